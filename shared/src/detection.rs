@@ -1,0 +1,198 @@
+//! What a detection is: its metadata (beside its logic, in one file per detection
+//! under `detections/`) and the signal it gives for one record.
+//!
+//! Detections are pure functions of one record. Stateless ones say "fire" with
+//! evidence; windowed and correlated ones return an observation, and `window.rs`
+//! decides with the state store whether the group crossed its threshold.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::event::Record;
+
+/// Finding severity, lowest to highest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+    pub fn upper(self) -> &'static str {
+        match self {
+            Severity::Low => "LOW",
+            Severity::Medium => "MEDIUM",
+            Severity::High => "HIGH",
+            Severity::Critical => "CRITICAL",
+        }
+    }
+}
+
+/// Which CloudTrail events a detection needs. This drives the engine's index, the
+/// EventBridge patterns in template.yaml and the docs table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// Events from `source` (e.g. `cloudtrail.amazonaws.com`) whose `eventName` is one
+    /// of `names`; every event of the source when `names` is empty.
+    Events {
+        source: &'static str,
+        names: &'static [&'static str],
+        /// Read-only (`Get*`/`Describe*`/`List*`) events reach EventBridge only with
+        /// the rule state `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`.
+        read_only: bool,
+        /// Extra keys for the EventBridge pattern's `detail` (a JSON object), to keep
+        /// a broad trigger narrow in AWS; the detection still checks them itself.
+        detail_pattern: Option<&'static str>,
+    },
+    /// Any API call whose `userAgent` starts with this prefix.
+    UserAgentPrefix(&'static str),
+}
+
+/// Parameters of a stateful detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowSpec {
+    /// Fire when at least `min_distinct` distinct values of one group fall within
+    /// any `window_secs` span of `eventTime`.
+    Distinct {
+        window_secs: i64,
+        min_distinct: usize,
+    },
+    /// Fire when a `Second` observation follows a `First` one with the same key at
+    /// most `max_gap_secs` later (by `eventTime`), whichever arrives first.
+    Sequence { max_gap_secs: i64 },
+}
+
+/// Everything about a detection that is not its logic.
+#[derive(Debug)]
+pub struct Meta {
+    /// Stable id used by findings, tests, the CLI and the docs.
+    pub id: &'static str,
+    pub title: &'static str,
+    /// What it detects and why it matters, in our words.
+    pub description: &'static str,
+    pub severity: Severity,
+    /// MITRE ATT&CK technique ids.
+    pub attack: &'static [&'static str],
+    /// The upstream rule this implements (project, file, rule id).
+    pub origin: &'static str,
+    pub false_positives: &'static [&'static str],
+    /// What to look at next, for the person reading the alert.
+    pub next_steps: &'static str,
+    pub triggers: &'static [Trigger],
+    /// `None` for stateless detections.
+    pub window: Option<WindowSpec>,
+}
+
+impl Meta {
+    pub fn stateful(&self) -> bool {
+        self.window.is_some()
+    }
+    pub fn needs_read_only_events(&self) -> bool {
+        self.triggers.iter().any(|t| {
+            matches!(
+                t,
+                Trigger::Events {
+                    read_only: true,
+                    ..
+                }
+            )
+        })
+    }
+}
+
+/// Detection-specific facts for the analyst, in the order they were added.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Evidence(pub Vec<(&'static str, Value)>);
+
+impl Evidence {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Adds `key: value`.
+    pub fn with(mut self, key: &'static str, value: impl Into<Value>) -> Self {
+        self.0.push((key, value.into()));
+        self
+    }
+    /// Adds `key: value` when there is a value.
+    pub fn with_opt<V: Into<Value>>(self, key: &'static str, value: Option<V>) -> Self {
+        match value {
+            Some(v) => self.with(key, v),
+            None => self,
+        }
+    }
+    /// Adds `key` with a clone of a JSON value from the record, when present and not null.
+    pub fn with_json(self, key: &'static str, value: Option<&Value>) -> Self {
+        match value {
+            Some(v) if !v.is_null() => self.with(key, v.clone()),
+            _ => self,
+        }
+    }
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            m.serialize_entry(k, v)?;
+        }
+        m.end()
+    }
+}
+
+/// Which side of an ordered pair an observation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    First,
+    Second,
+}
+
+/// What a detection says about one record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Signal {
+    /// A finding, now.
+    Fire(Evidence),
+    /// Count `value` for `group` in the detection's sliding window. `evidence` holds
+    /// per-record facts that the finding aggregates (e.g. the error code).
+    Distinct {
+        group: String,
+        value: String,
+        evidence: Evidence,
+    },
+    /// One side of an ordered pair joined on `key`.
+    Pair {
+        key: String,
+        side: Side,
+        evidence: Evidence,
+    },
+}
+
+/// One detection: metadata and logic, in one file under `detections/`.
+pub trait Detection: Send + Sync {
+    fn meta(&self) -> &'static Meta;
+    /// Looks at one record that matched one of the detection's triggers.
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal>;
+}
+
+/// The `Some(Signal::Fire(..))` shorthand used by stateless detections.
+pub fn fire(evidence: Evidence) -> Option<Signal> {
+    Some(Signal::Fire(evidence))
+}

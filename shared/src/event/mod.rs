@@ -1,0 +1,10 @@
+//! Reading CloudTrail: the record view, its time stamps, the caller, and the reader
+//! that finds records in files, EventBridge envelopes and S3 log files.
+
+pub mod actor;
+pub mod reader;
+pub mod record;
+pub mod time;
+
+pub use actor::{Actor, actor_display, actor_key};
+pub use record::Record;

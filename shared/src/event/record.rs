@@ -1,0 +1,378 @@
+//! A tolerant, borrowed view of one CloudTrail record.
+//!
+//! Real records differ by service, event type and age: identity fields are missing
+//! for failed sign-ins, `requestParameters` is an object, `null`, absent or the
+//! "omitted" stub, and test fixtures carry placeholders ("redacted") where times and
+//! ids belong. So every field is optional, strings borrow from the input where they
+//! can, and scalar fields of an unexpected type are read leniently (a number becomes
+//! its text, an array or object is treated as absent). Only `eventSource` and
+//! `eventName` must be strings when present: they decide which detections run.
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde_json::Value;
+
+use super::time::parse_event_time;
+
+/// One CloudTrail record (the `detail` of an EventBridge event, or one element of a
+/// log file's `Records`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Record<'a> {
+    #[serde(borrow, default, deserialize_with = "strict_str")]
+    pub event_source: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "strict_str")]
+    pub event_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub event_version: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub event_time: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub event_type: Option<Cow<'a, str>>,
+    #[serde(rename = "eventID", borrow, default, deserialize_with = "lenient_str")]
+    pub event_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub aws_region: Option<Cow<'a, str>>,
+    #[serde(
+        rename = "sourceIPAddress",
+        borrow,
+        default,
+        deserialize_with = "lenient_str"
+    )]
+    pub source_ip_address: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub user_agent: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub error_code: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub error_message: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub recipient_account_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub vpc_endpoint_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_struct")]
+    pub user_identity: Option<UserIdentity<'a>>,
+    #[serde(borrow, default, deserialize_with = "lenient_struct")]
+    pub tls_details: Option<TlsDetails<'a>>,
+    #[serde(default)]
+    pub request_parameters: Option<Value>,
+    #[serde(default)]
+    pub response_elements: Option<Value>,
+    #[serde(default)]
+    pub additional_event_data: Option<Value>,
+}
+
+/// `userIdentity`: who made the call. See spec section 0.6 for the shapes per `type`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserIdentity<'a> {
+    #[serde(rename = "type", borrow, default, deserialize_with = "lenient_str")]
+    pub kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub principal_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub arn: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub account_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub access_key_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub user_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub invoked_by: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_struct")]
+    pub session_context: Option<SessionContext<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionContext<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_struct")]
+    pub session_issuer: Option<SessionIssuer<'a>>,
+    #[serde(borrow, default, deserialize_with = "lenient_struct")]
+    pub attributes: Option<SessionAttributes<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionIssuer<'a> {
+    #[serde(rename = "type", borrow, default, deserialize_with = "lenient_str")]
+    pub kind: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub principal_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub arn: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub account_id: Option<Cow<'a, str>>,
+    // Some producers spell it `username`; both are accepted.
+    #[serde(borrow, default, alias = "username", deserialize_with = "lenient_str")]
+    pub user_name: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionAttributes<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub mfa_authenticated: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub creation_date: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsDetails<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub client_provided_host_header: Option<Cow<'a, str>>,
+}
+
+/// Treats `""` like an absent value: CloudTrail writes empty strings where it has
+/// nothing (`accessKeyId: ""`, `arn: ""` on failed sign-ins).
+fn non_empty<'s>(v: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
+    match v.as_deref() {
+        Some("") | None => None,
+        Some(s) => Some(s),
+    }
+}
+
+impl<'a> Record<'a> {
+    /// Parses one record from JSON text, borrowing strings where possible.
+    pub fn from_json(text: &'a str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    pub fn event_source(&self) -> &str {
+        self.event_source.as_deref().unwrap_or("")
+    }
+    pub fn event_name(&self) -> &str {
+        self.event_name.as_deref().unwrap_or("")
+    }
+    pub fn event_id(&self) -> Option<&str> {
+        non_empty(&self.event_id)
+    }
+    pub fn region(&self) -> Option<&str> {
+        non_empty(&self.aws_region)
+    }
+    pub fn source_ip(&self) -> Option<&str> {
+        non_empty(&self.source_ip_address)
+    }
+    pub fn user_agent(&self) -> Option<&str> {
+        non_empty(&self.user_agent)
+    }
+    pub fn error_code(&self) -> Option<&str> {
+        non_empty(&self.error_code)
+    }
+    pub fn error_message(&self) -> Option<&str> {
+        non_empty(&self.error_message)
+    }
+    pub fn identity(&self) -> Option<&UserIdentity<'a>> {
+        self.user_identity.as_ref()
+    }
+    pub fn identity_type(&self) -> Option<&str> {
+        self.identity().and_then(|u| non_empty(&u.kind))
+    }
+    pub fn user_name(&self) -> Option<&str> {
+        self.identity().and_then(|u| non_empty(&u.user_name))
+    }
+    pub fn invoked_by(&self) -> Option<&str> {
+        self.identity().and_then(|u| non_empty(&u.invoked_by))
+    }
+    pub fn host_header(&self) -> Option<&str> {
+        self.tls_details
+            .as_ref()
+            .and_then(|t| non_empty(&t.client_provided_host_header))
+    }
+
+    /// The account the event was delivered to (`recipientAccountId`), else the
+    /// caller's account.
+    pub fn account_id(&self) -> Option<&str> {
+        non_empty(&self.recipient_account_id)
+            .or_else(|| self.identity().and_then(|u| non_empty(&u.account_id)))
+    }
+
+    /// Success means no `errorCode` and no `errorMessage` (empty strings count as absent).
+    pub fn succeeded(&self) -> bool {
+        self.error_code().is_none() && self.error_message().is_none()
+    }
+
+    /// `eventTime` in milliseconds since the Unix epoch, when it parses.
+    pub fn event_time_ms(&self) -> Option<i64> {
+        self.event_time.as_deref().and_then(parse_event_time)
+    }
+
+    /// `requestParameters.<key>` when `requestParameters` is an object.
+    pub fn request_param(&self, key: &str) -> Option<&Value> {
+        self.request_parameters.as_ref()?.as_object()?.get(key)
+    }
+    /// `requestParameters.<key>` as a non-empty string.
+    pub fn request_param_str(&self, key: &str) -> Option<&str> {
+        self.request_param(key)?.as_str().filter(|s| !s.is_empty())
+    }
+    /// `responseElements.<key>` when `responseElements` is an object.
+    pub fn response_element(&self, key: &str) -> Option<&Value> {
+        self.response_elements.as_ref()?.as_object()?.get(key)
+    }
+    /// `additionalEventData.<key>` as a string.
+    pub fn additional_data_str(&self, key: &str) -> Option<&str> {
+        self.additional_event_data
+            .as_ref()?
+            .as_object()?
+            .get(key)?
+            .as_str()
+    }
+}
+
+/// `eventSource`/`eventName`: a string or null; anything else is a malformed record.
+fn strict_str<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    d.deserialize_any(StrVisitor { strict: true })
+}
+
+/// A scalar read as text: strings as they are, numbers and booleans as their text,
+/// `null`, arrays and objects as absent.
+fn lenient_str<'de: 'a, 'a, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'a, str>>, D::Error> {
+    d.deserialize_any(StrVisitor { strict: false })
+}
+
+struct StrVisitor {
+    strict: bool,
+}
+
+impl StrVisitor {
+    fn other<E: de::Error>(
+        &self,
+        unexpected: de::Unexpected,
+        text: String,
+    ) -> Result<Option<Cow<'static, str>>, E> {
+        if self.strict {
+            Err(E::invalid_type(unexpected, self))
+        } else {
+            Ok(Some(Cow::Owned(text)))
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for StrVisitor {
+    type Value = Option<Cow<'de, str>>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(if self.strict {
+            "a string"
+        } else {
+            "a string or scalar"
+        })
+    }
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(v)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v)))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        self.other(de::Unexpected::Bool(v), v.to_string())
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        self.other(de::Unexpected::Signed(v), v.to_string())
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        self.other(de::Unexpected::Unsigned(v), v.to_string())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        self.other(de::Unexpected::Float(v), v.to_string())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        if self.strict {
+            return Err(de::Error::invalid_type(de::Unexpected::Seq, &self));
+        }
+        while a.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+        if self.strict {
+            return Err(de::Error::invalid_type(de::Unexpected::Map, &self));
+        }
+        while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+}
+
+/// A nested object; `null` or a value of another type is treated as absent.
+fn lenient_struct<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    // Buffering through `Value` would lose borrowing, so peek via an untagged enum.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either<T> {
+        Obj(T),
+        Other(IgnoredAny),
+    }
+    Ok(match Option::<Either<T>>::deserialize(d)? {
+        Some(Either::Obj(t)) => Some(t),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_failed_console_login_without_arn() {
+        let r = Record::from_json(
+            r#"{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin",
+            "userIdentity":{"type":"IAMUser","principalId":"AIDA","accountId":"111122223333","accessKeyId":"","userName":"alice"},
+            "errorMessage":"Failed authentication","requestParameters":null,
+            "responseElements":{"ConsoleLogin":"Failure"},"additionalEventData":{"MFAUsed":"Yes"}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.event_name(), "ConsoleLogin");
+        assert_eq!(r.user_name(), Some("alice"));
+        assert!(r.identity().unwrap().arn.is_none());
+        assert_eq!(r.identity().unwrap().access_key_id.as_deref(), Some(""));
+        assert!(!r.succeeded());
+        assert_eq!(r.additional_data_str("MFAUsed"), Some("Yes"));
+        assert_eq!(r.account_id(), Some("111122223333"));
+    }
+
+    #[test]
+    fn tolerates_odd_types_in_secondary_fields() {
+        let r = Record::from_json(
+            r#"{"eventSource":"x.amazonaws.com","eventName":"X","userAgent":["a","b"],
+            "recipientAccountId":123456789012,"readOnly":"True","userIdentity":null,
+            "tlsDetails":"weird","requestParameters":"a string"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.user_agent(), None);
+        assert_eq!(r.account_id(), Some("123456789012"));
+        assert!(r.identity().is_none());
+        assert!(r.host_header().is_none());
+        assert_eq!(r.request_param("x"), None);
+    }
+
+    #[test]
+    fn rejects_a_non_string_event_name() {
+        let e = Record::from_json(r#"{"eventSource":"x","eventName":5}"#).unwrap_err();
+        assert!(e.to_string().contains("invalid type"), "{e}");
+    }
+
+    #[test]
+    fn empty_strings_count_as_absent() {
+        let r = Record::from_json(r#"{"eventName":"X","errorCode":"","errorMessage":""}"#).unwrap();
+        assert!(r.succeeded());
+        assert_eq!(r.error_code(), None);
+    }
+}

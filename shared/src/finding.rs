@@ -1,0 +1,187 @@
+//! The finding model and its renderings (JSON and readable text).
+
+use serde::Serialize;
+
+use crate::detection::{Evidence, Meta, Severity};
+use crate::event::time::format_event_time;
+use crate::event::{Actor, Record};
+use crate::sanitize::one_line;
+
+/// First and last `eventTime` of the records behind a finding (RFC 3339, UTC).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimeSpan {
+    pub first: Option<String>,
+    pub last: Option<String>,
+}
+
+/// What a detection reports: enough for an analyst to judge it without the raw logs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// Stable id of this finding (same records, same id): used to send it once.
+    pub finding_id: String,
+    pub detection_id: &'static str,
+    pub title: &'static str,
+    pub severity: Severity,
+    pub attack: &'static [&'static str],
+    pub account_id: Option<String>,
+    pub region: Option<String>,
+    pub actor: Actor,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub event_time: TimeSpan,
+    /// Every CloudTrail `eventID` that contributed.
+    pub event_ids: Vec<String>,
+    /// The distinct `eventName`s that contributed, in order of first appearance.
+    pub event_names: Vec<String>,
+    /// `errorCode` of the record that triggered it, for rules that fire on attempts.
+    pub error_code: Option<String>,
+    pub evidence: Evidence,
+}
+
+impl Finding {
+    /// A finding about one record (stateless detections).
+    pub fn from_record(meta: &'static Meta, rec: &Record<'_>, evidence: Evidence) -> Finding {
+        let time = rec
+            .event_time_ms()
+            .map(format_event_time)
+            .or_else(|| rec.event_time.as_deref().map(str::to_owned));
+        let identity = record_identity(rec);
+        Finding {
+            finding_id: finding_id(&[meta.id, &identity]),
+            detection_id: meta.id,
+            title: meta.title,
+            severity: meta.severity,
+            attack: meta.attack,
+            account_id: rec.account_id().map(str::to_owned),
+            region: rec.region().map(str::to_owned),
+            actor: Actor::of(rec),
+            source_ip: rec.source_ip().map(str::to_owned),
+            user_agent: rec.user_agent().map(str::to_owned),
+            event_time: TimeSpan {
+                first: time.clone(),
+                last: time,
+            },
+            event_ids: rec
+                .event_id()
+                .map(|id| vec![id.to_owned()])
+                .unwrap_or_default(),
+            event_names: vec![rec.event_name().to_owned()],
+            error_code: rec.error_code().map(str::to_owned),
+            evidence,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serialising this struct cannot fail: every key is a string and every value
+        // is plain data.
+        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// A readable block of text; every attacker-controlled value is made safe.
+    pub fn to_text(&self, colour: bool) -> String {
+        use std::fmt::Write;
+        let (on, off) = if colour {
+            (severity_colour(self.severity), "\x1b[0m")
+        } else {
+            ("", "")
+        };
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{on}[{}]{off} {} ({})",
+            self.severity.upper(),
+            self.title,
+            self.detection_id
+        );
+        let line = |s: &mut String, label: &str, value: &str| {
+            let _ = writeln!(s, "  {label:<12} {}", one_line(value, 300));
+        };
+        let mut who = self.actor.display.clone();
+        if let Some(kind) = &self.actor.kind {
+            who = format!("{who} ({kind})");
+        }
+        line(&mut s, "actor", &who);
+        if self.actor.key != self.actor.display {
+            line(&mut s, "actor key", &self.actor.key);
+        }
+        line(
+            &mut s,
+            "account",
+            &format!(
+                "{}  region {}",
+                or_dash(&self.account_id),
+                or_dash(&self.region)
+            ),
+        );
+        line(&mut s, "source", or_dash(&self.source_ip));
+        line(&mut s, "user agent", or_dash(&self.user_agent));
+        let when = match (&self.event_time.first, &self.event_time.last) {
+            (Some(a), Some(b)) if a != b => format!("{a} .. {b}"),
+            (Some(a), _) => a.clone(),
+            _ => "-".into(),
+        };
+        line(&mut s, "time", &when);
+        line(&mut s, "events", &self.event_names.join(", "));
+        if let Some(code) = &self.error_code {
+            line(&mut s, "error code", code);
+        }
+        for (k, v) in &self.evidence.0 {
+            let text = match v {
+                serde_json::Value::String(t) => t.clone(),
+                other => other.to_string(),
+            };
+            line(&mut s, k, &text);
+        }
+        line(&mut s, "event ids", &self.event_ids.join(", "));
+        s
+    }
+}
+
+fn or_dash(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("-")
+}
+
+fn severity_colour(s: Severity) -> &'static str {
+    match s {
+        Severity::Low => "\x1b[36m",
+        Severity::Medium => "\x1b[33m",
+        Severity::High => "\x1b[31m",
+        Severity::Critical => "\x1b[1;31m",
+    }
+}
+
+/// What identifies a record when deduplicating: its `eventID`, else a digest of the
+/// fields that distinguish it.
+pub fn record_identity(rec: &Record<'_>) -> String {
+    match rec.event_id() {
+        Some(id) => id.to_owned(),
+        None => finding_id(&[
+            rec.event_source(),
+            rec.event_name(),
+            rec.event_time.as_deref().unwrap_or(""),
+            rec.source_ip().unwrap_or(""),
+            crate::event::actor_key(rec),
+            rec.request_parameters
+                .as_ref()
+                .map(|v| v.to_string())
+                .unwrap_or_default()
+                .as_str(),
+        ]),
+    }
+}
+
+/// A stable 128-bit id (hex) of the given parts: FNV-1a, twice with different seeds.
+/// Not cryptographic; it only has to be stable across processes and versions.
+pub fn finding_id(parts: &[&str]) -> String {
+    let mut a: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut b: u64 = 0x8422_2325_cbf2_9ce4;
+    for part in parts {
+        for &byte in part.as_bytes().iter().chain(std::iter::once(&0xffu8)) {
+            a = (a ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+            b = (b ^ u64::from(byte))
+                .wrapping_mul(0x0000_0100_0000_01b3)
+                .rotate_left(5);
+        }
+    }
+    format!("{a:016x}{b:016x}")
+}

@@ -1,0 +1,20 @@
+//! trailwatch: CloudTrail detections for AWS Lambda and for local replay.
+//!
+//! The engine (this library) knows nothing of AWS clients. Ports and adapters:
+//! - `event`: the tolerant CloudTrail record view and the reader of files/envelopes.
+//! - `detection` + `detections/`: one file per detection, metadata beside logic.
+//! - `catalog`: the list of all detections.
+//! - `engine`: routes a record to the detections indexed by (eventSource, eventName).
+//! - `window`: sliding windows and ordered pairs on top of `state::Store`.
+//! - `state`: the `Store` port, with an in-memory adapter (DynamoDB lives beside it).
+//! - `finding`: the finding model and its renderings.
+
+pub mod catalog;
+pub mod detection;
+pub mod detections;
+pub mod engine;
+pub mod event;
+pub mod finding;
+pub mod sanitize;
+pub mod state;
+pub mod window;
