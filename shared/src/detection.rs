@@ -5,6 +5,8 @@
 //! evidence; windowed and correlated ones return an observation, and `window.rs`
 //! decides with the state store whether the group crossed its threshold.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -113,7 +115,7 @@ impl Meta {
 
 /// Detection-specific facts for the analyst, in the order they were added.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Evidence(pub Vec<(&'static str, Value)>);
+pub struct Evidence(pub Vec<(Cow<'static, str>, Value)>);
 
 impl Evidence {
     pub fn new() -> Self {
@@ -121,7 +123,7 @@ impl Evidence {
     }
     /// Adds `key: value`.
     pub fn with(mut self, key: &'static str, value: impl Into<Value>) -> Self {
-        self.0.push((key, value.into()));
+        self.0.push((Cow::Borrowed(key), value.into()));
         self
     }
     /// Adds `key: value` when there is a value.
@@ -138,8 +140,13 @@ impl Evidence {
             _ => self,
         }
     }
+    /// Adds an entry whose key was read back from storage.
+    pub fn with_owned_key(mut self, key: String, value: Value) -> Self {
+        self.0.push((Cow::Owned(key), value));
+        self
+    }
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

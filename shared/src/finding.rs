@@ -130,7 +130,7 @@ impl Finding {
                 serde_json::Value::String(t) => t.clone(),
                 other => other.to_string(),
             };
-            line(&mut s, k, &text);
+            line(&mut s, k.as_ref(), &text);
         }
         line(&mut s, "event ids", &self.event_ids.join(", "));
         s

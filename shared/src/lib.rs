@@ -15,6 +15,7 @@ pub mod detections;
 pub mod engine;
 pub mod event;
 pub mod finding;
+pub mod notify;
 pub mod sanitize;
 pub mod state;
 pub mod window;

@@ -1,1 +1,420 @@
-//! (in progress)
+//! Windowed counts and ordered pairs, on top of the state port.
+//!
+//! Semantics (spec, "Decisions for trailwatch"):
+//! - Windows slide over `eventTime`, never arrival time. A distinct-count window
+//!   fires when some span of `window_secs` (both ends included) holds at least
+//!   `min_distinct` distinct values of one group, and the new record is in that span.
+//! - Idempotent on `eventID`: a record seen twice is stored once, and the finding it
+//!   leads to is claimed once.
+//! - Order-independent: the records are stored before the decision, and the decision
+//!   looks at every span that contains the new record, so whichever record completes
+//!   a burst, in whatever order they come, the burst is found.
+//! - One finding per group per window: a finding is claimed under the 5-minute (or
+//!   whatever the window is) bucket of the span's start, guarded by the two
+//!   neighbouring buckets. All spans of one burst start within one window length of
+//!   each other, so they fall in one bucket or two adjacent ones: one finding.
+//!   A longer attack yields another finding at least two windows later.
+//! - Pairs: a `First` and a `Second` with the same key fire when the second's time is
+//!   within `[first, first + max_gap]`; the claim is the first record's, so one
+//!   creation followed by many logins is one finding.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::detection::{Evidence, Meta, Side, WindowSpec};
+use crate::event::time::format_event_time;
+use crate::event::{Actor, Record};
+use crate::finding::{Finding, TimeSpan, finding_id, record_identity};
+use crate::state::{Observation, Store, StoreError};
+
+/// At most this many observations are kept per group (the oldest go first): a
+/// bound on memory and on the work one event can cause.
+pub const MAX_OBSERVATIONS_PER_GROUP: usize = 2_000;
+
+/// A finding lists at most this many of its distinct values (it gives the count).
+const MAX_LISTED_VALUES: usize = 100;
+/// ... and at most this many distinct values of each per-record evidence key.
+const MAX_LISTED_EVIDENCE: usize = 10;
+
+/// Group keys longer than this are replaced by a digest (DynamoDB keys are limited
+/// to 2 KB, and group keys contain caller-controlled text).
+const MAX_KEY_BYTES: usize = 512;
+
+/// A finding that may be delivered once its claim is taken.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    pub finding: Finding,
+    pub claim: Claim,
+}
+
+/// The claim a finding must take before it is delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub key: String,
+    /// Claims whose presence means this finding was already reported.
+    pub guards: Vec<String>,
+}
+
+/// What the finding needs about each contributing record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Context {
+    event_name: String,
+    #[serde(default)]
+    source_ip: Option<String>,
+    #[serde(default)]
+    user_agent: Option<String>,
+    #[serde(default)]
+    account_id: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+    actor_key: String,
+    actor_display: String,
+    #[serde(default)]
+    actor_type: Option<String>,
+    #[serde(default)]
+    error_code: Option<String>,
+    #[serde(default)]
+    evidence: Vec<(String, Value)>,
+}
+
+impl Context {
+    fn of(rec: &Record<'_>, evidence: &Evidence) -> Context {
+        let actor = Actor::of(rec);
+        Context {
+            event_name: rec.event_name().to_owned(),
+            source_ip: rec.source_ip().map(str::to_owned),
+            user_agent: rec.user_agent().map(str::to_owned),
+            account_id: rec.account_id().map(str::to_owned),
+            region: rec.region().map(str::to_owned),
+            actor_key: actor.key,
+            actor_display: actor.display,
+            actor_type: actor.kind,
+            error_code: rec.error_code().map(str::to_owned),
+            evidence: evidence
+                .0
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// Settings that bound and shape windows.
+#[derive(Debug, Clone, Copy)]
+pub struct WindowSettings {
+    /// How late (in event time) a record may arrive and still meet its window
+    /// partners: items live for window + lateness.
+    pub lateness_secs: i64,
+}
+
+impl Default for WindowSettings {
+    fn default() -> Self {
+        WindowSettings {
+            lateness_secs: 3600,
+        }
+    }
+}
+
+pub(crate) fn partition_key(kind: &str, detection: &str, group: &str) -> String {
+    let key = format!("{kind}|{detection}|{group}");
+    if key.len() <= MAX_KEY_BYTES {
+        key
+    } else {
+        format!("{kind}|{detection}|#{}", finding_id(&[group]))
+    }
+}
+
+fn expiry(now: i64, time_ms: i64, live_secs: i64) -> i64 {
+    now.max(time_ms.div_euclid(1000)) + live_secs
+}
+
+/// Counts `value` in the sliding window of `group`; returns the finding when this
+/// record completes (or belongs to) a span with enough distinct values.
+#[allow(clippy::too_many_arguments)]
+pub async fn observe_distinct<S: Store + ?Sized>(
+    store: &S,
+    meta: &'static Meta,
+    spec: (i64, usize),
+    settings: WindowSettings,
+    rec: &Record<'_>,
+    group: &str,
+    value: &str,
+    evidence: &Evidence,
+    now: i64,
+) -> Result<Option<Pending>, StoreError> {
+    let (window_secs, min_distinct) = spec;
+    let Some(t) = rec.event_time_ms() else {
+        return Ok(None);
+    };
+    let w = window_secs * 1000;
+    let partition = partition_key("w", meta.id, group);
+    let obs = Observation {
+        time_ms: t,
+        event_id: record_identity(rec),
+        value: value.to_owned(),
+        payload: serde_json::to_string(&Context::of(rec, evidence))
+            .map_err(|e| StoreError(e.to_string()))?,
+    };
+    store
+        .put(
+            &partition,
+            &obs,
+            expiry(now, t, window_secs + settings.lateness_secs),
+        )
+        .await?;
+    let around = store.range(&partition, t - w, t + w, now).await?;
+    let Some((start, end)) = first_full_span(&around, t, w, min_distinct) else {
+        return Ok(None);
+    };
+    let span = &around[start..end];
+    let bucket = span[0].time_ms.div_euclid(w);
+    let claim_key = |b: i64| partition_key("c", meta.id, &format!("{group}|{b}"));
+    let claim = Claim {
+        key: claim_key(bucket),
+        guards: vec![claim_key(bucket - 1), claim_key(bucket + 1)],
+    };
+    let finding = span_finding(meta, rec, span, &claim.key, Some(meta_value_label(meta)))?;
+    Ok(Some(Pending { finding, claim }))
+}
+
+/// The evidence key under which a distinct-count finding lists its values.
+fn meta_value_label(meta: &Meta) -> &'static str {
+    match meta.window {
+        Some(WindowSpec::Distinct { .. }) => "distinct_values",
+        _ => "values",
+    }
+}
+
+/// The earliest span `[s, s + w]` that contains `t` and holds `min_distinct`
+/// distinct values; returned as a range of indexes into `obs` (sorted by time).
+fn first_full_span(
+    obs: &[Observation],
+    t: i64,
+    w: i64,
+    min_distinct: usize,
+) -> Option<(usize, usize)> {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut end = 0;
+    for start in 0..obs.len() {
+        let s = obs[start].time_ms;
+        if s > t {
+            break;
+        }
+        while end < obs.len() && obs[end].time_ms <= s + w {
+            *counts.entry(obs[end].value.as_str()).or_default() += 1;
+            end += 1;
+        }
+        if s >= t - w && obs[end - 1].time_ms >= t && counts.len() >= min_distinct {
+            return Some((start, end));
+        }
+        if let Some(c) = counts.get_mut(obs[start].value.as_str()) {
+            *c -= 1;
+            if *c == 0 {
+                counts.remove(obs[start].value.as_str());
+            }
+        }
+    }
+    None
+}
+
+/// Records one side of an ordered pair and returns the findings it completes.
+#[allow(clippy::too_many_arguments)]
+pub async fn observe_pair<S: Store + ?Sized>(
+    store: &S,
+    meta: &'static Meta,
+    max_gap_secs: i64,
+    settings: WindowSettings,
+    rec: &Record<'_>,
+    key: &str,
+    side: Side,
+    evidence: &Evidence,
+    now: i64,
+) -> Result<Vec<Pending>, StoreError> {
+    let Some(t) = rec.event_time_ms() else {
+        return Ok(Vec::new());
+    };
+    let gap = max_gap_secs * 1000;
+    let partition = partition_key("w", meta.id, key);
+    let side_name = match side {
+        Side::First => "first",
+        Side::Second => "second",
+    };
+    let obs = Observation {
+        time_ms: t,
+        event_id: record_identity(rec),
+        value: side_name.to_owned(),
+        payload: serde_json::to_string(&Context::of(rec, evidence))
+            .map_err(|e| StoreError(e.to_string()))?,
+    };
+    store
+        .put(
+            &partition,
+            &obs,
+            expiry(now, t, max_gap_secs + settings.lateness_secs),
+        )
+        .await?;
+    let (from, to) = match side {
+        Side::First => (t, t + gap),
+        Side::Second => (t - gap, t),
+    };
+    let partners: Vec<Observation> = store
+        .range(&partition, from, to, now)
+        .await?
+        .into_iter()
+        .filter(|o| o.value != side_name)
+        .collect();
+    let mut out = Vec::new();
+    match side {
+        Side::First => {
+            // The earliest login after this creation names the finding.
+            if let Some(second) = partners.first() {
+                out.push(pair_finding(meta, rec, &obs, second, key)?);
+            }
+        }
+        Side::Second => {
+            for first in &partners {
+                out.push(pair_finding(meta, rec, first, &obs, key)?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn pair_finding(
+    meta: &'static Meta,
+    rec: &Record<'_>,
+    first: &Observation,
+    second: &Observation,
+    key: &str,
+) -> Result<Pending, StoreError> {
+    let claim_key = partition_key("c", meta.id, &format!("{key}|{}", first.event_id));
+    let finding = span_finding(
+        meta,
+        rec,
+        &[first.clone(), second.clone()],
+        &claim_key,
+        None,
+    )?;
+    Ok(Pending {
+        finding,
+        claim: Claim {
+            key: claim_key,
+            guards: Vec::new(),
+        },
+    })
+}
+
+/// Builds the finding for the observations of one span (ordered by time). The
+/// actor and source come from the first record; values and per-record evidence
+/// are gathered from all.
+fn span_finding(
+    meta: &'static Meta,
+    _rec: &Record<'_>,
+    span: &[Observation],
+    claim_key: &str,
+    value_label: Option<&'static str>,
+) -> Result<Finding, StoreError> {
+    let contexts: Vec<Context> = span
+        .iter()
+        .map(|o| {
+            serde_json::from_str::<Context>(&o.payload)
+                .map_err(|e| StoreError(format!("unreadable window item: {e}")))
+        })
+        .collect::<Result<_, _>>()?;
+    let head = &contexts[0];
+    let mut event_ids: Vec<String> = Vec::new();
+    let mut event_names: Vec<String> = Vec::new();
+    for (o, c) in span.iter().zip(&contexts) {
+        if !event_ids.contains(&o.event_id) {
+            event_ids.push(o.event_id.clone());
+        }
+        if !event_names.contains(&c.event_name) {
+            event_names.push(c.event_name.clone());
+        }
+    }
+    let mut evidence = Evidence::new();
+    if let Some(label) = value_label {
+        let mut values: Vec<&str> = Vec::new();
+        for o in span {
+            if !values.contains(&o.value.as_str()) {
+                values.push(&o.value);
+            }
+        }
+        let count = values.len();
+        values.truncate(MAX_LISTED_VALUES);
+        evidence = evidence.with("distinct_count", count).with(label, values);
+    }
+    // Per-record evidence: for windows, each key lists its distinct values; for
+    // pairs, a key holds its one value (a list only if both sides differ).
+    let mut merged: Vec<(&str, Vec<Value>)> = Vec::new();
+    for c in &contexts {
+        for (k, v) in &c.evidence {
+            match merged.iter_mut().find(|(mk, _)| mk == k) {
+                Some((_, vs)) if vs.len() < MAX_LISTED_EVIDENCE && !vs.contains(v) => vs.push(v.clone()),
+                Some(_) => {}
+                None => merged.push((k, vec![v.clone()])),
+            }
+        }
+    }
+    for (k, mut vs) in merged {
+        let v = if value_label.is_none() && vs.len() == 1 {
+            vs.remove(0)
+        } else {
+            Value::Array(vs)
+        };
+        evidence = evidence.with_owned_key(k.to_owned(), v);
+    }
+    let first = span.first().map(|o| format_event_time(o.time_ms));
+    let last = span.last().map(|o| format_event_time(o.time_ms));
+    Ok(Finding {
+        finding_id: finding_id(&[claim_key]),
+        detection_id: meta.id,
+        title: meta.title,
+        severity: meta.severity,
+        attack: meta.attack,
+        account_id: head.account_id.clone(),
+        region: head.region.clone(),
+        actor: Actor {
+            key: head.actor_key.clone(),
+            display: head.actor_display.clone(),
+            kind: head.actor_type.clone(),
+        },
+        source_ip: head.source_ip.clone(),
+        user_agent: head.user_agent.clone(),
+        event_time: TimeSpan { first, last },
+        event_ids,
+        event_names,
+        error_code: head.error_code.clone(),
+        evidence,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn o(t: i64, v: &str) -> Observation {
+        Observation {
+            time_ms: t,
+            event_id: format!("{t}{v}"),
+            value: v.into(),
+            payload: String::new(),
+        }
+    }
+
+    #[test]
+    fn span_must_contain_the_new_record() {
+        let obs = vec![o(0, "a"), o(100, "b"), o(1000, "c")];
+        assert_eq!(first_full_span(&obs, 100, 300, 2), Some((0, 2)));
+        assert_eq!(first_full_span(&obs, 1000, 300, 2), None);
+    }
+
+    #[test]
+    fn ends_are_inclusive_and_repeats_count_once() {
+        let obs = vec![o(0, "a"), o(0, "a"), o(300, "b")];
+        assert_eq!(first_full_span(&obs, 300, 300, 2), Some((0, 3)));
+        assert_eq!(first_full_span(&obs, 300, 299, 2), None);
+    }
+}

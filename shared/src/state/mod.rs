@@ -1,1 +1,79 @@
-//! (in progress)
+//! The state port: what windowed and correlated detections keep between events.
+//!
+//! Two kinds of item live in one store:
+//! - **observations**, grouped in partitions (one per detection and group key),
+//!   ordered by `eventTime` and identified by the CloudTrail `eventID`, so writing
+//!   the same record twice changes nothing;
+//! - **claims**, one per finding, taken with an atomic conditional write so that a
+//!   finding is sent once however many invocations reach it at the same moment.
+//!
+//! Every item carries an expiry (epoch seconds). Stores delete expired items lazily
+//! (DynamoDB TTL can take days), so every read ignores items whose expiry has passed.
+//! The in-memory adapter is in `memory.rs`; the DynamoDB one implements the same
+//! contract against one table.
+
+pub mod memory;
+
+use std::future::Future;
+
+pub use memory::MemoryStore;
+
+/// One record's contribution to a window or pair.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    /// `eventTime` in epoch milliseconds.
+    pub time_ms: i64,
+    /// CloudTrail `eventID` (or a digest when the record has none).
+    pub event_id: String,
+    /// The counted value (an IP, an instance id) or the side of a pair.
+    pub value: String,
+    /// What the finding will need about the record, as JSON (opaque to the store).
+    pub payload: String,
+}
+
+/// A failed call to the state store. The invocation must fail so it is retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "state store: {}", self.0)
+    }
+}
+impl std::error::Error for StoreError {}
+
+/// The state port. All methods are atomic per call and read what was written
+/// before them (strong consistency).
+pub trait Store: Send + Sync {
+    /// Stores `obs` in `partition`. Writing an observation with the same `time_ms`
+    /// and `event_id` again leaves one copy.
+    fn put(
+        &self,
+        partition: &str,
+        obs: &Observation,
+        expires_at: i64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The observations of `partition` whose `time_ms` lies in `[from_ms, to_ms]`,
+    /// ordered by time then event id, without those expired at `now` (epoch s).
+    fn range(
+        &self,
+        partition: &str,
+        from_ms: i64,
+        to_ms: i64,
+        now: i64,
+    ) -> impl Future<Output = Result<Vec<Observation>, StoreError>> + Send;
+
+    /// Takes the claim `key` unless it or any of `guards` is held (and unexpired at
+    /// `now`). `Ok(true)`: this caller holds it now and must deliver the finding.
+    fn claim(
+        &self,
+        key: &str,
+        guards: &[String],
+        expires_at: i64,
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Gives a claim back, after its finding could not be delivered.
+    fn release(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}

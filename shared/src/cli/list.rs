@@ -1,0 +1,86 @@
+//! `trailwatch list`: the detection table.
+
+use trailwatch::catalog;
+use trailwatch::detection::{Meta, Trigger};
+
+use super::{EXIT_OK, ListFormat};
+
+fn events(m: &Meta) -> String {
+    let mut parts = Vec::new();
+    for t in m.triggers {
+        match t {
+            Trigger::Events { source, names, .. } if names.is_empty() => {
+                parts.push(format!("any {source} event"))
+            }
+            Trigger::Events { names, .. } => parts.extend(names.iter().map(|n| (*n).to_owned())),
+            Trigger::UserAgentPrefix(p) => parts.push(format!("any call with user agent {p}*")),
+        }
+    }
+    parts.join(", ")
+}
+
+fn kind(m: &Meta) -> &'static str {
+    match m.window {
+        None => "stateless",
+        Some(trailwatch::detection::WindowSpec::Distinct { .. }) => "windowed",
+        Some(trailwatch::detection::WindowSpec::Sequence { .. }) => "correlated",
+    }
+}
+
+pub fn run(format: ListFormat) -> i32 {
+    let metas: Vec<&Meta> = catalog::ALL.iter().map(|d| d.meta()).collect();
+    match format {
+        ListFormat::Text => {
+            let w = metas.iter().map(|m| m.id.len()).max().unwrap_or(0);
+            println!(
+                "{:<w$}  {:<8}  {:<10}  {}",
+                "ID", "SEVERITY", "KIND", "TITLE / EVENTS"
+            );
+            for m in &metas {
+                println!(
+                    "{:<w$}  {:<8}  {:<10}  {}",
+                    m.id,
+                    m.severity.as_str(),
+                    kind(m),
+                    m.title
+                );
+                println!("{:<w$}  {:<8}  {:<10}  ({})", "", "", "", events(m));
+            }
+        }
+        ListFormat::Markdown => {
+            println!("| id | severity | title | events | kind | read-only events | ATT&CK |");
+            println!("|---|---|---|---|---|---|---|");
+            for m in &metas {
+                println!(
+                    "| `{}` | {} | {} | {} | {} | {} | {} |",
+                    m.id,
+                    m.severity.as_str(),
+                    m.title,
+                    events(m),
+                    kind(m),
+                    if m.needs_read_only_events() {
+                        "yes"
+                    } else {
+                        "no"
+                    },
+                    m.attack.join(", ")
+                );
+            }
+        }
+        ListFormat::Json => {
+            let rows: Vec<_> = metas
+                .iter()
+                .map(|m| {
+                    serde_json::json!({
+                        "id": m.id, "title": m.title, "severity": m.severity, "kind": kind(m),
+                        "events": events(m), "read_only_events": m.needs_read_only_events(),
+                        "attack": m.attack, "origin": m.origin, "description": m.description,
+                        "false_positives": m.false_positives,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::Value::Array(rows));
+        }
+    }
+    EXIT_OK
+}

@@ -1,0 +1,71 @@
+//! Command-line interface.
+
+mod list;
+mod output;
+mod replay;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// CloudTrail threat detections: replay logs locally, or list what is detected.
+#[derive(Parser)]
+#[command(name = "trailwatch", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every detection over CloudTrail files and print the findings.
+    ///
+    /// Reads raw records, EventBridge envelopes, S3 log files ({"Records": [...]}),
+    /// JSON arrays and JSON lines of these, plain or gzip-compressed; directories are
+    /// read recursively; no PATH (or `-`) reads stdin. Findings go to stdout, the
+    /// summary and input errors to stderr.
+    Replay(replay::Args),
+    /// List the detections.
+    List {
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    Text,
+    Markdown,
+    Json,
+}
+
+/// Exit statuses.
+pub const EXIT_OK: i32 = 0;
+/// `--strict` and some input was rejected.
+pub const EXIT_REJECTED: i32 = 1;
+/// Usage error, unreadable path, or findings could not be written.
+pub const EXIT_ERROR: i32 = 2;
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Replay(args) => replay::run(args),
+        Command::List { format } => list::run(format),
+    }
+}
+
+/// Paths given on the command line; none means stdin.
+fn inputs(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        paths.to_vec()
+    }
+}

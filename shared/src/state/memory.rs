@@ -1,0 +1,137 @@
+//! The in-memory adapter of the state port, for replay and tests.
+//!
+//! Memory stays bounded on long replays: each partition keeps at most
+//! `max_per_partition` observations (the oldest go first), and observations far
+//! older than the newest event time seen (more than `horizon_ms`) are swept out
+//! from time to time. Both bounds only drop what no window could still use unless
+//! events arrive later than the allowed lateness.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use super::{Observation, Store, StoreError};
+
+#[derive(Default)]
+struct Inner {
+    /// partition -> (time_ms, event_id) -> (value, payload, expires_at)
+    partitions: HashMap<String, BTreeMap<(i64, String), (String, String, i64)>>,
+    /// claim key -> expires_at
+    claims: HashMap<String, i64>,
+    newest_ms: i64,
+    puts_since_sweep: usize,
+}
+
+pub struct MemoryStore {
+    inner: Mutex<Inner>,
+    max_per_partition: usize,
+    horizon_ms: i64,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new(crate::window::MAX_OBSERVATIONS_PER_GROUP, 3 * 3600 * 1000)
+    }
+}
+
+impl MemoryStore {
+    /// `horizon_ms`: how far behind the newest event time observations are kept.
+    pub fn new(max_per_partition: usize, horizon_ms: i64) -> Self {
+        MemoryStore {
+            inner: Mutex::new(Inner::default()),
+            max_per_partition,
+            horizon_ms,
+        }
+    }
+
+    /// Observations held, over all partitions (for tests and memory checks).
+    pub fn observation_count(&self) -> usize {
+        self.lock().partitions.values().map(BTreeMap::len).sum()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way
+        // that matters here, so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+const SWEEP_EVERY: usize = 65_536;
+
+impl Store for MemoryStore {
+    async fn put(
+        &self,
+        partition: &str,
+        obs: &Observation,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let mut g = self.lock();
+        let inner = &mut *g;
+        inner.newest_ms = inner.newest_ms.max(obs.time_ms);
+        let items = inner.partitions.entry(partition.to_owned()).or_default();
+        items.insert(
+            (obs.time_ms, obs.event_id.clone()),
+            (obs.value.clone(), obs.payload.clone(), expires_at),
+        );
+        while items.len() > self.max_per_partition {
+            items.pop_first();
+        }
+        inner.puts_since_sweep += 1;
+        if inner.puts_since_sweep >= SWEEP_EVERY {
+            inner.puts_since_sweep = 0;
+            let cutoff = inner.newest_ms.saturating_sub(self.horizon_ms);
+            inner.partitions.retain(|_, items| {
+                items.retain(|(t, _), _| *t >= cutoff);
+                !items.is_empty()
+            });
+        }
+        Ok(())
+    }
+
+    async fn range(
+        &self,
+        partition: &str,
+        from_ms: i64,
+        to_ms: i64,
+        now: i64,
+    ) -> Result<Vec<Observation>, StoreError> {
+        let g = self.lock();
+        let Some(items) = g.partitions.get(partition) else {
+            return Ok(Vec::new());
+        };
+        if from_ms > to_ms {
+            return Ok(Vec::new());
+        }
+        Ok(items
+            .range((from_ms, String::new())..)
+            .take_while(|((t, _), _)| *t <= to_ms)
+            .filter(|(_, (_, _, exp))| *exp > now)
+            .map(|((t, id), (value, payload, _))| Observation {
+                time_ms: *t,
+                event_id: id.clone(),
+                value: value.clone(),
+                payload: payload.clone(),
+            })
+            .collect())
+    }
+
+    async fn claim(
+        &self,
+        key: &str,
+        guards: &[String],
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let mut g = self.lock();
+        let held = |k: &str| g.claims.get(k).is_some_and(|exp| *exp > now);
+        if held(key) || guards.iter().any(|k| held(k)) {
+            return Ok(false);
+        }
+        g.claims.insert(key.to_owned(), expires_at);
+        Ok(true)
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        self.lock().claims.remove(key);
+        Ok(())
+    }
+}
