@@ -1,5 +1,7 @@
 //! Helpers shared by the workspace integration tests.
 
+pub mod moto;
+
 use std::path::{Path, PathBuf};
 
 use trailwatch::engine::{Engine, Settings};

@@ -31,6 +31,75 @@ pub static ALL: &[&dyn Detection] = &[
     &rds_master_password_reset::RdsMasterPasswordReset,
 ];
 
+/// A Lambda function's share of the catalogue: one concern, one narrow EventBridge
+/// rule, only the permissions it needs.
+#[derive(Debug)]
+pub struct FunctionGroup {
+    /// Also the function crate's directory under `functions/` and the prefix of its
+    /// keys in the state table.
+    pub name: &'static str,
+    pub description: &'static str,
+    pub detections: &'static [&'static str],
+}
+
+/// Every detection is in exactly one group.
+pub static GROUPS: &[FunctionGroup] = &[
+    FunctionGroup {
+        name: "logging-tamper",
+        description: "Logging and monitoring tampering: CloudTrail, CloudWatch, Config, IAM log evasion",
+        detections: &[
+            "cloudtrail-important-change",
+            "cloudtrail-log-created",
+            "cloudtrail-log-deleted",
+            "cloudtrail-log-evasion",
+            "cloudtrail-log-suspended",
+            "cloudtrail-log-updated",
+            "cloudwatch-alarm-deletion",
+            "cloudwatch-log-group-deletion",
+            "cloudwatch-log-stream-deletion",
+            "config-disabling-channel-recorder",
+            "config-resource-deletion",
+            "config-recorder-stopped",
+        ],
+    },
+    FunctionGroup {
+        name: "identity-abuse",
+        description: "Identity and credential abuse: policy versions, access keys, RDS passwords, CloudShell, GetSigninToken",
+        detections: &[
+            "cloudshell-environment-created",
+            "console-getsignintoken-abuse",
+            "create-policy-version-allow-all",
+            "create-access-key-for-another-user",
+            "rds-master-password-reset",
+        ],
+    },
+    FunctionGroup {
+        name: "signin-failures",
+        description: "Console sign-in failures",
+        detections: &["console-login-failed-mfa-challenge", "consolelogin-failed-authentication", "credential-access-failed-login"],
+    },
+    FunctionGroup {
+        name: "correlation",
+        description: "Windowed and correlated detections (the only group that keeps window items)",
+        detections: &["concurrent-sessions-different-ips", "create-login-profile-then-console-login", "getpassworddata-burst"],
+    },
+    FunctionGroup {
+        name: "cli-endpoint",
+        description: "AWS CLI calls with an endpoint override (broad aws-cli/ user-agent pattern)",
+        detections: &["aws-cli-custom-endpoint-url"],
+    },
+];
+
+/// A function group by name.
+pub fn group(name: &str) -> Option<&'static FunctionGroup> {
+    GROUPS.iter().find(|g| g.name == name)
+}
+
+/// The detections of a function group, in catalogue order.
+pub fn group_detections(group: &FunctionGroup) -> Vec<&'static dyn Detection> {
+    ALL.iter().copied().filter(|d| group.detections.contains(&d.meta().id)).collect()
+}
+
 /// Looks a detection up by id.
 pub fn by_id(id: &str) -> Option<&'static dyn Detection> {
     ALL.iter().copied().find(|d| d.meta().id == id)
@@ -53,6 +122,20 @@ mod tests {
             );
         }
         assert_eq!(ALL.len(), 24);
+    }
+
+    #[test]
+    fn every_detection_is_in_exactly_one_group() {
+        for d in ALL {
+            let n = GROUPS.iter().filter(|g| g.detections.contains(&d.meta().id)).count();
+            assert_eq!(n, 1, "{} is in {n} groups", d.meta().id);
+        }
+        let listed: usize = GROUPS.iter().map(|g| g.detections.len()).sum();
+        assert_eq!(listed, ALL.len(), "a group names an unknown detection");
+        for g in GROUPS {
+            let stateful = group_detections(g).iter().any(|d| d.meta().stateful());
+            assert_eq!(stateful, g.name == "correlation", "only the correlation group keeps window items");
+        }
     }
 
     #[test]
