@@ -1,0 +1,152 @@
+//! The `trailwatch` binary, end to end: inputs of every shape, bad input located
+//! and skipped, exit statuses, and stdout carrying findings only.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_trailwatch");
+
+/// A successful StopLogging: fires cloudtrail-log-suspended and cloudtrail-important-change.
+const STOP_LOGGING: &str = r#"{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLEEXAMPLE1","arn":"arn:aws:iam::111122223333:user/mallory","accountId":"111122223333","accessKeyId":"AKIAEXAMPLEEXAMPLE1","userName":"mallory"},"eventTime":"2026-03-02T10:15:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.50","userAgent":"aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64","requestParameters":{"name":"management-trail"},"responseElements":null,"requestID":"5e0f1c2a-0000-4000-8000-000000000001","eventID":"9d7c2a41-0000-4000-8000-000000000001","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333","eventCategory":"Management"}"#;
+
+/// An ordinary call no detection looks at.
+const DESCRIBE: &str = r#"{"eventVersion":"1.09","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/ops","accountId":"111122223333","userName":"ops"},"eventTime":"2026-03-02T10:16:00Z","eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userAgent":"Boto3/1.34.0","requestParameters":null,"responseElements":null,"eventID":"9d7c2a41-0000-4000-8000-000000000002","readOnly":true,"eventType":"AwsApiCall","recipientAccountId":"111122223333"}"#;
+
+fn tmp(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("trailwatch-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write temp file");
+    p
+}
+
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("trailwatch runs");
+    let mut input = child.stdin.take().expect("stdin");
+    if let Some(bytes) = stdin {
+        input.write_all(bytes).expect("write stdin");
+    }
+    drop(input);
+    child.wait_with_output().expect("trailwatch finishes")
+}
+
+fn replay(paths: &[&Path], extra: &[&str]) -> Output {
+    let mut args = vec!["replay", "--format", "jsonl"];
+    args.extend_from_slice(extra);
+    let strs: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    args.extend(strs.iter().map(String::as_str));
+    run(&args, None)
+}
+
+/// Detection ids of the findings on stdout; fails if any stdout line is not one.
+fn fired(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}"));
+            v["detection_id"].as_str().unwrap_or_else(|| panic!("no detection_id: {l}")).to_owned()
+        })
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn every_input_shape_gives_the_same_findings() {
+    let envelope = format!(r#"{{"version":"0","id":"1","detail-type":"AWS API Call via CloudTrail","source":"aws.cloudtrail","account":"111122223333","time":"2026-03-02T10:15:00Z","region":"us-east-1","resources":[],"detail":{STOP_LOGGING}}}"#);
+    let shapes = [
+        ("raw.json", STOP_LOGGING.to_owned()),
+        ("envelope.json", envelope.clone()),
+        ("records.json", format!(r#"{{"Records":[{DESCRIBE},{STOP_LOGGING}]}}"#)),
+        ("array.json", format!("[{envelope},{DESCRIBE}]")),
+        ("lines.jsonl", format!("{DESCRIBE}\n{envelope}\n")),
+        ("pretty.json", serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(STOP_LOGGING).unwrap()).unwrap()),
+    ];
+    for (name, text) in shapes {
+        let out = replay(&[&tmp(name, text.as_bytes())], &[]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
+        let mut ids = fired(&out);
+        ids.sort();
+        assert_eq!(ids, ["cloudtrail-important-change", "cloudtrail-log-suspended"], "{name}");
+    }
+    // gzip, recognised by its bytes whatever the name
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(format!(r#"{{"Records":[{STOP_LOGGING}]}}"#).as_bytes()).unwrap();
+    let out = replay(&[&tmp("log.json.gz", &gz.finish().unwrap())], &[]);
+    assert_eq!(fired(&out).len(), 2, "{}", stderr(&out));
+    // stdin
+    let out = run(&["replay", "--format", "jsonl"], Some(STOP_LOGGING.as_bytes()));
+    assert_eq!(fired(&out).len(), 2, "{}", stderr(&out));
+}
+
+#[test]
+fn bad_input_is_located_and_skipped_and_strict_fails() {
+    let huge = format!(r#"{{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","pad":"{}"}}"#, "x".repeat(5 << 20));
+    let mixed = format!(
+        "{STOP_LOGGING}\n{{\"eventSource\":\"cloudtrail.amazonaws.com\",\"eventName\":\n{{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":42}}\n\x00\x01\x02\u{fffd}junk\n{huge}\n{DESCRIBE}\n"
+    );
+    let file = tmp("mixed.jsonl", mixed.as_bytes());
+    let empty = tmp("empty.json", b"");
+    let out = replay(&[&file, &empty], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(fired(&out).len(), 2, "the good record still fires");
+    let err = stderr(&out);
+    for line in [":2: malformed JSON", ":3: invalid record", ":4: malformed JSON", ":5: record of"] {
+        assert!(err.contains(line), "stderr lacks {line:?}:\n{err}");
+    }
+    assert!(err.contains("empty.json: empty input"), "{err}");
+    assert!(err.contains("2 records read, 5 rejected"), "{err}");
+    let strict = replay(&[&file], &["--strict"]);
+    assert_eq!(strict.status.code(), Some(1));
+    assert_eq!(fired(&strict).len(), 2, "--strict still reports what it found");
+}
+
+#[test]
+fn non_cloudtrail_values_are_counted_not_rejected() {
+    let other = r#"{"version":"0","id":"2","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"111122223333","time":"2026-03-02T10:15:00Z","region":"us-east-1","resources":[],"detail":{"instance-id":"i-0abc","state":"running"}}"#;
+    let out = replay(&[&tmp("other.json", other.as_bytes())], &["--strict"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(fired(&out).is_empty());
+    assert!(stderr(&out).contains("1 not CloudTrail"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_missing_path_is_exit_2() {
+    let out = replay(&[Path::new("/nonexistent/trailwatch-input.json")], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("/nonexistent/trailwatch-input.json"));
+    let out = run(&["replay", "--disable", "no-such-detection"], Some(b""));
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn disabled_detections_do_not_fire() {
+    let out = replay(&[&tmp("stop.json", STOP_LOGGING.as_bytes())], &["--disable", "cloudtrail-important-change"]);
+    assert_eq!(fired(&out), ["cloudtrail-log-suspended"]);
+}
+
+#[test]
+fn text_output_cannot_be_forged_by_field_values() {
+    let hostile = STOP_LOGGING.replace("aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64", r"x\n[HIGH] Forged (fake-detection)\u001b[2J\u202e");
+    let out = run(&["replay"], Some(hostile.as_bytes()));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains('\x1b') && !text.contains('\u{202e}'), "{text}");
+    assert!(!text.lines().any(|l| l.starts_with("[HIGH] Forged")), "{text}");
+    assert_eq!(text.lines().filter(|l| l.starts_with('[')).count(), 2, "{text}");
+}
+
+#[test]
+fn list_names_every_detection() {
+    let out = run(&["list", "--format", "json"], None);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(rows.len(), 24);
+}
