@@ -117,6 +117,15 @@ impl Engine {
                 .is_some_and(|ua| self.by_user_agent.iter().any(|(p, _)| ua.starts_with(p)))
     }
 
+    /// `wants` on the raw JSON of a record or envelope: `false` only when its
+    /// routing fields could be read exactly and no detection takes them.
+    pub fn wants_json(&self, json: &[u8]) -> bool {
+        match crate::event::prefilter::peek(json) {
+            Some(p) => self.wants(p.event_source, p.event_name, p.user_agent),
+            None => true,
+        }
+    }
+
     /// The detections a record is routed to, each once, in catalogue order.
     fn candidates(&self, rec: &Record<'_>) -> Vec<usize> {
         let mut out: Vec<usize> = Vec::new();

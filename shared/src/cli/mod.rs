@@ -1,5 +1,6 @@
 //! Command-line interface.
 
+mod generate;
 mod list;
 mod output;
 mod replay;
@@ -25,6 +26,9 @@ enum Command {
     /// read recursively; no PATH (or `-`) reads stdin. Findings go to stdout, the
     /// summary and input errors to stderr.
     Replay(replay::Args),
+    /// Write a synthetic CloudTrail corpus (deterministic from a seed) for benchmarks
+    /// and demos: ordinary traffic with true attacks for every detection.
+    Generate(generate::Args),
     /// List the detections.
     List {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
@@ -57,6 +61,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Command::Replay(args) => replay::run(args),
+        Command::Generate(args) => generate::run(args),
         Command::List { format } => list::run(format),
     }
 }

@@ -72,6 +72,11 @@ pub trait Sink {
     fn rejected(&mut self, loc: &Location, reason: &str);
     /// A JSON value that is not a CloudTrail record (skipped, counted).
     fn not_cloudtrail(&mut self, loc: &Location);
+    /// Asked before a JSON line or a record is parsed, with its bytes: `false` skips
+    /// it unparsed (a replay whose detections cannot match it). The default keeps all.
+    fn wanted(&mut self, _json: &[u8]) -> bool {
+        true
+    }
     /// Called after each input file is done.
     fn file_done(&mut self, _source: &str) {}
 }
@@ -199,15 +204,18 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
         || std::str::from_utf8(trim_line(&line)).is_err()
     {
         // JSON lines (a lone line of invalid UTF-8 is reported as what it is).
-        document(trim_line(&line), source, Some(first), limits, sink);
+        if sink.wanted(trim_line(&line)) {
+            document(trim_line(&line), source, Some(first), limits, sink);
+        }
         loop {
             line.clear();
             match input.read_until(b'\n', &mut line) {
                 Ok(0) => return,
                 Ok(_) => {
                     line_no += 1;
-                    if !is_blank(&line) {
-                        document(trim_line(&line), source, Some(line_no), limits, sink);
+                    let l = trim_line(&line);
+                    if !l.is_empty() && sink.wanted(l) {
+                        document(l, source, Some(line_no), limits, sink);
                     }
                 }
                 Err(e) => {
@@ -385,7 +393,7 @@ fn record(text: &str, loc: &Location, limits: &Limits, sink: &mut impl Sink) {
                 limits.max_record_bytes
             ),
         );
-    } else {
+    } else if sink.wanted(text.as_bytes()) {
         sink.record(loc, text);
     }
 }
