@@ -1,6 +1,10 @@
-//! PLACEHOLDER: to be replaced by the real detection (id `aws-cli-custom-endpoint-url`).
+//! An AWS CLI call sent through an overridden endpoint (`--endpoint-url`,
+//! `AWS_ENDPOINT_URL*`, `endpoint_url` in the config), as far as CloudTrail can see it.
 
-use crate::detection::{Detection, Meta, Severity, Signal};
+use serde_json::Value;
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::with_error;
 use crate::event::Record;
 
 pub struct AwsCliCustomEndpointUrl;
@@ -8,22 +12,332 @@ pub struct AwsCliCustomEndpointUrl;
 pub static META: Meta = Meta {
     id: "aws-cli-custom-endpoint-url",
     title: "AWS CLI Command with Custom Endpoint URL",
-    description: "",
+    description: "An AWS CLI call reached AWS through an endpoint the user chose instead of the \
+                  default one: the CLI's user agent carries the endpoint-override feature code N, \
+                  or the Host header names something other than a regular AWS endpoint (including \
+                  VPC-endpoint-specific vpce names). Attackers point the CLI at endpoints of their \
+                  own to move data or hide traffic; calls sent to non-AWS endpoints never reach \
+                  CloudTrail at all, so this only sees overrides that still land on AWS.",
     severity: Severity::Medium,
-    attack: &[],
-    origin: "",
-    false_positives: &[],
-    next_steps: "",
-    triggers: &[],
+    attack: &["T1102", "T1102.002"],
+    origin: "Elastic detection-rules rules/linux/command_and_control_aws_cli_endpoint_url_used.toml \
+             (349276c0-5fcf-11ef-b1a9-f661ea17fbce), which reads process events; re-expressed on \
+             CloudTrail per the trailwatch decision for #1",
+    false_positives: &[
+        "Developers and test stacks that set a custom endpoint (LocalStack, MinIO, S3-compatible storage).",
+        "Networks that reach AWS through VPC interface endpoints addressed by their vpce DNS names.",
+        "FIPS, dual-stack or cross-Region endpoints configured on purpose in AWS_ENDPOINT_URL or the CLI config.",
+        "Proxies and integrations that require an explicit endpoint.",
+    ],
+    next_steps: "Look at the host header and the CLI command in the evidence: is the endpoint one \
+                 your team configures (VPC endpoint, FIPS, a proxy)? Ask the caller, check the \
+                 machine behind the source address for `--endpoint-url` or AWS_ENDPOINT_URL \
+                 settings, and remember that any call it sent to a non-AWS endpoint left no \
+                 CloudTrail record: host telemetry is the only place to see those.",
+    triggers: &[Trigger::UserAgentPrefix(CLI_PREFIX)],
     window: None,
 };
+
+const CLI_PREFIX: &str = "aws-cli/";
+
+/// botocore's feature code for ENDPOINT_OVERRIDE (case-sensitive: `n` is another feature).
+const ENDPOINT_OVERRIDE_CODE: &str = "N";
 
 impl Detection for AwsCliCustomEndpointUrl {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn evaluate(&self, _rec: &Record<'_>) -> Option<Signal> {
-        None
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        let ua = rec.user_agent()?;
+        if !ua.starts_with(CLI_PREFIX) {
+            return None;
+        }
+        let features = feature_lists(ua);
+        let flag = features
+            .iter()
+            .any(|list| list.split(',').any(|code| code == ENDPOINT_OVERRIDE_CODE));
+        let host_header = rec.host_header();
+        let odd_host = host_header.is_some_and(|h| !is_standard_aws_endpoint(&host_name(h)));
+        if !flag && !odd_host {
+            return None;
+        }
+
+        let mut signals = Vec::new();
+        if flag {
+            signals.push("endpoint_override_feature");
+        }
+        if odd_host {
+            signals.push("non_standard_host_header");
+        }
+        let evidence = Evidence::new()
+            .with("signals", signals)
+            .with_opt(
+                "event_source",
+                Some(rec.event_source()).filter(|s| !s.is_empty()),
+            )
+            .with_opt("host_header", host_header)
+            .with_opt(
+                "ua_features",
+                (!features.is_empty()).then(|| Value::from(features.join(" "))),
+            )
+            .with_opt("cli_command", cli_command(ua))
+            .with_opt(
+                "vpc_endpoint_id",
+                rec.vpc_endpoint_id.as_deref().filter(|s| !s.is_empty()),
+            );
+        fire(with_error(evidence, rec))
+    }
+}
+
+/// The values of the `m/<codes>` tokens of a user agent (normally one).
+fn feature_lists(ua: &str) -> Vec<&str> {
+    ua.split_ascii_whitespace()
+        .filter_map(|t| t.strip_prefix("m/"))
+        .collect()
+}
+
+/// The CLI command from `md/command#<service>.<op>` (CLI v2, ua/2.1), else from the
+/// older `command/<service>.<op>` token.
+fn cli_command(ua: &str) -> Option<&str> {
+    let tokens = || ua.split_ascii_whitespace();
+    tokens()
+        .find_map(|t| t.strip_prefix("md/command#"))
+        .or_else(|| tokens().find_map(|t| t.strip_prefix("command/")))
+        .filter(|c| !c.is_empty())
+}
+
+/// The host name of a Host header: surrounding space, a `:port` and one trailing dot
+/// removed, lowercased. A bracketed IPv6 literal gives the address inside.
+fn host_name(header: &str) -> String {
+    let h = header.trim();
+    let host = if let Some(rest) = h.strip_prefix('[') {
+        rest.split(']').next().unwrap_or(rest)
+    } else if h.matches(':').count() == 1 {
+        h.split(':').next().unwrap_or(h)
+    } else {
+        // No port, or a bare IPv6 literal (several colons): keep it whole.
+        h
+    };
+    let host = host.strip_suffix('.').unwrap_or(host);
+    host.to_ascii_lowercase()
+}
+
+/// True for the regular AWS endpoint names: `*.amazonaws.com` and `*.api.aws`, except
+/// the endpoint-specific `*.vpce.amazonaws.com` names, which only an explicit override
+/// produces. Expects the output of `host_name`.
+fn is_standard_aws_endpoint(host: &str) -> bool {
+    let well_formed = !host.is_empty()
+        && host.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+    if !well_formed || host.ends_with(".vpce.amazonaws.com") {
+        return false;
+    }
+    host.ends_with(".amazonaws.com") || host.ends_with(".api.aws")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::testing::eval;
+
+    const UA_N: &str = "aws-cli/2.27.31 md/awscrt#0.26.1 ua/2.1 os/linux#6.8.0-1029-aws md/arch#x86_64 \
+                        lang/python#3.13.4 md/pyimpl#CPython m/E,N,b,Z cfg/retry-mode#standard \
+                        md/installer#exe md/distrib#ubuntu.24 md/prompt#off md/command#s3.ls";
+    const UA_PLAIN: &str = "aws-cli/2.27.31 md/awscrt#0.26.1 ua/2.1 os/linux#6.8.0-1029-aws \
+                            md/arch#x86_64 lang/python#3.13.4 md/pyimpl#CPython m/E,b,n,Z \
+                            cfg/retry-mode#standard md/installer#exe md/prompt#off md/command#s3.ls";
+
+    fn record(ua: &str, host: Option<&str>, extra: &str) -> String {
+        let tls = match host {
+            Some(h) => format!(
+                r#","tlsDetails":{{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"{h}"}}"#
+            ),
+            None => String::new(),
+        };
+        format!(
+            r#"{{"eventVersion":"1.10","eventSource":"s3.amazonaws.com","eventName":"ListBuckets",
+            "awsRegion":"us-east-1","sourceIPAddress":"198.51.100.23","userAgent":"{ua}",
+            "userIdentity":{{"type":"IAMUser","principalId":"AIDAEXAMPLEID","arn":"arn:aws:iam::111122223333:user/dev",
+            "accountId":"111122223333","accessKeyId":"AKIAEXAMPLEKEY","userName":"dev"}}{tls}{extra}}}"#
+        )
+    }
+
+    fn evidence(json: &str) -> Option<Evidence> {
+        match eval(&AwsCliCustomEndpointUrl, json) {
+            Some(Signal::Fire(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn fires_on_the_endpoint_override_feature_code() {
+        let e = evidence(&record(UA_N, Some("s3.us-east-1.amazonaws.com"), "")).unwrap();
+        assert_eq!(
+            e.get("signals"),
+            Some(&serde_json::json!(["endpoint_override_feature"]))
+        );
+        assert_eq!(e.get("ua_features"), Some(&Value::from("E,N,b,Z")));
+        assert_eq!(e.get("cli_command"), Some(&Value::from("s3.ls")));
+        assert_eq!(
+            e.get("host_header"),
+            Some(&Value::from("s3.us-east-1.amazonaws.com"))
+        );
+        assert_eq!(
+            e.get("event_source"),
+            Some(&Value::from("s3.amazonaws.com"))
+        );
+    }
+
+    #[test]
+    fn lowercase_n_is_not_the_override_code() {
+        assert!(evidence(&record(UA_PLAIN, Some("s3.us-east-1.amazonaws.com"), "")).is_none());
+        assert!(evidence(&record(UA_PLAIN, None, "")).is_none());
+        // A code that merely contains N is not N either.
+        let ua = UA_PLAIN.replace("m/E,b,n,Z", "m/E,NN,Nb");
+        assert!(evidence(&record(&ua, None, "")).is_none());
+    }
+
+    #[test]
+    fn n_outside_the_feature_token_does_not_count() {
+        let ua = UA_PLAIN.replace("md/prompt#off", "md/prompt#N app/N");
+        assert!(evidence(&record(&ua, None, "")).is_none());
+    }
+
+    #[test]
+    fn fires_on_a_vpce_host_header_even_without_the_flag() {
+        let host = "vpce-0a1b2c3d4e5f60718-abcdefgh.s3.us-east-1.vpce.amazonaws.com";
+        let e = evidence(&record(
+            UA_PLAIN,
+            Some(host),
+            r#","vpcEndpointId":"vpce-0a1b2c3d4e5f60718""#,
+        ))
+        .unwrap();
+        assert_eq!(
+            e.get("signals"),
+            Some(&serde_json::json!(["non_standard_host_header"]))
+        );
+        assert_eq!(e.get("host_header"), Some(&Value::from(host)));
+        assert_eq!(
+            e.get("vpc_endpoint_id"),
+            Some(&Value::from("vpce-0a1b2c3d4e5f60718"))
+        );
+    }
+
+    #[test]
+    fn fires_on_non_aws_hosts() {
+        for host in [
+            "127.0.0.1:4566",
+            "localhost",
+            "[2001:db8::10]:9000",
+            "minio.example.net",
+            "s3.us-east-1.amazonaws.com.attacker.example",
+            "notamazonaws.com",
+            "amazonaws.com",
+            "s3.amazonaws.com.cn.example",
+            ":443",
+        ] {
+            assert!(
+                evidence(&record(UA_PLAIN, Some(host), "")).is_some(),
+                "{host}"
+            );
+        }
+    }
+
+    #[test]
+    fn standard_hosts_in_any_spelling_are_quiet() {
+        for host in [
+            "s3.us-east-1.amazonaws.com",
+            "S3.US-EAST-1.AMAZONAWS.COM",
+            "iam.amazonaws.com.",
+            "sts.us-west-2.amazonaws.com:443",
+            "ec2-fips.us-east-1.amazonaws.com",
+            "ec2.us-east-1.api.aws",
+            "my-bucket.s3.eu-west-1.amazonaws.com",
+            " cloudtrail.us-east-1.amazonaws.com ",
+        ] {
+            assert!(
+                evidence(&record(UA_PLAIN, Some(host), "")).is_none(),
+                "{host}"
+            );
+        }
+    }
+
+    #[test]
+    fn reports_both_signals_and_the_error_of_a_failed_call() {
+        let json = record(
+            UA_N,
+            Some("vpce-0123456789abcdef0-wxyz.sts.us-east-1.vpce.amazonaws.com"),
+            r#","errorCode":"AccessDenied","errorMessage":"User: dev is not authorized""#,
+        );
+        let e = evidence(&json).unwrap();
+        assert_eq!(
+            e.get("signals"),
+            Some(&serde_json::json!([
+                "endpoint_override_feature",
+                "non_standard_host_header"
+            ]))
+        );
+        assert_eq!(e.get("error_code"), Some(&Value::from("AccessDenied")));
+    }
+
+    #[test]
+    fn only_cli_user_agents() {
+        let boto = UA_N.replace("aws-cli/2.27.31", "Boto3/1.38.36");
+        assert!(evidence(&record(&boto, Some("localhost:4566"), "")).is_none());
+        let bracketed = format!("[{UA_N}]");
+        assert!(evidence(&record(&bracketed, None, "")).is_none());
+        let upper = UA_N.replace("aws-cli/", "AWS-CLI/");
+        assert!(evidence(&record(&upper, None, "")).is_none());
+        // No user agent at all, or one of the wrong type.
+        let none = r#"{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets",
+            "tlsDetails":{"clientProvidedHostHeader":"localhost"}}"#;
+        assert!(evidence(none).is_none());
+        let odd = r#"{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","userAgent":["aws-cli/2"],
+            "tlsDetails":{"clientProvidedHostHeader":"localhost"}}"#;
+        assert!(evidence(odd).is_none());
+    }
+
+    #[test]
+    fn older_cli_without_features_and_odd_tls_details() {
+        let old = "aws-cli/1.18.69 Python/3.8.10 Linux/5.4.0-1045-aws botocore/1.17.92";
+        assert!(evidence(&record(old, None, "")).is_none());
+        assert!(evidence(&record(old, Some("ec2.us-east-1.amazonaws.com"), "")).is_none());
+        assert!(evidence(&record(old, Some(""), "")).is_none());
+        let e = evidence(&record(old, Some("192.0.2.10"), "")).unwrap();
+        assert!(e.get("ua_features").is_none());
+        let weird_tls = format!(
+            r#"{{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","userAgent":"{old}","tlsDetails":null}}"#
+        );
+        assert!(evidence(&weird_tls).is_none());
+    }
+
+    #[test]
+    fn older_command_token_is_used_for_the_command() {
+        let ua = "aws-cli/2.13.0 Python/3.11.4 Linux/5.15.0 exe/x86_64.ubuntu.22 prompt/off command/ec2.describe-instances";
+        let e = evidence(&record(ua, Some("localhost:4566"), "")).unwrap();
+        assert_eq!(
+            e.get("cli_command"),
+            Some(&Value::from("ec2.describe-instances"))
+        );
+    }
+
+    #[test]
+    fn host_name_normalisation() {
+        assert_eq!(
+            host_name("EC2.us-east-1.AmazonAWS.com.:443"),
+            "ec2.us-east-1.amazonaws.com"
+        );
+        assert_eq!(host_name("[::1]:4566"), "::1");
+        assert_eq!(host_name("2001:db8::1"), "2001:db8::1");
+        assert!(!is_standard_aws_endpoint(".amazonaws.com"));
+        assert!(!is_standard_aws_endpoint("a..amazonaws.com"));
+        assert!(!is_standard_aws_endpoint("x.vpce.amazonaws.com"));
+        assert!(!is_standard_aws_endpoint("evil.example/x.amazonaws.com"));
+        assert!(is_standard_aws_endpoint("sqs.ap-southeast-2.amazonaws.com"));
     }
 }

@@ -1,20 +1,39 @@
-//! PLACEHOLDER: to be replaced by the real detection (id `cloudtrail-log-evasion`).
+//! A successful IAM call whose request CloudTrail dropped as too large (the "omitted"
+//! stub): the policy it set is missing from the log.
 
-use crate::detection::{Detection, Meta, Severity, Signal};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::flag_value;
 use crate::event::Record;
 
 pub struct CloudTrailLogEvasion;
 
+/// The `reason` CloudTrail writes when it replaces an oversized `requestParameters`.
+const TOO_LARGE: &str = "requestParameters too large";
+
 pub static META: Meta = Meta {
     id: "cloudtrail-log-evasion",
     title: "AWS CloudTrail Log Evasion",
-    description: "",
+    description: "An IAM call succeeded but CloudTrail logged only a placeholder instead of its \
+                  request, because the request was too large. IAM ignores whitespace when it \
+                  checks policy size, so padding a policy hides what was granted from the audit \
+                  log while the permissions still take effect.",
     severity: Severity::Medium,
-    attack: &[],
-    origin: "",
-    false_positives: &[],
-    next_steps: "",
-    triggers: &[],
+    attack: &["T1562.008"],
+    origin: "Elastic detection-rules defense_evasion_cloudtrail_logging_evasion.toml (9ebd48ac-a0e2-430a-a219-fe072a50146b)",
+    false_positives: &[
+        "Very rarely, a legitimate but enormous policy or trust document; padding with whitespace \
+         is not normal practice.",
+    ],
+    next_steps: "Fetch what was actually set, since the log does not show it: GetPolicyVersion, \
+                 GetRolePolicy, GetUserPolicy, GetGroupPolicy or GetRole for the resource the \
+                 caller touched (the responses are URL-encoded JSON). Review the permissions it \
+                 grants, who made the call, and what that principal did next.",
+    triggers: &[Trigger::Events {
+        source: "iam.amazonaws.com",
+        names: &[],
+        read_only: false,
+        detail_pattern: Some(r#"{"requestParameters":{"reason":["requestParameters too large"]}}"#),
+    }],
     window: None,
 };
 
@@ -23,7 +42,104 @@ impl Detection for CloudTrailLogEvasion {
         &META
     }
 
-    fn evaluate(&self, _rec: &Record<'_>) -> Option<Signal> {
-        None
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() != "iam.amazonaws.com" || !rec.succeeded() {
+            return None;
+        }
+        if rec.request_param_str("reason") != Some(TOO_LARGE)
+            || rec.request_param("omitted").and_then(flag_value) != Some(true)
+        {
+            return None;
+        }
+        fire(
+            Evidence::new()
+                .with_opt("api", Some(rec.event_name()).filter(|n| !n.is_empty()))
+                .with("reason", TOO_LARGE)
+                .with_json("original_size", rec.request_param("originalSize")),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::testing::{eval, fires};
+    use serde_json::Value;
+
+    const PADDED: &str = r#"{"eventVersion":"1.10","eventSource":"iam.amazonaws.com",
+        "eventName":"PutRolePolicy","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.61",
+        "userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Builder/x",
+          "accountId":"111122223333"},
+        "requestParameters":{"reason":"requestParameters too large","omitted":true,"originalSize":131072},
+        "responseElements":null}"#;
+
+    #[test]
+    fn fires_with_the_api_and_size() {
+        match eval(&CloudTrailLogEvasion, PADDED) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("api"), Some(&Value::from("PutRolePolicy")));
+                assert_eq!(e.get("original_size"), Some(&Value::from(131072)));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn omitted_may_be_text() {
+        for text in [r#""true""#, r#""True""#] {
+            let json = PADDED.replace(r#""omitted":true"#, &format!(r#""omitted":{text}"#));
+            assert!(fires(&CloudTrailLogEvasion, &json), "{text}");
+        }
+    }
+
+    #[test]
+    fn any_iam_call_counts() {
+        for name in [
+            "CreatePolicy",
+            "CreatePolicyVersion",
+            "UpdateAssumeRolePolicy",
+            "TagRole",
+        ] {
+            let json = PADDED.replace("PutRolePolicy", name);
+            assert!(fires(&CloudTrailLogEvasion, &json), "{name}");
+        }
+        let no_size = PADDED.replace(r#","originalSize":131072"#, "");
+        assert!(fires(&CloudTrailLogEvasion, &no_size));
+    }
+
+    #[test]
+    fn needs_both_markers_and_success() {
+        for (from, to) in [
+            (r#""omitted":true"#, r#""omitted":false"#),
+            (r#""omitted":true"#, r#""omitted":"false""#),
+            (r#""omitted":true"#, r#""omitted":null"#),
+            (r#""omitted":true,"#, ""),
+            (r#""omitted":true"#, r#""omitted":1"#),
+            ("requestParameters too large", "responseElements too large"),
+            ("requestParameters too large", "RequestParameters Too Large"),
+            (
+                r#""responseElements":null"#,
+                r#""errorCode":"MalformedPolicyDocument","responseElements":null"#,
+            ),
+        ] {
+            assert!(
+                !fires(&CloudTrailLogEvasion, &PADDED.replace(from, to)),
+                "{to}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_iam_and_only_the_request_stub() {
+        let lambda = PADDED.replace("iam.amazonaws.com", "lambda.amazonaws.com");
+        assert!(!fires(&CloudTrailLogEvasion, &lambda));
+        // The stub in responseElements instead of requestParameters does not count.
+        let response = r#"{"eventSource":"iam.amazonaws.com","eventName":"GetAccountAuthorizationDetails",
+            "requestParameters":{"filter":["Role"]},
+            "responseElements":{"reason":"requestParameters too large","omitted":true}}"#;
+        assert!(!fires(&CloudTrailLogEvasion, response));
+        let not_object = r#"{"eventSource":"iam.amazonaws.com","eventName":"PutUserPolicy",
+            "requestParameters":"requestParameters too large"}"#;
+        assert!(!fires(&CloudTrailLogEvasion, not_object));
     }
 }

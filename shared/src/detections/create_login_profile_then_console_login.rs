@@ -1,29 +1,267 @@
-//! PLACEHOLDER: to be replaced by the real detection (id `create-login-profile-then-console-login`).
+//! A console password created for an IAM user (`CreateLoginProfile`), then a console
+//! sign-in as that user from the same IP address within an hour.
 
-use crate::detection::{Detection, Meta, Severity, Signal};
-use crate::event::Record;
+use serde_json::Value;
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Side, Signal, Trigger, WindowSpec};
+use crate::detections::common::{console_login_result, source_ip_normalized};
+use crate::event::{Record, actor_display};
 
 pub struct CreateLoginProfileThenConsoleLogin;
 
 pub static META: Meta = Meta {
     id: "create-login-profile-then-console-login",
     title: "AWS CreateLoginProfile",
-    description: "",
-    severity: Severity::Medium,
-    attack: &[],
-    origin: "",
-    false_positives: &[],
-    next_steps: "",
-    triggers: &[],
-    window: None,
+    description: "Someone gave an IAM user a console password and, within the hour, that user \
+                  signed in to the console from the very address that set the password. An \
+                  attacker holding only access keys does this to gain a console foothold. Only \
+                  a successful CreateLoginProfile counts (a failed one sets no password); the \
+                  sign-in counts whatever its result, which the finding shows.",
+    severity: Severity::High,
+    attack: &["T1136", "T1136.003"],
+    origin: "Splunk ESCU detections/cloud/aws_createloginprofile.yml \
+             (2a9b80d3-6340-4345-11ad-212bf444d111)",
+    false_positives: &[
+        "An administrator sets up a console password for a colleague who then signs in from \
+         the same office or VPN egress address.",
+        "A user with permission to manage their own credentials sets their first password \
+         and signs in.",
+    ],
+    next_steps: "Confirm with the creator and the user that the password was expected. If not, \
+                 delete the login profile, deactivate the access keys the creator used, and \
+                 review what the console session did after signing in.",
+    triggers: &[
+        Trigger::Events {
+            source: "iam.amazonaws.com",
+            names: &["CreateLoginProfile"],
+            read_only: false,
+            detail_pattern: None,
+        },
+        Trigger::Events {
+            source: "signin.amazonaws.com",
+            names: &["ConsoleLogin"],
+            read_only: false,
+            detail_pattern: None,
+        },
+    ],
+    window: Some(WindowSpec::Sequence { max_gap_secs: 3600 }),
 };
+
+/// `<account>|<user>|<ip>`: what joins the creation to the sign-in.
+fn pair_key(rec: &Record, user: &str) -> Option<String> {
+    let ip = source_ip_normalized(rec)?;
+    let account = rec.account_id().unwrap_or("unknown");
+    Some(format!("{account}|{user}|{ip}"))
+}
+
+/// A JSON scalar as the analyst should see it (booleans may also arrive as text).
+fn scalar(v: Option<&Value>) -> Option<Value> {
+    match v? {
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
+        other => Some(other.clone()),
+    }
+}
 
 impl Detection for CreateLoginProfileThenConsoleLogin {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
-    fn evaluate(&self, _rec: &Record<'_>) -> Option<Signal> {
-        None
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        match (rec.event_source(), rec.event_name()) {
+            ("iam.amazonaws.com", "CreateLoginProfile") => {
+                // A failed creation sets no password, so nothing can follow from it.
+                if !rec.succeeded() {
+                    return None;
+                }
+                let target = rec.request_param_str("userName")?;
+                let key = pair_key(rec, target)?;
+                let evidence = Evidence::new()
+                    .with("creator", actor_display(rec))
+                    .with_opt("creator_type", rec.identity_type())
+                    .with("target_user", target)
+                    .with_opt(
+                        "password_reset_required",
+                        scalar(rec.request_param("passwordResetRequired")),
+                    );
+                Some(Signal::Pair {
+                    key,
+                    side: Side::First,
+                    evidence,
+                })
+            }
+            ("signin.amazonaws.com", "ConsoleLogin") => {
+                let user = rec.user_name()?;
+                let key = pair_key(rec, user)?;
+                let evidence = Evidence::new()
+                    .with_opt("login_result", console_login_result(rec))
+                    .with_opt("mfa_used", rec.additional_data_str("MFAUsed"))
+                    .with_opt("login_error", rec.error_message())
+                    .with_opt("login_user_agent", rec.user_agent());
+                Some(Signal::Pair {
+                    key,
+                    side: Side::Second,
+                    evidence,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::testing::eval;
+
+    const CREATE: &str = r#"{"eventSource":"iam.amazonaws.com","eventName":"CreateLoginProfile",
+        "eventTime":"2026-05-20T08:00:00Z","awsRegion":"us-east-1","recipientAccountId":"123456789012",
+        "sourceIPAddress":"198.51.100.77","userAgent":"aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22",
+        "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLECREATOR","arn":"arn:aws:iam::123456789012:user/gwen",
+            "accountId":"123456789012","accessKeyId":"AKIAEXAMPLEKEY000002","userName":"gwen"},
+        "requestParameters":{"userName":"harold","passwordResetRequired":false},
+        "responseElements":{"loginProfile":{"userName":"harold","createDate":"May 20, 2026 8:00:00 AM","passwordResetRequired":false}}}"#;
+
+    const LOGIN: &str = r#"{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin",
+        "eventTime":"2026-05-20T08:10:00Z","awsRegion":"us-east-1","recipientAccountId":"123456789012",
+        "sourceIPAddress":"198.51.100.77","userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
+        "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLEHAROLD","arn":"arn:aws:iam::123456789012:user/harold",
+            "accountId":"123456789012","userName":"harold"},
+        "requestParameters":null,"responseElements":{"ConsoleLogin":"Success"},
+        "additionalEventData":{"LoginTo":"https://console.aws.amazon.com/console/home","MobileVersion":"No","MFAUsed":"No"}}"#;
+
+    fn pair(sig: Option<Signal>) -> (String, Side, Evidence) {
+        match sig {
+            Some(Signal::Pair {
+                key,
+                side,
+                evidence,
+            }) => (key, side, evidence),
+            other => panic!("expected a Pair observation, got {other:?}"),
+        }
+    }
+
+    fn s<'e>(e: &'e Evidence, k: &str) -> Option<&'e str> {
+        e.get(k).and_then(|v| v.as_str())
+    }
+
+    #[test]
+    fn creation_is_the_first_side_keyed_on_target_user_and_ip() {
+        let (key, side, ev) = pair(eval(&CreateLoginProfileThenConsoleLogin, CREATE));
+        assert_eq!(key, "123456789012|harold|198.51.100.77");
+        assert_eq!(side, Side::First);
+        assert_eq!(s(&ev, "creator"), Some("gwen"));
+        assert_eq!(s(&ev, "target_user"), Some("harold"));
+        assert_eq!(ev.get("password_reset_required"), Some(&Value::Bool(false)));
+    }
+
+    #[test]
+    fn login_is_the_second_side_with_the_same_key() {
+        let (key, side, ev) = pair(eval(&CreateLoginProfileThenConsoleLogin, LOGIN));
+        assert_eq!(key, "123456789012|harold|198.51.100.77");
+        assert_eq!(side, Side::Second);
+        assert_eq!(s(&ev, "login_result"), Some("Success"));
+        assert_eq!(s(&ev, "mfa_used"), Some("No"));
+    }
+
+    #[test]
+    fn a_failed_login_still_joins_and_reports_its_result() {
+        let failed = LOGIN
+            .replace(r#""ConsoleLogin":"Success""#, r#""ConsoleLogin":"Failure""#)
+            .replace(
+                r#""requestParameters":null"#,
+                r#""errorMessage":"Failed authentication","requestParameters":null"#,
+            );
+        let (key, side, ev) = pair(eval(&CreateLoginProfileThenConsoleLogin, &failed));
+        assert_eq!(key, "123456789012|harold|198.51.100.77");
+        assert_eq!(side, Side::Second);
+        assert_eq!(s(&ev, "login_result"), Some("Failure"));
+        assert_eq!(s(&ev, "login_error"), Some("Failed authentication"));
+    }
+
+    #[test]
+    fn the_creator_may_be_the_user_itself_or_a_role() {
+        let own = CREATE.replace(r#""userName":"harold""#, r#""userName":"gwen""#);
+        let (key, _, _) = pair(eval(&CreateLoginProfileThenConsoleLogin, &own));
+        assert_eq!(key, "123456789012|gwen|198.51.100.77");
+        let by_role = CREATE.replace(
+            r#"{"type":"IAMUser","principalId":"AIDAEXAMPLECREATOR","arn":"arn:aws:iam::123456789012:user/gwen","#,
+            r#"{"type":"AssumedRole","principalId":"AROAEXAMPLE:ops","arn":"arn:aws:sts::123456789012:assumed-role/Admin/ops","#,
+        );
+        let (key, side, ev) = pair(eval(&CreateLoginProfileThenConsoleLogin, &by_role));
+        assert_eq!(key, "123456789012|harold|198.51.100.77");
+        assert_eq!(side, Side::First);
+        assert_eq!(s(&ev, "creator_type"), Some("AssumedRole"));
+    }
+
+    #[test]
+    fn a_failed_creation_is_ignored() {
+        let denied = CREATE.replace(
+            r#""requestParameters""#,
+            r#""errorCode":"AccessDenied","errorMessage":"not authorized","requestParameters""#,
+        );
+        assert_eq!(eval(&CreateLoginProfileThenConsoleLogin, &denied), None);
+        let exists = CREATE.replace(
+            r#""requestParameters""#,
+            r#""errorCode":"EntityAlreadyExistsException","requestParameters""#,
+        );
+        assert_eq!(eval(&CreateLoginProfileThenConsoleLogin, &exists), None);
+    }
+
+    #[test]
+    fn both_sides_need_a_literal_ip() {
+        let internal = CREATE.replace("198.51.100.77", "AWS Internal");
+        assert_eq!(eval(&CreateLoginProfileThenConsoleLogin, &internal), None);
+        let svc = LOGIN.replace("198.51.100.77", "signin.amazonaws.com");
+        assert_eq!(eval(&CreateLoginProfileThenConsoleLogin, &svc), None);
+    }
+
+    #[test]
+    fn the_ip_is_normalized_on_both_sides() {
+        let c = CREATE.replace("198.51.100.77", "2001:DB8:0:0::5");
+        let l = LOGIN.replace("198.51.100.77", "2001:db8::5");
+        let (kc, _, _) = pair(eval(&CreateLoginProfileThenConsoleLogin, &c));
+        let (kl, _, _) = pair(eval(&CreateLoginProfileThenConsoleLogin, &l));
+        assert_eq!(kc, "123456789012|harold|2001:db8::5");
+        assert_eq!(kc, kl);
+    }
+
+    #[test]
+    fn needs_the_user_names() {
+        let no_target = CREATE.replace(r#""userName":"harold","#, "");
+        assert_eq!(eval(&CreateLoginProfileThenConsoleLogin, &no_target), None);
+        let root_login = LOGIN.replace(
+            r#"{"type":"IAMUser","principalId":"AIDAEXAMPLEHAROLD","arn":"arn:aws:iam::123456789012:user/harold",
+            "accountId":"123456789012","userName":"harold"}"#,
+            r#"{"type":"Root","principalId":"123456789012","arn":"arn:aws:iam::123456789012:root","accountId":"123456789012"}"#,
+        );
+        assert!(root_login.contains("\"Root\""));
+        assert_eq!(eval(&CreateLoginProfileThenConsoleLogin, &root_login), None);
+        let role_login = LOGIN.replace(r#","userName":"harold""#, "");
+        assert_eq!(eval(&CreateLoginProfileThenConsoleLogin, &role_login), None);
+    }
+
+    #[test]
+    fn another_user_or_ip_gives_another_key() {
+        let (k0, _, _) = pair(eval(&CreateLoginProfileThenConsoleLogin, CREATE));
+        let other_user = LOGIN.replace("harold", "irene");
+        let (k1, _, _) = pair(eval(&CreateLoginProfileThenConsoleLogin, &other_user));
+        let other_ip = LOGIN.replace("198.51.100.77", "203.0.113.200");
+        let (k2, _, _) = pair(eval(&CreateLoginProfileThenConsoleLogin, &other_ip));
+        assert_ne!(k0, k1);
+        assert_ne!(k0, k2);
+    }
+
+    #[test]
+    fn ignores_other_events() {
+        let update = CREATE.replace("CreateLoginProfile", "UpdateLoginProfile");
+        assert_eq!(eval(&CreateLoginProfileThenConsoleLogin, &update), None);
+        let mfa = LOGIN.replace(r#""eventName":"ConsoleLogin""#, r#""eventName":"CheckMfa""#);
+        assert_eq!(eval(&CreateLoginProfileThenConsoleLogin, &mfa), None);
+        let wrong_source = LOGIN.replace("signin.amazonaws.com", "iam.amazonaws.com");
+        assert_eq!(
+            eval(&CreateLoginProfileThenConsoleLogin, &wrong_source),
+            None
+        );
     }
 }
