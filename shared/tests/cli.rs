@@ -50,8 +50,12 @@ fn fired(out: &Output) -> Vec<String> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
-            let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}"));
-            v["detection_id"].as_str().unwrap_or_else(|| panic!("no detection_id: {l}")).to_owned()
+            let v: serde_json::Value = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}"));
+            v["detection_id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no detection_id: {l}"))
+                .to_owned()
         })
         .collect()
 }
@@ -62,35 +66,57 @@ fn stderr(out: &Output) -> String {
 
 #[test]
 fn every_input_shape_gives_the_same_findings() {
-    let envelope = format!(r#"{{"version":"0","id":"1","detail-type":"AWS API Call via CloudTrail","source":"aws.cloudtrail","account":"111122223333","time":"2026-03-02T10:15:00Z","region":"us-east-1","resources":[],"detail":{STOP_LOGGING}}}"#);
+    let envelope = format!(
+        r#"{{"version":"0","id":"1","detail-type":"AWS API Call via CloudTrail","source":"aws.cloudtrail","account":"111122223333","time":"2026-03-02T10:15:00Z","region":"us-east-1","resources":[],"detail":{STOP_LOGGING}}}"#
+    );
     let shapes = [
         ("raw.json", STOP_LOGGING.to_owned()),
         ("envelope.json", envelope.clone()),
-        ("records.json", format!(r#"{{"Records":[{DESCRIBE},{STOP_LOGGING}]}}"#)),
+        (
+            "records.json",
+            format!(r#"{{"Records":[{DESCRIBE},{STOP_LOGGING}]}}"#),
+        ),
         ("array.json", format!("[{envelope},{DESCRIBE}]")),
         ("lines.jsonl", format!("{DESCRIBE}\n{envelope}\n")),
-        ("pretty.json", serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(STOP_LOGGING).unwrap()).unwrap()),
+        (
+            "pretty.json",
+            serde_json::to_string_pretty(
+                &serde_json::from_str::<serde_json::Value>(STOP_LOGGING).unwrap(),
+            )
+            .unwrap(),
+        ),
     ];
     for (name, text) in shapes {
         let out = replay(&[&tmp(name, text.as_bytes())], &[]);
         assert_eq!(out.status.code(), Some(0), "{name}: {}", stderr(&out));
         let mut ids = fired(&out);
         ids.sort();
-        assert_eq!(ids, ["cloudtrail-important-change", "cloudtrail-log-suspended"], "{name}");
+        assert_eq!(
+            ids,
+            ["cloudtrail-important-change", "cloudtrail-log-suspended"],
+            "{name}"
+        );
     }
     // gzip, recognised by its bytes whatever the name
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(format!(r#"{{"Records":[{STOP_LOGGING}]}}"#).as_bytes()).unwrap();
+    gz.write_all(format!(r#"{{"Records":[{STOP_LOGGING}]}}"#).as_bytes())
+        .unwrap();
     let out = replay(&[&tmp("log.json.gz", &gz.finish().unwrap())], &[]);
     assert_eq!(fired(&out).len(), 2, "{}", stderr(&out));
     // stdin
-    let out = run(&["replay", "--format", "jsonl"], Some(STOP_LOGGING.as_bytes()));
+    let out = run(
+        &["replay", "--format", "jsonl"],
+        Some(STOP_LOGGING.as_bytes()),
+    );
     assert_eq!(fired(&out).len(), 2, "{}", stderr(&out));
 }
 
 #[test]
 fn bad_input_is_located_and_skipped_and_strict_fails() {
-    let huge = format!(r#"{{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","pad":"{}"}}"#, "x".repeat(5 << 20));
+    let huge = format!(
+        r#"{{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","pad":"{}"}}"#,
+        "x".repeat(5 << 20)
+    );
     let mixed = format!(
         "{STOP_LOGGING}\n{{\"eventSource\":\"cloudtrail.amazonaws.com\",\"eventName\":\n{{\"eventSource\":\"iam.amazonaws.com\",\"eventName\":42}}\n\x00\x01\x02\u{fffd}junk\n{huge}\n{DESCRIBE}\n"
     );
@@ -100,14 +126,23 @@ fn bad_input_is_located_and_skipped_and_strict_fails() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(fired(&out).len(), 2, "the good record still fires");
     let err = stderr(&out);
-    for line in [":2: malformed JSON", ":3: invalid record", ":4: malformed JSON", ":5: record of"] {
+    for line in [
+        ":2: malformed JSON",
+        ":3: invalid record",
+        ":4: malformed JSON",
+        ":5: record of",
+    ] {
         assert!(err.contains(line), "stderr lacks {line:?}:\n{err}");
     }
     assert!(err.contains("empty.json: empty input"), "{err}");
     assert!(err.contains("2 records read, 5 rejected"), "{err}");
     let strict = replay(&[&file], &["--strict"]);
     assert_eq!(strict.status.code(), Some(1));
-    assert_eq!(fired(&strict).len(), 2, "--strict still reports what it found");
+    assert_eq!(
+        fired(&strict).len(),
+        2,
+        "--strict still reports what it found"
+    );
 }
 
 #[test]
@@ -116,7 +151,11 @@ fn non_cloudtrail_values_are_counted_not_rejected() {
     let out = replay(&[&tmp("other.json", other.as_bytes())], &["--strict"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(fired(&out).is_empty());
-    assert!(stderr(&out).contains("1 not CloudTrail"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 not CloudTrail"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -130,18 +169,34 @@ fn a_missing_path_is_exit_2() {
 
 #[test]
 fn disabled_detections_do_not_fire() {
-    let out = replay(&[&tmp("stop.json", STOP_LOGGING.as_bytes())], &["--disable", "cloudtrail-important-change"]);
+    let out = replay(
+        &[&tmp("stop.json", STOP_LOGGING.as_bytes())],
+        &["--disable", "cloudtrail-important-change"],
+    );
     assert_eq!(fired(&out), ["cloudtrail-log-suspended"]);
 }
 
 #[test]
 fn text_output_cannot_be_forged_by_field_values() {
-    let hostile = STOP_LOGGING.replace("aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64", r"x\n[HIGH] Forged (fake-detection)\u001b[2J\u202e");
+    let hostile = STOP_LOGGING.replace(
+        "aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64",
+        r"x\n[HIGH] Forged (fake-detection)\u001b[2J\u202e",
+    );
     let out = run(&["replay"], Some(hostile.as_bytes()));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(!text.contains('\x1b') && !text.contains('\u{202e}'), "{text}");
-    assert!(!text.lines().any(|l| l.starts_with("[HIGH] Forged")), "{text}");
-    assert_eq!(text.lines().filter(|l| l.starts_with('[')).count(), 2, "{text}");
+    assert!(
+        !text.contains('\x1b') && !text.contains('\u{202e}'),
+        "{text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.starts_with("[HIGH] Forged")),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with('[')).count(),
+        2,
+        "{text}"
+    );
 }
 
 #[test]
@@ -149,4 +204,22 @@ fn list_names_every_detection() {
     let out = run(&["list", "--format", "json"], None);
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(rows.len(), 24);
+}
+
+#[test]
+fn readme_detection_table_is_the_generated_one() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .expect("README.md");
+    let start = "<!-- detection-table:start -->\n";
+    let (_, rest) = readme.split_once(start).expect("table start marker");
+    let (table, _) = rest
+        .split_once("<!-- detection-table:end -->")
+        .expect("table end marker");
+    let out = run(&["list", "--format", "markdown"], None);
+    assert_eq!(
+        table,
+        String::from_utf8_lossy(&out.stdout),
+        "README's detection table is stale: paste `trailwatch list --format markdown` between the markers"
+    );
 }
