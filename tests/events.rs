@@ -13,12 +13,18 @@ const MANIFEST: &str = "expected.jsonc";
 
 fn manifests() -> Vec<(String, BTreeMap<String, Vec<String>>)> {
     let mut out = Vec::new();
-    let mut dirs: Vec<_> = fs::read_dir(root().join("events")).expect("events/ exists").filter_map(Result::ok).filter(|e| e.path().is_dir()).collect();
+    let mut dirs: Vec<_> = fs::read_dir(root().join("events"))
+        .expect("events/ exists")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .collect();
     dirs.sort_by_key(|e| e.file_name());
     for d in dirs {
         let name = d.file_name().to_string_lossy().into_owned();
-        let text = fs::read_to_string(d.path().join(MANIFEST)).unwrap_or_else(|e| panic!("events/{name}/{MANIFEST}: {e}"));
-        let map: BTreeMap<String, Vec<String>> = serde_json::from_str(&text).unwrap_or_else(|e| panic!("events/{name}/{MANIFEST}: {e}"));
+        let text = fs::read_to_string(d.path().join(MANIFEST))
+            .unwrap_or_else(|e| panic!("events/{name}/{MANIFEST}: {e}"));
+        let map: BTreeMap<String, Vec<String>> =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("events/{name}/{MANIFEST}: {e}"));
         out.push((name, map));
     }
     out
@@ -37,28 +43,53 @@ fn every_sample_fires_exactly_what_its_manifest_says() {
             .filter(|n| n.ends_with(".json"))
             .collect();
         let listed: BTreeSet<String> = manifest.keys().cloned().collect();
-        assert_eq!(on_disk, listed, "events/{dir}: files on disk and in {MANIFEST} differ");
+        assert_eq!(
+            on_disk, listed,
+            "events/{dir}: files on disk and in {MANIFEST} differ"
+        );
         for (file, expected) in &manifest {
             files += 1;
             for id in expected {
-                assert!(known.contains(id.as_str()), "events/{dir}/{file}: unknown detection id {id}");
+                assert!(
+                    known.contains(id.as_str()),
+                    "events/{dir}/{file}: unknown detection id {id}"
+                );
             }
             let r = replay_file(&root().join("events").join(&dir).join(file));
-            assert!(r.rejected.is_empty(), "events/{dir}/{file}: input problems {:?}", r.rejected);
+            assert!(
+                r.rejected.is_empty(),
+                "events/{dir}/{file}: input problems {:?}",
+                r.rejected
+            );
             let fired: BTreeSet<&str> = r.findings.iter().map(|f| f.detection_id).collect();
             let want: BTreeSet<&str> = expected.iter().map(String::as_str).collect();
             if fired != want {
-                failures.push(format!("events/{dir}/{file}: expected {want:?}, fired {fired:?}"));
+                failures.push(format!(
+                    "events/{dir}/{file}: expected {want:?}, fired {fired:?}"
+                ));
             }
             for f in &r.findings {
-                assert!(!f.event_ids.is_empty(), "events/{dir}/{file}: {} names no event", f.detection_id);
+                assert!(
+                    !f.event_ids.is_empty(),
+                    "events/{dir}/{file}: {} names no event",
+                    f.detection_id
+                );
                 for id in &f.event_ids {
-                    assert!(r.event_ids.contains(id), "events/{dir}/{file}: {} names {id}, not in the file", f.detection_id);
+                    assert!(
+                        r.event_ids.contains(id),
+                        "events/{dir}/{file}: {} names {id}, not in the file",
+                        f.detection_id
+                    );
                 }
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {files} samples disagree:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {files} samples disagree:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -66,9 +97,19 @@ fn every_detection_has_positive_and_negative_samples() {
     let manifests = manifests();
     for d in catalog::ALL {
         let id = d.meta().id;
-        let (_, manifest) = manifests.iter().find(|(dir, _)| dir == id).unwrap_or_else(|| panic!("no events/{id}/"));
-        let positive = manifest.iter().any(|(f, ids)| f.starts_with("positive") && ids.iter().any(|i| i == id));
-        let negative = manifest.iter().any(|(f, ids)| f.starts_with("negative") && !ids.iter().any(|i| i == id));
-        assert!(positive && negative, "events/{id}/ needs a positive that fires {id} and a near-miss negative that does not");
+        let (_, manifest) = manifests
+            .iter()
+            .find(|(dir, _)| dir == id)
+            .unwrap_or_else(|| panic!("no events/{id}/"));
+        let positive = manifest
+            .iter()
+            .any(|(f, ids)| f.starts_with("positive") && ids.iter().any(|i| i == id));
+        let negative = manifest
+            .iter()
+            .any(|(f, ids)| f.starts_with("negative") && !ids.iter().any(|i| i == id));
+        assert!(
+            positive && negative,
+            "events/{id}/ needs a positive that fires {id} and a near-miss negative that does not"
+        );
     }
 }

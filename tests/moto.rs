@@ -20,7 +20,11 @@ impl Moto {
     pub fn start() -> Moto {
         let port = free_port();
         let child = spawn(port);
-        let m = Moto { endpoint: format!("http://127.0.0.1:{port}"), port, child: Mutex::new(Some(child)) };
+        let m = Moto {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            port,
+            child: Mutex::new(Some(child)),
+        };
         m.wait_ready();
         m
     }
@@ -59,7 +63,10 @@ impl Moto {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("moto_server did not listen on port {} within 60 s", self.port);
+        panic!(
+            "moto_server did not listen on port {} within 60 s",
+            self.port
+        );
     }
 }
 
@@ -70,13 +77,19 @@ impl Drop for Moto {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
 }
 
 /// Starts moto under a watchdog shell that stops it when this test process ends
 /// (a server kept in a `static` is never dropped) or when the shell gets SIGTERM.
 fn spawn(port: u16) -> Child {
-    let found = Command::new("sh").args(["-c", "command -v moto_server"]).stdout(Stdio::null()).status();
+    let found = Command::new("sh")
+        .args(["-c", "command -v moto_server"])
+        .stdout(Stdio::null())
+        .status();
     if !found.is_ok_and(|s| s.success()) {
         panic!(
             "moto_server is not on PATH. The integration tests need it: run `tests/run`, which \

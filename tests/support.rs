@@ -5,15 +5,18 @@ pub mod moto;
 use std::path::{Path, PathBuf};
 
 use trailwatch::engine::{Engine, Settings};
-use trailwatch::event::reader::{self, Limits, Location, Sink};
 use trailwatch::event::Record;
+use trailwatch::event::reader::{self, Limits, Location, Sink};
 use trailwatch::finding::Finding;
 use trailwatch::notify::Collect;
 use trailwatch::state::MemoryStore;
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// What replaying one input gave.
@@ -40,7 +43,10 @@ impl Sink for Run<'_> {
                     self.result.event_ids.push(id.to_owned());
                 }
                 let now = 1_000_000_000; // far before any sample's eventTime: nothing expires
-                if let Err(e) = self.rt.block_on(self.engine.handle(&rec, &self.store, &self.out, now)) {
+                if let Err(e) =
+                    self.rt
+                        .block_on(self.engine.handle(&rec, &self.store, &self.out, now))
+                {
                     self.result.rejected.push(format!("{loc}: {e}"));
                 }
             }
@@ -58,8 +64,17 @@ impl Sink for Run<'_> {
 /// Replays one file through every detection with fresh in-memory state.
 pub fn replay_file(path: &Path) -> Replayed {
     let engine = Engine::new(Settings::default());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let mut run = Run { engine: &engine, store: MemoryStore::default(), out: Collect::default(), rt, result: Replayed::default() };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut run = Run {
+        engine: &engine,
+        store: MemoryStore::default(),
+        out: Collect::default(),
+        rt,
+        result: Replayed::default(),
+    };
     reader::read_path(path, &Limits::default(), &mut run).expect("sample file opens");
     run.result.findings = run.out.take();
     run.result

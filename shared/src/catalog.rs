@@ -76,12 +76,20 @@ pub static GROUPS: &[FunctionGroup] = &[
     FunctionGroup {
         name: "signin-failures",
         description: "Console sign-in failures",
-        detections: &["console-login-failed-mfa-challenge", "consolelogin-failed-authentication", "credential-access-failed-login"],
+        detections: &[
+            "console-login-failed-mfa-challenge",
+            "consolelogin-failed-authentication",
+            "credential-access-failed-login",
+        ],
     },
     FunctionGroup {
         name: "correlation",
         description: "Windowed and correlated detections (the only group that keeps window items)",
-        detections: &["concurrent-sessions-different-ips", "create-login-profile-then-console-login", "getpassworddata-burst"],
+        detections: &[
+            "concurrent-sessions-different-ips",
+            "create-login-profile-then-console-login",
+            "getpassworddata-burst",
+        ],
     },
     FunctionGroup {
         name: "cli-endpoint",
@@ -97,7 +105,10 @@ pub fn group(name: &str) -> Option<&'static FunctionGroup> {
 
 /// The detections of a function group, in catalogue order.
 pub fn group_detections(group: &FunctionGroup) -> Vec<&'static dyn Detection> {
-    ALL.iter().copied().filter(|d| group.detections.contains(&d.meta().id)).collect()
+    ALL.iter()
+        .copied()
+        .filter(|d| group.detections.contains(&d.meta().id))
+        .collect()
 }
 
 /// Looks a detection up by id.
@@ -127,14 +138,21 @@ mod tests {
     #[test]
     fn every_detection_is_in_exactly_one_group() {
         for d in ALL {
-            let n = GROUPS.iter().filter(|g| g.detections.contains(&d.meta().id)).count();
+            let n = GROUPS
+                .iter()
+                .filter(|g| g.detections.contains(&d.meta().id))
+                .count();
             assert_eq!(n, 1, "{} is in {n} groups", d.meta().id);
         }
         let listed: usize = GROUPS.iter().map(|g| g.detections.len()).sum();
         assert_eq!(listed, ALL.len(), "a group names an unknown detection");
         for g in GROUPS {
             let stateful = group_detections(g).iter().any(|d| d.meta().stateful());
-            assert_eq!(stateful, g.name == "correlation", "only the correlation group keeps window items");
+            assert_eq!(
+                stateful,
+                g.name == "correlation",
+                "only the correlation group keeps window items"
+            );
         }
     }
 

@@ -352,7 +352,9 @@ fn span_finding(
     for c in &contexts {
         for (k, v) in &c.evidence {
             match merged.iter_mut().find(|(mk, _)| mk == k) {
-                Some((_, vs)) if vs.len() < MAX_LISTED_EVIDENCE && !vs.contains(v) => vs.push(v.clone()),
+                Some((_, vs)) if vs.len() < MAX_LISTED_EVIDENCE && !vs.contains(v) => {
+                    vs.push(v.clone())
+                }
                 Some(_) => {}
                 None => merged.push((k, vec![v.clone()])),
             }

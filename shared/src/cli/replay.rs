@@ -1,7 +1,8 @@
 //! `trailwatch replay`: the same engine as the Lambdas, over files, with in-memory
-//! state and findings on the terminal.
+//! state (or a DynamoDB table, `--state dynamodb`) and findings on the terminal.
 
 use std::collections::BTreeMap;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -9,7 +10,7 @@ use trailwatch::engine::{Engine, HandleError, Settings};
 use trailwatch::event::Record;
 use trailwatch::event::reader::{self, Limits, Location, Sink};
 use trailwatch::sanitize::one_line;
-use trailwatch::state::MemoryStore;
+use trailwatch::state::{MemoryStore, Store};
 
 use super::output::{Format, Stdout_};
 use super::{EXIT_ERROR, EXIT_OK, EXIT_REJECTED, inputs};
@@ -34,8 +35,25 @@ pub struct Args {
     /// Do not print the summary or input errors on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Where windowed and correlated detections keep their state: in memory, or
+    /// in a DynamoDB table (standard AWS SDK configuration: AWS_REGION, credentials,
+    /// AWS_ENDPOINT_URL for a local endpoint such as moto).
+    #[arg(long, value_enum, default_value_t = StateKind::Memory)]
+    state: StateKind,
+    /// The DynamoDB table (with `--state dynamodb`).
+    #[arg(long, value_name = "NAME")]
+    table: Option<String>,
+    /// Create the table (with TTL) if it does not exist (with `--state dynamodb`).
+    #[arg(long)]
+    create_table: bool,
     /// Files or directories (recursive); none or `-` reads stdin.
     paths: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StateKind {
+    Memory,
+    Dynamodb,
 }
 
 #[derive(Default)]
@@ -46,9 +64,9 @@ struct Counts {
     findings: BTreeMap<&'static str, u64>,
 }
 
-struct Replay<'a> {
+struct Replay<'a, S: Store> {
     engine: &'a Engine,
-    store: MemoryStore,
+    store: S,
     out: Stdout_,
     rt: tokio::runtime::Runtime,
     now: i64,
@@ -56,9 +74,50 @@ struct Replay<'a> {
     quiet: bool,
     /// Set when findings can no longer be written; the run stops.
     fatal: Option<String>,
+    strict: bool,
+    progress: Progress,
 }
 
-impl Replay<'_> {
+/// A one-line progress report on stderr for long replays, only on a terminal.
+struct Progress {
+    enabled: bool,
+    started: Instant,
+    last: Instant,
+    files_done: usize,
+    files: usize,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(enabled: bool, files: usize) -> Self {
+        let now = Instant::now();
+        Progress { enabled, started: now, last: now, files_done: 0, files, shown: false }
+    }
+
+    /// Cheap enough for every record: looks at the clock every 64k records.
+    fn tick(&mut self, records: u64, force: bool) {
+        if !self.enabled || (!force && records & 0xffff != 0) {
+            return;
+        }
+        let now = Instant::now();
+        if now.duration_since(self.last).as_millis() < 250 || now.duration_since(self.started).as_millis() < 1000 {
+            return;
+        }
+        self.last = now;
+        let rate = records as f64 / now.duration_since(self.started).as_secs_f64().max(1e-9);
+        eprint!("\r\x1b[K{records} records, {rate:.0} records/s, {}/{} files", self.files_done, self.files);
+        self.shown = true;
+    }
+
+    fn clear(&mut self) {
+        if self.shown {
+            eprint!("\r\x1b[K");
+            self.shown = false;
+        }
+    }
+}
+
+impl<S: Store> Replay<'_, S> {
     fn warn(&self, loc: &Location, reason: &str) {
         if !self.quiet {
             eprintln!(
@@ -70,7 +129,7 @@ impl Replay<'_> {
     }
 }
 
-impl Sink for Replay<'_> {
+impl<S: Store> Sink for Replay<'_, S> {
     fn record(&mut self, loc: &Location, json: &str) {
         if self.fatal.is_some() {
             return;
@@ -84,6 +143,7 @@ impl Sink for Replay<'_> {
             }
         };
         self.counts.records += 1;
+        self.progress.tick(self.counts.records, false);
         let handled = self
             .rt
             .block_on(self.engine.handle(&rec, &self.store, &self.out, self.now));
@@ -106,6 +166,21 @@ impl Sink for Replay<'_> {
     fn not_cloudtrail(&mut self, _loc: &Location) {
         self.counts.not_cloudtrail += 1;
     }
+
+    fn wanted(&mut self, json: &[u8]) -> bool {
+        // `--strict` parses every record, so that every malformed one is reported.
+        if self.strict || self.engine.wants_json(json) {
+            return true;
+        }
+        self.counts.records += 1;
+        self.progress.tick(self.counts.records, false);
+        false
+    }
+
+    fn file_done(&mut self, _source: &str) {
+        self.progress.files_done += 1;
+        self.progress.tick(self.counts.records, true);
+    }
 }
 
 pub fn run(args: Args) -> i32 {
@@ -124,6 +199,10 @@ pub fn run(args: Args) -> i32 {
         eprintln!("trailwatch: --disable: unknown detection id {bad:?} (see `trailwatch list`)");
         return EXIT_ERROR;
     }
+    if args.state == StateKind::Memory && (args.table.is_some() || args.create_table) {
+        eprintln!("trailwatch: --table and --create-table need --state dynamodb");
+        return EXIT_ERROR;
+    }
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -134,6 +213,76 @@ pub fn run(args: Args) -> i32 {
             return EXIT_ERROR;
         }
     };
+    match args.state {
+        StateKind::Memory => execute(MemoryStore::default(), rt, &paths, &args),
+        StateKind::Dynamodb => {
+            let Some(table) = args.table.as_deref() else {
+                eprintln!("trailwatch: --state dynamodb needs --table NAME");
+                return EXIT_ERROR;
+            };
+            match rt.block_on(dynamodb::connect(table, args.create_table, args.quiet)) {
+                Ok(store) => execute(store, rt, &paths, &args),
+                Err(e) => {
+                    eprintln!("trailwatch: {}", one_line(&e, 2000));
+                    EXIT_ERROR
+                }
+            }
+        }
+    }
+}
+
+#[cfg(feature = "aws")]
+mod dynamodb {
+    use aws_config::BehaviorVersion;
+    use trailwatch::state::DynamoStore;
+    use trailwatch::state::dynamodb::{ensure_table, schema};
+
+    /// A store over `table`, with the standard AWS SDK configuration. Checks that the
+    /// table exists (or creates it with `create`).
+    pub async fn connect(table: &str, create: bool, quiet: bool) -> Result<DynamoStore, String> {
+        let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        if config.region().is_none() {
+            return Err(
+                "--state dynamodb: no AWS region configured (set AWS_REGION or a profile region)"
+                    .into(),
+            );
+        }
+        let client = aws_sdk_dynamodb::Client::new(&config);
+        let check = ensure_table(&client, table, create)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !quiet {
+            if check.created {
+                eprintln!(
+                    "trailwatch: created DynamoDB table {table} (TTL on {})",
+                    schema::TTL_ATTRIBUTE
+                );
+            } else if !check.ttl_enabled {
+                eprintln!(
+                    "trailwatch: warning: TTL is not enabled on {} of table {table}: expired items \
+                     are ignored but never deleted",
+                    schema::TTL_ATTRIBUTE
+                );
+            }
+        }
+        Ok(DynamoStore::new(client, table, schema::REPLAY_PREFIX))
+    }
+}
+
+#[cfg(not(feature = "aws"))]
+mod dynamodb {
+    pub async fn connect(
+        _table: &str,
+        _create: bool,
+        _quiet: bool,
+    ) -> Result<trailwatch::state::MemoryStore, String> {
+        Err("--state dynamodb: this build of trailwatch has no AWS support (feature `aws`)".into())
+    }
+}
+
+/// Replays `paths` through every detection with `store` as the state: the same code
+/// for every store.
+fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], args: &Args) -> i32 {
     let settings = Settings {
         disabled: args.disable.iter().cloned().collect(),
         ..Settings::default()
@@ -149,16 +298,18 @@ pub fn run(args: Args) -> i32 {
         .unwrap_or(0);
     let mut replay = Replay {
         engine: &engine,
-        store: MemoryStore::default(),
+        store,
         out: Stdout_::new(args.format),
         rt,
         now,
         counts: Counts::default(),
         quiet: args.quiet,
         fatal: None,
+        strict: args.strict,
+        progress: Progress::new(!args.quiet && std::io::stderr().is_terminal(), paths.len()),
     };
     let started = Instant::now();
-    for path in &paths {
+    for path in paths {
         if let Err(e) = reader::read_path(path, &limits, &mut replay) {
             replay.counts.rejected += 1;
             if !args.quiet {
@@ -169,9 +320,12 @@ pub fn run(args: Args) -> i32 {
             break;
         }
     }
+    replay.progress.clear();
     let flushed = replay.out.flush();
     if let Some(msg) = &replay.fatal {
-        if !msg.contains("broken pipe") {
+        // Only the terminal going away ends a replay quietly; a state store error
+        // that happens to mention a broken pipe is still an error.
+        if !(msg.starts_with("cannot write findings:") && msg.ends_with("broken pipe")) {
             eprintln!("trailwatch: {msg}");
             return EXIT_ERROR;
         }

@@ -9,13 +9,17 @@
 //!
 //! Every item carries an expiry (epoch seconds). Stores delete expired items lazily
 //! (DynamoDB TTL can take days), so every read ignores items whose expiry has passed.
-//! The in-memory adapter is in `memory.rs`; the DynamoDB one implements the same
-//! contract against one table.
+//! The in-memory adapter is in `memory.rs`; the DynamoDB one (`dynamodb.rs`, feature
+//! `aws`) implements the same contract against one table.
 
+#[cfg(feature = "aws")]
+pub mod dynamodb;
 pub mod memory;
 
 use std::future::Future;
 
+#[cfg(feature = "aws")]
+pub use dynamodb::DynamoStore;
 pub use memory::MemoryStore;
 
 /// One record's contribution to a window or pair.

@@ -1,0 +1,689 @@
+//! The DynamoDB adapter of the state port: one table, items expire through TTL.
+//!
+//! The table layout is defined once, in [`schema`]: `template.yaml`, the table
+//! creation below (tests, `trailwatch replay --create-table`) and `docs/state.md`
+//! follow it.
+//!
+//! - **Observations**: `pk` = key prefix + partition, `sk` =
+//!   `{time_ms:015}#{event_id}`, attributes `value`, `payload`, `expires_at`.
+//!   Writing the same record twice writes the same key: one item.
+//! - **Claims**: `pk` = key prefix + claim key, `sk` = `claim`, attribute
+//!   `expires_at`. Taken with a conditional `PutItem` (no guards) or a
+//!   `TransactWriteItems` (the claim plus one `ConditionCheck` per guard), so that
+//!   exactly one of many concurrent callers gets it.
+//!
+//! DynamoDB TTL deletes expired items lazily (up to days later), so every read and
+//! every claim condition compares `expires_at` with the caller's `now` itself.
+//! Reads are strongly consistent: a caller always sees its own write and every
+//! write that completed before it.
+//!
+//! Every key starts with the store's key prefix (`<function group>#`, `replay#` for
+//! the CLI), so IAM can confine each function to its own items with the
+//! `dynamodb:LeadingKeys` condition.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, KeySchemaElement, KeyType,
+    Put, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
+    TransactWriteItem,
+};
+
+use super::{Observation, Store, StoreError};
+use crate::window::MAX_OBSERVATIONS_PER_GROUP;
+
+/// The table's schema: the one definition the template, the tests and the docs use.
+pub mod schema {
+    /// Partition key (string).
+    pub const PARTITION_KEY: &str = "pk";
+    /// Sort key (string).
+    pub const SORT_KEY: &str = "sk";
+    /// The TTL attribute: epoch seconds (number). DynamoDB TTL is enabled on it.
+    pub const TTL_ATTRIBUTE: &str = "expires_at";
+    /// Observation attribute: the counted value or the side of a pair (string).
+    pub const VALUE: &str = "value";
+    /// Observation attribute: what the finding needs about the record (JSON string).
+    pub const PAYLOAD: &str = "payload";
+    /// Observation attribute, only when the sort key holds a digest of an
+    /// over-long event id: the event id itself (string).
+    pub const EVENT_ID: &str = "event_id";
+    /// The sort key of every claim item.
+    pub const CLAIM_SORT_KEY: &str = "claim";
+    /// Billing mode of the table.
+    pub const BILLING_MODE: &str = "PAY_PER_REQUEST";
+    /// The key prefix of `trailwatch replay`.
+    pub const REPLAY_PREFIX: &str = "replay#";
+
+    /// The key prefix of a Lambda function group (`<group>#`): every key the
+    /// function writes starts with it, so IAM can scope it with
+    /// `dynamodb:LeadingKeys` = `<group>#*`.
+    pub fn key_prefix(group: &str) -> String {
+        format!("{group}#")
+    }
+}
+
+/// Event ids longer than this (bytes) are replaced by a digest in the sort key
+/// (DynamoDB sort keys hold at most 1,024 bytes) and kept in [`schema::EVENT_ID`].
+const MAX_SORT_KEY_ID_BYTES: usize = 512;
+
+/// How often a claim is retried when DynamoDB reports a conflicting transaction.
+const CLAIM_ATTEMPTS: u32 = 5;
+
+/// The DynamoDB adapter of [`Store`].
+#[derive(Clone, Debug)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    prefix: String,
+}
+
+impl DynamoStore {
+    /// A store over `table` whose keys all start with `key_prefix`
+    /// (see [`schema::key_prefix`]).
+    pub fn new(client: Client, table: impl Into<String>, key_prefix: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+            prefix: key_prefix.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn key_prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    fn pk(&self, key: &str) -> AttributeValue {
+        AttributeValue::S(format!("{}{key}", self.prefix))
+    }
+
+    fn error<E, R>(&self, operation: &str, e: SdkError<E, R>) -> StoreError
+    where
+        E: std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        sdk_error(operation, &self.table, e)
+    }
+
+    /// One claim attempt. `Ok(None)`: a conflicting transaction, try again.
+    async fn try_claim(
+        &self,
+        key: &str,
+        guards: &[&String],
+        expires_at: i64,
+        now: i64,
+    ) -> Result<Option<bool>, StoreError> {
+        let free = format!(
+            "attribute_not_exists({}) OR {} <= :now",
+            schema::PARTITION_KEY,
+            schema::TTL_ATTRIBUTE
+        );
+        let now_value = AttributeValue::N(now.to_string());
+        if guards.is_empty() {
+            let put = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .item(schema::PARTITION_KEY, self.pk(key))
+                .item(schema::SORT_KEY, claim_sk())
+                .item(
+                    schema::TTL_ATTRIBUTE,
+                    AttributeValue::N(expires_at.to_string()),
+                )
+                .condition_expression(free)
+                .expression_attribute_values(":now", now_value)
+                .send()
+                .await;
+            return match put {
+                Ok(_) => Ok(Some(true)),
+                Err(e) => match e.as_service_error() {
+                    Some(se) if se.is_conditional_check_failed_exception() => Ok(Some(false)),
+                    Some(se) if se.is_transaction_conflict_exception() => Ok(None),
+                    _ => Err(self.error("PutItem (claim)", e)),
+                },
+            };
+        }
+        let build = |what: &str, e: aws_sdk_dynamodb::error::BuildError| {
+            StoreError(format!(
+                "DynamoDB TransactWriteItems on table {}: cannot build the {what}: {e}",
+                self.table
+            ))
+        };
+        let mut items = Vec::with_capacity(guards.len() + 1);
+        items.push(
+            TransactWriteItem::builder()
+                .put(
+                    Put::builder()
+                        .table_name(&self.table)
+                        .item(schema::PARTITION_KEY, self.pk(key))
+                        .item(schema::SORT_KEY, claim_sk())
+                        .item(
+                            schema::TTL_ATTRIBUTE,
+                            AttributeValue::N(expires_at.to_string()),
+                        )
+                        .condition_expression(&free)
+                        .expression_attribute_values(":now", now_value.clone())
+                        .build()
+                        .map_err(|e| build("claim", e))?,
+                )
+                .build(),
+        );
+        for guard in guards {
+            items.push(
+                TransactWriteItem::builder()
+                    .condition_check(
+                        ConditionCheck::builder()
+                            .table_name(&self.table)
+                            .key(schema::PARTITION_KEY, self.pk(guard))
+                            .key(schema::SORT_KEY, claim_sk())
+                            .condition_expression(&free)
+                            .expression_attribute_values(":now", now_value.clone())
+                            .build()
+                            .map_err(|e| build("guard check", e))?,
+                    )
+                    .build(),
+            );
+        }
+        let sent = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(Some(true)),
+            Err(e) => {
+                use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as T;
+                if let Some(T::TransactionCanceledException(tc)) = e.as_service_error() {
+                    let codes: Vec<&str> = tc
+                        .cancellation_reasons()
+                        .iter()
+                        .filter_map(|r| r.code())
+                        .collect();
+                    if codes.contains(&"ConditionalCheckFailed") {
+                        return Ok(Some(false));
+                    }
+                    if codes
+                        .iter()
+                        .all(|c| matches!(*c, "None" | "TransactionConflict" | "ThrottlingError"))
+                    {
+                        return Ok(None);
+                    }
+                }
+                Err(self.error("TransactWriteItems (claim)", e))
+            }
+        }
+    }
+}
+
+fn claim_sk() -> AttributeValue {
+    AttributeValue::S(schema::CLAIM_SORT_KEY.to_owned())
+}
+
+/// A clear error for a failed SDK call: the operation, the table, and the SDK's
+/// whole error chain (service error code and message, or the transport failure).
+fn sdk_error<E, R>(operation: &str, table: &str, e: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    StoreError(format!(
+        "DynamoDB {operation} on table {table} failed: {}",
+        DisplayErrorContext(&e)
+    ))
+}
+
+/// The time part of a sort key: 15 digits for non-negative times (the documented
+/// layout), `-` and 15 digits of `10^15 + t` for negative ones, so that the byte
+/// order of the keys is the order of the times in `(-10^15, 10^15)` ms.
+fn time_part(time_ms: i64) -> String {
+    const SPAN: i64 = 1_000_000_000_000_000;
+    let t = time_ms.clamp(-SPAN + 1, SPAN - 1);
+    if t >= 0 {
+        format!("{t:015}")
+    } else {
+        format!("-{:015}", SPAN + t)
+    }
+}
+
+fn parse_time_part(s: &str) -> Option<i64> {
+    const SPAN: i64 = 1_000_000_000_000_000;
+    match s.strip_prefix('-') {
+        Some(rest) => rest.parse::<i64>().ok().map(|v| v - SPAN),
+        None => s.parse().ok(),
+    }
+}
+
+/// `(sort key, event id attribute if the key holds a digest)`.
+fn observation_sk(obs: &Observation) -> (String, Option<&str>) {
+    if obs.event_id.len() <= MAX_SORT_KEY_ID_BYTES {
+        (format!("{}#{}", time_part(obs.time_ms), obs.event_id), None)
+    } else {
+        let digest = crate::finding::finding_id(&[&obs.event_id]);
+        (
+            format!("{}#~{digest}", time_part(obs.time_ms)),
+            Some(&obs.event_id),
+        )
+    }
+}
+
+fn observation_of(item: &HashMap<String, AttributeValue>) -> Option<Observation> {
+    let s = |k: &str| item.get(k).and_then(|v| v.as_s().ok());
+    let sk = s(schema::SORT_KEY)?;
+    let (time, id) = sk.split_once('#')?;
+    let event_id = match s(schema::EVENT_ID) {
+        Some(full) => full.clone(),
+        None => id.to_owned(),
+    };
+    Some(Observation {
+        time_ms: parse_time_part(time)?,
+        event_id,
+        value: s(schema::VALUE)?.clone(),
+        payload: s(schema::PAYLOAD)?.clone(),
+    })
+}
+
+impl Store for DynamoStore {
+    /// `PutItem`: the key is the partition, the time and the event id, so a second
+    /// write of the same record replaces the first.
+    async fn put(
+        &self,
+        partition: &str,
+        obs: &Observation,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let (sk, long_id) = observation_sk(obs);
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(schema::PARTITION_KEY, self.pk(partition))
+            .item(schema::SORT_KEY, AttributeValue::S(sk))
+            .item(schema::VALUE, AttributeValue::S(obs.value.clone()))
+            .item(schema::PAYLOAD, AttributeValue::S(obs.payload.clone()))
+            .item(
+                schema::TTL_ATTRIBUTE,
+                AttributeValue::N(expires_at.to_string()),
+            );
+        if let Some(id) = long_id {
+            put = put.item(schema::EVENT_ID, AttributeValue::S(id.to_owned()));
+        }
+        put.send()
+            .await
+            .map_err(|e| self.error("PutItem (observation)", e))?;
+        Ok(())
+    }
+
+    /// `Query pk = :p AND sk BETWEEN :lo AND :hi`, strongly consistent, newest
+    /// first, every page until [`MAX_OBSERVATIONS_PER_GROUP`] unexpired items are
+    /// read (a `FilterExpression` drops the expired ones). Returns the newest
+    /// [`MAX_OBSERVATIONS_PER_GROUP`] of the span, ordered by time then event id.
+    async fn range(
+        &self,
+        partition: &str,
+        from_ms: i64,
+        to_ms: i64,
+        now: i64,
+    ) -> Result<Vec<Observation>, StoreError> {
+        if from_ms > to_ms {
+            return Ok(Vec::new());
+        }
+        // `#` sorts before `$`, so [lo, hi] holds every event id at both ends.
+        let lo = format!("{}#", time_part(from_ms));
+        let hi = format!("{}$", time_part(to_ms));
+        let mut out = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .scan_index_forward(false)
+                .key_condition_expression("#pk = :p AND #sk BETWEEN :lo AND :hi")
+                .filter_expression("#exp > :now")
+                .expression_attribute_names("#pk", schema::PARTITION_KEY)
+                .expression_attribute_names("#sk", schema::SORT_KEY)
+                .expression_attribute_names("#exp", schema::TTL_ATTRIBUTE)
+                .expression_attribute_values(":p", self.pk(partition))
+                .expression_attribute_values(":lo", AttributeValue::S(lo.clone()))
+                .expression_attribute_values(":hi", AttributeValue::S(hi.clone()))
+                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.error("Query", e))?;
+            for item in page.items() {
+                let obs = observation_of(item).ok_or_else(|| {
+                    StoreError(format!(
+                        "DynamoDB Query on table {}: malformed observation item in partition {:?}",
+                        self.table,
+                        crate::sanitize::one_line(partition, 200)
+                    ))
+                })?;
+                out.push(obs);
+                if out.len() >= MAX_OBSERVATIONS_PER_GROUP {
+                    break;
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() && out.len() < MAX_OBSERVATIONS_PER_GROUP => {
+                    start = Some(k.clone())
+                }
+                _ => break,
+            }
+        }
+        out.sort_by(|a, b| (a.time_ms, &a.event_id).cmp(&(b.time_ms, &b.event_id)));
+        Ok(out)
+    }
+
+    /// A conditional `PutItem` without guards, a `TransactWriteItems` with them;
+    /// a claim is free when absent or expired at `now`. Conflicting transactions
+    /// are retried a few times with a short backoff; throttling is retried by the
+    /// SDK.
+    async fn claim(
+        &self,
+        key: &str,
+        guards: &[String],
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        // One transaction cannot name an item twice.
+        let mut unique: Vec<&String> = Vec::with_capacity(guards.len());
+        for g in guards {
+            if g != key && !unique.contains(&g) {
+                unique.push(g);
+            }
+        }
+        for attempt in 0..CLAIM_ATTEMPTS {
+            if let Some(taken) = self.try_claim(key, &unique, expires_at, now).await? {
+                return Ok(taken);
+            }
+            if attempt + 1 < CLAIM_ATTEMPTS {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+        }
+        Err(StoreError(format!(
+            "DynamoDB claim on table {}: still conflicting with other transactions after {} attempts",
+            self.table, CLAIM_ATTEMPTS
+        )))
+    }
+
+    /// `DeleteItem` of the claim.
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(schema::PARTITION_KEY, self.pk(key))
+            .key(schema::SORT_KEY, claim_sk())
+            .send()
+            .await
+            .map_err(|e| self.error("DeleteItem (claim)", e))?;
+        Ok(())
+    }
+}
+
+/// 10, 20, 40, 80 ms, plus up to as much again of jitter (from the clock: good
+/// enough to split callers that collided).
+fn backoff(attempt: u32) -> Duration {
+    let base = 10u64 << attempt.min(6);
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::from(d.subsec_nanos()))
+        .unwrap_or(0)
+        % base;
+    Duration::from_millis(base + jitter)
+}
+
+/// What [`ensure_table`] found or did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableCheck {
+    /// The table was created by this call.
+    pub created: bool,
+    /// TTL is enabled (or being enabled) on [`schema::TTL_ATTRIBUTE`]. When false,
+    /// items never expire: reads still ignore them, but the table keeps growing.
+    pub ttl_enabled: bool,
+}
+
+/// Creates the table with the one schema (PAY_PER_REQUEST), waits until it is
+/// active, and enables TTL on [`schema::TTL_ATTRIBUTE`].
+pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+    let build = |e: aws_sdk_dynamodb::error::BuildError| {
+        StoreError(format!(
+            "DynamoDB CreateTable on table {table}: cannot build the request: {e}"
+        ))
+    };
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .map_err(build)
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .map_err(build)
+    };
+    client
+        .create_table()
+        .table_name(table)
+        .attribute_definitions(attr(schema::PARTITION_KEY)?)
+        .attribute_definitions(attr(schema::SORT_KEY)?)
+        .key_schema(key(schema::PARTITION_KEY, KeyType::Hash)?)
+        .key_schema(key(schema::SORT_KEY, KeyType::Range)?)
+        .billing_mode(BillingMode::from(schema::BILLING_MODE))
+        .send()
+        .await
+        .map_err(|e| sdk_error("CreateTable", table, e))?;
+    wait_active(client, table).await?;
+    enable_ttl(client, table).await
+}
+
+async fn wait_active(client: &Client, table: &str) -> Result<(), StoreError> {
+    // Real DynamoDB takes seconds; give it a few minutes.
+    for _ in 0..600 {
+        let d = client
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DescribeTable", table, e))?;
+        if d.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err(StoreError(format!(
+        "DynamoDB table {table} did not become ACTIVE within 5 minutes"
+    )))
+}
+
+async fn enable_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
+    let spec = TimeToLiveSpecification::builder()
+        .enabled(true)
+        .attribute_name(schema::TTL_ATTRIBUTE)
+        .build()
+        .map_err(|e| {
+            StoreError(format!(
+                "DynamoDB UpdateTimeToLive on table {table}: cannot build the request: {e}"
+            ))
+        })?;
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(spec)
+        .send()
+        .await
+        .map_err(|e| sdk_error("UpdateTimeToLive", table, e))?;
+    Ok(())
+}
+
+/// Checks that `table` exists with the schema's keys; creates it (with TTL) when
+/// missing and `create` is set. A missing table without `create`, or a table with
+/// other keys, is an error that says what to do.
+pub async fn ensure_table(
+    client: &Client,
+    table: &str,
+    create: bool,
+) -> Result<TableCheck, StoreError> {
+    let described = client.describe_table().table_name(table).send().await;
+    let desc = match described {
+        Ok(d) => d,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_resource_not_found_exception()) =>
+        {
+            if !create {
+                return Err(StoreError(format!(
+                    "DynamoDB table {table} does not exist (pass --create-table to create it, \
+                     or deploy template.yaml)"
+                )));
+            }
+            create_table(client, table).await?;
+            return Ok(TableCheck {
+                created: true,
+                ttl_enabled: true,
+            });
+        }
+        Err(e) => return Err(sdk_error("DescribeTable", table, e)),
+    };
+    let keys: Vec<(String, String)> = desc
+        .table()
+        .map(|t| t.key_schema())
+        .unwrap_or_default()
+        .iter()
+        .map(|k| {
+            (
+                k.attribute_name().to_owned(),
+                k.key_type().as_str().to_owned(),
+            )
+        })
+        .collect();
+    let want = vec![
+        (schema::PARTITION_KEY.to_owned(), "HASH".to_owned()),
+        (schema::SORT_KEY.to_owned(), "RANGE".to_owned()),
+    ];
+    let mut sorted = keys.clone();
+    sorted.sort_by(|a, b| a.1.cmp(&b.1));
+    if sorted != want {
+        return Err(StoreError(format!(
+            "DynamoDB table {table} has the key schema {keys:?}; trailwatch needs \
+             {} (HASH, string) and {} (RANGE, string)",
+            schema::PARTITION_KEY,
+            schema::SORT_KEY
+        )));
+    }
+    if desc.table().and_then(|t| t.table_status()) != Some(&TableStatus::Active) {
+        wait_active(client, table).await?;
+    }
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(table)
+        .send()
+        .await
+        .map_err(|e| sdk_error("DescribeTimeToLive", table, e))?;
+    let mut ttl_enabled = ttl.time_to_live_description().is_some_and(|d| {
+        d.attribute_name() == Some(schema::TTL_ATTRIBUTE)
+            && matches!(
+                d.time_to_live_status(),
+                Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
+            )
+    });
+    if !ttl_enabled && create {
+        enable_ttl(client, table).await?;
+        ttl_enabled = true;
+    }
+    Ok(TableCheck {
+        created: false,
+        ttl_enabled,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(t: i64, id: &str) -> Observation {
+        Observation {
+            time_ms: t,
+            event_id: id.into(),
+            value: "v".into(),
+            payload: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn sort_keys_order_like_times() {
+        let times = [
+            -62_135_596_800_000,
+            -1_000,
+            -1,
+            0,
+            1,
+            999,
+            1_700_000_000_000,
+            253_402_300_799_000,
+        ];
+        let keys: Vec<String> = times.iter().map(|&t| time_part(t)).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+        for &t in &times {
+            assert_eq!(parse_time_part(&time_part(t)), Some(t));
+        }
+        assert_eq!(time_part(1_700_000_000_000), "001700000000000");
+    }
+
+    #[test]
+    fn range_bounds_hold_every_event_id_at_both_ends() {
+        let lo = format!("{}#", time_part(1000));
+        let hi = format!("{}$", time_part(2000));
+        for (t, id) in [(1000, ""), (1000, "a"), (2000, "\u{10FFFF}"), (2000, "~zz")] {
+            let (sk, _) = observation_sk(&obs(t, id));
+            assert!(lo <= sk && sk <= hi, "{sk}");
+        }
+        for t in [999, 2001] {
+            let (sk, _) = observation_sk(&obs(t, "x"));
+            assert!(!(lo <= sk && sk <= hi), "{sk}");
+        }
+    }
+
+    #[test]
+    fn a_long_event_id_goes_to_its_own_attribute() {
+        let long = "x".repeat(2000);
+        let o = obs(5, &long);
+        let (sk, id) = observation_sk(&o);
+        assert!(sk.len() < 100);
+        assert_eq!(id, Some(long.as_str()));
+        let mut item = HashMap::new();
+        item.insert(schema::SORT_KEY.to_owned(), AttributeValue::S(sk));
+        item.insert(schema::EVENT_ID.to_owned(), AttributeValue::S(long.clone()));
+        item.insert(schema::VALUE.to_owned(), AttributeValue::S("v".into()));
+        item.insert(schema::PAYLOAD.to_owned(), AttributeValue::S("{}".into()));
+        assert_eq!(observation_of(&item), Some(o));
+    }
+
+    #[test]
+    fn an_event_id_may_contain_the_separator() {
+        let o = obs(7, "a#b");
+        let (sk, _) = observation_sk(&o);
+        let mut item = HashMap::new();
+        item.insert(schema::SORT_KEY.to_owned(), AttributeValue::S(sk));
+        item.insert(schema::VALUE.to_owned(), AttributeValue::S("v".into()));
+        item.insert(schema::PAYLOAD.to_owned(), AttributeValue::S("{}".into()));
+        assert_eq!(observation_of(&item), Some(o));
+    }
+}

@@ -1,0 +1,282 @@
+//! Benchmark: DynamoDB requests per 1,000 events, for each stateful detection,
+//! against moto. Counts, not times: moto's speed says nothing about DynamoDB's.
+//!
+//! Ignored by default; run it with `tests/bench/ddb-requests` (or
+//! `cargo test -p trailwatch-tests --test bench_requests -- --ignored --nocapture`).
+//! It prints one table; docs/state.md quotes it.
+//!
+//! Two counters: a decorator around the store counts the `Store` calls the engine
+//! makes (and the observations each read returns); the HTTP client counts the
+//! requests that reach DynamoDB, by operation (a read of many items takes several
+//! Query pages).
+
+#[path = "../common/ddb.rs"]
+mod ddb;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ddb::*;
+use trailwatch::engine::{Engine, Settings};
+use trailwatch::notify::Collect;
+use trailwatch::state::{Observation, Store, StoreError};
+use trailwatch_tests::moto::Moto;
+
+/// Counts the calls made to the inner store.
+struct Counted<S> {
+    inner: S,
+    puts: AtomicU64,
+    ranges: AtomicU64,
+    observations_read: AtomicU64,
+    read_units: AtomicU64,
+    claims: AtomicU64,
+    claims_with_guards: AtomicU64,
+    releases: AtomicU64,
+}
+
+impl<S: Store> Counted<S> {
+    fn new(inner: S) -> Self {
+        Counted {
+            inner,
+            puts: AtomicU64::new(0),
+            ranges: AtomicU64::new(0),
+            observations_read: AtomicU64::new(0),
+            read_units: AtomicU64::new(0),
+            claims: AtomicU64::new(0),
+            claims_with_guards: AtomicU64::new(0),
+            releases: AtomicU64::new(0),
+        }
+    }
+}
+
+impl<S: Store> Store for Counted<S> {
+    async fn put(
+        &self,
+        partition: &str,
+        obs: &Observation,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.puts.fetch_add(1, Ordering::Relaxed);
+        self.inner.put(partition, obs, expires_at).await
+    }
+
+    async fn range(
+        &self,
+        partition: &str,
+        from_ms: i64,
+        to_ms: i64,
+        now: i64,
+    ) -> Result<Vec<Observation>, StoreError> {
+        self.ranges.fetch_add(1, Ordering::Relaxed);
+        let got = self.inner.range(partition, from_ms, to_ms, now).await?;
+        self.observations_read
+            .fetch_add(got.len() as u64, Ordering::Relaxed);
+        // Approximate item size: key and attribute names and values.
+        let bytes: usize = got
+            .iter()
+            .map(|o| {
+                2 + 2
+                    + 5
+                    + 7
+                    + 10
+                    + partition.len()
+                    + 16
+                    + o.event_id.len()
+                    + o.value.len()
+                    + o.payload.len()
+                    + 10
+            })
+            .sum();
+        // A strongly consistent read costs 1 RCU per 4 KB, rounded up, at least 1.
+        self.read_units
+            .fetch_add(bytes.div_ceil(4096).max(1) as u64, Ordering::Relaxed);
+        Ok(got)
+    }
+
+    async fn claim(
+        &self,
+        key: &str,
+        guards: &[String],
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.claims.fetch_add(1, Ordering::Relaxed);
+        if !guards.is_empty() {
+            self.claims_with_guards.fetch_add(1, Ordering::Relaxed);
+        }
+        self.inner.claim(key, guards, expires_at, now).await
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        self.releases.fetch_add(1, Ordering::Relaxed);
+        self.inner.release(key).await
+    }
+}
+
+/// A small deterministic generator.
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+struct Workload {
+    name: &'static str,
+    records: Vec<String>,
+}
+
+fn workloads() -> Vec<Workload> {
+    let mut rng = Lcg(7);
+    let mut out = Vec::new();
+
+    // GetPasswordData, ordinary: 20 principals over 2 hours, each call for one of
+    // 30 instances; one principal bursts through 15 instances in 3 minutes.
+    let mut records: Vec<String> = (0..985)
+        .map(|i| {
+            let actor = format!("svc{}", rng.next(20));
+            let secs = rng.next(7200) as i64;
+            get_password_data(
+                &format!("g{i}"),
+                secs,
+                &actor,
+                &format!("i-{:02}", rng.next(30)),
+            )
+        })
+        .collect();
+    records.extend((0..15).map(|i| {
+        get_password_data(
+            &format!("gb{i}"),
+            3000 + 12 * i,
+            "intruder",
+            &format!("i-x{i:02}"),
+        )
+    }));
+    out.push(Workload {
+        name: "getpassworddata-burst, 20 principals over 2 h (1 burst)",
+        records,
+    });
+
+    // GetPasswordData, worst case: one principal, 1,000 instances in 5 minutes.
+    out.push(Workload {
+        name: "getpassworddata-burst, 1 principal, 1,000 calls in 5 min",
+        records: (0..1000)
+            .map(|i| {
+                get_password_data(
+                    &format!("h{i}"),
+                    (i * 3 / 10) as i64,
+                    "hot",
+                    &format!("i-{i:04}"),
+                )
+            })
+            .collect(),
+    });
+
+    // Console page loads: 100 people over 2 hours, each from one address; five
+    // of them also from a second address within a minute.
+    let mut records: Vec<String> = (0..990)
+        .map(|i| {
+            let who = rng.next(100);
+            console_load(
+                &format!("c{i}"),
+                rng.next(7200) as i64,
+                &format!("user{who}"),
+                &format!("10.0.{}.{}", who / 250, who % 250),
+            )
+        })
+        .collect();
+    for k in 0..5u64 {
+        records.push(console_load(
+            &format!("cs{k}a"),
+            1000 * k as i64,
+            &format!("user{k}"),
+            &format!("10.0.0.{k}"),
+        ));
+        records.push(console_load(
+            &format!("cs{k}b"),
+            1000 * k as i64 + 45,
+            &format!("user{k}"),
+            "203.0.113.66",
+        ));
+    }
+    out.push(Workload {
+        name: "concurrent-sessions-different-ips, 100 users over 2 h (5 pairs)",
+        records,
+    });
+
+    // Console passwords then sign-ins: 500 creations, 500 logins of which half
+    // follow a creation of the same user from the same address within the hour.
+    let mut records = Vec::new();
+    for i in 0..500i64 {
+        let user = format!("u{i}");
+        records.push(create_login_profile(
+            &format!("p{i}"),
+            10 * i,
+            &user,
+            "198.51.100.7",
+        ));
+        let (ip, after) = if i % 2 == 0 {
+            ("198.51.100.7", 600)
+        } else {
+            ("203.0.113.8", 600)
+        };
+        records.push(console_login(&format!("l{i}"), 10 * i + after, &user, ip));
+    }
+    out.push(Workload {
+        name: "create-login-profile-then-console-login, 500 + 500 (250 pairs)",
+        records,
+    });
+    out
+}
+
+#[tokio::test]
+#[ignore = "benchmark: run with tests/bench/ddb-requests"]
+async fn dynamodb_requests_per_1000_events() {
+    let engine = Engine::new(Settings::default());
+    let endpoint = &Moto::shared().endpoint;
+    let mut report = String::new();
+    report.push_str(
+        "| workload | events | findings | PutItem | Query | TransactWriteItems | PutItem (claims) | DeleteItem | requests | per event | observations read per event | approx. RCU per event |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for w in workloads() {
+        assert_eq!(w.records.len(), 1000, "{}", w.name);
+        let table = Table::new(endpoint).await;
+        let store = Counted::new(table.store());
+        let out = Collect::default();
+        table.requests.reset();
+        for r in &w.records {
+            handle(&engine, &store, &out, r, NOW)
+                .await
+                .expect("handled");
+        }
+        let findings = out.take().len();
+        let http = table.requests.snapshot();
+        let get = |k: &str| http.get(k).copied().unwrap_or(0);
+        let puts = store.puts.load(Ordering::Relaxed);
+        let claims_plain =
+            store.claims.load(Ordering::Relaxed) - store.claims_with_guards.load(Ordering::Relaxed);
+        let total: u64 = http.values().sum();
+        let n = w.records.len() as f64;
+        let rcu = store.read_units.load(Ordering::Relaxed) as f64;
+        report.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.1} | {:.1} |\n",
+            w.name,
+            w.records.len(),
+            findings,
+            puts,
+            get("Query"),
+            get("TransactWriteItems"),
+            get("PutItem") - puts,
+            get("DeleteItem"),
+            total,
+            total as f64 / n,
+            store.observations_read.load(Ordering::Relaxed) as f64 / n,
+            rcu / n,
+        ));
+        assert_eq!(get("PutItem"), puts + claims_plain, "{}: {http:?}", w.name);
+    }
+    println!("\n{report}");
+}

@@ -1,0 +1,934 @@
+//! The DynamoDB state store against moto, and the same scenarios against the
+//! in-memory store: the three stateful detections end to end through
+//! `Engine::handle`, concurrency, retries, failed deliveries, a dying endpoint,
+//! the table's schema, and `trailwatch replay --state dynamodb`.
+//!
+//! Every scenario runs the same function on both stores and requires the same
+//! findings, byte for byte.
+
+#[path = "common/ddb.rs"]
+mod ddb;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::types::{
+    AttributeValue, BillingMode, KeyType, PutRequest, TimeToLiveStatus, WriteRequest,
+};
+use ddb::*;
+use trailwatch::engine::{Engine, HandleError, Settings};
+use trailwatch::finding::Finding;
+use trailwatch::notify::Collect;
+use trailwatch::state::dynamodb::{ensure_table, schema};
+use trailwatch::state::{MemoryStore, Observation, Store};
+use trailwatch::window::MAX_OBSERVATIONS_PER_GROUP;
+use trailwatch_tests::moto::Moto;
+
+fn engine() -> Engine {
+    Engine::new(Settings::default())
+}
+
+async fn table() -> Table {
+    Table::new(&Moto::shared().endpoint).await
+}
+
+/// Runs `steps` through a fresh in-memory store and a fresh DynamoDB store; both
+/// must deliver the same findings. Returns them.
+async fn on_both_stores(steps: &[Step]) -> Vec<Finding> {
+    let engine = engine();
+    let memory = drive(&engine, &MemoryStore::default(), steps).await;
+    let t = table().await;
+    let dynamo = drive(&engine, &t.store(), steps).await;
+    assert_eq!(
+        as_json(&memory),
+        as_json(&dynamo),
+        "the in-memory and DynamoDB stores delivered different findings"
+    );
+    memory
+}
+
+/// The distinct values a window finding lists.
+fn listed(f: &Finding) -> BTreeSet<String> {
+    let v = f
+        .evidence
+        .get("distinct_values")
+        .unwrap_or_else(|| panic!("no distinct_values in {}", f.to_json()));
+    v.as_array()
+        .expect("a list")
+        .iter()
+        .map(|x| x.as_str().expect("text").to_owned())
+        .collect()
+}
+
+/// 11 GetPasswordData calls by `actor` for 11 instances, 24 s apart from
+/// `start` (so 240 s end to end).
+fn burst(actor: &str, start: i64, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            get_password_data(
+                &format!("{actor}-gpd-{start}-{i}"),
+                start + 24 * i as i64,
+                actor,
+                &format!("i-{i:017}"),
+            )
+        })
+        .collect()
+}
+
+/// A fixed shuffle (a permutation that is neither time order nor its reverse).
+fn shuffled<T: Clone>(v: &[T]) -> Vec<T> {
+    let n = v.len();
+    let mut idx: Vec<usize> = (0..n).collect();
+    // Deterministic Fisher-Yates with a small LCG.
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for i in (1..n).rev() {
+        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        idx.swap(i, (x >> 33) as usize % (i + 1));
+    }
+    idx.into_iter().map(|i| v[i].clone()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// The table
+
+#[tokio::test]
+async fn the_table_has_the_schema_and_ttl() {
+    let (client, _) = client(&Moto::shared().endpoint).await;
+    let name = unique("schema");
+
+    let missing = ensure_table(&client, &name, false).await.unwrap_err();
+    assert!(
+        missing.0.contains(&name)
+            && missing.0.contains("does not exist")
+            && missing.0.contains("--create-table"),
+        "{missing}"
+    );
+
+    let check = ensure_table(&client, &name, true).await.expect("created");
+    assert!(check.created && check.ttl_enabled);
+    let again = ensure_table(&client, &name, false).await.expect("exists");
+    assert!(!again.created && again.ttl_enabled);
+
+    let d = client
+        .describe_table()
+        .table_name(&name)
+        .send()
+        .await
+        .expect("describe");
+    let t = d.table().expect("table");
+    let keys: Vec<(&str, &KeyType)> = t
+        .key_schema()
+        .iter()
+        .map(|k| (k.attribute_name(), k.key_type()))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            (schema::PARTITION_KEY, &KeyType::Hash),
+            (schema::SORT_KEY, &KeyType::Range)
+        ]
+    );
+    for a in t.attribute_definitions() {
+        assert_eq!(a.attribute_type().as_str(), "S", "{}", a.attribute_name());
+    }
+    assert_eq!(
+        t.billing_mode_summary().and_then(|b| b.billing_mode()),
+        Some(&BillingMode::PayPerRequest)
+    );
+    let ttl = client
+        .describe_time_to_live()
+        .table_name(&name)
+        .send()
+        .await
+        .expect("describe ttl");
+    let ttl = ttl.time_to_live_description().expect("ttl description");
+    assert_eq!(ttl.attribute_name(), Some(schema::TTL_ATTRIBUTE));
+    assert_eq!(ttl.time_to_live_status(), Some(&TimeToLiveStatus::Enabled));
+
+    // A table with other keys is refused with a clear message.
+    let other = unique("otherkeys");
+    client
+        .create_table()
+        .table_name(&other)
+        .attribute_definitions(
+            aws_sdk_dynamodb::types::AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(aws_sdk_dynamodb::types::ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            aws_sdk_dynamodb::types::KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("create other table");
+    let wrong = ensure_table(&client, &other, true).await.unwrap_err();
+    assert!(wrong.0.contains("key schema"), "{wrong}");
+}
+
+// ---------------------------------------------------------------------------
+// The Store contract, call by call, on both stores
+
+fn obs(t: i64, id: &str, v: &str) -> Observation {
+    Observation {
+        time_ms: t,
+        event_id: id.into(),
+        value: v.into(),
+        payload: format!(r#"{{"id":"{id}"}}"#),
+    }
+}
+
+/// Every answer of a sequence of calls, as text: puts, duplicate puts, ranges
+/// with inclusive ends, expired items, claims with guards, expiry, release.
+async fn contract<S: Store>(s: &S) -> Vec<String> {
+    let mut log = Vec::new();
+    let p = "w|test|group";
+    for (t, id, v, exp) in [
+        (1_000, "b", "x", 500),
+        (1_000, "a", "y", 500),
+        (2_000, "c", "x", 500),
+        (3_000, "d", "z", 100), // expires first
+        (5_000, "e", "x", 500),
+        (-5_000, "neg", "n", 500),
+    ] {
+        s.put(p, &obs(t, id, v), exp).await.unwrap();
+    }
+    // The same record again (a retry): one copy.
+    s.put(p, &obs(2_000, "c", "x"), 500).await.unwrap();
+    s.put("w|test|other", &obs(2_000, "c", "x"), 500)
+        .await
+        .unwrap();
+    let show = |v: Vec<Observation>| {
+        v.iter()
+            .map(|o| format!("{}:{}:{}:{}", o.time_ms, o.event_id, o.value, o.payload))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    for (from, to, now) in [
+        (1_000, 3_000, 50),
+        (1_000, 3_000, 100),
+        (1_001, 2_999, 50),
+        (0, 10_000, 499),
+        (0, 10_000, 500),
+        (-10_000, 0, 50),
+        (3_000, 1_000, 50),
+        (10_000, 20_000, 50),
+    ] {
+        log.push(format!(
+            "range {from}..{to} @{now}: {}",
+            show(s.range(p, from, to, now).await.unwrap())
+        ));
+    }
+    log.push(format!(
+        "range of a missing partition: {}",
+        show(s.range("w|none", 0, 10_000, 0).await.unwrap())
+    ));
+    let g = |k: &str| k.to_owned();
+    let claims: Vec<(&str, Vec<String>, i64, i64)> = vec![
+        ("c|1", vec![], 1_000, 10),
+        ("c|1", vec![], 1_000, 10),                          // held
+        ("c|2", vec![g("c|1"), g("c|3")], 1_000, 10),        // guard held
+        ("c|3", vec![g("c|2"), g("c|4")], 1_000, 10),        // free
+        ("c|2", vec![g("c|1"), g("c|3")], 1_000, 999),       // guards still held
+        ("c|1", vec![], 1_000, 1_000),                       // expired: free again
+        ("c|5", vec![g("c|5"), g("c|6"), g("c|6")], 50, 10), // self and repeated guards
+        ("c|6", vec![g("c|5")], 50, 50),                     // guard expired at 50
+    ];
+    for (k, guards, exp, now) in claims {
+        log.push(format!(
+            "claim {k} {guards:?} @{now}: {}",
+            s.claim(k, &guards, exp, now).await.unwrap()
+        ));
+    }
+    s.release("c|3").await.unwrap();
+    s.release("c|never-taken").await.unwrap();
+    log.push(format!(
+        "claim c|3 after release: {}",
+        s.claim("c|3", &[], 1_000, 10).await.unwrap()
+    ));
+    log
+}
+
+#[tokio::test]
+async fn both_stores_answer_every_call_alike() {
+    let t = table().await;
+    let memory = contract(&MemoryStore::default()).await;
+    let dynamo = contract(&t.store()).await;
+    assert_eq!(memory, dynamo);
+    // And the answers are the contract's (spot checks).
+    assert!(memory[0].ends_with(
+        r#"1000:a:y:{"id":"a"},1000:b:x:{"id":"b"},2000:c:x:{"id":"c"},3000:d:z:{"id":"d"}"#
+    ));
+    assert!(
+        !memory[1].contains("3000:d"),
+        "expired at 100: {}",
+        memory[1]
+    );
+    assert!(
+        memory[4].ends_with(": "),
+        "all expired at 500: {}",
+        memory[4]
+    );
+    assert!(memory[5].contains("-5000:neg"), "{}", memory[5]);
+    let claims: Vec<&str> = memory
+        .iter()
+        .filter(|l| l.starts_with("claim"))
+        .map(|l| l.rsplit(' ').next().unwrap())
+        .collect();
+    assert_eq!(
+        claims,
+        [
+            "true", "false", "false", "true", "false", "true", "true", "true", "true"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn reads_page_through_and_keep_the_newest_observations() {
+    let t = table().await;
+    let store = t.store();
+    let memory = MemoryStore::default();
+    let partition = "w|test|big";
+    let n = MAX_OBSERVATIONS_PER_GROUP + 150;
+    // ~1 KB each: more than one 1 MB Query page.
+    let pad = "p".repeat(1000);
+    let all: Vec<Observation> = (0..n)
+        .map(|i| Observation {
+            time_ms: 1_000 * i as i64,
+            event_id: format!("e{i:05}"),
+            value: format!("v{}", i % 7),
+            payload: pad.clone(),
+        })
+        .collect();
+    for o in &all {
+        memory.put(partition, o, 10_000).await.unwrap();
+    }
+    // Seed DynamoDB in batches (faster than one PutItem each), as `put` would.
+    for chunk in all.chunks(25) {
+        let writes: Vec<WriteRequest> = chunk
+            .iter()
+            .map(|o| {
+                let put = PutRequest::builder()
+                    .item(
+                        schema::PARTITION_KEY,
+                        AttributeValue::S(format!("{}{partition}", store.key_prefix())),
+                    )
+                    .item(
+                        schema::SORT_KEY,
+                        AttributeValue::S(format!("{:015}#{}", o.time_ms, o.event_id)),
+                    )
+                    .item(schema::VALUE, AttributeValue::S(o.value.clone()))
+                    .item(schema::PAYLOAD, AttributeValue::S(o.payload.clone()))
+                    .item(schema::TTL_ATTRIBUTE, AttributeValue::N("10000".into()))
+                    .build()
+                    .unwrap();
+                WriteRequest::builder().put_request(put).build()
+            })
+            .collect();
+        t.client
+            .batch_write_item()
+            .request_items(&t.name, writes)
+            .send()
+            .await
+            .expect("batch write");
+    }
+    t.requests.reset();
+    let got = store
+        .range(partition, 0, 1_000 * n as i64, 5_000)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), MAX_OBSERVATIONS_PER_GROUP);
+    assert_eq!(
+        got.first().unwrap().event_id,
+        "e00150",
+        "the newest are kept"
+    );
+    assert_eq!(got.last().unwrap().event_id, format!("e{:05}", n - 1));
+    assert!(got.windows(2).all(|w| w[0].time_ms < w[1].time_ms));
+    let queries = t.requests.snapshot().get("Query").copied().unwrap_or(0);
+    assert!(queries >= 2, "expected several pages, got {queries} Query");
+    let from_memory = memory
+        .range(partition, 0, 1_000 * n as i64, 5_000)
+        .await
+        .unwrap();
+    assert_eq!(got, from_memory);
+}
+
+#[tokio::test]
+async fn an_over_long_event_id_round_trips() {
+    let t = table().await;
+    let s = t.store();
+    let long = "é".repeat(700); // 1,400 bytes: more than a sort key may hold
+    s.put("w|x|y", &obs(7, &long, "v"), 100).await.unwrap();
+    s.put("w|x|y", &obs(7, &long, "v"), 100).await.unwrap();
+    let got = s.range("w|x|y", 0, 10, 0).await.unwrap();
+    assert_eq!(got, vec![obs(7, &long, "v")]);
+}
+
+// ---------------------------------------------------------------------------
+// Scenarios: the three stateful detections end to end, on both stores
+
+#[tokio::test]
+async fn a_burst_straddling_a_five_minute_boundary_is_one_finding_in_any_order() {
+    // 12:03:00 .. 12:07:00: across the 12:05 boundary of the tumbling originals.
+    let records = burst("alice", 180, 11);
+    let mut reversed = records.clone();
+    reversed.reverse();
+    for order in [records.clone(), reversed, shuffled(&records)] {
+        let found = on_both_stores(&steps(&order)).await;
+        assert_eq!(counts(&found), [(BURST, 1)].into(), "{found:#?}");
+        assert_eq!(listed(&found[0]).len(), 11);
+        assert_eq!(found[0].event_ids.len(), 11);
+    }
+    // Two console loads from two addresses 20 s apart, across 12:05.
+    let found = on_both_stores(&steps(&[
+        console_load("cs-1", 290, "dana", "198.51.100.23"),
+        console_load("cs-2", 310, "dana", "203.0.113.9"),
+    ]))
+    .await;
+    assert_eq!(counts(&found), [(SESSIONS, 1)].into());
+    assert_eq!(
+        listed(&found[0]),
+        ["198.51.100.23", "203.0.113.9"].map(String::from).into()
+    );
+}
+
+#[tokio::test]
+async fn exactly_at_the_threshold() {
+    // 10 distinct instances: nothing; the 11th: one finding.
+    let ten = burst("bob", 0, 10);
+    assert!(on_both_stores(&steps(&ten)).await.is_empty());
+    let eleven = burst("bob", 0, 11);
+    assert_eq!(
+        counts(&on_both_stores(&steps(&eleven)).await),
+        [(BURST, 1)].into()
+    );
+
+    // The window's ends are inclusive: 11 instances spanning exactly 300 s fire,
+    // spanning 301 s do not.
+    let spread = |last: i64| -> Vec<String> {
+        (0..11)
+            .map(|i| {
+                let t = if i == 10 { last } else { 10 * i as i64 };
+                get_password_data(&format!("sp-{last}-{i}"), t, "carol", &format!("i-{i}"))
+            })
+            .collect()
+    };
+    assert_eq!(
+        counts(&on_both_stores(&steps(&spread(300))).await),
+        [(BURST, 1)].into()
+    );
+    assert!(on_both_stores(&steps(&spread(301))).await.is_empty());
+
+    // One address seen many times: nothing; two addresses: one finding.
+    let one_ip: Vec<String> = (0..5)
+        .map(|i| console_load(&format!("one-{i}"), 30 * i, "erin", "192.0.2.10"))
+        .collect();
+    assert!(on_both_stores(&steps(&one_ip)).await.is_empty());
+    let two_ips = [
+        console_load("two-1", 0, "erin", "192.0.2.10"),
+        console_load("two-2", 300, "erin", "192.0.2.11"),
+    ];
+    assert_eq!(
+        counts(&on_both_stores(&steps(&two_ips)).await),
+        [(SESSIONS, 1)].into()
+    );
+    let too_far = [
+        console_load("far-1", 0, "erin", "192.0.2.10"),
+        console_load("far-2", 301, "erin", "192.0.2.11"),
+    ];
+    assert!(on_both_stores(&steps(&too_far)).await.is_empty());
+    // The same address written two ways is one address.
+    let same = [
+        console_load("v6-1", 0, "erin", "2001:DB8::7"),
+        console_load("v6-2", 10, "erin", "2001:db8:0:0::7"),
+    ];
+    assert!(on_both_stores(&steps(&same)).await.is_empty());
+}
+
+#[tokio::test]
+async fn duplicates_change_nothing() {
+    // Every record twice in a row, then the whole sequence again.
+    let records = burst("dave", 0, 11);
+    let mut twice: Vec<String> = records
+        .iter()
+        .flat_map(|r| [r.clone(), r.clone()])
+        .collect();
+    twice.extend(records.clone());
+    let found = on_both_stores(&steps(&twice)).await;
+    assert_eq!(counts(&found), [(BURST, 1)].into());
+    assert_eq!(found[0].event_ids.len(), 11);
+
+    // Ten instances, some asked for several times under new event ids: still ten.
+    let mut ten = burst("dave2", 0, 10);
+    ten.extend((0..5).map(|i| {
+        get_password_data(
+            &format!("again-{i}"),
+            200 + i,
+            "dave2",
+            &format!("i-{i:017}"),
+        )
+    }));
+    ten.extend(ten.clone());
+    assert!(on_both_stores(&steps(&ten)).await.is_empty());
+}
+
+#[tokio::test]
+async fn late_and_reordered_events() {
+    // The earliest event of the burst arrives last and completes it.
+    let mut records = burst("frank", 600, 11);
+    let first = records.remove(0);
+    records.push(first);
+    let found = on_both_stores(&steps(&records)).await;
+    assert_eq!(counts(&found), [(BURST, 1)].into());
+
+    // The same, but it arrives after its partners expired (window 300 s + allowed
+    // lateness 3600 s after they were stored): evaluated against what remains,
+    // which is not enough.
+    let late_now = NOW + 300 + 3600;
+    let mut late = steps(&records);
+    late.last_mut().unwrap().now = late_now;
+    assert!(on_both_stores(&late).await.is_empty());
+    // One second earlier it still meets them.
+    late.last_mut().unwrap().now = late_now - 1;
+    assert_eq!(counts(&on_both_stores(&late).await), [(BURST, 1)].into());
+
+    // Console loads out of order.
+    let found = on_both_stores(&steps(&[
+        console_load("ooo-3", 500, "gina", "192.0.2.3"),
+        console_load("ooo-1", 100, "gina", "192.0.2.1"),
+        console_load("ooo-2", 350, "gina", "192.0.2.2"),
+    ]))
+    .await;
+    assert_eq!(counts(&found), [(SESSIONS, 1)].into());
+}
+
+#[tokio::test]
+async fn two_actors_interleaved() {
+    let a = burst("hank", 0, 11);
+    let b = burst("ivy", 30, 11);
+    let interleaved: Vec<String> = a
+        .iter()
+        .zip(&b)
+        .flat_map(|(x, y)| [x.clone(), y.clone()])
+        .collect();
+    let found = on_both_stores(&steps(&interleaved)).await;
+    assert_eq!(counts(&found), [(BURST, 2)].into());
+    let actors: BTreeSet<&str> = found.iter().map(|f| f.actor.key.as_str()).collect();
+    assert_eq!(actors.len(), 2);
+    for f in &found {
+        assert_eq!(listed(f).len(), 11, "each lists only its own instances");
+        let who = if f.actor.key.contains("hank") {
+            "hank"
+        } else {
+            "ivy"
+        };
+        assert!(f.event_ids.iter().all(|id| id.starts_with(who)), "{f:#?}");
+    }
+    // Six instances each: neither reaches eleven, together they would.
+    let a = burst("jack", 0, 6);
+    let b = burst("kate", 0, 6);
+    let interleaved: Vec<String> = a
+        .iter()
+        .zip(&b)
+        .flat_map(|(x, y)| [x.clone(), y.clone()])
+        .collect();
+    assert!(on_both_stores(&steps(&interleaved)).await.is_empty());
+    // Console loads of two people from their own addresses: nothing.
+    let loads = [
+        console_load("il-1", 0, "lena", "192.0.2.1"),
+        console_load("il-2", 5, "mike", "192.0.2.2"),
+        console_load("il-3", 10, "lena", "192.0.2.1"),
+        console_load("il-4", 15, "mike", "192.0.2.2"),
+    ];
+    assert!(on_both_stores(&steps(&loads)).await.is_empty());
+}
+
+#[tokio::test]
+async fn login_after_a_new_console_password() {
+    let ip = "198.51.100.77";
+    let create = create_login_profile("clp-1", 0, "harold", ip);
+    let login = |id: &str, secs: i64| console_login(id, secs, "harold", ip);
+
+    // 10 minutes later: a finding naming both records.
+    let found = on_both_stores(&steps(&[create.clone(), login("in-10", 600)])).await;
+    assert_eq!(counts(&found), [(PAIR, 1)].into());
+    assert_eq!(found[0].event_ids, vec!["clp-1", "in-10"]);
+    // Exactly 60 minutes: still; 61 minutes: nothing.
+    assert_eq!(
+        counts(&on_both_stores(&steps(&[create.clone(), login("in-60", 3600)])).await),
+        [(PAIR, 1)].into()
+    );
+    assert!(
+        on_both_stores(&steps(&[create.clone(), login("in-61", 3660)]))
+            .await
+            .is_empty()
+    );
+    // The login arrives before the creation: a finding all the same.
+    let found = on_both_stores(&steps(&[login("first", 900), create.clone()])).await;
+    assert_eq!(counts(&found), [(PAIR, 1)].into());
+    assert_eq!(found[0].event_ids, vec!["clp-1", "first"]);
+    // A login before the creation in event time: nothing.
+    assert!(
+        on_both_stores(&steps(&[login("before", -60), create.clone()]))
+            .await
+            .is_empty()
+    );
+    // Another address, another user: nothing.
+    assert!(
+        on_both_stores(&steps(&[
+            create.clone(),
+            console_login("other-ip", 60, "harold", "203.0.113.1"),
+            console_login("other-user", 60, "irene", ip),
+        ]))
+        .await
+        .is_empty()
+    );
+    // Several logins after one creation, retried: one finding.
+    let found = on_both_stores(&steps(&[
+        create.clone(),
+        login("l1", 60),
+        login("l2", 120),
+        login("l1", 60),
+        create.clone(),
+        login("l3", 180),
+    ]))
+    .await;
+    assert_eq!(counts(&found), [(PAIR, 1)].into());
+}
+
+// ---------------------------------------------------------------------------
+// Concurrency: many invocations cross the threshold at once
+
+/// Starts every record on its own task at once; returns the delivered findings.
+async fn all_at_once<S: Store + 'static>(
+    engine: &Arc<Engine>,
+    store: &Arc<S>,
+    records: Vec<String>,
+) -> Vec<Finding> {
+    let out = Arc::new(Collect::default());
+    let start = Arc::new(tokio::sync::Barrier::new(records.len()));
+    let tasks: Vec<_> = records
+        .into_iter()
+        .map(|json| {
+            let (engine, store, out, start) =
+                (engine.clone(), store.clone(), out.clone(), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                handle(&engine, &*store, &*out, &json, NOW).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await
+            .expect("task")
+            .unwrap_or_else(|e| panic!("handle failed: {e}"));
+    }
+    out.take()
+}
+
+/// `rounds` rounds, each on a fresh store from `new_store` and with fresh groups.
+async fn concurrency_rounds<S, F, Fut>(new_store: F, rounds: usize)
+where
+    S: Store + 'static,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = S>,
+{
+    let engine = Arc::new(engine());
+    for round in 0..rounds {
+        // A fresh table each round keeps moto fast (it copies the whole table for
+        // every transaction and scans it for every query).
+        let store = Arc::new(new_store().await);
+        // 32 distinct instances, 4 s apart from 12:04:00 (across 12:05): every
+        // invocation may see a full window, with spans starting in two buckets.
+        let actor = format!("conc{round}");
+        let records: Vec<String> = (0..32)
+            .map(|i| {
+                get_password_data(
+                    &format!("{actor}-{i}"),
+                    240 + 4 * i as i64,
+                    &actor,
+                    &format!("i-{i}"),
+                )
+            })
+            .collect();
+        let found = all_at_once(&engine, &store, records).await;
+        assert_eq!(counts(&found), [(BURST, 1)].into(), "round {round}");
+
+        // The two below in every other round: moto is slow (tens of ms a query).
+        if round % 2 == 1 {
+            continue;
+        }
+        // 32 console loads from 32 addresses.
+        let ips: Vec<String> = (0..32)
+            .map(|i| {
+                console_load(
+                    &format!("{actor}-ip-{i}"),
+                    280 + i,
+                    &actor,
+                    &format!("192.0.2.{i}"),
+                )
+            })
+            .collect();
+        let found = all_at_once(&engine, &store, ips).await;
+        assert_eq!(counts(&found), [(SESSIONS, 1)].into(), "round {round}");
+
+        // One new console password and 31 logins with it.
+        let user = format!("user{round}");
+        let mut pair = vec![create_login_profile(
+            &format!("{user}-c"),
+            0,
+            &user,
+            "192.0.2.200",
+        )];
+        pair.extend(
+            (0..31).map(|i| console_login(&format!("{user}-l{i}"), 10 + i, &user, "192.0.2.200")),
+        );
+        let found = all_at_once(&engine, &store, pair).await;
+        assert_eq!(counts(&found), [(PAIR, 1)].into(), "round {round}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_invocations_give_exactly_one_finding_dynamodb() {
+    concurrency_rounds(|| async { table().await.store() }, 20).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_invocations_give_exactly_one_finding_memory() {
+    concurrency_rounds(|| async { MemoryStore::default() }, 20).await;
+}
+
+// ---------------------------------------------------------------------------
+// Retries and failures
+
+async fn retries<S: Store>(store: &S) {
+    let engine = engine();
+    let records = burst("nina", 0, 11);
+    let out = Collect::default();
+    for r in &records {
+        handle(&engine, store, &out, r, NOW).await.unwrap();
+    }
+    assert_eq!(out.take().len(), 1);
+    // A Lambda retry of the last record, then a re-delivery of everything.
+    for r in records.iter().rev().chain(&records) {
+        assert!(
+            handle(&engine, store, &out, r, NOW + 60)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+    assert!(out.take().is_empty());
+}
+
+async fn failed_delivery<S: Store>(store: &S) -> Vec<Finding> {
+    let engine = engine();
+    let records = burst("olga", 0, 11);
+    let sns = FailFirst::new(1);
+    for r in &records[..10] {
+        assert!(
+            handle(&engine, store, &sns, r, NOW)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+    // The publish fails: the invocation fails and the claim is given back.
+    match handle(&engine, store, &sns, &records[10], NOW).await {
+        Err(HandleError::Notify(e)) => assert!(e.0.contains("simulated"), "{e}"),
+        other => panic!("expected a delivery failure, got {other:?}"),
+    }
+    assert!(sns.delivered.take().is_empty());
+    // Lambda retries it: delivered exactly once, and never again.
+    let found = handle(&engine, store, &sns, &records[10], NOW + 5)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    for r in &records {
+        assert!(
+            handle(&engine, store, &sns, r, NOW + 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+    let delivered = sns.delivered.take();
+    assert_eq!(delivered.len(), 1);
+    delivered
+}
+
+#[tokio::test]
+async fn a_retried_record_sends_nothing_new() {
+    retries(&MemoryStore::default()).await;
+    retries(&table().await.store()).await;
+}
+
+#[tokio::test]
+async fn a_failed_publish_is_delivered_once_on_retry() {
+    let memory = failed_delivery(&MemoryStore::default()).await;
+    let dynamo = failed_delivery(&table().await.store()).await;
+    assert_eq!(as_json(&memory), as_json(&dynamo));
+}
+
+#[tokio::test]
+async fn a_dead_endpoint_fails_the_invocation_and_the_retry_delivers_once() {
+    let moto = Moto::start();
+    let t = Table::new(&moto.endpoint).await;
+    let store = t.store();
+    let engine = engine();
+    let out = Collect::default();
+    let records = burst("pete", 0, 11);
+    for r in &records[..10] {
+        assert!(
+            handle(&engine, &store, &out, r, NOW)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    moto.stop();
+    let err = handle(&engine, &store, &out, &records[10], NOW)
+        .await
+        .expect_err("DynamoDB is gone: the invocation must fail");
+    let msg = err.to_string();
+    assert!(matches!(err, HandleError::Store(_)), "{msg}");
+    assert!(
+        msg.contains("DynamoDB PutItem")
+            && msg.contains(&t.name)
+            && msg.contains("dispatch failure"),
+        "unclear error: {msg}"
+    );
+    assert!(out.take().is_empty(), "nothing delivered while failing");
+
+    // moto comes back empty (DynamoDB would have kept the table and its items):
+    // recreate the table and the items the first ten invocations wrote.
+    moto.restart();
+    trailwatch::state::dynamodb::create_table(&t.client, &t.name)
+        .await
+        .expect("table recreated");
+    for r in &records[..10] {
+        assert!(
+            handle(&engine, &store, &out, r, NOW)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+    // The retried invocation delivers the finding, once.
+    let found = handle(&engine, &store, &out, &records[10], NOW + 30)
+        .await
+        .expect("retry succeeds");
+    assert_eq!(counts(&found), [(BURST, 1)].into());
+    assert!(
+        handle(&engine, &store, &out, &records[10], NOW + 60)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(out.take().len(), 1);
+    moto.stop();
+}
+
+// ---------------------------------------------------------------------------
+// The CLI: `trailwatch replay --state dynamodb`
+
+/// The `trailwatch` binary beside this test's directory (`cargo test --workspace`
+/// builds it, for the trailwatch package's own CLI tests).
+fn trailwatch_bin() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("trailwatch"))
+        .expect("target directory");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (`cargo build -p trailwatch`; `cargo test --workspace` does)",
+        bin.display()
+    );
+    bin
+}
+
+fn replay(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(trailwatch_bin())
+        .arg("replay")
+        .args(args)
+        .env("AWS_ENDPOINT_URL", &Moto::shared().endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("trailwatch runs")
+}
+
+#[test]
+fn replay_on_dynamodb_finds_what_replay_in_memory_finds() {
+    let events = trailwatch_tests::root().join("events");
+    let events = events.to_str().expect("utf-8 path");
+    let table = unique("cli");
+
+    let missing = replay(&["--state", "dynamodb", "--table", &table, events]);
+    assert_eq!(missing.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        stderr.contains("does not exist") && stderr.contains("--create-table"),
+        "{stderr}"
+    );
+    let misuse = replay(&["--table", &table, events]);
+    assert_eq!(misuse.status.code(), Some(2));
+
+    let memory = replay(&["--format", "jsonl", events]);
+    assert!(
+        memory.status.success(),
+        "{}",
+        String::from_utf8_lossy(&memory.stderr)
+    );
+    let dynamo = replay(&[
+        "--format",
+        "jsonl",
+        "--state",
+        "dynamodb",
+        "--table",
+        &table,
+        "--create-table",
+        events,
+    ]);
+    assert!(
+        dynamo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dynamo.stderr)
+    );
+    let lines = |o: &std::process::Output| -> Vec<String> {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    let (m, d) = (lines(&memory), lines(&dynamo));
+    assert!(!m.is_empty());
+    for id in [BURST, SESSIONS, PAIR] {
+        assert!(
+            m.iter().any(|l| l.contains(id)),
+            "no {id} finding in the samples"
+        );
+    }
+    assert_eq!(m, d, "replay findings differ between memory and DynamoDB");
+
+    // A second replay into the same table delivers nothing: every finding's claim
+    // is held (idempotency across runs, as for Lambda retries).
+    let again = replay(&[
+        "--format", "jsonl", "--state", "dynamodb", "--table", &table, events,
+    ]);
+    assert!(again.status.success());
+    assert!(lines(&again).is_empty(), "{:?}", lines(&again));
+}
