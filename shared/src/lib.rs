@@ -8,6 +8,8 @@
 //! - `window`: sliding windows and ordered pairs on top of `state::Store`.
 //! - `state`: the `Store` port, with an in-memory adapter (DynamoDB lives beside it).
 //! - `finding`: the finding model and its renderings.
+//! - `notify`: the `Notifier` port; `message` builds SNS messages, `sns` sends them.
+//! - `lambda` (feature `lambda`): the entry point of the functions under `functions/`.
 
 pub mod catalog;
 pub mod detection;
@@ -15,6 +17,8 @@ pub mod detections;
 pub mod engine;
 pub mod event;
 pub mod finding;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod notify;
 pub mod sanitize;
 pub mod state;

@@ -1,5 +1,9 @@
 //! The notification port: where findings go (SNS in Lambda, the terminal in replay).
 
+pub mod message;
+#[cfg(feature = "aws")]
+pub mod sns;
+
 use std::future::Future;
 
 use crate::finding::Finding;

@@ -1,0 +1,7 @@
+//! The `correlation` Lambda function: Windowed and correlated detections (the only group that keeps window items).
+//! All logic lives in the `trailwatch` crate; this only names the group.
+
+#[tokio::main]
+async fn main() -> Result<(), trailwatch::lambda::Error> {
+    trailwatch::lambda::run("correlation").await
+}

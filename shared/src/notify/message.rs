@@ -1,0 +1,696 @@
+//! What one finding looks like on SNS: the subject, the per-protocol message
+//! (`MessageStructure=json`) and the message attributes that subscription filter
+//! policies route on. Pure functions, no AWS client: the SNS adapter (`sns.rs`)
+//! only sends what this builds, and tests check it without a network.
+//!
+//! Every CloudTrail value that reaches the subject or the e-mail text is
+//! attacker-controlled: it passes through [`one_line`] (no control, format or bidi
+//! character, capped length with a mark), and the subject is additionally plain
+//! ASCII, as SNS requires. The JSON variants carry the original values, escaped by
+//! the JSON encoder.
+
+use std::fmt::Write;
+
+use serde_json::{Map, Value, json};
+
+use crate::catalog;
+use crate::finding::Finding;
+use crate::sanitize::one_line;
+
+/// SNS subjects must be shorter than 100 characters.
+pub const MAX_SUBJECT_CHARS: usize = 99;
+/// The mark that ends a shortened subject part (ASCII, unlike `sanitize::CUT_MARK`).
+pub const SUBJECT_CUT: &str = "...";
+/// Budget for one JSON copy of the finding. SNS caps the whole message (every
+/// protocol's variant together) at 256 KiB, and the finding is carried four times.
+pub const MAX_FINDING_JSON_BYTES: usize = 48 * 1024;
+/// Budget for the e-mail text.
+pub const MAX_EMAIL_BYTES: usize = 32 * 1024;
+/// At most this many event ids are listed with console links in the e-mail.
+pub const MAX_LISTED_EVENTS: usize = 25;
+
+/// The protocols whose subscribers get the finding as JSON. `default` is used by
+/// every protocol that has no key of its own.
+pub const JSON_PROTOCOLS: &[&str] = &["default", "sqs", "lambda", "https", "http"];
+/// The protocols whose subscribers get the readable text.
+pub const TEXT_PROTOCOLS: &[&str] = &["email", "email-json"];
+
+/// The message attribute names, for filter policies.
+pub const ATTR_SEVERITY: &str = "severity";
+pub const ATTR_SEVERITY_RANK: &str = "severity_rank";
+pub const ATTR_DETECTION_ID: &str = "detection_id";
+pub const ATTR_ACCOUNT_ID: &str = "account_id";
+
+/// One message attribute: SNS `DataType` `String` or `Number`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attribute {
+    String(String),
+    Number(String),
+}
+
+impl Attribute {
+    pub fn data_type(&self) -> &'static str {
+        match self {
+            Attribute::String(_) => "String",
+            Attribute::Number(_) => "Number",
+        }
+    }
+    pub fn value(&self) -> &str {
+        match self {
+            Attribute::String(v) | Attribute::Number(v) => v,
+        }
+    }
+}
+
+/// Everything one `Publish` call sends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnsMessage {
+    pub subject: String,
+    /// The JSON object of per-protocol messages (`MessageStructure=json`).
+    pub message: String,
+    pub attributes: Vec<(&'static str, Attribute)>,
+}
+
+/// Builds the SNS message for a finding.
+pub fn build(f: &Finding) -> SnsMessage {
+    let finding_json = finding_json(f, MAX_FINDING_JSON_BYTES);
+    let text = email_text(f);
+    let mut per_protocol = Map::new();
+    for p in JSON_PROTOCOLS {
+        per_protocol.insert((*p).to_owned(), Value::String(finding_json.clone()));
+    }
+    for p in TEXT_PROTOCOLS {
+        per_protocol.insert((*p).to_owned(), Value::String(text.clone()));
+    }
+    SnsMessage {
+        subject: subject(f),
+        message: Value::Object(per_protocol).to_string(),
+        attributes: attributes(f),
+    }
+}
+
+/// The attributes subscription filter policies can route on: `severity`
+/// (`low`..`critical`, as in the finding JSON), `severity_rank` (1..4, for numeric
+/// filters such as "at least high"), `detection_id` and `account_id` (`unknown`
+/// when the record had none: SNS rejects empty attribute values).
+pub fn attributes(f: &Finding) -> Vec<(&'static str, Attribute)> {
+    let rank = match f.severity {
+        crate::detection::Severity::Low => 1,
+        crate::detection::Severity::Medium => 2,
+        crate::detection::Severity::High => 3,
+        crate::detection::Severity::Critical => 4,
+    };
+    let account = f
+        .account_id
+        .as_deref()
+        .map(|a| ascii_line(a, 64))
+        .filter(|a| !a.trim().is_empty())
+        .unwrap_or_else(|| "unknown".to_owned());
+    vec![
+        (
+            ATTR_SEVERITY,
+            Attribute::String(f.severity.as_str().to_owned()),
+        ),
+        (ATTR_SEVERITY_RANK, Attribute::Number(rank.to_string())),
+        (
+            ATTR_DETECTION_ID,
+            Attribute::String(f.detection_id.to_owned()),
+        ),
+        (ATTR_ACCOUNT_ID, Attribute::String(account)),
+    ]
+}
+
+/// The subject: `[SEVERITY] title: most telling evidence by actor (account)`,
+/// plain printable ASCII, at most [`MAX_SUBJECT_CHARS`] characters. The severity,
+/// title and account are kept whole (up to the limit); the evidence and the actor are
+/// shortened first, with a `...` mark.
+pub fn subject(f: &Finding) -> String {
+    let head = ascii_line(&format!("[{}] {}", f.severity.upper(), f.title), 200);
+    let account = f
+        .account_id
+        .as_deref()
+        .filter(|a| !a.is_empty())
+        .map(|a| format!(" ({})", ascii_line(a, 20)))
+        .unwrap_or_default();
+    let actor = ascii_line(&f.actor.display, 200);
+    let telling = telling_evidence(f).map(|(label, value)| {
+        let value = ascii_line(&value, 200);
+        if label.is_empty() {
+            value
+        } else {
+            format!("{label} {value}")
+        }
+    });
+
+    let fixed = head.chars().count() + account.chars().count();
+    if fixed >= MAX_SUBJECT_CHARS {
+        return cut(&format!("{head}{account}"), MAX_SUBJECT_CHARS);
+    }
+    // What is left is shared by ": evidence" and " by actor": both whole when they
+    // fit; else the actor shortened to its role or user (before a `/`); else the
+    // evidence keeps what the actor (at most 20 characters) leaves.
+    let left = MAX_SUBJECT_CHARS - fixed;
+    let need = |t: &str, sep: usize| {
+        if t.is_empty() {
+            0
+        } else {
+            sep + t.chars().count()
+        }
+    };
+    let ev_text = telling.unwrap_or_default();
+    let ev_need = need(&ev_text, 2);
+    let short_actor = actor.split('/').next().unwrap_or(&actor).to_owned();
+    let (actor_text, actor_room) = if need(&actor, 4) + ev_need <= left {
+        (actor.clone(), need(&actor, 4))
+    } else if need(&short_actor, 4) + ev_need <= left {
+        (short_actor.clone(), need(&short_actor, 4))
+    } else {
+        let room = need(&short_actor, 4).min(4 + 16).min(left);
+        (short_actor.clone(), room)
+    };
+    let actor_part = if actor_room >= 4 + 4 {
+        format!(" by {}", cut(&actor_text, actor_room - 4))
+    } else {
+        String::new()
+    };
+    let ev_room = left - actor_part.chars().count();
+    let evidence_part = if !ev_text.is_empty() && ev_room >= 2 + 6 {
+        format!(": {}", cut(&ev_text, ev_room - 2))
+    } else {
+        String::new()
+    };
+    let s = format!("{head}{evidence_part}{actor_part}{account}");
+    debug_assert!(s.chars().count() <= MAX_SUBJECT_CHARS, "{s}");
+    cut(&s, MAX_SUBJECT_CHARS)
+}
+
+/// Evidence keys that name what was acted on, most telling first.
+const TELLING_KEYS: &[&str] = &[
+    "trail",
+    "target_user",
+    "user_name",
+    "policy_arn",
+    "log_group",
+    "log_stream",
+    "alarm_names",
+    "db_instance",
+    "db_cluster",
+    "environment_name",
+    "environment_id",
+    "access_key_user",
+    "deleted",
+    "api",
+    "cli_command",
+    "distinct_count",
+];
+
+/// The evidence entry that best says what was acted on, as (label, value): a known
+/// resource key if present, else the first short scalar entry. ARNs are shortened to
+/// their resource name.
+fn telling_evidence(f: &Finding) -> Option<(String, String)> {
+    let render = |v: &Value| -> Option<String> {
+        match v {
+            Value::String(s) if !s.trim().is_empty() => Some(short_arn(s.trim()).to_owned()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Array(items) if !items.is_empty() => {
+                let parts: Vec<String> = items
+                    .iter()
+                    .filter_map(|i| match i {
+                        Value::String(s) => Some(short_arn(s).to_owned()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                (!parts.is_empty()).then(|| parts.join(", "))
+            }
+            _ => None,
+        }
+    };
+    let label = |k: &str| k.replace('_', " ");
+    for key in TELLING_KEYS {
+        if let Some(v) = f.evidence.get(key).and_then(render) {
+            return Some((label(key), v));
+        }
+    }
+    f.evidence
+        .0
+        .iter()
+        .filter(|(_, v)| matches!(v, Value::String(s) if s.chars().count() <= 80 && !s.trim().is_empty()))
+        .find_map(|(k, v)| render(v).map(|v| (label(k), v)))
+}
+
+/// `arn:...:trail/org-trail` -> `org-trail`; anything else unchanged.
+fn short_arn(s: &str) -> &str {
+    if !s.starts_with("arn:") {
+        return s;
+    }
+    let tail = s.rsplit(['/', ':']).next().unwrap_or(s);
+    if tail.is_empty() { s } else { tail }
+}
+
+/// [`one_line`], then every non-ASCII character as `?` (SNS subjects are ASCII).
+fn ascii_line(text: &str, max_chars: usize) -> String {
+    let mut s: String = one_line(text, text.chars().count())
+        .chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if s.chars().count() > max_chars {
+        s = cut(&s, max_chars);
+    }
+    s
+}
+
+/// Cuts ASCII `s` to at most `max` characters, ending in [`SUBJECT_CUT`] when cut.
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let keep = max.saturating_sub(SUBJECT_CUT.len());
+    let mut out: String = s.chars().take(keep).collect();
+    out.truncate(out.trim_end().len());
+    out.push_str(SUBJECT_CUT);
+    out.chars().take(max).collect()
+}
+
+/// The finding as JSON, within `max_bytes`: long evidence values are shortened
+/// first (strings cut with a mark, other values replaced by a cut rendering of
+/// their JSON), then the evidence is dropped; `evidence_truncated: true` says so.
+pub fn finding_json(f: &Finding, max_bytes: usize) -> String {
+    let full = f.to_json();
+    if full.len() <= max_bytes {
+        return full;
+    }
+    let mut v: Value = match serde_json::from_str(&full) {
+        Ok(v) => v,
+        Err(_) => return full,
+    };
+    for cap in [4096usize, 1024, 256] {
+        if let Some(Value::Object(ev)) = v.get_mut("evidence") {
+            for (_, val) in ev.iter_mut() {
+                let text = match &*val {
+                    Value::String(s) => s.clone(),
+                    Value::Null | Value::Bool(_) | Value::Number(_) => continue,
+                    other => other.to_string(),
+                };
+                if text.len() > cap {
+                    *val = Value::String(cut_utf8(&text, cap));
+                }
+            }
+        }
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("evidence_truncated".into(), Value::Bool(true));
+            trim_lists(obj);
+        }
+        let s = v.to_string();
+        if s.len() <= max_bytes {
+            return s;
+        }
+    }
+    if let Some(obj) = v.as_object_mut() {
+        obj.insert("evidence".into(), json!({}));
+        obj.insert("user_agent".into(), Value::Null);
+    }
+    let s = v.to_string();
+    if s.len() <= max_bytes {
+        return s;
+    }
+    // Only the ids and the verdict: always small.
+    json!({
+        "finding_id": f.finding_id,
+        "detection_id": f.detection_id,
+        "title": f.title,
+        "severity": f.severity,
+        "account_id": f.account_id,
+        "region": f.region,
+        "event_ids": f.event_ids.iter().take(MAX_LISTED_EVENTS).collect::<Vec<_>>(),
+        "evidence_truncated": true,
+    })
+    .to_string()
+}
+
+/// Keeps long id lists readable within the budget (the first ids are kept).
+fn trim_lists(obj: &mut Map<String, Value>) {
+    for key in ["event_ids", "event_names"] {
+        if let Some(Value::Array(items)) = obj.get_mut(key) {
+            if items.len() > 200 {
+                items.truncate(200);
+            }
+        }
+    }
+}
+
+/// The first `max` bytes of `s` on a char boundary, plus the cut mark.
+fn cut_utf8(s: &str, max: usize) -> String {
+    let mut end = max.min(s.len());
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}{}", &s[..end], crate::sanitize::CUT_MARK)
+}
+
+/// The readable e-mail body: what happened, who, from where, when, why it matters,
+/// what to check next, the event ids with CloudTrail console links.
+pub fn email_text(f: &Finding) -> String {
+    let meta = catalog::by_id(f.detection_id).map(|d| d.meta());
+    let safe = |v: &str| one_line(v, 300);
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "[{}] {} ({})",
+        f.severity.upper(),
+        f.title,
+        f.detection_id
+    );
+
+    section(&mut s, "What happened");
+    let mut what = f.event_names.iter().map(|n| safe(n)).collect::<Vec<_>>();
+    what.truncate(20);
+    field(&mut s, "API call", &what.join(", "));
+    if let Some(code) = &f.error_code {
+        field(&mut s, "Error code", &safe(code));
+    }
+    for (k, v) in &f.evidence.0 {
+        let text = match v {
+            Value::String(t) => t.clone(),
+            // Lists of values (windowed findings) read better without JSON quotes.
+            Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => items
+                .iter()
+                .map(|i| match i {
+                    Value::String(t) => t.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            other => other.to_string(),
+        };
+        field(&mut s, &one_line(&k.replace('_', " "), 40), &safe(&text));
+    }
+
+    section(&mut s, "Who");
+    let mut who = safe(&f.actor.display);
+    if let Some(kind) = &f.actor.kind {
+        let _ = write!(who, " ({})", one_line(kind, 40));
+    }
+    field(&mut s, "Principal", &who);
+    if f.actor.key != f.actor.display {
+        field(&mut s, "Identity", &safe(&f.actor.key));
+    }
+    field(
+        &mut s,
+        "Account",
+        &safe(f.account_id.as_deref().unwrap_or("-")),
+    );
+
+    section(&mut s, "From where");
+    field(
+        &mut s,
+        "Source IP",
+        &safe(f.source_ip.as_deref().unwrap_or("-")),
+    );
+    field(
+        &mut s,
+        "User agent",
+        &safe(f.user_agent.as_deref().unwrap_or("-")),
+    );
+    field(&mut s, "Region", &safe(f.region.as_deref().unwrap_or("-")));
+
+    section(&mut s, "When");
+    let when = match (&f.event_time.first, &f.event_time.last) {
+        (Some(a), Some(b)) if a != b => format!("{} .. {}", safe(a), safe(b)),
+        (Some(a), _) => safe(a),
+        _ => "-".into(),
+    };
+    field(&mut s, "Event time", &when);
+
+    if let Some(m) = meta {
+        section(&mut s, "Why it matters");
+        paragraph(&mut s, m.description);
+        if !m.attack.is_empty() {
+            let _ = writeln!(s, "  MITRE ATT&CK: {}", m.attack.join(", "));
+        }
+        if !m.false_positives.is_empty() {
+            section(&mut s, "Known benign causes");
+            for fp in m.false_positives {
+                paragraph_item(&mut s, fp);
+            }
+        }
+        section(&mut s, "What to check next");
+        paragraph(&mut s, m.next_steps);
+    }
+
+    section(&mut s, "CloudTrail events");
+    for id in f.event_ids.iter().take(MAX_LISTED_EVENTS) {
+        let _ = writeln!(s, "  {}", safe(id));
+        if let Some(link) = f
+            .region
+            .as_deref()
+            .and_then(|r| cloudtrail_console_link(r, id))
+        {
+            let _ = writeln!(s, "    {link}");
+        }
+    }
+    if f.event_ids.len() > MAX_LISTED_EVENTS {
+        let _ = writeln!(
+            s,
+            "  ... and {} more (see the JSON finding)",
+            f.event_ids.len() - MAX_LISTED_EVENTS
+        );
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "Finding id: {}", f.finding_id);
+    let _ = writeln!(s, "-- trailwatch");
+    if s.len() > MAX_EMAIL_BYTES {
+        s = cut_utf8(&s, MAX_EMAIL_BYTES);
+        s.push('\n');
+    }
+    s
+}
+
+fn section(s: &mut String, title: &str) {
+    let _ = writeln!(s, "\n{title}");
+}
+
+fn field(s: &mut String, label: &str, value: &str) {
+    let _ = writeln!(s, "  {label:<14} {value}");
+}
+
+/// Our own prose (metadata), wrapped at about 76 columns and indented.
+fn paragraph(s: &mut String, text: &str) {
+    wrap(s, text, "  ", "  ");
+}
+
+fn paragraph_item(s: &mut String, text: &str) {
+    wrap(s, text, "  - ", "    ");
+}
+
+fn wrap(s: &mut String, text: &str, first: &str, rest: &str) {
+    let mut line = String::from(first);
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > 76 {
+            let _ = writeln!(s, "{line}");
+            line = String::from(rest);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    if !empty {
+        let _ = writeln!(s, "{line}");
+    }
+}
+
+/// The CloudTrail console's event-history page of one event, or `None` when the
+/// region does not look like an AWS region (so no link carries odd text).
+pub fn cloudtrail_console_link(region: &str, event_id: &str) -> Option<String> {
+    let valid_region = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid_region || event_id.is_empty() {
+        return None;
+    }
+    let domain = if region.starts_with("cn-") {
+        "console.amazonaws.cn"
+    } else if region.starts_with("us-gov-") {
+        "console.amazonaws-us-gov.com"
+    } else {
+        "console.aws.amazon.com"
+    };
+    let r = url_encode(region);
+    Some(format!(
+        "https://{r}.{domain}/cloudtrailv2/home?region={r}#/events/{}",
+        url_encode(event_id)
+    ))
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detection::Evidence;
+    use crate::event::Record;
+    use crate::finding::Finding;
+
+    fn finding(detail: &str) -> Finding {
+        let rec = Record::from_json(detail).unwrap();
+        let meta = catalog::by_id("cloudtrail-log-suspended").unwrap().meta();
+        let ev = Evidence::new().with_opt("trail", rec.request_param_str("name"));
+        Finding::from_record(meta, &rec, ev)
+    }
+
+    const STOP: &str = r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging",
+        "eventID":"ce8e2f85-3e2a-52fd-a45f-31e73af3b829","awsRegion":"us-east-1",
+        "eventTime":"2026-03-14T13:15:27Z","recipientAccountId":"123456789012",
+        "sourceIPAddress":"192.0.2.87","userAgent":"aws-cli/2.27.40",
+        "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/alice",
+          "accountId":"123456789012","userName":"alice"},
+        "requestParameters":{"name":"arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail"}}"#;
+
+    #[test]
+    fn subject_reads_like_the_example() {
+        let f = finding(STOP);
+        let s = subject(&f);
+        assert_eq!(
+            s,
+            format!(
+                "[HIGH] {}: trail org-trail by alice (123456789012)",
+                f.title
+            )
+        );
+    }
+
+    #[test]
+    fn hostile_values_cannot_break_the_subject() {
+        let hostile = STOP
+            .replace(
+                "\"userName\":\"alice\"",
+                r#""userName":"eve\r\nSubject: [LOW] all fine\u001b[2J\u202eécho""#,
+            )
+            .replace("trail/org-trail", &format!("trail/{}", "x".repeat(500)));
+        let f = finding(&hostile);
+        let s = subject(&f);
+        assert!(s.chars().count() <= MAX_SUBJECT_CHARS, "{s}");
+        assert!(s.is_ascii(), "{s}");
+        assert!(!s.chars().any(|c| c.is_ascii_control()), "{s:?}");
+        assert!(s.starts_with("[HIGH] "), "{s}");
+        assert!(s.ends_with("(123456789012)"), "{s}");
+        assert!(s.contains(SUBJECT_CUT), "{s}");
+
+        let body = email_text(&f);
+        for line in body.lines() {
+            assert!(!line.starts_with("Subject:"), "{line}");
+            assert!(!line.chars().any(crate::sanitize::is_unsafe), "{line:?}");
+        }
+        assert!(!body.contains('\r'));
+    }
+
+    #[test]
+    fn subject_fits_without_evidence_or_account() {
+        let f = finding(
+            r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","eventID":"e1"}"#,
+        );
+        let s = subject(&f);
+        assert!(
+            s.starts_with("[HIGH] ") && s.ends_with(" by unknown"),
+            "{s}"
+        );
+        let mut long = f.clone();
+        long.title = "A very long detection title that goes on and on and on and on well past the hundred character limit of SNS";
+        let s = subject(&long);
+        assert!(
+            s.chars().count() <= MAX_SUBJECT_CHARS && s.ends_with(SUBJECT_CUT),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn message_has_a_variant_per_protocol() {
+        let f = finding(STOP);
+        let m = build(&f);
+        let v: Value = serde_json::from_str(&m.message).unwrap();
+        for p in JSON_PROTOCOLS {
+            let inner: Value = serde_json::from_str(v[p].as_str().unwrap()).unwrap();
+            assert_eq!(inner["detection_id"], "cloudtrail-log-suspended");
+            assert_eq!(
+                inner["event_ids"][0],
+                "ce8e2f85-3e2a-52fd-a45f-31e73af3b829"
+            );
+        }
+        for p in TEXT_PROTOCOLS {
+            let text = v[p].as_str().unwrap();
+            assert!(text.contains("Why it matters"), "{text}");
+            assert!(text.contains("What to check next"));
+            assert!(text.contains("192.0.2.87"));
+            assert!(text.contains(
+                "https://us-east-1.console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events/ce8e2f85-3e2a-52fd-a45f-31e73af3b829"
+            ));
+        }
+        let attrs: Vec<(&str, &str)> = m.attributes.iter().map(|(k, v)| (*k, v.value())).collect();
+        assert!(attrs.contains(&("severity", "high")));
+        assert!(attrs.contains(&("severity_rank", "3")));
+        assert!(attrs.contains(&("detection_id", "cloudtrail-log-suspended")));
+        assert!(attrs.contains(&("account_id", "123456789012")));
+    }
+
+    #[test]
+    fn huge_evidence_stays_within_the_sns_limit() {
+        let mut f = finding(STOP);
+        f.evidence = Evidence::new()
+            .with("statement", "s".repeat(200_000))
+            .with("policy", json!({"big": "p".repeat(200_000)}));
+        f.event_ids = (0..5000).map(|i| format!("id-{i}")).collect();
+        let m = build(&f);
+        assert!(m.message.len() < 256 * 1024, "{}", m.message.len());
+        let v: Value = serde_json::from_str(&m.message).unwrap();
+        let inner: Value = serde_json::from_str(v["default"].as_str().unwrap()).unwrap();
+        assert_eq!(inner["evidence_truncated"], true);
+        assert_eq!(inner["detection_id"], "cloudtrail-log-suspended");
+    }
+
+    #[test]
+    fn console_links_are_encoded_and_checked() {
+        assert_eq!(
+            cloudtrail_console_link("eu-west-1", "a b/c#d").unwrap(),
+            "https://eu-west-1.console.aws.amazon.com/cloudtrailv2/home?region=eu-west-1#/events/a%20b%2Fc%23d"
+        );
+        assert!(cloudtrail_console_link("evil.example.com/", "x").is_none());
+        assert!(
+            cloudtrail_console_link("cn-north-1", "x")
+                .unwrap()
+                .contains("console.amazonaws.cn")
+        );
+    }
+
+    #[test]
+    fn missing_account_is_unknown_in_attributes() {
+        let f = finding(r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging"}"#);
+        let a = attributes(&f);
+        assert!(
+            a.iter()
+                .any(|(k, v)| *k == ATTR_ACCOUNT_ID && v.value() == "unknown")
+        );
+    }
+}

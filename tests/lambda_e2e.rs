@@ -1,0 +1,557 @@
+//! End to end against moto (DynamoDB, SNS, SQS): the real Lambda handler of every
+//! function group, its DynamoDB store and its SNS notifier, with the table and topic
+//! created as template.yaml creates them and an SQS queue subscribed to the topic.
+//!
+//! Every sample of `events/` is fed, envelope by envelope (a sequence file is a JSON
+//! array of envelopes: one invocation each), to the handlers of all five functions,
+//! each file with a fresh table. The queue must then hold exactly one message per
+//! finding the file's manifest names (subject, attributes, JSON body naming the
+//! detection and the file's event ids), nothing for negatives, and nothing more when
+//! the same envelopes are delivered a second time.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sns::config::Credentials;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use trailwatch::catalog;
+use trailwatch::lambda::{
+    Config, Context, ENV_TABLE, ENV_TOPIC_ARN, InvocationError, LambdaEvent, LambdaHandler,
+};
+use trailwatch::notify::message::MAX_SUBJECT_CHARS;
+use trailwatch::state::dynamodb::create_table;
+use trailwatch_tests::moto::Moto;
+use trailwatch_tests::root;
+
+// ---------------------------------------------------------------------------
+// moto plumbing
+
+async fn sdk() -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(&Moto::shared().endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .load()
+        .await
+}
+
+fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}-{}-{}-{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// The topic as the template makes it (KMS-encrypted with the AWS managed key).
+async fn topic(sdk: &SdkConfig) -> String {
+    aws_sdk_sns::Client::new(sdk)
+        .create_topic()
+        .name(unique("findings"))
+        .attributes("KmsMasterKeyId", "alias/aws/sns")
+        .send()
+        .await
+        .expect("CreateTopic")
+        .topic_arn()
+        .expect("topic ARN")
+        .to_owned()
+}
+
+/// An SQS queue subscribed to `topic` (optionally with a filter policy); its URL.
+async fn subscribed_queue(sdk: &SdkConfig, topic: &str, filter: Option<&str>) -> String {
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let url = sqs
+        .create_queue()
+        .queue_name(unique("q"))
+        .send()
+        .await
+        .expect("CreateQueue")
+        .queue_url()
+        .unwrap()
+        .to_owned();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("GetQueueAttributes")
+        .attributes()
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .expect("queue ARN");
+    let mut sub = aws_sdk_sns::Client::new(sdk)
+        .subscribe()
+        .topic_arn(topic)
+        .protocol("sqs")
+        .endpoint(arn);
+    if let Some(f) = filter {
+        sub = sub.attributes("FilterPolicy", f);
+    }
+    sub.send().await.expect("Subscribe");
+    url
+}
+
+/// Everything in the queue now (moto delivers during Publish), as SNS envelopes.
+async fn drain(sdk: &SdkConfig, url: &str) -> Vec<Value> {
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let mut out = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("ReceiveMessage");
+        let msgs = got.messages();
+        if msgs.is_empty() {
+            return out;
+        }
+        for m in msgs {
+            out.push(serde_json::from_str(m.body().unwrap()).expect("SNS envelope JSON"));
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .expect("DeleteMessage");
+        }
+    }
+}
+
+/// The handlers of every function group over one table and topic.
+fn handlers(sdk: &SdkConfig, table: &str, topic: &str) -> Vec<LambdaHandler> {
+    catalog::GROUPS
+        .iter()
+        .map(|g| {
+            let vars = [
+                (ENV_TABLE.to_owned(), table.to_owned()),
+                (ENV_TOPIC_ARN.to_owned(), topic.to_owned()),
+            ];
+            let config = Config::from_vars(g, vars).expect("valid configuration");
+            LambdaHandler::from_config(&config, sdk)
+        })
+        .collect()
+}
+
+fn event(payload: &str) -> LambdaEvent<Box<RawValue>> {
+    let raw = RawValue::from_string(payload.to_owned()).expect("JSON payload");
+    LambdaEvent::new(raw, Context::default())
+}
+
+// ---------------------------------------------------------------------------
+// samples
+
+struct Sample {
+    name: String,
+    /// One invocation each.
+    envelopes: Vec<String>,
+    /// `detail.eventID` of every envelope.
+    event_ids: BTreeSet<String>,
+    expected: BTreeSet<String>,
+}
+
+/// A sample file's JSON values as EventBridge envelopes: envelopes as they are,
+/// raw records and `Records` files wrapped the way EventBridge would.
+fn envelopes(v: Value, out: &mut Vec<Value>) {
+    match v {
+        Value::Array(items) => items.into_iter().for_each(|i| envelopes(i, out)),
+        Value::Object(ref m) if m.contains_key("detail-type") => out.push(v),
+        Value::Object(mut m) if m.contains_key("Records") => {
+            envelopes(m.remove("Records").unwrap(), out)
+        }
+        Value::Object(m) if m.contains_key("eventSource") => {
+            let kind = if m.get("eventType") == Some(&json!("AwsConsoleSignIn")) {
+                "AWS Console Sign In via CloudTrail"
+            } else {
+                "AWS API Call via CloudTrail"
+            };
+            let service = m["eventSource"]
+                .as_str()
+                .unwrap_or("")
+                .split('.')
+                .next()
+                .unwrap_or("");
+            out.push(json!({
+                "version": "0",
+                "id": format!("wrapped-{}", m.get("eventID").and_then(Value::as_str).unwrap_or("none")),
+                "detail-type": kind,
+                "source": format!("aws.{service}"),
+                "account": m.get("recipientAccountId").cloned().unwrap_or(json!("123456789012")),
+                "time": m.get("eventTime").cloned().unwrap_or(Value::Null),
+                "region": m.get("awsRegion").cloned().unwrap_or(json!("us-east-1")),
+                "resources": [],
+                "detail": Value::Object(m),
+            }))
+        }
+        other => panic!("not a sample event: {other}"),
+    }
+}
+
+fn manifest(dir: &Path) -> BTreeMap<String, Vec<String>> {
+    for name in ["expected.jsonc", "expected.json"] {
+        if let Ok(text) = fs::read_to_string(dir.join(name)) {
+            // JSONC: whole-line `//` comments.
+            let json: String = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            return serde_json::from_str(&json)
+                .unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()));
+        }
+    }
+    panic!("{}: no expected.json(c) manifest", dir.display());
+}
+
+fn samples() -> Vec<Sample> {
+    let mut dirs: Vec<_> = fs::read_dir(root().join("events"))
+        .expect("events/")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    let mut out = Vec::new();
+    for dir in dirs {
+        let m = manifest(&dir);
+        for (file, expected) in m {
+            let path = dir.join(&file);
+            let text =
+                fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let mut envs = Vec::new();
+            envelopes(serde_json::from_str(&text).expect("sample JSON"), &mut envs);
+            let event_ids = envs
+                .iter()
+                .filter_map(|e| e["detail"]["eventID"].as_str().map(str::to_owned))
+                .collect();
+            out.push(Sample {
+                name: format!(
+                    "events/{}/{file}",
+                    dir.file_name().unwrap().to_string_lossy()
+                ),
+                envelopes: envs.iter().map(Value::to_string).collect(),
+                event_ids,
+                expected: expected.into_iter().collect(),
+            });
+        }
+    }
+    assert!(
+        out.len() >= catalog::ALL.len() * 2,
+        "too few samples: {}",
+        out.len()
+    );
+    out
+}
+
+// ---------------------------------------------------------------------------
+// checks of one SNS message
+
+/// What one received message says, after checking its shape. `Err` describes what
+/// is wrong.
+fn check_message(env: &Value, sample: &Sample) -> Result<(String, String, i64), String> {
+    if env["Type"] != "Notification" {
+        return Err(format!("not a notification: {env}"));
+    }
+    let attr = |k: &str| -> Result<(&str, &str), String> {
+        let a = &env["MessageAttributes"][k];
+        Ok((
+            a["Type"].as_str().ok_or(format!("attribute {k} missing"))?,
+            a["Value"]
+                .as_str()
+                .ok_or(format!("attribute {k} has no value"))?,
+        ))
+    };
+    let (_, severity) = attr("severity")?;
+    let (rank_type, rank) = attr("severity_rank")?;
+    let (_, detection) = attr("detection_id")?;
+    let (_, account) = attr("account_id")?;
+    if rank_type != "Number" {
+        return Err(format!("severity_rank is {rank_type}"));
+    }
+    let finding: Value = serde_json::from_str(env["Message"].as_str().ok_or("no Message")?)
+        .map_err(|e| format!("the message is not the finding JSON: {e}"))?;
+    if finding["detection_id"] != detection {
+        return Err(format!(
+            "detection_id attribute {detection} vs body {}",
+            finding["detection_id"]
+        ));
+    }
+    if finding["severity"] != severity {
+        return Err(format!(
+            "severity attribute {severity} vs body {}",
+            finding["severity"]
+        ));
+    }
+    let body_account = finding["account_id"].as_str().unwrap_or("unknown");
+    if body_account != account {
+        return Err(format!(
+            "account_id attribute {account} vs body {body_account}"
+        ));
+    }
+    let ids: Vec<&str> = finding["event_ids"]
+        .as_array()
+        .ok_or("no event_ids")?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    if ids.is_empty() || ids.iter().any(|id| !sample.event_ids.contains(*id)) {
+        return Err(format!(
+            "event_ids {ids:?} are not the file's {:?}",
+            sample.event_ids
+        ));
+    }
+    let subject = env["Subject"].as_str().ok_or("no Subject")?;
+    let title = finding["title"].as_str().unwrap_or_default();
+    let head = format!("[{}] {}", severity.to_ascii_uppercase(), title);
+    let head: String = head.chars().take(MAX_SUBJECT_CHARS - 3).collect();
+    if !subject.starts_with(&head)
+        || subject.chars().count() > MAX_SUBJECT_CHARS
+        || !subject
+            .chars()
+            .all(|c| c.is_ascii() && !c.is_ascii_control())
+    {
+        return Err(format!("bad subject {subject:?}"));
+    }
+    Ok((
+        detection.to_owned(),
+        finding["finding_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        rank.parse().map_err(|_| format!("severity_rank {rank}"))?,
+    ))
+}
+
+// ---------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_sample_through_the_real_handlers_yields_the_expected_messages() {
+    let sdk = sdk().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let topic = topic(&sdk).await;
+    let queue = subscribed_queue(&sdk, &topic, None).await;
+    // The e-mail subscription's filter in template.yaml, for minimum severity high.
+    let high_queue = subscribed_queue(
+        &sdk,
+        &topic,
+        Some(r#"{"severity_rank":[{"numeric":[">=",3]}]}"#),
+    )
+    .await;
+
+    let mut failures = Vec::new();
+    let (mut files, mut invocations, mut messages_total) = (0, 0, 0);
+    for sample in samples() {
+        files += 1;
+        let table = unique("state");
+        create_table(&ddb, &table)
+            .await
+            .expect("create the state table");
+        let hs = handlers(&sdk, &table, &topic);
+
+        let mut delivered: BTreeSet<String> = BTreeSet::new();
+        for round in 0..2 {
+            for env in &sample.envelopes {
+                for h in &hs {
+                    invocations += 1;
+                    match h.handle(event(env)).await {
+                        Ok(summary) => {
+                            for f in summary["findings"].as_array().into_iter().flatten() {
+                                let id = f["finding_id"].as_str().unwrap().to_owned();
+                                if round == 1 || !delivered.insert(id.clone()) {
+                                    failures.push(format!(
+                                        "{}: finding {id} delivered twice",
+                                        sample.name
+                                    ));
+                                }
+                            }
+                        }
+                        Err(e) => failures.push(format!(
+                            "{} ({}): invocation failed: {e}",
+                            sample.name, h.group.name
+                        )),
+                    }
+                }
+            }
+            let got = drain(&sdk, &queue).await;
+            messages_total += got.len();
+            if round == 1 {
+                if !got.is_empty() {
+                    failures.push(format!(
+                        "{}: the replayed envelopes sent {} more message(s)",
+                        sample.name,
+                        got.len()
+                    ));
+                }
+                continue;
+            }
+            let mut fired = BTreeSet::new();
+            let mut received_ids = BTreeSet::new();
+            let mut high = 0;
+            for env in &got {
+                match check_message(env, &sample) {
+                    Ok((detection, finding_id, rank)) => {
+                        fired.insert(detection);
+                        received_ids.insert(finding_id);
+                        high += usize::from(rank >= 3);
+                    }
+                    Err(e) => failures.push(format!("{}: {e}", sample.name)),
+                }
+            }
+            if fired != sample.expected {
+                failures.push(format!(
+                    "{}: expected {:?}, the queue got {:?}",
+                    sample.name, sample.expected, fired
+                ));
+            }
+            if received_ids != delivered || got.len() != delivered.len() {
+                failures.push(format!(
+                    "{}: handlers delivered {} finding(s), the queue got {} message(s)",
+                    sample.name,
+                    delivered.len(),
+                    got.len()
+                ));
+            }
+            let high_got = drain(&sdk, &high_queue).await;
+            if high_got.len() != high {
+                failures.push(format!(
+                    "{}: the severity-filtered queue got {} message(s), expected {high}",
+                    sample.name,
+                    high_got.len()
+                ));
+            }
+        }
+    }
+    eprintln!("{files} sample files, {invocations} invocations, {messages_total} SNS messages");
+    assert!(messages_total > 0, "no sample produced a message");
+    assert!(
+        failures.is_empty(),
+        "{} problem(s) over {files} files and {invocations} invocations:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn what_is_not_cloudtrail_is_rejected_with_its_id() {
+    let sdk = sdk().await;
+    let table = unique("state");
+    create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
+        .await
+        .unwrap();
+    let topic = topic(&sdk).await;
+    let hs = handlers(&sdk, &table, &topic);
+    let cases = [
+        (
+            r#"{"id":"sched-1","detail-type":"Scheduled Event","source":"aws.events","detail":{}}"#,
+            "sched-1",
+        ),
+        (
+            r#"{"id":"no-detail-type","detail":{"eventSource":"iam.amazonaws.com","eventName":"CreateUser"}}"#,
+            "no-detail-type",
+        ),
+        (
+            r#"{"id":"bad-detail","detail-type":"AWS API Call via CloudTrail","source":"aws.iam","detail":[1,2]}"#,
+            "bad-detail",
+        ),
+        (
+            r#"{"id":"empty-detail","detail-type":"AWS API Call via CloudTrail","source":"aws.iam","detail":{}}"#,
+            "empty-detail",
+        ),
+        (r#"[1,2,3]"#, "(no id)"),
+    ];
+    for (payload, id) in cases {
+        for h in &hs {
+            match h.handle(event(payload)).await {
+                Err(e @ InvocationError::Invalid { .. }) => {
+                    assert!(e.to_string().contains(id), "{payload}: {e}")
+                }
+                other => panic!(
+                    "{payload} ({}): expected a rejection, got {other:?}",
+                    h.group.name
+                ),
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn events_no_detection_wants_succeed_with_nothing_sent() {
+    let sdk = sdk().await;
+    let table = unique("state");
+    create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
+        .await
+        .unwrap();
+    let topic = topic(&sdk).await;
+    let queue = subscribed_queue(&sdk, &topic, None).await;
+    let payload = json!({
+        "id": "describe-1", "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
+        "detail": {"eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
+                   "eventID": "e-describe-1", "userAgent": "Boto3/1.34.0"}
+    })
+    .to_string();
+    for h in handlers(&sdk, &table, &topic) {
+        let summary = h.handle(event(&payload)).await.expect("success");
+        assert_eq!(summary["outcome"], "ignored", "{}", h.group.name);
+    }
+    assert!(drain(&sdk, &queue).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_publish_fails_the_invocation_and_a_retry_sends_it_once() {
+    let sdk = sdk().await;
+    let table = unique("state");
+    create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
+        .await
+        .unwrap();
+    let topic = topic(&sdk).await;
+    let queue = subscribed_queue(&sdk, &topic, None).await;
+    let sample = samples()
+        .into_iter()
+        .find(|s| s.name.contains("cloudtrail-log-suspended/positive") && s.envelopes.len() == 1)
+        .expect("a StopLogging sample");
+    let group = catalog::group("logging-tamper").unwrap();
+    let config = |topic: &str| {
+        Config::from_vars(
+            group,
+            [
+                (ENV_TABLE.to_owned(), table.clone()),
+                (ENV_TOPIC_ARN.to_owned(), topic.to_owned()),
+            ],
+        )
+        .unwrap()
+    };
+    // SNS refuses (no such topic): the invocation fails, and the claims are given back.
+    let missing = format!("{topic}-missing");
+    let broken = LambdaHandler::from_config(&config(&missing), &sdk);
+    match broken.handle(event(&sample.envelopes[0])).await {
+        Err(e @ InvocationError::Delivery { .. }) => assert!(e.to_string().contains("SNS"), "{e}"),
+        other => panic!("expected a delivery failure, got {other:?}"),
+    }
+    // Lambda's retry, now that SNS works: sent once, and once only.
+    let working = LambdaHandler::from_config(&config(&topic), &sdk);
+    let first = working
+        .handle(event(&sample.envelopes[0]))
+        .await
+        .expect("retry succeeds");
+    let sent = first["findings"].as_array().unwrap().len();
+    assert!(sent >= 1, "{first}");
+    let again = working
+        .handle(event(&sample.envelopes[0]))
+        .await
+        .expect("duplicate succeeds");
+    assert_eq!(again["findings"], json!([]), "a duplicate sends nothing");
+    assert_eq!(drain(&sdk, &queue).await.len(), sent);
+}

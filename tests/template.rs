@@ -1,0 +1,621 @@
+//! Checks template.yaml against the code it deploys: one function per catalogue
+//! group, each behind one EventBridge rule whose pattern is derived here from its
+//! detections' metadata (so the template can never drift from the detections), the
+//! rule state that lets read-only events through where a detection needs them, the
+//! state table's schema, and least privilege (no wildcard actions or resources, each
+//! function confined to its own key prefix).
+//!
+//! When a pattern disagrees, the failure prints the expected pattern as one line of
+//! JSON (valid YAML) to paste into the template.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+
+use serde_json::{Map, Value, json};
+use trailwatch::catalog::{self, FunctionGroup};
+use trailwatch::detection::Trigger;
+use trailwatch::state::dynamodb::schema;
+use trailwatch_tests::root;
+
+const ALL_MGMT: &str = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
+
+/// Every DynamoDB action a function may have (on the state table, under its prefix).
+const TABLE_ACTIONS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:Query",
+];
+
+/// Statements allowed a `*` resource or action, by `Sid`. Nothing needs one today.
+const WILDCARD_ALLOWED_SIDS: &[&str] = &[];
+
+// ---------------------------------------------------------------------------
+// The template as JSON (CloudFormation short-form tags become their long form).
+
+fn template() -> Value {
+    let text = fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
+    let yaml: serde_yaml::Value = serde_yaml::from_str(&text).expect("template.yaml is YAML");
+    to_json(yaml)
+}
+
+fn to_json(v: serde_yaml::Value) -> Value {
+    use serde_yaml::Value as Y;
+    match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => serde_json::to_value(&n).unwrap_or(Value::Null),
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(to_json).collect()),
+        Y::Mapping(m) => {
+            let mut out = Map::new();
+            for (k, v) in m {
+                let key = match k {
+                    Y::String(s) => s,
+                    other => serde_yaml::to_string(&other).unwrap().trim().to_owned(),
+                };
+                out.insert(key, to_json(v));
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(t) => {
+            let tag = t.tag.to_string();
+            let name = tag.trim_start_matches('!');
+            let value = to_json(t.value);
+            let (key, value) = match name {
+                "Ref" => ("Ref".to_owned(), value),
+                "GetAtt" => (
+                    "Fn::GetAtt".to_owned(),
+                    match value {
+                        Value::String(s) => {
+                            let (a, b) = s.split_once('.').expect("!GetAtt Resource.Attribute");
+                            json!([a, b])
+                        }
+                        other => other,
+                    },
+                ),
+                "Condition" => ("Condition".to_owned(), value),
+                other => (format!("Fn::{other}"), value),
+            };
+            json!({ key: value })
+        }
+    }
+}
+
+fn resources(t: &Value) -> &Map<String, Value> {
+    t["Resources"].as_object().expect("Resources")
+}
+
+fn of_type<'a>(t: &'a Value, ty: &str) -> Vec<(&'a String, &'a Value)> {
+    resources(t)
+        .iter()
+        .filter(|(_, r)| r["Type"] == ty)
+        .collect()
+}
+
+/// The function resource of a group (by its cargo-lambda binary).
+fn function<'a>(t: &'a Value, group: &str) -> (&'a String, &'a Value) {
+    let found: Vec<_> = of_type(t, "AWS::Serverless::Function")
+        .into_iter()
+        .filter(|(_, r)| r["Metadata"]["BuildProperties"]["Binary"] == group)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "template.yaml needs exactly one function with Binary {group}"
+    );
+    found[0]
+}
+
+fn get_att_target(v: &Value) -> Option<&str> {
+    v["Fn::GetAtt"][0].as_str()
+}
+
+// ---------------------------------------------------------------------------
+// The pattern a group's rule must have, from its detections' triggers.
+
+/// One `detail` alternative: an event source with its names (`None` = every name)
+/// and an extra pattern, or a user-agent prefix.
+fn expected_pattern(group: &FunctionGroup) -> Value {
+    // (source, extra detail pattern) -> names (None: every event of the source)
+    let mut by_source: BTreeMap<(&str, Option<&str>), Option<BTreeSet<&str>>> = BTreeMap::new();
+    let mut prefixes: BTreeSet<&str> = BTreeSet::new();
+    for d in catalog::group_detections(group) {
+        for t in d.meta().triggers {
+            match *t {
+                Trigger::Events {
+                    source,
+                    names,
+                    detail_pattern,
+                    ..
+                } => {
+                    let entry = by_source
+                        .entry((source, detail_pattern))
+                        .or_insert_with(|| Some(BTreeSet::new()));
+                    match (entry.as_mut(), names.is_empty()) {
+                        (_, true) => *entry = None,
+                        (Some(set), false) => set.extend(names.iter().copied()),
+                        (None, false) => {}
+                    }
+                }
+                Trigger::UserAgentPrefix(p) => {
+                    prefixes.insert(p);
+                }
+            }
+        }
+    }
+    // A narrowed trigger is redundant when an unnarrowed one of the same source
+    // already takes all its names.
+    let plain: BTreeMap<&str, Option<BTreeSet<&str>>> = by_source
+        .iter()
+        .filter(|((_, p), _)| p.is_none())
+        .map(|((s, _), n)| (*s, n.clone()))
+        .collect();
+    let mut alternatives = Vec::new();
+    for ((source, extra), names) in &by_source {
+        if extra.is_some() {
+            let covered = match (plain.get(source), names) {
+                (Some(None), _) => true,
+                (Some(Some(all)), Some(these)) => these.is_subset(all),
+                _ => false,
+            };
+            if covered {
+                continue;
+            }
+        }
+        let mut alt = Map::new();
+        alt.insert("eventSource".into(), json!([source]));
+        if let Some(names) = names {
+            alt.insert("eventName".into(), json!(names.iter().collect::<Vec<_>>()));
+        }
+        if let Some(p) = extra {
+            let extra: Map<String, Value> =
+                serde_json::from_str(p).expect("detail_pattern is a JSON object");
+            for (k, v) in extra {
+                assert!(!alt.contains_key(&k), "detail_pattern repeats {k}");
+                alt.insert(k, v);
+            }
+        }
+        alternatives.push(Value::Object(alt));
+    }
+    for p in prefixes {
+        alternatives.push(json!({"userAgent": [{"prefix": p}]}));
+    }
+    assert!(
+        !alternatives.is_empty(),
+        "group {} has no trigger",
+        group.name
+    );
+    let detail = if alternatives.len() == 1 {
+        alternatives.pop().unwrap()
+    } else {
+        json!({"$or": alternatives})
+    };
+    json!({ "detail": detail })
+}
+
+/// Order-insensitive form of a pattern: value lists and `$or` alternatives sorted.
+fn normalize(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), normalize(v))).collect())
+        }
+        Value::Array(items) => {
+            let mut items: Vec<Value> = items.iter().map(normalize).collect();
+            items.sort_by_key(|i| i.to_string());
+            Value::Array(items)
+        }
+        other => other.clone(),
+    }
+}
+
+fn needs_read_only(group: &FunctionGroup) -> bool {
+    catalog::group_detections(group)
+        .iter()
+        .any(|d| d.meta().needs_read_only_events())
+}
+
+// ---------------------------------------------------------------------------
+
+#[test]
+fn every_group_has_one_function_built_by_cargo_lambda() {
+    let t = template();
+    assert_eq!(t["Transform"], "AWS::Serverless-2016-10-31");
+    let functions = of_type(&t, "AWS::Serverless::Function");
+    assert_eq!(
+        functions.len(),
+        catalog::GROUPS.len(),
+        "one function per group, no more"
+    );
+    for g in catalog::GROUPS {
+        let (name, f) = function(&t, g.name);
+        let p = &f["Properties"];
+        assert_eq!(f["Metadata"]["BuildMethod"], "rust-cargolambda", "{name}");
+        assert_eq!(p["Runtime"], "provided.al2023", "{name}");
+        assert_eq!(p["Architectures"], json!(["arm64"]), "{name}");
+        assert_eq!(p["Handler"], "bootstrap", "{name}");
+        // The crate exists, is a workspace member and can be deployed by cargo-lambda.
+        let manifest = fs::read_to_string(root().join("functions").join(g.name).join("Cargo.toml"))
+            .unwrap_or_else(|e| panic!("functions/{}/Cargo.toml: {e}", g.name));
+        assert!(
+            manifest.contains(&format!("name = \"{}\"", g.name)),
+            "functions/{}: bin name",
+            g.name
+        );
+        assert!(
+            manifest.contains("[package.metadata.lambda.deploy]"),
+            "functions/{}: deploy settings",
+            g.name
+        );
+        let main =
+            fs::read_to_string(root().join("functions").join(g.name).join("src/main.rs")).unwrap();
+        assert!(
+            main.contains(&format!("run(\"{}\")", g.name)),
+            "functions/{}/src/main.rs runs its group",
+            g.name
+        );
+    }
+    let globals_env = &t["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(
+        globals_env["TRAILWATCH_TABLE"],
+        json!({"Ref": "StateTable"})
+    );
+    assert_eq!(
+        globals_env["TRAILWATCH_TOPIC_ARN"],
+        json!({"Ref": "FindingsTopic"})
+    );
+}
+
+#[test]
+fn each_rule_pattern_is_derived_from_its_detections() {
+    let t = template();
+    let mut failures = Vec::new();
+    for g in catalog::GROUPS {
+        let (name, f) = function(&t, g.name);
+        let events = f["Properties"]["Events"].as_object().expect("Events");
+        let rules: Vec<_> = events
+            .values()
+            .filter(|e| e["Type"] == "EventBridgeRule")
+            .collect();
+        assert_eq!(rules.len(), 1, "{name}: one EventBridge rule");
+        let rule = &rules[0]["Properties"];
+        let want = expected_pattern(g);
+        if normalize(&rule["Pattern"]) != normalize(&want) {
+            failures.push(format!(
+                "{name} ({}): the rule pattern differs from the detections' metadata; expected\n            Pattern: {}",
+                g.name, want
+            ));
+        }
+        let state = rule["State"].as_str().unwrap_or("ENABLED");
+        let expected_state = if needs_read_only(g) {
+            ALL_MGMT
+        } else {
+            "ENABLED"
+        };
+        if state != expected_state {
+            failures.push(format!(
+                "{name}: rule state {state}, expected {expected_state}"
+            ));
+        }
+        assert_eq!(
+            rule["RuleName"],
+            json!({"Fn::Sub": format!("${{AWS::StackName}}-{}", g.name)}),
+            "{name}: the queue policy names the rule by this name"
+        );
+        assert!(
+            rule["DeadLetterConfig"]["Arn"].is_object(),
+            "{name}: the rule has a dead-letter queue"
+        );
+        assert!(
+            rule["RetryPolicy"].is_object(),
+            "{name}: the rule has a retry policy"
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_derived_patterns_are_narrow() {
+    // Every alternative names its events, or narrows a whole service with more
+    // keys; the one broad user-agent rule is deliberate (add others here, knowingly).
+    for g in catalog::GROUPS {
+        let p = expected_pattern(g);
+        let alternatives = p["detail"]["$or"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| vec![p["detail"].clone()]);
+        for alt in alternatives {
+            let keys: BTreeSet<&str> = alt
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            if keys.contains("userAgent") {
+                assert_eq!(g.name, "cli-endpoint", "{}: {alt}", g.name);
+                continue;
+            }
+            assert!(keys.contains("eventSource"), "{}: {alt}", g.name);
+            assert!(
+                keys.len() > 1,
+                "{}: a whole event source is too broad: {alt}",
+                g.name
+            );
+            if needs_read_only(g) {
+                // Read-only events flood a rule that does not list its names.
+                assert!(keys.contains("eventName"), "{}: {alt}", g.name);
+            }
+        }
+    }
+}
+
+#[test]
+fn failures_land_in_a_dead_letter_queue() {
+    let t = template();
+    let queues = of_type(&t, "AWS::SQS::Queue");
+    assert!(!queues.is_empty());
+    for (name, q) in &queues {
+        assert!(
+            q["Properties"]["MessageRetentionPeriod"]
+                .as_i64()
+                .unwrap_or(0)
+                >= 4 * 86400,
+            "{name}: retention"
+        );
+        assert_eq!(
+            q["Properties"]["SqsManagedSseEnabled"], true,
+            "{name}: encryption"
+        );
+    }
+    for g in catalog::GROUPS {
+        let (name, f) = function(&t, g.name);
+        let on_failure = &f["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"];
+        assert_eq!(on_failure["Type"], "SQS", "{name}: on-failure destination");
+        let q = get_att_target(&on_failure["Destination"]).expect("GetAtt queue");
+        assert!(
+            queues.iter().any(|(n, _)| n.as_str() == q),
+            "{name}: {q} is a queue of the template"
+        );
+    }
+    // EventBridge may write to the queue only for this stack's rules.
+    let policies = of_type(&t, "AWS::SQS::QueuePolicy");
+    assert_eq!(policies.len(), 1);
+    let text = policies[0].1.to_string();
+    for g in catalog::GROUPS {
+        assert!(
+            text.contains(&format!("rule/${{AWS::StackName}}-{}\"", g.name)),
+            "queue policy names rule {}",
+            g.name
+        );
+    }
+}
+
+#[test]
+fn the_state_table_follows_the_schema() {
+    let t = template();
+    let tables = of_type(&t, "AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), 1, "one state table");
+    let p = &tables[0].1["Properties"];
+    assert_eq!(p["BillingMode"], schema::BILLING_MODE);
+    assert_eq!(
+        normalize(&p["KeySchema"]),
+        normalize(&json!([
+            {"AttributeName": schema::PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": schema::SORT_KEY, "KeyType": "RANGE"},
+        ]))
+    );
+    assert_eq!(
+        normalize(&p["AttributeDefinitions"]),
+        normalize(&json!([
+            {"AttributeName": schema::PARTITION_KEY, "AttributeType": "S"},
+            {"AttributeName": schema::SORT_KEY, "AttributeType": "S"},
+        ]))
+    );
+    assert_eq!(
+        p["TimeToLiveSpecification"],
+        json!({"AttributeName": schema::TTL_ATTRIBUTE, "Enabled": true})
+    );
+    assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
+}
+
+#[test]
+fn the_topic_is_encrypted_and_email_is_optional() {
+    let t = template();
+    let topics = of_type(&t, "AWS::SNS::Topic");
+    assert_eq!(topics.len(), 1, "one findings topic");
+    assert_eq!(topics[0].1["Properties"]["KmsMasterKeyId"], "alias/aws/sns");
+    for (name, s) in of_type(&t, "AWS::SNS::Subscription") {
+        assert!(
+            s["Condition"].is_string(),
+            "{name}: subscriptions are optional"
+        );
+    }
+    assert_eq!(t["Parameters"]["AlertEmail"]["Default"], "");
+}
+
+#[test]
+fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
+    let t = template();
+    let res = resources(&t);
+    for g in catalog::GROUPS {
+        let (name, f) = function(&t, g.name);
+        let p = &f["Properties"];
+        let role_name =
+            get_att_target(&p["Role"]).unwrap_or_else(|| panic!("{name}: an explicit role"));
+        assert!(
+            p["Policies"].is_null(),
+            "{name}: permissions live in its role only"
+        );
+        let role = &res[role_name];
+        assert_eq!(role["Type"], "AWS::IAM::Role");
+        assert!(
+            role["Properties"]["ManagedPolicyArns"].is_null(),
+            "{name}: no managed policies"
+        );
+        let statements: Vec<&Value> = role["Properties"]["Policies"]
+            .as_array()
+            .expect("inline policies")
+            .iter()
+            .flat_map(|pol| {
+                pol["PolicyDocument"]["Statement"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+            })
+            .collect();
+        let actions = |s: &Value| -> Vec<String> {
+            match &s["Action"] {
+                Value::String(a) => vec![a.clone()],
+                Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
+                other => panic!("{name}: Action {other}"),
+            }
+        };
+        let mut seen_table = false;
+        let mut seen_topic = false;
+        for s in &statements {
+            assert_eq!(s["Effect"], "Allow");
+            let acts = actions(s);
+            let service: BTreeSet<&str> =
+                acts.iter().map(|a| a.split(':').next().unwrap()).collect();
+            assert_eq!(
+                service.len(),
+                1,
+                "{name}: one service per statement: {acts:?}"
+            );
+            match *service.iter().next().unwrap() {
+                "dynamodb" => {
+                    seen_table = true;
+                    for a in &acts {
+                        assert!(
+                            TABLE_ACTIONS.contains(&a.as_str()),
+                            "{name}: {a} is not allowed"
+                        );
+                    }
+                    assert_eq!(get_att_target(&s["Resource"]), Some("StateTable"), "{name}");
+                    assert_eq!(
+                        s["Condition"],
+                        json!({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [format!("{}*", schema::key_prefix(g.name))]}}),
+                        "{name}: confined to its key prefix"
+                    );
+                }
+                "sns" => {
+                    seen_topic = true;
+                    assert_eq!(acts, vec!["sns:Publish"], "{name}");
+                    assert_eq!(s["Resource"], json!({"Ref": "FindingsTopic"}), "{name}");
+                }
+                "sqs" => {
+                    assert_eq!(acts, vec!["sqs:SendMessage"], "{name}");
+                    let q = get_att_target(&s["Resource"]).unwrap();
+                    assert_eq!(res[q]["Type"], "AWS::SQS::Queue", "{name}");
+                }
+                "logs" => {
+                    let lg = get_att_target(&s["Resource"]).unwrap();
+                    assert_eq!(res[lg]["Type"], "AWS::Logs::LogGroup", "{name}");
+                    assert_eq!(
+                        p["LoggingConfig"]["LogGroup"],
+                        json!({"Ref": lg}),
+                        "{name}: logs to its own group"
+                    );
+                    assert!(
+                        res[lg]["Properties"]["RetentionInDays"].is_object()
+                            || res[lg]["Properties"]["RetentionInDays"].is_number(),
+                        "{name}: log retention"
+                    );
+                }
+                other => panic!("{name}: unexpected service {other}"),
+            }
+        }
+        assert!(
+            seen_table && seen_topic,
+            "{name}: needs the table and the topic"
+        );
+    }
+    let (_, corr) = function(&t, "correlation");
+    assert!(
+        corr["Properties"]["ReservedConcurrentExecutions"].is_object(),
+        "correlation: reserved concurrency parameter"
+    );
+}
+
+#[test]
+fn no_wildcard_actions_or_resources() {
+    fn walk(v: &Value, path: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::Array(stmts)) = m.get("Statement") {
+                    for (i, s) in stmts.iter().enumerate() {
+                        let sid = s["Sid"].as_str().unwrap_or("");
+                        if WILDCARD_ALLOWED_SIDS.contains(&sid) {
+                            continue;
+                        }
+                        for key in ["Action", "NotAction", "Resource", "NotResource"] {
+                            let vals: Vec<&Value> = match &s[key] {
+                                Value::Array(a) => a.iter().collect(),
+                                Value::Null => vec![],
+                                one => vec![one],
+                            };
+                            for val in vals {
+                                if let Value::String(text) = val
+                                    && text.contains('*')
+                                {
+                                    out.push(format!(
+                                        "{path}/Statement[{i}] ({sid}) {key}: {text}"
+                                    ));
+                                }
+                            }
+                        }
+                        if s.get("NotAction").is_some() || s.get("NotResource").is_some() {
+                            out.push(format!(
+                                "{path}/Statement[{i}] ({sid}): NotAction/NotResource"
+                            ));
+                        }
+                        if s["Principal"] == "*" || s["Principal"]["AWS"] == "*" {
+                            out.push(format!("{path}/Statement[{i}] ({sid}): Principal *"));
+                        }
+                    }
+                }
+                for (k, v) in m {
+                    walk(v, &format!("{path}/{k}"), out);
+                }
+            }
+            Value::Array(a) => {
+                for (i, v) in a.iter().enumerate() {
+                    walk(v, &format!("{path}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let t = template();
+    let mut found = Vec::new();
+    walk(&t, "", &mut found);
+    assert!(
+        found.is_empty(),
+        "wildcards in IAM statements:\n{}",
+        found.join("\n")
+    );
+    // SAM policy templates and managed policies would hide what a function may do.
+    for (name, f) in of_type(&t, "AWS::Serverless::Function") {
+        assert!(
+            f["Properties"]["Policies"].is_null(),
+            "{name}: no SAM policies"
+        );
+    }
+}
+
+#[test]
+fn derivation_matches_by_hand_for_two_groups() {
+    // Guards the derivation itself against a silent change.
+    let g = catalog::group("signin-failures").unwrap();
+    assert_eq!(
+        expected_pattern(g),
+        json!({"detail": {"eventSource": ["signin.amazonaws.com"], "eventName": ["ConsoleLogin"]}})
+    );
+    let g = catalog::group("cli-endpoint").unwrap();
+    assert_eq!(
+        expected_pattern(g),
+        json!({"detail": {"userAgent": [{"prefix": "aws-cli/"}]}})
+    );
+}
