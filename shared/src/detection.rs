@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::event::Record;
+use crate::event::prefilter::Peek;
 
 /// Finding severity, lowest to highest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -197,6 +198,14 @@ pub trait Detection: Send + Sync {
     fn meta(&self) -> &'static Meta;
     /// Looks at one record that matched one of the detection's triggers.
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal>;
+
+    /// A cheap test on the raw JSON of a record routed here, before it is parsed:
+    /// `false` only when `evaluate` would certainly return `None`. Detections with
+    /// broad triggers (every IAM event, every aws-cli call) narrow them here so that
+    /// replay need not parse what they would drop.
+    fn may_match_raw(&self, _peek: &Peek<'_>, _json: &[u8]) -> bool {
+        true
+    }
 }
 
 /// The `Some(Signal::Fire(..))` shorthand used by stateless detections.

@@ -120,30 +120,35 @@ impl Engine {
     /// `wants` on the raw JSON of a record or envelope: `false` only when its
     /// routing fields could be read exactly and no detection takes them.
     pub fn wants_json(&self, json: &[u8]) -> bool {
-        match crate::event::prefilter::peek(json) {
-            Some(p) => self.wants(p.event_source, p.event_name, p.user_agent),
-            None => true,
-        }
+        let Some(p) = crate::event::prefilter::peek(json) else {
+            return true;
+        };
+        self.routed(p.event_source, p.event_name, p.user_agent)
+            .any(|i| self.detections[i].may_match_raw(&p, json))
+    }
+
+    /// The detections records with these fields are routed to (possibly repeated).
+    fn routed<'s>(
+        &'s self,
+        source: &'s str,
+        name: &'s str,
+        user_agent: Option<&'s str>,
+    ) -> impl Iterator<Item = usize> + 's {
+        let by_event = self.by_event.get(&(source, name)).into_iter().flatten();
+        let by_source = self.by_source.get(source).into_iter().flatten();
+        let by_ua = self
+            .by_user_agent
+            .iter()
+            .filter(move |(p, _)| user_agent.is_some_and(|ua| ua.starts_with(p)))
+            .map(|(_, i)| i);
+        by_event.chain(by_source).chain(by_ua).copied()
     }
 
     /// The detections a record is routed to, each once, in catalogue order.
     fn candidates(&self, rec: &Record<'_>) -> Vec<usize> {
-        let mut out: Vec<usize> = Vec::new();
-        let (source, name) = (rec.event_source(), rec.event_name());
-        if let Some(v) = self.by_event.get(&(source, name)) {
-            out.extend(v);
-        }
-        if let Some(v) = self.by_source.get(source) {
-            out.extend(v);
-        }
-        if let Some(ua) = rec.user_agent() {
-            out.extend(
-                self.by_user_agent
-                    .iter()
-                    .filter(|(p, _)| ua.starts_with(p))
-                    .map(|(_, i)| *i),
-            );
-        }
+        let mut out: Vec<usize> = self
+            .routed(rec.event_source(), rec.event_name(), rec.user_agent())
+            .collect();
         out.sort_unstable();
         out.dedup();
         out

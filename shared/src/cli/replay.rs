@@ -91,7 +91,14 @@ struct Progress {
 impl Progress {
     fn new(enabled: bool, files: usize) -> Self {
         let now = Instant::now();
-        Progress { enabled, started: now, last: now, files_done: 0, files, shown: false }
+        Progress {
+            enabled,
+            started: now,
+            last: now,
+            files_done: 0,
+            files,
+            shown: false,
+        }
     }
 
     /// Cheap enough for every record: looks at the clock every 64k records.
@@ -100,12 +107,17 @@ impl Progress {
             return;
         }
         let now = Instant::now();
-        if now.duration_since(self.last).as_millis() < 250 || now.duration_since(self.started).as_millis() < 1000 {
+        if now.duration_since(self.last).as_millis() < 250
+            || now.duration_since(self.started).as_millis() < 1000
+        {
             return;
         }
         self.last = now;
         let rate = records as f64 / now.duration_since(self.started).as_secs_f64().max(1e-9);
-        eprint!("\r\x1b[K{records} records, {rate:.0} records/s, {}/{} files", self.files_done, self.files);
+        eprint!(
+            "\r\x1b[K{records} records, {rate:.0} records/s, {}/{} files",
+            self.files_done, self.files
+        );
         self.shown = true;
     }
 

@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::with_error;
 use crate::event::Record;
+use crate::event::prefilter::{Peek, unique_field};
 
 pub struct AwsCliCustomEndpointUrl;
 
@@ -87,6 +88,26 @@ impl Detection for AwsCliCustomEndpointUrl {
                 rec.vpc_endpoint_id.as_deref().filter(|s| !s.is_empty()),
             );
         fire(with_error(evidence, rec))
+    }
+
+    /// Every aws-cli call is routed here; most carry neither signal. The user agent
+    /// and host header are plain strings in the bytes (no escapes: the peek gave up
+    /// otherwise), so both signals can be checked before parsing.
+    fn may_match_raw(&self, peek: &Peek<'_>, json: &[u8]) -> bool {
+        let Some(ua) = peek.user_agent else {
+            return false;
+        };
+        if !ua.starts_with(CLI_PREFIX) {
+            return false;
+        }
+        let flag = feature_lists(ua)
+            .iter()
+            .any(|list| list.split(',').any(|code| code == ENDPOINT_OVERRIDE_CODE));
+        flag || match unique_field(json, "clientProvidedHostHeader") {
+            Some(None) => false,
+            Some(Some(h)) => !is_standard_aws_endpoint(&host_name(h)),
+            None => true,
+        }
     }
 }
 
@@ -339,5 +360,46 @@ mod tests {
         assert!(!is_standard_aws_endpoint("x.vpce.amazonaws.com"));
         assert!(!is_standard_aws_endpoint("evil.example/x.amazonaws.com"));
         assert!(is_standard_aws_endpoint("sqs.ap-southeast-2.amazonaws.com"));
+    }
+
+    #[test]
+    fn raw_precheck_agrees_with_evaluate() {
+        use crate::event::prefilter::peek;
+        let cases = [
+            (
+                r#"{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","userAgent":"aws-cli/2.27.40 ua/2.1 m/E,N,b"}"#,
+                true,
+            ),
+            (
+                r#"{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","userAgent":"aws-cli/2.27.40 ua/2.1 m/E,b"}"#,
+                false,
+            ),
+            (
+                r#"{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","userAgent":"aws-cli/2.27.40 m/E","tlsDetails":{"clientProvidedHostHeader":"s3.us-east-1.amazonaws.com"}}"#,
+                false,
+            ),
+            (
+                r#"{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","userAgent":"aws-cli/2.27.40 m/E","tlsDetails":{"clientProvidedHostHeader":"minio.example.net:9000"}}"#,
+                true,
+            ),
+            (
+                r#"{"eventSource":"s3.amazonaws.com","eventName":"ListBuckets","userAgent":"Boto3/1.35 m/N"}"#,
+                false,
+            ),
+        ];
+        for (json, expected) in cases {
+            let p = peek(json.as_bytes()).expect("plain record");
+            assert_eq!(
+                AwsCliCustomEndpointUrl.may_match_raw(&p, json.as_bytes()),
+                expected,
+                "{json}"
+            );
+            let rec = Record::from_json(json).unwrap();
+            assert_eq!(
+                AwsCliCustomEndpointUrl.evaluate(&rec).is_some(),
+                expected,
+                "{json}"
+            );
+        }
     }
 }

@@ -4,6 +4,7 @@
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::flag_value;
 use crate::event::Record;
+use crate::event::prefilter::Peek;
 
 pub struct CloudTrailLogEvasion;
 
@@ -57,6 +58,12 @@ impl Detection for CloudTrailLogEvasion {
                 .with("reason", TOO_LARGE)
                 .with_json("original_size", rec.request_param("originalSize")),
         )
+    }
+
+    /// Every IAM event is routed here, but only the omitted stub can match: its
+    /// reason text must be in the bytes (the peek excludes `\u` escapes).
+    fn may_match_raw(&self, _peek: &Peek<'_>, json: &[u8]) -> bool {
+        memchr::memmem::find(json, TOO_LARGE.as_bytes()).is_some()
     }
 }
 
@@ -141,5 +148,16 @@ mod tests {
         let not_object = r#"{"eventSource":"iam.amazonaws.com","eventName":"PutUserPolicy",
             "requestParameters":"requestParameters too large"}"#;
         assert!(!fires(&CloudTrailLogEvasion, not_object));
+    }
+
+    #[test]
+    fn raw_precheck_keeps_the_stub_and_drops_ordinary_iam_calls() {
+        use crate::event::prefilter::peek;
+        let stub = PADDED.as_bytes();
+        let p = peek(stub).expect("plain record");
+        assert!(CloudTrailLogEvasion.may_match_raw(&p, stub));
+        let plain = br#"{"eventSource":"iam.amazonaws.com","eventName":"GetRole","requestParameters":{"roleName":"x"}}"#;
+        let p = peek(plain).expect("plain record");
+        assert!(!CloudTrailLogEvasion.may_match_raw(&p, plain));
     }
 }

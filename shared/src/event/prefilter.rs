@@ -25,14 +25,54 @@ pub fn peek(json: &[u8]) -> Option<Peek<'_>> {
     if body.first() != Some(&b'{') || body.last() != Some(&b'}') {
         return None;
     }
-    let event_name = unique_string(body, b"\"eventName\"")??;
-    let event_source = unique_string(body, b"\"eventSource\"")??;
-    let user_agent = unique_string(body, b"\"userAgent\"")?;
+    if has_unicode_escape(body) {
+        return None;
+    }
+    let f = finders();
+    let event_name = unique_string(body, &f.event_name)??;
+    let event_source = unique_string(body, &f.event_source)??;
+    let user_agent = unique_string(body, &f.user_agent)?;
     Some(Peek {
         event_source,
         event_name,
         user_agent,
     })
+}
+
+/// Searchers built once: building one costs more than searching a record.
+struct Finders {
+    event_name: memmem::Finder<'static>,
+    event_source: memmem::Finder<'static>,
+    user_agent: memmem::Finder<'static>,
+}
+
+fn finders() -> &'static Finders {
+    static F: std::sync::OnceLock<Finders> = std::sync::OnceLock::new();
+    F.get_or_init(|| Finders {
+        event_name: memmem::Finder::new(b"\"eventName\""),
+        event_source: memmem::Finder::new(b"\"eventSource\""),
+        user_agent: memmem::Finder::new(b"\"userAgent\""),
+    })
+}
+
+/// True when a string in `body` holds a `\u` escape. A key spelled with escapes
+/// (`"user\u0041gent"`) is the same key to a JSON parser but invisible to a byte
+/// search, so the peek could miss the real field and read a nested one (found by
+/// fuzzing: the record was skipped although its user agent routed it).
+fn has_unicode_escape(body: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = body
+        .get(from..)
+        .and_then(|rest| memchr::memchr(b'\\', rest))
+    {
+        let at = from + p;
+        if body.get(at + 1) == Some(&b'u') {
+            return true;
+        }
+        // Skip the escaped character, so `\\u` (a backslash, then `u`) does not count.
+        from = at + 2;
+    }
+    false
 }
 
 fn trim(b: &[u8]) -> &[u8] {
@@ -47,10 +87,19 @@ fn trim(b: &[u8]) -> &[u8] {
     &b[start..end]
 }
 
+/// The value of `"key"` in the record's bytes: `None` when that cannot be told
+/// exactly (see `peek`), `Some(None)` when the key is absent. Call it only on
+/// bytes that `peek` accepted (so that no `\u` escape can hide a key).
+pub fn unique_field<'a>(json: &'a [u8], key: &str) -> Option<Option<&'a str>> {
+    let needle = format!("\"{key}\"");
+    unique_string(json, &memmem::Finder::new(needle.as_bytes()))
+}
+
 /// `None`: cannot tell. `Some(None)`: the key is absent. `Some(Some(v))`: the
 /// key occurs once, as a key, with the plain string value `v`.
-fn unique_string<'a>(body: &'a [u8], key: &[u8]) -> Option<Option<&'a str>> {
-    let mut hits = memmem::find_iter(body, key);
+fn unique_string<'a>(body: &'a [u8], finder: &memmem::Finder<'_>) -> Option<Option<&'a str>> {
+    let key = finder.needle();
+    let mut hits = finder.find_iter(body);
     let Some(at) = hits.next() else {
         return Some(None);
     };
@@ -115,10 +164,33 @@ mod tests {
             br#"{"eventSource":"a","eventName":"X""#,
             br#"{"eventSource":"a","eventName":"X","userAgent":["aws-cli/2"]}"#,
             br#"{"eventSource":"a"}"#,
+            br#"{"eventSource":"a","eventName":"X","user\u0041gent":"aws-cli/2"}"#,
             b"",
         ] {
             assert_eq!(peek(bad), None, "{}", String::from_utf8_lossy(bad));
         }
+    }
+
+    /// Regression (fuzz target `mutated_record`): a key respelled with `\u` escapes
+    /// hid the real `userAgent` from the byte search, so an `aws-cli/` call no event
+    /// rule takes was skipped although the user-agent rule routes it; and an escaped
+    /// top-level `eventName` let a nested one be read instead.
+    #[test]
+    fn unicode_escapes_make_it_give_up() {
+        let hidden_agent = br#"{"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstances","user\u0041gent":"aws-cli/2.27.40 m/N,E"}"#;
+        let rec =
+            crate::event::Record::from_json(std::str::from_utf8(hidden_agent).unwrap()).unwrap();
+        assert_eq!(rec.user_agent(), Some("aws-cli/2.27.40 m/N,E"));
+        assert_eq!(peek(hidden_agent), None);
+        let nested_name = br#"{"eventSource":"cloudtrail.amazonaws.com","event\u004eame":"StopLogging","requestParameters":{"eventName":"DescribeTrails"}}"#;
+        assert_eq!(peek(nested_name), None);
+        // An escaped backslash followed by `u` is no escape: the peek still answers.
+        let path =
+            br#"{"eventSource":"a","eventName":"B","requestParameters":{"path":"C:\\users"}}"#;
+        assert_eq!(peek(path).map(|p| p.event_name), Some("B"));
+        assert!(!has_unicode_escape(br#"{"a":"\\"}"#));
+        assert!(has_unicode_escape(br#"{"a":"\\\u0041"}"#));
+        assert!(!has_unicode_escape(b"\\"));
     }
 
     #[test]
