@@ -80,9 +80,9 @@ impl Engine {
         for (i, d) in detections.iter().enumerate() {
             for t in d.meta().triggers {
                 match *t {
-                    Trigger::Events { source, names, .. } if names.is_empty() => {
-                        by_source.entry(source).or_default().push(i)
-                    }
+                    Trigger::Events {
+                        source, names: &[], ..
+                    } => by_source.entry(source).or_default().push(i),
                     Trigger::Events { source, names, .. } => {
                         for &n in names {
                             let v = by_event.entry((source, n)).or_default();

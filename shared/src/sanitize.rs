@@ -15,14 +15,12 @@ pub const CUT_MARK: &str = "…[truncated]";
 /// `?` (visible, so tampering shows), cut to at most `max_chars` characters.
 pub fn one_line(text: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars + CUT_MARK.len()));
-    let mut count = 0usize;
-    for c in text.chars() {
+    for (count, c) in text.chars().enumerate() {
         if count == max_chars {
             out.push_str(CUT_MARK);
             return out;
         }
         out.push(if is_unsafe(c) { '?' } else { c });
-        count += 1;
     }
     out
 }

@@ -223,3 +223,40 @@ fn readme_detection_table_is_the_generated_one() {
         "README's detection table is stale: paste `trailwatch list --format markdown` between the markers"
     );
 }
+
+#[test]
+fn any_number_of_threads_gives_identical_output() {
+    let events = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
+    let one = replay(&[&events], &["--threads", "1"]);
+    assert_eq!(one.status.code(), Some(0), "{}", stderr(&one));
+    assert!(fired(&one).len() > 40, "the samples fire: {}", stderr(&one));
+    for threads in ["2", "5"] {
+        let many = replay(&[&events], &["--threads", threads]);
+        assert_eq!(many.status.code(), Some(0), "{}", stderr(&many));
+        assert_eq!(
+            String::from_utf8_lossy(&many.stdout),
+            String::from_utf8_lossy(&one.stdout),
+            "--threads {threads}"
+        );
+    }
+    let zero = replay(&[&events], &["--threads", "0"]);
+    assert_eq!(zero.status.code(), Some(2), "--threads 0 is a usage error");
+}
+
+#[test]
+fn a_line_over_the_document_limit_is_refused_and_reading_goes_on() {
+    let long = format!("{{\"pad\":\"{}\"}}", "y".repeat(300_000));
+    // A second StopLogging with its own eventID (the same one would be a duplicate).
+    let again = STOP_LOGGING.replace("-000000000001\",\"readOnly", "-000000000009\",\"readOnly");
+    assert_ne!(again, STOP_LOGGING);
+    let file = tmp(
+        "long-line.jsonl",
+        format!("{STOP_LOGGING}\n{long}\n{again}\n").as_bytes(),
+    );
+    let out = replay(&[&file], &["--max-document-bytes", "100000"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(fired(&out).len(), 4, "both good records fire");
+    let err = stderr(&out);
+    assert!(err.contains("long-line.jsonl:2: line of"), "{err}");
+    assert!(err.contains("over the 100000-byte document limit"), "{err}");
+}

@@ -699,11 +699,11 @@ pub fn run(args: Args) -> i32 {
                 "trailwatch generate: {} records; attack episodes per detection: {manifest}",
                 args.records
             );
-            if let Some(p) = &args.manifest {
-                if let Err(e) = fs::write(p, manifest + "\n") {
-                    eprintln!("trailwatch generate: {}: {e}", p.display());
-                    return EXIT_ERROR;
-                }
+            if let Some(p) = &args.manifest
+                && let Err(e) = fs::write(p, manifest + "\n")
+            {
+                eprintln!("trailwatch generate: {}: {e}", p.display());
+                return EXIT_ERROR;
             }
             EXIT_OK
         }

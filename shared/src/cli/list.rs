@@ -9,9 +9,9 @@ fn events(m: &Meta) -> String {
     let mut parts = Vec::new();
     for t in m.triggers {
         match t {
-            Trigger::Events { source, names, .. } if names.is_empty() => {
-                parts.push(format!("any {source} event"))
-            }
+            Trigger::Events {
+                source, names: [], ..
+            } => parts.push(format!("any {source} event")),
             Trigger::Events { names, .. } => parts.extend(names.iter().map(|n| (*n).to_owned())),
             Trigger::UserAgentPrefix(p) => parts.push(format!("any call with user agent {p}*")),
         }
@@ -33,8 +33,8 @@ pub fn run(format: ListFormat) -> i32 {
         ListFormat::Text => {
             let w = metas.iter().map(|m| m.id.len()).max().unwrap_or(0);
             println!(
-                "{:<w$}  {:<8}  {:<10}  {}",
-                "ID", "SEVERITY", "KIND", "TITLE / EVENTS"
+                "{:<w$}  {:<8}  {:<10}  TITLE / EVENTS",
+                "ID", "SEVERITY", "KIND"
             );
             for m in &metas {
                 println!(

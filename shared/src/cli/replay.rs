@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use trailwatch::engine::{Engine, HandleError, Settings};
 use trailwatch::event::Record;
+use trailwatch::event::parallel;
 use trailwatch::event::reader::{self, Limits, Location, Sink};
 use trailwatch::sanitize::one_line;
 use trailwatch::state::{MemoryStore, Store};
@@ -29,9 +30,17 @@ pub struct Args {
     /// Records larger than this many bytes are rejected.
     #[arg(long, default_value_t = Limits::default().max_record_bytes)]
     max_record_bytes: usize,
+    /// A JSON document (a line, a `Records` file) larger than this many bytes is
+    /// rejected: it would be held whole in memory.
+    #[arg(long, default_value_t = Limits::default().max_document_bytes)]
+    max_document_bytes: usize,
     /// A file larger than this many bytes (after decompression) is read up to there.
     #[arg(long, default_value_t = Limits::default().max_file_bytes)]
     max_file_bytes: u64,
+    /// Threads that read and decompress files (default: every core). Findings are
+    /// the same for any number: records reach the detections in input order.
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
+    threads: Option<usize>,
     /// Do not print the summary or input errors on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -180,19 +189,44 @@ impl<S: Store> Sink for Replay<'_, S> {
     }
 
     fn wanted(&mut self, json: &[u8]) -> bool {
-        // `--strict` parses every record, so that every malformed one is reported.
-        if self.strict || self.engine.wants_json(json) {
+        if prefilter(self.engine, self.strict, json) {
             return true;
         }
-        self.counts.records += 1;
-        self.progress.tick(self.counts.records, false);
+        self.skipped(1);
         false
+    }
+
+    fn skipped(&mut self, n: u64) {
+        // A skipped record is read and clean: no detection can match it.
+        let before = self.counts.records;
+        self.counts.records += n;
+        self.progress.tick(
+            self.counts.records,
+            before >> 16 != self.counts.records >> 16,
+        );
+    }
+
+    fn unreadable(&mut self, err: &std::io::Error) {
+        self.counts.rejected += 1;
+        if !self.quiet {
+            eprintln!("trailwatch: {}", one_line(&err.to_string(), 2000));
+        }
     }
 
     fn file_done(&mut self, _source: &str) {
         self.progress.files_done += 1;
         self.progress.tick(self.counts.records, true);
     }
+
+    fn stopped(&self) -> bool {
+        self.fatal.is_some()
+    }
+}
+
+/// Whether a record's raw JSON needs parsing. `--strict` parses every record, so
+/// that every malformed one is reported.
+fn prefilter(engine: &Engine, strict: bool, json: &[u8]) -> bool {
+    strict || engine.wants_json(json)
 }
 
 pub fn run(args: Args) -> i32 {
@@ -302,6 +336,7 @@ fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], a
     let engine = Engine::new(settings);
     let limits = Limits {
         max_record_bytes: args.max_record_bytes,
+        max_document_bytes: args.max_document_bytes,
         max_file_bytes: args.max_file_bytes,
     };
     let now = std::time::SystemTime::now()
@@ -320,16 +355,23 @@ fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], a
         strict: args.strict,
         progress: Progress::new(!args.quiet && std::io::stderr().is_terminal(), paths.len()),
     };
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
     let started = Instant::now();
-    for path in paths {
-        if let Err(e) = reader::read_path(path, &limits, &mut replay) {
-            replay.counts.rejected += 1;
-            if !args.quiet {
-                eprintln!("trailwatch: {e}");
+    if threads > 1 && paths.len() > 1 {
+        let strict = args.strict;
+        let engine = &engine;
+        let keep = move |json: &[u8]| prefilter(engine, strict, json);
+        parallel::read_paths(paths, threads, &limits, &keep, &mut replay);
+    } else {
+        for path in paths {
+            if let Err(e) = reader::read_path(path, &limits, &mut replay) {
+                replay.unreadable(&e);
             }
-        }
-        if replay.fatal.is_some() {
-            break;
+            if replay.fatal.is_some() {
+                break;
+            }
         }
     }
     replay.progress.clear();
@@ -343,11 +385,11 @@ fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], a
         }
         return EXIT_OK;
     }
-    if let Err(e) = flushed {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("trailwatch: cannot write findings: {e}");
-            return EXIT_ERROR;
-        }
+    if let Err(e) = flushed
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("trailwatch: cannot write findings: {e}");
+        return EXIT_ERROR;
     }
     let c = &replay.counts;
     if !args.quiet {

@@ -2,6 +2,7 @@
 //! that finds records in files, EventBridge envelopes and S3 log files.
 
 pub mod actor;
+pub mod parallel;
 pub mod prefilter;
 pub mod reader;
 pub mod record;

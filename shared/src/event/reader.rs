@@ -15,9 +15,10 @@
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, de};
 use serde_json::value::RawValue;
 
 /// Bounds that hold whatever the input.
@@ -25,6 +26,10 @@ use serde_json::value::RawValue;
 pub struct Limits {
     /// A record (one CloudTrail event) larger than this is rejected.
     pub max_record_bytes: usize,
+    /// A JSON document held whole in memory (a JSON line, a `Records` file, a
+    /// pretty-printed file) larger than this is rejected: memory stays bounded
+    /// whatever the input.
+    pub max_document_bytes: usize,
     /// A file (after decompression) or stdin larger than this is cut off there
     /// with an error; what came before is still read.
     pub max_file_bytes: u64,
@@ -36,6 +41,8 @@ impl Default for Limits {
         // parameters at ~100 KB, so 1 MiB leaves room for any real record.
         Limits {
             max_record_bytes: 1 << 20,
+            // CloudTrail log files hold at most a few thousand records (~10 MB).
+            max_document_bytes: 64 << 20,
             max_file_bytes: 4 << 30,
         }
     }
@@ -77,8 +84,16 @@ pub trait Sink {
     fn wanted(&mut self, _json: &[u8]) -> bool {
         true
     }
+    /// Records that a prefilter on another thread skipped (see `parallel`).
+    fn skipped(&mut self, _n: u64) {}
+    /// A file that could not be opened or read at all (the error names it).
+    fn unreadable(&mut self, _err: &io::Error) {}
     /// Called after each input file is done.
     fn file_done(&mut self, _source: &str) {}
+    /// `true` once the sink wants nothing more (parallel reading then stops).
+    fn stopped(&self) -> bool {
+        false
+    }
 }
 
 /// Input files named on the command line, expanded: directories are walked
@@ -142,7 +157,7 @@ pub fn read_path(path: &Path, limits: &Limits, sink: &mut impl Sink) -> io::Resu
 
 /// Reads a stream (plain or gzip) and feeds `sink`.
 pub fn read_stream(input: impl Read, source: &str, limits: &Limits, sink: &mut impl Sink) {
-    let mut buffered = BufReader::with_capacity(1 << 16, input);
+    let mut buffered = BufReader::with_capacity(BUFFER, input);
     let gz = match buffered.fill_buf() {
         Ok(head) => head.starts_with(&[0x1f, 0x8b]),
         Err(e) => {
@@ -151,9 +166,9 @@ pub fn read_stream(input: impl Read, source: &str, limits: &Limits, sink: &mut i
         }
     };
     if gz {
-        let decoder = flate2::read::MultiGzDecoder::new(buffered);
+        let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
         read_plain(
-            BufReader::with_capacity(1 << 16, Capped::new(decoder, limits.max_file_bytes)),
+            BufReader::with_capacity(BUFFER, Capped::new(decoder, limits.max_file_bytes)),
             source,
             limits,
             sink,
@@ -168,6 +183,9 @@ pub fn read_stream(input: impl Read, source: &str, limits: &Limits, sink: &mut i
     }
 }
 
+/// Read buffer: most JSON lines lie wholly inside it and are handed over in place.
+const BUFFER: usize = 1 << 18;
+
 fn at(source: &str, line: Option<u64>) -> Location {
     Location {
         source: source.to_owned(),
@@ -178,62 +196,81 @@ fn at(source: &str, line: Option<u64>) -> Location {
 
 /// Reads decompressed text: JSON lines, or one document spread over many lines.
 fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut impl Sink) {
-    let mut line = Vec::new();
-    let mut line_no: u64 = 0;
+    let mut lines = Lines::new(limits.max_document_bytes);
     // The first non-blank line decides: a complete JSON value means JSON lines.
-    let first = loop {
-        line.clear();
-        match input.read_until(b'\n', &mut line) {
-            Ok(0) => {
-                sink.rejected(&at(source, None), "empty input: no JSON value");
-                return;
+    let mut whole: Option<(u64, Vec<u8>)> = None;
+    let mut json_lines = false;
+    let read = lines.each(&mut input, |no, line| {
+        let line = match line {
+            Ok(l) => trim_line(l),
+            Err(len) => {
+                sink.rejected(&at(source, Some(no)), &too_large(len, limits));
+                json_lines = true;
+                return ControlFlow::Continue(());
             }
-            Ok(_) => {
-                line_no += 1;
-                if !is_blank(&line) {
-                    break line_no;
-                }
+        };
+        if json_lines {
+            // An oversized line is parsed, so that it is reported, not skipped.
+            if !line.is_empty() && (line.len() > limits.max_record_bytes || sink.wanted(line)) {
+                document(line, source, Some(no), limits, sink);
             }
-            Err(e) => {
-                sink.rejected(&at(source, Some(line_no + 1)), &read_error(&e));
-                return;
+            return ControlFlow::Continue(());
+        }
+        if line.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        match parse(line) {
+            Ok((text, node)) => {
+                json_lines = true;
+                handle(node, text, &at(source, Some(no)), 0, limits, sink);
+                ControlFlow::Continue(())
+            }
+            // A lone line of invalid UTF-8 is reported as what it is.
+            Err(Unparsed::NotUtf8(e)) => {
+                json_lines = true;
+                sink.rejected(&at(source, Some(no)), &format!("not UTF-8 text ({e})"));
+                ControlFlow::Continue(())
+            }
+            Err(Unparsed::Json(_)) => {
+                whole = Some((no, line.to_vec()));
+                ControlFlow::Break(())
             }
         }
-    };
-    if serde_json::from_slice::<&RawValue>(trim_line(&line)).is_ok()
-        || std::str::from_utf8(trim_line(&line)).is_err()
-    {
-        // JSON lines (a lone line of invalid UTF-8 is reported as what it is).
-        if sink.wanted(trim_line(&line)) {
-            document(trim_line(&line), source, Some(first), limits, sink);
-        }
-        loop {
-            line.clear();
-            match input.read_until(b'\n', &mut line) {
-                Ok(0) => return,
-                Ok(_) => {
-                    line_no += 1;
-                    let l = trim_line(&line);
-                    if !l.is_empty() && sink.wanted(l) {
-                        document(l, source, Some(line_no), limits, sink);
-                    }
-                }
-                Err(e) => {
-                    sink.rejected(&at(source, Some(line_no + 1)), &read_error(&e));
-                    return;
-                }
-            }
-        }
+    });
+    if let Err((no, e)) = read {
+        sink.rejected(&at(source, Some(no)), &read_error(&e));
+        return;
     }
+    let Some((first, mut whole)) = whole else {
+        if !json_lines {
+            sink.rejected(&at(source, None), "empty input: no JSON value");
+        }
+        return;
+    };
     // One document over several lines: read the rest, then parse it whole.
-    let mut whole = std::mem::take(&mut line);
-    if let Err(e) = input.read_to_end(&mut whole) {
+    whole.push(b'\n');
+    let room = limits.max_document_bytes.saturating_sub(whole.len()) as u64;
+    let mut rest = (&mut input).take(room.saturating_add(1));
+    if let Err(e) = rest.read_to_end(&mut whole) {
         sink.rejected(&at(source, Some(first)), &read_error(&e));
         return;
     }
-    match serde_json::from_slice::<&RawValue>(&whole) {
-        Ok(_) => document(&whole, source, Some(first), limits, sink),
-        Err(whole_err) => {
+    if whole.len() > limits.max_document_bytes {
+        sink.rejected(
+            &at(source, Some(first)),
+            &format!(
+                "document over the {}-byte limit (--max-document-bytes)",
+                limits.max_document_bytes
+            ),
+        );
+        return;
+    }
+    match parse(&whole) {
+        Ok((text, node)) => handle(node, text, &at(source, Some(first)), 0, limits, sink),
+        Err(Unparsed::NotUtf8(e)) => {
+            sink.rejected(&at(source, Some(first)), &format!("not UTF-8 text ({e})"))
+        }
+        Err(Unparsed::Json(whole_err)) => {
             // Maybe JSON lines whose first line is broken: if any later line stands
             // on its own, report lines one by one; else the file is one bad document.
             let lines: Vec<&[u8]> = whole.split(|b| *b == b'\n').collect();
@@ -254,6 +291,115 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
                     &format!("malformed JSON: {}", json_error(&whole_err)),
                 );
             }
+        }
+    }
+}
+
+fn too_large(len: usize, limits: &Limits) -> String {
+    format!(
+        "line of {len} bytes or more is over the {}-byte document limit (--max-document-bytes)",
+        limits.max_document_bytes
+    )
+}
+
+/// Splits a stream into lines, handing each over straight from the reader's buffer
+/// when it lies wholly inside it (no copy), else from a scratch buffer. A line
+/// longer than `max` is not kept: it is reported as `Err(length so far)` and the
+/// reader moves on to the next one.
+struct Lines {
+    scratch: Vec<u8>,
+    max: usize,
+    /// Bytes of the current line dropped because it is over `max`.
+    dropped: usize,
+    no: u64,
+}
+
+impl Lines {
+    fn new(max: usize) -> Self {
+        Lines {
+            scratch: Vec::new(),
+            max,
+            dropped: 0,
+            no: 0,
+        }
+    }
+
+    /// Calls `f(line number, line)` until the input ends or `f` breaks. A read
+    /// error comes back with the number of the line it interrupted.
+    fn each(
+        &mut self,
+        input: &mut impl BufRead,
+        mut f: impl FnMut(u64, Result<&[u8], usize>) -> ControlFlow<()>,
+    ) -> Result<(), (u64, io::Error)> {
+        loop {
+            let buf = match input.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err((self.no + 1, e)),
+            };
+            if buf.is_empty() {
+                // The last line, without a final newline.
+                if !self.scratch.is_empty() || self.dropped > 0 {
+                    self.no += 1;
+                    let line = std::mem::take(&mut self.scratch);
+                    let flow = self.deliver(&line, &mut f);
+                    self.scratch = line;
+                    self.scratch.clear();
+                    let _ = flow;
+                }
+                return Ok(());
+            }
+            let (take, complete) = match memchr::memchr(b'\n', buf) {
+                Some(i) => (i, true),
+                None => (buf.len(), false),
+            };
+            let mut flow = ControlFlow::Continue(());
+            if complete {
+                self.no += 1;
+                if self.scratch.is_empty() && self.dropped == 0 {
+                    flow = if take > self.max {
+                        f(self.no, Err(take))
+                    } else {
+                        f(self.no, Ok(&buf[..take]))
+                    };
+                } else {
+                    self.append(&buf[..take]);
+                    let line = std::mem::take(&mut self.scratch);
+                    flow = self.deliver(&line, &mut f);
+                    self.scratch = line;
+                    self.scratch.clear();
+                }
+                input.consume(take + 1);
+            } else {
+                self.append(&buf[..take]);
+                input.consume(take);
+            }
+            if flow.is_break() {
+                return Ok(());
+            }
+        }
+    }
+
+    fn append(&mut self, part: &[u8]) {
+        if self.dropped > 0 || self.scratch.len() + part.len() > self.max {
+            self.dropped += self.scratch.len() + part.len();
+            self.scratch.clear();
+        } else {
+            self.scratch.extend_from_slice(part);
+        }
+    }
+
+    /// Hands over a line assembled in the scratch buffer (or its dropped length).
+    fn deliver(
+        &mut self,
+        line: &[u8],
+        f: &mut impl FnMut(u64, Result<&[u8], usize>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        if self.dropped > 0 {
+            let len = std::mem::take(&mut self.dropped);
+            f(self.no, Err(len))
+        } else {
+            f(self.no, Ok(line))
         }
     }
 }
@@ -287,103 +433,215 @@ fn json_error(e: &serde_json::Error) -> String {
     }
 }
 
-/// The parts of a JSON object that tell what it is.
-#[derive(Deserialize)]
-struct Probe<'a> {
-    #[serde(rename = "Records", borrow, default)]
-    records: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    detail: Option<&'a RawValue>,
-    #[serde(rename = "detail-type", default)]
-    detail_type: Option<IgnoredPresent>,
-    #[serde(rename = "eventName", default)]
-    event_name: Option<IgnoredPresent>,
-    #[serde(rename = "eventSource", default)]
-    event_source: Option<IgnoredPresent>,
+/// A JSON document, classified in the one pass that checks it: an array (its items
+/// still raw), an object (the keys that tell what it is), or anything else.
+enum Node<'a> {
+    Array(Vec<&'a RawValue>),
+    Object(Probe<'a>),
+    Other,
 }
 
-/// Notes that a key is present, whatever its value.
-struct IgnoredPresent;
-impl<'de> Deserialize<'de> for IgnoredPresent {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        serde::de::IgnoredAny::deserialize(d).map(|_| IgnoredPresent)
+/// The keys of a JSON object that tell what it is.
+#[derive(Default)]
+struct Probe<'a> {
+    /// `Records`: its items if it is an array.
+    records: Option<Option<Vec<&'a RawValue>>>,
+    detail: Option<&'a RawValue>,
+    detail_type: bool,
+    event_name: bool,
+    event_source: bool,
+}
+
+impl Probe<'_> {
+    fn is_record(&self) -> bool {
+        self.event_name || self.event_source
     }
 }
 
-/// One JSON document: unwraps arrays, `Records` files and envelopes into records.
-fn document(bytes: &[u8], source: &str, line: Option<u64>, limits: &Limits, sink: &mut impl Sink) {
-    let loc = at(source, line);
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            sink.rejected(&loc, &format!("not UTF-8 text ({e})"));
-            return;
+enum Unparsed {
+    NotUtf8(std::str::Utf8Error),
+    Json(serde_json::Error),
+}
+
+/// Checks and classifies one JSON document in a single pass.
+fn parse(bytes: &[u8]) -> Result<(&str, Node<'_>), Unparsed> {
+    let text = std::str::from_utf8(bytes).map_err(Unparsed::NotUtf8)?;
+    let node = serde_json::from_str::<Node>(text).map_err(Unparsed::Json)?;
+    Ok((text, node))
+}
+
+impl<'de> Deserialize<'de> for Node<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+/// The answer of a visitor to scalars: they are not arrays or objects.
+macro_rules! scalars_are {
+    ($value:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($value)
         }
     };
-    match serde_json::from_str::<&RawValue>(text) {
-        Ok(raw) => value(raw, &loc, 0, limits, sink),
-        Err(e) => sink.rejected(&loc, &format!("malformed JSON: {}", json_error(&e))),
+}
+
+impl<'de> de::Visitor<'de> for NodeVisitor {
+    type Value = Node<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    scalars_are!(Node::Other);
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<&RawValue>()? {
+            items.push(item);
+        }
+        Ok(Node::Array(items))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut p = Probe::default();
+        while let Some(key) = map.next_key::<Key>()? {
+            let seen = match key {
+                Key::Records => p.records.replace(map.next_value::<Items>()?.0).is_some(),
+                Key::Detail => p.detail.replace(map.next_value()?).is_some(),
+                Key::DetailType => flag(&mut p.detail_type, &mut map)?,
+                Key::EventName => flag(&mut p.event_name, &mut map)?,
+                Key::EventSource => flag(&mut p.event_source, &mut map)?,
+                Key::Other => {
+                    map.next_value::<de::IgnoredAny>()?;
+                    false
+                }
+            };
+            if seen {
+                return Err(de::Error::custom(format_args!("duplicate key {key:?}")));
+            }
+        }
+        Ok(Node::Object(p))
+    }
+}
+
+/// Marks a key as present; `true` if it already was.
+fn flag<'de, A: de::MapAccess<'de>>(present: &mut bool, map: &mut A) -> Result<bool, A::Error> {
+    map.next_value::<de::IgnoredAny>()?;
+    Ok(std::mem::replace(present, true))
+}
+
+/// The keys `Probe` looks at, read without allocating.
+#[derive(Debug, Clone, Copy)]
+enum Key {
+    Records,
+    Detail,
+    DetailType,
+    EventName,
+    EventSource,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl de::Visitor<'_> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_str<E: de::Error>(self, k: &str) -> Result<Key, E> {
+                Ok(match k {
+                    "Records" => Key::Records,
+                    "detail" => Key::Detail,
+                    "detail-type" => Key::DetailType,
+                    "eventName" => Key::EventName,
+                    "eventSource" => Key::EventSource,
+                    _ => Key::Other,
+                })
+            }
+        }
+        d.deserialize_identifier(V)
+    }
+}
+
+/// The items of an array, or `None` for any other value.
+struct Items<'a>(Option<Vec<&'a RawValue>>);
+
+impl<'de> Deserialize<'de> for Items<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = Items<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            scalars_are!(Items(None));
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                match NodeVisitor.visit_seq(seq)? {
+                    Node::Array(items) => Ok(Items(Some(items))),
+                    _ => Ok(Items(None)),
+                }
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Items(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One JSON document in its own right (a JSON line): unwraps arrays, `Records`
+/// files and envelopes into records.
+fn document(bytes: &[u8], source: &str, line: Option<u64>, limits: &Limits, sink: &mut impl Sink) {
+    let loc = at(source, line);
+    match parse(bytes) {
+        Ok((text, node)) => handle(node, text, &loc, 0, limits, sink),
+        Err(Unparsed::NotUtf8(e)) => sink.rejected(&loc, &format!("not UTF-8 text ({e})")),
+        Err(Unparsed::Json(e)) => {
+            sink.rejected(&loc, &format!("malformed JSON: {}", json_error(&e)))
+        }
     }
 }
 
 /// How deep arrays may nest around records (`[[record]]` is accepted, no deeper).
 const MAX_WRAPPING: usize = 2;
 
+/// A value inside a document (an array item, a `Records` item).
 fn value(raw: &RawValue, loc: &Location, depth: usize, limits: &Limits, sink: &mut impl Sink) {
     let text = raw.get();
-    match text.as_bytes().first() {
-        Some(b'[') if depth < MAX_WRAPPING => match serde_json::from_str::<Vec<&RawValue>>(text) {
-            Ok(items) => {
-                for (i, item) in items.into_iter().enumerate() {
-                    let mut l = loc.clone();
-                    l.record = Some(i + 1);
-                    value(item, &l, depth + 1, limits, sink);
-                }
-            }
-            Err(e) => sink.rejected(loc, &format!("malformed JSON array: {}", json_error(&e))),
-        },
-        Some(b'{') => object(raw, loc, depth, limits, sink),
-        _ => sink.not_cloudtrail(loc),
+    // Most items are records: look at their bytes before parsing them.
+    if text.starts_with('{') && !admit(text, loc, limits, sink) {
+        return;
+    }
+    match serde_json::from_str::<Node>(text) {
+        Ok(node) => handle(node, text, loc, depth, limits, sink),
+        Err(e) => sink.rejected(loc, &format!("unexpected structure: {}", json_error(&e))),
     }
 }
 
-fn object(raw: &RawValue, loc: &Location, depth: usize, limits: &Limits, sink: &mut impl Sink) {
-    let probe = match serde_json::from_str::<Probe>(raw.get()) {
-        Ok(p) => p,
-        // Any valid JSON object deserializes into Probe unless a probed key has a
-        // value of the wrong shape; report that as malformed.
-        Err(e) => {
-            sink.rejected(loc, &format!("unexpected structure: {}", json_error(&e)));
-            return;
-        }
-    };
-    if probe.event_name.is_some() || probe.event_source.is_some() {
-        return record(raw.get(), loc, limits, sink);
-    }
-    if let Some(records) = probe.records {
-        if records.get().starts_with('[') && depth < MAX_WRAPPING {
-            return value(records, loc, depth + 1, limits, sink);
-        }
-        return sink.rejected(loc, "\"Records\" is not an array");
-    }
-    if let (Some(detail), Some(_)) = (probe.detail, probe.detail_type) {
-        let inner = serde_json::from_str::<Probe>(detail.get());
-        return match inner {
-            Ok(p) if p.event_name.is_some() || p.event_source.is_some() => {
-                record(detail.get(), loc, limits, sink)
-            }
-            Ok(_) => sink.not_cloudtrail(loc),
-            Err(_) if !detail.get().starts_with('{') => sink.not_cloudtrail(loc),
-            Err(e) => sink.rejected(
-                loc,
-                &format!("unexpected structure in detail: {}", json_error(&e)),
-            ),
-        };
-    }
-    sink.not_cloudtrail(loc)
-}
-
-fn record(text: &str, loc: &Location, limits: &Limits, sink: &mut impl Sink) {
+/// The size limit, then the sink's prefilter: `false` when the item is done with.
+fn admit(text: &str, loc: &Location, limits: &Limits, sink: &mut impl Sink) -> bool {
     if text.len() > limits.max_record_bytes {
         sink.rejected(
             loc,
@@ -393,8 +651,76 @@ fn record(text: &str, loc: &Location, limits: &Limits, sink: &mut impl Sink) {
                 limits.max_record_bytes
             ),
         );
-    } else if sink.wanted(text.as_bytes()) {
-        sink.record(loc, text);
+        return false;
+    }
+    sink.wanted(text.as_bytes())
+}
+
+fn handle(
+    node: Node<'_>,
+    text: &str,
+    loc: &Location,
+    depth: usize,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) {
+    match node {
+        Node::Array(items) if depth < MAX_WRAPPING => each_item(items, loc, depth, limits, sink),
+        Node::Array(_) | Node::Other => sink.not_cloudtrail(loc),
+        Node::Object(p) if p.is_record() => {
+            // Items were admitted before they were parsed; documents not yet.
+            if depth > 0 || admit(text, loc, limits, sink) {
+                sink.record(loc, text);
+            }
+        }
+        Node::Object(Probe {
+            records: Some(records),
+            ..
+        }) => match records {
+            Some(items) if depth < MAX_WRAPPING => each_item(items, loc, depth, limits, sink),
+            Some(_) => sink.rejected(loc, "\"Records\" nested too deeply"),
+            None => sink.rejected(loc, "\"Records\" is not an array"),
+        },
+        Node::Object(Probe {
+            detail: Some(detail),
+            detail_type: true,
+            ..
+        }) => envelope(detail, loc, limits, sink),
+        Node::Object(_) => sink.not_cloudtrail(loc),
+    }
+}
+
+fn each_item(
+    items: Vec<&RawValue>,
+    loc: &Location,
+    depth: usize,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) {
+    let mut l = loc.clone();
+    for (i, item) in items.into_iter().enumerate() {
+        l.record = Some(i + 1);
+        value(item, &l, depth + 1, limits, sink);
+    }
+}
+
+/// An EventBridge envelope: the record is its `detail`.
+fn envelope(detail: &RawValue, loc: &Location, limits: &Limits, sink: &mut impl Sink) {
+    let text = detail.get();
+    if !text.starts_with('{') {
+        return sink.not_cloudtrail(loc);
+    }
+    match serde_json::from_str::<Node>(text) {
+        Ok(Node::Object(p)) if p.is_record() => {
+            if admit(text, loc, limits, sink) {
+                sink.record(loc, text);
+            }
+        }
+        Ok(_) => sink.not_cloudtrail(loc),
+        Err(e) => sink.rejected(
+            loc,
+            &format!("unexpected structure in detail: {}", json_error(&e)),
+        ),
     }
 }
 
@@ -490,6 +816,7 @@ mod tests {
             "t",
             &Limits {
                 max_record_bytes: 1000,
+                max_document_bytes: 50_000,
                 max_file_bytes: 100_000,
             },
             &mut s,
@@ -590,6 +917,7 @@ mod tests {
             "t",
             &Limits {
                 max_record_bytes: 1000,
+                max_document_bytes: 50_000,
                 max_file_bytes: 1000,
             },
             &mut s,

@@ -149,7 +149,7 @@ mod tests {
             parse_event_time("2024-07-30T23:31:16+02:00"),
             Some(1_722_375_076_000)
         );
-        assert_eq!(parse_event_time("2024-02-29T00:00:00Z").is_some(), true);
+        assert!(parse_event_time("2024-02-29T00:00:00Z").is_some());
     }
 
     #[test]

@@ -337,10 +337,10 @@ pub fn finding_json(f: &Finding, max_bytes: usize) -> String {
 /// Keeps long id lists readable within the budget (the first ids are kept).
 fn trim_lists(obj: &mut Map<String, Value>) {
     for key in ["event_ids", "event_names"] {
-        if let Some(Value::Array(items)) = obj.get_mut(key) {
-            if items.len() > 200 {
-                items.truncate(200);
-            }
+        if let Some(Value::Array(items)) = obj.get_mut(key)
+            && items.len() > 200
+        {
+            items.truncate(200);
         }
     }
 }

@@ -11,10 +11,12 @@ use std::sync::Mutex;
 
 use super::{Observation, Store, StoreError};
 
+/// One partition: (time_ms, event_id) -> (value, payload, expires_at).
+type Partition = BTreeMap<(i64, String), (String, String, i64)>;
+
 #[derive(Default)]
 struct Inner {
-    /// partition -> (time_ms, event_id) -> (value, payload, expires_at)
-    partitions: HashMap<String, BTreeMap<(i64, String), (String, String, i64)>>,
+    partitions: HashMap<String, Partition>,
     /// claim key -> expires_at
     claims: HashMap<String, i64>,
     newest_ms: i64,

@@ -1,0 +1,298 @@
+//! Reads many files at once and hands what they hold to one sink in input order.
+//!
+//! Worker threads open, decompress, split and prefilter whole files; the calling
+//! thread receives each file's records, errors and skip counts in the order the
+//! files were given, exactly as [`reader::read_path`] over them one after the other
+//! would have delivered them. So a sink that runs the engine (windows included) sees
+//! the same sequence whatever the number of threads, and findings are identical.
+//!
+//! Memory stays bounded: at most `2 × threads` files are in flight, and each sends
+//! its items in batches through a channel of two batches.
+
+use std::collections::VecDeque;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use super::reader::{self, Limits, Location, Sink};
+
+/// What a worker found, replayed into the real sink on the calling thread.
+enum Item {
+    Record(Location, String),
+    Rejected(Location, String),
+    NotCloudTrail(Location),
+    /// Records the prefilter skipped since the previous item.
+    Skipped(u64),
+    Unreadable(io::Error),
+    FileDone(String),
+}
+
+/// Items per batch, and bytes of record text per batch, before it is sent.
+const BATCH_ITEMS: usize = 512;
+const BATCH_BYTES: usize = 1 << 20;
+
+/// Reads `paths` on `threads` worker threads into `sink`, in order. `prefilter`
+/// stands in for [`Sink::wanted`] on the workers: `false` skips a record unparsed
+/// (the sink hears of it through [`Sink::skipped`]). Stops early, dropping what is
+/// in flight, once `sink.stopped()`.
+pub fn read_paths(
+    paths: &[PathBuf],
+    threads: usize,
+    limits: &Limits,
+    prefilter: &(dyn Fn(&[u8]) -> bool + Sync),
+    sink: &mut impl Sink,
+) {
+    let threads = threads.max(1);
+    let in_flight = 2 * threads;
+    // Jobs are taken in order, so the oldest unfinished file always has a worker.
+    let (job_tx, job_rx) = sync_channel::<(&Path, SyncSender<Vec<Item>>)>(in_flight);
+    let job_rx = Arc::new(Mutex::new(job_rx));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let jobs = Arc::clone(&job_rx);
+            scope.spawn(move || worker(&jobs, limits, prefilter));
+        }
+        let mut pending: VecDeque<Receiver<Vec<Item>>> = VecDeque::new();
+        let mut stopped = false;
+        for path in paths {
+            while pending.len() >= in_flight && !stopped {
+                stopped = drain(pending.pop_front(), sink);
+            }
+            if stopped {
+                break;
+            }
+            let (tx, rx) = sync_channel(2);
+            if job_tx.send((path, tx)).is_err() {
+                break;
+            }
+            pending.push_back(rx);
+        }
+        drop(job_tx);
+        while !stopped && !pending.is_empty() {
+            stopped = drain(pending.pop_front(), sink);
+        }
+        // Dropping the receivers makes busy workers give up at their next batch.
+        pending.clear();
+    });
+}
+
+/// Replays one file's batches into the sink; `true` once the sink has stopped.
+fn drain(file: Option<Receiver<Vec<Item>>>, sink: &mut impl Sink) -> bool {
+    let Some(file) = file else { return false };
+    for batch in file.iter() {
+        for item in batch {
+            match item {
+                Item::Record(loc, json) => sink.record(&loc, &json),
+                Item::Rejected(loc, reason) => sink.rejected(&loc, &reason),
+                Item::NotCloudTrail(loc) => sink.not_cloudtrail(&loc),
+                Item::Skipped(n) => sink.skipped(n),
+                Item::Unreadable(e) => sink.unreadable(&e),
+                Item::FileDone(source) => sink.file_done(&source),
+            }
+            if sink.stopped() {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+type Jobs<'p> = Mutex<Receiver<(&'p Path, SyncSender<Vec<Item>>)>>;
+
+fn worker(jobs: &Jobs<'_>, limits: &Limits, prefilter: &(dyn Fn(&[u8]) -> bool + Sync)) {
+    loop {
+        // The lock is held only while taking a job, never while reading a file.
+        let job = match jobs.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok((path, out)) = job else { return };
+        let mut collect = Collect {
+            prefilter,
+            batch: Vec::new(),
+            bytes: 0,
+            skipped: 0,
+            out,
+            closed: false,
+        };
+        if let Err(e) = reader::read_path(path, limits, &mut collect) {
+            collect.push(Item::Unreadable(e), 0);
+        }
+        collect.flush();
+    }
+}
+
+/// The sink of a worker: batches what the reader finds for the calling thread.
+struct Collect<'a> {
+    prefilter: &'a (dyn Fn(&[u8]) -> bool + Sync),
+    batch: Vec<Item>,
+    bytes: usize,
+    skipped: u64,
+    out: SyncSender<Vec<Item>>,
+    /// The calling thread stopped listening: the rest of the file is dropped.
+    closed: bool,
+}
+
+impl Collect<'_> {
+    fn push(&mut self, item: Item, bytes: usize) {
+        if self.closed {
+            return;
+        }
+        if self.skipped > 0 {
+            let n = std::mem::take(&mut self.skipped);
+            self.batch.push(Item::Skipped(n));
+        }
+        self.batch.push(item);
+        self.bytes += bytes;
+        if self.batch.len() >= BATCH_ITEMS || self.bytes >= BATCH_BYTES {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.skipped > 0 && !self.closed {
+            let n = std::mem::take(&mut self.skipped);
+            self.batch.push(Item::Skipped(n));
+        }
+        if self.batch.is_empty() || self.closed {
+            return;
+        }
+        self.bytes = 0;
+        let batch = std::mem::take(&mut self.batch);
+        self.closed = self.out.send(batch).is_err();
+    }
+}
+
+impl Sink for Collect<'_> {
+    fn record(&mut self, loc: &Location, json: &str) {
+        self.push(Item::Record(loc.clone(), json.to_owned()), json.len());
+    }
+    fn rejected(&mut self, loc: &Location, reason: &str) {
+        self.push(Item::Rejected(loc.clone(), reason.to_owned()), reason.len());
+    }
+    fn not_cloudtrail(&mut self, loc: &Location) {
+        self.push(Item::NotCloudTrail(loc.clone()), 0);
+    }
+    fn wanted(&mut self, json: &[u8]) -> bool {
+        if self.closed {
+            return false;
+        }
+        let wanted = (self.prefilter)(json);
+        if !wanted {
+            self.skipped += 1;
+            // Skip counts alone also make a batch now and then (progress).
+            if self.skipped >= 1 << 16 {
+                self.flush();
+            }
+        }
+        wanted
+    }
+    fn file_done(&mut self, source: &str) {
+        self.push(Item::FileDone(source.to_owned()), 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Everything a sink hears, as text, in order.
+    #[derive(Default)]
+    struct Log(Vec<String>, u64);
+
+    impl Sink for Log {
+        fn record(&mut self, loc: &Location, json: &str) {
+            self.0.push(format!("record {loc} {json}"));
+        }
+        fn rejected(&mut self, loc: &Location, reason: &str) {
+            self.0.push(format!("rejected {loc} {reason}"));
+        }
+        fn not_cloudtrail(&mut self, loc: &Location) {
+            self.0.push(format!("other {loc}"));
+        }
+        fn wanted(&mut self, json: &[u8]) -> bool {
+            let keep = !json.windows(4).any(|w| w == b"Skip");
+            self.1 += u64::from(!keep);
+            keep
+        }
+        fn skipped(&mut self, n: u64) {
+            self.1 += n;
+        }
+        fn unreadable(&mut self, e: &io::Error) {
+            self.0.push(format!("unreadable {}", e.kind()));
+        }
+        fn file_done(&mut self, source: &str) {
+            self.0.push(format!("done {source}"));
+        }
+    }
+
+    #[test]
+    fn any_number_of_threads_delivers_the_sequential_order() {
+        let dir = std::env::temp_dir().join(format!("tw-parallel-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut paths = Vec::new();
+        for f in 0..23 {
+            let p = dir.join(format!("{f:02}.jsonl"));
+            let mut text = String::new();
+            for r in 0..(f * 37 % 1500) {
+                let name = if r % 3 == 0 { "Skip" } else { "Keep" };
+                text.push_str(&format!(
+                    "{{\"eventSource\":\"s\",\"eventName\":\"{name}\",\"n\":{r}}}\n"
+                ));
+                if r % 401 == 7 {
+                    text.push_str("{broken\n");
+                }
+            }
+            std::fs::write(&p, text).unwrap();
+            paths.push(p);
+        }
+        paths.insert(5, dir.join("missing.json"));
+        let limits = Limits::default();
+        let mut sequential = Log::default();
+        for p in &paths {
+            if let Err(e) = reader::read_path(p, &limits, &mut sequential) {
+                sequential.unreadable(&e);
+            }
+        }
+        let keep = |j: &[u8]| !j.windows(4).any(|w| w == b"Skip");
+        for threads in [1, 2, 3, 8] {
+            let mut parallel = Log::default();
+            read_paths(&paths, threads, &limits, &keep, &mut parallel);
+            assert_eq!(parallel.0, sequential.0, "{threads} threads");
+            assert_eq!(parallel.1, sequential.1, "{threads} threads");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A sink that stops after a few records.
+    struct Impatient(usize);
+    impl Sink for Impatient {
+        fn record(&mut self, _: &Location, _: &str) {
+            self.0 += 1;
+        }
+        fn rejected(&mut self, _: &Location, _: &str) {}
+        fn not_cloudtrail(&mut self, _: &Location) {}
+        fn stopped(&self) -> bool {
+            self.0 >= 3
+        }
+    }
+
+    #[test]
+    fn a_stopped_sink_hears_no_more_and_the_workers_end() {
+        let dir = std::env::temp_dir().join(format!("tw-parallel-stop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let line = "{\"eventSource\":\"s\",\"eventName\":\"Keep\"}\n".repeat(5000);
+        let paths: Vec<PathBuf> = (0..20)
+            .map(|i| {
+                let p = dir.join(format!("{i}.jsonl"));
+                std::fs::write(&p, &line).unwrap();
+                p
+            })
+            .collect();
+        let mut sink = Impatient(0);
+        read_paths(&paths, 2, &Limits::default(), &|_| true, &mut sink);
+        assert_eq!(sink.0, 3);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
