@@ -508,25 +508,32 @@ fn emit_metric(function: &str, detection_id: &str) {
     println!("{line}");
 }
 
-/// JSON logs on stdout. Level from `RUST_LOG`, else Lambda's `AWS_LAMBDA_LOG_LEVEL`,
-/// else `info`.
+/// JSON logs on stdout, at the level named by `RUST_LOG`, else Lambda's
+/// `AWS_LAMBDA_LOG_LEVEL` (a plain level: `trace` .. `error`), else `info`. Per-module filters are not supported: they would link a regex engine.
 pub fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .ok()
-        .or_else(|| {
-            std::env::var("AWS_LAMBDA_LOG_LEVEL")
-                .ok()
-                .and_then(|l| EnvFilter::try_new(l.to_ascii_lowercase()).ok())
-        })
-        .unwrap_or_else(|| EnvFilter::new("info"));
+    let level = ["RUST_LOG", "AWS_LAMBDA_LOG_LEVEL"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().and_then(|v| log_level(&v)))
+        .unwrap_or(tracing::Level::INFO);
     let _ = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
+        .with_max_level(level)
         .with_target(false)
         .with_current_span(false)
         .flatten_event(true)
         .try_init();
+}
+
+/// A plain level name (any case); Lambda's own `FATAL` counts as `error`.
+fn log_level(v: &str) -> Option<tracing::Level> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "trace" => Some(tracing::Level::TRACE),
+        "debug" => Some(tracing::Level::DEBUG),
+        "info" => Some(tracing::Level::INFO),
+        "warn" => Some(tracing::Level::WARN),
+        "error" | "fatal" => Some(tracing::Level::ERROR),
+        _ => None,
+    }
 }
 
 /// The whole life of a function: logging, configuration (a bad one stops it at
@@ -725,6 +732,13 @@ mod tests {
             let e = block_on(h.handle_at(bad, "r", 0)).unwrap_err();
             assert!(matches!(e, InvocationError::Invalid { .. }), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn log_levels_are_plain_names() {
+        assert_eq!(log_level(" WARN "), Some(tracing::Level::WARN));
+        assert_eq!(log_level("FATAL"), Some(tracing::Level::ERROR));
+        assert_eq!(log_level("trailwatch=debug"), None);
     }
 
     #[test]
