@@ -23,8 +23,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::service_fn;
@@ -221,10 +222,25 @@ fn parse_secs(v: &str, zero_ok: bool) -> Result<i64, String> {
     }
 }
 
+/// Time limits on every AWS call, so that a hung connection fails the invocation
+/// (its claim is released and Lambda retries) well before the function's 30 s
+/// timeout would kill it between a claim and its notification. An invocation makes
+/// a few calls of a few milliseconds each.
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build()
+}
+
 /// Loads the AWS SDK configuration from the environment (region, credentials,
-/// `AWS_ENDPOINT_URL`, ...). Fails when no region is configured.
+/// `AWS_ENDPOINT_URL`, ...) with [`timeouts`]. Fails when no region is configured.
 pub async fn sdk_config() -> Result<SdkConfig, ConfigError> {
-    let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts())
+        .load()
+        .await;
     if sdk.region().is_none() {
         return Err(ConfigError(vec![
             "no AWS region configured (set AWS_REGION)".into(),

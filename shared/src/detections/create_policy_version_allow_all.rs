@@ -78,7 +78,13 @@ fn policy_document(rec: &Record) -> Result<Option<Value>, ()> {
                 return Ok(None);
             }
             let decoded;
-            let text = if text.len() >= 3 && text[..3].eq_ignore_ascii_case("%7B") {
+            // Bytes, not `&text[..3]`: the text is attacker-controlled and may start
+            // with a multi-byte character (found by fuzzing).
+            let encoded = text
+                .as_bytes()
+                .get(..3)
+                .is_some_and(|b| b.eq_ignore_ascii_case(b"%7B"));
+            let text = if encoded {
                 decoded = percent_decode(text).ok_or(())?;
                 decoded.as_str()
             } else {
@@ -307,6 +313,17 @@ mod tests {
     fn ignores_other_events() {
         let other = record(&doc(ALLOW_ALL), "").replace("CreatePolicyVersion", "CreatePolicy");
         assert!(!fires(&CreatePolicyVersionAllowAll, &other));
+    }
+
+    #[test]
+    fn a_document_starting_with_multibyte_text_is_only_unparseable() {
+        // Regression (found by fuzzing): looking for a leading `%7B` sliced the
+        // text in the middle of a character and panicked.
+        let unparseable = eval(&CreatePolicyVersionAllowAll, &record(&doc("not json"), ""));
+        for text in ["é", "éé", "€%7B", "%7é", "\u{1F600}"] {
+            let got = eval(&CreatePolicyVersionAllowAll, &record(&doc(text), ""));
+            assert_eq!(got.is_some(), unparseable.is_some(), "{text:?}");
+        }
     }
 
     #[test]
