@@ -12,10 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, Ordering};
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_sns::config::Credentials;
+use aws_config::SdkConfig;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use trailwatch::catalog;
@@ -25,31 +23,14 @@ use trailwatch::lambda::{
 use trailwatch::notify::message::MAX_SUBJECT_CHARS;
 use trailwatch::state::dynamodb::create_table;
 use trailwatch_tests::moto::Moto;
-use trailwatch_tests::root;
+use trailwatch_tests::queue::{drain, subscribed_queue};
+use trailwatch_tests::{root, unique};
 
 // ---------------------------------------------------------------------------
 // moto plumbing
 
 async fn sdk() -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(&Moto::shared().endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
-        .load()
-        .await
-}
-
-fn unique(prefix: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    format!(
-        "{prefix}-{}-{}-{nanos}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
+    Moto::shared().sdk().await
 }
 
 /// The topic as the template makes it (KMS-encrypted with the AWS managed key).
@@ -64,71 +45,6 @@ async fn topic(sdk: &SdkConfig) -> String {
         .topic_arn()
         .expect("topic ARN")
         .to_owned()
-}
-
-/// An SQS queue subscribed to `topic` (optionally with a filter policy); its URL.
-async fn subscribed_queue(sdk: &SdkConfig, topic: &str, filter: Option<&str>) -> String {
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    let url = sqs
-        .create_queue()
-        .queue_name(unique("q"))
-        .send()
-        .await
-        .expect("CreateQueue")
-        .queue_url()
-        .unwrap()
-        .to_owned();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("GetQueueAttributes")
-        .attributes()
-        .and_then(|a| {
-            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                .cloned()
-        })
-        .expect("queue ARN");
-    let mut sub = aws_sdk_sns::Client::new(sdk)
-        .subscribe()
-        .topic_arn(topic)
-        .protocol("sqs")
-        .endpoint(arn);
-    if let Some(f) = filter {
-        sub = sub.attributes("FilterPolicy", f);
-    }
-    sub.send().await.expect("Subscribe");
-    url
-}
-
-/// Everything in the queue now (moto delivers during Publish), as SNS envelopes.
-async fn drain(sdk: &SdkConfig, url: &str) -> Vec<Value> {
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    let mut out = Vec::new();
-    loop {
-        let got = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .expect("ReceiveMessage");
-        let msgs = got.messages();
-        if msgs.is_empty() {
-            return out;
-        }
-        for m in msgs {
-            out.push(serde_json::from_str(m.body().unwrap()).expect("SNS envelope JSON"));
-            sqs.delete_message()
-                .queue_url(url)
-                .receipt_handle(m.receipt_handle().unwrap())
-                .send()
-                .await
-                .expect("DeleteMessage");
-        }
-    }
 }
 
 /// The handlers of every function group over one table and topic.

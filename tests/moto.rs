@@ -35,6 +35,18 @@ impl Moto {
         SHARED.get_or_init(Moto::start)
     }
 
+    /// SDK configuration for the tests' own calls to this server (setup, checks).
+    pub async fn sdk(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sns::config::Credentials::new(
+                "test", "test", None, None, "static",
+            ))
+            .load()
+            .await
+    }
+
     /// Stops the server (for failure tests); `restart` brings it back on the same
     /// port, with empty state.
     pub fn stop(&self) {

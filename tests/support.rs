@@ -1,6 +1,7 @@
 //! Helpers shared by the workspace integration tests.
 
 pub mod moto;
+pub mod queue;
 
 use std::path::{Path, PathBuf};
 
@@ -10,6 +11,21 @@ use trailwatch::event::reader::{self, Limits, Location, Sink};
 use trailwatch::finding::Finding;
 use trailwatch::notify::Collect;
 use trailwatch::state::MemoryStore;
+
+/// A name no other test of any process uses (tables, topics, queues).
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{nanos:09}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
 
 /// The workspace root.
 pub fn root() -> PathBuf {

@@ -27,15 +27,28 @@ pub fn one_line(text: &str, max_chars: usize) -> String {
 
 /// True for characters that must never reach a subject, a text body or a terminal.
 pub fn is_unsafe(c: char) -> bool {
+    // Controls (C0, DEL, C1), and every format character (Unicode category Cf):
+    // bidi marks, embeddings, overrides and isolates, zero-width characters, the
+    // invisible tag characters that can spell hidden text. Plus the line and
+    // paragraph separators, which end a line in some viewers.
     c.is_control()
         || matches!(c,
-            '\u{200B}'..='\u{200F}'   // zero-width and directional marks
-            | '\u{2028}' | '\u{2029}' // line and paragraph separators
-            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+            '\u{00AD}'                     // soft hyphen
+            | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}'
+            | '\u{0890}'..='\u{0891}' | '\u{08E2}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'       // zero-width and directional marks
+            | '\u{2028}' | '\u{2029}'       // line and paragraph separators
+            | '\u{202A}'..='\u{202E}'       // bidi embeddings and overrides
             | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{2069}' // bidi isolates
+            | '\u{2066}'..='\u{206F}'       // bidi isolates, deprecated format controls
             | '\u{FEFF}'
-            | '\u{FFF9}'..='\u{FFFB}')
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{110BD}' | '\u{110CD}'
+            | '\u{13430}'..='\u{1343F}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0001}' | '\u{E0020}'..='\u{E007F}') // tag characters
 }
 
 #[cfg(test)]

@@ -6,7 +6,6 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use aws_config::BehaviorVersion;
@@ -148,19 +147,7 @@ pub async fn client(endpoint: &str) -> (Client, Arc<Requests>) {
     (Client::new(&config), requests)
 }
 
-/// A name no other test of any process uses.
-pub fn unique(prefix: &str) -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{prefix}-{}-{nanos:09}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
+pub use trailwatch_tests::unique;
 
 /// A fresh table with the trailwatch schema and TTL, on the shared moto server.
 pub struct Table {

@@ -233,7 +233,8 @@ pub fn run(args: Args) -> i32 {
     let paths = match reader::expand_paths(&inputs(&args.paths)) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("trailwatch: {e}");
+            // The message names the path, which may hold any character.
+            eprintln!("trailwatch: {}", one_line(&e.to_string(), 2000));
             return EXIT_ERROR;
         }
     };

@@ -21,11 +21,15 @@ use crate::sanitize::one_line;
 pub const MAX_SUBJECT_CHARS: usize = 99;
 /// The mark that ends a shortened subject part (ASCII, unlike `sanitize::CUT_MARK`).
 pub const SUBJECT_CUT: &str = "...";
-/// Budget for one JSON copy of the finding. SNS caps the whole message (every
-/// protocol's variant together) at 256 KiB, and the finding is carried four times.
+/// First budget for one JSON copy of the finding, and for the e-mail text. The
+/// message carries five JSON copies and two texts, each escaped once more inside
+/// the per-protocol object: `build` shrinks the budgets until the whole fits in
+/// [`MAX_MESSAGE_BYTES`].
 pub const MAX_FINDING_JSON_BYTES: usize = 48 * 1024;
-/// Budget for the e-mail text.
 pub const MAX_EMAIL_BYTES: usize = 32 * 1024;
+/// SNS refuses a Publish over 256 KiB (message, subject and attributes together):
+/// the message stays under this, leaving room for the rest.
+pub const MAX_MESSAGE_BYTES: usize = 240 * 1024;
 /// At most this many event ids are listed with console links in the e-mail.
 pub const MAX_LISTED_EVENTS: usize = 25;
 
@@ -73,18 +77,29 @@ pub struct SnsMessage {
 
 /// Builds the SNS message for a finding.
 pub fn build(f: &Finding) -> SnsMessage {
-    let finding_json = finding_json(f, MAX_FINDING_JSON_BYTES);
-    let text = email_text(f);
-    let mut per_protocol = Map::new();
-    for p in JSON_PROTOCOLS {
-        per_protocol.insert((*p).to_owned(), Value::String(finding_json.clone()));
-    }
-    for p in TEXT_PROTOCOLS {
-        per_protocol.insert((*p).to_owned(), Value::String(text.clone()));
-    }
+    let (mut json_budget, mut text_budget) = (MAX_FINDING_JSON_BYTES, MAX_EMAIL_BYTES);
+    let message = loop {
+        let finding_json = finding_json(f, json_budget);
+        let text = email_text_within(f, text_budget);
+        let mut per_protocol = Map::new();
+        for p in JSON_PROTOCOLS {
+            per_protocol.insert((*p).to_owned(), Value::String(finding_json.clone()));
+        }
+        for p in TEXT_PROTOCOLS {
+            per_protocol.insert((*p).to_owned(), Value::String(text.clone()));
+        }
+        let message = Value::Object(per_protocol).to_string();
+        // Escaping can double a copy (quotes, backslashes): shrink until it fits.
+        // At the smallest budgets the JSON is the bounded summary of ids.
+        if message.len() <= MAX_MESSAGE_BYTES || json_budget <= 1024 {
+            break message;
+        }
+        json_budget /= 2;
+        text_budget /= 2;
+    };
     SnsMessage {
         subject: subject(f),
-        message: Value::Object(per_protocol).to_string(),
+        message,
         attributes: attributes(f),
     }
 }
@@ -320,15 +335,22 @@ pub fn finding_json(f: &Finding, max_bytes: usize) -> String {
     if s.len() <= max_bytes {
         return s;
     }
-    // Only the ids and the verdict: always small.
+    // Only the ids and the verdict, each capped: always small, whatever the record.
+    let capped = |v: &str| {
+        if v.len() > 128 {
+            cut_utf8(v, 128)
+        } else {
+            v.to_owned()
+        }
+    };
     json!({
         "finding_id": f.finding_id,
         "detection_id": f.detection_id,
         "title": f.title,
         "severity": f.severity,
-        "account_id": f.account_id,
-        "region": f.region,
-        "event_ids": f.event_ids.iter().take(MAX_LISTED_EVENTS).collect::<Vec<_>>(),
+        "account_id": f.account_id.as_deref().map(capped),
+        "region": f.region.as_deref().map(capped),
+        "event_ids": f.event_ids.iter().take(MAX_LISTED_EVENTS).map(|id| capped(id)).collect::<Vec<_>>(),
         "evidence_truncated": true,
     })
     .to_string()
@@ -357,6 +379,11 @@ fn cut_utf8(s: &str, max: usize) -> String {
 /// The readable e-mail body: what happened, who, from where, when, why it matters,
 /// what to check next, the event ids with CloudTrail console links.
 pub fn email_text(f: &Finding) -> String {
+    email_text_within(f, MAX_EMAIL_BYTES)
+}
+
+/// [`email_text`] cut to at most `max_bytes` (and a newline).
+fn email_text_within(f: &Finding, max_bytes: usize) -> String {
     let meta = catalog::by_id(f.detection_id).map(|d| d.meta());
     let safe = |v: &str| one_line(v, 300);
     let mut s = String::new();
@@ -465,8 +492,8 @@ pub fn email_text(f: &Finding) -> String {
     let _ = writeln!(s);
     let _ = writeln!(s, "Finding id: {}", f.finding_id);
     let _ = writeln!(s, "-- trailwatch");
-    if s.len() > MAX_EMAIL_BYTES {
-        s = cut_utf8(&s, MAX_EMAIL_BYTES);
+    if s.len() > max_bytes {
+        s = cut_utf8(&s, max_bytes);
         s.push('\n');
     }
     s

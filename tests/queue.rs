@@ -1,0 +1,73 @@
+//! SNS read-back for the end-to-end tests: an SQS queue subscribed to the findings
+//! topic, and what it holds.
+
+use aws_config::SdkConfig;
+use serde_json::Value;
+
+use crate::unique;
+
+/// An SQS queue subscribed to `topic` (optionally with a filter policy); its URL.
+pub async fn subscribed_queue(sdk: &SdkConfig, topic: &str, filter: Option<&str>) -> String {
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let url = sqs
+        .create_queue()
+        .queue_name(unique("q"))
+        .send()
+        .await
+        .expect("CreateQueue")
+        .queue_url()
+        .expect("queue URL")
+        .to_owned();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("GetQueueAttributes")
+        .attributes()
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .expect("queue ARN");
+    let mut sub = aws_sdk_sns::Client::new(sdk)
+        .subscribe()
+        .topic_arn(topic)
+        .protocol("sqs")
+        .endpoint(arn);
+    if let Some(f) = filter {
+        sub = sub.attributes("FilterPolicy", f);
+    }
+    sub.send().await.expect("Subscribe");
+    url
+}
+
+/// Everything in the queue now, as SNS envelopes, deleted from the queue. moto
+/// delivers to subscribers during `Publish`, so nothing arrives later.
+pub async fn drain(sdk: &SdkConfig, url: &str) -> Vec<Value> {
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let mut out = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("ReceiveMessage");
+        let msgs = got.messages();
+        if msgs.is_empty() {
+            return out;
+        }
+        for m in msgs {
+            out.push(serde_json::from_str(m.body().unwrap_or("")).expect("SNS envelope JSON"));
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle().unwrap_or(""))
+                .send()
+                .await
+                .expect("DeleteMessage");
+        }
+    }
+}
