@@ -314,9 +314,13 @@ where
     T: Deserialize<'de>,
 {
     // Buffering through `Value` would lose borrowing, so peek via an untagged enum.
+    // Arrays are tried first and dropped: serde would otherwise fill a struct from
+    // an array by position (`"tlsDetails": ["x"]` becoming a Host header "x"), a
+    // value no byte-level reader sees (found by fuzzing the replay prefilter).
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Either<T> {
+        Seq(Vec<IgnoredAny>),
         Obj(T),
         Other(IgnoredAny),
     }
@@ -329,6 +333,18 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_nested_object_given_as_an_array_is_absent() {
+        // Regression (found by fuzzing): `["x"]` filled the struct by position.
+        let r = Record::from_json(
+            r#"{"eventSource":"ec2.amazonaws.com","eventName":"CreateTags",
+            "tlsDetails":["x"],"userIdentity":["Root","arn:aws:iam::111122223333:root"]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.host_header(), None);
+        assert!(r.identity().is_none());
+    }
 
     #[test]
     fn reads_a_failed_console_login_without_arn() {
