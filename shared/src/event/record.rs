@@ -320,7 +320,7 @@ where
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Either<T> {
-        Seq(Vec<IgnoredAny>),
+        Seq(#[expect(dead_code, reason = "only matched, to drop arrays")] Vec<IgnoredAny>),
         Obj(T),
         Other(IgnoredAny),
     }
