@@ -226,9 +226,9 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
                 ControlFlow::Continue(())
             }
             // A lone line of invalid UTF-8 is reported as what it is.
-            Err(Unparsed::NotUtf8(e)) => {
+            Err(e @ Unparsed::NotUtf8(_)) => {
                 json_lines = true;
-                sink.rejected(&at(source, Some(no)), &format!("not UTF-8 text ({e})"));
+                sink.rejected(&at(source, Some(no)), &e.to_string());
                 ControlFlow::Continue(())
             }
             Err(Unparsed::Json(_)) => {
@@ -267,9 +267,7 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
     }
     match parse(&whole) {
         Ok((text, node)) => handle(node, text, &at(source, Some(first)), 0, limits, sink),
-        Err(Unparsed::NotUtf8(e)) => {
-            sink.rejected(&at(source, Some(first)), &format!("not UTF-8 text ({e})"))
-        }
+        Err(e @ Unparsed::NotUtf8(_)) => sink.rejected(&at(source, Some(first)), &e.to_string()),
         Err(Unparsed::Json(whole_err)) => {
             // Maybe JSON lines whose first line is broken: if any later line stands
             // on its own, report lines one by one; else the file is one bad document.
@@ -288,7 +286,7 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
                 let line = first + whole_err.line().saturating_sub(1) as u64;
                 sink.rejected(
                     &at(source, Some(line)),
-                    &format!("malformed JSON: {}", json_error(&whole_err)),
+                    &Unparsed::Json(whole_err).to_string(),
                 );
             }
         }
@@ -341,11 +339,7 @@ impl Lines {
                 // The last line, without a final newline.
                 if !self.scratch.is_empty() || self.dropped > 0 {
                     self.no += 1;
-                    let line = std::mem::take(&mut self.scratch);
-                    let flow = self.deliver(&line, &mut f);
-                    self.scratch = line;
-                    self.scratch.clear();
-                    let _ = flow;
+                    let _ = self.deliver(&mut f);
                 }
                 return Ok(());
             }
@@ -364,10 +358,7 @@ impl Lines {
                     };
                 } else {
                     self.append(&buf[..take]);
-                    let line = std::mem::take(&mut self.scratch);
-                    flow = self.deliver(&line, &mut f);
-                    self.scratch = line;
-                    self.scratch.clear();
+                    flow = self.deliver(&mut f);
                 }
                 input.consume(take + 1);
             } else {
@@ -389,18 +380,20 @@ impl Lines {
         }
     }
 
-    /// Hands over a line assembled in the scratch buffer (or its dropped length).
+    /// Hands over the line assembled in the scratch buffer (or its dropped length)
+    /// and empties the buffer, keeping its allocation.
     fn deliver(
         &mut self,
-        line: &[u8],
         f: &mut impl FnMut(u64, Result<&[u8], usize>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        if self.dropped > 0 {
+        let flow = if self.dropped > 0 {
             let len = std::mem::take(&mut self.dropped);
             f(self.no, Err(len))
         } else {
-            f(self.no, Ok(line))
-        }
+            f(self.no, Ok(&self.scratch))
+        };
+        self.scratch.clear();
+        flow
     }
 }
 
@@ -458,9 +451,19 @@ impl Probe<'_> {
     }
 }
 
+/// Why a document could not be read, as the reason a sink is given.
 enum Unparsed {
     NotUtf8(std::str::Utf8Error),
     Json(serde_json::Error),
+}
+
+impl fmt::Display for Unparsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unparsed::NotUtf8(e) => write!(f, "not UTF-8 text ({e})"),
+            Unparsed::Json(e) => write!(f, "malformed JSON: {}", json_error(e)),
+        }
+    }
 }
 
 /// Checks and classifies one JSON document in a single pass.
@@ -617,10 +620,7 @@ fn document(bytes: &[u8], source: &str, line: Option<u64>, limits: &Limits, sink
     let loc = at(source, line);
     match parse(bytes) {
         Ok((text, node)) => handle(node, text, &loc, 0, limits, sink),
-        Err(Unparsed::NotUtf8(e)) => sink.rejected(&loc, &format!("not UTF-8 text ({e})")),
-        Err(Unparsed::Json(e)) => {
-            sink.rejected(&loc, &format!("malformed JSON: {}", json_error(&e)))
-        }
+        Err(e) => sink.rejected(&loc, &e.to_string()),
     }
 }
 
