@@ -8,16 +8,14 @@
 //! When a pattern disagrees, the failure prints the expected pattern as one line of
 //! JSON (valid YAML) to paste into the template.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs;
 
 use serde_json::{Map, Value, json};
 use trailwatch::catalog::{self, FunctionGroup};
-use trailwatch::detection::Trigger;
+use trailwatch::rules::{self, needs_read_only, normalize};
 use trailwatch::state::dynamodb::schema;
 use trailwatch_tests::root;
-
-const ALL_MGMT: &str = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
 
 /// The DynamoDB actions of every function (on the state table, under its prefix):
 /// claims are a TransactWriteItems of a Put and ConditionChecks (IAM authorises
@@ -117,105 +115,8 @@ fn get_att_target(v: &Value) -> Option<&str> {
 // ---------------------------------------------------------------------------
 // The pattern a group's rule must have, from its detections' triggers.
 
-/// One `detail` alternative: an event source with its names (`None` = every name)
-/// and an extra pattern, or a user-agent prefix.
 fn expected_pattern(group: &FunctionGroup) -> Value {
-    // (source, extra detail pattern) -> names (None: every event of the source)
-    let mut by_source: BTreeMap<(&str, Option<&str>), Option<BTreeSet<&str>>> = BTreeMap::new();
-    let mut prefixes: BTreeSet<&str> = BTreeSet::new();
-    for d in catalog::group_detections(group) {
-        for t in d.meta().triggers {
-            match *t {
-                Trigger::Events {
-                    source,
-                    names,
-                    detail_pattern,
-                    ..
-                } => {
-                    let entry = by_source
-                        .entry((source, detail_pattern))
-                        .or_insert_with(|| Some(BTreeSet::new()));
-                    match (entry.as_mut(), names.is_empty()) {
-                        (_, true) => *entry = None,
-                        (Some(set), false) => set.extend(names.iter().copied()),
-                        (None, false) => {}
-                    }
-                }
-                Trigger::UserAgentPrefix(p) => {
-                    prefixes.insert(p);
-                }
-            }
-        }
-    }
-    // A narrowed trigger is redundant when an unnarrowed one of the same source
-    // already takes all its names.
-    let plain: BTreeMap<&str, Option<BTreeSet<&str>>> = by_source
-        .iter()
-        .filter(|((_, p), _)| p.is_none())
-        .map(|((s, _), n)| (*s, n.clone()))
-        .collect();
-    let mut alternatives = Vec::new();
-    for ((source, extra), names) in &by_source {
-        if extra.is_some() {
-            let covered = match (plain.get(source), names) {
-                (Some(None), _) => true,
-                (Some(Some(all)), Some(these)) => these.is_subset(all),
-                _ => false,
-            };
-            if covered {
-                continue;
-            }
-        }
-        let mut alt = Map::new();
-        alt.insert("eventSource".into(), json!([source]));
-        if let Some(names) = names {
-            alt.insert("eventName".into(), json!(names.iter().collect::<Vec<_>>()));
-        }
-        if let Some(p) = extra {
-            let extra: Map<String, Value> =
-                serde_json::from_str(p).expect("detail_pattern is a JSON object");
-            for (k, v) in extra {
-                assert!(!alt.contains_key(&k), "detail_pattern repeats {k}");
-                alt.insert(k, v);
-            }
-        }
-        alternatives.push(Value::Object(alt));
-    }
-    for p in prefixes {
-        alternatives.push(json!({"userAgent": [{"prefix": p}]}));
-    }
-    assert!(
-        !alternatives.is_empty(),
-        "group {} has no trigger",
-        group.name
-    );
-    let detail = if alternatives.len() == 1 {
-        alternatives.pop().unwrap()
-    } else {
-        json!({"$or": alternatives})
-    };
-    json!({ "detail": detail })
-}
-
-/// Order-insensitive form of a pattern: value lists and `$or` alternatives sorted.
-fn normalize(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => {
-            Value::Object(m.iter().map(|(k, v)| (k.clone(), normalize(v))).collect())
-        }
-        Value::Array(items) => {
-            let mut items: Vec<Value> = items.iter().map(normalize).collect();
-            items.sort_by_key(|i| i.to_string());
-            Value::Array(items)
-        }
-        other => other.clone(),
-    }
-}
-
-fn needs_read_only(group: &FunctionGroup) -> bool {
-    catalog::group_detections(group)
-        .iter()
-        .any(|d| d.meta().needs_read_only_events())
+    rules::group_pattern(group)
 }
 
 // ---------------------------------------------------------------------------
@@ -269,8 +170,45 @@ fn every_group_has_one_function_built_by_cargo_lambda() {
     );
 }
 
+/// With `TRAILWATCH_BLESS=1`, writes each group's derived pattern and rule state
+/// into template.yaml (the lines after the function's `Binary: <group>`), so that
+/// adding a detection never means editing a pattern by hand.
+fn bless_template() {
+    let path = root().join("template.yaml");
+    let text = fs::read_to_string(&path).expect("template.yaml");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    for g in catalog::GROUPS {
+        let Some(start) = lines
+            .iter()
+            .position(|l| l.trim() == format!("Binary: {}", g.name))
+        else {
+            continue;
+        };
+        let end = lines[start..]
+            .iter()
+            .position(|l| l.starts_with("  ") && !l.starts_with("   ") && l.ends_with(':'))
+            .map_or(lines.len(), |n| start + n);
+        for line in &mut lines[start..end] {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            if line.trim_start().starts_with("Pattern: ") {
+                *line = format!("{indent}Pattern: {}", expected_pattern(g));
+            } else if line.trim_start().starts_with("State: ") {
+                *line = format!("{indent}State: {}", rules::group_rule_state(g));
+            }
+        }
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    if out != text {
+        fs::write(&path, out).expect("write template.yaml");
+    }
+}
+
 #[test]
 fn each_rule_pattern_is_derived_from_its_detections() {
+    if std::env::var("TRAILWATCH_BLESS").as_deref() == Ok("1") {
+        bless_template();
+    }
     let t = template();
     let mut failures = Vec::new();
     for g in catalog::GROUPS {
@@ -290,11 +228,7 @@ fn each_rule_pattern_is_derived_from_its_detections() {
             ));
         }
         let state = rule["State"].as_str().unwrap_or("ENABLED");
-        let expected_state = if needs_read_only(g) {
-            ALL_MGMT
-        } else {
-            "ENABLED"
-        };
+        let expected_state = rules::group_rule_state(g);
         if state != expected_state {
             failures.push(format!(
                 "{name}: rule state {state}, expected {expected_state}"
@@ -490,7 +424,7 @@ fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
                     seen_table = true;
                     let windowed = catalog::group_detections(g)
                         .iter()
-                        .any(|d| d.meta().stateful());
+                        .any(|d| d.meta().reads_windows());
                     let mut expected: Vec<&str> = CLAIM_ACTIONS.to_vec();
                     if windowed {
                         expected.extend(WINDOW_ACTIONS);

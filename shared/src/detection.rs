@@ -57,9 +57,66 @@ pub enum Trigger {
         /// Extra keys for the EventBridge pattern's `detail` (a JSON object), to keep
         /// a broad trigger narrow in AWS; the detection still checks them itself.
         detail_pattern: Option<&'static str>,
+        /// A data event (S3 object-level, DynamoDB item-level, Lambda Invoke...): it
+        /// reaches EventBridge only when the trail is configured to log data events.
+        data_event: bool,
     },
     /// Any API call whose `userAgent` starts with this prefix.
     UserAgentPrefix(&'static str),
+}
+
+impl Trigger {
+    /// Write (mutating) management events `names` of `source`; every event of the
+    /// source when `names` is empty.
+    pub const fn write(source: &'static str, names: &'static [&'static str]) -> Trigger {
+        Trigger::Events {
+            source,
+            names,
+            read_only: false,
+            detail_pattern: None,
+            data_event: false,
+        }
+    }
+    /// Read-only management events (`Get*`, `Describe*`, `List*`, ...): the rule
+    /// must run in state `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`.
+    pub const fn read_only(source: &'static str, names: &'static [&'static str]) -> Trigger {
+        Trigger::Events {
+            source,
+            names,
+            read_only: true,
+            detail_pattern: None,
+            data_event: false,
+        }
+    }
+    /// Data events: seen only when the trail logs them.
+    pub const fn data(source: &'static str, names: &'static [&'static str]) -> Trigger {
+        Trigger::Events {
+            source,
+            names,
+            read_only: false,
+            detail_pattern: None,
+            data_event: true,
+        }
+    }
+    /// The same trigger with extra keys for the EventBridge pattern's `detail`.
+    pub const fn with_detail(self, pattern: &'static str) -> Trigger {
+        match self {
+            Trigger::Events {
+                source,
+                names,
+                read_only,
+                data_event,
+                ..
+            } => Trigger::Events {
+                source,
+                names,
+                read_only,
+                detail_pattern: Some(pattern),
+                data_event,
+            },
+            other => other,
+        }
+    }
 }
 
 /// Parameters of a stateful detection.
@@ -74,6 +131,9 @@ pub enum WindowSpec {
     /// Fire when a `Second` observation follows a `First` one with the same key at
     /// most `max_gap_secs` later (by `eventTime`), whichever arrives first.
     Sequence { max_gap_secs: i64 },
+    /// "New terms": fire when a `Signal::FirstSeen` term has not been seen in the
+    /// last `days` days (history is kept as expiring items in the state store).
+    FirstSeen { days: i64 },
 }
 
 /// Everything about a detection that is not its logic.
@@ -87,8 +147,13 @@ pub struct Meta {
     pub severity: Severity,
     /// MITRE ATT&CK technique ids.
     pub attack: &'static [&'static str],
-    /// The upstream rule this implements (project, file, rule id).
-    pub origin: &'static str,
+    /// The upstream rules this implements (project, file, rule id), or for our own
+    /// detections what they are based on. A row of another catalogue that detects
+    /// exactly the same behaviour is one more origin here, not a second detection.
+    pub origins: &'static [&'static str],
+    /// The Lambda function group (`catalog::GROUPS`, a crate under `functions/`)
+    /// that runs this detection.
+    pub group: &'static str,
     pub false_positives: &'static [&'static str],
     /// What to look at next, for the person reading the alert.
     pub next_steps: &'static str,
@@ -100,6 +165,26 @@ pub struct Meta {
 impl Meta {
     pub fn stateful(&self) -> bool {
         self.window.is_some()
+    }
+    /// Windowed or paired: it reads its window back (`Store::range`). First-seen
+    /// detections only take claims.
+    pub fn reads_windows(&self) -> bool {
+        matches!(
+            self.window,
+            Some(WindowSpec::Distinct { .. } | WindowSpec::Sequence { .. })
+        )
+    }
+    /// Some trigger is a data event (needs the trail's data-event logging).
+    pub fn needs_data_events(&self) -> bool {
+        self.triggers.iter().any(|t| {
+            matches!(
+                t,
+                Trigger::Events {
+                    data_event: true,
+                    ..
+                }
+            )
+        })
     }
     pub fn needs_read_only_events(&self) -> bool {
         self.triggers.iter().any(|t| {
@@ -191,6 +276,9 @@ pub enum Signal {
         side: Side,
         evidence: Evidence,
     },
+    /// A term (e.g. `account|actor|eventName`): fires when it was not seen in the
+    /// detection's `FirstSeen` history.
+    FirstSeen { term: String, evidence: Evidence },
 }
 
 /// One detection: metadata and logic, in one file under `detections/`.

@@ -23,6 +23,10 @@ pub struct Settings {
     /// Window length overrides (seconds) by detection id.
     pub window_overrides: HashMap<String, i64>,
     pub window: WindowSettings,
+    /// First-seen detections learn without firing for this many seconds of event
+    /// time from the first record handled: a replay's first days only build the
+    /// history (`trailwatch replay --learn`). `None` in the functions.
+    pub learn_secs: Option<i64>,
 }
 
 /// Why handling a record failed. Either way the record must be retried.
@@ -56,6 +60,8 @@ pub struct Engine {
     /// user-agent prefix -> detections
     by_user_agent: Vec<(&'static str, usize)>,
     settings: Settings,
+    /// `eventTime` (epoch ms) of the first record handled, for `learn_secs`.
+    first_time_ms: std::sync::OnceLock<i64>,
 }
 
 impl Engine {
@@ -101,6 +107,7 @@ impl Engine {
             by_source,
             by_user_agent,
             settings,
+            first_time_ms: std::sync::OnceLock::new(),
         }
     }
 
@@ -176,6 +183,7 @@ impl Engine {
                     let claim = Claim {
                         key: format!("f|{}", finding.finding_id),
                         guards: Vec::new(),
+                        expires_at: None,
                     };
                     out.push(Pending { finding, claim });
                 }
@@ -242,6 +250,9 @@ impl Engine {
                         .await?,
                     );
                 }
+                (Signal::FirstSeen { term, evidence }, Some(WindowSpec::FirstSeen { days })) => {
+                    out.push(window::first_seen(meta, days, rec, &term, evidence, now));
+                }
                 // A stateful signal from a detection without a matching window spec is
                 // a programming error caught by the catalogue tests; never fire on it.
                 _ => {}
@@ -260,15 +271,44 @@ impl Engine {
         notifier: &N,
         now: i64,
     ) -> Result<Vec<Finding>, HandleError> {
+        if let (Some(_), Some(t)) = (self.settings.learn_secs, rec.event_time_ms()) {
+            self.first_time_ms.get_or_init(|| t);
+        }
         let pending = self.evaluate(rec, store, now).await?;
         let mut delivered = Vec::new();
         for p in pending {
+            if self.learning(&p, rec) {
+                // Record the term in the history, report nothing.
+                store
+                    .claim(&p.claim.key, &p.claim.guards, claim_expiry(&p, now), now)
+                    .await?;
+                continue;
+            }
             if deliver(store, notifier, &p, now).await? {
                 delivered.push(p.finding);
             }
         }
         Ok(delivered)
     }
+}
+
+impl Engine {
+    /// A first-seen finding about a record inside the learning span.
+    fn learning(&self, p: &Pending, rec: &Record<'_>) -> bool {
+        let (Some(span), Some(t)) = (self.settings.learn_secs, rec.event_time_ms()) else {
+            return false;
+        };
+        let first = *self.first_time_ms.get_or_init(|| t);
+        t < first.saturating_add(span.saturating_mul(1000))
+            && self.detections.iter().any(|d| {
+                d.meta().id == p.finding.detection_id
+                    && matches!(d.meta().window, Some(WindowSpec::FirstSeen { .. }))
+            })
+    }
+}
+
+fn claim_expiry(p: &Pending, now: i64) -> i64 {
+    p.claim.expires_at.unwrap_or(now + CLAIM_TTL_SECS)
 }
 
 /// Claims, notifies, and releases the claim on failure. `Ok(false)` when the
@@ -280,7 +320,7 @@ async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
     now: i64,
 ) -> Result<bool, HandleError> {
     if !store
-        .claim(&p.claim.key, &p.claim.guards, now + CLAIM_TTL_SECS, now)
+        .claim(&p.claim.key, &p.claim.guards, claim_expiry(p, now), now)
         .await?
     {
         return Ok(false);
@@ -295,4 +335,150 @@ async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
         return Err(HandleError::Notify(e));
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The first-seen primitive, with a detection made for the test.
+    use super::*;
+    use crate::detection::{Evidence, Meta, Severity};
+    use crate::notify::{Collect, Notifier};
+    use crate::state::MemoryStore;
+
+    struct NewCaller;
+    static NEW_CALLER: Meta = Meta {
+        id: "test-new-caller",
+        title: "t",
+        description: "d",
+        severity: Severity::Low,
+        attack: &["T1078"],
+        origins: &["test"],
+        group: "correlation",
+        false_positives: &["none"],
+        next_steps: "none",
+        triggers: &[Trigger::write("iam.amazonaws.com", &["CreateUser"])],
+        window: Some(WindowSpec::FirstSeen { days: 10 }),
+    };
+    impl Detection for NewCaller {
+        fn meta(&self) -> &'static Meta {
+            &NEW_CALLER
+        }
+        fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+            Some(Signal::FirstSeen {
+                term: crate::event::actor_key(rec).to_owned(),
+                evidence: Evidence::new(),
+            })
+        }
+    }
+
+    fn record(id: &str, time: &str, user: &str) -> String {
+        format!(
+            r#"{{"eventSource":"iam.amazonaws.com","eventName":"CreateUser","eventID":"{id}",
+            "eventTime":"{time}","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::1:user/{user}"}}}}"#
+        )
+    }
+
+    /// Fires per record of `records` (id, time, user): true where a finding was delivered.
+    fn run(
+        engine: &Engine,
+        store: &MemoryStore,
+        records: &[(&str, &str, &str)],
+        now: i64,
+    ) -> Vec<bool> {
+        let sink = Collect::default();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        records
+            .iter()
+            .map(|(id, t, u)| {
+                let json = record(id, t, u);
+                let rec = Record::from_json(&json).unwrap();
+                !rt.block_on(engine.handle(&rec, store, &sink, now))
+                    .unwrap()
+                    .is_empty()
+            })
+            .collect()
+    }
+
+    const NOW: i64 = 1_767_225_600; // 2026-01-01
+
+    #[test]
+    fn a_term_fires_once_within_its_history_and_again_after_it() {
+        let engine = Engine::with_detections([&NewCaller as &dyn Detection], Settings::default());
+        let store = MemoryStore::default();
+        let fired = run(
+            &engine,
+            &store,
+            &[
+                ("1", "2026-01-01T00:00:00Z", "alice"),
+                ("2", "2026-01-02T00:00:00Z", "alice"),
+                ("3", "2026-01-02T00:00:00Z", "bob"),
+                ("1", "2026-01-01T00:00:00Z", "alice"),
+            ],
+            NOW,
+        );
+        assert_eq!(fired, [true, false, true, false]);
+        // Eleven days later the history has lapsed.
+        let fired = run(
+            &engine,
+            &store,
+            &[("4", "2026-01-12T00:00:01Z", "alice")],
+            NOW + 11 * 86_400,
+        );
+        assert_eq!(fired, [true]);
+    }
+
+    #[test]
+    fn learning_records_terms_without_firing() {
+        let settings = Settings {
+            learn_secs: Some(86_400),
+            ..Settings::default()
+        };
+        let engine = Engine::with_detections([&NewCaller as &dyn Detection], settings);
+        let store = MemoryStore::default();
+        let fired = run(
+            &engine,
+            &store,
+            &[
+                ("1", "2026-01-01T00:00:00Z", "alice"),
+                ("2", "2026-01-01T12:00:00Z", "bob"),
+                ("3", "2026-01-02T00:00:01Z", "alice"),
+                ("4", "2026-01-02T00:00:01Z", "carol"),
+            ],
+            NOW,
+        );
+        assert_eq!(fired, [false, false, false, true]);
+    }
+
+    struct Failing;
+    impl Notifier for Failing {
+        async fn notify(&self, _: &Finding) -> Result<(), NotifyError> {
+            Err(NotifyError("down".into()))
+        }
+    }
+
+    #[test]
+    fn a_failed_delivery_gives_the_term_back() {
+        let engine = Engine::with_detections([&NewCaller as &dyn Detection], Settings::default());
+        let store = MemoryStore::default();
+        let json = record("1", "2026-01-01T00:00:00Z", "alice");
+        let rec = Record::from_json(&json).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert!(
+            rt.block_on(engine.handle(&rec, &store, &Failing, NOW))
+                .is_err()
+        );
+        assert_eq!(
+            run(
+                &engine,
+                &store,
+                &[("1", "2026-01-01T00:00:00Z", "alice")],
+                NOW
+            ),
+            [true]
+        );
+    }
 }

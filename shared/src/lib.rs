@@ -3,7 +3,8 @@
 //! The engine (this library) knows nothing of AWS clients. Ports and adapters:
 //! - `event`: the tolerant CloudTrail record view and the reader of files/envelopes.
 //! - `detection` + `detections/`: one file per detection, metadata beside logic.
-//! - `catalog`: the list of all detections.
+//! - `catalog`: the list of all detections and their function groups.
+//! - `rules`: the EventBridge patterns derived from the detections' metadata.
 //! - `engine`: routes a record to the detections indexed by (eventSource, eventName).
 //! - `window`: sliding windows and ordered pairs on top of `state::Store`.
 //! - `state`: the `Store` port, with an in-memory adapter (DynamoDB lives beside it).
@@ -20,6 +21,7 @@ pub mod finding;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod notify;
+pub mod rules;
 pub mod sanitize;
 pub mod state;
 pub mod window;

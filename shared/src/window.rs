@@ -55,6 +55,9 @@ pub struct Claim {
     pub key: String,
     /// Claims whose presence means this finding was already reported.
     pub guards: Vec<String>,
+    /// When the claim lapses (epoch seconds); `None`: the engine's default
+    /// (`engine::CLAIM_TTL_SECS` from now). First-seen terms live for their history.
+    pub expires_at: Option<i64>,
 }
 
 /// What the finding needs about each contributing record.
@@ -130,6 +133,35 @@ fn expiry(now: i64, time_ms: i64, live_secs: i64) -> i64 {
     now.max(time_ms.div_euclid(1000)) + live_secs
 }
 
+/// A first-seen ("new terms") finding for `term`, pending its claim: the claim is
+/// the term's history item, kept for `days` after the record (or after `now` if
+/// later), so the finding is delivered only when no invocation or earlier record
+/// holds the term. Reading nothing first keeps it at one conditional write per
+/// event; a failed delivery gives the claim back, so a retry fires again.
+///
+/// A term seen every day still fires again `days` after its first sighting (the
+/// history is not extended on every sighting, which would cost a write per event);
+/// docs/state.md says so.
+pub fn first_seen(
+    meta: &'static Meta,
+    days: i64,
+    rec: &Record<'_>,
+    term: &str,
+    evidence: Evidence,
+    now: i64,
+) -> Pending {
+    let time_ms = rec.event_time_ms().unwrap_or(now.saturating_mul(1000));
+    let finding = Finding::from_record(meta, rec, evidence.with("history_days", days));
+    Pending {
+        finding,
+        claim: Claim {
+            key: partition_key("n", meta.id, term),
+            guards: Vec::new(),
+            expires_at: Some(expiry(now, time_ms, days.saturating_mul(86_400))),
+        },
+    }
+}
+
 /// Counts `value` in the sliding window of `group`; returns the finding when this
 /// record completes (or belongs to) a span with enough distinct values.
 #[allow(clippy::too_many_arguments)]
@@ -174,6 +206,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     let claim = Claim {
         key: claim_key(bucket),
         guards: vec![claim_key(bucket - 1), claim_key(bucket + 1)],
+        expires_at: None,
     };
     let finding = span_finding(meta, rec, span, &claim.key, Some(meta_value_label(meta)))?;
     Ok(Some(Pending { finding, claim }))
@@ -302,6 +335,7 @@ fn pair_finding(
         claim: Claim {
             key: claim_key,
             guards: Vec::new(),
+            expires_at: None,
         },
     })
 }

@@ -24,6 +24,16 @@ fn kind(m: &Meta) -> &'static str {
         None => "stateless",
         Some(trailwatch::detection::WindowSpec::Distinct { .. }) => "windowed",
         Some(trailwatch::detection::WindowSpec::Sequence { .. }) => "correlated",
+        Some(trailwatch::detection::WindowSpec::FirstSeen { .. }) => "first-seen",
+    }
+}
+
+/// Which CloudTrail events the trail and the rule must deliver.
+fn needs(m: &Meta) -> &'static str {
+    match (m.needs_data_events(), m.needs_read_only_events()) {
+        (true, _) => "data events",
+        (false, true) => "read-only",
+        (false, false) => "write",
     }
 }
 
@@ -48,7 +58,7 @@ pub fn run(format: ListFormat) -> i32 {
             }
         }
         ListFormat::Markdown => {
-            println!("| id | severity | title | events | kind | read-only events | ATT&CK |");
+            println!("| id | severity | title | events | kind | needs | ATT&CK |");
             println!("|---|---|---|---|---|---|---|");
             for m in &metas {
                 println!(
@@ -58,11 +68,7 @@ pub fn run(format: ListFormat) -> i32 {
                     m.title,
                     events(m),
                     kind(m),
-                    if m.needs_read_only_events() {
-                        "yes"
-                    } else {
-                        "no"
-                    },
+                    needs(m),
                     m.attack.join(", ")
                 );
             }
@@ -74,8 +80,9 @@ pub fn run(format: ListFormat) -> i32 {
                     serde_json::json!({
                         "id": m.id, "title": m.title, "severity": m.severity, "kind": kind(m),
                         "events": events(m), "read_only_events": m.needs_read_only_events(),
-                        "attack": m.attack, "origin": m.origin, "description": m.description,
-                        "false_positives": m.false_positives,
+                        "data_events": m.needs_data_events(), "group": m.group,
+                        "attack": m.attack, "origin": m.origins.first(), "origins": m.origins,
+                        "description": m.description, "false_positives": m.false_positives,
                     })
                 })
                 .collect();

@@ -44,6 +44,11 @@ pub struct Args {
     /// Do not print the summary or input errors on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// First-seen detections only learn (record terms, fire nothing) during the
+    /// first DAYS of event time from the first record: in a replay, a term's first
+    /// sighting in the input cannot be told from a new one.
+    #[arg(long, value_name = "DAYS", value_parser = clap::builder::RangedI64ValueParser::<i64>::new().range(0..=365))]
+    learn: Option<i64>,
     /// Where windowed and correlated detections keep their state: in memory, or
     /// in a DynamoDB table (standard AWS SDK configuration: AWS_REGION, credentials,
     /// AWS_ENDPOINT_URL for a local endpoint such as moto).
@@ -332,6 +337,7 @@ mod dynamodb {
 fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], args: &Args) -> i32 {
     let settings = Settings {
         disabled: args.disable.iter().cloned().collect(),
+        learn_secs: args.learn.map(|days| days * 86_400),
         ..Settings::default()
     };
     let engine = Engine::new(settings);

@@ -21,9 +21,10 @@ pub static META: Meta = Meta {
                   CloudTrail at all, so this only sees overrides that still land on AWS.",
     severity: Severity::Medium,
     attack: &["T1102", "T1102.002"],
-    origin: "Elastic detection-rules rules/linux/command_and_control_aws_cli_endpoint_url_used.toml \
+    origins: &["Elastic detection-rules rules/linux/command_and_control_aws_cli_endpoint_url_used.toml \
              (349276c0-5fcf-11ef-b1a9-f661ea17fbce), which reads process events; re-expressed on \
-             CloudTrail per the trailwatch decision for #1",
+             CloudTrail per the trailwatch decision for #1"],
+    group: "cli-endpoint",
     false_positives: &[
         "Developers and test stacks that set a custom endpoint (LocalStack, MinIO, S3-compatible storage).",
         "Networks that reach AWS through VPC interface endpoints addressed by their vpce DNS names.",

@@ -14,7 +14,8 @@ pub static META: Meta = Meta {
                   with no tooling to install and traffic that comes from AWS itself.",
     severity: Severity::High,
     attack: &["T1059.009", "T1078.004"],
-    origin: "Elastic detection-rules execution_cloudshell_environment_created.toml (b625c9ad-16e5-4f16-8d38-3e9631952554)",
+    origins: &["Elastic detection-rules execution_cloudshell_environment_created.toml (b625c9ad-16e5-4f16-8d38-3e9631952554)"],
+    group: "identity-abuse",
     false_positives: &[
         "Administrators who work in CloudShell routinely.",
         "A known user opening CloudShell in a Region they have not used it in before: one \
@@ -29,6 +30,7 @@ pub static META: Meta = Meta {
         source: "cloudshell.amazonaws.com",
         names: &["CreateEnvironment"],
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

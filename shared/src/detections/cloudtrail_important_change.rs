@@ -16,7 +16,8 @@ pub static META: Meta = Meta {
                   attempt says someone is trying to work unobserved.",
     severity: Severity::Medium,
     attack: &["T1685.002", "T1562.001"],
-    origin: "SigmaHQ rules/cloud/aws/cloudtrail/aws_cloudtrail_disable_logging.yml (4db60cc0-36fb-42b7-9b58-a5b53019fb74)",
+    origins: &["SigmaHQ rules/cloud/aws/cloudtrail/aws_cloudtrail_disable_logging.yml (4db60cc0-36fb-42b7-9b58-a5b53019fb74)"],
+    group: "logging-tamper",
     false_positives: &[
         "Planned trail changes by administrators or infrastructure-as-code pipelines.",
     ],
@@ -28,6 +29,7 @@ pub static META: Meta = Meta {
         source: "cloudtrail.amazonaws.com",
         names: NAMES,
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

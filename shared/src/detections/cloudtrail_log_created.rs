@@ -14,7 +14,8 @@ pub static META: Meta = Meta {
                   while the real one is changed.",
     severity: Severity::Low,
     attack: &["T1530", "T1562.008"],
-    origin: "Elastic detection-rules collection_cloudtrail_logging_created.toml (594e0cbf-86cc-45aa-9ff7-ff27db27d3ed)",
+    origins: &["Elastic detection-rules collection_cloudtrail_logging_created.toml (594e0cbf-86cc-45aa-9ff7-ff27db27d3ed)"],
+    group: "logging-tamper",
     false_positives: &[
         "Administrators or account-onboarding automation (Control Tower, landing zones) creating trails.",
     ],
@@ -25,6 +26,7 @@ pub static META: Meta = Meta {
         source: "cloudtrail.amazonaws.com",
         names: &["CreateTrail"],
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

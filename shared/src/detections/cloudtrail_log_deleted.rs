@@ -13,7 +13,8 @@ pub static META: Meta = Meta {
                   every detection that depends on them.",
     severity: Severity::Medium,
     attack: &["T1562.001", "T1562.008"],
-    origin: "Elastic detection-rules defense_evasion_cloudtrail_logging_deleted.toml (7024e2a0-315d-4334-bb1a-441c593e16ab)",
+    origins: &["Elastic detection-rules defense_evasion_cloudtrail_logging_deleted.toml (7024e2a0-315d-4334-bb1a-441c593e16ab)"],
+    group: "logging-tamper",
     false_positives: &["Administrators or automation cleaning up old or duplicate trails."],
     next_steps: "Confirm the deletion with the caller or the change record. If unplanned, recreate \
                  the trail at once, check which trails still log this account and Region, and \
@@ -22,6 +23,7 @@ pub static META: Meta = Meta {
         source: "cloudtrail.amazonaws.com",
         names: &["DeleteTrail"],
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

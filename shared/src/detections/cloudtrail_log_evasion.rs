@@ -20,7 +20,8 @@ pub static META: Meta = Meta {
                   log while the permissions still take effect.",
     severity: Severity::Medium,
     attack: &["T1562.008"],
-    origin: "Elastic detection-rules defense_evasion_cloudtrail_logging_evasion.toml (9ebd48ac-a0e2-430a-a219-fe072a50146b)",
+    origins: &["Elastic detection-rules defense_evasion_cloudtrail_logging_evasion.toml (9ebd48ac-a0e2-430a-a219-fe072a50146b)"],
+    group: "logging-tamper",
     false_positives: &[
         "Very rarely, a legitimate but enormous policy or trust document; padding with whitespace \
          is not normal practice.",
@@ -33,6 +34,7 @@ pub static META: Meta = Meta {
         source: "iam.amazonaws.com",
         names: &[],
         read_only: false,
+        data_event: false,
         detail_pattern: Some(r#"{"requestParameters":{"reason":["requestParameters too large"]}}"#),
     }],
     window: None,

@@ -12,7 +12,8 @@ pub static META: Meta = Meta {
                   follows leaves no audit trail; until logging restarts the account is blind.",
     severity: Severity::High,
     attack: &["T1562.001", "T1562.008"],
-    origin: "Elastic detection-rules defense_evasion_cloudtrail_logging_suspended.toml (1aa8fa52-44a7-4dae-b058-f3333b91c8d7)",
+    origins: &["Elastic detection-rules defense_evasion_cloudtrail_logging_suspended.toml (1aa8fa52-44a7-4dae-b058-f3333b91c8d7)"],
+    group: "logging-tamper",
     false_positives: &["Sanctioned maintenance that pauses a trail."],
     next_steps: "Restart logging (StartLogging) if this was not planned, confirm with the caller, \
                  and review what the same principal did after this time.",
@@ -20,6 +21,7 @@ pub static META: Meta = Meta {
         source: "cloudtrail.amazonaws.com",
         names: &["StopLogging"],
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

@@ -17,7 +17,8 @@ pub static META: Meta = Meta {
                   logs to a bucket, key or log group they control.",
     severity: Severity::High,
     attack: &["T1565.001", "T1530", "T1562.008"],
-    origin: "Elastic detection-rules impact_cloudtrail_logging_updated.toml (3e002465-876f-4f04-b016-84ef48ce7e5d)",
+    origins: &["Elastic detection-rules impact_cloudtrail_logging_updated.toml (3e002465-876f-4f04-b016-84ef48ce7e5d)"],
+    group: "logging-tamper",
     false_positives: &[
         "Administrators or infrastructure-as-code changing trail settings; compare with the \
          expected baseline.",
@@ -30,6 +31,7 @@ pub static META: Meta = Meta {
         source: "cloudtrail.amazonaws.com",
         names: &["UpdateTrail"],
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

@@ -16,8 +16,9 @@ pub static META: Meta = Meta {
                   unusual activity or cost, so removing them can be a way to act unseen.",
     severity: Severity::Medium,
     attack: &["T1562.001", "T1562.006"],
-    origin: "Elastic detection-rules defense_evasion_cloudwatch_alarm_deletion.toml \
-             (f772ec8a-e182-483c-91d2-72058f76a44c)",
+    origins: &["Elastic detection-rules defense_evasion_cloudwatch_alarm_deletion.toml \
+             (f772ec8a-e182-483c-91d2-72058f76a44c)"],
+    group: "logging-tamper",
     false_positives: &[
         "Planned clean-up or redeployment of monitoring by an administrator.",
         "Infrastructure-as-code runs from a build host that replace alarms.",
@@ -29,6 +30,7 @@ pub static META: Meta = Meta {
         source: SOURCE,
         names: &[EVENT],
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

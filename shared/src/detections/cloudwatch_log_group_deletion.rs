@@ -16,8 +16,9 @@ pub static META: Meta = Meta {
                   it. Removing logs destroys evidence and can blind the monitoring that reads them.",
     severity: Severity::Medium,
     attack: &["T1485", "T1562.001", "T1562.008"],
-    origin: "Elastic detection-rules impact_cloudwatch_log_group_deletion.toml \
-             (68a7a5a5-a2fc-4a76-ba9f-26849de881b4)",
+    origins: &["Elastic detection-rules impact_cloudwatch_log_group_deletion.toml \
+             (68a7a5a5-a2fc-4a76-ba9f-26849de881b4)"],
+    group: "logging-tamper",
     false_positives: &[
         "Infrastructure-as-code (Terraform, CDK) tearing down or recreating a stack from a \
          workstation or build host.",
@@ -30,6 +31,7 @@ pub static META: Meta = Meta {
         source: SOURCE,
         names: &[EVENT],
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

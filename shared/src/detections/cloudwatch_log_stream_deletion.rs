@@ -17,8 +17,9 @@ pub static META: Meta = Meta {
                   while the log group stays in place.",
     severity: Severity::Medium,
     attack: &["T1485", "T1562.001", "T1562.008"],
-    origin: "Elastic detection-rules impact_cloudwatch_log_stream_deletion.toml \
-             (d624f0ae-3dd1-4856-9aad-ccfe4d4bfa17)",
+    origins: &["Elastic detection-rules impact_cloudwatch_log_stream_deletion.toml \
+             (d624f0ae-3dd1-4856-9aad-ccfe4d4bfa17)"],
+    group: "logging-tamper",
     false_positives: &[
         "Applications or scripts that rotate or prune their own streams.",
         "Resetting test environments; pipelines that recreate streams.",
@@ -30,6 +31,7 @@ pub static META: Meta = Meta {
         source: SOURCE,
         names: &[EVENT],
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

@@ -16,8 +16,9 @@ pub static META: Meta = Meta {
                   as adversary-in-the-middle phishing kits do.",
     severity: Severity::Medium,
     attack: &["T1185"],
-    origin: "Splunk ESCU detections/cloud/aws_concurrent_sessions_from_different_ips.yml \
-             (51c04fdb-2746-465a-b86e-b413a09c9085)",
+    origins: &["Splunk ESCU detections/cloud/aws_concurrent_sessions_from_different_ips.yml \
+             (51c04fdb-2746-465a-b86e-b413a09c9085)"],
+    group: "correlation",
     false_positives: &[
         "One person using the console from two devices or networks at once (laptop and phone).",
         "A VPN reconnect or a switch between IPv4 and IPv6 during a session.",
@@ -30,6 +31,7 @@ pub static META: Meta = Meta {
         source: "health.amazonaws.com",
         names: &["DescribeEventAggregates"],
         read_only: true,
+        data_event: false,
         detail_pattern: None,
     }],
     window: Some(WindowSpec::Distinct {

@@ -17,8 +17,9 @@ pub static META: Meta = Meta {
                   which hides later configuration changes; a denied attempt still shows intent.",
     severity: Severity::High,
     attack: &["T1685.002", "T1562.008"],
-    origin: "SigmaHQ rules/cloud/aws/cloudtrail/aws_config_disable_recording.yml \
-             (07330162-dba1-4746-8121-a9647d49d297)",
+    origins: &["SigmaHQ rules/cloud/aws/cloudtrail/aws_config_disable_recording.yml \
+             (07330162-dba1-4746-8121-a9647d49d297)"],
+    group: "logging-tamper",
     false_positives: &[
         "A planned change to the AWS Config set-up (new recorder, moved delivery bucket).",
         "Account decommissioning or landing-zone automation.",
@@ -30,6 +31,7 @@ pub static META: Meta = Meta {
         source: SOURCE,
         names: EVENTS,
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

@@ -16,8 +16,9 @@ pub static META: Meta = Meta {
                   lets an intruder change the account without a configuration history.",
     severity: Severity::High,
     attack: &["T1562.001", "T1562.008"],
-    origin: "Elastic detection-rules defense_evasion_configuration_recorder_stopped.toml \
-             (fbd44836-0d69-4004-a0b4-03c20370c435)",
+    origins: &["Elastic detection-rules defense_evasion_configuration_recorder_stopped.toml \
+             (fbd44836-0d69-4004-a0b4-03c20370c435)"],
+    group: "logging-tamper",
     false_positives: &[
         "Planned maintenance of the AWS Config set-up.",
         "Account set-up or teardown automation.",
@@ -29,6 +30,7 @@ pub static META: Meta = Meta {
         source: SOURCE,
         names: &[EVENT],
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

@@ -55,8 +55,9 @@ pub static META: Meta = Meta {
                   can hide later misconfiguration.",
     severity: Severity::Medium,
     attack: &["T1562.001", "T1562.008"],
-    origin: "Elastic detection-rules defense_evasion_config_service_rule_deletion.toml \
-             (7024e2a0-315d-4334-bb1a-552d604f27bc)",
+    origins: &["Elastic detection-rules defense_evasion_config_service_rule_deletion.toml \
+             (7024e2a0-315d-4334-bb1a-552d604f27bc)"],
+    group: "logging-tamper",
     false_positives: &[
         "Account restructuring or teardown by administrators.",
         "Centrally managed tooling (other than Security Hub, Firewall Manager, Control Tower \
@@ -69,6 +70,7 @@ pub static META: Meta = Meta {
         source: SOURCE,
         names: EVENTS,
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

@@ -22,8 +22,9 @@ pub static META: Meta = Meta {
                   session, which moves the intruder to the console and its different logging.",
     severity: Severity::Medium,
     attack: &["T1021.007", "T1550.001"],
-    origin: "SigmaHQ rules/cloud/aws/cloudtrail/aws_console_getsignintoken.yml \
-             (f8103686-e3e8-46f3-be72-65f7fcb4aa53)",
+    origins: &["SigmaHQ rules/cloud/aws/cloudtrail/aws_console_getsignintoken.yml \
+             (f8103686-e3e8-46f3-be72-65f7fcb4aa53)"],
+    group: "identity-abuse",
     false_positives: &[
         "A custom identity broker or federation proxy that builds console URLs for its users.",
         "Administrators using tooling that opens the console from CLI credentials.",
@@ -37,6 +38,7 @@ pub static META: Meta = Meta {
         names: &[EVENT],
         // Its read-only flag is unconfirmed: deploy as if it were read-only.
         read_only: true,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

@@ -14,8 +14,9 @@ pub static META: Meta = Meta {
                   be trying to get past MFA (guessing codes or pushing prompts).",
     severity: Severity::Medium,
     attack: &["T1586", "T1586.003", "T1621"],
-    origin: "Splunk ESCU detections/cloud/aws_console_login_failed_during_mfa_challenge.yml \
-             (55349868-5583-466f-98ab-d3beb321961e)",
+    origins: &["Splunk ESCU detections/cloud/aws_console_login_failed_during_mfa_challenge.yml \
+             (55349868-5583-466f-98ab-d3beb321961e)"],
+    group: "signin-failures",
     false_positives: &[
         "A user mistyping an MFA code, or letting the MFA step time out.",
         "A replaced or re-synchronised MFA device.",
@@ -28,6 +29,7 @@ pub static META: Meta = Meta {
         source: "signin.amazonaws.com",
         names: &["ConsoleLogin"],
         read_only: false,
+        data_event: false,
         detail_pattern: Some(
             r#"{"errorMessage":[{"equals-ignore-case":"Failed authentication"}],"additionalEventData":{"MFAUsed":[{"equals-ignore-case":"Yes"}]}}"#,
         ),

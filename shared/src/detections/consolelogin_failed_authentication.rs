@@ -14,8 +14,9 @@ pub static META: Meta = Meta {
                   or from one address suggest someone is guessing credentials.",
     severity: Severity::Medium,
     attack: &["T1110"],
-    origin: "SigmaHQ rules/cloud/aws/cloudtrail/aws_cloudtrail_console_login_failed_authentication.yml \
-             (6393e346-1977-46ef-8987-ad414a145fad)",
+    origins: &["SigmaHQ rules/cloud/aws/cloudtrail/aws_cloudtrail_console_login_failed_authentication.yml \
+             (6393e346-1977-46ef-8987-ad414a145fad)"],
+    group: "signin-failures",
     false_positives: &[
         "Users mistyping their password or MFA code.",
         "Password managers filling in an outdated password.",
@@ -27,6 +28,7 @@ pub static META: Meta = Meta {
         source: "signin.amazonaws.com",
         names: &["ConsoleLogin"],
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

@@ -14,8 +14,9 @@ pub static META: Meta = Meta {
                   account: the key outlives the session that made it and acts as that user.",
     severity: Severity::Medium,
     attack: &["T1136", "T1136.003"],
-    origin: "Splunk ESCU detections/cloud/aws_createaccesskey.yml \
-             (2a9b80d3-6340-4345-11ad-212bf3d0d111)",
+    origins: &["Splunk ESCU detections/cloud/aws_createaccesskey.yml \
+             (2a9b80d3-6340-4345-11ad-212bf3d0d111)"],
+    group: "identity-abuse",
     false_positives: &[
         "Administrators or provisioning pipelines creating keys for service users.",
         "Key rotation tooling that runs under a role.",
@@ -27,6 +28,7 @@ pub static META: Meta = Meta {
         source: "iam.amazonaws.com",
         names: &["CreateAccessKey"],
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

@@ -19,8 +19,9 @@ pub static META: Meta = Meta {
                   sign-in counts whatever its result, which the finding shows.",
     severity: Severity::High,
     attack: &["T1136", "T1136.003"],
-    origin: "Splunk ESCU detections/cloud/aws_createloginprofile.yml \
-             (2a9b80d3-6340-4345-11ad-212bf444d111)",
+    origins: &["Splunk ESCU detections/cloud/aws_createloginprofile.yml \
+             (2a9b80d3-6340-4345-11ad-212bf444d111)"],
+    group: "correlation",
     false_positives: &[
         "An administrator sets up a console password for a colleague who then signs in from \
          the same office or VPN egress address.",
@@ -35,12 +36,14 @@ pub static META: Meta = Meta {
             source: "iam.amazonaws.com",
             names: &["CreateLoginProfile"],
             read_only: false,
+            data_event: false,
             detail_pattern: None,
         },
         Trigger::Events {
             source: "signin.amazonaws.com",
             names: &["ConsoleLogin"],
             read_only: false,
+            data_event: false,
             detail_pattern: None,
         },
     ],

@@ -17,8 +17,9 @@ pub static META: Meta = Meta {
                   default in the same call.",
     severity: Severity::Medium,
     attack: &["T1078", "T1078.004"],
-    origin: "Splunk ESCU detections/cloud/aws_create_policy_version_to_allow_all_resources.yml \
-             (2a9b80d3-6340-4345-b5ad-212bf3d0dac4)",
+    origins: &["Splunk ESCU detections/cloud/aws_create_policy_version_to_allow_all_resources.yml \
+             (2a9b80d3-6340-4345-b5ad-212bf3d0dac4)"],
+    group: "identity-abuse",
     false_positives: &[
         "An administrator deliberately granting full access through a managed policy \
          (discouraged, but it happens in sandbox accounts).",
@@ -32,6 +33,7 @@ pub static META: Meta = Meta {
         source: "iam.amazonaws.com",
         names: &["CreatePolicyVersion"],
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

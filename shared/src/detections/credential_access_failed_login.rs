@@ -14,8 +14,9 @@ pub static META: Meta = Meta {
                   for one user or from one address point to password guessing or spraying.",
     severity: Severity::Medium,
     attack: &["T1586", "T1586.003", "T1110", "T1110.001"],
-    origin: "Splunk ESCU detections/cloud/aws_credential_access_failed_login.yml \
-             (a19b354d-0d7f-47f3-8ea6-1a7c36434968)",
+    origins: &["Splunk ESCU detections/cloud/aws_credential_access_failed_login.yml \
+             (a19b354d-0d7f-47f3-8ea6-1a7c36434968)"],
+    group: "signin-failures",
     false_positives: &[
         "Users mistyping or forgetting their password.",
         "Someone signing in with the wrong account ID or alias, or a user that was renamed or \
@@ -29,6 +30,7 @@ pub static META: Meta = Meta {
         source: "signin.amazonaws.com",
         names: &["ConsoleLogin"],
         read_only: false,
+        data_event: false,
         detail_pattern: None,
     }],
     window: None,

@@ -16,8 +16,9 @@ pub static META: Meta = Meta {
                   shows someone probing what a stolen identity may read.",
     severity: Severity::Medium,
     attack: &["T1586", "T1586.003", "T1110", "T1110.001"],
-    origin: "Splunk ESCU detections/cloud/aws_credential_access_getpassworddata.yml \
-             (4d347c4a-306e-41db-8d10-b46baf71b3e2)",
+    origins: &["Splunk ESCU detections/cloud/aws_credential_access_getpassworddata.yml \
+             (4d347c4a-306e-41db-8d10-b46baf71b3e2)"],
+    group: "correlation",
     false_positives: &[
         "Inventory or remote-access tooling that collects passwords for many Windows \
          instances in one run.",
@@ -31,6 +32,7 @@ pub static META: Meta = Meta {
         source: "ec2.amazonaws.com",
         names: &["GetPasswordData"],
         read_only: true,
+        data_event: false,
         detail_pattern: None,
     }],
     window: Some(WindowSpec::Distinct {

@@ -16,9 +16,10 @@ pub static META: Meta = Meta {
                   attempts are reported too.",
     severity: Severity::Medium,
     attack: &["T1586", "T1586.003", "T1110"],
-    origin: "Splunk ESCU detections/cloud/aws_credential_access_rds_password_reset.yml \
+    origins: &["Splunk ESCU detections/cloud/aws_credential_access_rds_password_reset.yml \
              (6153c5ea-ed30-4878-81e6-21ecdb198189); ModifyDBCluster added as the ASL and \
-             Elastic variants do",
+             Elastic variants do"],
+    group: "identity-abuse",
     false_positives: &[
         "A database administrator resetting a forgotten or rotated master password.",
         "Infrastructure-as-code applying a changed master password.",
@@ -31,6 +32,7 @@ pub static META: Meta = Meta {
         source: "rds.amazonaws.com",
         names: &["ModifyDBInstance", "ModifyDBCluster"],
         read_only: false,
+        data_event: false,
         detail_pattern: Some(r#"{"requestParameters":{"masterUserPassword":[{"exists":true}]}}"#),
     }],
     window: None,

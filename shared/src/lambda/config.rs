@@ -1,0 +1,299 @@
+//! A function's configuration: its environment variables, validated at start-up
+//! (every problem at once), and the AWS SDK configuration with time limits.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+
+use crate::catalog::{self, FunctionGroup};
+use crate::engine::Settings;
+
+/// Environment variable names.
+pub const ENV_TABLE: &str = "TRAILWATCH_TABLE";
+pub const ENV_TOPIC_ARN: &str = "TRAILWATCH_TOPIC_ARN";
+pub const ENV_DISABLED: &str = "TRAILWATCH_DISABLED";
+pub const ENV_LATENESS: &str = "TRAILWATCH_LATENESS_SECS";
+pub const ENV_METRICS: &str = "TRAILWATCH_METRICS";
+/// `TRAILWATCH_WINDOW_<DETECTION_ID_IN_UPPER_SNAKE_CASE>_SECS`.
+pub const ENV_WINDOW_PREFIX: &str = "TRAILWATCH_WINDOW_";
+pub const ENV_WINDOW_SUFFIX: &str = "_SECS";
+
+/// The longest window or lateness accepted (seconds): state lives this long.
+pub const MAX_WINDOW_SECS: i64 = 7 * 24 * 3600;
+
+/// A function's validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub group: &'static FunctionGroup,
+    pub table: String,
+    pub topic_arn: String,
+    pub settings: Settings,
+    /// Print CloudWatch Embedded Metric Format lines (findings per detection).
+    pub metrics: bool,
+}
+
+/// Everything wrong with the environment, said at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub Vec<String>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration: {}", self.0.join("; "))
+    }
+}
+impl std::error::Error for ConfigError {}
+
+/// `TRAILWATCH_WINDOW_<ID>_SECS` for a detection id.
+pub fn window_var(detection_id: &str) -> String {
+    format!(
+        "{ENV_WINDOW_PREFIX}{}{ENV_WINDOW_SUFFIX}",
+        detection_id.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env(group: &'static FunctionGroup) -> Result<Config, ConfigError> {
+        Config::from_vars(group, std::env::vars())
+    }
+
+    /// Reads and validates the given variables (all of them, so that a mistyped
+    /// `TRAILWATCH_*` name is caught rather than ignored).
+    pub fn from_vars(
+        group: &'static FunctionGroup,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars.into_iter().collect();
+        let mut problems = Vec::new();
+        let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+
+        let table = match get(ENV_TABLE) {
+            Some(t) if t.chars().any(char::is_whitespace) => {
+                problems.push(format!("{ENV_TABLE} {t:?} is not a table name or ARN"));
+                String::new()
+            }
+            Some(t) => t.to_owned(),
+            None => {
+                problems.push(format!("{ENV_TABLE} is not set (the state table's name)"));
+                String::new()
+            }
+        };
+        let topic_arn = match get(ENV_TOPIC_ARN) {
+            Some(a) if a.starts_with("arn:") && a.split(':').nth(2) == Some("sns") => a.to_owned(),
+            Some(a) => {
+                problems.push(format!(
+                    "{ENV_TOPIC_ARN} {a:?} is not an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<name>)"
+                ));
+                String::new()
+            }
+            None => {
+                problems.push(format!(
+                    "{ENV_TOPIC_ARN} is not set (the findings topic's ARN)"
+                ));
+                String::new()
+            }
+        };
+
+        let mut settings = Settings::default();
+        if let Some(list) = get(ENV_DISABLED) {
+            for id in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                if catalog::by_id(id).is_none() {
+                    problems.push(format!("{ENV_DISABLED}: unknown detection id {id:?}"));
+                } else {
+                    settings.disabled.insert(id.to_owned());
+                }
+            }
+        }
+        if let Some(v) = get(ENV_LATENESS) {
+            match parse_secs(v, true) {
+                Ok(s) => settings.window.lateness_secs = s,
+                Err(e) => problems.push(format!("{ENV_LATENESS}: {e}")),
+            }
+        }
+        let windowed: HashMap<String, &'static str> = catalog::ALL
+            .iter()
+            .map(|d| d.meta())
+            .filter(|m| m.stateful())
+            .map(|m| (window_var(m.id), m.id))
+            .collect();
+        let mut names: Vec<&String> = vars
+            .keys()
+            .filter(|k| k.starts_with(ENV_WINDOW_PREFIX))
+            .collect();
+        names.sort();
+        for name in names {
+            let value = vars[name].trim();
+            match windowed.get(name.as_str()) {
+                None => problems.push(format!(
+                    "{name}: no windowed detection has this name (known: {})",
+                    windowed
+                        .keys()
+                        .cloned()
+                        .collect::<BTreeSet<_>>()
+                        .into_iter()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+                Some(id) => match parse_secs(value, false) {
+                    Ok(s) => {
+                        settings.window_overrides.insert((*id).to_owned(), s);
+                    }
+                    Err(e) => problems.push(format!("{name}: {e}")),
+                },
+            }
+        }
+        let metrics = match get(ENV_METRICS) {
+            None | Some("1") | Some("true") => true,
+            Some("0") | Some("false") => false,
+            Some(other) => {
+                problems.push(format!("{ENV_METRICS}: {other:?} is not 0/1/true/false"));
+                true
+            }
+        };
+
+        if problems.is_empty() {
+            Ok(Config {
+                group,
+                table,
+                topic_arn,
+                settings,
+                metrics,
+            })
+        } else {
+            Err(ConfigError(problems))
+        }
+    }
+
+    /// The prefix of every key this function writes in the state table; IAM limits
+    /// the function to it (`dynamodb:LeadingKeys`).
+    pub fn key_prefix(&self) -> String {
+        key_prefix(self.group.name)
+    }
+}
+
+/// `<group>#` (the schema's one definition).
+pub fn key_prefix(group: &str) -> String {
+    crate::state::dynamodb::schema::key_prefix(group)
+}
+
+fn parse_secs(v: &str, zero_ok: bool) -> Result<i64, String> {
+    match v.parse::<i64>() {
+        Ok(s) if s > MAX_WINDOW_SECS => {
+            Err(format!("{s} is over the {MAX_WINDOW_SECS}-second maximum"))
+        }
+        Ok(s) if s > 0 || (zero_ok && s == 0) => Ok(s),
+        _ => Err(format!("{v:?} is not a positive number of seconds")),
+    }
+}
+
+/// Time limits on every AWS call, so that a hung connection fails the invocation
+/// (its claim is released and Lambda retries) well before the function's 30 s
+/// timeout would kill it between a claim and its notification. An invocation makes
+/// a few calls of a few milliseconds each.
+pub fn timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(2))
+        .operation_timeout(Duration::from_secs(5))
+        .build()
+}
+
+/// Loads the AWS SDK configuration from the environment (region, credentials,
+/// `AWS_ENDPOINT_URL`, ...) with [`timeouts`]. Fails when no region is configured.
+pub async fn sdk_config() -> Result<SdkConfig, ConfigError> {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts())
+        .load()
+        .await;
+    if sdk.region().is_none() {
+        return Err(ConfigError(vec![
+            "no AWS region configured (set AWS_REGION)".into(),
+        ]));
+    }
+    Ok(sdk)
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    pub(crate) fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    pub(crate) const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:trailwatch-findings";
+
+    #[test]
+    fn a_complete_environment_is_accepted() {
+        let g = catalog::group("correlation").unwrap();
+        let c = Config::from_vars(
+            g,
+            vars(&[
+                (ENV_TABLE, "state"),
+                (ENV_TOPIC_ARN, TOPIC),
+                (
+                    ENV_DISABLED,
+                    "getpassworddata-burst, cloudtrail-log-deleted",
+                ),
+                (
+                    "TRAILWATCH_WINDOW_CONCURRENT_SESSIONS_DIFFERENT_IPS_SECS",
+                    "600",
+                ),
+                (ENV_LATENESS, "0"),
+                ("PATH", "/usr/bin"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.table, "state");
+        assert_eq!(c.key_prefix(), "correlation#");
+        assert!(c.settings.disabled.contains("getpassworddata-burst"));
+        assert_eq!(
+            c.settings.window_overrides["concurrent-sessions-different-ips"],
+            600
+        );
+        assert_eq!(c.settings.window.lateness_secs, 0);
+        assert!(c.metrics);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let g = catalog::group("logging-tamper").unwrap();
+        let e = Config::from_vars(
+            g,
+            vars(&[
+                (ENV_TOPIC_ARN, "trailwatch-findings"),
+                (ENV_DISABLED, "no-such-rule"),
+                ("TRAILWATCH_WINDOW_GETPASSWORD_BURST_SECS", "60"),
+                ("TRAILWATCH_WINDOW_GETPASSWORDDATA_BURST_SECS", "-5"),
+                (ENV_LATENESS, "soon"),
+            ]),
+        )
+        .unwrap_err();
+        let text = e.to_string();
+        for needle in [
+            ENV_TABLE,
+            ENV_TOPIC_ARN,
+            "no-such-rule",
+            "GETPASSWORD_BURST",
+            "\"-5\"",
+            ENV_LATENESS,
+        ] {
+            assert!(text.contains(needle), "{needle} missing from: {text}");
+        }
+        assert_eq!(e.0.len(), 6, "{text}");
+    }
+
+    #[test]
+    fn window_variable_names_follow_the_ids() {
+        assert_eq!(
+            window_var("getpassworddata-burst"),
+            "TRAILWATCH_WINDOW_GETPASSWORDDATA_BURST_SECS"
+        );
+    }
+}

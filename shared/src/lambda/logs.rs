@@ -1,0 +1,67 @@
+//! Logs (JSON lines) and CloudWatch Embedded Metric Format lines.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+
+/// One CloudWatch Embedded Metric Format line: `Findings` = 1 for the detection.
+pub(super) fn emit_metric(function: &str, detection_id: &str) {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    let line = json!({
+        "_aws": {
+            "Timestamp": ms,
+            "CloudWatchMetrics": [{
+                "Namespace": "trailwatch",
+                "Dimensions": [["function", "detection_id"]],
+                "Metrics": [{"Name": "Findings", "Unit": "Count"}],
+            }],
+        },
+        "function": function,
+        "detection_id": detection_id,
+        "Findings": 1,
+    });
+    println!("{line}");
+}
+
+/// JSON logs on stdout, at the level named by `RUST_LOG`, else Lambda's
+/// `AWS_LAMBDA_LOG_LEVEL` (a plain level: `trace` .. `error`), else `info`. Per-module filters are not supported: they would link a regex engine.
+pub fn init_logging() {
+    let level = ["RUST_LOG", "AWS_LAMBDA_LOG_LEVEL"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().and_then(|v| log_level(&v)))
+        .unwrap_or(tracing::Level::INFO);
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(level)
+        .with_target(false)
+        .with_current_span(false)
+        .flatten_event(true)
+        .try_init();
+}
+
+/// A plain level name (any case); Lambda's own `FATAL` counts as `error`.
+fn log_level(v: &str) -> Option<tracing::Level> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "trace" => Some(tracing::Level::TRACE),
+        "debug" => Some(tracing::Level::DEBUG),
+        "info" => Some(tracing::Level::INFO),
+        "warn" => Some(tracing::Level::WARN),
+        "error" | "fatal" => Some(tracing::Level::ERROR),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_levels_are_plain_names() {
+        assert_eq!(log_level(" WARN "), Some(tracing::Level::WARN));
+        assert_eq!(log_level("FATAL"), Some(tracing::Level::ERROR));
+        assert_eq!(log_level("trailwatch=debug"), None);
+    }
+}

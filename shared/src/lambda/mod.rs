@@ -1,0 +1,378 @@
+//! The Lambda entry point shared by every function crate under `functions/`.
+//!
+//! A function is one group of the catalogue ([`catalog::GROUPS`]) behind one
+//! EventBridge rule. Its `main.rs` calls [`run`] with the group's name; this module
+//! reads and validates the configuration, builds the AWS clients (the SDK's own
+//! environment variables apply, `AWS_ENDPOINT_URL` included, so a function runs
+//! unchanged against a local endpoint), and serves invocations:
+//!
+//! - the input is an EventBridge event whose `detail` is one CloudTrail record, read
+//!   with the engine's tolerant [`Record`] view;
+//! - an event that cannot be parsed, or that is not CloudTrail, is logged with its id
+//!   and fails the invocation (after Lambda's retries it lands in the dead-letter
+//!   queue), never silently dropped;
+//! - an event none of the group's detections looks at succeeds with no finding;
+//! - findings go through [`Engine::handle`] with the DynamoDB store (keys prefixed
+//!   `<group>#`) and the SNS notifier: each is claimed before it is published and the
+//!   claim is released when publishing fails, which fails the invocation so Lambda
+//!   retries it;
+//! - logs are JSON lines (tracing) naming the event id, detection ids and outcome;
+//!   the event itself is logged only at `trace` level. With `TRAILWATCH_METRICS`
+//!   unset or `1`, one CloudWatch Embedded Metric Format line per finding counts
+//!   findings per detection.
+
+mod config;
+mod envelope;
+mod logs;
+
+use std::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use aws_config::SdkConfig;
+use lambda_runtime::service_fn;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+use tracing::{debug, error, info, trace, warn};
+
+use crate::catalog::{self, FunctionGroup};
+use crate::engine::Engine;
+use crate::event::Record;
+use crate::notify::Notifier;
+use crate::notify::sns::SnsNotifier;
+use crate::state::Store;
+use crate::state::dynamodb::DynamoStore;
+
+pub use config::*;
+use envelope::{parse_envelope, probe_id};
+pub use lambda_runtime::{Context, Error, LambdaEvent};
+use logs::emit_metric;
+pub use logs::init_logging;
+
+/// Why an invocation failed: the event goes back to Lambda (retries, then the
+/// dead-letter queue / on-failure destination).
+#[derive(Debug)]
+pub enum InvocationError {
+    /// Not an EventBridge event, or its `detail` is not a CloudTrail record.
+    Invalid { event_id: String, reason: String },
+    /// The state store or SNS failed; a retry may succeed.
+    Delivery { event_id: String, reason: String },
+}
+
+impl fmt::Display for InvocationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InvocationError::Invalid { event_id, reason } => {
+                write!(f, "event {event_id} rejected: {reason}")
+            }
+            InvocationError::Delivery { event_id, reason } => {
+                write!(f, "event {event_id} not delivered: {reason}")
+            }
+        }
+    }
+}
+impl std::error::Error for InvocationError {}
+
+impl From<InvocationError> for lambda_runtime::Diagnostic {
+    fn from(e: InvocationError) -> Self {
+        let error_type = match e {
+            InvocationError::Invalid { .. } => "trailwatch.InvalidEvent",
+            InvocationError::Delivery { .. } => "trailwatch.DeliveryFailed",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.into(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// The handler of one function: its engine, store and notifier.
+pub struct Handler<S, N> {
+    pub group: &'static FunctionGroup,
+    engine: Engine,
+    store: S,
+    notifier: N,
+    metrics: bool,
+}
+
+/// The handler as deployed: DynamoDB state, SNS notifications.
+pub type LambdaHandler = Handler<DynamoStore, SnsNotifier>;
+
+impl LambdaHandler {
+    /// Builds the AWS clients from `sdk` for a validated configuration.
+    pub fn from_config(config: &Config, sdk: &SdkConfig) -> LambdaHandler {
+        let store = DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(sdk),
+            config.table.clone(),
+            config.key_prefix(),
+        );
+        let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(sdk), config.topic_arn.clone());
+        Handler::new(config, store, notifier)
+    }
+}
+
+impl<S: Store, N: Notifier> Handler<S, N> {
+    pub fn new(config: &Config, store: S, notifier: N) -> Handler<S, N> {
+        let engine = Engine::with_detections(
+            catalog::group_detections(config.group),
+            config.settings.clone(),
+        );
+        Handler {
+            group: config.group,
+            engine,
+            store,
+            notifier,
+            metrics: config.metrics,
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// One invocation. `Ok` carries a summary (what `cargo lambda invoke` prints).
+    pub async fn handle(
+        &self,
+        event: LambdaEvent<Box<RawValue>>,
+    ) -> Result<Value, InvocationError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        self.handle_at(event.payload.get(), &event.context.request_id, now)
+            .await
+    }
+
+    /// One invocation with an explicit clock (epoch seconds).
+    pub async fn handle_at(
+        &self,
+        payload: &str,
+        request_id: &str,
+        now: i64,
+    ) -> Result<Value, InvocationError> {
+        trace!(request_id, payload, "event");
+        let (envelope_id, detail_type, detail) = match parse_envelope(payload) {
+            Ok(parts) => parts,
+            Err(e) => {
+                let event_id = probe_id(payload);
+                warn!(request_id, event_id, outcome = "rejected", reason = %e, "not an EventBridge event");
+                return Err(InvocationError::Invalid {
+                    event_id,
+                    reason: format!("not an EventBridge event: {e}"),
+                });
+            }
+        };
+        let event_id = envelope_id
+            .as_deref()
+            .map(|s| crate::sanitize::one_line(s, 128))
+            .unwrap_or_else(|| "(no id)".into());
+        let reject = |reason: String| {
+            warn!(request_id, event_id, detail_type = %crate::sanitize::one_line(&detail_type, 100),
+                  outcome = "rejected", reason, "not a CloudTrail event");
+            Err(InvocationError::Invalid {
+                event_id: event_id.clone(),
+                reason,
+            })
+        };
+        if !detail_type.ends_with("via CloudTrail") {
+            return reject(format!(
+                "detail-type {:?} is not a CloudTrail one",
+                crate::sanitize::one_line(&detail_type, 100)
+            ));
+        }
+        let rec = match Record::from_json(detail.get()) {
+            Ok(r) => r,
+            Err(e) => return reject(format!("detail is not a CloudTrail record: {e}")),
+        };
+        if rec.event_source.is_none() || rec.event_name.is_none() {
+            return reject("detail has no eventSource or eventName".into());
+        }
+        let cloudtrail_id = rec.event_id().unwrap_or("(none)").to_owned();
+        if !self
+            .engine
+            .wants(rec.event_source(), rec.event_name(), rec.user_agent())
+        {
+            debug!(
+                request_id,
+                event_id,
+                cloudtrail_event_id = cloudtrail_id,
+                event_source = rec.event_source(),
+                event_name = rec.event_name(),
+                outcome = "ignored",
+                "no detection of this function looks at the event"
+            );
+            return Ok(json!({"event_id": event_id, "outcome": "ignored", "findings": []}));
+        }
+        match self
+            .engine
+            .handle(&rec, &self.store, &self.notifier, now)
+            .await
+        {
+            Ok(delivered) => {
+                for f in &delivered {
+                    info!(
+                        request_id,
+                        event_id,
+                        cloudtrail_event_id = cloudtrail_id,
+                        detection_id = f.detection_id,
+                        finding_id = f.finding_id,
+                        severity = f.severity.as_str(),
+                        outcome = "notified",
+                        "finding published"
+                    );
+                    if self.metrics {
+                        emit_metric(self.group.name, f.detection_id);
+                    }
+                }
+                if delivered.is_empty() {
+                    info!(
+                        request_id,
+                        event_id,
+                        cloudtrail_event_id = cloudtrail_id,
+                        event_name = rec.event_name(),
+                        outcome = "no_finding",
+                        "evaluated, nothing to send"
+                    );
+                }
+                Ok(json!({
+                    "event_id": event_id,
+                    "outcome": if delivered.is_empty() { "no_finding" } else { "notified" },
+                    "findings": delivered.iter().map(|f| json!({
+                        "detection_id": f.detection_id,
+                        "finding_id": f.finding_id,
+                    })).collect::<Vec<_>>(),
+                }))
+            }
+            Err(e) => {
+                error!(request_id, event_id, cloudtrail_event_id = cloudtrail_id, outcome = "failed", error = %e,
+                       "delivery failed; the invocation fails so that Lambda retries it");
+                Err(InvocationError::Delivery {
+                    event_id,
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
+}
+
+/// The whole life of a function: logging, configuration (a bad one stops it at
+/// start-up with every problem in the log), clients, then invocations until the
+/// runtime stops.
+pub async fn run(group_name: &str) -> Result<(), Error> {
+    init_logging();
+    let Some(group) = catalog::group(group_name) else {
+        let known: Vec<_> = catalog::GROUPS.iter().map(|g| g.name).collect();
+        error!(
+            group = group_name,
+            "unknown function group (known: {})",
+            known.join(", ")
+        );
+        return Err(format!("unknown function group {group_name:?}").into());
+    };
+    let config = match Config::from_env(group) {
+        Ok(c) => c,
+        Err(e) => {
+            error!(group = group.name, error = %e, "start-up failed");
+            return Err(e.into());
+        }
+    };
+    let sdk = match sdk_config().await {
+        Ok(s) => s,
+        Err(e) => {
+            error!(group = group.name, error = %e, "start-up failed");
+            return Err(e.into());
+        }
+    };
+    let handler = LambdaHandler::from_config(&config, &sdk);
+    info!(
+        group = group.name,
+        detections = handler.engine().detections().len(),
+        table = config.table,
+        topic_arn = config.topic_arn,
+        key_prefix = config.key_prefix(),
+        "ready"
+    );
+    let handler = &handler;
+    // Boxed: the handler's future is deep (engine, store, SDK), and nesting it in
+    // the runtime's future unboxed overflows the compiler's layout query depth.
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<Box<RawValue>>| {
+        Box::pin(handler.handle(ev))
+    }))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lambda::config::tests::{TOPIC, vars};
+
+    fn handler(group: &str) -> Handler<crate::state::MemoryStore, crate::notify::Collect> {
+        let g = catalog::group(group).unwrap();
+        let c = Config::from_vars(g, vars(&[(ENV_TABLE, "t"), (ENV_TOPIC_ARN, TOPIC)])).unwrap();
+        Handler::new(
+            &c,
+            crate::state::MemoryStore::default(),
+            crate::notify::Collect::default(),
+        )
+    }
+
+    fn stop_logging(envelope_time: &str) -> String {
+        json!({
+            "version": "0", "id": "env-1", "detail-type": "AWS API Call via CloudTrail",
+            "source": "aws.cloudtrail", "account": "123456789012", "time": envelope_time,
+            "region": "us-east-1", "resources": [],
+            "detail": {
+                "eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging",
+                "eventID": "ev-1", "eventTime": "2026-03-14T13:15:27Z", "awsRegion": "us-east-1",
+                "recipientAccountId": "123456789012",
+                "userIdentity": {"type": "IAMUser", "userName": "alice",
+                                 "arn": "arn:aws:iam::123456789012:user/alice"},
+                "requestParameters": {"name": "org-trail"}
+            }
+        })
+        .to_string()
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn a_finding_is_sent_once_and_a_malformed_envelope_time_is_tolerated() {
+        let h = handler("logging-tamper");
+        for time in ["2026-03-14T13:15:27Z", "redacted"] {
+            let out = block_on(h.handle_at(&stop_logging(time), "r", 1_800_000_000)).unwrap();
+            let sent = h.notifier.take();
+            if time == "redacted" {
+                // Same record again: already claimed.
+                assert_eq!(out["findings"], json!([]), "{out}");
+                assert!(sent.is_empty());
+            } else {
+                assert_eq!(out["outcome"], "notified", "{out}");
+                assert!(
+                    sent.iter()
+                        .any(|f| f.detection_id == "cloudtrail-log-suspended")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn other_groups_ignore_the_event_and_bad_events_are_rejected() {
+        let h = handler("signin-failures");
+        let out = block_on(h.handle_at(&stop_logging("2026-03-14T13:15:27Z"), "r", 0)).unwrap();
+        assert_eq!(out["outcome"], "ignored");
+        for bad in [
+            r#"{"id":"a","detail-type":"Scheduled Event","detail":{}}"#,
+            r#"{"id":"b","detail-type":"AWS API Call via CloudTrail","detail":"text"}"#,
+            r#"{"id":"c","source":"aws.iam"}"#,
+            "",
+        ] {
+            let e = block_on(h.handle_at(bad, "r", 0)).unwrap_err();
+            assert!(matches!(e, InvocationError::Invalid { .. }), "{bad}: {e}");
+        }
+    }
+}
