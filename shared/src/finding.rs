@@ -14,6 +14,17 @@ pub struct TimeSpan {
     pub last: Option<String>,
 }
 
+/// What tuning decided about a finding (`trailwatch replay --show-suppressed`, the
+/// functions' logs and metrics, OCSF status). Absent where no decision was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Disposition {
+    Notified,
+    Suppressed,
+    Shadow,
+    HeldBack,
+}
+
 /// What a detection reports: enough for an analyst to judge it without the raw logs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {
@@ -36,6 +47,13 @@ pub struct Finding {
     /// `errorCode` of the record that triggered it, for rules that fire on attempts.
     pub error_code: Option<String>,
     pub evidence: Evidence,
+    /// Set by tuning (see `Disposition`); not serialised when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disposition: Option<Disposition>,
+    /// The id of the dry-run suppression entry that matched: the finding is still
+    /// notified, marked with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dry_run_suppression: Option<String>,
 }
 
 impl Finding {
@@ -68,6 +86,8 @@ impl Finding {
             event_names: vec![rec.event_name().to_owned()],
             error_code: rec.error_code().map(str::to_owned),
             evidence,
+            disposition: None,
+            dry_run_suppression: None,
         }
     }
 

@@ -424,6 +424,8 @@ fn span_finding(
         event_names,
         error_code: head.error_code.clone(),
         evidence,
+        disposition: None,
+        dry_run_suppression: None,
     })
 }
 
