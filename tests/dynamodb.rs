@@ -945,3 +945,163 @@ fn replay_on_dynamodb_finds_what_replay_in_memory_finds() {
     assert!(again.status.success());
     assert!(lines(&again).is_empty(), "{:?}", lines(&again));
 }
+
+// ---------------------------------------------------------------------------
+// The pipeline heartbeat: `Store::beat`/`members` on both stores, and the
+// pipeline function's live path (canaries, scheduled check) on DynamoDB.
+
+async fn heartbeat_contract<S: Store>(s: &S) -> Vec<String> {
+    use trailwatch::state::Beat;
+    let mut log = Vec::new();
+    let t0 = BASE * 1000;
+    for (member, t) in [
+        ("a|eu-west-1", t0),
+        ("a|eu-west-1", t0 + 300_000),
+        ("a|eu-west-1", t0 + 300_000),
+        ("a|eu-west-1", t0 + 100_000),
+        ("b|us-east-1", t0 + 50_000),
+    ] {
+        let b = s.beat("hb", member, t, NOW + 86_400, NOW).await.unwrap();
+        log.push(format!("{member} {t} {b:?}"));
+    }
+    assert_eq!(
+        log[..4],
+        [
+            format!("a|eu-west-1 {t0} {:?}", Beat::First),
+            format!("a|eu-west-1 {} {:?}", t0 + 300_000, Beat::After(t0)),
+            format!("a|eu-west-1 {} {:?}", t0 + 300_000, Beat::Stale),
+            format!("a|eu-west-1 {} {:?}", t0 + 100_000, Beat::Stale),
+        ]
+    );
+    let members = s.members("hb", NOW).await.unwrap();
+    assert_eq!(
+        members,
+        [
+            ("a|eu-west-1".to_owned(), t0 + 300_000),
+            ("b|us-east-1".to_owned(), t0 + 50_000)
+        ]
+    );
+    // Expired members are gone, and a beat after expiry starts afresh.
+    assert!(s.members("hb", NOW + 86_400).await.unwrap().is_empty());
+    let b = s
+        .beat(
+            "hb",
+            "a|eu-west-1",
+            t0 + 900_000,
+            NOW + 3 * 86_400,
+            NOW + 2 * 86_400,
+        )
+        .await
+        .unwrap();
+    log.push(format!("after expiry {b:?}"));
+    assert_eq!(b, Beat::First);
+    assert!(s.members("other", NOW).await.unwrap().is_empty());
+    log
+}
+
+#[tokio::test]
+async fn both_stores_keep_heartbeats_alike() {
+    let memory = heartbeat_contract(&MemoryStore::default()).await;
+    let t = table().await;
+    let dynamo = heartbeat_contract(&t.store()).await;
+    assert_eq!(memory, dynamo);
+}
+
+fn canary_envelope(id: &str, secs: i64, account: &str, region: &str) -> String {
+    serde_json::json!({
+        "version": "0", "id": format!("env-{id}"), "detail-type": "AWS API Call via CloudTrail",
+        "source": "aws.ssm", "account": account, "time": at(secs), "region": region, "resources": [],
+        "detail": {
+            "eventVersion": "1.10", "eventSource": "ssm.amazonaws.com", "eventName": "PutParameter",
+            "eventID": id, "eventTime": at(secs), "awsRegion": region, "recipientAccountId": account,
+            "userIdentity": {"type": "AssumedRole", "accountId": account, "invokedBy": "scheduler.amazonaws.com",
+                "arn": format!("arn:aws:sts::{account}:assumed-role/trailwatch-fwd-canary/s")},
+            "requestParameters": {"name": "/trailwatch-fwd-canary", "type": "String", "overwrite": true},
+            "responseElements": {"version": 3, "tier": "Standard"}
+        }
+    })
+    .to_string()
+}
+
+const SCHEDULED: &str = r#"{"version":"0","id":"sched-1","detail-type":"Scheduled Event","source":"aws.events","account":"111122223333","time":"2026-04-11T13:00:00Z","region":"eu-west-1","resources":["arn:aws:events:eu-west-1:111122223333:rule/trailwatch-pipeline-check"],"detail":{}}"#;
+
+/// The detection ids an invocation reports as delivered.
+fn delivered_ids(out: &serde_json::Value) -> Vec<String> {
+    out["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["detection_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_pipeline_function_reports_a_silence_once_and_its_end() {
+    use trailwatch::lambda::{Config, Handler};
+    let t = table().await;
+    let group = trailwatch::catalog::group("pipeline").expect("pipeline group");
+    let config = Config::from_vars(
+        group,
+        [
+            ("TRAILWATCH_TABLE".to_owned(), t.name.clone()),
+            (
+                "TRAILWATCH_TOPIC_ARN".to_owned(),
+                "arn:aws:sns:eu-west-1:111122223333:tw".to_owned(),
+            ),
+        ],
+    )
+    .expect("config");
+    let h = Handler::new(&config, t.store(), Collect::default());
+    let (acct, region) = ("444455556666", "eu-west-1");
+    // Canaries every 5 minutes for half an hour: nothing to report.
+    for i in 0..6 {
+        let out = h
+            .handle_at(
+                &canary_envelope(&format!("c{i}"), i * 300, acct, region),
+                "r",
+                BASE + i * 300,
+            )
+            .await
+            .expect("canary handled");
+        assert!(delivered_ids(&out).is_empty(), "{out}");
+    }
+    let last = BASE + 5 * 300;
+    // Ten minutes after the last canary: still within the threshold.
+    let out = h
+        .handle_at(SCHEDULED, "r", last + 600)
+        .await
+        .expect("check");
+    assert!(delivered_ids(&out).is_empty(), "{out}");
+    // Twenty minutes after: silent, reported once however often the check runs.
+    let out = h
+        .handle_at(SCHEDULED, "r", last + 1200)
+        .await
+        .expect("check");
+    assert_eq!(delivered_ids(&out), ["pipeline-silent"], "{out}");
+    for later in [1500, 3600, 7200] {
+        let out = h
+            .handle_at(SCHEDULED, "r", last + later)
+            .await
+            .expect("check");
+        assert!(delivered_ids(&out).is_empty(), "{out}");
+    }
+    // The canary returns: restored, and the next check finds nothing.
+    let back = last + 7500;
+    let out = h
+        .handle_at(
+            &canary_envelope("c-back", back - BASE, acct, region),
+            "r",
+            back,
+        )
+        .await
+        .expect("canary handled");
+    assert_eq!(delivered_ids(&out), ["pipeline-restored"], "{out}");
+    let out = h.handle_at(SCHEDULED, "r", back + 60).await.expect("check");
+    assert!(delivered_ids(&out).is_empty(), "{out}");
+    // A second outage is a second finding.
+    let out = h
+        .handle_at(SCHEDULED, "r", back + 1200)
+        .await
+        .expect("check");
+    assert_eq!(delivered_ids(&out), ["pipeline-silent"], "{out}");
+}

@@ -160,7 +160,14 @@ fn samples() -> Vec<Sample> {
                 ),
                 envelopes: envs.iter().map(Value::to_string).collect(),
                 event_ids,
-                expected: expected.into_iter().collect(),
+                // What the functions send: replay-only findings (past heartbeat gaps)
+                // are reported live by the scheduled check instead.
+                expected: expected
+                    .into_iter()
+                    .filter(|id| {
+                        catalog::by_id(id).is_some_and(|d| d.meta().fires_live_from_records())
+                    })
+                    .collect(),
             });
         }
     }
@@ -390,6 +397,12 @@ async fn what_is_not_cloudtrail_is_rejected_with_its_id() {
     ];
     for (payload, id) in cases {
         for h in &hs {
+            if h.group.name == "pipeline" && payload.contains("Scheduled Event") {
+                // Its schedule: the heartbeat check (no canary seen: no finding).
+                let out = h.handle(event(payload)).await.expect("the heartbeat check");
+                assert_eq!(out["findings"], serde_json::json!([]), "{out}");
+                continue;
+            }
             match h.handle(event(payload)).await {
                 Err(e @ InvocationError::Invalid { .. }) => {
                     assert!(e.to_string().contains(id), "{payload}: {e}")

@@ -79,7 +79,7 @@ impl Sink for Run<'_> {
 
 /// Replays one file through every detection with fresh in-memory state.
 pub fn replay_file(path: &Path) -> Replayed {
-    let engine = Engine::new(Settings::default());
+    let engine = Engine::new(Settings::for_replay());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -44,7 +44,15 @@ pub static GROUPS: &[FunctionGroup] = &[
     // (slot: compute-network)
     // (slot: security-services)
     // (slot: discovery)
+    FunctionGroup {
+        name: "self-protection",
+        description: "Self-protection: changes to trailwatch's own resources (rules, schedule, functions, topic, table, roles)",
+    },
     // (slot: self-protection)
+    FunctionGroup {
+        name: "pipeline",
+        description: "Pipeline heartbeat: records canaries, reports silent and restored accounts and Regions",
+    },
 ];
 
 /// A function group by name.

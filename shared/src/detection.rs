@@ -134,6 +134,16 @@ pub enum WindowSpec {
     /// "New terms": fire when a `Signal::FirstSeen` term has not been seen in the
     /// last `days` days (history is kept as expiring items in the state store).
     FirstSeen { days: i64 },
+    /// A heartbeat: each `Signal::Beat` records its member's last-seen time; a beat
+    /// that follows the previous one by more than `silence_secs` ends a silence and
+    /// fires, live only when `live_on_gap` (otherwise only in a replay: live, a
+    /// scheduled check reports the silence while it lasts). Members not seen for
+    /// `lookback_days` are forgotten.
+    Heartbeat {
+        silence_secs: i64,
+        lookback_days: i64,
+        live_on_gap: bool,
+    },
 }
 
 /// Everything about a detection that is not its logic.
@@ -171,7 +181,22 @@ impl Meta {
     pub fn reads_windows(&self) -> bool {
         matches!(
             self.window,
-            Some(WindowSpec::Distinct { .. } | WindowSpec::Sequence { .. })
+            Some(
+                WindowSpec::Distinct { .. }
+                    | WindowSpec::Sequence { .. }
+                    | WindowSpec::Heartbeat { .. }
+            )
+        )
+    }
+    /// Whether the functions fire it from records. `pipeline-silent` fires from
+    /// canary gaps only in a replay: live, the scheduled check reports silences.
+    pub fn fires_live_from_records(&self) -> bool {
+        !matches!(
+            self.window,
+            Some(WindowSpec::Heartbeat {
+                live_on_gap: false,
+                ..
+            })
         )
     }
     /// Some trigger is a data event (needs the trail's data-event logging).
@@ -279,6 +304,8 @@ pub enum Signal {
     /// A term (e.g. `account|actor|eventName`): fires when it was not seen in the
     /// detection's `FirstSeen` history.
     FirstSeen { term: String, evidence: Evidence },
+    /// A heartbeat of `member` (e.g. `account|region`), see `WindowSpec::Heartbeat`.
+    Beat { member: String, evidence: Evidence },
 }
 
 /// One detection: metadata and logic, in one file under `detections/`.
@@ -293,6 +320,13 @@ pub trait Detection: Send + Sync {
     /// replay need not parse what they would drop.
     fn may_match_raw(&self, _peek: &Peek<'_>, _json: &[u8]) -> bool {
         true
+    }
+
+    /// The severity of a finding about `rec`: the metadata's, unless the detection
+    /// knows better about this record (a change made by CloudFormation on someone's
+    /// behalf, say).
+    fn severity_for(&self, _rec: &Record<'_>) -> Severity {
+        self.meta().severity
     }
 }
 

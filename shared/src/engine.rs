@@ -27,6 +27,21 @@ pub struct Settings {
     /// time from the first record handled: a replay's first days only build the
     /// history (`trailwatch replay --learn`). `None` in the functions.
     pub learn_secs: Option<i64>,
+    /// The heartbeat's silence threshold (seconds), overriding the detections'.
+    pub silence_secs: Option<i64>,
+    /// A heartbeat gap is also a `pipeline-silent` finding (replay: nothing else
+    /// reports past silences). Live, the scheduled check reports them.
+    pub gaps_are_silences: bool,
+}
+
+impl Settings {
+    /// The settings of a replay: past heartbeat gaps are `pipeline-silent` findings.
+    pub fn for_replay() -> Settings {
+        Settings {
+            gaps_are_silences: true,
+            ..Settings::default()
+        }
+    }
 }
 
 /// Why handling a record failed. Either way the record must be retried.
@@ -115,6 +130,10 @@ impl Engine {
         &self.detections
     }
 
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// True when some detection could match a record with these fields: the cheap
     /// test that lets a reader skip parsing records nothing looks at.
     pub fn wants(&self, source: &str, name: &str, user_agent: Option<&str>) -> bool {
@@ -171,6 +190,8 @@ impl Engine {
         now: i64,
     ) -> Result<Vec<Pending>, StoreError> {
         let mut out = Vec::new();
+        // One heartbeat write per record, shared by the heartbeat detections.
+        let mut beat: Option<(String, crate::state::Beat)> = None;
         for i in self.candidates(rec) {
             let det = self.detections[i];
             let meta = det.meta();
@@ -179,7 +200,8 @@ impl Engine {
             };
             match (signal, meta.window) {
                 (Signal::Fire(evidence), _) => {
-                    let finding = Finding::from_record(meta, rec, evidence);
+                    let mut finding = Finding::from_record(meta, rec, evidence);
+                    finding.severity = det.severity_for(rec);
                     let claim = Claim {
                         key: format!("f|{}", finding.finding_id),
                         guards: Vec::new(),
@@ -253,6 +275,51 @@ impl Engine {
                 (Signal::FirstSeen { term, evidence }, Some(WindowSpec::FirstSeen { days })) => {
                     out.push(window::first_seen(meta, days, rec, &term, evidence, now));
                 }
+                (
+                    Signal::Beat { member, evidence },
+                    Some(WindowSpec::Heartbeat {
+                        silence_secs,
+                        lookback_days,
+                        live_on_gap,
+                    }),
+                ) => {
+                    let Some(t) = rec.event_time_ms() else {
+                        continue;
+                    };
+                    let b = match &beat {
+                        Some((m, b)) if *m == member => *b,
+                        _ => {
+                            let expires = now.max(t / 1000) + lookback_days * 86_400;
+                            let b = store
+                                .beat(crate::heartbeat::PARTITION, &member, t, expires, now)
+                                .await?;
+                            beat = Some((member.clone(), b));
+                            b
+                        }
+                    };
+                    let silence = self.settings.silence_secs.unwrap_or(silence_secs);
+                    let crate::state::Beat::After(previous) = b else {
+                        continue;
+                    };
+                    if t - previous <= silence.saturating_mul(1000)
+                        || !(live_on_gap || self.settings.gaps_are_silences)
+                    {
+                        continue;
+                    }
+                    let mut evidence = evidence;
+                    evidence
+                        .0
+                        .extend(crate::heartbeat::gap_evidence(&member, previous, t).0);
+                    let mut finding = Finding::from_record(meta, rec, evidence);
+                    finding.event_time.first =
+                        Some(crate::event::time::format_event_time(previous));
+                    let claim = Claim {
+                        key: format!("f|{}", finding.finding_id),
+                        guards: Vec::new(),
+                        expires_at: None,
+                    };
+                    out.push(Pending { finding, claim });
+                }
                 // A stateful signal from a detection without a matching window spec is
                 // a programming error caught by the catalogue tests; never fire on it.
                 _ => {}
@@ -309,6 +376,23 @@ impl Engine {
 
 fn claim_expiry(p: &Pending, now: i64) -> i64 {
     p.claim.expires_at.unwrap_or(now + CLAIM_TTL_SECS)
+}
+
+/// Delivers findings that did not come from one record (the heartbeat's scheduled
+/// check): each exactly once, like [`Engine::handle`].
+pub async fn deliver_all<S: Store + ?Sized, N: Notifier + ?Sized>(
+    store: &S,
+    notifier: &N,
+    pending: Vec<Pending>,
+    now: i64,
+) -> Result<Vec<Finding>, HandleError> {
+    let mut delivered = Vec::new();
+    for p in pending {
+        if deliver(store, notifier, &p, now).await? {
+            delivered.push(p.finding);
+        }
+    }
+    Ok(delivered)
 }
 
 /// Claims, notifies, and releases the claim on failure. `Ok(false)` when the

@@ -6,7 +6,9 @@
 //! - `catalog`: the list of all detections and their function groups.
 //! - `rules`: the EventBridge patterns derived from the detections' metadata.
 //! - `engine`: routes a record to the detections indexed by (eventSource, eventName).
-//! - `window`: sliding windows and ordered pairs on top of `state::Store`.
+//! - `window`: sliding windows, ordered pairs and first-seen terms on `state::Store`.
+//! - `heartbeat`: the pipeline canary (silence is a finding); `resources`: how
+//!   trailwatch recognises its own resources (the name prefix).
 //! - `state`: the `Store` port, with an in-memory adapter (DynamoDB lives beside it).
 //! - `finding`: the finding model and its renderings.
 //! - `notify`: the `Notifier` port; `message` builds SNS messages, `sns` sends them.
@@ -18,9 +20,11 @@ pub mod detections;
 pub mod engine;
 pub mod event;
 pub mod finding;
+pub mod heartbeat;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod notify;
+pub mod resources;
 pub mod rules;
 pub mod sanitize;
 pub mod state;

@@ -203,7 +203,15 @@ fn text_output_cannot_be_forged_by_field_values() {
 fn list_names_every_detection() {
     let out = run(&["list", "--format", "json"], None);
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(rows.len(), 24);
+    assert_eq!(rows.len(), trailwatch::catalog::ALL.len());
+    for (row, d) in rows.iter().zip(trailwatch::catalog::ALL.iter()) {
+        assert_eq!(row["id"], d.meta().id);
+        assert_eq!(row["group"], d.meta().group);
+        assert!(
+            row["origins"].as_array().is_some_and(|o| !o.is_empty()),
+            "{row}"
+        );
+    }
 }
 
 #[test]
@@ -259,4 +267,54 @@ fn a_line_over_the_document_limit_is_refused_and_reading_goes_on() {
     let err = stderr(&out);
     assert!(err.contains("long-line.jsonl:2: line of"), "{err}");
     assert!(err.contains("over the 100000-byte document limit"), "{err}");
+}
+
+/// The repository's events/ directory (samples shared with tests/events.rs).
+fn sample(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("events")
+        .join(path)
+}
+
+#[test]
+fn the_resource_prefix_decides_what_is_trailwatch_s_own() {
+    let file = sample("trailwatch-tampering/positive-disable-forwarding-rule.json");
+    let default = replay(&[&file], &[]);
+    assert_eq!(
+        fired(&default),
+        ["trailwatch-tampering"],
+        "{}",
+        stderr(&default)
+    );
+    let other = replay(&[&file], &["--resource-prefix", "secwatch"]);
+    assert!(fired(&other).is_empty(), "{}", stderr(&other));
+    let bad = replay(&[&file], &["--resource-prefix", "a b"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("--resource-prefix"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn the_silence_threshold_decides_which_canary_gaps_are_findings() {
+    // Canaries every 5 minutes, two missing: a 15-minute gap, at the threshold.
+    let file = sample("pipeline-silent/negative-gap-under-threshold.json");
+    let default = replay(&[&file], &[]);
+    assert!(fired(&default).is_empty(), "{}", stderr(&default));
+    let strict = replay(&[&file], &["--silence-secs", "600"]);
+    let mut ids = fired(&strict);
+    ids.sort();
+    assert_eq!(
+        ids,
+        ["pipeline-restored", "pipeline-silent"],
+        "{}",
+        stderr(&strict)
+    );
+    let out = String::from_utf8(strict.stdout).unwrap();
+    assert!(out.contains("\"silent_secs\":900"), "{out}");
+    let too_short = replay(&[&file], &["--silence-secs", "5"]);
+    assert_eq!(too_short.status.code(), Some(2));
 }

@@ -553,6 +553,21 @@ impl Store for Spy {
     async fn release(&self, key: &str) -> Result<(), StoreError> {
         self.inner.release(key).await
     }
+    async fn beat(
+        &self,
+        partition: &str,
+        member: &str,
+        time_ms: i64,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<trailwatch::state::Beat, StoreError> {
+        self.inner
+            .beat(partition, member, time_ms, expires_at, now)
+            .await
+    }
+    async fn members(&self, partition: &str, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        self.inner.members(partition, now).await
+    }
 }
 
 /// The eventTime of 2026-03-02T10:00:00Z (a multiple of 300 s) plus `ms`.

@@ -110,6 +110,21 @@ impl<S: Store> Store for Counted<S> {
         self.releases.fetch_add(1, Ordering::Relaxed);
         self.inner.release(key).await
     }
+    async fn beat(
+        &self,
+        partition: &str,
+        member: &str,
+        time_ms: i64,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<trailwatch::state::Beat, StoreError> {
+        self.inner
+            .beat(partition, member, time_ms, expires_at, now)
+            .await
+    }
+    async fn members(&self, partition: &str, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        self.inner.members(partition, now).await
+    }
 }
 
 /// A small deterministic generator.

@@ -10,6 +10,12 @@ fn events(m: &Meta) -> String {
     for t in m.triggers {
         match t {
             Trigger::Events {
+                source,
+                names: [],
+                detail_pattern: Some(_),
+                ..
+            } => parts.push(format!("{source} events its pattern selects")),
+            Trigger::Events {
                 source, names: [], ..
             } => parts.push(format!("any {source} event")),
             Trigger::Events { names, .. } => parts.extend(names.iter().map(|n| (*n).to_owned())),
@@ -25,6 +31,7 @@ fn kind(m: &Meta) -> &'static str {
         Some(trailwatch::detection::WindowSpec::Distinct { .. }) => "windowed",
         Some(trailwatch::detection::WindowSpec::Sequence { .. }) => "correlated",
         Some(trailwatch::detection::WindowSpec::FirstSeen { .. }) => "first-seen",
+        Some(trailwatch::detection::WindowSpec::Heartbeat { .. }) => "heartbeat",
     }
 }
 

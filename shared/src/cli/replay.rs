@@ -49,6 +49,15 @@ pub struct Args {
     /// sighting in the input cannot be told from a new one.
     #[arg(long, value_name = "DAYS", value_parser = clap::builder::RangedI64ValueParser::<i64>::new().range(0..=365))]
     learn: Option<i64>,
+    /// The name prefix of trailwatch's own resources, for `trailwatch-tampering`
+    /// and the heartbeat canaries (the templates use the stack name).
+    #[arg(long, value_name = "PREFIX", default_value = trailwatch::resources::DEFAULT_PREFIX)]
+    resource_prefix: String,
+    /// A gap longer than this between two heartbeat canaries of one account and
+    /// Region is a `pipeline-silent` finding.
+    #[arg(long, value_name = "SECS", default_value_t = trailwatch::heartbeat::DEFAULT_SILENCE_SECS,
+          value_parser = clap::builder::RangedI64ValueParser::<i64>::new().range(60..=7 * 86_400))]
+    silence_secs: i64,
     /// Where windowed and correlated detections keep their state: in memory, or
     /// in a DynamoDB table (standard AWS SDK configuration: AWS_REGION, credentials,
     /// AWS_ENDPOINT_URL for a local endpoint such as moto).
@@ -251,6 +260,10 @@ pub fn run(args: Args) -> i32 {
         eprintln!("trailwatch: --disable: unknown detection id {bad:?} (see `trailwatch list`)");
         return EXIT_ERROR;
     }
+    if let Err(e) = trailwatch::resources::set_prefix(&args.resource_prefix) {
+        eprintln!("trailwatch: --resource-prefix: {e}");
+        return EXIT_ERROR;
+    }
     if args.state == StateKind::Memory && (args.table.is_some() || args.create_table) {
         eprintln!("trailwatch: --table and --create-table need --state dynamodb");
         return EXIT_ERROR;
@@ -338,7 +351,8 @@ fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], a
     let settings = Settings {
         disabled: args.disable.iter().cloned().collect(),
         learn_secs: args.learn.map(|days| days * 86_400),
-        ..Settings::default()
+        silence_secs: Some(args.silence_secs),
+        ..Settings::for_replay()
     };
     let engine = Engine::new(settings);
     let limits = Limits {

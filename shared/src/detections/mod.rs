@@ -61,6 +61,9 @@ registry! {
     // (end of discovery)
 
     // --- self-protection: trailwatch's own resources and pipeline.
+    pipeline_silent::PipelineSilent,
+    pipeline_restored::PipelineRestored,
+    trailwatch_tampering::TrailwatchTampering,
     // (end of self-protection)
 
     // --- more: anything else.

@@ -17,6 +17,10 @@ pub const ENV_TOPIC_ARN: &str = "TRAILWATCH_TOPIC_ARN";
 pub const ENV_DISABLED: &str = "TRAILWATCH_DISABLED";
 pub const ENV_LATENESS: &str = "TRAILWATCH_LATENESS_SECS";
 pub const ENV_METRICS: &str = "TRAILWATCH_METRICS";
+/// The name prefix of trailwatch's own resources (the stack name in the templates).
+pub const ENV_RESOURCE_PREFIX: &str = "TRAILWATCH_RESOURCE_PREFIX";
+/// The heartbeat's silence threshold, seconds (default 900).
+pub const ENV_SILENCE: &str = "TRAILWATCH_SILENCE_SECS";
 /// `TRAILWATCH_WINDOW_<DETECTION_ID_IN_UPPER_SNAKE_CASE>_SECS`.
 pub const ENV_WINDOW_PREFIX: &str = "TRAILWATCH_WINDOW_";
 pub const ENV_WINDOW_SUFFIX: &str = "_SECS";
@@ -33,6 +37,8 @@ pub struct Config {
     pub settings: Settings,
     /// Print CloudWatch Embedded Metric Format lines (findings per detection).
     pub metrics: bool,
+    /// `TRAILWATCH_RESOURCE_PREFIX`, when set (else `resources::DEFAULT_PREFIX`).
+    pub resource_prefix: Option<String>,
 }
 
 /// Everything wrong with the environment, said at once.
@@ -145,6 +151,21 @@ impl Config {
                 },
             }
         }
+        let resource_prefix = get(ENV_RESOURCE_PREFIX).map(str::to_owned);
+        if let Some(p) = &resource_prefix
+            && let Err(e) = crate::resources::check_prefix(p)
+        {
+            problems.push(format!("{ENV_RESOURCE_PREFIX}: {e}"));
+        }
+        if let Some(v) = get(ENV_SILENCE) {
+            match parse_secs(v, false) {
+                Ok(s) if s >= 60 => settings.silence_secs = Some(s),
+                Ok(s) => problems.push(format!(
+                    "{ENV_SILENCE}: {s} seconds is shorter than a minute (canaries come every few minutes)"
+                )),
+                Err(e) => problems.push(format!("{ENV_SILENCE}: {e}")),
+            }
+        }
         let metrics = match get(ENV_METRICS) {
             None | Some("1") | Some("true") => true,
             Some("0") | Some("false") => false,
@@ -161,6 +182,7 @@ impl Config {
                 topic_arn,
                 settings,
                 metrics,
+                resource_prefix,
             })
         } else {
             Err(ConfigError(problems))

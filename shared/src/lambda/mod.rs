@@ -173,6 +173,9 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                 reason,
             })
         };
+        if detail_type == "Scheduled Event" && self.checks_heartbeat() {
+            return self.check_silence(request_id, &event_id, now).await;
+        }
         if !detail_type.ends_with("via CloudTrail") {
             return reject(format!(
                 "detail-type {:?} is not a CloudTrail one",
@@ -233,14 +236,7 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                         "evaluated, nothing to send"
                     );
                 }
-                Ok(json!({
-                    "event_id": event_id,
-                    "outcome": if delivered.is_empty() { "no_finding" } else { "notified" },
-                    "findings": delivered.iter().map(|f| json!({
-                        "detection_id": f.detection_id,
-                        "finding_id": f.finding_id,
-                    })).collect::<Vec<_>>(),
-                }))
+                Ok(summary(&event_id, &delivered))
             }
             Err(e) => {
                 error!(request_id, event_id, cloudtrail_event_id = cloudtrail_id, outcome = "failed", error = %e,
@@ -252,6 +248,80 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             }
         }
     }
+}
+
+impl<S: Store, N: Notifier> Handler<S, N> {
+    /// True for the function whose detections keep the pipeline heartbeat: its
+    /// schedule asks it to look for silent accounts and Regions.
+    fn checks_heartbeat(&self) -> bool {
+        self.engine.detections().iter().any(|d| {
+            matches!(
+                d.meta().window,
+                Some(crate::detection::WindowSpec::Heartbeat { .. })
+            )
+        })
+    }
+
+    /// The scheduled heartbeat check: a `pipeline-silent` finding per silent
+    /// account and Region, once per outage.
+    async fn check_silence(
+        &self,
+        request_id: &str,
+        event_id: &str,
+        now: i64,
+    ) -> Result<Value, InvocationError> {
+        let silence = self
+            .engine
+            .settings()
+            .silence_secs
+            .unwrap_or(crate::heartbeat::DEFAULT_SILENCE_SECS);
+        let delivered = match crate::heartbeat::check_silence(&self.store, silence, now).await {
+            Ok(pending) => {
+                crate::engine::deliver_all(&self.store, &self.notifier, pending, now).await
+            }
+            Err(e) => Err(e.into()),
+        };
+        match delivered {
+            Ok(delivered) => {
+                for f in &delivered {
+                    warn!(
+                        request_id,
+                        event_id,
+                        detection_id = f.detection_id,
+                        finding_id = f.finding_id,
+                        account = f.account_id.as_deref().unwrap_or("-"),
+                        region = f.region.as_deref().unwrap_or("-"),
+                        outcome = "notified",
+                        "pipeline silent"
+                    );
+                    if self.metrics {
+                        emit_metric(self.group.name, f.detection_id);
+                    }
+                }
+                Ok(summary(event_id, &delivered))
+            }
+            Err(e) => {
+                error!(request_id, event_id, outcome = "failed", error = %e,
+                       "heartbeat check failed; the invocation fails so that it is retried");
+                Err(InvocationError::Delivery {
+                    event_id: event_id.to_owned(),
+                    reason: e.to_string(),
+                })
+            }
+        }
+    }
+}
+
+/// What an invocation returns: its outcome and the findings it delivered.
+fn summary(event_id: &str, delivered: &[crate::finding::Finding]) -> Value {
+    json!({
+        "event_id": event_id,
+        "outcome": if delivered.is_empty() { "no_finding" } else { "notified" },
+        "findings": delivered.iter().map(|f| json!({
+            "detection_id": f.detection_id,
+            "finding_id": f.finding_id,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 /// The whole life of a function: logging, configuration (a bad one stops it at
@@ -275,6 +345,12 @@ pub async fn run(group_name: &str) -> Result<(), Error> {
             return Err(e.into());
         }
     };
+    if let Some(prefix) = &config.resource_prefix
+        && let Err(e) = crate::resources::set_prefix(prefix)
+    {
+        error!(group = group.name, error = %e, "start-up failed");
+        return Err(e.into());
+    }
     let sdk = match sdk_config().await {
         Ok(s) => s,
         Err(e) => {

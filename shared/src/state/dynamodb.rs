@@ -32,7 +32,7 @@ use aws_sdk_dynamodb::types::{
     TransactWriteItem,
 };
 
-use super::{Observation, Store, StoreError};
+use super::{Beat, Observation, Store, StoreError};
 use crate::window::MAX_OBSERVATIONS_PER_GROUP;
 
 /// The table's schema: the one definition the template, the tests and the docs use.
@@ -52,6 +52,10 @@ pub mod schema {
     pub const EVENT_ID: &str = "event_id";
     /// The sort key of every claim item.
     pub const CLAIM_SORT_KEY: &str = "claim";
+    /// Heartbeat members: `sk` = this prefix + member, attribute [`LAST_SEEN`].
+    pub const MEMBER_SORT_PREFIX: &str = "m#";
+    /// Heartbeat attribute: the member's last-seen event time, epoch ms (number).
+    pub const LAST_SEEN: &str = "last_seen";
     /// Billing mode of the table.
     pub const BILLING_MODE: &str = "PAY_PER_REQUEST";
     /// The key prefix of `trailwatch replay`.
@@ -430,6 +434,113 @@ impl Store for DynamoStore {
             .await
             .map_err(|e| self.error("DeleteItem (claim)", e))?;
         Ok(())
+    }
+
+    /// A `PutItem` of the member's item on condition that it is absent, expired or
+    /// older, returning the old item: one write, atomic under concurrency.
+    async fn beat(
+        &self,
+        partition: &str,
+        member: &str,
+        time_ms: i64,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<Beat, StoreError> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item(schema::PARTITION_KEY, self.pk(partition))
+            .item(
+                schema::SORT_KEY,
+                AttributeValue::S(format!("{}{member}", schema::MEMBER_SORT_PREFIX)),
+            )
+            .item(schema::LAST_SEEN, AttributeValue::N(time_ms.to_string()))
+            .item(
+                schema::TTL_ATTRIBUTE,
+                AttributeValue::N(expires_at.to_string()),
+            )
+            .condition_expression("attribute_not_exists(#pk) OR #exp <= :now OR #last < :t")
+            .expression_attribute_names("#pk", schema::PARTITION_KEY)
+            .expression_attribute_names("#exp", schema::TTL_ATTRIBUTE)
+            .expression_attribute_names("#last", schema::LAST_SEEN)
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .expression_attribute_values(":t", AttributeValue::N(time_ms.to_string()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await;
+        match put {
+            Ok(out) => {
+                let old = out.attributes();
+                let number = |k: &str| {
+                    old.and_then(|o| o.get(k))
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|n| n.parse::<i64>().ok())
+                };
+                match (number(schema::LAST_SEEN), number(schema::TTL_ATTRIBUTE)) {
+                    (Some(t), Some(exp)) if exp > now => Ok(Beat::After(t)),
+                    _ => Ok(Beat::First),
+                }
+            }
+            Err(e) => match e.as_service_error() {
+                Some(se) if se.is_conditional_check_failed_exception() => Ok(Beat::Stale),
+                _ => Err(self.error("PutItem (heartbeat)", e)),
+            },
+        }
+    }
+
+    /// `Query pk = :p AND begins_with(sk, "m#")`, strongly consistent, every page.
+    async fn members(&self, partition: &str, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .key_condition_expression("#pk = :p AND begins_with(#sk, :m)")
+                .filter_expression("#exp > :now")
+                .expression_attribute_names("#pk", schema::PARTITION_KEY)
+                .expression_attribute_names("#sk", schema::SORT_KEY)
+                .expression_attribute_names("#exp", schema::TTL_ATTRIBUTE)
+                .expression_attribute_values(":p", self.pk(partition))
+                .expression_attribute_values(
+                    ":m",
+                    AttributeValue::S(schema::MEMBER_SORT_PREFIX.to_owned()),
+                )
+                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.error("Query (heartbeats)", e))?;
+            for item in page.items() {
+                let member = item
+                    .get(schema::SORT_KEY)
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|sk| sk.strip_prefix(schema::MEMBER_SORT_PREFIX));
+                let last = item
+                    .get(schema::LAST_SEEN)
+                    .and_then(|v| v.as_n().ok())
+                    .and_then(|n| n.parse::<i64>().ok());
+                match (member, last) {
+                    (Some(m), Some(t)) => out.push((m.to_owned(), t)),
+                    _ => {
+                        return Err(StoreError(format!(
+                            "DynamoDB Query on table {}: malformed heartbeat item in partition {:?}",
+                            self.table,
+                            crate::sanitize::one_line(partition, 200)
+                        )));
+                    }
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 }
 

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use super::{Observation, Store, StoreError};
+use super::{Beat, Observation, Store, StoreError};
 
 /// One partition: (time_ms, event_id) -> (value, payload, expires_at).
 type Partition = BTreeMap<(i64, String), (String, String, i64)>;
@@ -19,6 +19,8 @@ struct Inner {
     partitions: HashMap<String, Partition>,
     /// claim key -> expires_at
     claims: HashMap<String, i64>,
+    /// heartbeat partition -> member -> (last seen ms, expires_at)
+    members: HashMap<String, BTreeMap<String, (i64, i64)>>,
     newest_ms: i64,
     puts_since_sweep: usize,
 }
@@ -135,5 +137,39 @@ impl Store for MemoryStore {
     async fn release(&self, key: &str) -> Result<(), StoreError> {
         self.lock().claims.remove(key);
         Ok(())
+    }
+
+    async fn beat(
+        &self,
+        partition: &str,
+        member: &str,
+        time_ms: i64,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<Beat, StoreError> {
+        let mut g = self.lock();
+        let members = g.members.entry(partition.to_owned()).or_default();
+        let previous = members
+            .get(member)
+            .filter(|(_, exp)| *exp > now)
+            .map(|(t, _)| *t);
+        let beat = match previous {
+            Some(t) if t >= time_ms => return Ok(Beat::Stale),
+            Some(t) => Beat::After(t),
+            None => Beat::First,
+        };
+        members.insert(member.to_owned(), (time_ms, expires_at));
+        Ok(beat)
+    }
+
+    async fn members(&self, partition: &str, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let g = self.lock();
+        Ok(g.members
+            .get(partition)
+            .into_iter()
+            .flatten()
+            .filter(|(_, (_, exp))| *exp > now)
+            .map(|(m, (t, _))| (m.clone(), *t))
+            .collect())
     }
 }

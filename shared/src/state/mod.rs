@@ -35,6 +35,18 @@ pub struct Observation {
     pub payload: String,
 }
 
+/// What recording a heartbeat found (see [`Store::beat`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beat {
+    /// The member had no unexpired heartbeat before.
+    First,
+    /// The member's previous heartbeat was at this time (epoch ms).
+    After(i64),
+    /// The member already has a heartbeat at this time or later (a retry, or a
+    /// record that arrived out of order): nothing changed.
+    Stale,
+}
+
 /// A failed call to the state store. The invocation must fail so it is retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreError(pub String);
@@ -80,4 +92,24 @@ pub trait Store: Send + Sync {
 
     /// Gives a claim back, after its finding could not be delivered.
     fn release(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records that `member` of `partition` (e.g. an account and Region of the
+    /// pipeline heartbeat) was last seen at `time_ms`, unless it was seen at that
+    /// time or later already; one atomic conditional write.
+    fn beat(
+        &self,
+        partition: &str,
+        member: &str,
+        time_ms: i64,
+        expires_at: i64,
+        now: i64,
+    ) -> impl Future<Output = Result<Beat, StoreError>> + Send;
+
+    /// Every unexpired member of `partition` with its last-seen time (epoch ms),
+    /// ordered by member.
+    fn members(
+        &self,
+        partition: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send;
 }

@@ -1,0 +1,7 @@
+//! The `self-protection` Lambda function: Self-protection: changes to trailwatch's own resources (rules, schedule, functions, topic, table, roles).
+//! All logic lives in the `trailwatch` crate; this only names the group.
+
+#[tokio::main]
+async fn main() -> Result<(), trailwatch::lambda::Error> {
+    trailwatch::lambda::run("self-protection").await
+}

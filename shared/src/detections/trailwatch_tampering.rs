@@ -1,0 +1,329 @@
+//! Someone changes or removes trailwatch's own resources: the EventBridge rules,
+//! targets, buses and bus policies that bring it events, the canary schedule, the
+//! functions (code, configuration, concurrency, permissions, URLs), the findings
+//! topic (attributes, policy, subscriptions: a new subscription leaks every
+//! finding), the state table and its TTL, the dead-letter queue, the log groups
+//! and the roles and policies of the functions and forwarders. Centrally or in a
+//! member account, successful or not (a denied attempt is as telling).
+//!
+//! Decisions:
+//! - A resource is trailwatch's when its name starts with the resource prefix
+//!   (`crate::resources`; the templates set it to the stack name, and
+//!   CloudFormation's generated names start with the stack name too).
+//! - Lambda event names carry an API-version suffix (`UpdateFunctionCode20150331v2`,
+//!   `PutFunctionConcurrency20171031`): they are compared without it, so a new
+//!   version suffix is still caught. The rule matches them by prefix.
+//! - A change CloudFormation makes on someone's behalf (`invokedBy`
+//!   `cloudformation.amazonaws.com`, a stack update) is medium, not critical: it is
+//!   usually a deployment, but still worth a look.
+//! - Creating a resource with trailwatch's prefix is not tampering (deployments
+//!   do it); enabling a rule is not either.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::event::Record;
+use crate::event::prefilter::Peek;
+use crate::resources;
+
+pub struct TrailwatchTampering;
+
+const EVENTS: &[&str] = &[
+    "DeleteRule",
+    "DisableRule",
+    "PutRule",
+    "PutTargets",
+    "RemoveTargets",
+    "DeleteEventBus",
+    "UpdateEventBus",
+    "PutPermission",
+    "RemovePermission",
+];
+const SCHEDULER: &[&str] = &["UpdateSchedule", "DeleteSchedule", "DeleteScheduleGroup"];
+/// Lambda operations, without their API-version suffix.
+const LAMBDA: &[&str] = &[
+    "DeleteFunction",
+    "UpdateFunctionCode",
+    "UpdateFunctionConfiguration",
+    "PutFunctionConcurrency",
+    "DeleteFunctionConcurrency",
+    "AddPermission",
+    "RemovePermission",
+    "PutFunctionEventInvokeConfig",
+    "UpdateFunctionEventInvokeConfig",
+    "DeleteFunctionEventInvokeConfig",
+    "CreateFunctionUrlConfig",
+    "UpdateFunctionUrlConfig",
+    "DeleteFunctionUrlConfig",
+    "UpdateAlias",
+    "DeleteAlias",
+];
+const SNS: &[&str] = &[
+    "DeleteTopic",
+    "SetTopicAttributes",
+    "Subscribe",
+    "Unsubscribe",
+    "SetSubscriptionAttributes",
+    "AddPermission",
+    "RemovePermission",
+    "PutDataProtectionPolicy",
+];
+const DYNAMODB: &[&str] = &[
+    "DeleteTable",
+    "UpdateTable",
+    "UpdateTimeToLive",
+    "PutResourcePolicy",
+    "DeleteResourcePolicy",
+];
+const IAM: &[&str] = &[
+    "DeleteRole",
+    "UpdateRole",
+    "UpdateAssumeRolePolicy",
+    "AttachRolePolicy",
+    "DetachRolePolicy",
+    "PutRolePolicy",
+    "DeleteRolePolicy",
+    "PutRolePermissionsBoundary",
+    "DeleteRolePermissionsBoundary",
+    "CreatePolicyVersion",
+    "SetDefaultPolicyVersion",
+    "DeletePolicy",
+];
+const SQS: &[&str] = &["DeleteQueue", "PurgeQueue", "SetQueueAttributes"];
+const LOGS: &[&str] = &["DeleteLogGroup", "PutRetentionPolicy", "DeleteSubscriptionFilter"];
+const SSM: &[&str] = &["DeleteParameter", "DeleteParameters"];
+const CLOUDFORMATION: &[&str] = &["DeleteStack", "DeleteStackSet", "DeleteStackInstances"];
+
+/// The EventBridge pattern for Lambda: every versioned name of the operations.
+const LAMBDA_PATTERN: &str = r#"{"eventName": [{"prefix": "DeleteFunction"}, {"prefix": "UpdateFunctionCode"}, {"prefix": "UpdateFunctionConfiguration"}, {"prefix": "PutFunctionConcurrency"}, {"prefix": "DeleteFunctionConcurrency"}, {"prefix": "AddPermission"}, {"prefix": "RemovePermission"}, {"prefix": "PutFunctionEventInvokeConfig"}, {"prefix": "UpdateFunctionEventInvokeConfig"}, {"prefix": "DeleteFunctionEventInvokeConfig"}, {"prefix": "CreateFunctionUrlConfig"}, {"prefix": "UpdateFunctionUrlConfig"}, {"prefix": "DeleteFunctionUrlConfig"}, {"prefix": "UpdateAlias"}, {"prefix": "DeleteAlias"}]}"#;
+
+pub static META: Meta = Meta {
+    id: "trailwatch-tampering",
+    title: "trailwatch tampering",
+    description: "A call changed or removed one of trailwatch's own resources (a rule, target, \
+                  bus or bus policy, the canary schedule, a function, the findings topic or its \
+                  subscriptions, the state table, a role or policy), or tried to. Disabling the \
+                  watcher is how an attacker makes every later step invisible.",
+    severity: Severity::Critical,
+    attack: &["T1562.001", "T1562.008"],
+    origins: &["trailwatch: self-protection (issue 10), after the self-protection notes in research-2.md section 5"],
+    group: "self-protection",
+    false_positives: &[
+        "A deployment of trailwatch itself (medium when CloudFormation made the call; deny \
+         direct changes except to the deployment role with the SCP in docs/organization.md).",
+    ],
+    next_steps: "Confirm the change with whoever owns trailwatch's deployment. If nobody made it, \
+                 restore the resource (redeploy the stack), review the caller's other actions, \
+                 and check pipeline-silent findings for the accounts and Regions it affects.",
+    triggers: &[
+        Trigger::write("events.amazonaws.com", EVENTS),
+        Trigger::write("scheduler.amazonaws.com", SCHEDULER),
+        Trigger::write("lambda.amazonaws.com", &[]).with_detail(LAMBDA_PATTERN),
+        Trigger::write("sns.amazonaws.com", SNS),
+        Trigger::write("dynamodb.amazonaws.com", DYNAMODB),
+        Trigger::write("iam.amazonaws.com", IAM),
+        Trigger::write("sqs.amazonaws.com", SQS),
+        Trigger::write("logs.amazonaws.com", LOGS),
+        Trigger::write("ssm.amazonaws.com", SSM),
+        Trigger::write("cloudformation.amazonaws.com", CLOUDFORMATION),
+    ],
+    window: None,
+};
+
+/// A Lambda event name without its API-version suffix (`UpdateFunctionCode20150331v2`
+/// -> `UpdateFunctionCode`).
+pub fn lambda_operation(event_name: &str) -> &str {
+    let end = event_name
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(event_name.len());
+    &event_name[..end]
+}
+
+/// Whether this (source, event) is one of the watched changes.
+fn watched(source: &str, name: &str) -> bool {
+    let list = match source {
+        "events.amazonaws.com" => EVENTS,
+        "scheduler.amazonaws.com" => SCHEDULER,
+        "lambda.amazonaws.com" => return LAMBDA.contains(&lambda_operation(name)),
+        "sns.amazonaws.com" => SNS,
+        "dynamodb.amazonaws.com" => DYNAMODB,
+        "iam.amazonaws.com" => IAM,
+        "sqs.amazonaws.com" => SQS,
+        "logs.amazonaws.com" => LOGS,
+        "ssm.amazonaws.com" => SSM,
+        "cloudformation.amazonaws.com" => CLOUDFORMATION,
+        _ => return false,
+    };
+    list.contains(&name)
+}
+
+/// The request parameters that name the resource a call changes, per service.
+fn resource_fields(source: &str, name: &str) -> &'static [&'static str] {
+    match source {
+        "events.amazonaws.com" => match name {
+            "PutTargets" | "RemoveTargets" => &["rule"],
+            "PutPermission" | "RemovePermission" => &["eventBusName"],
+            _ => &["name", "eventBusName"],
+        },
+        "scheduler.amazonaws.com" => &["name", "groupName"],
+        "lambda.amazonaws.com" => &["functionName"],
+        "sns.amazonaws.com" => &["topicArn", "subscriptionArn", "resourceArn"],
+        "dynamodb.amazonaws.com" => &["tableName", "resourceArn"],
+        "iam.amazonaws.com" => &["roleName", "policyArn"],
+        "sqs.amazonaws.com" => &["queueUrl"],
+        "logs.amazonaws.com" => &["logGroupName"],
+        "ssm.amazonaws.com" => &["name", "names"],
+        "cloudformation.amazonaws.com" => &["stackName", "stackSetName"],
+        _ => &[],
+    }
+}
+
+/// The name to compare with the prefix: SNS subscription ARNs end with
+/// `:<topic>:<uuid>`, log groups of functions are `/aws/lambda/<function>`.
+fn owned_name(field: &str, value: &str) -> String {
+    let value = value.trim();
+    match field {
+        "subscriptionArn" => value
+            .rsplit(':')
+            .nth(1)
+            .unwrap_or(value)
+            .to_owned(),
+        "logGroupName" => value
+            .strip_prefix("/aws/lambda/")
+            .or_else(|| value.strip_prefix("/aws/vendedlogs/"))
+            .unwrap_or(value)
+            .trim_start_matches('/')
+            .to_owned(),
+        _ => resources::resource_name(value).trim_start_matches('/').to_owned(),
+    }
+}
+
+/// The first of trailwatch's resources (by `prefix`) that the record changes.
+pub fn tampered_resource(rec: &Record<'_>, prefix: &str) -> Option<String> {
+    let (source, name) = (rec.event_source(), rec.event_name());
+    if !watched(source, name) {
+        return None;
+    }
+    for field in resource_fields(source, name) {
+        let values: Vec<&str> = match rec.request_param(field) {
+            Some(serde_json::Value::String(s)) => vec![s.as_str()],
+            Some(serde_json::Value::Array(items)) => {
+                items.iter().filter_map(serde_json::Value::as_str).collect()
+            }
+            _ => Vec::new(),
+        };
+        for v in values {
+            if owned_name(field, v).starts_with(prefix) {
+                return Some(v.to_owned());
+            }
+        }
+    }
+    None
+}
+
+impl Detection for TrailwatchTampering {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        let resource = tampered_resource(rec, resources::prefix())?;
+        fire(
+            Evidence::new()
+                .with("resource", resource)
+                .with("resource_prefix", resources::prefix())
+                .with_opt("invoked_by", rec.invoked_by()),
+        )
+    }
+
+    fn may_match_raw(&self, peek: &Peek<'_>, _json: &[u8]) -> bool {
+        watched(peek.event_source, peek.event_name)
+    }
+
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.invoked_by() == Some("cloudformation.amazonaws.com") {
+            Severity::Medium
+        } else {
+            META.severity
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(source: &str, name: &str, params: &str) -> String {
+        format!(
+            r#"{{"eventSource":"{source}","eventName":"{name}","awsRegion":"eu-west-1",
+            "eventTime":"2026-05-01T10:00:00Z","recipientAccountId":"111122223333",
+            "userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mallory"}},
+            "requestParameters":{params}}}"#
+        )
+    }
+
+    fn tampered(json: &str, prefix: &str) -> Option<String> {
+        tampered_resource(&Record::from_json(json).unwrap(), prefix)
+    }
+
+    #[test]
+    fn each_service_is_recognised_by_the_prefix() {
+        let cases = [
+            ("events.amazonaws.com", "DisableRule", r#"{"name":"tw-prod-logging-tamper"}"#),
+            ("events.amazonaws.com", "RemoveTargets", r#"{"rule":"tw-prod-fwd-write","ids":["1"]}"#),
+            ("events.amazonaws.com", "PutPermission", r#"{"eventBusName":"tw-prod-bus","action":"events:PutEvents"}"#),
+            ("scheduler.amazonaws.com", "DeleteSchedule", r#"{"name":"tw-prod-canary","groupName":"default"}"#),
+            ("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", r#"{"functionName":"tw-prod-LoggingTamperFunction-AB12"}"#),
+            ("lambda.amazonaws.com", "PutFunctionConcurrency20171031", r#"{"functionName":"arn:aws:lambda:eu-west-1:111122223333:function:tw-prod-x","reservedConcurrentExecutions":0}"#),
+            ("lambda.amazonaws.com", "AddPermission20150331v2", r#"{"functionName":"tw-prod-x","principal":"*"}"#),
+            ("sns.amazonaws.com", "Subscribe", r#"{"topicArn":"arn:aws:sns:eu-west-1:111122223333:tw-prod-FindingsTopic-1","protocol":"https"}"#),
+            ("sns.amazonaws.com", "Unsubscribe", r#"{"subscriptionArn":"arn:aws:sns:eu-west-1:111122223333:tw-prod-FindingsTopic-1:0b1e"}"#),
+            ("dynamodb.amazonaws.com", "UpdateTimeToLive", r#"{"tableName":"tw-prod-StateTable-9Z","timeToLiveSpecification":{"enabled":false}}"#),
+            ("iam.amazonaws.com", "PutRolePolicy", r#"{"roleName":"tw-prod-CorrelationRole-77","policyName":"x"}"#),
+            ("sqs.amazonaws.com", "PurgeQueue", r#"{"queueUrl":"https://sqs.eu-west-1.amazonaws.com/111122223333/tw-prod-FailedEventsQueue-1"}"#),
+            ("logs.amazonaws.com", "DeleteLogGroup", r#"{"logGroupName":"/aws/lambda/tw-prod-logging-tamper"}"#),
+            ("cloudformation.amazonaws.com", "DeleteStack", r#"{"stackName":"tw-prod"}"#),
+        ];
+        for (source, name, params) in cases {
+            let json = rec(source, name, params);
+            assert!(tampered(&json, "tw-prod").is_some(), "{source} {name}");
+            assert!(tampered(&json, "other").is_none(), "{source} {name} with another prefix");
+        }
+    }
+
+    #[test]
+    fn reads_creations_and_unwatched_calls_are_not_tampering() {
+        for (source, name, params) in [
+            ("events.amazonaws.com", "EnableRule", r#"{"name":"tw-prod-x"}"#),
+            ("events.amazonaws.com", "DescribeRule", r#"{"name":"tw-prod-x"}"#),
+            ("lambda.amazonaws.com", "GetFunction20150331v2", r#"{"functionName":"tw-prod-x"}"#),
+            ("lambda.amazonaws.com", "Invoke", r#"{"functionName":"tw-prod-x"}"#),
+            ("sns.amazonaws.com", "Publish", r#"{"topicArn":"arn:aws:sns:eu-west-1:1:tw-prod-t"}"#),
+            ("iam.amazonaws.com", "CreateRole", r#"{"roleName":"tw-prod-new"}"#),
+            ("events.amazonaws.com", "DeleteRule", r#"null"#),
+            ("events.amazonaws.com", "DeleteRule", r#"{"name":42}"#),
+        ] {
+            assert!(tampered(&rec(source, name, params), "tw-prod").is_none(), "{name} {params}");
+        }
+    }
+
+    #[test]
+    fn versions_are_stripped_from_lambda_names() {
+        assert_eq!(lambda_operation("UpdateFunctionCode20150331v2"), "UpdateFunctionCode");
+        assert_eq!(lambda_operation("DeleteFunction20150331"), "DeleteFunction");
+        assert_eq!(lambda_operation("DeleteFunction"), "DeleteFunction");
+    }
+
+    #[test]
+    fn failed_calls_fire_and_cloudformation_lowers_the_severity() {
+        let json = rec("events.amazonaws.com", "DeleteRule", r#"{"name":"trailwatch-cli-endpoint"}"#)
+            .replace("\"requestParameters\"", "\"errorCode\":\"AccessDenied\",\"requestParameters\"");
+        let r = Record::from_json(&json).unwrap();
+        assert!(matches!(TrailwatchTampering.evaluate(&r), Some(Signal::Fire(_))));
+        assert_eq!(TrailwatchTampering.severity_for(&r), Severity::Critical);
+        let cfn = json.replace(
+            r#""userIdentity":{"type":"IAMUser","#,
+            r#""userIdentity":{"invokedBy":"cloudformation.amazonaws.com","type":"AssumedRole","#,
+        );
+        let r = Record::from_json(&cfn).unwrap();
+        assert_eq!(TrailwatchTampering.severity_for(&r), Severity::Medium);
+    }
+}

@@ -1,0 +1,121 @@
+//! trailwatch's own AWS resources, recognised by the prefix of their names.
+//!
+//! The templates name every resource they create with the stack name (explicitly,
+//! or through CloudFormation's generated `<stack>-<LogicalId>-<suffix>` names), and
+//! set `TRAILWATCH_RESOURCE_PREFIX` to it; `trailwatch replay --resource-prefix`
+//! says the same for a replay. The self-protection detection and the heartbeat's
+//! canary recognition read it here. It is process-wide configuration, set once at
+//! start-up, because detections are pure functions of one record with no other
+//! input.
+
+use std::sync::OnceLock;
+
+/// The prefix when none is configured: the default stack name of the docs.
+pub const DEFAULT_PREFIX: &str = "trailwatch";
+
+static PREFIX: OnceLock<String> = OnceLock::new();
+
+/// Sets the prefix (first call wins; later calls with another value are refused).
+pub fn set_prefix(prefix: &str) -> Result<(), String> {
+    let prefix = prefix.trim();
+    check_prefix(prefix)?;
+    match PREFIX.set(prefix.to_owned()) {
+        Ok(()) => Ok(()),
+        Err(_) if PREFIX.get().map(String::as_str) == Some(prefix) => Ok(()),
+        Err(_) => Err("the resource prefix is already set".into()),
+    }
+}
+
+/// A prefix must be a plain resource-name start: not empty, letters, digits, `-`,
+/// `_` and `.` only.
+pub fn check_prefix(prefix: &str) -> Result<(), String> {
+    let prefix = prefix.trim();
+    if prefix.is_empty() {
+        return Err("the resource prefix is empty".into());
+    }
+    if !prefix
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(format!(
+            "the resource prefix {prefix:?} may hold only letters, digits, '-', '_' and '.'"
+        ));
+    }
+    Ok(())
+}
+
+/// The configured prefix, else [`DEFAULT_PREFIX`].
+pub fn prefix() -> &'static str {
+    PREFIX.get().map_or(DEFAULT_PREFIX, String::as_str)
+}
+
+/// True when a resource name (or ARN: the part after its last `:` or `/`) is one
+/// of trailwatch's.
+pub fn is_ours(name_or_arn: &str) -> bool {
+    resource_name(name_or_arn).starts_with(prefix())
+}
+
+/// The name inside an ARN or URL (`arn:aws:sns:r:a:NAME`, `arn:...:function:NAME:alias`,
+/// `arn:...:role/path/NAME`, `https://sqs.../ACCOUNT/NAME`), or the text itself.
+pub fn resource_name(name_or_arn: &str) -> &str {
+    let s = name_or_arn.trim();
+    if let Some(rest) = s.strip_prefix("arn:") {
+        // arn:partition:service:region:account:resource
+        let resource = rest.splitn(5, ':').nth(4).unwrap_or(rest);
+        // Lambda: function:NAME[:qualifier]; events: rule/[bus/]NAME; iam: role/path/NAME
+        if let Some(f) = resource.strip_prefix("function:") {
+            return f.split(':').next().unwrap_or(f);
+        }
+        if let Some(t) = resource.strip_prefix("table/") {
+            return t.split('/').next().unwrap_or(t);
+        }
+        return resource.rsplit(['/', ':']).next().unwrap_or(resource);
+    }
+    if s.starts_with("https://") || s.starts_with("http://") {
+        return s.trim_end_matches('/').rsplit('/').next().unwrap_or(s);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_out_of_arns_and_urls() {
+        for (arn, name) in [
+            (
+                "arn:aws:sns:us-east-1:111122223333:tw-FindingsTopic-AB12",
+                "tw-FindingsTopic-AB12",
+            ),
+            (
+                "arn:aws:lambda:us-east-1:111122223333:function:tw-fn:live",
+                "tw-fn",
+            ),
+            (
+                "arn:aws:dynamodb:us-east-1:111122223333:table/tw-State/stream/2026",
+                "tw-State",
+            ),
+            ("arn:aws:iam::111122223333:role/service/tw-role", "tw-role"),
+            (
+                "arn:aws:events:us-east-1:111122223333:rule/bus-x/tw-rule",
+                "tw-rule",
+            ),
+            (
+                "https://sqs.us-east-1.amazonaws.com/111122223333/tw-dlq",
+                "tw-dlq",
+            ),
+            ("tw-plain", "tw-plain"),
+        ] {
+            assert_eq!(resource_name(arn), name, "{arn}");
+        }
+    }
+
+    #[test]
+    fn bad_prefixes_are_refused() {
+        assert!(check_prefix("").is_err());
+        assert!(check_prefix("a b").is_err());
+        assert!(check_prefix("x*").is_err());
+        assert!(check_prefix("tw-prod_1.x").is_ok());
+    }
+}
