@@ -14,6 +14,8 @@
 //! - `notify`: the `Notifier` port; `message` builds SNS messages, `sns` sends them.
 //! - `lambda` (feature `lambda`): the entry point of the functions under `functions/`.
 
+#[cfg(feature = "aws")]
+pub mod aws_error;
 pub mod catalog;
 pub mod detection;
 pub mod detections;

@@ -3,7 +3,6 @@
 //! [`message`](super::message).
 
 use aws_sdk_sns::Client;
-use aws_sdk_sns::error::DisplayErrorContext;
 use aws_sdk_sns::types::MessageAttributeValue;
 
 use super::message::{self, SnsMessage};
@@ -50,7 +49,7 @@ impl SnsNotifier {
             NotifyError(format!(
                 "SNS Publish to {} failed: {}",
                 self.topic_arn,
-                DisplayErrorContext(&e)
+                crate::aws_error::short_cause(&e)
             ))
         })?;
         Ok(out.message_id().unwrap_or_default().to_owned())

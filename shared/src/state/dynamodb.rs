@@ -25,7 +25,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, KeySchemaElement, KeyType,
     Put, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
@@ -113,8 +113,8 @@ impl DynamoStore {
 
     fn error<E, R>(&self, operation: &str, e: SdkError<E, R>) -> StoreError
     where
-        E: std::error::Error + 'static,
-        R: std::fmt::Debug,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
     {
         sdk_error(operation, &self.table, e)
     }
@@ -238,12 +238,12 @@ fn claim_sk() -> AttributeValue {
 /// whole error chain (service error code and message, or the transport failure).
 fn sdk_error<E, R>(operation: &str, table: &str, e: SdkError<E, R>) -> StoreError
 where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
 {
     StoreError(format!(
         "DynamoDB {operation} on table {table} failed: {}",
-        DisplayErrorContext(&e)
+        crate::aws_error::short_cause(&e)
     ))
 }
 

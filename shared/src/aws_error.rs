@@ -1,0 +1,82 @@
+//! A short, readable cause for a failed AWS SDK call, for error messages that end
+//! up in the Lambda runtime's error report and the logs: the service's error code
+//! and message, "timed out", or the innermost transport error, never the SDK's
+//! `Debug` dump of the whole error chain.
+
+use std::error::Error;
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+
+use crate::sanitize::one_line;
+
+/// How long a cause may be (characters): enough for a service message.
+const MAX_CAUSE_CHARS: usize = 300;
+
+/// The cause of `e` in one short line.
+pub fn short_cause<E, R>(e: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let text = match e {
+        SdkError::ServiceError(se) => {
+            let err = se.err();
+            match (err.code(), err.message()) {
+                (Some(code), Some(msg)) => format!("{code}: {msg}"),
+                (Some(code), None) => code.to_owned(),
+                (None, Some(msg)) => msg.to_owned(),
+                (None, None) => innermost(err),
+            }
+        }
+        SdkError::TimeoutError(_) => "timed out".to_owned(),
+        SdkError::DispatchFailure(d) if d.is_timeout() => "timed out".to_owned(),
+        SdkError::DispatchFailure(d) if d.is_io() => {
+            format!("connection failed: {}", innermost(e))
+        }
+        SdkError::DispatchFailure(_) => format!("request not sent: {}", innermost(e)),
+        SdkError::ResponseError(_) => format!("unreadable response: {}", innermost(e)),
+        SdkError::ConstructionFailure(_) => format!("request not built: {}", innermost(e)),
+        _ => innermost(e),
+    };
+    one_line(&text, MAX_CAUSE_CHARS)
+}
+
+/// The `Display` of the deepest error in the `source` chain.
+fn innermost(e: &(dyn Error + 'static)) -> String {
+    let mut cur = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_refused_connection_is_one_short_line() {
+        // Nothing listens on port 9 of loopback (discard is not run here).
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
+            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .build();
+        let client = aws_sdk_dynamodb::Client::from_conf(config);
+        let e = client
+            .describe_table()
+            .table_name("t")
+            .send()
+            .await
+            .expect_err("nothing listens");
+        let cause = short_cause(&e);
+        assert!(cause.starts_with("connection failed: "), "{cause}");
+        assert!(
+            !cause.contains("DispatchFailure") && !cause.contains('{'),
+            "{cause}"
+        );
+        assert!(cause.chars().count() <= MAX_CAUSE_CHARS, "{cause}");
+    }
+}
