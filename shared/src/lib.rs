@@ -10,6 +10,7 @@
 //! - `state`: the `Store` port, with an in-memory adapter (DynamoDB lives beside it).
 //! - `finding`: the finding model and its renderings.
 //! - `notify`: the `Notifier` port; `message` builds SNS messages, `sns` sends them.
+//! - `render`: the finding as OCSF, ASFF (Security Hub) and a chat notification.
 //! - `lambda` (feature `lambda`): the entry point of the functions under `functions/`.
 
 pub mod catalog;
@@ -21,6 +22,7 @@ pub mod finding;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod notify;
+pub mod render;
 pub mod rules;
 pub mod sanitize;
 pub mod state;
