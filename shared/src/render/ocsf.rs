@@ -1,12 +1,11 @@
 //! A finding as an OCSF Detection Finding (class 2004, category Findings) at
 //! schema version [`VERSION`], with the profiles [`PROFILES`].
 //!
-//! Why 1.8.0: it is the newest release of the OCSF schema when this was written,
-//! and Detection Finding has kept its shape since 1.1.0 (where it replaced
-//! Security Finding): every attribute used here exists in 1.1.0 too, so consumers
-//! pinned to older versions (Amazon Security Lake validates against 1.1) read the
-//! same object. Tests validate every sample finding against the JSON Schema of
-//! 1.8.0 generated from the schema repository (tests/ocsf/).
+//! Why 1.8.0: it is the newest release of the OCSF schema when this was written;
+//! Detection Finding has kept its shape since 1.1.0 (where it replaced Security
+//! Finding), and the few attributes used here that 1.1.0 lacks are listed in
+//! docs/findings.md. Tests validate every sample finding against the JSON Schema
+//! of 1.8.0 generated from the schema repository (tests/ocsf/).
 //!
 //! Values from the CloudTrail record are kept as they are (a JSON encoder escapes
 //! them); only our own text (titles, descriptions, next steps) is prose.
