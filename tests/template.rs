@@ -34,6 +34,10 @@ const WILDCARD_ALLOWED_SIDS: &[&str] = &[];
 // ---------------------------------------------------------------------------
 // The template as JSON (CloudFormation short-form tags become their long form).
 
+/// The one Security Hub resource a function may import to: its account's
+/// default product (a custom integration).
+const SECURITY_HUB_PRODUCT: &str = "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default";
+
 fn template() -> Value {
     let text = fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
     let yaml: serde_yaml::Value = serde_yaml::from_str(&text).expect("template.yaml is YAML");
@@ -359,8 +363,39 @@ fn the_state_table_follows_the_schema() {
 fn the_topic_is_encrypted_and_email_is_optional() {
     let t = template();
     let topics = of_type(&t, "AWS::SNS::Topic");
-    assert_eq!(topics.len(), 1, "one findings topic");
-    assert_eq!(topics[0].1["Properties"]["KmsMasterKeyId"], "alias/aws/sns");
+    let names: BTreeSet<&str> = topics.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["ChatTopic", "FindingsTopic"]),
+        "the findings topic, and the optional chat topic"
+    );
+    for (name, topic) in &topics {
+        assert_eq!(
+            topic["Properties"]["KmsMasterKeyId"], "alias/aws/sns",
+            "{name}"
+        );
+    }
+    assert_eq!(resources(&t)["ChatTopic"]["Condition"], "ChatEnabled");
+    let env = &t["Globals"]["Function"]["Environment"]["Variables"];
+    assert_eq!(
+        env["TRAILWATCH_CHAT_TOPIC_ARN"],
+        json!({"Fn::If": ["ChatEnabled", {"Ref": "ChatTopic"}, ""]})
+    );
+    assert_eq!(
+        env["TRAILWATCH_SECURITY_HUB"],
+        json!({"Fn::If": ["SecurityHubEnabled", {"Fn::Sub": SECURITY_HUB_PRODUCT}, ""]})
+    );
+    assert_eq!(
+        env["TRAILWATCH_FINDINGS_FORMAT"],
+        json!({"Ref": "FindingsFormat"})
+    );
+    for p in ["SecurityHubImport", "ChatNotifications"] {
+        assert_eq!(
+            t["Parameters"][p]["Default"], "false",
+            "{p}: off by default"
+        );
+    }
+    assert_eq!(t["Parameters"]["FindingsFormat"]["Default"], "json");
     for (name, s) in of_type(&t, "AWS::SNS::Subscription") {
         assert!(
             s["Condition"].is_string(),
@@ -389,7 +424,9 @@ fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
             role["Properties"]["ManagedPolicyArns"].is_null(),
             "{name}: no managed policies"
         );
-        let statements: Vec<&Value> = role["Properties"]["Policies"]
+        // Optional destinations are statements under `!If [Condition, ...,
+        // AWS::NoValue]`: (statement, condition).
+        let statements: Vec<(&Value, Option<&str>)> = role["Properties"]["Policies"]
             .as_array()
             .expect("inline policies")
             .iter()
@@ -399,7 +436,17 @@ fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
                     .unwrap()
                     .iter()
             })
+            .map(|s| match s["Fn::If"].as_array() {
+                Some(branches) => {
+                    assert_eq!(branches.len(), 3, "{name}: {s}");
+                    assert_eq!(branches[2], json!({"Ref": "AWS::NoValue"}), "{name}: {s}");
+                    (&branches[1], branches[0].as_str())
+                }
+                None => (s, None),
+            })
             .collect();
+        let mut seen_hub = false;
+        let mut seen_chat = false;
         let actions = |s: &Value| -> Vec<String> {
             match &s["Action"] {
                 Value::String(a) => vec![a.clone()],
@@ -409,7 +456,7 @@ fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
         };
         let mut seen_table = false;
         let mut seen_topic = false;
-        for s in &statements {
+        for &(s, condition) in &statements {
             assert_eq!(s["Effect"], "Allow");
             let acts = actions(s);
             let service: BTreeSet<&str> =
@@ -440,10 +487,26 @@ fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
                         "{name}: confined to its key prefix"
                     );
                 }
+                "sns" if condition == Some("ChatEnabled") => {
+                    seen_chat = true;
+                    assert_eq!(acts, vec!["sns:Publish"], "{name}");
+                    assert_eq!(s["Resource"], json!({"Ref": "ChatTopic"}), "{name}");
+                }
                 "sns" => {
                     seen_topic = true;
+                    assert_eq!(condition, None, "{name}");
                     assert_eq!(acts, vec!["sns:Publish"], "{name}");
                     assert_eq!(s["Resource"], json!({"Ref": "FindingsTopic"}), "{name}");
+                }
+                "securityhub" => {
+                    seen_hub = true;
+                    assert_eq!(condition, Some("SecurityHubEnabled"), "{name}");
+                    assert_eq!(acts, vec!["securityhub:BatchImportFindings"], "{name}");
+                    assert_eq!(
+                        s["Resource"],
+                        json!({"Fn::Sub": SECURITY_HUB_PRODUCT}),
+                        "{name}: only this account's default product"
+                    );
                 }
                 "sqs" => {
                     assert_eq!(acts, vec!["sqs:SendMessage"], "{name}");
@@ -470,6 +533,10 @@ fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
         assert!(
             seen_table && seen_topic,
             "{name}: needs the table and the topic"
+        );
+        assert!(
+            seen_hub && seen_chat,
+            "{name}: the optional Security Hub and chat statements (docs/findings.md)"
         );
     }
     let (_, corr) = function(&t, "correlation");

@@ -12,6 +12,7 @@
 //! - `state`: the `Store` port, with an in-memory adapter (DynamoDB lives beside it).
 //! - `finding`: the finding model and its renderings.
 //! - `notify`: the `Notifier` port; `message` builds SNS messages, `sns` sends them.
+//! - `render`: the finding as OCSF, ASFF (Security Hub) and a chat notification.
 //! - `lambda` (feature `lambda`): the entry point of the functions under `functions/`.
 
 #[cfg(feature = "aws")]
@@ -26,6 +27,7 @@ pub mod heartbeat;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod notify;
+pub mod render;
 pub mod resources;
 pub mod rules;
 pub mod sanitize;

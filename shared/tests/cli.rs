@@ -318,3 +318,68 @@ fn the_silence_threshold_decides_which_canary_gaps_are_findings() {
     let too_short = replay(&[&file], &["--silence-secs", "5"]);
     assert_eq!(too_short.status.code(), Some(2));
 }
+
+/// `--format ocsf|asff|chat`: one object per line, one line per finding, in the
+/// same order as `jsonl`, each naming the same finding; the same output twice.
+#[test]
+fn replay_renders_ocsf_asff_and_chat_one_object_per_line() {
+    let input = format!("{STOP_LOGGING}\n{DESCRIBE}\n");
+    let file = tmp("formats.jsonl", input.as_bytes());
+    let findings: Vec<serde_json::Value> = String::from_utf8_lossy(&replay(&[&file], &[]).stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    let path = file.display().to_string();
+    for format in ["ocsf", "asff", "chat"] {
+        let out = run(&["replay", "--format", format, &path], None);
+        assert!(out.status.success(), "{format}: {out:?}");
+        let again = run(&["replay", "--format", format, &path], None);
+        assert_eq!(out.stdout, again.stdout, "{format}: stable output");
+        let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("{format}: not JSON ({e}): {l}"))
+            })
+            .collect();
+        assert_eq!(lines.len(), findings.len(), "{format}");
+        for (line, f) in lines.iter().zip(&findings) {
+            let (id, detection) = match format {
+                "ocsf" => {
+                    assert_eq!(line["class_uid"], 2004);
+                    assert_eq!(line["cloud"]["account"]["uid"], "111122223333");
+                    assert_eq!(line["evidences"][0]["src_endpoint"]["ip"], "203.0.113.50");
+                    (
+                        &line["finding_info"]["uid"],
+                        &line["finding_info"]["analytic"]["uid"],
+                    )
+                }
+                "asff" => {
+                    assert_eq!(line["SchemaVersion"], "2018-10-08");
+                    assert_eq!(line["AwsAccountId"], "111122223333");
+                    assert_eq!(
+                        line["ProductArn"],
+                        "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default"
+                    );
+                    assert_eq!(
+                        line["UpdatedAt"], "2026-03-02T10:15:00Z",
+                        "replay stamps the event time"
+                    );
+                    (&line["Id"], &line["GeneratorId"])
+                }
+                _ => {
+                    assert_eq!(line["source"], "custom");
+                    assert!(
+                        line["content"]["description"]
+                            .as_str()
+                            .unwrap()
+                            .contains("`mallory`")
+                    );
+                    (&line["id"], &line["content"]["keywords"][1])
+                }
+            };
+            assert_eq!(id, &f["finding_id"], "{format}");
+            assert_eq!(detection, &f["detection_id"], "{format}");
+        }
+    }
+}

@@ -1097,3 +1097,95 @@ fn replay_errors_about_hostile_input_are_safe_on_stderr() {
     }
     assert!(err.contains("1 records read, 3 rejected"), "{err}");
 }
+
+/// Values aimed at chat clients: mentions, links, hidden link targets, markdown.
+fn chat_hostile_values() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "slack broadcast",
+            "<!channel> <!here> @here @channel".into(),
+        ),
+        ("slack user mention", "<@U012AB3CD> ping".into()),
+        (
+            "hidden link",
+            "<https://evil.example/login|Open the AWS console>".into(),
+        ),
+        (
+            "bare url and domain",
+            "see https://evil.example/x or evil.example".into(),
+        ),
+        (
+            "markdown link",
+            "[AWS console](https://evil.example)".into(),
+        ),
+        (
+            "markdown",
+            "*bold* _italic_ ~strike~ `code` ```block``` > quote # head".into(),
+        ),
+        ("html entities", "&lt;!channel&gt; &amp;".into()),
+    ]
+}
+
+/// The chat notification, OCSF and ASFF of every finding of every attacker case,
+/// for every hostile value and the chat-specific ones: in chat, record values add
+/// no line, mention, link or markup (every one sits in a code span without `@ < >`
+/// or `://`), and the title is the innocent one; in ASFF the text fields are free
+/// of unsafe characters; OCSF carries the original value in `unmapped`.
+#[test]
+fn hostile_caller_fields_are_inert_in_chat_and_asff() {
+    use trailwatch::render::{asff, chat, ocsf};
+    let mut values = hostile_values();
+    values.retain(|(_, v)| v.len() < 10_000);
+    values.extend(chat_hostile_values());
+    for case in attacker_cases() {
+        let innocent = findings(&record(&case, "innocent"));
+        for (label, value) in &values {
+            let hostile = findings(&record(&case, value));
+            assert_eq!(ids(&hostile), case.fires, "{} = {label}", case.name);
+            for (h, i) in hostile.iter().zip(&innocent) {
+                let ctx = format!("{} = {label}, {}", case.name, h.detection_id);
+                let (hc, ic) = (chat::render(h), chat::render(i));
+                let d = hc["content"]["description"].as_str().unwrap();
+                let innocent_lines = ic["content"]["description"]
+                    .as_str()
+                    .unwrap()
+                    .lines()
+                    .count();
+                assert_eq!(d.lines().count(), innocent_lines, "{ctx}: {d}");
+                assert_eq!(hc["content"]["title"], ic["content"]["title"], "{ctx}");
+                assert_eq!(
+                    hc["content"]["keywords"], ic["content"]["keywords"],
+                    "{ctx}"
+                );
+                for line in d.lines() {
+                    assert!(!line.chars().any(forbidden), "{ctx}: {line:?}");
+                    for bad in ["<", ">", "@", "://", "&lt;"] {
+                        assert!(!line.contains(bad), "{ctx}: {bad:?} in {line:?}");
+                    }
+                    assert_eq!(line.matches('`').count() % 2, 0, "{ctx}: {line}");
+                }
+                let product = asff::Product::of_finding(h).expect("account and region");
+                let a = asff::render(h, &product, 0);
+                for text in [&a.title, &a.description]
+                    .into_iter()
+                    .chain(a.product_fields.values())
+                {
+                    assert!(!text.chars().any(forbidden), "{ctx}: {text:?}");
+                }
+                assert!(
+                    a.description.chars().count() <= asff::MAX_DESCRIPTION,
+                    "{ctx}"
+                );
+                let o = ocsf::render(h, 0);
+                let original = format!("{}{value}", case.prefix);
+                for pointer in case.carried {
+                    assert_eq!(
+                        o["unmapped"]["trailwatch"].pointer(pointer),
+                        Some(&json!(original)),
+                        "{ctx}: {pointer} kept as data"
+                    );
+                }
+            }
+        }
+    }
+}

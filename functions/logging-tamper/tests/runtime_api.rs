@@ -127,40 +127,48 @@ impl Emulator {
     }
 }
 
+/// One HTTP/1.1 request (keep-alive): method, path and body; `None` once the
+/// connection is closed.
+async fn read_request<R: tokio::io::AsyncBufRead + Unpin>(
+    read: &mut R,
+) -> Option<(String, String, Vec<u8>)> {
+    let mut line = String::new();
+    if read.read_line(&mut line).await.unwrap_or(0) == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let (method, path) = (
+        parts.next().unwrap_or("").to_owned(),
+        parts.next().unwrap_or("").to_owned(),
+    );
+    let mut length = 0usize;
+    loop {
+        let mut h = String::new();
+        if read.read_line(&mut h).await.unwrap_or(0) == 0 {
+            return None;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0u8; length];
+    read.read_exact(&mut body).await.ok()?;
+    Some((method, path, body))
+}
+
 async fn serve(conn: TcpStream, state: Arc<Mutex<State>>, changed: Arc<Notify>) {
     let (read, mut write) = conn.into_split();
     let mut read = BufReader::new(read);
     loop {
-        // Request line and headers (HTTP/1.1, keep-alive).
-        let mut line = String::new();
-        if read.read_line(&mut line).await.unwrap_or(0) == 0 {
+        let Some((method, path, body)) = read_request(&mut read).await else {
             return;
-        }
-        let mut parts = line.split_whitespace();
-        let (method, path) = (
-            parts.next().unwrap_or("").to_owned(),
-            parts.next().unwrap_or("").to_owned(),
-        );
-        let mut length = 0usize;
-        loop {
-            let mut h = String::new();
-            if read.read_line(&mut h).await.unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                length = v.trim().parse().unwrap_or(0);
-            }
-        }
-        let mut body = vec![0u8; length];
-        if read.read_exact(&mut body).await.is_err() {
-            return;
-        }
+        };
         let reply = if method == "GET" && path.ends_with("/invocation/next") {
             state.lock().unwrap().nexts.push(Instant::now());
             changed.notify_waiters();
@@ -726,4 +734,246 @@ fn summary(mut times: Vec<Duration>) -> [String; 4] {
     };
     [times[0], rank(0.5), rank(0.99), times[times.len() - 1]]
         .map(|d| format!("{:.2} ms", d.as_secs_f64() * 1e3))
+}
+
+// --- Security Hub (TRAILWATCH_SECURITY_HUB): the binary imports each finding into
+// moto's Security Hub before publishing it; a failure anywhere fails the
+// invocation and gives the claim back; a retry updates the imported finding.
+
+const ACCOUNT: &str = "123456789012";
+
+fn product_arn() -> String {
+    format!("arn:aws:securityhub:us-east-1:{ACCOUNT}:product/{ACCOUNT}/default")
+}
+
+/// The StopLogging sample with a fresh event id (so its finding ids are new in
+/// the shared moto server).
+fn fresh_stop_logging() -> Value {
+    let mut v = stop_logging();
+    v["detail"]["eventID"] = json!(unique("ev"));
+    v["id"] = json!(unique("envelope"));
+    v
+}
+
+/// Every finding in moto's Security Hub, by Id (an Id twice would be a duplicate).
+async fn imported(sdk: &SdkConfig) -> Vec<Value> {
+    let hub = aws_sdk_securityhub::Client::new(sdk);
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let page = hub
+            .get_findings()
+            .max_results(100)
+            .set_next_token(token)
+            .send()
+            .await
+            .expect("GetFindings");
+        for f in page.findings() {
+            out.push(json!({
+                "Id": f.id(),
+                "GeneratorId": f.generator_id(),
+                "AwsAccountId": f.aws_account_id(),
+                "ProductArn": f.product_arn(),
+                "SchemaVersion": f.schema_version(),
+                "Title": f.title(),
+                "Severity": f.severity().and_then(|s| s.label()).map(|l| l.as_str().to_owned()),
+                "Resources": f.resources().iter().map(|r| r.id()).collect::<Vec<_>>(),
+                "UpdatedAt": f.updated_at(),
+            }));
+        }
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        if token.is_none() {
+            return out;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_hub_gets_each_finding_once_and_a_retry_updates_it() {
+    let moto = Moto::shared();
+    let sdk = moto.sdk().await;
+    let table = unique("rt-state");
+    trailwatch::state::dynamodb::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
+        .await
+        .unwrap();
+    // The findings topic does not exist yet: Security Hub (first) succeeds, SNS
+    // fails, the invocation fails. Then the topic appears and Lambda's retry
+    // succeeds: Security Hub must hold each finding once, updated.
+    let topic_name = unique("rt-late-topic");
+    let topic = format!("arn:aws:sns:us-east-1:{ACCOUNT}:{topic_name}");
+    let sample = fresh_stop_logging();
+    let member = sample["detail"]["recipientAccountId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let sample = sample.to_string();
+    let emulator = Emulator::start(vec![("hub-1".into(), sample.clone())]).await;
+    let mut child = command(&emulator.addr)
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("TRAILWATCH_TABLE", &table)
+        .env("TRAILWATCH_TOPIC_ARN", &topic)
+        .env("TRAILWATCH_SECURITY_HUB", product_arn())
+        .spawn()
+        .expect("the function binary starts");
+    let first = emulator.outcome("hub-1").await;
+    match &first {
+        Outcome::Error(v) => {
+            assert_eq!(v["errorType"], "trailwatch.DeliveryFailed", "{v}");
+            assert!(v["errorMessage"].as_str().unwrap().contains("SNS"), "{v}");
+        }
+        other => panic!("hub-1: SNS is missing, expected an error: {other:?}"),
+    }
+    let after_first = imported(&sdk).await;
+
+    aws_sdk_sns::Client::new(&sdk)
+        .create_topic()
+        .name(&topic_name)
+        .send()
+        .await
+        .unwrap();
+    let queue = subscribed_queue(&sdk, &topic, None).await;
+    emulator.push("hub-2", &sample);
+    let retry = emulator.outcome("hub-2").await;
+    emulator.push("hub-3", &sample);
+    let dup = emulator.outcome("hub-3").await;
+    child.start_kill().ok();
+    let logs =
+        String::from_utf8_lossy(&child.wait_with_output().await.unwrap().stdout).into_owned();
+
+    let sent = match &retry {
+        Outcome::Response(v) => finding_ids(v),
+        other => panic!("hub-2: {other:?}\n{logs}"),
+    };
+    assert_eq!(sent.len(), 2, "{retry:?}");
+    match &dup {
+        Outcome::Response(v) => assert_eq!(v["findings"], json!([]), "a duplicate sends nothing"),
+        other => panic!("hub-3: {other:?}\n{logs}"),
+    }
+
+    let hub = imported(&sdk).await;
+    for (detection, finding) in &sent {
+        let copies: Vec<&Value> = hub.iter().filter(|f| f["Id"] == *finding).collect();
+        assert_eq!(
+            copies.len(),
+            1,
+            "{finding}: imported once, updated on retry: {hub:?}"
+        );
+        let f = copies[0];
+        assert_eq!(f["GeneratorId"], detection.as_str());
+        assert_eq!(f["AwsAccountId"], ACCOUNT);
+        assert_eq!(f["ProductArn"], product_arn().as_str());
+        assert_eq!(f["SchemaVersion"], "2018-10-08");
+        assert!(f["Severity"].is_string() && f["Title"].is_string(), "{f}");
+        // The record is about another account (an organisation trail's member):
+        // imported by the function's account, the member named as a resource.
+        assert_ne!(member, ACCOUNT);
+        assert!(
+            f["Resources"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(format!("AWS::::Account:{member}"))),
+            "{f}"
+        );
+    }
+    // The failed attempt had imported the first finding before SNS failed (the
+    // engine stops at the first failure): the retry updated that one.
+    assert!(
+        sent.iter()
+            .any(|(_, id)| after_first.iter().any(|g| g["Id"] == *id)),
+        "a finding imported by the failed attempt: {after_first:?}"
+    );
+    let messages = drain(&sdk, &queue).await;
+    assert_eq!(
+        messages.len(),
+        2,
+        "one SNS message per finding: {messages:?}"
+    );
+}
+
+/// A Security Hub that answers `BatchImportFindings` with a per-finding failure
+/// in a successful response (what moto cannot be made to do for a valid finding).
+async fn refusing_security_hub() -> (String, Arc<Mutex<usize>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let calls = Arc::new(Mutex::new(0usize));
+    let c = calls.clone();
+    tokio::spawn(async move {
+        while let Ok((conn, _)) = listener.accept().await {
+            let c = c.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = conn.into_split();
+                let Some((_, _, body)) = read_request(&mut BufReader::new(read)).await else {
+                    return;
+                };
+                let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+                let id = request["Findings"][0]["Id"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned();
+                *c.lock().unwrap() += 1;
+                let answer = json!({
+                    "FailedCount": 1,
+                    "SuccessCount": 0,
+                    "FailedFindings": [{"Id": id, "ErrorCode": "InvalidInput", "ErrorMessage": "refused by the test"}],
+                })
+                .to_string();
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+                let _ = write.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    (endpoint, calls)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_import_fails_the_invocation_and_gives_the_claim_back() {
+    let moto = Moto::shared();
+    let sdk = moto.sdk().await;
+    let (table, topic) = table_and_topic(&sdk).await;
+    let queue = subscribed_queue(&sdk, &topic, None).await;
+    let (hub, calls) = refusing_security_hub().await;
+    let sample = fresh_stop_logging().to_string();
+    let emulator = Emulator::start(vec![
+        ("refused-1".into(), sample.clone()),
+        ("refused-2".into(), sample.clone()),
+    ])
+    .await;
+    let mut child = command(&emulator.addr)
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_ENDPOINT_URL_SECURITYHUB", &hub)
+        .env("TRAILWATCH_TABLE", &table)
+        .env("TRAILWATCH_TOPIC_ARN", &topic)
+        .env("TRAILWATCH_SECURITY_HUB", product_arn())
+        .spawn()
+        .expect("the function binary starts");
+    let outcomes = emulator.outcomes(2).await;
+    child.start_kill().ok();
+    let logs =
+        String::from_utf8_lossy(&child.wait_with_output().await.unwrap().stdout).into_owned();
+    for (id, outcome) in &outcomes {
+        match outcome {
+            Outcome::Error(v) => {
+                assert_eq!(v["errorType"], "trailwatch.DeliveryFailed", "{id}: {v}");
+                let m = v["errorMessage"].as_str().unwrap();
+                assert!(
+                    m.contains("Security Hub refused") && m.contains("refused by the test"),
+                    "{id}: {m}"
+                );
+            }
+            // The second delivery fails again rather than finding the claim taken:
+            // the first gave it back.
+            other => panic!("{id}: expected a failure, got {other:?}\n{logs}"),
+        }
+    }
+    assert!(*calls.lock().unwrap() >= 2, "the stub was asked");
+    assert!(
+        drain(&sdk, &queue).await.is_empty(),
+        "nothing published while Security Hub refuses"
+    );
 }

@@ -1,15 +1,25 @@
-//! Findings to stdout: readable text blocks, or exactly one JSON object per line.
+//! Findings to stdout: readable text blocks, or exactly one JSON object per line
+//! (trailwatch's own JSON, OCSF Detection Finding, ASFF as Security Hub would
+//! import it, or the chat notification).
 
 use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
 use std::sync::Mutex;
 
 use trailwatch::finding::Finding;
 use trailwatch::notify::{Notifier, NotifyError};
+use trailwatch::render;
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Text,
     Jsonl,
+    /// OCSF Detection Finding (render::ocsf), one object per line.
+    Ocsf,
+    /// ASFF, one finding per line, as imported by a deployment in the finding's
+    /// own account and Region.
+    Asff,
+    /// The AWS Chatbot custom notification, one per line.
+    Chat,
 }
 
 pub struct Stdout_ {
@@ -41,6 +51,9 @@ impl Notifier for Stdout_ {
         let r = match self.format {
             Format::Jsonl => writeln!(out, "{}", f.to_json()),
             Format::Text => writeln!(out, "{}", f.to_text(self.colour)),
+            Format::Ocsf => writeln!(out, "{}", render::ocsf::render(f, render::now_ms())),
+            Format::Asff => writeln!(out, "{}", asff_line(f)),
+            Format::Chat => writeln!(out, "{}", render::chat::render(f)),
         };
         r.map_err(|e| {
             NotifyError(if e.kind() == io::ErrorKind::BrokenPipe {
@@ -49,5 +62,23 @@ impl Notifier for Stdout_ {
                 e.to_string()
             })
         })
+    }
+}
+
+/// The ASFF line of a finding; a finding without a valid account id or region
+/// cannot be imported, and says so in place of the finding.
+fn asff_line(f: &Finding) -> String {
+    // Stamped with the last event time, so that a replay prints the same lines
+    // every time (the functions stamp the import time).
+    let now = render::event_span_ms(f).map_or_else(render::now_ms, |(_, last)| last);
+    match render::asff::Product::of_finding(f) {
+        Some(p) => serde_json::to_string(&render::asff::render(f, &p, now))
+            .unwrap_or_default(),
+        None => serde_json::json!({
+            "Id": f.finding_id,
+            "GeneratorId": f.detection_id,
+            "error": "no account id or region in the record: Security Hub would not accept this finding",
+        })
+        .to_string(),
     }
 }

@@ -10,6 +10,8 @@ use aws_config::{BehaviorVersion, SdkConfig};
 
 use crate::catalog::{self, FunctionGroup};
 use crate::engine::Settings;
+use crate::notify::message::MachineFormat;
+use crate::render::asff::Product;
 
 /// Environment variable names.
 pub const ENV_TABLE: &str = "TRAILWATCH_TABLE";
@@ -21,6 +23,12 @@ pub const ENV_METRICS: &str = "TRAILWATCH_METRICS";
 pub const ENV_RESOURCE_PREFIX: &str = "TRAILWATCH_RESOURCE_PREFIX";
 /// The heartbeat's silence threshold, seconds (default 900).
 pub const ENV_SILENCE: &str = "TRAILWATCH_SILENCE_SECS";
+/// Where findings also go (docs/findings.md): Security Hub's default product ARN
+/// of this account (empty: off), a chat topic for AWS Chatbot (empty: none), and
+/// what the findings topic's JSON protocols get (`json`, the default, or `ocsf`).
+pub const ENV_SECURITY_HUB: &str = "TRAILWATCH_SECURITY_HUB";
+pub const ENV_CHAT_TOPIC_ARN: &str = "TRAILWATCH_CHAT_TOPIC_ARN";
+pub const ENV_FINDINGS_FORMAT: &str = "TRAILWATCH_FINDINGS_FORMAT";
 /// `TRAILWATCH_WINDOW_<DETECTION_ID_IN_UPPER_SNAKE_CASE>_SECS`.
 pub const ENV_WINDOW_PREFIX: &str = "TRAILWATCH_WINDOW_";
 pub const ENV_WINDOW_SUFFIX: &str = "_SECS";
@@ -39,6 +47,12 @@ pub struct Config {
     pub metrics: bool,
     /// `TRAILWATCH_RESOURCE_PREFIX`, when set (else `resources::DEFAULT_PREFIX`).
     pub resource_prefix: Option<String>,
+    /// Import findings into this Security Hub product (this account's default).
+    pub security_hub: Option<Product>,
+    /// Publish AWS Chatbot custom notifications to this topic.
+    pub chat_topic_arn: Option<String>,
+    /// What the findings topic's JSON protocols carry.
+    pub findings_format: MachineFormat,
 }
 
 /// Everything wrong with the environment, said at once.
@@ -88,7 +102,7 @@ impl Config {
             }
         };
         let topic_arn = match get(ENV_TOPIC_ARN) {
-            Some(a) if a.starts_with("arn:") && a.split(':').nth(2) == Some("sns") => a.to_owned(),
+            Some(a) if is_topic_arn(a) => a.to_owned(),
             Some(a) => {
                 problems.push(format!(
                     "{ENV_TOPIC_ARN} {a:?} is not an SNS topic ARN (arn:<partition>:sns:<region>:<account>:<name>)"
@@ -175,6 +189,34 @@ impl Config {
             }
         };
 
+        let security_hub = match get(ENV_SECURITY_HUB) {
+            None => None,
+            Some(arn) => match Product::from_arn(arn) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    problems.push(format!("{ENV_SECURITY_HUB}: {e}"));
+                    None
+                }
+            },
+        };
+        let chat_topic_arn = match get(ENV_CHAT_TOPIC_ARN) {
+            None => None,
+            Some(a) if is_topic_arn(a) => Some(a.to_owned()),
+            Some(a) => {
+                problems.push(format!(
+                    "{ENV_CHAT_TOPIC_ARN} {a:?} is not an SNS topic ARN"
+                ));
+                None
+            }
+        };
+        let findings_format = match get(ENV_FINDINGS_FORMAT) {
+            None => MachineFormat::Json,
+            Some(v) => MachineFormat::parse(v).unwrap_or_else(|| {
+                problems.push(format!("{ENV_FINDINGS_FORMAT}: {v:?} is not json or ocsf"));
+                MachineFormat::Json
+            }),
+        };
+
         if problems.is_empty() {
             Ok(Config {
                 group,
@@ -183,6 +225,9 @@ impl Config {
                 settings,
                 metrics,
                 resource_prefix,
+                security_hub,
+                chat_topic_arn,
+                findings_format,
             })
         } else {
             Err(ConfigError(problems))
@@ -194,6 +239,10 @@ impl Config {
     pub fn key_prefix(&self) -> String {
         key_prefix(self.group.name)
     }
+}
+
+fn is_topic_arn(a: &str) -> bool {
+    a.starts_with("arn:") && a.split(':').nth(2) == Some("sns")
 }
 
 /// `<group>#` (the schema's one definition).
@@ -309,6 +358,37 @@ pub(super) mod tests {
             assert!(text.contains(needle), "{needle} missing from: {text}");
         }
         assert_eq!(e.0.len(), 6, "{text}");
+    }
+
+    #[test]
+    fn destinations_are_optional_and_checked() {
+        let g = catalog::group("logging-tamper").unwrap();
+        let base = [(ENV_TABLE, "t"), (ENV_TOPIC_ARN, TOPIC)];
+        let c = Config::from_vars(g, vars(&base)).unwrap();
+        assert_eq!(
+            (c.security_hub, c.chat_topic_arn, c.findings_format),
+            (None, None, MachineFormat::Json)
+        );
+        let hub = "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default";
+        let chat = "arn:aws:sns:us-east-1:123456789012:trailwatch-chat";
+        let mut on = base.to_vec();
+        on.extend([
+            (ENV_SECURITY_HUB, hub),
+            (ENV_CHAT_TOPIC_ARN, chat),
+            (ENV_FINDINGS_FORMAT, "ocsf"),
+        ]);
+        let c = Config::from_vars(g, vars(&on)).unwrap();
+        assert_eq!(c.security_hub.unwrap().account_id, "123456789012");
+        assert_eq!(c.chat_topic_arn.as_deref(), Some(chat));
+        assert_eq!(c.findings_format, MachineFormat::Ocsf);
+        let mut bad = base.to_vec();
+        bad.extend([
+            (ENV_SECURITY_HUB, "true"),
+            (ENV_CHAT_TOPIC_ARN, "chat"),
+            (ENV_FINDINGS_FORMAT, "xml"),
+        ]);
+        let e = Config::from_vars(g, vars(&bad)).unwrap_err();
+        assert_eq!(e.0.len(), 3, "{e}");
     }
 
     #[test]

@@ -15,7 +15,9 @@
 //! - findings go through [`Engine::handle`] with the DynamoDB store (keys prefixed
 //!   `<group>#`) and the SNS notifier: each is claimed before it is published and the
 //!   claim is released when publishing fails, which fails the invocation so Lambda
-//!   retries it;
+//!   retries it; with `TRAILWATCH_SECURITY_HUB` and `TRAILWATCH_CHAT_TOPIC_ARN` a
+//!   finding is first imported into Security Hub, then published to the chat topic,
+//!   then to the findings topic ([`Destinations`]), and any failure does the same;
 //! - logs are JSON lines (tracing) naming the event id, detection ids and outcome;
 //!   the event itself is logged only at `trace` level. With `TRAILWATCH_METRICS`
 //!   unset or `1`, one CloudWatch Embedded Metric Format line per finding counts
@@ -37,8 +39,9 @@ use tracing::{debug, error, info, trace, warn};
 use crate::catalog::{self, FunctionGroup};
 use crate::engine::Engine;
 use crate::event::Record;
-use crate::notify::Notifier;
-use crate::notify::sns::SnsNotifier;
+use crate::notify::securityhub::SecurityHubNotifier;
+use crate::notify::sns::{ChatNotifier, SnsNotifier};
+use crate::notify::{Notifier, Then};
 use crate::state::Store;
 use crate::state::dynamodb::DynamoStore;
 
@@ -94,8 +97,14 @@ pub struct Handler<S, N> {
     metrics: bool,
 }
 
-/// The handler as deployed: DynamoDB state, SNS notifications.
-pub type LambdaHandler = Handler<DynamoStore, SnsNotifier>;
+/// Where a deployed function's findings go, in this order: Security Hub
+/// (optional; idempotent, so first: a retry after a later failure only updates
+/// it), the chat topic (optional), the findings topic.
+pub type Destinations = Then<Option<SecurityHubNotifier>, Then<Option<ChatNotifier>, SnsNotifier>>;
+
+/// The handler as deployed: DynamoDB state, SNS notifications (and Security Hub,
+/// chat when configured).
+pub type LambdaHandler = Handler<DynamoStore, Destinations>;
 
 impl LambdaHandler {
     /// Builds the AWS clients from `sdk` for a validated configuration.
@@ -105,8 +114,17 @@ impl LambdaHandler {
             config.table.clone(),
             config.key_prefix(),
         );
-        let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(sdk), config.topic_arn.clone());
-        Handler::new(config, store, notifier)
+        let sns = aws_sdk_sns::Client::new(sdk);
+        let findings = SnsNotifier::new(sns.clone(), config.topic_arn.clone())
+            .with_format(config.findings_format);
+        let chat = config
+            .chat_topic_arn
+            .as_ref()
+            .map(|arn| ChatNotifier(SnsNotifier::new(sns.clone(), arn.clone())));
+        let security_hub = config.security_hub.clone().map(|product| {
+            SecurityHubNotifier::new(aws_sdk_securityhub::Client::new(sdk), product)
+        });
+        Handler::new(config, store, Then(security_hub, Then(chat, findings)))
     }
 }
 
@@ -365,6 +383,9 @@ pub async fn run(group_name: &str) -> Result<(), Error> {
         table = config.table,
         topic_arn = config.topic_arn,
         key_prefix = config.key_prefix(),
+        security_hub = config.security_hub.as_ref().map(|p| p.arn()),
+        chat_topic_arn = config.chat_topic_arn,
+        findings_format = config.findings_format.as_str(),
         "ready"
     );
     let handler = &handler;

@@ -75,11 +75,51 @@ pub struct SnsMessage {
     pub attributes: Vec<(&'static str, Attribute)>,
 }
 
-/// Builds the SNS message for a finding.
+/// What the JSON protocols (`default`, `sqs`, `lambda`, `http`, `https`) get:
+/// trailwatch's own finding JSON (the default, what existing subscribers parse),
+/// or the OCSF Detection Finding (`TRAILWATCH_FINDINGS_FORMAT=ocsf`). E-mail
+/// always gets the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MachineFormat {
+    #[default]
+    Json,
+    Ocsf,
+}
+
+impl MachineFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MachineFormat::Json => "json",
+            MachineFormat::Ocsf => "ocsf",
+        }
+    }
+    pub fn parse(s: &str) -> Option<MachineFormat> {
+        match s {
+            "json" => Some(MachineFormat::Json),
+            "ocsf" => Some(MachineFormat::Ocsf),
+            _ => None,
+        }
+    }
+}
+
+/// The message attribute that says the JSON protocols carry OCSF (set only then,
+/// so that the default message is unchanged).
+pub const ATTR_FORMAT: &str = "format";
+
+/// Builds the SNS message for a finding (trailwatch JSON for machines).
 pub fn build(f: &Finding) -> SnsMessage {
+    build_as(f, MachineFormat::Json)
+}
+
+/// Builds the SNS message for a finding, with `format` for the JSON protocols.
+pub fn build_as(f: &Finding, format: MachineFormat) -> SnsMessage {
     let (mut json_budget, mut text_budget) = (MAX_FINDING_JSON_BYTES, MAX_EMAIL_BYTES);
+    let now = crate::render::now_ms();
     let message = loop {
-        let finding_json = finding_json(f, json_budget);
+        let finding_json = match format {
+            MachineFormat::Json => finding_json(f, json_budget),
+            MachineFormat::Ocsf => crate::render::ocsf::to_json_within(f, now, json_budget),
+        };
         let text = email_text_within(f, text_budget);
         let mut per_protocol = Map::new();
         for p in JSON_PROTOCOLS {
@@ -97,10 +137,14 @@ pub fn build(f: &Finding) -> SnsMessage {
         json_budget /= 2;
         text_budget /= 2;
     };
+    let mut attributes = attributes(f);
+    if format == MachineFormat::Ocsf {
+        attributes.push((ATTR_FORMAT, Attribute::String("ocsf".to_owned())));
+    }
     SnsMessage {
         subject: subject(f),
         message,
-        attributes: attributes(f),
+        attributes,
     }
 }
 
@@ -695,6 +739,27 @@ mod tests {
         let inner: Value = serde_json::from_str(v["default"].as_str().unwrap()).unwrap();
         assert_eq!(inner["evidence_truncated"], true);
         assert_eq!(inner["detection_id"], "cloudtrail-log-suspended");
+    }
+
+    #[test]
+    fn ocsf_replaces_only_the_machine_variants() {
+        let f = finding(STOP);
+        let m = build_as(&f, MachineFormat::Ocsf);
+        let v: Value = serde_json::from_str(&m.message).unwrap();
+        for p in JSON_PROTOCOLS {
+            let inner: Value = serde_json::from_str(v[p].as_str().unwrap()).unwrap();
+            assert_eq!(inner["class_uid"], 2004, "{p}");
+            assert_eq!(inner["finding_info"]["uid"], f.finding_id.as_str());
+        }
+        for p in TEXT_PROTOCOLS {
+            assert!(v[p].as_str().unwrap().contains("Why it matters"));
+        }
+        assert!(
+            m.attributes
+                .iter()
+                .any(|(k, a)| *k == ATTR_FORMAT && a.value() == "ocsf")
+        );
+        assert!(!build(&f).attributes.iter().any(|(k, _)| *k == ATTR_FORMAT));
     }
 
     #[test]

@@ -1,0 +1,509 @@
+//! A finding in the AWS Security Finding Format (ASFF, `SchemaVersion`
+//! 2018-10-08), as Security Hub CSPM's `BatchImportFindings` takes it.
+//!
+//! Who may import what: with the default product ARN of a custom integration
+//! (`arn:<partition>:securityhub:<region>:<account>:product/<account>/default`),
+//! the caller must be the account in `AwsAccountId`; only allow-listed partner
+//! products may import findings for other accounts. So `AwsAccountId` is always
+//! the importing account (the one the function runs in, taken from the product
+//! ARN), and the account the CloudTrail record is about, when it is another one (an
+//! organisation trail), is named in `Resources` (an `AwsAccount` resource) and in
+//! `ProductFields`. The finding then shows in the importing account's Security Hub
+//! (and, with cross-Region aggregation, in its aggregation Region); see
+//! docs/findings.md.
+//!
+//! The structure is plain data: replay prints it as JSON, the Security Hub
+//! adapter (`notify::securityhub`) converts it to the SDK's types.
+
+use serde::Serialize;
+
+use super::{account_id, attack, event_span_ms, meta_of, region};
+use crate::detection::Severity;
+use crate::event::time::format_event_time;
+use crate::finding::{Disposition, Finding};
+use crate::notify::message::cloudtrail_console_link;
+use crate::sanitize::one_line;
+
+pub const SCHEMA_VERSION: &str = "2018-10-08";
+/// ASFF limits (characters) on the fields filled from our text and the record's.
+pub const MAX_TITLE: usize = 256;
+pub const MAX_DESCRIPTION: usize = 1024;
+pub const MAX_RECOMMENDATION: usize = 512;
+pub const MAX_PRODUCT_FIELD: usize = 2048;
+/// The prefix of our `ProductFields` keys.
+pub const FIELD_PREFIX: &str = "trailwatch/";
+
+/// Where findings are imported: the custom-integration product of one account in
+/// one Region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    pub partition: String,
+    pub region: String,
+    pub account_id: String,
+}
+
+impl Product {
+    /// Reads `arn:<partition>:securityhub:<region>:<account>:product/<account>/default`.
+    pub fn from_arn(arn: &str) -> Result<Product, String> {
+        let parts: Vec<&str> = arn.split(':').collect();
+        let valid_account = |a: &str| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
+        match parts.as_slice() {
+            ["arn", partition, "securityhub", region, account, resource]
+                if !partition.is_empty()
+                    && !region.is_empty()
+                    && valid_account(account)
+                    && *resource == format!("product/{account}/default") =>
+            {
+                Ok(Product {
+                    partition: (*partition).to_owned(),
+                    region: (*region).to_owned(),
+                    account_id: (*account).to_owned(),
+                })
+            }
+            _ => Err(format!(
+                "{arn:?} is not a default product ARN (arn:<partition>:securityhub:<region>:<account>:product/<account>/default)"
+            )),
+        }
+    }
+
+    /// The product a deployment in the finding's own account and Region would
+    /// import to (replay's "what would be imported"); `None` without a valid
+    /// account id or region.
+    pub fn of_finding(f: &Finding) -> Option<Product> {
+        let region = region(f)?;
+        let partition = if region.starts_with("cn-") {
+            "aws-cn"
+        } else if region.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else {
+            "aws"
+        };
+        Some(Product {
+            partition: partition.to_owned(),
+            region: region.to_owned(),
+            account_id: account_id(f)?.to_owned(),
+        })
+    }
+
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:{}:securityhub:{}:{}:product/{}/default",
+            self.partition, self.region, self.account_id, self.account_id
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsffSeverity {
+    /// INFORMATIONAL, LOW, MEDIUM, HIGH or CRITICAL.
+    pub label: &'static str,
+    /// Our own severity word.
+    pub original: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FindingProviderFields {
+    pub severity: AsffSeverity,
+    pub types: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Resource {
+    #[serde(rename = "Type")]
+    pub kind: &'static str,
+    pub id: String,
+    pub partition: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Recommendation {
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Remediation {
+    pub recommendation: Recommendation,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RemoteIp {
+    #[serde(rename = "IpAddressV4")]
+    pub ip_address_v4: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ApiCallAction {
+    pub api: String,
+    /// `remoteip` when the caller is an IP address, `domain` for an AWS service.
+    pub caller_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_ip_details: Option<RemoteIp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain_details: Option<DomainDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_seen: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DomainDetails {
+    pub domain: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Action {
+    pub action_type: &'static str,
+    pub aws_api_call_action: ApiCallAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Workflow {
+    pub status: &'static str,
+}
+
+/// One ASFF finding.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AsffFinding {
+    pub schema_version: &'static str,
+    /// The trailwatch finding id: the same finding imported again updates it.
+    pub id: String,
+    pub product_arn: String,
+    /// The detection id.
+    pub generator_id: String,
+    pub aws_account_id: String,
+    pub region: String,
+    pub types: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_observed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_observed_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub severity: AsffSeverity,
+    pub title: String,
+    pub description: String,
+    pub remediation: Remediation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_url: Option<String>,
+    pub product_fields: std::collections::BTreeMap<String, String>,
+    pub resources: Vec<Resource>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<Action>,
+    pub finding_provider_fields: FindingProviderFields,
+    /// Set on the first import only (Security Hub ignores it on updates).
+    pub workflow: Workflow,
+    pub record_state: &'static str,
+}
+
+fn label(s: Severity) -> &'static str {
+    match s {
+        Severity::Low => "LOW",
+        Severity::Medium => "MEDIUM",
+        Severity::High => "HIGH",
+        Severity::Critical => "CRITICAL",
+    }
+}
+
+/// Record text made fit for ASFF strings that people read in the console: one
+/// line, no control or bidi characters, at most `max` characters.
+fn text(value: &str, max: usize) -> String {
+    let mut s = one_line(value, max);
+    if s.chars().count() > max {
+        // `one_line` appends its mark past the cap: make room for it.
+        let keep = max.saturating_sub(crate::sanitize::CUT_MARK.chars().count());
+        s = one_line(value, keep);
+    }
+    s
+}
+
+/// The ASFF finding for `f`, imported into `product` at `now_ms`.
+/// `CreatedAt` is the first event time (stable across retries), `UpdatedAt` now.
+pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
+    let meta = meta_of(f);
+    let span = event_span_ms(f);
+    let now = format_event_time(now_ms);
+    let types = attack::asff_types(f.attack);
+    let severity = AsffSeverity {
+        label: label(f.severity),
+        original: f.severity.as_str(),
+    };
+    let source_account = account_id(f);
+    let finding_region = region(f).unwrap_or(&product.region).to_owned();
+
+    let mut description = format!(
+        "{} by {}",
+        f.event_names.join(", "),
+        if f.actor.display.is_empty() {
+            "unknown"
+        } else {
+            &f.actor.display
+        }
+    );
+    if let Some(ip) = f.source_ip.as_deref().filter(|s| !s.is_empty()) {
+        description.push_str(&format!(" from {ip}"));
+    }
+    match &f.account_id {
+        Some(a) if !a.is_empty() => description.push_str(&format!(" in account {a}")),
+        _ => {}
+    }
+    if let Some(code) = &f.error_code {
+        description.push_str(&format!(" (error {code})"));
+    }
+    description.push_str(". ");
+    description.push_str(meta.map(|m| m.description).unwrap_or(""));
+
+    let mut fields = std::collections::BTreeMap::new();
+    let mut field = |k: &str, v: &str| {
+        if !v.is_empty() {
+            fields.insert(format!("{FIELD_PREFIX}{k}"), text(v, MAX_PRODUCT_FIELD));
+        }
+    };
+    field("DetectionId", f.detection_id);
+    field("FindingId", &f.finding_id);
+    field("Actor", &f.actor.key);
+    field("ActorType", f.actor.kind.as_deref().unwrap_or(""));
+    field("SourceAccountId", f.account_id.as_deref().unwrap_or(""));
+    field("SourceIp", f.source_ip.as_deref().unwrap_or(""));
+    field("UserAgent", f.user_agent.as_deref().unwrap_or(""));
+    field("EventNames", &f.event_names.join(","));
+    field("EventIds", &f.event_ids.join(","));
+    field("ErrorCode", f.error_code.as_deref().unwrap_or(""));
+    field("Attack", &f.attack.join(","));
+    if let Some(id) = &f.dry_run_suppression {
+        field("DryRunSuppression", id);
+    }
+    field(
+        "Evidence",
+        &serde_json::to_string(&f.evidence).unwrap_or_default(),
+    );
+
+    // What the finding is about: the account of the record, and the caller when it
+    // is an IAM principal.
+    let mut resources = vec![Resource {
+        kind: "AwsAccount",
+        id: format!(
+            "AWS::::Account:{}",
+            source_account.unwrap_or(&product.account_id)
+        ),
+        partition: product.partition.clone(),
+        region: Some(finding_region.clone()),
+    }];
+    if f.actor.key.starts_with("arn:") {
+        let kind = if f.actor.key.contains(":user/") {
+            "AwsIamUser"
+        } else if f.actor.key.contains(":role/") {
+            "AwsIamRole"
+        } else {
+            "Other"
+        };
+        resources.push(Resource {
+            kind,
+            id: text(&f.actor.key, 512),
+            partition: product.partition.clone(),
+            region: None,
+        });
+    }
+
+    let action = f.event_names.first().map(|api| {
+        let src = f.source_ip.as_deref().unwrap_or("").trim();
+        let (caller_type, remote_ip_details, domain_details) =
+            match src.parse::<std::net::Ipv4Addr>() {
+                Ok(ip) => (
+                    "remoteip",
+                    Some(RemoteIp {
+                        ip_address_v4: ip.to_string(),
+                    }),
+                    None,
+                ),
+                Err(_) if !src.is_empty() => (
+                    "domain",
+                    None,
+                    Some(DomainDetails {
+                        domain: text(src, 128),
+                    }),
+                ),
+                Err(_) => ("remoteip", None, None),
+            };
+        Action {
+            action_type: "AWS_API_CALL",
+            aws_api_call_action: ApiCallAction {
+                api: text(api, 128),
+                caller_type,
+                remote_ip_details,
+                domain_details,
+                first_seen: span.map(|(a, _)| format_event_time(a)),
+                last_seen: span.map(|(_, b)| format_event_time(b)),
+            },
+        }
+    });
+
+    let workflow = match f.disposition {
+        Some(Disposition::Suppressed) => "SUPPRESSED",
+        _ => "NEW",
+    };
+
+    AsffFinding {
+        schema_version: SCHEMA_VERSION,
+        id: f.finding_id.clone(),
+        product_arn: product.arn(),
+        generator_id: f.detection_id.to_owned(),
+        aws_account_id: product.account_id.clone(),
+        region: finding_region,
+        types: types.clone(),
+        first_observed_at: span.map(|(a, _)| format_event_time(a)),
+        last_observed_at: span.map(|(_, b)| format_event_time(b)),
+        created_at: span
+            .map(|(a, _)| format_event_time(a))
+            .unwrap_or(now.clone()),
+        updated_at: now,
+        severity: severity.clone(),
+        title: text(f.title, MAX_TITLE),
+        description: text(&description, MAX_DESCRIPTION),
+        remediation: Remediation {
+            recommendation: Recommendation {
+                text: text(
+                    meta.map(|m| m.next_steps)
+                        .unwrap_or("Review the CloudTrail events of this finding."),
+                    MAX_RECOMMENDATION,
+                ),
+            },
+        },
+        source_url: f
+            .event_ids
+            .first()
+            .and_then(|id| region(f).and_then(|r| cloudtrail_console_link(r, id))),
+        product_fields: fields,
+        resources,
+        action,
+        finding_provider_fields: FindingProviderFields { severity, types },
+        workflow: Workflow { status: workflow },
+        record_state: "ACTIVE",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::ocsf::tests::finding;
+
+    /// The renderings' StopLogging record, by an assumed role of a member account
+    /// in another Region.
+    fn stop() -> String {
+        crate::render::ocsf::tests::STOP
+            .replace("us-east-1", "eu-west-1")
+            .replace("111122223333", "444455556666")
+            .replace("192.0.2.87", "203.0.113.9")
+            .replace("\"IAMUser\"", "\"AssumedRole\"")
+            .replace(":user/alice", ":assumed-role/ops/eve")
+    }
+
+    #[test]
+    fn product_arns_are_checked() {
+        let p = Product::from_arn(
+            "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default",
+        )
+        .unwrap();
+        assert_eq!(p.account_id, "111122223333");
+        assert_eq!(
+            p.arn(),
+            "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default"
+        );
+        for bad in [
+            "arn:aws:securityhub:us-east-1:111122223333:product/444455556666/default",
+            "arn:aws:sns:us-east-1:111122223333:product/111122223333/default",
+            "arn:aws:securityhub:us-east-1:1111:product/1111/default",
+            "",
+        ] {
+            assert!(Product::from_arn(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_member_account_finding_is_imported_by_the_function_account() {
+        let f = finding(&stop());
+        let p = Product::from_arn(
+            "arn:aws:securityhub:us-east-1:111122223333:product/111122223333/default",
+        )
+        .unwrap();
+        let a = render(&f, &p, 1_800_000_000_000);
+        assert_eq!(a.aws_account_id, "111122223333");
+        assert_eq!(a.id, f.finding_id);
+        assert_eq!(a.generator_id, "cloudtrail-log-suspended");
+        assert_eq!(a.region, "eu-west-1");
+        assert_eq!(a.resources[0].id, "AWS::::Account:444455556666");
+        assert_eq!(a.resources[1].kind, "Other");
+        assert_eq!(
+            a.product_fields["trailwatch/SourceAccountId"],
+            "444455556666"
+        );
+        assert_eq!(a.severity.label, "HIGH");
+        assert_eq!(a.types, ["TTPs/Defense Evasion"]);
+        assert_eq!(a.created_at, "2026-03-14T13:15:27Z");
+        assert_eq!(a.updated_at, "2027-01-15T08:00:00Z");
+        let api = &a.action.as_ref().unwrap().aws_api_call_action;
+        assert_eq!(
+            api.remote_ip_details.as_ref().unwrap().ip_address_v4,
+            "203.0.113.9"
+        );
+        let json = serde_json::to_value(&a).unwrap();
+        for key in [
+            "SchemaVersion",
+            "Id",
+            "ProductArn",
+            "GeneratorId",
+            "AwsAccountId",
+            "Types",
+            "CreatedAt",
+            "UpdatedAt",
+            "Severity",
+            "Title",
+            "Description",
+            "Resources",
+        ] {
+            assert!(json.get(key).is_some(), "{key} missing: {json}");
+        }
+        assert_eq!(json["Severity"]["Label"], "HIGH");
+    }
+
+    #[test]
+    fn replay_imports_into_the_finding_account() {
+        let f = finding(&stop());
+        let p = Product::of_finding(&f).unwrap();
+        assert_eq!(
+            p.arn(),
+            "arn:aws:securityhub:eu-west-1:444455556666:product/444455556666/default"
+        );
+        let no_account = finding(&stop().replace("444455556666", "not-an-account"));
+        assert!(Product::of_finding(&no_account).is_none());
+    }
+
+    #[test]
+    fn hostile_text_stays_within_limits_on_one_line() {
+        let f = finding(&stop().replace(
+            "assumed-role/ops/eve",
+            &format!("assumed-role/ops/eve\\n\\u202e{}", "x".repeat(5000)),
+        ));
+        let p = Product::of_finding(&f).unwrap();
+        let a = render(&f, &p, 0);
+        assert!(a.description.chars().count() <= MAX_DESCRIPTION);
+        assert!(!a.description.chars().any(crate::sanitize::is_unsafe));
+        for v in a.product_fields.values() {
+            assert!(v.chars().count() <= MAX_PRODUCT_FIELD);
+            assert!(!v.chars().any(crate::sanitize::is_unsafe));
+        }
+    }
+}

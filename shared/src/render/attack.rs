@@ -1,0 +1,152 @@
+//! MITRE ATT&CK technique ids as other formats want them: OCSF `attacks[]`
+//! (technique, sub-technique, tactic) and ASFF `Types`
+//! (`namespace/category/classifier`).
+//!
+//! Detections list technique ids only (`Meta::attack`). The tactic comes from a
+//! small table of the techniques cloud detections use, keyed by the parent
+//! technique; a technique missing from it still renders (no tactic, ASFF type
+//! `TTPs`), so a new detection never breaks a rendering. Where ATT&CK lists a
+//! technique under several tactics, the table names the one a CloudTrail
+//! detection of it usually evidences.
+
+/// An ATT&CK tactic: id and name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tactic {
+    pub uid: &'static str,
+    pub name: &'static str,
+}
+
+const fn t(uid: &'static str, name: &'static str) -> Tactic {
+    Tactic { uid, name }
+}
+
+pub const INITIAL_ACCESS: Tactic = t("TA0001", "Initial Access");
+pub const EXECUTION: Tactic = t("TA0002", "Execution");
+pub const PERSISTENCE: Tactic = t("TA0003", "Persistence");
+pub const PRIVILEGE_ESCALATION: Tactic = t("TA0004", "Privilege Escalation");
+pub const DEFENSE_EVASION: Tactic = t("TA0005", "Defense Evasion");
+pub const CREDENTIAL_ACCESS: Tactic = t("TA0006", "Credential Access");
+pub const DISCOVERY: Tactic = t("TA0007", "Discovery");
+pub const LATERAL_MOVEMENT: Tactic = t("TA0008", "Lateral Movement");
+pub const COLLECTION: Tactic = t("TA0009", "Collection");
+pub const EXFILTRATION: Tactic = t("TA0010", "Exfiltration");
+pub const COMMAND_AND_CONTROL: Tactic = t("TA0011", "Command and Control");
+pub const IMPACT: Tactic = t("TA0040", "Impact");
+pub const RESOURCE_DEVELOPMENT: Tactic = t("TA0042", "Resource Development");
+
+/// Parent technique -> the tactic it is filed under here.
+const TACTICS: &[(&str, Tactic)] = &[
+    ("T1021", LATERAL_MOVEMENT),
+    ("T1059", EXECUTION),
+    ("T1069", DISCOVERY),
+    ("T1078", INITIAL_ACCESS),
+    ("T1087", DISCOVERY),
+    ("T1098", PERSISTENCE),
+    ("T1102", COMMAND_AND_CONTROL),
+    ("T1110", CREDENTIAL_ACCESS),
+    ("T1136", PERSISTENCE),
+    ("T1185", COLLECTION),
+    ("T1190", INITIAL_ACCESS),
+    ("T1201", DISCOVERY),
+    ("T1484", PRIVILEGE_ESCALATION),
+    ("T1485", IMPACT),
+    ("T1486", IMPACT),
+    ("T1490", IMPACT),
+    ("T1496", IMPACT),
+    ("T1526", DISCOVERY),
+    ("T1528", CREDENTIAL_ACCESS),
+    ("T1530", COLLECTION),
+    ("T1531", IMPACT),
+    ("T1535", DEFENSE_EVASION),
+    ("T1537", EXFILTRATION),
+    ("T1538", DISCOVERY),
+    ("T1548", PRIVILEGE_ESCALATION),
+    ("T1550", DEFENSE_EVASION),
+    ("T1552", CREDENTIAL_ACCESS),
+    ("T1555", CREDENTIAL_ACCESS),
+    ("T1556", CREDENTIAL_ACCESS),
+    ("T1562", DEFENSE_EVASION),
+    ("T1565", IMPACT),
+    ("T1567", EXFILTRATION),
+    ("T1578", DEFENSE_EVASION),
+    ("T1580", DISCOVERY),
+    ("T1586", RESOURCE_DEVELOPMENT),
+    ("T1619", DISCOVERY),
+    ("T1621", CREDENTIAL_ACCESS),
+    ("T1648", EXECUTION),
+    ("T1651", EXECUTION),
+];
+
+/// `T1562.008` -> (`T1562`, Some(`T1562.008`)); `T1110` -> (`T1110`, None).
+pub fn split(id: &str) -> (&str, Option<&str>) {
+    match id.split_once('.') {
+        Some((parent, _)) => (parent, Some(id)),
+        None => (id, None),
+    }
+}
+
+/// The tactic a technique (or sub-technique) id is filed under, if known.
+pub fn tactic(id: &str) -> Option<Tactic> {
+    let (parent, _) = split(id);
+    TACTICS
+        .iter()
+        .find(|(p, _)| *p == parent)
+        .map(|(_, tactic)| *tactic)
+}
+
+/// ASFF finding types for a list of technique ids: `TTPs/<tactic>` for the ten
+/// tactics ASFF names under `TTPs`, `Effects/Data Destruction` and friends for
+/// impact and exfiltration, and `TTPs` alone when no tactic is known. Distinct, in
+/// the order of the techniques; never empty.
+pub fn asff_types(ids: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for id in ids {
+        let ty = match tactic(id) {
+            Some(t) if t == IMPACT => match split(id).0 {
+                "T1485" | "T1486" | "T1531" | "T1490" => "Effects/Data Destruction".to_owned(),
+                "T1496" => "Effects/Resource Consumption".to_owned(),
+                _ => "Effects".to_owned(),
+            },
+            Some(t) if t == EXFILTRATION => "Effects/Data Exfiltration".to_owned(),
+            Some(t) if t == RESOURCE_DEVELOPMENT => "TTPs".to_owned(),
+            Some(t) => format!("TTPs/{}", t.name),
+            None => "TTPs".to_owned(),
+        };
+        if !out.contains(&ty) {
+            out.push(ty);
+        }
+    }
+    // A bare `TTPs` says nothing a more precise type does not.
+    if out.len() > 1 {
+        out.retain(|t| t != "TTPs");
+    }
+    if out.is_empty() {
+        out.push("TTPs".to_owned());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sub_techniques_take_their_parent_tactic() {
+        assert_eq!(split("T1562.008"), ("T1562", Some("T1562.008")));
+        assert_eq!(split("T1110"), ("T1110", None));
+        assert_eq!(tactic("T1562.008"), Some(DEFENSE_EVASION));
+        assert_eq!(tactic("T9999"), None);
+    }
+
+    #[test]
+    fn asff_types_are_distinct_and_never_empty() {
+        assert_eq!(
+            asff_types(&["T1562.001", "T1562.008", "T1530"]),
+            ["TTPs/Defense Evasion", "TTPs/Collection"]
+        );
+        assert_eq!(asff_types(&["T1485"]), ["Effects/Data Destruction"]);
+        assert_eq!(asff_types(&["T9999", "T1110"]), ["TTPs/Credential Access"]);
+        assert_eq!(asff_types(&[]), ["TTPs"]);
+        assert_eq!(asff_types(&["T1586"]), ["TTPs"]);
+    }
+}

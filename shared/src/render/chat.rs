@@ -1,0 +1,235 @@
+//! A finding as an AWS Chatbot (Amazon Q Developer in chat applications) custom
+//! notification: the JSON that Chatbot turns into a Slack, Microsoft Teams or
+//! Amazon Chime message when it reads it from an SNS topic it is subscribed to.
+//!
+//! Chatbot renders `description` as the chat client's markdown, and chat clients
+//! act on more than formatting: `@here`/`<!channel>` notify people, URLs and bare
+//! domain names become links, `<url|text>` hides where a link goes. Every value
+//! from the CloudTrail record therefore goes through [`chat_value`]: one line, no
+//! control or bidi characters, capped, `@ < > & |` and backticks replaced by
+//! look-alikes, `://` defanged, and the whole set in a code span (no formatting,
+//! no link detection inside). The title, next steps and keywords are our own text
+//! (metadata, severity, ids checked for their shape).
+
+use serde_json::{Value, json};
+
+use super::{account_id, meta_of, region};
+use crate::finding::Finding;
+use crate::notify::message::cloudtrail_console_link;
+use crate::sanitize::one_line;
+
+/// The custom-notification schema version Chatbot documents.
+pub const VERSION: &str = "1.0";
+/// Longest record value shown (characters, before the code-span backticks).
+pub const MAX_VALUE_CHARS: usize = 120;
+/// At most this many evidence entries are listed.
+pub const MAX_EVIDENCE_LINES: usize = 6;
+
+/// An attacker-controlled value, made inert for chat markdown (see module docs).
+pub fn chat_value(text: &str, max_chars: usize) -> String {
+    let line = one_line(text.trim(), max_chars);
+    let mut out = String::with_capacity(line.len() + 2);
+    out.push('`');
+    for c in line.replace("://", "[:]//").chars() {
+        out.push(match c {
+            '`' => '\'',
+            '@' => '＠',
+            '<' => '‹',
+            '>' => '›',
+            '&' => '＆',
+            '|' => '¦',
+            other => other,
+        });
+    }
+    if out.len() == 1 {
+        out.push('-');
+    }
+    out.push('`');
+    out
+}
+
+/// An evidence key (ours, but read back from state for windowed detections) as a
+/// label: letters, digits and spaces only.
+fn label(key: &str) -> String {
+    key.chars()
+        .take(40)
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+fn scalar_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// The custom notification for a finding (a JSON object; publish it as the SNS
+/// message, with no message structure).
+pub fn render(f: &Finding) -> Value {
+    let meta = meta_of(f);
+    let v = |s: &str| chat_value(s, MAX_VALUE_CHARS);
+    let mut lines = Vec::new();
+    let mut who = format!("*Actor* {}", v(&f.actor.display));
+    if let Some(kind) = &f.actor.kind {
+        who.push_str(&format!(" ({})", v(kind)));
+    }
+    lines.push(who);
+    let mut what = format!(
+        "*API* {}",
+        v(&f.event_names
+            .iter()
+            .take(10)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "))
+    );
+    if let Some(ip) = f.source_ip.as_deref().filter(|s| !s.is_empty()) {
+        what.push_str(&format!(" from {}", v(ip)));
+    }
+    if let Some(code) = &f.error_code {
+        what.push_str(&format!(" error {}", v(code)));
+    }
+    lines.push(what);
+    lines.push(format!(
+        "*Account* {} *Region* {}",
+        v(f.account_id.as_deref().unwrap_or("-")),
+        v(f.region.as_deref().unwrap_or("-"))
+    ));
+    for (k, val) in f.evidence.0.iter().take(MAX_EVIDENCE_LINES) {
+        let l = label(k);
+        if !l.is_empty() {
+            lines.push(format!("*{l}* {}", v(&scalar_text(val))));
+        }
+    }
+    let when = match (&f.event_time.first, &f.event_time.last) {
+        (Some(a), Some(b)) if a != b => format!("{} .. {}", v(a), v(b)),
+        (Some(a), _) => v(a),
+        _ => v("-"),
+    };
+    lines.push(format!("*Time* {when}"));
+    lines.push(format!("*Finding* `{}`", f.finding_id));
+
+    let mut next_steps = Vec::new();
+    if let Some(m) = meta {
+        next_steps.push(m.next_steps.to_owned());
+    }
+    if let Some(link) = f
+        .event_ids
+        .first()
+        .and_then(|id| region(f).and_then(|r| cloudtrail_console_link(r, id)))
+    {
+        next_steps.push(format!("CloudTrail event: {link}"));
+    }
+    if f.event_ids.len() > 1 {
+        next_steps.push(format!(
+            "{} CloudTrail events in all: see the finding JSON or Security Hub.",
+            f.event_ids.len()
+        ));
+    }
+
+    let mut keywords = vec![f.severity.upper().to_owned(), f.detection_id.to_owned()];
+    if let Some(a) = account_id(f) {
+        keywords.push(a.to_owned());
+    }
+
+    json!({
+        "version": VERSION,
+        "source": "custom",
+        "id": f.finding_id,
+        "content": {
+            "textType": "client-markdown",
+            "title": format!("[{}] {}", f.severity.upper(), f.title),
+            "description": lines.join("\n"),
+            "nextSteps": next_steps,
+            "keywords": keywords,
+        },
+        "metadata": {
+            "summary": format!("[{}] {}", f.severity.upper(), f.title),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::ocsf::tests::{STOP, finding};
+
+    #[test]
+    fn the_notification_has_chatbot_shape() {
+        let n = render(&finding(STOP));
+        assert_eq!(n["version"], "1.0");
+        assert_eq!(n["source"], "custom");
+        let c = &n["content"];
+        assert_eq!(c["textType"], "client-markdown");
+        assert!(c["title"].as_str().unwrap().starts_with("[HIGH] "));
+        let d = c["description"].as_str().unwrap();
+        assert!(d.contains("*Actor* `alice` (`IAMUser`)"), "{d}");
+        assert!(d.contains("`192.0.2.87`"), "{d}");
+        assert!(d.contains("*trail* `org-trail`"), "{d}");
+        assert!(!c["nextSteps"].as_array().unwrap().is_empty());
+        assert_eq!(
+            c["keywords"],
+            json!(["HIGH", "cloudtrail-log-suspended", "111122223333"])
+        );
+    }
+
+    #[test]
+    fn hostile_values_are_inert() {
+        let hostile = [
+            "<!channel> @here @alice",
+            "<https://evil.example/x|click me>",
+            "see http://203.0.113.5/payload and evil.example",
+            "`code` *bold* _it_ ~strike~ [link](https://evil.example)",
+            "line1\nline2\r\u{202e}txt.exe\u{200b}",
+            "&lt;!here&gt;",
+        ];
+        for h in hostile {
+            let detail = STOP
+                .replace(
+                    "\"userName\":\"alice\"",
+                    &format!("\"userName\":{}", json!(h)),
+                )
+                .replace("\"org-trail\"", &json!(h).to_string())
+                .replace("\"192.0.2.87\"", &json!(h).to_string());
+            let n = render(&finding(&detail));
+            let d = n["content"]["description"].as_str().unwrap();
+            // Our own line structure is intact: the value could not add lines.
+            assert_eq!(d.lines().count(), 6, "{d}");
+            for line in d.lines() {
+                assert!(!line.chars().any(crate::sanitize::is_unsafe), "{line:?}");
+                for bad in ["<", ">", "@", "://", "&lt;"] {
+                    assert!(!line.contains(bad), "{bad:?} in {line:?}");
+                }
+                // Every record value is inside a code span: backticks pair up.
+                assert_eq!(line.matches('`').count() % 2, 0, "{line}");
+            }
+            for v in d.split('`').skip(1).step_by(2) {
+                assert!(!v.contains('`'));
+            }
+            let title = n["content"]["title"].as_str().unwrap();
+            assert!(!title.contains(h), "{title}");
+        }
+    }
+
+    #[test]
+    fn long_values_are_capped() {
+        let detail = STOP.replace("org-trail", &"t".repeat(10_000));
+        let d = render(&finding(&detail))["content"]["description"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(d.len() < 2_000, "{}", d.len());
+        assert!(d.contains(crate::sanitize::CUT_MARK));
+    }
+}

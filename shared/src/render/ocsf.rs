@@ -1,0 +1,444 @@
+//! A finding as an OCSF Detection Finding (class 2004, category Findings) at
+//! schema version [`VERSION`], with the profiles [`PROFILES`].
+//!
+//! Why 1.8.0: it is the newest release of the OCSF schema when this was written;
+//! Detection Finding has kept its shape since 1.1.0 (where it replaced Security
+//! Finding), and the few attributes used here that 1.1.0 lacks are listed in
+//! docs/findings.md. Tests validate every sample finding against the JSON Schema
+//! of 1.8.0 generated from the schema repository (tests/ocsf/).
+//!
+//! Values from the CloudTrail record are kept as they are (a JSON encoder escapes
+//! them); only our own text (titles, descriptions, next steps) is prose.
+
+use std::net::IpAddr;
+
+use serde_json::{Map, Value, json};
+
+use super::{account_id, attack, event_span_ms, meta_of};
+use crate::detection::Severity;
+use crate::finding::{Disposition, Finding};
+
+/// The OCSF schema version of every object rendered here.
+pub const VERSION: &str = "1.8.0";
+/// The profiles whose attributes are used: `cloud` (`cloud`, `api`), `host`
+/// (`actor`), `security_control` (`action_id`, `disposition_id`, `is_alert`).
+pub const PROFILES: &[&str] = &["cloud", "host", "security_control"];
+
+pub const CLASS_UID: i64 = 2004;
+pub const CATEGORY_UID: i64 = 2;
+/// Activity 1, Create: each finding is one new detection (a retry carries the
+/// same `finding_info.uid`, so consumers can deduplicate on it).
+pub const ACTIVITY_ID: i64 = 1;
+
+/// OCSF `severity_id`: 2 Low, 3 Medium, 4 High, 5 Critical.
+pub fn severity_id(s: Severity) -> (i64, &'static str) {
+    match s {
+        Severity::Low => (2, "Low"),
+        Severity::Medium => (3, "Medium"),
+        Severity::High => (4, "High"),
+        Severity::Critical => (5, "Critical"),
+    }
+}
+
+/// What tuning decided, in OCSF terms: (`status_id`, `status`, `disposition_id`,
+/// `disposition`, `is_alert`). See docs/findings.md.
+pub fn status(d: Option<Disposition>) -> (i64, &'static str, i64, &'static str, bool) {
+    match d {
+        None | Some(Disposition::Notified) => (1, "New", 15, "Detected", true),
+        // Reviewed and judged benign by a suppression entry: OCSF's own status.
+        Some(Disposition::Suppressed) => (3, "Suppressed", 16, "No Action", false),
+        // Shadow mode and held-back findings are recorded, not sent: no OCSF status
+        // says that, so Other with our word in `status`.
+        Some(Disposition::Shadow) => (99, "Shadow", 17, "Logged", false),
+        Some(Disposition::HeldBack) => (99, "Held Back", 14, "Delayed", false),
+    }
+}
+
+/// The OCSF object of a finding. `now_ms` is used only when no event time of the
+/// finding can be read (OCSF requires `time`).
+pub fn render(f: &Finding, now_ms: i64) -> Value {
+    let meta = meta_of(f);
+    let span = event_span_ms(f);
+    let time = span.map(|(_, last)| last).unwrap_or(now_ms);
+    let (sev_id, sev) = severity_id(f.severity);
+    let (status_id, status_name, disposition_id, disposition, is_alert) = status(f.disposition);
+
+    let mut finding_info = Map::new();
+    finding_info.insert("uid".into(), json!(f.finding_id));
+    finding_info.insert("title".into(), json!(f.title));
+    finding_info.insert(
+        "desc".into(),
+        json!(meta.map(|m| m.description).unwrap_or(f.title)),
+    );
+    finding_info.insert(
+        "types".into(),
+        json!(attack::asff_types(f.attack).into_iter().collect::<Vec<_>>()),
+    );
+    finding_info.insert(
+        "analytic".into(),
+        json!({"uid": f.detection_id, "name": f.title, "type_id": 1, "type": "Rule"}),
+    );
+    let attacks: Vec<Value> = f.attack.iter().map(|id| attack_object(id)).collect();
+    if !attacks.is_empty() {
+        finding_info.insert("attacks".into(), Value::Array(attacks));
+    }
+    if let Some((first, last)) = span {
+        finding_info.insert("first_seen_time".into(), json!(first));
+        finding_info.insert("last_seen_time".into(), json!(last));
+    }
+    finding_info.insert("data_sources".into(), json!(["AWS CloudTrail"]));
+    if !f.event_ids.is_empty() {
+        let related: Vec<Value> = f
+            .event_ids
+            .iter()
+            .map(|id| json!({"uid": id, "product_uid": "cloudtrail"}))
+            .collect();
+        finding_info.insert("related_events_count".into(), json!(related.len()));
+        finding_info.insert("related_events".into(), Value::Array(related));
+    }
+
+    let mut o = Map::new();
+    o.insert("activity_id".into(), json!(ACTIVITY_ID));
+    o.insert("activity_name".into(), json!("Create"));
+    o.insert("category_uid".into(), json!(CATEGORY_UID));
+    o.insert("category_name".into(), json!("Findings"));
+    o.insert("class_uid".into(), json!(CLASS_UID));
+    o.insert("class_name".into(), json!("Detection Finding"));
+    o.insert("type_uid".into(), json!(CLASS_UID * 100 + ACTIVITY_ID));
+    o.insert("type_name".into(), json!("Detection Finding: Create"));
+    o.insert("time".into(), json!(time));
+    o.insert("timezone_offset".into(), json!(0));
+    if let Some((first, last)) = span {
+        o.insert("start_time".into(), json!(first));
+        o.insert("end_time".into(), json!(last));
+    }
+    o.insert("count".into(), json!(f.event_ids.len().max(1)));
+    o.insert("severity_id".into(), json!(sev_id));
+    o.insert("severity".into(), json!(sev));
+    o.insert("message".into(), json!(f.title));
+    o.insert("status_id".into(), json!(status_id));
+    o.insert("status".into(), json!(status_name));
+    if let Some(detail) = status_detail(f) {
+        o.insert("status_detail".into(), json!(detail));
+    }
+    o.insert("action_id".into(), json!(3));
+    o.insert("action".into(), json!("Observed"));
+    o.insert("disposition_id".into(), json!(disposition_id));
+    o.insert("disposition".into(), json!(disposition));
+    o.insert("is_alert".into(), json!(is_alert));
+    o.insert(
+        "metadata".into(),
+        json!({
+            "version": VERSION,
+            "profiles": PROFILES,
+            "uid": f.finding_id,
+            "product": {
+                "name": "trailwatch",
+                "vendor_name": "trailwatch",
+                "version": env!("CARGO_PKG_VERSION"),
+            },
+        }),
+    );
+    o.insert("finding_info".into(), Value::Object(finding_info));
+    o.insert("cloud".into(), cloud(f));
+    if let Some(name) = f.event_names.first() {
+        o.insert("api".into(), json!({"operation": name}));
+    }
+    o.insert("actor".into(), actor(f));
+    o.insert("evidences".into(), Value::Array(evidences(f)));
+    o.insert(
+        "remediation".into(),
+        json!({"desc": meta.map(|m| m.next_steps).unwrap_or("Review the CloudTrail events of this finding.")}),
+    );
+    if let Some(obs) = observables(f) {
+        o.insert("observables".into(), obs);
+    }
+    // The trailwatch finding whole, for consumers that want our own fields.
+    o.insert(
+        "unmapped".into(),
+        json!({"trailwatch": serde_json::to_value(f).unwrap_or(Value::Null)}),
+    );
+    Value::Object(o)
+}
+
+/// One JSON line, within `max_bytes` when it can be: a finding whose evidence is
+/// huge keeps its evidence only in a shortened copy (see `message::finding_json`).
+pub fn to_json_within(f: &Finding, now_ms: i64, max_bytes: usize) -> String {
+    let mut v = render(f, now_ms);
+    let full = v.to_string();
+    if full.len() <= max_bytes {
+        return full;
+    }
+    let short = crate::notify::message::finding_json(f, max_bytes / 2);
+    if let Some(u) = v.get_mut("unmapped") {
+        u["trailwatch"] = serde_json::from_str(&short).unwrap_or(Value::Null);
+    }
+    if let Some(Value::Array(evs)) = v.get_mut("evidences") {
+        for e in evs {
+            if let Value::Object(m) = e {
+                m.remove("data");
+            }
+        }
+    }
+    v.to_string()
+}
+
+fn status_detail(f: &Finding) -> Option<String> {
+    let mut parts = Vec::new();
+    match f.disposition {
+        Some(Disposition::Suppressed) => parts.push("suppressed by a tuning entry".to_owned()),
+        Some(Disposition::Shadow) => {
+            parts.push("detection in shadow mode: recorded, not notified".to_owned())
+        }
+        Some(Disposition::HeldBack) => parts.push("held back by tuning: not notified".to_owned()),
+        _ => {}
+    }
+    if let Some(id) = &f.dry_run_suppression {
+        parts.push(format!("matches dry-run suppression {id}; notified"));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// `T1562.008` -> technique T1562, sub-technique T1562.008, tactic when known.
+fn attack_object(id: &str) -> Value {
+    let (parent, sub) = attack::split(id);
+    let mut a = Map::new();
+    a.insert("technique".into(), json!({"uid": parent}));
+    if let Some(sub) = sub {
+        a.insert("sub_technique".into(), json!({"uid": sub}));
+    }
+    if let Some(t) = attack::tactic(id) {
+        a.insert("tactic".into(), json!({"uid": t.uid, "name": t.name}));
+    }
+    Value::Object(a)
+}
+
+fn cloud(f: &Finding) -> Value {
+    let mut c = Map::new();
+    c.insert("provider".into(), json!("AWS"));
+    if let Some(r) = f.region.as_deref().filter(|r| !r.is_empty()) {
+        c.insert("region".into(), json!(r));
+    }
+    if let Some(a) = account(f) {
+        c.insert("account".into(), a);
+    }
+    Value::Object(c)
+}
+
+/// The record's account as an OCSF `account` (type 10, AWS Account).
+fn account(f: &Finding) -> Option<Value> {
+    f.account_id
+        .as_deref()
+        .filter(|a| !a.is_empty())
+        .map(|a| json!({"uid": a, "type_id": 10, "type": "AWS Account"}))
+}
+
+/// OCSF `user.type_id`: Root is the account's admin; AWS services are services.
+fn user_type_id(kind: Option<&str>) -> i64 {
+    match kind {
+        Some("Root") => 2,
+        Some("IAMUser" | "AssumedRole" | "FederatedUser" | "IdentityCenterUser") => 1,
+        Some("AWSService") => 4,
+        Some(_) => 99,
+        None => 0,
+    }
+}
+
+fn user(f: &Finding) -> Value {
+    let mut u = Map::new();
+    u.insert("uid".into(), json!(f.actor.key));
+    u.insert("name".into(), json!(f.actor.display));
+    u.insert(
+        "type_id".into(),
+        json!(user_type_id(f.actor.kind.as_deref())),
+    );
+    if let Some(kind) = &f.actor.kind {
+        u.insert("type".into(), json!(kind));
+    }
+    if let Some(a) = account(f) {
+        u.insert("account".into(), a);
+    }
+    Value::Object(u)
+}
+
+fn actor(f: &Finding) -> Value {
+    json!({"user": user(f)})
+}
+
+/// `sourceIPAddress` is an IP, or the name of the AWS service that made the call
+/// (`cloudtrail.amazonaws.com`), or free text: only an IP goes to `ip`.
+fn endpoint(source: &str) -> Value {
+    match source.trim().parse::<IpAddr>() {
+        Ok(ip) => json!({"ip": ip.to_string()}),
+        Err(_) => json!({"name": source}),
+    }
+}
+
+/// One evidence per distinct API call: the operation, the caller, where from;
+/// the detection's own facts (`evidence`) on the first.
+fn evidences(f: &Finding) -> Vec<Value> {
+    let mut out = Vec::new();
+    let names: Vec<&str> = if f.event_names.is_empty() {
+        vec![""]
+    } else {
+        f.event_names.iter().map(String::as_str).collect()
+    };
+    for (i, name) in names.iter().enumerate() {
+        let mut e = Map::new();
+        if !name.is_empty() {
+            e.insert("name".into(), json!(name));
+            e.insert("api".into(), json!({"operation": name}));
+        }
+        e.insert("actor".into(), actor(f));
+        if let Some(src) = f.source_ip.as_deref().filter(|s| !s.is_empty()) {
+            e.insert("src_endpoint".into(), endpoint(src));
+        }
+        if let Some(ua) = f.user_agent.as_deref().filter(|s| !s.is_empty()) {
+            e.insert("http_request".into(), json!({"user_agent": ua}));
+        }
+        if i == 0 {
+            let mut data = serde_json::to_value(&f.evidence).unwrap_or(Value::Null);
+            if let (Value::Object(m), Some(code)) = (&mut data, &f.error_code) {
+                m.insert("error_code".into(), json!(code));
+            }
+            if data.as_object().is_some_and(|m| !m.is_empty()) {
+                e.insert("data".into(), data);
+            }
+        }
+        out.push(Value::Object(e));
+    }
+    out
+}
+
+/// The values an analyst pivots on: the source IP, the caller, the account.
+fn observables(f: &Finding) -> Option<Value> {
+    let mut obs = Vec::new();
+    if let Some(ip) = f
+        .source_ip
+        .as_deref()
+        .and_then(|s| s.trim().parse::<IpAddr>().ok())
+    {
+        obs.push(json!({"name": "evidences[].src_endpoint.ip", "type_id": 2, "type": "IP Address", "value": ip.to_string()}));
+    }
+    if f.actor.key != "unknown" {
+        obs.push(json!({"name": "actor.user.uid", "type_id": 31, "type": "User Object: uid", "value": f.actor.key}));
+    }
+    if let Some(a) = account_id(f) {
+        obs.push(json!({"name": "cloud.account.uid", "type_id": 35, "type": "Account Object: uid", "value": a}));
+    }
+    (!obs.is_empty()).then_some(Value::Array(obs))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::catalog;
+    use crate::detection::Evidence;
+    use crate::event::Record;
+
+    /// A StopLogging record for the renderings' tests.
+    pub(crate) const STOP: &str = r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging",
+        "eventID":"ce8e2f85-3e2a-52fd-a45f-31e73af3b829","awsRegion":"us-east-1",
+        "eventTime":"2026-03-14T13:15:27Z","recipientAccountId":"111122223333",
+        "sourceIPAddress":"192.0.2.87","userAgent":"aws-cli/2.27.40",
+        "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/alice",
+          "accountId":"111122223333","userName":"alice"},
+        "requestParameters":{"name":"org-trail"}}"#;
+
+    pub(crate) fn finding(detail: &str) -> Finding {
+        let rec = Record::from_json(detail).unwrap();
+        let meta = catalog::by_id("cloudtrail-log-suspended").unwrap().meta();
+        let ev = Evidence::new().with_opt("trail", rec.request_param_str("name"));
+        Finding::from_record(meta, &rec, ev)
+    }
+
+    #[test]
+    fn required_fields_and_values_agree_with_the_finding() {
+        let f = finding(STOP);
+        let o = render(&f, 0);
+        assert_eq!(o["class_uid"], 2004);
+        assert_eq!(o["category_uid"], 2);
+        assert_eq!(o["activity_id"], 1);
+        assert_eq!(o["type_uid"], 200401);
+        assert_eq!(o["time"], 1_773_494_127_000i64);
+        assert_eq!(o["severity_id"], 4);
+        assert_eq!(o["metadata"]["version"], VERSION);
+        assert_eq!(o["metadata"]["product"]["name"], "trailwatch");
+        assert_eq!(o["finding_info"]["uid"], f.finding_id.as_str());
+        assert_eq!(o["finding_info"]["title"], f.title);
+        assert_eq!(
+            o["finding_info"]["analytic"]["uid"],
+            "cloudtrail-log-suspended"
+        );
+        assert_eq!(o["finding_info"]["attacks"][0]["technique"]["uid"], "T1562");
+        assert_eq!(
+            o["finding_info"]["attacks"][0]["sub_technique"]["uid"],
+            "T1562.001"
+        );
+        assert_eq!(o["finding_info"]["attacks"][0]["tactic"]["uid"], "TA0005");
+        assert_eq!(
+            o["finding_info"]["related_events"][0]["uid"],
+            "ce8e2f85-3e2a-52fd-a45f-31e73af3b829"
+        );
+        assert_eq!(o["cloud"]["account"]["uid"], "111122223333");
+        assert_eq!(o["cloud"]["region"], "us-east-1");
+        assert_eq!(
+            o["actor"]["user"]["uid"],
+            "arn:aws:iam::111122223333:user/alice"
+        );
+        assert_eq!(o["evidences"][0]["api"]["operation"], "StopLogging");
+        assert_eq!(o["evidences"][0]["src_endpoint"]["ip"], "192.0.2.87");
+        assert_eq!(o["evidences"][0]["data"]["trail"], "org-trail");
+        assert_eq!(o["status_id"], 1);
+        assert!(o["remediation"]["desc"].as_str().unwrap().len() > 10);
+        assert_eq!(
+            o["unmapped"]["trailwatch"]["finding_id"],
+            f.finding_id.as_str()
+        );
+    }
+
+    #[test]
+    fn dispositions_map_to_status() {
+        let mut f = finding(STOP);
+        f.disposition = Some(Disposition::Suppressed);
+        let o = render(&f, 0);
+        assert_eq!(
+            (o["status_id"].as_i64(), o["is_alert"].as_bool()),
+            (Some(3), Some(false))
+        );
+        f.disposition = Some(Disposition::Shadow);
+        assert_eq!(render(&f, 0)["status_id"], 99);
+        assert_eq!(render(&f, 0)["status"], "Shadow");
+        f.disposition = Some(Disposition::Notified);
+        f.dry_run_suppression = Some("ci-runner".into());
+        let o = render(&f, 0);
+        assert_eq!(o["status_id"], 1);
+        assert!(o["status_detail"].as_str().unwrap().contains("ci-runner"));
+    }
+
+    #[test]
+    fn a_service_name_is_not_an_ip_and_time_falls_back() {
+        let f = finding(
+            &STOP
+                .replace("192.0.2.87", "cloudtrail.amazonaws.com")
+                .replace("2026-03-14T13:15:27Z", "redacted"),
+        );
+        let o = render(&f, 42);
+        assert_eq!(
+            o["evidences"][0]["src_endpoint"],
+            json!({"name": "cloudtrail.amazonaws.com"})
+        );
+        assert_eq!(o["time"], 42);
+        assert!(o.get("start_time").is_none());
+    }
+
+    #[test]
+    fn huge_evidence_is_shortened() {
+        let mut f = finding(STOP);
+        f.evidence = Evidence::new().with("policy", "p".repeat(400_000));
+        let s = to_json_within(&f, 0, 64 * 1024);
+        assert!(s.len() < 64 * 1024, "{}", s.len());
+        let v: Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(v["unmapped"]["trailwatch"]["evidence_truncated"], true);
+    }
+}
