@@ -68,6 +68,19 @@ registry! {
     ec2_traffic_mirror_session_created::Ec2TrafficMirrorSessionCreated,
     ec2_unusual_instance_type_launched::Ec2UnusualInstanceTypeLaunched,
     ec2_user_data_modified::Ec2UserDataModified,
+    lambda_function_code_updated::LambdaFunctionCodeUpdated,
+    lambda_function_made_public::LambdaFunctionMadePublic,
+    lambda_layer_attached::LambdaLayerAttached,
+    ssm_send_command_shell::SsmSendCommandShell,
+    ssm_session_started_first_time::SsmSessionStartedFirstTime,
+    ecs_task_definition_credential_endpoint::EcsTaskDefinitionCredentialEndpoint,
+    eks_access_entry_cluster_admin::EksAccessEntryClusterAdmin,
+    eks_access_entry_modified::EksAccessEntryModified,
+    eks_cluster_created_or_deleted::EksClusterCreatedOrDeleted,
+    eks_control_plane_logging_disabled::EksControlPlaneLoggingDisabled,
+    elasticache_security_group_created::ElastiCacheSecurityGroupCreated,
+    elasticache_security_group_modified_or_deleted::ElastiCacheSecurityGroupModifiedOrDeleted,
+    glue_dev_endpoint_activity::GlueDevEndpointActivity,
     // (end of compute-network)
 
     // --- security-services: GuardDuty, Security Hub, detective controls, organisation and account settings.
