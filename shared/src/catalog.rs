@@ -41,6 +41,10 @@ pub static GROUPS: &[FunctionGroup] = &[
     // --- New groups: one entry each, at the slot of the group.
     // (slot: iam-persistence)
     // (slot: data-exposure)
+    FunctionGroup {
+        name: "compute-network",
+        description: "Compute and network changes: EC2, VPC, security groups, Lambda, containers, Systems Manager",
+    },
     // (slot: compute-network)
     // (slot: security-services)
     // (slot: discovery)

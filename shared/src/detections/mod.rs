@@ -52,6 +52,35 @@ registry! {
     // (end of data-exposure)
 
     // --- compute-network: EC2, VPC, security groups, Lambda, containers, SSM.
+    ec2_ebs_default_encryption_disabled::Ec2EbsDefaultEncryptionDisabled,
+    ec2_instance_connect_keys_burst::Ec2InstanceConnectKeysBurst,
+    ec2_instance_connect_ssh_key_sent::Ec2InstanceConnectSshKeySent,
+    ec2_instance_profile_associated::Ec2InstanceProfileAssociated,
+    ec2_nacl_allow_all_new_identity::Ec2NaclAllowAllNewIdentity,
+    ec2_network_acl_created::Ec2NetworkAclCreated,
+    ec2_network_acl_deleted::Ec2NetworkAclDeleted,
+    ec2_route_table_created::Ec2RouteTableCreated,
+    ec2_route_table_modified_or_deleted::Ec2RouteTableModifiedOrDeleted,
+    ec2_security_group_changed::Ec2SecurityGroupChanged,
+    ec2_security_group_open_to_internet::Ec2SecurityGroupOpenToInternet,
+    ec2_serial_console_access_enabled::Ec2SerialConsoleAccessEnabled,
+    ec2_stop_modify_user_data_start::Ec2StopModifyUserDataStart,
+    ec2_traffic_mirror_session_created::Ec2TrafficMirrorSessionCreated,
+    ec2_unusual_instance_type_launched::Ec2UnusualInstanceTypeLaunched,
+    ec2_user_data_modified::Ec2UserDataModified,
+    lambda_function_code_updated::LambdaFunctionCodeUpdated,
+    lambda_function_made_public::LambdaFunctionMadePublic,
+    lambda_layer_attached::LambdaLayerAttached,
+    ssm_send_command_shell::SsmSendCommandShell,
+    ssm_session_started_first_time::SsmSessionStartedFirstTime,
+    ecs_task_definition_credential_endpoint::EcsTaskDefinitionCredentialEndpoint,
+    eks_access_entry_cluster_admin::EksAccessEntryClusterAdmin,
+    eks_access_entry_modified::EksAccessEntryModified,
+    eks_cluster_created_or_deleted::EksClusterCreatedOrDeleted,
+    eks_control_plane_logging_disabled::EksControlPlaneLoggingDisabled,
+    elasticache_security_group_created::ElastiCacheSecurityGroupCreated,
+    elasticache_security_group_modified_or_deleted::ElastiCacheSecurityGroupModifiedOrDeleted,
+    glue_dev_endpoint_activity::GlueDevEndpointActivity,
     // (end of compute-network)
 
     // --- security-services: GuardDuty, Security Hub, detective controls, organisation and account settings.

@@ -1,0 +1,129 @@
+//! An IAM instance profile attached to, or swapped on, a running instance
+//! (`AssociateIamInstanceProfile`, `ReplaceIamInstanceProfileAssociation`),
+//! successfully, by someone other than an AWS service.
+//!
+//! Elastic also names `ReplaceIamInstanceProfile`, which is not an EC2 API; the real
+//! replacement call is `ReplaceIamInstanceProfileAssociation`, so that is what we
+//! match. Calls by an AWS service (Systems Manager's default host management, for
+//! example) are left out, as Elastic does.
+
+use serde_json::Value;
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_service_caller, call_context, instance_id_param};
+use crate::event::Record;
+
+pub struct Ec2InstanceProfileAssociated;
+
+pub static META: Meta = Meta {
+    id: "ec2-instance-profile-associated",
+    title: "AWS EC2 Instance Profile Associated with Running Instance",
+    description: "An IAM role (through its instance profile) was attached to or swapped on an \
+                  existing EC2 instance. Anyone who can run code on that instance now gets the \
+                  role's credentials from the metadata service, so attaching a powerful role \
+                  to an instance one controls is a known privilege-escalation path.",
+    severity: Severity::High,
+    attack: &["T1098", "T1078.004"],
+    origins: &[
+        "Elastic rules/integrations/aws/privilege_escalation_ec2_instance_profile_associated_with_running_instance.toml",
+    ],
+    group: "compute-network",
+    false_positives: &[
+        "Administrators fixing an instance launched without a role, or rotating roles during \
+         a migration.",
+    ],
+    next_steps: "Check which role the profile carries and what it may do, and who can run \
+                 code on the instance. If unexpected, disassociate the profile, and review the \
+                 role's activity from that instance (sessions named after the instance id).",
+    triggers: &[Trigger::write(
+        "ec2.amazonaws.com",
+        &[
+            "AssociateIamInstanceProfile",
+            "ReplaceIamInstanceProfileAssociation",
+        ],
+    )],
+    window: None,
+};
+
+/// The profile's ARN or name from `iamInstanceProfile` (an object in CloudTrail).
+fn profile(rec: &Record) -> Option<Value> {
+    let p = rec.request_param("iamInstanceProfile")?;
+    p.get("arn")
+        .or_else(|| p.get("name"))
+        .filter(|v| v.is_string())
+        .cloned()
+}
+
+impl Detection for Ec2InstanceProfileAssociated {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() != "ec2.amazonaws.com"
+            || !matches!(
+                rec.event_name(),
+                "AssociateIamInstanceProfile" | "ReplaceIamInstanceProfileAssociation"
+            )
+            || !rec.succeeded()
+            || aws_service_caller(rec)
+        {
+            return None;
+        }
+        let e = call_context(rec)
+            .with_opt("instance_id", instance_id_param(rec))
+            .with_opt("association_id", rec.request_param_str("associationId"))
+            .with_opt("instance_profile", profile(rec));
+        fire(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detection::Evidence;
+    use crate::detections::common::compute_testing::{DENIED, IAM_USER, ROLE, SERVICE, record};
+    use crate::detections::common::testing::{eval, fires};
+
+    const ASSOCIATE: &str = r#"{"AssociateIamInstanceProfileRequest":"","instanceId":"i-0a1b2c3d4e5f60001",
+        "iamInstanceProfile":{"arn":"arn:aws:iam::111122223333:instance-profile/AdminProfile"}}"#;
+
+    fn evidence(json: &str) -> Evidence {
+        match eval(&Ec2InstanceProfileAssociated, json) {
+            Some(Signal::Fire(e)) => e,
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fires_on_associate_and_replace() {
+        let e = evidence(&record("ec2.amazonaws.com", "AssociateIamInstanceProfile", IAM_USER, ASSOCIATE, ""));
+        assert_eq!(e.get("instance_id").unwrap(), "i-0a1b2c3d4e5f60001");
+        assert_eq!(
+            e.get("instance_profile").unwrap(),
+            "arn:aws:iam::111122223333:instance-profile/AdminProfile"
+        );
+        let replace = r#"{"associationId":"iip-assoc-0a1b2c3d4e5f60001","iamInstanceProfile":{"name":"AdminProfile"}}"#;
+        let e = evidence(&record("ec2.amazonaws.com", "ReplaceIamInstanceProfileAssociation", ROLE, replace, ""));
+        assert_eq!(e.get("instance_profile").unwrap(), "AdminProfile");
+        assert_eq!(e.get("association_id").unwrap(), "iip-assoc-0a1b2c3d4e5f60001");
+    }
+
+    #[test]
+    fn ignores_failures_services_and_disassociation() {
+        let denied = record("ec2.amazonaws.com", "AssociateIamInstanceProfile", ROLE, ASSOCIATE, DENIED);
+        assert!(!fires(&Ec2InstanceProfileAssociated, &denied));
+        let service = record("ec2.amazonaws.com", "AssociateIamInstanceProfile", SERVICE, ASSOCIATE, "");
+        assert!(!fires(&Ec2InstanceProfileAssociated, &service));
+        let gone = record("ec2.amazonaws.com", "DisassociateIamInstanceProfile", ROLE, "{}", "");
+        assert!(!fires(&Ec2InstanceProfileAssociated, &gone));
+    }
+
+    #[test]
+    fn odd_parameters_still_fire() {
+        let e = evidence(&record("ec2.amazonaws.com", "AssociateIamInstanceProfile", ROLE, "null", ""));
+        assert!(e.get("instance_profile").is_none());
+        let odd = r#"{"iamInstanceProfile":"AdminProfile"}"#;
+        assert!(fires(&Ec2InstanceProfileAssociated, &record("ec2.amazonaws.com", "AssociateIamInstanceProfile", ROLE, odd, "")));
+    }
+}

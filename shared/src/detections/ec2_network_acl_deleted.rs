@@ -1,0 +1,71 @@
+//! A network ACL or an ACL entry deleted (`DeleteNetworkAcl`,
+//! `DeleteNetworkAclEntry`), successfully.
+//!
+//! Deleting a deny rule opens traffic it blocked; deleting a whole ACL is only possible
+//! when no subnet uses it. Both are reported, medium severity, as Elastic does.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{call_context, nacl_entry_evidence};
+use crate::event::Record;
+
+pub struct Ec2NetworkAclDeleted;
+
+pub static META: Meta = Meta {
+    id: "ec2-network-acl-deleted",
+    title: "AWS EC2 Network Access Control List Deletion",
+    description: "A network ACL or one of its rules was deleted. Removing a deny rule lets \
+                  through traffic the network team meant to block, which attackers do to \
+                  reach a subnet or to open a way out for data.",
+    severity: Severity::Medium,
+    attack: &["T1562.007"],
+    origins: &["Elastic rules/integrations/aws/defense_evasion_ec2_network_acl_deletion.toml"],
+    group: "compute-network",
+    false_positives: &[
+        "Clean-up of VPCs and subnets, or rule changes made through infrastructure code.",
+    ],
+    next_steps: "Find what the deleted rule did (AWS Config history of the ACL) and restore it \
+                 if it was a deny rule nobody meant to remove.",
+    triggers: &[Trigger::write(
+        "ec2.amazonaws.com",
+        &["DeleteNetworkAcl", "DeleteNetworkAclEntry"],
+    )],
+    window: None,
+};
+
+impl Detection for Ec2NetworkAclDeleted {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() != "ec2.amazonaws.com"
+            || !matches!(rec.event_name(), "DeleteNetworkAcl" | "DeleteNetworkAclEntry")
+            || !rec.succeeded()
+        {
+            return None;
+        }
+        fire(nacl_entry_evidence(call_context(rec), rec))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::compute_testing::{DENIED, IAM_USER, ROOT, record};
+    use crate::detections::common::testing::fires;
+
+    #[test]
+    fn fires_on_acl_and_entry_deletion() {
+        let entry = r#"{"networkAclId":"acl-0a1b2c3d","ruleNumber":90,"egress":false}"#;
+        assert!(fires(&Ec2NetworkAclDeleted, &record("ec2.amazonaws.com", "DeleteNetworkAclEntry", IAM_USER, entry, "")));
+        assert!(fires(&Ec2NetworkAclDeleted, &record("ec2.amazonaws.com", "DeleteNetworkAcl", ROOT, "null", "")));
+    }
+
+    #[test]
+    fn ignores_failures_and_creation() {
+        let denied = record("ec2.amazonaws.com", "DeleteNetworkAcl", IAM_USER, "{}", DENIED);
+        assert!(!fires(&Ec2NetworkAclDeleted, &denied));
+        let create = record("ec2.amazonaws.com", "CreateNetworkAclEntry", IAM_USER, "{}", "");
+        assert!(!fires(&Ec2NetworkAclDeleted, &create));
+    }
+}

@@ -1,0 +1,178 @@
+//! A security group ingress rule that admits the whole internet
+//! (`AuthorizeSecurityGroupIngress` with a source CIDR of prefix length 0, such as
+//! `0.0.0.0/0` or `::/0`), successfully.
+//!
+//! Decisions: any address written with `/0` covers every address of its family, so it
+//! counts too (some tools and redacted logs write `x.x.x.x/0`). Both the rule list
+//! (`ipPermissions.items[].ipRanges/ipv6Ranges`) and the legacy top-level `cidrIp` form
+//! are read. Every port counts (an open database port is as bad as SSH); the finding
+//! lists the ports. `ModifySecurityGroupRules` is left to `ec2-security-group-changed`:
+//! its request does not say whether the rule is ingress or egress.
+
+use serde_json::{Value, json};
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{call_context, cidr_covers_internet};
+use crate::event::Record;
+
+pub struct Ec2SecurityGroupOpenToInternet;
+
+pub static META: Meta = Meta {
+    id: "ec2-security-group-open-to-internet",
+    title: "AWS EC2 Security Group Opened to the Internet",
+    description: "A security group now accepts connections from any address on the internet \
+                  (0.0.0.0/0 or ::/0). Attackers open SSH, RDP or database ports this way to \
+                  reach a host directly, for access or to move data out; scanners find such \
+                  ports within minutes.",
+    severity: Severity::Medium,
+    attack: &["T1562.007", "T1133", "T1048"],
+    origins: &[
+        "trailwatch: based on Stratus Red Team aws.exfiltration.ec2-security-group-open-port-22-ingress \
+         and the CIS AWS Foundations controls on unrestricted ingress",
+    ],
+    group: "compute-network",
+    false_positives: &[
+        "Public web servers or load balancers opened on 80/443 on purpose.",
+    ],
+    next_steps: "Check the ports and the instances using the group. Unless the service is \
+                 meant to be public, revoke the rule, then look at the instances' logs for \
+                 connections that came in while it was open.",
+    triggers: &[Trigger::write(
+        "ec2.amazonaws.com",
+        &["AuthorizeSecurityGroupIngress"],
+    )],
+    window: None,
+};
+
+/// The CIDR texts of one rule (`ipRanges.items[].cidrIp`, `ipv6Ranges.items[].cidrIpv6`).
+fn rule_cidrs(rule: &Value) -> impl Iterator<Item = &str> {
+    [("ipRanges", "cidrIp"), ("ipv6Ranges", "cidrIpv6")]
+        .into_iter()
+        .flat_map(move |(list, key)| {
+            rule.get(list)
+                .and_then(|l| l.get("items"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(move |r| r.get(key).and_then(Value::as_str))
+        })
+}
+
+/// One open rule as the analyst reads it.
+fn describe(protocol: Option<&Value>, from: Option<&Value>, to: Option<&Value>, cidr: &str) -> Value {
+    let null = Value::Null;
+    json!({
+        "protocol": protocol.unwrap_or(&null),
+        "from_port": from.unwrap_or(&null),
+        "to_port": to.unwrap_or(&null),
+        "cidr": cidr,
+    })
+}
+
+impl Detection for Ec2SecurityGroupOpenToInternet {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() != "ec2.amazonaws.com"
+            || rec.event_name() != "AuthorizeSecurityGroupIngress"
+            || !rec.succeeded()
+        {
+            return None;
+        }
+        let mut open = Vec::new();
+        // Legacy form: one rule at the top level.
+        if let Some(cidr) = rec.request_param_str("cidrIp").filter(|c| cidr_covers_internet(c)) {
+            open.push(describe(
+                rec.request_param("ipProtocol"),
+                rec.request_param("fromPort"),
+                rec.request_param("toPort"),
+                cidr,
+            ));
+        }
+        let rules = rec
+            .request_param("ipPermissions")
+            .and_then(|p| p.get("items"))
+            .and_then(Value::as_array);
+        for rule in rules.into_iter().flatten() {
+            for cidr in rule_cidrs(rule).filter(|c| cidr_covers_internet(c)) {
+                open.push(describe(
+                    rule.get("ipProtocol"),
+                    rule.get("fromPort"),
+                    rule.get("toPort"),
+                    cidr,
+                ));
+            }
+        }
+        if open.is_empty() {
+            return None;
+        }
+        let e = call_context(rec)
+            .with_opt("group_id", rec.request_param_str("groupId"))
+            .with_opt("group_name", rec.request_param_str("groupName"))
+            .with("open_rules", Value::Array(open));
+        fire(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detection::Evidence;
+    use crate::detections::common::compute_testing::{DENIED, IAM_USER, ROLE, record};
+    use crate::detections::common::testing::{eval, fires};
+
+    fn rules(ranges: &str) -> String {
+        format!(
+            r#"{{"groupId":"sg-0a1b2c3d","ipPermissions":{{"items":[{{"ipProtocol":"tcp","fromPort":22,"toPort":22,
+            "groups":{{}},{ranges},"prefixListIds":{{}}}}]}}}}"#
+        )
+    }
+
+    fn evidence(json: &str) -> Evidence {
+        match eval(&Ec2SecurityGroupOpenToInternet, json) {
+            Some(Signal::Fire(e)) => e,
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fires_on_ipv4_and_ipv6_any() {
+        let v4 = rules(r#""ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]},"ipv6Ranges":{}"#);
+        let e = evidence(&record("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", IAM_USER, &v4, ""));
+        assert_eq!(e.get("group_id").unwrap(), "sg-0a1b2c3d");
+        assert_eq!(e.get("open_rules").unwrap()[0]["from_port"], 22);
+        let v6 = rules(r#""ipRanges":{},"ipv6Ranges":{"items":[{"cidrIpv6":"::/0"}]}"#);
+        assert!(fires(&Ec2SecurityGroupOpenToInternet, &record("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", ROLE, &v6, "")));
+    }
+
+    #[test]
+    fn reads_the_legacy_top_level_form() {
+        let legacy = r#"{"groupId":"sg-0a1b2c3d","cidrIp":"203.0.113.9/0","ipProtocol":"tcp","fromPort":22,"toPort":22,"ipPermissions":{}}"#;
+        let e = evidence(&record("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", ROLE, legacy, ""));
+        assert_eq!(e.get("open_rules").unwrap()[0]["cidr"], "203.0.113.9/0");
+    }
+
+    #[test]
+    fn narrow_sources_failures_and_egress_do_not_fire() {
+        for ranges in [
+            r#""ipRanges":{"items":[{"cidrIp":"198.51.100.0/24"}]}"#,
+            r#""ipRanges":{"items":[{"cidrIp":"0.0.0.0/1"}]}"#,
+            r#""ipRanges":{"items":[{"cidrIp":"0.0.0.0"}]}"#,
+            r#""ipRanges":{"items":[{"cidrIp":"not-an-ip/0"}]}"#,
+            r#""ipRanges":{"items":[{"cidrIp":17}]}"#,
+            r#""ipRanges":null"#,
+        ] {
+            let r = record("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", ROLE, &rules(ranges), "");
+            assert!(!fires(&Ec2SecurityGroupOpenToInternet, &r), "{ranges}");
+        }
+        let open = rules(r#""ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}"#);
+        let denied = record("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", ROLE, &open, DENIED);
+        assert!(!fires(&Ec2SecurityGroupOpenToInternet, &denied));
+        let egress = record("ec2.amazonaws.com", "AuthorizeSecurityGroupEgress", ROLE, &open, "");
+        assert!(!fires(&Ec2SecurityGroupOpenToInternet, &egress));
+        let none = record("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", ROLE, "null", "");
+        assert!(!fires(&Ec2SecurityGroupOpenToInternet, &none));
+    }
+}

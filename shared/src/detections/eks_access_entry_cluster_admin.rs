@@ -1,0 +1,100 @@
+//! An EKS access entry given a cluster-wide admin access policy
+//! (`AssociateAccessPolicy` with `AmazonEKSClusterAdminPolicy` or
+//! `AmazonEKSAdminPolicy`), successfully.
+//!
+//! Matched on the policy's name at the end of its ARN, whatever the partition. The
+//! access scope (cluster or namespaces) is reported: admin on a namespace is less than
+//! cluster admin, but still lets its holder read every secret there.
+
+use serde_json::Value;
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::call_context;
+use crate::event::Record;
+
+pub struct EksAccessEntryClusterAdmin;
+
+pub static META: Meta = Meta {
+    id: "eks-access-entry-cluster-admin",
+    title: "AWS EKS Access Entry Granted Cluster Admin Policy",
+    description: "An IAM principal was given an EKS admin access policy through an access \
+                  entry. That principal now administers the Kubernetes cluster (or the named \
+                  namespaces) without any change inside the cluster: a way to take over \
+                  workloads and their secrets from the AWS side.",
+    severity: Severity::High,
+    attack: &["T1098", "T1078.004"],
+    origins: &["Elastic rules/integrations/aws/privilege_escalation_eks_access_entry_granted_cluster_admin_policy.toml"],
+    group: "compute-network",
+    false_positives: &[
+        "Platform teams granting admin to a new operator role or a break-glass role.",
+    ],
+    next_steps: "Check the principal that received the policy and who granted it. If \
+                 unexpected, disassociate the policy, delete the access entry, and review \
+                 the cluster's audit log for that principal.",
+    triggers: &[Trigger::write("eks.amazonaws.com", &["AssociateAccessPolicy"])],
+    window: None,
+};
+
+impl Detection for EksAccessEntryClusterAdmin {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() != "eks.amazonaws.com"
+            || rec.event_name() != "AssociateAccessPolicy"
+            || !rec.succeeded()
+        {
+            return None;
+        }
+        let policy = rec.request_param_str("policyArn")?.trim();
+        let name = policy.rsplit('/').next().unwrap_or(policy);
+        if !matches!(name, "AmazonEKSClusterAdminPolicy" | "AmazonEKSAdminPolicy") {
+            return None;
+        }
+        let scope = rec
+            .request_param("accessScope")
+            .and_then(|s| s.get("type"))
+            .and_then(Value::as_str);
+        let e = call_context(rec)
+            .with_opt("cluster", rec.request_param_str("name"))
+            .with_opt("principal_arn", rec.request_param_str("principalArn"))
+            .with("policy_arn", policy)
+            .with_opt("access_scope", scope);
+        fire(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::compute_testing::{ACCESS_DENIED, IAM_USER, ROLE, record};
+    use crate::detections::common::testing::fires;
+
+    fn associate(policy: &str) -> String {
+        format!(
+            r#"{{"name":"prod-cluster","principalArn":"arn:aws:iam::111122223333:role/ContractorRole",
+            "policyArn":"{policy}","accessScope":{{"type":"cluster"}}}}"#
+        )
+    }
+
+    #[test]
+    fn fires_on_both_admin_policies() {
+        for p in [
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy",
+        ] {
+            assert!(fires(&EksAccessEntryClusterAdmin, &record("eks.amazonaws.com", "AssociateAccessPolicy", IAM_USER, &associate(p), "")), "{p}");
+        }
+    }
+
+    #[test]
+    fn view_policies_failures_and_missing_policy_do_not_fire() {
+        let view = associate("arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy");
+        assert!(!fires(&EksAccessEntryClusterAdmin, &record("eks.amazonaws.com", "AssociateAccessPolicy", ROLE, &view, "")));
+        let admin = associate("arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy");
+        assert!(!fires(&EksAccessEntryClusterAdmin, &record("eks.amazonaws.com", "AssociateAccessPolicy", ROLE, &admin, ACCESS_DENIED)));
+        assert!(!fires(&EksAccessEntryClusterAdmin, &record("eks.amazonaws.com", "AssociateAccessPolicy", ROLE, "null", "")));
+        assert!(!fires(&EksAccessEntryClusterAdmin, &record("eks.amazonaws.com", "DisassociateAccessPolicy", ROLE, &admin, "")));
+    }
+}

@@ -1,0 +1,92 @@
+//! An EKS access entry created, updated or deleted, or an access policy associated or
+//! disassociated (`CreateAccessEntry`, `UpdateAccessEntry`, `DeleteAccessEntry`,
+//! `AssociateAccessPolicy`, `DisassociateAccessPolicy`), successfully, by someone other
+//! than EKS itself or a cluster tool (eksctl, Terraform, CloudFormation).
+//!
+//! EKS's own calls are recognised as an AWS service caller (identity type `AWSService`
+//! or `invokedBy` a service). The admin-policy case also has its own, higher-severity
+//! detection, `eks-access-entry-cluster-admin`.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_service_caller, call_context, deployment_tool_caller};
+use crate::event::Record;
+
+pub struct EksAccessEntryModified;
+
+const NAMES: &[&str] = &[
+    "AssociateAccessPolicy",
+    "CreateAccessEntry",
+    "DeleteAccessEntry",
+    "DisassociateAccessPolicy",
+    "UpdateAccessEntry",
+];
+
+pub static META: Meta = Meta {
+    id: "eks-access-entry-modified",
+    title: "AWS EKS Access Entry Modified",
+    description: "Someone changed who may access an EKS cluster through its access entries: \
+                  an entry or an access policy was added, changed or removed outside the \
+                  usual cluster tooling. Adding an entry grants an IAM principal access to \
+                  Kubernetes; removing one can lock defenders out.",
+    severity: Severity::Medium,
+    attack: &["T1098", "T1078.004"],
+    origins: &["Elastic rules/integrations/aws/persistence_eks_access_entry_modified.toml"],
+    group: "compute-network",
+    false_positives: &[
+        "Platform engineers managing access by hand or with tools not recognised here.",
+    ],
+    next_steps: "Check the principal ARN and Kubernetes groups or policy involved, and whether \
+                 the change was requested. Revert unexpected access and review the cluster's \
+                 audit log for the principal.",
+    triggers: &[Trigger::write("eks.amazonaws.com", NAMES)],
+    window: None,
+};
+
+impl Detection for EksAccessEntryModified {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() != "eks.amazonaws.com"
+            || !NAMES.contains(&rec.event_name())
+            || !rec.succeeded()
+            || aws_service_caller(rec)
+            || deployment_tool_caller(rec)
+        {
+            return None;
+        }
+        let e = call_context(rec)
+            .with_opt("cluster", rec.request_param_str("name"))
+            .with_opt("principal_arn", rec.request_param_str("principalArn"))
+            .with_opt("policy_arn", rec.request_param_str("policyArn"))
+            .with_json("kubernetes_groups", rec.request_param("kubernetesGroups"));
+        fire(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::compute_testing::{ACCESS_DENIED, IAM_USER, ROLE, SERVICE, record};
+    use crate::detections::common::testing::fires;
+
+    const ENTRY: &str = r#"{"name":"prod-cluster","principalArn":"arn:aws:iam::111122223333:role/ContractorRole","kubernetesGroups":["viewers"]}"#;
+
+    #[test]
+    fn fires_on_every_access_change() {
+        for name in NAMES {
+            assert!(fires(&EksAccessEntryModified, &record("eks.amazonaws.com", name, IAM_USER, ENTRY, "")), "{name}");
+        }
+        assert!(fires(&EksAccessEntryModified, &record("eks.amazonaws.com", "DeleteAccessEntry", ROLE, "null", "")));
+    }
+
+    #[test]
+    fn tools_services_failures_and_reads_do_not_fire() {
+        let eksctl = record("eks.amazonaws.com", "CreateAccessEntry", ROLE, ENTRY, "").replace("aws-cli/2.17.20", "eksctl/0.190.0");
+        assert!(!fires(&EksAccessEntryModified, &eksctl));
+        assert!(!fires(&EksAccessEntryModified, &record("eks.amazonaws.com", "CreateAccessEntry", SERVICE, ENTRY, "")));
+        assert!(!fires(&EksAccessEntryModified, &record("eks.amazonaws.com", "CreateAccessEntry", ROLE, ENTRY, ACCESS_DENIED)));
+        assert!(!fires(&EksAccessEntryModified, &record("eks.amazonaws.com", "ListAccessEntries", ROLE, ENTRY, "")));
+    }
+}

@@ -1,0 +1,105 @@
+//! EKS control-plane log types switched off (`UpdateClusterConfig` whose
+//! `logging.clusterLogging[]` has an entry with `enabled` false and at least one type),
+//! successfully.
+//!
+//! The request lists log types per entry; only an entry that disables some type counts
+//! (an update that only enables logging, or changes other settings, does not).
+
+use serde_json::Value;
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{call_context, flag_value};
+use crate::event::Record;
+
+pub struct EksControlPlaneLoggingDisabled;
+
+pub static META: Meta = Meta {
+    id: "eks-control-plane-logging-disabled",
+    title: "AWS EKS Control Plane Logging Disabled",
+    description: "Logging of an EKS cluster's control plane (API server, audit, authenticator \
+                  logs) was turned off for some log types. Without the audit log, what \
+                  happens inside Kubernetes is no longer recorded, which is what an attacker \
+                  wants before acting in the cluster.",
+    severity: Severity::High,
+    attack: &["T1562.008"],
+    origins: &["Elastic rules/integrations/aws/defense_evasion_eks_control_plane_logging_disabled.toml"],
+    group: "compute-network",
+    false_positives: &[
+        "Cost reduction on development clusters (turning off the costly audit or API logs).",
+    ],
+    next_steps: "Re-enable the log types unless the change was approved, and look at what the \
+                 caller and other principals did in the cluster while logging was off.",
+    triggers: &[Trigger::write("eks.amazonaws.com", &["UpdateClusterConfig"])],
+    window: None,
+};
+
+/// The log types of every `clusterLogging` entry with `enabled` false.
+fn disabled_types(rec: &Record) -> Vec<Value> {
+    rec.request_param("logging")
+        .and_then(|l| l.get("clusterLogging"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|entry| entry.get("enabled").and_then(flag_value) == Some(false))
+        .filter_map(|entry| entry.get("types").and_then(Value::as_array))
+        .flatten()
+        .filter(|t| t.is_string())
+        .cloned()
+        .collect()
+}
+
+impl Detection for EksControlPlaneLoggingDisabled {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() != "eks.amazonaws.com"
+            || rec.event_name() != "UpdateClusterConfig"
+            || !rec.succeeded()
+        {
+            return None;
+        }
+        let types = disabled_types(rec);
+        if types.is_empty() {
+            return None;
+        }
+        fire(call_context(rec)
+            .with_opt("cluster", rec.request_param_str("name"))
+            .with("disabled_log_types", types))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::compute_testing::{ACCESS_DENIED, IAM_USER, ROLE, record};
+    use crate::detections::common::testing::fires;
+
+    fn logging(entries: &str) -> String {
+        format!(r#"{{"name":"prod-cluster","logging":{{"clusterLogging":[{entries}]}}}}"#)
+    }
+
+    #[test]
+    fn fires_when_some_type_is_disabled() {
+        let off = logging(r#"{"types":["audit","authenticator"],"enabled":false}"#);
+        assert!(fires(&EksControlPlaneLoggingDisabled, &record("eks.amazonaws.com", "UpdateClusterConfig", IAM_USER, &off, "")));
+        let mixed = logging(r#"{"types":["api"],"enabled":true},{"types":["audit"],"enabled":"false"}"#);
+        assert!(fires(&EksControlPlaneLoggingDisabled, &record("eks.amazonaws.com", "UpdateClusterConfig", ROLE, &mixed, "")));
+    }
+
+    #[test]
+    fn enabling_empty_lists_other_settings_and_failures_do_not_fire() {
+        for p in [
+            logging(r#"{"types":["audit"],"enabled":true}"#),
+            logging(r#"{"types":[],"enabled":false}"#),
+            logging(r#"{"types":["audit"]}"#),
+            r#"{"name":"prod-cluster","resourcesVpcConfig":{"endpointPublicAccess":false}}"#.to_owned(),
+            "null".to_owned(),
+        ] {
+            assert!(!fires(&EksControlPlaneLoggingDisabled, &record("eks.amazonaws.com", "UpdateClusterConfig", ROLE, &p, "")), "{p}");
+        }
+        let off = logging(r#"{"types":["audit"],"enabled":false}"#);
+        assert!(!fires(&EksControlPlaneLoggingDisabled, &record("eks.amazonaws.com", "UpdateClusterConfig", ROLE, &off, ACCESS_DENIED)));
+    }
+}

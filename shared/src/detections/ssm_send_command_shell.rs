@@ -1,0 +1,119 @@
+//! A shell command sent to instances through Systems Manager (`SendCommand` with the
+//! `AWS-RunShellScript` or `AWS-RunPowerShellScript` document), successfully, by a
+//! caller other than an AWS service.
+//!
+//! Decisions: only the two documents that run arbitrary commands; other documents
+//! (patching, inventory, custom runbooks) are too common to report one by one. The
+//! commands themselves are hidden by CloudTrail (`HIDDEN_DUE_TO_SECURITY_REASONS`);
+//! the finding names the targets and the output location. State Manager and
+//! Automation calls (made by the SSM service) are left out.
+
+use serde_json::Value;
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_service_caller, call_context};
+use crate::event::Record;
+
+pub struct SsmSendCommandShell;
+
+pub static META: Meta = Meta {
+    id: "ssm-send-command-shell",
+    title: "AWS SSM SendCommand Running Shell Commands",
+    description: "Someone used Systems Manager Run Command to execute shell or PowerShell \
+                  commands on EC2 instances. It needs no network access or keys to the \
+                  instances, runs as root or SYSTEM, and is a favourite of attackers to \
+                  execute code across a fleet or to read instance credentials.",
+    severity: Severity::Medium,
+    attack: &["T1651", "T1059"],
+    origins: &[
+        "trailwatch: based on Stratus Red Team aws.execution.ssm-send-command and \
+         aws.credential-access.ec2-steal-instance-credentials",
+    ],
+    group: "compute-network",
+    false_positives: &[
+        "Administrators and runbooks that use Run Command for maintenance.",
+    ],
+    next_steps: "Read the command's parameters and output (GetCommandInvocation, or the S3 \
+                 or CloudWatch output). If the caller had no reason to run commands on these \
+                 instances, contain its credentials and check the instances for persistence.",
+    triggers: &[Trigger::write("ssm.amazonaws.com", &["SendCommand"])],
+    window: None,
+};
+
+const SHELL_DOCUMENTS: [&str; 2] = ["AWS-RunShellScript", "AWS-RunPowerShellScript"];
+
+impl Detection for SsmSendCommandShell {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() != "ssm.amazonaws.com"
+            || rec.event_name() != "SendCommand"
+            || !rec.succeeded()
+            || aws_service_caller(rec)
+        {
+            return None;
+        }
+        let document = rec.request_param_str("documentName")?.trim();
+        // A document may be named by ARN (`arn:aws:ssm:<region>::document/AWS-RunShellScript`).
+        let short = document.rsplit('/').next().unwrap_or(document);
+        if !SHELL_DOCUMENTS.iter().any(|d| d.eq_ignore_ascii_case(short)) {
+            return None;
+        }
+        let e = call_context(rec)
+            .with("document", document)
+            .with_json("instance_ids", rec.request_param("instanceIds"))
+            .with_json("targets", rec.request_param("targets"))
+            .with_opt(
+                "command_id",
+                rec.response_element("command")
+                    .and_then(|c| c.get("commandId"))
+                    .and_then(Value::as_str),
+            );
+        fire(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detection::Evidence;
+    use crate::detections::common::compute_testing::{ACCESS_DENIED, IAM_USER, ROLE, SERVICE, record};
+    use crate::detections::common::testing::{eval, fires};
+
+    fn send(document: &str) -> String {
+        format!(
+            r#"{{"documentName":"{document}","instanceIds":["i-0a1b2c3d","i-0a1b2c3e"],
+            "interactive":false,"parameters":"HIDDEN_DUE_TO_SECURITY_REASONS"}}"#
+        )
+    }
+
+    fn evidence(json: &str) -> Evidence {
+        match eval(&SsmSendCommandShell, json) {
+            Some(Signal::Fire(e)) => e,
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fires_on_shell_documents() {
+        let resp = r#""responseElements":{"command":{"commandId":"0b1c2d3e-0000-4000-8000-000000000001"}},"#;
+        let e = evidence(&record("ssm.amazonaws.com", "SendCommand", IAM_USER, &send("AWS-RunShellScript"), resp));
+        assert_eq!(e.get("instance_ids").unwrap().as_array().unwrap().len(), 2);
+        assert_eq!(e.get("command_id").unwrap(), "0b1c2d3e-0000-4000-8000-000000000001");
+        assert!(fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, &send("aws-runpowershellscript"), "")));
+        let arn = send("arn:aws:ssm:us-east-1::document/AWS-RunShellScript");
+        assert!(fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, &arn, "")));
+    }
+
+    #[test]
+    fn other_documents_services_and_failures_do_not_fire() {
+        for doc in ["AWS-RunPatchBaseline", "AWS-UpdateSSMAgent", "Custom-RunShellScript2", ""] {
+            assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, &send(doc), "")), "{doc}");
+        }
+        assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", SERVICE, &send("AWS-RunShellScript"), "")));
+        assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, &send("AWS-RunShellScript"), ACCESS_DENIED)));
+        assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, "null", "")));
+    }
+}

@@ -1,0 +1,95 @@
+//! A Systems Manager session opened to an instance (`StartSession`), successfully, by a
+//! principal that has not opened one to that target in the last ten days.
+//!
+//! First-seen on account, principal and target: Session Manager is an everyday way in
+//! for some teams, so each principal-and-instance pair is reported once per ten days.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::{account_actor_group, call_context};
+use crate::event::Record;
+
+pub struct SsmSessionStartedFirstTime;
+
+pub static META: Meta = Meta {
+    id: "ssm-session-started-first-time",
+    title: "AWS SSM Session Started to an Instance for the First Time",
+    description: "A principal opened a Systems Manager shell session to an instance it has not \
+                  connected to in the last ten days. Session Manager gives an interactive shell \
+                  without SSH keys or open ports, so stolen cloud credentials are enough to get \
+                  onto a host this way.",
+    severity: Severity::Medium,
+    attack: &["T1021.007", "T1651"],
+    origins: &[
+        "trailwatch: based on Stratus Red Team aws.execution.ssm-start-session",
+    ],
+    group: "compute-network",
+    false_positives: &[
+        "An engineer connecting to an instance for the first time, or to a newly launched \
+         instance.",
+    ],
+    next_steps: "Confirm the session with the person behind the principal. Session logs (if \
+                 Session Manager logs to S3 or CloudWatch) show what was typed; terminate the \
+                 session and contain the credentials if it was not them.",
+    triggers: &[Trigger::write("ssm.amazonaws.com", &["StartSession"])],
+    window: Some(WindowSpec::FirstSeen { days: 10 }),
+};
+
+impl Detection for SsmSessionStartedFirstTime {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() != "ssm.amazonaws.com"
+            || rec.event_name() != "StartSession"
+            || !rec.succeeded()
+        {
+            return None;
+        }
+        let target = rec.request_param_str("target")?.trim();
+        if target.is_empty() {
+            return None;
+        }
+        let evidence = call_context(rec)
+            .with("target", target)
+            .with_opt("document", rec.request_param_str("documentName"))
+            .with_opt(
+                "session_id",
+                rec.response_element("sessionId").and_then(|v| v.as_str()),
+            );
+        Some(Signal::FirstSeen {
+            term: format!("{}|{target}", account_actor_group(rec)),
+            evidence,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::compute_testing::{ACCESS_DENIED, IAM_USER, ROLE, record};
+    use crate::detections::common::testing::eval;
+
+    #[test]
+    fn the_term_is_account_principal_and_target() {
+        let r = record("ssm.amazonaws.com", "StartSession", IAM_USER, r#"{"target":"i-0a1b2c3d"}"#, r#""responseElements":{"sessionId":"dana-0abc"},"#);
+        match eval(&SsmSessionStartedFirstTime, &r) {
+            Some(Signal::FirstSeen { term, evidence }) => {
+                assert_eq!(term, "111122223333|arn:aws:iam::111122223333:user/dana|i-0a1b2c3d");
+                assert_eq!(evidence.get("session_id").unwrap(), "dana-0abc");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn failures_missing_targets_and_other_calls_do_not_count() {
+        let denied = record("ssm.amazonaws.com", "StartSession", ROLE, r#"{"target":"i-0a1b2c3d"}"#, ACCESS_DENIED);
+        assert_eq!(eval(&SsmSessionStartedFirstTime, &denied), None);
+        for params in ["null", "{}", r#"{"target":" "}"#, r#"{"target":12}"#] {
+            assert_eq!(eval(&SsmSessionStartedFirstTime, &record("ssm.amazonaws.com", "StartSession", ROLE, params, "")), None);
+        }
+        let end = record("ssm.amazonaws.com", "TerminateSession", ROLE, r#"{"sessionId":"x"}"#, "");
+        assert_eq!(eval(&SsmSessionStartedFirstTime, &end), None);
+    }
+}
