@@ -42,6 +42,10 @@ pub static GROUPS: &[FunctionGroup] = &[
     // (slot: iam-persistence)
     // (slot: data-exposure)
     // (slot: compute-network)
+    FunctionGroup {
+        name: "security-services",
+        description: "Security services and account controls: GuardDuty, Security Hub, detective services, organisation and Region settings",
+    },
     // (slot: security-services)
     // (slot: discovery)
     // (slot: self-protection)

@@ -163,3 +163,70 @@ impl FailedConsoleLogin<'_> {
         with_error(e, rec)
     }
 }
+
+// --- Security services and account controls (GuardDuty, Security Hub, detective
+// --- services, organisation and Region settings, sign-ins): helpers of that theme.
+
+/// A call of one of `names` on `source` that succeeded (no `errorCode`/`errorMessage`).
+pub fn succeeded_call(rec: &Record, source: &str, names: &[&str]) -> bool {
+    rec.event_source() == source && names.contains(&rec.event_name()) && rec.succeeded()
+}
+
+/// `requestParameters.<key>` read as a flag (JSON boolean or `"true"`/`"false"` text).
+pub fn request_flag(rec: &Record, key: &str) -> Option<bool> {
+    rec.request_param(key).and_then(flag_value)
+}
+
+/// A `ConsoleLogin` (eventSource `signin.amazonaws.com`, or absent as in some exports)
+/// that succeeded: `responseElements.ConsoleLogin` is `Success` and no error is set.
+pub fn successful_console_login(rec: &Record) -> bool {
+    rec.event_name() == "ConsoleLogin"
+        && matches!(rec.event_source(), "" | "signin.amazonaws.com")
+        && rec.succeeded()
+        && console_login_result(rec).is_some_and(|r| r.eq_ignore_ascii_case("Success"))
+}
+
+/// What the analyst needs about a successful sign-in: who, whether MFA was used,
+/// where to and from where.
+pub fn console_login_evidence(rec: &Record) -> Evidence {
+    Evidence::new()
+        .with_opt("identity_type", rec.identity_type())
+        .with_opt("user_name", rec.user_name())
+        .with_opt("mfa_used", rec.additional_data_str("MFAUsed"))
+        .with_opt(
+            "login_to",
+            rec.additional_data_str("LoginTo").filter(|s| !s.is_empty()),
+        )
+        .with_opt("source_ip", rec.source_ip())
+}
+
+/// The three WAF APIs: classic global, classic regional, and WAFv2.
+pub const WAF_SOURCES: [&str; 3] = [
+    "waf.amazonaws.com",
+    "waf-regional.amazonaws.com",
+    "wafv2.amazonaws.com",
+];
+
+/// A successful call of one of `names` on any of the WAF APIs.
+pub fn succeeded_waf_call(rec: &Record, names: &[&str]) -> bool {
+    WAF_SOURCES
+        .iter()
+        .any(|source| succeeded_call(rec, source, names))
+}
+
+/// The evidence of a WAF change: which API, the resource's name and id (WAFv2 uses
+/// `name`/`id`, classic WAF `webACLId`/`ruleId`/`ruleGroupId`), and its scope.
+pub fn waf_evidence(rec: &Record) -> Evidence {
+    Evidence::new()
+        .with("action", rec.event_name())
+        .with("api", rec.event_source())
+        .with_opt("name", rec.request_param_str("name"))
+        .with_opt(
+            "id",
+            ["id", "webACLId", "ruleId", "ruleGroupId"]
+                .iter()
+                .find_map(|k| rec.request_param_str(k)),
+        )
+        .with_opt("resource_arn", rec.request_param_str("resourceArn"))
+        .with_opt("scope", rec.request_param_str("scope"))
+}

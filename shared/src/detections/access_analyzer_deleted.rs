@@ -1,0 +1,81 @@
+//! An IAM Access Analyzer analyzer deleted (`DeleteAnalyzer`), successfully.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::succeeded_call;
+use crate::event::Record;
+
+pub struct AccessAnalyzerDeleted;
+
+const SOURCE: &str = "access-analyzer.amazonaws.com";
+const NAMES: &[&str] = &["DeleteAnalyzer"];
+
+pub static META: Meta = Meta {
+    id: "access-analyzer-deleted",
+    title: "AWS IAM Access Analyzer Deleted",
+    description: "An IAM Access Analyzer analyzer was deleted. Access Analyzer reports \
+                  resources shared outside the account or organisation (buckets, roles, keys, \
+                  snapshots) and unused access; without it, a backdoor trust policy or a \
+                  bucket shared with an attacker's account raises no finding.",
+    severity: Severity::Medium,
+    attack: &["T1562.001"],
+    origins: &["trailwatch: based on the IAM Access Analyzer DeleteAnalyzer API (the catalogue \
+              continuation's \"Access Analyzer disabled or deleted\")"],
+    group: "security-services",
+    false_positives: &["Replacing an account analyzer with an organisation analyzer, done by \
+                        the security team."],
+    next_steps: "Check whether another analyzer still covers the account or organisation. If \
+                 not and the deletion was unplanned, re-create it and review the caller's recent \
+                 sharing and policy changes.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+impl Detection for AccessAnalyzerDeleted {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES) {
+            return None;
+        }
+        fire(Evidence::new().with_opt("analyzer", rec.request_param_str("analyzerName")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::testing::{eval, fires};
+
+    const DELETE: &str = r#"{"eventSource":"access-analyzer.amazonaws.com","eventName":"DeleteAnalyzer",
+        "awsRegion":"us-east-1","sourceIPAddress":"192.0.2.36","userAgent":"aws-cli/2.15.0",
+        "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/x",
+          "accountId":"111122223333","userName":"x"},
+        "requestParameters":{"analyzerName":"org-analyzer"},"responseElements":null}"#;
+
+    #[test]
+    fn fires_with_the_analyzer() {
+        match eval(&AccessAnalyzerDeleted, DELETE) {
+            Some(Signal::Fire(e)) => assert_eq!(
+                e.get("analyzer").and_then(|v| v.as_str()),
+                Some("org-analyzer")
+            ),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ignores_failures_and_other_calls() {
+        let denied = DELETE.replace(
+            "\"requestParameters\"",
+            r#""errorCode":"ResourceNotFoundException","requestParameters""#,
+        );
+        assert!(!fires(&AccessAnalyzerDeleted, &denied));
+        assert!(!fires(&AccessAnalyzerDeleted, &DELETE.replace("DeleteAnalyzer", "CreateAnalyzer")));
+        assert!(!fires(
+            &AccessAnalyzerDeleted,
+            &DELETE.replace("DeleteAnalyzer", "DeleteArchiveRule")
+        ));
+    }
+}
