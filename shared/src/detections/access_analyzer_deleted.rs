@@ -46,17 +46,16 @@ impl Detection for AccessAnalyzerDeleted {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::calls::{call, failed};
     use crate::detections::common::testing::{eval, fires};
+    use std::sync::LazyLock;
 
-    const DELETE: &str = r#"{"eventSource":"access-analyzer.amazonaws.com","eventName":"DeleteAnalyzer",
-        "awsRegion":"us-east-1","sourceIPAddress":"192.0.2.36","userAgent":"aws-cli/2.15.0",
-        "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/x",
-          "accountId":"111122223333","userName":"x"},
-        "requestParameters":{"analyzerName":"org-analyzer"},"responseElements":null}"#;
+    static DELETE: LazyLock<String> =
+        LazyLock::new(|| call("access-analyzer.amazonaws.com", "DeleteAnalyzer", r#"{"analyzerName":"org-analyzer"}"#));
 
     #[test]
     fn fires_with_the_analyzer() {
-        match eval(&AccessAnalyzerDeleted, DELETE) {
+        match eval(&AccessAnalyzerDeleted, &DELETE) {
             Some(Signal::Fire(e)) => assert_eq!(
                 e.get("analyzer").and_then(|v| v.as_str()),
                 Some("org-analyzer")
@@ -67,10 +66,7 @@ mod tests {
 
     #[test]
     fn ignores_failures_and_other_calls() {
-        let denied = DELETE.replace(
-            "\"requestParameters\"",
-            r#""errorCode":"ResourceNotFoundException","requestParameters""#,
-        );
+        let denied = failed(&DELETE, "ResourceNotFoundException");
         assert!(!fires(&AccessAnalyzerDeleted, &denied));
         assert!(!fires(&AccessAnalyzerDeleted, &DELETE.replace("DeleteAnalyzer", "CreateAnalyzer")));
         assert!(!fires(

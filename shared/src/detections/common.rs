@@ -230,3 +230,31 @@ pub fn waf_evidence(rec: &Record) -> Evidence {
         .with_opt("resource_arn", rec.request_param_str("resourceArn"))
         .with_opt("scope", rec.request_param_str("scope"))
 }
+
+#[cfg(test)]
+pub mod calls {
+    //! Test records of the security-services theme: one API call by an IAM user.
+
+    /// A successful `name` call on `source` by the IAM user `x` of 111122223333, with
+    /// `params` (JSON text) as its `requestParameters`.
+    pub fn call(source: &str, name: &str, params: &str) -> String {
+        format!(
+            r#"{{"eventSource":"{source}","eventName":"{name}","awsRegion":"us-east-1",
+            "sourceIPAddress":"192.0.2.30","userAgent":"aws-cli/2.15.0",
+            "userIdentity":{{"type":"IAMUser","principalId":"AIDAEXAMPLE",
+              "arn":"arn:aws:iam::111122223333:user/x","accountId":"111122223333","userName":"x"}},
+            "requestParameters":{params},"responseElements":null}}"#
+        )
+    }
+
+    /// The same record, refused with error `code`.
+    pub fn failed(json: &str, code: &str) -> String {
+        let error = format!(r#""errorCode":"{code}","errorMessage":"refused","requestParameters""#);
+        let out = json.replacen("\"requestParameters\"", &error, 1);
+        assert_ne!(
+            out, json,
+            "the record has no requestParameters to put the error before"
+        );
+        out
+    }
+}

@@ -48,18 +48,16 @@ impl Detection for DetectiveGraphDeleted {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::calls::{call, failed};
     use crate::detections::common::testing::{eval, fires};
+    use std::sync::LazyLock;
 
-    const DELETE: &str = r#"{"eventSource":"detective.amazonaws.com","eventName":"DeleteGraph",
-        "awsRegion":"us-east-1","sourceIPAddress":"192.0.2.35","userAgent":"aws-cli/2.15.0",
-        "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/x",
-          "accountId":"111122223333","userName":"x"},
-        "requestParameters":{"graphArn":"arn:aws:detective:us-east-1:111122223333:graph:0123abcd"},
-        "responseElements":null}"#;
+    static DELETE: LazyLock<String> =
+        LazyLock::new(|| call("detective.amazonaws.com", "DeleteGraph", r#"{"graphArn":"arn:aws:detective:us-east-1:111122223333:graph:0123abcd"}"#));
 
     #[test]
     fn fires_with_the_graph() {
-        match eval(&DetectiveGraphDeleted, DELETE) {
+        match eval(&DetectiveGraphDeleted, &DELETE) {
             Some(Signal::Fire(e)) => assert_eq!(
                 e.get("graph").and_then(|v| v.as_str()),
                 Some("arn:aws:detective:us-east-1:111122223333:graph:0123abcd")
@@ -74,10 +72,7 @@ mod tests {
 
     #[test]
     fn ignores_failures_and_other_calls() {
-        let denied = DELETE.replace(
-            "\"requestParameters\"",
-            r#""errorCode":"ValidationException","requestParameters""#,
-        );
+        let denied = failed(&DELETE, "ValidationException");
         assert!(!fires(&DetectiveGraphDeleted, &denied));
         assert!(!fires(&DetectiveGraphDeleted, &DELETE.replace("DeleteGraph", "CreateGraph")));
         assert!(!fires(&DetectiveGraphDeleted, &DELETE.replace("DeleteGraph", "DeleteMembers")));

@@ -56,18 +56,17 @@ impl Detection for InspectorDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::calls::{call, failed};
     use crate::detections::common::testing::{eval, fires};
+    use std::sync::LazyLock;
     use serde_json::json;
 
-    const DISABLE: &str = r#"{"eventSource":"inspector2.amazonaws.com","eventName":"Disable",
-        "awsRegion":"us-east-1","sourceIPAddress":"192.0.2.34","userAgent":"aws-cli/2.15.0",
-        "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/x",
-          "accountId":"111122223333","userName":"x"},
-        "requestParameters":{"resourceTypes":["EC2","ECR"]},"responseElements":null}"#;
+    static DISABLE: LazyLock<String> =
+        LazyLock::new(|| call("inspector2.amazonaws.com", "Disable", r#"{"resourceTypes":["EC2","ECR"]}"#));
 
     #[test]
     fn fires_with_the_resource_types() {
-        match eval(&InspectorDisabled, DISABLE) {
+        match eval(&InspectorDisabled, &DISABLE) {
             Some(Signal::Fire(e)) => {
                 assert_eq!(e.get("resource_types"), Some(&json!(["EC2", "ECR"])))
             }
@@ -81,10 +80,7 @@ mod tests {
 
     #[test]
     fn ignores_failures_and_other_calls() {
-        let denied = DISABLE.replace(
-            "\"requestParameters\"",
-            r#""errorCode":"AccessDeniedException","requestParameters""#,
-        );
+        let denied = failed(&DISABLE, "AccessDeniedException");
         assert!(!fires(&InspectorDisabled, &denied));
         assert!(!fires(&InspectorDisabled, &DISABLE.replace("\"Disable\"", "\"Enable\"")));
         assert!(!fires(

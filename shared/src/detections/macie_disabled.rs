@@ -64,17 +64,16 @@ impl Detection for MacieDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::calls::{call, failed};
     use crate::detections::common::testing::fires;
+    use std::sync::LazyLock;
 
-    const DISABLE: &str = r#"{"eventSource":"macie2.amazonaws.com","eventName":"DisableMacie",
-        "awsRegion":"us-east-1","sourceIPAddress":"192.0.2.33","userAgent":"aws-cli/2.15.0",
-        "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/x",
-          "accountId":"111122223333","userName":"x"},
-        "requestParameters":null,"responseElements":null}"#;
+    static DISABLE: LazyLock<String> =
+        LazyLock::new(|| call("macie2.amazonaws.com", "DisableMacie", r#"null"#));
 
     #[test]
     fn fires_on_disable_pause_and_detach() {
-        assert!(fires(&MacieDisabled, DISABLE));
+        assert!(fires(&MacieDisabled, &DISABLE));
         let pause = DISABLE
             .replace("DisableMacie", "UpdateMacieSession")
             .replace("\"requestParameters\":null", r#""requestParameters":{"status":"PAUSED"}"#);
@@ -96,10 +95,7 @@ mod tests {
             .replace("DisableMacie", "UpdateMacieSession")
             .replace("\"requestParameters\":null", r#""requestParameters":{"status":"ENABLED"}"#);
         assert!(!fires(&MacieDisabled, &enable));
-        let denied = DISABLE.replace(
-            "\"requestParameters\"",
-            r#""errorCode":"AccessDeniedException","requestParameters""#,
-        );
+        let denied = failed(&DISABLE, "AccessDeniedException");
         assert!(!fires(&MacieDisabled, &denied));
         assert!(!fires(&MacieDisabled, &DISABLE.replace("DisableMacie", "EnableMacie")));
         assert!(!fires(

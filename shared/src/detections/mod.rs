@@ -58,6 +58,8 @@ registry! {
     guardduty_detector_disabled::GuardDutyDetectorDisabled,
     guardduty_finding_suppression::GuardDutyFindingSuppression,
     guardduty_member_manipulation::GuardDutyMemberManipulation,
+    guardduty_publishing_destination_deleted::GuardDutyPublishingDestinationDeleted,
+    guardduty_threat_intel_set_deleted::GuardDutyThreatIntelSetDeleted,
     securityhub_findings_evasion::SecurityHubFindingsEvasion,
     securityhub_disabled::SecurityHubDisabled,
     macie_disabled::MacieDisabled,

@@ -59,17 +59,16 @@ impl Detection for RegionEnabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::calls::{call, failed};
     use crate::detections::common::testing::{eval, fires};
+    use std::sync::LazyLock;
 
-    const ENABLE: &str = r#"{"eventSource":"account.amazonaws.com","eventName":"EnableRegion",
-        "awsRegion":"us-east-1","sourceIPAddress":"203.0.113.99","userAgent":"aws-cli/2.15.0",
-        "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/x",
-          "accountId":"111122223333","userName":"x"},
-        "requestParameters":{"RegionName":"af-south-1"},"responseElements":null}"#;
+    static ENABLE: LazyLock<String> =
+        LazyLock::new(|| call("account.amazonaws.com", "EnableRegion", r#"{"RegionName":"af-south-1"}"#));
 
     #[test]
     fn fires_with_the_region() {
-        match eval(&RegionEnabled, ENABLE) {
+        match eval(&RegionEnabled, &ENABLE) {
             Some(Signal::Fire(e)) => assert_eq!(
                 e.get("enabled_region").and_then(|v| v.as_str()),
                 Some("af-south-1")
@@ -81,10 +80,7 @@ mod tests {
 
     #[test]
     fn ignores_failures_and_other_calls() {
-        let denied = ENABLE.replace(
-            "\"requestParameters\"",
-            r#""errorCode":"AccessDeniedException","requestParameters""#,
-        );
+        let denied = failed(&ENABLE, "AccessDeniedException");
         assert!(!fires(&RegionEnabled, &denied));
         assert!(!fires(&RegionEnabled, &ENABLE.replace("EnableRegion", "DisableRegion")));
         assert!(!fires(&RegionEnabled, &ENABLE.replace("EnableRegion", "GetRegionOptStatus")));

@@ -51,18 +51,16 @@ impl Detection for WafLoggingDeleted {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::calls::{call, failed};
     use crate::detections::common::testing::{eval, fires};
+    use std::sync::LazyLock;
 
-    const DELETE: &str = r#"{"eventSource":"wafv2.amazonaws.com","eventName":"DeleteLoggingConfiguration",
-        "awsRegion":"us-east-1","sourceIPAddress":"192.0.2.92","userAgent":"aws-cli/2.15.0",
-        "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/x",
-          "accountId":"111122223333","userName":"x"},
-        "requestParameters":{"resourceArn":"arn:aws:wafv2:us-east-1:111122223333:regional/webacl/shop-acl/a1b2"},
-        "responseElements":null}"#;
+    static DELETE: LazyLock<String> =
+        LazyLock::new(|| call("wafv2.amazonaws.com", "DeleteLoggingConfiguration", r#"{"resourceArn":"arn:aws:wafv2:us-east-1:111122223333:regional/webacl/shop-acl/a1b2"}"#));
 
     #[test]
     fn fires_with_the_web_acl() {
-        match eval(&WafLoggingDeleted, DELETE) {
+        match eval(&WafLoggingDeleted, &DELETE) {
             Some(Signal::Fire(e)) => assert_eq!(
                 e.get("resource_arn").and_then(|v| v.as_str()),
                 Some("arn:aws:wafv2:us-east-1:111122223333:regional/webacl/shop-acl/a1b2")
@@ -77,10 +75,7 @@ mod tests {
 
     #[test]
     fn ignores_failures_and_other_services() {
-        let denied = DELETE.replace(
-            "\"requestParameters\"",
-            r#""errorCode":"WAFNonexistentItemException","requestParameters""#,
-        );
+        let denied = failed(&DELETE, "WAFNonexistentItemException");
         assert!(!fires(&WafLoggingDeleted, &denied));
         assert!(!fires(
             &WafLoggingDeleted,

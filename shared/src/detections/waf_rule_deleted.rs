@@ -54,18 +54,16 @@ impl Detection for WafRuleDeleted {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::calls::{call, failed};
     use crate::detections::common::testing::{eval, fires};
+    use std::sync::LazyLock;
 
-    const DELETE: &str = r#"{"eventSource":"wafv2.amazonaws.com","eventName":"DeleteRuleGroup",
-        "awsRegion":"us-east-1","sourceIPAddress":"192.0.2.91","userAgent":"aws-cli/2.15.0",
-        "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/x",
-          "accountId":"111122223333","userName":"x"},
-        "requestParameters":{"name":"block-bad-ips","scope":"CLOUDFRONT","id":"rg-1","lockToken":"t"},
-        "responseElements":null}"#;
+    static DELETE: LazyLock<String> =
+        LazyLock::new(|| call("wafv2.amazonaws.com", "DeleteRuleGroup", r#"{"name":"block-bad-ips","scope":"CLOUDFRONT","id":"rg-1","lockToken":"t"}"#));
 
     #[test]
     fn fires_on_rules_and_rule_groups() {
-        match eval(&WafRuleDeleted, DELETE) {
+        match eval(&WafRuleDeleted, &DELETE) {
             Some(Signal::Fire(e)) => {
                 assert_eq!(e.get("name").and_then(|v| v.as_str()), Some("block-bad-ips"))
             }
@@ -90,10 +88,7 @@ mod tests {
             .replace("wafv2.amazonaws.com", "events.amazonaws.com")
             .replace("DeleteRuleGroup", "DeleteRule");
         assert!(!fires(&WafRuleDeleted, &eventbridge));
-        let denied = DELETE.replace(
-            "\"requestParameters\"",
-            r#""errorCode":"WAFAssociatedItemException","requestParameters""#,
-        );
+        let denied = failed(&DELETE, "WAFAssociatedItemException");
         assert!(!fires(&WafRuleDeleted, &denied));
         assert!(!fires(&WafRuleDeleted, &DELETE.replace("DeleteRuleGroup", "DeleteIPSet")));
     }

@@ -59,18 +59,16 @@ impl Detection for WafWebAclDeleted {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::calls::{call, failed};
     use crate::detections::common::testing::{eval, fires};
+    use std::sync::LazyLock;
 
-    const DELETE: &str = r#"{"eventSource":"wafv2.amazonaws.com","eventName":"DeleteWebACL",
-        "awsRegion":"us-east-1","sourceIPAddress":"192.0.2.90","userAgent":"aws-cli/2.15.0",
-        "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/x",
-          "accountId":"111122223333","userName":"x"},
-        "requestParameters":{"name":"shop-acl","scope":"REGIONAL","id":"a1b2c3d4-5678-90ab-cdef-EXAMPLE11111","lockToken":"t"},
-        "responseElements":null}"#;
+    static DELETE: LazyLock<String> =
+        LazyLock::new(|| call("wafv2.amazonaws.com", "DeleteWebACL", r#"{"name":"shop-acl","scope":"REGIONAL","id":"a1b2c3d4-5678-90ab-cdef-EXAMPLE11111","lockToken":"t"}"#));
 
     #[test]
     fn fires_on_every_waf_api() {
-        match eval(&WafWebAclDeleted, DELETE) {
+        match eval(&WafWebAclDeleted, &DELETE) {
             Some(Signal::Fire(e)) => {
                 assert_eq!(e.get("name").and_then(|v| v.as_str()), Some("shop-acl"));
                 assert_eq!(e.get("scope").and_then(|v| v.as_str()), Some("REGIONAL"));
@@ -90,10 +88,7 @@ mod tests {
 
     #[test]
     fn ignores_failures_and_other_calls() {
-        let locked = DELETE.replace(
-            "\"requestParameters\"",
-            r#""errorCode":"WAFOptimisticLockException","requestParameters""#,
-        );
+        let locked = failed(&DELETE, "WAFOptimisticLockException");
         assert!(!fires(&WafWebAclDeleted, &locked));
         for (from, to) in [
             ("DeleteWebACL", "DisassociateWebACL"),
