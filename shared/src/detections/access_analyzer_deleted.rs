@@ -1,7 +1,7 @@
 //! An IAM Access Analyzer analyzer deleted (`DeleteAnalyzer`), successfully.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{params_evidence, succeeded_call};
 use crate::event::Record;
 
 pub struct AccessAnalyzerDeleted;
@@ -39,7 +39,7 @@ impl Detection for AccessAnalyzerDeleted {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        fire(Evidence::new().with_opt("analyzer", rec.request_param_str("analyzerName")))
+        fire(params_evidence(rec, &[("analyzer", "analyzerName")]))
     }
 }
 

@@ -207,6 +207,16 @@ pub const WAF_SOURCES: [&str; 3] = [
     "wafv2.amazonaws.com",
 ];
 
+/// The triggers of a WAF detection: `names` on each of the WAF APIs.
+pub const fn waf_triggers(names: &'static [&'static str]) -> [crate::detection::Trigger; 3] {
+    use crate::detection::Trigger;
+    [
+        Trigger::write(WAF_SOURCES[0], names),
+        Trigger::write(WAF_SOURCES[1], names),
+        Trigger::write(WAF_SOURCES[2], names),
+    ]
+}
+
 /// A successful call of one of `names` on any of the WAF APIs.
 pub fn succeeded_waf_call(rec: &Record, names: &[&str]) -> bool {
     WAF_SOURCES
@@ -257,4 +267,12 @@ pub mod calls {
         );
         out
     }
+}
+
+/// Evidence made of request parameters: each `(key, parameter)` pair adds
+/// `requestParameters.<parameter>` under `key` when it is a non-empty string.
+pub fn params_evidence(rec: &Record, pairs: &[(&'static str, &str)]) -> Evidence {
+    pairs.iter().fold(Evidence::new(), |e, (key, param)| {
+        e.with_opt(key, rec.request_param_str(param))
+    })
 }

@@ -1,8 +1,8 @@
 //! The export of GuardDuty findings to S3 removed (`DeletePublishingDestination`),
 //! successfully.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{params_evidence, succeeded_call};
 use crate::event::Record;
 
 pub struct GuardDutyPublishingDestinationDeleted;
@@ -38,11 +38,10 @@ impl Detection for GuardDutyPublishingDestinationDeleted {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        fire(
-            Evidence::new()
-                .with_opt("detector_id", rec.request_param_str("detectorId"))
-                .with_opt("destination_id", rec.request_param_str("destinationId")),
-        )
+        fire(params_evidence(
+            rec,
+            &[("detector_id", "detectorId"), ("destination_id", "destinationId")],
+        ))
     }
 }
 

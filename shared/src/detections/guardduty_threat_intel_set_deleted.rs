@@ -3,8 +3,8 @@
 //! Decision: GuardDuty's `DeleteIPSet` (a trusted IP list) is not part of this: losing
 //! a trusted list makes GuardDuty report more, not less.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{params_evidence, succeeded_call};
 use crate::event::Record;
 
 pub struct GuardDutyThreatIntelSetDeleted;
@@ -40,11 +40,13 @@ impl Detection for GuardDutyThreatIntelSetDeleted {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        fire(
-            Evidence::new()
-                .with_opt("detector_id", rec.request_param_str("detectorId"))
-                .with_opt("threat_intel_set_id", rec.request_param_str("threatIntelSetId")),
-        )
+        fire(params_evidence(
+            rec,
+            &[
+                ("detector_id", "detectorId"),
+                ("threat_intel_set_id", "threatIntelSetId"),
+            ],
+        ))
     }
 }
 

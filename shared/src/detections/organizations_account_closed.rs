@@ -3,8 +3,8 @@
 //! Decision: the asynchronous `CloseAccountResult` service event that follows is not
 //! reported again: the caller and the request are in `CloseAccount`.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{params_evidence, succeeded_call};
 use crate::event::Record;
 
 pub struct OrganizationsAccountClosed;
@@ -41,7 +41,7 @@ impl Detection for OrganizationsAccountClosed {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        fire(Evidence::new().with_opt("closed_account", rec.request_param_str("accountId")))
+        fire(params_evidence(rec, &[("closed_account", "accountId")]))
     }
 }
 

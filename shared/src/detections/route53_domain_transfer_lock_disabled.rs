@@ -1,8 +1,8 @@
 //! The transfer lock of a domain registered with Route 53 removed
 //! (`DisableDomainTransferLock`), successfully.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{params_evidence, succeeded_call};
 use crate::event::Record;
 
 pub struct Route53DomainTransferLockDisabled;
@@ -41,7 +41,7 @@ impl Detection for Route53DomainTransferLockDisabled {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        fire(Evidence::new().with_opt("domain", rec.request_param_str("domainName")))
+        fire(params_evidence(rec, &[("domain", "domainName")]))
     }
 }
 

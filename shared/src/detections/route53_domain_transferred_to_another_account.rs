@@ -5,8 +5,8 @@
 //! request is what the intruder controls and what we report, with the receiving
 //! account.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{params_evidence, succeeded_call};
 use crate::event::Record;
 
 pub struct Route53DomainTransferredToAnotherAccount;
@@ -45,11 +45,10 @@ impl Detection for Route53DomainTransferredToAnotherAccount {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        fire(
-            Evidence::new()
-                .with_opt("domain", rec.request_param_str("domainName"))
-                .with_opt("to_account", rec.request_param_str("accountId")),
-        )
+        fire(params_evidence(
+            rec,
+            &[("domain", "domainName"), ("to_account", "accountId")],
+        ))
     }
 }
 

@@ -1,8 +1,8 @@
 //! WAF logging removed from a web ACL (`DeleteLoggingConfiguration` on WAFv2 or
 //! classic WAF), successfully.
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{WAF_SOURCES, succeeded_waf_call, waf_evidence};
+use crate::detection::{Detection, Meta, Severity, Signal, fire};
+use crate::detections::common::{succeeded_waf_call, waf_evidence, waf_triggers};
 use crate::event::Record;
 
 pub struct WafLoggingDeleted;
@@ -27,11 +27,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether logging was put back (PutLoggingConfiguration) shortly after. If \
                  not, restore it, and review the ACL's protected applications and the caller's \
                  activity since.",
-    triggers: &[
-        Trigger::write(WAF_SOURCES[0], NAMES),
-        Trigger::write(WAF_SOURCES[1], NAMES),
-        Trigger::write(WAF_SOURCES[2], NAMES),
-    ],
+    triggers: &waf_triggers(NAMES),
     window: None,
 };
 

@@ -4,8 +4,8 @@
 //! Decision: EventBridge's `DeleteRule` has the same name; only the WAF event sources
 //! are read here (EventBridge rules have their own detection).
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{WAF_SOURCES, succeeded_waf_call, waf_evidence};
+use crate::detection::{Detection, Meta, Severity, Signal, fire};
+use crate::detections::common::{succeeded_waf_call, waf_evidence, waf_triggers};
 use crate::event::Record;
 
 pub struct WafRuleDeleted;
@@ -30,11 +30,7 @@ pub static META: Meta = Meta {
     next_steps: "Check which web ACLs used the rule and what it blocked. If not planned, \
                  restore it and review the protected applications' traffic and the caller's \
                  activity since.",
-    triggers: &[
-        Trigger::write(WAF_SOURCES[0], NAMES),
-        Trigger::write(WAF_SOURCES[1], NAMES),
-        Trigger::write(WAF_SOURCES[2], NAMES),
-    ],
+    triggers: &waf_triggers(NAMES),
     window: None,
 };
 

@@ -6,8 +6,8 @@
 //! `DeleteIPSet` out: WAF refuses to delete an IP set that a rule still uses, so a
 //! successful deletion removes no protection.
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{WAF_SOURCES, succeeded_waf_call, waf_evidence};
+use crate::detection::{Detection, Meta, Severity, Signal, fire};
+use crate::detections::common::{succeeded_waf_call, waf_evidence, waf_triggers};
 use crate::event::Record;
 
 pub struct WafWebAclDeleted;
@@ -35,11 +35,7 @@ pub static META: Meta = Meta {
     next_steps: "Check what the ACL protected and whether a replacement is in place. If not \
                  planned, restore it and review the protected applications' traffic and the \
                  caller's activity since.",
-    triggers: &[
-        Trigger::write(WAF_SOURCES[0], NAMES),
-        Trigger::write(WAF_SOURCES[1], NAMES),
-        Trigger::write(WAF_SOURCES[2], NAMES),
-    ],
+    triggers: &waf_triggers(NAMES),
     window: None,
 };
 
