@@ -9,6 +9,8 @@
 //! fires when it activates the list or points it at a new `location` (the list's
 //! content is replaced). Filters fire only with action `ARCHIVE`: a `NOOP` filter is a
 //! saved search and hides nothing. Sigma's rule (#72) is `CreateIPSet` alone, a subset.
+//! An `UpdateFilter` that changes only `findingCriteria` (no `action`) does not fire:
+//! the record does not say whether that filter archives.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{request_flag, succeeded_call};
