@@ -46,6 +46,10 @@ pub static GROUPS: &[FunctionGroup] = &[
         description: "Compute and network changes: EC2, VPC, security groups, Lambda, containers, Systems Manager",
     },
     // (slot: compute-network)
+    FunctionGroup {
+        name: "security-services",
+        description: "Security services and account controls: GuardDuty, Security Hub, detective services, organisation and Region settings",
+    },
     // (slot: security-services)
     // (slot: discovery)
     FunctionGroup {

@@ -1,4 +1,10 @@
 //! A CloudTrail trail was deleted (`DeleteTrail`), successfully.
+//!
+//! Also Splunk's "AWS Defense Evasion Delete Cloudtrail" (`aws_defense_evasion_delete_cloudtrail.yml`):
+//! the same successful `DeleteTrail`, except that Splunk drops calls whose user agent is
+//! `console.amazonaws.com`. We keep them (decision): that user agent only marks a
+//! request made in the console (by root, notably), a trail deleted by hand in the console
+//! is no less a threat, and a stolen console session is a common way in.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::event::Record;
@@ -13,7 +19,10 @@ pub static META: Meta = Meta {
                   every detection that depends on them.",
     severity: Severity::Medium,
     attack: &["T1562.001", "T1562.008"],
-    origins: &["Elastic detection-rules defense_evasion_cloudtrail_logging_deleted.toml (7024e2a0-315d-4334-bb1a-441c593e16ab)"],
+    origins: &[
+        "Elastic detection-rules defense_evasion_cloudtrail_logging_deleted.toml (7024e2a0-315d-4334-bb1a-441c593e16ab)",
+        "Splunk ESCU detections/cloud/aws_defense_evasion_delete_cloudtrail.yml",
+    ],
     group: "logging-tamper",
     false_positives: &["Administrators or automation cleaning up old or duplicate trails."],
     next_steps: "Confirm the deletion with the caller or the change record. If unplanned, recreate \

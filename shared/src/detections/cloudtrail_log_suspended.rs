@@ -1,4 +1,10 @@
 //! CloudTrail logging stopped (`StopLogging`), successfully.
+//!
+//! Also Splunk's "AWS Defense Evasion Stop Logging Cloudtrail" (`aws_defense_evasion_stop_logging_cloudtrail.yml`):
+//! the same successful `StopLogging`, except that Splunk drops calls whose user agent is
+//! `console.amazonaws.com`. We keep them (decision): that user agent only marks a
+//! request made in the console (by root, notably), a trail stopped by hand in the console
+//! is no less a threat, and a stolen console session is a common way in.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::event::Record;
@@ -12,7 +18,10 @@ pub static META: Meta = Meta {
                   follows leaves no audit trail; until logging restarts the account is blind.",
     severity: Severity::High,
     attack: &["T1562.001", "T1562.008"],
-    origins: &["Elastic detection-rules defense_evasion_cloudtrail_logging_suspended.toml (1aa8fa52-44a7-4dae-b058-f3333b91c8d7)"],
+    origins: &[
+        "Elastic detection-rules defense_evasion_cloudtrail_logging_suspended.toml (1aa8fa52-44a7-4dae-b058-f3333b91c8d7)",
+        "Splunk ESCU detections/cloud/aws_defense_evasion_stop_logging_cloudtrail.yml",
+    ],
     group: "logging-tamper",
     false_positives: &["Sanctioned maintenance that pauses a trail."],
     next_steps: "Restart logging (StartLogging) if this was not planned, confirm with the caller, \

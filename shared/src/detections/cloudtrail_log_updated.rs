@@ -1,4 +1,10 @@
 //! A CloudTrail trail's configuration was changed (`UpdateTrail`), successfully.
+//!
+//! Also Splunk's "AWS Defense Evasion Update Cloudtrail" (`aws_defense_evasion_update_cloudtrail.yml`):
+//! the same successful `UpdateTrail`, except that Splunk drops calls whose user agent is
+//! `console.amazonaws.com`. We keep them (decision): that user agent only marks a
+//! request made in the console (by root, notably), a trail changed by hand in the console
+//! is no less a threat, and a stolen console session is a common way in.
 
 use serde_json::{Map, Value};
 
@@ -17,7 +23,10 @@ pub static META: Meta = Meta {
                   logs to a bucket, key or log group they control.",
     severity: Severity::High,
     attack: &["T1565.001", "T1530", "T1562.008"],
-    origins: &["Elastic detection-rules impact_cloudtrail_logging_updated.toml (3e002465-876f-4f04-b016-84ef48ce7e5d)"],
+    origins: &[
+        "Elastic detection-rules impact_cloudtrail_logging_updated.toml (3e002465-876f-4f04-b016-84ef48ce7e5d)",
+        "Splunk ESCU detections/cloud/aws_defense_evasion_update_cloudtrail.yml",
+    ],
     group: "logging-tamper",
     false_positives: &[
         "Administrators or infrastructure-as-code changing trail settings; compare with the \

@@ -1,4 +1,8 @@
 //! CloudWatch alarms deleted (`DeleteAlarms`) by a caller with an IP address.
+//!
+//! Also the `DeleteAlarms` part of Splunk's "AWS Defense Evasion Impair Security
+//! Services", which lists event names with no outcome or caller filter (a hunting
+//! search). A refused call deletes nothing, so the same success-only finding serves it.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::called_from_ip_not_aws_internal;
@@ -16,8 +20,12 @@ pub static META: Meta = Meta {
                   unusual activity or cost, so removing them can be a way to act unseen.",
     severity: Severity::Medium,
     attack: &["T1562.001", "T1562.006"],
-    origins: &["Elastic detection-rules defense_evasion_cloudwatch_alarm_deletion.toml \
-             (f772ec8a-e182-483c-91d2-72058f76a44c)"],
+    origins: &[
+        "Elastic detection-rules defense_evasion_cloudwatch_alarm_deletion.toml \
+             (f772ec8a-e182-483c-91d2-72058f76a44c)",
+        "Splunk ESCU detections/cloud/aws_defense_evasion_impair_security_services.yml \
+         (its DeleteAlarms part)",
+    ],
     group: "logging-tamper",
     false_positives: &[
         "Planned clean-up or redeployment of monitoring by an administrator.",

@@ -1,4 +1,10 @@
 //! A CloudWatch Logs log group deleted (`DeleteLogGroup`) by a caller with an IP address.
+//!
+//! Also Splunk's "AWS Defense Evasion Delete CloudWatch Log Group" (`aws_defense_evasion_delete_cloudwatch_log_group.yml`):
+//! the same successful `DeleteLogGroup`, except that Splunk drops calls whose user agent is
+//! `console.amazonaws.com`. We keep them (decision): that user agent only marks a
+//! request made in the console (by root, notably), a log group deleted by hand in the console
+//! is no less a threat, and a stolen console session is a common way in.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::called_from_ip_not_aws_internal;
@@ -16,8 +22,11 @@ pub static META: Meta = Meta {
                   it. Removing logs destroys evidence and can blind the monitoring that reads them.",
     severity: Severity::Medium,
     attack: &["T1485", "T1562.001", "T1562.008"],
-    origins: &["Elastic detection-rules impact_cloudwatch_log_group_deletion.toml \
-             (68a7a5a5-a2fc-4a76-ba9f-26849de881b4)"],
+    origins: &[
+        "Elastic detection-rules impact_cloudwatch_log_group_deletion.toml \
+             (68a7a5a5-a2fc-4a76-ba9f-26849de881b4)",
+        "Splunk ESCU detections/cloud/aws_defense_evasion_delete_cloudwatch_log_group.yml",
+    ],
     group: "logging-tamper",
     false_positives: &[
         "Infrastructure-as-code (Terraform, CDK) tearing down or recreating a stack from a \

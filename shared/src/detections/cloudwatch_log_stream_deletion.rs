@@ -1,4 +1,8 @@
 //! A CloudWatch Logs log stream deleted (`DeleteLogStream`) by a caller with an IP address.
+//!
+//! Also the `DeleteLogStream` part of Splunk's "AWS Defense Evasion Impair Security
+//! Services", which lists event names with no outcome or caller filter (a hunting
+//! search). A refused call deletes nothing, so the same success-only finding serves it.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::called_from_ip_not_aws_internal;
@@ -17,8 +21,12 @@ pub static META: Meta = Meta {
                   while the log group stays in place.",
     severity: Severity::Medium,
     attack: &["T1485", "T1562.001", "T1562.008"],
-    origins: &["Elastic detection-rules impact_cloudwatch_log_stream_deletion.toml \
-             (d624f0ae-3dd1-4856-9aad-ccfe4d4bfa17)"],
+    origins: &[
+        "Elastic detection-rules impact_cloudwatch_log_stream_deletion.toml \
+             (d624f0ae-3dd1-4856-9aad-ccfe4d4bfa17)",
+        "Splunk ESCU detections/cloud/aws_defense_evasion_impair_security_services.yml \
+         (its DeleteLogStream part)",
+    ],
     group: "logging-tamper",
     false_positives: &[
         "Applications or scripts that rotate or prune their own streams.",

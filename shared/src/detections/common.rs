@@ -318,3 +318,115 @@ pub fn route_evidence(e: Evidence, rec: &Record) -> Evidence {
         None => e,
     }
 }
+// --- Security services and account controls (GuardDuty, Security Hub, detective
+// --- services, organisation and Region settings, sign-ins): helpers of that theme.
+
+/// A call of one of `names` on `source` that succeeded (no `errorCode`/`errorMessage`).
+pub fn succeeded_call(rec: &Record, source: &str, names: &[&str]) -> bool {
+    rec.event_source() == source && names.contains(&rec.event_name()) && rec.succeeded()
+}
+
+/// `requestParameters.<key>` read as a flag (JSON boolean or `"true"`/`"false"` text).
+pub fn request_flag(rec: &Record, key: &str) -> Option<bool> {
+    rec.request_param(key).and_then(flag_value)
+}
+
+/// A `ConsoleLogin` (eventSource `signin.amazonaws.com`, or absent as in some exports)
+/// that succeeded: `responseElements.ConsoleLogin` is `Success` and no error is set.
+pub fn successful_console_login(rec: &Record) -> bool {
+    rec.event_name() == "ConsoleLogin"
+        && matches!(rec.event_source(), "" | "signin.amazonaws.com")
+        && rec.succeeded()
+        && console_login_result(rec).is_some_and(|r| r.eq_ignore_ascii_case("Success"))
+}
+
+/// What the analyst needs about a successful sign-in: who, whether MFA was used,
+/// where to and from where.
+pub fn console_login_evidence(rec: &Record) -> Evidence {
+    Evidence::new()
+        .with_opt("identity_type", rec.identity_type())
+        .with_opt("user_name", rec.user_name())
+        .with_opt("mfa_used", rec.additional_data_str("MFAUsed"))
+        .with_opt(
+            "login_to",
+            rec.additional_data_str("LoginTo").filter(|s| !s.is_empty()),
+        )
+        .with_opt("source_ip", rec.source_ip())
+}
+
+/// The three WAF APIs: classic global, classic regional, and WAFv2.
+pub const WAF_SOURCES: [&str; 3] = [
+    "waf.amazonaws.com",
+    "waf-regional.amazonaws.com",
+    "wafv2.amazonaws.com",
+];
+
+/// The triggers of a WAF detection: `names` on each of the WAF APIs.
+pub const fn waf_triggers(names: &'static [&'static str]) -> [crate::detection::Trigger; 3] {
+    use crate::detection::Trigger;
+    [
+        Trigger::write(WAF_SOURCES[0], names),
+        Trigger::write(WAF_SOURCES[1], names),
+        Trigger::write(WAF_SOURCES[2], names),
+    ]
+}
+
+/// A successful call of one of `names` on any of the WAF APIs.
+pub fn succeeded_waf_call(rec: &Record, names: &[&str]) -> bool {
+    WAF_SOURCES
+        .iter()
+        .any(|source| succeeded_call(rec, source, names))
+}
+
+/// The evidence of a WAF change: which API, the resource's name and id (WAFv2 uses
+/// `name`/`id`, classic WAF `webACLId`/`ruleId`/`ruleGroupId`), and its scope.
+pub fn waf_evidence(rec: &Record) -> Evidence {
+    Evidence::new()
+        .with("action", rec.event_name())
+        .with("api", rec.event_source())
+        .with_opt("name", rec.request_param_str("name"))
+        .with_opt(
+            "id",
+            ["id", "webACLId", "ruleId", "ruleGroupId"]
+                .iter()
+                .find_map(|k| rec.request_param_str(k)),
+        )
+        .with_opt("resource_arn", rec.request_param_str("resourceArn"))
+        .with_opt("scope", rec.request_param_str("scope"))
+}
+
+#[cfg(test)]
+pub mod calls {
+    //! Test records of the security-services theme: one API call by an IAM user.
+
+    /// A successful `name` call on `source` by the IAM user `x` of 111122223333, with
+    /// `params` (JSON text) as its `requestParameters`.
+    pub fn call(source: &str, name: &str, params: &str) -> String {
+        format!(
+            r#"{{"eventSource":"{source}","eventName":"{name}","awsRegion":"us-east-1",
+            "sourceIPAddress":"192.0.2.30","userAgent":"aws-cli/2.15.0",
+            "userIdentity":{{"type":"IAMUser","principalId":"AIDAEXAMPLE",
+              "arn":"arn:aws:iam::111122223333:user/x","accountId":"111122223333","userName":"x"}},
+            "requestParameters":{params},"responseElements":null}}"#
+        )
+    }
+
+    /// The same record, refused with error `code`.
+    pub fn failed(json: &str, code: &str) -> String {
+        let error = format!(r#""errorCode":"{code}","errorMessage":"refused","requestParameters""#);
+        let out = json.replacen("\"requestParameters\"", &error, 1);
+        assert_ne!(
+            out, json,
+            "the record has no requestParameters to put the error before"
+        );
+        out
+    }
+}
+
+/// Evidence made of request parameters: each `(key, parameter)` pair adds
+/// `requestParameters.<parameter>` under `key` when it is a non-empty string.
+pub fn params_evidence(rec: &Record, pairs: &[(&'static str, &str)]) -> Evidence {
+    pairs.iter().fold(Evidence::new(), |e, (key, param)| {
+        e.with_opt(key, rec.request_param_str(param))
+    })
+}

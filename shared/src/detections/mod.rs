@@ -84,6 +84,33 @@ registry! {
     // (end of compute-network)
 
     // --- security-services: GuardDuty, Security Hub, detective controls, organisation and account settings.
+    guardduty_detector_disabled::GuardDutyDetectorDisabled,
+    guardduty_finding_suppression::GuardDutyFindingSuppression,
+    guardduty_member_manipulation::GuardDutyMemberManipulation,
+    guardduty_publishing_destination_deleted::GuardDutyPublishingDestinationDeleted,
+    guardduty_threat_intel_set_deleted::GuardDutyThreatIntelSetDeleted,
+    securityhub_findings_evasion::SecurityHubFindingsEvasion,
+    securityhub_disabled::SecurityHubDisabled,
+    macie_disabled::MacieDisabled,
+    inspector_disabled::InspectorDisabled,
+    detective_graph_deleted::DetectiveGraphDeleted,
+    access_analyzer_deleted::AccessAnalyzerDeleted,
+    organizations_leave_attempt::OrganizationsLeaveAttempt,
+    organizations_account_closed::OrganizationsAccountClosed,
+    region_enabled::RegionEnabled,
+    eventbridge_rule_disabled_or_deleted::EventBridgeRuleDisabledOrDeleted,
+    waf_web_acl_deleted::WafWebAclDeleted,
+    waf_rule_deleted::WafRuleDeleted,
+    route53_domain_transfer_lock_disabled::Route53DomainTransferLockDisabled,
+    route53_domain_transferred_to_another_account::Route53DomainTransferredToAnotherAccount,
+    vpc_flow_logs_deleted::VpcFlowLogsDeleted,
+    route53_resolver_query_logging_deleted::Route53ResolverQueryLoggingDeleted,
+    cloudtrail_management_events_disabled::CloudTrailManagementEventsDisabled,
+    waf_logging_deleted::WafLoggingDeleted,
+    console_root_login::ConsoleRootLogin,
+    console_login_without_mfa::ConsoleLoginWithoutMfa,
+    ec2_instance_credentials_console_login::Ec2InstanceCredentialsConsoleLogin,
+    root_console_brute_force::RootConsoleBruteForce,
     // (end of security-services)
 
     // --- discovery: read-only reconnaissance.

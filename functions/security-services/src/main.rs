@@ -1,0 +1,7 @@
+//! The `security-services` Lambda function: Security services and account controls: GuardDuty, Security Hub, detective services, organisation and Region settings.
+//! All logic lives in the `trailwatch` crate; this only names the group.
+
+#[tokio::main]
+async fn main() -> Result<(), trailwatch::lambda::Error> {
+    trailwatch::lambda::run("security-services").await
+}

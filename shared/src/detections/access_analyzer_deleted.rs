@@ -1,0 +1,77 @@
+//! An IAM Access Analyzer analyzer deleted (`DeleteAnalyzer`), successfully.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{params_evidence, succeeded_call};
+use crate::event::Record;
+
+pub struct AccessAnalyzerDeleted;
+
+const SOURCE: &str = "access-analyzer.amazonaws.com";
+const NAMES: &[&str] = &["DeleteAnalyzer"];
+
+pub static META: Meta = Meta {
+    id: "access-analyzer-deleted",
+    title: "AWS IAM Access Analyzer Deleted",
+    description: "An IAM Access Analyzer analyzer was deleted. Access Analyzer reports \
+                  resources shared outside the account or organisation (buckets, roles, keys, \
+                  snapshots) and unused access; without it, a backdoor trust policy or a \
+                  bucket shared with an attacker's account raises no finding.",
+    severity: Severity::Medium,
+    attack: &["T1562.001"],
+    origins: &["trailwatch: based on the IAM Access Analyzer DeleteAnalyzer API (the catalogue \
+              continuation's \"Access Analyzer disabled or deleted\")"],
+    group: "security-services",
+    false_positives: &["Replacing an account analyzer with an organisation analyzer, done by \
+                        the security team."],
+    next_steps: "Check whether another analyzer still covers the account or organisation. If \
+                 not and the deletion was unplanned, re-create it and review the caller's recent \
+                 sharing and policy changes.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+impl Detection for AccessAnalyzerDeleted {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES) {
+            return None;
+        }
+        fire(params_evidence(rec, &[("analyzer", "analyzerName")]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::calls::{call, failed};
+    use crate::detections::common::testing::{eval, fires};
+    use std::sync::LazyLock;
+
+    static DELETE: LazyLock<String> =
+        LazyLock::new(|| call("access-analyzer.amazonaws.com", "DeleteAnalyzer", r#"{"analyzerName":"org-analyzer"}"#));
+
+    #[test]
+    fn fires_with_the_analyzer() {
+        match eval(&AccessAnalyzerDeleted, &DELETE) {
+            Some(Signal::Fire(e)) => assert_eq!(
+                e.get("analyzer").and_then(|v| v.as_str()),
+                Some("org-analyzer")
+            ),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ignores_failures_and_other_calls() {
+        let denied = failed(&DELETE, "ResourceNotFoundException");
+        assert!(!fires(&AccessAnalyzerDeleted, &denied));
+        assert!(!fires(&AccessAnalyzerDeleted, &DELETE.replace("DeleteAnalyzer", "CreateAnalyzer")));
+        assert!(!fires(
+            &AccessAnalyzerDeleted,
+            &DELETE.replace("DeleteAnalyzer", "DeleteArchiveRule")
+        ));
+    }
+}

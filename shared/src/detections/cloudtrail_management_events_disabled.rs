@@ -1,0 +1,232 @@
+//! A trail told to stop recording management events, or their write half, through
+//! its event selectors (`PutEventSelectors`), successfully.
+//!
+//! Decisions: the Elastic rule matches `includeManagementEvents` false anywhere in the
+//! request. We read the selectors as CloudTrail applies them, all together: a basic
+//! selector records management events unless `includeManagementEvents` is false (the
+//! API's default is true), an advanced selector when it selects `eventCategory` =
+//! `Management`. The call fires when no selector records management events, or when
+//! those that do record only read-only ones (`readWriteType` `ReadOnly`, or
+//! `readOnly` = `true`): the writes an intruder makes would then go unrecorded too. A
+//! request that adds data events beside management events does not fire. A request
+//! with no readable selectors at all does not fire (nothing to judge).
+
+use serde_json::Value;
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{flag_value, succeeded_call};
+use crate::event::Record;
+
+pub struct CloudTrailManagementEventsDisabled;
+
+const SOURCE: &str = "cloudtrail.amazonaws.com";
+const NAMES: &[&str] = &["PutEventSelectors"];
+
+pub static META: Meta = Meta {
+    id: "cloudtrail-management-events-disabled",
+    title: "AWS CloudTrail Management Events Disabled via Event Selectors",
+    description: "A trail's event selectors were rewritten so that it no longer records \
+                  management events, or records only the read-only ones. The trail still looks \
+                  healthy (it is logging, it was not deleted), yet the API calls that change \
+                  the account, including the attacker's own, are no longer in it.",
+    severity: Severity::High,
+    attack: &["T1562.008"],
+    origins: &[
+        "Elastic detection-rules defense_evasion_cloudtrail_management_events_disabled_via_eventselectors.toml",
+        "trailwatch: based on Stratus Red Team aws.defense-evasion.cloudtrail-event-selectors",
+    ],
+    group: "logging-tamper",
+    false_positives: &[
+        "A trail dedicated to data events (S3 objects, Lambda invocations) whose owner keeps \
+         management events in another trail.",
+    ],
+    next_steps: "Check whether another trail still records this account's management events in \
+                 every Region. If not, restore the selectors (includeManagementEvents true, \
+                 readWriteType All) at once, review the caller, and use other sources for the \
+                 gap since this call.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+/// What the selectors record of management events.
+#[derive(Debug, PartialEq, Eq)]
+enum Management {
+    None,
+    ReadOnly,
+    Writes,
+}
+
+fn combine(a: Management, b: Management) -> Management {
+    use Management::*;
+    match (a, b) {
+        (Writes, _) | (_, Writes) => Writes,
+        (ReadOnly, _) | (_, ReadOnly) => ReadOnly,
+        _ => None,
+    }
+}
+
+fn basic(sel: &Value) -> Management {
+    if sel.get("includeManagementEvents").and_then(flag_value) == Some(false) {
+        return Management::None;
+    }
+    match sel.get("readWriteType").and_then(Value::as_str) {
+        Some(t) if t.eq_ignore_ascii_case("ReadOnly") => Management::ReadOnly,
+        _ => Management::Writes,
+    }
+}
+
+/// `field` of an advanced selector's field selectors has `equals` containing `value`.
+fn advanced_equals(sel: &Value, field: &str, value: &str) -> bool {
+    sel.get("fieldSelectors")
+        .and_then(Value::as_array)
+        .is_some_and(|fs| {
+            fs.iter().any(|f| {
+                f.get("field").and_then(Value::as_str) == Some(field)
+                    && f.get("equals")
+                        .and_then(Value::as_array)
+                        .is_some_and(|eq| {
+                            eq.iter()
+                                .any(|v| v.as_str().is_some_and(|s| s.eq_ignore_ascii_case(value)))
+                        })
+            })
+        })
+}
+
+fn advanced(sel: &Value) -> Management {
+    if !advanced_equals(sel, "eventCategory", "Management") {
+        Management::None
+    } else if advanced_equals(sel, "readOnly", "true") {
+        Management::ReadOnly
+    } else {
+        Management::Writes
+    }
+}
+
+impl Detection for CloudTrailManagementEventsDisabled {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES) {
+            return None;
+        }
+        let basic_sel = rec.request_param("eventSelectors").and_then(Value::as_array);
+        let advanced_sel = rec
+            .request_param("advancedEventSelectors")
+            .and_then(Value::as_array);
+        if basic_sel.is_none() && advanced_sel.is_none() {
+            return None;
+        }
+        let recorded = basic_sel
+            .into_iter()
+            .flatten()
+            .map(basic)
+            .chain(advanced_sel.into_iter().flatten().map(advanced))
+            .fold(Management::None, combine);
+        let effect = match recorded {
+            Management::Writes => return None,
+            Management::ReadOnly => "management write events no longer recorded",
+            Management::None => "management events no longer recorded",
+        };
+        fire(
+            Evidence::new()
+                .with_opt("trail", rec.request_param_str("trailName"))
+                .with("effect", effect)
+                .with_json("event_selectors", rec.request_param("eventSelectors"))
+                .with_json(
+                    "advanced_event_selectors",
+                    rec.request_param("advancedEventSelectors"),
+                ),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::testing::{eval, fires};
+
+    fn put(params: &str) -> String {
+        format!(
+            r#"{{"eventSource":"cloudtrail.amazonaws.com","eventName":"PutEventSelectors",
+            "awsRegion":"us-east-1","sourceIPAddress":"203.0.113.8","userAgent":"aws-cli/2.15.0",
+            "userIdentity":{{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/x",
+              "accountId":"111122223333","userName":"x"}},
+            "requestParameters":{params},"responseElements":null}}"#
+        )
+    }
+
+    fn effect(json: &str) -> Option<String> {
+        match eval(&CloudTrailManagementEventsDisabled, json) {
+            Some(Signal::Fire(e)) => e.get("effect").and_then(|v| v.as_str()).map(String::from),
+            None => None,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn basic_selectors_without_management_events_fire() {
+        let off = put(
+            r#"{"trailName":"main","eventSelectors":[{"readWriteType":"ReadOnly","includeManagementEvents":false,
+               "dataResources":[{"type":"AWS::S3::Object","values":[]}],"excludeManagementEventSources":[]}]}"#,
+        );
+        assert_eq!(effect(&off).as_deref(), Some("management events no longer recorded"));
+        let text_flag = put(r#"{"trailName":"main","eventSelectors":[{"includeManagementEvents":"false"}]}"#);
+        assert!(fires(&CloudTrailManagementEventsDisabled, &text_flag));
+        let read_only = put(
+            r#"{"trailName":"main","eventSelectors":[{"readWriteType":"ReadOnly","includeManagementEvents":true}]}"#,
+        );
+        assert_eq!(
+            effect(&read_only).as_deref(),
+            Some("management write events no longer recorded")
+        );
+    }
+
+    #[test]
+    fn selectors_that_keep_management_writes_do_not_fire() {
+        for p in [
+            r#"{"trailName":"main","eventSelectors":[{"readWriteType":"All","includeManagementEvents":true}]}"#,
+            r#"{"trailName":"main","eventSelectors":[{"readWriteType":"All"}]}"#,
+            // A data-only selector beside a management one.
+            r#"{"trailName":"main","eventSelectors":[{"includeManagementEvents":false,"dataResources":[]},
+                {"includeManagementEvents":true,"readWriteType":"WriteOnly"}]}"#,
+            r#"{"trailName":"main"}"#,
+            "null",
+        ] {
+            assert!(!fires(&CloudTrailManagementEventsDisabled, &put(p)), "{p}");
+        }
+    }
+
+    #[test]
+    fn advanced_selectors_are_read_too() {
+        let data_only = put(
+            r#"{"trailName":"main","advancedEventSelectors":[{"name":"s3","fieldSelectors":[
+               {"field":"eventCategory","equals":["Data"]},{"field":"resources.type","equals":["AWS::S3::Object"]}]}]}"#,
+        );
+        assert_eq!(effect(&data_only).as_deref(), Some("management events no longer recorded"));
+        let reads = put(
+            r#"{"trailName":"main","advancedEventSelectors":[{"name":"mgmt","fieldSelectors":[
+               {"field":"eventCategory","equals":["Management"]},{"field":"readOnly","equals":["true"]}]}]}"#,
+        );
+        assert_eq!(
+            effect(&reads).as_deref(),
+            Some("management write events no longer recorded")
+        );
+        let all = put(
+            r#"{"trailName":"main","advancedEventSelectors":[{"name":"mgmt","fieldSelectors":[
+               {"field":"eventCategory","equals":["Management"]}]}]}"#,
+        );
+        assert!(!fires(&CloudTrailManagementEventsDisabled, &all));
+    }
+
+    #[test]
+    fn failures_do_not_fire() {
+        let denied = put(r#"{"trailName":"main","eventSelectors":[{"includeManagementEvents":false}]}"#)
+            .replace(
+                "\"requestParameters\"",
+                r#""errorCode":"TrailNotFoundException","requestParameters""#,
+            );
+        assert!(!fires(&CloudTrailManagementEventsDisabled, &denied));
+    }
+}

@@ -1,0 +1,80 @@
+//! An Amazon Detective behaviour graph deleted (`DeleteGraph`), or a member account
+//! leaving one (`DisassociateMembership`), successfully.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::succeeded_call;
+use crate::event::Record;
+
+pub struct DetectiveGraphDeleted;
+
+const SOURCE: &str = "detective.amazonaws.com";
+const NAMES: &[&str] = &["DeleteGraph", "DisassociateMembership"];
+
+pub static META: Meta = Meta {
+    id: "detective-graph-deleted",
+    title: "AWS Detective Graph Deleted",
+    description: "An Amazon Detective behaviour graph was deleted, or a member account left it. \
+                  Detective keeps a year of linked CloudTrail, VPC flow and GuardDuty data for \
+                  investigations; deleting the graph throws that history away and stops \
+                  collection.",
+    severity: Severity::Medium,
+    attack: &["T1562.001", "T1485"],
+    origins: &["Elastic detection-rules defense_evasion_detective_graph_deleted.toml"],
+    group: "security-services",
+    false_positives: &["Decommissioning Detective or an account by the security team."],
+    next_steps: "Confirm with the security team. If unplanned, re-create the graph and invite \
+                 the members again (the old history is lost), and review the caller's activity.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+impl Detection for DetectiveGraphDeleted {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES) {
+            return None;
+        }
+        fire(
+            Evidence::new()
+                .with("action", rec.event_name())
+                .with_opt("graph", rec.request_param_str("graphArn")),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::calls::{call, failed};
+    use crate::detections::common::testing::{eval, fires};
+    use std::sync::LazyLock;
+
+    static DELETE: LazyLock<String> =
+        LazyLock::new(|| call("detective.amazonaws.com", "DeleteGraph", r#"{"graphArn":"arn:aws:detective:us-east-1:111122223333:graph:0123abcd"}"#));
+
+    #[test]
+    fn fires_with_the_graph() {
+        match eval(&DetectiveGraphDeleted, &DELETE) {
+            Some(Signal::Fire(e)) => assert_eq!(
+                e.get("graph").and_then(|v| v.as_str()),
+                Some("arn:aws:detective:us-east-1:111122223333:graph:0123abcd")
+            ),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(fires(
+            &DetectiveGraphDeleted,
+            &DELETE.replace("DeleteGraph", "DisassociateMembership")
+        ));
+    }
+
+    #[test]
+    fn ignores_failures_and_other_calls() {
+        let denied = failed(&DELETE, "ValidationException");
+        assert!(!fires(&DetectiveGraphDeleted, &denied));
+        assert!(!fires(&DetectiveGraphDeleted, &DELETE.replace("DeleteGraph", "CreateGraph")));
+        assert!(!fires(&DetectiveGraphDeleted, &DELETE.replace("DeleteGraph", "DeleteMembers")));
+    }
+}

@@ -1,0 +1,109 @@
+//! An EventBridge rule disabled (`DisableRule`) or deleted (`DeleteRule`) by a person
+//! or script, successfully.
+//!
+//! Decisions: any rule, on any bus (trailwatch's own rules have their own detection in
+//! the self-protection group). Calls an AWS service makes on someone's behalf
+//! (`userIdentity.invokedBy` set, e.g. CloudFormation deleting a stack, or a service
+//! removing its managed rule) and `AWSService` callers are left out: those follow
+//! another change that is the thing to review.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::succeeded_call;
+use crate::event::Record;
+
+pub struct EventBridgeRuleDisabledOrDeleted;
+
+const SOURCE: &str = "events.amazonaws.com";
+const NAMES: &[&str] = &["DeleteRule", "DisableRule"];
+
+pub static META: Meta = Meta {
+    id: "eventbridge-rule-disabled-or-deleted",
+    title: "AWS EventBridge Rule Disabled or Deleted",
+    description: "An EventBridge rule was disabled or deleted. Rules route events to security \
+                  tooling, alerting and automated remediation (trailwatch itself is fed this \
+                  way); stopping one silently cuts whatever depended on it.",
+    severity: Severity::Low,
+    attack: &["T1562.001", "T1489"],
+    origins: &["Elastic detection-rules impact_aws_eventbridge_rule_disabled_or_deleted.toml"],
+    group: "security-services",
+    false_positives: &[
+        "Deployments and clean-ups of applications that use scheduled or event rules; \
+         infrastructure-as-code run from a workstation or build host.",
+    ],
+    next_steps: "Check what the rule fed (its targets) and whether it belonged to security \
+                 monitoring or remediation. Confirm with the owner; if unexpected, re-enable or \
+                 recreate it and review the caller's activity.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+impl Detection for EventBridgeRuleDisabledOrDeleted {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES)
+            || rec.invoked_by().is_some()
+            || rec.identity_type() == Some("AWSService")
+        {
+            return None;
+        }
+        fire(
+            Evidence::new()
+                .with("action", rec.event_name())
+                .with_opt("rule", rec.request_param_str("name"))
+                .with_opt("event_bus", rec.request_param_str("eventBusName")),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::testing::{eval, fires};
+
+    const DELETE: &str = r#"{"eventSource":"events.amazonaws.com","eventName":"DeleteRule",
+        "awsRegion":"eu-west-1","sourceIPAddress":"198.51.100.30","userAgent":"aws-cli/2.15.0",
+        "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/x",
+          "accountId":"111122223333","userName":"x"},
+        "requestParameters":{"name":"guardduty-to-pagerduty","force":false},"responseElements":null}"#;
+
+    #[test]
+    fn fires_with_the_rule() {
+        match eval(&EventBridgeRuleDisabledOrDeleted, DELETE) {
+            Some(Signal::Fire(e)) => assert_eq!(
+                e.get("rule").and_then(|v| v.as_str()),
+                Some("guardduty-to-pagerduty")
+            ),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(fires(
+            &EventBridgeRuleDisabledOrDeleted,
+            &DELETE.replace("DeleteRule", "DisableRule")
+        ));
+    }
+
+    #[test]
+    fn ignores_failures_services_and_other_calls() {
+        let denied = DELETE.replace(
+            "\"requestParameters\"",
+            r#""errorCode":"ResourceNotFoundException","requestParameters""#,
+        );
+        assert!(!fires(&EventBridgeRuleDisabledOrDeleted, &denied));
+        let by_cfn = DELETE.replace(
+            r#""userName":"x"}"#,
+            r#""userName":"x","invokedBy":"cloudformation.amazonaws.com"}"#,
+        );
+        assert_ne!(by_cfn, DELETE);
+        assert!(!fires(&EventBridgeRuleDisabledOrDeleted, &by_cfn));
+        let service = DELETE.replace(r#""type":"IAMUser""#, r#""type":"AWSService""#);
+        assert!(!fires(&EventBridgeRuleDisabledOrDeleted, &service));
+        for to in ["PutRule", "EnableRule", "RemoveTargets"] {
+            assert!(
+                !fires(&EventBridgeRuleDisabledOrDeleted, &DELETE.replace("DeleteRule", to)),
+                "{to}"
+            );
+        }
+    }
+}

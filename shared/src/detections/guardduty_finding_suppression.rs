@@ -1,0 +1,205 @@
+//! GuardDuty told to look away: a trusted IP list or threat list activated or
+//! replaced (`CreateIPSet`, `UpdateIPSet`, `CreateThreatIntelSet`,
+//! `UpdateThreatIntelSet`), or a suppression rule written (`CreateFilter` or
+//! `UpdateFilter` with action `ARCHIVE`), successfully.
+//!
+//! Decisions: GuardDuty raises no findings for traffic from the addresses of an active
+//! trusted IP list, so an attacker adds their own. A new list fires only when it is
+//! created active (`activate: true`; an inactive list changes nothing yet). An update
+//! fires when it activates the list or points it at a new `location` (the list's
+//! content is replaced). Filters fire only with action `ARCHIVE`: a `NOOP` filter is a
+//! saved search and hides nothing. Sigma's rule (#72) is `CreateIPSet` alone, a subset.
+//! An `UpdateFilter` that changes only `findingCriteria` (no `action`) does not fire:
+//! the record does not say whether that filter archives.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{request_flag, succeeded_call};
+use crate::event::Record;
+
+pub struct GuardDutyFindingSuppression;
+
+const SOURCE: &str = "guardduty.amazonaws.com";
+const NAMES: &[&str] = &[
+    "CreateIPSet",
+    "UpdateIPSet",
+    "CreateThreatIntelSet",
+    "UpdateThreatIntelSet",
+    "CreateFilter",
+    "UpdateFilter",
+];
+
+pub static META: Meta = Meta {
+    id: "guardduty-finding-suppression",
+    title: "AWS GuardDuty Detection Suppression",
+    description: "GuardDuty was configured to stay silent: a trusted IP list or threat list \
+                  was activated or replaced, or a suppression rule now archives matching \
+                  findings as they arrive. Traffic from a trusted address raises no findings \
+                  at all, so an intruder who adds their own address, or archives the findings \
+                  their tools cause, works on without an alert.",
+    severity: Severity::High,
+    attack: &["T1562.001"],
+    origins: &[
+        "Elastic detection-rules defense_evasion_guardduty_finding_suppression.toml",
+        "SigmaHQ rules/cloud/aws/cloudtrail/aws_guardduty_disruption.yml",
+    ],
+    group: "security-services",
+    false_positives: &[
+        "The security team registering the organisation's own scanners or egress addresses \
+         as trusted, or suppressing known-benign finding types.",
+        "Threat-intelligence feeds whose list location is rotated by automation.",
+    ],
+    next_steps: "Read the list location or the filter criteria in the evidence: which \
+                 addresses, finding types or resources are now ignored? Confirm the change with \
+                 the security team; if unexpected, deactivate the list or delete the filter and \
+                 review the archived findings and the caller's other activity.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+impl Detection for GuardDutyFindingSuppression {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES) {
+            return None;
+        }
+        let name = rec.event_name();
+        let activates = request_flag(rec, "activate") == Some(true);
+        let suppresses = if name.ends_with("Filter") {
+            rec.request_param_str("action")
+                .is_some_and(|a| a.trim().eq_ignore_ascii_case("ARCHIVE"))
+        } else if name.starts_with("Create") {
+            activates
+        } else {
+            activates || rec.request_param_str("location").is_some()
+        };
+        if !suppresses {
+            return None;
+        }
+        fire(
+            Evidence::new()
+                .with("action", name)
+                .with_opt("detector_id", rec.request_param_str("detectorId"))
+                .with_opt("name", rec.request_param_str("name"))
+                .with_opt(
+                    "set_id",
+                    rec.request_param_str("ipSetId")
+                        .or_else(|| rec.request_param_str("threatIntelSetId")),
+                )
+                .with_opt("location", rec.request_param_str("location"))
+                .with_opt("filter_action", rec.request_param_str("action"))
+                .with_json("finding_criteria", rec.request_param("findingCriteria")),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::testing::{eval, fires};
+
+    fn call(name: &str, params: &str) -> String {
+        format!(
+            r#"{{"eventSource":"guardduty.amazonaws.com","eventName":"{name}",
+            "awsRegion":"us-east-1","sourceIPAddress":"198.51.100.23","userAgent":"Boto3/1.34.0",
+            "userIdentity":{{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/mallory",
+              "accountId":"111122223333","userName":"mallory"}},
+            "requestParameters":{params},"responseElements":null}}"#
+        )
+    }
+
+    #[test]
+    fn an_active_trusted_ip_list_fires_with_its_location() {
+        let rec = call(
+            "CreateIPSet",
+            r#"{"detectorId":"d1","name":"corp","format":"TXT","activate":true,
+               "location":"https://s3.amazonaws.com/bucket-x/ips.txt"}"#,
+        );
+        match eval(&GuardDutyFindingSuppression, &rec) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(
+                    e.get("location").and_then(|v| v.as_str()),
+                    Some("https://s3.amazonaws.com/bucket-x/ips.txt")
+                );
+                assert_eq!(e.get("action").and_then(|v| v.as_str()), Some("CreateIPSet"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(fires(
+            &GuardDutyFindingSuppression,
+            &call("CreateThreatIntelSet", r#"{"detectorId":"d1","activate":"true"}"#)
+        ));
+    }
+
+    #[test]
+    fn an_inactive_list_does_not_fire() {
+        for p in [
+            r#"{"detectorId":"d1","activate":false,"location":"https://s3.amazonaws.com/b/x.txt"}"#,
+            r#"{"detectorId":"d1"}"#,
+            "null",
+        ] {
+            assert!(!fires(&GuardDutyFindingSuppression, &call("CreateIPSet", p)), "{p}");
+        }
+    }
+
+    #[test]
+    fn updates_fire_when_they_activate_or_replace_the_list() {
+        assert!(fires(
+            &GuardDutyFindingSuppression,
+            &call("UpdateIPSet", r#"{"detectorId":"d1","ipSetId":"s1","activate":true}"#)
+        ));
+        assert!(fires(
+            &GuardDutyFindingSuppression,
+            &call(
+                "UpdateThreatIntelSet",
+                r#"{"detectorId":"d1","threatIntelSetId":"t1","location":"https://s3.amazonaws.com/b/empty.txt"}"#
+            )
+        ));
+        assert!(!fires(
+            &GuardDutyFindingSuppression,
+            &call("UpdateIPSet", r#"{"detectorId":"d1","ipSetId":"s1","name":"renamed"}"#)
+        ));
+        assert!(!fires(
+            &GuardDutyFindingSuppression,
+            &call("UpdateIPSet", r#"{"detectorId":"d1","ipSetId":"s1","activate":false}"#)
+        ));
+    }
+
+    #[test]
+    fn only_archiving_filters_fire() {
+        assert!(fires(
+            &GuardDutyFindingSuppression,
+            &call(
+                "CreateFilter",
+                r#"{"detectorId":"d1","name":"quiet","action":"ARCHIVE","findingCriteria":{"criterion":{"type":{"eq":["Recon:EC2/PortProbeUnprotectedPort"]}}}}"#
+            )
+        ));
+        assert!(fires(
+            &GuardDutyFindingSuppression,
+            &call("UpdateFilter", r#"{"detectorId":"d1","filterName":"f","action":"archive"}"#)
+        ));
+        assert!(!fires(
+            &GuardDutyFindingSuppression,
+            &call("CreateFilter", r#"{"detectorId":"d1","name":"view","action":"NOOP"}"#)
+        ));
+        assert!(!fires(
+            &GuardDutyFindingSuppression,
+            &call("UpdateFilter", r#"{"detectorId":"d1","filterName":"f","action":7}"#)
+        ));
+    }
+
+    #[test]
+    fn failures_and_deletions_do_not_fire() {
+        let denied = call("CreateIPSet", r#"{"detectorId":"d1","activate":true}"#).replace(
+            "\"requestParameters\"",
+            r#""errorCode":"AccessDeniedException","requestParameters""#,
+        );
+        assert!(!fires(&GuardDutyFindingSuppression, &denied));
+        assert!(!fires(
+            &GuardDutyFindingSuppression,
+            &call("DeleteIPSet", r#"{"detectorId":"d1","ipSetId":"s1"}"#)
+        ));
+    }
+}

@@ -1,0 +1,82 @@
+//! The export of GuardDuty findings to S3 removed (`DeletePublishingDestination`),
+//! successfully.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{params_evidence, succeeded_call};
+use crate::event::Record;
+
+pub struct GuardDutyPublishingDestinationDeleted;
+
+const SOURCE: &str = "guardduty.amazonaws.com";
+const NAMES: &[&str] = &["DeletePublishingDestination"];
+
+pub static META: Meta = Meta {
+    id: "guardduty-publishing-destination-deleted",
+    title: "AWS GuardDuty Findings Export Deleted",
+    description: "The destination that exported a detector's findings to an S3 bucket was \
+                  deleted. GuardDuty keeps findings for 90 days only; the export is what feeds \
+                  the SIEM and keeps them longer, so removing it lets new findings go unseen by \
+                  the pipeline while GuardDuty itself still looks enabled.",
+    severity: Severity::Medium,
+    attack: &["T1562.001"],
+    origins: &["Elastic detection-rules defense_evasion_guardduty_publishing_destination_deleted.toml"],
+    group: "security-services",
+    false_positives: &["The security team moving the export to another bucket or key."],
+    next_steps: "Check whether a new destination was created for the detector. If not, \
+                 recreate the export, read the findings raised since (they are still in \
+                 GuardDuty) and review the caller's activity.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+impl Detection for GuardDutyPublishingDestinationDeleted {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES) {
+            return None;
+        }
+        fire(params_evidence(
+            rec,
+            &[("detector_id", "detectorId"), ("destination_id", "destinationId")],
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::calls::{call, failed};
+    use crate::detections::common::testing::{eval, fires};
+
+    fn delete() -> String {
+        call(SOURCE, "DeletePublishingDestination", r#"{"detectorId":"d1","destinationId":"dest-1"}"#)
+    }
+
+    #[test]
+    fn fires_with_the_destination() {
+        match eval(&GuardDutyPublishingDestinationDeleted, &delete()) {
+            Some(Signal::Fire(e)) => assert_eq!(
+                e.get("destination_id").and_then(|v| v.as_str()),
+                Some("dest-1")
+            ),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ignores_failures_and_other_calls() {
+        assert!(!fires(
+            &GuardDutyPublishingDestinationDeleted,
+            &failed(&delete(), "BadRequestException")
+        ));
+        for to in ["CreatePublishingDestination", "UpdatePublishingDestination"] {
+            assert!(!fires(
+                &GuardDutyPublishingDestinationDeleted,
+                &delete().replace("DeletePublishingDestination", to)
+            ));
+        }
+    }
+}

@@ -1,0 +1,91 @@
+//! Amazon Inspector scanning switched off (`Disable` on `inspector2`), successfully.
+//!
+//! Decision: `Disable` with a `resourceTypes` list turns off only those scan types
+//! (EC2, ECR, Lambda); it still fires, with the list in the evidence, since each type
+//! switched off is a blind spot.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::succeeded_call;
+use crate::event::Record;
+
+pub struct InspectorDisabled;
+
+const SOURCE: &str = "inspector2.amazonaws.com";
+const NAMES: &[&str] = &["Disable"];
+
+pub static META: Meta = Meta {
+    id: "inspector-disabled",
+    title: "AWS Inspector Disabled",
+    description: "Amazon Inspector scanning was disabled for the account, or for some \
+                  accounts or resource types. Vulnerable instances, images and functions then \
+                  stop producing findings, which suits an intruder who relies on a known \
+                  vulnerability or planted a vulnerable image.",
+    severity: Severity::Medium,
+    attack: &["T1562.001"],
+    origins: &["Elastic detection-rules defense_evasion_macie_or_inspector_disabled.toml \
+              (its Inspector part)"],
+    group: "security-services",
+    false_positives: &[
+        "Cost reviews, account decommissioning, or a change of delegated administrator by \
+         the security team.",
+    ],
+    next_steps: "Check which accounts and resource types were disabled (evidence). Confirm \
+                 with the security team; if unplanned, re-enable Inspector and review the \
+                 caller's activity and recent deployments.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+impl Detection for InspectorDisabled {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES) {
+            return None;
+        }
+        fire(
+            Evidence::new()
+                .with_json("resource_types", rec.request_param("resourceTypes"))
+                .with_json("account_ids", rec.request_param("accountIds")),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::calls::{call, failed};
+    use crate::detections::common::testing::{eval, fires};
+    use std::sync::LazyLock;
+    use serde_json::json;
+
+    static DISABLE: LazyLock<String> =
+        LazyLock::new(|| call("inspector2.amazonaws.com", "Disable", r#"{"resourceTypes":["EC2","ECR"]}"#));
+
+    #[test]
+    fn fires_with_the_resource_types() {
+        match eval(&InspectorDisabled, &DISABLE) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("resource_types"), Some(&json!(["EC2", "ECR"])))
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(fires(
+            &InspectorDisabled,
+            &DISABLE.replace(r#"{"resourceTypes":["EC2","ECR"]}"#, "null")
+        ));
+    }
+
+    #[test]
+    fn ignores_failures_and_other_calls() {
+        let denied = failed(&DISABLE, "AccessDeniedException");
+        assert!(!fires(&InspectorDisabled, &denied));
+        assert!(!fires(&InspectorDisabled, &DISABLE.replace("\"Disable\"", "\"Enable\"")));
+        assert!(!fires(
+            &InspectorDisabled,
+            &DISABLE.replace("inspector2.amazonaws.com", "ssm.amazonaws.com")
+        ));
+    }
+}

@@ -1,0 +1,106 @@
+//! Amazon Macie switched off (`DisableMacie`), paused (`UpdateMacieSession` with
+//! status `PAUSED`) or detached from its administrator
+//! (`DisassociateFromAdministratorAccount`, `DisassociateFromMasterAccount`),
+//! successfully.
+//!
+//! Decision: `UpdateMacieSession` also changes the publishing frequency; only a
+//! session set to `PAUSED` fires.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::succeeded_call;
+use crate::event::Record;
+
+pub struct MacieDisabled;
+
+const SOURCE: &str = "macie2.amazonaws.com";
+const NAMES: &[&str] = &[
+    "DisableMacie",
+    "UpdateMacieSession",
+    "DisassociateFromAdministratorAccount",
+    "DisassociateFromMasterAccount",
+];
+
+pub static META: Meta = Meta {
+    id: "macie-disabled",
+    title: "AWS Macie Disabled or Paused",
+    description: "Amazon Macie was disabled, paused, or detached from the administrator \
+                  account. Macie finds sensitive data and public or shared S3 buckets; with it \
+                  off, staging data for exfiltration from those buckets raises no findings.",
+    severity: Severity::Medium,
+    attack: &["T1562.001"],
+    origins: &["Elastic detection-rules defense_evasion_macie_or_inspector_disabled.toml \
+              (its Macie part)"],
+    group: "security-services",
+    false_positives: &["Cost reviews or account decommissioning by the security team."],
+    next_steps: "Confirm with the security team. If unplanned, re-enable Macie, and review S3 \
+                 access to sensitive buckets and the caller's activity since the change.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+impl Detection for MacieDisabled {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES) {
+            return None;
+        }
+        let status = rec.request_param_str("status");
+        if rec.event_name() == "UpdateMacieSession"
+            && !status.is_some_and(|s| s.eq_ignore_ascii_case("PAUSED"))
+        {
+            return None;
+        }
+        fire(
+            Evidence::new()
+                .with("action", rec.event_name())
+                .with_opt("status", status),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::calls::{call, failed};
+    use crate::detections::common::testing::fires;
+    use std::sync::LazyLock;
+
+    static DISABLE: LazyLock<String> =
+        LazyLock::new(|| call("macie2.amazonaws.com", "DisableMacie", r#"null"#));
+
+    #[test]
+    fn fires_on_disable_pause_and_detach() {
+        assert!(fires(&MacieDisabled, &DISABLE));
+        let pause = DISABLE
+            .replace("DisableMacie", "UpdateMacieSession")
+            .replace("\"requestParameters\":null", r#""requestParameters":{"status":"PAUSED"}"#);
+        assert!(fires(&MacieDisabled, &pause));
+        assert!(fires(
+            &MacieDisabled,
+            &DISABLE.replace("DisableMacie", "DisassociateFromAdministratorAccount")
+        ));
+    }
+
+    #[test]
+    fn ignores_other_session_updates_failures_and_calls() {
+        let frequency = DISABLE.replace("DisableMacie", "UpdateMacieSession").replace(
+            "\"requestParameters\":null",
+            r#""requestParameters":{"findingPublishingFrequency":"SIX_HOURS"}"#,
+        );
+        assert!(!fires(&MacieDisabled, &frequency));
+        let enable = DISABLE
+            .replace("DisableMacie", "UpdateMacieSession")
+            .replace("\"requestParameters\":null", r#""requestParameters":{"status":"ENABLED"}"#);
+        assert!(!fires(&MacieDisabled, &enable));
+        let denied = failed(&DISABLE, "AccessDeniedException");
+        assert!(!fires(&MacieDisabled, &denied));
+        assert!(!fires(&MacieDisabled, &DISABLE.replace("DisableMacie", "EnableMacie")));
+        assert!(!fires(
+            &MacieDisabled,
+            &DISABLE.replace("macie2.amazonaws.com", "macie.amazonaws.com")
+        ));
+    }
+}

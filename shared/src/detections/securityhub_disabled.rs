@@ -1,0 +1,113 @@
+//! Security Hub switched off (`DisableSecurityHub`), its standards disabled
+//! (`BatchDisableStandards`), or the account detached from its Security Hub
+//! administrator (`DisassociateFromAdministratorAccount`, or the older
+//! `DisassociateFromMasterAccount`), successfully.
+//!
+//! Decision: the Elastic rule watches `DisableSecurityHub`; disabling every standard or
+//! leaving the administrator has the same effect for the security team (no checks, or
+//! no findings centrally), so they are part of this one behaviour.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::succeeded_call;
+use crate::event::Record;
+
+pub struct SecurityHubDisabled;
+
+const SOURCE: &str = "securityhub.amazonaws.com";
+const NAMES: &[&str] = &[
+    "DisableSecurityHub",
+    "BatchDisableStandards",
+    "DisassociateFromAdministratorAccount",
+    "DisassociateFromMasterAccount",
+];
+
+pub static META: Meta = Meta {
+    id: "securityhub-disabled",
+    title: "AWS Security Hub Disabled",
+    description: "Security Hub was disabled in an account and Region, its security standards \
+                  were turned off, or the account left its Security Hub administrator. Posture \
+                  checks stop, or findings stop reaching the central team, and the aggregated \
+                  findings of GuardDuty, Inspector and Macie are no longer collected there.",
+    severity: Severity::High,
+    attack: &["T1562.001"],
+    origins: &["Elastic detection-rules defense_evasion_securityhub_disabled.toml"],
+    group: "security-services",
+    false_positives: &[
+        "Decommissioning an account or Region, changing the administrator account, or \
+         replacing one standard with another, done by the security team.",
+    ],
+    next_steps: "Confirm with the security team. If unplanned, re-enable Security Hub and its \
+                 standards (or re-accept the administrator's invitation), check the other \
+                 Regions and security services for the same change, and review the caller's \
+                 activity.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+impl Detection for SecurityHubDisabled {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES) {
+            return None;
+        }
+        fire(
+            Evidence::new()
+                .with("action", rec.event_name())
+                .with_json(
+                    "standards",
+                    rec.request_param("StandardsSubscriptionArns")
+                        .or_else(|| rec.request_param("standardsSubscriptionArns")),
+                ),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::testing::{eval, fires};
+    use serde_json::json;
+
+    const DISABLE: &str = r#"{"eventSource":"securityhub.amazonaws.com","eventName":"DisableSecurityHub",
+        "awsRegion":"us-east-1","sourceIPAddress":"198.51.100.9","userAgent":"Boto3/1.34.0",
+        "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/dev",
+          "accountId":"111122223333","userName":"dev"},
+        "requestParameters":null,"responseElements":null}"#;
+
+    #[test]
+    fn fires_on_each_call() {
+        for name in NAMES {
+            assert!(fires(&SecurityHubDisabled, &DISABLE.replace("DisableSecurityHub", name)), "{name}");
+        }
+        let standards = DISABLE.replace("DisableSecurityHub", "BatchDisableStandards").replace(
+            "\"requestParameters\":null",
+            r#""requestParameters":{"StandardsSubscriptionArns":["arn:aws:securityhub:us-east-1:111122223333:subscription/cis/1.4.0"]}"#,
+        );
+        match eval(&SecurityHubDisabled, &standards) {
+            Some(Signal::Fire(e)) => assert_eq!(
+                e.get("standards"),
+                Some(&json!(["arn:aws:securityhub:us-east-1:111122223333:subscription/cis/1.4.0"]))
+            ),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ignores_failures_and_other_calls() {
+        let denied = DISABLE.replace(
+            "\"requestParameters\"",
+            r#""errorCode":"AccessDeniedException","errorMessage":"denied","requestParameters""#,
+        );
+        assert!(!fires(&SecurityHubDisabled, &denied));
+        for (from, to) in [
+            ("DisableSecurityHub", "EnableSecurityHub"),
+            ("DisableSecurityHub", "BatchEnableStandards"),
+            ("securityhub.amazonaws.com", "guardduty.amazonaws.com"),
+        ] {
+            assert!(!fires(&SecurityHubDisabled, &DISABLE.replace(from, to)), "{to}");
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Security Hub findings hidden: suppressed (`BatchUpdateFindings` with workflow
+//! status `SUPPRESSED`), archived (`UpdateFindings` with record state `ARCHIVED`), or
+//! suppressed from now on by an automation rule (`CreateAutomationRule`,
+//! `BatchUpdateAutomationRules` whose actions set the workflow status `SUPPRESSED`),
+//! successfully.
+//!
+//! Decisions: Sigma's rule takes every `BatchUpdateFindings`, `UpdateFindings`,
+//! `DeleteInsight` and `UpdateInsight` call. Most of those are ordinary triage (notes,
+//! severity, `RESOLVED` after a fix) and an insight is only a saved view: deleting one
+//! hides no finding. We keep the calls that take findings out of sight, and add the
+//! automation rules that do it to every future finding. Keys are read in the API's
+//! PascalCase and, for hand-made records, in camelCase.
+
+use serde_json::Value;
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::succeeded_call;
+use crate::event::Record;
+
+pub struct SecurityHubFindingsEvasion;
+
+const SOURCE: &str = "securityhub.amazonaws.com";
+const NAMES: &[&str] = &[
+    "BatchUpdateFindings",
+    "UpdateFindings",
+    "CreateAutomationRule",
+    "BatchUpdateAutomationRules",
+];
+
+pub static META: Meta = Meta {
+    id: "securityhub-findings-evasion",
+    title: "AWS Security Hub Findings Suppressed or Archived",
+    description: "Security Hub findings were suppressed or archived, or an automation rule now \
+                  suppresses matching findings as they arrive. Suppressed findings drop out of \
+                  the views and notifications responders rely on, so an intruder can hide what \
+                  GuardDuty, Inspector or Config reported about them.",
+    severity: Severity::Medium,
+    attack: &["T1562.001"],
+    origins: &["SigmaHQ rules/cloud/aws/cloudtrail/aws_securityhub_finding_evasion.yml"],
+    group: "security-services",
+    false_positives: &[
+        "Analysts suppressing accepted risks or false positives during triage; tuning \
+         automation rules written by the security team.",
+    ],
+    next_steps: "List the findings or the rule criteria in the evidence and check whether they \
+                 concern resources the caller touched recently. Confirm with the security team; \
+                 if unexpected, set the findings back to NEW, disable the rule and review the \
+                 caller's other activity.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+/// `obj[key]`, with the key in PascalCase or camelCase.
+fn field<'v>(obj: &'v Value, key: &str) -> Option<&'v Value> {
+    let o = obj.as_object()?;
+    o.get(key).or_else(|| {
+        let mut chars = key.chars();
+        let first = chars.next()?.to_ascii_lowercase();
+        o.get(&format!("{first}{}", chars.as_str()))
+    })
+}
+
+fn is_text(v: Option<&Value>, want: &str) -> bool {
+    v.and_then(Value::as_str)
+        .is_some_and(|s| s.trim().eq_ignore_ascii_case(want))
+}
+
+/// `{"Workflow": {"Status": "SUPPRESSED"}}` in an object of finding fields.
+fn suppresses(fields: &Value) -> bool {
+    is_text(
+        field(fields, "Workflow").and_then(|w| field(w, "Status")),
+        "SUPPRESSED",
+    )
+}
+
+/// An automation rule (`CreateAutomationRule`'s parameters, or one entry of
+/// `BatchUpdateAutomationRules`) with an action that suppresses findings.
+fn rule_suppresses(rule: &Value) -> bool {
+    field(rule, "Actions")
+        .and_then(Value::as_array)
+        .is_some_and(|actions| {
+            actions.iter().any(|a| {
+                field(a, "FindingFieldsUpdate").is_some_and(suppresses)
+            })
+        })
+}
+
+impl Detection for SecurityHubFindingsEvasion {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES) {
+            return None;
+        }
+        let params = rec.request_parameters.as_ref()?;
+        let hidden = match rec.event_name() {
+            "BatchUpdateFindings" => suppresses(params),
+            "UpdateFindings" => is_text(field(params, "RecordState"), "ARCHIVED"),
+            "CreateAutomationRule" => rule_suppresses(params),
+            _ => field(params, "UpdateAutomationRulesRequestItems")
+                .and_then(Value::as_array)
+                .is_some_and(|items| items.iter().any(rule_suppresses)),
+        };
+        if !hidden {
+            return None;
+        }
+        fire(
+            Evidence::new()
+                .with("action", rec.event_name())
+                .with_json("findings", field(params, "FindingIdentifiers"))
+                .with_json("filters", field(params, "Filters"))
+                .with_json("rule_name", field(params, "RuleName"))
+                .with_json("criteria", field(params, "Criteria")),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::testing::{eval, fires};
+
+    fn call(name: &str, params: &str) -> String {
+        format!(
+            r#"{{"eventSource":"securityhub.amazonaws.com","eventName":"{name}",
+            "awsRegion":"eu-west-1","sourceIPAddress":"203.0.113.77","userAgent":"aws-cli/2.15.0",
+            "userIdentity":{{"type":"AssumedRole","principalId":"AROAEXAMPLE:x",
+              "arn":"arn:aws:sts::111122223333:assumed-role/Dev/x","accountId":"111122223333"}},
+            "requestParameters":{params},"responseElements":null}}"#
+        )
+    }
+
+    const SUPPRESS: &str = r#"{"FindingIdentifiers":[{"Id":"arn:aws:securityhub:eu-west-1:111122223333:finding/1","ProductArn":"arn:aws:securityhub:eu-west-1::product/aws/guardduty"}],
+        "Workflow":{"Status":"SUPPRESSED"},"Note":{"Text":"fp","UpdatedBy":"x"}}"#;
+
+    #[test]
+    fn suppressing_findings_fires_with_them() {
+        match eval(&SecurityHubFindingsEvasion, &call("BatchUpdateFindings", SUPPRESS)) {
+            Some(Signal::Fire(e)) => assert!(e.get("findings").is_some_and(|f| f.is_array())),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let camel = r#"{"findingIdentifiers":[],"workflow":{"status":"suppressed"}}"#;
+        assert!(fires(&SecurityHubFindingsEvasion, &call("BatchUpdateFindings", camel)));
+    }
+
+    #[test]
+    fn ordinary_triage_does_not_fire() {
+        for p in [
+            r#"{"FindingIdentifiers":[],"Workflow":{"Status":"RESOLVED"}}"#,
+            r#"{"FindingIdentifiers":[],"Note":{"Text":"looked at it"}}"#,
+            r#"{"FindingIdentifiers":[],"Workflow":"SUPPRESSED"}"#,
+            "null",
+        ] {
+            assert!(!fires(&SecurityHubFindingsEvasion, &call("BatchUpdateFindings", p)), "{p}");
+        }
+        assert!(!fires(
+            &SecurityHubFindingsEvasion,
+            &call("UpdateFindings", r#"{"Filters":{},"Name":"Test Insight"}"#)
+        ));
+        assert!(!fires(
+            &SecurityHubFindingsEvasion,
+            &call("DeleteInsight", r#"{"InsightArn":"arn:x"}"#)
+        ));
+    }
+
+    #[test]
+    fn archiving_with_the_old_api_fires() {
+        assert!(fires(
+            &SecurityHubFindingsEvasion,
+            &call("UpdateFindings", r#"{"Filters":{"Id":[{"Value":"f1","Comparison":"EQUALS"}]},"RecordState":"ARCHIVED"}"#)
+        ));
+        assert!(!fires(
+            &SecurityHubFindingsEvasion,
+            &call("UpdateFindings", r#"{"Filters":{},"RecordState":"ACTIVE"}"#)
+        ));
+    }
+
+    #[test]
+    fn automation_rules_that_suppress_fire() {
+        let rule = r#"{"RuleName":"quiet","RuleOrder":1,"Criteria":{"ResourceId":[{"Value":"i-0abc","Comparison":"EQUALS"}]},
+            "Actions":[{"Type":"FINDING_FIELDS_UPDATE","FindingFieldsUpdate":{"Workflow":{"Status":"SUPPRESSED"}}}]}"#;
+        assert!(fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRule", rule)));
+        let batch = format!(r#"{{"UpdateAutomationRulesRequestItems":[{rule}]}}"#);
+        assert!(fires(&SecurityHubFindingsEvasion, &call("BatchUpdateAutomationRules", &batch)));
+        let severity_only = rule.replace(
+            r#"{"Workflow":{"Status":"SUPPRESSED"}}"#,
+            r#"{"Severity":{"Label":"LOW"}}"#,
+        );
+        assert!(!fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRule", &severity_only)));
+    }
+
+    #[test]
+    fn failures_do_not_fire() {
+        let denied = call("BatchUpdateFindings", SUPPRESS).replace(
+            "\"requestParameters\"",
+            r#""errorCode":"AccessDeniedException","requestParameters""#,
+        );
+        assert!(!fires(&SecurityHubFindingsEvasion, &denied));
+    }
+}

@@ -1,0 +1,91 @@
+//! A WAF rule or rule group deleted (`DeleteRule`, `DeleteRuleGroup` on WAFv2 or
+//! classic WAF), successfully.
+//!
+//! Decision: EventBridge's `DeleteRule` has the same name; only the WAF event sources
+//! are read here (EventBridge rules have their own detection).
+
+use crate::detection::{Detection, Meta, Severity, Signal, fire};
+use crate::detections::common::{succeeded_waf_call, waf_evidence, waf_triggers};
+use crate::event::Record;
+
+pub struct WafRuleDeleted;
+
+const NAMES: &[&str] = &["DeleteRule", "DeleteRuleGroup"];
+
+pub static META: Meta = Meta {
+    id: "waf-rule-deleted",
+    title: "AWS WAF Rule or Rule Group Deleted",
+    description: "A WAF rule or rule group was deleted. Removing the rule that blocks an \
+                  attacker's addresses, rate-limits a login page or filters injection \
+                  payloads weakens the web ACLs that used it without deleting them outright.",
+    severity: Severity::Medium,
+    attack: &["T1562.001", "T1562.007"],
+    origins: &[
+        "Elastic detection-rules defense_evasion_waf_rule_or_rule_group_deletion.toml",
+        "Splunk ESCU detections/cloud/aws_defense_evasion_impair_security_services.yml \
+         (its DeleteRule and DeleteRuleGroup parts)",
+    ],
+    group: "security-services",
+    false_positives: &["Infrastructure-as-code rewriting WAF rules; clean-up of unused rules."],
+    next_steps: "Check which web ACLs used the rule and what it blocked. If not planned, \
+                 restore it and review the protected applications' traffic and the caller's \
+                 activity since.",
+    triggers: &waf_triggers(NAMES),
+    window: None,
+};
+
+impl Detection for WafRuleDeleted {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_waf_call(rec, NAMES) {
+            return None;
+        }
+        fire(waf_evidence(rec))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::calls::{call, failed};
+    use crate::detections::common::testing::{eval, fires};
+    use std::sync::LazyLock;
+
+    static DELETE: LazyLock<String> =
+        LazyLock::new(|| call("wafv2.amazonaws.com", "DeleteRuleGroup", r#"{"name":"block-bad-ips","scope":"CLOUDFRONT","id":"rg-1","lockToken":"t"}"#));
+
+    #[test]
+    fn fires_on_rules_and_rule_groups() {
+        match eval(&WafRuleDeleted, &DELETE) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("name").and_then(|v| v.as_str()), Some("block-bad-ips"))
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let classic_rule = DELETE
+            .replace("wafv2.amazonaws.com", "waf.amazonaws.com")
+            .replace("DeleteRuleGroup", "DeleteRule")
+            .replace(
+                r#"{"name":"block-bad-ips","scope":"CLOUDFRONT","id":"rg-1","lockToken":"t"}"#,
+                r#"{"ruleId":"r-1","changeToken":"c"}"#,
+            );
+        match eval(&WafRuleDeleted, &classic_rule) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("id").and_then(|v| v.as_str()), Some("r-1")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn ignores_eventbridge_failures_and_other_calls() {
+        let eventbridge = DELETE
+            .replace("wafv2.amazonaws.com", "events.amazonaws.com")
+            .replace("DeleteRuleGroup", "DeleteRule");
+        assert!(!fires(&WafRuleDeleted, &eventbridge));
+        let denied = failed(&DELETE, "WAFAssociatedItemException");
+        assert!(!fires(&WafRuleDeleted, &denied));
+        assert!(!fires(&WafRuleDeleted, &DELETE.replace("DeleteRuleGroup", "DeleteIPSet")));
+    }
+}

@@ -1,0 +1,97 @@
+//! A WAF web ACL deleted (`DeleteWebACL` on WAFv2 or classic WAF), successfully.
+//!
+//! Decision: Splunk's "impair security services" list names WAF's `DeleteWebACL`,
+//! `DeleteRule`, `DeleteRuleGroup` and `DeleteIPSet` by event name only; we split them
+//! as Elastic does (web ACLs here, rules and rule groups in waf-rule-deleted) and leave
+//! `DeleteIPSet` out: WAF refuses to delete an IP set that a rule still uses, so a
+//! successful deletion removes no protection.
+
+use crate::detection::{Detection, Meta, Severity, Signal, fire};
+use crate::detections::common::{succeeded_waf_call, waf_evidence, waf_triggers};
+use crate::event::Record;
+
+pub struct WafWebAclDeleted;
+
+const NAMES: &[&str] = &["DeleteWebACL"];
+
+pub static META: Meta = Meta {
+    id: "waf-web-acl-deleted",
+    title: "AWS WAF Web ACL Deleted",
+    description: "A WAF web ACL was deleted. The applications, APIs or CloudFront \
+                  distributions it protected lose every rule it held (rate limits, IP blocks, \
+                  managed protections against injection and bots), opening them to attacks the \
+                  ACL used to stop.",
+    severity: Severity::Medium,
+    attack: &["T1562.001", "T1562.007"],
+    origins: &[
+        "Elastic detection-rules defense_evasion_waf_acl_deletion.toml",
+        "Splunk ESCU detections/cloud/aws_defense_evasion_impair_security_services.yml \
+         (its DeleteWebACL part)",
+    ],
+    group: "security-services",
+    false_positives: &[
+        "Infrastructure-as-code replacing a web ACL, or an application being retired.",
+    ],
+    next_steps: "Check what the ACL protected and whether a replacement is in place. If not \
+                 planned, restore it and review the protected applications' traffic and the \
+                 caller's activity since.",
+    triggers: &waf_triggers(NAMES),
+    window: None,
+};
+
+impl Detection for WafWebAclDeleted {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_waf_call(rec, NAMES) {
+            return None;
+        }
+        fire(waf_evidence(rec))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::calls::{call, failed};
+    use crate::detections::common::testing::{eval, fires};
+    use std::sync::LazyLock;
+
+    static DELETE: LazyLock<String> =
+        LazyLock::new(|| call("wafv2.amazonaws.com", "DeleteWebACL", r#"{"name":"shop-acl","scope":"REGIONAL","id":"a1b2c3d4-5678-90ab-cdef-EXAMPLE11111","lockToken":"t"}"#));
+
+    #[test]
+    fn fires_on_every_waf_api() {
+        match eval(&WafWebAclDeleted, &DELETE) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("name").and_then(|v| v.as_str()), Some("shop-acl"));
+                assert_eq!(e.get("scope").and_then(|v| v.as_str()), Some("REGIONAL"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let classic = DELETE.replace("wafv2.amazonaws.com", "waf-regional.amazonaws.com").replace(
+            r#"{"name":"shop-acl","scope":"REGIONAL","id":"a1b2c3d4-5678-90ab-cdef-EXAMPLE11111","lockToken":"t"}"#,
+            r#"{"webACLId":"w-1","changeToken":"c"}"#,
+        );
+        match eval(&WafWebAclDeleted, &classic) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("id").and_then(|v| v.as_str()), Some("w-1")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(fires(&WafWebAclDeleted, &DELETE.replace("wafv2.amazonaws.com", "waf.amazonaws.com")));
+    }
+
+    #[test]
+    fn ignores_failures_and_other_calls() {
+        let locked = failed(&DELETE, "WAFOptimisticLockException");
+        assert!(!fires(&WafWebAclDeleted, &locked));
+        for (from, to) in [
+            ("DeleteWebACL", "DisassociateWebACL"),
+            ("DeleteWebACL", "UpdateWebACL"),
+            ("wafv2.amazonaws.com", "shield.amazonaws.com"),
+        ] {
+            assert!(!fires(&WafWebAclDeleted, &DELETE.replace(from, to)), "{to}");
+        }
+    }
+}
