@@ -49,6 +49,18 @@ registry! {
     // (end of iam-persistence)
 
     // --- data-exposure: sharing, exfiltration and destruction of data: S3, snapshots, images, databases, keys, secrets.
+    ebs_snapshot_shared::EbsSnapshotShared,
+    ec2_ami_shared::Ec2AmiShared,
+    rds_snapshot_shared::RdsSnapshotShared,
+    s3_bucket_policy_external_access::S3BucketPolicyExternalAccess,
+    s3_bucket_lifecycle_short_expiration::S3BucketLifecycleShortExpiration,
+    s3_object_encrypted_with_customer_key::S3ObjectEncryptedWithCustomerKey,
+    s3_copy_object_foreign_kms_key::S3CopyObjectForeignKmsKey,
+    s3_objects_batch_deleted::S3ObjectsBatchDeleted,
+    s3_object_deletion_burst::S3ObjectDeletionBurst,
+    secretsmanager_rapid_retrieval::SecretsManagerRapidRetrieval,
+    secretsmanager_batch_retrieval_first_seen::SecretsManagerBatchRetrievalFirstSeen,
+    ssm_securestring_bulk_retrieval::SsmSecureStringBulkRetrieval,
     // (end of data-exposure)
 
     // --- compute-network: EC2, VPC, security groups, Lambda, containers, SSM.
