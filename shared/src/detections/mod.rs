@@ -79,6 +79,9 @@ registry! {
     sqs_queue_purged::SqsQueuePurged,
     backup_vault_or_plan_deleted::BackupVaultOrPlanDeleted,
     s3_batch_operations_job_created::S3BatchOperationsJobCreated,
+    ec2_ami_deregistered::Ec2AmiDeregistered,
+    s3_server_access_logging_disabled::S3ServerAccessLoggingDisabled,
+    s3_acl_grants_public_access::S3AclGrantsPublicAccess,
     // (end of data-exposure)
 
     // --- compute-network: EC2, VPC, security groups, Lambda, containers, SSM.

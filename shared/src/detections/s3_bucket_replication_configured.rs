@@ -20,7 +20,10 @@ pub static META: Meta = Meta {
                   and lasting exfiltration channel.",
     severity: Severity::Medium,
     attack: &["T1537"],
-    origins: &["Splunk ESCU detections/cloud/aws_exfiltration_via_bucket_replication.yml"],
+    origins: &[
+        "Splunk ESCU detections/cloud/aws_exfiltration_via_bucket_replication.yml",
+        "SigmaHQ rules/cloud/aws/cloudtrail/aws_s3_data_management_tampering.yml (the replication part)",
+    ],
     group: "data-exposure",
     false_positives: &[
         "Disaster-recovery or data-lake replication set up by the bucket's owners, usually \
