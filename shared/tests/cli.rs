@@ -203,7 +203,11 @@ fn text_output_cannot_be_forged_by_field_values() {
 fn list_names_every_detection() {
     let out = run(&["list", "--format", "json"], None);
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(rows.len(), 24);
+    // Every registered detection, once each.
+    assert_eq!(rows.len(), trailwatch::detections::ALL.len());
+    let ids: std::collections::BTreeSet<&str> =
+        rows.iter().filter_map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids.len(), rows.len());
 }
 
 #[test]
