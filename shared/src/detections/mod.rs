@@ -82,6 +82,7 @@ registry! {
     ec2_ami_deregistered::Ec2AmiDeregistered,
     s3_server_access_logging_disabled::S3ServerAccessLoggingDisabled,
     s3_acl_grants_public_access::S3AclGrantsPublicAccess,
+    secretsmanager_resource_policy_external_access::SecretsManagerResourcePolicyExternalAccess,
     // (end of data-exposure)
 
     // --- compute-network: EC2, VPC, security groups, Lambda, containers, SSM.
