@@ -83,6 +83,8 @@ registry! {
     s3_server_access_logging_disabled::S3ServerAccessLoggingDisabled,
     s3_acl_grants_public_access::S3AclGrantsPublicAccess,
     secretsmanager_resource_policy_external_access::SecretsManagerResourcePolicyExternalAccess,
+    secretsmanager_secret_force_deleted::SecretsManagerSecretForceDeleted,
+    rds_deletion_protection_disabled::RdsDeletionProtectionDisabled,
     // (end of data-exposure)
 
     // --- compute-network: EC2, VPC, security groups, Lambda, containers, SSM.
