@@ -40,6 +40,10 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     // --- New groups: one entry each, at the slot of the group.
     // (slot: iam-persistence)
+    FunctionGroup {
+        name: "data-exposure",
+        description: "Data exposure, exfiltration and destruction: S3, snapshots, images, databases, keys, secrets",
+    },
     // (slot: data-exposure)
     FunctionGroup {
         name: "compute-network",

@@ -1,0 +1,75 @@
+//! The first DynamoDB table export to S3 by a caller in ten days
+//! (`ExportTableToPointInTime`), successfully.
+//!
+//! Decision: the term is account and caller (Elastic's new-terms key); the finding
+//! names the table and the destination bucket and its owner when the request gives
+//! them.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::{account_actor_group, succeeded_call};
+use crate::event::Record;
+
+pub struct DynamoDbTableExportedFirstSeen;
+
+pub static META: Meta = Meta {
+    id: "dynamodb-table-exported-first-seen",
+    title: "AWS DynamoDB Table Exported to S3 by a New Caller",
+    description: "A caller exported a DynamoDB table to S3 for the first time in ten days. An \
+                  export copies the whole table into a bucket, possibly one in another account, \
+                  without reading a single item through the API.",
+    severity: Severity::Medium,
+    attack: &["T1530", "T1537"],
+    origins: &["Elastic detection-rules exfiltration_dynamodb_table_exported_to_s3.toml"],
+    group: "data-exposure",
+    false_positives: &["New analytics or backup pipelines that export tables."],
+    next_steps: "Check the destination bucket and its owner (`s3BucketOwner`), whether the export \
+                 was planned, and who can read the exported files.",
+    triggers: &[Trigger::write("dynamodb.amazonaws.com", &["ExportTableToPointInTime"])],
+    window: Some(WindowSpec::FirstSeen { days: 10 }),
+};
+
+impl Detection for DynamoDbTableExportedFirstSeen {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, "dynamodb.amazonaws.com", &["ExportTableToPointInTime"]) {
+            return None;
+        }
+        Some(Signal::FirstSeen {
+            term: account_actor_group(rec),
+            evidence: Evidence::new()
+                .with_opt("table", rec.request_param_str("tableArn"))
+                .with_opt("bucket", rec.request_param_str("s3Bucket"))
+                .with_opt("bucket_owner", rec.request_param_str("s3BucketOwner")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, failed, record};
+    use crate::detections::common::testing::eval;
+    use serde_json::json;
+
+    const EXPORT: &str = r#"{"tableArn":"arn:aws:dynamodb:us-east-1:111122223333:table/customers","s3Bucket":"drop-zone-7","s3BucketOwner":"444455556666","exportFormat":"DYNAMODB_JSON"}"#;
+
+    #[test]
+    fn the_term_is_account_and_caller() {
+        match eval(&DynamoDbTableExportedFirstSeen, &record("dynamodb.amazonaws.com", "ExportTableToPointInTime", ROLE, EXPORT, "")) {
+            Some(Signal::FirstSeen { term, evidence }) => {
+                assert_eq!(term, "111122223333|arn:aws:sts::111122223333:assumed-role/DataOps/ops-session");
+                assert_eq!(evidence.get("bucket_owner"), Some(&json!("444455556666")));
+            }
+            other => panic!("expected a term, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn skips_failures_and_other_calls() {
+        assert_eq!(eval(&DynamoDbTableExportedFirstSeen, &failed("dynamodb.amazonaws.com", "ExportTableToPointInTime", ROLE, EXPORT, "PointInTimeRecoveryUnavailableException")), None);
+        assert_eq!(eval(&DynamoDbTableExportedFirstSeen, &record("dynamodb.amazonaws.com", "DescribeExport", ROLE, EXPORT, "")), None);
+    }
+}

@@ -1,0 +1,112 @@
+//! An AMI shared with another account or made public (`ModifyImageAttribute`
+//! adding `launchPermission`), successfully.
+//!
+//! Decisions: like `ebs-snapshot-shared`, it fires when the request adds the group
+//! `all` or a 12-digit account other than the event's own. Calls made through AWS
+//! Marketplace (`invokedBy` `assets.marketplace.amazonaws.com`) are publishing, not
+//! exfiltration, and are skipped as in the Elastic rule.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::ec2_permission_added;
+use crate::detections::common::succeeded_call;
+use crate::event::Record;
+
+pub struct Ec2AmiShared;
+
+pub static META: Meta = Meta {
+    id: "ec2-ami-shared",
+    title: "AWS EC2 AMI Shared with Another Account or Made Public",
+    description: "Launch permission on a machine image was given to another AWS account or to \
+                  everyone. The receiver can start the image, with the disks, software and any \
+                  secrets baked into it, in an account this organisation does not control.",
+    severity: Severity::High,
+    attack: &["T1537"],
+    origins: &[
+        "Elastic detection-rules exfiltration_ec2_ami_shared_with_separate_account.toml",
+        "trailwatch: based on Stratus Red Team aws.exfiltration.ec2-share-ami",
+    ],
+    group: "data-exposure",
+    false_positives: &[
+        "Golden images shared on purpose with the organisation's other accounts or with \
+         customers (suppress the known receiving accounts).",
+    ],
+    next_steps: "Check the receiving account. If it is unknown, remove the launch permission, find \
+                 out what the image contains (credentials, keys, data) and rotate what it holds; \
+                 review how the caller got its rights.",
+    triggers: &[Trigger::write("ec2.amazonaws.com", &["ModifyImageAttribute"])],
+    window: None,
+};
+
+impl Detection for Ec2AmiShared {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, "ec2.amazonaws.com", &["ModifyImageAttribute"])
+            || rec.invoked_by() == Some("assets.marketplace.amazonaws.com")
+        {
+            return None;
+        }
+        let exposure =
+            ec2_permission_added(rec.request_param("launchPermission"), rec.account_id());
+        if !exposure.exposed() {
+            return None;
+        }
+        let e = Evidence::new().with_opt("image_id", rec.request_param_str("imageId"));
+        fire(exposure.evidence(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, USER, failed, record};
+    use crate::detections::common::testing::{eval, fires};
+    use serde_json::json;
+
+    fn share(items: &str) -> String {
+        format!(
+            r#"{{"imageId":"ami-0abcdef1234567890","attributeType":"launchPermission",
+            "launchPermission":{{"add":{{"items":[{items}]}}}}}}"#
+        )
+    }
+
+    #[test]
+    fn fires_on_another_account_or_public() {
+        let rec = record("ec2.amazonaws.com", "ModifyImageAttribute", USER,
+            &share(r#"{"userId":"444455556666"},{"userId":"111122223333"}"#), "");
+        match eval(&Ec2AmiShared, &rec) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("other_accounts"), Some(&json!(["444455556666"])));
+                assert_eq!(e.get("image_id"), Some(&json!("ami-0abcdef1234567890")));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let public = record("ec2.amazonaws.com", "ModifyImageAttribute", ROLE,
+            &share(r#"{"group":"all"}"#), "");
+        assert!(fires(&Ec2AmiShared, &public));
+    }
+
+    #[test]
+    fn near_misses() {
+        let own = record("ec2.amazonaws.com", "ModifyImageAttribute", ROLE,
+            &share(r#"{"userId":"111122223333"}"#), "");
+        assert!(!fires(&Ec2AmiShared, &own));
+        let remove = record("ec2.amazonaws.com", "ModifyImageAttribute", ROLE,
+            r#"{"imageId":"ami-1","launchPermission":{"remove":{"items":[{"group":"all"}]}}}"#, "");
+        assert!(!fires(&Ec2AmiShared, &remove));
+        let other_attr = record("ec2.amazonaws.com", "ModifyImageAttribute", ROLE,
+            r#"{"imageId":"ami-1","attributeType":"description","description":{"value":"x"}}"#, "");
+        assert!(!fires(&Ec2AmiShared, &other_attr));
+        let denied = failed("ec2.amazonaws.com", "ModifyImageAttribute", ROLE,
+            &share(r#"{"group":"all"}"#), "Client.UnauthorizedOperation");
+        assert!(!fires(&Ec2AmiShared, &denied));
+        let marketplace = record("ec2.amazonaws.com", "ModifyImageAttribute",
+            r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Mp/s","invokedBy":"assets.marketplace.amazonaws.com"}"#,
+            &share(r#"{"group":"all"}"#), "");
+        assert!(!fires(&Ec2AmiShared, &marketplace));
+        let null_params = record("ec2.amazonaws.com", "ModifyImageAttribute", ROLE, "null", "");
+        assert!(!fires(&Ec2AmiShared, &null_params));
+    }
+}

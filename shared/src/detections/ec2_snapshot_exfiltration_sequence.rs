@@ -1,0 +1,94 @@
+//! One caller, from one address, working a snapshot through at least two of the
+//! steps of snapshot exfiltration within five minutes: `CreateSnapshot`,
+//! `DescribeSnapshotAttribute`, `ModifySnapshotAttribute`, `DeleteSnapshot`.
+//!
+//! Decisions: the group is account, caller and source address (Splunk's user and
+//! source IP); the value is the event name. Only successful calls count (a denied
+//! call moves nothing), and calls by AWS services (AWS Backup, Data Lifecycle
+//! Manager, GuardDuty malware scans: `AWSService` or `invokedBy`) are skipped.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::{account_actor_and, aws_service_caller, source_ip_normalized};
+use crate::event::Record;
+
+pub struct Ec2SnapshotExfiltrationSequence;
+
+const WRITES: &[&str] = &["CreateSnapshot", "DeleteSnapshot", "ModifySnapshotAttribute"];
+const READS: &[&str] = &["DescribeSnapshotAttribute"];
+
+pub static META: Meta = Meta {
+    id: "ec2-snapshot-exfiltration-sequence",
+    title: "AWS EC2 Snapshot Exfiltration Steps",
+    description: "Within five minutes the same caller, from the same address, performed at least two \
+                  different steps of the usual snapshot exfiltration: creating a snapshot, reading \
+                  or changing who may use it, deleting it. Together they describe a disk being \
+                  copied out and the traces removed.",
+    severity: Severity::Medium,
+    attack: &["T1537"],
+    origins: &["Splunk ESCU detections/cloud/aws_exfiltration_via_ec2_snapshot.yml"],
+    group: "data-exposure",
+    false_positives: &["Administrators preparing a snapshot share or clean-up by hand."],
+    next_steps: "List the snapshots the caller touched and whether any was shared with another \
+                 account (see ebs-snapshot-shared). Remove shares that are not expected and review \
+                 how the caller got its credentials.",
+    triggers: &[
+        Trigger::write("ec2.amazonaws.com", WRITES),
+        Trigger::read_only("ec2.amazonaws.com", READS),
+    ],
+    window: Some(WindowSpec::Distinct {
+        window_secs: 300,
+        min_distinct: 2,
+    }),
+};
+
+impl Detection for Ec2SnapshotExfiltrationSequence {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        let name = rec.event_name();
+        if rec.event_source() != "ec2.amazonaws.com"
+            || !(WRITES.contains(&name) || READS.contains(&name))
+            || !rec.succeeded()
+            || aws_service_caller(rec)
+        {
+            return None;
+        }
+        let ip = source_ip_normalized(rec)
+            .or_else(|| rec.source_ip().map(str::to_owned))
+            .unwrap_or_else(|| "unknown".to_owned());
+        Some(Signal::Distinct {
+            group: account_actor_and(rec, &ip),
+            value: name.to_owned(),
+            evidence: Evidence::new().with_opt("snapshot_id", rec.request_param_str("snapshotId")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, SERVICE, USER, failed, record};
+    use crate::detections::common::testing::eval;
+
+    #[test]
+    fn counts_step_names_per_caller_and_address() {
+        match eval(&Ec2SnapshotExfiltrationSequence, &record("ec2.amazonaws.com", "CreateSnapshot", USER, r#"{"volumeId":"vol-1"}"#, "")) {
+            Some(Signal::Distinct { group, value, .. }) => {
+                assert_eq!(group, "111122223333|arn:aws:iam::111122223333:user/mallory|203.0.113.77");
+                assert_eq!(value, "CreateSnapshot");
+            }
+            other => panic!("expected an observation, got {other:?}"),
+        }
+        let read = record("ec2.amazonaws.com", "DescribeSnapshotAttribute", ROLE, r#"{"snapshotId":"snap-1","attribute":"createVolumePermission"}"#, "");
+        assert!(matches!(eval(&Ec2SnapshotExfiltrationSequence, &read), Some(Signal::Distinct { .. })));
+    }
+
+    #[test]
+    fn skips_failures_services_and_other_calls() {
+        assert_eq!(eval(&Ec2SnapshotExfiltrationSequence, &failed("ec2.amazonaws.com", "DeleteSnapshot", ROLE, r#"{"snapshotId":"snap-1"}"#, "InvalidSnapshot.InUse")), None);
+        assert_eq!(eval(&Ec2SnapshotExfiltrationSequence, &record("ec2.amazonaws.com", "CreateSnapshot", SERVICE, r#"{"volumeId":"vol-1"}"#, "")), None);
+        assert_eq!(eval(&Ec2SnapshotExfiltrationSequence, &record("ec2.amazonaws.com", "DescribeSnapshots", ROLE, "{}", "")), None);
+    }
+}

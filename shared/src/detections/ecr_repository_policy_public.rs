@@ -1,0 +1,101 @@
+//! An ECR repository or registry policy that grants access to everyone
+//! (`SetRepositoryPolicy`, `PutRegistryPolicy` with an `Allow` statement for the
+//! principal `*`), successfully.
+//!
+//! Decisions: the policy is JSON text in `policyText`. As for bucket policies, a
+//! public statement with a `Condition` is not counted (conditions usually restrict
+//! to an organisation or a source). Other accounts named in the policy are reported
+//! when the policy is public but do not fire alone: cross-account pulls are the
+//! everyday way images are shared inside an organisation.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{policy_document, policy_exposure, succeeded_call};
+use crate::event::Record;
+
+pub struct EcrRepositoryPolicyPublic;
+
+const NAMES: &[&str] = &["PutRegistryPolicy", "SetRepositoryPolicy"];
+
+pub static META: Meta = Meta {
+    id: "ecr-repository-policy-public",
+    title: "AWS ECR Repository or Registry Policy Grants Public Access",
+    description: "A container repository or registry policy now lets anyone act on it. Public pull \
+                  access exposes the images, with whatever code and secrets were built into them; \
+                  public push lets anyone replace them.",
+    severity: Severity::Medium,
+    attack: &["T1537", "T1525"],
+    origins: &["Elastic detection-rules exfiltration_ecr_repository_policy_granted_public_access.toml"],
+    group: "data-exposure",
+    false_positives: &["Repositories meant to be public (open-source images)."],
+    next_steps: "Read the statement and the actions it grants. If the repository should not be \
+                 public, restore the previous policy, check pulls from unknown accounts, and \
+                 review images pushed since the change.",
+    triggers: &[Trigger::write("ecr.amazonaws.com", NAMES)],
+    window: None,
+};
+
+impl Detection for EcrRepositoryPolicyPublic {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, "ecr.amazonaws.com", NAMES) {
+            return None;
+        }
+        let doc = rec.request_param("policyText").and_then(policy_document)?;
+        let exposure = policy_exposure(&doc, rec.account_id(), |_| true);
+        if !exposure.public {
+            return None;
+        }
+        let e = Evidence::new().with_opt("repository", rec.request_param_str("repositoryName"));
+        fire(exposure.evidence(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, failed, record};
+    use crate::detections::common::testing::{eval, fires};
+    use serde_json::json;
+
+    fn set(statement: &str) -> String {
+        let text = format!(r#"{{"Version":"2012-10-17","Statement":[{statement}]}}"#);
+        format!(r#"{{"repositoryName":"payments-api","policyText":{},"force":false}}"#, serde_json::to_string(&text).unwrap())
+    }
+
+    #[test]
+    fn fires_on_a_public_statement() {
+        let rec = record("ecr.amazonaws.com", "SetRepositoryPolicy", ROLE,
+            &set(r#"{"Sid":"pull","Effect":"Allow","Principal":"*","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}"#), "");
+        match eval(&EcrRepositoryPolicyPublic, &rec) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("public"), Some(&json!(true)));
+                assert_eq!(e.get("repository"), Some(&json!("payments-api")));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let registry = record("ecr.amazonaws.com", "PutRegistryPolicy", ROLE,
+            &set(r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"ecr:ReplicateImage","Resource":"*"}"#), "");
+        assert!(fires(&EcrRepositoryPolicyPublic, &registry));
+    }
+
+    #[test]
+    fn near_misses() {
+        for statement in [
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"ecr:BatchGetImage"}"#,
+            r#"{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#,
+            r#"{"Effect":"Deny","Principal":"*","Action":"ecr:*"}"#,
+        ] {
+            let rec = record("ecr.amazonaws.com", "SetRepositoryPolicy", ROLE, &set(statement), "");
+            assert!(!fires(&EcrRepositoryPolicyPublic, &rec), "{statement}");
+        }
+        let denied = failed("ecr.amazonaws.com", "SetRepositoryPolicy", ROLE,
+            &set(r#"{"Effect":"Allow","Principal":"*","Action":"ecr:*"}"#), "AccessDeniedException");
+        assert!(!fires(&EcrRepositoryPolicyPublic, &denied));
+        for params in ["null", r#"{"policyText":"not json"}"#, r#"{"policyText":42}"#] {
+            assert!(!fires(&EcrRepositoryPolicyPublic, &record("ecr.amazonaws.com", "SetRepositoryPolicy", ROLE, params, "")), "{params}");
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! A KMS key policy that lets everyone encrypt with the key (`CreateKey` or
+//! `PutKeyPolicy` whose policy has an `Allow` statement for the principal `*` or
+//! `{"AWS": "*"}` covering `kms:Encrypt`, without a `Condition`), successfully.
+//!
+//! Decisions: AWS-managed and many customer keys use `{"AWS": "*"}` fenced by
+//! conditions such as `kms:CallerAccount` or `kms:ViaService`; conditioned statements
+//! are not counted (we do not evaluate conditions). Splunk's title mentions MFA, but
+//! its logic does not test it, and neither do we.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{
+    policy_document, policy_exposure, statement_allows_action, succeeded_call,
+};
+use crate::event::Record;
+
+pub struct KmsKeyPolicyPublicEncrypt;
+
+const NAMES: &[&str] = &["CreateKey", "PutKeyPolicy"];
+
+pub static META: Meta = Meta {
+    id: "kms-key-policy-public-encrypt",
+    title: "AWS KMS Key Policy Lets Anyone Encrypt",
+    description: "A KMS key was created or its policy changed so that any AWS principal, in any \
+                  account, may encrypt with it. Ransomware operators use such keys to encrypt a \
+                  victim's data with a key they alone control.",
+    severity: Severity::High,
+    attack: &["T1486"],
+    origins: &["Splunk ESCU detections/cloud/aws_detect_users_creating_keys_with_encrypt_policy_without_mfa.yml"],
+    group: "data-exposure",
+    false_positives: &["Rare: keys deliberately shared with the public for encryption-only use."],
+    next_steps: "Read the key policy. If the open statement was not intended, restore a policy \
+                 limited to the account, check which principals used the key since (KMS events \
+                 `Encrypt`, `GenerateDataKey`), and review the caller.",
+    triggers: &[Trigger::write("kms.amazonaws.com", NAMES)],
+    window: None,
+};
+
+impl Detection for KmsKeyPolicyPublicEncrypt {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, "kms.amazonaws.com", NAMES) {
+            return None;
+        }
+        let doc = rec.request_param("policy").and_then(policy_document)?;
+        let exposure = policy_exposure(&doc, rec.account_id(), |st| {
+            statement_allows_action(st, "kms:Encrypt")
+        });
+        if !exposure.public {
+            return None;
+        }
+        let key = rec.request_param_str("keyId").or_else(|| {
+            rec.response_element("keyMetadata")?
+                .get("keyId")?
+                .as_str()
+        });
+        fire(exposure.evidence(Evidence::new().with_opt("key_id", key)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, USER, failed, record};
+    use crate::detections::common::testing::fires;
+
+    fn put(statement: &str) -> String {
+        let text = format!(r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"root","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::111122223333:root"}},"Action":"kms:*","Resource":"*"}},{statement}]}}"#);
+        format!(r#"{{"keyId":"1234abcd-12ab-34cd-56ef-1234567890ab","policyName":"default","policy":{}}}"#, serde_json::to_string(&text).unwrap())
+    }
+
+    #[test]
+    fn fires_on_public_encrypt() {
+        for statement in [
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["kms:Encrypt","kms:GenerateDataKey*"],"Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":"kms:Enc*","Resource":"*"}"#,
+        ] {
+            assert!(fires(&KmsKeyPolicyPublicEncrypt, &record("kms.amazonaws.com", "PutKeyPolicy", ROLE, &put(statement), "")), "{statement}");
+        }
+        let create = put(r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Encrypt","Resource":"*"}"#).replace(r#""keyId":"1234abcd-12ab-34cd-56ef-1234567890ab","policyName":"default","#, r#""keySpec":"SYMMETRIC_DEFAULT","#);
+        assert!(fires(&KmsKeyPolicyPublicEncrypt, &record("kms.amazonaws.com", "CreateKey", USER, &create, "")));
+    }
+
+    #[test]
+    fn near_misses() {
+        for statement in [
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["kms:Encrypt"],"Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"111122223333","kms:ViaService":"s3.us-east-1.amazonaws.com"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"kms:Encrypt","Resource":"*"}"#,
+            r#"{"Effect":"Deny","Principal":"*","Action":"kms:Encrypt","Resource":"*"}"#,
+        ] {
+            assert!(!fires(&KmsKeyPolicyPublicEncrypt, &record("kms.amazonaws.com", "PutKeyPolicy", ROLE, &put(statement), "")), "{statement}");
+        }
+        let open = put(r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}"#);
+        assert!(!fires(&KmsKeyPolicyPublicEncrypt, &failed("kms.amazonaws.com", "PutKeyPolicy", ROLE, &open, "MalformedPolicyDocumentException")));
+        for params in ["null", r#"{"keySpec":"SYMMETRIC_DEFAULT"}"#, r#"{"policy":"{not json"}"#] {
+            assert!(!fires(&KmsKeyPolicyPublicEncrypt, &record("kms.amazonaws.com", "CreateKey", ROLE, params, "")), "{params}");
+        }
+    }
+}

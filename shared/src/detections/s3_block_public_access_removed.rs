@@ -1,0 +1,111 @@
+//! S3 Block Public Access removed or weakened, on a bucket or the whole account:
+//! `DeleteBucketPublicAccessBlock`, `DeleteAccountPublicAccessBlock`, or
+//! `PutBucketPublicAccessBlock` / `PutAccountPublicAccessBlock` with one of the four
+//! settings false, successfully.
+//!
+//! Decisions: a `Put` that keeps all four settings true (or carries no
+//! configuration) changes nothing and does not fire; the settings may be booleans
+//! or text. The finding lists the settings turned off.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{flag_value, succeeded_call};
+use crate::event::Record;
+
+pub struct S3BlockPublicAccessRemoved;
+
+const NAMES: &[&str] = &[
+    "DeleteAccountPublicAccessBlock",
+    "DeleteBucketPublicAccessBlock",
+    "PutAccountPublicAccessBlock",
+    "PutBucketPublicAccessBlock",
+];
+const SETTINGS: &[&str] = &[
+    "BlockPublicAcls",
+    "BlockPublicPolicy",
+    "IgnorePublicAcls",
+    "RestrictPublicBuckets",
+];
+
+pub static META: Meta = Meta {
+    id: "s3-block-public-access-removed",
+    title: "AWS S3 Block Public Access Removed or Weakened",
+    description: "S3 Block Public Access was deleted or partly turned off for a bucket or for the \
+                  whole account. It is the guard that keeps a mistaken or malicious policy or ACL \
+                  from making data public; removing it is usually the step before exposing a \
+                  bucket.",
+    severity: Severity::Medium,
+    attack: &["T1562.001", "T1530"],
+    origins: &["trailwatch: based on S3 public-exposure techniques (Delete/Put*PublicAccessBlock)"],
+    group: "data-exposure",
+    false_positives: &["Buckets deliberately opened for public websites or downloads."],
+    next_steps: "Check which buckets the change affects and whether any bucket policy or ACL now \
+                 grants public access; restore the block if not planned, and review the caller.",
+    triggers: &[Trigger::write("s3.amazonaws.com", NAMES)],
+    window: None,
+};
+
+impl Detection for S3BlockPublicAccessRemoved {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, "s3.amazonaws.com", NAMES) {
+            return None;
+        }
+        let scope = if rec.event_name().contains("Account") {
+            "account"
+        } else {
+            "bucket"
+        };
+        let e = Evidence::new()
+            .with("scope", scope)
+            .with_opt("bucket", rec.request_param_str("bucketName"));
+        if rec.event_name().starts_with("Delete") {
+            return fire(e.with("deleted", true));
+        }
+        let config = rec.request_param("PublicAccessBlockConfiguration")?;
+        let off: Vec<&str> = SETTINGS
+            .iter()
+            .copied()
+            .filter(|s| config.get(*s).and_then(flag_value) == Some(false))
+            .collect();
+        if off.is_empty() {
+            return None;
+        }
+        fire(e.with("settings_off", off))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, failed, record};
+    use crate::detections::common::testing::{eval, fires};
+    use serde_json::json;
+
+    fn put(config: &str) -> String {
+        format!(r#"{{"bucketName":"press-kit-assets","publicAccessBlock":"","PublicAccessBlockConfiguration":{config}}}"#)
+    }
+
+    #[test]
+    fn fires_on_deletion_and_on_settings_turned_off() {
+        assert!(fires(&S3BlockPublicAccessRemoved, &record("s3.amazonaws.com", "DeleteBucketPublicAccessBlock", ROLE, r#"{"bucketName":"b","publicAccessBlock":""}"#, "")));
+        assert!(fires(&S3BlockPublicAccessRemoved, &record("s3.amazonaws.com", "DeleteAccountPublicAccessBlock", ROLE, "null", "")));
+        let rec = record("s3.amazonaws.com", "PutBucketPublicAccessBlock", ROLE,
+            &put(r#"{"BlockPublicAcls":true,"IgnorePublicAcls":true,"BlockPublicPolicy":false,"RestrictPublicBuckets":"false"}"#), "");
+        match eval(&S3BlockPublicAccessRemoved, &rec) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("settings_off"), Some(&json!(["BlockPublicPolicy", "RestrictPublicBuckets"]))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn near_misses() {
+        let all_on = put(r#"{"BlockPublicAcls":true,"IgnorePublicAcls":true,"BlockPublicPolicy":true,"RestrictPublicBuckets":true}"#);
+        assert!(!fires(&S3BlockPublicAccessRemoved, &record("s3.amazonaws.com", "PutAccountPublicAccessBlock", ROLE, &all_on, "")));
+        assert!(!fires(&S3BlockPublicAccessRemoved, &record("s3.amazonaws.com", "PutBucketPublicAccessBlock", ROLE, r#"{"bucketName":"b"}"#, "")));
+        assert!(!fires(&S3BlockPublicAccessRemoved, &failed("s3.amazonaws.com", "DeleteBucketPublicAccessBlock", ROLE, r#"{"bucketName":"b"}"#, "AccessDenied")));
+        assert!(!fires(&S3BlockPublicAccessRemoved, &record("ec2.amazonaws.com", "DeleteBucketPublicAccessBlock", ROLE, "{}", "")));
+    }
+}

@@ -1,0 +1,128 @@
+//! A bucket lifecycle configuration that deletes objects within two days
+//! (`PutBucketLifecycle`), successfully.
+//!
+//! Decisions: Splunk's rule keeps IAM users only; attackers mostly act through roles,
+//! so every identity type counts here. A rule fires when it is enabled (or carries
+//! no `Status`) and its `Expiration.Days` is below 3; `Days` may be a number or text.
+//! A lifecycle on the bucket that receives CloudTrail logs is the classic case
+//! (Stratus cloudtrail-lifecycle-rule), but any bucket counts: we cannot tell which
+//! buckets hold logs from the event alone.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{one_or_many, succeeded_call};
+use crate::event::Record;
+
+pub struct S3BucketLifecycleShortExpiration;
+
+/// Expiration below this many days fires.
+const MAX_DAYS_EXCLUSIVE: u64 = 3;
+
+pub static META: Meta = Meta {
+    id: "s3-bucket-lifecycle-short-expiration",
+    title: "AWS S3 Bucket Lifecycle Rule with Short Expiration",
+    description: "A lifecycle rule was set that deletes a bucket's objects one or two days after \
+                  they are written. On a bucket that stores CloudTrail or other logs it quietly \
+                  erases the evidence; on a data bucket it destroys the data.",
+    severity: Severity::Medium,
+    attack: &["T1485", "T1562.008"],
+    origins: &[
+        "Splunk ESCU detections/cloud/aws_defense_evasion_putbucketlifecycle.yml",
+        "trailwatch: based on Stratus Red Team aws.defense-evasion.cloudtrail-lifecycle-rule",
+    ],
+    group: "data-exposure",
+    false_positives: &[
+        "Scratch, temporary-upload or cache buckets whose objects are meant to expire quickly.",
+    ],
+    next_steps: "Check what the bucket holds and whether a trail or a log pipeline writes to it. If \
+                 the rule is not expected, remove it, check whether objects were already expired, \
+                 and review the caller's other changes to logging.",
+    triggers: &[Trigger::write("s3.amazonaws.com", &["PutBucketLifecycle"])],
+    window: None,
+};
+
+fn days(v: Option<&serde_json::Value>) -> Option<u64> {
+    match v? {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+impl Detection for S3BucketLifecycleShortExpiration {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, "s3.amazonaws.com", &["PutBucketLifecycle"])
+        {
+            return None;
+        }
+        let config = rec.request_param("LifecycleConfiguration")?;
+        let shortest = one_or_many(config.get("Rule"))
+            .into_iter()
+            .filter(|r| {
+                r.get("Status")
+                    .and_then(|s| s.as_str())
+                    .is_none_or(|s| s.trim().eq_ignore_ascii_case("Enabled"))
+            })
+            .filter_map(|r| days(r.get("Expiration")?.get("Days")))
+            .filter(|d| *d < MAX_DAYS_EXCLUSIVE)
+            .min()?;
+        fire(
+            Evidence::new()
+                .with_opt("bucket", rec.request_param_str("bucketName"))
+                .with("expiration_days", shortest),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, USER, failed, record};
+    use crate::detections::common::testing::{eval, fires};
+    use serde_json::json;
+
+    fn put(rules: &str) -> String {
+        format!(
+            r#"{{"bucketName":"org-trail-logs","lifecycle":"","LifecycleConfiguration":{{"xmlns":"http://s3.amazonaws.com/doc/2006-03-01/","Rule":{rules}}}}}"#
+        )
+    }
+
+    #[test]
+    fn fires_on_one_day_expiration() {
+        let rec = record("s3.amazonaws.com", "PutBucketLifecycle", ROLE,
+            &put(r#"{"ID":"nuke","Status":"Enabled","Filter":"","Expiration":{"Days":1}}"#), "");
+        match eval(&S3BucketLifecycleShortExpiration, &rec) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("expiration_days"), Some(&json!(1)));
+                assert_eq!(e.get("bucket"), Some(&json!("org-trail-logs")));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let listed = record("s3.amazonaws.com", "PutBucketLifecycle", USER, &put(
+            r#"[{"ID":"a","Status":"Enabled","Expiration":{"Days":365}},{"ID":"b","Expiration":{"Days":"2"}}]"#), "");
+        assert!(fires(&S3BucketLifecycleShortExpiration, &listed));
+    }
+
+    #[test]
+    fn near_misses() {
+        for rules in [
+            r#"{"ID":"a","Status":"Enabled","Expiration":{"Days":3}}"#,
+            r#"{"ID":"a","Status":"Disabled","Expiration":{"Days":1}}"#,
+            r#"{"ID":"a","Status":"Enabled","Transition":{"Days":1,"StorageClass":"GLACIER"}}"#,
+            r#"{"ID":"a","Status":"Enabled","Expiration":{"Days":-1}}"#,
+            r#"{"ID":"a","Status":"Enabled","Expiration":{"Date":"2026-01-01T00:00:00Z"}}"#,
+            r#"{"ID":"a","Status":"Enabled","Expiration":null}"#,
+        ] {
+            let rec = record("s3.amazonaws.com", "PutBucketLifecycle", ROLE, &put(rules), "");
+            assert!(!fires(&S3BucketLifecycleShortExpiration, &rec), "{rules}");
+        }
+        let denied = failed("s3.amazonaws.com", "PutBucketLifecycle", ROLE,
+            &put(r#"{"Status":"Enabled","Expiration":{"Days":1}}"#), "AccessDenied");
+        assert!(!fires(&S3BucketLifecycleShortExpiration, &denied));
+        let none = record("s3.amazonaws.com", "PutBucketLifecycle", ROLE, "null", "");
+        assert!(!fires(&S3BucketLifecycleShortExpiration, &none));
+    }
+}

@@ -1,0 +1,116 @@
+//! Replication configured on an S3 bucket (`PutBucketReplication`), successfully.
+//!
+//! Decisions: Splunk's row reports every replication set-up with its destination.
+//! Replication to a bucket of the same account is ordinary resilience, so we fire
+//! when a rule names a destination `Account` other than the event's own or, when no
+//! rule names an account, on any destination (we cannot tell who owns a bucket
+//! from its ARN). Replication to another account is reported as such.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{one_or_many, succeeded_call};
+use crate::event::Record;
+
+pub struct S3BucketReplicationConfigured;
+
+pub static META: Meta = Meta {
+    id: "s3-bucket-replication-configured",
+    title: "AWS S3 Bucket Replication Configured",
+    description: "Replication was set up on a bucket: from now on every new object is copied by S3 \
+                  itself to the destination bucket. Pointed at an attacker's bucket, it is a quiet \
+                  and lasting exfiltration channel.",
+    severity: Severity::Medium,
+    attack: &["T1537"],
+    origins: &[
+        "Splunk ESCU detections/cloud/aws_exfiltration_via_bucket_replication.yml",
+        "SigmaHQ rules/cloud/aws/cloudtrail/aws_s3_data_management_tampering.yml (the replication part)",
+    ],
+    group: "data-exposure",
+    false_positives: &[
+        "Disaster-recovery or data-lake replication set up by the bucket's owners, usually \
+         through infrastructure as code.",
+    ],
+    next_steps: "Check the destination bucket and account in the finding. If they are not the \
+                 organisation's, remove the replication rule, and list what was replicated since.",
+    triggers: &[Trigger::write("s3.amazonaws.com", &["PutBucketReplication"])],
+    window: None,
+};
+
+impl Detection for S3BucketReplicationConfigured {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, "s3.amazonaws.com", &["PutBucketReplication"]) {
+            return None;
+        }
+        let rules = rec
+            .request_param("ReplicationConfiguration")
+            .and_then(|c| c.get("Rule"));
+        let destinations: Vec<&serde_json::Value> = one_or_many(rules)
+            .into_iter()
+            .filter_map(|r| r.get("Destination"))
+            .collect();
+        let buckets: Vec<&str> = destinations
+            .iter()
+            .filter_map(|d| d.get("Bucket")?.as_str())
+            .collect();
+        let accounts: Vec<&str> = destinations
+            .iter()
+            .filter_map(|d| d.get("Account")?.as_str())
+            .collect();
+        let own = rec.account_id();
+        let foreign: Vec<&str> = accounts.iter().copied().filter(|a| Some(*a) != own).collect();
+        if !accounts.is_empty() && foreign.is_empty() {
+            return None;
+        }
+        let e = Evidence::new()
+            .with_opt("bucket", rec.request_param_str("bucketName"))
+            .with("destination_buckets", buckets);
+        let e = if foreign.is_empty() {
+            e
+        } else {
+            e.with("destination_accounts", foreign)
+        };
+        fire(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, failed, record};
+    use crate::detections::common::testing::{eval, fires};
+    use serde_json::json;
+
+    fn put(rule: &str) -> String {
+        format!(r#"{{"bucketName":"claims-archive","replication":"","ReplicationConfiguration":{{"Role":"arn:aws:iam::111122223333:role/s3-repl","Rule":{rule}}}}}"#)
+    }
+
+    #[test]
+    fn fires_on_foreign_or_unknown_destination() {
+        let rec = record("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(
+            r#"{"ID":"r1","Status":"Enabled","Destination":{"Bucket":"arn:aws:s3:::drop-zone-7","Account":"444455556666","AccessControlTranslation":{"Owner":"Destination"}}}"#), "");
+        match eval(&S3BucketReplicationConfigured, &rec) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("destination_accounts"), Some(&json!(["444455556666"])));
+                assert_eq!(e.get("destination_buckets"), Some(&json!(["arn:aws:s3:::drop-zone-7"])));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let unknown = record("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(
+            r#"[{"ID":"r1","Status":"Enabled","Destination":{"Bucket":"arn:aws:s3:::replica"}}]"#), "");
+        assert!(fires(&S3BucketReplicationConfigured, &unknown));
+        assert!(fires(&S3BucketReplicationConfigured, &record("s3.amazonaws.com", "PutBucketReplication", ROLE, "null", "")));
+    }
+
+    #[test]
+    fn near_misses() {
+        let own = record("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(
+            r#"{"ID":"r1","Status":"Enabled","Destination":{"Bucket":"arn:aws:s3:::replica","Account":"111122223333"}}"#), "");
+        assert!(!fires(&S3BucketReplicationConfigured, &own));
+        let denied = failed("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(r#"{"Destination":{"Bucket":"arn:aws:s3:::x"}}"#), "AccessDenied");
+        assert!(!fires(&S3BucketReplicationConfigured, &denied));
+        assert!(!fires(&S3BucketReplicationConfigured, &record("s3.amazonaws.com", "DeleteBucketReplication", ROLE, "null", "")));
+    }
+}

@@ -1,0 +1,107 @@
+//! S3 objects copied with SSE-KMS under a KMS key of another account: a
+//! `CopyObject` data event with `x-amz-server-side-encryption` `aws:kms` and
+//! `x-amz-server-side-encryption-aws-kms-key-id` an ARN of a foreign account.
+//!
+//! Decision: Splunk's row fires on every `CopyObject` with `aws:kms`, which is how
+//! most buckets are encrypted by default. The ransomware case is an object
+//! re-encrypted with a key the attacker controls, and such a key lives in another
+//! account, so we fire only when the key ARN names an account other than the
+//! event's. A key given as a bare id or alias is in the caller's account: no finding.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{arn_account, succeeded_call};
+use crate::event::Record;
+
+pub struct S3CopyObjectForeignKmsKey;
+
+pub static META: Meta = Meta {
+    id: "s3-copy-object-foreign-kms-key",
+    title: "AWS S3 Object Encrypted with a KMS Key from Another Account",
+    description: "An S3 object was copied with SSE-KMS under a KMS key that belongs to another \
+                  AWS account. Whoever controls that key decides whether the object can ever be \
+                  read again: if the key is disabled or its policy changed, the data is lost.",
+    severity: Severity::High,
+    attack: &["T1486"],
+    origins: &["Splunk ESCU detections/cloud/aws_detect_users_with_kms_keys_performing_encryption_s3.yml"],
+    group: "data-exposure",
+    false_positives: &[
+        "Organisations that encrypt data with keys held centrally in a security account.",
+    ],
+    next_steps: "Identify the account that owns the key. If it is not the organisation's, revoke \
+                 the caller's credentials at once, stop further copies, and restore earlier \
+                 object versions before the key owner can revoke access.",
+    triggers: &[Trigger::data("s3.amazonaws.com", &["CopyObject"])],
+    window: None,
+};
+
+impl Detection for S3CopyObjectForeignKmsKey {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, "s3.amazonaws.com", &["CopyObject"])
+            || !rec
+                .request_param_str("x-amz-server-side-encryption")
+                .is_some_and(|s| s.trim().eq_ignore_ascii_case("aws:kms"))
+        {
+            return None;
+        }
+        let key = rec.request_param_str("x-amz-server-side-encryption-aws-kms-key-id")?;
+        let key_account = arn_account(key.trim())?;
+        if Some(key_account) == rec.account_id() {
+            return None;
+        }
+        fire(
+            Evidence::new()
+                .with_opt("bucket", rec.request_param_str("bucketName"))
+                .with_opt("key", rec.request_param_str("key"))
+                .with("kms_key", key)
+                .with("kms_key_account", key_account),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, USER, failed, record};
+    use crate::detections::common::testing::{eval, fires};
+    use serde_json::json;
+
+    fn copy(key: &str) -> String {
+        format!(
+            r#"{{"bucketName":"claims-archive","key":"a.csv","x-amz-copy-source":"claims-archive/a.csv",
+            "x-amz-server-side-encryption":"aws:kms","x-amz-server-side-encryption-aws-kms-key-id":"{key}"}}"#
+        )
+    }
+
+    #[test]
+    fn fires_on_a_foreign_key() {
+        let rec = record("s3.amazonaws.com", "CopyObject", ROLE,
+            &copy("arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab"), "");
+        match eval(&S3CopyObjectForeignKmsKey, &rec) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("kms_key_account"), Some(&json!("444455556666"))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn near_misses() {
+        for key in [
+            "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "alias/aws/s3",
+            "arn:aws:kms:us-east-1:bad:key/x",
+        ] {
+            let rec = record("s3.amazonaws.com", "CopyObject", USER, &copy(key), "");
+            assert!(!fires(&S3CopyObjectForeignKmsKey, &rec), "{key}");
+        }
+        let foreign = copy("arn:aws:kms:us-east-1:444455556666:key/k");
+        let aes = foreign.replace(r#""aws:kms""#, r#""AES256""#);
+        assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "CopyObject", ROLE, &aes, "")));
+        assert!(!fires(&S3CopyObjectForeignKmsKey, &failed("s3.amazonaws.com", "CopyObject", ROLE, &foreign, "AccessDenied")));
+        assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "PutObject", ROLE, &foreign, "")));
+        assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "CopyObject", ROLE, "null", "")));
+    }
+}

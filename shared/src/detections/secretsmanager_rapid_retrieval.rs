@@ -1,0 +1,108 @@
+//! One caller reading many secrets in a short time: at least 10 distinct secrets
+//! within five minutes (`GetSecretValue`, allowed or denied).
+//!
+//! Decisions: denied calls count too (a stolen identity probing which secrets it may
+//! read is as telling as a successful harvest); the error codes are in the finding.
+//! The group is the caller alone, so rotating addresses or user agents does not
+//! reset the count. Calls made by AWS services on a caller's behalf (`invokedBy`,
+//! e.g. CloudFormation resolving dynamic references) are skipped.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::{account_actor_group, aws_service_caller};
+use crate::event::Record;
+
+pub struct SecretsManagerRapidRetrieval;
+
+pub static META: Meta = Meta {
+    id: "secretsmanager-rapid-retrieval",
+    title: "AWS Secrets Manager Rapid Secrets Retrieval",
+    description: "A single caller asked for the value of ten or more different secrets within five \
+                  minutes. Applications read the few secrets they need; reading many at once is \
+                  how an intruder harvests database passwords and API keys.",
+    severity: Severity::High,
+    attack: &["T1555.006", "T1528"],
+    origins: &[
+        "trailwatch: based on Stratus Red Team aws.credential-access.secretsmanager-retrieve-secrets",
+        "Elastic detection-rules: AWS Secrets Manager Rapid Secrets Retrieval (title in the \
+         catalogue continuation)",
+    ],
+    group: "data-exposure",
+    false_positives: &[
+        "Deployment or configuration tools that read every secret of an environment at start.",
+        "Secret-scanning or backup tools.",
+    ],
+    next_steps: "Check whether the caller normally reads these secrets. If not, rotate every \
+                 secret it read successfully, revoke its session or keys, and review where its \
+                 credentials were used from.",
+    triggers: &[Trigger::read_only(
+        "secretsmanager.amazonaws.com",
+        &["GetSecretValue"],
+    )],
+    window: Some(WindowSpec::Distinct {
+        window_secs: 300,
+        min_distinct: 10,
+    }),
+};
+
+impl Detection for SecretsManagerRapidRetrieval {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() != "secretsmanager.amazonaws.com"
+            || rec.event_name() != "GetSecretValue"
+            || aws_service_caller(rec)
+        {
+            return None;
+        }
+        let secret = rec.request_param_str("secretId")?.trim();
+        if secret.is_empty() {
+            return None;
+        }
+        Some(Signal::Distinct {
+            group: account_actor_group(rec),
+            value: secret.to_owned(),
+            evidence: Evidence::new()
+                .with_opt("error_code", rec.error_code())
+                .with_opt("source_ip", rec.source_ip())
+                .with_opt("user_agent", rec.user_agent()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, SERVICE, USER, failed, record};
+    use crate::detections::common::testing::eval;
+
+    const GET: &str = r#"{"secretId":"arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf"}"#;
+
+    #[test]
+    fn counts_secrets_per_caller_allowed_or_denied() {
+        match eval(&SecretsManagerRapidRetrieval, &record("secretsmanager.amazonaws.com", "GetSecretValue", USER, GET, "")) {
+            Some(Signal::Distinct { group, value, evidence }) => {
+                assert_eq!(group, "111122223333|arn:aws:iam::111122223333:user/mallory");
+                assert_eq!(value, "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf");
+                assert_eq!(evidence.get("error_code"), None);
+            }
+            other => panic!("expected an observation, got {other:?}"),
+        }
+        match eval(&SecretsManagerRapidRetrieval, &failed("secretsmanager.amazonaws.com", "GetSecretValue", ROLE, GET, "AccessDeniedException")) {
+            Some(Signal::Distinct { evidence, .. }) => {
+                assert_eq!(evidence.get("error_code").and_then(|v| v.as_str()), Some("AccessDeniedException"));
+            }
+            other => panic!("expected an observation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn skips_services_and_records_without_a_secret() {
+        assert_eq!(eval(&SecretsManagerRapidRetrieval, &record("secretsmanager.amazonaws.com", "GetSecretValue", SERVICE, GET, "")), None);
+        for params in ["null", "{}", r#"{"secretId":""}"#, r#"{"secretId":7}"#] {
+            assert_eq!(eval(&SecretsManagerRapidRetrieval, &record("secretsmanager.amazonaws.com", "GetSecretValue", ROLE, params, "")), None, "{params}");
+        }
+        assert_eq!(eval(&SecretsManagerRapidRetrieval, &record("secretsmanager.amazonaws.com", "DescribeSecret", ROLE, GET, "")), None);
+    }
+}

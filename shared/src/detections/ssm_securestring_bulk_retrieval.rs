@@ -1,0 +1,151 @@
+//! One caller decrypting many SSM parameters in a short time: at least five
+//! distinct `GetParameter`/`GetParameters` requests with `withDecryption` within ten
+//! minutes (allowed or denied).
+//!
+//! Decisions: a window counts one value per record, and `GetParameters` names up to
+//! ten parameters, so the value is the request's sorted set of names (a repeated
+//! identical request does not count twice). Five different decrypting requests in
+//! ten minutes is a harvest of up to fifty SecureString values. Calls made by AWS
+//! services on a caller's behalf (`invokedBy`: CloudFormation, ECS agents) are
+//! skipped; denied calls count and carry their error code.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::{account_actor_group, aws_service_caller, flag_value, one_or_many};
+use crate::event::Record;
+
+pub struct SsmSecureStringBulkRetrieval;
+
+/// A request's value is cut to this many bytes (it is stored in the state table).
+const MAX_VALUE_BYTES: usize = 512;
+
+pub static META: Meta = Meta {
+    id: "ssm-securestring-bulk-retrieval",
+    title: "AWS SSM SecureString Parameters Decrypted in Bulk",
+    description: "A single caller asked for the decrypted value of SSM parameters in at least five \
+                  different requests within ten minutes. SecureString parameters hold passwords \
+                  and keys; reading many of them at once is credential harvesting.",
+    severity: Severity::Medium,
+    attack: &["T1552", "T1555"],
+    origins: &[
+        "trailwatch: based on Stratus Red Team aws.credential-access.ssm-retrieve-securestring-parameters",
+        "trailwatch: based on Panther AWS Decrypt SSM Parameters (GetParameter(s) withDecryption, \
+         threshold)",
+    ],
+    group: "data-exposure",
+    false_positives: &[
+        "Configuration tools that load all parameters of an application at start.",
+    ],
+    next_steps: "Check whether the caller normally reads these parameters. If not, rotate the \
+                 values it read, revoke its credentials and review its other activity.",
+    triggers: &[Trigger::read_only(
+        "ssm.amazonaws.com",
+        &["GetParameter", "GetParameters"],
+    )],
+    window: Some(WindowSpec::Distinct {
+        window_secs: 600,
+        min_distinct: 5,
+    }),
+};
+
+impl Detection for SsmSecureStringBulkRetrieval {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() != "ssm.amazonaws.com"
+            || !matches!(rec.event_name(), "GetParameter" | "GetParameters")
+            || aws_service_caller(rec)
+            || rec.request_param("withDecryption").and_then(flag_value) != Some(true)
+        {
+            return None;
+        }
+        let mut names: Vec<&str> = match rec.event_name() {
+            "GetParameter" => rec.request_param_str("name").into_iter().collect(),
+            _ => one_or_many(rec.request_param("names"))
+                .into_iter()
+                .filter_map(|n| n.as_str())
+                .filter(|n| !n.is_empty())
+                .collect(),
+        };
+        if names.is_empty() {
+            return None;
+        }
+        names.sort_unstable();
+        names.dedup();
+        let mut value = names.join(",");
+        if value.len() > MAX_VALUE_BYTES {
+            let mut cut = MAX_VALUE_BYTES;
+            while !value.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            value.truncate(cut);
+        }
+        Some(Signal::Distinct {
+            group: account_actor_group(rec),
+            value,
+            evidence: Evidence::new()
+                .with("parameters_requested", names.len())
+                .with_opt("error_code", rec.error_code())
+                .with_opt("source_ip", rec.source_ip()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, SERVICE, USER, failed, record};
+    use crate::detections::common::testing::eval;
+
+    fn value(sig: Option<Signal>) -> String {
+        match sig {
+            Some(Signal::Distinct { value, .. }) => value,
+            other => panic!("expected an observation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_value_is_the_sorted_set_of_names() {
+        let rec = record("ssm.amazonaws.com", "GetParameters", USER,
+            r#"{"names":["/app/db/password","/app/api/key","/app/db/password"],"withDecryption":true}"#, "");
+        assert_eq!(value(eval(&SsmSecureStringBulkRetrieval, &rec)), "/app/api/key,/app/db/password");
+        let single = record("ssm.amazonaws.com", "GetParameter", ROLE,
+            r#"{"name":"/app/db/password","withDecryption":"true"}"#, "");
+        assert_eq!(value(eval(&SsmSecureStringBulkRetrieval, &single)), "/app/db/password");
+        let denied = failed("ssm.amazonaws.com", "GetParameter", ROLE,
+            r#"{"name":"/app/db/password","withDecryption":true}"#, "AccessDeniedException");
+        assert_eq!(value(eval(&SsmSecureStringBulkRetrieval, &denied)), "/app/db/password");
+    }
+
+    #[test]
+    fn long_requests_are_cut_on_a_character_boundary() {
+        let names: Vec<String> = (0..10).map(|i| format!(r#""/é{}{i}""#, "x".repeat(80))).collect();
+        let rec = record("ssm.amazonaws.com", "GetParameters", ROLE,
+            &format!(r#"{{"names":[{}],"withDecryption":true}}"#, names.join(",")), "");
+        assert!(value(eval(&SsmSecureStringBulkRetrieval, &rec)).len() <= MAX_VALUE_BYTES);
+    }
+
+    #[test]
+    fn skips_plain_reads_services_and_empty_requests() {
+        for params in [
+            r#"{"names":["/a"],"withDecryption":false}"#,
+            r#"{"names":["/a"]}"#,
+            r#"{"names":[],"withDecryption":true}"#,
+            r#"{"names":"/a","withDecryption":true}"#,
+            "null",
+        ] {
+            let got = eval(&SsmSecureStringBulkRetrieval, &record("ssm.amazonaws.com", "GetParameters", ROLE, params, ""));
+            if params.contains(r#""names":"/a""#) {
+                // A single name written as text still names one parameter.
+                assert!(got.is_some());
+            } else {
+                assert_eq!(got, None, "{params}");
+            }
+        }
+        let svc = record("ssm.amazonaws.com", "GetParameters", SERVICE, r#"{"names":["/a"],"withDecryption":true}"#, "");
+        assert_eq!(eval(&SsmSecureStringBulkRetrieval, &svc), None);
+        let other = record("ssm.amazonaws.com", "GetParametersByPath", ROLE, r#"{"path":"/","withDecryption":true}"#, "");
+        assert_eq!(eval(&SsmSecureStringBulkRetrieval, &other), None);
+    }
+}
