@@ -43,6 +43,10 @@ pub static GROUPS: &[FunctionGroup] = &[
     // (slot: data-exposure)
     // (slot: compute-network)
     // (slot: security-services)
+    FunctionGroup {
+        name: "discovery",
+        description: "Reconnaissance and credential probing: read-only discovery, enumeration bursts, unusual tools",
+    },
     // (slot: discovery)
     // (slot: self-protection)
 ];
