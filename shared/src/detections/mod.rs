@@ -77,6 +77,7 @@ registry! {
     ec2_instance_role_enumeration::Ec2InstanceRoleEnumeration,
     offensive_tool_user_agent::OffensiveToolUserAgent,
     s3browser_iam_activity::S3BrowserIamActivity,
+    ecr_image_push_by_new_principal::EcrImagePushByNewPrincipal,
     // (end of discovery)
 
     // --- self-protection: trailwatch's own resources and pipeline.

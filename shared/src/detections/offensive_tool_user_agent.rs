@@ -7,7 +7,8 @@
 //! distributions, which appear in SDK user agents through the kernel release).
 //! Compliance scanners widely run in production (Prowler, CSPM products) and test
 //! harnesses (Stratus Red Team, whose detonations are exercised by other detections)
-//! are not in it. Only the discovery calls are watched, because a read-only rule must
+//! are not in it; nor is TruffleHog, which Elastic lists: its key checks
+//! (`GetCallerIdentity`) are in the public conformance background as ordinary calls. Only the discovery calls are watched, because a read-only rule must
 //! list its names and these tools start with them. Any outcome.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, fire};
@@ -38,7 +39,7 @@ pub static META: Meta = Meta {
                   work with the caller's credentials.",
     severity: Severity::Medium,
     attack: &["T1580", "T1087.004", "T1078.004"],
-    origins: &["Elastic AWS Suspicious User Agent Fingerprint (our own list of tools)"],
+    origins: &["Elastic rule \"AWS Suspicious User Agent Fingerprint\" (our own list of tools)"],
     group: "discovery",
     false_positives: &[
         "An authorised penetration test or red-team exercise.",
