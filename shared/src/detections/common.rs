@@ -515,3 +515,19 @@ mod ecr_scan_tests {
         assert_eq!(c.get("LOW").and_then(|v| v.as_u64()), Some(5));
     }
 }
+
+/// The first-seen observation "this principal did it": the term is
+/// `<account>|<stable principal>` and the evidence gains the caller's address and
+/// user agent.
+pub fn first_seen_by_principal(rec: &Record, evidence: Evidence) -> crate::detection::Signal {
+    crate::detection::Signal::FirstSeen {
+        term: format!(
+            "{}|{}",
+            rec.account_id().unwrap_or("unknown"),
+            stable_principal(rec)
+        ),
+        evidence: evidence
+            .with_opt("source_ip", rec.source_ip())
+            .with_opt("user_agent", rec.user_agent()),
+    }
+}

@@ -11,7 +11,7 @@
 //! Only successful calls.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{aws_service_or_console_caller, stable_principal};
+use crate::detections::common::{aws_service_or_console_caller, first_seen_by_principal};
 use crate::event::Record;
 
 pub struct Ec2KeypairCreatedByNewPrincipal;
@@ -55,19 +55,14 @@ impl Detection for Ec2KeypairCreatedByNewPrincipal {
         {
             return None;
         }
-        let principal = stable_principal(rec);
         let evidence = Evidence::new()
             .with_opt("key_name", rec.request_param_str("keyName"))
             .with_json(
                 "key_fingerprint",
                 rec.response_element("keyFingerprint"),
             )
-            .with_opt("source_ip", rec.source_ip())
-            .with_opt("user_agent", rec.user_agent());
-        Some(Signal::FirstSeen {
-            term: format!("{}|{principal}", rec.account_id().unwrap_or("unknown")),
-            evidence,
-        })
+        ;
+        Some(first_seen_by_principal(rec, evidence))
     }
 }
 

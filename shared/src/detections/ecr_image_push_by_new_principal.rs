@@ -8,7 +8,7 @@
 //! AWS services (replication, pull-through cache) are left out.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{aws_service_or_console_caller, stable_principal};
+use crate::detections::common::{aws_service_or_console_caller, first_seen_by_principal};
 use crate::event::Record;
 
 pub struct EcrImagePushByNewPrincipal;
@@ -49,16 +49,11 @@ impl Detection for EcrImagePushByNewPrincipal {
         {
             return None;
         }
-        let principal = stable_principal(rec);
         let evidence = Evidence::new()
             .with_opt("repository", rec.request_param_str("repositoryName"))
             .with_opt("image_tag", rec.request_param_str("imageTag"))
-            .with_opt("source_ip", rec.source_ip())
-            .with_opt("user_agent", rec.user_agent());
-        Some(Signal::FirstSeen {
-            term: format!("{}|{principal}", rec.account_id().unwrap_or("unknown")),
-            evidence,
-        })
+        ;
+        Some(first_seen_by_principal(rec, evidence))
     }
 }
 
