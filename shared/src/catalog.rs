@@ -55,6 +55,10 @@ pub static GROUPS: &[FunctionGroup] = &[
         description: "Security services and account controls: GuardDuty, Security Hub, detective services, organisation and Region settings",
     },
     // (slot: security-services)
+    FunctionGroup {
+        name: "discovery",
+        description: "Reconnaissance and credential probing: read-only discovery, enumeration bursts, unusual tools",
+    },
     // (slot: discovery)
     FunctionGroup {
         name: "self-protection",

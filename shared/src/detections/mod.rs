@@ -150,6 +150,26 @@ registry! {
     // (end of security-services)
 
     // --- discovery: read-only reconnaissance.
+    discovery_api_burst_via_cli::DiscoveryApiBurstViaCli,
+    discovery_sweep_by_principal::DiscoverySweepByPrincipal,
+    ec2_deprecated_ami_discovery::Ec2DeprecatedAmiDiscovery,
+    ec2_getpassworddata_denied_for_role::Ec2GetPasswordDataDeniedForRole,
+    ec2_user_data_retrieval::Ec2UserDataRetrieval,
+    ecr_image_scan_findings_high::EcrImageScanFindingsHigh,
+    ecr_image_scan_findings_medium::EcrImageScanFindingsMedium,
+    ecr_image_scan_findings_low::EcrImageScanFindingsLow,
+    ecr_image_push_outside_business_hours::EcrImagePushOutsideBusinessHours,
+    ec2_keypair_created_by_new_principal::Ec2KeypairCreatedByNewPrincipal,
+    console_failed_logins_for_user::ConsoleFailedLoginsForUser,
+    console_failed_logins_from_ip::ConsoleFailedLoginsFromIp,
+    console_login_spray_from_ip::ConsoleLoginSprayFromIp,
+    console_mfa_failures_for_user::ConsoleMfaFailuresForUser,
+    iam_access_denied_discovery::IamAccessDeniedDiscovery,
+    ses_enumeration_long_term_key::SesEnumerationLongTermKey,
+    ec2_instance_role_enumeration::Ec2InstanceRoleEnumeration,
+    offensive_tool_user_agent::OffensiveToolUserAgent,
+    s3browser_iam_activity::S3BrowserIamActivity,
+    ecr_image_push_by_new_principal::EcrImagePushByNewPrincipal,
     // (end of discovery)
 
     // --- self-protection: trailwatch's own resources and pipeline.

@@ -1,0 +1,98 @@
+//! An EC2 instance's role credentials making five or more different discovery calls
+//! (`DISCOVERY_TRIGGERS`) within ten minutes.
+//!
+//! Decisions: instance credentials are recognised by the session name, which EC2
+//! sets to the instance id (`.../assumed-role/<role>/i-0abc...`); the group is that
+//! session, so each instance counts on its own. Any outcome counts. Applications on
+//! instances read one or two of these calls; a shell on a compromised instance
+//! asking who it is, which users, roles, buckets, snapshots, trails and detectors
+//! exist is the pattern of Stratus Red Team `aws.discovery.ec2-enumerate-from-instance`.
+
+use crate::detection::{Detection, Meta, Severity, Signal, WindowSpec};
+use crate::detections::common::{
+    DISCOVERY_TRIGGERS, account_actor_group, caller_evidence, is_discovery_call, uses_instance_credentials,
+};
+use crate::event::Record;
+
+pub struct Ec2InstanceRoleEnumeration;
+
+pub static META: Meta = Meta {
+    id: "ec2-instance-role-enumeration",
+    title: "AWS Discovery Calls from an EC2 Instance Role",
+    description: "The role credentials of one EC2 instance made five or more different \
+                  reconnaissance calls (identity, users, roles, buckets, snapshots, trails, \
+                  detectors...) within ten minutes. Workloads call the few APIs they need; an \
+                  intruder on the instance, or holding its stolen credentials, maps the account.",
+    severity: Severity::Medium,
+    attack: &["T1580", "T1087.004", "T1078.004"],
+    origins: &["trailwatch: based on Stratus Red Team aws.discovery.ec2-enumerate-from-instance"],
+    group: "discovery",
+    false_positives: &[
+        "Inventory or security agents on instances that scan the account with the instance role.",
+        "An engineer troubleshooting from an instance shell.",
+    ],
+    next_steps: "Identify the instance (the session name) and what runs on it. Check the calls' \
+                 source address: outside the instance's network means stolen credentials. \
+                 Isolate the instance and revoke the role's sessions if unexplained.",
+    triggers: DISCOVERY_TRIGGERS,
+    window: Some(WindowSpec::Distinct {
+        window_secs: 600,
+        min_distinct: 5,
+    }),
+};
+
+impl Detection for Ec2InstanceRoleEnumeration {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !is_discovery_call(rec) || !uses_instance_credentials(rec) {
+            return None;
+        }
+        Some(Signal::Distinct {
+            group: account_actor_group(rec),
+            value: format!("{}:{}", rec.event_source(), rec.event_name()),
+            evidence: caller_evidence(rec),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::testing::eval;
+
+    fn record(name: &str, session: &str) -> String {
+        format!(
+            r#"{{"eventSource":"iam.amazonaws.com","eventName":"{name}","eventTime":"2026-06-02T10:00:01Z",
+            "recipientAccountId":"111122223333","sourceIPAddress":"10.0.3.17","userAgent":"aws-cli/2.15.30",
+            "userIdentity":{{"type":"AssumedRole","principalId":"AROAEXAMPLEWEB:{session}",
+              "arn":"arn:aws:sts::111122223333:assumed-role/web-server/{session}","accountId":"111122223333",
+              "sessionContext":{{"ec2RoleDelivery":"2.0","sessionIssuer":{{"type":"Role","arn":"arn:aws:iam::111122223333:role/web-server"}}}}}}}}"#
+        )
+    }
+
+    #[test]
+    fn instance_sessions_count_discovery_names_per_instance() {
+        match eval(&Ec2InstanceRoleEnumeration, &record("ListUsers", "i-0a1b2c3d4e5f67890")) {
+            Some(Signal::Distinct { group, value, .. }) => {
+                assert_eq!(
+                    group,
+                    "111122223333|arn:aws:sts::111122223333:assumed-role/web-server/i-0a1b2c3d4e5f67890"
+                );
+                assert_eq!(value, "iam.amazonaws.com:ListUsers");
+            }
+            other => panic!("expected Distinct, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn other_sessions_and_calls_are_ignored() {
+        assert_eq!(eval(&Ec2InstanceRoleEnumeration, &record("ListUsers", "alice")), None);
+        assert_eq!(eval(&Ec2InstanceRoleEnumeration, &record("ListUsers", "i-")), None);
+        assert_eq!(eval(&Ec2InstanceRoleEnumeration, &record("CreateUser", "i-0a1b2c3d")), None);
+        let user = record("ListUsers", "i-0a1b2c3d").replace(r#""type":"AssumedRole""#, r#""type":"IAMUser""#);
+        assert_eq!(eval(&Ec2InstanceRoleEnumeration, &user), None);
+    }
+}

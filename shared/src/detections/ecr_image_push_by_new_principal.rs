@@ -1,0 +1,95 @@
+//! A container image pushed to ECR (`PutImage`) by a principal that has not pushed
+//! one in the last thirty days.
+//!
+//! Decisions: the upstream rule compares the pusher with an allow-list lookup of
+//! known ECR users, which we do not keep; a thirty-day first-seen history per
+//! account and principal (the role for assumed-role sessions) learns that list
+//! instead. Only successful pushes, by API clients from an address: the console and
+//! AWS services (replication, pull-through cache) are left out.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::{aws_service_or_console_caller, first_seen_by_principal};
+use crate::event::Record;
+
+pub struct EcrImagePushByNewPrincipal;
+
+pub static META: Meta = Meta {
+    id: "ecr-image-push-by-new-principal",
+    title: "AWS ECR Container Upload Unknown User",
+    description: "A principal that had not pushed a container image in the last thirty days \
+                  pushed one to ECR. Images are normally pushed by a handful of build roles; a \
+                  new pusher can be an intruder planting a backdoored image that production \
+                  will pull.",
+    severity: Severity::Medium,
+    attack: &["T1525", "T1204.003"],
+    origins: &["Splunk ESCU aws_ecr_container_upload_unknown_user.yml (allow-list replaced by \
+             a first-seen history)"],
+    group: "discovery",
+    false_positives: &[
+        "A new build pipeline or a new engineer publishing an image for the first time.",
+        "A build role renamed or recreated (a new ARN is a new principal).",
+    ],
+    next_steps: "Check who the principal is and whether a new pipeline was expected. Compare the \
+                 image digest with the build system's output; if unknown, stop deployments of \
+                 that tag and inspect the image.",
+    triggers: &[Trigger::write("ecr.amazonaws.com", &["PutImage"])],
+    window: Some(WindowSpec::FirstSeen { days: 30 }),
+};
+
+impl Detection for EcrImagePushByNewPrincipal {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() != "ecr.amazonaws.com"
+            || rec.event_name() != "PutImage"
+            || !rec.succeeded()
+            || aws_service_or_console_caller(rec)
+        {
+            return None;
+        }
+        let evidence = Evidence::new()
+            .with_opt("repository", rec.request_param_str("repositoryName"))
+            .with_opt("image_tag", rec.request_param_str("imageTag"))
+        ;
+        Some(first_seen_by_principal(rec, evidence))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::testing::eval;
+
+    fn record(ua: &str, extra: &str) -> String {
+        format!(
+            r#"{{"eventSource":"ecr.amazonaws.com","eventName":"PutImage","eventTime":"2026-06-02T10:00:01Z",
+            "recipientAccountId":"111122223333","sourceIPAddress":"203.0.113.61","userAgent":"{ua}",
+            "userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/ci-publish/run-88",
+              "sessionContext":{{"sessionIssuer":{{"type":"Role","arn":"arn:aws:iam::111122223333:role/ci-publish"}}}}}},
+            {extra}"requestParameters":{{"repositoryName":"payments","imageTag":"v42"}}}}"#
+        )
+    }
+
+    #[test]
+    fn a_push_is_a_term_per_account_and_role() {
+        match eval(&EcrImagePushByNewPrincipal, &record("docker/25.0.3 go/go1.21.6", "")) {
+            Some(Signal::FirstSeen { term, evidence }) => {
+                assert_eq!(term, "111122223333|arn:aws:iam::111122223333:role/ci-publish");
+                assert_eq!(evidence.get("repository").and_then(|v| v.as_str()), Some("payments"));
+            }
+            other => panic!("expected FirstSeen, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn console_services_failures_and_other_calls_are_ignored() {
+        assert_eq!(eval(&EcrImagePushByNewPrincipal, &record("console.amazonaws.com", "")), None);
+        assert_eq!(eval(&EcrImagePushByNewPrincipal, &record("AWS Internal", "")), None);
+        let exists = record("docker/25.0.3", r#""errorCode":"ImageAlreadyExistsException","#);
+        assert_eq!(eval(&EcrImagePushByNewPrincipal, &exists), None);
+        let other = record("docker/25.0.3", "").replace("PutImage", "BatchDeleteImage");
+        assert_eq!(eval(&EcrImagePushByNewPrincipal, &other), None);
+    }
+}

@@ -1,0 +1,132 @@
+//! An IAM user denied five or more different discovery calls from one address within
+//! an hour: someone probing what a key is allowed to read.
+//!
+//! Decisions: the upstream rule counts any denied call (`AccessDenied`) of an IAM
+//! user, five or more per address and user per hour. A read-only rule must list its
+//! event names, so we count denials of the shared discovery list, and we count
+//! different event names (five denials of one call are a misconfigured job, five
+//! denied calls of different kinds are probing). The EC2 (`UnauthorizedOperation`)
+//! and JSON-protocol (`AccessDeniedException`) spellings of a denial count too.
+//! Calls by AWS services (user agent `*.amazonaws.com`) are left out, as upstream.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, WindowSpec};
+use crate::detections::common::{DISCOVERY_TRIGGERS, is_discovery_call, source_ip_normalized};
+use crate::event::{Record, actor_key};
+
+pub struct IamAccessDeniedDiscovery;
+
+pub static META: Meta = Meta {
+    id: "iam-access-denied-discovery",
+    title: "AWS IAM AccessDenied Discovery Events",
+    description: "An IAM user was refused five or more different reconnaissance calls from the \
+                  same address within an hour. A stolen access key is usually tried against \
+                  many services to learn what it may do; the trail of denials is what that \
+                  leaves behind.",
+    severity: Severity::Low,
+    attack: &["T1580", "T1087.004"],
+    origins: &["Splunk ESCU aws_iam_accessdenied_discovery_events.yml"],
+    group: "discovery",
+    false_positives: &[
+        "A tool or script run with a user whose permissions were recently narrowed.",
+        "An engineer exploring the console's command line with a least-privilege user.",
+    ],
+    next_steps: "Ask the user whether they ran the calls. Check where the access key was used \
+                 from before and whether any call of it succeeded; deactivate the key if the \
+                 activity is not theirs.",
+    triggers: DISCOVERY_TRIGGERS,
+    window: Some(WindowSpec::Distinct {
+        window_secs: 3600,
+        min_distinct: 5,
+    }),
+};
+
+/// The error codes AWS services use for "not allowed".
+fn is_access_denied(code: &str) -> bool {
+    matches!(
+        code,
+        "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedOperation"
+            | "Client.UnauthorizedOperation"
+    )
+}
+
+impl Detection for IamAccessDeniedDiscovery {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !is_discovery_call(rec)
+            || rec.identity_type() != Some("IAMUser")
+            || !rec.error_code().is_some_and(is_access_denied)
+            || rec
+                .user_agent()
+                .is_some_and(|ua| ua.trim().to_ascii_lowercase().ends_with(".amazonaws.com"))
+        {
+            return None;
+        }
+        let ip = source_ip_normalized(rec)?;
+        let evidence = Evidence::new()
+            .with_opt("error_code", rec.error_code())
+            .with_opt("user_agent", rec.user_agent());
+        Some(Signal::Distinct {
+            group: format!(
+                "{}|{}|{ip}",
+                rec.account_id().unwrap_or("unknown"),
+                actor_key(rec)
+            ),
+            value: format!("{}:{}", rec.event_source(), rec.event_name()),
+            evidence,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::testing::eval;
+
+    fn record(name: &str, code: &str, kind: &str, ua: &str) -> String {
+        format!(
+            r#"{{"eventSource":"iam.amazonaws.com","eventName":"{name}","eventTime":"2026-06-02T10:00:01Z",
+            "recipientAccountId":"111122223333","sourceIPAddress":"203.0.113.99","userAgent":"{ua}",
+            "errorCode":"{code}","errorMessage":"User is not authorized",
+            "userIdentity":{{"type":"{kind}","arn":"arn:aws:iam::111122223333:user/leaked","userName":"leaked"}}}}"#
+        )
+    }
+
+    #[test]
+    fn a_denied_discovery_call_of_a_user_counts_its_name() {
+        for code in ["AccessDenied", "AccessDeniedException", "Client.UnauthorizedOperation"] {
+            match eval(
+                &IamAccessDeniedDiscovery,
+                &record("ListRoles", code, "IAMUser", "Boto3/1.34"),
+            ) {
+                Some(Signal::Distinct { group, value, .. }) => {
+                    assert_eq!(
+                        group,
+                        "111122223333|arn:aws:iam::111122223333:user/leaked|203.0.113.99"
+                    );
+                    assert_eq!(value, "iam.amazonaws.com:ListRoles");
+                }
+                other => panic!("expected Distinct, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn other_errors_identities_and_services_are_ignored() {
+        let throttled = record("ListRoles", "Throttling", "IAMUser", "Boto3/1.34");
+        assert_eq!(eval(&IamAccessDeniedDiscovery, &throttled), None);
+        let role = record("ListRoles", "AccessDenied", "AssumedRole", "Boto3/1.34");
+        assert_eq!(eval(&IamAccessDeniedDiscovery, &role), None);
+        let svc = record("ListRoles", "AccessDenied", "IAMUser", "config.amazonaws.com");
+        assert_eq!(eval(&IamAccessDeniedDiscovery, &svc), None);
+        let write = record("CreateRole", "AccessDenied", "IAMUser", "Boto3/1.34");
+        assert_eq!(eval(&IamAccessDeniedDiscovery, &write), None);
+        let ok = record("ListRoles", "x", "IAMUser", "Boto3/1.34")
+            .replace(r#""errorCode":"x","errorMessage":"User is not authorized","#, "");
+        assert_eq!(eval(&IamAccessDeniedDiscovery, &ok), None);
+    }
+}

@@ -1,0 +1,151 @@
+//! A discovery call (`DISCOVERY_TRIGGERS`) whose user agent names an offensive
+//! security tool or a penetration-testing distribution.
+//!
+//! Decisions: our list, matched as whole words, case-insensitively: `pacu`,
+//! `cloudfox`, `scoutsuite` / `scout suite`, `weirdaal` (AWS attack and enumeration
+//! frameworks), and `kali`, `parrot`, `pentoo` (penetration-testing Linux
+//! distributions, which appear in SDK user agents through the kernel release).
+//! Compliance scanners widely run in production (Prowler, CSPM products) and test
+//! harnesses (Stratus Red Team, whose detonations are exercised by other detections)
+//! are not in it; nor is TruffleHog, which Elastic lists: its key checks
+//! (`GetCallerIdentity`) are in the public conformance background as ordinary calls. Only the discovery calls are watched, because a read-only rule must
+//! list its names and these tools start with them. Any outcome.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, fire};
+use crate::detections::common::{DISCOVERY_TRIGGERS, is_discovery_call};
+use crate::event::Record;
+use crate::event::prefilter::Peek;
+
+pub struct OffensiveToolUserAgent;
+
+/// Lower-case words that name the tool or distribution.
+const TOOL_WORDS: &[&str] = &[
+    "pacu",
+    "cloudfox",
+    "scoutsuite",
+    "scout suite",
+    "weirdaal",
+    "kali",
+    "parrot",
+    "pentoo",
+];
+
+pub static META: Meta = Meta {
+    id: "offensive-tool-user-agent",
+    title: "AWS Suspicious User Agent Fingerprint",
+    description: "A reconnaissance call came from a tool built for attacking AWS accounts (Pacu, \
+                  CloudFox, ScoutSuite, WeirdAAL) or from a penetration-testing system (Kali, \
+                  Parrot, Pentoo). Outside an agreed test, that is an intruder's toolbox at \
+                  work with the caller's credentials.",
+    severity: Severity::Medium,
+    attack: &["T1580", "T1087.004", "T1078.004"],
+    origins: &["Elastic rule \"AWS Suspicious User Agent Fingerprint\" (our own list of tools)"],
+    group: "discovery",
+    false_positives: &[
+        "An authorised penetration test or red-team exercise.",
+        "A security engineer running ScoutSuite or CloudFox for an assessment.",
+    ],
+    next_steps: "Check whether a security assessment is scheduled and who runs it. If not, treat \
+                 the credentials as stolen: disable the access key or revoke the sessions, and \
+                 review everything the principal did from that address.",
+    triggers: DISCOVERY_TRIGGERS,
+    window: None,
+};
+
+/// The first tool word found in `ua` as a whole word (letters around it do not
+/// count as a match; digits and punctuation do, as in `6.5.0-kali3-amd64`).
+fn tool_word(ua: &str) -> Option<&'static str> {
+    let lower = ua.to_ascii_lowercase();
+    TOOL_WORDS.iter().copied().find(|w| {
+        lower.match_indices(w).any(|(i, _)| {
+            let before = lower[..i].chars().next_back();
+            let after = lower[i + w.len()..].chars().next();
+            !before.is_some_and(|c| c.is_ascii_alphabetic())
+                && !after.is_some_and(|c| c.is_ascii_alphabetic())
+        })
+    })
+}
+
+impl Detection for OffensiveToolUserAgent {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !is_discovery_call(rec) {
+            return None;
+        }
+        let ua = rec.user_agent()?;
+        let tool = tool_word(ua)?;
+        let evidence = Evidence::new()
+            .with("tool", tool)
+            .with("user_agent", ua)
+            .with_opt("source_ip", rec.source_ip())
+            .with_opt("error_code", rec.error_code());
+        fire(evidence)
+    }
+
+    fn may_match_raw(&self, peek: &Peek<'_>, _json: &[u8]) -> bool {
+        peek.user_agent.is_some_and(|ua| tool_word(ua).is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::testing::{eval, fires};
+
+    fn record(ua: &str) -> String {
+        format!(
+            r#"{{"eventSource":"sts.amazonaws.com","eventName":"GetCallerIdentity","eventTime":"2026-06-02T10:00:01Z",
+            "recipientAccountId":"111122223333","sourceIPAddress":"203.0.113.66","userAgent":"{ua}",
+            "userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/dev","userName":"dev"}},
+            "requestParameters":null,"responseElements":null}}"#
+        )
+    }
+
+    #[test]
+    fn tool_words_match_as_words() {
+        assert_eq!(tool_word("Boto3/1.34.69 Python/3.11.8 Linux/6.5.0-kali3-amd64 Botocore/1.34.69"), Some("kali"));
+        assert_eq!(tool_word("aws-cli/2.15.30 Python/3.11.8 Linux/6.1.0-1parrot1-amd64"), Some("parrot"));
+        assert_eq!(tool_word("Pacu/1.5.2 Boto3/1.34"), Some("pacu"));
+        assert_eq!(tool_word("Scout Suite/5.14.0"), Some("scout suite"));
+        assert_eq!(tool_word("aws-sdk-go-v2/1.30.3 cloudfox"), Some("cloudfox"));
+        assert_eq!(tool_word("Boto3/1.34 Python/3.11 Linux/6.5.0-kalibrate"), None);
+        assert_eq!(tool_word("parrots-app/1.0"), None);
+        assert_eq!(tool_word("aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0"), None);
+        assert_eq!(tool_word(""), None);
+    }
+
+    #[test]
+    fn fires_on_a_discovery_call_from_a_tool() {
+        assert!(fires(&OffensiveToolUserAgent, &record("Boto3/1.34.69 Python/3.11.8 Linux/6.5.0-kali3-amd64")));
+        let denied = record("Pacu/1.5.2").replace(
+            r#""requestParameters""#,
+            r#""errorCode":"AccessDenied","requestParameters""#,
+        );
+        assert!(fires(&OffensiveToolUserAgent, &denied));
+    }
+
+    #[test]
+    fn ordinary_agents_missing_agents_and_other_calls_do_not_fire() {
+        assert!(!fires(&OffensiveToolUserAgent, &record("aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0")));
+        assert!(!fires(&OffensiveToolUserAgent, &record("stratus-red-team_5c59eb79")));
+        let no_ua = record("x").replace(r#""userAgent":"x","#, "");
+        assert_eq!(eval(&OffensiveToolUserAgent, &no_ua), None);
+        let other = record("Pacu/1.5.2").replace("GetCallerIdentity", "GetSessionToken");
+        assert_eq!(eval(&OffensiveToolUserAgent, &other), None);
+    }
+
+    #[test]
+    fn the_raw_prefilter_agrees() {
+        let peek = |ua| Peek {
+            event_source: "sts.amazonaws.com",
+            event_name: "GetCallerIdentity",
+            user_agent: ua,
+        };
+        assert!(OffensiveToolUserAgent.may_match_raw(&peek(Some("Pacu/1.5.2")), b""));
+        assert!(!OffensiveToolUserAgent.may_match_raw(&peek(Some("aws-cli/2.15.30")), b""));
+        assert!(!OffensiveToolUserAgent.may_match_raw(&peek(None), b""));
+    }
+}

@@ -1,0 +1,131 @@
+//! Three or more different SES reconnaissance calls (sending enabled, quota,
+//! identities) with one long-term access key within ten minutes.
+//!
+//! Decisions: the Stratus Red Team technique `aws.discovery.ses-enumerate` and the
+//! reports it cites describe leaked long-term keys checked for e-mail sending before
+//! phishing or resale. Session credentials (roles, SSO users) are left out: SES
+//! dashboards and Trusted Advisor read the same calls under roles. Any outcome
+//! counts; the group is the access key, so a key used by several tools counts once.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::{access_key_id, uses_long_term_key};
+use crate::event::{Record, actor_display};
+
+pub struct SesEnumerationLongTermKey;
+
+/// SES (v1 and v2 share the event source) calls that tell whether and how much mail
+/// an account can send, and from which identities.
+const SES_RECON: &[&str] = &[
+    "GetAccount",
+    "GetAccountSendingEnabled",
+    "GetIdentityVerificationAttributes",
+    "GetSendQuota",
+    "ListEmailIdentities",
+    "ListIdentities",
+];
+
+pub static META: Meta = Meta {
+    id: "ses-enumeration-long-term-key",
+    title: "AWS SES Enumeration with a Long-Term Access Key",
+    description: "A long-term access key asked SES, within ten minutes, at least three of: \
+                  whether sending is enabled, the sending quota, and which e-mail identities \
+                  exist. Stolen keys are routinely checked this way before being used for \
+                  phishing or sold as 'SMTP-ready'.",
+    severity: Severity::Medium,
+    attack: &["T1526", "T1087.004"],
+    origins: &["trailwatch: based on Stratus Red Team aws.discovery.ses-enumerate"],
+    group: "discovery",
+    false_positives: &[
+        "A mail-sending application running with an IAM user's keys that checks its quota at \
+         start-up.",
+    ],
+    next_steps: "Find where the access key is used from and by whom. If the key is not expected \
+                 to touch SES, deactivate it, check SES for new identities or sending, and look \
+                 for the key in code repositories.",
+    triggers: &[Trigger::read_only("ses.amazonaws.com", SES_RECON)],
+    window: Some(WindowSpec::Distinct {
+        window_secs: 600,
+        min_distinct: 3,
+    }),
+};
+
+impl Detection for SesEnumerationLongTermKey {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() != "ses.amazonaws.com"
+            || !SES_RECON.contains(&rec.event_name())
+            || !uses_long_term_key(rec)
+        {
+            return None;
+        }
+        let key = access_key_id(rec)?;
+        let evidence = Evidence::new()
+            .with("caller", actor_display(rec))
+            .with_opt("region", rec.region())
+            .with_opt("source_ip", rec.source_ip())
+            .with_opt("user_agent", rec.user_agent())
+            .with_opt("error_code", rec.error_code());
+        Some(Signal::Distinct {
+            group: format!("{}|{key}", rec.account_id().unwrap_or("unknown")),
+            value: rec.event_name().to_owned(),
+            evidence,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::testing::eval;
+
+    fn record(name: &str, key: &str) -> String {
+        format!(
+            r#"{{"eventSource":"ses.amazonaws.com","eventName":"{name}","eventTime":"2026-06-02T10:00:01Z",
+            "awsRegion":"us-east-1","recipientAccountId":"111122223333","sourceIPAddress":"198.51.100.200",
+            "userAgent":"Boto3/1.34.69","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mailer",
+            "accountId":"111122223333","accessKeyId":"{key}","userName":"mailer"}},"requestParameters":null}}"#
+        )
+    }
+
+    #[test]
+    fn counts_recon_names_per_long_term_key() {
+        match eval(
+            &SesEnumerationLongTermKey,
+            &record("GetSendQuota", "AKIAEXAMPLE0000SES1"),
+        ) {
+            Some(Signal::Distinct { group, value, .. }) => {
+                assert_eq!(group, "111122223333|AKIAEXAMPLE0000SES1");
+                assert_eq!(value, "GetSendQuota");
+            }
+            other => panic!("expected Distinct, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn session_keys_missing_keys_and_other_calls_are_ignored() {
+        let session = record("GetSendQuota", "ASIAEXAMPLE0000SES2");
+        assert_eq!(eval(&SesEnumerationLongTermKey, &session), None);
+        let no_key = record("GetSendQuota", "");
+        assert_eq!(eval(&SesEnumerationLongTermKey, &no_key), None);
+        let send = record("SendEmail", "AKIAEXAMPLE0000SES1");
+        assert_eq!(eval(&SesEnumerationLongTermKey, &send), None);
+    }
+
+    #[test]
+    fn denied_calls_count_with_their_code() {
+        let denied = record("ListIdentities", "AKIAEXAMPLE0000SES1").replace(
+            r#""requestParameters":null"#,
+            r#""errorCode":"AccessDenied","requestParameters":null"#,
+        );
+        match eval(&SesEnumerationLongTermKey, &denied) {
+            Some(Signal::Distinct { evidence, .. }) => assert_eq!(
+                evidence.get("error_code").and_then(|v| v.as_str()),
+                Some("AccessDenied")
+            ),
+            other => panic!("expected Distinct, got {other:?}"),
+        }
+    }
+}
