@@ -9,6 +9,8 @@
 //! - `window`: sliding windows and ordered pairs on top of `state::Store`.
 //! - `state`: the `Store` port, with an in-memory adapter (DynamoDB lives beside it).
 //! - `finding`: the finding model and its renderings.
+//! - `tuning`: the tuning file (modes, overrides, suppressions, dedup) and how it
+//!   applies to findings.
 //! - `notify`: the `Notifier` port; `message` builds SNS messages, `sns` sends them.
 //! - `lambda` (feature `lambda`): the entry point of the functions under `functions/`.
 
@@ -24,4 +26,5 @@ pub mod notify;
 pub mod rules;
 pub mod sanitize;
 pub mod state;
+pub mod tuning;
 pub mod window;

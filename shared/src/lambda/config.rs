@@ -17,6 +17,8 @@ pub const ENV_TOPIC_ARN: &str = "TRAILWATCH_TOPIC_ARN";
 pub const ENV_DISABLED: &str = "TRAILWATCH_DISABLED";
 pub const ENV_LATENESS: &str = "TRAILWATCH_LATENESS_SECS";
 pub const ENV_METRICS: &str = "TRAILWATCH_METRICS";
+/// Where the tuning file is: a local path or `s3://BUCKET/KEY` (see `lambda::tuning`).
+pub const ENV_TUNING: &str = "TRAILWATCH_TUNING";
 /// `TRAILWATCH_WINDOW_<DETECTION_ID_IN_UPPER_SNAKE_CASE>_SECS`.
 pub const ENV_WINDOW_PREFIX: &str = "TRAILWATCH_WINDOW_";
 pub const ENV_WINDOW_SUFFIX: &str = "_SECS";
@@ -33,6 +35,8 @@ pub struct Config {
     pub settings: Settings,
     /// Print CloudWatch Embedded Metric Format lines (findings per detection).
     pub metrics: bool,
+    /// `TRAILWATCH_TUNING`: where the tuning file is, if any.
+    pub tuning: Option<crate::tuning::location::Location>,
 }
 
 /// Everything wrong with the environment, said at once.
@@ -154,6 +158,15 @@ impl Config {
             }
         };
 
+        let tuning = match get(ENV_TUNING).map(crate::tuning::location::Location::parse) {
+            None => None,
+            Some(Ok(l)) => Some(l),
+            Some(Err(e)) => {
+                problems.push(format!("{ENV_TUNING}: {e}"));
+                None
+            }
+        };
+
         if problems.is_empty() {
             Ok(Config {
                 group,
@@ -161,6 +174,7 @@ impl Config {
                 topic_arn,
                 settings,
                 metrics,
+                tuning,
             })
         } else {
             Err(ConfigError(problems))

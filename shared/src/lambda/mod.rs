@@ -20,10 +20,14 @@
 //!   the event itself is logged only at `trace` level. With `TRAILWATCH_METRICS`
 //!   unset or `1`, one CloudWatch Embedded Metric Format line per finding counts
 //!   findings per detection.
+//! - with `TRAILWATCH_TUNING`, the tuning file is read at start-up and re-read at
+//!   most every minute (`tuning.rs`); findings it does not notify are logged as one
+//!   JSON line naming the entry and counted (EMF `TunedFindings`).
 
 mod config;
 mod envelope;
 mod logs;
+pub mod tuning;
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -37,6 +41,7 @@ use tracing::{debug, error, info, trace, warn};
 use crate::catalog::{self, FunctionGroup};
 use crate::engine::Engine;
 use crate::event::Record;
+use crate::finding::{Disposition, Finding};
 use crate::notify::Notifier;
 use crate::notify::sns::SnsNotifier;
 use crate::state::Store;
@@ -45,8 +50,9 @@ use crate::state::dynamodb::DynamoStore;
 pub use config::*;
 use envelope::{parse_envelope, probe_id};
 pub use lambda_runtime::{Context, Error, LambdaEvent};
-use logs::emit_metric;
 pub use logs::init_logging;
+use logs::{emit_metric, emit_tuned};
+use tuning::TuningSource;
 
 /// Why an invocation failed: the event goes back to Lambda (retries, then the
 /// dead-letter queue / on-failure destination).
@@ -92,6 +98,7 @@ pub struct Handler<S, N> {
     store: S,
     notifier: N,
     metrics: bool,
+    tuning: Option<TuningSource>,
 }
 
 /// The handler as deployed: DynamoDB state, SNS notifications.
@@ -106,7 +113,12 @@ impl LambdaHandler {
             config.key_prefix(),
         );
         let notifier = SnsNotifier::new(aws_sdk_sns::Client::new(sdk), config.topic_arn.clone());
-        Handler::new(config, store, notifier)
+        let mut handler = Handler::new(config, store, notifier);
+        if let Some(loc @ crate::tuning::location::Location::S3 { .. }) = &config.tuning {
+            let s3 = crate::tuning::location::s3_client_from(sdk);
+            handler.tuning = Some(TuningSource::new(loc.clone(), Some(s3)));
+        }
+        handler
     }
 }
 
@@ -122,7 +134,23 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             store,
             notifier,
             metrics: config.metrics,
+            tuning: config
+                .tuning
+                .as_ref()
+                .map(|l| TuningSource::new(l.clone(), None)),
         }
+    }
+
+    /// Replaces the tuning source (tests: an S3 location with their own client).
+    pub fn with_tuning(mut self, source: TuningSource) -> Self {
+        self.tuning = Some(source);
+        self
+    }
+
+    /// Reads the tuning now (start-up), whatever the time since the last read.
+    pub async fn load_tuning(&self, now: i64) -> Option<tuning::Refresh> {
+        let src = self.tuning.as_ref()?;
+        Some(src.refresh(&self.engine, self.group.name, now, true).await)
     }
 
     pub fn engine(&self) -> &Engine {
@@ -150,6 +178,9 @@ impl<S: Store, N: Notifier> Handler<S, N> {
         now: i64,
     ) -> Result<Value, InvocationError> {
         trace!(request_id, payload, "event");
+        if let Some(src) = &self.tuning {
+            src.refresh(&self.engine, self.group.name, now, false).await;
+        }
         let (envelope_id, detail_type, detail) = match parse_envelope(payload) {
             Ok(parts) => parts,
             Err(e) => {
@@ -207,8 +238,13 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             .handle(&rec, &self.store, &self.notifier, now)
             .await
         {
-            Ok(delivered) => {
-                for f in &delivered {
+            Ok(decided) => {
+                let (delivered, held): (Vec<Finding>, Vec<Finding>) = decided
+                    .into_iter()
+                    .partition(|f| matches!(f.disposition, None | Some(Disposition::Notified)));
+                // One JSON line per finding, naming the entry that decided it.
+                for f in held.iter().chain(&delivered) {
+                    let (outcome, entry) = tuned_outcome(f);
                     info!(
                         request_id,
                         event_id,
@@ -216,14 +252,26 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                         detection_id = f.detection_id,
                         finding_id = f.finding_id,
                         severity = f.severity.as_str(),
-                        outcome = "notified",
-                        "finding published"
+                        outcome,
+                        entry = entry.unwrap_or(""),
+                        finding_event_ids = f.event_ids.join(","),
+                        "{}",
+                        if outcome == "notified" {
+                            "finding published"
+                        } else {
+                            "finding not notified (tuning)"
+                        }
                     );
                     if self.metrics {
-                        emit_metric(self.group.name, f.detection_id);
+                        if outcome == "notified" {
+                            emit_metric(self.group.name, f.detection_id);
+                        }
+                        if f.disposition.is_some() {
+                            emit_tuned(self.group.name, f.detection_id, outcome, entry);
+                        }
                     }
                 }
-                if delivered.is_empty() {
+                if delivered.is_empty() && held.is_empty() {
                     info!(
                         request_id,
                         event_id,
@@ -240,6 +288,12 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                         "detection_id": f.detection_id,
                         "finding_id": f.finding_id,
                     })).collect::<Vec<_>>(),
+                    "not_notified": held.iter().map(|f| json!({
+                        "detection_id": f.detection_id,
+                        "finding_id": f.finding_id,
+                        "disposition": tuned_outcome(f).0,
+                        "entry": tuned_outcome(f).1,
+                    })).collect::<Vec<_>>(),
                 }))
             }
             Err(e) => {
@@ -251,6 +305,17 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                 })
             }
         }
+    }
+}
+
+/// The disposition's name and the entry behind it, for logs and metrics.
+fn tuned_outcome(f: &Finding) -> (&'static str, Option<&str>) {
+    let suppressed_by = || f.evidence.get("suppressed_by").and_then(|v| v.as_str());
+    match f.disposition {
+        Some(Disposition::Suppressed) => ("suppressed", suppressed_by()),
+        Some(Disposition::Shadow) => ("shadow", None),
+        Some(Disposition::HeldBack) => ("held-back", None),
+        Some(Disposition::Notified) | None => ("notified", f.dry_run_suppression.as_deref()),
     }
 }
 
@@ -283,12 +348,22 @@ pub async fn run(group_name: &str) -> Result<(), Error> {
         }
     };
     let handler = LambdaHandler::from_config(&config, &sdk);
+    let started = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    handler.load_tuning(started).await;
     info!(
         group = group.name,
         detections = handler.engine().detections().len(),
         table = config.table,
         topic_arn = config.topic_arn,
         key_prefix = config.key_prefix(),
+        tuning = config
+            .tuning
+            .as_ref()
+            .map(|l| l.to_string())
+            .unwrap_or_default(),
         "ready"
     );
     let handler = &handler;
