@@ -409,6 +409,7 @@ fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
         };
         let mut seen_table = false;
         let mut seen_topic = false;
+        let mut seen_tuning = false;
         for s in &statements {
             assert_eq!(s["Effect"], "Allow");
             let acts = actions(s);
@@ -445,6 +446,16 @@ fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
                     assert_eq!(acts, vec!["sns:Publish"], "{name}");
                     assert_eq!(s["Resource"], json!({"Ref": "FindingsTopic"}), "{name}");
                 }
+                "s3" => {
+                    // The tuning file: that one object, read only.
+                    seen_tuning = true;
+                    assert_eq!(acts, vec!["s3:GetObject"], "{name}");
+                    assert_eq!(
+                        s["Resource"],
+                        json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::${TuningBucket}/${TuningKey}"}),
+                        "{name}: only the tuning object"
+                    );
+                }
                 "sqs" => {
                     assert_eq!(acts, vec!["sqs:SendMessage"], "{name}");
                     let q = get_att_target(&s["Resource"]).unwrap();
@@ -468,8 +479,8 @@ fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
             }
         }
         assert!(
-            seen_table && seen_topic,
-            "{name}: needs the table and the topic"
+            seen_table && seen_topic && seen_tuning,
+            "{name}: needs the table, the topic and the tuning file"
         );
     }
     let (_, corr) = function(&t, "correlation");
@@ -557,5 +568,30 @@ fn derivation_matches_by_hand_for_two_groups() {
     assert_eq!(
         expected_pattern(g),
         json!({"detail": {"userAgent": [{"prefix": "aws-cli/"}]}})
+    );
+}
+
+#[test]
+fn the_tuning_bucket_is_private_versioned_and_optional() {
+    let t = template();
+    let b = &resources(&t)["TuningBucket"];
+    assert_eq!(b["Type"], "AWS::S3::Bucket");
+    let p = &b["Properties"];
+    assert_eq!(p["VersioningConfiguration"]["Status"], "Enabled");
+    for k in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(p["PublicAccessBlockConfiguration"][k], true, "{k}");
+    }
+    assert!(p["BucketEncryption"].is_object());
+    // Empty key (the default): the functions run untuned, nothing to read.
+    assert_eq!(t["Parameters"]["TuningKey"]["Default"], "");
+    let env = &t["Globals"]["Function"]["Environment"]["Variables"]["TRAILWATCH_TUNING"];
+    assert_eq!(
+        env,
+        &json!({"Fn::If": ["HasTuning", {"Fn::Sub": "s3://${TuningBucket}/${TuningKey}"}, ""]})
     );
 }
