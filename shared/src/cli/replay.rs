@@ -489,8 +489,11 @@ fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], a
             for (id, [n, s, sh, h]) in &c.dispositions {
                 eprintln!("  {n:>8} {s:>10} {sh:>7} {h:>9}  {id}");
             }
-            for (entry, n) in &c.entries {
-                eprintln!("  entry {entry}: {n} finding(s)");
+            // Every entry, those that matched nothing too: the impact preview.
+            for e in engine.tuning().iter().flat_map(|t| t.entries().to_vec()) {
+                let n = c.entries.get(&e.id).copied().unwrap_or(0);
+                let dry = if e.dry_run { " (dry run)" } else { "" };
+                eprintln!("  entry {}{dry}: {n} finding(s)", e.id);
             }
         }
     }

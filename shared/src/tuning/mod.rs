@@ -211,13 +211,6 @@ impl Tuning {
         parse::parse(text, source, today)
     }
 
-    /// Reads and parses a local file.
-    pub fn load(path: &std::path::Path, today: i64) -> Result<Tuning, LoadError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| LoadError::Unreadable(e.to_string()))?;
-        Tuning::parse(&text, &path.display().to_string(), today).map_err(LoadError::Invalid)
-    }
-
     /// The settings of a detection (defaults when the file does not name it).
     pub fn detection(&self, id: &str) -> Option<&DetectionTuning> {
         self.detections.get(id)
@@ -276,31 +269,6 @@ impl Tuning {
         let suppress = active.clone().find(|e| !e.dry_run);
         let dry = active.find(|e| e.dry_run);
         (suppress, dry)
-    }
-}
-
-/// Why a tuning could not be loaded.
-#[derive(Debug, Clone)]
-pub enum LoadError {
-    /// Missing or unreadable (the reason).
-    Unreadable(String),
-    /// Read, but invalid: every problem.
-    Invalid(Vec<Problem>),
-}
-
-impl fmt::Display for LoadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LoadError::Unreadable(e) => write!(f, "cannot read the tuning file: {e}"),
-            LoadError::Invalid(problems) => {
-                let errors: Vec<String> = problems
-                    .iter()
-                    .filter(|p| !p.warning)
-                    .map(Problem::to_string)
-                    .collect();
-                write!(f, "invalid tuning file: {}", errors.join("; "))
-            }
-        }
     }
 }
 

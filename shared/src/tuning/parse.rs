@@ -190,10 +190,10 @@ pub(super) fn parse(text: &str, source: &str, today: i64) -> Result<Tuning, Vec<
             "suppress" => match value.get_ref() {
                 DeValue::Array(items) => {
                     for item in items.iter() {
-                        if let Some(t) = c.table(item, "a [[suppress]] entry") {
-                            if let Some(e) = entry(&mut c, t, item.span()) {
-                                tuning.entries.push(e);
-                            }
+                        if let Some(t) = c.table(item, "a [[suppress]] entry")
+                            && let Some(e) = entry(&mut c, t, item.span())
+                        {
+                            tuning.entries.push(e);
                         }
                     }
                 }
