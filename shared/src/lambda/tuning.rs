@@ -146,6 +146,13 @@ impl TuningSource {
                 if version == Some(v.as_str()) {
                     return Ok(None);
                 }
+                if meta.len() > location::MAX_TUNING_BYTES {
+                    return Err(format!(
+                        "{}: larger than {} bytes",
+                        path.display(),
+                        location::MAX_TUNING_BYTES
+                    ));
+                }
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 Ok(Some((text, Some(v))))
@@ -160,5 +167,63 @@ impl TuningSource {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "[detections.cloudtrail-log-created]\nmode = \"off\"\n";
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn a_local_file_is_reread_at_most_every_minute_and_failures_keep_the_last_good_one() {
+        let dir = std::env::temp_dir().join(format!("trailwatch-tuning-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tuning.toml");
+        std::fs::write(&path, GOOD).unwrap();
+        let engine = Engine::new(crate::engine::Settings::default());
+        let src = TuningSource::new(Location::Local(path.clone()), None);
+        let t0 = 1_800_000_000;
+        let r = block_on(src.refresh(&engine, "f", t0, false));
+        assert!(matches!(r, Refresh::Loaded(_)), "{r:?}");
+        let good = engine.tuning().unwrap().digest.clone();
+        // Unchanged, and then not looked at within the minute.
+        assert_eq!(
+            block_on(src.refresh(&engine, "f", t0 + 60, false)),
+            Refresh::Unchanged
+        );
+        std::fs::write(&path, "[detections.nope]\n").unwrap();
+        assert_eq!(
+            block_on(src.refresh(&engine, "f", t0 + 90, false)),
+            Refresh::Unchanged
+        );
+        // Invalid, too large, missing: refused, the last good one stays.
+        let r = block_on(src.refresh(&engine, "f", t0 + 121, false));
+        assert!(
+            matches!(&r, Refresh::Failed(e) if e.contains("unknown detection id")),
+            "{r:?}"
+        );
+        std::fs::write(&path, " ".repeat(location::MAX_TUNING_BYTES as usize + 1)).unwrap();
+        let r = block_on(src.refresh(&engine, "f", t0 + 200, true));
+        assert!(
+            matches!(&r, Refresh::Failed(e) if e.contains("larger than")),
+            "{r:?}"
+        );
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(
+            block_on(src.refresh(&engine, "f", t0 + 300, true)),
+            Refresh::Failed(_)
+        ));
+        assert_eq!(engine.tuning().unwrap().digest, good);
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -7,6 +7,10 @@
 
 use std::path::PathBuf;
 
+/// A tuning file larger than this is refused unread: a function must not run out of
+/// memory on a mistaken upload (100 entries take about 40 KB).
+pub const MAX_TUNING_BYTES: u64 = 1024 * 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     Local(PathBuf),
@@ -131,6 +135,14 @@ pub async fn get_s3(
         }
     };
     let etag = out.e_tag().map(str::to_owned);
+    if out
+        .content_length()
+        .is_some_and(|n| u64::try_from(n).unwrap_or(u64::MAX) > MAX_TUNING_BYTES)
+    {
+        return Err(format!(
+            "s3://{bucket}/{key} is larger than {MAX_TUNING_BYTES} bytes"
+        ));
+    }
     let bytes = out
         .body
         .collect()
