@@ -173,16 +173,9 @@ impl TuningSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lambda::tests::block_on;
 
     const GOOD: &str = "[detections.cloudtrail-log-created]\nmode = \"off\"\n";
-
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(f)
-    }
 
     #[test]
     fn a_local_file_is_reread_at_most_every_minute_and_failures_keep_the_last_good_one() {
