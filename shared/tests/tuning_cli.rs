@@ -234,3 +234,32 @@ fn replay_shows_dispositions_and_counts_them() {
         stderr(&later)
     );
 }
+
+#[test]
+fn push_validates_before_it_writes() {
+    let bad = tmp("push-bad.toml", "[detections.nope]\n");
+    let dest = std::env::temp_dir().join(format!("trailwatch-pushed-{}.toml", std::process::id()));
+    let d = dest.to_str().unwrap();
+    let o = run(&["tuning", "push", bad.to_str().unwrap(), "--to", d]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(!dest.exists(), "an invalid file is not pushed");
+    let good = tmp(
+        "push-good.toml",
+        "[detections.cloudtrail-log-created]\nmode = \"shadow\"\n",
+    );
+    let o = run(&["tuning", "push", good.to_str().unwrap(), "--to", d]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&dest).unwrap(),
+        "[detections.cloudtrail-log-created]\nmode = \"shadow\"\n"
+    );
+    let o = run(&[
+        "tuning",
+        "push",
+        good.to_str().unwrap(),
+        "--to",
+        "s3://bucket-only",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    std::fs::remove_file(&dest).ok();
+}
