@@ -71,3 +71,22 @@ pub async fn drain(sdk: &SdkConfig, url: &str) -> Vec<Value> {
         }
     }
 }
+
+/// A fresh state table (as the template makes it) and findings topic in moto;
+/// their names start with `prefix`.
+pub async fn table_and_topic(sdk: &SdkConfig, prefix: &str) -> (String, String) {
+    let table = unique(&format!("{prefix}-state"));
+    trailwatch::state::dynamodb::create_table(&aws_sdk_dynamodb::Client::new(sdk), &table)
+        .await
+        .expect("CreateTable");
+    let topic = aws_sdk_sns::Client::new(sdk)
+        .create_topic()
+        .name(unique(&format!("{prefix}-findings")))
+        .send()
+        .await
+        .expect("CreateTopic")
+        .topic_arn()
+        .expect("topic ARN")
+        .to_owned();
+    (table, topic)
+}

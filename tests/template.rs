@@ -25,7 +25,7 @@ const CLAIM_ACTIONS: &[&str] = &[
     "dynamodb:DeleteItem",
     "dynamodb:ConditionCheckItem",
 ];
-/// What a function with windowed detections needs on top: it reads its windows.
+/// What every function needs on top: windows and tuning dedup read items back.
 const WINDOW_ACTIONS: &[&str] = &["dynamodb:Query"];
 
 /// Statements allowed a `*` resource or action, by `Sid`. Nothing needs one today.
@@ -456,6 +456,7 @@ fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
         };
         let mut seen_table = false;
         let mut seen_topic = false;
+        let mut seen_tuning = false;
         for &(s, condition) in &statements {
             assert_eq!(s["Effect"], "Allow");
             let acts = actions(s);
@@ -469,13 +470,11 @@ fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
             match *service.iter().next().unwrap() {
                 "dynamodb" => {
                     seen_table = true;
-                    let windowed = catalog::group_detections(g)
-                        .iter()
-                        .any(|d| d.meta().reads_windows());
+                    // Query: windows read their items back, and tuning dedup (which
+                    // any detection may get from the tuning file at run time) counts
+                    // held-back findings; still only under the group's key prefix.
                     let mut expected: Vec<&str> = CLAIM_ACTIONS.to_vec();
-                    if windowed {
-                        expected.extend(WINDOW_ACTIONS);
-                    }
+                    expected.extend(WINDOW_ACTIONS);
                     let mut got: Vec<&str> = acts.iter().map(String::as_str).collect();
                     got.sort_unstable();
                     expected.sort_unstable();
@@ -508,6 +507,16 @@ fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
                         "{name}: only this account's default product"
                     );
                 }
+                "s3" => {
+                    // The tuning file: that one object, read only.
+                    seen_tuning = true;
+                    assert_eq!(acts, vec!["s3:GetObject"], "{name}");
+                    assert_eq!(
+                        s["Resource"],
+                        json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::${TuningBucket}/${TuningKey}"}),
+                        "{name}: only the tuning object"
+                    );
+                }
                 "sqs" => {
                     assert_eq!(acts, vec!["sqs:SendMessage"], "{name}");
                     let q = get_att_target(&s["Resource"]).unwrap();
@@ -531,8 +540,8 @@ fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
             }
         }
         assert!(
-            seen_table && seen_topic,
-            "{name}: needs the table and the topic"
+            seen_table && seen_topic && seen_tuning,
+            "{name}: needs the table, the topic and the tuning file"
         );
         assert!(
             seen_hub && seen_chat,
@@ -624,5 +633,30 @@ fn derivation_matches_by_hand_for_two_groups() {
     assert_eq!(
         expected_pattern(g),
         json!({"detail": {"userAgent": [{"prefix": "aws-cli/"}]}})
+    );
+}
+
+#[test]
+fn the_tuning_bucket_is_private_versioned_and_optional() {
+    let t = template();
+    let b = &resources(&t)["TuningBucket"];
+    assert_eq!(b["Type"], "AWS::S3::Bucket");
+    let p = &b["Properties"];
+    assert_eq!(p["VersioningConfiguration"]["Status"], "Enabled");
+    for k in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(p["PublicAccessBlockConfiguration"][k], true, "{k}");
+    }
+    assert!(p["BucketEncryption"].is_object());
+    // Empty key (the default): the functions run untuned, nothing to read.
+    assert_eq!(t["Parameters"]["TuningKey"]["Default"], "");
+    let env = &t["Globals"]["Function"]["Environment"]["Variables"]["TRAILWATCH_TUNING"];
+    assert_eq!(
+        env,
+        &json!({"Fn::If": ["HasTuning", {"Fn::Sub": "s3://${TuningBucket}/${TuningKey}"}, ""]})
     );
 }

@@ -2,6 +2,7 @@
 //! hands their findings to delivery (claim, notify, release on failure).
 
 use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
 
 use crate::catalog;
 use crate::detection::{Detection, Signal, Trigger, WindowSpec};
@@ -9,6 +10,7 @@ use crate::event::Record;
 use crate::finding::Finding;
 use crate::notify::{Notifier, NotifyError};
 use crate::state::{Store, StoreError};
+use crate::tuning::{self, Mode, Tuning};
 use crate::window::{self, Claim, Pending, WindowSettings};
 
 /// How long a delivered finding's claim is kept: a retried or re-delivered event
@@ -22,6 +24,11 @@ pub struct Settings {
     pub disabled: HashSet<String>,
     /// Window length overrides (seconds) by detection id.
     pub window_overrides: HashMap<String, i64>,
+    /// Distinct-count threshold overrides by detection id.
+    pub threshold_overrides: HashMap<String, usize>,
+    /// The day (days since the epoch, UTC) a tuning's expiry dates are compared
+    /// with (`replay --now`); `None`: the day of the wall clock.
+    pub tuning_today: Option<i64>,
     pub window: WindowSettings,
     /// First-seen detections learn without firing for this many seconds of event
     /// time from the first record handled: a replay's first days only build the
@@ -77,6 +84,8 @@ pub struct Engine {
     settings: Settings,
     /// `eventTime` (epoch ms) of the first record handled, for `learn_secs`.
     first_time_ms: std::sync::OnceLock<i64>,
+    /// The tuning in force (replaced whole when the functions re-read it).
+    tuning: RwLock<Option<Arc<Tuning>>>,
 }
 
 impl Engine {
@@ -123,7 +132,21 @@ impl Engine {
             by_user_agent,
             settings,
             first_time_ms: std::sync::OnceLock::new(),
+            tuning: RwLock::new(None),
         }
+    }
+
+    /// Puts `tuning` in force for the records handled from now on (`None`: untuned).
+    pub fn set_tuning(&self, tuning: Option<Arc<Tuning>>) {
+        *self.tuning.write().unwrap_or_else(|p| p.into_inner()) = tuning;
+    }
+
+    /// The tuning in force.
+    pub fn tuning(&self) -> Option<Arc<Tuning>> {
+        self.tuning
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn detections(&self) -> &[&'static dyn Detection] {
@@ -189,15 +212,40 @@ impl Engine {
         store: &S,
         now: i64,
     ) -> Result<Vec<Pending>, StoreError> {
+        self.evaluate_tuned(rec, store, now, self.tuning().as_deref())
+            .await
+    }
+
+    /// `evaluate` under `tuning`: detections it turns off do not run, its window
+    /// and threshold overrides apply, and each finding carries the suppression
+    /// entries that matched every record behind it.
+    async fn evaluate_tuned<S: Store + ?Sized>(
+        &self,
+        rec: &Record<'_>,
+        store: &S,
+        now: i64,
+        tuning: Option<&Tuning>,
+    ) -> Result<Vec<Pending>, StoreError> {
         let mut out = Vec::new();
         // One heartbeat write per record, shared by the heartbeat detections.
         let mut beat: Option<(String, crate::state::Beat)> = None;
         for i in self.candidates(rec) {
             let det = self.detections[i];
             let meta = det.meta();
+            let tuned = tuning.and_then(|t| t.detection(meta.id));
+            if tuned.is_some_and(|d| d.mode == Mode::Off) {
+                continue;
+            }
             let Some(signal) = det.evaluate(rec) else {
                 continue;
             };
+            let matched = match tuning {
+                Some(t) if t.has_entries_for(meta.id) => t.matching(meta.id, rec),
+                _ => Vec::new(),
+            };
+            let window_override = tuned
+                .and_then(|d| d.window_secs)
+                .or_else(|| self.settings.window_overrides.get(meta.id).copied());
             match (signal, meta.window) {
                 (Signal::Fire(evidence), _) => {
                     let mut finding = Finding::from_record(meta, rec, evidence);
@@ -207,7 +255,11 @@ impl Engine {
                         guards: Vec::new(),
                         expires_at: None,
                     };
-                    out.push(Pending { finding, claim });
+                    out.push(Pending {
+                        finding,
+                        claim,
+                        matched,
+                    });
                 }
                 (
                     Signal::Distinct {
@@ -220,13 +272,12 @@ impl Engine {
                         min_distinct,
                     }),
                 ) => {
-                    let w = self
-                        .settings
-                        .window_overrides
-                        .get(meta.id)
-                        .copied()
-                        .unwrap_or(window_secs);
-                    let spec = (w, min_distinct);
+                    let w = window_override.unwrap_or(window_secs);
+                    let threshold = tuned
+                        .and_then(|d| d.threshold)
+                        .or_else(|| self.settings.threshold_overrides.get(meta.id).copied())
+                        .unwrap_or(min_distinct);
+                    let spec = (w, threshold);
                     if let Some(p) = window::observe_distinct(
                         store,
                         meta,
@@ -236,6 +287,7 @@ impl Engine {
                         &group,
                         &value,
                         &evidence,
+                        &matched,
                         now,
                     )
                     .await?
@@ -251,12 +303,7 @@ impl Engine {
                     },
                     Some(WindowSpec::Sequence { max_gap_secs }),
                 ) => {
-                    let gap = self
-                        .settings
-                        .window_overrides
-                        .get(meta.id)
-                        .copied()
-                        .unwrap_or(max_gap_secs);
+                    let gap = window_override.unwrap_or(max_gap_secs);
                     out.extend(
                         window::observe_pair(
                             store,
@@ -267,13 +314,16 @@ impl Engine {
                             &key,
                             side,
                             &evidence,
+                            &matched,
                             now,
                         )
                         .await?,
                     );
                 }
                 (Signal::FirstSeen { term, evidence }, Some(WindowSpec::FirstSeen { days })) => {
-                    out.push(window::first_seen(meta, days, rec, &term, evidence, now));
+                    let mut p = window::first_seen(meta, days, rec, &term, evidence, now);
+                    p.matched = matched;
+                    out.push(p);
                 }
                 (
                     Signal::Beat { member, evidence },
@@ -318,7 +368,11 @@ impl Engine {
                         guards: Vec::new(),
                         expires_at: None,
                     };
-                    out.push(Pending { finding, claim });
+                    out.push(Pending {
+                        finding,
+                        claim,
+                        matched,
+                    });
                 }
                 // A stateful signal from a detection without a matching window spec is
                 // a programming error caught by the catalogue tests; never fire on it.
@@ -330,7 +384,8 @@ impl Engine {
 
     /// Evaluates `rec` and delivers each new finding exactly once: claim it, notify,
     /// and give the claim back if notifying fails (so a retry sends it). Returns the
-    /// findings delivered by this call.
+    /// findings delivered by this call; under a tuning, also those it decided not
+    /// to notify, each with its `disposition` (see `tuning::apply`).
     pub async fn handle<S: Store + ?Sized, N: Notifier + ?Sized>(
         &self,
         rec: &Record<'_>,
@@ -341,7 +396,14 @@ impl Engine {
         if let (Some(_), Some(t)) = (self.settings.learn_secs, rec.event_time_ms()) {
             self.first_time_ms.get_or_init(|| t);
         }
-        let pending = self.evaluate(rec, store, now).await?;
+        let tuning = self.tuning();
+        let pending = self
+            .evaluate_tuned(rec, store, now, tuning.as_deref())
+            .await?;
+        let today = self
+            .settings
+            .tuning_today
+            .unwrap_or_else(|| tuning::day_of(now));
         let mut delivered = Vec::new();
         for p in pending {
             if self.learning(&p, rec) {
@@ -351,7 +413,11 @@ impl Engine {
                     .await?;
                 continue;
             }
-            if deliver(store, notifier, &p, now).await? {
+            if let Some(t) = tuning.as_deref() {
+                if let Some(f) = tuning::apply::apply(t, today, store, notifier, p, now).await? {
+                    delivered.push(f);
+                }
+            } else if deliver(store, notifier, &p, now).await? {
                 delivered.push(p.finding);
             }
         }
@@ -374,7 +440,7 @@ impl Engine {
     }
 }
 
-fn claim_expiry(p: &Pending, now: i64) -> i64 {
+pub(crate) fn claim_expiry(p: &Pending, now: i64) -> i64 {
     p.claim.expires_at.unwrap_or(now + CLAIM_TTL_SECS)
 }
 
@@ -397,7 +463,7 @@ pub async fn deliver_all<S: Store + ?Sized, N: Notifier + ?Sized>(
 
 /// Claims, notifies, and releases the claim on failure. `Ok(false)` when the
 /// finding had already been delivered (its claim is held).
-async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
+pub(crate) async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
     store: &S,
     notifier: &N,
     p: &Pending,

@@ -153,6 +153,17 @@ impl Finding {
             line(&mut s, k.as_ref(), &text);
         }
         line(&mut s, "event ids", &self.event_ids.join(", "));
+        if let Some(d) = self.disposition {
+            let name = serde_json::to_value(d).ok();
+            line(
+                &mut s,
+                "disposition",
+                name.as_ref().and_then(|v| v.as_str()).unwrap_or("-"),
+            );
+        }
+        if let Some(entry) = &self.dry_run_suppression {
+            line(&mut s, "dry run of", entry);
+        }
         s
     }
 }

@@ -143,6 +143,8 @@ fn silent_finding(member: &str, last_ms: i64, now_ms: i64) -> Pending {
             guards: Vec::new(),
             expires_at: Some(now_ms / 1000 + LOOKBACK_DAYS * 86_400),
         },
+        // No record is behind it, so no suppression entry can match all of them.
+        matched: Vec::new(),
     }
 }
 

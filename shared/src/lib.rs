@@ -11,6 +11,8 @@
 //!   trailwatch recognises its own resources (the name prefix).
 //! - `state`: the `Store` port, with an in-memory adapter (DynamoDB lives beside it).
 //! - `finding`: the finding model and its renderings.
+//! - `tuning`: the tuning file (modes, overrides, suppressions, dedup) and how it
+//!   applies to findings.
 //! - `notify`: the `Notifier` port; `message` builds SNS messages, `sns` sends them.
 //! - `render`: the finding as OCSF, ASFF (Security Hub) and a chat notification.
 //! - `lambda` (feature `lambda`): the entry point of the functions under `functions/`.
@@ -32,4 +34,5 @@ pub mod resources;
 pub mod rules;
 pub mod sanitize;
 pub mod state;
+pub mod tuning;
 pub mod window;

@@ -47,6 +47,9 @@ const MAX_KEY_BYTES: usize = 512;
 pub struct Pending {
     pub finding: Finding,
     pub claim: Claim,
+    /// Ids of the tuning's suppression entries that matched every record behind
+    /// the finding (see `tuning`); empty without a tuning.
+    pub matched: Vec<String>,
 }
 
 /// The claim a finding must take before it is delivered.
@@ -80,10 +83,14 @@ struct Context {
     error_code: Option<String>,
     #[serde(default)]
     evidence: Vec<(String, Value)>,
+    /// The tuning entries this record matched when it was observed: a windowed
+    /// finding is suppressed only by an entry every one of its records matched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tuning: Vec<String>,
 }
 
 impl Context {
-    fn of(rec: &Record<'_>, evidence: &Evidence) -> Context {
+    fn of(rec: &Record<'_>, evidence: &Evidence, matched: &[String]) -> Context {
         let actor = Actor::of(rec);
         Context {
             event_name: rec.event_name().to_owned(),
@@ -100,6 +107,7 @@ impl Context {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.clone()))
                 .collect(),
+            tuning: matched.to_vec(),
         }
     }
 }
@@ -159,6 +167,7 @@ pub fn first_seen(
             guards: Vec::new(),
             expires_at: Some(expiry(now, time_ms, days.saturating_mul(86_400))),
         },
+        matched: Vec::new(),
     }
 }
 
@@ -174,6 +183,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     group: &str,
     value: &str,
     evidence: &Evidence,
+    matched: &[String],
     now: i64,
 ) -> Result<Option<Pending>, StoreError> {
     let (window_secs, min_distinct) = spec;
@@ -186,7 +196,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         time_ms: t,
         event_id: record_identity(rec),
         value: value.to_owned(),
-        payload: serde_json::to_string(&Context::of(rec, evidence))
+        payload: serde_json::to_string(&Context::of(rec, evidence, matched))
             .map_err(|e| StoreError(e.to_string()))?,
     };
     store
@@ -208,8 +218,13 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         guards: vec![claim_key(bucket - 1), claim_key(bucket + 1)],
         expires_at: None,
     };
-    let finding = span_finding(meta, rec, span, &claim.key, Some(meta_value_label(meta)))?;
-    Ok(Some(Pending { finding, claim }))
+    let (finding, matched) =
+        span_finding(meta, rec, span, &claim.key, Some(meta_value_label(meta)))?;
+    Ok(Some(Pending {
+        finding,
+        claim,
+        matched,
+    }))
 }
 
 /// The evidence key under which a distinct-count finding lists its values.
@@ -263,6 +278,7 @@ pub async fn observe_pair<S: Store + ?Sized>(
     key: &str,
     side: Side,
     evidence: &Evidence,
+    matched: &[String],
     now: i64,
 ) -> Result<Vec<Pending>, StoreError> {
     let Some(t) = rec.event_time_ms() else {
@@ -278,7 +294,7 @@ pub async fn observe_pair<S: Store + ?Sized>(
         time_ms: t,
         event_id: record_identity(rec),
         value: side_name.to_owned(),
-        payload: serde_json::to_string(&Context::of(rec, evidence))
+        payload: serde_json::to_string(&Context::of(rec, evidence, matched))
             .map_err(|e| StoreError(e.to_string()))?,
     };
     store
@@ -323,7 +339,7 @@ fn pair_finding(
     key: &str,
 ) -> Result<Pending, StoreError> {
     let claim_key = partition_key("c", meta.id, &format!("{key}|{}", first.event_id));
-    let finding = span_finding(
+    let (finding, matched) = span_finding(
         meta,
         rec,
         &[first.clone(), second.clone()],
@@ -337,19 +353,20 @@ fn pair_finding(
             guards: Vec::new(),
             expires_at: None,
         },
+        matched,
     })
 }
 
 /// Builds the finding for the observations of one span (ordered by time). The
 /// actor and source come from the first record; values and per-record evidence
-/// are gathered from all.
+/// are gathered from all. Also returns the tuning entries every record matched.
 fn span_finding(
     meta: &'static Meta,
     _rec: &Record<'_>,
     span: &[Observation],
     claim_key: &str,
     value_label: Option<&'static str>,
-) -> Result<Finding, StoreError> {
+) -> Result<(Finding, Vec<String>), StoreError> {
     let contexts: Vec<Context> = span
         .iter()
         .map(|o| {
@@ -358,6 +375,12 @@ fn span_finding(
         })
         .collect::<Result<_, _>>()?;
     let head = &contexts[0];
+    let matched: Vec<String> = head
+        .tuning
+        .iter()
+        .filter(|id| contexts.iter().all(|c| c.tuning.contains(id)))
+        .cloned()
+        .collect();
     let mut event_ids: Vec<String> = Vec::new();
     let mut event_names: Vec<String> = Vec::new();
     for (o, c) in span.iter().zip(&contexts) {
@@ -404,7 +427,7 @@ fn span_finding(
     }
     let first = span.first().map(|o| format_event_time(o.time_ms));
     let last = span.last().map(|o| format_event_time(o.time_ms));
-    Ok(Finding {
+    let finding = Finding {
         finding_id: finding_id(&[claim_key]),
         detection_id: meta.id,
         title: meta.title,
@@ -426,7 +449,8 @@ fn span_finding(
         evidence,
         disposition: None,
         dry_run_suppression: None,
-    })
+    };
+    Ok((finding, matched))
 }
 
 #[cfg(test)]

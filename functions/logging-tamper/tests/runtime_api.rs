@@ -977,3 +977,182 @@ async fn a_refused_import_fails_the_invocation_and_gives_the_claim_back() {
         "nothing published while Security Hub refuses"
     );
 }
+
+/// A tuning file for the StopLogging sample: its `cloudtrail-log-suspended`
+/// finding is suppressed, its `cloudtrail-important-change` one is marked by a
+/// dry-run entry, and both collapse repeats for an hour.
+const TUNING: &str = r#"
+[detections.cloudtrail-log-suspended]
+dedup_secs = 3600
+[detections.cloudtrail-important-change]
+dedup_secs = 3600
+
+[[suppress]]
+id = "maintenance-window"
+detections = ["cloudtrail-log-suspended"]
+reason = "alice pauses the trail during the quarterly maintenance window"
+owner = "platform@example.com"
+expires = "2099-01-01"
+[suppress.match]
+"userIdentity.arn" = "arn:aws:iam::111122223333:user/alice"
+"sourceIPAddress|cidr" = "192.0.2.0/24"
+
+[[suppress]]
+id = "trial-console-only"
+detections = ["*"]
+reason = "trial: would alice's calls be enough to silence this?"
+owner = "secops@example.com"
+expires = "2099-01-01"
+dry_run = true
+[suppress.match]
+"userIdentity.userName" = "alice"
+"#;
+
+/// `n` StopLogging envelopes by the same caller within a few seconds (distinct
+/// event ids).
+fn stop_logging_burst(n: usize) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| {
+            let mut v = stop_logging();
+            v["id"] = json!(format!("env-{i}"));
+            v["detail"]["eventID"] = json!(format!("11111111-2222-4333-8444-{i:012}"));
+            v["detail"]["eventTime"] = json!(format!("2026-03-14T13:15:{:02}Z", 27 + i));
+            (format!("req-{i}"), v.to_string())
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tuned_binary_suppresses_marks_dry_runs_and_dedups_across_concurrent_instances() {
+    let moto = Moto::shared();
+    let sdk = moto.sdk().await;
+    let (table, topic) = table_and_topic(&sdk).await;
+    let queue = subscribed_queue(&sdk, &topic, None).await;
+    let dir = std::env::temp_dir().join(unique("tuning"));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The expiry is judged on the wall clock: far ahead would be refused, so the
+    // file is written with an expiry within the year.
+    let expires = {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        trailwatch::event::time::format_event_time((now + 200 * 86_400) * 1000)[..10].to_owned()
+    };
+    let path = dir.join("tuning.toml");
+    std::fs::write(&path, TUNING.replace("2099-01-01", &expires)).unwrap();
+
+    // Eight invocations of the same caller, served by three instances at once.
+    let events = stop_logging_burst(8);
+    let emulator = Emulator::start(events.clone()).await;
+    let mut children = Vec::new();
+    for _ in 0..3 {
+        children.push(
+            command(&emulator.addr)
+                .env("AWS_ENDPOINT_URL", &moto.endpoint)
+                .env("TRAILWATCH_TABLE", &table)
+                .env("TRAILWATCH_TOPIC_ARN", &topic)
+                .env("TRAILWATCH_TUNING", &path)
+                .spawn()
+                .expect("the function binary starts"),
+        );
+    }
+    let outcomes = emulator.outcomes(events.len()).await;
+    let mut logs = String::new();
+    for mut child in children {
+        child.start_kill().ok();
+        let out = child.wait_with_output().await.unwrap();
+        logs.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    for (id, o) in &outcomes {
+        assert!(matches!(o, Outcome::Response(_)), "{id}: {o:?}\n{logs}");
+    }
+
+    // SNS: one message in all (the dedup group's first), the dry-run one, marked.
+    let messages = drain(&sdk, &queue).await;
+    assert_eq!(messages.len(), 1, "{messages:#?}\n{logs}");
+    let m = &messages[0];
+    assert_eq!(
+        m["MessageAttributes"]["detection_id"]["Value"], "cloudtrail-important-change",
+        "{m}"
+    );
+    assert_eq!(
+        m["MessageAttributes"]["dry_run_suppression"]["Value"], "trial-console-only",
+        "{m}"
+    );
+    let body: Value = serde_json::from_str(m["Message"].as_str().unwrap()).unwrap();
+    assert_eq!(body["dry_run_suppression"], "trial-console-only", "{body}");
+
+    // Logs: every finding accounted for, one JSON line each, naming the entry.
+    let lines: Vec<Value> = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let count = |outcome: &str, detection: &str| {
+        lines
+            .iter()
+            .filter(|v| v["outcome"] == outcome && v["detection_id"] == detection)
+            .count()
+    };
+    assert_eq!(count("suppressed", "cloudtrail-log-suspended"), 8, "{logs}");
+    assert_eq!(
+        count("notified", "cloudtrail-important-change"),
+        1,
+        "{logs}"
+    );
+    assert_eq!(
+        count("held-back", "cloudtrail-important-change"),
+        7,
+        "{logs}"
+    );
+    assert!(
+        lines
+            .iter()
+            .filter(|v| v["outcome"] == "suppressed")
+            .all(|v| v["entry"] == "maintenance-window"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("\"TunedFindings\":1"),
+        "EMF per tuned finding:\n{logs}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_tuning_file_at_cold_start_runs_untuned_and_says_so() {
+    let moto = Moto::shared();
+    let sdk = moto.sdk().await;
+    let (table, topic) = table_and_topic(&sdk).await;
+    let queue = subscribed_queue(&sdk, &topic, None).await;
+    let dir = std::env::temp_dir().join(unique("tuning-bad"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tuning.toml");
+    // A suppression of everything, but with a syntax error: never applied.
+    std::fs::write(&path, "[[suppress]]\nid = \"all\"\ndetections = [\"*\"\n").unwrap();
+    let events = stop_logging_burst(1);
+    let emulator = Emulator::start(events).await;
+    let mut child = command(&emulator.addr)
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("TRAILWATCH_TABLE", &table)
+        .env("TRAILWATCH_TOPIC_ARN", &topic)
+        .env("TRAILWATCH_TUNING", &path)
+        .spawn()
+        .expect("the function binary starts");
+    let outcomes = emulator.outcomes(1).await;
+    child.start_kill().ok();
+    let out = child.wait_with_output().await.unwrap();
+    let logs = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        matches!(outcomes[0].1, Outcome::Response(_)),
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        drain(&sdk, &queue).await.len(),
+        2,
+        "untuned: both findings\n{logs}"
+    );
+    assert!(logs.contains("tuning not applied"), "{logs}");
+    assert!(logs.contains("\"TuningErrors\":1"), "{logs}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -4,6 +4,7 @@ mod generate;
 mod list;
 mod output;
 mod replay;
+mod tuning;
 
 use std::path::PathBuf;
 
@@ -29,6 +30,9 @@ enum Command {
     /// Write a synthetic CloudTrail corpus (deterministic from a seed) for benchmarks
     /// and demos: ordinary traffic with true attacks for every detection.
     Generate(generate::Args),
+    /// Check, push or print a tuning file (modes, overrides, suppressions, dedup).
+    #[command(subcommand)]
+    Tuning(tuning::Command),
     /// List the detections.
     List {
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
@@ -62,6 +66,7 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Replay(args) => replay::run(args),
         Command::Generate(args) => generate::run(args),
+        Command::Tuning(cmd) => tuning::run(cmd),
         Command::List { format } => list::run(format),
     }
 }

@@ -10,6 +10,8 @@ use trailwatch::engine::{Engine, HandleError, Settings};
 use trailwatch::event::Record;
 use trailwatch::event::parallel;
 use trailwatch::event::reader::{self, Limits, Location, Sink};
+use trailwatch::finding::{Disposition, Finding};
+use trailwatch::notify::Notifier;
 use trailwatch::sanitize::one_line;
 use trailwatch::state::{MemoryStore, Store};
 
@@ -69,6 +71,17 @@ pub struct Args {
     /// Create the table (with TTL) if it does not exist (with `--state dynamodb`).
     #[arg(long)]
     create_table: bool,
+    /// Apply this tuning file (modes, overrides, suppressions, dedup; see
+    /// `trailwatch tuning example`).
+    #[arg(long, value_name = "FILE")]
+    tuning: Option<PathBuf>,
+    /// The day tuning expiry is judged on (default: today, UTC).
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "tuning")]
+    now: Option<String>,
+    /// Print every finding, with its `disposition` (notified, suppressed, shadow,
+    /// held-back), not only the notified ones.
+    #[arg(long, requires = "tuning")]
+    show_suppressed: bool,
     /// Files or directories (recursive); none or `-` reads stdin.
     paths: Vec<PathBuf>,
 }
@@ -85,6 +98,39 @@ struct Counts {
     rejected: u64,
     not_cloudtrail: u64,
     findings: BTreeMap<&'static str, u64>,
+    /// Under a tuning: per detection, [notified, suppressed, shadow, held-back].
+    dispositions: BTreeMap<&'static str, [u64; 4]>,
+    /// Under a tuning: per entry id, the findings it decided (suppressed, or
+    /// marked by a dry-run entry).
+    entries: BTreeMap<String, u64>,
+}
+
+impl Counts {
+    fn count(&mut self, f: &Finding) {
+        let Some(d) = f.disposition else {
+            *self.findings.entry(f.detection_id).or_default() += 1;
+            return;
+        };
+        let slot = match d {
+            Disposition::Notified => 0,
+            Disposition::Suppressed => 1,
+            Disposition::Shadow => 2,
+            Disposition::HeldBack => 3,
+        };
+        self.dispositions.entry(f.detection_id).or_default()[slot] += 1;
+        if d == Disposition::Notified {
+            *self.findings.entry(f.detection_id).or_default() += 1;
+        }
+        let entry = f
+            .evidence
+            .get("suppressed_by")
+            .and_then(|v| v.as_str())
+            .filter(|_| d == Disposition::Suppressed)
+            .or(f.dry_run_suppression.as_deref());
+        if let Some(e) = entry {
+            *self.entries.entry(e.to_owned()).or_default() += 1;
+        }
+    }
 }
 
 struct Replay<'a, S: Store> {
@@ -99,6 +145,7 @@ struct Replay<'a, S: Store> {
     fatal: Option<String>,
     strict: bool,
     progress: Progress,
+    show_suppressed: bool,
 }
 
 /// A one-line progress report on stderr for long replays, only on a terminal.
@@ -185,7 +232,14 @@ impl<S: Store> Sink for Replay<'_, S> {
         match handled {
             Ok(found) => {
                 for f in found {
-                    *self.counts.findings.entry(f.detection_id).or_default() += 1;
+                    self.counts.count(&f);
+                    let notified = matches!(f.disposition, None | Some(Disposition::Notified));
+                    if self.show_suppressed
+                        && !notified
+                        && let Err(e) = self.rt.block_on(self.out.notify(&f))
+                    {
+                        self.fatal = Some(format!("cannot write findings: {e}"));
+                    }
                 }
             }
             Err(HandleError::Notify(e)) => self.fatal = Some(format!("cannot write findings: {e}")),
@@ -352,9 +406,23 @@ fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], a
         disabled: args.disable.iter().cloned().collect(),
         learn_secs: args.learn.map(|days| days * 86_400),
         silence_secs: Some(args.silence_secs),
+        tuning_today: args.now.as_deref().and_then(trailwatch::tuning::parse_day),
         ..Settings::for_replay()
     };
     let engine = Engine::new(settings);
+    if let Some(file) = &args.tuning {
+        let today = match super::tuning::today(args.now.as_deref()) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("trailwatch: {e}");
+                return EXIT_ERROR;
+            }
+        };
+        match super::tuning::load(file, today, args.quiet) {
+            Ok(t) => engine.set_tuning(Some(std::sync::Arc::new(t))),
+            Err(_) => return EXIT_ERROR,
+        }
+    }
     let limits = Limits {
         max_record_bytes: args.max_record_bytes,
         max_document_bytes: args.max_document_bytes,
@@ -375,6 +443,7 @@ fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], a
         fatal: None,
         strict: args.strict,
         progress: Progress::new(!args.quiet && std::io::stderr().is_terminal(), paths.len()),
+        show_suppressed: args.show_suppressed,
     };
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
@@ -425,8 +494,21 @@ fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], a
             secs,
             c.records as f64 / secs.max(1e-9)
         );
-        for (id, n) in &c.findings {
-            eprintln!("  {n:>6}  {id}");
+        if args.tuning.is_none() {
+            for (id, n) in &c.findings {
+                eprintln!("  {n:>6}  {id}");
+            }
+        } else {
+            eprintln!("  notified suppressed  shadow held-back  detection");
+            for (id, [n, s, sh, h]) in &c.dispositions {
+                eprintln!("  {n:>8} {s:>10} {sh:>7} {h:>9}  {id}");
+            }
+            // Every entry, those that matched nothing too: the impact preview.
+            for e in engine.tuning().iter().flat_map(|t| t.entries().to_vec()) {
+                let n = c.entries.get(&e.id).copied().unwrap_or(0);
+                let dry = if e.dry_run { " (dry run)" } else { "" };
+                eprintln!("  entry {}{dry}: {n} finding(s)", e.id);
+            }
         }
     }
     if args.strict && c.rejected > 0 {

@@ -62,6 +62,10 @@ pub struct Record<'a> {
     pub response_elements: Option<Value>,
     #[serde(default)]
     pub additional_event_data: Option<Value>,
+    /// The JSON text the record was read from (set by `from_json`): tuning reads
+    /// any field path from it, on the rare records behind a finding.
+    #[serde(skip)]
+    pub raw: Option<&'a str>,
 }
 
 /// `userIdentity`: who made the call. See spec section 0.6 for the shapes per `type`.
@@ -139,7 +143,9 @@ fn non_empty<'s>(v: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
 impl<'a> Record<'a> {
     /// Parses one record from JSON text, borrowing strings where possible.
     pub fn from_json(text: &'a str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(text)
+        let mut rec: Record<'a> = serde_json::from_str(text)?;
+        rec.raw = Some(text);
+        Ok(rec)
     }
 
     pub fn event_source(&self) -> &str {

@@ -29,6 +29,8 @@ pub const ENV_SILENCE: &str = "TRAILWATCH_SILENCE_SECS";
 pub const ENV_SECURITY_HUB: &str = "TRAILWATCH_SECURITY_HUB";
 pub const ENV_CHAT_TOPIC_ARN: &str = "TRAILWATCH_CHAT_TOPIC_ARN";
 pub const ENV_FINDINGS_FORMAT: &str = "TRAILWATCH_FINDINGS_FORMAT";
+/// Where the tuning file is: a local path or `s3://BUCKET/KEY` (see `lambda::tuning`).
+pub const ENV_TUNING: &str = "TRAILWATCH_TUNING";
 /// `TRAILWATCH_WINDOW_<DETECTION_ID_IN_UPPER_SNAKE_CASE>_SECS`.
 pub const ENV_WINDOW_PREFIX: &str = "TRAILWATCH_WINDOW_";
 pub const ENV_WINDOW_SUFFIX: &str = "_SECS";
@@ -53,6 +55,8 @@ pub struct Config {
     pub chat_topic_arn: Option<String>,
     /// What the findings topic's JSON protocols carry.
     pub findings_format: MachineFormat,
+    /// `TRAILWATCH_TUNING`: where the tuning file is, if any.
+    pub tuning: Option<crate::tuning::location::Location>,
 }
 
 /// Everything wrong with the environment, said at once.
@@ -216,6 +220,14 @@ impl Config {
                 MachineFormat::Json
             }),
         };
+        let tuning = match get(ENV_TUNING).map(crate::tuning::location::Location::parse) {
+            None => None,
+            Some(Ok(l)) => Some(l),
+            Some(Err(e)) => {
+                problems.push(format!("{ENV_TUNING}: {e}"));
+                None
+            }
+        };
 
         if problems.is_empty() {
             Ok(Config {
@@ -228,6 +240,7 @@ impl Config {
                 security_hub,
                 chat_topic_arn,
                 findings_format,
+                tuning,
             })
         } else {
             Err(ConfigError(problems))

@@ -26,6 +26,62 @@ pub(super) fn emit_metric(function: &str, detection_id: &str) {
     println!("{line}");
 }
 
+/// One EMF line: `TuningErrors` = 1 (the tuning could not be read or is invalid;
+/// the last good one, or none, stays in force).
+pub(super) fn emit_tuning_error(function: &str) {
+    let line = json!({
+        "_aws": {
+            "Timestamp": now_ms(),
+            "CloudWatchMetrics": [{
+                "Namespace": "trailwatch",
+                "Dimensions": [["function"]],
+                "Metrics": [{"Name": "TuningErrors", "Unit": "Count"}],
+            }],
+        },
+        "function": function,
+        "TuningErrors": 1,
+    });
+    println!("{line}");
+}
+
+/// One EMF line for a finding tuning decided about: `TunedFindings` = 1 per
+/// detection and disposition (notified, suppressed, shadow, held-back), and per
+/// entry when an entry decided it (a suppression, or a dry-run mark).
+pub(super) fn emit_tuned(
+    function: &str,
+    detection_id: &str,
+    disposition: &str,
+    entry: Option<&str>,
+) {
+    let mut dimensions = vec![json!(["function", "detection_id", "disposition"])];
+    if entry.is_some() {
+        dimensions.push(json!(["function", "entry"]));
+    }
+    let line = json!({
+        "_aws": {
+            "Timestamp": now_ms(),
+            "CloudWatchMetrics": [{
+                "Namespace": "trailwatch",
+                "Dimensions": dimensions,
+                "Metrics": [{"Name": "TunedFindings", "Unit": "Count"}],
+            }],
+        },
+        "function": function,
+        "detection_id": detection_id,
+        "disposition": disposition,
+        "entry": entry.unwrap_or(""),
+        "TunedFindings": 1,
+    });
+    println!("{line}");
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
 /// JSON logs on stdout, at the level named by `RUST_LOG`, else Lambda's
 /// `AWS_LAMBDA_LOG_LEVEL` (a plain level: `trace` .. `error`), else `info`. Per-module filters are not supported: they would link a regex engine.
 pub fn init_logging() {

@@ -22,10 +22,14 @@
 //!   the event itself is logged only at `trace` level. With `TRAILWATCH_METRICS`
 //!   unset or `1`, one CloudWatch Embedded Metric Format line per finding counts
 //!   findings per detection.
+//! - with `TRAILWATCH_TUNING`, the tuning file is read at start-up and re-read at
+//!   most every minute (`tuning.rs`); findings it does not notify are logged as one
+//!   JSON line naming the entry and counted (EMF `TunedFindings`).
 
 mod config;
 mod envelope;
 mod logs;
+pub mod tuning;
 
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -39,6 +43,7 @@ use tracing::{debug, error, info, trace, warn};
 use crate::catalog::{self, FunctionGroup};
 use crate::engine::Engine;
 use crate::event::Record;
+use crate::finding::{Disposition, Finding};
 use crate::notify::securityhub::SecurityHubNotifier;
 use crate::notify::sns::{ChatNotifier, SnsNotifier};
 use crate::notify::{Notifier, Then};
@@ -48,8 +53,9 @@ use crate::state::dynamodb::DynamoStore;
 pub use config::*;
 use envelope::{parse_envelope, probe_id};
 pub use lambda_runtime::{Context, Error, LambdaEvent};
-use logs::emit_metric;
 pub use logs::init_logging;
+use logs::{emit_metric, emit_tuned};
+use tuning::TuningSource;
 
 /// Why an invocation failed: the event goes back to Lambda (retries, then the
 /// dead-letter queue / on-failure destination).
@@ -95,6 +101,7 @@ pub struct Handler<S, N> {
     store: S,
     notifier: N,
     metrics: bool,
+    tuning: Option<TuningSource>,
 }
 
 /// Where a deployed function's findings go, in this order: Security Hub
@@ -124,7 +131,12 @@ impl LambdaHandler {
         let security_hub = config.security_hub.clone().map(|product| {
             SecurityHubNotifier::new(aws_sdk_securityhub::Client::new(sdk), product)
         });
-        Handler::new(config, store, Then(security_hub, Then(chat, findings)))
+        let mut handler = Handler::new(config, store, Then(security_hub, Then(chat, findings)));
+        if let Some(loc @ crate::tuning::location::Location::S3 { .. }) = &config.tuning {
+            let s3 = crate::tuning::location::s3_client_from(sdk);
+            handler.tuning = Some(TuningSource::new(loc.clone(), Some(s3)));
+        }
+        handler
     }
 }
 
@@ -140,7 +152,23 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             store,
             notifier,
             metrics: config.metrics,
+            tuning: config
+                .tuning
+                .as_ref()
+                .map(|l| TuningSource::new(l.clone(), None)),
         }
+    }
+
+    /// Replaces the tuning source (tests: an S3 location with their own client).
+    pub fn with_tuning(mut self, source: TuningSource) -> Self {
+        self.tuning = Some(source);
+        self
+    }
+
+    /// Reads the tuning now (start-up), whatever the time since the last read.
+    pub async fn load_tuning(&self, now: i64) -> Option<tuning::Refresh> {
+        let src = self.tuning.as_ref()?;
+        Some(src.refresh(&self.engine, self.group.name, now, true).await)
     }
 
     pub fn engine(&self) -> &Engine {
@@ -168,6 +196,9 @@ impl<S: Store, N: Notifier> Handler<S, N> {
         now: i64,
     ) -> Result<Value, InvocationError> {
         trace!(request_id, payload, "event");
+        if let Some(src) = &self.tuning {
+            src.refresh(&self.engine, self.group.name, now, false).await;
+        }
         let (envelope_id, detail_type, detail) = match parse_envelope(payload) {
             Ok(parts) => parts,
             Err(e) => {
@@ -228,8 +259,13 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             .handle(&rec, &self.store, &self.notifier, now)
             .await
         {
-            Ok(delivered) => {
-                for f in &delivered {
+            Ok(decided) => {
+                let (delivered, held): (Vec<Finding>, Vec<Finding>) = decided
+                    .into_iter()
+                    .partition(|f| matches!(f.disposition, None | Some(Disposition::Notified)));
+                // One JSON line per finding, naming the entry that decided it.
+                for f in held.iter().chain(&delivered) {
+                    let (outcome, entry) = tuned_outcome(f);
                     info!(
                         request_id,
                         event_id,
@@ -237,14 +273,26 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                         detection_id = f.detection_id,
                         finding_id = f.finding_id,
                         severity = f.severity.as_str(),
-                        outcome = "notified",
-                        "finding published"
+                        outcome,
+                        entry = entry.unwrap_or(""),
+                        finding_event_ids = f.event_ids.join(","),
+                        "{}",
+                        if outcome == "notified" {
+                            "finding published"
+                        } else {
+                            "finding not notified (tuning)"
+                        }
                     );
                     if self.metrics {
-                        emit_metric(self.group.name, f.detection_id);
+                        if outcome == "notified" {
+                            emit_metric(self.group.name, f.detection_id);
+                        }
+                        if f.disposition.is_some() {
+                            emit_tuned(self.group.name, f.detection_id, outcome, entry);
+                        }
                     }
                 }
-                if delivered.is_empty() {
+                if delivered.is_empty() && held.is_empty() {
                     info!(
                         request_id,
                         event_id,
@@ -254,7 +302,7 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                         "evaluated, nothing to send"
                     );
                 }
-                Ok(summary(&event_id, &delivered))
+                Ok(summary(&event_id, &delivered, &held))
             }
             Err(e) => {
                 error!(request_id, event_id, cloudtrail_event_id = cloudtrail_id, outcome = "failed", error = %e,
@@ -316,7 +364,7 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                         emit_metric(self.group.name, f.detection_id);
                     }
                 }
-                Ok(summary(event_id, &delivered))
+                Ok(summary(event_id, &delivered, &[]))
             }
             Err(e) => {
                 error!(request_id, event_id, outcome = "failed", error = %e,
@@ -330,8 +378,9 @@ impl<S: Store, N: Notifier> Handler<S, N> {
     }
 }
 
-/// What an invocation returns: its outcome and the findings it delivered.
-fn summary(event_id: &str, delivered: &[crate::finding::Finding]) -> Value {
+/// What an invocation returns: its outcome, the findings it delivered and those
+/// tuning held back (with their disposition and entry).
+fn summary(event_id: &str, delivered: &[Finding], held: &[Finding]) -> Value {
     json!({
         "event_id": event_id,
         "outcome": if delivered.is_empty() { "no_finding" } else { "notified" },
@@ -339,7 +388,24 @@ fn summary(event_id: &str, delivered: &[crate::finding::Finding]) -> Value {
             "detection_id": f.detection_id,
             "finding_id": f.finding_id,
         })).collect::<Vec<_>>(),
+        "not_notified": held.iter().map(|f| json!({
+            "detection_id": f.detection_id,
+            "finding_id": f.finding_id,
+            "disposition": tuned_outcome(f).0,
+            "entry": tuned_outcome(f).1,
+        })).collect::<Vec<_>>(),
     })
+}
+
+/// The disposition's name and the entry behind it, for logs and metrics.
+fn tuned_outcome(f: &Finding) -> (&'static str, Option<&str>) {
+    let suppressed_by = || f.evidence.get("suppressed_by").and_then(|v| v.as_str());
+    match f.disposition {
+        Some(Disposition::Suppressed) => ("suppressed", suppressed_by()),
+        Some(Disposition::Shadow) => ("shadow", None),
+        Some(Disposition::HeldBack) => ("held-back", None),
+        Some(Disposition::Notified) | None => ("notified", f.dry_run_suppression.as_deref()),
+    }
 }
 
 /// The whole life of a function: logging, configuration (a bad one stops it at
@@ -377,6 +443,11 @@ pub async fn run(group_name: &str) -> Result<(), Error> {
         }
     };
     let handler = LambdaHandler::from_config(&config, &sdk);
+    let started = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    handler.load_tuning(started).await;
     info!(
         group = group.name,
         detections = handler.engine().detections().len(),
@@ -386,6 +457,11 @@ pub async fn run(group_name: &str) -> Result<(), Error> {
         security_hub = config.security_hub.as_ref().map(|p| p.arn()),
         chat_topic_arn = config.chat_topic_arn,
         findings_format = config.findings_format.as_str(),
+        tuning = config
+            .tuning
+            .as_ref()
+            .map(|l| l.to_string())
+            .unwrap_or_default(),
         "ready"
     );
     let handler = &handler;
@@ -429,7 +505,7 @@ mod tests {
         .to_string()
     }
 
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    pub(super) fn block_on<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -44,6 +44,8 @@ pub const ATTR_SEVERITY: &str = "severity";
 pub const ATTR_SEVERITY_RANK: &str = "severity_rank";
 pub const ATTR_DETECTION_ID: &str = "detection_id";
 pub const ATTR_ACCOUNT_ID: &str = "account_id";
+/// Set only on findings a dry-run suppression entry matched: the entry's id.
+pub const ATTR_DRY_RUN_SUPPRESSION: &str = "dry_run_suppression";
 
 /// One message attribute: SNS `DataType` `String` or `Number`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,7 +153,8 @@ pub fn build_as(f: &Finding, format: MachineFormat) -> SnsMessage {
 /// The attributes subscription filter policies can route on: `severity`
 /// (`low`..`critical`, as in the finding JSON), `severity_rank` (1..4, for numeric
 /// filters such as "at least high"), `detection_id` and `account_id` (`unknown`
-/// when the record had none: SNS rejects empty attribute values).
+/// when the record had none: SNS rejects empty attribute values), and
+/// `dry_run_suppression` (the entry id) on findings a dry-run tuning entry matched.
 pub fn attributes(f: &Finding) -> Vec<(&'static str, Attribute)> {
     let rank = match f.severity {
         crate::detection::Severity::Low => 1,
@@ -177,6 +180,15 @@ pub fn attributes(f: &Finding) -> Vec<(&'static str, Attribute)> {
         ),
         (ATTR_ACCOUNT_ID, Attribute::String(account)),
     ]
+    .into_iter()
+    .chain(f.dry_run_suppression.as_deref().map(|id| {
+        // Entry ids are validated plain ASCII; bounded all the same.
+        (
+            ATTR_DRY_RUN_SUPPRESSION,
+            Attribute::String(ascii_line(id, 64)),
+        )
+    }))
+    .collect()
 }
 
 /// The subject: `[SEVERITY] title: most telling evidence by actor (account)`,

@@ -83,7 +83,12 @@ impl Store for MemoryStore {
         if inner.puts_since_sweep >= SWEEP_EVERY {
             inner.puts_since_sweep = 0;
             let cutoff = inner.newest_ms.saturating_sub(self.horizon_ms);
-            inner.partitions.retain(|_, items| {
+            inner.partitions.retain(|key, items| {
+                // Held-back findings (tuning dedup) must outlive windows: the next
+                // notification, however much later, reports them.
+                if key.starts_with("h|") {
+                    return true;
+                }
                 items.retain(|(t, _), _| *t >= cutoff);
                 !items.is_empty()
             });

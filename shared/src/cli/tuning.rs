@@ -1,0 +1,342 @@
+//! `trailwatch tuning check|push|example`: validate a tuning file (and, with
+//! `--protect`, prove it silences no known attack), upload it, or print a
+//! commented example with every key.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use trailwatch::engine::{Engine, Settings};
+use trailwatch::event::Record;
+use trailwatch::event::reader::{self, Limits, Location, Sink};
+use trailwatch::finding::{Disposition, Finding};
+use trailwatch::notify::Collect;
+use trailwatch::sanitize::one_line;
+use trailwatch::state::MemoryStore;
+use trailwatch::tuning::{self, Mode, Problem, Tuning};
+
+use super::{EXIT_ERROR, EXIT_OK, EXIT_REJECTED};
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Validate a tuning file: exit 0 when valid, 1 with every problem as
+    /// `file:line:column: message`, 2 when it cannot be read.
+    Check {
+        /// The tuning file (TOML).
+        file: PathBuf,
+        /// Replay these files or directories without and with the tuning; exit 1 if
+        /// any finding that fires without it would be suppressed, shadowed or turned
+        /// off (the CI gate: `--protect events/`).
+        #[arg(long, value_name = "PATH", num_args = 1..)]
+        protect: Vec<PathBuf>,
+        /// The day expiry is judged on (default: today, UTC).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        now: Option<String>,
+        /// Warnings (expired entries, entries expiring within 14 days) fail too.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Validate a tuning file, then upload it to where the functions read it:
+    /// `s3://BUCKET/KEY` (standard AWS SDK configuration), or a local path.
+    Push {
+        file: PathBuf,
+        #[arg(long, value_name = "LOCATION")]
+        to: String,
+    },
+    /// Print a commented tuning file with every key.
+    Example,
+}
+
+pub fn run(cmd: Command) -> i32 {
+    match cmd {
+        Command::Check {
+            file,
+            protect,
+            now,
+            strict,
+        } => check(&file, &protect, now.as_deref(), strict),
+        Command::Push { file, to } => push(&file, &to),
+        Command::Example => {
+            print!("{}", tuning::EXAMPLE);
+            EXIT_OK
+        }
+    }
+}
+
+/// `--now YYYY-MM-DD` (or today) as days since the epoch.
+pub fn today(now: Option<&str>) -> Result<i64, String> {
+    match now {
+        Some(text) => tuning::parse_day(text)
+            .ok_or_else(|| format!("--now {:?} is not a date YYYY-MM-DD", one_line(text, 40))),
+        None => Ok(tuning::day_of(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0),
+        )),
+    }
+}
+
+/// Reads and validates `file`, printing every problem. `Err(exit status)`.
+pub fn load(file: &Path, today: i64, quiet: bool) -> Result<Tuning, i32> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "trailwatch: {}: {e}",
+                one_line(&file.display().to_string(), 500)
+            );
+            return Err(EXIT_ERROR);
+        }
+    };
+    let source = one_line(&file.display().to_string(), 500);
+    match Tuning::parse(&text, &source, today) {
+        Ok(t) => {
+            if !quiet {
+                print_problems(&t.warnings);
+            }
+            Ok(t)
+        }
+        Err(problems) => {
+            print_problems(&problems);
+            Err(EXIT_REJECTED)
+        }
+    }
+}
+
+fn print_problems(problems: &[Problem]) {
+    for p in problems {
+        eprintln!("{}", one_line(&p.to_string(), 2000));
+    }
+}
+
+fn check(file: &Path, protect: &[PathBuf], now: Option<&str>, strict: bool) -> i32 {
+    let today = match today(now) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("trailwatch: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let t = match load(file, today, false) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    let name = one_line(&file.display().to_string(), 500);
+    let dry = t.entries().iter().filter(|e| e.dry_run).count();
+    eprintln!(
+        "{name}: valid: {} suppression entries ({dry} dry-run), {} warning(s)",
+        t.entries().len(),
+        t.warnings.len()
+    );
+    let mut status = if strict && !t.warnings.is_empty() {
+        EXIT_REJECTED
+    } else {
+        EXIT_OK
+    };
+    if !protect.is_empty() {
+        match protected(&t, today, protect) {
+            Ok(silenced) if silenced.is_empty() => {
+                eprintln!("{name}: --protect: every finding still fires")
+            }
+            Ok(silenced) => {
+                for line in &silenced {
+                    eprintln!("{name}: --protect: {line}");
+                }
+                eprintln!(
+                    "{name}: --protect: {} finding(s) would be silenced",
+                    silenced.len()
+                );
+                status = EXIT_REJECTED;
+            }
+            Err(e) => {
+                eprintln!("trailwatch: {}", one_line(&e, 2000));
+                return EXIT_ERROR;
+            }
+        }
+    }
+    status
+}
+
+/// Replays `paths` without and with `tuning`; says what the tuning would silence.
+pub fn protected(tuning: &Tuning, today: i64, paths: &[PathBuf]) -> Result<Vec<String>, String> {
+    let paths = reader::expand_paths(paths).map_err(|e| e.to_string())?;
+    let untuned = replay(&paths, None, today)?;
+    let tuned = replay(&paths, Some(Arc::new(tuning.clone())), today)?;
+    let by_id: HashMap<&str, &Finding> = tuned.iter().map(|f| (f.finding_id.as_str(), f)).collect();
+    let mut out = Vec::new();
+    for f in &untuned {
+        let det = f.detection_id;
+        let ids = one_line(&f.event_ids.join(", "), 500);
+        let why = if tuning.mode(det) == Mode::Off {
+            Some(format!("[detections.{det}] mode = \"off\""))
+        } else {
+            match by_id.get(f.finding_id.as_str()).and_then(|g| g.disposition) {
+                Some(Disposition::Suppressed) => {
+                    let entry = by_id[f.finding_id.as_str()]
+                        .evidence
+                        .get("suppressed_by")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("?")
+                        .to_owned();
+                    Some(format!("entry {entry:?}"))
+                }
+                Some(Disposition::Shadow) => Some(format!("[detections.{det}] mode = \"shadow\"")),
+                Some(_) => None,
+                // A changed window or threshold gives the finding another id:
+                // it still fires if one of the tuned findings shares a record.
+                None if tuned.iter().any(|g| {
+                    g.detection_id == det
+                        && matches!(
+                            g.disposition,
+                            Some(Disposition::Notified | Disposition::HeldBack)
+                        )
+                        && g.event_ids.iter().any(|id| f.event_ids.contains(id))
+                }) =>
+                {
+                    None
+                }
+                None => Some(format!("[detections.{det}] window_secs/threshold")),
+            }
+        };
+        if let Some(why) = why {
+            out.push(format!("{why} silences {det} on event ids: {ids}"));
+        }
+    }
+    Ok(out)
+}
+
+/// Every finding of a replay of `paths` (with its disposition under a tuning).
+fn replay(
+    paths: &[PathBuf],
+    tuning: Option<Arc<Tuning>>,
+    today: i64,
+) -> Result<Vec<Finding>, String> {
+    let settings = Settings {
+        tuning_today: Some(today),
+        ..Settings::default()
+    };
+    let engine = Engine::new(settings);
+    engine.set_tuning(tuning);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let mut sink = Collector {
+        engine: &engine,
+        store: MemoryStore::default(),
+        notifier: Collect::default(),
+        rt,
+        now: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0),
+        found: Vec::new(),
+        error: None,
+    };
+    for p in paths {
+        reader::read_path(p, &Limits::default(), &mut sink).map_err(|e| e.to_string())?;
+        if let Some(e) = sink.error.take() {
+            return Err(e);
+        }
+    }
+    Ok(sink.found)
+}
+
+struct Collector<'e> {
+    engine: &'e Engine,
+    store: MemoryStore,
+    notifier: Collect,
+    rt: tokio::runtime::Runtime,
+    now: i64,
+    found: Vec<Finding>,
+    error: Option<String>,
+}
+
+impl Sink for Collector<'_> {
+    fn record(&mut self, _loc: &Location, json: &str) {
+        let Ok(rec) = Record::from_json(json) else {
+            return;
+        };
+        match self.rt.block_on(
+            self.engine
+                .handle(&rec, &self.store, &self.notifier, self.now),
+        ) {
+            Ok(found) => self.found.extend(found),
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+    fn rejected(&mut self, _loc: &Location, _reason: &str) {}
+    fn not_cloudtrail(&mut self, _loc: &Location) {}
+    fn wanted(&mut self, json: &[u8]) -> bool {
+        self.engine.wants_json(json)
+    }
+    fn stopped(&self) -> bool {
+        self.error.is_some()
+    }
+}
+
+fn push(file: &Path, to: &str) -> i32 {
+    let today = match today(None) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("trailwatch: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    if let Err(code) = load(file, today, false) {
+        return code;
+    }
+    let Ok(bytes) = std::fs::read(file) else {
+        eprintln!(
+            "trailwatch: cannot read {}",
+            one_line(&file.display().to_string(), 500)
+        );
+        return EXIT_ERROR;
+    };
+    match upload(&bytes, to) {
+        Ok(()) => {
+            eprintln!(
+                "trailwatch: pushed {} to {}",
+                one_line(&file.display().to_string(), 500),
+                one_line(to, 500)
+            );
+            EXIT_OK
+        }
+        Err(e) => {
+            eprintln!(
+                "trailwatch: push to {}: {}",
+                one_line(to, 500),
+                one_line(&e, 2000)
+            );
+            EXIT_ERROR
+        }
+    }
+}
+
+#[cfg(feature = "aws")]
+fn upload(bytes: &[u8], to: &str) -> Result<(), String> {
+    match tuning::location::Location::parse(to)? {
+        tuning::location::Location::Local(path) => {
+            // Write beside, then rename: a function reading it never sees half a file.
+            let tmp = path.with_extension("tmp-push");
+            std::fs::write(&tmp, bytes).map_err(|e| e.to_string())?;
+            std::fs::rename(&tmp, &path).map_err(|e| e.to_string())
+        }
+        tuning::location::Location::S3 { bucket, key } => {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(async {
+                let client = tuning::location::s3_client().await?;
+                tuning::location::put_s3(&client, &bucket, &key, bytes.to_vec()).await
+            })
+        }
+    }
+}
+
+#[cfg(not(feature = "aws"))]
+fn upload(_bytes: &[u8], _to: &str) -> Result<(), String> {
+    Err("this build of trailwatch has no AWS support (feature `aws`)".into())
+}

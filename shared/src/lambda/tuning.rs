@@ -1,0 +1,222 @@
+//! The functions' tuning: read from `TRAILWATCH_TUNING` (a local path, or
+//! `s3://BUCKET/KEY`) at start-up and re-read at most every
+//! [`RECHECK_SECS`] with a cheap conditional read (file size and modification
+//! time; S3 `If-None-Match` with the last ETag).
+//!
+//! Fail-safe: a file that cannot be read or is invalid never silences anything.
+//! The last good tuning stays in force; at a cold start with none, the function
+//! runs untuned. Every failure is logged as an error and counted with the EMF
+//! metric `TuningErrors`, so that an alarm can say the tuning is not applied.
+
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use tokio::sync::Mutex;
+use tracing::{error, info, warn};
+
+use crate::engine::Engine;
+use crate::tuning::location::{self, Fetched, Location};
+use crate::tuning::{Tuning, day_of};
+
+use super::logs::emit_tuning_error;
+
+/// At most one read of the tuning's location per this many seconds.
+pub const RECHECK_SECS: i64 = 60;
+
+/// Where the tuning is and what was last read from it.
+pub struct TuningSource {
+    location: Location,
+    s3: Option<aws_sdk_s3::Client>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// When the location was last read (epoch seconds).
+    checked_at: Option<i64>,
+    /// The version last read (S3 ETag; file size and mtime): unchanged means no
+    /// parsing. Kept only for a good file, so a bad one is reported on every read.
+    version: Option<String>,
+}
+
+/// What a refresh did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refresh {
+    /// Not yet time to look, or the file did not change.
+    Unchanged,
+    /// A new good tuning is in force (its digest).
+    Loaded(String),
+    /// The read or the validation failed; the previous tuning (if any) stays.
+    Failed(String),
+}
+
+impl TuningSource {
+    /// `s3` is needed for an S3 location.
+    pub fn new(location: Location, s3: Option<aws_sdk_s3::Client>) -> TuningSource {
+        TuningSource {
+            location,
+            s3,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// Reads the location if `force` or [`RECHECK_SECS`] have passed, and puts a
+    /// new good tuning in force on `engine`. `now`: epoch seconds.
+    pub async fn refresh(&self, engine: &Engine, function: &str, now: i64, force: bool) -> Refresh {
+        let mut state = self.state.lock().await;
+        if !force
+            && state
+                .checked_at
+                .is_some_and(|t| now - t < RECHECK_SECS && now >= t)
+        {
+            return Refresh::Unchanged;
+        }
+        state.checked_at = Some(now);
+        let read = self.read(state.version.as_deref()).await;
+        let (text, version) = match read {
+            Ok(None) => return Refresh::Unchanged,
+            Ok(Some(found)) => found,
+            Err(e) => return self.failed(engine, function, e),
+        };
+        match Tuning::parse(&text, &self.location.to_string(), day_of(now)) {
+            Ok(t) => {
+                for w in &t.warnings {
+                    warn!(function, tuning = %self.location, warning = %w, "tuning warning");
+                }
+                let digest = t.digest.clone();
+                info!(
+                    function,
+                    tuning = %self.location,
+                    digest,
+                    entries = t.entries().len(),
+                    "tuning loaded"
+                );
+                engine.set_tuning(Some(Arc::new(t)));
+                state.version = version;
+                Refresh::Loaded(digest)
+            }
+            Err(problems) => {
+                state.version = None;
+                let errors: Vec<String> = problems
+                    .iter()
+                    .filter(|p| !p.warning)
+                    .map(|p| crate::sanitize::one_line(&p.to_string(), 500))
+                    .collect();
+                self.failed(
+                    engine,
+                    function,
+                    format!("invalid tuning file: {}", errors.join("; ")),
+                )
+            }
+        }
+    }
+
+    fn failed(&self, engine: &Engine, function: &str, reason: String) -> Refresh {
+        let kept = engine.tuning().map(|t| t.digest.clone());
+        error!(
+            function,
+            tuning = %self.location,
+            error = %crate::sanitize::one_line(&reason, 4000),
+            kept = kept.as_deref().unwrap_or("none (untuned)"),
+            "tuning not applied; the last good tuning stays in force"
+        );
+        emit_tuning_error(function);
+        Refresh::Failed(reason)
+    }
+
+    /// `Ok(None)`: unchanged since `version`.
+    async fn read(
+        &self,
+        version: Option<&str>,
+    ) -> Result<Option<(String, Option<String>)>, String> {
+        match &self.location {
+            Location::Local(path) => {
+                let meta =
+                    std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let mtime = meta
+                    .modified()
+                    .ok()
+                    .and_then(|m| m.duration_since(UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                let v = format!("{}:{mtime}", meta.len());
+                if version == Some(v.as_str()) {
+                    return Ok(None);
+                }
+                if meta.len() > location::MAX_TUNING_BYTES {
+                    return Err(format!(
+                        "{}: larger than {} bytes",
+                        path.display(),
+                        location::MAX_TUNING_BYTES
+                    ));
+                }
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                Ok(Some((text, Some(v))))
+            }
+            Location::S3 { bucket, key } => {
+                let Some(client) = &self.s3 else {
+                    return Err("no S3 client for an S3 tuning location".into());
+                };
+                match location::get_s3(client, bucket, key, version).await? {
+                    Fetched::NotModified => Ok(None),
+                    Fetched::Body { text, etag } => Ok(Some((text, etag))),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lambda::tests::block_on;
+
+    const GOOD: &str = "[detections.cloudtrail-log-created]\nmode = \"off\"\n";
+
+    #[test]
+    fn a_local_file_is_reread_at_most_every_minute_and_failures_keep_the_last_good_one() {
+        let dir = std::env::temp_dir().join(format!("trailwatch-tuning-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tuning.toml");
+        std::fs::write(&path, GOOD).unwrap();
+        let engine = Engine::new(crate::engine::Settings::default());
+        let src = TuningSource::new(Location::Local(path.clone()), None);
+        let t0 = 1_800_000_000;
+        let r = block_on(src.refresh(&engine, "f", t0, false));
+        assert!(matches!(r, Refresh::Loaded(_)), "{r:?}");
+        let good = engine.tuning().unwrap().digest.clone();
+        // Unchanged, and then not looked at within the minute.
+        assert_eq!(
+            block_on(src.refresh(&engine, "f", t0 + 60, false)),
+            Refresh::Unchanged
+        );
+        std::fs::write(&path, "[detections.nope]\n").unwrap();
+        assert_eq!(
+            block_on(src.refresh(&engine, "f", t0 + 90, false)),
+            Refresh::Unchanged
+        );
+        // Invalid, too large, missing: refused, the last good one stays.
+        let r = block_on(src.refresh(&engine, "f", t0 + 121, false));
+        assert!(
+            matches!(&r, Refresh::Failed(e) if e.contains("unknown detection id")),
+            "{r:?}"
+        );
+        std::fs::write(&path, " ".repeat(location::MAX_TUNING_BYTES as usize + 1)).unwrap();
+        let r = block_on(src.refresh(&engine, "f", t0 + 200, true));
+        assert!(
+            matches!(&r, Refresh::Failed(e) if e.contains("larger than")),
+            "{r:?}"
+        );
+        std::fs::remove_file(&path).unwrap();
+        assert!(matches!(
+            block_on(src.refresh(&engine, "f", t0 + 300, true)),
+            Refresh::Failed(_)
+        ));
+        assert_eq!(engine.tuning().unwrap().digest, good);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}

@@ -1,0 +1,212 @@
+//! What the engine does with a finding once a tuning is set. Precedence: `off`
+//! (the detection did not run), then `shadow`, then suppression, then dedup, then
+//! notify. Findings that are not notified are still returned, with their
+//! disposition, so that callers count and log them: nothing vanishes.
+//!
+//! Exactly once, as without tuning: a shadowed or suppressed finding takes a claim
+//! of its own (`x|`/`s|` + its claim key), so it is counted once and yet does not
+//! block the notification of a later finding of the same window that is not
+//! suppressed. Dedup takes the finding's own claim, then one claim per detection
+//! and group (`d|...`) that lapses `dedup_secs` after the notified finding's event
+//! time; held-back findings are written to `h|...` and counted, up to the
+//! notification marker, when the next notification goes out.
+
+use crate::detection::Evidence;
+use crate::engine::{HandleError, claim_expiry, deliver};
+use crate::event::time::{format_event_time, parse_event_time};
+use crate::finding::{Disposition, Finding, finding_id};
+use crate::notify::{Notifier, NotifyError};
+use crate::state::{Observation, Store};
+use crate::window::{Pending, partition_key};
+
+use super::{DedupKey, Mode, Tuning};
+
+/// Held-back findings are remembered this long after their dedup period: the next
+/// notification within it reports them.
+pub const HELD_BACK_MEMORY_SECS: i64 = 7 * 86_400;
+
+const HELD: &str = "held";
+const NOTIFIED: &str = "notified";
+
+/// Applies `tuning` to one pending finding. `Ok(None)`: it had already been
+/// decided (its claim is held). `today` is the day used for expiry.
+pub(crate) async fn apply<S: Store + ?Sized, N: Notifier + ?Sized>(
+    tuning: &Tuning,
+    today: i64,
+    store: &S,
+    notifier: &N,
+    mut p: Pending,
+    now: i64,
+) -> Result<Option<Finding>, HandleError> {
+    let id = p.finding.detection_id;
+    let settings = tuning.detection(id);
+    if let Some(severity) = settings.and_then(|d| d.severity) {
+        p.finding.severity = severity;
+    }
+    if tuning.mode(id) == Mode::Shadow {
+        return quiet(store, p, "x", Disposition::Shadow, now).await;
+    }
+    let (suppress, dry) = tuning.decide(&p.matched, today);
+    if let Some(entry) = suppress {
+        p.finding.evidence = std::mem::take(&mut p.finding.evidence)
+            .with_owned_key("suppressed_by".into(), entry.id.clone().into());
+        return quiet(store, p, "s", Disposition::Suppressed, now).await;
+    }
+    if let Some(entry) = dry {
+        p.finding.dry_run_suppression = Some(entry.id.clone());
+    }
+    p.finding.disposition = Some(Disposition::Notified);
+    match settings.filter(|d| d.dedup_secs > 0) {
+        None => Ok(deliver(store, notifier, &p, now)
+            .await?
+            .then_some(p.finding)),
+        Some(d) => dedup(store, notifier, p, d.dedup_secs, &d.dedup_by, now).await,
+    }
+}
+
+/// A finding that is decided but not notified: counted once.
+async fn quiet<S: Store + ?Sized>(
+    store: &S,
+    mut p: Pending,
+    tag: &str,
+    disposition: Disposition,
+    now: i64,
+) -> Result<Option<Finding>, HandleError> {
+    // A first-seen finding's claim is the term's history: the term was seen,
+    // whatever tuning says, so it takes the real claim.
+    let (key, guards) = if p.claim.expires_at.is_some() {
+        (p.claim.key.clone(), p.claim.guards.clone())
+    } else {
+        (
+            format!("{tag}|{}", p.claim.key),
+            p.claim
+                .guards
+                .iter()
+                .map(|g| format!("{tag}|{g}"))
+                .collect(),
+        )
+    };
+    if !store
+        .claim(&key, &guards, claim_expiry(&p, now), now)
+        .await?
+    {
+        return Ok(None);
+    }
+    p.finding.disposition = Some(disposition);
+    Ok(Some(p.finding))
+}
+
+/// The dedup group of a finding: a digest of the `dedup_by` values.
+pub fn dedup_group(f: &Finding, by: &[DedupKey]) -> String {
+    let mut parts: Vec<&str> = Vec::with_capacity(by.len() * 2);
+    for k in by {
+        parts.push(k.as_str());
+        parts.push(match k {
+            DedupKey::Account => f.account_id.as_deref().unwrap_or(""),
+            DedupKey::Actor => &f.actor.key,
+            DedupKey::SourceIp => f.source_ip.as_deref().unwrap_or(""),
+            DedupKey::Region => f.region.as_deref().unwrap_or(""),
+        });
+    }
+    finding_id(&parts)
+}
+
+async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
+    store: &S,
+    notifier: &N,
+    mut p: Pending,
+    dedup_secs: i64,
+    by: &[DedupKey],
+    now: i64,
+) -> Result<Option<Finding>, HandleError> {
+    let expires = claim_expiry(&p, now);
+    if !store
+        .claim(&p.claim.key, &p.claim.guards, expires, now)
+        .await?
+    {
+        return Ok(None);
+    }
+    // Event time, so that a replay of an archive collapses repeats as the live
+    // path did.
+    let t_ms = p
+        .finding
+        .event_time
+        .last
+        .as_deref()
+        .and_then(parse_event_time)
+        .unwrap_or(now.saturating_mul(1000));
+    let t = t_ms.div_euclid(1000);
+    let id = p.finding.detection_id;
+    let group = dedup_group(&p.finding, by);
+    let period = partition_key("d", id, &group);
+    let held_part = partition_key("h", id, &group);
+    let result: Result<Option<Finding>, HandleError> = async {
+        if !store.claim(&period, &[], t + dedup_secs, t).await? {
+            let obs = Observation {
+                time_ms: t_ms,
+                event_id: p.finding.finding_id.clone(),
+                value: HELD.into(),
+                payload: String::new(),
+            };
+            store
+                .put(
+                    &held_part,
+                    &obs,
+                    now.max(t) + dedup_secs + HELD_BACK_MEMORY_SECS,
+                )
+                .await?;
+            p.finding.disposition = Some(Disposition::HeldBack);
+            return Ok(Some(p.finding.clone()));
+        }
+        let lookback = (dedup_secs + HELD_BACK_MEMORY_SECS).saturating_mul(1000);
+        let items = store
+            .range(&held_part, t_ms.saturating_sub(lookback), t_ms, now)
+            .await?;
+        let since = items
+            .iter()
+            .filter(|o| o.value == NOTIFIED)
+            .map(|o| o.time_ms)
+            .max();
+        let held: Vec<i64> = items
+            .iter()
+            .filter(|o| o.value == HELD && since.is_none_or(|m| o.time_ms >= m))
+            .map(|o| o.time_ms)
+            .collect();
+        if let (Some(first), Some(last)) = (held.iter().min(), held.iter().max()) {
+            let ev: Evidence = std::mem::take(&mut p.finding.evidence);
+            p.finding.evidence = ev
+                .with("held_back_count", held.len())
+                .with("held_back_first", format_event_time(*first))
+                .with("held_back_last", format_event_time(*last));
+        }
+        if let Err(e) = notifier.notify(&p.finding).await {
+            if let Err(re) = store.release(&period).await {
+                return Err(HandleError::Notify(NotifyError(format!(
+                    "{e}; and releasing its dedup claim failed: {re}"
+                ))));
+            }
+            return Err(HandleError::Notify(e));
+        }
+        // Best effort: without the marker, the next notification also counts the
+        // findings this one already reported; it is never a reason to resend.
+        let _ = store
+            .put(
+                &held_part,
+                &Observation {
+                    time_ms: t_ms,
+                    event_id: format!("{NOTIFIED}|{}", p.finding.finding_id),
+                    value: NOTIFIED.into(),
+                    payload: String::new(),
+                },
+                now.max(t) + dedup_secs + HELD_BACK_MEMORY_SECS,
+            )
+            .await;
+        Ok(Some(p.finding.clone()))
+    }
+    .await;
+    if result.is_err() {
+        // Give the finding back so that the retry decides it again.
+        let _ = store.release(&p.claim.key).await;
+    }
+    result
+}

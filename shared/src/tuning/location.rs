@@ -1,0 +1,155 @@
+//! Where a tuning file lives for the functions (`TRAILWATCH_TUNING`): a local path,
+//! or an S3 object `s3://BUCKET/KEY`. S3 because a conditional `GetObject`
+//! (`If-None-Match` with the last ETag) makes the periodic re-read one cheap
+//! request answered `304 Not Modified`, objects have no practical size limit (an
+//! SSM parameter stops at 4 KB, 8 KB on the advanced tier: about 40 entries), and
+//! bucket versioning keeps every pushed file. docs/tuning.md says more.
+
+use std::path::PathBuf;
+
+/// A tuning file larger than this is refused unread: a function must not run out of
+/// memory on a mistaken upload (100 entries take about 40 KB).
+pub const MAX_TUNING_BYTES: u64 = 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Local(PathBuf),
+    S3 { bucket: String, key: String },
+}
+
+impl Location {
+    pub fn parse(text: &str) -> Result<Location, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("empty tuning location".into());
+        }
+        if let Some(rest) = text.strip_prefix("s3://") {
+            return match rest.split_once('/') {
+                Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(Location::S3 {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                }),
+                _ => Err(format!(
+                    "{text:?} is not s3://BUCKET/KEY (both parts are needed)"
+                )),
+            };
+        }
+        if text.contains("://") || text.starts_with("arn:") {
+            return Err(format!(
+                "{text:?}: only local paths and s3://BUCKET/KEY are supported"
+            ));
+        }
+        Ok(Location::Local(PathBuf::from(text)))
+    }
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Location::Local(p) => write!(f, "{}", p.display()),
+            Location::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+        }
+    }
+}
+
+/// An S3 client from the standard SDK configuration. With a custom endpoint
+/// (`AWS_ENDPOINT_URL`, e.g. moto) it addresses buckets by path.
+#[cfg(feature = "aws")]
+pub async fn s3_client() -> Result<aws_sdk_s3::Client, String> {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    if sdk.region().is_none() {
+        return Err("no AWS region configured (set AWS_REGION)".into());
+    }
+    Ok(s3_client_from(&sdk))
+}
+
+#[cfg(feature = "aws")]
+pub fn s3_client_from(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(sdk.endpoint_url().is_some())
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+#[cfg(feature = "aws")]
+pub async fn put_s3(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    bytes: Vec<u8>,
+) -> Result<(), String> {
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("application/toml")
+        .body(bytes.into())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "S3 PutObject: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            )
+        })
+}
+
+/// What a conditional read found.
+#[cfg(feature = "aws")]
+#[derive(Debug)]
+pub enum Fetched {
+    /// The ETag given still matches.
+    NotModified,
+    /// New content and its ETag.
+    Body { text: String, etag: Option<String> },
+}
+
+/// `GetObject` with `If-None-Match: etag` when one is given.
+#[cfg(feature = "aws")]
+pub async fn get_s3(
+    client: &aws_sdk_s3::Client,
+    bucket: &str,
+    key: &str,
+    etag: Option<&str>,
+) -> Result<Fetched, String> {
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .set_if_none_match(etag.map(str::to_owned))
+        .send()
+        .await;
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => {
+            if e.raw_response().map(|r| r.status().as_u16()) == Some(304) {
+                return Ok(Fetched::NotModified);
+            }
+            return Err(format!(
+                "S3 GetObject s3://{bucket}/{key}: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            ));
+        }
+    };
+    let etag = out.e_tag().map(str::to_owned);
+    if out
+        .content_length()
+        .is_some_and(|n| u64::try_from(n).unwrap_or(u64::MAX) > MAX_TUNING_BYTES)
+    {
+        return Err(format!(
+            "s3://{bucket}/{key} is larger than {MAX_TUNING_BYTES} bytes"
+        ));
+    }
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| format!("S3 GetObject s3://{bucket}/{key}: reading the body: {e}"))?
+        .into_bytes();
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| format!("s3://{bucket}/{key} is not UTF-8 text"))?;
+    Ok(Fetched::Body { text, etag })
+}

@@ -1,0 +1,325 @@
+//! Tuning: one reviewed TOML file that says, per detection, whether it runs
+//! (`mode`), how loud it is (`severity`), how repeats collapse (`dedup_secs`,
+//! `dedup_by`) and how its window counts (`window_secs`, `threshold`), and which
+//! known activity is suppressed (`[[suppress]]` entries with an owner, a reason and
+//! an expiry). docs/tuning.md is the user's guide; `example.toml` shows every key.
+//!
+//! - `parse.rs`: the file to a [`Tuning`], every problem located (`file:line:column`);
+//! - `glob.rs`, `cidr.rs`: the value matchers of `[suppress.match]`;
+//! - `apply.rs`: what the engine does with a finding once a tuning is set
+//!   (off, then shadow, then suppression, then dedup, then notify).
+//!
+//! Fail-safe by construction: an entry only suppresses a finding when every record
+//! behind it matched the entry, a field that is absent never matches, and a tuning
+//! with any error is refused whole (callers keep the last good one or none).
+
+pub(crate) mod apply;
+mod cidr;
+mod glob;
+pub mod location;
+mod parse;
+
+use std::cell::OnceCell;
+use std::collections::HashMap;
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::detection::Severity;
+use crate::event::Record;
+
+pub use cidr::Cidr;
+pub use glob::Glob;
+
+/// A commented tuning file with every key (`trailwatch tuning example`).
+pub const EXAMPLE: &str = include_str!("example.toml");
+
+/// Warn this many days before an entry expires.
+pub const EXPIRY_WARNING_DAYS: i64 = 14;
+/// `expires` may be at most this many days ahead: every suppression is reviewed
+/// at least once a year.
+pub const MAX_EXPIRY_DAYS: i64 = 365;
+/// The longest `dedup_secs` (30 days).
+pub const MAX_DEDUP_SECS: i64 = 30 * 86_400;
+
+/// A validated tuning.
+#[derive(Debug, Clone, Default)]
+pub struct Tuning {
+    detections: HashMap<String, DetectionTuning>,
+    entries: Vec<Entry>,
+    /// Where it was read from (a path or an S3 URL), for logs.
+    pub source: String,
+    /// A digest of the text: which version was applied, for logs.
+    pub digest: String,
+    /// Expired and soon-expiring entries (the file is still valid).
+    pub warnings: Vec<Problem>,
+}
+
+/// What `mode` says about a detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Runs and notifies (the default).
+    #[default]
+    On,
+    /// Runs; findings are counted and logged but never notified.
+    Shadow,
+    /// Does not run.
+    Off,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::On => "on",
+            Mode::Shadow => "shadow",
+            Mode::Off => "off",
+        }
+    }
+}
+
+/// A field of a finding that groups repeats for dedup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DedupKey {
+    Account,
+    Actor,
+    SourceIp,
+    Region,
+}
+
+impl DedupKey {
+    pub const ALL: [(&'static str, DedupKey); 4] = [
+        ("account", DedupKey::Account),
+        ("actor", DedupKey::Actor),
+        ("source_ip", DedupKey::SourceIp),
+        ("region", DedupKey::Region),
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DedupKey::Account => "account",
+            DedupKey::Actor => "actor",
+            DedupKey::SourceIp => "source_ip",
+            DedupKey::Region => "region",
+        }
+    }
+}
+
+/// `[detections.<id>]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetectionTuning {
+    pub mode: Mode,
+    pub severity: Option<Severity>,
+    /// 0: no dedup.
+    pub dedup_secs: i64,
+    pub dedup_by: Vec<DedupKey>,
+    pub window_secs: Option<i64>,
+    pub threshold: Option<usize>,
+}
+
+impl Default for DetectionTuning {
+    fn default() -> Self {
+        DetectionTuning {
+            mode: Mode::On,
+            severity: None,
+            dedup_secs: 0,
+            dedup_by: vec![DedupKey::Account, DedupKey::Actor],
+            window_secs: None,
+            threshold: None,
+        }
+    }
+}
+
+/// One `[[suppress]]` entry.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: String,
+    /// Detection ids, or `*` for all.
+    pub detections: Vec<String>,
+    pub reason: String,
+    pub owner: String,
+    /// `YYYY-MM-DD`, the last day (UTC) it applies.
+    pub expires: String,
+    /// `expires` in days since the Unix epoch.
+    pub expires_day: i64,
+    pub dry_run: bool,
+    matchers: Vec<Matcher>,
+}
+
+#[derive(Debug, Clone)]
+struct Matcher {
+    /// The CloudTrail field path, split at dots.
+    path: Vec<String>,
+    values: Values,
+}
+
+#[derive(Debug, Clone)]
+enum Values {
+    Globs(Vec<Glob>),
+    Cidrs(Vec<Cidr>),
+}
+
+impl Entry {
+    /// Whether the entry names `detection` (or `*`).
+    pub fn names(&self, detection: &str) -> bool {
+        self.detections.iter().any(|d| d == "*" || d == detection)
+    }
+    /// Whether it still applies on `day` (days since the epoch): `expires` is the
+    /// last day it does.
+    pub fn active(&self, day: i64) -> bool {
+        day <= self.expires_day
+    }
+    /// Whether every key of `match` matches the record.
+    fn matches(&self, fields: &Fields<'_, '_>) -> bool {
+        self.matchers.iter().all(|m| {
+            let Some(text) = fields.text(&m.path) else {
+                return false;
+            };
+            match &m.values {
+                Values::Globs(gs) => gs.iter().any(|g| g.matches(&text)),
+                Values::Cidrs(cs) => cs.iter().any(|c| c.contains(&text)),
+            }
+        })
+    }
+}
+
+/// A problem in a tuning file, located.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub source: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    /// Warnings (expired or soon-expiring entries) do not make the file invalid.
+    pub warning: bool,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.warning { "warning: " } else { "" };
+        write!(
+            f,
+            "{}:{}:{}: {kind}{}",
+            self.source, self.line, self.column, self.message
+        )
+    }
+}
+
+impl Tuning {
+    /// Parses and validates a tuning file. `source` names it in problems; `today`
+    /// (days since the epoch, UTC) decides what has expired. `Err` holds every
+    /// problem (errors and warnings), in file order.
+    pub fn parse(text: &str, source: &str, today: i64) -> Result<Tuning, Vec<Problem>> {
+        parse::parse(text, source, today)
+    }
+
+    /// The settings of a detection (defaults when the file does not name it).
+    pub fn detection(&self, id: &str) -> Option<&DetectionTuning> {
+        self.detections.get(id)
+    }
+
+    pub fn mode(&self, id: &str) -> Mode {
+        self.detections.get(id).map_or(Mode::On, |d| d.mode)
+    }
+
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn entry(&self, id: &str) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id == id)
+    }
+
+    /// Detections whose mode is `off`.
+    pub fn off(&self) -> impl Iterator<Item = &str> {
+        self.detections
+            .iter()
+            .filter(|(_, d)| d.mode == Mode::Off)
+            .map(|(id, _)| id.as_str())
+    }
+
+    /// Whether some entry names `detection`: when none does, records are not
+    /// looked at for it.
+    pub fn has_entries_for(&self, detection: &str) -> bool {
+        self.entries.iter().any(|e| e.names(detection))
+    }
+
+    /// The ids of the entries (expired or not, dry-run or not) that name
+    /// `detection` and match every key on `rec`. Expiry is decided when the finding
+    /// is, so a window's records matched earlier still count.
+    pub fn matching(&self, detection: &str, rec: &Record<'_>) -> Vec<String> {
+        let fields = Fields::new(rec);
+        self.entries
+            .iter()
+            .filter(|e| e.names(detection) && e.matches(&fields))
+            .map(|e| e.id.clone())
+            .collect()
+    }
+
+    /// Of the entries matched by every record of a finding, the one that suppresses
+    /// it (the first active, non-dry-run one in file order) and the first active
+    /// dry-run one.
+    pub fn decide<'t>(
+        &'t self,
+        matched: &[String],
+        today: i64,
+    ) -> (Option<&'t Entry>, Option<&'t Entry>) {
+        let mut active = self
+            .entries
+            .iter()
+            .filter(|e| e.active(today) && matched.contains(&e.id));
+        let suppress = active.clone().find(|e| !e.dry_run);
+        let dry = active.find(|e| e.dry_run);
+        (suppress, dry)
+    }
+}
+
+/// Today (UTC) in days since the epoch, from epoch seconds.
+pub fn day_of(epoch_secs: i64) -> i64 {
+    epoch_secs.div_euclid(86_400)
+}
+
+/// `YYYY-MM-DD` to days since the epoch.
+pub fn parse_day(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    crate::event::time::parse_event_time(&format!("{text}T00:00:00Z"))
+        .map(|ms| ms.div_euclid(86_400_000))
+}
+
+/// The fields of one record, by dotted path: the record's JSON is parsed into a
+/// tree only when an entry first asks (records behind findings are few).
+struct Fields<'r, 'a> {
+    rec: &'r Record<'a>,
+    tree: OnceCell<Option<Value>>,
+}
+
+impl<'r, 'a> Fields<'r, 'a> {
+    fn new(rec: &'r Record<'a>) -> Self {
+        Fields {
+            rec,
+            tree: OnceCell::new(),
+        }
+    }
+
+    /// The text of the field: strings as they are, numbers and booleans as their
+    /// JSON text; `None` when absent, null, an object or an array.
+    fn text(&self, path: &[String]) -> Option<String> {
+        let tree = self
+            .tree
+            .get_or_init(|| self.rec.raw.and_then(|raw| serde_json::from_str(raw).ok()));
+        let mut v = tree.as_ref()?;
+        for part in path {
+            v = v.as_object()?.get(part)?;
+        }
+        match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

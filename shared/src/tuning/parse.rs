@@ -1,0 +1,619 @@
+//! The tuning file to a [`Tuning`]: TOML parsed with spans, then checked key by key
+//! so that every problem is reported at once, as `file:line:column: message`.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use serde_spanned::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::{
+    Cidr, DedupKey, DetectionTuning, EXPIRY_WARNING_DAYS, Entry, Glob, MAX_DEDUP_SECS,
+    MAX_EXPIRY_DAYS, Matcher, Mode, Problem, Tuning, Values, parse_day,
+};
+use crate::catalog;
+use crate::detection::{Severity, WindowSpec};
+
+/// The longest window a tuning may set: the bound of `TRAILWATCH_WINDOW_*_SECS`.
+const MAX_WINDOW_SECS: i64 = 7 * 24 * 3600;
+/// The largest threshold: a window keeps at most this many records per group.
+const MAX_THRESHOLD: usize = crate::window::MAX_OBSERVATIONS_PER_GROUP;
+/// Entry ids become metric dimensions and SNS message attributes: kept plain.
+const MAX_ID_CHARS: usize = 64;
+
+/// CloudTrail's top-level record fields: a `match` path must start with one, so that
+/// a misspelt field is an error rather than an entry that silently never matches.
+const RECORD_FIELDS: &[&str] = &[
+    "eventVersion",
+    "userIdentity",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "errorCode",
+    "errorMessage",
+    "requestParameters",
+    "responseElements",
+    "additionalEventData",
+    "requestID",
+    "eventID",
+    "readOnly",
+    "resources",
+    "eventType",
+    "apiVersion",
+    "managementEvent",
+    "recipientAccountId",
+    "serviceEventDetails",
+    "sharedEventID",
+    "vpcEndpointId",
+    "vpcEndpointAccountId",
+    "eventCategory",
+    "addendum",
+    "sessionCredentialFromConsole",
+    "edgeDeviceDetails",
+    "tlsDetails",
+    "insightDetails",
+];
+
+type Value<'i> = Spanned<DeValue<'i>>;
+
+struct Checker<'t> {
+    text: &'t str,
+    source: &'t str,
+    today: i64,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn at(&mut self, span: Range<usize>, message: String, warning: bool) {
+        let (line, column) = line_column(self.text, span.start);
+        self.problems.push(Problem {
+            source: self.source.to_owned(),
+            line,
+            column,
+            message,
+            warning,
+        });
+    }
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.at(span, message.into(), false);
+    }
+    fn warn(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.at(span, message.into(), true);
+    }
+
+    fn string<'v>(&mut self, v: &'v Value<'_>, what: &str) -> Option<&'v str> {
+        match v.get_ref() {
+            DeValue::String(s) => Some(s.as_ref()),
+            other => {
+                self.error(
+                    v.span(),
+                    format!("{what} must be a string, not {}", other.type_str()),
+                );
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, v: &Value<'_>, what: &str, min: i64, max: i64) -> Option<i64> {
+        let n = match v.get_ref() {
+            DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix()).ok(),
+            other => {
+                self.error(
+                    v.span(),
+                    format!("{what} must be an integer, not {}", other.type_str()),
+                );
+                return None;
+            }
+        };
+        match n {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            _ => {
+                self.error(v.span(), format!("{what} must be from {min} to {max}"));
+                None
+            }
+        }
+    }
+
+    /// A string or a non-empty array of strings, each with its span.
+    fn strings<'v>(&mut self, v: &'v Value<'_>, what: &str) -> Vec<(&'v str, Range<usize>)> {
+        match v.get_ref() {
+            DeValue::String(s) => vec![(s.as_ref(), v.span())],
+            DeValue::Array(items) => {
+                if items.is_empty() {
+                    self.error(v.span(), format!("{what} is an empty list"));
+                }
+                let mut out = Vec::new();
+                for item in items.iter() {
+                    if let Some(s) = self.string(item, what) {
+                        out.push((s, item.span()));
+                    }
+                }
+                out
+            }
+            other => {
+                self.error(
+                    v.span(),
+                    format!(
+                        "{what} must be a string or a list of strings, not {}",
+                        other.type_str()
+                    ),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn table<'v, 'i>(&mut self, v: &'v Value<'i>, what: &str) -> Option<&'v DeTable<'i>> {
+        match v.get_ref() {
+            DeValue::Table(t) => Some(t),
+            other => {
+                self.error(
+                    v.span(),
+                    format!("{what} must be a table, not {}", other.type_str()),
+                );
+                None
+            }
+        }
+    }
+}
+
+pub(super) fn parse(text: &str, source: &str, today: i64) -> Result<Tuning, Vec<Problem>> {
+    let mut c = Checker {
+        text,
+        source,
+        today,
+        problems: Vec::new(),
+    };
+    let root = match DeTable::parse(text) {
+        Ok(root) => root,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            c.error(span, format!("not valid TOML: {}", e.message().trim()));
+            return Err(c.problems);
+        }
+    };
+    let mut tuning = Tuning {
+        source: source.to_owned(),
+        digest: crate::finding::finding_id(&[text]),
+        ..Tuning::default()
+    };
+    for (key, value) in root.get_ref().iter() {
+        match key.get_ref().as_ref() {
+            "detections" => {
+                if let Some(t) = c.table(value, "[detections]") {
+                    detections(&mut c, t, &mut tuning.detections);
+                }
+            }
+            "suppress" => match value.get_ref() {
+                DeValue::Array(items) => {
+                    for item in items.iter() {
+                        if let Some(t) = c.table(item, "a [[suppress]] entry")
+                            && let Some(e) = entry(&mut c, t, item.span())
+                        {
+                            tuning.entries.push(e);
+                        }
+                    }
+                }
+                other => c.error(
+                    value.span(),
+                    format!(
+                        "suppress must be an array of tables ([[suppress]]), not {}",
+                        other.type_str()
+                    ),
+                ),
+            },
+            other => c.error(
+                key.span(),
+                format!("unknown key {other:?} (expected [detections.<id>] or [[suppress]])"),
+            ),
+        }
+    }
+    // Duplicate entry ids (each reported at its second use).
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut dups = Vec::new();
+    if let Some(items) = lookup(root.get_ref(), "suppress").and_then(|v| v.get_ref().as_array()) {
+        for item in items.iter() {
+            let Some(id) = item
+                .get_ref()
+                .as_table()
+                .and_then(|t| lookup(t, "id"))
+                .filter(|v| v.get_ref().is_str())
+            else {
+                continue;
+            };
+            let name = id.get_ref().as_str().unwrap_or_default();
+            let n = seen.entry(name).or_default();
+            *n += 1;
+            if *n == 2 {
+                dups.push((id.span(), name.to_owned()));
+            }
+        }
+    }
+    for (span, name) in dups {
+        c.error(
+            span,
+            format!("duplicate entry id {name:?} (ids must be unique)"),
+        );
+    }
+    let mut problems = c.problems;
+    problems.sort_by_key(|p| (p.line, p.column));
+    if problems.iter().any(|p| !p.warning) {
+        return Err(problems);
+    }
+    tuning.warnings = problems;
+    Ok(tuning)
+}
+
+fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, DetectionTuning>) {
+    for (key, value) in t.iter() {
+        let id = key.get_ref().as_ref();
+        let Some(det) = catalog::by_id(id) else {
+            c.error(
+                key.span(),
+                format!("unknown detection id {id:?} (see `trailwatch list`)"),
+            );
+            continue;
+        };
+        let Some(table) = c.table(value, &format!("[detections.{id}]")) else {
+            continue;
+        };
+        let meta = det.meta();
+        let mut d = DetectionTuning::default();
+        for (k, v) in table.iter() {
+            match k.get_ref().as_ref() {
+                "mode" => match c.string(v, "mode") {
+                    Some("on") => d.mode = Mode::On,
+                    Some("shadow") => d.mode = Mode::Shadow,
+                    Some("off") => d.mode = Mode::Off,
+                    Some(other) => c.error(
+                        v.span(),
+                        format!("mode {other:?} is not one of \"on\", \"shadow\", \"off\""),
+                    ),
+                    None => {}
+                },
+                "severity" => match c.string(v, "severity") {
+                    Some("low") => d.severity = Some(Severity::Low),
+                    Some("medium") => d.severity = Some(Severity::Medium),
+                    Some("high") => d.severity = Some(Severity::High),
+                    Some("critical") => d.severity = Some(Severity::Critical),
+                    Some(other) => c.error(
+                        v.span(),
+                        format!(
+                            "severity {other:?} is not one of \"low\", \"medium\", \"high\", \"critical\""
+                        ),
+                    ),
+                    None => {}
+                },
+                "dedup_secs" => {
+                    if let Some(n) = c.integer(v, "dedup_secs", 0, MAX_DEDUP_SECS) {
+                        d.dedup_secs = n;
+                    }
+                }
+                "dedup_by" => {
+                    let names = c.strings(v, "dedup_by");
+                    let mut keys = Vec::new();
+                    for (name, span) in names {
+                        match DedupKey::ALL.iter().find(|(n, _)| *n == name) {
+                            Some((_, k)) if keys.contains(k) => {
+                                c.error(span, format!("dedup_by names {name:?} twice"))
+                            }
+                            Some((_, k)) => keys.push(*k),
+                            None => c.error(
+                                span,
+                                format!(
+                                    "dedup_by: {name:?} is not one of account, actor, source_ip, region"
+                                ),
+                            ),
+                        }
+                    }
+                    if !keys.is_empty() {
+                        d.dedup_by = keys;
+                    }
+                }
+                "window_secs" => {
+                    if !matches!(
+                        meta.window,
+                        Some(WindowSpec::Distinct { .. } | WindowSpec::Sequence { .. })
+                    ) {
+                        c.error(
+                            k.span(),
+                            format!("window_secs: {id} is not a windowed detection"),
+                        );
+                    } else if let Some(n) = c.integer(v, "window_secs", 1, MAX_WINDOW_SECS) {
+                        d.window_secs = Some(n);
+                    }
+                }
+                "threshold" => {
+                    if !matches!(meta.window, Some(WindowSpec::Distinct { .. })) {
+                        c.error(
+                            k.span(),
+                            format!("threshold: {id} does not count distinct values in a window"),
+                        );
+                    } else if let Some(n) = c.integer(v, "threshold", 2, MAX_THRESHOLD as i64) {
+                        d.threshold = Some(n as usize);
+                    }
+                }
+                other => c.error(
+                    k.span(),
+                    format!(
+                        "unknown key {other:?} in [detections.{id}] (known: mode, severity, dedup_secs, dedup_by, window_secs, threshold)"
+                    ),
+                ),
+            }
+        }
+        out.insert(id.to_owned(), d);
+    }
+}
+
+fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Entry> {
+    let mut ok = true;
+    let mut id = None;
+    let mut detections = Vec::new();
+    let mut reason = None;
+    let mut owner = None;
+    let mut expires = None;
+    let mut dry_run = false;
+    let mut matchers = None;
+    for (k, v) in t.iter() {
+        match k.get_ref().as_ref() {
+            "id" => match c.string(v, "id") {
+                Some(s) if valid_id(s) => id = Some(s.to_owned()),
+                Some(s) => {
+                    ok = false;
+                    c.error(
+                        v.span(),
+                        format!(
+                            "id {s:?} must be 1 to {MAX_ID_CHARS} letters, digits, '.', '_' or '-'"
+                        ),
+                    );
+                }
+                None => ok = false,
+            },
+            "detections" => {
+                let names = c.strings(v, "detections");
+                if names.is_empty() {
+                    ok = false;
+                }
+                for (name, span) in names {
+                    if name == "*" || catalog::by_id(name).is_some() {
+                        detections.push(name.to_owned());
+                    } else {
+                        ok = false;
+                        c.error(
+                            span,
+                            format!("unknown detection id {name:?} (see `trailwatch list`, or \"*\" for all)"),
+                        );
+                    }
+                }
+            }
+            "reason" => reason = required_text(c, v, "reason"),
+            "owner" => owner = required_text(c, v, "owner"),
+            "expires" => expires = expiry(c, v),
+            "dry_run" => match v.get_ref() {
+                DeValue::Boolean(b) => dry_run = *b,
+                other => {
+                    ok = false;
+                    c.error(
+                        v.span(),
+                        format!("dry_run must be true or false, not {}", other.type_str()),
+                    );
+                }
+            },
+            "match" => matchers = matches(c, v),
+            other => {
+                ok = false;
+                c.error(
+                    k.span(),
+                    format!(
+                        "unknown key {other:?} in [[suppress]] (known: id, detections, reason, owner, expires, dry_run, match)"
+                    ),
+                );
+            }
+        }
+    }
+    let name = id.as_deref().unwrap_or("(no id)").to_owned();
+    for (key, missing) in [
+        ("id", id.is_none() && !has(t, "id")),
+        ("detections", !has(t, "detections")),
+        ("reason", !has(t, "reason")),
+        ("owner", !has(t, "owner")),
+        ("expires", !has(t, "expires")),
+        ("match", !has(t, "match")),
+    ] {
+        if missing {
+            c.error(
+                span.clone(),
+                format!("[[suppress]] entry {name:?} has no {key}"),
+            );
+        }
+    }
+    let (expires, expires_day) = expires?;
+    if expires_day < c.today {
+        c.warn(
+            span.clone(),
+            format!("entry {name:?} expired on {expires}: it no longer applies"),
+        );
+    } else if expires_day - c.today < EXPIRY_WARNING_DAYS {
+        c.warn(
+            span.clone(),
+            format!(
+                "entry {name:?} expires on {expires}, in {} day(s)",
+                expires_day - c.today
+            ),
+        );
+    }
+    if !ok {
+        return None;
+    }
+    Some(Entry {
+        id: id?,
+        detections,
+        reason: reason?,
+        owner: owner?,
+        expires,
+        expires_day,
+        dry_run,
+        matchers: matchers?,
+    })
+}
+
+fn valid_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().count() <= MAX_ID_CHARS
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+fn required_text(c: &mut Checker<'_>, v: &Value<'_>, what: &str) -> Option<String> {
+    let s = c.string(v, what)?;
+    if s.trim().is_empty() {
+        c.error(v.span(), format!("{what} is empty"));
+        return None;
+    }
+    Some(s.trim().to_owned())
+}
+
+/// `expires`: a `YYYY-MM-DD` string (or a bare TOML date), at most a year ahead.
+fn expiry(c: &mut Checker<'_>, v: &Value<'_>) -> Option<(String, i64)> {
+    let text = match v.get_ref() {
+        DeValue::String(s) => s.to_string(),
+        DeValue::Datetime(d) if d.time.is_none() && d.offset.is_none() => d.to_string(),
+        other => {
+            c.error(
+                v.span(),
+                format!(
+                    "expires must be a date \"YYYY-MM-DD\", not {}",
+                    other.type_str()
+                ),
+            );
+            return None;
+        }
+    };
+    let Some(day) = parse_day(&text) else {
+        c.error(
+            v.span(),
+            format!("expires {text:?} is not a date \"YYYY-MM-DD\""),
+        );
+        return None;
+    };
+    if day - c.today > MAX_EXPIRY_DAYS {
+        c.error(
+            v.span(),
+            format!(
+                "expires {text} is more than {MAX_EXPIRY_DAYS} days ahead: review suppressions at least yearly"
+            ),
+        );
+        return None;
+    }
+    Some((text, day))
+}
+
+/// `[suppress.match]`: field path (with an optional `|cidr`) to a value or a list.
+fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
+    let t = c.table(v, "match")?;
+    if t.is_empty() {
+        c.error(
+            v.span(),
+            "match is empty: an entry must say which records it covers",
+        );
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut ok = true;
+    for (k, val) in t.iter() {
+        let key = k.get_ref().as_ref();
+        let (path, modifier) = match key.split_once('|') {
+            Some((p, m)) => (p, Some(m)),
+            None => (key, None),
+        };
+        let parts: Vec<String> = path.split('.').map(str::to_owned).collect();
+        if parts
+            .iter()
+            .any(|p| p.is_empty() || p.chars().any(char::is_control))
+        {
+            ok = false;
+            c.error(
+                k.span(),
+                format!("{key:?} is not a field path (names joined by dots)"),
+            );
+            continue;
+        }
+        if !RECORD_FIELDS.contains(&parts[0].as_str()) {
+            ok = false;
+            c.error(
+                k.span(),
+                format!(
+                    "{key:?}: {:?} is not a CloudTrail record field (e.g. userIdentity.arn, sourceIPAddress, userAgent, requestParameters.<name>)",
+                    parts[0]
+                ),
+            );
+            continue;
+        }
+        let values = c.strings(val, key);
+        if values.is_empty() {
+            ok = false;
+            continue;
+        }
+        let compiled = match modifier {
+            None => Values::Globs(compile(c, &mut ok, values, Glob::new, "bad glob")),
+            Some("cidr") => Values::Cidrs(compile(c, &mut ok, values, Cidr::new, "bad CIDR block")),
+            Some(other) => {
+                ok = false;
+                c.error(
+                    k.span(),
+                    format!("{key:?}: unknown modifier |{other} (only |cidr)"),
+                );
+                continue;
+            }
+        };
+        out.push(Matcher {
+            path: parts,
+            values: compiled,
+        });
+    }
+    ok.then_some(out)
+}
+
+/// Compiles each value, reporting the ones that do not compile at their place.
+fn compile<T>(
+    c: &mut Checker<'_>,
+    ok: &mut bool,
+    values: Vec<(&str, Range<usize>)>,
+    new: fn(&str) -> Result<T, String>,
+    what: &str,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for (s, span) in values {
+        match new(s) {
+            Ok(v) => out.push(v),
+            Err(e) => {
+                *ok = false;
+                c.error(span, format!("{what} {s:?}: {e}"));
+            }
+        }
+    }
+    out
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[start..].chars().count() + 1;
+    (line, column)
+}
+
+fn lookup<'t, 'i>(t: &'t DeTable<'i>, key: &str) -> Option<&'t Value<'i>> {
+    t.iter()
+        .find(|(k, _)| k.get_ref().as_ref() == key)
+        .map(|(_, v)| v)
+}
+
+fn has(t: &DeTable<'_>, key: &str) -> bool {
+    lookup(t, key).is_some()
+}

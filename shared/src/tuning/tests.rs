@@ -1,0 +1,392 @@
+//! The tuning file, its matching, and the engine under a tuning (in-memory store).
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::*;
+use crate::engine::{Engine, Settings};
+use crate::finding::{Disposition, Finding};
+use crate::notify::Collect;
+use crate::state::MemoryStore;
+
+/// 2026-12-01.
+const DAY: i64 = 20_788;
+
+fn tuning(text: &str) -> Tuning {
+    Tuning::parse(text, "t.toml", DAY).unwrap_or_else(|p| panic!("{p:?}"))
+}
+
+fn problems(text: &str) -> Vec<String> {
+    Tuning::parse(text, "t.toml", DAY)
+        .err()
+        .unwrap_or_default()
+        .iter()
+        .map(Problem::to_string)
+        .collect()
+}
+
+/// A DeleteLogGroup record by `arn` from `ip` at `time`.
+fn delete_log_group(id: &str, arn: &str, ip: &str, time: &str) -> String {
+    json!({
+        "eventVersion": "1.09", "eventSource": "logs.amazonaws.com", "eventName": "DeleteLogGroup",
+        "eventID": id, "eventTime": time, "awsRegion": "us-east-1",
+        "sourceIPAddress": ip, "userAgent": "Terraform/1.9.5 aws-sdk-go-v2/1.30.4",
+        "recipientAccountId": "111122223333", "readOnly": false,
+        "userIdentity": {"type": "AssumedRole", "arn": arn, "accountId": "111122223333",
+                         "principalId": "AROAEXAMPLE:ci"},
+        "requestParameters": {"logGroupName": format!("/ci/{id}")},
+        "responseElements": null
+    })
+    .to_string()
+}
+
+/// A GetPasswordData call on `instance` from `ip` at `time` by CiRunner.
+fn get_password(id: &str, instance: &str, ip: &str, time: &str) -> String {
+    json!({
+        "eventSource": "ec2.amazonaws.com", "eventName": "GetPasswordData", "eventID": id,
+        "eventTime": time, "awsRegion": "eu-west-1", "sourceIPAddress": ip,
+        "userAgent": "aws-sdk-go/1.55", "recipientAccountId": "444455556666",
+        "userIdentity": {"type": "AssumedRole", "accountId": "444455556666",
+                         "arn": "arn:aws:sts::444455556666:assumed-role/CiRunner/build-7"},
+        "requestParameters": {"instanceId": instance}
+    })
+    .to_string()
+}
+
+const TERRAFORM: &str = "arn:aws:sts::111122223333:assumed-role/TerraformCI/run-1";
+const OTHER: &str = "arn:aws:sts::111122223333:assumed-role/intruder/x";
+
+fn entry(id: &str, extra: &str, matches: &str) -> String {
+    format!(
+        r#"
+[[suppress]]
+id = "{id}"
+detections = ["cloudwatch-log-group-deletion", "getpassworddata-burst"]
+reason = "CI"
+owner = "platform@example.com"
+expires = "2027-03-01"
+{extra}
+[suppress.match]
+{matches}
+"#
+    )
+}
+
+/// Replays `records` through an engine over every detection under `t`; returns
+/// every finding decided and those notified.
+fn run(t: Option<Tuning>, today: i64, records: &[String]) -> (Vec<Finding>, Vec<Finding>) {
+    let engine = Engine::new(Settings {
+        tuning_today: Some(today),
+        ..Settings::default()
+    });
+    engine.set_tuning(t.map(Arc::new));
+    let store = MemoryStore::default();
+    let sink = Collect::default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut decided = Vec::new();
+    for r in records {
+        let rec = crate::event::Record::from_json(r).unwrap();
+        decided.extend(
+            rt.block_on(engine.handle(&rec, &store, &sink, 1_800_000_000))
+                .unwrap(),
+        );
+    }
+    (decided, sink.take())
+}
+
+fn of<'f>(fs: &'f [Finding], detection: &str) -> Vec<&'f Finding> {
+    fs.iter().filter(|f| f.detection_id == detection).collect()
+}
+
+#[test]
+fn the_example_is_valid_and_uses_every_key() {
+    let t = tuning(EXAMPLE);
+    assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+    for key in [
+        "mode",
+        "severity",
+        "dedup_secs",
+        "dedup_by",
+        "window_secs",
+        "threshold",
+        "id",
+        "detections",
+        "reason",
+        "owner",
+        "expires",
+        "dry_run",
+        "|cidr",
+        "[suppress.match]",
+    ] {
+        assert!(EXAMPLE.contains(key), "{key}");
+    }
+    assert_eq!(t.mode("aws-cli-custom-endpoint-url"), Mode::Shadow);
+    assert_eq!(t.mode("cloudtrail-log-created"), Mode::Off);
+    assert_eq!(t.entries().len(), 2);
+}
+
+#[test]
+fn every_problem_is_located() {
+    let text = "[detections.nope]\nmode = \"on\"\n\n[detections.getpassworddata-burst]\nthreshold = \"many\"\n";
+    assert_eq!(
+        problems(text),
+        [
+            "t.toml:1:13: unknown detection id \"nope\" (see `trailwatch list`)",
+            "t.toml:5:13: threshold must be an integer, not string",
+        ]
+    );
+    let bad = entry(
+        "x",
+        "expires2 = 1",
+        "\"sourceIPAddress|cidr\" = \"10.0.0.1/8\"\n\"userAgent\" = []",
+    );
+    let p = problems(&bad);
+    assert!(
+        p.iter().any(|l| l.contains("unknown key \"expires2\"")),
+        "{p:?}"
+    );
+    assert!(p.iter().any(|l| l.contains("host bits")), "{p:?}");
+    assert!(p.iter().any(|l| l.contains("empty list")), "{p:?}");
+    // Missing and empty required keys, a far expiry, duplicates.
+    let text = format!(
+        "{}{}[[suppress]]\nid = \"y\"\ndetections = [\"*\"]\nreason = \" \"\nexpires = \"2028-01-01\"\n[suppress.match]\neventName = \"X\"\n",
+        entry("dup", "", "eventName = \"A\""),
+        entry("dup", "", "eventName = \"B\"")
+    );
+    let p = problems(&text);
+    for needle in [
+        "duplicate entry id \"dup\"",
+        "reason is empty",
+        "has no owner",
+        "more than 365 days ahead",
+    ] {
+        assert!(p.iter().any(|l| l.contains(needle)), "{needle}: {p:?}");
+    }
+    assert!(p.iter().all(|l| l.starts_with("t.toml:")), "{p:?}");
+}
+
+#[test]
+fn expired_and_expiring_entries_are_warnings() {
+    let t = Tuning::parse(
+        &entry("old", "", "eventName = \"X\""),
+        "t.toml",
+        parse_day("2027-03-02").unwrap(),
+    )
+    .unwrap();
+    assert!(
+        t.warnings[0].to_string().contains("expired on 2027-03-01"),
+        "{:?}",
+        t.warnings
+    );
+    let t = Tuning::parse(
+        &entry("soon", "", "eventName = \"X\""),
+        "t.toml",
+        parse_day("2027-02-20").unwrap(),
+    )
+    .unwrap();
+    assert!(
+        t.warnings[0].to_string().contains("in 9 day(s)"),
+        "{:?}",
+        t.warnings
+    );
+}
+
+#[test]
+fn matching_globs_cidrs_lists_missing_fields_and_scalars() {
+    let t = tuning(&entry(
+        "tf",
+        "",
+        r#""userIdentity.arn" = "arn:aws:sts::*:assumed-role/TerraformCI/*"
+"sourceIPAddress|cidr" = ["10.0.0.0/8", "2001:db8::/32"]
+"userAgent" = ["aws-cli/*", "Terraform/*"]
+"readOnly" = "false""#,
+    ));
+    let m = |json: &str| {
+        let rec = crate::event::Record::from_json(json).unwrap();
+        t.matching("cloudwatch-log-group-deletion", &rec)
+    };
+    let at = "2026-11-30T10:00:00Z";
+    assert_eq!(m(&delete_log_group("1", TERRAFORM, "10.1.2.3", at)), ["tf"]);
+    assert_eq!(
+        m(&delete_log_group("1", TERRAFORM, "2001:db8::5", at)),
+        ["tf"]
+    );
+    assert!(m(&delete_log_group("1", TERRAFORM, "198.51.100.7", at)).is_empty());
+    assert!(m(&delete_log_group("1", OTHER, "10.1.2.3", at)).is_empty());
+    // A missing field never matches, even a "*" glob.
+    let mut v: serde_json::Value =
+        serde_json::from_str(&delete_log_group("1", TERRAFORM, "10.1.2.3", at)).unwrap();
+    v.as_object_mut().unwrap().remove("readOnly");
+    assert!(m(&v.to_string()).is_empty());
+    // Not named: not looked at.
+    let json = delete_log_group("1", TERRAFORM, "10.1.2.3", at);
+    let rec = crate::event::Record::from_json(&json).unwrap();
+    assert!(t.matching("cloudtrail-log-deleted", &rec).is_empty());
+}
+
+#[test]
+fn suppression_expiry_dry_run_and_severity() {
+    let at = "2026-11-30T10:00:00Z";
+    let records = [
+        delete_log_group("a", TERRAFORM, "10.0.0.9", at),
+        delete_log_group("b", OTHER, "10.0.0.9", at),
+        // The same event again: decided once.
+        delete_log_group("a", TERRAFORM, "10.0.0.9", at),
+    ];
+    let text = entry(
+        "tf",
+        "",
+        r#""userIdentity.arn" = "arn:aws:sts::*:assumed-role/TerraformCI/*""#,
+    ) + "[detections.cloudwatch-log-group-deletion]\nseverity = \"high\"\n";
+    let (decided, sent) = run(Some(tuning(&text)), DAY, &records);
+    let d = of(&decided, "cloudwatch-log-group-deletion");
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert_eq!(d[0].disposition, Some(Disposition::Suppressed));
+    assert_eq!(d[0].evidence.get("suppressed_by"), Some(&json!("tf")));
+    assert_eq!(d[1].disposition, Some(Disposition::Notified));
+    assert_eq!(d[1].severity, crate::detection::Severity::High);
+    let sent = of(&sent, "cloudwatch-log-group-deletion");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].event_ids, ["b"]);
+
+    // After its last day the entry no longer applies.
+    let (_, sent) = run(
+        Some(tuning(&text)),
+        parse_day("2027-03-02").unwrap(),
+        &records,
+    );
+    assert_eq!(of(&sent, "cloudwatch-log-group-deletion").len(), 2);
+
+    // Dry run: notified, marked, otherwise unchanged.
+    let dry = entry(
+        "trial",
+        "dry_run = true",
+        r#""userIdentity.arn" = "*TerraformCI*""#,
+    );
+    let (_, sent) = run(Some(tuning(&dry)), DAY, &records[..1]);
+    let (_, plain) = run(None, DAY, &records[..1]);
+    let mut marked = of(&sent, "cloudwatch-log-group-deletion")[0].clone();
+    assert_eq!(marked.dry_run_suppression.as_deref(), Some("trial"));
+    assert_eq!(marked.disposition, Some(Disposition::Notified));
+    marked.dry_run_suppression = None;
+    marked.disposition = None;
+    assert_eq!(&marked, of(&plain, "cloudwatch-log-group-deletion")[0]);
+}
+
+#[test]
+fn shadow_and_off_modes() {
+    let at = "2026-11-30T10:00:00Z";
+    let records = [delete_log_group("a", OTHER, "198.51.100.1", at)];
+    let (decided, sent) = run(
+        Some(tuning(
+            "[detections.cloudwatch-log-group-deletion]\nmode = \"shadow\"\n",
+        )),
+        DAY,
+        &records,
+    );
+    assert!(of(&sent, "cloudwatch-log-group-deletion").is_empty());
+    assert_eq!(
+        of(&decided, "cloudwatch-log-group-deletion")[0].disposition,
+        Some(Disposition::Shadow)
+    );
+    let (decided, sent) = run(
+        Some(tuning(
+            "[detections.cloudwatch-log-group-deletion]\nmode = \"off\"\n",
+        )),
+        DAY,
+        &records,
+    );
+    assert!(of(&sent, "cloudwatch-log-group-deletion").is_empty());
+    assert!(of(&decided, "cloudwatch-log-group-deletion").is_empty());
+}
+
+#[test]
+fn dedup_holds_back_repeats_by_event_time_and_reports_them() {
+    let t = tuning(
+        "[detections.cloudwatch-log-group-deletion]\ndedup_secs = 3600\ndedup_by = [\"actor\"]\n",
+    );
+    let records = [
+        delete_log_group("1", OTHER, "198.51.100.1", "2026-11-30T10:00:00Z"),
+        delete_log_group("2", OTHER, "198.51.100.2", "2026-11-30T10:20:00Z"),
+        delete_log_group("3", OTHER, "198.51.100.3", "2026-11-30T10:59:59Z"),
+        // Another actor: its own group.
+        delete_log_group("4", TERRAFORM, "198.51.100.4", "2026-11-30T10:30:00Z"),
+        // After the period: notified, with the count of what was held back.
+        delete_log_group("5", OTHER, "198.51.100.5", "2026-11-30T13:00:00Z"),
+        delete_log_group("6", OTHER, "198.51.100.5", "2026-11-30T13:10:00Z"),
+        delete_log_group("7", OTHER, "198.51.100.5", "2026-11-30T14:10:00Z"),
+    ];
+    let (decided, sent) = run(Some(t), DAY, &records);
+    let d: Vec<_> = of(&decided, "cloudwatch-log-group-deletion")
+        .iter()
+        .map(|f| (f.event_ids[0].clone(), f.disposition.unwrap()))
+        .collect();
+    use Disposition::*;
+    assert_eq!(
+        d,
+        [
+            ("1".into(), Notified),
+            ("2".into(), HeldBack),
+            ("3".into(), HeldBack),
+            ("4".into(), Notified),
+            ("5".into(), Notified),
+            ("6".into(), HeldBack),
+            ("7".into(), Notified),
+        ]
+    );
+    let sent = of(&sent, "cloudwatch-log-group-deletion");
+    assert_eq!(sent.len(), 4);
+    assert_eq!(sent[0].evidence.get("held_back_count"), None);
+    let fifth = sent[2];
+    assert_eq!(fifth.event_ids, ["5"]);
+    assert_eq!(fifth.evidence.get("held_back_count"), Some(&json!(2)));
+    assert_eq!(
+        fifth.evidence.get("held_back_first"),
+        Some(&json!("2026-11-30T10:20:00Z"))
+    );
+    assert_eq!(
+        fifth.evidence.get("held_back_last"),
+        Some(&json!("2026-11-30T10:59:59Z"))
+    );
+    assert_eq!(sent[3].evidence.get("held_back_count"), Some(&json!(1)));
+}
+
+#[test]
+fn windowed_findings_are_suppressed_only_when_every_record_matches() {
+    let t = |extra: &str| {
+        tuning(
+            &(entry("office", "", r#""sourceIPAddress|cidr" = "203.0.113.0/24""#)
+                + "[detections.getpassworddata-burst]\nthreshold = 3\n"
+                + extra),
+        )
+    };
+    let burst = |last_ip: &str| -> Vec<String> {
+        (0..3)
+            .map(|i| {
+                let ip = if i == 2 { last_ip } else { "203.0.113.10" };
+                get_password(
+                    &format!("g{i}"),
+                    &format!("i-{i}"),
+                    ip,
+                    &format!("2026-11-30T10:00:0{i}Z"),
+                )
+            })
+            .collect()
+    };
+    // Threshold 3 instead of 11: three instances fire; all from the office block.
+    let (decided, sent) = run(Some(t("")), DAY, &burst("203.0.113.99"));
+    assert!(of(&sent, "getpassworddata-burst").is_empty());
+    let d = of(&decided, "getpassworddata-burst");
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].disposition, Some(Disposition::Suppressed));
+    assert_eq!(d[0].event_ids.len(), 3);
+    // One record from elsewhere: the burst is notified.
+    let (_, sent) = run(Some(t("")), DAY, &burst("198.51.100.66"));
+    assert_eq!(of(&sent, "getpassworddata-burst").len(), 1);
+    // Untuned, three instances are not a burst.
+    let (_, sent) = run(None, DAY, &burst("203.0.113.99"));
+    assert!(of(&sent, "getpassworddata-burst").is_empty());
+}

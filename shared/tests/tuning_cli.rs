@@ -1,0 +1,265 @@
+//! `trailwatch tuning check|example` and `replay --tuning`, end to end on the
+//! binary: exit statuses, located problems, the --protect gate on the bundled
+//! attack samples, dispositions and the summary.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_trailwatch");
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn tmp(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("trailwatch-tuning-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("trailwatch runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Suppresses the sample attack `positive-assumed-role-sdk.json` of
+/// cloudwatch-log-group-deletion (its role and address).
+const SILENCES_AN_ATTACK: &str = r#"
+[[suppress]]
+id = "app-role-log-rotation"
+detections = ["cloudwatch-log-group-deletion"]
+reason = "the app role rotates its own log groups"
+owner = "platform@example.com"
+expires = "2027-03-01"
+[suppress.match]
+"userIdentity.arn" = "arn:aws:sts::*:assumed-role/ec2-app-role/*"
+"sourceIPAddress|cidr" = "203.0.113.0/24"
+"#;
+
+#[test]
+fn check_exit_statuses_and_located_problems() {
+    let example = run(&["tuning", "example"]);
+    assert!(example.status.success());
+    let good = tmp("example.toml", &String::from_utf8(example.stdout).unwrap());
+    let good = good.to_str().unwrap();
+    let o = run(&["tuning", "check", good, "--now", "2026-12-01"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // A warning (expiring within 14 days) fails only with --strict.
+    let o = run(&["tuning", "check", good, "--now", "2027-01-25"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(":60:1: warning: entry \"localstack-dev\" expires"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["tuning", "check", good, "--now", "2027-01-25", "--strict"]);
+    assert_eq!(o.status.code(), Some(1));
+
+    let bad = tmp(
+        "bad.toml",
+        "[detections.getpassworddata-burst]\nthreshold = 0\n\n[detections.no-such]\nmode = \"on\"\n",
+    );
+    let o = run(&[
+        "tuning",
+        "check",
+        bad.to_str().unwrap(),
+        "--now",
+        "2026-12-01",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stderr(&o);
+    let name = bad.display().to_string();
+    assert!(
+        text.contains(&format!("{name}:2:13: threshold must be from 2 to 2000")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{name}:4:13: unknown detection id \"no-such\"")),
+        "{text}"
+    );
+
+    let o = run(&["tuning", "check", "/nonexistent/tuning.toml"]);
+    assert_eq!(o.status.code(), Some(2));
+    // replay refuses an invalid file before reading anything.
+    let o = run(&[
+        "replay",
+        "--tuning",
+        bad.to_str().unwrap(),
+        "--now",
+        "2026-12-01",
+        "-",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn protect_refuses_a_tuning_that_silences_a_sample_attack() {
+    let t = tmp("silences.toml", SILENCES_AN_ATTACK);
+    let events = root().join("events");
+    let o = run(&[
+        "tuning",
+        "check",
+        t.to_str().unwrap(),
+        "--now",
+        "2026-12-01",
+        "--protect",
+        events.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = stderr(&o);
+    assert!(
+        text.contains("entry \"app-role-log-rotation\" silences cloudwatch-log-group-deletion on event ids: d825ddd3-7788-49a8-aa42-2b3b33a87fe8"),
+        "{text}"
+    );
+    assert!(text.contains("1 finding(s) would be silenced"), "{text}");
+    // Shadow and off are silencing too; a dry run is not.
+    let t = tmp(
+        "modes.toml",
+        "[detections.cloudtrail-log-suspended]\nmode = \"shadow\"\n[detections.cloudtrail-log-deleted]\nmode = \"off\"\n",
+    );
+    let o = run(&[
+        "tuning",
+        "check",
+        t.to_str().unwrap(),
+        "--protect",
+        events.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stderr(&o);
+    assert!(
+        text.contains("[detections.cloudtrail-log-suspended] mode = \"shadow\" silences"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[detections.cloudtrail-log-deleted] mode = \"off\" silences"),
+        "{text}"
+    );
+    let dry = tmp(
+        "dry.toml",
+        &SILENCES_AN_ATTACK.replace("[suppress.match]", "dry_run = true\n[suppress.match]"),
+    );
+    let o = run(&[
+        "tuning",
+        "check",
+        dry.to_str().unwrap(),
+        "--now",
+        "2026-12-01",
+        "--protect",
+        events.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn replay_shows_dispositions_and_counts_them() {
+    let t = tmp("replay.toml", SILENCES_AN_ATTACK);
+    let dir = root().join("events/cloudwatch-log-group-deletion");
+    let (t, dir) = (t.to_str().unwrap(), dir.to_str().unwrap());
+    let notified = run(&[
+        "replay",
+        "--format",
+        "jsonl",
+        "--tuning",
+        t,
+        "--now",
+        "2026-12-01",
+        dir,
+    ]);
+    assert!(notified.status.success(), "{}", stderr(&notified));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&notified.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["disposition"], "notified");
+    let summary = stderr(&notified);
+    assert!(
+        summary.contains("entry app-role-log-rotation: 1 finding(s)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("        1          1       0         0  cloudwatch-log-group-deletion"),
+        "{summary}"
+    );
+
+    let all = run(&[
+        "replay",
+        "--format",
+        "jsonl",
+        "--tuning",
+        t,
+        "--now",
+        "2026-12-01",
+        "--show-suppressed",
+        dir,
+    ]);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&all.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let mut d: Vec<&str> = lines
+        .iter()
+        .map(|l| l["disposition"].as_str().unwrap())
+        .collect();
+    d.sort_unstable();
+    assert_eq!(d, ["notified", "suppressed"]);
+    let s = lines
+        .iter()
+        .find(|l| l["disposition"] == "suppressed")
+        .unwrap();
+    assert_eq!(s["evidence"]["suppressed_by"], "app-role-log-rotation");
+    // After the entry's last day it no longer applies.
+    let later = run(&[
+        "replay",
+        "--format",
+        "jsonl",
+        "--tuning",
+        t,
+        "--now",
+        "2027-03-02",
+        dir,
+    ]);
+    assert_eq!(String::from_utf8_lossy(&later.stdout).lines().count(), 2);
+    assert!(
+        stderr(&later).contains("expired on 2027-03-01"),
+        "{}",
+        stderr(&later)
+    );
+}
+
+#[test]
+fn push_validates_before_it_writes() {
+    let bad = tmp("push-bad.toml", "[detections.nope]\n");
+    let dest = std::env::temp_dir().join(format!("trailwatch-pushed-{}.toml", std::process::id()));
+    let d = dest.to_str().unwrap();
+    let o = run(&["tuning", "push", bad.to_str().unwrap(), "--to", d]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(!dest.exists(), "an invalid file is not pushed");
+    let good = tmp(
+        "push-good.toml",
+        "[detections.cloudtrail-log-created]\nmode = \"shadow\"\n",
+    );
+    let o = run(&["tuning", "push", good.to_str().unwrap(), "--to", d]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&dest).unwrap(),
+        "[detections.cloudtrail-log-created]\nmode = \"shadow\"\n"
+    );
+    let o = run(&[
+        "tuning",
+        "push",
+        good.to_str().unwrap(),
+        "--to",
+        "s3://bucket-only",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    std::fs::remove_file(&dest).ok();
+}

@@ -1,0 +1,239 @@
+//! The functions' tuning read from S3, against moto: the real handler (DynamoDB,
+//! SNS) with `TRAILWATCH_TUNING=s3://...`. A missing object at a cold start runs
+//! untuned; a pushed file applies at the next re-read (at most every 60 s), which
+//! is a conditional GET answered 304 while nothing changed; a bad file pushed, the
+//! object deleted, or S3 unreachable keep the last good tuning in force.
+
+use aws_config::SdkConfig;
+use serde_json::{Value, json};
+use trailwatch::catalog;
+use trailwatch::lambda::tuning::{Refresh, TuningSource};
+use trailwatch::lambda::{Config, ENV_TABLE, ENV_TOPIC_ARN, ENV_TUNING, Handler, LambdaHandler};
+use trailwatch::tuning::location::{Location, put_s3, s3_client_from};
+use trailwatch_tests::moto::Moto;
+use trailwatch_tests::queue::{drain, subscribed_queue, table_and_topic};
+use trailwatch_tests::{root, unique};
+
+/// Now, in epoch seconds: expiry is judged on the clock the handler is given.
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A file suppressing `cloudtrail-log-suspended` for alice (expiring in 100 days).
+fn good_tuning() -> String {
+    let expires = trailwatch::event::time::format_event_time((now() + 100 * 86_400) * 1000);
+    format!(
+        r#"[[suppress]]
+id = "maintenance"
+detections = ["cloudtrail-log-suspended"]
+reason = "quarterly maintenance"
+owner = "platform@example.com"
+expires = "{}"
+[suppress.match]
+"userIdentity.arn" = "arn:aws:iam::111122223333:user/alice"
+"#,
+        &expires[..10]
+    )
+}
+
+/// The StopLogging sample with event id `id` (it fires two detections).
+fn stop_logging(id: &str) -> String {
+    let text = std::fs::read_to_string(
+        root().join("events/cloudtrail-log-suspended/positive-stop-logging-iam-user.json"),
+    )
+    .unwrap();
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["detail"]["eventID"] = json!(id);
+    v.to_string()
+}
+
+async fn table_topic_queue(sdk: &SdkConfig) -> (String, String, String) {
+    let (table, topic) = table_and_topic(sdk, "tuning").await;
+    let queue = subscribed_queue(sdk, &topic, None).await;
+    (table, topic, queue)
+}
+
+async fn bucket(sdk: &SdkConfig) -> String {
+    let name = unique("tuning").to_ascii_lowercase();
+    s3_client_from(sdk)
+        .create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("CreateBucket");
+    name
+}
+
+fn config(table: &str, topic: &str, tuning: &str) -> Config {
+    Config::from_vars(
+        catalog::group("logging-tamper").unwrap(),
+        [
+            (ENV_TABLE.to_owned(), table.to_owned()),
+            (ENV_TOPIC_ARN.to_owned(), topic.to_owned()),
+            (ENV_TUNING.to_owned(), tuning.to_owned()),
+        ],
+    )
+    .expect("valid configuration")
+}
+
+/// Detection ids of the messages in the queue now.
+async fn sent(sdk: &SdkConfig, queue: &str) -> Vec<String> {
+    let mut ids: Vec<String> = drain(sdk, queue)
+        .await
+        .iter()
+        .map(|m| {
+            m["MessageAttributes"]["detection_id"]["Value"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
+const BOTH: [&str; 2] = ["cloudtrail-important-change", "cloudtrail-log-suspended"];
+const ONE: [&str; 1] = ["cloudtrail-important-change"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_s3_tuning_applies_at_the_next_reread_and_failures_keep_the_last_good_one() {
+    let sdk = Moto::shared().sdk().await;
+    let (table, topic, queue) = table_topic_queue(&sdk).await;
+    let bucket = bucket(&sdk).await;
+    let s3 = s3_client_from(&sdk);
+    let handler = LambdaHandler::from_config(
+        &config(&table, &topic, &format!("s3://{bucket}/tuning.toml")),
+        &sdk,
+    );
+    let t0 = now();
+
+    // Cold start, no object yet: untuned, and said so.
+    assert!(
+        matches!(handler.load_tuning(t0).await, Some(Refresh::Failed(e)) if e.contains("NoSuchKey"))
+    );
+    assert!(handler.engine().tuning().is_none());
+    handler
+        .handle_at(&stop_logging("e1"), "r1", t0)
+        .await
+        .unwrap();
+    assert_eq!(sent(&sdk, &queue).await, BOTH);
+
+    // Pushed: not read before a minute has passed, then applied.
+    put_s3(&s3, &bucket, "tuning.toml", good_tuning().into_bytes())
+        .await
+        .unwrap();
+    handler
+        .handle_at(&stop_logging("e2"), "r2", t0 + 30)
+        .await
+        .unwrap();
+    assert_eq!(sent(&sdk, &queue).await, BOTH);
+    let out = handler
+        .handle_at(&stop_logging("e3"), "r3", t0 + 61)
+        .await
+        .unwrap();
+    assert_eq!(sent(&sdk, &queue).await, ONE);
+    assert_eq!(out["not_notified"][0]["entry"], "maintenance", "{out}");
+    let good = handler.engine().tuning().unwrap().digest.clone();
+
+    // Unchanged: the conditional GET says so.
+    assert_eq!(handler.load_tuning(t0 + 62).await, Some(Refresh::Unchanged));
+
+    // A bad file pushed: refused, the last good one stays.
+    put_s3(
+        &s3,
+        &bucket,
+        "tuning.toml",
+        b"[[suppress]]\nid = 1\n".to_vec(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(handler.load_tuning(t0 + 130).await, Some(Refresh::Failed(e)) if e.contains("invalid tuning file"))
+    );
+    assert_eq!(handler.engine().tuning().unwrap().digest, good);
+    handler
+        .handle_at(&stop_logging("e4"), "r4", t0 + 131)
+        .await
+        .unwrap();
+    assert_eq!(sent(&sdk, &queue).await, ONE);
+
+    // Deleted: the same.
+    s3.delete_object()
+        .bucket(&bucket)
+        .key("tuning.toml")
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(
+        handler.load_tuning(t0 + 200).await,
+        Some(Refresh::Failed(_))
+    ));
+    assert_eq!(handler.engine().tuning().unwrap().digest, good);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_unreachable_keeps_the_last_good_tuning_or_runs_untuned() {
+    // A server of its own, stopped half-way.
+    let moto = Moto::start();
+    let sdk = moto.sdk().await;
+    let bucket = bucket(&sdk).await;
+    put_s3(
+        &s3_client_from(&sdk),
+        &bucket,
+        "t.toml",
+        good_tuning().into_bytes(),
+    )
+    .await
+    .unwrap();
+    let location = Location::S3 {
+        bucket: bucket.clone(),
+        key: "t.toml".into(),
+    };
+    let memory = || {
+        let c = config("t", "arn:aws:sns:us-east-1:111122223333:t", "ignored.toml");
+        Handler::new(
+            &c,
+            trailwatch::state::MemoryStore::default(),
+            trailwatch::notify::Collect::default(),
+        )
+    };
+    let loaded = memory().with_tuning(TuningSource::new(
+        location.clone(),
+        Some(s3_client_from(&sdk)),
+    ));
+    assert!(matches!(
+        loaded.load_tuning(now()).await,
+        Some(Refresh::Loaded(_))
+    ));
+    moto.stop();
+    assert!(matches!(
+        loaded.load_tuning(now() + 61).await,
+        Some(Refresh::Failed(_))
+    ));
+    assert!(
+        loaded.engine().tuning().is_some(),
+        "the last good tuning stays"
+    );
+    let out = loaded
+        .handle_at(&stop_logging("u1"), "r", now() + 62)
+        .await
+        .unwrap();
+    assert_eq!(out["findings"].as_array().unwrap().len(), 1, "{out}");
+    assert_eq!(out["not_notified"][0]["disposition"], "suppressed", "{out}");
+
+    // A cold start while S3 is away: untuned, every finding notified.
+    let cold = memory().with_tuning(TuningSource::new(location, Some(s3_client_from(&sdk))));
+    assert!(matches!(
+        cold.load_tuning(now()).await,
+        Some(Refresh::Failed(_))
+    ));
+    assert!(cold.engine().tuning().is_none());
+    let out = cold
+        .handle_at(&stop_logging("u2"), "r", now())
+        .await
+        .unwrap();
+    assert_eq!(out["findings"].as_array().unwrap().len(), 2, "{out}");
+}
