@@ -76,6 +76,7 @@ registry! {
     iam_sensitive_operation_from_cloudshell::IamSensitiveOperationFromCloudShell,
     iam_user_added_self_to_group::IamUserAddedSelfToGroup,
     iam_group_deletion_failed::IamGroupDeletionFailed,
+    iam_call_with_user_session_token::IamCallWithUserSessionToken,
     // (end of iam-persistence)
 
     // --- data-exposure: sharing, exfiltration and destruction of data: S3, snapshots, images, databases, keys, secrets.
