@@ -39,6 +39,10 @@ pub static GROUPS: &[FunctionGroup] = &[
         description: "AWS CLI calls with an endpoint override (broad aws-cli/ user-agent pattern)",
     },
     // --- New groups: one entry each, at the slot of the group.
+    FunctionGroup {
+        name: "iam-persistence",
+        description: "IAM and STS persistence and privilege escalation: users, roles, policies, login profiles, MFA, identity providers, federation",
+    },
     // (slot: iam-persistence)
     FunctionGroup {
         name: "data-exposure",

@@ -14,8 +14,12 @@ pub static META: Meta = Meta {
                   account: the key outlives the session that made it and acts as that user.",
     severity: Severity::Medium,
     attack: &["T1136", "T1136.003"],
-    origins: &["Splunk ESCU detections/cloud/aws_createaccesskey.yml \
-             (2a9b80d3-6340-4345-11ad-212bf3d0d111)"],
+    origins: &[
+        "Splunk ESCU detections/cloud/aws_createaccesskey.yml \
+         (2a9b80d3-6340-4345-11ad-212bf3d0d111)",
+        "SigmaHQ rules/cloud/aws/cloudtrail/aws_iam_backdoor_users_keys.yml (AWS IAM Backdoor \
+         Users Keys; its arn-contains-name test done as an exact user-name comparison)",
+    ],
     group: "identity-abuse",
     false_positives: &[
         "Administrators or provisioning pipelines creating keys for service users.",

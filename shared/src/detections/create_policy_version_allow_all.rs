@@ -41,7 +41,7 @@ pub static META: Meta = Meta {
 
 /// Decodes `%XX` escapes (RFC 3986; `+` stays as it is). A `%` not followed by two
 /// hex digits is kept literally. `None` when the result is not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
+pub(crate) fn percent_decode(s: &str) -> Option<String> {
     fn hex(b: u8) -> Option<u8> {
         match b {
             b'0'..=b'9' => Some(b - b'0'),
@@ -68,11 +68,12 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// The policy document as JSON: a JSON string (percent-decoded first when it starts
-/// with `%7B`), or an object some producers embed as is. `Err(())` when a document
-/// is present but does not parse; `Ok(None)` when there is none.
-fn policy_document(rec: &Record) -> Result<Option<Value>, ()> {
-    match rec.request_param("policyDocument") {
+/// The policy document in `requestParameters.<key>` as JSON: a JSON string
+/// (percent-decoded first when it starts with `%7B`), or an object some producers
+/// embed as is. `Err(())` when a document is present but does not parse; `Ok(None)`
+/// when there is none.
+pub(crate) fn policy_document_param(rec: &Record, key: &str) -> Result<Option<Value>, ()> {
+    match rec.request_param(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => {
             let text = text.trim();
@@ -102,7 +103,7 @@ fn policy_document(rec: &Record) -> Result<Option<Value>, ()> {
 }
 
 /// A value that may be one item or a list of them.
-fn one_or_many(v: &Value) -> &[Value] {
+pub(crate) fn one_or_many(v: &Value) -> &[Value] {
     match v {
         Value::Array(items) => items,
         other => std::slice::from_ref(other),
@@ -144,7 +145,7 @@ impl Detection for CreatePolicyVersionAllowAll {
             .with_json("set_as_default", rec.request_param("setAsDefault"));
         // No document (absent, null, or the "requestParameters too large" stub that
         // #6 reports): nothing to judge here.
-        let doc = match policy_document(rec) {
+        let doc = match policy_document_param(rec, "policyDocument") {
             Ok(Some(doc)) => doc,
             Ok(None) => return None,
             Err(()) => return fire(evidence.with("problem", "unparseable policy document")),

@@ -46,6 +46,37 @@ registry! {
     // (end of seed)
 
     // --- iam-persistence: IAM users, roles, policies, identity providers, STS.
+    iam_admin_policy_attached_to_group::IamAdminPolicyAttachedToGroup,
+    iam_admin_policy_attached_to_role::IamAdminPolicyAttachedToRole,
+    iam_admin_policy_attached_to_user::IamAdminPolicyAttachedToUser,
+    iam_compromised_key_quarantine_policy_attached::IamCompromisedKeyQuarantinePolicyAttached,
+    iam_password_policy_deleted::IamPasswordPolicyDeleted,
+    iam_password_policy_updated::IamPasswordPolicyUpdated,
+    iam_policy_deleted::IamPolicyDeleted,
+    iam_group_created_or_deleted::IamGroupCreatedOrDeleted,
+    iam_inline_policy_added_to_group::IamInlinePolicyAddedToGroup,
+    iam_permissions_boundary_removed::IamPermissionsBoundaryRemoved,
+    iam_saml_provider_created_or_updated::IamSamlProviderCreatedOrUpdated,
+    iam_saml_provider_deleted::IamSamlProviderDeleted,
+    iam_policy_version_created_or_default_set::IamPolicyVersionCreatedOrDefaultSet,
+    iam_role_trust_policy_external_principal::IamRoleTrustPolicyExternalPrincipal,
+    iam_assume_role_policy_updated::IamAssumeRolePolicyUpdated,
+    iam_assume_role_policy_brute_force::IamAssumeRolePolicyBruteForce,
+    iam_user_created_by_ec2_instance_role::IamUserCreatedByEc2InstanceRole,
+    iam_customer_policy_attached_to_role_by_rare_user::IamCustomerPolicyAttachedToRoleByRareUser,
+    iam_mfa_device_deactivated::IamMfaDeviceDeactivated,
+    iam_mfa_device_enabled_for_another_user::IamMfaDeviceEnabledForAnotherUser,
+    iam_root_login_profile_created::IamRootLoginProfileCreated,
+    iam_login_profile_changed_for_another_user::IamLoginProfileChangedForAnotherUser,
+    iam_oidc_provider_created_by_rare_user::IamOidcProviderCreatedByRareUser,
+    rolesanywhere_trust_anchor_created::RolesAnywhereTrustAnchorCreated,
+    rolesanywhere_profile_created::RolesAnywhereProfileCreated,
+    sts_federation_token_first_seen::StsFederationTokenFirstSeen,
+    iam_sensitive_operation_from_lambda::IamSensitiveOperationFromLambda,
+    iam_sensitive_operation_from_cloudshell::IamSensitiveOperationFromCloudShell,
+    iam_user_added_self_to_group::IamUserAddedSelfToGroup,
+    iam_group_deletion_failed::IamGroupDeletionFailed,
+    iam_call_with_user_session_token::IamCallWithUserSessionToken,
     // (end of iam-persistence)
 
     // --- data-exposure: sharing, exfiltration and destruction of data: S3, snapshots, images, databases, keys, secrets.

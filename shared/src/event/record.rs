@@ -66,6 +66,9 @@ pub struct Record<'a> {
     /// any field path from it, on the rare records behind a finding.
     #[serde(skip)]
     pub raw: Option<&'a str>,
+    /// `"true"` when the call used the temporary credentials of a console session.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub session_credential_from_console: Option<Cow<'a, str>>,
 }
 
 /// `userIdentity`: who made the call. See spec section 0.6 for the shapes per `type`.
@@ -218,6 +221,12 @@ impl<'a> Record<'a> {
     /// `responseElements.<key>` when `responseElements` is an object.
     pub fn response_element(&self, key: &str) -> Option<&Value> {
         self.response_elements.as_ref()?.as_object()?.get(key)
+    }
+    /// The call used a console session's credentials (`sessionCredentialFromConsole`
+    /// is `true`, as text or boolean, any case).
+    pub fn from_console_session(&self) -> bool {
+        non_empty(&self.session_credential_from_console)
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
     }
     /// `additionalEventData.<key>` as a string.
     pub fn additional_data_str(&self, key: &str) -> Option<&str> {

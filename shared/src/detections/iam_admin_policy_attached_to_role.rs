@@ -1,0 +1,61 @@
+//! The AWS managed `AdministratorAccess` policy attached to an IAM role
+//! (`AttachRolePolicy`, successful), whoever made the call: full administrator rights
+//! granted in one step is what matters, so infrastructure-as-code callers are not
+//! excluded. Any partition (`arn:aws:`, `arn:aws-us-gov:`, `arn:aws-cn:`) counts.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_managed_policy_attached, IAM};
+use crate::event::Record;
+
+pub struct IamAdminPolicyAttachedToRole;
+
+pub static META: Meta = Meta {
+    id: "iam-admin-policy-attached-to-role",
+    title: "AWS IAM AdministratorAccess Policy Attached to Role",
+    description: "The AWS managed AdministratorAccess policy was attached to an IAM \
+                  role. It allows every action on every resource, so whoever can act \
+                  as that role now controls the account; attackers attach it to a \
+                  role they hold to escalate or keep access.",
+    severity: Severity::Medium,
+    attack: &["T1098", "T1098.003"],
+    origins: &[
+        "Elastic detection-rules \
+         privilege_escalation_iam_administratoraccess_policy_attached_to_role.toml",
+    ],
+    group: "iam-persistence",
+    false_positives: &[
+        "Break-glass or deployment roles that are meant to be administrators, created \
+         by a pipeline.",
+        "Account bootstrap or break-glass procedures that grant full access on \
+         purpose.",
+    ],
+    next_steps: "Confirm with the caller that the role should be an administrator. If \
+                 not, detach the policy, review how the caller obtained \
+                 iam:AttachRolePolicy, and look at what the role did since the \
+                 attachment.",
+    triggers: &[Trigger::write(IAM, &["AttachRolePolicy"])],
+    window: None,
+};
+
+impl Detection for IamAdminPolicyAttachedToRole {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        fire(aws_managed_policy_attached(rec, "AttachRolePolicy", "roleName", |name| {
+            name == "AdministratorAccess"
+        })?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::iam_testing::check_admin_attachment;
+
+    #[test]
+    fn fires_on_administrator_access_only_and_only_on_success() {
+        check_admin_attachment(&IamAdminPolicyAttachedToRole, "AttachRolePolicy", "roleName");
+    }
+}

@@ -1,0 +1,61 @@
+//! The AWS managed `AdministratorAccess` policy attached to an IAM user
+//! (`AttachUserPolicy`, successful), whoever made the call: full administrator rights
+//! granted in one step is what matters, so infrastructure-as-code callers are not
+//! excluded. Any partition (`arn:aws:`, `arn:aws-us-gov:`, `arn:aws-cn:`) counts.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_managed_policy_attached, IAM};
+use crate::event::Record;
+
+pub struct IamAdminPolicyAttachedToUser;
+
+pub static META: Meta = Meta {
+    id: "iam-admin-policy-attached-to-user",
+    title: "AWS IAM AdministratorAccess Policy Attached to User",
+    description: "The AWS managed AdministratorAccess policy was attached to an IAM \
+                  user. It allows every action on every resource, so whoever can act \
+                  as that user now controls the account; attackers attach it to a \
+                  user they hold to escalate or keep access.",
+    severity: Severity::High,
+    attack: &["T1098", "T1098.003"],
+    origins: &[
+        "Elastic detection-rules \
+         privilege_escalation_iam_administratoraccess_policy_attached_to_user.toml",
+    ],
+    group: "iam-persistence",
+    false_positives: &[
+        "An administrator granting a colleague full access directly rather than \
+         through a group.",
+        "Account bootstrap or break-glass procedures that grant full access on \
+         purpose.",
+    ],
+    next_steps: "Confirm with the caller that the user should be an administrator. If \
+                 not, detach the policy, review how the caller obtained \
+                 iam:AttachUserPolicy, and look at what the user did since the \
+                 attachment.",
+    triggers: &[Trigger::write(IAM, &["AttachUserPolicy"])],
+    window: None,
+};
+
+impl Detection for IamAdminPolicyAttachedToUser {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        fire(aws_managed_policy_attached(rec, "AttachUserPolicy", "userName", |name| {
+            name == "AdministratorAccess"
+        })?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::iam_testing::check_admin_attachment;
+
+    #[test]
+    fn fires_on_administrator_access_only_and_only_on_success() {
+        check_admin_attachment(&IamAdminPolicyAttachedToUser, "AttachUserPolicy", "userName");
+    }
+}

@@ -1,0 +1,113 @@
+//! Principal enumeration through trust policies: one caller gets at least five
+//! `MalformedPolicyDocumentException` errors from `UpdateAssumeRolePolicy` or
+//! `CreateRole` within ten minutes. IAM rejects a trust policy naming a principal that
+//! does not exist, so tools try names one by one and read the errors. Splunk counts two
+//! or more; we ask for five in ten minutes so that a person fixing a typo twice does
+//! not fire, while any enumeration run (dozens to thousands of tries) does. Each record
+//! counts once (by `eventID`; a record without one is not counted). Calls made by AWS
+//! services for themselves (`*.amazonaws.com` user agent) are left out.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::{IAM, account_actor_group, is_event};
+use crate::event::Record;
+
+pub struct IamAssumeRolePolicyBruteForce;
+
+pub static META: Meta = Meta {
+    id: "iam-assume-role-policy-brute-force",
+    title: "AWS IAM Assume Role Policy Brute Force",
+    description: "One principal had at least five trust policies rejected as \
+                  malformed within ten minutes. Tools enumerate users and roles of \
+                  other accounts this way, since IAM refuses a trust policy that \
+                  names a principal that does not exist; it shows stolen credentials \
+                  being used for reconnaissance.",
+    severity: Severity::Medium,
+    attack: &["T1580", "T1087.004"],
+    origins: &[
+        "Splunk ESCU detections/cloud/aws_iam_assume_role_policy_brute_force.yml",
+        "Elastic detection-rules: AWS IAM Principal Enumeration via \
+         UpdateAssumeRolePolicy (threshold)",
+    ],
+    group: "iam-persistence",
+    false_positives: &[
+        "A person or template repeatedly submitting a broken trust policy while \
+         debugging.",
+    ],
+    next_steps: "Look at the principals named in the rejected documents (they show \
+                 which accounts were probed) and where the caller's credentials came \
+                 from. Revoke the credentials if the activity is not recognised.",
+    triggers: &[Trigger::write(IAM, &["CreateRole", "UpdateAssumeRolePolicy"])],
+    window: Some(WindowSpec::Distinct {
+        window_secs: 600,
+        min_distinct: 5,
+    }),
+};
+
+impl Detection for IamAssumeRolePolicyBruteForce {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !is_event(rec, IAM, &["CreateRole", "UpdateAssumeRolePolicy"])
+            || rec.error_code() != Some("MalformedPolicyDocumentException")
+        {
+            return None;
+        }
+        if rec.identity_type() == Some("AWSService")
+            || rec.user_agent().is_some_and(|ua| ua.trim().ends_with(".amazonaws.com"))
+        {
+            return None;
+        }
+        let value = rec.event_id()?.to_owned();
+        let evidence = Evidence::new()
+            .with("api", rec.event_name())
+            .with_opt("role_name", rec.request_param_str("roleName"))
+            .with_opt("source_ip", rec.source_ip())
+            .with_opt("user_agent", rec.user_agent());
+        Some(Signal::Distinct {
+            group: account_actor_group(rec),
+            value,
+            evidence,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::iam_testing::*;
+    use crate::detections::common::testing::eval;
+
+    const PARAMS: &str = r#"{"roleName":"probe","policyDocument":"{}"}"#;
+
+    fn observed(json: &str) -> Option<(String, String)> {
+        match eval(&IamAssumeRolePolicyBruteForce, json) {
+            Some(Signal::Distinct { group, value, .. }) => Some((group, value)),
+            None => None,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn counts_each_rejected_trust_policy_per_caller() {
+        let rejected = iam_failed("UpdateAssumeRolePolicy", USER, PARAMS, "MalformedPolicyDocumentException");
+        let (group, value) = observed(&rejected).expect("counted");
+        assert_eq!(group, "111122223333|arn:aws:iam::111122223333:user/alice");
+        assert_eq!(value, "0b5d6f5e-0000-4000-8000-000000000001");
+        let create = iam_failed("CreateRole", ROLE, PARAMS, "MalformedPolicyDocumentException");
+        assert!(observed(&create).is_some());
+    }
+
+    #[test]
+    fn ignores_other_outcomes_and_services() {
+        assert!(observed(&iam("UpdateAssumeRolePolicy", USER, PARAMS)).is_none());
+        assert!(observed(&iam_failed("UpdateAssumeRolePolicy", USER, PARAMS, "AccessDenied")).is_none());
+        let by_service = iam_failed("CreateRole", USER, PARAMS, "MalformedPolicyDocumentException")
+            .replace("aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64", "cloudformation.amazonaws.com");
+        assert!(observed(&by_service).is_none());
+        let no_id = iam_failed("CreateRole", USER, PARAMS, "MalformedPolicyDocumentException")
+            .replace(r#""eventID":"0b5d6f5e-0000-4000-8000-000000000001","#, "");
+        assert!(observed(&no_id).is_none());
+    }
+}

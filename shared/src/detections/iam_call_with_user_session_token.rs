@@ -1,0 +1,130 @@
+//! An IAM call made by an IAM user with temporary credentials of its own
+//! (`userIdentity.type` `IAMUser`, an `ASIA...` access key), successful, from an IP
+//! address, not from a console session (`sessionCredentialFromConsole`) and not by
+//! `AWS Internal`: the first time in 7 days for that user (first-seen term: account
+//! and user ARN). An IAM user holds such credentials after `GetSessionToken`; the
+//! session keeps working after the user's long-term key is deactivated, which is why
+//! intruders mint one before doing IAM work.
+//!
+//! Only write events are watched: read-only IAM calls reach EventBridge only when the
+//! whole group's rule takes every management event, a cost this one detection does
+//! not justify. Replay sees the reads too and treats them alike.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::{
+    IAM, change_evidence, first_seen_by_actor, source_ip_literal,
+};
+use crate::event::Record;
+use crate::event::prefilter::Peek;
+
+pub struct IamCallWithUserSessionToken;
+
+pub static META: Meta = Meta {
+    id: "iam-call-with-user-session-token",
+    title: "AWS IAM API Calls via Temporary Session Tokens",
+    description: "An IAM user made IAM changes with temporary session credentials (from \
+                  GetSessionToken) outside the console, for the first time in a week. \
+                  Session tokens survive the deactivation of the key that minted them, so \
+                  an intruder with a stolen key uses one to keep changing IAM after the key \
+                  is revoked.",
+    severity: Severity::Medium,
+    attack: &["T1550.001", "T1098"],
+    origins: &["Elastic detection-rules persistence_iam_api_calls_via_user_session_token.toml"],
+    group: "iam-persistence",
+    false_positives: &[
+        "Administrators whose CLI setup requires MFA and therefore uses GetSessionToken \
+         sessions for all work (fires once a week per user).",
+    ],
+    next_steps: "Find the GetSessionToken call that minted the key (same user, shortly \
+                 before) and its source address. If the user did not do it, attach a \
+                 deny-all policy to the user (revoking the long-term key does not end the \
+                 session) and review the IAM changes made.",
+    triggers: &[Trigger::write(IAM, &[])
+        .with_detail(r#"{"userIdentity":{"type":["IAMUser"],"accessKeyId":[{"prefix":"ASIA"}]}}"#)],
+    window: Some(WindowSpec::FirstSeen { days: 7 }),
+};
+
+impl Detection for IamCallWithUserSessionToken {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() != IAM || !rec.succeeded() || rec.identity_type() != Some("IAMUser") {
+            return None;
+        }
+        let key = rec.identity()?.access_key_id.as_deref()?;
+        if !key.starts_with("ASIA")
+            || rec.from_console_session()
+            || source_ip_literal(rec).is_none()
+            || rec.user_agent() == Some("AWS Internal")
+        {
+            return None;
+        }
+        let evidence = change_evidence(rec, &["userName", "roleName", "policyArn"])
+            .with("access_key_id", key);
+        first_seen_by_actor(rec, None, evidence)
+    }
+
+    /// Every IAM event is routed here: keep only records that carry a session key.
+    fn may_match_raw(&self, _peek: &Peek<'_>, json: &[u8]) -> bool {
+        memchr::memmem::find(json, b"\"ASIA").is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::iam_testing::*;
+
+    const SESSION_USER: &str = r#"{"type":"IAMUser","principalId":"AIDAEXAMPLEALICE0001",
+        "arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333",
+        "accessKeyId":"ASIAEXAMPLESESSION01","userName":"alice",
+        "sessionContext":{"attributes":{"mfaAuthenticated":"true","creationDate":"2026-06-03T09:00:00Z"}}}"#;
+
+    #[test]
+    fn fires_once_per_user_on_session_key_calls() {
+        let json = iam("CreateUser", SESSION_USER, r#"{"userName":"x"}"#);
+        assert_eq!(
+            first_seen_term(&IamCallWithUserSessionToken, &json).as_deref(),
+            Some("111122223333|arn:aws:iam::111122223333:user/alice")
+        );
+    }
+
+    #[test]
+    fn ignores_long_term_keys_other_callers_and_failures() {
+        assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &iam("CreateUser", USER, "null")), None);
+        for who in [ROLE, ROOT, FEDERATED] {
+            let json = iam("CreateUser", &who.replace("ASIAEXAMPLEOPS000001", "ASIAEXAMPLEX"), "null");
+            assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &json), None, "{who}");
+        }
+        let denied = iam_failed("CreateUser", SESSION_USER, "null", "AccessDenied");
+        assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &denied), None);
+        let no_key = SESSION_USER.replace(r#""accessKeyId":"ASIAEXAMPLESESSION01","#, "");
+        assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &iam("CreateUser", &no_key, "null")), None);
+    }
+
+    #[test]
+    fn ignores_console_sessions_and_aws_internal_calls() {
+        let console = iam("CreateUser", SESSION_USER, "null")
+            .replace(r#""requestParameters""#, r#""sessionCredentialFromConsole":"true","requestParameters""#);
+        assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &console), None);
+        let internal = iam("CreateUser", SESSION_USER, "null")
+            .replace("aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64", "AWS Internal");
+        assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &internal), None);
+        let no_ip = iam("CreateUser", SESSION_USER, "null").replace("203.0.113.20", "AWS Internal");
+        assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &no_ip), None);
+        let other_source = iam("CreateUser", SESSION_USER, "null").replace("iam.amazonaws.com", "s3.amazonaws.com");
+        assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &other_source), None);
+    }
+
+    #[test]
+    fn the_raw_check_needs_a_session_key() {
+        let with = iam("CreateUser", SESSION_USER, "null");
+        let p = crate::event::prefilter::peek(with.as_bytes()).expect("plain record");
+        assert!(IamCallWithUserSessionToken.may_match_raw(&p, with.as_bytes()));
+        let without = iam("CreateUser", USER, "null");
+        let p = crate::event::prefilter::peek(without.as_bytes()).expect("plain record");
+        assert!(!IamCallWithUserSessionToken.may_match_raw(&p, without.as_bytes()));
+    }
+}

@@ -1,0 +1,83 @@
+//! A customer managed policy (not `arn:<partition>:iam::aws:policy/...`) attached to a
+//! role (`AttachRolePolicy`, successful) by a caller who had not attached one in the
+//! last 7 days (first-seen term: account and caller). Services and
+//! infrastructure-as-code are left out: their attachments are routine and would only
+//! teach the history.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::{IAM, change_evidence, first_seen_by_actor, is_event, service_or_iac_caller};
+use crate::event::Record;
+
+pub struct IamCustomerPolicyAttachedToRoleByRareUser;
+
+pub static META: Meta = Meta {
+    id: "iam-customer-policy-attached-to-role-by-rare-user",
+    title: "AWS IAM Customer-Managed Policy Attached to Role by Rare User",
+    description: "A caller who does not usually do so attached a customer managed \
+                  policy to an IAM role. Custom policies can grant anything; \
+                  attaching one to a role the attacker can assume is a quiet way to \
+                  escalate.",
+    severity: Severity::Low,
+    attack: &["T1098", "T1098.003"],
+    origins: &[
+        "Elastic detection-rules \
+         privilege_escalation_iam_customer_managed_policy_attached_to_role.toml",
+    ],
+    group: "iam-persistence",
+    false_positives: &[
+        "An administrator doing occasional manual role changes (fires once a week per \
+         caller).",
+    ],
+    next_steps: "Read the policy (GetPolicyVersion of its default version) and check \
+                 who can assume the role. Detach it if it is not expected.",
+    triggers: &[Trigger::write(IAM, &["AttachRolePolicy"])],
+    window: Some(WindowSpec::FirstSeen { days: 7 }),
+};
+
+impl Detection for IamCustomerPolicyAttachedToRoleByRareUser {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !is_event(rec, IAM, &["AttachRolePolicy"]) || !rec.succeeded() || service_or_iac_caller(rec) {
+            return None;
+        }
+        let arn = rec.request_param_str("policyArn")?;
+        // AWS managed policies live in the `aws` account of every partition.
+        if arn.contains(":iam::aws:policy/") {
+            return None;
+        }
+        first_seen_by_actor(rec, None, change_evidence(rec, &["roleName", "policyArn"]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::iam_testing::*;
+
+    const CUSTOM: &str = r#"{"roleName":"app","policyArn":"arn:aws:iam::111122223333:policy/app-extra"}"#;
+
+    #[test]
+    fn fires_per_caller_on_customer_policies() {
+        assert_eq!(
+            first_seen_term(&IamCustomerPolicyAttachedToRoleByRareUser, &iam("AttachRolePolicy", ROLE, CUSTOM)).as_deref(),
+            Some("111122223333|arn:aws:sts::111122223333:assumed-role/Ops/ops-session")
+        );
+        for who in [USER, ROOT, FEDERATED] {
+            assert!(first_seen_term(&IamCustomerPolicyAttachedToRoleByRareUser, &iam("AttachRolePolicy", who, CUSTOM)).is_some());
+        }
+    }
+
+    #[test]
+    fn ignores_aws_managed_policies_failures_and_automation() {
+        let managed = r#"{"roleName":"app","policyArn":"arn:aws-us-gov:iam::aws:policy/ReadOnlyAccess"}"#;
+        assert_eq!(first_seen_term(&IamCustomerPolicyAttachedToRoleByRareUser, &iam("AttachRolePolicy", USER, managed)), None);
+        let denied = iam_failed("AttachRolePolicy", USER, CUSTOM, "AccessDenied");
+        assert_eq!(first_seen_term(&IamCustomerPolicyAttachedToRoleByRareUser, &denied), None);
+        assert_eq!(first_seen_term(&IamCustomerPolicyAttachedToRoleByRareUser, &iam("AttachRolePolicy", CFN, CUSTOM)), None);
+        assert_eq!(first_seen_term(&IamCustomerPolicyAttachedToRoleByRareUser, &iam("AttachRolePolicy", USER, "null")), None);
+        assert_eq!(first_seen_term(&IamCustomerPolicyAttachedToRoleByRareUser, &iam("AttachUserPolicy", USER, CUSTOM)), None);
+    }
+}

@@ -1,0 +1,73 @@
+//! An OpenID Connect identity provider created (`CreateOpenIDConnectProvider`,
+//! successful) by a caller who had not created one in the last 10 days (first-seen
+//! term: account and caller). Services and infrastructure-as-code are left out.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::{IAM, change_evidence, first_seen_by_actor, is_event, service_or_iac_caller};
+use crate::event::Record;
+
+pub struct IamOidcProviderCreatedByRareUser;
+
+pub static META: Meta = Meta {
+    id: "iam-oidc-provider-created-by-rare-user",
+    title: "AWS IAM OIDC Provider Created by Rare User",
+    description: "A caller who does not usually do so registered an OpenID Connect \
+                  identity provider. Roles that trust a provider can be assumed by \
+                  whoever issues its tokens; an attacker registers their own issuer \
+                  (or a CI platform they control) to come back without credentials in \
+                  the account.",
+    severity: Severity::Medium,
+    attack: &["T1484.002", "T1098"],
+    origins: &[
+        "Elastic detection-rules: AWS IAM OIDC Provider Created by Rare User",
+    ],
+    group: "iam-persistence",
+    false_positives: &[
+        "Platform teams connecting a new CI system or Kubernetes cluster by hand.",
+    ],
+    next_steps: "Check the provider URL and client ids; list roles whose trust policy \
+                 names the provider. If unknown, delete the provider and review \
+                 AssumeRoleWithWebIdentity calls through it.",
+    triggers: &[Trigger::write(IAM, &["CreateOpenIDConnectProvider"])],
+    window: Some(WindowSpec::FirstSeen { days: 10 }),
+};
+
+impl Detection for IamOidcProviderCreatedByRareUser {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !is_event(rec, IAM, &["CreateOpenIDConnectProvider"]) || !rec.succeeded() || service_or_iac_caller(rec) {
+            return None;
+        }
+        first_seen_by_actor(rec, None, change_evidence(rec, &["url", "clientIDList"]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::iam_testing::*;
+
+    const PARAMS: &str = r#"{"url":"https://token.example.net","clientIDList":["sts.amazonaws.com"]}"#;
+
+    #[test]
+    fn fires_per_caller() {
+        assert_eq!(
+            first_seen_term(&IamOidcProviderCreatedByRareUser, &iam("CreateOpenIDConnectProvider", USER, PARAMS)).as_deref(),
+            Some("111122223333|arn:aws:iam::111122223333:user/alice")
+        );
+        for who in [ROLE, ROOT, FEDERATED] {
+            assert!(first_seen_term(&IamOidcProviderCreatedByRareUser, &iam("CreateOpenIDConnectProvider", who, "null")).is_some());
+        }
+    }
+
+    #[test]
+    fn ignores_failures_and_automation() {
+        let exists = iam_failed("CreateOpenIDConnectProvider", USER, PARAMS, "EntityAlreadyExists");
+        assert_eq!(first_seen_term(&IamOidcProviderCreatedByRareUser, &exists), None);
+        assert_eq!(first_seen_term(&IamOidcProviderCreatedByRareUser, &iam("CreateOpenIDConnectProvider", CFN, PARAMS)), None);
+        assert_eq!(first_seen_term(&IamOidcProviderCreatedByRareUser, &iam("DeleteOpenIDConnectProvider", USER, PARAMS)), None);
+    }
+}

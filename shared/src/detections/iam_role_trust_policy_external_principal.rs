@@ -1,0 +1,160 @@
+//! A role created (`CreateRole`) or its trust policy replaced
+//! (`UpdateAssumeRolePolicy`), successfully, with an `Allow` statement that lets in an
+//! AWS principal outside the account: `*`, `NotPrincipal`, or a principal (account id
+//! or ARN) of another account. Service and federated principals are not judged; a
+//! condition (such as `sts:ExternalId` or `aws:PrincipalOrgID`) does not silence the
+//! finding but is visible in the document, which the analyst reads. The role's account
+//! is `recipientAccountId` (else the caller's); without it, only `*` is reported.
+//! Infrastructure-as-code callers are not excluded: a cross-account trust is worth a
+//! look whoever writes it. A document that does not parse is not reported (IAM refuses
+//! such a call, so a successful record with one is an export artefact).
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{IAM, change_evidence, foreign_trusted_principals, is_event};
+use crate::detections::create_policy_version_allow_all::policy_document_param;
+use crate::event::Record;
+
+pub struct IamRoleTrustPolicyExternalPrincipal;
+
+pub static META: Meta = Meta {
+    id: "iam-role-trust-policy-external-principal",
+    title: "AWS IAM Role Trust Policy Allows External Principal",
+    description: "A role was created, or its trust policy rewritten, so that a \
+                  principal outside the account (another AWS account, or anyone) may \
+                  assume it. This is the classic backdoor role: the attacker keeps \
+                  access from an account they own, with no user or key in the victim \
+                  account.",
+    severity: Severity::High,
+    attack: &["T1098", "T1098.003"],
+    origins: &[
+        "trailwatch: based on Stratus Red Team aws.persistence.iam-backdoor-role and \
+         aws.persistence.iam-create-backdoor-role (trust policy naming a foreign \
+         account)",
+    ],
+    group: "iam-persistence",
+    false_positives: &[
+        "Cross-account access by design: a security, logging or CI account, or a \
+         vendor integration with an external id.",
+        "Organisation-wide roles trusting `*` restricted by an aws:PrincipalOrgID \
+         condition.",
+    ],
+    next_steps: "Check the trusted accounts against your organisation's and vendors' \
+                 account ids. If one is unknown, restore the previous trust policy \
+                 (or delete the role), look for AssumeRole calls from that account, \
+                 and review how the caller got iam:UpdateAssumeRolePolicy or \
+                 iam:CreateRole.",
+    triggers: &[Trigger::write(IAM, &["CreateRole", "UpdateAssumeRolePolicy"])],
+    window: None,
+};
+
+impl Detection for IamRoleTrustPolicyExternalPrincipal {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !is_event(rec, IAM, &["CreateRole", "UpdateAssumeRolePolicy"]) || !rec.succeeded() {
+            return None;
+        }
+        let key = if rec.event_name() == "CreateRole" {
+            "assumeRolePolicyDocument"
+        } else {
+            "policyDocument"
+        };
+        let doc = policy_document_param(rec, key).ok()??;
+        let foreign = foreign_trusted_principals(&doc, rec.account_id());
+        if foreign.is_empty() {
+            return None;
+        }
+        fire(change_evidence(rec, &["roleName"]).with("trusted_principals", foreign))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::iam_testing::*;
+    use crate::detections::common::testing::{eval, fires};
+
+    fn update(identity: &str, statement: &str) -> String {
+        let doc = format!(r#"{{"Version":"2012-10-17","Statement":[{statement}]}}"#);
+        let params = serde_json::json!({"roleName": "app-role", "policyDocument": doc});
+        iam("UpdateAssumeRolePolicy", identity, &params.to_string())
+    }
+
+    fn create(statement: &str) -> String {
+        let doc = format!(r#"{{"Version":"2012-10-17","Statement":{statement}}}"#);
+        let params = serde_json::json!({"roleName": "new-role", "assumeRolePolicyDocument": doc});
+        iam("CreateRole", USER, &params.to_string())
+    }
+
+    const EXTERNAL: &str = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"sts:AssumeRole"}"#;
+
+    fn principals(json: &str) -> Vec<String> {
+        match eval(&IamRoleTrustPolicyExternalPrincipal, json) {
+            Some(Signal::Fire(e)) => serde_json::from_value(e.get("trusted_principals").cloned().unwrap_or_default()).unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn fires_on_a_foreign_account_in_an_update_or_a_new_role() {
+        assert_eq!(principals(&update(USER, EXTERNAL)), ["arn:aws:iam::444455556666:root"]);
+        assert_eq!(principals(&create(EXTERNAL)), ["arn:aws:iam::444455556666:root"]);
+        let bare_id = r#"{"Effect":"Allow","Principal":{"AWS":["444455556666"]},"Action":"sts:AssumeRole"}"#;
+        assert_eq!(principals(&update(ROLE, bare_id)), ["444455556666"]);
+        for who in [ROOT, FEDERATED, CFN] {
+            assert!(fires(&IamRoleTrustPolicyExternalPrincipal, &update(who, EXTERNAL)), "{who}");
+        }
+    }
+
+    #[test]
+    fn fires_on_anyone() {
+        let star = r#"{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"}"#;
+        assert_eq!(principals(&update(USER, star)), ["*"]);
+        let aws_star = r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-exampleorg"}}}"#;
+        assert_eq!(principals(&update(USER, aws_star)), ["*"]);
+        let not_principal = r#"{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}"#;
+        assert_eq!(principals(&update(USER, not_principal)), ["*"]);
+    }
+
+    #[test]
+    fn ignores_own_account_services_federation_and_denies() {
+        let own = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/Ops"},"Action":"sts:AssumeRole"}"#;
+        let service = r#"{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}"#;
+        let oidc = r#"{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity"}"#;
+        let deny = r#"{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"sts:AssumeRole"}"#;
+        for st in [own, service, oidc, deny] {
+            assert!(!fires(&IamRoleTrustPolicyExternalPrincipal, &update(USER, st)), "{st}");
+        }
+    }
+
+    #[test]
+    fn ignores_failed_calls_and_unreadable_documents() {
+        let denied = update(USER, EXTERNAL).replace(r#""requestParameters""#, r#""errorCode":"AccessDenied","requestParameters""#);
+        assert!(!fires(&IamRoleTrustPolicyExternalPrincipal, &denied));
+        let malformed = iam("UpdateAssumeRolePolicy", USER, r#"{"roleName":"r","policyDocument":"{not json"}"#);
+        assert!(!fires(&IamRoleTrustPolicyExternalPrincipal, &malformed));
+        assert!(!fires(&IamRoleTrustPolicyExternalPrincipal, &iam("UpdateAssumeRolePolicy", USER, "null")));
+        let odd = iam("UpdateAssumeRolePolicy", USER, r#"{"roleName":"r","policyDocument":{"Statement":"x"}}"#);
+        assert!(!fires(&IamRoleTrustPolicyExternalPrincipal, &odd));
+    }
+
+    #[test]
+    fn without_an_account_only_anyone_counts() {
+        let no_account = update(USER, EXTERNAL)
+            .replace(r#""recipientAccountId":"111122223333","#, "")
+            .replace(r#""accountId":"111122223333","#, "");
+        assert!(!fires(&IamRoleTrustPolicyExternalPrincipal, &no_account));
+    }
+
+    #[test]
+    fn reads_percent_encoded_documents() {
+        let encoded = iam(
+            "UpdateAssumeRolePolicy",
+            USER,
+            r#"{"roleName":"r","policyDocument":"%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22444455556666%22%7D%7D%5D%7D"}"#,
+        );
+        assert!(fires(&IamRoleTrustPolicyExternalPrincipal, &encoded));
+    }
+}

@@ -1,0 +1,102 @@
+//! An IAM Roles Anywhere trust anchor created or re-pointed (`CreateTrustAnchor`,
+//! `UpdateTrustAnchor`, successful) whose source is an external certificate bundle
+//! (`source.sourceType` `CERTIFICATE_BUNDLE`). A trust anchor backed by an AWS Private
+//! CA (`AWS_ACM_PCA`) in the account is left out: its certificates are issued inside
+//! AWS, under CloudTrail. An update without a source does not change who is trusted and
+//! is left out too.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{change_evidence, is_event};
+use crate::event::Record;
+
+const ROLES_ANYWHERE: &str = "rolesanywhere.amazonaws.com";
+
+pub struct RolesAnywhereTrustAnchorCreated;
+
+pub static META: Meta = Meta {
+    id: "rolesanywhere-trust-anchor-created",
+    title: "AWS IAM Roles Anywhere Trust Anchor Created with External CA",
+    description: "A Roles Anywhere trust anchor now trusts a certificate authority \
+                  supplied as a raw certificate. Whoever holds that CA's key can \
+                  issue client certificates and assume every role that trusts Roles \
+                  Anywhere, from anywhere, without AWS credentials.",
+    severity: Severity::Medium,
+    attack: &["T1098", "T1556"],
+    origins: &[
+        "Elastic detection-rules: AWS IAM Roles Anywhere Trust Anchor Created with \
+         External CA",
+        "trailwatch: based on Stratus Red Team \
+         aws.persistence.rolesanywhere-create-trust-anchor",
+    ],
+    group: "iam-persistence",
+    false_positives: &[
+        "Teams onboarding on-premises workloads with their own corporate CA.",
+    ],
+    next_steps: "Identify the CA certificate (subject, issuer) with its owners. If \
+                 unknown, disable or delete the trust anchor, delete profiles created \
+                 with it, and review CreateSession calls from Roles Anywhere since.",
+    triggers: &[Trigger::write(ROLES_ANYWHERE, &["CreateTrustAnchor", "UpdateTrustAnchor"])],
+    window: None,
+};
+
+impl Detection for RolesAnywhereTrustAnchorCreated {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !is_event(rec, ROLES_ANYWHERE, &["CreateTrustAnchor", "UpdateTrustAnchor"]) || !rec.succeeded() {
+            return None;
+        }
+        let source_type = rec.request_param("source")?.get("sourceType")?.as_str()?;
+        if source_type != "CERTIFICATE_BUNDLE" {
+            return None;
+        }
+        let anchor_arn = rec
+            .response_element("trustAnchor")
+            .and_then(|t| t.get("trustAnchorArn"))
+            .and_then(|a| a.as_str());
+        // The certificate itself is left out: long, and readable with GetTrustAnchor.
+        fire(
+            change_evidence(rec, &["name", "trustAnchorId", "enabled"])
+                .with("source_type", source_type)
+                .with_opt("trust_anchor_arn", anchor_arn),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::iam_testing::*;
+    use crate::detections::common::testing::fires;
+
+    fn anchor(event: &str, identity: &str, source_type: &str, extra: &str) -> String {
+        let params = format!(
+            r#"{{"name":"onprem","enabled":true,"source":{{"sourceType":"{source_type}","sourceData":{{"x509CertificateData":"-----BEGIN CERTIFICATE-----"}}}}}}"#
+        );
+        record(ROLES_ANYWHERE, event, identity, &params, extra)
+    }
+
+    #[test]
+    fn fires_on_an_external_ca() {
+        for who in [USER, ROLE, ROOT, FEDERATED, CFN] {
+            assert!(fires(&RolesAnywhereTrustAnchorCreated, &anchor("CreateTrustAnchor", who, "CERTIFICATE_BUNDLE", "")), "{who}");
+        }
+        assert!(fires(&RolesAnywhereTrustAnchorCreated, &anchor("UpdateTrustAnchor", USER, "CERTIFICATE_BUNDLE", "")));
+    }
+
+    #[test]
+    fn ignores_private_ca_failures_and_updates_without_source() {
+        assert!(!fires(&RolesAnywhereTrustAnchorCreated, &anchor("CreateTrustAnchor", USER, "AWS_ACM_PCA", "")));
+        let denied = anchor("CreateTrustAnchor", USER, "CERTIFICATE_BUNDLE", r#""errorCode":"AccessDeniedException","#);
+        assert!(!fires(&RolesAnywhereTrustAnchorCreated, &denied));
+        let rename = record(ROLES_ANYWHERE, "UpdateTrustAnchor", USER, r#"{"trustAnchorId":"x","name":"y"}"#, "");
+        assert!(!fires(&RolesAnywhereTrustAnchorCreated, &rename));
+        assert!(!fires(&RolesAnywhereTrustAnchorCreated, &record(ROLES_ANYWHERE, "CreateTrustAnchor", USER, "null", "")));
+        let odd = record(ROLES_ANYWHERE, "CreateTrustAnchor", USER, r#"{"source":{"sourceType":7}}"#, "");
+        assert!(!fires(&RolesAnywhereTrustAnchorCreated, &odd));
+        let iam_source = anchor("CreateTrustAnchor", USER, "CERTIFICATE_BUNDLE", "").replace(ROLES_ANYWHERE, "iam.amazonaws.com");
+        assert!(!fires(&RolesAnywhereTrustAnchorCreated, &iam_source));
+    }
+}
