@@ -817,3 +817,34 @@ fn the_forwarder_names_everything_with_the_prefix_and_grants_little() {
         rules::canary::NAME_SUFFIX.trim_start_matches('-')
     );
 }
+
+#[test]
+fn the_organisation_stackset_deploys_the_forwarder_with_its_prefix() {
+    let org = load("deploy/organization.yaml");
+    let sets = of_type(&org, "AWS::CloudFormation::StackSet");
+    assert_eq!(sets.len(), 1);
+    let p = &sets[0].1["Properties"];
+    assert_eq!(p["PermissionModel"], "SERVICE_MANAGED");
+    assert_eq!(p["AutoDeployment"]["Enabled"], true);
+    let passed: BTreeSet<&str> = p["Parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["ParameterKey"].as_str().unwrap())
+        .collect();
+    // StackSet instances get generated stack names: the prefix must be given.
+    assert!(passed.contains("ResourcePrefix"));
+    let fwd = forwarder();
+    for (name, param) in fwd["Parameters"].as_object().unwrap() {
+        assert!(
+            passed.contains(name.as_str()) || param.get("Default").is_some(),
+            "the StackSet leaves the forwarder's {name} unset"
+        );
+    }
+    for name in &passed {
+        assert!(
+            fwd["Parameters"].get(*name).is_some(),
+            "the forwarder has no parameter {name}"
+        );
+    }
+}
