@@ -13,7 +13,7 @@ use std::fs;
 
 use serde_json::{Map, Value, json};
 use trailwatch::catalog::{self, FunctionGroup};
-use trailwatch::rules::{self, needs_read_only, normalize};
+use trailwatch::rules::{self, Forwarding, needs_read_only, normalize};
 use trailwatch::state::dynamodb::schema;
 use trailwatch_tests::root;
 
@@ -39,8 +39,18 @@ const WILDCARD_ALLOWED_SIDS: &[&str] = &[];
 const SECURITY_HUB_PRODUCT: &str = "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:product/${AWS::AccountId}/default";
 
 fn template() -> Value {
-    let text = fs::read_to_string(root().join("template.yaml")).expect("template.yaml");
-    let yaml: serde_yaml::Value = serde_yaml::from_str(&text).expect("template.yaml is YAML");
+    load("template.yaml")
+}
+
+/// deploy/forwarder.yaml, the per-account-and-Region forwarder.
+fn forwarder() -> Value {
+    load("deploy/forwarder.yaml")
+}
+
+fn load(path: &str) -> Value {
+    let text = fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let yaml: serde_yaml::Value =
+        serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path} is not YAML: {e}"));
     to_json(yaml)
 }
 
@@ -194,19 +204,47 @@ fn bless_template() {
             .map_or(lines.len(), |n| start + n);
         for line in &mut lines[start..end] {
             let indent = &line[..line.len() - line.trim_start().len()];
-            if line.trim_start().starts_with("Pattern: ") {
-                *line = format!("{indent}Pattern: {}", expected_pattern(g));
+            if let Some(current) = line.trim_start().strip_prefix("Pattern: ") {
+                // Only a pattern that differs is rewritten (less churn to merge).
+                let want = expected_pattern(g);
+                let same = serde_json::from_str::<Value>(current)
+                    .is_ok_and(|c| normalize(&c) == normalize(&want));
+                if !same {
+                    *line = format!("{indent}Pattern: {want}");
+                }
             } else if line.trim_start().starts_with("State: ") {
                 *line = format!("{indent}State: {}", rules::group_rule_state(g));
             }
         }
     }
-    let mut out = lines.join("\n");
+    // Rules sit on trailwatch's bus (groups added before it existed get the line).
+    let mut i = 0;
+    while i < lines.len() {
+        let is_rule_name = lines[i]
+            .trim_start()
+            .starts_with("RuleName: !Sub \"${AWS::StackName}-");
+        if is_rule_name
+            && !lines
+                .get(i + 1)
+                .is_some_and(|l| l.contains("EventBusName:"))
+        {
+            let indent = lines[i][..lines[i].len() - lines[i].trim_start().len()].to_owned();
+            lines.insert(i + 1, format!("{indent}{BUS_LINE}"));
+        }
+        i += 1;
+    }
+    let mut out = lines.join("\n").replace(OLD_RULE_ARN, RULE_ARN);
     out.push('\n');
     if out != text {
         fs::write(&path, out).expect("write template.yaml");
     }
 }
+
+/// A group rule's bus, and the ARN form of a rule on it in the queue policy.
+const BUS_LINE: &str = "EventBusName: !Ref EventBus";
+const RULE_ARN: &str = ":rule/${AWS::StackName}/${AWS::StackName}-";
+/// The form of rules on the default bus, before the central bus.
+const OLD_RULE_ARN: &str = ":rule/${AWS::StackName}-";
 
 #[test]
 fn each_rule_pattern_is_derived_from_its_detections() {
@@ -242,6 +280,11 @@ fn each_rule_pattern_is_derived_from_its_detections() {
             rule["RuleName"],
             json!({"Fn::Sub": format!("${{AWS::StackName}}-{}", g.name)}),
             "{name}: the queue policy names the rule by this name"
+        );
+        assert_eq!(
+            rule["EventBusName"],
+            json!({"Ref": "EventBus"}),
+            "{name}: the rule sits on trailwatch's bus, where every forwarder puts events"
         );
         assert!(
             rule["DeadLetterConfig"]["Arn"].is_object(),
@@ -324,7 +367,10 @@ fn failures_land_in_a_dead_letter_queue() {
     let text = policies[0].1.to_string();
     for g in catalog::GROUPS {
         assert!(
-            text.contains(&format!("rule/${{AWS::StackName}}-{}\"", g.name)),
+            text.contains(&format!(
+                "rule/${{AWS::StackName}}/${{AWS::StackName}}-{}\"",
+                g.name
+            )),
             "queue policy names rule {}",
             g.name
         );
@@ -607,6 +653,7 @@ fn no_wildcard_actions_or_resources() {
     let t = template();
     let mut found = Vec::new();
     walk(&t, "", &mut found);
+    walk(&forwarder(), "deploy/forwarder.yaml", &mut found);
     assert!(
         found.is_empty(),
         "wildcards in IAM statements:\n{}",
@@ -629,10 +676,225 @@ fn derivation_matches_by_hand_for_two_groups() {
         expected_pattern(g),
         json!({"detail": {"eventSource": ["signin.amazonaws.com"], "eventName": ["ConsoleLogin"]}})
     );
+    // The CLI rule sees read-only calls too, so it is narrowed to the two signals.
     let g = catalog::group("cli-endpoint").unwrap();
+    let p = expected_pattern(g);
+    let alts = p["detail"]["$or"].as_array().expect("two alternatives");
+    assert_eq!(alts.len(), 2, "{p}");
     assert_eq!(
-        expected_pattern(g),
-        json!({"detail": {"userAgent": [{"prefix": "aws-cli/"}]}})
+        alts[0]["userAgent"],
+        json!([{"wildcard": "aws-cli/*m/N*"}, {"wildcard": "aws-cli/*m/*,N*"}])
+    );
+    assert_eq!(alts[1]["userAgent"], json!([{"prefix": "aws-cli/"}]));
+    assert!(alts[1]["tlsDetails"]["clientProvidedHostHeader"].is_array());
+    assert_eq!(rules::group_rule_state(g), rules::ALL_MANAGEMENT_EVENTS);
+}
+
+// ---------------------------------------------------------------------------
+// deploy/forwarder.yaml: the forwarding rules are derived from the catalogue too.
+
+const GENERATED_START: &str = "  # (generated: forwarding rules)";
+const GENERATED_END: &str = "  # (end generated: forwarding rules)";
+
+/// The forwarding rules' resources, as written between the markers.
+fn forwarder_rules_yaml() -> String {
+    let mut out = String::new();
+    for kind in [Forwarding::Write, Forwarding::ReadOnly] {
+        for (i, p) in rules::forwarder_patterns(kind).iter().enumerate() {
+            let n = i + 1;
+            let id = match kind {
+                Forwarding::Write => format!("ForwardWrite{n}"),
+                Forwarding::ReadOnly => format!("ForwardReadOnly{n}"),
+            };
+            out.push_str(&format!(
+                r#"  {id}:
+    Type: AWS::Events::Rule
+    Properties:
+      Name: !Join ["-", [!If [PrefixIsStackName, !Ref "AWS::StackName", !Ref ResourcePrefix], "forward-{kind}-{n}"]]
+      Description: "trailwatch forwarder: {kind} events some detection can fire on (generated)"
+      EventBusName: default
+      State: {state}
+      EventPattern: {p}
+      Targets:
+        - Id: central-bus
+          Arn: !Ref CentralEventBusArn
+          RoleArn: !GetAtt ForwarderRole.Arn
+          RetryPolicy:
+            MaximumRetryAttempts: 185
+            MaximumEventAgeInSeconds: 86400
+"#,
+                kind = kind.kind(),
+                state = kind.state(),
+            ));
+        }
+    }
+    out
+}
+
+/// Rewrites the generated block of deploy/forwarder.yaml.
+fn bless_forwarder() {
+    let path = root().join("deploy/forwarder.yaml");
+    let text = fs::read_to_string(&path).expect("deploy/forwarder.yaml");
+    let start = text.find(GENERATED_START).expect("start marker") + GENERATED_START.len() + 1;
+    let end = text.find(GENERATED_END).expect("end marker");
+    let out = format!(
+        "{}{}{}",
+        &text[..start],
+        forwarder_rules_yaml(),
+        &text[end..]
+    );
+    if out != text {
+        fs::write(&path, out).expect("write deploy/forwarder.yaml");
+    }
+}
+
+/// The forwarder's rules: (logical id, properties), in template order.
+fn forwarder_rules(t: &Value) -> Vec<(&String, &Value)> {
+    of_type(t, "AWS::Events::Rule")
+        .into_iter()
+        .map(|(n, r)| (n, &r["Properties"]))
+        .collect()
+}
+
+#[test]
+fn the_forwarder_rules_are_derived_from_the_catalogue() {
+    if std::env::var("TRAILWATCH_BLESS").as_deref() == Ok("1") {
+        bless_forwarder();
+    }
+    let t = forwarder();
+    let rules_in_file = forwarder_rules(&t);
+    let mut want = Vec::new();
+    for kind in [Forwarding::Write, Forwarding::ReadOnly] {
+        for p in rules::forwarder_patterns(kind) {
+            want.push((kind.state(), normalize(&p)));
+        }
+    }
+    let mut got: Vec<(&str, Value)> = rules_in_file
+        .iter()
+        .map(|(_, p)| {
+            (
+                p["State"].as_str().unwrap_or("ENABLED"),
+                normalize(&p["EventPattern"]),
+            )
+        })
+        .collect();
+    // Resources come back sorted by logical id: compare as sets.
+    got.sort_by_key(|(s, p)| format!("{s}{p}"));
+    want.sort_by_key(|(s, p)| format!("{s}{p}"));
+    assert!(
+        got == want,
+        "deploy/forwarder.yaml's forwarding rules differ from the catalogue; run\n  TRAILWATCH_BLESS=1 cargo test -p trailwatch-tests --test template"
+    );
+    for (name, p) in &rules_in_file {
+        assert_eq!(p["EventBusName"], "default", "{name}: the default bus");
+        let targets = p["Targets"].as_array().expect("targets");
+        assert_eq!(targets.len(), 1, "{name}: one target");
+        assert_eq!(
+            targets[0]["Arn"],
+            json!({"Ref": "CentralEventBusArn"}),
+            "{name}"
+        );
+        assert_eq!(
+            targets[0]["RoleArn"],
+            json!({"Fn::GetAtt": ["ForwarderRole", "Arn"]}),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn forwarding_has_both_kinds_and_the_read_only_ones_only_for_read_only_triggers() {
+    let write = rules::forwarder_patterns(Forwarding::Write);
+    let read_only = rules::forwarder_patterns(Forwarding::ReadOnly);
+    assert!(!write.is_empty());
+    let any_read_only = catalog::ALL
+        .iter()
+        .any(|d| d.meta().needs_read_only_events());
+    assert_eq!(!read_only.is_empty(), any_read_only);
+}
+
+#[test]
+fn eventbridge_limits_hold_on_every_bus() {
+    // Central bus: one rule per group. Default bus of each account and Region: the
+    // forwarding rules.
+    let central: Vec<Value> = catalog::GROUPS.iter().map(expected_pattern).collect();
+    let forwarding: Vec<Value> = [Forwarding::Write, Forwarding::ReadOnly]
+        .into_iter()
+        .flat_map(rules::forwarder_patterns)
+        .collect();
+    for (bus, patterns) in [("central", &central), ("default", &forwarding)] {
+        for p in patterns {
+            let len = rules::pattern_len(p);
+            assert!(
+                len <= rules::MAX_PATTERN_CHARS,
+                "{bus} bus: a pattern of {len} characters: {p}"
+            );
+        }
+        assert!(
+            patterns.len() <= rules::MAX_RULES_PER_BUS,
+            "{bus} bus: rules"
+        );
+        let wildcards = patterns
+            .iter()
+            .filter(|p| p.to_string().contains("\"wildcard\""))
+            .count();
+        assert!(
+            wildcards <= rules::MAX_WILDCARD_RULES_PER_BUS,
+            "{bus} bus: {wildcards} rules with wildcards"
+        );
+    }
+}
+
+#[test]
+fn the_forwarder_names_everything_with_the_prefix_and_grants_little() {
+    let t = forwarder();
+    let res = resources(&t);
+    let prefix = json!({"Fn::If": ["PrefixIsStackName", {"Ref": "AWS::StackName"}, {"Ref": "ResourcePrefix"}]});
+    for (name, r) in res {
+        let p = &r["Properties"];
+        let named = ["Name", "RoleName"]
+            .iter()
+            .find_map(|k| p.get(*k))
+            .unwrap_or_else(|| panic!("{name}: has no name"));
+        assert_eq!(
+            named["Fn::Join"][1][0], prefix,
+            "{name}: its name starts with the prefix"
+        );
+    }
+    // The forwarder role puts events on the central bus, nothing else.
+    let statements = |role: &str| -> Vec<Value> {
+        res[role]["Properties"]["Policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap().clone())
+            .collect()
+    };
+    let s = statements("ForwarderRole");
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0]["Action"], "events:PutEvents");
+    assert_eq!(s[0]["Resource"], json!({"Ref": "CentralEventBusArn"}));
+    let s = statements("CanaryRole");
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0]["Action"], "ssm:PutParameter");
+    assert!(
+        s[0]["Resource"].to_string().contains("CanaryParameter"),
+        "the canary role writes its parameter only"
+    );
+    // The canary: a scheduled SSM PutParameter on that parameter, as the rules expect.
+    let sched = &res["CanarySchedule"]["Properties"];
+    assert!(
+        sched["Target"]["Arn"]
+            .to_string()
+            .ends_with(":aws-sdk:ssm:putParameter\"}"),
+        "{}",
+        sched["Target"]["Arn"]
+    );
+    assert_eq!(rules::canary::EVENT_SOURCE, "ssm.amazonaws.com");
+    assert_eq!(rules::canary::EVENT_NAME, "PutParameter");
+    assert_eq!(
+        res["CanaryParameter"]["Properties"]["Name"]["Fn::Join"][1][1],
+        rules::canary::NAME_SUFFIX.trim_start_matches('-')
     );
 }
 
@@ -659,4 +921,35 @@ fn the_tuning_bucket_is_private_versioned_and_optional() {
         env,
         &json!({"Fn::If": ["HasTuning", {"Fn::Sub": "s3://${TuningBucket}/${TuningKey}"}, ""]})
     );
+}
+
+#[test]
+fn the_organisation_stackset_deploys_the_forwarder_with_its_prefix() {
+    let org = load("deploy/organization.yaml");
+    let sets = of_type(&org, "AWS::CloudFormation::StackSet");
+    assert_eq!(sets.len(), 1);
+    let p = &sets[0].1["Properties"];
+    assert_eq!(p["PermissionModel"], "SERVICE_MANAGED");
+    assert_eq!(p["AutoDeployment"]["Enabled"], true);
+    let passed: BTreeSet<&str> = p["Parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["ParameterKey"].as_str().unwrap())
+        .collect();
+    // StackSet instances get generated stack names: the prefix must be given.
+    assert!(passed.contains("ResourcePrefix"));
+    let fwd = forwarder();
+    for (name, param) in fwd["Parameters"].as_object().unwrap() {
+        assert!(
+            passed.contains(name.as_str()) || param.get("Default").is_some(),
+            "the StackSet leaves the forwarder's {name} unset"
+        );
+    }
+    for name in &passed {
+        assert!(
+            fwd["Parameters"].get(*name).is_some(),
+            "the forwarder has no parameter {name}"
+        );
+    }
 }

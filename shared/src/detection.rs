@@ -63,6 +63,15 @@ pub enum Trigger {
     },
     /// Any API call whose `userAgent` starts with this prefix.
     UserAgentPrefix(&'static str),
+    /// Any API call, read-only ones included, whose `userAgent` starts with `prefix`,
+    /// narrowed in EventBridge by `detail_alternatives`: a JSON array of `detail`
+    /// objects, one of which must match every call the detection can fire on (the
+    /// detection still checks everything itself; tests/patterns.rs proves the
+    /// superset on the samples). Its rule runs with all management events.
+    UserAgentMatching {
+        prefix: &'static str,
+        detail_alternatives: &'static str,
+    },
 }
 
 impl Trigger {
@@ -218,7 +227,7 @@ impl Meta {
                 Trigger::Events {
                     read_only: true,
                     ..
-                }
+                } | Trigger::UserAgentMatching { .. }
             )
         })
     }

@@ -121,7 +121,9 @@ impl Engine {
                             }
                         }
                     }
-                    Trigger::UserAgentPrefix(p) => by_user_agent.push((p, i)),
+                    Trigger::UserAgentPrefix(p) | Trigger::UserAgentMatching { prefix: p, .. } => {
+                        by_user_agent.push((p, i))
+                    }
                 }
             }
         }

@@ -26,12 +26,12 @@ use crate::finding::{Finding, TimeSpan, finding_id};
 use crate::state::{Store, StoreError};
 use crate::window::{Claim, Pending};
 
-/// The canary's CloudTrail event: SSM `PutParameter` overwriting one parameter
-/// named `<prefix>-canary` (free, standard tier, and nothing reads it).
-pub const CANARY_SOURCE: &str = "ssm.amazonaws.com";
-pub const CANARY_EVENT: &str = "PutParameter";
-/// The canary parameter's name ends with this (after the resource prefix).
-pub const CANARY_SUFFIX: &str = "-canary";
+/// The canary's CloudTrail event (defined with the forwarding rules that carry it):
+/// SSM `PutParameter` overwriting one parameter named `<prefix>-canary` (free,
+/// standard tier, and nothing reads it).
+pub use crate::rules::canary::{
+    EVENT_NAME as CANARY_EVENT, EVENT_SOURCE as CANARY_SOURCE, NAME_SUFFIX as CANARY_SUFFIX,
+};
 
 /// Default silence threshold (seconds): three missed canaries at the default
 /// 5-minute rate.
@@ -45,8 +45,7 @@ pub const PARTITION: &str = "hb";
 
 /// The canary events, narrowed in EventBridge to parameter names that end like a
 /// canary's (the prefix is a deployment parameter, so it is checked in code).
-pub const CANARY_TRIGGERS: &[Trigger] = &[Trigger::write(CANARY_SOURCE, &[CANARY_EVENT])
-    .with_detail(r#"{"requestParameters": {"name": [{"suffix": "-canary"}]}}"#)];
+pub const CANARY_TRIGGERS: &[Trigger] = &[crate::rules::canary::TRIGGER];
 
 /// What the heartbeat detections say about a record: a beat of its account and
 /// Region when it is a canary.

@@ -1,7 +1,11 @@
 //! The EventBridge rules derived from the detections' metadata: one pattern per
-//! function group, and the rule state it needs. template.yaml (and the forwarder
-//! templates) carry these patterns; tests/template.rs checks them and, with
-//! `TRAILWATCH_BLESS=1`, writes them.
+//! function group (the central rules, on trailwatch's own bus), the forwarding
+//! rules of every account and Region (deploy/forwarder.yaml: everything some
+//! detection can fire on, and the canary), and the state each rule needs.
+//! template.yaml and deploy/forwarder.yaml carry these patterns; tests/template.rs
+//! checks them and, with `TRAILWATCH_BLESS=1`, writes them.
+
+pub mod matcher;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,32 +17,68 @@ use crate::detection::Trigger;
 /// The rule state that lets read-only management events through.
 pub const ALL_MANAGEMENT_EVENTS: &str = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS";
 
-/// One `detail` alternative: an event source with its names (`None` = every name)
-/// and an extra pattern, or a user-agent prefix.
-pub fn group_pattern(group: &FunctionGroup) -> Value {
+/// EventBridge's default limit on an event pattern's length, in characters.
+pub const MAX_PATTERN_CHARS: usize = 2048;
+/// EventBridge's default limit on rules per event bus.
+pub const MAX_RULES_PER_BUS: usize = 300;
+/// EventBridge's fixed limit on rules with a `wildcard` filter per event bus.
+pub const MAX_WILDCARD_RULES_PER_BUS: usize = 30;
+
+/// The heartbeat call each forwarder stack makes on a schedule (deploy/forwarder.yaml,
+/// `CanarySchedule`): SSM `PutParameter` overwriting the String parameter
+/// `<prefix>-canary` with the scheduled time. A write management event, so it
+/// reaches EventBridge without read-only delivery; free (standard parameter, standard
+/// throughput) and without side effects beyond that parameter's own history.
+pub mod canary {
+    use crate::detection::Trigger;
+
+    pub const EVENT_SOURCE: &str = "ssm.amazonaws.com";
+    pub const EVENT_NAME: &str = "PutParameter";
+    /// `requestParameters.name` of a canary call ends with this (the parameter is
+    /// `<prefix>-canary`).
+    pub const NAME_SUFFIX: &str = "-canary";
+    /// What the forwarding rules add for the canary, so that it always travels.
+    pub const TRIGGER: Trigger = Trigger::write(EVENT_SOURCE, &[EVENT_NAME])
+        .with_detail(r#"{"requestParameters":{"name":[{"suffix":"-canary"}]}}"#);
+}
+
+/// The `detail` alternatives that take every event of `triggers`: one per (event
+/// source, extra pattern) with the names merged, and each user-agent alternative.
+fn alternatives<'a>(triggers: impl IntoIterator<Item = &'a Trigger>) -> Vec<Value> {
     // (source, extra detail pattern) -> names (None: every event of the source)
     let mut by_source: BTreeMap<(&str, Option<&str>), Option<BTreeSet<&str>>> = BTreeMap::new();
     let mut prefixes: BTreeSet<&str> = BTreeSet::new();
-    for d in catalog::group_detections(group) {
-        for t in d.meta().triggers {
-            match *t {
-                Trigger::Events {
-                    source,
-                    names,
-                    detail_pattern,
-                    ..
-                } => {
-                    let entry = by_source
-                        .entry((source, detail_pattern))
-                        .or_insert_with(|| Some(BTreeSet::new()));
-                    match (entry.as_mut(), names.is_empty()) {
-                        (_, true) => *entry = None,
-                        (Some(set), false) => set.extend(names.iter().copied()),
-                        (None, false) => {}
-                    }
+    let mut ua_alternatives: Vec<Value> = Vec::new();
+    for t in triggers {
+        match *t {
+            Trigger::Events {
+                source,
+                names,
+                detail_pattern,
+                ..
+            } => {
+                let entry = by_source
+                    .entry((source, detail_pattern))
+                    .or_insert_with(|| Some(BTreeSet::new()));
+                match (entry.as_mut(), names.is_empty()) {
+                    (_, true) => *entry = None,
+                    (Some(set), false) => set.extend(names.iter().copied()),
+                    (None, false) => {}
                 }
-                Trigger::UserAgentPrefix(p) => {
-                    prefixes.insert(p);
+            }
+            Trigger::UserAgentPrefix(p) => {
+                prefixes.insert(p);
+            }
+            Trigger::UserAgentMatching {
+                detail_alternatives,
+                ..
+            } => {
+                let alts: Vec<Value> = serde_json::from_str(detail_alternatives)
+                    .expect("detail_alternatives is a JSON array");
+                for a in alts {
+                    if !ua_alternatives.contains(&a) {
+                        ua_alternatives.push(a);
+                    }
                 }
             }
         }
@@ -50,7 +90,7 @@ pub fn group_pattern(group: &FunctionGroup) -> Value {
         .filter(|((_, p), _)| p.is_none())
         .map(|((s, _), n)| (*s, n.clone()))
         .collect();
-    let mut alternatives = Vec::new();
+    let mut out = Vec::new();
     for ((source, extra), names) in &by_source {
         if extra.is_some() {
             let covered = match (plain.get(source), names) {
@@ -75,22 +115,31 @@ pub fn group_pattern(group: &FunctionGroup) -> Value {
                 alt.insert(k, v);
             }
         }
-        alternatives.push(Value::Object(alt));
+        out.push(Value::Object(alt));
     }
     for p in prefixes {
-        alternatives.push(json!({"userAgent": [{"prefix": p}]}));
+        out.push(json!({"userAgent": [{"prefix": p}]}));
     }
-    assert!(
-        !alternatives.is_empty(),
-        "group {} has no trigger",
-        group.name
-    );
+    out.extend(ua_alternatives);
+    out
+}
+
+/// `{"detail": alternative}` or `{"detail": {"$or": alternatives}}`.
+fn wrap(mut alternatives: Vec<Value>) -> Value {
     let detail = if alternatives.len() == 1 {
-        alternatives.pop().unwrap()
+        alternatives.pop().expect("one alternative")
     } else {
-        json!({"$or": alternatives})
+        json!({ "$or": alternatives })
     };
     json!({ "detail": detail })
+}
+
+/// The pattern of a function group's central rule.
+pub fn group_pattern(group: &FunctionGroup) -> Value {
+    let detections = catalog::group_detections(group);
+    let alts = alternatives(detections.iter().flat_map(|d| d.meta().triggers));
+    assert!(!alts.is_empty(), "group {} has no trigger", group.name);
+    wrap(alts)
 }
 
 /// Order-insensitive form of a pattern: value lists and `$or` alternatives sorted.
@@ -122,5 +171,181 @@ pub fn group_rule_state(group: &FunctionGroup) -> &'static str {
         ALL_MANAGEMENT_EVENTS
     } else {
         "ENABLED"
+    }
+}
+
+/// Which forwarding rules an event travels by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forwarding {
+    /// State `ENABLED`: every write management event (and data event) some
+    /// trigger names, read-only triggers' names included (an `ENABLED` rule never
+    /// receives read-only events, so listing them costs nothing and still forwards
+    /// a write call that a read-only trigger happens to name), and the canary.
+    Write,
+    /// State [`ALL_MANAGEMENT_EVENTS`]: the read-only triggers only, each narrowed to
+    /// `readOnly: true`, so that no event travels by both kinds of rule.
+    ReadOnly,
+}
+
+impl Forwarding {
+    pub fn state(self) -> &'static str {
+        match self {
+            Forwarding::Write => "ENABLED",
+            Forwarding::ReadOnly => ALL_MANAGEMENT_EVENTS,
+        }
+    }
+    /// The name part of its rules (`<prefix>-forward-<kind>-<n>`).
+    pub fn kind(self) -> &'static str {
+        match self {
+            Forwarding::Write => "write",
+            Forwarding::ReadOnly => "read-only",
+        }
+    }
+}
+
+fn is_read_only_trigger(t: &Trigger) -> bool {
+    matches!(
+        t,
+        Trigger::Events {
+            read_only: true,
+            ..
+        } | Trigger::UserAgentMatching { .. }
+    )
+}
+
+/// The patterns of the forwarding rules of one kind, in order: as few rules as fit
+/// in [`MAX_PATTERN_CHARS`] each. Alternatives of one event source stay in one rule
+/// (a narrowed and a plain alternative of a source may both match one event, and
+/// two rules would forward it twice); the user-agent alternatives go into the first
+/// rule. Empty when no trigger needs this kind.
+pub fn forwarder_patterns(kind: Forwarding) -> Vec<Value> {
+    let triggers: Vec<&Trigger> = catalog::ALL
+        .iter()
+        .flat_map(|d| d.meta().triggers)
+        .filter(|t| kind == Forwarding::Write || is_read_only_trigger(t))
+        .chain((kind == Forwarding::Write).then_some(&canary::TRIGGER))
+        .collect();
+    let mut alts = alternatives(triggers);
+    if kind == Forwarding::ReadOnly {
+        for a in &mut alts {
+            let m = a.as_object_mut().expect("alternatives are objects");
+            assert!(
+                !m.contains_key("readOnly"),
+                "a trigger pattern sets readOnly"
+            );
+            m.insert("readOnly".into(), json!([true]));
+        }
+    }
+    // Bundles that must share a rule: the alternatives of one source, and all the
+    // source-less (user-agent) alternatives.
+    let mut bundles: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for a in alts {
+        let key = a["eventSource"][0].as_str().unwrap_or("").to_owned();
+        bundles.entry(key).or_default().push(a);
+    }
+    let mut rules: Vec<Vec<Value>> = Vec::new();
+    for (source, bundle) in bundles {
+        for piece in split_to_fit(bundle, &source) {
+            let fits = |rule: &Vec<Value>| {
+                let mut all = rule.clone();
+                all.extend(piece.iter().cloned());
+                pattern_len(&wrap(all)) <= MAX_PATTERN_CHARS
+            };
+            match rules.iter_mut().find(|r| fits(r)) {
+                Some(rule) => rule.extend(piece),
+                None => rules.push(piece),
+            }
+        }
+    }
+    rules.into_iter().map(wrap).collect()
+}
+
+/// A bundle that does not fit one pattern is split by its names (one alternative
+/// per share of the names); what still does not fit fails loudly.
+fn split_to_fit(bundle: Vec<Value>, source: &str) -> Vec<Vec<Value>> {
+    if pattern_len(&wrap(bundle.clone())) <= MAX_PATTERN_CHARS {
+        return vec![bundle];
+    }
+    let mut out = Vec::new();
+    for alt in bundle {
+        let names = alt["eventName"].as_array().cloned().unwrap_or_default();
+        if pattern_len(&wrap(vec![alt.clone()])) <= MAX_PATTERN_CHARS {
+            out.push(vec![alt]);
+            continue;
+        }
+        assert!(
+            names.len() > 1,
+            "one forwarding alternative of {source} exceeds {MAX_PATTERN_CHARS} characters: {alt}"
+        );
+        let (a, b) = names.split_at(names.len() / 2);
+        for half in [a, b] {
+            let mut part = alt.clone();
+            part["eventName"] = Value::Array(half.to_vec());
+            out.extend(split_to_fit(vec![part], source));
+        }
+    }
+    out
+}
+
+/// The length EventBridge counts: the pattern as compact JSON.
+pub fn pattern_len(pattern: &Value) -> usize {
+    pattern.to_string().chars().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarding_covers_every_group_and_the_canary() {
+        let write = forwarder_patterns(Forwarding::Write);
+        assert!(!write.is_empty());
+        for p in write
+            .iter()
+            .chain(&forwarder_patterns(Forwarding::ReadOnly))
+        {
+            assert!(pattern_len(p) <= MAX_PATTERN_CHARS, "{p}");
+        }
+        let canary = json!({"detail-type": "AWS API Call via CloudTrail", "detail": {
+            "eventSource": canary::EVENT_SOURCE, "eventName": canary::EVENT_NAME,
+            "readOnly": false, "requestParameters": {"name": "trailwatch-canary", "type": "String"}}});
+        let n = write
+            .iter()
+            .filter(|p| matcher::matches(p, &canary).unwrap())
+            .count();
+        assert_eq!(n, 1, "the canary travels by exactly one rule");
+        let other = json!({"detail": {"eventSource": "ssm.amazonaws.com", "eventName": "PutParameter",
+            "requestParameters": {"name": "app-config"}}});
+        assert!(!write.iter().any(|p| matcher::matches(p, &other).unwrap()));
+    }
+
+    #[test]
+    fn read_only_forwarding_needs_read_only_true() {
+        for p in forwarder_patterns(Forwarding::ReadOnly) {
+            let alts = p["detail"]["$or"]
+                .as_array()
+                .cloned()
+                .unwrap_or_else(|| vec![p["detail"].clone()]);
+            for a in alts {
+                assert_eq!(a["readOnly"], json!([true]), "{a}");
+            }
+        }
+    }
+
+    #[test]
+    fn oversized_bundles_are_split_by_name() {
+        let names: Vec<String> = (0..300).map(|i| format!("SomeLongApiName{i:04}")).collect();
+        let alt = json!({"eventSource": ["example.amazonaws.com"], "eventName": names});
+        let parts = split_to_fit(vec![alt], "example.amazonaws.com");
+        assert!(parts.len() > 1);
+        let mut seen = 0;
+        for p in &parts {
+            assert!(pattern_len(&wrap(p.clone())) <= MAX_PATTERN_CHARS);
+            seen += p
+                .iter()
+                .map(|a| a["eventName"].as_array().unwrap().len())
+                .sum::<usize>();
+        }
+        assert_eq!(seen, 300, "every name is kept");
     }
 }

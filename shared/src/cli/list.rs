@@ -20,6 +20,9 @@ fn events(m: &Meta) -> String {
             } => parts.push(format!("any {source} event")),
             Trigger::Events { names, .. } => parts.extend(names.iter().map(|n| (*n).to_owned())),
             Trigger::UserAgentPrefix(p) => parts.push(format!("any call with user agent {p}*")),
+            Trigger::UserAgentMatching { prefix, .. } => parts.push(format!(
+                "any call with user agent {prefix}*, read-only ones too"
+            )),
         }
     }
     parts.join(", ")

@@ -36,11 +36,34 @@ pub static META: Meta = Meta {
                  machine behind the source address for `--endpoint-url` or AWS_ENDPOINT_URL \
                  settings, and remember that any call it sent to a non-AWS endpoint left no \
                  CloudTrail record: host telemetry is the only place to see those.",
-    triggers: &[Trigger::UserAgentPrefix(CLI_PREFIX)],
+    // Read-only calls too (`aws s3 ls`, `aws sts get-caller-identity`): the rule runs
+    // with all management events, so its pattern must stay this narrow.
+    triggers: &[Trigger::UserAgentMatching {
+        prefix: CLI_PREFIX,
+        detail_alternatives: EVENTBRIDGE_ALTERNATIVES,
+    }],
     window: None,
 };
 
 const CLI_PREFIX: &str = "aws-cli/";
+
+/// What EventBridge lets through: a superset of what `evaluate` fires on.
+/// 1. The override code: a token `m/<codes>` whose comma-separated codes include
+///    `N`. Either N comes first (`m/N`) or it follows a comma after `m/`; the `*`s
+///    span any separator, so tabs or odd spacing cannot slip past.
+/// 2. A Host header that is not a regular AWS endpoint: any name not ending in
+///    `.amazonaws.com` (other case, a port, a trailing dot and `*.api.aws` names
+///    pass to the function, which decides), plus the names ending in it that are
+///    still odd: `*.vpce.amazonaws.com`, empty labels, underscores. Names with other
+///    characters DNS does not allow (`/`, spaces) but ending in `.amazonaws.com` are
+///    not forwarded: AWS's endpoints do not answer to such Host names.
+const EVENTBRIDGE_ALTERNATIVES: &str = r#"[
+    {"userAgent": [{"wildcard": "aws-cli/*m/N*"}, {"wildcard": "aws-cli/*m/*,N*"}]},
+    {"userAgent": [{"prefix": "aws-cli/"}],
+     "tlsDetails": {"clientProvidedHostHeader": [
+        {"anything-but": {"suffix": ".amazonaws.com"}},
+        {"wildcard": "*.vpce.amazonaws.com"}, {"wildcard": "*..*"}, {"wildcard": "*_*"}]}}
+]"#;
 
 /// botocore's feature code for ENDPOINT_OVERRIDE (case-sensitive: `n` is another feature).
 const ENDPOINT_OVERRIDE_CODE: &str = "N";
@@ -250,19 +273,31 @@ mod tests {
         );
     }
 
+    const NON_AWS_HOSTS: &[&str] = &[
+        "127.0.0.1:4566",
+        "localhost",
+        "[2001:db8::10]:9000",
+        "minio.example.net",
+        "s3.us-east-1.amazonaws.com.attacker.example",
+        "notamazonaws.com",
+        "amazonaws.com",
+        "s3.amazonaws.com.cn.example",
+        ":443",
+    ];
+    const STANDARD_HOSTS: &[&str] = &[
+        "s3.us-east-1.amazonaws.com",
+        "S3.US-EAST-1.AMAZONAWS.COM",
+        "iam.amazonaws.com.",
+        "sts.us-west-2.amazonaws.com:443",
+        "ec2-fips.us-east-1.amazonaws.com",
+        "ec2.us-east-1.api.aws",
+        "my-bucket.s3.eu-west-1.amazonaws.com",
+        " cloudtrail.us-east-1.amazonaws.com ",
+    ];
+
     #[test]
     fn fires_on_non_aws_hosts() {
-        for host in [
-            "127.0.0.1:4566",
-            "localhost",
-            "[2001:db8::10]:9000",
-            "minio.example.net",
-            "s3.us-east-1.amazonaws.com.attacker.example",
-            "notamazonaws.com",
-            "amazonaws.com",
-            "s3.amazonaws.com.cn.example",
-            ":443",
-        ] {
+        for &host in NON_AWS_HOSTS {
             assert!(
                 evidence(&record(UA_PLAIN, Some(host), "")).is_some(),
                 "{host}"
@@ -272,16 +307,7 @@ mod tests {
 
     #[test]
     fn standard_hosts_in_any_spelling_are_quiet() {
-        for host in [
-            "s3.us-east-1.amazonaws.com",
-            "S3.US-EAST-1.AMAZONAWS.COM",
-            "iam.amazonaws.com.",
-            "sts.us-west-2.amazonaws.com:443",
-            "ec2-fips.us-east-1.amazonaws.com",
-            "ec2.us-east-1.api.aws",
-            "my-bucket.s3.eu-west-1.amazonaws.com",
-            " cloudtrail.us-east-1.amazonaws.com ",
-        ] {
+        for &host in STANDARD_HOSTS {
             assert!(
                 evidence(&record(UA_PLAIN, Some(host), "")).is_none(),
                 "{host}"
@@ -402,5 +428,53 @@ mod tests {
                 "{json}"
             );
         }
+    }
+
+    /// The EventBridge pattern is a superset of `evaluate` (and narrow): every
+    /// record built here, firing or not, is checked against it.
+    #[test]
+    fn eventbridge_pattern_takes_every_call_that_fires() {
+        use crate::rules::matcher::matches;
+        let alts: Value = serde_json::from_str(EVENTBRIDGE_ALTERNATIVES).unwrap();
+        let pattern = serde_json::json!({"detail": {"$or": alts}});
+        // A JSON-escaped tab between the tokens.
+        let tab_ua = UA_N.replace(' ', "\\t");
+        let mut cases: Vec<String> = vec![
+            record(UA_N, None, ""),
+            record(&UA_PLAIN.replace("m/E,b,n,Z", "m/N"), None, ""),
+            record(&UA_PLAIN.replace("m/E,b,n,Z", "m/E,N"), None, ""),
+            record(&tab_ua, None, ""),
+            record(UA_PLAIN, Some(""), ""),
+            record(UA_PLAIN, None, ""),
+            record(&UA_PLAIN.replace("m/E,b,n,Z", "m/E,NN,Nb"), None, ""),
+            record("aws-cli/1.18.69 Python/3.8.10 Linux/5.4.0-1045-aws botocore/1.17.92", None, ""),
+        ];
+        let odd = [
+            "a..amazonaws.com",
+            "my_bucket.s3.amazonaws.com",
+            "vpce-0a1b2c3d4e5f60718-abcdefgh.s3.us-east-1.vpce.amazonaws.com",
+            "X.VPCE.AMAZONAWS.COM",
+        ];
+        for host in NON_AWS_HOSTS.iter().chain(STANDARD_HOSTS).chain(&odd) {
+            cases.push(record(UA_PLAIN, Some(host), ""));
+        }
+        let mut fired = 0;
+        let mut quiet_and_dropped = 0;
+        for json in &cases {
+            let event = serde_json::json!({"detail": serde_json::from_str::<Value>(json).unwrap()});
+            let passes = matches(&pattern, &event).unwrap();
+            if evidence(json).is_some() {
+                fired += 1;
+                assert!(passes, "fires but EventBridge would drop it: {json}");
+            } else if !passes {
+                quiet_and_dropped += 1;
+            }
+        }
+        assert!(fired >= 12, "{fired}");
+        // Narrow: the quiet ordinary calls are dropped in AWS already.
+        assert!(quiet_and_dropped >= 4, "{quiet_and_dropped}");
+        let boto = record(&UA_N.replace("aws-cli/2.27.31", "Boto3/1.38.36"), Some("localhost"), "");
+        let event = serde_json::json!({"detail": serde_json::from_str::<Value>(&boto).unwrap()});
+        assert!(!matches(&pattern, &event).unwrap());
     }
 }

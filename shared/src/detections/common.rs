@@ -712,7 +712,7 @@ pub fn is_discovery_call(rec: &Record) -> bool {
         crate::detection::Trigger::Events {
             source: s, names, ..
         } => *s == source && names.contains(&name),
-        crate::detection::Trigger::UserAgentPrefix(_) => false,
+        _ => false,
     })
 }
 

@@ -1,0 +1,245 @@
+//! The EventBridge patterns against the samples: every record of `events/` that a
+//! detection takes (routes to it and gets a signal back) must be matched by its
+//! group's central rule pattern, and must travel by exactly one forwarding rule in
+//! a state that receives it (`ENABLED` rules never see `readOnly: true` events).
+//! A near-miss set shows the patterns stay narrow. Matching is done by
+//! `trailwatch::rules::matcher`, which errs on operators it does not know.
+
+use std::fs;
+use std::path::Path;
+
+use serde_json::{Value, json};
+use trailwatch::catalog;
+use trailwatch::engine::{Engine, Settings};
+use trailwatch::event::Record;
+use trailwatch::rules::{self, Forwarding, matcher};
+use trailwatch_tests::root;
+
+/// Every sample record as an EventBridge envelope, with where it came from.
+fn sample_envelopes() -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    let mut files = Vec::new();
+    collect(&root().join("events"), &mut files);
+    files.sort();
+    for f in files {
+        let text = fs::read_to_string(&f).expect("readable sample");
+        let v: Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let items = match v {
+            Value::Array(items) => items,
+            Value::Object(ref m) if m.get("Records").is_some_and(Value::is_array) => {
+                m["Records"].as_array().unwrap().clone()
+            }
+            other => vec![other],
+        };
+        for (i, item) in items.into_iter().enumerate() {
+            let env = if item.get("detail").is_some() {
+                item
+            } else {
+                json!({"detail-type": "AWS API Call via CloudTrail", "detail": item})
+            };
+            out.push((format!("{}[{i}]", f.display()), env));
+        }
+    }
+    out
+}
+
+fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in fs::read_dir(dir).expect("events/").filter_map(Result::ok) {
+        let p = e.path();
+        if p.is_dir() {
+            collect(&p, out);
+        } else if p.extension().is_some_and(|x| x == "json") {
+            out.push(p);
+        }
+    }
+}
+
+/// The ids of the detections that take this record: routed to them, and they
+/// return a signal (fire, or an observation for a window).
+fn takers(engines: &[(&'static str, Engine)], detail: &Value) -> Vec<&'static str> {
+    let text = detail.to_string();
+    let Ok(rec) = Record::from_json(&text) else {
+        return Vec::new();
+    };
+    engines
+        .iter()
+        .filter(|(_, e)| e.wants(rec.event_source(), rec.event_name(), rec.user_agent()))
+        .filter(|(_, e)| e.detections().iter().any(|d| d.evaluate(&rec).is_some()))
+        .map(|(id, _)| *id)
+        .collect()
+}
+
+fn engines() -> Vec<(&'static str, Engine)> {
+    catalog::ALL
+        .iter()
+        .map(|d| {
+            (
+                d.meta().id,
+                Engine::with_detections([*d], Settings::default()),
+            )
+        })
+        .collect()
+}
+
+/// A read-only management event: what only rules in state
+/// `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS` receive (read-only data events,
+/// such as S3 `GetObject`, reach `ENABLED` rules).
+fn read_only_management(event: &Value) -> bool {
+    let d = &event["detail"];
+    d["readOnly"] == json!(true)
+        && d["managementEvent"] != json!(false)
+        && d["eventCategory"] != "Data"
+}
+
+/// The forwarding rules (state, pattern) that would put this event on the central
+/// bus.
+fn forwarded_by(event: &Value) -> Vec<(&'static str, usize)> {
+    let read_only = read_only_management(event);
+    let mut out = Vec::new();
+    for kind in [Forwarding::Write, Forwarding::ReadOnly] {
+        // An ENABLED rule never receives read-only management events.
+        if kind == Forwarding::Write && read_only {
+            continue;
+        }
+        for (i, p) in rules::forwarder_patterns(kind).iter().enumerate() {
+            if matcher::matches(p, event).expect("known operators") {
+                out.push((kind.kind(), i + 1));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_taken_sample_is_matched_centrally_and_forwarded_once() {
+    let engines = engines();
+    let mut failures = Vec::new();
+    let mut taken = 0;
+    for (origin, env) in sample_envelopes() {
+        let ids = takers(&engines, &env["detail"]);
+        if ids.is_empty() {
+            continue;
+        }
+        taken += 1;
+        let read_only = read_only_management(&env);
+        for id in &ids {
+            let d = catalog::by_id(id).unwrap();
+            let g = catalog::group(d.meta().group).unwrap();
+            let p = rules::group_pattern(g);
+            if !matcher::matches(&p, &env).expect("known operators") {
+                failures.push(format!(
+                    "{origin}: {id} takes it, group {} does not match",
+                    g.name
+                ));
+            }
+            if read_only && rules::group_rule_state(g) != rules::ALL_MANAGEMENT_EVENTS {
+                failures.push(format!(
+                    "{origin}: {id} takes a read-only event, group {} runs ENABLED",
+                    g.name
+                ));
+            }
+        }
+        let by = forwarded_by(&env);
+        // One rule per event, except the known gap of docs/organization.md: an aws-cli
+        // call with an endpoint override that another read-only rule also names is
+        // forwarded twice once the read-only patterns are split over several rules
+        // (EventBridge cannot say "not matched by that other rule"); the claims send
+        // each finding once, windows count each event id once.
+        let cli_gap = by.len() > 1 && ids.iter().any(|i| *i == "aws-cli-custom-endpoint-url");
+        if by.is_empty() || (by.len() > 1 && !cli_gap) {
+            failures.push(format!(
+                "{origin} (taken by {ids:?}): forwarded by {by:?}, expected exactly one rule"
+            ));
+        }
+    }
+    assert!(taken >= 50, "only {taken} sample records are taken");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Events no detection takes that sit close to ones they do.
+fn near_misses() -> Vec<Value> {
+    let ev =
+        |detail: Value| json!({"detail-type": "AWS API Call via CloudTrail", "detail": detail});
+    let plain_cli = "aws-cli/2.27.31 md/awscrt#0.26.1 ua/2.1 os/linux#6.8.0-1029-aws md/arch#x86_64 \
+                     lang/python#3.13.4 md/pyimpl#CPython m/E,b,n,Z cfg/retry-mode#standard \
+                     md/installer#exe md/prompt#off md/command#s3.ls";
+    vec![
+        // An ordinary CLI read with the regular endpoint (of a call no detection names).
+        ev(
+            json!({"eventSource": "s3.amazonaws.com", "eventName": "GetBucketAccelerateConfiguration", "readOnly": true,
+            "userAgent": plain_cli,
+            "tlsDetails": {"clientProvidedHostHeader": "s3.us-east-1.amazonaws.com"}}),
+        ),
+        // An ordinary CLI write, no Host header recorded.
+        ev(
+            json!({"eventSource": "ec2.amazonaws.com", "eventName": "CreateTags", "readOnly": false,
+            "userAgent": plain_cli}),
+        ),
+        // Boto3 through a custom endpoint: not the CLI.
+        ev(
+            json!({"eventSource": "s3.amazonaws.com", "eventName": "GetBucketAccelerateConfiguration", "readOnly": true,
+            "userAgent": "Boto3/1.38.36 md/Botocore#1.38.36 ua/2.1 m/N,b",
+            "tlsDetails": {"clientProvidedHostHeader": "localhost:4566"}}),
+        ),
+        // Reads of the sources the detections watch, but not the names.
+        ev(
+            json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": "GetEventSelectors", "readOnly": true,
+            "userAgent": "console.amazonaws.com"}),
+        ),
+        ev(
+            json!({"eventSource": "ec2.amazonaws.com", "eventName": "DescribeVpcEndpoints", "readOnly": true,
+            "userAgent": "console.amazonaws.com"}),
+        ),
+        ev(
+            json!({"eventSource": "iam.amazonaws.com", "eventName": "GetRole", "readOnly": true,
+            "userAgent": "console.amazonaws.com", "requestParameters": {"roleName": "app"}}),
+        ),
+        // An SSM write that is not a canary.
+        ev(
+            json!({"eventSource": "ssm.amazonaws.com", "eventName": "PutParameter", "readOnly": false,
+            "requestParameters": {"name": "/app/config", "type": "String", "overwrite": true}}),
+        ),
+    ]
+}
+
+#[test]
+fn near_misses_are_neither_taken_nor_forwarded_nor_routed() {
+    let engines = engines();
+    for event in near_misses() {
+        assert!(
+            takers(&engines, &event["detail"]).is_empty(),
+            "a detection takes the near miss {event}"
+        );
+        assert!(
+            forwarded_by(&event).is_empty(),
+            "forwarded: {event} by {:?}",
+            forwarded_by(&event)
+        );
+        // The central rules see what is forwarded; check they would drop it too.
+        let read_only = read_only_management(&event);
+        for g in catalog::GROUPS {
+            if read_only && rules::group_rule_state(g) != rules::ALL_MANAGEMENT_EVENTS {
+                continue;
+            }
+            assert!(
+                !matcher::matches(&rules::group_pattern(g), &event).unwrap(),
+                "group {} matches the near miss {event}",
+                g.name
+            );
+        }
+    }
+}
+
+#[test]
+fn the_canary_travels_by_exactly_one_write_rule() {
+    let canary = json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.ssm",
+        "account": "444455556666", "region": "eu-west-1",
+        "detail": {"eventVersion": "1.10", "eventSource": rules::canary::EVENT_SOURCE,
+            "eventName": rules::canary::EVENT_NAME, "readOnly": false, "awsRegion": "eu-west-1",
+            "userAgent": "scheduler.amazonaws.com",
+            "requestParameters": {"name": "trailwatch-canary", "type": "String", "overwrite": true}}});
+    let by = forwarded_by(&canary);
+    assert_eq!(by.len(), 1, "{by:?}");
+    assert_eq!(by[0].0, "write");
+}
