@@ -146,7 +146,7 @@ fn every_taken_sample_is_matched_centrally_and_forwarded_once() {
         // forwarded twice once the read-only patterns are split over several rules
         // (EventBridge cannot say "not matched by that other rule"); the claims send
         // each finding once, windows count each event id once.
-        let cli_gap = by.len() > 1 && ids.iter().any(|i| *i == "aws-cli-custom-endpoint-url");
+        let cli_gap = by.len() > 1 && ids.contains(&"aws-cli-custom-endpoint-url");
         if by.is_empty() || (by.len() > 1 && !cli_gap) {
             failures.push(format!(
                 "{origin} (taken by {ids:?}): forwarded by {by:?}, expected exactly one rule"
