@@ -987,7 +987,9 @@ fn replay_output_of_hostile_records_is_safe_text_and_exact_jsonl() {
     assert!(err.contains(" 0 rejected"), "{}", snip(&err));
     let stdout = String::from_utf8(jsonl.stdout).expect("UTF-8 stdout");
     let mut seen = 0;
+    let mut total = 0;
     for line in stdout.lines() {
+        total += 1;
         let v: Value = serde_json::from_str(line)
             .unwrap_or_else(|e| panic!("stdout line is not one JSON object ({e}): {}", snip(line)));
         assert!(v.is_object());
@@ -997,13 +999,26 @@ fn replay_output_of_hostile_records_is_safe_text_and_exact_jsonl() {
             .find(|(id, _, _)| id == event_id)
             .unwrap_or_else(|| panic!("unknown event id {event_id}"));
         let original = format!("{}{value}", case.prefix);
-        for p in case.carried {
+        // Detections added since a case was written may fire on it too (their text
+        // is checked below with every other line); the carried values and the
+        // equality with the engine's own finding are checked on the detections the
+        // case is about.
+        let about = case
+            .fires
+            .iter()
+            .any(|id| v["detection_id"].as_str() == Some(*id));
+        for p in case.carried.iter().filter(|_| about) {
             assert_eq!(
                 v.pointer(p).and_then(Value::as_str),
                 Some(&*original),
                 "{} {event_id}: {p}",
                 case.name
             );
+        }
+        if !about {
+            // Another detection: windowed and first-seen ones see the whole file
+            // (many records of one caller), so no one-record finding to compare.
+            continue;
         }
         // Exactly the engine's finding for the same record.
         let mut rec = (case.base)();
@@ -1054,7 +1069,7 @@ fn replay_output_of_hostile_records_is_safe_text_and_exact_jsonl() {
             line.chars().count()
         );
     }
-    assert_eq!(blocks, expected, "one header per finding");
+    assert_eq!(blocks, total, "one header per finding");
     let _ = std::fs::remove_file(&file);
 }
 

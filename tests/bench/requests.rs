@@ -295,3 +295,86 @@ async fn dynamodb_requests_per_1000_events() {
     }
     println!("\n{report}");
 }
+
+/// Reads every record of a corpus through the whole catalogue into a counting
+/// in-memory store: each `Store` call is one DynamoDB request (a range read may
+/// take more pages on DynamoDB; the window reads are measured above).
+struct CorpusRun<'a> {
+    engine: &'a Engine,
+    store: &'a Counted<trailwatch::state::MemoryStore>,
+    first_seen_claims: &'a AtomicU64,
+    rt: tokio::runtime::Runtime,
+    out: Collect,
+    records: u64,
+}
+
+impl trailwatch::event::reader::Sink for CorpusRun<'_> {
+    fn record(&mut self, _loc: &trailwatch::event::reader::Location, json: &str) {
+        let Ok(rec) = trailwatch::event::Record::from_json(json) else {
+            return;
+        };
+        self.records += 1;
+        let first_seen = self
+            .engine
+            .detections()
+            .iter()
+            .filter(|d| {
+                matches!(
+                    d.meta().window,
+                    Some(trailwatch::detection::WindowSpec::FirstSeen { .. })
+                ) && d.evaluate(&rec).is_some()
+            })
+            .count();
+        self.first_seen_claims
+            .fetch_add(first_seen as u64, Ordering::Relaxed);
+        self.rt
+            .block_on(self.engine.handle(&rec, self.store, &self.out, NOW))
+            .expect("in-memory store");
+    }
+    fn rejected(&mut self, _: &trailwatch::event::reader::Location, _: &str) {}
+    fn not_cloudtrail(&mut self, _: &trailwatch::event::reader::Location) {}
+}
+
+/// State requests per 1,000 events of the bench corpus (`trailwatch generate`),
+/// through every detection: ordinary traffic with the generator's attacks.
+/// `TRAILWATCH_BENCH_CORPUS` names the corpus (tests/bench/corpus-requests makes it).
+#[test]
+#[ignore = "benchmark: run with tests/bench/corpus-requests"]
+fn state_requests_per_1000_events_of_the_bench_corpus() {
+    let path = std::env::var("TRAILWATCH_BENCH_CORPUS").expect("TRAILWATCH_BENCH_CORPUS");
+    let engine = Engine::new(Settings::for_replay());
+    let store = Counted::new(trailwatch::state::MemoryStore::default());
+    let first_seen_claims = AtomicU64::new(0);
+    let mut run = CorpusRun {
+        engine: &engine,
+        store: &store,
+        first_seen_claims: &first_seen_claims,
+        rt: tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime"),
+        out: Collect::default(),
+        records: 0,
+    };
+    trailwatch::event::reader::read_path(
+        std::path::Path::new(&path),
+        &trailwatch::event::reader::Limits::default(),
+        &mut run,
+    )
+    .expect("corpus readable");
+    let n = run.records.max(1) as f64 / 1000.0;
+    let get = |c: &AtomicU64| c.load(Ordering::Relaxed) as f64 / n;
+    let claims = get(&store.claims);
+    let first = get(&first_seen_claims);
+    println!(
+        "| records | findings | first-seen claims | other claims | window writes | window reads | releases | requests |\n|---|---|---|---|---|---|---|---|\n| {} | {} | {first:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+        run.records,
+        run.out.take().len(),
+        claims - first,
+        get(&store.puts),
+        get(&store.ranges),
+        get(&store.releases),
+        claims + get(&store.puts) + get(&store.ranges) + get(&store.releases),
+    );
+    println!("(per 1,000 events)");
+    assert!(run.records > 0, "no records in {path}");
+}
