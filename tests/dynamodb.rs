@@ -24,8 +24,19 @@ use trailwatch::state::{MemoryStore, Observation, Store};
 use trailwatch::window::MAX_OBSERVATIONS_PER_GROUP;
 use trailwatch_tests::moto::Moto;
 
+/// The seed's three stateful detections, whose scenarios this file drives (other
+/// detections of the catalogue also take some of these records).
 fn engine() -> Engine {
-    Engine::new(Settings::default())
+    let ids = [
+        "concurrent-sessions-different-ips",
+        "create-login-profile-then-console-login",
+        "getpassworddata-burst",
+    ];
+    Engine::with_detections(
+        ids.iter()
+            .map(|id| trailwatch::catalog::by_id(id).expect("a seed detection")),
+        Settings::default(),
+    )
 }
 
 async fn table() -> Table {

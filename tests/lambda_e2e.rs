@@ -427,7 +427,7 @@ async fn events_no_detection_wants_succeed_with_nothing_sent() {
     let queue = subscribed_queue(&sdk, &topic, None).await;
     let payload = json!({
         "id": "describe-1", "detail-type": "AWS API Call via CloudTrail", "source": "aws.ec2",
-        "detail": {"eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances",
+        "detail": {"eventSource": "ec2.amazonaws.com", "eventName": "DescribeVpcEndpoints",
                    "eventID": "e-describe-1", "userAgent": "Boto3/1.34.0"}
     })
     .to_string();
