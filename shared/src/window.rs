@@ -206,6 +206,15 @@ pub async fn observe_distinct<S: Store + ?Sized>(
             expiry(now, t, window_secs + settings.lateness_secs),
         )
         .await?;
+    // Every span containing the record lies in [t - w, t + w]: fewer distinct values
+    // there than the threshold means no finding, without reading the window back.
+    if store
+        .distinct_values_at_most(&partition, t - w, t + w, now)
+        .await?
+        < min_distinct
+    {
+        return Ok(None);
+    }
     let around = store.range(&partition, t - w, t + w, now).await?;
     let Some((start, end)) = first_full_span(&around, t, w, min_distinct) else {
         return Ok(None);

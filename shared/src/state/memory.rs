@@ -123,6 +123,31 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    /// Counts without copying payloads: the common case of a window that is far
+    /// from its threshold costs a scan of short values, not a copy of the window.
+    async fn distinct_values_at_most(
+        &self,
+        partition: &str,
+        from_ms: i64,
+        to_ms: i64,
+        now: i64,
+    ) -> Result<usize, StoreError> {
+        let g = self.lock();
+        let Some(items) = g.partitions.get(partition) else {
+            return Ok(0);
+        };
+        if from_ms > to_ms {
+            return Ok(0);
+        }
+        let values: std::collections::HashSet<&str> = items
+            .range((from_ms, String::new())..)
+            .take_while(|((t, _), _)| *t <= to_ms)
+            .filter(|(_, (_, _, exp))| *exp > now)
+            .map(|(_, (value, _, _))| value.as_str())
+            .collect();
+        Ok(values.len())
+    }
+
     async fn claim(
         &self,
         key: &str,

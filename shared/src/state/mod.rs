@@ -93,6 +93,20 @@ pub trait Store: Send + Sync {
     /// Gives a claim back, after its finding could not be delivered.
     fn release(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// An upper bound on the distinct values of `partition` in `[from_ms, to_ms]`,
+    /// when the store can tell it more cheaply than [`Store::range`] (which also
+    /// returns every payload); `usize::MAX` otherwise. Windows use it to skip the
+    /// full read when no span can reach its threshold.
+    fn distinct_values_at_most(
+        &self,
+        _partition: &str,
+        _from_ms: i64,
+        _to_ms: i64,
+        _now: i64,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        std::future::ready(Ok(usize::MAX))
+    }
+
     /// Records that `member` of `partition` (e.g. an account and Region of the
     /// pipeline heartbeat) was last seen at `time_ms`, unless it was seen at that
     /// time or later already; one atomic conditional write.
