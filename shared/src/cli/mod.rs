@@ -26,7 +26,7 @@ enum Command {
     /// JSON arrays and JSON lines of these, plain or gzip-compressed; directories are
     /// read recursively; no PATH (or `-`) reads stdin. Findings go to stdout, the
     /// summary and input errors to stderr.
-    Replay(replay::Args),
+    Replay(Box<replay::Args>),
     /// Write a synthetic CloudTrail corpus (deterministic from a seed) for benchmarks
     /// and demos: ordinary traffic with true attacks for every detection.
     Generate(generate::Args),
@@ -64,7 +64,7 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Replay(args) => replay::run(args),
+        Command::Replay(args) => replay::run(*args),
         Command::Generate(args) => generate::run(args),
         Command::Tuning(cmd) => tuning::run(cmd),
         Command::List { format } => list::run(format),
