@@ -132,7 +132,9 @@ fn tree() -> Vec<(String, Vec<u8>)> {
         "org A east 2026-01-04 1005 ord   2026-01-04T10:03:00Z s3    carol",
         "org A west 2026-01-05 1005 ord   2026-01-05T10:03:00Z s4    dave",
         // Account B, us-east-1, the 4th: after a cut-off gzip and gzip of what is
-        // not JSON (below), a file that must still be read.
+        // not JSON (below), and an object moved to Glacier (GetObject refuses
+        // it: InvalidObjectState), a file that must still be read.
+        "org B east 2026-01-04 1025 glacier 2026-01-04T10:22:00Z s6  hank",
         "org B east 2026-01-04 1030 after 2026-01-04T10:25:00Z s5    gina",
         // A plain account trail, under a trail prefix.
         "plain A east 2026-01-05 1005 p   2026-01-05T10:00:00Z p1    frank",
@@ -186,9 +188,14 @@ fn archive() -> &'static Archive {
             let s3 = trailwatch::tuning::location::s3_client_from(&moto.sdk().await);
             s3.create_bucket().bucket(&bucket).send().await.unwrap();
             for (k, body) in &objects {
+                // Listed like any key, refused by GetObject until restored.
+                let class = k
+                    .contains("_glacier.")
+                    .then_some(aws_sdk_s3::types::StorageClass::Glacier);
                 s3.put_object()
                     .bucket(&bucket)
                     .key(k)
+                    .set_storage_class(class)
                     .body(body.clone().into())
                     .send()
                     .await
@@ -227,10 +234,33 @@ fn replay(args: &[&str]) -> (Output, Vec<String>) {
     let log = std::fs::read_to_string(&a.log).unwrap_or_default();
     let requests = log[before..]
         .lines()
-        .filter_map(|l| l.split('"').nth(1))
-        .map(|r| decode(r.trim_end_matches(" HTTP/1.1")))
+        .map(plain)
+        .filter_map(|l| {
+            l.split('"')
+                .nth(1)
+                .map(|r| decode(r.trim_end_matches(" HTTP/1.1")))
+        })
         .collect();
     (out, requests)
+}
+
+/// A log line without the colour codes the server puts around failed requests.
+fn plain(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // ESC [ ... m
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Percent-decoding of a logged request line (keys and prefixes are plain ASCII).
@@ -452,18 +482,29 @@ fn an_unreadable_key_is_reported_by_name_and_skipped() {
     let stderr = String::from_utf8_lossy(&strict.stderr);
     assert_eq!(strict.status.code(), Some(1), "{stderr}");
     let org = format!("AWSLogs/{ORG}/");
-    for k in [
-        key(&org, B, EAST, "2026-01-04", "1015", "cut"),
-        key(&org, B, EAST, "2026-01-04", "1020", "html"),
+    for (k, why) in [
+        (key(&org, B, EAST, "2026-01-04", "1015", "cut"), "deflate"),
+        (
+            key(&org, B, EAST, "2026-01-04", "1020", "html"),
+            "expected value",
+        ),
+        (
+            key(&org, B, EAST, "2026-01-04", "1025", "glacier"),
+            "InvalidObjectState",
+        ),
     ] {
-        assert!(stderr.contains(&k), "{k} not named in: {stderr}");
+        let line = stderr.lines().find(|l| l.contains(&k));
+        assert!(
+            line.is_some_and(|l| l.contains(why)),
+            "{k}: {why} not in: {stderr}"
+        );
     }
-    // The file after them is still read.
+    // The file after them is still read; hank's record in Glacier is not.
     assert_eq!(
         findings(&strict),
         pairs(&[(CHANGE, "s5"), (SUSPENDED, "s5")])
     );
-    assert_eq!(downloaded(&requests).len(), 5);
+    assert_eq!(downloaded(&requests).len(), 6);
 }
 
 #[test]
