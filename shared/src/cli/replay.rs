@@ -39,10 +39,16 @@ pub struct Args {
     /// A file larger than this many bytes (after decompression) is read up to there.
     #[arg(long, default_value_t = Limits::default().max_file_bytes)]
     max_file_bytes: u64,
-    /// Threads that read and decompress files (default: every core). Findings are
-    /// the same for any number: records reach the detections in input order.
+    /// Threads that read, decompress and prefilter input (default: every core); a
+    /// large JSON-lines file is read in ranges on all of them. Findings are the same
+    /// for any number: records reach the detections in input order.
     #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     threads: Option<usize>,
+    /// With more than one thread, a JSON-lines file larger than this is read in
+    /// ranges of this many bytes (for tests: the default suits real input).
+    #[arg(long, hide = true, value_name = "BYTES", default_value_t = trailwatch::event::split::DEFAULT_CHUNK_BYTES,
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..))]
+    chunk_bytes: u64,
     /// Do not print the summary or input errors on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -449,11 +455,18 @@ fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], a
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
     let started = Instant::now();
-    if threads > 1 && paths.len() > 1 {
+    if threads > 1 {
         let strict = args.strict;
         let engine = &engine;
         let keep = move |json: &[u8]| prefilter(engine, strict, json);
-        parallel::read_paths(paths, threads, &limits, &keep, &mut replay);
+        parallel::read_paths_in_chunks(
+            paths,
+            threads,
+            args.chunk_bytes,
+            &limits,
+            &keep,
+            &mut replay,
+        );
     } else {
         for path in paths {
             if let Err(e) = reader::read_path(path, &limits, &mut replay) {
