@@ -42,10 +42,16 @@ pub struct Args {
     /// A file larger than this many bytes (after decompression) is read up to there.
     #[arg(long, default_value_t = Limits::default().max_file_bytes)]
     max_file_bytes: u64,
-    /// Threads that read and decompress files (default: every core). Findings are
-    /// the same for any number: records reach the detections in input order.
+    /// Threads that read, decompress and prefilter input (default: every core); a
+    /// large JSON-lines file is read in ranges on all of them. Findings are the same
+    /// for any number: records reach the detections in input order.
     #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     threads: Option<usize>,
+    /// With more than one thread, a JSON-lines file larger than this is read in
+    /// ranges of this many bytes (for tests: the default suits real input).
+    #[arg(long, hide = true, value_name = "BYTES", default_value_t = trailwatch::event::split::DEFAULT_CHUNK_BYTES,
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..))]
+    chunk_bytes: u64,
     /// Do not print the summary or input errors on stderr.
     #[arg(long, short)]
     quiet: bool,
@@ -341,12 +347,15 @@ fn read_local<S: Store>(
     threads: usize,
     limits: &Limits,
     strict: bool,
+    chunk_bytes: u64,
     replay: &mut Replay<'_, S>,
 ) {
-    if threads > 1 && paths.len() > 1 {
+    // With more than one thread even a single file goes to the workers: a large
+    // JSON-lines file is cut into ranges, and reading overlaps the detections.
+    if threads > 1 {
         let engine = replay.engine;
         let keep = move |json: &[u8]| prefilter(engine, strict, json);
-        parallel::read_paths(paths, threads, limits, &keep, replay);
+        parallel::read_paths_in_chunks(paths, threads, chunk_bytes, limits, &keep, replay);
     } else {
         for path in paths {
             if let Err(e) = reader::read_path(path, limits, replay) {
@@ -597,7 +606,14 @@ fn execute<S: Store>(
     let mut s3_requests = 0;
     for input in inputs {
         match input {
-            Input::Local(paths) => read_local(paths, threads, &limits, args.strict, &mut replay),
+            Input::Local(paths) => read_local(
+                paths,
+                threads,
+                &limits,
+                args.strict,
+                args.chunk_bytes,
+                &mut replay,
+            ),
             Input::S3 { bucket, prefix } => {
                 let strict = args.strict;
                 let e = Arc::clone(&engine);

@@ -6,6 +6,7 @@ pub mod parallel;
 pub mod prefilter;
 pub mod reader;
 pub mod record;
+pub mod split;
 pub mod time;
 
 pub use actor::{Actor, actor_display, actor_key};

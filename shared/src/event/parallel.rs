@@ -1,13 +1,15 @@
 //! Reads many files at once and hands what they hold to one sink in input order.
 //!
-//! Worker threads open, decompress, split and prefilter whole files; the calling
-//! thread receives each file's records, errors and skip counts in the order the
-//! files were given, exactly as [`reader::read_path`] over them one after the other
-//! would have delivered them. So a sink that runs the engine (windows included) sees
-//! the same sequence whatever the number of threads, and findings are identical.
+//! Worker threads open, decompress, split and prefilter whole files, or byte
+//! ranges of one large JSON-lines file (see `split`); the calling thread receives
+//! each file's or range's records, errors and skip counts in input order, exactly
+//! as [`reader::read_path`] over the files one after the other would have delivered
+//! them (line numbers included). So a sink that runs the engine (windows included)
+//! sees the same sequence whatever the number of threads, and findings are
+//! identical.
 //!
-//! Memory stays bounded: at most `2 × threads` files are in flight, and each sends
-//! its items in batches through a channel of two batches.
+//! Memory stays bounded: at most `2 × threads` files or ranges are in flight, and
+//! each sends its items in batches through a channel of two batches.
 
 use std::collections::VecDeque;
 use std::io;
@@ -16,6 +18,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use super::reader::{self, Limits, Location, Sink};
+use super::split::{self, Chunk, ChunkEnd};
 
 /// What a worker found, replayed into the real sink on the calling thread.
 enum Item {
@@ -25,6 +28,12 @@ enum Item {
     /// Records the prefilter skipped since the previous item.
     Skipped(u64),
     Unreadable(io::Error),
+    /// A range of a file ended, holding this many lines: the lines of the next
+    /// range are numbered after them.
+    ChunkDone(u64),
+    /// A range of a file could not be read to its end (reported): the rest of the
+    /// file is dropped.
+    ChunkFailed,
     FileDone(String),
 }
 
@@ -35,7 +44,8 @@ const BATCH_BYTES: usize = 1 << 20;
 /// Reads `paths` on `threads` worker threads into `sink`, in order. `prefilter`
 /// stands in for [`Sink::wanted`] on the workers: `false` skips a record unparsed
 /// (the sink hears of it through [`Sink::skipped`]). Stops early, dropping what is
-/// in flight, once `sink.stopped()`.
+/// in flight, once `sink.stopped()`. A large JSON-lines file is read in ranges of
+/// [`split::DEFAULT_CHUNK_BYTES`].
 pub fn read_paths(
     paths: &[PathBuf],
     threads: usize,
@@ -43,62 +53,131 @@ pub fn read_paths(
     prefilter: &(dyn Fn(&[u8]) -> bool + Sync),
     sink: &mut impl Sink,
 ) {
+    read_paths_in_chunks(
+        paths,
+        threads,
+        split::DEFAULT_CHUNK_BYTES,
+        limits,
+        prefilter,
+        sink,
+    );
+}
+
+/// [`read_paths`], with JSON-lines files over `chunk_bytes` read in ranges of that
+/// size (whatever the number of threads, so that the cut is tested with one).
+pub fn read_paths_in_chunks(
+    paths: &[PathBuf],
+    threads: usize,
+    chunk_bytes: u64,
+    limits: &Limits,
+    prefilter: &(dyn Fn(&[u8]) -> bool + Sync),
+    sink: &mut impl Sink,
+) {
     let threads = threads.max(1);
     let in_flight = 2 * threads;
-    // Jobs are taken in order, so the oldest unfinished file always has a worker.
-    let (job_tx, job_rx) = sync_channel::<(&Path, SyncSender<Vec<Item>>)>(in_flight);
+    // Jobs are taken in order, so the oldest unfinished job always has a worker.
+    let (job_tx, job_rx) = sync_channel::<(Job<'_>, SyncSender<Vec<Item>>)>(in_flight);
     let job_rx = Arc::new(Mutex::new(job_rx));
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let jobs = Arc::clone(&job_rx);
             scope.spawn(move || worker(&jobs, limits, prefilter));
         }
-        let mut pending: VecDeque<Receiver<Vec<Item>>> = VecDeque::new();
-        let mut stopped = false;
-        for path in paths {
-            while pending.len() >= in_flight && !stopped {
-                stopped = drain(pending.pop_front(), sink);
+        let mut order = Order {
+            pending: VecDeque::new(),
+            base: 0,
+            dropping: false,
+            stopped: false,
+        };
+        'paths: for path in paths {
+            let jobs = match split::plan(path, limits, chunk_bytes) {
+                Some(chunks) => chunks.into_iter().map(|c| Job::Chunk(path, c)).collect(),
+                None => vec![Job::File(path)],
+            };
+            for job in jobs {
+                while order.pending.len() >= in_flight && !order.stopped {
+                    order.drain_one(sink);
+                }
+                if order.stopped {
+                    break 'paths;
+                }
+                let (tx, rx) = sync_channel(2);
+                if job_tx.send((job, tx)).is_err() {
+                    break 'paths;
+                }
+                order.pending.push_back(rx);
             }
-            if stopped {
-                break;
-            }
-            let (tx, rx) = sync_channel(2);
-            if job_tx.send((path, tx)).is_err() {
-                break;
-            }
-            pending.push_back(rx);
         }
         drop(job_tx);
-        while !stopped && !pending.is_empty() {
-            stopped = drain(pending.pop_front(), sink);
+        while !order.stopped && !order.pending.is_empty() {
+            order.drain_one(sink);
         }
         // Dropping the receivers makes busy workers give up at their next batch.
-        pending.clear();
+        order.pending.clear();
     });
 }
 
-/// Replays one file's batches into the sink; `true` once the sink has stopped.
-fn drain(file: Option<Receiver<Vec<Item>>>, sink: &mut impl Sink) -> bool {
-    let Some(file) = file else { return false };
-    for batch in file.iter() {
-        for item in batch {
-            match item {
-                Item::Record(loc, json) => sink.record(&loc, &json),
-                Item::Rejected(loc, reason) => sink.rejected(&loc, &reason),
-                Item::NotCloudTrail(loc) => sink.not_cloudtrail(&loc),
-                Item::Skipped(n) => sink.skipped(n),
-                Item::Unreadable(e) => sink.unreadable(&e),
-                Item::FileDone(source) => sink.file_done(&source),
-            }
-            if sink.stopped() {
-                return true;
+/// A file read whole, or one range of a file.
+enum Job<'p> {
+    File(&'p Path),
+    Chunk(&'p Path, Chunk),
+}
+
+/// The calling thread's side: the jobs in input order, and where it is in a file.
+struct Order {
+    pending: VecDeque<Receiver<Vec<Item>>>,
+    /// Lines of the current file in the ranges already replayed.
+    base: u64,
+    /// A range of the current file failed: the rest of it is dropped.
+    dropping: bool,
+    /// The sink has stopped.
+    stopped: bool,
+}
+
+impl Order {
+    /// Replays the oldest job's batches into the sink.
+    fn drain_one(&mut self, sink: &mut impl Sink) {
+        let Some(job) = self.pending.pop_front() else {
+            return;
+        };
+        for batch in job.iter() {
+            for item in batch {
+                self.replay(item, sink);
+                if sink.stopped() {
+                    self.stopped = true;
+                    return;
+                }
             }
         }
     }
-    false
+
+    fn replay(&mut self, item: Item, sink: &mut impl Sink) {
+        if self.dropping && !matches!(item, Item::FileDone(_)) {
+            return;
+        }
+        let base = self.base;
+        let place = |mut loc: Location| {
+            loc.line = loc.line.map(|l| l + base);
+            loc
+        };
+        match item {
+            Item::Record(loc, json) => sink.record(&place(loc), &json),
+            Item::Rejected(loc, reason) => sink.rejected(&place(loc), &reason),
+            Item::NotCloudTrail(loc) => sink.not_cloudtrail(&place(loc)),
+            Item::Skipped(n) => sink.skipped(n),
+            Item::Unreadable(e) => sink.unreadable(&e),
+            Item::ChunkDone(lines) => self.base += lines,
+            Item::ChunkFailed => self.dropping = true,
+            Item::FileDone(source) => {
+                self.base = 0;
+                self.dropping = false;
+                sink.file_done(&source);
+            }
+        }
+    }
 }
 
-type Jobs<'p> = Mutex<Receiver<(&'p Path, SyncSender<Vec<Item>>)>>;
+type Jobs<'p> = Mutex<Receiver<(Job<'p>, SyncSender<Vec<Item>>)>>;
 
 fn worker(jobs: &Jobs<'_>, limits: &Limits, prefilter: &(dyn Fn(&[u8]) -> bool + Sync)) {
     loop {
@@ -107,7 +186,7 @@ fn worker(jobs: &Jobs<'_>, limits: &Limits, prefilter: &(dyn Fn(&[u8]) -> bool +
             Ok(rx) => rx.recv(),
             Err(_) => return,
         };
-        let Ok((path, out)) = job else { return };
+        let Ok((job, out)) = job else { return };
         let mut collect = Collect {
             prefilter,
             batch: Vec::new(),
@@ -116,8 +195,22 @@ fn worker(jobs: &Jobs<'_>, limits: &Limits, prefilter: &(dyn Fn(&[u8]) -> bool +
             out,
             closed: false,
         };
-        if let Err(e) = reader::read_path(path, limits, &mut collect) {
-            collect.push(Item::Unreadable(e), 0);
+        match job {
+            Job::File(path) => {
+                if let Err(e) = reader::read_path(path, limits, &mut collect) {
+                    collect.push(Item::Unreadable(e), 0);
+                }
+            }
+            Job::Chunk(path, chunk) => {
+                let end = match split::read_chunk(path, &chunk, limits, &mut collect) {
+                    ChunkEnd::Lines(n) => Item::ChunkDone(n),
+                    ChunkEnd::Failed => Item::ChunkFailed,
+                };
+                collect.push(end, 0);
+                if chunk.last {
+                    collect.push(Item::FileDone(path.display().to_string()), 0);
+                }
+            }
         }
         collect.flush();
     }
@@ -261,6 +354,11 @@ mod tests {
             read_paths(&paths, threads, &limits, &keep, &mut parallel);
             assert_eq!(parallel.0, sequential.0, "{threads} threads");
             assert_eq!(parallel.1, sequential.1, "{threads} threads");
+            // Every file of more than 2,000 bytes is read in ranges.
+            let mut ranges = Log::default();
+            read_paths_in_chunks(&paths, threads, 2000, &limits, &keep, &mut ranges);
+            assert_eq!(ranges.0, sequential.0, "{threads} threads, in ranges");
+            assert_eq!(ranges.1, sequential.1, "{threads} threads, in ranges");
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -184,9 +184,9 @@ pub fn read_stream(input: impl Read, source: &str, limits: &Limits, sink: &mut i
 }
 
 /// Read buffer: most JSON lines lie wholly inside it and are handed over in place.
-const BUFFER: usize = 1 << 18;
+pub(super) const BUFFER: usize = 1 << 18;
 
-fn at(source: &str, line: Option<u64>) -> Location {
+pub(super) fn at(source: &str, line: Option<u64>) -> Location {
     Location {
         source: source.to_owned(),
         line,
@@ -196,45 +196,32 @@ fn at(source: &str, line: Option<u64>) -> Location {
 
 /// Reads decompressed text: JSON lines, or one document spread over many lines.
 fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut impl Sink) {
-    let mut lines = Lines::new(limits.max_document_bytes);
+    let mut lines = Lines::new(limits.max_document_bytes, u64::MAX);
     // The first non-blank line decides: a complete JSON value means JSON lines.
     let mut whole: Option<(u64, Vec<u8>)> = None;
     let mut json_lines = false;
     let read = lines.each(&mut input, |no, line| {
+        if json_lines {
+            json_line(no, line, source, limits, sink);
+            return ControlFlow::Continue(());
+        }
         let line = match line {
             Ok(l) => trim_line(l),
-            Err(len) => {
-                sink.rejected(&at(source, Some(no)), &too_large(len, limits));
+            Err(_) => {
                 json_lines = true;
+                json_line(no, line, source, limits, sink);
                 return ControlFlow::Continue(());
             }
         };
-        if json_lines {
-            // An oversized line is parsed, so that it is reported, not skipped.
-            if !line.is_empty() && (line.len() > limits.max_record_bytes || sink.wanted(line)) {
-                document(line, source, Some(no), limits, sink);
-            }
-            return ControlFlow::Continue(());
-        }
         if line.is_empty() {
             return ControlFlow::Continue(());
         }
-        match parse(line) {
-            Ok((text, node)) => {
-                json_lines = true;
-                handle(node, text, &at(source, Some(no)), 0, limits, sink);
-                ControlFlow::Continue(())
-            }
-            // A lone line of invalid UTF-8 is reported as what it is.
-            Err(e @ Unparsed::NotUtf8(_)) => {
-                json_lines = true;
-                sink.rejected(&at(source, Some(no)), &e.to_string());
-                ControlFlow::Continue(())
-            }
-            Err(Unparsed::Json(_)) => {
-                whole = Some((no, line.to_vec()));
-                ControlFlow::Break(())
-            }
+        if decides_json_lines(no, line, source, limits, sink) {
+            json_lines = true;
+            ControlFlow::Continue(())
+        } else {
+            whole = Some((no, line.to_vec()));
+            ControlFlow::Break(())
         }
     });
     if let Err((no, e)) = read {
@@ -300,36 +287,98 @@ fn too_large(len: usize, limits: &Limits) -> String {
     )
 }
 
+/// One line of an input known to be JSON lines: blank lines are skipped, an
+/// oversized one (`Err(length)`) is reported, the rest are read as documents.
+pub(super) fn json_line(
+    no: u64,
+    line: Result<&[u8], usize>,
+    source: &str,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) {
+    match line {
+        Err(len) => sink.rejected(&at(source, Some(no)), &too_large(len, limits)),
+        Ok(line) => {
+            let line = trim_line(line);
+            // An oversized line is parsed, so that it is reported, not skipped.
+            if !line.is_empty() && (line.len() > limits.max_record_bytes || sink.wanted(line)) {
+                document(line, source, Some(no), limits, sink);
+            }
+        }
+    }
+}
+
+/// The first non-blank line (trimmed) of a plain input: when it is a JSON value on
+/// its own (or not UTF-8 at all), the input is JSON lines and the line is handled;
+/// `false` (nothing reported) when it is the start of a document over many lines.
+pub(super) fn decides_json_lines(
+    no: u64,
+    line: &[u8],
+    source: &str,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) -> bool {
+    match parse(line) {
+        Ok((text, node)) => {
+            handle(node, text, &at(source, Some(no)), 0, limits, sink);
+            true
+        }
+        // A lone line of invalid UTF-8 is reported as what it is.
+        Err(e @ Unparsed::NotUtf8(_)) => {
+            sink.rejected(&at(source, Some(no)), &e.to_string());
+            true
+        }
+        Err(Unparsed::Json(_)) => false,
+    }
+}
+
+/// Whether a first non-blank line would make [`decides_json_lines`] answer `true`,
+/// without handling it.
+pub(super) fn starts_json_lines(line: &[u8]) -> bool {
+    !matches!(parse(line), Err(Unparsed::Json(_)))
+}
+
 /// Splits a stream into lines, handing each over straight from the reader's buffer
 /// when it lies wholly inside it (no copy), else from a scratch buffer. A line
-/// longer than `max` is not kept: it is reported as `Err(length so far)` and the
-/// reader moves on to the next one.
-struct Lines {
+/// longer than `max` is not kept: it is reported as `Err(its length)` and the
+/// reader moves on to the next one. No line starting `end` bytes or more into the
+/// input is read (a byte range of a file, see `split`).
+pub(super) struct Lines {
     scratch: Vec<u8>,
     max: usize,
     /// Bytes of the current line dropped because it is over `max`.
     dropped: usize,
-    no: u64,
+    /// Lines handed over so far.
+    pub(super) no: u64,
+    /// Bytes consumed from the input so far.
+    offset: u64,
+    end: u64,
 }
 
 impl Lines {
-    fn new(max: usize) -> Self {
+    pub(super) fn new(max: usize, end: u64) -> Self {
         Lines {
             scratch: Vec::new(),
             max,
             dropped: 0,
             no: 0,
+            offset: 0,
+            end,
         }
     }
 
     /// Calls `f(line number, line)` until the input ends or `f` breaks. A read
     /// error comes back with the number of the line it interrupted.
-    fn each(
+    pub(super) fn each(
         &mut self,
         input: &mut impl BufRead,
         mut f: impl FnMut(u64, Result<&[u8], usize>) -> ControlFlow<()>,
     ) -> Result<(), (u64, io::Error)> {
         loop {
+            let at_line_start = self.scratch.is_empty() && self.dropped == 0;
+            if at_line_start && self.offset >= self.end {
+                return Ok(());
+            }
             let buf = match input.fill_buf() {
                 Ok(b) => b,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -361,9 +410,11 @@ impl Lines {
                     flow = self.deliver(&mut f);
                 }
                 input.consume(take + 1);
+                self.offset += take as u64 + 1;
             } else {
                 self.append(&buf[..take]);
                 input.consume(take);
+                self.offset += take as u64;
             }
             if flow.is_break() {
                 return Ok(());
@@ -397,7 +448,7 @@ impl Lines {
     }
 }
 
-fn read_error(e: &io::Error) -> String {
+pub(super) fn read_error(e: &io::Error) -> String {
     format!("read error: {e}")
 }
 
@@ -405,7 +456,7 @@ fn is_blank(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)
 }
 
-fn trim_line(line: &[u8]) -> &[u8] {
+pub(super) fn trim_line(line: &[u8]) -> &[u8] {
     let end = line
         .iter()
         .rposition(|b| !b.is_ascii_whitespace())
