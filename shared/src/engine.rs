@@ -332,10 +332,15 @@ impl Engine {
                         .or_else(|| self.settings.threshold_overrides.get(meta.id).copied())
                         .unwrap_or(min_distinct);
                     let spec = (w, threshold);
+                    // Shadowed and suppressed findings take claims of their own.
+                    let claim_is_final = tuning.is_none_or(|t| {
+                        t.mode(meta.id) != Mode::Shadow && !t.has_entries_for(meta.id)
+                    });
                     if let Some(p) = window::observe_distinct(
                         store,
                         meta,
                         spec,
+                        claim_is_final,
                         self.settings.window,
                         rec,
                         &group,

@@ -173,11 +173,14 @@ pub fn first_seen(
 
 /// Counts `value` in the sliding window of `group`; returns the finding when this
 /// record completes (or belongs to) a span with enough distinct values.
+/// `claim_is_final`: a held claim means the finding cannot be delivered (true
+/// unless a tuning may report it under a claim of its own, see `tuning::apply`).
 #[allow(clippy::too_many_arguments)]
 pub async fn observe_distinct<S: Store + ?Sized>(
     store: &S,
     meta: &'static Meta,
     spec: (i64, usize),
+    claim_is_final: bool,
     settings: WindowSettings,
     rec: &Record<'_>,
     group: &str,
@@ -209,11 +212,25 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     // Every span containing the record lies in [t - w, t + w]: fewer distinct values
     // there than the threshold means no finding, without reading the window back.
     if store
-        .distinct_values_at_most(&partition, t - w, t + w, now)
+        .distinct_values_at_most(&partition, t - w, t + w, now, min_distinct)
         .await?
         < min_distinct
     {
         return Ok(None);
+    }
+    let claim_key = |b: i64| partition_key("c", meta.id, &format!("{group}|{b}"));
+    // A span containing the record starts in `[t - w, t]`, so its bucket is the
+    // record's or the one before; either claim held blocks both (key or guard).
+    // A flood against a reported burst stops here, without reading the group
+    // back or rebuilding the finding from its items.
+    if claim_is_final {
+        let b = t.div_euclid(w);
+        if store
+            .claims_held(&[claim_key(b - 1), claim_key(b)], now)
+            .await?
+        {
+            return Ok(None);
+        }
     }
     let around = store.range(&partition, t - w, t + w, now).await?;
     let Some((start, end)) = first_full_span(&around, t, w, min_distinct) else {
@@ -221,7 +238,6 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     };
     let span = &around[start..end];
     let bucket = span[0].time_ms.div_euclid(w);
-    let claim_key = |b: i64| partition_key("c", meta.id, &format!("{group}|{b}"));
     let claim = Claim {
         key: claim_key(bucket),
         guards: vec![claim_key(bucket - 1), claim_key(bucket + 1)],

@@ -517,6 +517,7 @@ fn max_document_bytes_refuses_a_multi_line_document() {
 struct Spy {
     inner: MemoryStore,
     largest_range: Mutex<std::collections::HashMap<String, usize>>,
+    ranges: std::sync::atomic::AtomicUsize,
 }
 
 impl Store for Spy {
@@ -536,6 +537,8 @@ impl Store for Spy {
         now: i64,
     ) -> Result<Vec<Observation>, StoreError> {
         let got = self.inner.range(partition, from_ms, to_ms, now).await?;
+        self.ranges
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut m = self.largest_range.lock().unwrap();
         let e = m.entry(partition.to_owned()).or_default();
         *e = (*e).max(got.len());
@@ -555,6 +558,21 @@ impl Store for Spy {
     }
     async fn release(&self, key: &str, lease: Option<&Lease>) -> Result<(), StoreError> {
         self.inner.release(key, lease).await
+    }
+    async fn distinct_values_at_most(
+        &self,
+        partition: &str,
+        from_ms: i64,
+        to_ms: i64,
+        now: i64,
+        enough: usize,
+    ) -> Result<usize, StoreError> {
+        self.inner
+            .distinct_values_at_most(partition, from_ms, to_ms, now, enough)
+            .await
+    }
+    async fn claims_held(&self, keys: &[String], now: i64) -> Result<bool, StoreError> {
+        self.inner.claims_held(keys, now).await
     }
     async fn beat(
         &self,
@@ -587,6 +605,7 @@ fn flood(n: usize, record: impl Fn(usize) -> String) -> (Vec<(usize, Finding)>, 
     let spy = Spy {
         inner: MemoryStore::default(),
         largest_range: Mutex::default(),
+        ranges: Default::default(),
     };
     let engine = Engine::new(Settings::default());
     let sink = Collect::default();
@@ -652,6 +671,30 @@ fn a_window_group_keeps_at_most_the_cap_and_fires_once() {
         Some(MAX_OBSERVATIONS_PER_GROUP),
         "range never answers more than the cap"
     );
+}
+
+/// A flood against a burst already reported: one principal asks for the password
+/// of a new instance every 0.1 s, 2,500 times (the group full at 2,000). The
+/// finding fires once, at the 11th instance; every later event finds the claim
+/// of its bucket (or the one before) held and stops there: the group is never
+/// read back again, and no finding is rebuilt.
+#[test]
+fn a_flood_against_a_reported_burst_reads_nothing_back() {
+    let n = MAX_OBSERVATIONS_PER_GROUP + 500;
+    let (found, spy) = flood(n, |i| {
+        format!(
+            r#"{{"eventVersion":"1.09","eventSource":"ec2.amazonaws.com","eventName":"GetPasswordData","eventTime":"{}","recipientAccountId":"444455556666","userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::444455556666:assumed-role/CiRunner/build","accountId":"444455556666"}},"requestParameters":{{"instanceId":"i-{i:017x}"}},"responseElements":null,"eventID":"gpd-{i}","readOnly":true}}"#,
+            event_time(i as i64 * 100)
+        )
+    });
+    let ids: Vec<(usize, &str)> = found.iter().map(|(i, f)| (*i, f.detection_id)).collect();
+    assert_eq!(ids, [(10, "getpassworddata-burst")], "fires once");
+    assert_eq!(
+        spy.ranges.load(std::sync::atomic::Ordering::Relaxed),
+        1,
+        "only the event that completed the burst read the group"
+    );
+    assert_eq!(spy.inner.observation_count(), MAX_OBSERVATIONS_PER_GROUP);
 }
 
 // ---------------------------------------------------------------------------

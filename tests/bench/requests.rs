@@ -32,6 +32,10 @@ struct Counted<S> {
     claims_with_guards: AtomicU64,
     confirms: AtomicU64,
     releases: AtomicU64,
+    held_checks: AtomicU64,
+    /// Pass `claims_held` on (false: behave like a store that cannot tell, which
+    /// is how every store behaved before the check existed).
+    forward_held: bool,
 }
 
 impl<S: Store> Counted<S> {
@@ -46,6 +50,8 @@ impl<S: Store> Counted<S> {
             claims_with_guards: AtomicU64::new(0),
             confirms: AtomicU64::new(0),
             releases: AtomicU64::new(0),
+            held_checks: AtomicU64::new(0),
+            forward_held: true,
         }
     }
 }
@@ -116,6 +122,13 @@ impl<S: Store> Store for Counted<S> {
     async fn release(&self, key: &str, lease: Option<&Lease>) -> Result<(), StoreError> {
         self.releases.fetch_add(1, Ordering::Relaxed);
         self.inner.release(key, lease).await
+    }
+    async fn claims_held(&self, keys: &[String], now: i64) -> Result<bool, StoreError> {
+        if !self.forward_held {
+            return Ok(false);
+        }
+        self.held_checks.fetch_add(1, Ordering::Relaxed);
+        self.inner.claims_held(keys, now).await
     }
     async fn beat(
         &self,
@@ -396,4 +409,167 @@ fn state_requests_per_1000_events_of_the_bench_corpus() {
     );
     println!("(per 1,000 events)");
     assert!(run.records > 0, "no records in {path}");
+}
+
+/// The records of a flood against one reported burst: one principal asks for the
+/// password of a new instance every 0.15 s, so the 5-minute window holds far more
+/// than the 2,000 items a group keeps.
+fn flood_records(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            get_password_data(
+                &format!("f{i:05}"),
+                (i * 15 / 100) as i64,
+                "flooder",
+                &format!("i-{i:05}"),
+            )
+        })
+        .collect()
+}
+
+/// Feeds `records` to `engine`, returning the findings and the seconds taken.
+async fn feed<S: Store>(engine: &Engine, store: &S, records: &[String]) -> (usize, f64) {
+    let out = Collect::default();
+    let started = std::time::Instant::now();
+    for r in records {
+        handle(engine, store, &out, r, NOW).await.expect("handled");
+    }
+    (out.take().len(), started.elapsed().as_secs_f64())
+}
+
+/// A flood against a live burst whose group is full (2,000 observations): the
+/// group's finding is already claimed, and every further event adds its item.
+/// Before: each event rebuilt the finding from all stored items (and read the
+/// whole group on DynamoDB) only to find the claim held; after: one check of the
+/// claims that could cover it. Both paths in one run: `forward_held` off is the
+/// old behaviour. Times are printed, never asserted (moto's say little about
+/// DynamoDB's; the in-memory ones are this machine's).
+#[tokio::test]
+#[ignore = "benchmark: run with tests/bench/ddb-requests flood"]
+async fn flood_against_a_reported_burst() {
+    const FILL: usize = 2_000;
+    const MEASURED: usize = 200;
+    const MEASURED_DDB: usize = 50;
+    let engine = Engine::new(Settings::default());
+    let records = flood_records(FILL + MEASURED);
+    let (fill, measured) = records.split_at(FILL);
+    let mut report = String::from(
+        "| store | check | events | findings | requests | per event | observations read per event | ms per event |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for forward_held in [false, true] {
+        let check = if forward_held { "after" } else { "before" };
+        // In memory: the whole flood, timed over its last events.
+        let mut mem = Counted::new(trailwatch::state::MemoryStore::default());
+        mem.forward_held = forward_held;
+        let (found, _) = feed(&engine, &Passing(&mem), fill).await;
+        assert_eq!(found, 1, "the burst is reported once");
+        let (found, secs) = feed(&engine, &Passing(&mem), measured).await;
+        assert_eq!(found, 0, "nothing more in the flood");
+        report.push_str(&format!(
+            "| in memory | {check} | {MEASURED} | 0 | - | - | - | {:.3} |\n",
+            secs * 1000.0 / MEASURED as f64
+        ));
+
+        // DynamoDB (moto): the group is filled by direct writes (as the flood's
+        // earlier events would have), one event reports the burst, then the flood.
+        let table = Table::new(&Moto::shared().endpoint).await;
+        let mut store = Counted::new(table.store());
+        store.forward_held = forward_held;
+        let (found, _) = feed(&engine, &store, &fill[FILL - 1..]).await;
+        assert_eq!(found, 0, "one event alone is no burst");
+        for (i, r) in fill.iter().enumerate().take(FILL - 1) {
+            let rec = trailwatch::event::Record::from_json(r).expect("record");
+            let obs = Observation {
+                time_ms: rec.event_time_ms().expect("time"),
+                event_id: format!("f{i:05}"),
+                value: format!("i-{i:05}"),
+                payload: PAYLOAD.to_owned(),
+            };
+            store
+                .inner
+                .put(&flood_partition(), &obs, NOW + 7200)
+                .await
+                .expect("put");
+        }
+        let (found, _) = feed(&engine, &store, &measured[..1]).await;
+        assert_eq!(found, 1, "the burst is reported once");
+        store.observations_read.store(0, Ordering::Relaxed);
+        table.requests.reset();
+        // Fewer events: moto takes about a second per read of the full group.
+        let (found, secs) = feed(&engine, &store, &measured[1..=MEASURED_DDB]).await;
+        assert_eq!(found, 0, "nothing more in the flood");
+        let n = MEASURED_DDB as f64;
+        let total = table.requests.total();
+        report.push_str(&format!(
+            "| DynamoDB (moto) | {check} | {MEASURED_DDB} | 0 | {total} ({:?}) | {:.2} | {:.1} | {:.1} |\n",
+            table.requests.snapshot(),
+            total as f64 / n,
+            store.observations_read.load(Ordering::Relaxed) as f64 / n,
+            secs * 1000.0 / n,
+        ));
+    }
+    println!("\n{report}");
+}
+
+/// What the engine stores about a GetPasswordData record of the flood (the
+/// finding is built from these items).
+const PAYLOAD: &str = r#"{"event_name":"GetPasswordData","source_ip":"203.0.113.50","account_id":"444455556666","region":"eu-west-1","actor_key":"arn:aws:sts::444455556666:assumed-role/Operators/flooder","actor_display":"Operators/flooder","actor_type":"AssumedRole","evidence":[]}"#;
+
+fn flood_partition() -> String {
+    "w|getpassworddata-burst|444455556666|arn:aws:sts::444455556666:assumed-role/Operators/flooder"
+        .to_owned()
+}
+
+/// Passes every call on, `distinct_values_at_most` too (`Counted` keeps it back to
+/// model DynamoDB, which cannot count without reading).
+struct Passing<'a, S>(&'a Counted<S>);
+
+impl<S: Store> Store for Passing<'_, S> {
+    async fn put(&self, p: &str, obs: &Observation, exp: i64) -> Result<(), StoreError> {
+        self.0.put(p, obs, exp).await
+    }
+    async fn range(
+        &self,
+        p: &str,
+        from: i64,
+        to: i64,
+        now: i64,
+    ) -> Result<Vec<Observation>, StoreError> {
+        self.0.range(p, from, to, now).await
+    }
+    async fn distinct_values_at_most(
+        &self,
+        p: &str,
+        from: i64,
+        to: i64,
+        now: i64,
+        enough: usize,
+    ) -> Result<usize, StoreError> {
+        self.0
+            .inner
+            .distinct_values_at_most(p, from, to, now, enough)
+            .await
+    }
+    async fn claims_held(&self, keys: &[String], now: i64) -> Result<bool, StoreError> {
+        self.0.claims_held(keys, now).await
+    }
+    async fn claim(&self, k: &str, g: &[String], exp: i64, now: i64) -> Result<bool, StoreError> {
+        self.0.claim(k, g, exp, now).await
+    }
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        self.0.release(key).await
+    }
+    async fn beat(
+        &self,
+        p: &str,
+        m: &str,
+        t: i64,
+        exp: i64,
+        now: i64,
+    ) -> Result<trailwatch::state::Beat, StoreError> {
+        self.0.beat(p, m, t, exp, now).await
+    }
+    async fn members(&self, p: &str, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        self.0.members(p, now).await
+    }
 }

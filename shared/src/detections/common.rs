@@ -37,7 +37,20 @@ pub mod testing {
     /// Evaluates `det` on the record in `json` (a raw CloudTrail record).
     pub fn eval(det: &dyn Detection, json: &str) -> Option<Signal> {
         let rec = Record::from_json(json).expect("test record parses");
-        det.evaluate(&rec)
+        let got = det.evaluate(&rec);
+        // Replay skips what the raw check refuses: it must keep every record
+        // `evaluate` takes.
+        if got.is_some() {
+            assert_ne!(raw(det, json), Some(false), "raw check refused {json}");
+        }
+        got
+    }
+
+    /// The detection's raw check on `json`, `None` when the peek gives up (the
+    /// record is then parsed whatever the check says).
+    pub fn raw(det: &dyn Detection, json: &str) -> Option<bool> {
+        let p = crate::event::prefilter::peek(json.as_bytes())?;
+        Some(det.may_match_raw(&p, json.as_bytes()))
     }
 
     /// True when `det` fires (statelessly) on the record.
@@ -768,13 +781,33 @@ pub fn aws_service_or_console_caller(rec: &Record) -> bool {
     if rec.identity_type() == Some("AWSService") || rec.invoked_by().is_some() {
         return true;
     }
-    let ua = rec.user_agent().unwrap_or("").trim().to_ascii_lowercase();
+    service_or_console_agent(rec.user_agent()) || source_ip_literal(rec).is_none()
+}
+
+/// The user-agent half of [`aws_service_or_console_caller`]: it alone makes the
+/// caller an AWS service or the console. Raw checks use it on the peeked agent.
+pub fn service_or_console_agent(user_agent: Option<&str>) -> bool {
+    let ua = user_agent.unwrap_or("").trim().to_ascii_lowercase();
     ua == "aws internal"
         || ua.ends_with(".amazonaws.com")
         || ua.starts_with("aws-internal")
         || ua.contains("console.amazonaws.com")
         || ua.contains("consolebackend")
-        || source_ip_literal(rec).is_none()
+}
+
+/// For raw checks: the bytes of a record the peek accepted (no `\u` escapes, so
+/// every key and every letter of a value appears literally) contain `text`.
+pub fn raw_contains(json: &[u8], text: &[u8]) -> bool {
+    memchr::memmem::find(json, text).is_some()
+}
+
+/// For raw checks: the bytes may hold an EC2 instance-profile session (see
+/// [`uses_instance_credentials`]): `AssumedRole` and an `i-` right after a `/` or
+/// a `:` (an escaped `\/` still puts the `/` right before it).
+pub fn raw_may_use_instance_credentials(json: &[u8]) -> bool {
+    raw_contains(json, b"AssumedRole")
+        && memchr::memmem::find_iter(json, b"i-")
+            .any(|at| at > 0 && matches!(json[at - 1], b'/' | b':'))
 }
 
 /// A value that is different for every record, to count records (not values) in a

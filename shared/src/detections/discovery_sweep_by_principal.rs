@@ -10,9 +10,10 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{
-    DISCOVERY_TRIGGERS, account_actor_group, caller_evidence, aws_service_or_console_caller, is_discovery_call,
+    DISCOVERY_TRIGGERS, account_actor_group, caller_evidence, aws_service_or_console_caller, is_discovery_call, service_or_console_agent,
 };
 use crate::event::Record;
+use crate::event::prefilter::Peek;
 
 pub struct DiscoverySweepByPrincipal;
 
@@ -57,6 +58,12 @@ impl Detection for DiscoverySweepByPrincipal {
             value: format!("{}:{}", rec.event_source(), rec.event_name()),
             evidence: caller_evidence(rec),
         })
+    }
+
+    /// Console page loads and AWS services are most discovery traffic; their user
+    /// agent alone rules them out.
+    fn may_match_raw(&self, peek: &Peek<'_>, _json: &[u8]) -> bool {
+        !service_or_console_agent(peek.user_agent)
     }
 }
 
@@ -116,5 +123,15 @@ mod tests {
         assert_eq!(eval(&DiscoverySweepByPrincipal, &unlisted), None);
         let wrong_source = record("ssm.amazonaws.com", "ListBuckets", "Boto3/1.34", "198.51.100.20");
         assert_eq!(eval(&DiscoverySweepByPrincipal, &wrong_source), None);
+    }
+
+    #[test]
+    fn the_raw_check_drops_console_and_service_agents() {
+        use crate::detections::common::testing::raw;
+        let det = &DiscoverySweepByPrincipal;
+        for ua in ["console.amazonaws.com", "AWS Internal", "cloudformation.amazonaws.com"] {
+            assert_eq!(raw(det, &record("ec2.amazonaws.com", "DescribeVpcs", ua, "198.51.100.20")), Some(false), "{ua}");
+        }
+        assert_eq!(raw(det, &record("ec2.amazonaws.com", "DescribeVpcs", "Boto3/1.34", "198.51.100.20")), Some(true));
     }
 }

@@ -10,9 +10,11 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{
-    DISCOVERY_TRIGGERS, account_actor_group, caller_evidence, is_discovery_call, uses_instance_credentials,
+    DISCOVERY_TRIGGERS, account_actor_group, caller_evidence, is_discovery_call, raw_may_use_instance_credentials,
+    uses_instance_credentials,
 };
 use crate::event::Record;
+use crate::event::prefilter::Peek;
 
 pub struct Ec2InstanceRoleEnumeration;
 
@@ -56,6 +58,11 @@ impl Detection for Ec2InstanceRoleEnumeration {
             evidence: caller_evidence(rec),
         })
     }
+
+    /// Most discovery calls come from people and tools, not instance profiles.
+    fn may_match_raw(&self, _peek: &Peek<'_>, json: &[u8]) -> bool {
+        raw_may_use_instance_credentials(json)
+    }
 }
 
 #[cfg(test)]
@@ -94,5 +101,19 @@ mod tests {
         assert_eq!(eval(&Ec2InstanceRoleEnumeration, &record("CreateUser", "i-0a1b2c3d")), None);
         let user = record("ListUsers", "i-0a1b2c3d").replace(r#""type":"AssumedRole""#, r#""type":"IAMUser""#);
         assert_eq!(eval(&Ec2InstanceRoleEnumeration, &user), None);
+    }
+
+    #[test]
+    fn the_raw_check_keeps_instance_sessions_only() {
+        use crate::detections::common::testing::raw;
+        let det = &Ec2InstanceRoleEnumeration;
+        assert_eq!(raw(det, &record("ListUsers", "i-0a1b2c3d")), Some(true));
+        assert_eq!(raw(det, &record("ListUsers", "alice")), Some(false));
+        let escaped = record("ListUsers", "i-0a1b2c3d").replace("web-server/i-", r"web-server\/i-");
+        assert_eq!(raw(det, &escaped), Some(true), "an escaped slash");
+        assert!(eval(det, &escaped).is_some());
+        let user = record("ListUsers", "i-0a1b2c3d")
+            .replace(r#""type":"AssumedRole""#, r#""type":"IAMUser""#);
+        assert_eq!(raw(det, &user), Some(false));
     }
 }

@@ -10,7 +10,10 @@
 //! Calls by AWS services (user agent `*.amazonaws.com`) are left out, as upstream.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, WindowSpec};
-use crate::detections::common::{DISCOVERY_TRIGGERS, is_discovery_call, source_ip_normalized};
+use crate::detections::common::{
+    DISCOVERY_TRIGGERS, is_discovery_call, raw_contains, source_ip_normalized,
+};
+use crate::event::prefilter::Peek;
 use crate::event::{Record, actor_key};
 
 pub struct IamAccessDeniedDiscovery;
@@ -80,6 +83,11 @@ impl Detection for IamAccessDeniedDiscovery {
             evidence,
         })
     }
+
+    /// Only failed calls count, and almost every discovery call succeeds.
+    fn may_match_raw(&self, _peek: &Peek<'_>, json: &[u8]) -> bool {
+        raw_contains(json, b"\"errorCode\"")
+    }
 }
 
 #[cfg(test)]
@@ -128,5 +136,9 @@ mod tests {
         let ok = record("ListRoles", "x", "IAMUser", "Boto3/1.34")
             .replace(r#""errorCode":"x","errorMessage":"User is not authorized","#, "");
         assert_eq!(eval(&IamAccessDeniedDiscovery, &ok), None);
+        // Without an error code in its bytes, a record is not even parsed.
+        let raw = crate::detections::common::testing::raw;
+        assert_eq!(raw(&IamAccessDeniedDiscovery, &ok), Some(false));
+        assert_eq!(raw(&IamAccessDeniedDiscovery, &throttled), Some(true));
     }
 }

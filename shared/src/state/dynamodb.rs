@@ -109,7 +109,15 @@ pub struct DynamoStore {
     table: String,
     prefix: String,
     validity: Validity,
+    /// Claim keys this process saw taken (by itself or by another caller): the
+    /// only ones `claims_held` asks DynamoDB about, so that ordinary traffic pays
+    /// no extra request and a flood against a reported burst pays one small read.
+    seen_claims: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
+
+/// `seen_claims` is forgotten whole beyond this many keys (a bound on memory in a
+/// long-lived container; forgetting only costs the flood its first full read).
+const MAX_SEEN_CLAIMS: usize = 4_096;
 
 impl DynamoStore {
     /// A store over `table` whose keys all start with `key_prefix`
@@ -120,6 +128,7 @@ impl DynamoStore {
             table: table.into(),
             prefix: key_prefix.into(),
             validity: Validity::Live,
+            seen_claims: std::sync::Arc::default(),
         }
     }
 
@@ -202,6 +211,45 @@ impl DynamoStore {
 
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Remembers that `keys` were seen taken (see `seen_claims`).
+    fn saw_claims<'k>(&self, keys: impl IntoIterator<Item = &'k str>) {
+        let mut seen = self.seen_claims.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.len() >= MAX_SEEN_CLAIMS {
+            seen.clear();
+        }
+        // Only window and pair claims (`c|`) are ever asked about.
+        seen.extend(
+            keys.into_iter()
+                .filter(|k| k.starts_with("c|"))
+                .map(str::to_owned),
+        );
+    }
+
+    /// One strongly consistent `Query` of the claim item `key`: is it there and
+    /// unexpired at `now`?
+    async fn claim_held(&self, key: &str, now: i64) -> Result<bool, StoreError> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .key_condition_expression("#pk = :p AND #sk = :s")
+            // Confirmed (a lease under way is left to the full path) and valid.
+            .filter_expression("attribute_not_exists(#lease) AND #exp > :now")
+            .expression_attribute_names("#pk", schema::PARTITION_KEY)
+            .expression_attribute_names("#sk", schema::SORT_KEY)
+            .expression_attribute_names("#lease", schema::LEASE)
+            .expression_attribute_names("#exp", self.valid_attr())
+            .expression_attribute_values(":p", self.pk(key))
+            .expression_attribute_values(":s", claim_sk())
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .select(aws_sdk_dynamodb::types::Select::Count)
+            .send()
+            .await
+            .map_err(|e| self.error("Query (claim)", e))?;
+        Ok(page.count() > 0)
     }
 
     fn pk(&self, key: &str) -> AttributeValue {
@@ -554,6 +602,8 @@ impl Store for DynamoStore {
         }
         for attempt in 0..CLAIM_ATTEMPTS {
             if let Some(taken) = self.try_claim(key, &unique, take, now).await? {
+                // Taken here, or refused because it or a guard is held.
+                self.saw_claims(std::iter::once(key).chain(unique.iter().map(|g| g.as_str())));
                 return Ok(taken);
             }
             if attempt + 1 < CLAIM_ATTEMPTS {
@@ -620,6 +670,21 @@ impl Store for DynamoStore {
                 _ => Err(self.error("DeleteItem (claim)", e)),
             },
         }
+    }
+
+    /// Asks only about keys this process saw taken (one small `Query` each, until
+    /// one is held); any other key answers `false` at no cost.
+    async fn claims_held(&self, keys: &[String], now: i64) -> Result<bool, StoreError> {
+        let asked: Vec<&String> = {
+            let seen = self.seen_claims.lock().unwrap_or_else(|p| p.into_inner());
+            keys.iter().filter(|k| seen.contains(k.as_str())).collect()
+        };
+        for key in asked {
+            if self.claim_held(key, now).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// A `PutItem` of the member's item on condition that it is absent, expired or

@@ -11,8 +11,50 @@ use std::sync::Mutex;
 
 use super::{Beat, Claimed, Lease, Now, Observation, Store, StoreError, Take, refusal};
 
-/// One partition: (time_ms, event_id) -> (value, payload, expires_at).
-type Partition = BTreeMap<(i64, String), (String, String, i64)>;
+/// One partition's items: (time_ms, event_id) -> (value, payload, expires_at).
+type Items = BTreeMap<(i64, String), (String, String, i64)>;
+
+/// One partition: its items, and how many of them hold each value, kept up to
+/// date on every insert and removal so that a window far from its threshold is
+/// told so without a scan.
+#[derive(Default)]
+struct Partition {
+    items: Items,
+    values: HashMap<String, usize>,
+}
+
+impl Partition {
+    fn insert(&mut self, key: (i64, String), item: (String, String, i64)) {
+        match self.values.get_mut(item.0.as_str()) {
+            Some(c) => *c += 1,
+            None => {
+                self.values.insert(item.0.clone(), 1);
+            }
+        }
+        if let Some(old) = self.items.insert(key, item) {
+            self.forget(&old.0);
+        }
+    }
+
+    fn forget(&mut self, value: &str) {
+        if let Some(c) = self.values.get_mut(value) {
+            *c -= 1;
+            if *c == 0 {
+                self.values.remove(value);
+            }
+        }
+    }
+
+    fn pop_first(&mut self) {
+        if let Some((_, (value, _, _))) = self.items.pop_first() {
+            self.forget(&value);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+}
 
 /// A claim: confirmed until `valid_until` (validity clock), or a delivery lease.
 struct ClaimItem {
@@ -22,6 +64,11 @@ struct ClaimItem {
 }
 
 impl ClaimItem {
+    /// Delivered (no lease under way) and still valid at `valid_now`.
+    fn confirmed_at(&self, valid_now: i64) -> bool {
+        self.lease.is_none() && self.valid_until > valid_now
+    }
+
     /// What holds the claim at `now`, if anything (the DynamoDB adapter's
     /// condition, item for item).
     fn holder(&self, now: Now) -> Option<Claimed> {
@@ -68,7 +115,7 @@ impl MemoryStore {
 
     /// Observations held, over all partitions (for tests and memory checks).
     pub fn observation_count(&self) -> usize {
-        self.lock().partitions.values().map(BTreeMap::len).sum()
+        self.lock().partitions.values().map(Partition::len).sum()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -90,7 +137,14 @@ impl Store for MemoryStore {
         let mut g = self.lock();
         let inner = &mut *g;
         inner.newest_ms = inner.newest_ms.max(obs.time_ms);
-        let items = inner.partitions.entry(partition.to_owned()).or_default();
+        if !inner.partitions.contains_key(partition) {
+            inner
+                .partitions
+                .insert(partition.to_owned(), Partition::default());
+        }
+        let Some(items) = inner.partitions.get_mut(partition) else {
+            return Ok(());
+        };
         items.insert(
             (obs.time_ms, obs.event_id.clone()),
             (obs.value.clone(), obs.payload.clone(), expires_at),
@@ -108,7 +162,17 @@ impl Store for MemoryStore {
                 if key.starts_with("h|") {
                     return true;
                 }
-                items.retain(|(t, _), _| *t >= cutoff);
+                let Partition { items, values } = items;
+                items.retain(|(t, _), (value, _, _)| {
+                    let keep = *t >= cutoff;
+                    if !keep && let Some(c) = values.get_mut(value.as_str()) {
+                        *c -= 1;
+                        if *c == 0 {
+                            values.remove(value.as_str());
+                        }
+                    }
+                    keep
+                });
                 !items.is_empty()
             });
         }
@@ -123,7 +187,7 @@ impl Store for MemoryStore {
         now: i64,
     ) -> Result<Vec<Observation>, StoreError> {
         let g = self.lock();
-        let Some(items) = g.partitions.get(partition) else {
+        let Some(Partition { items, .. }) = g.partitions.get(partition) else {
             return Ok(Vec::new());
         };
         if from_ms > to_ms {
@@ -142,29 +206,46 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    /// Counts without copying payloads: the common case of a window that is far
-    /// from its threshold costs a scan of short values, not a copy of the window.
+    /// O(1) while the whole partition holds fewer than `enough` distinct values
+    /// (the common case: a window far from its threshold); otherwise counts the
+    /// span's values without copying payloads, stopping at `enough`.
     async fn distinct_values_at_most(
         &self,
         partition: &str,
         from_ms: i64,
         to_ms: i64,
         now: i64,
+        enough: usize,
     ) -> Result<usize, StoreError> {
         let g = self.lock();
-        let Some(items) = g.partitions.get(partition) else {
+        let Some(Partition { items, values }) = g.partitions.get(partition) else {
             return Ok(0);
         };
+        if values.len() < enough {
+            return Ok(values.len());
+        }
         if from_ms > to_ms {
             return Ok(0);
         }
-        let values: std::collections::HashSet<&str> = items
+        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for (_, (value, _, _)) in items
             .range((from_ms, String::new())..)
             .take_while(|((t, _), _)| *t <= to_ms)
             .filter(|(_, (_, _, exp))| *exp > now)
-            .map(|(_, (value, _, _))| value.as_str())
-            .collect();
-        Ok(values.len())
+        {
+            seen.insert(value.as_str());
+            if seen.len() >= enough {
+                break;
+            }
+        }
+        Ok(seen.len())
+    }
+
+    async fn claims_held(&self, keys: &[String], now: i64) -> Result<bool, StoreError> {
+        let g = self.lock();
+        Ok(keys
+            .iter()
+            .any(|k| g.claims.get(k).is_some_and(|c| c.confirmed_at(now))))
     }
 
     async fn claim(
@@ -252,5 +333,53 @@ impl Store for MemoryStore {
             .filter(|(_, (_, exp))| *exp > now)
             .map(|(m, (t, _))| (m.clone(), *t))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(t: i64, id: &str, v: &str) -> Observation {
+        Observation {
+            time_ms: t,
+            event_id: id.into(),
+            value: v.into(),
+            payload: String::new(),
+        }
+    }
+
+    fn at_most(s: &MemoryStore, enough: usize) -> usize {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(s.distinct_values_at_most("p", 0, 10_000, 0, enough))
+            .unwrap()
+    }
+
+    /// The per-value counts follow overwrites and evictions: the cheap answer is
+    /// never below the true count, and the scan stops at `enough`.
+    #[test]
+    fn value_counts_follow_overwrites_and_evictions() {
+        let s = MemoryStore::new(3, i64::MAX);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let put = |o: Observation| rt.block_on(s.put("p", &o, 1)).unwrap();
+        put(obs(1, "a", "x"));
+        put(obs(2, "b", "y"));
+        assert_eq!(at_most(&s, 5), 2);
+        // The same record again with another value replaces it.
+        put(obs(2, "b", "x"));
+        assert_eq!(at_most(&s, 5), 1);
+        put(obs(3, "c", "y"));
+        put(obs(4, "d", "z"));
+        // Capped at 3 items: (1, a, x) went first; x is still held by (2, b).
+        assert_eq!(s.observation_count(), 3);
+        assert_eq!(at_most(&s, 5), 3);
+        put(obs(5, "e", "w"));
+        assert_eq!(at_most(&s, 9), 3, "x left with (2, b)");
+        // At or above `enough`, the span is counted (and may stop there).
+        assert!(at_most(&s, 2) >= 2);
     }
 }

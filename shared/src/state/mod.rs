@@ -203,16 +203,34 @@ pub trait Store: Send + Sync {
 
     /// An upper bound on the distinct values of `partition` in `[from_ms, to_ms]`,
     /// when the store can tell it more cheaply than [`Store::range`] (which also
-    /// returns every payload); `usize::MAX` otherwise. Windows use it to skip the
-    /// full read when no span can reach its threshold.
+    /// returns every payload); `usize::MAX` otherwise. The caller only asks whether
+    /// the count reaches `enough`: an answer of `enough` or more may stop counting
+    /// there. Windows use it to skip the full read when no span can reach its
+    /// threshold.
     fn distinct_values_at_most(
         &self,
         _partition: &str,
         _from_ms: i64,
         _to_ms: i64,
         _now: i64,
+        _enough: usize,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send {
         std::future::ready(Ok(usize::MAX))
+    }
+
+    /// True when one of the claims `keys` is certainly confirmed (delivered, no
+    /// lease under way) and unexpired at `now` (the validity clock). `false` means
+    /// not held, held by a delivery lease still under way, or not known without a
+    /// request the store judges not worth making: the caller then takes the full
+    /// path (which waits for or takes over a lease). Windows use
+    /// it to stop a flood against a burst already reported from rebuilding its
+    /// finding on every event.
+    fn claims_held(
+        &self,
+        _keys: &[String],
+        _now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        std::future::ready(Ok(false))
     }
 
     /// Records that `member` of `partition` (e.g. an account and Region of the
