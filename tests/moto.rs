@@ -12,17 +12,39 @@ use std::time::{Duration, Instant};
 pub struct Moto {
     pub endpoint: String,
     pub port: u16,
+    /// Extra `moto_server` arguments (the TLS certificate and key).
+    args: String,
     child: Mutex<Option<Child>>,
 }
 
 impl Moto {
     /// Starts a new moto server (tests that stop and restart it use their own).
     pub fn start() -> Moto {
+        Moto::launch("http://127.0.0.1", String::new())
+    }
+
+    /// Starts a moto server that speaks only HTTPS, with the certificate chain and
+    /// key in these PEM files. The endpoint names `localhost`: the certificate must
+    /// cover it.
+    pub fn start_tls(cert: &std::path::Path, key: &std::path::Path) -> Moto {
+        let quoted = |p: &std::path::Path| {
+            let s = p.display().to_string();
+            assert!(!s.contains('\''), "no quote in {s}");
+            format!("'{s}'")
+        };
+        Moto::launch(
+            "https://localhost",
+            format!("-c {} -k {}", quoted(cert), quoted(key)),
+        )
+    }
+
+    fn launch(base: &str, args: String) -> Moto {
         let port = free_port();
-        let child = spawn(port);
+        let child = spawn(port, &args);
         let m = Moto {
-            endpoint: format!("http://127.0.0.1:{port}"),
+            endpoint: format!("{base}:{port}"),
             port,
+            args,
             child: Mutex::new(Some(child)),
         };
         m.wait_ready();
@@ -37,7 +59,16 @@ impl Moto {
 
     /// SDK configuration for the tests' own calls to this server (setup, checks).
     pub async fn sdk(&self) -> aws_config::SdkConfig {
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
+        self.sdk_with(trailwatch::aws::http_client()).await
+    }
+
+    /// The same with another HTTP client (one that trusts a test CA).
+    pub async fn sdk_with(
+        &self,
+        http: aws_sdk_sns::config::SharedHttpClient,
+    ) -> aws_config::SdkConfig {
+        trailwatch::aws::loader()
+            .http_client(http)
             .endpoint_url(&self.endpoint)
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_sns::config::Credentials::new(
@@ -63,7 +94,7 @@ impl Moto {
 
     pub fn restart(&self) {
         self.stop();
-        *self.child.lock().unwrap_or_else(|p| p.into_inner()) = Some(spawn(self.port));
+        *self.child.lock().unwrap_or_else(|p| p.into_inner()) = Some(spawn(self.port, &self.args));
         self.wait_ready();
     }
 
@@ -97,7 +128,7 @@ fn free_port() -> u16 {
 
 /// Starts moto under a watchdog shell that stops it when this test process ends
 /// (a server kept in a `static` is never dropped) or when the shell gets SIGTERM.
-fn spawn(port: u16) -> Child {
+fn spawn(port: u16, args: &str) -> Child {
     let found = Command::new("sh")
         .args(["-c", "command -v moto_server"])
         .stdout(Stdio::null())
@@ -109,7 +140,7 @@ fn spawn(port: u16) -> Child {
         );
     }
     let script = format!(
-        "moto_server -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+        "moto_server -H 127.0.0.1 -p {port} {args} >/dev/null 2>&1 & m=$!; \
          trap 'kill $m 2>/dev/null; wait $m; exit 0' TERM INT; \
          while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.2; done; \
          kill $m 2>/dev/null; wait $m",
