@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 pub struct Moto {
     pub endpoint: String,
     pub port: u16,
+    /// Extra `moto_server` arguments (the TLS certificate and key).
+    args: String,
     child: Mutex<Option<Child>>,
     /// Where the server logs each request it answers (see `start_logged`).
     log: Option<PathBuf>,
@@ -21,22 +23,39 @@ pub struct Moto {
 impl Moto {
     /// Starts a new moto server (tests that stop and restart it use their own).
     pub fn start() -> Moto {
-        Moto::launch(None)
+        Moto::launch("http://127.0.0.1", String::new(), None)
     }
 
     /// Starts a new moto server that appends one line per request it answers to
     /// `log` (`"GET /bucket/?list-type=2&prefix=... HTTP/1.1" 200`): tests assert
     /// on what was actually requested.
     pub fn start_logged(log: &Path) -> Moto {
-        Moto::launch(Some(log.to_path_buf()))
+        Moto::launch("http://127.0.0.1", String::new(), Some(log.to_path_buf()))
     }
 
-    fn launch(log: Option<PathBuf>) -> Moto {
+    /// Starts a moto server that speaks only HTTPS, with the certificate chain and
+    /// key in these PEM files. The endpoint names `localhost`: the certificate must
+    /// cover it.
+    pub fn start_tls(cert: &Path, key: &Path) -> Moto {
+        let quoted = |p: &Path| {
+            let s = p.display().to_string();
+            assert!(!s.contains('\''), "no quote in {s}");
+            format!("'{s}'")
+        };
+        Moto::launch(
+            "https://localhost",
+            format!("-c {} -k {}", quoted(cert), quoted(key)),
+            None,
+        )
+    }
+
+    fn launch(base: &str, args: String, log: Option<PathBuf>) -> Moto {
         let port = free_port();
-        let child = spawn(port, log.as_deref());
+        let child = spawn(port, &args, log.as_deref());
         let m = Moto {
-            endpoint: format!("http://127.0.0.1:{port}"),
+            endpoint: format!("{base}:{port}"),
             port,
+            args,
             child: Mutex::new(Some(child)),
             log,
         };
@@ -52,7 +71,16 @@ impl Moto {
 
     /// SDK configuration for the tests' own calls to this server (setup, checks).
     pub async fn sdk(&self) -> aws_config::SdkConfig {
-        aws_config::defaults(aws_config::BehaviorVersion::latest())
+        self.sdk_with(trailwatch::aws::http_client()).await
+    }
+
+    /// The same with another HTTP client (one that trusts a test CA).
+    pub async fn sdk_with(
+        &self,
+        http: aws_sdk_sns::config::SharedHttpClient,
+    ) -> aws_config::SdkConfig {
+        trailwatch::aws::loader()
+            .http_client(http)
             .endpoint_url(&self.endpoint)
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_sns::config::Credentials::new(
@@ -79,7 +107,7 @@ impl Moto {
     pub fn restart(&self) {
         self.stop();
         *self.child.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some(spawn(self.port, self.log.as_deref()));
+            Some(spawn(self.port, &self.args, self.log.as_deref()));
         self.wait_ready();
     }
 
@@ -113,7 +141,7 @@ fn free_port() -> u16 {
 
 /// Starts moto under a watchdog shell that stops it when this test process ends
 /// (a server kept in a `static` is never dropped) or when the shell gets SIGTERM.
-fn spawn(port: u16, log: Option<&Path>) -> Child {
+fn spawn(port: u16, args: &str, log: Option<&Path>) -> Child {
     let found = Command::new("sh")
         .args(["-c", "command -v moto_server"])
         .stdout(Stdio::null())
@@ -129,7 +157,7 @@ fn spawn(port: u16, log: Option<&Path>) -> Child {
         format!(">>'{}'", p.display().to_string().replace('\'', "'\\''"))
     });
     let script = format!(
-        "moto_server -H 127.0.0.1 -p {port} >/dev/null 2{stderr} & m=$!; \
+        "moto_server -H 127.0.0.1 -p {port} {args} >/dev/null 2{stderr} & m=$!; \
          trap 'kill $m 2>/dev/null; wait $m; exit 0' TERM INT; \
          while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.2; done; \
          kill $m 2>/dev/null; wait $m",

@@ -63,6 +63,7 @@ mod tests {
             .endpoint_url("http://127.0.0.1:9")
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::for_tests())
             .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+            .http_client(crate::aws::http_client())
             .build();
         let client = aws_sdk_dynamodb::Client::from_conf(config);
         let e = client

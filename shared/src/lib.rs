@@ -17,9 +17,12 @@
 //!   applies to findings.
 //! - `notify`: the `Notifier` port; `message` builds SNS messages, `sns` sends them.
 //! - `render`: the finding as OCSF, ASFF (Security Hub) and a chat notification.
+//! - `aws` (feature `aws`): the one loader of AWS SDK configurations (our HTTPS client).
 //! - `lambda` (feature `lambda`): the entry point of the functions under `functions/`.
 
 pub mod archive;
+#[cfg(feature = "aws")]
+pub mod aws;
 #[cfg(feature = "aws")]
 pub mod aws_error;
 pub mod catalog;

@@ -553,11 +553,29 @@ impl<S: Store> Store for Passing<'_, S> {
     async fn claims_held(&self, keys: &[String], now: i64) -> Result<bool, StoreError> {
         self.0.claims_held(keys, now).await
     }
-    async fn claim(&self, k: &str, g: &[String], exp: i64, now: i64) -> Result<bool, StoreError> {
-        self.0.claim(k, g, exp, now).await
+    async fn claim(
+        &self,
+        k: &str,
+        g: &[String],
+        take: trailwatch::state::Take<'_>,
+        now: trailwatch::state::Now,
+    ) -> Result<trailwatch::state::Claimed, StoreError> {
+        self.0.claim(k, g, take, now).await
     }
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.0.release(key).await
+    async fn confirm(
+        &self,
+        key: &str,
+        lease: &trailwatch::state::Lease,
+        expires_at: i64,
+    ) -> Result<bool, StoreError> {
+        self.0.confirm(key, lease, expires_at).await
+    }
+    async fn release(
+        &self,
+        key: &str,
+        lease: Option<&trailwatch::state::Lease>,
+    ) -> Result<(), StoreError> {
+        self.0.release(key, lease).await
     }
     async fn beat(
         &self,

@@ -8,7 +8,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{Credentials, Region};
 use aws_smithy_runtime_api::client::http::{
@@ -126,18 +125,13 @@ fn gate(endpoint: &str) -> Arc<tokio::sync::Mutex<()>> {
 /// A DynamoDB client for the moto server at `endpoint` (region us-east-1, static
 /// test credentials), and the count of the requests it sends.
 pub async fn client(endpoint: &str) -> (Client, Arc<Requests>) {
-    use aws_smithy_http_client::tls;
     let requests = Arc::new(Requests::default());
     let http = Lockstep {
-        inner: aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(
-                tls::rustls_provider::CryptoMode::AwsLc,
-            ))
-            .build_https(),
+        inner: trailwatch::aws::http_client(),
         gate: gate(endpoint),
         requests: requests.clone(),
     };
-    let config = aws_config::defaults(BehaviorVersion::latest())
+    let config = trailwatch::aws::loader()
         .endpoint_url(endpoint)
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new("test", "test", None, None, "static"))

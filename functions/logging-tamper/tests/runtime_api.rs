@@ -19,6 +19,9 @@ use trailwatch_tests::moto::Moto;
 use trailwatch_tests::queue::{drain, subscribed_queue};
 use trailwatch_tests::{root, unique};
 
+#[path = "runtime_api/tls.rs"]
+mod tls;
+
 const BIN: &str = env!("CARGO_BIN_EXE_logging-tamper");
 
 /// What the function posted back for one invocation.

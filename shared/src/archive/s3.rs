@@ -27,12 +27,9 @@ use crate::sanitize::one_line;
 /// endpoint (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`: moto, MinIO) gets
 /// path-style addressing, which such servers need.
 pub async fn client() -> Result<Client, String> {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    if sdk.region().is_none() {
-        return Err("no AWS Region configured (set AWS_REGION to the bucket's Region)".into());
-    }
+    let sdk = crate::aws::sdk_config()
+        .await
+        .map_err(|_| "no AWS Region configured (set AWS_REGION to the bucket's Region)")?;
     let custom = ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));

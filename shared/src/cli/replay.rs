@@ -493,20 +493,15 @@ mod s3;
 
 #[cfg(feature = "aws")]
 mod dynamodb {
-    use aws_config::BehaviorVersion;
     use trailwatch::state::DynamoStore;
     use trailwatch::state::dynamodb::{EVENT_TIME_KEEP_SECS, Validity, ensure_table, schema};
 
     /// A store over `table`, with the standard AWS SDK configuration. Checks that the
     /// table exists (or creates it with `create`).
     pub async fn connect(table: &str, create: bool, quiet: bool) -> Result<DynamoStore, String> {
-        let config = aws_config::defaults(BehaviorVersion::latest()).load().await;
-        if config.region().is_none() {
-            return Err(
-                "--state dynamodb: no AWS region configured (set AWS_REGION or a profile region)"
-                    .into(),
-            );
-        }
+        let config = trailwatch::aws::sdk_config()
+            .await
+            .map_err(|e| format!("--state dynamodb: {e}"))?;
         let client = aws_sdk_dynamodb::Client::new(&config);
         let check = ensure_table(&client, table, create)
             .await

@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::time::Duration;
 
+use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
 
 use crate::catalog::{self, FunctionGroup};
 use crate::engine::Settings;
@@ -298,18 +298,12 @@ pub fn timeouts() -> TimeoutConfig {
 }
 
 /// Loads the AWS SDK configuration from the environment (region, credentials,
-/// `AWS_ENDPOINT_URL`, ...) with [`timeouts`]. Fails when no region is configured.
+/// `AWS_ENDPOINT_URL`, ...) through [`crate::aws`], with [`timeouts`]. Fails when
+/// no region is configured.
 pub async fn sdk_config() -> Result<SdkConfig, ConfigError> {
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(timeouts())
-        .load()
-        .await;
-    if sdk.region().is_none() {
-        return Err(ConfigError(vec![
-            "no AWS region configured (set AWS_REGION)".into(),
-        ]));
-    }
-    Ok(sdk)
+    crate::aws::load(crate::aws::loader().timeout_config(timeouts()))
+        .await
+        .map_err(|e| ConfigError(vec![e.to_string()]))
 }
 
 #[cfg(test)]

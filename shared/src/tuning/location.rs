@@ -56,12 +56,7 @@ impl std::fmt::Display for Location {
 /// (`AWS_ENDPOINT_URL`, e.g. moto) it addresses buckets by path.
 #[cfg(feature = "aws")]
 pub async fn s3_client() -> Result<aws_sdk_s3::Client, String> {
-    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .load()
-        .await;
-    if sdk.region().is_none() {
-        return Err("no AWS region configured (set AWS_REGION)".into());
-    }
+    let sdk = crate::aws::sdk_config().await.map_err(|e| e.to_string())?;
     Ok(s3_client_from(&sdk))
 }
 

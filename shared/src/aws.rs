@@ -1,0 +1,55 @@
+//! The one way trailwatch loads an AWS SDK configuration (the functions, the CLI,
+//! the tests): the standard environment chain (region, credentials,
+//! `AWS_ENDPOINT_URL`, ...) with our HTTPS client.
+//!
+//! The SDK crates are built without `default-https-client`, whose aws-lc-rs crypto
+//! was most of a function binary; so a configuration loaded any other way has no
+//! HTTPS client and every call fails. The client here is hyper 1 with rustls and
+//! the ring provider. It trusts the platform's root certificates, read by
+//! rustls-native-certs: `SSL_CERT_FILE` (a PEM bundle) or `SSL_CERT_DIR` replace
+//! the system store, which is how a private endpoint's certificate authority is
+//! trusted (and how the TLS tests trust their test CA).
+
+use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
+use aws_sdk_sns::config::SharedHttpClient;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+
+/// HTTPS (and plain HTTP, for endpoints such as moto) over rustls with ring,
+/// verifying certificates against the platform's roots (see the module doc).
+pub fn http_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
+/// The SDK's default loader with [`http_client`]; callers add what they need
+/// (timeouts, a fixed endpoint) before `load`.
+pub fn loader() -> ConfigLoader {
+    aws_config::defaults(BehaviorVersion::latest()).http_client(http_client())
+}
+
+/// No AWS region in the environment: every client would fail on first use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoRegion;
+
+impl std::fmt::Display for NoRegion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no AWS region configured (set AWS_REGION or a profile region)")
+    }
+}
+
+impl std::error::Error for NoRegion {}
+
+/// Loads `loader` and checks that a region was found.
+pub async fn load(loader: ConfigLoader) -> Result<SdkConfig, NoRegion> {
+    let sdk = loader.load().await;
+    if sdk.region().is_none() {
+        return Err(NoRegion);
+    }
+    Ok(sdk)
+}
+
+/// The standard configuration: [`loader`] as is, with a region required.
+pub async fn sdk_config() -> Result<SdkConfig, NoRegion> {
+    load(loader()).await
+}
