@@ -45,9 +45,12 @@ pub struct BatchInput {
     pub publish: bool,
 }
 
+/// Every key of the backtest table starts with this (IAM `dynamodb:LeadingKeys`).
+pub const KEY_PREFIX: &str = "backtest#";
+
 /// The key prefix of a run's items in the backtest table.
 pub fn key_prefix(run_id: &str) -> String {
-    format!("backtest#{run_id}#")
+    format!("{KEY_PREFIX}{run_id}#")
 }
 
 pub fn findings_key(run_id: &str, batch: &str) -> String {
