@@ -1,6 +1,8 @@
 //! trailwatch: CloudTrail detections for AWS Lambda and for local replay.
 //!
 //! The engine (this library) knows nothing of AWS clients. Ports and adapters:
+//! - `archive`: CloudTrail's S3 key layout, prefix planning for a replay filter,
+//!   and (feature `aws`) the S3 reader of log files.
 //! - `event`: the tolerant CloudTrail record view and the reader of files/envelopes.
 //! - `detection` + `detections/`: one file per detection, metadata beside logic.
 //! - `catalog`: the list of all detections and their function groups.
@@ -17,6 +19,7 @@
 //! - `render`: the finding as OCSF, ASFF (Security Hub) and a chat notification.
 //! - `lambda` (feature `lambda`): the entry point of the functions under `functions/`.
 
+pub mod archive;
 #[cfg(feature = "aws")]
 pub mod aws_error;
 pub mod catalog;
