@@ -1114,6 +1114,23 @@ fn the_backtest_state_machine_plans_then_maps_the_manifest_and_grants_little() {
         "$.plan.manifest.key"
     );
     assert_eq!(map["ItemSelector"]["mode"], "batch");
+    // What a batch reads: the fields of `plan::Batch`.
+    for field in ["batch", "keys", "filter"] {
+        assert_eq!(
+            map["ItemSelector"][format!("{field}.$")],
+            format!("$$.Map.Item.Value.{field}")
+        );
+    }
+    for field in ["prefixes", "since", "until", "accounts", "regions"] {
+        assert_eq!(
+            states["Plan"]["Parameters"]["Payload"][format!("{field}.$")],
+            format!("$.{field}")
+        );
+        assert!(
+            states["Defaults"]["Parameters"].get(field).is_some(),
+            "{field}: a default"
+        );
+    }
     let batch = &map["ItemProcessor"]["States"]["Batch"];
     for task in [&states["Plan"], batch] {
         assert_eq!(task["Parameters"]["FunctionName"], "${FunctionArn}");

@@ -167,45 +167,61 @@ fn ids(records: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// The key of a log file of an organization trail.
+fn org_key(account: &str, region: &str, stamp: &str) -> String {
+    let (y, m, d) = (&stamp[0..4], &stamp[4..6], &stamp[6..8]);
+    format!(
+        "AWSLogs/{ORG}/{account}/CloudTrail/{region}/{y}/{m}/{d}/{account}_CloudTrail_{region}_{stamp}_x.json.gz"
+    )
+}
+
+const ORG: &str = "o-abc123def4";
+const OTHER: &str = "444455556666";
+
 #[tokio::test]
-async fn plan_lists_the_prefixes_log_files_in_key_order_and_batches_them() {
+async fn plan_writes_the_filtered_keys_in_key_order_as_batches() {
     let d = deploy().await;
     let stop = records("cloudtrail-log-suspended/positive-stop-logging-iam-user.json");
+    let body = log_file(&stop);
+    // Two accounts, two Regions, three days; the filter keeps one account, one
+    // Region and one day (with the next day's first hour, for late delivery).
     let mut wanted = Vec::new();
-    for stamp in ["20260102T0005Z", "20260101T2355Z", "20260101T0000Z"] {
-        wanted.push(
-            d.put(&trail_key(ACCOUNT, stamp, "a"), log_file(&stop))
-                .await,
-        );
+    for account in [ACCOUNT, OTHER] {
+        for region in ["us-east-1", "eu-west-1"] {
+            for stamp in [
+                "20260101T1200Z",
+                "20260102T0000Z",
+                "20260102T1200Z",
+                "20260103T0030Z",
+                "20260103T1200Z",
+            ] {
+                let k = d.put(&org_key(account, region, stamp), body.clone()).await;
+                let inside = !stamp.starts_with("20260101") && stamp != "20260103T1200Z";
+                if account == ACCOUNT && region == "us-east-1" && inside {
+                    wanted.push(k);
+                }
+            }
+        }
     }
-    // Outside the prefix, a digest, an empty object: none is planned.
+    // A digest beside the logs and an empty object: not planned.
     d.put(
-        &trail_key("444455556666", "20260101T0000Z", "b"),
-        log_file(&stop),
+        &format!("AWSLogs/{ORG}/{ACCOUNT}/CloudTrail-Digest/us-east-1/2026/01/02/digest.json.gz"),
+        body.clone(),
     )
     .await;
-    d.put(
-        &format!("AWSLogs/{ACCOUNT}/CloudTrail-Digest/us-east-1/2026/01/01/digest.json.gz"),
-        log_file(&[]),
-    )
-    .await;
-    d.put(
-        &format!("AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/01/03/"),
-        Vec::new(),
-    )
-    .await;
+    d.put(&org_key(ACCOUNT, "us-east-1", "20260102T0600Z"), Vec::new())
+        .await;
 
     let run = unique("plan");
     let out = d
         .runtime
         .invoke(&json!({
-            "mode": "plan", "run_id": run,
-            "prefixes": [format!("AWSLogs/{ACCOUNT}/")],
-            "max_keys_per_batch": 2,
+            "mode": "plan", "run_id": run, "prefixes": [format!("AWSLogs/{ORG}/")],
+            "since": "2026-01-02", "until": "2026-01-02",
+            "accounts": [ACCOUNT], "regions": ["us-east-1"], "max_keys_per_batch": 2,
         }))
         .await
         .ok();
-    wanted.sort_by(|a, b| a["key"].as_str().cmp(&b["key"].as_str()));
     let bytes: u64 = wanted.iter().map(|k| k["size"].as_u64().unwrap()).sum();
     assert_eq!(
         out,
@@ -221,21 +237,30 @@ async fn plan_lists_the_prefixes_log_files_in_key_order_and_batches_them() {
             .expect("manifest"),
     )
     .expect("JSON manifest");
+    let filter = json!({
+        "since_ms": 1_767_312_000_000_i64, "until_ms": 1_767_398_400_000_i64,
+        "accounts": [ACCOUNT], "regions": ["us-east-1"],
+    });
     assert_eq!(
         manifest,
         json!([
-            {"batch": "000000", "keys": [wanted[0], wanted[1]]},
-            {"batch": "000001", "keys": [wanted[2]]},
+            {"batch": "000000", "keys": [wanted[0], wanted[1]], "filter": filter},
+            {"batch": "000001", "keys": [wanted[2]], "filter": filter},
         ])
     );
 
     // A bad request fails as invalid (not retried by the state machine).
-    let err = d
-        .runtime
-        .invoke(&json!({"mode": "plan", "run_id": "a/b"}))
-        .await
-        .err();
-    assert_eq!(err["errorType"], "trailwatch.BacktestInvalid", "{err}");
+    for bad in [
+        json!({"mode": "plan", "run_id": "a/b"}),
+        json!({"mode": "plan", "run_id": "r", "since": "last week"}),
+        json!({"mode": "plan", "run_id": "r", "prefixes": ["AWSLogs/not-an-account/"]}),
+    ] {
+        let err = d.runtime.invoke(&bad).await.err();
+        assert_eq!(
+            err["errorType"], "trailwatch.BacktestInvalid",
+            "{bad}: {err}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -299,16 +324,30 @@ async fn a_batch_writes_each_finding_as_one_json_line() {
         .put(&trail_key(ACCOUNT, "20260314T1320Z", "b"), log_file(&stop))
         .await;
     let run = unique("lines");
-    let out = d.batch(&run, "000000", &[a, b]).await;
+    let out = d.batch(&run, "000000", &[a.clone(), b.clone()]).await;
     assert_eq!(
         out,
         json!({
-            "run_id": run, "batch": "000000", "keys": 2, "records": 2, "findings": 2,
+            "run_id": run, "batch": "000000", "keys": 2, "records": 2, "outside_filter": 0, "findings": 2,
             "findings_key": format!("{run}/findings/000000.jsonl"),
             "failed_keys": 0, "rejected_records": 0, "failures_key": null,
         })
     );
     assert_eq!(d.findings(&run, "000000").await, stop_findings(&stop));
+
+    // The same keys with a filter that leaves their records out.
+    let run = unique("outside");
+    let out = d
+        .runtime
+        .invoke(
+            &json!({"mode": "batch", "run_id": run, "batch": "000000", "keys": [a, b],
+                        "filter": {"since_ms": 1_773_532_800_000_i64, "until_ms": null}}),
+        )
+        .await
+        .ok();
+    // StartLogging, which no detection takes, is skipped before the filter.
+    assert_eq!(out["outside_filter"], 1, "{out}");
+    assert_eq!(out["findings"], 0, "{out}");
 }
 
 /// What the StopLogging sample gives (events/cloudtrail-log-suspended/expected.jsonc).

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use tracing::{info, warn};
 
 use super::claims::Recording;
-use super::plan::{Key, put};
+use super::plan::{Key, RecordFilter, put};
 use super::{Backtest, BacktestError, check_run_id};
 use crate::engine::{Engine, Settings};
 use crate::event::Record;
@@ -40,6 +40,10 @@ pub struct BatchInput {
     pub run_id: String,
     pub batch: String,
     pub keys: Vec<Key>,
+    /// Records outside it are not evaluated (the files at the edges of the run's
+    /// days hold some).
+    #[serde(default)]
+    pub filter: RecordFilter,
     /// Also publish the findings to the configured topic.
     #[serde(default)]
     pub publish: bool,
@@ -80,6 +84,8 @@ pub fn event_clock(rec: &Record<'_>, wall: i64) -> i64 {
 #[derive(Default)]
 struct Report {
     records: u64,
+    /// Records read but outside the run's filter.
+    outside: u64,
     findings: Vec<Finding>,
     /// JSON lines for the failures object.
     failures: Vec<String>,
@@ -164,7 +170,9 @@ async fn process(
     store: &Recording<DynamoStore>,
     notifier: &Then<Collect, Option<SnsNotifier>>,
     keys: &[Key],
+    filter: &RecordFilter,
 ) -> Result<Report, String> {
+    let filter = filter.to_filter();
     let wall = crate::render::now_ms().div_euclid(1000);
     let limits = Limits::default();
     let mut report = Report::default();
@@ -235,6 +243,10 @@ async fn process(
                 }
             };
             report.records += 1;
+            if !filter.admits(rec.event_time_ms(), rec.account_id(), rec.region()) {
+                report.outside += 1;
+                continue;
+            }
             let now = event_clock(&rec, wall);
             engine
                 .handle(&rec, store, notifier, now)
@@ -281,7 +293,7 @@ pub async fn run(bt: &Backtest, input: BatchInput) -> Result<Value, BacktestErro
         key_prefix(&input.run_id),
     ));
     let notifier = Then(Collect::default(), sns);
-    let outcome = match process(bt, &engine, &store, &notifier, &input.keys).await {
+    let outcome = match process(bt, &engine, &store, &notifier, &input.keys, &input.filter).await {
         Ok(report) => write(bt, &input, &report).await.map(|v| (v, report)),
         Err(e) => Err(BacktestError::Failed(e)),
     };
@@ -343,6 +355,7 @@ async fn write(bt: &Backtest, input: &BatchInput, r: &Report) -> Result<Value, B
         "batch": input.batch,
         "keys": input.keys.len(),
         "records": r.records,
+        "outside_filter": r.outside,
         "findings": r.findings.len(),
         "findings_key": findings_key,
         "failed_keys": r.failed_keys,

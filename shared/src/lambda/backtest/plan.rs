@@ -1,6 +1,13 @@
 //! `plan` mode: the run's keys, in key order, grouped into batches, written as
 //! the manifest the Distributed Map reads.
 //!
+//! Which keys: the archive layout's prefix planning (`archive::layout`, shared
+//! with `trailwatch replay s3://`): each requested prefix is read as a place in
+//! the CloudTrail layout, accounts and Regions not asked for are never listed,
+//! and with `since`/`until` only the day folders that can hold such records are
+//! (then the file names' delivery minutes narrow the keys). Each batch carries the
+//! filter, and the batch keeps only the records inside it.
+//!
 //! Batches are cut here rather than by the map's `ItemBatcher`: the batcher
 //! bounds the JSON size of a batch, not the bytes of the objects it names, and a
 //! batch must fit one Lambda invocation's time. A batch holds at most
@@ -13,6 +20,7 @@ use serde_json::{Value, json};
 use tracing::info;
 
 use super::{Backtest, BacktestError, check_run_id};
+use crate::archive::layout::{self, Filter, Plan, Scope, Step};
 
 /// Defaults sized so that a batch takes about a minute (docs/backtest.md).
 pub const DEFAULT_MAX_KEYS: usize = 200;
@@ -25,10 +33,22 @@ pub const MAX_KEYS_PER_RUN: usize = 2_000_000;
 #[serde(deny_unknown_fields)]
 pub struct PlanInput {
     pub run_id: String,
-    /// Key prefixes of the archive bucket to read (e.g. one per account, Region
-    /// and month); empty: the whole bucket.
+    /// Where trails write in the archive bucket (the bucket root, a trail's key
+    /// prefix, `AWSLogs/<o-id>/`, an account, a Region or a day folder), as
+    /// `trailwatch replay s3://BUCKET/PREFIX` reads them; empty: the bucket root.
     #[serde(default)]
     pub prefixes: Vec<String>,
+    /// A day (`2026-01-05`) or an RFC 3339 time: records from then on.
+    #[serde(default)]
+    pub since: Option<String>,
+    /// A day (to its end) or a time: records before then.
+    #[serde(default)]
+    pub until: Option<String>,
+    /// Account ids and Regions to read (empty: all).
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    #[serde(default)]
+    pub regions: Vec<String>,
     #[serde(default)]
     pub max_keys_per_batch: Option<usize>,
     #[serde(default)]
@@ -47,6 +67,71 @@ pub struct Key {
 pub struct Batch {
     pub batch: String,
     pub keys: Vec<Key>,
+    pub filter: RecordFilter,
+}
+
+/// The run's filter as a batch applies it to records (epoch ms; empty lists:
+/// all accounts, all Regions).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordFilter {
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    #[serde(default)]
+    pub regions: Vec<String>,
+}
+
+impl RecordFilter {
+    pub fn to_filter(&self) -> Filter {
+        Filter {
+            since: self.since_ms,
+            until: self.until_ms,
+            accounts: self.accounts.clone(),
+            regions: self.regions.clone(),
+        }
+    }
+}
+
+impl PlanInput {
+    /// The filter, every problem at once.
+    fn filter(&self) -> Result<Filter, String> {
+        let mut problems = Vec::new();
+        let mut bound = |text: &Option<String>, parse: fn(&str) -> Result<i64, String>, what| {
+            let r = text.as_deref().map(parse).transpose();
+            r.unwrap_or_else(|e| {
+                problems.push(format!("{what}: {e}"));
+                None
+            })
+        };
+        let since = bound(&self.since, layout::parse_since, "since");
+        let until = bound(&self.until, layout::parse_until, "until");
+        let mut list = |items, parse: fn(&[String]) -> Result<Vec<String>, String>, what| {
+            parse(items).unwrap_or_else(|e| {
+                problems.push(format!("{what}: {e}"));
+                Vec::new()
+            })
+        };
+        let accounts = list(&self.accounts, layout::parse_accounts, "accounts");
+        let regions = list(&self.regions, layout::parse_regions, "regions");
+        let filter = Filter {
+            since,
+            until,
+            accounts,
+            regions,
+        };
+        if let (Some(s), Some(u)) = (filter.since, filter.until)
+            && s >= u
+        {
+            problems.push("since is not before until".into());
+        }
+        if problems.is_empty() {
+            Ok(filter)
+        } else {
+            Err(problems.join("; "))
+        }
+    }
 }
 
 /// Where the manifest of a run is written.
@@ -54,19 +139,20 @@ pub fn manifest_key(run_id: &str) -> String {
     format!("{run_id}/manifest.json")
 }
 
-/// Keys that are not log files: digests, Insights, folder markers, empty objects.
+/// Empty objects hold no records (the layout's walk already leaves out digests,
+/// Insights and folder markers).
 fn is_log_file(k: &Key) -> bool {
-    k.size > 0
-        && !k.key.ends_with('/')
-        && !k
-            .key
-            .split('/')
-            .any(|part| part == "CloudTrail-Digest" || part == "CloudTrail-Insight")
+    k.size > 0 && !k.key.ends_with('/')
 }
 
 /// Cuts `keys` (in key order) into batches of at most `max_keys` keys and
 /// `max_bytes` bytes.
-pub fn batches(keys: Vec<Key>, max_keys: usize, max_bytes: u64) -> Vec<Batch> {
+pub fn batches(
+    keys: Vec<Key>,
+    max_keys: usize,
+    max_bytes: u64,
+    filter: &RecordFilter,
+) -> Vec<Batch> {
     let mut out: Vec<Batch> = Vec::new();
     let mut bytes = 0u64;
     for k in keys {
@@ -77,6 +163,7 @@ pub fn batches(keys: Vec<Key>, max_keys: usize, max_bytes: u64) -> Vec<Batch> {
             out.push(Batch {
                 batch: String::new(),
                 keys: Vec::new(),
+                filter: filter.clone(),
             });
             bytes = 0;
         }
@@ -92,15 +179,29 @@ pub fn batches(keys: Vec<Key>, max_keys: usize, max_bytes: u64) -> Vec<Batch> {
     out
 }
 
-/// Every object under `prefix`, in key order.
-async fn list(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Result<Vec<Key>, String> {
-    let mut out = Vec::new();
+/// What a listing of `prefix` found: the objects, and with a delimiter the
+/// folders below it.
+#[derive(Default)]
+struct Listed {
+    keys: Vec<Key>,
+    folders: Vec<String>,
+}
+
+/// Lists `prefix` (with Delimiter "/" when `folders`), every page, in key order.
+async fn list(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    folders: bool,
+) -> Result<Listed, String> {
+    let mut out = Listed::default();
     let mut token: Option<String> = None;
     loop {
         let page = s3
             .list_objects_v2()
             .bucket(bucket)
             .prefix(prefix)
+            .set_delimiter(folders.then(|| "/".to_owned()))
             .set_continuation_token(token.take())
             .send()
             .await
@@ -113,13 +214,18 @@ async fn list(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Result<Vec
             })?;
         for o in page.contents() {
             if let Some(key) = o.key() {
-                out.push(Key {
+                out.keys.push(Key {
                     key: key.to_owned(),
                     size: o.size().unwrap_or(0).max(0) as u64,
                 });
             }
         }
-        if out.len() > MAX_KEYS_PER_RUN {
+        out.folders.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix().map(str::to_owned)),
+        );
+        if out.keys.len() > MAX_KEYS_PER_RUN {
             return Err(format!(
                 "more than {MAX_KEYS_PER_RUN} keys under the prefixes: split the run \
                  (several executions with one run_id, docs/backtest.md)"
@@ -132,6 +238,37 @@ async fn list(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Result<Vec
     }
 }
 
+/// The log files of one prefix under `plan`: listings level by level (only
+/// what the filter leaves open), then each day folder's keys the plan keeps, in
+/// key order.
+async fn walk(s3: &aws_sdk_s3::Client, bucket: &str, plan: &Plan) -> Result<Vec<Key>, String> {
+    let mut out = Vec::new();
+    // Depth first, children in S3's order: the keys come out in key order.
+    let mut todo: Vec<Step> = plan.start();
+    todo.reverse();
+    while let Some(step) = todo.pop() {
+        match step {
+            Step::List { prefix, level } => {
+                let listed = list(s3, bucket, &prefix, true).await?;
+                let mut next = plan.expand(&prefix, level, &listed.folders);
+                next.reverse();
+                todo.extend(next);
+            }
+            Step::Day { prefix, .. } => {
+                let listed = list(s3, bucket, &prefix, false).await?;
+                out.extend(listed.keys.into_iter().filter(|k| plan.keep(&k.key)));
+            }
+        }
+        if out.len() > MAX_KEYS_PER_RUN {
+            return Err(format!(
+                "more than {MAX_KEYS_PER_RUN} keys: split the run (several executions \
+                 with one run_id, docs/backtest.md)"
+            ));
+        }
+    }
+    Ok(out)
+}
+
 pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError> {
     check_run_id(&input.run_id).map_err(BacktestError::Invalid)?;
     let max_keys = input.max_keys_per_batch.unwrap_or(DEFAULT_MAX_KEYS);
@@ -141,18 +278,22 @@ pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError
             "max_keys_per_batch and max_bytes_per_batch must be positive".into(),
         ));
     }
+    let filter = input.filter().map_err(BacktestError::Invalid)?;
     let mut prefixes = input.prefixes.clone();
     if prefixes.is_empty() {
         prefixes.push(String::new());
     }
+    let now_ms = crate::render::now_ms();
+    let mut plans = Vec::new();
+    for p in &prefixes {
+        let scope = Scope::parse(p).map_err(BacktestError::Invalid)?;
+        plans.push(Plan::new(scope, filter.clone(), now_ms));
+    }
     let bucket = &bt.config.archive_bucket;
     let mut keys = Vec::new();
-    for p in &prefixes {
-        keys.extend(
-            list(&bt.s3, bucket, p)
-                .await
-                .map_err(BacktestError::Failed)?,
-        );
+    for plan in &plans {
+        let found = walk(&bt.s3, bucket, plan).await;
+        keys.extend(found.map_err(BacktestError::Failed)?);
     }
     // Overlapping prefixes list a key twice; key order across prefixes.
     keys.sort_by(|a, b| a.key.cmp(&b.key));
@@ -160,7 +301,13 @@ pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError
     keys.retain(is_log_file);
     let total_bytes: u64 = keys.iter().map(|k| k.size).sum();
     let total_keys = keys.len();
-    let batches = batches(keys, max_keys, max_bytes);
+    let record_filter = RecordFilter {
+        since_ms: filter.since,
+        until_ms: filter.until,
+        accounts: filter.accounts,
+        regions: filter.regions,
+    };
+    let batches = batches(keys, max_keys, max_bytes, &record_filter);
     let manifest_key = manifest_key(&input.run_id);
     let body = serde_json::to_vec(&batches)
         .map_err(|e| BacktestError::Failed(format!("manifest: {e}")))?;
@@ -221,7 +368,7 @@ mod tests {
     #[test]
     fn batches_hold_n_keys_or_b_bytes_and_a_big_object_alone() {
         let keys = vec![k("a", 10), k("b", 10), k("c", 10), k("d", 100), k("e", 1)];
-        let got: Vec<(String, Vec<String>)> = batches(keys, 2, 25)
+        let got: Vec<(String, Vec<String>)> = batches(keys, 2, 25, &RecordFilter::default())
             .into_iter()
             .map(|b| (b.batch, b.keys.into_iter().map(|k| k.key).collect()))
             .collect();
@@ -241,16 +388,13 @@ mod tests {
     }
 
     #[test]
-    fn digests_and_markers_are_not_log_files() {
-        assert!(is_log_file(&k(
-            "AWSLogs/1/CloudTrail/us-east-1/2026/01/01/x.json.gz",
-            5
-        )));
-        assert!(!is_log_file(&k(
-            "AWSLogs/1/CloudTrail-Digest/us-east-1/2026/01/01/x.json.gz",
-            5
-        )));
-        assert!(!is_log_file(&k("AWSLogs/1/CloudTrail/", 0)));
+    fn a_bad_filter_names_every_problem() {
+        let input: PlanInput = serde_json::from_value(json!({
+            "run_id": "r", "since": "yesterday", "accounts": ["12"], "regions": ["us-east-1"],
+        }))
+        .unwrap();
+        let e = input.filter().unwrap_err();
+        assert!(e.contains("since") && e.contains("accounts"), "{e}");
         assert!(!is_log_file(&k(
             "AWSLogs/1/CloudTrail/us-east-1/2026/01/01/y.json.gz",
             0
