@@ -64,7 +64,7 @@ impl Runtime {
         }
     }
 
-    /// One invocation with `payload`; waits (at most two minutes) for the answer.
+    /// One invocation with `payload`; waits (at most 15 minutes, Lambda's limit) for the answer.
     pub async fn invoke(&self, payload: &Value) -> Answer {
         let n = self
             .counter
@@ -74,9 +74,9 @@ impl Runtime {
             .await
             .expect("runtime running");
         let mut answers = self.answers.lock().await;
-        tokio::time::timeout(std::time::Duration::from_secs(120), answers.recv())
+        tokio::time::timeout(std::time::Duration::from_secs(900), answers.recv())
             .await
-            .expect("the function answered within two minutes")
+            .expect("the function answered within 15 minutes")
             .expect("runtime running")
     }
 }

@@ -42,7 +42,9 @@ async fn deploy() -> Deployed {
         .await
         .expect("CreateTable");
     let runtime = Runtime::start().await;
-    let child = tokio::process::Command::new(BIN)
+    // TRAILWATCH_BACKTEST_BIN: a release build, for the measurement.
+    let bin = std::env::var("TRAILWATCH_BACKTEST_BIN").unwrap_or_else(|_| BIN.to_owned());
+    let child = tokio::process::Command::new(bin)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_LAMBDA_RUNTIME_API", &runtime.addr)
@@ -398,4 +400,54 @@ async fn unreadable_keys_are_listed_and_the_batch_goes_on() {
     );
     assert_eq!(lines[1]["key"], corrupt["key"]);
     assert_eq!(d.findings(&run, "000007").await, stop_findings(&stop));
+}
+
+/// The measurement docs/backtest.md quotes (tests/bench/backtest runs it with a
+/// release build): one batch of the `trailwatch generate --shape s3` files in
+/// `TRAILWATCH_BENCH_S3_DIR`, through the real binary against moto. Prints
+/// records/s; moto's DynamoDB, a Python server, bounds it (see the docs for the
+/// extrapolation to DynamoDB).
+#[tokio::test]
+#[ignore]
+async fn measure_one_batch() {
+    let dir = std::env::var("TRAILWATCH_BENCH_S3_DIR").expect("TRAILWATCH_BENCH_S3_DIR");
+    let mut files = Vec::new();
+    let root = std::path::PathBuf::from(dir);
+    let mut stack = vec![root.clone()];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            stack.extend(
+                std::fs::read_dir(&p)
+                    .expect("dir")
+                    .map(|e| e.expect("entry").path()),
+            );
+        } else if p.to_string_lossy().ends_with(".json.gz") {
+            files.push(p);
+        }
+    }
+    files.sort();
+    let d = deploy().await;
+    let mut keys = Vec::new();
+    let mut bytes = 0;
+    for f in &files {
+        let body = std::fs::read(f).expect("file");
+        bytes += body.len();
+        // The generator writes the archive layout: the relative path is the key.
+        let key = f
+            .strip_prefix(&root)
+            .expect("under the dir")
+            .to_string_lossy()
+            .into_owned();
+        keys.push(d.put(&key, body).await);
+    }
+    let started = std::time::Instant::now();
+    let out = d.batch(&unique("measure"), "000000", &keys).await;
+    let secs = started.elapsed().as_secs_f64();
+    let records = out["records"].as_u64().unwrap_or(0);
+    println!(
+        "one batch: {} files, {bytes} bytes compressed, {records} records, {} findings, {secs:.2} s, {:.0} records/s",
+        keys.len(),
+        out["findings"],
+        records as f64 / secs
+    );
 }

@@ -65,12 +65,14 @@ pub fn failures_key(run_id: &str, batch: &str) -> String {
     format!("{run_id}/failures/{batch}.jsonl")
 }
 
-/// The engine's settings in a backtest: every detection but the disabled ones,
-/// past heartbeat gaps reported (as in replay).
+/// The engine's settings in a backtest: what the live functions run (every
+/// detection but the disabled ones), on the event-time clock. Past heartbeat gaps
+/// are not reported: live, silences come from the scheduled check, not from
+/// records, and batches that run out of order would misplace them.
 pub fn settings(disabled: &[String]) -> Settings {
     Settings {
         disabled: disabled.iter().cloned().collect(),
-        ..Settings::for_replay()
+        ..Settings::default()
     }
 }
 

@@ -22,9 +22,10 @@ use tracing::info;
 use super::{Backtest, BacktestError, check_run_id};
 use crate::archive::layout::{self, Filter, Plan, Scope, Step};
 
-/// Defaults sized so that a batch takes about a minute (docs/backtest.md).
+/// Defaults sized so that a batch takes a few minutes, well inside Lambda's 15
+/// (docs/backtest.md, Speed).
 pub const DEFAULT_MAX_KEYS: usize = 200;
-pub const DEFAULT_MAX_BYTES: u64 = 64 << 20;
+pub const DEFAULT_MAX_BYTES: u64 = 8 << 20;
 /// A run lists at most this many keys: the manifest is built in memory. Split
 /// larger archives into several executions with one `run_id` (docs/backtest.md).
 pub const MAX_KEYS_PER_RUN: usize = 2_000_000;
