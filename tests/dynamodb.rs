@@ -19,8 +19,8 @@ use ddb::*;
 use trailwatch::engine::{Engine, HandleError, Settings};
 use trailwatch::finding::Finding;
 use trailwatch::notify::Collect;
-use trailwatch::state::dynamodb::{ensure_table, schema};
-use trailwatch::state::{MemoryStore, Observation, Store};
+use trailwatch::state::dynamodb::{EVENT_TIME_KEEP_SECS, Validity, ensure_table, schema};
+use trailwatch::state::{Lease, MemoryStore, Now, Observation, Store, Take};
 use trailwatch::window::MAX_OBSERVATIONS_PER_GROUP;
 use trailwatch_tests::moto::Moto;
 
@@ -252,17 +252,134 @@ async fn contract<S: Store>(s: &S) -> Vec<String> {
         ("c|6", vec![g("c|5")], 50, 50),                     // guard expired at 50
     ];
     for (k, guards, exp, now) in claims {
+        let take = Take::Confirmed { expires_at: exp };
         log.push(format!(
-            "claim {k} {guards:?} @{now}: {}",
-            s.claim(k, &guards, exp, now).await.unwrap()
+            "claim {k} {guards:?} @{now}: {:?}",
+            s.claim(k, &guards, take, Now::live(now)).await.unwrap()
         ));
     }
-    s.release("c|3").await.unwrap();
-    s.release("c|never-taken").await.unwrap();
+    s.release("c|3", None).await.unwrap();
+    s.release("c|never-taken", None).await.unwrap();
     log.push(format!(
-        "claim c|3 after release: {}",
-        s.claim("c|3", &[], 1_000, 10).await.unwrap()
+        "claim c|3 after release: {:?}",
+        s.claim(
+            "c|3",
+            &[],
+            Take::Confirmed { expires_at: 1_000 },
+            Now::live(10)
+        )
+        .await
+        .unwrap()
     ));
+    log.extend(lease_contract(s).await);
+    log
+}
+
+/// Delivery leases: lapse on the wall clock, takeover, confirmation and release
+/// by their token only, a confirmed guard outranking a leased one.
+async fn lease_contract<S: Store>(s: &S) -> Vec<String> {
+    let at = |valid: i64, wall: i64| Now { valid, wall };
+    let (l1, l2, l3, l4) = (
+        Lease::new(100),
+        Lease::new(100),
+        Lease::new(200),
+        Lease::new(300),
+    );
+    let confirmed = Take::Confirmed { expires_at: 1_000 };
+    let guard = ["l|1".to_owned()];
+    let mut log = Vec::new();
+    let mut step = |what: &str, got: String| log.push(format!("{what}: {got}"));
+    step(
+        "lease",
+        format!(
+            "{:?}",
+            s.claim("l|1", &[], Take::Lease(&l1), at(10, 10))
+                .await
+                .unwrap()
+        ),
+    );
+    step(
+        "claim under a live lease",
+        format!(
+            "{:?}",
+            s.claim("l|1", &[], confirmed, at(5_000, 50)).await.unwrap()
+        ),
+    );
+    step(
+        "guard under a live lease",
+        format!(
+            "{:?}",
+            s.claim("l|2", &guard, Take::Lease(&l2), at(10, 50))
+                .await
+                .unwrap()
+        ),
+    );
+    step(
+        "confirm by another token",
+        format!("{}", s.confirm("l|1", &l2, 1_000).await.unwrap()),
+    );
+    step(
+        "takeover of a lapsed lease",
+        format!(
+            "{:?}",
+            s.claim("l|1", &[], Take::Lease(&l3), at(10, 100))
+                .await
+                .unwrap()
+        ),
+    );
+    step(
+        "confirm by the lapsed lease",
+        format!("{}", s.confirm("l|1", &l1, 1_000).await.unwrap()),
+    );
+    s.release("l|1", Some(&l1)).await.unwrap();
+    step(
+        "release by the lapsed lease changed nothing",
+        format!(
+            "{:?}",
+            s.claim("l|1", &[], confirmed, at(10, 150)).await.unwrap()
+        ),
+    );
+    step(
+        "confirm",
+        format!("{}", s.confirm("l|1", &l3, 1_000).await.unwrap()),
+    );
+    step(
+        "confirmed, held whatever the wall clock",
+        format!(
+            "{:?}",
+            s.claim("l|1", &[], Take::Lease(&l4), at(999, 9_999))
+                .await
+                .unwrap()
+        ),
+    );
+    step(
+        "confirmed claim expired",
+        format!(
+            "{:?}",
+            s.claim("l|1", &[], Take::Lease(&l4), at(1_000, 150))
+                .await
+                .unwrap()
+        ),
+    );
+    s.release("l|1", Some(&l4)).await.unwrap();
+    step(
+        "released",
+        format!(
+            "{:?}",
+            s.claim("l|1", &[], confirmed, at(10, 150)).await.unwrap()
+        ),
+    );
+    s.claim("l|3", &[], Take::Lease(&l2), at(10, 10))
+        .await
+        .unwrap();
+    let both = ["l|3".to_owned(), "l|1".to_owned()];
+    step(
+        "a confirmed guard outranks a leased one",
+        format!(
+            "{:?}",
+            s.claim("l|4", &both, confirmed, at(10, 10)).await.unwrap()
+        ),
+    );
     log
 }
 
@@ -289,15 +406,42 @@ async fn both_stores_answer_every_call_alike() {
     assert!(memory[5].contains("-5000:neg"), "{}", memory[5]);
     let claims: Vec<&str> = memory
         .iter()
-        .filter(|l| l.starts_with("claim"))
+        .filter(|l| l.starts_with("claim c|"))
         .map(|l| l.rsplit(' ').next().unwrap())
         .collect();
     assert_eq!(
         claims,
         [
-            "true", "false", "false", "true", "false", "true", "true", "true", "true"
+            "Taken", "Held", "Held", "Taken", "Held", "Taken", "Taken", "Taken", "Taken"
         ]
     );
+    let leases: Vec<&str> = memory
+        .iter()
+        .skip_while(|l| !l.starts_with("lease"))
+        .map(|l| l.split_once(": ").unwrap().1)
+        .collect();
+    assert_eq!(
+        leases,
+        [
+            "Taken",
+            "Leased { until: 100 }",
+            "Leased { until: 100 }",
+            "false",
+            "Taken",
+            "false",
+            "Leased { until: 200 }",
+            "true",
+            "Held",
+            "Taken",
+            "Taken",
+            "Held"
+        ]
+    );
+    // A store over event time answers alike (its validity is `valid_until`).
+    let event_time = t.store().with_validity(Validity::EventTime {
+        keep_secs: EVENT_TIME_KEEP_SECS,
+    });
+    assert_eq!(contract(&event_time).await, memory);
 }
 
 #[tokio::test]
@@ -851,6 +995,116 @@ async fn a_dead_endpoint_fails_the_invocation_and_the_retry_delivers_once() {
     );
     assert_eq!(out.take().len(), 1);
     moto.stop();
+}
+
+// ---------------------------------------------------------------------------
+// Event time (replay, backtests): last year's records meet as they did then
+
+/// A successful `GetFederationToken` by IAM user `user` (a first-seen detection
+/// with a 10-day history).
+fn federation_token(id: &str, secs: i64, user: &str) -> String {
+    format!(
+        r#"{{"eventVersion":"1.08","userIdentity":{{"type":"IAMUser","principalId":"AIDAEXAMPLE{user}","arn":"arn:aws:iam::444455556666:user/{user}","accountId":"444455556666","accessKeyId":"AKIAEXAMPLE","userName":"{user}"}},"eventTime":"{}","eventSource":"sts.amazonaws.com","eventName":"GetFederationToken","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.9","userAgent":"aws-cli/2.15.0","requestParameters":{{"name":"ops-temp","durationSeconds":3600}},"responseElements":{{"federatedUser":{{"arn":"arn:aws:sts::444455556666:federated-user/ops-temp","federatedUserId":"444455556666:ops-temp"}}}},"requestID":"r-{id}","eventID":"{id}","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"444455556666","eventCategory":"Management"}}"#,
+        at(secs)
+    )
+}
+
+fn wall_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs() as i64
+}
+
+const FIRST_SEEN: &str = "sts-federation-token-first-seen";
+
+/// `Clock::EventTime` (what replay and backtests use): a burst of a year ago is
+/// found, and a first-seen term unseen for its 10 days of event time fires again,
+/// on both stores alike; DynamoDB keeps last year's items (TTL from the wall
+/// clock) and compares their event-time validity. Live, the same records at one
+/// wall-clock instant fire the term once.
+#[tokio::test]
+async fn event_time_finds_last_years_burst_and_recurring_terms_on_both_stores() {
+    const DAY: i64 = 86_400;
+    let engine = |settings: Settings| {
+        Engine::with_detections(
+            [BURST, FIRST_SEEN]
+                .iter()
+                .map(|id| trailwatch::catalog::by_id(id).expect("in the catalogue")),
+            settings,
+        )
+    };
+    let year_ago = -365 * DAY;
+    let mut records = burst("yuri", year_ago, 11);
+    // alice's token on days 0 (new), 5 (seen), 11 (history lapsed: new again), 12.
+    for (i, day) in [0, 5, 11, 12].into_iter().enumerate() {
+        records.push(federation_token(
+            &format!("fed-{i}"),
+            year_ago + 3600 + day * DAY,
+            "alice",
+        ));
+    }
+    let wall = wall_clock();
+    let steps: Vec<Step> = records
+        .iter()
+        .map(|json| Step {
+            json: json.clone(),
+            now: wall,
+        })
+        .collect();
+    let replay = engine(Settings::for_replay());
+    let memory = drive(&replay, &MemoryStore::default(), &steps).await;
+    let t = table().await;
+    let store = t.store().with_validity(Validity::EventTime {
+        keep_secs: EVENT_TIME_KEEP_SECS,
+    });
+    let dynamo = drive(&replay, &store, &steps).await;
+    assert_eq!(as_json(&memory), as_json(&dynamo));
+    assert_eq!(counts(&memory), [(BURST, 1), (FIRST_SEEN, 2)].into());
+    let fired: Vec<&str> = memory
+        .iter()
+        .filter(|f| f.detection_id == FIRST_SEEN)
+        .flat_map(|f| f.event_ids.iter().map(String::as_str))
+        .collect();
+    assert_eq!(fired, ["fed-0", "fed-2"]);
+
+    // Every item is valid in last year's time and kept by TTL well past the run.
+    let items = t
+        .client
+        .scan()
+        .table_name(&t.name)
+        .send()
+        .await
+        .expect("Scan")
+        .items
+        .unwrap_or_default();
+    assert!(items.len() > 11, "observations and claims: {}", items.len());
+    let number = |item: &std::collections::HashMap<String, AttributeValue>, k: &str| {
+        item.get(k)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<i64>().ok())
+            .unwrap_or_else(|| panic!("no {k} in {item:?}"))
+    };
+    for item in &items {
+        assert!(!item.contains_key(schema::LEASE), "a lease left: {item:?}");
+        assert!(
+            number(item, schema::VALID_UNTIL) < wall - 300 * DAY,
+            "{item:?}"
+        );
+        assert!(
+            number(item, schema::TTL_ATTRIBUTE) >= wall + EVENT_TIME_KEEP_SECS,
+            "{item:?}"
+        );
+    }
+
+    // Live mode is unchanged: the wall clock says no time has passed.
+    let live = drive(
+        &engine(Settings::default()),
+        &MemoryStore::default(),
+        &steps,
+    )
+    .await;
+    assert_eq!(counts(&live), [(BURST, 1), (FIRST_SEEN, 1)].into());
 }
 
 // ---------------------------------------------------------------------------

@@ -19,9 +19,11 @@ use trailwatch_tests::root;
 
 /// The DynamoDB actions of every function (on the state table, under its prefix):
 /// claims are a TransactWriteItems of a Put and ConditionChecks (IAM authorises
-/// each item's action), and a failed delivery deletes its claim.
+/// each item's action), a delivered finding confirms its lease (UpdateItem), and
+/// a failed delivery deletes its claim.
 const CLAIM_ACTIONS: &[&str] = &[
     "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:ConditionCheckItem",
 ];

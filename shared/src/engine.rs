@@ -9,13 +9,32 @@ use crate::detection::{Detection, Signal, Trigger, WindowSpec};
 use crate::event::Record;
 use crate::finding::Finding;
 use crate::notify::{Notifier, NotifyError};
-use crate::state::{Store, StoreError};
+use crate::state::{Claimed, Lease, Now, Store, StoreError, Take};
 use crate::tuning::{self, Mode, Tuning};
 use crate::window::{self, Claim, Pending, WindowSettings};
 
 /// How long a delivered finding's claim is kept: a retried or re-delivered event
 /// within this time does not send it again (EventBridge retries for up to 24 h).
 pub const CLAIM_TTL_SECS: i64 = 24 * 3600;
+
+/// How long a delivery lease holds a finding's claim (wall clock) before a retry
+/// may take it over: longer than one invocation can live (the functions' 30 s
+/// timeout), so that a lease only lapses when its holder is dead.
+pub const CLAIM_LEASE_SECS: i64 = 60;
+
+/// Which clock "now" is for windows, claims and first-seen history.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Clock {
+    /// Live traffic (the Lambda functions): now is the wall clock; a record later
+    /// than the allowed lateness misses partners that have expired.
+    #[default]
+    Wall,
+    /// Replay and backtests: now is each record's `eventTime`, so last year's
+    /// records meet each other as they did then, and a first-seen term unseen for
+    /// N days of event time fires again. Leases still use the wall clock. A
+    /// DynamoDB store must then be built with `Validity::EventTime`.
+    EventTime,
+}
 
 /// Engine settings: which detections run and how windows behave.
 #[derive(Debug, Clone, Default)]
@@ -39,14 +58,35 @@ pub struct Settings {
     /// A heartbeat gap is also a `pipeline-silent` finding (replay: nothing else
     /// reports past silences). Live, the scheduled check reports them.
     pub gaps_are_silences: bool,
+    /// The clock expiries are judged by (wall clock live, event time in replay).
+    pub clock: Clock,
+    /// The delivery lease's length (seconds, wall clock); `None`: [`CLAIM_LEASE_SECS`].
+    pub lease_secs: Option<i64>,
 }
 
 impl Settings {
-    /// The settings of a replay: past heartbeat gaps are `pipeline-silent` findings.
+    /// The settings of a replay: event time, and past heartbeat gaps are
+    /// `pipeline-silent` findings.
     pub fn for_replay() -> Settings {
         Settings {
             gaps_are_silences: true,
+            clock: Clock::EventTime,
             ..Settings::default()
+        }
+    }
+
+    pub fn lease_secs(&self) -> i64 {
+        self.lease_secs.unwrap_or(CLAIM_LEASE_SECS)
+    }
+
+    /// The clocks for handling `rec` at wall-clock time `wall`.
+    pub fn now_for(&self, rec: &Record<'_>, wall: i64) -> Now {
+        match self.clock {
+            Clock::Wall => Now::live(wall),
+            Clock::EventTime => Now {
+                valid: rec.event_time_ms().map_or(wall, |t| t.div_euclid(1000)),
+                wall,
+            },
         }
     }
 }
@@ -56,6 +96,12 @@ impl Settings {
 pub enum HandleError {
     Store(StoreError),
     Notify(NotifyError),
+    /// Another delivery holds the finding's lease (it may yet fail or die): the
+    /// retry, once the lease is confirmed or has lapsed, knows.
+    Leased {
+        key: String,
+        until: i64,
+    },
 }
 
 impl std::fmt::Display for HandleError {
@@ -63,6 +109,12 @@ impl std::fmt::Display for HandleError {
         match self {
             HandleError::Store(e) => e.fmt(f),
             HandleError::Notify(e) => e.fmt(f),
+            HandleError::Leased { key, until } => write!(
+                f,
+                "finding claim {:?} is leased by another delivery until {until} (epoch s); \
+                 retry after it",
+                crate::sanitize::one_line(key, 200)
+            ),
         }
     }
 }
@@ -398,28 +450,38 @@ impl Engine {
         if let (Some(_), Some(t)) = (self.settings.learn_secs, rec.event_time_ms()) {
             self.first_time_ms.get_or_init(|| t);
         }
+        let at = self.settings.now_for(rec, now);
         let tuning = self.tuning();
         let pending = self
-            .evaluate_tuned(rec, store, now, tuning.as_deref())
+            .evaluate_tuned(rec, store, at.valid, tuning.as_deref())
             .await?;
         let today = self
             .settings
             .tuning_today
             .unwrap_or_else(|| tuning::day_of(now));
+        let lease_secs = self.settings.lease_secs();
         let mut delivered = Vec::new();
         for p in pending {
             if self.learning(&p, rec) {
                 // Record the term in the history, report nothing.
+                let expires_at = claim_expiry(&p, at.valid);
                 store
-                    .claim(&p.claim.key, &p.claim.guards, claim_expiry(&p, now), now)
+                    .claim(
+                        &p.claim.key,
+                        &p.claim.guards,
+                        Take::Confirmed { expires_at },
+                        at,
+                    )
                     .await?;
                 continue;
             }
             if let Some(t) = tuning.as_deref() {
-                if let Some(f) = tuning::apply::apply(t, today, store, notifier, p, now).await? {
+                if let Some(f) =
+                    tuning::apply::apply(t, today, store, notifier, p, at, lease_secs).await?
+                {
                     delivered.push(f);
                 }
-            } else if deliver(store, notifier, &p, now).await? {
+            } else if deliver(store, notifier, &p, at, lease_secs).await? {
                 delivered.push(p.finding);
             }
         }
@@ -447,45 +509,95 @@ pub(crate) fn claim_expiry(p: &Pending, now: i64) -> i64 {
 }
 
 /// Delivers findings that did not come from one record (the heartbeat's scheduled
-/// check): each exactly once, like [`Engine::handle`].
+/// check, live): each exactly once, like [`Engine::handle`].
 pub async fn deliver_all<S: Store + ?Sized, N: Notifier + ?Sized>(
     store: &S,
     notifier: &N,
     pending: Vec<Pending>,
     now: i64,
+    lease_secs: i64,
 ) -> Result<Vec<Finding>, HandleError> {
     let mut delivered = Vec::new();
     for p in pending {
-        if deliver(store, notifier, &p, now).await? {
+        if deliver(store, notifier, &p, Now::live(now), lease_secs).await? {
             delivered.push(p.finding);
         }
     }
     Ok(delivered)
 }
 
-/// Claims, notifies, and releases the claim on failure. `Ok(false)` when the
-/// finding had already been delivered (its claim is held).
+/// How often, and after how long, a claim found under another delivery's live
+/// lease is tried again before the invocation gives up (that delivery is usually
+/// a concurrent invocation about to confirm): 50 ms doubling, about 1.5 s in all.
+const LEASE_POLLS: u32 = 5;
+
+/// Takes `claim` as a delivery lease of `lease_secs`. `Ok(None)`: the finding was
+/// delivered already. A live lease of another delivery is waited for briefly,
+/// then fails the invocation ([`HandleError::Leased`]) so that its retry decides.
+pub(crate) async fn lease<S: Store + ?Sized>(
+    store: &S,
+    key: &str,
+    guards: &[String],
+    at: Now,
+    lease_secs: i64,
+) -> Result<Option<Lease>, HandleError> {
+    let lease = Lease::new(at.wall.saturating_add(lease_secs));
+    let mut attempt = 0;
+    loop {
+        match store.claim(key, guards, Take::Lease(&lease), at).await? {
+            Claimed::Taken => return Ok(Some(lease)),
+            Claimed::Held => return Ok(None),
+            Claimed::Leased { until } if attempt >= LEASE_POLLS => {
+                return Err(HandleError::Leased {
+                    key: key.to_owned(),
+                    until,
+                });
+            }
+            Claimed::Leased { .. } => {
+                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+/// Confirms a delivered finding's lease. A lease already lost (it lapsed and a
+/// retry took it over) or a failed confirmation is not an error: the finding was
+/// delivered; at worst the lease lapses and a retry sends it again (the one
+/// duplicate the lease allows).
+pub(crate) async fn confirm<S: Store + ?Sized>(
+    store: &S,
+    key: &str,
+    lease: &Lease,
+    expires_at: i64,
+) {
+    let _ = store.confirm(key, lease, expires_at).await;
+}
+
+/// Leases the claim, notifies, then confirms it; releases the lease on failure.
+/// `Ok(false)` when the finding had already been delivered (its claim is held).
 pub(crate) async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
     store: &S,
     notifier: &N,
     p: &Pending,
-    now: i64,
+    at: Now,
+    lease_secs: i64,
 ) -> Result<bool, HandleError> {
-    if !store
-        .claim(&p.claim.key, &p.claim.guards, claim_expiry(p, now), now)
-        .await?
-    {
+    let Some(lease) = lease(store, &p.claim.key, &p.claim.guards, at, lease_secs).await? else {
         return Ok(false);
-    }
+    };
     if let Err(e) = notifier.notify(&p.finding).await {
-        // Best effort: if the release fails too, the retry will not resend, so say so.
-        if let Err(re) = store.release(&p.claim.key).await {
+        // Best effort: if the release fails too, the lease lapses and a retry
+        // after it sends the finding; say so.
+        if let Err(re) = store.release(&p.claim.key, Some(&lease)).await {
             return Err(HandleError::Notify(NotifyError(format!(
-                "{e}; and releasing its claim failed: {re}"
+                "{e}; and releasing its claim failed ({re}): a retry after the lease \
+                 ({lease_secs} s) sends it"
             ))));
         }
         return Err(HandleError::Notify(e));
     }
+    confirm(store, &p.claim.key, &lease, claim_expiry(p, at.valid)).await;
     Ok(true)
 }
 
@@ -601,6 +713,70 @@ mod tests {
             NOW,
         );
         assert_eq!(fired, [false, false, false, true]);
+    }
+
+    #[test]
+    fn in_event_time_a_term_unseen_for_its_history_fires_again() {
+        // The wall clock stands still (a replay of last year's records): only
+        // event time can tell that ten days have passed.
+        let records = [
+            ("1", "2025-01-01T00:00:00Z", "alice"),
+            ("2", "2025-01-06T00:00:00Z", "alice"),
+            ("3", "2025-01-11T00:00:01Z", "alice"),
+            ("4", "2025-01-12T00:00:00Z", "alice"),
+        ];
+        let replay = Settings {
+            clock: Clock::EventTime,
+            ..Settings::default()
+        };
+        let engine = Engine::with_detections([&NewCaller as &dyn Detection], replay);
+        let fired = run(&engine, &MemoryStore::default(), &records, NOW);
+        assert_eq!(fired, [true, false, true, false]);
+        // Live, the same records at one wall-clock instant fire once.
+        let engine = Engine::with_detections([&NewCaller as &dyn Detection], Settings::default());
+        let fired = run(&engine, &MemoryStore::default(), &records, NOW);
+        assert_eq!(fired, [true, false, false, false]);
+    }
+
+    #[test]
+    fn a_delivery_that_died_holding_its_lease_is_retried_once_it_lapses() {
+        let engine = Engine::with_detections([&NewCaller as &dyn Detection], Settings::default());
+        let store = MemoryStore::default();
+        let json = record("1", "2026-01-01T00:00:00Z", "alice");
+        let rec = Record::from_json(&json).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        // An invocation took the lease and died before publishing.
+        let pending = rt.block_on(engine.evaluate(&rec, &store, NOW)).unwrap();
+        let key = &pending[0].claim.key;
+        let dead = rt
+            .block_on(lease(&store, key, &[], Now::live(NOW), CLAIM_LEASE_SECS))
+            .unwrap();
+        assert!(dead.is_some());
+        // A retry within the lease fails (the finding may still be on its way).
+        let sink = Collect::default();
+        let early = rt.block_on(engine.handle(&rec, &store, &sink, NOW + CLAIM_LEASE_SECS - 1));
+        assert!(
+            matches!(early, Err(HandleError::Leased { .. })),
+            "{early:?}"
+        );
+        assert!(sink.take().is_empty());
+        // Once it lapses, the retry delivers, exactly once.
+        let later = NOW + CLAIM_LEASE_SECS;
+        assert_eq!(
+            rt.block_on(engine.handle(&rec, &store, &sink, later))
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            rt.block_on(engine.handle(&rec, &store, &sink, later + 1))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(sink.take().len(), 1);
     }
 
     struct Failing;

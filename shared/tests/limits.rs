@@ -14,7 +14,7 @@ use trailwatch::event::Record;
 use trailwatch::event::reader::{self, Limits, Location, Sink};
 use trailwatch::finding::Finding;
 use trailwatch::notify::Collect;
-use trailwatch::state::{MemoryStore, Observation, Store, StoreError};
+use trailwatch::state::{Claimed, Lease, MemoryStore, Now, Observation, Store, StoreError, Take};
 use trailwatch::window::MAX_OBSERVATIONS_PER_GROUP;
 
 const BIN: &str = env!("CARGO_BIN_EXE_trailwatch");
@@ -545,13 +545,16 @@ impl Store for Spy {
         &self,
         key: &str,
         guards: &[String],
-        expires_at: i64,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        self.inner.claim(key, guards, expires_at, now).await
+        take: Take<'_>,
+        now: Now,
+    ) -> Result<Claimed, StoreError> {
+        self.inner.claim(key, guards, take, now).await
     }
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.inner.release(key).await
+    async fn confirm(&self, key: &str, lease: &Lease, expires_at: i64) -> Result<bool, StoreError> {
+        self.inner.confirm(key, lease, expires_at).await
+    }
+    async fn release(&self, key: &str, lease: Option<&Lease>) -> Result<(), StoreError> {
+        self.inner.release(key, lease).await
     }
     async fn beat(
         &self,

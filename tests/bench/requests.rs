@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ddb::*;
 use trailwatch::engine::{Engine, Settings};
 use trailwatch::notify::Collect;
-use trailwatch::state::{Observation, Store, StoreError};
+use trailwatch::state::{Claimed, Lease, Now, Observation, Store, StoreError, Take};
 use trailwatch_tests::moto::Moto;
 
 /// Counts the calls made to the inner store.
@@ -30,6 +30,7 @@ struct Counted<S> {
     read_units: AtomicU64,
     claims: AtomicU64,
     claims_with_guards: AtomicU64,
+    confirms: AtomicU64,
     releases: AtomicU64,
 }
 
@@ -43,6 +44,7 @@ impl<S: Store> Counted<S> {
             read_units: AtomicU64::new(0),
             claims: AtomicU64::new(0),
             claims_with_guards: AtomicU64::new(0),
+            confirms: AtomicU64::new(0),
             releases: AtomicU64::new(0),
         }
     }
@@ -96,19 +98,24 @@ impl<S: Store> Store for Counted<S> {
         &self,
         key: &str,
         guards: &[String],
-        expires_at: i64,
-        now: i64,
-    ) -> Result<bool, StoreError> {
+        take: Take<'_>,
+        now: Now,
+    ) -> Result<Claimed, StoreError> {
         self.claims.fetch_add(1, Ordering::Relaxed);
         if !guards.is_empty() {
             self.claims_with_guards.fetch_add(1, Ordering::Relaxed);
         }
-        self.inner.claim(key, guards, expires_at, now).await
+        self.inner.claim(key, guards, take, now).await
     }
 
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
+    async fn confirm(&self, key: &str, lease: &Lease, expires_at: i64) -> Result<bool, StoreError> {
+        self.confirms.fetch_add(1, Ordering::Relaxed);
+        self.inner.confirm(key, lease, expires_at).await
+    }
+
+    async fn release(&self, key: &str, lease: Option<&Lease>) -> Result<(), StoreError> {
         self.releases.fetch_add(1, Ordering::Relaxed);
-        self.inner.release(key).await
+        self.inner.release(key, lease).await
     }
     async fn beat(
         &self,
@@ -254,7 +261,7 @@ async fn dynamodb_requests_per_1000_events() {
     let endpoint = &Moto::shared().endpoint;
     let mut report = String::new();
     report.push_str(
-        "| workload | events | findings | PutItem | Query | TransactWriteItems | PutItem (claims) | DeleteItem | requests | per event | observations read per event | approx. RCU per event |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| workload | events | findings | PutItem | Query | TransactWriteItems | PutItem (claims) | UpdateItem (confirms) | DeleteItem | requests | per event | observations read per event | approx. RCU per event |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for w in workloads() {
         assert_eq!(w.records.len(), 1000, "{}", w.name);
@@ -277,7 +284,7 @@ async fn dynamodb_requests_per_1000_events() {
         let n = w.records.len() as f64;
         let rcu = store.read_units.load(Ordering::Relaxed) as f64;
         report.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.1} | {:.1} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.2} | {:.1} | {:.1} |\n",
             w.name,
             w.records.len(),
             findings,
@@ -285,6 +292,7 @@ async fn dynamodb_requests_per_1000_events() {
             get("Query"),
             get("TransactWriteItems"),
             get("PutItem") - puts,
+            get("UpdateItem"),
             get("DeleteItem"),
             total,
             total as f64 / n,
@@ -292,6 +300,12 @@ async fn dynamodb_requests_per_1000_events() {
             rcu / n,
         ));
         assert_eq!(get("PutItem"), puts + claims_plain, "{}: {http:?}", w.name);
+        assert_eq!(
+            get("UpdateItem"),
+            store.confirms.load(Ordering::Relaxed),
+            "{}: one confirmation per delivered finding",
+            w.name
+        );
     }
     println!("\n{report}");
 }
@@ -366,14 +380,19 @@ fn state_requests_per_1000_events_of_the_bench_corpus() {
     let claims = get(&store.claims);
     let first = get(&first_seen_claims);
     println!(
-        "| records | findings | first-seen claims | other claims | window writes | window reads | releases | requests |\n|---|---|---|---|---|---|---|---|\n| {} | {} | {first:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
+        "| records | findings | first-seen claims | other claims | confirms | window writes | window reads | releases | requests |\n|---|---|---|---|---|---|---|---|---|\n| {} | {} | {first:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} |",
         run.records,
         run.out.take().len(),
         claims - first,
+        get(&store.confirms),
         get(&store.puts),
         get(&store.ranges),
         get(&store.releases),
-        claims + get(&store.puts) + get(&store.ranges) + get(&store.releases),
+        claims
+            + get(&store.confirms)
+            + get(&store.puts)
+            + get(&store.ranges)
+            + get(&store.releases),
     );
     println!("(per 1,000 events)");
     assert!(run.records > 0, "no records in {path}");

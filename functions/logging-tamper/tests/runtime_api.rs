@@ -557,6 +557,199 @@ async fn moto_unreachable_then_back_errors_then_exactly_one_message_per_finding(
     assert_eq!(got, want, "exactly one message per finding sent");
 }
 
+/// An HTTP proxy to moto that holds every SNS `Publish` (never forwarding or
+/// answering it) while `hold` is set, and tells the test when one arrived: the
+/// moment between a finding's claim and its notification, where the test kills
+/// the function. Other requests go through one by one, each on a fresh upstream
+/// connection that moto closes after answering.
+struct PublishTrap {
+    endpoint: String,
+    hold: Arc<std::sync::atomic::AtomicBool>,
+    held: Arc<Notify>,
+}
+
+impl PublishTrap {
+    async fn start(target: String) -> PublishTrap {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let hold = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let held = Arc::new(Notify::new());
+        let (h, n) = (hold.clone(), held.clone());
+        tokio::spawn(async move {
+            while let Ok((conn, _)) = listener.accept().await {
+                let (h, n, target) = (h.clone(), n.clone(), target.clone());
+                tokio::spawn(async move {
+                    let (read, mut write) = conn.into_split();
+                    let mut read = BufReader::new(read);
+                    while let Some((request, publish)) = raw_request(&mut read).await {
+                        if publish && h.load(std::sync::atomic::Ordering::SeqCst) {
+                            n.notify_one();
+                            std::future::pending::<()>().await;
+                        }
+                        let Ok(mut up) = TcpStream::connect(&target).await else {
+                            return;
+                        };
+                        let mut answer = Vec::new();
+                        if up.write_all(&request).await.is_err()
+                            || up.read_to_end(&mut answer).await.is_err()
+                            || write.write_all(&answer).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        PublishTrap {
+            endpoint,
+            hold,
+            held,
+        }
+    }
+}
+
+/// One HTTP/1.1 request as sent (head and body), and whether it is an SNS
+/// `Publish` (query protocol: `Action=Publish` in the form body).
+async fn raw_request<R: tokio::io::AsyncBufRead + Unpin>(read: &mut R) -> Option<(Vec<u8>, bool)> {
+    let mut request = Vec::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if read.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return None;
+        }
+        request.extend_from_slice(line.as_bytes());
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0u8; length];
+    read.read_exact(&mut body).await.ok()?;
+    let publish = String::from_utf8_lossy(&body)
+        .split('&')
+        .any(|kv| kv == "Action=Publish");
+    request.extend_from_slice(&body);
+    Some((request, publish))
+}
+
+/// Issue 13: a function killed (SIGKILL) after claiming a finding and before
+/// publishing it loses nothing. Its claim is a lease: a retry while the lease
+/// lives fails the invocation (the finding may still be on its way), and the
+/// retry after the lease lapses publishes, exactly once per finding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_retry() {
+    let moto = Moto::shared();
+    let sdk = moto.sdk().await;
+    let (table, topic) = table_and_topic(&sdk).await;
+    let queue = subscribed_queue(&sdk, &topic, None).await;
+    let trap = PublishTrap::start(format!("127.0.0.1:{}", moto.port)).await;
+    let envelope = fresh_stop_logging().to_string();
+    let lease_secs = 6;
+    let spawn = |emulator: &Emulator| {
+        command(&emulator.addr)
+            .env("AWS_ENDPOINT_URL", &trap.endpoint)
+            .env("TRAILWATCH_TABLE", &table)
+            .env("TRAILWATCH_TOPIC_ARN", &topic)
+            .env("TRAILWATCH_CLAIM_LEASE_SECS", lease_secs.to_string())
+            .spawn()
+            .expect("the function binary starts")
+    };
+
+    // The first invocation claims a finding and is killed at its Publish.
+    let first = Emulator::start(vec![("crash-1".into(), envelope.clone())]).await;
+    let mut doomed = spawn(&first);
+    tokio::time::timeout(Duration::from_secs(60), trap.held.notified())
+        .await
+        .expect("the function reached its SNS Publish");
+    doomed.start_kill().expect("SIGKILL");
+    doomed.wait().await.unwrap();
+    assert!(
+        first.state.lock().unwrap().outcomes.is_empty(),
+        "killed before answering"
+    );
+    // What it left: a lease (not a confirmed claim) on the finding.
+    let items = aws_sdk_dynamodb::Client::new(&sdk)
+        .scan()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    let leases: Vec<i64> = items
+        .iter()
+        .filter(|i| i.contains_key("lease"))
+        .filter_map(|i| i.get("expires_at")?.as_n().ok()?.parse().ok())
+        .collect();
+    assert_eq!(leases.len(), 1, "one finding leased: {items:?}");
+    trap.hold.store(false, std::sync::atomic::Ordering::SeqCst);
+
+    // Lambda's retry, while the lease lives: it fails, publishing nothing.
+    let retries = Emulator::start(vec![("retry-early".into(), envelope.clone())]).await;
+    let mut child = spawn(&retries);
+    match retries.outcome("retry-early").await {
+        Outcome::Error(v) => {
+            assert_eq!(v["errorType"], "trailwatch.DeliveryFailed", "{v}");
+            assert!(
+                v["errorMessage"].as_str().unwrap().contains("leased"),
+                "{v}"
+            );
+        }
+        other => panic!("retry-early: expected a failure, got {other:?}"),
+    }
+    // The next retry, once the lease has lapsed (wall clock, whole seconds).
+    let until = leases[0];
+    while std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        <= until
+    {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    retries.push("retry-late", &envelope);
+    let sent = match retries.outcome("retry-late").await {
+        Outcome::Response(v) => {
+            assert_eq!(v["outcome"], "notified", "{v}");
+            finding_ids(&v)
+        }
+        other => panic!("retry-late: {other:?}"),
+    };
+    retries.push("dup", &envelope);
+    match retries.outcome("dup").await {
+        Outcome::Response(v) => assert_eq!(v["findings"], json!([]), "{v}"),
+        other => panic!("dup: {other:?}"),
+    }
+    child.start_kill().ok();
+    child.wait().await.unwrap();
+
+    let detections: BTreeSet<&str> = sent.iter().map(|(d, _)| d.as_str()).collect();
+    assert_eq!(
+        detections,
+        BTreeSet::from(["cloudtrail-important-change", "cloudtrail-log-suspended"])
+    );
+    let mut got: Vec<(String, String)> = drain(&sdk, &queue)
+        .await
+        .iter()
+        .map(|m| {
+            let f: Value = serde_json::from_str(m["Message"].as_str().unwrap()).unwrap();
+            (
+                f["detection_id"].as_str().unwrap().to_owned(),
+                f["finding_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want = sent.clone();
+    want.sort();
+    assert_eq!(got, want, "exactly one message per finding");
+}
+
 /// The proxy on its own: moto answers every request with `Connection: close`, so
 /// the test above never has an open connection for `set_up(false)` to cut.
 #[tokio::test]

@@ -138,7 +138,6 @@ struct Replay<'a, S: Store> {
     store: S,
     out: Stdout_,
     rt: tokio::runtime::Runtime,
-    now: i64,
     counts: Counts,
     quiet: bool,
     /// Set when findings can no longer be written; the run stops.
@@ -226,9 +225,11 @@ impl<S: Store> Sink for Replay<'_, S> {
         };
         self.counts.records += 1;
         self.progress.tick(self.counts.records, false);
+        // The wall clock, for delivery leases; windows and claims go by event time.
+        let wall = wall_clock();
         let handled = self
             .rt
-            .block_on(self.engine.handle(&rec, &self.store, &self.out, self.now));
+            .block_on(self.engine.handle(&rec, &self.store, &self.out, wall));
         match handled {
             Ok(found) => {
                 for f in found {
@@ -289,6 +290,13 @@ impl<S: Store> Sink for Replay<'_, S> {
     fn stopped(&self) -> bool {
         self.fatal.is_some()
     }
+}
+
+fn wall_clock() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// Whether a record's raw JSON needs parsing. `--strict` parses every record, so
@@ -354,7 +362,7 @@ pub fn run(args: Args) -> i32 {
 mod dynamodb {
     use aws_config::BehaviorVersion;
     use trailwatch::state::DynamoStore;
-    use trailwatch::state::dynamodb::{ensure_table, schema};
+    use trailwatch::state::dynamodb::{EVENT_TIME_KEEP_SECS, Validity, ensure_table, schema};
 
     /// A store over `table`, with the standard AWS SDK configuration. Checks that the
     /// table exists (or creates it with `create`).
@@ -384,7 +392,15 @@ mod dynamodb {
                 );
             }
         }
-        Ok(DynamoStore::new(client, table, schema::REPLAY_PREFIX))
+        // Windows and claims go by event time: old events stay valid in the
+        // table, and TTL deletes them a while after the run (wall clock).
+        Ok(
+            DynamoStore::new(client, table, schema::REPLAY_PREFIX).with_validity(
+                Validity::EventTime {
+                    keep_secs: EVENT_TIME_KEEP_SECS,
+                },
+            ),
+        )
     }
 }
 
@@ -428,16 +444,11 @@ fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], a
         max_document_bytes: args.max_document_bytes,
         max_file_bytes: args.max_file_bytes,
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
     let mut replay = Replay {
         engine: &engine,
         store,
         out: Stdout_::new(args.format),
         rt,
-        now,
         counts: Counts::default(),
         quiet: args.quiet,
         fatal: None,

@@ -214,6 +214,8 @@ fn replay(
 ) -> Result<Vec<Finding>, String> {
     let settings = Settings {
         tuning_today: Some(today),
+        // As `replay`: windows and claims go by event time.
+        clock: trailwatch::engine::Clock::EventTime,
         ..Settings::default()
     };
     let engine = Engine::new(settings);

@@ -18,6 +18,9 @@ pub const ENV_TABLE: &str = "TRAILWATCH_TABLE";
 pub const ENV_TOPIC_ARN: &str = "TRAILWATCH_TOPIC_ARN";
 pub const ENV_DISABLED: &str = "TRAILWATCH_DISABLED";
 pub const ENV_LATENESS: &str = "TRAILWATCH_LATENESS_SECS";
+/// How long a finding's delivery lease lasts (seconds, default
+/// `engine::CLAIM_LEASE_SECS`): keep it above the function's timeout.
+pub const ENV_CLAIM_LEASE: &str = "TRAILWATCH_CLAIM_LEASE_SECS";
 pub const ENV_METRICS: &str = "TRAILWATCH_METRICS";
 /// The name prefix of trailwatch's own resources (the stack name in the templates).
 pub const ENV_RESOURCE_PREFIX: &str = "TRAILWATCH_RESOURCE_PREFIX";
@@ -135,6 +138,15 @@ impl Config {
             match parse_secs(v, true) {
                 Ok(s) => settings.window.lateness_secs = s,
                 Err(e) => problems.push(format!("{ENV_LATENESS}: {e}")),
+            }
+        }
+        if let Some(v) = get(ENV_CLAIM_LEASE) {
+            match parse_secs(v, false) {
+                Ok(s) if s <= 3600 => settings.lease_secs = Some(s),
+                Ok(s) => problems.push(format!(
+                    "{ENV_CLAIM_LEASE}: {s} seconds is over an hour (a crashed delivery would wait that long)"
+                )),
+                Err(e) => problems.push(format!("{ENV_CLAIM_LEASE}: {e}")),
             }
         }
         let windowed: HashMap<String, &'static str> = catalog::ALL
@@ -330,6 +342,7 @@ pub(super) mod tests {
                     "600",
                 ),
                 (ENV_LATENESS, "0"),
+                (ENV_CLAIM_LEASE, "90"),
                 ("PATH", "/usr/bin"),
             ]),
         )
@@ -342,6 +355,7 @@ pub(super) mod tests {
             600
         );
         assert_eq!(c.settings.window.lateness_secs, 0);
+        assert_eq!(c.settings.lease_secs(), 90);
         assert!(c.metrics);
     }
 
@@ -356,6 +370,7 @@ pub(super) mod tests {
                 ("TRAILWATCH_WINDOW_GETPASSWORD_BURST_SECS", "60"),
                 ("TRAILWATCH_WINDOW_GETPASSWORDDATA_BURST_SECS", "-5"),
                 (ENV_LATENESS, "soon"),
+                (ENV_CLAIM_LEASE, "7200"),
             ]),
         )
         .unwrap_err();
@@ -367,10 +382,11 @@ pub(super) mod tests {
             "GETPASSWORD_BURST",
             "\"-5\"",
             ENV_LATENESS,
+            ENV_CLAIM_LEASE,
         ] {
             assert!(text.contains(needle), "{needle} missing from: {text}");
         }
-        assert_eq!(e.0.len(), 6, "{text}");
+        assert_eq!(e.0.len(), 7, "{text}");
     }
 
     #[test]

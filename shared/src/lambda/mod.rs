@@ -344,7 +344,8 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             .unwrap_or(crate::heartbeat::DEFAULT_SILENCE_SECS);
         let delivered = match crate::heartbeat::check_silence(&self.store, silence, now).await {
             Ok(pending) => {
-                crate::engine::deliver_all(&self.store, &self.notifier, pending, now).await
+                let lease = self.engine.settings().lease_secs();
+                crate::engine::deliver_all(&self.store, &self.notifier, pending, now, lease).await
             }
             Err(e) => Err(e.into()),
         };

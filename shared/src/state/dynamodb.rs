@@ -8,12 +8,15 @@
 //!   `{time_ms:015}#{event_id}`, attributes `value`, `payload`, `expires_at`.
 //!   Writing the same record twice writes the same key: one item.
 //! - **Claims**: `pk` = key prefix + claim key, `sk` = `claim`, attribute
-//!   `expires_at`. Taken with a conditional `PutItem` (no guards) or a
-//!   `TransactWriteItems` (the claim plus one `ConditionCheck` per guard), so that
-//!   exactly one of many concurrent callers gets it.
+//!   `expires_at`, and `lease` (a token) while the claim is a delivery lease.
+//!   Taken with a conditional `PutItem` (no guards) or a `TransactWriteItems`
+//!   (the claim plus one `ConditionCheck` per guard), so that exactly one of many
+//!   concurrent callers gets it; confirmed with a conditional `UpdateItem`.
 //!
 //! DynamoDB TTL deletes expired items lazily (up to days later), so every read and
 //! every claim condition compares `expires_at` with the caller's `now` itself.
+//! Over event time ([`Validity::EventTime`]) they compare `valid_until` instead,
+//! and `expires_at` only tells TTL when to delete.
 //! Reads are strongly consistent: a caller always sees its own write and every
 //! write that completed before it.
 //!
@@ -32,7 +35,7 @@ use aws_sdk_dynamodb::types::{
     TransactWriteItem,
 };
 
-use super::{Beat, Observation, Store, StoreError};
+use super::{Beat, Claimed, Lease, Now, Observation, Store, StoreError, Take, refusal};
 use crate::window::MAX_OBSERVATIONS_PER_GROUP;
 
 /// The table's schema: the one definition the template, the tests and the docs use.
@@ -50,6 +53,13 @@ pub mod schema {
     /// Observation attribute, only when the sort key holds a digest of an
     /// over-long event id: the event id itself (string).
     pub const EVENT_ID: &str = "event_id";
+    /// Claim attribute, while the claim is a delivery lease: the lease's token
+    /// (string); `expires_at` is then the lease's lapse (wall clock).
+    pub const LEASE: &str = "lease";
+    /// Event-time validity (number, epoch seconds), only in a store over event
+    /// time ([`super::Validity::EventTime`]): what reads and conditions compare,
+    /// while `expires_at` (TTL) is set from the wall clock for deletion alone.
+    pub const VALID_UNTIL: &str = "valid_until";
     /// The sort key of every claim item.
     pub const CLAIM_SORT_KEY: &str = "claim";
     /// Heartbeat members: `sk` = this prefix + member, attribute [`LAST_SEEN`].
@@ -76,12 +86,29 @@ const MAX_SORT_KEY_ID_BYTES: usize = 512;
 /// How often a claim is retried when DynamoDB reports a conflicting transaction.
 const CLAIM_ATTEMPTS: u32 = 5;
 
+/// Which clock item expiries are in, and so which attribute reads compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Validity {
+    /// The Lambda functions: expiries are wall-clock times, in `expires_at`, which
+    /// is also the TTL attribute.
+    Live,
+    /// Replay and backtests (`engine::Clock::EventTime`): expiries are event
+    /// times, in `valid_until`; `expires_at` (TTL) is set to the wall clock of
+    /// the write plus `keep_secs`, so DynamoDB never deletes state a run still
+    /// uses however old its events are.
+    EventTime { keep_secs: i64 },
+}
+
+/// How long event-time state is kept (wall clock) before TTL may delete it.
+pub const EVENT_TIME_KEEP_SECS: i64 = 30 * 86_400;
+
 /// The DynamoDB adapter of [`Store`].
 #[derive(Clone, Debug)]
 pub struct DynamoStore {
     client: Client,
     table: String,
     prefix: String,
+    validity: Validity,
 }
 
 impl DynamoStore {
@@ -92,7 +119,77 @@ impl DynamoStore {
             client,
             table: table.into(),
             prefix: key_prefix.into(),
+            validity: Validity::Live,
         }
+    }
+
+    /// The same store with expiries in `validity`'s clock (it must be the
+    /// engine's: `Clock::EventTime` needs [`Validity::EventTime`]).
+    pub fn with_validity(mut self, validity: Validity) -> Self {
+        self.validity = validity;
+        self
+    }
+
+    pub fn validity(&self) -> Validity {
+        self.validity
+    }
+
+    /// The attribute reads and conditions compare with the caller's `now`.
+    fn valid_attr(&self) -> &'static str {
+        match self.validity {
+            Validity::Live => schema::TTL_ATTRIBUTE,
+            Validity::EventTime { .. } => schema::VALID_UNTIL,
+        }
+    }
+
+    /// The expiry attributes of an item valid until `expires_at`.
+    fn expiry_attrs(&self, expires_at: i64) -> Vec<(&'static str, AttributeValue)> {
+        let n = |v: i64| AttributeValue::N(v.to_string());
+        match self.validity {
+            Validity::Live => vec![(schema::TTL_ATTRIBUTE, n(expires_at))],
+            Validity::EventTime { keep_secs } => {
+                let wall = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0);
+                vec![
+                    (schema::VALID_UNTIL, n(expires_at)),
+                    (schema::TTL_ATTRIBUTE, n(wall.saturating_add(keep_secs))),
+                ]
+            }
+        }
+    }
+
+    /// What holds a claim item at `now` (the in-memory store's rule, item for
+    /// item): a lease until its lapse (wall clock), a confirmed claim until its
+    /// validity.
+    fn holder(&self, item: &HashMap<String, AttributeValue>, now: Now) -> Option<Claimed> {
+        let number = |k: &str| {
+            item.get(k)
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse::<i64>().ok())
+        };
+        if item.contains_key(schema::LEASE) {
+            let until = number(schema::TTL_ATTRIBUTE)?;
+            (until > now.wall).then_some(Claimed::Leased { until })
+        } else {
+            let valid = number(self.valid_attr())?;
+            (valid > now.valid).then_some(Claimed::Held)
+        }
+    }
+
+    /// A refused claim's answer from the items that refused it; an answer
+    /// without the items (never expected) counts as held, as before leases.
+    fn refused<'a>(
+        &self,
+        items: impl IntoIterator<Item = Option<&'a HashMap<String, AttributeValue>>>,
+        now: Now,
+    ) -> Claimed {
+        let holders: Vec<Claimed> = items
+            .into_iter()
+            .map(|i| i.and_then(|i| self.holder(i, now)).unwrap_or(Claimed::Held))
+            .collect();
+        refusal(holders).unwrap_or(Claimed::Held)
     }
 
     pub fn table(&self) -> &str {
@@ -124,34 +221,78 @@ impl DynamoStore {
         &self,
         key: &str,
         guards: &[&String],
-        expires_at: i64,
-        now: i64,
-    ) -> Result<Option<bool>, StoreError> {
-        let free = format!(
-            "attribute_not_exists({}) OR {} <= :now",
-            schema::PARTITION_KEY,
-            schema::TTL_ATTRIBUTE
-        );
-        let now_value = AttributeValue::N(now.to_string());
+        take: Take<'_>,
+        now: Now,
+    ) -> Result<Option<Claimed>, StoreError> {
+        use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure as OnFail;
+        // Free: absent, a lapsed lease (wall clock), or a confirmed claim expired
+        // at `now.valid` (a lease carries no validity attribute).
+        let free = match self.validity {
+            Validity::Live => {
+                "attribute_not_exists(#pk) OR (attribute_exists(#lease) AND #exp <= :wall) \
+                 OR (attribute_not_exists(#lease) AND #exp <= :valid)"
+            }
+            Validity::EventTime { .. } => {
+                "attribute_not_exists(#pk) OR (attribute_exists(#lease) AND #exp <= :wall) \
+                 OR #valid <= :valid"
+            }
+        };
+        let mut names = HashMap::from([
+            ("#pk".to_owned(), schema::PARTITION_KEY.to_owned()),
+            ("#exp".to_owned(), schema::TTL_ATTRIBUTE.to_owned()),
+            ("#lease".to_owned(), schema::LEASE.to_owned()),
+        ]);
+        if self.validity != Validity::Live {
+            names.insert("#valid".to_owned(), schema::VALID_UNTIL.to_owned());
+        }
+        let values = HashMap::from([
+            (":wall".to_owned(), AttributeValue::N(now.wall.to_string())),
+            (
+                ":valid".to_owned(),
+                AttributeValue::N(now.valid.to_string()),
+            ),
+        ]);
+        let mut item = HashMap::from([
+            (schema::PARTITION_KEY.to_owned(), self.pk(key)),
+            (schema::SORT_KEY.to_owned(), claim_sk()),
+        ]);
+        match take {
+            Take::Confirmed { expires_at } => {
+                item.extend(
+                    self.expiry_attrs(expires_at)
+                        .into_iter()
+                        .map(|(k, v)| (k.to_owned(), v)),
+                );
+            }
+            Take::Lease(lease) => {
+                item.insert(
+                    schema::LEASE.to_owned(),
+                    AttributeValue::S(lease.token.clone()),
+                );
+                item.insert(
+                    schema::TTL_ATTRIBUTE.to_owned(),
+                    AttributeValue::N(lease.until.to_string()),
+                );
+            }
+        }
         if guards.is_empty() {
             let put = self
                 .client
                 .put_item()
                 .table_name(&self.table)
-                .item(schema::PARTITION_KEY, self.pk(key))
-                .item(schema::SORT_KEY, claim_sk())
-                .item(
-                    schema::TTL_ATTRIBUTE,
-                    AttributeValue::N(expires_at.to_string()),
-                )
+                .set_item(Some(item))
                 .condition_expression(free)
-                .expression_attribute_values(":now", now_value)
+                .set_expression_attribute_names(Some(names))
+                .set_expression_attribute_values(Some(values))
+                .return_values_on_condition_check_failure(OnFail::AllOld)
                 .send()
                 .await;
             return match put {
-                Ok(_) => Ok(Some(true)),
+                Ok(_) => Ok(Some(Claimed::Taken)),
                 Err(e) => match e.as_service_error() {
-                    Some(se) if se.is_conditional_check_failed_exception() => Ok(Some(false)),
+                    Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => {
+                        Ok(Some(self.refused([c.item()], now)))
+                    }
                     Some(se) if se.is_transaction_conflict_exception() => Ok(None),
                     _ => Err(self.error("PutItem (claim)", e)),
                 },
@@ -169,14 +310,11 @@ impl DynamoStore {
                 .put(
                     Put::builder()
                         .table_name(&self.table)
-                        .item(schema::PARTITION_KEY, self.pk(key))
-                        .item(schema::SORT_KEY, claim_sk())
-                        .item(
-                            schema::TTL_ATTRIBUTE,
-                            AttributeValue::N(expires_at.to_string()),
-                        )
-                        .condition_expression(&free)
-                        .expression_attribute_values(":now", now_value.clone())
+                        .set_item(Some(item))
+                        .condition_expression(free)
+                        .set_expression_attribute_names(Some(names.clone()))
+                        .set_expression_attribute_values(Some(values.clone()))
+                        .return_values_on_condition_check_failure(OnFail::AllOld)
                         .build()
                         .map_err(|e| build("claim", e))?,
                 )
@@ -190,8 +328,10 @@ impl DynamoStore {
                             .table_name(&self.table)
                             .key(schema::PARTITION_KEY, self.pk(guard))
                             .key(schema::SORT_KEY, claim_sk())
-                            .condition_expression(&free)
-                            .expression_attribute_values(":now", now_value.clone())
+                            .condition_expression(free)
+                            .set_expression_attribute_names(Some(names.clone()))
+                            .set_expression_attribute_values(Some(values.clone()))
+                            .return_values_on_condition_check_failure(OnFail::AllOld)
                             .build()
                             .map_err(|e| build("guard check", e))?,
                     )
@@ -205,21 +345,23 @@ impl DynamoStore {
             .send()
             .await;
         match sent {
-            Ok(_) => Ok(Some(true)),
+            Ok(_) => Ok(Some(Claimed::Taken)),
             Err(e) => {
                 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError as T;
                 if let Some(T::TransactionCanceledException(tc)) = e.as_service_error() {
-                    let codes: Vec<&str> = tc
-                        .cancellation_reasons()
+                    let reasons = tc.cancellation_reasons();
+                    let failed: Vec<_> = reasons
+                        .iter()
+                        .filter(|r| r.code() == Some("ConditionalCheckFailed"))
+                        .map(|r| r.item())
+                        .collect();
+                    if !failed.is_empty() {
+                        return Ok(Some(self.refused(failed, now)));
+                    }
+                    if reasons
                         .iter()
                         .filter_map(|r| r.code())
-                        .collect();
-                    if codes.contains(&"ConditionalCheckFailed") {
-                        return Ok(Some(false));
-                    }
-                    if codes
-                        .iter()
-                        .all(|c| matches!(*c, "None" | "TransactionConflict" | "ThrottlingError"))
+                        .all(|c| matches!(c, "None" | "TransactionConflict" | "ThrottlingError"))
                     {
                         return Ok(None);
                     }
@@ -314,11 +456,10 @@ impl Store for DynamoStore {
             .item(schema::PARTITION_KEY, self.pk(partition))
             .item(schema::SORT_KEY, AttributeValue::S(sk))
             .item(schema::VALUE, AttributeValue::S(obs.value.clone()))
-            .item(schema::PAYLOAD, AttributeValue::S(obs.payload.clone()))
-            .item(
-                schema::TTL_ATTRIBUTE,
-                AttributeValue::N(expires_at.to_string()),
-            );
+            .item(schema::PAYLOAD, AttributeValue::S(obs.payload.clone()));
+        for (name, value) in self.expiry_attrs(expires_at) {
+            put = put.item(name, value);
+        }
         if let Some(id) = long_id {
             put = put.item(schema::EVENT_ID, AttributeValue::S(id.to_owned()));
         }
@@ -358,7 +499,7 @@ impl Store for DynamoStore {
                 .filter_expression("#exp > :now")
                 .expression_attribute_names("#pk", schema::PARTITION_KEY)
                 .expression_attribute_names("#sk", schema::SORT_KEY)
-                .expression_attribute_names("#exp", schema::TTL_ATTRIBUTE)
+                .expression_attribute_names("#exp", self.valid_attr())
                 .expression_attribute_values(":p", self.pk(partition))
                 .expression_attribute_values(":lo", AttributeValue::S(lo.clone()))
                 .expression_attribute_values(":hi", AttributeValue::S(hi.clone()))
@@ -392,16 +533,18 @@ impl Store for DynamoStore {
     }
 
     /// A conditional `PutItem` without guards, a `TransactWriteItems` with them;
-    /// a claim is free when absent or expired at `now`. Conflicting transactions
-    /// are retried a few times with a short backoff; throttling is retried by the
-    /// SDK.
+    /// a claim is free when absent, a lapsed lease, or a confirmed claim expired at
+    /// `now`. A refusal returns the refusing items (`ReturnValuesOnConditionCheckFailure`),
+    /// so telling a live lease from a delivered finding costs no request.
+    /// Conflicting transactions are retried a few times with a short backoff;
+    /// throttling is retried by the SDK.
     async fn claim(
         &self,
         key: &str,
         guards: &[String],
-        expires_at: i64,
-        now: i64,
-    ) -> Result<bool, StoreError> {
+        take: Take<'_>,
+        now: Now,
+    ) -> Result<Claimed, StoreError> {
         // One transaction cannot name an item twice.
         let mut unique: Vec<&String> = Vec::with_capacity(guards.len());
         for g in guards {
@@ -410,7 +553,7 @@ impl Store for DynamoStore {
             }
         }
         for attempt in 0..CLAIM_ATTEMPTS {
-            if let Some(taken) = self.try_claim(key, &unique, expires_at, now).await? {
+            if let Some(taken) = self.try_claim(key, &unique, take, now).await? {
                 return Ok(taken);
             }
             if attempt + 1 < CLAIM_ATTEMPTS {
@@ -423,17 +566,60 @@ impl Store for DynamoStore {
         )))
     }
 
-    /// `DeleteItem` of the claim.
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
+    /// `UpdateItem`: sets the expiry and removes the lease, on condition that the
+    /// lease is still `lease`.
+    async fn confirm(&self, key: &str, lease: &Lease, expires_at: i64) -> Result<bool, StoreError> {
+        let mut update = self
+            .client
+            .update_item()
             .table_name(&self.table)
             .key(schema::PARTITION_KEY, self.pk(key))
             .key(schema::SORT_KEY, claim_sk())
+            .condition_expression("#lease = :token")
+            .expression_attribute_names("#lease", schema::LEASE)
+            .expression_attribute_values(":token", AttributeValue::S(lease.token.clone()));
+        let mut sets = Vec::new();
+        for (i, (name, value)) in self.expiry_attrs(expires_at).into_iter().enumerate() {
+            update = update
+                .expression_attribute_names(format!("#e{i}"), name)
+                .expression_attribute_values(format!(":e{i}"), value);
+            sets.push(format!("#e{i} = :e{i}"));
+        }
+        let sent = update
+            .update_expression(format!("SET {} REMOVE #lease", sets.join(", ")))
             .send()
-            .await
-            .map_err(|e| self.error("DeleteItem (claim)", e))?;
-        Ok(())
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(e) => match e.as_service_error() {
+                Some(se) if se.is_conditional_check_failed_exception() => Ok(false),
+                _ => Err(self.error("UpdateItem (confirm claim)", e)),
+            },
+        }
+    }
+
+    /// `DeleteItem` of the claim; with `lease`, on condition that it is still
+    /// that lease.
+    async fn release(&self, key: &str, lease: Option<&Lease>) -> Result<(), StoreError> {
+        let mut delete = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(schema::PARTITION_KEY, self.pk(key))
+            .key(schema::SORT_KEY, claim_sk());
+        if let Some(l) = lease {
+            delete = delete
+                .condition_expression("#lease = :token")
+                .expression_attribute_names("#lease", schema::LEASE)
+                .expression_attribute_values(":token", AttributeValue::S(l.token.clone()));
+        }
+        match delete.send().await {
+            Ok(_) => Ok(()),
+            Err(e) => match e.as_service_error() {
+                Some(se) if se.is_conditional_check_failed_exception() => Ok(()),
+                _ => Err(self.error("DeleteItem (claim)", e)),
+            },
+        }
     }
 
     /// A `PutItem` of the member's item on condition that it is absent, expired or
@@ -446,7 +632,7 @@ impl Store for DynamoStore {
         expires_at: i64,
         now: i64,
     ) -> Result<Beat, StoreError> {
-        let put = self
+        let mut put = self
             .client
             .put_item()
             .table_name(&self.table)
@@ -455,14 +641,14 @@ impl Store for DynamoStore {
                 schema::SORT_KEY,
                 AttributeValue::S(format!("{}{member}", schema::MEMBER_SORT_PREFIX)),
             )
-            .item(schema::LAST_SEEN, AttributeValue::N(time_ms.to_string()))
-            .item(
-                schema::TTL_ATTRIBUTE,
-                AttributeValue::N(expires_at.to_string()),
-            )
+            .item(schema::LAST_SEEN, AttributeValue::N(time_ms.to_string()));
+        for (name, value) in self.expiry_attrs(expires_at) {
+            put = put.item(name, value);
+        }
+        let put = put
             .condition_expression("attribute_not_exists(#pk) OR #exp <= :now OR #last < :t")
             .expression_attribute_names("#pk", schema::PARTITION_KEY)
-            .expression_attribute_names("#exp", schema::TTL_ATTRIBUTE)
+            .expression_attribute_names("#exp", self.valid_attr())
             .expression_attribute_names("#last", schema::LAST_SEEN)
             .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
             .expression_attribute_values(":t", AttributeValue::N(time_ms.to_string()))
@@ -477,7 +663,7 @@ impl Store for DynamoStore {
                         .and_then(|v| v.as_n().ok())
                         .and_then(|n| n.parse::<i64>().ok())
                 };
-                match (number(schema::LAST_SEEN), number(schema::TTL_ATTRIBUTE)) {
+                match (number(schema::LAST_SEEN), number(self.valid_attr())) {
                     (Some(t), Some(exp)) if exp > now => Ok(Beat::After(t)),
                     _ => Ok(Beat::First),
                 }
@@ -503,7 +689,7 @@ impl Store for DynamoStore {
                 .filter_expression("#exp > :now")
                 .expression_attribute_names("#pk", schema::PARTITION_KEY)
                 .expression_attribute_names("#sk", schema::SORT_KEY)
-                .expression_attribute_names("#exp", schema::TTL_ATTRIBUTE)
+                .expression_attribute_names("#exp", self.valid_attr())
                 .expression_attribute_values(":p", self.pk(partition))
                 .expression_attribute_values(
                     ":m",

@@ -9,16 +9,35 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
-use super::{Beat, Observation, Store, StoreError};
+use super::{Beat, Claimed, Lease, Now, Observation, Store, StoreError, Take, refusal};
 
 /// One partition: (time_ms, event_id) -> (value, payload, expires_at).
 type Partition = BTreeMap<(i64, String), (String, String, i64)>;
 
+/// A claim: confirmed until `valid_until` (validity clock), or a delivery lease.
+struct ClaimItem {
+    valid_until: i64,
+    /// While a delivery is under way: its lease (token, wall-clock lapse).
+    lease: Option<Lease>,
+}
+
+impl ClaimItem {
+    /// What holds the claim at `now`, if anything (the DynamoDB adapter's
+    /// condition, item for item).
+    fn holder(&self, now: Now) -> Option<Claimed> {
+        match &self.lease {
+            Some(l) if l.until > now.wall => Some(Claimed::Leased { until: l.until }),
+            Some(_) => None,
+            None if self.valid_until > now.valid => Some(Claimed::Held),
+            None => None,
+        }
+    }
+}
+
 #[derive(Default)]
 struct Inner {
     partitions: HashMap<String, Partition>,
-    /// claim key -> expires_at
-    claims: HashMap<String, i64>,
+    claims: HashMap<String, ClaimItem>,
     /// heartbeat partition -> member -> (last seen ms, expires_at)
     members: HashMap<String, BTreeMap<String, (i64, i64)>>,
     newest_ms: i64,
@@ -152,20 +171,52 @@ impl Store for MemoryStore {
         &self,
         key: &str,
         guards: &[String],
-        expires_at: i64,
-        now: i64,
-    ) -> Result<bool, StoreError> {
+        take: Take<'_>,
+        now: Now,
+    ) -> Result<Claimed, StoreError> {
         let mut g = self.lock();
-        let held = |k: &str| g.claims.get(k).is_some_and(|exp| *exp > now);
-        if held(key) || guards.iter().any(|k| held(k)) {
-            return Ok(false);
+        let holders = std::iter::once(key)
+            .chain(guards.iter().map(String::as_str))
+            .filter_map(|k| g.claims.get(k).and_then(|c| c.holder(now)));
+        if let Some(refused) = refusal(holders) {
+            return Ok(refused);
         }
-        g.claims.insert(key.to_owned(), expires_at);
-        Ok(true)
+        let item = match take {
+            Take::Confirmed { expires_at } => ClaimItem {
+                valid_until: expires_at,
+                lease: None,
+            },
+            Take::Lease(lease) => ClaimItem {
+                valid_until: now.valid,
+                lease: Some(lease.clone()),
+            },
+        };
+        g.claims.insert(key.to_owned(), item);
+        Ok(Claimed::Taken)
     }
 
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.lock().claims.remove(key);
+    async fn confirm(&self, key: &str, lease: &Lease, expires_at: i64) -> Result<bool, StoreError> {
+        let mut g = self.lock();
+        match g.claims.get_mut(key) {
+            Some(c) if c.lease.as_ref().is_some_and(|l| l.token == lease.token) => {
+                c.lease = None;
+                c.valid_until = expires_at;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn release(&self, key: &str, lease: Option<&Lease>) -> Result<(), StoreError> {
+        let mut g = self.lock();
+        let ours = match (g.claims.get(key), lease) {
+            (Some(c), Some(l)) => c.lease.as_ref().is_some_and(|h| h.token == l.token),
+            (_, None) => true,
+            (None, Some(_)) => false,
+        };
+        if ours {
+            g.claims.remove(key);
+        }
         Ok(())
     }
 

@@ -5,7 +5,10 @@
 //!   ordered by `eventTime` and identified by the CloudTrail `eventID`, so writing
 //!   the same record twice changes nothing;
 //! - **claims**, one per finding, taken with an atomic conditional write so that a
-//!   finding is sent once however many invocations reach it at the same moment.
+//!   finding is sent once however many invocations reach it at the same moment. A
+//!   claim is first a short delivery lease and is confirmed once the finding is
+//!   delivered, so that a process dying in between loses nothing: its lease lapses
+//!   and a retry delivers.
 //!
 //! Every item carries an expiry (epoch seconds). Stores delete expired items lazily
 //! (DynamoDB TTL can take days), so every read ignores items whose expiry has passed.
@@ -47,6 +50,92 @@ pub enum Beat {
     Stale,
 }
 
+/// The two clocks a claim is judged by (epoch seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Now {
+    /// What item expiries (windows, confirmed claims, first-seen history) are
+    /// compared with: the wall clock live, the record's event time in a backtest
+    /// (`engine::Clock::EventTime`).
+    pub valid: i64,
+    /// The wall clock: what delivery leases are compared with, in every mode (a
+    /// lease stands for a running process, whose life is wall-clock time).
+    pub wall: i64,
+}
+
+impl Now {
+    /// Live: both clocks are the wall clock.
+    pub fn live(now: i64) -> Now {
+        Now {
+            valid: now,
+            wall: now,
+        }
+    }
+}
+
+/// A delivery lease: a claim taken before a finding is delivered, confirmed after.
+/// If its holder dies in between, the lease lapses at `until` (wall clock) and a
+/// retry takes it over and delivers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// Unique to one delivery attempt: only it may confirm or release the lease.
+    pub token: String,
+    /// When the lease lapses (epoch seconds, wall clock).
+    pub until: i64,
+}
+
+impl Lease {
+    /// A lease with a fresh token, lapsing at `until`.
+    pub fn new(until: i64) -> Lease {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let token = crate::finding::finding_id(&[
+            &std::process::id().to_string(),
+            &nanos.to_string(),
+            &COUNTER.fetch_add(1, Ordering::Relaxed).to_string(),
+        ]);
+        Lease { token, until }
+    }
+}
+
+/// How [`Store::claim`] takes a claim.
+#[derive(Debug, Clone, Copy)]
+pub enum Take<'a> {
+    /// Confirmed at once, held until `expires_at` (validity clock): for claims
+    /// with nothing to deliver (a term learnt, a finding tuning keeps quiet).
+    Confirmed { expires_at: i64 },
+    /// As a delivery lease, to be confirmed ([`Store::confirm`]) or released.
+    Lease(&'a Lease),
+}
+
+/// What [`Store::claim`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claimed {
+    /// This caller holds the claim now.
+    Taken,
+    /// A confirmed claim holds it (or a guard): the finding was delivered.
+    Held,
+    /// Only a live delivery lease of another caller holds it (or a guard), until
+    /// this time (wall clock): that delivery may still fail or die, so the finding
+    /// is not known to be delivered.
+    Leased { until: i64 },
+}
+
+/// The answer for a refused claim: a confirmed holder means delivered; only
+/// leases mean a delivery under way (the latest lapse is reported).
+pub(crate) fn refusal(holders: impl IntoIterator<Item = Claimed>) -> Option<Claimed> {
+    holders.into_iter().fold(None, |acc, h| match (acc, h) {
+        (Some(Claimed::Held), _) | (_, Claimed::Held) => Some(Claimed::Held),
+        (Some(Claimed::Leased { until: a }), Claimed::Leased { until: b }) => {
+            Some(Claimed::Leased { until: a.max(b) })
+        }
+        (_, h) => Some(h),
+    })
+}
+
 /// A failed call to the state store. The invocation must fail so it is retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreError(pub String);
@@ -80,18 +169,37 @@ pub trait Store: Send + Sync {
         now: i64,
     ) -> impl Future<Output = Result<Vec<Observation>, StoreError>> + Send;
 
-    /// Takes the claim `key` unless it or any of `guards` is held (and unexpired at
-    /// `now`). `Ok(true)`: this caller holds it now and must deliver the finding.
+    /// Takes the claim `key` unless it or any of `guards` is held at `now`: a
+    /// held claim is a confirmed one unexpired at `now.valid`, or a delivery lease
+    /// unexpired at `now.wall`. [`Claimed::Taken`]: this caller holds it now (as a
+    /// lease, or at once as a confirmed claim, per `take`). One atomic conditional
+    /// write; a refused claim says whether what held it was a live lease.
     fn claim(
         &self,
         key: &str,
         guards: &[String],
+        take: Take<'_>,
+        now: Now,
+    ) -> impl Future<Output = Result<Claimed, StoreError>> + Send;
+
+    /// Turns the lease `lease` on `key` into a confirmed claim held until
+    /// `expires_at` (validity clock), after its finding was delivered. `Ok(false)`:
+    /// the lease was no longer this caller's (it lapsed and another delivery took
+    /// it over, or it was released).
+    fn confirm(
+        &self,
+        key: &str,
+        lease: &Lease,
         expires_at: i64,
-        now: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Gives a claim back, after its finding could not be delivered.
-    fn release(&self, key: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Gives a claim back, after its finding could not be delivered. With `lease`,
+    /// only if the claim is still that lease (never another delivery's).
+    fn release(
+        &self,
+        key: &str,
+        lease: Option<&Lease>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// An upper bound on the distinct values of `partition` in `[from_ms, to_ms]`,
     /// when the store can tell it more cheaply than [`Store::range`] (which also

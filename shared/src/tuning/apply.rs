@@ -12,11 +12,11 @@
 //! notification marker, when the next notification goes out.
 
 use crate::detection::Evidence;
-use crate::engine::{HandleError, claim_expiry, deliver};
+use crate::engine::{HandleError, claim_expiry, confirm, deliver, lease};
 use crate::event::time::{format_event_time, parse_event_time};
 use crate::finding::{Disposition, Finding, finding_id};
 use crate::notify::{Notifier, NotifyError};
-use crate::state::{Observation, Store};
+use crate::state::{Claimed, Now, Observation, Store, Take};
 use crate::window::{Pending, partition_key};
 
 use super::{DedupKey, Mode, Tuning};
@@ -36,7 +36,8 @@ pub(crate) async fn apply<S: Store + ?Sized, N: Notifier + ?Sized>(
     store: &S,
     notifier: &N,
     mut p: Pending,
-    now: i64,
+    at: Now,
+    lease_secs: i64,
 ) -> Result<Option<Finding>, HandleError> {
     let id = p.finding.detection_id;
     let settings = tuning.detection(id);
@@ -44,23 +45,26 @@ pub(crate) async fn apply<S: Store + ?Sized, N: Notifier + ?Sized>(
         p.finding.severity = severity;
     }
     if tuning.mode(id) == Mode::Shadow {
-        return quiet(store, p, "x", Disposition::Shadow, now).await;
+        return quiet(store, p, "x", Disposition::Shadow, at).await;
     }
     let (suppress, dry) = tuning.decide(&p.matched, today);
     if let Some(entry) = suppress {
         p.finding.evidence = std::mem::take(&mut p.finding.evidence)
             .with_owned_key("suppressed_by".into(), entry.id.clone().into());
-        return quiet(store, p, "s", Disposition::Suppressed, now).await;
+        return quiet(store, p, "s", Disposition::Suppressed, at).await;
     }
     if let Some(entry) = dry {
         p.finding.dry_run_suppression = Some(entry.id.clone());
     }
     p.finding.disposition = Some(Disposition::Notified);
     match settings.filter(|d| d.dedup_secs > 0) {
-        None => Ok(deliver(store, notifier, &p, now)
+        None => Ok(deliver(store, notifier, &p, at, lease_secs)
             .await?
             .then_some(p.finding)),
-        Some(d) => dedup(store, notifier, p, d.dedup_secs, &d.dedup_by, now).await,
+        Some(d) => {
+            let by = (d.dedup_secs, d.dedup_by.as_slice());
+            dedup(store, notifier, p, by, at, lease_secs).await
+        }
     }
 }
 
@@ -70,7 +74,7 @@ async fn quiet<S: Store + ?Sized>(
     mut p: Pending,
     tag: &str,
     disposition: Disposition,
-    now: i64,
+    at: Now,
 ) -> Result<Option<Finding>, HandleError> {
     // A first-seen finding's claim is the term's history: the term was seen,
     // whatever tuning says, so it takes the real claim.
@@ -86,10 +90,11 @@ async fn quiet<S: Store + ?Sized>(
                 .collect(),
         )
     };
-    if !store
-        .claim(&key, &guards, claim_expiry(&p, now), now)
-        .await?
-    {
+    let expires_at = claim_expiry(&p, at.valid);
+    let taken = store
+        .claim(&key, &guards, Take::Confirmed { expires_at }, at)
+        .await?;
+    if taken != Claimed::Taken {
         return Ok(None);
     }
     p.finding.disposition = Some(disposition);
@@ -115,17 +120,15 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
     store: &S,
     notifier: &N,
     mut p: Pending,
-    dedup_secs: i64,
-    by: &[DedupKey],
-    now: i64,
+    (dedup_secs, by): (i64, &[DedupKey]),
+    at: Now,
+    lease_secs: i64,
 ) -> Result<Option<Finding>, HandleError> {
+    let now = at.valid;
     let expires = claim_expiry(&p, now);
-    if !store
-        .claim(&p.claim.key, &p.claim.guards, expires, now)
-        .await?
-    {
+    let Some(lease) = lease(store, &p.claim.key, &p.claim.guards, at, lease_secs).await? else {
         return Ok(None);
-    }
+    };
     // Event time, so that a replay of an archive collapses repeats as the live
     // path did.
     let t_ms = p
@@ -141,7 +144,11 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
     let period = partition_key("d", id, &group);
     let held_part = partition_key("h", id, &group);
     let result: Result<Option<Finding>, HandleError> = async {
-        if !store.claim(&period, &[], t + dedup_secs, t).await? {
+        let period_at = Now { valid: t, ..at };
+        let take = Take::Confirmed {
+            expires_at: t + dedup_secs,
+        };
+        if store.claim(&period, &[], take, period_at).await? != Claimed::Taken {
             let obs = Observation {
                 time_ms: t_ms,
                 event_id: p.finding.finding_id.clone(),
@@ -180,7 +187,7 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
                 .with("held_back_last", format_event_time(*last));
         }
         if let Err(e) = notifier.notify(&p.finding).await {
-            if let Err(re) = store.release(&period).await {
+            if let Err(re) = store.release(&period, None).await {
                 return Err(HandleError::Notify(NotifyError(format!(
                     "{e}; and releasing its dedup claim failed: {re}"
                 ))));
@@ -206,7 +213,9 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
     .await;
     if result.is_err() {
         // Give the finding back so that the retry decides it again.
-        let _ = store.release(&p.claim.key).await;
+        let _ = store.release(&p.claim.key, Some(&lease)).await;
+    } else {
+        confirm(store, &p.claim.key, &lease, expires).await;
     }
     result
 }
