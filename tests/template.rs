@@ -1075,15 +1075,18 @@ fn the_backtest_function_reads_the_archive_prefix_writes_results_and_its_run_key
 }
 
 #[test]
-fn the_backtest_table_has_the_schema_and_no_ttl() {
+fn the_backtest_table_has_the_schema_and_ttl() {
     let t = load("deploy/backtest.yaml");
     let tables = of_type(&t, "AWS::DynamoDB::Table");
     assert_eq!(tables.len(), 1);
     let p = &tables[0].1["Properties"];
     assert_table_schema(p);
-    // Event-time expiries of archived records lie in the past: TTL would delete
-    // a run's windows under it.
-    assert!(p["TimeToLiveSpecification"].is_null());
+    // Validity is judged in event time (`valid_until`); the TTL attribute holds
+    // the wall clock of the write plus a month (`Validity::EventTime`).
+    assert_eq!(
+        p["TimeToLiveSpecification"],
+        json!({"AttributeName": schema::TTL_ATTRIBUTE, "Enabled": true})
+    );
 }
 
 #[test]

@@ -4,9 +4,11 @@
 //! - State is the run's: the backtest table under `backtest#<run-id>#`, shared by
 //!   every batch of the run, so windows and pairs see records of other batches
 //!   whatever order the batches run in (see docs/backtest.md).
-//! - The clock is event time ([`event_clock`]): a record's expiries and the
-//!   validity of what it reads are judged at its own `eventTime`, so last year's
-//!   bursts are found and nothing depends on when a batch happens to run.
+//! - The clock is event time (`engine::Clock::EventTime`, and the store's
+//!   `Validity::EventTime`): a record's expiries and the validity of what it
+//!   reads are judged at its own `eventTime`, so last year's bursts are found and
+//!   nothing depends on when a batch happens to run; TTL deletes the items a
+//!   month after they were written (wall clock).
 //! - A key that cannot be read for good (NoSuchKey, AccessDenied, an archived
 //!   storage class, corrupt gzip, not JSON) and records that are not valid are
 //!   listed in `<run-id>/failures/<batch>.jsonl`; the batch goes on. Any other
@@ -23,13 +25,14 @@ use tracing::{info, warn};
 use super::claims::Recording;
 use super::plan::{Key, RecordFilter, put};
 use super::{Backtest, BacktestError, check_run_id};
-use crate::engine::{Engine, Settings};
+use crate::engine::{Clock, Engine, Settings};
 use crate::event::Record;
 use crate::event::reader::{self, Limits, Location, Sink};
 use crate::finding::Finding;
 use crate::notify::sns::SnsNotifier;
 use crate::notify::{Collect, Then};
 use crate::state::DynamoStore;
+use crate::state::dynamodb::{EVENT_TIME_KEEP_SECS, Validity};
 
 /// Downloads in flight ahead of the key being processed.
 const PREFETCH: usize = 4;
@@ -72,14 +75,9 @@ pub fn failures_key(run_id: &str, batch: &str) -> String {
 pub fn settings(disabled: &[String]) -> Settings {
     Settings {
         disabled: disabled.iter().cloned().collect(),
+        clock: Clock::EventTime,
         ..Settings::default()
     }
-}
-
-/// The clock a record is judged at: its own `eventTime` (epoch seconds); a record
-/// without a readable time falls back to `wall` (no window counts it anyway).
-pub fn event_clock(rec: &Record<'_>, wall: i64) -> i64 {
-    rec.event_time_ms().map_or(wall, |ms| ms.div_euclid(1000))
 }
 
 /// What one batch read and found.
@@ -175,7 +173,6 @@ async fn process(
     filter: &RecordFilter,
 ) -> Result<Report, String> {
     let filter = filter.to_filter();
-    let wall = crate::render::now_ms().div_euclid(1000);
     let limits = Limits::default();
     let mut report = Report::default();
     let mut pending = keys.iter();
@@ -249,9 +246,11 @@ async fn process(
                 report.outside += 1;
                 continue;
             }
-            let now = event_clock(&rec, wall);
+            // The engine takes the wall clock (for leases) and judges the
+            // record at its own time (`Clock::EventTime`).
+            let wall = crate::render::now_ms().div_euclid(1000);
             engine
-                .handle(&rec, store, notifier, now)
+                .handle(&rec, store, notifier, wall)
                 .await
                 .map_err(|e| e.to_string())?;
         }
@@ -289,11 +288,16 @@ pub async fn run(bt: &Backtest, input: BatchInput) -> Result<Value, BacktestErro
         }
     };
     let engine = Engine::new(settings(&bt.config.disabled));
-    let store = Recording::new(DynamoStore::new(
-        bt.dynamodb.clone(),
-        bt.config.table.clone(),
-        key_prefix(&input.run_id),
-    ));
+    let store = Recording::new(
+        DynamoStore::new(
+            bt.dynamodb.clone(),
+            bt.config.table.clone(),
+            key_prefix(&input.run_id),
+        )
+        .with_validity(Validity::EventTime {
+            keep_secs: EVENT_TIME_KEEP_SECS,
+        }),
+    );
     let notifier = Then(Collect::default(), sns);
     let outcome = match process(bt, &engine, &store, &notifier, &input.keys, &input.filter).await {
         Ok(report) => write(bt, &input, &report).await.map(|v| (v, report)),

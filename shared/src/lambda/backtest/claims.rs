@@ -5,7 +5,7 @@
 
 use std::sync::Mutex;
 
-use crate::state::{Beat, Observation, Store, StoreError};
+use crate::state::{Beat, Claimed, Lease, Now, Observation, Store, StoreError, Take};
 
 pub struct Recording<S> {
     inner: S,
@@ -20,13 +20,13 @@ impl<S: Store> Recording<S> {
         }
     }
 
-    /// Releases every claim taken through this store; the first error is
-    /// returned after trying them all.
+    /// Releases every claim taken through this store (leased or confirmed: all
+    /// are this batch's own); the first error is returned after trying them all.
     pub async fn give_back(&self) -> Result<usize, StoreError> {
         let taken = std::mem::take(&mut *self.taken.lock().unwrap_or_else(|p| p.into_inner()));
         let mut first_error = None;
         for key in &taken {
-            if let Err(e) = self.inner.release(key).await {
+            if let Err(e) = self.inner.release(key, None).await {
                 first_error.get_or_insert(e);
             }
         }
@@ -58,21 +58,25 @@ impl<S: Store> Store for Recording<S> {
         &self,
         key: &str,
         guards: &[String],
-        expires_at: i64,
-        now: i64,
-    ) -> Result<bool, StoreError> {
-        let took = self.inner.claim(key, guards, expires_at, now).await?;
-        if took {
+        take: Take<'_>,
+        now: Now,
+    ) -> Result<Claimed, StoreError> {
+        let claimed = self.inner.claim(key, guards, take, now).await?;
+        if claimed == Claimed::Taken {
             self.taken
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push(key.to_owned());
         }
-        Ok(took)
+        Ok(claimed)
     }
 
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.inner.release(key).await?;
+    async fn confirm(&self, key: &str, lease: &Lease, expires_at: i64) -> Result<bool, StoreError> {
+        self.inner.confirm(key, lease, expires_at).await
+    }
+
+    async fn release(&self, key: &str, lease: Option<&Lease>) -> Result<(), StoreError> {
+        self.inner.release(key, lease).await?;
         self.taken
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -117,13 +121,33 @@ mod tests {
 
     #[tokio::test]
     async fn claims_taken_are_given_back_and_others_kept() {
+        let now = Now::live(0);
+        let held = Take::Confirmed { expires_at: 100 };
         let inner = MemoryStore::default();
-        inner.claim("earlier", &[], 100, 0).await.unwrap();
+        inner.claim("earlier", &[], held, now).await.unwrap();
         let s = Recording::new(inner);
-        assert!(s.claim("a", &[], 100, 0).await.unwrap());
-        assert!(!s.claim("earlier", &[], 100, 0).await.unwrap());
-        assert_eq!(s.give_back().await.unwrap(), 1);
-        assert!(s.claim("a", &[], 100, 0).await.unwrap(), "given back");
-        assert!(!s.claim("earlier", &[], 100, 0).await.unwrap(), "kept");
+        assert_eq!(s.claim("a", &[], held, now).await.unwrap(), Claimed::Taken);
+        let lease = Lease::new(50);
+        assert_eq!(
+            s.claim("b", &[], Take::Lease(&lease), now).await.unwrap(),
+            Claimed::Taken
+        );
+        assert_eq!(
+            s.claim("earlier", &[], held, now).await.unwrap(),
+            Claimed::Held
+        );
+        assert_eq!(s.give_back().await.unwrap(), 2);
+        for key in ["a", "b"] {
+            assert_eq!(
+                s.claim(key, &[], held, now).await.unwrap(),
+                Claimed::Taken,
+                "{key} given back"
+            );
+        }
+        assert_eq!(
+            s.claim("earlier", &[], held, now).await.unwrap(),
+            Claimed::Held,
+            "kept"
+        );
     }
 }
