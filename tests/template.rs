@@ -1101,6 +1101,11 @@ fn the_backtest_state_machine_plans_then_maps_the_manifest_and_grants_little() {
     assert_eq!(states["Defaults"]["Next"], "Input");
     assert_eq!(states["Input"]["Next"], "Plan");
     assert_eq!(states["Plan"]["Parameters"]["Payload"]["mode"], "plan");
+    // Executions sharing a run_id name their own manifest and batches.
+    assert_eq!(
+        states["Plan"]["Parameters"]["Payload"]["part.$"],
+        "$$.Execution.Name"
+    );
     assert_eq!(states["Plan"]["Next"], "Batches");
     let map = &states["Batches"];
     assert_eq!(map["Type"], "Map");

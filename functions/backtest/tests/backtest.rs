@@ -218,7 +218,7 @@ async fn plan_writes_the_filtered_keys_in_key_order_as_batches() {
     let out = d
         .runtime
         .invoke(&json!({
-            "mode": "plan", "run_id": run, "prefixes": [format!("AWSLogs/{ORG}/")],
+            "mode": "plan", "run_id": run, "part": "q1", "prefixes": [format!("AWSLogs/{ORG}/")],
             "since": "2026-01-02", "until": "2026-01-02",
             "accounts": [ACCOUNT], "regions": ["us-east-1"], "max_keys_per_batch": 2,
         }))
@@ -229,12 +229,12 @@ async fn plan_writes_the_filtered_keys_in_key_order_as_batches() {
         out,
         json!({
             "run_id": run,
-            "manifest": {"bucket": d.results, "key": format!("{run}/manifest.json")},
+            "manifest": {"bucket": d.results, "key": format!("{run}/manifest-q1.json")},
             "keys": 3, "bytes": bytes, "batches": 2,
         })
     );
     let manifest: Value = serde_json::from_str(
-        &d.get(&format!("{run}/manifest.json"))
+        &d.get(&format!("{run}/manifest-q1.json"))
             .await
             .expect("manifest"),
     )
@@ -246,8 +246,8 @@ async fn plan_writes_the_filtered_keys_in_key_order_as_batches() {
     assert_eq!(
         manifest,
         json!([
-            {"batch": "000000", "keys": [wanted[0], wanted[1]], "filter": filter},
-            {"batch": "000001", "keys": [wanted[2]], "filter": filter},
+            {"batch": "q1-000000", "keys": [wanted[0], wanted[1]], "filter": filter},
+            {"batch": "q1-000001", "keys": [wanted[2]], "filter": filter},
         ])
     );
 

@@ -261,7 +261,7 @@ async fn process(
 
 fn check_batch_id(id: &str) -> Result<(), String> {
     if !id.is_empty()
-        && id.len() <= 64
+        && id.len() <= 100
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -269,7 +269,7 @@ fn check_batch_id(id: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "batch {:?} must be 1 to 64 letters, digits, '-' or '_'",
+            "batch {:?} must be 1 to 100 letters, digits, '-' or '_'",
             crate::sanitize::one_line(id, 100)
         ))
     }

@@ -34,6 +34,11 @@ pub const MAX_KEYS_PER_RUN: usize = 2_000_000;
 #[serde(deny_unknown_fields)]
 pub struct PlanInput {
     pub run_id: String,
+    /// Names this plan's manifest and batches inside the run (the state machine
+    /// passes the execution name), so that several executions of one run (one per
+    /// quarter, say) share its state without overwriting each other's results.
+    #[serde(default)]
+    pub part: Option<String>,
     /// Where trails write in the archive bucket (the bucket root, a trail's key
     /// prefix, `AWSLogs/<o-id>/`, an account, a Region or a day folder), as
     /// `trailwatch replay s3://BUCKET/PREFIX` reads them; empty: the bucket root.
@@ -135,9 +140,12 @@ impl PlanInput {
     }
 }
 
-/// Where the manifest of a run is written.
-pub fn manifest_key(run_id: &str) -> String {
-    format!("{run_id}/manifest.json")
+/// Where the manifest of a run (or of one part of it) is written.
+pub fn manifest_key(run_id: &str, part: Option<&str>) -> String {
+    match part {
+        Some(p) => format!("{run_id}/manifest-{p}.json"),
+        None => format!("{run_id}/manifest.json"),
+    }
 }
 
 /// Empty objects hold no records (the layout's walk already leaves out digests,
@@ -153,6 +161,7 @@ pub fn batches(
     max_keys: usize,
     max_bytes: u64,
     filter: &RecordFilter,
+    part: Option<&str>,
 ) -> Vec<Batch> {
     let mut out: Vec<Batch> = Vec::new();
     let mut bytes = 0u64;
@@ -175,7 +184,10 @@ pub fn batches(
     }
     let width = out.len().to_string().len().max(6);
     for (i, b) in out.iter_mut().enumerate() {
-        b.batch = format!("{i:0width$}");
+        b.batch = match part {
+            Some(p) => format!("{p}-{i:0width$}"),
+            None => format!("{i:0width$}"),
+        };
     }
     out
 }
@@ -272,6 +284,10 @@ async fn walk(s3: &aws_sdk_s3::Client, bucket: &str, plan: &Plan) -> Result<Vec<
 
 pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError> {
     check_run_id(&input.run_id).map_err(BacktestError::Invalid)?;
+    if let Some(p) = &input.part {
+        check_run_id(p).map_err(|e| BacktestError::Invalid(format!("part: {e}")))?;
+    }
+    let part = input.part.as_deref();
     let max_keys = input.max_keys_per_batch.unwrap_or(DEFAULT_MAX_KEYS);
     let max_bytes = input.max_bytes_per_batch.unwrap_or(DEFAULT_MAX_BYTES);
     if max_keys == 0 || max_bytes == 0 {
@@ -308,8 +324,8 @@ pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError
         accounts: filter.accounts,
         regions: filter.regions,
     };
-    let batches = batches(keys, max_keys, max_bytes, &record_filter);
-    let manifest_key = manifest_key(&input.run_id);
+    let batches = batches(keys, max_keys, max_bytes, &record_filter, part);
+    let manifest_key = manifest_key(&input.run_id, part);
     let body = serde_json::to_vec(&batches)
         .map_err(|e| BacktestError::Failed(format!("manifest: {e}")))?;
     put(bt, &manifest_key, body, "application/json").await?;
@@ -369,7 +385,7 @@ mod tests {
     #[test]
     fn batches_hold_n_keys_or_b_bytes_and_a_big_object_alone() {
         let keys = vec![k("a", 10), k("b", 10), k("c", 10), k("d", 100), k("e", 1)];
-        let got: Vec<(String, Vec<String>)> = batches(keys, 2, 25, &RecordFilter::default())
+        let got: Vec<(String, Vec<String>)> = batches(keys, 2, 25, &RecordFilter::default(), None)
             .into_iter()
             .map(|b| (b.batch, b.keys.into_iter().map(|k| k.key).collect()))
             .collect();
@@ -386,6 +402,14 @@ mod tests {
                 (wid, wkeys.iter().map(|s| s.to_string()).collect())
             );
         }
+    }
+
+    #[test]
+    fn a_part_names_its_batches_and_manifest() {
+        let got = batches(vec![k("a", 1)], 2, 25, &RecordFilter::default(), Some("q1"));
+        assert_eq!(got[0].batch, "q1-000000");
+        assert_eq!(manifest_key("r", Some("q1")), "r/manifest-q1.json");
+        assert_eq!(manifest_key("r", None), "r/manifest.json");
     }
 
     #[test]
