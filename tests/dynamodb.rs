@@ -1110,46 +1110,10 @@ async fn event_time_finds_last_years_burst_and_recurring_terms_on_both_stores() 
 // ---------------------------------------------------------------------------
 // The CLI: `trailwatch replay --state dynamodb`
 
-/// The `trailwatch` binary of this build (`cargo test --workspace` builds it, for
-/// the trailwatch package's own CLI tests): beside this test's directory, or in the
-/// target directory when intermediates live in a separate `build.build-dir`.
-fn trailwatch_bin() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile = if cfg!(debug_assertions) {
-        "debug"
-    } else {
-        "release"
-    };
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| trailwatch_tests::root().join("target"));
-    let beside = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .map(|dir| dir.join("trailwatch"))
-        .expect("target directory");
-    let bin = [beside.clone(), target.join(profile).join("trailwatch")]
-        .into_iter()
-        .find(|p| p.exists())
-        .unwrap_or(beside);
-    assert!(
-        bin.exists(),
-        "{} is missing: build it first (`cargo build -p trailwatch`; `cargo test --workspace` does)",
-        bin.display()
-    );
-    bin
-}
-
 fn replay(args: &[&str]) -> std::process::Output {
-    std::process::Command::new(trailwatch_bin())
+    trailwatch_tests::trailwatch_on(&Moto::shared().endpoint)
         .arg("replay")
         .args(args)
-        .env("AWS_ENDPOINT_URL", &Moto::shared().endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
         .output()
         .expect("trailwatch runs")
 }

@@ -5,6 +5,7 @@
 //! with a message that says how to install it (the README test command does).
 
 use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -13,17 +14,31 @@ pub struct Moto {
     pub endpoint: String,
     pub port: u16,
     child: Mutex<Option<Child>>,
+    /// Where the server logs each request it answers (see `start_logged`).
+    log: Option<PathBuf>,
 }
 
 impl Moto {
     /// Starts a new moto server (tests that stop and restart it use their own).
     pub fn start() -> Moto {
+        Moto::launch(None)
+    }
+
+    /// Starts a new moto server that appends one line per request it answers to
+    /// `log` (`"GET /bucket/?list-type=2&prefix=... HTTP/1.1" 200`): tests assert
+    /// on what was actually requested.
+    pub fn start_logged(log: &Path) -> Moto {
+        Moto::launch(Some(log.to_path_buf()))
+    }
+
+    fn launch(log: Option<PathBuf>) -> Moto {
         let port = free_port();
-        let child = spawn(port);
+        let child = spawn(port, log.as_deref());
         let m = Moto {
             endpoint: format!("http://127.0.0.1:{port}"),
             port,
             child: Mutex::new(Some(child)),
+            log,
         };
         m.wait_ready();
         m
@@ -63,7 +78,8 @@ impl Moto {
 
     pub fn restart(&self) {
         self.stop();
-        *self.child.lock().unwrap_or_else(|p| p.into_inner()) = Some(spawn(self.port));
+        *self.child.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(spawn(self.port, self.log.as_deref()));
         self.wait_ready();
     }
 
@@ -97,7 +113,7 @@ fn free_port() -> u16 {
 
 /// Starts moto under a watchdog shell that stops it when this test process ends
 /// (a server kept in a `static` is never dropped) or when the shell gets SIGTERM.
-fn spawn(port: u16) -> Child {
+fn spawn(port: u16, log: Option<&Path>) -> Child {
     let found = Command::new("sh")
         .args(["-c", "command -v moto_server"])
         .stdout(Stdio::null())
@@ -108,8 +124,12 @@ fn spawn(port: u16) -> Child {
              installs the pinned moto[server] into .venv-test, or `pip install 'moto[server]==5.2.1'`"
         );
     }
+    // The request log goes to stderr; the path is quoted for the shell.
+    let stderr = log.map_or(">&1".to_owned(), |p| {
+        format!(">>'{}'", p.display().to_string().replace('\'', "'\\''"))
+    });
     let script = format!(
-        "moto_server -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+        "moto_server -H 127.0.0.1 -p {port} >/dev/null 2{stderr} & m=$!; \
          trap 'kill $m 2>/dev/null; wait $m; exit 0' TERM INT; \
          while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.2; done; \
          kill $m 2>/dev/null; wait $m",

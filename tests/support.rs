@@ -36,6 +36,51 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The `trailwatch` binary of this build (`cargo test --workspace` builds it, for
+/// the trailwatch package's own CLI tests): in the target directory, else beside
+/// this test's directory.
+pub fn trailwatch_bin() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let beside = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("trailwatch"))
+        .expect("target directory");
+    // The target directory first: with a `build.build-dir` shared by several
+    // checkouts, the directory beside this test may hold another checkout's build.
+    let bin = [target.join(profile).join("trailwatch"), beside.clone()]
+        .into_iter()
+        .find(|p| p.exists())
+        .unwrap_or(beside);
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (`cargo build -p trailwatch`; `cargo test --workspace` does)",
+        bin.display()
+    );
+    bin
+}
+
+/// The `trailwatch` command with the SDK pointed at a moto `endpoint` (test
+/// credentials, no profile, no instance metadata).
+pub fn trailwatch_on(endpoint: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(trailwatch_bin());
+    cmd.env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE");
+    cmd
+}
+
 /// What replaying one input gave.
 #[derive(Default)]
 pub struct Replayed {

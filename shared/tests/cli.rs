@@ -215,6 +215,21 @@ fn list_names_every_detection() {
 }
 
 #[test]
+fn list_into_a_closed_pipe_exits_quietly() {
+    // `trailwatch list | head`: the reader goes away before the table is written.
+    let mut child = std::process::Command::new(BIN)
+        .args(["list", "--format", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn trailwatch");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+}
+
+#[test]
 fn readme_detection_table_is_the_generated_one() {
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))

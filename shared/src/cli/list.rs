@@ -1,9 +1,12 @@
 //! `trailwatch list`: the detection table.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
+
 use trailwatch::catalog;
 use trailwatch::detection::{Meta, Trigger};
 
-use super::{EXIT_OK, ListFormat};
+use super::{EXIT_ERROR, EXIT_OK, ListFormat};
 
 fn events(m: &Meta) -> String {
     let mut parts = Vec::new();
@@ -48,30 +51,51 @@ fn needs(m: &Meta) -> &'static str {
 }
 
 pub fn run(format: ListFormat) -> i32 {
+    // Written in one go: `trailwatch list | head` closing the pipe early is not an
+    // error (println! would panic on the broken pipe).
+    let table = render(format);
+    match std::io::stdout().lock().write_all(table.as_bytes()) {
+        Ok(()) => EXIT_OK,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            eprintln!("trailwatch: cannot write the list: {e}");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn render(format: ListFormat) -> String {
+    let mut out = String::new();
     let metas: Vec<&Meta> = catalog::ALL.iter().map(|d| d.meta()).collect();
     match format {
         ListFormat::Text => {
             let w = metas.iter().map(|m| m.id.len()).max().unwrap_or(0);
-            println!(
+            let _ = writeln!(
+                out,
                 "{:<w$}  {:<8}  {:<10}  TITLE / EVENTS",
                 "ID", "SEVERITY", "KIND"
             );
             for m in &metas {
-                println!(
+                let _ = writeln!(
+                    out,
                     "{:<w$}  {:<8}  {:<10}  {}",
                     m.id,
                     m.severity.as_str(),
                     kind(m),
                     m.title
                 );
-                println!("{:<w$}  {:<8}  {:<10}  ({})", "", "", "", events(m));
+                let _ = writeln!(out, "{:<w$}  {:<8}  {:<10}  ({})", "", "", "", events(m));
             }
         }
         ListFormat::Markdown => {
-            println!("| id | severity | title | events | kind | needs | ATT&CK |");
-            println!("|---|---|---|---|---|---|---|");
+            let _ = writeln!(
+                out,
+                "| id | severity | title | events | kind | needs | ATT&CK |"
+            );
+            let _ = writeln!(out, "|---|---|---|---|---|---|---|");
             for m in &metas {
-                println!(
+                let _ = writeln!(
+                    out,
                     "| `{}` | {} | {} | {} | {} | {} | {} |",
                     m.id,
                     m.severity.as_str(),
@@ -96,8 +120,8 @@ pub fn run(format: ListFormat) -> i32 {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::Value::Array(rows));
+            let _ = writeln!(out, "{}", serde_json::Value::Array(rows));
         }
     }
-    EXIT_OK
+    out
 }

@@ -24,9 +24,10 @@ enum Command {
     ///
     /// Reads raw records, EventBridge envelopes, S3 log files ({"Records": [...]}),
     /// JSON arrays and JSON lines of these, plain or gzip-compressed; directories are
-    /// read recursively; no PATH (or `-`) reads stdin. Findings go to stdout, the
-    /// summary and input errors to stderr.
-    Replay(replay::Args),
+    /// read recursively; s3://BUCKET/PREFIX reads CloudTrail's S3 layout; no PATH
+    /// (or `-`) reads stdin. Findings go to stdout, the summary and input errors to
+    /// stderr.
+    Replay(Box<replay::Args>),
     /// Write a synthetic CloudTrail corpus (deterministic from a seed) for benchmarks
     /// and demos: ordinary traffic with true attacks for every detection.
     Generate(generate::Args),
@@ -64,7 +65,7 @@ pub fn main() -> i32 {
         }
     };
     match cli.command {
-        Command::Replay(args) => replay::run(args),
+        Command::Replay(args) => replay::run(*args),
         Command::Generate(args) => generate::run(args),
         Command::Tuning(cmd) => tuning::run(cmd),
         Command::List { format } => list::run(format),

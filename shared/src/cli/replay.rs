@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
+
+use trailwatch::archive::layout::{self, Filter};
 
 use trailwatch::engine::{Engine, HandleError, Settings};
 use trailwatch::event::Record;
@@ -82,7 +85,25 @@ pub struct Args {
     /// held-back), not only the notified ones.
     #[arg(long, requires = "tuning")]
     show_suppressed: bool,
-    /// Files or directories (recursive); none or `-` reads stdin.
+    /// Only records at or after this time: a day (`2026-01-05`, from midnight UTC)
+    /// or an RFC 3339 time (`2026-01-05T10:00:00Z`). For s3:// inputs, also the
+    /// day folders listed.
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Only records before this time (exclusive): a day (up to its end) or an
+    /// RFC 3339 time.
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+    /// Only records of these accounts (`recipientAccountId`; comma-separated
+    /// 12-digit ids). For s3:// inputs, also the account folders read.
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    accounts: Vec<String>,
+    /// Only records of these Regions (`awsRegion`; comma-separated). For s3://
+    /// inputs, also the Region folders read.
+    #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
+    regions: Vec<String>,
+    /// Files, directories (recursive) or s3://BUCKET/PREFIX (CloudTrail's S3
+    /// layout; docs/replay-s3.md), read in the order given; none or `-` reads stdin.
     paths: Vec<PathBuf>,
 }
 
@@ -95,6 +116,8 @@ enum StateKind {
 #[derive(Default)]
 struct Counts {
     records: u64,
+    /// Parsed, then left out by --since/--until/--accounts/--regions.
+    outside: u64,
     rejected: u64,
     not_cloudtrail: u64,
     findings: BTreeMap<&'static str, u64>,
@@ -145,6 +168,7 @@ struct Replay<'a, S: Store> {
     strict: bool,
     progress: Progress,
     show_suppressed: bool,
+    filter: Filter,
 }
 
 /// A one-line progress report on stderr for long replays, only on a terminal.
@@ -153,12 +177,16 @@ struct Progress {
     started: Instant,
     last: Instant,
     files_done: usize,
-    files: usize,
+    /// Local files to read, when all inputs are local (S3 keys are found as the
+    /// replay goes).
+    files: Option<usize>,
+    /// Bytes downloaded (S3 inputs).
+    bytes: u64,
     shown: bool,
 }
 
 impl Progress {
-    fn new(enabled: bool, files: usize) -> Self {
+    fn new(enabled: bool, files: Option<usize>) -> Self {
         let now = Instant::now();
         Progress {
             enabled,
@@ -166,6 +194,7 @@ impl Progress {
             last: now,
             files_done: 0,
             files,
+            bytes: 0,
             shown: false,
         }
     }
@@ -183,9 +212,15 @@ impl Progress {
         }
         self.last = now;
         let rate = records as f64 / now.duration_since(self.started).as_secs_f64().max(1e-9);
+        let total = self.files.map(|n| format!("/{n}")).unwrap_or_default();
+        let bytes = if self.bytes > 0 {
+            format!(", {:.1} MB downloaded", self.bytes as f64 / 1e6)
+        } else {
+            String::new()
+        };
         eprint!(
-            "\r\x1b[K{records} records, {rate:.0} records/s, {}/{} files",
-            self.files_done, self.files
+            "\r\x1b[K{records} records, {rate:.0} records/s, {}{total} files{bytes}",
+            self.files_done
         );
         self.shown = true;
     }
@@ -225,6 +260,14 @@ impl<S: Store> Sink for Replay<'_, S> {
         };
         self.counts.records += 1;
         self.progress.tick(self.counts.records, false);
+        if !self.filter.is_empty()
+            && !self
+                .filter
+                .admits(rec.event_time_ms(), rec.account_id(), rec.region())
+        {
+            self.counts.outside += 1;
+            return;
+        }
         // The wall clock, for delivery leases; windows and claims go by event time.
         let wall = wall_clock();
         let handled = self
@@ -292,6 +335,42 @@ impl<S: Store> Sink for Replay<'_, S> {
     }
 }
 
+/// Local files: on worker threads in order, or one after the other.
+fn read_local<S: Store>(
+    paths: &[PathBuf],
+    threads: usize,
+    limits: &Limits,
+    strict: bool,
+    replay: &mut Replay<'_, S>,
+) {
+    if threads > 1 && paths.len() > 1 {
+        let engine = replay.engine;
+        let keep = move |json: &[u8]| prefilter(engine, strict, json);
+        parallel::read_paths(paths, threads, limits, &keep, replay);
+    } else {
+        for path in paths {
+            if let Err(e) = reader::read_path(path, limits, replay) {
+                replay.unreadable(&e);
+            }
+            if replay.fatal.is_some() {
+                break;
+            }
+        }
+    }
+}
+
+/// The number of local files, when there is no S3 input.
+fn local_files(inputs: &[Input]) -> Option<usize> {
+    inputs
+        .iter()
+        .map(|i| match i {
+            Input::Local(p) => Some(p.len()),
+            Input::S3 { .. } => None,
+        })
+        .sum()
+}
+
+/// The wall clock (seconds), for delivery leases.
 fn wall_clock() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -305,12 +384,55 @@ fn prefilter(engine: &Engine, strict: bool, json: &[u8]) -> bool {
     strict || engine.wants_json(json)
 }
 
+/// One input of the command line: local files (expanded), or an S3 archive.
+enum Input {
+    Local(Vec<PathBuf>),
+    S3 { bucket: String, prefix: String },
+}
+
+/// The inputs in the order given, consecutive local paths read together.
+fn gather(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
+    let mut out: Vec<Input> = Vec::new();
+    for p in paths {
+        if let Some(url) = p.to_str().filter(|s| s.starts_with("s3://")) {
+            let (bucket, prefix) = layout::parse_s3_url(url)?;
+            out.push(Input::S3 { bucket, prefix });
+            continue;
+        }
+        // The message names the path, which may hold any character.
+        let found = reader::expand_paths(std::slice::from_ref(p))
+            .map_err(|e| one_line(&e.to_string(), 2000))?;
+        match out.last_mut() {
+            Some(Input::Local(files)) => files.extend(found),
+            _ => out.push(Input::Local(found)),
+        }
+    }
+    Ok(out)
+}
+
+/// `--since`, `--until`, `--accounts`, `--regions`.
+fn filter(args: &Args) -> Result<Filter, String> {
+    let since = args.since.as_deref().map(layout::parse_since).transpose();
+    let until = args.until.as_deref().map(layout::parse_until).transpose();
+    let f = Filter {
+        since: since.map_err(|e| format!("--since: {e}"))?,
+        until: until.map_err(|e| format!("--until: {e}"))?,
+        accounts: layout::parse_accounts(&args.accounts).map_err(|e| format!("--accounts: {e}"))?,
+        regions: layout::parse_regions(&args.regions).map_err(|e| format!("--regions: {e}"))?,
+    };
+    if let (Some(s), Some(u)) = (f.since, f.until)
+        && s >= u
+    {
+        return Err("--since must be before --until".into());
+    }
+    Ok(f)
+}
+
 pub fn run(args: Args) -> i32 {
-    let paths = match reader::expand_paths(&inputs(&args.paths)) {
+    let paths = match gather(&inputs(&args.paths)).and_then(|i| Ok((i, filter(&args)?))) {
         Ok(p) => p,
         Err(e) => {
-            // The message names the path, which may hold any character.
-            eprintln!("trailwatch: {}", one_line(&e.to_string(), 2000));
+            eprintln!("trailwatch: {e}");
             return EXIT_ERROR;
         }
     };
@@ -357,6 +479,8 @@ pub fn run(args: Args) -> i32 {
         }
     }
 }
+
+mod s3;
 
 #[cfg(feature = "aws")]
 mod dynamodb {
@@ -415,9 +539,14 @@ mod dynamodb {
     }
 }
 
-/// Replays `paths` through every detection with `store` as the state: the same code
+/// Replays `inputs` through every detection with `store` as the state: the same code
 /// for every store.
-fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], args: &Args) -> i32 {
+fn execute<S: Store>(
+    store: S,
+    rt: tokio::runtime::Runtime,
+    (inputs, filter): &(Vec<Input>, Filter),
+    args: &Args,
+) -> i32 {
     let settings = Settings {
         disabled: args.disable.iter().cloned().collect(),
         learn_secs: args.learn.map(|days| days * 86_400),
@@ -425,7 +554,8 @@ fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], a
         tuning_today: args.now.as_deref().and_then(trailwatch::tuning::parse_day),
         ..Settings::for_replay()
     };
-    let engine = Engine::new(settings);
+    // Shared with the S3 reader's decoding threads (the prefilter).
+    let engine = Arc::new(Engine::new(settings));
     if let Some(file) = &args.tuning {
         let today = match super::tuning::today(args.now.as_deref()) {
             Ok(d) => d,
@@ -453,26 +583,46 @@ fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], a
         quiet: args.quiet,
         fatal: None,
         strict: args.strict,
-        progress: Progress::new(!args.quiet && std::io::stderr().is_terminal(), paths.len()),
+        progress: Progress::new(
+            !args.quiet && std::io::stderr().is_terminal(),
+            local_files(inputs),
+        ),
         show_suppressed: args.show_suppressed,
+        filter: filter.clone(),
     };
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     });
     let started = Instant::now();
-    if threads > 1 && paths.len() > 1 {
-        let strict = args.strict;
-        let engine = &engine;
-        let keep = move |json: &[u8]| prefilter(engine, strict, json);
-        parallel::read_paths(paths, threads, &limits, &keep, &mut replay);
-    } else {
-        for path in paths {
-            if let Err(e) = reader::read_path(path, &limits, &mut replay) {
-                replay.unreadable(&e);
+    let mut s3_requests = 0;
+    for input in inputs {
+        match input {
+            Input::Local(paths) => read_local(paths, threads, &limits, args.strict, &mut replay),
+            Input::S3 { bucket, prefix } => {
+                let strict = args.strict;
+                let e = Arc::clone(&engine);
+                let keep: s3::Prefilter = Arc::new(move |json: &[u8]| prefilter(&e, strict, json));
+                let source = s3::Source {
+                    bucket,
+                    prefix,
+                    filter,
+                    limits: &limits,
+                    threads,
+                    prefilter: keep,
+                };
+                match s3::read(&source, &mut replay) {
+                    Ok(n) => s3_requests += n,
+                    Err(e) => {
+                        replay.progress.clear();
+                        let _ = replay.out.flush();
+                        eprintln!("trailwatch: {}", one_line(&e, 2000));
+                        return EXIT_ERROR;
+                    }
+                }
             }
-            if replay.fatal.is_some() {
-                break;
-            }
+        }
+        if replay.fatal.is_some() {
+            break;
         }
     }
     replay.progress.clear();
@@ -505,6 +655,19 @@ fn execute<S: Store>(store: S, rt: tokio::runtime::Runtime, paths: &[PathBuf], a
             secs,
             c.records as f64 / secs.max(1e-9)
         );
+        if !filter.is_empty() {
+            eprintln!(
+                "  {} records outside --since/--until/--accounts/--regions",
+                c.outside
+            );
+        }
+        if s3_requests > 0 {
+            eprintln!(
+                "  S3: {} files, {:.1} MB downloaded, {s3_requests} list requests",
+                replay.progress.files_done,
+                replay.progress.bytes as f64 / 1e6
+            );
+        }
         if args.tuning.is_none() {
             for (id, n) in &c.findings {
                 eprintln!("  {n:>6}  {id}");

@@ -1,0 +1,166 @@
+//! One downloaded log file read on any thread, kept for the sink on the thread
+//! that runs the engine: objects are decoded as they arrive, in parallel, and
+//! replayed into the sink in key order, so findings do not depend on timing.
+
+use crate::event::reader::{self, Limits, Location, Sink};
+
+/// What the reader found in one object, in order.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    items: Vec<Found>,
+    /// Bytes of record text held (for the caller's memory accounting).
+    pub held_bytes: usize,
+}
+
+#[derive(Debug)]
+enum Found {
+    Record(Location, String),
+    Rejected(Location, String),
+    NotCloudTrail(Location),
+    /// Records the prefilter passed over since the previous item.
+    Skipped(u64),
+}
+
+impl Recorded {
+    /// Reads `bytes` (gzip or not) as the reader reads a file named `source`.
+    /// `prefilter` stands in for [`Sink::wanted`]: `false` passes a record over
+    /// unparsed (the sink later hears of it through [`Sink::skipped`]).
+    pub fn read(
+        source: &str,
+        bytes: &[u8],
+        limits: &Limits,
+        prefilter: &dyn Fn(&[u8]) -> bool,
+    ) -> Recorded {
+        let mut keep = Keep {
+            prefilter,
+            out: Recorded::default(),
+            passed: 0,
+        };
+        reader::read_stream(bytes, source, limits, &mut keep);
+        keep.note_passed();
+        keep.out
+    }
+
+    /// Hands everything to `sink` in the order it was found; stops (returning
+    /// `true`) as soon as the sink has stopped.
+    pub fn replay(self, sink: &mut impl Sink) -> bool {
+        for item in self.items {
+            match item {
+                Found::Record(loc, json) => sink.record(&loc, &json),
+                Found::Rejected(loc, why) => sink.rejected(&loc, &why),
+                Found::NotCloudTrail(loc) => sink.not_cloudtrail(&loc),
+                Found::Skipped(n) => sink.skipped(n),
+            }
+            if sink.stopped() {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+struct Keep<'a> {
+    prefilter: &'a dyn Fn(&[u8]) -> bool,
+    out: Recorded,
+    passed: u64,
+}
+
+impl Keep<'_> {
+    fn note_passed(&mut self) {
+        if self.passed > 0 {
+            self.out
+                .items
+                .push(Found::Skipped(std::mem::take(&mut self.passed)));
+        }
+    }
+
+    fn push(&mut self, item: Found, bytes: usize) {
+        self.note_passed();
+        self.out.held_bytes += bytes;
+        self.out.items.push(item);
+    }
+}
+
+impl Sink for Keep<'_> {
+    fn record(&mut self, loc: &Location, json: &str) {
+        self.push(Found::Record(loc.clone(), json.to_owned()), json.len());
+    }
+    fn rejected(&mut self, loc: &Location, reason: &str) {
+        self.push(
+            Found::Rejected(loc.clone(), reason.to_owned()),
+            reason.len(),
+        );
+    }
+    fn not_cloudtrail(&mut self, loc: &Location) {
+        self.push(Found::NotCloudTrail(loc.clone()), 0);
+    }
+    fn wanted(&mut self, json: &[u8]) -> bool {
+        let keep = (self.prefilter)(json);
+        self.passed += u64::from(!keep);
+        keep
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn keep(json: &[u8]) -> bool {
+        !json.windows(4).any(|w| w == b"Skip")
+    }
+
+    /// Records and rejections as text; the count of records passed over.
+    #[derive(Default)]
+    struct Heard(Vec<String>, u64);
+
+    impl Sink for Heard {
+        fn record(&mut self, loc: &Location, json: &str) {
+            self.0.push(format!("{loc} {json}"));
+        }
+        fn rejected(&mut self, loc: &Location, reason: &str) {
+            self.0.push(format!("rejected {loc}: {reason}"));
+        }
+        fn not_cloudtrail(&mut self, _: &Location) {}
+        fn wanted(&mut self, json: &[u8]) -> bool {
+            self.1 += u64::from(!keep(json));
+            keep(json)
+        }
+        fn skipped(&mut self, n: u64) {
+            self.1 += n;
+        }
+    }
+
+    #[test]
+    fn a_gzip_records_file_replays_as_the_reader_reads_it() {
+        let text = r#"{"Records":[{"eventSource":"s","eventName":"Keep"},{"eventSource":"s","eventName":"Skip"},{"eventSource":"s","eventName":"Keep","n":2}]}"#;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        let mut direct = Heard::default();
+        reader::read_stream(&gz[..], "k.json.gz", &Limits::default(), &mut direct);
+        let recorded = Recorded::read("k.json.gz", &gz, &Limits::default(), &keep);
+        let mut replayed = Heard::default();
+        assert!(!recorded.replay(&mut replayed));
+        assert_eq!(replayed.0, direct.0);
+        assert_eq!((replayed.1, direct.1), (1, 1));
+        assert_eq!(replayed.0.len(), 2);
+
+        let broken = Recorded::read(
+            "bad.json.gz",
+            &gz[..gz.len() / 2],
+            &Limits::default(),
+            &keep,
+        );
+        let mut heard = Heard::default();
+        broken.replay(&mut heard);
+        assert!(
+            heard
+                .0
+                .iter()
+                .any(|l| l.starts_with("rejected bad.json.gz")),
+            "{:?}",
+            heard.0
+        );
+    }
+}

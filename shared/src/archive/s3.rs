@@ -1,0 +1,431 @@
+//! Reads a CloudTrail archive from S3 along a [`Plan`]: ListObjectsV2 with
+//! Delimiter "/" for the levels the plan does not know, plain listings of the day
+//! folders it keeps, then GetObject of the kept keys, several at once, delivered
+//! in order ([`layout::sort_day`] within a day, days in order).
+//!
+//! Memory is bounded: at most `max_objects` objects and `max_bytes` compressed
+//! bytes are in flight (downloading, decoding, or waiting for the caller), and the
+//! keys of one day are listed at a time. A key that cannot be read (AccessDenied,
+//! deleted since the listing, a body cut off after retries) is delivered as an
+//! error for the caller to report; a bucket that does not exist or credentials
+//! that do not work end the walk with an error.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use tokio::runtime::Handle;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+use tokio::task::{JoinHandle, JoinSet};
+
+use super::layout::{self, Plan, Step};
+use crate::aws_error::short_cause;
+use crate::sanitize::one_line;
+
+/// An S3 client from the SDK's usual chain (credentials, Region, profile). A custom
+/// endpoint (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`: moto, MinIO) gets
+/// path-style addressing, which such servers need.
+pub async fn client() -> Result<Client, String> {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    if sdk.region().is_none() {
+        return Err("no AWS Region configured (set AWS_REGION to the bucket's Region)".into());
+    }
+    let custom = ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    let conf = aws_sdk_s3::config::Builder::from(&sdk)
+        .force_path_style(custom)
+        .build();
+    Ok(Client::from_conf(conf))
+}
+
+/// Bounds of one archive read.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Objects in flight at once (downloading, decoding or waiting in order).
+    pub max_objects: usize,
+    /// Compressed bytes in flight at once (an object larger than this still goes,
+    /// alone).
+    pub max_bytes: u64,
+    /// An object larger than this is not downloaded (reported instead).
+    pub max_object_bytes: u64,
+    /// Day-folder listings run at once.
+    pub list_concurrency: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_objects: 16,
+            max_bytes: 256 << 20,
+            max_object_bytes: 4 << 30,
+            list_concurrency: 8,
+        }
+    }
+}
+
+/// Holds an object's share of the in-flight bounds until dropped.
+pub struct Permit {
+    _objects: OwnedSemaphorePermit,
+    _bytes: OwnedSemaphorePermit,
+}
+
+/// What the walk delivers, in order.
+pub enum Delivery<T> {
+    /// An object: its key, listed size and the decoder's result (or why it could
+    /// not be read). Drop `permit` once done with it.
+    Object {
+        key: String,
+        size: u64,
+        outcome: Result<T, String>,
+        permit: Permit,
+    },
+    /// A prefix that could not be listed: what is under it is not read.
+    Unlisted { prefix: String, cause: String },
+}
+
+/// Requests made, for the summary.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Walked {
+    pub list_requests: u64,
+    pub keys_listed: u64,
+    pub keys_read: u64,
+}
+
+enum Pending<T> {
+    Object(oneshot::Receiver<Delivery<T>>),
+    Unlisted { prefix: String, cause: String },
+}
+
+/// A walk under way: [`Reader::next_blocking`] hands over deliveries in order.
+pub struct Reader<T> {
+    rx: mpsc::Receiver<Pending<T>>,
+    task: JoinHandle<Result<Walked, String>>,
+    handle: Handle,
+}
+
+/// The decoder of downloaded bytes, run on the runtime's blocking threads (which
+/// bound how many decode at once).
+pub type Decode<T> = Arc<dyn Fn(&str, Vec<u8>) -> T + Send + Sync>;
+
+/// Starts reading `bucket` along `plan` on `handle`'s runtime.
+pub fn start<T: Send + 'static>(
+    handle: &Handle,
+    client: Client,
+    bucket: String,
+    plan: Plan,
+    options: Options,
+    decode: Decode<T>,
+) -> Reader<T> {
+    let (tx, rx) = mpsc::channel(options.max_objects.max(1));
+    let walk = Walk {
+        client,
+        bucket,
+        plan,
+        options,
+        decode,
+        tx,
+        objects: Arc::new(Semaphore::new(options.max_objects.max(1))),
+        bytes: Arc::new(Semaphore::new(kib(options.max_bytes) as usize)),
+        walked: Walked::default(),
+    };
+    Reader {
+        rx,
+        task: handle.spawn(walk.run()),
+        handle: handle.clone(),
+    }
+}
+
+impl<T> Reader<T> {
+    /// The next delivery, waiting for it; `None` once the walk is over. Call from
+    /// outside the runtime.
+    pub fn next_blocking(&mut self) -> Option<Delivery<T>> {
+        match self.rx.blocking_recv()? {
+            Pending::Object(rx) => rx.blocking_recv().ok(),
+            Pending::Unlisted { prefix, cause } => Some(Delivery::Unlisted { prefix, cause }),
+        }
+    }
+
+    /// How the walk ended: its counts, or why it could not go on.
+    pub fn finish(self) -> Result<Walked, String> {
+        drop(self.rx);
+        self.handle
+            .block_on(self.task)
+            .map_err(|e| format!("S3 reader stopped: {e}"))?
+    }
+}
+
+fn kib(bytes: u64) -> u32 {
+    u32::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(u32::MAX >> 3)
+}
+
+struct Walk<T> {
+    client: Client,
+    bucket: String,
+    plan: Plan,
+    options: Options,
+    decode: Decode<T>,
+    tx: mpsc::Sender<Pending<T>>,
+    objects: Arc<Semaphore>,
+    bytes: Arc<Semaphore>,
+    walked: Walked,
+}
+
+/// Listing failures that end the walk: nothing else would be readable either.
+const FATAL_CODES: &[&str] = &[
+    "NoSuchBucket",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+    "TokenRefreshRequired",
+    "PermanentRedirect",
+    "AuthorizationHeaderMalformed",
+];
+
+enum ListError {
+    Fatal(String),
+    Skip(String),
+}
+
+impl<T: Send + 'static> Walk<T> {
+    async fn run(mut self) -> Result<Walked, String> {
+        let mut days: Vec<(i64, String)> = Vec::new();
+        let mut todo: Vec<Step> = self.plan.start();
+        todo.reverse();
+        // Depth first, in S3's order; the first listing proves the bucket and the
+        // credentials, so any failure of it ends the walk.
+        while let Some(step) = todo.pop() {
+            match step {
+                Step::Day { prefix, day } => days.push((day, prefix)),
+                Step::List { prefix, level } => {
+                    let first = self.walked.list_requests == 0;
+                    let found = match self.list(&prefix, true).await {
+                        Ok((folders, _)) => folders,
+                        Err(ListError::Fatal(e)) => return Err(e),
+                        Err(ListError::Skip(e)) if first => return Err(e),
+                        Err(ListError::Skip(cause)) => {
+                            self.unlisted(prefix, cause).await?;
+                            continue;
+                        }
+                    };
+                    let mut next = self.plan.expand(&prefix, level, &found);
+                    next.reverse();
+                    todo.extend(next);
+                }
+            }
+        }
+        days.sort();
+        let mut at = 0;
+        while at < days.len() {
+            let day = days[at].0;
+            let end = days[at..]
+                .iter()
+                .position(|(d, _)| *d != day)
+                .map_or(days.len(), |n| at + n);
+            let prefixes: Vec<String> = days[at..end].iter().map(|(_, p)| p.clone()).collect();
+            at = end;
+            let mut keys = self.list_day(prefixes).await?;
+            let sizes: std::collections::HashMap<String, u64> = keys.iter().cloned().collect();
+            let mut names: Vec<String> = keys.drain(..).map(|(k, _)| k).collect();
+            layout::sort_day(&mut names);
+            for key in names {
+                let size = sizes.get(&key).copied().unwrap_or(0);
+                if !self.fetch(key, size).await {
+                    return Ok(self.walked);
+                }
+            }
+        }
+        Ok(self.walked)
+    }
+
+    async fn unlisted(&self, prefix: String, cause: String) -> Result<(), String> {
+        // A closed channel means the caller stopped: nothing more to say.
+        let _ = self.tx.send(Pending::Unlisted { prefix, cause }).await;
+        Ok(())
+    }
+
+    /// The kept keys (and sizes) of one day's folders, listed a few at a time.
+    async fn list_day(&mut self, prefixes: Vec<String>) -> Result<Vec<(String, u64)>, String> {
+        let mut out = Vec::new();
+        for chunk in prefixes.chunks(self.options.list_concurrency.max(1)) {
+            let mut set = JoinSet::new();
+            for (i, prefix) in chunk.iter().enumerate() {
+                let (client, bucket, prefix) =
+                    (self.client.clone(), self.bucket.clone(), prefix.clone());
+                set.spawn(async move { (i, list(&client, &bucket, &prefix, false).await) });
+            }
+            let mut results: Vec<Option<ListResult>> = (0..chunk.len()).map(|_| None).collect();
+            while let Some(done) = set.join_next().await {
+                let (i, result) = done.map_err(|e| format!("S3 listing stopped: {e}"))?;
+                results[i] = Some(result);
+            }
+            for (prefix, result) in chunk.iter().zip(results) {
+                let Some((requests, result)) = result else {
+                    continue;
+                };
+                self.walked.list_requests += requests;
+                match result {
+                    Ok((_, objects)) => {
+                        self.walked.keys_listed += objects.len() as u64;
+                        out.extend(objects.into_iter().filter(|(k, _)| self.plan.keep(k)));
+                    }
+                    Err(ListError::Fatal(e)) => return Err(e),
+                    Err(ListError::Skip(cause)) => self.unlisted(prefix.clone(), cause).await?,
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn list(
+        &mut self,
+        prefix: &str,
+        folders: bool,
+    ) -> Result<(Vec<String>, Vec<(String, u64)>), ListError> {
+        let (requests, result) = list(&self.client, &self.bucket, prefix, folders).await;
+        self.walked.list_requests += requests;
+        result
+    }
+
+    /// Starts one download; `false` once the caller has stopped listening.
+    async fn fetch(&mut self, key: String, size: u64) -> bool {
+        // Taken in key order, so the oldest object never waits for a later one.
+        let want = kib(size.min(self.options.max_bytes));
+        let (Ok(objects), Ok(bytes)) = (
+            Arc::clone(&self.objects).acquire_owned().await,
+            Arc::clone(&self.bytes).acquire_many_owned(want).await,
+        ) else {
+            return false;
+        };
+        let permit = Permit {
+            _objects: objects,
+            _bytes: bytes,
+        };
+        let (done_tx, done_rx) = oneshot::channel();
+        if self.tx.send(Pending::Object(done_rx)).await.is_err() {
+            return false;
+        }
+        self.walked.keys_read += 1;
+        let (client, bucket, decode) = (
+            self.client.clone(),
+            self.bucket.clone(),
+            self.decode.clone(),
+        );
+        let max = self.options.max_object_bytes;
+        tokio::spawn(async move {
+            let outcome = match get(&client, &bucket, &key, max).await {
+                Ok(body) => {
+                    let name = key.clone();
+                    tokio::task::spawn_blocking(move || decode(&name, body))
+                        .await
+                        .map_err(|e| format!("decoding stopped: {e}"))
+                }
+                Err(e) => Err(e),
+            };
+            let _ = done_tx.send(Delivery::Object {
+                key,
+                size,
+                outcome,
+                permit,
+            });
+        });
+        true
+    }
+}
+
+type ListResult = (u64, Result<(Vec<String>, Vec<(String, u64)>), ListError>);
+
+/// One prefix, every page: the folders (with `folders`, Delimiter "/") or the
+/// objects; with the number of requests made.
+async fn list(client: &Client, bucket: &str, prefix: &str, folders: bool) -> ListResult {
+    let mut requests = 0;
+    let mut found = (Vec::new(), Vec::new());
+    let mut token: Option<String> = None;
+    loop {
+        requests += 1;
+        let mut req = client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_continuation_token(token.take());
+        if folders {
+            req = req.delimiter("/");
+        }
+        let page = match req.send().await {
+            Ok(p) => p,
+            Err(e) => return (requests, Err(list_error(&e, bucket, prefix))),
+        };
+        found.0.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix().map(str::to_owned)),
+        );
+        found.1.extend(page.contents().iter().filter_map(|o| {
+            let size = o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
+            o.key().map(|k| (k.to_owned(), size))
+        }));
+        match page.next_continuation_token() {
+            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_owned()),
+            _ => return (requests, Ok(found)),
+        }
+    }
+}
+
+fn list_error<E, R>(e: &SdkError<E, R>, bucket: &str, prefix: &str) -> ListError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let text = format!(
+        "cannot list s3://{bucket}/{}: {}",
+        one_line(prefix, 300),
+        short_cause(e)
+    );
+    match e {
+        SdkError::ServiceError(se)
+            if !se.err().code().is_some_and(|c| FATAL_CODES.contains(&c)) =>
+        {
+            ListError::Skip(text)
+        }
+        _ => ListError::Fatal(text),
+    }
+}
+
+/// Tries for a body that breaks off mid-download (the SDK retries the request
+/// itself, not the reading of its body).
+const BODY_ATTEMPTS: u32 = 3;
+
+/// GetObject, the whole body.
+async fn get(client: &Client, bucket: &str, key: &str, max: u64) -> Result<Vec<u8>, String> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let out = client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| short_cause(&e))?;
+        let len = out
+            .content_length()
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0);
+        if len > max {
+            return Err(format!(
+                "object of {len} bytes is over the {max}-byte limit (--max-file-bytes)"
+            ));
+        }
+        match out.body.collect().await {
+            Ok(bytes) => return Ok(bytes.to_vec()),
+            Err(e) if attempt >= BODY_ATTEMPTS => {
+                return Err(format!("body cut off: {}", one_line(&e.to_string(), 300)));
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200 << attempt)).await,
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! `trailwatch replay s3://BUCKET/PREFIX`: the archive reader of the library
+//! (`archive::s3`) fed into the replay's sink. Objects download and decode on a
+//! runtime of their own; the engine sees them on this thread, in key order.
+
+use std::sync::Arc;
+
+use trailwatch::archive::layout::Filter;
+use trailwatch::event::reader::Limits;
+use trailwatch::state::Store;
+
+use super::Replay;
+
+/// The engine's prefilter, shared with the decoding threads.
+pub type Prefilter = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
+
+/// One s3:// input.
+#[cfg_attr(not(feature = "aws"), allow(dead_code))]
+pub struct Source<'a> {
+    pub bucket: &'a str,
+    pub prefix: &'a str,
+    pub filter: &'a Filter,
+    pub limits: &'a Limits,
+    /// Objects decoded at once.
+    pub threads: usize,
+    pub prefilter: Prefilter,
+}
+
+/// Reads the archive into `replay`; the number of list requests made, or why the
+/// archive could not be read (no bucket, no credentials, a PREFIX outside the
+/// layout).
+#[cfg(feature = "aws")]
+pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u64, String> {
+    use trailwatch::archive::layout::{Plan, Scope};
+    use trailwatch::archive::recorded::Recorded;
+    use trailwatch::archive::s3::{self, Decode, Delivery, Options};
+    use trailwatch::event::reader::Sink;
+
+    let scope = Scope::parse(src.prefix)?;
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let plan = Plan::new(scope, src.filter.clone(), now_ms);
+    let threads = src.threads.max(1);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(threads)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the S3 runtime: {e}"))?;
+    let client = rt.block_on(s3::client())?;
+    let (bucket, limits, keep) = (src.bucket.to_owned(), *src.limits, src.prefilter.clone());
+    let decode: Decode<Recorded> = Arc::new(move |key: &str, bytes: Vec<u8>| {
+        Recorded::read(&format!("s3://{bucket}/{key}"), &bytes, &limits, &*keep)
+    });
+    let options = Options {
+        // Enough downloads to hide S3's latency, enough objects waiting for the
+        // engine to keep every decoding thread busy.
+        max_objects: (4 * threads).max(16),
+        max_object_bytes: limits.max_file_bytes,
+        ..Options::default()
+    };
+    let mut reader = s3::start(
+        rt.handle(),
+        client,
+        src.bucket.to_owned(),
+        plan,
+        options,
+        decode,
+    );
+    while let Some(delivery) = reader.next_blocking() {
+        match delivery {
+            Delivery::Object {
+                key,
+                size,
+                outcome,
+                permit,
+            } => {
+                let name = format!("s3://{}/{key}", src.bucket);
+                replay.progress.bytes += size;
+                match outcome {
+                    Ok(found) => {
+                        if found.replay(replay) {
+                            break;
+                        }
+                        replay.file_done(&name);
+                    }
+                    Err(e) => replay.unreadable(&std::io::Error::other(format!("{name}: {e}"))),
+                }
+                drop(permit);
+            }
+            Delivery::Unlisted { cause, .. } => {
+                replay.unreadable(&std::io::Error::other(cause));
+            }
+        }
+        if replay.fatal.is_some() {
+            break;
+        }
+    }
+    let walked = reader.finish();
+    // Downloads still in flight after a stop are abandoned, not awaited.
+    rt.shutdown_background();
+    walked.map(|w| w.list_requests)
+}
+
+#[cfg(not(feature = "aws"))]
+pub fn read<S: Store>(_src: &Source<'_>, _replay: &mut Replay<'_, S>) -> Result<u64, String> {
+    Err("s3:// inputs: this build of trailwatch has no AWS support (feature `aws`)".into())
+}

@@ -1,0 +1,554 @@
+//! `trailwatch replay s3://BUCKET/PREFIX` against moto's S3: an organization trail
+//! (2 accounts x 2 Regions x 3 days of gzip log files) and a plain account trail.
+//! Findings are asserted exactly for each filter, and moto's own request log shows
+//! which listings and downloads were made: nothing outside the planned prefixes.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Output;
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
+use trailwatch_tests::moto::Moto;
+use trailwatch_tests::{root, trailwatch_on, unique};
+
+const ORG: &str = "o-a1b2c3d4e5";
+const A: &str = "111122223333";
+const B: &str = "444455556666";
+const EAST: &str = "us-east-1";
+const WEST: &str = "eu-west-1";
+
+/// A record from a sample, moved to `account`, `region` and `time`, named `id`.
+fn record(sample: &Value, account: &str, region: &str, time: &str, id: &str) -> Value {
+    let mut r = sample.get("detail").unwrap_or(sample).clone();
+    r["recipientAccountId"] = json!(account);
+    r["awsRegion"] = json!(region);
+    r["eventTime"] = json!(time);
+    r["eventID"] = json!(id);
+    r["userIdentity"]["accountId"] = json!(account);
+    let arn = r["userIdentity"]["arn"]
+        .as_str()
+        .unwrap_or("")
+        .replace("111122223333", account);
+    r["userIdentity"]["arn"] = json!(arn);
+    r
+}
+
+fn sample(path: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(root().join("events").join(path)).unwrap())
+        .unwrap()
+}
+
+/// StopLogging by `user` (fires cloudtrail-log-suspended and
+/// cloudtrail-important-change).
+fn stop_logging(account: &str, region: &str, time: &str, id: &str, user: &str) -> Value {
+    let mut r = record(
+        &sample("cloudtrail-log-suspended/positive-stop-logging-iam-user.json"),
+        account,
+        region,
+        time,
+        id,
+    );
+    r["userIdentity"]["userName"] = json!(user);
+    r["userIdentity"]["arn"] = json!(format!("arn:aws:iam::{account}:user/{user}"));
+    r
+}
+
+/// An ordinary read by an SDK (no detection fires on it).
+fn ordinary(account: &str, region: &str, time: &str, id: &str) -> Value {
+    let mut r = stop_logging(account, region, time, id, "app");
+    r["eventSource"] = json!("ec2.amazonaws.com");
+    r["eventName"] = json!("DescribeRegions");
+    r["readOnly"] = json!(true);
+    r["userAgent"] = json!("aws-sdk-go-v2/1.30.3 os/linux lang/go#1.22.5");
+    r["requestParameters"] = Value::Null;
+    r
+}
+
+fn gzip(records: &[Value]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(json!({ "Records": records }).to_string().as_bytes())
+        .unwrap();
+    gz.finish().unwrap()
+}
+
+/// `YYYY/MM/DD` folder and `YYYYMMDDTHHmmZ` of a day and a delivery time.
+fn key(base: &str, account: &str, region: &str, day: &str, hhmm: &str, id: &str) -> String {
+    let (y, m, d) = (&day[..4], &day[5..7], &day[8..10]);
+    format!(
+        "{base}{account}/CloudTrail/{region}/{y}/{m}/{d}/{account}_CloudTrail_{region}_{y}{m}{d}T{hhmm}Z_{id}.json.gz"
+    )
+}
+
+/// The archive: every object, by key.
+fn tree() -> Vec<(String, Vec<u8>)> {
+    let org = format!("AWSLogs/{ORG}/");
+    let plain = "plain/AWSLogs/".to_owned();
+    let mut files: Vec<(String, Vec<Value>)> = Vec::new();
+    for account in [A, B] {
+        for region in [EAST, WEST] {
+            for day in ["2026-01-04", "2026-01-05", "2026-01-06"] {
+                for (hhmm, at) in [("1005", "10:02:00"), ("1010", "10:07:00")] {
+                    let id = format!("ord-{account}-{region}-{day}-{hhmm}");
+                    let rec = ordinary(account, region, &format!("{day}T{at}Z"), &id);
+                    files.push((key(&org, account, region, day, hhmm, "ord"), vec![rec]));
+                }
+            }
+        }
+    }
+    let mut add = |k: String, r: Value| match files.iter_mut().find(|(f, _)| *f == k) {
+        Some((_, records)) => records.push(r),
+        None => files.push((k, vec![r])),
+    };
+    let day5 = |hhmm| key(&org, A, EAST, "2026-01-05", hhmm, "ord");
+    add(
+        day5("1005"),
+        stop_logging(A, EAST, "2026-01-05T10:01:00Z", "s1", "alice"),
+    );
+    // A burst of six CLI calls in eight seconds, delivered in two files.
+    let burst = sample("discovery-api-burst-via-cli/positive-six-calls-in-eight-seconds.json");
+    let times = [
+        "10:04:57", "10:04:58", "10:04:59", "10:05:01", "10:05:03", "10:05:05",
+    ];
+    for (i, (r, t)) in burst.as_array().unwrap().iter().zip(times).enumerate() {
+        let hhmm = if i < 3 { "1005" } else { "1010" };
+        let rec = record(
+            r,
+            A,
+            EAST,
+            &format!("2026-01-05T{t}Z"),
+            &format!("burst-{i}"),
+        );
+        add(day5(hhmm), rec);
+    }
+    // Base, account, Region, day folder, delivery, file id; eventTime, event id, user.
+    let stops = [
+        // Just before midnight, delivered in the next day's folder.
+        "org A east 2026-01-06 0003 late  2026-01-05T23:59:30Z night nora",
+        // After midnight, in a file delivered within the hour's grace.
+        "org A east 2026-01-06 0035 early 2026-01-06T00:30:00Z early erin",
+        "org B west 2026-01-05 1005 ord   2026-01-05T10:03:00Z s2    bob",
+        "org A east 2026-01-04 1005 ord   2026-01-04T10:03:00Z s3    carol",
+        "org A west 2026-01-05 1005 ord   2026-01-05T10:03:00Z s4    dave",
+        // Account B, us-east-1, the 4th: after a cut-off gzip and gzip of what is
+        // not JSON (below), and an object moved to Glacier (GetObject refuses
+        // it: InvalidObjectState), a file that must still be read.
+        "org B east 2026-01-04 1025 glacier 2026-01-04T10:22:00Z s6  hank",
+        "org B east 2026-01-04 1030 after 2026-01-04T10:25:00Z s5    gina",
+        // A plain account trail, under a trail prefix.
+        "plain A east 2026-01-05 1005 p   2026-01-05T10:00:00Z p1    frank",
+    ];
+    for line in stops {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let base = if f[0] == "org" { &org } else { &plain };
+        let account = if f[1] == "A" { A } else { B };
+        let region = if f[2] == "east" { EAST } else { WEST };
+        add(
+            key(base, account, region, f[3], f[4], f[5]),
+            stop_logging(account, region, f[6], f[7], f[8]),
+        );
+    }
+    let mut out: Vec<(String, Vec<u8>)> = files.iter().map(|(k, r)| (k.clone(), gzip(r))).collect();
+    let whole = gzip(&[ordinary(B, EAST, "2026-01-04T10:10:00Z", "cut")]);
+    out.push((
+        key(&org, B, EAST, "2026-01-04", "1015", "cut"),
+        whole[..whole.len() / 2].to_vec(),
+    ));
+    let mut not_json = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    not_json.write_all(b"<html>not a log</html>").unwrap();
+    out.push((
+        key(&org, B, EAST, "2026-01-04", "1020", "html"),
+        not_json.finish().unwrap(),
+    ));
+    out.sort();
+    out
+}
+
+struct Archive {
+    moto: Moto,
+    log: PathBuf,
+    bucket: String,
+    /// The same objects as local files.
+    dir: PathBuf,
+}
+
+/// The archive in a moto of its own (its request log is read by the tests).
+fn archive() -> &'static Archive {
+    static ARCHIVE: OnceLock<Archive> = OnceLock::new();
+    ARCHIVE.get_or_init(|| {
+        let dir = std::env::temp_dir().join(unique("tw-replay-s3"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("moto.log");
+        let moto = Moto::start_logged(&log);
+        let bucket = unique("trail").to_ascii_lowercase();
+        let objects = tree();
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let s3 = trailwatch::tuning::location::s3_client_from(&moto.sdk().await);
+            s3.create_bucket().bucket(&bucket).send().await.unwrap();
+            for (k, body) in &objects {
+                // Listed like any key, refused by GetObject until restored.
+                let class = k
+                    .contains("_glacier.")
+                    .then_some(aws_sdk_s3::types::StorageClass::Glacier);
+                s3.put_object()
+                    .bucket(&bucket)
+                    .key(k)
+                    .set_storage_class(class)
+                    .body(body.clone().into())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        });
+        let files = dir.join("files");
+        for (k, body) in &objects {
+            let path = files.join(k);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, body).unwrap();
+        }
+        Archive {
+            moto,
+            log,
+            bucket,
+            dir: files,
+        }
+    })
+}
+
+/// One replay; the moto requests it made (runs are serialised for the log).
+fn replay(args: &[&str]) -> (Output, Vec<String>) {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let a = archive();
+    let before = std::fs::read_to_string(&a.log).unwrap_or_default().len();
+    let out = trailwatch_on(&a.moto.endpoint)
+        .arg("replay")
+        .args(["--format", "jsonl"])
+        .args(args)
+        .output()
+        .expect("trailwatch runs");
+    // moto writes its log line after the response: give it a moment.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let log = std::fs::read_to_string(&a.log).unwrap_or_default();
+    let requests = log[before..]
+        .lines()
+        .map(plain)
+        .filter_map(|l| {
+            l.split('"')
+                .nth(1)
+                .map(|r| decode(r.trim_end_matches(" HTTP/1.1")))
+        })
+        .collect();
+    (out, requests)
+}
+
+/// A log line without the colour codes the server puts around failed requests.
+fn plain(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // ESC [ ... m
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Percent-decoding of a logged request line (keys and prefixes are plain ASCII).
+fn decode(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        match u8::from_str_radix(rest.get(i + 1..i + 3).unwrap_or("zz"), 16) {
+            Ok(b) => {
+                out.push(b as char);
+                rest = &rest[i + 3..];
+            }
+            Err(_) => {
+                out.push('%');
+                rest = &rest[i + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn url(prefix: &str) -> String {
+    format!("s3://{}/{prefix}", archive().bucket)
+}
+
+/// (detection id, first event id) of each finding printed.
+fn findings(out: &Output) -> BTreeSet<(String, String)> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let f: Value = serde_json::from_str(l).expect("a JSON finding");
+            (
+                f["detection_id"].as_str().unwrap().to_owned(),
+                f["event_ids"][0].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(items: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+    items
+        .iter()
+        .map(|(d, e)| ((*d).to_owned(), (*e).to_owned()))
+        .collect()
+}
+
+const SUSPENDED: &str = "cloudtrail-log-suspended";
+const CHANGE: &str = "cloudtrail-important-change";
+const BURST: &str = "discovery-api-burst-via-cli";
+
+/// What was listed (prefix, with or without delimiter) and downloaded (key).
+fn listed(requests: &[String]) -> Vec<String> {
+    requests
+        .iter()
+        .filter(|r| r.contains("list-type=2"))
+        .map(|r| {
+            let prefix = r
+                .split("prefix=")
+                .nth(1)
+                .unwrap_or("")
+                .split('&')
+                .next()
+                .unwrap_or("");
+            let delim = if r.contains("delimiter=/") { " /" } else { "" };
+            format!("{prefix}{delim}")
+        })
+        .collect()
+}
+
+/// The keys downloaded, sorted (downloads run at once, so the log's order varies).
+fn downloaded(requests: &[String]) -> Vec<String> {
+    let bucket = format!("GET /{}/", archive().bucket);
+    let mut keys: Vec<String> = requests
+        .iter()
+        .filter(|r| r.contains("x-id=GetObject"))
+        .filter_map(|r| r.strip_prefix(&bucket))
+        .map(|r| r.split('?').next().unwrap_or("").to_owned())
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn a_day_of_one_account_and_region_reads_only_its_folders() {
+    let (out, requests) = replay(&[
+        &url(""),
+        "--since",
+        "2026-01-05",
+        "--until",
+        "2026-01-05",
+        "--accounts",
+        A,
+        "--regions",
+        EAST,
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // alice's StopLogging, the burst across two files, nora's just before midnight
+    // (in the 6th's folder); not erin's after midnight, nor anything of B, of
+    // eu-west-1 or of the 4th.
+    assert_eq!(
+        findings(&out),
+        pairs(&[
+            (CHANGE, "s1"),
+            (SUSPENDED, "s1"),
+            (BURST, "burst-0"),
+            (CHANGE, "night"),
+            (SUSPENDED, "night"),
+        ]),
+        "{stderr}"
+    );
+    let org = format!("AWSLogs/{ORG}/{A}/CloudTrail/{EAST}/2026/01/");
+    assert_eq!(
+        listed(&requests),
+        [
+            "AWSLogs/ /".to_owned(),
+            format!("{org}05/"),
+            format!("{org}06/")
+        ]
+    );
+    // The 6th's files delivered at 10:05 and 10:10 are past the hour's grace.
+    let org = format!("AWSLogs/{ORG}/");
+    assert_eq!(
+        downloaded(&requests),
+        [
+            key(&org, A, EAST, "2026-01-05", "1005", "ord"),
+            key(&org, A, EAST, "2026-01-05", "1010", "ord"),
+            key(&org, A, EAST, "2026-01-06", "0003", "late"),
+            key(&org, A, EAST, "2026-01-06", "0035", "early"),
+        ]
+    );
+    assert!(stderr.contains("records outside"), "{stderr}");
+}
+
+#[test]
+fn findings_are_the_same_for_any_number_of_threads_and_for_local_files() {
+    let args = [
+        "--since",
+        "2026-01-05T10:00:00Z",
+        "--until",
+        "2026-01-06T01:00:00Z",
+    ];
+    let org = url(&format!("AWSLogs/{ORG}/"));
+    let (one, _) = replay(&[&[org.as_str(), "--threads", "1"][..], &args].concat());
+    let (two, _) = replay(&[&[org.as_str(), "--threads", "2"][..], &args].concat());
+    assert_eq!(one.status.code(), Some(0));
+    assert_eq!(two.status.code(), Some(0));
+    assert_eq!(one.stdout, two.stdout, "byte-identical output");
+    let expected = pairs(&[
+        (CHANGE, "s1"),
+        (SUSPENDED, "s1"),
+        (BURST, "burst-0"),
+        (CHANGE, "night"),
+        (SUSPENDED, "night"),
+        (CHANGE, "early"),
+        (SUSPENDED, "early"),
+        (CHANGE, "s2"),
+        (SUSPENDED, "s2"),
+        (CHANGE, "s4"),
+        (SUSPENDED, "s4"),
+    ]);
+    assert_eq!(findings(&one), expected);
+    // The same filters on the same files read locally: records filtered by their
+    // own eventTime, account and Region.
+    let local = archive().dir.join("AWSLogs");
+    let (files, requests) = replay(&[&[local.to_str().unwrap()][..], &args].concat());
+    assert!(requests.is_empty());
+    assert_eq!(findings(&files), expected);
+}
+
+#[test]
+fn the_whole_organization_lists_each_level_and_reads_every_file() {
+    let (out, requests) = replay(&[&url(&format!("AWSLogs/{ORG}"))]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The broken files are reported; without --strict the exit status is 0.
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let all = findings(&out);
+    for id in ["s1", "s2", "s3", "s4", "s5", "night", "early"] {
+        assert!(
+            all.contains(&(SUSPENDED.to_owned(), id.to_owned())),
+            "{id}: {all:?}"
+        );
+    }
+    assert!(
+        !all.iter().any(|(_, e)| e == "p1"),
+        "the plain trail is elsewhere"
+    );
+    let org_keys = tree()
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("AWSLogs/"))
+        .count();
+    assert_eq!(downloaded(&requests).len(), org_keys);
+    let lists = listed(&requests);
+    let base = format!("AWSLogs/{ORG}/");
+    assert_eq!(lists[0], format!("{base} /"));
+    assert!(lists.contains(&format!("{base}{B}/CloudTrail/ /")));
+    assert!(lists.contains(&format!("{base}{B}/CloudTrail/{WEST}/2026/01/ /")));
+    assert!(lists.iter().all(|l| l.starts_with(&base)), "{lists:?}");
+}
+
+#[test]
+fn an_unreadable_key_is_reported_by_name_and_skipped() {
+    let args = [
+        "--accounts",
+        B,
+        "--regions",
+        EAST,
+        "--since",
+        "2026-01-04",
+        "--until",
+        "2026-01-04",
+    ];
+    let root_url = url("");
+    let (lenient, _) = replay(&[&[root_url.as_str()][..], &args].concat());
+    assert_eq!(lenient.status.code(), Some(0));
+    let (strict, requests) = replay(&[&[root_url.as_str(), "--strict"][..], &args].concat());
+    let stderr = String::from_utf8_lossy(&strict.stderr);
+    assert_eq!(strict.status.code(), Some(1), "{stderr}");
+    let org = format!("AWSLogs/{ORG}/");
+    for (k, why) in [
+        (key(&org, B, EAST, "2026-01-04", "1015", "cut"), "deflate"),
+        (
+            key(&org, B, EAST, "2026-01-04", "1020", "html"),
+            "expected value",
+        ),
+        (
+            key(&org, B, EAST, "2026-01-04", "1025", "glacier"),
+            "InvalidObjectState",
+        ),
+    ] {
+        let line = stderr.lines().find(|l| l.contains(&k));
+        assert!(
+            line.is_some_and(|l| l.contains(why)),
+            "{k}: {why} not in: {stderr}"
+        );
+    }
+    // The file after them is still read; hank's record in Glacier is not.
+    assert_eq!(
+        findings(&strict),
+        pairs(&[(CHANGE, "s5"), (SUSPENDED, "s5")])
+    );
+    assert_eq!(downloaded(&requests).len(), 6);
+}
+
+#[test]
+fn a_plain_trail_is_read_from_an_account_or_a_day_prefix() {
+    let day = format!("plain/AWSLogs/{A}/CloudTrail/{EAST}/2026/01/05/");
+    let (out, requests) = replay(&[&url(&day)]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(findings(&out), pairs(&[(CHANGE, "p1"), (SUSPENDED, "p1")]));
+    // A day prefix is listed as it is: no walk above it.
+    assert_eq!(listed(&requests), [day]);
+    let (account, requests) = replay(&[
+        &url("plain/"),
+        "--accounts",
+        A,
+        "--since",
+        "2026-01-05",
+        "--until",
+        "2026-01-05",
+    ]);
+    assert_eq!(
+        findings(&account),
+        pairs(&[(CHANGE, "p1"), (SUSPENDED, "p1")])
+    );
+    assert_eq!(
+        listed(&requests),
+        [
+            "plain/AWSLogs/ /".to_owned(),
+            format!("plain/AWSLogs/{A}/CloudTrail/ /"),
+            format!("plain/AWSLogs/{A}/CloudTrail/{EAST}/2026/01/05/"),
+            format!("plain/AWSLogs/{A}/CloudTrail/{EAST}/2026/01/06/"),
+        ]
+    );
+}
+
+#[test]
+fn a_missing_bucket_or_a_prefix_outside_the_layout_is_an_error() {
+    let (out, _) = replay(&["s3://no-such-bucket-for-trailwatch/"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("NoSuchBucket"), "{stderr}");
+    let (out, requests) = replay(&[&url(&format!("AWSLogs/{A}/CloudTrail-Digest/"))]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("expected CloudTrail"));
+    assert!(requests.is_empty());
+    let (out, _) = replay(&[&url(""), "--since", "2026-01-06", "--until", "2026-01-05"]);
+    assert_eq!(out.status.code(), Some(2));
+}
