@@ -2,6 +2,7 @@
 
 pub mod moto;
 pub mod queue;
+pub mod runtime;
 
 use std::path::{Path, PathBuf};
 
@@ -139,4 +140,12 @@ pub fn replay_file(path: &Path) -> Replayed {
     reader::read_path(path, &Limits::default(), &mut run).expect("sample file opens");
     run.result.findings = run.out.take();
     run.result
+}
+
+/// The wall clock, epoch milliseconds.
+pub fn now_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
 }

@@ -379,12 +379,8 @@ fn failures_land_in_a_dead_letter_queue() {
     }
 }
 
-#[test]
-fn the_state_table_follows_the_schema() {
-    let t = template();
-    let tables = of_type(&t, "AWS::DynamoDB::Table");
-    assert_eq!(tables.len(), 1, "one state table");
-    let p = &tables[0].1["Properties"];
+/// Billing, keys and encryption of a state table (`schema`).
+fn assert_table_schema(p: &Value) {
     assert_eq!(p["BillingMode"], schema::BILLING_MODE);
     assert_eq!(
         normalize(&p["KeySchema"]),
@@ -400,11 +396,20 @@ fn the_state_table_follows_the_schema() {
             {"AttributeName": schema::SORT_KEY, "AttributeType": "S"},
         ]))
     );
+    assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
+}
+
+#[test]
+fn the_state_table_follows_the_schema() {
+    let t = template();
+    let tables = of_type(&t, "AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), 1, "one state table");
+    let p = &tables[0].1["Properties"];
+    assert_table_schema(p);
     assert_eq!(
         p["TimeToLiveSpecification"],
         json!({"AttributeName": schema::TTL_ATTRIBUTE, "Enabled": true})
     );
-    assert_eq!(p["SSESpecification"]["SSEEnabled"], true);
 }
 
 #[test]
@@ -656,6 +661,11 @@ fn no_wildcard_actions_or_resources() {
     let mut found = Vec::new();
     walk(&t, "", &mut found);
     walk(&forwarder(), "deploy/forwarder.yaml", &mut found);
+    walk(
+        &load("deploy/backtest.yaml"),
+        "deploy/backtest.yaml",
+        &mut found,
+    );
     assert!(
         found.is_empty(),
         "wildcards in IAM statements:\n{}",
@@ -954,4 +964,251 @@ fn the_organisation_stackset_deploys_the_forwarder_with_its_prefix() {
             "the forwarder has no parameter {name}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// deploy/backtest.yaml: the optional backtest (docs/backtest.md).
+
+/// Every statement of a role's inline policies: (Sid, actions, statement, condition
+/// of an optional statement under `!If [Condition, ..., AWS::NoValue]`).
+fn role_statements(role: &Value) -> Vec<(String, Vec<String>, Value, Option<String>)> {
+    role["Properties"]["Policies"]
+        .as_array()
+        .expect("inline policies")
+        .iter()
+        .flat_map(|p| p["PolicyDocument"]["Statement"].as_array().unwrap().clone())
+        .map(|s| {
+            let (s, cond) = match s["Fn::If"].as_array() {
+                Some(b) => {
+                    assert_eq!(b[2], json!({"Ref": "AWS::NoValue"}), "{s}");
+                    (b[1].clone(), b[0].as_str().map(str::to_owned))
+                }
+                None => (s.clone(), None),
+            };
+            assert_eq!(s["Effect"], "Allow", "{s}");
+            let acts = match &s["Action"] {
+                Value::String(a) => vec![a.clone()],
+                Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
+                other => panic!("Action {other}"),
+            };
+            (s["Sid"].as_str().expect("Sid").to_owned(), acts, s, cond)
+        })
+        .collect()
+}
+
+#[test]
+fn the_backtest_function_reads_the_archive_prefix_writes_results_and_its_run_keys() {
+    use trailwatch::lambda::backtest::batch::KEY_PREFIX;
+    let t = load("deploy/backtest.yaml");
+    let res = resources(&t);
+    let f = &res["BacktestFunction"];
+    assert_eq!(f["Metadata"]["BuildProperties"]["Binary"], "backtest");
+    assert!(
+        f["Properties"]["Policies"].is_null(),
+        "permissions live in its role only"
+    );
+    let env = &f["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        env["TRAILWATCH_TABLE"],
+        json!({"Ref": "BacktestTable"}),
+        "its own table"
+    );
+    let role = &res[get_att_target(&f["Properties"]["Role"]).expect("explicit role")];
+    assert!(role["Properties"]["ManagedPolicyArns"].is_null());
+    let got: Vec<(String, Vec<String>, Option<String>)> = role_statements(role)
+        .into_iter()
+        .map(|(sid, mut acts, s, cond)| {
+            acts.sort();
+            match sid.as_str() {
+                "ListArchivePrefix" => {
+                    assert_eq!(s["Resource"], json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::${ArchiveBucket}"}));
+                    assert_eq!(s["Condition"], json!({"StringLike": {"s3:prefix": {"Fn::Sub": "${ArchivePrefix}*"}}}));
+                }
+                "ReadArchivePrefix" => assert_eq!(
+                    s["Resource"],
+                    json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::${ArchiveBucket}/${ArchivePrefix}*"})
+                ),
+                "DecryptArchive" => assert_eq!(s["Resource"], json!({"Ref": "ArchiveKmsKeyArn"})),
+                "WriteResults" => assert_eq!(s["Resource"], json!({"Fn::Sub": "${ResultsBucket.Arn}/*"})),
+                "RunKeysInBacktestTable" => {
+                    assert_eq!(get_att_target(&s["Resource"]), Some("BacktestTable"));
+                    assert_eq!(
+                        s["Condition"],
+                        json!({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [format!("{KEY_PREFIX}*")]}})
+                    );
+                }
+                "PublishFindings" => assert_eq!(s["Resource"], json!({"Ref": "FindingsTopicArn"})),
+                "OwnLogGroup" => assert_eq!(get_att_target(&s["Resource"]), Some("BacktestLogGroup")),
+                other => panic!("unexpected statement {other}"),
+            }
+            (sid, acts, cond)
+        })
+        .collect();
+    let mut table_actions: Vec<String> = CLAIM_ACTIONS
+        .iter()
+        .chain(WINDOW_ACTIONS)
+        .map(|a| a.to_string())
+        .collect();
+    table_actions.sort();
+    let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let c = |v: &str| Some(v.to_owned());
+    assert_eq!(
+        got,
+        vec![
+            ("ListArchivePrefix".into(), s(&["s3:ListBucket"]), None),
+            ("ReadArchivePrefix".into(), s(&["s3:GetObject"]), None),
+            (
+                "DecryptArchive".into(),
+                s(&["kms:Decrypt"]),
+                c("HasArchiveKey")
+            ),
+            ("WriteResults".into(), s(&["s3:PutObject"]), None),
+            ("RunKeysInBacktestTable".into(), table_actions, None),
+            ("PublishFindings".into(), s(&["sns:Publish"]), c("HasTopic")),
+            (
+                "OwnLogGroup".into(),
+                s(&["logs:CreateLogStream", "logs:PutLogEvents"]),
+                None
+            ),
+        ]
+    );
+}
+
+#[test]
+fn the_backtest_table_has_the_schema_and_ttl() {
+    let t = load("deploy/backtest.yaml");
+    let tables = of_type(&t, "AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), 1);
+    let p = &tables[0].1["Properties"];
+    assert_table_schema(p);
+    // Validity is judged in event time (`valid_until`); the TTL attribute holds
+    // the wall clock of the write plus a month (`Validity::EventTime`).
+    assert_eq!(
+        p["TimeToLiveSpecification"],
+        json!({"AttributeName": schema::TTL_ATTRIBUTE, "Enabled": true})
+    );
+}
+
+#[test]
+fn the_backtest_state_machine_plans_then_maps_the_manifest_and_grants_little() {
+    use trailwatch::lambda::backtest::{ERROR_FAILED, ERROR_INVALID};
+    let t = load("deploy/backtest.yaml");
+    let res = resources(&t);
+    let sm = &res["BacktestStateMachine"]["Properties"];
+    let def = &sm["Definition"];
+    let states = &def["States"];
+    assert_eq!(def["StartAt"], "Defaults");
+    assert_eq!(states["Defaults"]["Next"], "Input");
+    assert_eq!(states["Input"]["Next"], "Plan");
+    assert_eq!(states["Plan"]["Parameters"]["Payload"]["mode"], "plan");
+    // Executions sharing a run_id name their own manifest and batches.
+    assert_eq!(
+        states["Plan"]["Parameters"]["Payload"]["part.$"],
+        "$$.Execution.Name"
+    );
+    assert_eq!(states["Plan"]["Next"], "Batches");
+    let map = &states["Batches"];
+    assert_eq!(map["Type"], "Map");
+    assert_eq!(
+        map["ItemProcessor"]["ProcessorConfig"]["Mode"],
+        "DISTRIBUTED"
+    );
+    // Children may run up to the function's 15 minutes: Express would stop at 5.
+    assert_eq!(
+        map["ItemProcessor"]["ProcessorConfig"]["ExecutionType"],
+        "STANDARD"
+    );
+    assert_eq!(map["ToleratedFailurePercentage"], 0);
+    assert_eq!(
+        map["ItemReader"]["Parameters"]["Key.$"],
+        "$.plan.manifest.key"
+    );
+    assert_eq!(map["ItemSelector"]["mode"], "batch");
+    // What a batch reads: the fields of `plan::Batch`.
+    for field in ["batch", "keys", "filter"] {
+        assert_eq!(
+            map["ItemSelector"][format!("{field}.$")],
+            format!("$$.Map.Item.Value.{field}")
+        );
+    }
+    for field in ["prefixes", "since", "until", "accounts", "regions"] {
+        assert_eq!(
+            states["Plan"]["Parameters"]["Payload"][format!("{field}.$")],
+            format!("$.{field}")
+        );
+        assert!(
+            states["Defaults"]["Parameters"].get(field).is_some(),
+            "{field}: a default"
+        );
+    }
+    let batch = &map["ItemProcessor"]["States"]["Batch"];
+    for task in [&states["Plan"], batch] {
+        assert_eq!(task["Parameters"]["FunctionName"], "${FunctionArn}");
+        let retried: Vec<&str> = task["Retry"][0]["ErrorEquals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(retried.contains(&ERROR_FAILED), "{retried:?}");
+        // Not retried: a bad request, and a timed-out batch (its claims were not
+        // given back, so a retry would miss its findings: the run fails instead).
+        for never in [
+            ERROR_INVALID,
+            "States.ALL",
+            "States.Timeout",
+            "Sandbox.Timedout",
+        ] {
+            assert!(!retried.contains(&never), "{never} retried");
+        }
+    }
+    assert_eq!(
+        sm["DefinitionSubstitutions"]["FunctionArn"],
+        json!({"Fn::GetAtt": ["BacktestFunction", "Arn"]})
+    );
+    let role = &res[get_att_target(&sm["RoleArn"]).expect("explicit role")];
+    let got: Vec<(String, Vec<String>, Value)> = role_statements(role)
+        .into_iter()
+        .map(|(sid, mut acts, s, cond)| {
+            assert_eq!(cond, None);
+            acts.sort();
+            (sid, acts, s["Resource"].clone())
+        })
+        .collect();
+    let s = |v: &[&str]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let machine = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}";
+    assert_eq!(
+        got,
+        vec![
+            (
+                "InvokeBacktest".into(),
+                s(&["lambda:InvokeFunction"]),
+                json!([{"Fn::GetAtt": ["BacktestFunction", "Arn"]}, {"Fn::Sub": "${BacktestFunction.Arn}:*"}])
+            ),
+            (
+                "ReadManifestWriteMapResults".into(),
+                s(&[
+                    "s3:AbortMultipartUpload",
+                    "s3:GetObject",
+                    "s3:ListMultipartUploadParts",
+                    "s3:PutObject"
+                ]),
+                json!({"Fn::Sub": "${ResultsBucket.Arn}/*"})
+            ),
+            (
+                "StartOwnChildExecutions".into(),
+                s(&["states:StartExecution"]),
+                json!({"Fn::Sub": format!("{machine}:stateMachine:${{AWS::StackName}}-backtest")})
+            ),
+            (
+                "ManageOwnChildExecutions".into(),
+                s(&["states:DescribeExecution", "states:StopExecution"]),
+                json!({"Fn::Sub": format!("{machine}:execution:${{AWS::StackName}}-backtest/*")})
+            ),
+        ]
+    );
+    assert_eq!(
+        sm["StateMachineName"],
+        json!({"Fn::Sub": "${AWS::StackName}-backtest"})
+    );
 }

@@ -266,7 +266,7 @@ impl Config {
     }
 }
 
-fn is_topic_arn(a: &str) -> bool {
+pub(crate) fn is_topic_arn(a: &str) -> bool {
     a.starts_with("arn:") && a.split(':').nth(2) == Some("sns")
 }
 

@@ -26,6 +26,7 @@
 //!   most every minute (`tuning.rs`); findings it does not notify are logged as one
 //!   JSON line naming the entry and counted (EMF `TunedFindings`).
 
+pub mod backtest;
 mod config;
 mod envelope;
 mod logs;

@@ -1,0 +1,453 @@
+//! The real `backtest` binary under a local Lambda Runtime API, against moto's
+//! S3 and DynamoDB: the plan's manifest, a batch's findings as JSON lines, a burst
+//! split across two batches run in reverse order (one finding), and unreadable
+//! keys (listed in the failures object, the batch goes on). (Here rather than in
+//! the workspace `tests/` crate because only a function's own package knows the
+//! path of its binary.)
+
+use std::io::Write;
+use std::process::Stdio;
+
+use aws_config::SdkConfig;
+use serde_json::{Value, json};
+use trailwatch_tests::moto::Moto;
+use trailwatch_tests::runtime::Runtime;
+use trailwatch_tests::{root, unique};
+
+const BIN: &str = env!("CARGO_BIN_EXE_backtest");
+const ACCOUNT: &str = "111122223333";
+
+/// The function, with its own archive and results buckets and state table.
+struct Deployed {
+    sdk: SdkConfig,
+    archive: String,
+    results: String,
+    runtime: Runtime,
+    _child: tokio::process::Child,
+}
+
+async fn deploy() -> Deployed {
+    let moto = Moto::shared();
+    let sdk = moto.sdk().await;
+    let s3 = s3(&sdk);
+    let (archive, results, table) = (unique("archive"), unique("results"), unique("backtest"));
+    for b in [&archive, &results] {
+        s3.create_bucket()
+            .bucket(b)
+            .send()
+            .await
+            .expect("CreateBucket");
+    }
+    trailwatch::state::dynamodb::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
+        .await
+        .expect("CreateTable");
+    let runtime = Runtime::start().await;
+    // TRAILWATCH_BACKTEST_BIN: a release build, for the measurement.
+    let bin = std::env::var("TRAILWATCH_BACKTEST_BIN").unwrap_or_else(|_| BIN.to_owned());
+    let child = tokio::process::Command::new(bin)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", &runtime.addr)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "backtest")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1769")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("TRAILWATCH_TABLE", &table)
+        .env("TRAILWATCH_ARCHIVE_BUCKET", &archive)
+        .env("TRAILWATCH_RESULTS_BUCKET", &results)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the backtest binary starts");
+    Deployed {
+        sdk,
+        archive,
+        results,
+        runtime,
+        _child: child,
+    }
+}
+
+fn s3(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    let conf = aws_sdk_s3::config::Builder::from(sdk)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(conf)
+}
+
+/// The `detail` of every envelope of a sample file.
+fn records(sample: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(root().join("events").join(sample)).expect("sample");
+    match serde_json::from_str(&text).expect("sample JSON") {
+        Value::Array(envs) => envs.into_iter().map(|e| e["detail"].clone()).collect(),
+        env => vec![env["detail"].clone()],
+    }
+}
+
+/// A CloudTrail log file as CloudTrail writes it: `{"Records":[...]}`, gzip.
+fn log_file(records: &[Value]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(json!({ "Records": records }).to_string().as_bytes())
+        .expect("gzip");
+    gz.finish().expect("gzip")
+}
+
+/// The archive key of a log file of `ACCOUNT` in us-east-1 (`stamp`: YYYYMMDDTHHmmZ).
+fn trail_key(account: &str, stamp: &str, id: &str) -> String {
+    let (y, m, d) = (&stamp[0..4], &stamp[4..6], &stamp[6..8]);
+    format!(
+        "AWSLogs/{account}/CloudTrail/us-east-1/{y}/{m}/{d}/{account}_CloudTrail_us-east-1_{stamp}_{id}.json.gz"
+    )
+}
+
+impl Deployed {
+    async fn put(&self, key: &str, body: Vec<u8>) -> Value {
+        let size = body.len();
+        s3(&self.sdk)
+            .put_object()
+            .bucket(&self.archive)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .expect("PutObject");
+        json!({"key": key, "size": size})
+    }
+
+    async fn get(&self, key: &str) -> Option<String> {
+        let got = s3(&self.sdk)
+            .get_object()
+            .bucket(&self.results)
+            .key(key)
+            .send()
+            .await
+            .ok()?;
+        let bytes = got.body.collect().await.expect("body").into_bytes();
+        Some(String::from_utf8(bytes.to_vec()).expect("UTF-8"))
+    }
+
+    async fn batch(&self, run: &str, batch: &str, keys: &[Value]) -> Value {
+        self.runtime
+            .invoke(&json!({"mode": "batch", "run_id": run, "batch": batch, "keys": keys}))
+            .await
+            .ok()
+    }
+
+    /// (detection id, event ids) of each line of a findings object.
+    async fn findings(&self, run: &str, batch: &str) -> Vec<(String, Vec<String>)> {
+        let Some(text) = self.get(&format!("{run}/findings/{batch}.jsonl")).await else {
+            return Vec::new();
+        };
+        text.lines()
+            .map(|l| {
+                let f: Value = serde_json::from_str(l).expect("a JSON line per finding");
+                let ids = f["event_ids"]
+                    .as_array()
+                    .expect("event_ids")
+                    .iter()
+                    .map(|v| v.as_str().expect("id").to_owned())
+                    .collect();
+                (
+                    f["detection_id"].as_str().expect("detection_id").to_owned(),
+                    ids,
+                )
+            })
+            .collect()
+    }
+}
+
+fn ids(records: &[Value]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| r["eventID"].as_str().expect("eventID").to_owned())
+        .collect()
+}
+
+/// The key of a log file of an organization trail.
+fn org_key(account: &str, region: &str, stamp: &str) -> String {
+    let (y, m, d) = (&stamp[0..4], &stamp[4..6], &stamp[6..8]);
+    format!(
+        "AWSLogs/{ORG}/{account}/CloudTrail/{region}/{y}/{m}/{d}/{account}_CloudTrail_{region}_{stamp}_x.json.gz"
+    )
+}
+
+const ORG: &str = "o-abc123def4";
+const OTHER: &str = "444455556666";
+
+#[tokio::test]
+async fn plan_writes_the_filtered_keys_in_key_order_as_batches() {
+    let d = deploy().await;
+    let stop = records("cloudtrail-log-suspended/positive-stop-logging-iam-user.json");
+    let body = log_file(&stop);
+    // Two accounts, two Regions, three days; the filter keeps one account, one
+    // Region and one day (with the next day's first hour, for late delivery).
+    let mut wanted = Vec::new();
+    for account in [ACCOUNT, OTHER] {
+        for region in ["us-east-1", "eu-west-1"] {
+            for stamp in [
+                "20260101T1200Z",
+                "20260102T0000Z",
+                "20260102T1200Z",
+                "20260103T0030Z",
+                "20260103T1200Z",
+            ] {
+                let k = d.put(&org_key(account, region, stamp), body.clone()).await;
+                let inside = !stamp.starts_with("20260101") && stamp != "20260103T1200Z";
+                if account == ACCOUNT && region == "us-east-1" && inside {
+                    wanted.push(k);
+                }
+            }
+        }
+    }
+    // A digest beside the logs and an empty object: not planned.
+    d.put(
+        &format!("AWSLogs/{ORG}/{ACCOUNT}/CloudTrail-Digest/us-east-1/2026/01/02/digest.json.gz"),
+        body.clone(),
+    )
+    .await;
+    d.put(&org_key(ACCOUNT, "us-east-1", "20260102T0600Z"), Vec::new())
+        .await;
+
+    let run = unique("plan");
+    let out = d
+        .runtime
+        .invoke(&json!({
+            "mode": "plan", "run_id": run, "part": "q1", "prefixes": [format!("AWSLogs/{ORG}/")],
+            "since": "2026-01-02", "until": "2026-01-02",
+            "accounts": [ACCOUNT], "regions": ["us-east-1"], "max_keys_per_batch": 2,
+        }))
+        .await
+        .ok();
+    let bytes: u64 = wanted.iter().map(|k| k["size"].as_u64().unwrap()).sum();
+    assert_eq!(
+        out,
+        json!({
+            "run_id": run,
+            "manifest": {"bucket": d.results, "key": format!("{run}/manifest-q1.json")},
+            "keys": 3, "bytes": bytes, "batches": 2,
+        })
+    );
+    let manifest: Value = serde_json::from_str(
+        &d.get(&format!("{run}/manifest-q1.json"))
+            .await
+            .expect("manifest"),
+    )
+    .expect("JSON manifest");
+    let filter = json!({
+        "since_ms": 1_767_312_000_000_i64, "until_ms": 1_767_398_400_000_i64,
+        "accounts": [ACCOUNT], "regions": ["us-east-1"],
+    });
+    assert_eq!(
+        manifest,
+        json!([
+            {"batch": "q1-000000", "keys": [wanted[0], wanted[1]], "filter": filter},
+            {"batch": "q1-000001", "keys": [wanted[2]], "filter": filter},
+        ])
+    );
+
+    // A bad request fails as invalid (not retried by the state machine).
+    for bad in [
+        json!({"mode": "plan", "run_id": "a/b"}),
+        json!({"mode": "plan", "run_id": "r", "since": "last week"}),
+        json!({"mode": "plan", "run_id": "r", "prefixes": ["AWSLogs/not-an-account/"]}),
+    ] {
+        let err = d.runtime.invoke(&bad).await.err();
+        assert_eq!(
+            err["errorType"], "trailwatch.BacktestInvalid",
+            "{bad}: {err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_burst_split_across_two_batches_run_in_reverse_order_is_found_once() {
+    let d = deploy().await;
+    // Twelve secrets read within a minute (threshold ten in five minutes), split
+    // six and six over two log files, in two batches.
+    let burst = records("secretsmanager-rapid-retrieval/positive-12-secrets-in-a-minute.json");
+    let first = d
+        .put(
+            &trail_key(ACCOUNT, "20260504T1235Z", "a"),
+            log_file(&burst[..6]),
+        )
+        .await;
+    let second = d
+        .put(
+            &trail_key(ACCOUNT, "20260504T1240Z", "b"),
+            log_file(&burst[6..]),
+        )
+        .await;
+    let run = unique("split");
+
+    // The later half first: six secrets, nothing yet.
+    let out = d.batch(&run, "000001", std::slice::from_ref(&second)).await;
+    assert_eq!(out["records"], 6, "{out}");
+    assert_eq!(out["findings"], 0, "{out}");
+    assert_eq!(out["findings_key"], Value::Null);
+    // The earlier half completes the burst, whose other records it reads from
+    // the table.
+    let out = d.batch(&run, "000000", std::slice::from_ref(&first)).await;
+    assert_eq!(out["findings"], 1, "{out}");
+    let found = d.findings(&run, "000000").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "secretsmanager-rapid-retrieval");
+    // The first ten secrets make the span; records of both batches are in it.
+    let got = &found[0].1;
+    assert!(got.len() >= 10, "{got:?}");
+    assert!(got.iter().all(|id| ids(&burst).contains(id)), "{got:?}");
+    for half in [&burst[..6], &burst[6..]] {
+        assert!(ids(half).iter().any(|id| got.contains(id)), "{got:?}");
+    }
+
+    // Retries of either batch find it already reported and keep the object.
+    for (batch, key) in [("000001", &second), ("000000", &first)] {
+        let out = d.batch(&run, batch, std::slice::from_ref(key)).await;
+        assert_eq!(out["findings"], 0, "{out}");
+    }
+    assert_eq!(d.findings(&run, "000000").await.len(), 1);
+    assert!(d.findings(&run, "000001").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_batch_writes_each_finding_as_one_json_line() {
+    let d = deploy().await;
+    let stop = records("cloudtrail-log-suspended/positive-stop-logging-iam-user.json");
+    let quiet = records("cloudtrail-log-suspended/negative-start-logging.json");
+    let a = d
+        .put(&trail_key(ACCOUNT, "20260314T1315Z", "a"), log_file(&quiet))
+        .await;
+    let b = d
+        .put(&trail_key(ACCOUNT, "20260314T1320Z", "b"), log_file(&stop))
+        .await;
+    let run = unique("lines");
+    let out = d.batch(&run, "000000", &[a.clone(), b.clone()]).await;
+    assert_eq!(
+        out,
+        json!({
+            "run_id": run, "batch": "000000", "keys": 2, "records": 2, "outside_filter": 0, "findings": 2,
+            "findings_key": format!("{run}/findings/000000.jsonl"),
+            "failed_keys": 0, "rejected_records": 0, "failures_key": null,
+        })
+    );
+    assert_eq!(d.findings(&run, "000000").await, stop_findings(&stop));
+
+    // The same keys with a filter that leaves their records out.
+    let run = unique("outside");
+    let out = d
+        .runtime
+        .invoke(
+            &json!({"mode": "batch", "run_id": run, "batch": "000000", "keys": [a, b],
+                        "filter": {"since_ms": 1_773_532_800_000_i64, "until_ms": null}}),
+        )
+        .await
+        .ok();
+    // StartLogging, which no detection takes, is skipped before the filter.
+    assert_eq!(out["outside_filter"], 1, "{out}");
+    assert_eq!(out["findings"], 0, "{out}");
+}
+
+/// What the StopLogging sample gives (events/cloudtrail-log-suspended/expected.jsonc).
+fn stop_findings(stop: &[Value]) -> Vec<(String, Vec<String>)> {
+    ["cloudtrail-important-change", "cloudtrail-log-suspended"]
+        .into_iter()
+        .map(|d| (d.to_owned(), ids(stop)))
+        .collect()
+}
+
+#[tokio::test]
+async fn unreadable_keys_are_listed_and_the_batch_goes_on() {
+    let d = deploy().await;
+    let stop = records("cloudtrail-log-suspended/positive-stop-logging-iam-user.json");
+    let missing = json!({"key": trail_key(ACCOUNT, "20260314T1300Z", "gone"), "size": 10});
+    let corrupt = d
+        .put(
+            &trail_key(ACCOUNT, "20260314T1305Z", "corrupt"),
+            b"\x1f\x8b\x08\x00not gzip at all".to_vec(),
+        )
+        .await;
+    let good = d
+        .put(
+            &trail_key(ACCOUNT, "20260314T1320Z", "good"),
+            log_file(&stop),
+        )
+        .await;
+    let run = unique("unreadable");
+    let out = d
+        .batch(&run, "000007", &[missing.clone(), corrupt.clone(), good])
+        .await;
+    assert_eq!(out["findings"], 2, "{out}");
+    assert_eq!(out["failed_keys"], 2, "{out}");
+    assert_eq!(out["records"], 1, "{out}");
+    let failures = d
+        .get(&format!("{run}/failures/000007.jsonl"))
+        .await
+        .expect("failures object");
+    let lines: Vec<Value> = failures
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{failures}");
+    assert_eq!(lines[0]["key"], missing["key"]);
+    assert!(
+        lines[0]["error"].as_str().unwrap().contains("NoSuchKey"),
+        "{failures}"
+    );
+    assert_eq!(lines[1]["key"], corrupt["key"]);
+    assert_eq!(d.findings(&run, "000007").await, stop_findings(&stop));
+}
+
+/// The measurement docs/backtest.md quotes (tests/bench/backtest runs it with a
+/// release build): one batch of the `trailwatch generate --shape s3` files in
+/// `TRAILWATCH_BENCH_S3_DIR`, through the real binary against moto. Prints
+/// records/s; moto's DynamoDB, a Python server, bounds it (see the docs for the
+/// extrapolation to DynamoDB).
+#[tokio::test]
+#[ignore]
+async fn measure_one_batch() {
+    let dir = std::env::var("TRAILWATCH_BENCH_S3_DIR").expect("TRAILWATCH_BENCH_S3_DIR");
+    let mut files = Vec::new();
+    let root = std::path::PathBuf::from(dir);
+    let mut stack = vec![root.clone()];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            stack.extend(
+                std::fs::read_dir(&p)
+                    .expect("dir")
+                    .map(|e| e.expect("entry").path()),
+            );
+        } else if p.to_string_lossy().ends_with(".json.gz") {
+            files.push(p);
+        }
+    }
+    files.sort();
+    let d = deploy().await;
+    let mut keys = Vec::new();
+    let mut bytes = 0;
+    for f in &files {
+        let body = std::fs::read(f).expect("file");
+        bytes += body.len();
+        // The generator writes the archive layout: the relative path is the key.
+        let key = f
+            .strip_prefix(&root)
+            .expect("under the dir")
+            .to_string_lossy()
+            .into_owned();
+        keys.push(d.put(&key, body).await);
+    }
+    let started = std::time::Instant::now();
+    let out = d.batch(&unique("measure"), "000000", &keys).await;
+    let secs = started.elapsed().as_secs_f64();
+    let records = out["records"].as_u64().unwrap_or(0);
+    println!(
+        "one batch: {} files, {bytes} bytes compressed, {records} records, {} findings, {secs:.2} s, {:.0} records/s",
+        keys.len(),
+        out["findings"],
+        records as f64 / secs
+    );
+}

@@ -1,0 +1,375 @@
+//! `batch` mode: one manifest item through every detection.
+//!
+//! - Keys are read in manifest (key) order, a few downloads ahead of the engine.
+//! - State is the run's: the backtest table under `backtest#<run-id>#`, shared by
+//!   every batch of the run, so windows and pairs see records of other batches
+//!   whatever order the batches run in (see docs/backtest.md).
+//! - The clock is event time (`engine::Clock::EventTime`, and the store's
+//!   `Validity::EventTime`): a record's expiries and the validity of what it
+//!   reads are judged at its own `eventTime`, so last year's bursts are found and
+//!   nothing depends on when a batch happens to run; TTL deletes the items a
+//!   month after they were written (wall clock).
+//! - A key that cannot be read for good (NoSuchKey, AccessDenied, an archived
+//!   storage class, corrupt gzip, not JSON) and records that are not valid are
+//!   listed in `<run-id>/failures/<batch>.jsonl`; the batch goes on. Any other
+//!   failure (S3 or DynamoDB unavailable, throttled beyond the SDK's retries,
+//!   SNS) fails the batch after giving back the claims it took, and the state
+//!   machine retries it.
+
+use std::collections::VecDeque;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tracing::{info, warn};
+
+use super::claims::Recording;
+use super::plan::{Key, RecordFilter, put};
+use super::{Backtest, BacktestError, check_run_id};
+use crate::engine::{Clock, Engine, Settings};
+use crate::event::Record;
+use crate::event::reader::{self, Limits, Location, Sink};
+use crate::finding::Finding;
+use crate::notify::sns::SnsNotifier;
+use crate::notify::{Collect, Then};
+use crate::state::DynamoStore;
+use crate::state::dynamodb::{EVENT_TIME_KEEP_SECS, Validity};
+
+/// Downloads in flight ahead of the key being processed.
+const PREFETCH: usize = 4;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchInput {
+    pub run_id: String,
+    pub batch: String,
+    pub keys: Vec<Key>,
+    /// Records outside it are not evaluated (the files at the edges of the run's
+    /// days hold some).
+    #[serde(default)]
+    pub filter: RecordFilter,
+    /// Also publish the findings to the configured topic.
+    #[serde(default)]
+    pub publish: bool,
+}
+
+/// Every key of the backtest table starts with this (IAM `dynamodb:LeadingKeys`).
+pub const KEY_PREFIX: &str = "backtest#";
+
+/// The key prefix of a run's items in the backtest table.
+pub fn key_prefix(run_id: &str) -> String {
+    format!("{KEY_PREFIX}{run_id}#")
+}
+
+pub fn findings_key(run_id: &str, batch: &str) -> String {
+    format!("{run_id}/findings/{batch}.jsonl")
+}
+
+pub fn failures_key(run_id: &str, batch: &str) -> String {
+    format!("{run_id}/failures/{batch}.jsonl")
+}
+
+/// The engine's settings in a backtest: what the live functions run (every
+/// detection but the disabled ones), on the event-time clock. Past heartbeat gaps
+/// are not reported: live, silences come from the scheduled check, not from
+/// records, and batches that run out of order would misplace them.
+pub fn settings(disabled: &[String]) -> Settings {
+    Settings {
+        disabled: disabled.iter().cloned().collect(),
+        clock: Clock::EventTime,
+        ..Settings::default()
+    }
+}
+
+/// What one batch read and found.
+#[derive(Default)]
+struct Report {
+    records: u64,
+    /// Records read but outside the run's filter.
+    outside: u64,
+    findings: Vec<Finding>,
+    /// JSON lines for the failures object.
+    failures: Vec<String>,
+    failed_keys: u64,
+    rejected_records: u64,
+}
+
+/// Why a key could not be fetched.
+enum Fetch {
+    /// Retrying will not help: reported, the batch goes on.
+    Unreadable(String),
+    /// S3 failed: the batch fails and is retried.
+    Failed(String),
+}
+
+async fn fetch(s3: aws_sdk_s3::Client, bucket: String, key: String) -> Result<Vec<u8>, Fetch> {
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    let resp = s3.get_object().bucket(&bucket).key(&key).send().await;
+    let out = match resp {
+        Ok(o) => o,
+        Err(e) => {
+            let cause = crate::aws_error::short_cause(&e);
+            let permanent = e.as_service_error().is_some_and(|se| {
+                se.is_no_such_key()
+                    || se.is_invalid_object_state()
+                    || matches!(se.code(), Some("AccessDenied" | "NoSuchKey"))
+            });
+            let msg = format!("S3 GetObject: {cause}");
+            return Err(if permanent {
+                Fetch::Unreadable(msg)
+            } else {
+                Fetch::Failed(msg)
+            });
+        }
+    };
+    out.body
+        .collect()
+        .await
+        .map(|b| b.into_bytes().to_vec())
+        .map_err(|e| Fetch::Failed(format!("S3 GetObject body: {e}")))
+}
+
+/// Collects the records of one object that some detection may want.
+struct Collected<'e> {
+    engine: &'e Engine,
+    records: Vec<String>,
+    skipped: u64,
+    rejected: Vec<(Location, String)>,
+}
+
+impl Sink for Collected<'_> {
+    fn record(&mut self, _loc: &Location, json: &str) {
+        self.records.push(json.to_owned());
+    }
+    fn rejected(&mut self, loc: &Location, reason: &str) {
+        self.rejected.push((loc.clone(), reason.to_owned()));
+    }
+    fn not_cloudtrail(&mut self, _loc: &Location) {}
+    fn wanted(&mut self, json: &[u8]) -> bool {
+        let keep = self.engine.wants_json(json);
+        if !keep {
+            self.skipped += 1;
+        }
+        keep
+    }
+    fn skipped(&mut self, n: u64) {
+        self.skipped += n;
+    }
+}
+
+fn failure_line(key: &str, location: Option<&Location>, error: &str) -> String {
+    let mut v = json!({"key": key, "error": crate::sanitize::one_line(error, 1000)});
+    if let Some(l) = location {
+        v["location"] = json!(l.to_string());
+    }
+    v.to_string()
+}
+
+async fn process(
+    bt: &Backtest,
+    engine: &Engine,
+    store: &Recording<DynamoStore>,
+    notifier: &Then<Collect, Option<SnsNotifier>>,
+    keys: &[Key],
+    filter: &RecordFilter,
+) -> Result<Report, String> {
+    let filter = filter.to_filter();
+    let limits = Limits::default();
+    let mut report = Report::default();
+    let mut pending = keys.iter();
+    let mut inflight = VecDeque::new();
+    let spawn = |k: &Key| {
+        (
+            k.key.clone(),
+            tokio::spawn(fetch(
+                bt.s3.clone(),
+                bt.config.archive_bucket.clone(),
+                k.key.clone(),
+            )),
+        )
+    };
+    inflight.extend(pending.by_ref().take(PREFETCH).map(spawn));
+    while let Some((key, task)) = inflight.pop_front() {
+        inflight.extend(pending.next().map(spawn));
+        let bytes = match task.await {
+            Ok(Ok(b)) => b,
+            Ok(Err(Fetch::Unreadable(e))) => {
+                warn!(
+                    key = crate::sanitize::one_line(&key, 300),
+                    error = e,
+                    "unreadable key skipped"
+                );
+                report.failed_keys += 1;
+                report.failures.push(failure_line(&key, None, &e));
+                continue;
+            }
+            Ok(Err(Fetch::Failed(e))) => {
+                return Err(format!("{}: {e}", crate::sanitize::one_line(&key, 300)));
+            }
+            Err(e) => return Err(format!("download task: {e}")),
+        };
+        let mut got = Collected {
+            engine,
+            records: Vec::new(),
+            skipped: 0,
+            rejected: Vec::new(),
+        };
+        reader::read_stream(&bytes[..], &key, &limits, &mut got);
+        drop(bytes);
+        if !got.rejected.is_empty() {
+            report.failed_keys += 1;
+        }
+        for (loc, reason) in &got.rejected {
+            report.rejected_records += 1;
+            report.failures.push(failure_line(&key, Some(loc), reason));
+        }
+        report.records += got.skipped;
+        for (i, json) in got.records.iter().enumerate() {
+            let rec = match Record::from_json(json) {
+                Ok(r) => r,
+                Err(e) => {
+                    let loc = Location {
+                        source: key.clone(),
+                        line: None,
+                        record: Some(i + 1),
+                    };
+                    report.rejected_records += 1;
+                    report.failures.push(failure_line(
+                        &key,
+                        Some(&loc),
+                        &format!("invalid record: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            report.records += 1;
+            if !filter.admits(rec.event_time_ms(), rec.account_id(), rec.region()) {
+                report.outside += 1;
+                continue;
+            }
+            // The engine takes the wall clock (for leases) and judges the
+            // record at its own time (`Clock::EventTime`).
+            let wall = crate::render::now_ms().div_euclid(1000);
+            engine
+                .handle(&rec, store, notifier, wall)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    report.findings = notifier.0.take();
+    Ok(report)
+}
+
+fn check_batch_id(id: &str) -> Result<(), String> {
+    if !id.is_empty()
+        && id.len() <= 100
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        Ok(())
+    } else {
+        Err(format!(
+            "batch {:?} must be 1 to 100 letters, digits, '-' or '_'",
+            crate::sanitize::one_line(id, 100)
+        ))
+    }
+}
+
+pub async fn run(bt: &Backtest, input: BatchInput) -> Result<Value, BacktestError> {
+    check_run_id(&input.run_id).map_err(BacktestError::Invalid)?;
+    check_batch_id(&input.batch).map_err(BacktestError::Invalid)?;
+    let sns = match (input.publish, &bt.config.topic_arn) {
+        (false, _) => None,
+        (true, Some(arn)) => Some(SnsNotifier::new(bt.sns.clone(), arn.clone())),
+        (true, None) => {
+            return Err(BacktestError::Invalid(
+                "publish is true but the function has no topic (TRAILWATCH_TOPIC_ARN)".into(),
+            ));
+        }
+    };
+    let engine = Engine::new(settings(&bt.config.disabled));
+    let store = Recording::new(
+        DynamoStore::new(
+            bt.dynamodb.clone(),
+            bt.config.table.clone(),
+            key_prefix(&input.run_id),
+        )
+        .with_validity(Validity::EventTime {
+            keep_secs: EVENT_TIME_KEEP_SECS,
+        }),
+    );
+    let notifier = Then(Collect::default(), sns);
+    let outcome = match process(bt, &engine, &store, &notifier, &input.keys, &input.filter).await {
+        Ok(report) => write(bt, &input, &report).await.map(|v| (v, report)),
+        Err(e) => Err(BacktestError::Failed(e)),
+    };
+    match outcome {
+        Ok((summary, report)) => {
+            info!(
+                run_id = input.run_id,
+                batch = input.batch,
+                keys = input.keys.len(),
+                records = report.records,
+                findings = report.findings.len(),
+                failed_keys = report.failed_keys,
+                "batch done"
+            );
+            Ok(summary)
+        }
+        Err(e) => {
+            // The retry must find these findings again.
+            let given_back = store.give_back().await;
+            Err(BacktestError::Failed(match given_back {
+                Ok(n) => format!("batch {}: {e} ({n} claims given back)", input.batch),
+                Err(re) => format!(
+                    "batch {}: {e}; and giving back its claims failed ({re}): findings of this batch may be missing from the retry",
+                    input.batch
+                ),
+            }))
+        }
+    }
+}
+
+/// Writes the findings (when there are any: a retry of a batch whose claims are
+/// all held finds none and must not overwrite them) and the failures.
+async fn write(bt: &Backtest, input: &BatchInput, r: &Report) -> Result<Value, BacktestError> {
+    let mut findings_key = None;
+    if !r.findings.is_empty() {
+        let key = findings_key_of(input);
+        let mut body = String::new();
+        for f in &r.findings {
+            body.push_str(&f.to_json());
+            body.push('\n');
+        }
+        put(bt, &key, body.into_bytes(), "application/x-ndjson").await?;
+        findings_key = Some(key);
+    }
+    let mut failures = None;
+    if !r.failures.is_empty() {
+        let key = failures_key(&input.run_id, &input.batch);
+        put(
+            bt,
+            &key,
+            (r.failures.join("\n") + "\n").into_bytes(),
+            "application/x-ndjson",
+        )
+        .await?;
+        failures = Some(key);
+    }
+    Ok(json!({
+        "run_id": input.run_id,
+        "batch": input.batch,
+        "keys": input.keys.len(),
+        "records": r.records,
+        "outside_filter": r.outside,
+        "findings": r.findings.len(),
+        "findings_key": findings_key,
+        "failed_keys": r.failed_keys,
+        "rejected_records": r.rejected_records,
+        "failures_key": failures,
+    }))
+}
+
+fn findings_key_of(input: &BatchInput) -> String {
+    findings_key(&input.run_id, &input.batch)
+}

@@ -1,0 +1,114 @@
+//! The backtest function's environment, validated at start-up (every problem at
+//! once), and its SDK configuration (longer limits than the live functions':
+//! it downloads whole log files).
+
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+
+use crate::catalog;
+use crate::lambda::{ENV_DISABLED, ENV_RESOURCE_PREFIX, ENV_TABLE, ENV_TOPIC_ARN, is_topic_arn};
+
+/// The bucket of the CloudTrail archive (read only).
+pub const ENV_ARCHIVE_BUCKET: &str = "TRAILWATCH_ARCHIVE_BUCKET";
+/// The bucket of manifests, findings and failures (`<run-id>/...`).
+pub const ENV_RESULTS_BUCKET: &str = "TRAILWATCH_RESULTS_BUCKET";
+
+#[derive(Debug, Clone)]
+pub struct BacktestConfig {
+    /// The backtest state table (not the live one).
+    pub table: String,
+    pub archive_bucket: String,
+    pub results_bucket: String,
+    /// Findings are also published here when a run asks (`publish: true`).
+    pub topic_arn: Option<String>,
+    pub disabled: Vec<String>,
+    pub resource_prefix: Option<String>,
+}
+
+impl BacktestConfig {
+    pub fn from_env() -> Result<BacktestConfig, String> {
+        BacktestConfig::from_vars(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<BacktestConfig, String> {
+        let get = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let mut problems = Vec::new();
+        let mut required = |k: &str, what: &str| {
+            get(k).unwrap_or_else(|| {
+                problems.push(format!("{k} is not set ({what})"));
+                String::new()
+            })
+        };
+        let table = required(ENV_TABLE, "the backtest state table");
+        let archive_bucket = required(ENV_ARCHIVE_BUCKET, "the bucket of the CloudTrail archive");
+        let results_bucket = required(ENV_RESULTS_BUCKET, "the bucket findings are written to");
+        let topic_arn = get(ENV_TOPIC_ARN);
+        if let Some(a) = &topic_arn
+            && !is_topic_arn(a)
+        {
+            problems.push(format!("{ENV_TOPIC_ARN} {a:?} is not an SNS topic ARN"));
+        }
+        let mut disabled = Vec::new();
+        for id in get(ENV_DISABLED)
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            if catalog::by_id(id).is_none() {
+                problems.push(format!("{ENV_DISABLED}: unknown detection id {id:?}"));
+            }
+            disabled.push(id.to_owned());
+        }
+        let resource_prefix = get(ENV_RESOURCE_PREFIX);
+        if problems.is_empty() {
+            Ok(BacktestConfig {
+                table,
+                archive_bucket,
+                results_bucket,
+                topic_arn,
+                disabled,
+                resource_prefix,
+            })
+        } else {
+            Err(format!("invalid configuration: {}", problems.join("; ")))
+        }
+    }
+}
+
+/// The SDK configuration: a log file of tens of MB must have time to arrive.
+pub async fn sdk_config() -> Result<SdkConfig, String> {
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(60))
+        .operation_timeout(Duration::from_secs(180))
+        .build();
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(timeouts)
+        .load()
+        .await;
+    if sdk.region().is_none() {
+        return Err("no AWS region configured (set AWS_REGION)".into());
+    }
+    Ok(sdk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_missing_variable_is_named_at_once() {
+        let e =
+            BacktestConfig::from_vars(|k| (k == ENV_DISABLED).then(|| "nope".into())).unwrap_err();
+        for name in [ENV_TABLE, ENV_ARCHIVE_BUCKET, ENV_RESULTS_BUCKET, "nope"] {
+            assert!(e.contains(name), "{e}");
+        }
+    }
+}

@@ -1,0 +1,428 @@
+//! `plan` mode: the run's keys, in key order, grouped into batches, written as
+//! the manifest the Distributed Map reads.
+//!
+//! Which keys: the archive layout's prefix planning (`archive::layout`, shared
+//! with `trailwatch replay s3://`): each requested prefix is read as a place in
+//! the CloudTrail layout, accounts and Regions not asked for are never listed,
+//! and with `since`/`until` only the day folders that can hold such records are
+//! (then the file names' delivery minutes narrow the keys). Each batch carries the
+//! filter, and the batch keeps only the records inside it.
+//!
+//! Batches are cut here rather than by the map's `ItemBatcher`: the batcher
+//! bounds the JSON size of a batch, not the bytes of the objects it names, and a
+//! batch must fit one Lambda invocation's time. A batch holds at most
+//! `max_keys_per_batch` keys and `max_bytes_per_batch` compressed bytes (a single
+//! larger object is a batch of its own). Its id is its position, zero-padded, so
+//! a retried batch writes the same findings object.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tracing::info;
+
+use super::{Backtest, BacktestError, check_run_id};
+use crate::archive::layout::{self, Filter, Plan, Scope, Step};
+
+/// Defaults sized so that a batch takes a few minutes, well inside Lambda's 15
+/// (docs/backtest.md, Speed).
+pub const DEFAULT_MAX_KEYS: usize = 200;
+pub const DEFAULT_MAX_BYTES: u64 = 8 << 20;
+/// A run lists at most this many keys: the manifest is built in memory. Split
+/// larger archives into several executions with one `run_id` (docs/backtest.md).
+pub const MAX_KEYS_PER_RUN: usize = 2_000_000;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanInput {
+    pub run_id: String,
+    /// Names this plan's manifest and batches inside the run (the state machine
+    /// passes the execution name), so that several executions of one run (one per
+    /// quarter, say) share its state without overwriting each other's results.
+    #[serde(default)]
+    pub part: Option<String>,
+    /// Where trails write in the archive bucket (the bucket root, a trail's key
+    /// prefix, `AWSLogs/<o-id>/`, an account, a Region or a day folder), as
+    /// `trailwatch replay s3://BUCKET/PREFIX` reads them; empty: the bucket root.
+    #[serde(default)]
+    pub prefixes: Vec<String>,
+    /// A day (`2026-01-05`) or an RFC 3339 time: records from then on.
+    #[serde(default)]
+    pub since: Option<String>,
+    /// A day (to its end) or a time: records before then.
+    #[serde(default)]
+    pub until: Option<String>,
+    /// Account ids and Regions to read (empty: all).
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    #[serde(default)]
+    pub regions: Vec<String>,
+    #[serde(default)]
+    pub max_keys_per_batch: Option<usize>,
+    #[serde(default)]
+    pub max_bytes_per_batch: Option<u64>,
+}
+
+/// One archive object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Key {
+    pub key: String,
+    pub size: u64,
+}
+
+/// One item of the manifest: what one `batch` invocation reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch {
+    pub batch: String,
+    pub keys: Vec<Key>,
+    pub filter: RecordFilter,
+}
+
+/// The run's filter as a batch applies it to records (epoch ms; empty lists:
+/// all accounts, all Regions).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordFilter {
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    #[serde(default)]
+    pub regions: Vec<String>,
+}
+
+impl RecordFilter {
+    pub fn to_filter(&self) -> Filter {
+        Filter {
+            since: self.since_ms,
+            until: self.until_ms,
+            accounts: self.accounts.clone(),
+            regions: self.regions.clone(),
+        }
+    }
+}
+
+impl PlanInput {
+    /// The filter, every problem at once.
+    fn filter(&self) -> Result<Filter, String> {
+        let mut problems = Vec::new();
+        let mut bound = |text: &Option<String>, parse: fn(&str) -> Result<i64, String>, what| {
+            let r = text.as_deref().map(parse).transpose();
+            r.unwrap_or_else(|e| {
+                problems.push(format!("{what}: {e}"));
+                None
+            })
+        };
+        let since = bound(&self.since, layout::parse_since, "since");
+        let until = bound(&self.until, layout::parse_until, "until");
+        let mut list = |items, parse: fn(&[String]) -> Result<Vec<String>, String>, what| {
+            parse(items).unwrap_or_else(|e| {
+                problems.push(format!("{what}: {e}"));
+                Vec::new()
+            })
+        };
+        let accounts = list(&self.accounts, layout::parse_accounts, "accounts");
+        let regions = list(&self.regions, layout::parse_regions, "regions");
+        let filter = Filter {
+            since,
+            until,
+            accounts,
+            regions,
+        };
+        if let (Some(s), Some(u)) = (filter.since, filter.until)
+            && s >= u
+        {
+            problems.push("since is not before until".into());
+        }
+        if problems.is_empty() {
+            Ok(filter)
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+}
+
+/// Where the manifest of a run (or of one part of it) is written.
+pub fn manifest_key(run_id: &str, part: Option<&str>) -> String {
+    match part {
+        Some(p) => format!("{run_id}/manifest-{p}.json"),
+        None => format!("{run_id}/manifest.json"),
+    }
+}
+
+/// Empty objects hold no records (the layout's walk already leaves out digests,
+/// Insights and folder markers).
+fn is_log_file(k: &Key) -> bool {
+    k.size > 0 && !k.key.ends_with('/')
+}
+
+/// Cuts `keys` (in key order) into batches of at most `max_keys` keys and
+/// `max_bytes` bytes.
+pub fn batches(
+    keys: Vec<Key>,
+    max_keys: usize,
+    max_bytes: u64,
+    filter: &RecordFilter,
+    part: Option<&str>,
+) -> Vec<Batch> {
+    let mut out: Vec<Batch> = Vec::new();
+    let mut bytes = 0u64;
+    for k in keys {
+        let fits = out
+            .last()
+            .is_some_and(|b| b.keys.len() < max_keys && bytes.saturating_add(k.size) <= max_bytes);
+        if !fits {
+            out.push(Batch {
+                batch: String::new(),
+                keys: Vec::new(),
+                filter: filter.clone(),
+            });
+            bytes = 0;
+        }
+        bytes = bytes.saturating_add(k.size);
+        if let Some(b) = out.last_mut() {
+            b.keys.push(k);
+        }
+    }
+    let width = out.len().to_string().len().max(6);
+    for (i, b) in out.iter_mut().enumerate() {
+        b.batch = match part {
+            Some(p) => format!("{p}-{i:0width$}"),
+            None => format!("{i:0width$}"),
+        };
+    }
+    out
+}
+
+/// What a listing of `prefix` found: the objects, and with a delimiter the
+/// folders below it.
+#[derive(Default)]
+struct Listed {
+    keys: Vec<Key>,
+    folders: Vec<String>,
+}
+
+/// Lists `prefix` (with Delimiter "/" when `folders`), every page, in key order.
+async fn list(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    folders: bool,
+) -> Result<Listed, String> {
+    let mut out = Listed::default();
+    let mut token: Option<String> = None;
+    loop {
+        let page = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .set_delimiter(folders.then(|| "/".to_owned()))
+            .set_continuation_token(token.take())
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "S3 ListObjectsV2 of s3://{bucket}/{}: {}",
+                    crate::sanitize::one_line(prefix, 300),
+                    crate::aws_error::short_cause(&e)
+                )
+            })?;
+        for o in page.contents() {
+            if let Some(key) = o.key() {
+                out.keys.push(Key {
+                    key: key.to_owned(),
+                    size: o.size().unwrap_or(0).max(0) as u64,
+                });
+            }
+        }
+        out.folders.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix().map(str::to_owned)),
+        );
+        if out.keys.len() > MAX_KEYS_PER_RUN {
+            return Err(format!(
+                "more than {MAX_KEYS_PER_RUN} keys under the prefixes: split the run \
+                 (several executions with one run_id, docs/backtest.md)"
+            ));
+        }
+        match page.next_continuation_token() {
+            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_owned()),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// The log files of one prefix under `plan`: listings level by level (only
+/// what the filter leaves open), then each day folder's keys the plan keeps, in
+/// key order.
+async fn walk(s3: &aws_sdk_s3::Client, bucket: &str, plan: &Plan) -> Result<Vec<Key>, String> {
+    let mut out = Vec::new();
+    // Depth first, children in S3's order: the keys come out in key order.
+    let mut todo: Vec<Step> = plan.start();
+    todo.reverse();
+    while let Some(step) = todo.pop() {
+        match step {
+            Step::List { prefix, level } => {
+                let listed = list(s3, bucket, &prefix, true).await?;
+                let mut next = plan.expand(&prefix, level, &listed.folders);
+                next.reverse();
+                todo.extend(next);
+            }
+            Step::Day { prefix, .. } => {
+                let listed = list(s3, bucket, &prefix, false).await?;
+                out.extend(listed.keys.into_iter().filter(|k| plan.keep(&k.key)));
+            }
+        }
+        if out.len() > MAX_KEYS_PER_RUN {
+            return Err(format!(
+                "more than {MAX_KEYS_PER_RUN} keys: split the run (several executions \
+                 with one run_id, docs/backtest.md)"
+            ));
+        }
+    }
+    Ok(out)
+}
+
+pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError> {
+    check_run_id(&input.run_id).map_err(BacktestError::Invalid)?;
+    if let Some(p) = &input.part {
+        check_run_id(p).map_err(|e| BacktestError::Invalid(format!("part: {e}")))?;
+    }
+    let part = input.part.as_deref();
+    let max_keys = input.max_keys_per_batch.unwrap_or(DEFAULT_MAX_KEYS);
+    let max_bytes = input.max_bytes_per_batch.unwrap_or(DEFAULT_MAX_BYTES);
+    if max_keys == 0 || max_bytes == 0 {
+        return Err(BacktestError::Invalid(
+            "max_keys_per_batch and max_bytes_per_batch must be positive".into(),
+        ));
+    }
+    let filter = input.filter().map_err(BacktestError::Invalid)?;
+    let mut prefixes = input.prefixes.clone();
+    if prefixes.is_empty() {
+        prefixes.push(String::new());
+    }
+    let now_ms = crate::render::now_ms();
+    let mut plans = Vec::new();
+    for p in &prefixes {
+        let scope = Scope::parse(p).map_err(BacktestError::Invalid)?;
+        plans.push(Plan::new(scope, filter.clone(), now_ms));
+    }
+    let bucket = &bt.config.archive_bucket;
+    let mut keys = Vec::new();
+    for plan in &plans {
+        let found = walk(&bt.s3, bucket, plan).await;
+        keys.extend(found.map_err(BacktestError::Failed)?);
+    }
+    // Overlapping prefixes list a key twice; key order across prefixes.
+    keys.sort_by(|a, b| a.key.cmp(&b.key));
+    keys.dedup_by(|a, b| a.key == b.key);
+    keys.retain(is_log_file);
+    let total_bytes: u64 = keys.iter().map(|k| k.size).sum();
+    let total_keys = keys.len();
+    let record_filter = RecordFilter {
+        since_ms: filter.since,
+        until_ms: filter.until,
+        accounts: filter.accounts,
+        regions: filter.regions,
+    };
+    let batches = batches(keys, max_keys, max_bytes, &record_filter, part);
+    let manifest_key = manifest_key(&input.run_id, part);
+    let body = serde_json::to_vec(&batches)
+        .map_err(|e| BacktestError::Failed(format!("manifest: {e}")))?;
+    put(bt, &manifest_key, body, "application/json").await?;
+    info!(
+        run_id = input.run_id,
+        keys = total_keys,
+        bytes = total_bytes,
+        batches = batches.len(),
+        manifest = manifest_key,
+        "planned"
+    );
+    Ok(json!({
+        "run_id": input.run_id,
+        "manifest": {"bucket": bt.config.results_bucket, "key": manifest_key},
+        "keys": total_keys,
+        "bytes": total_bytes,
+        "batches": batches.len(),
+    }))
+}
+
+/// Writes one object of the results bucket.
+pub(super) async fn put(
+    bt: &Backtest,
+    key: &str,
+    body: Vec<u8>,
+    content_type: &str,
+) -> Result<(), BacktestError> {
+    bt.s3
+        .put_object()
+        .bucket(&bt.config.results_bucket)
+        .key(key)
+        .content_type(content_type)
+        .body(body.into())
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            BacktestError::Failed(format!(
+                "S3 PutObject s3://{}/{key}: {}",
+                bt.config.results_bucket,
+                crate::aws_error::short_cause(&e)
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(key: &str, size: u64) -> Key {
+        Key {
+            key: key.into(),
+            size,
+        }
+    }
+
+    #[test]
+    fn batches_hold_n_keys_or_b_bytes_and_a_big_object_alone() {
+        let keys = vec![k("a", 10), k("b", 10), k("c", 10), k("d", 100), k("e", 1)];
+        let got: Vec<(String, Vec<String>)> = batches(keys, 2, 25, &RecordFilter::default(), None)
+            .into_iter()
+            .map(|b| (b.batch, b.keys.into_iter().map(|k| k.key).collect()))
+            .collect();
+        let want = [
+            ("000000", vec!["a", "b"]),
+            ("000001", vec!["c"]),
+            ("000002", vec!["d"]),
+            ("000003", vec!["e"]),
+        ];
+        assert_eq!(got.len(), want.len(), "{got:?}");
+        for ((id, keys), (wid, wkeys)) in got.iter().zip(want) {
+            assert_eq!(
+                (id.as_str(), keys.clone()),
+                (wid, wkeys.iter().map(|s| s.to_string()).collect())
+            );
+        }
+    }
+
+    #[test]
+    fn a_part_names_its_batches_and_manifest() {
+        let got = batches(vec![k("a", 1)], 2, 25, &RecordFilter::default(), Some("q1"));
+        assert_eq!(got[0].batch, "q1-000000");
+        assert_eq!(manifest_key("r", Some("q1")), "r/manifest-q1.json");
+        assert_eq!(manifest_key("r", None), "r/manifest.json");
+    }
+
+    #[test]
+    fn a_bad_filter_names_every_problem() {
+        let input: PlanInput = serde_json::from_value(json!({
+            "run_id": "r", "since": "yesterday", "accounts": ["12"], "regions": ["us-east-1"],
+        }))
+        .unwrap();
+        let e = input.filter().unwrap_err();
+        assert!(e.contains("since") && e.contains("accounts"), "{e}");
+        assert!(!is_log_file(&k(
+            "AWSLogs/1/CloudTrail/us-east-1/2026/01/01/y.json.gz",
+            0
+        )));
+    }
+}
