@@ -90,10 +90,15 @@ impl<S: Store> Store for Recording<S> {
         from_ms: i64,
         to_ms: i64,
         now: i64,
+        enough: usize,
     ) -> Result<usize, StoreError> {
         self.inner
-            .distinct_values_at_most(partition, from_ms, to_ms, now)
+            .distinct_values_at_most(partition, from_ms, to_ms, now, enough)
             .await
+    }
+
+    async fn claims_held(&self, keys: &[String], now: i64) -> Result<bool, StoreError> {
+        self.inner.claims_held(keys, now).await
     }
 
     async fn beat(

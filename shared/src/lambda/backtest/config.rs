@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
+use aws_config::SdkConfig;
 use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, SdkConfig};
 
 use crate::catalog;
 use crate::lambda::{ENV_DISABLED, ENV_RESOURCE_PREFIX, ENV_TABLE, ENV_TOPIC_ARN, is_topic_arn};
@@ -89,14 +89,9 @@ pub async fn sdk_config() -> Result<SdkConfig, String> {
         .operation_attempt_timeout(Duration::from_secs(60))
         .operation_timeout(Duration::from_secs(180))
         .build();
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .timeout_config(timeouts)
-        .load()
-        .await;
-    if sdk.region().is_none() {
-        return Err("no AWS region configured (set AWS_REGION)".into());
-    }
-    Ok(sdk)
+    crate::aws::load(crate::aws::loader().timeout_config(timeouts))
+        .await
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
