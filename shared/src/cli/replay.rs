@@ -275,7 +275,7 @@ impl<S: Store> Sink for Replay<'_, S> {
             return;
         }
         // The wall clock, for delivery leases; windows and claims go by event time.
-        let wall = wall_clock();
+        let wall = trailwatch::state::wall_clock_secs();
         let handled = self
             .rt
             .block_on(self.engine.handle(&rec, &self.store, &self.out, wall));
@@ -377,14 +377,6 @@ fn local_files(inputs: &[Input]) -> Option<usize> {
             Input::S3 { .. } => None,
         })
         .sum()
-}
-
-/// The wall clock (seconds), for delivery leases.
-fn wall_clock() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 /// Whether a record's raw JSON needs parsing. `--strict` parses every record, so

@@ -68,12 +68,7 @@ pub fn today(now: Option<&str>) -> Result<i64, String> {
     match now {
         Some(text) => tuning::parse_day(text)
             .ok_or_else(|| format!("--now {:?} is not a date YYYY-MM-DD", one_line(text, 40))),
-        None => Ok(tuning::day_of(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0),
-        )),
+        None => Ok(tuning::day_of(trailwatch::state::wall_clock_secs())),
     }
 }
 
@@ -229,10 +224,7 @@ fn replay(
         store: MemoryStore::default(),
         notifier: Collect::default(),
         rt,
-        now: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0),
+        now: trailwatch::state::wall_clock_secs(),
         found: Vec::new(),
         error: None,
     };

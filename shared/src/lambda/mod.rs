@@ -33,7 +33,6 @@ mod logs;
 pub mod tuning;
 
 use std::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_config::SdkConfig;
 use lambda_runtime::service_fn;
@@ -181,10 +180,7 @@ impl<S: Store, N: Notifier> Handler<S, N> {
         &self,
         event: LambdaEvent<Box<RawValue>>,
     ) -> Result<Value, InvocationError> {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
+        let now = crate::state::wall_clock_secs();
         self.handle_at(event.payload.get(), &event.context.request_id, now)
             .await
     }
@@ -445,10 +441,7 @@ pub async fn run(group_name: &str) -> Result<(), Error> {
         }
     };
     let handler = LambdaHandler::from_config(&config, &sdk);
-    let started = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let started = crate::state::wall_clock_secs();
     handler.load_tuning(started).await;
     info!(
         group = group.name,

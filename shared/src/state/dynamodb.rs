@@ -157,10 +157,7 @@ impl DynamoStore {
         match self.validity {
             Validity::Live => vec![(schema::TTL_ATTRIBUTE, n(expires_at))],
             Validity::EventTime { keep_secs } => {
-                let wall = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs() as i64)
-                    .unwrap_or(0);
+                let wall = super::wall_clock_secs();
                 vec![
                     (schema::VALID_UNTIL, n(expires_at)),
                     (schema::TTL_ATTRIBUTE, n(wall.saturating_add(keep_secs))),

@@ -62,6 +62,13 @@ pub struct Now {
     pub wall: i64,
 }
 
+/// The wall clock in epoch seconds (0 if the system clock is before 1970).
+pub fn wall_clock_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 impl Now {
     /// Live: both clocks are the wall clock.
     pub fn live(now: i64) -> Now {

@@ -36,9 +36,7 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
     use trailwatch::event::reader::Sink;
 
     let scope = Scope::parse(src.prefix)?;
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let now_ms = trailwatch::render::now_ms();
     let plan = Plan::new(scope, src.filter.clone(), now_ms);
     let threads = src.threads.max(1);
     let rt = tokio::runtime::Builder::new_multi_thread()
