@@ -192,8 +192,7 @@ pub fn record_identity(rec: &Record<'_>) -> String {
             rec.event_time.as_deref().unwrap_or(""),
             rec.source_ip().unwrap_or(""),
             crate::event::actor_key(rec),
-            rec.request_parameters
-                .as_ref()
+            rec.request_parameters()
                 .map(|v| v.to_string())
                 .unwrap_or_default()
                 .as_str(),

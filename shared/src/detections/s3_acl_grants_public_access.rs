@@ -60,7 +60,7 @@ impl Detection for S3AclGrantsPublicAccess {
         if !succeeded_call(rec, "s3.amazonaws.com", &["PutBucketAcl", "PutObjectAcl"]) {
             return None;
         }
-        let params = rec.request_parameters.as_ref()?.as_object()?;
+        let params = rec.request_parameters()?.as_object()?;
         let canned = texts(params.get("x-amz-acl"))
             .into_iter()
             .find(|c| PUBLIC_CANNED.iter().any(|p| c.trim().eq_ignore_ascii_case(p)));

@@ -94,7 +94,7 @@ impl Detection for SecurityHubFindingsEvasion {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        let params = rec.request_parameters.as_ref()?;
+        let params = rec.request_parameters()?;
         let hidden = match rec.event_name() {
             "BatchUpdateFindings" => suppresses(params),
             "UpdateFindings" => is_text(field(params, "RecordState"), "ARCHIVED"),

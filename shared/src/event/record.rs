@@ -9,10 +9,13 @@
 //! `eventName` must be strings when present: they decide which detections run.
 
 use std::borrow::Cow;
+use std::marker::PhantomData;
+use std::sync::OnceLock;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::time::parse_event_time;
 
@@ -56,12 +59,12 @@ pub struct Record<'a> {
     pub user_identity: Option<UserIdentity<'a>>,
     #[serde(borrow, default, deserialize_with = "lenient_struct")]
     pub tls_details: Option<TlsDetails<'a>>,
-    #[serde(default)]
-    pub request_parameters: Option<Value>,
-    #[serde(default)]
-    pub response_elements: Option<Value>,
-    #[serde(default)]
-    pub additional_event_data: Option<Value>,
+    #[serde(borrow, default)]
+    pub request_parameters: LazyValue<'a>,
+    #[serde(borrow, default)]
+    pub response_elements: LazyValue<'a>,
+    #[serde(borrow, default)]
+    pub additional_event_data: LazyValue<'a>,
     /// The JSON text the record was read from (set by `from_json`): tuning reads
     /// any field path from it, on the rare records behind a finding.
     #[serde(skip)]
@@ -69,6 +72,77 @@ pub struct Record<'a> {
     /// `"true"` when the call used the temporary credentials of a console session.
     #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub session_credential_from_console: Option<Cow<'a, str>>,
+}
+
+/// A nested JSON value (`requestParameters` and the like) kept as its text until a
+/// detection asks for it. Most records that reach the engine are decided on their
+/// routing and identity fields alone, and building a `Value` tree (a map per
+/// object, a string per key) was a fifth of parsing them.
+#[derive(Debug, Default)]
+pub struct LazyValue<'a> {
+    raw: Option<&'a RawValue>,
+    parsed: OnceLock<Option<Value>>,
+}
+
+impl LazyValue<'_> {
+    /// The value; `None` when absent or `null` (as an eager `Option<Value>` read it).
+    pub fn get(&self) -> Option<&Value> {
+        self.parsed
+            .get_or_init(|| {
+                // The text was checked as JSON when the record was read; a value too
+                // deeply nested to build reads as absent.
+                let v = serde_json::from_str::<Value>(self.raw?.get()).ok()?;
+                (!v.is_null()).then_some(v)
+            })
+            .as_ref()
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for LazyValue<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'a RawValue>::deserialize(d)?;
+        // Skipping over the text does not count depth: refuse what parsing the
+        // record eagerly refused (the record is one level, so 127 are left).
+        if nesting_deeper_than(raw.get(), MAX_VALUE_DEPTH) {
+            return Err(de::Error::custom("recursion limit exceeded"));
+        }
+        Ok(LazyValue {
+            raw: Some(raw),
+            parsed: OnceLock::new(),
+        })
+    }
+}
+
+/// How deep a record's nested values may go: serde_json's recursion limit (128)
+/// less the record's own object.
+const MAX_VALUE_DEPTH: usize = 127;
+
+/// True when the JSON text nests arrays and objects more than `limit` deep.
+fn nesting_deeper_than(json: &str, limit: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json.as_bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// `userIdentity`: who made the call. See spec section 0.6 for the shapes per `type`.
@@ -210,9 +284,17 @@ impl<'a> Record<'a> {
         self.event_time.as_deref().and_then(parse_event_time)
     }
 
+    /// `requestParameters`, unless absent or `null`.
+    pub fn request_parameters(&self) -> Option<&Value> {
+        self.request_parameters.get()
+    }
+    /// `responseElements`, unless absent or `null`.
+    pub fn response_elements(&self) -> Option<&Value> {
+        self.response_elements.get()
+    }
     /// `requestParameters.<key>` when `requestParameters` is an object.
     pub fn request_param(&self, key: &str) -> Option<&Value> {
-        self.request_parameters.as_ref()?.as_object()?.get(key)
+        self.request_parameters()?.as_object()?.get(key)
     }
     /// `requestParameters.<key>` as a non-empty string.
     pub fn request_param_str(&self, key: &str) -> Option<&str> {
@@ -220,7 +302,7 @@ impl<'a> Record<'a> {
     }
     /// `responseElements.<key>` when `responseElements` is an object.
     pub fn response_element(&self, key: &str) -> Option<&Value> {
-        self.response_elements.as_ref()?.as_object()?.get(key)
+        self.response_elements()?.as_object()?.get(key)
     }
     /// The call used a console session's credentials (`sessionCredentialFromConsole`
     /// is `true`, as text or boolean, any case).
@@ -231,7 +313,7 @@ impl<'a> Record<'a> {
     /// `additionalEventData.<key>` as a string.
     pub fn additional_data_str(&self, key: &str) -> Option<&str> {
         self.additional_event_data
-            .as_ref()?
+            .get()?
             .as_object()?
             .get(key)?
             .as_str()
@@ -323,26 +405,59 @@ impl<'de> Visitor<'de> for StrVisitor {
 }
 
 /// A nested object; `null` or a value of another type is treated as absent.
+///
+/// The object is read in the same pass (no buffering, so its strings still borrow
+/// from the input). Arrays are dropped rather than handed to the struct: serde
+/// would otherwise fill a struct from an array by position (`"tlsDetails": ["x"]`
+/// becoming a Host header "x"), a value no byte-level reader sees (found by fuzzing
+/// the replay prefilter). A duplicate key inside the object makes the record
+/// malformed, as one at the top level does.
 fn lenient_struct<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de>,
 {
-    // Buffering through `Value` would lose borrowing, so peek via an untagged enum.
-    // Arrays are tried first and dropped: serde would otherwise fill a struct from
-    // an array by position (`"tlsDetails": ["x"]` becoming a Host header "x"), a
-    // value no byte-level reader sees (found by fuzzing the replay prefilter).
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either<T> {
-        Seq(#[expect(dead_code, reason = "only matched, to drop arrays")] Vec<IgnoredAny>),
-        Obj(T),
-        Other(IgnoredAny),
+    struct ObjectOnly<T>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectOnly<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object, or any value read as absent")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, a: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(de::value::MapAccessDeserializer::new(a)).map(Some)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
+            while a.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
     }
-    Ok(match Option::<Either<T>>::deserialize(d)? {
-        Some(Either::Obj(t)) => Some(t),
-        _ => None,
-    })
+
+    d.deserialize_any(ObjectOnly(PhantomData))
 }
 
 #[cfg(test)]
@@ -392,6 +507,25 @@ mod tests {
         assert!(r.identity().is_none());
         assert!(r.host_header().is_none());
         assert_eq!(r.request_param("x"), None);
+    }
+
+    #[test]
+    fn nested_values_are_refused_past_the_parsers_depth_limit() {
+        let nested = |n: usize| {
+            format!(
+                r#"{{"eventName":"X","requestParameters":{}"a\"[{{"{}}}"#,
+                "[".repeat(n),
+                "]".repeat(n)
+            )
+        };
+        let text = nested(MAX_VALUE_DEPTH);
+        let ok = Record::from_json(&text).unwrap();
+        assert!(ok.request_parameters().is_some());
+        let e = Record::from_json(&nested(MAX_VALUE_DEPTH + 1)).unwrap_err();
+        assert!(e.to_string().starts_with("recursion limit exceeded"), "{e}");
+        // Brackets inside strings do not count.
+        assert!(!nesting_deeper_than(r#"["[[[[", "\"{{{{"]"#, 1));
+        assert!(nesting_deeper_than("[[]]", 1));
     }
 
     #[test]
