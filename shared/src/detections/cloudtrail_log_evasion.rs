@@ -4,7 +4,7 @@
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::flag_value;
 use crate::event::Record;
-use crate::event::prefilter::Peek;
+use crate::event::prefilter::{Needle, Peek};
 
 pub struct CloudTrailLogEvasion;
 
@@ -65,7 +65,8 @@ impl Detection for CloudTrailLogEvasion {
     /// Every IAM event is routed here, but only the omitted stub can match: its
     /// reason text must be in the bytes (the peek excludes `\u` escapes).
     fn may_match_raw(&self, _peek: &Peek<'_>, json: &[u8]) -> bool {
-        memchr::memmem::find(json, TOO_LARGE.as_bytes()).is_some()
+        static STUB: Needle = Needle::new(TOO_LARGE.as_bytes());
+        STUB.is_in(json)
     }
 }
 

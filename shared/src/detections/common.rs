@@ -4,6 +4,7 @@ use std::net::IpAddr;
 
 use crate::detection::Evidence;
 use crate::event::Record;
+use crate::event::prefilter::Needle;
 
 /// `sourceIPAddress` when it is a literal IPv4 or IPv6 address (not `AWS Internal`
 /// or a service name such as `cloudformation.amazonaws.com`).
@@ -797,16 +798,20 @@ pub fn service_or_console_agent(user_agent: Option<&str>) -> bool {
 
 /// For raw checks: the bytes of a record the peek accepted (no `\u` escapes, so
 /// every key and every letter of a value appears literally) contain `text`.
-pub fn raw_contains(json: &[u8], text: &[u8]) -> bool {
-    memchr::memmem::find(json, text).is_some()
+pub fn raw_contains(json: &[u8], text: &Needle) -> bool {
+    text.is_in(json)
 }
 
 /// For raw checks: the bytes may hold an EC2 instance-profile session (see
 /// [`uses_instance_credentials`]): `AssumedRole` and an `i-` right after a `/` or
 /// a `:` (an escaped `\/` still puts the `/` right before it).
 pub fn raw_may_use_instance_credentials(json: &[u8]) -> bool {
-    raw_contains(json, b"AssumedRole")
-        && memchr::memmem::find_iter(json, b"i-")
+    static ASSUMED_ROLE: Needle = Needle::new(b"AssumedRole");
+    static INSTANCE_ID: Needle = Needle::new(b"i-");
+    raw_contains(json, &ASSUMED_ROLE)
+        && INSTANCE_ID
+            .finder()
+            .find_iter(json)
             .any(|at| at > 0 && matches!(json[at - 1], b'/' | b':'))
 }
 

@@ -13,7 +13,7 @@ use crate::detection::{Detection, Evidence, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{
     DISCOVERY_TRIGGERS, is_discovery_call, raw_contains, source_ip_normalized,
 };
-use crate::event::prefilter::Peek;
+use crate::event::prefilter::{Needle, Peek};
 use crate::event::{Record, actor_key};
 
 pub struct IamAccessDeniedDiscovery;
@@ -86,7 +86,8 @@ impl Detection for IamAccessDeniedDiscovery {
 
     /// Only failed calls count, and almost every discovery call succeeds.
     fn may_match_raw(&self, _peek: &Peek<'_>, json: &[u8]) -> bool {
-        raw_contains(json, b"\"errorCode\"")
+        static ERROR_CODE: Needle = Needle::new(b"\"errorCode\"");
+        raw_contains(json, &ERROR_CODE)
     }
 }
 

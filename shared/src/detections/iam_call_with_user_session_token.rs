@@ -15,7 +15,7 @@ use crate::detections::common::{
     IAM, change_evidence, first_seen_by_actor, source_ip_literal,
 };
 use crate::event::Record;
-use crate::event::prefilter::Peek;
+use crate::event::prefilter::{Needle, Peek};
 
 pub struct IamCallWithUserSessionToken;
 
@@ -68,7 +68,8 @@ impl Detection for IamCallWithUserSessionToken {
 
     /// Every IAM event is routed here: keep only records that carry a session key.
     fn may_match_raw(&self, _peek: &Peek<'_>, json: &[u8]) -> bool {
-        memchr::memmem::find(json, b"\"ASIA").is_some()
+        static SESSION_KEY: Needle = Needle::new(b"\"ASIA");
+        SESSION_KEY.is_in(json)
     }
 }
 

@@ -55,14 +55,22 @@ pub static META: Meta = Meta {
 /// The first tool word found in `ua` as a whole word (letters around it do not
 /// count as a match; digits and punctuation do, as in `6.5.0-kali3-amd64`).
 fn tool_word(ua: &str) -> Option<&'static str> {
-    let lower = ua.to_ascii_lowercase();
-    TOOL_WORDS.iter().copied().find(|w| {
-        lower.match_indices(w).any(|(i, _)| {
-            let before = lower[..i].chars().next_back();
-            let after = lower[i + w.len()..].chars().next();
-            !before.is_some_and(|c| c.is_ascii_alphabetic())
-                && !after.is_some_and(|c| c.is_ascii_alphabetic())
-        })
+    // Every discovery call's user agent is checked (in the replay prefilter too):
+    // searchers are built once, and the text is lowered once.
+    static FINDERS: std::sync::OnceLock<Vec<memchr::memmem::Finder<'static>>> =
+        std::sync::OnceLock::new();
+    let finders = FINDERS.get_or_init(|| {
+        TOOL_WORDS
+            .iter()
+            .map(|w| memchr::memmem::Finder::new(w.as_bytes()))
+            .collect()
+    });
+    let lower = ua.to_ascii_lowercase().into_bytes();
+    let alpha = |at: Option<&u8>| at.is_some_and(u8::is_ascii_alphabetic);
+    TOOL_WORDS.iter().zip(finders).find_map(|(w, f)| {
+        f.find_iter(&lower)
+            .any(|i| !alpha(i.checked_sub(1).and_then(|b| lower.get(b))) && !alpha(lower.get(i + w.len())))
+            .then_some(*w)
     })
 }
 

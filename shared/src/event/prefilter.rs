@@ -90,9 +90,55 @@ fn trim(b: &[u8]) -> &[u8] {
 /// The value of `"key"` in the record's bytes: `None` when that cannot be told
 /// exactly (see `peek`), `Some(None)` when the key is absent. Call it only on
 /// bytes that `peek` accepted (so that no `\u` escape can hide a key).
-pub fn unique_field<'a>(json: &'a [u8], key: &str) -> Option<Option<&'a str>> {
-    let needle = format!("\"{key}\"");
-    unique_string(json, &memmem::Finder::new(needle.as_bytes()))
+pub fn unique_field<'a>(json: &'a [u8], key: &Field) -> Option<Option<&'a str>> {
+    unique_string(json, key.finder())
+}
+
+/// Text that raw checks look for in every record they see: its searcher is built
+/// once, on first use (building one costs more than searching a record).
+pub struct Needle {
+    text: &'static [u8],
+    finder: std::sync::OnceLock<memmem::Finder<'static>>,
+}
+
+impl Needle {
+    pub const fn new(text: &'static [u8]) -> Needle {
+        Needle {
+            text,
+            finder: std::sync::OnceLock::new(),
+        }
+    }
+
+    pub fn finder(&self) -> &memmem::Finder<'static> {
+        self.finder.get_or_init(|| memmem::Finder::new(self.text))
+    }
+
+    /// `json` contains the text.
+    pub fn is_in(&self, json: &[u8]) -> bool {
+        self.finder().find(json).is_some()
+    }
+}
+
+/// A key that raw checks look up in every record they see: its searcher is built
+/// once, on first use (building one costs more than searching a record).
+pub struct Field {
+    key: &'static str,
+    finder: std::sync::OnceLock<memmem::Finder<'static>>,
+}
+
+impl Field {
+    pub const fn new(key: &'static str) -> Field {
+        Field {
+            key,
+            finder: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn finder(&self) -> &memmem::Finder<'static> {
+        self.finder.get_or_init(|| {
+            memmem::Finder::new(format!("\"{}\"", self.key).as_bytes()).into_owned()
+        })
+    }
 }
 
 /// `None`: cannot tell. `Some(None)`: the key is absent. `Some(Some(v))`: the
