@@ -191,7 +191,7 @@ fn obs(t: i64, id: &str, v: &str) -> Observation {
         time_ms: t,
         event_id: id.into(),
         value: v.into(),
-        payload: format!(r#"{{"id":"{id}"}}"#),
+        payload: format!(r#"{{"id":"{id}"}}"#).into(),
     }
 }
 
@@ -217,7 +217,15 @@ async fn contract<S: Store>(s: &S) -> Vec<String> {
         .unwrap();
     let show = |v: Vec<Observation>| {
         v.iter()
-            .map(|o| format!("{}:{}:{}:{}", o.time_ms, o.event_id, o.value, o.payload))
+            .map(|o| {
+                format!(
+                    "{}:{}:{}:{}",
+                    o.time_ms,
+                    o.event_id,
+                    o.value,
+                    o.payload.json().unwrap()
+                )
+            })
             .collect::<Vec<_>>()
             .join(",")
     };
@@ -458,7 +466,7 @@ async fn reads_page_through_and_keep_the_newest_observations() {
             time_ms: 1_000 * i as i64,
             event_id: format!("e{i:05}"),
             value: format!("v{}", i % 7),
-            payload: pad.clone(),
+            payload: pad.as_str().into(),
         })
         .collect();
     for o in &all {
@@ -479,7 +487,10 @@ async fn reads_page_through_and_keep_the_newest_observations() {
                         AttributeValue::S(format!("{:015}#{}", o.time_ms, o.event_id)),
                     )
                     .item(schema::VALUE, AttributeValue::S(o.value.clone()))
-                    .item(schema::PAYLOAD, AttributeValue::S(o.payload.clone()))
+                    .item(
+                        schema::PAYLOAD,
+                        AttributeValue::S(o.payload.json().unwrap().into_owned()),
+                    )
                     .item(schema::TTL_ATTRIBUTE, AttributeValue::N("10000".into()))
                     .build()
                     .unwrap();

@@ -128,9 +128,9 @@ impl From<StoreError> for HandleError {
 pub struct Engine {
     detections: Vec<&'static dyn Detection>,
     /// (eventSource, eventName) -> detections
-    by_event: HashMap<(&'static str, &'static str), Vec<usize>>,
+    by_event: foldhash::HashMap<(&'static str, &'static str), Vec<usize>>,
     /// eventSource -> detections that take every event of the source
-    by_source: HashMap<&'static str, Vec<usize>>,
+    by_source: foldhash::HashMap<&'static str, Vec<usize>>,
     /// user-agent prefix -> detections
     by_user_agent: Vec<(&'static str, usize)>,
     settings: Settings,
@@ -156,8 +156,8 @@ impl Engine {
             .into_iter()
             .filter(|d| !settings.disabled.contains(d.meta().id))
             .collect();
-        let mut by_event: HashMap<_, Vec<usize>> = HashMap::new();
-        let mut by_source: HashMap<_, Vec<usize>> = HashMap::new();
+        let mut by_event: foldhash::HashMap<_, Vec<usize>> = Default::default();
+        let mut by_source: foldhash::HashMap<_, Vec<usize>> = Default::default();
         let mut by_user_agent = Vec::new();
         for (i, d) in detections.iter().enumerate() {
             for t in d.meta().triggers {
@@ -345,7 +345,7 @@ impl Engine {
                         rec,
                         &group,
                         &value,
-                        &evidence,
+                        evidence,
                         &matched,
                         now,
                     )
@@ -372,7 +372,7 @@ impl Engine {
                             rec,
                             &key,
                             side,
-                            &evidence,
+                            evidence,
                             &matched,
                             now,
                         )

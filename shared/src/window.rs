@@ -18,6 +18,7 @@
 //!   within `[first, first + max_gap]`; the claim is the first record's, so one
 //!   creation followed by many logins is one finding.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -27,7 +28,7 @@ use crate::detection::{Evidence, Meta, Side, WindowSpec};
 use crate::event::time::format_event_time;
 use crate::event::{Actor, Record};
 use crate::finding::{Finding, TimeSpan, finding_id, record_identity};
-use crate::state::{Observation, Store, StoreError};
+use crate::state::{Observation, Payload, PayloadValue, Store, StoreError};
 
 /// At most this many observations are kept per group (the oldest go first): a
 /// bound on memory and on the work one event can cause.
@@ -82,7 +83,7 @@ struct Context {
     #[serde(default)]
     error_code: Option<String>,
     #[serde(default)]
-    evidence: Vec<(String, Value)>,
+    evidence: Vec<(Cow<'static, str>, Value)>,
     /// The tuning entries this record matched when it was observed: a windowed
     /// finding is suppressed only by an entry every one of its records matched.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -90,7 +91,7 @@ struct Context {
 }
 
 impl Context {
-    fn of(rec: &Record<'_>, evidence: &Evidence, matched: &[String]) -> Context {
+    fn of(rec: &Record<'_>, evidence: Evidence, matched: &[String]) -> Context {
         let actor = Actor::of(rec);
         Context {
             event_name: rec.event_name().to_owned(),
@@ -102,13 +103,29 @@ impl Context {
             actor_display: actor.display,
             actor_type: actor.kind,
             error_code: rec.error_code().map(str::to_owned),
-            evidence: evidence
-                .0
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
+            evidence: evidence.0,
             tuning: matched.to_vec(),
         }
+    }
+}
+
+impl PayloadValue for Context {
+    fn to_json(&self) -> Result<String, StoreError> {
+        serde_json::to_string(self).map_err(|e| StoreError(e.to_string()))
+    }
+}
+
+impl Context {
+    /// The context a payload holds: as built (the in-memory store), or read back
+    /// from its text (DynamoDB).
+    fn read(payload: &Payload) -> Result<Cow<'_, Context>, StoreError> {
+        if let Some(c) = payload.built_as::<Context>() {
+            return Ok(Cow::Borrowed(c));
+        }
+        let text = payload.json()?;
+        serde_json::from_str::<Context>(&text)
+            .map(Cow::Owned)
+            .map_err(|e| StoreError(format!("unreadable window item: {e}")))
     }
 }
 
@@ -185,7 +202,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     rec: &Record<'_>,
     group: &str,
     value: &str,
-    evidence: &Evidence,
+    evidence: Evidence,
     matched: &[String],
     now: i64,
 ) -> Result<Option<Pending>, StoreError> {
@@ -199,8 +216,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         time_ms: t,
         event_id: record_identity(rec),
         value: value.to_owned(),
-        payload: serde_json::to_string(&Context::of(rec, evidence, matched))
-            .map_err(|e| StoreError(e.to_string()))?,
+        payload: Payload::built(Context::of(rec, evidence, matched)),
     };
     store
         .put(
@@ -302,7 +318,7 @@ pub async fn observe_pair<S: Store + ?Sized>(
     rec: &Record<'_>,
     key: &str,
     side: Side,
-    evidence: &Evidence,
+    evidence: Evidence,
     matched: &[String],
     now: i64,
 ) -> Result<Vec<Pending>, StoreError> {
@@ -319,8 +335,7 @@ pub async fn observe_pair<S: Store + ?Sized>(
         time_ms: t,
         event_id: record_identity(rec),
         value: side_name.to_owned(),
-        payload: serde_json::to_string(&Context::of(rec, evidence, matched))
-            .map_err(|e| StoreError(e.to_string()))?,
+        payload: Payload::built(Context::of(rec, evidence, matched)),
     };
     store
         .put(
@@ -392,12 +407,9 @@ fn span_finding(
     claim_key: &str,
     value_label: Option<&'static str>,
 ) -> Result<(Finding, Vec<String>), StoreError> {
-    let contexts: Vec<Context> = span
+    let contexts: Vec<Cow<'_, Context>> = span
         .iter()
-        .map(|o| {
-            serde_json::from_str::<Context>(&o.payload)
-                .map_err(|e| StoreError(format!("unreadable window item: {e}")))
-        })
+        .map(|o| Context::read(&o.payload))
         .collect::<Result<_, _>>()?;
     let head = &contexts[0];
     let matched: Vec<String> = head
@@ -487,7 +499,7 @@ mod tests {
             time_ms: t,
             event_id: format!("{t}{v}"),
             value: v.into(),
-            payload: String::new(),
+            payload: "".into(),
         }
     }
 

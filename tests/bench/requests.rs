@@ -90,7 +90,7 @@ impl<S: Store> Store for Counted<S> {
                     + 16
                     + o.event_id.len()
                     + o.value.len()
-                    + o.payload.len()
+                    + o.payload.json().map_or(0, |j| j.len())
                     + 10
             })
             .sum();
@@ -483,7 +483,7 @@ async fn flood_against_a_reported_burst() {
                 time_ms: rec.event_time_ms().expect("time"),
                 event_id: format!("f{i:05}"),
                 value: format!("i-{i:05}"),
-                payload: PAYLOAD.to_owned(),
+                payload: PAYLOAD.into(),
             };
             store
                 .inner

@@ -480,7 +480,7 @@ fn observation_of(item: &HashMap<String, AttributeValue>) -> Option<Observation>
         time_ms: parse_time_part(time)?,
         event_id,
         value: s(schema::VALUE)?.clone(),
-        payload: s(schema::PAYLOAD)?.clone(),
+        payload: s(schema::PAYLOAD)?.as_str().into(),
     })
 }
 
@@ -501,7 +501,10 @@ impl Store for DynamoStore {
             .item(schema::PARTITION_KEY, self.pk(partition))
             .item(schema::SORT_KEY, AttributeValue::S(sk))
             .item(schema::VALUE, AttributeValue::S(obs.value.clone()))
-            .item(schema::PAYLOAD, AttributeValue::S(obs.payload.clone()));
+            .item(
+                schema::PAYLOAD,
+                AttributeValue::S(obs.payload.json()?.into_owned()),
+            );
         for (name, value) in self.expiry_attrs(expires_at) {
             put = put.item(name, value);
         }

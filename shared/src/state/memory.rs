@@ -6,13 +6,15 @@
 //! from time to time. Both bounds only drop what no window could still use unless
 //! events arrive later than the allowed lateness.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashSet};
 use std::sync::Mutex;
 
-use super::{Beat, Claimed, Lease, Now, Observation, Store, StoreError, Take, refusal};
+use super::{Beat, Claimed, Lease, Now, Observation, Payload, Store, StoreError, Take, refusal};
 
 /// One partition's items: (time_ms, event_id) -> (value, payload, expires_at).
-type Items = BTreeMap<(i64, String), (String, String, i64)>;
+type Items = BTreeMap<(i64, String), (String, Payload, i64)>;
 
 /// One partition: its items, and how many of them hold each value, kept up to
 /// date on every insert and removal so that a window far from its threshold is
@@ -24,7 +26,7 @@ struct Partition {
 }
 
 impl Partition {
-    fn insert(&mut self, key: (i64, String), item: (String, String, i64)) {
+    fn insert(&mut self, key: (i64, String), item: (String, Payload, i64)) {
         match self.values.get_mut(item.0.as_str()) {
             Some(c) => *c += 1,
             None => {
@@ -227,7 +229,7 @@ impl Store for MemoryStore {
         if from_ms > to_ms {
             return Ok(0);
         }
-        let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut seen: HashSet<&str> = HashSet::default();
         for (_, (value, _, _)) in items
             .range((from_ms, String::new())..)
             .take_while(|((t, _), _)| *t <= to_ms)
@@ -345,7 +347,7 @@ mod tests {
             time_ms: t,
             event_id: id.into(),
             value: v.into(),
-            payload: String::new(),
+            payload: Payload::from(""),
         }
     }
 

@@ -20,6 +20,7 @@ pub mod dynamodb;
 pub mod memory;
 
 use std::future::Future;
+use std::sync::Arc;
 
 #[cfg(feature = "aws")]
 pub use dynamodb::DynamoStore;
@@ -34,9 +35,86 @@ pub struct Observation {
     pub event_id: String,
     /// The counted value (an IP, an instance id) or the side of a pair.
     pub value: String,
-    /// What the finding will need about the record, as JSON (opaque to the store).
-    pub payload: String,
+    /// What the finding will need about the record (opaque to the store).
+    pub payload: Payload,
 }
+
+/// What a finding will need about an observed record, opaque to stores. A store
+/// that keeps text (DynamoDB) writes [`Payload::json`] and reads text back; the
+/// in-memory store keeps the value as built, so that a replay does not serialize
+/// every observation only to parse back the few that make a finding.
+#[derive(Clone)]
+pub struct Payload(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Json(Arc<str>),
+    Built(Arc<dyn PayloadValue>),
+}
+
+/// A value a payload can hold as built; its JSON is what text stores keep.
+pub trait PayloadValue: std::any::Any + Send + Sync {
+    fn to_json(&self) -> Result<String, StoreError>;
+}
+
+impl Payload {
+    /// A payload holding `value` as built.
+    pub fn built(value: impl PayloadValue) -> Payload {
+        Payload(Repr::Built(Arc::new(value)))
+    }
+
+    /// The payload's JSON text.
+    pub fn json(&self) -> Result<std::borrow::Cow<'_, str>, StoreError> {
+        match &self.0 {
+            Repr::Json(s) => Ok(std::borrow::Cow::Borrowed(s)),
+            Repr::Built(v) => v.to_json().map(std::borrow::Cow::Owned),
+        }
+    }
+
+    /// The value as built, when it is a `T` (not read back from text).
+    pub fn built_as<T: PayloadValue>(&self) -> Option<&T> {
+        match &self.0 {
+            Repr::Built(v) => {
+                let any: &dyn std::any::Any = &**v;
+                any.downcast_ref()
+            }
+            Repr::Json(_) => None,
+        }
+    }
+}
+
+impl From<String> for Payload {
+    fn from(s: String) -> Payload {
+        Payload(Repr::Json(s.into()))
+    }
+}
+
+impl From<&str> for Payload {
+    fn from(s: &str) -> Payload {
+        Payload(Repr::Json(s.into()))
+    }
+}
+
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.json() {
+            Ok(j) => j.fmt(f),
+            Err(e) => write!(f, "<{e}>"),
+        }
+    }
+}
+
+/// Payloads are equal when their JSON is.
+impl PartialEq for Payload {
+    fn eq(&self, other: &Payload) -> bool {
+        match (self.json(), other.json()) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Payload {}
 
 /// What recording a heartbeat found (see [`Store::beat`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

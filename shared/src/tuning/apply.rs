@@ -153,7 +153,7 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
                 time_ms: t_ms,
                 event_id: p.finding.finding_id.clone(),
                 value: HELD.into(),
-                payload: String::new(),
+                payload: "".into(),
             };
             store
                 .put(
@@ -203,7 +203,7 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
                     time_ms: t_ms,
                     event_id: format!("{NOTIFIED}|{}", p.finding.finding_id),
                     value: NOTIFIED.into(),
-                    payload: String::new(),
+                    payload: "".into(),
                 },
                 now.max(t) + dedup_secs + HELD_BACK_MEMORY_SECS,
             )
