@@ -2,6 +2,7 @@
 //! that runs the engine: objects are decoded as they arrive, in parallel, and
 //! replayed into the sink in key order, so findings do not depend on timing.
 
+use crate::event::OwnedRecord;
 use crate::event::reader::{self, Limits, Location, Sink};
 
 /// What the reader found in one object, in order.
@@ -15,6 +16,8 @@ pub struct Recorded {
 #[derive(Debug)]
 enum Found {
     Record(Location, String),
+    /// Parsed here, for a sink that `parses_on_workers`.
+    Parsed(Location, OwnedRecord),
     Rejected(Location, String),
     NotCloudTrail(Location),
     /// Records the prefilter passed over since the previous item.
@@ -24,15 +27,18 @@ enum Found {
 impl Recorded {
     /// Reads `bytes` (gzip or not) as the reader reads a file named `source`.
     /// `prefilter` stands in for [`Sink::wanted`]: `false` passes a record over
-    /// unparsed (the sink later hears of it through [`Sink::skipped`]).
+    /// unparsed (the sink later hears of it through [`Sink::skipped`]). `parse`:
+    /// records are parsed here, for a sink that `parses_on_workers`.
     pub fn read(
         source: &str,
         bytes: &[u8],
         limits: &Limits,
         prefilter: &dyn Fn(&[u8]) -> bool,
+        parse: bool,
     ) -> Recorded {
         let mut keep = Keep {
             prefilter,
+            parse,
             out: Recorded::default(),
             passed: 0,
         };
@@ -47,6 +53,7 @@ impl Recorded {
         for item in self.items {
             match item {
                 Found::Record(loc, json) => sink.record(&loc, &json),
+                Found::Parsed(loc, rec) => sink.parsed(&loc, rec.record()),
                 Found::Rejected(loc, why) => sink.rejected(&loc, &why),
                 Found::NotCloudTrail(loc) => sink.not_cloudtrail(&loc),
                 Found::Skipped(n) => sink.skipped(n),
@@ -61,6 +68,7 @@ impl Recorded {
 
 struct Keep<'a> {
     prefilter: &'a dyn Fn(&[u8]) -> bool,
+    parse: bool,
     out: Recorded,
     passed: u64,
 }
@@ -83,7 +91,13 @@ impl Keep<'_> {
 
 impl Sink for Keep<'_> {
     fn record(&mut self, loc: &Location, json: &str) {
-        self.push(Found::Record(loc.clone(), json.to_owned()), json.len());
+        if !self.parse {
+            return self.push(Found::Record(loc.clone(), json.to_owned()), json.len());
+        }
+        match OwnedRecord::parse(json.to_owned()) {
+            Ok(rec) => self.push(Found::Parsed(loc.clone(), rec), json.len()),
+            Err(e) => self.rejected(loc, &reader::invalid_record(&e)),
+        }
     }
     fn rejected(&mut self, loc: &Location, reason: &str) {
         self.push(
@@ -139,18 +153,36 @@ mod tests {
         let gz = gz.finish().unwrap();
         let mut direct = Heard::default();
         reader::read_stream(&gz[..], "k.json.gz", &Limits::default(), &mut direct);
-        let recorded = Recorded::read("k.json.gz", &gz, &Limits::default(), &keep);
+        let recorded = Recorded::read("k.json.gz", &gz, &Limits::default(), &keep, false);
         let mut replayed = Heard::default();
         assert!(!recorded.replay(&mut replayed));
         assert_eq!(replayed.0, direct.0);
         assert_eq!((replayed.1, direct.1), (1, 1));
         assert_eq!(replayed.0.len(), 2);
 
+        // Parsed on the decoding thread: the same records, in the same order; one
+        // that does not parse is rejected with the reason the engine's thread gives.
+        let parsed = Recorded::read("k.json.gz", &gz, &Limits::default(), &keep, true);
+        let mut heard = Heard::default();
+        assert!(!parsed.replay(&mut heard));
+        assert_eq!(heard.0, direct.0);
+        let bad = br#"{"Records":[{"eventSource":"s","eventName":5}]}"#;
+        let parsed = Recorded::read("b.json", bad, &Limits::default(), &keep, true);
+        let mut heard = Heard::default();
+        parsed.replay(&mut heard);
+        assert_eq!(heard.0.len(), 1);
+        assert!(
+            heard.0[0].starts_with("rejected b.json:1 (record 1): invalid record: invalid type"),
+            "{:?}",
+            heard.0
+        );
+
         let broken = Recorded::read(
             "bad.json.gz",
             &gz[..gz.len() / 2],
             &Limits::default(),
             &keep,
+            false,
         );
         let mut heard = Heard::default();
         broken.replay(&mut heard);

@@ -256,14 +256,20 @@ impl<S: Store> Sink for Replay<'_, S> {
         if self.fatal.is_some() {
             return;
         }
-        let rec = match Record::from_json(json) {
-            Ok(r) => r,
-            Err(e) => {
-                self.counts.rejected += 1;
-                self.warn(loc, &format!("invalid record: {e}"));
-                return;
-            }
-        };
+        match Record::from_json(json) {
+            Ok(rec) => self.parsed(loc, &rec),
+            Err(e) => self.rejected(loc, &reader::invalid_record(&e)),
+        }
+    }
+
+    fn parses_on_workers(&self) -> bool {
+        true
+    }
+
+    fn parsed(&mut self, _loc: &Location, rec: &Record<'_>) {
+        if self.fatal.is_some() {
+            return;
+        }
         self.counts.records += 1;
         self.progress.tick(self.counts.records, false);
         if !self.filter.is_empty()
@@ -278,7 +284,7 @@ impl<S: Store> Sink for Replay<'_, S> {
         let wall = trailwatch::state::wall_clock_secs();
         let handled = self
             .rt
-            .block_on(self.engine.handle(&rec, &self.store, &self.out, wall));
+            .block_on(self.engine.handle(rec, &self.store, &self.out, wall));
         match handled {
             Ok(found) => {
                 for f in found {

@@ -2,6 +2,7 @@
 //! that finds records in files, EventBridge envelopes and S3 log files.
 
 pub mod actor;
+pub mod owned;
 pub mod parallel;
 pub mod prefilter;
 pub mod reader;
@@ -10,4 +11,5 @@ pub mod split;
 pub mod time;
 
 pub use actor::{Actor, actor_display, actor_key};
+pub use owned::OwnedRecord;
 pub use record::Record;

@@ -17,12 +17,15 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
+use super::OwnedRecord;
 use super::reader::{self, Limits, Location, Sink};
 use super::split::{self, Chunk, ChunkEnd};
 
 /// What a worker found, replayed into the real sink on the calling thread.
 enum Item {
     Record(Location, String),
+    /// A record parsed on the worker (the sink `parses_on_workers`).
+    Parsed(Location, OwnedRecord),
     Rejected(Location, String),
     NotCloudTrail(Location),
     /// Records the prefilter skipped since the previous item.
@@ -74,6 +77,7 @@ pub fn read_paths_in_chunks(
     sink: &mut impl Sink,
 ) {
     let threads = threads.max(1);
+    let parse = sink.parses_on_workers();
     let in_flight = 2 * threads;
     // Jobs are taken in order, so the oldest unfinished job always has a worker.
     let (job_tx, job_rx) = sync_channel::<(Job<'_>, SyncSender<Vec<Item>>)>(in_flight);
@@ -81,7 +85,7 @@ pub fn read_paths_in_chunks(
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let jobs = Arc::clone(&job_rx);
-            scope.spawn(move || worker(&jobs, limits, prefilter));
+            scope.spawn(move || worker(&jobs, limits, prefilter, parse));
         }
         let mut order = Order {
             pending: VecDeque::new(),
@@ -162,6 +166,7 @@ impl Order {
         };
         match item {
             Item::Record(loc, json) => sink.record(&place(loc), &json),
+            Item::Parsed(loc, rec) => sink.parsed(&place(loc), rec.record()),
             Item::Rejected(loc, reason) => sink.rejected(&place(loc), &reason),
             Item::NotCloudTrail(loc) => sink.not_cloudtrail(&place(loc)),
             Item::Skipped(n) => sink.skipped(n),
@@ -179,7 +184,12 @@ impl Order {
 
 type Jobs<'p> = Mutex<Receiver<(Job<'p>, SyncSender<Vec<Item>>)>>;
 
-fn worker(jobs: &Jobs<'_>, limits: &Limits, prefilter: &(dyn Fn(&[u8]) -> bool + Sync)) {
+fn worker(
+    jobs: &Jobs<'_>,
+    limits: &Limits,
+    prefilter: &(dyn Fn(&[u8]) -> bool + Sync),
+    parse: bool,
+) {
     loop {
         // The lock is held only while taking a job, never while reading a file.
         let job = match jobs.lock() {
@@ -189,6 +199,7 @@ fn worker(jobs: &Jobs<'_>, limits: &Limits, prefilter: &(dyn Fn(&[u8]) -> bool +
         let Ok((job, out)) = job else { return };
         let mut collect = Collect {
             prefilter,
+            parse,
             batch: Vec::new(),
             bytes: 0,
             skipped: 0,
@@ -219,6 +230,8 @@ fn worker(jobs: &Jobs<'_>, limits: &Limits, prefilter: &(dyn Fn(&[u8]) -> bool +
 /// The sink of a worker: batches what the reader finds for the calling thread.
 struct Collect<'a> {
     prefilter: &'a (dyn Fn(&[u8]) -> bool + Sync),
+    /// Parse records here (the sink `parses_on_workers`).
+    parse: bool,
     batch: Vec<Item>,
     bytes: usize,
     skipped: u64,
@@ -259,7 +272,13 @@ impl Collect<'_> {
 
 impl Sink for Collect<'_> {
     fn record(&mut self, loc: &Location, json: &str) {
-        self.push(Item::Record(loc.clone(), json.to_owned()), json.len());
+        if !self.parse {
+            return self.push(Item::Record(loc.clone(), json.to_owned()), json.len());
+        }
+        match OwnedRecord::parse(json.to_owned()) {
+            Ok(rec) => self.push(Item::Parsed(loc.clone(), rec), json.len()),
+            Err(e) => self.rejected(loc, &reader::invalid_record(&e)),
+        }
     }
     fn rejected(&mut self, loc: &Location, reason: &str) {
         self.push(Item::Rejected(loc.clone(), reason.to_owned()), reason.len());
@@ -290,13 +309,27 @@ impl Sink for Collect<'_> {
 mod tests {
     use super::*;
 
-    /// Everything a sink hears, as text, in order.
+    /// Everything a sink hears, as text, in order; with `.2`, records are parsed
+    /// (on the workers when reading in parallel), as replay does.
     #[derive(Default)]
-    struct Log(Vec<String>, u64);
+    struct Log(Vec<String>, u64, bool);
 
     impl Sink for Log {
         fn record(&mut self, loc: &Location, json: &str) {
-            self.0.push(format!("record {loc} {json}"));
+            if !self.2 {
+                return self.0.push(format!("record {loc} {json}"));
+            }
+            match crate::event::Record::from_json(json) {
+                Ok(rec) => self.parsed(loc, &rec),
+                Err(e) => self.rejected(loc, &reader::invalid_record(&e)),
+            }
+        }
+        fn parses_on_workers(&self) -> bool {
+            self.2
+        }
+        fn parsed(&mut self, loc: &Location, rec: &crate::event::Record<'_>) {
+            self.0
+                .push(format!("parsed {loc} {}", rec.raw.unwrap_or_default()));
         }
         fn rejected(&mut self, loc: &Location, reason: &str) {
             self.0.push(format!("rejected {loc} {reason}"));
@@ -336,6 +369,9 @@ mod tests {
                 if r % 401 == 7 {
                     text.push_str("{broken\n");
                 }
+                if r % 333 == 5 {
+                    text.push_str("{\"eventSource\":\"s\",\"eventName\":5}\n");
+                }
             }
             std::fs::write(&p, text).unwrap();
             paths.push(p);
@@ -349,7 +385,30 @@ mod tests {
             }
         }
         let keep = |j: &[u8]| !j.windows(4).any(|w| w == b"Skip");
+        let mut parsing = Log(Vec::new(), 0, true);
+        for p in &paths {
+            if let Err(e) = reader::read_path(p, &limits, &mut parsing) {
+                parsing.unreadable(&e);
+            }
+        }
+        assert!(
+            parsing
+                .0
+                .iter()
+                .any(|l| l.contains("invalid record: invalid type"))
+        );
         for threads in [1, 2, 3, 8] {
+            // Parsed on the workers: the same records and rejections, in order.
+            let mut parallel = Log(Vec::new(), 0, true);
+            read_paths_in_chunks(&paths, threads, 2000, &limits, &keep, &mut parallel);
+            assert_eq!(
+                parallel.0, parsing.0,
+                "{threads} threads, parsed on workers"
+            );
+            assert_eq!(
+                parallel.1, parsing.1,
+                "{threads} threads, parsed on workers"
+            );
             let mut parallel = Log::default();
             read_paths(&paths, threads, &limits, &keep, &mut parallel);
             assert_eq!(parallel.0, sequential.0, "{threads} threads");

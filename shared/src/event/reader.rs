@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, de};
 use serde_json::value::RawValue;
 
+use super::Record;
+
 /// Bounds that hold whatever the input.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -88,12 +90,27 @@ pub trait Sink {
     fn skipped(&mut self, _n: u64) {}
     /// A file that could not be opened or read at all (the error names it).
     fn unreadable(&mut self, _err: &io::Error) {}
+    /// `true`: reader threads (see `parallel`) parse each record and hand it over
+    /// with [`Sink::parsed`] instead of [`Sink::record`], and report one that does
+    /// not parse with [`Sink::rejected`] and [`invalid_record`]'s reason.
+    fn parses_on_workers(&self) -> bool {
+        false
+    }
+    /// A record parsed on a reader thread (only when `parses_on_workers`).
+    fn parsed(&mut self, loc: &Location, rec: &Record<'_>) {
+        self.record(loc, rec.raw.unwrap_or_default());
+    }
     /// Called after each input file is done.
     fn file_done(&mut self, _source: &str) {}
     /// `true` once the sink wants nothing more (parallel reading then stops).
     fn stopped(&self) -> bool {
         false
     }
+}
+
+/// The reason a record that does not parse is rejected with.
+pub fn invalid_record(e: &serde_json::Error) -> String {
+    format!("invalid record: {e}")
 }
 
 /// Input files named on the command line, expanded: directories are walked

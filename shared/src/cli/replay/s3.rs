@@ -47,8 +47,16 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
         .map_err(|e| format!("cannot start the S3 runtime: {e}"))?;
     let client = rt.block_on(s3::client())?;
     let (bucket, limits, keep) = (src.bucket.to_owned(), *src.limits, src.prefilter.clone());
+    // Records are parsed on the decoding threads too, not on the engine's.
+    let parse = replay.parses_on_workers();
     let decode: Decode<Recorded> = Arc::new(move |key: &str, bytes: Vec<u8>| {
-        Recorded::read(&format!("s3://{bucket}/{key}"), &bytes, &limits, &*keep)
+        Recorded::read(
+            &format!("s3://{bucket}/{key}"),
+            &bytes,
+            &limits,
+            &*keep,
+            parse,
+        )
     });
     let options = Options {
         // Enough downloads to hide S3's latency, enough objects waiting for the
