@@ -1131,7 +1131,14 @@ fn the_backtest_state_machine_plans_then_maps_the_manifest_and_grants_little() {
             format!("$$.Map.Item.Value.{field}")
         );
     }
-    for field in ["prefixes", "since", "until", "accounts", "regions"] {
+    for field in [
+        "prefixes",
+        "since",
+        "until",
+        "learn_until",
+        "accounts",
+        "regions",
+    ] {
         assert_eq!(
             states["Plan"]["Parameters"]["Payload"][format!("{field}.$")],
             format!("$.{field}")

@@ -53,6 +53,10 @@ pub struct Settings {
     /// time from the first record handled: a replay's first days only build the
     /// history (`trailwatch replay --learn`). `None` in the functions.
     pub learn_secs: Option<i64>,
+    /// First-seen detections also learn without firing from every record before
+    /// this event time (epoch ms): a backtest's learning period, the same for all
+    /// of its batches whatever order they run in.
+    pub learn_until_ms: Option<i64>,
     /// The heartbeat's silence threshold (seconds), overriding the detections'.
     pub silence_secs: Option<i64>,
     /// A heartbeat gap is also a `pipeline-silent` finding (replay: nothing else
@@ -497,11 +501,15 @@ impl Engine {
 impl Engine {
     /// A first-seen finding about a record inside the learning span.
     fn learning(&self, p: &Pending, rec: &Record<'_>) -> bool {
-        let (Some(span), Some(t)) = (self.settings.learn_secs, rec.event_time_ms()) else {
+        let Some(t) = rec.event_time_ms() else {
             return false;
         };
-        let first = *self.first_time_ms.get_or_init(|| t);
-        t < first.saturating_add(span.saturating_mul(1000))
+        let by_span = self.settings.learn_secs.is_some_and(|span| {
+            let first = *self.first_time_ms.get_or_init(|| t);
+            t < first.saturating_add(span.saturating_mul(1000))
+        });
+        let by_time = self.settings.learn_until_ms.is_some_and(|until| t < until);
+        (by_span || by_time)
             && self.detections.iter().any(|d| {
                 d.meta().id == p.finding.detection_id
                     && matches!(d.meta().window, Some(WindowSpec::FirstSeen { .. }))
@@ -718,6 +726,30 @@ mod tests {
             NOW,
         );
         assert_eq!(fired, [false, false, false, true]);
+    }
+
+    #[test]
+    fn learning_until_a_time_records_terms_before_it_without_firing() {
+        let settings = Settings {
+            learn_until_ms: crate::event::time::parse_event_time("2026-01-02T00:00:00Z"),
+            ..Settings::default()
+        };
+        let engine = Engine::with_detections([&NewCaller as &dyn Detection], settings);
+        let store = MemoryStore::default();
+        let fired = run(
+            &engine,
+            &store,
+            &[
+                // Out of order, as batches run: the time alone decides.
+                ("1", "2026-01-02T00:00:00Z", "carol"),
+                ("2", "2026-01-01T12:00:00Z", "bob"),
+                ("3", "2026-01-01T23:59:59Z", "alice"),
+                ("4", "2026-01-02T00:00:01Z", "alice"),
+                ("5", "2026-01-02T00:00:02Z", "bob"),
+            ],
+            NOW,
+        );
+        assert_eq!(fired, [true, false, false, false, false]);
     }
 
     #[test]

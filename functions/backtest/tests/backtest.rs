@@ -352,6 +352,43 @@ async fn a_batch_writes_each_finding_as_one_json_line() {
     assert_eq!(out["findings"], 0, "{out}");
 }
 
+/// A run's learning period: a first-seen detection records the terms of the
+/// records before `learn_until_ms` without firing, and fires on them without one.
+#[tokio::test]
+async fn first_seen_terms_before_the_learning_end_only_build_history() {
+    let d = deploy().await;
+    let sessions =
+        records("ssm-session-started-first-time/positive-two-sessions-same-instance.json");
+    let key = d
+        .put(
+            &trail_key(ACCOUNT, "20260513T1245Z", "s"),
+            log_file(&sessions),
+        )
+        .await;
+    let fired = |found: Vec<(String, Vec<String>)>| {
+        found
+            .into_iter()
+            .any(|(id, _)| id == "ssm-session-started-first-time")
+    };
+    let plain = unique("nolearn");
+    d.batch(&plain, "000000", std::slice::from_ref(&key)).await;
+    assert!(fired(d.findings(&plain, "000000").await));
+
+    // 2026-05-14T00:00:00Z: after both sessions.
+    let learning = unique("learn");
+    let out = d
+        .runtime
+        .invoke(
+            &json!({"mode": "batch", "run_id": learning, "batch": "000000", "keys": [key],
+                        "filter": {"since_ms": null, "until_ms": null,
+                                   "learn_until_ms": 1_778_716_800_000_i64}}),
+        )
+        .await
+        .ok();
+    assert_eq!(out["records"], 2, "{out}");
+    assert!(!fired(d.findings(&learning, "000000").await), "{out}");
+}
+
 /// What the StopLogging sample gives (events/cloudtrail-log-suspended/expected.jsonc).
 fn stop_findings(stop: &[Value]) -> Vec<(String, Vec<String>)> {
     ["cloudtrail-important-change", "cloudtrail-log-suspended"]

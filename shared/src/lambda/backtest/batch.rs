@@ -72,10 +72,11 @@ pub fn failures_key(run_id: &str, batch: &str) -> String {
 /// detection but the disabled ones), on the event-time clock. Past heartbeat gaps
 /// are not reported: live, silences come from the scheduled check, not from
 /// records, and batches that run out of order would misplace them.
-pub fn settings(disabled: &[String]) -> Settings {
+pub fn settings(disabled: &[String], filter: &RecordFilter) -> Settings {
     Settings {
         disabled: disabled.iter().cloned().collect(),
         clock: Clock::EventTime,
+        learn_until_ms: filter.learn_until_ms,
         ..Settings::default()
     }
 }
@@ -287,7 +288,7 @@ pub async fn run(bt: &Backtest, input: BatchInput) -> Result<Value, BacktestErro
             ));
         }
     };
-    let engine = Engine::new(settings(&bt.config.disabled));
+    let engine = Engine::new(settings(&bt.config.disabled, &input.filter));
     let store = Recording::new(
         DynamoStore::new(
             bt.dynamodb.clone(),

@@ -50,6 +50,11 @@ pub struct PlanInput {
     /// A day (to its end) or a time: records before then.
     #[serde(default)]
     pub until: Option<String>,
+    /// A day (its start) or a time: first-seen detections learn from records
+    /// before it (record their terms, fire nothing), so that an archive's first
+    /// days do not report every caller as new.
+    #[serde(default)]
+    pub learn_until: Option<String>,
     /// Account ids and Regions to read (empty: all).
     #[serde(default)]
     pub accounts: Vec<String>,
@@ -83,6 +88,10 @@ pub struct Batch {
 pub struct RecordFilter {
     pub since_ms: Option<i64>,
     pub until_ms: Option<i64>,
+    /// First-seen detections learn without firing from records before it (the
+    /// run's `learn_until`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learn_until_ms: Option<i64>,
     #[serde(default)]
     pub accounts: Vec<String>,
     #[serde(default)]
@@ -101,8 +110,8 @@ impl RecordFilter {
 }
 
 impl PlanInput {
-    /// The filter, every problem at once.
-    fn filter(&self) -> Result<Filter, String> {
+    /// The filter and the learning period's end, every problem at once.
+    fn filter(&self) -> Result<(Filter, Option<i64>), String> {
         let mut problems = Vec::new();
         let mut bound = |text: &Option<String>, parse: fn(&str) -> Result<i64, String>, what| {
             let r = text.as_deref().map(parse).transpose();
@@ -113,6 +122,7 @@ impl PlanInput {
         };
         let since = bound(&self.since, layout::parse_since, "since");
         let until = bound(&self.until, layout::parse_until, "until");
+        let learn_until = bound(&self.learn_until, layout::parse_since, "learn_until");
         let mut list = |items, parse: fn(&[String]) -> Result<Vec<String>, String>, what| {
             parse(items).unwrap_or_else(|e| {
                 problems.push(format!("{what}: {e}"));
@@ -132,8 +142,13 @@ impl PlanInput {
         {
             problems.push("since is not before until".into());
         }
+        if let (Some(s), Some(l)) = (filter.since, learn_until)
+            && l <= s
+        {
+            problems.push("learn_until is not after since: nothing would be learnt".into());
+        }
         if problems.is_empty() {
-            Ok(filter)
+            Ok((filter, learn_until))
         } else {
             Err(problems.join("; "))
         }
@@ -295,7 +310,7 @@ pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError
             "max_keys_per_batch and max_bytes_per_batch must be positive".into(),
         ));
     }
-    let filter = input.filter().map_err(BacktestError::Invalid)?;
+    let (filter, learn_until_ms) = input.filter().map_err(BacktestError::Invalid)?;
     let mut prefixes = input.prefixes.clone();
     if prefixes.is_empty() {
         prefixes.push(String::new());
@@ -321,6 +336,7 @@ pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError
     let record_filter = RecordFilter {
         since_ms: filter.since,
         until_ms: filter.until,
+        learn_until_ms,
         accounts: filter.accounts,
         regions: filter.regions,
     };
@@ -410,6 +426,31 @@ mod tests {
         assert_eq!(got[0].batch, "q1-000000");
         assert_eq!(manifest_key("r", Some("q1")), "r/manifest-q1.json");
         assert_eq!(manifest_key("r", None), "r/manifest.json");
+    }
+
+    #[test]
+    fn a_learning_period_reaches_every_batch_and_must_end_after_since() {
+        let input: PlanInput = serde_json::from_value(json!({
+            "run_id": "r", "since": "2026-01-01", "learn_until": "2026-01-15",
+        }))
+        .unwrap();
+        let (filter, learn) = input.filter().unwrap();
+        assert_eq!(learn, Some(filter.since.unwrap() + 14 * 86_400_000));
+        let record_filter = RecordFilter {
+            learn_until_ms: learn,
+            ..RecordFilter::default()
+        };
+        let manifest =
+            serde_json::to_value(batches(vec![k("a", 1)], 2, 25, &record_filter, None)).unwrap();
+        assert_eq!(manifest[0]["filter"]["learn_until_ms"], json!(learn));
+        // Without one, the manifest is as before.
+        let plain = serde_json::to_value(&RecordFilter::default()).unwrap();
+        assert!(plain.get("learn_until_ms").is_none());
+        let backwards: PlanInput = serde_json::from_value(json!({
+            "run_id": "r", "since": "2026-01-15", "learn_until": "2026-01-01",
+        }))
+        .unwrap();
+        assert!(backwards.filter().unwrap_err().contains("learn_until"));
     }
 
     #[test]
