@@ -706,50 +706,47 @@ mod tests {
         assert_eq!(fired, [true]);
     }
 
+    /// `--learn` counts from the first record handled; a backtest's `learn_until`
+    /// is a fixed time, whatever order records come in.
     #[test]
     fn learning_records_terms_without_firing() {
-        let settings = Settings {
+        let by_span = Settings {
             learn_secs: Some(86_400),
             ..Settings::default()
         };
-        let engine = Engine::with_detections([&NewCaller as &dyn Detection], settings);
-        let store = MemoryStore::default();
-        let fired = run(
-            &engine,
-            &store,
-            &[
-                ("1", "2026-01-01T00:00:00Z", "alice"),
-                ("2", "2026-01-01T12:00:00Z", "bob"),
-                ("3", "2026-01-02T00:00:01Z", "alice"),
-                ("4", "2026-01-02T00:00:01Z", "carol"),
-            ],
-            NOW,
-        );
-        assert_eq!(fired, [false, false, false, true]);
-    }
-
-    #[test]
-    fn learning_until_a_time_records_terms_before_it_without_firing() {
-        let settings = Settings {
+        let until = Settings {
             learn_until_ms: crate::event::time::parse_event_time("2026-01-02T00:00:00Z"),
             ..Settings::default()
         };
-        let engine = Engine::with_detections([&NewCaller as &dyn Detection], settings);
-        let store = MemoryStore::default();
-        let fired = run(
-            &engine,
-            &store,
-            &[
-                // Out of order, as batches run: the time alone decides.
-                ("1", "2026-01-02T00:00:00Z", "carol"),
-                ("2", "2026-01-01T12:00:00Z", "bob"),
-                ("3", "2026-01-01T23:59:59Z", "alice"),
-                ("4", "2026-01-02T00:00:01Z", "alice"),
-                ("5", "2026-01-02T00:00:02Z", "bob"),
-            ],
-            NOW,
-        );
-        assert_eq!(fired, [true, false, false, false, false]);
+        type Case<'a> = (Settings, &'a [(&'a str, &'a str, &'a str)], &'a [bool]);
+        let cases: [Case<'_>; 2] = [
+            (
+                by_span,
+                &[
+                    ("1", "2026-01-01T00:00:00Z", "alice"),
+                    ("2", "2026-01-01T12:00:00Z", "bob"),
+                    ("3", "2026-01-02T00:00:01Z", "alice"),
+                    ("4", "2026-01-02T00:00:01Z", "carol"),
+                ],
+                &[false, false, false, true],
+            ),
+            (
+                until,
+                &[
+                    ("1", "2026-01-02T00:00:00Z", "carol"),
+                    ("2", "2026-01-01T12:00:00Z", "bob"),
+                    ("3", "2026-01-01T23:59:59Z", "alice"),
+                    ("4", "2026-01-02T00:00:01Z", "alice"),
+                    ("5", "2026-01-02T00:00:02Z", "bob"),
+                ],
+                &[true, false, false, false, false],
+            ),
+        ];
+        for (settings, records, want) in cases {
+            let engine = Engine::with_detections([&NewCaller as &dyn Detection], settings);
+            let fired = run(&engine, &MemoryStore::default(), records, NOW);
+            assert_eq!(fired, want);
+        }
     }
 
     #[test]

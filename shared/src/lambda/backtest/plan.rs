@@ -444,7 +444,7 @@ mod tests {
             serde_json::to_value(batches(vec![k("a", 1)], 2, 25, &record_filter, None)).unwrap();
         assert_eq!(manifest[0]["filter"]["learn_until_ms"], json!(learn));
         // Without one, the manifest is as before.
-        let plain = serde_json::to_value(&RecordFilter::default()).unwrap();
+        let plain = serde_json::to_value(RecordFilter::default()).unwrap();
         assert!(plain.get("learn_until_ms").is_none());
         let backwards: PlanInput = serde_json::from_value(json!({
             "run_id": "r", "since": "2026-01-15", "learn_until": "2026-01-01",
