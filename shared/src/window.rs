@@ -261,7 +261,8 @@ impl Default for WindowSettings {
 }
 
 pub(crate) fn partition_key(kind: &str, detection: &str, group: &str) -> String {
-    let key = format!("{kind}|{detection}|{group}");
+    // Built on every observation: plain pushes, not the formatting machinery.
+    let key = crate::detections::common::joined(&[kind, detection, group], '|');
     if key.len() <= MAX_KEY_BYTES {
         key
     } else {

@@ -10,7 +10,7 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{
-    DISCOVERY_TRIGGERS, account_actor_group, caller_evidence, aws_service_or_console_caller, is_discovery_call, service_or_console_agent,
+    DISCOVERY_TRIGGERS, account_actor_group, call_value, caller_evidence, aws_service_or_console_caller, is_discovery_call, service_or_console_agent,
 };
 use crate::event::Record;
 use crate::event::prefilter::Peek;
@@ -55,7 +55,7 @@ impl Detection for DiscoverySweepByPrincipal {
         }
         Some(Signal::Distinct {
             group: account_actor_group(rec),
-            value: format!("{}:{}", rec.event_source(), rec.event_name()),
+            value: call_value(rec),
             evidence: caller_evidence(rec),
         })
     }

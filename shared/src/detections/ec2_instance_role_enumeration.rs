@@ -10,7 +10,7 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{
-    DISCOVERY_TRIGGERS, account_actor_group, caller_evidence, is_discovery_call, raw_may_use_instance_credentials,
+    DISCOVERY_TRIGGERS, account_actor_group, call_value, caller_evidence, is_discovery_call, raw_may_use_instance_credentials,
     uses_instance_credentials,
 };
 use crate::event::Record;
@@ -54,7 +54,7 @@ impl Detection for Ec2InstanceRoleEnumeration {
         }
         Some(Signal::Distinct {
             group: account_actor_group(rec),
-            value: format!("{}:{}", rec.event_source(), rec.event_name()),
+            value: call_value(rec),
             evidence: caller_evidence(rec),
         })
     }

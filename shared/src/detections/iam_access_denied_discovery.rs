@@ -11,7 +11,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{
-    DISCOVERY_TRIGGERS, is_discovery_call, raw_contains, source_ip_normalized,
+    DISCOVERY_TRIGGERS, call_value, is_discovery_call, raw_contains, source_ip_normalized,
 };
 use crate::event::prefilter::{Needle, Peek};
 use crate::event::{Record, actor_key};
@@ -79,7 +79,7 @@ impl Detection for IamAccessDeniedDiscovery {
                 rec.account_id().unwrap_or("unknown"),
                 actor_key(rec)
             ),
-            value: format!("{}:{}", rec.event_source(), rec.event_name()),
+            value: call_value(rec),
             evidence,
         })
     }

@@ -158,24 +158,22 @@ impl Store for MemoryStore {
         if inner.puts_since_sweep >= SWEEP_EVERY {
             inner.puts_since_sweep = 0;
             let cutoff = inner.newest_ms.saturating_sub(self.horizon_ms);
-            inner.partitions.retain(|key, items| {
+            inner.partitions.retain(|key, partition| {
                 // Held-back findings (tuning dedup) must outlive windows: the next
                 // notification, however much later, reports them.
                 if key.starts_with("h|") {
                     return true;
                 }
-                let Partition { items, values } = items;
-                items.retain(|(t, _), (value, _, _)| {
-                    let keep = *t >= cutoff;
-                    if !keep && let Some(c) = values.get_mut(value.as_str()) {
-                        *c -= 1;
-                        if *c == 0 {
-                            values.remove(value.as_str());
-                        }
-                    }
-                    keep
-                });
-                !items.is_empty()
+                // Items are in time order: the old ones are at the front, and the
+                // sweep costs what it removes, not what is kept.
+                while partition
+                    .items
+                    .first_key_value()
+                    .is_some_and(|((t, _), _)| *t < cutoff)
+                {
+                    partition.pop_first();
+                }
+                !partition.items.is_empty()
             });
         }
         Ok(())
@@ -383,5 +381,31 @@ mod tests {
         assert_eq!(at_most(&s, 9), 3, "x left with (2, b)");
         // At or above `enough`, the span is counted (and may stop there).
         assert!(at_most(&s, 2) >= 2);
+    }
+
+    /// Every `SWEEP_EVERY` puts, observations older than the horizon behind the
+    /// newest one go, with their value counts, and empty partitions with them;
+    /// held-back findings (`h|`) stay.
+    #[test]
+    fn the_sweep_drops_what_is_past_the_horizon() {
+        let s = MemoryStore::new(usize::MAX, 1_000);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let put = |p: &str, o: Observation| rt.block_on(s.put(p, &o, i64::MAX)).unwrap();
+        put("old", obs(0, "a", "x"));
+        put("h|held", obs(0, "h", "x"));
+        put("mixed", obs(10, "b", "x"));
+        put("mixed", obs(5_500, "c", "y"));
+        for i in 0..SWEEP_EVERY - 4 {
+            put("new", obs(6_000 + i as i64 % 10, &format!("n{i}"), "z"));
+        }
+        let g = s.lock();
+        assert!(!g.partitions.contains_key("old"));
+        assert!(g.partitions.contains_key("h|held"));
+        let mixed = &g.partitions["mixed"];
+        assert_eq!(mixed.len(), 1);
+        assert_eq!(mixed.values.keys().collect::<Vec<_>>(), ["y"]);
+        assert_eq!(g.partitions["new"].len(), SWEEP_EVERY - 4);
     }
 }
