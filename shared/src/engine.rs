@@ -132,7 +132,9 @@ impl From<StoreError> for HandleError {
 pub struct Engine {
     detections: Vec<&'static dyn Detection>,
     /// (eventSource, eventName) -> detections
-    by_event: foldhash::HashMap<(&'static str, &'static str), Vec<usize>>,
+    /// eventSource -> eventName -> detections (two levels: looking up with a
+    /// record's borrowed strings then lends the list for as long as the engine)
+    by_event: foldhash::HashMap<&'static str, foldhash::HashMap<&'static str, Vec<usize>>>,
     /// eventSource -> detections that take every event of the source
     by_source: foldhash::HashMap<&'static str, Vec<usize>>,
     /// user-agent prefix -> detections
@@ -160,7 +162,8 @@ impl Engine {
             .into_iter()
             .filter(|d| !settings.disabled.contains(d.meta().id))
             .collect();
-        let mut by_event: foldhash::HashMap<_, Vec<usize>> = Default::default();
+        let mut by_event: foldhash::HashMap<_, foldhash::HashMap<_, Vec<usize>>> =
+            Default::default();
         let mut by_source: foldhash::HashMap<_, Vec<usize>> = Default::default();
         let mut by_user_agent = Vec::new();
         for (i, d) in detections.iter().enumerate() {
@@ -168,10 +171,15 @@ impl Engine {
                 match *t {
                     Trigger::Events {
                         source, names: &[], ..
-                    } => by_source.entry(source).or_default().push(i),
+                    } => {
+                        let v = by_source.entry(source).or_default();
+                        if !v.contains(&i) {
+                            v.push(i);
+                        }
+                    }
                     Trigger::Events { source, names, .. } => {
                         for &n in names {
-                            let v = by_event.entry((source, n)).or_default();
+                            let v = by_event.entry(source).or_default().entry(n).or_default();
                             if !v.contains(&i) {
                                 v.push(i);
                             }
@@ -218,7 +226,7 @@ impl Engine {
     /// True when some detection could match a record with these fields: the cheap
     /// test that lets a reader skip parsing records nothing looks at.
     pub fn wants(&self, source: &str, name: &str, user_agent: Option<&str>) -> bool {
-        self.by_event.contains_key(&(source, name))
+        self.event_route(source, name).is_some()
             || self.by_source.contains_key(source)
             || user_agent
                 .is_some_and(|ua| self.by_user_agent.iter().any(|(p, _)| ua.starts_with(p)))
@@ -241,7 +249,7 @@ impl Engine {
         name: &'s str,
         user_agent: Option<&'s str>,
     ) -> impl Iterator<Item = usize> + 's {
-        let by_event = self.by_event.get(&(source, name)).into_iter().flatten();
+        let by_event = self.event_route(source, name).into_iter().flatten();
         let by_source = self.by_source.get(source).into_iter().flatten();
         let by_ua = self
             .by_user_agent
@@ -251,14 +259,28 @@ impl Engine {
         by_event.chain(by_source).chain(by_ua).copied()
     }
 
+    fn event_route(&self, source: &str, name: &str) -> Option<&Vec<usize>> {
+        self.by_event.get(source)?.get(name)
+    }
+
     /// The detections a record is routed to, each once, in catalogue order.
-    fn candidates(&self, rec: &Record<'_>) -> Vec<usize> {
-        let mut out: Vec<usize> = self
-            .routed(rec.event_source(), rec.event_name(), rec.user_agent())
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+    fn candidates(&self, rec: &Record<'_>) -> std::borrow::Cow<'_, [usize]> {
+        use std::borrow::Cow;
+        let (source, name, ua) = (rec.event_source(), rec.event_name(), rec.user_agent());
+        let by_event = self.event_route(source, name);
+        let by_source = self.by_source.get(source);
+        let by_ua = ua.is_some_and(|ua| self.by_user_agent.iter().any(|(p, _)| ua.starts_with(p)));
+        // Most records take one route, whose list is already in order, each once.
+        match (by_event, by_source, by_ua) {
+            (Some(v), None, false) | (None, Some(v), false) => Cow::Borrowed(v),
+            (None, None, false) => Cow::Borrowed(&[]),
+            _ => {
+                let mut out: Vec<usize> = self.routed(source, name, ua).collect();
+                out.sort_unstable();
+                out.dedup();
+                Cow::Owned(out)
+            }
+        }
     }
 
     /// Runs every routed detection on `rec`: stateless ones decide at once,
@@ -287,7 +309,7 @@ impl Engine {
         let mut out = Vec::new();
         // One heartbeat write per record, shared by the heartbeat detections.
         let mut beat: Option<(String, crate::state::Beat)> = None;
-        for i in self.candidates(rec) {
+        for &i in self.candidates(rec).iter() {
             let det = self.detections[i];
             let meta = det.meta();
             let tuned = tuning.and_then(|t| t.detection(meta.id));
@@ -704,6 +726,17 @@ mod tests {
             NOW + 11 * 86_400,
         );
         assert_eq!(fired, [true]);
+    }
+
+    /// `candidates` lends a route's list as it is: each must hold every detection
+    /// once, in catalogue order, as the merged lists are.
+    #[test]
+    fn route_lists_are_in_catalogue_order_each_once() {
+        let engine = Engine::new(Settings::default());
+        let by_event = engine.by_event.values().flat_map(|names| names.values());
+        for list in by_event.chain(engine.by_source.values()) {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
+        }
     }
 
     /// `--learn` counts from the first record handled; a backtest's `learn_until`
