@@ -1,6 +1,14 @@
-//! The one way trailwatch loads an AWS SDK configuration (the functions, the CLI,
-//! the tests): the standard environment chain (region, credentials,
-//! `AWS_ENDPOINT_URL`, ...) with our HTTPS client.
+//! The one way trailwatch loads an AWS SDK configuration, with our HTTPS client.
+//!
+//! Two loaders, one client:
+//! - [`env`] (feature `aws`): the Lambda functions' configuration, read from the
+//!   variables Lambda sets (`AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+//!   `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and `AWS_ENDPOINT_URL` /
+//!   `AWS_ENDPOINT_URL_<SERVICE>`. No aws-config: its profile, SSO, STS, IMDS and
+//!   container providers were a quarter of a function binary and a Lambda never
+//!   uses them.
+//! - [`loader`] / [`sdk_config`] (feature `aws-chain`, the CLI's default): the
+//!   SDK's full chain (profiles, SSO, assume role, IMDS, ...).
 //!
 //! The SDK crates are built without `default-https-client`, whose aws-lc-rs crypto
 //! was most of a function binary; so a configuration loaded any other way has no
@@ -10,9 +18,11 @@
 //! the system store, which is how a private endpoint's certificate authority is
 //! trusted (and how the TLS tests trust their test CA).
 
-use aws_config::{BehaviorVersion, ConfigLoader, SdkConfig};
-use aws_sdk_sns::config::SharedHttpClient;
+pub mod env;
+
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
+pub use aws_types::SdkConfig;
+use aws_types::sdk_config::SharedHttpClient;
 
 /// HTTPS (and plain HTTP, for endpoints such as moto) over rustls with ring,
 /// verifying certificates against the platform's roots (see the module doc).
@@ -24,8 +34,9 @@ pub fn http_client() -> SharedHttpClient {
 
 /// The SDK's default loader with [`http_client`]; callers add what they need
 /// (timeouts, a fixed endpoint) before `load`.
-pub fn loader() -> ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest()).http_client(http_client())
+#[cfg(feature = "aws-chain")]
+pub fn loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http_client())
 }
 
 /// No AWS region in the environment: every client would fail on first use.
@@ -41,7 +52,8 @@ impl std::fmt::Display for NoRegion {
 impl std::error::Error for NoRegion {}
 
 /// Loads `loader` and checks that a region was found.
-pub async fn load(loader: ConfigLoader) -> Result<SdkConfig, NoRegion> {
+#[cfg(feature = "aws-chain")]
+pub async fn load(loader: aws_config::ConfigLoader) -> Result<SdkConfig, NoRegion> {
     let sdk = loader.load().await;
     if sdk.region().is_none() {
         return Err(NoRegion);
@@ -50,6 +62,7 @@ pub async fn load(loader: ConfigLoader) -> Result<SdkConfig, NoRegion> {
 }
 
 /// The standard configuration: [`loader`] as is, with a region required.
+#[cfg(feature = "aws-chain")]
 pub async fn sdk_config() -> Result<SdkConfig, NoRegion> {
     load(loader()).await
 }

@@ -26,6 +26,7 @@ use crate::sanitize::one_line;
 /// An S3 client from the SDK's usual chain (credentials, Region, profile). A custom
 /// endpoint (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`: moto, MinIO) gets
 /// path-style addressing, which such servers need.
+#[cfg(feature = "aws-chain")]
 pub async fn client() -> Result<Client, String> {
     let sdk = crate::aws::sdk_config()
         .await

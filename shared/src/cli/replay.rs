@@ -489,7 +489,7 @@ pub fn run(args: Args) -> i32 {
 
 mod s3;
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "aws-chain")]
 mod dynamodb {
     use trailwatch::state::DynamoStore;
     use trailwatch::state::dynamodb::{EVENT_TIME_KEEP_SECS, Validity, ensure_table, schema};
@@ -530,14 +530,17 @@ mod dynamodb {
     }
 }
 
-#[cfg(not(feature = "aws"))]
+#[cfg(not(feature = "aws-chain"))]
 mod dynamodb {
     pub async fn connect(
         _table: &str,
         _create: bool,
         _quiet: bool,
     ) -> Result<trailwatch::state::MemoryStore, String> {
-        Err("--state dynamodb: this build of trailwatch has no AWS support (feature `aws`)".into())
+        Err(
+            "--state dynamodb: this build of trailwatch has no AWS support (feature `aws-chain`)"
+                .into(),
+        )
     }
 }
 

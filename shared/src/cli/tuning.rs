@@ -308,7 +308,7 @@ fn push(file: &Path, to: &str) -> i32 {
     }
 }
 
-#[cfg(feature = "aws")]
+#[cfg(feature = "aws-chain")]
 fn upload(bytes: &[u8], to: &str) -> Result<(), String> {
     match tuning::location::Location::parse(to)? {
         tuning::location::Location::Local(path) => {
@@ -330,7 +330,7 @@ fn upload(bytes: &[u8], to: &str) -> Result<(), String> {
     }
 }
 
-#[cfg(not(feature = "aws"))]
+#[cfg(not(feature = "aws-chain"))]
 fn upload(_bytes: &[u8], _to: &str) -> Result<(), String> {
-    Err("this build of trailwatch has no AWS support (feature `aws`)".into())
+    Err("this build of trailwatch has no AWS support (feature `aws-chain`)".into())
 }

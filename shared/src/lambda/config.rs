@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::time::Duration;
 
-use aws_config::SdkConfig;
-use aws_config::timeout::TimeoutConfig;
+use crate::aws::SdkConfig;
+use aws_types::sdk_config::TimeoutConfig;
 
 use crate::catalog::{self, FunctionGroup};
 use crate::engine::Settings;
@@ -297,13 +297,13 @@ pub fn timeouts() -> TimeoutConfig {
         .build()
 }
 
-/// Loads the AWS SDK configuration from the environment (region, credentials,
-/// `AWS_ENDPOINT_URL`, ...) through [`crate::aws`], with [`timeouts`]. Fails when
-/// no region is configured.
+/// Loads the AWS SDK configuration from the variables Lambda sets (region,
+/// credentials, `AWS_ENDPOINT_URL`, ...) through [`crate::aws::env`], with
+/// [`timeouts`]. Fails, naming every problem, when the region or the credentials
+/// are missing or a value is unusable.
 pub async fn sdk_config() -> Result<SdkConfig, ConfigError> {
-    crate::aws::load(crate::aws::loader().timeout_config(timeouts()))
-        .await
-        .map_err(|e| ConfigError(vec![e.to_string()]))
+    crate::aws::env::from_env(timeouts())
+        .map_err(|e| ConfigError(e.0.iter().map(ToString::to_string).collect()))
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ pub mod tuning;
 
 use std::fmt;
 
-use aws_config::SdkConfig;
+use crate::aws::SdkConfig;
 use lambda_runtime::service_fn;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};

@@ -54,14 +54,14 @@ impl std::fmt::Display for Location {
 
 /// An S3 client from the standard SDK configuration. With a custom endpoint
 /// (`AWS_ENDPOINT_URL`, e.g. moto) it addresses buckets by path.
-#[cfg(feature = "aws")]
+#[cfg(feature = "aws-chain")]
 pub async fn s3_client() -> Result<aws_sdk_s3::Client, String> {
     let sdk = crate::aws::sdk_config().await.map_err(|e| e.to_string())?;
     Ok(s3_client_from(&sdk))
 }
 
 #[cfg(feature = "aws")]
-pub fn s3_client_from(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+pub fn s3_client_from(sdk: &crate::aws::SdkConfig) -> aws_sdk_s3::Client {
     let conf = aws_sdk_s3::config::Builder::from(sdk)
         .force_path_style(sdk.endpoint_url().is_some())
         .build();

@@ -14,7 +14,7 @@ use super::Replay;
 pub type Prefilter = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
 
 /// One s3:// input.
-#[cfg_attr(not(feature = "aws"), allow(dead_code))]
+#[cfg_attr(not(feature = "aws-chain"), allow(dead_code))]
 pub struct Source<'a> {
     pub bucket: &'a str,
     pub prefix: &'a str,
@@ -28,7 +28,7 @@ pub struct Source<'a> {
 /// Reads the archive into `replay`; the number of list requests made, or why the
 /// archive could not be read (no bucket, no credentials, a PREFIX outside the
 /// layout).
-#[cfg(feature = "aws")]
+#[cfg(feature = "aws-chain")]
 pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u64, String> {
     use trailwatch::archive::layout::{Plan, Scope};
     use trailwatch::archive::recorded::Recorded;
@@ -108,7 +108,7 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
     walked.map(|w| w.list_requests)
 }
 
-#[cfg(not(feature = "aws"))]
+#[cfg(not(feature = "aws-chain"))]
 pub fn read<S: Store>(_src: &Source<'_>, _replay: &mut Replay<'_, S>) -> Result<u64, String> {
-    Err("s3:// inputs: this build of trailwatch has no AWS support (feature `aws`)".into())
+    Err("s3:// inputs: this build of trailwatch has no AWS support (feature `aws-chain`)".into())
 }

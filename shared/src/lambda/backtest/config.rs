@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use aws_config::SdkConfig;
-use aws_config::timeout::TimeoutConfig;
+use crate::aws::SdkConfig;
+use aws_types::sdk_config::TimeoutConfig;
 
 use crate::catalog;
 use crate::lambda::{ENV_DISABLED, ENV_RESOURCE_PREFIX, ENV_TABLE, ENV_TOPIC_ARN, is_topic_arn};
@@ -89,9 +89,7 @@ pub async fn sdk_config() -> Result<SdkConfig, String> {
         .operation_attempt_timeout(Duration::from_secs(60))
         .operation_timeout(Duration::from_secs(180))
         .build();
-    crate::aws::load(crate::aws::loader().timeout_config(timeouts))
-        .await
-        .map_err(|e| e.to_string())
+    crate::aws::env::from_env(timeouts).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -100,7 +100,7 @@ pub struct Backtest {
 }
 
 impl Backtest {
-    pub fn from_config(config: BacktestConfig, sdk: &aws_config::SdkConfig) -> Backtest {
+    pub fn from_config(config: BacktestConfig, sdk: &crate::aws::SdkConfig) -> Backtest {
         Backtest {
             config,
             s3: crate::tuning::location::s3_client_from(sdk),
