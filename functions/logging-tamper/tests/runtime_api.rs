@@ -332,6 +332,23 @@ impl FaultProxy {
     }
 }
 
+/// (detection id, finding id) of every SNS message the queue received, sorted.
+async fn delivered_ids(sdk: &SdkConfig, queue: &str) -> Vec<(String, String)> {
+    let mut ids: Vec<(String, String)> = drain(sdk, queue)
+        .await
+        .iter()
+        .map(|m| {
+            let f: Value = serde_json::from_str(m["Message"].as_str().unwrap()).unwrap();
+            (
+                f["detection_id"].as_str().unwrap().to_owned(),
+                f["finding_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    ids.sort();
+    ids
+}
+
 fn finding_ids(response: &Value) -> Vec<(String, String)> {
     response["findings"]
         .as_array()
@@ -736,18 +753,7 @@ async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_re
         detections,
         BTreeSet::from(["cloudtrail-important-change", "cloudtrail-log-suspended"])
     );
-    let mut got: Vec<(String, String)> = drain(&sdk, &queue)
-        .await
-        .iter()
-        .map(|m| {
-            let f: Value = serde_json::from_str(m["Message"].as_str().unwrap()).unwrap();
-            (
-                f["detection_id"].as_str().unwrap().to_owned(),
-                f["finding_id"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    got.sort();
+    let got = delivered_ids(&sdk, &queue).await;
     let mut want = sent.clone();
     want.sort();
     assert_eq!(got, want, "exactly one message per finding");

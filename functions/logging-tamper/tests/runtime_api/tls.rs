@@ -130,18 +130,7 @@ async fn findings_are_published_over_tls_and_an_untrusted_certificate_fails_the_
         sent.iter().any(|(d, _)| d == "cloudtrail-log-suspended"),
         "{sent:?}"
     );
-    let mut got: Vec<(String, String)> = drain(&sdk, &queue)
-        .await
-        .iter()
-        .map(|m| {
-            let f: Value = serde_json::from_str(m["Message"].as_str().unwrap()).unwrap();
-            (
-                f["detection_id"].as_str().unwrap().to_owned(),
-                f["finding_id"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    got.sort();
+    let got = delivered_ids(&sdk, &queue).await;
     let mut want = sent;
     want.sort();
     assert_eq!(got, want, "every finding sent arrived, once");
