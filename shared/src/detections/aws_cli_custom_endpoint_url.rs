@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::with_error;
 use crate::event::Record;
-use crate::event::prefilter::{Field, Peek, unique_field};
+use crate::event::prefilter::{Needle, Peek, unique_field};
 
 pub struct AwsCliCustomEndpointUrl;
 
@@ -127,7 +127,7 @@ impl Detection for AwsCliCustomEndpointUrl {
         let flag = feature_lists(ua)
             .iter()
             .any(|list| list.split(',').any(|code| code == ENDPOINT_OVERRIDE_CODE));
-        static HOST_HEADER: Field = Field::new("clientProvidedHostHeader");
+        static HOST_HEADER: Needle = Needle::new("\"clientProvidedHostHeader\"");
         flag || match unique_field(json, &HOST_HEADER) {
             Some(None) => false,
             Some(Some(h)) => !is_standard_aws_endpoint(&host_name(h)),

@@ -65,7 +65,7 @@ impl Detection for CloudTrailLogEvasion {
     /// Every IAM event is routed here, but only the omitted stub can match: its
     /// reason text must be in the bytes (the peek excludes `\u` escapes).
     fn may_match_raw(&self, _peek: &Peek<'_>, json: &[u8]) -> bool {
-        static STUB: Needle = Needle::new(TOO_LARGE.as_bytes());
+        static STUB: Needle = Needle::new(TOO_LARGE);
         STUB.is_in(json)
     }
 }

@@ -817,19 +817,13 @@ pub fn service_or_console_agent(user_agent: Option<&str>) -> bool {
         || ua.contains("consolebackend")
 }
 
-/// For raw checks: the bytes of a record the peek accepted (no `\u` escapes, so
-/// every key and every letter of a value appears literally) contain `text`.
-pub fn raw_contains(json: &[u8], text: &Needle) -> bool {
-    text.is_in(json)
-}
-
 /// For raw checks: the bytes may hold an EC2 instance-profile session (see
 /// [`uses_instance_credentials`]): `AssumedRole` and an `i-` right after a `/` or
 /// a `:` (an escaped `\/` still puts the `/` right before it).
 pub fn raw_may_use_instance_credentials(json: &[u8]) -> bool {
-    static ASSUMED_ROLE: Needle = Needle::new(b"AssumedRole");
-    static INSTANCE_ID: Needle = Needle::new(b"i-");
-    raw_contains(json, &ASSUMED_ROLE)
+    static ASSUMED_ROLE: Needle = Needle::new("AssumedRole");
+    static INSTANCE_ID: Needle = Needle::new("i-");
+    ASSUMED_ROLE.is_in(json)
         && INSTANCE_ID
             .finder()
             .find_iter(json)

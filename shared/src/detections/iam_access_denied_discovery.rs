@@ -11,7 +11,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{
-    DISCOVERY_TRIGGERS, call_value, is_discovery_call, raw_contains, source_ip_normalized,
+    DISCOVERY_TRIGGERS, call_value, is_discovery_call, source_ip_normalized,
 };
 use crate::event::prefilter::{Needle, Peek};
 use crate::event::{Record, actor_key};
@@ -86,8 +86,8 @@ impl Detection for IamAccessDeniedDiscovery {
 
     /// Only failed calls count, and almost every discovery call succeeds.
     fn may_match_raw(&self, _peek: &Peek<'_>, json: &[u8]) -> bool {
-        static ERROR_CODE: Needle = Needle::new(b"\"errorCode\"");
-        raw_contains(json, &ERROR_CODE)
+        static ERROR_CODE: Needle = Needle::new("\"errorCode\"");
+        ERROR_CODE.is_in(json)
     }
 }
 

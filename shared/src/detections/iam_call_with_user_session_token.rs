@@ -68,7 +68,7 @@ impl Detection for IamCallWithUserSessionToken {
 
     /// Every IAM event is routed here: keep only records that carry a session key.
     fn may_match_raw(&self, _peek: &Peek<'_>, json: &[u8]) -> bool {
-        static SESSION_KEY: Needle = Needle::new(b"\"ASIA");
+        static SESSION_KEY: Needle = Needle::new("\"ASIA");
         SESSION_KEY.is_in(json)
     }
 }

@@ -14,20 +14,20 @@
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, fire};
 use crate::detections::common::{DISCOVERY_TRIGGERS, is_discovery_call};
 use crate::event::Record;
-use crate::event::prefilter::Peek;
+use crate::event::prefilter::{Needle, Peek};
 
 pub struct OffensiveToolUserAgent;
 
 /// Lower-case words that name the tool or distribution.
-const TOOL_WORDS: &[&str] = &[
-    "pacu",
-    "cloudfox",
-    "scoutsuite",
-    "scout suite",
-    "weirdaal",
-    "kali",
-    "parrot",
-    "pentoo",
+static TOOL_WORDS: [Needle; 8] = [
+    Needle::new("pacu"),
+    Needle::new("cloudfox"),
+    Needle::new("scoutsuite"),
+    Needle::new("scout suite"),
+    Needle::new("weirdaal"),
+    Needle::new("kali"),
+    Needle::new("parrot"),
+    Needle::new("pentoo"),
 ];
 
 pub static META: Meta = Meta {
@@ -55,22 +55,14 @@ pub static META: Meta = Meta {
 /// The first tool word found in `ua` as a whole word (letters around it do not
 /// count as a match; digits and punctuation do, as in `6.5.0-kali3-amd64`).
 fn tool_word(ua: &str) -> Option<&'static str> {
-    // Every discovery call's user agent is checked (in the replay prefilter too):
-    // searchers are built once, and the text is lowered once.
-    static FINDERS: std::sync::OnceLock<Vec<memchr::memmem::Finder<'static>>> =
-        std::sync::OnceLock::new();
-    let finders = FINDERS.get_or_init(|| {
-        TOOL_WORDS
-            .iter()
-            .map(|w| memchr::memmem::Finder::new(w.as_bytes()))
-            .collect()
-    });
     let lower = ua.to_ascii_lowercase().into_bytes();
     let alpha = |at: Option<&u8>| at.is_some_and(u8::is_ascii_alphabetic);
-    TOOL_WORDS.iter().zip(finders).find_map(|(w, f)| {
-        f.find_iter(&lower)
-            .any(|i| !alpha(i.checked_sub(1).and_then(|b| lower.get(b))) && !alpha(lower.get(i + w.len())))
-            .then_some(*w)
+    TOOL_WORDS.iter().find_map(|w| {
+        let len = w.text().len();
+        w.finder()
+            .find_iter(&lower)
+            .any(|i| !alpha(i.checked_sub(1).and_then(|b| lower.get(b))) && !alpha(lower.get(i + len)))
+            .then_some(w.text())
     })
 }
 

@@ -28,30 +28,16 @@ pub fn peek(json: &[u8]) -> Option<Peek<'_>> {
     if has_unicode_escape(body) {
         return None;
     }
-    let f = finders();
-    let event_name = unique_string(body, &f.event_name)??;
-    let event_source = unique_string(body, &f.event_source)??;
-    let user_agent = unique_string(body, &f.user_agent)?;
+    static EVENT_NAME: Needle = Needle::new("\"eventName\"");
+    static EVENT_SOURCE: Needle = Needle::new("\"eventSource\"");
+    static USER_AGENT: Needle = Needle::new("\"userAgent\"");
+    let event_name = unique_field(body, &EVENT_NAME)??;
+    let event_source = unique_field(body, &EVENT_SOURCE)??;
+    let user_agent = unique_field(body, &USER_AGENT)?;
     Some(Peek {
         event_source,
         event_name,
         user_agent,
-    })
-}
-
-/// Searchers built once: building one costs more than searching a record.
-struct Finders {
-    event_name: memmem::Finder<'static>,
-    event_source: memmem::Finder<'static>,
-    user_agent: memmem::Finder<'static>,
-}
-
-fn finders() -> &'static Finders {
-    static F: std::sync::OnceLock<Finders> = std::sync::OnceLock::new();
-    F.get_or_init(|| Finders {
-        event_name: memmem::Finder::new(b"\"eventName\""),
-        event_source: memmem::Finder::new(b"\"eventSource\""),
-        user_agent: memmem::Finder::new(b"\"userAgent\""),
     })
 }
 
@@ -88,56 +74,42 @@ fn trim(b: &[u8]) -> &[u8] {
 }
 
 /// The value of `"key"` in the record's bytes: `None` when that cannot be told
-/// exactly (see `peek`), `Some(None)` when the key is absent. Call it only on
+/// exactly (see `peek`), `Some(None)` when the key is absent. `key` is the key in
+/// quotes (`"clientProvidedHostHeader"`). Call it only on
 /// bytes that `peek` accepted (so that no `\u` escape can hide a key).
-pub fn unique_field<'a>(json: &'a [u8], key: &Field) -> Option<Option<&'a str>> {
+pub fn unique_field<'a>(json: &'a [u8], key: &Needle) -> Option<Option<&'a str>> {
     unique_string(json, key.finder())
 }
 
 /// Text that raw checks look for in every record they see: its searcher is built
 /// once, on first use (building one costs more than searching a record).
 pub struct Needle {
-    text: &'static [u8],
+    text: &'static str,
     finder: std::sync::OnceLock<memmem::Finder<'static>>,
 }
 
 impl Needle {
-    pub const fn new(text: &'static [u8]) -> Needle {
+    pub const fn new(text: &'static str) -> Needle {
         Needle {
             text,
             finder: std::sync::OnceLock::new(),
         }
     }
 
-    pub fn finder(&self) -> &memmem::Finder<'static> {
-        self.finder.get_or_init(|| memmem::Finder::new(self.text))
+    /// The text looked for.
+    pub fn text(&self) -> &'static str {
+        self.text
     }
 
-    /// `json` contains the text.
+    pub fn finder(&self) -> &memmem::Finder<'static> {
+        self.finder
+            .get_or_init(|| memmem::Finder::new(self.text.as_bytes()))
+    }
+
+    /// `json` contains the text. On bytes the peek accepted (no `\u` escapes),
+    /// every key and every letter of a value appears literally.
     pub fn is_in(&self, json: &[u8]) -> bool {
         self.finder().find(json).is_some()
-    }
-}
-
-/// A key that raw checks look up in every record they see: its searcher is built
-/// once, on first use (building one costs more than searching a record).
-pub struct Field {
-    key: &'static str,
-    finder: std::sync::OnceLock<memmem::Finder<'static>>,
-}
-
-impl Field {
-    pub const fn new(key: &'static str) -> Field {
-        Field {
-            key,
-            finder: std::sync::OnceLock::new(),
-        }
-    }
-
-    fn finder(&self) -> &memmem::Finder<'static> {
-        self.finder.get_or_init(|| {
-            memmem::Finder::new(format!("\"{}\"", self.key).as_bytes()).into_owned()
-        })
     }
 }
 
