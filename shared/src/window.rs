@@ -121,9 +121,17 @@ struct ContextJson<'a> {
     #[serde(default, borrow)]
     error_code: Option<Cow<'a, str>>,
     #[serde(default)]
-    evidence: Vec<(Cow<'static, str>, Value)>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    tuning: Vec<String>,
+    evidence: Cow<'a, [(Cow<'static, str>, Value)]>,
+    #[serde(default, skip_serializing_if = "no_entries")]
+    tuning: Cow<'a, [String]>,
+}
+
+#[expect(
+    clippy::ptr_arg,
+    reason = "serde's skip_serializing_if passes the field as it is"
+)]
+fn no_entries(tuning: &Cow<'_, [String]>) -> bool {
+    tuning.is_empty()
 }
 
 impl Context {
@@ -200,8 +208,8 @@ impl Context {
             actor_display: Cow::Borrowed(self.text(Text::ActorDisplay)),
             actor_type: cow(Text::ActorType),
             error_code: cow(Text::ErrorCode),
-            evidence: self.evidence.clone(),
-            tuning: self.tuning.clone(),
+            evidence: Cow::Borrowed(&self.evidence),
+            tuning: Cow::Borrowed(&self.tuning),
         }
     }
 
@@ -218,8 +226,8 @@ impl Context {
                 j.actor_type.as_deref(),
                 j.error_code.as_deref(),
             ],
-            j.evidence,
-            j.tuning,
+            j.evidence.into_owned(),
+            j.tuning.into_owned(),
         )
     }
 }
