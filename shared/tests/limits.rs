@@ -14,7 +14,7 @@ use trailwatch::event::Record;
 use trailwatch::event::reader::{self, Limits, Location, Sink};
 use trailwatch::finding::Finding;
 use trailwatch::notify::Collect;
-use trailwatch::state::{Claimed, Lease, MemoryStore, Now, Observation, Store, StoreError, Take};
+use trailwatch::state::{MemoryStore, Observation, Store, StoreError, Wrapper};
 use trailwatch::window::MAX_OBSERVATIONS_PER_GROUP;
 
 const BIN: &str = env!("CARGO_BIN_EXE_trailwatch");
@@ -520,15 +520,13 @@ struct Spy {
     ranges: std::sync::atomic::AtomicUsize,
 }
 
-impl Store for Spy {
-    async fn put(
-        &self,
-        partition: &str,
-        obs: &Observation,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        self.inner.put(partition, obs, expires_at).await
+impl Wrapper for Spy {
+    type Inner = MemoryStore;
+
+    fn inner(&self) -> &MemoryStore {
+        &self.inner
     }
+
     async fn range(
         &self,
         partition: &str,
@@ -543,51 +541,6 @@ impl Store for Spy {
         let e = m.entry(partition.to_owned()).or_default();
         *e = (*e).max(got.len());
         Ok(got)
-    }
-    async fn claim(
-        &self,
-        key: &str,
-        guards: &[String],
-        take: Take<'_>,
-        now: Now,
-    ) -> Result<Claimed, StoreError> {
-        self.inner.claim(key, guards, take, now).await
-    }
-    async fn confirm(&self, key: &str, lease: &Lease, expires_at: i64) -> Result<bool, StoreError> {
-        self.inner.confirm(key, lease, expires_at).await
-    }
-    async fn release(&self, key: &str, lease: Option<&Lease>) -> Result<(), StoreError> {
-        self.inner.release(key, lease).await
-    }
-    async fn distinct_values_at_most(
-        &self,
-        partition: &str,
-        from_ms: i64,
-        to_ms: i64,
-        now: i64,
-        enough: usize,
-    ) -> Result<usize, StoreError> {
-        self.inner
-            .distinct_values_at_most(partition, from_ms, to_ms, now, enough)
-            .await
-    }
-    async fn claims_held(&self, keys: &[String], now: i64) -> Result<bool, StoreError> {
-        self.inner.claims_held(keys, now).await
-    }
-    async fn beat(
-        &self,
-        partition: &str,
-        member: &str,
-        time_ms: i64,
-        expires_at: i64,
-        now: i64,
-    ) -> Result<trailwatch::state::Beat, StoreError> {
-        self.inner
-            .beat(partition, member, time_ms, expires_at, now)
-            .await
-    }
-    async fn members(&self, partition: &str, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        self.inner.members(partition, now).await
     }
 }
 

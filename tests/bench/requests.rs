@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use ddb::*;
 use trailwatch::engine::{Engine, Settings};
 use trailwatch::notify::Collect;
-use trailwatch::state::{Claimed, Lease, Now, Observation, Store, StoreError, Take};
+use trailwatch::state::{Claimed, Lease, Now, Observation, Store, StoreError, Take, Wrapper};
 use trailwatch_tests::moto::Moto;
 
 /// Counts the calls made to the inner store.
@@ -56,7 +56,25 @@ impl<S: Store> Counted<S> {
     }
 }
 
-impl<S: Store> Store for Counted<S> {
+impl<S: Store> Wrapper for Counted<S> {
+    type Inner = S;
+
+    fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// Kept back, as DynamoDB cannot count without reading (see `Passing`).
+    fn distinct_values_at_most(
+        &self,
+        _partition: &str,
+        _from_ms: i64,
+        _to_ms: i64,
+        _now: i64,
+        _enough: usize,
+    ) -> impl std::future::Future<Output = Result<usize, StoreError>> + Send {
+        std::future::ready(Ok(usize::MAX))
+    }
+
     async fn put(
         &self,
         partition: &str,
@@ -129,21 +147,6 @@ impl<S: Store> Store for Counted<S> {
         }
         self.held_checks.fetch_add(1, Ordering::Relaxed);
         self.inner.claims_held(keys, now).await
-    }
-    async fn beat(
-        &self,
-        partition: &str,
-        member: &str,
-        time_ms: i64,
-        expires_at: i64,
-        now: i64,
-    ) -> Result<trailwatch::state::Beat, StoreError> {
-        self.inner
-            .beat(partition, member, time_ms, expires_at, now)
-            .await
-    }
-    async fn members(&self, partition: &str, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        self.inner.members(partition, now).await
     }
 }
 
@@ -524,70 +527,23 @@ fn flood_partition() -> String {
 /// model DynamoDB, which cannot count without reading).
 struct Passing<'a, S>(&'a Counted<S>);
 
-impl<S: Store> Store for Passing<'_, S> {
-    async fn put(&self, p: &str, obs: &Observation, exp: i64) -> Result<(), StoreError> {
-        self.0.put(p, obs, exp).await
+impl<S: Store> Wrapper for Passing<'_, S> {
+    type Inner = Counted<S>;
+
+    fn inner(&self) -> &Counted<S> {
+        self.0
     }
-    async fn range(
-        &self,
-        p: &str,
-        from: i64,
-        to: i64,
-        now: i64,
-    ) -> Result<Vec<Observation>, StoreError> {
-        self.0.range(p, from, to, now).await
-    }
-    async fn distinct_values_at_most(
+
+    fn distinct_values_at_most(
         &self,
         p: &str,
         from: i64,
         to: i64,
         now: i64,
         enough: usize,
-    ) -> Result<usize, StoreError> {
+    ) -> impl std::future::Future<Output = Result<usize, StoreError>> + Send {
         self.0
             .inner
             .distinct_values_at_most(p, from, to, now, enough)
-            .await
-    }
-    async fn claims_held(&self, keys: &[String], now: i64) -> Result<bool, StoreError> {
-        self.0.claims_held(keys, now).await
-    }
-    async fn claim(
-        &self,
-        k: &str,
-        g: &[String],
-        take: trailwatch::state::Take<'_>,
-        now: trailwatch::state::Now,
-    ) -> Result<trailwatch::state::Claimed, StoreError> {
-        self.0.claim(k, g, take, now).await
-    }
-    async fn confirm(
-        &self,
-        key: &str,
-        lease: &trailwatch::state::Lease,
-        expires_at: i64,
-    ) -> Result<bool, StoreError> {
-        self.0.confirm(key, lease, expires_at).await
-    }
-    async fn release(
-        &self,
-        key: &str,
-        lease: Option<&trailwatch::state::Lease>,
-    ) -> Result<(), StoreError> {
-        self.0.release(key, lease).await
-    }
-    async fn beat(
-        &self,
-        p: &str,
-        m: &str,
-        t: i64,
-        exp: i64,
-        now: i64,
-    ) -> Result<trailwatch::state::Beat, StoreError> {
-        self.0.beat(p, m, t, exp, now).await
-    }
-    async fn members(&self, p: &str, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        self.0.members(p, now).await
     }
 }

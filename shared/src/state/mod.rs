@@ -18,6 +18,7 @@
 #[cfg(feature = "aws")]
 pub mod dynamodb;
 pub mod memory;
+pub mod wrapper;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 #[cfg(feature = "aws")]
 pub use dynamodb::DynamoStore;
 pub use memory::MemoryStore;
+pub use wrapper::Wrapper;
 
 /// One record's contribution to a window or pair.
 #[derive(Debug, Clone, PartialEq, Eq)]

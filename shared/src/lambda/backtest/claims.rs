@@ -5,7 +5,7 @@
 
 use std::sync::Mutex;
 
-use crate::state::{Beat, Claimed, Lease, Now, Observation, Store, StoreError, Take};
+use crate::state::{Claimed, Lease, Now, Store, StoreError, Take, Wrapper};
 
 pub struct Recording<S> {
     inner: S,
@@ -34,24 +34,11 @@ impl<S: Store> Recording<S> {
     }
 }
 
-impl<S: Store> Store for Recording<S> {
-    async fn put(
-        &self,
-        partition: &str,
-        obs: &Observation,
-        expires_at: i64,
-    ) -> Result<(), StoreError> {
-        self.inner.put(partition, obs, expires_at).await
-    }
+impl<S: Store> Wrapper for Recording<S> {
+    type Inner = S;
 
-    async fn range(
-        &self,
-        partition: &str,
-        from_ms: i64,
-        to_ms: i64,
-        now: i64,
-    ) -> Result<Vec<Observation>, StoreError> {
-        self.inner.range(partition, from_ms, to_ms, now).await
+    fn inner(&self) -> &S {
+        &self.inner
     }
 
     async fn claim(
@@ -71,10 +58,6 @@ impl<S: Store> Store for Recording<S> {
         Ok(claimed)
     }
 
-    async fn confirm(&self, key: &str, lease: &Lease, expires_at: i64) -> Result<bool, StoreError> {
-        self.inner.confirm(key, lease, expires_at).await
-    }
-
     async fn release(&self, key: &str, lease: Option<&Lease>) -> Result<(), StoreError> {
         self.inner.release(key, lease).await?;
         self.taken
@@ -82,40 +65,6 @@ impl<S: Store> Store for Recording<S> {
             .unwrap_or_else(|p| p.into_inner())
             .retain(|k| k != key);
         Ok(())
-    }
-
-    async fn distinct_values_at_most(
-        &self,
-        partition: &str,
-        from_ms: i64,
-        to_ms: i64,
-        now: i64,
-        enough: usize,
-    ) -> Result<usize, StoreError> {
-        self.inner
-            .distinct_values_at_most(partition, from_ms, to_ms, now, enough)
-            .await
-    }
-
-    async fn claims_held(&self, keys: &[String], now: i64) -> Result<bool, StoreError> {
-        self.inner.claims_held(keys, now).await
-    }
-
-    async fn beat(
-        &self,
-        partition: &str,
-        member: &str,
-        time_ms: i64,
-        expires_at: i64,
-        now: i64,
-    ) -> Result<Beat, StoreError> {
-        self.inner
-            .beat(partition, member, time_ms, expires_at, now)
-            .await
-    }
-
-    async fn members(&self, partition: &str, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        self.inner.members(partition, now).await
     }
 }
 
@@ -131,26 +80,31 @@ mod tests {
         let inner = MemoryStore::default();
         inner.claim("earlier", &[], held, now).await.unwrap();
         let s = Recording::new(inner);
-        assert_eq!(s.claim("a", &[], held, now).await.unwrap(), Claimed::Taken);
+        assert_eq!(
+            Store::claim(&s, "a", &[], held, now).await.unwrap(),
+            Claimed::Taken
+        );
         let lease = Lease::new(50);
         assert_eq!(
-            s.claim("b", &[], Take::Lease(&lease), now).await.unwrap(),
+            Store::claim(&s, "b", &[], Take::Lease(&lease), now)
+                .await
+                .unwrap(),
             Claimed::Taken
         );
         assert_eq!(
-            s.claim("earlier", &[], held, now).await.unwrap(),
+            Store::claim(&s, "earlier", &[], held, now).await.unwrap(),
             Claimed::Held
         );
         assert_eq!(s.give_back().await.unwrap(), 2);
         for key in ["a", "b"] {
             assert_eq!(
-                s.claim(key, &[], held, now).await.unwrap(),
+                Store::claim(&s, key, &[], held, now).await.unwrap(),
                 Claimed::Taken,
                 "{key} given back"
             );
         }
         assert_eq!(
-            s.claim("earlier", &[], held, now).await.unwrap(),
+            Store::claim(&s, "earlier", &[], held, now).await.unwrap(),
             Claimed::Held,
             "kept"
         );
