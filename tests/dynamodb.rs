@@ -208,11 +208,11 @@ async fn contract<S: Store>(s: &S) -> Vec<String> {
         (5_000, "e", "x", 500),
         (-5_000, "neg", "n", 500),
     ] {
-        s.put(p, &obs(t, id, v), exp).await.unwrap();
+        s.put(p, obs(t, id, v), exp).await.unwrap();
     }
     // The same record again (a retry): one copy.
-    s.put(p, &obs(2_000, "c", "x"), 500).await.unwrap();
-    s.put("w|test|other", &obs(2_000, "c", "x"), 500)
+    s.put(p, obs(2_000, "c", "x"), 500).await.unwrap();
+    s.put("w|test|other", obs(2_000, "c", "x"), 500)
         .await
         .unwrap();
     let show = |v: Vec<Observation>| {
@@ -470,7 +470,7 @@ async fn reads_page_through_and_keep_the_newest_observations() {
         })
         .collect();
     for o in &all {
-        memory.put(partition, o, 10_000).await.unwrap();
+        memory.put(partition, o.clone(), 10_000).await.unwrap();
     }
     // Seed DynamoDB in batches (faster than one PutItem each), as `put` would.
     for chunk in all.chunks(25) {
@@ -531,8 +531,8 @@ async fn an_over_long_event_id_round_trips() {
     let t = table().await;
     let s = t.store();
     let long = "é".repeat(700); // 1,400 bytes: more than a sort key may hold
-    s.put("w|x|y", &obs(7, &long, "v"), 100).await.unwrap();
-    s.put("w|x|y", &obs(7, &long, "v"), 100).await.unwrap();
+    s.put("w|x|y", obs(7, &long, "v"), 100).await.unwrap();
+    s.put("w|x|y", obs(7, &long, "v"), 100).await.unwrap();
     let got = s.range("w|x|y", 0, 10, 0).await.unwrap();
     assert_eq!(got, vec![obs(7, &long, "v")]);
 }

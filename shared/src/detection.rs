@@ -292,6 +292,16 @@ pub enum Side {
     Second,
 }
 
+impl Side {
+    /// The side's name, the value its observations are stored under.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::First => "first",
+            Side::Second => "second",
+        }
+    }
+}
+
 /// What a detection says about one record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Signal {

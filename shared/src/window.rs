@@ -312,10 +312,30 @@ pub fn first_seen(
     }
 }
 
-/// Counts `value` in the sliding window of `group`; returns the finding when this
-/// record completes (or belongs to) a span with enough distinct values.
-/// `claim_is_final`: a held claim means the finding cannot be delivered (true
-/// unless a tuning may report it under a claim of its own, see `tuning::apply`).
+/// What a windowed detection stores about `rec` (which has an event time,
+/// `time_ms`): built from the record alone, so replay builds it on its reader
+/// threads (see `engine::prepared`).
+pub fn observation(
+    rec: &Record<'_>,
+    time_ms: i64,
+    value: String,
+    evidence: Evidence,
+    matched: &[String],
+) -> Observation {
+    Observation {
+        time_ms,
+        event_id: record_identity(rec),
+        value,
+        payload: Payload::built(Context::of(rec, evidence, matched)),
+    }
+}
+
+/// Counts `obs` (from [`observation`]) in the sliding window of `group`, whose
+/// items live in `partition` (`partition_key("w", meta.id, group)`); returns the
+/// finding when the record completes (or belongs to) a span with enough distinct
+/// values. `claim_is_final`: a held claim means the finding cannot be delivered
+/// (true unless a tuning may report it under a claim of its own, see
+/// `tuning::apply`).
 #[allow(clippy::too_many_arguments)]
 pub async fn observe_distinct<S: Store + ?Sized>(
     store: &S,
@@ -324,35 +344,25 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     claim_is_final: bool,
     settings: WindowSettings,
     rec: &Record<'_>,
+    partition: &str,
     group: &str,
-    value: &str,
-    evidence: Evidence,
-    matched: &[String],
+    obs: Observation,
     now: i64,
 ) -> Result<Option<Pending>, StoreError> {
     let (window_secs, min_distinct) = spec;
-    let Some(t) = rec.event_time_ms() else {
-        return Ok(None);
-    };
+    let t = obs.time_ms;
     let w = window_secs * 1000;
-    let partition = partition_key("w", meta.id, group);
-    let obs = Observation {
-        time_ms: t,
-        event_id: record_identity(rec),
-        value: value.to_owned(),
-        payload: Payload::built(Context::of(rec, evidence, matched)),
-    };
     store
         .put(
-            &partition,
-            &obs,
+            partition,
+            obs,
             expiry(now, t, window_secs + settings.lateness_secs),
         )
         .await?;
     // Every span containing the record lies in [t - w, t + w]: fewer distinct values
     // there than the threshold means no finding, without reading the window back.
     if store
-        .distinct_values_at_most(&partition, t - w, t + w, now, min_distinct)
+        .distinct_values_at_most(partition, t - w, t + w, now, min_distinct)
         .await?
         < min_distinct
     {
@@ -372,7 +382,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
             return Ok(None);
         }
     }
-    let around = store.range(&partition, t - w, t + w, now).await?;
+    let around = store.range(partition, t - w, t + w, now).await?;
     let Some((start, end)) = first_full_span(&around, t, w, min_distinct) else {
         return Ok(None);
     };
@@ -432,7 +442,9 @@ fn first_full_span(
     None
 }
 
-/// Records one side of an ordered pair and returns the findings it completes.
+/// Records `obs` (from [`observation`], its value the side's name), one side of
+/// an ordered pair kept in `partition` (`partition_key("w", meta.id, key)`), and
+/// returns the findings it completes.
 #[allow(clippy::too_many_arguments)]
 pub async fn observe_pair<S: Store + ?Sized>(
     store: &S,
@@ -440,31 +452,20 @@ pub async fn observe_pair<S: Store + ?Sized>(
     max_gap_secs: i64,
     settings: WindowSettings,
     rec: &Record<'_>,
+    partition: &str,
     key: &str,
     side: Side,
-    evidence: Evidence,
-    matched: &[String],
+    obs: Observation,
     now: i64,
 ) -> Result<Vec<Pending>, StoreError> {
-    let Some(t) = rec.event_time_ms() else {
-        return Ok(Vec::new());
-    };
+    let t = obs.time_ms;
     let gap = max_gap_secs * 1000;
-    let partition = partition_key("w", meta.id, key);
-    let side_name = match side {
-        Side::First => "first",
-        Side::Second => "second",
-    };
-    let obs = Observation {
-        time_ms: t,
-        event_id: record_identity(rec),
-        value: side_name.to_owned(),
-        payload: Payload::built(Context::of(rec, evidence, matched)),
-    };
+    let side_name = side.name();
+    // The pair's finding reads this side back as it was stored.
     store
         .put(
-            &partition,
-            &obs,
+            partition,
+            obs.clone(),
             expiry(now, t, max_gap_secs + settings.lateness_secs),
         )
         .await?;
@@ -473,7 +474,7 @@ pub async fn observe_pair<S: Store + ?Sized>(
         Side::Second => (t - gap, t),
     };
     let partners: Vec<Observation> = store
-        .range(&partition, from, to, now)
+        .range(partition, from, to, now)
         .await?
         .into_iter()
         .filter(|o| o.value != side_name)

@@ -78,7 +78,7 @@ impl<S: Store> Wrapper for Counted<S> {
     async fn put(
         &self,
         partition: &str,
-        obs: &Observation,
+        obs: Observation,
         expires_at: i64,
     ) -> Result<(), StoreError> {
         self.puts.fetch_add(1, Ordering::Relaxed);
@@ -490,7 +490,7 @@ async fn flood_against_a_reported_burst() {
             };
             store
                 .inner
-                .put(&flood_partition(), &obs, NOW + 7200)
+                .put(&flood_partition(), obs, NOW + 7200)
                 .await
                 .expect("put");
         }

@@ -2,7 +2,7 @@
 //! that runs the engine: objects are decoded as they arrive, in parallel, and
 //! replayed into the sink in key order, so findings do not depend on timing.
 
-use crate::event::OwnedRecord;
+use crate::event::ahead::{Ahead, Ready};
 use crate::event::reader::{self, Limits, Location, Sink};
 
 /// What the reader found in one object, in order.
@@ -15,9 +15,8 @@ pub struct Recorded {
 
 #[derive(Debug)]
 enum Found {
-    Record(Location, String),
-    /// Parsed here, for a sink that `parses_on_workers`.
-    Parsed(Location, OwnedRecord),
+    /// A record as made ready here (see `ahead`).
+    Ready(Location, Ready),
     Rejected(Location, String),
     NotCloudTrail(Location),
     /// Records the prefilter passed over since the previous item.
@@ -27,18 +26,18 @@ enum Found {
 impl Recorded {
     /// Reads `bytes` (gzip or not) as the reader reads a file named `source`.
     /// `prefilter` stands in for [`Sink::wanted`]: `false` passes a record over
-    /// unparsed (the sink later hears of it through [`Sink::skipped`]). `parse`:
-    /// records are parsed here, for a sink that `parses_on_workers`.
+    /// unparsed (the sink later hears of it through [`Sink::skipped`]). `ahead`:
+    /// what is done here with the records kept.
     pub fn read(
         source: &str,
         bytes: &[u8],
         limits: &Limits,
         prefilter: &dyn Fn(&[u8]) -> bool,
-        parse: bool,
+        ahead: Ahead<'_>,
     ) -> Recorded {
         let mut keep = Keep {
             prefilter,
-            parse,
+            ahead,
             out: Recorded::default(),
             passed: 0,
         };
@@ -52,8 +51,7 @@ impl Recorded {
     pub fn replay(self, sink: &mut impl Sink) -> bool {
         for item in self.items {
             match item {
-                Found::Record(loc, json) => sink.record(&loc, &json),
-                Found::Parsed(loc, rec) => sink.parsed(&loc, rec.record()),
+                Found::Ready(loc, ready) => ready.hand_to(&loc, sink),
                 Found::Rejected(loc, why) => sink.rejected(&loc, &why),
                 Found::NotCloudTrail(loc) => sink.not_cloudtrail(&loc),
                 Found::Skipped(n) => sink.skipped(n),
@@ -68,7 +66,7 @@ impl Recorded {
 
 struct Keep<'a> {
     prefilter: &'a dyn Fn(&[u8]) -> bool,
-    parse: bool,
+    ahead: Ahead<'a>,
     out: Recorded,
     passed: u64,
 }
@@ -91,12 +89,9 @@ impl Keep<'_> {
 
 impl Sink for Keep<'_> {
     fn record(&mut self, loc: &Location, json: &str) {
-        if !self.parse {
-            return self.push(Found::Record(loc.clone(), json.to_owned()), json.len());
-        }
-        match OwnedRecord::parse(json.to_owned()) {
-            Ok(rec) => self.push(Found::Parsed(loc.clone(), rec), json.len()),
-            Err(e) => self.rejected(loc, &reader::invalid_record(&e)),
+        match self.ahead.ready(json) {
+            Ok(ready) => self.push(Found::Ready(loc.clone(), ready), json.len()),
+            Err(why) => self.rejected(loc, &why),
         }
     }
     fn rejected(&mut self, loc: &Location, reason: &str) {
@@ -153,7 +148,7 @@ mod tests {
         let gz = gz.finish().unwrap();
         let mut direct = Heard::default();
         reader::read_stream(&gz[..], "k.json.gz", &Limits::default(), &mut direct);
-        let recorded = Recorded::read("k.json.gz", &gz, &Limits::default(), &keep, false);
+        let recorded = Recorded::read("k.json.gz", &gz, &Limits::default(), &keep, Ahead::Text);
         let mut replayed = Heard::default();
         assert!(!recorded.replay(&mut replayed));
         assert_eq!(replayed.0, direct.0);
@@ -162,12 +157,12 @@ mod tests {
 
         // Parsed on the decoding thread: the same records, in the same order; one
         // that does not parse is rejected with the reason the engine's thread gives.
-        let parsed = Recorded::read("k.json.gz", &gz, &Limits::default(), &keep, true);
+        let parsed = Recorded::read("k.json.gz", &gz, &Limits::default(), &keep, Ahead::Parse);
         let mut heard = Heard::default();
         assert!(!parsed.replay(&mut heard));
         assert_eq!(heard.0, direct.0);
         let bad = br#"{"Records":[{"eventSource":"s","eventName":5}]}"#;
-        let parsed = Recorded::read("b.json", bad, &Limits::default(), &keep, true);
+        let parsed = Recorded::read("b.json", bad, &Limits::default(), &keep, Ahead::Parse);
         let mut heard = Heard::default();
         parsed.replay(&mut heard);
         assert_eq!(heard.0.len(), 1);
@@ -182,7 +177,7 @@ mod tests {
             &gz[..gz.len() / 2],
             &Limits::default(),
             &keep,
-            false,
+            Ahead::Text,
         );
         let mut heard = Heard::default();
         broken.replay(&mut heard);

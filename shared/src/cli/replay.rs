@@ -9,8 +9,9 @@ use std::time::Instant;
 
 use trailwatch::archive::layout::{self, Filter};
 
-use trailwatch::engine::{Engine, HandleError, Settings};
+use trailwatch::engine::{Engine, HandleError, Prepared, Settings};
 use trailwatch::event::Record;
+use trailwatch::event::ahead::Ahead;
 use trailwatch::event::parallel;
 use trailwatch::event::reader::{self, Limits, Location, Sink};
 use trailwatch::finding::{Disposition, Finding};
@@ -257,16 +258,13 @@ impl<S: Store> Sink for Replay<'_, S> {
             return;
         }
         match Record::from_json(json) {
-            Ok(rec) => self.parsed(loc, &rec),
+            Ok(rec) => self.parsed(loc, &rec, None),
             Err(e) => self.rejected(loc, &reader::invalid_record(&e)),
         }
     }
 
-    fn parses_on_workers(&self) -> bool {
-        true
-    }
-
-    fn parsed(&mut self, _loc: &Location, rec: &Record<'_>) {
+    /// `prepared`: what a reader thread prepared (else it is prepared here).
+    fn parsed(&mut self, _loc: &Location, rec: &Record<'_>, prepared: Option<Prepared>) {
         if self.fatal.is_some() {
             return;
         }
@@ -282,9 +280,14 @@ impl<S: Store> Sink for Replay<'_, S> {
         }
         // The wall clock, for delivery leases; windows and claims go by event time.
         let wall = trailwatch::state::wall_clock_secs();
-        let handled = self
-            .rt
-            .block_on(self.engine.handle(rec, &self.store, &self.out, wall));
+        let prepared = prepared.unwrap_or_else(|| self.engine.prepare(rec));
+        let handled = self.rt.block_on(self.engine.handle_prepared(
+            rec,
+            prepared,
+            &self.store,
+            &self.out,
+            wall,
+        ));
         match handled {
             Ok(found) => {
                 for f in found {
@@ -361,7 +364,10 @@ fn read_local<S: Store>(
     if threads > 1 {
         let engine = replay.engine;
         let keep = move |json: &[u8]| prefilter(engine, strict, json);
-        parallel::read_paths_in_chunks(paths, threads, chunk_bytes, limits, &keep, replay);
+        // The workers also run the detections' stateless half: this thread only
+        // does what needs the state, in input order.
+        let ahead = Ahead::Prepare(engine);
+        parallel::read_paths_in_chunks(paths, threads, chunk_bytes, limits, &keep, ahead, replay);
     } else {
         for path in paths {
             if let Err(e) = reader::read_path(path, limits, replay) {
@@ -621,6 +627,7 @@ fn execute<S: Store>(
                     limits: &limits,
                     threads,
                     prefilter: keep,
+                    engine: Arc::clone(&engine),
                 };
                 match s3::read(&source, &mut replay) {
                     Ok(n) => s3_requests += n,

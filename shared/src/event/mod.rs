@@ -2,6 +2,7 @@
 //! that finds records in files, EventBridge envelopes and S3 log files.
 
 pub mod actor;
+pub mod ahead;
 pub mod owned;
 pub mod parallel;
 pub mod prefilter;

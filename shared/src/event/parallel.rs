@@ -17,15 +17,14 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
-use super::OwnedRecord;
+use super::ahead::{Ahead, Ready};
 use super::reader::{self, Limits, Location, Sink};
 use super::split::{self, Chunk, ChunkEnd};
 
 /// What a worker found, replayed into the real sink on the calling thread.
 enum Item {
-    Record(Location, String),
-    /// A record parsed on the worker (the sink `parses_on_workers`).
-    Parsed(Location, OwnedRecord),
+    /// A record as the worker made it ready (see `ahead`).
+    Ready(Location, Ready),
     Rejected(Location, String),
     NotCloudTrail(Location),
     /// Records the prefilter skipped since the previous item.
@@ -46,7 +45,8 @@ const BATCH_BYTES: usize = 1 << 20;
 
 /// Reads `paths` on `threads` worker threads into `sink`, in order. `prefilter`
 /// stands in for [`Sink::wanted`] on the workers: `false` skips a record unparsed
-/// (the sink hears of it through [`Sink::skipped`]). Stops early, dropping what is
+/// (the sink hears of it through [`Sink::skipped`]); `ahead`: what the workers do
+/// with the records it keeps. Stops early, dropping what is
 /// in flight, once `sink.stopped()`. A large JSON-lines file is read in ranges of
 /// [`split::DEFAULT_CHUNK_BYTES`].
 pub fn read_paths(
@@ -54,6 +54,7 @@ pub fn read_paths(
     threads: usize,
     limits: &Limits,
     prefilter: &(dyn Fn(&[u8]) -> bool + Sync),
+    ahead: Ahead<'_>,
     sink: &mut impl Sink,
 ) {
     read_paths_in_chunks(
@@ -62,6 +63,7 @@ pub fn read_paths(
         split::DEFAULT_CHUNK_BYTES,
         limits,
         prefilter,
+        ahead,
         sink,
     );
 }
@@ -74,10 +76,10 @@ pub fn read_paths_in_chunks(
     chunk_bytes: u64,
     limits: &Limits,
     prefilter: &(dyn Fn(&[u8]) -> bool + Sync),
+    ahead: Ahead<'_>,
     sink: &mut impl Sink,
 ) {
     let threads = threads.max(1);
-    let parse = sink.parses_on_workers();
     let in_flight = 2 * threads;
     // Jobs are taken in order, so the oldest unfinished job always has a worker.
     let (job_tx, job_rx) = sync_channel::<(Job<'_>, SyncSender<Vec<Item>>)>(in_flight);
@@ -85,7 +87,7 @@ pub fn read_paths_in_chunks(
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let jobs = Arc::clone(&job_rx);
-            scope.spawn(move || worker(&jobs, limits, prefilter, parse));
+            scope.spawn(move || worker(&jobs, limits, prefilter, ahead));
         }
         let mut order = Order {
             pending: VecDeque::new(),
@@ -165,8 +167,7 @@ impl Order {
             loc
         };
         match item {
-            Item::Record(loc, json) => sink.record(&place(loc), &json),
-            Item::Parsed(loc, rec) => sink.parsed(&place(loc), rec.record()),
+            Item::Ready(loc, ready) => ready.hand_to(&place(loc), sink),
             Item::Rejected(loc, reason) => sink.rejected(&place(loc), &reason),
             Item::NotCloudTrail(loc) => sink.not_cloudtrail(&place(loc)),
             Item::Skipped(n) => sink.skipped(n),
@@ -188,7 +189,7 @@ fn worker(
     jobs: &Jobs<'_>,
     limits: &Limits,
     prefilter: &(dyn Fn(&[u8]) -> bool + Sync),
-    parse: bool,
+    ahead: Ahead<'_>,
 ) {
     loop {
         // The lock is held only while taking a job, never while reading a file.
@@ -199,7 +200,7 @@ fn worker(
         let Ok((job, out)) = job else { return };
         let mut collect = Collect {
             prefilter,
-            parse,
+            ahead,
             batch: Vec::new(),
             bytes: 0,
             skipped: 0,
@@ -230,8 +231,7 @@ fn worker(
 /// The sink of a worker: batches what the reader finds for the calling thread.
 struct Collect<'a> {
     prefilter: &'a (dyn Fn(&[u8]) -> bool + Sync),
-    /// Parse records here (the sink `parses_on_workers`).
-    parse: bool,
+    ahead: Ahead<'a>,
     batch: Vec<Item>,
     bytes: usize,
     skipped: u64,
@@ -272,12 +272,9 @@ impl Collect<'_> {
 
 impl Sink for Collect<'_> {
     fn record(&mut self, loc: &Location, json: &str) {
-        if !self.parse {
-            return self.push(Item::Record(loc.clone(), json.to_owned()), json.len());
-        }
-        match OwnedRecord::parse(json.to_owned()) {
-            Ok(rec) => self.push(Item::Parsed(loc.clone(), rec), json.len()),
-            Err(e) => self.rejected(loc, &reader::invalid_record(&e)),
+        match self.ahead.ready(json) {
+            Ok(ready) => self.push(Item::Ready(loc.clone(), ready), json.len()),
+            Err(why) => self.rejected(loc, &why),
         }
     }
     fn rejected(&mut self, loc: &Location, reason: &str) {
@@ -310,9 +307,10 @@ mod tests {
     use super::*;
 
     /// Everything a sink hears, as text, in order; with `.2`, records are parsed
-    /// (on the workers when reading in parallel), as replay does.
+    /// (on the workers when reading in parallel), as replay does; `.3` counts the
+    /// records that came with the engine's preparation.
     #[derive(Default)]
-    struct Log(Vec<String>, u64, bool);
+    struct Log(Vec<String>, u64, bool, usize);
 
     impl Sink for Log {
         fn record(&mut self, loc: &Location, json: &str) {
@@ -320,14 +318,17 @@ mod tests {
                 return self.0.push(format!("record {loc} {json}"));
             }
             match crate::event::Record::from_json(json) {
-                Ok(rec) => self.parsed(loc, &rec),
+                Ok(rec) => self.parsed(loc, &rec, None),
                 Err(e) => self.rejected(loc, &reader::invalid_record(&e)),
             }
         }
-        fn parses_on_workers(&self) -> bool {
-            self.2
-        }
-        fn parsed(&mut self, loc: &Location, rec: &crate::event::Record<'_>) {
+        fn parsed(
+            &mut self,
+            loc: &Location,
+            rec: &crate::event::Record<'_>,
+            prepared: Option<crate::engine::Prepared>,
+        ) {
+            self.3 += usize::from(prepared.is_some());
             self.0
                 .push(format!("parsed {loc} {}", rec.raw.unwrap_or_default()));
         }
@@ -385,7 +386,7 @@ mod tests {
             }
         }
         let keep = |j: &[u8]| !j.windows(4).any(|w| w == b"Skip");
-        let mut parsing = Log(Vec::new(), 0, true);
+        let mut parsing = Log(Vec::new(), 0, true, 0);
         for p in &paths {
             if let Err(e) = reader::read_path(p, &limits, &mut parsing) {
                 parsing.unreadable(&e);
@@ -397,25 +398,44 @@ mod tests {
                 .iter()
                 .any(|l| l.contains("invalid record: invalid type"))
         );
+        let engine = crate::engine::Engine::new(Default::default());
         for threads in [1, 2, 3, 8] {
             // Parsed on the workers: the same records and rejections, in order.
-            let mut parallel = Log(Vec::new(), 0, true);
-            read_paths_in_chunks(&paths, threads, 2000, &limits, &keep, &mut parallel);
-            assert_eq!(
-                parallel.0, parsing.0,
-                "{threads} threads, parsed on workers"
-            );
-            assert_eq!(
-                parallel.1, parsing.1,
-                "{threads} threads, parsed on workers"
-            );
+            for ahead in [Ahead::Parse, Ahead::Prepare(&engine)] {
+                let mut parallel = Log(Vec::new(), 0, true, 0);
+                read_paths_in_chunks(&paths, threads, 2000, &limits, &keep, ahead, &mut parallel);
+                assert_eq!(
+                    parallel.0, parsing.0,
+                    "{threads} threads, parsed on workers"
+                );
+                assert_eq!(
+                    parallel.1, parsing.1,
+                    "{threads} threads, parsed on workers"
+                );
+                // Every record parsed comes with its preparation when asked for.
+                let records = parsing.0.iter().filter(|l| l.starts_with("parsed")).count();
+                let want = if matches!(ahead, Ahead::Prepare(_)) {
+                    records
+                } else {
+                    0
+                };
+                assert_eq!(parallel.3, want, "{threads} threads");
+            }
             let mut parallel = Log::default();
-            read_paths(&paths, threads, &limits, &keep, &mut parallel);
+            read_paths(&paths, threads, &limits, &keep, Ahead::Text, &mut parallel);
             assert_eq!(parallel.0, sequential.0, "{threads} threads");
             assert_eq!(parallel.1, sequential.1, "{threads} threads");
             // Every file of more than 2,000 bytes is read in ranges.
             let mut ranges = Log::default();
-            read_paths_in_chunks(&paths, threads, 2000, &limits, &keep, &mut ranges);
+            read_paths_in_chunks(
+                &paths,
+                threads,
+                2000,
+                &limits,
+                &keep,
+                Ahead::Text,
+                &mut ranges,
+            );
             assert_eq!(ranges.0, sequential.0, "{threads} threads, in ranges");
             assert_eq!(ranges.1, sequential.1, "{threads} threads, in ranges");
         }
@@ -448,7 +468,14 @@ mod tests {
             })
             .collect();
         let mut sink = Impatient(0);
-        read_paths(&paths, 2, &Limits::default(), &|_| true, &mut sink);
+        read_paths(
+            &paths,
+            2,
+            &Limits::default(),
+            &|_| true,
+            Ahead::Text,
+            &mut sink,
+        );
         assert_eq!(sink.0, 3);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -22,6 +22,7 @@ use serde::{Deserialize, de};
 use serde_json::value::RawValue;
 
 use super::Record;
+use crate::engine::Prepared;
 
 /// Bounds that hold whatever the input.
 #[derive(Debug, Clone, Copy)]
@@ -90,14 +91,10 @@ pub trait Sink {
     fn skipped(&mut self, _n: u64) {}
     /// A file that could not be opened or read at all (the error names it).
     fn unreadable(&mut self, _err: &io::Error) {}
-    /// `true`: reader threads (see `parallel`) parse each record and hand it over
-    /// with [`Sink::parsed`] instead of [`Sink::record`], and report one that does
-    /// not parse with [`Sink::rejected`] and [`invalid_record`]'s reason.
-    fn parses_on_workers(&self) -> bool {
-        false
-    }
-    /// A record parsed on a reader thread (only when `parses_on_workers`).
-    fn parsed(&mut self, loc: &Location, rec: &Record<'_>) {
+    /// A record parsed on a reader thread (see `ahead`), with what the engine
+    /// prepared from it there, if asked to. Reader threads report a record that
+    /// does not parse with [`Sink::rejected`] and [`invalid_record`]'s reason.
+    fn parsed(&mut self, loc: &Location, rec: &Record<'_>, _prepared: Option<Prepared>) {
         self.record(loc, rec.raw.unwrap_or_default());
     }
     /// Called after each input file is done.

@@ -490,10 +490,10 @@ impl Store for DynamoStore {
     async fn put(
         &self,
         partition: &str,
-        obs: &Observation,
+        obs: Observation,
         expires_at: i64,
     ) -> Result<(), StoreError> {
-        let (sk, long_id) = observation_sk(obs);
+        let (sk, long_id) = observation_sk(&obs);
         let mut put = self
             .client
             .put_item()

@@ -6,35 +6,57 @@
 //! from time to time. Both bounds only drop what no window could still use unless
 //! events arrive later than the allowed lateness.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use foldhash::{HashMap, HashSet};
 use std::sync::Mutex;
 
-use super::{Beat, Claimed, Lease, Now, Observation, Payload, Store, StoreError, Take, refusal};
+use super::{Beat, Claimed, Lease, Now, Observation, Store, StoreError, Take, refusal};
 
-/// One partition's items: (time_ms, event_id) -> (value, payload, expires_at).
-type Items = BTreeMap<(i64, String), (String, Payload, i64)>;
+/// One stored observation and when it expires.
+struct Item {
+    obs: Observation,
+    expires_at: i64,
+}
 
-/// One partition: its items, and how many of them hold each value, kept up to
-/// date on every insert and removal so that a window far from its threshold is
-/// told so without a scan.
+impl Item {
+    fn key(&self) -> (i64, &str) {
+        (self.obs.time_ms, self.obs.event_id.as_str())
+    }
+}
+
+/// One partition: its items ordered by (time_ms, event_id), and how many of them
+/// hold each value, kept up to date on every insert and removal so that a window
+/// far from its threshold is told so without a scan.
+///
+/// A deque, not a tree: records mostly arrive in time order, so an insert is
+/// nearly always a push at the back, and expiry pops from the front.
 #[derive(Default)]
 struct Partition {
-    items: Items,
+    items: VecDeque<Item>,
     values: HashMap<String, usize>,
 }
 
 impl Partition {
-    fn insert(&mut self, key: (i64, String), item: (String, Payload, i64)) {
-        match self.values.get_mut(item.0.as_str()) {
+    fn insert(&mut self, item: Item) {
+        match self.values.get_mut(item.obs.value.as_str()) {
             Some(c) => *c += 1,
             None => {
-                self.values.insert(item.0.clone(), 1);
+                self.values.insert(item.obs.value.clone(), 1);
             }
         }
-        if let Some(old) = self.items.insert(key, item) {
-            self.forget(&old.0);
+        if self.items.back().is_none_or(|last| last.key() < item.key()) {
+            self.items.push_back(item);
+            return;
+        }
+        let at = self.items.partition_point(|i| i.key() < item.key());
+        match self.items.get_mut(at) {
+            // The same record again: one copy, the latest.
+            Some(same) if same.key() == item.key() => {
+                let old = std::mem::replace(same, item);
+                self.forget(&old.obs.value);
+            }
+            _ => self.items.insert(at, item),
         }
     }
 
@@ -48,9 +70,18 @@ impl Partition {
     }
 
     fn pop_first(&mut self) {
-        if let Some((_, (value, _, _))) = self.items.pop_first() {
-            self.forget(&value);
+        if let Some(item) = self.items.pop_front() {
+            self.forget(&item.obs.value);
         }
+    }
+
+    /// The unexpired items whose time lies in `[from_ms, to_ms]`, in order.
+    fn span(&self, from_ms: i64, to_ms: i64, now: i64) -> impl Iterator<Item = &Item> {
+        let start = self.items.partition_point(|i| i.obs.time_ms < from_ms);
+        self.items
+            .range(start..)
+            .take_while(move |i| i.obs.time_ms <= to_ms)
+            .filter(move |i| i.expires_at > now)
     }
 
     fn len(&self) -> usize {
@@ -133,7 +164,7 @@ impl Store for MemoryStore {
     async fn put(
         &self,
         partition: &str,
-        obs: &Observation,
+        obs: Observation,
         expires_at: i64,
     ) -> Result<(), StoreError> {
         let mut g = self.lock();
@@ -147,10 +178,7 @@ impl Store for MemoryStore {
         let Some(items) = inner.partitions.get_mut(partition) else {
             return Ok(());
         };
-        items.insert(
-            (obs.time_ms, obs.event_id.clone()),
-            (obs.value.clone(), obs.payload.clone(), expires_at),
-        );
+        items.insert(Item { obs, expires_at });
         while items.len() > self.max_per_partition {
             items.pop_first();
         }
@@ -168,8 +196,8 @@ impl Store for MemoryStore {
                 // sweep costs what it removes, not what is kept.
                 while partition
                     .items
-                    .first_key_value()
-                    .is_some_and(|((t, _), _)| *t < cutoff)
+                    .front()
+                    .is_some_and(|i| i.obs.time_ms < cutoff)
                 {
                     partition.pop_first();
                 }
@@ -187,23 +215,13 @@ impl Store for MemoryStore {
         now: i64,
     ) -> Result<Vec<Observation>, StoreError> {
         let g = self.lock();
-        let Some(Partition { items, .. }) = g.partitions.get(partition) else {
+        let Some(p) = g.partitions.get(partition) else {
             return Ok(Vec::new());
         };
         if from_ms > to_ms {
             return Ok(Vec::new());
         }
-        Ok(items
-            .range((from_ms, String::new())..)
-            .take_while(|((t, _), _)| *t <= to_ms)
-            .filter(|(_, (_, _, exp))| *exp > now)
-            .map(|((t, id), (value, payload, _))| Observation {
-                time_ms: *t,
-                event_id: id.clone(),
-                value: value.clone(),
-                payload: payload.clone(),
-            })
-            .collect())
+        Ok(p.span(from_ms, to_ms, now).map(|i| i.obs.clone()).collect())
     }
 
     /// O(1) while the whole partition holds fewer than `enough` distinct values
@@ -218,22 +236,18 @@ impl Store for MemoryStore {
         enough: usize,
     ) -> Result<usize, StoreError> {
         let g = self.lock();
-        let Some(Partition { items, values }) = g.partitions.get(partition) else {
+        let Some(p) = g.partitions.get(partition) else {
             return Ok(0);
         };
-        if values.len() < enough {
-            return Ok(values.len());
+        if p.values.len() < enough {
+            return Ok(p.values.len());
         }
         if from_ms > to_ms {
             return Ok(0);
         }
         let mut seen: HashSet<&str> = HashSet::default();
-        for (_, (value, _, _)) in items
-            .range((from_ms, String::new())..)
-            .take_while(|((t, _), _)| *t <= to_ms)
-            .filter(|(_, (_, _, exp))| *exp > now)
-        {
-            seen.insert(value.as_str());
+        for i in p.span(from_ms, to_ms, now) {
+            seen.insert(i.obs.value.as_str());
             if seen.len() >= enough {
                 break;
             }
@@ -339,6 +353,7 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::Payload;
 
     fn obs(t: i64, id: &str, v: &str) -> Observation {
         Observation {
@@ -365,7 +380,7 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let put = |o: Observation| rt.block_on(s.put("p", &o, 1)).unwrap();
+        let put = |o: Observation| rt.block_on(s.put("p", o, 1)).unwrap();
         put(obs(1, "a", "x"));
         put(obs(2, "b", "y"));
         assert_eq!(at_most(&s, 5), 2);
@@ -383,6 +398,36 @@ mod tests {
         assert!(at_most(&s, 2) >= 2);
     }
 
+    /// Late records are put in their place, and a late copy of a stored record
+    /// replaces it: `range` stays ordered by time, then event id.
+    #[test]
+    fn late_records_are_kept_in_order() {
+        let s = MemoryStore::new(10, i64::MAX);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let put = |o: Observation| rt.block_on(s.put("p", o, 1)).unwrap();
+        put(obs(5, "e", "x"));
+        put(obs(9, "i", "y"));
+        put(obs(1, "a", "z"));
+        put(obs(5, "d", "w"));
+        put(obs(5, "e", "v"));
+        let held: Vec<(i64, String, String)> = rt
+            .block_on(s.range("p", 0, 10, 0))
+            .unwrap()
+            .into_iter()
+            .map(|o| (o.time_ms, o.event_id, o.value))
+            .collect();
+        let want = [(1, "a", "z"), (5, "d", "w"), (5, "e", "v"), (9, "i", "y")];
+        let want: Vec<_> = want
+            .iter()
+            .map(|(t, id, v)| (*t, id.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(held, want);
+        assert_eq!(at_most(&s, 9), 4, "x went with its replaced copy");
+        assert_eq!(rt.block_on(s.range("p", 2, 5, 0)).unwrap().len(), 2);
+    }
+
     /// Every `SWEEP_EVERY` puts, observations older than the horizon behind the
     /// newest one go, with their value counts, and empty partitions with them;
     /// held-back findings (`h|`) stay.
@@ -392,7 +437,7 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let put = |p: &str, o: Observation| rt.block_on(s.put(p, &o, i64::MAX)).unwrap();
+        let put = |p: &str, o: Observation| rt.block_on(s.put(p, o, i64::MAX)).unwrap();
         put("old", obs(0, "a", "x"));
         put("h|held", obs(0, "h", "x"));
         put("mixed", obs(10, "b", "x"));

@@ -242,7 +242,7 @@ pub trait Store: Send + Sync {
     fn put(
         &self,
         partition: &str,
-        obs: &Observation,
+        obs: Observation,
         expires_at: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 

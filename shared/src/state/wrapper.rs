@@ -16,7 +16,7 @@ pub trait Wrapper: Send + Sync {
     fn put(
         &self,
         partition: &str,
-        obs: &Observation,
+        obs: Observation,
         expires_at: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         self.inner().put(partition, obs, expires_at)
@@ -104,7 +104,7 @@ impl<W: Wrapper> Store for W {
     fn put(
         &self,
         partition: &str,
-        obs: &Observation,
+        obs: Observation,
         expires_at: i64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         Wrapper::put(self, partition, obs, expires_at)

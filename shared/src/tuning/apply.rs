@@ -158,7 +158,7 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
             store
                 .put(
                     &held_part,
-                    &obs,
+                    obs,
                     now.max(t) + dedup_secs + HELD_BACK_MEMORY_SECS,
                 )
                 .await?;
@@ -199,7 +199,7 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
         let _ = store
             .put(
                 &held_part,
-                &Observation {
+                Observation {
                     time_ms: t_ms,
                     event_id: format!("{NOTIFIED}|{}", p.finding.finding_id),
                     value: NOTIFIED.into(),

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use trailwatch::archive::layout::Filter;
+use trailwatch::engine::Engine;
 use trailwatch::event::reader::Limits;
 use trailwatch::state::Store;
 
@@ -23,6 +24,8 @@ pub struct Source<'a> {
     /// Objects decoded at once.
     pub threads: usize,
     pub prefilter: Prefilter,
+    /// Runs the detections' stateless half on the decoding threads.
+    pub engine: Arc<Engine>,
 }
 
 /// Reads the archive into `replay`; the number of list requests made, or why the
@@ -33,6 +36,7 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
     use trailwatch::archive::layout::{Plan, Scope};
     use trailwatch::archive::recorded::Recorded;
     use trailwatch::archive::s3::{self, Decode, Delivery, Options};
+    use trailwatch::event::ahead::Ahead;
     use trailwatch::event::reader::Sink;
 
     let scope = Scope::parse(src.prefix)?;
@@ -47,15 +51,16 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
         .map_err(|e| format!("cannot start the S3 runtime: {e}"))?;
     let client = rt.block_on(s3::client())?;
     let (bucket, limits, keep) = (src.bucket.to_owned(), *src.limits, src.prefilter.clone());
-    // Records are parsed on the decoding threads too, not on the engine's.
-    let parse = replay.parses_on_workers();
+    // Records are parsed and prepared on the decoding threads too: the engine's
+    // thread only does what needs the state.
+    let engine = Arc::clone(&src.engine);
     let decode: Decode<Recorded> = Arc::new(move |key: &str, bytes: Vec<u8>| {
         Recorded::read(
             &format!("s3://{bucket}/{key}"),
             &bytes,
             &limits,
             &*keep,
-            parse,
+            Ahead::Prepare(&engine),
         )
     });
     let options = Options {

@@ -1,17 +1,21 @@
 //! The engine: routes a record to the detections that can match it, runs them, and
 //! hands their findings to delivery (claim, notify, release on failure).
 
+mod prepared;
+
+pub use prepared::Prepared;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
 
 use crate::catalog;
-use crate::detection::{Detection, Signal, Trigger, WindowSpec};
+use crate::detection::{Detection, Trigger, WindowSpec};
 use crate::event::Record;
 use crate::finding::Finding;
 use crate::notify::{Notifier, NotifyError};
 use crate::state::{Claimed, Lease, Now, Store, StoreError, Take};
-use crate::tuning::{self, Mode, Tuning};
-use crate::window::{self, Claim, Pending, WindowSettings};
+use crate::tuning::{self, Tuning};
+use crate::window::{Pending, WindowSettings};
 
 /// How long a delivered finding's claim is kept: a retried or re-delivered event
 /// within this time does not send it again (EventBridge retries for up to 24 h).
@@ -292,179 +296,7 @@ impl Engine {
         store: &S,
         now: i64,
     ) -> Result<Vec<Pending>, StoreError> {
-        self.evaluate_tuned(rec, store, now, self.tuning().as_deref())
-            .await
-    }
-
-    /// `evaluate` under `tuning`: detections it turns off do not run, its window
-    /// and threshold overrides apply, and each finding carries the suppression
-    /// entries that matched every record behind it.
-    async fn evaluate_tuned<S: Store + ?Sized>(
-        &self,
-        rec: &Record<'_>,
-        store: &S,
-        now: i64,
-        tuning: Option<&Tuning>,
-    ) -> Result<Vec<Pending>, StoreError> {
-        let mut out = Vec::new();
-        // One heartbeat write per record, shared by the heartbeat detections.
-        let mut beat: Option<(String, crate::state::Beat)> = None;
-        for &i in self.candidates(rec).iter() {
-            let det = self.detections[i];
-            let meta = det.meta();
-            let tuned = tuning.and_then(|t| t.detection(meta.id));
-            if tuned.is_some_and(|d| d.mode == Mode::Off) {
-                continue;
-            }
-            let Some(signal) = det.evaluate(rec) else {
-                continue;
-            };
-            let matched = match tuning {
-                Some(t) if t.has_entries_for(meta.id) => t.matching(meta.id, rec),
-                _ => Vec::new(),
-            };
-            let window_override = tuned
-                .and_then(|d| d.window_secs)
-                .or_else(|| self.settings.window_overrides.get(meta.id).copied());
-            match (signal, meta.window) {
-                (Signal::Fire(evidence), _) => {
-                    let mut finding = Finding::from_record(meta, rec, evidence);
-                    finding.severity = det.severity_for(rec);
-                    let claim = Claim {
-                        key: format!("f|{}", finding.finding_id),
-                        guards: Vec::new(),
-                        expires_at: None,
-                    };
-                    out.push(Pending {
-                        finding,
-                        claim,
-                        matched,
-                    });
-                }
-                (
-                    Signal::Distinct {
-                        group,
-                        value,
-                        evidence,
-                    },
-                    Some(WindowSpec::Distinct {
-                        window_secs,
-                        min_distinct,
-                    }),
-                ) => {
-                    let w = window_override.unwrap_or(window_secs);
-                    let threshold = tuned
-                        .and_then(|d| d.threshold)
-                        .or_else(|| self.settings.threshold_overrides.get(meta.id).copied())
-                        .unwrap_or(min_distinct);
-                    let spec = (w, threshold);
-                    // Shadowed and suppressed findings take claims of their own.
-                    let claim_is_final = tuning.is_none_or(|t| {
-                        t.mode(meta.id) != Mode::Shadow && !t.has_entries_for(meta.id)
-                    });
-                    if let Some(p) = window::observe_distinct(
-                        store,
-                        meta,
-                        spec,
-                        claim_is_final,
-                        self.settings.window,
-                        rec,
-                        &group,
-                        &value,
-                        evidence,
-                        &matched,
-                        now,
-                    )
-                    .await?
-                    {
-                        out.push(p);
-                    }
-                }
-                (
-                    Signal::Pair {
-                        key,
-                        side,
-                        evidence,
-                    },
-                    Some(WindowSpec::Sequence { max_gap_secs }),
-                ) => {
-                    let gap = window_override.unwrap_or(max_gap_secs);
-                    out.extend(
-                        window::observe_pair(
-                            store,
-                            meta,
-                            gap,
-                            self.settings.window,
-                            rec,
-                            &key,
-                            side,
-                            evidence,
-                            &matched,
-                            now,
-                        )
-                        .await?,
-                    );
-                }
-                (Signal::FirstSeen { term, evidence }, Some(WindowSpec::FirstSeen { days })) => {
-                    let mut p = window::first_seen(meta, days, rec, &term, evidence, now);
-                    p.matched = matched;
-                    out.push(p);
-                }
-                (
-                    Signal::Beat { member, evidence },
-                    Some(WindowSpec::Heartbeat {
-                        silence_secs,
-                        lookback_days,
-                        live_on_gap,
-                    }),
-                ) => {
-                    let Some(t) = rec.event_time_ms() else {
-                        continue;
-                    };
-                    let b = match &beat {
-                        Some((m, b)) if *m == member => *b,
-                        _ => {
-                            let expires = now.max(t / 1000) + lookback_days * 86_400;
-                            let b = store
-                                .beat(crate::heartbeat::PARTITION, &member, t, expires, now)
-                                .await?;
-                            beat = Some((member.clone(), b));
-                            b
-                        }
-                    };
-                    let silence = self.settings.silence_secs.unwrap_or(silence_secs);
-                    let crate::state::Beat::After(previous) = b else {
-                        continue;
-                    };
-                    if t - previous <= silence.saturating_mul(1000)
-                        || !(live_on_gap || self.settings.gaps_are_silences)
-                    {
-                        continue;
-                    }
-                    let mut evidence = evidence;
-                    evidence
-                        .0
-                        .extend(crate::heartbeat::gap_evidence(&member, previous, t).0);
-                    let mut finding = Finding::from_record(meta, rec, evidence);
-                    finding.event_time.first =
-                        Some(crate::event::time::format_event_time(previous));
-                    let claim = Claim {
-                        key: format!("f|{}", finding.finding_id),
-                        guards: Vec::new(),
-                        expires_at: None,
-                    };
-                    out.push(Pending {
-                        finding,
-                        claim,
-                        matched,
-                    });
-                }
-                // A stateful signal from a detection without a matching window spec is
-                // a programming error caught by the catalogue tests; never fire on it.
-                _ => {}
-            }
-        }
-        Ok(out)
+        self.apply(rec, self.prepare(rec), store, now).await
     }
 
     /// Evaluates `rec` and delivers each new finding exactly once: claim it, notify,
@@ -478,14 +310,27 @@ impl Engine {
         notifier: &N,
         now: i64,
     ) -> Result<Vec<Finding>, HandleError> {
+        self.handle_prepared(rec, self.prepare(rec), store, notifier, now)
+            .await
+    }
+
+    /// [`Engine::handle`] for a record prepared by [`Engine::prepare`] (on any
+    /// thread): the same findings, delivered the same way, under the tuning it
+    /// was prepared with.
+    pub async fn handle_prepared<S: Store + ?Sized, N: Notifier + ?Sized>(
+        &self,
+        rec: &Record<'_>,
+        prepared: Prepared,
+        store: &S,
+        notifier: &N,
+        now: i64,
+    ) -> Result<Vec<Finding>, HandleError> {
         if let (Some(_), Some(t)) = (self.settings.learn_secs, rec.event_time_ms()) {
             self.first_time_ms.get_or_init(|| t);
         }
         let at = self.settings.now_for(rec, now);
-        let tuning = self.tuning();
-        let pending = self
-            .evaluate_tuned(rec, store, at.valid, tuning.as_deref())
-            .await?;
+        let tuning = prepared.tuning.clone();
+        let pending = self.apply(rec, prepared, store, at.valid).await?;
         let today = self
             .settings
             .tuning_today
@@ -640,7 +485,7 @@ pub(crate) async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
 mod tests {
     //! The first-seen primitive, with a detection made for the test.
     use super::*;
-    use crate::detection::{Evidence, Meta, Severity};
+    use crate::detection::{Evidence, Meta, Severity, Signal};
     use crate::notify::{Collect, Notifier};
     use crate::state::MemoryStore;
 

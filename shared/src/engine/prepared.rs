@@ -1,0 +1,415 @@
+//! The engine in two halves. [`Engine::prepare`] runs the detections on a record
+//! and builds everything that depends on the record alone: stateless findings,
+//! window observations with their payloads, first-seen terms. [`Engine::apply`]
+//! then consults the store, in input order. The Lambda functions do both at once
+//! ([`Engine::handle`]); replay prepares records on its reader threads, so that
+//! the one thread that must keep input order only does the state's share.
+
+use std::sync::Arc;
+
+use super::Engine;
+use crate::detection::{Evidence, Meta, Side, Signal, WindowSpec};
+use crate::event::Record;
+use crate::finding::Finding;
+use crate::state::{Observation, Store, StoreError};
+use crate::tuning::{Mode, Tuning};
+use crate::window::{self, Claim, Pending, partition_key};
+
+/// The detections' verdicts on one record before the store is read, in
+/// catalogue order, and the tuning they were reached under.
+#[derive(Debug)]
+pub struct Prepared {
+    steps: Vec<Step>,
+    pub(super) tuning: Option<Arc<Tuning>>,
+}
+
+impl Prepared {
+    /// The tuning the record was prepared under; [`Engine::apply`] applies the
+    /// same one, even if the engine's has been replaced since.
+    pub fn tuning(&self) -> Option<&Tuning> {
+        self.tuning.as_deref()
+    }
+}
+
+/// One detection's verdict. `matched`: the tuning's suppression entries that
+/// matched the record.
+#[derive(Debug)]
+enum Step {
+    /// Decided on the record alone (a stateless detection).
+    Ready(Box<Pending>),
+    Distinct {
+        meta: &'static Meta,
+        /// (window seconds, distinct values needed), overrides applied.
+        spec: (i64, usize),
+        claim_is_final: bool,
+        partition: String,
+        group: String,
+        obs: Observation,
+    },
+    Pair {
+        meta: &'static Meta,
+        gap_secs: i64,
+        partition: String,
+        key: String,
+        side: Side,
+        obs: Observation,
+    },
+    FirstSeen {
+        meta: &'static Meta,
+        days: i64,
+        term: String,
+        evidence: Evidence,
+        matched: Vec<String>,
+    },
+    Beat {
+        meta: &'static Meta,
+        member: String,
+        evidence: Evidence,
+        matched: Vec<String>,
+        silence_secs: i64,
+        lookback_days: i64,
+        live_on_gap: bool,
+    },
+}
+
+impl Engine {
+    /// Runs every routed detection on `rec` under the tuning in force, without
+    /// the store. Safe on any thread.
+    pub fn prepare(&self, rec: &Record<'_>) -> Prepared {
+        self.prepare_tuned(rec, self.tuning())
+    }
+
+    pub(super) fn prepare_tuned(&self, rec: &Record<'_>, tuning: Option<Arc<Tuning>>) -> Prepared {
+        let mut steps = Vec::new();
+        let t = tuning.as_deref();
+        for &i in self.candidates(rec).iter() {
+            let det = self.detections[i];
+            let meta = det.meta();
+            let tuned = t.and_then(|t| t.detection(meta.id));
+            if tuned.is_some_and(|d| d.mode == Mode::Off) {
+                continue;
+            }
+            let Some(signal) = det.evaluate(rec) else {
+                continue;
+            };
+            let matched = match t {
+                Some(t) if t.has_entries_for(meta.id) => t.matching(meta.id, rec),
+                _ => Vec::new(),
+            };
+            let window_override = tuned
+                .and_then(|d| d.window_secs)
+                .or_else(|| self.settings.window_overrides.get(meta.id).copied());
+            let step = match (signal, meta.window) {
+                (Signal::Fire(evidence), _) => {
+                    let mut finding = Finding::from_record(meta, rec, evidence);
+                    finding.severity = det.severity_for(rec);
+                    let claim = Claim {
+                        key: format!("f|{}", finding.finding_id),
+                        guards: Vec::new(),
+                        expires_at: None,
+                    };
+                    Step::Ready(Box::new(Pending {
+                        finding,
+                        claim,
+                        matched,
+                    }))
+                }
+                (
+                    Signal::Distinct {
+                        group,
+                        value,
+                        evidence,
+                    },
+                    Some(WindowSpec::Distinct {
+                        window_secs,
+                        min_distinct,
+                    }),
+                ) => {
+                    // A record without a time cannot be placed in a window.
+                    let Some(time_ms) = rec.event_time_ms() else {
+                        continue;
+                    };
+                    let threshold = tuned
+                        .and_then(|d| d.threshold)
+                        .or_else(|| self.settings.threshold_overrides.get(meta.id).copied())
+                        .unwrap_or(min_distinct);
+                    // Shadowed and suppressed findings take claims of their own.
+                    let claim_is_final = t.is_none_or(|t| {
+                        t.mode(meta.id) != Mode::Shadow && !t.has_entries_for(meta.id)
+                    });
+                    Step::Distinct {
+                        meta,
+                        spec: (window_override.unwrap_or(window_secs), threshold),
+                        claim_is_final,
+                        partition: partition_key("w", meta.id, &group),
+                        obs: window::observation(rec, time_ms, value, evidence, &matched),
+                        group,
+                    }
+                }
+                (
+                    Signal::Pair {
+                        key,
+                        side,
+                        evidence,
+                    },
+                    Some(WindowSpec::Sequence { max_gap_secs }),
+                ) => {
+                    let Some(time_ms) = rec.event_time_ms() else {
+                        continue;
+                    };
+                    let value = side.name().to_owned();
+                    Step::Pair {
+                        meta,
+                        gap_secs: window_override.unwrap_or(max_gap_secs),
+                        partition: partition_key("w", meta.id, &key),
+                        obs: window::observation(rec, time_ms, value, evidence, &matched),
+                        key,
+                        side,
+                    }
+                }
+                (Signal::FirstSeen { term, evidence }, Some(WindowSpec::FirstSeen { days })) => {
+                    Step::FirstSeen {
+                        meta,
+                        days,
+                        term,
+                        evidence,
+                        matched,
+                    }
+                }
+                (
+                    Signal::Beat { member, evidence },
+                    Some(WindowSpec::Heartbeat {
+                        silence_secs,
+                        lookback_days,
+                        live_on_gap,
+                    }),
+                ) => Step::Beat {
+                    meta,
+                    member,
+                    evidence,
+                    matched,
+                    silence_secs,
+                    lookback_days,
+                    live_on_gap,
+                },
+                // A stateful signal from a detection without a matching window spec
+                // is a programming error caught by the catalogue tests; never fire
+                // on it.
+                _ => continue,
+            };
+            steps.push(step);
+        }
+        Prepared { steps, tuning }
+    }
+
+    /// The store's half: windows, pairs and heartbeats of a prepared record.
+    /// Returns the findings with their claims; nothing is delivered yet. `now`
+    /// is the validity clock (epoch seconds), used for expiry.
+    pub(super) async fn apply<S: Store + ?Sized>(
+        &self,
+        rec: &Record<'_>,
+        prepared: Prepared,
+        store: &S,
+        now: i64,
+    ) -> Result<Vec<Pending>, StoreError> {
+        let mut out = Vec::new();
+        // One heartbeat write per record, shared by the heartbeat detections.
+        let mut beat: Option<(String, crate::state::Beat)> = None;
+        let window = self.settings.window;
+        for step in prepared.steps {
+            match step {
+                Step::Ready(p) => out.push(*p),
+                Step::Distinct {
+                    meta,
+                    spec,
+                    claim_is_final,
+                    partition,
+                    group,
+                    obs,
+                } => {
+                    let p = window::observe_distinct(
+                        store,
+                        meta,
+                        spec,
+                        claim_is_final,
+                        window,
+                        rec,
+                        &partition,
+                        &group,
+                        obs,
+                        now,
+                    )
+                    .await?;
+                    out.extend(p);
+                }
+                Step::Pair {
+                    meta,
+                    gap_secs,
+                    partition,
+                    key,
+                    side,
+                    obs,
+                } => {
+                    let found = window::observe_pair(
+                        store, meta, gap_secs, window, rec, &partition, &key, side, obs, now,
+                    )
+                    .await?;
+                    out.extend(found);
+                }
+                Step::FirstSeen {
+                    meta,
+                    days,
+                    term,
+                    evidence,
+                    matched,
+                } => {
+                    let mut p = window::first_seen(meta, days, rec, &term, evidence, now);
+                    p.matched = matched;
+                    out.push(p);
+                }
+                Step::Beat {
+                    meta,
+                    member,
+                    evidence,
+                    matched,
+                    silence_secs,
+                    lookback_days,
+                    live_on_gap,
+                } => {
+                    let Some(t) = rec.event_time_ms() else {
+                        continue;
+                    };
+                    let b = match &beat {
+                        Some((m, b)) if *m == member => *b,
+                        _ => {
+                            let expires = now.max(t / 1000) + lookback_days * 86_400;
+                            let b = store
+                                .beat(crate::heartbeat::PARTITION, &member, t, expires, now)
+                                .await?;
+                            beat = Some((member.clone(), b));
+                            b
+                        }
+                    };
+                    let silence = self.settings.silence_secs.unwrap_or(silence_secs);
+                    let crate::state::Beat::After(previous) = b else {
+                        continue;
+                    };
+                    if t - previous <= silence.saturating_mul(1000)
+                        || !(live_on_gap || self.settings.gaps_are_silences)
+                    {
+                        continue;
+                    }
+                    let mut evidence = evidence;
+                    evidence
+                        .0
+                        .extend(crate::heartbeat::gap_evidence(&member, previous, t).0);
+                    let mut finding = Finding::from_record(meta, rec, evidence);
+                    finding.event_time.first =
+                        Some(crate::event::time::format_event_time(previous));
+                    let claim = Claim {
+                        key: format!("f|{}", finding.finding_id),
+                        guards: Vec::new(),
+                        expires_at: None,
+                    };
+                    out.push(Pending {
+                        finding,
+                        claim,
+                        matched,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Settings;
+    use crate::event::OwnedRecord;
+    use crate::notify::Collect;
+    use crate::state::MemoryStore;
+
+    fn call(n: usize, source: &str, name: &str) -> String {
+        format!(
+            r#"{{"eventVersion":"1.09","eventSource":"{source}.amazonaws.com","eventName":"{name}",
+            "eventTime":"2026-05-04T10:{n:02}:00Z","eventID":"e-{n}","awsRegion":"us-east-1",
+            "recipientAccountId":"111122223333","sourceIPAddress":"198.51.100.9",
+            "userAgent":"Boto3/1.34.1","requestParameters":{{"name":"trail"}},
+            "userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/eve",
+            "accountId":"111122223333","principalId":"AIDAEXAMPLE","userName":"eve"}}}}"#
+        )
+    }
+
+    /// Replay prepares records on reader threads and hands them to the engine's
+    /// thread: a window and a stateless finding come out as `handle` makes them.
+    #[test]
+    fn records_prepared_on_another_thread_give_the_findings_of_handle() {
+        let calls = [
+            ("iam", "GetAccountAuthorizationDetails"),
+            ("iam", "GetAccountSummary"),
+            ("iam", "ListAccessKeys"),
+            ("iam", "ListAttachedUserPolicies"),
+            ("iam", "ListGroups"),
+            ("iam", "ListPolicies"),
+            ("iam", "ListRoles"),
+            ("iam", "ListUsers"),
+            ("sts", "GetCallerIdentity"),
+            ("s3", "ListBuckets"),
+            ("ec2", "DescribeInstances"),
+            ("ec2", "DescribeKeyPairs"),
+            ("cloudtrail", "StopLogging"),
+            ("ec2", "DescribeRegions"),
+        ];
+        let records: Vec<String> = calls
+            .iter()
+            .enumerate()
+            .map(|(n, (source, name))| call(n, source, name))
+            .collect();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let now = 1_800_000_000;
+
+        let engine = Engine::new(Settings::for_replay());
+        let (store, out) = (MemoryStore::default(), Collect::default());
+        let mut direct = Vec::new();
+        for json in &records {
+            let rec = Record::from_json(json).unwrap();
+            direct.extend(rt.block_on(engine.handle(&rec, &store, &out, now)).unwrap());
+        }
+
+        let engine = Engine::new(Settings::for_replay());
+        let prepared: Vec<(OwnedRecord, Prepared)> = std::thread::scope(|s| {
+            s.spawn(|| {
+                records
+                    .iter()
+                    .map(|json| {
+                        let rec = OwnedRecord::parse(json.clone()).unwrap();
+                        let p = engine.prepare(rec.record());
+                        (rec, p)
+                    })
+                    .collect()
+            })
+            .join()
+            .unwrap()
+        });
+        let (store, out) = (MemoryStore::default(), Collect::default());
+        let mut handed = Vec::new();
+        for (rec, p) in prepared {
+            let found = engine.handle_prepared(rec.record(), p, &store, &out, now);
+            handed.extend(rt.block_on(found).unwrap());
+        }
+
+        let ids = |f: &[Finding]| -> Vec<String> {
+            f.iter().map(|f| f.detection_id.to_string()).collect()
+        };
+        assert!(ids(&direct).contains(&"discovery-sweep-by-principal".to_string()));
+        assert!(ids(&direct).contains(&"cloudtrail-log-suspended".to_string()));
+        assert_eq!(
+            serde_json::to_string(&handed).unwrap(),
+            serde_json::to_string(&direct).unwrap()
+        );
+    }
+}
