@@ -4,6 +4,10 @@
 
 mod cli;
 
+#[cfg(feature = "cli-alloc")]
+#[global_allocator]
+static ALLOC: cli::alloc::Split = cli::alloc::Split;
+
 fn main() {
     std::process::exit(cli::main());
 }

@@ -1,5 +1,7 @@
 //! Command-line interface.
 
+#[cfg(feature = "cli-alloc")]
+pub mod alloc;
 mod generate;
 mod list;
 mod output;

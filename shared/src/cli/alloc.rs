@@ -1,0 +1,112 @@
+//! The command line's allocator: mimalloc for the small, short-lived objects a
+//! replay makes by the million (records parsed on reader threads and freed on
+//! the engine's), the system allocator for large buffers.
+//!
+//! Why two: with glibc's malloc, memory that a reader thread allocates and the
+//! engine's thread frees fragments the readers' arenas, and malloc itself
+//! became the largest cost of a replay. mimalloc frees across threads cheaply.
+//! But mimalloc grows a buffer by copying it, where glibc remaps its pages: a
+//! document read up to the 64 MiB limit would briefly need three times that.
+//! Large blocks therefore stay with the system allocator, which also grows them
+//! in place. The Lambda functions do not use this (it is in the binary only).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+
+use mimalloc::MiMalloc;
+
+/// Blocks of at least this many bytes come from the system allocator.
+const LARGE: usize = 1 << 20;
+
+pub struct Split;
+
+fn is_large(size: usize) -> bool {
+    size >= LARGE
+}
+
+// SAFETY: every block is freed and resized by the allocator that made it: which
+// one is decided by its size, and Rust passes `dealloc` and `realloc` the layout
+// the block was made (or last resized) with. A block moving across the
+// threshold is copied into a block of the other allocator.
+unsafe impl GlobalAlloc for Split {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if is_large(layout.size()) {
+            unsafe { System.alloc(layout) }
+        } else {
+            unsafe { MiMalloc.alloc(layout) }
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if is_large(layout.size()) {
+            unsafe { System.alloc_zeroed(layout) }
+        } else {
+            unsafe { MiMalloc.alloc_zeroed(layout) }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if is_large(layout.size()) {
+            unsafe { System.dealloc(ptr, layout) }
+        } else {
+            unsafe { MiMalloc.dealloc(ptr, layout) }
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        match (is_large(layout.size()), is_large(new_size)) {
+            (true, true) => unsafe { System.realloc(ptr, layout, new_size) },
+            (false, false) => unsafe { MiMalloc.realloc(ptr, layout, new_size) },
+            _ => {
+                // SAFETY: the caller guarantees that `new_size`, rounded up to the
+                // alignment, does not overflow `isize`.
+                let new_layout =
+                    unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+                let new = unsafe { self.alloc(new_layout) };
+                if !new.is_null() {
+                    let keep = layout.size().min(new_size);
+                    // SAFETY: both blocks hold at least `keep` bytes and are distinct.
+                    unsafe {
+                        std::ptr::copy_nonoverlapping(ptr, new, keep);
+                        self.dealloc(ptr, layout);
+                    }
+                }
+                new
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks grown and shrunk across the threshold keep their bytes, whichever
+    /// allocator they move to.
+    #[test]
+    fn blocks_keep_their_bytes_across_the_threshold() {
+        let a = Split;
+        unsafe {
+            let small = Layout::from_size_align(1000, 8).unwrap();
+            let p = a.alloc(small);
+            assert!(!p.is_null());
+            for i in 0..1000 {
+                *p.add(i) = (i % 251) as u8;
+            }
+            let p = a.realloc(p, small, 3 * LARGE);
+            assert!(!p.is_null());
+            let large = Layout::from_size_align(3 * LARGE, 8).unwrap();
+            *p.add(3 * LARGE - 1) = 7;
+            let p = a.realloc(p, large, 5 * LARGE);
+            let larger = Layout::from_size_align(5 * LARGE, 8).unwrap();
+            assert_eq!(*p.add(3 * LARGE - 1), 7);
+            let p = a.realloc(p, larger, 500);
+            for i in 0..500 {
+                assert_eq!(*p.add(i), (i % 251) as u8);
+            }
+            a.dealloc(p, Layout::from_size_align(500, 8).unwrap());
+            let z = a.alloc_zeroed(large);
+            assert!((0..3 * LARGE).step_by(4096).all(|i| *z.add(i) == 0));
+            a.dealloc(z, large);
+        }
+    }
+}
