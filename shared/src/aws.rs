@@ -24,12 +24,41 @@ use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 pub use aws_types::SdkConfig;
 use aws_types::sdk_config::SharedHttpClient;
 
+/// The TLS of every connection trailwatch makes to AWS: rustls with ring and the
+/// default context, i.e. the platform's roots (see the module doc). One function
+/// so that the SDK clients and Security Hub's signed requests cannot drift apart.
+fn tls_provider() -> tls::Provider {
+    tls::Provider::Rustls(CryptoMode::Ring)
+}
+
 /// HTTPS (and plain HTTP, for endpoints such as moto) over rustls with ring,
 /// verifying certificates against the platform's roots (see the module doc).
 pub fn http_client() -> SharedHttpClient {
     aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .tls_provider(tls_provider())
         .build_https()
+}
+
+/// The connector that [`http_client`] gives an SDK client of `sdk`: the same
+/// TLS provider and roots, `sdk`'s connect and read timeouts, its sleep. For
+/// requests we sign ourselves (Security Hub's import): taking the connector from
+/// the `SharedHttpClient` itself needs an SDK client's complete runtime
+/// components (endpoint resolver, auth schemes, retry strategy, ...), which such
+/// a request does not have. Its connection pool is its own.
+#[cfg(feature = "securityhub")]
+pub fn http_connector(
+    sdk: &SdkConfig,
+) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+    use aws_smithy_runtime_api::client::http::{HttpConnectorSettings, SharedHttpConnector};
+    let mut settings = HttpConnectorSettings::builder();
+    if let Some(t) = sdk.timeout_config() {
+        settings.set_connect_timeout(t.connect_timeout());
+        settings.set_read_timeout(t.read_timeout());
+    }
+    let mut builder =
+        aws_smithy_http_client::Connector::builder().connector_settings(settings.build());
+    builder.set_sleep_impl(sdk.sleep_impl());
+    SharedHttpConnector::new(builder.tls_provider(tls_provider()).build())
 }
 
 /// The SDK's default loader with [`http_client`]; callers add what they need

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use crate::sanitize::one_line;
 
 /// How long a cause may be (characters): enough for a service message.
-const MAX_CAUSE_CHARS: usize = 300;
+pub(crate) const MAX_CAUSE_CHARS: usize = 300;
 
 /// The cause of `e` in one short line.
 pub fn short_cause<E, R>(e: &SdkError<E, R>) -> String
@@ -42,7 +42,7 @@ where
 }
 
 /// The `Display` of the deepest error in the `source` chain.
-fn innermost(e: &(dyn Error + 'static)) -> String {
+pub(crate) fn innermost(e: &(dyn Error + 'static)) -> String {
     let mut cur = e;
     while let Some(next) = cur.source() {
         cur = next;

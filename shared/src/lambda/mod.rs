@@ -128,9 +128,10 @@ impl LambdaHandler {
             .chat_topic_arn
             .as_ref()
             .map(|arn| ChatNotifier(SnsNotifier::new(sns.clone(), arn.clone())));
-        let security_hub = config.security_hub.clone().map(|product| {
-            SecurityHubNotifier::new(aws_sdk_securityhub::Client::new(sdk), product)
-        });
+        let security_hub = config
+            .security_hub
+            .clone()
+            .map(|product| SecurityHubNotifier::new(sdk, product));
         let mut handler = Handler::new(config, store, Then(security_hub, Then(chat, findings)));
         if let Some(loc @ crate::tuning::location::Location::S3 { .. }) = &config.tuning {
             let s3 = crate::tuning::location::s3_client_from(sdk);

@@ -13,7 +13,8 @@
 //! docs/findings.md.
 //!
 //! The structure is plain data: replay prints it as JSON, the Security Hub
-//! adapter (`notify::securityhub`) converts it to the SDK's types.
+//! adapter (`notify::securityhub`) serializes it as is (serde) into the body of
+//! its `BatchImportFindings` request.
 
 use serde::Serialize;
 

@@ -1,8 +1,10 @@
 //! Real TLS between the function and AWS: moto behind HTTPS with a server
 //! certificate from a test certificate authority made here, the real binary
-//! trusting that CA through `SSL_CERT_FILE` (see trailwatch::aws). A finding is
-//! published over TLS and read back; with another CA trusted instead, the same
-//! server is refused and the invocation fails, so verification is really on.
+//! trusting that CA through `SSL_CERT_FILE` (see trailwatch::aws). Findings are
+//! imported into Security Hub (a request trailwatch signs itself, on its own
+//! connector: it must trust the same roots as the SDK clients) and published to
+//! SNS over TLS, and read back; with another CA trusted instead, the same server
+//! is refused and the invocation fails, so verification is really on.
 
 use std::path::{Path, PathBuf};
 
@@ -80,16 +82,28 @@ async fn test_sdk(moto: &Moto, ca_pem: Vec<u8>) -> SdkConfig {
     moto.sdk_with(http).await
 }
 
-/// Runs the binary on one StopLogging event against `moto`, trusting the CA in
+/// Runs the binary on one StopLogging event against `moto` (Security Hub
+/// included, unless `hub` names another endpoint for it), trusting the CA in
 /// `trusted` (a PEM file) and nothing else; its outcome.
-async fn invoke_trusting(moto: &Moto, trusted: &Path, table: &str, topic: &str) -> Outcome {
+async fn invoke_trusting(
+    moto: &Moto,
+    hub: Option<&str>,
+    trusted: &Path,
+    table: &str,
+    topic: &str,
+) -> Outcome {
     let emulator = Emulator::start(vec![("tls-1".into(), stop_logging().to_string())]).await;
     // `command` clears the environment: no SSL_CERT_DIR adds the system store.
     let mut child = command(&emulator.addr)
         .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env(
+            "AWS_ENDPOINT_URL_SECURITYHUB",
+            hub.unwrap_or(&moto.endpoint),
+        )
         .env("SSL_CERT_FILE", trusted)
         .env("TRAILWATCH_TABLE", table)
         .env("TRAILWATCH_TOPIC_ARN", topic)
+        .env("TRAILWATCH_SECURITY_HUB", product_arn())
         .spawn()
         .expect("the function binary starts");
     let outcome = emulator.outcome("tls-1").await;
@@ -99,7 +113,8 @@ async fn invoke_trusting(moto: &Moto, trusted: &Path, table: &str, topic: &str) 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn findings_are_published_over_tls_and_an_untrusted_certificate_fails_the_invocation() {
+async fn findings_are_imported_and_published_over_tls_and_an_untrusted_certificate_fails_the_invocation()
+ {
     let pki = TestPki::new();
     let moto = Moto::start_tls(&pki.path("server.pem"), &pki.path("server.key"));
     assert!(moto.endpoint.starts_with("https://localhost:"));
@@ -108,7 +123,7 @@ async fn findings_are_published_over_tls_and_an_untrusted_certificate_fails_the_
     let queue = subscribed_queue(&sdk, &topic, None).await;
 
     // Trusting another CA: the handshake fails, so does delivery and the invocation.
-    match invoke_trusting(&moto, &pki.path("other-ca.pem"), &table, &topic).await {
+    match invoke_trusting(&moto, None, &pki.path("other-ca.pem"), &table, &topic).await {
         Outcome::Error(v) => {
             assert_eq!(v["errorType"], "trailwatch.DeliveryFailed", "{v}");
             let message = v["errorMessage"].as_str().unwrap_or("");
@@ -118,8 +133,36 @@ async fn findings_are_published_over_tls_and_an_untrusted_certificate_fails_the_
     }
     assert_eq!(drain(&sdk, &queue).await, Vec::<Value>::new());
 
+    // Only Security Hub behind TLS (DynamoDB and SNS on the plain moto): its
+    // import, on trailwatch's own connector rather than an SDK client's, is
+    // refused for the same reason, and that fails the invocation.
+    let plain = Moto::shared();
+    let plain_sdk = plain.sdk().await;
+    let (plain_table, plain_topic) = table_and_topic(&plain_sdk).await;
+    let outcome = invoke_trusting(
+        plain,
+        Some(&moto.endpoint),
+        &pki.path("other-ca.pem"),
+        &plain_table,
+        &plain_topic,
+    )
+    .await;
+    match outcome {
+        Outcome::Error(v) => {
+            assert_eq!(v["errorType"], "trailwatch.DeliveryFailed", "{v}");
+            let message = v["errorMessage"].as_str().unwrap_or("");
+            assert!(
+                message.contains("Security Hub BatchImportFindings")
+                    && message.contains("certificate"),
+                "{message}"
+            );
+        }
+        other => panic!("Security Hub accepted an untrusted certificate: {other:?}"),
+    }
+    assert_eq!(imported(&sdk).await, Vec::<Value>::new());
+
     // Trusting the test CA: the findings go out over TLS and arrive.
-    let sent = match invoke_trusting(&moto, &pki.path("ca.pem"), &table, &topic).await {
+    let sent = match invoke_trusting(&moto, None, &pki.path("ca.pem"), &table, &topic).await {
         Outcome::Response(v) => {
             assert_eq!(v["outcome"], "notified", "{v}");
             finding_ids(&v)
@@ -130,6 +173,11 @@ async fn findings_are_published_over_tls_and_an_untrusted_certificate_fails_the_
         sent.iter().any(|(d, _)| d == "cloudtrail-log-suspended"),
         "{sent:?}"
     );
+    let hub = imported(&sdk).await;
+    for (_, id) in &sent {
+        let copies = hub.iter().filter(|f| f["Id"] == *id).count();
+        assert_eq!(copies, 1, "{id} imported over TLS, once: {hub:?}");
+    }
     let got = delivered_ids(&sdk, &queue).await;
     let mut want = sent;
     want.sort();
