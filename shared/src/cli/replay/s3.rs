@@ -51,16 +51,23 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
         .map_err(|e| format!("cannot start the S3 runtime: {e}"))?;
     let client = rt.block_on(s3::client())?;
     let (bucket, limits, keep) = (src.bucket.to_owned(), *src.limits, src.prefilter.clone());
-    // Records are parsed and prepared on the decoding threads too: the engine's
-    // thread only does what needs the state.
+    // Records are parsed on the decoding threads too, and with more than one
+    // of them also prepared there: the engine's thread then only does what needs
+    // the state. One decoding thread already has inflating and parsing to do, so
+    // the engine's thread prepares.
     let engine = Arc::clone(&src.engine);
     let decode: Decode<Recorded> = Arc::new(move |key: &str, bytes: Vec<u8>| {
+        let ahead = if threads > 1 {
+            Ahead::Prepare(&engine)
+        } else {
+            Ahead::Parse
+        };
         Recorded::read(
             &format!("s3://{bucket}/{key}"),
             &bytes,
             &limits,
             &*keep,
-            Ahead::Prepare(&engine),
+            ahead,
         )
     });
     let options = Options {
