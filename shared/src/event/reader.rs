@@ -198,7 +198,7 @@ pub fn read_stream(input: impl Read, source: &str, limits: &Limits, sink: &mut i
 }
 
 /// Read buffer: most JSON lines lie wholly inside it and are handed over in place.
-pub(super) const BUFFER: usize = 1 << 20;
+pub(super) const BUFFER: usize = 1 << 18;
 
 pub(super) fn at(source: &str, line: Option<u64>) -> Location {
     Location {
