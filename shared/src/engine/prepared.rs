@@ -76,10 +76,7 @@ impl Engine {
     /// Runs every routed detection on `rec` under the tuning in force, without
     /// the store. Safe on any thread.
     pub fn prepare(&self, rec: &Record<'_>) -> Prepared {
-        self.prepare_tuned(rec, self.tuning())
-    }
-
-    pub(super) fn prepare_tuned(&self, rec: &Record<'_>, tuning: Option<Arc<Tuning>>) -> Prepared {
+        let tuning = self.tuning();
         let mut steps = Vec::new();
         let t = tuning.as_deref();
         for &i in self.candidates(rec).iter() {
