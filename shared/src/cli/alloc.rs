@@ -15,10 +15,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use mimalloc::MiMalloc;
 
 /// Blocks of at least this many bytes come from the system allocator: among
-/// them the readers' 256 KiB buffers. The kernel copied file data into a
-/// page-aligned mimalloc buffer at a third of the speed (system time of a
-/// seed-only replay 0.65 s against 0.25 s), and 1 MiB buffers in glibc were
-/// trimmed and faulted in again for every gzip file.
+/// them the readers' 256 KiB buffers. The kernel copied file data into such a
+/// buffer from mimalloc at a third of the speed (system time of a seed-only
+/// replay 0.65 s against 0.25 s; not explained: perhaps its page alignment),
+/// and 1 MiB buffers in glibc were trimmed and faulted in again for every gzip
+/// file.
 const LARGE: usize = 1 << 18;
 
 pub struct Split;
