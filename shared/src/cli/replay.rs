@@ -263,6 +263,19 @@ impl<S: Store> Sink for Replay<'_, S> {
         }
     }
 
+    fn try_record(&mut self, loc: &Location, json: &str) -> bool {
+        if self.fatal.is_some() {
+            return true;
+        }
+        match Record::from_json(json) {
+            Ok(rec) if rec.names_an_event() => {
+                self.parsed(loc, &rec, None);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// `prepared`: what a reader thread prepared (else it is prepared here).
     fn parsed(&mut self, _loc: &Location, rec: &Record<'_>, prepared: Option<Prepared>) {
         if self.fatal.is_some() {

@@ -46,6 +46,23 @@ impl Ahead<'_> {
         let prepared = engine.map(|e| e.prepare(rec.record()));
         Ok(Ready::Parsed(rec, prepared))
     }
+
+    /// Like [`Ahead::ready`] for a document not yet known to be a record (see
+    /// [`Sink::try_record`]): `None` when it is not one, or does not parse, or
+    /// the sink wants text.
+    pub fn ready_if_record(self, json: &str) -> Option<Ready> {
+        let engine = match self {
+            Ahead::Text => return None,
+            Ahead::Parse => None,
+            Ahead::Prepare(engine) => Some(engine),
+        };
+        let rec = OwnedRecord::parse(json.to_owned()).ok()?;
+        if !rec.record().names_an_event() {
+            return None;
+        }
+        let prepared = engine.map(|e| e.prepare(rec.record()));
+        Some(Ready::Parsed(rec, prepared))
+    }
 }
 
 impl Ready {

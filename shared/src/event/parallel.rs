@@ -277,6 +277,15 @@ impl Sink for Collect<'_> {
             Err(why) => self.rejected(loc, &why),
         }
     }
+    fn try_record(&mut self, loc: &Location, json: &str) -> bool {
+        match self.ahead.ready_if_record(json) {
+            Some(ready) => {
+                self.push(Item::Ready(loc.clone(), ready), json.len());
+                true
+            }
+            None => false,
+        }
+    }
     fn rejected(&mut self, loc: &Location, reason: &str) {
         self.push(Item::Rejected(loc.clone(), reason.to_owned()), reason.len());
     }

@@ -87,6 +87,15 @@ pub trait Sink {
     fn wanted(&mut self, _json: &[u8]) -> bool {
         true
     }
+    /// Offered a document that most likely is one record (a JSON line, an item of
+    /// `Records`), before the reader checks what it is: a sink that parses records
+    /// parses it here, and if it is a record (valid JSON naming an event source or
+    /// name) takes it, `true`. Else (`false`) the reader checks and classifies the
+    /// document as usual, so one parse does for the common case. The default
+    /// takes nothing.
+    fn try_record(&mut self, _loc: &Location, _json: &str) -> bool {
+        false
+    }
     /// Records that a prefilter on another thread skipped (see `parallel`).
     fn skipped(&mut self, _n: u64) {}
     /// A file that could not be opened or read at all (the error names it).
@@ -314,12 +323,34 @@ pub(super) fn json_line(
         Err(len) => sink.rejected(&at(source, Some(no)), &too_large(len, limits)),
         Ok(line) => {
             let line = trim_line(line);
-            // An oversized line is parsed, so that it is reported, not skipped.
-            if !line.is_empty() && (line.len() > limits.max_record_bytes || sink.wanted(line)) {
-                document(line, source, Some(no), limits, sink);
+            if line.is_empty() {
+                return;
             }
+            // An oversized line is parsed, so that it is reported, not skipped.
+            if line.len() > limits.max_record_bytes {
+                return document(line, source, Some(no), limits, sink);
+            }
+            if !sink.wanted(line) {
+                return;
+            }
+            if let Ok(text) = std::str::from_utf8(line)
+                && !looks_like_envelope(text)
+                && sink.try_record(&at(source, Some(no)), text)
+            {
+                return;
+            }
+            document(line, source, Some(no), limits, sink);
         }
     }
+}
+
+/// An EventBridge envelope names its `detail-type` near its start; such a line is
+/// not offered as a record (parsing it as one would only be wasted). A guess that
+/// is wrong either way costs time, never a different result.
+fn looks_like_envelope(text: &str) -> bool {
+    static DETAIL_TYPE: crate::event::prefilter::Needle =
+        crate::event::prefilter::Needle::new("\"detail-type\"");
+    DETAIL_TYPE.is_in(&text.as_bytes()[..text.len().min(512)])
 }
 
 /// The first non-blank line (trimmed) of a plain input: when it is a JSON value on
@@ -696,7 +727,7 @@ const MAX_WRAPPING: usize = 2;
 fn value(raw: &RawValue, loc: &Location, depth: usize, limits: &Limits, sink: &mut impl Sink) {
     let text = raw.get();
     // Most items are records: look at their bytes before parsing them.
-    if text.starts_with('{') && !admit(text, loc, limits, sink) {
+    if text.starts_with('{') && (!admit(text, loc, limits, sink) || sink.try_record(loc, text)) {
         return;
     }
     match serde_json::from_str::<Node>(text) {
@@ -917,6 +948,80 @@ mod tests {
                 s.other
             );
         }
+    }
+
+    /// A sink that parses records, as replay does; with `.1`, it also takes the
+    /// records offered before classification ([`Sink::try_record`]).
+    #[derive(Default)]
+    struct Parsing(Vec<String>, bool);
+
+    impl Sink for Parsing {
+        fn record(&mut self, loc: &Location, json: &str) {
+            match crate::event::Record::from_json(json) {
+                Ok(rec) => self.0.push(format!("{loc} record {}", rec.event_name())),
+                Err(e) => self.rejected(loc, &invalid_record(&e)),
+            }
+        }
+        fn try_record(&mut self, loc: &Location, json: &str) -> bool {
+            match crate::event::Record::from_json(json) {
+                Ok(rec) if self.1 && rec.names_an_event() => {
+                    self.0.push(format!("{loc} record {}", rec.event_name()));
+                    true
+                }
+                _ => false,
+            }
+        }
+        fn rejected(&mut self, loc: &Location, reason: &str) {
+            self.0.push(format!("{loc} rejected {reason}"));
+        }
+        fn not_cloudtrail(&mut self, loc: &Location) {
+            self.0.push(format!("{loc} other"));
+        }
+    }
+
+    #[test]
+    fn records_taken_in_one_parse_are_those_the_reader_would_classify_as_records() {
+        let odd = [
+            REC,
+            r#"{"eventName":null,"eventSource":null}"#,
+            r#"{"eventName":null,"detail-type":"x","detail":{"eventName":"Inner"}}"#,
+            r#"{"eventName":"A","Records":[],"Records":[]}"#,
+            r#"{"eventName":"A","detail":{},"detail":{}}"#,
+            r#"{"eventName":"A","detail-type":"x","detail-type":"y"}"#,
+            r#"{"eventName":"A","eventName":"B"}"#,
+            r#"{"eventName":"A","awsRegion":"x","awsRegion":"y"}"#,
+            r#"{"eventName":5}"#,
+            r#"{"eventName":"A"} {"eventName":"B"}"#,
+            r#"{"eventName":"A","requestParameters":{"#,
+            r#"{"eventName":"A","Records":[{"eventName":"B"}]}"#,
+            r#"{"Records":[{"eventName":"B"},{"eventName":7},{"x":1},{"eventName":"C","eventName":"D"}]}"#,
+            r#"{"detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"E"}}"#,
+            r#"{"source":"aws.iam","detail":{"eventName":"E"},"detail-type":"late"}"#,
+            r#"[{"eventName":"F"},{"eventSource":"s"}]"#,
+            r#"{"userIdentity":{"type":"Root"}}"#,
+        ];
+        let deep = format!(
+            r#"{{"eventName":"A","requestParameters":{}{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let mut input = odd.join("\n");
+        input.push('\n');
+        input.push_str(&deep);
+        input.push('\n');
+        input.push_str(&format!(r#"{{"eventName":"{}"}}"#, "x".repeat(2000)));
+        let limits = Limits {
+            max_record_bytes: 1000,
+            max_document_bytes: 50_000,
+            max_file_bytes: 100_000,
+        };
+        let mut slow = Parsing::default();
+        read_stream(input.as_bytes(), "t", &limits, &mut slow);
+        let mut fast = Parsing(Vec::new(), true);
+        read_stream(input.as_bytes(), "t", &limits, &mut fast);
+        assert_eq!(fast.0, slow.0);
+        assert!(slow.0.len() > odd.len(), "{:#?}", slow.0);
+        assert!(slow.0.iter().any(|l| l.contains("malformed JSON")));
     }
 
     #[test]

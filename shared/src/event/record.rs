@@ -69,6 +69,15 @@ pub struct Record<'a> {
     /// any field path from it, on the rare records behind a finding.
     #[serde(skip)]
     pub raw: Option<&'a str>,
+    /// Keys that make a document something else (a `Records` file, an envelope),
+    /// read only so that a duplicate fails the parse as it fails the reader's
+    /// classifying parse (`Sink::try_record` must take exactly what the reader would).
+    #[serde(rename = "Records", default)]
+    pub(crate) _records: Option<IgnoredAny>,
+    #[serde(rename = "detail", default)]
+    pub(crate) _detail: Option<IgnoredAny>,
+    #[serde(rename = "detail-type", default)]
+    pub(crate) _detail_type: Option<IgnoredAny>,
     /// `"true"` when the call used the temporary credentials of a console session.
     #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub session_credential_from_console: Option<Cow<'a, str>>,
@@ -223,6 +232,12 @@ impl<'a> Record<'a> {
         let mut rec: Record<'a> = serde_json::from_str(text)?;
         rec.raw = Some(text);
         Ok(rec)
+    }
+
+    /// The record has an `eventSource` or an `eventName` (what makes a JSON
+    /// object a CloudTrail record to the reader).
+    pub fn names_an_event(&self) -> bool {
+        self.event_source.is_some() || self.event_name.is_some()
     }
 
     pub fn event_source(&self) -> &str {
