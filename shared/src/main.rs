@@ -9,5 +9,7 @@ mod cli;
 static ALLOC: cli::alloc::Split = cli::alloc::Split;
 
 fn main() {
+    #[cfg(feature = "cli-alloc")]
+    cli::alloc::keep_freed_memory();
     std::process::exit(cli::main());
 }
