@@ -37,20 +37,24 @@ impl Answer {
 pub struct Runtime {
     /// `host:port` for `AWS_LAMBDA_RUNTIME_API`.
     pub addr: String,
-    invocations: mpsc::Sender<(String, String)>,
+    invocations: mpsc::Sender<Invocation>,
     answers: Mutex<mpsc::Receiver<Answer>>,
     counter: std::sync::atomic::AtomicU64,
 }
 
 type Shared<T> = Arc<Mutex<T>>;
 
+/// One invocation as the runtime hands it out: request id, payload, and the
+/// deadline (epoch milliseconds).
+type Invocation = (String, String, u128);
+
 impl Runtime {
     pub async fn start() -> Runtime {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("address").to_string();
-        let (inv_tx, inv_rx) = mpsc::channel::<(String, String)>(16);
+        let (inv_tx, inv_rx) = mpsc::channel::<Invocation>(16);
         let (ans_tx, ans_rx) = mpsc::channel::<Answer>(16);
-        let inv_rx: Shared<mpsc::Receiver<(String, String)>> = Arc::new(Mutex::new(inv_rx));
+        let inv_rx: Shared<mpsc::Receiver<Invocation>> = Arc::new(Mutex::new(inv_rx));
         tokio::spawn(async move {
             while let Ok((conn, _)) = listener.accept().await {
                 tokio::spawn(connection(conn, inv_rx.clone(), ans_tx.clone()));
@@ -66,11 +70,17 @@ impl Runtime {
 
     /// One invocation with `payload`; waits (at most 15 minutes, Lambda's limit) for the answer.
     pub async fn invoke(&self, payload: &Value) -> Answer {
+        self.invoke_within(payload, 900_000).await
+    }
+
+    /// One invocation whose deadline (`lambda-runtime-deadline-ms`) is `ms`
+    /// milliseconds after it is handed out; waits for the answer as `invoke`.
+    pub async fn invoke_within(&self, payload: &Value, ms: u128) -> Answer {
         let n = self
             .counter
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.invocations
-            .send((format!("req-{n}"), payload.to_string()))
+            .send((format!("req-{n}"), payload.to_string(), ms))
             .await
             .expect("runtime running");
         let mut answers = self.answers.lock().await;
@@ -84,7 +94,7 @@ impl Runtime {
 /// Serves one keep-alive connection of the function's runtime client.
 async fn connection(
     conn: TcpStream,
-    invocations: Shared<mpsc::Receiver<(String, String)>>,
+    invocations: Shared<mpsc::Receiver<Invocation>>,
     answers: mpsc::Sender<Answer>,
 ) {
     let (read, mut write) = conn.into_split();
@@ -116,10 +126,10 @@ async fn connection(
         let path = request_line.split(' ').nth(1).unwrap_or("").to_owned();
         let reply = if path.ends_with("/invocation/next") {
             // Held open until the test invokes.
-            let Some((id, payload)) = invocations.lock().await.recv().await else {
+            let Some((id, payload, within)) = invocations.lock().await.recv().await else {
                 return;
             };
-            let deadline = crate::now_ms() + 900_000;
+            let deadline = crate::now_ms() + within;
             format!(
                 "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
                  lambda-runtime-aws-request-id: {id}\r\nlambda-runtime-deadline-ms: {deadline}\r\n\

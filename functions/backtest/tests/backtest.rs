@@ -1,7 +1,8 @@
 //! The real `backtest` binary under a local Lambda Runtime API, against moto's
 //! S3 and DynamoDB: the plan's manifest, a batch's findings as JSON lines, a burst
-//! split across two batches run in reverse order (one finding), and unreadable
-//! keys (listed in the failures object, the batch goes on). (Here rather than in
+//! split across two batches run in reverse order (one finding), unreadable
+//! keys (listed in the failures object, the batch goes on), and a batch that
+//! stops short of its deadline for a retry. (Here rather than in
 //! the workspace `tests/` crate because only a function's own package knows the
 //! path of its binary.)
 
@@ -395,6 +396,38 @@ fn stop_findings(stop: &[Value]) -> Vec<(String, Vec<String>)> {
         .into_iter()
         .map(|d| (d.to_owned(), ids(stop)))
         .collect()
+}
+
+/// A batch whose invocation is about to time out stops (a minute before the
+/// deadline), fails as retryable and writes nothing; its retry, with time
+/// enough, finds every finding (a timed-out batch would have left its claims
+/// taken and its findings unwritten).
+#[tokio::test]
+async fn a_batch_short_of_time_fails_for_a_retry_that_delivers() {
+    let d = deploy().await;
+    let stop = records("cloudtrail-log-suspended/positive-stop-logging-iam-user.json");
+    let key = d
+        .put(&trail_key(ACCOUNT, "20260314T1320Z", "late"), log_file(&stop))
+        .await;
+    let run = unique("deadline");
+    let request = json!({"mode": "batch", "run_id": run, "batch": "000003", "keys": [key]});
+    let margin = u128::try_from(trailwatch::lambda::backtest::batch::DEADLINE_MARGIN_MS)
+        .expect("positive");
+    let err = d
+        .runtime
+        .invoke_within(&request, margin - 5_000)
+        .await
+        .err();
+    assert_eq!(err["errorType"], "trailwatch.BacktestFailed", "{err}");
+    let message = err["errorMessage"].as_str().expect("message");
+    assert!(
+        message.contains("out of time") && message.contains("key 1 of 1"),
+        "{message}"
+    );
+    assert!(d.findings(&run, "000003").await.is_empty());
+    let out = d.runtime.invoke(&request).await.ok();
+    assert_eq!(out["findings"], 2, "{out}");
+    assert_eq!(d.findings(&run, "000003").await, stop_findings(&stop));
 }
 
 #[tokio::test]

@@ -14,7 +14,9 @@
 //!   listed in `<run-id>/failures/<batch>.jsonl`; the batch goes on. Any other
 //!   failure (S3 or DynamoDB unavailable, throttled beyond the SDK's retries,
 //!   SNS) fails the batch after giving back the claims it took, and the state
-//!   machine retries it.
+//!   machine retries it. So does running short of time: the batch stops a
+//!   minute before the invocation's deadline rather than be killed with its
+//!   claims taken.
 
 use std::collections::VecDeque;
 
@@ -36,6 +38,13 @@ use crate::state::dynamodb::{EVENT_TIME_KEEP_SECS, Validity};
 
 /// Downloads in flight ahead of the key being processed.
 const PREFETCH: usize = 4;
+
+/// A batch stops this long before the invocation's deadline, fails, and gives
+/// its claims back, so that the state machine's retry finds its findings again.
+/// Killed by Lambda's timeout instead, it would leave its claims confirmed and
+/// those findings unwritten. A minute covers giving back a batch's claims (one
+/// DeleteItem each, a few hundred at most) with room for slow requests.
+pub const DEADLINE_MARGIN_MS: i64 = 60_000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -172,7 +181,18 @@ async fn process(
     notifier: &Then<Collect, Option<SnsNotifier>>,
     keys: &[Key],
     filter: &RecordFilter,
+    stop_at_ms: i64,
 ) -> Result<Report, String> {
+    let out_of_time = |done: usize, key: &str| {
+        format!(
+            "out of time: stopped {}s before the invocation's deadline, in key {} of {} ({}); \
+             a retry starts the batch again (plan smaller batches if this repeats)",
+            DEADLINE_MARGIN_MS / 1000,
+            done + 1,
+            keys.len(),
+            crate::sanitize::one_line(key, 300)
+        )
+    };
     let filter = filter.to_filter();
     let limits = Limits::default();
     let mut report = Report::default();
@@ -189,7 +209,12 @@ async fn process(
         )
     };
     inflight.extend(pending.by_ref().take(PREFETCH).map(spawn));
+    let mut done = 0;
     while let Some((key, task)) = inflight.pop_front() {
+        if crate::render::now_ms() >= stop_at_ms {
+            return Err(out_of_time(done, &key));
+        }
+        done += 1;
         inflight.extend(pending.next().map(spawn));
         let bytes = match task.await {
             Ok(Ok(b)) => b,
@@ -249,7 +274,11 @@ async fn process(
             }
             // The engine takes the wall clock (for leases) and judges the
             // record at its own time (`Clock::EventTime`).
-            let wall = crate::render::now_ms().div_euclid(1000);
+            let wall_ms = crate::render::now_ms();
+            if wall_ms >= stop_at_ms {
+                return Err(out_of_time(done - 1, &key));
+            }
+            let wall = wall_ms.div_euclid(1000);
             engine
                 .handle(&rec, store, notifier, wall)
                 .await
@@ -276,7 +305,11 @@ fn check_batch_id(id: &str) -> Result<(), String> {
     }
 }
 
-pub async fn run(bt: &Backtest, input: BatchInput) -> Result<Value, BacktestError> {
+pub async fn run(
+    bt: &Backtest,
+    input: BatchInput,
+    deadline_ms: i64,
+) -> Result<Value, BacktestError> {
     check_run_id(&input.run_id).map_err(BacktestError::Invalid)?;
     check_batch_id(&input.batch).map_err(BacktestError::Invalid)?;
     let sns = match (input.publish, &bt.config.topic_arn) {
@@ -300,7 +333,18 @@ pub async fn run(bt: &Backtest, input: BatchInput) -> Result<Value, BacktestErro
         }),
     );
     let notifier = Then(Collect::default(), sns);
-    let outcome = match process(bt, &engine, &store, &notifier, &input.keys, &input.filter).await {
+    let stop_at_ms = deadline_ms.saturating_sub(DEADLINE_MARGIN_MS);
+    let outcome = match process(
+        bt,
+        &engine,
+        &store,
+        &notifier,
+        &input.keys,
+        &input.filter,
+        stop_at_ms,
+    )
+    .await
+    {
         Ok(report) => write(bt, &input, &report).await.map(|v| (v, report)),
         Err(e) => Err(BacktestError::Failed(e)),
     };

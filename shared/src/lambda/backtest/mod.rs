@@ -109,13 +109,14 @@ impl Backtest {
         }
     }
 
-    /// One invocation: an input that is not a request fails it with the reason.
-    pub async fn handle(&self, payload: &str) -> Result<Value, BacktestError> {
+    /// One invocation, which Lambda stops at `deadline_ms` (epoch milliseconds):
+    /// an input that is not a request fails it with the reason.
+    pub async fn handle(&self, payload: &str, deadline_ms: i64) -> Result<Value, BacktestError> {
         let request: Request = serde_json::from_str(payload)
             .map_err(|e| BacktestError::Invalid(format!("not a backtest request: {e}")))?;
         match request {
             Request::Plan(input) => plan::run(self, input).await,
-            Request::Batch(input) => batch::run(self, input).await,
+            Request::Batch(input) => batch::run(self, input, deadline_ms).await,
         }
     }
 }
@@ -152,7 +153,8 @@ pub async fn run() -> Result<(), Error> {
     lambda_runtime::run(lambda_runtime::service_fn(
         move |ev: LambdaEvent<Box<RawValue>>| {
             Box::pin(async move {
-                let out = handler.handle(ev.payload.get()).await;
+                let deadline_ms = i64::try_from(ev.context.deadline).unwrap_or(i64::MAX);
+                let out = handler.handle(ev.payload.get(), deadline_ms).await;
                 if let Err(e) = &out {
                     error!(request_id = ev.context.request_id, error = %e, "backtest invocation failed");
                 }
