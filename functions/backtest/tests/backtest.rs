@@ -407,12 +407,15 @@ async fn a_batch_short_of_time_fails_for_a_retry_that_delivers() {
     let d = deploy().await;
     let stop = records("cloudtrail-log-suspended/positive-stop-logging-iam-user.json");
     let key = d
-        .put(&trail_key(ACCOUNT, "20260314T1320Z", "late"), log_file(&stop))
+        .put(
+            &trail_key(ACCOUNT, "20260314T1320Z", "late"),
+            log_file(&stop),
+        )
         .await;
     let run = unique("deadline");
     let request = json!({"mode": "batch", "run_id": run, "batch": "000003", "keys": [key]});
-    let margin = u128::try_from(trailwatch::lambda::backtest::batch::DEADLINE_MARGIN_MS)
-        .expect("positive");
+    let margin =
+        u128::try_from(trailwatch::lambda::backtest::batch::DEADLINE_MARGIN_MS).expect("positive");
     let err = d
         .runtime
         .invoke_within(&request, margin - 5_000)
