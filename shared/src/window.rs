@@ -315,18 +315,36 @@ pub fn first_seen(
 /// What a windowed detection stores about `rec` (which has an event time,
 /// `time_ms`): built from the record alone, so replay builds it on its reader
 /// threads (see `engine::prepared`).
+///
+/// `last`: the payload of the record's previous observation, if any. Several
+/// windows often store the same thing about one record (the discovery windows
+/// all keep the caller's address, agent and error): when this one's evidence
+/// and tuning entries are the same, the observation shares that payload, so a
+/// replay holds one copy where it held three (observations are most of its
+/// memory). The first observation fills `last`.
 pub fn observation(
     rec: &Record<'_>,
     time_ms: i64,
     value: String,
     evidence: Evidence,
     matched: &[String],
+    last: &mut Option<Payload>,
 ) -> Observation {
+    let same = last
+        .as_ref()
+        .and_then(|p| p.built_as::<Context>())
+        .is_some_and(|c| c.evidence == evidence.0 && c.tuning == matched);
+    let payload = match last {
+        Some(p) if same => p.clone(),
+        _ => last
+            .insert(Payload::built(Context::of(rec, evidence, matched)))
+            .clone(),
+    };
     Observation {
         time_ms,
         event_id: record_identity(rec),
         value,
-        payload: Payload::built(Context::of(rec, evidence, matched)),
+        payload,
     }
 }
 
@@ -619,6 +637,34 @@ fn span_finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Windows that keep the same evidence about one record share its payload;
+    /// other evidence or other tuning entries get a payload of their own.
+    #[test]
+    fn a_records_observations_share_equal_payloads() {
+        let json = r#"{"eventSource":"ec2.amazonaws.com","eventName":"DescribeVpcs","eventID":"e1",
+            "sourceIPAddress":"198.51.100.7","userAgent":"aws-cli/2.15","eventTime":"2026-06-02T10:00:01Z"}"#;
+        let rec = Record::from_json(json).unwrap();
+        let ev = || Evidence::new().with("source_ip", "198.51.100.7");
+        let ctx = |o: &Observation| o.payload.built_as::<Context>().unwrap() as *const Context;
+        let mut last = None;
+        let a = observation(&rec, 1, "a".into(), ev(), &[], &mut last);
+        let b = observation(&rec, 1, "b".into(), ev(), &[], &mut last);
+        assert!(std::ptr::eq(ctx(&a), ctx(&b)));
+        let c = observation(&rec, 1, "c".into(), ev().with("x", 1), &[], &mut last);
+        assert!(!std::ptr::eq(ctx(&a), ctx(&c)));
+        let d = observation(
+            &rec,
+            1,
+            "d".into(),
+            ev().with("x", 1),
+            &["t1".into()],
+            &mut last,
+        );
+        assert!(!std::ptr::eq(ctx(&c), ctx(&d)));
+        assert_eq!(d.payload.built_as::<Context>().unwrap().tuning, ["t1"]);
+        assert_eq!((b.value.as_str(), b.event_id.as_str()), ("b", "e1"));
+    }
 
     fn o(t: i64, v: &str) -> Observation {
         Observation {

@@ -78,6 +78,8 @@ impl Engine {
     pub fn prepare(&self, rec: &Record<'_>) -> Prepared {
         let tuning = self.tuning();
         let mut steps = Vec::new();
+        // The record's last window payload, shared by windows that store the same.
+        let mut payload = None;
         let t = tuning.as_deref();
         for &i in self.candidates(rec).iter() {
             let det = self.detections[i];
@@ -139,7 +141,14 @@ impl Engine {
                         spec: (window_override.unwrap_or(window_secs), threshold),
                         claim_is_final,
                         partition: partition_key("w", meta.id, &group),
-                        obs: window::observation(rec, time_ms, value, evidence, &matched),
+                        obs: window::observation(
+                            rec,
+                            time_ms,
+                            value,
+                            evidence,
+                            &matched,
+                            &mut payload,
+                        ),
                         group,
                     }
                 }
@@ -159,7 +168,14 @@ impl Engine {
                         meta,
                         gap_secs: window_override.unwrap_or(max_gap_secs),
                         partition: partition_key("w", meta.id, &key),
-                        obs: window::observation(rec, time_ms, value, evidence, &matched),
+                        obs: window::observation(
+                            rec,
+                            time_ms,
+                            value,
+                            evidence,
+                            &matched,
+                            &mut payload,
+                        ),
                         key,
                         side,
                     }
