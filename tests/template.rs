@@ -1013,6 +1013,11 @@ fn the_backtest_function_reads_the_archive_prefix_writes_results_and_its_run_key
         json!({"Ref": "BacktestTable"}),
         "its own table"
     );
+    assert_eq!(
+        env["TRAILWATCH_TUNING"],
+        json!({"Fn::If": ["HasTuning", {"Fn::Sub": "s3://${TuningBucket}/${TuningKey}"}, ""]}),
+        "the tuning object the role may read, or none"
+    );
     let role = &res[get_att_target(&f["Properties"]["Role"]).expect("explicit role")];
     assert!(role["Properties"]["ManagedPolicyArns"].is_null());
     let got: Vec<(String, Vec<String>, Option<String>)> = role_statements(role)
@@ -1037,6 +1042,11 @@ fn the_backtest_function_reads_the_archive_prefix_writes_results_and_its_run_key
                         json!({"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [format!("{KEY_PREFIX}*")]}})
                     );
                 }
+                "ReadTuning" => assert_eq!(
+                    s["Resource"],
+                    json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::${TuningBucket}/${TuningKey}"}),
+                    "the one tuning object"
+                ),
                 "PublishFindings" => assert_eq!(s["Resource"], json!({"Ref": "FindingsTopicArn"})),
                 "OwnLogGroup" => assert_eq!(get_att_target(&s["Resource"]), Some("BacktestLogGroup")),
                 other => panic!("unexpected statement {other}"),
@@ -1064,6 +1074,7 @@ fn the_backtest_function_reads_the_archive_prefix_writes_results_and_its_run_key
             ),
             ("WriteResults".into(), s(&["s3:PutObject"]), None),
             ("RunKeysInBacktestTable".into(), table_actions, None),
+            ("ReadTuning".into(), s(&["s3:GetObject"]), c("HasTuning")),
             ("PublishFindings".into(), s(&["sns:Publish"]), c("HasTopic")),
             (
                 "OwnLogGroup".into(),

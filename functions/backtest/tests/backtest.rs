@@ -28,6 +28,12 @@ struct Deployed {
 }
 
 async fn deploy() -> Deployed {
+    deploy_tuned(None).await
+}
+
+/// The function with `TRAILWATCH_TUNING` naming `tuning.toml` in the archive
+/// bucket, which holds `tuning` (`Some("")`: the variable names a missing object).
+async fn deploy_tuned(tuning: Option<&str>) -> Deployed {
     let moto = Moto::shared();
     let sdk = moto.sdk().await;
     let s3 = s3(&sdk);
@@ -42,6 +48,18 @@ async fn deploy() -> Deployed {
     trailwatch::state::dynamodb::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
         .await
         .expect("CreateTable");
+    if let Some(text) = tuning.filter(|t| !t.is_empty()) {
+        s3.put_object()
+            .bucket(&archive)
+            .key("tuning.toml")
+            .body(text.as_bytes().to_vec().into())
+            .send()
+            .await
+            .expect("PutObject tuning");
+    }
+    let tuning_env = tuning
+        .map(|_| format!("s3://{archive}/tuning.toml"))
+        .unwrap_or_default();
     let runtime = Runtime::start().await;
     // TRAILWATCH_BACKTEST_BIN: a release build, for the measurement.
     let bin = std::env::var("TRAILWATCH_BACKTEST_BIN").unwrap_or_else(|_| BIN.to_owned());
@@ -60,6 +78,7 @@ async fn deploy() -> Deployed {
         .env("TRAILWATCH_TABLE", &table)
         .env("TRAILWATCH_ARCHIVE_BUCKET", &archive)
         .env("TRAILWATCH_RESULTS_BUCKET", &results)
+        .env("TRAILWATCH_TUNING", &tuning_env)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -388,6 +407,79 @@ async fn first_seen_terms_before_the_learning_end_only_build_history() {
         .ok();
     assert_eq!(out["records"], 2, "{out}");
     assert!(!fired(d.findings(&learning, "000000").await), "{out}");
+}
+
+/// A tuning file in S3: what it suppresses is still written, with its
+/// disposition and the entry, and the summary counts it; a tuning that cannot be
+/// read fails the batch instead of running untuned.
+#[tokio::test]
+async fn a_tuned_batch_writes_suppressed_findings_with_their_disposition() {
+    let tuning = r#"
+[[suppress]]
+id = "alice-trail-maintenance"
+detections = ["cloudtrail-log-suspended"]
+reason = "alice rotates the trail's bucket"
+owner = "secops@example.com"
+expires = "2027-06-01"
+[suppress.match]
+"userIdentity.arn" = "arn:aws:iam::111122223333:user/alice"
+"#;
+    let d = deploy_tuned(Some(tuning)).await;
+    let stop = records("cloudtrail-log-suspended/positive-stop-logging-iam-user.json");
+    let key = d
+        .put(
+            &trail_key(ACCOUNT, "20260314T1320Z", "tuned"),
+            log_file(&stop),
+        )
+        .await;
+    let run = unique("tuned");
+    let out = d.batch(&run, "000001", &[key]).await;
+    assert_eq!(out["findings"], 2, "{out}");
+    assert_eq!(out["not_notified"], 1, "{out}");
+    assert!(out["tuning_digest"].is_string(), "{out}");
+    let text = d
+        .get(&format!("{run}/findings/000001.jsonl"))
+        .await
+        .expect("findings object");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let by_id = |id: &str| {
+        lines
+            .iter()
+            .find(|f| f["detection_id"] == id)
+            .unwrap_or_else(|| panic!("{id} in {text}"))
+            .clone()
+    };
+    let suspended = by_id("cloudtrail-log-suspended");
+    assert_eq!(suspended["disposition"], "suppressed", "{suspended}");
+    assert_eq!(
+        suspended["evidence"]["suppressed_by"], "alice-trail-maintenance",
+        "{suspended}"
+    );
+    let change = by_id("cloudtrail-important-change");
+    assert!(
+        change["disposition"].is_null() || change["disposition"] == "notified",
+        "{change}"
+    );
+
+    let missing = deploy_tuned(Some("")).await;
+    let err = missing
+        .runtime
+        .invoke(
+            &json!({"mode": "batch", "run_id": unique("untuned"), "batch": "000001", "keys": []}),
+        )
+        .await
+        .err();
+    assert_eq!(err["errorType"], "trailwatch.BacktestFailed", "{err}");
+    assert!(
+        err["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("tuning.toml"),
+        "{err}"
+    );
 }
 
 /// What the StopLogging sample gives (events/cloudtrail-log-suspended/expected.jsonc).

@@ -30,9 +30,9 @@ use super::{Backtest, BacktestError, check_run_id};
 use crate::engine::{Clock, Engine, Settings};
 use crate::event::Record;
 use crate::event::reader::{self, Limits, Location, Sink};
-use crate::finding::Finding;
+use crate::finding::{Disposition, Finding};
+use crate::lambda::tuning::{Refresh, TuningSource};
 use crate::notify::sns::SnsNotifier;
-use crate::notify::{Collect, Then};
 use crate::state::DynamoStore;
 use crate::state::dynamodb::{EVENT_TIME_KEEP_SECS, Validity};
 
@@ -178,7 +178,7 @@ async fn process(
     bt: &Backtest,
     engine: &Engine,
     store: &Recording<DynamoStore>,
-    notifier: &Then<Collect, Option<SnsNotifier>>,
+    notifier: &Option<SnsNotifier>,
     keys: &[Key],
     filter: &RecordFilter,
     stop_at_ms: i64,
@@ -279,13 +279,16 @@ async fn process(
                 return Err(out_of_time(done - 1, &key));
             }
             let wall = wall_ms.div_euclid(1000);
-            engine
+            // Every finding in the order decided: the notified ones (also sent to
+            // the notifier) and, under a tuning, those it held back, with their
+            // disposition.
+            let decided = engine
                 .handle(&rec, store, notifier, wall)
                 .await
                 .map_err(|e| e.to_string())?;
+            report.findings.extend(decided);
         }
     }
-    report.findings = notifier.0.take();
     Ok(report)
 }
 
@@ -322,6 +325,7 @@ pub async fn run(
         }
     };
     let engine = Engine::new(settings(&bt.config.disabled, &input.filter));
+    let tuning = load_tuning(bt, &engine).await?;
     let store = Recording::new(
         DynamoStore::new(
             bt.dynamodb.clone(),
@@ -332,7 +336,7 @@ pub async fn run(
             keep_secs: EVENT_TIME_KEEP_SECS,
         }),
     );
-    let notifier = Then(Collect::default(), sns);
+    let notifier = sns;
     let stop_at_ms = deadline_ms.saturating_sub(DEADLINE_MARGIN_MS);
     let outcome = match process(
         bt,
@@ -345,7 +349,9 @@ pub async fn run(
     )
     .await
     {
-        Ok(report) => write(bt, &input, &report).await.map(|v| (v, report)),
+        Ok(report) => write(bt, &input, &report, tuning.as_deref())
+            .await
+            .map(|v| (v, report)),
         Err(e) => Err(BacktestError::Failed(e)),
     };
     match outcome {
@@ -375,9 +381,34 @@ pub async fn run(
     }
 }
 
+/// Puts the configured tuning in force on `engine`, read now (each batch reads
+/// the file as it is when the batch starts): its digest, or `None` untuned. A
+/// tuning that cannot be read or is invalid fails the batch: a backtest asked
+/// to show what a tuning does must not quietly run without it.
+async fn load_tuning(bt: &Backtest, engine: &Engine) -> Result<Option<String>, BacktestError> {
+    let Some(location) = &bt.config.tuning else {
+        return Ok(None);
+    };
+    let source = TuningSource::new(location.clone(), Some(bt.s3.clone()));
+    let now = crate::render::now_ms().div_euclid(1000);
+    match source.refresh(engine, "backtest", now, true).await {
+        Refresh::Loaded(digest) => Ok(Some(digest)),
+        Refresh::Failed(e) => Err(BacktestError::Failed(format!("tuning {location}: {e}"))),
+        // A forced first read either loads or fails.
+        Refresh::Unchanged => Err(BacktestError::Failed(format!(
+            "tuning {location}: nothing was read"
+        ))),
+    }
+}
+
 /// Writes the findings (when there are any: a retry of a batch whose claims are
 /// all held finds none and must not overwrite them) and the failures.
-async fn write(bt: &Backtest, input: &BatchInput, r: &Report) -> Result<Value, BacktestError> {
+async fn write(
+    bt: &Backtest,
+    input: &BatchInput,
+    r: &Report,
+    tuning: Option<&str>,
+) -> Result<Value, BacktestError> {
     let mut findings_key = None;
     if !r.findings.is_empty() {
         let key = findings_key_of(input);
@@ -401,7 +432,12 @@ async fn write(bt: &Backtest, input: &BatchInput, r: &Report) -> Result<Value, B
         .await?;
         failures = Some(key);
     }
-    Ok(json!({
+    let not_notified = r
+        .findings
+        .iter()
+        .filter(|f| !matches!(f.disposition, None | Some(Disposition::Notified)))
+        .count();
+    let mut summary = json!({
         "run_id": input.run_id,
         "batch": input.batch,
         "keys": input.keys.len(),
@@ -412,7 +448,13 @@ async fn write(bt: &Backtest, input: &BatchInput, r: &Report) -> Result<Value, B
         "failed_keys": r.failed_keys,
         "rejected_records": r.rejected_records,
         "failures_key": failures,
-    }))
+    });
+    // Only under a tuning: what an untuned run reports stays as it was.
+    if let Some(digest) = tuning {
+        summary["tuning_digest"] = json!(digest);
+        summary["not_notified"] = json!(not_notified);
+    }
+    Ok(summary)
 }
 
 fn findings_key_of(input: &BatchInput) -> String {

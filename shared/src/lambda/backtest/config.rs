@@ -8,7 +8,10 @@ use crate::aws::SdkConfig;
 use aws_types::sdk_config::TimeoutConfig;
 
 use crate::catalog;
-use crate::lambda::{ENV_DISABLED, ENV_RESOURCE_PREFIX, ENV_TABLE, ENV_TOPIC_ARN, is_topic_arn};
+use crate::lambda::{
+    ENV_DISABLED, ENV_RESOURCE_PREFIX, ENV_TABLE, ENV_TOPIC_ARN, ENV_TUNING, is_topic_arn,
+};
+use crate::tuning::location::Location;
 
 /// The bucket of the CloudTrail archive (read only).
 pub const ENV_ARCHIVE_BUCKET: &str = "TRAILWATCH_ARCHIVE_BUCKET";
@@ -25,6 +28,9 @@ pub struct BacktestConfig {
     pub topic_arn: Option<String>,
     pub disabled: Vec<String>,
     pub resource_prefix: Option<String>,
+    /// `TRAILWATCH_TUNING`: the tuning file every batch applies (read when the
+    /// batch starts), as the live functions would; `None`: untuned.
+    pub tuning: Option<Location>,
 }
 
 impl BacktestConfig {
@@ -67,6 +73,20 @@ impl BacktestConfig {
             disabled.push(id.to_owned());
         }
         let resource_prefix = get(ENV_RESOURCE_PREFIX);
+        let tuning = match get(ENV_TUNING).map(|t| Location::parse(&t)) {
+            None => None,
+            Some(Ok(l @ Location::S3 { .. })) => Some(l),
+            Some(Ok(Location::Local(_))) => {
+                problems.push(format!(
+                    "{ENV_TUNING}: a backtest reads its tuning from s3://BUCKET/KEY"
+                ));
+                None
+            }
+            Some(Err(e)) => {
+                problems.push(format!("{ENV_TUNING}: {e}"));
+                None
+            }
+        };
         if problems.is_empty() {
             Ok(BacktestConfig {
                 table,
@@ -75,6 +95,7 @@ impl BacktestConfig {
                 topic_arn,
                 disabled,
                 resource_prefix,
+                tuning,
             })
         } else {
             Err(format!("invalid configuration: {}", problems.join("; ")))
@@ -103,5 +124,28 @@ mod tests {
         for name in [ENV_TABLE, ENV_ARCHIVE_BUCKET, ENV_RESULTS_BUCKET, "nope"] {
             assert!(e.contains(name), "{e}");
         }
+    }
+
+    #[test]
+    fn the_tuning_is_an_s3_object() {
+        let with = |tuning: &'static str| {
+            BacktestConfig::from_vars(move |k| {
+                Some(match k {
+                    ENV_TUNING => tuning.into(),
+                    ENV_DISABLED | ENV_TOPIC_ARN | ENV_RESOURCE_PREFIX => return None,
+                    _ => "x".into(),
+                })
+            })
+        };
+        assert_eq!(
+            with("s3://b/tuning.toml").unwrap().tuning,
+            Some(Location::S3 {
+                bucket: "b".into(),
+                key: "tuning.toml".into()
+            })
+        );
+        assert!(with("/etc/tuning.toml").unwrap_err().contains(ENV_TUNING));
+        assert!(with("s3://b").unwrap_err().contains(ENV_TUNING));
+        assert_eq!(with("").unwrap().tuning, None);
     }
 }
