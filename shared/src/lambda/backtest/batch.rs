@@ -315,6 +315,8 @@ pub async fn run(
 ) -> Result<Value, BacktestError> {
     check_run_id(&input.run_id).map_err(BacktestError::Invalid)?;
     check_batch_id(&input.batch).map_err(BacktestError::Invalid)?;
+    // The notifier: SNS when the run publishes, else none (every finding is
+    // written to S3 either way, from what the engine decided).
     let sns = match (input.publish, &bt.config.topic_arn) {
         (false, _) => None,
         (true, Some(arn)) => Some(SnsNotifier::new(bt.sns.clone(), arn.clone())),
@@ -336,13 +338,12 @@ pub async fn run(
             keep_secs: EVENT_TIME_KEEP_SECS,
         }),
     );
-    let notifier = sns;
     let stop_at_ms = deadline_ms.saturating_sub(DEADLINE_MARGIN_MS);
     let outcome = match process(
         bt,
         &engine,
         &store,
-        &notifier,
+        &sns,
         &input.keys,
         &input.filter,
         stop_at_ms,
