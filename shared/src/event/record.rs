@@ -69,6 +69,10 @@ pub struct Record<'a> {
     /// any field path from it, on the rare records behind a finding.
     #[serde(skip)]
     pub raw: Option<&'a str>,
+    /// `eventTime` parsed, on first use: the engine, the windows and the tuning
+    /// each ask for it, several times per record.
+    #[serde(skip)]
+    pub(crate) event_time_parsed: OnceLock<Option<i64>>,
     /// Keys that make a document something else (a `Records` file, an envelope),
     /// read only so that a duplicate fails the parse as it fails the reader's
     /// classifying parse (`Sink::try_record` must take exactly what the reader would).
@@ -302,7 +306,9 @@ impl<'a> Record<'a> {
 
     /// `eventTime` in milliseconds since the Unix epoch, when it parses.
     pub fn event_time_ms(&self) -> Option<i64> {
-        self.event_time.as_deref().and_then(parse_event_time)
+        *self
+            .event_time_parsed
+            .get_or_init(|| self.event_time.as_deref().and_then(parse_event_time))
     }
 
     /// `requestParameters`, unless absent or `null`.
