@@ -11,7 +11,7 @@ use super::Engine;
 use crate::detection::{Evidence, Meta, Side, Signal, WindowSpec};
 use crate::event::Record;
 use crate::finding::Finding;
-use crate::state::{Observation, Store, StoreError};
+use crate::state::{Observation, Payload, Store, StoreError};
 use crate::tuning::{Mode, Tuning};
 use crate::window::{self, Claim, Pending, partition_key};
 
@@ -72,6 +72,21 @@ enum Step {
     },
 }
 
+/// What a window stores about `rec` (see [`window::observation`]); `None` for a
+/// record without an event time, which cannot be placed in a window.
+fn observe(
+    rec: &Record<'_>,
+    value: String,
+    evidence: Evidence,
+    matched: &[String],
+    last: &mut Option<Payload>,
+) -> Option<Observation> {
+    let time_ms = rec.event_time_ms()?;
+    Some(window::observation(
+        rec, time_ms, value, evidence, matched, last,
+    ))
+}
+
 impl Engine {
     /// Runs every routed detection on `rec` under the tuning in force, without
     /// the store. Safe on any thread.
@@ -124,8 +139,7 @@ impl Engine {
                         min_distinct,
                     }),
                 ) => {
-                    // A record without a time cannot be placed in a window.
-                    let Some(time_ms) = rec.event_time_ms() else {
+                    let Some(obs) = observe(rec, value, evidence, &matched, &mut payload) else {
                         continue;
                     };
                     let threshold = tuned
@@ -141,14 +155,7 @@ impl Engine {
                         spec: (window_override.unwrap_or(window_secs), threshold),
                         claim_is_final,
                         partition: partition_key("w", meta.id, &group),
-                        obs: window::observation(
-                            rec,
-                            time_ms,
-                            value,
-                            evidence,
-                            &matched,
-                            &mut payload,
-                        ),
+                        obs,
                         group,
                     }
                 }
@@ -160,22 +167,15 @@ impl Engine {
                     },
                     Some(WindowSpec::Sequence { max_gap_secs }),
                 ) => {
-                    let Some(time_ms) = rec.event_time_ms() else {
+                    let value = side.name().to_owned();
+                    let Some(obs) = observe(rec, value, evidence, &matched, &mut payload) else {
                         continue;
                     };
-                    let value = side.name().to_owned();
                     Step::Pair {
                         meta,
                         gap_secs: window_override.unwrap_or(max_gap_secs),
                         partition: partition_key("w", meta.id, &key),
-                        obs: window::observation(
-                            rec,
-                            time_ms,
-                            value,
-                            evidence,
-                            &matched,
-                            &mut payload,
-                        ),
+                        obs,
                         key,
                         side,
                     }
