@@ -159,14 +159,29 @@ impl Deployed {
             .ok()
     }
 
+    /// Each line of a JSON-lines object in the results bucket, `None` without one.
+    async fn json_lines(&self, key: &str) -> Option<Vec<Value>> {
+        let text = self.get(key).await?;
+        Some(
+            text.lines()
+                .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+                .collect(),
+        )
+    }
+
+    /// The findings a batch wrote, one per line (none without an object).
+    async fn finding_lines(&self, run: &str, batch: &str) -> Vec<Value> {
+        self.json_lines(&format!("{run}/findings/{batch}.jsonl"))
+            .await
+            .unwrap_or_default()
+    }
+
     /// (detection id, event ids) of each line of a findings object.
     async fn findings(&self, run: &str, batch: &str) -> Vec<(String, Vec<String>)> {
-        let Some(text) = self.get(&format!("{run}/findings/{batch}.jsonl")).await else {
-            return Vec::new();
-        };
-        text.lines()
-            .map(|l| {
-                let f: Value = serde_json::from_str(l).expect("a JSON line per finding");
+        self.finding_lines(run, batch)
+            .await
+            .into_iter()
+            .map(|f| {
                 let ids = f["event_ids"]
                     .as_array()
                     .expect("event_ids")
@@ -437,19 +452,15 @@ expires = "2027-06-01"
     assert_eq!(out["findings"], 2, "{out}");
     assert_eq!(out["not_notified"], 1, "{out}");
     assert!(out["tuning_digest"].is_string(), "{out}");
-    let text = d
-        .get(&format!("{run}/findings/000001.jsonl"))
+    let lines = d
+        .json_lines(&format!("{run}/findings/000001.jsonl"))
         .await
         .expect("findings object");
-    let lines: Vec<Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON line"))
-        .collect();
     let by_id = |id: &str| {
         lines
             .iter()
             .find(|f| f["detection_id"] == id)
-            .unwrap_or_else(|| panic!("{id} in {text}"))
+            .unwrap_or_else(|| panic!("{id} in {lines:?}"))
             .clone()
     };
     let suspended = by_id("cloudtrail-log-suspended");
@@ -549,14 +560,11 @@ async fn unreadable_keys_are_listed_and_the_batch_goes_on() {
     assert_eq!(out["findings"], 2, "{out}");
     assert_eq!(out["failed_keys"], 2, "{out}");
     assert_eq!(out["records"], 1, "{out}");
-    let failures = d
-        .get(&format!("{run}/failures/000007.jsonl"))
+    let lines = d
+        .json_lines(&format!("{run}/failures/000007.jsonl"))
         .await
         .expect("failures object");
-    let lines: Vec<Value> = failures
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON line"))
-        .collect();
+    let failures = format!("{lines:?}");
     assert_eq!(lines.len(), 2, "{failures}");
     assert_eq!(lines[0]["key"], missing["key"]);
     assert!(
