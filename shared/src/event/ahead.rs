@@ -37,31 +37,31 @@ impl Ahead<'_> {
     /// Makes the record `json` ready for the sink; `Err`: the reason it is
     /// rejected (it does not parse), as the sink itself would word it.
     pub fn ready(self, json: &str) -> Result<Ready, String> {
-        let engine = match self {
-            Ahead::Text => return Ok(Ready::Text(json.to_owned())),
-            Ahead::Parse => None,
-            Ahead::Prepare(engine) => Some(engine),
-        };
+        if let Ahead::Text = self {
+            return Ok(Ready::Text(json.to_owned()));
+        }
         let rec = OwnedRecord::parse(json.to_owned()).map_err(|e| reader::invalid_record(&e))?;
-        let prepared = engine.map(|e| e.prepare(rec.record()));
-        Ok(Ready::Parsed(rec, prepared))
+        Ok(self.parsed(rec))
     }
 
     /// Like [`Ahead::ready`] for a document not yet known to be a record (see
     /// [`Sink::try_record`]): `None` when it is not one, or does not parse, or
     /// the sink wants text.
     pub fn ready_if_record(self, json: &str) -> Option<Ready> {
-        let engine = match self {
-            Ahead::Text => return None,
-            Ahead::Parse => None,
-            Ahead::Prepare(engine) => Some(engine),
-        };
-        let rec = OwnedRecord::parse(json.to_owned()).ok()?;
-        if !rec.record().names_an_event() {
+        if let Ahead::Text = self {
             return None;
         }
-        let prepared = engine.map(|e| e.prepare(rec.record()));
-        Some(Ready::Parsed(rec, prepared))
+        let rec = OwnedRecord::parse(json.to_owned()).ok()?;
+        rec.record().names_an_event().then(|| self.parsed(rec))
+    }
+
+    /// A parsed record, prepared if asked.
+    fn parsed(self, rec: OwnedRecord) -> Ready {
+        let prepared = match self {
+            Ahead::Prepare(engine) => Some(engine.prepare(rec.record())),
+            Ahead::Text | Ahead::Parse => None,
+        };
+        Ready::Parsed(rec, prepared)
     }
 }
 
