@@ -190,8 +190,8 @@ pub fn read_stream(input: impl Read, source: &str, limits: &Limits, sink: &mut i
     };
     if gz {
         let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
-        read_plain(
-            BufReader::with_capacity(BUFFER, Capped::new(decoder, limits.max_file_bytes)),
+        read_gz(
+            Capped::new(decoder, limits.max_file_bytes),
             source,
             limits,
             sink,
@@ -208,6 +208,64 @@ pub fn read_stream(input: impl Read, source: &str, limits: &Limits, sink: &mut i
 
 /// Read buffer: most JSON lines lie wholly inside it and are handed over in place.
 pub(super) const BUFFER: usize = 1 << 18;
+
+/// A decompressed stream up to this size is read whole before its lines are
+/// split: a CloudTrail log file is one line of a few MB, which is then handed
+/// over in place instead of being assembled piece by piece from the read buffer.
+const WHOLE_GZ: usize = 8 << 20;
+/// The largest decompression buffer a reader thread keeps for the next file.
+const KEPT_GZ_BUFFER: usize = 16 << 20;
+
+thread_local! {
+    /// The buffer [`read_gz`] decompresses into, kept per thread so that its
+    /// capacity carries over from one file to the next (no regrowing, no copies).
+    static DECODED: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Reads decompressed text: whole when it is small (the usual CloudTrail log
+/// file), else its first [`WHOLE_GZ`] bytes and then the rest as it comes. Lines,
+/// errors and their line numbers are those of reading it as one stream.
+fn read_gz(mut decoded: impl Read, source: &str, limits: &Limits, sink: &mut impl Sink) {
+    let mut head = DECODED.take();
+    head.clear();
+    match (&mut decoded).take(WHOLE_GZ as u64).read_to_end(&mut head) {
+        Ok(n) if n < WHOLE_GZ => {
+            // The whole stream: a last line without its newline is still a line.
+            if !head.is_empty() && !head.ends_with(b"\n") {
+                head.push(b'\n');
+            }
+            read_plain(head.as_slice(), source, limits, sink);
+        }
+        Ok(_) => read_plain(
+            head.as_slice()
+                .chain(BufReader::with_capacity(BUFFER, decoded)),
+            source,
+            limits,
+            sink,
+        ),
+        // What came before the error is read, then the error is reported where
+        // the stream broke off.
+        Err(e) => read_plain(
+            head.as_slice().chain(BufReader::new(FailOnce(Some(e)))),
+            source,
+            limits,
+            sink,
+        ),
+    }
+    // A buffer grown by an unusually large file is not kept.
+    if head.capacity() <= KEPT_GZ_BUFFER {
+        DECODED.set(head);
+    }
+}
+
+/// A reader that fails once with the error it holds, then ends.
+struct FailOnce(Option<io::Error>);
+
+impl Read for FailOnce {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
+}
 
 pub(super) fn at(source: &str, line: Option<u64>) -> Location {
     Location {
