@@ -3,6 +3,8 @@
 
 pub mod actor;
 pub mod ahead;
+#[cfg(feature = "cli-gunzip")]
+pub mod gunzip;
 pub mod owned;
 pub mod parallel;
 pub mod prefilter;

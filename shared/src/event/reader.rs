@@ -189,9 +189,14 @@ pub fn read_stream(input: impl Read, source: &str, limits: &Limits, sink: &mut i
         }
     };
     if gz {
-        let decoder = flate2::bufread::MultiGzDecoder::new(buffered);
+        #[cfg(feature = "cli-gunzip")]
+        read_gz_file(buffered, source, limits, sink);
+        #[cfg(not(feature = "cli-gunzip"))]
         read_gz(
-            Capped::new(decoder, limits.max_file_bytes),
+            Capped::new(
+                flate2::bufread::MultiGzDecoder::new(buffered),
+                limits.max_file_bytes,
+            ),
             source,
             limits,
             sink,
@@ -256,6 +261,56 @@ fn read_gz(mut decoded: impl Read, source: &str, limits: &Limits, sink: &mut imp
         ),
     }
     DECODED.set(buf);
+}
+
+/// A gzip file of up to this size is read whole and decompressed in one call
+/// ([`super::gunzip`]); CloudTrail log files are a few hundred KB.
+#[cfg(feature = "cli-gunzip")]
+const WHOLE_GZ_FILE: usize = 4 << 20;
+
+/// Reads a gzip file: in one call when it is small and plain (one member), else
+/// streamed by [`read_gz`] from the same bytes, with the same outcome.
+#[cfg(feature = "cli-gunzip")]
+fn read_gz_file(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut impl Sink) {
+    let stream = |head: &[u8], rest: &mut dyn BufRead, sink: &mut _| {
+        let decoder = flate2::bufread::MultiGzDecoder::new(head.chain(rest));
+        read_gz(
+            Capped::new(decoder, limits.max_file_bytes),
+            source,
+            limits,
+            sink,
+        );
+    };
+    let mut compressed = Vec::new();
+    match (&mut input)
+        .take(WHOLE_GZ_FILE as u64 + 1)
+        .read_to_end(&mut compressed)
+    {
+        Ok(n) if n <= WHOLE_GZ_FILE => {
+            let max = usize::try_from(limits.max_file_bytes).map_or(WHOLE_GZ, |m| m.min(WHOLE_GZ));
+            let mut buf = DECODED.take();
+            match super::gunzip::whole(&compressed, &mut buf, max) {
+                Some(len) => {
+                    // A last line without its newline is still a line (room for
+                    // the byte is left by `whole`).
+                    let mut end = len;
+                    if len > 0 && buf[len - 1] != b'\n' {
+                        buf[len] = b'\n';
+                        end += 1;
+                    }
+                    read_plain(&buf[..end], source, limits, sink);
+                    DECODED.set(buf);
+                }
+                None => {
+                    DECODED.set(buf);
+                    stream(&compressed, &mut io::empty(), sink);
+                }
+            }
+        }
+        Ok(_) => stream(&compressed, &mut input, sink),
+        // The streaming decoder meets the error where the file broke off.
+        Err(e) => stream(&compressed, &mut BufReader::new(FailOnce(Some(e))), sink),
+    }
 }
 
 /// How [`fill`] ended.
