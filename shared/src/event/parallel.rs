@@ -23,10 +23,13 @@ use super::split::{self, Chunk, ChunkEnd};
 
 /// What a worker found, replayed into the real sink on the calling thread.
 enum Item {
+    /// The items that follow were found in this source (file name): sent once
+    /// per job, so that each record carries only its place in it.
+    Source(String),
     /// A record as the worker made it ready (see `ahead`).
-    Ready(Location, Ready),
-    Rejected(Location, String),
-    NotCloudTrail(Location),
+    Ready(Place, Ready),
+    Rejected(Place, String),
+    NotCloudTrail(Place),
     /// Records the prefilter skipped since the previous item.
     Skipped(u64),
     Unreadable(io::Error),
@@ -37,6 +40,13 @@ enum Item {
     /// file is dropped.
     ChunkFailed,
     FileDone(String),
+}
+
+/// A [`Location`] without its source (see [`Item::Source`]).
+#[derive(Clone, Copy)]
+struct Place {
+    line: Option<u64>,
+    record: Option<usize>,
 }
 
 /// Items per batch, and bytes of record text per batch, before it is sent.
@@ -91,6 +101,7 @@ pub fn read_paths_in_chunks(
         }
         let mut order = Order {
             pending: VecDeque::new(),
+            at: reader::at("", None),
             base: 0,
             dropping: false,
             stopped: false,
@@ -132,6 +143,8 @@ enum Job<'p> {
 /// The calling thread's side: the jobs in input order, and where it is in a file.
 struct Order {
     pending: VecDeque<Receiver<Vec<Item>>>,
+    /// Where the item being replayed was found (its source from [`Item::Source`]).
+    at: Location,
     /// Lines of the current file in the ranges already replayed.
     base: u64,
     /// A range of the current file failed: the rest of it is dropped.
@@ -157,19 +170,22 @@ impl Order {
         }
     }
 
+    /// The full location of an item found at `p` in the current source.
+    fn located(&mut self, p: Place) -> &Location {
+        self.at.line = p.line.map(|l| l + self.base);
+        self.at.record = p.record;
+        &self.at
+    }
+
     fn replay(&mut self, item: Item, sink: &mut impl Sink) {
-        if self.dropping && !matches!(item, Item::FileDone(_)) {
+        if self.dropping && !matches!(item, Item::FileDone(_) | Item::Source(_)) {
             return;
         }
-        let base = self.base;
-        let place = |mut loc: Location| {
-            loc.line = loc.line.map(|l| l + base);
-            loc
-        };
         match item {
-            Item::Ready(loc, ready) => ready.hand_to(&place(loc), sink),
-            Item::Rejected(loc, reason) => sink.rejected(&place(loc), &reason),
-            Item::NotCloudTrail(loc) => sink.not_cloudtrail(&place(loc)),
+            Item::Source(source) => self.at.source = source,
+            Item::Ready(p, ready) => ready.hand_to(self.located(p), sink),
+            Item::Rejected(p, reason) => sink.rejected(self.located(p), &reason),
+            Item::NotCloudTrail(p) => sink.not_cloudtrail(self.located(p)),
             Item::Skipped(n) => sink.skipped(n),
             Item::Unreadable(e) => sink.unreadable(&e),
             Item::ChunkDone(lines) => self.base += lines,
@@ -201,6 +217,7 @@ fn worker(
         let mut collect = Collect {
             prefilter,
             ahead,
+            source: None,
             batch: Vec::new(),
             bytes: 0,
             skipped: 0,
@@ -232,6 +249,8 @@ fn worker(
 struct Collect<'a> {
     prefilter: &'a (dyn Fn(&[u8]) -> bool + Sync),
     ahead: Ahead<'a>,
+    /// The source last sent ([`Item::Source`]).
+    source: Option<String>,
     batch: Vec<Item>,
     bytes: usize,
     skipped: u64,
@@ -241,6 +260,18 @@ struct Collect<'a> {
 }
 
 impl Collect<'_> {
+    /// `loc`'s place, after its source if that is new to the calling thread.
+    fn place(&mut self, loc: &Location) -> Place {
+        if self.source.as_deref() != Some(loc.source.as_str()) {
+            self.source = Some(loc.source.clone());
+            self.push(Item::Source(loc.source.clone()), 0);
+        }
+        Place {
+            line: loc.line,
+            record: loc.record,
+        }
+    }
+
     fn push(&mut self, item: Item, bytes: usize) {
         if self.closed {
             return;
@@ -273,24 +304,30 @@ impl Collect<'_> {
 impl Sink for Collect<'_> {
     fn record(&mut self, loc: &Location, json: &str) {
         match self.ahead.ready(json) {
-            Ok(ready) => self.push(Item::Ready(loc.clone(), ready), json.len()),
+            Ok(ready) => {
+                let place = self.place(loc);
+                self.push(Item::Ready(place, ready), json.len());
+            }
             Err(why) => self.rejected(loc, &why),
         }
     }
     fn try_record(&mut self, loc: &Location, json: &str) -> bool {
         match self.ahead.ready_if_record(json) {
             Some(ready) => {
-                self.push(Item::Ready(loc.clone(), ready), json.len());
+                let place = self.place(loc);
+                self.push(Item::Ready(place, ready), json.len());
                 true
             }
             None => false,
         }
     }
     fn rejected(&mut self, loc: &Location, reason: &str) {
-        self.push(Item::Rejected(loc.clone(), reason.to_owned()), reason.len());
+        let place = self.place(loc);
+        self.push(Item::Rejected(place, reason.to_owned()), reason.len());
     }
     fn not_cloudtrail(&mut self, loc: &Location) {
-        self.push(Item::NotCloudTrail(loc.clone()), 0);
+        let place = self.place(loc);
+        self.push(Item::NotCloudTrail(place), 0);
     }
     fn wanted(&mut self, json: &[u8]) -> bool {
         if self.closed {
