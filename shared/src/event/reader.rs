@@ -268,6 +268,12 @@ fn read_gz(mut decoded: impl Read, source: &str, limits: &Limits, sink: &mut imp
 #[cfg(feature = "cli-gunzip")]
 const WHOLE_GZ_FILE: usize = 4 << 20;
 
+#[cfg(feature = "cli-gunzip")]
+thread_local! {
+    /// The compressed bytes of the gzip file being read (see [`read_gz_file`]).
+    static COMPRESSED: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// Reads a gzip file: in one call when it is small and plain (one member), else
 /// streamed by [`read_gz`] from the same bytes, with the same outcome.
 #[cfg(feature = "cli-gunzip")]
@@ -281,11 +287,14 @@ fn read_gz_file(mut input: impl BufRead, source: &str, limits: &Limits, sink: &m
             sink,
         );
     };
-    let mut compressed = Vec::new();
-    match (&mut input)
+    // Kept per thread like `DECODED`: a fresh buffer for every file was grown
+    // by reallocation, each time into pages the kernel had to zero.
+    let mut compressed = COMPRESSED.take();
+    compressed.clear();
+    let read = (&mut input)
         .take(WHOLE_GZ_FILE as u64 + 1)
-        .read_to_end(&mut compressed)
-    {
+        .read_to_end(&mut compressed);
+    match read {
         Ok(n) if n <= WHOLE_GZ_FILE => {
             let max = usize::try_from(limits.max_file_bytes).map_or(WHOLE_GZ, |m| m.min(WHOLE_GZ));
             let mut buf = DECODED.take();
@@ -311,6 +320,7 @@ fn read_gz_file(mut input: impl BufRead, source: &str, limits: &Limits, sink: &m
         // The streaming decoder meets the error where the file broke off.
         Err(e) => stream(&compressed, &mut BufReader::new(FailOnce(Some(e))), sink),
     }
+    COMPRESSED.set(compressed);
 }
 
 /// How [`fill`] ended.
