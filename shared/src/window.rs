@@ -361,7 +361,6 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     spec: (i64, usize),
     claim_is_final: bool,
     settings: WindowSettings,
-    rec: &Record<'_>,
     partition: &str,
     group: &str,
     obs: Observation,
@@ -411,8 +410,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         guards: vec![claim_key(bucket - 1), claim_key(bucket + 1)],
         expires_at: None,
     };
-    let (finding, matched) =
-        span_finding(meta, rec, span, &claim.key, Some(meta_value_label(meta)))?;
+    let (finding, matched) = span_finding(meta, span, &claim.key, Some(meta_value_label(meta)))?;
     Ok(Some(Pending {
         finding,
         claim,
@@ -469,7 +467,6 @@ pub async fn observe_pair<S: Store + ?Sized>(
     meta: &'static Meta,
     max_gap_secs: i64,
     settings: WindowSettings,
-    rec: &Record<'_>,
     partition: &str,
     key: &str,
     side: Side,
@@ -502,12 +499,12 @@ pub async fn observe_pair<S: Store + ?Sized>(
         Side::First => {
             // The earliest login after this creation names the finding.
             if let Some(second) = partners.first() {
-                out.push(pair_finding(meta, rec, &obs, second, key)?);
+                out.push(pair_finding(meta, &obs, second, key)?);
             }
         }
         Side::Second => {
             for first in &partners {
-                out.push(pair_finding(meta, rec, first, &obs, key)?);
+                out.push(pair_finding(meta, first, &obs, key)?);
             }
         }
     }
@@ -516,19 +513,13 @@ pub async fn observe_pair<S: Store + ?Sized>(
 
 fn pair_finding(
     meta: &'static Meta,
-    rec: &Record<'_>,
     first: &Observation,
     second: &Observation,
     key: &str,
 ) -> Result<Pending, StoreError> {
     let claim_key = partition_key("c", meta.id, &format!("{key}|{}", first.event_id));
-    let (finding, matched) = span_finding(
-        meta,
-        rec,
-        &[first.clone(), second.clone()],
-        &claim_key,
-        None,
-    )?;
+    let (finding, matched) =
+        span_finding(meta, &[first.clone(), second.clone()], &claim_key, None)?;
     Ok(Pending {
         finding,
         claim: Claim {
@@ -545,7 +536,6 @@ fn pair_finding(
 /// are gathered from all. Also returns the tuning entries every record matched.
 fn span_finding(
     meta: &'static Meta,
-    _rec: &Record<'_>,
     span: &[Observation],
     claim_key: &str,
     value_label: Option<&'static str>,

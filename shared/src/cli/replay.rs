@@ -241,6 +241,36 @@ impl Progress {
 }
 
 impl<S: Store> Replay<'_, S> {
+    /// Runs the store's half of a prepared record (`rec`: the record, unless it
+    /// was dropped on a reader thread) and counts what it found.
+    fn handle(&mut self, rec: Option<&Record<'_>>, prepared: Prepared) {
+        // The wall clock, for delivery leases; windows and claims go by event time.
+        let wall = trailwatch::state::wall_clock_secs();
+        let handled = self.rt.block_on(self.engine.handle_prepared(
+            rec,
+            prepared,
+            &self.store,
+            &self.out,
+            wall,
+        ));
+        match handled {
+            Ok(found) => {
+                for f in found {
+                    self.counts.count(&f);
+                    let notified = matches!(f.disposition, None | Some(Disposition::Notified));
+                    if self.show_suppressed
+                        && !notified
+                        && let Err(e) = self.rt.block_on(self.out.notify(&f))
+                    {
+                        self.fatal = Some(format!("cannot write findings: {e}"));
+                    }
+                }
+            }
+            Err(HandleError::Notify(e)) => self.fatal = Some(format!("cannot write findings: {e}")),
+            Err(e) => self.fatal = Some(e.to_string()),
+        }
+    }
+
     fn warn(&self, loc: &Location, reason: &str) {
         if !self.quiet {
             eprintln!(
@@ -291,32 +321,19 @@ impl<S: Store> Sink for Replay<'_, S> {
             self.counts.outside += 1;
             return;
         }
-        // The wall clock, for delivery leases; windows and claims go by event time.
-        let wall = trailwatch::state::wall_clock_secs();
         let prepared = prepared.unwrap_or_else(|| self.engine.prepare(rec));
-        let handled = self.rt.block_on(self.engine.handle_prepared(
-            rec,
-            prepared,
-            &self.store,
-            &self.out,
-            wall,
-        ));
-        match handled {
-            Ok(found) => {
-                for f in found {
-                    self.counts.count(&f);
-                    let notified = matches!(f.disposition, None | Some(Disposition::Notified));
-                    if self.show_suppressed
-                        && !notified
-                        && let Err(e) = self.rt.block_on(self.out.notify(&f))
-                    {
-                        self.fatal = Some(format!("cannot write findings: {e}"));
-                    }
-                }
-            }
-            Err(HandleError::Notify(e)) => self.fatal = Some(format!("cannot write findings: {e}")),
-            Err(e) => self.fatal = Some(e.to_string()),
+        self.handle(Some(rec), prepared);
+    }
+
+    /// Asked for with `Ahead::PrepareOnly`, which `read_local` uses only when
+    /// there is no record filter (the filter reads the record).
+    fn prepared(&mut self, _loc: &Location, prepared: Prepared) {
+        if self.fatal.is_some() {
+            return;
         }
+        self.counts.records += 1;
+        self.progress.tick(self.counts.records, false);
+        self.handle(None, prepared);
     }
 
     fn rejected(&mut self, loc: &Location, reason: &str) {
@@ -379,7 +396,13 @@ fn read_local<S: Store>(
         let keep = move |json: &[u8]| prefilter(engine, strict, json);
         // The workers also run the detections' stateless half: this thread only
         // does what needs the state, in input order.
-        let ahead = Ahead::Prepare(engine);
+        // Without a record filter the record itself is dropped there too,
+        // unless a first-seen or heartbeat finding needs it.
+        let ahead = if replay.filter.is_empty() {
+            Ahead::PrepareOnly(engine)
+        } else {
+            Ahead::Prepare(engine)
+        };
         parallel::read_paths_in_chunks(paths, threads, chunk_bytes, limits, &keep, ahead, replay);
     } else {
         for path in paths {

@@ -87,12 +87,13 @@ impl Settings {
         self.lease_secs.unwrap_or(CLAIM_LEASE_SECS)
     }
 
-    /// The clocks for handling `rec` at wall-clock time `wall`.
-    pub fn now_for(&self, rec: &Record<'_>, wall: i64) -> Now {
+    /// The clocks for handling a record whose `eventTime` is `event_time_ms`
+    /// at wall-clock time `wall`.
+    pub fn now_at(&self, event_time_ms: Option<i64>, wall: i64) -> Now {
         match self.clock {
             Clock::Wall => Now::live(wall),
             Clock::EventTime => Now {
-                valid: rec.event_time_ms().map_or(wall, |t| t.div_euclid(1000)),
+                valid: event_time_ms.map_or(wall, |t| t.div_euclid(1000)),
                 wall,
             },
         }
@@ -296,7 +297,7 @@ impl Engine {
         store: &S,
         now: i64,
     ) -> Result<Vec<Pending>, StoreError> {
-        self.apply(rec, self.prepare(rec), store, now).await
+        self.apply(Some(rec), self.prepare(rec), store, now).await
     }
 
     /// Evaluates `rec` and delivers each new finding exactly once: claim it, notify,
@@ -310,25 +311,27 @@ impl Engine {
         notifier: &N,
         now: i64,
     ) -> Result<Vec<Finding>, HandleError> {
-        self.handle_prepared(rec, self.prepare(rec), store, notifier, now)
+        self.handle_prepared(Some(rec), self.prepare(rec), store, notifier, now)
             .await
     }
 
     /// [`Engine::handle`] for a record prepared by [`Engine::prepare`] (on any
     /// thread): the same findings, delivered the same way, under the tuning it
-    /// was prepared with.
+    /// was prepared with. The record itself may be left out (`None`) when the
+    /// preparation does not [`Prepared::needs_record`].
     pub async fn handle_prepared<S: Store + ?Sized, N: Notifier + ?Sized>(
         &self,
-        rec: &Record<'_>,
+        rec: Option<&Record<'_>>,
         prepared: Prepared,
         store: &S,
         notifier: &N,
         now: i64,
     ) -> Result<Vec<Finding>, HandleError> {
-        if let (Some(_), Some(t)) = (self.settings.learn_secs, rec.event_time_ms()) {
+        let event_time_ms = prepared.event_time_ms;
+        if let (Some(_), Some(t)) = (self.settings.learn_secs, event_time_ms) {
             self.first_time_ms.get_or_init(|| t);
         }
-        let at = self.settings.now_for(rec, now);
+        let at = self.settings.now_at(event_time_ms, now);
         let tuning = prepared.tuning.clone();
         let pending = self.apply(rec, prepared, store, at.valid).await?;
         let today = self
@@ -338,7 +341,7 @@ impl Engine {
         let lease_secs = self.settings.lease_secs();
         let mut delivered = Vec::new();
         for p in pending {
-            if self.learning(&p, rec) {
+            if self.learning(&p, event_time_ms) {
                 // Record the term in the history, report nothing.
                 let expires_at = claim_expiry(&p, at.valid);
                 store
@@ -366,9 +369,10 @@ impl Engine {
 }
 
 impl Engine {
-    /// A first-seen finding about a record inside the learning span.
-    fn learning(&self, p: &Pending, rec: &Record<'_>) -> bool {
-        let Some(t) = rec.event_time_ms() else {
+    /// A first-seen finding about a record (whose `eventTime` is
+    /// `event_time_ms`) inside the learning span.
+    fn learning(&self, p: &Pending, event_time_ms: Option<i64>) -> bool {
+        let Some(t) = event_time_ms else {
             return false;
         };
         let by_span = self.settings.learn_secs.is_some_and(|span| {

@@ -21,9 +21,21 @@ use crate::window::{self, Claim, Pending, partition_key};
 pub struct Prepared {
     steps: Vec<Step>,
     pub(super) tuning: Option<Arc<Tuning>>,
+    /// The record's `eventTime` in epoch milliseconds: all the store's half
+    /// needs of the record unless [`Prepared::needs_record`].
+    pub(super) event_time_ms: Option<i64>,
 }
 
 impl Prepared {
+    /// Whether [`Engine::apply`] needs the record itself: a first-seen or
+    /// heartbeat finding is built from it there. Windows and pairs build theirs
+    /// from their observations, stateless findings are built already.
+    pub fn needs_record(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(s, Step::FirstSeen { .. } | Step::Beat { .. }))
+    }
+
     /// The tuning the record was prepared under; [`Engine::apply`] applies the
     /// same one, even if the engine's has been replaced since.
     pub fn tuning(&self) -> Option<&Tuning> {
@@ -212,20 +224,26 @@ impl Engine {
             };
             steps.push(step);
         }
-        Prepared { steps, tuning }
+        Prepared {
+            steps,
+            tuning,
+            event_time_ms: rec.event_time_ms(),
+        }
     }
 
     /// The store's half: windows, pairs and heartbeats of a prepared record.
     /// Returns the findings with their claims; nothing is delivered yet. `now`
-    /// is the validity clock (epoch seconds), used for expiry.
+    /// is the validity clock (epoch seconds), used for expiry. `rec` may be
+    /// `None` only if the preparation does not [`Prepared::needs_record`].
     pub(super) async fn apply<S: Store + ?Sized>(
         &self,
-        rec: &Record<'_>,
+        rec: Option<&Record<'_>>,
         prepared: Prepared,
         store: &S,
         now: i64,
     ) -> Result<Vec<Pending>, StoreError> {
         let mut out = Vec::new();
+        let prepared_time = prepared.event_time_ms;
         // One heartbeat write per record, shared by the heartbeat detections.
         let mut beat: Option<(String, crate::state::Beat)> = None;
         let window = self.settings.window;
@@ -246,7 +264,6 @@ impl Engine {
                         spec,
                         claim_is_final,
                         window,
-                        rec,
                         &partition,
                         &group,
                         obs,
@@ -264,7 +281,7 @@ impl Engine {
                     obs,
                 } => {
                     let found = window::observe_pair(
-                        store, meta, gap_secs, window, rec, &partition, &key, side, obs, now,
+                        store, meta, gap_secs, window, &partition, &key, side, obs, now,
                     )
                     .await?;
                     out.extend(found);
@@ -276,6 +293,8 @@ impl Engine {
                     evidence,
                     matched,
                 } => {
+                    // Never without the record: see `needs_record`.
+                    let Some(rec) = rec else { continue };
                     let mut p = window::first_seen(meta, days, rec, &term, evidence, now);
                     p.matched = matched;
                     out.push(p);
@@ -289,7 +308,8 @@ impl Engine {
                     lookback_days,
                     live_on_gap,
                 } => {
-                    let Some(t) = rec.event_time_ms() else {
+                    // Never without the record: see `needs_record`.
+                    let (Some(rec), Some(t)) = (rec, prepared_time) else {
                         continue;
                     };
                     let b = match &beat {
@@ -356,7 +376,9 @@ mod tests {
     }
 
     /// Replay prepares records on reader threads and hands them to the engine's
-    /// thread: a window and a stateless finding come out as `handle` makes them.
+    /// thread, without the record itself unless the preparation needs it: a
+    /// window, a stateless and a first-seen finding come out as `handle` makes
+    /// them.
     #[test]
     fn records_prepared_on_another_thread_give_the_findings_of_handle() {
         let calls = [
@@ -374,6 +396,7 @@ mod tests {
             ("ec2", "DescribeKeyPairs"),
             ("cloudtrail", "StopLogging"),
             ("ec2", "DescribeRegions"),
+            ("ec2", "CreateKeyPair"),
         ];
         let records: Vec<String> = calls
             .iter()
@@ -410,16 +433,26 @@ mod tests {
         });
         let (store, out) = (MemoryStore::default(), Collect::default());
         let mut handed = Vec::new();
+        let mut without_record = 0;
         for (rec, p) in prepared {
-            let found = engine.handle_prepared(rec.record(), p, &store, &out, now);
+            // What `Ahead::PrepareOnly` hands over.
+            let rec = if p.needs_record() {
+                Some(rec.record())
+            } else {
+                without_record += 1;
+                None
+            };
+            let found = engine.handle_prepared(rec, p, &store, &out, now);
             handed.extend(rt.block_on(found).unwrap());
         }
+        assert_eq!(without_record, records.len() - 1);
 
         let ids = |f: &[Finding]| -> Vec<String> {
             f.iter().map(|f| f.detection_id.to_string()).collect()
         };
         assert!(ids(&direct).contains(&"discovery-sweep-by-principal".to_string()));
         assert!(ids(&direct).contains(&"cloudtrail-log-suspended".to_string()));
+        assert!(ids(&direct).contains(&"ec2-keypair-created-by-new-principal".to_string()));
         assert_eq!(
             serde_json::to_string(&handed).unwrap(),
             serde_json::to_string(&direct).unwrap()

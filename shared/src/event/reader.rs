@@ -106,6 +106,11 @@ pub trait Sink {
     fn parsed(&mut self, loc: &Location, rec: &Record<'_>, _prepared: Option<Prepared>) {
         self.record(loc, rec.raw.unwrap_or_default());
     }
+    /// A record prepared on a reader thread and dropped there, as a sink asks with
+    /// [`super::ahead::Ahead::PrepareOnly`]: only the preparation comes (it does not
+    /// [`Prepared::needs_record`]). Only such a sink hears of it; the default
+    /// ignores it.
+    fn prepared(&mut self, _loc: &Location, _prepared: Prepared) {}
     /// Called after each input file is done.
     fn file_done(&mut self, _source: &str) {}
     /// `true` once the sink wants nothing more (parallel reading then stops).
