@@ -425,6 +425,12 @@ fn findings_are_the_same_for_any_number_of_threads_and_for_local_files() {
         (SUSPENDED, "s4"),
     ]);
     assert_eq!(findings(&one), expected);
+    // Without a filter, reader threads drop each record once it is prepared
+    // (unless a finding needs it): the output is still that of one thread.
+    let (one_all, _) = replay(&[org.as_str(), "--threads", "1"]);
+    let (two_all, _) = replay(&[org.as_str(), "--threads", "2"]);
+    assert!(findings(&one_all).len() > expected.len());
+    assert_eq!(one_all.stdout, two_all.stdout, "byte-identical output");
     // The same filters on the same files read locally: records filtered by their
     // own eventTime, account and Region.
     let local = archive().dir.join("AWSLogs");

@@ -54,13 +54,15 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
     // Records are parsed on the decoding threads too, and with more than one
     // of them also prepared there: the engine's thread then only does what needs
     // the state. One decoding thread already has inflating and parsing to do, so
-    // the engine's thread prepares.
+    // the engine's thread prepares. Without a record filter (which reads the
+    // record) a prepared record is dropped there too, as for local files.
     let engine = Arc::clone(&src.engine);
+    let no_record_filter = src.filter.is_empty();
     let decode: Decode<Recorded> = Arc::new(move |key: &str, bytes: Vec<u8>| {
-        let ahead = if threads > 1 {
-            Ahead::Prepare(&engine)
-        } else {
-            Ahead::Parse
+        let ahead = match (threads > 1, no_record_filter) {
+            (true, true) => Ahead::PrepareOnly(&engine),
+            (true, false) => Ahead::Prepare(&engine),
+            (false, _) => Ahead::Parse,
         };
         Recorded::read(
             &format!("s3://{bucket}/{key}"),
