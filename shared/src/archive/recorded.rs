@@ -3,22 +3,26 @@
 //! replayed into the sink in key order, so findings do not depend on timing.
 
 use crate::event::ahead::{Ahead, Ready};
-use crate::event::reader::{self, Limits, Location, Sink};
+use crate::event::reader::{self, Limits, Location, Place, Sink};
 
 /// What the reader found in one object, in order.
 #[derive(Debug, Default)]
 pub struct Recorded {
+    /// The object's name: every item was found in it.
+    source: String,
     items: Vec<Found>,
     /// Bytes of record text held (for the caller's memory accounting).
     pub held_bytes: usize,
 }
 
+/// An item and where in the object it was found (not a whole [`Location`]: the
+/// source is the same for every item).
 #[derive(Debug)]
 enum Found {
     /// A record as made ready here (see `ahead`).
-    Ready(Location, Ready),
-    Rejected(Location, String),
-    NotCloudTrail(Location),
+    Ready(Place, Ready),
+    Rejected(Place, String),
+    NotCloudTrail(Place),
     /// Records the prefilter passed over since the previous item.
     Skipped(u64),
 }
@@ -38,7 +42,10 @@ impl Recorded {
         let mut keep = Keep {
             prefilter,
             ahead,
-            out: Recorded::default(),
+            out: Recorded {
+                source: source.to_owned(),
+                ..Recorded::default()
+            },
             passed: 0,
         };
         reader::read_stream(bytes, source, limits, &mut keep);
@@ -49,11 +56,19 @@ impl Recorded {
     /// Hands everything to `sink` in the order it was found; stops (returning
     /// `true`) as soon as the sink has stopped.
     pub fn replay(self, sink: &mut impl Sink) -> bool {
+        let mut loc = Location {
+            source: self.source,
+            line: None,
+            record: None,
+        };
         for item in self.items {
+            if let Found::Ready(p, _) | Found::Rejected(p, _) | Found::NotCloudTrail(p) = &item {
+                (loc.line, loc.record) = (p.line, p.record);
+            }
             match item {
-                Found::Ready(loc, ready) => ready.hand_to(&loc, sink),
-                Found::Rejected(loc, why) => sink.rejected(&loc, &why),
-                Found::NotCloudTrail(loc) => sink.not_cloudtrail(&loc),
+                Found::Ready(_, ready) => ready.hand_to(&loc, sink),
+                Found::Rejected(_, why) => sink.rejected(&loc, &why),
+                Found::NotCloudTrail(_) => sink.not_cloudtrail(&loc),
                 Found::Skipped(n) => sink.skipped(n),
             }
             if sink.stopped() {
@@ -90,18 +105,28 @@ impl Keep<'_> {
 impl Sink for Keep<'_> {
     fn record(&mut self, loc: &Location, json: &str) {
         match self.ahead.ready(json) {
-            Ok(ready) => self.push(Found::Ready(loc.clone(), ready), json.len()),
+            Ok(ready) => self.push(Found::Ready(loc.place(), ready), json.len()),
             Err(why) => self.rejected(loc, &why),
+        }
+    }
+    /// One parse for the usual item of `Records`, as the local reader does.
+    fn try_record(&mut self, loc: &Location, json: &str) -> bool {
+        match self.ahead.ready_if_record(json) {
+            Some(ready) => {
+                self.push(Found::Ready(loc.place(), ready), json.len());
+                true
+            }
+            None => false,
         }
     }
     fn rejected(&mut self, loc: &Location, reason: &str) {
         self.push(
-            Found::Rejected(loc.clone(), reason.to_owned()),
+            Found::Rejected(loc.place(), reason.to_owned()),
             reason.len(),
         );
     }
     fn not_cloudtrail(&mut self, loc: &Location) {
-        self.push(Found::NotCloudTrail(loc.clone()), 0);
+        self.push(Found::NotCloudTrail(loc.place()), 0);
     }
     fn wanted(&mut self, json: &[u8]) -> bool {
         let keep = (self.prefilter)(json);

@@ -18,7 +18,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use super::ahead::{Ahead, Ready};
-use super::reader::{self, Limits, Location, Sink};
+use super::reader::{self, Limits, Location, Place, Sink};
 use super::split::{self, Chunk, ChunkEnd};
 
 /// What a worker found, replayed into the real sink on the calling thread.
@@ -40,13 +40,6 @@ enum Item {
     /// file is dropped.
     ChunkFailed,
     FileDone(String),
-}
-
-/// A [`Location`] without its source (see [`Item::Source`]).
-#[derive(Clone, Copy)]
-struct Place {
-    line: Option<u64>,
-    record: Option<usize>,
 }
 
 /// Items per batch, and bytes of record text per batch, before it is sent.
@@ -268,10 +261,7 @@ impl Collect<'_> {
             self.source = Some(loc.source.clone());
             self.push(Item::Source(loc.source.clone()), 0);
         }
-        Place {
-            line: loc.line,
-            record: loc.record,
-        }
+        loc.place()
     }
 
     fn push(&mut self, item: Item, bytes: usize) {

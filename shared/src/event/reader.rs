@@ -61,6 +61,24 @@ pub struct Location {
     pub record: Option<usize>,
 }
 
+/// A [`Location`] without its source: where in the source an item was found,
+/// for the readers that hand items over between threads and send the source
+/// once (`parallel`, `archive::recorded`).
+#[derive(Debug, Clone, Copy)]
+pub struct Place {
+    pub line: Option<u64>,
+    pub record: Option<usize>,
+}
+
+impl Location {
+    pub fn place(&self) -> Place {
+        Place {
+            line: self.line,
+            record: self.record,
+        }
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.source)?;
