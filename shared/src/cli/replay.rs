@@ -396,13 +396,7 @@ fn read_local<S: Store>(
         let keep = move |json: &[u8]| prefilter(engine, strict, json);
         // The workers also run the detections' stateless half: this thread only
         // does what needs the state, in input order.
-        // Without a record filter the record itself is dropped there too,
-        // unless a first-seen or heartbeat finding needs it.
-        let ahead = if replay.filter.is_empty() {
-            Ahead::PrepareOnly(engine)
-        } else {
-            Ahead::Prepare(engine)
-        };
+        let ahead = preparing(engine, &replay.filter);
         parallel::read_paths_in_chunks(paths, threads, chunk_bytes, limits, &keep, ahead, replay);
     } else {
         for path in paths {
@@ -413,6 +407,17 @@ fn read_local<S: Store>(
                 break;
             }
         }
+    }
+}
+
+/// What reader threads that prepare records do with them: without a record
+/// filter (which reads the record on the engine's thread) a record is dropped
+/// there once prepared, unless a first-seen or heartbeat finding needs it.
+fn preparing<'e>(engine: &'e Engine, filter: &Filter) -> Ahead<'e> {
+    if filter.is_empty() {
+        Ahead::PrepareOnly(engine)
+    } else {
+        Ahead::Prepare(engine)
     }
 }
 

@@ -254,20 +254,9 @@ thread_local! {
 /// errors and their line numbers are those of reading it as one stream.
 fn read_gz(mut decoded: impl Read, source: &str, limits: &Limits, sink: &mut impl Sink) {
     let mut buf = DECODED.take();
-    let (mut len, outcome) = fill(&mut decoded, &mut buf);
+    let (len, outcome) = fill(&mut decoded, &mut buf);
     match outcome {
-        Filled::All => {
-            // The whole stream: a last line without its newline is still a line.
-            if len > 0 && buf[len - 1] != b'\n' {
-                if len == buf.len() {
-                    buf.push(b'\n');
-                } else {
-                    buf[len] = b'\n';
-                }
-                len += 1;
-            }
-            read_plain(&buf[..len], source, limits, sink);
-        }
+        Filled::All => return read_whole(buf, len, source, limits, sink),
         Filled::More => read_plain(
             buf[..len].chain(BufReader::with_capacity(BUFFER, decoded)),
             source,
@@ -283,6 +272,22 @@ fn read_gz(mut decoded: impl Read, source: &str, limits: &Limits, sink: &mut imp
             sink,
         ),
     }
+    DECODED.set(buf);
+}
+
+/// Reads the whole decompressed text `buf[..len]`, then keeps `buf` for the
+/// thread's next file. A last line without its newline is still a line.
+fn read_whole(mut buf: Vec<u8>, len: usize, source: &str, limits: &Limits, sink: &mut impl Sink) {
+    let mut end = len;
+    if len > 0 && buf[len - 1] != b'\n' {
+        if len == buf.len() {
+            buf.push(b'\n');
+        } else {
+            buf[len] = b'\n';
+        }
+        end += 1;
+    }
+    read_plain(&buf[..end], source, limits, sink);
     DECODED.set(buf);
 }
 
@@ -322,17 +327,7 @@ fn read_gz_file(mut input: impl BufRead, source: &str, limits: &Limits, sink: &m
             let max = usize::try_from(limits.max_file_bytes).map_or(WHOLE_GZ, |m| m.min(WHOLE_GZ));
             let mut buf = DECODED.take();
             match super::gunzip::whole(&compressed, &mut buf, max) {
-                Some(len) => {
-                    // A last line without its newline is still a line (room for
-                    // the byte is left by `whole`).
-                    let mut end = len;
-                    if len > 0 && buf[len - 1] != b'\n' {
-                        buf[len] = b'\n';
-                        end += 1;
-                    }
-                    read_plain(&buf[..end], source, limits, sink);
-                    DECODED.set(buf);
-                }
+                Some(len) => read_whole(buf, len, source, limits, sink),
                 None => {
                     DECODED.set(buf);
                     stream(&compressed, &mut io::empty(), sink);

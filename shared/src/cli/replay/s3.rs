@@ -54,15 +54,15 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
     // Records are parsed on the decoding threads too, and with more than one
     // of them also prepared there: the engine's thread then only does what needs
     // the state. One decoding thread already has inflating and parsing to do, so
-    // the engine's thread prepares. Without a record filter (which reads the
-    // record) a prepared record is dropped there too, as for local files.
+    // the engine's thread prepares (see `preparing` for what becomes of the
+    // record).
     let engine = Arc::clone(&src.engine);
-    let no_record_filter = src.filter.is_empty();
+    let filter = src.filter.clone();
     let decode: Decode<Recorded> = Arc::new(move |key: &str, bytes: Vec<u8>| {
-        let ahead = match (threads > 1, no_record_filter) {
-            (true, true) => Ahead::PrepareOnly(&engine),
-            (true, false) => Ahead::Prepare(&engine),
-            (false, _) => Ahead::Parse,
+        let ahead = if threads > 1 {
+            super::preparing(&engine, &filter)
+        } else {
+            Ahead::Parse
         };
         Recorded::read(
             &format!("s3://{bucket}/{key}"),
