@@ -144,7 +144,9 @@ pub fn invalid_record(e: &serde_json::Error) -> String {
 
 /// Input files named on the command line, expanded: directories are walked
 /// recursively (sorted, `.json`, `.jsonl`, `.ndjson` and `.gz` files only);
-/// files named explicitly are taken whatever their extension.
+/// files named explicitly are taken whatever their extension. In a directory,
+/// CloudTrail log files (a copy of a trail's bucket) come in the order an
+/// `s3://` replay reads them: see [`archive_order`].
 pub fn expand_paths(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
@@ -155,7 +157,10 @@ pub fn expand_paths(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
         let meta = std::fs::metadata(p)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
         if meta.is_dir() {
-            walk(p, &mut out)?;
+            let mut found = Vec::new();
+            walk(p, &mut found)?;
+            archive_order(&mut found);
+            out.extend(found);
         } else {
             out.push(p.clone());
         }
@@ -178,6 +183,21 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Puts the CloudTrail log files among `files` (sorted by path) in the order
+/// an `s3://` replay reads a trail's bucket: day folder, then delivery minute in
+/// the file name, then path; other files keep their place before them. Sorted
+/// by path, a copy of the bucket would be read one account and Region after
+/// another, each through every day: a caller's records would then reach the
+/// windows up to a day out of time order, past the three hours the in-memory
+/// state is sure to keep.
+fn archive_order(files: &mut [PathBuf]) {
+    files.sort_by_cached_key(|p| {
+        p.to_str()
+            .and_then(crate::archive::layout::LogKey::parse)
+            .map(|k| (k.day, k.minute))
+    });
 }
 
 fn is_input_name(p: &Path) -> bool {
@@ -1073,6 +1093,47 @@ mod tests {
         fn not_cloudtrail(&mut self, loc: &Location) {
             self.other.push(loc.to_string());
         }
+    }
+
+    /// A directory holding a copy of a trail's bucket is read day by day, then by
+    /// delivery minute (across accounts and Regions), as `s3://` reads it; other
+    /// files of the directory come first, in path order, and a file named on its
+    /// own keeps its place on the command line.
+    #[test]
+    fn a_copy_of_a_trails_bucket_is_read_in_delivery_order() {
+        let root = std::env::temp_dir().join(format!("trailwatch-order-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let log = |account: &str, region: &str, day: &str, stamp: &str| {
+            let dir = format!("AWSLogs/{account}/CloudTrail/{region}/2026/02/{day}");
+            let name = format!("{account}_CloudTrail_{region}_202602{day}T{stamp}Z_x.json.gz");
+            format!("{dir}/{name}")
+        };
+        let files = [
+            log("111122223333", "ap-southeast-2", "25", "2350"),
+            log("111122223333", "eu-west-1", "25", "1100"),
+            log("111122223333", "us-east-1", "25", "1000"),
+            log("111122223333", "us-east-1", "26", "0005"),
+            log("444455556666", "eu-west-1", "25", "1000"),
+            "AWSLogs/notes.jsonl".to_owned(),
+            "extra/a.json".to_owned(),
+        ];
+        for f in &files {
+            let path = root.join(f);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, b"").unwrap();
+        }
+        let lone = root.join(&files[0]);
+        let got: Vec<String> = expand_paths(&[root.clone(), lone])
+            .unwrap()
+            .iter()
+            .map(|p| p.strip_prefix(&root).unwrap().to_str().unwrap().to_owned())
+            .collect();
+        let want: Vec<&str> = [5, 6, 2, 4, 1, 0, 3, 0]
+            .iter()
+            .map(|&i| files[i].as_str())
+            .collect();
+        assert_eq!(got, want);
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     fn read(bytes: &[u8]) -> Seen {
