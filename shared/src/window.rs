@@ -136,7 +136,8 @@ fn no_entries(tuning: &Cow<'_, [String]>) -> bool {
 
 impl Context {
     fn of(rec: &Record<'_>, evidence: Evidence, matched: &[String]) -> Context {
-        let actor = Actor::of(rec);
+        // The actor's fields as `Actor::of` gives them, borrowed where it can.
+        let display = crate::event::actor_display_text(rec);
         Context::pack(
             [
                 Some(rec.event_name()),
@@ -144,9 +145,9 @@ impl Context {
                 rec.user_agent(),
                 rec.account_id(),
                 rec.region(),
-                Some(&actor.key),
-                Some(&actor.display),
-                actor.kind.as_deref(),
+                Some(crate::event::actor_key(rec)),
+                Some(&display),
+                rec.identity_type(),
                 rec.error_code(),
             ],
             evidence.0,

@@ -1,5 +1,7 @@
 //! Who made the call: one helper for the whole project (spec section 0.6).
 
+use std::borrow::Cow;
+
 use super::record::Record;
 
 /// The caller of a CloudTrail record, as findings show and windows group it.
@@ -42,13 +44,20 @@ pub fn actor_key<'r>(rec: &'r Record) -> &'r str {
 
 /// A readable name for the caller.
 pub fn actor_display(rec: &Record) -> String {
+    actor_display_text(rec).into_owned()
+}
+
+/// [`actor_display`], borrowed from the record where the name is a piece of one
+/// of its fields (the common cases: a user name, or an assumed role's
+/// `role/session` as its ARN ends). Windows store this for every observation.
+pub fn actor_display_text<'r>(rec: &'r Record) -> Cow<'r, str> {
     let Some(u) = rec.identity() else {
-        return "unknown".into();
+        return Cow::Borrowed("unknown");
     };
     let arn = nonempty(u.arn.as_deref());
-    let last_segment = |a: &str| a.rsplit('/').next().unwrap_or(a).to_owned();
+    let last_segment = |a: &'r str| Cow::Borrowed(a.rsplit('/').next().unwrap_or(a));
     match nonempty(u.kind.as_deref()) {
-        Some("Root") => "root".into(),
+        Some("Root") => Cow::Borrowed("root"),
         Some("AssumedRole") => {
             let role = u
                 .session_context
@@ -56,33 +65,40 @@ pub fn actor_display(rec: &Record) -> String {
                 .and_then(|c| c.session_issuer.as_ref())
                 .and_then(|i| nonempty(i.user_name.as_deref()));
             // arn:aws:sts::<acct>:assumed-role/<Role>/<Session>
-            let mut parts = arn
+            let role_and_session = arn
                 .and_then(|a| a.split_once(":assumed-role/"))
-                .map(|(_, rest)| rest.splitn(2, '/'));
+                .map(|(_, rest)| rest);
+            let mut parts = role_and_session.map(|rest| rest.splitn(2, '/'));
             let arn_role = parts.as_mut().and_then(|p| p.next());
             let session = parts.as_mut().and_then(|p| p.next());
             match (role.or(arn_role), session) {
-                (Some(r), Some(s)) => format!("{r}/{s}"),
-                (Some(r), None) => r.to_owned(),
+                // The issuer's role is the ARN's: `role/session` is the ARN's end.
+                (Some(r), Some(_)) if Some(r) == arn_role => {
+                    Cow::Borrowed(role_and_session.unwrap_or(r))
+                }
+                (Some(r), Some(s)) => Cow::Owned(format!("{r}/{s}")),
+                (Some(r), None) => Cow::Borrowed(r),
                 (None, _) => arn
                     .map(last_segment)
-                    .unwrap_or_else(|| "unknown role".into()),
+                    .unwrap_or(Cow::Borrowed("unknown role")),
             }
         }
         Some("FederatedUser") => arn
-            .and_then(|a| a.split_once(":federated-user/").map(|(_, n)| n.to_owned()))
-            .or_else(|| nonempty(u.user_name.as_deref()).map(str::to_owned))
-            .or_else(|| nonempty(u.principal_id.as_deref()).map(str::to_owned))
-            .unwrap_or_else(|| "unknown federated user".into()),
-        Some("AWSService") => nonempty(u.invoked_by.as_deref())
-            .unwrap_or("AWS service")
-            .to_owned(),
+            .and_then(|a| a.split_once(":federated-user/").map(|(_, n)| n))
+            .or_else(|| nonempty(u.user_name.as_deref()))
+            .or_else(|| nonempty(u.principal_id.as_deref()))
+            .map_or(Cow::Borrowed("unknown federated user"), Cow::Borrowed),
+        Some("AWSService") => {
+            Cow::Borrowed(nonempty(u.invoked_by.as_deref()).unwrap_or("AWS service"))
+        }
         _ => nonempty(u.user_name.as_deref())
-            .map(str::to_owned)
+            .map(Cow::Borrowed)
             .or_else(|| arn.map(last_segment))
-            .or_else(|| nonempty(u.principal_id.as_deref()).map(str::to_owned))
-            .or_else(|| nonempty(u.account_id.as_deref()).map(|a| format!("account {a}")))
-            .unwrap_or_else(|| "unknown".into()),
+            .or_else(|| nonempty(u.principal_id.as_deref()).map(Cow::Borrowed))
+            .or_else(|| {
+                nonempty(u.account_id.as_deref()).map(|a| Cow::Owned(format!("account {a}")))
+            })
+            .unwrap_or(Cow::Borrowed("unknown")),
     }
 }
 
@@ -143,5 +159,31 @@ mod tests {
             assert_eq!(actor_key(&r), key, "{json}");
         }
         assert_eq!(actor_display(&Record::default()), "unknown");
+    }
+
+    /// An assumed role's name comes from its session issuer when that differs
+    /// from the ARN's role (then it is built); when they agree it is the ARN's
+    /// end, borrowed (windows store it for every observation).
+    #[test]
+    fn an_assumed_roles_name_is_borrowed_when_issuer_and_arn_agree() {
+        let same = rec(
+            r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/Admin/s/x",
+               "sessionContext":{"sessionIssuer":{"userName":"Admin"}}}"#,
+        );
+        assert!(matches!(
+            actor_display_text(&same),
+            Cow::Borrowed("Admin/s/x")
+        ));
+        let other = rec(
+            r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/Admin/s",
+               "sessionContext":{"sessionIssuer":{"userName":"path-less-Admin"}}}"#,
+        );
+        assert_eq!(actor_display_text(&other), "path-less-Admin/s");
+        let no_session = rec(r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/Admin"}"#);
+        assert_eq!(actor_display_text(&no_session), "Admin");
+        let no_arn = rec(r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:user"}"#);
+        assert_eq!(actor_display_text(&no_arn), "arn:aws:sts::1:user");
+        let account = rec(r#"{"type":"AWSAccount","accountId":"2"}"#);
+        assert_eq!(actor_display_text(&account), "account 2");
     }
 }

@@ -13,6 +13,6 @@ pub mod record;
 pub mod split;
 pub mod time;
 
-pub use actor::{Actor, actor_display, actor_key};
+pub use actor::{Actor, actor_display, actor_display_text, actor_key};
 pub use owned::OwnedRecord;
 pub use record::Record;
