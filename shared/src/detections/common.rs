@@ -1414,3 +1414,37 @@ pub mod iam_testing {
         record(super::IAM, name, identity, params, &extra)
     }
 }
+
+#[cfg(test)]
+mod agent_tests {
+    use super::service_or_console_agent;
+
+    /// AWS services and the console are told by their agent, in any letter case
+    /// and with blanks around it; SDKs, the CLI and browsers elsewhere are not.
+    #[test]
+    fn service_and_console_agents_in_any_case() {
+        for ua in [
+            "AWS Internal",
+            " aws internal ",
+            "cloudformation.AmazonAWS.com",
+            "AWS-Internal/3 aws-sdk-java/1.12",
+            "Mozilla/5.0 (Macintosh) console.amazonaws.com",
+            "Coral/Netty4 consoleBackend",
+            ".amazonaws.com",
+        ] {
+            assert!(service_or_console_agent(Some(ua)), "{ua}");
+        }
+        for ua in [
+            "",
+            "Boto3/1.34 Python/3.11",
+            "aws-cli/2.15 md/command#ec2.describe-instances",
+            "amazonaws.com",
+            "AWS Internals",
+            "console.amazonaws.co",
+            "é.amazonaws.com.é",
+        ] {
+            assert!(!service_or_console_agent(Some(ua)), "{ua}");
+        }
+        assert!(!service_or_console_agent(None));
+    }
+}
