@@ -246,13 +246,11 @@ impl<S: Store> Replay<'_, S> {
     fn handle(&mut self, rec: Option<&Record<'_>>, prepared: Prepared) {
         // The wall clock, for delivery leases; windows and claims go by event time.
         let wall = trailwatch::state::wall_clock_secs();
-        let handled = self.rt.block_on(self.engine.handle_prepared(
-            rec,
-            prepared,
-            &self.store,
-            &self.out,
-            wall,
-        ));
+        let handled = finish(
+            &self.rt,
+            self.engine
+                .handle_prepared(rec, prepared, &self.store, &self.out, wall),
+        );
         match handled {
             Ok(found) => {
                 for f in found {
@@ -260,7 +258,7 @@ impl<S: Store> Replay<'_, S> {
                     let notified = matches!(f.disposition, None | Some(Disposition::Notified));
                     if self.show_suppressed
                         && !notified
-                        && let Err(e) = self.rt.block_on(self.out.notify(&f))
+                        && let Err(e) = finish(&self.rt, self.out.notify(&f))
                     {
                         self.fatal = Some(format!("cannot write findings: {e}"));
                     }
@@ -279,6 +277,22 @@ impl<S: Store> Replay<'_, S> {
                 one_line(reason, 500)
             );
         }
+    }
+}
+
+/// Runs `fut` to its end. It is polled once in place first: with the
+/// in-memory store a record's future is ready at once, and entering the
+/// runtime for every record (`block_on`) cost about as much as the store's
+/// share of the work. A future that has to wait (DynamoDB) goes on under
+/// `block_on`; the runtime is entered for the first poll too, so that it can
+/// register its I/O and timers.
+fn finish<F: std::future::Future>(rt: &tokio::runtime::Runtime, fut: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut fut = std::pin::pin!(fut);
+    let _entered = rt.enter();
+    match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(out) => out,
+        Poll::Pending => rt.block_on(fut),
     }
 }
 
