@@ -115,6 +115,11 @@ mod tests {
         assert_eq!(tool_word("parrots-app/1.0"), None);
         assert_eq!(tool_word("aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0"), None);
         assert_eq!(tool_word(""), None);
+        // The list's order decides, not the place in the agent.
+        assert_eq!(tool_word("Linux/6.5.0-kali3 Pacu/1.5"), Some("pacu"));
+        assert_eq!(tool_word("x PACU"), Some("pacu"));
+        assert_eq!(tool_word("é-kali"), Some("kali"));
+        assert_eq!(tool_word("kal"), None);
     }
 
     #[test]
