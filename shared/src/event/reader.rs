@@ -187,11 +187,11 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
 
 /// Puts the CloudTrail log files among `files` (sorted by path) in the order
 /// an `s3://` replay reads a trail's bucket: day folder, then delivery minute in
-/// the file name, then path; other files keep their place before them. Sorted
-/// by path, a copy of the bucket would be read one account and Region after
-/// another, each through every day: a caller's records would then reach the
-/// windows up to a day out of time order, past the three hours the in-memory
-/// state is sure to keep.
+/// the file name, then path; the directory's other files come first, in path
+/// order. Sorted by path, a copy of the bucket would be read one account and
+/// Region after another, each through every day: a caller's records would then
+/// reach the windows up to a day out of time order, past the three hours the
+/// in-memory state is sure to keep.
 fn archive_order(files: &mut [PathBuf]) {
     files.sort_by_cached_key(|p| {
         p.to_str()
