@@ -269,6 +269,17 @@ impl<S: Store> Replay<'_, S> {
         }
     }
 
+    /// Counts one more record read (and shows progress), unless the replay has
+    /// already failed: then `false`, and the record is left alone.
+    fn counted(&mut self) -> bool {
+        if self.fatal.is_some() {
+            return false;
+        }
+        self.counts.records += 1;
+        self.progress.tick(self.counts.records, false);
+        true
+    }
+
     fn warn(&self, loc: &Location, reason: &str) {
         if !self.quiet {
             eprintln!(
@@ -322,11 +333,9 @@ impl<S: Store> Sink for Replay<'_, S> {
 
     /// `prepared`: what a reader thread prepared (else it is prepared here).
     fn parsed(&mut self, _loc: &Location, rec: &Record<'_>, prepared: Option<Prepared>) {
-        if self.fatal.is_some() {
+        if !self.counted() {
             return;
         }
-        self.counts.records += 1;
-        self.progress.tick(self.counts.records, false);
         if !self.filter.is_empty()
             && !self
                 .filter
@@ -339,15 +348,12 @@ impl<S: Store> Sink for Replay<'_, S> {
         self.handle(Some(rec), prepared);
     }
 
-    /// Asked for with `Ahead::PrepareOnly`, which `read_local` uses only when
+    /// Asked for with `Ahead::PrepareOnly`, which `preparing` picks only when
     /// there is no record filter (the filter reads the record).
     fn prepared(&mut self, _loc: &Location, prepared: Prepared) {
-        if self.fatal.is_some() {
-            return;
+        if self.counted() {
+            self.handle(None, prepared);
         }
-        self.counts.records += 1;
-        self.progress.tick(self.counts.records, false);
-        self.handle(None, prepared);
     }
 
     fn rejected(&mut self, loc: &Location, reason: &str) {
