@@ -73,6 +73,10 @@ pub static GROUPS: &[FunctionGroup] = &[
         name: "pipeline",
         description: "Pipeline heartbeat: records canaries, reports silent and restored accounts and Regions",
     },
+    FunctionGroup {
+        name: "ai-ml",
+        description: "AI and machine learning services: Bedrock model access, SageMaker notebook start-up scripts",
+    },
 ];
 
 /// A function group by name.

@@ -174,6 +174,7 @@ registry! {
     route53_resolver_query_logging_deleted::Route53ResolverQueryLoggingDeleted,
     cloudtrail_management_events_disabled::CloudTrailManagementEventsDisabled,
     waf_logging_deleted::WafLoggingDeleted,
+    bedrock_invocation_logging_deleted::BedrockInvocationLoggingDeleted,
     console_root_login::ConsoleRootLogin,
     console_login_without_mfa::ConsoleLoginWithoutMfa,
     ec2_instance_credentials_console_login::Ec2InstanceCredentialsConsoleLogin,
@@ -208,6 +209,11 @@ registry! {
     pipeline_restored::PipelineRestored,
     trailwatch_tampering::TrailwatchTampering,
     // (end of self-protection)
+
+    // --- ai-ml: Bedrock model access, SageMaker notebooks.
+    bedrock_model_access_enabled::BedrockModelAccessEnabled,
+    sagemaker_notebook_lifecycle_config_changed::SageMakerNotebookLifecycleConfigChanged,
+    // (end of ai-ml)
 
     // --- more: anything else.
     // (end of more)

@@ -1,0 +1,7 @@
+//! The `ai-ml` Lambda function: AI and machine learning services: Bedrock model access, SageMaker notebook start-up scripts.
+//! All logic lives in the `trailwatch` crate; this only names the group.
+
+#[tokio::main]
+async fn main() -> Result<(), trailwatch::lambda::Error> {
+    trailwatch::lambda::run("ai-ml").await
+}

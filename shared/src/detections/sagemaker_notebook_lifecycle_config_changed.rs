@@ -1,0 +1,124 @@
+//! A SageMaker notebook instance given a lifecycle configuration
+//! (`UpdateNotebookInstance` naming one), or a lifecycle configuration's scripts
+//! replaced (`UpdateNotebookInstanceLifecycleConfig`), successfully.
+//!
+//! Decisions: a lifecycle script runs as root on the notebook at its next start,
+//! with the notebook's execution role. So whoever may update a notebook (and stop
+//! and start it) can run code as that role: read its credentials, or reach what
+//! the role reaches. Both ways of changing what runs at start are reported; an
+//! update that only detaches the configuration (`disassociateLifecycleConfig`) or
+//! changes other settings is not, nor is creating a configuration (it runs nothing
+//! until a notebook uses it). SageMaker logs request keys in camel case; the
+//! capitalised API spelling is read too. AWS service calls are skipped;
+//! infrastructure-as-code is not, as the user agent is the caller's to choose.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_service_caller, change_evidence, succeeded_call};
+use crate::event::Record;
+
+pub struct SageMakerNotebookLifecycleConfigChanged;
+
+const SOURCE: &str = "sagemaker.amazonaws.com";
+const ATTACH: &str = "UpdateNotebookInstance";
+const REPLACE: &str = "UpdateNotebookInstanceLifecycleConfig";
+
+pub static META: Meta = Meta {
+    id: "sagemaker-notebook-lifecycle-config-changed",
+    title: "AWS SageMaker Notebook Lifecycle Configuration Changed",
+    description: "A notebook instance was given a lifecycle configuration, or a lifecycle \
+                  configuration's scripts were replaced. Those scripts run as root when the \
+                  notebook starts, with the notebook's IAM role: a caller allowed only to \
+                  update and restart a notebook can thereby run code as that role and take \
+                  its credentials.",
+    severity: Severity::Medium,
+    attack: &["T1059.004", "T1552.005", "T1078.004"],
+    origins: &[
+        "trailwatch: based on Stratus Red Team aws.execution.sagemaker-update-lifecycle-config",
+    ],
+    group: "ai-ml",
+    false_positives: &[
+        "Data science platform teams rolling out a new start-up script to their notebooks, \
+         by hand or through infrastructure-as-code.",
+    ],
+    next_steps: "Read the configuration's OnStart and OnCreate scripts \
+                 (DescribeNotebookInstanceLifecycleConfig, base64). If they were not planned, \
+                 detach the configuration, stop the notebook, rotate what its execution role \
+                 can reach, and review the role's calls since the notebook last started.",
+    triggers: &[Trigger::write(SOURCE, &[ATTACH, REPLACE])],
+    window: None,
+};
+
+/// A request parameter as SageMaker logs it (camel case) or as the API spells it.
+fn param<'r>(rec: &'r Record, camel: &str, pascal: &str) -> Option<&'r str> {
+    rec.request_param_str(camel)
+        .or_else(|| rec.request_param_str(pascal))
+}
+
+impl Detection for SageMakerNotebookLifecycleConfigChanged {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, &[ATTACH, REPLACE]) || aws_service_caller(rec) {
+            return None;
+        }
+        let config = if rec.event_name() == ATTACH {
+            // Only an update that sets a configuration changes what runs at start.
+            param(rec, "lifecycleConfigName", "LifecycleConfigName")?
+        } else {
+            param(rec, "notebookInstanceLifecycleConfigName", "NotebookInstanceLifecycleConfigName")
+                .unwrap_or_default()
+        };
+        fire(
+            change_evidence(rec, &[])
+                .with_opt("notebook_instance", param(rec, "notebookInstanceName", "NotebookInstanceName"))
+                .with_opt("lifecycle_config", (!config.is_empty()).then_some(config)),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
+    use crate::detections::common::testing::{eval, fires};
+    use serde_json::json;
+
+    const ATTACHED: &str = r#"{"notebookInstanceName":"research-nb","lifecycleConfigName":"nb-start-7f3a"}"#;
+
+    #[test]
+    fn fires_when_a_configuration_is_attached() {
+        match eval(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, ATTACH, ROLE, ATTACHED, "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("notebook_instance"), Some(&json!("research-nb")));
+                assert_eq!(e.get("lifecycle_config"), Some(&json!("nb-start-7f3a")));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let pascal = r#"{"NotebookInstanceName":"research-nb","LifecycleConfigName":"nb-start-7f3a"}"#;
+        assert!(fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, ATTACH, ROLE, pascal, "")));
+    }
+
+    #[test]
+    fn fires_when_a_configurations_scripts_are_replaced() {
+        let replaced = r#"{"notebookInstanceLifecycleConfigName":"nb-start-7f3a","onStart":[{"content":"IyEvYmluL2Jhc2g="}]}"#;
+        match eval(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, REPLACE, ROLE, replaced, "")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("lifecycle_config"), Some(&json!("nb-start-7f3a"))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, REPLACE, ROLE, "null", "")));
+    }
+
+    #[test]
+    fn near_misses() {
+        let other_settings = r#"{"notebookInstanceName":"research-nb","instanceType":"ml.t3.large"}"#;
+        assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, ATTACH, ROLE, other_settings, "")));
+        let detached = r#"{"notebookInstanceName":"research-nb","disassociateLifecycleConfig":true}"#;
+        assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, ATTACH, ROLE, detached, "")));
+        assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &failed(SOURCE, ATTACH, ROLE, ATTACHED, "ValidationException")));
+        assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, ATTACH, SERVICE, ATTACHED, "")));
+        let created = r#"{"notebookInstanceLifecycleConfigName":"nb-start-7f3a"}"#;
+        assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, "CreateNotebookInstanceLifecycleConfig", ROLE, created, "")));
+    }
+}
