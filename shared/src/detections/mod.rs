@@ -212,6 +212,7 @@ registry! {
 
     // --- ai-ml: Bedrock model access, SageMaker notebooks.
     bedrock_model_access_enabled::BedrockModelAccessEnabled,
+    bedrock_model_invoked_with_user_key::BedrockModelInvokedWithUserKey,
     sagemaker_notebook_lifecycle_config_changed::SageMakerNotebookLifecycleConfigChanged,
     // (end of ai-ml)
 

@@ -1,0 +1,122 @@
+//! An IAM user's access key calling a Bedrock model (`InvokeModel`, `Converse`
+//! and their streaming forms) for the first time in 10 days (first-seen term:
+//! account and caller).
+//!
+//! Decisions: LLMjacking reports describe leaked IAM user keys used to run models,
+//! often first probed with a deliberately invalid request that costs nothing
+//! (`ValidationException`) or is refused (`AccessDeniedException`). So any outcome
+//! counts. Taken: long-term keys (`AKIA...`, a user's or the root user's), and the
+//! session keys of an IAM user or root unless the session is the console's (a key
+//! holder can turn its key into session keys with `GetSessionToken`; a person
+//! trying the console's playground is not that). Applications call models under
+//! roles, which are left out: that keeps the finding meaningful and the state
+//! cheap, and the EventBridge rule itself only takes calls by IAM users and root.
+//! The term is the caller, not the model or the key: one finding per user,
+//! whatever it tries.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::{access_key_id, change_evidence, first_seen_by_actor, uses_long_term_key};
+use crate::event::Record;
+
+pub struct BedrockModelInvokedWithUserKey;
+
+const SOURCE: &str = "bedrock.amazonaws.com";
+const NAMES: &[&str] = &[
+    "InvokeModel",
+    "InvokeModelWithResponseStream",
+    "Converse",
+    "ConverseStream",
+];
+
+pub static META: Meta = Meta {
+    id: "bedrock-model-invoked-with-user-key",
+    title: "AWS Bedrock Model Invoked with an IAM User's Key for the First Time",
+    description: "An IAM user's access key (or the root user's) called a Bedrock model for \
+                  the first time in ten days. Leaked keys are tested and then used to run \
+                  models at the victim's cost (LLMjacking); applications normally call \
+                  models under roles, not with a user's keys.",
+    severity: Severity::Medium,
+    attack: &["T1496.004", "T1078.004"],
+    origins: &[
+        "trailwatch: based on Stratus Red Team aws.impact.bedrock-invoke-model and the \
+         LLMjacking reports it cites (keys probed with invalid model requests)",
+    ],
+    group: "ai-ml",
+    false_positives: &[
+        "A developer or a legacy application using an IAM user's keys to call a model.",
+    ],
+    next_steps: "Find who owns the access key and where it was used from. If the use is not \
+                 known, deactivate the key, check the Bedrock bill and the model invocation \
+                 logs for the prompts sent, and look for the key in code repositories.",
+    triggers: &[Trigger::read_only(SOURCE, NAMES)
+        .with_detail(r#"{"userIdentity":{"type":["IAMUser","Root"]}}"#)],
+    window: Some(WindowSpec::FirstSeen { days: 10 }),
+};
+
+/// The call was made with a key an IAM user (or root) holds outside the console.
+fn user_key_outside_console(rec: &Record) -> bool {
+    uses_long_term_key(rec)
+        || (matches!(rec.identity_type(), Some("IAMUser" | "Root"))
+            && access_key_id(rec).is_some()
+            && !rec.from_console_session())
+}
+
+impl Detection for BedrockModelInvokedWithUserKey {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() != SOURCE
+            || !NAMES.contains(&rec.event_name())
+            || !user_key_outside_console(rec)
+        {
+            return None;
+        }
+        let evidence = change_evidence(rec, &["modelId"])
+            .with_opt("access_key_id", access_key_id(rec))
+            .with_opt("error_code", rec.error_code());
+        first_seen_by_actor(rec, None, evidence)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, ROOT, USER, failed, record};
+    use crate::detections::common::iam_testing::first_seen_term;
+
+    const MODEL: &str = r#"{"modelId":"anthropic.claude-3-5-sonnet-20240620-v1:0"}"#;
+    const USER_TERM: &str = "111122223333|arn:aws:iam::111122223333:user/mallory";
+
+    #[test]
+    fn one_term_per_user_whatever_the_call_and_outcome() {
+        let det = &BedrockModelInvokedWithUserKey;
+        for name in NAMES {
+            assert_eq!(first_seen_term(det, &record(SOURCE, name, USER, MODEL, "")).as_deref(), Some(USER_TERM), "{name}");
+        }
+        let probe = failed(SOURCE, "InvokeModel", USER, MODEL, "ValidationException");
+        assert_eq!(first_seen_term(det, &probe).as_deref(), Some(USER_TERM));
+        let root_key = ROOT.replace(r#""accountId""#, r#""accessKeyId":"AKIAEXAMPLEROOT00001","accountId""#);
+        assert!(first_seen_term(det, &record(SOURCE, "Converse", &root_key, MODEL, "")).is_some());
+    }
+
+    #[test]
+    fn a_users_session_keys_count_unless_from_the_console() {
+        let det = &BedrockModelInvokedWithUserKey;
+        let session = USER.replace("AKIAEXAMPLEDATA0002", "ASIAEXAMPLEDATA0003");
+        assert_eq!(first_seen_term(det, &record(SOURCE, "InvokeModel", &session, MODEL, "")).as_deref(), Some(USER_TERM));
+        let console = record(SOURCE, "InvokeModel", &session, MODEL, r#""sessionCredentialFromConsole":"true","#);
+        assert_eq!(first_seen_term(det, &console), None);
+    }
+
+    #[test]
+    fn roles_root_sessions_and_other_calls_are_ignored() {
+        let det = &BedrockModelInvokedWithUserKey;
+        assert_eq!(first_seen_term(det, &record(SOURCE, "InvokeModel", ROLE, MODEL, "")), None);
+        // The data_testing root identity has no access key: a console session.
+        assert_eq!(first_seen_term(det, &record(SOURCE, "InvokeModel", ROOT, MODEL, "")), None);
+        assert_eq!(first_seen_term(det, &record(SOURCE, "GetFoundationModelAvailability", USER, MODEL, "")), None);
+        assert_eq!(first_seen_term(det, &record("sagemaker.amazonaws.com", "InvokeModel", USER, MODEL, "")), None);
+    }
+}
