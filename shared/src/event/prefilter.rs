@@ -21,6 +21,11 @@ pub struct Peek<'a> {
 /// Reads the routing fields of a record (or of an EventBridge envelope around one)
 /// from its JSON bytes, or `None` when that cannot be done exactly.
 pub fn peek(json: &[u8]) -> Option<Peek<'_>> {
+    peek_using(json, routing_keys)
+}
+
+/// [`peek`] with the given way of finding the routing keys (tests compare them).
+fn peek_using(json: &[u8], keys: fn(&[u8]) -> Option<[Option<usize>; 3]>) -> Option<Peek<'_>> {
     let body = trim(json);
     if body.first() != Some(&b'{') || body.last() != Some(&b'}') {
         return None;
@@ -28,12 +33,13 @@ pub fn peek(json: &[u8]) -> Option<Peek<'_>> {
     if has_unicode_escape(body) {
         return None;
     }
-    static EVENT_NAME: Needle = Needle::new("\"eventName\"");
-    static EVENT_SOURCE: Needle = Needle::new("\"eventSource\"");
-    static USER_AGENT: Needle = Needle::new("\"userAgent\"");
-    let event_name = unique_field(body, &EVENT_NAME)??;
-    let event_source = unique_field(body, &EVENT_SOURCE)??;
-    let user_agent = unique_field(body, &USER_AGENT)?;
+    let [name_at, source_at, agent_at] = keys(body)?;
+    let event_name = string_value(body, name_at?, ROUTING_KEYS[0].len())?;
+    let event_source = string_value(body, source_at?, ROUTING_KEYS[1].len())?;
+    let user_agent = match agent_at {
+        Some(at) => Some(string_value(body, at, ROUTING_KEYS[2].len())?),
+        None => None,
+    };
     Some(Peek {
         event_source,
         event_name,
@@ -124,7 +130,13 @@ fn unique_string<'a>(body: &'a [u8], finder: &memmem::Finder<'_>) -> Option<Opti
     if hits.next().is_some() {
         return None;
     }
-    let mut i = at + key.len();
+    string_value(body, at, key.len()).map(Some)
+}
+
+/// The plain string value of the key (quotes included, `key_len` bytes) found
+/// at `at`; `None` when the text there is not a key with such a value.
+fn string_value(body: &[u8], at: usize, key_len: usize) -> Option<&str> {
+    let mut i = at + key_len;
     while body.get(i)?.is_ascii_whitespace() {
         i += 1;
     }
@@ -144,9 +156,105 @@ fn unique_string<'a>(body: &'a [u8], finder: &memmem::Finder<'_>) -> Option<Opti
     if body[start + len] != b'"' {
         return None;
     }
-    std::str::from_utf8(&body[start..start + len])
-        .ok()
-        .map(Some)
+    std::str::from_utf8(&body[start..start + len]).ok()
+}
+
+/// The routing keys, quoted as they appear in the text, in [`peek`]'s order.
+const ROUTING_KEYS: [&[u8]; 3] = [b"\"eventName\"", b"\"eventSource\"", b"\"userAgent\""];
+
+/// Where each of [`ROUTING_KEYS`] occurs in `body` (`None` where it does not),
+/// or `None` when one occurs more than once. The same answer as a search for
+/// each key over the whole text, in one pass over it where the CPU allows.
+fn routing_keys(body: &[u8]) -> Option<[Option<usize>; 3]> {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return unsafe { keys_avx2::routing_keys(body) };
+    }
+    routing_keys_by_search(body)
+}
+
+/// [`routing_keys`] as one search per key.
+fn routing_keys_by_search(body: &[u8]) -> Option<[Option<usize>; 3]> {
+    static FINDERS: std::sync::OnceLock<[memmem::Finder<'static>; 3]> = std::sync::OnceLock::new();
+    let finders = FINDERS.get_or_init(|| ROUTING_KEYS.map(memmem::Finder::new));
+    let mut found = [None; 3];
+    for (slot, finder) in found.iter_mut().zip(finders) {
+        let mut hits = finder.find_iter(body);
+        *slot = hits.next();
+        if hits.next().is_some() {
+            return None;
+        }
+    }
+    Some(found)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod keys_avx2 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8,
+        _mm256_or_si256, _mm256_set1_epi8,
+    };
+
+    use super::ROUTING_KEYS;
+
+    /// The routing keys begin with a quote, then `e` or `u`, and have `N`, `S` or
+    /// `g` six bytes in (`"eventName"`, `"eventSource"`, `"userAgent"`): three
+    /// byte tests, 32 positions at a time, leave almost only the keys themselves
+    /// (no other key of a CloudTrail record passes all three) to compare in full.
+    #[target_feature(enable = "avx2")]
+    pub(super) fn routing_keys(body: &[u8]) -> Option<[Option<usize>; 3]> {
+        const SPAN: usize = 32;
+        const LAST: usize = 6;
+        let mut found = [None; 3];
+        let splat = |b: u8| _mm256_set1_epi8(b as i8);
+        let (quote, e, u) = (splat(b'"'), splat(b'e'), splat(b'u'));
+        let (n, s, g) = (splat(b'N'), splat(b'S'), splat(b'g'));
+        let mut i = 0;
+        while i + LAST + SPAN <= body.len() {
+            let load = |at: usize| {
+                // SAFETY: `at + SPAN <= body.len()` (at most `i + LAST`), and
+                // `loadu` has no alignment requirement.
+                unsafe { _mm256_loadu_si256(body.as_ptr().add(at).cast::<__m256i>()) }
+            };
+            let (v0, v1, v6) = (load(i), load(i + 1), load(i + LAST));
+            let first = _mm256_cmpeq_epi8(v0, quote);
+            let second = _mm256_or_si256(_mm256_cmpeq_epi8(v1, e), _mm256_cmpeq_epi8(v1, u));
+            let seventh = _mm256_or_si256(
+                _mm256_or_si256(_mm256_cmpeq_epi8(v6, n), _mm256_cmpeq_epi8(v6, s)),
+                _mm256_cmpeq_epi8(v6, g),
+            );
+            let hits = _mm256_and_si256(first, _mm256_and_si256(second, seventh));
+            let mut mask = _mm256_movemask_epi8(hits) as u32;
+            while mask != 0 {
+                if !note_key(body, i + mask.trailing_zeros() as usize, &mut found) {
+                    return None;
+                }
+                mask &= mask - 1;
+            }
+            i += SPAN;
+        }
+        for at in i..body.len() {
+            if body[at] == b'"' && !note_key(body, at, &mut found) {
+                return None;
+            }
+        }
+        Some(found)
+    }
+
+    /// Records a routing key starting at `at`, if one does: `false` when it is the
+    /// key's second occurrence.
+    fn note_key(body: &[u8], at: usize, found: &mut [Option<usize>; 3]) -> bool {
+        for (slot, key) in found.iter_mut().zip(ROUTING_KEYS) {
+            if body[at..].starts_with(key) {
+                if slot.is_some() {
+                    return false;
+                }
+                *slot = Some(at);
+            }
+        }
+        true
+    }
 }
 
 #[cfg(test)]
@@ -215,5 +323,86 @@ mod tests {
     fn escaped_keys_inside_strings_do_not_count() {
         let r = br#"{"eventSource":"events.amazonaws.com","eventName":"PutRule","requestParameters":{"eventPattern":"{\"detail\":{\"eventName\":[\"StopLogging\"]}}"}}"#;
         assert_eq!(peek(r).map(|p| p.event_name), Some("PutRule"));
+    }
+
+    /// The one-pass key search gives the same peek as a search per key, whatever
+    /// the keys' places: near the end (the part read byte by byte), repeated,
+    /// overlapping, inside values, escaped, on texts of every length.
+    #[test]
+    fn one_pass_and_per_key_searches_agree() {
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        let events = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
+        for dir in std::fs::read_dir(&events).expect("events/").flatten() {
+            for file in std::fs::read_dir(dir.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let Ok(text) = std::fs::read_to_string(file.path()) else {
+                    continue;
+                };
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+                    continue;
+                };
+                texts.push(serde_json::to_vec(&v).expect("JSON"));
+                if let Some(detail) = v.get("detail") {
+                    texts.push(serde_json::to_vec(detail).expect("JSON"));
+                }
+            }
+        }
+        assert!(texts.len() > 500, "{} sample texts", texts.len());
+        let inserts: [&[u8]; 8] = [
+            br#""eventName":"X","#,
+            br#""eventSource":"s3.amazonaws.com","#,
+            br#""userAgent":"aws-cli/2","#,
+            br#""eventName"eventName""#,
+            br#""a":"eventSource","#,
+            br#"\"userAgent\""#,
+            br#""eventNam""#,
+            b"  ",
+        ];
+        // A fixed xorshift sequence: the same cases on every run.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut cases = 0;
+        for base in &texts {
+            for _ in 0..8 {
+                let mut t = base.clone();
+                match next(4) {
+                    0 => {}
+                    1 => {
+                        let at = next(t.len() + 1);
+                        let what = inserts[next(inserts.len())];
+                        t.splice(at..at, what.iter().copied());
+                    }
+                    2 => {
+                        let at = t.len().saturating_sub(next(48));
+                        let what = inserts[next(3)];
+                        t.splice(at..at, what.iter().copied());
+                    }
+                    _ => t.truncate(next(t.len() + 1)),
+                }
+                if next(2) == 0 {
+                    t.insert(0, b' ');
+                }
+                let by_search = peek_using(&t, routing_keys_by_search);
+                assert_eq!(
+                    peek_using(&t, routing_keys),
+                    by_search,
+                    "{}",
+                    String::from_utf8_lossy(&t)
+                );
+                cases += 1;
+            }
+        }
+        assert!(cases > 4_000);
+        // And the one-pass search found the keys where there are some.
+        let plain = br#"{"eventSource":"s3.amazonaws.com","eventName":"GetObject","userAgent":"aws-cli/2.27.40"}"#;
+        assert_eq!(routing_keys(plain), Some([Some(34), Some(1), Some(58)]));
     }
 }
