@@ -1,4 +1,4 @@
-//! The `correlation` Lambda function: Windowed and correlated detections (the only group that keeps window items).
+//! The `correlation` Lambda function: Windowed and correlated detections.
 //! All logic lives in the `trailwatch` crate; this only names the group.
 
 #[tokio::main]
