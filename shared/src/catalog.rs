@@ -75,7 +75,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "ai-ml",
-        description: "AI and machine learning services: Bedrock model access, SageMaker notebook start-up scripts",
+        description: "AI and machine learning services: Bedrock model access, user keys and guardrails, SageMaker notebook start-up scripts",
     },
 ];
 

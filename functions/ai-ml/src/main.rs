@@ -1,4 +1,4 @@
-//! The `ai-ml` Lambda function: AI and machine learning services: Bedrock model access, SageMaker notebook start-up scripts.
+//! The `ai-ml` Lambda function: AI and machine learning services: Bedrock model access, user keys and guardrails, SageMaker notebook start-up scripts.
 //! All logic lives in the `trailwatch` crate; this only names the group.
 
 #[tokio::main]

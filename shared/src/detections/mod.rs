@@ -116,6 +116,7 @@ registry! {
     secretsmanager_resource_policy_external_access::SecretsManagerResourcePolicyExternalAccess,
     secretsmanager_secret_force_deleted::SecretsManagerSecretForceDeleted,
     rds_deletion_protection_disabled::RdsDeletionProtectionDisabled,
+    rds_snapshot_exported::RdsSnapshotExported,
     // (end of data-exposure)
 
     // --- compute-network: EC2, VPC, security groups, Lambda, containers, SSM.
@@ -175,6 +176,7 @@ registry! {
     cloudtrail_management_events_disabled::CloudTrailManagementEventsDisabled,
     waf_logging_deleted::WafLoggingDeleted,
     bedrock_invocation_logging_deleted::BedrockInvocationLoggingDeleted,
+    rds_activity_stream_stopped::RdsActivityStreamStopped,
     console_root_login::ConsoleRootLogin,
     console_login_without_mfa::ConsoleLoginWithoutMfa,
     ec2_instance_credentials_console_login::Ec2InstanceCredentialsConsoleLogin,
@@ -214,6 +216,7 @@ registry! {
     bedrock_model_access_enabled::BedrockModelAccessEnabled,
     bedrock_model_invoked_with_user_key::BedrockModelInvokedWithUserKey,
     sagemaker_notebook_lifecycle_config_changed::SageMakerNotebookLifecycleConfigChanged,
+    bedrock_guardrail_deleted::BedrockGuardrailDeleted,
     // (end of ai-ml)
 
     // --- more: anything else.

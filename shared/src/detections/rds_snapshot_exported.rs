@@ -1,0 +1,80 @@
+//! An RDS snapshot (or cluster) exported to S3 (`StartExportTask`), successfully.
+//!
+//! Decisions: an export writes the database's tables as Parquet files to a bucket,
+//! where they can be read or copied out without any database credential. Every
+//! successful export is reported (the finding names the bucket and the role), at
+//! medium severity: exports for analytics exist, but they are scheduled, rare and
+//! made by known roles. A refused export does not fire.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_service_caller, change_evidence, succeeded_call};
+use crate::event::Record;
+
+pub struct RdsSnapshotExported;
+
+const SOURCE: &str = "rds.amazonaws.com";
+const NAMES: &[&str] = &["StartExportTask"];
+
+pub static META: Meta = Meta {
+    id: "rds-snapshot-exported",
+    title: "AWS RDS Snapshot Exported to S3",
+    description: "The data of an RDS snapshot or Aurora cluster was exported to an S3 bucket. \
+                  The export holds every table as files that anyone with access to the bucket \
+                  can read or copy elsewhere, without a database credential.",
+    severity: Severity::Medium,
+    attack: &["T1537", "T1530"],
+    origins: &["Panther aws_rds_snapshot_export (successful StartExportTask)"],
+    group: "data-exposure",
+    false_positives: &["Scheduled exports to a data lake by an analytics role."],
+    next_steps: "Check the destination bucket and prefix (`s3BucketName`, `s3Prefix`) and who can \
+                 read them; if the export was not planned, cancel it (CancelExportTask), delete \
+                 the exported files and review the caller's activity.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+impl Detection for RdsSnapshotExported {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller(rec) {
+            return None;
+        }
+        fire(change_evidence(
+            rec,
+            &["sourceArn", "s3BucketName", "s3Prefix", "iamRoleArn", "exportOnly"],
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{SERVICE, USER, failed, record};
+    use crate::detections::common::testing::{eval, fires};
+    use serde_json::json;
+
+    const EXPORT: &str = r#"{"exportTaskIdentifier":"x1","sourceArn":"arn:aws:rds:us-east-1:111122223333:snapshot:orders-nightly",
+        "s3BucketName":"tmp-exports-4471","s3Prefix":"x/","iamRoleArn":"arn:aws:iam::111122223333:role/RdsExport",
+        "kmsKeyId":"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"}"#;
+
+    #[test]
+    fn fires_and_names_the_bucket() {
+        match eval(&RdsSnapshotExported, &record(SOURCE, "StartExportTask", USER, EXPORT, "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("s3BucketName"), Some(&json!("tmp-exports-4471")));
+                assert_eq!(e.get("sourceArn"), Some(&json!("arn:aws:rds:us-east-1:111122223333:snapshot:orders-nightly")));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn near_misses() {
+        assert!(!fires(&RdsSnapshotExported, &failed(SOURCE, "StartExportTask", USER, EXPORT, "AccessDenied")));
+        assert!(!fires(&RdsSnapshotExported, &record(SOURCE, "StartExportTask", SERVICE, EXPORT, "")));
+        assert!(!fires(&RdsSnapshotExported, &record(SOURCE, "CancelExportTask", USER, EXPORT, "")));
+    }
+}
