@@ -8,7 +8,7 @@
 //! deletion does not fire.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, change_evidence, succeeded_call};
+use crate::detections::common::caller_change;
 use crate::event::Record;
 
 pub struct BedrockGuardrailDeleted;
@@ -40,10 +40,7 @@ impl Detection for BedrockGuardrailDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller(rec) {
-            return None;
-        }
-        fire(change_evidence(rec, &["guardrailIdentifier", "guardrailVersion"]))
+        caller_change(rec, SOURCE, NAMES, &["guardrailIdentifier", "guardrailVersion"]).and_then(fire)
     }
 }
 

@@ -9,7 +9,7 @@
 //! set up in the first place, and its request does not say what it replaced.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, change_evidence, succeeded_call};
+use crate::detections::common::caller_change;
 use crate::event::Record;
 
 pub struct BedrockInvocationLoggingDeleted;
@@ -48,10 +48,7 @@ impl Detection for BedrockInvocationLoggingDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller(rec) {
-            return None;
-        }
-        fire(change_evidence(rec, &[]))
+        caller_change(rec, SOURCE, NAMES, &[]).and_then(fire)
     }
 }
 

@@ -14,7 +14,7 @@
 //! calls, so an administrator enabling a model is the expected false positive.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, change_evidence, succeeded_call};
+use crate::detections::common::caller_change;
 use crate::event::Record;
 
 pub struct BedrockModelAccessEnabled;
@@ -54,10 +54,7 @@ impl Detection for BedrockModelAccessEnabled {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller(rec) {
-            return None;
-        }
-        fire(change_evidence(rec, &["modelId"]))
+        caller_change(rec, SOURCE, NAMES, &["modelId"]).and_then(fire)
     }
 }
 

@@ -1173,6 +1173,21 @@ pub fn manual_change(
     Some(change_evidence(rec, params))
 }
 
+/// The common stateless change that infrastructure-as-code does not excuse (its
+/// user agent is the caller's to choose): one of `names` of `source` succeeded and
+/// was not made by an AWS service. Its evidence names `params`.
+pub fn caller_change(
+    rec: &Record,
+    source: &str,
+    names: &[&str],
+    params: &[&'static str],
+) -> Option<Evidence> {
+    if !succeeded_call(rec, source, names) || aws_service_caller(rec) {
+        return None;
+    }
+    Some(change_evidence(rec, params))
+}
+
 /// A successful `event` (`AttachUserPolicy`, `AttachRolePolicy`, `AttachGroupPolicy`)
 /// of an AWS managed policy (`arn:<partition>:iam::aws:policy/<path><name>`) whose
 /// name `wanted` accepts. The evidence names the target (`target_param`) and policy.

@@ -6,7 +6,7 @@
 //! nor does a refused stop. AWS services are skipped.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, change_evidence, succeeded_call};
+use crate::detections::common::caller_change;
 use crate::event::Record;
 
 pub struct RdsActivityStreamStopped;
@@ -41,10 +41,7 @@ impl Detection for RdsActivityStreamStopped {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller(rec) {
-            return None;
-        }
-        fire(change_evidence(rec, &["resourceArn", "applyImmediately"]))
+        caller_change(rec, SOURCE, NAMES, &["resourceArn", "applyImmediately"]).and_then(fire)
     }
 }
 

@@ -7,7 +7,7 @@
 //! made by known roles. A refused export does not fire.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, change_evidence, succeeded_call};
+use crate::detections::common::caller_change;
 use crate::event::Record;
 
 pub struct RdsSnapshotExported;
@@ -39,13 +39,13 @@ impl Detection for RdsSnapshotExported {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller(rec) {
-            return None;
-        }
-        fire(change_evidence(
+        caller_change(
             rec,
+            SOURCE,
+            NAMES,
             &["sourceArn", "s3BucketName", "s3Prefix", "iamRoleArn", "exportOnly"],
-        ))
+        )
+        .and_then(fire)
     }
 }
 

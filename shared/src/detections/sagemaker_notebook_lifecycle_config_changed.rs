@@ -13,7 +13,7 @@
 //! infrastructure-as-code is not, as the user agent is the caller's to choose.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, change_evidence, succeeded_call};
+use crate::detections::common::caller_change;
 use crate::event::Record;
 
 pub struct SageMakerNotebookLifecycleConfigChanged;
@@ -60,20 +60,17 @@ impl Detection for SageMakerNotebookLifecycleConfigChanged {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, &[ATTACH, REPLACE]) || aws_service_caller(rec) {
-            return None;
-        }
+        let evidence = caller_change(rec, SOURCE, &[ATTACH, REPLACE], &[])?;
         let config = if rec.event_name() == ATTACH {
             // Only an update that sets a configuration changes what runs at start.
-            param(rec, "lifecycleConfigName", "LifecycleConfigName")?
+            Some(param(rec, "lifecycleConfigName", "LifecycleConfigName")?)
         } else {
             param(rec, "notebookInstanceLifecycleConfigName", "NotebookInstanceLifecycleConfigName")
-                .unwrap_or_default()
         };
         fire(
-            change_evidence(rec, &[])
+            evidence
                 .with_opt("notebook_instance", param(rec, "notebookInstanceName", "NotebookInstanceName"))
-                .with_opt("lifecycle_config", (!config.is_empty()).then_some(config)),
+                .with_opt("lifecycle_config", config),
         )
     }
 }
