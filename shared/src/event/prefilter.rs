@@ -122,15 +122,21 @@ impl Needle {
 /// `None`: cannot tell. `Some(None)`: the key is absent. `Some(Some(v))`: the
 /// key occurs once, as a key, with the plain string value `v`.
 fn unique_string<'a>(body: &'a [u8], finder: &memmem::Finder<'_>) -> Option<Option<&'a str>> {
-    let key = finder.needle();
-    let mut hits = finder.find_iter(body);
-    let Some(at) = hits.next() else {
-        return Some(None);
-    };
-    if hits.next().is_some() {
-        return None;
+    match unique_hit(body, finder)? {
+        Some(at) => string_value(body, at, finder.needle().len()).map(Some),
+        None => Some(None),
     }
-    string_value(body, at, key.len()).map(Some)
+}
+
+/// Where the finder's needle occurs in `body`: `Some(None)` when it does not,
+/// `None` when it occurs more than once.
+fn unique_hit(body: &[u8], finder: &memmem::Finder<'_>) -> Option<Option<usize>> {
+    let mut hits = finder.find_iter(body);
+    let first = hits.next();
+    match hits.next() {
+        Some(_) => None,
+        None => Some(first),
+    }
 }
 
 /// The plain string value of the key (quotes included, `key_len` bytes) found
@@ -180,11 +186,7 @@ fn routing_keys_by_search(body: &[u8]) -> Option<[Option<usize>; 3]> {
     let finders = FINDERS.get_or_init(|| ROUTING_KEYS.map(memmem::Finder::new));
     let mut found = [None; 3];
     for (slot, finder) in found.iter_mut().zip(finders) {
-        let mut hits = finder.find_iter(body);
-        *slot = hits.next();
-        if hits.next().is_some() {
-            return None;
-        }
+        *slot = unique_hit(body, finder)?;
     }
     Some(found)
 }
