@@ -78,9 +78,7 @@ impl Detection for AwsCliCustomEndpointUrl {
         if !ua.starts_with(CLI_PREFIX) {
             return None;
         }
-        let features = feature_lists(ua);
-        let flag = features
-            .iter()
+        let flag = feature_lists(ua)
             .any(|list| list.split(',').any(|code| code == ENDPOINT_OVERRIDE_CODE));
         let host_header = rec.host_header();
         let odd_host = host_header.is_some_and(|h| !is_standard_aws_endpoint(&host_name(h)));
@@ -88,6 +86,7 @@ impl Detection for AwsCliCustomEndpointUrl {
             return None;
         }
 
+        let features: Vec<&str> = feature_lists(ua).collect();
         let mut signals = Vec::new();
         if flag {
             signals.push("endpoint_override_feature");
@@ -125,7 +124,6 @@ impl Detection for AwsCliCustomEndpointUrl {
             return false;
         }
         let flag = feature_lists(ua)
-            .iter()
             .any(|list| list.split(',').any(|code| code == ENDPOINT_OVERRIDE_CODE));
         static HOST_HEADER: Needle = Needle::new("\"clientProvidedHostHeader\"");
         flag || match unique_field(json, &HOST_HEADER) {
@@ -137,10 +135,23 @@ impl Detection for AwsCliCustomEndpointUrl {
 }
 
 /// The values of the `m/<codes>` tokens of a user agent (normally one).
-fn feature_lists(ua: &str) -> Vec<&str> {
-    ua.split_ascii_whitespace()
-        .filter_map(|t| t.strip_prefix("m/"))
-        .collect()
+/// Found from the `m`s of the agent rather than by splitting all of it: this runs
+/// on every aws-cli record before it is parsed.
+fn feature_lists(ua: &str) -> impl Iterator<Item = &str> {
+    let bytes = ua.as_bytes();
+    memchr::memchr_iter(b'm', bytes)
+        .filter(move |&at| {
+            bytes.get(at + 1) == Some(&b'/')
+                && (at == 0 || bytes[at - 1].is_ascii_whitespace())
+        })
+        .map(move |at| {
+            let rest = &ua[at + 2..];
+            let end = rest
+                .bytes()
+                .position(|b| b.is_ascii_whitespace())
+                .unwrap_or(rest.len());
+            &rest[..end]
+        })
 }
 
 /// The CLI command from `md/command#<service>.<op>` (CLI v2, ua/2.1), else from the
@@ -155,7 +166,7 @@ fn cli_command(ua: &str) -> Option<&str> {
 
 /// The host name of a Host header: surrounding space, a `:port` and one trailing dot
 /// removed, lowercased. A bracketed IPv6 literal gives the address inside.
-fn host_name(header: &str) -> String {
+fn host_name(header: &str) -> std::borrow::Cow<'_, str> {
     let h = header.trim();
     let host = if let Some(rest) = h.strip_prefix('[') {
         rest.split(']').next().unwrap_or(rest)
@@ -166,24 +177,35 @@ fn host_name(header: &str) -> String {
         h
     };
     let host = host.strip_suffix('.').unwrap_or(host);
-    host.to_ascii_lowercase()
+    // Hosts are nearly always lowercase already: copy only when they are not.
+    if host.bytes().any(|b| b.is_ascii_uppercase()) {
+        host.to_ascii_lowercase().into()
+    } else {
+        host.into()
+    }
 }
 
 /// True for the regular AWS endpoint names: `*.amazonaws.com` and `*.api.aws`, except
 /// the endpoint-specific `*.vpce.amazonaws.com` names, which only an explicit override
 /// produces. Expects the output of `host_name`.
 fn is_standard_aws_endpoint(host: &str) -> bool {
-    let well_formed = !host.is_empty()
-        && host.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        });
-    if !well_formed || host.ends_with(".vpce.amazonaws.com") {
+    if !(host.ends_with(".amazonaws.com") || host.ends_with(".api.aws"))
+        || host.ends_with(".vpce.amazonaws.com")
+    {
         return false;
     }
-    host.ends_with(".amazonaws.com") || host.ends_with(".api.aws")
+    // Well formed: labels of lowercase letters, digits and hyphens, none empty (the
+    // suffix ends the last one).
+    let mut label_start = true;
+    host.bytes().all(|b| {
+        let ok = if b == b'.' {
+            !label_start
+        } else {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'
+        };
+        label_start = b == b'.';
+        ok
+    })
 }
 
 #[cfg(test)]
@@ -388,6 +410,34 @@ mod tests {
         assert!(!is_standard_aws_endpoint("x.vpce.amazonaws.com"));
         assert!(!is_standard_aws_endpoint("evil.example/x.amazonaws.com"));
         assert!(is_standard_aws_endpoint("sqs.ap-southeast-2.amazonaws.com"));
+        assert!(is_standard_aws_endpoint("bedrock-runtime.us-west-2.api.aws"));
+        assert!(!is_standard_aws_endpoint("Sqs.amazonaws.com"));
+        assert!(!is_standard_aws_endpoint("sqs_1.amazonaws.com"));
+        assert!(!is_standard_aws_endpoint("amazonaws.com"));
+        assert!(!is_standard_aws_endpoint("sqs.amazonaws.com.evil"));
+    }
+
+    /// The `m/` tokens, as splitting the agent at ASCII white space gives them.
+    #[test]
+    fn feature_lists_are_the_m_tokens() {
+        fn by_split(ua: &str) -> Vec<&str> {
+            ua.split_ascii_whitespace()
+                .filter_map(|t| t.strip_prefix("m/"))
+                .collect()
+        }
+        for ua in [
+            UA_N,
+            UA_PLAIN,
+            "m/N",
+            "m/",
+            "aws-cli/2.0 m/",
+            "aws-cli/2.0 xm/N am/N m/A,B\tm/N\r\nm/Z m",
+            "aws-cli/2.0\x0cm/N md/m/N",
+            "",
+            "mmm m/m/m m//",
+        ] {
+            assert_eq!(feature_lists(ua).collect::<Vec<_>>(), by_split(ua), "{ua:?}");
+        }
     }
 
     #[test]

@@ -808,13 +808,30 @@ pub fn aws_service_or_console_caller(rec: &Record) -> bool {
 
 /// The user-agent half of [`aws_service_or_console_caller`]: it alone makes the
 /// caller an AWS service or the console. Raw checks use it on the peeked agent.
+/// Letter case is ignored (ASCII only). Runs on most discovery records before they
+/// are parsed: an agent of ordinary length is lowercased on the stack.
 pub fn service_or_console_agent(user_agent: Option<&str>) -> bool {
-    let ua = user_agent.unwrap_or("").trim().to_ascii_lowercase();
-    ua == "aws internal"
-        || ua.ends_with(".amazonaws.com")
-        || ua.starts_with("aws-internal")
-        || ua.contains("console.amazonaws.com")
-        || ua.contains("consolebackend")
+    let ua = user_agent.unwrap_or("").trim().as_bytes();
+    let mut buf = [0u8; 512];
+    let heap;
+    let lower: &[u8] = match buf.get_mut(..ua.len()) {
+        Some(b) => {
+            b.copy_from_slice(ua);
+            b.make_ascii_lowercase();
+            b
+        }
+        None => {
+            heap = ua.to_ascii_lowercase();
+            &heap
+        }
+    };
+    static CONSOLE: Needle = Needle::new("console.amazonaws.com");
+    static CONSOLE_BACKEND: Needle = Needle::new("consolebackend");
+    lower == b"aws internal"
+        || lower.ends_with(b".amazonaws.com")
+        || lower.starts_with(b"aws-internal")
+        || CONSOLE.is_in(lower)
+        || CONSOLE_BACKEND.is_in(lower)
 }
 
 /// For raw checks: the bytes may hold an EC2 instance-profile session (see

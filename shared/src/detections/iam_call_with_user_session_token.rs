@@ -66,10 +66,12 @@ impl Detection for IamCallWithUserSessionToken {
         first_seen_by_actor(rec, None, evidence)
     }
 
-    /// Every IAM event is routed here: keep only records that carry a session key.
+    /// Every IAM event is routed here: keep only records that carry a session key
+    /// and name an IAM user (roles' sessions, most IAM traffic, carry `ASIA` keys too).
     fn may_match_raw(&self, _peek: &Peek<'_>, json: &[u8]) -> bool {
         static SESSION_KEY: Needle = Needle::new("\"ASIA");
-        SESSION_KEY.is_in(json)
+        static IAM_USER: Needle = Needle::new("\"IAMUser\"");
+        SESSION_KEY.is_in(json) && IAM_USER.is_in(json)
     }
 }
 
@@ -120,12 +122,16 @@ mod tests {
     }
 
     #[test]
-    fn the_raw_check_needs_a_session_key() {
-        let with = iam("CreateUser", SESSION_USER, "null");
-        let p = crate::event::prefilter::peek(with.as_bytes()).expect("plain record");
-        assert!(IamCallWithUserSessionToken.may_match_raw(&p, with.as_bytes()));
-        let without = iam("CreateUser", USER, "null");
-        let p = crate::event::prefilter::peek(without.as_bytes()).expect("plain record");
-        assert!(!IamCallWithUserSessionToken.may_match_raw(&p, without.as_bytes()));
+    fn the_raw_check_needs_a_session_key_of_an_iam_user() {
+        let raw = |json: &str| {
+            let p = crate::event::prefilter::peek(json.as_bytes()).expect("plain record");
+            IamCallWithUserSessionToken.may_match_raw(&p, json.as_bytes())
+        };
+        assert!(raw(&iam("CreateUser", SESSION_USER, "null")));
+        assert!(!raw(&iam("CreateUser", USER, "null")));
+        let role_session = SESSION_USER.replace("\"IAMUser\"", "\"AssumedRole\"");
+        let role = iam("CreateUser", &role_session, "null");
+        assert!(!raw(&role));
+        assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &role), None);
     }
 }

@@ -12,6 +12,7 @@ pub mod reader;
 pub mod record;
 pub mod split;
 pub mod time;
+pub mod utf8;
 
 pub use actor::{Actor, actor_display, actor_display_text, actor_key};
 pub use owned::OwnedRecord;

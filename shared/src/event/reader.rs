@@ -523,7 +523,7 @@ pub(super) fn json_line(
             if !sink.wanted(line) {
                 return;
             }
-            if let Ok(text) = std::str::from_utf8(line)
+            if let Ok(text) = crate::event::utf8::text(line)
                 && !looks_like_envelope(text)
                 && sink.try_record(&at(source, Some(no)), text)
             {
@@ -754,7 +754,7 @@ impl fmt::Display for Unparsed {
 
 /// Checks and classifies one JSON document in a single pass.
 fn parse(bytes: &[u8]) -> Result<(&str, Node<'_>), Unparsed> {
-    let text = std::str::from_utf8(bytes).map_err(Unparsed::NotUtf8)?;
+    let text = crate::event::utf8::text(bytes).map_err(Unparsed::NotUtf8)?;
     let node = serde_json::from_str::<Node>(text).map_err(Unparsed::Json)?;
     Ok((text, node))
 }
