@@ -117,6 +117,8 @@ registry! {
     secretsmanager_secret_force_deleted::SecretsManagerSecretForceDeleted,
     rds_deletion_protection_disabled::RdsDeletionProtectionDisabled,
     rds_snapshot_exported::RdsSnapshotExported,
+    ec2_block_public_access_disabled::Ec2BlockPublicAccessDisabled,
+    rds_automated_backups_removed::RdsAutomatedBackupsRemoved,
     // (end of data-exposure)
 
     // --- compute-network: EC2, VPC, security groups, Lambda, containers, SSM.

@@ -1,0 +1,136 @@
+//! An RDS database's automated backups deleted (`DeleteDBInstanceAutomatedBackup`,
+//! `DeleteDBClusterAutomatedBackup`) or turned off (`ModifyDBInstance` with a
+//! `backupRetentionPeriod` of 0), successfully.
+//!
+//! Decisions: automated backups are what point-in-time recovery restores from,
+//! and the retained ones are all that is left of a deleted database; removing
+//! them is the step before a destruction that cannot be undone (Inhibit System
+//! Recovery). A modify that does not name the retention period, or names one of
+//! a day or more, changes nothing here. Aurora clusters cannot turn automated
+//! backups off (their minimum is one day), so `ModifyDBCluster` is not taken.
+//! Refused calls and AWS services do not fire.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::caller_change;
+use crate::event::Record;
+
+pub struct RdsAutomatedBackupsRemoved;
+
+const SOURCE: &str = "rds.amazonaws.com";
+const DELETIONS: &[&str] = &[
+    "DeleteDBClusterAutomatedBackup",
+    "DeleteDBInstanceAutomatedBackup",
+];
+const MODIFY: &[&str] = &["ModifyDBInstance"];
+const NAMES: &[&str] = &[
+    "DeleteDBClusterAutomatedBackup",
+    "DeleteDBInstanceAutomatedBackup",
+    "ModifyDBInstance",
+];
+
+pub static META: Meta = Meta {
+    id: "rds-automated-backups-removed",
+    title: "AWS RDS Automated Backups Deleted or Disabled",
+    description: "A database's automated backups were deleted, or its backup retention set to \
+                  zero, which turns them off and deletes the existing ones. Without them the \
+                  database cannot be restored to a point in time, and a deleted database \
+                  cannot be restored at all: removing them is a common step before destroying \
+                  data for ransom or sabotage.",
+    severity: Severity::Medium,
+    attack: &["T1490", "T1485"],
+    origins: &["trailwatch: based on RDS recovery inhibition (DeleteDBInstanceAutomatedBackup, \
+                DeleteDBClusterAutomatedBackup, ModifyDBInstance with backupRetentionPeriod 0)"],
+    group: "data-exposure",
+    false_positives: &[
+        "Clean-up of the retained backups of a database that was decommissioned on purpose.",
+        "Test databases created without backups to save cost.",
+    ],
+    next_steps: "Check whether the database is still meant to be recoverable; if so, set the \
+                 retention period back, take a manual snapshot now, and review the caller's \
+                 other calls for deletions of instances, snapshots or backup vaults.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+/// `backupRetentionPeriod` given as 0 (a number or its text).
+fn retention_set_to_zero(rec: &Record<'_>) -> bool {
+    match rec.request_param("backupRetentionPeriod") {
+        Some(serde_json::Value::Number(n)) => n.as_u64() == Some(0),
+        Some(serde_json::Value::String(s)) => s.trim() == "0",
+        _ => false,
+    }
+}
+
+impl Detection for RdsAutomatedBackupsRemoved {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        let params = &[
+            "dbiResourceId",
+            "dBInstanceAutomatedBackupsArn",
+            "dbClusterResourceId",
+            "dBInstanceIdentifier",
+            "backupRetentionPeriod",
+        ];
+        if let Some(evidence) = caller_change(rec, SOURCE, DELETIONS, params) {
+            return fire(evidence);
+        }
+        if !retention_set_to_zero(rec) {
+            return None;
+        }
+        caller_change(rec, SOURCE, MODIFY, params).and_then(fire)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, SERVICE, USER, failed, record};
+    use crate::detections::common::testing::{eval, fires};
+    use serde_json::json;
+
+    #[test]
+    fn fires_on_deleted_backups() {
+        let inst = r#"{"dbiResourceId":"db-7QKX2EXAMPLE4HZ3"}"#;
+        match eval(&RdsAutomatedBackupsRemoved, &record(SOURCE, "DeleteDBInstanceAutomatedBackup", ROLE, inst, "")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("dbiResourceId"), Some(&json!("db-7QKX2EXAMPLE4HZ3"))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let cluster = r#"{"dbClusterResourceId":"cluster-4RZ2EXAMPLE7LQ"}"#;
+        assert!(fires(&RdsAutomatedBackupsRemoved, &record(SOURCE, "DeleteDBClusterAutomatedBackup", USER, cluster, "")));
+    }
+
+    #[test]
+    fn fires_on_retention_set_to_zero() {
+        for p in [
+            r#"{"dBInstanceIdentifier":"orders-prod","backupRetentionPeriod":0,"applyImmediately":true}"#,
+            r#"{"dBInstanceIdentifier":"orders-prod","backupRetentionPeriod":"0"}"#,
+        ] {
+            assert!(fires(&RdsAutomatedBackupsRemoved, &record(SOURCE, "ModifyDBInstance", ROLE, p, "")), "{p}");
+        }
+    }
+
+    #[test]
+    fn near_misses() {
+        let d = &RdsAutomatedBackupsRemoved;
+        for p in [
+            r#"{"dBInstanceIdentifier":"orders-prod","backupRetentionPeriod":7}"#,
+            r#"{"dBInstanceIdentifier":"orders-prod","backupRetentionPeriod":"1"}"#,
+            r#"{"dBInstanceIdentifier":"orders-prod","allocatedStorage":400}"#,
+            r#"{"dBInstanceIdentifier":"orders-prod","backupRetentionPeriod":null}"#,
+            "null",
+        ] {
+            assert!(!fires(d, &record(SOURCE, "ModifyDBInstance", ROLE, p, "")), "{p}");
+        }
+        let zero = r#"{"dBClusterIdentifier":"aurora-billing","backupRetentionPeriod":0}"#;
+        assert!(!fires(d, &record(SOURCE, "ModifyDBCluster", ROLE, zero, "")));
+        let inst = r#"{"dbiResourceId":"db-7QKX2EXAMPLE4HZ3"}"#;
+        assert!(!fires(d, &failed(SOURCE, "DeleteDBInstanceAutomatedBackup", ROLE, inst, "AccessDenied")));
+        assert!(!fires(d, &record(SOURCE, "DeleteDBInstanceAutomatedBackup", SERVICE, inst, "")));
+        assert!(!fires(d, &record(SOURCE, "DescribeDBInstanceAutomatedBackups", ROLE, "null", "")));
+        let zero_inst = r#"{"dBInstanceIdentifier":"orders-prod","backupRetentionPeriod":0}"#;
+        assert!(!fires(d, &failed(SOURCE, "ModifyDBInstance", USER, zero_inst, "InvalidParameterCombination")));
+    }
+}
