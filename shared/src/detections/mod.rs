@@ -151,6 +151,7 @@ registry! {
     elasticache_security_group_created::ElastiCacheSecurityGroupCreated,
     elasticache_security_group_modified_or_deleted::ElastiCacheSecurityGroupModifiedOrDeleted,
     glue_dev_endpoint_activity::GlueDevEndpointActivity,
+    codebuild_project_made_public::CodeBuildProjectMadePublic,
     // (end of compute-network)
 
     // --- security-services: GuardDuty, Security Hub, detective controls, organisation and account settings.
