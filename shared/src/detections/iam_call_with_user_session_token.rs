@@ -123,15 +123,13 @@ mod tests {
 
     #[test]
     fn the_raw_check_needs_a_session_key_of_an_iam_user() {
-        let raw = |json: &str| {
-            let p = crate::event::prefilter::peek(json.as_bytes()).expect("plain record");
-            IamCallWithUserSessionToken.may_match_raw(&p, json.as_bytes())
-        };
-        assert!(raw(&iam("CreateUser", SESSION_USER, "null")));
-        assert!(!raw(&iam("CreateUser", USER, "null")));
+        use crate::detections::common::testing::raw;
+        let det = &IamCallWithUserSessionToken;
+        assert_eq!(raw(det, &iam("CreateUser", SESSION_USER, "null")), Some(true));
+        assert_eq!(raw(det, &iam("CreateUser", USER, "null")), Some(false));
         let role_session = SESSION_USER.replace("\"IAMUser\"", "\"AssumedRole\"");
         let role = iam("CreateUser", &role_session, "null");
-        assert!(!raw(&role));
+        assert_eq!(raw(det, &role), Some(false));
         assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &role), None);
     }
 }

@@ -17,11 +17,7 @@ use crate::event::Record;
 pub struct RdsAutomatedBackupsRemoved;
 
 const SOURCE: &str = "rds.amazonaws.com";
-const DELETIONS: &[&str] = &[
-    "DeleteDBClusterAutomatedBackup",
-    "DeleteDBInstanceAutomatedBackup",
-];
-const MODIFY: &[&str] = &["ModifyDBInstance"];
+const MODIFY: &str = "ModifyDBInstance";
 const NAMES: &[&str] = &[
     "DeleteDBClusterAutomatedBackup",
     "DeleteDBInstanceAutomatedBackup",
@@ -52,6 +48,15 @@ pub static META: Meta = Meta {
     window: None,
 };
 
+/// What the evidence names of the request (each only when present).
+const EVIDENCE_PARAMS: &[&str] = &[
+    "dbiResourceId",
+    "dBInstanceAutomatedBackupsArn",
+    "dbClusterResourceId",
+    "dBInstanceIdentifier",
+    "backupRetentionPeriod",
+];
+
 /// `backupRetentionPeriod` given as 0 (a number or its text).
 fn retention_set_to_zero(rec: &Record<'_>) -> bool {
     match rec.request_param("backupRetentionPeriod") {
@@ -67,20 +72,11 @@ impl Detection for RdsAutomatedBackupsRemoved {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        let params = &[
-            "dbiResourceId",
-            "dBInstanceAutomatedBackupsArn",
-            "dbClusterResourceId",
-            "dBInstanceIdentifier",
-            "backupRetentionPeriod",
-        ];
-        if let Some(evidence) = caller_change(rec, SOURCE, DELETIONS, params) {
-            return fire(evidence);
-        }
-        if !retention_set_to_zero(rec) {
+        // The deletions fire as they are; a modify only when it zeroes the retention.
+        if rec.event_name() == MODIFY && !retention_set_to_zero(rec) {
             return None;
         }
-        caller_change(rec, SOURCE, MODIFY, params).and_then(fire)
+        caller_change(rec, SOURCE, NAMES, EVIDENCE_PARAMS).and_then(fire)
     }
 }
 
