@@ -1284,7 +1284,7 @@ fn delivered_ids(out: &serde_json::Value) -> Vec<String> {
 async fn the_pipeline_function_reports_a_silence_once_and_its_end() {
     use trailwatch::lambda::{Config, Handler};
     let t = table().await;
-    let group = trailwatch::catalog::group("pipeline").expect("pipeline group");
+    let group = trailwatch::catalog::function("pipeline").expect("pipeline group");
     let config = Config::from_vars(
         group,
         [

@@ -49,7 +49,7 @@ async fn topic(sdk: &SdkConfig) -> String {
 
 /// The handlers of every function group over one table and topic.
 fn handlers(sdk: &SdkConfig, table: &str, topic: &str) -> Vec<LambdaHandler> {
-    catalog::GROUPS
+    catalog::functions::ALL
         .iter()
         .map(|g| {
             let vars = [
@@ -451,7 +451,7 @@ async fn a_failed_publish_fails_the_invocation_and_a_retry_sends_it_once() {
         .into_iter()
         .find(|s| s.name.contains("cloudtrail-log-suspended/positive") && s.envelopes.len() == 1)
         .expect("a StopLogging sample");
-    let group = catalog::group("logging-tamper").unwrap();
+    let group = catalog::function("logging-tamper").unwrap();
     let config = |topic: &str| {
         Config::from_vars(
             group,

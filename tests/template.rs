@@ -170,7 +170,10 @@ fn every_group_has_one_function_built_by_cargo_lambda() {
         let main =
             fs::read_to_string(root().join("functions").join(g.name).join("src/main.rs")).unwrap();
         assert!(
-            main.contains(&format!("run(\"{}\")", g.name)),
+            main.contains(&format!(
+                "run(&trailwatch::catalog::functions::{})",
+                g.name.to_ascii_uppercase().replace('-', "_")
+            )),
             "functions/{}/src/main.rs runs its group",
             g.name
         );

@@ -69,7 +69,7 @@ async fn bucket(sdk: &SdkConfig) -> String {
 
 fn config(table: &str, topic: &str, tuning: &str) -> Config {
     Config::from_vars(
-        catalog::group("logging-tamper").unwrap(),
+        catalog::function("logging-tamper").unwrap(),
         [
             (ENV_TABLE.to_owned(), table.to_owned()),
             (ENV_TOPIC_ARN.to_owned(), topic.to_owned()),

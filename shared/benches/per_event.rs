@@ -80,7 +80,7 @@ fn parse_and_evaluate(c: &mut Criterion) {
 }
 
 fn lambda_invocation(c: &mut Criterion) {
-    let group = catalog::group("logging-tamper").expect("group exists");
+    let group = catalog::function("logging-tamper").expect("group exists");
     let vars = [
         ("TRAILWATCH_TABLE", "trailwatch-state"),
         (

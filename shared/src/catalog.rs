@@ -1,8 +1,8 @@
 //! The catalogue: every detection (registered in `detections/mod.rs`) and the
 //! Lambda function groups they run in (each detection names its group).
 
-use crate::detection::Detection;
-pub use crate::detections::ALL;
+use crate::detection::{Detection, Indexed};
+pub use crate::detections::{ALL, INDEX};
 
 /// A Lambda function's share of the catalogue: one concern, one narrow EventBridge
 /// rule, only the permissions it needs. Its detections are those whose metadata
@@ -97,6 +97,85 @@ pub fn by_id(id: &str) -> Option<&'static dyn Detection> {
     ALL.iter().copied().find(|d| d.meta().id == id)
 }
 
+/// A detection's id and window by id, from the [`INDEX`]: what the functions
+/// check names against (their binaries do not carry the other groups' detections).
+pub fn indexed(id: &str) -> Option<&'static Indexed> {
+    INDEX.iter().find(|d| d.id == id)
+}
+
+/// One function's detections, named by its `main` (`functions::LOGGING_TAMPER`
+/// and so on): each is filled in by the compiler from the registry, so a
+/// function's binary carries the logic and text of its own group's detections
+/// only, not the whole catalogue's.
+pub struct GroupDetections {
+    pub group: &'static FunctionGroup,
+    pub detections: &'static [&'static dyn Detection],
+}
+
+impl std::fmt::Debug for GroupDetections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupDetections")
+            .field("group", &self.group.name)
+            .field("detections", &self.detections.len())
+            .finish()
+    }
+}
+
+/// The index in [`GROUPS`] of the group called `name` (compile time).
+const fn group_index(name: &str) -> usize {
+    let mut i = 0;
+    while i < GROUPS.len() {
+        if crate::detections::same_text(GROUPS[i].name, name) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("no function group of that name");
+}
+
+/// Each function group's detections, as a static per group.
+pub mod functions {
+    use super::{GROUPS, GroupDetections, group_index};
+    use crate::detections::{count_in, in_group};
+
+    macro_rules! functions {
+        ($($name:ident = $group:literal),* $(,)?) => {
+            $(
+                pub static $name: GroupDetections = GroupDetections {
+                    group: &GROUPS[group_index($group)],
+                    detections: &in_group::<{ count_in($group) }>($group),
+                };
+            )*
+            /// Every group's (for tests and tools; a function names its own).
+            pub static ALL: &[&GroupDetections] = &[$(&$name),*];
+        };
+    }
+
+    functions! {
+        LOGGING_TAMPER = "logging-tamper",
+        IDENTITY_ABUSE = "identity-abuse",
+        SIGNIN_FAILURES = "signin-failures",
+        CORRELATION = "correlation",
+        CLI_ENDPOINT = "cli-endpoint",
+        IAM_PERSISTENCE = "iam-persistence",
+        DATA_EXPOSURE = "data-exposure",
+        COMPUTE_NETWORK = "compute-network",
+        SECURITY_SERVICES = "security-services",
+        DISCOVERY = "discovery",
+        SELF_PROTECTION = "self-protection",
+        PIPELINE = "pipeline",
+        AI_ML = "ai-ml",
+    }
+}
+
+/// A function group's detections by the group's name (tests and tools).
+pub fn function(name: &str) -> Option<&'static GroupDetections> {
+    functions::ALL
+        .iter()
+        .copied()
+        .find(|f| f.group.name == name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +211,31 @@ mod tests {
             assert!(names.insert(g.name), "group {} twice", g.name);
             assert!(!group_detections(g).is_empty(), "group {} is empty", g.name);
         }
+    }
+
+    #[test]
+    fn each_function_static_holds_its_group_in_catalogue_order() {
+        assert_eq!(functions::ALL.len(), GROUPS.len(), "one static per group");
+        for g in GROUPS {
+            let f = function(g.name).unwrap_or_else(|| panic!("no static for {}", g.name));
+            assert_eq!(f.group.name, g.name);
+            let own: Vec<&str> = f.detections.iter().map(|d| d.meta().id).collect();
+            let filtered: Vec<&str> = group_detections(g).iter().map(|d| d.meta().id).collect();
+            assert_eq!(own, filtered, "{}", g.name);
+        }
+    }
+
+    #[test]
+    fn the_index_is_the_catalogue_in_order() {
+        assert_eq!(INDEX.len(), ALL.len());
+        for (i, d) in INDEX.iter().zip(ALL) {
+            assert_eq!(*i, Indexed::of(d.meta()));
+        }
+        assert_eq!(
+            indexed("cloudtrail-log-deleted").map(|i| i.id),
+            Some("cloudtrail-log-deleted")
+        );
+        assert_eq!(indexed("no-such-detection"), None);
     }
 
     #[test]

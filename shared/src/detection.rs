@@ -181,6 +181,38 @@ pub struct Meta {
     pub window: Option<WindowSpec>,
 }
 
+/// A detection is its id: two metadata are equal when their ids are (findings
+/// compare equal by their detection's).
+impl PartialEq for Meta {
+    fn eq(&self, other: &Meta) -> bool {
+        std::ptr::eq(self, other) || self.id == other.id
+    }
+}
+
+/// What a function needs to know of every detection, its own group's or not: the
+/// id and window that configuration and tuning name. Kept apart from [`Meta`] so
+/// that a function binary does not carry the whole catalogue's text
+/// (`detections::INDEX`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Indexed {
+    pub id: &'static str,
+    pub window: Option<WindowSpec>,
+}
+
+impl Indexed {
+    pub const fn of(meta: &Meta) -> Indexed {
+        Indexed {
+            id: meta.id,
+            window: meta.window,
+        }
+    }
+
+    /// See [`Meta::stateful`].
+    pub fn stateful(&self) -> bool {
+        self.window.is_some()
+    }
+}
+
 impl Meta {
     pub fn stateful(&self) -> bool {
         self.window.is_some()

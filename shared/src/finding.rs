@@ -30,6 +30,10 @@ pub enum Disposition {
 pub struct Finding {
     /// Stable id of this finding (same records, same id): used to send it once.
     pub finding_id: String,
+    /// The detection's metadata, for renderings that explain it (not serialised:
+    /// `detection_id`, `title`, `severity` and `attack` say which it is).
+    #[serde(skip)]
+    pub meta: &'static Meta,
     pub detection_id: &'static str,
     pub title: &'static str,
     pub severity: Severity,
@@ -66,6 +70,7 @@ impl Finding {
         let identity = record_identity(rec);
         Finding {
             finding_id: finding_id(&[meta.id, &identity]),
+            meta,
             detection_id: meta.id,
             title: meta.title,
             severity: meta.severity,

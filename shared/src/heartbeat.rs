@@ -111,6 +111,7 @@ fn silent_finding(member: &str, last_ms: i64, now_ms: i64) -> Pending {
     let key = format!("s|{member}|{last_ms}");
     let finding = Finding {
         finding_id: finding_id(&[meta.id, &key]),
+        meta,
         detection_id: meta.id,
         title: meta.title,
         severity: meta.severity,

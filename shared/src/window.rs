@@ -601,6 +601,7 @@ fn span_finding(
     let last = span.last().map(|o| format_event_time(o.time_ms));
     let finding = Finding {
         finding_id: finding_id(&[claim_key]),
+        meta,
         detection_id: meta.id,
         title: meta.title,
         severity: meta.severity,

@@ -1,7 +1,8 @@
 //! The `correlation` Lambda function: Windowed and correlated detections.
-//! All logic lives in the `trailwatch` crate; this only names the group.
+//! All logic lives in the `trailwatch` crate; this only names the group's
+//! detections (so that the binary carries no other group's).
 
 #[tokio::main]
 async fn main() -> Result<(), trailwatch::lambda::Error> {
-    trailwatch::lambda::run("correlation").await
+    trailwatch::lambda::run(&trailwatch::catalog::functions::CORRELATION).await
 }

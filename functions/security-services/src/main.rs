@@ -1,7 +1,8 @@
 //! The `security-services` Lambda function: Security services and account controls: GuardDuty, Security Hub, detective services, organisation and Region settings.
-//! All logic lives in the `trailwatch` crate; this only names the group.
+//! All logic lives in the `trailwatch` crate; this only names the group's
+//! detections (so that the binary carries no other group's).
 
 #[tokio::main]
 async fn main() -> Result<(), trailwatch::lambda::Error> {
-    trailwatch::lambda::run("security-services").await
+    trailwatch::lambda::run(&trailwatch::catalog::functions::SECURITY_SERVICES).await
 }

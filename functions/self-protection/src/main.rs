@@ -1,7 +1,8 @@
 //! The `self-protection` Lambda function: Self-protection: changes to trailwatch's own resources (rules, schedule, functions, topic, table, roles).
-//! All logic lives in the `trailwatch` crate; this only names the group.
+//! All logic lives in the `trailwatch` crate; this only names the group's
+//! detections (so that the binary carries no other group's).
 
 #[tokio::main]
 async fn main() -> Result<(), trailwatch::lambda::Error> {
-    trailwatch::lambda::run("self-protection").await
+    trailwatch::lambda::run(&trailwatch::catalog::functions::SELF_PROTECTION).await
 }

@@ -1,7 +1,8 @@
 //! The `signin-failures` Lambda function: Console sign-in failures.
-//! All logic lives in the `trailwatch` crate; this only names the group.
+//! All logic lives in the `trailwatch` crate; this only names the group's
+//! detections (so that the binary carries no other group's).
 
 #[tokio::main]
 async fn main() -> Result<(), trailwatch::lambda::Error> {
-    trailwatch::lambda::run("signin-failures").await
+    trailwatch::lambda::run(&trailwatch::catalog::functions::SIGNIN_FAILURES).await
 }

@@ -7,14 +7,74 @@
 
 pub mod common;
 
-/// Declares each detection module and lists its detection in [`ALL`], in order.
+use crate::detection::{Detection, Indexed};
+
+/// Declares each detection module and lists its detection in [`ALL`], in order,
+/// and its id and window in [`INDEX`].
 macro_rules! registry {
     ($($module:ident :: $detection:ident),* $(,)?) => {
         $(pub mod $module;)*
+        /// How many detections the registry lists.
+        pub const COUNT: usize = [$(stringify!($module)),*].len();
+        /// Every detection, read only at compile time (by [`ALL`] and
+        /// [`in_group`]): a binary links the logic and text of the detections it
+        /// names at run time, and no others.
+        const EVERY: [&dyn Detection; COUNT] = [$(&$module::$detection),*];
+        /// Each detection's function group, in registry order.
+        const GROUP_OF: [&str; COUNT] = [$($module::META.group),*];
         /// Every detection trailwatch ships, in registry order (the order findings
         /// of one record are reported in).
-        pub static ALL: &[&dyn crate::detection::Detection] = &[$(&$module::$detection),*];
+        pub static ALL: &[&dyn Detection] = &EVERY;
+        /// Every detection's id and window, without its logic or text: what a
+        /// function checks its configuration and tuning against.
+        pub static INDEX: &[Indexed] = &[$(Indexed::of(&$module::META)),*];
     };
+}
+
+/// How many detections of the registry run in `group`.
+pub const fn count_in(group: &str) -> usize {
+    let mut n = 0;
+    let mut i = 0;
+    while i < COUNT {
+        if same_text(GROUP_OF[i], group) {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// The `N` detections of `group` (`N` from [`count_in`]), in registry order. Meant
+/// for statics (`catalog::functions`): evaluated by the compiler, it leaves the
+/// other groups' detections out of the static and so out of the binary.
+pub const fn in_group<const N: usize>(group: &str) -> [&'static dyn Detection; N] {
+    let mut out = [EVERY[0]; N];
+    let (mut i, mut k) = (0, 0);
+    while i < COUNT {
+        if same_text(GROUP_OF[i], group) {
+            out[k] = EVERY[i];
+            k += 1;
+        }
+        i += 1;
+    }
+    assert!(k == N, "in_group: N is not the group's count");
+    out
+}
+
+/// `a == b`, at compile time.
+pub(crate) const fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 registry! {

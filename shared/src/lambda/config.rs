@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::aws::SdkConfig;
 use aws_types::sdk_config::TimeoutConfig;
 
-use crate::catalog::{self, FunctionGroup};
+use crate::catalog::{self, FunctionGroup, GroupDetections};
 use crate::engine::Settings;
 use crate::notify::message::MachineFormat;
 use crate::render::asff::Product;
@@ -45,6 +45,8 @@ pub const MAX_WINDOW_SECS: i64 = 7 * 24 * 3600;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub group: &'static FunctionGroup,
+    /// The group's detections (its static in `catalog::functions`).
+    pub function: &'static GroupDetections,
     pub table: String,
     pub topic_arn: String,
     pub settings: Settings,
@@ -83,16 +85,17 @@ pub fn window_var(detection_id: &str) -> String {
 
 impl Config {
     /// Reads the process environment.
-    pub fn from_env(group: &'static FunctionGroup) -> Result<Config, ConfigError> {
-        Config::from_vars(group, std::env::vars())
+    pub fn from_env(function: &'static GroupDetections) -> Result<Config, ConfigError> {
+        Config::from_vars(function, std::env::vars())
     }
 
     /// Reads and validates the given variables (all of them, so that a mistyped
     /// `TRAILWATCH_*` name is caught rather than ignored).
     pub fn from_vars(
-        group: &'static FunctionGroup,
+        function: &'static GroupDetections,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
+        let group = function.group;
         let vars: HashMap<String, String> = vars.into_iter().collect();
         let mut problems = Vec::new();
         let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
@@ -127,7 +130,7 @@ impl Config {
         let mut settings = Settings::default();
         if let Some(list) = get(ENV_DISABLED) {
             for id in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                if catalog::by_id(id).is_none() {
+                if catalog::indexed(id).is_none() {
                     problems.push(format!("{ENV_DISABLED}: unknown detection id {id:?}"));
                 } else {
                     settings.disabled.insert(id.to_owned());
@@ -149,9 +152,8 @@ impl Config {
                 Err(e) => problems.push(format!("{ENV_CLAIM_LEASE}: {e}")),
             }
         }
-        let windowed: HashMap<String, &'static str> = catalog::ALL
+        let windowed: HashMap<String, &'static str> = catalog::INDEX
             .iter()
-            .map(|d| d.meta())
             .filter(|m| m.stateful())
             .map(|m| (window_var(m.id), m.id))
             .collect();
@@ -244,6 +246,7 @@ impl Config {
         if problems.is_empty() {
             Ok(Config {
                 group,
+                function,
                 table,
                 topic_arn,
                 settings,
@@ -321,7 +324,7 @@ pub(super) mod tests {
 
     #[test]
     fn a_complete_environment_is_accepted() {
-        let g = catalog::group("correlation").unwrap();
+        let g = catalog::function("correlation").unwrap();
         let c = Config::from_vars(
             g,
             vars(&[
@@ -355,7 +358,7 @@ pub(super) mod tests {
 
     #[test]
     fn every_problem_is_reported_at_once() {
-        let g = catalog::group("logging-tamper").unwrap();
+        let g = catalog::function("logging-tamper").unwrap();
         let e = Config::from_vars(
             g,
             vars(&[
@@ -385,7 +388,7 @@ pub(super) mod tests {
 
     #[test]
     fn destinations_are_optional_and_checked() {
-        let g = catalog::group("logging-tamper").unwrap();
+        let g = catalog::function("logging-tamper").unwrap();
         let base = [(ENV_TABLE, "t"), (ENV_TOPIC_ARN, TOPIC)];
         let c = Config::from_vars(g, vars(&base)).unwrap();
         assert_eq!(

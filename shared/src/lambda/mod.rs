@@ -40,7 +40,7 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tracing::{debug, error, info, trace, warn};
 
-use crate::catalog::{self, FunctionGroup};
+use crate::catalog::{FunctionGroup, GroupDetections};
 use crate::engine::Engine;
 use crate::event::Record;
 use crate::finding::{Disposition, Finding};
@@ -144,7 +144,7 @@ impl LambdaHandler {
 impl<S: Store, N: Notifier> Handler<S, N> {
     pub fn new(config: &Config, store: S, notifier: N) -> Handler<S, N> {
         let engine = Engine::with_detections(
-            catalog::group_detections(config.group),
+            config.function.detections.iter().copied(),
             config.settings.clone(),
         );
         Handler {
@@ -410,18 +410,10 @@ fn tuned_outcome(f: &Finding) -> (&'static str, Option<&str>) {
 /// The whole life of a function: logging, configuration (a bad one stops it at
 /// start-up with every problem in the log), clients, then invocations until the
 /// runtime stops.
-pub async fn run(group_name: &str) -> Result<(), Error> {
+pub async fn run(function: &'static GroupDetections) -> Result<(), Error> {
     init_logging();
-    let Some(group) = catalog::group(group_name) else {
-        let known: Vec<_> = catalog::GROUPS.iter().map(|g| g.name).collect();
-        error!(
-            group = group_name,
-            "unknown function group (known: {})",
-            known.join(", ")
-        );
-        return Err(format!("unknown function group {group_name:?}").into());
-    };
-    let config = match Config::from_env(group) {
+    let group = function.group;
+    let config = match Config::from_env(function) {
         Ok(c) => c,
         Err(e) => {
             error!(group = group.name, error = %e, "start-up failed");
@@ -472,10 +464,11 @@ pub async fn run(group_name: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog;
     use crate::lambda::config::tests::{TOPIC, vars};
 
     fn handler(group: &str) -> Handler<crate::state::MemoryStore, crate::notify::Collect> {
-        let g = catalog::group(group).unwrap();
+        let g = catalog::function(group).unwrap();
         let c = Config::from_vars(g, vars(&[(ENV_TABLE, "t"), (ENV_TOPIC_ARN, TOPIC)])).unwrap();
         Handler::new(
             &c,

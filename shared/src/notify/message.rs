@@ -13,7 +13,6 @@ use std::fmt::Write;
 
 use serde_json::{Map, Value, json};
 
-use crate::catalog;
 use crate::finding::Finding;
 use crate::sanitize::one_line;
 
@@ -440,7 +439,7 @@ pub fn email_text(f: &Finding) -> String {
 
 /// [`email_text`] cut to at most `max_bytes` (and a newline).
 fn email_text_within(f: &Finding, max_bytes: usize) -> String {
-    let meta = catalog::by_id(f.detection_id).map(|d| d.meta());
+    let m = f.meta;
     let safe = |v: &str| one_line(v, 300);
     let mut s = String::new();
     let _ = writeln!(
@@ -511,21 +510,19 @@ fn email_text_within(f: &Finding, max_bytes: usize) -> String {
     };
     field(&mut s, "Event time", &when);
 
-    if let Some(m) = meta {
-        section(&mut s, "Why it matters");
-        paragraph(&mut s, m.description);
-        if !m.attack.is_empty() {
-            let _ = writeln!(s, "  MITRE ATT&CK: {}", m.attack.join(", "));
-        }
-        if !m.false_positives.is_empty() {
-            section(&mut s, "Known benign causes");
-            for fp in m.false_positives {
-                paragraph_item(&mut s, fp);
-            }
-        }
-        section(&mut s, "What to check next");
-        paragraph(&mut s, m.next_steps);
+    section(&mut s, "Why it matters");
+    paragraph(&mut s, m.description);
+    if !m.attack.is_empty() {
+        let _ = writeln!(s, "  MITRE ATT&CK: {}", m.attack.join(", "));
     }
+    if !m.false_positives.is_empty() {
+        section(&mut s, "Known benign causes");
+        for fp in m.false_positives {
+            paragraph_item(&mut s, fp);
+        }
+    }
+    section(&mut s, "What to check next");
+    paragraph(&mut s, m.next_steps);
 
     section(&mut s, "CloudTrail events");
     for id in f.event_ids.iter().take(MAX_LISTED_EVENTS) {
@@ -633,6 +630,7 @@ pub fn url_encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog;
     use crate::detection::Evidence;
     use crate::event::Record;
     use crate::finding::Finding;

@@ -265,7 +265,7 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
         description.push_str(&format!(" (error {code})"));
     }
     description.push_str(". ");
-    description.push_str(meta.map(|m| m.description).unwrap_or(""));
+    description.push_str(meta.description);
 
     let mut fields = std::collections::BTreeMap::new();
     let mut field = |k: &str, v: &str| {
@@ -376,11 +376,7 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
         description: text(&description, MAX_DESCRIPTION),
         remediation: Remediation {
             recommendation: Recommendation {
-                text: text(
-                    meta.map(|m| m.next_steps)
-                        .unwrap_or("Review the CloudTrail events of this finding."),
-                    MAX_RECOMMENDATION,
-                ),
+                text: text(meta.next_steps, MAX_RECOMMENDATION),
             },
         },
         source_url: f

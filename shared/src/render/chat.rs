@@ -121,9 +121,7 @@ pub fn render(f: &Finding) -> Value {
     lines.push(format!("*Finding* `{}`", f.finding_id));
 
     let mut next_steps = Vec::new();
-    if let Some(m) = meta {
-        next_steps.push(m.next_steps.to_owned());
-    }
+    next_steps.push(meta.next_steps.to_owned());
     if let Some(link) = f
         .event_ids
         .first()

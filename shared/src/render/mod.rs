@@ -2,7 +2,7 @@
 //! Detection Finding (SIEMs, data lakes), AWS Security Finding Format (Security
 //! Hub CSPM `BatchImportFindings`) and AWS Chatbot custom notifications (Slack,
 //! Microsoft Teams, Amazon Chime). Pure functions of a [`Finding`] and its
-//! detection's metadata (looked up with `catalog::by_id`), so that they work for
+//! detection's metadata (which the finding carries), so that they work for
 //! every detection, the replay CLI prints exactly what the functions send, and the
 //! tests need no network. Field-by-field tables: docs/findings.md.
 //!
@@ -13,14 +13,13 @@ pub mod attack;
 pub mod chat;
 pub mod ocsf;
 
-use crate::catalog;
 use crate::detection::Meta;
 use crate::event::time::parse_event_time;
 use crate::finding::Finding;
 
-/// The detection's metadata, when the finding's detection is in the catalogue.
-pub(crate) fn meta_of(f: &Finding) -> Option<&'static Meta> {
-    catalog::by_id(f.detection_id).map(|d| d.meta())
+/// The detection's metadata (the finding carries it).
+pub(crate) fn meta_of(f: &Finding) -> &'static Meta {
+    f.meta
 }
 
 /// First and last event time of a finding in epoch milliseconds, when readable

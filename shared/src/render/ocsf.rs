@@ -66,10 +66,7 @@ pub fn render(f: &Finding, now_ms: i64) -> Value {
     let mut finding_info = Map::new();
     finding_info.insert("uid".into(), json!(f.finding_id));
     finding_info.insert("title".into(), json!(f.title));
-    finding_info.insert(
-        "desc".into(),
-        json!(meta.map(|m| m.description).unwrap_or(f.title)),
-    );
+    finding_info.insert("desc".into(), json!(meta.description));
     finding_info.insert(
         "types".into(),
         json!(attack::asff_types(f.attack).into_iter().collect::<Vec<_>>()),
@@ -146,10 +143,7 @@ pub fn render(f: &Finding, now_ms: i64) -> Value {
     }
     o.insert("actor".into(), actor(f));
     o.insert("evidences".into(), Value::Array(evidences(f)));
-    o.insert(
-        "remediation".into(),
-        json!({"desc": meta.map(|m| m.next_steps).unwrap_or("Review the CloudTrail events of this finding.")}),
-    );
+    o.insert("remediation".into(), json!({"desc": meta.next_steps}));
     if let Some(obs) = observables(f) {
         o.insert("observables".into(), obs);
     }

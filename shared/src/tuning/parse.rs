@@ -250,7 +250,7 @@ pub(super) fn parse(text: &str, source: &str, today: i64) -> Result<Tuning, Vec<
 fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, DetectionTuning>) {
     for (key, value) in t.iter() {
         let id = key.get_ref().as_ref();
-        let Some(det) = catalog::by_id(id) else {
+        let Some(meta) = catalog::indexed(id) else {
             c.error(
                 key.span(),
                 format!("unknown detection id {id:?} (see `trailwatch list`)"),
@@ -260,7 +260,6 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
         let Some(table) = c.table(value, &format!("[detections.{id}]")) else {
             continue;
         };
-        let meta = det.meta();
         let mut d = DetectionTuning::default();
         for (k, v) in table.iter() {
             match k.get_ref().as_ref() {
@@ -378,7 +377,7 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
                     ok = false;
                 }
                 for (name, span) in names {
-                    if name == "*" || catalog::by_id(name).is_some() {
+                    if name == "*" || catalog::indexed(name).is_some() {
                         detections.push(name.to_owned());
                     } else {
                         ok = false;

@@ -67,7 +67,7 @@ impl BacktestConfig {
             .map(str::trim)
             .filter(|s| !s.is_empty())
         {
-            if catalog::by_id(id).is_none() {
+            if catalog::indexed(id).is_none() {
                 problems.push(format!("{ENV_DISABLED}: unknown detection id {id:?}"));
             }
             disabled.push(id.to_owned());
