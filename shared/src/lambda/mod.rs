@@ -1,7 +1,9 @@
 //! The Lambda entry point shared by every function crate under `functions/`.
 //!
 //! A function is one group of the catalogue ([`catalog::GROUPS`]) behind one
-//! EventBridge rule. Its `main.rs` calls [`run`] with the group's name; this module
+//! EventBridge rule. Its `main.rs` calls [`run`] with the group's detections
+//! (its static in `catalog::functions`, so that the binary links no other
+//! group's); this module
 //! reads and validates the configuration, builds the AWS clients (the SDK's own
 //! environment variables apply, `AWS_ENDPOINT_URL` included, so a function runs
 //! unchanged against a local endpoint), and serves invocations:
