@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::aws::SdkConfig;
 use aws_types::sdk_config::TimeoutConfig;
 
-use crate::catalog::{self, FunctionGroup, GroupDetections};
+use crate::catalog::{self, GroupDetections};
 use crate::engine::Settings;
 use crate::notify::message::MachineFormat;
 use crate::render::asff::Product;
@@ -44,8 +44,7 @@ pub const MAX_WINDOW_SECS: i64 = 7 * 24 * 3600;
 /// A function's validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub group: &'static FunctionGroup,
-    /// The group's detections (its static in `catalog::functions`).
+    /// The function's group and its detections (its static in `catalog::functions`).
     pub function: &'static GroupDetections,
     pub table: String,
     pub topic_arn: String,
@@ -95,7 +94,6 @@ impl Config {
         function: &'static GroupDetections,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
-        let group = function.group;
         let vars: HashMap<String, String> = vars.into_iter().collect();
         let mut problems = Vec::new();
         let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
@@ -245,7 +243,6 @@ impl Config {
 
         if problems.is_empty() {
             Ok(Config {
-                group,
                 function,
                 table,
                 topic_arn,
@@ -265,7 +262,7 @@ impl Config {
     /// The prefix of every key this function writes in the state table; IAM limits
     /// the function to it (`dynamodb:LeadingKeys`).
     pub fn key_prefix(&self) -> String {
-        key_prefix(self.group.name)
+        key_prefix(self.function.group.name)
     }
 }
 

@@ -150,7 +150,7 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             config.settings.clone(),
         );
         Handler {
-            group: config.group,
+            group: config.function.group,
             engine,
             store,
             notifier,
