@@ -1,7 +1,7 @@
 //! The one way trailwatch loads an AWS SDK configuration, with our HTTPS client.
 //!
 //! Two loaders, one client:
-//! - [`env`] (feature `aws`): the Lambda functions' configuration, read from the
+//! - [`mod@env`] (feature `aws`): the Lambda functions' configuration, read from the
 //!   variables Lambda sets (`AWS_REGION`, `AWS_ACCESS_KEY_ID`,
 //!   `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) and `AWS_ENDPOINT_URL` /
 //!   `AWS_ENDPOINT_URL_<SERVICE>`. No aws-config: its profile, SSO, STS, IMDS and

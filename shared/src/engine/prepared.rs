@@ -1,6 +1,6 @@
 //! The engine in two halves. [`Engine::prepare`] runs the detections on a record
 //! and builds everything that depends on the record alone: stateless findings,
-//! window observations with their payloads, first-seen terms. [`Engine::apply`]
+//! window observations with their payloads, first-seen terms. `Engine::apply`
 //! then consults the store, in input order. The Lambda functions do both at once
 //! ([`Engine::handle`]); replay prepares records on its reader threads, so that
 //! the one thread that must keep input order only does the state's share.
@@ -27,7 +27,7 @@ pub struct Prepared {
 }
 
 impl Prepared {
-    /// Whether [`Engine::apply`] needs the record itself: a first-seen or
+    /// Whether `Engine::apply` needs the record itself: a first-seen or
     /// heartbeat finding is built from it there. Windows and pairs build theirs
     /// from their observations, stateless findings are built already.
     pub fn needs_record(&self) -> bool {
@@ -36,7 +36,7 @@ impl Prepared {
             .any(|s| matches!(s, Step::FirstSeen { .. } | Step::Beat { .. }))
     }
 
-    /// The tuning the record was prepared under; [`Engine::apply`] applies the
+    /// The tuning the record was prepared under; `Engine::apply` applies the
     /// same one, even if the engine's has been replaced since.
     pub fn tuning(&self) -> Option<&Tuning> {
         self.tuning.as_deref()

@@ -146,7 +146,7 @@ pub fn invalid_record(e: &serde_json::Error) -> String {
 /// recursively (sorted, `.json`, `.jsonl`, `.ndjson` and `.gz` files only);
 /// files named explicitly are taken whatever their extension. In a directory,
 /// CloudTrail log files (a copy of a trail's bucket) come in the order an
-/// `s3://` replay reads them: see [`archive_order`].
+/// `s3://` replay reads them: see `archive_order`.
 pub fn expand_paths(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {

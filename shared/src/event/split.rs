@@ -7,7 +7,7 @@
 //! chunks back in order adds the lines of the chunks before (see `parallel`), and
 //! every location reads as it does when the file is read in one go.
 //!
-//! Only what [`reader::read_path`](super::reader::read_path) would read as JSON
+//! Only what [`read_path`](super::reader::read_path) would read as JSON
 //! lines is cut: the first non-blank line is a JSON value on its own. A gzip file
 //! (a deflate stream cannot be entered in the middle), a document spread over many
 //! lines (a pretty-printed `Records` file), stdin and anything that is not a
@@ -47,7 +47,7 @@ pub enum ChunkEnd {
 
 /// The chunks of `path` when it is a regular file larger than `chunk_bytes` that
 /// reads as JSON lines, else `None` (read it whole). Looks at the file's first
-/// [`PROBE_BYTES`] (or `chunk_bytes`) at most.
+/// `PROBE_BYTES` (or `chunk_bytes`) at most.
 pub fn plan(path: &Path, limits: &Limits, chunk_bytes: u64) -> Option<Vec<Chunk>> {
     let chunk_bytes = chunk_bytes.max(1);
     let meta = std::fs::metadata(path).ok()?;

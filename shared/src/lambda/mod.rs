@@ -1,6 +1,6 @@
 //! The Lambda entry point shared by every function crate under `functions/`.
 //!
-//! A function is one group of the catalogue ([`catalog::GROUPS`]) behind one
+//! A function is one group of the catalogue ([`crate::catalog::GROUPS`]) behind one
 //! EventBridge rule. Its `main.rs` calls [`run`] with the group's detections
 //! (its static in `catalog::functions`, so that the binary links no other
 //! group's); this module

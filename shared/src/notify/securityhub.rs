@@ -21,7 +21,7 @@
 //! else `AWS_ENDPOINT_URL` (both through the configuration, so
 //! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` applies), else
 //! `https://securityhub[-fips].<region>.<suffix>` for the configuration's Region,
-//! whose partition gives the suffix ([`default_endpoint`]). The Region decides,
+//! whose partition gives the suffix (`default_endpoint`). The Region decides,
 //! not the product ARN: the request goes to the Security Hub of the Region the
 //! function runs in, as the SDK client sent it, and Security Hub itself refuses a
 //! product ARN of another Region.

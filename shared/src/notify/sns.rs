@@ -1,6 +1,6 @@
 //! The SNS adapter of [`Notifier`]: one `Publish` per finding, with the subject,
 //! per-protocol message (`MessageStructure=json`) and attributes built by
-//! [`message`](super::message).
+//! [`super::message`].
 
 use aws_sdk_sns::Client;
 use aws_sdk_sns::operation::publish::builders::PublishFluentBuilder;
