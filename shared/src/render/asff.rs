@@ -18,7 +18,7 @@
 
 use serde::Serialize;
 
-use super::{account_id, attack, event_span_ms, meta_of, region};
+use super::{account_id, attack, event_span_ms, region};
 use crate::detection::Severity;
 use crate::event::time::format_event_time;
 use crate::finding::{Disposition, Finding};
@@ -234,7 +234,7 @@ fn text(value: &str, max: usize) -> String {
 /// The ASFF finding for `f`, imported into `product` at `now_ms`.
 /// `CreatedAt` is the first event time (stable across retries), `UpdatedAt` now.
 pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
-    let meta = meta_of(f);
+    let meta = f.meta;
     let span = event_span_ms(f);
     let now = format_event_time(now_ms);
     let types = attack::asff_types(f.attack);

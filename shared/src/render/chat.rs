@@ -13,7 +13,7 @@
 
 use serde_json::{Value, json};
 
-use super::{account_id, meta_of, region};
+use super::{account_id, region};
 use crate::finding::Finding;
 use crate::notify::message::cloudtrail_console_link;
 use crate::sanitize::one_line;
@@ -77,7 +77,7 @@ fn scalar_text(v: &Value) -> String {
 /// The custom notification for a finding (a JSON object; publish it as the SNS
 /// message, with no message structure).
 pub fn render(f: &Finding) -> Value {
-    let meta = meta_of(f);
+    let meta = f.meta;
     let v = |s: &str| chat_value(s, MAX_VALUE_CHARS);
     let mut lines = Vec::new();
     let mut who = format!("*Actor* {}", v(&f.actor.display));
@@ -120,8 +120,7 @@ pub fn render(f: &Finding) -> Value {
     lines.push(format!("*Time* {when}"));
     lines.push(format!("*Finding* `{}`", f.finding_id));
 
-    let mut next_steps = Vec::new();
-    next_steps.push(meta.next_steps.to_owned());
+    let mut next_steps = vec![meta.next_steps.to_owned()];
     if let Some(link) = f
         .event_ids
         .first()

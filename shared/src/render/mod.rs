@@ -13,14 +13,8 @@ pub mod attack;
 pub mod chat;
 pub mod ocsf;
 
-use crate::detection::Meta;
 use crate::event::time::parse_event_time;
 use crate::finding::Finding;
-
-/// The detection's metadata (the finding carries it).
-pub(crate) fn meta_of(f: &Finding) -> &'static Meta {
-    f.meta
-}
 
 /// First and last event time of a finding in epoch milliseconds, when readable
 /// (one stands in for the other when only one is).

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 
 use serde_json::{Map, Value, json};
 
-use super::{account_id, attack, event_span_ms, meta_of};
+use super::{account_id, attack, event_span_ms};
 use crate::detection::Severity;
 use crate::finding::{Disposition, Finding};
 
@@ -57,7 +57,7 @@ pub fn status(d: Option<Disposition>) -> (i64, &'static str, i64, &'static str, 
 /// The OCSF object of a finding. `now_ms` is used only when no event time of the
 /// finding can be read (OCSF requires `time`).
 pub fn render(f: &Finding, now_ms: i64) -> Value {
-    let meta = meta_of(f);
+    let meta = f.meta;
     let span = event_span_ms(f);
     let time = span.map(|(_, last)| last).unwrap_or(now_ms);
     let (sev_id, sev) = severity_id(f.severity);
