@@ -863,7 +863,10 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_invocations_give_exactly_one_finding_dynamodb() {
-    concurrency_rounds(|| async { table().await.store() }, 20).await;
+    // A server of its own, as the replay test below: the two longest tests here
+    // then run side by side.
+    let moto = Moto::start();
+    concurrency_rounds(|| async { Table::new(&moto.endpoint).await.store() }, 20).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -1121,74 +1124,98 @@ async fn event_time_finds_last_years_burst_and_recurring_terms_on_both_stores() 
 // ---------------------------------------------------------------------------
 // The CLI: `trailwatch replay --state dynamodb`
 
-fn replay(args: &[&str]) -> std::process::Output {
-    trailwatch_tests::trailwatch_on(&Moto::shared().endpoint)
+fn replay(moto: &Moto, args: &[&str]) -> std::process::Output {
+    trailwatch_tests::trailwatch_on(&moto.endpoint)
         .arg("replay")
         .args(args)
         .output()
         .expect("trailwatch runs")
 }
 
+/// How many streams `replay_on_dynamodb_finds_what_replay_in_memory_finds` cuts
+/// the samples into. moto 5.2's Query reads every item of the table (DynamoDB
+/// reads one partition), so replaying every sample into one table grew as the
+/// square of the samples: the two replays took about 250 s. In 8 streams, each
+/// into a table of its own, the test took 137 s; in 20, 124 s (what is left is
+/// moto's time per request).
+const REPLAY_STREAMS: usize = 20;
+
 #[test]
 fn replay_on_dynamodb_finds_what_replay_in_memory_finds() {
-    let events = trailwatch_tests::root().join("events");
-    let events = events.to_str().expect("utf-8 path");
+    // A server of its own: the longest test here (two replays of every sample,
+    // one request at a time) then runs beside the others instead of queueing
+    // behind them on the shared server's one Python process.
+    let moto = Moto::start();
+    let root = trailwatch_tests::root().join("events");
+    let events = root.to_str().expect("utf-8 path");
     let table = unique("cli");
 
-    let missing = replay(&["--state", "dynamodb", "--table", &table, events]);
+    let missing = replay(&moto, &["--state", "dynamodb", "--table", &table, events]);
     assert_eq!(missing.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&missing.stderr);
     assert!(
         stderr.contains("does not exist") && stderr.contains("--create-table"),
         "{stderr}"
     );
-    let misuse = replay(&["--table", &table, events]);
+    let misuse = replay(&moto, &["--table", &table, events]);
     assert_eq!(misuse.status.code(), Some(2));
 
-    let memory = replay(&["--format", "jsonl", events]);
-    assert!(
-        memory.status.success(),
-        "{}",
-        String::from_utf8_lossy(&memory.stderr)
-    );
-    let dynamo = replay(&[
-        "--format",
-        "jsonl",
-        "--state",
-        "dynamodb",
-        "--table",
-        &table,
-        "--create-table",
-        events,
-    ]);
-    assert!(
-        dynamo.status.success(),
-        "{}",
-        String::from_utf8_lossy(&dynamo.stderr)
-    );
+    // Every sample directory, in streams of consecutive directories: each stream
+    // replayed in memory, then into a table of its own, then into it again.
+    let mut dirs: Vec<String> = std::fs::read_dir(&root)
+        .expect("events/")
+        .map(|e| e.expect("a directory entry").path())
+        .map(|p| p.to_str().expect("utf-8 path").to_owned())
+        .collect();
+    dirs.sort();
     let lines = |o: &std::process::Output| -> Vec<String> {
         String::from_utf8_lossy(&o.stdout)
             .lines()
             .map(str::to_owned)
             .collect()
     };
-    let (m, d) = (lines(&memory), lines(&dynamo));
-    assert!(!m.is_empty());
+    let mut found = Vec::new();
+    for stream in dirs.chunks(dirs.len().div_ceil(REPLAY_STREAMS)) {
+        let stream: Vec<&str> = stream.iter().map(String::as_str).collect();
+        let table = unique("cli");
+        let memory = replay(&moto, &[&["--format", "jsonl"][..], &stream].concat());
+        assert!(
+            memory.status.success(),
+            "{}",
+            String::from_utf8_lossy(&memory.stderr)
+        );
+        let dynamo_args = [
+            "--format", "jsonl", "--state", "dynamodb", "--table", &table,
+        ];
+        let dynamo = replay(
+            &moto,
+            &[&dynamo_args[..], &["--create-table"], &stream].concat(),
+        );
+        assert!(
+            dynamo.status.success(),
+            "{}",
+            String::from_utf8_lossy(&dynamo.stderr)
+        );
+        let (m, d) = (lines(&memory), lines(&dynamo));
+        assert_eq!(
+            m, d,
+            "replay findings differ between memory and DynamoDB on {stream:?}"
+        );
+
+        // A second replay into the same table delivers nothing: every finding's
+        // claim is held (idempotency across runs, as for Lambda retries).
+        let again = replay(&moto, &[&dynamo_args[..], &stream].concat());
+        assert!(again.status.success());
+        assert!(lines(&again).is_empty(), "{:?}", lines(&again));
+        found.extend(m);
+    }
+    assert!(found.len() > 100, "{} findings", found.len());
     for id in [BURST, SESSIONS, PAIR] {
         assert!(
-            m.iter().any(|l| l.contains(id)),
+            found.iter().any(|l| l.contains(id)),
             "no {id} finding in the samples"
         );
     }
-    assert_eq!(m, d, "replay findings differ between memory and DynamoDB");
-
-    // A second replay into the same table delivers nothing: every finding's claim
-    // is held (idempotency across runs, as for Lambda retries).
-    let again = replay(&[
-        "--format", "jsonl", "--state", "dynamodb", "--table", &table, events,
-    ]);
-    assert!(again.status.success());
-    assert!(lines(&again).is_empty(), "{:?}", lines(&again));
 }
 
 // ---------------------------------------------------------------------------

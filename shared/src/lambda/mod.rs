@@ -115,15 +115,42 @@ pub type Destinations = Then<Option<SecurityHubNotifier>, Then<Option<ChatNotifi
 /// chat when configured).
 pub type LambdaHandler = Handler<DynamoStore, Destinations>;
 
+/// The SDK clients of deployed handlers, built once: building a client is not
+/// free (the SDK sets up a TLS connector to check the configuration, parsing
+/// every trusted root certificate), and clones share one client.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    sdk: SdkConfig,
+    dynamodb: aws_sdk_dynamodb::Client,
+    sns: aws_sdk_sns::Client,
+}
+
+impl Clients {
+    pub fn new(sdk: &SdkConfig) -> Clients {
+        Clients {
+            sdk: sdk.clone(),
+            dynamodb: aws_sdk_dynamodb::Client::new(sdk),
+            sns: aws_sdk_sns::Client::new(sdk),
+        }
+    }
+}
+
 impl LambdaHandler {
     /// Builds the AWS clients from `sdk` for a validated configuration.
     pub fn from_config(config: &Config, sdk: &SdkConfig) -> LambdaHandler {
+        LambdaHandler::from_clients(config, &Clients::new(sdk))
+    }
+
+    /// The handler of a validated configuration on clients already built (tests
+    /// that make many handlers; a function makes one).
+    pub fn from_clients(config: &Config, clients: &Clients) -> LambdaHandler {
+        let sdk = &clients.sdk;
         let store = DynamoStore::new(
-            aws_sdk_dynamodb::Client::new(sdk),
+            clients.dynamodb.clone(),
             config.table.clone(),
             config.key_prefix(),
         );
-        let sns = aws_sdk_sns::Client::new(sdk);
+        let sns = clients.sns.clone();
         let findings = SnsNotifier::new(sns.clone(), config.topic_arn.clone())
             .with_format(config.findings_format);
         let chat = config
