@@ -53,7 +53,8 @@ fn handlers(sdk: &SdkConfig, table: &str, topic: &str) -> Vec<LambdaHandler> {
 }
 
 /// [`handlers`] on clients already built (the sample test makes handlers for
-/// every sample: building their clients anew was a fifth of its time).
+/// every sample: building their clients anew was a fifth of the test
+/// process's CPU in a debug build).
 fn handlers_on(clients: &Clients, table: &str, topic: &str) -> Vec<LambdaHandler> {
     catalog::functions::ALL
         .iter()
