@@ -66,20 +66,37 @@ fn ca(name: &str) -> CertifiedIssuer<'static, KeyPair> {
     CertifiedIssuer::self_signed(params, KeyPair::generate().unwrap()).unwrap()
 }
 
-/// The test's own clients for the HTTPS moto (setup and read-back): they trust
-/// only the test CA, given in code rather than through the environment.
+/// Trusts only the test CA, given in code rather than through the environment.
+fn test_tls(ca_pem: Vec<u8>) -> aws_smithy_http_client::tls::TlsContext {
+    use aws_smithy_http_client::tls::{TlsContext, TrustStore};
+    TlsContext::builder()
+        .with_trust_store(TrustStore::empty().with_pem_certificate(ca_pem))
+        .build()
+        .unwrap()
+}
+
+const RUSTLS_RING: aws_smithy_http_client::tls::Provider =
+    aws_smithy_http_client::tls::Provider::Rustls(
+        aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+    );
+
+/// The test's own clients for the HTTPS moto (setup and read-back).
 async fn test_sdk(moto: &Moto, ca_pem: Vec<u8>) -> SdkConfig {
-    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
     let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-        .tls_context(
-            TlsContext::builder()
-                .with_trust_store(TrustStore::empty().with_pem_certificate(ca_pem))
-                .build()
-                .unwrap(),
-        )
+        .tls_provider(RUSTLS_RING)
+        .tls_context(test_tls(ca_pem))
         .build_https();
     moto.sdk_with(http).await
+}
+
+/// The connector of the test's own Security Hub reads from the HTTPS moto.
+fn test_connector(ca_pem: Vec<u8>) -> SharedHttpConnector {
+    SharedHttpConnector::new(
+        aws_smithy_http_client::Connector::builder()
+            .tls_provider(RUSTLS_RING)
+            .tls_context(test_tls(ca_pem))
+            .build(),
+    )
 }
 
 /// Runs the binary on one StopLogging event against `moto` (Security Hub
@@ -119,6 +136,7 @@ async fn findings_are_imported_and_published_over_tls_and_an_untrusted_certifica
     let moto = Moto::start_tls(&pki.path("server.pem"), &pki.path("server.key"));
     assert!(moto.endpoint.starts_with("https://localhost:"));
     let sdk = test_sdk(&moto, pki.pem("ca.pem")).await;
+    let hub_reader = test_connector(pki.pem("ca.pem"));
     let (table, topic) = table_and_topic(&sdk).await;
     let queue = subscribed_queue(&sdk, &topic, None).await;
 
@@ -159,7 +177,10 @@ async fn findings_are_imported_and_published_over_tls_and_an_untrusted_certifica
         }
         other => panic!("Security Hub accepted an untrusted certificate: {other:?}"),
     }
-    assert_eq!(imported(&sdk).await, Vec::<Value>::new());
+    assert_eq!(
+        imported(&moto.endpoint, &hub_reader).await,
+        Vec::<Value>::new()
+    );
 
     // Trusting the test CA: the findings go out over TLS and arrive.
     let sent = match invoke_trusting(&moto, None, &pki.path("ca.pem"), &table, &topic).await {
@@ -173,7 +194,7 @@ async fn findings_are_imported_and_published_over_tls_and_an_untrusted_certifica
         sent.iter().any(|(d, _)| d == "cloudtrail-log-suspended"),
         "{sent:?}"
     );
-    let hub = imported(&sdk).await;
+    let hub = imported(&moto.endpoint, &hub_reader).await;
     for (_, id) in &sent {
         let copies = hub.iter().filter(|f| f["Id"] == *id).count();
         assert_eq!(copies, 1, "{id} imported over TLS, once: {hub:?}");

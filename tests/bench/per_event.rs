@@ -1,7 +1,7 @@
 //! Per-event costs: the byte prefilter, record parsing, the engine, a Lambda
 //! invocation (without the network) and the SNS message, plus reader throughput.
 //!
-//! Run with `cargo bench -p trailwatch --features lambda --bench per_event`.
+//! Run with `cargo bench -p trailwatch-tests --bench per_event`.
 
 use std::hint::black_box;
 
