@@ -1175,7 +1175,7 @@ fn replay_on_dynamodb_finds_what_replay_in_memory_finds() {
             .collect()
     };
     let mut found = Vec::new();
-    for stream in dirs.chunks(dirs.len().div_ceil(REPLAY_STREAMS)) {
+    for (i, stream) in dirs.chunks(dirs.len().div_ceil(REPLAY_STREAMS)).enumerate() {
         let stream: Vec<&str> = stream.iter().map(String::as_str).collect();
         let table = unique("cli");
         let memory = replay(&moto, &[&["--format", "jsonl"][..], &stream].concat());
@@ -1203,10 +1203,14 @@ fn replay_on_dynamodb_finds_what_replay_in_memory_finds() {
         );
 
         // A second replay into the same table delivers nothing: every finding's
-        // claim is held (idempotency across runs, as for Lambda retries).
-        let again = replay(&moto, &[&dynamo_args[..], &stream].concat());
-        assert!(again.status.success());
-        assert!(lines(&again).is_empty(), "{:?}", lines(&again));
+        // claim is held (idempotency across runs, as for Lambda retries). On every
+        // other stream, half the samples: a third of this test's requests, and
+        // lambda_e2e.rs delivers every sample twice through the same claims.
+        if i % 2 == 0 {
+            let again = replay(&moto, &[&dynamo_args[..], &stream].concat());
+            assert!(again.status.success());
+            assert!(lines(&again).is_empty(), "{:?}", lines(&again));
+        }
         found.extend(m);
     }
     assert!(found.len() > 100, "{} findings", found.len());
