@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use aws_smithy_runtime_api::client::http::{HttpConnector, SharedHttpConnector};
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
@@ -960,9 +959,9 @@ fn fresh_stop_logging() -> Value {
 }
 
 /// Every finding in the Security Hub at `endpoint` (a moto), by Id (an Id twice
-/// would be a duplicate), with the fields the tests compare; read through
-/// `connector` (plain HTTP, or TLS trusting the test CA).
-async fn imported(endpoint: &str, connector: &SharedHttpConnector) -> Vec<Value> {
+/// would be a duplicate), with the fields the tests compare; read with `sdk`'s
+/// credentials through `connector` (plain HTTP, or TLS trusting the test CA).
+async fn imported(sdk: &SdkConfig, endpoint: &str, connector: &SharedHttpConnector) -> Vec<Value> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -970,7 +969,7 @@ async fn imported(endpoint: &str, connector: &SharedHttpConnector) -> Vec<Value>
         if let Some(t) = &token {
             request["NextToken"] = json!(t);
         }
-        let page = get_findings(endpoint, connector, request.to_string()).await;
+        let page = get_findings(sdk, endpoint, connector, request.to_string()).await;
         for f in page["Findings"].as_array().expect("GetFindings: Findings") {
             let resources: Vec<&Value> = f["Resources"]
                 .as_array()
@@ -998,46 +997,26 @@ async fn imported(endpoint: &str, connector: &SharedHttpConnector) -> Vec<Value>
     }
 }
 
-/// Security Hub's `GetFindings` (`POST /findings`), signed with SigV4 as the SDK
-/// signs it (the test credentials). By hand because aws-sdk-securityhub, for this
-/// one read, was the largest crate of the test build: two minutes of CPU.
-async fn get_findings(endpoint: &str, connector: &SharedHttpConnector, body: String) -> Value {
-    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-    use aws_smithy_types::body::SdkBody;
+/// Security Hub's `GetFindings` (`POST /findings`), signed as the functions sign
+/// `BatchImportFindings`. Not through aws-sdk-securityhub: for this one read it
+/// was the largest crate of the test build, two minutes of CPU.
+async fn get_findings(
+    sdk: &SdkConfig,
+    endpoint: &str,
+    connector: &SharedHttpConnector,
+    body: String,
+) -> Value {
     use aws_smithy_types::byte_stream::ByteStream;
 
-    let url = format!("{endpoint}/findings");
-    let identity =
-        aws_credential_types::Credentials::new("test", "test", None, None, "tests").into();
-    let params = aws_sigv4::sign::v4::SigningParams::builder()
-        .identity(&identity)
-        .region("us-east-1")
-        .name("securityhub")
-        .time(std::time::SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .expect("signing parameters")
-        .into();
-    let headers = [("content-type", "application/json")];
-    let signable = SignableRequest::new(
-        "POST",
-        &url,
-        headers.iter().copied(),
-        SignableBody::Bytes(body.as_bytes()),
+    let request = trailwatch::notify::securityhub::signed_post(
+        &format!("{endpoint}/findings"),
+        "us-east-1",
+        &sdk.credentials_provider().expect("test credentials"),
+        body.as_bytes(),
+        std::time::SystemTime::now(),
     )
-    .expect("a signable request");
-    let (instructions, _) = sign(signable, &params).expect("signed").into_parts();
-    let (signature, _) = instructions.into_parts();
-
-    let mut request = HttpRequest::new(SdkBody::from(body));
-    request.set_method("POST").expect("method");
-    request.set_uri(url.as_str()).expect("uri");
-    for (name, value) in headers {
-        request.headers_mut().insert(name, value);
-    }
-    for h in signature {
-        request.headers_mut().insert(h.name(), h.value().to_owned());
-    }
+    .await
+    .expect("GetFindings signed");
     let response = connector
         .call(request)
         .await
@@ -1089,7 +1068,7 @@ async fn security_hub_gets_each_finding_once_and_a_retry_updates_it() {
         other => panic!("hub-1: SNS is missing, expected an error: {other:?}"),
     }
     let plain = trailwatch::aws::http_connector(&sdk);
-    let after_first = imported(&moto.endpoint, &plain).await;
+    let after_first = imported(&sdk, &moto.endpoint, &plain).await;
 
     aws_sdk_sns::Client::new(&sdk)
         .create_topic()
@@ -1116,7 +1095,7 @@ async fn security_hub_gets_each_finding_once_and_a_retry_updates_it() {
         other => panic!("hub-3: {other:?}\n{logs}"),
     }
 
-    let hub = imported(&moto.endpoint, &plain).await;
+    let hub = imported(&sdk, &moto.endpoint, &plain).await;
     for (detection, finding) in &sent {
         let copies: Vec<&Value> = hub.iter().filter(|f| f["Id"] == *finding).collect();
         assert_eq!(

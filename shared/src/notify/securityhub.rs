@@ -264,8 +264,7 @@ impl ImportClient {
         parse_response(status, error_type.as_deref(), &body)
     }
 
-    /// The POST of `body` signed at `now` (SigV4, headers; the session token
-    /// is sent and signed as `X-Amz-Security-Token`).
+    /// The POST of `body` signed at `now` (see [`signed_post`]).
     async fn signed_request(&self, body: &[u8], now: SystemTime) -> Result<HttpRequest, Failure> {
         let url = self.url.as_deref().map_err(Failure::permanent)?;
         let region = self
@@ -276,52 +275,66 @@ impl ImportClient {
             .credentials
             .as_ref()
             .ok_or_else(|| Failure::permanent("no credentials provider configured"))?;
-        let credentials = provider
-            .provide_credentials()
+        signed_post(url, region, provider, body, now)
             .await
-            .map_err(|e| Failure::permanent(format!("no credentials: {e}")))?;
-        let identity = credentials.into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(region)
-            .name(SERVICE)
-            .time(now)
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| Failure::permanent(format!("request not signed: {e}")))?
-            .into();
-        let headers = [("content-type", "application/json")];
-        let signable = SignableRequest::new(
-            "POST",
-            url,
-            headers.iter().copied(),
-            SignableBody::Bytes(body),
-        )
-        .map_err(|e| Failure::permanent(format!("request not signed: {e}")))?;
-        let (instructions, _signature) = sign(signable, &params)
-            .map_err(|e| Failure::permanent(format!("request not signed: {e}")))?
-            .into_parts();
-        let (signature_headers, _query_params) = instructions.into_parts();
-
-        let not_built =
-            |e: &dyn std::fmt::Display| Failure::permanent(format!("request not built: {e}"));
-        let mut request = HttpRequest::new(SdkBody::from(body.to_vec()));
-        request.set_method("POST").map_err(|e| not_built(&e))?;
-        request.set_uri(url).map_err(|e| not_built(&e))?;
-        for (name, value) in headers {
-            request
-                .headers_mut()
-                .try_insert(name, value)
-                .map_err(|e| not_built(&e))?;
-        }
-        for h in signature_headers {
-            request
-                .headers_mut()
-                .try_insert(h.name(), h.value().to_owned())
-                .map_err(|e| not_built(&e))?;
-        }
-        Ok(request)
+            .map_err(Failure::permanent)
     }
+}
+
+/// A Security Hub request: `POST url` of the JSON `body`, signed with SigV4 at
+/// `now` in `region` with `credentials` (headers; the session token is sent and
+/// signed as `X-Amz-Security-Token`). Also the tests' read-back (`GetFindings`).
+pub async fn signed_post(
+    url: &str,
+    region: &str,
+    credentials: &SharedCredentialsProvider,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<HttpRequest, String> {
+    let credentials = credentials
+        .provide_credentials()
+        .await
+        .map_err(|e| format!("no credentials: {e}"))?;
+    let identity = credentials.into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(SERVICE)
+        .time(now)
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| format!("request not signed: {e}"))?
+        .into();
+    let headers = [("content-type", "application/json")];
+    let signable = SignableRequest::new(
+        "POST",
+        url,
+        headers.iter().copied(),
+        SignableBody::Bytes(body),
+    )
+    .map_err(|e| format!("request not signed: {e}"))?;
+    let (instructions, _signature) = sign(signable, &params)
+        .map_err(|e| format!("request not signed: {e}"))?
+        .into_parts();
+    let (signature_headers, _query_params) = instructions.into_parts();
+
+    let not_built = |e: &dyn std::fmt::Display| format!("request not built: {e}");
+    let mut request = HttpRequest::new(SdkBody::from(body.to_vec()));
+    request.set_method("POST").map_err(|e| not_built(&e))?;
+    request.set_uri(url).map_err(|e| not_built(&e))?;
+    for (name, value) in headers {
+        request
+            .headers_mut()
+            .try_insert(name, value)
+            .map_err(|e| not_built(&e))?;
+    }
+    for h in signature_headers {
+        request
+            .headers_mut()
+            .try_insert(h.name(), h.value().to_owned())
+            .map_err(|e| not_built(&e))?;
+    }
+    Ok(request)
 }
 
 /// The delay before attempt `attempt + 1`: a random part of 1 s, 2 s, ... (the

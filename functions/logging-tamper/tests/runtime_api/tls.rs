@@ -178,7 +178,7 @@ async fn findings_are_imported_and_published_over_tls_and_an_untrusted_certifica
         other => panic!("Security Hub accepted an untrusted certificate: {other:?}"),
     }
     assert_eq!(
-        imported(&moto.endpoint, &hub_reader).await,
+        imported(&sdk, &moto.endpoint, &hub_reader).await,
         Vec::<Value>::new()
     );
 
@@ -194,7 +194,7 @@ async fn findings_are_imported_and_published_over_tls_and_an_untrusted_certifica
         sent.iter().any(|(d, _)| d == "cloudtrail-log-suspended"),
         "{sent:?}"
     );
-    let hub = imported(&moto.endpoint, &hub_reader).await;
+    let hub = imported(&sdk, &moto.endpoint, &hub_reader).await;
     for (_, id) in &sent {
         let copies = hub.iter().filter(|f| f["Id"] == *id).count();
         assert_eq!(copies, 1, "{id} imported over TLS, once: {hub:?}");
