@@ -35,6 +35,32 @@ pub mod testing {
     use crate::detection::{Detection, Signal};
     use crate::event::Record;
 
+    /// Every sample of `events/` as one compact line (how JSON lines and log
+    /// files hold it), and its envelope's `detail` likewise.
+    pub fn sample_lines() -> Vec<String> {
+        let events = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
+        let mut texts = Vec::new();
+        for dir in std::fs::read_dir(&events).expect("events/").flatten() {
+            for file in std::fs::read_dir(dir.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let Ok(text) = std::fs::read_to_string(file.path()) else {
+                    continue;
+                };
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+                    continue;
+                };
+                texts.push(serde_json::to_string(&v).expect("JSON"));
+                if let Some(detail) = v.get("detail") {
+                    texts.push(serde_json::to_string(detail).expect("JSON"));
+                }
+            }
+        }
+        texts
+    }
+
     /// Evaluates `det` on the record in `json` (a raw CloudTrail record).
     pub fn eval(det: &dyn Detection, json: &str) -> Option<Signal> {
         let rec = Record::from_json(json).expect("test record parses");

@@ -7,6 +7,8 @@ pub mod ahead;
 pub mod gunzip;
 pub mod owned;
 pub mod parallel;
+#[cfg(feature = "cli-plain-records")]
+mod plain;
 pub mod prefilter;
 pub mod reader;
 pub mod record;

@@ -332,26 +332,10 @@ mod tests {
     /// overlapping, inside values, escaped, on texts of every length.
     #[test]
     fn one_pass_and_per_key_searches_agree() {
-        let mut texts: Vec<Vec<u8>> = Vec::new();
-        let events = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
-        for dir in std::fs::read_dir(&events).expect("events/").flatten() {
-            for file in std::fs::read_dir(dir.path())
-                .into_iter()
-                .flatten()
-                .flatten()
-            {
-                let Ok(text) = std::fs::read_to_string(file.path()) else {
-                    continue;
-                };
-                let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
-                    continue;
-                };
-                texts.push(serde_json::to_vec(&v).expect("JSON"));
-                if let Some(detail) = v.get("detail") {
-                    texts.push(serde_json::to_vec(detail).expect("JSON"));
-                }
-            }
-        }
+        let texts: Vec<Vec<u8>> = crate::detections::common::testing::sample_lines()
+            .into_iter()
+            .map(String::into_bytes)
+            .collect();
         assert!(texts.len() > 500, "{} sample texts", texts.len());
         let inserts: [&[u8]; 8] = [
             br#""eventName":"X","#,

@@ -93,7 +93,7 @@ pub struct Record<'a> {
 /// object, a string per key) was a fifth of parsing them.
 #[derive(Debug, Default)]
 pub struct LazyValue<'a> {
-    raw: Option<&'a RawValue>,
+    raw: Option<&'a str>,
     parsed: OnceLock<Option<Value>>,
 }
 
@@ -104,7 +104,7 @@ impl LazyValue<'_> {
             .get_or_init(|| {
                 // The text was checked as JSON when the record was read; a value too
                 // deeply nested to build reads as absent.
-                let v = serde_json::from_str::<Value>(self.raw?.get()).ok()?;
+                let v = serde_json::from_str::<Value>(self.raw?).ok()?;
                 (!v.is_null()).then_some(v)
             })
             .as_ref()
@@ -119,10 +119,17 @@ impl<'de: 'a, 'a> Deserialize<'de> for LazyValue<'a> {
         if nesting_deeper_than(raw.get(), MAX_VALUE_DEPTH) {
             return Err(de::Error::custom("recursion limit exceeded"));
         }
-        Ok(LazyValue {
+        Ok(LazyValue::from_text(raw.get()))
+    }
+}
+
+impl<'a> LazyValue<'a> {
+    /// The value whose JSON text (checked already) is `raw`.
+    pub(crate) fn from_text(raw: &'a str) -> LazyValue<'a> {
+        LazyValue {
             raw: Some(raw),
             parsed: OnceLock::new(),
-        })
+        }
     }
 }
 
@@ -239,6 +246,11 @@ fn non_empty<'s>(v: &'s Option<Cow<'_, str>>) -> Option<&'s str> {
 impl<'a> Record<'a> {
     /// Parses one record from JSON text, borrowing strings where possible.
     pub fn from_json(text: &'a str) -> Result<Self, serde_json::Error> {
+        #[cfg(feature = "cli-plain-records")]
+        if let Some(mut rec) = super::plain::record(text) {
+            rec.raw = Some(text);
+            return Ok(rec);
+        }
         let mut rec: Record<'a> = serde_json::from_str(text)?;
         rec.raw = Some(text);
         Ok(rec)

@@ -1,0 +1,531 @@
+//! A fast reader for plain records: the shape nearly every CloudTrail record has.
+//!
+//! In a replay with every detection, a quarter of ordinary traffic must be parsed
+//! (discovery calls the windows count), and serde_json's generic walk was a third
+//! of the instructions. A record is *plain* when its text holds no backslash and
+//! no control byte: every string then ends at the next quote, and the only
+//! whitespace is the space. This reader walks such a record once, borrowing every
+//! string, and validates what it skips (strings, numbers, literals, nesting) as
+//! serde_json does.
+//!
+//! It is exact or it declines: the record it returns is the one
+//! [`Record::from_json`]'s serde path builds, and on anything it does not handle
+//! in the same way (a known field of an unusual type, a duplicate known key, the
+//! keys of a `Records` file or an envelope, deep nesting, text after the object,
+//! anything malformed) it answers `None` and the caller parses with serde, which
+//! decides, errors included. `agrees_with_serde_*` tests hold the two together.
+
+use std::borrow::Cow;
+
+use super::record::{
+    LazyValue, Record, SessionAttributes, SessionContext, SessionIssuer, TlsDetails, UserIdentity,
+};
+
+/// Nesting the reader follows before it declines (serde_json's limit is 128).
+const MAX_DEPTH: usize = 64;
+
+/// `text` as a [`Record`] when it is plain and well formed; `None`: parse it
+/// with serde (see the module documentation).
+pub(super) fn record(text: &str) -> Option<Record<'_>> {
+    let bytes = text.as_bytes();
+    if memchr::memchr(b'\\', bytes).is_some() || has_control_byte(bytes) {
+        return None;
+    }
+    let mut c = Cursor { text, i: 0 };
+    c.spaces();
+    let mut rec = Record::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| {
+        let (bit, field) = match key {
+            "eventSource" => (0, &mut rec.event_source),
+            "eventName" => (1, &mut rec.event_name),
+            "eventVersion" => (2, &mut rec.event_version),
+            "eventTime" => (3, &mut rec.event_time),
+            "eventType" => (4, &mut rec.event_type),
+            "eventID" => (5, &mut rec.event_id),
+            "awsRegion" => (6, &mut rec.aws_region),
+            "sourceIPAddress" => (7, &mut rec.source_ip_address),
+            "userAgent" => (8, &mut rec.user_agent),
+            "errorCode" => (9, &mut rec.error_code),
+            "errorMessage" => (10, &mut rec.error_message),
+            "recipientAccountId" => (11, &mut rec.recipient_account_id),
+            "vpcEndpointId" => (12, &mut rec.vpc_endpoint_id),
+            "sessionCredentialFromConsole" => (13, &mut rec.session_credential_from_console),
+            "userIdentity" => {
+                seen.first(14)?;
+                rec.user_identity = Some(c.nested(MAX_DEPTH, user_identity)?);
+                return Some(());
+            }
+            "tlsDetails" => {
+                seen.first(15)?;
+                rec.tls_details = Some(c.nested(MAX_DEPTH, tls_details)?);
+                return Some(());
+            }
+            "requestParameters" => {
+                seen.first(16)?;
+                return c.lazy(&mut rec.request_parameters);
+            }
+            "responseElements" => {
+                seen.first(17)?;
+                return c.lazy(&mut rec.response_elements);
+            }
+            "additionalEventData" => {
+                seen.first(18)?;
+                return c.lazy(&mut rec.additional_event_data);
+            }
+            // What makes a document a `Records` file or an envelope: the reader's
+            // classifying parse decides those.
+            "Records" | "detail" | "detail-type" => return None,
+            _ => return c.skip(MAX_DEPTH - 1),
+        };
+        seen.first(bit)?;
+        *field = c.text_or_null()?;
+        Some(())
+    })?;
+    c.spaces();
+    if c.i != bytes.len() {
+        return None;
+    }
+    Some(rec)
+}
+
+/// True when `bytes` holds a byte below 0x20: a control character, which JSON
+/// forbids in strings, or whitespace other than the space.
+fn has_control_byte(bytes: &[u8]) -> bool {
+    // Branch-free over blocks, so that the compiler vectorizes it.
+    bytes
+        .chunks(64)
+        .any(|block| block.iter().fold(false, |any, &b| any | (b < 0x20)))
+}
+
+/// The known keys one object has had (a bit each), so that a repeated one
+/// declines (serde fails the record on a duplicate field).
+#[derive(Default)]
+struct Seen(u32);
+
+impl Seen {
+    fn first(&mut self, bit: u32) -> Option<()> {
+        let mask = 1 << bit;
+        if self.0 & mask != 0 {
+            return None;
+        }
+        self.0 |= mask;
+        Some(())
+    }
+}
+
+fn user_identity<'a>(c: &mut Cursor<'a>, depth: usize) -> Option<UserIdentity<'a>> {
+    let mut u = UserIdentity::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| {
+        let (bit, field) = match key {
+            "type" => (0, &mut u.kind),
+            "principalId" => (1, &mut u.principal_id),
+            "arn" => (2, &mut u.arn),
+            "accountId" => (3, &mut u.account_id),
+            "accessKeyId" => (4, &mut u.access_key_id),
+            "userName" => (5, &mut u.user_name),
+            "invokedBy" => (6, &mut u.invoked_by),
+            "sessionContext" => {
+                seen.first(7)?;
+                u.session_context = Some(c.nested(depth, session_context)?);
+                return Some(());
+            }
+            _ => return c.skip(depth - 1),
+        };
+        seen.first(bit)?;
+        *field = c.text_or_null()?;
+        Some(())
+    })?;
+    Some(u)
+}
+
+fn session_context<'a>(c: &mut Cursor<'a>, depth: usize) -> Option<SessionContext<'a>> {
+    let mut s = SessionContext::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| {
+        match key {
+            "sessionIssuer" => {
+                seen.first(0)?;
+                s.session_issuer = Some(c.nested(depth, session_issuer)?);
+            }
+            "attributes" => {
+                seen.first(1)?;
+                s.attributes = Some(c.nested(depth, session_attributes)?);
+            }
+            _ => c.skip(depth - 1)?,
+        }
+        Some(())
+    })?;
+    Some(s)
+}
+
+fn session_issuer<'a>(c: &mut Cursor<'a>, depth: usize) -> Option<SessionIssuer<'a>> {
+    let mut s = SessionIssuer::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| {
+        let (bit, field) = match key {
+            "type" => (0, &mut s.kind),
+            "principalId" => (1, &mut s.principal_id),
+            "arn" => (2, &mut s.arn),
+            "accountId" => (3, &mut s.account_id),
+            // One field under two spellings: either after the other is a duplicate.
+            "userName" | "username" => (4, &mut s.user_name),
+            _ => return c.skip(depth - 1),
+        };
+        seen.first(bit)?;
+        *field = c.text_or_null()?;
+        Some(())
+    })?;
+    Some(s)
+}
+
+fn session_attributes<'a>(c: &mut Cursor<'a>, depth: usize) -> Option<SessionAttributes<'a>> {
+    let mut s = SessionAttributes::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| {
+        let (bit, field) = match key {
+            "mfaAuthenticated" => (0, &mut s.mfa_authenticated),
+            "creationDate" => (1, &mut s.creation_date),
+            _ => return c.skip(depth - 1),
+        };
+        seen.first(bit)?;
+        *field = c.text_or_null()?;
+        Some(())
+    })?;
+    Some(s)
+}
+
+fn tls_details<'a>(c: &mut Cursor<'a>, depth: usize) -> Option<TlsDetails<'a>> {
+    let mut t = TlsDetails::default();
+    let mut seen = Seen::default();
+    c.object(|c, key| {
+        match key {
+            "clientProvidedHostHeader" => {
+                seen.first(0)?;
+                t.client_provided_host_header = c.text_or_null()?;
+            }
+            _ => c.skip(depth - 1)?,
+        }
+        Some(())
+    })?;
+    Some(t)
+}
+
+/// A position in plain text (no backslash, no control byte).
+struct Cursor<'a> {
+    text: &'a str,
+    i: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.i).copied()
+    }
+
+    fn eat(&mut self, b: u8) -> Option<()> {
+        (self.peek()? == b).then(|| self.i += 1)
+    }
+
+    fn spaces(&mut self) {
+        while self.peek() == Some(b' ') {
+            self.i += 1;
+        }
+    }
+
+    /// A string at the cursor, without its quotes.
+    fn string(&mut self) -> Option<&'a str> {
+        self.eat(b'"')?;
+        let start = self.i;
+        let rest = self.text.as_bytes().get(start..)?;
+        let len = memchr::memchr(b'"', rest)?;
+        self.i = start + len + 1;
+        // Quotes are ASCII, so both ends are character boundaries.
+        self.text.get(start..start + len)
+    }
+
+    /// An object at the cursor, handing each key to `f` with the cursor on its
+    /// value; `f` reads the value.
+    fn object(&mut self, mut f: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.eat(b'{')?;
+        self.spaces();
+        if self.eat(b'}').is_some() {
+            return Some(());
+        }
+        loop {
+            let key = self.string()?;
+            self.spaces();
+            self.eat(b':')?;
+            self.spaces();
+            f(self, key)?;
+            self.spaces();
+            match self.peek()? {
+                b',' => {
+                    self.i += 1;
+                    self.spaces();
+                }
+                b'}' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A known text field: a string, or `null` (absent). Other types decline:
+    /// serde reads them leniently or refuses them (`eventName`).
+    fn text_or_null(&mut self) -> Option<Option<Cow<'a, str>>> {
+        match self.peek()? {
+            b'"' => Some(Some(Cow::Borrowed(self.string()?))),
+            b'n' => self.literal(b"null").map(|()| None),
+            _ => None,
+        }
+    }
+
+    /// A known nested object, where `depth` levels of nesting are left; other
+    /// types decline.
+    fn nested<T>(
+        &mut self,
+        depth: usize,
+        read: impl FnOnce(&mut Self, usize) -> Option<T>,
+    ) -> Option<T> {
+        if self.peek()? != b'{' || depth == 0 {
+            return None;
+        }
+        read(self, depth - 1)
+    }
+
+    /// A value kept as its text until a detection asks for it.
+    fn lazy(&mut self, slot: &mut LazyValue<'a>) -> Option<()> {
+        let start = self.i;
+        self.skip(MAX_DEPTH - 1)?;
+        *slot = LazyValue::from_text(self.text.get(start..self.i)?);
+        Some(())
+    }
+
+    /// Any value, checked as serde_json checks what it skips; `depth`: the
+    /// nesting still allowed below this value.
+    fn skip(&mut self, depth: usize) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' if depth > 0 => self.object(|c, _| c.skip(depth - 1)),
+            b'[' if depth > 0 => self.array(depth - 1),
+            b't' => self.literal(b"true"),
+            b'f' => self.literal(b"false"),
+            b'n' => self.literal(b"null"),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Option<()> {
+        self.eat(b'[')?;
+        self.spaces();
+        if self.eat(b']').is_some() {
+            return Some(());
+        }
+        loop {
+            self.skip(depth)?;
+            self.spaces();
+            match self.peek()? {
+                b',' => {
+                    self.i += 1;
+                    self.spaces();
+                }
+                b']' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        let end = self.i + word.len();
+        (self.text.as_bytes().get(self.i..end)? == word).then(|| self.i = end)
+    }
+
+    /// A number in JSON's grammar: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    fn number(&mut self) -> Option<()> {
+        let _ = self.eat(b'-');
+        match self.peek()? {
+            b'0' => self.i += 1,
+            b'1'..=b'9' => self.digits(),
+            _ => return None,
+        }
+        if self.eat(b'.').is_some() {
+            self.some_digits()?;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.i += 1;
+            }
+            self.some_digits()?;
+        }
+        Some(())
+    }
+
+    fn digits(&mut self) {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.i += 1;
+        }
+    }
+
+    fn some_digits(&mut self) -> Option<()> {
+        let start = self.i;
+        self.digits();
+        (self.i > start).then_some(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// serde's answer, with nothing of ours in front of it.
+    fn by_serde(text: &str) -> Option<String> {
+        let rec: Record<'_> = serde_json::from_str(text).ok()?;
+        Some(format!("{rec:?}"))
+    }
+
+    /// Whenever the plain reader answers, serde gives the same record. Returns
+    /// whether the plain reader answered.
+    fn agrees(text: &str) -> bool {
+        let Some(ours) = record(text) else {
+            return false;
+        };
+        assert_eq!(Some(format!("{ours:?}")), by_serde(text), "{text}");
+        true
+    }
+
+    fn samples() -> Vec<String> {
+        crate::detections::common::testing::sample_lines()
+    }
+
+    #[test]
+    fn agrees_with_serde_on_every_sample() {
+        let texts = samples();
+        assert!(texts.len() > 500, "{} sample texts", texts.len());
+        let read = texts.iter().filter(|t| agrees(t)).count();
+        // Envelopes (their `detail-type`) and records with escapes go to serde;
+        // most records are plain.
+        assert!(read * 3 > texts.len(), "{read} of {} read", texts.len());
+    }
+
+    /// Every single-byte deletion, and an insertion of each character that
+    /// shapes JSON at every position, of a few samples: wherever the plain
+    /// reader answers, serde agrees.
+    #[test]
+    fn agrees_with_serde_on_every_small_edit() {
+        let texts = samples();
+        let records: Vec<&String> = texts
+            .iter()
+            .filter(|t| t.contains("\"sessionIssuer\"") && record(t).is_some())
+            .take(2)
+            .chain(
+                texts
+                    .iter()
+                    .filter(|t| t.contains("\"tlsDetails\"") && record(t).is_some())
+                    .take(1),
+            )
+            .collect();
+        assert_eq!(records.len(), 3);
+        let inserts = [
+            "\"", "{", "}", "[", "]", ",", ":", "0", "-", "e", ".", " ", "n", "1",
+        ];
+        let (mut cases, mut read) = (0, 0);
+        for text in records {
+            for at in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+                let mut variants = Vec::new();
+                if let Some(c) = text[at..].chars().next() {
+                    variants.push(format!("{}{}", &text[..at], &text[at + c.len_utf8()..]));
+                }
+                for ins in inserts {
+                    variants.push(format!("{}{ins}{}", &text[..at], &text[at..]));
+                }
+                for v in variants {
+                    cases += 1;
+                    read += usize::from(agrees(&v));
+                }
+            }
+        }
+        assert!(cases > 10_000 && read > 1_000, "{read} of {cases} read");
+    }
+
+    #[test]
+    fn declines_what_serde_reads_otherwise_or_refuses() {
+        let cases = [
+            // Known fields of other types: serde reads them leniently, or refuses.
+            r#"{"eventName":"X","recipientAccountId":123456789012}"#,
+            r#"{"eventName":5}"#,
+            r#"{"eventName":"X","userIdentity":null}"#,
+            r#"{"eventName":"X","tlsDetails":["x"]}"#,
+            r#"{"eventName":"X","userAgent":["a"]}"#,
+            // Duplicates: serde refuses the record.
+            r#"{"eventName":"X","eventName":"Y"}"#,
+            r#"{"eventName":"X","userIdentity":{"arn":"a","arn":"b"}}"#,
+            r#"{"eventName":"X","userIdentity":{"sessionContext":{"sessionIssuer":{"userName":"a","username":"b"}}}}"#,
+            r#"{"eventName":"X","requestParameters":{},"requestParameters":null}"#,
+            // Escapes, control bytes, other whitespace.
+            r#"{"eventName":"X\"Y"}"#,
+            "{\"eventName\":\"X\tY\"}",
+            "{\"eventName\":\n\"X\"}",
+            // Envelopes and log files.
+            r#"{"detail-type":"AWS API Call via CloudTrail","detail":{"eventName":"X"}}"#,
+            r#"{"Records":[{"eventName":"X"}]}"#,
+            // Malformed.
+            r#"{"eventName":"X"} x"#,
+            r#"{"eventName":"X",}"#,
+            r#"{"eventName":"X","n":01}"#,
+            r#"{"eventName":"X","n":1.}"#,
+            r#"{"eventName":"X","n":-}"#,
+            r#"{"eventName":"X","n":1e}"#,
+            r#"{"eventName":"X","n":tru}"#,
+            r#"{"eventName":"X","a":[1,]}"#,
+            r#"["X"]"#,
+            "",
+        ];
+        for text in cases {
+            assert!(record(text).is_none(), "{text}");
+        }
+        // Deep nesting goes to serde, which applies its own limit.
+        let deep = format!(
+            r#"{{"eventName":"X","a":{}{}}}"#,
+            "[".repeat(70),
+            "]".repeat(70)
+        );
+        assert!(record(&deep).is_none());
+        let shallow = format!(
+            r#"{{"eventName":"X","a":{}{}}}"#,
+            "[".repeat(50),
+            "]".repeat(50)
+        );
+        assert!(agrees(&shallow));
+    }
+
+    #[test]
+    fn reads_plain_records_as_serde_does() {
+        let cases = [
+            r#"{"eventName":"X"}"#,
+            r#" { "eventName" : "X" , "errorCode" : null } "#,
+            r#"{"eventName":"X","n":-0.5e+3,"m":[true,false,null,{"a":[]}],"o":{}}"#,
+            r#"{"eventName":"X","requestParameters":null,"responseElements":{"a":[1,{"b":"c"}]}}"#,
+            r#"{"eventName":"X","userIdentity":{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"username":"u"},"attributes":{"mfaAuthenticated":"true"},"other":1}}}"#,
+            r#"{"eventName":"\u00e9t\u00e9"}"#,
+            r#"{"eventName":"été ✓","eventName2":"x","eventName2":"y"}"#,
+            r#"{"eventSource":"s","tlsDetails":{"clientProvidedHostHeader":"h","x":[]}}"#,
+        ];
+        for text in cases {
+            if text.contains('\\') {
+                assert!(record(text).is_none());
+            } else {
+                assert!(agrees(text), "{text}");
+            }
+        }
+        let r = record(r#"{"eventName":"X","additionalEventData":{"MFAUsed":"Yes"}}"#).unwrap();
+        assert_eq!(r.additional_data_str("MFAUsed"), Some("Yes"));
+    }
+}
