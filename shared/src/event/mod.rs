@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod ahead;
+pub(crate) mod aligned;
 #[cfg(feature = "cli-gunzip")]
 pub mod gunzip;
 pub mod owned;

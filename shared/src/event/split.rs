@@ -14,7 +14,7 @@
 //! regular file are read whole, as before.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, BufRead, Read, Seek, SeekFrom};
 use std::ops::{ControlFlow, Range};
 use std::path::Path;
 
@@ -123,7 +123,7 @@ pub fn read_chunk(path: &Path, chunk: &Chunk, limits: &Limits, sink: &mut impl S
     let start = chunk.range.start;
     let opened = File::open(path).and_then(|mut f| {
         f.seek(SeekFrom::Start(start.saturating_sub(1)))?;
-        Ok(BufReader::with_capacity(BUFFER, f))
+        Ok(super::aligned::AlignedBufReader::with_capacity(BUFFER, f))
     });
     // Past the line that the previous chunk owns: the first line starts after a
     // newline at or after the byte before the range.
