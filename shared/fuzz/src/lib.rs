@@ -9,6 +9,8 @@
 //! Invariants:
 //! - the reader never hands over a record larger than `max_record_bytes`, and every
 //!   rejection has a reason;
+//! - `Record::from_json` (its plain-record reader included) parses every record as
+//!   serde_json alone does, errors included;
 //! - the engine never fails with the memory store (a store error would stop a
 //!   replay), and its futures never pend (no runtime is needed);
 //! - the byte prefilter never skips a record that any detection acts on;
@@ -108,7 +110,9 @@ impl Sink for Check {
         );
         let engine = engine();
         let wanted = engine.wants_json(json.as_bytes());
-        let Ok(rec) = Record::from_json(json) else {
+        let parsed = Record::from_json(json);
+        same_as_serde(json, &parsed);
+        let Ok(rec) = parsed else {
             return;
         };
         self.seen.parsed += 1;
@@ -251,6 +255,23 @@ pub fn check_finding(f: &Finding) {
             !v.is_empty() && !v.chars().any(|c| c.is_control() || is_unsafe(c)),
             "attribute {name}: {v:?}"
         );
+    }
+}
+
+/// `Record::from_json` (the command line's plain-record reader first, with
+/// feature `cli-plain-records`) gives what serde_json alone gives: the same record,
+/// or an error with the same text.
+fn same_as_serde(json: &str, parsed: &Result<Record<'_>, serde_json::Error>) {
+    let by_serde = serde_json::from_str::<Record<'_>>(json).map(|mut r| {
+        r.raw = Some(json);
+        r
+    });
+    match (parsed, &by_serde) {
+        (Ok(a), Ok(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "{json}"),
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{json}"),
+        _ => panic!(
+            "Record::from_json and serde_json disagree on {json}: {parsed:?} against {by_serde:?}"
+        ),
     }
 }
 
