@@ -21,6 +21,11 @@ use super::time::parse_event_time;
 
 /// One CloudTrail record (the `detail` of an EventBridge event, or one element of a
 /// log file's `Records`).
+///
+/// A field added here (or to the structs below) must be added to the command
+/// line's plain-record reader (`event/plain.rs`) too, which would otherwise skip
+/// it as unknown: its tests and the fuzz harness compare the two readers on the
+/// samples, and fail when a sample has the field.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Record<'a> {
