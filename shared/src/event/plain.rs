@@ -58,7 +58,7 @@ pub(super) fn record(text: &str) -> Option<Record<'_>> {
             }
             "tlsDetails" => {
                 seen.first(15)?;
-                rec.tls_details = Some(c.nested(MAX_DEPTH, tls_details)?);
+                rec.tls_details = Some(c.nested(MAX_DEPTH, |c, d| c.text_object(d, tls_field))?);
                 return Some(());
             }
             "requestParameters" => {
@@ -78,9 +78,7 @@ pub(super) fn record(text: &str) -> Option<Record<'_>> {
             "Records" | "detail" | "detail-type" => return None,
             _ => return c.skip(MAX_DEPTH - 1),
         };
-        seen.first(bit)?;
-        *field = c.text_or_null()?;
-        Some(())
+        c.text_field(&mut seen, bit, field)
     })?;
     c.spaces();
     if c.i != bytes.len() {
@@ -133,9 +131,7 @@ fn user_identity<'a>(c: &mut Cursor<'a>, depth: usize) -> Option<UserIdentity<'a
             }
             _ => return c.skip(depth - 1),
         };
-        seen.first(bit)?;
-        *field = c.text_or_null()?;
-        Some(())
+        c.text_field(&mut seen, bit, field)
     })?;
     Some(u)
 }
@@ -147,11 +143,11 @@ fn session_context<'a>(c: &mut Cursor<'a>, depth: usize) -> Option<SessionContex
         match key {
             "sessionIssuer" => {
                 seen.first(0)?;
-                s.session_issuer = Some(c.nested(depth, session_issuer)?);
+                s.session_issuer = Some(c.nested(depth, |c, d| c.text_object(d, issuer_field))?);
             }
             "attributes" => {
                 seen.first(1)?;
-                s.attributes = Some(c.nested(depth, session_attributes)?);
+                s.attributes = Some(c.nested(depth, |c, d| c.text_object(d, attributes_field))?);
             }
             _ => c.skip(depth - 1)?,
         }
@@ -160,56 +156,35 @@ fn session_context<'a>(c: &mut Cursor<'a>, depth: usize) -> Option<SessionContex
     Some(s)
 }
 
-fn session_issuer<'a>(c: &mut Cursor<'a>, depth: usize) -> Option<SessionIssuer<'a>> {
-    let mut s = SessionIssuer::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| {
-        let (bit, field) = match key {
-            "type" => (0, &mut s.kind),
-            "principalId" => (1, &mut s.principal_id),
-            "arn" => (2, &mut s.arn),
-            "accountId" => (3, &mut s.account_id),
-            // One field under two spellings: either after the other is a duplicate.
-            "userName" | "username" => (4, &mut s.user_name),
-            _ => return c.skip(depth - 1),
-        };
-        seen.first(bit)?;
-        *field = c.text_or_null()?;
-        Some(())
-    })?;
-    Some(s)
+/// A text field of an object and its bit in the duplicate check: for
+/// [`Cursor::text_object`].
+type TextSlot<'t, 'a> = Option<(u32, &'t mut Option<Cow<'a, str>>)>;
+
+fn issuer_field<'t, 'a>(s: &'t mut SessionIssuer<'a>, key: &str) -> TextSlot<'t, 'a> {
+    Some(match key {
+        "type" => (0, &mut s.kind),
+        "principalId" => (1, &mut s.principal_id),
+        "arn" => (2, &mut s.arn),
+        "accountId" => (3, &mut s.account_id),
+        // One field under two spellings: either after the other is a duplicate.
+        "userName" | "username" => (4, &mut s.user_name),
+        _ => return None,
+    })
 }
 
-fn session_attributes<'a>(c: &mut Cursor<'a>, depth: usize) -> Option<SessionAttributes<'a>> {
-    let mut s = SessionAttributes::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| {
-        let (bit, field) = match key {
-            "mfaAuthenticated" => (0, &mut s.mfa_authenticated),
-            "creationDate" => (1, &mut s.creation_date),
-            _ => return c.skip(depth - 1),
-        };
-        seen.first(bit)?;
-        *field = c.text_or_null()?;
-        Some(())
-    })?;
-    Some(s)
+fn attributes_field<'t, 'a>(s: &'t mut SessionAttributes<'a>, key: &str) -> TextSlot<'t, 'a> {
+    Some(match key {
+        "mfaAuthenticated" => (0, &mut s.mfa_authenticated),
+        "creationDate" => (1, &mut s.creation_date),
+        _ => return None,
+    })
 }
 
-fn tls_details<'a>(c: &mut Cursor<'a>, depth: usize) -> Option<TlsDetails<'a>> {
-    let mut t = TlsDetails::default();
-    let mut seen = Seen::default();
-    c.object(|c, key| {
-        match key {
-            "clientProvidedHostHeader" => {
-                seen.first(0)?;
-                t.client_provided_host_header = c.text_or_null()?;
-            }
-            _ => c.skip(depth - 1)?,
-        }
-        Some(())
-    })?;
-    Some(t)
+fn tls_field<'t, 'a>(t: &'t mut TlsDetails<'a>, key: &str) -> TextSlot<'t, 'a> {
+    match key {
+        "clientProvidedHostHeader" => Some((0, &mut t.client_provided_host_header)),
+        _ => None,
+    }
 }
 
 /// A position in plain text (no backslash, no control byte).
@@ -281,6 +256,35 @@ impl<'a> Cursor<'a> {
             b'n' => self.literal(b"null").map(|()| None),
             _ => None,
         }
+    }
+
+    /// The value of the known text field `field`, whose bit in `seen` is `bit`:
+    /// declines when the key came before.
+    fn text_field(
+        &mut self,
+        seen: &mut Seen,
+        bit: u32,
+        field: &mut Option<Cow<'a, str>>,
+    ) -> Option<()> {
+        seen.first(bit)?;
+        *field = self.text_or_null()?;
+        Some(())
+    }
+
+    /// An object whose known keys are all text fields, which `slot` names;
+    /// other keys are skipped.
+    fn text_object<T: Default>(
+        &mut self,
+        depth: usize,
+        slot: for<'t> fn(&'t mut T, &str) -> TextSlot<'t, 'a>,
+    ) -> Option<T> {
+        let mut out = T::default();
+        let mut seen = Seen::default();
+        self.object(|c, key| match slot(&mut out, key) {
+            Some((bit, field)) => c.text_field(&mut seen, bit, field),
+            None => c.skip(depth - 1),
+        })?;
+        Some(out)
     }
 
     /// A known nested object, where `depth` levels of nesting are left; other
