@@ -837,7 +837,15 @@ pub fn aws_service_or_console_caller(rec: &Record) -> bool {
 /// Letter case is ignored (ASCII only). Runs on most discovery records before they
 /// are parsed: an agent of ordinary length is lowercased on the stack.
 pub fn service_or_console_agent(user_agent: Option<&str>) -> bool {
-    let ua = user_agent.unwrap_or("").trim().as_bytes();
+    match user_agent {
+        Some(ua) => super::agent::facts(ua).service_or_console,
+        None => agent_names_service_or_console(""),
+    }
+}
+
+/// [`service_or_console_agent`] worked out (`super::agent` remembers it).
+pub(super) fn agent_names_service_or_console(ua: &str) -> bool {
+    let ua = ua.trim().as_bytes();
     let mut buf = [0u8; 512];
     let heap;
     let lower: &[u8] = match buf.get_mut(..ua.len()) {

@@ -52,9 +52,15 @@ pub static META: Meta = Meta {
     window: None,
 };
 
+/// The tool word `ua` holds, if any (remembered per agent by
+/// `detections::agent`).
+fn tool_word(ua: &str) -> Option<&'static str> {
+    super::agent::facts(ua).tool
+}
+
 /// The first tool word found in `ua` as a whole word (letters around it do not
 /// count as a match; digits and punctuation do, as in `6.5.0-kali3-amd64`).
-fn tool_word(ua: &str) -> Option<&'static str> {
+pub(super) fn find_tool_word(ua: &str) -> Option<&'static str> {
     let lower = ua.to_ascii_lowercase().into_bytes();
     let alpha = |at: Option<&u8>| at.is_some_and(u8::is_ascii_alphabetic);
     TOOL_WORDS.iter().find_map(|w| {

@@ -1,0 +1,103 @@
+//! What detections ask of a user agent, worked out once per agent and thread.
+//!
+//! The discovery windows, the offensive-tool detection and their raw checks ask
+//! the same two questions of the same agent on most discovery records: is it an
+//! AWS service or the console, and does it name an attack tool. Both answers
+//! depend on the agent's text alone, and an organisation's calls come from few
+//! agents (SDKs, the CLI, the console, a handful of tools), so each thread keeps
+//! the answers for the agents it saw last: a hash and a comparison instead of a
+//! lowercased copy and a dozen substring searches per question.
+
+use std::cell::RefCell;
+use std::hash::BuildHasher;
+
+/// The answers for one agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AgentFacts {
+    /// The agent alone makes the caller an AWS service or the console
+    /// ([`super::common::service_or_console_agent`]).
+    pub service_or_console: bool,
+    /// The attack tool or testing system the agent names, if any
+    /// (`offensive-tool-user-agent`).
+    pub tool: Option<&'static str>,
+}
+
+/// Agents remembered per thread (one per slot, by hash; a newcomer replaces
+/// the slot's agent).
+const SLOTS: usize = 256;
+
+/// Longer agents are worked out every time: the memory stays small whatever
+/// the input holds.
+const MAX_REMEMBERED_BYTES: usize = 512;
+
+/// A remembered agent and its answers.
+type Slot = Option<(Box<str>, AgentFacts)>;
+
+thread_local! {
+    static REMEMBERED: RefCell<Vec<Slot>> = RefCell::new(vec![None; SLOTS]);
+}
+
+/// The answers for `ua`, from this thread's memory when it holds them.
+pub fn facts(ua: &str) -> AgentFacts {
+    if ua.len() > MAX_REMEMBERED_BYTES {
+        return work_out(ua);
+    }
+    // Truncation is fine: the hash only picks a slot.
+    let slot = foldhash::fast::FixedState::default().hash_one(ua) as usize % SLOTS;
+    REMEMBERED.with_borrow_mut(|slots| match &slots[slot] {
+        Some((known, facts)) if **known == *ua => *facts,
+        _ => {
+            let facts = work_out(ua);
+            slots[slot] = Some((ua.into(), facts));
+            facts
+        }
+    })
+}
+
+fn work_out(ua: &str) -> AgentFacts {
+    AgentFacts {
+        service_or_console: super::common::agent_names_service_or_console(ua),
+        tool: super::offensive_tool_user_agent::find_tool_word(ua),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Remembered answers are the answers: on first sight, on a hit, and after
+    /// many more agents than slots have pushed each other out.
+    #[test]
+    fn remembered_answers_equal_worked_out_ones() {
+        let mut agents: Vec<String> = [
+            "console.amazonaws.com",
+            "AWS Internal",
+            "cloudformation.amazonaws.com",
+            "aws-internal/3 aws-sdk-java/1.12",
+            "Boto3/1.34.69 Python/3.11.8 Linux/6.5.0-kali3-amd64 Botocore/1.34.69",
+            "Pacu/1.5.2 Boto3/1.34",
+            "Scout Suite/5.14.0",
+            "parrots-app/1.0",
+            "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0",
+            "",
+            " ",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for i in 0..3 * SLOTS {
+            agents.push(format!("Boto3/1.{i} Linux/6.{i}-kali"));
+            agents.push(format!("aws-sdk-go/{i} consolebackend"));
+            agents.push(format!("tool-{i}"));
+        }
+        agents.push("x".repeat(MAX_REMEMBERED_BYTES + 1) + " pacu");
+        for _ in 0..2 {
+            for ua in &agents {
+                assert_eq!(facts(ua), work_out(ua), "{ua}");
+            }
+        }
+        assert_eq!(facts("Pacu/1.5.2").tool, Some("pacu"));
+        assert!(facts("console.amazonaws.com").service_or_console);
+        assert!(!facts("Boto3/1.34").service_or_console);
+    }
+}
