@@ -27,9 +27,10 @@
 # to files), -timeout=10 (seconds per input), -rss_limit_mb=512,
 # -max_len 128 KiB (replay_bytes) or 512 bytes with -len_control=0 (mutated_record:
 # the input only chooses up to 8 mutations, the harness builds the large values). The build uses debug
-# assertions (so integer overflow panics) and no sanitizer: trailwatch has no unsafe
-# code, and without ASan runs are several times faster. Set SANITIZER=address to
-# fuzz with AddressSanitizer instead. Extra libFuzzer flags can be passed in
+# assertions (so integer overflow panics) and no sanitizer: trailwatch's only unsafe
+# code is SIMD loads within checked bounds (the prefilter's key search, the plain
+# reader's quote map) and the allocator shim, and without ASan runs are several
+# times faster. Set SANITIZER=address to fuzz with AddressSanitizer instead. Extra libFuzzer flags can be passed in
 # FUZZ_FLAGS (e.g. FUZZ_FLAGS="-seed=1").
 set -euo pipefail
 
