@@ -33,8 +33,19 @@ const MAX_REMEMBERED_BYTES: usize = 512;
 /// A remembered agent and its answers.
 type Slot = Option<(Box<str>, AgentFacts)>;
 
+/// One thread's remembered agents, and the slot asked last: the detections of
+/// one record ask about the same agent several times in a row, and comparing
+/// with the last one costs less than hashing it again.
+struct Remembered {
+    slots: Vec<Slot>,
+    last: usize,
+}
+
 thread_local! {
-    static REMEMBERED: RefCell<Vec<Slot>> = RefCell::new(vec![None; SLOTS]);
+    static REMEMBERED: RefCell<Remembered> = RefCell::new(Remembered {
+        slots: vec![None; SLOTS],
+        last: 0,
+    });
 }
 
 /// The answers for `ua`, from this thread's memory when it holds them.
@@ -42,14 +53,22 @@ pub fn facts(ua: &str) -> AgentFacts {
     if ua.len() > MAX_REMEMBERED_BYTES {
         return work_out(ua);
     }
-    // Truncation is fine: the hash only picks a slot.
-    let slot = foldhash::fast::FixedState::default().hash_one(ua) as usize % SLOTS;
-    REMEMBERED.with_borrow_mut(|slots| match &slots[slot] {
-        Some((known, facts)) if **known == *ua => *facts,
-        _ => {
-            let facts = work_out(ua);
-            slots[slot] = Some((ua.into(), facts));
-            facts
+    REMEMBERED.with_borrow_mut(|memory| {
+        if let Some((known, facts)) = &memory.slots[memory.last]
+            && **known == *ua
+        {
+            return *facts;
+        }
+        // Truncation is fine: the hash only picks a slot.
+        let slot = foldhash::fast::FixedState::default().hash_one(ua) as usize % SLOTS;
+        memory.last = slot;
+        match &memory.slots[slot] {
+            Some((known, facts)) if **known == *ua => *facts,
+            _ => {
+                let facts = work_out(ua);
+                memory.slots[slot] = Some((ua.into(), facts));
+                facts
+            }
         }
     })
 }
@@ -93,6 +112,8 @@ mod tests {
         agents.push("x".repeat(MAX_REMEMBERED_BYTES + 1) + " pacu");
         for _ in 0..2 {
             for ua in &agents {
+                // The second asking finds it in the slot asked last.
+                assert_eq!(facts(ua), work_out(ua), "{ua}");
                 assert_eq!(facts(ua), work_out(ua), "{ua}");
             }
         }

@@ -136,7 +136,7 @@ impl ClaimItem {
 
 #[derive(Default)]
 struct Inner {
-    partitions: HashMap<String, Partition>,
+    partitions: hashbrown::HashMap<String, Partition, foldhash::fast::RandomState>,
     claims: HashMap<String, ClaimItem>,
     /// heartbeat partition -> member -> (last seen ms, expires_at)
     members: HashMap<String, BTreeMap<String, (i64, i64)>>,
@@ -190,14 +190,7 @@ impl Store for MemoryStore {
         let mut g = self.lock();
         let inner = &mut *g;
         inner.newest_ms = inner.newest_ms.max(obs.time_ms);
-        if !inner.partitions.contains_key(partition) {
-            inner
-                .partitions
-                .insert(partition.to_owned(), Partition::default());
-        }
-        let Some(items) = inner.partitions.get_mut(partition) else {
-            return Ok(());
-        };
+        let items = inner.partitions.entry_ref(partition).or_default();
         items.insert(Item::new(obs, expires_at));
         while items.len() > self.max_per_partition {
             items.pop_first();
