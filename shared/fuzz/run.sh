@@ -24,7 +24,8 @@
 #   RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir shared/fuzz -s none -a <target> <artifact>
 #
 # Flags: one process per target (no -jobs: libFuzzer's job mode would fork and log
-# to files), -timeout=10 (seconds per input), -rss_limit_mb=512,
+# to files), -timeout=10 (seconds per input), -rss_limit_mb=512 (2048 under ASan,
+# whose quarantine of freed blocks alone passed 512 MB on replay_bytes' seed corpus),
 # -max_len 128 KiB (replay_bytes) or 512 bytes with -len_control=0 (mutated_record:
 # the input only chooses up to 8 mutations, the harness builds the large values). The build uses debug
 # assertions (so integer overflow panics) and no sanitizer: trailwatch's only unsafe
@@ -39,6 +40,10 @@ repo="$(cd "$here/../.." && pwd)"
 target="${1:-all}"
 runs="${2:-10000000}"
 sanitizer="${SANITIZER:-none}"
+rss_limit_mb=512
+if [ "$sanitizer" != none ]; then
+  rss_limit_mb=2048
+fi
 
 case "$target" in
   all) targets=(replay_bytes mutated_record) ;;
@@ -99,7 +104,7 @@ for t in "${targets[@]}"; do
   # shellcheck disable=SC2086
   "${fuzz[@]}" run --fuzz-dir "$here" -s "$sanitizer" -a $build "$t" \
     "$here/corpus/$t" -- \
-    -runs="$runs" -max_len="$max_len" -timeout=10 -rss_limit_mb=512 \
+    -runs="$runs" -max_len="$max_len" -timeout=10 -rss_limit_mb="$rss_limit_mb" \
     -print_final_stats=1 $extra \
     -artifact_prefix="$here/artifacts/$t/" ${FUZZ_FLAGS:-}
 done
