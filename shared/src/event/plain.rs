@@ -112,14 +112,13 @@ const STACK_WORDS: usize = 64;
 /// (the searches were a third of this reader's instructions).
 fn map_quotes(bytes: &[u8], quotes: &mut [u64]) -> bool {
     let mut bad = false;
-    let mut blocks = bytes.chunks_exact(64);
+    let (blocks, rest) = bytes.as_chunks::<64>();
     let mut words = quotes.iter_mut();
-    for (block, word) in blocks.by_ref().zip(words.by_ref()) {
+    for (block, word) in blocks.iter().zip(words.by_ref()) {
         let (q, b) = block_marks(block);
         *word = q;
         bad |= b;
     }
-    let rest = blocks.remainder();
     if !rest.is_empty() {
         // Padded with spaces: neither a quote nor a control byte.
         let mut last = [b' '; 64];
@@ -136,16 +135,14 @@ fn map_quotes(bytes: &[u8], quotes: &mut [u64]) -> bool {
 /// For one 64-byte block: its quotes as a bit mask, and whether it holds a
 /// backslash or a control byte.
 #[cfg(target_arch = "x86_64")]
-fn block_marks(block: &[u8]) -> (u64, bool) {
+fn block_marks(block: &[u8; 64]) -> (u64, bool) {
     use std::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
         _mm_set1_epi8, _mm_setzero_si128,
     };
-    debug_assert_eq!(block.len(), 64);
     let mut quotes = 0u64;
-    // SAFETY: SSE2 is part of every x86_64 target; each load reads 16 bytes at
-    // offsets 0, 16, 32 and 48 of a block that `chunks_exact(64)` or a 64-byte
-    // array guarantees is 64 bytes long (the assertion above says so in tests).
+    // SAFETY: SSE2 is part of every x86_64 target, and each load reads the 16
+    // bytes at offset 0, 16, 32 or 48 of a 64-byte array (`loadu`: any alignment).
     unsafe {
         let quote = _mm_set1_epi8(b'"' as i8);
         let backslash = _mm_set1_epi8(b'\\' as i8);
@@ -169,7 +166,7 @@ use block_marks_by_byte as block_marks;
 /// [`block_marks`] a byte at a time: other CPUs' version (the tests hold the
 /// two to the same answers).
 #[cfg(any(test, not(target_arch = "x86_64")))]
-fn block_marks_by_byte(block: &[u8]) -> (u64, bool) {
+fn block_marks_by_byte(block: &[u8; 64]) -> (u64, bool) {
     let mut quotes = 0u64;
     let mut bad = false;
     for (i, &b) in block.iter().enumerate() {
@@ -668,12 +665,13 @@ mod tests {
     /// position of a block.
     #[test]
     fn block_marks_agree_byte_by_byte() {
-        let base: Vec<u8> = (0..64)
-            .map(|i| if i % 5 == 0 { b'"' } else { b'x' })
-            .collect();
+        let mut base = [b'x'; 64];
+        for i in (0..64).step_by(5) {
+            base[i] = b'"';
+        }
         for at in 0..64 {
             for b in 0..=255u8 {
-                let mut block = base.clone();
+                let mut block = base;
                 block[at] = b;
                 assert_eq!(block_marks(&block), block_marks_by_byte(&block), "{at} {b}");
             }
