@@ -21,7 +21,8 @@
 # fuzz" to use a nightly toolchain instead. The seed corpus is built here from events/
 # at every run (corpus/ is not committed); crashes land in artifacts/<target>/ and
 # can be replayed with
-#   RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir shared/fuzz -s none -a <target> <artifact>
+#   RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir shared/fuzz --features libfuzzer -s none -a <target> <artifact>
+# (slow: without the profile settings below, the workspace's release profile, fat LTO)
 #
 # Flags: one process per target (no -jobs: libFuzzer's job mode would fork and log
 # to files), -timeout=10 (seconds per input), -rss_limit_mb=512 (2048 under ASan,
@@ -90,6 +91,13 @@ seed_mutated_record() {
   done
 }
 
+# The fuzz crate is a member of the workspace, whose release profile (fat LTO,
+# one codegen unit, stripped) suits Lambda binaries, not fuzzing: libFuzzer's
+# reports need symbols and a build should not take an LTO. Its build output stays
+# in shared/fuzz/target, apart from the workspace's.
+export CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+  CARGO_PROFILE_RELEASE_STRIP=false CARGO_PROFILE_RELEASE_DEBUG=1
+
 cd "$repo/shared"
 for t in "${targets[@]}"; do
   "seed_$t"
@@ -102,7 +110,8 @@ for t in "${targets[@]}"; do
   mkdir -p "$here/artifacts/$t"
   echo "== $t: $runs runs (sanitizer: $sanitizer, max_len $max_len)" >&2
   # shellcheck disable=SC2086
-  "${fuzz[@]}" run --fuzz-dir "$here" -s "$sanitizer" -a $build "$t" \
+  "${fuzz[@]}" run --fuzz-dir "$here" --features libfuzzer --target-dir "$here/target" \
+    -s "$sanitizer" -a $build "$t" \
     "$here/corpus/$t" -- \
     -runs="$runs" -max_len="$max_len" -timeout=10 -rss_limit_mb="$rss_limit_mb" \
     -print_final_stats=1 $extra \

@@ -80,6 +80,9 @@ fn routes() -> &'static [(&'static str, &'static str)] {
     })
 }
 
+/// An object's members in order: raw escaped key, value.
+pub type Members = Vec<(Vec<u8>, Node)>;
+
 /// A JSON tree that can also hold what valid JSON cannot: strings, keys and numbers
 /// are kept as the raw bytes written between (or instead of) the quotes.
 #[derive(Debug, Clone)]
@@ -92,7 +95,7 @@ pub enum Node {
     Str(Vec<u8>),
     Arr(Vec<Node>),
     /// Members in order; keys are raw escaped content; duplicates allowed.
-    Obj(Vec<(Vec<u8>, Node)>),
+    Obj(Members),
 }
 
 fn escaped(s: &str) -> Vec<u8> {
@@ -229,7 +232,7 @@ impl Node {
     }
 
     /// The object that holds the member at `path`, and the member's index.
-    fn parent_of(&mut self, path: &[&str]) -> Option<(&mut Vec<(Vec<u8>, Node)>, usize)> {
+    fn parent_of(&mut self, path: &[&str]) -> Option<(&mut Members, usize)> {
         let (last, init) = path.split_last()?;
         let parent = if init.is_empty() {
             self
@@ -278,7 +281,7 @@ impl Node {
     }
 
     /// The `n`th object (in pre-order) with at least one member.
-    fn nth_object(&mut self, n: &mut usize) -> Option<&mut Vec<(Vec<u8>, Node)>> {
+    fn nth_object(&mut self, n: &mut usize) -> Option<&mut Members> {
         let is_target = matches!(self, Node::Obj(m) if !m.is_empty());
         if is_target {
             if *n == 0 {
@@ -320,8 +323,18 @@ const FIELDS: &[&[&str]] = &[
     &["userIdentity", "accountId"],
     &["userIdentity", "invokedBy"],
     &["userIdentity", "sessionContext"],
-    &["userIdentity", "sessionContext", "sessionIssuer", "userName"],
-    &["userIdentity", "sessionContext", "attributes", "mfaAuthenticated"],
+    &[
+        "userIdentity",
+        "sessionContext",
+        "sessionIssuer",
+        "userName",
+    ],
+    &[
+        "userIdentity",
+        "sessionContext",
+        "attributes",
+        "mfaAuthenticated",
+    ],
     &["requestParameters", "name"],
     &["requestParameters", "userName"],
     &["requestParameters", "policyDocument"],
@@ -585,8 +598,7 @@ pub fn apply(root: &mut Node, m: &Mutation) {
                 }
                 // Into the key itself.
                 Target::Field(i) => {
-                    if let Some(m) = root.member_mut(FIELDS[usize::from(i) % FIELDS.len()], false)
-                    {
+                    if let Some(m) = root.member_mut(FIELDS[usize::from(i) % FIELDS.len()], false) {
                         splice(&mut m.0, *at, junk);
                     }
                 }
