@@ -68,7 +68,8 @@ pub struct Claim {
 ///
 /// Replay keeps tens of thousands of these in memory (one per observation), so
 /// the record's fields live in one string (`text`, cut at `ends`) rather than
-/// nine: one allocation instead of nine. Stores that keep text see the JSON of
+/// nine: one allocation instead of nine, and evidence that repeats one of them
+/// points at it ([`Kept`]). Stores that keep text see the JSON of
 /// [`ContextJson`], the same as when the fields were separate.
 #[derive(Debug, Clone)]
 struct Context {
@@ -77,14 +78,14 @@ struct Context {
     ends: [u32; TEXT_FIELDS],
     /// Which optional fields are present (bit per [`Text`]).
     present: u16,
-    evidence: Vec<(Cow<'static, str>, Value)>,
+    evidence: Vec<(Cow<'static, str>, Kept)>,
     /// The tuning entries this record matched when it was observed: a windowed
     /// finding is suppressed only by an entry every one of its records matched.
     tuning: Vec<String>,
 }
 
 /// The text fields of a [`Context`], in the order they are stored.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Text {
     EventName,
     SourceIp,
@@ -98,6 +99,31 @@ enum Text {
 }
 
 const TEXT_FIELDS: usize = 9;
+
+/// Every [`Text`] field, in order.
+const ALL_TEXT: [Text; TEXT_FIELDS] = [
+    Text::EventName,
+    Text::SourceIp,
+    Text::UserAgent,
+    Text::AccountId,
+    Text::Region,
+    Text::ActorKey,
+    Text::ActorDisplay,
+    Text::ActorType,
+    Text::ErrorCode,
+];
+
+/// A per-record evidence value as a [`Context`] keeps it. Most windows' evidence
+/// repeats the caller's address, agent or error (`caller_evidence`), which the
+/// context's text already holds: such a string is kept as the field it equals,
+/// not as a second copy (the user agent averages 135 bytes on the bench corpus,
+/// and a replay keeps one context per observation).
+#[derive(Debug, Clone, PartialEq)]
+enum Kept {
+    /// A string equal to this text field of the context.
+    Field(Text),
+    Value(Value),
+}
 
 /// A [`Context`] as JSON: what DynamoDB items hold.
 #[derive(Serialize, Deserialize)]
@@ -160,6 +186,16 @@ impl Context {
         evidence: Vec<(Cow<'static, str>, Value)>,
         tuning: Vec<String>,
     ) -> Context {
+        let mut context = Context::pack_text(fields, tuning);
+        context.evidence = evidence
+            .into_iter()
+            .map(|(k, v)| (k, context.keep(v)))
+            .collect();
+        context
+    }
+
+    /// The context of `fields`, without evidence yet.
+    fn pack_text(fields: [Option<&str>; TEXT_FIELDS], tuning: Vec<String>) -> Context {
         let mut text = String::with_capacity(fields.iter().flatten().map(|f| f.len()).sum());
         let mut ends = [0u32; TEXT_FIELDS];
         let mut present = 0u16;
@@ -175,9 +211,46 @@ impl Context {
             text: text.into_boxed_str(),
             ends,
             present,
-            evidence,
+            evidence: Vec::new(),
             tuning,
         }
+    }
+
+    /// `v` as this context keeps it: a field of its own when `v` is that text.
+    fn keep(&self, v: Value) -> Kept {
+        if let Value::String(s) = &v
+            && let Some(f) = ALL_TEXT
+                .into_iter()
+                .find(|&f| self.get(f) == Some(s.as_str()))
+        {
+            return Kept::Field(f);
+        }
+        Kept::Value(v)
+    }
+
+    /// The evidence value `kept` stands for.
+    fn value<'c>(&'c self, kept: &'c Kept) -> Cow<'c, Value> {
+        match kept {
+            Kept::Field(f) => Cow::Owned(Value::String(self.text(*f).to_owned())),
+            Kept::Value(v) => Cow::Borrowed(v),
+        }
+    }
+
+    /// Whether this context's evidence is `evidence`, key for key and value for value.
+    fn has_evidence(&self, evidence: &[(Cow<'static, str>, Value)]) -> bool {
+        self.evidence.len() == evidence.len()
+            && self
+                .evidence
+                .iter()
+                .zip(evidence)
+                .all(|((k, kept), (ek, ev))| {
+                    k == ek
+                        && match (kept, ev) {
+                            (Kept::Field(f), Value::String(s)) => self.get(*f) == Some(s.as_str()),
+                            (Kept::Field(_), _) => false,
+                            (Kept::Value(v), ev) => v == ev,
+                        }
+                })
     }
 
     fn get(&self, field: Text) -> Option<&str> {
@@ -209,7 +282,11 @@ impl Context {
             actor_display: Cow::Borrowed(self.text(Text::ActorDisplay)),
             actor_type: cow(Text::ActorType),
             error_code: cow(Text::ErrorCode),
-            evidence: Cow::Borrowed(&self.evidence),
+            evidence: self
+                .evidence
+                .iter()
+                .map(|(k, kept)| (k.clone(), self.value(kept).into_owned()))
+                .collect(),
             tuning: Cow::Borrowed(&self.tuning),
         }
     }
@@ -334,7 +411,7 @@ pub fn observation(
     let same = last
         .as_ref()
         .and_then(|p| p.built_as::<Context>())
-        .is_some_and(|c| c.evidence == evidence.0 && c.tuning == matched);
+        .is_some_and(|c| c.has_evidence(&evidence.0) && c.tuning == matched);
     let payload = match last {
         Some(p) if same => p.clone(),
         _ => last
@@ -579,13 +656,14 @@ fn span_finding(
     // pairs, a key holds its one value (a list only if both sides differ).
     let mut merged: Vec<(&str, Vec<Value>)> = Vec::new();
     for c in &contexts {
-        for (k, v) in &c.evidence {
+        for (k, kept) in &c.evidence {
+            let v = c.value(kept);
             match merged.iter_mut().find(|(mk, _)| mk == k) {
-                Some((_, vs)) if vs.len() < MAX_LISTED_EVIDENCE && !vs.contains(v) => {
-                    vs.push(v.clone())
+                Some((_, vs)) if vs.len() < MAX_LISTED_EVIDENCE && !vs.contains(&*v) => {
+                    vs.push(v.into_owned())
                 }
                 Some(_) => {}
-                None => merged.push((k, vec![v.clone()])),
+                None => merged.push((k, vec![v.into_owned()])),
             }
         }
     }
@@ -656,6 +734,14 @@ mod tests {
         assert!(!std::ptr::eq(ctx(&c), ctx(&d)));
         assert_eq!(d.payload.built_as::<Context>().unwrap().tuning, ["t1"]);
         assert_eq!((b.value.as_str(), b.event_id.as_str()), ("b", "e1"));
+        // The address is kept as the record's field; the same evidence still
+        // shares, another address does not.
+        let shared = a.payload.built_as::<Context>().unwrap();
+        assert_eq!(shared.evidence[0].1, Kept::Field(Text::SourceIp));
+        assert!(shared.has_evidence(&ev().0));
+        let other = Evidence::new().with("source_ip", "198.51.100.8");
+        assert!(!shared.has_evidence(&other.0));
+        assert!(!shared.has_evidence(&Evidence::new().with("source_ip", 7).0));
     }
 
     fn o(t: i64, v: &str) -> Observation {
@@ -681,8 +767,24 @@ mod tests {
                 None,
                 Some("AccessDenied"),
             ],
-            vec![("k".into(), Value::from(1))],
+            vec![
+                ("k".into(), Value::from(1)),
+                ("user_agent".into(), Value::from("aws-cli/2")),
+                ("error_code".into(), Value::from("AccessDenied")),
+                ("other".into(), Value::from("aws-cli/3")),
+            ],
             vec!["t1".into()],
+        );
+        // Evidence repeating a field points at it; other values are kept as given.
+        let kept: Vec<&Kept> = c.evidence.iter().map(|(_, k)| k).collect();
+        assert_eq!(
+            kept,
+            [
+                &Kept::Value(Value::from(1)),
+                &Kept::Field(Text::UserAgent),
+                &Kept::Field(Text::ErrorCode),
+                &Kept::Value(Value::from("aws-cli/3")),
+            ]
         );
         assert_eq!(c.get(Text::SourceIp), None);
         assert_eq!(c.get(Text::Region), Some(""));
@@ -692,19 +794,18 @@ mod tests {
         assert_eq!(v["event_name"], "ListUsers");
         assert_eq!(v["source_ip"], Value::Null);
         assert_eq!(v["actor_display"], "a");
+        assert_eq!(
+            v["evidence"],
+            serde_json::json!([
+                ["k", 1],
+                ["user_agent", "aws-cli/2"],
+                ["error_code", "AccessDenied"],
+                ["other", "aws-cli/3"]
+            ])
+        );
         let payload = Payload::from(json.as_str());
         let back = Context::read(&payload).unwrap();
-        for f in [
-            Text::EventName,
-            Text::SourceIp,
-            Text::UserAgent,
-            Text::AccountId,
-            Text::Region,
-            Text::ActorKey,
-            Text::ActorDisplay,
-            Text::ActorType,
-            Text::ErrorCode,
-        ] {
+        for f in ALL_TEXT {
             assert_eq!(back.get(f), c.get(f), "{f:?}");
         }
         assert_eq!(
