@@ -177,7 +177,7 @@ struct Archive {
 fn archive() -> &'static Archive {
     static ARCHIVE: OnceLock<Archive> = OnceLock::new();
     ARCHIVE.get_or_init(|| {
-        let dir = std::env::temp_dir().join(unique("tw-replay-s3"));
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(unique("tw-replay-s3"));
         std::fs::create_dir_all(&dir).unwrap();
         let log = dir.join("moto.log");
         let moto = Moto::start_logged(&log);

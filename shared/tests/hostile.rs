@@ -921,7 +921,8 @@ fn invisible_format_characters_are_removed_from_text() {
 // The CLI.
 
 fn tmp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("trailwatch-hostile-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("trailwatch-hostile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }

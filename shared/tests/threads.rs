@@ -8,7 +8,8 @@ use std::process::{Command, Output, Stdio};
 const BIN: &str = env!("CARGO_BIN_EXE_trailwatch");
 
 fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("trailwatch-threads-{}", std::process::id()));
+    let d = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("trailwatch-threads-{}", std::process::id()));
     std::fs::create_dir_all(&d).expect("temp dir");
     d
 }

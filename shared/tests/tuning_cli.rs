@@ -12,7 +12,8 @@ fn root() -> PathBuf {
 }
 
 fn tmp(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("trailwatch-tuning-cli-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("trailwatch-tuning-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -238,7 +239,8 @@ fn replay_shows_dispositions_and_counts_them() {
 #[test]
 fn push_validates_before_it_writes() {
     let bad = tmp("push-bad.toml", "[detections.nope]\n");
-    let dest = std::env::temp_dir().join(format!("trailwatch-pushed-{}.toml", std::process::id()));
+    let dest = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("trailwatch-pushed-{}.toml", std::process::id()));
     let d = dest.to_str().unwrap();
     let o = run(&["tuning", "push", bad.to_str().unwrap(), "--to", d]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));

@@ -227,12 +227,32 @@ mod tests {
         format!(r#"{{"eventSource":"s.amazonaws.com","eventName":"{name}","n":{n}}}"#)
     }
 
-    fn tmp(name: &str, bytes: &[u8]) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("tw-split-{}", std::process::id()));
+    /// A file written for one test, in a directory of its own that goes with it.
+    struct Scratch {
+        dir: std::path::PathBuf,
+        path: std::path::PathBuf,
+    }
+
+    impl std::ops::Deref for Scratch {
+        type Target = Path;
+        fn deref(&self) -> &Path {
+            &self.path
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    /// `bytes` in a file named `name` (names are unique across these tests).
+    fn tmp(name: &str, bytes: &[u8]) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("tw-split-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join(name);
-        std::fs::write(&p, bytes).unwrap();
-        p
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        Scratch { dir, path }
     }
 
     fn sequential(path: &Path) -> Log {
