@@ -13,7 +13,7 @@ use crate::event::Record;
 use crate::finding::Finding;
 use crate::state::{Observation, Payload, Store, StoreError};
 use crate::tuning::{Mode, Tuning};
-use crate::window::{self, Claim, Pending, partition_key};
+use crate::window::{self, Claim, GroupKey, Pending};
 
 /// The detections' verdicts on one record before the store is read, in
 /// catalogue order, and the tuning they were reached under.
@@ -54,15 +54,13 @@ enum Step {
         /// (window seconds, distinct values needed), overrides applied.
         spec: (i64, usize),
         claim_is_final: bool,
-        partition: String,
-        group: String,
+        key: GroupKey,
         obs: Observation,
     },
     Pair {
         meta: &'static Meta,
         gap_secs: i64,
-        partition: String,
-        key: String,
+        key: GroupKey,
         side: Side,
         obs: Observation,
     },
@@ -166,9 +164,8 @@ impl Engine {
                         meta,
                         spec: (window_override.unwrap_or(window_secs), threshold),
                         claim_is_final,
-                        partition: partition_key("w", meta.id, &group),
+                        key: GroupKey::new(meta.id, group),
                         obs,
-                        group,
                     }
                 }
                 (
@@ -186,9 +183,8 @@ impl Engine {
                     Step::Pair {
                         meta,
                         gap_secs: window_override.unwrap_or(max_gap_secs),
-                        partition: partition_key("w", meta.id, &key),
+                        key: GroupKey::new(meta.id, key),
                         obs,
-                        key,
                         side,
                     }
                 }
@@ -254,8 +250,7 @@ impl Engine {
                     meta,
                     spec,
                     claim_is_final,
-                    partition,
-                    group,
+                    key,
                     obs,
                 } => {
                     let p = window::observe_distinct(
@@ -264,8 +259,7 @@ impl Engine {
                         spec,
                         claim_is_final,
                         window,
-                        &partition,
-                        &group,
+                        &key,
                         obs,
                         now,
                     )
@@ -275,15 +269,13 @@ impl Engine {
                 Step::Pair {
                     meta,
                     gap_secs,
-                    partition,
                     key,
                     side,
                     obs,
                 } => {
-                    let found = window::observe_pair(
-                        store, meta, gap_secs, window, &partition, &key, side, obs, now,
-                    )
-                    .await?;
+                    let found =
+                        window::observe_pair(store, meta, gap_secs, window, &key, side, obs, now)
+                            .await?;
                     out.extend(found);
                 }
                 Step::FirstSeen {

@@ -118,6 +118,17 @@ impl PartialEq for Payload {
 
 impl Eq for Payload {}
 
+/// The question of [`Store::distinct_values_at_most`], asked with a put (see
+/// [`Store::put_then_count_distinct`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DistinctCount {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    /// Items expired at `now` (epoch seconds) do not count.
+    pub now: i64,
+    pub enough: usize,
+}
+
 /// What recording a heartbeat found (see [`Store::beat`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Beat {
@@ -303,6 +314,30 @@ pub trait Store: Send + Sync {
         _enough: usize,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send {
         std::future::ready(Ok(usize::MAX))
+    }
+
+    /// [`Store::put`], then [`Store::distinct_values_at_most`] over the same
+    /// partition: what a distinct-count window asks on every record it counts. A
+    /// store holding partitions in memory finds the partition once for both (the
+    /// second lookup of its key was most of a replay's hashing).
+    fn put_then_count_distinct(
+        &self,
+        partition: &str,
+        obs: Observation,
+        expires_at: i64,
+        count: DistinctCount,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send {
+        async move {
+            self.put(partition, obs, expires_at).await?;
+            self.distinct_values_at_most(
+                partition,
+                count.from_ms,
+                count.to_ms,
+                count.now,
+                count.enough,
+            )
+            .await
+        }
     }
 
     /// True when one of the claims `keys` is certainly confirmed (delivered, no

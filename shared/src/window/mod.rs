@@ -21,14 +21,17 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::detection::{Evidence, Meta, Side, WindowSpec};
 use crate::event::time::format_event_time;
 use crate::event::{Actor, Record};
 use crate::finding::{Finding, TimeSpan, finding_id, record_identity};
-use crate::state::{Observation, Payload, PayloadValue, Store, StoreError};
+use crate::state::{DistinctCount, Observation, Payload, Store, StoreError};
+
+mod context;
+
+use context::{Context, Text};
 
 /// At most this many observations are kept per group (the oldest go first): a
 /// bound on memory and on the work one event can cause.
@@ -64,272 +67,6 @@ pub struct Claim {
     pub expires_at: Option<i64>,
 }
 
-/// What the finding needs about each contributing record.
-///
-/// Replay keeps tens of thousands of these in memory (one per observation), so
-/// the record's fields live in one string (`text`, cut at `ends`) rather than
-/// nine: one allocation instead of nine, and evidence that repeats one of them
-/// points at it ([`Kept`]). Stores that keep text see the JSON of
-/// [`ContextJson`], the same as when the fields were separate.
-#[derive(Debug, Clone)]
-struct Context {
-    text: Box<str>,
-    /// Where each of [`Text`]'s fields ends in `text`.
-    ends: [u32; TEXT_FIELDS],
-    /// Which optional fields are present (bit per [`Text`]).
-    present: u16,
-    evidence: Vec<(Cow<'static, str>, Kept)>,
-    /// The tuning entries this record matched when it was observed: a windowed
-    /// finding is suppressed only by an entry every one of its records matched.
-    tuning: Vec<String>,
-}
-
-/// The text fields of a [`Context`], in the order they are stored.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Text {
-    EventName,
-    SourceIp,
-    UserAgent,
-    AccountId,
-    Region,
-    ActorKey,
-    ActorDisplay,
-    ActorType,
-    ErrorCode,
-}
-
-const TEXT_FIELDS: usize = 9;
-
-/// Every [`Text`] field, in order.
-const ALL_TEXT: [Text; TEXT_FIELDS] = [
-    Text::EventName,
-    Text::SourceIp,
-    Text::UserAgent,
-    Text::AccountId,
-    Text::Region,
-    Text::ActorKey,
-    Text::ActorDisplay,
-    Text::ActorType,
-    Text::ErrorCode,
-];
-
-/// A per-record evidence value as a [`Context`] keeps it. Most windows' evidence
-/// repeats the caller's address, agent or error (`caller_evidence`), which the
-/// context's text already holds: such a string is kept as the field it equals,
-/// not as a second copy (the user agent averages 135 bytes on the bench corpus,
-/// and a replay keeps one context per observation).
-#[derive(Debug, Clone, PartialEq)]
-enum Kept {
-    /// A string equal to this text field of the context.
-    Field(Text),
-    Value(Value),
-}
-
-/// A [`Context`] as JSON: what DynamoDB items hold.
-#[derive(Serialize, Deserialize)]
-struct ContextJson<'a> {
-    #[serde(borrow)]
-    event_name: Cow<'a, str>,
-    #[serde(default, borrow)]
-    source_ip: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    user_agent: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    account_id: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    region: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    actor_key: Cow<'a, str>,
-    #[serde(borrow)]
-    actor_display: Cow<'a, str>,
-    #[serde(default, borrow)]
-    actor_type: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    error_code: Option<Cow<'a, str>>,
-    #[serde(default)]
-    evidence: Cow<'a, [(Cow<'static, str>, Value)]>,
-    #[serde(default, skip_serializing_if = "no_entries")]
-    tuning: Cow<'a, [String]>,
-}
-
-#[expect(
-    clippy::ptr_arg,
-    reason = "serde's skip_serializing_if passes the field as it is"
-)]
-fn no_entries(tuning: &Cow<'_, [String]>) -> bool {
-    tuning.is_empty()
-}
-
-impl Context {
-    fn of(rec: &Record<'_>, evidence: Evidence, matched: &[String]) -> Context {
-        // The actor's fields as `Actor::of` gives them, borrowed where it can.
-        let display = crate::event::actor_display_text(rec);
-        Context::pack(
-            [
-                Some(rec.event_name()),
-                rec.source_ip(),
-                rec.user_agent(),
-                rec.account_id(),
-                rec.region(),
-                Some(crate::event::actor_key(rec)),
-                Some(&display),
-                rec.identity_type(),
-                rec.error_code(),
-            ],
-            evidence.0,
-            matched.to_vec(),
-        )
-    }
-
-    fn pack(
-        fields: [Option<&str>; TEXT_FIELDS],
-        evidence: Vec<(Cow<'static, str>, Value)>,
-        tuning: Vec<String>,
-    ) -> Context {
-        let mut context = Context::pack_text(fields, tuning);
-        context.evidence = evidence
-            .into_iter()
-            .map(|(k, v)| (k, context.keep(v)))
-            .collect();
-        context
-    }
-
-    /// The context of `fields`, without evidence yet.
-    fn pack_text(fields: [Option<&str>; TEXT_FIELDS], tuning: Vec<String>) -> Context {
-        let mut text = String::with_capacity(fields.iter().flatten().map(|f| f.len()).sum());
-        let mut ends = [0u32; TEXT_FIELDS];
-        let mut present = 0u16;
-        for (i, f) in fields.iter().enumerate() {
-            if let Some(f) = f {
-                text.push_str(f);
-                present |= 1 << i;
-            }
-            // Record text is far below 4 GiB (records are capped at a few MiB).
-            ends[i] = u32::try_from(text.len()).unwrap_or(u32::MAX);
-        }
-        Context {
-            text: text.into_boxed_str(),
-            ends,
-            present,
-            evidence: Vec::new(),
-            tuning,
-        }
-    }
-
-    /// `v` as this context keeps it: a field of its own when `v` is that text.
-    fn keep(&self, v: Value) -> Kept {
-        if let Value::String(s) = &v
-            && let Some(f) = ALL_TEXT
-                .into_iter()
-                .find(|&f| self.get(f) == Some(s.as_str()))
-        {
-            return Kept::Field(f);
-        }
-        Kept::Value(v)
-    }
-
-    /// The evidence value `kept` stands for.
-    fn value<'c>(&'c self, kept: &'c Kept) -> Cow<'c, Value> {
-        match kept {
-            Kept::Field(f) => Cow::Owned(Value::String(self.text(*f).to_owned())),
-            Kept::Value(v) => Cow::Borrowed(v),
-        }
-    }
-
-    /// Whether this context's evidence is `evidence`, key for key and value for value.
-    fn has_evidence(&self, evidence: &[(Cow<'static, str>, Value)]) -> bool {
-        self.evidence.len() == evidence.len()
-            && self
-                .evidence
-                .iter()
-                .zip(evidence)
-                .all(|((k, kept), (ek, ev))| {
-                    k == ek
-                        && match (kept, ev) {
-                            (Kept::Field(f), Value::String(s)) => self.get(*f) == Some(s.as_str()),
-                            (Kept::Field(_), _) => false,
-                            (Kept::Value(v), ev) => v == ev,
-                        }
-                })
-    }
-
-    fn get(&self, field: Text) -> Option<&str> {
-        let i = field as usize;
-        if self.present & (1 << i) == 0 {
-            return None;
-        }
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        self.text.get(start..self.ends[i] as usize)
-    }
-
-    fn text(&self, field: Text) -> &str {
-        self.get(field).unwrap_or_default()
-    }
-
-    fn owned(&self, field: Text) -> Option<String> {
-        self.get(field).map(str::to_owned)
-    }
-
-    fn json(&self) -> ContextJson<'_> {
-        let cow = |f| self.get(f).map(Cow::Borrowed);
-        ContextJson {
-            event_name: Cow::Borrowed(self.text(Text::EventName)),
-            source_ip: cow(Text::SourceIp),
-            user_agent: cow(Text::UserAgent),
-            account_id: cow(Text::AccountId),
-            region: cow(Text::Region),
-            actor_key: Cow::Borrowed(self.text(Text::ActorKey)),
-            actor_display: Cow::Borrowed(self.text(Text::ActorDisplay)),
-            actor_type: cow(Text::ActorType),
-            error_code: cow(Text::ErrorCode),
-            evidence: self
-                .evidence
-                .iter()
-                .map(|(k, kept)| (k.clone(), self.value(kept).into_owned()))
-                .collect(),
-            tuning: Cow::Borrowed(&self.tuning),
-        }
-    }
-
-    fn from_json(j: ContextJson<'_>) -> Context {
-        Context::pack(
-            [
-                Some(&j.event_name),
-                j.source_ip.as_deref(),
-                j.user_agent.as_deref(),
-                j.account_id.as_deref(),
-                j.region.as_deref(),
-                Some(&j.actor_key),
-                Some(&j.actor_display),
-                j.actor_type.as_deref(),
-                j.error_code.as_deref(),
-            ],
-            j.evidence.into_owned(),
-            j.tuning.into_owned(),
-        )
-    }
-}
-
-impl PayloadValue for Context {
-    fn to_json(&self) -> Result<String, StoreError> {
-        serde_json::to_string(&self.json()).map_err(|e| StoreError(e.to_string()))
-    }
-}
-
-impl Context {
-    /// The context a payload holds: as built (the in-memory store), or read back
-    /// from its text (DynamoDB).
-    fn read(payload: &Payload) -> Result<Cow<'_, Context>, StoreError> {
-        if let Some(c) = payload.built_as::<Context>() {
-            return Ok(Cow::Borrowed(c));
-        }
-        let text = payload.json()?;
-        serde_json::from_str::<ContextJson>(&text)
-            .map(|j| Cow::Owned(Context::from_json(j)))
-            .map_err(|e| StoreError(format!("unreadable window item: {e}")))
-    }
-}
-
 /// Settings that bound and shape windows.
 #[derive(Debug, Clone, Copy)]
 pub struct WindowSettings {
@@ -353,6 +90,51 @@ pub(crate) fn partition_key(kind: &str, detection: &str, group: &str) -> String 
         key
     } else {
         format!("{kind}|{detection}|#{}", finding_id(&[group]))
+    }
+}
+
+/// A window's partition key (`partition_key("w", detection, group)`) with its
+/// group, which claim keys are built from. The group is read from the key itself
+/// and kept apart only when the key is a digest: one string per observation
+/// instead of two (replay hands every observation to the thread that keeps the
+/// store, which then frees what another thread allocated).
+#[derive(Debug)]
+pub struct GroupKey {
+    partition: String,
+    /// The group, when `partition` is a digest of it; else it ends `partition`
+    /// from `group_at`.
+    digested: Option<String>,
+    group_at: usize,
+}
+
+impl GroupKey {
+    pub fn new(detection: &str, group: String) -> GroupKey {
+        let partition = partition_key("w", detection, &group);
+        let group_at = "w|".len() + detection.len() + 1;
+        if partition.get(group_at..) == Some(group.as_str()) {
+            GroupKey {
+                partition,
+                digested: None,
+                group_at,
+            }
+        } else {
+            GroupKey {
+                partition,
+                digested: Some(group),
+                group_at: 0,
+            }
+        }
+    }
+
+    pub fn partition(&self) -> &str {
+        &self.partition
+    }
+
+    pub fn group(&self) -> &str {
+        match &self.digested {
+            Some(g) => g,
+            None => self.partition.get(self.group_at..).unwrap_or_default(),
+        }
     }
 }
 
@@ -426,11 +208,10 @@ pub fn observation(
     }
 }
 
-/// Counts `obs` (from [`observation`]) in the sliding window of `group`, whose
-/// items live in `partition` (`partition_key("w", meta.id, group)`); returns the
-/// finding when the record completes (or belongs to) a span with enough distinct
-/// values. `claim_is_final`: a held claim means the finding cannot be delivered
-/// (true unless a tuning may report it under a claim of its own, see
+/// Counts `obs` (from [`observation`]) in the sliding window of `key`'s group;
+/// returns the finding when the record completes (or belongs to) a span with
+/// enough distinct values. `claim_is_final`: a held claim means the finding cannot
+/// be delivered (true unless a tuning may report it under a claim of its own, see
 /// `tuning::apply`).
 #[allow(clippy::too_many_arguments)]
 pub async fn observe_distinct<S: Store + ?Sized>(
@@ -439,25 +220,25 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     spec: (i64, usize),
     claim_is_final: bool,
     settings: WindowSettings,
-    partition: &str,
-    group: &str,
+    key: &GroupKey,
     obs: Observation,
     now: i64,
 ) -> Result<Option<Pending>, StoreError> {
+    let (partition, group) = (key.partition(), key.group());
     let (window_secs, min_distinct) = spec;
     let t = obs.time_ms;
     let w = window_secs * 1000;
-    store
-        .put(
-            partition,
-            obs,
-            expiry(now, t, window_secs + settings.lateness_secs),
-        )
-        .await?;
     // Every span containing the record lies in [t - w, t + w]: fewer distinct values
     // there than the threshold means no finding, without reading the window back.
+    let around = DistinctCount {
+        from_ms: t - w,
+        to_ms: t + w,
+        now,
+        enough: min_distinct,
+    };
+    let expires_at = expiry(now, t, window_secs + settings.lateness_secs);
     if store
-        .distinct_values_at_most(partition, t - w, t + w, now, min_distinct)
+        .put_then_count_distinct(partition, obs, expires_at, around)
         .await?
         < min_distinct
     {
@@ -537,20 +318,19 @@ fn first_full_span(
 }
 
 /// Records `obs` (from [`observation`], its value the side's name), one side of
-/// an ordered pair kept in `partition` (`partition_key("w", meta.id, key)`), and
-/// returns the findings it completes.
+/// an ordered pair of `key`'s group, and returns the findings it completes.
 #[allow(clippy::too_many_arguments)]
 pub async fn observe_pair<S: Store + ?Sized>(
     store: &S,
     meta: &'static Meta,
     max_gap_secs: i64,
     settings: WindowSettings,
-    partition: &str,
-    key: &str,
+    key: &GroupKey,
     side: Side,
     obs: Observation,
     now: i64,
 ) -> Result<Vec<Pending>, StoreError> {
+    let (partition, key) = (key.partition(), key.group());
     let t = obs.time_ms;
     let gap = max_gap_secs * 1000;
     let side_name = side.name();
@@ -656,7 +436,7 @@ fn span_finding(
     // pairs, a key holds its one value (a list only if both sides differ).
     let mut merged: Vec<(&str, Vec<Value>)> = Vec::new();
     for c in &contexts {
-        for (k, kept) in &c.evidence {
+        for (k, kept) in c.evidence.iter() {
             let v = c.value(kept);
             match merged.iter_mut().find(|(mk, _)| mk == k) {
                 Some((_, vs)) if vs.len() < MAX_LISTED_EVIDENCE && !vs.contains(&*v) => {
@@ -706,6 +486,7 @@ fn span_finding(
 
 #[cfg(test)]
 mod tests {
+    use super::context::Kept;
     use super::*;
 
     /// Windows that keep the same evidence about one record share its payload;
@@ -744,6 +525,22 @@ mod tests {
         assert!(!shared.has_evidence(&Evidence::new().with("source_ip", 7).0));
     }
 
+    /// A group is read back from its partition key, or kept beside a digest.
+    #[test]
+    fn a_group_key_gives_its_partition_and_group_back() {
+        let short = GroupKey::new("det-a", "111122223333|arn:x".into());
+        assert_eq!(short.partition(), "w|det-a|111122223333|arn:x");
+        assert_eq!(short.group(), "111122223333|arn:x");
+        assert!(short.digested.is_none());
+        let long_group = format!("1|{}", "é".repeat(400));
+        let long = GroupKey::new("det-a", long_group.clone());
+        assert_eq!(long.partition(), partition_key("w", "det-a", &long_group));
+        assert!(long.partition().starts_with("w|det-a|#"));
+        assert_eq!(long.group(), long_group);
+        let empty = GroupKey::new("det-a", String::new());
+        assert_eq!((empty.partition(), empty.group()), ("w|det-a|", ""));
+    }
+
     fn o(t: i64, v: &str) -> Observation {
         Observation {
             time_ms: t,
@@ -751,67 +548,6 @@ mod tests {
             value: v.into(),
             payload: "".into(),
         }
-    }
-
-    #[test]
-    fn a_context_reads_back_from_its_json_field_for_field() {
-        let c = Context::pack(
-            [
-                Some("ListUsers"),
-                None,
-                Some("aws-cli/2"),
-                Some("111122223333"),
-                Some(""),
-                Some("arn:aws:iam::111122223333:user/a"),
-                Some("a"),
-                None,
-                Some("AccessDenied"),
-            ],
-            vec![
-                ("k".into(), Value::from(1)),
-                ("user_agent".into(), Value::from("aws-cli/2")),
-                ("error_code".into(), Value::from("AccessDenied")),
-                ("other".into(), Value::from("aws-cli/3")),
-            ],
-            vec!["t1".into()],
-        );
-        // Evidence repeating a field points at it; other values are kept as given.
-        let kept: Vec<&Kept> = c.evidence.iter().map(|(_, k)| k).collect();
-        assert_eq!(
-            kept,
-            [
-                &Kept::Value(Value::from(1)),
-                &Kept::Field(Text::UserAgent),
-                &Kept::Field(Text::ErrorCode),
-                &Kept::Value(Value::from("aws-cli/3")),
-            ]
-        );
-        assert_eq!(c.get(Text::SourceIp), None);
-        assert_eq!(c.get(Text::Region), Some(""));
-        assert_eq!(c.get(Text::ErrorCode), Some("AccessDenied"));
-        let json = c.to_json().unwrap();
-        let v: Value = serde_json::from_str(&json).unwrap();
-        assert_eq!(v["event_name"], "ListUsers");
-        assert_eq!(v["source_ip"], Value::Null);
-        assert_eq!(v["actor_display"], "a");
-        assert_eq!(
-            v["evidence"],
-            serde_json::json!([
-                ["k", 1],
-                ["user_agent", "aws-cli/2"],
-                ["error_code", "AccessDenied"],
-                ["other", "aws-cli/3"]
-            ])
-        );
-        let payload = Payload::from(json.as_str());
-        let back = Context::read(&payload).unwrap();
-        for f in ALL_TEXT {
-            assert_eq!(back.get(f), c.get(f), "{f:?}");
-        }
-        assert_eq!(
-            (back.evidence.clone(), back.tuning.clone()),
-            (c.evidence, c.tuning)
-        );
     }
 
     #[test]
