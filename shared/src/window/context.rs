@@ -142,6 +142,13 @@ impl<const N: usize> Packed<N> {
 /// the table holds, far above the callers of one organisation's busy hour.
 const MAX_CALLERS: usize = 4_096;
 
+/// Callers whose fields are longer than this together are packed for their
+/// context alone, never kept in the table: the agent is caller-controlled text,
+/// and the table must not hold thousands of huge ones after their contexts are
+/// gone (a thread's table stays near 8 MiB at most). Ordinary callers take a few
+/// hundred bytes.
+const MAX_SHARED_CALLER_BYTES: usize = 2_048;
+
 /// A thread's recently packed callers, by content.
 struct Callers {
     table: hashbrown::HashTable<Arc<Packed<6>>>,
@@ -175,6 +182,9 @@ fn caller_hash(hasher: &foldhash::fast::FixedState, fields: [Option<&str>; 6]) -
 /// The caller `fields` packed, shared with this thread's earlier contexts that
 /// have the same ones.
 fn shared_caller(fields: [Option<&str>; 6]) -> Arc<Packed<6>> {
+    if fields.iter().flatten().map(|f| f.len()).sum::<usize>() > MAX_SHARED_CALLER_BYTES {
+        return Arc::new(Packed::new(fields));
+    }
     CALLERS.with_borrow_mut(|c| {
         let hash = caller_hash(&c.hasher, fields);
         if let Some(found) = c.table.find(hash, |p| p.holds(&fields)) {
@@ -535,6 +545,25 @@ mod tests {
         );
         assert!(!Arc::ptr_eq(&a.evidence, &c.evidence));
         assert_eq!(c.evidence[0].1, Kept::Value(Value::from("203.0.113.9")));
+    }
+
+    /// A caller with huge fields is packed for its context alone: right, and not
+    /// kept in the thread's table.
+    #[test]
+    fn huge_callers_are_not_kept() {
+        let agent = "a".repeat(MAX_SHARED_CALLER_BYTES);
+        let a = Context::pack(fields(&agent, "arn:a", "198.51.100.1"), vec![], vec![]);
+        let b = Context::pack(fields(&agent, "arn:a", "198.51.100.1"), vec![], vec![]);
+        assert!(!Arc::ptr_eq(&a.caller, &b.caller));
+        assert_eq!(a.get(Text::UserAgent), Some(agent.as_str()));
+        assert_eq!(b.get(Text::ActorKey), Some("arn:a"));
+        let held = CALLERS.with_borrow(|c| {
+            c.table.iter().any(|p| {
+                p.get(0)
+                    .is_some_and(|ua| ua.len() >= MAX_SHARED_CALLER_BYTES)
+            })
+        });
+        assert!(!held);
     }
 
     /// Past the table's bound the thread starts afresh: contexts built before
