@@ -149,19 +149,19 @@ const MAX_CALLERS: usize = 4_096;
 /// hundred bytes.
 const MAX_SHARED_CALLER_BYTES: usize = 2_048;
 
-/// A thread's recently packed callers, by content.
+/// A thread's recently packed callers, by content. The hasher's seed is random
+/// (per thread): callers are attacker-controlled text, and a known seed would let
+/// crafted agents pile up under one hash.
 struct Callers {
     table: hashbrown::HashTable<Arc<Packed<6>>>,
-    hasher: foldhash::fast::FixedState,
+    hasher: foldhash::fast::RandomState,
 }
 
 thread_local! {
-    static CALLERS: RefCell<Callers> = const {
-        RefCell::new(Callers {
-            table: hashbrown::HashTable::new(),
-            hasher: foldhash::fast::FixedState::with_seed(0x7261_696c_7761_7463),
-        })
-    };
+    static CALLERS: RefCell<Callers> = RefCell::new(Callers {
+        table: hashbrown::HashTable::new(),
+        hasher: foldhash::fast::RandomState::default(),
+    });
     /// The evidence lists this thread built last (see [`shared_evidence`]).
     static RECENT_EVIDENCE: RefCell<Vec<KeptEvidence>> = const { RefCell::new(Vec::new()) };
 }
@@ -171,7 +171,7 @@ thread_local! {
 /// type follow from the actor's ARN). The agent and actor are hashed whole (an
 /// attacker controls them); callers that differ only in the other fields share a
 /// hash and are told apart by [`Packed::holds`].
-fn caller_hash(hasher: &foldhash::fast::FixedState, fields: [Option<&str>; 6]) -> u64 {
+fn caller_hash(hasher: &foldhash::fast::RandomState, fields: [Option<&str>; 6]) -> u64 {
     use std::hash::BuildHasher;
     let field = |i: usize| fields[i].unwrap_or_default();
     hasher.hash_one(field(0))
