@@ -57,7 +57,7 @@ pub(super) enum Text {
 const TEXT_FIELDS: usize = 9;
 
 /// Every [`Text`] field, in the order [`Context::pack`] takes them.
-pub(super) const ALL_TEXT: [Text; TEXT_FIELDS] = [
+const ALL_TEXT: [Text; TEXT_FIELDS] = [
     Text::EventName,
     Text::SourceIp,
     Text::UserAgent,
@@ -80,6 +80,39 @@ const CALLER: [Text; 6] = [
     Text::ActorDisplay,
     Text::ActorType,
 ];
+
+/// Where a [`Text`] field lives in a context: at this index of its own string,
+/// or of its caller's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Own(usize),
+    Caller(usize),
+}
+
+/// Each [`Text`] field's place, by its discriminant: [`OWN`] and [`CALLER`] read
+/// the other way round (a test holds that together they name every field once).
+const PLACES: [Place; TEXT_FIELDS] = {
+    let mut places = [Place::Own(0); TEXT_FIELDS];
+    let mut i = 0;
+    while i < OWN.len() {
+        places[OWN[i] as usize] = Place::Own(i);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < CALLER.len() {
+        places[CALLER[i] as usize] = Place::Caller(i);
+        i += 1;
+    }
+    places
+};
+
+/// The index of `field` among a caller's fields ([`CALLER`]).
+const fn caller_index(field: Text) -> usize {
+    match PLACES[field as usize] {
+        Place::Caller(i) => i,
+        Place::Own(_) => panic!("not a caller field"),
+    }
+}
 
 /// A context's evidence: key and value, in order.
 pub(super) type KeptEvidence = Arc<[(Cow<'static, str>, Kept)]>;
@@ -173,10 +206,13 @@ thread_local! {
 /// hash and are told apart by [`Packed::holds`].
 fn caller_hash(hasher: &foldhash::fast::RandomState, fields: [Option<&str>; 6]) -> u64 {
     use std::hash::BuildHasher;
+    const AGENT: usize = caller_index(Text::UserAgent);
+    const ACTOR: usize = caller_index(Text::ActorKey);
+    const REGION: usize = caller_index(Text::Region);
     let field = |i: usize| fields[i].unwrap_or_default();
-    hasher.hash_one(field(0))
-        ^ hasher.hash_one(field(3)).rotate_left(21)
-        ^ hasher.hash_one(field(2)).rotate_left(42)
+    hasher.hash_one(field(AGENT))
+        ^ hasher.hash_one(field(ACTOR)).rotate_left(21)
+        ^ hasher.hash_one(field(REGION)).rotate_left(42)
 }
 
 /// The caller `fields` packed, shared with this thread's earlier contexts that
@@ -223,7 +259,7 @@ fn shared_evidence(kept: Vec<(Cow<'static, str>, Kept)>) -> KeptEvidence {
 
 /// A [`Context`] as JSON: what DynamoDB items hold.
 #[derive(Serialize, Deserialize)]
-pub(super) struct ContextJson<'a> {
+struct ContextJson<'a> {
     #[serde(borrow)]
     event_name: Cow<'a, str>,
     #[serde(default, borrow)]
@@ -278,7 +314,7 @@ impl Context {
     }
 
     /// The context of `fields` (in [`ALL_TEXT`] order) and `evidence`.
-    pub(super) fn pack(
+    fn pack(
         fields: [Option<&str>; TEXT_FIELDS],
         evidence: Vec<(Cow<'static, str>, Value)>,
         tuning: Vec<String>,
@@ -333,16 +369,9 @@ impl Context {
     }
 
     pub(super) fn get(&self, field: Text) -> Option<&str> {
-        match field {
-            Text::EventName => self.own.get(0),
-            Text::SourceIp => self.own.get(1),
-            Text::ErrorCode => self.own.get(2),
-            Text::UserAgent => self.caller.get(0),
-            Text::AccountId => self.caller.get(1),
-            Text::Region => self.caller.get(2),
-            Text::ActorKey => self.caller.get(3),
-            Text::ActorDisplay => self.caller.get(4),
-            Text::ActorType => self.caller.get(5),
+        match PLACES[field as usize] {
+            Place::Own(i) => self.own.get(i),
+            Place::Caller(i) => self.caller.get(i),
         }
     }
 
@@ -489,6 +518,25 @@ mod tests {
             (back.evidence.clone(), back.tuning.clone()),
             (c.evidence, c.tuning)
         );
+    }
+
+    /// The own and caller fields name every field once, and each is read back
+    /// from where it was packed.
+    #[test]
+    fn every_field_has_one_place() {
+        let mut named: Vec<Text> = OWN.iter().chain(&CALLER).copied().collect();
+        assert_eq!(named.len(), TEXT_FIELDS);
+        named.sort_by_key(|&t| t as usize);
+        assert_eq!(named, ALL_TEXT);
+        let texts: Vec<String> = ALL_TEXT.iter().map(|t| format!("{t:?}")).collect();
+        let c = Context::pack(
+            std::array::from_fn(|i| Some(texts[i].as_str())),
+            vec![],
+            vec![],
+        );
+        for (t, text) in ALL_TEXT.iter().zip(&texts) {
+            assert_eq!(c.get(*t), Some(text.as_str()));
+        }
     }
 
     /// Contexts of one caller share its fields; another agent, or an absent field

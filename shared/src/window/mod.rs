@@ -101,29 +101,28 @@ pub(crate) fn partition_key(kind: &str, detection: &str, group: &str) -> String 
 #[derive(Debug)]
 pub struct GroupKey {
     partition: String,
-    /// The group, when `partition` is a digest of it; else it ends `partition`
-    /// from `group_at`.
-    digested: Option<String>,
-    group_at: usize,
+    group: Group,
+}
+
+/// Where a [`GroupKey`]'s group is.
+#[derive(Debug)]
+enum Group {
+    /// It ends the partition key, from this byte.
+    Tail(usize),
+    /// The partition key is a digest of it.
+    Digested(String),
 }
 
 impl GroupKey {
     pub fn new(detection: &str, group: String) -> GroupKey {
         let partition = partition_key("w", detection, &group);
         let group_at = "w|".len() + detection.len() + 1;
-        if partition.get(group_at..) == Some(group.as_str()) {
-            GroupKey {
-                partition,
-                digested: None,
-                group_at,
-            }
+        let group = if partition.get(group_at..) == Some(group.as_str()) {
+            Group::Tail(group_at)
         } else {
-            GroupKey {
-                partition,
-                digested: Some(group),
-                group_at: 0,
-            }
-        }
+            Group::Digested(group)
+        };
+        GroupKey { partition, group }
     }
 
     pub fn partition(&self) -> &str {
@@ -131,9 +130,9 @@ impl GroupKey {
     }
 
     pub fn group(&self) -> &str {
-        match &self.digested {
-            Some(g) => g,
-            None => self.partition.get(self.group_at..).unwrap_or_default(),
+        match &self.group {
+            Group::Tail(at) => self.partition.get(*at..).unwrap_or_default(),
+            Group::Digested(g) => g,
         }
     }
 }
@@ -531,7 +530,7 @@ mod tests {
         let short = GroupKey::new("det-a", "111122223333|arn:x".into());
         assert_eq!(short.partition(), "w|det-a|111122223333|arn:x");
         assert_eq!(short.group(), "111122223333|arn:x");
-        assert!(short.digested.is_none());
+        assert!(matches!(short.group, Group::Tail(_)));
         let long_group = format!("1|{}", "é".repeat(400));
         let long = GroupKey::new("det-a", long_group.clone());
         assert_eq!(long.partition(), partition_key("w", "det-a", &long_group));
