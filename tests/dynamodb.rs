@@ -1135,13 +1135,15 @@ fn replay(moto: &Moto, args: &[&str]) -> std::process::Output {
         .expect("trailwatch runs")
 }
 
-/// How many streams `replay_on_dynamodb_finds_what_replay_in_memory_finds` cuts
-/// the samples into. moto 5.2's Query reads every item of the table (DynamoDB
-/// reads one partition), so replaying every sample into one table grew as the
-/// square of the samples: the two replays took about 250 s. In 8 streams, each
-/// into a table of its own, the test took 137 s; in 20, 124 s (what is left is
-/// moto's time per request).
-const REPLAY_STREAMS: usize = 20;
+/// One sample directory in this many of a stateless detection's is replayed on
+/// DynamoDB by `replay_on_dynamodb_finds_what_replay_in_memory_finds`; every
+/// stateful detection's is. A stateless finding touches the table only through
+/// its claim, the same two requests whatever the detection, and lambda_e2e.rs
+/// already sends every sample through the handlers on DynamoDB, twice.
+const STATELESS_SAMPLE_EVERY: usize = 8;
+
+/// How many of the first streams with findings the test replays a second time.
+const REPLAYED_AGAIN: usize = 3;
 
 #[test]
 fn replay_on_dynamodb_finds_what_replay_in_memory_finds() {
@@ -1163,25 +1165,49 @@ fn replay_on_dynamodb_finds_what_replay_in_memory_finds() {
     let misuse = replay(&moto, &["--table", &table, events]);
     assert_eq!(misuse.status.code(), Some(2));
 
-    // Every sample directory, in streams of consecutive directories: each stream
-    // replayed in memory, then into a table of its own, then into it again.
-    let mut dirs: Vec<String> = std::fs::read_dir(&root)
+    // Each chosen sample directory is a stream: replayed in memory, then into a
+    // table of its own, then (the first few) into it again. One table per
+    // directory: moto 5.2's Query reads every item of the table (DynamoDB reads
+    // one partition), so the test's time grew with the items a table held (20
+    // streams of consecutive directories took about 100 s on a 2-core VM; one
+    // directory each, 49 s for all of them).
+    let mut dirs: Vec<(String, bool)> = std::fs::read_dir(&root)
         .expect("events/")
         .map(|e| e.expect("a directory entry").path())
-        .map(|p| p.to_str().expect("utf-8 path").to_owned())
+        .map(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let stateful =
+                trailwatch::catalog::by_id(name).is_some_and(|d| d.meta().window.is_some());
+            (p.to_str().expect("utf-8 path").to_owned(), stateful)
+        })
         .collect();
     dirs.sort();
+    let stateful = trailwatch::catalog::ALL
+        .iter()
+        .filter(|d| d.meta().window.is_some())
+        .count();
+    assert_eq!(
+        dirs.iter().filter(|(_, s)| *s).count(),
+        stateful,
+        "one sample directory per stateful detection, named by its id"
+    );
+    let mut stateless_seen = 0;
+    dirs.retain(|(_, stateful)| {
+        *stateful || {
+            stateless_seen += 1;
+            stateless_seen % STATELESS_SAMPLE_EVERY == 1
+        }
+    });
     let lines = |o: &std::process::Output| -> Vec<String> {
         String::from_utf8_lossy(&o.stdout)
             .lines()
             .map(str::to_owned)
             .collect()
     };
-    let mut found = Vec::new();
-    for (i, stream) in dirs.chunks(dirs.len().div_ceil(REPLAY_STREAMS)).enumerate() {
-        let stream: Vec<&str> = stream.iter().map(String::as_str).collect();
+    let (mut found, mut replayed_again) = (Vec::new(), 0);
+    for (dir, _) in &dirs {
         let table = unique("cli");
-        let memory = replay(&moto, &[&["--format", "jsonl"][..], &stream].concat());
+        let memory = replay(&moto, &["--format", "jsonl", dir]);
         assert!(
             memory.status.success(),
             "{}",
@@ -1192,7 +1218,7 @@ fn replay_on_dynamodb_finds_what_replay_in_memory_finds() {
         ];
         let dynamo = replay(
             &moto,
-            &[&dynamo_args[..], &["--create-table"], &stream].concat(),
+            &[&dynamo_args[..], &["--create-table", dir]].concat(),
         );
         assert!(
             dynamo.status.success(),
@@ -1202,22 +1228,20 @@ fn replay_on_dynamodb_finds_what_replay_in_memory_finds() {
         let (m, d) = (lines(&memory), lines(&dynamo));
         assert_eq!(
             m, d,
-            "replay findings differ between memory and DynamoDB on {stream:?}"
+            "replay findings differ between memory and DynamoDB on {dir}"
         );
 
         // A second replay into the same table delivers nothing: every finding's
-        // claim is held (idempotency across runs, as for Lambda retries). On every
-        // fifth stream: a second replay costs moto as much as the first (on every
-        // other stream it was a third of this test's requests), and lambda_e2e.rs
-        // delivers every sample twice through the same claims.
-        if i % 5 == 0 {
-            assert!(!m.is_empty(), "stream {i} has no finding to hold back");
-            let again = replay(&moto, &[&dynamo_args[..], &stream].concat());
+        // claim is held (idempotency across runs, as for Lambda retries).
+        if replayed_again < REPLAYED_AGAIN && !m.is_empty() {
+            replayed_again += 1;
+            let again = replay(&moto, &[&dynamo_args[..], &[dir.as_str()]].concat());
             assert!(again.status.success());
             assert!(lines(&again).is_empty(), "{:?}", lines(&again));
         }
         found.extend(m);
     }
+    assert_eq!(replayed_again, REPLAYED_AGAIN);
     assert!(found.len() > 100, "{} findings", found.len());
     for id in [BURST, SESSIONS, PAIR] {
         assert!(

@@ -60,15 +60,25 @@ pub async fn drain(sdk: &SdkConfig, url: &str) -> Vec<Value> {
         if msgs.is_empty() {
             return out;
         }
-        for m in msgs {
+        // One DeleteMessageBatch per received batch (at most ten messages)
+        // instead of a DeleteMessage per message.
+        let mut delete = sqs.delete_message_batch().queue_url(url);
+        for (i, m) in msgs.iter().enumerate() {
             out.push(serde_json::from_str(m.body().unwrap_or("")).expect("SNS envelope JSON"));
-            sqs.delete_message()
-                .queue_url(url)
-                .receipt_handle(m.receipt_handle().unwrap_or(""))
-                .send()
-                .await
-                .expect("DeleteMessage");
+            delete = delete.entries(
+                aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(m.receipt_handle().unwrap_or(""))
+                    .build()
+                    .expect("a batch entry"),
+            );
         }
+        let deleted = delete.send().await.expect("DeleteMessageBatch");
+        assert!(
+            deleted.failed().is_empty(),
+            "DeleteMessageBatch failed: {:?}",
+            deleted.failed()
+        );
     }
 }
 
