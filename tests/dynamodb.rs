@@ -1139,7 +1139,7 @@ fn replay(moto: &Moto, args: &[&str]) -> std::process::Output {
 /// DynamoDB by `replay_on_dynamodb_finds_what_replay_in_memory_finds`; every
 /// stateful detection's is. A stateless finding touches the table only through
 /// its claim, the same two requests whatever the detection, and lambda_e2e.rs
-/// already sends every sample through the handlers on DynamoDB, twice.
+/// already sends every sample through the handlers on DynamoDB.
 const STATELESS_SAMPLE_EVERY: usize = 8;
 
 /// How many of the first streams with findings the test replays a second time.
