@@ -379,6 +379,13 @@ pub trait Detection: Send + Sync {
     fn severity_for(&self, _rec: &Record<'_>) -> Severity {
         self.meta().severity
     }
+
+    /// More signals of the same kind for other groups, asked only when `evaluate`
+    /// gave one: a call naming several resources (`StopInstances` on three
+    /// instances) counts in each resource's window. Empty for most detections.
+    fn further_signals(&self, _rec: &Record<'_>) -> Vec<Signal> {
+        Vec::new()
+    }
 }
 
 /// The `Some(Signal::Fire(..))` shorthand used by stateless detections.

@@ -6,7 +6,8 @@
 //! the values, and the finding comes when all three are seen within 300 s. The order is
 //! not checked (an attacker may also stop, start, then modify and reboot); calls from
 //! infrastructure-as-code tools are left out, as Elastic does. `StopInstances` and
-//! `StartInstances` may name several instances; each counts.
+//! `StartInstances` may name several instances; each counts in its own instance's
+//! window (`Detection::further_signals`).
 
 use serde_json::Value;
 
@@ -63,27 +64,55 @@ impl Detection for Ec2StopModifyUserDataStart {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != "ec2.amazonaws.com" || !rec.succeeded() || deployment_tool_caller(rec) {
-            return None;
+        let (action, instances) = action_and_instances(rec)?;
+        Some(signal(rec, action, instances.first()?))
+    }
+
+    /// `StopInstances` and `StartInstances` name several instances: each counts in
+    /// its own instance's window.
+    fn further_signals(&self, rec: &Record<'_>) -> Vec<Signal> {
+        match action_and_instances(rec) {
+            Some((action, instances)) => instances
+                .iter()
+                .skip(1)
+                .map(|instance| signal(rec, action, instance))
+                .collect(),
+            None => Vec::new(),
         }
-        let (action, instance) = match rec.event_name() {
-            "ModifyInstanceAttribute" if changes_user_data(rec) => {
-                ("modify-user-data", instance_id_param(rec)?)
-            }
-            // A signal carries one group: a call on several instances counts for the
-            // first only. Attack tools stop and start the one instance they modify.
-            "StopInstances" => ("stop", *instance_set(rec).first()?),
-            "StartInstances" => ("start", *instance_set(rec).first()?),
-            _ => return None,
-        };
-        Some(Signal::Distinct {
-            group: format!("{}|{instance}", account_actor_group(rec)),
-            value: action.to_owned(),
-            evidence: Evidence::new()
-                .with("instance_id", instance)
-                .with_opt("source_ip", rec.source_ip())
-                .with_opt("user_agent", rec.user_agent()),
-        })
+    }
+}
+
+/// The action a record counts as and the instances it names (each once, in
+/// request order), or `None` for a record that does not count.
+fn action_and_instances<'r>(rec: &'r Record<'_>) -> Option<(&'static str, Vec<&'r str>)> {
+    if rec.event_source() != "ec2.amazonaws.com" || !rec.succeeded() || deployment_tool_caller(rec) {
+        return None;
+    }
+    let (action, named) = match rec.event_name() {
+        "ModifyInstanceAttribute" if changes_user_data(rec) => {
+            ("modify-user-data", vec![instance_id_param(rec)?])
+        }
+        "StopInstances" => ("stop", instance_set(rec)),
+        "StartInstances" => ("start", instance_set(rec)),
+        _ => return None,
+    };
+    let mut instances: Vec<&str> = Vec::with_capacity(named.len());
+    for i in named {
+        if !instances.contains(&i) {
+            instances.push(i);
+        }
+    }
+    Some((action, instances))
+}
+
+fn signal(rec: &Record<'_>, action: &str, instance: &str) -> Signal {
+    Signal::Distinct {
+        group: format!("{}|{instance}", account_actor_group(rec)),
+        value: action.to_owned(),
+        evidence: Evidence::new()
+            .with("instance_id", instance)
+            .with_opt("source_ip", rec.source_ip())
+            .with_opt("user_agent", rec.user_agent()),
     }
 }
 
@@ -119,6 +148,30 @@ mod tests {
         assert_eq!(stop.0, modify.0);
         assert_eq!(modify.0, start.0);
         assert_eq!((stop.1.as_str(), modify.1.as_str(), start.1.as_str()), ("stop", "modify-user-data", "start"));
+    }
+
+    #[test]
+    fn every_instance_of_a_stop_or_start_counts_once() {
+        let three = r#"{"instancesSet":{"items":[{"instanceId":"i-a"},{"instanceId":"i-b"},{"instanceId":"i-a"}]}}"#;
+        let json = record("ec2.amazonaws.com", "StopInstances", ROLE, three, "");
+        let rec = Record::from_json(&json).unwrap();
+        let groups: Vec<String> = Ec2StopModifyUserDataStart
+            .evaluate(&rec)
+            .into_iter()
+            .chain(Ec2StopModifyUserDataStart.further_signals(&rec))
+            .map(|s| match s {
+                Signal::Distinct { group, value, .. } => {
+                    assert_eq!(value, "stop");
+                    group.rsplit('|').next().unwrap_or_default().to_owned()
+                }
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(groups, ["i-a", "i-b"]);
+        let json = record("ec2.amazonaws.com", "ModifyInstanceAttribute", ROLE,
+            r#"{"instanceId":"i-b","userData":"<sensitiveDataRemoved>"}"#, "");
+        let modify = Record::from_json(&json).unwrap();
+        assert!(Ec2StopModifyUserDataStart.further_signals(&modify).is_empty());
     }
 
     #[test]

@@ -8,11 +8,11 @@
 use std::sync::Arc;
 
 use super::Engine;
-use crate::detection::{Evidence, Meta, Side, Signal, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Side, Signal, WindowSpec};
 use crate::event::Record;
 use crate::finding::Finding;
 use crate::state::{Observation, Payload, Store, StoreError};
-use crate::tuning::{Mode, Tuning};
+use crate::tuning::{DetectionTuning, Mode, Tuning};
 use crate::window::{self, Claim, GroupKey, Pending};
 
 /// The detections' verdicts on one record before the store is read, in
@@ -123,108 +123,135 @@ impl Engine {
             let window_override = tuned
                 .and_then(|d| d.window_secs)
                 .or_else(|| self.settings.window_overrides.get(meta.id).copied());
-            let step = match (signal, meta.window) {
-                (Signal::Fire(evidence), _) => {
-                    let mut finding = Finding::from_record(meta, rec, evidence);
-                    finding.severity = det.severity_for(rec);
-                    let claim = Claim {
-                        key: format!("f|{}", finding.finding_id),
-                        guards: Vec::new(),
-                        expires_at: None,
-                    };
-                    Step::Ready(Box::new(Pending {
-                        finding,
-                        claim,
-                        matched,
-                    }))
-                }
-                (
-                    Signal::Distinct {
-                        group,
-                        value,
-                        evidence,
-                    },
-                    Some(WindowSpec::Distinct {
-                        window_secs,
-                        min_distinct,
-                    }),
-                ) => {
-                    let Some(obs) = observe(rec, value, evidence, &matched, &mut payload) else {
-                        continue;
-                    };
-                    let threshold = tuned
-                        .and_then(|d| d.threshold)
-                        .or_else(|| self.settings.threshold_overrides.get(meta.id).copied())
-                        .unwrap_or(min_distinct);
-                    // Shadowed and suppressed findings take claims of their own.
-                    let claim_is_final = t.is_none_or(|t| {
-                        t.mode(meta.id) != Mode::Shadow && !t.has_entries_for(meta.id)
-                    });
-                    Step::Distinct {
-                        meta,
-                        spec: (window_override.unwrap_or(window_secs), threshold),
-                        claim_is_final,
-                        key: GroupKey::new(meta.id, group),
-                        obs,
-                    }
-                }
-                (
-                    Signal::Pair {
-                        key,
-                        side,
-                        evidence,
-                    },
-                    Some(WindowSpec::Sequence { max_gap_secs }),
-                ) => {
-                    let value = side.name().to_owned();
-                    let Some(obs) = observe(rec, value, evidence, &matched, &mut payload) else {
-                        continue;
-                    };
-                    Step::Pair {
-                        meta,
-                        gap_secs: window_override.unwrap_or(max_gap_secs),
-                        key: GroupKey::new(meta.id, key),
-                        obs,
-                        side,
-                    }
-                }
-                (Signal::FirstSeen { term, evidence }, Some(WindowSpec::FirstSeen { days })) => {
-                    Step::FirstSeen {
-                        meta,
-                        days,
-                        term,
-                        evidence,
-                        matched,
-                    }
-                }
-                (
-                    Signal::Beat { member, evidence },
-                    Some(WindowSpec::Heartbeat {
-                        silence_secs,
-                        lookback_days,
-                        live_on_gap,
-                    }),
-                ) => Step::Beat {
-                    meta,
-                    member,
-                    evidence,
-                    matched,
-                    silence_secs,
-                    lookback_days,
-                    live_on_gap,
-                },
-                // A stateful signal from a detection without a matching window spec
-                // is a programming error caught by the catalogue tests; never fire
-                // on it.
-                _ => continue,
-            };
-            steps.push(step);
+            // Most detections give one signal; a call naming several resources may
+            // give one per resource (`Detection::further_signals`).
+            for signal in std::iter::once(signal).chain(det.further_signals(rec)) {
+                steps.extend(self.step(
+                    det,
+                    tuned,
+                    t,
+                    rec,
+                    signal,
+                    &matched,
+                    window_override,
+                    &mut payload,
+                ));
+            }
         }
         Prepared {
             steps,
             tuning,
             event_time_ms: rec.event_time_ms(),
         }
+    }
+
+    /// The step one signal of `det` on `rec` asks for; `None` when it asks for none
+    /// (a window's record without an event time, or a signal its window spec does
+    /// not take).
+    #[allow(clippy::too_many_arguments)]
+    fn step(
+        &self,
+        det: &dyn Detection,
+        tuned: Option<&DetectionTuning>,
+        t: Option<&Tuning>,
+        rec: &Record<'_>,
+        signal: Signal,
+        matched: &[String],
+        window_override: Option<i64>,
+        payload: &mut Option<Payload>,
+    ) -> Option<Step> {
+        let meta = det.meta();
+        let step = match (signal, meta.window) {
+            (Signal::Fire(evidence), _) => {
+                let mut finding = Finding::from_record(meta, rec, evidence);
+                finding.severity = det.severity_for(rec);
+                let claim = Claim {
+                    key: format!("f|{}", finding.finding_id),
+                    guards: Vec::new(),
+                    expires_at: None,
+                };
+                Step::Ready(Box::new(Pending {
+                    finding,
+                    claim,
+                    matched: matched.to_vec(),
+                }))
+            }
+            (
+                Signal::Distinct {
+                    group,
+                    value,
+                    evidence,
+                },
+                Some(WindowSpec::Distinct {
+                    window_secs,
+                    min_distinct,
+                }),
+            ) => {
+                let obs = observe(rec, value, evidence, matched, payload)?;
+                let threshold = tuned
+                    .and_then(|d| d.threshold)
+                    .or_else(|| self.settings.threshold_overrides.get(meta.id).copied())
+                    .unwrap_or(min_distinct);
+                // Shadowed and suppressed findings take claims of their own.
+                let claim_is_final = t
+                    .is_none_or(|t| t.mode(meta.id) != Mode::Shadow && !t.has_entries_for(meta.id));
+                Step::Distinct {
+                    meta,
+                    spec: (window_override.unwrap_or(window_secs), threshold),
+                    claim_is_final,
+                    key: GroupKey::new(meta.id, group),
+                    obs,
+                }
+            }
+            (
+                Signal::Pair {
+                    key,
+                    side,
+                    evidence,
+                },
+                Some(WindowSpec::Sequence { max_gap_secs }),
+            ) => {
+                let value = side.name().to_owned();
+                let obs = observe(rec, value, evidence, matched, payload)?;
+                Step::Pair {
+                    meta,
+                    gap_secs: window_override.unwrap_or(max_gap_secs),
+                    key: GroupKey::new(meta.id, key),
+                    obs,
+                    side,
+                }
+            }
+            (Signal::FirstSeen { term, evidence }, Some(WindowSpec::FirstSeen { days })) => {
+                Step::FirstSeen {
+                    meta,
+                    days,
+                    term,
+                    evidence,
+                    matched: matched.to_vec(),
+                }
+            }
+            (
+                Signal::Beat { member, evidence },
+                Some(WindowSpec::Heartbeat {
+                    silence_secs,
+                    lookback_days,
+                    live_on_gap,
+                }),
+            ) => Step::Beat {
+                meta,
+                member,
+                evidence,
+                matched: matched.to_vec(),
+                silence_secs,
+                lookback_days,
+                live_on_gap,
+            },
+            // A stateful signal from a detection without a matching window spec
+            // is a programming error caught by the catalogue tests; never fire
+            // on it.
+            _ => return None,
+        };
+        Some(step)
     }
 
     /// The store's half: windows, pairs and heartbeats of a prepared record.
