@@ -785,6 +785,12 @@ pub fn access_key_id<'r>(rec: &'r Record) -> Option<&'r str> {
         .filter(|k| !k.is_empty())
 }
 
+/// A user agent of the AWS CLI. CloudTrail writes S3's user agents in square
+/// brackets (`[aws-cli/2.18.5 ... md/command#s3.ls]`), other services' bare.
+pub fn is_aws_cli_agent(ua: &str) -> bool {
+    ua.strip_prefix('[').unwrap_or(ua).starts_with("aws-cli/")
+}
+
 /// The caller holds a long-term IAM access key (`AKIA...`), the kind that leaks in
 /// code and is resold; session keys start with `ASIA`.
 pub fn uses_long_term_key(rec: &Record) -> bool {
@@ -1118,16 +1124,22 @@ mod ecr_scan_tests {
     }
 }
 
+/// `<account>|<stable principal>`: a first-seen term of the caller that stays the
+/// same across role sessions (see [`stable_principal`]). SDKs name a new session on
+/// every assume, so a term on the session ARN would be new on every pipeline run.
+pub fn account_principal_term(rec: &Record) -> String {
+    joined(
+        &[rec.account_id().unwrap_or("unknown"), stable_principal(rec)],
+        '|',
+    )
+}
+
 /// The first-seen observation "this principal did it": the term is
 /// `<account>|<stable principal>` and the evidence gains the caller's address and
 /// user agent.
 pub fn first_seen_by_principal(rec: &Record, evidence: Evidence) -> crate::detection::Signal {
     crate::detection::Signal::FirstSeen {
-        term: format!(
-            "{}|{}",
-            rec.account_id().unwrap_or("unknown"),
-            stable_principal(rec)
-        ),
+        term: account_principal_term(rec),
         evidence: evidence
             .with_opt("source_ip", rec.source_ip())
             .with_opt("user_agent", rec.user_agent()),

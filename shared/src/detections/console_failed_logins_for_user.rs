@@ -1,12 +1,13 @@
-//! More than twenty failed console sign-ins for one IAM user (or root) within ten
-//! minutes.
+//! More than twenty failed console sign-ins for one IAM user within ten minutes.
 //!
 //! Decisions: a failure is what `common::failed_console_login` says (the seed's
 //! failed-login detections use the same reading). Each record counts once (by
 //! `eventID`), whatever its source address: a distributed guess of one user's
 //! password is caught too. Sign-ins with an unknown or hidden user name are left to
-//! the per-address detections. The seed detections fire on every single failure;
-//! this one says that a user is under sustained attack.
+//! the per-address detections. A failed root sign-in carries no user name, so the
+//! root user is left to `root-console-brute-force`, which counts root failures at a
+//! lower threshold. The seed detections fire on every single failure; this one says
+//! that a user is under sustained attack.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{failed_console_login, failed_login_per_user};
@@ -17,7 +18,7 @@ pub struct ConsoleFailedLoginsForUser;
 pub static META: Meta = Meta {
     id: "console-failed-logins-for-user",
     title: "AWS High Number Of Failed Authentications For User",
-    description: "One IAM user (or the root user) failed to sign in to the console more than \
+    description: "One IAM user failed to sign in to the console more than \
                   twenty times within ten minutes. Nobody mistypes a password that often: it is \
                   a password-guessing attack on that user, or a broken script hammering the \
                   sign-in page.",

@@ -8,18 +8,18 @@
 //! probing what a stolen key may read is the same behaviour. Calls made by AWS
 //! services or through the console, and calls without a literal source address,
 //! are left out, as upstream does. The window slides (any ten seconds), where the
-//! upstream rule uses fixed ten-second buckets.
+//! upstream rule uses fixed ten-second buckets. S3 calls count with their user agent
+//! as CloudTrail writes it for S3, in square brackets (`aws s3 ls` is `ListBuckets`).
 
 use crate::detection::{Detection, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{
-    DISCOVERY_TRIGGERS, account_actor_group, caller_evidence, aws_service_or_console_caller, is_discovery_call,
+    DISCOVERY_TRIGGERS, account_actor_group, caller_evidence, aws_service_or_console_caller, is_aws_cli_agent,
+    is_discovery_call,
 };
 use crate::event::Record;
 use crate::event::prefilter::Peek;
 
 pub struct DiscoveryApiBurstViaCli;
-
-const CLI_PREFIX: &str = "aws-cli/";
 
 pub static META: Meta = Meta {
     id: "discovery-api-burst-via-cli",
@@ -55,7 +55,7 @@ impl Detection for DiscoveryApiBurstViaCli {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !is_discovery_call(rec)
-            || !rec.user_agent().is_some_and(|ua| ua.starts_with(CLI_PREFIX))
+            || !rec.user_agent().is_some_and(is_aws_cli_agent)
             || aws_service_or_console_caller(rec)
         {
             return None;
@@ -69,7 +69,7 @@ impl Detection for DiscoveryApiBurstViaCli {
 
     /// Only aws-cli calls can count; most discovery traffic comes from SDKs and the console.
     fn may_match_raw(&self, peek: &Peek<'_>, _json: &[u8]) -> bool {
-        peek.user_agent.is_some_and(|ua| ua.starts_with(CLI_PREFIX))
+        peek.user_agent.is_some_and(is_aws_cli_agent)
     }
 }
 
@@ -111,6 +111,17 @@ mod tests {
             eval(&DiscoveryApiBurstViaCli, &denied),
             Some(Signal::Distinct { .. })
         ));
+    }
+
+    #[test]
+    fn an_s3_call_counts_with_its_bracketed_agent() {
+        use crate::detections::common::testing::raw;
+        let ls = record("s3.amazonaws.com", "ListBuckets", "[aws-cli/2.18.5 md/command#s3.ls]", "203.0.113.10", USER);
+        assert!(matches!(eval(&DiscoveryApiBurstViaCli, &ls), Some(Signal::Distinct { .. })));
+        assert_eq!(raw(&DiscoveryApiBurstViaCli, &ls), Some(true));
+        let sdk = ls.replace("[aws-cli/2.18.5 md/command#s3.ls]", "[Boto3/1.34.69 Python/3.11.6]");
+        assert_eq!(eval(&DiscoveryApiBurstViaCli, &sdk), None);
+        assert_eq!(raw(&DiscoveryApiBurstViaCli, &sdk), Some(false));
     }
 
     #[test]

@@ -2,12 +2,16 @@
 //! adding `launchPermission`), successfully.
 //!
 //! Decisions: like `ebs-snapshot-shared`, it fires when the request adds the group
-//! `all` or a 12-digit account other than the event's own. Calls made through AWS
-//! Marketplace (`invokedBy` `assets.marketplace.amazonaws.com`) are publishing, not
+//! `all` or a 12-digit account other than the event's own. Unlike snapshots, images
+//! can also be shared with an organization or an organizational unit
+//! (`organizationArn`, `organizationalUnitArn`): any such grant fires, since a
+//! record does not say which organization the account belongs to (suppress the
+//! organisation's own ARNs in the tuning file). Calls made through AWS Marketplace
+//! (`invokedBy` `assets.marketplace.amazonaws.com`) are publishing, not
 //! exfiltration, and are skipped as in the Elastic rule.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::ec2_permission_added;
+use crate::detections::common::{ec2_permission_added, one_or_many};
 use crate::detections::common::succeeded_call;
 use crate::event::Record;
 
@@ -48,14 +52,36 @@ impl Detection for Ec2AmiShared {
         {
             return None;
         }
-        let exposure =
-            ec2_permission_added(rec.request_param("launchPermission"), rec.account_id());
-        if !exposure.exposed() {
+        let list = rec.request_param("launchPermission");
+        let exposure = ec2_permission_added(list, rec.account_id());
+        let organizations = organizations_added(list);
+        if !exposure.exposed() && organizations.is_empty() {
             return None;
         }
-        let e = Evidence::new().with_opt("image_id", rec.request_param_str("imageId"));
+        let mut e = Evidence::new().with_opt("image_id", rec.request_param_str("imageId"));
+        if !organizations.is_empty() {
+            e = e.with("organizations", organizations);
+        }
         fire(exposure.evidence(e))
     }
+}
+
+/// The organizations and organizational units (their ARNs) a `launchPermission`
+/// list adds, without duplicates, in request order.
+fn organizations_added(list: Option<&serde_json::Value>) -> Vec<&str> {
+    let items = list.and_then(|l| l.get("add")).and_then(|a| a.get("items"));
+    let mut out: Vec<&str> = Vec::new();
+    for item in one_or_many(items) {
+        for key in ["organizationArn", "organizationalUnitArn"] {
+            if let Some(arn) = item.get(key).and_then(|v| v.as_str()).map(str::trim)
+                && !arn.is_empty()
+                && !out.contains(&arn)
+            {
+                out.push(arn);
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -86,6 +112,25 @@ mod tests {
         let public = record("ec2.amazonaws.com", "ModifyImageAttribute", ROLE,
             &share(r#"{"group":"all"}"#), "");
         assert!(fires(&Ec2AmiShared, &public));
+    }
+
+    #[test]
+    fn fires_on_an_organization_or_unit() {
+        let org = "arn:aws:organizations::999988887777:organization/o-attacker1";
+        let ou = "arn:aws:organizations::999988887777:ou/o-attacker1/ou-ab12-cdef3456";
+        for item in [format!(r#"{{"organizationArn":"{org}"}}"#), format!(r#"{{"organizationalUnitArn":"{ou}"}}"#)] {
+            let rec = record("ec2.amazonaws.com", "ModifyImageAttribute", ROLE, &share(&item), "");
+            match eval(&Ec2AmiShared, &rec) {
+                Some(Signal::Fire(e)) => {
+                    let arn = if item.contains("organizationArn") { org } else { ou };
+                    assert_eq!(e.get("organizations"), Some(&json!([arn])));
+                }
+                other => panic!("expected a finding for {item}, got {other:?}"),
+            }
+        }
+        let empty = record("ec2.amazonaws.com", "ModifyImageAttribute", ROLE,
+            &share(r#"{"organizationArn":""},{"organizationalUnitArn":null}"#), "");
+        assert!(!fires(&Ec2AmiShared, &empty));
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, call_context, instance_id_param};
+use crate::detections::common::{aws_service_caller, call_context};
 use crate::event::Record;
 
 pub struct Ec2InstanceProfileAssociated;
@@ -45,13 +45,41 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// The profile's ARN or name from `iamInstanceProfile` (an object in CloudTrail).
-fn profile(rec: &Record) -> Option<Value> {
-    let p = rec.request_param("iamInstanceProfile")?;
-    p.get("arn")
-        .or_else(|| p.get("name"))
-        .filter(|v| v.is_string())
-        .cloned()
+/// The request's fields. CloudTrail logs these two calls with their parameters
+/// wrapped in `AssociateIamInstanceProfileRequest` /
+/// `ReplaceIamInstanceProfileAssociationRequest`, keys in PascalCase (`InstanceId`,
+/// `AssociationId`, `IamInstanceProfile.Arn|Name`); the flat lowerCamel form
+/// (`instanceId`, `iamInstanceProfile.arn`) is read too.
+struct Request<'r> {
+    instance_id: Option<&'r str>,
+    association_id: Option<&'r str>,
+    profile: Option<&'r Value>,
+}
+
+fn request<'r>(rec: &'r Record) -> Request<'r> {
+    let wrapper = [
+        "AssociateIamInstanceProfileRequest",
+        "ReplaceIamInstanceProfileAssociationRequest",
+    ]
+    .into_iter()
+    .find_map(|k| rec.request_param(k).filter(|v| v.is_object()));
+    // A field of the wrapper (PascalCase), else of the parameters (lowerCamel).
+    let field = |pascal: &str, camel: &str| -> Option<&'r Value> {
+        wrapper
+            .and_then(|w| w.get(pascal))
+            .or_else(|| rec.request_param(camel))
+    };
+    let text = |v: Option<&'r Value>| v.and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let profile = field("IamInstanceProfile", "iamInstanceProfile").and_then(|p| {
+        ["Arn", "arn", "Name", "name"]
+            .into_iter()
+            .find_map(|k| p.get(k).filter(|v| v.as_str().is_some_and(|s| !s.trim().is_empty())))
+    });
+    Request {
+        instance_id: text(field("InstanceId", "instanceId")),
+        association_id: text(field("AssociationId", "associationId")),
+        profile,
+    }
 }
 
 impl Detection for Ec2InstanceProfileAssociated {
@@ -70,10 +98,11 @@ impl Detection for Ec2InstanceProfileAssociated {
         {
             return None;
         }
+        let req = request(rec);
         let e = call_context(rec)
-            .with_opt("instance_id", instance_id_param(rec))
-            .with_opt("association_id", rec.request_param_str("associationId"))
-            .with_opt("instance_profile", profile(rec));
+            .with_opt("instance_id", req.instance_id)
+            .with_opt("association_id", req.association_id)
+            .with_opt("instance_profile", req.profile.cloned());
         fire(e)
     }
 }
@@ -107,6 +136,23 @@ mod tests {
         let e = evidence(&record("ec2.amazonaws.com", "ReplaceIamInstanceProfileAssociation", ROLE, replace, ""));
         assert_eq!(e.get("instance_profile").unwrap(), "AdminProfile");
         assert_eq!(e.get("association_id").unwrap(), "iip-assoc-0a1b2c3d4e5f60001");
+    }
+
+    #[test]
+    fn reads_the_wrapped_request_cloudtrail_logs() {
+        let associate = r#"{"AssociateIamInstanceProfileRequest":{"InstanceId":"i-0a1b2c3d4e5f60002",
+            "IamInstanceProfile":{"Name":"AdminProfile"}}}"#;
+        let e = evidence(&record("ec2.amazonaws.com", "AssociateIamInstanceProfile", ROLE, associate, ""));
+        assert_eq!(e.get("instance_id").unwrap(), "i-0a1b2c3d4e5f60002");
+        assert_eq!(e.get("instance_profile").unwrap(), "AdminProfile");
+        let replace = r#"{"ReplaceIamInstanceProfileAssociationRequest":{"AssociationId":"iip-assoc-0f1e2d3c4b5a69788",
+            "IamInstanceProfile":{"Arn":"arn:aws:iam::111122223333:instance-profile/AdminProfile"}}}"#;
+        let e = evidence(&record("ec2.amazonaws.com", "ReplaceIamInstanceProfileAssociation", IAM_USER, replace, ""));
+        assert_eq!(e.get("association_id").unwrap(), "iip-assoc-0f1e2d3c4b5a69788");
+        assert_eq!(
+            e.get("instance_profile").unwrap(),
+            "arn:aws:iam::111122223333:instance-profile/AdminProfile"
+        );
     }
 
     #[test]

@@ -3,13 +3,14 @@
 //! an identity that has not made one in the last seven days.
 //!
 //! First-seen on account and principal, as Elastic's new-terms rule keys on the
-//! caller's ARN. Calls from infrastructure-as-code tools are left out (their rules are
+//! caller's ARN; for a role session, the role's ARN (SDKs name a new session on
+//! every assume, which would make every pipeline run new). Calls from infrastructure-as-code tools are left out (their rules are
 //! reviewed in code). Both directions count: an all-traffic egress rule is the way out.
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_actor_group, call_context, deployment_tool_caller, nacl_entry_evidence};
+use crate::detections::common::{account_principal_term, call_context, deployment_tool_caller, nacl_entry_evidence};
 use crate::event::Record;
 
 pub struct Ec2NaclAllowAllNewIdentity;
@@ -68,7 +69,7 @@ impl Detection for Ec2NaclAllowAllNewIdentity {
             return None;
         }
         Some(Signal::FirstSeen {
-            term: account_actor_group(rec),
+            term: account_principal_term(rec),
             evidence: nacl_entry_evidence(call_context(rec), rec),
         })
     }

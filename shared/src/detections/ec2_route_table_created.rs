@@ -6,7 +6,7 @@
 //! is reported the first time.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_actor_group, call_context, route_evidence};
+use crate::detections::common::{account_principal_term, call_context, route_evidence};
 use crate::event::Record;
 
 pub struct Ec2RouteTableCreated;
@@ -49,7 +49,7 @@ impl Detection for Ec2RouteTableCreated {
             return None;
         }
         Some(Signal::FirstSeen {
-            term: account_actor_group(rec),
+            term: account_principal_term(rec),
             evidence: route_evidence(call_context(rec), rec),
         })
     }
@@ -66,9 +66,17 @@ mod tests {
         let params = r#"{"routeTableId":"rtb-0a1b2c3d","destinationCidrBlock":"0.0.0.0/0","gatewayId":"igw-0a1b2c3d"}"#;
         match eval(&Ec2RouteTableCreated, &record("ec2.amazonaws.com", "CreateRoute", ROLE, params, "")) {
             Some(Signal::FirstSeen { term, evidence }) => {
-                assert!(term.ends_with("assumed-role/OpsAdmin/ops-7"));
+                // The role, not the session: SDKs name a new session on every assume.
+                assert_eq!(term, "111122223333|arn:aws:iam::111122223333:role/OpsAdmin");
                 assert_eq!(evidence.get("gateway_id").unwrap(), "igw-0a1b2c3d");
                 assert_eq!(evidence.get("destination").unwrap(), "0.0.0.0/0");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let other_session = ROLE.replace("ops-7", "aws-go-sdk-1722455550269043000");
+        match eval(&Ec2RouteTableCreated, &record("ec2.amazonaws.com", "CreateRoute", &other_session, params, "")) {
+            Some(Signal::FirstSeen { term, .. }) => {
+                assert_eq!(term, "111122223333|arn:aws:iam::111122223333:role/OpsAdmin")
             }
             other => panic!("unexpected {other:?}"),
         }

@@ -6,7 +6,7 @@
 //! First-seen on account and principal, as for `ec2-route-table-created`.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_actor_group, call_context, route_evidence};
+use crate::detections::common::{account_principal_term, call_context, route_evidence};
 use crate::event::Record;
 
 pub struct Ec2RouteTableModifiedOrDeleted;
@@ -54,7 +54,7 @@ impl Detection for Ec2RouteTableModifiedOrDeleted {
         let evidence = route_evidence(call_context(rec), rec)
             .with_opt("association_id", rec.request_param_str("associationId"));
         Some(Signal::FirstSeen {
-            term: account_actor_group(rec),
+            term: account_principal_term(rec),
             evidence,
         })
     }

@@ -2,7 +2,7 @@
 //! whether it succeeded or not.
 //!
 //! Decisions: "unusual" means a type an attacker wants for mining or model training and
-//! a workload rarely needs: the accelerated families (p, g, inf, trn, dl, f, vt), the
+//! a workload rarely needs: the accelerated families (p, g, gr, inf, trn, dl, f, vt), the
 //! high-memory `u-` family, bare metal, and any size of 24xlarge or more. Failed calls
 //! count, with their error code: a denied launch of p-class instances is the attacker
 //! testing what the stolen identity may do (Stratus Red Team's technique is exactly
@@ -53,7 +53,7 @@ pub fn unusual_instance_type(instance_type: &str) -> Option<&'static str> {
     // The family must continue with a generation number (`p4d`, `inf2`), so that
     // `g` does not match a type that merely starts with that letter.
     let generation = family[letters.len()..].starts_with(|c: char| c.is_ascii_digit());
-    if generation && matches!(letters.as_str(), "p" | "g" | "inf" | "trn" | "dl" | "f" | "vt") {
+    if generation && matches!(letters.as_str(), "p" | "g" | "gr" | "inf" | "trn" | "dl" | "f" | "vt") {
         return Some("accelerated");
     }
     if size.starts_with("metal") {
@@ -126,6 +126,7 @@ mod tests {
             ("p5.48xlarge", Some("accelerated")),
             ("g4dn.xlarge", Some("accelerated")),
             ("G5.2XLARGE", Some("accelerated")),
+            ("gr6.8xlarge", Some("accelerated")),
             ("inf2.xlarge", Some("accelerated")),
             ("trn1.32xlarge", Some("accelerated")),
             ("dl1.24xlarge", Some("accelerated")),

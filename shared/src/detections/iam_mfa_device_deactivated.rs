@@ -1,8 +1,11 @@
-//! An MFA device deactivated for an IAM user (`DeactivateMFADevice`, successful). The
-//! record must name the user (`requestParameters.userName`): without it there is
-//! nothing to act on, and such records are test placeholders rather than real calls.
-//! Deleting the virtual device afterwards (`DeleteVirtualMFADevice`) needs the
-//! deactivation first, so it is not a second finding.
+//! An MFA device deactivated (`DeactivateMFADevice`, successful). The record must
+//! name the device (`requestParameters.serialNumber`, which the API requires):
+//! records without it are test placeholders rather than real calls. The user
+//! name is optional: without it the call acts on the caller itself, which is how an
+//! IAM user's own key, or a root session from `AssumeRoot`, switches off its own
+//! MFA; the finding then names the caller as the target (`target_user`, "root" for
+//! the root user). Deleting the virtual device afterwards (`DeleteVirtualMFADevice`)
+//! needs the deactivation first, so it is not a second finding.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{IAM, change_evidence, is_event};
@@ -44,8 +47,22 @@ impl Detection for IamMfaDeviceDeactivated {
         if !is_event(rec, IAM, &["DeactivateMFADevice"]) || !rec.succeeded() {
             return None;
         }
-        rec.request_param_str("userName")?;
-        fire(change_evidence(rec, &["userName", "serialNumber"]))
+        rec.request_param_str("serialNumber")?;
+        let evidence = change_evidence(rec, &["userName", "serialNumber"]);
+        let evidence = match rec.request_param_str("userName") {
+            Some(_) => evidence,
+            None => evidence.with_opt("target_user", caller_as_target(rec)),
+        };
+        fire(evidence)
+    }
+}
+
+/// Who a `DeactivateMFADevice` without `userName` acts on: the calling IAM user,
+/// or the root user.
+fn caller_as_target<'r>(rec: &'r Record<'_>) -> Option<&'r str> {
+    match rec.identity_type() {
+        Some("Root") => Some("root"),
+        _ => rec.user_name(),
     }
 }
 
@@ -65,9 +82,23 @@ mod tests {
     }
 
     #[test]
-    fn ignores_failures_and_records_without_a_user() {
+    fn fires_when_the_caller_deactivates_its_own_device() {
+        use crate::detections::common::testing::eval;
+        use serde_json::json;
+        let own = r#"{"serialNumber":"arn:aws:iam::111122223333:mfa/root-account-mfa-device"}"#;
+        for (who, target) in [(ROOT, "root"), (USER, "alice")] {
+            match eval(&IamMfaDeviceDeactivated, &iam("DeactivateMFADevice", who, own)) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("target_user"), Some(&json!(target)), "{who}"),
+                other => panic!("expected a finding for {who}, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn ignores_failures_and_records_without_a_device() {
         assert!(!fires(&IamMfaDeviceDeactivated, &iam_failed("DeactivateMFADevice", USER, PARAMS, "AccessDenied")));
         assert!(!fires(&IamMfaDeviceDeactivated, &iam_failed("DeactivateMFADevice", USER, PARAMS, "NoSuchEntity")));
+        assert!(!fires(&IamMfaDeviceDeactivated, &iam("DeactivateMFADevice", USER, r#"{"userName":"bob"}"#)));
         assert!(!fires(&IamMfaDeviceDeactivated, &iam("DeactivateMFADevice", USER, "null")));
         assert!(!fires(&IamMfaDeviceDeactivated, &iam("DeactivateMFADevice", USER, r#"{"subnetId":"x"}"#)));
         assert!(!fires(&IamMfaDeviceDeactivated, &iam("EnableMFADevice", USER, PARAMS)));

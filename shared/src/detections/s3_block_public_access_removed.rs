@@ -5,7 +5,10 @@
 //!
 //! Decisions: a `Put` that keeps all four settings true (or carries no
 //! configuration) changes nothing and does not fire; the settings may be booleans
-//! or text. The finding lists the settings turned off.
+//! or text. A `Put` replaces the whole configuration and a setting it leaves out is
+//! stored as false, so a setting counts as off unless it is explicitly true
+//! (`{"BlockPublicAcls": true}` alone turns the other three off). The finding
+//! lists the settings turned off.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{flag_value, succeeded_call};
@@ -64,11 +67,13 @@ impl Detection for S3BlockPublicAccessRemoved {
         if rec.event_name().starts_with("Delete") {
             return fire(e.with("deleted", true));
         }
-        let config = rec.request_param("PublicAccessBlockConfiguration")?;
+        let config = rec
+            .request_param("PublicAccessBlockConfiguration")?
+            .as_object()?;
         let off: Vec<&str> = SETTINGS
             .iter()
             .copied()
-            .filter(|s| config.get(*s).and_then(flag_value) == Some(false))
+            .filter(|s| config.get(*s).and_then(flag_value) != Some(true))
             .collect();
         if off.is_empty() {
             return None;
@@ -98,6 +103,22 @@ mod tests {
             Some(Signal::Fire(e)) => assert_eq!(e.get("settings_off"), Some(&json!(["BlockPublicPolicy", "RestrictPublicBuckets"]))),
             other => panic!("expected a finding, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_setting_left_out_is_turned_off() {
+        let partial = put(r#"{"BlockPublicAcls":true}"#);
+        match eval(&S3BlockPublicAccessRemoved, &record("s3.amazonaws.com", "PutBucketPublicAccessBlock", ROLE, &partial, "")) {
+            Some(Signal::Fire(e)) => assert_eq!(
+                e.get("settings_off"),
+                Some(&json!(["BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"]))
+            ),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let empty = put(r#"{"xmlns":"http://s3.amazonaws.com/doc/2006-03-01/"}"#);
+        assert!(fires(&S3BlockPublicAccessRemoved, &record("s3.amazonaws.com", "PutAccountPublicAccessBlock", ROLE, &empty, "")));
+        let not_an_object = put(r#""""#);
+        assert!(!fires(&S3BlockPublicAccessRemoved, &record("s3.amazonaws.com", "PutBucketPublicAccessBlock", ROLE, &not_an_object, "")));
     }
 
     #[test]

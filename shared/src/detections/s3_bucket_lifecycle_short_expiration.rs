@@ -3,7 +3,9 @@
 //!
 //! Decisions: Splunk's rule keeps IAM users only; attackers mostly act through roles,
 //! so every identity type counts here. A rule fires when it is enabled (or carries
-//! no `Status`) and its `Expiration.Days` is below 3; `Days` may be a number or text.
+//! no `Status`) and its `Expiration.Days` is below 3 (a number or text), or its
+//! `Expiration.Date` falls less than three days after the event (a date already
+//! past makes every object the rule covers eligible for deletion at once).
 //! A lifecycle on the bucket that receives CloudTrail logs is the classic case
 //! (Stratus cloudtrail-lifecycle-rule), but any bucket counts: we cannot tell which
 //! buckets hold logs from the event alone.
@@ -11,6 +13,7 @@
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{one_or_many, succeeded_call};
 use crate::event::Record;
+use crate::event::time::parse_event_time;
 
 pub struct S3BucketLifecycleShortExpiration;
 
@@ -59,22 +62,49 @@ impl Detection for S3BucketLifecycleShortExpiration {
             return None;
         }
         let config = rec.request_param("LifecycleConfiguration")?;
-        let shortest = one_or_many(config.get("Rule"))
+        let enabled: Vec<&serde_json::Value> = one_or_many(config.get("Rule"))
             .into_iter()
             .filter(|r| {
                 r.get("Status")
                     .and_then(|s| s.as_str())
                     .is_none_or(|s| s.trim().eq_ignore_ascii_case("Enabled"))
             })
+            .collect();
+        let shortest = enabled
+            .iter()
             .filter_map(|r| days(r.get("Expiration")?.get("Days")))
             .filter(|d| *d < MAX_DAYS_EXCLUSIVE)
-            .min()?;
-        fire(
-            Evidence::new()
-                .with_opt("bucket", rec.request_param_str("bucketName"))
-                .with("expiration_days", shortest),
-        )
+            .min();
+        // The earliest expiration date less than MAX_DAYS_EXCLUSIVE days after the event.
+        let soon = rec.event_time_ms().and_then(|now| {
+            let limit = now + MAX_DAYS_EXCLUSIVE as i64 * 86_400_000;
+            enabled
+                .iter()
+                .filter_map(|r| r.get("Expiration")?.get("Date")?.as_str())
+                .filter_map(|d| Some((expiration_date_ms(d)?, d.trim())))
+                .filter(|(ms, _)| *ms < limit)
+                .min_by_key(|(ms, _)| *ms)
+                .map(|(_, text)| text)
+        });
+        if shortest.is_none() && soon.is_none() {
+            return None;
+        }
+        let mut e = Evidence::new().with_opt("bucket", rec.request_param_str("bucketName"));
+        if let Some(d) = shortest {
+            e = e.with("expiration_days", d);
+        }
+        fire(e.with_opt("expiration_date", soon))
     }
+}
+
+/// An `Expiration.Date` (ISO 8601, midnight UTC: `2024-01-01T00:00:00.000Z`, or the
+/// bare date) in epoch milliseconds.
+fn expiration_date_ms(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if t.len() == 10 {
+        return parse_event_time(&format!("{t}T00:00:00Z"));
+    }
+    parse_event_time(t)
 }
 
 #[cfg(test)]
@@ -88,6 +118,30 @@ mod tests {
         format!(
             r#"{{"bucketName":"org-trail-logs","lifecycle":"","LifecycleConfiguration":{{"xmlns":"http://s3.amazonaws.com/doc/2006-03-01/","Rule":{rules}}}}}"#
         )
+    }
+
+    #[test]
+    fn fires_on_an_expiration_date_past_or_within_two_days() {
+        // data_testing records are at 2026-05-04T10:00:00Z.
+        for date in ["2024-01-01T00:00:00.000Z", "2026-05-06T00:00:00Z", "2026-05-05"] {
+            let rec = record("s3.amazonaws.com", "PutBucketLifecycle", ROLE,
+                &put(&format!(r#"{{"ID":"nuke","Status":"Enabled","Filter":"","Expiration":{{"Date":"{date}"}}}}"#)), "");
+            match eval(&S3BucketLifecycleShortExpiration, &rec) {
+                Some(Signal::Fire(e)) => {
+                    assert_eq!(e.get("expiration_date"), Some(&json!(date)));
+                    assert_eq!(e.get("expiration_days"), None);
+                }
+                other => panic!("expected a finding for {date}, got {other:?}"),
+            }
+        }
+        for date in ["2026-05-08T00:00:00.000Z", "2027-01-01T00:00:00Z", "soon", ""] {
+            let rec = record("s3.amazonaws.com", "PutBucketLifecycle", ROLE,
+                &put(&format!(r#"{{"ID":"later","Status":"Enabled","Filter":"","Expiration":{{"Date":"{date}"}}}}"#)), "");
+            assert!(!fires(&S3BucketLifecycleShortExpiration, &rec), "{date}");
+        }
+        let disabled = record("s3.amazonaws.com", "PutBucketLifecycle", ROLE,
+            &put(r#"{"ID":"off","Status":"Disabled","Filter":"","Expiration":{"Date":"2024-01-01T00:00:00.000Z"}}"#), "");
+        assert!(!fires(&S3BucketLifecycleShortExpiration, &disabled));
     }
 
     #[test]
@@ -113,7 +167,7 @@ mod tests {
             r#"{"ID":"a","Status":"Disabled","Expiration":{"Days":1}}"#,
             r#"{"ID":"a","Status":"Enabled","Transition":{"Days":1,"StorageClass":"GLACIER"}}"#,
             r#"{"ID":"a","Status":"Enabled","Expiration":{"Days":-1}}"#,
-            r#"{"ID":"a","Status":"Enabled","Expiration":{"Date":"2026-01-01T00:00:00Z"}}"#,
+            r#"{"ID":"a","Status":"Enabled","Expiration":{"Date":"2026-09-01T00:00:00Z"}}"#,
             r#"{"ID":"a","Status":"Enabled","Expiration":null}"#,
         ] {
             let rec = record("s3.amazonaws.com", "PutBucketLifecycle", ROLE, &put(rules), "");

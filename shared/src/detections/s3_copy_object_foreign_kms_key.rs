@@ -7,6 +7,8 @@
 //! re-encrypted with a key the attacker controls, and such a key lives in another
 //! account, so we fire only when the key ARN names an account other than the
 //! event's. A key given as a bare id or alias is in the caller's account: no finding.
+//! Dual-layer SSE-KMS (`aws:kms:dsse`) names its key the same way and gives the
+//! key's owner the same hold on the data, so it counts as `aws:kms` does.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{arn_account, succeeded_call};
@@ -43,7 +45,7 @@ impl Detection for S3CopyObjectForeignKmsKey {
         if !succeeded_call(rec, "s3.amazonaws.com", &["CopyObject"])
             || !rec
                 .request_param_str("x-amz-server-side-encryption")
-                .is_some_and(|s| s.trim().eq_ignore_ascii_case("aws:kms"))
+                .is_some_and(is_kms_encryption)
         {
             return None;
         }
@@ -60,6 +62,12 @@ impl Detection for S3CopyObjectForeignKmsKey {
                 .with("kms_key_account", key_account),
         )
     }
+}
+
+/// `aws:kms` or `aws:kms:dsse` (letter case and spaces around ignored).
+fn is_kms_encryption(value: &str) -> bool {
+    let v = value.trim();
+    v.eq_ignore_ascii_case("aws:kms") || v.eq_ignore_ascii_case("aws:kms:dsse")
 }
 
 #[cfg(test)]
@@ -98,6 +106,8 @@ mod tests {
             assert!(!fires(&S3CopyObjectForeignKmsKey, &rec), "{key}");
         }
         let foreign = copy("arn:aws:kms:us-east-1:444455556666:key/k");
+        let dsse = foreign.replace(r#""aws:kms""#, r#""aws:kms:dsse""#);
+        assert!(fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "CopyObject", ROLE, &dsse, "")));
         let aes = foreign.replace(r#""aws:kms""#, r#""AES256""#);
         assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "CopyObject", ROLE, &aes, "")));
         assert!(!fires(&S3CopyObjectForeignKmsKey, &failed("s3.amazonaws.com", "CopyObject", ROLE, &foreign, "AccessDenied")));

@@ -1,13 +1,16 @@
 //! One caller decrypting many SSM parameters in a short time: at least five
-//! distinct `GetParameter`/`GetParameters` requests with `withDecryption` within ten
-//! minutes (allowed or denied).
+//! distinct `GetParameter`/`GetParameters`/`GetParametersByPath` requests with
+//! `withDecryption` within ten minutes (allowed or denied).
 //!
 //! Decisions: a window counts one value per record, and `GetParameters` names up to
 //! ten parameters, so the value is the request's sorted set of names (a repeated
 //! identical request does not count twice). Five different decrypting requests in
 //! ten minutes is a harvest of up to fifty SecureString values. Calls made by AWS
 //! services on a caller's behalf (`invokedBy`: CloudFormation, ECS agents) are
-//! skipped; denied calls count and carry their error code.
+//! skipped; denied calls count and carry their error code. `GetParametersByPath`
+//! decrypts a whole tree, a page of up to ten parameters per call: its value is the
+//! path with the page's `nextToken` (when the record carries it), so paging through
+//! a large tree counts page by page, and reading one small tree again does not.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{account_actor_group, aws_service_caller, flag_value, one_or_many};
@@ -39,7 +42,7 @@ pub static META: Meta = Meta {
                  values it read, revoke its credentials and review its other activity.",
     triggers: &[Trigger::read_only(
         "ssm.amazonaws.com",
-        &["GetParameter", "GetParameters"],
+        &["GetParameter", "GetParameters", "GetParametersByPath"],
     )],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,
@@ -54,14 +57,26 @@ impl Detection for SsmSecureStringBulkRetrieval {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != "ssm.amazonaws.com"
-            || !matches!(rec.event_name(), "GetParameter" | "GetParameters")
+            || !matches!(
+                rec.event_name(),
+                "GetParameter" | "GetParameters" | "GetParametersByPath"
+            )
             || aws_service_caller(rec)
             || rec.request_param("withDecryption").and_then(flag_value) != Some(true)
         {
             return None;
         }
+        let page;
         let mut names: Vec<&str> = match rec.event_name() {
             "GetParameter" => rec.request_param_str("name").into_iter().collect(),
+            "GetParametersByPath" => {
+                let path = rec.request_param_str("path")?;
+                page = match rec.request_param_str("nextToken") {
+                    Some(token) => format!("path:{path}#{token}"),
+                    None => format!("path:{path}"),
+                };
+                vec![page.as_str()]
+            }
             _ => one_or_many(rec.request_param("names"))
                 .into_iter()
                 .filter_map(|n| n.as_str())
@@ -86,6 +101,7 @@ impl Detection for SsmSecureStringBulkRetrieval {
             value,
             evidence: Evidence::new()
                 .with("parameters_requested", names.len())
+                .with_opt("path", rec.request_param_str("path"))
                 .with_opt("error_code", rec.error_code())
                 .with_opt("source_ip", rec.source_ip()),
         })
@@ -103,6 +119,22 @@ mod tests {
             Some(Signal::Distinct { value, .. }) => value,
             other => panic!("expected an observation, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_decrypting_read_of_a_tree_counts_page_by_page() {
+        let first = record("ssm.amazonaws.com", "GetParametersByPath", ROLE,
+            r#"{"path":"/prod","recursive":true,"withDecryption":true}"#, "");
+        assert_eq!(value(eval(&SsmSecureStringBulkRetrieval, &first)), "path:/prod");
+        let next = record("ssm.amazonaws.com", "GetParametersByPath", ROLE,
+            r#"{"path":"/prod","recursive":true,"withDecryption":true,"nextToken":"AAEAAbc"}"#, "");
+        assert_eq!(value(eval(&SsmSecureStringBulkRetrieval, &next)), "path:/prod#AAEAAbc");
+        let plain = record("ssm.amazonaws.com", "GetParametersByPath", ROLE,
+            r#"{"path":"/prod","recursive":true,"withDecryption":false}"#, "");
+        assert_eq!(eval(&SsmSecureStringBulkRetrieval, &plain), None);
+        let no_path = record("ssm.amazonaws.com", "GetParametersByPath", ROLE,
+            r#"{"recursive":true,"withDecryption":true}"#, "");
+        assert_eq!(eval(&SsmSecureStringBulkRetrieval, &no_path), None);
     }
 
     #[test]
@@ -145,7 +177,7 @@ mod tests {
         }
         let svc = record("ssm.amazonaws.com", "GetParameters", SERVICE, r#"{"names":["/a"],"withDecryption":true}"#, "");
         assert_eq!(eval(&SsmSecureStringBulkRetrieval, &svc), None);
-        let other = record("ssm.amazonaws.com", "GetParametersByPath", ROLE, r#"{"path":"/","withDecryption":true}"#, "");
+        let other = record("ssm.amazonaws.com", "GetParameterHistory", ROLE, r#"{"name":"/a","withDecryption":true}"#, "");
         assert_eq!(eval(&SsmSecureStringBulkRetrieval, &other), None);
     }
 }

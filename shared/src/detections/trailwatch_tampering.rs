@@ -177,10 +177,24 @@ fn resource_fields(source: &str, name: &str) -> &'static [&'static str] {
 }
 
 /// The name to compare with the prefix: SNS subscription ARNs end with
-/// `:<topic>:<uuid>`, log groups of functions are `/aws/lambda/<function>`.
+/// `:<topic>:<uuid>`, log groups of functions are `/aws/lambda/<function>`. A stack
+/// may be named by its stack id (`arn:...:stack/<name>/<uuid>`, as `DeleteStack`
+/// accepts), a stack set by its ARN (`arn:...:stackset/<name>:<uuid>`), and the
+/// stacks a service-managed stack set makes in member accounts are named
+/// `StackSet-<stack set name>-<uuid>`.
 fn owned_name(field: &str, value: &str) -> String {
     let value = value.trim();
     match field {
+        "stackName" | "stackSetName" => {
+            let name = match value
+                .split_once(":stack/")
+                .or_else(|| value.split_once(":stackset/"))
+            {
+                Some((_, rest)) => rest.split(['/', ':']).next().unwrap_or(rest),
+                None => value,
+            };
+            name.strip_prefix("StackSet-").unwrap_or(name).to_owned()
+        }
         "subscriptionArn" => value
             .rsplit(':')
             .nth(1)
@@ -281,6 +295,9 @@ mod tests {
             ("sqs.amazonaws.com", "PurgeQueue", r#"{"queueUrl":"https://sqs.eu-west-1.amazonaws.com/111122223333/tw-prod-FailedEventsQueue-1"}"#),
             ("logs.amazonaws.com", "DeleteLogGroup", r#"{"logGroupName":"/aws/lambda/tw-prod-logging-tamper"}"#),
             ("cloudformation.amazonaws.com", "DeleteStack", r#"{"stackName":"tw-prod"}"#),
+            ("cloudformation.amazonaws.com", "DeleteStack", r#"{"stackName":"arn:aws:cloudformation:eu-west-1:111122223333:stack/tw-prod/5f1c2a30-0b7e-11ef-9c1d-0a1b2c3d4e5f"}"#),
+            ("cloudformation.amazonaws.com", "DeleteStack", r#"{"stackName":"StackSet-tw-prod-forwarders-0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a"}"#),
+            ("cloudformation.amazonaws.com", "DeleteStackSet", r#"{"stackSetName":"arn:aws:cloudformation:eu-west-1:111122223333:stackset/tw-prod-forwarders:0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a"}"#),
         ];
         for (source, name, params) in cases {
             let json = rec(source, name, params);
