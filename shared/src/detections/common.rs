@@ -646,6 +646,12 @@ pub fn policy_exposure(
     out
 }
 
+/// The items of an EC2 sharing list's `add` (`{"add": {"items": [...]}}`), one
+/// item or many.
+pub fn ec2_permission_items_added(list: Option<&serde_json::Value>) -> Vec<&serde_json::Value> {
+    one_or_many(list.and_then(|l| l.get("add")).and_then(|a| a.get("items")))
+}
+
 /// The targets added by an EC2 sharing list (`launchPermission` of an image,
 /// `createVolumePermission` of a snapshot): `{"add": {"items": [{"group": "all"} |
 /// {"userId": "<account>"}]}}`. Public when the group `all` is added; accounts are
@@ -655,8 +661,7 @@ pub fn ec2_permission_added(
     own_account: Option<&str>,
 ) -> PolicyExposure {
     let mut out = PolicyExposure::default();
-    let items = list.and_then(|l| l.get("add")).and_then(|a| a.get("items"));
-    for item in one_or_many(items) {
+    for item in ec2_permission_items_added(list) {
         if item
             .get("group")
             .and_then(|g| g.as_str())

@@ -11,7 +11,7 @@
 //! exfiltration, and are skipped as in the Elastic rule.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{ec2_permission_added, one_or_many};
+use crate::detections::common::{ec2_permission_added, ec2_permission_items_added};
 use crate::detections::common::succeeded_call;
 use crate::event::Record;
 
@@ -69,9 +69,8 @@ impl Detection for Ec2AmiShared {
 /// The organizations and organizational units (their ARNs) a `launchPermission`
 /// list adds, without duplicates, in request order.
 fn organizations_added(list: Option<&serde_json::Value>) -> Vec<&str> {
-    let items = list.and_then(|l| l.get("add")).and_then(|a| a.get("items"));
     let mut out: Vec<&str> = Vec::new();
-    for item in one_or_many(items) {
+    for item in ec2_permission_items_added(list) {
         for key in ["organizationArn", "organizationalUnitArn"] {
             if let Some(arn) = item.get(key).and_then(|v| v.as_str()).map(str::trim)
                 && !arn.is_empty()
