@@ -872,9 +872,13 @@ pub(super) fn agent_names_service_or_console(ua: &str) -> bool {
     };
     static CONSOLE: Needle = Needle::new("console.amazonaws.com");
     static CONSOLE_BACKEND: Needle = Needle::new("consolebackend");
+    // CloudTrail writes S3's agents in brackets: the S3 console's calls read
+    // `[S3Console/0.4, aws-internal/3 aws-sdk-java/...]`.
+    let bare = lower.strip_prefix(b"[").unwrap_or(lower);
     lower == b"aws internal"
         || lower.ends_with(b".amazonaws.com")
-        || lower.starts_with(b"aws-internal")
+        || bare.starts_with(b"aws-internal")
+        || bare.starts_with(b"s3console/")
         || CONSOLE.is_in(lower)
         || CONSOLE_BACKEND.is_in(lower)
 }
@@ -1514,6 +1518,10 @@ mod agent_tests {
             "Mozilla/5.0 (Macintosh) console.amazonaws.com",
             "Coral/Netty4 consoleBackend",
             ".amazonaws.com",
+            "[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.488 Linux/5.10.198]",
+            "[S3Console/0.4]",
+            "S3Console/0.4",
+            "[aws-internal/3 aws-sdk-java/1.12.488]",
         ] {
             assert!(service_or_console_agent(Some(ua)), "{ua}");
         }
@@ -1525,6 +1533,8 @@ mod agent_tests {
             "AWS Internals",
             "console.amazonaws.co",
             "é.amazonaws.com.é",
+            "[aws-cli/2.18.5 md/command#s3.ls]",
+            "[Boto3/1.34 S3Console/0.4]",
         ] {
             assert!(!service_or_console_agent(Some(ua)), "{ua}");
         }
