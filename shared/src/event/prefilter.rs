@@ -25,19 +25,23 @@ pub fn peek(json: &[u8]) -> Option<Peek<'_>> {
 }
 
 /// [`peek`] with the given way of finding the routing keys (tests compare them).
-fn peek_using(json: &[u8], keys: fn(&[u8]) -> Option<[Option<usize>; 3]>) -> Option<Peek<'_>> {
+fn peek_using(json: &[u8], keys: fn(&[u8]) -> Option<Keys>) -> Option<Peek<'_>> {
     let body = trim(json);
     if body.first() != Some(&b'{') || body.last() != Some(&b'}') {
         return None;
     }
-    if has_unicode_escape(body) {
+    let Keys {
+        at: [name_at, source_at, agent_at],
+        text,
+    } = keys(body)?;
+    if text.backslash && has_unicode_escape(body) {
         return None;
     }
-    let [name_at, source_at, agent_at] = keys(body)?;
-    let event_name = string_value(body, name_at?, ROUTING_KEYS[0].len())?;
-    let event_source = string_value(body, source_at?, ROUTING_KEYS[1].len())?;
+    let value = |at: usize, key: usize| string_value(body, at, ROUTING_KEYS[key].len(), text.ascii);
+    let event_name = value(name_at?, 0)?;
+    let event_source = value(source_at?, 1)?;
     let user_agent = match agent_at {
-        Some(at) => Some(string_value(body, at, ROUTING_KEYS[2].len())?),
+        Some(at) => Some(value(at, 2)?),
         None => None,
     };
     Some(Peek {
@@ -123,7 +127,7 @@ impl Needle {
 /// key occurs once, as a key, with the plain string value `v`.
 fn unique_string<'a>(body: &'a [u8], finder: &memmem::Finder<'_>) -> Option<Option<&'a str>> {
     match unique_hit(body, finder)? {
-        Some(at) => string_value(body, at, finder.needle().len()).map(Some),
+        Some(at) => string_value(body, at, finder.needle().len(), false).map(Some),
         None => Some(None),
     }
 }
@@ -141,7 +145,8 @@ fn unique_hit(body: &[u8], finder: &memmem::Finder<'_>) -> Option<Option<usize>>
 
 /// The plain string value of the key (quotes included, `key_len` bytes) found
 /// at `at`; `None` when the text there is not a key with such a value.
-fn string_value(body: &[u8], at: usize, key_len: usize) -> Option<&str> {
+/// `ascii`: every byte of `body` is known to be ASCII.
+fn string_value(body: &[u8], at: usize, key_len: usize, ascii: bool) -> Option<&str> {
     let mut i = at + key_len;
     while body.get(i)?.is_ascii_whitespace() {
         i += 1;
@@ -162,16 +167,50 @@ fn string_value(body: &[u8], at: usize, key_len: usize) -> Option<&str> {
     if body[start + len] != b'"' {
         return None;
     }
-    std::str::from_utf8(&body[start..start + len]).ok()
+    let value = &body[start..start + len];
+    if ascii {
+        debug_assert!(value.is_ascii());
+        // SAFETY: every byte of `body` is below 0x80 (the key pass saw them
+        // all), and ASCII text is UTF-8. Validating the three routing values
+        // of every record was a twentieth of a replay's instructions.
+        return Some(unsafe { std::str::from_utf8_unchecked(value) });
+    }
+    std::str::from_utf8(value).ok()
 }
 
 /// The routing keys, quoted as they appear in the text, in [`peek`]'s order.
 const ROUTING_KEYS: [&[u8]; 3] = [b"\"eventName\"", b"\"eventSource\"", b"\"userAgent\""];
 
-/// Where each of [`ROUTING_KEYS`] occurs in `body` (`None` where it does not),
-/// or `None` when one occurs more than once. The same answer as a search for
-/// each key over the whole text, in one pass over it where the CPU allows.
-fn routing_keys(body: &[u8]) -> Option<[Option<usize>; 3]> {
+/// What the pass that finds the routing keys learns about the whole text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Text {
+    /// Every byte is ASCII.
+    ascii: bool,
+    /// Some byte is a backslash (so an escape may hide a key).
+    backslash: bool,
+}
+
+impl Text {
+    fn of(body: &[u8]) -> Text {
+        Text {
+            ascii: body.is_ascii(),
+            backslash: memchr::memchr(b'\\', body).is_some(),
+        }
+    }
+}
+
+/// Where each routing key occurs in a text, and what the text holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Keys {
+    /// Where each of [`ROUTING_KEYS`] occurs (`None` where it does not).
+    at: [Option<usize>; 3],
+    text: Text,
+}
+
+/// Where each of [`ROUTING_KEYS`] occurs in `body`, or `None` when one occurs
+/// more than once. The same answer as a search for each key over the whole
+/// text, in one pass over it where the CPU allows.
+fn routing_keys(body: &[u8]) -> Option<Keys> {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, checked just above.
@@ -180,38 +219,46 @@ fn routing_keys(body: &[u8]) -> Option<[Option<usize>; 3]> {
     routing_keys_by_search(body)
 }
 
-/// [`routing_keys`] as one search per key.
-fn routing_keys_by_search(body: &[u8]) -> Option<[Option<usize>; 3]> {
+/// [`routing_keys`] as one search per key (and a pass each for the text's facts).
+fn routing_keys_by_search(body: &[u8]) -> Option<Keys> {
     static FINDERS: std::sync::OnceLock<[memmem::Finder<'static>; 3]> = std::sync::OnceLock::new();
     let finders = FINDERS.get_or_init(|| ROUTING_KEYS.map(memmem::Finder::new));
-    let mut found = [None; 3];
-    for (slot, finder) in found.iter_mut().zip(finders) {
+    let mut at = [None; 3];
+    for (slot, finder) in at.iter_mut().zip(finders) {
         *slot = unique_hit(body, finder)?;
     }
-    Some(found)
+    Some(Keys {
+        at,
+        text: Text::of(body),
+    })
 }
 
 #[cfg(target_arch = "x86_64")]
 mod keys_avx2 {
     use std::arch::x86_64::{
         __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8,
-        _mm256_or_si256, _mm256_set1_epi8,
+        _mm256_or_si256, _mm256_set1_epi8, _mm256_setzero_si256,
     };
 
-    use super::ROUTING_KEYS;
+    use super::{Keys, ROUTING_KEYS, Text};
 
     /// The routing keys begin with a quote, then `e` or `u`, and have `N`, `S` or
     /// `g` six bytes in (`"eventName"`, `"eventSource"`, `"userAgent"`): three
     /// byte tests, 32 positions at a time, leave almost only the keys themselves
     /// (no other key of a CloudTrail record passes all three) to compare in full.
+    /// The same pass notes whether the text is ASCII and holds a backslash, which
+    /// spares the peek a pass for each.
     #[target_feature(enable = "avx2")]
-    pub(super) fn routing_keys(body: &[u8]) -> Option<[Option<usize>; 3]> {
+    pub(super) fn routing_keys(body: &[u8]) -> Option<Keys> {
         const SPAN: usize = 32;
         const LAST: usize = 6;
         let mut found = [None; 3];
         let splat = |b: u8| _mm256_set1_epi8(b as i8);
         let (quote, e, u) = (splat(b'"'), splat(b'e'), splat(b'u'));
         let (n, s, g) = (splat(b'N'), splat(b'S'), splat(b'g'));
+        let backslash = splat(b'\\');
+        // The bytes seen OR-ed together (a high bit: not ASCII), and backslashes.
+        let (mut all, mut slashes) = (_mm256_setzero_si256(), _mm256_setzero_si256());
         let mut i = 0;
         while i + LAST + SPAN <= body.len() {
             let load = |at: usize| {
@@ -220,6 +267,8 @@ mod keys_avx2 {
                 unsafe { _mm256_loadu_si256(body.as_ptr().add(at).cast::<__m256i>()) }
             };
             let (v0, v1, v6) = (load(i), load(i + 1), load(i + LAST));
+            all = _mm256_or_si256(all, v0);
+            slashes = _mm256_or_si256(slashes, _mm256_cmpeq_epi8(v0, backslash));
             let first = _mm256_cmpeq_epi8(v0, quote);
             let second = _mm256_or_si256(_mm256_cmpeq_epi8(v1, e), _mm256_cmpeq_epi8(v1, u));
             let seventh = _mm256_or_si256(
@@ -241,7 +290,15 @@ mod keys_avx2 {
                 return None;
             }
         }
-        Some(found)
+        // `v0` covered every byte before `i`; the rest were read one by one.
+        let tail = Text::of(&body[i..]);
+        Some(Keys {
+            at: found,
+            text: Text {
+                ascii: _mm256_movemask_epi8(all) == 0 && tail.ascii,
+                backslash: _mm256_movemask_epi8(slashes) != 0 || tail.backslash,
+            },
+        })
     }
 
     /// Records a routing key starting at `at`, if one does: `false` when it is the
@@ -337,7 +394,7 @@ mod tests {
             .map(String::into_bytes)
             .collect();
         assert!(texts.len() > 500, "{} sample texts", texts.len());
-        let inserts: [&[u8]; 8] = [
+        let inserts: [&[u8]; 11] = [
             br#""eventName":"X","#,
             br#""eventSource":"s3.amazonaws.com","#,
             br#""userAgent":"aws-cli/2","#,
@@ -346,6 +403,10 @@ mod tests {
             br#"\"userAgent\""#,
             br#""eventNam""#,
             b"  ",
+            // Text the pass must notice: not ASCII, not UTF-8, a backslash.
+            "é".as_bytes(),
+            b"\xff",
+            br"\\",
         ];
         // A fixed xorshift sequence: the same cases on every run.
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
@@ -355,7 +416,7 @@ mod tests {
             state ^= state << 17;
             (state % n as u64) as usize
         };
-        let mut cases = 0;
+        let (mut cases, mut not_ascii, mut slashed) = (0, 0, 0);
         for base in &texts {
             for _ in 0..8 {
                 let mut t = base.clone();
@@ -367,8 +428,13 @@ mod tests {
                         t.splice(at..at, what.iter().copied());
                     }
                     2 => {
+                        // Near the end, which the pass reads byte by byte: a
+                        // routing key or a byte it must notice.
                         let at = t.len().saturating_sub(next(48));
-                        let what = inserts[next(3)];
+                        let what = match next(2) {
+                            0 => inserts[next(3)],
+                            _ => inserts[inserts.len() - 1 - next(3)],
+                        };
                         t.splice(at..at, what.iter().copied());
                     }
                     _ => t.truncate(next(t.len() + 1)),
@@ -383,12 +449,24 @@ mod tests {
                     "{}",
                     String::from_utf8_lossy(&t)
                 );
+                // And what the pass tells of the text (ASCII, backslashes). The
+                // key positions may differ where the peek gives up either way
+                // (overlapping keys, which a search counts once).
+                if let Some(keys) = routing_keys(&t) {
+                    assert_eq!(keys.text, Text::of(&t), "{}", String::from_utf8_lossy(&t));
+                    not_ascii += usize::from(!keys.text.ascii);
+                    slashed += usize::from(keys.text.backslash);
+                }
                 cases += 1;
             }
         }
         assert!(cases > 4_000);
+        assert!(not_ascii > 100 && slashed > 100, "{not_ascii} {slashed}");
         // And the one-pass search found the keys where there are some.
         let plain = br#"{"eventSource":"s3.amazonaws.com","eventName":"GetObject","userAgent":"aws-cli/2.27.40"}"#;
-        assert_eq!(routing_keys(plain), Some([Some(34), Some(1), Some(58)]));
+        assert_eq!(
+            routing_keys(plain).map(|k| k.at),
+            Some([Some(34), Some(1), Some(58)])
+        );
     }
 }
