@@ -31,7 +31,8 @@
 # the input only chooses up to 8 mutations, the harness builds the large values). The build uses debug
 # assertions (so integer overflow panics) and no sanitizer: trailwatch's only unsafe
 # code is SIMD loads within checked bounds (the prefilter's key search, the plain
-# reader's quote map) and the allocator shim, and without ASan runs are several
+# reader's quote map), the prefilter taking values of a text it saw to be ASCII as
+# UTF-8 unchecked (debug-asserted, so fuzzed), and the allocator shim, and without ASan runs are several
 # times faster. Set SANITIZER=address to fuzz with AddressSanitizer instead. Extra libFuzzer flags can be passed in
 # FUZZ_FLAGS (e.g. FUZZ_FLAGS="-seed=1").
 set -euo pipefail
