@@ -835,7 +835,10 @@ pub fn stable_principal<'r>(rec: &'r Record) -> &'r str {
 /// The call was made by AWS itself or through the web console: an AWS service
 /// identity or `invokedBy`, a `*.amazonaws.com` or `AWS Internal` user agent, or a
 /// source that is a service name instead of an address. Console pages issue dozens
-/// of reads per click, and services read on their own schedule.
+/// of reads per click, and services read on their own schedule. The agent is the
+/// caller's to choose: an intruder who sends a console or service agent from an SDK
+/// is left out too, a gap every agent-based exclusion has (the identity and source
+/// checks do not depend on it).
 pub fn aws_service_or_console_caller(rec: &Record) -> bool {
     if rec.identity_type() == Some("AWSService") || rec.invoked_by().is_some() {
         return true;
