@@ -1176,15 +1176,14 @@ fn replay_on_dynamodb_finds_what_replay_in_memory_finds() {
         .map(|e| e.expect("a directory entry").path())
         .map(|p| {
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            let stateful =
-                trailwatch::catalog::by_id(name).is_some_and(|d| d.meta().window.is_some());
+            let stateful = trailwatch::catalog::by_id(name).is_some_and(|d| d.meta().stateful());
             (p.to_str().expect("utf-8 path").to_owned(), stateful)
         })
         .collect();
     dirs.sort();
     let stateful = trailwatch::catalog::ALL
         .iter()
-        .filter(|d| d.meta().window.is_some())
+        .filter(|d| d.meta().stateful())
         .count();
     assert_eq!(
         dirs.iter().filter(|(_, s)| *s).count(),

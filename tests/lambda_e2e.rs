@@ -157,7 +157,7 @@ fn samples() -> Vec<Sample> {
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
-    let stateful = |id: &str| catalog::by_id(id).is_some_and(|d| d.meta().window.is_some());
+    let stateful = |id: &str| catalog::by_id(id).is_some_and(|d| d.meta().stateful());
     let mut out = Vec::new();
     let mut stateless_only = 0;
     for dir in dirs {
