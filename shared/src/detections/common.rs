@@ -598,8 +598,9 @@ pub fn statement_allows_action(statement: &serde_json::Value, action: &str) -> b
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PolicyExposure {
     /// An `Allow` statement whose principal is everyone and that has no `Condition`
-    /// (a condition such as `aws:PrincipalOrgID` or `aws:SourceVpc` narrows it, and
-    /// we do not evaluate conditions).
+    /// that restricts (a condition such as `aws:PrincipalOrgID` or `aws:SourceVpc`
+    /// narrows it, and we do not evaluate conditions; an empty block narrows
+    /// nothing: [`condition_restricts`]).
     pub public: bool,
     /// Other accounts named in `Allow` statements, sorted, without duplicates.
     pub accounts: Vec<String>,
@@ -633,7 +634,7 @@ pub fn policy_exposure(
     let mut out = PolicyExposure::default();
     for st in allow_statements(doc).into_iter().filter(|s| relevant(s)) {
         let principal = st.get("Principal");
-        if principal_is_anyone(principal) && st.get("Condition").is_none_or(|c| c.is_null()) {
+        if principal_is_anyone(principal) && !condition_restricts(st.get("Condition")) {
             out.public = true;
         }
         for account in principal_accounts(principal) {
@@ -644,6 +645,24 @@ pub fn policy_exposure(
     }
     out.accounts.sort();
     out
+}
+
+/// Whether a statement's `Condition` block can narrow it: some operator with some
+/// key. An empty block (`{}`, or `{"StringEquals": {}}`) restricts nothing, so a
+/// statement that carries one is as open as one without: it must not hide a grant
+/// to everyone. A value of another shape is taken as restricting (we do not
+/// evaluate conditions, and do not guess at ones we cannot read).
+pub fn condition_restricts(condition: Option<&serde_json::Value>) -> bool {
+    use serde_json::Value;
+    match condition {
+        None | Some(Value::Null) => false,
+        Some(Value::Object(operators)) => operators.values().any(|keys| match keys {
+            Value::Object(keys) => !keys.is_empty(),
+            Value::Null => false,
+            _ => true,
+        }),
+        Some(_) => true,
+    }
 }
 
 /// The items of an EC2 sharing list's `add` (`{"add": {"items": [...]}}`), one

@@ -4,7 +4,8 @@
 //!
 //! Decisions: the policy is JSON text in `policyText`. As for bucket policies, a
 //! public statement with a `Condition` is not counted (conditions usually restrict
-//! to an organisation or a source). Other accounts named in the policy are reported
+//! to an organisation or a source), unless the block is empty (`{}` or operators
+//! without keys), which restricts nothing (`common::condition_restricts`). Other accounts named in the policy are reported
 //! when the policy is public but do not fire alone: cross-account pulls are the
 //! everyday way images are shared inside an organisation.
 
@@ -79,6 +80,17 @@ mod tests {
         let registry = record("ecr.amazonaws.com", "PutRegistryPolicy", ROLE,
             &set(r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"ecr:ReplicateImage","Resource":"*"}"#), "");
         assert!(fires(&EcrRepositoryPolicyPublic, &registry));
+    }
+
+    #[test]
+    fn an_empty_condition_does_not_hide_a_public_statement() {
+        for condition in [r#"{}"#, r#"{"StringEquals":{}}"#, "null"] {
+            let statement = format!(
+                r#"{{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage","Condition":{condition}}}"#
+            );
+            let rec = record("ecr.amazonaws.com", "SetRepositoryPolicy", ROLE, &set(&statement), "");
+            assert!(fires(&EcrRepositoryPolicyPublic, &rec), "{condition}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //!
 //! Decisions: AWS-managed and many customer keys use `{"AWS": "*"}` fenced by
 //! conditions such as `kms:CallerAccount` or `kms:ViaService`; conditioned statements
-//! are not counted (we do not evaluate conditions). Splunk's title mentions MFA, but
+//! are not counted (we do not evaluate conditions), unless the block is empty. Splunk's title mentions MFA, but
 //! its logic does not test it, and neither do we.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};

@@ -5,7 +5,7 @@
 //! `requestParameters.bucketPolicy` (some exports: JSON text). It fires when an
 //! `Allow` statement names the principal `*` without a `Condition` (conditions such
 //! as `aws:PrincipalOrgID` or `aws:SourceVpc` usually fence it in, and we do not
-//! evaluate them), or names an AWS account other than the event's own. Service
+//! evaluate them; an empty block fences nothing and does not count), or names an AWS account other than the event's own. Service
 //! principals (`cloudtrail.amazonaws.com` writing logs) do not count.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};

@@ -3,7 +3,7 @@
 //!
 //! Decisions: the policy is JSON text (some exports: an object) in
 //! `resourcePolicy`. As for bucket policies, a statement for the principal `*` counts
-//! only without a `Condition`, and an account principal counts when it is not the
+//! only without a `Condition` (an empty block counts as none), and an account principal counts when it is not the
 //! event's own account.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
