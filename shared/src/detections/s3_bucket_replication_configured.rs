@@ -1,10 +1,15 @@
 //! Replication configured on an S3 bucket (`PutBucketReplication`), successfully.
 //!
 //! Decisions: Splunk's row reports every replication set-up with its destination.
-//! Replication to a bucket of the same account is ordinary resilience, so we fire
-//! when a rule names a destination `Account` other than the event's own or, when no
-//! rule names an account, on any destination (we cannot tell who owns a bucket
-//! from its ARN). Replication to another account is reported as such.
+//! Replication to a bucket of the same account is ordinary resilience, so each rule
+//! is judged on its own: a rule whose destination names the event's own `Account`
+//! is left out; one that names another account, or none (the field is optional,
+//! and we cannot tell who owns a bucket from its ARN), makes the call fire. A Put
+//! replaces the whole configuration, so an intruder can resend the bucket's own
+//! disaster-recovery rule beside one to their bucket: that call fires, and the
+//! finding lists only the destinations not known to be the account's own. A call
+//! that lists no rule at all fires too. Replication to another account is reported
+//! as such.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{one_or_many, succeeded_call};
@@ -51,19 +56,25 @@ impl Detection for S3BucketReplicationConfigured {
             .into_iter()
             .filter_map(|r| r.get("Destination"))
             .collect();
-        let buckets: Vec<&str> = destinations
+        let own = rec.account_id();
+        // The destinations not known to be the account's own: another account
+        // named, or none.
+        let outside: Vec<&serde_json::Value> = destinations
+            .iter()
+            .copied()
+            .filter(|d| d.get("Account").and_then(|a| a.as_str()).is_none_or(|a| Some(a) != own))
+            .collect();
+        if !destinations.is_empty() && outside.is_empty() {
+            return None;
+        }
+        let buckets: Vec<&str> = outside
             .iter()
             .filter_map(|d| d.get("Bucket")?.as_str())
             .collect();
-        let accounts: Vec<&str> = destinations
+        let foreign: Vec<&str> = outside
             .iter()
             .filter_map(|d| d.get("Account")?.as_str())
             .collect();
-        let own = rec.account_id();
-        let foreign: Vec<&str> = accounts.iter().copied().filter(|a| Some(*a) != own).collect();
-        if !accounts.is_empty() && foreign.is_empty() {
-            return None;
-        }
         let e = Evidence::new()
             .with_opt("bucket", rec.request_param_str("bucketName"))
             .with("destination_buckets", buckets);
@@ -105,10 +116,38 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_to_an_unnamed_account_beside_one_to_the_own_account_fires() {
+        let mixed = record("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(
+            r#"[{"ID":"dr","Status":"Enabled","Destination":{"Bucket":"arn:aws:s3:::replica","Account":"111122223333"}},
+                {"ID":"r2","Status":"Enabled","Destination":{"Bucket":"arn:aws:s3:::drop-zone-7"}}]"#), "");
+        match eval(&S3BucketReplicationConfigured, &mixed) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("destination_buckets"), Some(&json!(["arn:aws:s3:::drop-zone-7"])));
+                assert_eq!(e.get("destination_accounts"), None);
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let own_and_foreign = record("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(
+            r#"[{"Destination":{"Bucket":"arn:aws:s3:::replica","Account":"111122223333"}},
+                {"Destination":{"Bucket":"arn:aws:s3:::drop-zone-7","Account":"444455556666"}}]"#), "");
+        match eval(&S3BucketReplicationConfigured, &own_and_foreign) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("destination_buckets"), Some(&json!(["arn:aws:s3:::drop-zone-7"])));
+                assert_eq!(e.get("destination_accounts"), Some(&json!(["444455556666"])));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn near_misses() {
         let own = record("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(
             r#"{"ID":"r1","Status":"Enabled","Destination":{"Bucket":"arn:aws:s3:::replica","Account":"111122223333"}}"#), "");
         assert!(!fires(&S3BucketReplicationConfigured, &own));
+        let own_twice = record("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(
+            r#"[{"Destination":{"Bucket":"arn:aws:s3:::replica","Account":"111122223333"}},
+                {"Destination":{"Bucket":"arn:aws:s3:::replica-eu","Account":"111122223333"}}]"#), "");
+        assert!(!fires(&S3BucketReplicationConfigured, &own_twice));
         let denied = failed("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(r#"{"Destination":{"Bucket":"arn:aws:s3:::x"}}"#), "AccessDenied");
         assert!(!fires(&S3BucketReplicationConfigured, &denied));
         assert!(!fires(&S3BucketReplicationConfigured, &record("s3.amazonaws.com", "DeleteBucketReplication", ROLE, "null", "")));
