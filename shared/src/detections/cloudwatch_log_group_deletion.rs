@@ -4,7 +4,11 @@
 //! the same successful `DeleteLogGroup`, except that Splunk drops calls whose user agent is
 //! `console.amazonaws.com`. We keep them (decision): that user agent only marks a
 //! request made in the console (by root, notably), a log group deleted by hand in the console
-//! is no less a threat, and a stolen console session is a common way in.
+//! is no less a threat, and a stolen console session is a common way in. Splunk has no
+//! caller filter; the seed's (a literal source address, an agent other than `AWS
+//! Internal`) is kept for its part too (decision): the seed suites pin it, and it is
+//! what keeps AWS's own clean-ups quiet. A deletion made through CloudFormation or
+//! logged with `AWS Internal` as agent and source is therefore not reported here.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::called_from_ip_not_aws_internal;

@@ -3,6 +3,10 @@
 //! Also the `DeleteLogStream` part of Splunk's "AWS Defense Evasion Impair Security
 //! Services", which lists event names with no outcome or caller filter (a hunting
 //! search). A refused call deletes nothing, so the same success-only finding serves it.
+//! The seed's caller filter (a literal source address, an agent other than `AWS
+//! Internal`) is kept for that part too (decision): the seed suites pin it. A
+//! deletion made through an AWS service, or logged with `AWS Internal` as agent and
+//! source, is therefore not reported here.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::called_from_ip_not_aws_internal;
