@@ -1,5 +1,10 @@
 //! A new managed-policy version (`CreatePolicyVersion`), successfully created, that
 //! allows every action (`Action` `*` or `*:*`).
+//!
+//! Decision (seed): only that literal form counts, as the seed catalogue's logic
+//! says and its labelled suites pin. An `Allow` with `NotAction` that lists a few
+//! actions is nearly as broad; `iam-policy-version-created-or-default-set` still
+//! reports such a version (outside infrastructure-as-code callers).
 
 use serde_json::Value;
 

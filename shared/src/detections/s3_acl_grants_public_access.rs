@@ -5,7 +5,11 @@
 //! (any AWS account), given in the ACL document (`AccessControlPolicy.
 //! AccessControlList.Grant`, one grant or a list), in an `x-amz-grant-*` header, or
 //! by a canned ACL (`public-read`, `public-read-write`, `authenticated-read`).
-//! Grants to the log delivery group or to canonical users do not count.
+//! Grants to the log delivery group or to canonical users do not count. A canned
+//! ACL sent with an upload or copy (`PutObject`, `CopyObject` with `x-amz-acl`) is
+//! not watched: routing every upload to the detections would cost far more than
+//! it finds, and buckets created since April 2023 refuse ACLs unless their owner
+//! turned them back on (`PutBucketOwnershipControls`).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{one_or_many, succeeded_call};

@@ -5,8 +5,12 @@
 //! `requestParameters.bucketPolicy` (some exports: JSON text). It fires when an
 //! `Allow` statement names the principal `*` without a `Condition` (conditions such
 //! as `aws:PrincipalOrgID` or `aws:SourceVpc` usually fence it in, and we do not
-//! evaluate them; an empty block fences nothing and does not count), or names an AWS account other than the event's own. Service
-//! principals (`cloudtrail.amazonaws.com` writing logs) do not count.
+//! evaluate them; an empty block fences nothing and does not count), or names an
+//! AWS account other than the event's own. Service principals
+//! (`cloudtrail.amazonaws.com` writing logs) do not count. Neither do `CanonicalUser`
+//! principals: a canonical id cannot be told apart from the event's own account in
+//! the record, and most such grants are CloudFront origin access identities (a
+//! grant to another account through one is therefore not seen).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{policy_document, policy_exposure, succeeded_call};
