@@ -576,22 +576,94 @@ pub fn principal_accounts(principal: Option<&serde_json::Value>) -> Vec<&str> {
         .collect()
 }
 
-/// True when one of the statement's actions (`Action`, a string or list) covers
-/// `action` (`service:Name`): the same name, `*`, or a `prefix*` pattern; compared
-/// case-insensitively as IAM does.
+/// True when the statement covers `action` (`service:Name`): one of its `Action`
+/// patterns (a string or list) matches it, or it has only a `NotAction` and none of
+/// those patterns does (an `Allow` with `NotAction` allows everything it does not
+/// list). Patterns are IAM's: `*` and `?` may stand anywhere (`kms:*crypt`,
+/// `kms:Encr?pt`), and letter case is ignored.
 pub fn statement_allows_action(statement: &serde_json::Value, action: &str) -> bool {
-    one_or_many(statement.get("Action"))
-        .iter()
-        .filter_map(|a| a.as_str())
-        .any(|pattern| {
-            let pattern = pattern.trim();
-            match pattern.strip_suffix('*') {
-                Some(prefix) => action
-                    .get(..prefix.len())
-                    .is_some_and(|head| head.eq_ignore_ascii_case(prefix)),
-                None => pattern.eq_ignore_ascii_case(action),
-            }
-        })
+    let matches = |key: &str| {
+        one_or_many(statement.get(key))
+            .iter()
+            .filter_map(|a| a.as_str())
+            .any(|pattern| action_pattern_matches(pattern.trim(), action))
+    };
+    match (statement.get("Action"), statement.get("NotAction")) {
+        (Some(_), _) => matches("Action"),
+        (None, Some(_)) => !matches("NotAction"),
+        (None, None) => false,
+    }
+}
+
+/// An IAM action pattern against an action name: `*` any run of characters, `?`
+/// any one, letters compared without case.
+pub fn action_pattern_matches(pattern: &str, action: &str) -> bool {
+    crate::rules::matcher::greedy_wildcard(
+        pattern.as_bytes(),
+        action.as_bytes(),
+        |&p| p == b'*',
+        |&p, &c| p == b'?' || p.eq_ignore_ascii_case(&c),
+    )
+}
+
+#[cfg(test)]
+mod action_pattern_tests {
+    use super::{action_pattern_matches, statement_allows_action};
+    use serde_json::json;
+
+    #[test]
+    fn wildcards_stand_anywhere_and_case_is_ignored() {
+        for pattern in [
+            "kms:Encrypt",
+            "KMS:ENCRYPT",
+            "*",
+            "kms:*",
+            "kms:*crypt",
+            "kms:Encr?pt",
+            "*:*",
+            "kms:*Encrypt*",
+            "k*s:E*t",
+            "kms:**",
+        ] {
+            assert!(action_pattern_matches(pattern, "kms:Encrypt"), "{pattern}");
+        }
+        for pattern in [
+            "kms:Decrypt",
+            "kms:Encrypt?",
+            "kms:?Encrypt",
+            "kms:E",
+            "s3:*",
+            "",
+            "kms:Encrypt*x",
+            "?",
+        ] {
+            assert!(!action_pattern_matches(pattern, "kms:Encrypt"), "{pattern}");
+        }
+        // Many stars against a name that does not match stay cheap and false.
+        assert!(!action_pattern_matches(&"*a".repeat(500), "kms:Encrypt"));
+    }
+
+    #[test]
+    fn not_action_allows_what_it_does_not_list() {
+        let allows = |st: serde_json::Value| statement_allows_action(&st, "kms:Encrypt");
+        assert!(allows(
+            json!({"Effect": "Allow", "NotAction": "kms:ScheduleKeyDeletion"})
+        ));
+        assert!(allows(
+            json!({"Effect": "Allow", "NotAction": ["iam:*", "kms:Decrypt"]})
+        ));
+        assert!(!allows(json!({"Effect": "Allow", "NotAction": "kms:*"})));
+        assert!(!allows(
+            json!({"Effect": "Allow", "NotAction": ["kms:Encr*"]})
+        ));
+        assert!(allows(
+            json!({"Effect": "Allow", "Action": ["kms:Describe*", "kms:*crypt"]})
+        ));
+        assert!(!allows(
+            json!({"Effect": "Allow", "Action": ["kms:Describe*"], "NotAction": "iam:*"})
+        ));
+        assert!(!allows(json!({"Effect": "Allow"})));
+    }
 }
 
 /// What a resource policy opens beyond its own account.

@@ -1,5 +1,5 @@
-//! An attempt to launch GPU, accelerator or very large EC2 instances (`RunInstances`),
-//! whether it succeeded or not.
+//! An attempt to launch GPU, accelerator or very large EC2 instances (`RunInstances`,
+//! `RequestSpotInstances`), whether it succeeded or not.
 //!
 //! Decisions: "unusual" means a type an attacker wants for mining or model training and
 //! a workload rarely needs: the accelerated families (p, g, gr, inf, trn, dl, f, vt), the
@@ -8,11 +8,18 @@
 //! testing what the stolen identity may do (Stratus Red Team's technique is exactly
 //! that). Launches made by an AWS service (Auto Scaling, EKS node groups) are left out:
 //! their instance types come from reviewed configuration.
+//!
+//! Where the type is read: the request's `instanceType`; for a launch from a launch
+//! template, which leaves it out of the request, the launched instances' types in
+//! the response (so a refused template launch, which has no response, is not
+//! seen); for a Spot request, `launchSpecification.instanceType`. Fleets
+//! (`CreateFleet`, `RequestSpotFleet`) are left out: their types sit in launch
+//! template overrides and the instances are launched by the fleet service.
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, call_context, with_error};
+use crate::detections::common::{aws_service_caller, call_context, one_or_many, with_error};
 use crate::event::Record;
 
 pub struct Ec2UnusualInstanceTypeLaunched;
@@ -38,9 +45,11 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the account runs such workloads. If not, terminate the \
                  instances, look for the key pair and user data used, and contain the \
                  identity (its keys or sessions) that made the call.",
-    triggers: &[Trigger::write("ec2.amazonaws.com", &["RunInstances"])],
+    triggers: &[Trigger::write("ec2.amazonaws.com", NAMES)],
     window: None,
 };
+
+const NAMES: &[&str] = &["RequestSpotInstances", "RunInstances"];
 
 /// Why an instance type is unusual, or `None` for an ordinary one.
 pub fn unusual_instance_type(instance_type: &str) -> Option<&'static str> {
@@ -63,13 +72,48 @@ pub fn unusual_instance_type(instance_type: &str) -> Option<&'static str> {
     (multiple >= 24).then_some("very large")
 }
 
-/// `instanceType` as a string, or the `{"value": ...}` form some records use.
-fn instance_type<'r>(rec: &'r Record) -> Option<&'r str> {
-    match rec.request_param("instanceType")? {
+/// An `instanceType` value as a string, or the `{"value": ...}` form some records use.
+fn type_text(v: &Value) -> Option<&str> {
+    match v {
         Value::String(s) => Some(s),
         Value::Object(o) => o.get("value")?.as_str(),
         _ => None,
     }
+}
+
+/// The instance types the call launches or asks for (see the top comment for
+/// where each call says it).
+fn instance_types<'r>(rec: &'r Record) -> Vec<&'r str> {
+    if rec.event_name() == "RequestSpotInstances" {
+        return rec
+            .request_param("launchSpecification")
+            .and_then(|l| l.get("instanceType"))
+            .and_then(type_text)
+            .into_iter()
+            .collect();
+    }
+    if let Some(t) = rec.request_param("instanceType").and_then(type_text) {
+        return vec![t];
+    }
+    one_or_many(
+        rec.response_element("instancesSet")
+            .and_then(|s| s.get("items")),
+    )
+    .into_iter()
+    .filter_map(|i| i.get("instanceType").and_then(type_text))
+    .collect()
+}
+
+/// How many instances the call asks for, at most.
+fn requested_count(rec: &Record) -> Option<Value> {
+    if rec.event_name() == "RequestSpotInstances" {
+        return rec.request_param("instanceCount").cloned();
+    }
+    rec.request_param("instancesSet")
+        .and_then(|s| s.get("items"))
+        .and_then(|i| i.get(0))
+        .and_then(|i| i.get("maxCount"))
+        .cloned()
 }
 
 impl Detection for Ec2UnusualInstanceTypeLaunched {
@@ -79,23 +123,18 @@ impl Detection for Ec2UnusualInstanceTypeLaunched {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != "ec2.amazonaws.com"
-            || rec.event_name() != "RunInstances"
+            || !NAMES.contains(&rec.event_name())
             || aws_service_caller(rec)
         {
             return None;
         }
-        let ty = instance_type(rec)?;
-        let why = unusual_instance_type(ty)?;
-        let max_count = rec
-            .request_param("instancesSet")
-            .and_then(|s| s.get("items"))
-            .and_then(|i| i.get(0))
-            .and_then(|i| i.get("maxCount"))
-            .cloned();
+        let (ty, why) = instance_types(rec)
+            .into_iter()
+            .find_map(|t| Some((t, unusual_instance_type(t)?)))?;
         let e = call_context(rec)
             .with("instance_type", ty)
             .with("reason", why)
-            .with_opt("max_count", max_count)
+            .with_opt("max_count", requested_count(rec))
             .with("succeeded", rec.succeeded());
         fire(with_error(e, rec))
     }
@@ -155,6 +194,29 @@ mod tests {
         assert_eq!(e.get("max_count").unwrap(), 10);
         let e = evidence(&record("ec2.amazonaws.com", "RunInstances", IAM_USER, &launch(r#"{"value":"g5.12xlarge"}"#), ""));
         assert_eq!(e.get("instance_type").unwrap(), "g5.12xlarge");
+    }
+
+    #[test]
+    fn template_launches_are_read_from_the_response_and_spot_requests_from_their_specification() {
+        let template = r#"{"instancesSet":{"items":[{"minCount":1,"maxCount":4}]},
+            "launchTemplate":{"launchTemplateId":"lt-0a1b2c3d4e5f60718","version":"$Latest"}}"#;
+        let launched = r#""responseElements":{"instancesSet":{"items":[
+            {"instanceId":"i-0aa","instanceType":"g5.xlarge"},{"instanceId":"i-0bb","instanceType":"g5.xlarge"}]}},"#;
+        let e = evidence(&record("ec2.amazonaws.com", "RunInstances", ROLE, template, launched));
+        assert_eq!(e.get("instance_type").unwrap(), "g5.xlarge");
+        assert_eq!(e.get("max_count").unwrap(), 4);
+        let one = r#""responseElements":{"instancesSet":{"items":{"instanceId":"i-0aa","instanceType":"p4d.24xlarge"}}},"#;
+        assert!(fires(&Ec2UnusualInstanceTypeLaunched, &record("ec2.amazonaws.com", "RunInstances", ROLE, template, one)));
+        let ordinary = r#""responseElements":{"instancesSet":{"items":[{"instanceId":"i-0aa","instanceType":"t3.small"}]}},"#;
+        assert!(!fires(&Ec2UnusualInstanceTypeLaunched, &record("ec2.amazonaws.com", "RunInstances", ROLE, template, ordinary)));
+        // A refused template launch has no response: nothing says the type.
+        assert!(!fires(&Ec2UnusualInstanceTypeLaunched, &record("ec2.amazonaws.com", "RunInstances", ROLE, template, DENIED)));
+
+        let spot = |ty: &str| format!(r#"{{"instanceCount":20,"type":"one-time","launchSpecification":{{"imageId":"ami-0a1b2c3d","instanceType":"{ty}"}}}}"#);
+        let e = evidence(&record("ec2.amazonaws.com", "RequestSpotInstances", IAM_USER, &spot("p3.16xlarge"), DENIED));
+        assert_eq!(e.get("instance_type").unwrap(), "p3.16xlarge");
+        assert_eq!(e.get("max_count").unwrap(), 20);
+        assert!(!fires(&Ec2UnusualInstanceTypeLaunched, &record("ec2.amazonaws.com", "RequestSpotInstances", IAM_USER, &spot("m5.large"), "")));
     }
 
     #[test]

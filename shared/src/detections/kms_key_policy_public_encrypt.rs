@@ -1,11 +1,16 @@
-//! A KMS key policy that lets everyone encrypt with the key (`CreateKey` or
-//! `PutKeyPolicy` whose policy has an `Allow` statement for the principal `*` or
-//! `{"AWS": "*"}` covering `kms:Encrypt`, without a `Condition`), successfully.
+//! A KMS key policy that lets everyone encrypt with the key (`CreateKey`,
+//! `ReplicateKey` or `PutKeyPolicy` whose policy has an `Allow` statement for the
+//! principal `*` or `{"AWS": "*"}` covering `kms:Encrypt`, without a `Condition`),
+//! successfully.
 //!
 //! Decisions: AWS-managed and many customer keys use `{"AWS": "*"}` fenced by
 //! conditions such as `kms:CallerAccount` or `kms:ViaService`; conditioned statements
-//! are not counted (we do not evaluate conditions), unless the block is empty. Splunk's title mentions MFA, but
-//! its logic does not test it, and neither do we.
+//! are not counted (we do not evaluate conditions), unless the block is empty.
+//! "Covering" is IAM's reading: wildcards anywhere in an action (`kms:*crypt`), and
+//! an `Allow` with `NotAction` that does not list `kms:Encrypt`. A replica key
+//! (`ReplicateKey`) takes the policy given with the call, so it counts like a new
+//! key. Splunk's title mentions MFA, but its logic does not test it, and neither do
+//! we.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -15,7 +20,7 @@ use crate::event::Record;
 
 pub struct KmsKeyPolicyPublicEncrypt;
 
-const NAMES: &[&str] = &["CreateKey", "PutKeyPolicy"];
+const NAMES: &[&str] = &["CreateKey", "PutKeyPolicy", "ReplicateKey"];
 
 pub static META: Meta = Meta {
     id: "kms-key-policy-public-encrypt",
@@ -56,7 +61,11 @@ impl Detection for KmsKeyPolicyPublicEncrypt {
                 .get("keyId")?
                 .as_str()
         });
-        fire(exposure.evidence(Evidence::new().with_opt("key_id", key)))
+        fire(exposure.evidence(
+            Evidence::new()
+                .with_opt("key_id", key)
+                .with_opt("replica_region", rec.request_param_str("replicaRegion")),
+        ))
     }
 }
 
@@ -82,6 +91,25 @@ mod tests {
         }
         let create = put(r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Encrypt","Resource":"*"}"#).replace(r#""keyId":"1234abcd-12ab-34cd-56ef-1234567890ab","policyName":"default","#, r#""keySpec":"SYMMETRIC_DEFAULT","#);
         assert!(fires(&KmsKeyPolicyPublicEncrypt, &record("kms.amazonaws.com", "CreateKey", USER, &create, "")));
+    }
+
+    #[test]
+    fn iam_wildcards_not_action_and_replicas_count() {
+        for statement in [
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*crypt","Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["kms:Encr?pt"],"Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":"*","NotAction":["kms:ScheduleKeyDeletion","kms:PutKeyPolicy"],"Resource":"*"}"#,
+        ] {
+            assert!(fires(&KmsKeyPolicyPublicEncrypt, &record("kms.amazonaws.com", "PutKeyPolicy", ROLE, &put(statement), "")), "{statement}");
+        }
+        let replica = put(r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Encrypt","Resource":"*"}"#)
+            .replace(r#""policyName":"default","#, r#""replicaRegion":"eu-west-1","#);
+        match crate::detections::common::testing::eval(&KmsKeyPolicyPublicEncrypt, &record("kms.amazonaws.com", "ReplicateKey", ROLE, &replica, "")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("replica_region").and_then(|v| v.as_str()), Some("eu-west-1")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let not_encrypt = put(r#"{"Effect":"Allow","Principal":"*","NotAction":"kms:*","Resource":"*"}"#);
+        assert!(!fires(&KmsKeyPolicyPublicEncrypt, &record("kms.amazonaws.com", "PutKeyPolicy", ROLE, &not_encrypt, "")));
     }
 
     #[test]

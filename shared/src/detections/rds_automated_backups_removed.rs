@@ -1,6 +1,8 @@
 //! An RDS database's automated backups deleted (`DeleteDBInstanceAutomatedBackup`,
-//! `DeleteDBClusterAutomatedBackup`) or turned off (`ModifyDBInstance` with a
-//! `backupRetentionPeriod` of 0), successfully.
+//! `DeleteDBClusterAutomatedBackup`), turned off (`ModifyDBInstance` with a
+//! `backupRetentionPeriod` of 0), or deleted with the database and nothing kept
+//! (`DeleteDBInstance`, `DeleteDBCluster` with `skipFinalSnapshot` true and
+//! `deleteAutomatedBackups` not false), successfully.
 //!
 //! Decisions: automated backups are what point-in-time recovery restores from,
 //! and the retained ones are all that is left of a deleted database; removing
@@ -9,17 +11,27 @@
 //! a day or more, changes nothing here. Aurora clusters cannot turn automated
 //! backups off (their minimum is one day), so `ModifyDBCluster` is not taken.
 //! Refused calls and AWS services do not fire.
+//!
+//! A database deletion counts only when it leaves nothing to restore: no final
+//! snapshot asked for (`skipFinalSnapshot` true, which the API does not assume) and
+//! the automated backups not kept. The API removes them unless told otherwise, so
+//! a deletion that does not name `deleteAutomatedBackups` counts. A deletion that
+//! takes a final snapshot, or keeps the backups, is an ordinary decommissioning.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::caller_change;
+use crate::detections::common::{caller_change, flag_value};
 use crate::event::Record;
 
 pub struct RdsAutomatedBackupsRemoved;
 
 const SOURCE: &str = "rds.amazonaws.com";
 const MODIFY: &str = "ModifyDBInstance";
+/// The deletions of a database itself, which may take its backups with it.
+const DELETE_DATABASE: &[&str] = &["DeleteDBCluster", "DeleteDBInstance"];
 const NAMES: &[&str] = &[
+    "DeleteDBCluster",
     "DeleteDBClusterAutomatedBackup",
+    "DeleteDBInstance",
     "DeleteDBInstanceAutomatedBackup",
     "ModifyDBInstance",
 ];
@@ -35,11 +47,13 @@ pub static META: Meta = Meta {
     severity: Severity::Medium,
     attack: &["T1490", "T1485"],
     origins: &["trailwatch: based on RDS recovery inhibition (DeleteDBInstanceAutomatedBackup, \
-                DeleteDBClusterAutomatedBackup, ModifyDBInstance with backupRetentionPeriod 0)"],
+                DeleteDBClusterAutomatedBackup, ModifyDBInstance with backupRetentionPeriod 0, \
+                a database deleted without a final snapshot or its automated backups)"],
     group: "data-exposure",
     false_positives: &[
         "Clean-up of the retained backups of a database that was decommissioned on purpose.",
-        "Test databases created without backups to save cost.",
+        "Test databases created without backups to save cost, or torn down without a final \
+         snapshot.",
     ],
     next_steps: "Check whether the database is still meant to be recoverable; if so, set the \
                  retention period back, take a manual snapshot now, and review the caller's \
@@ -54,8 +68,18 @@ const EVIDENCE_PARAMS: &[&str] = &[
     "dBInstanceAutomatedBackupsArn",
     "dbClusterResourceId",
     "dBInstanceIdentifier",
+    "dBClusterIdentifier",
     "backupRetentionPeriod",
+    "skipFinalSnapshot",
+    "deleteAutomatedBackups",
 ];
+
+/// A database deleted with nothing to restore it from: no final snapshot, and
+/// the automated backups not kept (they go unless `deleteAutomatedBackups` is false).
+fn deleted_without_recovery(rec: &Record<'_>) -> bool {
+    let flag = |name| rec.request_param(name).and_then(flag_value);
+    flag("skipFinalSnapshot") == Some(true) && flag("deleteAutomatedBackups") != Some(false)
+}
 
 /// `backupRetentionPeriod` given as 0 (a number or its text).
 fn retention_set_to_zero(rec: &Record<'_>) -> bool {
@@ -72,8 +96,12 @@ impl Detection for RdsAutomatedBackupsRemoved {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        // The deletions fire as they are; a modify only when it zeroes the retention.
-        if rec.event_name() == MODIFY && !retention_set_to_zero(rec) {
+        // The backup deletions fire as they are; a modify only when it zeroes the
+        // retention, a database deletion only when it keeps nothing.
+        let name = rec.event_name();
+        if (name == MODIFY && !retention_set_to_zero(rec))
+            || (DELETE_DATABASE.contains(&name) && !deleted_without_recovery(rec))
+        {
             return None;
         }
         caller_change(rec, SOURCE, NAMES, EVIDENCE_PARAMS).and_then(fire)
@@ -106,6 +134,36 @@ mod tests {
         ] {
             assert!(fires(&RdsAutomatedBackupsRemoved, &record(SOURCE, "ModifyDBInstance", ROLE, p, "")), "{p}");
         }
+    }
+
+    #[test]
+    fn fires_on_a_database_deleted_with_nothing_kept() {
+        let d = &RdsAutomatedBackupsRemoved;
+        for (name, p) in [
+            ("DeleteDBInstance", r#"{"dBInstanceIdentifier":"orders-prod","skipFinalSnapshot":true,"deleteAutomatedBackups":true}"#),
+            ("DeleteDBInstance", r#"{"dBInstanceIdentifier":"orders-prod","skipFinalSnapshot":"true"}"#),
+            ("DeleteDBCluster", r#"{"dBClusterIdentifier":"aurora-billing","skipFinalSnapshot":true}"#),
+        ] {
+            match eval(d, &record(SOURCE, name, USER, p, "")) {
+                Some(Signal::Fire(e)) => {
+                    assert!(e.get("skipFinalSnapshot").is_some(), "{p}");
+                    assert!(e.get("dBInstanceIdentifier").or(e.get("dBClusterIdentifier")).is_some(), "{p}");
+                }
+                other => panic!("{p}: expected a finding, got {other:?}"),
+            }
+        }
+        for p in [
+            r#"{"dBInstanceIdentifier":"orders-prod","skipFinalSnapshot":false,"finalDBSnapshotIdentifier":"orders-final"}"#,
+            r#"{"dBInstanceIdentifier":"orders-prod","finalDBSnapshotIdentifier":"orders-final"}"#,
+            r#"{"dBInstanceIdentifier":"orders-prod","skipFinalSnapshot":true,"deleteAutomatedBackups":false}"#,
+            r#"{"dBInstanceIdentifier":"orders-prod"}"#,
+            "null",
+        ] {
+            assert!(!fires(d, &record(SOURCE, "DeleteDBInstance", USER, p, "")), "{p}");
+        }
+        let nothing_kept = r#"{"dBInstanceIdentifier":"orders-prod","skipFinalSnapshot":true}"#;
+        assert!(!fires(d, &failed(SOURCE, "DeleteDBInstance", USER, nothing_kept, "InvalidDBInstanceState")));
+        assert!(!fires(d, &record(SOURCE, "DeleteDBInstance", SERVICE, nothing_kept, "")));
     }
 
     #[test]

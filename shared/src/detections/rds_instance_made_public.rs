@@ -1,11 +1,12 @@
-//! An RDS DB instance made reachable from the internet: `ModifyDBInstance`, or a
-//! restore from a snapshot or point in time, with `publiclyAccessible` true,
-//! successfully.
+//! An RDS DB instance made reachable from the internet: `ModifyDBInstance`, a
+//! restore from a snapshot or point in time, or a read replica of an existing
+//! database, with `publiclyAccessible` true, successfully.
 //!
 //! Decisions: `CreateDBInstance` with public access is left out (new public
 //! databases are a configuration matter, and infrastructure as code creates them
-//! daily); turning an existing database public, or restoring a copy of one as
-//! public, is how data is exposed or pulled out. `publiclyAccessible` may be a JSON
+//! daily); turning an existing database public, or restoring or replicating a copy
+//! of one as public (`CreateDBInstanceReadReplica` keeps the copy in sync), is how
+//! data is exposed or pulled out. `publiclyAccessible` may be a JSON
 //! boolean or text.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
@@ -15,6 +16,7 @@ use crate::event::Record;
 pub struct RdsInstanceMadePublic;
 
 const NAMES: &[&str] = &[
+    "CreateDBInstanceReadReplica",
     "ModifyDBInstance",
     "RestoreDBInstanceFromDBSnapshot",
     "RestoreDBInstanceToPointInTime",
@@ -55,7 +57,8 @@ impl Detection for RdsInstanceMadePublic {
         fire(
             Evidence::new()
                 .with_opt("db_instance", instance)
-                .with_opt("from_snapshot", rec.request_param_str("dBSnapshotIdentifier")),
+                .with_opt("from_snapshot", rec.request_param_str("dBSnapshotIdentifier"))
+                .with_opt("replica_of", rec.request_param_str("sourceDBInstanceIdentifier")),
         )
     }
 }
@@ -72,6 +75,16 @@ mod tests {
             r#"{"dBInstanceIdentifier":"orders-prod","publiclyAccessible":true,"applyImmediately":true}"#, "")));
         assert!(fires(&RdsInstanceMadePublic, &record("rds.amazonaws.com", "RestoreDBInstanceFromDBSnapshot", ROLE,
             r#"{"dBInstanceIdentifier":"copy-1","dBSnapshotIdentifier":"orders-nightly","publiclyAccessible":"true"}"#, "")));
+        let replica = r#"{"dBInstanceIdentifier":"orders-replica","sourceDBInstanceIdentifier":"orders-prod","publiclyAccessible":true}"#;
+        match crate::detections::common::testing::eval(&RdsInstanceMadePublic, &record("rds.amazonaws.com", "CreateDBInstanceReadReplica", ROLE, replica, "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("db_instance").and_then(|v| v.as_str()), Some("orders-replica"));
+                assert_eq!(e.get("replica_of").and_then(|v| v.as_str()), Some("orders-prod"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let private = replica.replace("true", "false");
+        assert!(!fires(&RdsInstanceMadePublic, &record("rds.amazonaws.com", "CreateDBInstanceReadReplica", ROLE, &private, "")));
     }
 
     #[test]

@@ -1,18 +1,33 @@
 //! S3 objects rewritten with a customer-provided encryption key (SSE-C): a
 //! `CopyObject` data event whose request carries
-//! `x-amz-server-side-encryption-customer-algorithm`, successfully.
+//! `x-amz-server-side-encryption-customer-algorithm`, or the first part of a
+//! multipart copy (`UploadPartCopy`, part 1) that does, successfully.
 //!
 //! Decisions: the ransomware pattern copies each object over itself with a key only
 //! the attacker holds; without that key nobody, AWS included, can read the object
 //! again. Any successful `CopyObject` with SSE-C fires (in place or not: a copy into
 //! a new key followed by deleting the original is the same attack); `in_place` says
-//! which. Plain `PutObject` with SSE-C is ordinary use of the feature and is left out.
+//! which. Tools copy large objects in parts (the AWS CLI above 8 MB), each
+//! `UploadPartCopy` carrying the same SSE-C headers: the first part stands for the
+//! object, so that one object gives one finding, not one per part. Plain
+//! `PutObject` with SSE-C is ordinary use of the feature and is left out.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::succeeded_call;
 use crate::event::Record;
 
 pub struct S3ObjectEncryptedWithCustomerKey;
+
+const NAMES: &[&str] = &["CopyObject", "UploadPartCopy"];
+
+/// A part number of 1 (a number or its text).
+fn first_part(rec: &Record<'_>) -> bool {
+    match rec.request_param("partNumber") {
+        Some(serde_json::Value::Number(n)) => n.as_u64() == Some(1),
+        Some(serde_json::Value::String(s)) => s.trim() == "1",
+        _ => false,
+    }
+}
 
 pub static META: Meta = Meta {
     id: "s3-object-encrypted-with-customer-key",
@@ -31,7 +46,7 @@ pub static META: Meta = Meta {
     next_steps: "Check how many objects the caller rewrote and whether a ransom note appeared in \
                  the bucket. Revoke the caller's credentials, restore earlier object versions if \
                  versioning is on, and check who else used the same access key.",
-    triggers: &[Trigger::data("s3.amazonaws.com", &["CopyObject"])],
+    triggers: &[Trigger::data("s3.amazonaws.com", NAMES)],
     window: None,
 };
 
@@ -41,7 +56,8 @@ impl Detection for S3ObjectEncryptedWithCustomerKey {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "s3.amazonaws.com", &["CopyObject"])
+        if !succeeded_call(rec, "s3.amazonaws.com", NAMES)
+            || (rec.event_name() == "UploadPartCopy" && !first_part(rec))
         {
             return None;
         }
@@ -62,7 +78,8 @@ impl Detection for S3ObjectEncryptedWithCustomerKey {
                 .with_opt("key", key)
                 .with_opt("copy_source", source)
                 .with("algorithm", algorithm)
-                .with("in_place", in_place),
+                .with("in_place", in_place)
+                .with_opt("upload_id", rec.request_param_str("uploadId")),
         )
     }
 }
@@ -91,6 +108,25 @@ mod tests {
             Some(Signal::Fire(e)) => assert_eq!(e.get("in_place"), Some(&json!(false))),
             other => panic!("expected a finding, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_multipart_copy_fires_once_on_its_first_part() {
+        let part = |n: &str| {
+            SSE_C.replace(r#""x-id":"CopyObject""#, &format!(r#""x-id":"UploadPartCopy","partNumber":{n},"uploadId":"Xb2kQ9EXAMPLE""#))
+        };
+        match eval(&S3ObjectEncryptedWithCustomerKey, &record("s3.amazonaws.com", "UploadPartCopy", ROLE, &part("1"), "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("in_place"), Some(&json!(true)));
+                assert_eq!(e.get("upload_id"), Some(&json!("Xb2kQ9EXAMPLE")));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(fires(&S3ObjectEncryptedWithCustomerKey, &record("s3.amazonaws.com", "UploadPartCopy", ROLE, &part(r#""1""#), "")));
+        for n in ["2", r#""7""#, "null"] {
+            assert!(!fires(&S3ObjectEncryptedWithCustomerKey, &record("s3.amazonaws.com", "UploadPartCopy", ROLE, &part(n), "")), "{n}");
+        }
+        assert!(!fires(&S3ObjectEncryptedWithCustomerKey, &record("s3.amazonaws.com", "UploadPart", ROLE, &part("1"), "")));
     }
 
     #[test]

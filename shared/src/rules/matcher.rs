@@ -287,20 +287,40 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
         }
     }
     let text: Vec<char> = text.chars().collect();
-    // Classic greedy matching with backtracking to the last star.
+    greedy_wildcard(
+        &toks,
+        &text,
+        |t| *t == Tok::Star,
+        |t, c| *t == Tok::Char(*c),
+    )
+}
+
+/// Wildcard matching of `pattern` against `text`, element by element: `is_star`
+/// elements match any run (none included), the others one element each where
+/// `matches` says so. The classic greedy match that backtracks to the last star
+/// only: its cost is bounded by the product of the two lengths, whatever the
+/// pattern (patterns may be attacker-written). Shared by EventBridge wildcards
+/// here and IAM action patterns (`detections::common::action_pattern_matches`).
+pub(crate) fn greedy_wildcard<P, T>(
+    pattern: &[P],
+    text: &[T],
+    is_star: impl Fn(&P) -> bool,
+    matches: impl Fn(&P, &T) -> bool,
+) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {
-        match toks.get(p) {
-            Some(Tok::Char(c)) if *c == text[t] => {
-                p += 1;
-                t += 1;
-            }
-            Some(Tok::Star) => {
+        match pattern.get(p) {
+            Some(tok) if is_star(tok) => {
                 star = Some((p, t));
                 p += 1;
             }
+            Some(tok) if matches(tok, &text[t]) => {
+                p += 1;
+                t += 1;
+            }
             _ => match star {
+                // Let the last star take one more element, and retry after it.
                 Some((sp, st)) => {
                     p = sp + 1;
                     t = st + 1;
@@ -310,7 +330,7 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
             },
         }
     }
-    toks[p..].iter().all(|t| *t == Tok::Star)
+    pattern[p..].iter().all(is_star)
 }
 
 #[cfg(test)]
