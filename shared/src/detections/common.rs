@@ -1377,14 +1377,16 @@ pub fn aws_managed_policy_attached(
     wanted(name).then(|| change_evidence(rec, &[target_param, "policyArn"]))
 }
 
-/// The "new terms" observation of a caller: the term `<account>|<actor>`, and
-/// `|<extra>` when given (e.g. the role it touched).
+/// The "new terms" observation of a caller: the term `<account>|<stable
+/// principal>` ([`account_principal_term`]: the role of an assumed-role session, not
+/// the session, whose name changes on every assume), and `|<extra>` when given
+/// (e.g. the role it touched).
 pub fn first_seen_by_actor(
     rec: &Record,
     extra: Option<&str>,
     evidence: Evidence,
 ) -> Option<crate::detection::Signal> {
-    let group = account_actor_group(rec);
+    let group = account_principal_term(rec);
     let term = match extra {
         Some(x) => format!("{group}|{x}"),
         None => group,

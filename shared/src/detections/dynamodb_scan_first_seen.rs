@@ -4,9 +4,13 @@
 //! Decisions: Elastic keys the history on account and user; we add the table, so a
 //! caller that always scans one table but suddenly reads another is also seen. The
 //! term is `<account>|<caller>|<table>`. Calls by AWS services are skipped.
+//!
+//! The caller in the term is the role of an assumed-role session, not the session
+//! (`common::account_principal_term`): the CLI and SDKs name a new session on every
+//! assume, and ECS tasks after the task, so a session term would be new each run.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_actor_and, aws_service_caller, succeeded_call};
+use crate::detections::common::{account_principal_term, aws_service_caller, succeeded_call};
 use crate::event::Record;
 
 pub struct DynamoDbScanFirstSeen;
@@ -41,7 +45,7 @@ impl Detection for DynamoDbScanFirstSeen {
         }
         let table = rec.request_param_str("tableName").unwrap_or("unknown");
         Some(Signal::FirstSeen {
-            term: account_actor_and(rec, table),
+            term: format!("{}|{table}", account_principal_term(rec)),
             evidence: Evidence::new().with("table", table),
         })
     }

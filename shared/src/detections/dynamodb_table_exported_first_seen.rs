@@ -4,9 +4,13 @@
 //! Decision: the term is account and caller (Elastic's new-terms key); the finding
 //! names the table and the destination bucket and its owner when the request gives
 //! them.
+//!
+//! The caller in the term is the role of an assumed-role session, not the session
+//! (`common::account_principal_term`): the CLI and SDKs name a new session on every
+//! assume, and ECS tasks after the task, so a session term would be new each run.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_actor_group, succeeded_call};
+use crate::detections::common::{account_principal_term, succeeded_call};
 use crate::event::Record;
 
 pub struct DynamoDbTableExportedFirstSeen;
@@ -38,7 +42,7 @@ impl Detection for DynamoDbTableExportedFirstSeen {
             return None;
         }
         Some(Signal::FirstSeen {
-            term: account_actor_group(rec),
+            term: account_principal_term(rec),
             evidence: Evidence::new()
                 .with_opt("table", rec.request_param_str("tableArn"))
                 .with_opt("bucket", rec.request_param_str("s3Bucket"))
@@ -60,9 +64,15 @@ mod tests {
     fn the_term_is_account_and_caller() {
         match eval(&DynamoDbTableExportedFirstSeen, &record("dynamodb.amazonaws.com", "ExportTableToPointInTime", ROLE, EXPORT, "")) {
             Some(Signal::FirstSeen { term, evidence }) => {
-                assert_eq!(term, "111122223333|arn:aws:sts::111122223333:assumed-role/DataOps/ops-session");
+                assert_eq!(term, "111122223333|arn:aws:iam::111122223333:role/DataOps");
                 assert_eq!(evidence.get("bucket_owner"), Some(&json!("444455556666")));
             }
+            other => panic!("expected a term, got {other:?}"),
+        }
+        // Another session of the same role is the same caller.
+        let later = ROLE.replace("ops-session", "botocore-session-1780387200");
+        match eval(&DynamoDbTableExportedFirstSeen, &record("dynamodb.amazonaws.com", "ExportTableToPointInTime", &later, EXPORT, "")) {
+            Some(Signal::FirstSeen { term, .. }) => assert_eq!(term, "111122223333|arn:aws:iam::111122223333:role/DataOps"),
             other => panic!("expected a term, got {other:?}"),
         }
     }

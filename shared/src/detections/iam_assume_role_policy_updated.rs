@@ -3,6 +3,10 @@
 //! caller, role). Whatever the new document says:
 //! `iam-role-trust-policy-external-principal` judges the content; this one says that
 //! the trust of a role changed at all, by someone new to it.
+//!
+//! The caller in the term is the role of an assumed-role session, not the session
+//! (`common::account_principal_term`): the CLI and SDKs name a new session on every
+//! assume, and ECS tasks after the task, so a session term would be new each run.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{IAM, change_evidence, first_seen_by_actor, is_event};

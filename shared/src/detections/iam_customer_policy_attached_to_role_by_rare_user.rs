@@ -3,6 +3,10 @@
 //! last 7 days (first-seen term: account and caller). Services and
 //! infrastructure-as-code are left out: their attachments are routine and would only
 //! teach the history.
+//!
+//! The caller in the term is the role of an assumed-role session, not the session
+//! (`common::account_principal_term`): the CLI and SDKs name a new session on every
+//! assume, and ECS tasks after the task, so a session term would be new each run.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{IAM, change_evidence, first_seen_by_actor, is_event, service_or_iac_caller};
@@ -63,7 +67,12 @@ mod tests {
     fn fires_per_caller_on_customer_policies() {
         assert_eq!(
             first_seen_term(&IamCustomerPolicyAttachedToRoleByRareUser, &iam("AttachRolePolicy", ROLE, CUSTOM)).as_deref(),
-            Some("111122223333|arn:aws:sts::111122223333:assumed-role/Ops/ops-session")
+            Some("111122223333|arn:aws:iam::111122223333:role/Ops")
+        );
+        let next_session = ROLE.replace("ops-session", "botocore-session-1780387200");
+        assert_eq!(
+            first_seen_term(&IamCustomerPolicyAttachedToRoleByRareUser, &iam("AttachRolePolicy", &next_session, CUSTOM)).as_deref(),
+            Some("111122223333|arn:aws:iam::111122223333:role/Ops")
         );
         for who in [USER, ROOT, FEDERATED] {
             assert!(first_seen_term(&IamCustomerPolicyAttachedToRoleByRareUser, &iam("AttachRolePolicy", who, CUSTOM)).is_some());

@@ -1,6 +1,10 @@
 //! An OpenID Connect identity provider created (`CreateOpenIDConnectProvider`,
 //! successful) by a caller who had not created one in the last 10 days (first-seen
 //! term: account and caller). Services and infrastructure-as-code are left out.
+//!
+//! The caller in the term is the role of an assumed-role session, not the session
+//! (`common::account_principal_term`): the CLI and SDKs name a new session on every
+//! assume, and ECS tasks after the task, so a session term would be new each run.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{IAM, change_evidence, first_seen_by_actor, is_event, service_or_iac_caller};

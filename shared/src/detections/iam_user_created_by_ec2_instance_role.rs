@@ -4,7 +4,7 @@
 //! instance credentials creates one to keep access after the instance is gone.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{IAM, change_evidence, first_seen_by_actor, instance_credentials, is_event};
+use crate::detections::common::{IAM, account_actor_group, change_evidence, instance_credentials, is_event};
 use crate::event::Record;
 
 pub struct IamUserCreatedByEc2InstanceRole;
@@ -44,7 +44,12 @@ impl Detection for IamUserCreatedByEc2InstanceRole {
         if !is_event(rec, IAM, &["CreateUser"]) || !rec.succeeded() || !instance_credentials(rec) {
             return None;
         }
-        first_seen_by_actor(rec, None, change_evidence(rec, &["userName"]))
+        // The term is the session, named after the instance (the top comment): each
+        // instance whose credentials create users is reported.
+        Some(Signal::FirstSeen {
+            term: account_actor_group(rec),
+            evidence: change_evidence(rec, &["userName"]),
+        })
     }
 }
 

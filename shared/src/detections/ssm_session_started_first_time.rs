@@ -3,9 +3,13 @@
 //!
 //! First-seen on account, principal and target: Session Manager is an everyday way in
 //! for some teams, so each principal-and-instance pair is reported once per ten days.
+//!
+//! The caller in the term is the role of an assumed-role session, not the session
+//! (`common::account_principal_term`): the CLI and SDKs name a new session on every
+//! assume, and ECS tasks after the task, so a session term would be new each run.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_actor_group, call_context};
+use crate::detections::common::{account_principal_term, call_context};
 use crate::event::Record;
 
 pub struct SsmSessionStartedFirstTime;
@@ -58,7 +62,7 @@ impl Detection for SsmSessionStartedFirstTime {
                 rec.response_element("sessionId").and_then(|v| v.as_str()),
             );
         Some(Signal::FirstSeen {
-            term: format!("{}|{target}", account_actor_group(rec)),
+            term: format!("{}|{target}", account_principal_term(rec)),
             evidence,
         })
     }
