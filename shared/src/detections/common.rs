@@ -1304,10 +1304,14 @@ pub fn service_or_iac_caller(rec: &Record) -> bool {
         .any(|m| ua.contains(m))
 }
 
-/// The caller is the IAM user named `target` (exact, case-sensitive: IAM user names
-/// are case-insensitive for uniqueness but CloudTrail writes them as created).
+/// The caller is the IAM user named `target`. Letter case is ignored: IAM names
+/// are unique without regard to case and a request may name the user in any case
+/// (`ALICE` is alice), while `userIdentity.userName` is written as created.
 pub fn caller_is_user(rec: &Record, target: &str) -> bool {
-    rec.identity_type() == Some("IAMUser") && rec.user_name() == Some(target)
+    rec.identity_type() == Some("IAMUser")
+        && rec
+            .user_name()
+            .is_some_and(|name| name.eq_ignore_ascii_case(target.trim()))
 }
 
 /// The caller and the request as evidence: the API, who called (name and type),
@@ -1375,6 +1379,39 @@ pub fn aws_managed_policy_attached(
     }
     let name = path.rsplit('/').next().unwrap_or(path);
     wanted(name).then(|| change_evidence(rec, &[target_param, "policyArn"]))
+}
+
+/// A successful inline policy `event` (`PutUserPolicy`, `PutRolePolicy`) whose
+/// document grants what `AdministratorAccess` grants: an `Allow` of every action
+/// (`*` or `*:*`) on every resource (`*`). The evidence names the target
+/// (`target_param`) and the policy; `inline` marks it. A document that does not
+/// parse is not judged here (IAM refuses such a call).
+pub fn admin_inline_policy_put(
+    rec: &Record,
+    event: &str,
+    target_param: &'static str,
+) -> Option<Evidence> {
+    use crate::detections::create_policy_version_allow_all::{
+        allows_every_action, one_or_many, policy_document_param,
+    };
+    if !is_event(rec, IAM, &[event]) || !rec.succeeded() {
+        return None;
+    }
+    let doc = policy_document_param(rec, "policyDocument").ok()??;
+    let every_resource = |st: &serde_json::Value| {
+        st.get("Resource").is_some_and(|r| {
+            one_or_many(r)
+                .iter()
+                .filter_map(|r| r.as_str())
+                .any(|r| r.trim() == "*")
+        })
+    };
+    let admin = doc.get("Statement").is_some_and(|s| {
+        one_or_many(s)
+            .iter()
+            .any(|st| allows_every_action(st) && every_resource(st))
+    });
+    admin.then(|| change_evidence(rec, &[target_param, "policyName"]).with("inline", true))
 }
 
 /// The "new terms" observation of a caller: the term `<account>|<stable
@@ -1503,6 +1540,43 @@ pub mod iam_testing {
             None => None,
             other => panic!("expected a first-seen observation, got {other:?}"),
         }
+    }
+
+    /// The shared test of the admin detections' inline form: `event`
+    /// (`PutUserPolicy`, `PutRolePolicy`) naming its target in `param` fires, marked
+    /// `inline`, on an `Allow` of every action on every resource, as plain or
+    /// percent-encoded JSON; not on narrower, denying or unparseable documents, nor
+    /// on a failed call.
+    pub fn check_admin_inline_policy(
+        det: &dyn crate::detection::Detection,
+        event: &str,
+        param: &str,
+    ) {
+        use super::testing::{eval, fires};
+        use crate::detection::Signal;
+        let put = |doc: &str| {
+            let doc = serde_json::to_string(doc).unwrap();
+            format!(r#"{{"{param}":"ci-deployer","policyName":"ops","policyDocument":{doc}}}"#)
+        };
+        let admin = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+        match eval(det, &iam(event, USER, &put(admin))) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("inline"), Some(&serde_json::json!(true))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let encoded = "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%5B%22%2A%3A%2A%22%5D%2C%22Resource%22%3A%5B%22%2A%22%5D%7D%5D%7D";
+        assert!(fires(det, &iam(event, USER, &put(encoded))));
+        for narrow in [
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::builds/*"}}"#,
+            r#"{"Statement":{"Effect":"Deny","Action":"*","Resource":"*"}}"#,
+            "not json",
+        ] {
+            assert!(!fires(det, &iam(event, USER, &put(narrow))), "{narrow}");
+        }
+        assert!(!fires(
+            det,
+            &iam_failed(event, USER, &put(admin), "AccessDenied")
+        ));
     }
 
     /// What every "AdministratorAccess attached" detection must do, for `event`

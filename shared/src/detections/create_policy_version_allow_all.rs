@@ -74,7 +74,7 @@ pub(crate) fn percent_decode(s: &str) -> Option<String> {
 }
 
 /// The policy document in `requestParameters.<key>` as JSON: a JSON string
-/// (percent-decoded first when it starts with `%7B`), or an object some producers
+/// (percent-decoded first when it starts with a percent escape), or an object some producers
 /// embed as is. `Err(())` when a document is present but does not parse; `Ok(None)`
 /// when there is none.
 pub(crate) fn policy_document_param(rec: &Record, key: &str) -> Result<Option<Value>, ()> {
@@ -86,15 +86,18 @@ pub(crate) fn policy_document_param(rec: &Record, key: &str) -> Result<Option<Va
                 return Ok(None);
             }
             let decoded;
-            // Bytes, not `&text[..3]`: the text is attacker-controlled and may start
-            // with a multi-byte character (found by fuzzing).
-            let encoded = text
-                .as_bytes()
-                .get(..3)
-                .is_some_and(|b| b.eq_ignore_ascii_case(b"%7B"));
+            // A JSON document cannot start with `%`: a percent escape there means the
+            // document is encoded, whether it opens with `%7B` or with encoded
+            // whitespace (`%0A%7B`, which JSON and IAM both accept). Bytes, not
+            // `&text[..3]`: the text is attacker-controlled and may start with a
+            // multi-byte character (found by fuzzing).
+            let encoded = match text.as_bytes() {
+                [b'%', h, l, ..] => h.is_ascii_hexdigit() && l.is_ascii_hexdigit(),
+                _ => false,
+            };
             let text = if encoded {
                 decoded = percent_decode(text).ok_or(())?;
-                decoded.as_str()
+                decoded.trim()
             } else {
                 text
             };
@@ -116,7 +119,7 @@ pub(crate) fn one_or_many(v: &Value) -> &[Value] {
 }
 
 /// `Effect` `Allow` (any case) and an `Action` that is, or lists, `*` or `*:*`.
-fn allows_every_action(statement: &Value) -> bool {
+pub(crate) fn allows_every_action(statement: &Value) -> bool {
     let Some(st) = statement.as_object() else {
         return false;
     };
@@ -239,6 +242,13 @@ mod tests {
             &CreatePolicyVersionAllowAll,
             &record(&doc(&lower), "")
         ));
+        // Encoded whitespace before the document: JSON and IAM accept it.
+        for lead in ["%0A", "%20%20", "%0D%0A%09"] {
+            assert!(
+                fires(&CreatePolicyVersionAllowAll, &record(&doc(&format!("{lead}{encoded}")), "")),
+                "{lead}"
+            );
+        }
     }
 
     #[test]

@@ -2,9 +2,13 @@
 //! (`AttachRolePolicy`, successful), whoever made the call: full administrator rights
 //! granted in one step is what matters, so infrastructure-as-code callers are not
 //! excluded. Any partition (`arn:aws:`, `arn:aws-us-gov:`, `arn:aws-cn:`) counts.
+//!
+//! Decisions: an inline policy that grants the same (`PutRolePolicy` with an `Allow` of
+//! every action on every resource) is the same escalation without the managed
+//! policy's name, and fires too, with `inline` in the evidence.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_managed_policy_attached, IAM};
+use crate::detections::common::{IAM, admin_inline_policy_put, aws_managed_policy_attached};
 use crate::event::Record;
 
 pub struct IamAdminPolicyAttachedToRole;
@@ -33,7 +37,7 @@ pub static META: Meta = Meta {
                  not, detach the policy, review how the caller obtained \
                  iam:AttachRolePolicy, and look at what the role did since the \
                  attachment.",
-    triggers: &[Trigger::write(IAM, &["AttachRolePolicy"])],
+    triggers: &[Trigger::write(IAM, &["AttachRolePolicy", "PutRolePolicy"])],
     window: None,
 };
 
@@ -43,16 +47,25 @@ impl Detection for IamAdminPolicyAttachedToRole {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if let Some(inline) = admin_inline_policy_put(rec, "PutRolePolicy", "roleName") {
+            return fire(inline);
+        }
         fire(aws_managed_policy_attached(rec, "AttachRolePolicy", "roleName", |name| {
             name == "AdministratorAccess"
         })?)
     }
+
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detections::common::iam_testing::check_admin_attachment;
+    use crate::detections::common::iam_testing::{check_admin_attachment, check_admin_inline_policy};
+
+    #[test]
+    fn an_inline_policy_granting_everything_fires() {
+        check_admin_inline_policy(&IamAdminPolicyAttachedToRole, "PutRolePolicy", "roleName");
+    }
 
     #[test]
     fn fires_on_administrator_access_only_and_only_on_success() {

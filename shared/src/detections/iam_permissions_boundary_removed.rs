@@ -1,11 +1,33 @@
 //! A permissions boundary removed from a role or user (`DeleteRolePermissionsBoundary`,
-//! `DeleteUserPermissionsBoundary`, successful) by a person or script.
+//! `DeleteUserPermissionsBoundary`, successful) by a person or script, or replaced
+//! by one that caps nothing: `Put{Role,User}PermissionsBoundary` with the AWS
+//! managed `AdministratorAccess` (any partition), which allows every action, so the
+//! principal's own policies take full effect as if the boundary were gone.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{IAM, manual_change};
 use crate::event::Record;
 
 pub struct IamPermissionsBoundaryRemoved;
+
+const REMOVALS: &[&str] = &["DeleteRolePermissionsBoundary", "DeleteUserPermissionsBoundary"];
+const PUTS: &[&str] = &["PutRolePermissionsBoundary", "PutUserPermissionsBoundary"];
+const NAMES: &[&str] = &[
+    "DeleteRolePermissionsBoundary",
+    "DeleteUserPermissionsBoundary",
+    "PutRolePermissionsBoundary",
+    "PutUserPermissionsBoundary",
+];
+
+/// `permissionsBoundary` is the AWS managed `AdministratorAccess`, in any partition.
+fn boundary_caps_nothing(rec: &Record<'_>) -> bool {
+    rec.request_param_str("permissionsBoundary")
+        .and_then(|arn| arn.trim().split_once(":iam::aws:policy/"))
+        .is_some_and(|(partition, path)| {
+            (partition == "arn:aws" || partition.starts_with("arn:aws-"))
+                && path.rsplit('/').next() == Some("AdministratorAccess")
+        })
+}
 
 pub static META: Meta = Meta {
     id: "iam-permissions-boundary-removed",
@@ -29,7 +51,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether a new boundary was set right after; if not, restore \
                  it, review the principal's policies and what it did without the \
                  boundary, and ask the caller.",
-    triggers: &[Trigger::write(IAM, &["DeleteRolePermissionsBoundary", "DeleteUserPermissionsBoundary"])],
+    triggers: &[Trigger::write(IAM, NAMES)],
     window: None,
 };
 
@@ -39,7 +61,13 @@ impl Detection for IamPermissionsBoundaryRemoved {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        fire(manual_change(rec, IAM, &["DeleteRolePermissionsBoundary", "DeleteUserPermissionsBoundary"], &["roleName", "userName"])?)
+        if PUTS.contains(&rec.event_name()) {
+            if !boundary_caps_nothing(rec) {
+                return None;
+            }
+            return fire(manual_change(rec, IAM, PUTS, &["roleName", "userName", "permissionsBoundary"])?);
+        }
+        fire(manual_change(rec, IAM, REMOVALS, &["roleName", "userName"])?)
     }
 }
 
@@ -50,6 +78,29 @@ mod tests {
     use crate::detections::common::testing::fires;
 
     const PARAMS: &str = r#"{"roleName": "example-roleName", "userName": "example-userName"}"#;
+
+    #[test]
+    fn a_boundary_replaced_by_administrator_access_fires() {
+        for (name, target) in [("PutRolePermissionsBoundary", "roleName"), ("PutUserPermissionsBoundary", "userName")] {
+            for arn in [
+                "arn:aws:iam::aws:policy/AdministratorAccess",
+                "arn:aws-us-gov:iam::aws:policy/AdministratorAccess",
+            ] {
+                let p = format!(r#"{{"{target}":"app-deployer","permissionsBoundary":"{arn}"}}"#);
+                assert!(fires(&IamPermissionsBoundaryRemoved, &iam(name, ROLE, &p)), "{name} {arn}");
+            }
+            for arn in [
+                "arn:aws:iam::111122223333:policy/AdministratorAccess",
+                "arn:aws:iam::aws:policy/ReadOnlyAccess",
+                "arn:aws:iam::111122223333:policy/dev-boundary",
+            ] {
+                let p = format!(r#"{{"{target}":"app-deployer","permissionsBoundary":"{arn}"}}"#);
+                assert!(!fires(&IamPermissionsBoundaryRemoved, &iam(name, ROLE, &p)), "{name} {arn}");
+            }
+            let p = format!(r#"{{"{target}":"app-deployer","permissionsBoundary":"arn:aws:iam::aws:policy/AdministratorAccess"}}"#);
+            assert!(!fires(&IamPermissionsBoundaryRemoved, &iam_failed(name, ROLE, &p, "AccessDenied")));
+        }
+    }
 
     #[test]
     fn fires_for_people_roles_root_and_federated_users() {

@@ -1,7 +1,8 @@
 //! An IAM user adding itself to a group (`AddUserToGroup`, successful, `userName` equal
 //! to the calling IAM user's name). Elastic's rule reports every addition;
 //! administrators add people to groups all day, so we keep the escalation pattern: a
-//! user with iam:AddUserToGroup putting itself into a more privileged group.
+//! user with iam:AddUserToGroup putting itself into a more privileged group. IAM
+//! names ignore letter case, so `ALICE` in the request is alice herself.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{IAM, caller_is_user, change_evidence, is_event};
@@ -62,12 +63,15 @@ mod tests {
     #[test]
     fn fires_when_a_user_adds_itself() {
         assert!(fires(&IamUserAddedSelfToGroup, &add(USER, "alice")));
+        // IAM resolves a user name without regard to case.
+        for name in ["Alice", "ALICE"] {
+            assert!(fires(&IamUserAddedSelfToGroup, &add(USER, name)), "{name}");
+        }
     }
 
     #[test]
     fn ignores_additions_of_others_failures_and_odd_records() {
         assert!(!fires(&IamUserAddedSelfToGroup, &add(USER, "bob")));
-        assert!(!fires(&IamUserAddedSelfToGroup, &add(USER, "Alice")));
         for who in [ROLE, ROOT, FEDERATED] {
             assert!(!fires(&IamUserAddedSelfToGroup, &add(who, "alice")), "{who}");
         }
