@@ -139,7 +139,40 @@ pub fn group_pattern(group: &FunctionGroup) -> Value {
     let detections = catalog::group_detections(group);
     let alts = alternatives(detections.iter().flat_map(|d| d.meta().triggers));
     assert!(!alts.is_empty(), "group {} has no trigger", group.name);
-    wrap(alts)
+    wrap(merge_sources(alts))
+}
+
+/// `alternatives` with the event-source alternatives that differ only in their
+/// source merged into one listing every source: `{"eventSource": [a, b], ...}`
+/// matches exactly what the two did (WAF's three APIs share one name list), in
+/// fewer characters of a pattern EventBridge caps at [`MAX_PATTERN_CHARS`]. Order
+/// is kept: each merged alternative stands where its first source was.
+fn merge_sources(alternatives: Vec<Value>) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::with_capacity(alternatives.len());
+    'next: for alt in alternatives {
+        if let Value::Object(map) = &alt
+            && let Some(Value::Array(sources)) = map.get("eventSource")
+        {
+            let rest = |m: &Map<String, Value>| {
+                let mut m = m.clone();
+                m.remove("eventSource");
+                m
+            };
+            let mine = rest(map);
+            for earlier in out.iter_mut() {
+                if let Value::Object(e) = earlier
+                    && matches!(e.get("eventSource"), Some(Value::Array(_)))
+                    && rest(e) == mine
+                    && let Some(Value::Array(theirs)) = e.get_mut("eventSource")
+                {
+                    theirs.extend(sources.iter().cloned());
+                    continue 'next;
+                }
+            }
+        }
+        out.push(alt);
+    }
+    out
 }
 
 /// Order-insensitive form of a pattern: value lists and `$or` alternatives sorted.
@@ -330,6 +363,26 @@ mod tests {
                 assert_eq!(a["readOnly"], json!([true]), "{a}");
             }
         }
+    }
+
+    #[test]
+    fn sources_sharing_a_name_list_share_one_alternative() {
+        let alts = vec![
+            json!({"eventSource": ["a.amazonaws.com"], "eventName": ["X", "Y"]}),
+            json!({"eventSource": ["b.amazonaws.com"], "eventName": ["Z"]}),
+            json!({"eventSource": ["c.amazonaws.com"], "eventName": ["X", "Y"]}),
+            json!({"eventSource": ["d.amazonaws.com"], "eventName": ["X", "Y"], "errorCode": [{"exists": false}]}),
+            json!({"userAgent": [{"prefix": "x"}]}),
+        ];
+        assert_eq!(
+            merge_sources(alts),
+            vec![
+                json!({"eventSource": ["a.amazonaws.com", "c.amazonaws.com"], "eventName": ["X", "Y"]}),
+                json!({"eventSource": ["b.amazonaws.com"], "eventName": ["Z"]}),
+                json!({"eventSource": ["d.amazonaws.com"], "eventName": ["X", "Y"], "errorCode": [{"exists": false}]}),
+                json!({"userAgent": [{"prefix": "x"}]}),
+            ]
+        );
     }
 
     #[test]

@@ -1,4 +1,10 @@
 //! An IAM Access Analyzer analyzer deleted (`DeleteAnalyzer`), successfully.
+//!
+//! Decision: archive rules (`CreateArchiveRule`, `UpdateArchiveRule`) also hide
+//! findings, every new one their filter matches, but whether a filter is broad
+//! cannot be told from the record, and the security-services rule has no room left
+//! under EventBridge's pattern limit for names that would fire on every rule. Left
+//! out; a catch-all archive rule is a gap.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{params_evidence, succeeded_call};

@@ -18,6 +18,18 @@ pub fn called_from_ip_not_aws_internal(rec: &Record) -> bool {
     source_ip_literal(rec).is_some() && rec.user_agent() != Some("AWS Internal")
 }
 
+/// The first of `keys` present in `requestParameters`: some services log their keys
+/// in PascalCase, others in camelCase (`ControlStatus`, `controlStatus`).
+pub fn request_param_any<'r>(rec: &'r Record, keys: &[&str]) -> Option<&'r serde_json::Value> {
+    keys.iter().find_map(|k| rec.request_param(k))
+}
+
+/// An enum-like text value equal to `want`, without regard to case or padding.
+pub fn text_is(v: Option<&serde_json::Value>, want: &str) -> bool {
+    v.and_then(|v| v.as_str())
+        .is_some_and(|s| s.trim().eq_ignore_ascii_case(want))
+}
+
 /// `responseElements.ConsoleLogin` (`Success` / `Failure`) of a sign-in record.
 pub fn console_login_result<'r>(rec: &'r Record) -> Option<&'r str> {
     rec.response_element("ConsoleLogin")?.as_str()

@@ -1,14 +1,16 @@
-//! An Amazon Detective behaviour graph deleted (`DeleteGraph`), or a member account
-//! leaving one (`DisassociateMembership`), successfully.
+//! An Amazon Detective behaviour graph deleted (`DeleteGraph`), a member account
+//! leaving one (`DisassociateMembership`), or the administrator removing members
+//! (`DeleteMembers`: their data stops flowing in, the same loss seen from the other
+//! side), successfully.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detections::common::{request_param_any, succeeded_call};
 use crate::event::Record;
 
 pub struct DetectiveGraphDeleted;
 
 const SOURCE: &str = "detective.amazonaws.com";
-const NAMES: &[&str] = &["DeleteGraph", "DisassociateMembership"];
+const NAMES: &[&str] = &["DeleteGraph", "DeleteMembers", "DisassociateMembership"];
 
 pub static META: Meta = Meta {
     id: "detective-graph-deleted",
@@ -40,7 +42,11 @@ impl Detection for DetectiveGraphDeleted {
         fire(
             Evidence::new()
                 .with("action", rec.event_name())
-                .with_opt("graph", rec.request_param_str("graphArn")),
+                .with_opt(
+                    "graph",
+                    request_param_any(rec, &["graphArn", "GraphArn"]).and_then(|g| g.as_str()),
+                )
+                .with_json("accounts", request_param_any(rec, &["accountIds", "AccountIds"])),
         )
     }
 }
@@ -75,6 +81,22 @@ mod tests {
         let denied = failed(&DELETE, "ValidationException");
         assert!(!fires(&DetectiveGraphDeleted, &denied));
         assert!(!fires(&DetectiveGraphDeleted, &DELETE.replace("DeleteGraph", "CreateGraph")));
-        assert!(!fires(&DetectiveGraphDeleted, &DELETE.replace("DeleteGraph", "DeleteMembers")));
+        assert!(!fires(&DetectiveGraphDeleted, &DELETE.replace("DeleteGraph", "CreateMembers")));
+    }
+
+    #[test]
+    fn members_removed_by_the_administrator_count() {
+        let removed = call(
+            "detective.amazonaws.com",
+            "DeleteMembers",
+            r#"{"GraphArn":"arn:aws:detective:us-east-1:111122223333:graph:0123abcd","AccountIds":["444455556666"]}"#,
+        );
+        match eval(&DetectiveGraphDeleted, &removed) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("graph").and_then(|v| v.as_str()), Some("arn:aws:detective:us-east-1:111122223333:graph:0123abcd"));
+                assert_eq!(e.get("accounts"), Some(&serde_json::json!(["444455556666"])));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
     }
 }

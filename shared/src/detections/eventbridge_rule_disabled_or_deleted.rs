@@ -1,5 +1,7 @@
-//! An EventBridge rule disabled (`DisableRule`) or deleted (`DeleteRule`) by a person
-//! or script, successfully.
+//! An EventBridge rule disabled (`DisableRule`), deleted (`DeleteRule`), replaced by a
+//! disabled one (`PutRule` with `state` `DISABLED`: a put replaces the rule) or
+//! stripped of targets (`RemoveTargets`: a rule without targets delivers nothing) by
+//! a person or script, successfully.
 //!
 //! Decisions: any rule, on any bus (trailwatch's own rules have their own detection in
 //! the self-protection group). Calls an AWS service makes on someone's behalf
@@ -8,13 +10,13 @@
 //! another change that is the thing to review.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detections::common::{succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct EventBridgeRuleDisabledOrDeleted;
 
 const SOURCE: &str = "events.amazonaws.com";
-const NAMES: &[&str] = &["DeleteRule", "DisableRule"];
+const NAMES: &[&str] = &["DeleteRule", "DisableRule", "PutRule", "RemoveTargets"];
 
 pub static META: Meta = Meta {
     id: "eventbridge-rule-disabled-or-deleted",
@@ -49,10 +51,19 @@ impl Detection for EventBridgeRuleDisabledOrDeleted {
         {
             return None;
         }
+        // `PutRule` replaces a rule: only a replacement that leaves it disabled counts.
+        if rec.event_name() == "PutRule" && !text_is(rec.request_param("state"), "DISABLED") {
+            return None;
+        }
         fire(
             Evidence::new()
                 .with("action", rec.event_name())
-                .with_opt("rule", rec.request_param_str("name"))
+                .with_opt(
+                    "rule",
+                    rec.request_param_str("name")
+                        .or_else(|| rec.request_param_str("rule")),
+                )
+                .with_json("removed_targets", rec.request_param("ids"))
                 .with_opt("event_bus", rec.request_param_str("eventBusName")),
         )
     }
@@ -99,11 +110,29 @@ mod tests {
         assert!(!fires(&EventBridgeRuleDisabledOrDeleted, &by_cfn));
         let service = DELETE.replace(r#""type":"IAMUser""#, r#""type":"AWSService""#);
         assert!(!fires(&EventBridgeRuleDisabledOrDeleted, &service));
-        for to in ["PutRule", "EnableRule", "RemoveTargets"] {
+        // A PutRule that does not leave the rule disabled, and enabling, are not.
+        for to in ["PutRule", "EnableRule", "ListTargetsByRule"] {
             assert!(
                 !fires(&EventBridgeRuleDisabledOrDeleted, &DELETE.replace("DeleteRule", to)),
                 "{to}"
             );
+        }
+        let enabled = DELETE.replace("DeleteRule", "PutRule").replace(r#""name":"#, r#""state":"ENABLED","name":"#);
+        assert_ne!(enabled, DELETE.replace("DeleteRule", "PutRule"));
+        assert!(!fires(&EventBridgeRuleDisabledOrDeleted, &enabled));
+    }
+
+    #[test]
+    fn a_rule_replaced_as_disabled_or_stripped_of_its_targets_counts() {
+        let disabled = DELETE.replace("DeleteRule", "PutRule").replace(r#""name":"#, r#""state":"disabled","name":"#);
+        assert!(fires(&EventBridgeRuleDisabledOrDeleted, &disabled));
+        let stripped = DELETE.replace("DeleteRule", "RemoveTargets").replace(r#""name":"#, r#""ids":["pagerduty"],"rule":"#);
+        match eval(&EventBridgeRuleDisabledOrDeleted, &stripped) {
+            Some(Signal::Fire(e)) => {
+                assert!(e.get("rule").is_some());
+                assert_eq!(e.get("removed_targets"), Some(&serde_json::json!(["pagerduty"])));
+            }
+            other => panic!("expected a finding, got {other:?}"),
         }
     }
 }

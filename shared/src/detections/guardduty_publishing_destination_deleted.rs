@@ -1,14 +1,16 @@
-//! The export of GuardDuty findings to S3 removed (`DeletePublishingDestination`),
-//! successfully.
+//! The export of GuardDuty findings to S3 removed (`DeletePublishingDestination`) or
+//! pointed somewhere else (`UpdatePublishingDestination`: the usual bucket stops
+//! receiving findings; the new destination is in the evidence), successfully. An
+//! update made by infrastructure as code or an AWS service is left out.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{params_evidence, succeeded_call};
+use crate::detections::common::{params_evidence, service_or_iac_caller, succeeded_call};
 use crate::event::Record;
 
 pub struct GuardDutyPublishingDestinationDeleted;
 
 const SOURCE: &str = "guardduty.amazonaws.com";
-const NAMES: &[&str] = &["DeletePublishingDestination"];
+const NAMES: &[&str] = &["DeletePublishingDestination", "UpdatePublishingDestination"];
 
 pub static META: Meta = Meta {
     id: "guardduty-publishing-destination-deleted",
@@ -38,10 +40,22 @@ impl Detection for GuardDutyPublishingDestinationDeleted {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        fire(params_evidence(
-            rec,
-            &[("detector_id", "detectorId"), ("destination_id", "destinationId")],
-        ))
+        // Re-pointing the export is a deployment's job too: by hand it counts.
+        if rec.event_name() == "UpdatePublishingDestination" && service_or_iac_caller(rec) {
+            return None;
+        }
+        let new_destination = rec
+            .request_param("destinationProperties")
+            .and_then(|p| p.get("destinationArn"))
+            .and_then(|a| a.as_str());
+        fire(
+            params_evidence(
+                rec,
+                &[("detector_id", "detectorId"), ("destination_id", "destinationId")],
+            )
+            .with("action", rec.event_name())
+            .with_opt("new_destination_arn", new_destination),
+        )
     }
 }
 
@@ -67,12 +81,28 @@ mod tests {
     }
 
     #[test]
+    fn a_destination_pointed_elsewhere_counts() {
+        let moved = call(
+            SOURCE,
+            "UpdatePublishingDestination",
+            r#"{"detectorId":"d1","destinationId":"p-1","destinationProperties":{"destinationArn":"arn:aws:s3:::attacker-sink-bucket","kmsKeyArn":"arn:aws:kms:us-east-1:444455556666:key/k"}}"#,
+        );
+        match eval(&GuardDutyPublishingDestinationDeleted, &moved) {
+            Some(Signal::Fire(e)) => assert_eq!(
+                e.get("new_destination_arn").and_then(|v| v.as_str()),
+                Some("arn:aws:s3:::attacker-sink-bucket")
+            ),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn ignores_failures_and_other_calls() {
         assert!(!fires(
             &GuardDutyPublishingDestinationDeleted,
             &failed(&delete(), "BadRequestException")
         ));
-        for to in ["CreatePublishingDestination", "UpdatePublishingDestination"] {
+        for to in ["CreatePublishingDestination", "DescribePublishingDestination"] {
             assert!(!fires(
                 &GuardDutyPublishingDestinationDeleted,
                 &delete().replace("DeletePublishingDestination", to)

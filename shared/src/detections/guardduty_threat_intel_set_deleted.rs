@@ -1,16 +1,18 @@
-//! A GuardDuty threat list deleted (`DeleteThreatIntelSet`), successfully.
+//! A GuardDuty threat list deleted (`DeleteThreatIntelSet`) or switched off
+//! (`UpdateThreatIntelSet` with `activate` false: GuardDuty stops using it, as if it
+//! were deleted), successfully.
 //!
 //! Decision: GuardDuty's `DeleteIPSet` (a trusted IP list) is not part of this: losing
 //! a trusted list makes GuardDuty report more, not less.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{params_evidence, succeeded_call};
+use crate::detections::common::{flag_value, params_evidence, succeeded_call};
 use crate::event::Record;
 
 pub struct GuardDutyThreatIntelSetDeleted;
 
 const SOURCE: &str = "guardduty.amazonaws.com";
-const NAMES: &[&str] = &["DeleteThreatIntelSet"];
+const NAMES: &[&str] = &["DeleteThreatIntelSet", "UpdateThreatIntelSet"];
 
 pub static META: Meta = Meta {
     id: "guardduty-threat-intel-set-deleted",
@@ -40,6 +42,13 @@ impl Detection for GuardDutyThreatIntelSetDeleted {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
+        // An update counts only when it switches the list off: GuardDuty stops
+        // using it, as if it were deleted.
+        if rec.event_name() == "UpdateThreatIntelSet"
+            && rec.request_param("activate").and_then(flag_value) != Some(false)
+        {
+            return None;
+        }
         fire(params_evidence(
             rec,
             &[
@@ -58,6 +67,18 @@ mod tests {
 
     fn delete() -> String {
         call(SOURCE, "DeleteThreatIntelSet", r#"{"detectorId":"d1","threatIntelSetId":"t-1"}"#)
+    }
+
+    #[test]
+    fn a_list_switched_off_counts() {
+        for off in ["false", r#""false""#, r#""FALSE""#] {
+            let p = format!(r#"{{"detectorId":"d1","threatIntelSetId":"t-1","activate":{off}}}"#);
+            assert!(fires(&GuardDutyThreatIntelSetDeleted, &call(SOURCE, "UpdateThreatIntelSet", &p)), "{off}");
+        }
+        for on in [r#""activate":true,"#, r#""location":"https://s3.amazonaws.com/b/list.txt","#, ""] {
+            let p = format!(r#"{{{on}"detectorId":"d1","threatIntelSetId":"t-1"}}"#);
+            assert!(!fires(&GuardDutyThreatIntelSetDeleted, &call(SOURCE, "UpdateThreatIntelSet", &p)), "{on}");
+        }
     }
 
     #[test]

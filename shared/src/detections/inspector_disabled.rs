@@ -1,17 +1,19 @@
-//! Amazon Inspector scanning switched off (`Disable` on `inspector2`), successfully.
+//! Amazon Inspector scanning switched off (`Disable` on `inspector2`), or a
+//! suppression rule made (`CreateFilter`, `UpdateFilter` with `action` `SUPPRESS`:
+//! matching findings stop showing), successfully.
 //!
 //! Decision: `Disable` with a `resourceTypes` list turns off only those scan types
 //! (EC2, ECR, Lambda); it still fires, with the list in the evidence, since each type
 //! switched off is a blind spot.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detections::common::{succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct InspectorDisabled;
 
 const SOURCE: &str = "inspector2.amazonaws.com";
-const NAMES: &[&str] = &["Disable"];
+const NAMES: &[&str] = &["CreateFilter", "Disable", "UpdateFilter"];
 
 pub static META: Meta = Meta {
     id: "inspector-disabled",
@@ -45,10 +47,17 @@ impl Detection for InspectorDisabled {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
+        // A filter counts only as a suppression rule (its matches hidden).
+        if rec.event_name() != "Disable" && !text_is(rec.request_param("action"), "SUPPRESS") {
+            return None;
+        }
         fire(
             Evidence::new()
+                .with("action", rec.event_name())
                 .with_json("resource_types", rec.request_param("resourceTypes"))
-                .with_json("account_ids", rec.request_param("accountIds")),
+                .with_json("account_ids", rec.request_param("accountIds"))
+                .with_opt("filter", rec.request_param_str("name"))
+                .with_json("criteria", rec.request_param("filterCriteria")),
         )
     }
 }
@@ -63,6 +72,17 @@ mod tests {
 
     static DISABLE: LazyLock<String> =
         LazyLock::new(|| call("inspector2.amazonaws.com", "Disable", r#"{"resourceTypes":["EC2","ECR"]}"#));
+
+    #[test]
+    fn suppression_rules_count() {
+        let filter = |action: &str| {
+            format!(r#"{{"name":"quiet","action":"{action}","filterCriteria":{{"severity":[{{"comparison":"EQUALS","value":"CRITICAL"}}]}}}}"#)
+        };
+        for name in ["CreateFilter", "UpdateFilter"] {
+            assert!(fires(&InspectorDisabled, &call("inspector2.amazonaws.com", name, &filter("SUPPRESS"))), "{name}");
+            assert!(!fires(&InspectorDisabled, &call("inspector2.amazonaws.com", name, &filter("NONE"))), "{name}");
+        }
+    }
 
     #[test]
     fn fires_with_the_resource_types() {

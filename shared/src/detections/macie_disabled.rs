@@ -1,13 +1,15 @@
 //! Amazon Macie switched off (`DisableMacie`), paused (`UpdateMacieSession` with
 //! status `PAUSED`) or detached from its administrator
-//! (`DisassociateFromAdministratorAccount`, `DisassociateFromMasterAccount`),
-//! successfully.
+//! (`DisassociateFromAdministratorAccount`, `DisassociateFromMasterAccount`), a member
+//! removed by the administrator (`DisassociateMember`, `DeleteMember`), or a findings
+//! filter that archives what it matches (`CreateFindingsFilter`,
+//! `UpdateFindingsFilter` with `action` `ARCHIVE`: a suppression rule), successfully.
 //!
 //! Decision: `UpdateMacieSession` also changes the publishing frequency; only a
-//! session set to `PAUSED` fires.
+//! session set to `PAUSED` fires. Filters that only show (`NOOP`) do not.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detections::common::{succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct MacieDisabled;
@@ -18,7 +20,15 @@ const NAMES: &[&str] = &[
     "UpdateMacieSession",
     "DisassociateFromAdministratorAccount",
     "DisassociateFromMasterAccount",
+    "DisassociateMember",
+    "DeleteMember",
+    "CreateFindingsFilter",
+    "UpdateFindingsFilter",
 ];
+
+/// The findings-filter calls: they count only when the filter archives what it
+/// matches (a suppression rule).
+const FILTERS: &[&str] = &["CreateFindingsFilter", "UpdateFindingsFilter"];
 
 pub static META: Meta = Meta {
     id: "macie-disabled",
@@ -53,10 +63,16 @@ impl Detection for MacieDisabled {
         {
             return None;
         }
+        if FILTERS.contains(&rec.event_name()) && !text_is(rec.request_param("action"), "ARCHIVE") {
+            return None;
+        }
         fire(
             Evidence::new()
                 .with("action", rec.event_name())
-                .with_opt("status", status),
+                .with_opt("status", status)
+                .with_opt("member", rec.request_param_str("id"))
+                .with_opt("filter", rec.request_param_str("name"))
+                .with_json("criteria", rec.request_param("findingCriteria")),
         )
     }
 }
@@ -70,6 +86,22 @@ mod tests {
 
     static DISABLE: LazyLock<String> =
         LazyLock::new(|| call("macie2.amazonaws.com", "DisableMacie", r#"null"#));
+
+    #[test]
+    fn members_removed_and_archiving_filters_count() {
+        for name in ["DisassociateMember", "DeleteMember"] {
+            assert!(fires(&MacieDisabled, &call("macie2.amazonaws.com", name, r#"{"id":"444455556666"}"#)), "{name}");
+        }
+        let filter = |action: &str| {
+            format!(r#"{{"name":"quiet","action":"{action}","findingCriteria":{{"criterion":{{"severity.description":{{"eq":["Low","Medium","High"]}}}}}}}}"#)
+        };
+        for name in ["CreateFindingsFilter", "UpdateFindingsFilter"] {
+            assert!(fires(&MacieDisabled, &call("macie2.amazonaws.com", name, &filter("ARCHIVE"))), "{name}");
+            assert!(fires(&MacieDisabled, &call("macie2.amazonaws.com", name, &filter("archive"))), "{name}");
+            assert!(!fires(&MacieDisabled, &call("macie2.amazonaws.com", name, &filter("NOOP"))), "{name}");
+        }
+        assert!(!fires(&MacieDisabled, &call("macie2.amazonaws.com", "UpdateFindingsFilter", r#"{"id":"f1","description":"x"}"#)));
+    }
 
     #[test]
     fn fires_on_disable_pause_and_detach() {

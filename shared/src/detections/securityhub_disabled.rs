@@ -1,14 +1,19 @@
 //! Security Hub switched off (`DisableSecurityHub`), its standards disabled
 //! (`BatchDisableStandards`), or the account detached from its Security Hub
 //! administrator (`DisassociateFromAdministratorAccount`, or the older
-//! `DisassociateFromMasterAccount`), successfully.
+//! `DisassociateFromMasterAccount`), successfully. Also what has the same effect one
+//! piece at a time: members removed by the administrator (`DisassociateMembers`,
+//! `DeleteMembers`), a product's findings no longer imported
+//! (`DisableImportFindingsForProduct`, e.g. GuardDuty's), and controls switched off
+//! (`UpdateStandardsControl` with `ControlStatus` `DISABLED`, or
+//! `BatchUpdateStandardsControlAssociations` with some association `DISABLED`).
 //!
 //! Decision: the Elastic rule watches `DisableSecurityHub`; disabling every standard or
 //! leaving the administrator has the same effect for the security team (no checks, or
 //! no findings centrally), so they are part of this one behaviour.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detections::common::{one_or_many, request_param_any, succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct SecurityHubDisabled;
@@ -19,7 +24,34 @@ const NAMES: &[&str] = &[
     "BatchDisableStandards",
     "DisassociateFromAdministratorAccount",
     "DisassociateFromMasterAccount",
+    "DisassociateMembers",
+    "DeleteMembers",
+    "DisableImportFindingsForProduct",
+    "UpdateStandardsControl",
+    "BatchUpdateStandardsControlAssociations",
 ];
+
+/// A control switched off: `UpdateStandardsControl` with `ControlStatus`
+/// `DISABLED`, or a batch update with some association `DISABLED`.
+fn control_disabled(rec: &Record<'_>) -> bool {
+    match rec.event_name() {
+        "UpdateStandardsControl" => {
+            text_is(request_param_any(rec, &["ControlStatus", "controlStatus"]), "DISABLED")
+        }
+        "BatchUpdateStandardsControlAssociations" => one_or_many(request_param_any(
+            rec,
+            &["StandardsControlAssociationUpdates", "standardsControlAssociationUpdates"],
+        ))
+        .iter()
+        .any(|u| {
+            text_is(
+                u.get("AssociationStatus").or_else(|| u.get("associationStatus")),
+                "DISABLED",
+            )
+        }),
+        _ => true,
+    }
+}
 
 pub static META: Meta = Meta {
     id: "securityhub-disabled",
@@ -50,7 +82,7 @@ impl Detection for SecurityHubDisabled {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) {
+        if !succeeded_call(rec, SOURCE, NAMES) || !control_disabled(rec) {
             return None;
         }
         fire(
@@ -60,6 +92,18 @@ impl Detection for SecurityHubDisabled {
                     "standards",
                     rec.request_param("StandardsSubscriptionArns")
                         .or_else(|| rec.request_param("standardsSubscriptionArns")),
+                )
+                .with_json(
+                    "accounts",
+                    request_param_any(rec, &["AccountIds", "accountIds"]),
+                )
+                .with_json(
+                    "product_subscription",
+                    request_param_any(rec, &["ProductSubscriptionArn", "productSubscriptionArn"]),
+                )
+                .with_json(
+                    "control",
+                    request_param_any(rec, &["StandardsControlArn", "standardsControlArn"]),
                 ),
         )
     }
@@ -78,8 +122,30 @@ mod tests {
         "requestParameters":null,"responseElements":null}"#;
 
     #[test]
+    fn controls_count_only_when_switched_off() {
+        let with = |name: &str, params: &str| {
+            DISABLE
+                .replace("DisableSecurityHub", name)
+                .replace("\"requestParameters\":null", &format!("\"requestParameters\":{params}"))
+        };
+        let control = "arn:aws:securityhub:us-east-1:111122223333:control/aws-foundational-security-best-practices/v/1.0.0/CloudTrail.1";
+        for status in ["DISABLED", "disabled"] {
+            let p = format!(r#"{{"StandardsControlArn":"{control}","ControlStatus":"{status}","DisabledReason":"noise"}}"#);
+            assert!(fires(&SecurityHubDisabled, &with("UpdateStandardsControl", &p)), "{status}");
+        }
+        let enabled = format!(r#"{{"StandardsControlArn":"{control}","ControlStatus":"ENABLED"}}"#);
+        assert!(!fires(&SecurityHubDisabled, &with("UpdateStandardsControl", &enabled)));
+        let batch = |status: &str| {
+            format!(r#"{{"StandardsControlAssociationUpdates":[{{"SecurityControlId":"CloudTrail.1","StandardsArn":"arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0","AssociationStatus":"{status}"}}]}}"#)
+        };
+        assert!(fires(&SecurityHubDisabled, &with("BatchUpdateStandardsControlAssociations", &batch("DISABLED"))));
+        assert!(!fires(&SecurityHubDisabled, &with("BatchUpdateStandardsControlAssociations", &batch("ENABLED"))));
+        assert!(!fires(&SecurityHubDisabled, &with("BatchUpdateStandardsControlAssociations", "null")));
+    }
+
+    #[test]
     fn fires_on_each_call() {
-        for name in NAMES {
+        for name in NAMES.iter().filter(|n| !n.contains("StandardsControl")) {
             assert!(fires(&SecurityHubDisabled, &DISABLE.replace("DisableSecurityHub", name)), "{name}");
         }
         let standards = DISABLE.replace("DisableSecurityHub", "BatchDisableStandards").replace(

@@ -1,4 +1,8 @@
-//! A WAF web ACL deleted (`DeleteWebACL` on WAFv2 or classic WAF), successfully.
+//! A WAF web ACL deleted (`DeleteWebACL` on WAFv2 or classic WAF), or taken off the
+//! resource it protects (`DisassociateWebACL`: the load balancer, API or pool is left
+//! with no rules at all, as if the ACL were gone), successfully. A detach made by
+//! infrastructure as code or an AWS service is left out: deployments detach ACLs as
+//! they rebuild what they protect.
 //!
 //! Decision: Splunk's "impair security services" list names WAF's `DeleteWebACL`,
 //! `DeleteRule`, `DeleteRuleGroup` and `DeleteIPSet` by event name only; we split them
@@ -7,12 +11,12 @@
 //! successful deletion removes no protection.
 
 use crate::detection::{Detection, Meta, Severity, Signal, fire};
-use crate::detections::common::{succeeded_waf_call, waf_evidence, waf_triggers};
+use crate::detections::common::{service_or_iac_caller, succeeded_waf_call, waf_evidence, waf_triggers};
 use crate::event::Record;
 
 pub struct WafWebAclDeleted;
 
-const NAMES: &[&str] = &["DeleteWebACL"];
+const NAMES: &[&str] = &["DeleteWebACL", "DisassociateWebACL"];
 
 pub static META: Meta = Meta {
     id: "waf-web-acl-deleted",
@@ -48,6 +52,11 @@ impl Detection for WafWebAclDeleted {
         if !succeeded_waf_call(rec, NAMES) {
             return None;
         }
+        // Deployments detach ACLs as they rebuild what they protect: a detach counts
+        // when a person or script makes it, not infrastructure as code or a service.
+        if rec.event_name() == "DisassociateWebACL" && service_or_iac_caller(rec) {
+            return None;
+        }
         fire(waf_evidence(rec))
     }
 }
@@ -61,6 +70,19 @@ mod tests {
 
     static DELETE: LazyLock<String> =
         LazyLock::new(|| call("wafv2.amazonaws.com", "DeleteWebACL", r#"{"name":"shop-acl","scope":"REGIONAL","id":"a1b2c3d4-5678-90ab-cdef-EXAMPLE11111","lockToken":"t"}"#));
+
+    #[test]
+    fn an_acl_taken_off_its_resource_counts() {
+        let off = call(
+            "wafv2.amazonaws.com",
+            "DisassociateWebACL",
+            r#"{"resourceArn":"arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/shop-alb/50dc6c495c0c9188"}"#,
+        );
+        match eval(&WafWebAclDeleted, &off) {
+            Some(Signal::Fire(e)) => assert!(e.get("resource_arn").is_some()),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
 
     #[test]
     fn fires_on_every_waf_api() {
@@ -87,7 +109,7 @@ mod tests {
         let locked = failed(&DELETE, "WAFOptimisticLockException");
         assert!(!fires(&WafWebAclDeleted, &locked));
         for (from, to) in [
-            ("DeleteWebACL", "DisassociateWebACL"),
+            ("DeleteWebACL", "AssociateWebACL"),
             ("DeleteWebACL", "UpdateWebACL"),
             ("wafv2.amazonaws.com", "shield.amazonaws.com"),
         ] {
