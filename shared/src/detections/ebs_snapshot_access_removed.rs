@@ -5,7 +5,9 @@
 //! every AWS service caller (`AWSService`, `invokedBy`). Removing the group `all`
 //! (making a snapshot private again) is a fix, not an attack, and does not fire: the
 //! finding is about accounts losing access to a snapshot they relied on, for example
-//! a disaster-recovery account.
+//! a disaster-recovery account. `ResetSnapshotAttribute` on `createVolumePermission`
+//! takes every account's access away at once (the snapshot is private again) and
+//! counts too; its record cannot say whom it removed.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller, is_account_id, one_or_many, succeeded_call};
@@ -27,7 +29,10 @@ pub static META: Meta = Meta {
     next_steps: "Check which account lost access and whether it holds backups or recovery \
                  processes that depend on the snapshot; restore the permission if the change was \
                  not planned, and look for deletions of the snapshot that follow.",
-    triggers: &[Trigger::write("ec2.amazonaws.com", &["ModifySnapshotAttribute"])],
+    triggers: &[Trigger::write(
+        "ec2.amazonaws.com",
+        &["ModifySnapshotAttribute", "ResetSnapshotAttribute"],
+    )],
     window: None,
 };
 
@@ -37,10 +42,24 @@ impl Detection for EbsSnapshotAccessRemoved {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "ec2.amazonaws.com", &["ModifySnapshotAttribute"])
-            || aws_service_caller(rec)
+        if !succeeded_call(
+            rec,
+            "ec2.amazonaws.com",
+            &["ModifySnapshotAttribute", "ResetSnapshotAttribute"],
+        ) || aws_service_caller(rec)
         {
             return None;
+        }
+        if rec.event_name() == "ResetSnapshotAttribute" {
+            let attribute = rec.request_param_str("attribute")?;
+            if !attribute.trim().eq_ignore_ascii_case("createVolumePermission") {
+                return None;
+            }
+            return fire(
+                Evidence::new()
+                    .with_opt("snapshot_id", rec.request_param_str("snapshotId"))
+                    .with("removed_accounts", "all (reset)"),
+            );
         }
         let items = rec
             .request_param("createVolumePermission")
@@ -94,5 +113,18 @@ mod tests {
         let denied = failed("ec2.amazonaws.com", "ModifySnapshotAttribute", ROLE, &modify("remove", r#"{"userId":"444455556666"}"#), "Client.UnauthorizedOperation");
         assert!(!fires(&EbsSnapshotAccessRemoved, &denied));
         assert!(!fires(&EbsSnapshotAccessRemoved, &record("ec2.amazonaws.com", "ModifySnapshotAttribute", ROLE, "null", "")));
+    }
+
+    #[test]
+    fn a_reset_of_the_permission_counts() {
+        let reset = r#"{"snapshotId":"snap-0d2e4f6a8b0c1d3e5","attribute":"createVolumePermission"}"#;
+        match eval(&EbsSnapshotAccessRemoved, &record("ec2.amazonaws.com", "ResetSnapshotAttribute", ROLE, reset, "")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("snapshot_id").and_then(|v| v.as_str()), Some("snap-0d2e4f6a8b0c1d3e5")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let other = r#"{"snapshotId":"snap-0d2e4f6a8b0c1d3e5","attribute":"productCodes"}"#;
+        assert!(!fires(&EbsSnapshotAccessRemoved, &record("ec2.amazonaws.com", "ResetSnapshotAttribute", ROLE, other, "")));
+        assert!(!fires(&EbsSnapshotAccessRemoved, &record("ec2.amazonaws.com", "ResetSnapshotAttribute", SERVICE, reset, "")));
+        assert!(!fires(&EbsSnapshotAccessRemoved, &failed("ec2.amazonaws.com", "ResetSnapshotAttribute", ROLE, reset, "Client.UnauthorizedOperation")));
     }
 }

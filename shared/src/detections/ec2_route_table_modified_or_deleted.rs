@@ -1,7 +1,8 @@
 //! A route or route-table association replaced or removed (`ReplaceRoute`,
 //! `ReplaceRouteTableAssociation`, `DeleteRoute`, `DeleteRouteTable`,
-//! `DisassociateRouteTable`), successfully, by an identity that has not done so in the
-//! last ten days.
+//! `DisassociateRouteTable`), or a subnet moved onto another table
+//! (`AssociateRouteTable`, which takes it off the main table it used implicitly),
+//! successfully, by an identity that has not done so in the last ten days.
 //!
 //! First-seen on account and principal, as for `ec2-route-table-created`.
 
@@ -12,6 +13,7 @@ use crate::event::Record;
 pub struct Ec2RouteTableModifiedOrDeleted;
 
 const NAMES: &[&str] = &[
+    "AssociateRouteTable",
     "ReplaceRoute",
     "ReplaceRouteTableAssociation",
     "DeleteRoute",
@@ -85,5 +87,14 @@ mod tests {
         assert_eq!(eval(&Ec2RouteTableModifiedOrDeleted, &denied), None);
         let create = record("ec2.amazonaws.com", "CreateRoute", ROLE, "{}", "");
         assert_eq!(eval(&Ec2RouteTableModifiedOrDeleted, &create), None);
+    }
+
+    #[test]
+    fn a_subnet_moved_onto_another_table_is_a_term() {
+        let moved = r#"{"routeTableId":"rtb-0b1c2d3e4f5a60718","subnetId":"subnet-0a1b2c3d4e5f60718"}"#;
+        assert!(matches!(
+            eval(&Ec2RouteTableModifiedOrDeleted, &record("ec2.amazonaws.com", "AssociateRouteTable", ROLE, moved, "")),
+            Some(Signal::FirstSeen { .. })
+        ));
     }
 }

@@ -3,6 +3,9 @@
 //!
 //! Elastic fires on every successful creation; so do we. The target and the mirrored
 //! interface are in the evidence so the analyst can judge whether the target is known.
+//! An existing session re-pointed at another target or filter
+//! (`ModifyTrafficMirrorSession` naming `TrafficMirrorTargetId` or
+//! `TrafficMirrorFilterId`) sends the packets somewhere new just the same, and counts.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::call_context;
@@ -32,7 +35,7 @@ pub static META: Meta = Meta {
                  the session and the target, and review the caller's credentials.",
     triggers: &[Trigger::write(
         "ec2.amazonaws.com",
-        &["CreateTrafficMirrorSession"],
+        &["CreateTrafficMirrorSession", "ModifyTrafficMirrorSession"],
     )],
     window: None,
 };
@@ -43,21 +46,28 @@ impl Detection for Ec2TrafficMirrorSessionCreated {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        let modify = rec.event_name() == "ModifyTrafficMirrorSession";
         if rec.event_source() != "ec2.amazonaws.com"
-            || rec.event_name() != "CreateTrafficMirrorSession"
+            || !(modify || rec.event_name() == "CreateTrafficMirrorSession")
             || !rec.succeeded()
         {
             return None;
         }
         // Parameter names as the EC2 query API spells them in CloudTrail.
-        let request = rec.request_param("CreateTrafficMirrorSessionRequest");
+        let request = rec
+            .request_param("CreateTrafficMirrorSessionRequest")
+            .or_else(|| rec.request_param("ModifyTrafficMirrorSessionRequest"));
         let field = |k: &str| {
             request
                 .and_then(|r| r.get(k))
                 .or_else(|| rec.request_param(k))
                 .cloned()
         };
+        if modify && field("TrafficMirrorTargetId").is_none() && field("TrafficMirrorFilterId").is_none() {
+            return None;
+        }
         let e = call_context(rec)
+            .with_opt("traffic_mirror_session_id", field("TrafficMirrorSessionId"))
             .with_opt("network_interface_id", field("NetworkInterfaceId"))
             .with_opt("traffic_mirror_target_id", field("TrafficMirrorTargetId"))
             .with_opt("traffic_mirror_filter_id", field("TrafficMirrorFilterId"));
@@ -99,5 +109,15 @@ mod tests {
         assert!(!fires(&Ec2TrafficMirrorSessionCreated, &denied));
         let target = record("ec2.amazonaws.com", "CreateTrafficMirrorTarget", IAM_USER, "{}", "");
         assert!(!fires(&Ec2TrafficMirrorSessionCreated, &target));
+    }
+
+    #[test]
+    fn a_session_pointed_at_another_target_counts() {
+        let moved = r#"{"ModifyTrafficMirrorSessionRequest":{"TrafficMirrorSessionId":"tms-0a1b2c3d4e5f60001","TrafficMirrorTargetId":"tmt-0fee1dead0beef123"}}"#;
+        let e = evidence(&record("ec2.amazonaws.com", "ModifyTrafficMirrorSession", ROLE, moved, ""));
+        assert_eq!(e.get("traffic_mirror_target_id").and_then(|v| v.as_str()), Some("tmt-0fee1dead0beef123"));
+        assert_eq!(e.get("traffic_mirror_session_id").and_then(|v| v.as_str()), Some("tms-0a1b2c3d4e5f60001"));
+        let described = r#"{"ModifyTrafficMirrorSessionRequest":{"TrafficMirrorSessionId":"tms-0a1b2c3d4e5f60001","Description":"mirror"}}"#;
+        assert!(!fires(&Ec2TrafficMirrorSessionCreated, &record("ec2.amazonaws.com", "ModifyTrafficMirrorSession", ROLE, described, "")));
     }
 }

@@ -1,6 +1,8 @@
 //! An ECS task definition or task whose container command reads the task role's
 //! credential endpoint (`$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`): `RegisterTaskDefinition`
-//! (container `command`, `entryPoint`), or `RunTask` (command overrides), successfully.
+//! (container `command`, `entryPoint`, `healthCheck.command`: a health check runs in
+//! the container with its environment), `RunTask` or `StartTask` (command overrides),
+//! or `ExecuteCommand` (a command run in a running container), successfully.
 //!
 //! Sigma also lists `DescribeTaskDefinition`, whose request carries no container
 //! definitions; we leave it out (the read returns what a register call already
@@ -36,18 +38,20 @@ pub static META: Meta = Meta {
                  review what the role did from outside AWS.",
     triggers: &[Trigger::write(
         "ecs.amazonaws.com",
-        &["RegisterTaskDefinition", "RunTask"],
+        &["ExecuteCommand", "RegisterTaskDefinition", "RunTask", "StartTask"],
     )],
     window: None,
 };
 
-/// The command strings of container definitions or overrides: `command` and
-/// `entryPoint`, each a list of strings (or one string in some producers).
+/// The command strings of container definitions or overrides: `command`,
+/// `entryPoint` and `healthCheck.command`, each a list of strings (or one string in
+/// some producers).
 fn command_strings(containers: Option<&Value>) -> Vec<&str> {
     let mut out = Vec::new();
     for c in containers.and_then(Value::as_array).into_iter().flatten() {
-        for key in ["command", "entryPoint"] {
-            match c.get(key) {
+        let health = c.get("healthCheck").and_then(|h| h.get("command"));
+        for value in [c.get("command"), c.get("entryPoint"), health] {
+            match value {
                 Some(Value::Array(parts)) => out.extend(parts.iter().filter_map(Value::as_str)),
                 Some(Value::String(s)) => out.push(s),
                 _ => {}
@@ -68,10 +72,11 @@ impl Detection for EcsTaskDefinitionCredentialEndpoint {
         }
         let commands = match rec.event_name() {
             "RegisterTaskDefinition" => command_strings(rec.request_param("containerDefinitions")),
-            "RunTask" => command_strings(
+            "RunTask" | "StartTask" => command_strings(
                 rec.request_param("overrides")
                     .and_then(|o| o.get("containerOverrides")),
             ),
+            "ExecuteCommand" => rec.request_param_str("command").into_iter().collect(),
             _ => return None,
         };
         let hit = commands.iter().find(|c| c.contains(MARKER))?;
@@ -117,5 +122,20 @@ mod tests {
         assert!(!fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "RegisterTaskDefinition", ROLE, &register(STEAL), ACCESS_DENIED)));
         assert!(!fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "RegisterTaskDefinition", ROLE, "null", "")));
         assert!(!fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "DeregisterTaskDefinition", ROLE, &register(STEAL), "")));
+    }
+
+    #[test]
+    fn health_checks_started_tasks_and_exec_commands_count() {
+        let health = format!(
+            r#"{{"family":"web","containerDefinitions":[{{"name":"web","image":"nginx","command":["nginx"],"healthCheck":{{"command":{STEAL},"interval":30}}}}]}}"#
+        );
+        assert!(fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "RegisterTaskDefinition", ROLE, &health, "")));
+        let start = format!(r#"{{"cluster":"prod","taskDefinition":"web:7","overrides":{{"containerOverrides":[{{"name":"web","command":{STEAL}}}]}}}}"#);
+        assert!(fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "StartTask", ROLE, &start, "")));
+        let exec = r#"{"cluster":"prod","task":"arn:aws:ecs:us-east-1:111122223333:task/prod/0a1b2c","container":"web","interactive":true,
+            "command":"sh -c 'curl -s 169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'"}"#;
+        assert!(fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "ExecuteCommand", ROLE, exec, "")));
+        let shell = r#"{"cluster":"prod","task":"t","container":"web","interactive":true,"command":"/bin/sh"}"#;
+        assert!(!fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "ExecuteCommand", ROLE, shell, "")));
     }
 }

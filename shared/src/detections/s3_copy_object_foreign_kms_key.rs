@@ -8,7 +8,11 @@
 //! account, so we fire only when the key ARN names an account other than the
 //! event's. A key given as a bare id or alias is in the caller's account: no finding.
 //! Dual-layer SSE-KMS (`aws:kms:dsse`) names its key the same way and gives the
-//! key's owner the same hold on the data, so it counts as `aws:kms` does.
+//! key's owner the same hold on the data, so it counts as `aws:kms` does. Large
+//! objects are copied in parts (the AWS CLI above 8 MB): the key is named only on
+//! the `CreateMultipartUpload` that opens the copy, so that call counts the same
+//! way (it also opens plain uploads: a new object written under another account's
+//! key is held by that account just the same).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{arn_account, succeeded_call};
@@ -32,9 +36,11 @@ pub static META: Meta = Meta {
     next_steps: "Identify the account that owns the key. If it is not the organisation's, revoke \
                  the caller's credentials at once, stop further copies, and restore earlier \
                  object versions before the key owner can revoke access.",
-    triggers: &[Trigger::data("s3.amazonaws.com", &["CopyObject"])],
+    triggers: &[Trigger::data("s3.amazonaws.com", NAMES)],
     window: None,
 };
+
+const NAMES: &[&str] = &["CopyObject", "CreateMultipartUpload"];
 
 impl Detection for S3CopyObjectForeignKmsKey {
     fn meta(&self) -> &'static Meta {
@@ -42,7 +48,7 @@ impl Detection for S3CopyObjectForeignKmsKey {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "s3.amazonaws.com", &["CopyObject"])
+        if !succeeded_call(rec, "s3.amazonaws.com", NAMES)
             || !rec
                 .request_param_str("x-amz-server-side-encryption")
                 .is_some_and(is_kms_encryption)
@@ -59,7 +65,8 @@ impl Detection for S3CopyObjectForeignKmsKey {
                 .with_opt("bucket", rec.request_param_str("bucketName"))
                 .with_opt("key", rec.request_param_str("key"))
                 .with("kms_key", key)
-                .with("kms_key_account", key_account),
+                .with("kms_key_account", key_account)
+                .with("api", rec.event_name()),
         )
     }
 }
@@ -113,5 +120,19 @@ mod tests {
         assert!(!fires(&S3CopyObjectForeignKmsKey, &failed("s3.amazonaws.com", "CopyObject", ROLE, &foreign, "AccessDenied")));
         assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "PutObject", ROLE, &foreign, "")));
         assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "CopyObject", ROLE, "null", "")));
+    }
+
+    #[test]
+    fn a_multipart_copy_opened_under_a_foreign_key_counts() {
+        let open = r#"{"bucketName":"claims-archive","key":"2026/q2/claims.parquet","uploads":"",
+            "x-amz-server-side-encryption":"aws:kms",
+            "x-amz-server-side-encryption-aws-kms-key-id":"arn:aws:kms:us-east-1:444455556666:key/0f1e2d3c-4b5a-4697-8877-665544332211"}"#;
+        match eval(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "CreateMultipartUpload", ROLE, open, "")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("api").and_then(|v| v.as_str()), Some("CreateMultipartUpload")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let own = open.replace("444455556666", "111122223333");
+        assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "CreateMultipartUpload", ROLE, &own, "")));
+        assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "UploadPart", ROLE, open, "")));
     }
 }

@@ -1,6 +1,7 @@
 //! One caller decrypting many SSM parameters in a short time: at least five
-//! distinct `GetParameter`/`GetParameters`/`GetParametersByPath` requests with
-//! `withDecryption` within ten minutes (allowed or denied).
+//! distinct `GetParameter`/`GetParameters`/`GetParametersByPath`/`GetParameterHistory`
+//! requests with `withDecryption` within ten minutes (allowed or denied). A history
+//! read returns every value the parameter ever had: it counts as that parameter.
 //!
 //! Decisions: a window counts one value per record, and `GetParameters` names up to
 //! ten parameters, so the value is the request's sorted set of names (a repeated
@@ -34,7 +35,7 @@ pub static META: Meta = Meta {
         "trailwatch: based on Panther AWS Decrypt SSM Parameters (GetParameter(s) withDecryption, \
          threshold)",
     ],
-    group: "data-exposure",
+    group: "correlation",
     false_positives: &[
         "Configuration tools that load all parameters of an application at start.",
     ],
@@ -42,7 +43,7 @@ pub static META: Meta = Meta {
                  values it read, revoke its credentials and review its other activity.",
     triggers: &[Trigger::read_only(
         "ssm.amazonaws.com",
-        &["GetParameter", "GetParameters", "GetParametersByPath"],
+        &["GetParameter", "GetParameterHistory", "GetParameters", "GetParametersByPath"],
     )],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,
@@ -59,7 +60,7 @@ impl Detection for SsmSecureStringBulkRetrieval {
         if rec.event_source() != "ssm.amazonaws.com"
             || !matches!(
                 rec.event_name(),
-                "GetParameter" | "GetParameters" | "GetParametersByPath"
+                "GetParameter" | "GetParameterHistory" | "GetParameters" | "GetParametersByPath"
             )
             || aws_service_caller(rec)
             || rec.request_param("withDecryption").and_then(flag_value) != Some(true)
@@ -68,7 +69,10 @@ impl Detection for SsmSecureStringBulkRetrieval {
         }
         let page;
         let mut names: Vec<&str> = match rec.event_name() {
-            "GetParameter" => rec.request_param_str("name").into_iter().collect(),
+            // A parameter's history holds every value it ever had: one parameter.
+            "GetParameter" | "GetParameterHistory" => {
+                rec.request_param_str("name").into_iter().collect()
+            }
             "GetParametersByPath" => {
                 let path = rec.request_param_str("path")?;
                 page = match rec.request_param_str("nextToken") {
@@ -177,7 +181,18 @@ mod tests {
         }
         let svc = record("ssm.amazonaws.com", "GetParameters", SERVICE, r#"{"names":["/a"],"withDecryption":true}"#, "");
         assert_eq!(eval(&SsmSecureStringBulkRetrieval, &svc), None);
-        let other = record("ssm.amazonaws.com", "GetParameterHistory", ROLE, r#"{"name":"/a","withDecryption":true}"#, "");
+        let other = record("ssm.amazonaws.com", "DescribeParameters", ROLE, r#"{"name":"/a","withDecryption":true}"#, "");
         assert_eq!(eval(&SsmSecureStringBulkRetrieval, &other), None);
+        let plain_history = record("ssm.amazonaws.com", "GetParameterHistory", ROLE, r#"{"name":"/a"}"#, "");
+        assert_eq!(eval(&SsmSecureStringBulkRetrieval, &plain_history), None);
+    }
+
+    #[test]
+    fn a_decrypted_history_counts_as_its_parameter() {
+        let history = record("ssm.amazonaws.com", "GetParameterHistory", ROLE, r#"{"name":"/prod/db/password","withDecryption":true}"#, "");
+        match eval(&SsmSecureStringBulkRetrieval, &history) {
+            Some(Signal::Distinct { value, .. }) => assert_eq!(value, "/prod/db/password"),
+            other => panic!("expected a count, got {other:?}"),
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! A shell command sent to instances through Systems Manager (`SendCommand` with the
-//! `AWS-RunShellScript` or `AWS-RunPowerShellScript` document), successfully, by a
-//! caller other than an AWS service.
+//! `AWS-RunShellScript` or `AWS-RunPowerShellScript` document, or `AWS-RunRemoteScript`
+//! and `AWS-RunDocument`, which fetch a script or command document from S3, GitHub or
+//! a URL and run it), successfully, by a caller other than an AWS service.
 //!
-//! Decisions: only the two documents that run arbitrary commands; other documents
+//! Decisions: only the documents that run arbitrary commands; other documents
 //! (patching, inventory, custom runbooks) are too common to report one by one. The
 //! commands themselves are hidden by CloudTrail (`HIDDEN_DUE_TO_SECURITY_REASONS`);
 //! the finding names the targets and the output location. State Manager and
@@ -40,7 +41,12 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-const SHELL_DOCUMENTS: [&str; 2] = ["AWS-RunShellScript", "AWS-RunPowerShellScript"];
+const SHELL_DOCUMENTS: [&str; 4] = [
+    "AWS-RunShellScript",
+    "AWS-RunPowerShellScript",
+    "AWS-RunRemoteScript",
+    "AWS-RunDocument",
+];
 
 impl Detection for SsmSendCommandShell {
     fn meta(&self) -> &'static Meta {
@@ -115,5 +121,12 @@ mod tests {
         assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", SERVICE, &send("AWS-RunShellScript"), "")));
         assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, &send("AWS-RunShellScript"), ACCESS_DENIED)));
         assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, "null", "")));
+    }
+
+    #[test]
+    fn documents_that_fetch_and_run_a_script_count() {
+        for doc in ["AWS-RunRemoteScript", "AWS-RunDocument", "arn:aws:ssm:us-east-1::document/AWS-RunRemoteScript"] {
+            assert!(fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, &send(doc), "")), "{doc}");
+        }
     }
 }
