@@ -56,9 +56,18 @@ pub fn is_ours(name_or_arn: &str) -> bool {
 }
 
 /// The name inside an ARN or URL (`arn:aws:sns:r:a:NAME`, `arn:...:function:NAME:alias`,
-/// `arn:...:role/path/NAME`, `https://sqs.../ACCOUNT/NAME`), or the text itself.
+/// `arn:...:role/path/NAME`, `https://sqs.../ACCOUNT/NAME`), or Lambda's partial ARN
+/// (`ACCOUNT:function:NAME[:qualifier]`, which every Lambda API takes), or the text
+/// itself.
 pub fn resource_name(name_or_arn: &str) -> &str {
     let s = name_or_arn.trim();
+    if let Some((account, rest)) = s.split_once(':')
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && let Some(f) = rest.strip_prefix("function:")
+    {
+        return f.split(':').next().unwrap_or(f);
+    }
     if let Some(rest) = s.strip_prefix("arn:") {
         // arn:partition:service:region:account:resource
         let resource = rest.splitn(5, ':').nth(4).unwrap_or(rest);
@@ -84,6 +93,14 @@ mod tests {
     #[test]
     fn names_come_out_of_arns_and_urls() {
         for (arn, name) in [
+            (
+                "111122223333:function:tw-CorrelationFunction-Xk29aLq0",
+                "tw-CorrelationFunction-Xk29aLq0",
+            ),
+            (
+                "111122223333:function:tw-CorrelationFunction-Xk29aLq0:live",
+                "tw-CorrelationFunction-Xk29aLq0",
+            ),
             (
                 "arn:aws:sns:us-east-1:111122223333:tw-FindingsTopic-AB12",
                 "tw-FindingsTopic-AB12",

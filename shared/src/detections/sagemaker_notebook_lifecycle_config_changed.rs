@@ -1,6 +1,10 @@
 //! A SageMaker notebook instance given a lifecycle configuration
-//! (`UpdateNotebookInstance` naming one), or a lifecycle configuration's scripts
-//! replaced (`UpdateNotebookInstanceLifecycleConfig`), successfully.
+//! (`UpdateNotebookInstance` naming one), a lifecycle configuration's scripts
+//! replaced (`UpdateNotebookInstanceLifecycleConfig`), or a Studio domain, user
+//! profile or space given lifecycle configurations (`UpdateDomain`,
+//! `UpdateUserProfile`, `UpdateSpace` setting a `LifecycleConfigArn(s)` anywhere in
+//! its settings: the script runs as the profile's execution role when an app
+//! starts), successfully.
 //!
 //! Decisions: a lifecycle script runs as root on the notebook at its next start,
 //! with the notebook's execution role. So whoever may update a notebook (and stop
@@ -21,6 +25,44 @@ pub struct SageMakerNotebookLifecycleConfigChanged;
 const SOURCE: &str = "sagemaker.amazonaws.com";
 const ATTACH: &str = "UpdateNotebookInstance";
 const REPLACE: &str = "UpdateNotebookInstanceLifecycleConfig";
+/// The Studio calls whose settings may attach lifecycle configurations.
+const STUDIO: &[&str] = &["UpdateDomain", "UpdateSpace", "UpdateUserProfile"];
+const NAMES: &[&str] = &[
+    "UpdateDomain",
+    ATTACH,
+    REPLACE,
+    "UpdateSpace",
+    "UpdateUserProfile",
+];
+
+/// The lifecycle configuration ARNs set anywhere in `v`: values of keys named
+/// `LifecycleConfigArn` or `LifecycleConfigArns` in any letter case (the app
+/// settings of JupyterLab, JupyterServer, KernelGateway, CodeEditor and the default
+/// resource spec each have one). Bounded in depth: request JSON is caller-written.
+fn lifecycle_config_arns<'v>(v: &'v serde_json::Value, depth: usize, out: &mut Vec<&'v str>) {
+    use serde_json::Value;
+    if depth > 8 {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                let key = k.to_ascii_lowercase();
+                if key == "lifecycleconfigarn" || key == "lifecycleconfigarns" {
+                    let items = match v {
+                        Value::Array(items) => items.iter().collect(),
+                        other => vec![other],
+                    };
+                    out.extend(items.into_iter().filter_map(Value::as_str).filter(|s| !s.trim().is_empty()));
+                } else {
+                    lifecycle_config_arns(v, depth + 1, out);
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| lifecycle_config_arns(i, depth + 1, out)),
+        _ => {}
+    }
+}
 
 pub static META: Meta = Meta {
     id: "sagemaker-notebook-lifecycle-config-changed",
@@ -44,7 +86,7 @@ pub static META: Meta = Meta {
                  (DescribeNotebookInstanceLifecycleConfig, base64). If they were not planned, \
                  detach the configuration, stop the notebook, rotate what its execution role \
                  can reach, and review the role's calls since the notebook last started.",
-    triggers: &[Trigger::write(SOURCE, &[ATTACH, REPLACE])],
+    triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };
 
@@ -60,7 +102,21 @@ impl Detection for SageMakerNotebookLifecycleConfigChanged {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        let evidence = caller_change(rec, SOURCE, &[ATTACH, REPLACE], &[])?;
+        let evidence = caller_change(rec, SOURCE, NAMES, &[])?;
+        if STUDIO.contains(&rec.event_name()) {
+            let mut arns = Vec::new();
+            lifecycle_config_arns(rec.request_parameters()?, 0, &mut arns);
+            if arns.is_empty() {
+                return None;
+            }
+            return fire(
+                evidence
+                    .with_opt("domain_id", param(rec, "domainId", "DomainId"))
+                    .with_opt("user_profile", param(rec, "userProfileName", "UserProfileName"))
+                    .with_opt("space", param(rec, "spaceName", "SpaceName"))
+                    .with("lifecycle_configs", arns),
+            );
+        }
         let config = if rec.event_name() == ATTACH {
             // Only an update that sets a configuration changes what runs at start.
             Some(param(rec, "lifecycleConfigName", "LifecycleConfigName")?)
@@ -117,5 +173,26 @@ mod tests {
         assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, ATTACH, SERVICE, ATTACHED, "")));
         let created = r#"{"notebookInstanceLifecycleConfigName":"nb-start-7f3a"}"#;
         assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, "CreateNotebookInstanceLifecycleConfig", ROLE, created, "")));
+    }
+
+    #[test]
+    fn studio_settings_that_attach_a_configuration_count() {
+        let arn = "arn:aws:sagemaker:us-east-1:111122223333:studio-lifecycle-config/jl-start";
+        let profile = format!(
+            r#"{{"domainId":"d-abc123","userProfileName":"ana","userSettings":{{"jupyterLabAppSettings":{{"lifecycleConfigArns":["{arn}"],"defaultResourceSpec":{{"lifecycleConfigArn":"{arn}"}}}}}}}}"#
+        );
+        match eval(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, "UpdateUserProfile", ROLE, &profile, "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("user_profile").and_then(|v| v.as_str()), Some("ana"));
+                assert_eq!(e.get("lifecycle_configs").and_then(|v| v.as_array()).map(Vec::len), Some(2));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let pascal = format!(r#"{{"DomainId":"d-abc123","DefaultUserSettings":{{"KernelGatewayAppSettings":{{"LifecycleConfigArns":["{arn}"]}}}}}}"#);
+        assert!(fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, "UpdateDomain", ROLE, &pascal, "")));
+        let other = r#"{"domainId":"d-abc123","spaceName":"s1","spaceSettings":{"jupyterLabAppSettings":{"lifecycleConfigArns":[]}}}"#;
+        assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, "UpdateSpace", ROLE, other, "")));
+        assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, "UpdateUserProfile", ROLE, "null", "")));
+        assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &failed(SOURCE, "UpdateUserProfile", ROLE, &profile, "AccessDenied")));
     }
 }
