@@ -23,7 +23,10 @@ pub static META: Meta = Meta {
     attack: &["T1562.001", "T1485"],
     origins: &["Elastic detection-rules defense_evasion_detective_graph_deleted.toml"],
     group: "security-services",
-    false_positives: &["Decommissioning Detective or an account by the security team."],
+    false_positives: &[
+        "Decommissioning Detective or an account, or removing accounts that left the \
+         organisation, by the security team.",
+    ],
     next_steps: "Confirm with the security team. If unplanned, re-create the graph and invite \
                  the members again (the old history is lost), and review the caller's activity.",
     triggers: &[Trigger::write(SOURCE, NAMES)],

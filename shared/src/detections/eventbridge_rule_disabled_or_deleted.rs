@@ -30,7 +30,8 @@ pub static META: Meta = Meta {
     group: "security-services",
     false_positives: &[
         "Deployments and clean-ups of applications that use scheduled or event rules; \
-         infrastructure-as-code run from a workstation or build host.",
+         infrastructure-as-code run from a workstation or build host, including rules \
+         created in the disabled state and targets moved from one rule to another.",
     ],
     next_steps: "Check what the rule fed (its targets) and whether it belonged to security \
                  monitoring or remediation. Confirm with the owner; if unexpected, re-enable or \

@@ -25,7 +25,7 @@ pub static META: Meta = Meta {
     attack: &["T1562.001"],
     origins: &["Elastic detection-rules defense_evasion_guardduty_threat_intel_set_deleted.toml"],
     group: "security-services",
-    false_positives: &["Retiring or replacing a threat-intelligence feed."],
+    false_positives: &["Retiring, replacing or pausing a threat-intelligence feed."],
     next_steps: "Check which list was removed and whether a replacement is active. If not \
                  planned, restore it and review the caller's activity and the network activity \
                  the list would have flagged.",

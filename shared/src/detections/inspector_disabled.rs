@@ -30,6 +30,7 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Cost reviews, account decommissioning, or a change of delegated administrator by \
          the security team.",
+        "Suppression rules for risks the team has accepted.",
     ],
     next_steps: "Check which accounts and resource types were disabled (evidence). Confirm \
                  with the security team; if unplanned, re-enable Inspector and review the \

@@ -41,7 +41,10 @@ pub static META: Meta = Meta {
     origins: &["Elastic detection-rules defense_evasion_macie_or_inspector_disabled.toml \
               (its Macie part)"],
     group: "security-services",
-    false_positives: &["Cost reviews or account decommissioning by the security team."],
+    false_positives: &[
+        "Cost reviews or account decommissioning by the security team.",
+        "Archiving filters for buckets and findings the team has reviewed and accepted.",
+    ],
     next_steps: "Confirm with the security team. If unplanned, re-enable Macie, and review S3 \
                  access to sensitive buckets and the caller's activity since the change.",
     triggers: &[Trigger::write(SOURCE, NAMES)],

@@ -67,6 +67,8 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Decommissioning an account or Region, changing the administrator account, or \
          replacing one standard with another, done by the security team.",
+        "The security team switching off controls that do not apply to the account, or \
+         stopping a product's findings it does not use: tune by caller or control.",
     ],
     next_steps: "Confirm with the security team. If unplanned, re-enable Security Hub and its \
                  standards (or re-accept the administrator's invitation), check the other \
