@@ -142,6 +142,16 @@ pub fn joined(parts: &[&str], sep: char) -> String {
 
 // --- Helpers for #6 cloudtrail-log-evasion and #8 cloudtrail-log-updated.
 
+/// Whether a count that CloudTrail may write as a JSON number or as its text
+/// (`backupRetentionPeriod`, `partNumber`) is `n`.
+pub fn count_is(v: Option<&serde_json::Value>, n: u64) -> bool {
+    match v {
+        Some(serde_json::Value::Number(x)) => x.as_u64() == Some(n),
+        Some(serde_json::Value::String(s)) => s.trim() == n.to_string(),
+        _ => false,
+    }
+}
+
 /// A flag that CloudTrail or a log pipeline may write as a JSON boolean or as text
 /// (`"true"`, `"False"`, ...). `None` for anything else (null, numbers, other text).
 pub fn flag_value(v: &serde_json::Value) -> Option<bool> {
@@ -1382,15 +1392,19 @@ pub fn aws_managed_policy_attached(
     if !is_event(rec, IAM, &[event]) || !rec.succeeded() {
         return None;
     }
-    let (partition, path) = rec
-        .request_param_str("policyArn")?
-        .trim()
-        .split_once(":iam::aws:policy/")?;
+    let name = aws_managed_policy_name(rec.request_param_str("policyArn")?)?;
+    wanted(name).then(|| change_evidence(rec, &[target_param, "policyArn"]))
+}
+
+/// The name of an AWS managed policy from its ARN
+/// (`arn:<partition>:iam::aws:policy/<path><name>`, any partition), or `None` for
+/// any other text (a customer policy names its account instead of `aws`).
+pub fn aws_managed_policy_name(arn: &str) -> Option<&str> {
+    let (partition, path) = arn.trim().split_once(":iam::aws:policy/")?;
     if partition != "arn:aws" && !partition.starts_with("arn:aws-") {
         return None;
     }
-    let name = path.rsplit('/').next().unwrap_or(path);
-    wanted(name).then(|| change_evidence(rec, &[target_param, "policyArn"]))
+    Some(path.rsplit('/').next().unwrap_or(path))
 }
 
 /// A successful inline policy `event` (`PutUserPolicy`, `PutRolePolicy`) whose

@@ -15,6 +15,8 @@ use crate::event::Record;
 
 pub struct EbsSnapshotAccessRemoved;
 
+const NAMES: &[&str] = &["ModifySnapshotAttribute", "ResetSnapshotAttribute"];
+
 pub static META: Meta = Meta {
     id: "ebs-snapshot-access-removed",
     title: "AWS EC2 EBS Snapshot Access Removed",
@@ -29,10 +31,7 @@ pub static META: Meta = Meta {
     next_steps: "Check which account lost access and whether it holds backups or recovery \
                  processes that depend on the snapshot; restore the permission if the change was \
                  not planned, and look for deletions of the snapshot that follow.",
-    triggers: &[Trigger::write(
-        "ec2.amazonaws.com",
-        &["ModifySnapshotAttribute", "ResetSnapshotAttribute"],
-    )],
+    triggers: &[Trigger::write("ec2.amazonaws.com", NAMES)],
     window: None,
 };
 
@@ -42,11 +41,7 @@ impl Detection for EbsSnapshotAccessRemoved {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(
-            rec,
-            "ec2.amazonaws.com",
-            &["ModifySnapshotAttribute", "ResetSnapshotAttribute"],
-        ) || aws_service_caller(rec)
+        if !succeeded_call(rec, "ec2.amazonaws.com", NAMES) || aws_service_caller(rec)
         {
             return None;
         }

@@ -5,7 +5,7 @@
 //! principal's own policies take full effect as if the boundary were gone.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, manual_change};
+use crate::detections::common::{IAM, aws_managed_policy_name, manual_change};
 use crate::event::Record;
 
 pub struct IamPermissionsBoundaryRemoved;
@@ -22,11 +22,8 @@ const NAMES: &[&str] = &[
 /// `permissionsBoundary` is the AWS managed `AdministratorAccess`, in any partition.
 fn boundary_caps_nothing(rec: &Record<'_>) -> bool {
     rec.request_param_str("permissionsBoundary")
-        .and_then(|arn| arn.trim().split_once(":iam::aws:policy/"))
-        .is_some_and(|(partition, path)| {
-            (partition == "arn:aws" || partition.starts_with("arn:aws-"))
-                && path.rsplit('/').next() == Some("AdministratorAccess")
-        })
+        .and_then(aws_managed_policy_name)
+        == Some("AdministratorAccess")
 }
 
 pub static META: Meta = Meta {

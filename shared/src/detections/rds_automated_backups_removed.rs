@@ -19,7 +19,7 @@
 //! takes a final snapshot, or keeps the backups, is an ordinary decommissioning.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{caller_change, flag_value};
+use crate::detections::common::{caller_change, count_is, flag_value};
 use crate::event::Record;
 
 pub struct RdsAutomatedBackupsRemoved;
@@ -83,11 +83,7 @@ fn deleted_without_recovery(rec: &Record<'_>) -> bool {
 
 /// `backupRetentionPeriod` given as 0 (a number or its text).
 fn retention_set_to_zero(rec: &Record<'_>) -> bool {
-    match rec.request_param("backupRetentionPeriod") {
-        Some(serde_json::Value::Number(n)) => n.as_u64() == Some(0),
-        Some(serde_json::Value::String(s)) => s.trim() == "0",
-        _ => false,
-    }
+    count_is(rec.request_param("backupRetentionPeriod"), 0)
 }
 
 impl Detection for RdsAutomatedBackupsRemoved {

@@ -13,7 +13,7 @@
 //! `PutObject` with SSE-C is ordinary use of the feature and is left out.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detections::common::{count_is, succeeded_call};
 use crate::event::Record;
 
 pub struct S3ObjectEncryptedWithCustomerKey;
@@ -22,11 +22,7 @@ const NAMES: &[&str] = &["CopyObject", "UploadPartCopy"];
 
 /// A part number of 1 (a number or its text).
 fn first_part(rec: &Record<'_>) -> bool {
-    match rec.request_param("partNumber") {
-        Some(serde_json::Value::Number(n)) => n.as_u64() == Some(1),
-        Some(serde_json::Value::String(s)) => s.trim() == "1",
-        _ => false,
-    }
+    count_is(rec.request_param("partNumber"), 1)
 }
 
 pub static META: Meta = Meta {
