@@ -15,18 +15,13 @@
 //! whatever it tries.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{access_key_id, change_evidence, first_seen_by_actor, uses_long_term_key};
+use crate::detections::common::{BEDROCK_MODEL_CALLS, access_key_id, change_evidence, first_seen_by_actor, uses_long_term_key};
 use crate::event::Record;
 
 pub struct BedrockModelInvokedWithUserKey;
 
 const SOURCE: &str = "bedrock.amazonaws.com";
-const NAMES: &[&str] = &[
-    "InvokeModel",
-    "InvokeModelWithResponseStream",
-    "Converse",
-    "ConverseStream",
-];
+const NAMES: &[&str] = BEDROCK_MODEL_CALLS;
 
 pub static META: Meta = Meta {
     id: "bedrock-model-invoked-with-user-key",

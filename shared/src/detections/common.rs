@@ -1133,6 +1133,30 @@ pub fn caller_evidence(rec: &Record) -> Evidence {
         .with_opt("error_code", rec.error_code())
 }
 
+/// The signal of the windows that count the instances one principal reads (user
+/// data, console screenshots): the request's `instanceId` (trimmed; `None` when
+/// missing or blank) counted per account and stable principal, with the caller's
+/// address, agent and error code.
+pub fn instance_per_principal(rec: &Record) -> Option<crate::detection::Signal> {
+    let instance = rec.request_param_str("instanceId")?.trim();
+    if instance.is_empty() {
+        return None;
+    }
+    Some(crate::detection::Signal::Distinct {
+        group: account_principal_term(rec),
+        value: instance.to_owned(),
+        evidence: caller_evidence(rec),
+    })
+}
+
+/// The Bedrock calls that run a model (the Bedrock detections on model use).
+pub const BEDROCK_MODEL_CALLS: &[&str] = &[
+    "InvokeModel",
+    "InvokeModelWithResponseStream",
+    "Converse",
+    "ConverseStream",
+];
+
 /// What the three ECR scan-finding detections share besides their tier.
 pub static ECR_SCAN_TRIGGERS: &[crate::detection::Trigger] =
     &[crate::detection::Trigger::read_only(
@@ -1249,9 +1273,10 @@ mod ecr_scan_tests {
     }
 }
 
-/// `<account>|<stable principal>`: a first-seen term of the caller that stays the
-/// same across role sessions (see [`stable_principal`]). SDKs name a new session on
-/// every assume, so a term on the session ARN would be new on every pipeline run.
+/// `<account>|<stable principal>`: a first-seen term (or a window's group) of the
+/// caller that stays the same across role sessions (see [`stable_principal`]). SDKs
+/// name a new session on every assume, so a term on the session ARN would be new on
+/// every pipeline run, and a count on it would start again.
 pub fn account_principal_term(rec: &Record) -> String {
     joined(
         &[rec.account_id().unwrap_or("unknown"), stable_principal(rec)],

@@ -6,12 +6,16 @@
 //! checks a boot script, and the public conformance background holds such a read as
 //! noise, which a first-seen detection would flag on every replay. What we keep of
 //! the intent is harvesting: one principal (the role for assumed-role sessions)
-//! reading the user data of three or more instances within an hour. Success only (a
-//! denied read reveals nothing; denied bursts are ordinary noise in the same
-//! background); AWS services and `invokedBy` callers are left out.
+//! reading the user data of three or more instances within an hour. Denied reads
+//! count as well (upstream takes any outcome): an intruder does not know what a
+//! stolen identity may read until it tries, and Stratus Red Team's detonation of
+//! this technique is a burst of denied reads on made-up instance ids. (An earlier
+//! version counted successful reads only; a single denied read is still not a
+//! finding.) AWS services and `invokedBy` callers are left out. The evidence keeps
+//! each call's error code, so the finding shows what was read and what was refused.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::stable_principal;
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::instance_per_principal;
 use crate::event::Record;
 
 pub struct Ec2UserDataRetrieval;
@@ -19,8 +23,8 @@ pub struct Ec2UserDataRetrieval;
 pub static META: Meta = Meta {
     id: "ec2-user-data-retrieval",
     title: "AWS EC2 User Data Retrieval for EC2 Instance",
-    description: "One principal downloaded the user data of three or more EC2 instances within \
-                  an hour. Boot scripts in user data often carry passwords, tokens and internal \
+    description: "One principal downloaded, or tried to download, the user data of three or \
+                  more EC2 instances within an hour. Boot scripts in user data often carry passwords, tokens and internal \
                   addresses, which makes them an early target after a credential theft.",
     severity: Severity::Medium,
     attack: &["T1552.005", "T1580"],
@@ -49,7 +53,6 @@ impl Detection for Ec2UserDataRetrieval {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != "ec2.amazonaws.com"
             || rec.event_name() != "DescribeInstanceAttribute"
-            || !rec.succeeded()
             || rec.identity_type() == Some("AWSService")
             || rec.invoked_by().is_some()
         {
@@ -61,19 +64,7 @@ impl Detection for Ec2UserDataRetrieval {
         {
             return None;
         }
-        let instance = rec.request_param_str("instanceId")?;
-        let evidence = Evidence::new()
-            .with_opt("source_ip", rec.source_ip())
-            .with_opt("user_agent", rec.user_agent());
-        Some(Signal::Distinct {
-            group: format!(
-                "{}|{}",
-                rec.account_id().unwrap_or("unknown"),
-                stable_principal(rec)
-            ),
-            value: instance.to_owned(),
-            evidence,
-        })
+        instance_per_principal(rec)
     }
 }
 
@@ -104,11 +95,24 @@ mod tests {
     }
 
     #[test]
-    fn other_attributes_failures_and_services_are_ignored() {
+    fn denied_reads_count_with_their_error_code() {
+        let denied = record(USERDATA, r#""errorCode":"Client.UnauthorizedOperation","#);
+        match eval(&Ec2UserDataRetrieval, &denied) {
+            Some(Signal::Distinct { value, evidence, .. }) => {
+                assert_eq!(value, "i-0123456789abcdef0");
+                assert_eq!(
+                    evidence.get("error_code").and_then(|v| v.as_str()),
+                    Some("Client.UnauthorizedOperation")
+                );
+            }
+            other => panic!("expected Distinct, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn other_attributes_and_services_are_ignored() {
         let other = record(r#"{"instanceId":"i-0123456789abcdef0","attribute":"instanceType"}"#, "");
         assert_eq!(eval(&Ec2UserDataRetrieval, &other), None);
-        let denied = record(USERDATA, r#""errorCode":"Client.UnauthorizedOperation","#);
-        assert_eq!(eval(&Ec2UserDataRetrieval, &denied), None);
         let svc = record(USERDATA, "").replace(
             r#""userName":"ci""#,
             r#""userName":"ci","invokedBy":"ssm.amazonaws.com""#,

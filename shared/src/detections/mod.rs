@@ -253,6 +253,7 @@ registry! {
     ec2_deprecated_ami_discovery::Ec2DeprecatedAmiDiscovery,
     ec2_getpassworddata_denied_for_role::Ec2GetPasswordDataDeniedForRole,
     ec2_user_data_retrieval::Ec2UserDataRetrieval,
+    ec2_console_screenshot_burst::Ec2ConsoleScreenshotBurst,
     ecr_image_scan_findings_high::EcrImageScanFindingsHigh,
     ecr_image_scan_findings_medium::EcrImageScanFindingsMedium,
     ecr_image_scan_findings_low::EcrImageScanFindingsLow,
@@ -279,6 +280,7 @@ registry! {
     // --- ai-ml: Bedrock model access, SageMaker notebooks.
     bedrock_model_access_enabled::BedrockModelAccessEnabled,
     bedrock_model_invoked_with_user_key::BedrockModelInvokedWithUserKey,
+    bedrock_model_probed_across_regions::BedrockModelProbedAcrossRegions,
     sagemaker_notebook_lifecycle_config_changed::SageMakerNotebookLifecycleConfigChanged,
     bedrock_guardrail_deleted::BedrockGuardrailDeleted,
     // (end of ai-ml)
