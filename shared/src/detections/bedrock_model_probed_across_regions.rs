@@ -8,13 +8,15 @@
 //! nothing, or refused (`AccessDeniedException`) where the model is not enabled.
 //! Only calls that failed are taken: the EventBridge rule then stays off every
 //! production model call (an application calls models all day, in one or two
-//! Regions, and succeeds), and the state stays cheap. A key that goes on to run
-//! models successfully is `bedrock-model-invoked-with-user-key` when it is a
-//! user's. Any identity counts here, roles included: the probe is the same
-//! whatever was stolen. AWS services and `invokedBy` callers are left out. The
-//! count is the Region of each call (`awsRegion`), so it needs the records of every
-//! Region: deployed in one Region without the organisation forwarders, it sees
-//! only that Region's calls and cannot fire.
+//! Regions, and succeeds), and the state stays cheap. Errors that say AWS was busy
+//! or the model slow (throttling, timeouts, service faults) are not probes and do
+//! not count: a multi-Region application meets them in every Region at once. A key
+//! that goes on to run models successfully is `bedrock-model-invoked-with-user-key`
+//! when it is a user's. Any identity counts here, roles included: the probe is the
+//! same whatever was stolen. AWS services and `invokedBy` callers are left out.
+//! The count is the Region of each call (`awsRegion`), so it needs the records of
+//! every Region: deployed in one Region without the organisation forwarders, it
+//! sees only that Region's calls and cannot fire.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{BEDROCK_MODEL_CALLS, account_principal_term, caller_evidence};
@@ -24,6 +26,14 @@ pub struct BedrockModelProbedAcrossRegions;
 
 const SOURCE: &str = "bedrock.amazonaws.com";
 const NAMES: &[&str] = BEDROCK_MODEL_CALLS;
+/// Failures of a well-formed, permitted call: load or faults on AWS's side.
+const OPERATIONAL_ERRORS: &[&str] = &[
+    "ThrottlingException",
+    "ServiceUnavailableException",
+    "InternalServerException",
+    "ModelTimeoutException",
+    "ModelNotReadyException",
+];
 
 pub static META: Meta = Meta {
     id: "bedrock-model-probed-across-regions",
@@ -62,7 +72,9 @@ impl Detection for BedrockModelProbedAcrossRegions {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != SOURCE
             || !NAMES.contains(&rec.event_name())
-            || rec.error_code().is_none_or(|c| c.trim().is_empty())
+            || rec.error_code().is_none_or(|c| {
+                c.trim().is_empty() || OPERATIONAL_ERRORS.contains(&c.trim())
+            })
             || rec.identity_type() == Some("AWSService")
             || rec.invoked_by().is_some()
         {
@@ -117,6 +129,12 @@ mod tests {
         let b = &BedrockModelProbedAcrossRegions;
         assert_eq!(eval(b, &record("InvokeModel", "eu-west-3", "")), None);
         assert_eq!(eval(b, &record("InvokeModel", "eu-west-3", r#""errorCode":"","#)), None);
+        for busy in OPERATIONAL_ERRORS {
+            let rec = record("InvokeModel", "eu-west-3", &format!(r#""errorCode":"{busy}","#));
+            assert_eq!(eval(b, &rec), None, "{busy}");
+        }
+        let denied = record("InvokeModel", "eu-west-3", r#""errorCode":"AccessDeniedException","#);
+        assert!(eval(b, &denied).is_some());
         assert_eq!(eval(b, &record("ListFoundationModels", "eu-west-3", REJECTED)), None);
         assert_eq!(eval(b, &record("InvokeModel", "", REJECTED)), None);
         let svc = record("InvokeModel", "eu-west-3", REJECTED)

@@ -1133,6 +1133,16 @@ pub fn caller_evidence(rec: &Record) -> Evidence {
         .with_opt("error_code", rec.error_code())
 }
 
+/// `responseElements.accessKey.<key>` of `CreateAccessKey` as a non-empty string
+/// (the key's id and metadata; the secret is never read).
+pub fn access_key_field<'r>(rec: &'r Record, key: &str) -> Option<&'r str> {
+    rec.response_element("accessKey")?
+        .as_object()?
+        .get(key)?
+        .as_str()
+        .filter(|s| !s.is_empty())
+}
+
 /// The signal of the windows that count the instances one principal reads (user
 /// data, console screenshots): the request's `instanceId` (trimmed; `None` when
 /// missing or blank) counted per account and stable principal, with the caller's

@@ -2,6 +2,7 @@
 //! other than that user: another IAM user, a role, root or a federated session.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::access_key_field;
 use crate::event::{Record, actor_display};
 
 pub struct CreateAccessKeyForAnotherUser;
@@ -37,15 +38,6 @@ pub static META: Meta = Meta {
     }],
     window: None,
 };
-
-/// `responseElements.accessKey.<key>` as a non-empty string.
-fn access_key_field<'r>(rec: &'r Record, key: &str) -> Option<&'r str> {
-    rec.response_element("accessKey")?
-        .as_object()?
-        .get(key)?
-        .as_str()
-        .filter(|s| !s.is_empty())
-}
 
 impl Detection for CreateAccessKeyForAnotherUser {
     fn meta(&self) -> &'static Meta {

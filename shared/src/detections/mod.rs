@@ -128,6 +128,7 @@ registry! {
     iam_mfa_device_deactivated::IamMfaDeviceDeactivated,
     iam_mfa_device_enabled_for_another_user::IamMfaDeviceEnabledForAnotherUser,
     iam_root_login_profile_created::IamRootLoginProfileCreated,
+    iam_root_access_key_created::IamRootAccessKeyCreated,
     iam_login_profile_changed_for_another_user::IamLoginProfileChangedForAnotherUser,
     iam_oidc_provider_created_by_rare_user::IamOidcProviderCreatedByRareUser,
     rolesanywhere_trust_anchor_created::RolesAnywhereTrustAnchorCreated,
@@ -138,6 +139,7 @@ registry! {
     iam_user_added_self_to_group::IamUserAddedSelfToGroup,
     iam_group_deletion_failed::IamGroupDeletionFailed,
     iam_call_with_user_session_token::IamCallWithUserSessionToken,
+    organizations_account_created_or_invited::OrganizationsAccountCreatedOrInvited,
     // (end of iam-persistence)
 
     // --- data-exposure: sharing, exfiltration and destruction of data: S3, snapshots, images, databases, keys, secrets.
