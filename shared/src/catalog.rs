@@ -77,6 +77,10 @@ pub static GROUPS: &[FunctionGroup] = &[
         name: "ai-ml",
         description: "AI and machine learning services: Bedrock model access, user keys and guardrails, SageMaker notebook start-up scripts",
     },
+    FunctionGroup {
+        name: "hijacking",
+        description: "Resource hijacking with stolen credentials: SES sending and production access, domains registered",
+    },
 ];
 
 /// A function group by name.
@@ -163,6 +167,7 @@ pub mod functions {
         SELF_PROTECTION = "self-protection",
         PIPELINE = "pipeline",
         AI_ML = "ai-ml",
+        HIJACKING = "hijacking",
     }
 }
 

@@ -287,6 +287,11 @@ registry! {
     bedrock_guardrail_deleted::BedrockGuardrailDeleted,
     // (end of ai-ml)
 
+    // --- hijacking: resources run or bought with stolen credentials.
+    ses_sending_unlocked::SesSendingUnlocked,
+    route53_domain_registered::Route53DomainRegistered,
+    // (end of hijacking)
+
     // --- more: anything else.
     // (end of more)
 }
