@@ -1,4 +1,4 @@
-//! The `hijacking` Lambda function: Resource hijacking with stolen credentials: SES sending and production access, domains registered.
+//! The `hijacking` Lambda function: Resource hijacking with stolen credentials: compute launched across Regions, SES sending, domains registered.
 //! All logic lives in the `trailwatch` crate; this only names the group's
 //! detections (so that the binary carries no other group's).
 

@@ -290,6 +290,7 @@ registry! {
     // --- hijacking: resources run or bought with stolen credentials.
     ses_sending_unlocked::SesSendingUnlocked,
     route53_domain_registered::Route53DomainRegistered,
+    compute_launched_across_regions::ComputeLaunchedAcrossRegions,
     // (end of hijacking)
 
     // --- more: anything else.

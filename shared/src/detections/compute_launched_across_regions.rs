@@ -1,0 +1,118 @@
+//! One principal launching compute (EC2 instances, Spot requests, fleets, ECS
+//! clusters) in five or more Regions within an hour, whatever the outcome.
+//!
+//! Decisions: whoever steals keys to mine cryptocurrency starts as much compute as
+//! the account's quotas allow, and quotas are per Region, so the launches sweep
+//! Region after Region; many of them fail on quotas or capacity, and those attempts
+//! are the same sweep, so every outcome counts. Most organisations run in one to
+//! three Regions; five within an hour is past an ordinary multi-Region deployment,
+//! and Region-by-Region rollouts through CloudFormation StackSets or Auto Scaling
+//! come from AWS services (`invokedBy`), which are left out. The group is the
+//! principal (the role for assumed-role sessions); the count is `awsRegion`, so
+//! the detection needs every Region's records (the organisation forwarders).
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::{account_principal_term, aws_service_caller, caller_evidence, is_event};
+use crate::event::Record;
+
+pub struct ComputeLaunchedAcrossRegions;
+
+const EC2: &str = "ec2.amazonaws.com";
+const EC2_LAUNCHES: &[&str] = &["RunInstances", "RequestSpotInstances", "RequestSpotFleet", "CreateFleet"];
+const ECS: &str = "ecs.amazonaws.com";
+const ECS_LAUNCHES: &[&str] = &["CreateCluster"];
+
+pub static META: Meta = Meta {
+    id: "compute-launched-across-regions",
+    title: "AWS Compute Launched Across Many Regions",
+    description: "One principal launched, or tried to launch, EC2 instances, Spot capacity or \
+                  ECS clusters in five or more Regions within an hour. Quotas are per Region, \
+                  so whoever steals keys to mine cryptocurrency sweeps Region after Region to \
+                  start as much compute as the account allows.",
+    severity: Severity::High,
+    attack: &["T1496.001", "T1535", "T1578.002"],
+    origins: &["trailwatch: based on the AWS Threat Technique Catalog's compute hijacking \
+             techniques (EC2, ECS) and public reports of stolen keys used to launch miners in \
+             every Region"],
+    group: "hijacking",
+    false_positives: &[
+        "A deployment pipeline that launches instances in many Regions itself rather than \
+         through StackSets or Auto Scaling.",
+        "Region-wide capacity or quota tests.",
+    ],
+    next_steps: "Check whether the principal deploys to these Regions. If not, stop and \
+                 terminate what was launched in every Region listed, revoke the credentials, \
+                 and look for other launch paths (launch templates, Auto Scaling groups, \
+                 Lambda, ECS tasks) the intruder may have set up.",
+    triggers: &[Trigger::write(EC2, EC2_LAUNCHES), Trigger::write(ECS, ECS_LAUNCHES)],
+    window: Some(WindowSpec::Distinct {
+        window_secs: 3600,
+        min_distinct: 5,
+    }),
+};
+
+impl Detection for ComputeLaunchedAcrossRegions {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !(is_event(rec, EC2, EC2_LAUNCHES) || is_event(rec, ECS, ECS_LAUNCHES))
+            || aws_service_caller(rec)
+        {
+            return None;
+        }
+        let region = rec.region().map(str::trim).filter(|r| !r.is_empty())?;
+        Some(Signal::Distinct {
+            group: account_principal_term(rec),
+            value: region.to_owned(),
+            evidence: caller_evidence(rec).with("api", rec.event_name()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::testing::eval;
+
+    fn record(source: &str, name: &str, region: &str, extra: &str) -> String {
+        format!(
+            r#"{{"eventSource":"{source}","eventName":"{name}","awsRegion":"{region}",
+            "eventTime":"2026-06-02T10:00:01Z","recipientAccountId":"111122223333",
+            "sourceIPAddress":"192.0.2.44","userAgent":"Boto3/1.35.0",
+            "userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Deploy/s1",
+            "accountId":"111122223333","sessionContext":{{"sessionIssuer":{{"type":"Role",
+            "arn":"arn:aws:iam::111122223333:role/Deploy"}}}}{extra}}},
+            "requestParameters":{{}}}}"#
+        )
+    }
+
+    #[test]
+    fn every_launch_counts_its_region_per_role_whatever_the_outcome() {
+        for (source, name) in [(EC2, "RunInstances"), (EC2, "CreateFleet"), (ECS, "CreateCluster")] {
+            match eval(&ComputeLaunchedAcrossRegions, &record(source, name, "sa-east-1", "")) {
+                Some(Signal::Distinct { group, value, evidence }) => {
+                    assert_eq!(group, "111122223333|arn:aws:iam::111122223333:role/Deploy");
+                    assert_eq!(value, "sa-east-1");
+                    assert_eq!(evidence.get("api").and_then(|v| v.as_str()), Some(name));
+                }
+                other => panic!("{name}: expected Distinct, got {other:?}"),
+            }
+        }
+        let failed = record(EC2, "RunInstances", "ap-south-1", "")
+            .replace(r#""requestParameters""#, r#""errorCode":"VcpuLimitExceeded","requestParameters""#);
+        assert!(eval(&ComputeLaunchedAcrossRegions, &failed).is_some());
+    }
+
+    #[test]
+    fn services_other_calls_and_missing_regions_are_ignored() {
+        let d = &ComputeLaunchedAcrossRegions;
+        let scaling = record(EC2, "RunInstances", "sa-east-1", r#","invokedBy":"autoscaling.amazonaws.com""#);
+        assert!(scaling.contains("invokedBy"));
+        assert_eq!(eval(d, &scaling), None);
+        assert_eq!(eval(d, &record(EC2, "StartInstances", "sa-east-1", "")), None);
+        assert_eq!(eval(d, &record(ECS, "RunTask", "sa-east-1", "")), None);
+        assert_eq!(eval(d, &record(EC2, "RunInstances", " ", "")), None);
+    }
+}
