@@ -24,8 +24,9 @@ pub static META: Meta = Meta {
     id: "ec2-user-data-retrieval",
     title: "AWS EC2 User Data Retrieval for EC2 Instance",
     description: "One principal downloaded, or tried to download, the user data of three or \
-                  more EC2 instances within an hour. Boot scripts in user data often carry passwords, tokens and internal \
-                  addresses, which makes them an early target after a credential theft.",
+                  more EC2 instances within an hour. Boot scripts in user data often carry \
+                  passwords, tokens and internal addresses, which makes them an early target \
+                  after a credential theft.",
     severity: Severity::Medium,
     attack: &["T1552.005", "T1580"],
     origins: &["Elastic discovery_ec2_userdata_request_for_ec2_instance.toml (first-seen \
