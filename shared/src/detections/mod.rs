@@ -245,6 +245,7 @@ registry! {
     rds_activity_stream_stopped::RdsActivityStreamStopped,
     console_root_login::ConsoleRootLogin,
     console_login_without_mfa::ConsoleLoginWithoutMfa,
+    ec2_imdsv1_enabled::Ec2ImdsV1Enabled,
     ec2_instance_credentials_console_login::Ec2InstanceCredentialsConsoleLogin,
     root_console_brute_force::RootConsoleBruteForce,
     // (end of security-services)

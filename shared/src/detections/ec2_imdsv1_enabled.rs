@@ -1,0 +1,138 @@
+//! The EC2 instance metadata service opened to version 1 requests: `HttpTokens`
+//! set to `optional` for an instance (`ModifyInstanceMetadataOptions`) or as the
+//! Region's default for new instances (`ModifyInstanceMetadataDefaults`),
+//! successfully.
+//!
+//! Decisions: IMDSv1 answers a plain GET, so a server-side request forgery in any
+//! application on the instance can read the instance role's credentials; IMDSv2's
+//! session token stops that. Switching a running instance (or the default) back to
+//! `optional` is the step that makes such a theft possible again. EC2 logs the
+//! request nested under `requestParameters.ModifyInstanceMetadataOptionsRequest`
+//! (and `...DefaultsRequest`); a flat `httpTokens` is read too, and key and value
+//! letter case is ignored. Launches that ask for `optional` (`RunInstances`,
+//! launch templates) are left out: many fleets still launch that way, and what
+//! this reports is a setting taken back. AWS services and `invokedBy` callers are
+//! left out.
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_service_caller, change_evidence, succeeded_call};
+use crate::event::Record;
+use serde_json::Value;
+
+pub struct Ec2ImdsV1Enabled;
+
+const SOURCE: &str = "ec2.amazonaws.com";
+const NAMES: &[&str] = &["ModifyInstanceMetadataOptions", "ModifyInstanceMetadataDefaults"];
+
+pub static META: Meta = Meta {
+    id: "ec2-imdsv1-enabled",
+    title: "AWS EC2 Instance Metadata Service Version 1 Enabled",
+    description: "The instance metadata service of an EC2 instance, or the Region's default \
+                  for new instances, was set to accept version 1 requests again. Version 1 \
+                  answers any plain web request from the instance, so a request forgery flaw \
+                  in an application there is enough to read the instance role's credentials.",
+    severity: Severity::Medium,
+    attack: &["T1552.005", "T1562"],
+    origins: &["trailwatch: based on the AWS Threat Technique Catalog's cloud instance \
+             metadata technique (T1552.005), whose precondition is IMDSv1 left or made \
+             optional"],
+    group: "identity-abuse",
+    false_positives: &[
+        "A legacy application that cannot use IMDSv2 tokens, switched back while it is \
+         fixed.",
+    ],
+    next_steps: "Ask the instance's owner why version 1 is needed. If not, set HttpTokens \
+                 back to required, review the instance role's recent calls for use from \
+                 outside the instance, and look for request forgery in the applications it runs.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+/// `value[key]` with the key's letter case ignored.
+fn field<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
+    value
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
+}
+
+/// The request's `HttpTokens`, nested under `<EventName>Request` or flat.
+fn http_tokens<'r>(rec: &'r Record, name: &str) -> Option<&'r str> {
+    let params = rec.request_parameters()?;
+    let nested = field(params, &format!("{name}Request"));
+    nested
+        .and_then(|n| field(n, "HttpTokens"))
+        .or_else(|| field(params, "HttpTokens"))?
+        .as_str()
+}
+
+impl Detection for Ec2ImdsV1Enabled {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller(rec) {
+            return None;
+        }
+        let tokens = http_tokens(rec, rec.event_name())?;
+        if !tokens.trim().eq_ignore_ascii_case("optional") {
+            return None;
+        }
+        let request = rec
+            .request_parameters()
+            .and_then(|p| field(p, &format!("{}Request", rec.event_name())));
+        let instance = request
+            .and_then(|r| field(r, "InstanceId"))
+            .or_else(|| rec.request_parameters().and_then(|p| field(p, "InstanceId")))
+            .and_then(Value::as_str);
+        fire(
+            change_evidence(rec, &[])
+                .with("http_tokens", tokens)
+                .with_opt("instance_id", instance),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::iam_testing::{CFN, ROLE, USER, record};
+    use crate::detections::common::testing::{eval, fires};
+
+    fn nested(name: &str, tokens: &str) -> String {
+        format!(r#"{{"{name}Request":{{"InstanceId":"i-0abc","HttpTokens":"{tokens}","HttpEndpoint":"enabled"}}}}"#)
+    }
+
+    #[test]
+    fn fires_when_tokens_become_optional_for_an_instance_or_the_default() {
+        let rec = record(SOURCE, "ModifyInstanceMetadataOptions", ROLE,
+            &nested("ModifyInstanceMetadataOptions", "optional"), "");
+        let Some(Signal::Fire(e)) = eval(&Ec2ImdsV1Enabled, &rec) else {
+            panic!("expected a finding");
+        };
+        assert_eq!(e.get("instance_id").and_then(|v| v.as_str()), Some("i-0abc"));
+        assert!(fires(&Ec2ImdsV1Enabled, &record(SOURCE, "ModifyInstanceMetadataDefaults", USER,
+            r#"{"ModifyInstanceMetadataDefaultsRequest":{"HttpTokens":"optional"}}"#, "")));
+        // The flat form and other letter cases.
+        assert!(fires(&Ec2ImdsV1Enabled, &record(SOURCE, "ModifyInstanceMetadataOptions", USER,
+            r#"{"instanceId":"i-0abc","httpTokens":"Optional"}"#, "")));
+        assert!(fires(&Ec2ImdsV1Enabled, &record(SOURCE, "ModifyInstanceMetadataOptions", USER,
+            r#"{"modifyInstanceMetadataOptionsRequest":{"httpTokens":"OPTIONAL"}}"#, "")));
+    }
+
+    #[test]
+    fn ignores_required_tokens_other_settings_services_and_failures() {
+        let d = &Ec2ImdsV1Enabled;
+        let name = "ModifyInstanceMetadataOptions";
+        assert!(!fires(d, &record(SOURCE, name, USER, &nested(name, "required"), "")));
+        assert!(!fires(d, &record(SOURCE, name, USER,
+            r#"{"ModifyInstanceMetadataOptionsRequest":{"InstanceId":"i-0abc","HttpPutResponseHopLimit":2}}"#, "")));
+        assert!(!fires(d, &record(SOURCE, name, USER, "null", "")));
+        assert!(!fires(d, &record(SOURCE, name, CFN, &nested(name, "optional"), "")));
+        assert!(!fires(d, &record(SOURCE, name, USER, &nested(name, "optional"),
+            r#""errorCode":"Client.UnauthorizedOperation","#)));
+        assert!(!fires(d, &record(SOURCE, "RunInstances", USER, &nested("RunInstances", "optional"), "")));
+    }
+}
