@@ -1,25 +1,27 @@
-//! One principal's Bedrock model calls (`InvokeModel`, `Converse` and their
-//! streaming forms) rejected or refused in three or more Regions within an hour.
+//! One principal's Bedrock model calls (`InvokeModel`, `Converse` and their streaming
+//! forms) rejected or refused in three or more Regions within an hour.
 //!
 //! Decisions: LLMjacking reports, and Stratus Red Team's
 //! `aws.discovery.bedrock-enumerate-models-multiple-regions`, describe a stolen key
 //! checked Region by Region for a usable model with a request made to fail
-//! (`ValidationException`, such as a negative token limit) so that it costs
-//! nothing, or refused (`AccessDeniedException`) where the model is not enabled.
-//! Only calls that failed are taken: the EventBridge rule then stays off every
-//! production model call (an application calls models all day, in one or two
-//! Regions, and succeeds), and the state stays cheap. Errors that say AWS was busy
-//! or the model slow (throttling, timeouts, service faults) are not probes and do
-//! not count: a multi-Region application meets them in every Region at once. A key
-//! that goes on to run models successfully is `bedrock-model-invoked-with-user-key`
-//! when it is a user's. Any identity counts here, roles included: the probe is the
-//! same whatever was stolen. AWS services and `invokedBy` callers are left out.
-//! The count is the Region of each call (`awsRegion`), so it needs the records of
-//! every Region: deployed in one Region without the organisation forwarders, it
-//! sees only that Region's calls and cannot fire.
+//! (`ValidationException`, such as a negative token limit) so that it costs nothing, or
+//! refused (`AccessDeniedException`) where the model is not enabled. Only calls that
+//! failed are taken: the EventBridge rule then stays off every production model call
+//! (an application calls models all day, in one or two Regions, and succeeds), and the
+//! state stays cheap. Errors that say AWS was busy or the model slow (throttling,
+//! timeouts, service faults) are not probes and do not count: a multi-Region
+//! application meets them in every Region at once. A key that goes on to run models
+//! successfully is `bedrock-model-invoked-with-user-key` when it is a user's. Any
+//! identity counts here, roles included: the probe is the same whatever was stolen. AWS
+//! services (an identity of type `AWSService`, or `invokedBy` a service other than the
+//! console's sign-in) are left out. The count is the Region of each call (`awsRegion`),
+//! so it needs the records of every Region: deployed in one Region without the
+//! organisation forwarders, it sees only that Region's calls and cannot fire.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{BEDROCK_MODEL_CALLS, account_principal_term, caller_evidence};
+use crate::detections::common::{
+    BEDROCK_MODEL_CALLS, account_principal_term, aws_service_caller, caller_evidence,
+};
 use crate::event::Record;
 
 pub struct BedrockModelProbedAcrossRegions;
@@ -75,8 +77,7 @@ impl Detection for BedrockModelProbedAcrossRegions {
             || rec.error_code().is_none_or(|c| {
                 c.trim().is_empty() || OPERATIONAL_ERRORS.contains(&c.trim())
             })
-            || rec.identity_type() == Some("AWSService")
-            || rec.invoked_by().is_some()
+            || aws_service_caller(rec)
         {
             return None;
         }

@@ -274,12 +274,15 @@ pub fn lambda_operation(event_name: &str) -> &str {
 }
 
 /// An AWS service acting on its own or on a caller's behalf (`userIdentity.type`
-/// `AWSService`, or `invokedBy` naming a service such as `ssm.amazonaws.com`).
+/// `AWSService`, or `invokedBy` naming a service such as `ssm.amazonaws.com`). The
+/// console's own `signin.amazonaws.com` and `console.amazonaws.com` are not services
+/// here: CloudTrail names them for calls a person made in the web console.
 pub fn aws_service_caller(rec: &Record) -> bool {
     rec.identity_type() == Some("AWSService")
-        || rec
-            .invoked_by()
-            .is_some_and(|s| s.ends_with(".amazonaws.com"))
+        || rec.invoked_by().is_some_and(|s| {
+            s.ends_with(".amazonaws.com")
+                && !matches!(s, "signin.amazonaws.com" | "console.amazonaws.com")
+        })
 }
 
 /// The call came from an infrastructure-as-code or cluster tool (Terraform, Pulumi,
@@ -935,14 +938,66 @@ pub fn uses_instance_credentials(rec: &Record) -> bool {
 /// The identity behind the call that stays the same across sessions: the role of an
 /// assumed-role session (`sessionContext.sessionIssuer.arn`), else the actor key.
 /// Session names change on every assumption (SDKs put a timestamp in them), so a
-/// history kept per session would never recognise the role.
+/// history kept per session would never recognise the role. IAM Identity Center
+/// roles (`AWSReservedSSO_*`, path `aws-reserved/sso.amazonaws.com/`) are the
+/// exception: every person given a permission set shares its role, and the session
+/// name is the person, so the session is kept (one engineer is not another).
 pub fn stable_principal<'r>(rec: &'r Record) -> &'r str {
-    rec.identity()
+    let issuer = rec
+        .identity()
         .and_then(|u| u.session_context.as_ref())
         .and_then(|c| c.session_issuer.as_ref())
         .and_then(|i| i.arn.as_deref())
-        .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| crate::event::actor_key(rec))
+        .filter(|a| !a.is_empty());
+    match issuer {
+        Some(role) if !identity_center_role(role) => role,
+        _ => crate::event::actor_key(rec),
+    }
+}
+
+#[cfg(test)]
+mod stable_principal_tests {
+    use super::stable_principal;
+    use crate::event::Record;
+
+    fn session(issuer: &str, session_arn: &str) -> String {
+        format!(
+            r#"{{"eventSource":"ec2.amazonaws.com","eventName":"RunInstances","userIdentity":{{
+            "type":"AssumedRole","arn":"{session_arn}","accountId":"111122223333",
+            "sessionContext":{{"sessionIssuer":{{"type":"Role","arn":"{issuer}"}}}}}}}}"#
+        )
+    }
+
+    #[test]
+    fn a_role_stands_for_its_sessions_but_an_identity_center_session_is_its_person() {
+        let sdk = session(
+            "arn:aws:iam::111122223333:role/Deploy",
+            "arn:aws:sts::111122223333:assumed-role/Deploy/botocore-session-1717",
+        );
+        let rec = Record::from_json(&sdk).expect("record");
+        assert_eq!(
+            stable_principal(&rec),
+            "arn:aws:iam::111122223333:role/Deploy"
+        );
+        let sso_session = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0a1b2c3d4e5f6a7b/alice@example.com";
+        for issuer in [
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0a1b2c3d4e5f6a7b",
+            "arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0a1b2c3d4e5f6a7b",
+        ] {
+            let json = session(issuer, sso_session);
+            let rec = Record::from_json(&json).expect("record");
+            assert_eq!(stable_principal(&rec), sso_session, "{issuer}");
+        }
+    }
+}
+
+/// A role IAM Identity Center made for a permission set.
+fn identity_center_role(role_arn: &str) -> bool {
+    role_arn.contains("/aws-reserved/sso.amazonaws.com/")
+        || role_arn
+            .rsplit('/')
+            .next()
+            .is_some_and(|name| name.starts_with("AWSReservedSSO_"))
 }
 
 /// The call was made by AWS itself or through the web console: an AWS service

@@ -1,15 +1,17 @@
-//! One principal launching compute (EC2 instances, Spot requests, fleets, ECS
-//! clusters) in five or more Regions within an hour, whatever the outcome.
+//! One principal launching compute (EC2 instances, Spot requests, fleets, ECS clusters)
+//! in five or more Regions within an hour, whatever the outcome.
 //!
-//! Decisions: whoever steals keys to mine cryptocurrency starts as much compute as
-//! the account's quotas allow, and quotas are per Region, so the launches sweep
-//! Region after Region; many of them fail on quotas or capacity, and those attempts
-//! are the same sweep, so every outcome counts. Most organisations run in one to
-//! three Regions; five within an hour is past an ordinary multi-Region deployment,
-//! and Region-by-Region rollouts through CloudFormation StackSets or Auto Scaling
-//! come from AWS services (`invokedBy`), which are left out. The group is the
-//! principal (the role for assumed-role sessions); the count is `awsRegion`, so
-//! the detection needs every Region's records (the organisation forwarders).
+//! Decisions: whoever steals keys to mine cryptocurrency starts as much compute as the
+//! account's quotas allow, and quotas are per Region, so the launches sweep Region
+//! after Region; many of them fail on quotas or capacity, and those attempts are the
+//! same sweep, so every outcome counts. Most organisations run in one to three Regions;
+//! five within an hour is past an ordinary multi-Region deployment, and
+//! Region-by-Region rollouts through CloudFormation StackSets or Auto Scaling come from
+//! AWS services (`invokedBy`), which are left out. The launches Auto Scaling makes are
+//! such service calls, so the intruder's own `CreateAutoScalingGroup` is what counts
+//! for a sweep done through groups. The group is the principal (the role for
+//! assumed-role sessions); the count is `awsRegion`, so the detection needs every
+//! Region's records (the organisation forwarders).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{account_principal_term, aws_service_caller, caller_evidence, is_event};
@@ -21,6 +23,8 @@ const EC2: &str = "ec2.amazonaws.com";
 const EC2_LAUNCHES: &[&str] = &["RunInstances", "RequestSpotInstances", "RequestSpotFleet", "CreateFleet"];
 const ECS: &str = "ecs.amazonaws.com";
 const ECS_LAUNCHES: &[&str] = &["CreateCluster"];
+const AUTOSCALING: &str = "autoscaling.amazonaws.com";
+const AUTOSCALING_LAUNCHES: &[&str] = &["CreateAutoScalingGroup"];
 
 pub static META: Meta = Meta {
     id: "compute-launched-across-regions",
@@ -44,7 +48,11 @@ pub static META: Meta = Meta {
                  terminate what was launched in every Region listed, revoke the credentials, \
                  and look for other launch paths (launch templates, Auto Scaling groups, \
                  Lambda, ECS tasks) the intruder may have set up.",
-    triggers: &[Trigger::write(EC2, EC2_LAUNCHES), Trigger::write(ECS, ECS_LAUNCHES)],
+    triggers: &[
+        Trigger::write(EC2, EC2_LAUNCHES),
+        Trigger::write(ECS, ECS_LAUNCHES),
+        Trigger::write(AUTOSCALING, AUTOSCALING_LAUNCHES),
+    ],
     window: Some(WindowSpec::Distinct {
         window_secs: 3600,
         min_distinct: 5,
@@ -57,7 +65,9 @@ impl Detection for ComputeLaunchedAcrossRegions {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !(is_event(rec, EC2, EC2_LAUNCHES) || is_event(rec, ECS, ECS_LAUNCHES))
+        if !(is_event(rec, EC2, EC2_LAUNCHES)
+            || is_event(rec, ECS, ECS_LAUNCHES)
+            || is_event(rec, AUTOSCALING, AUTOSCALING_LAUNCHES))
             || aws_service_caller(rec)
         {
             return None;
@@ -90,7 +100,12 @@ mod tests {
 
     #[test]
     fn every_launch_counts_its_region_per_role_whatever_the_outcome() {
-        for (source, name) in [(EC2, "RunInstances"), (EC2, "CreateFleet"), (ECS, "CreateCluster")] {
+        for (source, name) in [
+            (EC2, "RunInstances"),
+            (EC2, "CreateFleet"),
+            (ECS, "CreateCluster"),
+            (AUTOSCALING, "CreateAutoScalingGroup"),
+        ] {
             match eval(&ComputeLaunchedAcrossRegions, &record(source, name, "sa-east-1", "")) {
                 Some(Signal::Distinct { group, value, evidence }) => {
                     assert_eq!(group, "111122223333|arn:aws:iam::111122223333:role/Deploy");

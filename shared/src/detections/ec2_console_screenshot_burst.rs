@@ -1,18 +1,18 @@
-//! One principal asking for the console screenshot (`GetConsoleScreenshot`) of three
-//! or more different EC2 instances within an hour, allowed or denied.
+//! One principal asking for the console screenshot (`GetConsoleScreenshot`) of three or
+//! more different EC2 instances within an hour, allowed or denied.
 //!
-//! Decisions: Stratus Red Team's technique assumes a role that may not take
-//! screenshots and asks for those of many made-up instances, so denied calls count.
-//! A single screenshot is how an engineer looks at an instance that does not boot;
-//! several instances within the hour from one principal is a sweep of what the
-//! screens show (a login prompt, a crash dump, credentials typed at boot). The
-//! group is the principal (the role for assumed-role sessions, so that a new
-//! session does not start a new count). AWS services and `invokedBy` callers are
-//! left out. `GetConsoleOutput` (the serial log) is not counted: monitoring and
-//! boot-diagnosis tools read it routinely.
+//! Decisions: Stratus Red Team's technique assumes a role that may not take screenshots
+//! and asks for those of many made-up instances, so denied calls count. A single
+//! screenshot is how an engineer looks at an instance that does not boot; several
+//! instances within the hour from one principal is a sweep of what the screens show (a
+//! login prompt, a crash dump, credentials typed at boot). The group is the principal
+//! (the role for assumed-role sessions, so that a new session does not start a new
+//! count). AWS services (an identity of type `AWSService`, or `invokedBy` a service
+//! other than the console's sign-in) are left out. `GetConsoleOutput` (the serial log)
+//! is not counted: monitoring and boot-diagnosis tools read it routinely.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::instance_per_principal;
+use crate::detections::common::{aws_service_caller, instance_per_principal};
 use crate::event::Record;
 
 pub struct Ec2ConsoleScreenshotBurst;
@@ -54,8 +54,7 @@ impl Detection for Ec2ConsoleScreenshotBurst {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != SOURCE
             || rec.event_name() != "GetConsoleScreenshot"
-            || rec.identity_type() == Some("AWSService")
-            || rec.invoked_by().is_some()
+            || aws_service_caller(rec)
         {
             return None;
         }

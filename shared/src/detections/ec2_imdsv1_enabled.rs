@@ -9,7 +9,10 @@
 //! `optional` is the step that makes such a theft possible again. EC2 logs the
 //! request nested under `requestParameters.ModifyInstanceMetadataOptionsRequest`
 //! (and `...DefaultsRequest`); a flat `httpTokens` is read too, and key and value
-//! letter case is ignored. Launches that ask for `optional` (`RunInstances`,
+//! letter case is ignored. A request that switches the endpoint on without naming
+//! tokens fires when the response shows the instance accepting version 1.
+//! `no-preference` as the Region's default (which hands the choice back to each
+//! image) is not reported. Launches that ask for `optional` (`RunInstances`,
 //! launch templates) are left out: many fleets still launch that way, and what
 //! this reports is a setting taken back. AWS services and `invokedBy` callers are
 //! left out.
@@ -67,6 +70,30 @@ fn http_tokens<'r>(rec: &'r Record, name: &str) -> Option<&'r str> {
         .as_str()
 }
 
+/// The request switches the metadata endpoint on (`HttpEndpoint` `enabled`).
+fn endpoint_enabled(rec: &Record, name: &str) -> bool {
+    let Some(params) = rec.request_parameters() else {
+        return false;
+    };
+    field(params, &format!("{name}Request"))
+        .and_then(|n| field(n, "HttpEndpoint"))
+        .or_else(|| field(params, "HttpEndpoint"))
+        .and_then(Value::as_str)
+        .is_some_and(|e| e.trim().eq_ignore_ascii_case("enabled"))
+}
+
+/// `optional` when the response shows the instance's metadata options accepting
+/// version 1 (`instanceMetadataOptions.httpTokens`), else `None`.
+fn response_tokens<'r>(rec: &'r Record, name: &str) -> Option<&'r str> {
+    let response = rec.response_elements()?;
+    let inner = field(response, &format!("{name}Response")).unwrap_or(response);
+    field(field(inner, "instanceMetadataOptions")?, "httpTokens")?
+        .as_str()
+        .map(str::trim)
+        .filter(|t| t.eq_ignore_ascii_case("optional"))
+        .map(|_| "optional")
+}
+
 impl Detection for Ec2ImdsV1Enabled {
     fn meta(&self) -> &'static Meta {
         &META
@@ -76,10 +103,17 @@ impl Detection for Ec2ImdsV1Enabled {
         if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller(rec) {
             return None;
         }
-        let tokens = http_tokens(rec, rec.event_name())?;
-        if !tokens.trim().eq_ignore_ascii_case("optional") {
-            return None;
-        }
+        let name = rec.event_name();
+        let asked = http_tokens(rec, name).map(str::trim);
+        let tokens = match asked {
+            Some(t) if t.eq_ignore_ascii_case("optional") => t,
+            // The endpoint switched on without naming tokens: the response says what
+            // the instance now accepts.
+            None if endpoint_enabled(rec, name) && response_tokens(rec, name) == Some("optional") => {
+                "optional"
+            }
+            _ => return None,
+        };
         let request = rec
             .request_parameters()
             .and_then(|p| field(p, &format!("{}Request", rec.event_name())));
@@ -134,5 +168,27 @@ mod tests {
         assert!(!fires(d, &record(SOURCE, name, USER, &nested(name, "optional"),
             r#""errorCode":"Client.UnauthorizedOperation","#)));
         assert!(!fires(d, &record(SOURCE, "RunInstances", USER, &nested("RunInstances", "optional"), "")));
+        // The endpoint switched on while tokens stay required.
+        let on = record(SOURCE, name, USER,
+            r#"{"ModifyInstanceMetadataOptionsRequest":{"InstanceId":"i-0abc","HttpEndpoint":"enabled"}}"#, "")
+            .replace(r#""responseElements":null"#, &response("required"));
+        assert!(!fires(d, &on));
+    }
+
+    fn response(tokens: &str) -> String {
+        format!(r#""responseElements":{{"ModifyInstanceMetadataOptionsResponse":{{"instanceId":"i-0abc",
+            "instanceMetadataOptions":{{"state":"pending","httpTokens":"{tokens}","httpEndpoint":"enabled"}}}}}}"#)
+    }
+
+    #[test]
+    fn fires_when_the_endpoint_is_switched_on_and_the_response_shows_version_1() {
+        let name = "ModifyInstanceMetadataOptions";
+        let on = record(SOURCE, name, USER,
+            r#"{"ModifyInstanceMetadataOptionsRequest":{"InstanceId":"i-0abc","HttpEndpoint":"enabled"}}"#, "")
+            .replace(r#""responseElements":null"#, &response("optional"));
+        let Some(Signal::Fire(e)) = eval(&Ec2ImdsV1Enabled, &on) else {
+            panic!("expected a finding");
+        };
+        assert_eq!(e.get("http_tokens").and_then(|v| v.as_str()), Some("optional"));
     }
 }

@@ -1,21 +1,22 @@
-//! A principal reading the user data (`DescribeInstanceAttribute` with
-//! `attribute: userData`) of three or more different EC2 instances within an hour.
+//! A principal reading the user data (`DescribeInstanceAttribute` with `attribute:
+//! userData`) of three or more different EC2 instances within an hour.
 //!
 //! Decisions: upstream fires on the first read of an instance's user data by a
-//! principal in five days ("new terms"). A single read is ordinary: an engineer
-//! checks a boot script, and the public conformance background holds such a read as
-//! noise, which a first-seen detection would flag on every replay. What we keep of
-//! the intent is harvesting: one principal (the role for assumed-role sessions)
-//! reading the user data of three or more instances within an hour. Denied reads
-//! count as well (upstream takes any outcome): an intruder does not know what a
-//! stolen identity may read until it tries, and Stratus Red Team's detonation of
-//! this technique is a burst of denied reads on made-up instance ids. (An earlier
-//! version counted successful reads only; a single denied read is still not a
-//! finding.) AWS services and `invokedBy` callers are left out. The evidence keeps
-//! each call's error code, so the finding shows what was read and what was refused.
+//! principal in five days ("new terms"). A single read is ordinary: an engineer checks
+//! a boot script, and the public conformance background holds such a read as noise,
+//! which a first-seen detection would flag on every replay. What we keep of the intent
+//! is harvesting: one principal (the role for assumed-role sessions) reading the user
+//! data of three or more instances within an hour. Denied reads count as well (upstream
+//! takes any outcome): an intruder does not know what a stolen identity may read until
+//! it tries, and Stratus Red Team's detonation of this technique is a burst of denied
+//! reads on made-up instance ids. (An earlier version counted successful reads only; a
+//! single denied read is still not a finding.) AWS services (an identity of type
+//! `AWSService`, or `invokedBy` a service other than the console's sign-in) are left
+//! out. The evidence keeps each call's error code, so the finding shows what was read
+//! and what was refused.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::instance_per_principal;
+use crate::detections::common::{aws_service_caller, instance_per_principal};
 use crate::event::Record;
 
 pub struct Ec2UserDataRetrieval;
@@ -54,8 +55,7 @@ impl Detection for Ec2UserDataRetrieval {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != "ec2.amazonaws.com"
             || rec.event_name() != "DescribeInstanceAttribute"
-            || rec.identity_type() == Some("AWSService")
-            || rec.invoked_by().is_some()
+            || aws_service_caller(rec)
         {
             return None;
         }
