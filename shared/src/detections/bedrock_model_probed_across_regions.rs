@@ -20,7 +20,7 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{
-    BEDROCK_MODEL_CALLS, account_principal_term, aws_service_caller, caller_evidence,
+    BEDROCK_MODEL_CALLS, aws_service_caller, caller_evidence, region_per_principal,
 };
 use crate::event::Record;
 
@@ -81,13 +81,8 @@ impl Detection for BedrockModelProbedAcrossRegions {
         {
             return None;
         }
-        let region = rec.region().map(str::trim).filter(|r| !r.is_empty())?;
         let evidence = caller_evidence(rec).with_opt("model_id", rec.request_param_str("modelId"));
-        Some(Signal::Distinct {
-            group: account_principal_term(rec),
-            value: region.to_owned(),
-            evidence,
-        })
+        region_per_principal(rec, evidence)
     }
 }
 

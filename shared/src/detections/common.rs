@@ -955,6 +955,15 @@ pub fn stable_principal<'r>(rec: &'r Record) -> &'r str {
     }
 }
 
+/// A role IAM Identity Center made for a permission set.
+fn identity_center_role(role_arn: &str) -> bool {
+    role_arn.contains("/aws-reserved/sso.amazonaws.com/")
+        || role_arn
+            .rsplit('/')
+            .next()
+            .is_some_and(|name| name.starts_with("AWSReservedSSO_"))
+}
+
 #[cfg(test)]
 mod stable_principal_tests {
     use super::stable_principal;
@@ -989,15 +998,6 @@ mod stable_principal_tests {
             assert_eq!(stable_principal(&rec), sso_session, "{issuer}");
         }
     }
-}
-
-/// A role IAM Identity Center made for a permission set.
-fn identity_center_role(role_arn: &str) -> bool {
-    role_arn.contains("/aws-reserved/sso.amazonaws.com/")
-        || role_arn
-            .rsplit('/')
-            .next()
-            .is_some_and(|name| name.starts_with("AWSReservedSSO_"))
 }
 
 /// The call was made by AWS itself or through the web console: an AWS service
@@ -1198,20 +1198,38 @@ pub fn access_key_field<'r>(rec: &'r Record, key: &str) -> Option<&'r str> {
         .filter(|s| !s.is_empty())
 }
 
+/// `value` counted for the caller: the `Distinct` signal of the windows grouped per
+/// account and stable principal (see [`account_principal_term`]). `None` when
+/// `value` is blank.
+fn counted_per_principal(
+    rec: &Record,
+    value: &str,
+    evidence: Evidence,
+) -> Option<crate::detection::Signal> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| crate::detection::Signal::Distinct {
+        group: account_principal_term(rec),
+        value: value.to_owned(),
+        evidence,
+    })
+}
+
 /// The signal of the windows that count the instances one principal reads (user
 /// data, console screenshots): the request's `instanceId` (trimmed; `None` when
-/// missing or blank) counted per account and stable principal, with the caller's
-/// address, agent and error code.
+/// missing or blank), with the caller's address, agent and error code.
 pub fn instance_per_principal(rec: &Record) -> Option<crate::detection::Signal> {
-    let instance = rec.request_param_str("instanceId")?.trim();
-    if instance.is_empty() {
-        return None;
-    }
-    Some(crate::detection::Signal::Distinct {
-        group: account_principal_term(rec),
-        value: instance.to_owned(),
-        evidence: caller_evidence(rec),
-    })
+    counted_per_principal(
+        rec,
+        rec.request_param_str("instanceId")?,
+        caller_evidence(rec),
+    )
+}
+
+/// The signal of the windows that count the Regions one principal acts in (failed
+/// model calls, compute launches): `awsRegion` (trimmed; `None` when missing or
+/// blank), with `evidence`.
+pub fn region_per_principal(rec: &Record, evidence: Evidence) -> Option<crate::detection::Signal> {
+    counted_per_principal(rec, rec.region()?, evidence)
 }
 
 /// The Bedrock calls that run a model (the Bedrock detections on model use).

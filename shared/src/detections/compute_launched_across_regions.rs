@@ -14,7 +14,9 @@
 //! Region's records (the organisation forwarders).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_principal_term, aws_service_caller, caller_evidence, is_event};
+use crate::detections::common::{
+    aws_service_caller, caller_evidence, is_event, region_per_principal,
+};
 use crate::event::Record;
 
 pub struct ComputeLaunchedAcrossRegions;
@@ -72,12 +74,7 @@ impl Detection for ComputeLaunchedAcrossRegions {
         {
             return None;
         }
-        let region = rec.region().map(str::trim).filter(|r| !r.is_empty())?;
-        Some(Signal::Distinct {
-            group: account_principal_term(rec),
-            value: region.to_owned(),
-            evidence: caller_evidence(rec).with("api", rec.event_name()),
-        })
+        region_per_principal(rec, caller_evidence(rec).with("api", rec.event_name()))
     }
 }
 

@@ -60,38 +60,26 @@ fn field<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
         .map(|(_, v)| v)
 }
 
-/// The request's `HttpTokens`, nested under `<EventName>Request` or flat.
-fn http_tokens<'r>(rec: &'r Record, name: &str) -> Option<&'r str> {
+/// A setting of the request, nested under `<EventName>Request` (as EC2 logs it) or
+/// flat.
+fn request_setting<'r>(rec: &'r Record, key: &str) -> Option<&'r Value> {
     let params = rec.request_parameters()?;
-    let nested = field(params, &format!("{name}Request"));
-    nested
-        .and_then(|n| field(n, "HttpTokens"))
-        .or_else(|| field(params, "HttpTokens"))?
-        .as_str()
+    field(params, &format!("{}Request", rec.event_name()))
+        .and_then(|n| field(n, key))
+        .or_else(|| field(params, key))
 }
 
-/// The request switches the metadata endpoint on (`HttpEndpoint` `enabled`).
-fn endpoint_enabled(rec: &Record, name: &str) -> bool {
-    let Some(params) = rec.request_parameters() else {
+/// The response shows the instance's metadata options accepting version 1
+/// (`instanceMetadataOptions.httpTokens` `optional`).
+fn response_allows_v1(rec: &Record) -> bool {
+    let Some(response) = rec.response_elements() else {
         return false;
     };
-    field(params, &format!("{name}Request"))
-        .and_then(|n| field(n, "HttpEndpoint"))
-        .or_else(|| field(params, "HttpEndpoint"))
+    let inner = field(response, &format!("{}Response", rec.event_name())).unwrap_or(response);
+    field(inner, "instanceMetadataOptions")
+        .and_then(|o| field(o, "httpTokens"))
         .and_then(Value::as_str)
-        .is_some_and(|e| e.trim().eq_ignore_ascii_case("enabled"))
-}
-
-/// `optional` when the response shows the instance's metadata options accepting
-/// version 1 (`instanceMetadataOptions.httpTokens`), else `None`.
-fn response_tokens<'r>(rec: &'r Record, name: &str) -> Option<&'r str> {
-    let response = rec.response_elements()?;
-    let inner = field(response, &format!("{name}Response")).unwrap_or(response);
-    field(field(inner, "instanceMetadataOptions")?, "httpTokens")?
-        .as_str()
-        .map(str::trim)
-        .filter(|t| t.eq_ignore_ascii_case("optional"))
-        .map(|_| "optional")
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("optional"))
 }
 
 impl Detection for Ec2ImdsV1Enabled {
@@ -103,24 +91,19 @@ impl Detection for Ec2ImdsV1Enabled {
         if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller(rec) {
             return None;
         }
-        let name = rec.event_name();
-        let asked = http_tokens(rec, name).map(str::trim);
-        let tokens = match asked {
+        let text = |key| request_setting(rec, key).and_then(Value::as_str).map(str::trim);
+        let tokens = match text("HttpTokens") {
             Some(t) if t.eq_ignore_ascii_case("optional") => t,
             // The endpoint switched on without naming tokens: the response says what
             // the instance now accepts.
-            None if endpoint_enabled(rec, name) && response_tokens(rec, name) == Some("optional") => {
+            None if text("HttpEndpoint").is_some_and(|e| e.eq_ignore_ascii_case("enabled"))
+                && response_allows_v1(rec) =>
+            {
                 "optional"
             }
             _ => return None,
         };
-        let request = rec
-            .request_parameters()
-            .and_then(|p| field(p, &format!("{}Request", rec.event_name())));
-        let instance = request
-            .and_then(|r| field(r, "InstanceId"))
-            .or_else(|| rec.request_parameters().and_then(|p| field(p, "InstanceId")))
-            .and_then(Value::as_str);
+        let instance = request_setting(rec, "InstanceId").and_then(Value::as_str);
         fire(
             change_evidence(rec, &[])
                 .with("http_tokens", tokens)
