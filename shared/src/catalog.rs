@@ -24,7 +24,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "identity-abuse",
-        description: "Identity and credential abuse: policy versions, access keys, RDS passwords, CloudShell, GetSigninToken",
+        description: "Identity and credential abuse: root user activity, policy versions, access keys, RDS passwords, CloudShell, GetSigninToken",
     },
     FunctionGroup {
         name: "signin-failures",

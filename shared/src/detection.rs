@@ -72,6 +72,11 @@ pub enum Trigger {
         prefix: &'static str,
         detail_alternatives: &'static str,
     },
+    /// Any API call, read-only ones included, made as the account's root user
+    /// (`userIdentity.type` `Root`), except the sign-in service's own events (the
+    /// console sign-in detections take those). Its rule runs with all management
+    /// events.
+    RootIdentity,
 }
 
 impl Trigger {
@@ -260,6 +265,7 @@ impl Meta {
                     read_only: true,
                     ..
                 } | Trigger::UserAgentMatching { .. }
+                    | Trigger::RootIdentity
             )
         })
     }

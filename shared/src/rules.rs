@@ -49,6 +49,7 @@ fn alternatives<'a>(triggers: impl IntoIterator<Item = &'a Trigger>) -> Vec<Valu
     let mut by_source: BTreeMap<(&str, Option<&str>), Option<BTreeSet<&str>>> = BTreeMap::new();
     let mut prefixes: BTreeSet<&str> = BTreeSet::new();
     let mut ua_alternatives: Vec<Value> = Vec::new();
+    let mut root = false;
     for t in triggers {
         match *t {
             Trigger::Events {
@@ -81,6 +82,7 @@ fn alternatives<'a>(triggers: impl IntoIterator<Item = &'a Trigger>) -> Vec<Valu
                     }
                 }
             }
+            Trigger::RootIdentity => root = true,
         }
     }
     // A narrowed trigger is redundant when an unnarrowed one of the same source
@@ -121,7 +123,20 @@ fn alternatives<'a>(triggers: impl IntoIterator<Item = &'a Trigger>) -> Vec<Valu
         out.push(json!({"userAgent": [{"prefix": p}]}));
     }
     out.extend(ua_alternatives);
+    if root {
+        out.push(root_alternative());
+    }
     out
+}
+
+/// The `detail` alternative of [`Trigger::RootIdentity`]: calls made as the root
+/// user, less the sign-in service's events, which the console sign-in triggers
+/// name (so that a root sign-in travels by one forwarding rule, not two).
+fn root_alternative() -> Value {
+    json!({
+        "eventSource": [{"anything-but": "signin.amazonaws.com"}],
+        "userIdentity": {"type": ["Root"]}
+    })
 }
 
 /// `{"detail": alternative}` or `{"detail": {"$or": alternatives}}`.
@@ -243,6 +258,7 @@ fn is_read_only_trigger(t: &Trigger) -> bool {
             read_only: true,
             ..
         } | Trigger::UserAgentMatching { .. }
+            | Trigger::RootIdentity
     )
 }
 

@@ -119,10 +119,9 @@ impl Sink for Check {
         // Sound prefilter: a record it would skip gives no detection it is routed
         // to a signal.
         if !wanted {
-            let acting = solo_engines().iter().find(|e| {
-                e.wants(rec.event_source(), rec.event_name(), rec.user_agent())
-                    && e.detections()[0].evaluate(&rec).is_some()
-            });
+            let acting = solo_engines()
+                .iter()
+                .find(|e| e.wants(&rec) && e.detections()[0].evaluate(&rec).is_some());
             if let Some(e) = acting {
                 let d = e.detections()[0];
                 panic!(

@@ -3,7 +3,8 @@
 //!
 //! About 98 % of the records are ordinary traffic (describes, role assumptions,
 //! KMS, S3 and SSM reads, metric writes, console sign-ins) from every identity type
-//! with realistic user agents and parameters; the rest are true attacks for every
+//! but root (IAM users, role and IAM Identity Center sessions, federated users, AWS
+//! services) with realistic user agents and parameters; the rest are true attacks for every
 //! detection, windowed bursts included, placed at known positions. The number of
 //! attacks per detection is written to stderr (and `--manifest FILE`) so that a
 //! replay can be checked against it.
@@ -194,9 +195,19 @@ impl Gen {
                        "accessKeyId":format!("AKIA{}", self.rng.hex(16).to_uppercase()),"userName":u})
             }
             1 => {
-                json!({"type":"Root","principalId":account,"arn":format!("arn:aws:iam::{account}:root"),"accountId":account,
-                        "accessKeyId":format!("ASIA{}", self.rng.hex(16).to_uppercase()),
-                        "sessionContext":{"attributes":{"creationDate":"2026-03-01T08:00:00Z","mfaAuthenticated":"true"}}})
+                // An IAM Identity Center session. (Root once stood here, but every
+                // root call is a finding of `root-user-activity`, so it is no
+                // ordinary traffic; root appears in the attacks.) One draw, as root's
+                // key took, so that every other record stays as it was.
+                let key = self.rng.hex(16).to_uppercase();
+                let u = USERS[usize::from(key.as_bytes()[0]) % USERS.len()];
+                let role = "AWSReservedSSO_PowerUserAccess_6f1d2c3b4a5e6d7c";
+                json!({"type":"AssumedRole","principalId":format!("AROA{}:{u}@example.com", &key[..12]),
+                       "arn":format!("arn:aws:sts::{account}:assumed-role/{role}/{u}@example.com"),"accountId":account,
+                       "accessKeyId":format!("ASIA{key}"),
+                       "sessionContext":{"sessionIssuer":{"type":"Role","principalId":format!("AROA{}", &key[..12]),
+                         "arn":format!("arn:aws:iam::{account}:role/aws-reserved/sso.amazonaws.com/{role}"),"accountId":account,"userName":role},
+                         "attributes":{"creationDate":"2026-03-01T08:00:00Z","mfaAuthenticated":"false"}}})
             }
             2 => {
                 let u = *self.rng.pick(USERS);

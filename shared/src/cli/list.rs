@@ -26,6 +26,9 @@ fn events(m: &Meta) -> String {
             Trigger::UserAgentMatching { prefix, .. } => parts.push(format!(
                 "any call with user agent {prefix}*, read-only ones too"
             )),
+            Trigger::RootIdentity => {
+                parts.push("any call made as the root user, read-only ones too".to_owned())
+            }
         }
     }
     parts.join(", ")

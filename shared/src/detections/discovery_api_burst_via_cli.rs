@@ -154,6 +154,7 @@ mod tests {
             event_source: "iam.amazonaws.com",
             event_name: "ListUsers",
             user_agent: ua,
+            root: false,
         };
         assert!(DiscoveryApiBurstViaCli.may_match_raw(&peek(Some(CLI)), b""));
         assert!(!DiscoveryApiBurstViaCli.may_match_raw(&peek(Some("Boto3/1.34")), b""));

@@ -248,6 +248,7 @@ registry! {
     ec2_imdsv1_enabled::Ec2ImdsV1Enabled,
     ec2_instance_credentials_console_login::Ec2InstanceCredentialsConsoleLogin,
     root_console_brute_force::RootConsoleBruteForce,
+    root_user_activity::RootUserActivity,
     // (end of security-services)
 
     // --- discovery: read-only reconnaissance.

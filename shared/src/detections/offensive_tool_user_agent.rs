@@ -154,6 +154,7 @@ mod tests {
             event_source: "sts.amazonaws.com",
             event_name: "GetCallerIdentity",
             user_agent: ua,
+            root: false,
         };
         assert!(OffensiveToolUserAgent.may_match_raw(&peek(Some("Pacu/1.5.2")), b""));
         assert!(!OffensiveToolUserAgent.may_match_raw(&peek(Some("aws-cli/2.15.30")), b""));

@@ -144,6 +144,8 @@ pub struct Engine {
     by_source: foldhash::HashMap<&'static str, Vec<usize>>,
     /// user-agent prefix -> detections
     by_user_agent: Vec<(&'static str, usize)>,
+    /// detections that take every call made as the root user
+    by_root: Vec<usize>,
     settings: Settings,
     /// `eventTime` (epoch ms) of the first record handled, for `learn_secs`.
     first_time_ms: std::sync::OnceLock<i64>,
@@ -171,6 +173,7 @@ impl Engine {
             Default::default();
         let mut by_source: foldhash::HashMap<_, Vec<usize>> = Default::default();
         let mut by_user_agent = Vec::new();
+        let mut by_root = Vec::new();
         for (i, d) in detections.iter().enumerate() {
             for t in d.meta().triggers {
                 match *t {
@@ -193,6 +196,11 @@ impl Engine {
                     Trigger::UserAgentPrefix(p) | Trigger::UserAgentMatching { prefix: p, .. } => {
                         by_user_agent.push((p, i))
                     }
+                    Trigger::RootIdentity => {
+                        if !by_root.contains(&i) {
+                            by_root.push(i);
+                        }
+                    }
                 }
             }
         }
@@ -201,6 +209,7 @@ impl Engine {
             by_event,
             by_source,
             by_user_agent,
+            by_root,
             settings,
             first_time_ms: std::sync::OnceLock::new(),
             tuning: RwLock::new(None),
@@ -228,13 +237,16 @@ impl Engine {
         &self.settings
     }
 
-    /// True when some detection could match a record with these fields: the cheap
-    /// test that lets a reader skip parsing records nothing looks at.
-    pub fn wants(&self, source: &str, name: &str, user_agent: Option<&str>) -> bool {
+    /// True when some detection could match the record: the cheap test that lets
+    /// a function answer "ignored" without running any.
+    pub fn wants(&self, rec: &Record<'_>) -> bool {
+        let (source, name) = (rec.event_source(), rec.event_name());
         self.event_route(source, name).is_some()
             || self.by_source.contains_key(source)
-            || user_agent
+            || rec
+                .user_agent()
                 .is_some_and(|ua| self.by_user_agent.iter().any(|(p, _)| ua.starts_with(p)))
+            || (!self.by_root.is_empty() && root_call(rec))
     }
 
     /// `wants` on the raw JSON of a record or envelope: `false` only when its
@@ -243,16 +255,18 @@ impl Engine {
         let Some(p) = crate::event::prefilter::peek(json) else {
             return true;
         };
-        self.routed(p.event_source, p.event_name, p.user_agent)
+        self.routed(p.event_source, p.event_name, p.user_agent, p.root)
             .any(|i| self.detections[i].may_match_raw(&p, json))
     }
 
     /// The detections records with these fields are routed to (possibly repeated).
+    /// `root`: the record may be a call made as the root user.
     fn routed<'s>(
         &'s self,
         source: &'s str,
         name: &'s str,
         user_agent: Option<&'s str>,
+        root: bool,
     ) -> impl Iterator<Item = usize> + 's {
         let by_event = self.event_route(source, name).into_iter().flatten();
         let by_source = self.by_source.get(source).into_iter().flatten();
@@ -261,7 +275,12 @@ impl Engine {
             .iter()
             .filter(move |(p, _)| user_agent.is_some_and(|ua| ua.starts_with(p)))
             .map(|(_, i)| i);
-        by_event.chain(by_source).chain(by_ua).copied()
+        let by_root = self.by_root.iter().filter(move |_| root);
+        by_event
+            .chain(by_source)
+            .chain(by_ua)
+            .chain(by_root)
+            .copied()
     }
 
     fn event_route(&self, source: &str, name: &str) -> Option<&Vec<usize>> {
@@ -275,12 +294,13 @@ impl Engine {
         let by_event = self.event_route(source, name);
         let by_source = self.by_source.get(source);
         let by_ua = ua.is_some_and(|ua| self.by_user_agent.iter().any(|(p, _)| ua.starts_with(p)));
+        let root = !self.by_root.is_empty() && root_call(rec);
         // Most records take one route, whose list is already in order, each once.
-        match (by_event, by_source, by_ua) {
+        match (by_event, by_source, by_ua || root) {
             (Some(v), None, false) | (None, Some(v), false) => Cow::Borrowed(v),
             (None, None, false) => Cow::Borrowed(&[]),
             _ => {
-                let mut out: Vec<usize> = self.routed(source, name, ua).collect();
+                let mut out: Vec<usize> = self.routed(source, name, ua, root).collect();
                 out.sort_unstable();
                 out.dedup();
                 Cow::Owned(out)
@@ -386,6 +406,12 @@ impl Engine {
                     && matches!(d.meta().window, Some(WindowSpec::FirstSeen { .. }))
             })
     }
+}
+
+/// A call made as the root user, outside the sign-in service: what
+/// [`Trigger::RootIdentity`] takes (the detections check the rest themselves).
+fn root_call(rec: &Record<'_>) -> bool {
+    rec.identity_type() == Some("Root") && rec.event_source() != "signin.amazonaws.com"
 }
 
 pub(crate) fn claim_expiry(p: &Pending, now: i64) -> i64 {
@@ -586,6 +612,39 @@ mod tests {
         for list in by_event.chain(engine.by_source.values()) {
             assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
         }
+    }
+
+    /// Calls made as root reach `root-user-activity` from any source, whether the
+    /// record is parsed or only peeked at; other identities and the sign-in
+    /// service's events do not.
+    #[test]
+    fn root_calls_are_routed_whatever_their_source() {
+        let engine = Engine::new(Settings::default());
+        let root_detection = engine
+            .detections
+            .iter()
+            .position(|d| d.meta().id == "root-user-activity")
+            .unwrap();
+        let call = |source: &str, name: &str, identity: &str| {
+            format!(
+                r#"{{"eventSource":"{source}","eventName":"{name}","eventTime":"2026-01-01T00:00:00Z",
+                "userIdentity":{{"type":"{identity}","arn":"arn:aws:iam::1:root","accountId":"1"}}}}"#
+            )
+        };
+        let routed = |json: &str| {
+            let rec = Record::from_json(json).unwrap();
+            let parsed = engine.candidates(&rec).contains(&root_detection);
+            assert_eq!(
+                engine.wants(&rec),
+                parsed || !engine.candidates(&rec).is_empty()
+            );
+            (parsed, engine.wants_json(json.as_bytes()))
+        };
+        let rare = call("sqs.amazonaws.com", "ListQueueTags", "Root");
+        assert_eq!(routed(&rare), (true, true));
+        assert_eq!(routed(&rare.replace("Root", "IAMUser")), (false, false));
+        let sign_in = call("signin.amazonaws.com", "ConsoleLogin", "Root");
+        assert!(!routed(&sign_in).0);
     }
 
     /// `--learn` counts from the first record handled; a backtest's `learn_until`

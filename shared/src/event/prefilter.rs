@@ -16,6 +16,9 @@ pub struct Peek<'a> {
     pub event_source: &'a str,
     pub event_name: &'a str,
     pub user_agent: Option<&'a str>,
+    /// The text holds the string `"Root"`: the record may be a call made as the
+    /// root user (`false`: it is not one).
+    pub root: bool,
 }
 
 /// Reads the routing fields of a record (or of an EventBridge envelope around one)
@@ -48,6 +51,7 @@ fn peek_using(json: &[u8], keys: fn(&[u8]) -> Option<Keys>) -> Option<Peek<'_>> 
         event_source,
         event_name,
         user_agent,
+        root: text.root,
     })
 }
 
@@ -188,13 +192,22 @@ struct Text {
     ascii: bool,
     /// Some byte is a backslash (so an escape may hide a key).
     backslash: bool,
+    /// The text holds [`ROOT`], the root user's identity type as a string.
+    root: bool,
 }
+
+/// The identity type of the root user, in quotes, as [`Trigger::RootIdentity`]'s
+/// records hold it (no escape can spell it otherwise: the peek gives up on those).
+///
+/// [`Trigger::RootIdentity`]: crate::detection::Trigger::RootIdentity
+const ROOT: &[u8] = b"\"Root\"";
 
 impl Text {
     fn of(body: &[u8]) -> Text {
         Text {
             ascii: body.is_ascii(),
             backslash: memchr::memchr(b'\\', body).is_some(),
+            root: memmem::find(body, ROOT).is_some(),
         }
     }
 }
@@ -240,14 +253,15 @@ mod keys_avx2 {
         _mm256_or_si256, _mm256_set1_epi8, _mm256_setzero_si256,
     };
 
-    use super::{Keys, ROUTING_KEYS, Text};
+    use super::{Keys, ROOT, ROUTING_KEYS, Text};
 
     /// The routing keys begin with a quote, then `e` or `u`, and have `N`, `S` or
     /// `g` six bytes in (`"eventName"`, `"eventSource"`, `"userAgent"`): three
     /// byte tests, 32 positions at a time, leave almost only the keys themselves
     /// (no other key of a CloudTrail record passes all three) to compare in full.
-    /// The same pass notes whether the text is ASCII and holds a backslash, which
-    /// spares the peek a pass for each.
+    /// The same pass notes whether the text is ASCII, holds a backslash and holds
+    /// `"Root"` (a quote, then `R`: rare, then compared in full), which spares the
+    /// peek a pass for each.
     #[target_feature(enable = "avx2")]
     pub(super) fn routing_keys(body: &[u8]) -> Option<Keys> {
         const SPAN: usize = 32;
@@ -256,6 +270,8 @@ mod keys_avx2 {
         let splat = |b: u8| _mm256_set1_epi8(b as i8);
         let (quote, e, u) = (splat(b'"'), splat(b'e'), splat(b'u'));
         let (n, s, g) = (splat(b'N'), splat(b'S'), splat(b'g'));
+        let capital_r = splat(b'R');
+        let mut root = false;
         let backslash = splat(b'\\');
         // The bytes seen OR-ed together (a high bit: not ASCII), and backslashes.
         let (mut all, mut slashes) = (_mm256_setzero_si256(), _mm256_setzero_si256());
@@ -283,6 +299,15 @@ mod keys_avx2 {
                 }
                 mask &= mask - 1;
             }
+            if !root {
+                let quote_r = _mm256_and_si256(first, _mm256_cmpeq_epi8(v1, capital_r));
+                let mut mask = _mm256_movemask_epi8(quote_r) as u32;
+                while mask != 0 {
+                    let at = i + mask.trailing_zeros() as usize;
+                    root |= body[at..].starts_with(ROOT);
+                    mask &= mask - 1;
+                }
+            }
             i += SPAN;
         }
         for at in i..body.len() {
@@ -290,13 +315,15 @@ mod keys_avx2 {
                 return None;
             }
         }
-        // `v0` covered every byte before `i`; the rest were read one by one.
+        // `v0` covered every byte before `i` (and every `"Root"` starting
+        // there); the rest were read one by one.
         let tail = Text::of(&body[i..]);
         Some(Keys {
             at: found,
             text: Text {
                 ascii: _mm256_movemask_epi8(all) == 0 && tail.ascii,
                 backslash: _mm256_movemask_epi8(slashes) != 0 || tail.backslash,
+                root: root || tail.root,
             },
         })
     }
@@ -328,7 +355,8 @@ mod tests {
             Some(Peek {
                 event_source: "ec2.amazonaws.com",
                 event_name: "DescribeInstances",
-                user_agent: Some("Boto3/1.0")
+                user_agent: Some("Boto3/1.0"),
+                root: false,
             })
         );
         let e = br#"{"detail-type":"AWS API Call via CloudTrail","detail":{"eventSource":"s3.amazonaws.com","eventName":"GetObject"}}"#;
@@ -394,7 +422,7 @@ mod tests {
             .map(String::into_bytes)
             .collect();
         assert!(texts.len() > 500, "{} sample texts", texts.len());
-        let inserts: [&[u8]; 11] = [
+        let inserts: [&[u8]; 13] = [
             br#""eventName":"X","#,
             br#""eventSource":"s3.amazonaws.com","#,
             br#""userAgent":"aws-cli/2","#,
@@ -402,6 +430,8 @@ mod tests {
             br#""a":"eventSource","#,
             br#"\"userAgent\""#,
             br#""eventNam""#,
+            br#""type":"Root","#,
+            br#""Roo""#,
             b"  ",
             // Text the pass must notice: not ASCII, not UTF-8, a backslash.
             "é".as_bytes(),
@@ -416,7 +446,7 @@ mod tests {
             state ^= state << 17;
             (state % n as u64) as usize
         };
-        let (mut cases, mut not_ascii, mut slashed) = (0, 0, 0);
+        let (mut cases, mut not_ascii, mut slashed, mut root) = (0, 0, 0, 0);
         for base in &texts {
             for _ in 0..8 {
                 let mut t = base.clone();
@@ -429,10 +459,11 @@ mod tests {
                     }
                     2 => {
                         // Near the end, which the pass reads byte by byte: a
-                        // routing key or a byte it must notice.
+                        // routing key, the root type or a byte it must notice.
                         let at = t.len().saturating_sub(next(48));
-                        let what = match next(2) {
+                        let what = match next(3) {
                             0 => inserts[next(3)],
+                            1 => inserts[7],
                             _ => inserts[inserts.len() - 1 - next(3)],
                         };
                         t.splice(at..at, what.iter().copied());
@@ -456,12 +487,16 @@ mod tests {
                     assert_eq!(keys.text, Text::of(&t), "{}", String::from_utf8_lossy(&t));
                     not_ascii += usize::from(!keys.text.ascii);
                     slashed += usize::from(keys.text.backslash);
+                    root += usize::from(keys.text.root);
                 }
                 cases += 1;
             }
         }
         assert!(cases > 4_000);
-        assert!(not_ascii > 100 && slashed > 100, "{not_ascii} {slashed}");
+        assert!(
+            not_ascii > 100 && slashed > 100 && root > 100,
+            "{not_ascii} {slashed} {root}"
+        );
         // And the one-pass search found the keys where there are some.
         let plain = br#"{"eventSource":"s3.amazonaws.com","eventName":"GetObject","userAgent":"aws-cli/2.27.40"}"#;
         assert_eq!(

@@ -266,10 +266,7 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             return reject("detail has no eventSource or eventName".into());
         }
         let cloudtrail_id = rec.event_id().unwrap_or("(none)").to_owned();
-        if !self
-            .engine
-            .wants(rec.event_source(), rec.event_name(), rec.user_agent())
-        {
+        if !self.engine.wants(&rec) {
             debug!(
                 request_id,
                 event_id,
