@@ -5,15 +5,18 @@
 //! tasks only, so every use deserves a look (the CIS benchmark asks for an alarm on
 //! it). The sign-in itself is `console-root-login` (and the failed-login detections);
 //! this one reports what root then does, and every call made with a root access key,
-//! which should not exist at all. Left out: the sign-in service's events and events
-//! CloudTrail types `AwsConsoleSignIn` (the sign-in flow, and the billing console's
-//! contact and payment pages, which are among the tasks that need root), AWS
-//! service events, and calls an AWS service made on root's behalf (`invokedBy`);
-//! console calls count. Failed calls count: root refused by a service control policy
+//! which should not exist at all. Left out: the sign-in service's events (the
+//! sign-in flow: `ConsoleLogin`, `CheckMfa`, password recovery), AWS service events,
+//! and calls an AWS service made on root's behalf (`invokedBy`); console calls count,
+//! the billing console's actions too (contact details, account settings, closing
+//! the account), and so do the calls of a member account's root session opened by
+//! AWS Organizations' centralized root access (`sts:AssumeRoot`), which CloudTrail
+//! types `Root` as well. Failed calls count: root refused by a service control policy
 //! is still root in use. One finding per hour, not per call: a root console session
-//! makes hundreds of calls, and the group is the credential (its access key id), so a
-//! stolen root key used while the owner works in the console is a finding of its own.
-//! Read-only calls count too, so its rule takes every management event made as root.
+//! makes hundreds of calls, and the group is the root's account and the credential
+//! (its access key id), so a stolen root key used while the owner works in the console
+//! is a finding of its own. Read-only calls count too, so its rule takes every
+//! management event made as root.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{aws_service_caller, call_value, caller_evidence, joined};
@@ -59,38 +62,58 @@ impl Detection for RootUserActivity {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.identity_type() != Some("Root")
+        let identity = rec.identity()?;
+        if identity.kind.as_deref() != Some("Root")
             || rec.event_source() == "signin.amazonaws.com"
-            || matches!(
-                rec.event_type.as_deref(),
-                Some("AwsConsoleSignIn" | "AwsServiceEvent")
-            )
+            || rec.event_type.as_deref() == Some("AwsServiceEvent")
             || aws_service_caller(rec)
         {
             return None;
         }
-        let key = rec
-            .identity()
-            .and_then(|u| u.access_key_id.as_deref())
-            .map(str::trim)
-            .filter(|k| !k.is_empty());
+        let key = text(&identity.access_key_id);
+        let session = identity.session_context.as_ref();
+        let attributes = session.and_then(|s| s.attributes.as_ref());
+        let assumed_root = session
+            .and_then(|s| text(&s.assumed_root))
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        // Older console calls carry `invokedBy: signin.amazonaws.com` instead of
+        // `sessionCredentialFromConsole`.
+        let console = rec.from_console_session()
+            || matches!(
+                rec.invoked_by(),
+                Some("signin.amazonaws.com" | "console.amazonaws.com")
+            );
         let credential = match key {
             Some(k) if k.starts_with("AKIA") => "root access key",
-            _ if rec.from_console_session() => "console session",
+            _ if assumed_root => "centralized root session (AssumeRoot)",
+            _ if console => "console session",
             Some(_) => "temporary credentials",
             None => "unknown",
         };
+        // Whose root: the caller's account, which a cross-account call's copy in
+        // the resource owner's account names too.
+        let root_account = text(&identity.account_id).or_else(|| rec.account_id());
         Some(Signal::Distinct {
             group: joined(
-                &[rec.account_id().unwrap_or("unknown"), key.unwrap_or("no-key")],
+                &[root_account.unwrap_or("unknown"), key.unwrap_or("no-key")],
                 '|',
             ),
             value: call_value(rec),
             evidence: caller_evidence(rec)
                 .with("credential", credential)
-                .with_opt("access_key_id", key),
+                .with_opt("access_key_id", key)
+                .with_opt("root_account_id", root_account)
+                .with_opt(
+                    "mfa_authenticated",
+                    attributes.and_then(|a| text(&a.mfa_authenticated)),
+                ),
         })
     }
+}
+
+/// A trimmed, non-empty text field.
+fn text<'r>(v: &'r Option<std::borrow::Cow<'_, str>>) -> Option<&'r str> {
+    v.as_deref().map(str::trim).filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]
@@ -155,9 +178,6 @@ mod tests {
         let sign_in = record(ROOT_CONSOLE, "")
             .replace("iam.amazonaws.com", "signin.amazonaws.com")
             .replace(r#""CreateUser""#, r#""ConsoleLogin""#);
-        let billing = record(ROOT_CONSOLE, "")
-            .replace("iam.amazonaws.com", "billingconsole.amazonaws.com")
-            .replace(r#""AwsApiCall""#, r#""AwsConsoleSignIn""#);
         let service_event = record(ROOT_KEY, "").replace(r#""AwsApiCall""#, r#""AwsServiceEvent""#);
         let invoked = ROOT_KEY.replace(
             r#""accessKeyId""#,
@@ -172,7 +192,6 @@ mod tests {
             "arn":"arn:aws:iam::111122223333:role/Root","userName":"Root"}}}"#;
         for rec in [
             sign_in,
-            billing,
             service_event,
             record(&invoked, ""),
             record(user_named_root, ""),
@@ -180,11 +199,52 @@ mod tests {
         ] {
             assert_eq!(eval(&RootUserActivity, &rec), None, "{rec}");
         }
-        // A console call marked as made through the console is root's own.
-        let console = ROOT_CONSOLE.replace(
+    }
+
+    fn credential(rec: &str) -> Option<String> {
+        match eval(&RootUserActivity, rec) {
+            Some(Signal::Distinct { evidence, .. }) => evidence
+                .get("credential")
+                .and_then(|v| v.as_str())
+                .map(str::to_owned),
+            other => panic!("expected Distinct, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn console_billing_assume_root_and_cross_account_calls_count() {
+        // Older console calls: `invokedBy` the sign-in service, no console flag.
+        let old_console = ROOT_CONSOLE.replace(
             r#""accessKeyId""#,
             r#""invokedBy":"signin.amazonaws.com","accessKeyId""#,
         );
-        assert!(eval(&RootUserActivity, &record(&console, "")).is_some());
+        assert_eq!(credential(&record(&old_console, "")).as_deref(), Some("console session"));
+        // The billing console's actions are root's own tasks, and reported.
+        let billing = record(ROOT_CONSOLE, r#","sessionCredentialFromConsole":"true""#)
+            .replace("iam.amazonaws.com", "billingconsole.amazonaws.com")
+            .replace(r#""CreateUser""#, r#""SetContactAddress""#)
+            .replace(r#""AwsApiCall""#, r#""AwsConsoleAction""#);
+        assert_eq!(credential(&billing).as_deref(), Some("console session"));
+        // A member account's root session opened by centralized root access.
+        let assumed = ROOT_CONSOLE.replace(r#""mfaAuthenticated":"true"}"#, r#""mfaAuthenticated":"false"},"assumedRoot":"true""#);
+        assert_eq!(
+            credential(&record(&assumed, "")).as_deref(),
+            Some("centralized root session (AssumeRoot)")
+        );
+        // Another account's root calling into this one: grouped under its own account.
+        let foreign = record(ROOT_KEY, "").replace(
+            r#""recipientAccountId":"111122223333""#,
+            r#""recipientAccountId":"999988887777""#,
+        );
+        match eval(&RootUserActivity, &foreign) {
+            Some(Signal::Distinct { group, evidence, .. }) => {
+                assert_eq!(group, "111122223333|AKIAIOSFODNN7EXAMPLE");
+                assert_eq!(
+                    evidence.get("root_account_id").and_then(|v| v.as_str()),
+                    Some("111122223333")
+                );
+            }
+            other => panic!("expected Distinct, got {other:?}"),
+        }
     }
 }

@@ -240,6 +240,7 @@ fn session_context<'a>(c: &mut Cursor<'_, 'a>, depth: usize) -> Option<SessionCo
                 seen.first(1)?;
                 s.attributes = Some(c.nested(depth, |c, d| c.text_object(d, attributes_field))?);
             }
+            "assumedRoot" => c.text_field(&mut seen, 2, &mut s.assumed_root)?,
             _ => c.skip(depth - 1)?,
         }
         Some(())

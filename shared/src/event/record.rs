@@ -205,6 +205,10 @@ pub struct SessionContext<'a> {
     pub session_issuer: Option<SessionIssuer<'a>>,
     #[serde(borrow, default, deserialize_with = "lenient_struct")]
     pub attributes: Option<SessionAttributes<'a>>,
+    /// `"true"` on a session AWS Organizations' centralized root access opened
+    /// in a member account (`sts:AssumeRoot`).
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub assumed_root: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
