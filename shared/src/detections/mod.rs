@@ -249,6 +249,7 @@ registry! {
     ec2_instance_credentials_console_login::Ec2InstanceCredentialsConsoleLogin,
     root_console_brute_force::RootConsoleBruteForce,
     root_user_activity::RootUserActivity,
+    root_password_recovery_or_change::RootPasswordRecoveryOrChange,
     // (end of security-services)
 
     // --- discovery: read-only reconnaissance.
@@ -291,6 +292,7 @@ registry! {
 
     // --- hijacking: resources run or bought with stolen credentials.
     ses_sending_unlocked::SesSendingUnlocked,
+    ses_sending_identity_added_first_seen::SesSendingIdentityAddedFirstSeen,
     route53_domain_registered::Route53DomainRegistered,
     compute_launched_across_regions::ComputeLaunchedAcrossRegions,
     // (end of hijacking)
