@@ -18,8 +18,14 @@ use crate::event::Record;
 pub struct RootPasswordRecoveryOrChange;
 
 const SOURCE: &str = "signin.amazonaws.com";
-const RECOVERY: &[&str] = &["PasswordRecoveryRequested", "PasswordRecoveryCompleted"];
-const CHANGE: &str = "PasswordUpdated";
+/// The recovery steps, then the change: the trigger's names.
+const NAMES: &[&str] = &[
+    "PasswordRecoveryRequested",
+    "PasswordRecoveryCompleted",
+    "PasswordUpdated",
+];
+const RECOVERY: &[&str] = &[NAMES[0], NAMES[1]];
+const CHANGE: &str = NAMES[2];
 
 pub static META: Meta = Meta {
     id: "root-password-recovery-or-change",
@@ -43,10 +49,7 @@ pub static META: Meta = Meta {
                  If not, recover the account through AWS (the password and the mailbox of the \
                  root address), check root's MFA devices and access keys, and review what root \
                  did after the change.",
-    triggers: &[Trigger::write(
-        SOURCE,
-        &["PasswordRecoveryRequested", "PasswordRecoveryCompleted", "PasswordUpdated"],
-    )],
+    triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };
 
@@ -102,9 +105,12 @@ mod tests {
                 other => panic!("{name}: expected a finding, got {other:?}"),
             }
         }
-        // Recovery happens before any sign-in: the identity may say little.
+        // Recovery happens before any sign-in: the identity may say little, or
+        // anything; the event exists for root only.
         let sparse = record("PasswordRecoveryRequested", "", "null");
         assert!(eval(&RootPasswordRecoveryOrChange, &sparse).is_some());
+        let odd = record("PasswordRecoveryCompleted", "IAMUser", "null");
+        assert!(eval(&RootPasswordRecoveryOrChange, &odd).is_some());
     }
 
     #[test]
@@ -114,6 +120,9 @@ mod tests {
         let error = record("PasswordRecoveryCompleted", "Root", "null")
             .replace(r#""requestParameters""#, r#""errorMessage":"Invalid token","requestParameters""#);
         assert_eq!(eval(&RootPasswordRecoveryOrChange, &error), None);
+        let code = record("PasswordUpdated", "Root", "null")
+            .replace(r#""requestParameters""#, r#""errorCode":"InvalidPassword","requestParameters""#);
+        assert_eq!(eval(&RootPasswordRecoveryOrChange, &code), None);
         let user = record("PasswordUpdated", "IAMUser", r#"{"PasswordUpdated":"Success"}"#);
         assert_eq!(eval(&RootPasswordRecoveryOrChange, &user), None);
         let login = record("ConsoleLogin", "Root", r#"{"ConsoleLogin":"Success"}"#);

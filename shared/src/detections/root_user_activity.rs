@@ -13,9 +13,10 @@
 //! AWS Organizations' centralized root access (`sts:AssumeRoot`), which CloudTrail
 //! types `Root` as well. Failed calls count: root refused by a service control policy
 //! is still root in use. One finding per hour, not per call: a root console session
-//! makes hundreds of calls, and the group is the root's account and the credential
-//! (its access key id), so a stolen root key used while the owner works in the console
-//! is a finding of its own. Read-only calls count too, so its rule takes every
+//! makes hundreds of calls, and the group is the root's account and the credential:
+//! the console (whose temporary keys may change from one service's page to the next)
+//! or else the access key id, so a stolen root key used while the owner works in the
+//! console is a finding of its own. Read-only calls count too, so its rule takes every
 //! management event made as root.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
@@ -93,11 +94,13 @@ impl Detection for RootUserActivity {
         // Whose root: the caller's account, which a cross-account call's copy in
         // the resource owner's account names too.
         let root_account = text(&identity.account_id).or_else(|| rec.account_id());
+        let credential_key = if console && !assumed_root {
+            "console"
+        } else {
+            key.unwrap_or("no-key")
+        };
         Some(Signal::Distinct {
-            group: joined(
-                &[root_account.unwrap_or("unknown"), key.unwrap_or("no-key")],
-                '|',
-            ),
+            group: joined(&[root_account.unwrap_or("unknown"), credential_key], '|'),
             value: call_value(rec),
             evidence: caller_evidence(rec)
                 .with("credential", credential)
@@ -145,7 +148,7 @@ mod tests {
             (
                 ROOT_CONSOLE,
                 r#","sessionCredentialFromConsole":"true""#,
-                "111122223333|ASIAY34FZKBOKMUTVV7A",
+                "111122223333|console",
                 "console session",
             ),
             // Root's own temporary credentials (GetSessionToken, AssumeRoot).
@@ -246,5 +249,52 @@ mod tests {
             }
             other => panic!("expected Distinct, got {other:?}"),
         }
+    }
+
+    /// How many findings the engine delivers for these records, in order.
+    fn findings(records: &[String]) -> Vec<String> {
+        use crate::engine::{Engine, Settings};
+        use crate::notify::Collect;
+        use crate::state::MemoryStore;
+        let engine = Engine::with_detections([&RootUserActivity as &dyn Detection], Settings::for_replay());
+        let (store, sink) = (MemoryStore::default(), Collect::default());
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        for json in records {
+            let rec = crate::event::Record::from_json(json).unwrap();
+            rt.block_on(engine.handle(&rec, &store, &sink, 1_780_000_000)).unwrap();
+        }
+        sink.take()
+            .into_iter()
+            .map(|f| {
+                let c = f.evidence.get("credential").cloned().unwrap_or_default();
+                // A window's finding lists each evidence key's distinct values.
+                c.get(0).unwrap_or(&c).as_str().unwrap_or_default().to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_finding_per_credential_and_hour() {
+        let at = |identity: &str, id: u32, time: &str, extra: &str| {
+            record(identity, extra)
+                .replace("2026-06-02T10:00:01Z", time)
+                .replace(r#""eventType""#, &format!(r#""eventID":"e-{id}","eventType""#))
+        };
+        let console = r#","sessionCredentialFromConsole":"true""#;
+        // The console's keys change from page to page: one session, one group.
+        let other_page = ROOT_CONSOLE.replace("ASIAY34FZKBOKMUTVV7A", "ASIAY34FZKBOOTHERPAGE");
+        let records = [
+            at(ROOT_KEY, 1, "2026-06-02T10:00:01Z", ""),
+            at(ROOT_KEY, 2, "2026-06-02T10:10:00Z", ""),
+            at(ROOT_CONSOLE, 3, "2026-06-02T10:12:00Z", console),
+            at(&other_page, 4, "2026-06-02T10:20:00Z", console),
+            at(ROOT_KEY, 5, "2026-06-02T10:40:00Z", ""),
+            // Three hours on, the key is in use again: a new finding.
+            at(ROOT_KEY, 6, "2026-06-02T13:30:00Z", ""),
+        ];
+        assert_eq!(
+            findings(&records),
+            ["root access key", "console session", "root access key"]
+        );
     }
 }

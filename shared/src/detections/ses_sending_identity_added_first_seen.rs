@@ -8,8 +8,9 @@
 //! (`ses-sending-unlocked`). Teams add identities rarely, and usually the same
 //! pipeline or administrator each time, so the first addition by a principal in ten
 //! days is the finding and the next ones in a burst are not. SES v1 (`VerifyEmailIdentity`,
-//! `VerifyEmailAddress`, `VerifyDomainIdentity`) and v2 (`CreateEmailIdentity`) share
-//! the event source. AWS services (`invokedBy`) and failed calls are left out. The
+//! `VerifyEmailAddress`, `VerifyDomainIdentity`, and `VerifyDomainDkim`, which adds the
+//! domain by itself) and v2 (`CreateEmailIdentity`) share the event source, and so
+//! does `SendCustomVerificationEmail` (both versions), which adds the address too. AWS services (`invokedBy`) and failed calls are left out. The
 //! evidence names the identity: the intruder's own address or domain is a lead.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
@@ -23,6 +24,8 @@ const NAMES: &[&str] = &[
     "VerifyEmailIdentity",
     "VerifyEmailAddress",
     "VerifyDomainIdentity",
+    "VerifyDomainDkim",
+    "SendCustomVerificationEmail",
     "CreateEmailIdentity",
 ];
 
@@ -83,6 +86,13 @@ mod tests {
             ("VerifyEmailAddress", r#"{"emailAddress":"a@example.net"}"#, "emailAddress", "a@example.net"),
             ("VerifyDomainIdentity", r#"{"domain":"examp1e-pay.com"}"#, "domain", "examp1e-pay.com"),
             ("CreateEmailIdentity", r#"{"emailIdentity":"examp1e-pay.com"}"#, "emailIdentity", "examp1e-pay.com"),
+            ("VerifyDomainDkim", r#"{"domain":"examp1e-pay.com"}"#, "domain", "examp1e-pay.com"),
+            (
+                "SendCustomVerificationEmail",
+                r#"{"emailAddress":"ceo@examp1e-pay.com","templateName":"welcome"}"#,
+                "emailAddress",
+                "ceo@examp1e-pay.com",
+            ),
         ] {
             match eval(&SesSendingIdentityAddedFirstSeen, &ses(name, USER, params)) {
                 Some(Signal::FirstSeen { term, evidence }) => {

@@ -412,6 +412,26 @@ mod tests {
         assert_eq!(peek(r).map(|p| p.event_name), Some("PutRule"));
     }
 
+    /// `"Root"` is found wherever it starts: inside the pass's 32-byte blocks, at
+    /// their ends, and in the bytes read one by one after the last block.
+    #[test]
+    fn the_root_type_is_found_at_every_offset() {
+        for before in 0..80 {
+            for after in [0, 1, 5, 31, 32, 33, 40] {
+                let rec = format!(
+                    r#"{{"a":"{}","userIdentity":{{"type":"Root"}},"z":"{}"}}"#,
+                    "x".repeat(before),
+                    "y".repeat(after)
+                );
+                let keys = routing_keys(rec.as_bytes()).unwrap();
+                assert!(keys.text.root, "{rec}");
+                assert_eq!(keys.text, Text::of(rec.as_bytes()), "{rec}");
+                let role = rec.replace("Root", "Role");
+                assert!(!routing_keys(role.as_bytes()).unwrap().text.root, "{role}");
+            }
+        }
+    }
+
     /// The one-pass key search gives the same peek as a search per key, whatever
     /// the keys' places: near the end (the part read byte by byte), repeated,
     /// overlapping, inside values, escaped, on texts of every length.
