@@ -1,17 +1,18 @@
 //! Replays every sample of `events/` and checks that exactly the detections its
-//! directory's `expected.jsonc` names fire, no more, no less; that every finding
-//! names the records behind it; and that every detection has positive and
-//! near-miss negative samples.
+//! directory's `expected.jsonc` names fire, no more, no less (and, where it gives
+//! counts, exactly that many findings of each); that every finding names the
+//! records behind it; and that every detection has positive and near-miss negative
+//! samples.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 
 use trailwatch::catalog;
-use trailwatch_tests::{replay_file, root};
+use trailwatch_tests::{Expected, replay_file, root, sample_manifest};
 
 const MANIFEST: &str = "expected.jsonc";
 
-fn manifests() -> Vec<(String, BTreeMap<String, Vec<String>>)> {
+fn manifests() -> Vec<(String, BTreeMap<String, Expected>)> {
     let mut out = Vec::new();
     let mut dirs: Vec<_> = fs::read_dir(root().join("events"))
         .expect("events/ exists")
@@ -21,11 +22,7 @@ fn manifests() -> Vec<(String, BTreeMap<String, Vec<String>>)> {
     dirs.sort_by_key(|e| e.file_name());
     for d in dirs {
         let name = d.file_name().to_string_lossy().into_owned();
-        let text = fs::read_to_string(d.path().join(MANIFEST))
-            .unwrap_or_else(|e| panic!("events/{name}/{MANIFEST}: {e}"));
-        let map: BTreeMap<String, Vec<String>> =
-            serde_json::from_str(&text).unwrap_or_else(|e| panic!("events/{name}/{MANIFEST}: {e}"));
-        out.push((name, map));
+        out.push((name, sample_manifest(&d.path())));
     }
     out
 }
@@ -49,7 +46,7 @@ fn every_sample_fires_exactly_what_its_manifest_says() {
         );
         for (file, expected) in &manifest {
             files += 1;
-            for id in expected {
+            for id in &expected.ids {
                 assert!(
                     known.contains(id.as_str()),
                     "events/{dir}/{file}: unknown detection id {id}"
@@ -62,11 +59,24 @@ fn every_sample_fires_exactly_what_its_manifest_says() {
                 r.rejected
             );
             let fired: BTreeSet<&str> = r.findings.iter().map(|f| f.detection_id).collect();
-            let want: BTreeSet<&str> = expected.iter().map(String::as_str).collect();
+            let want: BTreeSet<&str> = expected.ids.iter().map(String::as_str).collect();
             if fired != want {
                 failures.push(format!(
                     "events/{dir}/{file}: expected {want:?}, fired {fired:?}"
                 ));
+            }
+            if let Some(counts) = &expected.counts {
+                let mut got: BTreeMap<&str, usize> = BTreeMap::new();
+                for f in &r.findings {
+                    *got.entry(f.detection_id).or_default() += 1;
+                }
+                let want: BTreeMap<&str, usize> =
+                    counts.iter().map(|(id, n)| (id.as_str(), *n)).collect();
+                if got != want {
+                    failures.push(format!(
+                        "events/{dir}/{file}: expected findings {want:?}, got {got:?}"
+                    ));
+                }
             }
             for f in &r.findings {
                 assert!(
@@ -103,10 +113,10 @@ fn every_detection_has_positive_and_negative_samples() {
             .unwrap_or_else(|| panic!("no events/{id}/"));
         let positive = manifest
             .iter()
-            .any(|(f, ids)| f.starts_with("positive") && ids.iter().any(|i| i == id));
+            .any(|(f, e)| f.starts_with("positive") && e.ids.iter().any(|i| i == id));
         let negative = manifest
             .iter()
-            .any(|(f, ids)| f.starts_with("negative") && !ids.iter().any(|i| i == id));
+            .any(|(f, e)| f.starts_with("negative") && !e.ids.iter().any(|i| i == id));
         assert!(
             positive && negative,
             "events/{id}/ needs a positive that fires {id} and a near-miss negative that does not"

@@ -12,7 +12,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::Path;
 
 use aws_config::SdkConfig;
 use serde_json::value::RawValue;
@@ -133,22 +132,6 @@ fn envelopes(v: Value, out: &mut Vec<Value>) {
     }
 }
 
-fn manifest(dir: &Path) -> BTreeMap<String, Vec<String>> {
-    for name in ["expected.jsonc", "expected.json"] {
-        if let Ok(text) = fs::read_to_string(dir.join(name)) {
-            // JSONC: whole-line `//` comments.
-            let json: String = text
-                .lines()
-                .filter(|l| !l.trim_start().starts_with("//"))
-                .collect::<Vec<_>>()
-                .join("\n");
-            return serde_json::from_str(&json)
-                .unwrap_or_else(|e| panic!("{}/{name}: {e}", dir.display()));
-        }
-    }
-    panic!("{}: no expected.json(c) manifest", dir.display());
-}
-
 fn samples() -> Vec<Sample> {
     let mut dirs: Vec<_> = fs::read_dir(root().join("events"))
         .expect("events/")
@@ -161,9 +144,10 @@ fn samples() -> Vec<Sample> {
     let mut out = Vec::new();
     let mut stateless_only = 0;
     for dir in dirs {
-        let m = manifest(&dir);
+        let m = trailwatch_tests::sample_manifest(&dir);
         let dir_stateful = stateful(&dir.file_name().unwrap().to_string_lossy());
         for (file, expected) in m {
+            let expected = expected.ids;
             let path = dir.join(&file);
             let text =
                 fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

@@ -149,3 +149,70 @@ pub fn now_ms() -> u128 {
         .map(|d| d.as_millis())
         .unwrap_or(0)
 }
+
+/// What one sample file of `events/<id>/` must fire, as its directory's
+/// `expected.jsonc` says: a list of detection ids (each fires, and nothing else
+/// does), or an object of ids and counts (each gives exactly that many findings,
+/// and nothing else fires), for samples whose point is how many findings a burst
+/// or a session makes.
+#[derive(Debug, Clone)]
+pub struct Expected {
+    pub ids: Vec<String>,
+    pub counts: Option<std::collections::BTreeMap<String, usize>>,
+}
+
+/// The manifest of a sample directory (`expected.jsonc`, whole-line `//` comments
+/// allowed), by file name.
+pub fn sample_manifest(dir: &Path) -> std::collections::BTreeMap<String, Expected> {
+    let path = dir.join("expected.jsonc");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let json: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let map: std::collections::BTreeMap<String, serde_json::Value> =
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    map.into_iter()
+        .map(|(file, v)| {
+            let expected = match v {
+                serde_json::Value::Array(ids) => Expected {
+                    ids: ids
+                        .into_iter()
+                        .map(|i| {
+                            i.as_str()
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| bad_manifest(&path, &file))
+                        })
+                        .collect(),
+                    counts: None,
+                },
+                serde_json::Value::Object(counts) => {
+                    let counts: std::collections::BTreeMap<String, usize> = counts
+                        .into_iter()
+                        .map(|(id, n)| {
+                            let n = n
+                                .as_u64()
+                                .filter(|n| *n > 0)
+                                .unwrap_or_else(|| bad_manifest(&path, &file));
+                            (id, n as usize)
+                        })
+                        .collect();
+                    Expected {
+                        ids: counts.keys().cloned().collect(),
+                        counts: Some(counts),
+                    }
+                }
+                _ => bad_manifest(&path, &file),
+            };
+            (file, expected)
+        })
+        .collect()
+}
+
+fn bad_manifest(path: &Path, file: &str) -> ! {
+    panic!(
+        "{}: {file}: expected a list of detection ids or an object of ids and counts (1 or more)",
+        path.display()
+    )
+}
