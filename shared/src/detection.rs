@@ -102,6 +102,18 @@ impl Trigger {
             data_event: false,
         }
     }
+    /// The trigger takes read-only management events, which reach EventBridge only
+    /// with the rule state `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`.
+    pub fn takes_read_only_events(&self) -> bool {
+        matches!(
+            self,
+            Trigger::Events {
+                read_only: true,
+                ..
+            } | Trigger::UserAgentMatching { .. }
+                | Trigger::RootIdentity
+        )
+    }
     /// Data events: seen only when the trail logs them.
     pub const fn data(source: &'static str, names: &'static [&'static str]) -> Trigger {
         Trigger::Events {
@@ -258,16 +270,7 @@ impl Meta {
         })
     }
     pub fn needs_read_only_events(&self) -> bool {
-        self.triggers.iter().any(|t| {
-            matches!(
-                t,
-                Trigger::Events {
-                    read_only: true,
-                    ..
-                } | Trigger::UserAgentMatching { .. }
-                    | Trigger::RootIdentity
-            )
-        })
+        self.triggers.iter().any(Trigger::takes_read_only_events)
     }
 }
 

@@ -251,17 +251,6 @@ impl Forwarding {
     }
 }
 
-fn is_read_only_trigger(t: &Trigger) -> bool {
-    matches!(
-        t,
-        Trigger::Events {
-            read_only: true,
-            ..
-        } | Trigger::UserAgentMatching { .. }
-            | Trigger::RootIdentity
-    )
-}
-
 /// The patterns of the forwarding rules of one kind, in order: as few rules as fit
 /// in [`MAX_PATTERN_CHARS`] each. Alternatives of one event source stay in one rule
 /// (a narrowed and a plain alternative of a source may both match one event, and
@@ -271,7 +260,7 @@ pub fn forwarder_patterns(kind: Forwarding) -> Vec<Value> {
     let triggers: Vec<&Trigger> = catalog::ALL
         .iter()
         .flat_map(|d| d.meta().triggers)
-        .filter(|t| kind == Forwarding::Write || is_read_only_trigger(t))
+        .filter(|t| kind == Forwarding::Write || t.takes_read_only_events())
         .chain((kind == Forwarding::Write).then_some(&canary::TRIGGER))
         .collect();
     let mut alts = alternatives(triggers);
