@@ -936,7 +936,10 @@ pub fn uses_instance_credentials(rec: &Record) -> bool {
 }
 
 /// The identity behind the call that stays the same across sessions: the role of an
-/// assumed-role session (`sessionContext.sessionIssuer.arn`), else the actor key.
+/// assumed-role session (`sessionContext.sessionIssuer.arn`, when it names a role),
+/// else the actor key. A federated user's issuer is the IAM user that asked for its
+/// token: the federated user stays itself, since a federation token is a way to keep
+/// access after that user's key is rotated, and its name is the requester's choice.
 /// Session names change on every assumption (SDKs put a timestamp in them), so a
 /// history kept per session would never recognise the role. IAM Identity Center
 /// roles (`AWSReservedSSO_*`, path `aws-reserved/sso.amazonaws.com/`) are the
@@ -948,7 +951,7 @@ pub fn stable_principal<'r>(rec: &'r Record) -> &'r str {
         .and_then(|u| u.session_context.as_ref())
         .and_then(|c| c.session_issuer.as_ref())
         .and_then(|i| i.arn.as_deref())
-        .filter(|a| !a.is_empty());
+        .filter(|a| a.contains(":role/"));
     match issuer {
         Some(role) if !identity_center_role(role) => role,
         _ => crate::event::actor_key(rec),
@@ -997,6 +1000,21 @@ mod stable_principal_tests {
             let rec = Record::from_json(&json).expect("record");
             assert_eq!(stable_principal(&rec), sso_session, "{issuer}");
         }
+    }
+
+    #[test]
+    fn a_federated_user_is_not_merged_with_the_user_that_issued_its_token() {
+        let json = r#"{"eventSource":"ec2.amazonaws.com","eventName":"RunInstances","userIdentity":{
+            "type":"FederatedUser","principalId":"111122223333:contractor",
+            "arn":"arn:aws:sts::111122223333:federated-user/contractor","accountId":"111122223333",
+            "sessionContext":{"sessionIssuer":{"type":"IAMUser","principalId":"AIDAEXAMPLEBOT",
+            "arn":"arn:aws:iam::111122223333:user/build-bot","accountId":"111122223333",
+            "userName":"build-bot"}}}}"#;
+        let rec = Record::from_json(json).expect("record");
+        assert_eq!(
+            stable_principal(&rec),
+            "arn:aws:sts::111122223333:federated-user/contractor"
+        );
     }
 }
 
@@ -1650,7 +1668,8 @@ pub mod iam_testing {
         "arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"}"#;
     pub const FEDERATED: &str = r#"{"type":"FederatedUser","principalId":"111122223333:bob",
         "arn":"arn:aws:sts::111122223333:federated-user/bob","accountId":"111122223333",
-        "sessionContext":{"sessionIssuer":{"type":"IAMUser","userName":"bob"}}}"#;
+        "sessionContext":{"sessionIssuer":{"type":"IAMUser","principalId":"AIDAEXAMPLEBOB",
+        "arn":"arn:aws:iam::111122223333:user/bob","accountId":"111122223333","userName":"bob"}}}"#;
     pub const CFN: &str = r#"{"type":"AssumedRole","principalId":"AROAEXAMPLECFN:AWSCloudFormation",
         "arn":"arn:aws:sts::111122223333:assumed-role/CfnDeploy/AWSCloudFormation",
         "accountId":"111122223333","invokedBy":"cloudformation.amazonaws.com"}"#;

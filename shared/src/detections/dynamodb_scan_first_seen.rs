@@ -4,6 +4,8 @@
 //! Decisions: Elastic keys the history on account and user; we add the table, so a
 //! caller that always scans one table but suddenly reads another is also seen. The
 //! term is `<account>|<caller>|<table>`. Calls by AWS services are skipped.
+//! DynamoDB takes the table's name or its ARN: a table of the record's own account
+//! is named the same either way, another account's table by its ARN.
 //!
 //! The caller in the term is the role of an assumed-role session, not the session
 //! (`common::account_principal_term`): the CLI and SDKs name a new session on every
@@ -45,9 +47,31 @@ impl Detection for DynamoDbScanFirstSeen {
         }
         let table = rec.request_param_str("tableName").unwrap_or("unknown");
         Some(Signal::FirstSeen {
-            term: format!("{}|{table}", account_principal_term(rec)),
+            term: format!("{}|{}", account_principal_term(rec), table_key(rec, table)),
             evidence: Evidence::new().with("table", table),
         })
+    }
+}
+
+/// The table as the history knows it: its name for a table of the record's
+/// account, whether the call named it or gave its ARN
+/// (`arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME`); another account's table by
+/// its ARN, cut after the name.
+fn table_key<'r>(rec: &Record<'_>, table: &'r str) -> &'r str {
+    let Some(arn_name) = table
+        .strip_prefix("arn:")
+        .and_then(|rest| rest.split_once(":table/"))
+    else {
+        return table;
+    };
+    let (head, after) = arn_name;
+    let name = after.split('/').next().unwrap_or(after);
+    let account = head.rsplit(':').next().unwrap_or("");
+    if rec.account_id() == Some(account) {
+        name
+    } else {
+        let end = table.len() - after.len() + name.len();
+        &table[..end]
     }
 }
 
@@ -69,6 +93,28 @@ mod tests {
             Some(Signal::FirstSeen { term, .. }) => assert!(term.ends_with("|unknown")),
             other => panic!("expected a term, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_table_named_by_its_arn_is_the_same_table() {
+        let term = |table: &str| match eval(
+            &DynamoDbScanFirstSeen,
+            &record("dynamodb.amazonaws.com", "Scan", USER, &format!(r#"{{"tableName":"{table}"}}"#), ""),
+        ) {
+            Some(Signal::FirstSeen { term, .. }) => term,
+            other => panic!("expected a term, got {other:?}"),
+        };
+        let by_name = term("customers");
+        assert_eq!(term("arn:aws:dynamodb:us-east-1:111122223333:table/customers"), by_name);
+        // An index or stream ARN still names its table.
+        assert_eq!(term("arn:aws:dynamodb:eu-west-1:111122223333:table/customers/index/by-email"), by_name);
+        let foreign = term("arn:aws:dynamodb:us-east-1:444455556666:table/customers/stream/2026");
+        assert!(
+            foreign.ends_with("|arn:aws:dynamodb:us-east-1:444455556666:table/customers"),
+            "{foreign}"
+        );
+        // Anything else is kept as sent.
+        assert!(term("arn:aws:dynamodb:us-east-1:111122223333:global-table/x").ends_with("|arn:aws:dynamodb:us-east-1:111122223333:global-table/x"));
     }
 
     #[test]

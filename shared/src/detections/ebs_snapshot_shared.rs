@@ -7,9 +7,10 @@
 //! group `all` (public) or a 12-digit account other than the one the event belongs
 //! to. Adding one's own account, a malformed id or a `remove` changes nothing
 //! outside the account and does not fire (removal is `ebs-snapshot-access-removed`).
+//! Only a share that succeeded counts: a refused one exposes nothing.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{ec2_permission_added, with_error, succeeded_call};
+use crate::detections::common::{ec2_permission_added, succeeded_call};
 use crate::event::Record;
 
 pub struct EbsSnapshotShared;
@@ -57,7 +58,7 @@ impl Detection for EbsSnapshotShared {
             return None;
         }
         let e = Evidence::new().with_opt("snapshot_id", rec.request_param_str("snapshotId"));
-        fire(with_error(exposure.evidence(e), rec))
+        fire(exposure.evidence(e))
     }
 }
 

@@ -4,13 +4,15 @@
 //!
 //! Elastic also names `ReplaceIamInstanceProfile`, which is not an EC2 API; the real
 //! replacement call is `ReplaceIamInstanceProfileAssociation`, so that is what we
-//! match. Calls by an AWS service (Systems Manager's default host management, for
-//! example) are left out, as Elastic does.
+//! match. As in Elastic's rule, AWS service identities and calls Systems Manager made
+//! (its default host management attaches a profile) are left out; calls other services
+//! made for a person stay in: a CloudFormation stack update that attaches a profile is
+//! the same escalation with one step between.
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, call_context};
+use crate::detections::common::call_context;
 use crate::event::Record;
 
 pub struct Ec2InstanceProfileAssociated;
@@ -94,7 +96,8 @@ impl Detection for Ec2InstanceProfileAssociated {
                 "AssociateIamInstanceProfile" | "ReplaceIamInstanceProfileAssociation"
             )
             || !rec.succeeded()
-            || aws_service_caller(rec)
+            || rec.identity_type() == Some("AWSService")
+            || rec.invoked_by() == Some("ssm.amazonaws.com")
         {
             return None;
         }
@@ -161,6 +164,18 @@ mod tests {
         assert!(!fires(&Ec2InstanceProfileAssociated, &denied));
         let service = record("ec2.amazonaws.com", "AssociateIamInstanceProfile", SERVICE, ASSOCIATE, "");
         assert!(!fires(&Ec2InstanceProfileAssociated, &service));
+        let ssm = record("ec2.amazonaws.com", "AssociateIamInstanceProfile", ROLE, ASSOCIATE, "")
+            .replace(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"ssm.amazonaws.com""#);
+        assert!(ssm.contains("invokedBy"), "the identity names its account");
+        assert!(!fires(&Ec2InstanceProfileAssociated, &ssm));
+    }
+
+    #[test]
+    fn a_stack_update_that_attaches_a_profile_fires() {
+        let cfn = record("ec2.amazonaws.com", "AssociateIamInstanceProfile", ROLE, ASSOCIATE, "")
+            .replace(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"cloudformation.amazonaws.com""#);
+        assert!(cfn.contains("invokedBy"), "the identity names its account");
+        assert!(fires(&Ec2InstanceProfileAssociated, &cfn));
         let gone = record("ec2.amazonaws.com", "DisassociateIamInstanceProfile", ROLE, "{}", "");
         assert!(!fires(&Ec2InstanceProfileAssociated, &gone));
     }

@@ -1,6 +1,9 @@
 //! A network ACL rule that allows all traffic (`CreateNetworkAclEntry` or
-//! `ReplaceNetworkAclEntry` with protocol `-1` and action `allow`), made successfully by
+//! `ReplaceNetworkAclEntry` with protocol `-1` and action `allow`), made or attempted by
 //! an identity that has not made one in the last seven days.
+//!
+//! Denied attempts count, as in Elastic's rule: a new identity trying to open a subnet
+//! is probing what its credentials allow (the error is in the evidence).
 //!
 //! First-seen on account and principal, as Elastic's new-terms rule keys on the
 //! caller's ARN; for a role session, the role's ARN (SDKs name a new session on
@@ -10,7 +13,9 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_principal_term, call_context, deployment_tool_caller, nacl_entry_evidence};
+use crate::detections::common::{
+    account_principal_term, call_context, deployment_tool_caller, nacl_entry_evidence, with_error,
+};
 use crate::event::Record;
 
 pub struct Ec2NaclAllowAllNewIdentity;
@@ -57,7 +62,6 @@ impl Detection for Ec2NaclAllowAllNewIdentity {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != "ec2.amazonaws.com"
             || !matches!(rec.event_name(), "CreateNetworkAclEntry" | "ReplaceNetworkAclEntry")
-            || !rec.succeeded()
             || deployment_tool_caller(rec)
         {
             return None;
@@ -70,7 +74,7 @@ impl Detection for Ec2NaclAllowAllNewIdentity {
         }
         Some(Signal::FirstSeen {
             term: account_principal_term(rec),
-            evidence: nacl_entry_evidence(call_context(rec), rec),
+            evidence: with_error(nacl_entry_evidence(call_context(rec), rec), rec),
         })
     }
 }
@@ -105,13 +109,21 @@ mod tests {
     }
 
     #[test]
-    fn narrow_or_deny_rules_failures_and_iac_do_not_count() {
+    fn a_denied_attempt_counts_with_its_error() {
+        let denied = record("ec2.amazonaws.com", "CreateNetworkAclEntry", ROLE, &entry(r#""-1""#, "allow"), DENIED);
+        let Some(Signal::FirstSeen { term, evidence }) = eval(&Ec2NaclAllowAllNewIdentity, &denied) else {
+            panic!("a denied attempt is a term");
+        };
+        assert!(term.starts_with("111122223333|"), "{term}");
+        assert!(evidence.get("error_code").is_some(), "{evidence:?}");
+    }
+
+    #[test]
+    fn narrow_or_deny_rules_and_iac_do_not_count() {
         for (p, a) in [(r#""6""#, "allow"), (r#""-1""#, "deny"), ("null", "allow")] {
             let r = record("ec2.amazonaws.com", "CreateNetworkAclEntry", ROLE, &entry(p, a), "");
             assert_eq!(term(&r), None, "{p} {a}");
         }
-        let denied = record("ec2.amazonaws.com", "CreateNetworkAclEntry", ROLE, &entry(r#""-1""#, "allow"), DENIED);
-        assert_eq!(term(&denied), None);
         let tf = record("ec2.amazonaws.com", "CreateNetworkAclEntry", ROLE, &entry(r#""-1""#, "allow"), "")
             .replace("aws-cli/2.17.20", "APN/1.0 HashiCorp/1.0 Terraform/1.9.8");
         assert_eq!(term(&tf), None);

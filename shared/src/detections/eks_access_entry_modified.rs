@@ -1,7 +1,8 @@
 //! An EKS access entry created, updated or deleted, or an access policy associated or
 //! disassociated (`CreateAccessEntry`, `UpdateAccessEntry`, `DeleteAccessEntry`,
 //! `AssociateAccessPolicy`, `DisassociateAccessPolicy`), successfully, by someone other
-//! than EKS itself or a cluster tool (eksctl, Terraform, CloudFormation).
+//! than EKS itself or a deployment tool (eksctl, Terraform, CloudFormation, Pulumi, the CDK:
+//! `common::deployment_tool_caller`).
 //!
 //! EKS's own calls are recognised as an AWS service caller (identity type `AWSService`
 //! or `invokedBy` a service). The admin-policy case also has its own, higher-severity

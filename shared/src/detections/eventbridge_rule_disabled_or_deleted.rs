@@ -5,12 +5,13 @@
 //!
 //! Decisions: any rule, on any bus (trailwatch's own rules have their own detection in
 //! the self-protection group). Calls an AWS service makes on someone's behalf
-//! (`userIdentity.invokedBy` set, e.g. CloudFormation deleting a stack, or a service
-//! removing its managed rule) and `AWSService` callers are left out: those follow
-//! another change that is the thing to review.
+//! (`userIdentity.invokedBy` a service, e.g. CloudFormation deleting a stack, or a
+//! service removing its managed rule) and `AWSService` callers are left out: those
+//! follow another change that is the thing to review. Calls made in the web console
+//! (`invokedBy: signin.amazonaws.com`) are a person's and count.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{succeeded_call, text_is};
+use crate::detections::common::{aws_service_caller, succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct EventBridgeRuleDisabledOrDeleted;
@@ -47,8 +48,7 @@ impl Detection for EventBridgeRuleDisabledOrDeleted {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !succeeded_call(rec, SOURCE, NAMES)
-            || rec.invoked_by().is_some()
-            || rec.identity_type() == Some("AWSService")
+            || aws_service_caller(rec)
         {
             return None;
         }
@@ -111,6 +111,13 @@ mod tests {
         assert!(!fires(&EventBridgeRuleDisabledOrDeleted, &by_cfn));
         let service = DELETE.replace(r#""type":"IAMUser""#, r#""type":"AWSService""#);
         assert!(!fires(&EventBridgeRuleDisabledOrDeleted, &service));
+        // The web console is a person at work, not a service.
+        let console = DELETE.replace(
+            r#""userName":"x"}"#,
+            r#""userName":"x","invokedBy":"signin.amazonaws.com"}"#,
+        );
+        assert_ne!(console, DELETE);
+        assert!(fires(&EventBridgeRuleDisabledOrDeleted, &console));
         // A PutRule that does not leave the rule disabled, and enabling, are not.
         for to in ["PutRule", "EnableRule", "ListTargetsByRule"] {
             assert!(
