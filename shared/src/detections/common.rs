@@ -1403,14 +1403,17 @@ pub fn first_seen_by_principal(rec: &Record, evidence: Evidence) -> crate::detec
 pub const IAM: &str = "iam.amazonaws.com";
 
 /// The IAM calls that grant or keep access: new principals and credentials, policy
-/// attachments and edits, trust changes, group membership, MFA and boundary removal.
+/// attachments and edits, trust changes, group membership, instance profiles (a role
+/// handed to instances), MFA and boundary removal.
 /// Used by the detections that look at who makes them (a Lambda function, CloudShell).
 pub const SENSITIVE_IAM_CALLS: &[&str] = &[
+    "AddRoleToInstanceProfile",
     "AddUserToGroup",
     "AttachGroupPolicy",
     "AttachRolePolicy",
     "AttachUserPolicy",
     "CreateAccessKey",
+    "CreateInstanceProfile",
     "CreateLoginProfile",
     "CreatePolicyVersion",
     "CreateRole",
@@ -1434,7 +1437,7 @@ pub fn is_event(rec: &Record, source: &str, names: &[&str]) -> bool {
 /// The call was made by an AWS service, or by infrastructure-as-code on someone's
 /// behalf: `userIdentity.type` `AWSService`, an `invokedBy` service (CloudFormation,
 /// Service Catalog, IAM Identity Center...; not the console's own `signin`), or a
-/// CloudFormation, Terraform or Pulumi user agent. The user agent is the caller's
+/// CloudFormation, Terraform, Pulumi or Ansible user agent. The user agent is the caller's
 /// to choose, so this only lowers noise; it is no proof.
 pub fn service_or_iac_caller(rec: &Record) -> bool {
     if rec.identity_type() == Some("AWSService") {
@@ -1447,9 +1450,47 @@ pub fn service_or_iac_caller(rec: &Record) -> bool {
         return true;
     }
     let ua = rec.user_agent().unwrap_or("").to_ascii_lowercase();
-    ["cloudformation", "terraform", "servicecatalog", "pulumi"]
-        .iter()
-        .any(|m| ua.contains(m))
+    [
+        "cloudformation",
+        "terraform",
+        "servicecatalog",
+        "pulumi",
+        "ansible",
+    ]
+    .iter()
+    .any(|m| ua.contains(m))
+}
+
+#[cfg(test)]
+mod service_or_iac_caller_tests {
+    use super::iam_testing::{USER, iam};
+    use super::service_or_iac_caller;
+    use crate::event::Record;
+
+    fn by_agent(ua: &str) -> bool {
+        let json = iam("CreateRole", USER, "null").replacen(
+            r#""userAgent":"aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64""#,
+            &format!(r#""userAgent":"{ua}""#),
+            1,
+        );
+        let rec = Record::from_json(&json).expect("record");
+        assert_eq!(rec.user_agent(), Some(ua));
+        service_or_iac_caller(&rec)
+    }
+
+    #[test]
+    fn deployment_tools_are_known_by_their_agent() {
+        for ua in [
+            "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.72.1",
+            "pulumi/3.0 aws-sdk-go-v2/1.30.0",
+            "Boto3/1.35.36 md/Botocore#1.35.36 ua/2.0 os/linux APN/1.0 Ansible/2.17.4 amazon.aws/8.2.1",
+        ] {
+            assert!(by_agent(ua), "{ua}");
+        }
+        assert!(!by_agent(
+            "aws-cli/2.17.20 md/awscrt#0.20.11 ua/2.0 os/linux"
+        ));
+    }
 }
 
 /// The caller is the IAM user named `target`. Letter case is ignored: IAM names

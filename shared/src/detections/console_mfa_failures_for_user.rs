@@ -1,5 +1,5 @@
-//! Ten or more failed console sign-ins with MFA involved for one user within five
-//! minutes: repeated MFA prompts or code guessing.
+//! More than ten failed console sign-ins with MFA involved for one user within five
+//! minutes (Splunk's `count > 10`): repeated MFA prompts or code guessing.
 //!
 //! Decisions: a record counts when `common::failed_console_login` reads it as a
 //! failure and `additionalEventData.MFAUsed` is `Yes` (the password step passed or
@@ -16,7 +16,7 @@ pub struct ConsoleMfaFailuresForUser;
 pub static META: Meta = Meta {
     id: "console-mfa-failures-for-user",
     title: "AWS Multiple Failed MFA Requests For User",
-    description: "One user failed the MFA step of the console sign-in ten or more times within \
+    description: "One user failed the MFA step of the console sign-in more than ten times within \
                   five minutes. Someone who knows the password is guessing codes or flooding \
                   the user with MFA requests until one is accepted.",
     severity: Severity::High,
@@ -29,7 +29,7 @@ pub static META: Meta = Meta {
     triggers: &[Trigger::write("signin.amazonaws.com", &["ConsoleLogin"])],
     window: Some(WindowSpec::Distinct {
         window_secs: 300,
-        min_distinct: 10,
+        min_distinct: 11,
     }),
 };
 

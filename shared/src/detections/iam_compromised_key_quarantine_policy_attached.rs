@@ -1,13 +1,19 @@
 //! An `AWSCompromisedKeyQuarantine*` managed policy (any version) attached to an IAM
 //! user (`AttachUserPolicy`, successful). AWS attaches it when it finds the user's
 //! access key exposed in public; the caller is usually AWS itself, so no caller is
-//! excluded.
+//! excluded. Before the managed policy existed, AWS put an inline policy named
+//! `AWSExposedCredentialPolicy_DO_NOT_REMOVE` on the user (`PutUserPolicy`): the same
+//! news, also taken (Panther's "AWS IAM Access Key Compromise Detection" reads it).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_managed_policy_attached, IAM};
+use crate::detections::common::{aws_managed_policy_attached, change_evidence, is_event, IAM};
 use crate::event::Record;
 
 pub struct IamCompromisedKeyQuarantinePolicyAttached;
+
+/// The inline policy AWS put on a user whose key it found exposed, before the
+/// managed quarantine policies.
+const EXPOSED_CREDENTIAL_POLICY: &str = "AWSExposedCredentialPolicy_DO_NOT_REMOVE";
 
 pub static META: Meta = Meta {
     id: "iam-compromised-key-quarantine-policy-attached",
@@ -21,6 +27,7 @@ pub static META: Meta = Meta {
     origins: &[
         "Elastic detection-rules \
          credential_access_iam_compromisedkeyquarantine_policy_attached_to_user.toml",
+        "Panther AWS IAM Access Key Compromise Detection (the older inline policy)",
     ],
     group: "iam-persistence",
     false_positives: &[
@@ -30,7 +37,7 @@ pub static META: Meta = Meta {
                  review every call made with them since they were created (source \
                  addresses, regions, new principals), and only then remove the \
                  quarantine policy.",
-    triggers: &[Trigger::write(IAM, &["AttachUserPolicy"])],
+    triggers: &[Trigger::write(IAM, &["AttachUserPolicy", "PutUserPolicy"])],
     window: None,
 };
 
@@ -40,6 +47,15 @@ impl Detection for IamCompromisedKeyQuarantinePolicyAttached {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if is_event(rec, IAM, &["PutUserPolicy"]) {
+            let exposed = rec.succeeded()
+                && rec.request_param_str("policyName").map(str::trim)
+                    == Some(EXPOSED_CREDENTIAL_POLICY);
+            if !exposed {
+                return None;
+            }
+            return fire(change_evidence(rec, &["userName", "policyName"]));
+        }
         fire(aws_managed_policy_attached(rec, "AttachUserPolicy", "userName", |name| {
             name.starts_with("AWSCompromisedKeyQuarantine")
         })?)
@@ -77,6 +93,26 @@ mod tests {
             r#"{"userName":"ci-bot","policyArn":"arn:aws:iam::111122223333:policy/AWSCompromisedKeyQuarantineV2"}"#,
         );
         assert!(!fires(&IamCompromisedKeyQuarantinePolicyAttached, &copy));
+    }
+
+    #[test]
+    fn the_older_inline_policy_counts_too() {
+        let put = |identity: &str, name: &str| {
+            iam(
+                "PutUserPolicy",
+                identity,
+                &format!(r#"{{"userName":"ci-bot","policyName":"{name}","policyDocument":"{{}}"}}"#),
+            )
+        };
+        assert!(fires(&IamCompromisedKeyQuarantinePolicyAttached, &put(ROLE, "AWSExposedCredentialPolicy_DO_NOT_REMOVE")));
+        assert!(!fires(&IamCompromisedKeyQuarantinePolicyAttached, &put(USER, "ci-bot-s3-access")));
+        let denied = iam_failed(
+            "PutUserPolicy",
+            USER,
+            r#"{"userName":"ci-bot","policyName":"AWSExposedCredentialPolicy_DO_NOT_REMOVE"}"#,
+            "AccessDenied",
+        );
+        assert!(!fires(&IamCompromisedKeyQuarantinePolicyAttached, &denied));
     }
 
     #[test]

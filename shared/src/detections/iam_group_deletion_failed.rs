@@ -1,6 +1,7 @@
 //! A refused IAM group deletion (`DeleteGroup` with an `errorCode`, such as
 //! `AccessDenied`, `DeleteConflict` or `NoSuchEntity`). A successful deletion is
 //! `iam-group-created-or-deleted`. Calls by AWS services for themselves are left out.
+//! Unlike Splunk's rule, calls made in the web console count: a person tried it there.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{IAM, change_evidence, is_event, with_error};

@@ -4,7 +4,8 @@
 //! is left out (root giving itself a password is `iam-root-login-profile-created`).
 //! Sigma compares the caller's ARN with the target name as a substring; we compare the
 //! IAM user name exactly. Stateless, unlike `create-login-profile-then-console-login`,
-//! which also needs the sign-in that follows.
+//! which also needs the sign-in that follows. Unlike Splunk's twin, a change made in the
+//! web console counts: resetting another user's password there is the same takeover.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{IAM, caller_is_user, change_evidence, is_event};

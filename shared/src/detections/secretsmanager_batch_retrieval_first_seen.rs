@@ -1,12 +1,14 @@
 //! The first `BatchGetSecretValue` of a caller in seven days, successfully.
 //!
-//! Decisions: the term is account and caller (the ARN; for assumed roles the
-//! session ARN, as the other first-seen detections). One batch call returns up to
+//! Decisions: the term is account and caller; for an assumed role, the role, not the
+//! session (`common::account_principal_term`, as the other first-seen detections and
+//! Splunk's rule, which keys on the session issuer): SDKs name a new session on every
+//! assume, so a session term would be new on every run. One batch call returns up to
 //! twenty secret values, selected by name or by a filter such as a tag; a caller
 //! that has not used it in a week is worth a look.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_actor_group, aws_service_caller, succeeded_call};
+use crate::detections::common::{account_principal_term, aws_service_caller, succeeded_call};
 use crate::event::Record;
 
 pub struct SecretsManagerBatchRetrievalFirstSeen;
@@ -50,7 +52,7 @@ impl Detection for SecretsManagerBatchRetrievalFirstSeen {
             return None;
         }
         Some(Signal::FirstSeen {
-            term: account_actor_group(rec),
+            term: account_principal_term(rec),
             evidence: Evidence::new()
                 .with_json("filters", rec.request_param("filters"))
                 .with_json("secret_ids", rec.request_param("secretIdList")),
@@ -77,6 +79,21 @@ mod tests {
             other => panic!("expected a term, got {other:?}"),
         }
         assert!(eval(&SecretsManagerBatchRetrievalFirstSeen, &record("secretsmanager.amazonaws.com", "BatchGetSecretValue", ROLE, "null", "")).is_some());
+    }
+
+    #[test]
+    fn every_session_of_a_role_is_the_role() {
+        let term = |identity: &str| match eval(
+            &SecretsManagerBatchRetrievalFirstSeen,
+            &record("secretsmanager.amazonaws.com", "BatchGetSecretValue", identity, BATCH, ""),
+        ) {
+            Some(Signal::FirstSeen { term, .. }) => term,
+            other => panic!("expected a term, got {other:?}"),
+        };
+        let next_session = ROLE.replace("ops-session", "botocore-session-1717");
+        assert_ne!(next_session, ROLE);
+        assert_eq!(term(ROLE), "111122223333|arn:aws:iam::111122223333:role/DataOps");
+        assert_eq!(term(&next_session), term(ROLE));
     }
 
     #[test]
