@@ -79,7 +79,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "hijacking",
-        description: "Resource hijacking with stolen credentials: compute launched across Regions, SES sending, domains registered",
+        description: "Resource hijacking with stolen credentials: compute launched across Regions, SES sending, domains registered or taken",
     },
 ];
 

@@ -4,11 +4,12 @@
 //!
 //! Decisions: deleting recovery points is included because a vault can only be
 //! deleted once it is empty, so an attacker destroying backups deletes the points
-//! first. Deletions by AWS Backup itself (retention expiry, `AWSService` or
-//! `invokedBy`) are skipped.
+//! first. Deletions by AWS Backup itself (retention expiry: an `AWSService` identity
+//! or `invokedBy` AWS Backup) are skipped; a stack deletion that takes a vault or
+//! plan with it counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, succeeded_call};
+use crate::detections::common::{aws_service_among, succeeded_call};
 use crate::event::Record;
 
 pub struct BackupVaultOrPlanDeleted;
@@ -44,7 +45,9 @@ impl Detection for BackupVaultOrPlanDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "backup.amazonaws.com", NAMES) || aws_service_caller(rec) {
+        if !succeeded_call(rec, "backup.amazonaws.com", NAMES)
+            || aws_service_among(rec, &["backup.amazonaws.com"])
+        {
             return None;
         }
         fire(
@@ -79,6 +82,12 @@ mod tests {
         let p = r#"{"backupVaultName":"prod-vault"}"#;
         assert!(!fires(&BackupVaultOrPlanDeleted, &failed("backup.amazonaws.com", "DeleteBackupVault", ROLE, p, "InvalidRequestException")));
         assert!(!fires(&BackupVaultOrPlanDeleted, &record("backup.amazonaws.com", "DeleteRecoveryPoint", SERVICE, p, "")));
+        let by_backup = ROLE.replace(r#""accountId":"111122223333","#, r#""accountId":"111122223333","invokedBy":"backup.amazonaws.com","#);
+        assert_ne!(by_backup, ROLE);
+        assert!(!fires(&BackupVaultOrPlanDeleted, &record("backup.amazonaws.com", "DeleteRecoveryPoint", &by_backup, p, "")));
+        // A stack deleted with its vault or plan takes the protection away all the same.
+        let by_stack = by_backup.replace("backup.amazonaws.com", "cloudformation.amazonaws.com");
+        assert!(fires(&BackupVaultOrPlanDeleted, &record("backup.amazonaws.com", "DeleteRecoveryPoint", &by_stack, p, "")));
         assert!(!fires(&BackupVaultOrPlanDeleted, &record("backup.amazonaws.com", "DeleteBackupSelection", ROLE, p, "")));
     }
 }

@@ -15,7 +15,9 @@
 //! whatever it tries.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{BEDROCK_MODEL_CALLS, access_key_id, change_evidence, first_seen_by_actor, uses_long_term_key};
+use crate::detections::common::{
+    BEDROCK_MODEL_CALLS, access_key_id, change_evidence, first_seen_by_actor, user_key_outside_console,
+};
 use crate::event::Record;
 
 pub struct BedrockModelInvokedWithUserKey;
@@ -47,14 +49,6 @@ pub static META: Meta = Meta {
         .with_detail(r#"{"userIdentity":{"type":["IAMUser","Root"]}}"#)],
     window: Some(WindowSpec::FirstSeen { days: 10 }),
 };
-
-/// The call was made with a key an IAM user (or root) holds outside the console.
-fn user_key_outside_console(rec: &Record) -> bool {
-    uses_long_term_key(rec)
-        || (matches!(rec.identity_type(), Some("IAMUser" | "Root"))
-            && access_key_id(rec).is_some()
-            && !rec.from_console_session())
-}
 
 impl Detection for BedrockModelInvokedWithUserKey {
     fn meta(&self) -> &'static Meta {

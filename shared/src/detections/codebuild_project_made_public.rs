@@ -5,10 +5,11 @@
 //! history, logs and artifacts, where build scripts often print environment
 //! variables, tokens and internal addresses. Making a project private again
 //! (`PRIVATE`) does not fire; the value is compared without regard to letter case.
-//! Refused calls and AWS services do not fire.
+//! Refused calls and AWS service identities do not fire; a stack update that makes
+//! the project public (`Visibility: PUBLIC_READ`) is the same exposure and does.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::caller_change;
+use crate::detections::common::{aws_service_among, change_evidence, succeeded_call};
 use crate::event::Record;
 
 pub struct CodeBuildProjectMadePublic;
@@ -49,7 +50,10 @@ impl Detection for CodeBuildProjectMadePublic {
         if !public {
             return None;
         }
-        caller_change(rec, SOURCE, NAMES, &["projectArn", "projectVisibility"]).and_then(fire)
+        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_among(rec, &[]) {
+            return None;
+        }
+        fire(change_evidence(rec, &["projectArn", "projectVisibility"]))
     }
 }
 
@@ -82,6 +86,9 @@ mod tests {
         assert!(!fires(d, &record(SOURCE, "UpdateProjectVisibility", ROLE, &format!(r#"{{"projectArn":"{ARN}"}}"#), "")));
         assert!(!fires(d, &record(SOURCE, "UpdateProjectVisibility", ROLE, &params("PUBLIC_READ"), ACCESS_DENIED)));
         assert!(!fires(d, &record(SOURCE, "UpdateProjectVisibility", SERVICE, &params("PUBLIC_READ"), "")));
+        let by_stack = ROLE.replace(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"cloudformation.amazonaws.com""#);
+        assert_ne!(by_stack, ROLE);
+        assert!(fires(d, &record(SOURCE, "UpdateProjectVisibility", &by_stack, &params("PUBLIC_READ"), "")));
         assert!(!fires(d, &record(SOURCE, "UpdateProject", ROLE, &params("PUBLIC_READ"), "")));
     }
 }

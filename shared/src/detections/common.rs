@@ -285,6 +285,15 @@ pub fn aws_service_caller(rec: &Record) -> bool {
         })
 }
 
+/// An `AWSService` identity, or a call that one of `services` made for someone
+/// (`invokedBy`). For the detections where a call another service made on a
+/// person's behalf (a CloudFormation stack creating or deleting the resource) is the
+/// same act as the person's own: they leave out only the services named.
+pub fn aws_service_among(rec: &Record, services: &[&str]) -> bool {
+    rec.identity_type() == Some("AWSService")
+        || rec.invoked_by().is_some_and(|s| services.contains(&s))
+}
+
 /// The call came from an infrastructure-as-code or cluster tool (Terraform, Pulumi,
 /// CloudFormation, the CDK, eksctl), judged by the user agent or the invoking service.
 /// Such changes are usually reviewed and repeated; the user agent is attacker-controlled,
@@ -916,6 +925,17 @@ pub fn is_aws_cli_agent(ua: &str) -> bool {
 /// code and is resold; session keys start with `ASIA`.
 pub fn uses_long_term_key(rec: &Record) -> bool {
     access_key_id(rec).is_some_and(|k| k.starts_with("AKIA"))
+}
+
+/// The call was made with a key an IAM user (or root) holds outside the console: its
+/// long-term key, or session keys it got for itself with `GetSessionToken` (the
+/// identity stays the user; the console's own session is left out), which is how a
+/// leaked key is often used so that its `AKIA` id appears once.
+pub fn user_key_outside_console(rec: &Record) -> bool {
+    uses_long_term_key(rec)
+        || (matches!(rec.identity_type(), Some("IAMUser" | "Root"))
+            && access_key_id(rec).is_some()
+            && !rec.from_console_session())
 }
 
 /// The caller is an EC2 instance using its instance-profile role: an assumed-role

@@ -12,7 +12,7 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::call_context;
+use crate::detections::common::{aws_service_among, call_context};
 use crate::event::Record;
 
 pub struct Ec2InstanceProfileAssociated;
@@ -96,8 +96,7 @@ impl Detection for Ec2InstanceProfileAssociated {
                 "AssociateIamInstanceProfile" | "ReplaceIamInstanceProfileAssociation"
             )
             || !rec.succeeded()
-            || rec.identity_type() == Some("AWSService")
-            || rec.invoked_by() == Some("ssm.amazonaws.com")
+            || aws_service_among(rec, &["ssm.amazonaws.com"])
         {
             return None;
         }

@@ -1,10 +1,13 @@
 //! The export of GuardDuty findings to S3 removed (`DeletePublishingDestination`) or
 //! pointed somewhere else (`UpdatePublishingDestination`: the usual bucket stops
 //! receiving findings; the new destination is in the evidence), successfully. An
-//! update made by infrastructure as code or an AWS service is left out.
+//! update an AWS service makes is left out. An update whose user agent names an
+//! infrastructure-as-code tool counts: the agent is the caller's to write, re-pointing
+//! the export to another account's bucket or key is the whole attack, and a
+//! publishing destination is rarely changed.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{params_evidence, service_or_iac_caller, succeeded_call};
+use crate::detections::common::{aws_service_caller, params_evidence, succeeded_call};
 use crate::event::Record;
 
 pub struct GuardDutyPublishingDestinationDeleted;
@@ -40,8 +43,8 @@ impl Detection for GuardDutyPublishingDestinationDeleted {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        // Re-pointing the export is a deployment's job too: by hand it counts.
-        if rec.event_name() == "UpdatePublishingDestination" && service_or_iac_caller(rec) {
+        // A service re-pointing the export for its own setup is not the attack.
+        if rec.event_name() == "UpdatePublishingDestination" && aws_service_caller(rec) {
             return None;
         }
         let new_destination = rec
@@ -94,6 +97,22 @@ mod tests {
             ),
             other => panic!("expected a finding, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_deployment_tool_agent_does_not_excuse_an_update() {
+        let moved = call(
+            SOURCE,
+            "UpdatePublishingDestination",
+            r#"{"detectorId":"d1","destinationId":"p-1","destinationProperties":{"destinationArn":"arn:aws:s3:::attacker-sink-bucket"}}"#,
+        );
+        let terraform = moved.replacen(
+            r#""userAgent":"aws-cli/2.15.0""#,
+            r#""userAgent":"APN/1.0 HashiCorp/1.0 Terraform/1.9.8""#,
+            1,
+        );
+        assert!(terraform.contains("Terraform"));
+        assert!(fires(&GuardDutyPublishingDestinationDeleted, &terraform));
     }
 
     #[test]

@@ -7,14 +7,15 @@
 //! (`OrganizationAccountAccessRole` unless the request names another): an intruder
 //! there gets fresh accounts to run resources in, away from the watched ones, or
 //! invites an account of their own. Account vending through Control Tower and
-//! Service Catalog (an AWS service identity or `invokedBy`) is left out; an
-//! account-vending pipeline calling the API itself is a tuning entry. The
+//! Service Catalog (an AWS service identity, or `invokedBy` one of them) is left out;
+//! an account a CloudFormation stack creates (`AWS::Organizations::Account`) counts,
+//! like a pipeline calling the API itself (a tuning entry where that is routine). The
 //! asynchronous `CreateAccountResult` service event is not reported again. The
 //! account name and e-mail address are masked in CloudTrail; the evidence keeps
 //! the role name asked for, the invited party and the request's id.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, change_evidence, succeeded_call};
+use crate::detections::common::{aws_service_among, change_evidence, succeeded_call};
 use crate::event::Record;
 
 pub struct OrganizationsAccountCreatedOrInvited;
@@ -52,13 +53,16 @@ pub static META: Meta = Meta {
     window: None,
 };
 
+/// The services that vend accounts for an organisation.
+const VENDING_SERVICES: &[&str] = &["controltower.amazonaws.com", "servicecatalog.amazonaws.com"];
+
 impl Detection for OrganizationsAccountCreatedOrInvited {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller(rec) {
+        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_among(rec, VENDING_SERVICES) {
             return None;
         }
         let target = rec.request_param("target").and_then(|t| t.as_object());
@@ -108,9 +112,15 @@ mod tests {
     }
 
     #[test]
-    fn ignores_services_failures_and_other_calls() {
+    fn ignores_vending_services_failures_and_other_calls() {
         let b = &OrganizationsAccountCreatedOrInvited;
-        assert!(!fires(b, &record(SOURCE, "CreateAccount", CFN, "null", "")));
+        let vended = CFN.replace("cloudformation.amazonaws.com", "controltower.amazonaws.com");
+        assert_ne!(vended, CFN);
+        assert!(!fires(b, &record(SOURCE, "CreateAccount", &vended, "null", "")));
+        let catalog = CFN.replace("cloudformation.amazonaws.com", "servicecatalog.amazonaws.com");
+        assert!(!fires(b, &record(SOURCE, "CreateAccount", &catalog, "null", "")));
+        // A stack with an `AWS::Organizations::Account` resource is someone's doing.
+        assert!(fires(b, &record(SOURCE, "CreateAccount", CFN, "null", "")));
         assert!(!fires(b, &record(SOURCE, "CreateAccount", USER, "null",
             r#""errorCode":"AccessDeniedException","#)));
         assert!(!fires(b, &record(SOURCE, "DescribeCreateAccountStatus", USER, "null", "")));

@@ -16,7 +16,10 @@
 //! snapshot asked for (`skipFinalSnapshot` true, which the API does not assume) and
 //! the automated backups not kept. The API removes them unless told otherwise, so
 //! a deletion that does not name `deleteAutomatedBackups` counts. A deletion that
-//! takes a final snapshot, or keeps the backups, is an ordinary decommissioning.
+//! takes a final snapshot, or keeps the backups, is an ordinary decommissioning. So is
+//! the deletion of a read replica or of an Aurora cluster's member instance (the
+//! response names its source or its cluster): AWS requires `skipFinalSnapshot` there,
+//! and the data and its backups live on with the source or the cluster.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{caller_change, count_is, flag_value};
@@ -78,7 +81,22 @@ const EVIDENCE_PARAMS: &[&str] = &[
 /// the automated backups not kept (they go unless `deleteAutomatedBackups` is false).
 fn deleted_without_recovery(rec: &Record<'_>) -> bool {
     let flag = |name| rec.request_param(name).and_then(flag_value);
-    flag("skipFinalSnapshot") == Some(true) && flag("deleteAutomatedBackups") != Some(false)
+    flag("skipFinalSnapshot") == Some(true)
+        && flag("deleteAutomatedBackups") != Some(false)
+        && !(rec.event_name() == "DeleteDBInstance" && copy_or_member(rec))
+}
+
+/// The deleted instance was a read replica or an Aurora cluster member, as the
+/// response describes it (`readReplicaSourceDBInstanceIdentifier`,
+/// `dBClusterIdentifier`). Without a response, it is not known to be one.
+fn copy_or_member(rec: &Record<'_>) -> bool {
+    ["readReplicaSourceDBInstanceIdentifier", "dBClusterIdentifier"]
+        .iter()
+        .any(|key| {
+            rec.response_element(key)
+                .and_then(|v| v.as_str())
+                .is_some_and(|s| !s.trim().is_empty())
+        })
 }
 
 /// `backupRetentionPeriod` given as 0 (a number or its text).
@@ -160,6 +178,25 @@ mod tests {
         let nothing_kept = r#"{"dBInstanceIdentifier":"orders-prod","skipFinalSnapshot":true}"#;
         assert!(!fires(d, &failed(SOURCE, "DeleteDBInstance", USER, nothing_kept, "InvalidDBInstanceState")));
         assert!(!fires(d, &record(SOURCE, "DeleteDBInstance", SERVICE, nothing_kept, "")));
+    }
+
+    #[test]
+    fn a_replica_or_cluster_member_deleted_keeps_its_data_elsewhere() {
+        let d = &RdsAutomatedBackupsRemoved;
+        let nothing_kept = r#"{"dBInstanceIdentifier":"orders-replica-1","skipFinalSnapshot":true}"#;
+        let deleted = |response: &str| {
+            record(SOURCE, "DeleteDBInstance", USER, nothing_kept, "")
+                .replace(r#""responseElements":null"#, &format!(r#""responseElements":{response}"#))
+        };
+        let replica = deleted(r#"{"dBInstanceIdentifier":"orders-replica-1","dBInstanceStatus":"deleting","readReplicaSourceDBInstanceIdentifier":"orders-prod","backupRetentionPeriod":0}"#);
+        assert!(replica.contains("readReplicaSource"), "the response is in the record");
+        assert!(!fires(d, &replica));
+        let member = deleted(r#"{"dBInstanceIdentifier":"aurora-billing-reader","dBClusterIdentifier":"aurora-billing","dBInstanceStatus":"deleting"}"#);
+        assert!(!fires(d, &member));
+        // A standalone database, or one whose response says neither, still counts.
+        let standalone = deleted(r#"{"dBInstanceIdentifier":"orders-prod","dBInstanceStatus":"deleting","readReplicaSourceDBInstanceIdentifier":"","dBClusterIdentifier":null}"#);
+        assert!(fires(d, &standalone));
+        assert!(fires(d, &record(SOURCE, "DeleteDBInstance", USER, nothing_kept, "")));
     }
 
     #[test]

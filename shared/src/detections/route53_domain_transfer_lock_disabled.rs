@@ -23,7 +23,7 @@ pub static META: Meta = Meta {
         "Elastic detection-rules persistence_route_53_domain_transfer_lock_disabled.toml",
         "SigmaHQ rules/cloud/aws/cloudtrail/aws_route_53_domain_transferred_lock_disabled.yml",
     ],
-    group: "security-services",
+    group: "hijacking",
     false_positives: &["A planned move of the domain to another registrar."],
     next_steps: "Confirm with the domain's owner. If not planned, re-enable the lock at once, \
                  check for a pending transfer or an authorisation code request, and review the \

@@ -27,7 +27,7 @@ pub static META: Meta = Meta {
         "Elastic detection-rules persistence_route_53_domain_transferred_to_another_account.toml",
         "SigmaHQ rules/cloud/aws/cloudtrail/aws_route_53_domain_transferred_to_another_account.yml",
     ],
-    group: "security-services",
+    group: "hijacking",
     false_positives: &["Moving a domain between the organisation's own accounts."],
     next_steps: "Check that the receiving account (evidence) belongs to the organisation. If \
                  not, cancel the transfer (CancelDomainTransferToAnotherAwsAccount) before it is \

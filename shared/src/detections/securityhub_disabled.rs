@@ -1,4 +1,5 @@
-//! Security Hub switched off (`DisableSecurityHub`), its standards disabled
+//! Security Hub switched off (`DisableSecurityHub`, or `DisableSecurityHubV2` for the
+//! newer Security Hub that AWS now ships beside Security Hub CSPM), its standards disabled
 //! (`BatchDisableStandards`), or the account detached from its Security Hub
 //! administrator (`DisassociateFromAdministratorAccount`, or the older
 //! `DisassociateFromMasterAccount`), successfully. Also what has the same effect one
@@ -21,6 +22,7 @@ pub struct SecurityHubDisabled;
 const SOURCE: &str = "securityhub.amazonaws.com";
 const NAMES: &[&str] = &[
     "DisableSecurityHub",
+    "DisableSecurityHubV2",
     "BatchDisableStandards",
     "DisassociateFromAdministratorAccount",
     "DisassociateFromMasterAccount",

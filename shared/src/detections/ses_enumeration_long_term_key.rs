@@ -3,12 +3,15 @@
 //!
 //! Decisions: the Stratus Red Team technique `aws.discovery.ses-enumerate` and the
 //! reports it cites describe leaked long-term keys checked for e-mail sending before
-//! phishing or resale. Session credentials (roles, SSO users) are left out: SES
-//! dashboards and Trusted Advisor read the same calls under roles. Any outcome
+//! phishing or resale. The key may also be turned into session keys first
+//! (`GetSessionToken`: the identity is still the IAM user), which counts, as in
+//! `bedrock-model-invoked-with-user-key`. Role and SSO sessions, and the console's own
+//! session, are left out: SES dashboards and Trusted Advisor read the same calls
+//! under roles. Any outcome
 //! counts; the group is the access key, so a key used by several tools counts once.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{access_key_id, uses_long_term_key};
+use crate::detections::common::{access_key_id, user_key_outside_console};
 use crate::event::{Record, actor_display};
 
 pub struct SesEnumerationLongTermKey;
@@ -57,7 +60,7 @@ impl Detection for SesEnumerationLongTermKey {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != "ses.amazonaws.com"
             || !SES_RECON.contains(&rec.event_name())
-            || !uses_long_term_key(rec)
+            || !user_key_outside_console(rec)
         {
             return None;
         }
@@ -105,9 +108,21 @@ mod tests {
     }
 
     #[test]
-    fn session_keys_missing_keys_and_other_calls_are_ignored() {
-        let session = record("GetSendQuota", "ASIAEXAMPLE0000SES2");
-        assert_eq!(eval(&SesEnumerationLongTermKey, &session), None);
+    fn role_and_console_sessions_missing_keys_and_other_calls_are_ignored() {
+        // The user's own session keys (GetSessionToken) count; a role's do not.
+        let user_session = record("GetSendQuota", "ASIAEXAMPLE0000SES2");
+        assert!(eval(&SesEnumerationLongTermKey, &user_session).is_some());
+        let role_session = user_session.replace(
+            r#""type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mailer""#,
+            r#""type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/SesDashboard/s1""#,
+        );
+        assert_ne!(role_session, user_session);
+        assert_eq!(eval(&SesEnumerationLongTermKey, &role_session), None);
+        let console = user_session.replace(
+            r#""requestParameters":null"#,
+            r#""sessionCredentialFromConsole":"true","requestParameters":null"#,
+        );
+        assert_eq!(eval(&SesEnumerationLongTermKey, &console), None);
         let no_key = record("GetSendQuota", "");
         assert_eq!(eval(&SesEnumerationLongTermKey, &no_key), None);
         let send = record("SendEmail", "AKIAEXAMPLE0000SES1");
