@@ -5,10 +5,11 @@
 //! filter from every application that used it. Updates (`UpdateGuardrail`) are
 //! left out: they are how guardrails are tuned, and CloudTrail hides their
 //! policies, so a weakening cannot be told from a strengthening. A refused
-//! deletion does not fire.
+//! deletion does not fire, nor does an AWS service identity; a stack that deletes
+//! the guardrail counts.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::caller_change;
+use crate::detections::common::change_by_anyone_but;
 use crate::event::Record;
 
 pub struct BedrockGuardrailDeleted;
@@ -40,7 +41,8 @@ impl Detection for BedrockGuardrailDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        caller_change(rec, SOURCE, NAMES, &["guardrailIdentifier", "guardrailVersion"]).and_then(fire)
+        change_by_anyone_but(rec, SOURCE, NAMES, &["guardrailIdentifier", "guardrailVersion"], &[])
+            .and_then(fire)
     }
 }
 

@@ -6,10 +6,11 @@
 //! setting first and deleting it before running models. We report the deletion
 //! (one per Region, as the setting is). A `PutModelInvocationLoggingConfiguration`
 //! that narrows or redirects the logging is not reported: it is how the logging is
-//! set up in the first place, and its request does not say what it replaced.
+//! set up in the first place, and its request does not say what it replaced. Any
+//! caller but an AWS service identity counts, a stack included.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::caller_change;
+use crate::detections::common::change_by_anyone_but;
 use crate::event::Record;
 
 pub struct BedrockInvocationLoggingDeleted;
@@ -48,7 +49,7 @@ impl Detection for BedrockInvocationLoggingDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        caller_change(rec, SOURCE, NAMES, &[]).and_then(fire)
+        change_by_anyone_but(rec, SOURCE, NAMES, &[], &[]).and_then(fire)
     }
 }
 

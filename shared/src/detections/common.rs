@@ -1422,6 +1422,10 @@ pub fn first_seen_by_principal(rec: &Record, evidence: Evidence) -> crate::detec
 /// `eventSource` of IAM.
 pub const IAM: &str = "iam.amazonaws.com";
 
+/// IAM Identity Center, as `invokedBy` names it when it manages its own SAML
+/// providers and roles in member accounts.
+pub const IDENTITY_CENTER: &str = "sso.amazonaws.com";
+
 /// The IAM calls that grant or keep access: new principals and credentials, policy
 /// attachments and edits, trust changes, group membership, instance profiles (a role
 /// handed to instances), MFA and boundary removal.
@@ -1547,6 +1551,24 @@ pub fn manual_change(
     params: &[&'static str],
 ) -> Option<Evidence> {
     if !is_event(rec, source, names) || !rec.succeeded() || service_or_iac_caller(rec) {
+        return None;
+    }
+    Some(change_evidence(rec, params))
+}
+
+/// A successful change (one of `names` of `source`) that a stack, a pipeline or a
+/// person makes alike: only an `AWSService` identity or a call one of `services`
+/// made for itself is left out ([`aws_service_among`]). For the changes an attacker
+/// could as well make through a CloudFormation update, and that deployments rarely
+/// make. Its evidence names `params`.
+pub fn change_by_anyone_but(
+    rec: &Record,
+    source: &str,
+    names: &[&str],
+    params: &[&'static str],
+    services: &[&str],
+) -> Option<Evidence> {
+    if !succeeded_call(rec, source, names) || aws_service_among(rec, services) {
         return None;
     }
     Some(change_evidence(rec, params))
@@ -1877,6 +1899,41 @@ pub mod iam_testing {
     /// A successful IAM call.
     pub fn iam(name: &str, identity: &str, params: &str) -> String {
         record(super::IAM, name, identity, params, "")
+    }
+
+    /// Holds a detection to `common::change_by_anyone_but`: `name` made through a
+    /// CloudFormation stack or under a Terraform agent fires; an `AWSService`
+    /// identity's call does not, nor one that a service of `left_out` made.
+    pub fn stack_and_tools_count(
+        det: &dyn crate::detection::Detection,
+        name: &str,
+        params: &str,
+        left_out: &[&str],
+    ) {
+        use super::testing::fires;
+        assert!(
+            fires(det, &iam(name, CFN, params)),
+            "{name} through a stack"
+        );
+        let by_hand = iam(name, ROLE, params);
+        let terraform = by_hand.replace(
+            "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64",
+            "APN/1.0 HashiCorp/1.0 Terraform/1.8.4 aws-sdk-go-v2/1.27.0",
+        );
+        assert_ne!(terraform, by_hand);
+        assert!(fires(det, &terraform), "{name} under a Terraform agent");
+        let service = r#"{"type":"AWSService","invokedBy":"iam.amazonaws.com"}"#;
+        assert!(
+            !fires(det, &iam(name, service, params)),
+            "{name} by a service"
+        );
+        for s in left_out {
+            let by_service = CFN.replace("cloudformation.amazonaws.com", s);
+            assert!(
+                !fires(det, &iam(name, &by_service, params)),
+                "{name} by {s}"
+            );
+        }
     }
 
     /// A failed IAM call with `code`.

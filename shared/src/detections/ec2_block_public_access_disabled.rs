@@ -9,10 +9,10 @@
 //! snapshot block from `block-all-sharing` to `block-new-sharing` (an
 //! `EnableSnapshotBlockPublicAccess`) also weakens it but leaves existing public
 //! snapshots as they are and new sharing blocked: left out. Refused calls and
-//! AWS services do not fire.
+//! AWS service identities do not fire; a stack that turns the block off counts.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::caller_change;
+use crate::detections::common::change_by_anyone_but;
 use crate::event::Record;
 
 pub struct Ec2BlockPublicAccessDisabled;
@@ -52,7 +52,7 @@ impl Detection for Ec2BlockPublicAccessDisabled {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        caller_change(rec, SOURCE, NAMES, &[]).and_then(fire)
+        change_by_anyone_but(rec, SOURCE, NAMES, &[], &[]).and_then(fire)
     }
 }
 

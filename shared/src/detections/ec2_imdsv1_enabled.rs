@@ -14,11 +14,11 @@
 //! `no-preference` as the Region's default (which hands the choice back to each
 //! image) is not reported. Launches that ask for `optional` (`RunInstances`,
 //! launch templates) are left out: many fleets still launch that way, and what
-//! this reports is a setting taken back. AWS services and `invokedBy` callers are
-//! left out.
+//! this reports is a setting taken back. AWS service identities are left out; a
+//! stack update setting `HttpTokens: optional` counts like the call itself.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, change_evidence, succeeded_call};
+use crate::detections::common::{aws_service_among, change_evidence, succeeded_call};
 use crate::event::Record;
 use serde_json::Value;
 
@@ -88,7 +88,7 @@ impl Detection for Ec2ImdsV1Enabled {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller(rec) {
+        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_among(rec, &[]) {
             return None;
         }
         let text = |key| request_setting(rec, key).and_then(Value::as_str).map(str::trim);
@@ -147,7 +147,10 @@ mod tests {
         assert!(!fires(d, &record(SOURCE, name, USER,
             r#"{"ModifyInstanceMetadataOptionsRequest":{"InstanceId":"i-0abc","HttpPutResponseHopLimit":2}}"#, "")));
         assert!(!fires(d, &record(SOURCE, name, USER, "null", "")));
-        assert!(!fires(d, &record(SOURCE, name, CFN, &nested(name, "optional"), "")));
+        // A stack update setting `HttpTokens: optional` is the same weakening.
+        assert!(fires(d, &record(SOURCE, name, CFN, &nested(name, "optional"), "")));
+        let service = r#"{"type":"AWSService","invokedBy":"ec2.amazonaws.com"}"#;
+        assert!(!fires(d, &record(SOURCE, name, service, &nested(name, "optional"), "")));
         assert!(!fires(d, &record(SOURCE, name, USER, &nested(name, "optional"),
             r#""errorCode":"Client.UnauthorizedOperation","#)));
         assert!(!fires(d, &record(SOURCE, "RunInstances", USER, &nested("RunInstances", "optional"), "")));

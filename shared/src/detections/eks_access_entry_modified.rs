@@ -4,8 +4,9 @@
 //! than EKS itself or a deployment tool (eksctl, Terraform, CloudFormation, Pulumi, the CDK:
 //! `common::deployment_tool_caller`).
 //!
-//! EKS's own calls are recognised as an AWS service caller (identity type `AWSService`
-//! or `invokedBy` a service). The admin-policy case also has its own, higher-severity
+//! Calls by an AWS service are left out (identity type `AWSService` or `invokedBy` a
+//! service: EKS's own, and a CloudFormation stack's, whose access entries are
+//! reviewed with the stack). The admin-policy case also has its own, higher-severity
 //! detection, `eks-access-entry-cluster-admin`.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};

@@ -4,10 +4,11 @@
 //! takeover pattern: someone binding a device they hold to another user's identity
 //! (after which they own that user's second factor). A target that is not a valid IAM
 //! user name (root's own registration is written `AWS ROOT USER`) is the caller's own.
-//! Services and infrastructure-as-code are left out.
+//! AWS service identities are left out. Deployment tools are not: no stack or pipeline
+//! can enrol a device (two live codes are needed), so their agent excuses nothing.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, caller_is_user, change_evidence, is_event, service_or_iac_caller};
+use crate::detections::common::{IAM, aws_service_among, caller_is_user, change_evidence, is_event};
 use crate::event::Record;
 
 pub struct IamMfaDeviceEnabledForAnotherUser;
@@ -51,7 +52,7 @@ impl Detection for IamMfaDeviceEnabledForAnotherUser {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !is_event(rec, IAM, &["EnableMFADevice"]) || !rec.succeeded() || service_or_iac_caller(rec) {
+        if !is_event(rec, IAM, &["EnableMFADevice"]) || !rec.succeeded() || aws_service_among(rec, &[]) {
             return None;
         }
         let target = rec.request_param_str("userName")?;
@@ -80,10 +81,12 @@ mod tests {
     }
 
     #[test]
-    fn ignores_self_enrolment_root_and_automation() {
+    fn ignores_self_enrolment_and_root() {
         assert!(!fires(&IamMfaDeviceEnabledForAnotherUser, &enable(USER, "alice")));
         assert!(!fires(&IamMfaDeviceEnabledForAnotherUser, &enable(ROOT, "AWS ROOT USER")));
-        assert!(!fires(&IamMfaDeviceEnabledForAnotherUser, &enable(CFN, "bob")));
+        // No stack or pipeline can enrol a device (two live codes are needed): a
+        // deployment agent is no excuse.
+        assert!(fires(&IamMfaDeviceEnabledForAnotherUser, &enable(CFN, "bob")));
         assert!(!fires(&IamMfaDeviceEnabledForAnotherUser, &iam("EnableMFADevice", ROLE, "null")));
         assert!(!fires(&IamMfaDeviceEnabledForAnotherUser, &iam_failed("EnableMFADevice", ROLE, r#"{"userName":"bob"}"#, "InvalidAuthenticationCode")));
     }

@@ -1,13 +1,15 @@
 //! An OpenID Connect identity provider created (`CreateOpenIDConnectProvider`,
 //! successful) by a caller who had not created one in the last 10 days (first-seen
-//! term: account and caller). Services and infrastructure-as-code are left out.
+//! term: account and caller). AWS service identities are left out; a stack or
+//! pipeline registering a provider counts (an attacker's issuer is a way in with no
+//! credentials left behind), once per caller in ten days.
 //!
 //! The caller in the term is the role of an assumed-role session, not the session
 //! (`common::account_principal_term`): the CLI and SDKs name a new session on every
 //! assume, and ECS tasks after the task, so a session term would be new each run.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{IAM, change_evidence, first_seen_by_actor, is_event, service_or_iac_caller};
+use crate::detections::common::{IAM, aws_service_among, change_evidence, first_seen_by_actor, is_event};
 use crate::event::Record;
 
 pub struct IamOidcProviderCreatedByRareUser;
@@ -42,7 +44,7 @@ impl Detection for IamOidcProviderCreatedByRareUser {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !is_event(rec, IAM, &["CreateOpenIDConnectProvider"]) || !rec.succeeded() || service_or_iac_caller(rec) {
+        if !is_event(rec, IAM, &["CreateOpenIDConnectProvider"]) || !rec.succeeded() || aws_service_among(rec, &[]) {
             return None;
         }
         first_seen_by_actor(rec, None, change_evidence(rec, &["url", "clientIDList"]))
@@ -68,10 +70,13 @@ mod tests {
     }
 
     #[test]
-    fn ignores_failures_and_automation() {
+    fn ignores_failures_and_aws_services() {
         let exists = iam_failed("CreateOpenIDConnectProvider", USER, PARAMS, "EntityAlreadyExists");
         assert_eq!(first_seen_term(&IamOidcProviderCreatedByRareUser, &exists), None);
-        assert_eq!(first_seen_term(&IamOidcProviderCreatedByRareUser, &iam("CreateOpenIDConnectProvider", CFN, PARAMS)), None);
+        // A stack registering an identity provider is someone's new way in.
+        assert!(first_seen_term(&IamOidcProviderCreatedByRareUser, &iam("CreateOpenIDConnectProvider", CFN, PARAMS)).is_some());
+        let service = r#"{"type":"AWSService","invokedBy":"eks.amazonaws.com"}"#;
+        assert_eq!(first_seen_term(&IamOidcProviderCreatedByRareUser, &iam("CreateOpenIDConnectProvider", service, PARAMS)), None);
         assert_eq!(first_seen_term(&IamOidcProviderCreatedByRareUser, &iam("DeleteOpenIDConnectProvider", USER, PARAMS)), None);
     }
 }

@@ -1,8 +1,8 @@
 //! The account password policy deleted (`DeleteAccountPasswordPolicy`, successful), by
-//! a person or script rather than an AWS service or infrastructure-as-code.
+//! anyone but an AWS service: a stack or a deployment tool's agent does not excuse it.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, manual_change};
+use crate::detections::common::{IAM, change_by_anyone_but};
 use crate::event::Record;
 
 pub struct IamPasswordPolicyDeleted;
@@ -24,8 +24,9 @@ pub static META: Meta = Meta {
     group: "iam-persistence",
     false_positives: &[
         "An administrator resetting the policy before applying a new one by hand.",
-        "CloudFormation, Terraform, Pulumi or Service Catalog deployments, and AWS \
-         services, are not reported (recognised by invokedBy and user agent).",
+        "A CloudFormation, Terraform or Pulumi deployment that makes the change: it \
+         is reported like a person's (a stack update is the same act, and an agent is \
+         the caller's to write); suppress the deployment role if that is routine.",
     ],
     next_steps: "Ask the caller why the policy was removed and restore it \
                  (UpdateAccountPasswordPolicy). Check which console passwords were \
@@ -40,7 +41,7 @@ impl Detection for IamPasswordPolicyDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        fire(manual_change(rec, IAM, &["DeleteAccountPasswordPolicy"], &[])?)
+        fire(change_by_anyone_but(rec, IAM, &["DeleteAccountPasswordPolicy"], &[], &[])?)
     }
 }
 
@@ -69,13 +70,8 @@ mod tests {
     }
 
     #[test]
-    fn ignores_services_and_infrastructure_as_code() {
-        assert!(!fires(&IamPasswordPolicyDeleted, &iam("DeleteAccountPasswordPolicy", CFN, PARAMS)));
-        let terraform = iam("DeleteAccountPasswordPolicy", ROLE, PARAMS).replace(
-            "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64",
-            "APN/1.0 HashiCorp/1.0 Terraform/1.8.4 aws-sdk-go-v2/1.27.0",
-        );
-        assert!(!fires(&IamPasswordPolicyDeleted, &terraform));
+    fn a_stack_or_a_deployment_tool_counts_an_aws_service_does_not() {
+        stack_and_tools_count(&IamPasswordPolicyDeleted, "DeleteAccountPasswordPolicy", PARAMS, &[]);
     }
 
     #[test]

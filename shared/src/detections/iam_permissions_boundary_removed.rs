@@ -1,11 +1,11 @@
 //! A permissions boundary removed from a role or user (`DeleteRolePermissionsBoundary`,
-//! `DeleteUserPermissionsBoundary`, successful) by a person or script, or replaced
+//! `DeleteUserPermissionsBoundary`, successful) by a person, script or stack, or replaced
 //! by one that caps nothing: `Put{Role,User}PermissionsBoundary` with the AWS
 //! managed `AdministratorAccess` (any partition), which allows every action, so the
 //! principal's own policies take full effect as if the boundary were gone.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, aws_managed_policy_name, manual_change};
+use crate::detections::common::{IAM, aws_managed_policy_name, change_by_anyone_but};
 use crate::event::Record;
 
 pub struct IamPermissionsBoundaryRemoved;
@@ -42,8 +42,9 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Administrators replacing a boundary (removal then a new \
          PutRolePermissionsBoundary).",
-        "CloudFormation, Terraform, Pulumi or Service Catalog deployments, and AWS \
-         services, are not reported (recognised by invokedBy and user agent).",
+        "A CloudFormation, Terraform or Pulumi deployment that makes the change: it \
+         is reported like a person's (a stack update is the same act, and an agent is \
+         the caller's to write); suppress the deployment role if that is routine.",
     ],
     next_steps: "Check whether a new boundary was set right after; if not, restore \
                  it, review the principal's policies and what it did without the \
@@ -62,9 +63,15 @@ impl Detection for IamPermissionsBoundaryRemoved {
             if !boundary_caps_nothing(rec) {
                 return None;
             }
-            return fire(manual_change(rec, IAM, PUTS, &["roleName", "userName", "permissionsBoundary"])?);
+            return fire(change_by_anyone_but(
+                rec,
+                IAM,
+                PUTS,
+                &["roleName", "userName", "permissionsBoundary"],
+                &[],
+            )?);
         }
-        fire(manual_change(rec, IAM, REMOVALS, &["roleName", "userName"])?)
+        fire(change_by_anyone_but(rec, IAM, REMOVALS, &["roleName", "userName"], &[])?)
     }
 }
 
@@ -116,13 +123,8 @@ mod tests {
     }
 
     #[test]
-    fn ignores_services_and_infrastructure_as_code() {
-        assert!(!fires(&IamPermissionsBoundaryRemoved, &iam("DeleteRolePermissionsBoundary", CFN, PARAMS)));
-        let terraform = iam("DeleteRolePermissionsBoundary", ROLE, PARAMS).replace(
-            "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64",
-            "APN/1.0 HashiCorp/1.0 Terraform/1.8.4 aws-sdk-go-v2/1.27.0",
-        );
-        assert!(!fires(&IamPermissionsBoundaryRemoved, &terraform));
+    fn a_stack_or_a_deployment_tool_counts_an_aws_service_does_not() {
+        stack_and_tools_count(&IamPermissionsBoundaryRemoved, "DeleteRolePermissionsBoundary", PARAMS, &[]);
     }
 
     #[test]

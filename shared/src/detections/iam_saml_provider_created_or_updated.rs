@@ -1,11 +1,12 @@
 //! A SAML identity provider created or its metadata replaced (`CreateSAMLProvider`,
-//! `UpdateSAMLProvider`, successful) by a person or script. IAM Identity Center and
-//! CloudFormation manage their own providers (`invokedBy`): not reported. The metadata
+//! `UpdateSAMLProvider`, successful) by a person, script or stack. IAM Identity Center
+//! manages its own providers (`invokedBy: sso.amazonaws.com`): not reported. A
+//! CloudFormation stack's provider counts, like a Terraform run's. The metadata
 //! document is left out of the evidence (large, and only its signing certificate
 //! matters).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, manual_change};
+use crate::detections::common::{IAM, IDENTITY_CENTER, change_by_anyone_but};
 use crate::event::Record;
 
 pub struct IamSamlProviderCreatedOrUpdated;
@@ -28,8 +29,9 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Identity team onboarding or rotating the certificate of a corporate IdP by \
          hand.",
-        "CloudFormation, Terraform, Pulumi or Service Catalog deployments, and AWS \
-         services, are not reported (recognised by invokedBy and user agent).",
+        "A CloudFormation, Terraform or Pulumi deployment that makes the change: it \
+         is reported like a person's (a stack update is the same act, and an agent is \
+         the caller's to write); suppress the deployment role if that is routine.",
     ],
     next_steps: "Verify the provider and its certificate with the identity team; list \
                  the roles that trust it. If unexpected, delete it (or restore the \
@@ -44,7 +46,13 @@ impl Detection for IamSamlProviderCreatedOrUpdated {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        fire(manual_change(rec, IAM, &["CreateSAMLProvider", "UpdateSAMLProvider"], &["name", "sAMLProviderArn"])?)
+        fire(change_by_anyone_but(
+            rec,
+            IAM,
+            &["CreateSAMLProvider", "UpdateSAMLProvider"],
+            &["name", "sAMLProviderArn"],
+            &[IDENTITY_CENTER],
+        )?)
     }
 }
 
@@ -73,13 +81,8 @@ mod tests {
     }
 
     #[test]
-    fn ignores_services_and_infrastructure_as_code() {
-        assert!(!fires(&IamSamlProviderCreatedOrUpdated, &iam("CreateSAMLProvider", CFN, PARAMS)));
-        let terraform = iam("CreateSAMLProvider", ROLE, PARAMS).replace(
-            "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64",
-            "APN/1.0 HashiCorp/1.0 Terraform/1.8.4 aws-sdk-go-v2/1.27.0",
-        );
-        assert!(!fires(&IamSamlProviderCreatedOrUpdated, &terraform));
+    fn a_stack_or_a_deployment_tool_counts_an_aws_service_does_not() {
+        stack_and_tools_count(&IamSamlProviderCreatedOrUpdated, "CreateSAMLProvider", PARAMS, &["sso.amazonaws.com"]);
     }
 
     #[test]

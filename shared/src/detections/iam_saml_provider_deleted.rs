@@ -1,9 +1,9 @@
-//! A SAML identity provider deleted (`DeleteSAMLProvider`, successful) by a person or
-//! script; IAM Identity Center and CloudFormation removing their own providers are not
-//! reported.
+//! A SAML identity provider deleted (`DeleteSAMLProvider`, successful) by a person,
+//! script or stack; IAM Identity Center removing its own providers
+//! (`invokedBy: sso.amazonaws.com`) is not reported.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, manual_change};
+use crate::detections::common::{IAM, IDENTITY_CENTER, change_by_anyone_but};
 use crate::event::Record;
 
 pub struct IamSamlProviderDeleted;
@@ -24,8 +24,9 @@ pub static META: Meta = Meta {
     group: "iam-persistence",
     false_positives: &[
         "Decommissioning an old identity provider.",
-        "CloudFormation, Terraform, Pulumi or Service Catalog deployments, and AWS \
-         services, are not reported (recognised by invokedBy and user agent).",
+        "A CloudFormation, Terraform or Pulumi deployment that makes the change: it \
+         is reported like a person's (a stack update is the same act, and an agent is \
+         the caller's to write); suppress the deployment role if that is routine.",
     ],
     next_steps: "Confirm with the identity team; if unplanned, recreate the provider \
                  from its metadata and find out what else the caller changed.",
@@ -39,7 +40,7 @@ impl Detection for IamSamlProviderDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        fire(manual_change(rec, IAM, &["DeleteSAMLProvider"], &["sAMLProviderArn"])?)
+        fire(change_by_anyone_but(rec, IAM, &["DeleteSAMLProvider"], &["sAMLProviderArn"], &[IDENTITY_CENTER])?)
     }
 }
 
@@ -68,13 +69,8 @@ mod tests {
     }
 
     #[test]
-    fn ignores_services_and_infrastructure_as_code() {
-        assert!(!fires(&IamSamlProviderDeleted, &iam("DeleteSAMLProvider", CFN, PARAMS)));
-        let terraform = iam("DeleteSAMLProvider", ROLE, PARAMS).replace(
-            "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64",
-            "APN/1.0 HashiCorp/1.0 Terraform/1.8.4 aws-sdk-go-v2/1.27.0",
-        );
-        assert!(!fires(&IamSamlProviderDeleted, &terraform));
+    fn a_stack_or_a_deployment_tool_counts_an_aws_service_does_not() {
+        stack_and_tools_count(&IamSamlProviderDeleted, "DeleteSAMLProvider", PARAMS, &["sso.amazonaws.com"]);
     }
 
     #[test]

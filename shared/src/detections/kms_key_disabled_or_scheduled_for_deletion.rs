@@ -4,10 +4,11 @@
 //! Decisions: both make every piece of data encrypted under the key unreadable
 //! (deletion for good, after the waiting period); both are one finding type, with
 //! the event name and, for deletion, the waiting period in days. Calls by AWS
-//! services (`AWSService`, `invokedBy`) are skipped.
+//! service identities (`AWSService`) are skipped; a stack that removes its key (a
+//! CloudFormation `invokedBy`) counts: the same destruction through a stack update.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, succeeded_call};
+use crate::detections::common::{aws_service_among, succeeded_call};
 use crate::event::Record;
 
 pub struct KmsKeyDisabledOrScheduledForDeletion;
@@ -39,7 +40,7 @@ impl Detection for KmsKeyDisabledOrScheduledForDeletion {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "kms.amazonaws.com", NAMES) || aws_service_caller(rec) {
+        if !succeeded_call(rec, "kms.amazonaws.com", NAMES) || aws_service_among(rec, &[]) {
             return None;
         }
         fire(

@@ -4,7 +4,9 @@
 //!
 //! Sigma fires when the request carries `layers` at all; an empty list removes every
 //! layer, so it does not count here. Layers from another account are flagged in the
-//! evidence: they are code the function's owner does not control.
+//! evidence: they are code the function's owner does not control. Calls an AWS
+//! service makes (CloudFormation updating a function with its layers on every stack
+//! deployment, for example) are left out: they would fire on each release.
 
 use serde_json::Value;
 

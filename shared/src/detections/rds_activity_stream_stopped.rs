@@ -3,10 +3,11 @@
 //! Decisions: an activity stream is a database's audit trail (every query and
 //! login, pushed to Kinesis); stopping it blinds whoever reads it, which is why
 //! it belongs with the logging-tampering detections. Starting one does not fire,
-//! nor does a refused stop. AWS services are skipped.
+//! nor does a refused stop. AWS service identities are skipped; a stack that stops
+//! the stream counts, as every caller of the other logging-tamper detections does.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::caller_change;
+use crate::detections::common::change_by_anyone_but;
 use crate::event::Record;
 
 pub struct RdsActivityStreamStopped;
@@ -41,7 +42,8 @@ impl Detection for RdsActivityStreamStopped {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        caller_change(rec, SOURCE, NAMES, &["resourceArn", "applyImmediately"]).and_then(fire)
+        change_by_anyone_but(rec, SOURCE, NAMES, &["resourceArn", "applyImmediately"], &[])
+            .and_then(fire)
     }
 }
 

@@ -10,7 +10,8 @@
 //! Recovery). A modify that does not name the retention period, or names one of
 //! a day or more, changes nothing here. Aurora clusters cannot turn automated
 //! backups off (their minimum is one day), so `ModifyDBCluster` is not taken.
-//! Refused calls and AWS services do not fire.
+//! Refused calls and AWS service identities do not fire; a stack update that sets the
+//! retention to zero or deletes the database with nothing kept counts.
 //!
 //! A database deletion counts only when it leaves nothing to restore: no final
 //! snapshot asked for (`skipFinalSnapshot` true, which the API does not assume) and
@@ -22,7 +23,7 @@
 //! and the data and its backups live on with the source or the cluster.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{caller_change, count_is, flag_value};
+use crate::detections::common::{change_by_anyone_but, count_is, flag_value};
 use crate::event::Record;
 
 pub struct RdsAutomatedBackupsRemoved;
@@ -118,7 +119,7 @@ impl Detection for RdsAutomatedBackupsRemoved {
         {
             return None;
         }
-        caller_change(rec, SOURCE, NAMES, EVIDENCE_PARAMS).and_then(fire)
+        change_by_anyone_but(rec, SOURCE, NAMES, EVIDENCE_PARAMS, &[]).and_then(fire)
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Decisions: an export writes the database's tables as Parquet files to a bucket,
 //! where they can be read or copied out without any database credential. Every
-//! successful export is reported (the finding names the bucket and the role), at
+//! successful export a person or script starts is reported (exports an AWS service
+//! starts on its own are not; the finding names the bucket and the role), at
 //! medium severity: exports for analytics exist, but they are scheduled, rare and
 //! made by known roles. A refused export does not fire.
 

@@ -1,10 +1,10 @@
 //! An IAM Roles Anywhere profile created (`CreateProfile`, successful) by a person or
 //! script. A profile names the roles that certificate holders may assume through Roles
-//! Anywhere; with a trust anchor it completes the path in. Services and
-//! infrastructure-as-code are left out.
+//! Anywhere; with a trust anchor it completes the path in. AWS service identities
+//! are left out; a stack or deployment tool creating one counts.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::manual_change;
+use crate::detections::common::change_by_anyone_but;
 use crate::event::Record;
 
 const ROLES_ANYWHERE: &str = "rolesanywhere.amazonaws.com";
@@ -28,8 +28,9 @@ pub static META: Meta = Meta {
     group: "iam-persistence",
     false_positives: &[
         "Teams onboarding on-premises workloads by hand.",
-        "CloudFormation, Terraform, Pulumi or Service Catalog deployments, and AWS \
-         services, are not reported (recognised by invokedBy and user agent).",
+        "A CloudFormation, Terraform or Pulumi deployment that makes the change: it \
+         is reported like a person's (a stack update is the same act, and an agent is \
+         the caller's to write); suppress the deployment role if that is routine.",
     ],
     next_steps: "Review the roles in the profile and the trust anchors of the \
                  account. If unexpected, disable the profile and look for \
@@ -44,7 +45,13 @@ impl Detection for RolesAnywhereProfileCreated {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        fire(manual_change(rec, ROLES_ANYWHERE, &["CreateProfile"], &["name", "roleArns", "durationSeconds"])?)
+        fire(change_by_anyone_but(
+            rec,
+            ROLES_ANYWHERE,
+            &["CreateProfile"],
+            &["name", "roleArns", "durationSeconds"],
+            &[],
+        )?)
     }
 }
 
@@ -64,10 +71,12 @@ mod tests {
     }
 
     #[test]
-    fn ignores_failures_automation_and_other_sources() {
+    fn ignores_failures_aws_services_and_other_sources() {
         let denied = record(ROLES_ANYWHERE, "CreateProfile", USER, PARAMS, r#""errorCode":"ValidationException","#);
         assert!(!fires(&RolesAnywhereProfileCreated, &denied));
-        assert!(!fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "CreateProfile", CFN, PARAMS, "")));
+        assert!(fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "CreateProfile", CFN, PARAMS, "")));
+        let service = r#"{"type":"AWSService","invokedBy":"rolesanywhere.amazonaws.com"}"#;
+        assert!(!fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "CreateProfile", service, PARAMS, "")));
         assert!(!fires(&RolesAnywhereProfileCreated, &iam("CreateProfile", USER, PARAMS)));
         assert!(!fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "UpdateProfile", USER, PARAMS, "")));
     }

@@ -17,7 +17,7 @@
 //! infrastructure-as-code is not, as the user agent is the caller's to choose.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::caller_change;
+use crate::detections::common::change_by_anyone_but;
 use crate::event::Record;
 
 pub struct SageMakerNotebookLifecycleConfigChanged;
@@ -102,7 +102,7 @@ impl Detection for SageMakerNotebookLifecycleConfigChanged {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        let evidence = caller_change(rec, SOURCE, NAMES, &[])?;
+        let evidence = change_by_anyone_but(rec, SOURCE, NAMES, &[], &[])?;
         if STUDIO.contains(&rec.event_name()) {
             let mut arns = Vec::new();
             lifecycle_config_arns(rec.request_parameters()?, 0, &mut arns);
