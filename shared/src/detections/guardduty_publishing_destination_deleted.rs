@@ -1,13 +1,14 @@
 //! The export of GuardDuty findings to S3 removed (`DeletePublishingDestination`) or
 //! pointed somewhere else (`UpdatePublishingDestination`: the usual bucket stops
 //! receiving findings; the new destination is in the evidence), successfully. An
-//! update an AWS service makes is left out. An update whose user agent names an
-//! infrastructure-as-code tool counts: the agent is the caller's to write, re-pointing
+//! update by an AWS service identity is left out. An update made through a stack, or
+//! whose user agent names an infrastructure-as-code tool, counts: the agent is the
+//! caller's to write, re-pointing
 //! the export to another account's bucket or key is the whole attack, and a
 //! publishing destination is rarely changed.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, params_evidence, succeeded_call};
+use crate::detections::common::{aws_service_among, params_evidence, succeeded_call};
 use crate::event::Record;
 
 pub struct GuardDutyPublishingDestinationDeleted;
@@ -44,7 +45,7 @@ impl Detection for GuardDutyPublishingDestinationDeleted {
             return None;
         }
         // A service re-pointing the export for its own setup is not the attack.
-        if rec.event_name() == "UpdatePublishingDestination" && aws_service_caller(rec) {
+        if rec.event_name() == "UpdatePublishingDestination" && aws_service_among(rec, &[]) {
             return None;
         }
         let new_destination = rec
