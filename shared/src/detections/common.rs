@@ -964,7 +964,10 @@ pub fn uses_instance_credentials(rec: &Record) -> bool {
 /// history kept per session would never recognise the role. IAM Identity Center
 /// roles (`AWSReservedSSO_*`, path `aws-reserved/sso.amazonaws.com/`) are the
 /// exception: every person given a permission set shares its role, and the session
-/// name is the person, so the session is kept (one engineer is not another).
+/// name is the person, so the session is kept (one engineer is not another). So is a
+/// session named like an e-mail address (`alice@example.com`): SAML and web identity
+/// federation name sessions after the person signed in, and a role shared through
+/// an identity provider is many people.
 pub fn stable_principal<'r>(rec: &'r Record) -> &'r str {
     let issuer = rec
         .identity()
@@ -973,9 +976,22 @@ pub fn stable_principal<'r>(rec: &'r Record) -> &'r str {
         .and_then(|i| i.arn.as_deref())
         .filter(|a| a.contains(":role/"));
     match issuer {
-        Some(role) if !identity_center_role(role) => role,
+        Some(role) if !identity_center_role(role) && !person_session(rec) => role,
         _ => crate::event::actor_key(rec),
     }
+}
+
+/// The session of an assumed role is named like an e-mail address: a person's,
+/// as identity providers name them.
+fn person_session(rec: &Record) -> bool {
+    rec.identity()
+        .and_then(|u| u.arn.as_deref())
+        .and_then(|arn| arn.rsplit_once('/'))
+        .is_some_and(|(_, session)| {
+            session
+                .split_once('@')
+                .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'))
+        })
 }
 
 /// A role IAM Identity Center made for a permission set.
@@ -1020,6 +1036,32 @@ mod stable_principal_tests {
             let rec = Record::from_json(&json).expect("record");
             assert_eq!(stable_principal(&rec), sso_session, "{issuer}");
         }
+    }
+
+    #[test]
+    fn a_session_named_after_a_person_is_that_person() {
+        let issuer = "arn:aws:iam::111122223333:role/EngineerSAML";
+        let alice = session(
+            issuer,
+            "arn:aws:sts::111122223333:assumed-role/EngineerSAML/alice@example.com",
+        );
+        let bob = session(
+            issuer,
+            "arn:aws:sts::111122223333:assumed-role/EngineerSAML/bob@example.com",
+        );
+        let [alice, bob] = [&alice, &bob].map(|j| Record::from_json(j).expect("record"));
+        assert_eq!(
+            stable_principal(&alice),
+            "arn:aws:sts::111122223333:assumed-role/EngineerSAML/alice@example.com"
+        );
+        assert_ne!(stable_principal(&alice), stable_principal(&bob));
+        // An SDK session is not a person: the role stands for it.
+        let sdk = session(
+            issuer,
+            "arn:aws:sts::111122223333:assumed-role/EngineerSAML/botocore-session-1717@",
+        );
+        let sdk = Record::from_json(&sdk).expect("record");
+        assert_eq!(stable_principal(&sdk), issuer);
     }
 
     #[test]
