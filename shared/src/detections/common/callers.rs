@@ -1,0 +1,283 @@
+//! Who made the call: an AWS service, the web console, a deployment or
+//! infrastructure-as-code tool, a long-term or session key, an instance profile.
+
+use crate::event::Record;
+use crate::event::prefilter::Needle;
+
+use super::general::source_ip_literal;
+
+/// The filter Elastic applies to its CloudWatch deletion rules: a human or script
+/// calling from an IP address, not an AWS service acting on its own.
+pub fn called_from_ip_not_aws_internal(rec: &Record) -> bool {
+    source_ip_literal(rec).is_some() && rec.user_agent() != Some("AWS Internal")
+}
+
+/// An AWS service acting on its own or on a caller's behalf (`userIdentity.type`
+/// `AWSService`, or `invokedBy` naming a service such as `ssm.amazonaws.com`). The
+/// console's own `signin.amazonaws.com` and `console.amazonaws.com` are not services
+/// here: CloudTrail names them for calls a person made in the web console.
+pub fn aws_service_caller(rec: &Record) -> bool {
+    rec.identity_type() == Some("AWSService")
+        || rec.invoked_by().is_some_and(|s| {
+            s.ends_with(".amazonaws.com")
+                && !matches!(s, "signin.amazonaws.com" | "console.amazonaws.com")
+        })
+}
+
+/// An `AWSService` identity, or a call that one of `services` made for someone
+/// (`invokedBy`). For the detections where a call another service made on a
+/// person's behalf (a CloudFormation stack creating or deleting the resource) is the
+/// same act as the person's own: they leave out only the services named.
+pub fn aws_service_among(rec: &Record, services: &[&str]) -> bool {
+    rec.identity_type() == Some("AWSService")
+        || rec.invoked_by().is_some_and(|s| services.contains(&s))
+}
+
+/// The call came from an infrastructure-as-code or cluster tool (Terraform, Pulumi,
+/// CloudFormation, the CDK, eksctl), judged by the user agent or the invoking service.
+/// Such changes are usually reviewed and repeated; the user agent is attacker-controlled,
+/// so this only lowers noise and never decides on its own that a call is safe.
+pub fn deployment_tool_caller(rec: &Record) -> bool {
+    const TOOLS: [&str; 6] = [
+        "terraform",
+        "pulumi",
+        "cloudformation",
+        "aws-cdk",
+        "eksctl",
+        "cdk/",
+    ];
+    let ua = rec.user_agent().unwrap_or("").to_ascii_lowercase();
+    TOOLS.iter().any(|t| ua.contains(t))
+        || rec.invoked_by() == Some("cloudformation.amazonaws.com")
+        || rec.source_ip() == Some("cloudformation.amazonaws.com")
+}
+
+/// `userIdentity.accessKeyId`, when present and not empty.
+pub fn access_key_id<'r>(rec: &'r Record) -> Option<&'r str> {
+    rec.identity()?
+        .access_key_id
+        .as_deref()
+        .filter(|k| !k.is_empty())
+}
+
+/// A user agent of the AWS CLI. CloudTrail writes S3's user agents in square
+/// brackets (`[aws-cli/2.18.5 ... md/command#s3.ls]`), other services' bare.
+pub fn is_aws_cli_agent(ua: &str) -> bool {
+    ua.strip_prefix('[').unwrap_or(ua).starts_with("aws-cli/")
+}
+
+/// The caller holds a long-term IAM access key (`AKIA...`), the kind that leaks in
+/// code and is resold; session keys start with `ASIA`.
+pub fn uses_long_term_key(rec: &Record) -> bool {
+    access_key_id(rec).is_some_and(|k| k.starts_with("AKIA"))
+}
+
+/// The call was made with a key an IAM user (or root) holds outside the console: its
+/// long-term key, or session keys it got for itself with `GetSessionToken` (the
+/// identity stays the user; the console's own session is left out), which is how a
+/// leaked key is often used so that its `AKIA` id appears once.
+pub fn user_key_outside_console(rec: &Record) -> bool {
+    uses_long_term_key(rec)
+        || (matches!(rec.identity_type(), Some("IAMUser" | "Root"))
+            && access_key_id(rec).is_some()
+            && !rec.from_console_session())
+}
+
+/// The caller is an EC2 instance using its instance-profile role: an assumed-role
+/// session named after the instance (`.../assumed-role/<role>/i-0abc...`).
+pub fn uses_instance_credentials(rec: &Record) -> bool {
+    if rec.identity_type() != Some("AssumedRole") {
+        return false;
+    }
+    let session = |id: &str| {
+        id.rsplit(['/', ':'])
+            .next()
+            .is_some_and(|s| s.len() > 2 && s.starts_with("i-"))
+    };
+    let Some(u) = rec.identity() else {
+        return false;
+    };
+    u.arn.as_deref().is_some_and(session) || u.principal_id.as_deref().is_some_and(session)
+}
+
+/// The caller holds an EC2 instance profile's credentials: an assumed-role session
+/// named after the instance (`principalId` `AROA...:i-0abc...`, ARN
+/// `.../assumed-role/<role>/i-0abc...`).
+pub fn instance_credentials(rec: &Record) -> bool {
+    let Some(u) = rec.identity() else {
+        return false;
+    };
+    let session_is_instance = |s: Option<&str>, sep: char| {
+        s.and_then(|s| s.rsplit_once(sep))
+            .is_some_and(|(_, session)| session.starts_with("i-"))
+    };
+    rec.identity_type() == Some("AssumedRole")
+        && (session_is_instance(u.principal_id.as_deref(), ':')
+            || session_is_instance(u.arn.as_deref(), '/'))
+}
+
+/// For raw checks: the bytes may hold an EC2 instance-profile session (see
+/// [`uses_instance_credentials`]): `AssumedRole` and an `i-` right after a `/` or
+/// a `:` (an escaped `\/` still puts the `/` right before it).
+pub fn raw_may_use_instance_credentials(json: &[u8]) -> bool {
+    static ASSUMED_ROLE: Needle = Needle::new("AssumedRole");
+    static INSTANCE_ID: Needle = Needle::new("i-");
+    ASSUMED_ROLE.is_in(json)
+        && INSTANCE_ID
+            .finder()
+            .find_iter(json)
+            .any(|at| at > 0 && matches!(json[at - 1], b'/' | b':'))
+}
+
+/// The call was made by AWS itself or through the web console: an AWS service
+/// identity or `invokedBy`, a `*.amazonaws.com` or `AWS Internal` user agent, or a
+/// source that is a service name instead of an address. Console pages issue dozens
+/// of reads per click, and services read on their own schedule. The agent is the
+/// caller's to choose: an intruder who sends a console or service agent from an SDK
+/// is left out too, a gap every agent-based exclusion has (the identity and source
+/// checks do not depend on it).
+pub fn aws_service_or_console_caller(rec: &Record) -> bool {
+    if rec.identity_type() == Some("AWSService") || rec.invoked_by().is_some() {
+        return true;
+    }
+    service_or_console_agent(rec.user_agent()) || source_ip_literal(rec).is_none()
+}
+
+/// The user-agent half of [`aws_service_or_console_caller`]: it alone makes the
+/// caller an AWS service or the console. Raw checks use it on the peeked agent.
+/// Letter case is ignored (ASCII only). Runs on most discovery records before they
+/// are parsed: an agent of ordinary length is lowercased on the stack.
+pub fn service_or_console_agent(user_agent: Option<&str>) -> bool {
+    match user_agent {
+        Some(ua) => crate::detections::agent::facts(ua).service_or_console,
+        None => agent_names_service_or_console(""),
+    }
+}
+
+/// [`service_or_console_agent`] worked out (`detections::agent` remembers it).
+pub(in crate::detections) fn agent_names_service_or_console(ua: &str) -> bool {
+    let ua = ua.trim().as_bytes();
+    let mut buf = [0u8; 512];
+    let heap;
+    let lower: &[u8] = match buf.get_mut(..ua.len()) {
+        Some(b) => {
+            b.copy_from_slice(ua);
+            b.make_ascii_lowercase();
+            b
+        }
+        None => {
+            heap = ua.to_ascii_lowercase();
+            &heap
+        }
+    };
+    static CONSOLE: Needle = Needle::new("console.amazonaws.com");
+    static CONSOLE_BACKEND: Needle = Needle::new("consolebackend");
+    // CloudTrail writes S3's agents in brackets: the S3 console's calls read
+    // `[S3Console/0.4, aws-internal/3 aws-sdk-java/...]`.
+    let bare = lower.strip_prefix(b"[").unwrap_or(lower);
+    lower == b"aws internal"
+        || lower.ends_with(b".amazonaws.com")
+        || bare.starts_with(b"aws-internal")
+        || bare.starts_with(b"s3console/")
+        || CONSOLE.is_in(lower)
+        || CONSOLE_BACKEND.is_in(lower)
+}
+
+/// The call was made by an AWS service, or by infrastructure-as-code on someone's
+/// behalf: `userIdentity.type` `AWSService`, an `invokedBy` service (CloudFormation,
+/// Service Catalog, IAM Identity Center...; not the console's own `signin`), or a
+/// CloudFormation, Terraform, Pulumi or Ansible user agent. The user agent is the caller's
+/// to choose, so this only lowers noise; it is no proof.
+pub fn service_or_iac_caller(rec: &Record) -> bool {
+    if rec.identity_type() == Some("AWSService") {
+        return true;
+    }
+    if rec.invoked_by().is_some_and(|s| {
+        s.ends_with(".amazonaws.com")
+            && !matches!(s, "signin.amazonaws.com" | "console.amazonaws.com")
+    }) {
+        return true;
+    }
+    let ua = rec.user_agent().unwrap_or("").to_ascii_lowercase();
+    [
+        "cloudformation",
+        "terraform",
+        "servicecatalog",
+        "pulumi",
+        "ansible",
+    ]
+    .iter()
+    .any(|m| ua.contains(m))
+}
+
+#[cfg(test)]
+mod agent_tests {
+    use super::service_or_console_agent;
+
+    /// AWS services and the console are told by their agent, in any letter case
+    /// and with blanks around it; SDKs, the CLI and browsers elsewhere are not.
+    #[test]
+    fn service_and_console_agents_in_any_case() {
+        for ua in [
+            "AWS Internal",
+            " aws internal ",
+            "cloudformation.AmazonAWS.com",
+            "AWS-Internal/3 aws-sdk-java/1.12",
+            "Mozilla/5.0 (Macintosh) console.amazonaws.com",
+            "Coral/Netty4 consoleBackend",
+            ".amazonaws.com",
+            "[S3Console/0.4, aws-internal/3 aws-sdk-java/1.12.488 Linux/5.10.198]",
+            "[S3Console/0.4]",
+            "S3Console/0.4",
+            "[aws-internal/3 aws-sdk-java/1.12.488]",
+        ] {
+            assert!(service_or_console_agent(Some(ua)), "{ua}");
+        }
+        for ua in [
+            "",
+            "Boto3/1.34 Python/3.11",
+            "aws-cli/2.15 md/command#ec2.describe-instances",
+            "amazonaws.com",
+            "AWS Internals",
+            "console.amazonaws.co",
+            "é.amazonaws.com.é",
+            "[aws-cli/2.18.5 md/command#s3.ls]",
+            "[Boto3/1.34 S3Console/0.4]",
+        ] {
+            assert!(!service_or_console_agent(Some(ua)), "{ua}");
+        }
+        assert!(!service_or_console_agent(None));
+    }
+}
+
+#[cfg(test)]
+mod service_or_iac_caller_tests {
+    use super::service_or_iac_caller;
+    use crate::detections::common::iam_testing::{USER, iam};
+    use crate::event::Record;
+
+    fn by_agent(ua: &str) -> bool {
+        let json = iam("CreateRole", USER, "null").replacen(
+            r#""userAgent":"aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64""#,
+            &format!(r#""userAgent":"{ua}""#),
+            1,
+        );
+        let rec = Record::from_json(&json).expect("record");
+        assert_eq!(rec.user_agent(), Some(ua));
+        service_or_iac_caller(&rec)
+    }
+
+    #[test]
+    fn deployment_tools_are_known_by_their_agent() {
+        for ua in [
+            "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.72.1",
+            "pulumi/3.0 aws-sdk-go-v2/1.30.0",
+            "Boto3/1.35.36 md/Botocore#1.35.36 ua/2.0 os/linux APN/1.0 Ansible/2.17.4 amazon.aws/8.2.1",
+        ] {
+            assert!(by_agent(ua), "{ua}");
+        }
+        assert!(!by_agent(
+            "aws-cli/2.17.20 md/awscrt#0.20.11 ua/2.0 os/linux"
+        ));
+    }
+}

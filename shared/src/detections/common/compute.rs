@@ -1,0 +1,131 @@
+//! compute-network: EC2, VPC, security groups, Lambda, containers, Systems Manager.
+
+use std::net::IpAddr;
+
+use crate::detection::Evidence;
+use crate::event::Record;
+
+/// The Lambda operation of an `eventName`: CloudTrail appends the API version to most
+/// Lambda operations (`UpdateFunctionCode20150331v2`, `AddPermission20150331`,
+/// `CreateFunctionUrlConfig20211031`), so the name without that suffix is compared.
+/// A name without a suffix is returned as it is.
+pub fn lambda_operation(event_name: &str) -> &str {
+    // The suffix is eight digits (the API date), optionally `v` and more digits.
+    let bytes = event_name.as_bytes();
+    let Some(start) = bytes.iter().position(u8::is_ascii_digit) else {
+        return event_name;
+    };
+    let (op, suffix) = event_name.split_at(start);
+    let date_len = suffix.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &suffix[date_len..];
+    let version_ok = rest.is_empty()
+        || rest
+            .strip_prefix('v')
+            .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
+    if date_len == 8 && version_ok && !op.is_empty() {
+        op
+    } else {
+        event_name
+    }
+}
+
+/// A CIDR block that covers every address of its family: prefix length 0
+/// (`0.0.0.0/0`, `::/0`, or any address written with `/0`).
+pub fn cidr_covers_internet(cidr: &str) -> bool {
+    match cidr.trim().split_once('/') {
+        Some((addr, len)) => addr.trim().parse::<IpAddr>().is_ok() && len.trim() == "0",
+        None => false,
+    }
+}
+
+/// `requestParameters.instanceId` of an EC2 call, trimmed, when present.
+pub fn instance_id_param<'r>(rec: &'r Record) -> Option<&'r str> {
+    rec.request_param_str("instanceId")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// The evidence every compute-network finding starts from: region, source address
+/// and user agent of the call.
+pub fn call_context(rec: &Record) -> Evidence {
+    Evidence::new()
+        .with_opt("region", rec.region())
+        .with_opt("source_ip", rec.source_ip())
+        .with_opt("user_agent", rec.user_agent())
+}
+
+/// What a network ACL call says about its rule: ACL id, rule number, direction,
+/// action, protocol and CIDR, as far as the request carries them.
+pub fn nacl_entry_evidence(e: Evidence, rec: &Record) -> Evidence {
+    e.with_opt("network_acl_id", rec.request_param_str("networkAclId"))
+        .with_json("rule_number", rec.request_param("ruleNumber"))
+        .with_json("egress", rec.request_param("egress"))
+        .with_opt("rule_action", rec.request_param_str("ruleAction"))
+        .with_json("protocol", rec.request_param("aclProtocol"))
+        .with_opt("cidr_block", rec.request_param_str("cidrBlock"))
+        .with_opt("ipv6_cidr_block", rec.request_param_str("ipv6CidrBlock"))
+}
+
+/// What a route call says: table, destination and the target it points at.
+pub fn route_evidence(e: Evidence, rec: &Record) -> Evidence {
+    const TARGETS: [&str; 7] = [
+        "gatewayId",
+        "natGatewayId",
+        "instanceId",
+        "networkInterfaceId",
+        "vpcPeeringConnectionId",
+        "transitGatewayId",
+        "vpcEndpointId",
+    ];
+    let target = TARGETS
+        .iter()
+        .find_map(|k| rec.request_param_str(k).map(|v| (*k, v)));
+    let e = e
+        .with_opt("route_table_id", rec.request_param_str("routeTableId"))
+        .with_opt(
+            "destination",
+            rec.request_param_str("destinationCidrBlock")
+                .or_else(|| rec.request_param_str("destinationIpv6CidrBlock")),
+        );
+    match target {
+        Some(("gatewayId", v)) => e.with("gateway_id", v),
+        Some((k, v)) => e.with("target_kind", k).with("target", v),
+        None => e,
+    }
+}
+
+#[cfg(test)]
+pub mod compute_testing {
+    //! Records for the compute-network unit tests.
+
+    pub const IAM_USER: &str = r#"{"type":"IAMUser","principalId":"AIDAEXAMPLEUSER00001",
+        "arn":"arn:aws:iam::111122223333:user/dana","accountId":"111122223333",
+        "accessKeyId":"AKIAEXAMPLEKEY000001","userName":"dana"}"#;
+    pub const ROLE: &str = r#"{"type":"AssumedRole","principalId":"AROAEXAMPLEROLE00001:ops-7",
+        "arn":"arn:aws:sts::111122223333:assumed-role/OpsAdmin/ops-7","accountId":"111122223333",
+        "accessKeyId":"ASIAEXAMPLEKEY000001","sessionContext":{"sessionIssuer":{"type":"Role",
+        "principalId":"AROAEXAMPLEROLE00001","arn":"arn:aws:iam::111122223333:role/OpsAdmin",
+        "accountId":"111122223333","userName":"OpsAdmin"},
+        "attributes":{"creationDate":"2026-05-04T09:00:00Z","mfaAuthenticated":"false"}}}"#;
+    pub const ROOT: &str = r#"{"type":"Root","principalId":"111122223333",
+        "arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"}"#;
+    pub const SERVICE: &str = r#"{"type":"AWSService","invokedBy":"ssm.amazonaws.com"}"#;
+    /// A denied call, as EC2 writes it (`extra` of [`record`]).
+    pub const DENIED: &str = r#""errorCode":"Client.UnauthorizedOperation",
+        "errorMessage":"You are not authorized to perform this operation.","#;
+    /// A denied call, as most other services write it.
+    pub const ACCESS_DENIED: &str =
+        r#""errorCode":"AccessDeniedException","errorMessage":"User is not authorized","#;
+
+    /// One CloudTrail record. `params` is the JSON of `requestParameters` (may be
+    /// `null`); `extra` is more top-level members, each followed by a comma.
+    pub fn record(source: &str, name: &str, identity: &str, params: &str, extra: &str) -> String {
+        format!(
+            r#"{{"eventVersion":"1.10","eventSource":"{source}","eventName":"{name}",
+            "eventTime":"2026-05-04T10:15:00Z","awsRegion":"us-east-1","recipientAccountId":"111122223333",
+            "sourceIPAddress":"203.0.113.24","userAgent":"aws-cli/2.17.20 md/Botocore#1.34.150 os/linux",
+            "eventID":"6a1f0e1c-0000-4000-8000-000000000001","userIdentity":{identity},{extra}
+            "requestParameters":{params}}}"#
+        )
+    }
+}

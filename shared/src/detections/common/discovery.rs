@@ -1,0 +1,258 @@
+//! Discovery (group `discovery`): the reconnaissance call list, and the stable
+//! principal with the per-principal terms and counts of its windows.
+
+use crate::detection::Evidence;
+use crate::event::Record;
+
+use super::general::joined;
+
+/// The read-only calls an intruder makes first to map an account it has entered:
+/// identity, users and roles, buckets, instances and snapshots, logging and threat
+/// detection, secrets. Kept short on purpose: the discovery group's EventBridge rule
+/// lists these names (read-only events flood a rule that does not), and its pattern
+/// must stay within EventBridge's size limit.
+pub static DISCOVERY_TRIGGERS: &[crate::detection::Trigger] = &[
+    crate::detection::Trigger::read_only("sts.amazonaws.com", &["GetCallerIdentity"]),
+    crate::detection::Trigger::read_only(
+        "iam.amazonaws.com",
+        &[
+            "GetAccountAuthorizationDetails",
+            "GetAccountSummary",
+            "ListAccessKeys",
+            "ListAttachedUserPolicies",
+            "ListGroups",
+            "ListPolicies",
+            "ListRoles",
+            "ListUsers",
+        ],
+    ),
+    crate::detection::Trigger::read_only("s3.amazonaws.com", &["ListBuckets"]),
+    crate::detection::Trigger::read_only(
+        "ec2.amazonaws.com",
+        &[
+            "DescribeInstances",
+            "DescribeKeyPairs",
+            "DescribeRegions",
+            "DescribeSecurityGroups",
+            "DescribeSnapshots",
+            "DescribeVpcs",
+        ],
+    ),
+    crate::detection::Trigger::read_only("cloudtrail.amazonaws.com", &["DescribeTrails"]),
+    crate::detection::Trigger::read_only("guardduty.amazonaws.com", &["ListDetectors"]),
+    crate::detection::Trigger::read_only("lambda.amazonaws.com", &["ListFunctions20150331"]),
+    crate::detection::Trigger::read_only("secretsmanager.amazonaws.com", &["ListSecrets"]),
+    crate::detection::Trigger::read_only("ssm.amazonaws.com", &["DescribeParameters"]),
+    crate::detection::Trigger::read_only("rds.amazonaws.com", &["DescribeDBInstances"]),
+    crate::detection::Trigger::read_only("organizations.amazonaws.com", &["DescribeOrganization"]),
+];
+
+/// True when the record is one of [`DISCOVERY_TRIGGERS`].
+pub fn is_discovery_call(rec: &Record) -> bool {
+    let (source, name) = (rec.event_source(), rec.event_name());
+    DISCOVERY_TRIGGERS.iter().any(|t| match t {
+        crate::detection::Trigger::Events {
+            source: s, names, ..
+        } => *s == source && names.contains(&name),
+        _ => false,
+    })
+}
+
+/// Where a counted call came from and whether it was refused: what the discovery
+/// windows keep of each record.
+pub fn caller_evidence(rec: &Record) -> Evidence {
+    Evidence::new()
+        .with_opt("source_ip", rec.source_ip())
+        .with_opt("user_agent", rec.user_agent())
+        .with_opt("error_code", rec.error_code())
+}
+
+/// The identity behind the call that stays the same across sessions: the role of an
+/// assumed-role session (`sessionContext.sessionIssuer.arn`, when it names a role),
+/// else the actor key. A federated user's issuer is the IAM user that asked for its
+/// token: the federated user stays itself, since a federation token is a way to keep
+/// access after that user's key is rotated, and its name is the requester's choice.
+/// Session names change on every assumption (SDKs put a timestamp in them), so a
+/// history kept per session would never recognise the role. IAM Identity Center
+/// roles (`AWSReservedSSO_*`, path `aws-reserved/sso.amazonaws.com/`) are the
+/// exception: every person given a permission set shares its role, and the session
+/// name is the person, so the session is kept (one engineer is not another). So is a
+/// session named like an e-mail address (`alice@example.com`): SAML and web identity
+/// federation name sessions after the person signed in, and a role shared through
+/// an identity provider is many people.
+pub fn stable_principal<'r>(rec: &'r Record) -> &'r str {
+    let issuer = rec
+        .identity()
+        .and_then(|u| u.session_context.as_ref())
+        .and_then(|c| c.session_issuer.as_ref())
+        .and_then(|i| i.arn.as_deref())
+        .filter(|a| a.contains(":role/"));
+    match issuer {
+        Some(role) if !identity_center_role(role) && !person_session(rec) => role,
+        _ => crate::event::actor_key(rec),
+    }
+}
+
+/// The session of an assumed role is named like an e-mail address: a person's,
+/// as identity providers name them.
+fn person_session(rec: &Record) -> bool {
+    rec.identity()
+        .and_then(|u| u.arn.as_deref())
+        .and_then(|arn| arn.rsplit_once('/'))
+        .is_some_and(|(_, session)| {
+            session
+                .split_once('@')
+                .is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'))
+        })
+}
+
+/// A role IAM Identity Center made for a permission set.
+fn identity_center_role(role_arn: &str) -> bool {
+    role_arn.contains("/aws-reserved/sso.amazonaws.com/")
+        || role_arn
+            .rsplit('/')
+            .next()
+            .is_some_and(|name| name.starts_with("AWSReservedSSO_"))
+}
+
+/// `<account>|<stable principal>`: a first-seen term (or a window's group) of the
+/// caller that stays the same across role sessions (see [`stable_principal`]). SDKs
+/// name a new session on every assume, so a term on the session ARN would be new on
+/// every pipeline run, and a count on it would start again.
+pub fn account_principal_term(rec: &Record) -> String {
+    joined(
+        &[rec.account_id().unwrap_or("unknown"), stable_principal(rec)],
+        '|',
+    )
+}
+
+/// The first-seen observation "this principal did it": the term is
+/// `<account>|<stable principal>` and the evidence gains the caller's address and
+/// user agent.
+pub fn first_seen_by_principal(rec: &Record, evidence: Evidence) -> crate::detection::Signal {
+    crate::detection::Signal::FirstSeen {
+        term: account_principal_term(rec),
+        evidence: evidence
+            .with_opt("source_ip", rec.source_ip())
+            .with_opt("user_agent", rec.user_agent()),
+    }
+}
+
+/// `value` counted for the caller: the `Distinct` signal of the windows grouped per
+/// account and stable principal (see [`account_principal_term`]). `None` when
+/// `value` is blank.
+fn counted_per_principal(
+    rec: &Record,
+    value: &str,
+    evidence: Evidence,
+) -> Option<crate::detection::Signal> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| crate::detection::Signal::Distinct {
+        group: account_principal_term(rec),
+        value: value.to_owned(),
+        evidence,
+    })
+}
+
+/// The signal of the windows that count the instances one principal reads (user
+/// data, console screenshots): the request's `instanceId` (trimmed; `None` when
+/// missing or blank), with the caller's address, agent and error code.
+pub fn instance_per_principal(rec: &Record) -> Option<crate::detection::Signal> {
+    counted_per_principal(
+        rec,
+        rec.request_param_str("instanceId")?,
+        caller_evidence(rec),
+    )
+}
+
+/// The signal of the windows that count the Regions one principal acts in (failed
+/// model calls, compute launches): `awsRegion` (trimmed; `None` when missing or
+/// blank), with `evidence`.
+pub fn region_per_principal(rec: &Record, evidence: Evidence) -> Option<crate::detection::Signal> {
+    counted_per_principal(rec, rec.region()?, evidence)
+}
+
+/// The Bedrock calls that run a model (the Bedrock detections on model use).
+pub const BEDROCK_MODEL_CALLS: &[&str] = &[
+    "InvokeModel",
+    "InvokeModelWithResponseStream",
+    "Converse",
+    "ConverseStream",
+];
+
+#[cfg(test)]
+mod stable_principal_tests {
+    use super::stable_principal;
+    use crate::event::Record;
+
+    fn session(issuer: &str, session_arn: &str) -> String {
+        format!(
+            r#"{{"eventSource":"ec2.amazonaws.com","eventName":"RunInstances","userIdentity":{{
+            "type":"AssumedRole","arn":"{session_arn}","accountId":"111122223333",
+            "sessionContext":{{"sessionIssuer":{{"type":"Role","arn":"{issuer}"}}}}}}}}"#
+        )
+    }
+
+    #[test]
+    fn a_role_stands_for_its_sessions_but_an_identity_center_session_is_its_person() {
+        let sdk = session(
+            "arn:aws:iam::111122223333:role/Deploy",
+            "arn:aws:sts::111122223333:assumed-role/Deploy/botocore-session-1717",
+        );
+        let rec = Record::from_json(&sdk).expect("record");
+        assert_eq!(
+            stable_principal(&rec),
+            "arn:aws:iam::111122223333:role/Deploy"
+        );
+        let sso_session = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0a1b2c3d4e5f6a7b/alice@example.com";
+        for issuer in [
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0a1b2c3d4e5f6a7b",
+            "arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0a1b2c3d4e5f6a7b",
+        ] {
+            let json = session(issuer, sso_session);
+            let rec = Record::from_json(&json).expect("record");
+            assert_eq!(stable_principal(&rec), sso_session, "{issuer}");
+        }
+    }
+
+    #[test]
+    fn a_session_named_after_a_person_is_that_person() {
+        let issuer = "arn:aws:iam::111122223333:role/EngineerSAML";
+        let alice = session(
+            issuer,
+            "arn:aws:sts::111122223333:assumed-role/EngineerSAML/alice@example.com",
+        );
+        let bob = session(
+            issuer,
+            "arn:aws:sts::111122223333:assumed-role/EngineerSAML/bob@example.com",
+        );
+        let [alice, bob] = [&alice, &bob].map(|j| Record::from_json(j).expect("record"));
+        assert_eq!(
+            stable_principal(&alice),
+            "arn:aws:sts::111122223333:assumed-role/EngineerSAML/alice@example.com"
+        );
+        assert_ne!(stable_principal(&alice), stable_principal(&bob));
+        // An SDK session is not a person: the role stands for it.
+        let sdk = session(
+            issuer,
+            "arn:aws:sts::111122223333:assumed-role/EngineerSAML/botocore-session-1717@",
+        );
+        let sdk = Record::from_json(&sdk).expect("record");
+        assert_eq!(stable_principal(&sdk), issuer);
+    }
+
+    #[test]
+    fn a_federated_user_is_not_merged_with_the_user_that_issued_its_token() {
+        let json = r#"{"eventSource":"ec2.amazonaws.com","eventName":"RunInstances","userIdentity":{
+            "type":"FederatedUser","principalId":"111122223333:contractor",
+            "arn":"arn:aws:sts::111122223333:federated-user/contractor","accountId":"111122223333",
+            "sessionContext":{"sessionIssuer":{"type":"IAMUser","principalId":"AIDAEXAMPLEBOT",
+            "arn":"arn:aws:iam::111122223333:user/build-bot","accountId":"111122223333",
+            "userName":"build-bot"}}}}"#;
+        let rec = Record::from_json(json).expect("record");
+        assert_eq!(
+            stable_principal(&rec),
+            "arn:aws:sts::111122223333:federated-user/contractor"
+        );
+    }
+}

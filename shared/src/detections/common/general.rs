@@ -1,0 +1,172 @@
+//! General helpers of every theme: record readers, call results, evidence and
+//! window keys; and the `testing` module of the unit tests.
+
+use std::net::IpAddr;
+
+use crate::detection::Evidence;
+use crate::event::Record;
+
+/// `sourceIPAddress` when it is a literal IPv4 or IPv6 address (not `AWS Internal`
+/// or a service name such as `cloudformation.amazonaws.com`).
+pub fn source_ip_literal(rec: &Record) -> Option<IpAddr> {
+    rec.source_ip()?.trim().parse().ok()
+}
+
+/// The first of `keys` present in `requestParameters`: some services log their keys
+/// in PascalCase, others in camelCase (`ControlStatus`, `controlStatus`).
+pub fn request_param_any<'r>(rec: &'r Record, keys: &[&str]) -> Option<&'r serde_json::Value> {
+    keys.iter().find_map(|k| rec.request_param(k))
+}
+
+/// An enum-like text value equal to `want`, without regard to case or padding.
+pub fn text_is(v: Option<&serde_json::Value>, want: &str) -> bool {
+    v.and_then(|v| v.as_str())
+        .is_some_and(|s| s.trim().eq_ignore_ascii_case(want))
+}
+
+/// The evidence every record-level finding of a failed attempt should carry.
+pub fn with_error(e: Evidence, rec: &Record) -> Evidence {
+    e.with_opt("error_code", rec.error_code())
+        .with_opt("error_message", rec.error_message())
+}
+
+/// A call of one of `names` on `source` that succeeded (no `errorCode`/`errorMessage`).
+pub fn succeeded_call(rec: &Record, source: &str, names: &[&str]) -> bool {
+    rec.event_source() == source && names.contains(&rec.event_name()) && rec.succeeded()
+}
+
+/// A value that is different for every record, to count records (not values) in a
+/// distinct-count window: `eventID`, else the time, address and user name together.
+pub fn record_identity(rec: &Record) -> String {
+    match rec.event_id() {
+        Some(id) => id.to_owned(),
+        None => format!(
+            "{}|{}|{}",
+            rec.event_time.as_deref().unwrap_or(""),
+            rec.source_ip().unwrap_or(""),
+            rec.user_name().unwrap_or("")
+        ),
+    }
+}
+
+// --- Helpers for #12 concurrent-sessions-different-ips, #21
+// --- create-login-profile-then-console-login and #23 getpassworddata-burst.
+
+/// `sourceIPAddress` as canonical text when it is a literal IP address, so that one
+/// address written two ways (`2001:DB8::1` and `2001:db8:0::1`, or `::ffff:192.0.2.7`
+/// and `192.0.2.7`) gives the same value. `None` for `AWS Internal`, service names
+/// and anything else that is not an address.
+pub fn source_ip_normalized(rec: &Record) -> Option<String> {
+    source_ip_literal(rec).map(|ip| ip.to_canonical().to_string())
+}
+
+/// The window group "who, in which account": `<account>|<actor key>`, with
+/// `unknown` for a record that names no account.
+pub fn account_actor_group(rec: &Record) -> String {
+    joined(
+        &[
+            rec.account_id().unwrap_or("unknown"),
+            crate::event::actor_key(rec),
+        ],
+        '|',
+    )
+}
+
+/// `source:name`, the value the discovery windows count.
+pub fn call_value(rec: &Record) -> String {
+    joined(&[rec.event_source(), rec.event_name()], ':')
+}
+
+/// `parts` joined by `sep`, in one allocation (keys built for every observation
+/// of a window, where `format!` showed in profiles).
+pub fn joined(parts: &[&str], sep: char) -> String {
+    let len = parts.iter().map(|p| p.len() + sep.len_utf8()).sum();
+    let mut out = String::with_capacity(len);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push(sep);
+        }
+        out.push_str(p);
+    }
+    out
+}
+
+// --- Helpers for #6 cloudtrail-log-evasion and #8 cloudtrail-log-updated.
+
+/// Whether a count that CloudTrail may write as a JSON number or as its text
+/// (`backupRetentionPeriod`, `partNumber`) is `n`.
+pub fn count_is(v: Option<&serde_json::Value>, n: u64) -> bool {
+    match v {
+        Some(serde_json::Value::Number(x)) => x.as_u64() == Some(n),
+        Some(serde_json::Value::String(s)) => s.trim() == n.to_string(),
+        _ => false,
+    }
+}
+
+/// A flag that CloudTrail or a log pipeline may write as a JSON boolean or as text
+/// (`"true"`, `"False"`, ...). `None` for anything else (null, numbers, other text).
+pub fn flag_value(v: &serde_json::Value) -> Option<bool> {
+    match v {
+        serde_json::Value::Bool(b) => Some(*b),
+        serde_json::Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+        serde_json::Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+pub mod testing {
+    //! Builds records for unit tests from JSON text.
+    use crate::detection::{Detection, Signal};
+    use crate::event::Record;
+
+    /// Every sample of `events/` as one compact line (how JSON lines and log
+    /// files hold it), and its envelope's `detail` likewise.
+    pub fn sample_lines() -> Vec<String> {
+        let events = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
+        let mut texts = Vec::new();
+        for dir in std::fs::read_dir(&events).expect("events/").flatten() {
+            for file in std::fs::read_dir(dir.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                let Ok(text) = std::fs::read_to_string(file.path()) else {
+                    continue;
+                };
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+                    continue;
+                };
+                texts.push(serde_json::to_string(&v).expect("JSON"));
+                if let Some(detail) = v.get("detail") {
+                    texts.push(serde_json::to_string(detail).expect("JSON"));
+                }
+            }
+        }
+        texts
+    }
+
+    /// Evaluates `det` on the record in `json` (a raw CloudTrail record).
+    pub fn eval(det: &dyn Detection, json: &str) -> Option<Signal> {
+        let rec = Record::from_json(json).expect("test record parses");
+        let got = det.evaluate(&rec);
+        // Replay skips what the raw check refuses: it must keep every record
+        // `evaluate` takes.
+        if got.is_some() {
+            assert_ne!(raw(det, json), Some(false), "raw check refused {json}");
+        }
+        got
+    }
+
+    /// The detection's raw check on `json`, `None` when the peek gives up (the
+    /// record is then parsed whatever the check says).
+    pub fn raw(det: &dyn Detection, json: &str) -> Option<bool> {
+        let p = crate::event::prefilter::peek(json.as_bytes())?;
+        Some(det.may_match_raw(&p, json.as_bytes()))
+    }
+
+    /// True when `det` fires (statelessly) on the record.
+    pub fn fires(det: &dyn Detection, json: &str) -> bool {
+        matches!(eval(det, json), Some(Signal::Fire(_)))
+    }
+}

@@ -1,0 +1,467 @@
+//! iam-persistence: IAM and STS persistence and privilege escalation.
+
+use crate::detection::Evidence;
+use crate::event::Record;
+
+use super::callers::{aws_service_among, aws_service_caller, service_or_iac_caller};
+use super::discovery::account_principal_term;
+use super::general::succeeded_call;
+
+/// `eventSource` of IAM.
+pub const IAM: &str = "iam.amazonaws.com";
+
+/// IAM Identity Center, as `invokedBy` names it when it manages its own SAML
+/// providers and roles in member accounts.
+pub const IDENTITY_CENTER: &str = "sso.amazonaws.com";
+
+/// The IAM calls that grant or keep access: new principals and credentials, policy
+/// attachments and edits, trust changes, group membership, instance profiles (a role
+/// handed to instances), MFA and boundary removal.
+/// Used by the detections that look at who makes them (a Lambda function, CloudShell).
+pub const SENSITIVE_IAM_CALLS: &[&str] = &[
+    "AddRoleToInstanceProfile",
+    "AddUserToGroup",
+    "AttachGroupPolicy",
+    "AttachRolePolicy",
+    "AttachUserPolicy",
+    "CreateAccessKey",
+    "CreateInstanceProfile",
+    "CreateLoginProfile",
+    "CreatePolicyVersion",
+    "CreateRole",
+    "CreateUser",
+    "DeactivateMFADevice",
+    "DeleteRolePermissionsBoundary",
+    "DeleteUserPermissionsBoundary",
+    "PutGroupPolicy",
+    "PutRolePolicy",
+    "PutUserPolicy",
+    "SetDefaultPolicyVersion",
+    "UpdateAssumeRolePolicy",
+    "UpdateLoginProfile",
+];
+
+/// `eventSource` is `source` and `eventName` one of `names`.
+pub fn is_event(rec: &Record, source: &str, names: &[&str]) -> bool {
+    rec.event_source() == source && names.contains(&rec.event_name())
+}
+
+/// The caller is the IAM user named `target`. Letter case is ignored: IAM names
+/// are unique without regard to case and a request may name the user in any case
+/// (`ALICE` is alice), while `userIdentity.userName` is written as created.
+pub fn caller_is_user(rec: &Record, target: &str) -> bool {
+    rec.identity_type() == Some("IAMUser")
+        && rec
+            .user_name()
+            .is_some_and(|name| name.eq_ignore_ascii_case(target.trim()))
+}
+
+/// The caller and the request as evidence: the API, who called (name and type),
+/// from where, with what, and the request parameters `params` as they were sent.
+pub fn change_evidence(rec: &Record, params: &[&'static str]) -> Evidence {
+    let mut e = Evidence::new()
+        .with("api", rec.event_name())
+        .with("caller", crate::event::actor_display(rec))
+        .with_opt("caller_type", rec.identity_type())
+        .with_opt("source_ip", rec.source_ip())
+        .with_opt("user_agent", rec.user_agent());
+    for p in params {
+        e = e.with_json(p, rec.request_param(p));
+    }
+    e
+}
+
+/// The common stateless IAM change: one of `names` of `source` succeeded and was
+/// not made by a service or infrastructure-as-code. Its evidence names `params`.
+pub fn manual_change(
+    rec: &Record,
+    source: &str,
+    names: &[&str],
+    params: &[&'static str],
+) -> Option<Evidence> {
+    if !is_event(rec, source, names) || !rec.succeeded() || service_or_iac_caller(rec) {
+        return None;
+    }
+    Some(change_evidence(rec, params))
+}
+
+/// A successful change (one of `names` of `source`) that a stack, a pipeline or a
+/// person makes alike: only an `AWSService` identity or a call one of `services`
+/// made for itself is left out ([`aws_service_among`]). For the changes an attacker
+/// could as well make through a CloudFormation update, and that deployments rarely
+/// make. Its evidence names `params`.
+pub fn change_by_anyone_but(
+    rec: &Record,
+    source: &str,
+    names: &[&str],
+    params: &[&'static str],
+    services: &[&str],
+) -> Option<Evidence> {
+    if !succeeded_call(rec, source, names) || aws_service_among(rec, services) {
+        return None;
+    }
+    Some(change_evidence(rec, params))
+}
+
+/// The common stateless change that infrastructure-as-code does not excuse (its
+/// user agent is the caller's to choose): one of `names` of `source` succeeded and
+/// was not made by an AWS service. Its evidence names `params`.
+pub fn caller_change(
+    rec: &Record,
+    source: &str,
+    names: &[&str],
+    params: &[&'static str],
+) -> Option<Evidence> {
+    if !succeeded_call(rec, source, names) || aws_service_caller(rec) {
+        return None;
+    }
+    Some(change_evidence(rec, params))
+}
+
+/// A successful `event` (`AttachUserPolicy`, `AttachRolePolicy`, `AttachGroupPolicy`)
+/// of an AWS managed policy (`arn:<partition>:iam::aws:policy/<path><name>`) whose
+/// name `wanted` accepts. The evidence names the target (`target_param`) and policy.
+pub fn aws_managed_policy_attached(
+    rec: &Record,
+    event: &str,
+    target_param: &'static str,
+    wanted: impl Fn(&str) -> bool,
+) -> Option<Evidence> {
+    if !is_event(rec, IAM, &[event]) || !rec.succeeded() {
+        return None;
+    }
+    let name = aws_managed_policy_name(rec.request_param_str("policyArn")?)?;
+    wanted(name).then(|| change_evidence(rec, &[target_param, "policyArn"]))
+}
+
+/// The name of an AWS managed policy from its ARN
+/// (`arn:<partition>:iam::aws:policy/<path><name>`, any partition), or `None` for
+/// any other text (a customer policy names its account instead of `aws`).
+pub fn aws_managed_policy_name(arn: &str) -> Option<&str> {
+    let (partition, path) = arn.trim().split_once(":iam::aws:policy/")?;
+    if partition != "arn:aws" && !partition.starts_with("arn:aws-") {
+        return None;
+    }
+    Some(path.rsplit('/').next().unwrap_or(path))
+}
+
+/// A successful inline policy `event` (`PutUserPolicy`, `PutRolePolicy`) whose
+/// document grants what `AdministratorAccess` grants: an `Allow` of every action
+/// (`*` or `*:*`) on every resource (`*`). The evidence names the target
+/// (`target_param`) and the policy; `inline` marks it. A document that does not
+/// parse is not judged here (IAM refuses such a call).
+pub fn admin_inline_policy_put(
+    rec: &Record,
+    event: &str,
+    target_param: &'static str,
+) -> Option<Evidence> {
+    use crate::detections::create_policy_version_allow_all::{
+        allows_every_action, one_or_many, policy_document_param,
+    };
+    if !is_event(rec, IAM, &[event]) || !rec.succeeded() {
+        return None;
+    }
+    let doc = policy_document_param(rec, "policyDocument").ok()??;
+    let every_resource = |st: &serde_json::Value| {
+        st.get("Resource").is_some_and(|r| {
+            one_or_many(r)
+                .iter()
+                .filter_map(|r| r.as_str())
+                .any(|r| r.trim() == "*")
+        })
+    };
+    let admin = doc.get("Statement").is_some_and(|s| {
+        one_or_many(s)
+            .iter()
+            .any(|st| allows_every_action(st) && every_resource(st))
+    });
+    admin.then(|| change_evidence(rec, &[target_param, "policyName"]).with("inline", true))
+}
+
+/// The "new terms" observation of a caller: the term `<account>|<stable
+/// principal>` ([`account_principal_term`]: the role of an assumed-role session, not
+/// the session, whose name changes on every assume), and `|<extra>` when given
+/// (e.g. the role it touched).
+pub fn first_seen_by_actor(
+    rec: &Record,
+    extra: Option<&str>,
+    evidence: Evidence,
+) -> Option<crate::detection::Signal> {
+    let group = account_principal_term(rec);
+    let term = match extra {
+        Some(x) => format!("{group}|{x}"),
+        None => group,
+    };
+    Some(crate::detection::Signal::FirstSeen { term, evidence })
+}
+
+/// The account id in a principal of a policy: a bare 12-digit id, or the account
+/// field of an ARN (`arn:aws:iam::111122223333:root`). `None` for anything else.
+pub fn principal_account(principal: &str) -> Option<&str> {
+    let p = principal.trim();
+    let account = if p.starts_with("arn:") {
+        p.split(':').nth(4)?
+    } else {
+        p
+    };
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
+/// The AWS principals an `Allow` statement of a trust policy lets in that are not
+/// of `own_account`: `*` (anyone), or principals of another account. `own_account`
+/// `None` keeps only `*`. An `Allow` with `NotPrincipal` lets in nearly everyone and
+/// counts as `*`.
+pub fn foreign_trusted_principals(
+    doc: &serde_json::Value,
+    own_account: Option<&str>,
+) -> Vec<String> {
+    use crate::detections::create_policy_version_allow_all::one_or_many;
+    let mut out = Vec::new();
+    let statements = doc.get("Statement").map(one_or_many).unwrap_or(&[]);
+    for st in statements.iter().filter_map(serde_json::Value::as_object) {
+        let allow = st
+            .get("Effect")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case("allow"));
+        if !allow {
+            continue;
+        }
+        if st.contains_key("NotPrincipal") {
+            out.push("*".to_owned());
+            continue;
+        }
+        let aws: &[serde_json::Value] = match st.get("Principal") {
+            // `"Principal": "*"`; any other string is not a valid principal.
+            Some(p @ serde_json::Value::String(_)) => std::slice::from_ref(p),
+            Some(serde_json::Value::Object(p)) => p.get("AWS").map(one_or_many).unwrap_or(&[]),
+            _ => &[],
+        };
+        for v in aws.iter().filter_map(serde_json::Value::as_str) {
+            let v = v.trim();
+            let foreign = v == "*"
+                || matches!((principal_account(v), own_account), (Some(a), Some(own)) if a != own);
+            if foreign && !out.iter().any(|o| o == v) {
+                out.push(v.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// `responseElements.accessKey.<key>` of `CreateAccessKey` as a non-empty string
+/// (the key's id and metadata; the secret is never read).
+pub fn access_key_field<'r>(rec: &'r Record, key: &str) -> Option<&'r str> {
+    rec.response_element("accessKey")?
+        .as_object()?
+        .get(key)?
+        .as_str()
+        .filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+pub mod iam_testing {
+    //! Records and callers for the iam-persistence unit tests.
+
+    pub const USER: &str = r#"{"type":"IAMUser","principalId":"AIDAEXAMPLEALICE0001",
+        "arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333",
+        "accessKeyId":"AKIAEXAMPLEALICE0001","userName":"alice"}"#;
+    pub const ROLE: &str = r#"{"type":"AssumedRole","principalId":"AROAEXAMPLEOPS:ops-session",
+        "arn":"arn:aws:sts::111122223333:assumed-role/Ops/ops-session","accountId":"111122223333",
+        "accessKeyId":"ASIAEXAMPLEOPS000001","sessionContext":{"sessionIssuer":{"type":"Role",
+        "arn":"arn:aws:iam::111122223333:role/Ops","userName":"Ops"},
+        "attributes":{"mfaAuthenticated":"false","creationDate":"2026-06-03T09:00:00Z"}}}"#;
+    pub const ROOT: &str = r#"{"type":"Root","principalId":"111122223333",
+        "arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"}"#;
+    pub const FEDERATED: &str = r#"{"type":"FederatedUser","principalId":"111122223333:bob",
+        "arn":"arn:aws:sts::111122223333:federated-user/bob","accountId":"111122223333",
+        "sessionContext":{"sessionIssuer":{"type":"IAMUser","principalId":"AIDAEXAMPLEBOB",
+        "arn":"arn:aws:iam::111122223333:user/bob","accountId":"111122223333","userName":"bob"}}}"#;
+    pub const CFN: &str = r#"{"type":"AssumedRole","principalId":"AROAEXAMPLECFN:AWSCloudFormation",
+        "arn":"arn:aws:sts::111122223333:assumed-role/CfnDeploy/AWSCloudFormation",
+        "accountId":"111122223333","invokedBy":"cloudformation.amazonaws.com"}"#;
+
+    /// A record of `source`/`name` by `identity` with `params` (JSON text) and
+    /// `extra` (`"key":value,` pairs, e.g. an error code).
+    pub fn record(source: &str, name: &str, identity: &str, params: &str, extra: &str) -> String {
+        format!(
+            r#"{{"eventVersion":"1.09","eventSource":"{source}","eventName":"{name}",
+            "eventTime":"2026-06-03T10:00:00Z","awsRegion":"us-east-1","eventID":"0b5d6f5e-0000-4000-8000-000000000001",
+            "recipientAccountId":"111122223333","sourceIPAddress":"203.0.113.20",
+            "userAgent":"aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64",
+            "userIdentity":{identity},{extra}"requestParameters":{params},"responseElements":null}}"#
+        )
+    }
+
+    /// The term of a first-seen observation, `None` when the detection stays silent.
+    pub fn first_seen_term(det: &dyn crate::detection::Detection, json: &str) -> Option<String> {
+        match crate::detections::common::testing::eval(det, json) {
+            Some(crate::detection::Signal::FirstSeen { term, .. }) => Some(term),
+            None => None,
+            other => panic!("expected a first-seen observation, got {other:?}"),
+        }
+    }
+
+    /// The shared test of the admin detections' inline form: `event`
+    /// (`PutUserPolicy`, `PutRolePolicy`) naming its target in `param` fires, marked
+    /// `inline`, on an `Allow` of every action on every resource, as plain or
+    /// percent-encoded JSON; not on narrower, denying or unparseable documents, nor
+    /// on a failed call.
+    pub fn check_admin_inline_policy(
+        det: &dyn crate::detection::Detection,
+        event: &str,
+        param: &str,
+    ) {
+        use crate::detection::Signal;
+        use crate::detections::common::testing::{eval, fires};
+        let put = |doc: &str| {
+            let doc = serde_json::to_string(doc).unwrap();
+            format!(r#"{{"{param}":"ci-deployer","policyName":"ops","policyDocument":{doc}}}"#)
+        };
+        let admin = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#;
+        match eval(det, &iam(event, USER, &put(admin))) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("inline"), Some(&serde_json::json!(true))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let encoded = "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%5B%22%2A%3A%2A%22%5D%2C%22Resource%22%3A%5B%22%2A%22%5D%7D%5D%7D";
+        assert!(fires(det, &iam(event, USER, &put(encoded))));
+        for narrow in [
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::builds/*"}}"#,
+            r#"{"Statement":{"Effect":"Deny","Action":"*","Resource":"*"}}"#,
+            "not json",
+        ] {
+            assert!(!fires(det, &iam(event, USER, &put(narrow))), "{narrow}");
+        }
+        assert!(!fires(
+            det,
+            &iam_failed(event, USER, &put(admin), "AccessDenied")
+        ));
+    }
+
+    /// What every "AdministratorAccess attached" detection must do, for `event`
+    /// naming its target in `param`: fire for every caller type and partition, and
+    /// stay silent on look-alike policies, failures, missing parameters and the
+    /// other attach calls.
+    pub fn check_admin_attachment(det: &dyn crate::detection::Detection, event: &str, param: &str) {
+        use crate::detections::common::testing::fires;
+        let attach = |who: &str, arn: &str| {
+            iam(
+                event,
+                who,
+                &format!(r#"{{"{param}":"target","policyArn":"{arn}"}}"#),
+            )
+        };
+        let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+        for who in [USER, ROLE, ROOT, FEDERATED, CFN] {
+            assert!(fires(det, &attach(who, admin)), "{event} by {who}");
+        }
+        let gov = "arn:aws-us-gov:iam::aws:policy/AdministratorAccess";
+        assert!(fires(det, &attach(USER, gov)), "{event} in GovCloud");
+        for arn in [
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "arn:aws:iam::aws:policy/AdministratorAccess-Amplify",
+            "arn:aws:iam::111122223333:policy/AdministratorAccess",
+            "arn:evil:iam::aws:policy/AdministratorAccess",
+            "",
+        ] {
+            assert!(!fires(det, &attach(USER, arn)), "{event} of {arn}");
+        }
+        let params = format!(r#"{{"policyArn":"{admin}"}}"#);
+        assert!(!fires(
+            det,
+            &iam_failed(event, USER, &params, "AccessDenied")
+        ));
+        assert!(!fires(det, &iam(event, USER, "null")));
+        assert!(!fires(det, &iam(event, USER, "{}")));
+        for other in [
+            "AttachUserPolicy",
+            "AttachRolePolicy",
+            "AttachGroupPolicy",
+            "DetachUserPolicy",
+        ] {
+            if other != event {
+                assert!(!fires(det, &iam(other, USER, &params)), "{other}");
+            }
+        }
+    }
+
+    /// What the "sensitive IAM call from <environment>" detections must do, given
+    /// the user agent of that environment and a caller there: fire on sensitive
+    /// calls made there, not on the same calls elsewhere, reads or failures; and
+    /// their raw check keeps exactly the records with that user agent.
+    pub fn check_sensitive_iam_from(det: &dyn crate::detection::Detection, there: &str, who: &str) {
+        use crate::detections::common::testing::fires;
+        let cli = "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64";
+        let from_there = |event: &str, params: &str| iam(event, who, params).replace(cli, there);
+        for event in [
+            "CreateUser",
+            "CreateAccessKey",
+            "AttachUserPolicy",
+            "UpdateAssumeRolePolicy",
+        ] {
+            assert!(
+                fires(det, &from_there(event, r#"{"userName":"x"}"#)),
+                "{event}"
+            );
+        }
+        assert!(!fires(det, &iam("CreateUser", who, r#"{"userName":"x"}"#)));
+        assert!(!fires(det, &from_there("ListUsers", "null")));
+        let denied = from_there("CreateUser", "null").replace(
+            r#""requestParameters""#,
+            r#""errorCode":"AccessDenied","requestParameters""#,
+        );
+        assert!(!fires(det, &denied));
+        let peek_of = |json: &str| {
+            let p = crate::event::prefilter::peek(json.as_bytes()).expect("plain record");
+            det.may_match_raw(&p, json.as_bytes())
+        };
+        assert!(peek_of(&from_there("CreateUser", "null")));
+        assert!(!peek_of(&iam("CreateUser", who, "null")));
+    }
+
+    /// A successful IAM call.
+    pub fn iam(name: &str, identity: &str, params: &str) -> String {
+        record(super::IAM, name, identity, params, "")
+    }
+
+    /// Holds a detection to `common::change_by_anyone_but`: `name` made through a
+    /// CloudFormation stack or under a Terraform agent fires; an `AWSService`
+    /// identity's call does not, nor one that a service of `left_out` made.
+    pub fn stack_and_tools_count(
+        det: &dyn crate::detection::Detection,
+        name: &str,
+        params: &str,
+        left_out: &[&str],
+    ) {
+        use crate::detections::common::testing::fires;
+        assert!(
+            fires(det, &iam(name, CFN, params)),
+            "{name} through a stack"
+        );
+        let by_hand = iam(name, ROLE, params);
+        let terraform = by_hand.replace(
+            "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64",
+            "APN/1.0 HashiCorp/1.0 Terraform/1.8.4 aws-sdk-go-v2/1.27.0",
+        );
+        assert_ne!(terraform, by_hand);
+        assert!(fires(det, &terraform), "{name} under a Terraform agent");
+        let service = r#"{"type":"AWSService","invokedBy":"iam.amazonaws.com"}"#;
+        assert!(
+            !fires(det, &iam(name, service, params)),
+            "{name} by a service"
+        );
+        for s in left_out {
+            let by_service = CFN.replace("cloudformation.amazonaws.com", s);
+            assert!(
+                !fires(det, &iam(name, &by_service, params)),
+                "{name} by {s}"
+            );
+        }
+    }
+
+    /// A failed IAM call with `code`.
+    pub fn iam_failed(name: &str, identity: &str, params: &str, code: &str) -> String {
+        let extra = format!(r#""errorCode":"{code}","errorMessage":"denied or invalid","#);
+        record(super::IAM, name, identity, params, &extra)
+    }
+}

@@ -1,0 +1,331 @@
+//! data-exposure: resource policies, sharing lists and callers, shared by the
+//! detections of the data-exposure group.
+
+use crate::detection::Evidence;
+use crate::event::Record;
+
+use super::general::account_actor_group;
+
+/// True for a 12-digit AWS account id.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The account of an ARN (`arn:<partition>:<service>:<region>:<account>:...`),
+/// when it is a 12-digit account id.
+pub fn arn_account(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(6, ':');
+    if parts.next()? != "arn" {
+        return None;
+    }
+    let account = parts.nth(3)?;
+    is_account_id(account).then_some(account)
+}
+
+/// A policy document carried by a request field: CloudTrail writes it as JSON text
+/// (KMS, ECR, Secrets Manager) or as an object (S3 `bucketPolicy`). `None` when it
+/// is neither, or text that is not a JSON object.
+pub fn policy_document(v: &serde_json::Value) -> Option<serde_json::Value> {
+    match v {
+        serde_json::Value::Object(_) => Some(v.clone()),
+        serde_json::Value::String(s) => serde_json::from_str::<serde_json::Value>(s)
+            .ok()
+            .filter(|d| d.is_object()),
+        _ => None,
+    }
+}
+
+/// A JSON value that may be one item or a list of items, as items.
+pub fn one_or_many(v: Option<&serde_json::Value>) -> Vec<&serde_json::Value> {
+    match v {
+        Some(serde_json::Value::Array(items)) => items.iter().collect(),
+        Some(serde_json::Value::Null) | None => Vec::new(),
+        Some(other) => vec![other],
+    }
+}
+
+/// The `Allow` statements of a policy document (`Statement` is an object or a list).
+pub fn allow_statements(doc: &serde_json::Value) -> Vec<&serde_json::Value> {
+    one_or_many(doc.get("Statement"))
+        .into_iter()
+        .filter(|s| {
+            s.get("Effect")
+                .and_then(|e| e.as_str())
+                .is_some_and(|e| e.trim().eq_ignore_ascii_case("Allow"))
+        })
+        .collect()
+}
+
+/// True when a statement's `Principal` is everyone: `"*"`, or `{"AWS": "*"}` (alone
+/// or in a list).
+pub fn principal_is_anyone(principal: Option<&serde_json::Value>) -> bool {
+    match principal {
+        Some(serde_json::Value::String(s)) => s.trim() == "*",
+        Some(serde_json::Value::Object(m)) => one_or_many(m.get("AWS"))
+            .iter()
+            .any(|p| p.as_str().is_some_and(|s| s.trim() == "*")),
+        _ => false,
+    }
+}
+
+/// The accounts named by a statement's `Principal.AWS` (account ids or IAM ARNs).
+pub fn principal_accounts(principal: Option<&serde_json::Value>) -> Vec<&str> {
+    let Some(serde_json::Value::Object(m)) = principal else {
+        return Vec::new();
+    };
+    one_or_many(m.get("AWS"))
+        .into_iter()
+        .filter_map(|p| p.as_str())
+        .map(str::trim)
+        .filter_map(|p| {
+            if is_account_id(p) {
+                Some(p)
+            } else {
+                arn_account(p)
+            }
+        })
+        .collect()
+}
+
+/// True when the statement covers `action` (`service:Name`): one of its `Action`
+/// patterns (a string or list) matches it, or it has only a `NotAction` and none of
+/// those patterns does (an `Allow` with `NotAction` allows everything it does not
+/// list). Patterns are IAM's: `*` and `?` may stand anywhere (`kms:*crypt`,
+/// `kms:Encr?pt`), and letter case is ignored.
+pub fn statement_allows_action(statement: &serde_json::Value, action: &str) -> bool {
+    let matches = |key: &str| {
+        one_or_many(statement.get(key))
+            .iter()
+            .filter_map(|a| a.as_str())
+            .any(|pattern| action_pattern_matches(pattern.trim(), action))
+    };
+    match (statement.get("Action"), statement.get("NotAction")) {
+        (Some(_), _) => matches("Action"),
+        (None, Some(_)) => !matches("NotAction"),
+        (None, None) => false,
+    }
+}
+
+/// An IAM action pattern against an action name: `*` any run of characters, `?`
+/// any one, letters compared without case.
+pub fn action_pattern_matches(pattern: &str, action: &str) -> bool {
+    crate::rules::matcher::greedy_wildcard(
+        pattern.as_bytes(),
+        action.as_bytes(),
+        |&p| p == b'*',
+        |&p, &c| p == b'?' || p.eq_ignore_ascii_case(&c),
+    )
+}
+
+/// What a resource policy opens beyond its own account.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PolicyExposure {
+    /// An `Allow` statement whose principal is everyone and that has no `Condition`
+    /// that restricts (a condition such as `aws:PrincipalOrgID` or `aws:SourceVpc`
+    /// narrows it, and we do not evaluate conditions; an empty block narrows
+    /// nothing: [`condition_restricts`]).
+    pub public: bool,
+    /// Other accounts named in `Allow` statements, sorted, without duplicates.
+    pub accounts: Vec<String>,
+}
+
+impl PolicyExposure {
+    pub fn exposed(&self) -> bool {
+        self.public || !self.accounts.is_empty()
+    }
+    pub fn evidence(&self, e: Evidence) -> Evidence {
+        let e = if self.public {
+            e.with("public", true)
+        } else {
+            e
+        };
+        if self.accounts.is_empty() {
+            e
+        } else {
+            e.with("other_accounts", self.accounts.clone())
+        }
+    }
+}
+
+/// Reads the `Allow` statements of `doc` (those `relevant` keeps) for grants to
+/// everyone or to accounts other than `own_account`.
+pub fn policy_exposure(
+    doc: &serde_json::Value,
+    own_account: Option<&str>,
+    relevant: impl Fn(&serde_json::Value) -> bool,
+) -> PolicyExposure {
+    let mut out = PolicyExposure::default();
+    for st in allow_statements(doc).into_iter().filter(|s| relevant(s)) {
+        let principal = st.get("Principal");
+        if principal_is_anyone(principal) && !condition_restricts(st.get("Condition")) {
+            out.public = true;
+        }
+        for account in principal_accounts(principal) {
+            if Some(account) != own_account && !out.accounts.iter().any(|a| a == account) {
+                out.accounts.push(account.to_owned());
+            }
+        }
+    }
+    out.accounts.sort();
+    out
+}
+
+/// Whether a statement's `Condition` block can narrow it: some operator with some
+/// key. An empty block (`{}`, or `{"StringEquals": {}}`) restricts nothing, so a
+/// statement that carries one is as open as one without: it must not hide a grant
+/// to everyone. A value of another shape is taken as restricting (we do not
+/// evaluate conditions, and do not guess at ones we cannot read).
+pub fn condition_restricts(condition: Option<&serde_json::Value>) -> bool {
+    use serde_json::Value;
+    match condition {
+        None | Some(Value::Null) => false,
+        Some(Value::Object(operators)) => operators.values().any(|keys| match keys {
+            Value::Object(keys) => !keys.is_empty(),
+            Value::Null => false,
+            _ => true,
+        }),
+        Some(_) => true,
+    }
+}
+
+/// The items of an EC2 sharing list's `add` (`{"add": {"items": [...]}}`), one
+/// item or many.
+pub fn ec2_permission_items_added(list: Option<&serde_json::Value>) -> Vec<&serde_json::Value> {
+    one_or_many(list.and_then(|l| l.get("add")).and_then(|a| a.get("items")))
+}
+
+/// The targets added by an EC2 sharing list (`launchPermission` of an image,
+/// `createVolumePermission` of a snapshot): `{"add": {"items": [{"group": "all"} |
+/// {"userId": "<account>"}]}}`. Public when the group `all` is added; accounts are
+/// the 12-digit ids other than `own_account`.
+pub fn ec2_permission_added(
+    list: Option<&serde_json::Value>,
+    own_account: Option<&str>,
+) -> PolicyExposure {
+    let mut out = PolicyExposure::default();
+    for item in ec2_permission_items_added(list) {
+        if item
+            .get("group")
+            .and_then(|g| g.as_str())
+            .is_some_and(|g| g.trim().eq_ignore_ascii_case("all"))
+        {
+            out.public = true;
+        }
+        if let Some(user) = item.get("userId").and_then(|u| u.as_str()).map(str::trim)
+            && is_account_id(user)
+            && Some(user) != own_account
+            && !out.accounts.iter().any(|a| a == user)
+        {
+            out.accounts.push(user.to_owned());
+        }
+    }
+    out.accounts.sort();
+    out
+}
+
+/// `<account>|<actor>|<suffix>`: a window group or first-seen term scoped to one
+/// caller in one account and one more value (a bucket, a table...).
+pub fn account_actor_and(rec: &Record, suffix: &str) -> String {
+    format!("{}|{}", account_actor_group(rec), suffix)
+}
+
+#[cfg(test)]
+mod action_pattern_tests {
+    use super::{action_pattern_matches, statement_allows_action};
+    use serde_json::json;
+
+    #[test]
+    fn wildcards_stand_anywhere_and_case_is_ignored() {
+        for pattern in [
+            "kms:Encrypt",
+            "KMS:ENCRYPT",
+            "*",
+            "kms:*",
+            "kms:*crypt",
+            "kms:Encr?pt",
+            "*:*",
+            "kms:*Encrypt*",
+            "k*s:E*t",
+            "kms:**",
+        ] {
+            assert!(action_pattern_matches(pattern, "kms:Encrypt"), "{pattern}");
+        }
+        for pattern in [
+            "kms:Decrypt",
+            "kms:Encrypt?",
+            "kms:?Encrypt",
+            "kms:E",
+            "s3:*",
+            "",
+            "kms:Encrypt*x",
+            "?",
+        ] {
+            assert!(!action_pattern_matches(pattern, "kms:Encrypt"), "{pattern}");
+        }
+        // Many stars against a name that does not match stay cheap and false.
+        assert!(!action_pattern_matches(&"*a".repeat(500), "kms:Encrypt"));
+    }
+
+    #[test]
+    fn not_action_allows_what_it_does_not_list() {
+        let allows = |st: serde_json::Value| statement_allows_action(&st, "kms:Encrypt");
+        assert!(allows(
+            json!({"Effect": "Allow", "NotAction": "kms:ScheduleKeyDeletion"})
+        ));
+        assert!(allows(
+            json!({"Effect": "Allow", "NotAction": ["iam:*", "kms:Decrypt"]})
+        ));
+        assert!(!allows(json!({"Effect": "Allow", "NotAction": "kms:*"})));
+        assert!(!allows(
+            json!({"Effect": "Allow", "NotAction": ["kms:Encr*"]})
+        ));
+        assert!(allows(
+            json!({"Effect": "Allow", "Action": ["kms:Describe*", "kms:*crypt"]})
+        ));
+        assert!(!allows(
+            json!({"Effect": "Allow", "Action": ["kms:Describe*"], "NotAction": "iam:*"})
+        ));
+        assert!(!allows(json!({"Effect": "Allow"})));
+    }
+}
+
+#[cfg(test)]
+pub mod data_testing {
+    //! Records for the data-exposure unit tests.
+
+    /// An assumed-role session in account 111122223333.
+    pub const ROLE: &str = r#"{"type":"AssumedRole","principalId":"AROAEXAMPLEDATA01:ops-session",
+        "arn":"arn:aws:sts::111122223333:assumed-role/DataOps/ops-session","accountId":"111122223333",
+        "accessKeyId":"ASIAEXAMPLEDATA0001",
+        "sessionContext":{"sessionIssuer":{"type":"Role","userName":"DataOps",
+        "arn":"arn:aws:iam::111122223333:role/DataOps"},"attributes":{"mfaAuthenticated":"false"}}}"#;
+    /// An IAM user in account 111122223333.
+    pub const USER: &str = r#"{"type":"IAMUser","principalId":"AIDAEXAMPLEDATA02","arn":"arn:aws:iam::111122223333:user/mallory",
+        "accountId":"111122223333","accessKeyId":"AKIAEXAMPLEDATA0002","userName":"mallory"}"#;
+    /// The root user of account 111122223333.
+    pub const ROOT: &str = r#"{"type":"Root","principalId":"111122223333","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"}"#;
+    /// An AWS service acting on its own.
+    pub const SERVICE: &str = r#"{"type":"AWSService","invokedBy":"backup.amazonaws.com"}"#;
+
+    /// A record of `source`/`name` by `identity`, with `requestParameters` `params`
+    /// (JSON text) and `extra` top-level fields, each followed by a comma.
+    pub fn record(source: &str, name: &str, identity: &str, params: &str, extra: &str) -> String {
+        format!(
+            r#"{{"eventVersion":"1.10","eventSource":"{source}","eventName":"{name}",
+            "eventTime":"2026-05-04T10:00:00Z","awsRegion":"us-east-1","recipientAccountId":"111122223333",
+            "sourceIPAddress":"203.0.113.77","userAgent":"aws-cli/2.17.0 Python/3.12.4",
+            "userIdentity":{identity},{extra}"requestParameters":{params},"responseElements":null}}"#
+        )
+    }
+
+    /// The same record, failed with `code`.
+    pub fn failed(source: &str, name: &str, identity: &str, params: &str, code: &str) -> String {
+        record(
+            source,
+            name,
+            identity,
+            params,
+            &format!(r#""errorCode":"{code}","errorMessage":"denied or invalid","#),
+        )
+    }
+}

@@ -1,0 +1,90 @@
+//! Security services and account controls (GuardDuty, Security Hub, detective
+//! services, organisation and Region settings, WAF): helpers of that theme.
+//! Console sign-ins are in `signin.rs`.
+
+use crate::detection::Evidence;
+use crate::event::Record;
+
+use super::general::{flag_value, succeeded_call};
+
+/// `requestParameters.<key>` read as a flag (JSON boolean or `"true"`/`"false"` text).
+pub fn request_flag(rec: &Record, key: &str) -> Option<bool> {
+    rec.request_param(key).and_then(flag_value)
+}
+
+/// The three WAF APIs: classic global, classic regional, and WAFv2.
+pub const WAF_SOURCES: [&str; 3] = [
+    "waf.amazonaws.com",
+    "waf-regional.amazonaws.com",
+    "wafv2.amazonaws.com",
+];
+
+/// The triggers of a WAF detection: `names` on each of the WAF APIs.
+pub const fn waf_triggers(names: &'static [&'static str]) -> [crate::detection::Trigger; 3] {
+    use crate::detection::Trigger;
+    [
+        Trigger::write(WAF_SOURCES[0], names),
+        Trigger::write(WAF_SOURCES[1], names),
+        Trigger::write(WAF_SOURCES[2], names),
+    ]
+}
+
+/// A successful call of one of `names` on any of the WAF APIs.
+pub fn succeeded_waf_call(rec: &Record, names: &[&str]) -> bool {
+    WAF_SOURCES
+        .iter()
+        .any(|source| succeeded_call(rec, source, names))
+}
+
+/// The evidence of a WAF change: which API, the resource's name and id (WAFv2 uses
+/// `name`/`id`, classic WAF `webACLId`/`ruleId`/`ruleGroupId`), and its scope.
+pub fn waf_evidence(rec: &Record) -> Evidence {
+    Evidence::new()
+        .with("action", rec.event_name())
+        .with("api", rec.event_source())
+        .with_opt("name", rec.request_param_str("name"))
+        .with_opt(
+            "id",
+            ["id", "webACLId", "ruleId", "ruleGroupId"]
+                .iter()
+                .find_map(|k| rec.request_param_str(k)),
+        )
+        .with_opt("resource_arn", rec.request_param_str("resourceArn"))
+        .with_opt("scope", rec.request_param_str("scope"))
+}
+
+/// Evidence made of request parameters: each `(key, parameter)` pair adds
+/// `requestParameters.<parameter>` under `key` when it is a non-empty string.
+pub fn params_evidence(rec: &Record, pairs: &[(&'static str, &str)]) -> Evidence {
+    pairs.iter().fold(Evidence::new(), |e, (key, param)| {
+        e.with_opt(key, rec.request_param_str(param))
+    })
+}
+
+#[cfg(test)]
+pub mod calls {
+    //! Test records of the security-services theme: one API call by an IAM user.
+
+    /// A successful `name` call on `source` by the IAM user `x` of 111122223333, with
+    /// `params` (JSON text) as its `requestParameters`.
+    pub fn call(source: &str, name: &str, params: &str) -> String {
+        format!(
+            r#"{{"eventSource":"{source}","eventName":"{name}","awsRegion":"us-east-1",
+            "sourceIPAddress":"192.0.2.30","userAgent":"aws-cli/2.15.0",
+            "userIdentity":{{"type":"IAMUser","principalId":"AIDAEXAMPLE",
+              "arn":"arn:aws:iam::111122223333:user/x","accountId":"111122223333","userName":"x"}},
+            "requestParameters":{params},"responseElements":null}}"#
+        )
+    }
+
+    /// The same record, refused with error `code`.
+    pub fn failed(json: &str, code: &str) -> String {
+        let error = format!(r#""errorCode":"{code}","errorMessage":"refused","requestParameters""#);
+        let out = json.replacen("\"requestParameters\"", &error, 1);
+        assert_ne!(
+            out, json,
+            "the record has no requestParameters to put the error before"
+        );
+        out
+    }
+}
