@@ -71,6 +71,19 @@ pub fn change_evidence(rec: &Record, params: &[&'static str]) -> Evidence {
     e
 }
 
+/// One of `names` of `source` that succeeded, made by a caller `left_out` does not
+/// exclude, with its evidence naming `params`. The three change helpers below differ
+/// only in whom they leave out.
+fn successful_change(
+    rec: &Record,
+    source: &str,
+    names: &[&str],
+    params: &[&'static str],
+    left_out: impl Fn(&Record) -> bool,
+) -> Option<Evidence> {
+    (succeeded_call(rec, source, names) && !left_out(rec)).then(|| change_evidence(rec, params))
+}
+
 /// The common stateless IAM change: one of `names` of `source` succeeded and was
 /// not made by a service or infrastructure-as-code. Its evidence names `params`.
 pub fn manual_change(
@@ -79,10 +92,7 @@ pub fn manual_change(
     names: &[&str],
     params: &[&'static str],
 ) -> Option<Evidence> {
-    if !is_event(rec, source, names) || !rec.succeeded() || service_or_iac_caller(rec) {
-        return None;
-    }
-    Some(change_evidence(rec, params))
+    successful_change(rec, source, names, params, service_or_iac_caller)
 }
 
 /// A successful change (one of `names` of `source`) that a stack, a pipeline or a
@@ -97,10 +107,9 @@ pub fn change_by_anyone_but(
     params: &[&'static str],
     services: &[&str],
 ) -> Option<Evidence> {
-    if !succeeded_call(rec, source, names) || aws_service_among(rec, services) {
-        return None;
-    }
-    Some(change_evidence(rec, params))
+    successful_change(rec, source, names, params, |r| {
+        aws_service_among(r, services)
+    })
 }
 
 /// The common stateless change that infrastructure-as-code does not excuse (its
@@ -112,10 +121,7 @@ pub fn caller_change(
     names: &[&str],
     params: &[&'static str],
 ) -> Option<Evidence> {
-    if !succeeded_call(rec, source, names) || aws_service_caller(rec) {
-        return None;
-    }
-    Some(change_evidence(rec, params))
+    successful_change(rec, source, names, params, aws_service_caller)
 }
 
 /// A successful `event` (`AttachUserPolicy`, `AttachRolePolicy`, `AttachGroupPolicy`)
