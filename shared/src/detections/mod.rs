@@ -232,6 +232,7 @@ registry! {
     organizations_leave_attempt::OrganizationsLeaveAttempt,
     organizations_account_closed::OrganizationsAccountClosed,
     region_enabled::RegionEnabled,
+    account_primary_email_changed::AccountPrimaryEmailChanged,
     eventbridge_rule_disabled_or_deleted::EventBridgeRuleDisabledOrDeleted,
     waf_web_acl_deleted::WafWebAclDeleted,
     waf_rule_deleted::WafRuleDeleted,

@@ -7,7 +7,11 @@
 //! `DeleteMembers`), a product's findings no longer imported
 //! (`DisableImportFindingsForProduct`, e.g. GuardDuty's), and controls switched off
 //! (`UpdateStandardsControl` with `ControlStatus` `DISABLED`, or
-//! `BatchUpdateStandardsControlAssociations` with some association `DISABLED`).
+//! `BatchUpdateStandardsControlAssociations` with some association `DISABLED`). And
+//! the organisation-wide form: a central configuration policy created or changed so
+//! that it switches Security Hub off (`CreateConfigurationPolicy` or
+//! `UpdateConfigurationPolicy` with `SecurityHub.ServiceEnabled` false) in every account
+//! it is associated with.
 //!
 //! Decision: the Elastic rule watches `DisableSecurityHub`; disabling every standard or
 //! leaving the administrator has the same effect for the security team (no checks, or
@@ -31,12 +35,21 @@ const NAMES: &[&str] = &[
     "DisableImportFindingsForProduct",
     "UpdateStandardsControl",
     "BatchUpdateStandardsControlAssociations",
+    "CreateConfigurationPolicy",
+    "UpdateConfigurationPolicy",
 ];
 
-/// A control switched off: `UpdateStandardsControl` with `ControlStatus`
-/// `DISABLED`, or a batch update with some association `DISABLED`.
-fn control_disabled(rec: &Record<'_>) -> bool {
+/// For the calls that can also switch things on: a control switched off
+/// (`UpdateStandardsControl` with `ControlStatus` `DISABLED`, or a batch update with
+/// some association `DISABLED`), or a configuration policy that turns the service off.
+fn switches_off(rec: &Record<'_>) -> bool {
     match rec.event_name() {
+        "CreateConfigurationPolicy" | "UpdateConfigurationPolicy" => {
+            policy_disables_service(request_param_any(
+                rec,
+                &["ConfigurationPolicy", "configurationPolicy"],
+            ))
+        }
         "UpdateStandardsControl" => {
             text_is(request_param_any(rec, &["ControlStatus", "controlStatus"]), "DISABLED")
         }
@@ -55,13 +68,28 @@ fn control_disabled(rec: &Record<'_>) -> bool {
     }
 }
 
+/// A configuration policy whose Security Hub part says `ServiceEnabled` false (a
+/// boolean, or its text): every account the policy is associated with turns Security
+/// Hub off. A policy that only narrows standards or controls is left out (the
+/// security team tunes them all the time).
+fn policy_disables_service(policy: Option<&serde_json::Value>) -> bool {
+    fn field<'v>(v: Option<&'v serde_json::Value>, keys: [&str; 2]) -> Option<&'v serde_json::Value> {
+        v.and_then(|v| keys.iter().find_map(|k| v.get(k)))
+    }
+    match field(field(policy, ["SecurityHub", "securityHub"]), ["ServiceEnabled", "serviceEnabled"]) {
+        Some(serde_json::Value::Bool(enabled)) => !enabled,
+        v => text_is(v, "false"),
+    }
+}
+
 pub static META: Meta = Meta {
     id: "securityhub-disabled",
     title: "AWS Security Hub Disabled",
     description: "Security Hub was disabled in an account and Region, its security standards \
-                  were turned off, or the account left its Security Hub administrator. Posture \
-                  checks stop, or findings stop reaching the central team, and the aggregated \
-                  findings of GuardDuty, Inspector and Macie are no longer collected there.",
+                  were turned off, the account left its Security Hub administrator, or a central \
+                  configuration policy was set to turn Security Hub off. Posture checks stop, or \
+                  findings stop reaching the central team, and the aggregated findings of \
+                  GuardDuty, Inspector and Macie are no longer collected there.",
     severity: Severity::High,
     attack: &["T1562.001"],
     origins: &["Elastic detection-rules defense_evasion_securityhub_disabled.toml"],
@@ -86,7 +114,7 @@ impl Detection for SecurityHubDisabled {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) || !control_disabled(rec) {
+        if !succeeded_call(rec, SOURCE, NAMES) || !switches_off(rec) {
             return None;
         }
         fire(
@@ -108,6 +136,10 @@ impl Detection for SecurityHubDisabled {
                 .with_json(
                     "control",
                     request_param_any(rec, &["StandardsControlArn", "standardsControlArn"]),
+                )
+                .with_json(
+                    "configuration_policy",
+                    request_param_any(rec, &["Name", "name", "Identifier", "identifier"]),
                 ),
         )
     }
@@ -148,8 +180,42 @@ mod tests {
     }
 
     #[test]
+    fn configuration_policies_count_only_when_they_turn_the_service_off() {
+        let policy = |name: &str, hub: &str| {
+            DISABLE.replace("DisableSecurityHub", name).replace(
+                "\"requestParameters\":null",
+                &format!(r#""requestParameters":{{"Name":"org-wide","ConfigurationPolicy":{{"SecurityHub":{hub}}}}}"#),
+            )
+        };
+        let off = r#"{"ServiceEnabled":false}"#;
+        for name in ["CreateConfigurationPolicy", "UpdateConfigurationPolicy"] {
+            match eval(&SecurityHubDisabled, &policy(name, off)) {
+                Some(Signal::Fire(e)) => {
+                    assert_eq!(e.get("configuration_policy"), Some(&json!("org-wide")))
+                }
+                other => panic!("expected a finding for {name}, got {other:?}"),
+            }
+        }
+        let camel = policy("UpdateConfigurationPolicy", off)
+            .replace("ConfigurationPolicy\":", "configurationPolicy\":")
+            .replace("SecurityHub\":", "securityHub\":")
+            .replace("ServiceEnabled\":false", "serviceEnabled\":\"false\"");
+        assert!(fires(&SecurityHubDisabled, &camel));
+        let on = r#"{"ServiceEnabled":true,"EnabledStandardIdentifiers":[],"SecurityControlsConfiguration":{"DisabledSecurityControlIdentifiers":["CloudTrail.1"]}}"#;
+        assert!(!fires(&SecurityHubDisabled, &policy("CreateConfigurationPolicy", on)));
+        assert!(!fires(&SecurityHubDisabled, &policy("UpdateConfigurationPolicy", "{}")));
+        assert!(!fires(
+            &SecurityHubDisabled,
+            &DISABLE.replace("DisableSecurityHub", "UpdateConfigurationPolicy")
+        ));
+    }
+
+    #[test]
     fn fires_on_each_call() {
-        for name in NAMES.iter().filter(|n| !n.contains("StandardsControl")) {
+        for name in NAMES
+            .iter()
+            .filter(|n| !n.contains("StandardsControl") && !n.contains("ConfigurationPolicy"))
+        {
             assert!(fires(&SecurityHubDisabled, &DISABLE.replace("DisableSecurityHub", name)), "{name}");
         }
         let standards = DISABLE.replace("DisableSecurityHub", "BatchDisableStandards").replace(
