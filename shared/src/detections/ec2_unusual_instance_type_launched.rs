@@ -6,8 +6,10 @@
 //! high-memory `u-` family, bare metal, and any size of 24xlarge or more. Failed calls
 //! count, with their error code: a denied launch of p-class instances is the attacker
 //! testing what the stolen identity may do (Stratus Red Team's technique is exactly
-//! that). Launches made by an AWS service (Auto Scaling, EKS node groups) are left out:
-//! their instance types come from reviewed configuration.
+//! that). Launches made by an AWS service (Auto Scaling, EKS node groups, fleets) are
+//! left out: their instance types come from reviewed configuration. A CloudFormation
+//! stack's launch is not: a stack is only another way for its caller to launch the
+//! instances, as easily written by an intruder as a `RunInstances` call.
 //!
 //! Where the type is read: the request's `instanceType`; for a launch from a launch
 //! template, which leaves it out of the request, the launched instances' types in
@@ -19,7 +21,7 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, call_context, one_or_many, with_error};
+use crate::detections::common::{aws_service_caller_but_stack, call_context, one_or_many, with_error};
 use crate::event::Record;
 
 pub struct Ec2UnusualInstanceTypeLaunched;
@@ -124,7 +126,7 @@ impl Detection for Ec2UnusualInstanceTypeLaunched {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != "ec2.amazonaws.com"
             || !NAMES.contains(&rec.event_name())
-            || aws_service_caller(rec)
+            || aws_service_caller_but_stack(rec)
         {
             return None;
         }
@@ -220,9 +222,19 @@ mod tests {
     }
 
     #[test]
+    fn a_stack_launch_is_its_callers() {
+        let stack = ROLE.replace(r#""type":"AssumedRole""#, r#""invokedBy":"cloudformation.amazonaws.com","type":"AssumedRole""#);
+        assert_ne!(stack, ROLE);
+        let rec = record("ec2.amazonaws.com", "RunInstances", &stack, &launch(r#""g5.12xlarge""#), "");
+        assert!(fires(&Ec2UnusualInstanceTypeLaunched, &rec));
+    }
+
+    #[test]
     fn ordinary_types_services_and_missing_types_do_not_fire() {
         assert!(!fires(&Ec2UnusualInstanceTypeLaunched, &record("ec2.amazonaws.com", "RunInstances", ROLE, &launch(r#""t3.micro""#), "")));
         assert!(!fires(&Ec2UnusualInstanceTypeLaunched, &record("ec2.amazonaws.com", "RunInstances", SERVICE, &launch(r#""p3.2xlarge""#), "")));
+        let auto_scaling = ROLE.replace(r#""type":"AssumedRole""#, r#""invokedBy":"autoscaling.amazonaws.com","type":"AssumedRole""#);
+        assert!(!fires(&Ec2UnusualInstanceTypeLaunched, &record("ec2.amazonaws.com", "RunInstances", &auto_scaling, &launch(r#""p3.2xlarge""#), "")));
         assert!(!fires(&Ec2UnusualInstanceTypeLaunched, &record("ec2.amazonaws.com", "RunInstances", ROLE, &launch("null"), "")));
         assert!(!fires(&Ec2UnusualInstanceTypeLaunched, &record("ec2.amazonaws.com", "RunInstances", ROLE, "null", "")));
         assert!(!fires(&Ec2UnusualInstanceTypeLaunched, &record("ec2.amazonaws.com", "StartInstances", ROLE, &launch(r#""p2.xlarge""#), "")));

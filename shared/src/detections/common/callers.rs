@@ -24,6 +24,14 @@ pub fn aws_service_caller(rec: &Record) -> bool {
         })
 }
 
+/// [`aws_service_caller`], less the calls a CloudFormation stack made for its caller:
+/// for launches and other acts where a stack is only another way for the person to do
+/// the same thing, while Auto Scaling, fleets and managed node groups launch from
+/// configuration reviewed beforehand.
+pub fn aws_service_caller_but_stack(rec: &Record) -> bool {
+    aws_service_caller(rec) && rec.invoked_by() != Some("cloudformation.amazonaws.com")
+}
+
 /// An `AWSService` identity, or a call that one of `services` made for someone
 /// (`invokedBy`). For the detections where a call another service made on a
 /// person's behalf (a CloudFormation stack creating or deleting the resource) is the
