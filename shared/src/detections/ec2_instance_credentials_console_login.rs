@@ -8,7 +8,7 @@
 //! them off the instance (IMDS theft) and is using them by hand.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::successful_console_login;
+use crate::detections::common::{is_instance_id, successful_console_login};
 use crate::event::Record;
 
 pub struct Ec2InstanceCredentialsConsoleLogin;
@@ -45,7 +45,7 @@ pub static META: Meta = Meta {
 fn instance_session(rec: &Record) -> Option<String> {
     let principal = rec.identity()?.principal_id.as_deref()?;
     let (_, session) = principal.split_once(':')?;
-    session.starts_with("i-").then(|| session.to_owned())
+    is_instance_id(session).then(|| session.to_owned())
 }
 
 impl Detection for Ec2InstanceCredentialsConsoleLogin {
@@ -106,6 +106,12 @@ mod tests {
     fn other_sessions_failures_and_identities_do_not_fire() {
         let person = TOKEN.replace(":i-0a1b2c3d4e5f67890\"", ":alice@example.com\"");
         assert!(!fires(&Ec2InstanceCredentialsConsoleLogin, &person));
+        // A person's session merely named like one is not an instance.
+        let named = TOKEN.replace("i-0a1b2c3d4e5f67890", "i-am-bob");
+        assert_ne!(named, TOKEN);
+        assert!(!fires(&Ec2InstanceCredentialsConsoleLogin, &named));
+        let older = TOKEN.replace("i-0a1b2c3d4e5f67890", "i-0a1b2c3d");
+        assert!(fires(&Ec2InstanceCredentialsConsoleLogin, &older));
         // `:i-` elsewhere than at the start of the session name is not an instance.
         let lookalike = TOKEN.replace(":i-0a1b2c3d4e5f67890\"", ":ci-runner-7\"");
         assert!(!fires(&Ec2InstanceCredentialsConsoleLogin, &lookalike));

@@ -91,37 +91,34 @@ pub fn user_key_outside_console(rec: &Record) -> bool {
             && !rec.from_console_session())
 }
 
-/// The caller is an EC2 instance using its instance-profile role: an assumed-role
-/// session named after the instance (`.../assumed-role/<role>/i-0abc...`).
-pub fn uses_instance_credentials(rec: &Record) -> bool {
-    if rec.identity_type() != Some("AssumedRole") {
-        return false;
-    }
-    let session = |id: &str| {
-        id.rsplit(['/', ':'])
-            .next()
-            .is_some_and(|s| s.len() > 2 && s.starts_with("i-"))
-    };
-    let Some(u) = rec.identity() else {
-        return false;
-    };
-    u.arn.as_deref().is_some_and(session) || u.principal_id.as_deref().is_some_and(session)
+/// An EC2 instance id: `i-` and 8 (older instances) or 17 lowercase hex digits. A
+/// session merely named `i-am-bob` is a person's, not an instance's.
+pub fn is_instance_id(s: &str) -> bool {
+    s.strip_prefix("i-").is_some_and(|hex| {
+        matches!(hex.len(), 8 | 17) && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
 }
 
-/// The caller holds an EC2 instance profile's credentials: an assumed-role session
-/// named after the instance (`principalId` `AROA...:i-0abc...`, ARN
+/// The caller is an EC2 instance using its instance-profile role: an assumed-role
+/// session named after the instance (`principalId` `AROA...:i-0abc...`, ARN
 /// `.../assumed-role/<role>/i-0abc...`).
-pub fn instance_credentials(rec: &Record) -> bool {
+pub fn uses_instance_credentials(rec: &Record) -> bool {
     let Some(u) = rec.identity() else {
         return false;
     };
     let session_is_instance = |s: Option<&str>, sep: char| {
         s.and_then(|s| s.rsplit_once(sep))
-            .is_some_and(|(_, session)| session.starts_with("i-"))
+            .is_some_and(|(_, session)| is_instance_id(session))
     };
     rec.identity_type() == Some("AssumedRole")
         && (session_is_instance(u.principal_id.as_deref(), ':')
             || session_is_instance(u.arn.as_deref(), '/'))
+}
+
+/// Another name for [`uses_instance_credentials`], kept for the detections that
+/// read better with it.
+pub fn instance_credentials(rec: &Record) -> bool {
+    uses_instance_credentials(rec)
 }
 
 /// For raw checks: the bytes may hold an EC2 instance-profile session (see
@@ -221,6 +218,23 @@ pub fn service_or_iac_caller(rec: &Record) -> bool {
 #[cfg(test)]
 mod agent_tests {
     use super::service_or_console_agent;
+
+    #[test]
+    fn instance_ids_are_eight_or_seventeen_lowercase_hex_digits() {
+        for id in ["i-0a1b2c3d", "i-0a1b2c3d4e5f67890"] {
+            assert!(super::is_instance_id(id), "{id}");
+        }
+        for id in [
+            "i-am-bob",
+            "i-",
+            "i-0A1B2C3D",
+            "i-0a1b2c3d4",
+            "x-0a1b2c3d",
+            "i-0a1b2c3d4e5f6789g",
+        ] {
+            assert!(!super::is_instance_id(id), "{id}");
+        }
+    }
 
     /// AWS services and the console are told by their agent, in any letter case
     /// and with blanks around it; SDKs, the CLI and browsers elsewhere are not.
