@@ -7,7 +7,7 @@
 //! says.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{failed_console_login, source_ip_normalized};
+use crate::detections::common::{failed_console_login, signin_user, source_ip_normalized};
 use crate::event::Record;
 
 pub struct ConsoleLoginSprayFromIp;
@@ -44,7 +44,7 @@ impl Detection for ConsoleLoginSprayFromIp {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         let failed = failed_console_login(rec)?;
         let ip = source_ip_normalized(rec)?;
-        let user = rec.user_name()?;
+        let user = signin_user(rec)?;
         Some(Signal::Distinct {
             group: format!("{}|{ip}", rec.account_id().unwrap_or("unknown")),
             value: user.to_owned(),
@@ -90,5 +90,17 @@ mod tests {
             "null",
         );
         assert_eq!(eval(&ConsoleLoginSprayFromIp, &null_identity), None);
+    }
+
+    #[test]
+    fn a_failed_root_sign_in_counts_as_the_user_root() {
+        let root = login("carol", "Failure").replace(
+            r#"{"type":"IAMUser","accountId":"111122223333","userName":"carol"}"#,
+            r#"{"type":"Root","principalId":"111122223333","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"}"#,
+        );
+        match eval(&ConsoleLoginSprayFromIp, &root) {
+            Some(Signal::Distinct { value, .. }) => assert_eq!(value, "root"),
+            other => panic!("expected Distinct, got {other:?}"),
+        }
     }
 }

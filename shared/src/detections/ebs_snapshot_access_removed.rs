@@ -46,8 +46,14 @@ impl Detection for EbsSnapshotAccessRemoved {
             return None;
         }
         if rec.event_name() == "ResetSnapshotAttribute" {
-            let attribute = rec.request_param_str("attribute")?;
-            if !attribute.trim().eq_ignore_ascii_case("createVolumePermission") {
+            // `createVolumePermission`, or the enum spelling `CREATE_VOLUME_PERMISSION`
+            // that `ModifySnapshotAttribute` records use, under either key.
+            let attribute = rec
+                .request_param_str("attribute")
+                .or_else(|| rec.request_param_str("attributeReset"))
+                .or_else(|| rec.request_param_str("attributeType"))?;
+            let spelled: String = attribute.chars().filter(|c| *c != '_').collect();
+            if !spelled.trim().eq_ignore_ascii_case("createVolumePermission") {
                 return None;
             }
             return fire(
@@ -95,6 +101,19 @@ mod tests {
             Some(Signal::Fire(e)) => assert_eq!(e.get("removed_accounts"), Some(&json!(["444455556666"]))),
             other => panic!("expected a finding, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_reset_counts_in_either_spelling() {
+        for params in [
+            r#"{"snapshotId":"snap-0a1b2c3d","attribute":"createVolumePermission"}"#,
+            r#"{"snapshotId":"snap-0a1b2c3d","attribute":"CREATE_VOLUME_PERMISSION"}"#,
+            r#"{"snapshotId":"snap-0a1b2c3d","attributeReset":"CREATE_VOLUME_PERMISSION"}"#,
+        ] {
+            assert!(fires(&EbsSnapshotAccessRemoved, &record("ec2.amazonaws.com", "ResetSnapshotAttribute", ROLE, params, "")), "{params}");
+        }
+        let other = r#"{"snapshotId":"snap-0a1b2c3d","attribute":"productCodes"}"#;
+        assert!(!fires(&EbsSnapshotAccessRemoved, &record("ec2.amazonaws.com", "ResetSnapshotAttribute", ROLE, other, "")));
     }
 
     #[test]

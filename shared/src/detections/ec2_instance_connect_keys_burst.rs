@@ -1,5 +1,8 @@
-//! One principal pushing EC2 Instance Connect SSH keys (`SendSSHPublicKey`,
-//! successfully) to ten or more different instances within an hour.
+//! One principal pushing EC2 Instance Connect SSH keys (`SendSSHPublicKey`, or
+//! `SendSerialConsoleSSHPublicKey` for the serial console, successfully) to ten or more
+//! different instances within an hour. Both calls let the key's holder in for a
+//! minute; the serial console does so without any network path to the instance, so a
+//! sweep mixing the two is one sweep.
 //!
 //! Splunk counts ten or more successful pushes per identity over its search window;
 //! we count distinct instances (ten pushes to one instance are one engineer retrying)
@@ -11,6 +14,8 @@ use crate::detections::ec2_instance_connect_ssh_key_sent::SOURCE;
 use crate::event::Record;
 
 pub struct Ec2InstanceConnectKeysBurst;
+
+const NAMES: &[&str] = &["SendSSHPublicKey", "SendSerialConsoleSSHPublicKey"];
 
 pub static META: Meta = Meta {
     id: "ec2-instance-connect-keys-burst",
@@ -32,7 +37,7 @@ pub static META: Meta = Meta {
     next_steps: "List the instances reached and the OS users used. If the identity is not a \
                  known automation, revoke its sessions or keys and review the SSH logs of every \
                  instance for what ran after the pushes.",
-    triggers: &[Trigger::write(SOURCE, &["SendSSHPublicKey"])],
+    triggers: &[Trigger::write(SOURCE, NAMES)],
     window: Some(WindowSpec::Distinct {
         window_secs: 3600,
         min_distinct: 10,
@@ -46,7 +51,7 @@ impl Detection for Ec2InstanceConnectKeysBurst {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != SOURCE
-            || rec.event_name() != "SendSSHPublicKey"
+            || !NAMES.contains(&rec.event_name())
             || !rec.succeeded()
         {
             return None;
@@ -93,7 +98,16 @@ mod tests {
         assert_eq!(eval(&Ec2InstanceConnectKeysBurst, &push(ROLE, " ", "")), None);
         let null = record(SOURCE, "SendSSHPublicKey", ROLE, "null", "");
         assert_eq!(eval(&Ec2InstanceConnectKeysBurst, &null), None);
-        let serial = push(ROLE, "i-0001", "").replace("SendSSHPublicKey", "SendSerialConsoleSSHPublicKey");
-        assert_eq!(eval(&Ec2InstanceConnectKeysBurst, &serial), None);
+    }
+
+    #[test]
+    fn a_serial_console_key_counts_its_instance_like_an_ssh_key() {
+        let serial = push(ROLE, "i-0002", "").replace("SendSSHPublicKey", "SendSerialConsoleSSHPublicKey");
+        match eval(&Ec2InstanceConnectKeysBurst, &serial) {
+            Some(Signal::Distinct { value, .. }) => assert_eq!(value, "i-0002"),
+            other => panic!("expected an observation, got {other:?}"),
+        }
+        let other = push(ROLE, "i-0002", "").replace("SendSSHPublicKey", "DescribeInstanceConnectEndpoints");
+        assert_eq!(eval(&Ec2InstanceConnectKeysBurst, &other), None);
     }
 }

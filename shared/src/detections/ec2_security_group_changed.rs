@@ -1,7 +1,8 @@
 //! A security group created or its rules changed (`CreateSecurityGroup`,
 //! `AuthorizeSecurityGroupIngress/Egress`, `RevokeSecurityGroupIngress/Egress`,
-//! `ModifySecurityGroupRules`), or the groups of an instance replaced
-//! (`ModifyInstanceAttribute` with `groupSet`), successfully.
+//! `ModifySecurityGroupRules`), or the groups of an instance or of a network interface
+//! replaced (`ModifyInstanceAttribute` or `ModifyNetworkInterfaceAttribute` with
+//! `groupSet`), successfully.
 //!
 //! Low severity on purpose: this is everyday work, kept as an audit trail. The precise
 //! "opened to the internet" case is `ec2-security-group-open-to-internet`.
@@ -43,7 +44,10 @@ pub static META: Meta = Meta {
                  reverted.",
     triggers: &[
         Trigger::write("ec2.amazonaws.com", RULE_CALLS),
-        Trigger::write("ec2.amazonaws.com", &["ModifyInstanceAttribute"]),
+        Trigger::write(
+            "ec2.amazonaws.com",
+            &["ModifyInstanceAttribute", "ModifyNetworkInterfaceAttribute"],
+        ),
     ],
     window: None,
 };
@@ -58,21 +62,29 @@ impl Detection for Ec2SecurityGroupChanged {
             return None;
         }
         let name = rec.event_name();
-        if name == "ModifyInstanceAttribute" {
+        if matches!(name, "ModifyInstanceAttribute" | "ModifyNetworkInterfaceAttribute") {
             // Only the security-group form of the call.
             let groups = rec.request_param("groupSet").filter(|v| !v.is_null())?;
             let e = call_context(rec)
                 .with_opt("instance_id", instance_id_param(rec))
+                .with_opt("network_interface_id", rec.request_param_str("networkInterfaceId"))
                 .with("group_set", groups.clone());
             return fire(e);
         }
         if !RULE_CALLS.contains(&name) {
             return None;
         }
+        // `ModifySecurityGroupRules` wraps its request: `{"ModifySecurityGroupRulesRequest":
+        // {"GroupId": ..., "SecurityGroupRule": ...}}`.
+        let wrapped = rec.request_param("ModifySecurityGroupRulesRequest");
+        let group_id = rec
+            .request_param_str("groupId")
+            .or_else(|| wrapped.and_then(|w| w.get("GroupId")).and_then(|v| v.as_str()));
         let e = call_context(rec)
-            .with_opt("group_id", rec.request_param_str("groupId"))
+            .with_opt("group_id", group_id)
             .with_opt("group_name", rec.request_param_str("groupName"))
-            .with_json("ip_permissions", rec.request_param("ipPermissions"));
+            .with_json("ip_permissions", rec.request_param("ipPermissions"))
+            .with_json("rules", wrapped.and_then(|w| w.get("SecurityGroupRule")));
         fire(e)
     }
 }
@@ -97,6 +109,10 @@ mod tests {
         assert!(fires(&Ec2SecurityGroupChanged, &record("ec2.amazonaws.com", "ModifyInstanceAttribute", IAM_USER, groups, "")));
         let user_data = r#"{"instanceId":"i-0a1b2c3d","userData":"<sensitiveDataRemoved>"}"#;
         assert!(!fires(&Ec2SecurityGroupChanged, &record("ec2.amazonaws.com", "ModifyInstanceAttribute", IAM_USER, user_data, "")));
+        let interface = r#"{"networkInterfaceId":"eni-0a1b2c3d","groupSet":{"items":[{"groupId":"sg-0a1b2c3d"}]}}"#;
+        assert!(fires(&Ec2SecurityGroupChanged, &record("ec2.amazonaws.com", "ModifyNetworkInterfaceAttribute", IAM_USER, interface, "")));
+        let description = r#"{"networkInterfaceId":"eni-0a1b2c3d","description":{"value":"web"}}"#;
+        assert!(!fires(&Ec2SecurityGroupChanged, &record("ec2.amazonaws.com", "ModifyNetworkInterfaceAttribute", IAM_USER, description, "")));
         let null_groups = r#"{"instanceId":"i-0a1b2c3d","groupSet":null}"#;
         assert!(!fires(&Ec2SecurityGroupChanged, &record("ec2.amazonaws.com", "ModifyInstanceAttribute", IAM_USER, null_groups, "")));
     }

@@ -1,18 +1,22 @@
 //! A security group ingress rule that admits the whole internet
 //! (`AuthorizeSecurityGroupIngress` with a source CIDR of prefix length 0, such as
-//! `0.0.0.0/0` or `::/0`), successfully.
+//! `0.0.0.0/0` or `::/0`), or an existing rule edited to such a range
+//! (`ModifySecurityGroupRules`), successfully.
 //!
 //! Decisions: any address written with `/0` covers every address of its family, so it
 //! counts too (some tools and redacted logs write `x.x.x.x/0`). Both the rule list
 //! (`ipPermissions.items[].ipRanges/ipv6Ranges`) and the legacy top-level `cidrIp` form
 //! are read. Every port counts (an open database port is as bad as SSH); the finding
-//! lists the ports. `ModifySecurityGroupRules` is left to `ec2-security-group-changed`:
-//! its request does not say whether the rule is ingress or egress.
+//! lists the ports. `ModifySecurityGroupRules` (what the console's "Edit inbound
+//! rules" sends for a rule that already exists) does not say whether the rule is
+//! ingress or egress: it counts, with `direction` `not stated` in the finding, so an
+//! outbound rule edited to reach anywhere fires too (rarer, and cheap to dismiss);
+//! missing the usual way a person opens an existing port would be worse.
 
 use serde_json::{Value, json};
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{call_context, cidr_covers_internet};
+use crate::detections::common::{call_context, cidr_covers_internet, one_or_many};
 use crate::event::Record;
 
 pub struct Ec2SecurityGroupOpenToInternet;
@@ -39,7 +43,7 @@ pub static META: Meta = Meta {
                  connections that came in while it was open.",
     triggers: &[Trigger::write(
         "ec2.amazonaws.com",
-        &["AuthorizeSecurityGroupIngress"],
+        &["AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules"],
     )],
     window: None,
 };
@@ -69,16 +73,67 @@ fn describe(protocol: Option<&Value>, from: Option<&Value>, to: Option<&Value>, 
     })
 }
 
+/// The open rules of a `ModifySecurityGroupRules` request:
+/// `ModifySecurityGroupRulesRequest.SecurityGroupRule` (one update or a list), each
+/// update's new rule under its own `SecurityGroupRule`, with `CidrIpv4`/`CidrIpv6`.
+fn modified_rules_open(wrapped: &Value) -> Vec<Value> {
+    let field = |v: &'_ Value, k: &str| v.get(k).or_else(|| v.get(lower_first(k))).cloned();
+    let updates = field(wrapped, "SecurityGroupRule").unwrap_or(Value::Null);
+    let mut open = Vec::new();
+    for update in one_or_many(Some(&updates)) {
+        let Some(rule) = field(update, "SecurityGroupRule") else {
+            continue;
+        };
+        for key in ["CidrIpv4", "CidrIpv6"] {
+            if let Some(cidr) = field(&rule, key)
+                .as_ref()
+                .and_then(Value::as_str)
+                .filter(|c| cidr_covers_internet(c))
+            {
+                open.push(describe(
+                    field(&rule, "IpProtocol").as_ref(),
+                    field(&rule, "FromPort").as_ref(),
+                    field(&rule, "ToPort").as_ref(),
+                    cidr,
+                ));
+            }
+        }
+    }
+    open
+}
+
+/// `CidrIpv4` as `cidrIpv4`: the casing some records use.
+fn lower_first(k: &str) -> String {
+    let mut chars = k.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
 impl Detection for Ec2SecurityGroupOpenToInternet {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != "ec2.amazonaws.com"
-            || rec.event_name() != "AuthorizeSecurityGroupIngress"
-            || !rec.succeeded()
-        {
+        if rec.event_source() != "ec2.amazonaws.com" || !rec.succeeded() {
+            return None;
+        }
+        if rec.event_name() == "ModifySecurityGroupRules" {
+            let wrapped = rec.request_param("ModifySecurityGroupRulesRequest")?;
+            let open = modified_rules_open(wrapped);
+            if open.is_empty() {
+                return None;
+            }
+            let group = wrapped.get("GroupId").and_then(Value::as_str);
+            let e = call_context(rec)
+                .with_opt("group_id", group)
+                .with("direction", "not stated")
+                .with("open_rules", Value::Array(open));
+            return fire(e);
+        }
+        if rec.event_name() != "AuthorizeSecurityGroupIngress" {
             return None;
         }
         let mut open = Vec::new();
@@ -122,6 +177,28 @@ mod tests {
     use crate::detection::Evidence;
     use crate::detections::common::compute_testing::{DENIED, IAM_USER, ROLE, record};
     use crate::detections::common::testing::{eval, fires};
+
+    fn modify(rule: &str) -> String {
+        format!(
+            r#"{{"ModifySecurityGroupRulesRequest":{{"GroupId":"sg-0a1b2c3d","SecurityGroupRule":{{"SecurityGroupRuleId":"sgr-0123456789abcdef0","SecurityGroupRule":{rule}}}}}}}"#
+        )
+    }
+
+    #[test]
+    fn an_existing_rule_edited_to_anywhere_fires_without_a_direction() {
+        let open = modify(r#"{"IpProtocol":"tcp","FromPort":3389,"ToPort":3389,"CidrIpv4":"0.0.0.0/0","Description":""}"#);
+        let e = evidence(&record("ec2.amazonaws.com", "ModifySecurityGroupRules", ROLE, &open, ""));
+        assert_eq!(e.get("direction").unwrap(), "not stated");
+        assert_eq!(e.get("group_id").unwrap(), "sg-0a1b2c3d");
+        let v6 = modify(r#"{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"CidrIpv6":"::/0"}"#);
+        assert!(fires(&Ec2SecurityGroupOpenToInternet, &record("ec2.amazonaws.com", "ModifySecurityGroupRules", ROLE, &v6, "")));
+        let narrow = modify(r#"{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"CidrIpv4":"10.20.0.0/16"}"#);
+        assert!(!fires(&Ec2SecurityGroupOpenToInternet, &record("ec2.amazonaws.com", "ModifySecurityGroupRules", ROLE, &narrow, "")));
+        let group_source = modify(r#"{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"ReferencedGroupId":"sg-0f0e0d0c"}"#);
+        assert!(!fires(&Ec2SecurityGroupOpenToInternet, &record("ec2.amazonaws.com", "ModifySecurityGroupRules", ROLE, &group_source, "")));
+        assert!(!fires(&Ec2SecurityGroupOpenToInternet, &record("ec2.amazonaws.com", "ModifySecurityGroupRules", ROLE, &open, DENIED)));
+        assert!(!fires(&Ec2SecurityGroupOpenToInternet, &record("ec2.amazonaws.com", "ModifySecurityGroupRules", ROLE, "null", "")));
+    }
 
     fn rules(ranges: &str) -> String {
         format!(

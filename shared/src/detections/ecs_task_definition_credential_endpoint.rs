@@ -7,6 +7,11 @@
 //! Sigma also lists `DescribeTaskDefinition`, whose request carries no container
 //! definitions; we leave it out (the read returns what a register call already
 //! showed). Attempts count only when they succeed: a rejected definition runs nothing.
+//!
+//! Beyond the variable's name, a command counts when it addresses the endpoint
+//! itself: `169.254.170.2/v2/credentials` (the path the variable holds), or the
+//! address followed at once by a shell expansion (`169.254.170.2$(printenv | ...)`,
+//! a way around the name). The endpoint's metadata and stats paths stay quiet.
 
 use serde_json::Value;
 
@@ -17,6 +22,18 @@ use crate::event::Record;
 pub struct EcsTaskDefinitionCredentialEndpoint;
 
 const MARKER: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
+/// The task credential endpoint's address.
+const ENDPOINT: &str = "169.254.170.2";
+
+/// The command reads the credential endpoint: by the variable's name, by its path,
+/// or through a shell expansion right after the endpoint's address.
+fn reads_credentials(command: &str) -> bool {
+    command.contains(MARKER)
+        || command.match_indices(ENDPOINT).any(|(at, _)| {
+            let rest = &command[at + ENDPOINT.len()..];
+            rest.starts_with("/v2/credentials") || rest.starts_with('$') || rest.starts_with("`")
+        })
+}
 
 pub static META: Meta = Meta {
     id: "ecs-task-definition-credential-endpoint",
@@ -79,7 +96,7 @@ impl Detection for EcsTaskDefinitionCredentialEndpoint {
             "ExecuteCommand" => rec.request_param_str("command").into_iter().collect(),
             _ => return None,
         };
-        let hit = commands.iter().find(|c| c.contains(MARKER))?;
+        let hit = commands.iter().find(|c| reads_credentials(c))?;
         let e = call_context(rec)
             .with_opt("family", rec.request_param_str("family"))
             .with_opt("task_definition", rec.request_param_str("taskDefinition"))
@@ -113,6 +130,25 @@ mod tests {
         assert!(fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "RegisterTaskDefinition", ROLE, &as_text, "")));
         let run = format!(r#"{{"cluster":"prod","taskDefinition":"worker:3","overrides":{{"containerOverrides":[{{"name":"app","command":{STEAL}}}]}}}}"#);
         assert!(fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "RunTask", ROLE, &run, "")));
+    }
+
+    #[test]
+    fn the_endpoint_read_without_the_variable_name_counts() {
+        for command in [
+            "curl -s 169.254.170.2$(printenv | grep _RELATIVE_URI | cut -d= -f2)",
+            "curl 169.254.170.2/v2/credentials/8a7b6c5d-0000-4000-8000-000000000001",
+            "wget -qO- 169.254.170.2${RELATIVE}",
+        ] {
+            assert!(reads_credentials(command), "{command}");
+        }
+        for command in [
+            "curl -s 169.254.170.2/v2/metadata",
+            "curl -s 169.254.170.2/v2/stats",
+            "curl -s 169.254.170.23/v2/credentials",
+            "python app.py",
+        ] {
+            assert!(!reads_credentials(command), "{command}");
+        }
     }
 
     #[test]

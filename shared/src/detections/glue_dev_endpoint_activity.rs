@@ -4,6 +4,8 @@
 //! Sigma's rule is about passing a role to a development endpoint: creating one with a
 //! powerful role and an SSH public key gives a shell that holds that role. We report
 //! the role and whether a public key was given; success only (Sigma has no filter).
+//! It belongs to the `iam-persistence` function group: the act is a role passed to
+//! a shell, privilege escalation more than compute.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::call_context;
@@ -23,7 +25,7 @@ pub static META: Meta = Meta {
     severity: Severity::Low,
     attack: &["T1098", "T1078.004"],
     origins: &["Sigma rules/cloud/aws/cloudtrail/aws_passed_role_to_glue_development_endpoint.yml"],
-    group: "compute-network",
+    group: "iam-persistence",
     false_positives: &["Data engineers developing Glue jobs interactively."],
     next_steps: "Check the endpoint's role and the public keys it accepts. If the caller \
                  should not hold that role, delete the endpoint and review the role's use.",

@@ -2,9 +2,14 @@
 //! (`AttachGroupPolicy`, successful), whoever made the call: full administrator rights
 //! granted in one step is what matters, so infrastructure-as-code callers are not
 //! excluded. Any partition (`arn:aws:`, `arn:aws-us-gov:`, `arn:aws-cn:`) counts.
+//!
+//! Decisions: an inline policy that grants the same (`PutGroupPolicy` with an `Allow`
+//! of every action on every resource) is the same escalation without the managed
+//! policy's name, and fires too, with `inline` in the evidence (as for roles and
+//! users; `iam-inline-policy-added-to-group` leaves deployment tools out, this does not).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_managed_policy_attached, IAM};
+use crate::detections::common::{IAM, admin_inline_policy_put, aws_managed_policy_attached};
 use crate::event::Record;
 
 pub struct IamAdminPolicyAttachedToGroup;
@@ -32,7 +37,7 @@ pub static META: Meta = Meta {
                  If not, detach the policy, review how the caller obtained \
                  iam:AttachGroupPolicy, and look at what the group did since the \
                  attachment.",
-    triggers: &[Trigger::write(IAM, &["AttachGroupPolicy"])],
+    triggers: &[Trigger::write(IAM, &["AttachGroupPolicy", "PutGroupPolicy"])],
     window: None,
 };
 
@@ -42,6 +47,9 @@ impl Detection for IamAdminPolicyAttachedToGroup {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if let Some(inline) = admin_inline_policy_put(rec, "PutGroupPolicy", "groupName") {
+            return fire(inline);
+        }
         fire(aws_managed_policy_attached(rec, "AttachGroupPolicy", "groupName", |name| {
             name == "AdministratorAccess"
         })?)
@@ -51,7 +59,12 @@ impl Detection for IamAdminPolicyAttachedToGroup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detections::common::iam_testing::check_admin_attachment;
+    use crate::detections::common::iam_testing::{check_admin_attachment, check_admin_inline_policy};
+
+    #[test]
+    fn an_inline_policy_granting_everything_fires() {
+        check_admin_inline_policy(&IamAdminPolicyAttachedToGroup, "PutGroupPolicy", "groupName");
+    }
 
     #[test]
     fn fires_on_administrator_access_only_and_only_on_success() {

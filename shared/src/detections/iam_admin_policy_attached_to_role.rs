@@ -5,10 +5,15 @@
 //!
 //! Decisions: an inline policy that grants the same (`PutRolePolicy` with an `Allow` of
 //! every action on every resource) is the same escalation without the managed
-//! policy's name, and fires too, with `inline` in the evidence.
+//! policy's name, and fires too, with `inline` in the evidence. IAM Identity Center
+//! provisioning a permission set (its service attaching the set's policies to the
+//! `AWSReservedSSO_*` role it manages in each assigned account) is left out: the act
+//! is the assignment in the management account, made every time an account is added.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, admin_inline_policy_put, aws_managed_policy_attached};
+use crate::detections::common::{
+    IAM, IDENTITY_CENTER, admin_inline_policy_put, aws_managed_policy_attached, aws_service_among,
+};
 use crate::event::Record;
 
 pub struct IamAdminPolicyAttachedToRole;
@@ -41,12 +46,23 @@ pub static META: Meta = Meta {
     window: None,
 };
 
+/// Identity Center's service writing a permission set's policies to its own role.
+fn identity_center_provisioning(rec: &Record) -> bool {
+    aws_service_among(rec, &[IDENTITY_CENTER])
+        && rec
+            .request_param_str("roleName")
+            .is_some_and(|r| r.starts_with("AWSReservedSSO_"))
+}
+
 impl Detection for IamAdminPolicyAttachedToRole {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if identity_center_provisioning(rec) {
+            return None;
+        }
         if let Some(inline) = admin_inline_policy_put(rec, "PutRolePolicy", "roleName") {
             return fire(inline);
         }
@@ -70,5 +86,27 @@ mod tests {
     #[test]
     fn fires_on_administrator_access_only_and_only_on_success() {
         check_admin_attachment(&IamAdminPolicyAttachedToRole, "AttachRolePolicy", "roleName");
+    }
+
+    #[test]
+    fn identity_center_provisioning_its_own_role_is_left_out() {
+        use crate::detections::common::iam_testing::iam;
+        use crate::detections::common::testing::fires;
+        let sso = r#"{"type":"AssumedRole","principalId":"AROAEXAMPLESSOSLR001:AWS-SSO",
+            "arn":"arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForSSO/AWS-SSO",
+            "accountId":"111122223333","invokedBy":"sso.amazonaws.com"}"#;
+        let attach = |role: &str| {
+            format!(r#"{{"roleName":"{role}","policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}}"#)
+        };
+        let provisioning = iam("AttachRolePolicy", sso, &attach("AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6789"));
+        assert!(!fires(&IamAdminPolicyAttachedToRole, &provisioning));
+        // The same service writing to any other role, or a person to the SSO role, fires.
+        assert!(fires(&IamAdminPolicyAttachedToRole, &iam("AttachRolePolicy", sso, &attach("ci-deployer"))));
+        let person = iam(
+            "AttachRolePolicy",
+            crate::detections::common::iam_testing::USER,
+            &attach("AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6789"),
+        );
+        assert!(fires(&IamAdminPolicyAttachedToRole, &person));
     }
 }

@@ -8,7 +8,9 @@
 //!
 //! Only write events are watched: read-only IAM calls reach EventBridge only when the
 //! whole group's rule takes every management event, a cost this one detection does
-//! not justify. Replay sees the reads too and treats them alike.
+//! not justify. Replay and backtests, which see the reads too, leave them out by name
+//! (every IAM read is a `Get`, `List`, `Generate` or `Simulate` call), so they report
+//! what the deployed function would.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{
@@ -18,6 +20,14 @@ use crate::event::Record;
 use crate::event::prefilter::{Needle, Peek};
 
 pub struct IamCallWithUserSessionToken;
+
+/// An IAM read: IAM names every read-only call `Get*`, `List*`, `Generate*` (the
+/// credential report, last-accessed details) or `Simulate*`.
+fn iam_read_call(name: &str) -> bool {
+    ["Get", "List", "Generate", "Simulate"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
 
 pub static META: Meta = Meta {
     id: "iam-call-with-user-session-token",
@@ -50,7 +60,11 @@ impl Detection for IamCallWithUserSessionToken {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != IAM || !rec.succeeded() || rec.identity_type() != Some("IAMUser") {
+        if rec.event_source() != IAM
+            || iam_read_call(rec.event_name())
+            || !rec.succeeded()
+            || rec.identity_type() != Some("IAMUser")
+        {
             return None;
         }
         let key = rec.identity()?.access_key_id.as_deref()?;
@@ -68,10 +82,10 @@ impl Detection for IamCallWithUserSessionToken {
 
     /// Every IAM event is routed here: keep only records that carry a session key
     /// and name an IAM user (roles' sessions, most IAM traffic, carry `ASIA` keys too).
-    fn may_match_raw(&self, _peek: &Peek<'_>, json: &[u8]) -> bool {
+    fn may_match_raw(&self, peek: &Peek<'_>, json: &[u8]) -> bool {
         static SESSION_KEY: Needle = Needle::new("\"ASIA");
         static IAM_USER: Needle = Needle::new("\"IAMUser\"");
-        SESSION_KEY.is_in(json) && IAM_USER.is_in(json)
+        !iam_read_call(peek.event_name) && SESSION_KEY.is_in(json) && IAM_USER.is_in(json)
     }
 }
 
@@ -105,6 +119,17 @@ mod tests {
         assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &denied), None);
         let no_key = SESSION_USER.replace(r#""accessKeyId":"ASIAEXAMPLESESSION01","#, "");
         assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &iam("CreateUser", &no_key, "null")), None);
+    }
+
+    #[test]
+    fn reads_are_left_out_as_the_deployed_rule_leaves_them() {
+        for name in ["ListUsers", "GetUser", "GenerateCredentialReport", "SimulatePrincipalPolicy"] {
+            let read = iam(name, SESSION_USER, "null");
+            assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &read), None, "{name}");
+            assert_eq!(crate::detections::common::testing::raw(&IamCallWithUserSessionToken, &read), Some(false), "{name}");
+        }
+        let write = iam("AttachUserPolicy", SESSION_USER, "null");
+        assert!(first_seen_term(&IamCallWithUserSessionToken, &write).is_some());
     }
 
     #[test]

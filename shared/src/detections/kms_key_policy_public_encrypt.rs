@@ -1,7 +1,9 @@
 //! A KMS key policy that lets everyone encrypt with the key (`CreateKey`,
 //! `ReplicateKey` or `PutKeyPolicy` whose policy has an `Allow` statement for the
-//! principal `*` or `{"AWS": "*"}` covering `kms:Encrypt`, without a `Condition`),
-//! successfully.
+//! principal `*` or `{"AWS": "*"}` covering an action that encrypts with the key:
+//! `kms:Encrypt`, `kms:GenerateDataKey` and its variants, `kms:ReEncryptTo`, without a
+//! `Condition`), successfully. The data-key actions matter most: S3 and EBS encrypt
+//! with data keys, so they are what a ransomware copy under a foreign key needs.
 //!
 //! Decisions: AWS-managed and many customer keys use `{"AWS": "*"}` fenced by
 //! conditions such as `kms:CallerAccount` or `kms:ViaService`; conditioned statements
@@ -40,6 +42,16 @@ pub static META: Meta = Meta {
     window: None,
 };
 
+/// The actions that encrypt with the key.
+const ENCRYPTING_ACTIONS: [&str; 6] = [
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:ReEncryptTo",
+];
+
 impl Detection for KmsKeyPolicyPublicEncrypt {
     fn meta(&self) -> &'static Meta {
         &META
@@ -51,7 +63,9 @@ impl Detection for KmsKeyPolicyPublicEncrypt {
         }
         let doc = rec.request_param("policy").and_then(policy_document)?;
         let exposure = policy_exposure(&doc, rec.account_id(), |st| {
-            statement_allows_action(st, "kms:Encrypt")
+            ENCRYPTING_ACTIONS
+                .iter()
+                .any(|action| statement_allows_action(st, action))
         });
         if !exposure.public {
             return None;
@@ -99,6 +113,10 @@ mod tests {
             r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*crypt","Resource":"*"}"#,
             r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["kms:Encr?pt"],"Resource":"*"}"#,
             r#"{"Effect":"Allow","Principal":"*","NotAction":["kms:ScheduleKeyDeletion","kms:PutKeyPolicy"],"Resource":"*"}"#,
+            // Data keys alone are enough to encrypt S3 objects and EBS volumes.
+            r#"{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":"kms:GenerateDataKey*","Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:GenerateDataKeyWithoutPlaintext","Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":"*","Action":"kms:Re*","Resource":"*"}"#,
         ] {
             assert!(fires(&KmsKeyPolicyPublicEncrypt, &record("kms.amazonaws.com", "PutKeyPolicy", ROLE, &put(statement), "")), "{statement}");
         }
@@ -109,6 +127,9 @@ mod tests {
             other => panic!("expected a finding, got {other:?}"),
         }
         let not_encrypt = put(r#"{"Effect":"Allow","Principal":"*","NotAction":"kms:*","Resource":"*"}"#);
+        assert!(!fires(&KmsKeyPolicyPublicEncrypt, &record("kms.amazonaws.com", "PutKeyPolicy", ROLE, &not_encrypt, "")));
+        let describe = put(r#"{"Effect":"Allow","Principal":"*","Action":["kms:DescribeKey","kms:GetPublicKey"],"Resource":"*"}"#);
+        assert!(!fires(&KmsKeyPolicyPublicEncrypt, &record("kms.amazonaws.com", "PutKeyPolicy", ROLE, &describe, "")));
         assert!(!fires(&KmsKeyPolicyPublicEncrypt, &record("kms.amazonaws.com", "PutKeyPolicy", ROLE, &not_encrypt, "")));
     }
 

@@ -6,10 +6,11 @@
 //! Splunk keeps only IAM users; we keep every identity type (a stolen role session
 //! overwrites code just as well) and leave out deployments that CloudFormation or SAM
 //! make on a stack's behalf. Medium severity: CI pipelines deploy code all day, and the
-//! finding is for teams where that is the exception.
+//! finding is for teams where that is the exception. A dry run (`dryRun` true) only
+//! validates the request and changes nothing: it does not fire.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, call_context, lambda_operation};
+use crate::detections::common::{aws_service_caller, call_context, flag_value, lambda_operation};
 use crate::event::Record;
 
 pub struct LambdaFunctionCodeUpdated;
@@ -55,6 +56,7 @@ impl Detection for LambdaFunctionCodeUpdated {
             || lambda_operation(rec.event_name()) != "UpdateFunctionCode"
             || !rec.succeeded()
             || aws_service_caller(rec)
+            || rec.request_param("dryRun").and_then(flag_value) == Some(true)
         {
             return None;
         }
@@ -109,6 +111,15 @@ mod tests {
         assert!(!fires(&LambdaFunctionCodeUpdated, &record("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", cfn, PARAMS, "")));
         let config = record("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", ROLE, PARAMS, "");
         assert!(!fires(&LambdaFunctionCodeUpdated, &config));
+    }
+
+    #[test]
+    fn a_dry_run_changes_nothing() {
+        let dry = PARAMS.replacen('{', r#"{"dryRun":true,"#, 1);
+        assert_ne!(dry, PARAMS);
+        assert!(!fires(&LambdaFunctionCodeUpdated, &record("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", ROLE, &dry, "")));
+        let real = PARAMS.replacen('{', r#"{"dryRun":false,"#, 1);
+        assert!(fires(&LambdaFunctionCodeUpdated, &record("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", ROLE, &real, "")));
     }
 
     #[test]

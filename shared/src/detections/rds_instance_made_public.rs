@@ -1,6 +1,7 @@
 //! An RDS DB instance made reachable from the internet: `ModifyDBInstance`, a
-//! restore from a snapshot or point in time, or a read replica of an existing
-//! database, with `publiclyAccessible` true, successfully.
+//! restore from a snapshot, a point in time or a backup in S3
+//! (`RestoreDBInstanceFromS3`), or a read replica of an existing database, with
+//! `publiclyAccessible` true, successfully.
 //!
 //! Decisions: `CreateDBInstance` with public access is left out (new public
 //! databases are a configuration matter, and infrastructure as code creates them
@@ -19,6 +20,7 @@ const NAMES: &[&str] = &[
     "CreateDBInstanceReadReplica",
     "ModifyDBInstance",
     "RestoreDBInstanceFromDBSnapshot",
+    "RestoreDBInstanceFromS3",
     "RestoreDBInstanceToPointInTime",
 ];
 

@@ -9,7 +9,8 @@
 //! disaster-recovery rule beside one to their bucket: that call fires, and the
 //! finding lists only the destinations not known to be the account's own. A call
 //! that lists no rule at all fires too. Replication to another account is reported
-//! as such.
+//! as such. A rule whose `Status` is `Disabled` copies nothing and is not judged (that
+//! is how replication is paused); a call whose rules are all disabled does not fire.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{one_or_many, succeeded_call};
@@ -49,10 +50,20 @@ impl Detection for S3BucketReplicationConfigured {
         if !succeeded_call(rec, "s3.amazonaws.com", &["PutBucketReplication"]) {
             return None;
         }
-        let rules = rec
-            .request_param("ReplicationConfiguration")
-            .and_then(|c| c.get("Rule"));
-        let destinations: Vec<&serde_json::Value> = one_or_many(rules)
+        let rules = one_or_many(
+            rec.request_param("ReplicationConfiguration")
+                .and_then(|c| c.get("Rule")),
+        );
+        let disabled = |r: &serde_json::Value| {
+            r.get("Status")
+                .and_then(|s| s.as_str())
+                .is_some_and(|s| s.trim().eq_ignore_ascii_case("Disabled"))
+        };
+        let active: Vec<&serde_json::Value> = rules.iter().copied().filter(|r| !disabled(r)).collect();
+        if !rules.is_empty() && active.is_empty() {
+            return None;
+        }
+        let destinations: Vec<&serde_json::Value> = active
             .into_iter()
             .filter_map(|r| r.get("Destination"))
             .collect();
@@ -148,6 +159,12 @@ mod tests {
             r#"[{"Destination":{"Bucket":"arn:aws:s3:::replica","Account":"111122223333"}},
                 {"Destination":{"Bucket":"arn:aws:s3:::replica-eu","Account":"111122223333"}}]"#), "");
         assert!(!fires(&S3BucketReplicationConfigured, &own_twice));
+        let paused = record("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(
+            r#"[{"ID":"dr","Status":"Disabled","Destination":{"Bucket":"arn:aws:s3:::drop-zone-7","Account":"444455556666"}},
+                {"ID":"eu","Status":"disabled","Destination":{"Bucket":"arn:aws:s3:::replica-eu"}}]"#), "");
+        assert!(!fires(&S3BucketReplicationConfigured, &paused));
+        let one_live = paused.replacen(r#""Status":"disabled""#, r#""Status":"Enabled""#, 1);
+        assert!(fires(&S3BucketReplicationConfigured, &one_live));
         let denied = failed("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(r#"{"Destination":{"Bucket":"arn:aws:s3:::x"}}"#), "AccessDenied");
         assert!(!fires(&S3BucketReplicationConfigured, &denied));
         assert!(!fires(&S3BucketReplicationConfigured, &record("s3.amazonaws.com", "DeleteBucketReplication", ROLE, "null", "")));

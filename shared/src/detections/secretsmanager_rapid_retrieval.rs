@@ -5,7 +5,9 @@
 //! read is as telling as a successful harvest); the error codes are in the finding.
 //! The group is the caller alone, so rotating addresses or user agents does not
 //! reset the count. Calls made by AWS services on a caller's behalf (`invokedBy`,
-//! e.g. CloudFormation resolving dynamic references) are skipped.
+//! e.g. CloudFormation resolving dynamic references) are skipped. A secret asked for
+//! by its full ARN counts as its name (the ARN's `:secret:` part less the six-character
+//! suffix Secrets Manager appends), so one secret read both ways is one secret.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{account_actor_group, aws_service_caller};
@@ -44,6 +46,24 @@ pub static META: Meta = Meta {
     }),
 };
 
+/// The secret's name: `secretId` as given, or the name inside a full ARN
+/// (`arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`).
+fn secret_name(secret: &str) -> &str {
+    let Some((_, named)) = secret.strip_prefix("arn:").and_then(|a| a.split_once(":secret:")) else {
+        return secret;
+    };
+    match named.rsplit_once('-') {
+        Some((name, suffix))
+            if !name.is_empty()
+                && suffix.len() == 6
+                && suffix.bytes().all(|b| b.is_ascii_alphanumeric()) =>
+        {
+            name
+        }
+        _ => named,
+    }
+}
+
 impl Detection for SecretsManagerRapidRetrieval {
     fn meta(&self) -> &'static Meta {
         &META
@@ -62,7 +82,7 @@ impl Detection for SecretsManagerRapidRetrieval {
         }
         Some(Signal::Distinct {
             group: account_actor_group(rec),
-            value: secret.to_owned(),
+            value: secret_name(secret).to_owned(),
             evidence: Evidence::new()
                 .with_opt("error_code", rec.error_code())
                 .with_opt("source_ip", rec.source_ip())
@@ -84,7 +104,7 @@ mod tests {
         match eval(&SecretsManagerRapidRetrieval, &record("secretsmanager.amazonaws.com", "GetSecretValue", USER, GET, "")) {
             Some(Signal::Distinct { group, value, evidence }) => {
                 assert_eq!(group, "111122223333|arn:aws:iam::111122223333:user/mallory");
-                assert_eq!(value, "arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbCdEf");
+                assert_eq!(value, "prod/db");
                 assert_eq!(evidence.get("error_code"), None);
             }
             other => panic!("expected an observation, got {other:?}"),
@@ -95,6 +115,15 @@ mod tests {
             }
             other => panic!("expected an observation, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_secret_asked_for_by_arn_is_its_name() {
+        assert_eq!(secret_name("arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/db-AbC123"), "prod/db");
+        assert_eq!(secret_name("arn:aws:secretsmanager:us-east-1:111122223333:secret:app-key-9xY7zQ"), "app-key");
+        assert_eq!(secret_name("prod/db"), "prod/db");
+        assert_eq!(secret_name("prod/db-AbC123"), "prod/db-AbC123");
+        assert_eq!(secret_name("arn:aws:secretsmanager:us-east-1:111122223333:secret:short"), "short");
     }
 
     #[test]

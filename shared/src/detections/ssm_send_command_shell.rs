@@ -1,7 +1,8 @@
 //! A shell command sent to instances through Systems Manager (`SendCommand` with the
 //! `AWS-RunShellScript` or `AWS-RunPowerShellScript` document, or `AWS-RunRemoteScript`
 //! and `AWS-RunDocument`, which fetch a script or command document from S3, GitHub or
-//! a URL and run it), successfully, by a caller other than an AWS service.
+//! a URL and run it, and `AWS-RunAnsiblePlaybook`, whose inline playbook's tasks run
+//! any command), successfully, by a caller other than an AWS service.
 //!
 //! Decisions: only the documents that run arbitrary commands; other documents
 //! (patching, inventory, custom runbooks) are too common to report one by one. The
@@ -41,11 +42,13 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-const SHELL_DOCUMENTS: [&str; 4] = [
+const SHELL_DOCUMENTS: [&str; 5] = [
     "AWS-RunShellScript",
     "AWS-RunPowerShellScript",
     "AWS-RunRemoteScript",
     "AWS-RunDocument",
+    // Takes an inline playbook, whose tasks run any shell command.
+    "AWS-RunAnsiblePlaybook",
 ];
 
 impl Detection for SsmSendCommandShell {
@@ -125,7 +128,7 @@ mod tests {
 
     #[test]
     fn documents_that_fetch_and_run_a_script_count() {
-        for doc in ["AWS-RunRemoteScript", "AWS-RunDocument", "arn:aws:ssm:us-east-1::document/AWS-RunRemoteScript"] {
+        for doc in ["AWS-RunRemoteScript", "AWS-RunDocument", "AWS-RunAnsiblePlaybook", "arn:aws:ssm:us-east-1::document/AWS-RunRemoteScript"] {
             assert!(fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, &send(doc), "")), "{doc}");
         }
     }

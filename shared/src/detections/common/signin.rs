@@ -94,10 +94,17 @@ impl FailedConsoleLogin<'_> {
     }
 }
 
+/// Who a sign-in was for: the IAM user's name, or `root` for the root user (whose
+/// sign-in records name no user).
+pub fn signin_user<'r>(rec: &'r Record) -> Option<&'r str> {
+    rec.user_name()
+        .or_else(|| (rec.identity_type() == Some("Root")).then_some("root"))
+}
+
 /// The observation of the per-user failed sign-in windows: the failed sign-in
-/// counted once (by record) in the group `<account>|<user name>`. `None` when the
-/// user name is missing or hidden (an unknown user name): per-address detections
-/// count those.
+/// counted once (by record) in the group `<account>|<user name>` (`root` for the
+/// root user, see [`signin_user`]). `None` when the user name is missing or hidden
+/// (an unknown user name): per-address detections count those.
 pub fn failed_login_per_user(
     rec: &Record,
     failed: &FailedConsoleLogin,
@@ -105,7 +112,7 @@ pub fn failed_login_per_user(
     if failed.unknown_user {
         return None;
     }
-    let user = rec.user_name()?;
+    let user = signin_user(rec)?;
     Some(crate::detection::Signal::Distinct {
         group: format!("{}|{user}", rec.account_id().unwrap_or("unknown")),
         value: record_identity(rec),
