@@ -79,7 +79,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "hijacking",
-        description: "Resource hijacking with stolen credentials: compute launched across Regions, SES sending, domains registered or taken",
+        description: "Resource and account hijacking with stolen credentials: compute across Regions, opt-in Regions enabled, SES sending, domains registered or taken, member accounts' root email changed",
     },
 ];
 

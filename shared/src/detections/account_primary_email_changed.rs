@@ -34,7 +34,7 @@ pub static META: Meta = Meta {
     origins: &["trailwatch: based on the AWS Account Management StartPrimaryEmailUpdate and \
               AcceptPrimaryEmailUpdate APIs, and the root email change listed as a gap in \
               docs/coverage.md"],
-    group: "security-services",
+    group: "hijacking",
     false_positives: &[
         "The platform team moving accounts to a new mailbox or domain, or handing an account \
          over to its new owner.",

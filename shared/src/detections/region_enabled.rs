@@ -22,7 +22,7 @@ pub static META: Meta = Meta {
     severity: Severity::Medium,
     attack: &["T1535"],
     origins: &["SigmaHQ rules/cloud/aws/cloudtrail/aws_cloudtrail_region_enabled.yml"],
-    group: "security-services",
+    group: "hijacking",
     false_positives: &["A planned expansion into a new Region by the platform team."],
     next_steps: "Confirm with the platform team that the Region is wanted. If not, disable it \
                  again, check that no resources were created there, and review the caller's \

@@ -2,7 +2,10 @@
 //! status `SUPPRESSED`), archived (`UpdateFindings` with record state `ARCHIVED`), or
 //! suppressed from now on by an automation rule (`CreateAutomationRule`,
 //! `BatchUpdateAutomationRules` whose actions set the workflow status `SUPPRESSED`),
-//! successfully.
+//! successfully. The same for the newer Security Hub's OCSF findings:
+//! `BatchUpdateFindingsV2` with `StatusId` 3 (Suppressed) or 5 (Archived), and
+//! automation rules (`CreateAutomationRuleV2`, `UpdateAutomationRuleV2`) whose finding
+//! fields update sets either.
 //!
 //! Decisions: Sigma's rule takes every `BatchUpdateFindings`, `UpdateFindings`,
 //! `DeleteInsight` and `UpdateInsight` call. Most of those are ordinary triage (notes,
@@ -25,6 +28,9 @@ const NAMES: &[&str] = &[
     "UpdateFindings",
     "CreateAutomationRule",
     "BatchUpdateAutomationRules",
+    "BatchUpdateFindingsV2",
+    "CreateAutomationRuleV2",
+    "UpdateAutomationRuleV2",
 ];
 
 pub static META: Meta = Meta {
@@ -85,6 +91,28 @@ fn rule_suppresses(rule: &Value) -> bool {
         })
 }
 
+/// An OCSF finding status that takes the finding out of sight: 3 (Suppressed) or
+/// 5 (Archived), given as a number or its text.
+fn ocsf_status_hides(v: Option<&Value>) -> bool {
+    let id = match v {
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    matches!(id, Some(3 | 5))
+}
+
+/// A V2 automation rule whose finding fields update hides findings.
+fn rule_v2_hides(rule: &Value) -> bool {
+    field(rule, "Actions")
+        .and_then(Value::as_array)
+        .is_some_and(|actions| {
+            actions.iter().any(|a| {
+                ocsf_status_hides(field(a, "FindingFieldsUpdate").and_then(|u| field(u, "StatusId")))
+            })
+        })
+}
+
 impl Detection for SecurityHubFindingsEvasion {
     fn meta(&self) -> &'static Meta {
         &META
@@ -99,6 +127,8 @@ impl Detection for SecurityHubFindingsEvasion {
             "BatchUpdateFindings" => suppresses(params),
             "UpdateFindings" => is_text(field(params, "RecordState"), "ARCHIVED"),
             "CreateAutomationRule" => rule_suppresses(params),
+            "BatchUpdateFindingsV2" => ocsf_status_hides(field(params, "StatusId")),
+            "CreateAutomationRuleV2" | "UpdateAutomationRuleV2" => rule_v2_hides(params),
             _ => field(params, "UpdateAutomationRulesRequestItems")
                 .and_then(Value::as_array)
                 .is_some_and(|items| items.iter().any(rule_suppresses)),
@@ -110,6 +140,7 @@ impl Detection for SecurityHubFindingsEvasion {
             Evidence::new()
                 .with("action", rec.event_name())
                 .with_json("findings", field(params, "FindingIdentifiers"))
+                .with_json("metadata_uids", field(params, "MetadataUids"))
                 .with_json("filters", field(params, "Filters"))
                 .with_json("rule_name", field(params, "RuleName"))
                 .with_json("criteria", field(params, "Criteria")),
@@ -143,6 +174,27 @@ mod tests {
         }
         let camel = r#"{"findingIdentifiers":[],"workflow":{"status":"suppressed"}}"#;
         assert!(fires(&SecurityHubFindingsEvasion, &call("BatchUpdateFindings", camel)));
+    }
+
+    #[test]
+    fn the_ocsf_forms_hide_with_status_3_or_5() {
+        let batch = |status: &str| {
+            format!(r#"{{"MetadataUids":["a1b2c3d4-0000-4000-8000-000000000001"],"StatusId":{status},"Comment":"noise"}}"#)
+        };
+        for status in ["3", "5", "\"3\""] {
+            assert!(fires(&SecurityHubFindingsEvasion, &call("BatchUpdateFindingsV2", &batch(status))), "{status}");
+        }
+        for status in ["1", "2", "4", "null"] {
+            assert!(!fires(&SecurityHubFindingsEvasion, &call("BatchUpdateFindingsV2", &batch(status))), "{status}");
+        }
+        let rule = |status: u8| {
+            format!(r#"{{"RuleName":"quiet","RuleStatus":"ENABLED","RuleOrder":1.0,"Criteria":{{"OcsfFindingCriteria":{{}}}},
+                "Actions":[{{"Type":"FINDING_FIELDS_UPDATE","FindingFieldsUpdate":{{"StatusId":{status},"Comment":"auto"}}}}]}}"#)
+        };
+        for name in ["CreateAutomationRuleV2", "UpdateAutomationRuleV2"] {
+            assert!(fires(&SecurityHubFindingsEvasion, &call(name, &rule(3))), "{name}");
+            assert!(!fires(&SecurityHubFindingsEvasion, &call(name, &rule(2))), "{name}");
+        }
     }
 
     #[test]

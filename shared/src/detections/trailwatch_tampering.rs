@@ -16,6 +16,8 @@
 //! - A change CloudFormation makes on someone's behalf (`invokedBy`
 //!   `cloudformation.amazonaws.com`, a stack update) is medium, not critical: it is
 //!   usually a deployment, but still worth a look.
+//! - IAM names are compared without regard to case (IAM treats `MyRole` and `myrole`
+//!   as one role); other services' names are case-sensitive and compared as they are.
 //! - Creating a resource with trailwatch's prefix is not tampering (deployments
 //!   do it); enabling a rule is not either.
 
@@ -225,7 +227,16 @@ pub fn tampered_resource(rec: &Record<'_>, prefix: &str) -> Option<String> {
             _ => Vec::new(),
         };
         for v in values {
-            if owned_name(field, v).starts_with(prefix) {
+            let name = owned_name(field, v);
+            // IAM names are unique without regard to case: `TrailWatch-Role` names the
+            // same role as `trailwatch-role`.
+            let ours = if source == "iam.amazonaws.com" {
+                name.get(..prefix.len())
+                    .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+            } else {
+                name.starts_with(prefix)
+            };
+            if ours {
                 return Some(v.to_owned());
             }
         }
@@ -304,6 +315,16 @@ mod tests {
             assert!(tampered(&json, "tw-prod").is_some(), "{source} {name}");
             assert!(tampered(&json, "other").is_none(), "{source} {name} with another prefix");
         }
+    }
+
+    #[test]
+    fn iam_names_match_in_any_case_other_names_exactly() {
+        let role = rec("iam.amazonaws.com", "DeleteRolePolicy", r#"{"roleName":"TW-Prod-CorrelationRole-77","policyName":"x"}"#);
+        assert!(tampered(&role, "tw-prod").is_some());
+        let short = rec("iam.amazonaws.com", "DeleteRolePolicy", r#"{"roleName":"TW","policyName":"x"}"#);
+        assert!(tampered(&short, "tw-prod").is_none());
+        let queue = rec("sqs.amazonaws.com", "PurgeQueue", r#"{"queueUrl":"https://sqs.eu-west-1.amazonaws.com/111122223333/TW-Prod-FailedEventsQueue-1"}"#);
+        assert!(tampered(&queue, "tw-prod").is_none());
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! too, at medium severity, and name the case in the false positives, because an
 //! intruder can delete the VPC as well. EC2 logs the flow log ids in two shapes: the
 //! query-API echo `DeleteFlowLogsRequest.FlowLogId` (one `{content}` object or a list
-//! of them) and a plain `flowLogId` list; both are read for the evidence.
+//! of them) and a plain `flowLogId` list; both are read for the evidence. The call
+//! succeeds even when it deletes nothing: ids it could not delete (not found, not
+//! allowed) come back in `DeleteFlowLogsResponse.unsuccessful`. A call whose every
+//! requested id is listed there deleted nothing and does not fire.
 
 use serde_json::Value;
 
@@ -71,6 +74,19 @@ fn flow_log_ids(rec: &Record) -> Vec<Value> {
     ids
 }
 
+/// The ids EC2 reports it did not delete
+/// (`DeleteFlowLogsResponse.unsuccessful.item[].resourceId`, one item or a list).
+fn unsuccessful_ids<'r>(rec: &'r Record) -> Vec<&'r str> {
+    let items = rec
+        .response_element("DeleteFlowLogsResponse")
+        .and_then(|r| r.get("unsuccessful"))
+        .and_then(|u| u.get("item"));
+    crate::detections::common::one_or_many(items)
+        .into_iter()
+        .filter_map(|i| i.get("resourceId").and_then(Value::as_str))
+        .collect()
+}
+
 impl Detection for VpcFlowLogsDeleted {
     fn meta(&self) -> &'static Meta {
         &META
@@ -81,6 +97,14 @@ impl Detection for VpcFlowLogsDeleted {
             return None;
         }
         let ids = flow_log_ids(rec);
+        let failed = unsuccessful_ids(rec);
+        if !ids.is_empty()
+            && ids
+                .iter()
+                .all(|id| id.as_str().is_some_and(|id| failed.contains(&id)))
+        {
+            return None;
+        }
         fire(Evidence::new().with_opt("flow_log_ids", (!ids.is_empty()).then_some(ids)))
     }
 }
@@ -124,6 +148,28 @@ mod tests {
         // Missing, null or odd parameters still fire, without ids.
         assert_eq!(ids(&delete("null")), None);
         assert_eq!(ids(&delete(r#"{"DeleteFlowLogsRequest":"x"}"#)), None);
+    }
+
+    #[test]
+    fn a_call_that_deleted_nothing_does_not_fire() {
+        let request = r#"{"DeleteFlowLogsRequest":{"FlowLogId":[{"content":"fl-01","tag":1},{"content":"fl-02","tag":2}]}}"#;
+        let unsuccessful = |ids: &[&str]| {
+            let items: Vec<String> = ids
+                .iter()
+                .map(|id| format!(r#"{{"resourceId":"{id}","error":{{"code":"InvalidFlowLogId.NotFound","message":"not found"}}}}"#))
+                .collect();
+            delete(request).replace(
+                r#""responseElements":null"#,
+                &format!(r#""responseElements":{{"DeleteFlowLogsResponse":{{"requestId":"r1","unsuccessful":{{"item":[{}]}}}}}}"#, items.join(",")),
+            )
+        };
+        assert!(!fires(&VpcFlowLogsDeleted, &unsuccessful(&["fl-01", "fl-02"])));
+        assert!(fires(&VpcFlowLogsDeleted, &unsuccessful(&["fl-02"])));
+        let one = delete(r#"{"DeleteFlowLogsRequest":{"FlowLogId":{"content":"fl-01","tag":1}}}"#).replace(
+            r#""responseElements":null"#,
+            r#""responseElements":{"DeleteFlowLogsResponse":{"unsuccessful":{"item":{"resourceId":"fl-01"}}}}"#,
+        );
+        assert!(!fires(&VpcFlowLogsDeleted, &one));
     }
 
     #[test]

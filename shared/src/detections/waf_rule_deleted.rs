@@ -1,5 +1,5 @@
 //! A WAF rule or rule group deleted (`DeleteRule`, `DeleteRuleGroup` on WAFv2 or
-//! classic WAF), successfully.
+//! classic WAF, and classic WAF's `DeleteRateBasedRule`), successfully.
 //!
 //! Decision: EventBridge's `DeleteRule` has the same name; only the WAF event sources
 //! are read here (EventBridge rules have their own detection).
@@ -10,7 +10,7 @@ use crate::event::Record;
 
 pub struct WafRuleDeleted;
 
-const NAMES: &[&str] = &["DeleteRule", "DeleteRuleGroup"];
+const NAMES: &[&str] = &["DeleteRule", "DeleteRuleGroup", "DeleteRateBasedRule"];
 
 pub static META: Meta = Meta {
     id: "waf-rule-deleted",
@@ -76,6 +76,9 @@ mod tests {
             Some(Signal::Fire(e)) => assert_eq!(e.get("id").and_then(|v| v.as_str()), Some("r-1")),
             other => panic!("expected a finding, got {other:?}"),
         }
+        let rate_based = classic_rule.replace("\"DeleteRule\"", "\"DeleteRateBasedRule\"");
+        assert_ne!(rate_based, classic_rule);
+        assert!(fires(&WafRuleDeleted, &rate_based));
     }
 
     #[test]
