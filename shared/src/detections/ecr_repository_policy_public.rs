@@ -3,9 +3,10 @@
 //! principal `*`), successfully.
 //!
 //! Decisions: the policy is JSON text in `policyText`. As for bucket policies, a
-//! public statement with a `Condition` is not counted (conditions usually restrict
-//! to an organisation or a source), unless the block is empty (`{}` or operators
-//! without keys), which restricts nothing (`common::condition_restricts`). Other accounts named in the policy are reported
+//! public statement is not counted when its `Condition` fences in the callers (an
+//! organisation, account, network or source with a concrete value); one any caller
+//! can meet (`aws:SecureTransport`, a wildcard, a negation, an empty block) fences
+//! nothing (`common::condition_restricts`). Other accounts named in the policy are reported
 //! when the policy is public but do not fire alone: cross-account pulls are the
 //! everyday way images are shared inside an organisation.
 

@@ -1,13 +1,15 @@
 //! A KMS key policy that lets everyone encrypt with the key (`CreateKey`,
 //! `ReplicateKey` or `PutKeyPolicy` whose policy has an `Allow` statement for the
 //! principal `*` or `{"AWS": "*"}` covering an action that encrypts with the key:
-//! `kms:Encrypt`, `kms:GenerateDataKey` and its variants, `kms:ReEncryptTo`, without a
-//! `Condition`), successfully. The data-key actions matter most: S3 and EBS encrypt
-//! with data keys, so they are what a ransomware copy under a foreign key needs.
+//! `kms:Encrypt`, `kms:GenerateDataKey` and its variants, `kms:ReEncryptTo`, without
+//! a `Condition` that fences in the callers), successfully. The data-key actions
+//! matter most: S3 and EBS encrypt with data keys, so they are what a ransomware copy
+//! under a foreign key needs.
 //!
 //! Decisions: AWS-managed and many customer keys use `{"AWS": "*"}` fenced by
-//! conditions such as `kms:CallerAccount` or `kms:ViaService`; conditioned statements
-//! are not counted (we do not evaluate conditions), unless the block is empty.
+//! conditions such as `kms:CallerAccount` or `kms:ViaService`; a statement so fenced
+//! is not counted, while one whose condition any caller can meet (an empty block,
+//! `aws:SecureTransport`, a wildcard value) is (`common::condition_restricts`).
 //! "Covering" is IAM's reading: wildcards anywhere in an action (`kms:*crypt`), and
 //! an `Allow` with `NotAction` that does not list `kms:Encrypt`. A replica key
 //! (`ReplicateKey`) takes the policy given with the call, so it counts like a new

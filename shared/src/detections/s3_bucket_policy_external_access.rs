@@ -3,9 +3,10 @@
 //!
 //! Decisions: CloudTrail records the new policy as an object in
 //! `requestParameters.bucketPolicy` (some exports: JSON text). It fires when an
-//! `Allow` statement names the principal `*` without a `Condition` (conditions such
-//! as `aws:PrincipalOrgID` or `aws:SourceVpc` usually fence it in, and we do not
-//! evaluate them; an empty block fences nothing and does not count), or names an
+//! `Allow` statement names the principal `*` without a `Condition` that fences in
+//! the callers (keys such as `aws:PrincipalOrgID` or `aws:SourceVpc` with a concrete
+//! value do; `aws:SecureTransport`, a wildcard value, a negated operator or an empty
+//! block do not: `common::condition_restricts`), or names an
 //! AWS account other than the event's own. Service principals
 //! (`cloudtrail.amazonaws.com` writing logs) do not count. Neither do `CanonicalUser`
 //! principals: a canonical id cannot be told apart from the event's own account in
@@ -103,6 +104,32 @@ mod tests {
         let text = record("s3.amazonaws.com", "PutBucketPolicy", ROLE,
             r#"{"bucketName":"b","bucketPolicy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:GetObject\"}]}"}"#, "");
         assert!(fires(&S3BucketPolicyExternalAccess, &text));
+    }
+
+    #[test]
+    fn a_condition_any_caller_can_meet_does_not_fence_a_public_grant() {
+        for condition in [
+            r#"{"Bool":{"aws:SecureTransport":"true"}}"#,
+            r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:*"}}"#,
+            r#"{"IpAddress":{"aws:SourceIp":["0.0.0.0/0"]}}"#,
+            r#"{"StringNotEquals":{"aws:PrincipalAccount":"444455556666"}}"#,
+            r#"{"StringEquals":{"aws:PrincipalTag/team":"data"}}"#,
+            r#"{"StringLike":{"aws:Referer":"https://example.com/*"}}"#,
+        ] {
+            let statement = format!(r#"[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{condition}}}]"#);
+            let rec = record("s3.amazonaws.com", "PutBucketPolicy", ROLE, &put(&statement), "");
+            assert!(fires(&S3BucketPolicyExternalAccess, &rec), "{condition}");
+        }
+        for condition in [
+            r#"{"StringEquals":{"aws:SourceVpce":"vpce-0a1b2c3d"}}"#,
+            r#"{"IpAddress":{"aws:SourceIp":["203.0.113.0/24"]}}"#,
+            r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/*"}}"#,
+            r#"{"StringEquals":{"aws:PrincipalOrgID":["o-exampleorg"]},"Bool":{"aws:SecureTransport":"true"}}"#,
+        ] {
+            let statement = format!(r#"[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{condition}}}]"#);
+            let rec = record("s3.amazonaws.com", "PutBucketPolicy", ROLE, &put(&statement), "");
+            assert!(!fires(&S3BucketPolicyExternalAccess, &rec), "{condition}");
+        }
     }
 
     #[test]

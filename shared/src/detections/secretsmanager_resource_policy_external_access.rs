@@ -3,7 +3,9 @@
 //!
 //! Decisions: the policy is JSON text (some exports: an object) in
 //! `resourcePolicy`. As for bucket policies, a statement for the principal `*` counts
-//! only without a `Condition` (an empty block counts as none), and an account principal counts when it is not the
+//! unless a `Condition` fences in its callers (`common::condition_restricts`: an
+//! empty block, `aws:SecureTransport` or a wildcard value fence nothing), and an
+//! account principal counts when it is not the
 //! event's own account.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};

@@ -121,8 +121,8 @@ pub fn action_pattern_matches(pattern: &str, action: &str) -> bool {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PolicyExposure {
     /// An `Allow` statement whose principal is everyone and that has no `Condition`
-    /// that restricts (a condition such as `aws:PrincipalOrgID` or `aws:SourceVpc`
-    /// narrows it, and we do not evaluate conditions; an empty block narrows
+    /// that restricts who calls (a condition such as `aws:PrincipalOrgID` or
+    /// `aws:SourceVpc` narrows it; `aws:SecureTransport` or an empty block narrows
     /// nothing: [`condition_restricts`]).
     pub public: bool,
     /// Other accounts named in `Allow` statements, sorted, without duplicates.
@@ -170,22 +170,91 @@ pub fn policy_exposure(
     out
 }
 
-/// Whether a statement's `Condition` block can narrow it: some operator with some
-/// key. An empty block (`{}`, or `{"StringEquals": {}}`) restricts nothing, so a
-/// statement that carries one is as open as one without: it must not hide a grant
-/// to everyone. A value of another shape is taken as restricting (we do not
-/// evaluate conditions, and do not guess at ones we cannot read).
+/// Whether a statement's `Condition` block narrows who may use the grant: some
+/// operator that is not a negation (`StringNotEquals` and the like exclude a few and
+/// admit everyone else) tests a key that names the caller, its organisation, account
+/// or network ([`CALLER_KEYS`]) against a value that is not a wildcard for every
+/// caller (`*`, an ARN with `*` for its account, a `/0` range). Conditions on anything
+/// else (`aws:SecureTransport`, request tags, the referer, the caller's own tags) are
+/// met by any caller who chooses to, so a public grant behind them stays public: one
+/// line of `"Bool": {"aws:SecureTransport": "true"}` must not hide it. An empty block
+/// restricts nothing. A block of a shape we cannot read is taken as restricting (we
+/// do not guess at conditions we cannot read).
 pub fn condition_restricts(condition: Option<&serde_json::Value>) -> bool {
     use serde_json::Value;
-    match condition {
-        None | Some(Value::Null) => false,
-        Some(Value::Object(operators)) => operators.values().any(|keys| match keys {
-            Value::Object(keys) => !keys.is_empty(),
-            Value::Null => false,
-            _ => true,
-        }),
-        Some(_) => true,
-    }
+    let operators = match condition {
+        None | Some(Value::Null) => return false,
+        Some(Value::Object(operators)) => operators,
+        Some(_) => return true,
+    };
+    operators.iter().any(|(operator, keys)| match keys {
+        Value::Object(keys) => {
+            !operator.to_ascii_lowercase().contains("not")
+                && keys
+                    .iter()
+                    .any(|(key, value)| caller_key(key) && names_some_callers(value))
+        }
+        Value::Null => false,
+        _ => true,
+    })
+}
+
+/// The condition keys that say who the caller is or where the call comes from.
+const CALLER_KEYS: [&str; 27] = [
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:principalservicename",
+    "aws:principalservicenameslist",
+    "aws:principalisawsservice",
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+    "aws:sourceowner",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:sourcevpcarn",
+    "aws:sourceip",
+    "aws:vpcsourceip",
+    "aws:userid",
+    "aws:username",
+    "aws:calledvia",
+    "aws:calledviafirst",
+    "aws:calledvialast",
+    "kms:calleraccount",
+    "kms:viaservice",
+    "s3:dataaccesspointaccount",
+    "s3:dataaccesspointarn",
+    "sts:externalid",
+];
+
+fn caller_key(key: &str) -> bool {
+    CALLER_KEYS
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(key.trim()))
+}
+
+/// A condition value (one or a list) that leaves some callers out: not every value
+/// is a wildcard for everyone (`*`, `arn:aws:iam::*:...`, a `/0` address range), and
+/// not `false` for `aws:PrincipalIsAWSService`-style flags.
+fn names_some_callers(value: &serde_json::Value) -> bool {
+    let everyone = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => {
+            let s = s.trim();
+            s.chars().all(|c| c == '*' || c == '?')
+                || s.split(':')
+                    .nth(4)
+                    .is_some_and(|account| account.starts_with('*'))
+                || super::cidr_covers_internet(s)
+                || s.eq_ignore_ascii_case("false")
+        }
+        serde_json::Value::Bool(b) => !b,
+        _ => false,
+    };
+    let values = one_or_many(Some(value));
+    !values.is_empty() && !values.into_iter().all(everyone)
 }
 
 /// The items of an EC2 sharing list's `add` (`{"add": {"items": [...]}}`), one
