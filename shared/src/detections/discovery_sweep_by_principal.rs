@@ -7,6 +7,11 @@
 //! half of it) within any hour. Denied calls count. Console page loads and AWS
 //! services are left out: the console alone issues many different reads per click.
 //! Unlike `discovery-api-burst-via-cli` this one sees a slow sweep by any SDK.
+//!
+//! The principal is the session for assumed roles, not the role: one role is often
+//! shared by an instance fleet, an ECS service's tasks or many pipelines' runs, and
+//! pooling their calls would add up unrelated workloads. An intruder who re-assumes
+//! the role for every few calls splits the count: a known limit (docs/coverage.md).
 
 use crate::detection::{Detection, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{

@@ -6,6 +6,10 @@
 //! source IP); the value is the event name. Only successful calls count (a denied
 //! call moves nothing), and calls by AWS services (AWS Backup, Data Lifecycle
 //! Manager, GuardDuty malware scans: `AWSService` or `invokedBy`) are skipped.
+//! `CreateSnapshots` (every volume of an instance in one call) and `CopySnapshot`
+//! (the copy under a customer key that a snapshot of the default EBS key needs before
+//! it can be shared) are the creation step too: they count as `CreateSnapshot`, so a
+//! creation followed by a copy is one step, not two.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{account_actor_and, aws_service_caller, source_ip_normalized};
@@ -13,7 +17,13 @@ use crate::event::Record;
 
 pub struct Ec2SnapshotExfiltrationSequence;
 
-const WRITES: &[&str] = &["CreateSnapshot", "DeleteSnapshot", "ModifySnapshotAttribute"];
+const WRITES: &[&str] = &[
+    "CreateSnapshot",
+    "CreateSnapshots",
+    "CopySnapshot",
+    "DeleteSnapshot",
+    "ModifySnapshotAttribute",
+];
 const READS: &[&str] = &["DescribeSnapshotAttribute"];
 
 pub static META: Meta = Meta {
@@ -58,10 +68,19 @@ impl Detection for Ec2SnapshotExfiltrationSequence {
         let ip = source_ip_normalized(rec)
             .or_else(|| rec.source_ip().map(str::to_owned))
             .unwrap_or_else(|| "unknown".to_owned());
+        let step = match name {
+            "CreateSnapshots" | "CopySnapshot" => "CreateSnapshot",
+            other => other,
+        };
+        let snapshot = rec
+            .request_param_str("snapshotId")
+            .or_else(|| rec.request_param_str("sourceSnapshotId"));
         Some(Signal::Distinct {
             group: account_actor_and(rec, &ip),
-            value: name.to_owned(),
-            evidence: Evidence::new().with_opt("snapshot_id", rec.request_param_str("snapshotId")),
+            value: step.to_owned(),
+            evidence: Evidence::new()
+                .with_opt("snapshot_id", snapshot)
+                .with_opt("instance_id", rec.request_param("instanceSpecification").and_then(|i| i.get("instanceId")).and_then(|v| v.as_str())),
         })
     }
 }
@@ -71,6 +90,19 @@ mod tests {
     use super::*;
     use crate::detections::common::data_testing::{ROLE, SERVICE, USER, failed, record};
     use crate::detections::common::testing::eval;
+
+    #[test]
+    fn batch_creations_and_copies_are_the_creation_step() {
+        for (name, params) in [
+            ("CreateSnapshots", r#"{"instanceSpecification":{"instanceId":"i-0a1b2c3d","excludeBootVolume":false}}"#),
+            ("CopySnapshot", r#"{"sourceSnapshotId":"snap-0a1b2c3d","sourceRegion":"us-east-1","encrypted":true,"kmsKeyId":"alias/exfil"}"#),
+        ] {
+            match eval(&Ec2SnapshotExfiltrationSequence, &record("ec2.amazonaws.com", name, USER, params, "")) {
+                Some(Signal::Distinct { value, .. }) => assert_eq!(value, "CreateSnapshot", "{name}"),
+                other => panic!("expected an observation for {name}, got {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn counts_step_names_per_caller_and_address() {

@@ -7,6 +7,11 @@
 //! version of one key counts each version, as each is destroyed). Calls by AWS
 //! services (lifecycle expiry is not logged as `DeleteObject`, but replication may
 //! be) are skipped.
+//!
+//! The principal is the session for assumed roles, not the role: one role is often
+//! shared by an instance fleet, an ECS service's tasks or many pipelines' runs, and
+//! pooling their calls would add up unrelated workloads. An intruder who re-assumes
+//! the role for every few calls splits the count: a known limit (docs/coverage.md).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{account_actor_and, aws_service_caller, succeeded_call};

@@ -8,6 +8,11 @@
 //! e.g. CloudFormation resolving dynamic references) are skipped. A secret asked for
 //! by its full ARN counts as its name (the ARN's `:secret:` part less the six-character
 //! suffix Secrets Manager appends), so one secret read both ways is one secret.
+//!
+//! The principal is the session for assumed roles, not the role: one role is often
+//! shared by an instance fleet, an ECS service's tasks or many pipelines' runs, and
+//! pooling their calls would add up unrelated workloads. An intruder who re-assumes
+//! the role for every few calls splits the count: a known limit (docs/coverage.md).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{account_actor_group, aws_service_caller};

@@ -12,6 +12,11 @@
 //! decrypts a whole tree, a page of up to ten parameters per call: its value is the
 //! path with the page's `nextToken` (when the record carries it), so paging through
 //! a large tree counts page by page, and reading one small tree again does not.
+//!
+//! The principal is the session for assumed roles, not the role: one role is often
+//! shared by an instance fleet, an ECS service's tasks or many pipelines' runs, and
+//! pooling their calls would add up unrelated workloads. An intruder who re-assumes
+//! the role for every few calls splits the count: a known limit (docs/coverage.md).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{account_actor_group, aws_service_caller, flag_value, one_or_many};
