@@ -8,9 +8,17 @@
 //! Infrastructure-as-code callers are not excluded: a cross-account trust is worth a
 //! look whoever writes it. A document that does not parse is not reported (IAM refuses
 //! such a call, so a successful record with one is an export artefact).
+//!
+//! One federated case is judged: GitHub Actions' OIDC provider
+//! (`token.actions.githubusercontent.com`) trusted without a condition on the
+//! token's `sub` (or with `*` or `repo:*` there). Every workflow of every GitHub
+//! repository gets a token from that provider, so such a role lets in anyone on
+//! GitHub: it is reported as the principal `github-actions:any-repository`.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, change_evidence, foreign_trusted_principals, is_event};
+use crate::detections::common::{
+    IAM, allow_statements, change_evidence, foreign_trusted_principals, is_event, one_or_many,
+};
 use crate::detections::create_policy_version_allow_all::policy_document_param;
 use crate::event::Record;
 
@@ -20,8 +28,8 @@ pub static META: Meta = Meta {
     id: "iam-role-trust-policy-external-principal",
     title: "AWS IAM Role Trust Policy Allows External Principal",
     description: "A role was created, or its trust policy rewritten, so that a \
-                  principal outside the account (another AWS account, or anyone) may \
-                  assume it. This is the classic backdoor role: the attacker keeps \
+                  principal outside the account (another AWS account, anyone, or any \
+                  GitHub repository's workflows) may assume it. This is the classic backdoor role: the attacker keeps \
                   access from an account they own, with no user or key in the victim \
                   account.",
     severity: Severity::High,
@@ -47,6 +55,42 @@ pub static META: Meta = Meta {
     window: None,
 };
 
+const GITHUB_OIDC: &str = "token.actions.githubusercontent.com";
+
+/// An `Allow` statement that trusts GitHub Actions' OIDC provider without pinning
+/// the token's subject (`token.actions.githubusercontent.com:sub`) to a repository:
+/// no such key under a non-negated operator, or only `*` / `repo:*` values there.
+fn github_actions_open_to_any_repository(doc: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    allow_statements(doc).into_iter().any(|st| {
+        let federated = st.get("Principal").and_then(|p| p.get("Federated"));
+        let trusts_github = one_or_many(federated)
+            .into_iter()
+            .filter_map(Value::as_str)
+            .any(|f| f.ends_with(&format!("oidc-provider/{GITHUB_OIDC}")) || f == GITHUB_OIDC);
+        if !trusts_github {
+            return false;
+        }
+        let subject_key = format!("{GITHUB_OIDC}:sub");
+        let pinned = st
+            .get("Condition")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .filter(|(operator, _)| !operator.to_ascii_lowercase().contains("not"))
+            .filter_map(|(_, keys)| keys.as_object())
+            .flatten()
+            .filter(|(key, _)| key.eq_ignore_ascii_case(&subject_key))
+            .any(|(_, values)| {
+                one_or_many(Some(values)).into_iter().any(|v| {
+                    v.as_str()
+                        .is_some_and(|v| !matches!(v.trim(), "*" | "repo:*" | "repo:*:*"))
+                })
+            });
+        !pinned
+    })
+}
+
 impl Detection for IamRoleTrustPolicyExternalPrincipal {
     fn meta(&self) -> &'static Meta {
         &META
@@ -62,7 +106,10 @@ impl Detection for IamRoleTrustPolicyExternalPrincipal {
             "policyDocument"
         };
         let doc = policy_document_param(rec, key).ok()??;
-        let foreign = foreign_trusted_principals(&doc, rec.account_id());
+        let mut foreign = foreign_trusted_principals(&doc, rec.account_id());
+        if github_actions_open_to_any_repository(&doc) {
+            foreign.push("github-actions:any-repository".to_owned());
+        }
         if foreign.is_empty() {
             return None;
         }
@@ -119,10 +166,27 @@ mod tests {
     }
 
     #[test]
+    fn github_actions_trusted_for_any_repository_counts() {
+        let trust = |condition: &str| {
+            format!(r#"{{"Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"}},"Action":"sts:AssumeRoleWithWebIdentity"{condition}}}"#)
+        };
+        for open in [
+            trust(""),
+            trust(r#","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}"#),
+            trust(r#","Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:*"}}"#),
+            trust(r#","Condition":{"StringNotEquals":{"token.actions.githubusercontent.com:sub":"repo:evil/x:ref:refs/heads/main"}}"#),
+        ] {
+            assert_eq!(principals(&update(USER, &open)), vec!["github-actions:any-repository"], "{open}");
+        }
+        let pinned = trust(r#","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:example-org/deploy:*"}}"#);
+        assert!(!fires(&IamRoleTrustPolicyExternalPrincipal, &update(USER, &pinned)));
+    }
+
+    #[test]
     fn ignores_own_account_services_federation_and_denies() {
         let own = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/Ops"},"Action":"sts:AssumeRole"}"#;
         let service = r#"{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}"#;
-        let oidc = r#"{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity"}"#;
+        let oidc = r#"{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:sub":"repo:example-org/deploy:ref:refs/heads/main"}}}"#;
         let deny = r#"{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"sts:AssumeRole"}"#;
         for st in [own, service, oidc, deny] {
             assert!(!fires(&IamRoleTrustPolicyExternalPrincipal, &update(USER, st)), "{st}");
