@@ -6,7 +6,9 @@
 //! deleted once it is empty, so an attacker destroying backups deletes the points
 //! first. Deletions by AWS Backup itself (retention expiry: an `AWSService` identity
 //! or `invokedBy` AWS Backup) are skipped; a stack deletion that takes a vault or
-//! plan with it counts.
+//! plan with it counts. A plan's resource assignment deleted (`DeleteBackupSelection`)
+//! is left out: AWS Backup has no call to change an assignment, so every change to
+//! which resources a plan covers is a deletion followed by a creation.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_among, succeeded_call};

@@ -5,7 +5,10 @@
 //! so every identity type counts here. A rule fires when it is enabled (or carries
 //! no `Status`) and its `Expiration.Days` is below 3 (a number or text), or its
 //! `Expiration.Date` falls less than three days after the event (a date already
-//! past makes every object the rule covers eligible for deletion at once).
+//! past makes every object the rule covers eligible for deletion at once), or its
+//! `NoncurrentVersionExpiration.NoncurrentDays` is below 3: on a versioned bucket the
+//! noncurrent versions are the recovery copies, and removing them within a day or two
+//! is how an overwrite or deletion is made final.
 //! A lifecycle on the bucket that receives CloudTrail logs is the classic case
 //! (Stratus cloudtrail-lifecycle-rule), but any bucket counts: we cannot tell which
 //! buckets hold logs from the event alone.
@@ -86,12 +89,20 @@ impl Detection for S3BucketLifecycleShortExpiration {
                 .min_by_key(|(ms, _)| *ms)
                 .map(|(_, text)| text)
         });
-        if shortest.is_none() && soon.is_none() {
+        let noncurrent = enabled
+            .iter()
+            .filter_map(|r| days(r.get("NoncurrentVersionExpiration")?.get("NoncurrentDays")))
+            .filter(|d| *d < MAX_DAYS_EXCLUSIVE)
+            .min();
+        if shortest.is_none() && soon.is_none() && noncurrent.is_none() {
             return None;
         }
         let mut e = Evidence::new().with_opt("bucket", rec.request_param_str("bucketName"));
         if let Some(d) = shortest {
             e = e.with("expiration_days", d);
+        }
+        if let Some(d) = noncurrent {
+            e = e.with("noncurrent_expiration_days", d);
         }
         fire(e.with_opt("expiration_date", soon))
     }
@@ -158,6 +169,22 @@ mod tests {
         let listed = record("s3.amazonaws.com", "PutBucketLifecycle", USER, &put(
             r#"[{"ID":"a","Status":"Enabled","Expiration":{"Days":365}},{"ID":"b","Expiration":{"Days":"2"}}]"#), "");
         assert!(fires(&S3BucketLifecycleShortExpiration, &listed));
+    }
+
+    #[test]
+    fn recovery_copies_removed_within_two_days_fire() {
+        let rec = record("s3.amazonaws.com", "PutBucketLifecycle", ROLE,
+            &put(r#"{"ID":"v","Status":"Enabled","Filter":{},"NoncurrentVersionExpiration":{"NoncurrentDays":1}}"#), "");
+        match eval(&S3BucketLifecycleShortExpiration, &rec) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("noncurrent_expiration_days"), Some(&json!(1))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let month = record("s3.amazonaws.com", "PutBucketLifecycle", ROLE,
+            &put(r#"{"ID":"v","Status":"Enabled","Filter":{},"NoncurrentVersionExpiration":{"NoncurrentDays":30}}"#), "");
+        assert!(!fires(&S3BucketLifecycleShortExpiration, &month));
+        let off = record("s3.amazonaws.com", "PutBucketLifecycle", ROLE,
+            &put(r#"{"ID":"v","Status":"Disabled","NoncurrentVersionExpiration":{"NoncurrentDays":1}}"#), "");
+        assert!(!fires(&S3BucketLifecycleShortExpiration, &off));
     }
 
     #[test]

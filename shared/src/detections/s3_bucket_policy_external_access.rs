@@ -12,9 +12,14 @@
 //! principals: a canonical id cannot be told apart from the event's own account in
 //! the record, and most such grants are CloudFront origin access identities (a
 //! grant to another account through one is therefore not seen).
+//! Elastic Load Balancing's log-delivery accounts (one per older Region), allowed
+//! only `s3:PutObject`, are not another account either: that statement is how every
+//! load balancer's access-log bucket is set up.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{policy_document, policy_exposure, succeeded_call};
+use crate::detections::common::{
+    one_or_many, policy_document, policy_exposure, principal_accounts, succeeded_call,
+};
 use crate::event::Record;
 
 pub struct S3BucketPolicyExternalAccess;
@@ -43,6 +48,55 @@ pub static META: Meta = Meta {
     window: None,
 };
 
+/// The accounts through which Elastic Load Balancing writes access logs, one per
+/// Region that opened before August 2022 (later Regions use the service principal
+/// `logdelivery.elasticloadbalancing.amazonaws.com`, which does not count anyway).
+const ELB_LOG_ACCOUNTS: [&str; 25] = [
+    "127311923021", // us-east-1
+    "033677994240", // us-east-2
+    "027434742980", // us-west-1
+    "797873946194", // us-west-2
+    "098369216593", // af-south-1
+    "754344448648", // ap-east-1
+    "589379963580", // ap-southeast-3
+    "718504428378", // ap-south-1
+    "383597477331", // ap-northeast-3
+    "600734575887", // ap-northeast-2
+    "114774131450", // ap-southeast-1
+    "783225319266", // ap-southeast-2
+    "582318560864", // ap-northeast-1
+    "985666609251", // ca-central-1
+    "054676820928", // eu-central-1
+    "156460612806", // eu-west-1
+    "652711504416", // eu-west-2
+    "635631232127", // eu-south-1
+    "009996457667", // eu-west-3
+    "897822967062", // eu-north-1
+    "076674570225", // me-south-1
+    "507241528517", // sa-east-1
+    "048591011584", // us-gov-west-1
+    "190560391635", // us-gov-east-1
+    "638102146993", // cn-north-1
+];
+
+/// A statement that only lets Elastic Load Balancing's log accounts write objects
+/// (`s3:PutObject`): how every access-log bucket for a load balancer is set up.
+fn elb_log_delivery(statement: &serde_json::Value) -> bool {
+    let principal = statement.get("Principal");
+    let accounts = principal_accounts(principal);
+    // Every AWS principal named must be one of them (an unreadable one, or `*`
+    // beside them, keeps the statement in).
+    let named = one_or_many(principal.and_then(|p| p.get("AWS"))).len();
+    let actions = one_or_many(statement.get("Action"));
+    !accounts.is_empty()
+        && accounts.len() == named
+        && accounts.iter().all(|a| ELB_LOG_ACCOUNTS.contains(a))
+        && !actions.is_empty()
+        && actions
+            .iter()
+            .all(|a| a.as_str().is_some_and(|a| a.trim().eq_ignore_ascii_case("s3:PutObject")))
+}
+
 impl Detection for S3BucketPolicyExternalAccess {
     fn meta(&self) -> &'static Meta {
         &META
@@ -57,7 +111,7 @@ impl Detection for S3BucketPolicyExternalAccess {
             .request_param("bucketPolicy")
             .or_else(|| rec.request_param("policy"))
             .and_then(policy_document)?;
-        let exposure = policy_exposure(&doc, rec.account_id(), |_| true);
+        let exposure = policy_exposure(&doc, rec.account_id(), |st| !elb_log_delivery(st));
         if !exposure.exposed() {
             return None;
         }
@@ -129,6 +183,22 @@ mod tests {
             let statement = format!(r#"[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{condition}}}]"#);
             let rec = record("s3.amazonaws.com", "PutBucketPolicy", ROLE, &put(&statement), "");
             assert!(!fires(&S3BucketPolicyExternalAccess, &rec), "{condition}");
+        }
+    }
+
+    #[test]
+    fn load_balancer_log_delivery_is_not_another_account() {
+        let elb = r#"[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::127311923021:root"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::alb-logs/AWSLogs/111122223333/*"}]"#;
+        assert!(!fires(&S3BucketPolicyExternalAccess, &record("s3.amazonaws.com", "PutBucketPolicy", ROLE, &put(elb), "")));
+        for open in [
+            // More than writing logs.
+            r#"[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::127311923021:root"},"Action":["s3:PutObject","s3:GetObject"],"Resource":"*"}]"#,
+            // Anyone beside the log account.
+            r#"[{"Effect":"Allow","Principal":{"AWS":["127311923021","*"]},"Action":"s3:PutObject","Resource":"*"}]"#,
+            // Another account beside it.
+            r#"[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::127311923021:root","arn:aws:iam::444455556666:root"]},"Action":"s3:PutObject","Resource":"*"}]"#,
+        ] {
+            assert!(fires(&S3BucketPolicyExternalAccess, &record("s3.amazonaws.com", "PutBucketPolicy", ROLE, &put(open), "")), "{open}");
         }
     }
 
