@@ -21,9 +21,10 @@ pub struct ConsoleLoginWithoutMfa;
 pub static META: Meta = Meta {
     id: "console-login-without-mfa",
     title: "AWS IAM User Console Login Without MFA",
-    description: "An IAM user signed in to the AWS Management Console with only a password. A \
-                  stolen or guessed password is then enough to take over the user; console \
-                  access without MFA is how many cloud intrusions start.",
+    description: "An IAM user signed in to the AWS Management Console with only a password, \
+                  for the first time in seven days. A stolen or guessed password is then \
+                  enough to take over the user; console access without MFA is how many cloud \
+                  intrusions start.",
     severity: Severity::Medium,
     attack: &["T1078.004"],
     origins: &[

@@ -17,10 +17,11 @@ pub struct SsmSessionStartedFirstTime;
 pub static META: Meta = Meta {
     id: "ssm-session-started-first-time",
     title: "AWS SSM Session Started to an Instance for the First Time",
-    description: "A principal opened a Systems Manager shell session to an instance it has not \
-                  connected to in the last ten days. Session Manager gives an interactive shell \
-                  without SSH keys or open ports, so stolen cloud credentials are enough to get \
-                  onto a host this way.",
+    description: "A principal opened a Systems Manager session (a shell, or a port forwarded \
+                  through the instance) to an instance it has not connected to in the last ten \
+                  days. Session Manager gives an interactive shell or a tunnel without SSH keys \
+                  or open ports, so stolen cloud credentials are enough to get onto a host or \
+                  reach what it can reach.",
     severity: Severity::Medium,
     attack: &["T1021.007", "T1651"],
     origins: &[
