@@ -169,6 +169,7 @@ mod tests {
             r#"{"StringNotEquals":{"aws:PrincipalAccount":"444455556666"}}"#,
             r#"{"StringEquals":{"aws:PrincipalTag/team":"data"}}"#,
             r#"{"StringLike":{"aws:Referer":"https://example.com/*"}}"#,
+            r#"{"Bool":{"aws:PrincipalIsAWSService":"false"}}"#,
         ] {
             let statement = format!(r#"[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{condition}}}]"#);
             let rec = record("s3.amazonaws.com", "PutBucketPolicy", ROLE, &put(&statement), "");
@@ -179,6 +180,8 @@ mod tests {
             r#"{"IpAddress":{"aws:SourceIp":["203.0.113.0/24"]}}"#,
             r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/*"}}"#,
             r#"{"StringEquals":{"aws:PrincipalOrgID":["o-exampleorg"]},"Bool":{"aws:SecureTransport":"true"}}"#,
+            r#"{"Null":{"aws:SourceVpc":"false"}}"#,
+            r#"{"Bool":{"aws:PrincipalIsAWSService":"true"}}"#,
         ] {
             let statement = format!(r#"[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{condition}}}]"#);
             let rec = record("s3.amazonaws.com", "PutBucketPolicy", ROLE, &put(&statement), "");

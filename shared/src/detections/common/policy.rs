@@ -192,7 +192,7 @@ pub fn condition_restricts(condition: Option<&serde_json::Value>) -> bool {
             !operator.to_ascii_lowercase().contains("not")
                 && keys
                     .iter()
-                    .any(|(key, value)| caller_key(key) && names_some_callers(value))
+                    .any(|(key, value)| caller_key(key) && names_some_callers(key, value))
         }
         Value::Null => false,
         _ => true,
@@ -238,8 +238,11 @@ fn caller_key(key: &str) -> bool {
 
 /// A condition value (one or a list) that leaves some callers out: not every value
 /// is a wildcard for everyone (`*`, `arn:aws:iam::*:...`, a `/0` address range), and
-/// not `false` for `aws:PrincipalIsAWSService`-style flags.
-fn names_some_callers(value: &serde_json::Value) -> bool {
+/// not `false` for `aws:PrincipalIsAWSService` (which then admits every caller that is
+/// not a service). `false` elsewhere is the `Null` operator's "the key is present",
+/// which does narrow (to calls through a VPC, say).
+fn names_some_callers(key: &str, value: &serde_json::Value) -> bool {
+    let service_flag = key.trim().eq_ignore_ascii_case("aws:PrincipalIsAWSService");
     let everyone = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => {
             let s = s.trim();
@@ -248,9 +251,9 @@ fn names_some_callers(value: &serde_json::Value) -> bool {
                     .nth(4)
                     .is_some_and(|account| account.starts_with('*'))
                 || super::cidr_covers_internet(s)
-                || s.eq_ignore_ascii_case("false")
+                || (service_flag && s.eq_ignore_ascii_case("false"))
         }
-        serde_json::Value::Bool(b) => !b,
+        serde_json::Value::Bool(b) => service_flag && !b,
         _ => false,
     };
     let values = one_or_many(Some(value));
