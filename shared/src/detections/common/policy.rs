@@ -173,7 +173,7 @@ pub fn policy_exposure(
 /// Whether a statement's `Condition` block narrows who may use the grant: some
 /// operator that is not a negation (`StringNotEquals` and the like exclude a few and
 /// admit everyone else) tests a key that names the caller, its organisation, account
-/// or network ([`CALLER_KEYS`]) against a value that is not a wildcard for every
+/// or network (`CALLER_KEYS`) against a value that is not a wildcard for every
 /// caller (`*`, an ARN with `*` for its account, a `/0` range). Conditions on anything
 /// else (`aws:SecureTransport`, request tags, the referer, the caller's own tags) are
 /// met by any caller who chooses to, so a public grant behind them stays public: one
