@@ -10,6 +10,13 @@
 //! `readOnly` = `true`): the writes an intruder makes would then go unrecorded too. A
 //! request that adds data events beside management events does not fire. A request
 //! with no readable selectors at all does not fire (nothing to judge).
+//!
+//! Recording management events of only some services is the quieter form: a basic
+//! selector's `excludeManagementEventSources` (KMS, the RDS Data API), or an advanced
+//! management selector's `eventSource` field narrowed (`notEquals`, `notStartsWith`,
+//! `notEndsWith` leave services out; `equals`, `startsWith`, `endsWith` keep only
+//! some). When every selector that records management writes is narrowed so, the
+//! call fires with the narrowing in `narrowed_sources`.
 
 use serde_json::Value;
 
@@ -39,6 +46,8 @@ pub static META: Meta = Meta {
     false_positives: &[
         "A trail dedicated to data events (S3 objects, Lambda invocations) whose owner keeps \
          management events in another trail.",
+        "Leaving KMS or RDS Data API events out to save cost (a documented option): tune by \
+         trail once the choice is confirmed.",
     ],
     next_steps: "Check whether another trail still records this account's management events in \
                  every Region. If not, restore the selectors (includeManagementEvents true, \
@@ -102,6 +111,42 @@ fn advanced(sel: &Value) -> Management {
     }
 }
 
+/// How a selector that records management writes is narrowed to some services: its
+/// excluded sources or its source conditions, as text; `None` when it records every
+/// service's.
+fn source_narrowing(sel: &Value) -> Option<Vec<String>> {
+    let mut out: Vec<String> = sel
+        .get("excludeManagementEventSources")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|s| format!("excluded {s}"))
+        .collect();
+    let fields = sel.get("fieldSelectors").and_then(Value::as_array);
+    for f in fields.into_iter().flatten() {
+        if !f
+            .get("field")
+            .and_then(Value::as_str)
+            .is_some_and(|n| n.eq_ignore_ascii_case("eventSource"))
+        {
+            continue;
+        }
+        for (op, label) in [
+            ("notEquals", "excluded"),
+            ("notStartsWith", "excluded prefix"),
+            ("notEndsWith", "excluded suffix"),
+            ("equals", "only"),
+            ("startsWith", "only prefix"),
+            ("endsWith", "only suffix"),
+        ] {
+            let values = f.get(op).and_then(Value::as_array).into_iter().flatten();
+            out.extend(values.filter_map(Value::as_str).map(|v| format!("{label} {v}")));
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 impl Detection for CloudTrailManagementEventsDisabled {
     fn meta(&self) -> &'static Meta {
         &META
@@ -124,13 +169,34 @@ impl Detection for CloudTrailManagementEventsDisabled {
             .map(basic)
             .chain(advanced_sel.into_iter().flatten().map(advanced))
             .fold(Management::None, combine);
+        let mut narrowed = None;
         let effect = match recorded {
-            Management::Writes => return None,
+            Management::Writes => {
+                // Fires only when every selector recording writes leaves services out.
+                let writers: Vec<Option<Vec<String>>> = basic_sel
+                    .into_iter()
+                    .flatten()
+                    .filter(|s| basic(s) == Management::Writes)
+                    .chain(
+                        advanced_sel
+                            .into_iter()
+                            .flatten()
+                            .filter(|s| advanced(s) == Management::Writes),
+                    )
+                    .map(source_narrowing)
+                    .collect();
+                if writers.iter().any(Option::is_none) {
+                    return None;
+                }
+                narrowed = Some(writers.into_iter().flatten().flatten().collect::<Vec<_>>());
+                "management events of some services no longer recorded"
+            }
             Management::ReadOnly => "management write events no longer recorded",
             Management::None => "management events no longer recorded",
         };
         fire(
             Evidence::new()
+                .with_opt("narrowed_sources", narrowed)
                 .with_opt("trail", rec.request_param_str("trailName"))
                 .with("effect", effect)
                 .with_json("event_selectors", rec.request_param("eventSelectors"))
@@ -218,6 +284,33 @@ mod tests {
                {"field":"eventCategory","equals":["Management"]}]}]}"#,
         );
         assert!(!fires(&CloudTrailManagementEventsDisabled, &all));
+    }
+
+    #[test]
+    fn leaving_services_out_of_every_management_selector_fires() {
+        let some = Some("management events of some services no longer recorded".to_owned());
+        let basic_excluded = put(r#"{"trailName":"org","eventSelectors":[{"readWriteType":"All","includeManagementEvents":true,"excludeManagementEventSources":["kms.amazonaws.com"]}]}"#);
+        assert_eq!(effect(&basic_excluded), some);
+        let advanced_excluded = put(r#"{"trailName":"org","advancedEventSelectors":[{"name":"m","fieldSelectors":[
+            {"field":"eventCategory","equals":["Management"]},{"field":"eventSource","notEquals":["iam.amazonaws.com","sts.amazonaws.com"]}]}]}"#);
+        assert_eq!(effect(&advanced_excluded), some);
+        match eval(&CloudTrailManagementEventsDisabled, &advanced_excluded) {
+            Some(Signal::Fire(e)) => assert_eq!(
+                e.get("narrowed_sources"),
+                Some(&serde_json::json!(["excluded iam.amazonaws.com", "excluded sts.amazonaws.com"]))
+            ),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let only = put(r#"{"trailName":"org","advancedEventSelectors":[{"fieldSelectors":[
+            {"field":"eventCategory","equals":["Management"]},{"field":"eventSource","equals":["ec2.amazonaws.com"]}]}]}"#);
+        assert_eq!(effect(&only), some);
+        // A second selector still records every service: nothing is lost.
+        let covered = put(r#"{"trailName":"org","advancedEventSelectors":[
+            {"fieldSelectors":[{"field":"eventCategory","equals":["Management"]},{"field":"eventSource","notEquals":["kms.amazonaws.com"]}]},
+            {"fieldSelectors":[{"field":"eventCategory","equals":["Management"]}]}]}"#);
+        assert_eq!(effect(&covered), None);
+        let empty_exclusion = put(r#"{"trailName":"org","eventSelectors":[{"readWriteType":"All","includeManagementEvents":true,"excludeManagementEventSources":[]}]}"#);
+        assert_eq!(effect(&empty_exclusion), None);
     }
 
     #[test]

@@ -7,6 +7,9 @@
 //! of every action on every resource) is the same escalation without the managed
 //! policy's name, and fires too, with `inline` in the evidence (as for roles and
 //! users; `iam-inline-policy-added-to-group` leaves deployment tools out, this does not).
+//! So does an inline policy that gives the means to grant oneself everything: `iam:*`
+//! or another policy-writing IAM call, or a `NotAction` that leaves them in, on every
+//! resource (`admin_equivalent` in the evidence; `common::admin_inline_policy_put`).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{IAM, admin_inline_policy_put, aws_managed_policy_attached};

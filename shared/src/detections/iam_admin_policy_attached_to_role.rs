@@ -9,6 +9,9 @@
 //! provisioning a permission set (its service attaching the set's policies to the
 //! `AWSReservedSSO_*` role it manages in each assigned account) is left out: the act
 //! is the assignment in the management account, made every time an account is added.
+//! So does an inline policy that gives the means to grant oneself everything: `iam:*`
+//! or another policy-writing IAM call, or a `NotAction` that leaves them in, on every
+//! resource (`admin_equivalent` in the evidence; `common::admin_inline_policy_put`).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{

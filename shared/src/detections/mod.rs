@@ -108,6 +108,8 @@ registry! {
 
     // --- iam-persistence: IAM users, roles, policies, identity providers, STS.
     iam_admin_policy_attached_to_group::IamAdminPolicyAttachedToGroup,
+    sso_permission_set_admin_policy::SsoPermissionSetAdminPolicy,
+    organizations_guardrail_policy_removed::OrganizationsGuardrailPolicyRemoved,
     iam_admin_policy_attached_to_role::IamAdminPolicyAttachedToRole,
     iam_admin_policy_attached_to_user::IamAdminPolicyAttachedToUser,
     iam_compromised_key_quarantine_policy_attached::IamCompromisedKeyQuarantinePolicyAttached,
@@ -211,6 +213,7 @@ registry! {
     eks_access_entry_modified::EksAccessEntryModified,
     eks_cluster_created_or_deleted::EksClusterCreatedOrDeleted,
     eks_control_plane_logging_disabled::EksControlPlaneLoggingDisabled,
+    eks_cluster_endpoint_opened_to_internet::EksClusterEndpointOpenedToInternet,
     elasticache_security_group_created::ElastiCacheSecurityGroupCreated,
     elasticache_security_group_modified_or_deleted::ElastiCacheSecurityGroupModifiedOrDeleted,
     glue_dev_endpoint_activity::GlueDevEndpointActivity,
@@ -241,6 +244,8 @@ registry! {
     vpc_flow_logs_deleted::VpcFlowLogsDeleted,
     route53_resolver_query_logging_deleted::Route53ResolverQueryLoggingDeleted,
     cloudtrail_management_events_disabled::CloudTrailManagementEventsDisabled,
+    cloudtrail_lake_ingestion_stopped::CloudTrailLakeIngestionStopped,
+    route53_resolver_dns_firewall_disabled::Route53ResolverDnsFirewallDisabled,
     waf_logging_deleted::WafLoggingDeleted,
     bedrock_invocation_logging_deleted::BedrockInvocationLoggingDeleted,
     rds_activity_stream_stopped::RdsActivityStreamStopped,

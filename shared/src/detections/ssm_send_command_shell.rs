@@ -2,7 +2,10 @@
 //! `AWS-RunShellScript` or `AWS-RunPowerShellScript` document, or `AWS-RunRemoteScript`
 //! and `AWS-RunDocument`, which fetch a script or command document from S3, GitHub or
 //! a URL and run it, and `AWS-RunAnsiblePlaybook`, whose inline playbook's tasks run
-//! any command), successfully, by a caller other than an AWS service.
+//! any command), successfully, by a caller other than an AWS service. A State Manager
+//! association with one of those documents (`CreateAssociation`, or `UpdateAssociation`
+//! naming one) is the same command made recurring: it runs on its targets on a
+//! schedule and on every new instance they match, so it counts too.
 //!
 //! Decisions: only the documents that run arbitrary commands; other documents
 //! (patching, inventory, custom runbooks) are too common to report one by one. The
@@ -38,7 +41,10 @@ pub static META: Meta = Meta {
     next_steps: "Read the command's parameters and output (GetCommandInvocation, or the S3 \
                  or CloudWatch output). If the caller had no reason to run commands on these \
                  instances, contain its credentials and check the instances for persistence.",
-    triggers: &[Trigger::write("ssm.amazonaws.com", &["SendCommand"])],
+    triggers: &[Trigger::write(
+        "ssm.amazonaws.com",
+        &["SendCommand", "CreateAssociation", "UpdateAssociation"],
+    )],
     window: None,
 };
 
@@ -58,13 +64,20 @@ impl Detection for SsmSendCommandShell {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != "ssm.amazonaws.com"
-            || rec.event_name() != "SendCommand"
+            || !matches!(
+                rec.event_name(),
+                "SendCommand" | "CreateAssociation" | "UpdateAssociation"
+            )
             || !rec.succeeded()
             || aws_service_caller(rec)
         {
             return None;
         }
-        let document = rec.request_param_str("documentName")?.trim();
+        // `SendCommand` names its document `documentName`; associations `name`.
+        let document = rec
+            .request_param_str("documentName")
+            .or_else(|| rec.request_param_str("name"))?
+            .trim();
         // A document may be named by ARN (`arn:aws:ssm:<region>::document/AWS-RunShellScript`).
         let short = document.rsplit('/').next().unwrap_or(document);
         if !SHELL_DOCUMENTS.iter().any(|d| d.eq_ignore_ascii_case(short)) {
@@ -74,6 +87,7 @@ impl Detection for SsmSendCommandShell {
             .with("document", document)
             .with_json("instance_ids", rec.request_param("instanceIds"))
             .with_json("targets", rec.request_param("targets"))
+            .with_opt("schedule", rec.request_param_str("scheduleExpression"))
             .with_opt(
                 "command_id",
                 rec.response_element("command")
@@ -90,6 +104,24 @@ mod tests {
     use crate::detection::Evidence;
     use crate::detections::common::compute_testing::{ACCESS_DENIED, IAM_USER, ROLE, SERVICE, record};
     use crate::detections::common::testing::{eval, fires};
+
+    #[test]
+    fn a_shell_association_is_a_recurring_command() {
+        let association = r#"{"name":"AWS-RunShellScript","targets":[{"key":"InstanceIds","values":["*"]}],
+            "parameters":"HIDDEN_DUE_TO_SECURITY_REASONS","scheduleExpression":"rate(30 minutes)","associationName":"sync"}"#;
+        for name in ["CreateAssociation", "UpdateAssociation"] {
+            let e = match eval(&SsmSendCommandShell, &record("ssm.amazonaws.com", name, ROLE, association, "")) {
+                Some(Signal::Fire(e)) => e,
+                other => panic!("expected a finding for {name}, got {other:?}"),
+            };
+            assert_eq!(e.get("schedule").and_then(|v| v.as_str()), Some("rate(30 minutes)"));
+        }
+        let patching = association.replace("AWS-RunShellScript", "AWS-RunPatchBaseline");
+        assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "CreateAssociation", ROLE, &patching, "")));
+        let rename_only = r#"{"associationId":"8a1b2c3d-0000-4000-8000-000000000001","associationName":"sync-2"}"#;
+        assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "UpdateAssociation", ROLE, rename_only, "")));
+        assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "CreateAssociation", SERVICE, association, "")));
+    }
 
     fn send(document: &str) -> String {
         format!(

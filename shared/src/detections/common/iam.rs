@@ -153,7 +153,9 @@ pub fn aws_managed_policy_name(arn: &str) -> Option<&str> {
 
 /// A successful inline policy `event` (`PutUserPolicy`, `PutRolePolicy`) whose
 /// document grants what `AdministratorAccess` grants: an `Allow` of every action
-/// (`*` or `*:*`) on every resource (`*`). The evidence names the target
+/// (`*` or `*:*`) on every resource (`*`), or the IAM writes that let the holder
+/// grant itself as much (`SELF_GRANT_ACTIONS`: `iam:*`, or a `NotAction` that leaves
+/// them in; `admin_equivalent` in the evidence). The evidence names the target
 /// (`target_param`) and the policy; `inline` marks it. A document that does not
 /// parse is not judged here (IAM refuses such a call).
 pub fn admin_inline_policy_put(
@@ -161,13 +163,36 @@ pub fn admin_inline_policy_put(
     event: &str,
     target_param: &'static str,
 ) -> Option<Evidence> {
-    use crate::detections::create_policy_version_allow_all::{
-        allows_every_action, one_or_many, policy_document_param,
-    };
+    use crate::detections::create_policy_version_allow_all::policy_document_param;
     if !is_event(rec, IAM, &[event]) || !rec.succeeded() {
         return None;
     }
     let doc = policy_document_param(rec, "policyDocument").ok()??;
+    let grant = admin_grant(&doc)?;
+    let e = change_evidence(rec, &[target_param, "policyName"]).with("inline", true);
+    Some(match grant {
+        AdminGrant::EveryAction => e,
+        AdminGrant::SelfGrant => e.with(
+            "admin_equivalent",
+            "may grant itself any permission through IAM",
+        ),
+    })
+}
+
+/// What makes a policy document an administrator's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminGrant {
+    /// An `Allow` of every action (`*` or `*:*`) on every resource.
+    EveryAction,
+    /// Not every action, but the means to grant oneself every action: an IAM write
+    /// that attaches or writes policies (`iam:*`, or an `Allow` with `NotAction` that
+    /// leaves them in), on every resource.
+    SelfGrant,
+}
+
+/// Whether `doc` (a parsed policy document) grants administrator rights, and how.
+pub fn admin_grant(doc: &serde_json::Value) -> Option<AdminGrant> {
+    use crate::detections::create_policy_version_allow_all::{allows_every_action, one_or_many};
     let every_resource = |st: &serde_json::Value| {
         st.get("Resource").is_some_and(|r| {
             one_or_many(r)
@@ -176,13 +201,40 @@ pub fn admin_inline_policy_put(
                 .any(|r| r.trim() == "*")
         })
     };
-    let admin = doc.get("Statement").is_some_and(|s| {
-        one_or_many(s)
-            .iter()
-            .any(|st| allows_every_action(st) && every_resource(st))
-    });
-    admin.then(|| change_evidence(rec, &[target_param, "policyName"]).with("inline", true))
+    let statements = doc.get("Statement").map(one_or_many).unwrap_or_default();
+    if statements
+        .iter()
+        .any(|st| allows_every_action(st) && every_resource(st))
+    {
+        return Some(AdminGrant::EveryAction);
+    }
+    statements
+        .iter()
+        .any(|st| {
+            every_resource(st)
+                && st
+                    .get("Effect")
+                    .and_then(|e| e.as_str())
+                    .is_some_and(|e| e.trim().eq_ignore_ascii_case("Allow"))
+                && SELF_GRANT_ACTIONS
+                    .iter()
+                    .any(|action| super::statement_allows_action(st, action))
+        })
+        .then_some(AdminGrant::SelfGrant)
 }
+
+/// IAM calls any one of which lets its holder give itself every permission (attach
+/// `AdministratorAccess` to itself, write itself an inline policy, or make a new
+/// default version of a policy it holds).
+const SELF_GRANT_ACTIONS: [&str; 7] = [
+    "iam:AttachUserPolicy",
+    "iam:AttachRolePolicy",
+    "iam:AttachGroupPolicy",
+    "iam:PutUserPolicy",
+    "iam:PutRolePolicy",
+    "iam:PutGroupPolicy",
+    "iam:CreatePolicyVersion",
+];
 
 /// The "new terms" observation of a caller: the term `<account>|<stable
 /// principal>` ([`account_principal_term`]: the role of an assumed-role session, not
@@ -330,6 +382,29 @@ pub mod iam_testing {
         }
         let encoded = "%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%5B%22%2A%3A%2A%22%5D%2C%22Resource%22%3A%5B%22%2A%22%5D%7D%5D%7D";
         assert!(fires(det, &iam(event, USER, &put(encoded))));
+        // The means to grant oneself everything is the same escalation.
+        for equivalent in [
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:*","Resource":"*"}}"#,
+            r#"{"Statement":[{"Effect":"Allow","Action":["iam:AttachUserPolicy"],"Resource":["*"]}]}"#,
+            r#"{"Statement":{"Effect":"Allow","NotAction":"iam:DeleteAccountPasswordPolicy","Resource":"*"}}"#,
+        ] {
+            match eval(det, &iam(event, USER, &put(equivalent))) {
+                Some(Signal::Fire(e)) => {
+                    assert!(e.get("admin_equivalent").is_some(), "{equivalent}")
+                }
+                other => panic!("expected a finding for {equivalent}, got {other:?}"),
+            }
+        }
+        for short_of_it in [
+            r#"{"Statement":{"Effect":"Allow","NotAction":["iam:*","organizations:*"],"Resource":"*"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:*","Resource":"arn:aws:iam::111122223333:role/app-*"}}"#,
+        ] {
+            assert!(
+                !fires(det, &iam(event, USER, &put(short_of_it))),
+                "{short_of_it}"
+            );
+        }
         for narrow in [
             r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
             r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::builds/*"}}"#,

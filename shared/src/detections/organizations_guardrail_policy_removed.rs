@@ -1,0 +1,134 @@
+//! The organisation's guardrails loosened from the management account: a policy type
+//! switched off for a root (`DisablePolicyType` with `SERVICE_CONTROL_POLICY` or
+//! `RESOURCE_CONTROL_POLICY`), or a policy detached from a root, organisational unit or
+//! account (`DetachPolicy`) or deleted (`DeletePolicy`), successfully.
+//!
+//! Decisions: service and resource control policies are the deny rules every member
+//! account lives under (no leaving the organisation, no disabling CloudTrail or
+//! GuardDuty, Regions allowed); an intruder in the management account removes them
+//! before acting in the members. `DetachPolicy` and `DeletePolicy` name a policy id
+//! only, whatever its type (tag and backup policies use the same calls), so every
+//! detachment and deletion counts, except the AWS-managed `FullAWSAccess` policy
+//! (`p-FullAWSAccess`), whose removal restricts rather than loosens. Disabling the other
+//! policy types (tag, backup, AI opt-out) is left out. Control Tower's own changes
+//! (`invokedBy` `controltower.amazonaws.com`) and AWS service identities are left out;
+//! a CloudFormation stack's change counts.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_service_among, request_param_any, succeeded_call};
+use crate::event::Record;
+
+pub struct OrganizationsGuardrailPolicyRemoved;
+
+const SOURCE: &str = "organizations.amazonaws.com";
+const NAMES: &[&str] = &["DisablePolicyType", "DetachPolicy", "DeletePolicy"];
+
+/// The policy types whose disabling removes guardrails.
+const GUARDRAIL_TYPES: [&str; 2] = ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"];
+
+pub static META: Meta = Meta {
+    id: "organizations-guardrail-policy-removed",
+    title: "AWS Organizations Guardrail Policies Removed",
+    description: "Service or resource control policies were switched off for the \
+                  organisation, or an organisation policy was detached or deleted. These \
+                  policies are the deny rules every member account lives under (keeping \
+                  CloudTrail and GuardDuty on, Regions allowed, no leaving the \
+                  organisation); an intruder in the management account removes them before \
+                  acting in the members.",
+    severity: Severity::High,
+    attack: &["T1484.002", "T1562.001"],
+    origins: &[
+        "trailwatch: based on the AWS Organizations DisablePolicyType, DetachPolicy and \
+         DeletePolicy APIs, and a review of management-account abuse techniques",
+    ],
+    group: "iam-persistence",
+    false_positives: &[
+        "The platform team reorganising or replacing policies (a new policy is usually \
+         attached before the old one is detached).",
+        "Tag, backup or AI opt-out policies detached or deleted (the call does not say the \
+         policy's type; the finding gives its id).",
+    ],
+    next_steps: "Find the policy and its targets (the finding names both) and confirm with \
+                 the platform team. If unplanned, attach it again or re-enable the policy \
+                 type, then review what the caller and the affected accounts did since.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+impl Detection for OrganizationsGuardrailPolicyRemoved {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES)
+            || aws_service_among(rec, &["controltower.amazonaws.com"])
+        {
+            return None;
+        }
+        let text = |keys: &[&str]| request_param_any(rec, keys).and_then(|v| v.as_str());
+        let policy_type = text(&["policyType", "PolicyType"]);
+        let policy = text(&["policyId", "PolicyId"]);
+        match rec.event_name() {
+            "DisablePolicyType" => {
+                let t = policy_type?.trim();
+                if !GUARDRAIL_TYPES.iter().any(|g| g.eq_ignore_ascii_case(t)) {
+                    return None;
+                }
+            }
+            _ if policy.is_some_and(|p| p.trim().eq_ignore_ascii_case("p-FullAWSAccess")) => {
+                return None;
+            }
+            _ => {}
+        }
+        fire(
+            Evidence::new()
+                .with("action", rec.event_name())
+                .with_opt("policy_id", policy)
+                .with_opt("policy_type", policy_type)
+                .with_opt("target", text(&["targetId", "TargetId", "rootId", "RootId"])),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::calls::{call, failed};
+    use crate::detections::common::testing::{eval, fires};
+
+    #[test]
+    fn guardrails_switched_off_detached_or_deleted_fire() {
+        let disable = call(SOURCE, "DisablePolicyType", r#"{"rootId":"r-ab12","policyType":"SERVICE_CONTROL_POLICY"}"#);
+        match eval(&OrganizationsGuardrailPolicyRemoved, &disable) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("target").and_then(|v| v.as_str()), Some("r-ab12")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let rcp = call(SOURCE, "DisablePolicyType", r#"{"rootId":"r-ab12","policyType":"RESOURCE_CONTROL_POLICY"}"#);
+        assert!(fires(&OrganizationsGuardrailPolicyRemoved, &rcp));
+        for (name, params) in [
+            ("DetachPolicy", r#"{"policyId":"p-examplepolicyid111","targetId":"ou-ab12-cdef3456"}"#),
+            ("DeletePolicy", r#"{"policyId":"p-examplepolicyid111"}"#),
+        ] {
+            assert!(fires(&OrganizationsGuardrailPolicyRemoved, &call(SOURCE, name, params)), "{name}");
+        }
+        // A stack's change counts.
+        let stack = call(SOURCE, "DetachPolicy", r#"{"policyId":"p-examplepolicyid111","targetId":"r-ab12"}"#)
+            .replacen(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"cloudformation.amazonaws.com""#, 1);
+        assert!(fires(&OrganizationsGuardrailPolicyRemoved, &stack));
+    }
+
+    #[test]
+    fn other_types_full_access_control_tower_and_refusals_do_not_fire() {
+        let tags = call(SOURCE, "DisablePolicyType", r#"{"rootId":"r-ab12","policyType":"TAG_POLICY"}"#);
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &tags));
+        let full = call(SOURCE, "DetachPolicy", r#"{"policyId":"p-FullAWSAccess","targetId":"ou-ab12-cdef3456"}"#);
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &full));
+        let tower = call(SOURCE, "DetachPolicy", r#"{"policyId":"p-examplepolicyid111","targetId":"ou-ab12-cdef3456"}"#)
+            .replacen(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"controltower.amazonaws.com""#, 1);
+        assert_ne!(tower, call(SOURCE, "DetachPolicy", r#"{"policyId":"p-examplepolicyid111","targetId":"ou-ab12-cdef3456"}"#));
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &tower));
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &failed(&call(SOURCE, "DeletePolicy", r#"{"policyId":"p-examplepolicyid111"}"#), "AccessDeniedException")));
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &call(SOURCE, "AttachPolicy", r#"{"policyId":"p-examplepolicyid111","targetId":"r-ab12"}"#)));
+    }
+}

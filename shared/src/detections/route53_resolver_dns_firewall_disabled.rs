@@ -1,0 +1,119 @@
+//! Route 53 Resolver DNS Firewall taken off a VPC: a firewall rule group detached
+//! (`DisassociateFirewallRuleGroup`) or deleted (`DeleteFirewallRuleGroup`), or the
+//! VPC set to let queries through when the firewall cannot answer
+//! (`UpdateFirewallConfig` with `firewallFailOpen` `ENABLED`), successfully.
+//!
+//! Decisions: DNS Firewall blocks lookups of known-bad and exfiltration domains;
+//! removing it (or making it fail open) reopens command-and-control and DNS tunnelling
+//! for the VPC, beside `route53-resolver-query-logging-deleted`, which removes the
+//! record of the lookups. Rule edits inside a group (`UpdateFirewallRule`,
+//! `DeleteFirewallRule`) are everyday tuning and stay out. Parameter names are taken
+//! in either casing.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{request_param_any, succeeded_call, text_is};
+use crate::event::Record;
+
+pub struct Route53ResolverDnsFirewallDisabled;
+
+const SOURCE: &str = "route53resolver.amazonaws.com";
+const NAMES: &[&str] = &[
+    "DisassociateFirewallRuleGroup",
+    "DeleteFirewallRuleGroup",
+    "UpdateFirewallConfig",
+];
+
+pub static META: Meta = Meta {
+    id: "route53-resolver-dns-firewall-disabled",
+    title: "AWS Route 53 Resolver DNS Firewall Removed or Set to Fail Open",
+    description: "A DNS Firewall rule group was detached from a VPC or deleted, or a VPC was \
+                  set to let DNS queries through when the firewall does not answer. The \
+                  firewall is what blocks lookups of malicious and exfiltration domains; \
+                  without it, malware on the VPC's hosts reaches its command-and-control \
+                  servers and can tunnel data out over DNS.",
+    severity: Severity::Medium,
+    attack: &["T1562.004", "T1071.004"],
+    origins: &[
+        "trailwatch: based on the Route 53 Resolver DNS Firewall APIs, next to the \
+         query-logging rule of Elastic and Stratus Red Team (aws.defense-evasion.dns-delete-logs)",
+    ],
+    group: "logging-tamper",
+    false_positives: &[
+        "Infrastructure-as-code replacing a rule group or tearing down a VPC.",
+        "Fail-open chosen on purpose for availability by the network team.",
+    ],
+    next_steps: "Check which VPCs lost the firewall and whether it was put back. If not \
+                 planned, associate the rule group again (or set fail-open back to \
+                 disabled), then review the VPC's DNS activity since and the caller's other \
+                 actions.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+impl Detection for Route53ResolverDnsFirewallDisabled {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES) {
+            return None;
+        }
+        if rec.event_name() == "UpdateFirewallConfig"
+            && !text_is(
+                request_param_any(rec, &["firewallFailOpen", "FirewallFailOpen"]),
+                "ENABLED",
+            )
+        {
+            return None;
+        }
+        let text = |keys: &[&str]| request_param_any(rec, keys).and_then(|v| v.as_str());
+        fire(
+            Evidence::new()
+                .with("action", rec.event_name())
+                .with_opt(
+                    "association_id",
+                    text(&["firewallRuleGroupAssociationId", "FirewallRuleGroupAssociationId"]),
+                )
+                .with_opt("rule_group_id", text(&["firewallRuleGroupId", "FirewallRuleGroupId"]))
+                .with_opt("vpc", text(&["resourceId", "ResourceId"])),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::calls::{call, failed};
+    use crate::detections::common::testing::{eval, fires};
+
+    #[test]
+    fn removing_the_firewall_or_failing_open_fires() {
+        let detach = call(SOURCE, "DisassociateFirewallRuleGroup", r#"{"firewallRuleGroupAssociationId":"rslvr-frgassoc-0a1b2c3d4e5f6a7b8"}"#);
+        match eval(&Route53ResolverDnsFirewallDisabled, &detach) {
+            Some(Signal::Fire(e)) => assert_eq!(
+                e.get("association_id").and_then(|v| v.as_str()),
+                Some("rslvr-frgassoc-0a1b2c3d4e5f6a7b8")
+            ),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(fires(&Route53ResolverDnsFirewallDisabled, &call(SOURCE, "DeleteFirewallRuleGroup", r#"{"firewallRuleGroupId":"rslvr-frg-0a1b2c3d4e5f6a7b8"}"#)));
+        for open in [
+            r#"{"resourceId":"vpc-0a1b2c3d","firewallFailOpen":"ENABLED"}"#,
+            r#"{"ResourceId":"vpc-0a1b2c3d","FirewallFailOpen":"enabled"}"#,
+        ] {
+            assert!(fires(&Route53ResolverDnsFirewallDisabled, &call(SOURCE, "UpdateFirewallConfig", open)), "{open}");
+        }
+    }
+
+    #[test]
+    fn closing_refusals_and_rule_edits_do_not_fire() {
+        let closed = r#"{"resourceId":"vpc-0a1b2c3d","firewallFailOpen":"DISABLED"}"#;
+        assert!(!fires(&Route53ResolverDnsFirewallDisabled, &call(SOURCE, "UpdateFirewallConfig", closed)));
+        let detach = call(SOURCE, "DisassociateFirewallRuleGroup", r#"{"firewallRuleGroupAssociationId":"rslvr-frgassoc-1"}"#);
+        assert!(!fires(&Route53ResolverDnsFirewallDisabled, &failed(&detach, "AccessDeniedException")));
+        for name in ["DeleteFirewallRule", "UpdateFirewallRule", "AssociateFirewallRuleGroup"] {
+            assert!(!fires(&Route53ResolverDnsFirewallDisabled, &call(SOURCE, name, r#"{"firewallRuleGroupId":"rslvr-frg-1"}"#)), "{name}");
+        }
+    }
+}
