@@ -109,6 +109,7 @@ registry! {
     // --- iam-persistence: IAM users, roles, policies, identity providers, STS.
     iam_admin_policy_attached_to_group::IamAdminPolicyAttachedToGroup,
     sso_permission_set_admin_policy::SsoPermissionSetAdminPolicy,
+    iam_service_specific_credential_created::IamServiceSpecificCredentialCreated,
     organizations_guardrail_policy_removed::OrganizationsGuardrailPolicyRemoved,
     iam_admin_policy_attached_to_role::IamAdminPolicyAttachedToRole,
     iam_admin_policy_attached_to_user::IamAdminPolicyAttachedToUser,
@@ -214,6 +215,7 @@ registry! {
     eks_cluster_created_or_deleted::EksClusterCreatedOrDeleted,
     eks_control_plane_logging_disabled::EksControlPlaneLoggingDisabled,
     eks_cluster_endpoint_opened_to_internet::EksClusterEndpointOpenedToInternet,
+    lambda_function_role_swapped::LambdaFunctionRoleSwapped,
     elasticache_security_group_created::ElastiCacheSecurityGroupCreated,
     elasticache_security_group_modified_or_deleted::ElastiCacheSecurityGroupModifiedOrDeleted,
     glue_dev_endpoint_activity::GlueDevEndpointActivity,
@@ -236,6 +238,7 @@ registry! {
     organizations_account_closed::OrganizationsAccountClosed,
     region_enabled::RegionEnabled,
     account_primary_email_changed::AccountPrimaryEmailChanged,
+    account_security_contact_changed::AccountSecurityContactChanged,
     eventbridge_rule_disabled_or_deleted::EventBridgeRuleDisabledOrDeleted,
     waf_web_acl_deleted::WafWebAclDeleted,
     waf_rule_deleted::WafRuleDeleted,
