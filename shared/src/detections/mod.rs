@@ -294,6 +294,7 @@ registry! {
     // --- ai-ml: Bedrock model access, SageMaker notebooks.
     bedrock_model_access_enabled::BedrockModelAccessEnabled,
     bedrock_model_invoked_with_user_key::BedrockModelInvokedWithUserKey,
+    bedrock_logging_checked_with_user_key::BedrockLoggingCheckedWithUserKey,
     bedrock_model_probed_across_regions::BedrockModelProbedAcrossRegions,
     sagemaker_notebook_lifecycle_config_changed::SageMakerNotebookLifecycleConfigChanged,
     bedrock_guardrail_deleted::BedrockGuardrailDeleted,
