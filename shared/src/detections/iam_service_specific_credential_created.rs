@@ -6,13 +6,17 @@
 //! survives the user's access keys being rotated or deleted, does not show in access
 //! key audits, and a Bedrock API key calls models directly (LLMjacking). Made for
 //! oneself or for another user, it is the same persistence; the finding says which
-//! service and for whom. Refused calls create nothing and do not fire.
+//! service and for whom. A reset (`ResetServiceSpecificCredential`) hands back a new
+//! password for an existing credential, the same persistence: it fires too, with
+//! `action` `reset`. Refused calls create nothing and do not fire.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{IAM, aws_service_caller, succeeded_call};
 use crate::event::Record;
 
 pub struct IamServiceSpecificCredentialCreated;
+
+const NAMES: &[&str] = &["CreateServiceSpecificCredential", "ResetServiceSpecificCredential"];
 
 pub static META: Meta = Meta {
     id: "iam-service-specific-credential-created",
@@ -37,7 +41,7 @@ pub static META: Meta = Meta {
                  delete it (DeleteServiceSpecificCredential), review the user's other \
                  credentials, and look for the credential's use (Bedrock invocations, Git \
                  pushes) since it was created.",
-    triggers: &[Trigger::write(IAM, &["CreateServiceSpecificCredential"])],
+    triggers: &[Trigger::write(IAM, NAMES)],
     window: None,
 };
 
@@ -47,13 +51,17 @@ impl Detection for IamServiceSpecificCredentialCreated {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, IAM, &["CreateServiceSpecificCredential"]) || aws_service_caller(rec) {
+        if !succeeded_call(rec, IAM, NAMES) || aws_service_caller(rec) {
             return None;
         }
         let credential = rec.response_element("serviceSpecificCredential");
         let field = |k: &str| credential.and_then(|c| c.get(k)).and_then(|v| v.as_str());
         fire(
             Evidence::new()
+                .with(
+                    "action",
+                    if rec.event_name() == "ResetServiceSpecificCredential" { "reset" } else { "create" },
+                )
                 .with_opt("user", rec.request_param_str("userName"))
                 .with_opt("service", rec.request_param_str("serviceName"))
                 .with_opt("credential_id", field("serviceSpecificCredentialId"))
@@ -86,7 +94,12 @@ mod tests {
     #[test]
     fn refusals_and_other_credential_calls_do_not_fire() {
         assert!(!fires(&IamServiceSpecificCredentialCreated, &iam_failed("CreateServiceSpecificCredential", USER, BEDROCK, "AccessDenied")));
-        for name in ["ListServiceSpecificCredentials", "DeleteServiceSpecificCredential", "ResetServiceSpecificCredential"] {
+        let reset = r#"{"userName":"dana","serviceSpecificCredentialId":"ACCAEXAMPLE0000000001"}"#;
+        match eval(&IamServiceSpecificCredentialCreated, &iam("ResetServiceSpecificCredential", USER, reset)) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("action").and_then(|v| v.as_str()), Some("reset")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        for name in ["ListServiceSpecificCredentials", "DeleteServiceSpecificCredential", "UpdateServiceSpecificCredential"] {
             assert!(!fires(&IamServiceSpecificCredentialCreated, &iam(name, USER, BEDROCK)), "{name}");
         }
     }

@@ -1,7 +1,10 @@
 //! The organisation's guardrails loosened from the management account: a policy type
 //! switched off for a root (`DisablePolicyType` with `SERVICE_CONTROL_POLICY` or
-//! `RESOURCE_CONTROL_POLICY`), or a policy detached from a root, organisational unit or
-//! account (`DetachPolicy`) or deleted (`DeletePolicy`), successfully.
+//! `RESOURCE_CONTROL_POLICY`), a policy detached from a root, organisational unit or
+//! account (`DetachPolicy`) or deleted (`DeletePolicy`), a service or resource control
+//! policy rewritten to allow every action and deny nothing (`UpdatePolicy`; the
+//! response names the policy's type), or a Control Tower control or baseline switched
+//! off (`DisableControl`, `DisableBaseline`), successfully.
 //!
 //! Decisions: service and resource control policies are the deny rules every member
 //! account lives under (no leaving the organisation, no disabling CloudTrail or
@@ -11,17 +14,20 @@
 //! detachment and deletion counts, except the AWS-managed `FullAWSAccess` policy
 //! (`p-FullAWSAccess`), whose removal restricts rather than loosens. Disabling the other
 //! policy types (tag, backup, AI opt-out) is left out. Control Tower's own changes
-//! (`invokedBy` `controltower.amazonaws.com`) and AWS service identities are left out;
-//! a CloudFormation stack's change counts.
+//! (`invokedBy` `controltower.amazonaws.com`) and AWS service identities are left out
+//! (a person switching a control off in Control Tower is reported by its own call); a
+//! CloudFormation stack's change counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_among, request_param_any, succeeded_call};
+use crate::detections::common::{aws_service_among, policy_document, request_param_any, succeeded_call};
 use crate::event::Record;
 
 pub struct OrganizationsGuardrailPolicyRemoved;
 
 const SOURCE: &str = "organizations.amazonaws.com";
-const NAMES: &[&str] = &["DisablePolicyType", "DetachPolicy", "DeletePolicy"];
+const NAMES: &[&str] = &["DisablePolicyType", "DetachPolicy", "DeletePolicy", "UpdatePolicy"];
+const CONTROL_TOWER: &str = "controltower.amazonaws.com";
+const CONTROL_TOWER_NAMES: &[&str] = &["DisableControl", "DisableBaseline"];
 
 /// The policy types whose disabling removes guardrails.
 const GUARDRAIL_TYPES: [&str; 2] = ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"];
@@ -51,9 +57,37 @@ pub static META: Meta = Meta {
     next_steps: "Find the policy and its targets (the finding names both) and confirm with \
                  the platform team. If unplanned, attach it again or re-enable the policy \
                  type, then review what the caller and the affected accounts did since.",
-    triggers: &[Trigger::write(SOURCE, NAMES)],
+    triggers: &[
+        Trigger::write(SOURCE, NAMES),
+        Trigger::write(CONTROL_TOWER, CONTROL_TOWER_NAMES),
+    ],
     window: None,
 };
+
+/// An `UpdatePolicy` of a service or resource control policy (the response's
+/// `policy.policySummary.type`) whose new content allows every action and denies
+/// nothing.
+fn opens_everything(rec: &Record) -> bool {
+    use crate::detections::create_policy_version_allow_all::{allows_every_action, one_or_many};
+    let kind = rec
+        .response_element("policy")
+        .and_then(|p| p.get("policySummary"))
+        .and_then(|s| s.get("type"))
+        .and_then(|t| t.as_str());
+    if !kind.is_some_and(|k| GUARDRAIL_TYPES.iter().any(|g| g.eq_ignore_ascii_case(k))) {
+        return false;
+    }
+    let Some(doc) = request_param_any(rec, &["content", "Content"]).and_then(policy_document) else {
+        return false;
+    };
+    let statements = doc.get("Statement").map(one_or_many).unwrap_or_default();
+    let denies = statements.iter().any(|st| {
+        st.get("Effect")
+            .and_then(|e| e.as_str())
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case("Deny"))
+    });
+    !denies && statements.iter().any(allows_every_action)
+}
 
 impl Detection for OrganizationsGuardrailPolicyRemoved {
     fn meta(&self) -> &'static Meta {
@@ -61,25 +95,34 @@ impl Detection for OrganizationsGuardrailPolicyRemoved {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES)
-            || aws_service_among(rec, &["controltower.amazonaws.com"])
-        {
+        let text = |keys: &[&str]| request_param_any(rec, keys).and_then(|v| v.as_str());
+        if succeeded_call(rec, CONTROL_TOWER, CONTROL_TOWER_NAMES) {
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with_opt("control", text(&["controlIdentifier", "ControlIdentifier"]))
+                    .with_opt(
+                        "target",
+                        text(&["targetIdentifier", "TargetIdentifier", "enabledBaselineIdentifier"]),
+                    ),
+            );
+        }
+        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_among(rec, &[CONTROL_TOWER]) {
             return None;
         }
-        let text = |keys: &[&str]| request_param_any(rec, keys).and_then(|v| v.as_str());
         let policy_type = text(&["policyType", "PolicyType"]);
         let policy = text(&["policyId", "PolicyId"]);
-        match rec.event_name() {
+        let loosens = match rec.event_name() {
             "DisablePolicyType" => {
                 let t = policy_type?.trim();
-                if !GUARDRAIL_TYPES.iter().any(|g| g.eq_ignore_ascii_case(t)) {
-                    return None;
-                }
+                GUARDRAIL_TYPES.iter().any(|g| g.eq_ignore_ascii_case(t))
             }
-            _ if policy.is_some_and(|p| p.trim().eq_ignore_ascii_case("p-FullAWSAccess")) => {
-                return None;
-            }
-            _ => {}
+            "UpdatePolicy" => opens_everything(rec),
+            // Removing `FullAWSAccess` restricts rather than loosens.
+            _ => !policy.is_some_and(|p| p.trim().eq_ignore_ascii_case("p-FullAWSAccess")),
+        };
+        if !loosens {
+            return None;
         }
         fire(
             Evidence::new()
@@ -116,6 +159,29 @@ mod tests {
         let stack = call(SOURCE, "DetachPolicy", r#"{"policyId":"p-examplepolicyid111","targetId":"r-ab12"}"#)
             .replacen(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"cloudformation.amazonaws.com""#, 1);
         assert!(fires(&OrganizationsGuardrailPolicyRemoved, &stack));
+    }
+
+    #[test]
+    fn a_guardrail_rewritten_to_allow_everything_or_a_control_switched_off_fires() {
+        let update = |kind: &str, content: &str| {
+            let content = serde_json::to_string(content).unwrap();
+            call(SOURCE, "UpdatePolicy", &format!(r#"{{"policyId":"p-examplepolicyid111","content":{content}}}"#)).replace(
+                r#""responseElements":null"#,
+                &format!(r#""responseElements":{{"policy":{{"policySummary":{{"id":"p-examplepolicyid111","type":"{kind}","awsManaged":false}}}}}}"#),
+            )
+        };
+        let open = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        assert!(fires(&OrganizationsGuardrailPolicyRemoved, &update("SERVICE_CONTROL_POLICY", open)));
+        let guarded = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"cloudtrail:StopLogging","Resource":"*"}]}"#;
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &update("SERVICE_CONTROL_POLICY", guarded)));
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &update("TAG_POLICY", open)));
+        for (name, params) in [
+            ("DisableControl", r#"{"controlIdentifier":"arn:aws:controltower:us-east-1::control/AWS-GR_CLOUDTRAIL_ENABLED","targetIdentifier":"arn:aws:organizations::111122223333:ou/o-exampleorg/ou-ab12-cdef3456"}"#),
+            ("DisableBaseline", r#"{"enabledBaselineIdentifier":"arn:aws:controltower:us-east-1:111122223333:enabledbaseline/EXAMPLE1"}"#),
+        ] {
+            assert!(fires(&OrganizationsGuardrailPolicyRemoved, &call(CONTROL_TOWER, name, params)), "{name}");
+        }
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &call(CONTROL_TOWER, "EnableControl", r#"{"controlIdentifier":"x"}"#)));
     }
 
     #[test]

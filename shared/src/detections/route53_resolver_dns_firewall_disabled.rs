@@ -7,11 +7,12 @@
 //! removing it (or making it fail open) reopens command-and-control and DNS tunnelling
 //! for the VPC, beside `route53-resolver-query-logging-deleted`, which removes the
 //! record of the lookups. Rule edits inside a group (`UpdateFirewallRule`,
-//! `DeleteFirewallRule`) are everyday tuning and stay out. Parameter names are taken
-//! in either casing.
+//! `DeleteFirewallRule`) are everyday tuning and stay out, as are Firewall Manager's
+//! own changes (`invokedBy` `fms.amazonaws.com`: the act is the policy change a person
+//! made there) and AWS service identities. Parameter names are taken in either casing.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{request_param_any, succeeded_call, text_is};
+use crate::detections::common::{aws_service_among, request_param_any, succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct Route53ResolverDnsFirewallDisabled;
@@ -56,7 +57,7 @@ impl Detection for Route53ResolverDnsFirewallDisabled {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) {
+        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_among(rec, &["fms.amazonaws.com"]) {
             return None;
         }
         if rec.event_name() == "UpdateFirewallConfig"
@@ -112,6 +113,9 @@ mod tests {
         assert!(!fires(&Route53ResolverDnsFirewallDisabled, &call(SOURCE, "UpdateFirewallConfig", closed)));
         let detach = call(SOURCE, "DisassociateFirewallRuleGroup", r#"{"firewallRuleGroupAssociationId":"rslvr-frgassoc-1"}"#);
         assert!(!fires(&Route53ResolverDnsFirewallDisabled, &failed(&detach, "AccessDeniedException")));
+        let by_fms = detach.replacen(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"fms.amazonaws.com""#, 1);
+        assert_ne!(by_fms, detach);
+        assert!(!fires(&Route53ResolverDnsFirewallDisabled, &by_fms));
         for name in ["DeleteFirewallRule", "UpdateFirewallRule", "AssociateFirewallRuleGroup"] {
             assert!(!fires(&Route53ResolverDnsFirewallDisabled, &call(SOURCE, name, r#"{"firewallRuleGroupId":"rslvr-frg-1"}"#)), "{name}");
         }

@@ -1,5 +1,6 @@
 //! An IAM Identity Center permission set given administrator rights: the AWS managed
-//! `AdministratorAccess` policy attached (`AttachManagedPolicyToPermissionSet`), or an
+//! `AdministratorAccess` or `IAMFullAccess` policy attached
+//! (`AttachManagedPolicyToPermissionSet`), or an
 //! inline policy that grants every action on every resource, or the IAM writes to grant
 //! oneself as much (`PutInlinePolicyToPermissionSet`), successfully.
 //!
@@ -65,7 +66,10 @@ impl Detection for SsoPermissionSetAdminPolicy {
         if rec.event_name() == "AttachManagedPolicyToPermissionSet" {
             let policy = text(&["managedPolicyArn", "ManagedPolicyArn"])?;
             let name = policy.trim().rsplit('/').next().unwrap_or_default();
-            if !(policy.contains(":iam::aws:policy/") && name == "AdministratorAccess") {
+            // `IAMFullAccess` is the means to grant oneself everything.
+            if !(policy.contains(":iam::aws:policy/")
+                && matches!(name, "AdministratorAccess" | "IAMFullAccess"))
+            {
                 return None;
             }
             return fire(e.with("managed_policy", policy));
@@ -104,6 +108,7 @@ mod tests {
             Some(Signal::Fire(e)) => assert!(e.get("permission_set").is_some()),
             other => panic!("expected a finding, got {other:?}"),
         }
+        assert!(fires(&SsoPermissionSetAdminPolicy, &attach("arn:aws:iam::aws:policy/IAMFullAccess")));
         assert!(fires(&SsoPermissionSetAdminPolicy, &inline(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)));
         match eval(&SsoPermissionSetAdminPolicy, &inline(r#"{"Statement":{"Effect":"Allow","Action":"iam:*","Resource":"*"}}"#)) {
             Some(Signal::Fire(e)) => assert!(e.get("admin_equivalent").is_some()),

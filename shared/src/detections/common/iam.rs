@@ -193,13 +193,14 @@ pub enum AdminGrant {
 /// Whether `doc` (a parsed policy document) grants administrator rights, and how.
 pub fn admin_grant(doc: &serde_json::Value) -> Option<AdminGrant> {
     use crate::detections::create_policy_version_allow_all::{allows_every_action, one_or_many};
+    // `*`, or a `NotResource` (every resource but the few it names).
     let every_resource = |st: &serde_json::Value| {
         st.get("Resource").is_some_and(|r| {
             one_or_many(r)
                 .iter()
                 .filter_map(|r| r.as_str())
                 .any(|r| r.trim() == "*")
-        })
+        }) || (st.get("Resource").is_none() && st.get("NotResource").is_some())
     };
     let statements = doc.get("Statement").map(one_or_many).unwrap_or_default();
     if statements
@@ -395,6 +396,8 @@ pub mod iam_testing {
                 other => panic!("expected a finding for {equivalent}, got {other:?}"),
             }
         }
+        let not_resource = r#"{"Statement":{"Effect":"Allow","Action":"*","NotResource":"arn:aws:s3:::audit-logs/*"}}"#;
+        assert!(fires(det, &iam(event, USER, &put(not_resource))));
         for short_of_it in [
             r#"{"Statement":{"Effect":"Allow","NotAction":["iam:*","organizations:*"],"Resource":"*"}}"#,
             r#"{"Statement":{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}}"#,
