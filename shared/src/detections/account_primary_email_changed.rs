@@ -13,7 +13,7 @@
 //!   `PrimaryEmail`, and CloudTrail's spelling of them is not confirmed here.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{request_param_any, succeeded_call};
+use crate::detections::common::{request_text_any, succeeded_call};
 use crate::event::Record;
 
 pub struct AccountPrimaryEmailChanged;
@@ -61,7 +61,7 @@ impl Detection for AccountPrimaryEmailChanged {
         } else {
             "started"
         };
-        let text = |keys: &[&str]| request_param_any(rec, keys).and_then(|v| v.as_str());
+        let text = |keys: &[&str]| request_text_any(rec, keys);
         fire(
             Evidence::new()
                 .with("status", status)

@@ -11,7 +11,7 @@
 //! names that account (`accountId`).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{request_param_any, succeeded_call};
+use crate::detections::common::{request_text_any, succeeded_call};
 use crate::event::Record;
 
 pub struct AccountSecurityContactChanged;
@@ -50,7 +50,7 @@ impl Detection for AccountSecurityContactChanged {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        let text = |keys: &[&str]| request_param_any(rec, keys).and_then(|v| v.as_str());
+        let text = |keys: &[&str]| request_text_any(rec, keys);
         let kind = text(&["alternateContactType", "AlternateContactType"])?.trim();
         if !["SECURITY", "BILLING"].iter().any(|k| k.eq_ignore_ascii_case(kind)) {
             return None;

@@ -10,7 +10,7 @@
 //! and the ones that grant access or control security are marked `sensitive`.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{request_param_any, succeeded_call};
+use crate::detections::common::{request_text_any, succeeded_call};
 use crate::event::Record;
 
 pub struct OrganizationsDelegatedAdministratorRegistered;
@@ -66,7 +66,7 @@ impl Detection for OrganizationsDelegatedAdministratorRegistered {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        let text = |keys: &[&str]| request_param_any(rec, keys).and_then(|v| v.as_str());
+        let text = |keys: &[&str]| request_text_any(rec, keys);
         let service = text(&["servicePrincipal", "ServicePrincipal"]);
         let sensitive = service.is_some_and(|s| SENSITIVE.iter().any(|k| k.eq_ignore_ascii_case(s.trim())));
         fire(

@@ -19,7 +19,9 @@
 //! CloudFormation stack's change counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_among, policy_document, request_param_any, succeeded_call};
+use crate::detections::common::{
+    aws_service_among, policy_document, request_param_any, request_text_any, succeeded_call,
+};
 use crate::event::Record;
 
 pub struct OrganizationsGuardrailPolicyRemoved;
@@ -95,7 +97,7 @@ impl Detection for OrganizationsGuardrailPolicyRemoved {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        let text = |keys: &[&str]| request_param_any(rec, keys).and_then(|v| v.as_str());
+        let text = |keys: &[&str]| request_text_any(rec, keys);
         if succeeded_call(rec, CONTROL_TOWER, CONTROL_TOWER_NAMES) {
             return fire(
                 Evidence::new()

@@ -12,7 +12,9 @@
 //! made there) and AWS service identities. Parameter names are taken in either casing.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_among, request_param_any, succeeded_call, text_is};
+use crate::detections::common::{
+    aws_service_among, request_param_any, request_text_any, succeeded_call, text_is,
+};
 use crate::event::Record;
 
 pub struct Route53ResolverDnsFirewallDisabled;
@@ -68,7 +70,7 @@ impl Detection for Route53ResolverDnsFirewallDisabled {
         {
             return None;
         }
-        let text = |keys: &[&str]| request_param_any(rec, keys).and_then(|v| v.as_str());
+        let text = |keys: &[&str]| request_text_any(rec, keys);
         fire(
             Evidence::new()
                 .with("action", rec.event_name())

@@ -13,7 +13,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    AdminGrant, IDENTITY_CENTER, admin_grant, policy_document, request_param_any, succeeded_call,
+    AdminGrant, IDENTITY_CENTER, admin_grant, policy_document, request_param_any, request_text_any, succeeded_call,
 };
 use crate::event::Record;
 
@@ -58,7 +58,7 @@ impl Detection for SsoPermissionSetAdminPolicy {
         if !succeeded_call(rec, IDENTITY_CENTER, NAMES) {
             return None;
         }
-        let text = |keys: &[&str]| request_param_any(rec, keys).and_then(|v| v.as_str());
+        let text = |keys: &[&str]| request_text_any(rec, keys);
         let e = Evidence::new()
             .with("action", rec.event_name())
             .with_opt("permission_set", text(&["permissionSetArn", "PermissionSetArn"]))

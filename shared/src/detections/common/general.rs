@@ -18,6 +18,12 @@ pub fn request_param_any<'r>(rec: &'r Record, keys: &[&str]) -> Option<&'r serde
     keys.iter().find_map(|k| rec.request_param(k))
 }
 
+/// The first of `keys` present in `requestParameters` as text: one parameter spelled
+/// the ways CloudTrail may spell it (`accountId`, `AccountId`).
+pub fn request_text_any<'r>(rec: &'r Record, keys: &[&str]) -> Option<&'r str> {
+    request_param_any(rec, keys).and_then(|v| v.as_str())
+}
+
 /// An enum-like text value equal to `want`, without regard to case or padding.
 pub fn text_is(v: Option<&serde_json::Value>, want: &str) -> bool {
     v.and_then(|v| v.as_str())
