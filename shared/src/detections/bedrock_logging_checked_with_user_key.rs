@@ -11,7 +11,9 @@
 //! look.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{access_key_id, user_key_outside_console};
+use crate::detections::common::{
+    USER_OR_ROOT_DETAIL, access_key_id, is_event, user_key_outside_console,
+};
 use crate::event::Record;
 
 pub struct BedrockLoggingCheckedWithUserKey;
@@ -42,7 +44,7 @@ pub static META: Meta = Meta {
                  the key at once, look for Bedrock model calls and model-access requests made \
                  with it, and review how it leaked.",
     triggers: &[Trigger::read_only(SOURCE, NAMES)
-        .with_detail(r#"{"userIdentity":{"type":["IAMUser","Root"]}}"#)],
+        .with_detail(USER_OR_ROOT_DETAIL)],
     window: None,
 };
 
@@ -52,10 +54,7 @@ impl Detection for BedrockLoggingCheckedWithUserKey {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != SOURCE
-            || !NAMES.contains(&rec.event_name())
-            || !user_key_outside_console(rec)
-        {
+        if !is_event(rec, SOURCE, NAMES) || !user_key_outside_console(rec) {
             return None;
         }
         fire(

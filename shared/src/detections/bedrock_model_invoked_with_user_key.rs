@@ -16,7 +16,8 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{
-    BEDROCK_MODEL_CALLS, access_key_id, change_evidence, first_seen_by_actor, user_key_outside_console,
+    BEDROCK_MODEL_CALLS, USER_OR_ROOT_DETAIL, access_key_id, change_evidence, first_seen_by_actor,
+    is_event, user_key_outside_console,
 };
 use crate::event::Record;
 
@@ -46,7 +47,7 @@ pub static META: Meta = Meta {
                  known, deactivate the key, check the Bedrock bill and the model invocation \
                  logs for the prompts sent, and look for the key in code repositories.",
     triggers: &[Trigger::read_only(SOURCE, NAMES)
-        .with_detail(r#"{"userIdentity":{"type":["IAMUser","Root"]}}"#)],
+        .with_detail(USER_OR_ROOT_DETAIL)],
     window: Some(WindowSpec::FirstSeen { days: 10 }),
 };
 
@@ -56,10 +57,7 @@ impl Detection for BedrockModelInvokedWithUserKey {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != SOURCE
-            || !NAMES.contains(&rec.event_name())
-            || !user_key_outside_console(rec)
-        {
+        if !is_event(rec, SOURCE, NAMES) || !user_key_outside_console(rec) {
             return None;
         }
         let evidence = change_evidence(rec, &["modelId"])

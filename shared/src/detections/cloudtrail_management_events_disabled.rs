@@ -58,7 +58,7 @@ pub static META: Meta = Meta {
 };
 
 /// What the selectors record of management events.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Management {
     None,
     ReadOnly,
@@ -163,27 +163,25 @@ impl Detection for CloudTrailManagementEventsDisabled {
         if basic_sel.is_none() && advanced_sel.is_none() {
             return None;
         }
-        let recorded = basic_sel
+        // Each selector read once: what it records, and how it narrows the services.
+        let selectors: Vec<(Management, &Value)> = basic_sel
             .into_iter()
             .flatten()
-            .map(basic)
-            .chain(advanced_sel.into_iter().flatten().map(advanced))
+            .map(|s| (basic(s), s))
+            .chain(advanced_sel.into_iter().flatten().map(|s| (advanced(s), s)))
+            .collect();
+        let recorded = selectors
+            .iter()
+            .map(|(m, _)| *m)
             .fold(Management::None, combine);
         let mut narrowed = None;
         let effect = match recorded {
             Management::Writes => {
                 // Fires only when every selector recording writes leaves services out.
-                let writers: Vec<Option<Vec<String>>> = basic_sel
-                    .into_iter()
-                    .flatten()
-                    .filter(|s| basic(s) == Management::Writes)
-                    .chain(
-                        advanced_sel
-                            .into_iter()
-                            .flatten()
-                            .filter(|s| advanced(s) == Management::Writes),
-                    )
-                    .map(source_narrowing)
+                let writers: Vec<Option<Vec<String>>> = selectors
+                    .iter()
+                    .filter(|(m, _)| *m == Management::Writes)
+                    .map(|(_, s)| source_narrowing(s))
                     .collect();
                 if writers.iter().any(Option::is_none) {
                     return None;

@@ -16,7 +16,7 @@
 use serde_json::{Value, json};
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{call_context, cidr_covers_internet, one_or_many};
+use crate::detections::common::{call_context, cidr_covers_internet, one_or_many, pascal_or_camel};
 use crate::event::Record;
 
 pub struct Ec2SecurityGroupOpenToInternet;
@@ -77,38 +77,26 @@ fn describe(protocol: Option<&Value>, from: Option<&Value>, to: Option<&Value>, 
 /// `ModifySecurityGroupRulesRequest.SecurityGroupRule` (one update or a list), each
 /// update's new rule under its own `SecurityGroupRule`, with `CidrIpv4`/`CidrIpv6`.
 fn modified_rules_open(wrapped: &Value) -> Vec<Value> {
-    let field = |v: &'_ Value, k: &str| v.get(k).or_else(|| v.get(lower_first(k))).cloned();
-    let updates = field(wrapped, "SecurityGroupRule").unwrap_or(Value::Null);
     let mut open = Vec::new();
-    for update in one_or_many(Some(&updates)) {
-        let Some(rule) = field(update, "SecurityGroupRule") else {
+    for update in one_or_many(pascal_or_camel(wrapped, "SecurityGroupRule")) {
+        let Some(rule) = pascal_or_camel(update, "SecurityGroupRule") else {
             continue;
         };
         for key in ["CidrIpv4", "CidrIpv6"] {
-            if let Some(cidr) = field(&rule, key)
-                .as_ref()
+            if let Some(cidr) = pascal_or_camel(rule, key)
                 .and_then(Value::as_str)
                 .filter(|c| cidr_covers_internet(c))
             {
                 open.push(describe(
-                    field(&rule, "IpProtocol").as_ref(),
-                    field(&rule, "FromPort").as_ref(),
-                    field(&rule, "ToPort").as_ref(),
+                    pascal_or_camel(rule, "IpProtocol"),
+                    pascal_or_camel(rule, "FromPort"),
+                    pascal_or_camel(rule, "ToPort"),
                     cidr,
                 ));
             }
         }
     }
     open
-}
-
-/// `CidrIpv4` as `cidrIpv4`: the casing some records use.
-fn lower_first(k: &str) -> String {
-    let mut chars = k.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
-        .unwrap_or_default()
 }
 
 impl Detection for Ec2SecurityGroupOpenToInternet {

@@ -4,7 +4,7 @@
 //! instance credentials creates one to keep access after the instance is gone.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{IAM, account_actor_group, change_evidence, instance_credentials, is_event};
+use crate::detections::common::{IAM, account_actor_group, change_evidence, is_event, uses_instance_credentials};
 use crate::event::Record;
 
 pub struct IamUserCreatedByEc2InstanceRole;
@@ -41,7 +41,7 @@ impl Detection for IamUserCreatedByEc2InstanceRole {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !is_event(rec, IAM, &["CreateUser"]) || !rec.succeeded() || !instance_credentials(rec) {
+        if !is_event(rec, IAM, &["CreateUser"]) || !rec.succeeded() || !uses_instance_credentials(rec) {
             return None;
         }
         // The term is the session, named after the instance (the top comment): each

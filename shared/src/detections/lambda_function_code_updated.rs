@@ -10,7 +10,7 @@
 //! validates the request and changes nothing: it does not fire.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, call_context, flag_value, lambda_operation};
+use crate::detections::common::{call_context, flag_value, lambda_change_by_caller};
 use crate::event::Record;
 
 pub struct LambdaFunctionCodeUpdated;
@@ -52,10 +52,7 @@ impl Detection for LambdaFunctionCodeUpdated {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != "lambda.amazonaws.com"
-            || lambda_operation(rec.event_name()) != "UpdateFunctionCode"
-            || !rec.succeeded()
-            || aws_service_caller(rec)
+        if !lambda_change_by_caller(rec, "UpdateFunctionCode")
             || rec.request_param("dryRun").and_then(flag_value) == Some(true)
         {
             return None;

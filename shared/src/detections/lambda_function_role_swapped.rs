@@ -15,7 +15,7 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller, call_context, deployment_tool_caller, lambda_operation,
+    LAMBDA_CONFIGURATION_UPDATES, call_context, deployment_tool_caller, lambda_change_by_caller,
 };
 use crate::event::Record;
 
@@ -43,13 +43,7 @@ pub static META: Meta = Meta {
                  function's history). If the change is not planned, set the old role back, \
                  check the function's recent invocations and code, and review how the caller \
                  obtained iam:PassRole on that role.",
-    triggers: &[Trigger::write(
-        "lambda.amazonaws.com",
-        &[
-            "UpdateFunctionConfiguration20150331",
-            "UpdateFunctionConfiguration20150331v2",
-        ],
-    )],
+    triggers: &[Trigger::write("lambda.amazonaws.com", LAMBDA_CONFIGURATION_UPDATES)],
     window: None,
 };
 
@@ -59,10 +53,7 @@ impl Detection for LambdaFunctionRoleSwapped {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != "lambda.amazonaws.com"
-            || lambda_operation(rec.event_name()) != "UpdateFunctionConfiguration"
-            || !rec.succeeded()
-            || aws_service_caller(rec)
+        if !lambda_change_by_caller(rec, "UpdateFunctionConfiguration")
             || deployment_tool_caller(rec)
         {
             return None;

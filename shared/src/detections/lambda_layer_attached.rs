@@ -11,7 +11,7 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, call_context, lambda_operation};
+use crate::detections::common::{LAMBDA_CONFIGURATION_UPDATES, call_context, lambda_change_by_caller};
 use crate::event::Record;
 
 pub struct LambdaLayerAttached;
@@ -36,13 +36,7 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Check each layer's publisher account and version. Download and inspect \
                  unknown layers; remove them and review what the function's role did since.",
-    triggers: &[Trigger::write(
-        "lambda.amazonaws.com",
-        &[
-            "UpdateFunctionConfiguration20150331",
-            "UpdateFunctionConfiguration20150331v2",
-        ],
-    )],
+    triggers: &[Trigger::write("lambda.amazonaws.com", LAMBDA_CONFIGURATION_UPDATES)],
     window: None,
 };
 
@@ -57,11 +51,7 @@ impl Detection for LambdaLayerAttached {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != "lambda.amazonaws.com"
-            || lambda_operation(rec.event_name()) != "UpdateFunctionConfiguration"
-            || !rec.succeeded()
-            || aws_service_caller(rec)
-        {
+        if !lambda_change_by_caller(rec, "UpdateFunctionConfiguration") {
             return None;
         }
         let layers: Vec<&str> = rec

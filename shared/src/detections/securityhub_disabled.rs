@@ -18,7 +18,9 @@
 //! no findings centrally), so they are part of this one behaviour.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{one_or_many, request_param_any, succeeded_call, text_is};
+use crate::detections::common::{
+    one_or_many, pascal_or_camel, request_param_any, succeeded_call, text_is,
+};
 use crate::event::Record;
 
 pub struct SecurityHubDisabled;
@@ -73,10 +75,10 @@ fn switches_off(rec: &Record<'_>) -> bool {
 /// Hub off. A policy that only narrows standards or controls is left out (the
 /// security team tunes them all the time).
 fn policy_disables_service(policy: Option<&serde_json::Value>) -> bool {
-    fn field<'v>(v: Option<&'v serde_json::Value>, keys: [&str; 2]) -> Option<&'v serde_json::Value> {
-        v.and_then(|v| keys.iter().find_map(|k| v.get(k)))
-    }
-    match field(field(policy, ["SecurityHub", "securityHub"]), ["ServiceEnabled", "serviceEnabled"]) {
+    let enabled = policy
+        .and_then(|p| pascal_or_camel(p, "SecurityHub"))
+        .and_then(|h| pascal_or_camel(h, "ServiceEnabled"));
+    match enabled {
         Some(serde_json::Value::Bool(enabled)) => !enabled,
         v => text_is(v, "false"),
     }

@@ -17,7 +17,8 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+// Keys are read in the API's PascalCase and, for hand-made records, in camelCase.
+use crate::detections::common::{pascal_or_camel as field, succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct SecurityHubFindingsEvasion;
@@ -56,24 +57,9 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// `obj[key]`, with the key in PascalCase or camelCase.
-fn field<'v>(obj: &'v Value, key: &str) -> Option<&'v Value> {
-    let o = obj.as_object()?;
-    o.get(key).or_else(|| {
-        let mut chars = key.chars();
-        let first = chars.next()?.to_ascii_lowercase();
-        o.get(&format!("{first}{}", chars.as_str()))
-    })
-}
-
-fn is_text(v: Option<&Value>, want: &str) -> bool {
-    v.and_then(Value::as_str)
-        .is_some_and(|s| s.trim().eq_ignore_ascii_case(want))
-}
-
 /// `{"Workflow": {"Status": "SUPPRESSED"}}` in an object of finding fields.
 fn suppresses(fields: &Value) -> bool {
-    is_text(
+    text_is(
         field(fields, "Workflow").and_then(|w| field(w, "Status")),
         "SUPPRESSED",
     )
@@ -125,7 +111,7 @@ impl Detection for SecurityHubFindingsEvasion {
         let params = rec.request_parameters()?;
         let hidden = match rec.event_name() {
             "BatchUpdateFindings" => suppresses(params),
-            "UpdateFindings" => is_text(field(params, "RecordState"), "ARCHIVED"),
+            "UpdateFindings" => text_is(field(params, "RecordState"), "ARCHIVED"),
             "CreateAutomationRule" => rule_suppresses(params),
             "BatchUpdateFindingsV2" => ocsf_status_hides(field(params, "StatusId")),
             "CreateAutomationRuleV2" | "UpdateAutomationRuleV2" => rule_v2_hides(params),

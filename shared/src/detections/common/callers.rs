@@ -99,6 +99,10 @@ pub fn is_instance_id(s: &str) -> bool {
     })
 }
 
+/// The EventBridge detail that narrows a rule to calls made as an IAM user or the root
+/// user: the only callers [`user_key_outside_console`] can accept.
+pub const USER_OR_ROOT_DETAIL: &str = r#"{"userIdentity":{"type":["IAMUser","Root"]}}"#;
+
 /// The caller is an EC2 instance using its instance-profile role: an assumed-role
 /// session named after the instance (`principalId` `AROA...:i-0abc...`, ARN
 /// `.../assumed-role/<role>/i-0abc...`).
@@ -113,12 +117,6 @@ pub fn uses_instance_credentials(rec: &Record) -> bool {
     rec.identity_type() == Some("AssumedRole")
         && (session_is_instance(u.principal_id.as_deref(), ':')
             || session_is_instance(u.arn.as_deref(), '/'))
-}
-
-/// Another name for [`uses_instance_credentials`], kept for the detections that
-/// read better with it.
-pub fn instance_credentials(rec: &Record) -> bool {
-    uses_instance_credentials(rec)
 }
 
 /// For raw checks: the bytes may hold an EC2 instance-profile session (see

@@ -29,6 +29,22 @@ pub fn lambda_operation(event_name: &str) -> &str {
     }
 }
 
+/// `UpdateFunctionConfiguration` as CloudTrail names it, with its API versions.
+pub const LAMBDA_CONFIGURATION_UPDATES: &[&str] = &[
+    "UpdateFunctionConfiguration20150331",
+    "UpdateFunctionConfiguration20150331v2",
+];
+
+/// A successful Lambda `operation` (named without its API version, see
+/// [`lambda_operation`]) that no AWS service made for someone: CloudFormation and
+/// SAM deployments change functions all day.
+pub fn lambda_change_by_caller(rec: &Record, operation: &str) -> bool {
+    rec.event_source() == "lambda.amazonaws.com"
+        && lambda_operation(rec.event_name()) == operation
+        && rec.succeeded()
+        && !super::aws_service_caller(rec)
+}
+
 /// A CIDR block that covers every address of its family: prefix length 0
 /// (`0.0.0.0/0`, `::/0`, or any address written with `/0`).
 pub fn cidr_covers_internet(cidr: &str) -> bool {

@@ -24,6 +24,17 @@ pub fn request_text_any<'r>(rec: &'r Record, keys: &[&str]) -> Option<&'r str> {
     request_param_any(rec, keys).and_then(|v| v.as_str())
 }
 
+/// `obj[key]`, with `key` in the API's PascalCase (`ServiceEnabled`) or in the
+/// camelCase some records use (`serviceEnabled`).
+pub fn pascal_or_camel<'v>(obj: &'v serde_json::Value, key: &str) -> Option<&'v serde_json::Value> {
+    let o = obj.as_object()?;
+    o.get(key).or_else(|| {
+        let mut chars = key.chars();
+        let first = chars.next()?.to_ascii_lowercase();
+        o.get(&format!("{first}{}", chars.as_str()))
+    })
+}
+
 /// An enum-like text value equal to `want`, without regard to case or padding.
 pub fn text_is(v: Option<&serde_json::Value>, want: &str) -> bool {
     v.and_then(|v| v.as_str())
