@@ -1,8 +1,9 @@
 //! What detections ask of a user agent, worked out once per agent and thread.
 //!
 //! The discovery windows, the offensive-tool detection and their raw checks ask
-//! the same two questions of the same agent on most discovery records: is it an
-//! AWS service or the console, and does it name an attack tool. Both answers
+//! the same questions of the same agent on most discovery records: is it an
+//! AWS service or the console, is it infrastructure as code, and does it name an
+//! attack tool. The answers
 //! depend on the agent's text alone, and an organisation's calls come from few
 //! agents (SDKs, the CLI, the console, a handful of tools), so each thread keeps
 //! the answers for the agents it saw last: a hash and a comparison instead of a
@@ -20,6 +21,9 @@ pub struct AgentFacts {
     /// The attack tool or testing system the agent names, if any
     /// (`offensive-tool-user-agent`).
     pub tool: Option<&'static str>,
+    /// The agent names an infrastructure-as-code tool
+    /// ([`super::common::iac_agent`]).
+    pub iac: bool,
 }
 
 /// Agents remembered per thread (one per slot, by hash; a newcomer replaces
@@ -77,6 +81,7 @@ fn work_out(ua: &str) -> AgentFacts {
     AgentFacts {
         service_or_console: super::common::agent_names_service_or_console(ua),
         tool: super::offensive_tool_user_agent::find_tool_word(ua),
+        iac: super::common::agent_names_iac(ua),
     }
 }
 
@@ -120,5 +125,7 @@ mod tests {
         assert_eq!(facts("Pacu/1.5.2").tool, Some("pacu"));
         assert!(facts("console.amazonaws.com").service_or_console);
         assert!(!facts("Boto3/1.34").service_or_console);
+        assert!(facts("APN/1.0 HashiCorp/1.0 Terraform/1.9.8").iac);
+        assert!(!facts("aws-cli/2.15.30").iac);
     }
 }

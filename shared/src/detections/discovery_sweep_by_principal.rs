@@ -4,8 +4,12 @@
 //! Decisions: the upstream rule counts more than 50 distinct `Describe*`/`List*`/`Get*`
 //! names per user over its search window. A read-only rule must list its event names,
 //! so we count the 23 calls of the shared discovery list and fire at twelve (more than
-//! half of it) within any hour. Denied calls count. Console page loads and AWS
-//! services are left out: the console alone issues many different reads per click.
+//! half of it) within any hour. Denied calls count. Console page loads (by agent
+//! or by a console session's credentials) and AWS services are left out: the
+//! console alone issues many different reads per click. So is infrastructure as
+//! code (`common::service_or_iac_caller`): a Terraform plan refreshes the trails,
+//! detectors, networks, instances, databases and parameters it manages, by name,
+//! every run.
 //! Unlike `discovery-api-burst-via-cli` this one sees a slow sweep by any SDK.
 //!
 //! The principal is the session for assumed roles, not the role: one role is often
@@ -15,7 +19,8 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{
-    DISCOVERY_TRIGGERS, account_actor_group, call_value, caller_evidence, aws_service_or_console_caller, is_discovery_call, service_or_console_agent,
+    DISCOVERY_TRIGGERS, account_actor_group, aws_service_or_console_caller, call_value, caller_evidence, iac_agent,
+    is_discovery_call, service_or_console_agent, service_or_iac_caller,
 };
 use crate::event::Record;
 use crate::event::prefilter::Peek;
@@ -55,7 +60,7 @@ impl Detection for DiscoverySweepByPrincipal {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !is_discovery_call(rec) || aws_service_or_console_caller(rec) {
+        if !is_discovery_call(rec) || aws_service_or_console_caller(rec) || service_or_iac_caller(rec) {
             return None;
         }
         Some(Signal::Distinct {
@@ -65,10 +70,10 @@ impl Detection for DiscoverySweepByPrincipal {
         })
     }
 
-    /// Console page loads and AWS services are most discovery traffic; their user
-    /// agent alone rules them out.
+    /// Console page loads, AWS services and infrastructure as code are most
+    /// discovery traffic; their user agent alone rules them out.
     fn may_match_raw(&self, peek: &Peek<'_>, _json: &[u8]) -> bool {
-        !service_or_console_agent(peek.user_agent)
+        !service_or_console_agent(peek.user_agent) && !iac_agent(peek.user_agent)
     }
 }
 
@@ -128,6 +133,30 @@ mod tests {
         assert_eq!(eval(&DiscoverySweepByPrincipal, &unlisted), None);
         let wrong_source = record("ssm.amazonaws.com", "ListBuckets", "Boto3/1.34", "198.51.100.20");
         assert_eq!(eval(&DiscoverySweepByPrincipal, &wrong_source), None);
+    }
+
+    /// Newer console pages call with the browser's agent; the session's
+    /// credentials still say it is the console.
+    #[test]
+    fn console_sessions_with_a_browser_agent_are_ignored() {
+        let browser = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36";
+        let page = record("ec2.amazonaws.com", "DescribeVpcs", browser, "198.51.100.20");
+        assert!(eval(&DiscoverySweepByPrincipal, &page).is_some(), "a browser agent alone is not the console");
+        let console = page.replace(r#""userIdentity""#, r#""sessionCredentialFromConsole":"true","userIdentity""#);
+        assert_eq!(eval(&DiscoverySweepByPrincipal, &console), None);
+    }
+
+    #[test]
+    fn infrastructure_as_code_is_ignored() {
+        use crate::detections::common::testing::raw;
+        for ua in [
+            "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.72.1",
+            "pulumi/3.0 aws-sdk-go/1.50",
+        ] {
+            let plan = record("ec2.amazonaws.com", "DescribeVpcs", ua, "198.51.100.20");
+            assert_eq!(eval(&DiscoverySweepByPrincipal, &plan), None, "{ua}");
+            assert_eq!(raw(&DiscoverySweepByPrincipal, &plan), Some(false), "{ua}");
+        }
     }
 
     #[test]

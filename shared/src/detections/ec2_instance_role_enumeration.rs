@@ -7,11 +7,16 @@
 //! instances read one or two of these calls; a shell on a compromised instance
 //! asking who it is, which users, roles, buckets, snapshots, trails and detectors
 //! exist is the pattern of Stratus Red Team `aws.discovery.ec2-enumerate-from-instance`.
+//! Infrastructure as code running on an instance (a Terraform or Pulumi runner,
+//! Atlantis, Ansible; `common::service_or_iac_caller`) is left out: every plan
+//! reads the identity, Regions, trails and detectors it manages. Its agent is the
+//! caller's to choose, a gap docs/coverage.md lists with the other agent-based
+//! exclusions.
 
 use crate::detection::{Detection, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{
-    DISCOVERY_TRIGGERS, account_actor_group, call_value, caller_evidence, is_discovery_call, raw_may_use_instance_credentials,
-    uses_instance_credentials,
+    DISCOVERY_TRIGGERS, account_actor_group, call_value, caller_evidence, iac_agent, is_discovery_call,
+    raw_may_use_instance_credentials, service_or_iac_caller, uses_instance_credentials,
 };
 use crate::event::Record;
 use crate::event::prefilter::Peek;
@@ -49,7 +54,7 @@ impl Detection for Ec2InstanceRoleEnumeration {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !is_discovery_call(rec) || !uses_instance_credentials(rec) {
+        if !is_discovery_call(rec) || !uses_instance_credentials(rec) || service_or_iac_caller(rec) {
             return None;
         }
         Some(Signal::Distinct {
@@ -60,8 +65,8 @@ impl Detection for Ec2InstanceRoleEnumeration {
     }
 
     /// Most discovery calls come from people and tools, not instance profiles.
-    fn may_match_raw(&self, _peek: &Peek<'_>, json: &[u8]) -> bool {
-        raw_may_use_instance_credentials(json)
+    fn may_match_raw(&self, peek: &Peek<'_>, json: &[u8]) -> bool {
+        !iac_agent(peek.user_agent) && raw_may_use_instance_credentials(json)
     }
 }
 
@@ -101,6 +106,18 @@ mod tests {
         assert_eq!(eval(&Ec2InstanceRoleEnumeration, &record("CreateUser", "i-0a1b2c3d")), None);
         let user = record("ListUsers", "i-0a1b2c3d").replace(r#""type":"AssumedRole""#, r#""type":"IAMUser""#);
         assert_eq!(eval(&Ec2InstanceRoleEnumeration, &user), None);
+    }
+
+    /// A Terraform runner on an instance reads what its plan manages.
+    #[test]
+    fn infrastructure_as_code_on_an_instance_is_left_out() {
+        use crate::detections::common::testing::raw;
+        let plan = record("ListUsers", "i-0a1b2c3d").replace(
+            "aws-cli/2.15.30",
+            "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.72.1",
+        );
+        assert_eq!(eval(&Ec2InstanceRoleEnumeration, &plan), None);
+        assert_eq!(raw(&Ec2InstanceRoleEnumeration, &plan), Some(false));
     }
 
     #[test]

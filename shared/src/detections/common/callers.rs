@@ -133,14 +133,19 @@ pub fn raw_may_use_instance_credentials(json: &[u8]) -> bool {
 }
 
 /// The call was made by AWS itself or through the web console: an AWS service
-/// identity or `invokedBy`, a `*.amazonaws.com` or `AWS Internal` user agent, or a
-/// source that is a service name instead of an address. Console pages issue dozens
-/// of reads per click, and services read on their own schedule. The agent is the
-/// caller's to choose: an intruder who sends a console or service agent from an SDK
-/// is left out too, a gap every agent-based exclusion has (the identity and source
-/// checks do not depend on it).
+/// identity or `invokedBy`, a `*.amazonaws.com` or `AWS Internal` user agent, a
+/// source that is a service name instead of an address, or a console session's
+/// credentials (`sessionCredentialFromConsole`: newer console pages call with the
+/// browser's own agent). Console pages issue dozens of reads per click, and
+/// services read on their own schedule. The agent is the caller's to choose: an
+/// intruder who sends a console or service agent from an SDK is left out too, a
+/// gap every agent-based exclusion has (the identity and source checks do not
+/// depend on it).
 pub fn aws_service_or_console_caller(rec: &Record) -> bool {
-    if rec.identity_type() == Some("AWSService") || rec.invoked_by().is_some() {
+    if rec.identity_type() == Some("AWSService")
+        || rec.invoked_by().is_some()
+        || rec.from_console_session()
+    {
         return true;
     }
     service_or_console_agent(rec.user_agent()) || source_ip_literal(rec).is_none()
@@ -189,8 +194,8 @@ pub(in crate::detections) fn agent_names_service_or_console(ua: &str) -> bool {
 /// The call was made by an AWS service, or by infrastructure-as-code on someone's
 /// behalf: `userIdentity.type` `AWSService`, an `invokedBy` service (CloudFormation,
 /// Service Catalog, IAM Identity Center...; not the console's own `signin`), or a
-/// CloudFormation, Terraform, Pulumi or Ansible user agent. The user agent is the caller's
-/// to choose, so this only lowers noise; it is no proof.
+/// CloudFormation, Terraform, Pulumi or Ansible user agent ([`iac_agent`]). The user
+/// agent is the caller's to choose, so this only lowers noise; it is no proof.
 pub fn service_or_iac_caller(rec: &Record) -> bool {
     if rec.identity_type() == Some("AWSService") {
         return true;
@@ -201,16 +206,27 @@ pub fn service_or_iac_caller(rec: &Record) -> bool {
     }) {
         return true;
     }
-    let ua = rec.user_agent().unwrap_or("").to_ascii_lowercase();
-    [
-        "cloudformation",
-        "terraform",
-        "servicecatalog",
-        "pulumi",
-        "ansible",
-    ]
-    .iter()
-    .any(|m| ua.contains(m))
+    iac_agent(rec.user_agent())
+}
+
+/// The user agent names an infrastructure-as-code tool or service (CloudFormation,
+/// Terraform, Service Catalog, Pulumi, Ansible), in any letter case. Raw checks use
+/// it on the peeked agent.
+pub fn iac_agent(user_agent: Option<&str>) -> bool {
+    user_agent.is_some_and(|ua| crate::detections::agent::facts(ua).iac)
+}
+
+/// [`iac_agent`] worked out (`detections::agent` remembers it).
+pub(in crate::detections) fn agent_names_iac(ua: &str) -> bool {
+    static TOOLS: [Needle; 5] = [
+        Needle::new("cloudformation"),
+        Needle::new("terraform"),
+        Needle::new("servicecatalog"),
+        Needle::new("pulumi"),
+        Needle::new("ansible"),
+    ];
+    let lower = ua.to_ascii_lowercase();
+    TOOLS.iter().any(|tool| tool.is_in(lower.as_bytes()))
 }
 
 #[cfg(test)]
