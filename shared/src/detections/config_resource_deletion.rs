@@ -19,12 +19,17 @@ const EVENTS: &[&str] = &[
 ];
 
 /// Services that create and remove Config rules and packs on their own; their
-/// deletions (seen as `userIdentity.invokedBy`) are expected.
+/// deletions (seen as `userIdentity.invokedBy`) are expected. Config's own
+/// multi-account setup removes an organisation rule's copy from every member
+/// account after the `DeleteOrganizationConfigRule` that fired in the management
+/// (or delegated administrator) account: one finding for the change, not one per
+/// member.
 const MANAGING_SERVICES: &[&str] = &[
     "securityhub.amazonaws.com",
     "fms.amazonaws.com",
     "controltower.amazonaws.com",
     "config-conforms.amazonaws.com",
+    "config-multiaccountsetup.amazonaws.com",
 ];
 
 /// The `requestParameters` key naming what each API deletes.
@@ -60,8 +65,8 @@ pub static META: Meta = Meta {
     group: "logging-tamper",
     false_positives: &[
         "Account restructuring or teardown by administrators.",
-        "Centrally managed tooling (other than Security Hub, Firewall Manager, Control Tower \
-         and conformance packs, which are already excluded) that replaces Config resources.",
+        "Centrally managed tooling (other than Security Hub, Firewall Manager, Control Tower, \
+         conformance packs and organisation rules, which are already excluded) that replaces Config resources.",
     ],
     next_steps: "Check what was deleted and whether it protected a security control, confirm the \
                  change with the caller or its pipeline, restore the resource if it was not \

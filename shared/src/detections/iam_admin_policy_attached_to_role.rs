@@ -15,7 +15,7 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    IAM, IDENTITY_CENTER, admin_inline_policy_put, aws_managed_policy_attached, aws_service_among,
+    IAM, admin_inline_policy_put, aws_managed_policy_attached, identity_center_provisioning,
 };
 use crate::event::Record;
 
@@ -48,14 +48,6 @@ pub static META: Meta = Meta {
     triggers: &[Trigger::write(IAM, &["AttachRolePolicy", "PutRolePolicy"])],
     window: None,
 };
-
-/// Identity Center's service writing a permission set's policies to its own role.
-fn identity_center_provisioning(rec: &Record) -> bool {
-    aws_service_among(rec, &[IDENTITY_CENTER])
-        && rec
-            .request_param_str("roleName")
-            .is_some_and(|r| r.starts_with("AWSReservedSSO_"))
-}
 
 impl Detection for IamAdminPolicyAttachedToRole {
     fn meta(&self) -> &'static Meta {

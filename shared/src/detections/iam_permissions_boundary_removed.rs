@@ -3,9 +3,20 @@
 //! by one that caps nothing: `Put{Role,User}PermissionsBoundary` with the AWS
 //! managed `AdministratorAccess` (any partition), which allows every action, so the
 //! principal's own policies take full effect as if the boundary were gone.
+//!
+//! The IAM Identity Center form counts too: a permission set's boundary removed
+//! (`DeletePermissionsBoundaryFromPermissionSet`) or set to `AdministratorAccess`
+//! (`PutPermissionsBoundaryToPermissionSet`), in the management or delegated
+//! administrator account. Identity Center then rewrites the provisioned
+//! `AWSReservedSSO_*` role in every account the set reaches; those service writes
+//! are left out (`common::identity_center_provisioning`): the finding is the one
+//! for the permission set.
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, aws_managed_policy_name, change_by_anyone_but};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{
+    IAM, IDENTITY_CENTER, aws_managed_policy_name, change_by_anyone_but, identity_center_provisioning, pascal_or_camel,
+    request_param_any,
+};
 use crate::event::Record;
 
 pub struct IamPermissionsBoundaryRemoved;
@@ -18,6 +29,9 @@ const NAMES: &[&str] = &[
     "PutRolePermissionsBoundary",
     "PutUserPermissionsBoundary",
 ];
+const PERMISSION_SET_REMOVAL: &str = "DeletePermissionsBoundaryFromPermissionSet";
+const PERMISSION_SET_PUT: &str = "PutPermissionsBoundaryToPermissionSet";
+const PERMISSION_SET_NAMES: &[&str] = &[PERMISSION_SET_REMOVAL, PERMISSION_SET_PUT];
 
 /// `permissionsBoundary` is the AWS managed `AdministratorAccess`, in any partition.
 fn boundary_caps_nothing(rec: &Record<'_>) -> bool {
@@ -26,10 +40,31 @@ fn boundary_caps_nothing(rec: &Record<'_>) -> bool {
         == Some("AdministratorAccess")
 }
 
+/// A permission set's boundary removed, or replaced by the AWS managed
+/// `AdministratorAccess` (`permissionsBoundary.managedPolicyArn`; a customer
+/// managed policy reference is a real boundary).
+fn permission_set_boundary_removed(rec: &Record<'_>) -> Option<Evidence> {
+    let evidence = change_by_anyone_but(
+        rec,
+        IDENTITY_CENTER,
+        PERMISSION_SET_NAMES,
+        &["permissionSetArn", "instanceArn"],
+        &[],
+    )?;
+    if rec.event_name() == PERMISSION_SET_REMOVAL {
+        return Some(evidence);
+    }
+    let boundary = request_param_any(rec, &["permissionsBoundary", "PermissionsBoundary"])?;
+    let managed = pascal_or_camel(boundary, "ManagedPolicyArn")?.as_str()?;
+    (aws_managed_policy_name(managed) == Some("AdministratorAccess"))
+        .then(|| evidence.with("permissions_boundary", managed))
+}
+
 pub static META: Meta = Meta {
     id: "iam-permissions-boundary-removed",
     title: "AWS IAM Permissions Boundary Removed",
-    description: "The permissions boundary of an IAM role or user was removed. A \
+    description: "The permissions boundary of an IAM role or user, or of an IAM Identity \
+                  Center permission set, was removed or replaced by AdministratorAccess. A \
                   boundary caps what the principal's policies can grant; removing it \
                   lets every attached policy take full effect, a known step to \
                   escalate a principal that already has broad policies.",
@@ -49,7 +84,10 @@ pub static META: Meta = Meta {
     next_steps: "Check whether a new boundary was set right after; if not, restore \
                  it, review the principal's policies and what it did without the \
                  boundary, and ask the caller.",
-    triggers: &[Trigger::write(IAM, NAMES)],
+    triggers: &[
+        Trigger::write(IAM, NAMES),
+        Trigger::write(IDENTITY_CENTER, PERMISSION_SET_NAMES),
+    ],
     window: None,
 };
 
@@ -59,6 +97,12 @@ impl Detection for IamPermissionsBoundaryRemoved {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() == IDENTITY_CENTER {
+            return fire(permission_set_boundary_removed(rec)?);
+        }
+        if identity_center_provisioning(rec) {
+            return None;
+        }
         if PUTS.contains(&rec.event_name()) {
             if !boundary_caps_nothing(rec) {
                 return None;
@@ -130,6 +174,44 @@ mod tests {
     #[test]
     fn fires_without_request_parameters() {
         assert!(fires(&IamPermissionsBoundaryRemoved, &iam("DeleteRolePermissionsBoundary", USER, "null")));
+    }
+
+    #[test]
+    fn a_permission_set_boundary_removed_or_opened_fires() {
+        use crate::detections::common::calls::{call, failed};
+        let sso = |name: &str, params: &str| call("sso.amazonaws.com", name, params);
+        const SET: &str = r#""instanceArn":"arn:aws:sso:::instance/ssoins-7223a1b2c3d4e5f6","permissionSetArn":"arn:aws:sso:::permissionSet/ssoins-7223a1b2c3d4e5f6/ps-1111aaaa2222bbbb""#;
+        let removal = sso(PERMISSION_SET_REMOVAL, &format!("{{{SET}}}"));
+        assert!(fires(&IamPermissionsBoundaryRemoved, &removal));
+        let open = sso(
+            PERMISSION_SET_PUT,
+            &format!(r#"{{{SET},"permissionsBoundary":{{"managedPolicyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}}}}"#),
+        );
+        assert!(fires(&IamPermissionsBoundaryRemoved, &open));
+        assert!(fires(&IamPermissionsBoundaryRemoved, &open.replace("managedPolicyArn", "ManagedPolicyArn").replace("permissionsBoundary", "PermissionsBoundary")));
+        for boundary in [
+            r#"{"customerManagedPolicyReference":{"name":"acme-dev-boundary","path":"/"}}"#,
+            r#"{"managedPolicyArn":"arn:aws:iam::aws:policy/PowerUserAccess"}"#,
+        ] {
+            let put = sso(PERMISSION_SET_PUT, &format!(r#"{{{SET},"permissionsBoundary":{boundary}}}"#));
+            assert!(!fires(&IamPermissionsBoundaryRemoved, &put), "{boundary}");
+        }
+        let denied = failed(&removal, "AccessDeniedException");
+        assert!(!fires(&IamPermissionsBoundaryRemoved, &denied));
+    }
+
+    /// Identity Center rewriting its own provisioned role in each account is the
+    /// echo of the permission-set change; the same write to any other role counts.
+    #[test]
+    fn identity_center_provisioning_its_own_role_is_left_out() {
+        let sso = r#"{"type":"AssumedRole","principalId":"AROAEXAMPLESSOSLR001:AWS-SSO",
+            "arn":"arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForSSO/AWS-SSO",
+            "accountId":"111122223333","invokedBy":"sso.amazonaws.com"}"#;
+        let own = r#"{"roleName":"AWSReservedSSO_DeveloperAccess_a57e095f3dbb4877"}"#;
+        assert!(!fires(&IamPermissionsBoundaryRemoved, &iam("DeleteRolePermissionsBoundary", sso, own)));
+        assert!(fires(&IamPermissionsBoundaryRemoved, &iam("DeleteRolePermissionsBoundary", USER, own)));
+        let other = r#"{"roleName":"app-deployer"}"#;
+        assert!(fires(&IamPermissionsBoundaryRemoved, &iam("DeleteRolePermissionsBoundary", sso, other)));
     }
 
     #[test]

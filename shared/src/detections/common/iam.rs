@@ -95,6 +95,16 @@ pub fn manual_change(
     successful_change(rec, source, names, params, service_or_iac_caller)
 }
 
+/// Identity Center's service writing a permission set's policies or boundary to
+/// the role it provisions for the set in an account (`AWSReservedSSO_*`): the
+/// echo of a permission-set change made, and reported, in the management account.
+pub fn identity_center_provisioning(rec: &Record) -> bool {
+    aws_service_among(rec, &[IDENTITY_CENTER])
+        && rec
+            .request_param_str("roleName")
+            .is_some_and(|r| r.starts_with("AWSReservedSSO_"))
+}
+
 /// A successful change (one of `names` of `source`) that a stack, a pipeline or a
 /// person makes alike: only an `AWSService` identity or a call one of `services`
 /// made for itself is left out ([`aws_service_among`]). For the changes an attacker
