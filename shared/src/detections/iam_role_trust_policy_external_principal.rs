@@ -10,8 +10,11 @@
 //! such a call, so a successful record with one is an export artefact).
 //!
 //! One federated case is judged: GitHub Actions' OIDC provider
-//! (`token.actions.githubusercontent.com`) trusted without a condition on the
-//! token's `sub` (or with `*` or `repo:*` there). Every workflow of every GitHub
+//! (`token.actions.githubusercontent.com`) trusted without pinning the token's
+//! owner: no condition on `sub`, `repository` or `repository_owner`, or one that
+//! accepts any owner (`*`, `repo:*`, a wildcard in the owner such as
+//! `repo:*:ref:refs/heads/main` or `repo:*/app:*` under `StringLike`, or a list
+//! with one such value among pinned ones). Every workflow of every GitHub
 //! repository gets a token from that provider, so such a role lets in anyone on
 //! GitHub: it is reported as the principal `github-actions:any-repository`.
 
@@ -58,8 +61,7 @@ pub static META: Meta = Meta {
 const GITHUB_OIDC: &str = "token.actions.githubusercontent.com";
 
 /// An `Allow` statement that trusts GitHub Actions' OIDC provider without pinning
-/// the token's subject (`token.actions.githubusercontent.com:sub`) to a repository:
-/// no such key under a non-negated operator, or only `*` / `repo:*` values there.
+/// the token to one GitHub owner (organisation or user).
 fn github_actions_open_to_any_repository(doc: &serde_json::Value) -> bool {
     use serde_json::Value;
     allow_statements(doc).into_iter().any(|st| {
@@ -68,27 +70,66 @@ fn github_actions_open_to_any_repository(doc: &serde_json::Value) -> bool {
             .into_iter()
             .filter_map(Value::as_str)
             .any(|f| f.ends_with(&format!("oidc-provider/{GITHUB_OIDC}")) || f == GITHUB_OIDC);
-        if !trusts_github {
-            return false;
-        }
-        let subject_key = format!("{GITHUB_OIDC}:sub");
-        let pinned = st
-            .get("Condition")
-            .and_then(Value::as_object)
-            .into_iter()
-            .flatten()
-            .filter(|(operator, _)| !operator.to_ascii_lowercase().contains("not"))
-            .filter_map(|(_, keys)| keys.as_object())
-            .flatten()
-            .filter(|(key, _)| key.eq_ignore_ascii_case(&subject_key))
-            .any(|(_, values)| {
-                one_or_many(Some(values)).into_iter().any(|v| {
-                    v.as_str()
-                        .is_some_and(|v| !matches!(v.trim(), "*" | "repo:*" | "repo:*:*"))
-                })
-            });
-        !pinned
+        trusts_github && !github_owner_pinned(st.get("Condition"))
     })
+}
+
+/// The claims that name the repository's owner: the subject
+/// (`repo:OWNER/REPO:...`), `repository` (`OWNER/REPO`) and `repository_owner`.
+const GITHUB_OWNER_CLAIMS: &[&str] = &["sub", "repository", "repository_owner"];
+
+/// The condition block pins the token to one owner: some non-negated operator
+/// tests an owner claim ([`GITHUB_OWNER_CLAIMS`]) and every value it accepts
+/// names a concrete owner. Values of one key are alternatives (any one matching
+/// lets the token in), so one open value opens the key; operators and keys are
+/// all required, so one pinned key pins the statement. Under a `...Like` operator
+/// `*` and `?` match anything, so `repo:*:ref:refs/heads/main`, `repo:*/app:*` or
+/// `repo:acme*/app` (an attacker registers `acme-evil`) leave the owner open; an
+/// exact operator takes them literally, and only a value of wildcards alone
+/// (`*`, `repo:*`, `repo:*:*`) is read as meant to let in anyone.
+fn github_owner_pinned(condition: Option<&serde_json::Value>) -> bool {
+    use serde_json::Value;
+    condition
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(operator, _)| !operator.to_ascii_lowercase().contains("not"))
+        .filter_map(|(operator, keys)| Some((operator.to_ascii_lowercase().contains("like"), keys.as_object()?)))
+        .any(|(like, keys)| {
+            keys.iter().any(|(key, values)| {
+                let claim = key
+                    .split_once(':')
+                    .filter(|(issuer, _)| issuer.eq_ignore_ascii_case(GITHUB_OIDC))
+                    .map(|(_, claim)| claim.to_ascii_lowercase());
+                let Some(claim) = claim.filter(|c| GITHUB_OWNER_CLAIMS.contains(&c.as_str())) else {
+                    return false;
+                };
+                let values = one_or_many(Some(values));
+                !values.is_empty()
+                    && values
+                        .into_iter()
+                        .all(|v| v.as_str().is_some_and(|v| names_one_owner(&claim, v.trim(), like)))
+            })
+        })
+}
+
+/// `value` of the owner claim `claim` can only match tokens of one owner.
+fn names_one_owner(claim: &str, value: &str, like: bool) -> bool {
+    let wildcard = |s: &str| s.contains(['*', '?']);
+    if !like {
+        return !value.chars().all(|c| matches!(c, '*' | '?' | ':')) && !matches!(value, "repo:*" | "repo:*:*");
+    }
+    let owner = match (claim, value.strip_prefix("repo:")) {
+        ("sub", Some(rest)) => rest,
+        // A customised subject (`repository_owner:acme:...`): pinned unless it
+        // opens with a wildcard.
+        ("sub", None) => return !value.starts_with(['*', '?']),
+        _ => value,
+    };
+    // The owner ends at the first `/` (or `:` in a subject); a wildcard before
+    // that may stand for any owner.
+    let owner = owner.split(['/', ':']).next().unwrap_or(owner);
+    !owner.is_empty() && !wildcard(owner)
 }
 
 impl Detection for IamRoleTrustPolicyExternalPrincipal {
@@ -180,6 +221,41 @@ mod tests {
         }
         let pinned = trust(r#","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:example-org/deploy:*"}}"#);
         assert!(!fires(&IamRoleTrustPolicyExternalPrincipal, &update(USER, &pinned)));
+    }
+
+    /// Under `StringLike` a wildcard in the owner lets in any GitHub owner, and one
+    /// open value among pinned ones opens the key; exact operators, other owner
+    /// claims and wildcards after the owner keep it pinned.
+    #[test]
+    fn github_actions_owner_wildcards() {
+        let trust = |condition: &str| {
+            format!(r#"{{"Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringEquals":{{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"}}{condition}}}}}"#)
+        };
+        let like = |values: &str| trust(&format!(r#","StringLike":{{"token.actions.githubusercontent.com:sub":{values}}}"#));
+        for open in [
+            like(r#""repo:*:ref:refs/heads/main""#),
+            like(r#""repo:*/shop-webhook:*""#),
+            like(r#""repo:example-*/deploy:*""#),
+            like(r#""repo:?*""#),
+            like(r#"["repo:example-org/shop-api:ref:refs/heads/main","repo:*:ref:refs/heads/main"]"#),
+            like(r#"["repo:example-org/shop-web:pull_request","*"]"#),
+            like("[]"),
+            trust(r#","StringEquals":{"token.actions.githubusercontent.com:sub":"*"}"#).replace(r#""StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"#, ""),
+            trust(r#","ForAnyValue:StringLike":{"token.actions.githubusercontent.com:repository":"*/deploy"}"#),
+        ] {
+            assert_eq!(principals(&update(USER, &open)), vec!["github-actions:any-repository"], "{open}");
+        }
+        for pinned in [
+            like(r#"["repo:example-org/shop-webhook:environment:production","repo:example-org/shop-webhook:ref:refs/tags/v*"]"#),
+            like(r#""repo:example-org/*""#),
+            trust(r#","StringEquals":{"token.actions.githubusercontent.com:sub":"repo:*:ref:refs/heads/main"}"#).replace(r#""StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"#, ""),
+            trust(r#","StringLike":{"token.actions.githubusercontent.com:sub":"*"}"#)
+                .replace(r#":aud":"sts.amazonaws.com""#, r#":aud":"sts.amazonaws.com","token.actions.githubusercontent.com:repository_owner":"example-org""#),
+            trust(r#","StringLike":{"token.actions.githubusercontent.com:repository":"example-org/*"}"#),
+            like(r#""repository_owner:example-org:repository:deploy""#),
+        ] {
+            assert!(!fires(&IamRoleTrustPolicyExternalPrincipal, &update(USER, &pinned)), "{pinned}");
+        }
     }
 
     #[test]
