@@ -28,7 +28,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "signin-failures",
-        description: "Console sign-in failures",
+        description: "Console sign-in failures, the root user's included",
     },
     FunctionGroup {
         name: "correlation",
@@ -56,7 +56,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     // (slot: compute-network)
     FunctionGroup {
         name: "security-services",
-        description: "Security services and account controls: GuardDuty, Security Hub, detective services, organisation and Region settings",
+        description: "Security services switched off or blinded: GuardDuty, Security Hub, Macie, Inspector, Detective, Access Analyzer, EventBridge rules, WAF",
     },
     // (slot: security-services)
     FunctionGroup {
@@ -79,7 +79,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "hijacking",
-        description: "Resource and account hijacking with stolen credentials: compute across Regions, opt-in Regions enabled, SES sending, domains registered or taken, member accounts' root email changed",
+        description: "Resource and account hijacking with stolen credentials: compute across Regions, opt-in Regions enabled, SES sending, domains registered or taken, member accounts' root email changed, accounts leaving the organisation or closed",
     },
 ];
 

@@ -23,7 +23,7 @@ pub static META: Meta = Meta {
     attack: &["T1531", "T1485"],
     origins: &["trailwatch: based on the AWS Organizations CloseAccount API and the \
               \"AWS Account Closed\" title in the catalogue continuation"],
-    group: "security-services",
+    group: "hijacking",
     false_positives: &["Planned decommissioning of sandbox or project accounts."],
     next_steps: "Confirm the closure with the account owner and the platform team. An account \
                  can be reopened during the post-closure period: act quickly if it was not \

@@ -29,7 +29,7 @@ pub static META: Meta = Meta {
         "Elastic detection-rules defense_evasion_organizations_leave_organization.toml",
         "trailwatch: based on Stratus Red Team aws.defense-evasion.organizations-leave",
     ],
-    group: "security-services",
+    group: "hijacking",
     false_positives: &[
         "A planned move of the account to another organisation, done by the cloud platform \
          team.",

@@ -23,7 +23,7 @@ pub static META: Meta = Meta {
     severity: Severity::High,
     attack: &["T1110", "T1110.001"],
     origins: &["Elastic detection-rules credential_access_root_console_failure_brute_force.toml"],
-    group: "security-services",
+    group: "signin-failures",
     false_positives: &["The account owner repeatedly mistyping a forgotten root password."],
     next_steps: "Check the source addresses in the evidence and whether any root sign-in \
                  succeeded afterwards. Make sure root has a strong password and MFA, ask the \
