@@ -1,7 +1,8 @@
 //! GuardDuty told to look away: a trusted IP list or threat list activated or
 //! replaced (`CreateIPSet`, `UpdateIPSet`, `CreateThreatIntelSet`,
 //! `UpdateThreatIntelSet`), or a suppression rule written (`CreateFilter` or
-//! `UpdateFilter` with action `ARCHIVE`), successfully.
+//! `UpdateFilter` with action `ARCHIVE`), or findings archived by a script
+//! (`ArchiveFindings` outside the console), successfully.
 //!
 //! Decisions: GuardDuty raises no findings for traffic from the addresses of an active
 //! trusted IP list, so an attacker adds their own. A new list fires only when it is
@@ -10,10 +11,15 @@
 //! content is replaced). Filters fire only with action `ARCHIVE`: a `NOOP` filter is a
 //! saved search and hides nothing. Sigma's rule (#72) is `CreateIPSet` alone, a subset.
 //! An `UpdateFilter` that changes only `findingCriteria` (no `action`) does not fire:
-//! the record does not say whether that filter archives.
+//! the record does not say whether that filter archives. Analysts archive the
+//! findings they triaged in the console every day; an `ArchiveFindings` from an SDK
+//! or the CLI (not the console, by agent or session, nor a service:
+//! `common::aws_service_or_console_caller`) is how an intruder clears the findings
+//! their own tools raised, so it counts. A SOAR playbook that archives by API fires
+//! too: suppress its role.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{request_flag, succeeded_call};
+use crate::detections::common::{aws_service_or_console_caller, request_flag, succeeded_call};
 use crate::event::Record;
 
 pub struct GuardDutyFindingSuppression;
@@ -26,6 +32,7 @@ const NAMES: &[&str] = &[
     "UpdateThreatIntelSet",
     "CreateFilter",
     "UpdateFilter",
+    "ArchiveFindings",
 ];
 
 pub static META: Meta = Meta {
@@ -47,6 +54,7 @@ pub static META: Meta = Meta {
         "The security team registering the organisation's own scanners or egress addresses \
          as trusted, or suppressing known-benign finding types.",
         "Threat-intelligence feeds whose list location is rotated by automation.",
+        "A response playbook that archives triaged findings through the API.",
     ],
     next_steps: "Read the list location or the filter criteria in the evidence: which \
                  addresses, finding types or resources are now ignored? Confirm the change with \
@@ -66,6 +74,19 @@ impl Detection for GuardDutyFindingSuppression {
             return None;
         }
         let name = rec.event_name();
+        if name == "ArchiveFindings" {
+            if aws_service_or_console_caller(rec) {
+                return None;
+            }
+            let ids = rec.request_param("findingIds").and_then(|v| v.as_array());
+            return fire(
+                Evidence::new()
+                    .with("action", name)
+                    .with_opt("detector_id", rec.request_param_str("detectorId"))
+                    .with_opt("findings_archived", ids.map(|ids| ids.len()))
+                    .with_json("finding_ids", rec.request_param("findingIds")),
+            );
+        }
         let activates = request_flag(rec, "activate") == Some(true);
         let suppresses = if name.ends_with("Filter") {
             rec.request_param_str("action")
@@ -201,5 +222,25 @@ mod tests {
             &GuardDutyFindingSuppression,
             &call("DeleteIPSet", r#"{"detectorId":"d1","ipSetId":"s1"}"#)
         ));
+    }
+
+    /// Findings archived by a script count; by the console or a service they do not.
+    #[test]
+    fn findings_archived_outside_the_console_fire() {
+        let archive = call("ArchiveFindings", r#"{"detectorId":"d1","findingIds":["a2c4e6f8","b3d5f7a9"]}"#);
+        match eval(&GuardDutyFindingSuppression, &archive) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("findings_archived").and_then(|v| v.as_u64()), Some(2)),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let browser = archive.replace("Boto3/1.34.0", "Mozilla/5.0 (Macintosh) Chrome/124.0");
+        assert!(fires(&GuardDutyFindingSuppression, &browser), "a browser agent alone is no console");
+        let console = browser.replace(r#""userIdentity""#, r#""sessionCredentialFromConsole":"true","userIdentity""#);
+        assert!(!fires(&GuardDutyFindingSuppression, &console));
+        let old_console = archive.replace("Boto3/1.34.0", "console.amazonaws.com");
+        assert!(!fires(&GuardDutyFindingSuppression, &old_console));
+        let service = archive.replace("198.51.100.23", "securityhub.amazonaws.com");
+        assert!(!fires(&GuardDutyFindingSuppression, &service));
+        let denied = archive.replace("\"requestParameters\"", r#""errorCode":"AccessDeniedException","requestParameters""#);
+        assert!(!fires(&GuardDutyFindingSuppression, &denied));
     }
 }

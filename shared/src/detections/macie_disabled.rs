@@ -1,12 +1,13 @@
 //! Amazon Macie switched off (`DisableMacie`), paused (`UpdateMacieSession` with
-//! status `PAUSED`) or detached from its administrator
+//! status `PAUSED`, or `UpdateMemberSession`: the administrator pausing a member
+//! account) or detached from its administrator
 //! (`DisassociateFromAdministratorAccount`, `DisassociateFromMasterAccount`), a member
 //! removed by the administrator (`DisassociateMember`, `DeleteMember`), or a findings
 //! filter that archives what it matches (`CreateFindingsFilter`,
 //! `UpdateFindingsFilter` with `action` `ARCHIVE`: a suppression rule), successfully.
 //!
 //! Decision: `UpdateMacieSession` also changes the publishing frequency; only a
-//! session set to `PAUSED` fires. Filters that only show (`NOOP`) do not.
+//! session set to `PAUSED` fires, and the same for a member's session. Filters that only show (`NOOP`) do not.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{succeeded_call, text_is};
@@ -18,6 +19,7 @@ const SOURCE: &str = "macie2.amazonaws.com";
 const NAMES: &[&str] = &[
     "DisableMacie",
     "UpdateMacieSession",
+    "UpdateMemberSession",
     "DisassociateFromAdministratorAccount",
     "DisassociateFromMasterAccount",
     "DisassociateMember",
@@ -61,7 +63,7 @@ impl Detection for MacieDisabled {
             return None;
         }
         let status = rec.request_param_str("status");
-        if rec.event_name() == "UpdateMacieSession"
+        if matches!(rec.event_name(), "UpdateMacieSession" | "UpdateMemberSession")
             && !status.is_some_and(|s| s.eq_ignore_ascii_case("PAUSED"))
         {
             return None;
@@ -89,6 +91,16 @@ mod tests {
 
     static DISABLE: LazyLock<String> =
         LazyLock::new(|| call("macie2.amazonaws.com", "DisableMacie", r#"null"#));
+
+    #[test]
+    fn a_member_session_paused_by_the_administrator_counts() {
+        let member = |status: &str| {
+            call("macie2.amazonaws.com", "UpdateMemberSession", &format!(r#"{{"id":"444455556666","status":"{status}"}}"#))
+        };
+        assert!(fires(&MacieDisabled, &member("PAUSED")));
+        assert!(!fires(&MacieDisabled, &member("ENABLED")));
+        assert!(!fires(&MacieDisabled, &failed(&member("PAUSED"), "AccessDeniedException")));
+    }
 
     #[test]
     fn members_removed_and_archiving_filters_count() {

@@ -227,6 +227,7 @@ registry! {
     // --- security-services: GuardDuty, Security Hub, detective controls, organisation and account settings.
     guardduty_detector_disabled::GuardDutyDetectorDisabled,
     guardduty_finding_suppression::GuardDutyFindingSuppression,
+    guardduty_protection_plan_disabled::GuardDutyProtectionPlanDisabled,
     guardduty_member_manipulation::GuardDutyMemberManipulation,
     guardduty_publishing_destination_deleted::GuardDutyPublishingDestinationDeleted,
     guardduty_threat_intel_set_deleted::GuardDutyThreatIntelSetDeleted,

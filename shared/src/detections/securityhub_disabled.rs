@@ -11,7 +11,9 @@
 //! the organisation-wide form: a central configuration policy created or changed so
 //! that it switches Security Hub off (`CreateConfigurationPolicy` or
 //! `UpdateConfigurationPolicy` with `SecurityHub.ServiceEnabled` false) in every account
-//! it is associated with.
+//! it is associated with. And the cross-Region aggregation removed
+//! (`DeleteFindingAggregator`): the linked Regions' findings stop reaching the home
+//! Region the team watches.
 //!
 //! Decision: the Elastic rule watches `DisableSecurityHub`; disabling every standard or
 //! leaving the administrator has the same effect for the security team (no checks, or
@@ -39,6 +41,7 @@ const NAMES: &[&str] = &[
     "BatchUpdateStandardsControlAssociations",
     "CreateConfigurationPolicy",
     "UpdateConfigurationPolicy",
+    "DeleteFindingAggregator",
 ];
 
 /// For the calls that can also switch things on: a control switched off
@@ -89,7 +92,8 @@ pub static META: Meta = Meta {
     title: "AWS Security Hub Disabled",
     description: "Security Hub was disabled in an account and Region, its security standards \
                   were turned off, the account left its Security Hub administrator, or a central \
-                  configuration policy was set to turn Security Hub off. Posture checks stop, or \
+                  configuration policy was set to turn Security Hub off, or its cross-Region \
+                  aggregation was deleted. Posture checks stop, or \
                   findings stop reaching the central team, and the aggregated findings of \
                   GuardDuty, Inspector and Macie are no longer collected there.",
     severity: Severity::High,
@@ -142,6 +146,10 @@ impl Detection for SecurityHubDisabled {
                 .with_json(
                     "configuration_policy",
                     request_param_any(rec, &["Name", "name", "Identifier", "identifier"]),
+                )
+                .with_json(
+                    "finding_aggregator",
+                    request_param_any(rec, &["FindingAggregatorArn", "findingAggregatorArn"]),
                 ),
         )
     }
@@ -231,6 +239,21 @@ mod tests {
             ),
             other => panic!("expected a finding, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn the_region_aggregation_deleted_names_the_aggregator() {
+        let arn = "arn:aws:securityhub:us-east-1:111122223333:finding-aggregator/123e4567-e89b-12d3-a456-426652340000";
+        let delete = DISABLE.replace("DisableSecurityHub", "DeleteFindingAggregator").replace(
+            "\"requestParameters\":null",
+            &format!(r#""requestParameters":{{"FindingAggregatorArn":"{arn}"}}"#),
+        );
+        match eval(&SecurityHubDisabled, &delete) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("finding_aggregator"), Some(&json!(arn))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let update = delete.replace("DeleteFindingAggregator", "UpdateFindingAggregator");
+        assert!(!fires(&SecurityHubDisabled, &update));
     }
 
     #[test]

@@ -1,0 +1,230 @@
+//! GuardDuty left running but partly blinded: a protection plan switched off for
+//! an account (`UpdateDetector`) or for member accounts (`UpdateMemberDetectors`),
+//! or the organisation's automatic enablement turned off
+//! (`UpdateOrganizationConfiguration`), successfully.
+//!
+//! Decisions: a plan is off when a `features` entry has `status` `DISABLED`, or a
+//! legacy `dataSources` switch (`s3Logs`, `kubernetes.auditLogs`,
+//! `malwareProtection.scanEc2InstanceWithFindings.ebsVolumes`) is false. Only the
+//! top-level features count: an `additionalConfiguration` entry such as
+//! `EC2_AGENT_MANAGEMENT` `DISABLED` leaves the plan on (teams that deploy the
+//! agent themselves turn GuardDuty's management off). For the organisation, the
+//! change counts when new members stop being enabled: `autoEnableOrganizationMembers`
+//! `NONE`, the legacy `autoEnable` false, or a feature's `autoEnable` `NONE`. An
+//! `UpdateDetector` that also sets `enable` false is `guardduty-detector-disabled`'s
+//! finding, not a second one here. This is the quiet form of blinding GuardDuty:
+//! the detector stays on, so the alarm on a disabled detector stays silent, while
+//! S3, EKS, runtime and malware coverage go, for every member at once when a
+//! delegated administrator does it.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{flag_value, pascal_or_camel, request_flag, request_param_any, succeeded_call};
+use crate::event::Record;
+use serde_json::Value;
+
+pub struct GuardDutyProtectionPlanDisabled;
+
+const SOURCE: &str = "guardduty.amazonaws.com";
+const DETECTOR_UPDATES: &[&str] = &["UpdateDetector", "UpdateMemberDetectors"];
+const ORGANIZATION_UPDATE: &str = "UpdateOrganizationConfiguration";
+const NAMES: &[&str] = &["UpdateDetector", "UpdateMemberDetectors", ORGANIZATION_UPDATE];
+
+/// The legacy data-source switches, as paths under `dataSources`.
+const DATA_SOURCE_SWITCHES: &[(&str, &[&str])] = &[
+    ("S3_DATA_EVENTS", &["S3Logs", "Enable"]),
+    ("EKS_AUDIT_LOGS", &["Kubernetes", "AuditLogs", "Enable"]),
+    (
+        "EBS_MALWARE_PROTECTION",
+        &["MalwareProtection", "ScanEc2InstanceWithFindings", "EbsVolumes"],
+    ),
+];
+
+pub static META: Meta = Meta {
+    id: "guardduty-protection-plan-disabled",
+    title: "AWS GuardDuty Protection Plan Disabled",
+    description: "A GuardDuty protection plan (S3, EKS, runtime, malware, RDS or Lambda \
+                  monitoring) was switched off for an account or for member accounts, or \
+                  the organisation stopped enabling GuardDuty in new accounts. The detector \
+                  stays on, so the alarm on a disabled detector stays quiet, while the \
+                  activity the plan watched is no longer analysed.",
+    severity: Severity::Medium,
+    attack: &["T1562.001"],
+    origins: &[
+        "trailwatch: based on GuardDuty's UpdateDetector, UpdateMemberDetectors and \
+         UpdateOrganizationConfiguration APIs, the partial form of \
+         guardduty-detector-disabled that a delegated administrator applies to every member",
+    ],
+    group: "security-services",
+    false_positives: &[
+        "Cost reviews that turn off a plan for accounts where it is not needed (for \
+         example EKS audit logs where no cluster runs).",
+        "An organisation rolling GuardDuty out account by account on purpose.",
+    ],
+    next_steps: "Read which plans and which accounts the evidence names. Confirm the \
+                 change with the security team; if unplanned, turn the plans back on and \
+                 review the caller's other recent actions and what ran unwatched since.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+/// `obj` followed along `path` (each key in PascalCase or camelCase).
+fn at_path<'v>(obj: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    path.iter().try_fold(obj, |v, key| pascal_or_camel(v, key))
+}
+
+/// The names of the `features` entries whose `field` reads `off` (any case).
+fn features_set_to(rec: &Record<'_>, field: &str, off: &str) -> Vec<String> {
+    let features = request_param_any(rec, &["features", "Features"]).and_then(Value::as_array);
+    features
+        .into_iter()
+        .flatten()
+        .filter(|f| {
+            pascal_or_camel(f, field)
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.trim().eq_ignore_ascii_case(off))
+        })
+        .map(|f| {
+            pascal_or_camel(f, "Name")
+                .and_then(Value::as_str)
+                .unwrap_or("(unnamed)")
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The plans an `UpdateDetector` or `UpdateMemberDetectors` switches off.
+fn plans_switched_off(rec: &Record<'_>) -> Vec<String> {
+    let mut off = features_set_to(rec, "Status", "DISABLED");
+    if let Some(sources) = request_param_any(rec, &["dataSources", "DataSources"]) {
+        for (plan, path) in DATA_SOURCE_SWITCHES {
+            if at_path(sources, path).and_then(flag_value) == Some(false) && !off.iter().any(|p| p == plan) {
+                off.push((*plan).to_owned());
+            }
+        }
+    }
+    off
+}
+
+/// What an `UpdateOrganizationConfiguration` stops enabling in new members.
+fn organization_enablement_off(rec: &Record<'_>) -> Vec<String> {
+    let mut off = Vec::new();
+    let members = request_param_any(rec, &["autoEnableOrganizationMembers", "AutoEnableOrganizationMembers"])
+        .and_then(Value::as_str);
+    if members.is_some_and(|m| m.trim().eq_ignore_ascii_case("NONE"))
+        || request_flag(rec, "autoEnable") == Some(false)
+    {
+        off.push("GuardDuty in new member accounts".to_owned());
+    }
+    off.extend(features_set_to(rec, "AutoEnable", "NONE"));
+    off
+}
+
+impl Detection for GuardDutyProtectionPlanDisabled {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES) {
+            return None;
+        }
+        let name = rec.event_name();
+        let off = if DETECTOR_UPDATES.contains(&name) {
+            // Switching the whole detector off is guardduty-detector-disabled's.
+            if request_flag(rec, "enable") == Some(false) {
+                return None;
+            }
+            plans_switched_off(rec)
+        } else {
+            organization_enablement_off(rec)
+        };
+        if off.is_empty() {
+            return None;
+        }
+        let accounts = request_param_any(rec, &["accountIds", "AccountIds"]);
+        fire(
+            Evidence::new()
+                .with("action", name)
+                .with_opt("detector_id", rec.request_param_str("detectorId"))
+                .with("switched_off", off)
+                .with_json("member_accounts", accounts),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::calls::{call, failed};
+    use crate::detections::common::testing::{eval, fires};
+
+    const DETECTOR: &str = r#""detectorId":"12abc34d567e8fa901bc2d34e56789f0""#;
+
+    fn update(name: &str, rest: &str) -> String {
+        call(SOURCE, name, &format!("{{{DETECTOR}{rest}}}"))
+    }
+
+    fn switched_off(json: &str) -> Vec<String> {
+        match eval(&GuardDutyProtectionPlanDisabled, json) {
+            Some(Signal::Fire(e)) => serde_json::from_value(e.get("switched_off").cloned().unwrap_or_default()).unwrap_or_default(),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_feature_disabled_for_the_account_or_members_fires() {
+        let features = r#","features":[{"name":"S3_DATA_EVENTS","status":"DISABLED"},{"name":"LAMBDA_NETWORK_LOGS","status":"ENABLED"},{"name":"RUNTIME_MONITORING","status":"disabled"}]"#;
+        assert_eq!(switched_off(&update("UpdateDetector", features)), ["S3_DATA_EVENTS", "RUNTIME_MONITORING"]);
+        let members = update("UpdateMemberDetectors", &format!(r#","accountIds":["333344445555"]{features}"#));
+        match eval(&GuardDutyProtectionPlanDisabled, &members) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("member_accounts"), Some(&serde_json::json!(["333344445555"]))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let pascal = update("UpdateDetector", r#","Features":[{"Name":"EKS_AUDIT_LOGS","Status":"DISABLED"}]"#);
+        assert_eq!(switched_off(&pascal), ["EKS_AUDIT_LOGS"]);
+    }
+
+    #[test]
+    fn legacy_data_sources_switched_off_fire() {
+        let legacy = update(
+            "UpdateDetector",
+            r#","dataSources":{"s3Logs":{"enable":false},"kubernetes":{"auditLogs":{"enable":"false"}},"malwareProtection":{"scanEc2InstanceWithFindings":{"ebsVolumes":false}}}"#,
+        );
+        assert_eq!(switched_off(&legacy), ["S3_DATA_EVENTS", "EKS_AUDIT_LOGS", "EBS_MALWARE_PROTECTION"]);
+        let on = update("UpdateDetector", r#","dataSources":{"s3Logs":{"enable":true}}"#);
+        assert!(!fires(&GuardDutyProtectionPlanDisabled, &on));
+    }
+
+    #[test]
+    fn the_organisation_stops_enabling_new_members() {
+        for rest in [
+            r#","autoEnableOrganizationMembers":"NONE""#,
+            r#","autoEnable":false"#,
+            r#","autoEnableOrganizationMembers":"ALL","features":[{"name":"RUNTIME_MONITORING","autoEnable":"NONE"}]"#,
+        ] {
+            assert!(fires(&GuardDutyProtectionPlanDisabled, &update(ORGANIZATION_UPDATE, rest)), "{rest}");
+        }
+        for rest in [
+            r#","autoEnableOrganizationMembers":"ALL","features":[{"name":"S3_DATA_EVENTS","autoEnable":"ALL"}]"#,
+            r#","autoEnableOrganizationMembers":"NEW""#,
+            r#","autoEnable":true"#,
+        ] {
+            assert!(!fires(&GuardDutyProtectionPlanDisabled, &update(ORGANIZATION_UPDATE, rest)), "{rest}");
+        }
+    }
+
+    #[test]
+    fn enabling_tuning_and_whole_detector_changes_are_left_out() {
+        for rest in [
+            r#","features":[{"name":"RUNTIME_MONITORING","status":"ENABLED","additionalConfiguration":[{"name":"EC2_AGENT_MANAGEMENT","status":"DISABLED"}]}]"#,
+            r#","findingPublishingFrequency":"SIX_HOURS""#,
+            r#","enable":false,"features":[{"name":"S3_DATA_EVENTS","status":"DISABLED"}]"#,
+            "",
+        ] {
+            assert!(!fires(&GuardDutyProtectionPlanDisabled, &update("UpdateDetector", rest)), "{rest}");
+        }
+        let off = update("UpdateDetector", r#","features":[{"name":"S3_DATA_EVENTS","status":"DISABLED"}]"#);
+        assert!(!fires(&GuardDutyProtectionPlanDisabled, &failed(&off, "AccessDeniedException")));
+        assert!(!fires(&GuardDutyProtectionPlanDisabled, &call(SOURCE, "UpdateDetector", "null")));
+    }
+}
