@@ -90,6 +90,7 @@ registry! {
     cloudtrail_log_updated::CloudTrailLogUpdated,
     cloudwatch_alarm_deletion::CloudWatchAlarmDeletion,
     cloudwatch_log_group_deletion::CloudWatchLogGroupDeletion,
+    cloudwatch_monitoring_silenced::CloudWatchMonitoringSilenced,
     cloudwatch_log_stream_deletion::CloudWatchLogStreamDeletion,
     concurrent_sessions_different_ips::ConcurrentSessionsDifferentIps,
     config_disabling_channel_recorder::ConfigDisablingChannelRecorder,

@@ -1,0 +1,169 @@
+//! Monitoring kept in place but silenced: CloudWatch alarm actions switched off
+//! (`DisableAlarmActions`), or a CloudTrail log group's metric filter deleted
+//! (`DeleteMetricFilter`) or its retention cut to three days or less
+//! (`PutRetentionPolicy`), successfully, by anyone but an AWS service.
+//!
+//! Decisions: the CIS alarms (root use, IAM changes, trail changes, console
+//! failures...) are metric filters on the log group CloudTrail delivers to, each
+//! feeding an alarm. Deleting the alarm is `cloudwatch-alarm-deletion`; deleting its
+//! filter, or keeping the alarm but switching its actions off, silences it as
+//! surely and is what an intruder who knows that detection does. A log group that
+//! receives CloudTrail is told by its name containing `cloudtrail` (any case: the
+//! console's `aws-cloudtrail-logs-...`, the older `CloudTrail/DefaultLogGroup`,
+//! Control Tower's `aws-controltower/CloudTrailLogs`); a trail delivering to a group
+//! named otherwise is not seen, a limit docs/coverage.md lists. Retention of three
+//! days or less on such a group is the log-group form of
+//! `s3-bucket-lifecycle-short-expiration`: the record of the intrusion ages out
+//! before anyone reads it. Alarm actions switched off count for every alarm: it
+//! is rare outside maintenance, and the alarm names are in the evidence.
+//! Infrastructure-as-code callers are not excluded (a stack update is the same act).
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_service_caller_but_stack, succeeded_call};
+use crate::event::Record;
+
+pub struct CloudWatchMonitoringSilenced;
+
+const LOGS: &str = "logs.amazonaws.com";
+const MONITORING: &str = "monitoring.amazonaws.com";
+const LOG_CHANGES: &[&str] = &["DeleteMetricFilter", "PutRetentionPolicy"];
+const ALARM_CHANGES: &[&str] = &["DisableAlarmActions"];
+
+/// Retention this short (in days) lets the trail's records age out within a
+/// weekend.
+const MAX_RETENTION_DAYS: u64 = 3;
+
+pub static META: Meta = Meta {
+    id: "cloudwatch-monitoring-silenced",
+    title: "AWS CloudWatch Monitoring Silenced",
+    description: "CloudWatch alarm actions were switched off, or on a log group that \
+                  receives CloudTrail a metric filter was deleted or the retention cut to \
+                  three days or less. The alarms and filters stay listed, so a glance finds \
+                  monitoring in place, but the alerts on root use, IAM or trail changes no \
+                  longer fire, or the trail's records soon disappear.",
+    severity: Severity::Medium,
+    attack: &["T1562.001", "T1562.008", "T1070"],
+    origins: &[
+        "trailwatch: based on the CIS AWS Foundations metric-filter alarms and the \
+         CloudWatch Logs and alarm APIs that silence them without a deletion",
+    ],
+    group: "logging-tamper",
+    false_positives: &[
+        "Alarm actions switched off for a planned maintenance window.",
+        "A monitoring stack replacing its metric filters (a delete, then a new \
+         PutMetricFilter).",
+        "Short retention on purpose where the trail is also kept in S3.",
+    ],
+    next_steps: "Check which alarm, filter or log group changed and whether the change \
+                 was planned. If not, restore the filter, the alarm actions or the \
+                 retention, then review what happened since, reading the trail in S3 if \
+                 the log group lost it.",
+    triggers: &[Trigger::write(LOGS, LOG_CHANGES), Trigger::write(MONITORING, ALARM_CHANGES)],
+    window: None,
+};
+
+/// The log group receives CloudTrail, by its name.
+fn trail_log_group(name: &str) -> bool {
+    name.to_ascii_lowercase().contains("cloudtrail")
+}
+
+/// `retentionInDays` as a whole number (a number or its text).
+fn retention_days(rec: &Record<'_>) -> Option<u64> {
+    let v = rec.request_param("retentionInDays")?;
+    v.as_u64().or_else(|| v.as_str()?.trim().parse().ok())
+}
+
+impl Detection for CloudWatchMonitoringSilenced {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if aws_service_caller_but_stack(rec) {
+            return None;
+        }
+        if succeeded_call(rec, MONITORING, ALARM_CHANGES) {
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with_json("alarm_names", rec.request_param("alarmNames")),
+            );
+        }
+        if !succeeded_call(rec, LOGS, LOG_CHANGES) {
+            return None;
+        }
+        let group = rec.request_param_str("logGroupName").filter(|g| trail_log_group(g))?;
+        let evidence = Evidence::new().with("action", rec.event_name()).with("log_group", group);
+        if rec.event_name() == "PutRetentionPolicy" {
+            let days = retention_days(rec).filter(|d| *d <= MAX_RETENTION_DAYS)?;
+            return fire(evidence.with("retention_days", days));
+        }
+        fire(evidence.with_opt("filter_name", rec.request_param_str("filterName")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::calls::{call, failed};
+    use crate::detections::common::testing::{eval, fires};
+
+    const GROUP: &str = "aws-cloudtrail-logs-111122223333-3f2a1b9c";
+
+    fn retention(group: &str, days: &str) -> String {
+        call(LOGS, "PutRetentionPolicy", &format!(r#"{{"logGroupName":"{group}","retentionInDays":{days}}}"#))
+    }
+
+    #[test]
+    fn a_trail_log_group_with_a_few_days_of_retention_fires() {
+        for days in ["1", "3", r#""1""#] {
+            assert!(fires(&CloudWatchMonitoringSilenced, &retention(GROUP, days)), "{days}");
+        }
+        assert!(fires(&CloudWatchMonitoringSilenced, &retention("CloudTrail/DefaultLogGroup", "1")));
+        for days in ["5", "90", "null", r#""soon""#] {
+            assert!(!fires(&CloudWatchMonitoringSilenced, &retention(GROUP, days)), "{days}");
+        }
+        assert!(!fires(&CloudWatchMonitoringSilenced, &retention("/aws/lambda/checkout", "1")));
+    }
+
+    #[test]
+    fn a_trail_log_group_metric_filter_deleted_fires_with_its_name() {
+        let delete = |group: &str| {
+            call(LOGS, "DeleteMetricFilter", &format!(r#"{{"logGroupName":"{group}","filterName":"RootAccountUsage"}}"#))
+        };
+        match eval(&CloudWatchMonitoringSilenced, &delete("aws-controltower/CloudTrailLogs")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("filter_name").and_then(|v| v.as_str()), Some("RootAccountUsage"));
+                assert_eq!(e.get("log_group").and_then(|v| v.as_str()), Some("aws-controltower/CloudTrailLogs"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(!fires(&CloudWatchMonitoringSilenced, &delete("/aws/lambda/checkout")));
+        assert!(!fires(&CloudWatchMonitoringSilenced, &failed(&delete(GROUP), "ResourceNotFoundException")));
+    }
+
+    #[test]
+    fn alarm_actions_switched_off_fire_for_any_alarm() {
+        let disable = call(MONITORING, "DisableAlarmActions", r#"{"alarmNames":["cis-root-usage","cis-iam-changes"]}"#);
+        match eval(&CloudWatchMonitoringSilenced, &disable) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("alarm_names"), Some(&serde_json::json!(["cis-root-usage", "cis-iam-changes"]))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(!fires(&CloudWatchMonitoringSilenced, &disable.replace("DisableAlarmActions", "EnableAlarmActions")));
+        assert!(!fires(&CloudWatchMonitoringSilenced, &failed(&disable, "AccessDenied")));
+    }
+
+    #[test]
+    fn aws_services_are_left_out_stacks_are_not() {
+        let invoked_by = |service: &str| {
+            let rec = retention(GROUP, "1").replace(
+                r#""userIdentity":{"type":"IAMUser""#,
+                &format!(r#""userIdentity":{{"invokedBy":"{service}","type":"AssumedRole""#),
+            );
+            assert_ne!(rec, retention(GROUP, "1"));
+            rec
+        };
+        assert!(!fires(&CloudWatchMonitoringSilenced, &invoked_by("controltower.amazonaws.com")));
+        assert!(fires(&CloudWatchMonitoringSilenced, &invoked_by("cloudformation.amazonaws.com")));
+    }
+}
