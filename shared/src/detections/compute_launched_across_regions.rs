@@ -45,6 +45,9 @@ pub static META: Meta = Meta {
         "A deployment pipeline that launches instances in many Regions itself rather than \
          through StackSets or Auto Scaling.",
         "Region-wide capacity or quota tests.",
+        "A team hunting for scarce GPU capacity Region by Region (every attempt failing \
+         with InsufficientInstanceCapacity): the attempts count like a miner's, whose \
+         launches fail the same way.",
     ],
     next_steps: "Check whether the principal deploys to these Regions. If not, stop and \
                  terminate what was launched in every Region listed, revoke the credentials, \

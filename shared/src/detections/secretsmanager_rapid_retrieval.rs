@@ -37,6 +37,8 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Deployment or configuration tools that read every secret of an environment at start.",
         "Secret-scanning or backup tools.",
+        "A function that reads one secret per tenant or customer on each run: suppress \
+         its role (the tuning file) rather than raising the threshold for everyone.",
     ],
     next_steps: "Check whether the caller normally reads these secrets. If not, rotate every \
                  secret it read successfully, revoke its session or keys, and review where its \

@@ -43,6 +43,8 @@ pub static META: Meta = Meta {
     group: "correlation",
     false_positives: &[
         "Configuration tools that load all parameters of an application at start.",
+        "A function that reads one parameter per tenant or customer on each run: \
+         suppress its role (the tuning file).",
     ],
     next_steps: "Check whether the caller normally reads these parameters. If not, rotate the \
                  values it read, revoke its credentials and review its other activity.",
