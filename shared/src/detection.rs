@@ -102,6 +102,25 @@ impl Trigger {
             data_event: false,
         }
     }
+    /// `first` then `more`, as one array of `N` (which must be their two lengths
+    /// added; checked at compile time): a detection that watches a shared list and
+    /// some calls of its own.
+    pub const fn joined<const A: usize, const B: usize, const N: usize>(
+        first: [Trigger; A],
+        more: [Trigger; B],
+    ) -> [Trigger; N] {
+        assert!(
+            A + B == N,
+            "the joined length must be the two lengths added"
+        );
+        let mut out = [Trigger::read_only("", &[]); N];
+        let mut i = 0;
+        while i < N {
+            out[i] = if i < A { first[i] } else { more[i - A] };
+            i += 1;
+        }
+        out
+    }
     /// The trigger takes read-only management events, which reach EventBridge only
     /// with the rule state `ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS`.
     pub fn takes_read_only_events(&self) -> bool {

@@ -1,5 +1,6 @@
-//! A discovery call (`DISCOVERY_TRIGGERS`) whose user agent names an offensive
-//! security tool or a penetration-testing distribution.
+//! A discovery call (`DISCOVERY_TRIGGERS`) or a secret read (`SECRET_READS`:
+//! Secrets Manager values, Parameter Store parameters) whose user agent names an
+//! offensive security tool or a penetration-testing distribution.
 //!
 //! Decisions: our list, matched as whole words, case-insensitively: `pacu`,
 //! `cloudfox`, `scoutsuite` / `scout suite`, `weirdaal` (AWS attack and enumeration
@@ -8,15 +9,32 @@
 //! Compliance scanners widely run in production (Prowler, CSPM products) and test
 //! harnesses (Stratus Red Team, whose detonations are exercised by other detections)
 //! are not in it; nor is TruffleHog, which Elastic lists: its key checks
-//! (`GetCallerIdentity`) are in the public conformance background as ordinary calls. Only the discovery calls are watched, because a read-only rule must
-//! list its names and these tools start with them. Any outcome.
+//! (`GetCallerIdentity`) are in the public conformance background as ordinary calls.
+//! Only the discovery calls and the secret reads are watched, because a read-only
+//! rule must list its names: these tools start with the first, and an intruder
+//! who knows what to look for goes straight to the second, below the volume the
+//! retrieval windows count. Any outcome.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, fire};
-use crate::detections::common::{DISCOVERY_TRIGGERS, is_discovery_call};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{DISCOVERY_TRIGGER_LIST, is_discovery_call, is_event};
 use crate::event::Record;
 use crate::event::prefilter::{Needle, Peek};
 
 pub struct OffensiveToolUserAgent;
+
+const SECRETS_MANAGER: &str = "secretsmanager.amazonaws.com";
+const SECRET_VALUES: &[&str] = &["GetSecretValue", "BatchGetSecretValue"];
+const SSM: &str = "ssm.amazonaws.com";
+const PARAMETER_READS: &[&str] = &["GetParameter", "GetParameters", "GetParametersByPath"];
+
+/// The secret reads watched beside the discovery calls.
+const SECRET_READS: [Trigger; 2] = [
+    Trigger::read_only(SECRETS_MANAGER, SECRET_VALUES),
+    Trigger::read_only(SSM, PARAMETER_READS),
+];
+
+static TRIGGERS: [Trigger; DISCOVERY_TRIGGER_LIST.len() + SECRET_READS.len()] =
+    Trigger::joined(DISCOVERY_TRIGGER_LIST, SECRET_READS);
 
 /// Lower-case words that name the tool or distribution.
 static TOOL_WORDS: [Needle; 8] = [
@@ -33,7 +51,7 @@ static TOOL_WORDS: [Needle; 8] = [
 pub static META: Meta = Meta {
     id: "offensive-tool-user-agent",
     title: "AWS Suspicious User Agent Fingerprint",
-    description: "A reconnaissance call came from a tool built for attacking AWS accounts (Pacu, \
+    description: "A reconnaissance call or a secret read came from a tool built for attacking AWS accounts (Pacu, \
                   CloudFox, ScoutSuite, WeirdAAL) or from a penetration-testing system (Kali, \
                   Parrot, Pentoo). Outside an agreed test, that is an intruder's toolbox at \
                   work with the caller's credentials.",
@@ -48,7 +66,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether a security assessment is scheduled and who runs it. If not, treat \
                  the credentials as stolen: disable the access key or revoke the sessions, and \
                  review everything the principal did from that address.",
-    triggers: DISCOVERY_TRIGGERS,
+    triggers: &TRIGGERS,
     window: None,
 };
 
@@ -78,7 +96,8 @@ impl Detection for OffensiveToolUserAgent {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !is_discovery_call(rec) {
+        let secret_read = is_event(rec, SECRETS_MANAGER, SECRET_VALUES) || is_event(rec, SSM, PARAMETER_READS);
+        if !(is_discovery_call(rec) || secret_read) {
             return None;
         }
         let ua = rec.user_agent()?;
@@ -146,6 +165,32 @@ mod tests {
         assert_eq!(eval(&OffensiveToolUserAgent, &no_ua), None);
         let other = record("Pacu/1.5.2").replace("GetCallerIdentity", "GetSessionToken");
         assert_eq!(eval(&OffensiveToolUserAgent, &other), None);
+    }
+
+    /// Secret values and parameters read by a tool count; other calls of those
+    /// services do not.
+    #[test]
+    fn secret_reads_from_a_tool_fire() {
+        let kali = "aws-cli/2.15.30 Python/3.11.8 Linux/6.6.9-amd64 exe/x86_64.kali.2024 prompt/off";
+        let read = |source: &str, name: &str| {
+            record("Boto3/1.34 Python/3.11 Linux/6.6.9-kali1-amd64")
+                .replace("sts.amazonaws.com", source)
+                .replace("GetCallerIdentity", name)
+        };
+        for (source, name) in [
+            (SECRETS_MANAGER, "GetSecretValue"),
+            (SECRETS_MANAGER, "BatchGetSecretValue"),
+            (SSM, "GetParameter"),
+            (SSM, "GetParameters"),
+            (SSM, "GetParametersByPath"),
+        ] {
+            assert!(fires(&OffensiveToolUserAgent, &read(source, name)), "{name}");
+            assert!(fires(&OffensiveToolUserAgent, &read(source, name).replace("Boto3/1.34 Python/3.11 Linux/6.6.9-kali1-amd64", kali)), "{name}");
+        }
+        assert!(!fires(&OffensiveToolUserAgent, &read(SECRETS_MANAGER, "PutSecretValue")));
+        assert!(!fires(&OffensiveToolUserAgent, &read(SSM, "GetParameterHistory")));
+        let ordinary = read(SECRETS_MANAGER, "GetSecretValue").replace("Linux/6.6.9-kali1-amd64", "Linux/6.1.0");
+        assert!(!fires(&OffensiveToolUserAgent, &ordinary));
     }
 
     #[test]

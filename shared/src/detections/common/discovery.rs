@@ -11,7 +11,11 @@ use super::general::joined;
 /// detection, secrets. Kept short on purpose: the discovery group's EventBridge rule
 /// lists these names (read-only events flood a rule that does not), and its pattern
 /// must stay within EventBridge's size limit.
-pub static DISCOVERY_TRIGGERS: &[crate::detection::Trigger] = &[
+pub static DISCOVERY_TRIGGERS: &[crate::detection::Trigger] = &DISCOVERY_TRIGGER_LIST;
+
+/// [`DISCOVERY_TRIGGERS`] as an array, for detections that watch them and more
+/// ([`crate::detection::Trigger::joined`]).
+pub const DISCOVERY_TRIGGER_LIST: [crate::detection::Trigger; 11] = [
     crate::detection::Trigger::read_only("sts.amazonaws.com", &["GetCallerIdentity"]),
     crate::detection::Trigger::read_only(
         "iam.amazonaws.com",
