@@ -1,5 +1,6 @@
 //! Monitoring kept in place but silenced: CloudWatch alarm actions switched off
-//! (`DisableAlarmActions`), or a CloudTrail log group's metric filter deleted
+//! (`DisableAlarmActions`, or an alarm rewritten with `actionsEnabled` false by
+//! `PutMetricAlarm` or `PutCompositeAlarm`), or a CloudTrail log group's metric filter deleted
 //! (`DeleteMetricFilter`) or its retention cut to three days or less
 //! (`PutRetentionPolicy`), successfully, by anyone but an AWS service.
 //!
@@ -19,7 +20,7 @@
 //! Infrastructure-as-code callers are not excluded (a stack update is the same act).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, succeeded_call};
+use crate::detections::common::{aws_service_caller_but_stack, request_flag, succeeded_call};
 use crate::event::Record;
 
 pub struct CloudWatchMonitoringSilenced;
@@ -27,7 +28,7 @@ pub struct CloudWatchMonitoringSilenced;
 const LOGS: &str = "logs.amazonaws.com";
 const MONITORING: &str = "monitoring.amazonaws.com";
 const LOG_CHANGES: &[&str] = &["DeleteMetricFilter", "PutRetentionPolicy"];
-const ALARM_CHANGES: &[&str] = &["DisableAlarmActions"];
+const ALARM_CHANGES: &[&str] = &["DisableAlarmActions", "PutMetricAlarm", "PutCompositeAlarm"];
 
 /// Retention this short (in days) lets the trail's records age out within a
 /// weekend.
@@ -36,8 +37,8 @@ const MAX_RETENTION_DAYS: u64 = 3;
 pub static META: Meta = Meta {
     id: "cloudwatch-monitoring-silenced",
     title: "AWS CloudWatch Monitoring Silenced",
-    description: "CloudWatch alarm actions were switched off, or on a log group that \
-                  receives CloudTrail a metric filter was deleted or the retention cut to \
+    description: "CloudWatch alarm actions were switched off, or on a log group named \
+                  for CloudTrail a metric filter was deleted or the retention cut to \
                   three days or less. The alarms and filters stay listed, so a glance finds \
                   monitoring in place, but the alerts on root use, IAM or trail changes no \
                   longer fire, or the trail's records soon disappear.",
@@ -83,10 +84,14 @@ impl Detection for CloudWatchMonitoringSilenced {
             return None;
         }
         if succeeded_call(rec, MONITORING, ALARM_CHANGES) {
+            if rec.event_name() != "DisableAlarmActions" && request_flag(rec, "actionsEnabled") != Some(false) {
+                return None;
+            }
             return fire(
                 Evidence::new()
                     .with("action", rec.event_name())
-                    .with_json("alarm_names", rec.request_param("alarmNames")),
+                    .with_json("alarm_names", rec.request_param("alarmNames"))
+                    .with_opt("alarm_name", rec.request_param_str("alarmName")),
             );
         }
         if !succeeded_call(rec, LOGS, LOG_CHANGES) {
@@ -150,6 +155,15 @@ mod tests {
             other => panic!("expected a finding, got {other:?}"),
         }
         assert!(!fires(&CloudWatchMonitoringSilenced, &disable.replace("DisableAlarmActions", "EnableAlarmActions")));
+        for name in ["PutMetricAlarm", "PutCompositeAlarm"] {
+            let put = |enabled: &str| {
+                call(MONITORING, name, &format!(r#"{{"alarmName":"cis-root-usage","actionsEnabled":{enabled},"alarmActions":["arn:aws:sns:us-east-1:111122223333:security"]}}"#))
+            };
+            assert!(fires(&CloudWatchMonitoringSilenced, &put("false")), "{name}");
+            assert!(!fires(&CloudWatchMonitoringSilenced, &put("true")), "{name}");
+            let unset = call(MONITORING, name, r#"{"alarmName":"cis-root-usage"}"#);
+            assert!(!fires(&CloudWatchMonitoringSilenced, &unset), "{name}");
+        }
         assert!(!fires(&CloudWatchMonitoringSilenced, &failed(&disable, "AccessDenied")));
     }
 

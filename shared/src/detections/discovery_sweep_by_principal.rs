@@ -5,7 +5,7 @@
 //! names per user over its search window. A read-only rule must list its event names,
 //! so we count the 23 calls of the shared discovery list and fire at twelve (more than
 //! half of it) within any hour. Denied calls count. Console page loads (by agent
-//! or by a console session's credentials) and AWS services are left out: the
+//! or by a browser on a console session's credentials) and AWS services are left out: the
 //! console alone issues many different reads per click. So is infrastructure as
 //! code (`common::service_or_iac_caller`): a Terraform plan refreshes the trails,
 //! detectors, networks, instances, databases and parameters it manages, by name,
@@ -144,6 +144,10 @@ mod tests {
         assert!(eval(&DiscoverySweepByPrincipal, &page).is_some(), "a browser agent alone is not the console");
         let console = page.replace(r#""userIdentity""#, r#""sessionCredentialFromConsole":"true","userIdentity""#);
         assert_eq!(eval(&DiscoverySweepByPrincipal, &console), None);
+        // The CLI on a console session's credentials (CloudShell, or keys copied
+        // out of it) is not the console.
+        let cloudshell = console.replace(browser, "aws-cli/2.17.0 md/command#ec2.describe-vpcs exec-env/CloudShell");
+        assert!(eval(&DiscoverySweepByPrincipal, &cloudshell).is_some());
     }
 
     #[test]

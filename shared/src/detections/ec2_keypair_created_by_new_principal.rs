@@ -5,8 +5,9 @@
 //! Google or Microsoft", which needs ASN enrichment we do not have. What we keep
 //! without it: a new principal (the role for assumed-role sessions) creating a key
 //! pair by API call from an address. Key pairs made in the console (the
-//! `EC2ConsoleBackend` agent), by AWS services, or from no literal address are left
-//! out: that is the ordinary way people create them. `ImportKeyPair` counts too: an
+//! `EC2ConsoleBackend` agent, or a browser on a console session's credentials), by
+//! AWS services, or from no literal address are left out
+//! (`common::aws_service_or_console_caller`): that is the ordinary way people create them. `ImportKeyPair` counts too: an
 //! intruder imports its own public key rather than downloading a new private one.
 //! Only successful calls.
 

@@ -236,6 +236,8 @@ mod tests {
         assert!(fires(&GuardDutyFindingSuppression, &browser), "a browser agent alone is no console");
         let console = browser.replace(r#""userIdentity""#, r#""sessionCredentialFromConsole":"true","userIdentity""#);
         assert!(!fires(&GuardDutyFindingSuppression, &console));
+        let cloudshell = console.replace("Mozilla/5.0 (Macintosh) Chrome/124.0", "aws-cli/2.17.0 exec-env/CloudShell");
+        assert!(fires(&GuardDutyFindingSuppression, &cloudshell), "the CLI on console credentials");
         let old_console = archive.replace("Boto3/1.34.0", "console.amazonaws.com");
         assert!(!fires(&GuardDutyFindingSuppression, &old_console));
         let service = archive.replace("198.51.100.23", "securityhub.amazonaws.com");

@@ -10,7 +10,8 @@
 //! `EC2_AGENT_MANAGEMENT` `DISABLED` leaves the plan on (teams that deploy the
 //! agent themselves turn GuardDuty's management off). For the organisation, the
 //! change counts when new members stop being enabled: `autoEnableOrganizationMembers`
-//! `NONE`, the legacy `autoEnable` false, or a feature's `autoEnable` `NONE`. An
+//! `NONE`, the legacy `autoEnable` false, a feature's `autoEnable` `NONE`, or a
+//! legacy data source's `autoEnable` false. An
 //! `UpdateDetector` that also sets `enable` false is `guardduty-detector-disabled`'s
 //! finding, not a second one here. This is the quiet form of blinding GuardDuty:
 //! the detector stays on, so the alarm on a disabled detector stays silent, while
@@ -36,6 +37,17 @@ const DATA_SOURCE_SWITCHES: &[(&str, &[&str])] = &[
     (
         "EBS_MALWARE_PROTECTION",
         &["MalwareProtection", "ScanEc2InstanceWithFindings", "EbsVolumes"],
+    ),
+];
+
+/// The organisation's legacy data-source switches for new members, as paths under
+/// `dataSources`.
+const ORGANIZATION_DATA_SOURCE_SWITCHES: &[(&str, &[&str])] = &[
+    ("S3_DATA_EVENTS", &["S3Logs", "AutoEnable"]),
+    ("EKS_AUDIT_LOGS", &["Kubernetes", "AuditLogs", "AutoEnable"]),
+    (
+        "EBS_MALWARE_PROTECTION",
+        &["MalwareProtection", "ScanEc2InstanceWithFindings", "EbsVolumes", "AutoEnable"],
     ),
 ];
 
@@ -95,14 +107,20 @@ fn features_set_to(rec: &Record<'_>, field: &str, off: &str) -> Vec<String> {
 /// The plans an `UpdateDetector` or `UpdateMemberDetectors` switches off.
 fn plans_switched_off(rec: &Record<'_>) -> Vec<String> {
     let mut off = features_set_to(rec, "Status", "DISABLED");
-    if let Some(sources) = request_param_any(rec, &["dataSources", "DataSources"]) {
-        for (plan, path) in DATA_SOURCE_SWITCHES {
-            if at_path(sources, path).and_then(flag_value) == Some(false) && !off.iter().any(|p| p == plan) {
-                off.push((*plan).to_owned());
-            }
+    add_data_sources_off(rec, DATA_SOURCE_SWITCHES, &mut off);
+    off
+}
+
+/// Adds to `off` the plans whose legacy `dataSources` switch (`switches`) is false.
+fn add_data_sources_off(rec: &Record<'_>, switches: &[(&str, &[&str])], off: &mut Vec<String>) {
+    let Some(sources) = request_param_any(rec, &["dataSources", "DataSources"]) else {
+        return;
+    };
+    for (plan, path) in switches {
+        if at_path(sources, path).and_then(flag_value) == Some(false) && !off.iter().any(|p| p == plan) {
+            off.push((*plan).to_owned());
         }
     }
-    off
 }
 
 /// What an `UpdateOrganizationConfiguration` stops enabling in new members.
@@ -116,6 +134,7 @@ fn organization_enablement_off(rec: &Record<'_>) -> Vec<String> {
         off.push("GuardDuty in new member accounts".to_owned());
     }
     off.extend(features_set_to(rec, "AutoEnable", "NONE"));
+    add_data_sources_off(rec, ORGANIZATION_DATA_SOURCE_SWITCHES, &mut off);
     off
 }
 
@@ -201,6 +220,9 @@ mod tests {
             r#","autoEnableOrganizationMembers":"NONE""#,
             r#","autoEnable":false"#,
             r#","autoEnableOrganizationMembers":"ALL","features":[{"name":"RUNTIME_MONITORING","autoEnable":"NONE"}]"#,
+            r#","autoEnable":true,"dataSources":{"s3Logs":{"autoEnable":false}}"#,
+            r#","dataSources":{"kubernetes":{"auditLogs":{"autoEnable":false}}}"#,
+            r#","dataSources":{"malwareProtection":{"scanEc2InstanceWithFindings":{"ebsVolumes":{"autoEnable":false}}}}"#,
         ] {
             assert!(fires(&GuardDutyProtectionPlanDisabled, &update(ORGANIZATION_UPDATE, rest)), "{rest}");
         }
@@ -208,6 +230,7 @@ mod tests {
             r#","autoEnableOrganizationMembers":"ALL","features":[{"name":"S3_DATA_EVENTS","autoEnable":"ALL"}]"#,
             r#","autoEnableOrganizationMembers":"NEW""#,
             r#","autoEnable":true"#,
+            r#","autoEnable":true,"dataSources":{"s3Logs":{"autoEnable":true}}"#,
         ] {
             assert!(!fires(&GuardDutyProtectionPlanDisabled, &update(ORGANIZATION_UPDATE, rest)), "{rest}");
         }

@@ -11,7 +11,8 @@
 //!
 //! One federated case is judged: GitHub Actions' OIDC provider
 //! (`token.actions.githubusercontent.com`) trusted without pinning the token's
-//! owner: no condition on `sub`, `repository` or `repository_owner`, or one that
+//! owner: no string condition on `sub`, `repository` or `repository_owner` (a
+//! `Null` test or a negated operator pins nothing), or one that
 //! accepts any owner (`*`, `repo:*`, a wildcard in the owner such as
 //! `repo:*:ref:refs/heads/main` or `repo:*/app:*` under `StringLike`, or a list
 //! with one such value among pinned ones). Every workflow of every GitHub
@@ -93,8 +94,7 @@ fn github_owner_pinned(condition: Option<&serde_json::Value>) -> bool {
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
-        .filter(|(operator, _)| !operator.to_ascii_lowercase().contains("not"))
-        .filter_map(|(operator, keys)| Some((operator.to_ascii_lowercase().contains("like"), keys.as_object()?)))
+        .filter_map(|(operator, keys)| Some((string_match(operator)?, keys.as_object()?)))
         .any(|(like, keys)| {
             keys.iter().any(|(key, values)| {
                 let claim = key
@@ -113,6 +113,16 @@ fn github_owner_pinned(condition: Option<&serde_json::Value>) -> bool {
         })
 }
 
+/// A string condition operator that can pin a claim (`StringEquals`,
+/// `StringLike`, their `IgnoreCase`, `IfExists` and `ForAnyValue:`/`ForAllValues:`
+/// forms): `Some(true)` when it reads wildcards (`...Like`). Negated operators,
+/// `Null` (which only asks that the claim exists) and the rest pin nothing.
+fn string_match(operator: &str) -> Option<bool> {
+    let op = operator.to_ascii_lowercase();
+    let op = op.rsplit(':').next().unwrap_or(&op);
+    (op.starts_with("string") && !op.contains("not")).then(|| op.contains("like"))
+}
+
 /// `value` of the owner claim `claim` can only match tokens of one owner.
 fn names_one_owner(claim: &str, value: &str, like: bool) -> bool {
     let wildcard = |s: &str| s.contains(['*', '?']);
@@ -121,9 +131,16 @@ fn names_one_owner(claim: &str, value: &str, like: bool) -> bool {
     }
     let owner = match (claim, value.strip_prefix("repo:")) {
         ("sub", Some(rest)) => rest,
-        // A customised subject (`repository_owner:acme:...`): pinned unless it
-        // opens with a wildcard.
-        ("sub", None) => return !value.starts_with(['*', '?']),
+        // A customised subject names its claims (`repository_owner:acme:...`,
+        // `repository:acme/app:...`): a wildcard in the first claim's name or
+        // value may stand for any owner (`repo*`, `repository_owner:*`).
+        ("sub", None) => {
+            let mut parts = value.splitn(3, ':');
+            let name = parts.next().unwrap_or_default();
+            let first = parts.next().unwrap_or_default();
+            let first_owner = first.split('/').next().unwrap_or_default();
+            return !(wildcard(name) || wildcard(first_owner) || first_owner.is_empty());
+        }
         _ => value,
     };
     // The owner ends at the first `/` (or `:` in a subject); a wildcard before
@@ -242,6 +259,12 @@ mod tests {
             like("[]"),
             trust(r#","StringEquals":{"token.actions.githubusercontent.com:sub":"*"}"#).replace(r#""StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"#, ""),
             trust(r#","ForAnyValue:StringLike":{"token.actions.githubusercontent.com:repository":"*/deploy"}"#),
+            like(r#""repo*""#),
+            like(r#""re?o:*/*""#),
+            like(r#""repository_owner:*""#),
+            like(r#""repository:*/deploy:*""#),
+            trust(r#","Null":{"token.actions.githubusercontent.com:sub":"false"}"#),
+            trust(r#","StringNotLike":{"token.actions.githubusercontent.com:sub":"repo:evil/*"}"#),
         ] {
             assert_eq!(principals(&update(USER, &open)), vec!["github-actions:any-repository"], "{open}");
         }
@@ -253,6 +276,9 @@ mod tests {
                 .replace(r#":aud":"sts.amazonaws.com""#, r#":aud":"sts.amazonaws.com","token.actions.githubusercontent.com:repository_owner":"example-org""#),
             trust(r#","StringLike":{"token.actions.githubusercontent.com:repository":"example-org/*"}"#),
             like(r#""repository_owner:example-org:repository:deploy""#),
+            like(r#""repository:example-org/deploy:environment:prod""#),
+            trust(r#","StringEqualsIgnoreCase":{"token.actions.githubusercontent.com:sub":"repo:Example-Org/deploy:ref:refs/heads/main"}"#),
+            trust(r#","ForAllValues:StringLike":{"token.actions.githubusercontent.com:sub":["repo:example-org/*"]}"#),
         ] {
             assert!(!fires(&IamRoleTrustPolicyExternalPrincipal, &update(USER, &pinned)), "{pinned}");
         }

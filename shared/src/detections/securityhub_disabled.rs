@@ -12,8 +12,11 @@
 //! that it switches Security Hub off (`CreateConfigurationPolicy` or
 //! `UpdateConfigurationPolicy` with `SecurityHub.ServiceEnabled` false) in every account
 //! it is associated with. And the cross-Region aggregation removed
-//! (`DeleteFindingAggregator`): the linked Regions' findings stop reaching the home
-//! Region the team watches.
+//! (`DeleteFindingAggregator`, `DeleteAggregatorV2`) or set to link no Region
+//! (`UpdateFindingAggregator`, `UpdateAggregatorV2` with `RegionLinkingMode`
+//! `NO_REGIONS`): the linked Regions' findings stop reaching the home Region the
+//! team watches. Narrowing the linked Regions is left out: the record does not say
+//! which Regions were linked before.
 //!
 //! Decision: the Elastic rule watches `DisableSecurityHub`; disabling every standard or
 //! leaving the administrator has the same effect for the security team (no checks, or
@@ -42,6 +45,9 @@ const NAMES: &[&str] = &[
     "CreateConfigurationPolicy",
     "UpdateConfigurationPolicy",
     "DeleteFindingAggregator",
+    "DeleteAggregatorV2",
+    "UpdateFindingAggregator",
+    "UpdateAggregatorV2",
 ];
 
 /// For the calls that can also switch things on: a control switched off
@@ -55,6 +61,10 @@ fn switches_off(rec: &Record<'_>) -> bool {
                 &["ConfigurationPolicy", "configurationPolicy"],
             ))
         }
+        "UpdateFindingAggregator" | "UpdateAggregatorV2" => text_is(
+            request_param_any(rec, &["RegionLinkingMode", "regionLinkingMode"]),
+            "NO_REGIONS",
+        ),
         "UpdateStandardsControl" => {
             text_is(request_param_any(rec, &["ControlStatus", "controlStatus"]), "DISABLED")
         }
@@ -149,7 +159,10 @@ impl Detection for SecurityHubDisabled {
                 )
                 .with_json(
                     "finding_aggregator",
-                    request_param_any(rec, &["FindingAggregatorArn", "findingAggregatorArn"]),
+                    request_param_any(
+                        rec,
+                        &["FindingAggregatorArn", "findingAggregatorArn", "AggregatorV2Arn", "aggregatorV2Arn"],
+                    ),
                 ),
         )
     }
@@ -224,7 +237,7 @@ mod tests {
     fn fires_on_each_call() {
         for name in NAMES
             .iter()
-            .filter(|n| !n.contains("StandardsControl") && !n.contains("ConfigurationPolicy"))
+            .filter(|n| !n.contains("StandardsControl") && !n.contains("ConfigurationPolicy") && !n.starts_with("Update"))
         {
             assert!(fires(&SecurityHubDisabled, &DISABLE.replace("DisableSecurityHub", name)), "{name}");
         }
@@ -252,8 +265,19 @@ mod tests {
             Some(Signal::Fire(e)) => assert_eq!(e.get("finding_aggregator"), Some(&json!(arn))),
             other => panic!("expected a finding, got {other:?}"),
         }
-        let update = delete.replace("DeleteFindingAggregator", "UpdateFindingAggregator");
-        assert!(!fires(&SecurityHubDisabled, &update));
+        let v2 = delete.replace("DeleteFindingAggregator", "DeleteAggregatorV2").replace("FindingAggregatorArn", "AggregatorV2Arn");
+        assert!(fires(&SecurityHubDisabled, &v2));
+        for name in ["UpdateFindingAggregator", "UpdateAggregatorV2"] {
+            let update = |mode: &str| {
+                delete.replace("DeleteFindingAggregator", name).replace(
+                    r#""FindingAggregatorArn""#,
+                    &format!(r#""RegionLinkingMode":"{mode}","FindingAggregatorArn""#),
+                )
+            };
+            assert!(fires(&SecurityHubDisabled, &update("NO_REGIONS")), "{name}");
+            assert!(!fires(&SecurityHubDisabled, &update("SPECIFIED_REGIONS")), "{name}");
+            assert!(!fires(&SecurityHubDisabled, &update("ALL_REGIONS")), "{name}");
+        }
     }
 
     #[test]

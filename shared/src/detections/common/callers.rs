@@ -135,20 +135,31 @@ pub fn raw_may_use_instance_credentials(json: &[u8]) -> bool {
 /// The call was made by AWS itself or through the web console: an AWS service
 /// identity or `invokedBy`, a `*.amazonaws.com` or `AWS Internal` user agent, a
 /// source that is a service name instead of an address, or a console session's
-/// credentials (`sessionCredentialFromConsole`: newer console pages call with the
-/// browser's own agent). Console pages issue dozens of reads per click, and
-/// services read on their own schedule. The agent is the caller's to choose: an
-/// intruder who sends a console or service agent from an SDK is left out too, a
-/// gap every agent-based exclusion has (the identity and source checks do not
-/// depend on it).
+/// credentials (`sessionCredentialFromConsole`) used by a browser (newer console
+/// pages call with the browser's own agent, [`browser_agent`]). Console pages issue
+/// dozens of reads per click, and services read on their own schedule. A console
+/// session's credentials used by the CLI or an SDK (CloudShell, or credentials
+/// copied out of it) are not the console. The agent is the caller's to choose: an
+/// intruder who sends a console, service or browser agent from an SDK is left out
+/// too, a gap every agent-based exclusion has (the identity and source checks do
+/// not depend on it).
 pub fn aws_service_or_console_caller(rec: &Record) -> bool {
-    if rec.identity_type() == Some("AWSService")
-        || rec.invoked_by().is_some()
-        || rec.from_console_session()
-    {
+    if rec.identity_type() == Some("AWSService") || rec.invoked_by().is_some() {
+        return true;
+    }
+    if rec.from_console_session() && browser_agent(rec.user_agent()) {
         return true;
     }
     service_or_console_agent(rec.user_agent()) || source_ip_literal(rec).is_none()
+}
+
+/// The user agent is a web browser's (`Mozilla/...`, which every browser sends).
+pub fn browser_agent(user_agent: Option<&str>) -> bool {
+    user_agent.is_some_and(|ua| {
+        ua.trim_start()
+            .get(..8)
+            .is_some_and(|p| p.eq_ignore_ascii_case("mozilla/"))
+    })
 }
 
 /// The user-agent half of [`aws_service_or_console_caller`]: it alone makes the
