@@ -21,7 +21,7 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    IAM, allow_statements, change_evidence, foreign_trusted_principals, is_event, one_or_many,
+    IAM, allow_statements, change_evidence, flag_value, foreign_trusted_principals, is_event, one_or_many,
 };
 use crate::detections::create_policy_version_allow_all::policy_document_param;
 use crate::event::Record;
@@ -94,8 +94,8 @@ fn github_owner_pinned(condition: Option<&serde_json::Value>) -> bool {
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
-        .filter_map(|(operator, keys)| Some((string_match(operator)?, keys.as_object()?)))
-        .any(|(like, keys)| {
+        .filter_map(|(operator, keys)| Some((owner_test(operator)?, keys.as_object()?)))
+        .any(|(test, keys)| {
             keys.iter().any(|(key, values)| {
                 let claim = key
                     .split_once(':')
@@ -106,21 +106,38 @@ fn github_owner_pinned(condition: Option<&serde_json::Value>) -> bool {
                 };
                 let values = one_or_many(Some(values));
                 !values.is_empty()
-                    && values
-                        .into_iter()
-                        .all(|v| v.as_str().is_some_and(|v| names_one_owner(&claim, v.trim(), like)))
+                    && values.into_iter().all(|v| match test {
+                        OwnerTest::Strings { like } => v.as_str().is_some_and(|v| names_one_owner(&claim, v.trim(), like)),
+                        // Every GitHub token carries these claims: requiring one
+                        // to be absent lets no token in.
+                        OwnerTest::MustBeAbsent => flag_value(v) == Some(true),
+                    })
             })
         })
 }
 
-/// A string condition operator that can pin a claim (`StringEquals`,
-/// `StringLike`, their `IgnoreCase`, `IfExists` and `ForAnyValue:`/`ForAllValues:`
-/// forms): `Some(true)` when it reads wildcards (`...Like`). Negated operators,
-/// `Null` (which only asks that the claim exists) and the rest pin nothing.
-fn string_match(operator: &str) -> Option<bool> {
+/// How a condition operator tests an owner claim.
+#[derive(Clone, Copy)]
+enum OwnerTest {
+    /// A string operator: the claim must match one of the values, as wildcard
+    /// patterns when `like`.
+    Strings { like: bool },
+    /// `Null`: with `true` the claim must be absent; with `false` it only has to
+    /// exist, which pins nothing.
+    MustBeAbsent,
+}
+
+/// A condition operator that can pin a claim: the string operators
+/// (`StringEquals`, `StringLike`, their `IgnoreCase`, `IfExists` and
+/// `ForAnyValue:`/`ForAllValues:` forms) and `Null`. Negated operators and the
+/// rest pin nothing.
+fn owner_test(operator: &str) -> Option<OwnerTest> {
     let op = operator.to_ascii_lowercase();
     let op = op.rsplit(':').next().unwrap_or(&op);
-    (op.starts_with("string") && !op.contains("not")).then(|| op.contains("like"))
+    if op == "null" {
+        return Some(OwnerTest::MustBeAbsent);
+    }
+    (op.starts_with("string") && !op.contains("not")).then(|| OwnerTest::Strings { like: op.contains("like") })
 }
 
 /// `value` of the owner claim `claim` can only match tokens of one owner.
@@ -277,6 +294,7 @@ mod tests {
             trust(r#","StringLike":{"token.actions.githubusercontent.com:repository":"example-org/*"}"#),
             like(r#""repository_owner:example-org:repository:deploy""#),
             like(r#""repository:example-org/deploy:environment:prod""#),
+            trust(r#","Null":{"token.actions.githubusercontent.com:sub":"true"}"#),
             trust(r#","StringEqualsIgnoreCase":{"token.actions.githubusercontent.com:sub":"repo:Example-Org/deploy:ref:refs/heads/main"}"#),
             trust(r#","ForAllValues:StringLike":{"token.actions.githubusercontent.com:sub":["repo:example-org/*"]}"#),
         ] {
