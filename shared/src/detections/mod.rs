@@ -97,6 +97,7 @@ registry! {
     config_resource_deletion::ConfigResourceDeletion,
     config_recorder_stopped::ConfigRecorderStopped,
     console_getsignintoken_abuse::ConsoleGetSigninTokenAbuse,
+    github_actions_role_assumed_by_new_owner::GitHubActionsRoleAssumedByNewOwner,
     console_login_failed_mfa_challenge::ConsoleLoginFailedMfaChallenge,
     consolelogin_failed_authentication::ConsoleLoginFailedAuthentication,
     create_policy_version_allow_all::CreatePolicyVersionAllowAll,

@@ -1,0 +1,174 @@
+//! A role assumed with a GitHub Actions token (`AssumeRoleWithWebIdentity` through
+//! `token.actions.githubusercontent.com`, successful) by a GitHub owner
+//! (organisation or user) that had not assumed that role in the last ten days
+//! (first-seen term: account, role and owner).
+//!
+//! Decisions: `iam-role-trust-policy-external-principal` reports a trust that lets
+//! in any repository when it is written; this one reports its use, which also
+//! covers trusts written before trailwatch watched, or opened by a way the trust
+//! check does not read (a `Deny` removed, a customised subject format). An
+//! intruder's workflow runs in their own organisation, so the owner is what
+//! changes; the repository alone would fire on every new repository of the
+//! organisation that owns the role. The owner is read from the token's subject
+//! (`responseElements.subjectFromWebIdentityToken`, else `userIdentity.userName`):
+//! the default `repo:OWNER/REPO:...`, or a customised subject's
+//! `repository_owner:OWNER` or `repository:OWNER/REPO` claim; a subject with
+//! neither is taken whole. Letter case is ignored (GitHub owner names are). The
+//! first-seen window is ten days: a role a workflow assumes less often than that
+//! fires again on its next use, once per owner.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::is_event;
+use crate::event::Record;
+
+pub struct GitHubActionsRoleAssumedByNewOwner;
+
+const STS: &str = "sts.amazonaws.com";
+const NAMES: &[&str] = &["AssumeRoleWithWebIdentity"];
+const GITHUB_OIDC: &str = "token.actions.githubusercontent.com";
+
+pub static META: Meta = Meta {
+    id: "github-actions-role-assumed-by-new-owner",
+    title: "AWS Role Assumed by a New GitHub Actions Owner",
+    description: "A GitHub Actions workflow of a GitHub organisation or user that had not \
+                  used this role in ten days assumed it through GitHub's OIDC provider. A \
+                  trust that does not pin the repository owner lets any GitHub workflow in: \
+                  an intruder's own repository taking the role looks exactly like this.",
+    severity: Severity::Medium,
+    attack: &["T1078.004", "T1550.001"],
+    origins: &[
+        "trailwatch: based on public research on GitHub Actions OIDC trusts that do \
+         not pin the repository, and the AssumeRoleWithWebIdentity record of a \
+         workflow's token",
+    ],
+    group: "identity-abuse",
+    false_positives: &[
+        "A repository moved to another organisation, or a new organisation given \
+         access on purpose (fires once per owner and role).",
+        "Roles used less often than every ten days (fires again on the next use).",
+    ],
+    next_steps: "Check the owner and repository in the evidence against your GitHub \
+                 organisations. If the owner is not yours, pin the role's trust to your \
+                 owner at once (token.actions.githubusercontent.com:sub), revoke the \
+                 role's sessions, and review what the session did.",
+    triggers: &[Trigger::read_only(STS, NAMES)],
+    window: Some(WindowSpec::FirstSeen { days: 10 }),
+};
+
+/// The GitHub owner a token subject names, in lower case.
+fn owner_of(subject: &str) -> String {
+    let subject = subject.trim();
+    let owner = if let Some(rest) = subject.strip_prefix("repo:") {
+        rest.split(['/', ':']).next().unwrap_or(rest)
+    } else {
+        // A customised subject: `claim:value` pairs joined by `:`.
+        let mut parts = subject.split(':');
+        let mut found = None;
+        while let (Some(claim), Some(value)) = (parts.next(), parts.next()) {
+            match claim {
+                "repository_owner" => found = Some(value),
+                "repository" if found.is_none() => found = value.split('/').next(),
+                _ => {}
+            }
+        }
+        found.unwrap_or(subject)
+    };
+    owner.to_ascii_lowercase()
+}
+
+/// `responseElements.<key>` as non-blank text.
+fn response_text<'r>(rec: &'r Record<'_>, key: &str) -> Option<&'r str> {
+    rec.response_element(key)
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.trim().is_empty())
+}
+
+impl Detection for GitHubActionsRoleAssumedByNewOwner {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !is_event(rec, STS, NAMES) || !rec.succeeded() {
+            return None;
+        }
+        let provider = response_text(rec, "provider")
+            .or_else(|| rec.identity().and_then(|u| u.principal_id.as_deref()))?;
+        if !provider.contains(GITHUB_OIDC) {
+            return None;
+        }
+        let subject = response_text(rec, "subjectFromWebIdentityToken")
+            .or_else(|| rec.identity().and_then(|u| u.user_name.as_deref()))?;
+        let role = rec.request_param_str("roleArn")?;
+        let owner = owner_of(subject);
+        let account = rec.account_id().unwrap_or("unknown");
+        let evidence = Evidence::new()
+            .with("role", role)
+            .with("github_owner", owner.as_str())
+            .with("subject", subject)
+            .with_opt("source_ip", rec.source_ip())
+            .with_opt("user_agent", rec.user_agent());
+        Some(Signal::FirstSeen {
+            term: format!("{account}|{role}|{owner}"),
+            evidence,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::iam_testing::first_seen_term;
+
+    fn assume(subject: &str, provider: &str, extra: &str) -> String {
+        format!(
+            r#"{{"eventSource":"sts.amazonaws.com","eventName":"AssumeRoleWithWebIdentity","awsRegion":"us-east-1",
+            "eventTime":"2026-06-02T10:00:01Z","recipientAccountId":"111122223333","sourceIPAddress":"203.0.113.61",
+            "userAgent":"configure-aws-credentials-for-github-actions",{extra}
+            "userIdentity":{{"type":"WebIdentityUser","principalId":"{provider}:sts.amazonaws.com:{subject}",
+              "userName":"{subject}","identityProvider":"{provider}"}},
+            "requestParameters":{{"roleArn":"arn:aws:iam::111122223333:role/gha-deploy","roleSessionName":"GitHubActions"}},
+            "responseElements":{{"subjectFromWebIdentityToken":"{subject}","provider":"{provider}","audience":"sts.amazonaws.com"}}}}"#
+        )
+    }
+
+    const GITHUB: &str = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com";
+
+    #[test]
+    fn the_term_is_the_role_and_the_owner() {
+        let term = |subject: &str| first_seen_term(&GitHubActionsRoleAssumedByNewOwner, &assume(subject, GITHUB, ""));
+        let ours = "111122223333|arn:aws:iam::111122223333:role/gha-deploy|example-org";
+        assert_eq!(term("repo:example-org/shop-api:ref:refs/heads/main").as_deref(), Some(ours));
+        assert_eq!(term("repo:Example-Org/other-repo:environment:production").as_deref(), Some(ours));
+        assert_eq!(term("repository_owner:example-org:repository:shop-api:ref:refs/heads/main").as_deref(), Some(ours));
+        assert_eq!(term("repository:example-org/shop-api:environment:prod").as_deref(), Some(ours));
+        assert_eq!(
+            term("repo:attacker-gh/shop-api:ref:refs/heads/main").as_deref(),
+            Some("111122223333|arn:aws:iam::111122223333:role/gha-deploy|attacker-gh")
+        );
+        assert_eq!(
+            term("job_workflow_ref:x").as_deref(),
+            Some("111122223333|arn:aws:iam::111122223333:role/gha-deploy|job_workflow_ref:x")
+        );
+    }
+
+    #[test]
+    fn the_subject_falls_back_to_the_user_name() {
+        let rec = assume("repo:example-org/shop-api:ref:refs/heads/main", GITHUB, "")
+            .replace(r#""subjectFromWebIdentityToken":"repo:example-org/shop-api:ref:refs/heads/main","#, "");
+        assert!(first_seen_term(&GitHubActionsRoleAssumedByNewOwner, &rec).is_some_and(|t| t.ends_with("|example-org")));
+    }
+
+    #[test]
+    fn other_providers_failures_and_calls_are_left_out() {
+        let subject = "repo:example-org/shop-api:ref:refs/heads/main";
+        let gitlab = "arn:aws:iam::111122223333:oidc-provider/gitlab.com";
+        assert_eq!(first_seen_term(&GitHubActionsRoleAssumedByNewOwner, &assume(subject, gitlab, "")), None);
+        let denied = assume(subject, GITHUB, r#""errorCode":"AccessDenied","errorMessage":"Not authorized","#);
+        assert_eq!(first_seen_term(&GitHubActionsRoleAssumedByNewOwner, &denied), None);
+        let other = assume(subject, GITHUB, "").replace("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML");
+        assert_eq!(first_seen_term(&GitHubActionsRoleAssumedByNewOwner, &other), None);
+        let no_role = assume(subject, GITHUB, "").replace(r#""roleArn":"arn:aws:iam::111122223333:role/gha-deploy","#, "");
+        assert_eq!(first_seen_term(&GitHubActionsRoleAssumedByNewOwner, &no_role), None);
+    }
+}
