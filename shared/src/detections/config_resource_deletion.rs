@@ -29,7 +29,16 @@ const MANAGING_SERVICES: &[&str] = &[
     "fms.amazonaws.com",
     "controltower.amazonaws.com",
     "config-conforms.amazonaws.com",
-    "config-multiaccountsetup.amazonaws.com",
+    MULTI_ACCOUNT_SETUP,
+];
+
+/// Config's multi-account setup, and the only deletions it makes in a member: an
+/// organisation rule's or pack's copy, with its remediation.
+const MULTI_ACCOUNT_SETUP: &str = "config-multiaccountsetup.amazonaws.com";
+const MULTI_ACCOUNT_SETUP_DELETES: &[&str] = &[
+    "DeleteConfigRule",
+    "DeleteConformancePack",
+    "DeleteRemediationConfiguration",
 ];
 
 /// The `requestParameters` key naming what each API deletes.
@@ -92,9 +101,9 @@ impl Detection for ConfigResourceDeletion {
             return None;
         }
         let managed = rec.invoked_by().is_some_and(|by| {
-            MANAGING_SERVICES
-                .iter()
-                .any(|s| s.eq_ignore_ascii_case(by.trim()))
+            let by = by.trim();
+            MANAGING_SERVICES.iter().any(|s| s.eq_ignore_ascii_case(by))
+                && (!by.eq_ignore_ascii_case(MULTI_ACCOUNT_SETUP) || MULTI_ACCOUNT_SETUP_DELETES.contains(&name))
         });
         if managed {
             return None;
@@ -165,6 +174,17 @@ mod tests {
                 !fires(&ConfigResourceDeletion, &invoked_by(service)),
                 "{service}"
             );
+        }
+    }
+
+    #[test]
+    fn multi_account_setup_removes_only_organisation_rules_and_packs() {
+        let by_setup = |event: &str| invoked_by(MULTI_ACCOUNT_SETUP).replace("DeleteConfigRule", event);
+        for event in MULTI_ACCOUNT_SETUP_DELETES {
+            assert!(!fires(&ConfigResourceDeletion, &by_setup(event)), "{event}");
+        }
+        for event in ["DeleteConfigurationRecorder", "DeleteDeliveryChannel", "DeleteRetentionConfiguration"] {
+            assert!(fires(&ConfigResourceDeletion, &by_setup(event)), "{event}");
         }
     }
 

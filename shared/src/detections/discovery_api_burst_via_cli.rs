@@ -6,8 +6,9 @@
 //! the shared discovery list (identity, users and roles, buckets, instances,
 //! snapshots, trails, detectors, secrets...). Denied calls count too: a script
 //! probing what a stolen key may read is the same behaviour. Calls made by AWS
-//! services or through the console, and calls without a literal source address,
-//! are left out, as upstream does. The window slides (any ten seconds), where the
+//! services or through the console (by agent, or a browser on a console session's
+//! credentials: `common::aws_service_or_console_caller`), and calls without a
+//! literal source address, are left out, as upstream does. The window slides (any ten seconds), where the
 //! upstream rule uses fixed ten-second buckets. S3 calls count with their user agent
 //! as CloudTrail writes it for S3, in square brackets (`aws s3 ls` is `ListBuckets`).
 

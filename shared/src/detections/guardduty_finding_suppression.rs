@@ -13,13 +13,13 @@
 //! An `UpdateFilter` that changes only `findingCriteria` (no `action`) does not fire:
 //! the record does not say whether that filter archives. Analysts archive the
 //! findings they triaged in the console every day; an `ArchiveFindings` from an SDK
-//! or the CLI (not the console, by agent or session, nor a service:
-//! `common::aws_service_or_console_caller`) is how an intruder clears the findings
-//! their own tools raised, so it counts. A SOAR playbook that archives by API fires
+//! or the CLI is how an intruder clears the findings their own tools raised, so it
+//! counts. The console is told by its session (`common::console_session_caller`),
+//! not by the agent alone, which any SDK may send; AWS services are left out. A SOAR playbook that archives by API fires
 //! too: suppress its role.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_or_console_caller, request_flag, succeeded_call};
+use crate::detections::common::{aws_service_caller, console_session_caller, request_flag, succeeded_call};
 use crate::event::Record;
 
 pub struct GuardDutyFindingSuppression;
@@ -75,7 +75,7 @@ impl Detection for GuardDutyFindingSuppression {
         }
         let name = rec.event_name();
         if name == "ArchiveFindings" {
-            if aws_service_or_console_caller(rec) {
+            if aws_service_caller(rec) || console_session_caller(rec) {
                 return None;
             }
             let ids = rec.request_param("findingIds").and_then(|v| v.as_array());
@@ -238,9 +238,12 @@ mod tests {
         assert!(!fires(&GuardDutyFindingSuppression, &console));
         let cloudshell = console.replace("Mozilla/5.0 (Macintosh) Chrome/124.0", "aws-cli/2.17.0 exec-env/CloudShell");
         assert!(fires(&GuardDutyFindingSuppression, &cloudshell), "the CLI on console credentials");
-        let old_console = archive.replace("Boto3/1.34.0", "console.amazonaws.com");
+        let console_agent = archive.replace("Boto3/1.34.0", "console.amazonaws.com");
+        assert!(fires(&GuardDutyFindingSuppression, &console_agent), "the console's agent alone, from an SDK");
+        let old_console = console_agent.replace(r#""userIdentity""#, r#""sessionCredentialFromConsole":"true","userIdentity""#);
         assert!(!fires(&GuardDutyFindingSuppression, &old_console));
-        let service = archive.replace("198.51.100.23", "securityhub.amazonaws.com");
+        let service = archive.replace(r#""type":"IAMUser""#, r#""invokedBy":"securityhub.amazonaws.com","type":"IAMUser""#);
+        assert_ne!(service, archive);
         assert!(!fires(&GuardDutyFindingSuppression, &service));
         let denied = archive.replace("\"requestParameters\"", r#""errorCode":"AccessDeniedException","requestParameters""#);
         assert!(!fires(&GuardDutyFindingSuppression, &denied));

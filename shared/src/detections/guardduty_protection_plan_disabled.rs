@@ -56,7 +56,8 @@ pub static META: Meta = Meta {
     title: "AWS GuardDuty Protection Plan Disabled",
     description: "A GuardDuty protection plan (S3, EKS, runtime, malware, RDS or Lambda \
                   monitoring) was switched off for an account or for member accounts, or \
-                  the organisation stopped enabling GuardDuty in new accounts. The detector \
+                  the organisation stopped enabling GuardDuty, or some of its plans, in new \
+                  accounts. The detector \
                   stays on, so the alarm on a disabled detector stays quiet, while the \
                   activity the plan watched is no longer analysed.",
     severity: Severity::Medium,

@@ -64,7 +64,7 @@ impl Detection for MacieDisabled {
         }
         let status = rec.request_param_str("status");
         if matches!(rec.event_name(), "UpdateMacieSession" | "UpdateMemberSession")
-            && !status.is_some_and(|s| s.eq_ignore_ascii_case("PAUSED"))
+            && !text_is(rec.request_param("status"), "PAUSED")
         {
             return None;
         }

@@ -153,6 +153,15 @@ pub fn aws_service_or_console_caller(rec: &Record) -> bool {
     service_or_console_agent(rec.user_agent()) || source_ip_literal(rec).is_none()
 }
 
+/// The call was made in the web console, judged by the session and not by the
+/// agent alone: a console session's credentials (`sessionCredentialFromConsole`)
+/// used by a browser or under the console's own agent. For the writes where an
+/// agent-only console exclusion would let any SDK opt out.
+pub fn console_session_caller(rec: &Record) -> bool {
+    rec.from_console_session()
+        && (browser_agent(rec.user_agent()) || service_or_console_agent(rec.user_agent()))
+}
+
 /// The user agent is a web browser's (`Mozilla/...`, which every browser sends).
 pub fn browser_agent(user_agent: Option<&str>) -> bool {
     user_agent.is_some_and(|ua| {
@@ -220,24 +229,37 @@ pub fn service_or_iac_caller(rec: &Record) -> bool {
     iac_agent(rec.user_agent())
 }
 
-/// The user agent names an infrastructure-as-code tool or service (CloudFormation,
-/// Terraform, Service Catalog, Pulumi, Ansible), in any letter case. Raw checks use
-/// it on the peeked agent.
+/// The user agent names an infrastructure-as-code tool or service in the form the
+/// tools send: `Terraform/`, `terraform-provider-`, `Pulumi/`, `pulumi-`,
+/// `Ansible/` (a product token), or the CloudFormation and Service Catalog service
+/// names, in any letter case. A bare word elsewhere (`exec-env/terraform`, which
+/// one environment variable adds to any CLI or SDK agent) is not enough. Raw
+/// checks use it on the peeked agent.
 pub fn iac_agent(user_agent: Option<&str>) -> bool {
     user_agent.is_some_and(|ua| crate::detections::agent::facts(ua).iac)
 }
 
 /// [`iac_agent`] worked out (`detections::agent` remembers it).
 pub(in crate::detections) fn agent_names_iac(ua: &str) -> bool {
-    static TOOLS: [Needle; 5] = [
+    static TOOLS: [Needle; 7] = [
+        Needle::new("terraform/"),
+        Needle::new("terraform-provider-"),
+        Needle::new("pulumi/"),
+        Needle::new("pulumi-"),
+        Needle::new("ansible/"),
         Needle::new("cloudformation"),
-        Needle::new("terraform"),
         Needle::new("servicecatalog"),
-        Needle::new("pulumi"),
-        Needle::new("ansible"),
     ];
     let lower = ua.to_ascii_lowercase();
-    TOOLS.iter().any(|tool| tool.is_in(lower.as_bytes()))
+    let bytes = lower.as_bytes();
+    // A product token starts the agent or follows a blank, `(` or `[`.
+    let starts_token = |at: usize| at == 0 || matches!(bytes[at - 1], b' ' | b'(' | b'[');
+    TOOLS.iter().any(|tool| {
+        let service = matches!(tool.text(), "cloudformation" | "servicecatalog");
+        tool.finder()
+            .find_iter(bytes)
+            .any(|at| service || starts_token(at))
+    })
 }
 
 #[cfg(test)]
