@@ -12,8 +12,8 @@
 //! organisation that owns the role. The owner is read from the token's subject
 //! (`responseElements.subjectFromWebIdentityToken`, else `userIdentity.userName`):
 //! the default `repo:OWNER/REPO:...`, or a customised subject's
-//! `repository_owner:OWNER` or `repository:OWNER/REPO` claim; a subject with
-//! neither is taken whole. Letter case is ignored (GitHub owner names are). The
+//! `repository_owner`, `repository_owner_id`, `repository` or `job_workflow_ref`
+//! claim, wherever it stands; a subject with none of them is taken whole. Letter case is ignored (GitHub owner names are). The
 //! first-seen window is ten days: a role a workflow assumes less often than that
 //! fires again on its next use, once per owner.
 
@@ -55,24 +55,33 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::FirstSeen { days: 10 }),
 };
 
-/// The GitHub owner a token subject names, in lower case.
+/// The GitHub owner a token subject names, in lower case: `OWNER` of the default
+/// `repo:OWNER/REPO:...`; in a customised subject (claims joined as
+/// `claim:value`, the context claim first in some), the first of
+/// `repository_owner`, `repository_owner_id` (as `id:N`), `repo`, `repository` or
+/// `job_workflow_ref` (`OWNER/...`); else the whole subject.
 fn owner_of(subject: &str) -> String {
     let subject = subject.trim();
-    let owner = if let Some(rest) = subject.strip_prefix("repo:") {
-        rest.split(['/', ':']).next().unwrap_or(rest)
-    } else {
-        // A customised subject: `claim:value` pairs joined by `:`.
-        let mut parts = subject.split(':');
-        let mut found = None;
-        while let (Some(claim), Some(value)) = (parts.next(), parts.next()) {
-            match claim {
-                "repository_owner" => found = Some(value),
-                "repository" if found.is_none() => found = value.split('/').next(),
-                _ => {}
-            }
-        }
-        found.unwrap_or(subject)
+    if let Some(rest) = subject.strip_prefix("repo:") {
+        return rest.split(['/', ':']).next().unwrap_or(rest).to_ascii_lowercase();
+    }
+    // The value of `claim`, where the claim opens the subject or follows a `:`.
+    let value_of = |claim: &str| {
+        let tag = format!("{claim}:");
+        let at = subject
+            .match_indices(&tag)
+            .map(|(i, _)| i)
+            .find(|&i| i == 0 || subject[..i].ends_with(':'))?;
+        Some(&subject[at + tag.len()..])
     };
+    let before = |value: &str, stop: &[char]| value.split(stop).next().unwrap_or(value).to_owned();
+    let owner = value_of("repository_owner")
+        .map(|v| before(v, &[':']))
+        .or_else(|| value_of("repository_owner_id").map(|v| format!("id:{}", before(v, &[':']))))
+        .or_else(|| value_of("repo").map(|v| before(v, &['/', ':'])))
+        .or_else(|| value_of("repository").map(|v| before(v, &['/', ':'])))
+        .or_else(|| value_of("job_workflow_ref").map(|v| before(v, &['/', ':'])))
+        .unwrap_or_else(|| subject.to_owned());
     owner.to_ascii_lowercase()
 }
 
@@ -147,8 +156,18 @@ mod tests {
             Some("111122223333|arn:aws:iam::111122223333:role/gha-deploy|attacker-gh")
         );
         assert_eq!(
-            term("job_workflow_ref:x").as_deref(),
-            Some("111122223333|arn:aws:iam::111122223333:role/gha-deploy|job_workflow_ref:x")
+            term("job_workflow_ref:example-org/automation/.github/workflows/deploy.yml@refs/heads/main").as_deref(),
+            Some(ours)
+        );
+        assert_eq!(term("context:ref:refs/heads/main:repository_owner:Example-Org").as_deref(), Some(ours));
+        assert_eq!(term("environment:production:repo:example-org/api").as_deref(), Some(ours));
+        assert_eq!(
+            term("repository_owner_id:1234567:repository_id:7654321").as_deref(),
+            Some("111122223333|arn:aws:iam::111122223333:role/gha-deploy|id:1234567")
+        );
+        assert_eq!(
+            term("environment:prod").as_deref(),
+            Some("111122223333|arn:aws:iam::111122223333:role/gha-deploy|environment:prod")
         );
     }
 

@@ -361,7 +361,13 @@ impl Engine {
         let lease_secs = self.settings.lease_secs();
         let mut delivered = Vec::new();
         for p in pending {
-            if self.learning(&p, event_time_ms) {
+            // A first-seen term's history claim, and when it lapses.
+            let history = p
+                .claim
+                .expires_at
+                .filter(|_| crate::window::is_first_seen_history(&p.claim.key))
+                .map(|e| (p.claim.key.clone(), e));
+            let new_term = if self.learning(&p, event_time_ms) {
                 // Record the term in the history, report nothing.
                 let expires_at = claim_expiry(&p, at.valid);
                 store
@@ -371,17 +377,27 @@ impl Engine {
                         Take::Confirmed { expires_at },
                         at,
                     )
-                    .await?;
-                continue;
-            }
-            if let Some(t) = tuning.as_deref() {
-                if let Some(f) =
-                    tuning::apply::apply(t, today, store, notifier, p, at, lease_secs).await?
-                {
-                    delivered.push(f);
+                    .await?
+                    == Claimed::Taken
+            } else if let Some(t) = tuning.as_deref() {
+                match tuning::apply::apply(t, today, store, notifier, p, at, lease_secs).await? {
+                    Some(f) => {
+                        delivered.push(f);
+                        true
+                    }
+                    None => false,
                 }
             } else if deliver(store, notifier, &p, at, lease_secs).await? {
                 delivered.push(p.finding);
+                true
+            } else {
+                false
+            };
+            if let (false, Some((key, expires_at))) = (new_term, history) {
+                // Seen again: the term stays known for its N days from now.
+                store
+                    .extend(&key, expires_at, FIRST_SEEN_REFRESH_SLACK_SECS, at)
+                    .await?;
             }
         }
         Ok(delivered)
@@ -435,6 +451,12 @@ pub async fn deliver_all<S: Store + ?Sized, N: Notifier + ?Sized>(
     }
     Ok(delivered)
 }
+
+/// How far a first-seen term's history may lag its last sighting before a new
+/// sighting moves it (`Store::extend`): a term is new when it was not seen in the
+/// last N days, to within this; a term seen every minute costs one extra write a
+/// day, not one per sighting.
+pub const FIRST_SEEN_REFRESH_SLACK_SECS: i64 = 86_400;
 
 /// How often, and after how long, a claim found under another delivery's live
 /// lease is tried again before the invocation gives up (that delivery is usually
@@ -603,6 +625,48 @@ mod tests {
         assert_eq!(fired, [true]);
     }
 
+    /// The history counts from the last sighting, not the first: a term seen
+    /// every six days stays known however long it goes on; unseen for eleven
+    /// days it is new again. A sighting within a day of the last move costs no
+    /// write.
+    #[test]
+    fn a_term_seen_within_its_history_stays_known() {
+        let engine = Engine::with_detections([&NewCaller as &dyn Detection], Settings::default());
+        let store = MemoryStore::default();
+        let day = 86_400;
+        let mut fired = Vec::new();
+        for (i, d) in [0, 6, 12, 18, 24].into_iter().enumerate() {
+            let id = i.to_string();
+            fired.extend(run(
+                &engine,
+                &store,
+                &[(&id, "2026-01-01T00:00:00Z", "alice")],
+                NOW + d * day,
+            ));
+        }
+        assert_eq!(fired, [true, false, false, false, false]);
+        let again = run(
+            &engine,
+            &store,
+            &[("9", "2026-01-01T00:00:00Z", "alice")],
+            NOW + 35 * day,
+        );
+        assert_eq!(again, [true], "unseen for eleven days");
+        // Within the slack the history does not move: the write is saved.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let key = crate::window::partition_key("n", "test-new-caller", "arn:aws:iam::1:user/alice");
+        let at = Now::live(NOW + 35 * day + 3_600);
+        let moved = rt.block_on(store.extend(
+            &key,
+            NOW + 45 * day + 3_600,
+            FIRST_SEEN_REFRESH_SLACK_SECS,
+            at,
+        ));
+        assert_eq!(moved, Ok(false));
+    }
+
     /// `candidates` lends a route's list as it is: each must hold every detection
     /// once, in catalogue order, as the merged lists are.
     #[test]
@@ -694,11 +758,13 @@ mod tests {
     fn in_event_time_a_term_unseen_for_its_history_fires_again() {
         // The wall clock stands still (a replay of last year's records): only
         // event time can tell that ten days have passed.
+        // Seen on day 5, the term is known until day 15: unseen after that, it
+        // is new again on day 16.
         let records = [
             ("1", "2025-01-01T00:00:00Z", "alice"),
             ("2", "2025-01-06T00:00:00Z", "alice"),
-            ("3", "2025-01-11T00:00:01Z", "alice"),
-            ("4", "2025-01-12T00:00:00Z", "alice"),
+            ("3", "2025-01-17T00:00:01Z", "alice"),
+            ("4", "2025-01-18T00:00:00Z", "alice"),
         ];
         let replay = Settings {
             clock: Clock::EventTime,

@@ -113,6 +113,10 @@ pub struct DynamoStore {
     /// only ones `claims_held` asks DynamoDB about, so that ordinary traffic pays
     /// no extra request and a flood against a reported burst pays one small read.
     seen_claims: std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    /// Confirmed claims' expiries this process wrote or read while extending
+    /// them (`Store::extend`): a first-seen term seen again within the slack of
+    /// what is known costs no request.
+    known_expiries: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
 }
 
 /// `seen_claims` is forgotten whole beyond this many keys (a bound on memory in a
@@ -129,6 +133,7 @@ impl DynamoStore {
             prefix: key_prefix.into(),
             validity: Validity::Live,
             seen_claims: std::sync::Arc::default(),
+            known_expiries: std::sync::Arc::default(),
         }
     }
 
@@ -141,6 +146,38 @@ impl DynamoStore {
 
     pub fn validity(&self) -> Validity {
         self.validity
+    }
+
+    /// An `UpdateItem` of the claim item `key`.
+    fn claim_update(
+        &self,
+        key: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(schema::PARTITION_KEY, self.pk(key))
+            .key(schema::SORT_KEY, claim_sk())
+    }
+
+    /// `update` setting the claim's expiry attributes to `expires_at`, and the
+    /// `SET` clauses to write (names `#e<i>`, values `:e<i>`).
+    fn set_expiry(
+        &self,
+        mut update: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+        expires_at: i64,
+    ) -> (
+        aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+        Vec<String>,
+    ) {
+        let mut sets = Vec::new();
+        for (i, (name, value)) in self.expiry_attrs(expires_at).into_iter().enumerate() {
+            update = update
+                .expression_attribute_names(format!("#e{i}"), name)
+                .expression_attribute_values(format!(":e{i}"), value);
+            sets.push(format!("#e{i} = :e{i}"));
+        }
+        (update, sets)
     }
 
     /// The attribute reads and conditions compare with the caller's `now`.
@@ -619,22 +656,12 @@ impl Store for DynamoStore {
     /// `UpdateItem`: sets the expiry and removes the lease, on condition that the
     /// lease is still `lease`.
     async fn confirm(&self, key: &str, lease: &Lease, expires_at: i64) -> Result<bool, StoreError> {
-        let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(schema::PARTITION_KEY, self.pk(key))
-            .key(schema::SORT_KEY, claim_sk())
+        let update = self
+            .claim_update(key)
             .condition_expression("#lease = :token")
             .expression_attribute_names("#lease", schema::LEASE)
             .expression_attribute_values(":token", AttributeValue::S(lease.token.clone()));
-        let mut sets = Vec::new();
-        for (i, (name, value)) in self.expiry_attrs(expires_at).into_iter().enumerate() {
-            update = update
-                .expression_attribute_names(format!("#e{i}"), name)
-                .expression_attribute_values(format!(":e{i}"), value);
-            sets.push(format!("#e{i} = :e{i}"));
-        }
+        let (update, sets) = self.set_expiry(update, expires_at);
         let sent = update
             .update_expression(format!("SET {} REMOVE #lease", sets.join(", ")))
             .send()
@@ -644,6 +671,85 @@ impl Store for DynamoStore {
             Err(e) => match e.as_service_error() {
                 Some(se) if se.is_conditional_check_failed_exception() => Ok(false),
                 _ => Err(self.error("UpdateItem (confirm claim)", e)),
+            },
+        }
+    }
+
+    /// A conditional `UpdateItem` of the claim's expiry (held, confirmed, lapsing
+    /// more than `slack_secs` before `expires_at`), skipped when this process
+    /// already knows an expiry within the slack. A refused update returns the item
+    /// (`ALL_OLD`), whose expiry is remembered.
+    async fn extend(
+        &self,
+        key: &str,
+        expires_at: i64,
+        slack_secs: i64,
+        now: Now,
+    ) -> Result<bool, StoreError> {
+        let threshold = expires_at.saturating_sub(slack_secs);
+        let known = |k: &str| {
+            let known = self
+                .known_expiries
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            known.get(k).copied()
+        };
+        if known(key).is_some_and(|e| e >= threshold) {
+            return Ok(false);
+        }
+        let remember = |valid: i64| {
+            let mut known = self
+                .known_expiries
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if known.len() >= MAX_SEEN_CLAIMS {
+                known.clear();
+            }
+            known.insert(key.to_owned(), valid);
+        };
+        let update = self
+            .claim_update(key)
+            .condition_expression(
+                "attribute_exists(#pk) AND attribute_not_exists(#lease) AND #valid > :now AND #valid < :threshold",
+            )
+            .expression_attribute_names("#pk", schema::PARTITION_KEY)
+            .expression_attribute_names("#lease", schema::LEASE)
+            .expression_attribute_names("#valid", self.valid_attr())
+            .expression_attribute_values(":now", AttributeValue::N(now.valid.to_string()))
+            .expression_attribute_values(":threshold", AttributeValue::N(threshold.to_string()))
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            );
+        let (update, sets) = self.set_expiry(update, expires_at);
+        let sent = update
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => {
+                remember(expires_at);
+                Ok(true)
+            }
+            Err(e) => match e.as_service_error() {
+                Some(se) if se.is_conditional_check_failed_exception() => {
+                    // Remember a confirmed claim's expiry; a lease or an absent
+                    // item is asked about again next time.
+                    let item = match se {
+                        aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c.item(),
+                        _ => None,
+                    };
+                    if let Some(Claimed::Held) = item.and_then(|i| self.holder(i, now)) {
+                        let valid = item
+                            .and_then(|i| i.get(self.valid_attr()))
+                            .and_then(|v| v.as_n().ok())
+                            .and_then(|n| n.parse::<i64>().ok());
+                        if let Some(v) = valid {
+                            remember(v);
+                        }
+                    }
+                    Ok(false)
+                }
+                _ => Err(self.error("UpdateItem (extend claim)", e)),
             },
         }
     }

@@ -351,6 +351,26 @@ impl Store for MemoryStore {
         }
     }
 
+    async fn extend(
+        &self,
+        key: &str,
+        expires_at: i64,
+        slack_secs: i64,
+        now: Now,
+    ) -> Result<bool, StoreError> {
+        let mut g = self.lock();
+        match g.claims.get_mut(key) {
+            Some(c)
+                if c.confirmed_at(now.valid)
+                    && c.valid_until < expires_at.saturating_sub(slack_secs) =>
+            {
+                c.valid_until = expires_at;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn release(&self, key: &str, lease: Option<&Lease>) -> Result<(), StoreError> {
         let mut g = self.lock();
         let ours = match (g.claims.get(key), lease) {

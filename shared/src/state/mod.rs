@@ -291,6 +291,20 @@ pub trait Store: Send + Sync {
         expires_at: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// Moves the expiry of the confirmed claim `key` to `expires_at` (validity
+    /// clock) when it is held at `now` (no delivery lease, valid past
+    /// `now.valid`) and would lapse more than `slack_secs` before `expires_at`.
+    /// A first-seen term's history: every sighting keeps the term for its N days
+    /// (to within `slack_secs`), so a term is new only when it was not seen in the
+    /// last N days. `Ok(true)`: the expiry moved. One conditional write at most.
+    fn extend(
+        &self,
+        key: &str,
+        expires_at: i64,
+        slack_secs: i64,
+        now: Now,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Gives a claim back, after its finding could not be delivered. With `lease`,
     /// only if the claim is still that lease (never another delivery's).
     fn release(

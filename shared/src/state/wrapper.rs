@@ -59,6 +59,16 @@ pub trait Wrapper: Send + Sync {
         self.inner().release(key, lease)
     }
 
+    fn extend(
+        &self,
+        key: &str,
+        expires_at: i64,
+        slack_secs: i64,
+        now: Now,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.inner().extend(key, expires_at, slack_secs, now)
+    }
+
     fn distinct_values_at_most(
         &self,
         partition: &str,
@@ -145,6 +155,16 @@ impl<W: Wrapper> Store for W {
         lease: Option<&Lease>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         Wrapper::release(self, key, lease)
+    }
+
+    fn extend(
+        &self,
+        key: &str,
+        expires_at: i64,
+        slack_secs: i64,
+        now: Now,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        Wrapper::extend(self, key, expires_at, slack_secs, now)
     }
 
     fn distinct_values_at_most(

@@ -83,6 +83,15 @@ impl Default for WindowSettings {
     }
 }
 
+/// The key kind of a first-seen term's history claim.
+const FIRST_SEEN_KIND: &str = "n";
+
+/// The claim `key` is a first-seen term's history (a [`first_seen`] claim).
+pub(crate) fn is_first_seen_history(key: &str) -> bool {
+    key.strip_prefix(FIRST_SEEN_KIND)
+        .is_some_and(|rest| rest.starts_with('|'))
+}
+
 pub(crate) fn partition_key(kind: &str, detection: &str, group: &str) -> String {
     // Built on every observation: plain pushes, not the formatting machinery.
     let key = crate::detections::common::joined(&[kind, detection, group], '|');
@@ -163,7 +172,7 @@ pub fn first_seen(
     Pending {
         finding,
         claim: Claim {
-            key: partition_key("n", meta.id, term),
+            key: partition_key(FIRST_SEEN_KIND, meta.id, term),
             guards: Vec::new(),
             expires_at: Some(expiry(now, time_ms, days.saturating_mul(86_400))),
         },

@@ -230,10 +230,11 @@ pub fn service_or_iac_caller(rec: &Record) -> bool {
 }
 
 /// The user agent names an infrastructure-as-code tool or service in the form the
-/// tools send: `Terraform/`, `terraform-provider-`, `Pulumi/`, `pulumi-`,
-/// `Ansible/` (a product token), or the CloudFormation and Service Catalog service
-/// names, in any letter case. A bare word elsewhere (`exec-env/terraform`, which
-/// one environment variable adds to any CLI or SDK agent) is not enough. Raw
+/// tools send, as a product token (opening the agent or after a blank, `(` or
+/// `[`): `Terraform/`, `terraform-provider-`, `Pulumi/`, `pulumi-`, `Ansible/`, or
+/// the CloudFormation and Service Catalog service names, in any letter case. A
+/// word elsewhere (`exec-env/terraform` or `exec-env/CloudFormation`, which one
+/// environment variable adds to any CLI or SDK agent) is not enough. Raw
 /// checks use it on the peeked agent.
 pub fn iac_agent(user_agent: Option<&str>) -> bool {
     user_agent.is_some_and(|ua| crate::detections::agent::facts(ua).iac)
@@ -254,17 +255,41 @@ pub(in crate::detections) fn agent_names_iac(ua: &str) -> bool {
     let bytes = lower.as_bytes();
     // A product token starts the agent or follows a blank, `(` or `[`.
     let starts_token = |at: usize| at == 0 || matches!(bytes[at - 1], b' ' | b'(' | b'[');
-    TOOLS.iter().any(|tool| {
-        let service = matches!(tool.text(), "cloudformation" | "servicecatalog");
-        tool.finder()
-            .find_iter(bytes)
-            .any(|at| service || starts_token(at))
-    })
+    TOOLS
+        .iter()
+        .any(|tool| tool.finder().find_iter(bytes).any(starts_token))
 }
 
 #[cfg(test)]
 mod agent_tests {
     use super::service_or_console_agent;
+
+    /// The tools' own product tokens count; the same words elsewhere in an agent
+    /// (an execution environment, an application id, a path) do not.
+    #[test]
+    fn infrastructure_as_code_agents_by_their_product_tokens() {
+        use super::agent_names_iac;
+        for ua in [
+            "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.72.1",
+            "aws-sdk-go-v2/1.32.2 terraform-provider-awscc/1.20.0",
+            "APN/1.0 Pulumi/1.0 pulumi-aws/6.66.2 aws-sdk-go/1.50",
+            "APN/1.0 Ansible/2.16.3 amazon.aws/8.0.0 Boto3/1.34",
+            "cloudformation.amazonaws.com",
+            "[CloudFormation, aws-internal/3]",
+            "servicecatalog.amazonaws.com",
+        ] {
+            assert!(agent_names_iac(ua), "{ua}");
+        }
+        for ua in [
+            "aws-cli/2.15.30 Python/3.11.8 exec-env/terraform md/command#sts.get-caller-identity",
+            "aws-cli/2.15.30 exec-env/CloudFormation",
+            "Boto3/1.34 app/cloudformation-drift-checker",
+            "Boto3/1.34 /opt/terraform/bin",
+            "aws-cli/2.15.30 Python/3.11.8 Linux/6.8.0",
+        ] {
+            assert!(!agent_names_iac(ua), "{ua}");
+        }
+    }
 
     #[test]
     fn instance_ids_are_eight_or_seventeen_lowercase_hex_digits() {
