@@ -1467,3 +1467,126 @@ async fn the_pipeline_function_reports_a_silence_once_and_its_end() {
         .expect("check");
     assert_eq!(delivered_ids(&out), ["pipeline-silent"], "{out}");
 }
+
+/// First-seen history in a backtest: batch Q takes a term, batch P (same run,
+/// same key prefix, its own store) moves it, Q fails and gives its claim back,
+/// then P takes the term anew from an older record and sees it again: the new
+/// item moves as the first did (P must not trust what it knew of the old one).
+async fn history_retaken_after_a_give_back<S1: Store, S2: Store>(p: &S1, q: &S2) -> Vec<String> {
+    const D: i64 = 86_400;
+    let wall = wall_clock();
+    let at = |v: i64| Now { valid: v, wall };
+    let c = |e| Take::Confirmed { expires_at: e };
+    let mut log = Vec::new();
+    log.push(format!(
+        "Q takes day 50: {:?}",
+        q.claim("n|x", &[], c(60 * D), at(50 * D)).await.unwrap()
+    ));
+    log.push(format!(
+        "P extends at day 59: {}",
+        p.extend("n|x", 69 * D, D, at(59 * D)).await.unwrap()
+    ));
+    q.release("n|x", None).await.unwrap();
+    log.push(format!(
+        "P retakes at day 55: {:?}",
+        p.claim("n|x", &[], c(65 * D), at(55 * D)).await.unwrap()
+    ));
+    log.push(format!(
+        "P extends at day 58: {}",
+        p.extend("n|x", 68 * D, D, at(58 * D)).await.unwrap()
+    ));
+    log.push(format!(
+        "seen at day 66: {:?}",
+        p.claim("n|x", &[], c(76 * D), at(66 * D)).await.unwrap()
+    ));
+    log
+}
+
+#[tokio::test]
+async fn a_retaken_history_is_not_mistaken_for_the_one_given_back() {
+    let memory = MemoryStore::default();
+    let mem = history_retaken_after_a_give_back(&memory, &memory).await;
+    let t = table().await;
+    let prefix = format!("{}#", trailwatch_tests::unique("retaken"));
+    let ev = Validity::EventTime {
+        keep_secs: EVENT_TIME_KEEP_SECS,
+    };
+    let p = trailwatch::state::DynamoStore::new(t.client.clone(), &t.name, prefix.clone())
+        .with_validity(ev);
+    let q =
+        trailwatch::state::DynamoStore::new(t.client.clone(), &t.name, prefix).with_validity(ev);
+    let ddb = history_retaken_after_a_give_back(&p, &q).await;
+    println!("memory: {mem:#?}\ndynamo: {ddb:#?}");
+    assert_eq!(mem, ddb);
+}
+
+#[tokio::test]
+async fn history_moves_cost_one_request_then_none_within_the_slack() {
+    let t = table().await;
+    let s = t.store();
+    let at = |v: i64| Now { valid: v, wall: v };
+    s.claim("n|1", &[], Take::Confirmed { expires_at: 1_000 }, at(10))
+        .await
+        .unwrap();
+    t.requests.reset();
+    for i in 0..5 {
+        let moved = s.extend("n|1", 1_050 + i, 100, at(20 + i)).await.unwrap();
+        assert!(!moved);
+    }
+    assert_eq!(
+        t.requests.snapshot().get("UpdateItem").copied(),
+        Some(1),
+        "one refused UpdateItem, then known"
+    );
+}
+
+/// Under shadow, dedup and learning, a term seen every six days stays known.
+#[tokio::test]
+async fn history_moves_under_tuning_and_learning() {
+    const DAY: i64 = 86_400;
+    let wall = wall_clock();
+    let base = -365 * DAY;
+    let days = [0, 6, 12, 18, 24];
+    for (name, toml, learn) in [
+        ("untuned", "", false),
+        (
+            "shadow",
+            "[detections.sts-federation-token-first-seen]\nmode = \"shadow\"\n",
+            false,
+        ),
+        (
+            "dedup",
+            "[detections.sts-federation-token-first-seen]\ndedup_secs = 60\ndedup_by = [\"actor\"]\n",
+            false,
+        ),
+        ("learning", "", true),
+    ] {
+        let mut settings = Settings::for_replay();
+        if learn {
+            // Learn through day 12; days 18 and 24 must still be known.
+            settings.learn_until_ms = Some((BASE + base + 3600 + 13 * DAY) * 1000);
+        }
+        let engine =
+            Engine::with_detections([trailwatch::catalog::by_id(FIRST_SEEN).unwrap()], settings);
+        if !toml.is_empty() {
+            let t = trailwatch::tuning::Tuning::parse(toml, "t.toml", wall / DAY)
+                .unwrap_or_else(|p| panic!("{p:?}"));
+            engine.set_tuning(Some(Arc::new(t)));
+        }
+        let store = MemoryStore::default();
+        let out = Collect::default();
+        let mut decided = Vec::new();
+        for (i, d) in days.into_iter().enumerate() {
+            let json = federation_token(&format!("fed-{i}"), base + 3600 + d * DAY, "alice");
+            let rec = trailwatch::event::Record::from_json(&json).unwrap();
+            let got = engine.handle(&rec, &store, &out, wall).await.unwrap();
+            decided.push(!got.is_empty());
+        }
+        let want = if learn {
+            [false; 5]
+        } else {
+            [true, false, false, false, false]
+        };
+        assert_eq!(decided, want, "{name}");
+    }
+}

@@ -148,6 +148,15 @@ impl DynamoStore {
         self.validity
     }
 
+    /// Forgets the expiry `Store::extend` knew of the claim `key` (the item was
+    /// deleted or taken anew).
+    fn forget_expiry(&self, key: &str) {
+        self.known_expiries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+
     /// An `UpdateItem` of the claim item `key`.
     fn claim_update(
         &self,
@@ -641,6 +650,10 @@ impl Store for DynamoStore {
             if let Some(taken) = self.try_claim(key, &unique, take, now).await? {
                 // Taken here, or refused because it or a guard is held.
                 self.saw_claims(std::iter::once(key).chain(unique.iter().map(|g| g.as_str())));
+                if taken == Claimed::Taken {
+                    // A new item: whatever expiry was known of an earlier one is not its.
+                    self.forget_expiry(key);
+                }
                 return Ok(taken);
             }
             if attempt + 1 < CLAIM_ATTEMPTS {
@@ -757,6 +770,7 @@ impl Store for DynamoStore {
     /// `DeleteItem` of the claim; with `lease`, on condition that it is still
     /// that lease.
     async fn release(&self, key: &str, lease: Option<&Lease>) -> Result<(), StoreError> {
+        self.forget_expiry(key);
         let mut delete = self
             .client
             .delete_item()

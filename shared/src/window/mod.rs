@@ -156,9 +156,10 @@ fn expiry(now: i64, time_ms: i64, live_secs: i64) -> i64 {
 /// holds the term. Reading nothing first keeps it at one conditional write per
 /// event; a failed delivery gives the claim back, so a retry fires again.
 ///
-/// A term seen every day still fires again `days` after its first sighting (the
-/// history is not extended on every sighting, which would cost a write per event);
-/// docs/state.md says so.
+/// A sighting that finds the term held moves its history `days` past itself
+/// (`engine::Engine::handle`, `Store::extend`): at most one more write a day per
+/// term, so a term seen every day never fires again, and one unseen for `days`
+/// does (docs/state.md, "First-seen history").
 pub fn first_seen(
     meta: &'static Meta,
     days: i64,
