@@ -1516,7 +1516,6 @@ async fn a_retaken_history_is_not_mistaken_for_the_one_given_back() {
     let q =
         trailwatch::state::DynamoStore::new(t.client.clone(), &t.name, prefix).with_validity(ev);
     let ddb = history_retaken_after_a_give_back(&p, &q).await;
-    println!("memory: {mem:#?}\ndynamo: {ddb:#?}");
     assert_eq!(mem, ddb);
 }
 
