@@ -20,7 +20,7 @@
 //! Infrastructure-as-code callers are not excluded (a stack update is the same act).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, request_flag, succeeded_call};
+use crate::detections::common::{aws_service_caller_but_stack, request_flag, succeeded_call, whole_number};
 use crate::event::Record;
 
 pub struct CloudWatchMonitoringSilenced;
@@ -68,11 +68,6 @@ fn trail_log_group(name: &str) -> bool {
     name.to_ascii_lowercase().contains("cloudtrail")
 }
 
-/// `retentionInDays` as a whole number (a number or its text).
-fn retention_days(rec: &Record<'_>) -> Option<u64> {
-    let v = rec.request_param("retentionInDays")?;
-    v.as_u64().or_else(|| v.as_str()?.trim().parse().ok())
-}
 
 impl Detection for CloudWatchMonitoringSilenced {
     fn meta(&self) -> &'static Meta {
@@ -100,7 +95,7 @@ impl Detection for CloudWatchMonitoringSilenced {
         let group = rec.request_param_str("logGroupName").filter(|g| trail_log_group(g))?;
         let evidence = Evidence::new().with("action", rec.event_name()).with("log_group", group);
         if rec.event_name() == "PutRetentionPolicy" {
-            let days = retention_days(rec).filter(|d| *d <= MAX_RETENTION_DAYS)?;
+            let days = whole_number(rec.request_param("retentionInDays")).filter(|d| *d <= MAX_RETENTION_DAYS)?;
             return fire(evidence.with("retention_days", days));
         }
         fire(evidence.with_opt("filter_name", rec.request_param_str("filterName")))

@@ -19,7 +19,7 @@
 //! delegated administrator does it.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{flag_value, pascal_or_camel, request_flag, request_param_any, succeeded_call};
+use crate::detections::common::{flag_value, pascal_or_camel, request_flag, request_param_any, succeeded_call, text_is};
 use crate::event::Record;
 use serde_json::Value;
 
@@ -127,10 +127,8 @@ fn add_data_sources_off(rec: &Record<'_>, switches: &[(&str, &[&str])], off: &mu
 /// What an `UpdateOrganizationConfiguration` stops enabling in new members.
 fn organization_enablement_off(rec: &Record<'_>) -> Vec<String> {
     let mut off = Vec::new();
-    let members = request_param_any(rec, &["autoEnableOrganizationMembers", "AutoEnableOrganizationMembers"])
-        .and_then(Value::as_str);
-    if members.is_some_and(|m| m.trim().eq_ignore_ascii_case("NONE"))
-        || request_flag(rec, "autoEnable") == Some(false)
+    let members = request_param_any(rec, &["autoEnableOrganizationMembers", "AutoEnableOrganizationMembers"]);
+    if text_is(members, "NONE") || request_flag(rec, "autoEnable") == Some(false)
     {
         off.push("GuardDuty in new member accounts".to_owned());
     }

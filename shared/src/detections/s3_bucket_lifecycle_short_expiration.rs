@@ -14,7 +14,7 @@
 //! buckets hold logs from the event alone.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{one_or_many, succeeded_call};
+use crate::detections::common::{one_or_many, succeeded_call, whole_number};
 use crate::event::Record;
 use crate::event::time::parse_event_time;
 
@@ -46,14 +46,6 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-fn days(v: Option<&serde_json::Value>) -> Option<u64> {
-    match v? {
-        serde_json::Value::Number(n) => n.as_u64(),
-        serde_json::Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
 impl Detection for S3BucketLifecycleShortExpiration {
     fn meta(&self) -> &'static Meta {
         &META
@@ -75,7 +67,7 @@ impl Detection for S3BucketLifecycleShortExpiration {
             .collect();
         let shortest = enabled
             .iter()
-            .filter_map(|r| days(r.get("Expiration")?.get("Days")))
+            .filter_map(|r| whole_number(r.get("Expiration")?.get("Days")))
             .filter(|d| *d < MAX_DAYS_EXCLUSIVE)
             .min();
         // The earliest expiration date less than MAX_DAYS_EXCLUSIVE days after the event.
@@ -91,7 +83,7 @@ impl Detection for S3BucketLifecycleShortExpiration {
         });
         let noncurrent = enabled
             .iter()
-            .filter_map(|r| days(r.get("NoncurrentVersionExpiration")?.get("NoncurrentDays")))
+            .filter_map(|r| whole_number(r.get("NoncurrentVersionExpiration")?.get("NoncurrentDays")))
             .filter(|d| *d < MAX_DAYS_EXCLUSIVE)
             .min();
         if shortest.is_none() && soon.is_none() && noncurrent.is_none() {

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 // Keys are read in the API's PascalCase and, for hand-made records, in camelCase.
-use crate::detections::common::{pascal_or_camel as field, succeeded_call, text_is};
+use crate::detections::common::{pascal_or_camel as field, succeeded_call, text_is, whole_number};
 use crate::event::Record;
 
 pub struct SecurityHubFindingsEvasion;
@@ -80,12 +80,7 @@ fn rule_suppresses(rule: &Value) -> bool {
 /// An OCSF finding status that takes the finding out of sight: 3 (Suppressed) or
 /// 5 (Archived), given as a number or its text.
 fn ocsf_status_hides(v: Option<&Value>) -> bool {
-    let id = match v {
-        Some(Value::Number(n)) => n.as_i64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    };
-    matches!(id, Some(3 | 5))
+    matches!(whole_number(v), Some(3 | 5))
 }
 
 /// A V2 automation rule whose finding fields update hides findings.

@@ -119,6 +119,13 @@ pub struct DynamoStore {
     known_expiries: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
 }
 
+/// A number attribute of `item`.
+fn item_number(item: &HashMap<String, AttributeValue>, key: &str) -> Option<i64> {
+    item.get(key)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse::<i64>().ok())
+}
+
 /// `seen_claims` is forgotten whole beyond this many keys (a bound on memory in a
 /// long-lived container; forgetting only costs the flood its first full read).
 const MAX_SEEN_CLAIMS: usize = 4_096;
@@ -148,13 +155,27 @@ impl DynamoStore {
         self.validity
     }
 
-    /// Forgets the expiry `Store::extend` knew of the claim `key` (the item was
-    /// deleted or taken anew).
-    fn forget_expiry(&self, key: &str) {
+    /// The expiries `Store::extend` knows of, locked.
+    fn known_expiries(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, i64>> {
         self.known_expiries
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
+    }
+
+    /// Remembers that the claim `key` is confirmed until `valid` (bounded like
+    /// `seen_claims`).
+    fn remember_expiry(&self, key: &str, valid: i64) {
+        let mut known = self.known_expiries();
+        if known.len() >= MAX_SEEN_CLAIMS {
+            known.clear();
+        }
+        known.insert(key.to_owned(), valid);
+    }
+
+    /// Forgets the expiry `Store::extend` knew of the claim `key` (the item was
+    /// deleted or taken anew).
+    fn forget_expiry(&self, key: &str) {
+        self.known_expiries().remove(key);
     }
 
     /// An `UpdateItem` of the claim item `key`.
@@ -216,18 +237,20 @@ impl DynamoStore {
     /// item): a lease until its lapse (wall clock), a confirmed claim until its
     /// validity.
     fn holder(&self, item: &HashMap<String, AttributeValue>, now: Now) -> Option<Claimed> {
-        let number = |k: &str| {
-            item.get(k)
-                .and_then(|v| v.as_n().ok())
-                .and_then(|n| n.parse::<i64>().ok())
-        };
         if item.contains_key(schema::LEASE) {
-            let until = number(schema::TTL_ATTRIBUTE)?;
+            let until = item_number(item, schema::TTL_ATTRIBUTE)?;
             (until > now.wall).then_some(Claimed::Leased { until })
         } else {
-            let valid = number(self.valid_attr())?;
-            (valid > now.valid).then_some(Claimed::Held)
+            self.confirmed_until(item, now).map(|_| Claimed::Held)
         }
+    }
+
+    /// A confirmed claim item's validity, when it is held at `now` (no lease).
+    fn confirmed_until(&self, item: &HashMap<String, AttributeValue>, now: Now) -> Option<i64> {
+        if item.contains_key(schema::LEASE) {
+            return None;
+        }
+        item_number(item, self.valid_attr()).filter(|valid| *valid > now.valid)
     }
 
     /// A refused claim's answer from the items that refused it; an answer
@@ -700,26 +723,13 @@ impl Store for DynamoStore {
         now: Now,
     ) -> Result<bool, StoreError> {
         let threshold = expires_at.saturating_sub(slack_secs);
-        let known = |k: &str| {
-            let known = self
-                .known_expiries
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            known.get(k).copied()
-        };
-        if known(key).is_some_and(|e| e >= threshold) {
+        if self
+            .known_expiries()
+            .get(key)
+            .is_some_and(|e| *e >= threshold)
+        {
             return Ok(false);
         }
-        let remember = |valid: i64| {
-            let mut known = self
-                .known_expiries
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            if known.len() >= MAX_SEEN_CLAIMS {
-                known.clear();
-            }
-            known.insert(key.to_owned(), valid);
-        };
         let update = self
             .claim_update(key)
             .condition_expression(
@@ -740,7 +750,7 @@ impl Store for DynamoStore {
             .await;
         match sent {
             Ok(_) => {
-                remember(expires_at);
+                self.remember_expiry(key, expires_at);
                 Ok(true)
             }
             Err(e) => match e.as_service_error() {
@@ -751,14 +761,8 @@ impl Store for DynamoStore {
                         aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(c) => c.item(),
                         _ => None,
                     };
-                    if let Some(Claimed::Held) = item.and_then(|i| self.holder(i, now)) {
-                        let valid = item
-                            .and_then(|i| i.get(self.valid_attr()))
-                            .and_then(|v| v.as_n().ok())
-                            .and_then(|n| n.parse::<i64>().ok());
-                        if let Some(v) = valid {
-                            remember(v);
-                        }
+                    if let Some(valid) = item.and_then(|i| self.confirmed_until(i, now)) {
+                        self.remember_expiry(key, valid);
                     }
                     Ok(false)
                 }
@@ -843,11 +847,7 @@ impl Store for DynamoStore {
         match put {
             Ok(out) => {
                 let old = out.attributes();
-                let number = |k: &str| {
-                    old.and_then(|o| o.get(k))
-                        .and_then(|v| v.as_n().ok())
-                        .and_then(|n| n.parse::<i64>().ok())
-                };
+                let number = |k: &str| old.and_then(|o| item_number(o, k));
                 match (number(schema::LAST_SEEN), number(self.valid_attr())) {
                     (Some(t), Some(exp)) if exp > now => Ok(Beat::After(t)),
                     _ => Ok(Beat::First),
@@ -890,10 +890,7 @@ impl Store for DynamoStore {
                     .get(schema::SORT_KEY)
                     .and_then(|v| v.as_s().ok())
                     .and_then(|sk| sk.strip_prefix(schema::MEMBER_SORT_PREFIX));
-                let last = item
-                    .get(schema::LAST_SEEN)
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|n| n.parse::<i64>().ok());
+                let last = item_number(item, schema::LAST_SEEN);
                 match (member, last) {
                     (Some(m), Some(t)) => out.push((m.to_owned(), t)),
                     _ => {

@@ -147,10 +147,9 @@ pub fn aws_service_or_console_caller(rec: &Record) -> bool {
     if rec.identity_type() == Some("AWSService") || rec.invoked_by().is_some() {
         return true;
     }
-    if rec.from_console_session() && browser_agent(rec.user_agent()) {
-        return true;
-    }
-    service_or_console_agent(rec.user_agent()) || source_ip_literal(rec).is_none()
+    console_session_caller(rec)
+        || service_or_console_agent(rec.user_agent())
+        || source_ip_literal(rec).is_none()
 }
 
 /// The call was made in the web console, judged by the session and not by the

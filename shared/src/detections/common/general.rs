@@ -131,6 +131,15 @@ pub fn flag_value(v: &serde_json::Value) -> Option<bool> {
     }
 }
 
+/// A whole, non-negative number given as a JSON number or its text (`7`, `"7"`).
+pub fn whole_number(v: Option<&serde_json::Value>) -> Option<u64> {
+    match v? {
+        serde_json::Value::Number(n) => n.as_u64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 pub mod testing {
     //! Builds records for unit tests from JSON text.
