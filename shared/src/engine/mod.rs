@@ -136,12 +136,14 @@ impl From<StoreError> for HandleError {
 
 pub struct Engine {
     detections: Vec<&'static dyn Detection>,
-    /// (eventSource, eventName) -> detections
-    /// eventSource -> eventName -> detections (two levels: looking up with a
-    /// record's borrowed strings then lends the list for as long as the engine)
-    by_event: foldhash::HashMap<&'static str, foldhash::HashMap<&'static str, Vec<usize>>>,
-    /// eventSource -> detections that take every event of the source
-    by_source: foldhash::HashMap<&'static str, Vec<usize>>,
+    /// eventName -> (eventSource, detections) for each source that has an event
+    /// of that name. Keyed by the name alone: one hash of a short string per
+    /// record (every record is looked up before it is parsed), and one name is
+    /// rarely shared by two sources.
+    by_event: foldhash::HashMap<&'static str, Vec<(&'static str, Vec<usize>)>>,
+    /// (eventSource, detections that take every event of the source): a short
+    /// list, searched in order.
+    by_source: Vec<(&'static str, Vec<usize>)>,
     /// user-agent prefix -> detections
     by_user_agent: Vec<(&'static str, usize)>,
     /// detections that take every call made as the root user
@@ -169,9 +171,9 @@ impl Engine {
             .into_iter()
             .filter(|d| !settings.disabled.contains(d.meta().id))
             .collect();
-        let mut by_event: foldhash::HashMap<_, foldhash::HashMap<_, Vec<usize>>> =
+        let mut by_event: foldhash::HashMap<_, Vec<(&'static str, Vec<usize>)>> =
             Default::default();
-        let mut by_source: foldhash::HashMap<_, Vec<usize>> = Default::default();
+        let mut by_source: Vec<(&'static str, Vec<usize>)> = Vec::new();
         let mut by_user_agent = Vec::new();
         let mut by_root = Vec::new();
         for (i, d) in detections.iter().enumerate() {
@@ -180,14 +182,14 @@ impl Engine {
                     Trigger::Events {
                         source, names: &[], ..
                     } => {
-                        let v = by_source.entry(source).or_default();
+                        let v = list_for(&mut by_source, source);
                         if !v.contains(&i) {
                             v.push(i);
                         }
                     }
                     Trigger::Events { source, names, .. } => {
                         for &n in names {
-                            let v = by_event.entry(source).or_default().entry(n).or_default();
+                            let v = list_for(by_event.entry(n).or_default(), source);
                             if !v.contains(&i) {
                                 v.push(i);
                             }
@@ -242,7 +244,7 @@ impl Engine {
     pub fn wants(&self, rec: &Record<'_>) -> bool {
         let (source, name) = (rec.event_source(), rec.event_name());
         self.event_route(source, name).is_some()
-            || self.by_source.contains_key(source)
+            || self.source_route(source).is_some()
             || rec
                 .user_agent()
                 .is_some_and(|ua| self.by_user_agent.iter().any(|(p, _)| ua.starts_with(p)))
@@ -269,7 +271,7 @@ impl Engine {
         root: bool,
     ) -> impl Iterator<Item = usize> + 's {
         let by_event = self.event_route(source, name).into_iter().flatten();
-        let by_source = self.by_source.get(source).into_iter().flatten();
+        let by_source = self.source_route(source).into_iter().flatten();
         let by_ua = self
             .by_user_agent
             .iter()
@@ -284,7 +286,12 @@ impl Engine {
     }
 
     fn event_route(&self, source: &str, name: &str) -> Option<&Vec<usize>> {
-        self.by_event.get(source)?.get(name)
+        route_in(self.by_event.get(name)?, source)
+    }
+
+    /// The detections that take every event of `source`.
+    fn source_route(&self, source: &str) -> Option<&Vec<usize>> {
+        route_in(&self.by_source, source)
     }
 
     /// The detections a record is routed to, each once, in catalogue order.
@@ -292,7 +299,7 @@ impl Engine {
         use std::borrow::Cow;
         let (source, name, ua) = (rec.event_source(), rec.event_name(), rec.user_agent());
         let by_event = self.event_route(source, name);
-        let by_source = self.by_source.get(source);
+        let by_source = self.source_route(source);
         let by_ua = ua.is_some_and(|ua| self.by_user_agent.iter().any(|(p, _)| ua.starts_with(p)));
         let root = !self.by_root.is_empty() && root_call(rec);
         // Most records take one route, whose list is already in order, each once.
@@ -533,6 +540,26 @@ pub(crate) async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
     Ok(true)
 }
 
+/// The detections listed for `source` in a routing list.
+fn route_in<'r>(routes: &'r [(&'static str, Vec<usize>)], source: &str) -> Option<&'r Vec<usize>> {
+    routes.iter().find(|(s, _)| *s == source).map(|(_, v)| v)
+}
+
+/// The list for `source` in a routing list, added empty if it is not there.
+fn list_for<'r>(
+    routes: &'r mut Vec<(&'static str, Vec<usize>)>,
+    source: &'static str,
+) -> &'r mut Vec<usize> {
+    let at = match routes.iter().position(|(s, _)| *s == source) {
+        Some(at) => at,
+        None => {
+            routes.push((source, Vec::new()));
+            routes.len() - 1
+        }
+    };
+    &mut routes[at].1
+}
+
 #[cfg(test)]
 mod tests {
     //! The first-seen primitive, with a detection made for the test.
@@ -672,8 +699,8 @@ mod tests {
     #[test]
     fn route_lists_are_in_catalogue_order_each_once() {
         let engine = Engine::new(Settings::default());
-        let by_event = engine.by_event.values().flat_map(|names| names.values());
-        for list in by_event.chain(engine.by_source.values()) {
+        let by_event = engine.by_event.values().flatten();
+        for (_, list) in by_event.chain(&engine.by_source) {
             assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
         }
     }
