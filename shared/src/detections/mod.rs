@@ -310,6 +310,7 @@ registry! {
     ses_sending_identity_added_first_seen::SesSendingIdentityAddedFirstSeen,
     route53_domain_registered::Route53DomainRegistered,
     compute_launched_across_regions::ComputeLaunchedAcrossRegions,
+    compute_gpu_capacity_prepared::ComputeGpuCapacityPrepared,
     // (end of hijacking)
 
     // --- more: anything else.

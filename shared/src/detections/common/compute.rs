@@ -2,6 +2,8 @@
 
 use std::net::IpAddr;
 
+use serde_json::Value;
+
 use crate::detection::Evidence;
 use crate::event::Record;
 
@@ -107,6 +109,44 @@ pub fn route_evidence(e: Evidence, rec: &Record) -> Evidence {
         Some(("gatewayId", v)) => e.with("gateway_id", v),
         Some((k, v)) => e.with("target_kind", k).with("target", v),
         None => e,
+    }
+}
+
+/// Why an instance type is unusual, or `None` for an ordinary one.
+pub fn unusual_instance_type(instance_type: &str) -> Option<&'static str> {
+    let t = instance_type.trim().to_ascii_lowercase();
+    let (family, size) = t.split_once('.')?;
+    if family.starts_with("u-") {
+        return Some("high-memory");
+    }
+    let letters: String = family
+        .chars()
+        .take_while(char::is_ascii_alphabetic)
+        .collect();
+    // The family must continue with a generation number (`p4d`, `inf2`), so that
+    // `g` does not match a type that merely starts with that letter.
+    let generation = family[letters.len()..].starts_with(|c: char| c.is_ascii_digit());
+    if generation
+        && matches!(
+            letters.as_str(),
+            "p" | "g" | "gr" | "inf" | "trn" | "dl" | "f" | "vt"
+        )
+    {
+        return Some("accelerated");
+    }
+    if size.starts_with("metal") {
+        return Some("bare metal");
+    }
+    let multiple = size.strip_suffix("xlarge")?.parse::<u32>().ok()?;
+    (multiple >= 24).then_some("very large")
+}
+
+/// An `instanceType` value as a string, or the `{"value": ...}` form some records use.
+pub fn instance_type_text(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("value")?.as_str(),
+        _ => None,
     }
 }
 
