@@ -146,6 +146,7 @@ registry! {
     iam_group_deletion_failed::IamGroupDeletionFailed,
     iam_call_with_user_session_token::IamCallWithUserSessionToken,
     organizations_account_created_or_invited::OrganizationsAccountCreatedOrInvited,
+    eventbridge_rule_on_identity_creation::EventBridgeRuleOnIdentityCreation,
     // (end of iam-persistence)
 
     // --- data-exposure: sharing, exfiltration and destruction of data: S3, snapshots, images, databases, keys, secrets.
