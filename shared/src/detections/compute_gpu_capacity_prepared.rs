@@ -1,31 +1,41 @@
-//! GPU, accelerator or very large EC2 capacity made ready without launching it
-//! directly: a launch template or template version of such a type, an EC2 fleet or
-//! Spot Fleet that asks for one, or a Service Quotas increase for the accelerated
-//! instance families.
+//! GPU, accelerator or high-memory EC2 capacity made ready without launching it
+//! directly: a launch template or template version, an EC2 fleet or Spot Fleet, an
+//! Auto Scaling group or launch configuration that asks for such instances, or a
+//! Service Quotas increase for the accelerated instance families.
 //!
 //! Decisions: a miner with stolen keys often starts here rather than with
 //! `RunInstances` (which `ec2-unusual-instance-type-launched` watches): new
 //! accounts have no GPU quota, so the first call is a quota increase, and the
 //! instances then come from a template through a fleet or an Auto Scaling group,
 //! which the EC2 service launches on the caller's behalf (those launches are left
-//! out of the launch detection as service calls). The types are judged as the
-//! launch detection judges them (`common::unusual_instance_type`).
+//! out of the launch detection as service calls). Only the accelerated families
+//! (p, g, gr, vt, inf, trn, dl, f) and the high-memory `u-` family count, as
+//! `common::unusual_instance_type` tells them: a fleet or node pool that lists
+//! general-purpose 24xlarge or bare-metal sizes among its candidates is ordinary
+//! cluster scaling, and the launch detection still judges what is run directly.
 //!
-//! Where the types are read: every `InstanceType`/`instanceType` member anywhere
-//! in the request (a template's `LaunchTemplateData`, a fleet's template overrides,
-//! a Spot Fleet's launch specifications), as a string or as `{"value": ...}`.
-//! Attribute-based selection (`InstanceRequirements`) names no type and is not
-//! judged.
+//! Where the request asks for them, anywhere in it (a template's
+//! `LaunchTemplateData`, a fleet's template overrides, a Spot Fleet's launch
+//! specifications, an Auto Scaling group's mixed-instances overrides, a launch
+//! configuration), as the member's name says, in any letter case:
+//! - `instanceType`: a type, as a string or as `{"value": ...}`;
+//! - attribute-based selection (`InstanceRequirements`): `AcceleratorCount` with a
+//!   minimum of one or more, `AcceleratorTypes` naming `gpu`, `fpga` or `inference`,
+//!   or `AllowedInstanceTypes` naming an accelerated family (`p5.*`, `g*`).
+//!
+//! Not seen: a template version that inherits its type from `SourceVersion`, and a
+//! group that names only a template (its type is judged when the template is made).
 //!
 //! Quota increases: `serviceCode` `ec2` with the code of an accelerated or
 //! high-memory family's On-Demand or Spot vCPU quota ([`ACCELERATED_QUOTA_CODES`],
 //! as the Service Quotas console lists them), or, for any other EC2 code, a quota
-//! name in the response that names such a family (`Running On-Demand Trn
-//! instances`, `All G and VT Spot Instance Requests`). A refused request has no
-//! response, so only its code decides; refused calls count, with their error
-//! (probing what the stolen identity may do). Calls made by an AWS service (Auto
-//! Scaling's own fleets, EKS node groups' templates) are left out; a CloudFormation
-//! stack's are not, as in the launch detection.
+//! name in the response (`requestedQuota.quotaName`) that names such a family
+//! (`Running On-Demand Trn instances`, `All P5 Spot Instance Requests`). A refused
+//! request has no response, so only its code decides; refused calls count, with
+//! their error (probing what the stolen identity may do). Quotas of other services
+//! (SageMaker's GPU instance quotas, dedicated hosts) are not judged. Calls made by an AWS
+//! service (Auto Scaling's own fleets, EKS node groups) are left out; a
+//! CloudFormation stack's are not, as in the launch detection.
 
 use serde_json::Value;
 
@@ -39,10 +49,10 @@ pub struct ComputeGpuCapacityPrepared;
 
 pub static META: Meta = Meta {
     id: "compute-gpu-capacity-prepared",
-    title: "AWS GPU Capacity Prepared by Template, Fleet or Quota Increase",
-    description: "Someone prepared GPU, accelerator, high-memory or very large EC2 capacity \
-                  without launching it directly: a launch template or fleet of such \
-                  instance types, or a Service Quotas increase for the accelerated \
+    title: "AWS GPU Capacity Prepared by Template, Fleet, Auto Scaling or Quota Increase",
+    description: "Someone prepared GPU, accelerator or high-memory EC2 capacity without \
+                  launching it directly: a launch template, fleet or Auto Scaling group of \
+                  such instances, or a Service Quotas increase for the accelerated \
                   instance families. Cryptocurrency miners and model trainers with stolen \
                   credentials raise the GPU quota first and launch through templates, \
                   fleets and Auto Scaling groups.",
@@ -57,16 +67,25 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Machine-learning, rendering or analytics teams preparing GPU capacity: a quota \
          increase is usually planned with the account's owners.",
+        "Cluster autoscalers that create fleets for GPU node pools as an ordinary role \
+         (Karpenter, ParallelCluster): exclude their controller's role.",
     ],
     next_steps: "Ask the account's owners whether the capacity was planned. If not, withdraw \
-                 the quota request, delete the template or fleet, look for instances and \
-                 Auto Scaling groups using them, and contain the identity that made the call.",
+                 the quota request, delete the template, fleet or group, look for instances \
+                 launched from them, and contain the identity that made the call.",
     triggers: &[
+        Trigger::write("autoscaling.amazonaws.com", AUTO_SCALING_NAMES),
         Trigger::write("ec2.amazonaws.com", EC2_NAMES),
         Trigger::write("servicequotas.amazonaws.com", &[QUOTA_INCREASE]),
     ],
     window: None,
 };
+
+const AUTO_SCALING_NAMES: &[&str] = &[
+    "CreateAutoScalingGroup",
+    "CreateLaunchConfiguration",
+    "UpdateAutoScalingGroup",
+];
 
 const EC2_NAMES: &[&str] = &[
     "CreateFleet",
@@ -78,8 +97,8 @@ const EC2_NAMES: &[&str] = &[
 const QUOTA_INCREASE: &str = "RequestServiceQuotaIncrease";
 
 /// EC2 vCPU quotas of the accelerated and high-memory families: On-Demand P, G and
-/// VT, Inf, Trn, DL, F and High Memory instances, and the P and G-and-VT Spot
-/// requests.
+/// VT, Inf, Trn, DL, F and High Memory instances; Spot requests of P2 to P4, P5, G
+/// and VT, Inf, Trn, DL and F instances.
 pub const ACCELERATED_QUOTA_CODES: &[&str] = &[
     "L-417A185B",
     "L-DB2E81BA",
@@ -89,14 +108,29 @@ pub const ACCELERATED_QUOTA_CODES: &[&str] = &[
     "L-74FC7D96",
     "L-43DA4232",
     "L-7212CCBC",
+    "L-C4BD4855",
     "L-3819A6DF",
+    "L-B5D1601B",
+    "L-6B0D517C",
+    "L-85EED4F7",
+    "L-88CF9481",
 ];
 
-/// The instance families a quota name may list that this detection cares about.
-const ACCELERATED_FAMILIES: &[&str] = &["p", "g", "vt", "gr", "inf", "trn", "dl", "f", "high memory"];
+/// The accelerated families by their letters (`p` covers `p5`, `p4d`...).
+const ACCELERATED_LETTERS: &[&str] = &["p", "g", "gr", "vt", "inf", "trn", "dl", "f"];
 
-/// Whether an EC2 quota's name (`Running On-Demand G and VT instances`, `All P Spot
-/// Instance Requests`) names an accelerated or high-memory family.
+/// A family as a quota name or a type pattern writes it (`P5`, `g4dn`, `Inf`, `g*`)
+/// is an accelerated one: its letters, then nothing, a generation (a digit) or `*`.
+fn accelerated_family(family: &str) -> bool {
+    let family = family.trim().to_ascii_lowercase();
+    let letters = family.len() - family.trim_start_matches(|c: char| c.is_ascii_alphabetic()).len();
+    let rest = &family[letters..];
+    ACCELERATED_LETTERS.contains(&&family[..letters])
+        && (rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_digit() || c == '*'))
+}
+
+/// Whether an EC2 quota's name (`Running On-Demand G and VT instances`, `All P4, P3
+/// and P2 Spot Instance Requests`) names an accelerated or high-memory family.
 fn names_accelerated_family(quota_name: &str) -> bool {
     let name = quota_name.trim().to_ascii_lowercase();
     let families = name
@@ -107,44 +141,66 @@ fn names_accelerated_family(quota_name: &str) -> bool {
                 .and_then(|n| n.strip_suffix(" spot instance requests"))
         });
     families.is_some_and(|f| {
-        f.split(" and ")
-            .flat_map(|part| part.split(", "))
-            .any(|family| ACCELERATED_FAMILIES.contains(&family.trim()))
+        f == "high memory"
+            || f.split(" and ")
+                .flat_map(|part| part.split(", "))
+                .any(accelerated_family)
     })
 }
 
-/// Every instance type named anywhere in `v` (see the top comment), in document order.
-fn instance_types<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
+/// Every string in `v`, at any depth (EC2 writes lists as `{"tag":1,"content":..}`
+/// or `{"item":[..]}`, Auto Scaling as arrays).
+fn strings_in<'v>(v: &'v Value, out: &mut Vec<&'v str>) {
     match v {
-        Value::Object(o) => {
-            for (key, value) in o {
-                if key.eq_ignore_ascii_case("instanceType") {
-                    out.extend(instance_type_text(value));
-                } else {
-                    instance_types(value, out);
-                }
-            }
-        }
-        Value::Array(items) => items.iter().for_each(|item| instance_types(item, out)),
+        Value::String(s) => out.push(s),
+        Value::Array(items) => items.iter().for_each(|i| strings_in(i, out)),
+        Value::Object(o) => o.values().for_each(|i| strings_in(i, out)),
         _ => {}
     }
 }
 
-/// The first unusual type the EC2 request names, and why it is unusual.
-fn unusual_requested_type<'r>(rec: &'r Record) -> Option<(&'r str, &'static str)> {
-    let mut types = Vec::new();
-    instance_types(rec.request_parameters()?, &mut types);
-    types
-        .into_iter()
-        .find_map(|t| Some((t, unusual_instance_type(t)?)))
+/// The least of an attribute-based range (`{"Min": 1}`, as a number or its text).
+fn minimum(v: &Value) -> Option<f64> {
+    let min = v.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case("min"))?.1;
+    min.as_f64().or_else(|| min.as_str()?.trim().parse().ok())
 }
 
-/// A member of the response's `requestedQuota` (CloudTrail writes it in camel
-/// case; the API's own spelling is accepted too).
-fn requested_quota<'r>(rec: &'r Record, key: &str) -> Option<&'r Value> {
-    rec.response_element("requestedQuota")
-        .or_else(|| rec.response_element("RequestedQuota"))?
-        .get(key)
+/// What the request asks for that counts (see the top comment): the first such
+/// type or attribute, and why it counts. Walks the whole request in document order.
+fn asks_for_gpu(v: &Value) -> Option<(String, &'static str)> {
+    match v {
+        Value::Object(o) => o.iter().find_map(|(key, value)| {
+            let key = key.to_ascii_lowercase();
+            match key.as_str() {
+                "instancetype" => instance_type_text(value).and_then(|t| match unusual_instance_type(t) {
+                    Some(why @ ("accelerated" | "high-memory")) => Some((t.to_owned(), why)),
+                    _ => None,
+                }),
+                "acceleratorcount" => minimum(value)
+                    .filter(|m| *m >= 1.0)
+                    .map(|m| (format!("AcceleratorCount min {m}"), "accelerator requested")),
+                "acceleratortypes" | "acceleratortype" => {
+                    let mut kinds = Vec::new();
+                    strings_in(value, &mut kinds);
+                    kinds
+                        .into_iter()
+                        .find(|k| matches!(k.trim().to_ascii_lowercase().as_str(), "gpu" | "fpga" | "inference"))
+                        .map(|k| (format!("AcceleratorTypes {k}"), "accelerator requested"))
+                }
+                "allowedinstancetypes" | "allowedinstancetype" => {
+                    let mut patterns = Vec::new();
+                    strings_in(value, &mut patterns);
+                    patterns
+                        .into_iter()
+                        .find(|p| accelerated_family(p.split('.').next().unwrap_or(p)))
+                        .map(|p| (p.to_owned(), "accelerated"))
+                }
+                _ => asks_for_gpu(value),
+            }
+        }),
+        Value::Array(items) => items.iter().find_map(asks_for_gpu),
+        _ => None,
+    }
 }
 
 /// The evidence of an EC2 quota increase for an accelerated family, if it is one.
@@ -153,7 +209,10 @@ fn accelerated_quota_increase(rec: &Record) -> Option<Evidence> {
         return None;
     }
     let code = rec.request_param_str("quotaCode").map(str::trim);
-    let name = requested_quota(rec, "quotaName").and_then(Value::as_str);
+    let name = rec
+        .response_element("requestedQuota")
+        .and_then(|q| q.get("quotaName"))
+        .and_then(Value::as_str);
     let known_code = code.is_some_and(|c| ACCELERATED_QUOTA_CODES.contains(&c));
     if !known_code && !name.is_some_and(names_accelerated_family) {
         return None;
@@ -176,17 +235,19 @@ impl Detection for ComputeGpuCapacityPrepared {
             return None;
         }
         let e = match (rec.event_source(), rec.event_name()) {
-            ("ec2.amazonaws.com", name) if EC2_NAMES.contains(&name) => {
-                let (ty, why) = unusual_requested_type(rec)?;
-                call_context(rec)
-                    .with("instance_type", ty)
-                    .with("reason", why)
-            }
+            ("ec2.amazonaws.com", name) if EC2_NAMES.contains(&name) => capacity(rec)?,
+            ("autoscaling.amazonaws.com", name) if AUTO_SCALING_NAMES.contains(&name) => capacity(rec)?,
             ("servicequotas.amazonaws.com", QUOTA_INCREASE) => accelerated_quota_increase(rec)?,
             _ => return None,
         };
         fire(with_error(e.with("succeeded", rec.succeeded()), rec))
     }
+}
+
+/// The evidence of a template, fleet or group that asks for GPU capacity.
+fn capacity(rec: &Record) -> Option<Evidence> {
+    let (asked, why) = asks_for_gpu(rec.request_parameters()?)?;
+    Some(call_context(rec).with("instance_type", asked).with("reason", why))
 }
 
 #[cfg(test)]
@@ -254,10 +315,54 @@ mod tests {
         assert_eq!(e.get("instance_type").unwrap(), "p3.16xlarge");
         let ordinary = fleet.replace("g4dn.12xlarge", "c6i.2xlarge");
         assert!(!fires(&ComputeGpuCapacityPrepared, &record("ec2.amazonaws.com", "CreateFleet", ROLE, &ordinary, "")));
-        // Attribute-based selection names no type.
-        let by_attributes = r#"{"CreateFleetRequest":{"LaunchTemplateConfigs":{"Overrides":
-            {"InstanceRequirements":{"AcceleratorCount":{"Min":1}}}}}}"#;
-        assert!(!fires(&ComputeGpuCapacityPrepared, &record("ec2.amazonaws.com", "CreateFleet", ROLE, by_attributes, "")));
+        // General-purpose candidates of any size are cluster scaling, not GPU capacity.
+        let big = fleet.replace("g4dn.12xlarge", "m6i.24xlarge").replace("m5.large", "m5.metal");
+        assert!(!fires(&ComputeGpuCapacityPrepared, &record("ec2.amazonaws.com", "CreateFleet", ROLE, &big, "")));
+    }
+
+    #[test]
+    fn attribute_based_selection_of_accelerators_fires() {
+        for (requirements, asked) in [
+            (r#"{"AcceleratorCount":{"Min":1},"VCpuCount":{"Min":4}}"#, "AcceleratorCount min 1"),
+            (r#"{"AcceleratorCount":{"Min":"2"}}"#, "AcceleratorCount min 2"),
+            (r#"{"AcceleratorType":{"tag":1,"content":"gpu"}}"#, "AcceleratorTypes gpu"),
+            (r#"{"AcceleratorTypes":{"item":["fpga"]}}"#, "AcceleratorTypes fpga"),
+            (r#"{"AllowedInstanceTypes":[{"tag":1,"content":"c6i.*"},{"tag":2,"content":"p5.*"}]}"#, "p5.*"),
+            (r#"{"AllowedInstanceTypes":["g*"]}"#, "g*"),
+        ] {
+            let fleet = format!(
+                r#"{{"CreateFleetRequest":{{"LaunchTemplateConfigs":{{"Overrides":{{"InstanceRequirements":{requirements}}}}}}}}}"#
+            );
+            let e = evidence(&record("ec2.amazonaws.com", "CreateFleet", ROLE, &fleet, ""));
+            assert_eq!(e.get("instance_type").unwrap(), asked, "{requirements}");
+        }
+        for requirements in [
+            r#"{"AcceleratorCount":{"Min":0,"Max":0}}"#,
+            r#"{"AcceleratorTypes":["none"]}"#,
+            r#"{"AllowedInstanceTypes":["c6i.*","m*","gp*"]}"#,
+            r#"{"VCpuCount":{"Min":64}}"#,
+        ] {
+            let fleet = format!(
+                r#"{{"CreateFleetRequest":{{"LaunchTemplateConfigs":{{"Overrides":{{"InstanceRequirements":{requirements}}}}}}}}}"#
+            );
+            assert!(!fires(&ComputeGpuCapacityPrepared, &record("ec2.amazonaws.com", "CreateFleet", ROLE, &fleet, "")), "{requirements}");
+        }
+    }
+
+    #[test]
+    fn auto_scaling_groups_and_launch_configurations_fire() {
+        let group = r#"{"autoScalingGroupName":"workers","minSize":0,"maxSize":40,"desiredCapacity":40,
+            "mixedInstancesPolicy":{"launchTemplate":{"launchTemplateSpecification":{"launchTemplateId":"lt-0abc"},
+            "overrides":[{"instanceType":"t3.large"},{"instanceType":"p4d.24xlarge"}]}}}"#;
+        for name in ["CreateAutoScalingGroup", "UpdateAutoScalingGroup"] {
+            let e = evidence(&record("autoscaling.amazonaws.com", name, ROLE, group, ""));
+            assert_eq!(e.get("instance_type").unwrap(), "p4d.24xlarge");
+        }
+        let config = r#"{"launchConfigurationName":"lc-1","imageId":"ami-0abc","instanceType":"g5.48xlarge"}"#;
+        assert!(fires(&ComputeGpuCapacityPrepared, &record("autoscaling.amazonaws.com", "CreateLaunchConfiguration", IAM_USER, config, "")));
+        // A group that names only its template: judged when the template was made.
+        let by_template = r#"{"autoScalingGroupName":"workers","launchTemplate":{"launchTemplateId":"lt-0abc"},"maxSize":40}"#;
+        assert!(!fires(&ComputeGpuCapacityPrepared, &record("autoscaling.amazonaws.com", "CreateAutoScalingGroup", ROLE, by_template, "")));
     }
 
     #[test]
@@ -282,6 +387,10 @@ mod tests {
         assert!(fires(&ComputeGpuCapacityPrepared, &quota("L-0000TRN1", trn, "")));
         let spot = r#"{"requestedQuota":{"quotaCode":"L-0000SPOT","quotaName":"All Inf Spot Instance Requests"}}"#;
         assert!(fires(&ComputeGpuCapacityPrepared, &quota("L-0000SPOT", spot, "")));
+        // Every Spot code of the accelerated families decides alone when refused.
+        for code in ["L-C4BD4855", "L-6B0D517C", "L-B5D1601B", "L-85EED4F7", "L-88CF9481", "L-7212CCBC"] {
+            assert!(fires(&ComputeGpuCapacityPrepared, &quota(code, "null", ACCESS_DENIED)), "{code}");
+        }
     }
 
     #[test]
@@ -304,6 +413,9 @@ mod tests {
             ("Running On-Demand High Memory instances", true),
             ("All G and VT Spot Instance Requests", true),
             ("All DL Spot Instance Requests", true),
+            ("All P5 Spot Instance Requests", true),
+            ("All P4, P3 and P2 Spot Instance Requests", true),
+            ("Running On-Demand Inf instances", true),
             ("Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", false),
             ("Running On-Demand X instances", false),
             ("All Standard (A, C, D, H, I, M, R, T, Z) Spot Instance Requests", false),

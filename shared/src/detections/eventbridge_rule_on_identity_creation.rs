@@ -5,21 +5,29 @@
 //! Decisions: Pacu's `lambda__backdoor_new_roles` and `lambda__backdoor_new_users`
 //! create such a rule and point it at a function that adds an outside principal to
 //! each new role's trust policy, or makes an access key for each new user and sends
-//! it away. The rule is the lasting piece, so the pattern is what is judged: it must
-//! select IAM's events (`source` `aws.iam` or `detail.eventSource`
-//! `iam.amazonaws.com`) and name at least one of [`IDENTITY_EVENTS`] in
-//! `detail.eventName`, by value or by a `prefix` that one of them starts with (read
-//! anywhere in the pattern, `$or` branches included). A rule on every IAM event
-//! names none: audit and inventory automation subscribes that way, and a backdoor
-//! that acts on new identities has no reason to. The target (`PutTargets`) is not
-//! needed to judge and is left to the finding's next steps. Refused calls count,
-//! with their error. Calls an AWS service makes for itself are left out; a
-//! CloudFormation stack's are not (a stack is another way to put the same rule).
+//! it away. The rule is the lasting piece, so the pattern is what is judged, with
+//! EventBridge's own matching (`rules::matcher`: values, `prefix`, `suffix`,
+//! `wildcard`, `equals-ignore-case`, `anything-but`, `$or`): the rule fires when it
+//! would take IAM's record of at least one of [`IDENTITY_EVENTS`] and of none of
+//! [`ORDINARY_IAM_EVENTS`]. A rule that takes every IAM event, or every API call,
+//! is a subscription (audit, inventory, a SIEM forwarder) and is left alone; a rule
+//! that singles out creation is what a backdoor needs. Only `source`, `detail-type`
+//! and `detail`'s `eventSource` and `eventName` are judged: conditions on other
+//! fields (who called, from where) are taken as met, since an event meeting them
+//! can always come. A pattern the matcher cannot read (an operator it does not
+//! know) is not judged. The target (`PutTargets`) is not needed to judge and is
+//! left to the finding's next steps. Refused calls count, with their error. Left
+//! out: calls AWS services make, CloudFormation stacks included (alerting rules and
+//! SIEM forwarders that name `CreateUser` or `CreateAccessKey` are deployed that
+//! way, trailwatch's own forwarder among them), and rules named with trailwatch's
+//! resource prefix (anyone else putting one is `trailwatch-tampering`'s). Not
+//! judged: rules on Identity Center's own user store (`sso-directory`,
+//! `identitystore`) and on SageMaker or other services' identities.
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, with_error};
+use crate::detections::common::{aws_service_caller, with_error};
 use crate::event::Record;
 
 pub struct EventBridgeRuleOnIdentityCreation;
@@ -57,64 +65,86 @@ pub static META: Meta = Meta {
 /// The IAM events that create an identity or a credential for one.
 pub const IDENTITY_EVENTS: &[&str] = &["CreateAccessKey", "CreateLoginProfile", "CreateRole", "CreateUser"];
 
-/// What an event pattern selects, as far as this detection asks.
-#[derive(Debug, Default)]
-struct Selects {
-    /// It takes IAM's events.
-    iam: bool,
-    /// The identity events its `eventName` conditions name.
-    names: Vec<&'static str>,
-}
+/// IAM events any broad subscription takes: a pattern that takes one of them does
+/// not single out identity creation.
+pub const ORDINARY_IAM_EVENTS: &[&str] = &[
+    "AttachRolePolicy",
+    "DeleteRole",
+    "DeleteUser",
+    "GetUser",
+    "ListRoles",
+    "PutRolePolicy",
+    "UpdateAssumeRolePolicy",
+];
 
-/// Reads every `source`, `eventSource` and `eventName` condition of a pattern.
-fn read_pattern(v: &Value, sel: &mut Selects) {
-    match v {
-        Value::Object(o) => {
-            for (key, value) in o {
-                match key.as_str() {
-                    "source" => sel.iam |= mentions(value, |s| s == "aws.iam"),
-                    "eventSource" => sel.iam |= mentions(value, |s| s == "iam.amazonaws.com"),
-                    "eventName" => note_names(value, &mut sel.names),
-                    _ => read_pattern(value, sel),
+/// The pattern keys this detection judges (and `$or`, whose branches are judged
+/// the same way); conditions on anything else are taken as met.
+const JUDGED_TOP: &[&str] = &["source", "detail-type", "detail", "$or"];
+const JUDGED_DETAIL: &[&str] = &["eventSource", "eventName", "$or"];
+
+/// `pattern` without the conditions this detection does not judge. An `$or` of one
+/// alternative is that alternative (the matcher, strict, wants two or more).
+fn judged_part(pattern: &Value, keep: &[&str]) -> Value {
+    let Value::Object(o) = pattern else {
+        return pattern.clone();
+    };
+    let mut kept = serde_json::Map::new();
+    for (k, v) in o.iter().filter(|(k, _)| keep.contains(&k.as_str())) {
+        match (k.as_str(), v) {
+            ("detail", _) => {
+                kept.insert(k.clone(), judged_part(v, JUDGED_DETAIL));
+            }
+            ("$or", Value::Array(alts)) if alts.len() == 1 => {
+                if let Value::Object(only) = judged_part(&alts[0], keep) {
+                    kept.extend(only);
                 }
             }
-        }
-        Value::Array(items) => items.iter().for_each(|item| read_pattern(item, sel)),
-        _ => {}
-    }
-}
-
-/// A condition (a value or a list of values) holds a string `matches` accepts.
-fn mentions(condition: &Value, matches: impl Fn(&str) -> bool) -> bool {
-    match condition {
-        Value::String(s) => matches(s),
-        Value::Array(items) => items.iter().any(|i| i.as_str().is_some_and(&matches)),
-        _ => false,
-    }
-}
-
-/// The identity events an `eventName` condition selects: exact names, and names
-/// a `prefix` matcher starts.
-fn note_names(condition: &Value, out: &mut Vec<&'static str>) {
-    let items: &[Value] = match condition {
-        Value::Array(items) => items,
-        other => std::slice::from_ref(other),
-    };
-    for item in items {
-        let selected = |event: &str| match item {
-            Value::String(s) => s == event,
-            Value::Object(o) => o
-                .get("prefix")
-                .and_then(Value::as_str)
-                .is_some_and(|p| !p.is_empty() && event.starts_with(p)),
-            _ => false,
-        };
-        for &event in IDENTITY_EVENTS {
-            if selected(event) && !out.contains(&event) {
-                out.push(event);
+            ("$or", Value::Array(alts)) => {
+                kept.insert(k.clone(), Value::Array(alts.iter().map(|a| judged_part(a, keep)).collect()));
+            }
+            _ => {
+                kept.insert(k.clone(), v.clone());
             }
         }
     }
+    Value::Object(kept)
+}
+
+/// IAM's CloudTrail record of `event_name`, as EventBridge sees it.
+fn iam_call(event_name: &str) -> Value {
+    serde_json::json!({
+        "source": "aws.iam",
+        "detail-type": "AWS API Call via CloudTrail",
+        "detail": {"eventSource": "iam.amazonaws.com", "eventName": event_name},
+    })
+}
+
+/// The identity events `pattern` singles out (see the top comment); empty when it
+/// takes none of them, takes an ordinary IAM event too, or cannot be read.
+fn singled_out(pattern: &Value) -> Vec<&'static str> {
+    let judged = judged_part(pattern, JUDGED_TOP);
+    let takes = |name: &str| crate::rules::matcher::matches(&judged, &iam_call(name));
+    match ORDINARY_IAM_EVENTS.iter().map(|n| takes(n)).collect::<Result<Vec<_>, _>>() {
+        Ok(ordinary) if !ordinary.contains(&true) => {}
+        _ => return Vec::new(),
+    }
+    IDENTITY_EVENTS
+        .iter()
+        .copied()
+        .filter(|n| takes(n) == Ok(true))
+        .collect()
+}
+
+/// Evidence keeps at most this much of the pattern.
+const PATTERN_EVIDENCE_BYTES: usize = 2_000;
+
+/// `text` cut to at most `max` bytes, at a character boundary.
+fn cut(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 impl Detection for EventBridgeRuleOnIdentityCreation {
@@ -123,22 +153,25 @@ impl Detection for EventBridgeRuleOnIdentityCreation {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != SOURCE || rec.event_name() != PUT_RULE || aws_service_caller_but_stack(rec) {
+        if rec.event_source() != SOURCE || rec.event_name() != PUT_RULE || aws_service_caller(rec) {
+            return None;
+        }
+        let name = rec.request_param_str("name");
+        if name.is_some_and(crate::resources::is_ours) {
             return None;
         }
         let text = rec.request_param_str("eventPattern")?;
         let pattern: Value = serde_json::from_str(text).ok()?;
-        let mut sel = Selects::default();
-        read_pattern(&pattern, &mut sel);
-        if !sel.iam || sel.names.is_empty() {
+        let names = singled_out(&pattern);
+        if names.is_empty() {
             return None;
         }
         let e = Evidence::new()
-            .with_opt("rule", rec.request_param_str("name"))
+            .with_opt("rule", name)
             .with_opt("event_bus", rec.request_param_str("eventBusName"))
             .with_opt("state", rec.request_param_str("state"))
-            .with("identity_events", sel.names.join(", "))
-            .with("event_pattern", text)
+            .with("identity_events", names.join(", "))
+            .with("event_pattern", cut(text, PATTERN_EVIDENCE_BYTES))
             .with_opt("source_ip", rec.source_ip())
             .with_opt("user_agent", rec.user_agent())
             .with("succeeded", rec.succeeded());
@@ -179,9 +212,22 @@ mod tests {
     }
 
     #[test]
-    fn names_by_prefix_and_in_or_branches_count_and_refusals_too() {
-        let prefix = r#"{"source":["aws.iam"],"detail":{"eventName":[{"prefix":"CreateU"}]}}"#;
-        assert!(fires(&EventBridgeRuleOnIdentityCreation, &put_rule(prefix, ROLE, "")));
+    fn every_way_of_naming_the_events_counts_and_refusals_too() {
+        for pattern in [
+            r#"{"source":["aws.iam"],"detail":{"eventName":[{"prefix":"CreateU"}]}}"#,
+            r#"{"source":["aws.iam"],"detail":{"eventName":[{"wildcard":"Create*"}]}}"#,
+            r#"{"source":["aws.iam"],"detail":{"eventName":[{"equals-ignore-case":"createrole"}]}}"#,
+            r#"{"source":["aws.iam"],"detail":{"eventName":[{"suffix":"AccessKey"}]}}"#,
+            r#"{"source":[{"prefix":"aws.ia"}],"detail":{"eventName":["CreateUser"]}}"#,
+            // No source at all: the names alone single out IAM's calls.
+            r#"{"detail-type":["AWS API Call via CloudTrail"],"detail":{"eventName":["CreateUser"]}}"#,
+            // Conditions on other fields are taken as met.
+            r#"{"source":["aws.iam"],"detail":{"eventName":["CreateRole"],"userIdentity":{"type":["AssumedRole"]}}}"#,
+            // An `$or` of one alternative.
+            r#"{"source":["aws.iam","aws.sts"],"detail":{"$or":[{"eventName":["CreateAccessKey"]}]}}"#,
+        ] {
+            assert!(fires(&EventBridgeRuleOnIdentityCreation, &put_rule(pattern, ROLE, "")), "{pattern}");
+        }
         let or = r#"{"detail":{"$or":[{"eventSource":["iam.amazonaws.com"],"eventName":["CreateAccessKey","CreateLoginProfile"]},
             {"eventSource":["s3.amazonaws.com"],"eventName":["PutBucketPolicy"]}]}}"#;
         match eval(&EventBridgeRuleOnIdentityCreation, &put_rule(or, ROLE, ACCESS_DENIED)) {
@@ -191,25 +237,60 @@ mod tests {
             }
             other => panic!("expected a finding, got {other:?}"),
         }
-        let single = r#"{"source":"aws.iam","detail":{"eventName":"CreateUser"}}"#;
-        assert!(fires(&EventBridgeRuleOnIdentityCreation, &put_rule(single, ROLE, "")));
     }
 
     #[test]
-    fn other_patterns_are_ignored() {
+    fn subscriptions_and_other_patterns_are_ignored() {
         for pattern in [
-            // Every IAM event: audit and inventory automation.
+            // Every IAM event, every API call, every IAM write: subscriptions.
             r#"{"source":["aws.iam"]}"#,
+            r#"{"detail-type":["AWS API Call via CloudTrail"]}"#,
+            r#"{"source":["aws.iam"],"detail":{"readOnly":[false]}}"#,
+            r#"{"source":["aws.iam"],"detail":{"eventName":[{"anything-but":{"prefix":"Delete"}}]}}"#,
+            r#"{"source":["aws.iam"],"detail":{"eventName":["CreateRole","DeleteRole"]}}"#,
             r#"{"source":["aws.iam"],"detail":{"eventName":["DeleteRole","AttachRolePolicy"]}}"#,
+            r#"{"source":["aws.iam"],"detail":{"eventName":[{"prefix":""}]}}"#,
+            // IAM in one branch, the name under another service in the other.
+            r#"{"$or":[{"source":["aws.iam"],"detail":{"eventName":["DeleteUser"]}},
+                {"source":["aws.s3"],"detail":{"eventName":["CreateUser"]}}]}"#,
             r#"{"source":["aws.ec2"],"detail":{"eventName":["CreateRole"]}}"#,
             r#"{"source":["aws.ec2"],"detail-type":["EC2 Instance State-change Notification"]}"#,
-            r#"{"source":["aws.iam"],"detail":{"eventName":[{"prefix":""}]}}"#,
+            // Not valid EventBridge (values are lists), not JSON, an unknown operator.
+            r#"{"source":"aws.iam","detail":{"eventName":"CreateUser"}}"#,
             "not json",
+            r#"{"source":["aws.iam"],"detail":{"eventName":[{"regex":"Create.*"}]}}"#,
         ] {
             assert!(!fires(&EventBridgeRuleOnIdentityCreation, &put_rule(pattern, ROLE, "")), "{pattern}");
         }
         let scheduled = record(SOURCE, PUT_RULE, ROLE, r#"{"name":"nightly","scheduleExpression":"rate(1 day)"}"#, "");
         assert!(!fires(&EventBridgeRuleOnIdentityCreation, &scheduled));
+    }
+
+    #[test]
+    fn stacks_and_trailwatch_rules_are_left_out() {
+        let stack = r#"{"type":"AssumedRole","principalId":"AROAEXAMPLEROLE00001:ops-7",
+            "arn":"arn:aws:sts::111122223333:assumed-role/OpsAdmin/ops-7","accountId":"111122223333",
+            "invokedBy":"cloudformation.amazonaws.com"}"#;
+        assert!(!fires(&EventBridgeRuleOnIdentityCreation, &put_rule(PACU, stack, "")));
+        let ours = put_rule(PACU, ROLE, "").replace("sync-new-roles", "trailwatch-forward-write-3");
+        assert!(!fires(&EventBridgeRuleOnIdentityCreation, &ours));
+    }
+
+    #[test]
+    fn a_huge_pattern_is_cut_in_the_evidence() {
+        let names: Vec<String> = (0..5_000).map(|i| format!("\"Create{i}\"")).collect();
+        let pattern = format!(
+            r#"{{"source":["aws.iam"],"detail":{{"eventName":["CreateUser",{}]}}}}"#,
+            names.join(",")
+        );
+        match eval(&EventBridgeRuleOnIdentityCreation, &put_rule(&pattern, ROLE, "")) {
+            Some(Signal::Fire(e)) => {
+                let kept = e.get("event_pattern").unwrap().as_str().unwrap();
+                assert_eq!(kept.len(), PATTERN_EVIDENCE_BYTES);
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert_eq!(cut("aé", 2), "a");
     }
 
     #[test]

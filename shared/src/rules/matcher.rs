@@ -1,5 +1,7 @@
-//! A small EventBridge event-pattern matcher, for tests: does a rule's pattern
-//! match an event? It follows the EventBridge user guide ("Creating event
+//! A small EventBridge event-pattern matcher: does a rule's pattern match an
+//! event? Tests prove the templates' patterns with it, and
+//! `eventbridge-rule-on-identity-creation` reads the patterns of rules others put
+//! (attacker-controlled text: it returns an error, never panics, on any shape). It follows the EventBridge user guide ("Creating event
 //! patterns", "Comparison operators for use in event patterns") for the operators
 //! trailwatch's patterns use: exact values (string, number, boolean, null),
 //! `prefix`, `suffix` (both also with `equals-ignore-case`), `equals-ignore-case`,

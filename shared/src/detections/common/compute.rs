@@ -116,7 +116,16 @@ pub fn route_evidence(e: Evidence, rec: &Record) -> Evidence {
 pub fn unusual_instance_type(instance_type: &str) -> Option<&'static str> {
     let t = instance_type.trim().to_ascii_lowercase();
     let (family, size) = t.split_once('.')?;
-    if family.starts_with("u-") {
+    // `u-6tb1`, and the newer `u7i-12tb`, `u7in-16tb`: `u`, a generation, a dash.
+    let high_memory = family
+        .strip_prefix('u')
+        .and_then(|rest| rest.split_once('-'))
+        .is_some_and(|(generation, _)| {
+            generation.is_empty()
+                || (generation.starts_with(|c: char| c.is_ascii_digit())
+                    && generation.bytes().all(|b| b.is_ascii_alphanumeric()))
+        });
+    if high_memory {
         return Some("high-memory");
     }
     let letters: String = family
