@@ -293,6 +293,73 @@ mod tests {
         assert_eq!(cut("aé", 2), "a");
     }
 
+    /// Patterns are the caller's text: thousands of random ones, built from the
+    /// operators and shapes EventBridge knows and some it does not, never panic,
+    /// and a finding always names an identity event the pattern takes.
+    #[test]
+    fn random_patterns_never_panic_and_findings_hold() {
+        let values = [
+            r#""CreateUser""#,
+            r#""CreateRole""#,
+            r#""ListRoles""#,
+            r#"{"prefix":"Create"}"#,
+            r#"{"prefix":""}"#,
+            r#"{"suffix":"Key"}"#,
+            r#"{"wildcard":"*Role*"}"#,
+            r#"{"wildcard":"**"}"#,
+            r#"{"equals-ignore-case":"CREATEUSER"}"#,
+            r#"{"anything-but":["ListRoles"]}"#,
+            r#"{"anything-but":{"prefix":"Get"}}"#,
+            r#"{"exists":true}"#,
+            r#"{"numeric":[">",0]}"#,
+            r#"{"cidr":"10.0.0.0/8"}"#,
+            r#"{"prefix":5}"#,
+            "null",
+            "7",
+            "[]",
+            "{}",
+        ];
+        let sources = [r#"["aws.iam"]"#, r#"[{"prefix":"aws."}]"#, r#"["aws.s3"]"#, r#""aws.iam""#, "[]", "{}"];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut fired = 0;
+        for _ in 0..4_000 {
+            let list = |next: &mut dyn FnMut(usize) -> usize| {
+                let n = 1 + next(3);
+                let items: Vec<&str> = (0..n).map(|_| values[next(values.len())]).collect();
+                format!("[{}]", items.join(","))
+            };
+            let names = list(&mut next);
+            let detail = match next(4) {
+                0 => format!(r#"{{"eventName":{names}}}"#),
+                1 => format!(r#"{{"$or":[{{"eventName":{names}}},{{"eventName":{}}}]}}"#, list(&mut next)),
+                2 => format!(r#"{{"$or":[{{"eventName":{names}}}]}}"#),
+                _ => format!(r#"{{"eventSource":["iam.amazonaws.com"],"eventName":{names}}}"#),
+            };
+            let pattern = match next(3) {
+                0 => format!(r#"{{"source":{},"detail":{detail}}}"#, sources[next(sources.len())]),
+                1 => format!(r#"{{"detail":{detail}}}"#),
+                _ => format!(r#"{{"$or":[{{"source":{}}},{{"detail":{detail}}}]}}"#, sources[next(sources.len())]),
+            };
+            if let Some(Signal::Fire(e)) = eval(&EventBridgeRuleOnIdentityCreation, &put_rule(&pattern, ROLE, "")) {
+                fired += 1;
+                let named = e.get("identity_events").and_then(|v| v.as_str()).unwrap_or_default();
+                let parsed: Value = serde_json::from_str(&pattern).unwrap();
+                for event in named.split(", ") {
+                    assert!(IDENTITY_EVENTS.contains(&event), "{pattern}");
+                    let judged = judged_part(&parsed, JUDGED_TOP);
+                    assert_eq!(crate::rules::matcher::matches(&judged, &iam_call(event)), Ok(true), "{pattern}");
+                }
+            }
+        }
+        assert!(fired > 100, "{fired} findings");
+    }
+
     #[test]
     fn aws_services_are_left_out() {
         assert!(!fires(&EventBridgeRuleOnIdentityCreation, &put_rule(PACU, SERVICE, "")));
