@@ -13,7 +13,7 @@
 //!   `PrimaryEmail`, and CloudTrail's spelling of them is not confirmed here.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{request_text_any, succeeded_call};
+use crate::detections::common::{HIDDEN_USER_NAME, request_text_any, succeeded_call};
 use crate::event::Record;
 
 pub struct AccountPrimaryEmailChanged;
@@ -66,7 +66,11 @@ impl Detection for AccountPrimaryEmailChanged {
             Evidence::new()
                 .with("status", status)
                 .with_opt("target_account", text(&["AccountId", "accountId"]))
-                .with_opt("new_email", text(&["PrimaryEmail", "primaryEmail"])),
+                // CloudTrail may write the address as a placeholder: no evidence then.
+                .with_opt(
+                    "new_email",
+                    text(&["PrimaryEmail", "primaryEmail"]).filter(|e| *e != HIDDEN_USER_NAME),
+                ),
         )
     }
 }

@@ -6,8 +6,10 @@
 //! after Region; many of them fail on quotas or capacity, and those attempts are the
 //! same sweep, so every outcome counts. Most organisations run in one to three Regions;
 //! five within an hour is past an ordinary multi-Region deployment, and
-//! Region-by-Region rollouts through CloudFormation StackSets or Auto Scaling come from
-//! AWS services (`invokedBy`), which are left out. The launches Auto Scaling makes are
+//! Region-by-Region rollouts through CloudFormation StackSets (their execution roles,
+//! `AWSCloudFormationStackSetExecutionRole` and `stacksets-exec-*`) or Auto Scaling
+//! come from AWS services, which are left out. A stack of the caller's own counts:
+//! one stack per Region is as easy a sweep as one call per Region. The launches Auto Scaling makes are
 //! such service calls, so the intruder's own `CreateAutoScalingGroup` is what counts
 //! for a sweep done through groups. The group is the principal (the role for
 //! assumed-role sessions); the count is `awsRegion`, so the detection needs every
@@ -15,7 +17,7 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{
-    aws_service_caller, caller_evidence, is_event, region_per_principal,
+    aws_service_caller_but_stack, caller_evidence, is_event, region_per_principal,
 };
 use crate::event::Record;
 
@@ -73,12 +75,26 @@ impl Detection for ComputeLaunchedAcrossRegions {
         if !(is_event(rec, EC2, EC2_LAUNCHES)
             || is_event(rec, ECS, ECS_LAUNCHES)
             || is_event(rec, AUTOSCALING, AUTOSCALING_LAUNCHES))
-            || aws_service_caller(rec)
+            || aws_service_caller_but_stack(rec)
+            || stack_set_rollout(rec)
         {
             return None;
         }
         region_per_principal(rec, caller_evidence(rec).with("api", rec.event_name()))
     }
+}
+
+/// A StackSet's stack instance at work: CloudFormation calling as one of the roles
+/// StackSets deploy through.
+fn stack_set_rollout(rec: &Record) -> bool {
+    let role = rec
+        .identity()
+        .and_then(|u| u.session_context.as_ref())
+        .and_then(|c| c.session_issuer.as_ref())
+        .and_then(|i| i.arn.as_deref())
+        .and_then(|arn| arn.rsplit('/').next());
+    rec.invoked_by() == Some("cloudformation.amazonaws.com")
+        && role.is_some_and(|r| r == "AWSCloudFormationStackSetExecutionRole" || r.starts_with("stacksets-exec-"))
 }
 
 #[cfg(test)]
@@ -129,5 +145,12 @@ mod tests {
         assert_eq!(eval(d, &record(EC2, "StartInstances", "sa-east-1", "")), None);
         assert_eq!(eval(d, &record(ECS, "RunTask", "sa-east-1", "")), None);
         assert_eq!(eval(d, &record(EC2, "RunInstances", " ", "")), None);
+        // A StackSet rolling out through its execution role is left out; the
+        // caller's own stack is not.
+        let stack_set = record(EC2, "RunInstances", "sa-east-1", r#","invokedBy":"cloudformation.amazonaws.com""#)
+            .replace("role/Deploy", "role/AWSCloudFormationStackSetExecutionRole");
+        assert_eq!(eval(d, &stack_set), None);
+        let own_stack = record(EC2, "RunInstances", "sa-east-1", r#","invokedBy":"cloudformation.amazonaws.com""#);
+        assert!(eval(d, &own_stack).is_some());
     }
 }

@@ -7,9 +7,11 @@
 //! under a foreign key needs.
 //!
 //! Decisions: AWS-managed and many customer keys use `{"AWS": "*"}` fenced by
-//! conditions such as `kms:CallerAccount` or `kms:ViaService`; a statement so fenced
-//! is not counted, while one whose condition any caller can meet (an empty block,
-//! `aws:SecureTransport`, a wildcard value) is (`common::condition_restricts`).
+//! conditions such as `kms:CallerAccount` (with `kms:ViaService`, which alone fences
+//! nothing: a service serves callers of every account); a statement so fenced is
+//! not counted, while one whose condition any caller can meet (an empty block,
+//! `aws:SecureTransport`, `kms:ViaService` alone, a wildcard value, an `...IfExists`
+//! operator) is (`common::condition_restricts`).
 //! "Covering" is IAM's reading: wildcards anywhere in an action (`kms:*crypt`), and
 //! an `Allow` with `NotAction` that does not list `kms:Encrypt`. A replica key
 //! (`ReplicateKey`) takes the policy given with the call, so it counts like a new
@@ -44,8 +46,11 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// The actions that encrypt with the key.
-const ENCRYPTING_ACTIONS: [&str; 6] = [
+/// The actions that let a caller encrypt with the key, directly or by giving itself
+/// the right (a grant, or a policy of its own writing).
+const ENCRYPTING_ACTIONS: [&str; 8] = [
+    "kms:CreateGrant",
+    "kms:PutKeyPolicy",
     "kms:Encrypt",
     "kms:GenerateDataKey",
     "kms:GenerateDataKeyWithoutPlaintext",
@@ -119,6 +124,11 @@ mod tests {
             r#"{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":"kms:GenerateDataKey*","Resource":"*"}"#,
             r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:GenerateDataKeyWithoutPlaintext","Resource":"*"}"#,
             r#"{"Effect":"Allow","Principal":"*","Action":"kms:Re*","Resource":"*"}"#,
+            // Anyone may give itself the right: a grant, or a policy of its own.
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:CreateGrant","Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":"*","Action":"kms:PutKeyPolicy","Resource":"*"}"#,
+            // `kms:ViaService` alone: the service serves callers of every account.
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"s3.us-east-1.amazonaws.com"}}}"#,
         ] {
             assert!(fires(&KmsKeyPolicyPublicEncrypt, &record("kms.amazonaws.com", "PutKeyPolicy", ROLE, &put(statement), "")), "{statement}");
         }

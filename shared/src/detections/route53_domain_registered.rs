@@ -17,7 +17,9 @@ use crate::event::Record;
 pub struct Route53DomainRegistered;
 
 const SOURCE: &str = "route53domains.amazonaws.com";
-const NAMES: &[&str] = &["RegisterDomain", "TransferDomain"];
+/// The API's names, and the same with a lowercase first letter: AWS documents that
+/// CloudTrail writes domain registration actions that way (`updateDomainContact`).
+const NAMES: &[&str] = &["RegisterDomain", "TransferDomain", "registerDomain", "transferDomain"];
 
 pub static META: Meta = Meta {
     id: "route53-domain-registered",

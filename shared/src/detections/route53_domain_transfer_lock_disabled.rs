@@ -2,13 +2,15 @@
 //! (`DisableDomainTransferLock`), successfully.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{params_evidence, succeeded_call};
+use crate::detections::common::{domain_name, params_evidence, succeeded_call};
 use crate::event::Record;
 
 pub struct Route53DomainTransferLockDisabled;
 
 const SOURCE: &str = "route53domains.amazonaws.com";
-const NAMES: &[&str] = &["DisableDomainTransferLock"];
+/// The API's names, and the same with a lowercase first letter: AWS documents that
+/// CloudTrail writes domain registration actions that way (`updateDomainContact`).
+const NAMES: &[&str] = &["DisableDomainTransferLock", "disableDomainTransferLock"];
 
 pub static META: Meta = Meta {
     id: "route53-domain-transfer-lock-disabled",
@@ -41,7 +43,7 @@ impl Detection for Route53DomainTransferLockDisabled {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        fire(params_evidence(rec, &[("domain", "domainName")]))
+        fire(params_evidence(rec, &[]).with_opt("domain", domain_name(rec)))
     }
 }
 

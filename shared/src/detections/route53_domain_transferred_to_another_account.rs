@@ -6,13 +6,18 @@
 //! account.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{params_evidence, succeeded_call};
+use crate::detections::common::{domain_name, params_evidence, succeeded_call};
 use crate::event::Record;
 
 pub struct Route53DomainTransferredToAnotherAccount;
 
 const SOURCE: &str = "route53domains.amazonaws.com";
-const NAMES: &[&str] = &["TransferDomainToAnotherAwsAccount"];
+/// The API's names, and the same with a lowercase first letter: AWS documents that
+/// CloudTrail writes domain registration actions that way (`updateDomainContact`).
+const NAMES: &[&str] = &[
+    "TransferDomainToAnotherAwsAccount",
+    "transferDomainToAnotherAwsAccount",
+];
 
 pub static META: Meta = Meta {
     id: "route53-domain-transferred-to-another-account",
@@ -45,10 +50,7 @@ impl Detection for Route53DomainTransferredToAnotherAccount {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        fire(params_evidence(
-            rec,
-            &[("domain", "domainName"), ("to_account", "accountId")],
-        ))
+        fire(params_evidence(rec, &[("to_account", "accountId")]).with_opt("domain", domain_name(rec)))
     }
 }
 

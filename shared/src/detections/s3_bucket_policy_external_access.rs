@@ -5,9 +5,12 @@
 //! `requestParameters.bucketPolicy` (some exports: JSON text). It fires when an
 //! `Allow` statement names the principal `*` without a `Condition` that fences in
 //! the callers (keys such as `aws:PrincipalOrgID` or `aws:SourceVpc` with a concrete
-//! value do; `aws:SecureTransport`, a wildcard value, a negated operator or an empty
-//! block do not: `common::condition_restricts`), or names an
-//! AWS account other than the event's own. Service principals
+//! value do; `aws:SecureTransport`, a wildcard value or one right after an id's
+//! prefix (`o-*`, `vpce-*`), a negated, `...IfExists` or `ForAllValues:` operator or
+//! an empty block do not: `common::condition_restricts`), or names an
+//! AWS account other than the event's own, as a principal or in a condition that
+//! narrows `*` to it (`aws:PrincipalAccount`, `aws:PrincipalArn`); `Allow` with
+//! `NotPrincipal` counts as `*`. Service principals
 //! (`cloudtrail.amazonaws.com` writing logs) do not count. Neither do `CanonicalUser`
 //! principals: a canonical id cannot be told apart from the event's own account in
 //! the record, and most such grants are CloudFront origin access identities (a

@@ -9,8 +9,9 @@
 //! `PutAccountDetails` that leaves out `productionAccessEnabled` counts as a request
 //! (we hold no CloudTrail record confirming the flag is always logged); one that
 //! sets it false does not. The evidence keeps the mail type, the web site and the
-//! contact addresses given to AWS (often the intruder's own); the free-text use
-//! case is left out.
+//! contact addresses given to AWS (often the intruder's own) as CloudTrail writes
+//! them: the SES API marks the web site and use case sensitive, so they may read
+//! `HIDDEN_DUE_TO_SECURITY_REASONS`; the free-text use case is left out.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller, change_evidence, request_flag, succeeded_call};

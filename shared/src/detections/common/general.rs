@@ -140,6 +140,15 @@ pub fn whole_number(v: Option<&serde_json::Value>) -> Option<u64> {
     }
 }
 
+/// `requestParameters.domainName` of a Route 53 Domains call: text, or the
+/// `{"name": ...}` object AWS's documented sample record shows.
+pub fn domain_name<'r>(rec: &'r Record) -> Option<&'r str> {
+    let v = rec.request_param("domainName")?;
+    v.as_str()
+        .or_else(|| v.get("name")?.as_str())
+        .map(str::trim)
+}
+
 #[cfg(test)]
 pub mod testing {
     //! Builds records for unit tests from JSON text.

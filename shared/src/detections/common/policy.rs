@@ -73,15 +73,20 @@ pub fn principal_accounts(principal: Option<&serde_json::Value>) -> Vec<&str> {
     let Some(serde_json::Value::Object(m)) = principal else {
         return Vec::new();
     };
-    one_or_many(m.get("AWS"))
+    accounts_named(one_or_many(m.get("AWS")))
+}
+
+/// The accounts that values name, as account ids or in ARNs.
+fn accounts_named(values: Vec<&serde_json::Value>) -> Vec<&str> {
+    values
         .into_iter()
-        .filter_map(|p| p.as_str())
+        .filter_map(|v| v.as_str())
         .map(str::trim)
-        .filter_map(|p| {
-            if is_account_id(p) {
-                Some(p)
+        .filter_map(|v| {
+            if is_account_id(v) {
+                Some(v)
             } else {
-                arn_account(p)
+                arn_account(v)
             }
         })
         .collect()
@@ -157,10 +162,20 @@ pub fn policy_exposure(
     let mut out = PolicyExposure::default();
     for st in allow_statements(doc).into_iter().filter(|s| relevant(s)) {
         let principal = st.get("Principal");
-        if principal_is_anyone(principal) && !condition_restricts(st.get("Condition")) {
+        // `Allow` with `NotPrincipal`: everyone but those named.
+        let anyone = principal_is_anyone(principal) || st.get("NotPrincipal").is_some();
+        let condition = st.get("Condition");
+        if anyone && !condition_restricts(condition) {
             out.public = true;
         }
-        for account in principal_accounts(principal) {
+        // A grant to everyone that a condition narrows to other accounts
+        // (`aws:PrincipalAccount`, `aws:PrincipalArn`...) is a grant to them.
+        let fenced_to = if anyone {
+            condition_accounts(condition)
+        } else {
+            Vec::new()
+        };
+        for account in principal_accounts(principal).into_iter().chain(fenced_to) {
             if Some(account) != own_account && !out.accounts.iter().any(|a| a == account) {
                 out.accounts.push(account.to_owned());
             }
@@ -172,7 +187,8 @@ pub fn policy_exposure(
 
 /// Whether a statement's `Condition` block narrows who may use the grant: some
 /// operator that is not a negation (`StringNotEquals` and the like exclude a few and
-/// admit everyone else) tests a key that names the caller, its organisation, account
+/// admit everyone else), not `...IfExists` and not `ForAllValues:` (both pass when
+/// the key is missing, as it is for an anonymous caller) tests a key that names the caller, its organisation, account
 /// or network (`CALLER_KEYS`) against a value that is not a wildcard for every
 /// caller (`*`, an ARN with `*` for its account, a `/0` range). Conditions on anything
 /// else (`aws:SecureTransport`, request tags, the referer, the caller's own tags) are
@@ -189,7 +205,7 @@ pub fn condition_restricts(condition: Option<&serde_json::Value>) -> bool {
     };
     operators.iter().any(|(operator, keys)| match keys {
         Value::Object(keys) => {
-            !operator.to_ascii_lowercase().contains("not")
+            narrowing_operator(operator)
                 && keys
                     .iter()
                     .any(|(key, value)| caller_key(key) && names_some_callers(key, value))
@@ -199,8 +215,45 @@ pub fn condition_restricts(condition: Option<&serde_json::Value>) -> bool {
     })
 }
 
+/// An operator that can narrow a grant: not a negation, not `...IfExists`, not
+/// `ForAllValues:` (see [`condition_restricts`]).
+fn narrowing_operator(operator: &str) -> bool {
+    let op = operator.trim().to_ascii_lowercase();
+    !op.contains("not") && !op.ends_with("ifexists") && !op.starts_with("forallvalues:")
+}
+
+/// The accounts a `Condition` block narrows a grant to, through keys that name the
+/// caller's account or ARN under an operator that narrows.
+fn condition_accounts(condition: Option<&serde_json::Value>) -> Vec<&str> {
+    const ACCOUNT_KEYS: [&str; 6] = [
+        "aws:principalaccount",
+        "aws:principalarn",
+        "aws:sourceaccount",
+        "aws:sourcearn",
+        "aws:sourceowner",
+        "kms:calleraccount",
+    ];
+    let Some(serde_json::Value::Object(operators)) = condition else {
+        return Vec::new();
+    };
+    operators
+        .iter()
+        .filter(|(op, _)| narrowing_operator(op))
+        .filter_map(|(_, keys)| keys.as_object())
+        .flat_map(|keys| keys.iter())
+        .filter(|(key, _)| {
+            ACCOUNT_KEYS
+                .iter()
+                .any(|k| k.eq_ignore_ascii_case(key.trim()))
+        })
+        .flat_map(|(_, value)| accounts_named(one_or_many(Some(value))))
+        .collect()
+}
+
 /// The condition keys that say who the caller is or where the call comes from.
-const CALLER_KEYS: [&str; 27] = [
+/// `kms:ViaService` and `aws:CalledVia*` are not among them: they name the service
+/// that calls, which serves callers of every account.
+const CALLER_KEYS: [&str; 23] = [
     "aws:principalorgid",
     "aws:principalorgpaths",
     "aws:principalaccount",
@@ -220,11 +273,7 @@ const CALLER_KEYS: [&str; 27] = [
     "aws:vpcsourceip",
     "aws:userid",
     "aws:username",
-    "aws:calledvia",
-    "aws:calledviafirst",
-    "aws:calledvialast",
     "kms:calleraccount",
-    "kms:viaservice",
     "s3:dataaccesspointaccount",
     "s3:dataaccesspointarn",
     "sts:externalid",
@@ -241,15 +290,25 @@ fn caller_key(key: &str) -> bool {
 /// not `false` for `aws:PrincipalIsAWSService` (which then admits every caller that is
 /// not a service). `false` elsewhere is the `Null` operator's "the key is present",
 /// which does narrow (to calls through a VPC, say).
+/// A value's literal text before its first wildcard must be at least this long to
+/// pin a caller (`o-a1b2c3*` does, `vpce-*` does not).
+const WILDCARD_PINS: usize = 6;
+
 fn names_some_callers(key: &str, value: &serde_json::Value) -> bool {
     let service_flag = key.trim().eq_ignore_ascii_case("aws:PrincipalIsAWSService");
     let everyone = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => {
             let s = s.trim();
+            let wildcard_at = s.find(['*', '?']);
             s.chars().all(|c| c == '*' || c == '?')
-                || s.split(':')
-                    .nth(4)
-                    .is_some_and(|account| account.starts_with('*'))
+                || match s.split(':').nth(4) {
+                    Some(account) => s.starts_with("arn:") && account.starts_with(['*', '?']),
+                    // `arn:*`: a wildcard before the account field.
+                    None => s.starts_with("arn:") && wildcard_at.is_some(),
+                }
+                // `o-*`, `vpce-*`, `AROA*`: a wildcard right after an id's prefix
+                // pins nothing.
+                || (!s.starts_with("arn:") && wildcard_at.is_some_and(|at| at < WILDCARD_PINS))
                 || super::cidr_covers_internet(s)
                 || (service_flag && s.eq_ignore_ascii_case("false"))
         }
@@ -358,6 +417,68 @@ mod action_pattern_tests {
             json!({"Effect": "Allow", "Action": ["kms:Describe*"], "NotAction": "iam:*"})
         ));
         assert!(!allows(json!({"Effect": "Allow"})));
+    }
+}
+
+#[cfg(test)]
+mod exposure_tests {
+    use super::policy_exposure;
+    use serde_json::json;
+
+    fn exposure(statement: serde_json::Value) -> (bool, Vec<String>) {
+        let doc = json!({"Version": "2012-10-17", "Statement": [statement]});
+        let e = policy_exposure(&doc, Some("111122223333"), |_| true);
+        (e.public, e.accounts)
+    }
+
+    /// From a review: fences that admit outsiders, and a public principal narrowed
+    /// to someone else's account.
+    #[test]
+    fn fences_that_are_not_fences_and_fences_around_other_accounts() {
+        let open = |condition: serde_json::Value| {
+            exposure(
+                json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": condition}),
+            )
+        };
+        for condition in [
+            json!({"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}),
+            json!({"ForAllValues:StringLike": {"aws:PrincipalOrgPaths": "o-a1b2c3d4e5/*"}}),
+            json!({"StringLike": {"aws:PrincipalOrgID": "o-*"}}),
+            json!({"StringLike": {"aws:SourceVpce": "vpce-*"}}),
+            json!({"ArnLike": {"aws:PrincipalArn": "arn:*"}}),
+            json!({"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}),
+        ] {
+            assert_eq!(open(condition.clone()), (true, vec![]), "{condition}");
+        }
+        for condition in [
+            json!({"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}),
+            json!({"StringLike": {"aws:PrincipalOrgPaths": "o-a1b2c3d4e5/r-ab12/ou-*"}}),
+            json!({"StringEquals": {"aws:SourceVpce": "vpce-0a1b2c3d"}}),
+        ] {
+            assert_eq!(open(condition.clone()), (false, vec![]), "{condition}");
+        }
+        assert_eq!(
+            open(
+                json!({"StringEquals": {"aws:PrincipalAccount": ["999988887777", "111122223333"]}})
+            ),
+            (false, vec!["999988887777".to_owned()])
+        );
+        assert_eq!(
+            open(json!({"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::999988887777:role/loot"}})),
+            (false, vec!["999988887777".to_owned()])
+        );
+        // A negation excludes, it does not grant.
+        assert_eq!(
+            open(json!({"StringNotEquals": {"aws:PrincipalAccount": "999988887777"}})),
+            (true, vec![])
+        );
+        // `Allow` with `NotPrincipal` is everyone but those named.
+        assert_eq!(
+            exposure(
+                json!({"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:*"})
+            ),
+            (true, vec![])
+        );
     }
 }
 
