@@ -87,12 +87,7 @@ impl Detection for ComputeLaunchedAcrossRegions {
 /// A StackSet's stack instance at work: CloudFormation calling as one of the roles
 /// StackSets deploy through.
 fn stack_set_rollout(rec: &Record) -> bool {
-    let role = rec
-        .identity()
-        .and_then(|u| u.session_context.as_ref())
-        .and_then(|c| c.session_issuer.as_ref())
-        .and_then(|i| i.arn.as_deref())
-        .and_then(|arn| arn.rsplit('/').next());
+    let role = rec.session_issuer_arn().and_then(|arn| arn.rsplit('/').next());
     rec.invoked_by() == Some("cloudformation.amazonaws.com")
         && role.is_some_and(|r| r == "AWSCloudFormationStackSetExecutionRole" || r.starts_with("stacksets-exec-"))
 }

@@ -138,15 +138,6 @@ fn singled_out(pattern: &Value) -> Vec<&'static str> {
 /// Evidence keeps at most this much of the pattern.
 const PATTERN_EVIDENCE_BYTES: usize = 2_000;
 
-/// `text` cut to at most `max` bytes, at a character boundary.
-fn cut(text: &str, max: usize) -> &str {
-    let mut end = text.len().min(max);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}
-
 impl Detection for EventBridgeRuleOnIdentityCreation {
     fn meta(&self) -> &'static Meta {
         &META
@@ -171,7 +162,7 @@ impl Detection for EventBridgeRuleOnIdentityCreation {
             .with_opt("event_bus", rec.request_param_str("eventBusName"))
             .with_opt("state", rec.request_param_str("state"))
             .with("identity_events", names.join(", "))
-            .with("event_pattern", cut(text, PATTERN_EVIDENCE_BYTES))
+            .with("event_pattern", &text[..text.floor_char_boundary(PATTERN_EVIDENCE_BYTES)])
             .with_opt("source_ip", rec.source_ip())
             .with_opt("user_agent", rec.user_agent())
             .with("succeeded", rec.succeeded());
@@ -290,7 +281,17 @@ mod tests {
             }
             other => panic!("expected a finding, got {other:?}"),
         }
-        assert_eq!(cut("aé", 2), "a");
+        // Two-byte characters: the cut falls on a character boundary, as close
+        // below the limit as it can.
+        let accented = pattern.replace(",\"Create", ",\"Créate");
+        match eval(&EventBridgeRuleOnIdentityCreation, &put_rule(&accented, ROLE, "")) {
+            Some(Signal::Fire(e)) => {
+                let kept = e.get("event_pattern").unwrap().as_str().unwrap();
+                assert!(accented.starts_with(kept));
+                assert!((PATTERN_EVIDENCE_BYTES - 1..=PATTERN_EVIDENCE_BYTES).contains(&kept.len()));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
     }
 
     /// Patterns are the caller's text: thousands of random ones, built from the
@@ -320,13 +321,7 @@ mod tests {
             "{}",
         ];
         let sources = [r#"["aws.iam"]"#, r#"[{"prefix":"aws."}]"#, r#"["aws.s3"]"#, r#""aws.iam""#, "[]", "{}"];
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = crate::detections::common::testing::xorshift(0x2545_f491_4f6c_dd1d);
         let mut fired = 0;
         for _ in 0..4_000 {
             let list = |next: &mut dyn FnMut(usize) -> usize| {

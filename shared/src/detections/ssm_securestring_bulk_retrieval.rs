@@ -100,13 +100,7 @@ impl Detection for SsmSecureStringBulkRetrieval {
         names.sort_unstable();
         names.dedup();
         let mut value = names.join(",");
-        if value.len() > MAX_VALUE_BYTES {
-            let mut cut = MAX_VALUE_BYTES;
-            while !value.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            value.truncate(cut);
-        }
+        value.truncate(value.floor_char_boundary(MAX_VALUE_BYTES));
         Some(Signal::Distinct {
             group: account_actor_group(rec),
             value,

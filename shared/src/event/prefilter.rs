@@ -469,14 +469,7 @@ mod tests {
             b"\xff",
             br"\\",
         ];
-        // A fixed xorshift sequence: the same cases on every run.
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = crate::detections::common::testing::xorshift(0x9e37_79b9_7f4a_7c15);
         let (mut cases, mut not_ascii, mut slashed, mut root) = (0, 0, 0, 0);
         for base in &texts {
             for _ in 0..8 {

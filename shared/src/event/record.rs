@@ -307,6 +307,17 @@ impl<'a> Record<'a> {
     pub fn invoked_by(&self) -> Option<&str> {
         self.identity().and_then(|u| non_empty(&u.invoked_by))
     }
+    /// `userIdentity.sessionContext.sessionIssuer.arn`: the role (or user) behind
+    /// a session.
+    pub fn session_issuer_arn(&self) -> Option<&str> {
+        let issuer = self
+            .identity()?
+            .session_context
+            .as_ref()?
+            .session_issuer
+            .as_ref()?;
+        non_empty(&issuer.arn)
+    }
     pub fn host_header(&self) -> Option<&str> {
         self.tls_details
             .as_ref()

@@ -424,11 +424,11 @@ fn trim_lists(obj: &mut Map<String, Value>) {
 
 /// The first `max` bytes of `s` on a char boundary, plus the cut mark.
 fn cut_utf8(s: &str, max: usize) -> String {
-    let mut end = max.min(s.len());
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}{}", &s[..end], crate::sanitize::CUT_MARK)
+    format!(
+        "{}{}",
+        &s[..s.floor_char_boundary(max)],
+        crate::sanitize::CUT_MARK
+    )
 }
 
 /// The readable e-mail body: what happened, who, from where, when, why it matters,

@@ -85,12 +85,7 @@ pub fn caller_evidence(rec: &Record) -> Evidence {
 /// federation name sessions after the person signed in, and a role shared through
 /// an identity provider is many people.
 pub fn stable_principal<'r>(rec: &'r Record) -> &'r str {
-    let issuer = rec
-        .identity()
-        .and_then(|u| u.session_context.as_ref())
-        .and_then(|c| c.session_issuer.as_ref())
-        .and_then(|i| i.arn.as_deref())
-        .filter(|a| a.contains(":role/"));
+    let issuer = rec.session_issuer_arn().filter(|a| a.contains(":role/"));
     match issuer {
         Some(role) if !identity_center_role(role) && !person_session(rec) => role,
         _ => crate::event::actor_key(rec),

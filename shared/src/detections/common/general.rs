@@ -155,6 +155,18 @@ pub mod testing {
     use crate::detection::{Detection, Signal};
     use crate::event::Record;
 
+    /// A fixed xorshift sequence from `seed`, for tests that build many cases:
+    /// the same cases on every run. Each call gives a number below `n`.
+    pub fn xorshift(seed: u64) -> impl FnMut(usize) -> usize {
+        let mut state = seed;
+        move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        }
+    }
+
     /// Every sample of `events/` as one compact line (how JSON lines and log
     /// files hold it), and its envelope's `detail` likewise.
     pub fn sample_lines() -> Vec<String> {
