@@ -1,14 +1,22 @@
-//! An RDS DB instance made reachable from the internet: `ModifyDBInstance`, a
+//! An RDS database made reachable from the internet: `ModifyDBInstance`, a
 //! restore from a snapshot, a point in time or a backup in S3
 //! (`RestoreDBInstanceFromS3`), or a read replica of an existing database, with
-//! `publiclyAccessible` true, successfully.
+//! `publiclyAccessible` true, successfully; or a Multi-AZ DB cluster changed the
+//! same way (`ModifyDBCluster`).
 //!
 //! Decisions: `CreateDBInstance` with public access is left out (new public
 //! databases are a configuration matter, and infrastructure as code creates them
 //! daily); turning an existing database public, or restoring or replicating a copy
 //! of one as public (`CreateDBInstanceReadReplica` keeps the copy in sync), is how
 //! data is exposed or pulled out. `publiclyAccessible` may be a JSON
-//! boolean or text.
+//! boolean or text. A restore or replica that does not say is public when RDS made
+//! it so: without a subnet group, a copy in a default VPC with an internet gateway
+//! is public by default, and the response (the new instance) says which. A change
+//! that does not say leaves access as it was. Aurora's public access is set on its
+//! instances (`ModifyDBInstance`); `ModifyDBCluster` sets it for Multi-AZ DB
+//! clusters. Their restores (`RestoreDBClusterFromSnapshot`,
+//! `RestoreDBClusterToPointInTime`) are not watched: the `data-exposure` rule has
+//! no room for them (docs/coverage.md).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{flag_value, succeeded_call};
@@ -18,6 +26,7 @@ pub struct RdsInstanceMadePublic;
 
 const NAMES: &[&str] = &[
     "CreateDBInstanceReadReplica",
+    "ModifyDBCluster",
     "ModifyDBInstance",
     "RestoreDBInstanceFromDBSnapshot",
     "RestoreDBInstanceFromS3",
@@ -27,9 +36,10 @@ const NAMES: &[&str] = &[
 pub static META: Meta = Meta {
     id: "rds-instance-made-public",
     title: "AWS RDS Instance Made Publicly Accessible",
-    description: "A database instance was changed, or restored from a backup, with public access \
-                  turned on: it gets an address reachable from the internet, and only its security \
-                  groups and password stand between the data and anyone who finds it.",
+    description: "A database instance or Multi-AZ cluster was changed, or an instance restored \
+                  from a backup or replicated, with public access turned on: it gets an address \
+                  reachable from the internet, and only its security groups and password stand \
+                  between the data and anyone who finds it.",
     severity: Severity::Medium,
     attack: &["T1537", "T1133"],
     origins: &["trailwatch: based on RDS exposure techniques (ModifyDBInstance / RestoreDBInstance* \
@@ -48,9 +58,7 @@ impl Detection for RdsInstanceMadePublic {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "rds.amazonaws.com", NAMES)
-            || rec.request_param("publiclyAccessible").and_then(flag_value) != Some(true)
-        {
+        if !succeeded_call(rec, "rds.amazonaws.com", NAMES) || !made_public(rec) {
             return None;
         }
         let instance = rec
@@ -59,9 +67,22 @@ impl Detection for RdsInstanceMadePublic {
         fire(
             Evidence::new()
                 .with_opt("db_instance", instance)
+                .with_opt("db_cluster", rec.request_param_str("dBClusterIdentifier"))
                 .with_opt("from_snapshot", rec.request_param_str("dBSnapshotIdentifier"))
                 .with_opt("replica_of", rec.request_param_str("sourceDBInstanceIdentifier")),
         )
+    }
+}
+
+/// The request turns public access on; or, for a new copy (a restore or a
+/// replica) whose request does not say, RDS answered with a public instance.
+fn made_public(rec: &Record<'_>) -> bool {
+    match rec.request_param("publiclyAccessible") {
+        Some(v) => flag_value(v) == Some(true),
+        None => {
+            !rec.event_name().starts_with("Modify")
+                && rec.response_element("publiclyAccessible").and_then(flag_value) == Some(true)
+        }
     }
 }
 
@@ -101,5 +122,39 @@ mod tests {
         let public = r#"{"dBInstanceIdentifier":"orders-prod","publiclyAccessible":true}"#;
         assert!(!fires(&RdsInstanceMadePublic, &failed("rds.amazonaws.com", "ModifyDBInstance", ROLE, public, "InvalidVPCNetworkStateFault")));
         assert!(!fires(&RdsInstanceMadePublic, &record("rds.amazonaws.com", "CreateDBInstance", ROLE, public, "")));
+    }
+
+    #[test]
+    fn a_multi_az_cluster_made_public_fires() {
+        let params = r#"{"dBClusterIdentifier":"orders-maz","publiclyAccessible":true,"applyImmediately":true}"#;
+        match crate::detections::common::testing::eval(&RdsInstanceMadePublic, &record("rds.amazonaws.com", "ModifyDBCluster", ROLE, params, "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("db_cluster").and_then(|v| v.as_str()), Some("orders-maz"));
+                assert_eq!(e.get("db_instance"), None);
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let resized = r#"{"dBClusterIdentifier":"orders-maz","allocatedStorage":400}"#;
+        assert!(!fires(&RdsInstanceMadePublic, &record("rds.amazonaws.com", "ModifyDBCluster", ROLE, resized, "")));
+    }
+
+    /// A copy whose request does not say is what RDS made it: the response tells.
+    #[test]
+    fn a_restore_public_by_default_is_read_from_the_response() {
+        let with_response = |name: &str, params: &str, public: &str| {
+            record("rds.amazonaws.com", name, ROLE, params, "").replace(
+                r#""responseElements":null"#,
+                &format!(r#""responseElements":{{"dBInstanceIdentifier":"copy-2","publiclyAccessible":{public}}}"#),
+            )
+        };
+        let silent = r#"{"dBInstanceIdentifier":"copy-2","dBSnapshotIdentifier":"orders-nightly"}"#;
+        assert!(fires(&RdsInstanceMadePublic, &with_response("RestoreDBInstanceFromDBSnapshot", silent, "true")));
+        assert!(!fires(&RdsInstanceMadePublic, &with_response("RestoreDBInstanceFromDBSnapshot", silent, "false")));
+        // The request decides when it says.
+        let private = r#"{"dBInstanceIdentifier":"copy-2","publiclyAccessible":false}"#;
+        assert!(!fires(&RdsInstanceMadePublic, &with_response("RestoreDBInstanceToPointInTime", private, "true")));
+        // A change that does not say leaves access as it was, whatever the instance is.
+        let resize = r#"{"dBInstanceIdentifier":"copy-2","allocatedStorage":200}"#;
+        assert!(!fires(&RdsInstanceMadePublic, &with_response("ModifyDBInstance", resize, "true")));
     }
 }
