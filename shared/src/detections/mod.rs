@@ -312,6 +312,9 @@ registry! {
     route53_domain_registered::Route53DomainRegistered,
     compute_launched_across_regions::ComputeLaunchedAcrossRegions,
     compute_gpu_capacity_prepared::ComputeGpuCapacityPrepared,
+    route53_domain_auth_code_retrieved::Route53DomainAuthCodeRetrieved,
+    route53_domain_contact_changed::Route53DomainContactChanged,
+    organizations_account_removed::OrganizationsAccountRemoved,
     // (end of hijacking)
 
     // --- more: anything else.

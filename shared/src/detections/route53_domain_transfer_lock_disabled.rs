@@ -2,7 +2,7 @@
 //! (`DisableDomainTransferLock`), successfully.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{domain_name, params_evidence, succeeded_call};
+use crate::detections::common::{domain_evidence, succeeded_call};
 use crate::event::Record;
 
 pub struct Route53DomainTransferLockDisabled;
@@ -43,7 +43,7 @@ impl Detection for Route53DomainTransferLockDisabled {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        fire(params_evidence(rec, &[]).with_opt("domain", domain_name(rec)))
+        fire(domain_evidence(rec))
     }
 }
 

@@ -149,6 +149,11 @@ pub fn domain_name<'r>(rec: &'r Record) -> Option<&'r str> {
         .map(str::trim)
 }
 
+/// The evidence of a call on one registered domain: its name ([`domain_name`]).
+pub fn domain_evidence(rec: &Record) -> Evidence {
+    Evidence::new().with_opt("domain", domain_name(rec))
+}
+
 #[cfg(test)]
 pub mod testing {
     //! Builds records for unit tests from JSON text.
