@@ -3,8 +3,9 @@
 //! `RESOURCE_CONTROL_POLICY`), a policy detached from a root, organisational unit or
 //! account (`DetachPolicy`) or deleted (`DeletePolicy`), a service or resource control
 //! policy rewritten to allow every action and deny nothing (`UpdatePolicy`; the
-//! response names the policy's type), or a Control Tower control or baseline switched
-//! off (`DisableControl`, `DisableBaseline`), successfully.
+//! response names the policy's type), a member account moved to the organisation's
+//! root (`MoveAccount`), or a Control Tower control or baseline switched off
+//! (`DisableControl`, `DisableBaseline`), successfully.
 //!
 //! Decisions: service and resource control policies are the deny rules every member
 //! account lives under (no leaving the organisation, no disabling CloudTrail or
@@ -17,6 +18,12 @@
 //! (`invokedBy` `controltower.amazonaws.com`) and AWS service identities are left out
 //! (a person switching a control off in Control Tower is reported by its own call); a
 //! CloudFormation stack's change counts.
+//! An account moved out of its organisational unit sheds every policy attached to
+//! that unit and its parents. Only a move to the root (`destinationParentId`
+//! `r-...`) is reported: the root holds the management account and little else in
+//! a well-kept organisation, and carries only the policies every account gets,
+//! whereas moves between units are everyday account vending whose effect depends on
+//! policies the event does not show.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -27,7 +34,7 @@ use crate::event::Record;
 pub struct OrganizationsGuardrailPolicyRemoved;
 
 const SOURCE: &str = "organizations.amazonaws.com";
-const NAMES: &[&str] = &["DisablePolicyType", "DetachPolicy", "DeletePolicy", "UpdatePolicy"];
+const NAMES: &[&str] = &["DisablePolicyType", "DetachPolicy", "DeletePolicy", "UpdatePolicy", "MoveAccount"];
 const CONTROL_TOWER: &str = "controltower.amazonaws.com";
 const CONTROL_TOWER_NAMES: &[&str] = &["DisableControl", "DisableBaseline"];
 
@@ -38,7 +45,8 @@ pub static META: Meta = Meta {
     id: "organizations-guardrail-policy-removed",
     title: "AWS Organizations Guardrail Policies Removed",
     description: "Service or resource control policies were switched off for the \
-                  organisation, or an organisation policy was detached or deleted. These \
+                  organisation, an organisation policy was detached or deleted, or an account \
+                  was moved out of its organisational unit to the root. These \
                   policies are the deny rules every member account lives under (keeping \
                   CloudTrail and GuardDuty on, Regions allowed, no leaving the \
                   organisation); an intruder in the management account removes them before \
@@ -111,6 +119,19 @@ impl Detection for OrganizationsGuardrailPolicyRemoved {
         }
         if !succeeded_call(rec, SOURCE, NAMES) || aws_service_among(rec, &[CONTROL_TOWER]) {
             return None;
+        }
+        if rec.event_name() == "MoveAccount" {
+            let to = text(&["destinationParentId", "DestinationParentId"])?;
+            if !to.trim().to_ascii_lowercase().starts_with("r-") {
+                return None;
+            }
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with_opt("account", text(&["accountId", "AccountId"]))
+                    .with_opt("from", text(&["sourceParentId", "SourceParentId"]))
+                    .with("target", to),
+            );
         }
         let policy_type = text(&["policyType", "PolicyType"]);
         let policy = text(&["policyId", "PolicyId"]);
@@ -198,5 +219,24 @@ mod tests {
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &tower));
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &failed(&call(SOURCE, "DeletePolicy", r#"{"policyId":"p-examplepolicyid111"}"#), "AccessDeniedException")));
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &call(SOURCE, "AttachPolicy", r#"{"policyId":"p-examplepolicyid111","targetId":"r-ab12"}"#)));
+    }
+
+    #[test]
+    fn an_account_moved_to_the_root_fires_and_a_move_between_units_does_not() {
+        let to_root = call(SOURCE, "MoveAccount",
+            r#"{"accountId":"444455556666","sourceParentId":"ou-ab12-cdef3456","destinationParentId":"r-ab12"}"#);
+        match eval(&OrganizationsGuardrailPolicyRemoved, &to_root) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("account").and_then(|v| v.as_str()), Some("444455556666"));
+                assert_eq!(e.get("from").and_then(|v| v.as_str()), Some("ou-ab12-cdef3456"));
+                assert_eq!(e.get("target").and_then(|v| v.as_str()), Some("r-ab12"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let between = to_root.replace(r#""destinationParentId":"r-ab12""#, r#""destinationParentId":"ou-ab12-99990000""#);
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &between));
+        let no_destination = to_root.replace(r#","destinationParentId":"r-ab12""#, "");
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &no_destination));
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &failed(&to_root, "AccessDeniedException")));
     }
 }
