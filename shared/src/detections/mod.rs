@@ -242,6 +242,7 @@ registry! {
     access_analyzer_deleted::AccessAnalyzerDeleted,
     organizations_leave_attempt::OrganizationsLeaveAttempt,
     organizations_account_closed::OrganizationsAccountClosed,
+    organizations_service_access_disabled::OrganizationsServiceAccessDisabled,
     region_enabled::RegionEnabled,
     account_primary_email_changed::AccountPrimaryEmailChanged,
     account_security_contact_changed::AccountSecurityContactChanged,

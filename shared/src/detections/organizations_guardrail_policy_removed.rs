@@ -2,10 +2,11 @@
 //! switched off for a root (`DisablePolicyType` with `SERVICE_CONTROL_POLICY` or
 //! `RESOURCE_CONTROL_POLICY`), a policy detached from a root, organisational unit or
 //! account (`DetachPolicy`) or deleted (`DeletePolicy`), a service or resource control
-//! policy rewritten to allow every action and deny nothing (`UpdatePolicy`; the
-//! response names the policy's type), a member account moved to the organisation's
-//! root (`MoveAccount`), or a Control Tower control or baseline switched off
-//! (`DisableControl`, `DisableBaseline`), successfully.
+//! policy rewritten to allow every action and deny none of the protections
+//! guardrails exist for (`UpdatePolicy`; the response names the policy's type), a
+//! member account moved to the organisation's root (`MoveAccount`), or a Control
+//! Tower control or baseline switched off or its whole landing zone deleted
+//! (`DisableControl`, `DisableBaseline`, `DeleteLandingZone`), successfully.
 //!
 //! Decisions: service and resource control policies are the deny rules every member
 //! account lives under (no leaving the organisation, no disabling CloudTrail or
@@ -16,8 +17,19 @@
 //! (`p-FullAWSAccess`), whose removal restricts rather than loosens. Disabling the other
 //! policy types (tag, backup, AI opt-out) is left out. Control Tower's own changes
 //! (`invokedBy` `controltower.amazonaws.com`) and AWS service identities are left out
-//! (a person switching a control off in Control Tower is reported by its own call); a
-//! CloudFormation stack's change counts.
+//! (a person switching a control off, or deleting the landing zone with all its
+//! controls, is reported by their own call); a CloudFormation stack's change counts.
+//!
+//! A rewritten policy: a service control policy that allows every action and whose
+//! `Deny` statements cover none of `GUARDRAIL_ACTIONS` (leaving the organisation,
+//! stopping CloudTrail, Config, GuardDuty or Security Hub, and the like) fires, so
+//! that a token deny of something harmless does not hide an opened guardrail. A
+//! deny counts whatever its condition (which the event cannot evaluate), and a
+//! `NotAction` deny covers what it does not list. Custom service control policies
+//! are lists of denies beside the AWS-managed `FullAWSAccess`; one that allows
+//! everything itself is rare outside this trick. A resource control policy fires
+//! only when it denies nothing: its denies are about data access, not these
+//! actions.
 //! An account moved out of its organisational unit sheds every policy attached to
 //! that unit and its parents. Only a move to the root (`destinationParentId`
 //! `r-...`) is reported: the root holds the management account and little else in
@@ -26,8 +38,11 @@
 //! policies the event does not show.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use serde_json::Value;
+
 use crate::detections::common::{
-    aws_service_among, policy_document, request_param_any, request_text_any, succeeded_call,
+    action_pattern_matches, aws_service_among, policy_document, request_param_any, request_text_any,
+    succeeded_call,
 };
 use crate::event::Record;
 
@@ -36,10 +51,34 @@ pub struct OrganizationsGuardrailPolicyRemoved;
 const SOURCE: &str = "organizations.amazonaws.com";
 const NAMES: &[&str] = &["DisablePolicyType", "DetachPolicy", "DeletePolicy", "UpdatePolicy", "MoveAccount"];
 const CONTROL_TOWER: &str = "controltower.amazonaws.com";
-const CONTROL_TOWER_NAMES: &[&str] = &["DisableControl", "DisableBaseline"];
+const CONTROL_TOWER_NAMES: &[&str] = &["DisableControl", "DisableBaseline", "DeleteLandingZone"];
 
 /// The policy types whose disabling removes guardrails.
 const GUARDRAIL_TYPES: [&str; 2] = ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"];
+
+/// What service control policies are there to deny: leaving the organisation and
+/// switching off its logging, recording and threat detection. A rewritten policy
+/// that allows everything and denies none of these has lost its guardrails.
+const GUARDRAIL_ACTIONS: &[&str] = &[
+    "organizations:LeaveOrganization",
+    "cloudtrail:StopLogging",
+    "cloudtrail:DeleteTrail",
+    "cloudtrail:UpdateTrail",
+    "cloudtrail:PutEventSelectors",
+    "config:StopConfigurationRecorder",
+    "config:DeleteConfigurationRecorder",
+    "config:DeleteDeliveryChannel",
+    "guardduty:DeleteDetector",
+    "guardduty:UpdateDetector",
+    "guardduty:DisassociateFromAdministratorAccount",
+    "guardduty:DisassociateFromMasterAccount",
+    "securityhub:DisableSecurityHub",
+    "access-analyzer:DeleteAnalyzer",
+    "iam:DeleteAccountPasswordPolicy",
+    "ec2:DisableEbsEncryptionByDefault",
+    "s3:PutAccountPublicAccessBlock",
+    "kms:ScheduleKeyDeletion",
+];
 
 pub static META: Meta = Meta {
     id: "organizations-guardrail-policy-removed",
@@ -91,12 +130,41 @@ fn opens_everything(rec: &Record) -> bool {
         return false;
     };
     let statements = doc.get("Statement").map(one_or_many).unwrap_or_default();
-    let denies = statements.iter().any(|st| {
-        st.get("Effect")
-            .and_then(|e| e.as_str())
-            .is_some_and(|e| e.trim().eq_ignore_ascii_case("Deny"))
-    });
-    !denies && statements.iter().any(allows_every_action)
+    let denies: Vec<&Value> = statements
+        .iter()
+        .filter(|st| {
+            st.get("Effect")
+                .and_then(|e| e.as_str())
+                .is_some_and(|e| e.trim().eq_ignore_ascii_case("Deny"))
+        })
+        .collect();
+    let scp = kind.is_some_and(|k| k.eq_ignore_ascii_case(GUARDRAIL_TYPES[0]));
+    let guarded = if scp {
+        GUARDRAIL_ACTIONS
+            .iter()
+            .any(|action| denies.iter().any(|st| denies_action(st, action)))
+    } else {
+        !denies.is_empty()
+    };
+    !guarded && statements.iter().any(allows_every_action)
+}
+
+/// A `Deny` statement covers `action`: one of its `Action` patterns matches it, or
+/// it has `NotAction` and none of those patterns does.
+fn denies_action(statement: &Value, action: &str) -> bool {
+    let matched = |key: &str| {
+        statement.get(key).map(|a| {
+            crate::detections::common::one_or_many(Some(a))
+                .iter()
+                .filter_map(|p| p.as_str())
+                .any(|p| action_pattern_matches(p.trim(), action))
+        })
+    };
+    match (matched("Action"), matched("NotAction")) {
+        (Some(true), _) => true,
+        (_, Some(listed)) => !listed,
+        _ => false,
+    }
 }
 
 impl Detection for OrganizationsGuardrailPolicyRemoved {
@@ -197,10 +265,29 @@ mod tests {
         assert!(fires(&OrganizationsGuardrailPolicyRemoved, &update("SERVICE_CONTROL_POLICY", open)));
         let guarded = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"cloudtrail:StopLogging","Resource":"*"}]}"#;
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &update("SERVICE_CONTROL_POLICY", guarded)));
+        // A token deny of something harmless does not hide the opening.
+        let token = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":["sdb:CreateDomain"],"Resource":"*"}]}"#;
+        assert!(fires(&OrganizationsGuardrailPolicyRemoved, &update("SERVICE_CONTROL_POLICY", token)));
+        // Patterns, conditions and NotAction denies count as guarding.
+        for guarded in [
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"CloudTrail:Stop*","Resource":"*"}]}"#,
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"organizations:Leave*","Resource":"*","Condition":{"StringNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/Break-Glass"}}}]}"#,
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","NotAction":["iam:*","sts:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-west-1"]}}}]}"#,
+        ] {
+            assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &update("SERVICE_CONTROL_POLICY", guarded)), "{guarded}");
+        }
+        // A NotAction deny that lists every guardrail action leaves them allowed.
+        let hollow = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","NotAction":["cloudtrail:*","organizations:*","config:*","guardduty:*","securityhub:*","access-analyzer:*","iam:*","ec2:*","s3:*","kms:*"],"Resource":"*"}]}"#;
+        assert!(fires(&OrganizationsGuardrailPolicyRemoved, &update("SERVICE_CONTROL_POLICY", hollow)));
+        // A resource control policy's denies are about data access: any deny guards it.
+        let rcp = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"s3:GetObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &update("RESOURCE_CONTROL_POLICY", rcp)));
+        assert!(fires(&OrganizationsGuardrailPolicyRemoved, &update("RESOURCE_CONTROL_POLICY", open)));
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &update("TAG_POLICY", open)));
         for (name, params) in [
             ("DisableControl", r#"{"controlIdentifier":"arn:aws:controltower:us-east-1::control/AWS-GR_CLOUDTRAIL_ENABLED","targetIdentifier":"arn:aws:organizations::111122223333:ou/o-exampleorg/ou-ab12-cdef3456"}"#),
             ("DisableBaseline", r#"{"enabledBaselineIdentifier":"arn:aws:controltower:us-east-1:111122223333:enabledbaseline/EXAMPLE1"}"#),
+            ("DeleteLandingZone", r#"{"landingZoneIdentifier":"arn:aws:controltower:us-east-1:111122223333:landingzone/1A2B3C4D5E6F7G8H"}"#),
         ] {
             assert!(fires(&OrganizationsGuardrailPolicyRemoved, &call(CONTROL_TOWER, name, params)), "{name}");
         }

@@ -75,9 +75,10 @@ impl Detection for RdsInstanceMadePublic {
 }
 
 /// The request turns public access on; or, for a new copy (a restore or a
-/// replica) whose request does not say, RDS answered with a public instance.
+/// replica) whose request does not say (no value, or `null`), RDS answered with a
+/// public instance.
 fn made_public(rec: &Record<'_>) -> bool {
-    match rec.request_param("publiclyAccessible") {
+    match rec.request_param("publiclyAccessible").filter(|v| !v.is_null()) {
         Some(v) => flag_value(v) == Some(true),
         None => {
             !rec.event_name().starts_with("Modify")
@@ -149,6 +150,8 @@ mod tests {
         };
         let silent = r#"{"dBInstanceIdentifier":"copy-2","dBSnapshotIdentifier":"orders-nightly"}"#;
         assert!(fires(&RdsInstanceMadePublic, &with_response("RestoreDBInstanceFromDBSnapshot", silent, "true")));
+        let null = r#"{"dBInstanceIdentifier":"copy-2","dBSnapshotIdentifier":"orders-nightly","publiclyAccessible":null}"#;
+        assert!(fires(&RdsInstanceMadePublic, &with_response("RestoreDBInstanceFromDBSnapshot", null, "true")));
         assert!(!fires(&RdsInstanceMadePublic, &with_response("RestoreDBInstanceFromDBSnapshot", silent, "false")));
         // The request decides when it says.
         let private = r#"{"dBInstanceIdentifier":"copy-2","publiclyAccessible":false}"#;
