@@ -1241,3 +1241,27 @@ fn the_backtest_state_machine_plans_then_maps_the_manifest_and_grants_little() {
         json!({"Fn::Sub": "${AWS::StackName}-backtest"})
     );
 }
+
+#[test]
+fn the_deployment_guide_lists_every_function_with_its_rule_state() {
+    // docs/deploy.md's table of functions, written by hand: each group's row must
+    // say what the catalogue and the derived rule say.
+    let guide = fs::read_to_string(root().join("docs/deploy.md")).expect("docs/deploy.md");
+    let mut wrong = Vec::new();
+    for g in catalog::GROUPS {
+        let row = format!(
+            "| `{}` | {} | `{}` |",
+            g.name,
+            g.description,
+            rules::group_rule_state(g)
+        );
+        if !guide.lines().any(|l| l == row) {
+            wrong.push(row);
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "docs/deploy.md lacks these rows (or has them otherwise):\n{}",
+        wrong.join("\n")
+    );
+}

@@ -79,7 +79,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "hijacking",
-        description: "Resource and account hijacking with stolen credentials: compute across Regions, GPU capacity prepared, opt-in Regions enabled, SES sending, domains registered or taken, root email changed, accounts leaving the organisation or closed",
+        description: "Resource and account hijacking with stolen credentials: compute across Regions, GPU capacity, opt-in Regions, SES sending, domains registered or taken (auth codes, contacts), root email changed, accounts leaving, removed or closed",
     },
 ];
 

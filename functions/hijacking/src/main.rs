@@ -1,4 +1,4 @@
-//! The `hijacking` Lambda function: Resource and account hijacking with stolen credentials: compute across Regions, GPU capacity prepared, opt-in Regions enabled, SES sending, domains, member accounts' root email.
+//! The `hijacking` Lambda function: Resource and account hijacking with stolen credentials: compute across Regions, GPU capacity, opt-in Regions, SES sending, domains registered or taken (auth codes, contacts), root email changed, accounts leaving, removed or closed.
 //! All logic lives in the `trailwatch` crate; this only names the group's
 //! detections (so that the binary carries no other group's).
 

@@ -7,7 +7,9 @@
 //! intruder holding the management account can cut an account loose and keep it.
 //! Refused attempts count, as for leaving: a role of the management account
 //! trying this is worth a look whether or not it was allowed. The finding says
-//! whether it succeeded and which account was named.
+//! whether it succeeded, which account was named and in which account the call
+//! was recorded (the management account's, or a member's whose attempt was
+//! refused: only the management account may remove an account).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::with_error;
@@ -21,8 +23,9 @@ const NAMES: &[&str] = &["RemoveAccountFromOrganization"];
 pub static META: Meta = Meta {
     id: "organizations-account-removed",
     title: "AWS Account Removed from the Organization",
-    description: "The management account removed, or tried to remove, a member account from \
-                  the organisation. Once outside, the account is free of the organisation's \
+    description: "A member account was removed from the organisation, or someone tried to \
+                  remove one (only the management account may). Once outside, the account is \
+                  free of the organisation's \
                   service control policies and central logging and threat detection, and what \
                   it holds can be kept by whoever controls it.",
     severity: Severity::High,
@@ -54,7 +57,7 @@ impl Detection for OrganizationsAccountRemoved {
             Evidence::new()
                 .with("succeeded", rec.succeeded())
                 .with_opt("removed_account", rec.request_param_str("accountId"))
-                .with_opt("organization_account", rec.account_id()),
+                .with_opt("account", rec.account_id()),
             rec,
         ))
     }
@@ -79,7 +82,7 @@ mod tests {
             Some(Signal::Fire(e)) => {
                 assert_eq!(e.get("succeeded"), Some(&Value::Bool(true)));
                 assert_eq!(e.get("removed_account").and_then(|v| v.as_str()), Some("444455556666"));
-                assert_eq!(e.get("organization_account").and_then(|v| v.as_str()), Some("111122223333"));
+                assert_eq!(e.get("account").and_then(|v| v.as_str()), Some("111122223333"));
             }
             other => panic!("expected a finding, got {other:?}"),
         }

@@ -31,7 +31,7 @@
 //! only when it denies nothing: its denies are about data access, not these
 //! actions.
 //! An account moved out of its organisational unit sheds every policy attached to
-//! that unit and its parents. Only a move to the root (`destinationParentId`
+//! that unit and the units above it (the root's still apply). Only a move to the root (`destinationParentId`
 //! `r-...`) is reported: the root holds the management account and little else in
 //! a well-kept organisation, and carries only the policies every account gets,
 //! whereas moves between units are everyday account vending whose effect depends on
@@ -103,9 +103,10 @@ pub static META: Meta = Meta {
         "Tag, backup or AI opt-out policies detached or deleted (the call does not say the \
          policy's type; the finding gives its id).",
     ],
-    next_steps: "Find the policy and its targets (the finding names both) and confirm with \
-                 the platform team. If unplanned, attach it again or re-enable the policy \
-                 type, then review what the caller and the affected accounts did since.",
+    next_steps: "Find the policy and its targets, or the account moved (the finding names \
+                 them) and confirm with the platform team. If unplanned, attach the policy \
+                 again, re-enable the policy type or move the account back to its unit, then \
+                 review what the caller and the affected accounts did since.",
     triggers: &[
         Trigger::write(SOURCE, NAMES),
         Trigger::write(CONTROL_TOWER, CONTROL_TOWER_NAMES),
@@ -198,7 +199,7 @@ impl Detection for OrganizationsGuardrailPolicyRemoved {
                     .with("action", rec.event_name())
                     .with_opt("account", text(&["accountId", "AccountId"]))
                     .with_opt("from", text(&["sourceParentId", "SourceParentId"]))
-                    .with("target", to),
+                    .with("target", to.trim()),
             );
         }
         let policy_type = text(&["policyType", "PolicyType"]);

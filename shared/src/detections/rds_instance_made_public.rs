@@ -10,8 +10,9 @@
 //! of one as public (`CreateDBInstanceReadReplica` keeps the copy in sync), is how
 //! data is exposed or pulled out. `publiclyAccessible` may be a JSON
 //! boolean or text. A restore or replica that does not say is public when RDS made
-//! it so: without a subnet group, a copy in a default VPC with an internet gateway
-//! is public by default, and the response (the new instance) says which. A change
+//! it so: a copy whose subnets are in a VPC with an internet gateway (the default
+//! VPC's, when no subnet group is named) is public by default, and the response
+//! (the new instance) says which. A change
 //! that does not say leaves access as it was. Aurora's public access is set on its
 //! instances (`ModifyDBInstance`); `ModifyDBCluster` sets it for Multi-AZ DB
 //! clusters. Their restores (`RestoreDBClusterFromSnapshot`,
@@ -35,7 +36,7 @@ const NAMES: &[&str] = &[
 
 pub static META: Meta = Meta {
     id: "rds-instance-made-public",
-    title: "AWS RDS Instance Made Publicly Accessible",
+    title: "AWS RDS Database Made Publicly Accessible",
     description: "A database instance or Multi-AZ cluster was changed, or an instance restored \
                   from a backup or replicated, with public access turned on: it gets an address \
                   reachable from the internet, and only its security groups and password stand \
@@ -69,8 +70,18 @@ impl Detection for RdsInstanceMadePublic {
                 .with_opt("db_instance", instance)
                 .with_opt("db_cluster", rec.request_param_str("dBClusterIdentifier"))
                 .with_opt("from_snapshot", rec.request_param_str("dBSnapshotIdentifier"))
-                .with_opt("replica_of", rec.request_param_str("sourceDBInstanceIdentifier")),
+                .with_opt(source_key(rec), rec.request_param_str("sourceDBInstanceIdentifier")),
         )
+    }
+}
+
+/// What `sourceDBInstanceIdentifier` is to the new instance: the database a read
+/// replica follows, or the one a point-in-time restore copied.
+fn source_key(rec: &Record<'_>) -> &'static str {
+    if rec.event_name() == "CreateDBInstanceReadReplica" {
+        "replica_of"
+    } else {
+        "restored_from"
     }
 }
 
@@ -154,6 +165,14 @@ mod tests {
         assert!(fires(&RdsInstanceMadePublic, &with_response("RestoreDBInstanceFromDBSnapshot", null, "true")));
         assert!(!fires(&RdsInstanceMadePublic, &with_response("RestoreDBInstanceFromDBSnapshot", silent, "false")));
         // The request decides when it says.
+        let pitr = r#"{"targetDBInstanceIdentifier":"copy-3","sourceDBInstanceIdentifier":"orders-prod"}"#;
+        match crate::detections::common::testing::eval(&RdsInstanceMadePublic, &with_response("RestoreDBInstanceToPointInTime", pitr, "true")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("restored_from").and_then(|v| v.as_str()), Some("orders-prod"));
+                assert_eq!(e.get("replica_of"), None);
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
         let private = r#"{"dBInstanceIdentifier":"copy-2","publiclyAccessible":false}"#;
         assert!(!fires(&RdsInstanceMadePublic, &with_response("RestoreDBInstanceToPointInTime", private, "true")));
         // A change that does not say leaves access as it was, whatever the instance is.

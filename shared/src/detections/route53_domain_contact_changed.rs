@@ -63,12 +63,18 @@ impl Detection for Route53DomainContactChanged {
             return None;
         }
         // A contact sent as null is no change; CloudTrail writes a given one as
-        // text (hidden) or an object.
+        // text (hidden) or an object. A request that names contacts, all null,
+        // changed nothing; one that names none is reported (CloudTrail may leave
+        // hidden members out), without the list.
+        let named = CONTACTS.iter().any(|(key, _)| rec.request_param(key).is_some());
         let changed: Vec<&str> = CONTACTS
             .iter()
             .filter(|(key, _)| rec.request_param(key).is_some_and(|v| !v.is_null()))
             .map(|(_, name)| *name)
             .collect();
+        if named && changed.is_empty() {
+            return None;
+        }
         let mut e = domain_evidence(rec);
         if !changed.is_empty() {
             e = e.with(
@@ -123,6 +129,22 @@ mod tests {
             r#""errorCode":"InvalidInput","requestParameters""#,
         );
         assert!(!fires(&Route53DomainContactChanged, &refused));
+        let all_null = UPDATE
+            .replace(r#""HIDDEN_DUE_TO_SECURITY_REASONS",
+          "adminContact":"HIDDEN_DUE_TO_SECURITY_REASONS""#, r#"null,
+          "adminContact":null"#);
+        assert_ne!(all_null, UPDATE);
+        assert!(!fires(&Route53DomainContactChanged, &all_null), "every contact null: no change");
+        let none_named = UPDATE.replace(
+            r#","registrantContact":"HIDDEN_DUE_TO_SECURITY_REASONS",
+          "adminContact":"HIDDEN_DUE_TO_SECURITY_REASONS","techContact":null"#,
+            "",
+        );
+        assert_ne!(none_named, UPDATE);
+        match eval(&Route53DomainContactChanged, &none_named) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("contacts"), None),
+            other => panic!("a request naming no contact is reported, got {other:?}"),
+        }
         for to in ["updateDomainContactPrivacy", "getDomainDetail", "UpdateDomainNameservers"] {
             assert!(!fires(&Route53DomainContactChanged, &UPDATE.replace("updateDomainContact", to)), "{to}");
         }

@@ -11,7 +11,7 @@
 //! registration period and whether auto-renewal and privacy protection were asked.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, change_evidence, succeeded_call};
+use crate::detections::common::{aws_service_caller, change_evidence, domain_name, succeeded_call};
 use crate::event::Record;
 
 pub struct Route53DomainRegistered;
@@ -51,10 +51,12 @@ impl Detection for Route53DomainRegistered {
         if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller(rec) {
             return None;
         }
-        fire(change_evidence(
-            rec,
-            &["domainName", "durationInYears", "autoRenew", "privacyProtectRegistrantContact"],
-        ))
+        // The domain as text whichever shape CloudTrail gave it, under the key the
+        // other domain detections use.
+        fire(
+            change_evidence(rec, &["durationInYears", "autoRenew", "privacyProtectRegistrantContact"])
+                .with_opt("domain", domain_name(rec)),
+        )
     }
 }
 
@@ -75,7 +77,7 @@ mod tests {
         else {
             panic!("expected a finding");
         };
-        assert_eq!(e.get("domainName").and_then(|v| v.as_str()), Some("examp1e-payments.com"));
+        assert_eq!(e.get("domain").and_then(|v| v.as_str()), Some("examp1e-payments.com"));
         assert!(e.get("adminContact").is_none());
         assert!(fires(&Route53DomainRegistered,
             &record(SOURCE, "TransferDomain", ROLE, r#"{"domainName":"example.org"}"#, "")));

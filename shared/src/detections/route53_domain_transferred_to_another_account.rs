@@ -6,7 +6,7 @@
 //! account.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{domain_name, params_evidence, succeeded_call};
+use crate::detections::common::{domain_evidence, succeeded_call};
 use crate::event::Record;
 
 pub struct Route53DomainTransferredToAnotherAccount;
@@ -50,7 +50,7 @@ impl Detection for Route53DomainTransferredToAnotherAccount {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        fire(params_evidence(rec, &[("to_account", "accountId")]).with_opt("domain", domain_name(rec)))
+        fire(domain_evidence(rec).with_opt("to_account", rec.request_param_str("accountId")))
     }
 }
 
