@@ -2,7 +2,7 @@
 # Fuzzes trailwatch's input path with cargo-fuzz (libFuzzer).
 #
 # Usage: shared/fuzz/run.sh [TARGET] [RUNS]
-#   TARGET  replay_bytes | mutated_record | all      (default: all, one after the other)
+#   TARGET  replay_bytes | mutated_record | rule_pattern | all   (default: all, one after the other)
 #   RUNS    executions per target                     (default: 10000000)
 #
 # Targets (see shared/fuzz/src/lib.rs for the invariants they check):
@@ -14,6 +14,9 @@
 #                   invalid UTF-8, out-of-range numbers, duplicate keys, lone surrogate
 #                   escapes, hostile text), each fed as JSON lines, as EventBridge
 #                   envelopes and as a Records file.
+#   rule_pattern    arbitrary text as the event pattern of an EventBridge rule someone
+#                   puts: read by rules::matcher, then in a PutRule record through the
+#                   whole pipeline (eventbridge-rule-on-identity-creation judges it).
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz --locked`). libFuzzer's
 # instrumentation flags are unstable: with no nightly toolchain, the script lets
@@ -48,9 +51,9 @@ if [ "$sanitizer" != none ]; then
 fi
 
 case "$target" in
-  all) targets=(replay_bytes mutated_record) ;;
-  replay_bytes | mutated_record) targets=("$target") ;;
-  *) echo "usage: $0 [replay_bytes|mutated_record|all] [RUNS]" >&2; exit 2 ;;
+  all) targets=(replay_bytes mutated_record rule_pattern) ;;
+  replay_bytes | mutated_record | rule_pattern) targets=("$target") ;;
+  *) echo "usage: $0 [replay_bytes|mutated_record|rule_pattern|all] [RUNS]" >&2; exit 2 ;;
 esac
 
 read -r -a fuzz <<<"${CARGO_FUZZ:-cargo fuzz}"
@@ -92,6 +95,36 @@ seed_mutated_record() {
   done
 }
 
+# Seed corpus for rule_pattern: the event patterns of the PutRule samples and of
+# trailwatch's own rules (template.yaml), one per file, and a few operators alone.
+seed_rule_pattern() {
+  local dir="$here/corpus/rule_pattern"
+  mkdir -p "$dir"
+  python3 - "$repo" "$dir" <<'PY'
+import json, pathlib, re, sys
+repo, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+patterns = []
+def walk(v):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if k == "eventPattern" and isinstance(x, str):
+                patterns.append(x)
+            else:
+                walk(x)
+    elif isinstance(v, list):
+        for x in v:
+            walk(x)
+for f in sorted(repo.glob("events/*/*.json")):
+    walk(json.loads(f.read_text()))
+patterns += re.findall(r"^ *Pattern: (\{.*\})$", (repo / "template.yaml").read_text(), re.M)
+patterns += ['{"detail":{"eventName":[{"wildcard":"Create*"}]}}', '{"source":[{"prefix":"aws."}]}',
+             '{"detail":{"$or":[{"eventName":["CreateUser"]},{"eventName":[{"anything-but":"x"}]}]}}',
+             '{"detail":{"eventName":[{"equals-ignore-case":"createrole"}],"x":[{"exists":false}],"n":[{"numeric":[">",0]}]}}']
+for i, p in enumerate(patterns):
+    (out / f"pattern-{i}").write_text(p)
+PY
+}
+
 # The fuzz crate is a member of the workspace, whose release profile (fat LTO,
 # one codegen unit, stripped) suits Lambda binaries, not fuzzing: libFuzzer's
 # reports need symbols and a build should not take an LTO. Its build output stays
@@ -107,6 +140,7 @@ for t in "${targets[@]}"; do
     # The input only picks mutations: comparison tracing would guide little and
     # costs two thirds of the time.
     mutated_record) max_len=512 extra="-len_control=0" build="--no-trace-compares" ;;
+    rule_pattern) max_len=4096 extra="" build="" ;;
   esac
   mkdir -p "$here/artifacts/$t"
   echo "== $t: $runs runs (sanitizer: $sanitizer, max_len $max_len)" >&2

@@ -170,6 +170,41 @@ pub fn check_stream(bytes: &[u8], limits: Limits) -> Seen {
     sink.seen
 }
 
+/// Arbitrary text as the event pattern of a rule someone puts: read by
+/// `rules::matcher` against a few events (identity calls, an empty event, an
+/// event of arrays), then put in an EventBridge `PutRule` record that goes through
+/// the whole pipeline (`eventbridge-rule-on-identity-creation` judges it). The
+/// pattern is attacker-written text: the matcher may refuse it, never panic.
+pub fn check_rule_pattern(bytes: &[u8]) -> Seen {
+    let text = String::from_utf8_lossy(bytes);
+    if let Ok(pattern) = serde_json::from_str::<Value>(&text) {
+        let events = [
+            serde_json::json!({"source": "aws.iam", "detail-type": "AWS API Call via CloudTrail",
+                "detail": {"eventSource": "iam.amazonaws.com", "eventName": "CreateUser"}}),
+            serde_json::json!({}),
+            serde_json::json!({"source": ["aws.iam", 7, null], "detail": [{"eventName": ["CreateRole", true]}, 1.5]}),
+        ];
+        for event in &events {
+            let _ = trailwatch::rules::matcher::matches(&pattern, event);
+        }
+    }
+    let record = serde_json::json!({
+        "eventVersion": "1.10",
+        "eventTime": "2026-03-15T00:00:00Z",
+        "eventSource": "events.amazonaws.com",
+        "eventName": "PutRule",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "203.0.113.9",
+        "userAgent": "aws-cli/2.17.0",
+        "recipientAccountId": "111122223333",
+        "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "accountId": "111122223333",
+            "arn": "arn:aws:iam::111122223333:user/x", "userName": "x"},
+        "requestParameters": {"name": "fuzzed", "eventPattern": text, "state": "ENABLED"},
+        "responseElements": {"ruleArn": "arn:aws:events:us-east-1:111122223333:rule/fuzzed"},
+    });
+    check_stream(record.to_string().as_bytes(), LARGE_LIMITS)
+}
+
 fn preview(s: &str) -> String {
     s.chars().take(300).collect()
 }
@@ -293,5 +328,29 @@ mod tests {
         }
         assert!(total.records > 100, "{total:?}");
         assert!(total.findings > 20, "{total:?}");
+    }
+
+    #[test]
+    fn a_rule_pattern_goes_through_the_matcher_and_the_pipeline() {
+        let backdoor = br#"{"source":["aws.iam"],"detail":{"eventSource":["iam.amazonaws.com"],"eventName":["CreateUser"]}}"#;
+        assert_eq!(
+            check_rule_pattern(backdoor).findings,
+            1,
+            "the backdoor trigger is a finding"
+        );
+        for odd in [
+            &b"{"[..],
+            b"[]",
+            b"{\"detail\":{\"eventName\":[{\"wildcard\":\"*a*a*a*a*a*a*a*b\"}]}}",
+            b"\xff\xfe",
+        ] {
+            let seen = check_rule_pattern(odd);
+            assert_eq!(
+                (seen.parsed, seen.findings),
+                (1, 0),
+                "{}",
+                String::from_utf8_lossy(odd)
+            );
+        }
     }
 }
