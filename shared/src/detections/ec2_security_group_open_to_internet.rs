@@ -4,7 +4,11 @@
 //! (`ModifySecurityGroupRules`), successfully.
 //!
 //! Decisions: any address written with `/0` covers every address of its family, so it
-//! counts too (some tools and redacted logs write `x.x.x.x/0`). Both the rule list
+//! counts too (some tools and redacted logs write `x.x.x.x/0`). So do ranges that
+//! together cover a sixteenth of their family's space or more
+//! (`common::cidrs_open_to_internet`): `0.0.0.0/1` with `128.0.0.0/1`, `::/1` with
+//! `8000::/1`, or one `128.0.0.0/1`, the usual ways round a check for `/0`; the
+//! ranges of one call are counted together, across its rules. Both the rule list
 //! (`ipPermissions.items[].ipRanges/ipv6Ranges`) and the legacy top-level `cidrIp` form
 //! are read. Every port counts (an open database port is as bad as SSH); the finding
 //! lists the ports. `ModifySecurityGroupRules` (what the console's "Edit inbound
@@ -16,7 +20,7 @@
 use serde_json::{Value, json};
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{call_context, cidr_covers_internet, one_or_many, pascal_or_camel};
+use crate::detections::common::{call_context, cidrs_open_to_internet, one_or_many, pascal_or_camel};
 use crate::event::Record;
 
 pub struct Ec2SecurityGroupOpenToInternet;
@@ -25,7 +29,7 @@ pub static META: Meta = Meta {
     id: "ec2-security-group-open-to-internet",
     title: "AWS EC2 Security Group Opened to the Internet",
     description: "A security group now accepts connections from any address on the internet \
-                  (0.0.0.0/0 or ::/0). Attackers open SSH, RDP or database ports this way to \
+                  (0.0.0.0/0 or ::/0, or ranges that add up to it). Attackers open SSH, RDP or database ports this way to \
                   reach a host directly, for access or to move data out; scanners find such \
                   ports within minutes.",
     severity: Severity::Medium,
@@ -73,30 +77,76 @@ fn describe(protocol: Option<&Value>, from: Option<&Value>, to: Option<&Value>, 
     })
 }
 
-/// The open rules of a `ModifySecurityGroupRules` request:
+/// One rule's source range with its protocol and ports, as the request gives them.
+struct Entry<'r> {
+    protocol: Option<&'r Value>,
+    from: Option<&'r Value>,
+    to: Option<&'r Value>,
+    cidr: &'r str,
+}
+
+/// The entries whose ranges, counted together, open their family to the internet
+/// (`common::cidrs_open_to_internet`), as the analyst reads them.
+fn open_entries(entries: &[Entry<'_>]) -> Vec<Value> {
+    let cidrs: Vec<&str> = entries.iter().map(|e| e.cidr).collect();
+    let open = cidrs_open_to_internet(&cidrs);
+    entries
+        .iter()
+        .filter(|e| open.contains(&e.cidr))
+        .map(|e| describe(e.protocol, e.from, e.to, e.cidr))
+        .collect()
+}
+
+/// The rules of a `ModifySecurityGroupRules` request:
 /// `ModifySecurityGroupRulesRequest.SecurityGroupRule` (one update or a list), each
 /// update's new rule under its own `SecurityGroupRule`, with `CidrIpv4`/`CidrIpv6`.
-fn modified_rules_open(wrapped: &Value) -> Vec<Value> {
-    let mut open = Vec::new();
+fn modified_rules(wrapped: &Value) -> Vec<Entry<'_>> {
+    let mut entries = Vec::new();
     for update in one_or_many(pascal_or_camel(wrapped, "SecurityGroupRule")) {
         let Some(rule) = pascal_or_camel(update, "SecurityGroupRule") else {
             continue;
         };
         for key in ["CidrIpv4", "CidrIpv6"] {
-            if let Some(cidr) = pascal_or_camel(rule, key)
-                .and_then(Value::as_str)
-                .filter(|c| cidr_covers_internet(c))
-            {
-                open.push(describe(
-                    pascal_or_camel(rule, "IpProtocol"),
-                    pascal_or_camel(rule, "FromPort"),
-                    pascal_or_camel(rule, "ToPort"),
+            if let Some(cidr) = pascal_or_camel(rule, key).and_then(Value::as_str) {
+                entries.push(Entry {
+                    protocol: pascal_or_camel(rule, "IpProtocol"),
+                    from: pascal_or_camel(rule, "FromPort"),
+                    to: pascal_or_camel(rule, "ToPort"),
                     cidr,
-                ));
+                });
             }
         }
     }
-    open
+    entries
+}
+
+/// The rules of an `AuthorizeSecurityGroupIngress` request: the legacy top-level
+/// `cidrIp` form and the `ipPermissions` list.
+fn authorized_rules<'r>(rec: &'r Record<'_>) -> Vec<Entry<'r>> {
+    let mut entries = Vec::new();
+    if let Some(cidr) = rec.request_param_str("cidrIp") {
+        entries.push(Entry {
+            protocol: rec.request_param("ipProtocol"),
+            from: rec.request_param("fromPort"),
+            to: rec.request_param("toPort"),
+            cidr,
+        });
+    }
+    let rules = rec
+        .request_param("ipPermissions")
+        .and_then(|p| p.get("items"))
+        .and_then(Value::as_array);
+    for rule in rules.into_iter().flatten() {
+        for cidr in rule_cidrs(rule) {
+            entries.push(Entry {
+                protocol: rule.get("ipProtocol"),
+                from: rule.get("fromPort"),
+                to: rule.get("toPort"),
+                cidr,
+            });
+        }
+    }
+    entries
 }
 
 impl Detection for Ec2SecurityGroupOpenToInternet {
@@ -110,7 +160,7 @@ impl Detection for Ec2SecurityGroupOpenToInternet {
         }
         if rec.event_name() == "ModifySecurityGroupRules" {
             let wrapped = rec.request_param("ModifySecurityGroupRulesRequest")?;
-            let open = modified_rules_open(wrapped);
+            let open = open_entries(&modified_rules(wrapped));
             if open.is_empty() {
                 return None;
             }
@@ -124,30 +174,7 @@ impl Detection for Ec2SecurityGroupOpenToInternet {
         if rec.event_name() != "AuthorizeSecurityGroupIngress" {
             return None;
         }
-        let mut open = Vec::new();
-        // Legacy form: one rule at the top level.
-        if let Some(cidr) = rec.request_param_str("cidrIp").filter(|c| cidr_covers_internet(c)) {
-            open.push(describe(
-                rec.request_param("ipProtocol"),
-                rec.request_param("fromPort"),
-                rec.request_param("toPort"),
-                cidr,
-            ));
-        }
-        let rules = rec
-            .request_param("ipPermissions")
-            .and_then(|p| p.get("items"))
-            .and_then(Value::as_array);
-        for rule in rules.into_iter().flatten() {
-            for cidr in rule_cidrs(rule).filter(|c| cidr_covers_internet(c)) {
-                open.push(describe(
-                    rule.get("ipProtocol"),
-                    rule.get("fromPort"),
-                    rule.get("toPort"),
-                    cidr,
-                ));
-            }
-        }
+        let open = open_entries(&authorized_rules(rec));
         if open.is_empty() {
             return None;
         }
@@ -223,7 +250,7 @@ mod tests {
     fn narrow_sources_failures_and_egress_do_not_fire() {
         for ranges in [
             r#""ipRanges":{"items":[{"cidrIp":"198.51.100.0/24"}]}"#,
-            r#""ipRanges":{"items":[{"cidrIp":"0.0.0.0/1"}]}"#,
+            r#""ipRanges":{"items":[{"cidrIp":"10.0.0.0/8"},{"cidrIp":"52.0.0.0/8"}]}"#,
             r#""ipRanges":{"items":[{"cidrIp":"0.0.0.0"}]}"#,
             r#""ipRanges":{"items":[{"cidrIp":"not-an-ip/0"}]}"#,
             r#""ipRanges":{"items":[{"cidrIp":17}]}"#,
@@ -239,5 +266,27 @@ mod tests {
         assert!(!fires(&Ec2SecurityGroupOpenToInternet, &egress));
         let none = record("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", ROLE, "null", "");
         assert!(!fires(&Ec2SecurityGroupOpenToInternet, &none));
+    }
+
+    /// Halves, and a half alone, are the internet too; the ranges of one call are
+    /// counted together across its rules, each family apart.
+    #[test]
+    fn ranges_adding_up_to_the_internet_fire() {
+        for ranges in [
+            r#""ipRanges":{"items":[{"cidrIp":"0.0.0.0/1"},{"cidrIp":"128.0.0.0/1"}]}"#,
+            r#""ipv6Ranges":{"items":[{"cidrIpv6":"::/1"},{"cidrIpv6":"8000::/1"}]}"#,
+            r#""ipRanges":{"items":[{"cidrIp":"128.0.0.0/1"}]}"#,
+        ] {
+            let r = record("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", ROLE, &rules(ranges), "");
+            assert!(fires(&Ec2SecurityGroupOpenToInternet, &r), "{ranges}");
+        }
+        let two_rules = r#"{"groupId":"sg-0a1b2c3d","ipPermissions":{"items":[
+            {"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/1"}]}},
+            {"ipProtocol":"tcp","fromPort":3389,"toPort":3389,"ipRanges":{"items":[{"cidrIp":"128.0.0.0/1"}]}}]}}"#;
+        let e = evidence(&record("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", ROLE, two_rules, ""));
+        assert_eq!(e.get("open_rules").and_then(|r| r.as_array()).map(Vec::len), Some(2));
+        let split_edit = |cidr: &str| modify(&format!(r#"{{"IpProtocol":"tcp","FromPort":22,"ToPort":22,"CidrIpv4":"{cidr}"}}"#));
+        assert!(fires(&Ec2SecurityGroupOpenToInternet, &record("ec2.amazonaws.com", "ModifySecurityGroupRules", ROLE, &split_edit("128.0.0.0/1"), "")));
+        assert!(!fires(&Ec2SecurityGroupOpenToInternet, &record("ec2.amazonaws.com", "ModifySecurityGroupRules", ROLE, &split_edit("198.51.100.0/24"), "")));
     }
 }

@@ -1,7 +1,8 @@
 //! An EKS cluster's Kubernetes API endpoint opened to the whole internet
 //! (`UpdateClusterConfig` whose `resourcesVpcConfig.publicAccessCidrs` holds a range
-//! of prefix length 0, such as `0.0.0.0/0`, with the public endpoint not switched off),
-//! successfully.
+//! of prefix length 0, such as `0.0.0.0/0`, or ranges that add up to a sixteenth of
+//! the internet or more, `0.0.0.0/1` with `128.0.0.0/1` (`common::cidrs_open_to_internet`),
+//! with the public endpoint not switched off), successfully.
 //!
 //! Decisions: the API server then accepts connections from anywhere, and a stolen
 //! kubeconfig or token (or an unpatched API server) is enough; clusters are made
@@ -15,7 +16,7 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{cidr_covers_internet, flag_value, succeeded_call};
+use crate::detections::common::{cidrs_open_to_internet, flag_value, succeeded_call};
 use crate::event::Record;
 
 pub struct EksClusterEndpointOpenedToInternet;
@@ -65,7 +66,7 @@ impl Detection for EksClusterEndpointOpenedToInternet {
             Some(Value::String(s)) => vec![s.as_str()],
             _ => Vec::new(),
         };
-        let open: Vec<&str> = cidrs.iter().copied().filter(|c| cidr_covers_internet(c)).collect();
+        let open = cidrs_open_to_internet(&cidrs);
         let e = Evidence::new().with_opt("cluster", rec.request_param_str("name"));
         if !open.is_empty() {
             return fire(e.with("public_access_cidrs", open));

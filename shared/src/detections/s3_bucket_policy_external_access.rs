@@ -169,6 +169,8 @@ mod tests {
             r#"{"Bool":{"aws:SecureTransport":"true"}}"#,
             r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::*:*"}}"#,
             r#"{"IpAddress":{"aws:SourceIp":["0.0.0.0/0"]}}"#,
+            r#"{"IpAddress":{"aws:SourceIp":["0.0.0.0/1","128.0.0.0/1"]}}"#,
+            r#"{"IpAddress":{"aws:SourceIp":["10.0.0.0/8","0.0.0.0/0"]}}"#,
             r#"{"StringNotEquals":{"aws:PrincipalAccount":"444455556666"}}"#,
             r#"{"StringEquals":{"aws:PrincipalTag/team":"data"}}"#,
             r#"{"StringLike":{"aws:Referer":"https://example.com/*"}}"#,
@@ -181,6 +183,7 @@ mod tests {
         for condition in [
             r#"{"StringEquals":{"aws:SourceVpce":"vpce-0a1b2c3d"}}"#,
             r#"{"IpAddress":{"aws:SourceIp":["203.0.113.0/24"]}}"#,
+            r#"{"IpAddress":{"aws:SourceIp":["10.0.0.0/8","172.16.0.0/12"]}}"#,
             r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/*"}}"#,
             r#"{"StringEquals":{"aws:PrincipalOrgID":["o-exampleorg"]},"Bool":{"aws:SecureTransport":"true"}}"#,
             r#"{"Null":{"aws:SourceVpc":"false"}}"#,

@@ -1,11 +1,15 @@
 //! A shell command sent to instances through Systems Manager (`SendCommand` with the
 //! `AWS-RunShellScript` or `AWS-RunPowerShellScript` document, or `AWS-RunRemoteScript`
 //! and `AWS-RunDocument`, which fetch a script or command document from S3, GitHub or
-//! a URL and run it, and `AWS-RunAnsiblePlaybook`, whose inline playbook's tasks run
-//! any command), successfully, by a caller other than an AWS service. A State Manager
-//! association with one of those documents (`CreateAssociation`, or `UpdateAssociation`
-//! naming one) is the same command made recurring: it runs on its targets on a
-//! schedule and on every new instance they match, so it counts too.
+//! a URL and run it, `AWS-RunAnsiblePlaybook` and `AWS-ApplyAnsiblePlaybooks`, whose
+//! playbooks' tasks run any command, and `AWS-InstallPowerShellModule`, which runs
+//! the PowerShell commands it is given after the install), successfully, by a caller
+//! other than an AWS service. A State Manager association with one of those
+//! documents (`CreateAssociation`, or `UpdateAssociation`) is the same command made
+//! recurring: it runs on its targets on a schedule and on every new instance they
+//! match, so it counts too. An update may name the association by id alone (its
+//! new, hidden parameters are the commands): the document is then read from the
+//! response's `associationDescription.name`.
 //!
 //! Decisions: only the documents that run arbitrary commands; other documents
 //! (patching, inventory, custom runbooks) are too common to report one by one. The
@@ -48,13 +52,17 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-const SHELL_DOCUMENTS: [&str; 5] = [
+const SHELL_DOCUMENTS: [&str; 7] = [
     "AWS-RunShellScript",
     "AWS-RunPowerShellScript",
     "AWS-RunRemoteScript",
     "AWS-RunDocument",
-    // Takes an inline playbook, whose tasks run any shell command.
+    // Take playbooks (inline, or fetched from S3 or GitHub), whose tasks run any
+    // shell command.
     "AWS-RunAnsiblePlaybook",
+    "AWS-ApplyAnsiblePlaybooks",
+    // Its `commands` parameter runs after the module is installed.
+    "AWS-InstallPowerShellModule",
 ];
 
 impl Detection for SsmSendCommandShell {
@@ -73,10 +81,16 @@ impl Detection for SsmSendCommandShell {
         {
             return None;
         }
-        // `SendCommand` names its document `documentName`; associations `name`.
+        // `SendCommand` names its document `documentName`; associations `name`, or,
+        // for an update by id alone, the association the response describes.
         let document = rec
             .request_param_str("documentName")
-            .or_else(|| rec.request_param_str("name"))?
+            .or_else(|| rec.request_param_str("name"))
+            .or_else(|| {
+                rec.response_element("associationDescription")
+                    .and_then(|d| d.get("name"))
+                    .and_then(Value::as_str)
+            })?
             .trim();
         // A document may be named by ARN (`arn:aws:ssm:<region>::document/AWS-RunShellScript`).
         let short = document.rsplit('/').next().unwrap_or(document);
@@ -163,5 +177,20 @@ mod tests {
         for doc in ["AWS-RunRemoteScript", "AWS-RunDocument", "AWS-RunAnsiblePlaybook", "arn:aws:ssm:us-east-1::document/AWS-RunRemoteScript"] {
             assert!(fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, &send(doc), "")), "{doc}");
         }
+    }
+
+    #[test]
+    fn playbook_and_module_documents_and_an_update_by_id_count() {
+        for doc in ["AWS-ApplyAnsiblePlaybooks", "AWS-InstallPowerShellModule"] {
+            let send = format!(r#"{{"documentName":"{doc}","instanceIds":["i-0123456789abcdef0"],"parameters":"HIDDEN_DUE_TO_SECURITY_REASONS"}}"#);
+            assert!(fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, &send, "")), "{doc}");
+        }
+        let params = r#"{"associationId":"8dfe3659-4309-493a-8755-0123456789ab","parameters":"HIDDEN_DUE_TO_SECURITY_REASONS"}"#;
+        let by_id = record("ssm.amazonaws.com", "UpdateAssociation", ROLE, params, "");
+        let answered = |name: &str| record("ssm.amazonaws.com", "UpdateAssociation", ROLE, params,
+            &format!(r#""responseElements":{{"associationDescription":{{"name":"{name}","associationId":"8dfe3659-4309-493a-8755-0123456789ab","associationVersion":"2"}}}},"#));
+        assert!(fires(&SsmSendCommandShell, &answered("AWS-RunShellScript")));
+        assert!(!fires(&SsmSendCommandShell, &answered("AWS-GatherSoftwareInventory")));
+        assert!(!fires(&SsmSendCommandShell, &by_id), "no document anywhere: nothing to judge");
     }
 }

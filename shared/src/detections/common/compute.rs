@@ -47,13 +47,78 @@ pub fn lambda_change_by_caller(rec: &Record, operation: &str) -> bool {
         && !super::aws_service_caller(rec)
 }
 
-/// A CIDR block that covers every address of its family: prefix length 0
-/// (`0.0.0.0/0`, `::/0`, or any address written with `/0`).
-pub fn cidr_covers_internet(cidr: &str) -> bool {
-    match cidr.trim().split_once('/') {
-        Some((addr, len)) => addr.trim().parse::<IpAddr>().is_ok() && len.trim() == "0",
-        None => false,
-    }
+/// How much of its family's address space, at least, counts as the internet for a
+/// set of source ranges: a sixteenth (`/4`). No private or documentation range is
+/// that large (`10.0.0.0/8`, `fc00::/7`), and nothing but the internet needs one;
+/// all global IPv6 unicast (`2000::/3`) is more.
+const WIDE_PREFIX: u32 = 4;
+
+/// The CIDR blocks of `cidrs` whose family they, together, open to the internet:
+/// `/0` alone (any address written with it: some tools and redacted logs write
+/// `x.x.x.x/0`), or ranges whose union covers a sixteenth of the family's space or
+/// more (`0.0.0.0/1` with `128.0.0.0/1`, a lone `128.0.0.0/1`, sixteen public
+/// `/8`s). Each block is counted once however often it is listed; texts that are not
+/// a CIDR block count for nothing. In the order given.
+pub fn cidrs_open_to_internet<'a>(cidrs: &[&'a str]) -> Vec<&'a str> {
+    let parsed: Vec<(&str, IpAddr, u32)> = cidrs
+        .iter()
+        .filter_map(|text| {
+            let (addr, len) = text.trim().split_once('/')?;
+            let addr: IpAddr = addr.trim().parse().ok()?;
+            let len: u32 = len.trim().parse().ok()?;
+            let bits = if addr.is_ipv4() { 32 } else { 128 };
+            (len <= bits).then_some((*text, addr, len))
+        })
+        .collect();
+    let wide_family = |v4: bool| {
+        let bits: u32 = if v4 { 32 } else { 128 };
+        // Each block as [start, end] in a u128, merged; the union's size against
+        // the share the family needs.
+        let mut spans: Vec<(u128, u128)> = parsed
+            .iter()
+            .filter(|(_, a, _)| a.is_ipv4() == v4)
+            .map(|&(_, addr, len)| {
+                let value = match addr {
+                    IpAddr::V4(a) => u128::from(u32::from(a)),
+                    IpAddr::V6(a) => u128::from(a),
+                };
+                let host_bits = bits - len;
+                let size_minus_one = if host_bits == 128 {
+                    u128::MAX
+                } else {
+                    (1u128 << host_bits) - 1
+                };
+                let start = value & !size_minus_one;
+                (start, start | size_minus_one)
+            })
+            .collect();
+        spans.sort_unstable();
+        let mut covered: u128 = 0;
+        let mut current: Option<(u128, u128)> = None;
+        for (start, end) in spans {
+            current = match current {
+                Some((s, e)) if start <= e.saturating_add(1) => Some((s, e.max(end))),
+                Some((s, e)) => {
+                    covered = covered.saturating_add(e - s).saturating_add(1);
+                    Some((start, end))
+                }
+                None => Some((start, end)),
+            };
+        }
+        if let Some((s, e)) = current {
+            covered = covered.saturating_add(e - s).saturating_add(1);
+        }
+        // A sixteenth of the family: 2^(bits - 4) addresses (u128::MAX stands for
+        // all of IPv6, which a u128 cannot count).
+        let needed = 1u128 << (bits - WIDE_PREFIX);
+        covered >= needed
+    };
+    let (v4, v6) = (wide_family(true), wide_family(false));
+    parsed
+        .iter()
+        .filter(|(_, a, _)| if a.is_ipv4() { v4 } else { v6 })
+        .map(|(text, _, _)| *text)
+        .collect()
 }
 
 /// `requestParameters.instanceId` of an EC2 call, trimmed, when present.
@@ -192,5 +257,58 @@ pub mod compute_testing {
             "eventID":"6a1f0e1c-0000-4000-8000-000000000001","userIdentity":{identity},{extra}
             "requestParameters":{params}}}"#
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cidrs_open_to_internet;
+
+    fn open<'a>(cidrs: &[&'a str]) -> Vec<&'a str> {
+        cidrs_open_to_internet(cidrs)
+    }
+
+    #[test]
+    fn the_internet_is_slash_zero_or_ranges_adding_up_to_a_sixteenth() {
+        for whole in [
+            &["0.0.0.0/0"][..],
+            &["::/0"],
+            &[" 10.1.2.3/0 "],
+            &["0.0.0.0/1", "128.0.0.0/1"],
+            &["::/1", "8000::/1"],
+            &["128.0.0.0/1"],
+            &["2000::/3"],
+            &["16.0.0.0/4"],
+        ] {
+            assert_eq!(open(whole), whole.to_vec(), "{whole:?}");
+        }
+        // Sixteen adjacent or scattered /8s are a sixteenth; fifteen are not.
+        let eights: Vec<String> = (64..80).map(|n| format!("{n}.0.0.0/8")).collect();
+        let eights: Vec<&str> = eights.iter().map(String::as_str).collect();
+        assert_eq!(open(&eights).len(), 16);
+        assert!(open(&eights[..15]).is_empty());
+        // Overlaps and repeats count once.
+        assert!(open(&["128.0.0.0/6", "128.0.0.0/6", "132.0.0.0/7"]).is_empty());
+        assert_eq!(open(&["128.0.0.0/2", "192.0.0.0/2"]).len(), 2);
+        // Private, documentation and narrow ranges, and text that is no range.
+        for narrow in [
+            &["10.0.0.0/8"][..],
+            &["fc00::/7"],
+            &["172.16.0.0/12", "192.168.0.0/16"],
+            &["203.0.113.0/24"],
+            &["0.0.0.0/33"],
+            &["0.0.0.0"],
+            &["anywhere/0"],
+            &["::/129"],
+            &[],
+        ] {
+            assert!(open(narrow).is_empty(), "{narrow:?}");
+        }
+        // Families are judged apart: an open IPv4 side leaves an IPv6 range out.
+        assert_eq!(open(&["0.0.0.0/0", "2001:db8::/32"]), vec!["0.0.0.0/0"]);
+        assert_eq!(
+            open(&["10.0.0.0/8", "0.0.0.0/0"]),
+            vec!["10.0.0.0/8", "0.0.0.0/0"]
+        );
     }
 }

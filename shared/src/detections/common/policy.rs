@@ -286,7 +286,9 @@ fn caller_key(key: &str) -> bool {
 }
 
 /// A condition value (one or a list) that leaves some callers out: not every value
-/// is a wildcard for everyone (`*`, `arn:aws:iam::*:...`, a `/0` address range), and
+/// is a wildcard for everyone (`*`, `arn:aws:iam::*:...`, an address range that is
+/// the internet, alone or with the list's other ranges: `/0`, two `/1`s; see
+/// [`super::cidrs_open_to_internet`]), and
 /// not `false` for `aws:PrincipalIsAWSService` (which then admits every caller that is
 /// not a service). `false` elsewhere is the `Null` operator's "the key is present",
 /// which does narrow (to calls through a VPC, say).
@@ -296,9 +298,12 @@ const WILDCARD_PINS: usize = 6;
 
 fn names_some_callers(key: &str, value: &serde_json::Value) -> bool {
     let service_flag = key.trim().eq_ignore_ascii_case("aws:PrincipalIsAWSService");
+    let values = one_or_many(Some(value));
+    let texts: Vec<&str> = values.iter().filter_map(|v| v.as_str()).collect();
+    let internet = super::cidrs_open_to_internet(&texts);
     let everyone = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => {
-            let s = s.trim();
+        serde_json::Value::String(text) => {
+            let s = text.trim();
             let wildcard_at = s.find(['*', '?']);
             s.chars().all(|c| c == '*' || c == '?')
                 || match s.split(':').nth(4) {
@@ -309,14 +314,13 @@ fn names_some_callers(key: &str, value: &serde_json::Value) -> bool {
                 // `o-*`, `vpce-*`, `AROA*`: a wildcard right after an id's prefix
                 // pins nothing.
                 || (!s.starts_with("arn:") && wildcard_at.is_some_and(|at| at < WILDCARD_PINS))
-                || super::cidr_covers_internet(s)
+                || internet.contains(&text.as_str())
                 || (service_flag && s.eq_ignore_ascii_case("false"))
         }
         serde_json::Value::Bool(b) => service_flag && !b,
         _ => false,
     };
-    let values = one_or_many(Some(value));
-    !values.is_empty() && !values.into_iter().all(everyone)
+    !values.is_empty() && !values.iter().copied().all(everyone)
 }
 
 /// The items of an EC2 sharing list's `add` (`{"add": {"items": [...]}}`), one
