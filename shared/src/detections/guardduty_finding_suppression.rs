@@ -1,6 +1,6 @@
-//! GuardDuty told to look away: a trusted IP list or threat list activated or
-//! replaced (`CreateIPSet`, `UpdateIPSet`, `CreateThreatIntelSet`,
-//! `UpdateThreatIntelSet`), or a suppression rule written (`CreateFilter` or
+//! GuardDuty told to look away: a trusted IP list activated or replaced
+//! (`CreateIPSet`, `UpdateIPSet`), a threat list's content replaced
+//! (`UpdateThreatIntelSet` with a new `location`), or a suppression rule written (`CreateFilter` or
 //! `UpdateFilter` with action `ARCHIVE`), or findings archived by a script
 //! (`ArchiveFindings` outside the console), successfully.
 //!
@@ -8,7 +8,9 @@
 //! trusted IP list, so an attacker adds their own. A new list fires only when it is
 //! created active (`activate: true`; an inactive list changes nothing yet). An update
 //! fires when it activates the list or points it at a new `location` (the list's
-//! content is replaced). Filters fire only with action `ARCHIVE`: a `NOOP` filter is a
+//! content is replaced). A threat list works the other way (its addresses raise more
+//! findings), so creating or activating one hides nothing; pointing one at new
+//! content can empty it, and fires. Filters fire only with action `ARCHIVE`: a `NOOP` filter is a
 //! saved search and hides nothing. Sigma's rule (#72) is `CreateIPSet` alone, a subset.
 //! An `UpdateFilter` that changes only `findingCriteria` (no `action`) does not fire:
 //! the record does not say whether that filter archives. Analysts archive the
@@ -28,7 +30,6 @@ const SOURCE: &str = "guardduty.amazonaws.com";
 const NAMES: &[&str] = &[
     "CreateIPSet",
     "UpdateIPSet",
-    "CreateThreatIntelSet",
     "UpdateThreatIntelSet",
     "CreateFilter",
     "UpdateFilter",
@@ -38,8 +39,8 @@ const NAMES: &[&str] = &[
 pub static META: Meta = Meta {
     id: "guardduty-finding-suppression",
     title: "AWS GuardDuty Detection Suppression",
-    description: "GuardDuty was configured to stay silent: a trusted IP list or threat list \
-                  was activated or replaced, or a suppression rule now archives matching \
+    description: "GuardDuty was configured to stay silent: a trusted IP list was activated \
+                  or replaced, a threat list's content replaced, or a suppression rule now archives matching \
                   findings as they arrive. Traffic from a trusted address raises no findings \
                   at all, so an intruder who adds their own address, or archives the findings \
                   their tools cause, works on without an alert.",
@@ -91,6 +92,8 @@ impl Detection for GuardDutyFindingSuppression {
         let suppresses = if name.ends_with("Filter") {
             rec.request_param_str("action")
                 .is_some_and(|a| a.trim().eq_ignore_ascii_case("ARCHIVE"))
+        } else if name == "UpdateThreatIntelSet" {
+            rec.request_param_str("location").is_some()
         } else if name.starts_with("Create") {
             activates
         } else {
@@ -148,9 +151,14 @@ mod tests {
             }
             other => panic!("expected a finding, got {other:?}"),
         }
-        assert!(fires(
+        // A threat list raises more findings: creating or activating one hides nothing.
+        assert!(!fires(
             &GuardDutyFindingSuppression,
-            &call("CreateThreatIntelSet", r#"{"detectorId":"d1","activate":"true"}"#)
+            &call("CreateThreatIntelSet", r#"{"detectorId":"d1","activate":"true","location":"https://s3.amazonaws.com/b/bad.txt"}"#)
+        ));
+        assert!(!fires(
+            &GuardDutyFindingSuppression,
+            &call("UpdateThreatIntelSet", r#"{"detectorId":"d1","threatIntelSetId":"t1","activate":true}"#)
         ));
     }
 

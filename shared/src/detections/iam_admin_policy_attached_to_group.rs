@@ -1,4 +1,5 @@
-//! The AWS managed `AdministratorAccess` policy attached to an IAM group
+//! The AWS managed `AdministratorAccess` policy (or `IAMFullAccess`: `iam:*` on
+//! everything, the means to attach the first to oneself) attached to an IAM group
 //! (`AttachGroupPolicy`, successful), whoever made the call: full administrator rights
 //! granted in one step is what matters, so infrastructure-as-code callers are not
 //! excluded. Any partition (`arn:aws:`, `arn:aws-us-gov:`, `arn:aws-cn:`) counts.
@@ -12,7 +13,7 @@
 //! resource (`admin_equivalent` in the evidence; `common::admin_inline_policy_put`).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, admin_inline_policy_put, aws_managed_policy_attached};
+use crate::detections::common::{IAM, admin_inline_policy_put, admin_managed_policy, aws_managed_policy_attached};
 use crate::event::Record;
 
 pub struct IamAdminPolicyAttachedToGroup;
@@ -20,7 +21,8 @@ pub struct IamAdminPolicyAttachedToGroup;
 pub static META: Meta = Meta {
     id: "iam-admin-policy-attached-to-group",
     title: "AWS IAM AdministratorAccess Policy Attached to Group",
-    description: "The AWS managed AdministratorAccess policy was attached to an IAM \
+    description: "The AWS managed AdministratorAccess policy (or IAMFullAccess, the means to \
+                  attach it to oneself) was attached to an IAM \
                   group. It allows every action on every resource, so whoever can act \
                   as that group now controls the account; attackers attach it to a \
                   group they hold to escalate or keep access.",
@@ -53,9 +55,7 @@ impl Detection for IamAdminPolicyAttachedToGroup {
         if let Some(inline) = admin_inline_policy_put(rec, "PutGroupPolicy", "groupName") {
             return fire(inline);
         }
-        fire(aws_managed_policy_attached(rec, "AttachGroupPolicy", "groupName", |name| {
-            name == "AdministratorAccess"
-        })?)
+        fire(aws_managed_policy_attached(rec, "AttachGroupPolicy", "groupName", admin_managed_policy)?)
     }
 }
 

@@ -1,4 +1,5 @@
-//! The AWS managed `AdministratorAccess` policy attached to an IAM role
+//! The AWS managed `AdministratorAccess` policy (or `IAMFullAccess`: `iam:*` on
+//! everything, the means to attach the first to oneself) attached to an IAM role
 //! (`AttachRolePolicy`, successful), whoever made the call: full administrator rights
 //! granted in one step is what matters, so infrastructure-as-code callers are not
 //! excluded. Any partition (`arn:aws:`, `arn:aws-us-gov:`, `arn:aws-cn:`) counts.
@@ -15,7 +16,7 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    IAM, admin_inline_policy_put, aws_managed_policy_attached, identity_center_provisioning,
+    IAM, admin_inline_policy_put, admin_managed_policy, aws_managed_policy_attached, identity_center_provisioning,
 };
 use crate::event::Record;
 
@@ -24,7 +25,8 @@ pub struct IamAdminPolicyAttachedToRole;
 pub static META: Meta = Meta {
     id: "iam-admin-policy-attached-to-role",
     title: "AWS IAM AdministratorAccess Policy Attached to Role",
-    description: "The AWS managed AdministratorAccess policy was attached to an IAM \
+    description: "The AWS managed AdministratorAccess policy (or IAMFullAccess, the means to \
+                  attach it to oneself) was attached to an IAM \
                   role. It allows every action on every resource, so whoever can act \
                   as that role now controls the account; attackers attach it to a \
                   role they hold to escalate or keep access.",
@@ -61,9 +63,7 @@ impl Detection for IamAdminPolicyAttachedToRole {
         if let Some(inline) = admin_inline_policy_put(rec, "PutRolePolicy", "roleName") {
             return fire(inline);
         }
-        fire(aws_managed_policy_attached(rec, "AttachRolePolicy", "roleName", |name| {
-            name == "AdministratorAccess"
-        })?)
+        fire(aws_managed_policy_attached(rec, "AttachRolePolicy", "roleName", admin_managed_policy)?)
     }
 
 }

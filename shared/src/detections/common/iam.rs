@@ -219,33 +219,71 @@ pub fn admin_grant(doc: &serde_json::Value) -> Option<AdminGrant> {
     {
         return Some(AdminGrant::EveryAction);
     }
+    // A self-grant action on every resource, or on a resource pattern that takes
+    // every user, role, group or policy the action acts on (`arn:aws:iam::*:user/*`,
+    // `arn:aws:*:*:*:*`): IAM matches resource ARNs as patterns, so those reach the
+    // holder's own identity too.
     statements
         .iter()
         .any(|st| {
-            every_resource(st)
-                && st
-                    .get("Effect")
-                    .and_then(|e| e.as_str())
-                    .is_some_and(|e| e.trim().eq_ignore_ascii_case("Allow"))
-                && SELF_GRANT_ACTIONS
-                    .iter()
-                    .any(|action| super::statement_allows_action(st, action))
+            st.get("Effect")
+                .and_then(|e| e.as_str())
+                .is_some_and(|e| e.trim().eq_ignore_ascii_case("Allow"))
+                && SELF_GRANT_ACTIONS.iter().any(|(action, kind)| {
+                    super::statement_allows_action(st, action)
+                        && (every_resource(st) || resources_take_every(st, kind))
+                })
         })
         .then_some(AdminGrant::SelfGrant)
 }
 
+/// Whether a statement's `Resource` holds a pattern that matches every IAM `kind`
+/// (`user/`, `role/`...) ARN of the account it names (any account when it names
+/// none): the pattern is matched against such an ARN made of its own partition and
+/// account where it spells them out.
+fn resources_take_every(statement: &serde_json::Value, kind: &str) -> bool {
+    use crate::detections::create_policy_version_allow_all::one_or_many;
+    let Some(resources) = statement.get("Resource") else {
+        return false;
+    };
+    one_or_many(resources)
+        .iter()
+        .filter_map(|r| r.as_str())
+        .any(|pattern| {
+            let pattern = pattern.trim();
+            let fields: Vec<&str> = pattern.splitn(6, ':').collect();
+            let literal = |i: usize, otherwise: &'static str| match fields.get(i) {
+                Some(f) if !f.is_empty() && !f.contains(['*', '?']) => *f,
+                _ => otherwise,
+            };
+            let probe = format!(
+                "arn:{}:iam::{}:{kind}trailwatch-probe",
+                literal(1, "aws"),
+                literal(4, "111122223333")
+            );
+            super::action_pattern_matches(pattern, &probe)
+        })
+}
+
 /// IAM calls any one of which lets its holder give itself every permission (attach
 /// `AdministratorAccess` to itself, write itself an inline policy, or make a new
-/// default version of a policy it holds).
-const SELF_GRANT_ACTIONS: [&str; 7] = [
-    "iam:AttachUserPolicy",
-    "iam:AttachRolePolicy",
-    "iam:AttachGroupPolicy",
-    "iam:PutUserPolicy",
-    "iam:PutRolePolicy",
-    "iam:PutGroupPolicy",
-    "iam:CreatePolicyVersion",
+/// default version of a policy it holds), with the kind of resource each acts on.
+const SELF_GRANT_ACTIONS: [(&str, &str); 7] = [
+    ("iam:AttachUserPolicy", "user/"),
+    ("iam:AttachRolePolicy", "role/"),
+    ("iam:AttachGroupPolicy", "group/"),
+    ("iam:PutUserPolicy", "user/"),
+    ("iam:PutRolePolicy", "role/"),
+    ("iam:PutGroupPolicy", "group/"),
+    ("iam:CreatePolicyVersion", "policy/"),
 ];
+
+/// The AWS managed policies whose attachment makes an administrator:
+/// `AdministratorAccess`, and `IAMFullAccess` (`iam:*` on everything: the means to
+/// attach the first to oneself).
+pub fn admin_managed_policy(name: &str) -> bool {
+    matches!(name, "AdministratorAccess" | "IAMFullAccess")
+}
 
 /// The "new terms" observation of a caller: the term `<account>|<stable
 /// principal>` ([`account_principal_term`]: the role of an assumed-role session, not
@@ -398,6 +436,11 @@ pub mod iam_testing {
             r#"{"Statement":{"Effect":"Allow","Action":"iam:*","Resource":"*"}}"#,
             r#"{"Statement":[{"Effect":"Allow","Action":["iam:AttachUserPolicy"],"Resource":["*"]}]}"#,
             r#"{"Statement":{"Effect":"Allow","NotAction":"iam:DeleteAccountPasswordPolicy","Resource":"*"}}"#,
+            // Resource patterns that take every user, role, group or policy.
+            r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:*:*:*:*"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:AttachUserPolicy","Resource":"arn:aws:iam::111122223333:user/*"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:*","Resource":["arn:aws:iam::*:role/*"]}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:CreatePolicyVersion","Resource":"arn:*:iam::*:policy/*"}}"#,
         ] {
             match eval(det, &iam(event, USER, &put(equivalent))) {
                 Some(Signal::Fire(e)) => {
@@ -412,6 +455,9 @@ pub mod iam_testing {
             r#"{"Statement":{"Effect":"Allow","NotAction":["iam:*","organizations:*"],"Resource":"*"}}"#,
             r#"{"Statement":{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}}"#,
             r#"{"Statement":{"Effect":"Allow","Action":"iam:*","Resource":"arn:aws:iam::111122223333:role/app-*"}}"#,
+            // A policy action on users, and one named user: no reach to oneself.
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:CreatePolicyVersion","Resource":"arn:aws:iam::*:user/*"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:AttachUserPolicy","Resource":"arn:aws:iam::111122223333:user/alice"}}"#,
         ] {
             assert!(
                 !fires(det, &iam(event, USER, &put(short_of_it))),
@@ -451,6 +497,11 @@ pub mod iam_testing {
         }
         let gov = "arn:aws-us-gov:iam::aws:policy/AdministratorAccess";
         assert!(fires(det, &attach(USER, gov)), "{event} in GovCloud");
+        // `iam:*` on everything: the means to attach the first to oneself.
+        assert!(
+            fires(det, &attach(ROLE, "arn:aws:iam::aws:policy/IAMFullAccess")),
+            "{event} of IAMFullAccess"
+        );
         for arn in [
             "arn:aws:iam::aws:policy/ReadOnlyAccess",
             "arn:aws:iam::aws:policy/AdministratorAccess-Amplify",
