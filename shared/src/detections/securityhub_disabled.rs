@@ -11,7 +11,10 @@
 //! the organisation-wide form: a central configuration policy created or changed so
 //! that it switches Security Hub off (`CreateConfigurationPolicy` or
 //! `UpdateConfigurationPolicy` with `SecurityHub.ServiceEnabled` false) in every account
-//! it is associated with. And the cross-Region aggregation removed
+//! it is associated with. A policy that keeps the service on but lists disabled
+//! controls is left out, unlike the one-account control calls above: a policy
+//! carries its whole list on every update, so every later edit would fire again for
+//! controls switched off long ago. And the cross-Region aggregation removed
 //! (`DeleteFindingAggregator`, `DeleteAggregatorV2`) or set to link no Region
 //! (`UpdateFindingAggregator`, `UpdateAggregatorV2` with `RegionLinkingMode`
 //! `NO_REGIONS`): the linked Regions' findings stop reaching the home Region the
