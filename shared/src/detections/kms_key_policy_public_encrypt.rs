@@ -20,7 +20,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    policy_document, policy_exposure, statement_allows_action, succeeded_call,
+    policy_document, policy_exposure, statement_covers_action, succeeded_call,
 };
 use crate::event::Record;
 
@@ -72,7 +72,7 @@ impl Detection for KmsKeyPolicyPublicEncrypt {
         let exposure = policy_exposure(&doc, rec.account_id(), |st| {
             ENCRYPTING_ACTIONS
                 .iter()
-                .any(|action| statement_allows_action(st, action))
+                .any(|action| statement_covers_action(st, action))
         });
         if !exposure.public {
             return None;

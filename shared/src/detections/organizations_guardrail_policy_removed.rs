@@ -38,11 +38,9 @@
 //! policies the event does not show.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use serde_json::Value;
-
 use crate::detections::common::{
-    action_pattern_matches, aws_service_among, policy_document, request_param_any, request_text_any,
-    succeeded_call,
+    aws_service_among, deny_statements, policy_document, request_param_any, request_text_any,
+    statement_covers_action, succeeded_call,
 };
 use crate::event::Record;
 
@@ -131,41 +129,16 @@ fn opens_everything(rec: &Record) -> bool {
         return false;
     };
     let statements = doc.get("Statement").map(one_or_many).unwrap_or_default();
-    let denies: Vec<&Value> = statements
-        .iter()
-        .filter(|st| {
-            st.get("Effect")
-                .and_then(|e| e.as_str())
-                .is_some_and(|e| e.trim().eq_ignore_ascii_case("Deny"))
-        })
-        .collect();
+    let denies = deny_statements(&doc);
     let scp = kind.is_some_and(|k| k.eq_ignore_ascii_case(GUARDRAIL_TYPES[0]));
     let guarded = if scp {
         GUARDRAIL_ACTIONS
             .iter()
-            .any(|action| denies.iter().any(|st| denies_action(st, action)))
+            .any(|action| denies.iter().any(|st| statement_covers_action(st, action)))
     } else {
         !denies.is_empty()
     };
     !guarded && statements.iter().any(allows_every_action)
-}
-
-/// A `Deny` statement covers `action`: one of its `Action` patterns matches it, or
-/// it has `NotAction` and none of those patterns does.
-fn denies_action(statement: &Value, action: &str) -> bool {
-    let matched = |key: &str| {
-        statement.get(key).map(|a| {
-            crate::detections::common::one_or_many(Some(a))
-                .iter()
-                .filter_map(|p| p.as_str())
-                .any(|p| action_pattern_matches(p.trim(), action))
-        })
-    };
-    match (matched("Action"), matched("NotAction")) {
-        (Some(true), _) => true,
-        (_, Some(listed)) => !listed,
-        _ => false,
-    }
 }
 
 impl Detection for OrganizationsGuardrailPolicyRemoved {

@@ -230,7 +230,7 @@ pub fn admin_grant(doc: &serde_json::Value) -> Option<AdminGrant> {
                 .and_then(|e| e.as_str())
                 .is_some_and(|e| e.trim().eq_ignore_ascii_case("Allow"))
                 && SELF_GRANT_ACTIONS.iter().any(|(action, kind)| {
-                    super::statement_allows_action(st, action)
+                    super::statement_covers_action(st, action)
                         && (every_resource(st) || resources_take_every(st, kind))
                 })
         })

@@ -46,12 +46,24 @@ pub fn one_or_many(v: Option<&serde_json::Value>) -> Vec<&serde_json::Value> {
 
 /// The `Allow` statements of a policy document (`Statement` is an object or a list).
 pub fn allow_statements(doc: &serde_json::Value) -> Vec<&serde_json::Value> {
+    statements_with_effect(doc, "Allow")
+}
+
+/// The `Deny` statements of a policy document.
+pub fn deny_statements(doc: &serde_json::Value) -> Vec<&serde_json::Value> {
+    statements_with_effect(doc, "Deny")
+}
+
+fn statements_with_effect<'d>(
+    doc: &'d serde_json::Value,
+    effect: &str,
+) -> Vec<&'d serde_json::Value> {
     one_or_many(doc.get("Statement"))
         .into_iter()
         .filter(|s| {
             s.get("Effect")
                 .and_then(|e| e.as_str())
-                .is_some_and(|e| e.trim().eq_ignore_ascii_case("Allow"))
+                .is_some_and(|e| e.trim().eq_ignore_ascii_case(effect))
         })
         .collect()
 }
@@ -92,12 +104,12 @@ fn accounts_named(values: Vec<&serde_json::Value>) -> Vec<&str> {
         .collect()
 }
 
-/// True when the statement covers `action` (`service:Name`): one of its `Action`
-/// patterns (a string or list) matches it, or it has only a `NotAction` and none of
-/// those patterns does (an `Allow` with `NotAction` allows everything it does not
-/// list). Patterns are IAM's: `*` and `?` may stand anywhere (`kms:*crypt`,
+/// True when the statement covers `action` (`service:Name`), whatever its `Effect`:
+/// one of its `Action` patterns (a string or list) matches it, or it has only a
+/// `NotAction` and none of those patterns does (an `Allow` with `NotAction` allows,
+/// and a `Deny` with it denies, everything it does not list). Patterns are IAM's: `*` and `?` may stand anywhere (`kms:*crypt`,
 /// `kms:Encr?pt`), and letter case is ignored.
-pub fn statement_allows_action(statement: &serde_json::Value, action: &str) -> bool {
+pub fn statement_covers_action(statement: &serde_json::Value, action: &str) -> bool {
     let matches = |key: &str| {
         one_or_many(statement.get(key))
             .iter()
@@ -366,7 +378,7 @@ pub fn account_actor_and(rec: &Record, suffix: &str) -> String {
 
 #[cfg(test)]
 mod action_pattern_tests {
-    use super::{action_pattern_matches, statement_allows_action};
+    use super::{action_pattern_matches, statement_covers_action};
     use serde_json::json;
 
     #[test]
@@ -403,7 +415,7 @@ mod action_pattern_tests {
 
     #[test]
     fn not_action_allows_what_it_does_not_list() {
-        let allows = |st: serde_json::Value| statement_allows_action(&st, "kms:Encrypt");
+        let allows = |st: serde_json::Value| statement_covers_action(&st, "kms:Encrypt");
         assert!(allows(
             json!({"Effect": "Allow", "NotAction": "kms:ScheduleKeyDeletion"})
         ));
