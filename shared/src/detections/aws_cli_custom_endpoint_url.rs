@@ -190,13 +190,29 @@ fn host_name(header: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// True for the regular AWS endpoint names: `*.amazonaws.com` and `*.api.aws`, except
-/// the endpoint-specific `*.vpce.amazonaws.com` names, which only an explicit override
-/// produces. Expects the output of `host_name`.
+/// The domains of the regular AWS endpoint names, one or two per partition:
+/// commercial and GovCloud, China (`cn-*`, and its dual-stack domain), and the
+/// ISO Regions.
+const AWS_ENDPOINT_DOMAINS: [&str; 6] = [
+    ".amazonaws.com",
+    ".api.aws",
+    ".amazonaws.com.cn",
+    ".api.amazonwebservices.com.cn",
+    ".c2s.ic.gov",
+    ".sc2s.sgov.gov",
+];
+
+/// True for the regular AWS endpoint names (under [`AWS_ENDPOINT_DOMAINS`]),
+/// except the endpoint-specific `*.vpce.<domain>` names, which only an explicit
+/// override produces. Expects the output of `host_name`.
 fn is_standard_aws_endpoint(host: &str) -> bool {
-    if !(host.ends_with(".amazonaws.com") || host.ends_with(".api.aws"))
-        || host.ends_with(".vpce.amazonaws.com")
-    {
+    let Some(name) = AWS_ENDPOINT_DOMAINS
+        .iter()
+        .find_map(|domain| host.strip_suffix(domain))
+    else {
+        return false;
+    };
+    if name.is_empty() || name.ends_with(".vpce") || name == "vpce" {
         return false;
     }
     // Well formed: labels of lowercase letters, digits and hyphens, none empty (the
@@ -321,6 +337,13 @@ mod tests {
         "ec2.us-east-1.api.aws",
         "my-bucket.s3.eu-west-1.amazonaws.com",
         " cloudtrail.us-east-1.amazonaws.com ",
+        // The other partitions: China (and its dual-stack domain), GovCloud, ISO.
+        "ec2.cn-north-1.amazonaws.com.cn",
+        "sts.cn-northwest-1.amazonaws.com.cn",
+        "ec2.cn-north-1.api.amazonwebservices.com.cn",
+        "ec2.us-gov-west-1.amazonaws.com",
+        "ec2.us-iso-east-1.c2s.ic.gov",
+        "ec2.us-isob-east-1.sc2s.sgov.gov",
     ];
 
     #[test]
@@ -413,6 +436,9 @@ mod tests {
         assert!(!is_standard_aws_endpoint(".amazonaws.com"));
         assert!(!is_standard_aws_endpoint("a..amazonaws.com"));
         assert!(!is_standard_aws_endpoint("x.vpce.amazonaws.com"));
+        assert!(!is_standard_aws_endpoint("vpce-0a1-b2.ec2.cn-north-1.vpce.amazonaws.com.cn"));
+        assert!(!is_standard_aws_endpoint(".amazonaws.com.cn"));
+        assert!(!is_standard_aws_endpoint("c2s.ic.gov"));
         assert!(!is_standard_aws_endpoint("evil.example/x.amazonaws.com"));
         assert!(is_standard_aws_endpoint("sqs.ap-southeast-2.amazonaws.com"));
         assert!(is_standard_aws_endpoint("bedrock-runtime.us-west-2.api.aws"));

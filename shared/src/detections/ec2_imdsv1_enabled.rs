@@ -11,6 +11,8 @@
 //! (and `...DefaultsRequest`); a flat `httpTokens` is read too, and key and value
 //! letter case is ignored. A request that switches the endpoint on without naming
 //! tokens fires when the response shows the instance accepting version 1.
+//! A call that leaves the endpoint disabled (in the request, or in the
+//! instance's options as the response shows them) opens nothing and is quiet.
 //! `no-preference` as the Region's default (which hands the choice back to each
 //! image) is not reported. Launches that ask for `optional` (`RunInstances`,
 //! launch templates) are left out: many fleets still launch that way, and what
@@ -69,17 +71,20 @@ fn request_setting<'r>(rec: &'r Record, key: &str) -> Option<&'r Value> {
         .or_else(|| field(params, key))
 }
 
+/// A setting of the instance's metadata options as the response shows them
+/// (`instanceMetadataOptions.<key>`, under `<EventName>Response` or flat).
+fn response_option<'r>(rec: &'r Record, key: &str) -> Option<&'r str> {
+    let response = rec.response_elements()?;
+    let inner = field(response, &format!("{}Response", rec.event_name())).unwrap_or(response);
+    field(field(inner, "instanceMetadataOptions")?, key)?
+        .as_str()
+        .map(str::trim)
+}
+
 /// The response shows the instance's metadata options accepting version 1
 /// (`instanceMetadataOptions.httpTokens` `optional`).
 fn response_allows_v1(rec: &Record) -> bool {
-    let Some(response) = rec.response_elements() else {
-        return false;
-    };
-    let inner = field(response, &format!("{}Response", rec.event_name())).unwrap_or(response);
-    field(inner, "instanceMetadataOptions")
-        .and_then(|o| field(o, "httpTokens"))
-        .and_then(Value::as_str)
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("optional"))
+    response_option(rec, "httpTokens").is_some_and(|t| t.eq_ignore_ascii_case("optional"))
 }
 
 impl Detection for Ec2ImdsV1Enabled {
@@ -92,6 +97,13 @@ impl Detection for Ec2ImdsV1Enabled {
             return None;
         }
         let text = |key| request_setting(rec, key).and_then(Value::as_str).map(str::trim);
+        // With the endpoint off, no request of either version is answered: an
+        // `optional` sent beside `HttpEndpoint: disabled` (stack tools send every
+        // setting) opens nothing.
+        let disabled = |e: Option<&str>| e.is_some_and(|e| e.eq_ignore_ascii_case("disabled"));
+        if disabled(text("HttpEndpoint")) || disabled(response_option(rec, "httpEndpoint")) {
+            return None;
+        }
         let tokens = match text("HttpTokens") {
             Some(t) if t.eq_ignore_ascii_case("optional") => t,
             // The endpoint switched on without naming tokens: the response says what
@@ -159,6 +171,24 @@ mod tests {
             r#"{"ModifyInstanceMetadataOptionsRequest":{"InstanceId":"i-0abc","HttpEndpoint":"enabled"}}"#, "")
             .replace(r#""responseElements":null"#, &response("required"));
         assert!(!fires(d, &on));
+    }
+
+    /// With the endpoint off nothing answers, whatever the tokens say.
+    #[test]
+    fn an_endpoint_left_disabled_is_quiet() {
+        let d = &Ec2ImdsV1Enabled;
+        let name = "ModifyInstanceMetadataOptions";
+        let off = nested(name, "optional").replace(r#""HttpEndpoint":"enabled""#, r#""HttpEndpoint":"Disabled""#);
+        assert!(!fires(d, &record(SOURCE, name, USER, &off, "")));
+        assert!(!fires(d, &record(SOURCE, "ModifyInstanceMetadataDefaults", USER,
+            r#"{"ModifyInstanceMetadataDefaultsRequest":{"HttpTokens":"optional","HttpEndpoint":"disabled"}}"#, "")));
+        // Tokens alone, on an instance whose endpoint the response shows off.
+        let tokens_only = record(SOURCE, name, USER,
+            r#"{"ModifyInstanceMetadataOptionsRequest":{"InstanceId":"i-0abc","HttpTokens":"optional"}}"#, "");
+        assert!(fires(d, &tokens_only));
+        let shown_off = tokens_only.replace(r#""responseElements":null"#,
+            r#""responseElements":{"ModifyInstanceMetadataOptionsResponse":{"instanceMetadataOptions":{"httpTokens":"optional","httpEndpoint":"disabled"}}}"#);
+        assert!(!fires(d, &shown_off));
     }
 
     fn response(tokens: &str) -> String {

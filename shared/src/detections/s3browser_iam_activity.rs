@@ -5,9 +5,13 @@
 //! profile creation, templated bucket policy) are one behaviour here: S3 Browser is a
 //! file-transfer client, and it appears in incident reports as the tool intruders use
 //! to create persistence with stolen keys; any of these writes from it is the
-//! finding. Only successful calls. The user agent is matched case-insensitively.
+//! finding. Refused calls count too (with their error), as in the Sigma rules:
+//! stolen keys without IAM rights, tried from S3 Browser, are the same intent,
+//! and a file-transfer client has no everyday reason to attempt these writes.
+//! The user agent is matched case-insensitively.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::with_error;
 use crate::event::Record;
 
 pub struct S3BrowserIamActivity;
@@ -56,7 +60,7 @@ impl Detection for S3BrowserIamActivity {
             "s3.amazonaws.com" => rec.event_name() == "PutBucketPolicy",
             _ => false,
         };
-        if !watched || !rec.succeeded() {
+        if !watched {
             return None;
         }
         let ua = rec.user_agent()?;
@@ -68,7 +72,7 @@ impl Detection for S3BrowserIamActivity {
             .with_opt("target_user", rec.request_param_str("userName"))
             .with_opt("bucket", rec.request_param_str("bucketName"))
             .with_opt("source_ip", rec.source_ip());
-        fire(evidence)
+        fire(with_error(evidence, rec))
     }
 }
 
@@ -96,10 +100,17 @@ mod tests {
     }
 
     #[test]
-    fn other_agents_failures_and_calls_do_not_fire() {
-        assert!(!fires(&S3BrowserIamActivity, &record("iam.amazonaws.com", "CreateUser", "aws-cli/2.15.30", "")));
+    fn refused_attempts_fire_with_their_error() {
         let denied = record("iam.amazonaws.com", "CreateUser", S3B, r#""errorCode":"AccessDenied","#);
-        assert!(!fires(&S3BrowserIamActivity, &denied));
+        match eval(&S3BrowserIamActivity, &denied) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("error_code").and_then(|v| v.as_str()), Some("AccessDenied")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn other_agents_and_calls_do_not_fire() {
+        assert!(!fires(&S3BrowserIamActivity, &record("iam.amazonaws.com", "CreateUser", "aws-cli/2.15.30", "")));
         assert!(!fires(&S3BrowserIamActivity, &record("iam.amazonaws.com", "ListUsers", S3B, "")));
         assert!(!fires(&S3BrowserIamActivity, &record("s3.amazonaws.com", "CreateUser", S3B, "")));
         let no_ua = record("iam.amazonaws.com", "CreateUser", S3B, "")
