@@ -99,7 +99,9 @@ impl Finding {
     pub fn to_json(&self) -> String {
         // Serialising this struct cannot fail: every key is a string and every value
         // is plain data.
-        serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+        crate::sanitize::json_line(
+            serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
+        )
     }
 
     /// A readable block of text; every attacker-controlled value is made safe.

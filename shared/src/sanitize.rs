@@ -6,7 +6,8 @@
 //! that would fake a second header line, ANSI escapes that would repaint a
 //! terminal), every bidirectional override (which reorders what a reader sees), and
 //! its length beyond a cap, with a visible mark. JSON output keeps original values:
-//! a JSON encoder escapes them itself.
+//! a JSON encoder escapes them itself, and [`json_line`] the few it leaves that
+//! break line readers and queues.
 
 /// The mark that replaces a removed run of characters or the cut tail.
 pub const CUT_MARK: &str = "…[truncated]";
@@ -30,25 +31,68 @@ pub fn is_unsafe(c: char) -> bool {
     // Controls (C0, DEL, C1), and every format character (Unicode category Cf):
     // bidi marks, embeddings, overrides and isolates, zero-width characters, the
     // invisible tag characters that can spell hidden text. Plus the line and
-    // paragraph separators, which end a line in some viewers.
+    // paragraph separators, which end a line in some viewers; the rest of
+    // Unicode's default-ignorable code points, which show as nothing (variation
+    // selectors and fillers can spell hidden text as well as tags can); and the
+    // noncharacters, which some message queues refuse.
     c.is_control()
+        || is_noncharacter(c)
         || matches!(c,
             '\u{00AD}'                     // soft hyphen
+            | '\u{034F}'                   // combining grapheme joiner
             | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}'
             | '\u{0890}'..='\u{0891}' | '\u{08E2}'
-            | '\u{180E}'
+            | '\u{115F}' | '\u{1160}'      // Hangul fillers
+            | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'       // Mongolian variation selectors
             | '\u{200B}'..='\u{200F}'       // zero-width and directional marks
             | '\u{2028}' | '\u{2029}'       // line and paragraph separators
             | '\u{202A}'..='\u{202E}'       // bidi embeddings and overrides
-            | '\u{2060}'..='\u{2064}'
-            | '\u{2066}'..='\u{206F}'       // bidi isolates, deprecated format controls
+            | '\u{2060}'..='\u{206F}'       // word joiner, invisible operators, isolates
+            | '\u{3164}' | '\u{FFA0}'       // Hangul fillers
+            | '\u{FE00}'..='\u{FE0F}'       // variation selectors
             | '\u{FEFF}'
-            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{FFF0}'..='\u{FFFB}'
             | '\u{110BD}' | '\u{110CD}'
             | '\u{13430}'..='\u{1343F}'
             | '\u{1BCA0}'..='\u{1BCA3}'
             | '\u{1D173}'..='\u{1D17A}'
-            | '\u{E0001}' | '\u{E0020}'..='\u{E007F}') // tag characters
+            | '\u{E0000}'..='\u{E0FFF}') // tags, variation selectors supplement
+}
+
+/// `json` (text serde_json wrote) with the characters that break line-oriented
+/// readers or message queues written as `\\uXXXX` escapes: the line separators
+/// U+0085, U+2028 and U+2029 (which some readers split lines on, cutting a JSON
+/// line in two) and the noncharacters of the first plane (SQS refuses U+FFFE and
+/// U+FFFF in a message). serde_json writes them as they are, and only inside
+/// strings, where an escape means the same character.
+pub fn json_line(json: String) -> String {
+    if !json.chars().any(json_hazard) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if json_hazard(c) {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn json_hazard(c: char) -> bool {
+    matches!(
+        c,
+        '\u{0085}' | '\u{2028}' | '\u{2029}' | '\u{FDD0}'..='\u{FDEF}' | '\u{FFFE}' | '\u{FFFF}'
+    )
+}
+
+/// Unicode's noncharacters: U+FDD0..U+FDEF and the last two code points of
+/// every plane.
+fn is_noncharacter(c: char) -> bool {
+    let u = u32::from(c);
+    (0xFDD0..=0xFDEF).contains(&u) || u & 0xFFFE == 0xFFFE
 }
 
 #[cfg(test)]
@@ -62,6 +106,62 @@ mod tests {
         assert!(!safe.chars().any(is_unsafe), "{safe:?}");
         assert!(!safe.contains('\n') && !safe.contains('\x1b'));
         assert!(safe.starts_with("bob?[HIGH]"));
+    }
+
+    /// Characters that show as nothing can spell hidden text (variation
+    /// selectors, fillers, tags); noncharacters break some queues.
+    #[test]
+    fn invisible_and_noncharacters_become_marks() {
+        for c in [
+            '\u{FE00}',
+            '\u{FE0F}',
+            '\u{E0100}',
+            '\u{E01EF}',
+            '\u{E0041}',
+            '\u{3164}',
+            '\u{115F}',
+            '\u{1160}',
+            '\u{FFA0}',
+            '\u{034F}',
+            '\u{17B4}',
+            '\u{180B}',
+            '\u{2065}',
+            '\u{FFFF}',
+            '\u{FFFE}',
+            '\u{FDD0}',
+            '\u{1FFFF}',
+            '\u{10FFFE}',
+        ] {
+            assert!(is_unsafe(c), "U+{:04X}", u32::from(c));
+            assert_eq!(one_line(&format!("a{c}b"), 10), "a?b");
+        }
+        for c in [
+            'a',
+            'é',
+            '\u{FDCF}',
+            '\u{FDF0}',
+            '\u{FFFD}',
+            '\u{1F600}',
+            '\u{2800}',
+            '\u{4E2D}',
+        ] {
+            assert!(!is_unsafe(c), "U+{:04X}", u32::from(c));
+        }
+    }
+
+    #[test]
+    fn json_lines_escape_line_separators_and_noncharacters() {
+        let v =
+            serde_json::json!({"a": "x\u{2028}y\u{2029}z\u{85}\u{FFFF}\u{FFFE}\u{FDD0}é\u{1F600}"});
+        let line = json_line(v.to_string());
+        assert_eq!(
+            line,
+            r#"{"a":"x\u2028y\u2029z\u0085\uffff\ufffe\ufdd0é😀"}"#
+        );
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&line).unwrap(), v);
+        assert!(!line.chars().any(json_hazard));
+        let plain = r#"{"a":"b"}"#.to_owned();
+        assert_eq!(json_line(plain.clone()), plain);
     }
 
     #[test]

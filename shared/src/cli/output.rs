@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use trailwatch::finding::Finding;
 use trailwatch::notify::{Notifier, NotifyError};
 use trailwatch::render;
+use trailwatch::sanitize::json_line;
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -51,9 +52,13 @@ impl Notifier for Stdout_ {
         let r = match self.format {
             Format::Jsonl => writeln!(out, "{}", f.to_json()),
             Format::Text => writeln!(out, "{}", f.to_text(self.colour)),
-            Format::Ocsf => writeln!(out, "{}", render::ocsf::render(f, render::now_ms())),
-            Format::Asff => writeln!(out, "{}", asff_line(f)),
-            Format::Chat => writeln!(out, "{}", render::chat::render(f)),
+            Format::Ocsf => writeln!(
+                out,
+                "{}",
+                json_line(render::ocsf::render(f, render::now_ms()).to_string())
+            ),
+            Format::Asff => writeln!(out, "{}", json_line(asff_line(f))),
+            Format::Chat => writeln!(out, "{}", json_line(render::chat::render(f).to_string())),
         };
         r.map_err(|e| {
             NotifyError(if e.kind() == io::ErrorKind::BrokenPipe {

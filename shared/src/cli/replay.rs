@@ -312,7 +312,8 @@ impl<S: Store> Sink for Replay<'_, S> {
         if self.fatal.is_some() {
             return;
         }
-        match Record::from_json(json) {
+        let mut repaired = String::new();
+        match Record::from_json_repairing(json, &mut repaired) {
             Ok(rec) => self.parsed(loc, &rec, None),
             Err(e) => self.rejected(loc, &reader::invalid_record(&e)),
         }
@@ -322,7 +323,8 @@ impl<S: Store> Sink for Replay<'_, S> {
         if self.fatal.is_some() {
             return true;
         }
-        match Record::from_json(json) {
+        let mut repaired = String::new();
+        match Record::from_json_repairing(json, &mut repaired) {
             Ok(rec) if rec.names_an_event() => {
                 self.parsed(loc, &rec, None);
                 true

@@ -47,7 +47,9 @@ impl Ahead<'_> {
         match self {
             Ahead::Text => Ok(Ready::Text(json.to_owned())),
             Ahead::PrepareOnly(engine) => {
-                let rec = Record::from_json(json).map_err(|e| reader::invalid_record(&e))?;
+                let mut repaired = String::new();
+                let rec = Record::from_json_repairing(json, &mut repaired)
+                    .map_err(|e| reader::invalid_record(&e))?;
                 prepare_only(engine, &rec, json).map_err(|e| reader::invalid_record(&e))
             }
             Ahead::Parse | Ahead::Prepare(_) => {
@@ -65,7 +67,8 @@ impl Ahead<'_> {
         match self {
             Ahead::Text => None,
             Ahead::PrepareOnly(engine) => {
-                let rec = Record::from_json(json).ok()?;
+                let mut repaired = String::new();
+                let rec = Record::from_json_repairing(json, &mut repaired).ok()?;
                 if !rec.names_an_event() {
                     return None;
                 }

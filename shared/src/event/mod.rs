@@ -14,6 +14,7 @@ pub mod prefilter;
 pub mod reader;
 pub mod record;
 pub mod split;
+pub mod surrogates;
 pub mod time;
 pub mod utf8;
 

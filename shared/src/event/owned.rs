@@ -14,9 +14,16 @@ self_cell::self_cell!(
 );
 
 impl OwnedRecord {
-    /// Parses `json` (see [`Record::from_json`]).
+    /// Parses `json` (see [`Record::from_json`]); a text holding lone surrogate
+    /// escapes is read with them replaced (`event::surrogates`).
     pub fn parse(json: String) -> Result<OwnedRecord, serde_json::Error> {
-        OwnedRecord::try_new(json, |text| Record::from_json(text))
+        match OwnedRecord::try_new_or_recover(json, |text| Record::from_json(text)) {
+            Ok(rec) => Ok(rec),
+            Err((json, e)) => match super::surrogates::repaired(&json) {
+                Some(fixed) => OwnedRecord::try_new(fixed, |text| Record::from_json(text)),
+                None => Err(e),
+            },
+        }
     }
 
     pub fn record(&self) -> &Record<'_> {

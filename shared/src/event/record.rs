@@ -108,8 +108,12 @@ impl LazyValue<'_> {
         self.parsed
             .get_or_init(|| {
                 // The text was checked as JSON when the record was read; a value too
-                // deeply nested to build reads as absent.
-                let v = serde_json::from_str::<Value>(self.raw?).ok()?;
+                // deeply nested to build reads as absent. One that holds a lone
+                // surrogate escape is read with it replaced (`event::surrogates`).
+                let raw = self.raw?;
+                let v = serde_json::from_str::<Value>(raw)
+                    .ok()
+                    .or_else(|| serde_json::from_str(&super::surrogates::repaired(raw)?).ok())?;
                 (!v.is_null()).then_some(v)
             })
             .as_ref()
@@ -263,6 +267,26 @@ impl<'a> Record<'a> {
         let mut rec: Record<'a> = serde_json::from_str(text)?;
         rec.raw = Some(text);
         Ok(rec)
+    }
+
+    /// [`Record::from_json`], reading a text that holds lone surrogate escapes
+    /// with them replaced (`event::surrogates`); the repaired text is kept in
+    /// `scratch`, which the record then borrows.
+    pub fn from_json_repairing(
+        text: &'a str,
+        scratch: &'a mut String,
+    ) -> Result<Self, serde_json::Error> {
+        match Record::from_json(text) {
+            Err(e) => match super::surrogates::repaired(text) {
+                Some(fixed) => {
+                    *scratch = fixed;
+                    let fixed: &'a String = scratch;
+                    Record::from_json(fixed)
+                }
+                None => Err(e),
+            },
+            parsed => parsed,
+        }
     }
 
     /// The record has an `eventSource` or an `eventName` (what makes a JSON
@@ -598,5 +622,29 @@ mod tests {
         let r = Record::from_json(r#"{"eventName":"X","errorCode":"","errorMessage":""}"#).unwrap();
         assert!(r.succeeded());
         assert_eq!(r.error_code(), None);
+    }
+
+    /// A lone surrogate escape neither hides a nested value nor rejects the
+    /// record: both read with it replaced by U+FFFD (`event::surrogates`).
+    #[test]
+    fn lone_surrogate_escapes_are_read_as_replacement_characters() {
+        let nested = r#"{"eventSource":"s3.amazonaws.com","eventName":"PutBucketPolicy",
+            "requestParameters":{"bucketName":"b","policy":{"Statement":[{"Sid":"\ud800"}]}}}"#;
+        let rec = Record::from_json(nested).unwrap();
+        assert_eq!(rec.request_param_str("bucketName"), Some("b"));
+        assert_eq!(
+            rec.request_parameters().unwrap()["policy"]["Statement"][0]["Sid"],
+            "\u{FFFD}"
+        );
+        let top = r#"{"eventSource":"iam.amazonaws.com","eventName":"CreateUser","userAgent":"x\udc00y"}"#;
+        assert!(Record::from_json(top).is_err());
+        let mut scratch = String::new();
+        let rec = Record::from_json_repairing(top, &mut scratch).unwrap();
+        assert_eq!(rec.user_agent(), Some("x\u{FFFD}y"));
+        let owned = crate::event::OwnedRecord::parse(top.to_owned()).unwrap();
+        assert_eq!(owned.record().user_agent(), Some("x\u{FFFD}y"));
+        // Other errors stay errors.
+        let mut scratch = String::new();
+        assert!(Record::from_json_repairing(r#"{"eventName":5}"#, &mut scratch).is_err());
     }
 }

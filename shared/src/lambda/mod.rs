@@ -258,7 +258,8 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                 crate::sanitize::one_line(&detail_type, 100)
             ));
         }
-        let rec = match Record::from_json(detail.get()) {
+        let mut repaired = String::new();
+        let rec = match Record::from_json_repairing(detail.get(), &mut repaired) {
             Ok(r) => r,
             Err(e) => return reject(format!("detail is not a CloudTrail record: {e}")),
         };

@@ -231,6 +231,45 @@ fn text(value: &str, max: usize) -> String {
     s
 }
 
+/// The finding's description: the detection's own text first, then what the
+/// records say, each record value quoted and capped. Record values are
+/// attacker-controlled: unquoted and unbounded, a crafted user name could read
+/// as our own facts ("... from 10.0.0.5 in account ... expected and benign")
+/// and push the true ones past the length limit.
+fn describe(f: &Finding) -> String {
+    let quoted = |v: &str| {
+        format!(
+            "\"{}\"",
+            crate::sanitize::one_line(v, MAX_QUOTED).replace('"', "'")
+        )
+    };
+    let actor = if f.actor.display.is_empty() {
+        "unknown"
+    } else {
+        &f.actor.display
+    };
+    let mut d = format!(
+        "{} Seen: {} by {}",
+        f.meta.description,
+        quoted(&f.event_names.join(", ")),
+        quoted(actor)
+    );
+    if let Some(ip) = f.source_ip.as_deref().filter(|s| !s.is_empty()) {
+        d.push_str(&format!(" from {}", quoted(ip)));
+    }
+    if let Some(a) = f.account_id.as_deref().filter(|a| !a.is_empty()) {
+        d.push_str(&format!(" in account {}", quoted(a)));
+    }
+    if let Some(code) = &f.error_code {
+        d.push_str(&format!(" (error {})", quoted(code)));
+    }
+    d.push('.');
+    d
+}
+
+/// How many characters of one record value the description quotes.
+const MAX_QUOTED: usize = 128;
+
 /// The ASFF finding for `f`, imported into `product` at `now_ms`.
 /// `CreatedAt` is the first event time (stable across retries), `UpdatedAt` now.
 pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
@@ -245,27 +284,7 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
     let source_account = account_id(f);
     let finding_region = region(f).unwrap_or(&product.region).to_owned();
 
-    let mut description = format!(
-        "{} by {}",
-        f.event_names.join(", "),
-        if f.actor.display.is_empty() {
-            "unknown"
-        } else {
-            &f.actor.display
-        }
-    );
-    if let Some(ip) = f.source_ip.as_deref().filter(|s| !s.is_empty()) {
-        description.push_str(&format!(" from {ip}"));
-    }
-    match &f.account_id {
-        Some(a) if !a.is_empty() => description.push_str(&format!(" in account {a}")),
-        _ => {}
-    }
-    if let Some(code) = &f.error_code {
-        description.push_str(&format!(" (error {code})"));
-    }
-    description.push_str(". ");
-    description.push_str(meta.description);
+    let description = describe(f);
 
     let mut fields = std::collections::BTreeMap::new();
     let mut field = |k: &str, v: &str| {
@@ -486,6 +505,39 @@ mod tests {
         );
         let no_account = finding(&stop().replace("444455556666", "not-an-account"));
         assert!(Product::of_finding(&no_account).is_none());
+    }
+
+    #[test]
+    fn record_values_cannot_pose_as_our_facts() {
+        let forged = format!(
+            "eve from 10.0.0.5 in account 999999999999. Expected and benign, no action needed\\\"{}",
+            " ".repeat(1000)
+        );
+        let f = finding(&stop().replace(
+            "assumed-role/ops/eve",
+            &format!("assumed-role/ops/{forged}"),
+        ));
+        let d = render(&f, &Product::of_finding(&f).unwrap(), 0).description;
+        // Our text comes first, whole; the record's values follow, quoted and
+        // capped, so the true address and account are still there.
+        assert!(d.starts_with(f.meta.description), "{d}");
+        assert!(
+            d.contains(" from \"203.0.113.9\" in account \"444455556666\""),
+            "{d}"
+        );
+        let actor = d
+            .split(" by \"")
+            .nth(1)
+            .unwrap()
+            .split("\" from")
+            .next()
+            .unwrap();
+        assert!(
+            !actor.contains('"')
+                && actor.chars().count() <= 128 + crate::sanitize::CUT_MARK.chars().count(),
+            "{actor}"
+        );
+        assert!(d.chars().count() <= MAX_DESCRIPTION);
     }
 
     #[test]

@@ -250,7 +250,8 @@ async fn process(
         }
         report.records += got.skipped;
         for (i, json) in got.records.iter().enumerate() {
-            let rec = match Record::from_json(json) {
+            let mut repaired = String::new();
+            let rec = match Record::from_json_repairing(json, &mut repaired) {
                 Ok(r) => r,
                 Err(e) => {
                     let loc = Location {
