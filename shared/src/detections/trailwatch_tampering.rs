@@ -3,7 +3,9 @@
 //! functions (code, configuration, concurrency, permissions, URLs), the findings
 //! topic (attributes, policy, subscriptions: a new subscription leaks every
 //! finding), the state table and its TTL, the dead-letter queue, the log groups
-//! and the roles and policies of the functions and forwarders. Centrally or in a
+//! and the roles and policies of the functions and forwarders, and the tuning
+//! bucket (its policy, versioning, lifecycle, ACL, deletion) and file (object
+//! writes, a data event: seen when the trail logs them). Centrally or in a
 //! member account, successful or not (a denied attempt is as telling).
 //!
 //! Decisions:
@@ -18,6 +20,9 @@
 //!   usually a deployment, but still worth a look.
 //! - IAM names are compared without regard to case (IAM treats `MyRole` and `myrole`
 //!   as one role); other services' names are case-sensitive and compared as they are.
+//! - A new version of the tuning file (or its deletion) is medium: editing it is
+//!   the team's routine, and also the way to silence a detection, so every
+//!   version is reported for review; the bucket keeps them all.
 //! - Creating a resource with trailwatch's prefix is not tampering (deployments
 //!   do it); enabling a rule is not either.
 
@@ -93,16 +98,33 @@ const SQS: &[&str] = &["DeleteQueue", "PurgeQueue", "SetQueueAttributes"];
 const LOGS: &[&str] = &["DeleteLogGroup", "PutRetentionPolicy", "DeleteSubscriptionFilter"];
 const SSM: &[&str] = &["DeleteParameter", "DeleteParameters"];
 const CLOUDFORMATION: &[&str] = &["DeleteStack", "DeleteStackSet", "DeleteStackInstances"];
+/// The tuning bucket's configuration (management events).
+const S3_BUCKET: &[&str] = &[
+    "DeleteBucket",
+    "DeleteBucketPolicy",
+    "PutBucketAcl",
+    "PutBucketLifecycle",
+    "PutBucketPolicy",
+    "PutBucketVersioning",
+];
+/// The tuning file itself (data events: seen when the trail logs the tuning
+/// bucket's object writes, docs/self-protection.md).
+const S3_OBJECT: &[&str] = &["CopyObject", "DeleteObject", "DeleteObjects", "PutObject", "PutObjectAcl"];
 
 /// The EventBridge pattern for Lambda: every versioned name of the operations.
-const LAMBDA_PATTERN: &str = r#"{"eventName": [{"prefix": "DeleteFunction"}, {"prefix": "UpdateFunctionCode"}, {"prefix": "UpdateFunctionConfiguration"}, {"prefix": "PutFunctionConcurrency"}, {"prefix": "DeleteFunctionConcurrency"}, {"prefix": "AddPermission"}, {"prefix": "RemovePermission"}, {"prefix": "PutFunctionEventInvokeConfig"}, {"prefix": "UpdateFunctionEventInvokeConfig"}, {"prefix": "DeleteFunctionEventInvokeConfig"}, {"prefix": "CreateFunctionUrlConfig"}, {"prefix": "UpdateFunctionUrlConfig"}, {"prefix": "DeleteFunctionUrlConfig"}, {"prefix": "UpdateAlias"}, {"prefix": "DeleteAlias"}]}"#;
+/// `DeleteFunction`, `UpdateFunction` and `PutFunction` each take several of them
+/// (`DeleteFunctionConcurrency`, `UpdateFunctionUrlConfig`, ...) in fewer
+/// characters of a pattern EventBridge caps at 2,048; the few other calls they
+/// let in (`PutFunctionRecursionConfig`) are dropped by [`watched`].
+const LAMBDA_PATTERN: &str = r#"{"eventName": [{"prefix": "DeleteFunction"}, {"prefix": "UpdateFunction"}, {"prefix": "PutFunction"}, {"prefix": "AddPermission"}, {"prefix": "RemovePermission"}, {"prefix": "CreateFunctionUrlConfig"}, {"prefix": "UpdateAlias"}, {"prefix": "DeleteAlias"}]}"#;
 
 pub static META: Meta = Meta {
     id: "trailwatch-tampering",
     title: "trailwatch tampering",
     description: "A call changed or removed one of trailwatch's own resources (a rule, target, \
                   bus or bus policy, the canary schedule, a function, the findings topic or its \
-                  subscriptions, the state table, a role or policy), or tried to. Disabling the \
+                  subscriptions, the state table, a role or policy, the tuning bucket or \
+                  file), or tried to. Disabling the \
                   watcher is how an attacker makes every later step invisible.",
     severity: Severity::Critical,
     attack: &["T1562.001", "T1562.008"],
@@ -114,7 +136,9 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Confirm the change with whoever owns trailwatch's deployment. If nobody made it, \
                  restore the resource (redeploy the stack), review the caller's other actions, \
-                 and check pipeline-silent findings for the accounts and Regions it affects.",
+                 and check pipeline-silent findings for the accounts and Regions it affects. \
+                 For the tuning file, compare the new version with the one before: the \
+                 bucket keeps every version.",
     triggers: &[
         Trigger::write("events.amazonaws.com", EVENTS),
         Trigger::write("scheduler.amazonaws.com", SCHEDULER),
@@ -126,6 +150,8 @@ pub static META: Meta = Meta {
         Trigger::write("logs.amazonaws.com", LOGS),
         Trigger::write("ssm.amazonaws.com", SSM),
         Trigger::write("cloudformation.amazonaws.com", CLOUDFORMATION),
+        Trigger::write("s3.amazonaws.com", S3_BUCKET),
+        Trigger::data("s3.amazonaws.com", S3_OBJECT),
     ],
     window: None,
 };
@@ -152,6 +178,7 @@ fn watched(source: &str, name: &str) -> bool {
         "logs.amazonaws.com" => LOGS,
         "ssm.amazonaws.com" => SSM,
         "cloudformation.amazonaws.com" => CLOUDFORMATION,
+        "s3.amazonaws.com" => return S3_BUCKET.contains(&name) || S3_OBJECT.contains(&name),
         _ => return false,
     };
     list.contains(&name)
@@ -174,6 +201,7 @@ fn resource_fields(source: &str, name: &str) -> &'static [&'static str] {
         "logs.amazonaws.com" => &["logGroupName"],
         "ssm.amazonaws.com" => &["name", "names"],
         "cloudformation.amazonaws.com" => &["stackName", "stackSetName"],
+        "s3.amazonaws.com" => &["bucketName"],
         _ => &[],
     }
 }
@@ -229,8 +257,10 @@ pub fn tampered_resource(rec: &Record<'_>, prefix: &str) -> Option<String> {
         for v in values {
             let name = owned_name(field, v);
             // IAM names are unique without regard to case: `TrailWatch-Role` names the
-            // same role as `trailwatch-role`.
-            let ours = if source == "iam.amazonaws.com" {
+            // same role as `trailwatch-role`. Bucket names are lowercase, so the
+            // tuning bucket CloudFormation names after a stack `TrailWatch` is
+            // `trailwatch-tuningbucket-...`.
+            let ours = if matches!(source, "iam.amazonaws.com" | "s3.amazonaws.com") {
                 name.get(..prefix.len())
                     .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
             } else {
@@ -255,6 +285,7 @@ impl Detection for TrailwatchTampering {
             Evidence::new()
                 .with("resource", resource)
                 .with("resource_prefix", resources::prefix())
+                .with_opt("key", rec.request_param_str("key"))
                 .with_opt("invoked_by", rec.invoked_by()),
         )
     }
@@ -264,7 +295,10 @@ impl Detection for TrailwatchTampering {
     }
 
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        if rec.invoked_by() == Some("cloudformation.amazonaws.com") {
+        // A new version of the tuning file is the team's routine, and the one way
+        // to silence a detection on purpose: worth a look, not a page.
+        let tuning_file = rec.event_source() == "s3.amazonaws.com" && S3_OBJECT.contains(&rec.event_name());
+        if rec.invoked_by() == Some("cloudformation.amazonaws.com") || tuning_file {
             Severity::Medium
         } else {
             META.severity
@@ -310,7 +344,13 @@ mod tests {
             ("cloudformation.amazonaws.com", "DeleteStack", r#"{"stackName":"StackSet-tw-prod-forwarders-0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a"}"#),
             ("cloudformation.amazonaws.com", "DeleteStackSet", r#"{"stackSetName":"arn:aws:cloudformation:eu-west-1:111122223333:stackset/tw-prod-forwarders:0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a"}"#),
         ];
-        for (source, name, params) in cases {
+        let tuning = [
+            ("s3.amazonaws.com", "PutBucketPolicy", r#"{"bucketName":"tw-prod-tuningbucket-1abcd2efgh3i","bucketPolicy":{}}"#),
+            ("s3.amazonaws.com", "PutBucketVersioning", r#"{"bucketName":"tw-prod-tuningbucket-1abcd2efgh3i","VersioningConfiguration":{"Status":"Suspended"}}"#),
+            ("s3.amazonaws.com", "PutObject", r#"{"bucketName":"tw-prod-tuningbucket-1abcd2efgh3i","key":"tuning.toml"}"#),
+            ("s3.amazonaws.com", "DeleteObjects", r#"{"bucketName":"tw-prod-tuningbucket-1abcd2efgh3i","delete":""}"#),
+        ];
+        for (source, name, params) in cases.into_iter().chain(tuning) {
             let json = rec(source, name, params);
             assert!(tampered(&json, "tw-prod").is_some(), "{source} {name}");
             assert!(tampered(&json, "other").is_none(), "{source} {name} with another prefix");
@@ -363,5 +403,33 @@ mod tests {
         );
         let r = Record::from_json(&cfn).unwrap();
         assert_eq!(TrailwatchTampering.severity_for(&r), Severity::Medium);
+    }
+
+    /// The tuning bucket's name is lowercase whatever the stack's; a new version
+    /// of the file is medium, a change to the bucket critical.
+    #[test]
+    fn the_tuning_bucket_and_file_are_watched() {
+        let file = rec("s3.amazonaws.com", "PutObject", r#"{"bucketName":"tw-prod-tuningbucket-1abc","key":"tuning.toml"}"#);
+        assert!(tampered(&file, "TW-Prod").is_some());
+        // `evaluate` compares with the process's prefix (`trailwatch` here).
+        let ours = file.replace("tw-prod-", "trailwatch-");
+        let r = Record::from_json(&ours).unwrap();
+        let Some(Signal::Fire(e)) = TrailwatchTampering.evaluate(&r) else {
+            panic!("expected a finding");
+        };
+        assert_eq!(e.get("key").and_then(|v| v.as_str()), Some("tuning.toml"));
+        assert_eq!(TrailwatchTampering.severity_for(&r), Severity::Medium);
+        let policy = rec("s3.amazonaws.com", "DeleteBucketPolicy", r#"{"bucketName":"trailwatch-tuningbucket-1abc"}"#);
+        let r = Record::from_json(&policy).unwrap();
+        assert!(TrailwatchTampering.evaluate(&r).is_some());
+        assert_eq!(TrailwatchTampering.severity_for(&r), Severity::Critical);
+        // Reads, other buckets and unwatched calls are not.
+        for (name, params) in [
+            ("GetObject", r#"{"bucketName":"tw-prod-tuningbucket-1abc","key":"tuning.toml"}"#),
+            ("PutObject", r#"{"bucketName":"reports-2026","key":"tuning.toml"}"#),
+            ("PutBucketTagging", r#"{"bucketName":"tw-prod-tuningbucket-1abc"}"#),
+        ] {
+            assert!(tampered(&rec("s3.amazonaws.com", name, params), "tw-prod").is_none(), "{name}");
+        }
     }
 }
