@@ -57,8 +57,9 @@ pub struct Args {
     #[arg(long, short)]
     quiet: bool,
     /// First-seen detections only learn (record terms, fire nothing) during the
-    /// first DAYS of event time from the first record: in a replay, a term's first
-    /// sighting in the input cannot be told from a new one.
+    /// first DAYS of event time, counted from the first record a first-seen
+    /// detection takes (records none of them reads do not start it): in a replay,
+    /// a term's first sighting in the input cannot be told from a new one.
     #[arg(long, value_name = "DAYS", value_parser = clap::builder::RangedI64ValueParser::<i64>::new().range(0..=365))]
     learn: Option<i64>,
     /// The name prefix of trailwatch's own resources, for `trailwatch-tampering`
