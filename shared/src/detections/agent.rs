@@ -26,7 +26,7 @@ pub struct AgentFacts {
 }
 
 /// Agents remembered per thread; past this many the memory starts afresh.
-const SLOTS: usize = 256;
+const MAX_REMEMBERED_AGENTS: usize = 256;
 
 /// Longer agents are worked out every time: the memory stays small whatever
 /// the input holds.
@@ -52,7 +52,7 @@ pub fn facts(ua: &str) -> AgentFacts {
             return *facts;
         }
         let facts = work_out(ua);
-        if memory.len() >= SLOTS {
+        if memory.len() >= MAX_REMEMBERED_AGENTS {
             memory.clear();
         }
         memory.insert(ua.into(), facts);
@@ -79,11 +79,11 @@ mod tests {
         pub(super) static WORKED_OUT: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
     }
 
-    /// Up to `SLOTS` agents asked in turn are each worked out once, whatever
+    /// Up to `MAX_REMEMBERED_AGENTS` agents asked in turn are each worked out once, whatever
     /// their hashes; more start the memory afresh and are still answered.
     #[test]
     fn each_agent_is_worked_out_once() {
-        let agents: Vec<String> = (0..SLOTS)
+        let agents: Vec<String> = (0..MAX_REMEMBERED_AGENTS)
             .map(|n| format!("Boto3/1.{n} md/Botocore#1.{n}"))
             .collect();
         let before = WORKED_OUT.get();
@@ -92,13 +92,13 @@ mod tests {
                 facts(ua);
             }
         }
-        assert_eq!(WORKED_OUT.get() - before, SLOTS);
+        assert_eq!(WORKED_OUT.get() - before, MAX_REMEMBERED_AGENTS);
         assert_eq!(facts("Pacu/1.5.2"), work_out("Pacu/1.5.2"));
         assert_eq!(facts(&agents[0]), work_out(&agents[0]));
     }
 
     /// Remembered answers are the answers: on first sight, on a hit, and after
-    /// many more agents than slots have pushed each other out.
+    /// many more agents than it keeps have started the memory afresh.
     #[test]
     fn remembered_answers_equal_worked_out_ones() {
         let mut agents: Vec<String> = [
@@ -117,7 +117,7 @@ mod tests {
         .iter()
         .map(|s| s.to_string())
         .collect();
-        for i in 0..3 * SLOTS {
+        for i in 0..3 * MAX_REMEMBERED_AGENTS {
             agents.push(format!("Boto3/1.{i} Linux/6.{i}-kali"));
             agents.push(format!("aws-sdk-go/{i} consolebackend"));
             agents.push(format!("tool-{i}"));
@@ -125,7 +125,7 @@ mod tests {
         agents.push("x".repeat(MAX_REMEMBERED_BYTES + 1) + " pacu");
         for _ in 0..2 {
             for ua in &agents {
-                // The second asking finds it in the slot asked last.
+                // The second asking finds it remembered.
                 assert_eq!(facts(ua), work_out(ua), "{ua}");
                 assert_eq!(facts(ua), work_out(ua), "{ua}");
             }

@@ -203,25 +203,16 @@ struct Text {
 const ROOT: &[u8] = b"\"Root\"";
 
 impl Text {
+    /// The facts of `body`, a pass each: for the per-key search (the AVX2 key
+    /// pass learns them on its way) and for the tests that compare the two.
     fn of(body: &[u8]) -> Text {
-        // The one-pass search leaves at most a few dozen bytes to this: on such a
-        // tail a plain comparison at each place costs a tenth of setting up a
-        // substring search (a twentieth of a replay's prefilter).
-        let root = if body.len() < SHORT {
-            body.windows(ROOT.len()).any(|w| w == ROOT)
-        } else {
-            memmem::find(body, ROOT).is_some()
-        };
         Text {
             ascii: body.is_ascii(),
             backslash: memchr::memchr(b'\\', body).is_some(),
-            root,
+            root: memmem::find(body, ROOT).is_some(),
         }
     }
 }
-
-/// Texts shorter than this are searched for [`ROOT`] place by place.
-const SHORT: usize = 64;
 
 /// Where each routing key occurs in a text, and what the text holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -438,7 +429,7 @@ mod tests {
     }
 
     /// `"Root"` is found wherever it starts: inside the pass's 32-byte blocks, at
-    /// their ends, and in the bytes read one by one after the last block.
+    /// their ends, and in the last bytes, which the pass reads as a padded copy.
     #[test]
     fn the_root_type_is_found_at_every_offset() {
         for before in 0..80 {
@@ -458,7 +449,7 @@ mod tests {
     }
 
     /// The one-pass key search gives the same peek as a search per key, whatever
-    /// the keys' places: near the end (the part read byte by byte), repeated,
+    /// the keys' places: near the end (the part read as a padded copy), repeated,
     /// overlapping, inside values, escaped, on texts of every length.
     #[test]
     fn one_pass_and_per_key_searches_agree() {
@@ -496,7 +487,7 @@ mod tests {
                         t.splice(at..at, what.iter().copied());
                     }
                     2 => {
-                        // Near the end, which the pass reads byte by byte: a
+                        // Near the end, which the pass reads as a padded copy: a
                         // routing key, the root type or a byte it must notice.
                         let at = t.len().saturating_sub(next(48));
                         let what = match next(3) {
