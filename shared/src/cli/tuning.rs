@@ -249,7 +249,8 @@ struct Collector<'e> {
 
 impl Sink for Collector<'_> {
     fn record(&mut self, _loc: &Location, json: &str) {
-        let Ok(rec) = Record::from_json(json) else {
+        let mut repaired = String::new();
+        let Ok(rec) = Record::from_json_repairing(json, &mut repaired) else {
             return;
         };
         match self.rt.block_on(

@@ -101,9 +101,9 @@ pub(crate) fn policy_document_param(rec: &Record, key: &str) -> Result<Option<Va
             } else {
                 text
             };
-            serde_json::from_str::<Value>(text)
+            crate::event::surrogates::parse_value(text)
                 .map(Some)
-                .map_err(|_| ())
+                .ok_or(())
         }
         Some(v @ Value::Object(_)) => Ok(Some(v.clone())),
         Some(_) => Err(()),

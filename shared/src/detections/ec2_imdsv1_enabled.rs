@@ -11,8 +11,10 @@
 //! (and `...DefaultsRequest`); a flat `httpTokens` is read too, and key and value
 //! letter case is ignored. A request that switches the endpoint on without naming
 //! tokens fires when the response shows the instance accepting version 1.
-//! A call that leaves the endpoint disabled (in the request, or in the
-//! instance's options as the response shows them) opens nothing and is quiet.
+//! A call that leaves an instance's endpoint disabled (in the request, or in
+//! its options as the response shows them) opens nothing and is quiet; the
+//! Region's default `optional` still counts beside a default endpoint
+//! `disabled`, since launches take the defaults option by option.
 //! `no-preference` as the Region's default (which hands the choice back to each
 //! image) is not reported. Launches that ask for `optional` (`RunInstances`,
 //! launch templates) are left out: many fleets still launch that way, and what
@@ -97,11 +99,15 @@ impl Detection for Ec2ImdsV1Enabled {
             return None;
         }
         let text = |key| request_setting(rec, key).and_then(Value::as_str).map(str::trim);
-        // With the endpoint off, no request of either version is answered: an
-        // `optional` sent beside `HttpEndpoint: disabled` (stack tools send every
-        // setting) opens nothing.
+        // With an instance's endpoint off, no request of either version is
+        // answered: an `optional` sent beside `HttpEndpoint: disabled` (stack
+        // tools send every setting) opens nothing. The Region's defaults are
+        // taken option by option at launch, so a default `optional` still reaches
+        // any instance launched with the endpoint on: it counts.
         let disabled = |e: Option<&str>| e.is_some_and(|e| e.eq_ignore_ascii_case("disabled"));
-        if disabled(text("HttpEndpoint")) || disabled(response_option(rec, "httpEndpoint")) {
+        if rec.event_name() == "ModifyInstanceMetadataOptions"
+            && (disabled(text("HttpEndpoint")) || disabled(response_option(rec, "httpEndpoint")))
+        {
             return None;
         }
         let tokens = match text("HttpTokens") {
@@ -173,14 +179,16 @@ mod tests {
         assert!(!fires(d, &on));
     }
 
-    /// With the endpoint off nothing answers, whatever the tokens say.
+    /// With an instance's endpoint off nothing answers, whatever the tokens say.
     #[test]
     fn an_endpoint_left_disabled_is_quiet() {
         let d = &Ec2ImdsV1Enabled;
         let name = "ModifyInstanceMetadataOptions";
         let off = nested(name, "optional").replace(r#""HttpEndpoint":"enabled""#, r#""HttpEndpoint":"Disabled""#);
         assert!(!fires(d, &record(SOURCE, name, USER, &off, "")));
-        assert!(!fires(d, &record(SOURCE, "ModifyInstanceMetadataDefaults", USER,
+        // The Region's default is taken option by option at launch: a default
+        // `optional` reaches instances launched with the endpoint on.
+        assert!(fires(d, &record(SOURCE, "ModifyInstanceMetadataDefaults", USER,
             r#"{"ModifyInstanceMetadataDefaultsRequest":{"HttpTokens":"optional","HttpEndpoint":"disabled"}}"#, "")));
         // Tokens alone, on an instance whose endpoint the response shows off.
         let tokens_only = record(SOURCE, name, USER,

@@ -152,7 +152,7 @@ impl Detection for EventBridgeRuleOnIdentityCreation {
             return None;
         }
         let text = rec.request_param_str("eventPattern")?;
-        let pattern: Value = serde_json::from_str(text).ok()?;
+        let pattern = crate::event::surrogates::parse_value(text)?;
         let names = singled_out(&pattern);
         if names.is_empty() {
             return None;

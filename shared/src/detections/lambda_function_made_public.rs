@@ -66,7 +66,7 @@ fn granted_to_everyone(rec: &Record) -> bool {
     }
     rec.response_element("statement")
         .and_then(Value::as_str)
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .and_then(crate::event::surrogates::parse_value)
         .and_then(|st| st.get("Principal").map(is_everyone))
         .unwrap_or(false)
 }

@@ -28,7 +28,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::event::Record;
-use crate::event::prefilter::Peek;
+use crate::event::prefilter::{Needle, Peek};
 use crate::resources;
 
 pub struct TrailwatchTampering;
@@ -109,7 +109,22 @@ const S3_BUCKET: &[&str] = &[
 ];
 /// The tuning file itself (data events: seen when the trail logs the tuning
 /// bucket's object writes, docs/self-protection.md).
-const S3_OBJECT: &[&str] = &["CopyObject", "DeleteObject", "DeleteObjects", "PutObject", "PutObjectAcl"];
+const S3_OBJECT: &[&str] = &[
+    "CompleteMultipartUpload",
+    "CopyObject",
+    "DeleteObject",
+    "DeleteObjects",
+    "PutObject",
+    "PutObjectAcl",
+];
+/// What CloudFormation puts in the tuning bucket's generated name
+/// (`<stack>-tuningbucket-<suffix>`, lowercase): other buckets that start with
+/// the prefix (a backtest's results bucket) are not the tuning bucket.
+const TUNING_BUCKET_MARK: &str = "-tuningbucket-";
+/// The S3 triggers' filter: only the tuning bucket's events travel, so that the
+/// object writes of every other bucket (where a trail logs data events) do not
+/// invoke the function.
+const TUNING_BUCKET_PATTERN: &str = r#"{"requestParameters": {"bucketName": [{"wildcard": "*-tuningbucket-*"}]}}"#;
 
 /// The EventBridge pattern for Lambda: every versioned name of the operations.
 /// `DeleteFunction`, `UpdateFunction` and `PutFunction` each take several of them
@@ -150,8 +165,8 @@ pub static META: Meta = Meta {
         Trigger::write("logs.amazonaws.com", LOGS),
         Trigger::write("ssm.amazonaws.com", SSM),
         Trigger::write("cloudformation.amazonaws.com", CLOUDFORMATION),
-        Trigger::write("s3.amazonaws.com", S3_BUCKET),
-        Trigger::data("s3.amazonaws.com", S3_OBJECT),
+        Trigger::write("s3.amazonaws.com", S3_BUCKET).with_detail(TUNING_BUCKET_PATTERN),
+        Trigger::data("s3.amazonaws.com", S3_OBJECT).with_detail(TUNING_BUCKET_PATTERN),
     ],
     window: None,
 };
@@ -263,6 +278,7 @@ pub fn tampered_resource(rec: &Record<'_>, prefix: &str) -> Option<String> {
             let ours = if matches!(source, "iam.amazonaws.com" | "s3.amazonaws.com") {
                 name.get(..prefix.len())
                     .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+                    && (source != "s3.amazonaws.com" || name[prefix.len()..].starts_with(TUNING_BUCKET_MARK))
             } else {
                 name.starts_with(prefix)
             };
@@ -290,8 +306,12 @@ impl Detection for TrailwatchTampering {
         )
     }
 
-    fn may_match_raw(&self, peek: &Peek<'_>, _json: &[u8]) -> bool {
+    fn may_match_raw(&self, peek: &Peek<'_>, json: &[u8]) -> bool {
+        // Most object writes are other buckets': the tuning bucket's name is in
+        // the bytes of every record about it.
+        static TUNING_BUCKET: Needle = Needle::new(TUNING_BUCKET_MARK);
         watched(peek.event_source, peek.event_name)
+            && (peek.event_source != "s3.amazonaws.com" || TUNING_BUCKET.is_in(json))
     }
 
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
@@ -411,6 +431,13 @@ mod tests {
     fn the_tuning_bucket_and_file_are_watched() {
         let file = rec("s3.amazonaws.com", "PutObject", r#"{"bucketName":"tw-prod-tuningbucket-1abc","key":"tuning.toml"}"#);
         assert!(tampered(&file, "TW-Prod").is_some());
+        // A large file (`aws s3 cp` of 8 MiB or more) is a multipart upload.
+        let multipart = file.replace("PutObject", "CompleteMultipartUpload");
+        assert!(tampered(&multipart, "tw-prod").is_some());
+        // The raw check lets in the tuning bucket's object writes only.
+        use crate::detections::common::testing::raw;
+        assert_eq!(raw(&TrailwatchTampering, &file), Some(true));
+        assert_eq!(raw(&TrailwatchTampering, &file.replace("tw-prod-tuningbucket-1abc", "reports-2026")), Some(false));
         // `evaluate` compares with the process's prefix (`trailwatch` here).
         let ours = file.replace("tw-prod-", "trailwatch-");
         let r = Record::from_json(&ours).unwrap();
@@ -427,6 +454,8 @@ mod tests {
         for (name, params) in [
             ("GetObject", r#"{"bucketName":"tw-prod-tuningbucket-1abc","key":"tuning.toml"}"#),
             ("PutObject", r#"{"bucketName":"reports-2026","key":"tuning.toml"}"#),
+            // A backtest's results bucket starts with the prefix too.
+            ("PutObject", r#"{"bucketName":"tw-prod-backtest-resultsbucket-9xyz","key":"findings/part-0.jsonl"}"#),
             ("PutBucketTagging", r#"{"bucketName":"tw-prod-tuningbucket-1abc"}"#),
         ] {
             assert!(tampered(&rec("s3.amazonaws.com", name, params), "tw-prod").is_none(), "{name}");

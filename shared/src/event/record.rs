@@ -110,10 +110,7 @@ impl LazyValue<'_> {
                 // The text was checked as JSON when the record was read; a value too
                 // deeply nested to build reads as absent. One that holds a lone
                 // surrogate escape is read with it replaced (`event::surrogates`).
-                let raw = self.raw?;
-                let v = serde_json::from_str::<Value>(raw)
-                    .ok()
-                    .or_else(|| serde_json::from_str(&super::surrogates::repaired(raw)?).ok())?;
+                let v = super::surrogates::parse_value(self.raw?)?;
                 (!v.is_null()).then_some(v)
             })
             .as_ref()

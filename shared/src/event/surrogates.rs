@@ -41,6 +41,16 @@ pub fn repaired(text: &str) -> Option<String> {
     out.and_then(|b| String::from_utf8(b).ok())
 }
 
+/// `text` parsed as a JSON value, read again with its lone surrogate escapes
+/// replaced when that is what serde_json refused; `None` when it is not JSON.
+/// For JSON carried inside a string (a policy, an event pattern), whose escapes
+/// the record's own parse left as text.
+pub fn parse_value(text: &str) -> Option<serde_json::Value> {
+    serde_json::from_str(text)
+        .ok()
+        .or_else(|| serde_json::from_str(&repaired(text)?).ok())
+}
+
 /// The code unit of the `\uXXXX` escape at `at`, if one is there.
 fn escape_at(bytes: &[u8], at: usize) -> Option<u16> {
     let escape = bytes.get(at..at + 6)?;
@@ -71,6 +81,8 @@ mod tests {
         );
         // At the very end of the text.
         assert_eq!(repaired(r#"\ud83d"#).as_deref(), Some(r#"\ufffd"#));
+        // An escaped backslash, then a lone escape.
+        assert_eq!(repaired(r#""\\\ud800""#).as_deref(), Some(r#""\\\ufffd""#));
         // Nothing to repair.
         for fine in [
             r#"{"a":"\ud83d\ude00"}"#,
@@ -91,5 +103,8 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&repaired(text).unwrap()).unwrap();
         assert_eq!(v["s"], "a\u{FFFD}b");
         assert_eq!(v["t"], "\u{FFFD}");
+        assert_eq!(parse_value(text).unwrap(), v);
+        assert_eq!(parse_value(r#"{"a":1}"#).unwrap()["a"], 1);
+        assert_eq!(parse_value("{not json"), None);
     }
 }

@@ -117,10 +117,12 @@ pub fn build_as(f: &Finding, format: MachineFormat) -> SnsMessage {
     let (mut json_budget, mut text_budget) = (MAX_FINDING_JSON_BYTES, MAX_EMAIL_BYTES);
     let now = crate::render::now_ms();
     let message = loop {
-        let finding_json = match format {
+        // Escaped as text inside the copy (`sanitize::json_line`): SNS decodes
+        // the outer JSON, and a queue subscribed raw must not get U+FFFF.
+        let finding_json = crate::sanitize::json_line(match format {
             MachineFormat::Json => finding_json(f, json_budget),
             MachineFormat::Ocsf => crate::render::ocsf::to_json_within(f, now, json_budget),
-        };
+        });
         let text = email_text_within(f, text_budget);
         let mut per_protocol = Map::new();
         for p in JSON_PROTOCOLS {
@@ -704,6 +706,27 @@ mod tests {
         assert!(
             s.chars().count() <= MAX_SUBJECT_CHARS && s.ends_with(SUBJECT_CUT),
             "{s}"
+        );
+    }
+
+    /// What a subscriber receives (each protocol's string, which SNS decodes
+    /// from the message) holds no U+FFFF or line separator, only their escapes:
+    /// SQS refuses U+FFFE and U+FFFF, and line readers split on U+2028.
+    #[test]
+    fn delivered_copies_escape_noncharacters_and_separators() {
+        let f = finding(&STOP.replace("trail/org-trail", "trail/org\\uffff\\u2028trail"));
+        let v: Value = serde_json::from_str(&build(&f).message).unwrap();
+        for p in JSON_PROTOCOLS.iter().chain(TEXT_PROTOCOLS) {
+            let delivered = v[p].as_str().unwrap();
+            assert!(
+                !delivered.contains(['\u{FFFF}', '\u{2028}']),
+                "{p}: {delivered}"
+            );
+        }
+        let inner: Value = serde_json::from_str(v["sqs"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            inner["evidence"]["trail"],
+            "arn:aws:cloudtrail:us-east-1:123456789012:trail/org\u{FFFF}\u{2028}trail"
         );
     }
 

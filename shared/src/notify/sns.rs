@@ -108,7 +108,7 @@ pub struct ChatNotifier(pub SnsNotifier);
 
 impl Notifier for ChatNotifier {
     async fn notify(&self, finding: &Finding) -> Result<(), NotifyError> {
-        let text = crate::render::chat::render(finding).to_string();
+        let text = crate::sanitize::json_line(crate::render::chat::render(finding).to_string());
         self.0
             .publish_plain(&text, &message::attributes(finding))
             .await

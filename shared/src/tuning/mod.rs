@@ -307,7 +307,7 @@ impl<'r, 'a> Fields<'r, 'a> {
     fn text(&self, path: &[String]) -> Option<String> {
         let tree = self
             .tree
-            .get_or_init(|| self.rec.raw.and_then(|raw| serde_json::from_str(raw).ok()));
+            .get_or_init(|| self.rec.raw.and_then(crate::event::surrogates::parse_value));
         let mut v = tree.as_ref()?;
         for part in path {
             v = v.as_object()?.get(part)?;

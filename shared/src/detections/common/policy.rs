@@ -28,9 +28,10 @@ pub fn arn_account(arn: &str) -> Option<&str> {
 pub fn policy_document(v: &serde_json::Value) -> Option<serde_json::Value> {
     match v {
         serde_json::Value::Object(_) => Some(v.clone()),
-        serde_json::Value::String(s) => serde_json::from_str::<serde_json::Value>(s)
-            .ok()
-            .filter(|d| d.is_object()),
+        // A lone surrogate escape in the text must not hide the whole policy.
+        serde_json::Value::String(s) => {
+            crate::event::surrogates::parse_value(s).filter(|d| d.is_object())
+        }
         _ => None,
     }
 }
@@ -374,6 +375,25 @@ pub fn ec2_permission_added(
 /// caller in one account and one more value (a bucket, a table...).
 pub fn account_actor_and(rec: &Record, suffix: &str) -> String {
     format!("{}|{}", account_actor_group(rec), suffix)
+}
+
+#[cfg(test)]
+mod policy_document_tests {
+    use super::policy_document;
+    use serde_json::json;
+
+    /// A policy carried as text (KMS, ECR, Secrets Manager) whose decoy
+    /// statement holds a lone surrogate escape is still read: the escape no
+    /// longer hides the statements beside it.
+    #[test]
+    fn a_lone_surrogate_in_policy_text_does_not_hide_the_policy() {
+        let text = r#"{"Statement":[{"Sid":"\ud800","Effect":"Deny","Action":"x","Resource":"*"},{"Effect":"Allow","Principal":"*","Action":"kms:Encrypt","Resource":"*"}]}"#;
+        let doc = policy_document(&json!(text)).expect("read");
+        assert_eq!(doc["Statement"][1]["Principal"], "*");
+        assert_eq!(doc["Statement"][0]["Sid"], "\u{FFFD}");
+        assert_eq!(policy_document(&json!("not a policy")), None);
+        assert_eq!(policy_document(&json!("[1]")), None);
+    }
 }
 
 #[cfg(test)]
