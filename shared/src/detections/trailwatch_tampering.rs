@@ -275,12 +275,16 @@ pub fn tampered_resource(rec: &Record<'_>, prefix: &str) -> Option<String> {
             // same role as `trailwatch-role`. Bucket names are lowercase, so the
             // tuning bucket CloudFormation names after a stack `TrailWatch` is
             // `trailwatch-tuningbucket-...`.
-            let ours = if matches!(source, "iam.amazonaws.com" | "s3.amazonaws.com") {
+            let prefixed_any_case = || {
                 name.get(..prefix.len())
                     .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-                    && (source != "s3.amazonaws.com" || name[prefix.len()..].starts_with(TUNING_BUCKET_MARK))
-            } else {
-                name.starts_with(prefix)
+            };
+            let ours = match source {
+                "iam.amazonaws.com" => prefixed_any_case(),
+                "s3.amazonaws.com" => {
+                    prefixed_any_case() && name[prefix.len()..].starts_with(TUNING_BUCKET_MARK)
+                }
+                _ => name.starts_with(prefix),
             };
             if ours {
                 return Some(v.to_owned());
