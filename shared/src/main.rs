@@ -10,6 +10,9 @@ static ALLOC: cli::alloc::Split = cli::alloc::Split;
 
 fn main() {
     #[cfg(feature = "cli-alloc")]
-    cli::alloc::keep_freed_memory();
+    {
+        cli::alloc::keep_freed_memory();
+        cli::alloc::small_pages();
+    }
     std::process::exit(cli::main());
 }
