@@ -248,6 +248,28 @@ fn readme_detection_table_is_the_generated_one() {
     );
 }
 
+/// The table's `needs` column names data events alone only where a detection
+/// takes nothing else: an ACL put on a bucket (management) or an object (data)
+/// works in part without data-event logging.
+#[test]
+fn the_needs_column_tells_mixed_triggers_apart() {
+    let out = run(&["list", "--format", "markdown"], None);
+    let table = String::from_utf8_lossy(&out.stdout).into_owned();
+    let needs = |id: &str| {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{id}` |")))
+            .unwrap_or_else(|| panic!("no row for {id}"));
+        let cells: Vec<&str> = row.split(" | ").collect();
+        cells[cells.len() - 2].to_string()
+    };
+    assert_eq!(needs("s3-acl-grants-public-access"), "write + data events");
+    assert_eq!(needs("trailwatch-tampering"), "write + data events");
+    assert_eq!(needs("s3-objects-batch-deleted"), "data events");
+    assert_eq!(needs("discovery-sweep-by-principal"), "read-only");
+    assert_eq!(needs("cloudtrail-log-deleted"), "write");
+}
+
 #[test]
 fn any_number_of_threads_gives_identical_output() {
     let events = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");

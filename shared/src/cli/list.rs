@@ -44,12 +44,29 @@ fn kind(m: &Meta) -> &'static str {
     }
 }
 
-/// Which CloudTrail events the trail and the rule must deliver.
+/// Which CloudTrail events the trail and the rule must deliver. A detection
+/// that takes management events and data events both (an ACL put on a bucket or
+/// on an object) names both: without data-event logging it still sees the
+/// management half.
 fn needs(m: &Meta) -> &'static str {
-    match (m.needs_data_events(), m.needs_read_only_events()) {
-        (true, _) => "data events",
-        (false, true) => "read-only",
-        (false, false) => "write",
+    use trailwatch::detection::Trigger;
+    let data = |t: &Trigger| {
+        matches!(
+            t,
+            Trigger::Events {
+                data_event: true,
+                ..
+            }
+        )
+    };
+    let management = m.triggers.iter().filter(|t| !data(t));
+    let read_only = management.clone().any(Trigger::takes_read_only_events);
+    match (m.needs_data_events(), management.count() > 0, read_only) {
+        (true, false, _) => "data events",
+        (true, true, false) => "write + data events",
+        (true, true, true) => "read-only + data events",
+        (false, _, true) => "read-only",
+        (false, _, false) => "write",
     }
 }
 
