@@ -6,10 +6,12 @@
 //!
 //! Splunk counts ten or more successful pushes per identity over its search window;
 //! we count distinct instances (ten pushes to one instance are one engineer retrying)
-//! within a sliding hour, grouped by account and principal.
+//! within a sliding hour, grouped by account and principal: the role, not the session
+//! (`common::account_principal_term`), so that a script assuming the role afresh for
+//! each host is still one sweep.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_actor_group, instance_id_param};
+use crate::detections::common::{account_principal_term, instance_id_param};
 use crate::detections::ec2_instance_connect_ssh_key_sent::SOURCE;
 use crate::event::Record;
 
@@ -58,7 +60,7 @@ impl Detection for Ec2InstanceConnectKeysBurst {
         }
         let instance = instance_id_param(rec)?;
         Some(Signal::Distinct {
-            group: account_actor_group(rec),
+            group: account_principal_term(rec),
             value: instance.to_owned(),
             evidence: Evidence::new()
                 .with_opt("os_user", rec.request_param_str("instanceOSUser"))
@@ -82,7 +84,7 @@ mod tests {
     fn counts_the_instance_per_principal() {
         match eval(&Ec2InstanceConnectKeysBurst, &push(ROLE, "i-0001", "")) {
             Some(Signal::Distinct { group, value, .. }) => {
-                assert_eq!(group, "111122223333|arn:aws:sts::111122223333:assumed-role/OpsAdmin/ops-7");
+                assert_eq!(group, "111122223333|arn:aws:iam::111122223333:role/OpsAdmin");
                 assert_eq!(value, "i-0001");
             }
             other => panic!("expected an observation, got {other:?}"),

@@ -1,20 +1,30 @@
 //! A network ACL rule that allows all traffic (`CreateNetworkAclEntry` or
-//! `ReplaceNetworkAclEntry` with protocol `-1` and action `allow`), made or attempted by
-//! an identity that has not made one in the last seven days.
+//! `ReplaceNetworkAclEntry` with protocol `-1` and action `allow`) from or to the
+//! internet, made or attempted by an identity that has not made one in the last seven
+//! days.
+//!
+//! "The internet" is the entry's block as `common::cidrs_open_to_internet` reads it
+//! (`/0`, or a block of a sixteenth of the address space or more): all protocols from
+//! the VPC's own range or one address is everyday infrastructure, not a subnet's
+//! filter removed. An entry whose block is absent or not a CIDR counts (it cannot be
+//! told narrow).
 //!
 //! Denied attempts count, as in Elastic's rule: a new identity trying to open a subnet
 //! is probing what its credentials allow (the error is in the evidence).
 //!
 //! First-seen on account and principal, as Elastic's new-terms rule keys on the
 //! caller's ARN; for a role session, the role's ARN (SDKs name a new session on
-//! every assume, which would make every pipeline run new). Calls from infrastructure-as-code tools are left out (their rules are
-//! reviewed in code). Both directions count: an all-traffic egress rule is the way out.
+//! every assume, which would make every pipeline run new). Calls a CloudFormation
+//! stack makes are left out (its rules are reviewed with the template); a tool's user
+//! agent is no exemption, since the caller writes it (`common::stack_deployment_caller`).
+//! Both directions count: an all-traffic egress rule is the way out.
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{
-    account_principal_term, call_context, deployment_tool_caller, nacl_entry_evidence, with_error,
+    account_principal_term, call_context, cidrs_open_to_internet, nacl_entry_evidence,
+    stack_deployment_caller, with_error,
 };
 use crate::event::Record;
 
@@ -24,7 +34,7 @@ pub static META: Meta = Meta {
     id: "ec2-nacl-allow-all-new-identity",
     title: "AWS EC2 NACL Entry Allowing All Traffic by New Identity",
     description: "An identity that has not done so in the last seven days created or replaced \
-                  a network ACL rule allowing every protocol and port. Such a rule removes the \
+                  a network ACL rule allowing every protocol and port from or to the internet. Such a rule removes the \
                   subnet-level filter altogether, which opens a path in or out for an attacker \
                   who controls that identity.",
     severity: Severity::Medium,
@@ -33,7 +43,8 @@ pub static META: Meta = Meta {
     group: "compute-network",
     false_positives: &[
         "A new administrator or pipeline role setting up default allow-all ACL rules (the \
-         VPC default ACL has them), outside infrastructure code.",
+         VPC default ACL has them) outside CloudFormation: exempt the pipeline's role by \
+         its ARN in the tuning file.",
     ],
     next_steps: "Check the rule's CIDR and direction and the subnets using the ACL. Confirm the \
                  change with the identity's owner; replace the rule with the intended narrow \
@@ -54,6 +65,21 @@ fn all_protocols(v: Option<&Value>) -> bool {
     }
 }
 
+/// The entry's block (`cidrBlock`, else `ipv6CidrBlock`) is a CIDR block narrower
+/// than the internet.
+fn narrow_block(rec: &Record) -> bool {
+    let block = rec
+        .request_param_str("cidrBlock")
+        .or_else(|| rec.request_param_str("ipv6CidrBlock"));
+    block.is_some_and(|b| {
+        let parses = b
+            .trim()
+            .split_once('/')
+            .is_some_and(|(a, len)| a.trim().parse::<std::net::IpAddr>().is_ok() && len.trim().parse::<u32>().is_ok());
+        parses && cidrs_open_to_internet(&[b]).is_empty()
+    })
+}
+
 impl Detection for Ec2NaclAllowAllNewIdentity {
     fn meta(&self) -> &'static Meta {
         &META
@@ -62,14 +88,14 @@ impl Detection for Ec2NaclAllowAllNewIdentity {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != "ec2.amazonaws.com"
             || !matches!(rec.event_name(), "CreateNetworkAclEntry" | "ReplaceNetworkAclEntry")
-            || deployment_tool_caller(rec)
+            || stack_deployment_caller(rec)
         {
             return None;
         }
         let allow = rec
             .request_param_str("ruleAction")
             .is_some_and(|a| a.trim().eq_ignore_ascii_case("allow"));
-        if !allow || !all_protocols(rec.request_param("aclProtocol")) {
+        if !allow || !all_protocols(rec.request_param("aclProtocol")) || narrow_block(rec) {
             return None;
         }
         Some(Signal::FirstSeen {
@@ -119,14 +145,34 @@ mod tests {
     }
 
     #[test]
-    fn narrow_or_deny_rules_and_iac_do_not_count() {
+    fn narrow_or_deny_rules_and_stacks_do_not_count() {
         for (p, a) in [(r#""6""#, "allow"), (r#""-1""#, "deny"), ("null", "allow")] {
             let r = record("ec2.amazonaws.com", "CreateNetworkAclEntry", ROLE, &entry(p, a), "");
             assert_eq!(term(&r), None, "{p} {a}");
         }
         let tf = record("ec2.amazonaws.com", "CreateNetworkAclEntry", ROLE, &entry(r#""-1""#, "allow"), "")
             .replace("aws-cli/2.17.20", "APN/1.0 HashiCorp/1.0 Terraform/1.9.8");
-        assert_eq!(term(&tf), None);
+        assert!(tf.contains("Terraform/1.9.8"));
+        assert!(term(&tf).is_some(), "an agent is the caller's to write");
+        let by_stack = ROLE.replacen(r#"{"type""#, r#"{"invokedBy":"cloudformation.amazonaws.com","type""#, 1);
+        let stack = record("ec2.amazonaws.com", "CreateNetworkAclEntry", &by_stack, &entry(r#""-1""#, "allow"), "");
+        assert_eq!(term(&stack), None);
+        for narrow in ["10.0.0.0/8", "198.51.100.7/32", " 172.16.0.0/12 "] {
+            let r = record("ec2.amazonaws.com", "CreateNetworkAclEntry", ROLE,
+                &entry(r#""-1""#, "allow").replace("0.0.0.0/0", narrow), "");
+            assert_eq!(term(&r), None, "{narrow}");
+        }
+        for wide in ["0.0.0.0/1", "128.0.0.0/2"] {
+            let r = record("ec2.amazonaws.com", "CreateNetworkAclEntry", ROLE,
+                &entry(r#""-1""#, "allow").replace("0.0.0.0/0", wide), "");
+            assert!(term(&r).is_some(), "{wide}");
+        }
+        let v6 = entry(r#""-1""#, "allow").replace(r#""cidrBlock":"0.0.0.0/0""#, r#""ipv6CidrBlock":"::/0""#);
+        assert!(term(&record("ec2.amazonaws.com", "CreateNetworkAclEntry", ROLE, &v6, "")).is_some());
+        let v6_narrow = v6.replace("::/0", "2001:db8::/56");
+        assert_eq!(term(&record("ec2.amazonaws.com", "CreateNetworkAclEntry", ROLE, &v6_narrow, "")), None);
+        let garbled = entry(r#""-1""#, "allow").replace("0.0.0.0/0", "anywhere");
+        assert!(term(&record("ec2.amazonaws.com", "CreateNetworkAclEntry", ROLE, &garbled, "")).is_some());
         let no_params = record("ec2.amazonaws.com", "CreateNetworkAclEntry", ROLE, "null", "");
         assert_eq!(term(&no_params), None);
     }

@@ -3,16 +3,23 @@
 //! `StartInstances`, each successful).
 //!
 //! A distinct-count window per account, principal and instance: the three actions are
-//! the values, and the finding comes when all three are seen within 300 s. The order is
-//! not checked (an attacker may also stop, start, then modify and reboot); calls from
-//! infrastructure-as-code tools are left out, as Elastic does. `StopInstances` and
+//! the values, and the finding comes when all three are seen within 300 s. The
+//! principal is the role, not the session (`common::account_principal_term`): a script
+//! that assumes the role afresh for each call would otherwise split the three. The
+//! order is not checked (an attacker may also stop, start, then modify and reboot).
+//! Calls a CloudFormation stack makes are left out; Elastic also leaves out
+//! infrastructure-as-code tools by their user agent, which the caller sets, so here
+//! a pipeline's role is exempted in the tuning file instead
+//! (`common::stack_deployment_caller`). `StopInstances` and
 //! `StartInstances` may name several instances; each counts in its own instance's
 //! window (`Detection::further_signals`).
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_actor_group, deployment_tool_caller, instance_id_param};
+use crate::detections::common::{
+    account_principal_term, instance_id_param, stack_deployment_caller,
+};
 use crate::detections::ec2_user_data_modified::changes_user_data;
 use crate::event::Record;
 
@@ -30,7 +37,9 @@ pub static META: Meta = Meta {
     origins: &["Elastic rules/integrations/aws/execution_ec2_stop_start_with_user_data_modification.toml"],
     group: "compute-network",
     false_positives: &[
-        "An administrator fixing a bootstrap script by hand on a single instance.",
+        "An administrator fixing a bootstrap script by hand on a single instance, or \
+         Terraform changing an instance's user data in place (it stops, modifies and \
+         starts): exempt the pipeline's role by its ARN in the tuning file.",
     ],
     next_steps: "Read the new user data and the instance's console output and logs from the \
                  boot. If unknown code ran, isolate the instance, rotate the role's credentials \
@@ -85,7 +94,7 @@ impl Detection for Ec2StopModifyUserDataStart {
 /// The action a record counts as and the instances it names (each once, in
 /// request order), or `None` for a record that does not count.
 fn action_and_instances<'r>(rec: &'r Record<'_>) -> Option<(&'static str, Vec<&'r str>)> {
-    if rec.event_source() != "ec2.amazonaws.com" || !rec.succeeded() || deployment_tool_caller(rec) {
+    if rec.event_source() != "ec2.amazonaws.com" || !rec.succeeded() || stack_deployment_caller(rec) {
         return None;
     }
     let (action, named) = match rec.event_name() {
@@ -107,7 +116,7 @@ fn action_and_instances<'r>(rec: &'r Record<'_>) -> Option<(&'static str, Vec<&'
 
 fn signal(rec: &Record<'_>, action: &str, instance: &str) -> Signal {
     Signal::Distinct {
-        group: format!("{}|{instance}", account_actor_group(rec)),
+        group: format!("{}|{instance}", account_principal_term(rec)),
         value: action.to_owned(),
         evidence: Evidence::new()
             .with("instance_id", instance)
@@ -175,12 +184,17 @@ mod tests {
     }
 
     #[test]
-    fn other_attributes_failures_iac_and_empty_sets_are_ignored() {
+    fn other_attributes_failures_stacks_and_empty_sets_are_ignored() {
         let other = r#"{"instanceId":"i-0a1b2c3d","instanceType":{"value":"t3.large"}}"#;
         assert_eq!(observed(&record("ec2.amazonaws.com", "ModifyInstanceAttribute", ROLE, other, "")), None);
         assert_eq!(observed(&record("ec2.amazonaws.com", "StopInstances", ROLE, SET, DENIED)), None);
         let tf = record("ec2.amazonaws.com", "StopInstances", ROLE, SET, "").replace("aws-cli/2.17.20", "Terraform/1.9.8");
-        assert_eq!(observed(&tf), None);
+        assert!(tf.contains("Terraform/1.9.8"));
+        assert!(observed(&tf).is_some(), "an agent is the caller's to write");
+        let by_stack = ROLE.replacen(r#"{"type""#, r#"{"invokedBy":"cloudformation.amazonaws.com","type""#, 1);
+        assert!(by_stack.contains("invokedBy"));
+        let stack = record("ec2.amazonaws.com", "StopInstances", &by_stack, SET, "");
+        assert_eq!(observed(&stack), None);
         for empty in ["null", "{}", r#"{"instancesSet":{"items":[]}}"#, r#"{"instancesSet":{"items":[{"instanceId":5}]}}"#] {
             assert_eq!(observed(&record("ec2.amazonaws.com", "StartInstances", ROLE, empty, "")), None, "{empty}");
         }

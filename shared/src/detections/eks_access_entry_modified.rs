@@ -1,16 +1,17 @@
 //! An EKS access entry created, updated or deleted, or an access policy associated or
 //! disassociated (`CreateAccessEntry`, `UpdateAccessEntry`, `DeleteAccessEntry`,
 //! `AssociateAccessPolicy`, `DisassociateAccessPolicy`), successfully, by someone other
-//! than EKS itself or a deployment tool (eksctl, Terraform, CloudFormation, Pulumi, the CDK:
-//! `common::deployment_tool_caller`).
+//! than an AWS service.
 //!
 //! Calls by an AWS service are left out (identity type `AWSService` or `invokedBy` a
 //! service: EKS's own, and a CloudFormation stack's, whose access entries are
-//! reviewed with the stack). The admin-policy case also has its own, higher-severity
+//! reviewed with the stack). A tool's user agent (eksctl, Terraform) is no exemption:
+//! the caller writes it (`common::stack_deployment_caller`); a platform team's role
+//! is exempted in the tuning file by its ARN. The admin-policy case also has its own, higher-severity
 //! detection, `eks-access-entry-cluster-admin`.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, call_context, deployment_tool_caller};
+use crate::detections::common::{aws_service_caller, call_context};
 use crate::event::Record;
 
 pub struct EksAccessEntryModified;
@@ -27,15 +28,16 @@ pub static META: Meta = Meta {
     id: "eks-access-entry-modified",
     title: "AWS EKS Access Entry Modified",
     description: "Someone changed who may access an EKS cluster through its access entries: \
-                  an entry or an access policy was added, changed or removed outside the \
-                  usual cluster tooling. Adding an entry grants an IAM principal access to \
+                  an entry or an access policy was added, changed or removed by someone \
+                  other than an AWS service. Adding an entry grants an IAM principal access to \
                   Kubernetes; removing one can lock defenders out.",
     severity: Severity::Medium,
     attack: &["T1098", "T1078.004"],
     origins: &["Elastic rules/integrations/aws/persistence_eks_access_entry_modified.toml"],
     group: "compute-network",
     false_positives: &[
-        "Platform engineers managing access by hand or with tools not recognised here.",
+        "Platform engineers managing access by hand or with eksctl or Terraform: exempt \
+         their role by its ARN in the tuning file (a user agent is the caller's to set).",
     ],
     next_steps: "Check the principal ARN and Kubernetes groups or policy involved, and whether \
                  the change was requested. Revert unexpected access and review the cluster's \
@@ -54,7 +56,6 @@ impl Detection for EksAccessEntryModified {
             || !NAMES.contains(&rec.event_name())
             || !rec.succeeded()
             || aws_service_caller(rec)
-            || deployment_tool_caller(rec)
         {
             return None;
         }
@@ -84,9 +85,14 @@ mod tests {
     }
 
     #[test]
-    fn tools_services_failures_and_reads_do_not_fire() {
+    fn a_tools_agent_still_fires() {
         let eksctl = record("eks.amazonaws.com", "CreateAccessEntry", ROLE, ENTRY, "").replace("aws-cli/2.17.20", "eksctl/0.190.0");
-        assert!(!fires(&EksAccessEntryModified, &eksctl));
+        assert!(eksctl.contains("eksctl/0.190.0"));
+        assert!(fires(&EksAccessEntryModified, &eksctl));
+    }
+
+    #[test]
+    fn services_failures_and_reads_do_not_fire() {
         assert!(!fires(&EksAccessEntryModified, &record("eks.amazonaws.com", "CreateAccessEntry", SERVICE, ENTRY, "")));
         assert!(!fires(&EksAccessEntryModified, &record("eks.amazonaws.com", "CreateAccessEntry", ROLE, ENTRY, ACCESS_DENIED)));
         assert!(!fires(&EksAccessEntryModified, &record("eks.amazonaws.com", "ListAccessEntries", ROLE, ENTRY, "")));

@@ -5,10 +5,14 @@
 //! or more; we ask for five in ten minutes so that a person fixing a typo twice does
 //! not fire, while any enumeration run (dozens to thousands of tries) does. Each record
 //! counts once (by `eventID`; a record without one is not counted). Calls made by AWS
-//! services for themselves (`*.amazonaws.com` user agent) are left out.
+//! services (identity type `AWSService`, or a service named in `invokedBy` or as the
+//! source address, which AWS writes) are left out; a service's name in the user agent
+//! is not enough, since the caller writes that. The caller is the role, not the
+//! session (`common::account_principal_term`): a tool that assumes the role afresh
+//! for each try would otherwise start the count again every time.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{IAM, account_actor_group, is_event};
+use crate::detections::common::{IAM, account_principal_term, aws_service_caller, is_event};
 use crate::event::Record;
 
 pub struct IamAssumeRolePolicyBruteForce;
@@ -54,8 +58,8 @@ impl Detection for IamAssumeRolePolicyBruteForce {
         {
             return None;
         }
-        if rec.identity_type() == Some("AWSService")
-            || rec.user_agent().is_some_and(|ua| ua.trim().ends_with(".amazonaws.com"))
+        if aws_service_caller(rec)
+            || rec.source_ip().is_some_and(|ip| ip.trim().ends_with(".amazonaws.com"))
         {
             return None;
         }
@@ -66,7 +70,7 @@ impl Detection for IamAssumeRolePolicyBruteForce {
             .with_opt("source_ip", rec.source_ip())
             .with_opt("user_agent", rec.user_agent());
         Some(Signal::Distinct {
-            group: account_actor_group(rec),
+            group: account_principal_term(rec),
             value,
             evidence,
         })
@@ -96,7 +100,8 @@ mod tests {
         assert_eq!(group, "111122223333|arn:aws:iam::111122223333:user/alice");
         assert_eq!(value, "0b5d6f5e-0000-4000-8000-000000000001");
         let create = iam_failed("CreateRole", ROLE, PARAMS, "MalformedPolicyDocumentException");
-        assert!(observed(&create).is_some());
+        let (group, _) = observed(&create).expect("counted");
+        assert!(!group.contains("assumed-role"), "per role, not per session: {group}");
     }
 
     #[test]
@@ -104,8 +109,14 @@ mod tests {
         assert!(observed(&iam("UpdateAssumeRolePolicy", USER, PARAMS)).is_none());
         assert!(observed(&iam_failed("UpdateAssumeRolePolicy", USER, PARAMS, "AccessDenied")).is_none());
         let by_service = iam_failed("CreateRole", USER, PARAMS, "MalformedPolicyDocumentException")
-            .replace("aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64", "cloudformation.amazonaws.com");
+            .replace("aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64", "cloudformation.amazonaws.com")
+            .replace("203.0.113.20", "cloudformation.amazonaws.com");
         assert!(observed(&by_service).is_none());
+        // The agent alone is the caller's to write.
+        let spoofed = iam_failed("CreateRole", USER, PARAMS, "MalformedPolicyDocumentException")
+            .replace("aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64", "iam.amazonaws.com");
+        assert!(spoofed.contains(r#""userAgent":"iam.amazonaws.com""#));
+        assert!(observed(&spoofed).is_some());
         let no_id = iam_failed("CreateRole", USER, PARAMS, "MalformedPolicyDocumentException")
             .replace(r#""eventID":"0b5d6f5e-0000-4000-8000-000000000001","#, "");
         assert!(observed(&no_id).is_none());

@@ -1,15 +1,16 @@
 //! A customer managed policy (not `arn:<partition>:iam::aws:policy/...`) attached to a
 //! role (`AttachRolePolicy`, successful) by a caller who had not attached one in the
-//! last 7 days (first-seen term: account and caller). Services and
-//! infrastructure-as-code are left out: their attachments are routine and would only
-//! teach the history.
+//! last 7 days (first-seen term: account and caller). AWS services and CloudFormation
+//! stacks (`invokedBy`) are left out: their attachments are routine and would only
+//! teach the history. A Terraform or Pulumi user agent is not: the caller writes it
+//! (a pipeline that attaches policies is new once a week, or exempted in tuning).
 //!
 //! The caller in the term is the role of an assumed-role session, not the session
 //! (`common::account_principal_term`): the CLI and SDKs name a new session on every
 //! assume, and ECS tasks after the task, so a session term would be new each run.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{IAM, change_evidence, first_seen_by_actor, is_event, service_or_iac_caller};
+use crate::detections::common::{IAM, aws_service_caller, change_evidence, first_seen_by_actor, is_event};
 use crate::event::Record;
 
 pub struct IamCustomerPolicyAttachedToRoleByRareUser;
@@ -29,8 +30,9 @@ pub static META: Meta = Meta {
     ],
     group: "iam-persistence",
     false_positives: &[
-        "An administrator doing occasional manual role changes (fires once a week per \
-         caller).",
+        "An administrator doing occasional manual role changes, or a Terraform pipeline \
+         (fires once a week per caller; exempt a pipeline's role by ARN in the tuning \
+         file).",
     ],
     next_steps: "Read the policy (GetPolicyVersion of its default version) and check \
                  who can assume the role. Detach it if it is not expected.",
@@ -44,7 +46,7 @@ impl Detection for IamCustomerPolicyAttachedToRoleByRareUser {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !is_event(rec, IAM, &["AttachRolePolicy"]) || !rec.succeeded() || service_or_iac_caller(rec) {
+        if !is_event(rec, IAM, &["AttachRolePolicy"]) || !rec.succeeded() || aws_service_caller(rec) {
             return None;
         }
         let arn = rec.request_param_str("policyArn")?;

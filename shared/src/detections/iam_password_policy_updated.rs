@@ -25,8 +25,10 @@ pub static META: Meta = Meta {
     group: "iam-persistence",
     false_positives: &[
         "Security teams tightening the policy to meet a benchmark.",
-        "CloudFormation, Terraform, Pulumi or Service Catalog deployments, and AWS \
-         services, are not reported (recognised by invokedBy and user agent).",
+        "CloudFormation or Service Catalog deployments and AWS services are not \
+         reported (recognised by invokedBy, which AWS writes). Terraform and Pulumi \
+         pipelines are: exempt the pipeline's role by its ARN in the tuning file (a user \
+         agent is the caller's to set).",
     ],
     next_steps: "Compare the new settings with your baseline (minimum length, \
                  complexity, expiry, reuse). If they are weaker and the change was \
@@ -70,13 +72,13 @@ mod tests {
     }
 
     #[test]
-    fn ignores_services_and_infrastructure_as_code() {
+    fn ignores_services_and_stacks_but_not_a_tools_agent() {
         assert!(!fires(&IamPasswordPolicyUpdated, &iam("UpdateAccountPasswordPolicy", CFN, PARAMS)));
         let terraform = iam("UpdateAccountPasswordPolicy", ROLE, PARAMS).replace(
             "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64",
             "APN/1.0 HashiCorp/1.0 Terraform/1.8.4 aws-sdk-go-v2/1.27.0",
         );
-        assert!(!fires(&IamPasswordPolicyUpdated, &terraform));
+        assert!(fires(&IamPasswordPolicyUpdated, &terraform), "an agent is the caller's to write");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A customer managed IAM policy deleted (`DeletePolicy`, successful). Splunk's hunting
 //! rule keeps every outcome and drops AWS-service callers; we keep successes only (a
-//! refused deletion changes nothing) and also drop infrastructure-as-code.
+//! refused deletion changes nothing); CloudFormation stacks are dropped as services, a
+//! Terraform agent is not (`common::manual_change`).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{IAM, manual_change};
@@ -22,8 +23,10 @@ pub static META: Meta = Meta {
     group: "iam-persistence",
     false_positives: &[
         "Routine clean-up of unused policies by administrators.",
-        "CloudFormation, Terraform, Pulumi or Service Catalog deployments, and AWS \
-         services, are not reported (recognised by invokedBy and user agent).",
+        "CloudFormation or Service Catalog deployments and AWS services are not \
+         reported (recognised by invokedBy, which AWS writes). Terraform and Pulumi \
+         pipelines are: exempt the pipeline's role by its ARN in the tuning file (a user \
+         agent is the caller's to set).",
     ],
     next_steps: "Check what the policy granted or denied and to whom it was attached \
                  (earlier Attach* and CreatePolicy records). If it was a guardrail, \
@@ -67,13 +70,13 @@ mod tests {
     }
 
     #[test]
-    fn ignores_services_and_infrastructure_as_code() {
+    fn ignores_services_and_stacks_but_not_a_tools_agent() {
         assert!(!fires(&IamPolicyDeleted, &iam("DeletePolicy", CFN, PARAMS)));
         let terraform = iam("DeletePolicy", ROLE, PARAMS).replace(
             "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64",
             "APN/1.0 HashiCorp/1.0 Terraform/1.8.4 aws-sdk-go-v2/1.27.0",
         );
-        assert!(!fires(&IamPolicyDeleted, &terraform));
+        assert!(fires(&IamPolicyDeleted, &terraform), "an agent is the caller's to write");
     }
 
     #[test]

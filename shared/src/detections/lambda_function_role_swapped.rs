@@ -1,21 +1,23 @@
 //! A Lambda function given another execution role (`UpdateFunctionConfiguration`,
 //! recorded with its API version as `UpdateFunctionConfiguration20150331v2` or
 //! `UpdateFunctionConfiguration20150331`, with a `role` in the request), successfully,
-//! outside CloudFormation and deployment tools.
+//! outside CloudFormation.
 //!
 //! Decisions: every invocation of the function then runs with the new role's
 //! permissions, so pointing an existing function at a privileged role (and invoking
 //! it, or waiting for its trigger) is privilege escalation through `iam:PassRole`
 //! without creating anything new. The request names the role the function has after
 //! the call; CloudTrail does not say the one it had, so a request that resends the
-//! same role fires too: the console's settings page and deployment tools resend it,
-//! which is why calls invoked by AWS services (CloudFormation, SAM) and deployment
-//! tools' user agents (Terraform, Pulumi, the CDK) are left out. The user agent is
-//! the caller's to set, so that exclusion only lowers noise.
+//! same role fires too: the console's settings page and deployment tools resend it.
+//! Calls invoked by AWS services (CloudFormation, SAM) are left out; a deployment
+//! tool's user agent (Terraform, Pulumi, the CDK) is not an exemption, since the
+//! caller sets it and one environment variable names any tool in it
+//! (`common::stack_deployment_caller`): a pipeline role is exempted in the tuning
+//! file by its ARN.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    LAMBDA_CONFIGURATION_UPDATES, call_context, deployment_tool_caller, lambda_change_by_caller,
+    LAMBDA_CONFIGURATION_UPDATES, call_context, lambda_change_by_caller, stack_deployment_caller,
 };
 use crate::event::Record;
 
@@ -24,8 +26,8 @@ pub struct LambdaFunctionRoleSwapped;
 pub static META: Meta = Meta {
     id: "lambda-function-role-swapped",
     title: "AWS Lambda Function Execution Role Changed",
-    description: "A Lambda function was given an execution role outside the usual \
-                  deployment tools. The function then runs with that role's permissions on \
+    description: "A Lambda function was given an execution role outside CloudFormation. \
+                  The function then runs with that role's permissions on \
                   every invocation: pointing an existing function at a privileged role is a \
                   quiet way to escalate privileges without creating anything new.",
     severity: Severity::Medium,
@@ -36,8 +38,10 @@ pub static META: Meta = Meta {
     ],
     group: "compute-network",
     false_positives: &[
-        "An engineer changing a function's role in the console, or a deployment tool whose \
-         user agent is not recognised.",
+        "An engineer changing a function's role in the console, or a deployment tool \
+         (Terraform, Pulumi) resending the role with other settings: exempt the pipeline's \
+         role by its ARN in the tuning file, not by its user agent, which any caller can \
+         set.",
     ],
     next_steps: "Compare the new role with the function's previous one (IAM and the \
                  function's history). If the change is not planned, set the old role back, \
@@ -54,7 +58,7 @@ impl Detection for LambdaFunctionRoleSwapped {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !lambda_change_by_caller(rec, "UpdateFunctionConfiguration")
-            || deployment_tool_caller(rec)
+            || stack_deployment_caller(rec)
         {
             return None;
         }
@@ -89,17 +93,30 @@ mod tests {
     }
 
     #[test]
-    fn other_settings_tools_stacks_and_refusals_do_not_fire() {
+    fn other_settings_stacks_and_refusals_do_not_fire() {
         let name = "UpdateFunctionConfiguration20150331v2";
         let memory = r#"{"functionName":"billing-export","memorySize":1024}"#;
         assert!(!fires(&LambdaFunctionRoleSwapped, &record("lambda.amazonaws.com", name, ROLE, memory, "")));
         assert!(!fires(&LambdaFunctionRoleSwapped, &record("lambda.amazonaws.com", name, ROLE, SWAP, ACCESS_DENIED)));
-        let terraform = record("lambda.amazonaws.com", name, ROLE, SWAP, "")
-            .replace("aws-cli/2.17.20 md/Botocore#1.34.150 os/linux", "APN/1.0 HashiCorp/1.0 Terraform/1.9.5 terraform-provider-aws/5.70.0");
-        assert!(!fires(&LambdaFunctionRoleSwapped, &terraform));
         let stack = r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Deploy/AWSCloudFormation",
             "accountId":"111122223333","invokedBy":"cloudformation.amazonaws.com"}"#;
         assert!(!fires(&LambdaFunctionRoleSwapped, &record("lambda.amazonaws.com", name, stack, SWAP, "")));
         assert!(!fires(&LambdaFunctionRoleSwapped, &record("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", ROLE, SWAP, "")));
+    }
+
+    /// A deployment tool's agent is no exemption: the caller writes it (here the
+    /// CLI with `AWS_EXECUTION_ENV=terraform`, and Terraform's own).
+    #[test]
+    fn a_deployment_tools_agent_still_fires() {
+        let name = "UpdateFunctionConfiguration20150331v2";
+        for agent in [
+            "aws-cli/2.17.20 md/Botocore#1.34.150 os/linux exec-env/terraform",
+            "APN/1.0 HashiCorp/1.0 Terraform/1.9.5 terraform-provider-aws/5.70.0",
+        ] {
+            let spoofed = record("lambda.amazonaws.com", name, ROLE, SWAP, "")
+                .replace("aws-cli/2.17.20 md/Botocore#1.34.150 os/linux", agent);
+            assert!(spoofed.contains(agent));
+            assert!(fires(&LambdaFunctionRoleSwapped, &spoofed), "{agent}");
+        }
     }
 }

@@ -1,8 +1,9 @@
 //! A WAF web ACL deleted (`DeleteWebACL` on WAFv2 or classic WAF), or taken off the
 //! resource it protects (`DisassociateWebACL`: the load balancer, API or pool is left
-//! with no rules at all, as if the ACL were gone), successfully. A detach made by
-//! infrastructure as code or an AWS service is left out: deployments detach ACLs as
-//! they rebuild what they protect.
+//! with no rules at all, as if the ACL were gone), successfully. A detach made by an
+//! AWS service or a CloudFormation stack (`invokedBy`) is left out: deployments detach
+//! ACLs as they rebuild what they protect. A Terraform agent is not enough, since the
+//! caller writes it: a pipeline's role is exempted in the tuning file by ARN.
 //!
 //! Decision: Splunk's "impair security services" list names WAF's `DeleteWebACL`,
 //! `DeleteRule`, `DeleteRuleGroup` and `DeleteIPSet` by event name only; we split them
@@ -11,7 +12,7 @@
 //! successful deletion removes no protection.
 
 use crate::detection::{Detection, Meta, Severity, Signal, fire};
-use crate::detections::common::{service_or_iac_caller, succeeded_waf_call, waf_evidence, waf_triggers};
+use crate::detections::common::{aws_service_caller, succeeded_waf_call, waf_evidence, waf_triggers};
 use crate::event::Record;
 
 pub struct WafWebAclDeleted;
@@ -53,8 +54,8 @@ impl Detection for WafWebAclDeleted {
             return None;
         }
         // Deployments detach ACLs as they rebuild what they protect: a detach counts
-        // when a person or script makes it, not infrastructure as code or a service.
-        if rec.event_name() == "DisassociateWebACL" && service_or_iac_caller(rec) {
+        // when a person or script makes it, not a stack or a service.
+        if rec.event_name() == "DisassociateWebACL" && aws_service_caller(rec) {
             return None;
         }
         fire(waf_evidence(rec))

@@ -41,22 +41,16 @@ pub fn aws_service_among(rec: &Record, services: &[&str]) -> bool {
         || rec.invoked_by().is_some_and(|s| services.contains(&s))
 }
 
-/// The call came from an infrastructure-as-code or cluster tool (Terraform, Pulumi,
-/// CloudFormation, the CDK, eksctl), judged by the user agent or the invoking service.
-/// Such changes are usually reviewed and repeated; the user agent is attacker-controlled,
-/// so this only lowers noise and never decides on its own that a call is safe.
-pub fn deployment_tool_caller(rec: &Record) -> bool {
-    const TOOLS: [&str; 6] = [
-        "terraform",
-        "pulumi",
-        "cloudformation",
-        "aws-cdk",
-        "eksctl",
-        "cdk/",
-    ];
-    let ua = rec.user_agent().unwrap_or("").to_ascii_lowercase();
-    TOOLS.iter().any(|t| ua.contains(t))
-        || rec.invoked_by() == Some("cloudformation.amazonaws.com")
+/// The call was made by a CloudFormation stack for its caller (`invokedBy` or
+/// `sourceIPAddress` `cloudformation.amazonaws.com`: AWS writes both, the caller
+/// cannot). A stack's changes are reviewed with its template. Tools that call
+/// the APIs themselves (Terraform, Pulumi, eksctl, the CDK's hot swaps) are not
+/// recognised here by their user agent: the agent is the caller's to set, and one
+/// environment variable (`AWS_EXECUTION_ENV`) or SDK setting puts any tool's name
+/// in it. A known deployer is exempted in the tuning file by its role
+/// (`userIdentity.arn`), which the caller cannot choose.
+pub fn stack_deployment_caller(rec: &Record) -> bool {
+    rec.invoked_by() == Some("cloudformation.amazonaws.com")
         || rec.source_ip() == Some("cloudformation.amazonaws.com")
 }
 
@@ -215,6 +209,9 @@ pub(in crate::detections) fn agent_names_service_or_console(ua: &str) -> bool {
 /// Service Catalog, IAM Identity Center...; not the console's own `signin`), or a
 /// CloudFormation, Terraform, Pulumi or Ansible user agent ([`iac_agent`]). The user
 /// agent is the caller's to choose, so this only lowers noise; it is no proof.
+/// Only the read-only discovery windows use it, where a plan's refresh would
+/// otherwise be most of what they count: a change (a write) is never exempted by
+/// an agent ([`stack_deployment_caller`]).
 pub fn service_or_iac_caller(rec: &Record) -> bool {
     if rec.identity_type() == Some("AWSService") {
         return true;

@@ -3,7 +3,7 @@
 use crate::detection::Evidence;
 use crate::event::Record;
 
-use super::callers::{aws_service_among, aws_service_caller, service_or_iac_caller};
+use super::callers::{aws_service_among, aws_service_caller};
 use super::discovery::account_principal_term;
 use super::general::succeeded_call;
 
@@ -85,14 +85,17 @@ fn successful_change(
 }
 
 /// The common stateless IAM change: one of `names` of `source` succeeded and was
-/// not made by a service or infrastructure-as-code. Its evidence names `params`.
+/// not made by an AWS service (a CloudFormation stack's calls are: `invokedBy`).
+/// Its evidence names `params`. An infrastructure-as-code tool's user agent is no
+/// exemption: the caller writes it, and one environment variable or SDK setting
+/// names any tool in it; a pipeline's role is exempted in the tuning file by ARN.
 pub fn manual_change(
     rec: &Record,
     source: &str,
     names: &[&str],
     params: &[&'static str],
 ) -> Option<Evidence> {
-    successful_change(rec, source, names, params, service_or_iac_caller)
+    successful_change(rec, source, names, params, aws_service_caller)
 }
 
 /// Identity Center's service writing a permission set's policies or boundary to
