@@ -175,6 +175,9 @@ mod tests {
             r#"{"StringEquals":{"aws:PrincipalTag/team":"data"}}"#,
             r#"{"StringLike":{"aws:Referer":"https://example.com/*"}}"#,
             r#"{"Bool":{"aws:PrincipalIsAWSService":"false"}}"#,
+            // Through some VPC endpoint: any account's, the caller's own included.
+            r#"{"Null":{"aws:SourceVpc":"false"}}"#,
+            r#"{"Null":{"aws:PrincipalAccount":"false"}}"#,
         ] {
             let statement = format!(r#"[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{condition}}}]"#);
             let rec = record("s3.amazonaws.com", "PutBucketPolicy", ROLE, &put(&statement), "");
@@ -186,7 +189,6 @@ mod tests {
             r#"{"IpAddress":{"aws:SourceIp":["10.0.0.0/8","172.16.0.0/12"]}}"#,
             r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/*"}}"#,
             r#"{"StringEquals":{"aws:PrincipalOrgID":["o-exampleorg"]},"Bool":{"aws:SecureTransport":"true"}}"#,
-            r#"{"Null":{"aws:SourceVpc":"false"}}"#,
             r#"{"Bool":{"aws:PrincipalIsAWSService":"true"}}"#,
         ] {
             let statement = format!(r#"[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{condition}}}]"#);

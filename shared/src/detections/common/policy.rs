@@ -89,7 +89,9 @@ pub fn principal_accounts(principal: Option<&serde_json::Value>) -> Vec<&str> {
     accounts_named(one_or_many(m.get("AWS")))
 }
 
-/// The accounts that values name, as account ids or in ARNs.
+/// The accounts that values name, as account ids or in ARNs. An id followed only
+/// by wildcards (`999988887777*`, as a `StringLike` may write it) names its
+/// account: the wildcard can match nothing.
 fn accounts_named(values: Vec<&serde_json::Value>) -> Vec<&str> {
     values
         .into_iter()
@@ -97,12 +99,30 @@ fn accounts_named(values: Vec<&serde_json::Value>) -> Vec<&str> {
         .map(str::trim)
         .filter_map(|v| {
             if is_account_id(v) {
-                Some(v)
-            } else {
-                arn_account(v)
+                return Some(v);
             }
+            if let Some(id) = v.get(..12).filter(|id| is_account_id(id))
+                && v[12..].chars().all(|c| c == '*' || c == '?')
+            {
+                return Some(id);
+            }
+            arn_account(v)
         })
         .collect()
+}
+
+/// The account part of a value of an account or ARN key (a bare id, or an ARN's
+/// fifth field) holds a wildcard in its twelve digits: it may match accounts we
+/// cannot name (`99998888777?`, `arn:aws:iam::9999*:root`).
+fn account_part_is_wild(value: &str) -> bool {
+    let account = if value.starts_with("arn:") {
+        value.split(':').nth(4).unwrap_or_default()
+    } else {
+        value
+    };
+    account
+        .get(..12.min(account.len()))
+        .is_some_and(|digits| digits.contains(['*', '?']))
 }
 
 /// True when the statement covers `action` (`service:Name`), whatever its `Effect`:
@@ -229,23 +249,22 @@ pub fn condition_restricts(condition: Option<&serde_json::Value>) -> bool {
 }
 
 /// An operator that can narrow a grant: not a negation, not `...IfExists`, not
-/// `ForAllValues:` (see [`condition_restricts`]).
+/// `ForAllValues:` (see [`condition_restricts`]), and not `Null`. `Null` only asks
+/// whether a key is there: `false` (present) holds for every signed request's
+/// `aws:PrincipalAccount` or `kms:CallerAccount`, for a caller in any organisation
+/// (anyone can make one) and for a call through any VPC endpoint, the caller's own
+/// included; `true` (absent) admits the anonymous callers.
 fn narrowing_operator(operator: &str) -> bool {
     let op = operator.trim().to_ascii_lowercase();
-    !op.contains("not") && !op.ends_with("ifexists") && !op.starts_with("forallvalues:")
+    !op.contains("not")
+        && !op.ends_with("ifexists")
+        && !op.starts_with("forallvalues:")
+        && op != "null"
 }
 
 /// The accounts a `Condition` block narrows a grant to, through keys that name the
 /// caller's account or ARN under an operator that narrows.
 fn condition_accounts(condition: Option<&serde_json::Value>) -> Vec<&str> {
-    const ACCOUNT_KEYS: [&str; 6] = [
-        "aws:principalaccount",
-        "aws:principalarn",
-        "aws:sourceaccount",
-        "aws:sourcearn",
-        "aws:sourceowner",
-        "kms:calleraccount",
-    ];
     let Some(serde_json::Value::Object(operators)) = condition else {
         return Vec::new();
     };
@@ -263,10 +282,23 @@ fn condition_accounts(condition: Option<&serde_json::Value>) -> Vec<&str> {
         .collect()
 }
 
+/// The condition keys whose values are the caller's account or ARN.
+const ACCOUNT_KEYS: [&str; 6] = [
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:sourceowner",
+    "kms:calleraccount",
+];
+
 /// The condition keys that say who the caller is or where the call comes from.
 /// `kms:ViaService` and `aws:CalledVia*` are not among them: they name the service
-/// that calls, which serves callers of every account.
-const CALLER_KEYS: [&str; 23] = [
+/// that calls, which serves callers of every account. Nor is `aws:username`: a
+/// user name is unique only within its account, so `Principal *` with
+/// `aws:username` `backup` admits every account's user of that name
+/// (`aws:userid` is a principal's unique id and pins it).
+const CALLER_KEYS: [&str; 22] = [
     "aws:principalorgid",
     "aws:principalorgpaths",
     "aws:principalaccount",
@@ -285,7 +317,6 @@ const CALLER_KEYS: [&str; 23] = [
     "aws:sourceip",
     "aws:vpcsourceip",
     "aws:userid",
-    "aws:username",
     "kms:calleraccount",
     "s3:dataaccesspointaccount",
     "s3:dataaccesspointarn",
@@ -303,14 +334,18 @@ fn caller_key(key: &str) -> bool {
 /// the internet, alone or with the list's other ranges: `/0`, two `/1`s; see
 /// [`super::cidrs_open_to_internet`]), and
 /// not `false` for `aws:PrincipalIsAWSService` (which then admits every caller that is
-/// not a service). `false` elsewhere is the `Null` operator's "the key is present",
-/// which does narrow (to calls through a VPC, say).
+/// not a service). The `Null` operator never narrows ([`narrowing_operator`]). On
+/// a key naming the caller's account or ARN, a wildcard among the account's digits
+/// pins nothing we can name, and counts as everyone.
 /// A value's literal text before its first wildcard must be at least this long to
 /// pin a caller (`o-a1b2c3*` does, `vpce-*` does not).
 const WILDCARD_PINS: usize = 6;
 
 fn names_some_callers(key: &str, value: &serde_json::Value) -> bool {
     let service_flag = key.trim().eq_ignore_ascii_case("aws:PrincipalIsAWSService");
+    let account_key = ACCOUNT_KEYS
+        .iter()
+        .any(|k| k.eq_ignore_ascii_case(key.trim()));
     let values = one_or_many(Some(value));
     let texts: Vec<&str> = values.iter().filter_map(|v| v.as_str()).collect();
     let internet = super::cidrs_open_to_internet(&texts);
@@ -329,6 +364,7 @@ fn names_some_callers(key: &str, value: &serde_json::Value) -> bool {
                 || (!s.starts_with("arn:") && wildcard_at.is_some_and(|at| at < WILDCARD_PINS))
                 || internet.contains(&text.as_str())
                 || (service_flag && s.eq_ignore_ascii_case("false"))
+                || (account_key && account_part_is_wild(s))
         }
         serde_json::Value::Bool(b) => service_flag && !b,
         _ => false,
@@ -514,6 +550,44 @@ mod exposure_tests {
                 json!({"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:*"})
             ),
             (true, vec![])
+        );
+    }
+
+    /// From a second review: the `Null` operator, wildcards among an account's
+    /// digits and `aws:username` fence nothing; an id followed by a wildcard names
+    /// its account.
+    #[test]
+    fn null_checks_wild_accounts_and_user_names_do_not_fence() {
+        let open = |condition: serde_json::Value| {
+            exposure(
+                json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": condition}),
+            )
+        };
+        for condition in [
+            json!({"Null": {"aws:PrincipalAccount": "false"}}),
+            json!({"Null": {"aws:PrincipalAccount": "true"}}),
+            json!({"Null": {"aws:PrincipalOrgID": false}}),
+            json!({"Null": {"kms:CallerAccount": "false"}}),
+            json!({"Null": {"aws:SourceVpce": "false"}}),
+            json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::99998888777?:*"}}),
+            json!({"StringLike": {"aws:PrincipalAccount": "9999*"}}),
+            json!({"StringEquals": {"aws:username": "backup"}}),
+        ] {
+            assert_eq!(open(condition.clone()), (true, vec![]), "{condition}");
+        }
+        assert_eq!(
+            open(json!({"StringLike": {"aws:PrincipalAccount": "999988887777*"}})),
+            (false, vec!["999988887777".to_owned()])
+        );
+        assert_eq!(
+            open(json!({"StringEquals": {"aws:userid": "AIDAEXAMPLEUSER01"}})),
+            (false, vec![])
+        );
+        // Beside a real fence, a `Null` check changes nothing.
+        assert_eq!(
+            open(json!({"Null": {"aws:PrincipalAccount": "false"},
+                        "StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}})),
+            (false, vec![])
         );
     }
 }
