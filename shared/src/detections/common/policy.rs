@@ -503,15 +503,17 @@ mod exposure_tests {
         (e.public, e.accounts)
     }
 
+    /// [`exposure`] of a public `s3:GetObject` grant behind `condition`.
+    fn open(condition: serde_json::Value) -> (bool, Vec<String>) {
+        exposure(
+            json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": condition}),
+        )
+    }
+
     /// From a review: fences that admit outsiders, and a public principal narrowed
     /// to someone else's account.
     #[test]
     fn fences_that_are_not_fences_and_fences_around_other_accounts() {
-        let open = |condition: serde_json::Value| {
-            exposure(
-                json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": condition}),
-            )
-        };
         for condition in [
             json!({"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}),
             json!({"ForAllValues:StringLike": {"aws:PrincipalOrgPaths": "o-a1b2c3d4e5/*"}}),
@@ -558,11 +560,6 @@ mod exposure_tests {
     /// its account.
     #[test]
     fn null_checks_wild_accounts_and_user_names_do_not_fence() {
-        let open = |condition: serde_json::Value| {
-            exposure(
-                json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": condition}),
-            )
-        };
         for condition in [
             json!({"Null": {"aws:PrincipalAccount": "false"}}),
             json!({"Null": {"aws:PrincipalAccount": "true"}}),
