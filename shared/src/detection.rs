@@ -408,6 +408,14 @@ pub trait Detection: Send + Sync {
         self.meta().severity
     }
 
+    /// What makes two of this detection's stateless findings the same one, when
+    /// it is not the record: the records sharing a key share a finding id, and so
+    /// its claim, and only the first is notified (the parts of one multipart copy
+    /// are one object rewritten). `None` (most detections): the record.
+    fn finding_key(&self, _rec: &Record<'_>) -> Option<String> {
+        None
+    }
+
     /// More signals of the same kind for other groups, asked only when `evaluate`
     /// gave one: a call naming several resources (`StopInstances` on three
     /// instances) counts in each resource's window. Empty for most detections.

@@ -1,29 +1,26 @@
 //! S3 objects rewritten with a customer-provided encryption key (SSE-C): a
 //! `CopyObject` data event whose request carries
-//! `x-amz-server-side-encryption-customer-algorithm`, or the first part of a
-//! multipart copy (`UploadPartCopy`, part 1) that does, successfully.
+//! `x-amz-server-side-encryption-customer-algorithm`, or a part of a multipart copy
+//! (`UploadPartCopy`) that does, successfully.
 //!
 //! Decisions: the ransomware pattern copies each object over itself with a key only
 //! the attacker holds; without that key nobody, AWS included, can read the object
 //! again. Any successful `CopyObject` with SSE-C fires (in place or not: a copy into
 //! a new key followed by deleting the original is the same attack); `in_place` says
 //! which. Tools copy large objects in parts (the AWS CLI above 8 MB), each
-//! `UploadPartCopy` carrying the same SSE-C headers: the first part stands for the
-//! object, so that one object gives one finding, not one per part. Plain
-//! `PutObject` with SSE-C is ordinary use of the feature and is left out.
+//! `UploadPartCopy` carrying the same SSE-C headers: every part counts, whatever its
+//! number (AWS takes any from 1 to 10,000, so a copy need not have a part 1), and the
+//! parts of one upload share one finding (`Detection::finding_key`: bucket and
+//! upload id), notified once. Plain `PutObject` with SSE-C is ordinary use of the
+//! feature and is left out.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{count_is, succeeded_call};
+use crate::detections::common::succeeded_call;
 use crate::event::Record;
 
 pub struct S3ObjectEncryptedWithCustomerKey;
 
 const NAMES: &[&str] = &["CopyObject", "UploadPartCopy"];
-
-/// A part number of 1 (a number or its text).
-fn first_part(rec: &Record<'_>) -> bool {
-    count_is(rec.request_param("partNumber"), 1)
-}
 
 pub static META: Meta = Meta {
     id: "s3-object-encrypted-with-customer-key",
@@ -52,9 +49,7 @@ impl Detection for S3ObjectEncryptedWithCustomerKey {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "s3.amazonaws.com", NAMES)
-            || (rec.event_name() == "UploadPartCopy" && !first_part(rec))
-        {
+        if !succeeded_call(rec, "s3.amazonaws.com", NAMES) {
             return None;
         }
         let algorithm =
@@ -77,6 +72,19 @@ impl Detection for S3ObjectEncryptedWithCustomerKey {
                 .with("in_place", in_place)
                 .with_opt("upload_id", rec.request_param_str("uploadId")),
         )
+    }
+
+    /// The parts of one multipart copy are one object rewritten: one finding per
+    /// bucket and upload id.
+    fn finding_key(&self, rec: &Record<'_>) -> Option<String> {
+        if rec.event_name() != "UploadPartCopy" {
+            return None;
+        }
+        let upload = rec.request_param_str("uploadId")?;
+        Some(format!(
+            "upload|{}|{upload}",
+            rec.request_param_str("bucketName").unwrap_or_default()
+        ))
     }
 }
 
@@ -107,7 +115,7 @@ mod tests {
     }
 
     #[test]
-    fn a_multipart_copy_fires_once_on_its_first_part() {
+    fn every_part_of_a_multipart_copy_fires_under_one_key() {
         let part = |n: &str| {
             SSE_C.replace(r#""x-id":"CopyObject""#, &format!(r#""x-id":"UploadPartCopy","partNumber":{n},"uploadId":"Xb2kQ9EXAMPLE""#))
         };
@@ -119,9 +127,16 @@ mod tests {
             other => panic!("expected a finding, got {other:?}"),
         }
         assert!(fires(&S3ObjectEncryptedWithCustomerKey, &record("s3.amazonaws.com", "UploadPartCopy", ROLE, &part(r#""1""#), "")));
+        let key = |n: &str| {
+            let json = record("s3.amazonaws.com", "UploadPartCopy", ROLE, &part(n), "");
+            assert!(fires(&S3ObjectEncryptedWithCustomerKey, &json), "{n}");
+            S3ObjectEncryptedWithCustomerKey.finding_key(&Record::from_json(&json).unwrap())
+        };
         for n in ["2", r#""7""#, "null"] {
-            assert!(!fires(&S3ObjectEncryptedWithCustomerKey, &record("s3.amazonaws.com", "UploadPartCopy", ROLE, &part(n), "")), "{n}");
+            assert_eq!(key(n).as_deref(), Some("upload|claims-archive|Xb2kQ9EXAMPLE"), "{n}");
         }
+        let single = record("s3.amazonaws.com", "CopyObject", ROLE, SSE_C, "");
+        assert_eq!(S3ObjectEncryptedWithCustomerKey.finding_key(&Record::from_json(&single).unwrap()), None);
         assert!(!fires(&S3ObjectEncryptedWithCustomerKey, &record("s3.amazonaws.com", "UploadPart", ROLE, &part("1"), "")));
     }
 

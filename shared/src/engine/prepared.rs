@@ -165,6 +165,9 @@ impl Engine {
             (Signal::Fire(evidence), _) => {
                 let mut finding = Finding::from_record(meta, rec, evidence);
                 finding.severity = det.severity_for(rec);
+                if let Some(key) = det.finding_key(rec) {
+                    finding.finding_id = crate::finding::finding_id(&[meta.id, &key]);
+                }
                 let claim = Claim {
                     key: format!("f|{}", finding.finding_id),
                     guards: Vec::new(),
