@@ -1,10 +1,15 @@
 //! An IAM call made by an IAM user with temporary credentials of its own
-//! (`userIdentity.type` `IAMUser`, an `ASIA...` access key), successful, from an IP
-//! address, not from a console session (`sessionCredentialFromConsole`) and not by
+//! (`userIdentity.type` `IAMUser`, an `ASIA...` access key), successful or refused,
+//! from an IP address, not from a console session (`sessionCredentialFromConsole`) and not by
 //! `AWS Internal`: the first time in 7 days for that user (first-seen term: account
 //! and user ARN). An IAM user holds such credentials after `GetSessionToken`; the
 //! session keeps working after the user's long-term key is deactivated, which is why
 //! intruders mint one before doing IAM work.
+//!
+//! Refused calls count, with their error: IAM refuses every call made with
+//! `GetSessionToken` credentials that were minted without MFA, so an intruder's
+//! session from a stolen key (which has no MFA) leaves only refusals. A success
+//! means the session was minted with MFA.
 //!
 //! Only write events are watched: read-only IAM calls reach EventBridge only when the
 //! whole group's rule takes every management event, a cost this one detection does
@@ -14,7 +19,7 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{
-    IAM, change_evidence, first_seen_by_actor, source_ip_literal,
+    IAM, change_evidence, first_seen_by_actor, source_ip_literal, with_error,
 };
 use crate::event::Record;
 use crate::event::prefilter::{Needle, Peek};
@@ -32,8 +37,10 @@ fn iam_read_call(name: &str) -> bool {
 pub static META: Meta = Meta {
     id: "iam-call-with-user-session-token",
     title: "AWS IAM API Calls via Temporary Session Tokens",
-    description: "An IAM user made IAM changes with temporary session credentials (from \
-                  GetSessionToken) outside the console, for the first time in a week. \
+    description: "An IAM user made or attempted IAM changes with temporary session \
+                  credentials (from GetSessionToken) outside the console, for the first time \
+                  in a week. Without MFA such a session is refused every IAM call, so \
+                  refusals count too. \
                   Session tokens survive the deactivation of the key that minted them, so \
                   an intruder with a stolen key uses one to keep changing IAM after the key \
                   is revoked.",
@@ -62,7 +69,6 @@ impl Detection for IamCallWithUserSessionToken {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != IAM
             || iam_read_call(rec.event_name())
-            || !rec.succeeded()
             || rec.identity_type() != Some("IAMUser")
         {
             return None;
@@ -75,8 +81,10 @@ impl Detection for IamCallWithUserSessionToken {
         {
             return None;
         }
-        let evidence = change_evidence(rec, &["userName", "roleName", "policyArn"])
-            .with("access_key_id", key);
+        let evidence = with_error(
+            change_evidence(rec, &["userName", "roleName", "policyArn"]).with("access_key_id", key),
+            rec,
+        );
         first_seen_by_actor(rec, None, evidence)
     }
 
@@ -109,14 +117,13 @@ mod tests {
     }
 
     #[test]
-    fn ignores_long_term_keys_other_callers_and_failures() {
+    fn ignores_long_term_keys_and_other_callers() {
         assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &iam("CreateUser", USER, "null")), None);
         for who in [ROLE, ROOT, FEDERATED] {
             let json = iam("CreateUser", &who.replace("ASIAEXAMPLEOPS000001", "ASIAEXAMPLEX"), "null");
             assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &json), None, "{who}");
         }
-        let denied = iam_failed("CreateUser", SESSION_USER, "null", "AccessDenied");
-        assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &denied), None);
+
         let no_key = SESSION_USER.replace(r#""accessKeyId":"ASIAEXAMPLESESSION01","#, "");
         assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &iam("CreateUser", &no_key, "null")), None);
     }
@@ -156,5 +163,19 @@ mod tests {
         let role = iam("CreateUser", &role_session, "null");
         assert_eq!(raw(det, &role), Some(false));
         assert_eq!(first_seen_term(&IamCallWithUserSessionToken, &role), None);
+    }
+
+    /// A session minted without MFA is refused every IAM call: the refusals are
+    /// what an intruder's session leaves, and they count, with the error.
+    #[test]
+    fn refused_calls_count_with_their_error() {
+        let denied = iam_failed("CreateUser", SESSION_USER, "null", "AccessDenied");
+        match crate::detections::common::testing::eval(&IamCallWithUserSessionToken, &denied) {
+            Some(Signal::FirstSeen { term, evidence }) => {
+                assert_eq!(term, "111122223333|arn:aws:iam::111122223333:user/alice");
+                assert_eq!(evidence.get("error_code").and_then(|v| v.as_str()), Some("AccessDenied"));
+            }
+            other => panic!("expected a term, got {other:?}"),
+        }
     }
 }
