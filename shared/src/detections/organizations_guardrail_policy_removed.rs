@@ -20,10 +20,15 @@
 //! (a person switching a control off, or deleting the landing zone with all its
 //! controls, is reported by their own call); a CloudFormation stack's change counts.
 //!
-//! A rewritten policy: a service control policy that allows every action and whose
-//! `Deny` statements cover none of `GUARDRAIL_ACTIONS` (leaving the organisation,
-//! stopping CloudTrail, Config, GuardDuty or Security Hub, and the like) fires, so
-//! that a token deny of something harmless does not hide an opened guardrail. A
+//! A rewritten policy: a service control policy whose `Deny` statements cover none
+//! of `GUARDRAIL_ACTIONS` (leaving the organisation, stopping CloudTrail, Config,
+//! GuardDuty or Security Hub, and the like) fires, so that a token deny of
+//! something harmless does not hide an opened guardrail. The event carries only the
+//! new content, so a policy gutted of its denies (the natural way to open one: the
+//! allow comes from `FullAWSAccess`, attached beside it) looks like a policy that
+//! never denied these; both fire, the gutted one at medium severity (a policy about
+//! Regions or costs, edited, is the same shape), one that allows everything itself
+//! at the detection's high. A
 //! deny counts whatever its condition (which the event cannot evaluate), and a
 //! `NotAction` deny covers what it does not list. Custom service control policies
 //! are lists of denies beside the AWS-managed `FullAWSAccess`; one that allows
@@ -100,6 +105,8 @@ pub static META: Meta = Meta {
          attached before the old one is detached).",
         "Tag, backup or AI opt-out policies detached or deleted (the call does not say the \
          policy's type; the finding gives its id).",
+        "A service control policy about Regions, costs or services edited: it holds none of \
+         the guardrail denies either way (medium severity).",
     ],
     next_steps: "Find the policy and its targets, or the account moved (the finding names \
                  them) and confirm with the platform team. If unplanned, attach the policy \
@@ -112,10 +119,13 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// An `UpdatePolicy` of a service or resource control policy (the response's
-/// `policy.policySummary.type`) whose new content allows every action and denies
-/// nothing.
-fn opens_everything(rec: &Record) -> bool {
+/// What an `UpdatePolicy` of a service or resource control policy (the response's
+/// `policy.policySummary.type`) left: `None` when it still guards (a service
+/// control policy denying some of `GUARDRAIL_ACTIONS`; a resource control policy
+/// denying anything, or not allowing everything) or is of another type;
+/// `Some(true)` when the new content allows every action itself, `Some(false)` for
+/// a service control policy that denies none of them.
+fn unguarded_update(rec: &Record) -> Option<bool> {
     use crate::detections::create_policy_version_allow_all::{allows_every_action, one_or_many};
     let kind = rec
         .response_element("policy")
@@ -123,11 +133,9 @@ fn opens_everything(rec: &Record) -> bool {
         .and_then(|s| s.get("type"))
         .and_then(|t| t.as_str());
     if !kind.is_some_and(|k| GUARDRAIL_TYPES.iter().any(|g| g.eq_ignore_ascii_case(k))) {
-        return false;
+        return None;
     }
-    let Some(doc) = request_param_any(rec, &["content", "Content"]).and_then(policy_document) else {
-        return false;
-    };
+    let doc = request_param_any(rec, &["content", "Content"]).and_then(policy_document)?;
     let statements = doc.get("Statement").map(one_or_many).unwrap_or_default();
     let denies = deny_statements(&doc);
     let scp = kind.is_some_and(|k| k.eq_ignore_ascii_case(GUARDRAIL_TYPES[0]));
@@ -138,12 +146,28 @@ fn opens_everything(rec: &Record) -> bool {
     } else {
         !denies.is_empty()
     };
-    !guarded && statements.iter().any(allows_every_action)
+    let allows_all = statements.iter().any(allows_every_action);
+    match (guarded, scp) {
+        (true, _) => None,
+        (false, true) => Some(allows_all),
+        (false, false) => allows_all.then_some(true),
+    }
 }
 
 impl Detection for OrganizationsGuardrailPolicyRemoved {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    /// A service control policy left without its guardrail denies but not allowing
+    /// everything itself is medium: the shape of a gutted policy and of an edited
+    /// policy about something else.
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_name() == "UpdatePolicy" && unguarded_update(rec) == Some(false) {
+            Severity::Medium
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -182,7 +206,7 @@ impl Detection for OrganizationsGuardrailPolicyRemoved {
                 let t = policy_type?.trim();
                 GUARDRAIL_TYPES.iter().any(|g| g.eq_ignore_ascii_case(t))
             }
-            "UpdatePolicy" => opens_everything(rec),
+            "UpdatePolicy" => unguarded_update(rec).is_some(),
             // Removing `FullAWSAccess` restricts rather than loosens.
             _ => !policy.is_some_and(|p| p.trim().eq_ignore_ascii_case("p-FullAWSAccess")),
         };
@@ -253,6 +277,17 @@ mod tests {
         // A NotAction deny that lists every guardrail action leaves them allowed.
         let hollow = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","NotAction":["cloudtrail:*","organizations:*","config:*","guardduty:*","securityhub:*","access-analyzer:*","iam:*","ec2:*","s3:*","kms:*"],"Resource":"*"}]}"#;
         assert!(fires(&OrganizationsGuardrailPolicyRemoved, &update("SERVICE_CONTROL_POLICY", hollow)));
+        // Gutted: the denies replaced by a harmless one, no allow (FullAWSAccess, attached
+        // beside it, allows): medium.
+        let gutted = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"ec2:CreateTags","Resource":"arn:aws:ec2:*:*:instance/i-00000000"}]}"#;
+        let json = update("SERVICE_CONTROL_POLICY", gutted);
+        assert!(fires(&OrganizationsGuardrailPolicyRemoved, &json));
+        let rec = Record::from_json(&json).unwrap();
+        assert_eq!(OrganizationsGuardrailPolicyRemoved.severity_for(&rec), Severity::Medium);
+        let rec_open = update("SERVICE_CONTROL_POLICY", open);
+        assert_eq!(OrganizationsGuardrailPolicyRemoved.severity_for(&Record::from_json(&rec_open).unwrap()), Severity::High);
+        let deny_only_guarded = r#"{"Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#;
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &update("SERVICE_CONTROL_POLICY", deny_only_guarded)));
         // A resource control policy's denies are about data access: any deny guards it.
         let rcp = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"s3:GetObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &update("RESOURCE_CONTROL_POLICY", rcp)));
