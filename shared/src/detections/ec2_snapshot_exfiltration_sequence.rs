@@ -2,8 +2,14 @@
 //! steps of snapshot exfiltration within five minutes: `CreateSnapshot`,
 //! `DescribeSnapshotAttribute`, `ModifySnapshotAttribute`, `DeleteSnapshot`.
 //!
-//! Decisions: the group is account, caller and source address (Splunk's user and
-//! source IP); the value is the event name. Only successful calls count (a denied
+//! Decisions: the group is account, caller, source address (Splunk's user and
+//! source IP) and snapshot; the value is the event name. The snapshot ties the steps
+//! together: the one a call names (`snapshotId`, a copy's `sourceSnapshotId`) or
+//! creates (the response's `snapshotId`, or each of `snapshotSet.items` for
+//! `CreateSnapshots`); a call touching several counts for each
+//! (`Detection::further_signals`), a copy for its source and its new snapshot. So a
+//! rotation job creating one snapshot and deleting older ones works no snapshot
+//! through two steps, and a record that names none counts under `unknown`. Only successful calls count (a denied
 //! call moves nothing), and calls by AWS services (AWS Backup, Data Lifecycle
 //! Manager, GuardDuty malware scans: `AWSService` or `invokedBy`) are skipped.
 //! `CreateSnapshots` (every volume of an instance in one call) and `CopySnapshot`
@@ -37,7 +43,10 @@ pub static META: Meta = Meta {
     attack: &["T1537"],
     origins: &["Splunk ESCU detections/cloud/aws_exfiltration_via_ec2_snapshot.yml"],
     group: "data-exposure",
-    false_positives: &["Administrators preparing a snapshot share or clean-up by hand."],
+    false_positives: &[
+        "Administrators preparing a snapshot share, or creating one and deleting it again, \
+         by hand.",
+    ],
     next_steps: "List the snapshots the caller touched and whether any was shared with another \
                  account (see ebs-snapshot-shared). Remove shares that are not expected and review \
                  how the caller got its credentials.",
@@ -57,32 +66,68 @@ impl Detection for Ec2SnapshotExfiltrationSequence {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        let name = rec.event_name();
-        if rec.event_source() != "ec2.amazonaws.com"
-            || !(WRITES.contains(&name) || READS.contains(&name))
-            || !rec.succeeded()
-            || aws_service_caller(rec)
-        {
-            return None;
-        }
-        let ip = source_ip_normalized(rec)
-            .or_else(|| rec.source_ip().map(str::to_owned))
-            .unwrap_or_else(|| "unknown".to_owned());
-        let step = match name {
-            "CreateSnapshots" | "CopySnapshot" => "CreateSnapshot",
-            other => other,
-        };
-        let snapshot = rec
-            .request_param_str("snapshotId")
-            .or_else(|| rec.request_param_str("sourceSnapshotId"));
-        Some(Signal::Distinct {
-            group: account_actor_and(rec, &ip),
-            value: step.to_owned(),
-            evidence: Evidence::new()
-                .with_opt("snapshot_id", snapshot)
-                .with_opt("instance_id", rec.request_param("instanceSpecification").and_then(|i| i.get("instanceId")).and_then(|v| v.as_str())),
-        })
+        let ids = snapshots(rec);
+        step(rec, ids.first().map_or("unknown", String::as_str))
     }
+
+    /// A call touching several snapshots (a copy, `CreateSnapshots`) counts for each.
+    fn further_signals(&self, rec: &Record<'_>) -> Vec<Signal> {
+        snapshots(rec)
+            .iter()
+            .skip(1)
+            .filter_map(|id| step(rec, id))
+            .collect()
+    }
+}
+
+/// The snapshots a call names or creates, each once, in that order.
+fn snapshots(rec: &Record<'_>) -> Vec<String> {
+    let created = rec
+        .response_element("snapshotSet")
+        .and_then(|s| s.get("items"))
+        .and_then(|i| i.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i.get("snapshotId").and_then(|v| v.as_str()));
+    let named = [
+        rec.request_param_str("snapshotId"),
+        rec.request_param_str("sourceSnapshotId"),
+        rec.response_element("snapshotId").and_then(|v| v.as_str()),
+    ];
+    let mut out: Vec<String> = Vec::new();
+    for id in named.into_iter().flatten().chain(created) {
+        let id = id.trim();
+        if !id.is_empty() && !out.iter().any(|o| o == id) {
+            out.push(id.to_owned());
+        }
+    }
+    out
+}
+
+/// The step `rec` is on `snapshot`, if it is one (see the module's decisions).
+fn step(rec: &Record<'_>, snapshot: &str) -> Option<Signal> {
+    let name = rec.event_name();
+    if rec.event_source() != "ec2.amazonaws.com"
+        || !(WRITES.contains(&name) || READS.contains(&name))
+        || !rec.succeeded()
+        || aws_service_caller(rec)
+    {
+        return None;
+    }
+    let ip = source_ip_normalized(rec)
+        .or_else(|| rec.source_ip().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned());
+    let step = match name {
+        "CreateSnapshots" | "CopySnapshot" => "CreateSnapshot",
+        other => other,
+    };
+    Some(Signal::Distinct {
+        group: format!("{}|{snapshot}", account_actor_and(rec, &ip)),
+        value: step.to_owned(),
+        evidence: Evidence::new()
+            .with("snapshot_id", snapshot)
+            .with_opt("instance_id", rec.request_param("instanceSpecification").and_then(|i| i.get("instanceId")).and_then(|v| v.as_str())),
+    })
 }
 
 #[cfg(test)]
@@ -108,7 +153,7 @@ mod tests {
     fn counts_step_names_per_caller_and_address() {
         match eval(&Ec2SnapshotExfiltrationSequence, &record("ec2.amazonaws.com", "CreateSnapshot", USER, r#"{"volumeId":"vol-1"}"#, "")) {
             Some(Signal::Distinct { group, value, .. }) => {
-                assert_eq!(group, "111122223333|arn:aws:iam::111122223333:user/mallory|203.0.113.77");
+                assert_eq!(group, "111122223333|arn:aws:iam::111122223333:user/mallory|203.0.113.77|unknown");
                 assert_eq!(value, "CreateSnapshot");
             }
             other => panic!("expected an observation, got {other:?}"),
@@ -122,5 +167,36 @@ mod tests {
         assert_eq!(eval(&Ec2SnapshotExfiltrationSequence, &failed("ec2.amazonaws.com", "DeleteSnapshot", ROLE, r#"{"snapshotId":"snap-1"}"#, "InvalidSnapshot.InUse")), None);
         assert_eq!(eval(&Ec2SnapshotExfiltrationSequence, &record("ec2.amazonaws.com", "CreateSnapshot", SERVICE, r#"{"volumeId":"vol-1"}"#, "")), None);
         assert_eq!(eval(&Ec2SnapshotExfiltrationSequence, &record("ec2.amazonaws.com", "DescribeSnapshots", ROLE, "{}", "")), None);
+    }
+
+    /// From a review: a rotation job creates a snapshot and deletes older ones, no
+    /// snapshot taken through two steps; the steps of one snapshot share a group.
+    #[test]
+    fn steps_are_tied_by_snapshot() {
+        let group = |json: &str| -> Vec<String> {
+            let rec = Record::from_json(json).unwrap();
+            let mut out: Vec<String> = Ec2SnapshotExfiltrationSequence
+                .evaluate(&rec)
+                .into_iter()
+                .chain(Ec2SnapshotExfiltrationSequence.further_signals(&rec))
+                .map(|s| match s {
+                    Signal::Distinct { group, .. } => group.rsplit('|').next().unwrap_or_default().to_owned(),
+                    other => panic!("unexpected {other:?}"),
+                })
+                .collect();
+            out.sort();
+            out
+        };
+        let created = record("ec2.amazonaws.com", "CreateSnapshot", ROLE, r#"{"volumeId":"vol-1"}"#, "")
+            .replace(r#""responseElements":null"#, r#""responseElements":{"snapshotId":"snap-new","volumeId":"vol-1"}"#);
+        assert_eq!(group(&created), ["snap-new"]);
+        let deleted = record("ec2.amazonaws.com", "DeleteSnapshot", ROLE, r#"{"snapshotId":"snap-old1"}"#, "");
+        assert_eq!(group(&deleted), ["snap-old1"]);
+        let copied = record("ec2.amazonaws.com", "CopySnapshot", ROLE, r#"{"sourceSnapshotId":"snap-new","sourceRegion":"us-east-1"}"#, "")
+            .replace(r#""responseElements":null"#, r#""responseElements":{"snapshotId":"snap-copy"}"#);
+        assert_eq!(group(&copied), ["snap-copy", "snap-new"]);
+        let batch = record("ec2.amazonaws.com", "CreateSnapshots", ROLE, r#"{"instanceSpecification":{"instanceId":"i-1"}}"#, "")
+            .replace(r#""responseElements":null"#, r#""responseElements":{"snapshotSet":{"items":[{"snapshotId":"snap-a"},{"snapshotId":"snap-b"}]}}"#);
+        assert_eq!(group(&batch), ["snap-a", "snap-b"]);
     }
 }
