@@ -154,7 +154,73 @@ pub fn group_pattern(group: &FunctionGroup) -> Value {
     let detections = catalog::group_detections(group);
     let alts = alternatives(detections.iter().flat_map(|d| d.meta().triggers));
     assert!(!alts.is_empty(), "group {} has no trigger", group.name);
-    wrap(merge_sources(alts))
+    fit(merge_sources(alts))
+}
+
+/// Names shorter than this never become a prefix: a short one (`Delete`) would
+/// take most of a service's events.
+const MIN_NAME_PREFIX: usize = 10;
+
+/// `alternatives` wrapped, made to fit [`MAX_PATTERN_CHARS`]: while the pattern is
+/// too long, the names of one `eventName` list that share a prefix and save the
+/// most characters are replaced by `{"prefix": ...}` (`RestoreDBInstanceFromS3`,
+/// `RestoreDBInstanceToPointInTime`, ...: `RestoreDBInstance`). A prefix may take
+/// events of the source that no detection names; they reach the function, whose
+/// detections check the name themselves and ignore them. So this only happens
+/// where the pattern would not fit otherwise: a group's one central rule is
+/// exact until its list outgrows the limit. Deterministic (ties go to the
+/// alphabetically first prefix), as the template test needs.
+fn fit(mut alternatives: Vec<Value>) -> Value {
+    while pattern_len(&wrap(alternatives.clone())) > MAX_PATTERN_CHARS {
+        let Some((alt, prefix)) = best_prefix(&alternatives) else {
+            break;
+        };
+        if let Some(Value::Array(names)) = alternatives[alt].get_mut("eventName") {
+            names.retain(|n| !n.as_str().is_some_and(|n| n.starts_with(&prefix)));
+            names.push(json!({ "prefix": prefix }));
+        }
+    }
+    wrap(alternatives)
+}
+
+/// The (alternative, prefix) whose replacement saves the most characters, if any
+/// saves some: each prefix shared by two names next to each other in sorted order.
+fn best_prefix(alternatives: &[Value]) -> Option<(usize, String)> {
+    let mut best: Option<(usize, usize, String)> = None;
+    for (i, alt) in alternatives.iter().enumerate() {
+        let Some(Value::Array(names)) = alt.get("eventName") else {
+            continue;
+        };
+        let mut plain: Vec<&str> = names.iter().filter_map(Value::as_str).collect();
+        plain.sort_unstable();
+        for pair in plain.windows(2) {
+            let common = pair[0]
+                .bytes()
+                .zip(pair[1].bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            if common < MIN_NAME_PREFIX {
+                continue;
+            }
+            let prefix = &pair[0][..common];
+            // `"name",` per name taken, against `{"prefix":"..."},`.
+            let taken: usize = plain
+                .iter()
+                .filter(|n| n.starts_with(prefix))
+                .map(|n| n.len() + 3)
+                .sum();
+            let cost = prefix.len() + r#"{"prefix":""},"#.len();
+            let saved = taken.saturating_sub(cost);
+            let better = match &best {
+                None => saved > 0,
+                Some((s, _, p)) => saved > *s || (saved == *s && prefix < p.as_str()),
+            };
+            if better {
+                best = Some((saved, i, prefix.to_owned()));
+            }
+        }
+    }
+    best.map(|(_, i, p)| (i, p))
 }
 
 /// `alternatives` with the event-source alternatives that differ only in their
@@ -405,5 +471,35 @@ mod tests {
                 .sum::<usize>();
         }
         assert_eq!(seen, 300, "every name is kept");
+    }
+
+    /// A central pattern over the limit takes prefixes, longest savings first, until
+    /// it fits; every name is still matched, and one that fits is left exact.
+    #[test]
+    fn an_oversized_central_pattern_takes_prefixes_until_it_fits() {
+        let mut names: Vec<String> = (0..90)
+            .map(|i| format!("RestoreSomethingFrom{i:03}"))
+            .collect();
+        names.extend((0..40).map(|i| format!("Other{i:02}")));
+        let alt = json!({"eventSource": ["example.amazonaws.com"], "eventName": names.clone()});
+        assert!(pattern_len(&wrap(vec![alt.clone()])) > MAX_PATTERN_CHARS);
+        let fitted = fit(vec![alt]);
+        assert!(pattern_len(&fitted) <= MAX_PATTERN_CHARS, "{fitted}");
+        let list = fitted["detail"]["eventName"].as_array().unwrap().clone();
+        assert!(
+            list.contains(&json!({"prefix": "RestoreSomethingFrom0"})),
+            "{fitted}"
+        );
+        for n in &names {
+            let event = json!({"detail": {"eventSource": "example.amazonaws.com", "eventName": n}});
+            assert_eq!(matcher::matches(&fitted, &event), Ok(true), "{n}");
+        }
+        // Short shared beginnings (`Other`) never become a prefix.
+        assert!(list.iter().all(|v| {
+            v.get("prefix")
+                .is_none_or(|p| p.as_str().unwrap().len() >= MIN_NAME_PREFIX)
+        }));
+        let small = json!({"eventSource": ["example.amazonaws.com"], "eventName": ["RestoreThingFromA", "RestoreThingFromB"]});
+        assert_eq!(fit(vec![small.clone()]), wrap(vec![small]));
     }
 }

@@ -1,5 +1,10 @@
 //! The first successful DynamoDB `Scan` of a caller on a table in ten days (a data
-//! event).
+//! event), or the first PartiQL `SELECT` (`ExecuteStatement`, whose `statement`
+//! CloudTrail keeps with non-key values redacted): a `SELECT` without a condition on
+//! the key reads the whole table like a scan, and the key schema is not in the
+//! event, so every `SELECT` counts (an application using PartiQL is new once per
+//! table in ten days). The table is the statement's `FROM` name (quoted or bare,
+//! less an index after a dot).
 //!
 //! Decisions: Elastic keys the history on account and user; we add the table, so a
 //! caller that always scans one table but suddenly reads another is also seen. The
@@ -32,7 +37,7 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Check whether the caller has a reason to read the whole table, how many scans \
                  followed, and where the data could have gone.",
-    triggers: &[Trigger::data("dynamodb.amazonaws.com", &["Scan"])],
+    triggers: &[Trigger::data("dynamodb.amazonaws.com", &["Scan", "ExecuteStatement"])],
     window: Some(WindowSpec::FirstSeen { days: 10 }),
 };
 
@@ -42,15 +47,44 @@ impl Detection for DynamoDbScanFirstSeen {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "dynamodb.amazonaws.com", &["Scan"]) || aws_service_caller(rec) {
+        if !succeeded_call(rec, "dynamodb.amazonaws.com", &["Scan", "ExecuteStatement"])
+            || aws_service_caller(rec)
+        {
             return None;
         }
-        let table = rec.request_param_str("tableName").unwrap_or("unknown");
+        let table = if rec.event_name() == "ExecuteStatement" {
+            select_table(rec.request_param_str("statement")?)?
+        } else {
+            rec.request_param_str("tableName").unwrap_or("unknown")
+        };
         Some(Signal::FirstSeen {
             term: format!("{}|{}", account_principal_term(rec), table_key(rec, table)),
             evidence: Evidence::new().with("table", table),
         })
     }
+}
+
+/// The table a PartiQL `SELECT` reads (`SELECT ... FROM "orders"."by-date" ...`:
+/// `orders`); `None` for any other statement. A `FROM` without a name gives
+/// `unknown`.
+fn select_table(statement: &str) -> Option<&str> {
+    let s = statement.trim_start();
+    if !s.get(..6).is_some_and(|w| w.eq_ignore_ascii_case("select")) {
+        return None;
+    }
+    let upper = s.to_ascii_uppercase();
+    let Some(at) = upper.find(" FROM ").or_else(|| upper.find("\nFROM ")) else {
+        return Some("unknown");
+    };
+    let rest = s[at + 6..].trim_start();
+    let name = match rest.strip_prefix('"') {
+        Some(quoted) => quoted.split('"').next().unwrap_or_default(),
+        None => rest
+            .split(|c: char| c.is_whitespace() || c == '.' || c == ';')
+            .next()
+            .unwrap_or_default(),
+    };
+    Some(if name.is_empty() { "unknown" } else { name })
 }
 
 /// The table as the history knows it: its name for a table of the record's
@@ -122,5 +156,35 @@ mod tests {
         assert_eq!(eval(&DynamoDbScanFirstSeen, &failed("dynamodb.amazonaws.com", "Scan", ROLE, r#"{"tableName":"t"}"#, "AccessDeniedException")), None);
         assert_eq!(eval(&DynamoDbScanFirstSeen, &record("dynamodb.amazonaws.com", "Scan", SERVICE, r#"{"tableName":"t"}"#, "")), None);
         assert_eq!(eval(&DynamoDbScanFirstSeen, &record("dynamodb.amazonaws.com", "Query", ROLE, r#"{"tableName":"t"}"#, "")), None);
+    }
+
+    /// From a review: a PartiQL `SELECT` reads a table as a scan does.
+    #[test]
+    fn a_partiql_select_is_a_scan_of_its_table() {
+        let term = |statement: &str| {
+            let params = serde_json::json!({ "statement": statement }).to_string();
+            match eval(&DynamoDbScanFirstSeen, &record("dynamodb.amazonaws.com", "ExecuteStatement", USER, &params, "")) {
+                Some(Signal::FirstSeen { term, .. }) => Some(term),
+                None => None,
+                other => panic!("unexpected {other:?}"),
+            }
+        };
+        let scan = match eval(&DynamoDbScanFirstSeen, &record("dynamodb.amazonaws.com", "Scan", USER, r#"{"tableName":"customers"}"#, "")) {
+            Some(Signal::FirstSeen { term, .. }) => term,
+            other => panic!("expected a term, got {other:?}"),
+        };
+        for select in [
+            r#"SELECT * FROM "customers""#,
+            "select email from customers where tier = ?",
+            r#"  SELECT * FROM "customers"."by-email" WHERE "email" = '***'"#,
+            "SELECT *\nFROM customers",
+        ] {
+            assert_eq!(term(select).as_deref(), Some(scan.as_str()), "{select}");
+        }
+        for other in [r#"UPDATE "customers" SET "tier"=? WHERE "id"='7'"#, r#"INSERT INTO "customers" VALUE {'id': ?}"#, "DELETE FROM customers WHERE id = '7'"] {
+            assert_eq!(term(other), None, "{other}");
+        }
+        assert!(term("SELECT 1").is_some_and(|t| t.ends_with("|unknown")));
+        assert_eq!(eval(&DynamoDbScanFirstSeen, &record("dynamodb.amazonaws.com", "ExecuteStatement", USER, "null", "")), None);
     }
 }
