@@ -1,7 +1,8 @@
 //! A role created (`CreateRole`) or its trust policy replaced
 //! (`UpdateAssumeRolePolicy`), successfully, with an `Allow` statement that lets in an
 //! AWS principal outside the account: `*`, `NotPrincipal`, or a principal (account id
-//! or ARN) of another account. Service and federated principals are not judged; a
+//! or ARN) of another account. Service principals, and federated ones but those below,
+//! are not judged; a
 //! condition (such as `sts:ExternalId` or `aws:PrincipalOrgID`) does not silence the
 //! finding but is visible in the document, which the analyst reads. The role's account
 //! is `recipientAccountId` (else the caller's); without it, only `*` is reported.
@@ -18,6 +19,15 @@
 //! with one such value among pinned ones). Every workflow of every GitHub
 //! repository gets a token from that provider, so such a role lets in anyone on
 //! GitHub: it is reported as the principal `github-actions:any-repository`.
+//!
+//! The public web identity providers are judged the same way: Google
+//! (`accounts.google.com`), Facebook (`graph.facebook.com`), Login with Amazon
+//! (`www.amazon.com`) and Cognito identity pools (`cognito-identity.amazonaws.com`).
+//! Anyone can register an application (or a pool) with them and get tokens for its
+//! own audience, so a trust that does not pin the audience (`<provider>:aud`) or
+//! the user (`:sub`) to a value without wildcards, under a string operator that is
+//! not negated, lets in anyone with an account there: reported as
+//! `<provider>:any-audience`.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -32,8 +42,9 @@ pub static META: Meta = Meta {
     id: "iam-role-trust-policy-external-principal",
     title: "AWS IAM Role Trust Policy Allows External Principal",
     description: "A role was created, or its trust policy rewritten, so that a \
-                  principal outside the account (another AWS account, anyone, or any \
-                  GitHub repository's workflows) may assume it. This is the classic backdoor role: the attacker keeps \
+                  principal outside the account (another AWS account, anyone, any \
+                  GitHub repository's workflows, or anyone with a Google, Facebook, Amazon \
+                  or Cognito identity when the audience is not pinned) may assume it. This is the classic backdoor role: the attacker keeps \
                   access from an account they own, with no user or key in the victim \
                   account.",
     severity: Severity::High,
@@ -60,6 +71,69 @@ pub static META: Meta = Meta {
 };
 
 const GITHUB_OIDC: &str = "token.actions.githubusercontent.com";
+
+/// Identity providers anyone can get a token from for an audience of their own.
+const PUBLIC_WEB_IDENTITIES: &[&str] = &[
+    "accounts.google.com",
+    "graph.facebook.com",
+    "www.amazon.com",
+    "cognito-identity.amazonaws.com",
+];
+
+/// The public web identity providers ([`PUBLIC_WEB_IDENTITIES`]) that some `Allow`
+/// statement trusts without pinning the audience or the user, as
+/// `<provider>:any-audience`, each once.
+fn web_identities_open_to_anyone(doc: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    let mut out: Vec<String> = Vec::new();
+    for st in allow_statements(doc) {
+        let federated = st.get("Principal").and_then(|p| p.get("Federated"));
+        for provider in one_or_many(federated).into_iter().filter_map(Value::as_str) {
+            let Some(known) = PUBLIC_WEB_IDENTITIES
+                .iter()
+                .find(|p| p.eq_ignore_ascii_case(provider.trim()))
+            else {
+                continue;
+            };
+            let open = format!("{known}:any-audience");
+            if !audience_pinned(known, st.get("Condition")) && !out.contains(&open) {
+                out.push(open);
+            }
+        }
+    }
+    out
+}
+
+/// Some string operator that is not negated requires `<provider>:aud` or
+/// `<provider>:sub` to be one of values that each name something (not empty, no
+/// wildcard).
+fn audience_pinned(provider: &str, condition: Option<&serde_json::Value>) -> bool {
+    use serde_json::Value;
+    condition
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(operator, _)| {
+            let op = operator.to_ascii_lowercase();
+            let op = op.rsplit(':').next().unwrap_or(&op).to_owned();
+            op.starts_with("string") && !op.contains("not")
+        })
+        .filter_map(|(_, keys)| keys.as_object())
+        .flatten()
+        .any(|(key, values)| {
+            let pins = key.split_once(':').is_some_and(|(issuer, claim)| {
+                issuer.eq_ignore_ascii_case(provider)
+                    && (claim.eq_ignore_ascii_case("aud") || claim.eq_ignore_ascii_case("sub"))
+            });
+            let values = one_or_many(Some(values));
+            pins && !values.is_empty()
+                && values.into_iter().all(|v| {
+                    v.as_str()
+                        .map(str::trim)
+                        .is_some_and(|v| !v.is_empty() && !v.contains(['*', '?']))
+                })
+        })
+}
 
 /// An `Allow` statement that trusts GitHub Actions' OIDC provider without pinning
 /// the token to one GitHub owner (organisation or user).
@@ -185,6 +259,7 @@ impl Detection for IamRoleTrustPolicyExternalPrincipal {
         if github_actions_open_to_any_repository(&doc) {
             foreign.push("github-actions:any-repository".to_owned());
         }
+        foreign.extend(web_identities_open_to_anyone(&doc));
         if foreign.is_empty() {
             return None;
         }
@@ -340,5 +415,32 @@ mod tests {
             r#"{"roleName":"r","policyDocument":"%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22AWS%22%3A%22444455556666%22%7D%7D%5D%7D"}"#,
         );
         assert!(fires(&IamRoleTrustPolicyExternalPrincipal, &encoded));
+    }
+
+    /// From a review: a public web identity provider trusted without pinning the
+    /// audience lets in anyone with an account there.
+    #[test]
+    fn public_web_identities_without_an_audience_count() {
+        let trust = |provider: &str, condition: &str| {
+            format!(r#"{{"Effect":"Allow","Principal":{{"Federated":"{provider}"}},"Action":"sts:AssumeRoleWithWebIdentity"{condition}}}"#)
+        };
+        for (provider, condition) in [
+            ("accounts.google.com", ""),
+            ("accounts.google.com", r#","Condition":{"StringLike":{"accounts.google.com:aud":"*"}}"#),
+            ("cognito-identity.amazonaws.com", r#","Condition":{"ForAnyValue:StringLike":{"cognito-identity.amazonaws.com:amr":"authenticated"}}"#),
+            ("graph.facebook.com", r#","Condition":{"StringNotEquals":{"graph.facebook.com:app_id":"1"}}"#),
+            ("www.amazon.com", r#","Condition":{"Null":{"www.amazon.com:app_id":"false"}}"#),
+        ] {
+            let open = trust(provider, condition);
+            assert_eq!(principals(&update(USER, &open)), vec![format!("{provider}:any-audience")], "{open}");
+        }
+        for (provider, condition) in [
+            ("accounts.google.com", r#","Condition":{"StringEquals":{"accounts.google.com:aud":"123456789012-abc.apps.googleusercontent.com"}}"#),
+            ("cognito-identity.amazonaws.com", r#","Condition":{"StringEquals":{"cognito-identity.amazonaws.com:aud":"us-east-1:0a1b2c3d-1111-2222-3333-444455556666"},"ForAnyValue:StringLike":{"cognito-identity.amazonaws.com:amr":"authenticated"}}"#),
+            ("accounts.google.com", r#","Condition":{"StringEquals":{"accounts.google.com:sub":"110169484474386276334"}}"#),
+        ] {
+            let pinned = trust(provider, condition);
+            assert!(principals(&update(USER, &pinned)).is_empty(), "{pinned}");
+        }
     }
 }
