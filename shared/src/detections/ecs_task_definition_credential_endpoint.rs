@@ -11,7 +11,10 @@
 //! Beyond the variable's name, a command counts when it addresses the endpoint
 //! itself: `169.254.170.2/v2/credentials` (the path the variable holds), or the
 //! address followed at once by a shell expansion (`169.254.170.2$(printenv | ...)`,
-//! a way around the name). The endpoint's metadata and stats paths stay quiet.
+//! a way around the name). The address counts in the other spellings that curl and
+//! wget take for it (decimal `2852039170`, hexadecimal `0xa9feaa02`, dotted octal
+//! `0251.0376.0252.02`, IPv4-mapped IPv6 `[::ffff:a9fe:aa02]`), and with a port
+//! (`169.254.170.2:80/v2/...`). The endpoint's metadata and stats paths stay quiet.
 
 use serde_json::Value;
 
@@ -22,17 +25,40 @@ use crate::event::Record;
 pub struct EcsTaskDefinitionCredentialEndpoint;
 
 const MARKER: &str = "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI";
-/// The task credential endpoint's address.
-const ENDPOINT: &str = "169.254.170.2";
+/// The task credential endpoint's address, as written in the usual dotted form
+/// and in the other forms HTTP clients take (lowercase: the command is compared
+/// lowercased).
+const ENDPOINT_SPELLINGS: [&str; 6] = [
+    "169.254.170.2",
+    "2852039170",
+    "0xa9feaa02",
+    "0251.0376.0252.02",
+    "[::ffff:a9fe:aa02]",
+    "[::ffff:169.254.170.2]",
+];
 
 /// The command reads the credential endpoint: by the variable's name, by its path,
-/// or through a shell expansion right after the endpoint's address.
+/// or through a shell expansion right after the endpoint's address (and port).
 fn reads_credentials(command: &str) -> bool {
-    command.contains(MARKER)
-        || command.match_indices(ENDPOINT).any(|(at, _)| {
-            let rest = &command[at + ENDPOINT.len()..];
-            rest.starts_with("/v2/credentials") || rest.starts_with('$') || rest.starts_with("`")
+    if command.contains(MARKER) {
+        return true;
+    }
+    let lower = command.to_ascii_lowercase();
+    ENDPOINT_SPELLINGS.iter().any(|address| {
+        lower.match_indices(address).any(|(at, _)| {
+            // Not the tail of a longer number or name (`1169.254.170.2`).
+            let before = lower[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.') {
+                return false;
+            }
+            let rest = &lower[at + address.len()..];
+            let rest = match rest.strip_prefix(':') {
+                Some(port) => port.trim_start_matches(|c: char| c.is_ascii_digit()),
+                None => rest,
+            };
+            rest.starts_with("/v2/credentials") || rest.starts_with('$') || rest.starts_with('`')
         })
+    })
 }
 
 pub static META: Meta = Meta {
@@ -138,6 +164,11 @@ mod tests {
             "curl -s 169.254.170.2$(printenv | grep _RELATIVE_URI | cut -d= -f2)",
             "curl 169.254.170.2/v2/credentials/8a7b6c5d-0000-4000-8000-000000000001",
             "wget -qO- 169.254.170.2${RELATIVE}",
+            "curl -s 2852039170$(printenv | grep _RELATIVE_URI | cut -d= -f2)",
+            "curl -s 0xA9FEAA02/v2/credentials/x",
+            "curl -s 0251.0376.0252.02$RELATIVE",
+            "curl -s http://[::ffff:a9fe:aa02]/v2/credentials/x",
+            "curl -s 169.254.170.2:80/v2/credentials/x",
         ] {
             assert!(reads_credentials(command), "{command}");
         }
@@ -145,6 +176,8 @@ mod tests {
             "curl -s 169.254.170.2/v2/metadata",
             "curl -s 169.254.170.2/v2/stats",
             "curl -s 169.254.170.23/v2/credentials",
+            "curl -s 12852039170/v2/credentials",
+            "curl -s 169.254.170.2:80/v2/metadata",
             "python app.py",
         ] {
             assert!(!reads_credentials(command), "{command}");
