@@ -110,6 +110,8 @@ mod tests {
         }
         assert!(fires(&SsoPermissionSetAdminPolicy, &attach("arn:aws:iam::aws:policy/IAMFullAccess")));
         assert!(fires(&SsoPermissionSetAdminPolicy, &inline(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#)));
+        // Percent-encoded, as IAM's documents may be.
+        assert!(fires(&SsoPermissionSetAdminPolicy, &inline("%7B%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22*%22%2C%22Resource%22%3A%22*%22%7D%5D%7D")));
         match eval(&SsoPermissionSetAdminPolicy, &inline(r#"{"Statement":{"Effect":"Allow","Action":"iam:*","Resource":"*"}}"#)) {
             Some(Signal::Fire(e)) => assert!(e.get("admin_equivalent").is_some()),
             other => panic!("expected a finding, got {other:?}"),

@@ -23,14 +23,27 @@ pub fn arn_account(arn: &str) -> Option<&str> {
 }
 
 /// A policy document carried by a request field: CloudTrail writes it as JSON text
-/// (KMS, ECR, Secrets Manager) or as an object (S3 `bucketPolicy`). `None` when it
-/// is neither, or text that is not a JSON object.
+/// (KMS, ECR, Secrets Manager, Identity Center) or as an object (S3
+/// `bucketPolicy`). Text that opens with a percent escape is decoded first, as
+/// IAM's documents are (`create_policy_version_allow_all::policy_document_param`):
+/// a JSON document cannot start with `%`. `None` when it is neither, or text that
+/// is not a JSON object.
 pub fn policy_document(v: &serde_json::Value) -> Option<serde_json::Value> {
     match v {
         serde_json::Value::Object(_) => Some(v.clone()),
         // A lone surrogate escape in the text must not hide the whole policy.
         serde_json::Value::String(s) => {
-            crate::event::surrogates::parse_value(s).filter(|d| d.is_object())
+            let s = s.trim();
+            let decoded;
+            let text = match s.as_bytes() {
+                [b'%', h, l, ..] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
+                    decoded =
+                        crate::detections::create_policy_version_allow_all::percent_decode(s)?;
+                    decoded.trim()
+                }
+                _ => s,
+            };
+            crate::event::surrogates::parse_value(text).filter(|d| d.is_object())
         }
         _ => None,
     }
@@ -501,6 +514,33 @@ mod exposure_tests {
         let doc = json!({"Version": "2012-10-17", "Statement": [statement]});
         let e = policy_exposure(&doc, Some("111122223333"), |_| true);
         (e.public, e.accounts)
+    }
+
+    /// A document sent percent-encoded (as IAM's may be) is read, not skipped.
+    #[test]
+    fn percent_encoded_documents_are_read() {
+        let doc = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"kms:Encrypt"}]}"#;
+        let encoded: String = doc
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        assert_eq!(
+            super::policy_document(&json!(encoded)),
+            super::policy_document(&json!(doc))
+        );
+        assert!(super::policy_document(&json!(format!("%0A{encoded}"))).is_some());
+        assert_eq!(super::policy_document(&json!("%7B%ZZ")), None);
+        assert_eq!(
+            super::policy_document(&json!("%41")),
+            None,
+            "decodes to text that is no object"
+        );
     }
 
     /// [`exposure`] of a public `s3:GetObject` grant behind `condition`.
