@@ -15,12 +15,15 @@
 //! (patching, inventory, custom runbooks) are too common to report one by one. The
 //! commands themselves are hidden by CloudTrail (`HIDDEN_DUE_TO_SECURITY_REASONS`);
 //! the finding names the targets and the output location. State Manager and
-//! Automation calls (made by the SSM service) are left out.
+//! Automation calls (made by the SSM service) are left out; a CloudFormation stack's
+//! are not (`common::aws_service_caller_but_stack`): a stack that creates an
+//! association running a shell script is only another way for its caller to run
+//! one, as for the launches of `ec2-unusual-instance-type-launched`.
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, call_context};
+use crate::detections::common::{aws_service_caller_but_stack, call_context};
 use crate::event::Record;
 
 pub struct SsmSendCommandShell;
@@ -77,7 +80,7 @@ impl Detection for SsmSendCommandShell {
                 "SendCommand" | "CreateAssociation" | "UpdateAssociation"
             )
             || !rec.succeeded()
-            || aws_service_caller(rec)
+            || aws_service_caller_but_stack(rec)
         {
             return None;
         }
@@ -192,5 +195,19 @@ mod tests {
         assert!(fires(&SsmSendCommandShell, &answered("AWS-RunShellScript")));
         assert!(!fires(&SsmSendCommandShell, &answered("AWS-GatherSoftwareInventory")));
         assert!(!fires(&SsmSendCommandShell, &by_id), "no document anywhere: nothing to judge");
+    }
+
+    /// From a review: an association a stack creates runs its shell script all
+    /// the same; SSM's own calls stay out.
+    #[test]
+    fn a_stacks_shell_association_counts() {
+        let params = r#"{"name":"AWS-RunShellScript","targets":[{"key":"tag:Role","values":["web"]}],"parameters":"HIDDEN_DUE_TO_SECURITY_REASONS"}"#;
+        let stack = r#"{"type":"AssumedRole","principalId":"AROAEXAMPLEROLE00001:AWSCloudFormation",
+            "arn":"arn:aws:sts::111122223333:assumed-role/Deploy/AWSCloudFormation","accountId":"111122223333",
+            "invokedBy":"cloudformation.amazonaws.com"}"#;
+        let json = record("ssm.amazonaws.com", "CreateAssociation", stack, params, "");
+        assert!(fires(&SsmSendCommandShell, &json));
+        let ssm = stack.replace("cloudformation.amazonaws.com", "ssm.amazonaws.com");
+        assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "CreateAssociation", &ssm, params, "")));
     }
 }
