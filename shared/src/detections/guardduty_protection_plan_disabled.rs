@@ -1,7 +1,11 @@
 //! GuardDuty left running but partly blinded: a protection plan switched off for
 //! an account (`UpdateDetector`) or for member accounts (`UpdateMemberDetectors`),
 //! or the organisation's automatic enablement turned off
-//! (`UpdateOrganizationConfiguration`), successfully.
+//! (`UpdateOrganizationConfiguration`), or malware scanning narrowed: a Malware
+//! Protection for S3 plan deleted (`DeleteMalwareProtectionPlan`: its bucket is no
+//! longer scanned), or EC2 malware scans limited to tagged resources
+//! (`UpdateMalwareScanSettings` with `include` or `exclude` criteria, which an
+//! intruder sets to the tags of the instances they use), successfully.
 //!
 //! Decisions: a plan is off when a `features` entry has `status` `DISABLED`, or a
 //! legacy `dataSources` switch (`s3Logs`, `kubernetes.auditLogs`,
@@ -28,7 +32,15 @@ pub struct GuardDutyProtectionPlanDisabled;
 const SOURCE: &str = "guardduty.amazonaws.com";
 const DETECTOR_UPDATES: &[&str] = &["UpdateDetector", "UpdateMemberDetectors"];
 const ORGANIZATION_UPDATE: &str = "UpdateOrganizationConfiguration";
-const NAMES: &[&str] = &["UpdateDetector", "UpdateMemberDetectors", ORGANIZATION_UPDATE];
+const DELETE_S3_PLAN: &str = "DeleteMalwareProtectionPlan";
+const SCAN_SETTINGS: &str = "UpdateMalwareScanSettings";
+const NAMES: &[&str] = &[
+    "UpdateDetector",
+    "UpdateMemberDetectors",
+    ORGANIZATION_UPDATE,
+    DELETE_S3_PLAN,
+    SCAN_SETTINGS,
+];
 
 /// The legacy data-source switches, as paths under `dataSources`.
 const DATA_SOURCE_SWITCHES: &[(&str, &[&str])] = &[
@@ -57,7 +69,8 @@ pub static META: Meta = Meta {
     description: "A GuardDuty protection plan (S3, EKS, runtime, malware, RDS or Lambda \
                   monitoring) was switched off for an account or for member accounts, or \
                   the organisation stopped enabling GuardDuty, or some of its plans, in new \
-                  accounts. The detector \
+                  accounts, or malware scanning was narrowed (an S3 plan deleted, EC2 scans \
+                  limited by tags). The detector \
                   stays on, so the alarm on a disabled detector stays quiet, while the \
                   activity the plan watched is no longer analysed.",
     severity: Severity::Medium,
@@ -125,6 +138,25 @@ fn add_data_sources_off(rec: &Record<'_>, switches: &[(&str, &[&str])], off: &mu
 }
 
 /// What an `UpdateOrganizationConfiguration` stops enabling in new members.
+/// `UpdateMalwareScanSettings` criteria that scan only some resources: a
+/// non-empty `scanResourceCriteria.include` or `exclude`.
+fn scans_narrowed(rec: &Record<'_>) -> Vec<String> {
+    let criteria = request_param_any(rec, &["scanResourceCriteria", "ScanResourceCriteria"]);
+    ["Include", "Exclude"]
+        .into_iter()
+        .filter(|key| {
+            criteria
+                .and_then(|c| pascal_or_camel(c, key))
+                .is_some_and(|v| match v {
+                    Value::Object(m) => !m.is_empty(),
+                    Value::Array(a) => !a.is_empty(),
+                    _ => false,
+                })
+        })
+        .map(|key| format!("EBS_MALWARE_SCANS_LIMITED_BY_{}", key.to_ascii_uppercase()))
+        .collect()
+}
+
 fn organization_enablement_off(rec: &Record<'_>) -> Vec<String> {
     let mut off = Vec::new();
     let members = request_param_any(rec, &["autoEnableOrganizationMembers", "AutoEnableOrganizationMembers"]);
@@ -153,6 +185,10 @@ impl Detection for GuardDutyProtectionPlanDisabled {
                 return None;
             }
             plans_switched_off(rec)
+        } else if name == DELETE_S3_PLAN {
+            vec!["S3_MALWARE_PROTECTION_PLAN".to_owned()]
+        } else if name == SCAN_SETTINGS {
+            scans_narrowed(rec)
         } else {
             organization_enablement_off(rec)
         };
@@ -248,5 +284,21 @@ mod tests {
         let off = update("UpdateDetector", r#","features":[{"name":"S3_DATA_EVENTS","status":"DISABLED"}]"#);
         assert!(!fires(&GuardDutyProtectionPlanDisabled, &failed(&off, "AccessDeniedException")));
         assert!(!fires(&GuardDutyProtectionPlanDisabled, &call(SOURCE, "UpdateDetector", "null")));
+    }
+
+    /// From a review: deleting an S3 malware plan, or limiting EC2 malware scans
+    /// to some tags, narrows what GuardDuty scans.
+    #[test]
+    fn malware_scans_narrowed_count() {
+        let deleted = call(SOURCE, "DeleteMalwareProtectionPlan", r#"{"malwareProtectionPlanId":"b4c7f464ab3a4EXAMPLE"}"#);
+        assert_eq!(switched_off(&deleted), ["S3_MALWARE_PROTECTION_PLAN"]);
+        let exclude = update("UpdateMalwareScanSettings", r#","scanResourceCriteria":{"exclude":{"EC2_INSTANCE_TAG":{"mapEquals":[{"key":"env","value":"prod"}]}}},"ebsSnapshotPreservation":"NO_RETENTION""#);
+        assert_eq!(switched_off(&exclude), ["EBS_MALWARE_SCANS_LIMITED_BY_EXCLUDE"]);
+        let include = update("UpdateMalwareScanSettings", r#","scanResourceCriteria":{"Include":{"EC2_INSTANCE_TAG":{"mapEquals":[{"key":"scan","value":"yes"}]}}}"#);
+        assert_eq!(switched_off(&include), ["EBS_MALWARE_SCANS_LIMITED_BY_INCLUDE"]);
+        for quiet in [r#","ebsSnapshotPreservation":"RETENTION_WITH_FINDING""#, r#","scanResourceCriteria":{"exclude":{}}"#] {
+            assert!(!fires(&GuardDutyProtectionPlanDisabled, &update("UpdateMalwareScanSettings", quiet)), "{quiet}");
+        }
+        assert!(!fires(&GuardDutyProtectionPlanDisabled, &failed(&deleted, "AccessDeniedException")));
     }
 }
