@@ -1,6 +1,12 @@
 //! A WAF web ACL deleted (`DeleteWebACL` on WAFv2 or classic WAF), or taken off the
 //! resource it protects (`DisassociateWebACL`: the load balancer, API or pool is left
-//! with no rules at all, as if the ACL were gone), successfully. A detach made by an
+//! with no rules at all, as if the ACL were gone; for CloudFront, whose
+//! distributions WAFv2's call does not serve, CloudFront's own
+//! `DisassociateDistributionWebACL` and `DisassociateDistributionTenantWebACL`), or
+//! emptied (WAFv2 `UpdateWebACL` with an empty `rules` list and a default action
+//! that allows: every request passes), successfully. WAFv2 refuses to delete an ACL
+//! still attached, so the detach or the emptying is the step that opens the
+//! application; the deletion often never follows. A detach made by an
 //! AWS service or a CloudFormation stack (`invokedBy`) is left out: deployments detach
 //! ACLs as they rebuild what they protect. A Terraform agent is not enough, since the
 //! caller writes it: a pipeline's role is exempted in the tuning file by ARN.
@@ -11,13 +17,19 @@
 //! `DeleteIPSet` out: WAF refuses to delete an IP set that a rule still uses, so a
 //! successful deletion removes no protection.
 
-use crate::detection::{Detection, Meta, Severity, Signal, fire};
-use crate::detections::common::{aws_service_caller, succeeded_waf_call, waf_evidence, waf_triggers};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{
+    aws_service_caller, succeeded_call, succeeded_waf_call, waf_evidence, waf_triggers,
+};
 use crate::event::Record;
 
 pub struct WafWebAclDeleted;
 
 const NAMES: &[&str] = &["DeleteWebACL", "DisassociateWebACL"];
+const CLOUDFRONT: &str = "cloudfront.amazonaws.com";
+const CLOUDFRONT_NAMES: &[&str] = &["DisassociateDistributionTenantWebACL", "DisassociateDistributionWebACL"];
+const WAFV2: &str = "wafv2.amazonaws.com";
+const UPDATE: &str = "UpdateWebACL";
 
 pub static META: Meta = Meta {
     id: "waf-web-acl-deleted",
@@ -40,7 +52,10 @@ pub static META: Meta = Meta {
     next_steps: "Check what the ACL protected and whether a replacement is in place. If not \
                  planned, restore it and review the protected applications' traffic and the \
                  caller's activity since.",
-    triggers: &waf_triggers(NAMES),
+    triggers: &Trigger::joined::<3, 2, 5>(
+        waf_triggers(NAMES),
+        [Trigger::write(WAFV2, &[UPDATE]), Trigger::write(CLOUDFRONT, CLOUDFRONT_NAMES)],
+    ),
     window: None,
 };
 
@@ -50,6 +65,12 @@ impl Detection for WafWebAclDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if succeeded_call(rec, CLOUDFRONT, CLOUDFRONT_NAMES) {
+            return (!aws_service_caller(rec)).then(|| Signal::Fire(waf_evidence(rec)));
+        }
+        if succeeded_call(rec, WAFV2, &[UPDATE]) {
+            return emptied(rec).then(|| Signal::Fire(waf_evidence(rec).with("emptied", true)));
+        }
         if !succeeded_waf_call(rec, NAMES) {
             return None;
         }
@@ -60,6 +81,20 @@ impl Detection for WafWebAclDeleted {
         }
         fire(waf_evidence(rec))
     }
+}
+
+/// An `UpdateWebACL` that leaves the ACL with no rules (`rules` an empty list) and
+/// a default action that allows (or none named).
+fn emptied(rec: &Record<'_>) -> bool {
+    let no_rules = rec
+        .request_param("rules")
+        .and_then(|r| r.as_array())
+        .is_some_and(|r| r.is_empty());
+    let blocks = rec
+        .request_param("defaultAction")
+        .and_then(|a| a.as_object())
+        .is_some_and(|a| a.keys().any(|k| k.eq_ignore_ascii_case("block")));
+    no_rules && !blocks
 }
 
 #[cfg(test)]
@@ -116,5 +151,32 @@ mod tests {
         ] {
             assert!(!fires(&WafWebAclDeleted, &DELETE.replace(from, to)), "{to}");
         }
+    }
+
+    /// From a review: CloudFront's own detach, and an ACL emptied of its rules.
+    #[test]
+    fn cloudfront_detaches_and_emptied_acls_count() {
+        for name in CLOUDFRONT_NAMES {
+            let off = call(CLOUDFRONT, name, r#"{"id":"E2QWRUHEXAMPLE","ifMatch":"E3EXAMPLE"}"#);
+            match eval(&WafWebAclDeleted, &off) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("id").and_then(|v| v.as_str()), Some("E2QWRUHEXAMPLE")),
+                other => panic!("expected a finding for {name}, got {other:?}"),
+            }
+        }
+        let update = |rest: &str| {
+            call(WAFV2, UPDATE, &format!(r#"{{"name":"shop-acl","scope":"CLOUDFRONT","id":"a1b2","lockToken":"t"{rest}}}"#))
+        };
+        match eval(&WafWebAclDeleted, &update(r#","defaultAction":{"allow":{}},"rules":[]"#)) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("emptied"), Some(&serde_json::json!(true))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        for quiet in [
+            r#","defaultAction":{"block":{}},"rules":[]"#,
+            r#","defaultAction":{"allow":{}},"rules":[{"name":"rate","priority":0}]"#,
+            r#","defaultAction":{"allow":{}}"#,
+        ] {
+            assert!(!fires(&WafWebAclDeleted, &update(quiet)), "{quiet}");
+        }
+        assert!(!fires(&WafWebAclDeleted, &failed(&call(CLOUDFRONT, "DisassociateDistributionWebACL", r#"{"id":"E2"}"#), "AccessDenied")));
     }
 }
