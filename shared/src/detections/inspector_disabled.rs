@@ -1,19 +1,29 @@
-//! Amazon Inspector scanning switched off (`Disable` on `inspector2`), or a
+//! Amazon Inspector scanning switched off (`Disable` on `inspector2`), a member
+//! account taken out of the administrator's view (`DisassociateMember`), the
+//! organisation's automatic enablement of a scan type turned off for new accounts
+//! (`UpdateOrganizationConfiguration` with an `autoEnable` switch false), or a
 //! suppression rule made (`CreateFilter`, `UpdateFilter` with `action` `SUPPRESS`:
-//! matching findings stop showing), successfully.
+//! matching findings stop showing), successfully. The member and organisation
+//! cases are those GuardDuty's, Macie's and Security Hub's detections take too.
 //!
 //! Decision: `Disable` with a `resourceTypes` list turns off only those scan types
 //! (EC2, ECR, Lambda); it still fires, with the list in the evidence, since each type
 //! switched off is a blind spot.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{succeeded_call, text_is};
+use crate::detections::common::{flag_value, succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct InspectorDisabled;
 
 const SOURCE: &str = "inspector2.amazonaws.com";
-const NAMES: &[&str] = &["CreateFilter", "Disable", "UpdateFilter"];
+const NAMES: &[&str] = &[
+    "CreateFilter",
+    "Disable",
+    "DisassociateMember",
+    "UpdateFilter",
+    "UpdateOrganizationConfiguration",
+];
 
 pub static META: Meta = Meta {
     id: "inspector-disabled",
@@ -48,19 +58,46 @@ impl Detection for InspectorDisabled {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        // A filter counts only as a suppression rule (its matches hidden).
-        if rec.event_name() != "Disable" && !text_is(rec.request_param("action"), "SUPPRESS") {
+        let auto_enable_off = auto_enable_off(rec);
+        let counts = match rec.event_name() {
+            "Disable" | "DisassociateMember" => true,
+            "UpdateOrganizationConfiguration" => !auto_enable_off.is_empty(),
+            // A filter counts only as a suppression rule (its matches hidden).
+            _ => text_is(rec.request_param("action"), "SUPPRESS"),
+        };
+        if !counts {
             return None;
         }
-        fire(
+        let evidence = if auto_enable_off.is_empty() {
             Evidence::new()
+        } else {
+            Evidence::new().with("auto_enable_off", auto_enable_off)
+        };
+        fire(
+            evidence
                 .with("action", rec.event_name())
+                .with_opt("account_id", rec.request_param_str("accountId"))
                 .with_json("resource_types", rec.request_param("resourceTypes"))
                 .with_json("account_ids", rec.request_param("accountIds"))
                 .with_opt("filter", rec.request_param_str("name"))
                 .with_json("criteria", rec.request_param("filterCriteria")),
         )
     }
+}
+
+/// The scan types whose `autoEnable` switch the request turns off (false, as a
+/// flag or its text), sorted.
+fn auto_enable_off(rec: &Record<'_>) -> Vec<String> {
+    let mut off: Vec<String> = rec
+        .request_param("autoEnable")
+        .and_then(|a| a.as_object())
+        .into_iter()
+        .flatten()
+        .filter(|(_, v)| flag_value(v) == Some(false))
+        .map(|(k, _)| k.clone())
+        .collect();
+    off.sort();
+    off
 }
 
 #[cfg(test)]
@@ -108,5 +145,23 @@ mod tests {
             &InspectorDisabled,
             &DISABLE.replace("inspector2.amazonaws.com", "ssm.amazonaws.com")
         ));
+    }
+
+    /// From a review: a member taken out, and new accounts no longer scanned.
+    #[test]
+    fn members_removed_and_auto_enable_off_count() {
+        let member = call(SOURCE, "DisassociateMember", r#"{"accountId":"444455556666"}"#);
+        match eval(&InspectorDisabled, &member) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("account_id"), Some(&json!("444455556666"))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let org = call(SOURCE, "UpdateOrganizationConfiguration", r#"{"autoEnable":{"ec2":false,"ecr":true,"lambda":"false","lambdaCode":false}}"#);
+        match eval(&InspectorDisabled, &org) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("auto_enable_off"), Some(&json!(["ec2", "lambda", "lambdaCode"]))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let on = call(SOURCE, "UpdateOrganizationConfiguration", r#"{"autoEnable":{"ec2":true,"ecr":true}}"#);
+        assert!(!fires(&InspectorDisabled, &on));
+        assert!(!fires(&InspectorDisabled, &failed(&member, "AccessDeniedException")));
     }
 }
