@@ -1,6 +1,11 @@
 //! An AWS logging or security service's trusted access to the organisation
-//! switched off from the management account (`DisableAWSServiceAccess`),
-//! successfully.
+//! switched off from the management account (`DisableAWSServiceAccess`), or its
+//! delegated administrator removed (`DeregisterDelegatedAdministrator`, or the
+//! service's own call: `DisableOrganizationAdminAccount` of GuardDuty, Security Hub,
+//! Macie and Detective, `DisableDelegatedAdminAccount` of Inspector), successfully.
+//! The delegated administrator is the account that runs the service for every
+//! member: removing it cuts the central view of the whole organisation in one call,
+//! where the member detections see accounts leave one by one.
 //!
 //! Decisions: trusted access is how an organisation trail, Config aggregation,
 //! GuardDuty, Security Hub and the other central services reach every member
@@ -22,7 +27,16 @@ use crate::event::Record;
 pub struct OrganizationsServiceAccessDisabled;
 
 const SOURCE: &str = "organizations.amazonaws.com";
-const NAMES: &[&str] = &["DisableAWSServiceAccess"];
+const NAMES: &[&str] = &["DeregisterDelegatedAdministrator", "DisableAWSServiceAccess"];
+
+/// The security services' own calls that remove their delegated administrator.
+const ADMIN_REMOVALS: [(&str, &str); 5] = [
+    ("guardduty.amazonaws.com", "DisableOrganizationAdminAccount"),
+    ("securityhub.amazonaws.com", "DisableOrganizationAdminAccount"),
+    ("macie2.amazonaws.com", "DisableOrganizationAdminAccount"),
+    ("detective.amazonaws.com", "DisableOrganizationAdminAccount"),
+    ("inspector2.amazonaws.com", "DisableDelegatedAdminAccount"),
+];
 
 /// The services whose trusted access keeps the organisation logged and watched.
 const WATCHED_PRINCIPALS: &[&str] = &[
@@ -46,11 +60,12 @@ const WATCHED_PRINCIPALS: &[&str] = &[
 
 pub static META: Meta = Meta {
     id: "organizations-service-access-disabled",
-    title: "AWS Organizations Trusted Access Disabled for a Security Service",
+    title: "AWS Organizations Trusted Access or Delegated Administrator Removed for a Security Service",
     description: "The management account switched off an AWS logging or security service's \
                   trusted access to the organisation (CloudTrail, Config, GuardDuty, Security \
-                  Hub and the like). The organisation trail and the central detectors then stop \
-                  reaching member accounts: a way to blind every account at once.",
+                  Hub and the like), or removed the service's delegated administrator. The \
+                  organisation trail and the central detectors then stop reaching member \
+                  accounts: a way to blind every account at once.",
     severity: Severity::High,
     attack: &["T1562.008", "T1562.001"],
     origins: &["trailwatch: based on the AWS Organizations DisableAWSServiceAccess API and the \
@@ -58,12 +73,20 @@ pub static META: Meta = Meta {
     group: "logging-tamper",
     false_positives: &[
         "The platform team retiring a service, or moving its central set-up to another \
-         tool.",
+         tool or its administration to another account (the new administrator is \
+         registered right after).",
     ],
     next_steps: "Confirm with the platform team. If unplanned, enable trusted access again \
                  (EnableAWSServiceAccess), check that the organisation trail and the \
                  service's member accounts are intact, and review the caller's other changes.",
-    triggers: &[Trigger::write(SOURCE, NAMES)],
+    triggers: &[
+        Trigger::write(SOURCE, NAMES),
+        Trigger::write(ADMIN_REMOVALS[0].0, &[ADMIN_REMOVALS[0].1]),
+        Trigger::write(ADMIN_REMOVALS[1].0, &[ADMIN_REMOVALS[1].1]),
+        Trigger::write(ADMIN_REMOVALS[2].0, &[ADMIN_REMOVALS[2].1]),
+        Trigger::write(ADMIN_REMOVALS[3].0, &[ADMIN_REMOVALS[3].1]),
+        Trigger::write(ADMIN_REMOVALS[4].0, &[ADMIN_REMOVALS[4].1]),
+    ],
     window: None,
 };
 
@@ -73,7 +96,24 @@ impl Detection for OrganizationsServiceAccessDisabled {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_among(rec, &["controltower.amazonaws.com"]) {
+        if aws_service_among(rec, &["controltower.amazonaws.com"]) {
+            return None;
+        }
+        let service = ADMIN_REMOVALS
+            .iter()
+            .any(|(source, name)| succeeded_call(rec, source, &[name]));
+        if service {
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with("service", rec.event_source())
+                    .with_opt(
+                        "admin_account",
+                        request_text_any(rec, &["adminAccountId", "AdminAccountId", "delegatedAdminAccountId"]),
+                    ),
+            );
+        }
+        if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
         let principal = request_text_any(rec, &["servicePrincipal", "ServicePrincipal"])?;
@@ -83,7 +123,12 @@ impl Detection for OrganizationsServiceAccessDisabled {
         if !watched {
             return None;
         }
-        fire(Evidence::new().with("service_principal", principal.trim()))
+        fire(
+            Evidence::new()
+                .with("action", rec.event_name())
+                .with("service_principal", principal.trim())
+                .with_opt("admin_account", request_text_any(rec, &["accountId", "AccountId"])),
+        )
     }
 }
 
@@ -130,5 +175,37 @@ mod tests {
         assert!(!fires(&OrganizationsServiceAccessDisabled, &tower));
         let no_principal = call(SOURCE, "DisableAWSServiceAccess", "null");
         assert!(!fires(&OrganizationsServiceAccessDisabled, &no_principal));
+    }
+
+    /// From two reviews: the delegated administrator removed, from Organizations
+    /// or by the service's own call, cuts the central view in one call.
+    #[test]
+    fn a_delegated_administrator_removed_counts() {
+        let deregister = call(SOURCE, "DeregisterDelegatedAdministrator",
+            r#"{"accountId":"444455556666","servicePrincipal":"guardduty.amazonaws.com"}"#);
+        match eval(&OrganizationsServiceAccessDisabled, &deregister) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("admin_account").and_then(|v| v.as_str()), Some("444455556666"));
+                assert_eq!(e.get("action").and_then(|v| v.as_str()), Some("DeregisterDelegatedAdministrator"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let other = deregister.replace("guardduty.amazonaws.com", "license-manager.amazonaws.com");
+        assert!(!fires(&OrganizationsServiceAccessDisabled, &other));
+        for (source, name) in ADMIN_REMOVALS {
+            let params = if source.starts_with("inspector2") {
+                r#"{"delegatedAdminAccountId":"444455556666"}"#
+            } else {
+                r#"{"adminAccountId":"444455556666"}"#
+            };
+            let removed = call(source, name, params);
+            match eval(&OrganizationsServiceAccessDisabled, &removed) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("admin_account").and_then(|v| v.as_str()), Some("444455556666"), "{source}"),
+                other => panic!("expected a finding for {source}, got {other:?}"),
+            }
+            assert!(!fires(&OrganizationsServiceAccessDisabled, &failed(&removed, "AccessDeniedException")), "{source}");
+            let enable = removed.replace("Disable", "Enable");
+            assert!(!fires(&OrganizationsServiceAccessDisabled, &enable), "{source}");
+        }
     }
 }
