@@ -1,8 +1,12 @@
 //! Monitoring kept in place but silenced: CloudWatch alarm actions switched off
 //! (`DisableAlarmActions`, or an alarm rewritten with `actionsEnabled` false by
 //! `PutMetricAlarm` or `PutCompositeAlarm`), or a CloudTrail log group's metric filter deleted
-//! (`DeleteMetricFilter`) or its retention cut to three days or less
-//! (`PutRetentionPolicy`), successfully, by anyone but an AWS service.
+//! (`DeleteMetricFilter`), its subscription filter deleted (`DeleteSubscriptionFilter`:
+//! the stream that forwards the trail to a SIEM or a Firehose stops), or its retention
+//! cut to three days or less (`PutRetentionPolicy`), successfully, by anyone but an
+//! AWS service. A metric filter overwritten with a pattern that never matches
+//! (`PutMetricFilter` under the same name) silences its alarm too, but the call does
+//! not show what it replaced: left out.
 //!
 //! Decisions: the CIS alarms (root use, IAM changes, trail changes, console
 //! failures...) are metric filters on the log group CloudTrail delivers to, each
@@ -27,7 +31,7 @@ pub struct CloudWatchMonitoringSilenced;
 
 const LOGS: &str = "logs.amazonaws.com";
 const MONITORING: &str = "monitoring.amazonaws.com";
-const LOG_CHANGES: &[&str] = &["DeleteMetricFilter", "PutRetentionPolicy"];
+const LOG_CHANGES: &[&str] = &["DeleteMetricFilter", "DeleteSubscriptionFilter", "PutRetentionPolicy"];
 const ALARM_CHANGES: &[&str] = &["DisableAlarmActions", "PutMetricAlarm", "PutCompositeAlarm"];
 
 /// Retention this short (in days) lets the trail's records age out within a
@@ -38,8 +42,8 @@ pub static META: Meta = Meta {
     id: "cloudwatch-monitoring-silenced",
     title: "AWS CloudWatch Monitoring Silenced",
     description: "CloudWatch alarm actions were switched off, or on a log group named \
-                  for CloudTrail a metric filter was deleted or the retention cut to \
-                  three days or less. The alarms and filters stay listed, so a glance finds \
+                  for CloudTrail a metric filter or a subscription filter (the stream to a \
+                  SIEM) was deleted or the retention cut to three days or less. The alarms and filters stay listed, so a glance finds \
                   monitoring in place, but the alerts on root use, IAM or trail changes no \
                   longer fire, or the trail's records soon disappear.",
     severity: Severity::Medium,
@@ -174,5 +178,21 @@ mod tests {
         };
         assert!(!fires(&CloudWatchMonitoringSilenced, &invoked_by("controltower.amazonaws.com")));
         assert!(fires(&CloudWatchMonitoringSilenced, &invoked_by("cloudformation.amazonaws.com")));
+    }
+
+    /// From a review: the trail's stream to a SIEM deleted.
+    #[test]
+    fn a_trail_groups_subscription_filter_deleted_counts() {
+        let json = crate::detections::common::calls::call(
+            LOGS,
+            "DeleteSubscriptionFilter",
+            r#"{"logGroupName":"aws-cloudtrail-logs-111122223333-0a1b2c3d","filterName":"to-siem"}"#,
+        );
+        match crate::detections::common::testing::eval(&CloudWatchMonitoringSilenced, &json) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("filter_name").and_then(|v| v.as_str()), Some("to-siem")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let app = json.replace("aws-cloudtrail-logs-111122223333-0a1b2c3d", "/aws/lambda/orders");
+        assert!(!crate::detections::common::testing::fires(&CloudWatchMonitoringSilenced, &app));
     }
 }
