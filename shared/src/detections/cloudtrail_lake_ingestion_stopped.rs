@@ -6,7 +6,9 @@
 //! so this is the Lake's counterpart of `cloudtrail-log-suspended` and
 //! `cloudtrail-log-deleted`, kept apart from them (their logic is the seed catalogue's).
 //! A deleted store stays recoverable for seven days; the finding says which store.
-//! Refused calls change nothing and do not fire.
+//! Refused calls change nothing and do not fire. A store kept running but told to
+//! drop management events (`UpdateEventDataStore` with such selectors) is
+//! `cloudtrail-management-events-disabled`'s, as for a trail.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{request_param_any, succeeded_call};

@@ -1,5 +1,7 @@
 //! A trail told to stop recording management events, or their write half, through
-//! its event selectors (`PutEventSelectors`), successfully.
+//! its event selectors (`PutEventSelectors`), or a CloudTrail Lake event data store
+//! told the same through its advanced selectors (`UpdateEventDataStore`: the store
+//! keeps running, as a trail does), successfully.
 //!
 //! Decisions: the Elastic rule matches `includeManagementEvents` false anywhere in the
 //! request. We read the selectors as CloudTrail applies them, all together: a basic
@@ -27,7 +29,7 @@ use crate::event::Record;
 pub struct CloudTrailManagementEventsDisabled;
 
 const SOURCE: &str = "cloudtrail.amazonaws.com";
-const NAMES: &[&str] = &["PutEventSelectors"];
+const NAMES: &[&str] = &["PutEventSelectors", "UpdateEventDataStore"];
 
 pub static META: Meta = Meta {
     id: "cloudtrail-management-events-disabled",
@@ -104,7 +106,7 @@ fn advanced_equals(sel: &Value, field: &str, value: &str) -> bool {
 fn advanced(sel: &Value) -> Management {
     if !advanced_equals(sel, "eventCategory", "Management") {
         Management::None
-    } else if advanced_equals(sel, "readOnly", "true") {
+    } else if advanced_equals(sel, "readOnly", "true") && !advanced_equals(sel, "readOnly", "false") {
         Management::ReadOnly
     } else {
         Management::Writes
@@ -319,5 +321,29 @@ mod tests {
                 r#""errorCode":"TrailNotFoundException","requestParameters""#,
             );
         assert!(!fires(&CloudTrailManagementEventsDisabled, &denied));
+    }
+
+    /// From a review: an event data store's selectors, and `readOnly` naming both
+    /// values (every management event).
+    #[test]
+    fn event_data_stores_and_both_read_values() {
+        let store = |selectors: &str| {
+            crate::detections::common::calls::call(
+                SOURCE,
+                "UpdateEventDataStore",
+                &format!(r#"{{"eventDataStore":"arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/EXAMPLE","advancedEventSelectors":{selectors},"retentionPeriod":7}}"#),
+            )
+        };
+        let data_only = r#"[{"name":"s3","fieldSelectors":[{"field":"eventCategory","equals":["Data"]},{"field":"resources.type","equals":["AWS::S3::Object"]}]}]"#;
+        assert!(crate::detections::common::testing::fires(&CloudTrailManagementEventsDisabled, &store(data_only)));
+        let all = r#"[{"name":"mgmt","fieldSelectors":[{"field":"eventCategory","equals":["Management"]}]}]"#;
+        assert!(!crate::detections::common::testing::fires(&CloudTrailManagementEventsDisabled, &store(all)));
+        let both = r#"[{"name":"mgmt","fieldSelectors":[{"field":"eventCategory","equals":["Management"]},{"field":"readOnly","equals":["true","false"]}]}]"#;
+        assert!(!crate::detections::common::testing::fires(&CloudTrailManagementEventsDisabled, &store(both)));
+        let reads = r#"[{"name":"mgmt","fieldSelectors":[{"field":"eventCategory","equals":["Management"]},{"field":"readOnly","equals":["true"]}]}]"#;
+        assert!(crate::detections::common::testing::fires(&CloudTrailManagementEventsDisabled, &store(reads)));
+        // A store renamed or its retention changed, selectors untouched: nothing to judge.
+        let rename = crate::detections::common::calls::call(SOURCE, "UpdateEventDataStore", r#"{"eventDataStore":"x","name":"audit"}"#);
+        assert!(!crate::detections::common::testing::fires(&CloudTrailManagementEventsDisabled, &rename));
     }
 }
