@@ -96,6 +96,7 @@ registry! {
     config_disabling_channel_recorder::ConfigDisablingChannelRecorder,
     config_resource_deletion::ConfigResourceDeletion,
     config_recorder_stopped::ConfigRecorderStopped,
+    config_recording_narrowed::ConfigRecordingNarrowed,
     console_getsignintoken_abuse::ConsoleGetSigninTokenAbuse,
     github_actions_role_assumed_by_new_owner::GitHubActionsRoleAssumedByNewOwner,
     console_login_failed_mfa_challenge::ConsoleLoginFailedMfaChallenge,

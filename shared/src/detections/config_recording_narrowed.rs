@@ -1,0 +1,184 @@
+//! AWS Config left recording, but no longer everything: a recorder written with a
+//! recording group that leaves resource types out (`PutConfigurationRecorder` with
+//! `allSupported` false, or an exclusion list), or types taken off a recorder
+//! (`DisassociateResourceTypes`), successfully, by anyone but an AWS service.
+//!
+//! Decisions: stopping or deleting the recorder is the seed detections' (Sigma's
+//! `config-disabling-channel-recorder`, `config-recorder-stopped`,
+//! `config-resource-deletion`); this is the quiet form they cannot see. The recorder
+//! still shows as recording, but the types left out (IAM users, roles and policies
+//! are the usual ones an intruder drops) get no configuration history and no rule
+//! evaluation. Whether the group was narrower before is not in the event, so a
+//! recorder first set up narrow (to save cost) fires too; the evidence names the
+//! strategy and the types. A CloudFormation stack's call counts (it is its caller's
+//! act); AWS services' own calls (Config's service-linked recorders) do not.
+
+use serde_json::Value;
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_service_caller_but_stack, flag_value, pascal_or_camel, succeeded_call};
+use crate::event::Record;
+
+pub struct ConfigRecordingNarrowed;
+
+const SOURCE: &str = "config.amazonaws.com";
+const PUT: &str = "PutConfigurationRecorder";
+const DISASSOCIATE: &str = "DisassociateResourceTypes";
+const NAMES: &[&str] = &[DISASSOCIATE, PUT];
+
+pub static META: Meta = Meta {
+    id: "config-recording-narrowed",
+    title: "AWS Config Recording Narrowed to Some Resource Types",
+    description: "An AWS Config recorder was set to record only some resource types, or types \
+                  were taken off it. The recorder still reports that it is recording, but \
+                  changes to the types left out (IAM roles and policies, say) leave no \
+                  configuration history and escape Config rules.",
+    severity: Severity::Medium,
+    attack: &["T1562.001", "T1562.008"],
+    origins: &[
+        "trailwatch: based on the AWS Config PutConfigurationRecorder recording group \
+         (allSupported, exclusionByResourceTypes) and DisassociateResourceTypes APIs, the \
+         partial form of stopping the recorder",
+    ],
+    group: "logging-tamper",
+    false_positives: &[
+        "A recorder set up to record only some types to save cost, or a periodic recording \
+         change by the platform team: tune by recorder once the choice is confirmed.",
+    ],
+    next_steps: "Compare the recorder's recording group with the organisation's standard \
+                 (DescribeConfigurationRecorders). If types were dropped without a reason, \
+                 restore them and review changes to those types made since, from CloudTrail.",
+    triggers: &[Trigger::write(SOURCE, NAMES)],
+    window: None,
+};
+
+/// What a recording group leaves out: `Some(evidence)` when `allSupported` is false
+/// (only the listed types are recorded) or an exclusion list names types; `None`
+/// for a group that records every supported type, or no group at all.
+fn narrowing(group: &Value) -> Option<Evidence> {
+    let all_supported = pascal_or_camel(group, "AllSupported").and_then(flag_value);
+    let excluded = pascal_or_camel(group, "ExclusionByResourceTypes")
+        .and_then(|e| pascal_or_camel(e, "ResourceTypes"))
+        .and_then(Value::as_array)
+        .filter(|types| !types.is_empty());
+    let strategy = pascal_or_camel(group, "RecordingStrategy")
+        .and_then(|s| pascal_or_camel(s, "UseOnly"))
+        .and_then(Value::as_str);
+    if all_supported != Some(false) && excluded.is_none() {
+        return None;
+    }
+    Some(
+        Evidence::new()
+            .with_opt("strategy", strategy)
+            .with_json("recorded_types", pascal_or_camel(group, "ResourceTypes"))
+            .with_json("excluded_types", excluded.map(|t| Value::Array(t.clone())).as_ref())
+            .with_json(
+                "include_global_resource_types",
+                pascal_or_camel(group, "IncludeGlobalResourceTypes"),
+            ),
+    )
+}
+
+impl Detection for ConfigRecordingNarrowed {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller_but_stack(rec) {
+            return None;
+        }
+        if rec.event_name() == DISASSOCIATE {
+            return fire(
+                Evidence::new()
+                    .with("action", DISASSOCIATE)
+                    .with_opt("recorder", rec.request_param_str("configurationRecorderArn"))
+                    .with_json("removed_types", rec.request_param("resourceTypes")),
+            );
+        }
+        let recorder = rec.request_param("configurationRecorder")?;
+        let group = pascal_or_camel(recorder, "RecordingGroup")?;
+        let evidence = narrowing(group)?;
+        fire(
+            evidence.with("action", PUT).with_opt(
+                "recorder",
+                pascal_or_camel(recorder, "Name").and_then(Value::as_str),
+            ),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::calls::{call, failed};
+    use crate::detections::common::testing::{eval, fires};
+    use serde_json::json;
+
+    fn put(group: &str) -> String {
+        call(
+            SOURCE,
+            PUT,
+            &format!(
+                r#"{{"configurationRecorder":{{"name":"default","roleARN":"arn:aws:iam::111122223333:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig","recordingGroup":{group}}}}}"#
+            ),
+        )
+    }
+
+    #[test]
+    fn a_recorder_narrowed_to_some_types_fires_with_them() {
+        let only = put(
+            r#"{"allSupported":false,"includeGlobalResourceTypes":false,"resourceTypes":["AWS::EC2::Instance"],"recordingStrategy":{"useOnly":"INCLUSION_BY_RESOURCE_TYPES"}}"#,
+        );
+        match eval(&ConfigRecordingNarrowed, &only) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("recorded_types"), Some(&json!(["AWS::EC2::Instance"])));
+                assert_eq!(e.get("strategy"), Some(&json!("INCLUSION_BY_RESOURCE_TYPES")));
+                assert_eq!(e.get("recorder"), Some(&json!("default")));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let excluded = put(
+            r#"{"allSupported":false,"exclusionByResourceTypes":{"resourceTypes":["AWS::IAM::Role","AWS::IAM::Policy"]},"recordingStrategy":{"useOnly":"EXCLUSION_BY_RESOURCE_TYPES"}}"#,
+        );
+        match eval(&ConfigRecordingNarrowed, &excluded) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("excluded_types"), Some(&json!(["AWS::IAM::Role", "AWS::IAM::Policy"])))
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        // The flag as text, and Pascal-case keys.
+        assert!(fires(&ConfigRecordingNarrowed, &put(r#"{"AllSupported":"false","ResourceTypes":["AWS::S3::Bucket"]}"#)));
+        let off = call(
+            SOURCE,
+            DISASSOCIATE,
+            r#"{"configurationRecorderArn":"arn:aws:config:us-east-1:111122223333:configuration-recorder/default/abc","resourceTypes":["AWS::IAM::User","AWS::IAM::Role"]}"#,
+        );
+        match eval(&ConfigRecordingNarrowed, &off) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("removed_types"), Some(&json!(["AWS::IAM::User", "AWS::IAM::Role"]))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn full_recording_services_and_refusals_do_not_fire() {
+        for group in [
+            r#"{"allSupported":true,"includeGlobalResourceTypes":true}"#,
+            r#"{"allSupported":true,"exclusionByResourceTypes":{"resourceTypes":[]}}"#,
+            "{}",
+        ] {
+            assert!(!fires(&ConfigRecordingNarrowed, &put(group)), "{group}");
+        }
+        let narrow = put(r#"{"allSupported":false,"resourceTypes":["AWS::EC2::Instance"]}"#);
+        assert!(!fires(&ConfigRecordingNarrowed, &failed(&narrow, "AccessDeniedException")));
+        let service = narrow.replacen(
+            r#""accountId":"111122223333""#,
+            r#""accountId":"111122223333","invokedBy":"config.amazonaws.com""#,
+            1,
+        );
+        assert_ne!(service, narrow);
+        assert!(!fires(&ConfigRecordingNarrowed, &service));
+        let no_recorder = call(SOURCE, PUT, "null");
+        assert!(!fires(&ConfigRecordingNarrowed, &no_recorder));
+    }
+}
