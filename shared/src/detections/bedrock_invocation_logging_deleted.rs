@@ -1,22 +1,27 @@
 //! Bedrock model invocation logging removed
-//! (`DeleteModelInvocationLoggingConfiguration`), successfully.
+//! (`DeleteModelInvocationLoggingConfiguration`), or kept but told to deliver no
+//! data (`PutModelInvocationLoggingConfiguration` whose every
+//! `...DataDeliveryEnabled` switch is false: nothing is logged, whatever it
+//! replaced), successfully.
 //!
 //! Decisions: the invocation log is the only record of the prompts and answers
 //! of Bedrock models; LLMjacking reports describe intruders reading the logging
 //! setting first and deleting it before running models. We report the deletion
 //! (one per Region, as the setting is). A `PutModelInvocationLoggingConfiguration`
-//! that narrows or redirects the logging is not reported: it is how the logging is
-//! set up in the first place, and its request does not say what it replaced. Any
+//! that narrows or redirects the logging is not reported (it is how the logging is
+//! set up in the first place, and its request does not say what it replaced),
+//! unless it delivers nothing at all. Any
 //! caller but an AWS service identity counts, a stack included.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::change_by_anyone_but;
+use crate::detections::common::{change_by_anyone_but, flag_value};
 use crate::event::Record;
 
 pub struct BedrockInvocationLoggingDeleted;
 
 const SOURCE: &str = "bedrock.amazonaws.com";
 const NAMES: &[&str] = &["DeleteModelInvocationLoggingConfiguration"];
+const PUT: &str = "PutModelInvocationLoggingConfiguration";
 
 pub static META: Meta = Meta {
     id: "bedrock-invocation-logging-deleted",
@@ -39,7 +44,7 @@ pub static META: Meta = Meta {
     next_steps: "Restore the invocation logging if the removal was not planned, then review \
                  the caller's Bedrock calls (InvokeModel, Converse, model access changes) \
                  since the deletion and where its credentials came from.",
-    triggers: &[Trigger::write(SOURCE, NAMES)],
+    triggers: &[Trigger::write(SOURCE, NAMES), Trigger::write(SOURCE, &[PUT])],
     window: None,
 };
 
@@ -49,8 +54,25 @@ impl Detection for BedrockInvocationLoggingDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if let Some(e) = change_by_anyone_but(rec, SOURCE, &[PUT], &[], &[]) {
+            return delivers_nothing(rec).then(|| Signal::Fire(e.with("delivers_nothing", true)));
+        }
         change_by_anyone_but(rec, SOURCE, NAMES, &[], &[]).and_then(fire)
     }
+}
+
+/// The logging configuration's delivery switches (`textDataDeliveryEnabled` and the
+/// like) are all false, and there is at least one.
+fn delivers_nothing(rec: &Record<'_>) -> bool {
+    let switches: Vec<Option<bool>> = rec
+        .request_param("loggingConfig")
+        .and_then(|c| c.as_object())
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.to_ascii_lowercase().ends_with("datadeliveryenabled"))
+        .map(|(_, v)| flag_value(v))
+        .collect();
+    !switches.is_empty() && switches.iter().all(|s| *s == Some(false))
 }
 
 #[cfg(test)]
@@ -76,5 +98,22 @@ mod tests {
         for other in ["GetModelInvocationLoggingConfiguration", "PutModelInvocationLoggingConfiguration"] {
             assert!(!fires(&BedrockInvocationLoggingDeleted, &record(SOURCE, other, ROLE, "null", "")), "{other}");
         }
+    }
+
+    /// From a review: a configuration that delivers no data logs nothing.
+    #[test]
+    fn a_configuration_delivering_nothing_counts() {
+        let put = |switches: &str| {
+            record(SOURCE, PUT, ROLE, &format!(r#"{{"loggingConfig":{{"cloudWatchConfig":{{"logGroupName":"bedrock-invocations","roleArn":"arn:aws:iam::111122223333:role/BedrockLogs"}}{switches}}}}}"#), "")
+        };
+        let off = put(r#","textDataDeliveryEnabled":false,"imageDataDeliveryEnabled":false,"embeddingDataDeliveryEnabled":"false","videoDataDeliveryEnabled":false"#);
+        match eval(&BedrockInvocationLoggingDeleted, &off) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("delivers_nothing"), Some(&json!(true))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        for quiet in ["", r#","textDataDeliveryEnabled":true,"imageDataDeliveryEnabled":false"#] {
+            assert!(!fires(&BedrockInvocationLoggingDeleted, &put(quiet)), "{quiet}");
+        }
+        assert!(!fires(&BedrockInvocationLoggingDeleted, &failed(SOURCE, PUT, ROLE, r#"{"loggingConfig":{"textDataDeliveryEnabled":false}}"#, "AccessDeniedException")));
     }
 }
