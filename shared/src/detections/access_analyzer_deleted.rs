@@ -1,24 +1,26 @@
-//! An IAM Access Analyzer analyzer deleted (`DeleteAnalyzer`), successfully.
+//! An IAM Access Analyzer analyzer deleted (`DeleteAnalyzer`), or its findings
+//! archived by hand (`UpdateFindings` with `status` `ARCHIVED`: the finding about a
+//! backdoor trust or a shared bucket leaves the active list), successfully.
 //!
 //! Decision: archive rules (`CreateArchiveRule`, `UpdateArchiveRule`) also hide
 //! findings, every new one their filter matches, but whether a filter is broad
-//! cannot be told from the record, and the security-services rule has no room left
-//! under EventBridge's pattern limit for names that would fire on every rule. Left
-//! out; a catch-all archive rule is a gap.
+//! cannot be told from the record, and a rule for each would be noise. Left out; a
+//! catch-all archive rule is a gap.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{params_evidence, succeeded_call};
+use crate::detections::common::{params_evidence, succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct AccessAnalyzerDeleted;
 
 const SOURCE: &str = "access-analyzer.amazonaws.com";
-const NAMES: &[&str] = &["DeleteAnalyzer"];
+const NAMES: &[&str] = &["DeleteAnalyzer", "UpdateFindings"];
 
 pub static META: Meta = Meta {
     id: "access-analyzer-deleted",
-    title: "AWS IAM Access Analyzer Deleted",
-    description: "An IAM Access Analyzer analyzer was deleted. Access Analyzer reports \
+    title: "AWS IAM Access Analyzer Deleted or Its Findings Archived",
+    description: "An IAM Access Analyzer analyzer was deleted, or findings were archived by \
+                  hand. Access Analyzer reports \
                   resources shared outside the account or organisation (buckets, roles, keys, \
                   snapshots) and unused access; without it, a backdoor trust policy or a \
                   bucket shared with an attacker's account raises no finding.",
@@ -27,8 +29,11 @@ pub static META: Meta = Meta {
     origins: &["trailwatch: based on the IAM Access Analyzer DeleteAnalyzer API (the catalogue \
               continuation's \"Access Analyzer disabled or deleted\")"],
     group: "security-services",
-    false_positives: &["Replacing an account analyzer with an organisation analyzer, done by \
-                        the security team."],
+    false_positives: &[
+        "Replacing an account analyzer with an organisation analyzer, done by the security \
+         team.",
+        "Findings for intended sharing archived after review.",
+    ],
     next_steps: "Check whether another analyzer still covers the account or organisation. If \
                  not and the deletion was unplanned, re-create it and review the caller's recent \
                  sharing and policy changes.",
@@ -44,6 +49,16 @@ impl Detection for AccessAnalyzerDeleted {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
+        }
+        if rec.event_name() == "UpdateFindings" {
+            if !text_is(rec.request_param("status"), "ARCHIVED") {
+                return None;
+            }
+            return fire(
+                params_evidence(rec, &[("analyzer", "analyzerArn"), ("resource", "resourceArn")])
+                    .with("action", "UpdateFindings")
+                    .with_json("finding_ids", rec.request_param("ids")),
+            );
         }
         fire(params_evidence(rec, &[("analyzer", "analyzerName")]))
     }
@@ -79,5 +94,19 @@ mod tests {
             &AccessAnalyzerDeleted,
             &DELETE.replace("DeleteAnalyzer", "DeleteArchiveRule")
         ));
+    }
+
+    /// From a review: findings archived by hand leave the active list.
+    #[test]
+    fn findings_archived_by_hand_count() {
+        let update = |status: &str| {
+            call(SOURCE, "UpdateFindings", &format!(r#"{{"analyzerArn":"arn:aws:access-analyzer:us-east-1:111122223333:analyzer/org-analyzer","ids":["a1b2c3d4-1111-2222-3333-444455556666"],"status":"{status}"}}"#))
+        };
+        match eval(&AccessAnalyzerDeleted, &update("ARCHIVED")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("finding_ids"), Some(&serde_json::json!(["a1b2c3d4-1111-2222-3333-444455556666"]))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(!fires(&AccessAnalyzerDeleted, &update("ACTIVE")));
+        assert!(!fires(&AccessAnalyzerDeleted, &failed(&update("ARCHIVED"), "AccessDeniedException")));
     }
 }
