@@ -5,7 +5,10 @@
 //! successfully. The same for the newer Security Hub's OCSF findings:
 //! `BatchUpdateFindingsV2` with `StatusId` 3 (Suppressed) or 5 (Archived), and
 //! automation rules (`CreateAutomationRuleV2`, `UpdateAutomationRuleV2`) whose finding
-//! fields update sets either.
+//! fields update sets either. An automation rule that sets the severity to
+//! informational (`Severity.Label` `INFORMATIONAL`, or V2's `SeverityId` 1) hides
+//! its findings too: alerting is routed by severity, and the rule applies to every
+//! future finding its criteria match. Lowering to `LOW` is ordinary tuning.
 //!
 //! Decisions: Sigma's rule takes every `BatchUpdateFindings`, `UpdateFindings`,
 //! `DeleteInsight` and `UpdateInsight` call. Most of those are ordinary triage (notes,
@@ -65,6 +68,16 @@ fn suppresses(fields: &Value) -> bool {
     )
 }
 
+/// An automation rule's finding fields update that suppresses, or sets the
+/// severity to informational.
+fn rule_update_hides(fields: &Value) -> bool {
+    suppresses(fields)
+        || text_is(
+            field(fields, "Severity").and_then(|s| field(s, "Label")),
+            "INFORMATIONAL",
+        )
+}
+
 /// An automation rule (`CreateAutomationRule`'s parameters, or one entry of
 /// `BatchUpdateAutomationRules`) with an action that suppresses findings.
 fn rule_suppresses(rule: &Value) -> bool {
@@ -72,7 +85,7 @@ fn rule_suppresses(rule: &Value) -> bool {
         .and_then(Value::as_array)
         .is_some_and(|actions| {
             actions.iter().any(|a| {
-                field(a, "FindingFieldsUpdate").is_some_and(suppresses)
+                field(a, "FindingFieldsUpdate").is_some_and(rule_update_hides)
             })
         })
 }
@@ -89,7 +102,9 @@ fn rule_v2_hides(rule: &Value) -> bool {
         .and_then(Value::as_array)
         .is_some_and(|actions| {
             actions.iter().any(|a| {
-                ocsf_status_hides(field(a, "FindingFieldsUpdate").and_then(|u| field(u, "StatusId")))
+                let update = field(a, "FindingFieldsUpdate");
+                ocsf_status_hides(update.and_then(|u| field(u, "StatusId")))
+                    || whole_number(update.and_then(|u| field(u, "SeverityId"))) == Some(1)
             })
         })
 }
@@ -222,6 +237,12 @@ mod tests {
             r#"{"Severity":{"Label":"LOW"}}"#,
         );
         assert!(!fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRule", &severity_only)));
+        // Informational is out of sight of severity-routed alerting.
+        let informational = severity_only.replace("LOW", "INFORMATIONAL");
+        assert!(fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRule", &informational)));
+        let v2 = r#"{"RuleName":"quiet","RuleOrder":1.0,"Criteria":{},"Actions":[{"Type":"FINDING_FIELDS_UPDATE","FindingFieldsUpdate":{"SeverityId":1}}]}"#;
+        assert!(fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRuleV2", v2)));
+        assert!(!fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRuleV2", &v2.replace(r#""SeverityId":1"#, r#""SeverityId":2"#))));
     }
 
     #[test]
