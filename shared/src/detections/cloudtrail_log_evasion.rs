@@ -25,6 +25,9 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Very rarely, a legitimate but enormous policy or trust document; padding with whitespace \
          is not normal practice.",
+        "Large SAML metadata (UpdateSAMLProvider, CreateSAMLProvider) or certificate chains \
+         (UploadServerCertificate) can reach the size on their own; a SAML provider's \
+         metadata swapped under the placeholder is still worth a look (GetSAMLProvider).",
     ],
     next_steps: "Fetch what was actually set, since the log does not show it: GetPolicyVersion, \
                  GetRolePolicy, GetUserPolicy, GetGroupPolicy or GetRole for the resource the \
