@@ -1,7 +1,9 @@
 //! A trail told to stop recording management events, or their write half, through
 //! its event selectors (`PutEventSelectors`), or a CloudTrail Lake event data store
 //! told the same through its advanced selectors (`UpdateEventDataStore`: the store
-//! keeps running, as a trail does), successfully.
+//! keeps running, as a trail does), successfully. A store left with data events only
+//! is reported at medium severity (a data-events store's own update looks the same);
+//! stores of configuration items, Insights or network activity are not judged.
 //!
 //! Decisions: the Elastic rule matches `includeManagementEvents` false anywhere in the
 //! request. We read the selectors as CloudTrail applies them, all together: a basic
@@ -29,7 +31,8 @@ use crate::event::Record;
 pub struct CloudTrailManagementEventsDisabled;
 
 const SOURCE: &str = "cloudtrail.amazonaws.com";
-const NAMES: &[&str] = &["PutEventSelectors", "UpdateEventDataStore"];
+const STORE_UPDATE: &str = "UpdateEventDataStore";
+const NAMES: &[&str] = &["PutEventSelectors", STORE_UPDATE];
 
 pub static META: Meta = Meta {
     id: "cloudtrail-management-events-disabled",
@@ -154,6 +157,22 @@ impl Detection for CloudTrailManagementEventsDisabled {
         &META
     }
 
+    /// An event data store left with data events only is medium: a store kept for
+    /// data events has its selectors updated the same way (the request does not
+    /// say what the store held).
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        let store_without_management = rec.event_name() == STORE_UPDATE
+            && rec
+                .request_param("advancedEventSelectors")
+                .and_then(Value::as_array)
+                .is_some_and(|sels| sels.iter().all(|s| advanced(s) == Management::None));
+        if store_without_management {
+            Severity::Medium
+        } else {
+            META.severity
+        }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
@@ -192,12 +211,26 @@ impl Detection for CloudTrailManagementEventsDisabled {
                 "management events of some services no longer recorded"
             }
             Management::ReadOnly => "management write events no longer recorded",
+            Management::None if rec.event_name() == STORE_UPDATE => {
+                // A store of configuration items, Insights or network activity never
+                // held management events; a data-events store's update looks like one
+                // switched to data only (medium: `severity_for`).
+                let data = advanced_sel
+                    .into_iter()
+                    .flatten()
+                    .any(|s| advanced_equals(s, "eventCategory", "Data"));
+                if !data {
+                    return None;
+                }
+                "management events no longer recorded"
+            }
             Management::None => "management events no longer recorded",
         };
         fire(
             Evidence::new()
                 .with_opt("narrowed_sources", narrowed)
                 .with_opt("trail", rec.request_param_str("trailName"))
+                .with_opt("event_data_store", rec.request_param_str("eventDataStore"))
                 .with("effect", effect)
                 .with_json("event_selectors", rec.request_param("eventSelectors"))
                 .with_json(
@@ -342,6 +375,18 @@ mod tests {
         assert!(!crate::detections::common::testing::fires(&CloudTrailManagementEventsDisabled, &store(both)));
         let reads = r#"[{"name":"mgmt","fieldSelectors":[{"field":"eventCategory","equals":["Management"]},{"field":"readOnly","equals":["true"]}]}]"#;
         assert!(crate::detections::common::testing::fires(&CloudTrailManagementEventsDisabled, &store(reads)));
+        let data_json = store(data_only);
+        let rec = Record::from_json(&data_json).unwrap();
+        assert_eq!(CloudTrailManagementEventsDisabled.severity_for(&rec), Severity::Medium);
+        assert_eq!(
+            CloudTrailManagementEventsDisabled.severity_for(&Record::from_json(&store(reads)).unwrap()),
+            Severity::High
+        );
+        // Stores that never hold management events.
+        for other in ["ConfigurationItem", "Insight", "NetworkActivity"] {
+            let sel = format!(r#"[{{"name":"x","fieldSelectors":[{{"field":"eventCategory","equals":["{other}"]}}]}}]"#);
+            assert!(!crate::detections::common::testing::fires(&CloudTrailManagementEventsDisabled, &store(&sel)), "{other}");
+        }
         // A store renamed or its retention changed, selectors untouched: nothing to judge.
         let rename = crate::detections::common::calls::call(SOURCE, "UpdateEventDataStore", r#"{"eventDataStore":"x","name":"audit"}"#);
         assert!(!crate::detections::common::testing::fires(&CloudTrailManagementEventsDisabled, &rename));

@@ -1,6 +1,7 @@
 //! AWS Config left recording, but no longer everything: a recorder written with a
 //! recording group that leaves resource types out (`PutConfigurationRecorder` with
-//! `allSupported` false, or an exclusion list), or types taken off a recorder
+//! `allSupported` false or left out beside a list of types or a by-type strategy,
+//! or an exclusion list), or types taken off a recorder
 //! (`DisassociateResourceTypes`), successfully, by anyone but an AWS service.
 //!
 //! Decisions: stopping or deleting the recorder is the seed detections' (Sigma's
@@ -64,7 +65,19 @@ fn narrowing(group: &Value) -> Option<Evidence> {
     let strategy = pascal_or_camel(group, "RecordingStrategy")
         .and_then(|s| pascal_or_camel(s, "UseOnly"))
         .and_then(Value::as_str);
-    if all_supported != Some(false) && excluded.is_none() {
+    // `allSupported` left out reads as false: a group that lists types, or names a
+    // strategy by types, records only those.
+    let by_types = strategy.is_some_and(|s| {
+        s.eq_ignore_ascii_case("INCLUSION_BY_RESOURCE_TYPES")
+            || s.eq_ignore_ascii_case("EXCLUSION_BY_RESOURCE_TYPES")
+    });
+    let listed = pascal_or_camel(group, "ResourceTypes")
+        .and_then(Value::as_array)
+        .is_some_and(|t| !t.is_empty());
+    let narrow = all_supported == Some(false)
+        || excluded.is_some()
+        || (all_supported != Some(true) && (by_types || listed));
+    if !narrow {
         return None;
     }
     Some(
@@ -147,6 +160,9 @@ mod tests {
             }
             other => panic!("expected a finding, got {other:?}"),
         }
+        // `allSupported` left out: the listed types only.
+        assert!(fires(&ConfigRecordingNarrowed, &put(r#"{"recordingStrategy":{"useOnly":"INCLUSION_BY_RESOURCE_TYPES"},"resourceTypes":["AWS::EC2::Instance"]}"#)));
+        assert!(fires(&ConfigRecordingNarrowed, &put(r#"{"resourceTypes":["AWS::EC2::Instance"]}"#)));
         // The flag as text, and Pascal-case keys.
         assert!(fires(&ConfigRecordingNarrowed, &put(r#"{"AllSupported":"false","ResourceTypes":["AWS::S3::Bucket"]}"#)));
         let off = call(

@@ -72,11 +72,14 @@ fn select_table(statement: &str) -> Option<&str> {
     if !s.get(..6).is_some_and(|w| w.eq_ignore_ascii_case("select")) {
         return None;
     }
-    let upper = s.to_ascii_uppercase();
-    let Some(at) = upper.find(" FROM ").or_else(|| upper.find("\nFROM ")) else {
+    // The word after the first `FROM` that stands alone (any white space around it).
+    let mut words = s.split_whitespace();
+    if !words.any(|w| w.eq_ignore_ascii_case("from")) {
+        return Some("unknown");
+    }
+    let Some(rest) = words.next() else {
         return Some("unknown");
     };
-    let rest = s[at + 6..].trim_start();
     let name = match rest.strip_prefix('"') {
         Some(quoted) => quoted.split('"').next().unwrap_or_default(),
         None => rest
@@ -178,6 +181,7 @@ mod tests {
             "select email from customers where tier = ?",
             r#"  SELECT * FROM "customers"."by-email" WHERE "email" = '***'"#,
             "SELECT *\nFROM customers",
+            "SELECT *\tFROM\tcustomers",
         ] {
             assert_eq!(term(select).as_deref(), Some(scan.as_str()), "{select}");
         }

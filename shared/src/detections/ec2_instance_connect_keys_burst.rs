@@ -7,11 +7,11 @@
 //! Splunk counts ten or more successful pushes per identity over its search window;
 //! we count distinct instances (ten pushes to one instance are one engineer retrying)
 //! within a sliding hour, grouped by account and principal: the role, not the session
-//! (`common::account_principal_term`), so that a script assuming the role afresh for
+//! (`common::account_role_term`), so that a script assuming the role afresh for
 //! each host is still one sweep.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_principal_term, instance_id_param};
+use crate::detections::common::{account_role_term, instance_id_param};
 use crate::detections::ec2_instance_connect_ssh_key_sent::SOURCE;
 use crate::event::Record;
 
@@ -60,7 +60,7 @@ impl Detection for Ec2InstanceConnectKeysBurst {
         }
         let instance = instance_id_param(rec)?;
         Some(Signal::Distinct {
-            group: account_principal_term(rec),
+            group: account_role_term(rec),
             value: instance.to_owned(),
             evidence: Evidence::new()
                 .with_opt("os_user", rec.request_param_str("instanceOSUser"))
@@ -91,6 +91,15 @@ mod tests {
         }
         let user = eval(&Ec2InstanceConnectKeysBurst, &push(IAM_USER, "i-0001", ""));
         assert!(matches!(user, Some(Signal::Distinct { group, .. }) if group.ends_with("user/dana")));
+        // A session the caller names like an e-mail address is still the role's.
+        let email = ROLE.replace("ops-7", "s0@ops.example");
+        assert_ne!(email, ROLE);
+        match eval(&Ec2InstanceConnectKeysBurst, &push(&email, "i-0001", "")) {
+            Some(Signal::Distinct { group, .. }) => {
+                assert_eq!(group, "111122223333|arn:aws:iam::111122223333:role/OpsAdmin")
+            }
+            other => panic!("expected an observation, got {other:?}"),
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //!
 //! A distinct-count window per account, principal and instance: the three actions are
 //! the values, and the finding comes when all three are seen within 300 s. The
-//! principal is the role, not the session (`common::account_principal_term`): a script
+//! principal is the role, not the session (`common::account_role_term`): a script
 //! that assumes the role afresh for each call would otherwise split the three. The
 //! order is not checked (an attacker may also stop, start, then modify and reboot).
 //! Calls a CloudFormation stack makes are left out; Elastic also leaves out
@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{
-    account_principal_term, instance_id_param, stack_deployment_caller,
+    account_role_term, instance_id_param, stack_deployment_caller,
 };
 use crate::detections::ec2_user_data_modified::changes_user_data;
 use crate::event::Record;
@@ -116,7 +116,7 @@ fn action_and_instances<'r>(rec: &'r Record<'_>) -> Option<(&'static str, Vec<&'
 
 fn signal(rec: &Record<'_>, action: &str, instance: &str) -> Signal {
     Signal::Distinct {
-        group: format!("{}|{instance}", account_principal_term(rec)),
+        group: format!("{}|{instance}", account_role_term(rec)),
         value: action.to_owned(),
         evidence: Evidence::new()
             .with("instance_id", instance)

@@ -14,7 +14,10 @@
 //! a way around the name). The address counts in the other spellings that curl and
 //! wget take for it (decimal `2852039170`, hexadecimal `0xa9feaa02`, dotted octal
 //! `0251.0376.0252.02`, IPv4-mapped IPv6 `[::ffff:a9fe:aa02]`), and with a port
-//! (`169.254.170.2:80/v2/...`). The endpoint's metadata and stats paths stay quiet.
+//! (`169.254.170.2:80/v2/...`). Rarer spellings (`169.254.43522`, per-octet hex,
+//! zero-padded octets, the long IPv6 form) are not listed: a name the command
+//! builds at run time defeats any list, which is why the variable's name counts on
+//! its own. The endpoint's metadata and stats paths stay quiet.
 
 use serde_json::Value;
 

@@ -8,11 +8,11 @@
 //! services (identity type `AWSService`, or a service named in `invokedBy` or as the
 //! source address, which AWS writes) are left out; a service's name in the user agent
 //! is not enough, since the caller writes that. The caller is the role, not the
-//! session (`common::account_principal_term`): a tool that assumes the role afresh
+//! session (`common::account_role_term`): a tool that assumes the role afresh
 //! for each try would otherwise start the count again every time.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{IAM, account_principal_term, aws_service_caller, is_event};
+use crate::detections::common::{IAM, account_role_term, aws_service_caller, is_event};
 use crate::event::Record;
 
 pub struct IamAssumeRolePolicyBruteForce;
@@ -70,7 +70,7 @@ impl Detection for IamAssumeRolePolicyBruteForce {
             .with_opt("source_ip", rec.source_ip())
             .with_opt("user_agent", rec.user_agent());
         Some(Signal::Distinct {
-            group: account_principal_term(rec),
+            group: account_role_term(rec),
             value,
             evidence,
         })

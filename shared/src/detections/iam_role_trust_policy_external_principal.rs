@@ -24,8 +24,10 @@
 //! (`accounts.google.com`), Facebook (`graph.facebook.com`), Login with Amazon
 //! (`www.amazon.com`) and Cognito identity pools (`cognito-identity.amazonaws.com`).
 //! Anyone can register an application (or a pool) with them and get tokens for its
-//! own audience, so a trust that does not pin the audience (`<provider>:aud`) or
-//! the user (`:sub`) to a value without wildcards, under a string operator that is
+//! own audience, so a trust that does not pin the application or the user (the
+//! claims IAM names for the provider: Google's `aud`, `oaud`, `sub`; Facebook's
+//! `app_id`, `id`; Amazon's `app_id`, `user_id`; Cognito's `aud`, `sub`) to a value
+//! without wildcards, under a string operator that is
 //! not negated, lets in anyone with an account there: reported as
 //! `<provider>:any-audience`.
 
@@ -72,12 +74,14 @@ pub static META: Meta = Meta {
 
 const GITHUB_OIDC: &str = "token.actions.githubusercontent.com";
 
-/// Identity providers anyone can get a token from for an audience of their own.
-const PUBLIC_WEB_IDENTITIES: &[&str] = &[
-    "accounts.google.com",
-    "graph.facebook.com",
-    "www.amazon.com",
-    "cognito-identity.amazonaws.com",
+/// Identity providers anyone can get a token from for an audience of their own,
+/// with the condition keys' claims that pin the audience (the application) or the
+/// user: IAM names them per provider.
+const PUBLIC_WEB_IDENTITIES: &[(&str, &[&str])] = &[
+    ("accounts.google.com", &["aud", "oaud", "sub"]),
+    ("graph.facebook.com", &["app_id", "id"]),
+    ("www.amazon.com", &["app_id", "user_id"]),
+    ("cognito-identity.amazonaws.com", &["aud", "sub"]),
 ];
 
 /// The public web identity providers ([`PUBLIC_WEB_IDENTITIES`]) that some `Allow`
@@ -89,14 +93,14 @@ fn web_identities_open_to_anyone(doc: &serde_json::Value) -> Vec<String> {
     for st in allow_statements(doc) {
         let federated = st.get("Principal").and_then(|p| p.get("Federated"));
         for provider in one_or_many(federated).into_iter().filter_map(Value::as_str) {
-            let Some(known) = PUBLIC_WEB_IDENTITIES
+            let Some((known, claims)) = PUBLIC_WEB_IDENTITIES
                 .iter()
-                .find(|p| p.eq_ignore_ascii_case(provider.trim()))
+                .find(|(p, _)| p.eq_ignore_ascii_case(provider.trim()))
             else {
                 continue;
             };
             let open = format!("{known}:any-audience");
-            if !audience_pinned(known, st.get("Condition")) && !out.contains(&open) {
+            if !audience_pinned(known, claims, st.get("Condition")) && !out.contains(&open) {
                 out.push(open);
             }
         }
@@ -104,10 +108,10 @@ fn web_identities_open_to_anyone(doc: &serde_json::Value) -> Vec<String> {
     out
 }
 
-/// Some string operator that is not negated requires `<provider>:aud` or
-/// `<provider>:sub` to be one of values that each name something (not empty, no
-/// wildcard).
-fn audience_pinned(provider: &str, condition: Option<&serde_json::Value>) -> bool {
+/// Some string operator that is not negated requires one of the provider's pinning
+/// claims (`<provider>:aud`, `:app_id`, ...) to be one of values that each name
+/// something (not empty, no wildcard).
+fn audience_pinned(provider: &str, claims: &[&str], condition: Option<&serde_json::Value>) -> bool {
     use serde_json::Value;
     condition
         .and_then(Value::as_object)
@@ -123,7 +127,7 @@ fn audience_pinned(provider: &str, condition: Option<&serde_json::Value>) -> boo
         .any(|(key, values)| {
             let pins = key.split_once(':').is_some_and(|(issuer, claim)| {
                 issuer.eq_ignore_ascii_case(provider)
-                    && (claim.eq_ignore_ascii_case("aud") || claim.eq_ignore_ascii_case("sub"))
+                    && claims.iter().any(|c| claim.eq_ignore_ascii_case(c))
             });
             let values = one_or_many(Some(values));
             pins && !values.is_empty()
@@ -438,6 +442,9 @@ mod tests {
             ("accounts.google.com", r#","Condition":{"StringEquals":{"accounts.google.com:aud":"123456789012-abc.apps.googleusercontent.com"}}"#),
             ("cognito-identity.amazonaws.com", r#","Condition":{"StringEquals":{"cognito-identity.amazonaws.com:aud":"us-east-1:0a1b2c3d-1111-2222-3333-444455556666"},"ForAnyValue:StringLike":{"cognito-identity.amazonaws.com:amr":"authenticated"}}"#),
             ("accounts.google.com", r#","Condition":{"StringEquals":{"accounts.google.com:sub":"110169484474386276334"}}"#),
+            ("graph.facebook.com", r#","Condition":{"StringEquals":{"graph.facebook.com:app_id":"123456789012345"}}"#),
+            ("www.amazon.com", r#","Condition":{"StringEquals":{"www.amazon.com:app_id":"amzn1.application-oa2-client.EXAMPLE"}}"#),
+            ("accounts.google.com", r#","Condition":{"StringEquals":{"accounts.google.com:oaud":"123456789012-abc.apps.googleusercontent.com"}}"#),
         ] {
             let pinned = trust(provider, condition);
             assert!(principals(&update(USER, &pinned)).is_empty(), "{pinned}");

@@ -1,7 +1,8 @@
 //! Amazon Inspector scanning switched off (`Disable` on `inspector2`), a member
 //! account taken out of the administrator's view (`DisassociateMember`), the
-//! organisation's automatic enablement of a scan type turned off for new accounts
-//! (`UpdateOrganizationConfiguration` with an `autoEnable` switch false), or a
+//! organisation's automatic enablement of EC2 or ECR scanning turned off for new
+//! accounts (`UpdateOrganizationConfiguration`; the optional Lambda switches are
+//! resent false by organisations that never used them, so they do not count), or a
 //! suppression rule made (`CreateFilter`, `UpdateFilter` with `action` `SUPPRESS`:
 //! matching findings stop showing), successfully. The member and organisation
 //! cases are those GuardDuty's, Macie's and Security Hub's detections take too.
@@ -85,15 +86,23 @@ impl Detection for InspectorDisabled {
     }
 }
 
-/// The scan types whose `autoEnable` switch the request turns off (false, as a
-/// flag or its text), sorted.
+/// The scan types the API requires in every `autoEnable` (EC2 and ECR scanning);
+/// the optional ones (Lambda, Lambda code) are resent as they stand on every
+/// change, false included, by organisations that never turned them on, and the
+/// request does not say what they were.
+const REQUIRED_SCANS: [&str; 2] = ["ec2", "ecr"];
+
+/// The required scan types whose `autoEnable` switch the request turns off (false,
+/// as a flag or its text), sorted.
 fn auto_enable_off(rec: &Record<'_>) -> Vec<String> {
     let mut off: Vec<String> = rec
         .request_param("autoEnable")
         .and_then(|a| a.as_object())
         .into_iter()
         .flatten()
-        .filter(|(_, v)| flag_value(v) == Some(false))
+        .filter(|(k, v)| {
+            REQUIRED_SCANS.iter().any(|r| r.eq_ignore_ascii_case(k)) && flag_value(v) == Some(false)
+        })
         .map(|(k, _)| k.clone())
         .collect();
     off.sort();
@@ -157,10 +166,10 @@ mod tests {
         }
         let org = call(SOURCE, "UpdateOrganizationConfiguration", r#"{"autoEnable":{"ec2":false,"ecr":true,"lambda":"false","lambdaCode":false}}"#);
         match eval(&InspectorDisabled, &org) {
-            Some(Signal::Fire(e)) => assert_eq!(e.get("auto_enable_off"), Some(&json!(["ec2", "lambda", "lambdaCode"]))),
+            Some(Signal::Fire(e)) => assert_eq!(e.get("auto_enable_off"), Some(&json!(["ec2"]))),
             other => panic!("expected a finding, got {other:?}"),
         }
-        let on = call(SOURCE, "UpdateOrganizationConfiguration", r#"{"autoEnable":{"ec2":true,"ecr":true}}"#);
+        let on = call(SOURCE, "UpdateOrganizationConfiguration", r#"{"autoEnable":{"ec2":true,"ecr":true,"lambda":false,"lambdaCode":false}}"#);
         assert!(!fires(&InspectorDisabled, &on));
         assert!(!fires(&InspectorDisabled, &failed(&member, "AccessDeniedException")));
     }

@@ -71,11 +71,19 @@ fn suppresses(fields: &Value) -> bool {
 /// An automation rule's finding fields update that suppresses, or sets the
 /// severity to informational.
 fn rule_update_hides(fields: &Value) -> bool {
-    suppresses(fields)
-        || text_is(
-            field(fields, "Severity").and_then(|s| field(s, "Label")),
-            "INFORMATIONAL",
-        )
+    let severity = field(fields, "Severity");
+    let label = severity.and_then(|s| field(s, "Label"));
+    // Without a label, ASFF derives it from `Normalized` (0 is informational), or
+    // from `Product` when that is all there is.
+    let derived_zero = label.is_none()
+        && severity.is_some_and(|s| {
+            let normalized = field(s, "Normalized");
+            match normalized {
+                Some(n) => whole_number(Some(n)) == Some(0),
+                None => whole_number(field(s, "Product")) == Some(0),
+            }
+        });
+    suppresses(fields) || text_is(label, "INFORMATIONAL") || derived_zero
 }
 
 /// An automation rule (`CreateAutomationRule`'s parameters, or one entry of
@@ -240,6 +248,10 @@ mod tests {
         // Informational is out of sight of severity-routed alerting.
         let informational = severity_only.replace("LOW", "INFORMATIONAL");
         assert!(fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRule", &informational)));
+        let normalized = severity_only.replace(r#"{"Label":"LOW"}"#, r#"{"Normalized":0}"#);
+        assert!(fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRule", &normalized)));
+        let normalized_low = severity_only.replace(r#"{"Label":"LOW"}"#, r#"{"Normalized":20}"#);
+        assert!(!fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRule", &normalized_low)));
         let v2 = r#"{"RuleName":"quiet","RuleOrder":1.0,"Criteria":{},"Actions":[{"Type":"FINDING_FIELDS_UPDATE","FindingFieldsUpdate":{"SeverityId":1}}]}"#;
         assert!(fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRuleV2", v2)));
         assert!(!fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRuleV2", &v2.replace(r#""SeverityId":1"#, r#""SeverityId":2"#))));

@@ -1,7 +1,8 @@
 //! WAF logging removed from a web ACL (`DeleteLoggingConfiguration` on WAFv2 or
 //! classic WAF), or kept but told to drop every request (WAFv2
 //! `PutLoggingConfiguration` whose `loggingFilter` drops by default and keeps
-//! nothing), successfully. A filter that keeps some requests (the blocked ones,
+//! nothing, or drops every action in a filter before any filter keeps),
+//! successfully. A filter that keeps some requests (the blocked ones,
 //! a common way to save cost) does not fire.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
@@ -60,18 +61,49 @@ impl Detection for WafLoggingDeleted {
     }
 }
 
-/// A logging configuration whose filter drops by default and has no filter that
-/// keeps.
+/// Every action a WAF log record can carry (`actionCondition`).
+const ACTIONS: [&str; 6] = ["ALLOW", "BLOCK", "COUNT", "CAPTCHA", "CHALLENGE", "EXCLUDED_AS_COUNT"];
+
+/// A logging configuration whose filter drops every request: filters apply in
+/// order, the first that matches decides, and the default decides for the rest.
+/// So it drops everything when a `DROP` filter that matches any of every action
+/// comes before any `KEEP` filter, or the default is `DROP` and nothing keeps.
 fn drops_everything(config: &serde_json::Value) -> bool {
     let Some(filter) = pascal_or_camel(config, "LoggingFilter") else {
         return false;
     };
-    let keeps = pascal_or_camel(filter, "Filters")
+    let filters: Vec<&serde_json::Value> = pascal_or_camel(filter, "Filters")
         .and_then(|f| f.as_array())
         .into_iter()
         .flatten()
-        .any(|f| text_is(pascal_or_camel(f, "Behavior"), "KEEP"));
-    text_is(pascal_or_camel(filter, "DefaultBehavior"), "DROP") && !keeps
+        .collect();
+    for f in &filters {
+        if text_is(pascal_or_camel(f, "Behavior"), "KEEP") {
+            return false;
+        }
+        if text_is(pascal_or_camel(f, "Behavior"), "DROP")
+            && text_is(pascal_or_camel(f, "Requirement"), "MEETS_ANY")
+            && covers_every_action(f)
+        {
+            return true;
+        }
+    }
+    text_is(pascal_or_camel(filter, "DefaultBehavior"), "DROP")
+}
+
+/// A filter whose conditions name every action of [`ACTIONS`].
+fn covers_every_action(filter: &serde_json::Value) -> bool {
+    let named: Vec<&str> = pascal_or_camel(filter, "Conditions")
+        .and_then(|c| c.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|c| pascal_or_camel(c, "ActionCondition"))
+        .filter_map(|a| pascal_or_camel(a, "Action"))
+        .filter_map(|a| a.as_str())
+        .collect();
+    ACTIONS
+        .iter()
+        .all(|a| named.iter().any(|n| n.trim().eq_ignore_ascii_case(a)))
 }
 
 #[cfg(test)]
@@ -125,6 +157,13 @@ mod tests {
             Some(Signal::Fire(e)) => assert_eq!(e.get("drops_every_request"), Some(&serde_json::json!(true))),
             other => panic!("expected a finding, got {other:?}"),
         }
+        // Every action dropped by a filter, whatever the default or a later keep.
+        let every = r#"[{"actionCondition":{"action":"ALLOW"}},{"actionCondition":{"action":"BLOCK"}},{"actionCondition":{"action":"COUNT"}},{"actionCondition":{"action":"CAPTCHA"}},{"actionCondition":{"action":"CHALLENGE"}},{"actionCondition":{"action":"EXCLUDED_AS_COUNT"}}]"#;
+        let dropper = format!(r#"{{"behavior":"DROP","requirement":"MEETS_ANY","conditions":{every}}}"#);
+        let keeper = r#"{"behavior":"KEEP","requirement":"MEETS_ANY","conditions":[{"actionCondition":{"action":"BLOCK"}}]}"#;
+        assert!(fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"KEEP","filters":[{dropper}]}}"#))));
+        assert!(fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"KEEP","filters":[{dropper},{keeper}]}}"#))));
+        assert!(!fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"KEEP","filters":[{keeper},{dropper}]}}"#))));
         for quiet in [
             "",
             r#","loggingFilter":{"defaultBehavior":"KEEP","filters":[]}"#,

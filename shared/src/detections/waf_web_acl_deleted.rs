@@ -6,7 +6,9 @@
 //! emptied (WAFv2 `UpdateWebACL` with an empty `rules` list and a default action
 //! that allows: every request passes), successfully. WAFv2 refuses to delete an ACL
 //! still attached, so the detach or the emptying is the step that opens the
-//! application; the deletion often never follows. A detach made by an
+//! application; the deletion often never follows. Left out: an ACL whose rules are
+//! all switched to count (`overrideAction` `count`), which passes everything too;
+//! telling that from a rule group trialled in count mode needs the ACL's old rules. A detach made by an
 //! AWS service or a CloudFormation stack (`invokedBy`) is left out: deployments detach
 //! ACLs as they rebuild what they protect. A Terraform agent is not enough, since the
 //! caller writes it: a pipeline's role is exempted in the tuning file by ARN.

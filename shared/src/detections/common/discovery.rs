@@ -92,6 +92,21 @@ pub fn stable_principal<'r>(rec: &'r Record) -> &'r str {
     }
 }
 
+/// `<account>|<role>` for a window an intruder could split: the role of an
+/// assumed-role session whatever the session is named (the caller of `AssumeRole`
+/// chooses the name, an e-mail address included), except Identity Center's roles,
+/// whose sessions IAM Identity Center names after the person; else the actor key.
+/// [`stable_principal`]'s person-session exception suits first-seen histories, where
+/// splitting only adds findings, not bursts and correlations, where it hides them.
+pub fn account_role_term(rec: &Record) -> String {
+    let issuer = rec.session_issuer_arn().filter(|a| a.contains(":role/"));
+    let principal = match issuer {
+        Some(role) if !identity_center_role(role) => role,
+        _ => crate::event::actor_key(rec),
+    };
+    joined(&[rec.account_id().unwrap_or("unknown"), principal], '|')
+}
+
 /// The session of an assumed role is named like an e-mail address: a person's,
 /// as identity providers name them.
 fn person_session(rec: &Record) -> bool {
