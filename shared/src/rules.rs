@@ -157,9 +157,13 @@ pub fn group_pattern(group: &FunctionGroup) -> Value {
     fit(merge_sources(alts))
 }
 
-/// Names shorter than this never become a prefix: a short one (`Delete`) would
-/// take most of a service's events.
+/// Shared beginnings shorter than this never become a prefix: a short one
+/// (`Delete`) would take most of a service's events.
 const MIN_NAME_PREFIX: usize = 10;
+
+/// Read verbs: a prefix starting with one could take a service's high-volume reads
+/// (`DescribeSnapshot...`) into a rule that receives every management event.
+const READ_VERBS: [&str; 3] = ["Describe", "Get", "List"];
 
 /// `alternatives` wrapped, made to fit [`MAX_PATTERN_CHARS`]: while the pattern is
 /// too long, the names of one `eventName` list that share a prefix and save the
@@ -199,10 +203,12 @@ fn best_prefix(alternatives: &[Value]) -> Option<(usize, String)> {
                 .zip(pair[1].bytes())
                 .take_while(|(a, b)| a == b)
                 .count();
-            if common < MIN_NAME_PREFIX {
+            let Some(prefix) = pair[0].get(..common) else {
+                continue;
+            };
+            if common < MIN_NAME_PREFIX || READ_VERBS.iter().any(|v| prefix.starts_with(v)) {
                 continue;
             }
-            let prefix = &pair[0][..common];
             // `"name",` per name taken, against `{"prefix":"..."},`.
             let taken: usize = plain
                 .iter()
@@ -494,6 +500,17 @@ mod tests {
             let event = json!({"detail": {"eventSource": "example.amazonaws.com", "eventName": n}});
             assert_eq!(matcher::matches(&fitted, &event), Ok(true), "{n}");
         }
+        // Nor does a read verb's.
+        let reads: Vec<String> = (0..120)
+            .map(|i| format!("DescribeSomethingLong{i:03}"))
+            .collect();
+        let alt = json!({"eventSource": ["example.amazonaws.com"], "eventName": reads});
+        let kept = fit(vec![alt.clone()]);
+        assert_eq!(
+            kept,
+            wrap(vec![alt]),
+            "left over the limit for the template test to refuse"
+        );
         // Short shared beginnings (`Other`) never become a prefix.
         assert!(list.iter().all(|v| {
             v.get("prefix")
