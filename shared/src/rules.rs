@@ -500,7 +500,7 @@ mod tests {
             let event = json!({"detail": {"eventSource": "example.amazonaws.com", "eventName": n}});
             assert_eq!(matcher::matches(&fitted, &event), Ok(true), "{n}");
         }
-        // Nor does a read verb's.
+        // A read verb's shared beginning never becomes a prefix.
         let reads: Vec<String> = (0..120)
             .map(|i| format!("DescribeSomethingLong{i:03}"))
             .collect();
