@@ -73,6 +73,22 @@ pub(crate) fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// A policy document's text, percent-decoded when it opens with an escape: a JSON
+/// document cannot start with `%`, so an escape there means the document is
+/// encoded, whether it opens with `%7B` or with encoded whitespace (`%0A%7B`,
+/// which JSON and IAM both accept). Bytes, not `&text[..3]`: the text is
+/// attacker-controlled and may start with a multi-byte character (found by
+/// fuzzing). `None` when the escapes do not decode.
+pub(crate) fn decoded_document_text(text: &str) -> Option<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
+    match text.as_bytes() {
+        [b'%', h, l, ..] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
+            percent_decode(text).map(Cow::Owned)
+        }
+        _ => Some(Cow::Borrowed(text)),
+    }
+}
+
 /// The policy document in `requestParameters.<key>` as JSON: a JSON string
 /// (percent-decoded first when it starts with a percent escape), or an object some producers
 /// embed as is. `Err(())` when a document is present but does not parse; `Ok(None)`
@@ -85,23 +101,8 @@ pub(crate) fn policy_document_param(rec: &Record, key: &str) -> Result<Option<Va
             if text.is_empty() {
                 return Ok(None);
             }
-            let decoded;
-            // A JSON document cannot start with `%`: a percent escape there means the
-            // document is encoded, whether it opens with `%7B` or with encoded
-            // whitespace (`%0A%7B`, which JSON and IAM both accept). Bytes, not
-            // `&text[..3]`: the text is attacker-controlled and may start with a
-            // multi-byte character (found by fuzzing).
-            let encoded = match text.as_bytes() {
-                [b'%', h, l, ..] => h.is_ascii_hexdigit() && l.is_ascii_hexdigit(),
-                _ => false,
-            };
-            let text = if encoded {
-                decoded = percent_decode(text).ok_or(())?;
-                decoded.trim()
-            } else {
-                text
-            };
-            crate::event::surrogates::parse_value(text)
+            let text = decoded_document_text(text).ok_or(())?;
+            crate::event::surrogates::parse_value(text.trim())
                 .map(Some)
                 .ok_or(())
         }

@@ -33,17 +33,10 @@ pub fn policy_document(v: &serde_json::Value) -> Option<serde_json::Value> {
         serde_json::Value::Object(_) => Some(v.clone()),
         // A lone surrogate escape in the text must not hide the whole policy.
         serde_json::Value::String(s) => {
-            let s = s.trim();
-            let decoded;
-            let text = match s.as_bytes() {
-                [b'%', h, l, ..] if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => {
-                    decoded =
-                        crate::detections::create_policy_version_allow_all::percent_decode(s)?;
-                    decoded.trim()
-                }
-                _ => s,
-            };
-            crate::event::surrogates::parse_value(text).filter(|d| d.is_object())
+            let text = crate::detections::create_policy_version_allow_all::decoded_document_text(
+                s.trim(),
+            )?;
+            crate::event::surrogates::parse_value(text.trim()).filter(|d| d.is_object())
         }
         _ => None,
     }
