@@ -56,7 +56,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     // (slot: compute-network)
     FunctionGroup {
         name: "security-services",
-        description: "Security services switched off or blinded: GuardDuty, Security Hub, Macie, Inspector, Detective, Access Analyzer, EventBridge rules, WAF",
+        description: "Security services switched off or blinded: GuardDuty, Security Hub, Macie, Inspector, Detective, Access Analyzer, EventBridge rules",
     },
     // (slot: security-services)
     FunctionGroup {
@@ -80,6 +80,10 @@ pub static GROUPS: &[FunctionGroup] = &[
     FunctionGroup {
         name: "hijacking",
         description: "Resource and account hijacking with stolen credentials: compute across Regions, GPU capacity, opt-in Regions, SES sending, domains registered or taken (auth codes, contacts), root email changed, accounts leaving, removed or closed",
+    },
+    FunctionGroup {
+        name: "web-protection",
+        description: "Web protection switched off: WAF web ACLs taken off their resources or emptied, WAF rules and rule groups deleted or emptied",
     },
 ];
 
@@ -168,6 +172,7 @@ pub mod functions {
         PIPELINE = "pipeline",
         AI_ML = "ai-ml",
         HIJACKING = "hijacking",
+        WEB_PROTECTION = "web-protection",
     }
 }
 

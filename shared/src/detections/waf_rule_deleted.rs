@@ -1,23 +1,33 @@
 //! A WAF rule or rule group deleted (`DeleteRule`, `DeleteRuleGroup` on WAFv2 or
-//! classic WAF, and classic WAF's `DeleteRateBasedRule`), successfully.
+//! classic WAF, and classic WAF's `DeleteRateBasedRule`), or a WAFv2 rule group
+//! emptied (`UpdateRuleGroup` with an empty `rules` list), successfully. WAFv2
+//! refuses to delete a rule group that a web ACL still references, so emptying it
+//! is how its protection is removed while every ACL keeps pointing at it.
 //!
-//! Decision: EventBridge's `DeleteRule` has the same name; only the WAF event sources
-//! are read here (EventBridge rules have their own detection).
+//! Decisions: EventBridge's `DeleteRule` has the same name; only the WAF event
+//! sources are read here (EventBridge rules have their own detection). Classic WAF's
+//! `UpdateRuleGroup` lists changes (`updates`), not the group's rules: whether the
+//! group is left empty cannot be read from the record, so it is left out.
 
-use crate::detection::{Detection, Meta, Severity, Signal, fire};
-use crate::detections::common::{succeeded_waf_call, waf_evidence, waf_triggers};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{
+    succeeded_call, succeeded_waf_call, waf_evidence, waf_rules_emptied, waf_triggers,
+};
 use crate::event::Record;
 
 pub struct WafRuleDeleted;
 
 const NAMES: &[&str] = &["DeleteRule", "DeleteRuleGroup", "DeleteRateBasedRule"];
+const WAFV2: &str = "wafv2.amazonaws.com";
+const UPDATE: &str = "UpdateRuleGroup";
 
 pub static META: Meta = Meta {
     id: "waf-rule-deleted",
     title: "AWS WAF Rule or Rule Group Deleted",
-    description: "A WAF rule or rule group was deleted. Removing the rule that blocks an \
-                  attacker's addresses, rate-limits a login page or filters injection \
-                  payloads weakens the web ACLs that used it without deleting them outright.",
+    description: "A WAF rule or rule group was deleted, or a rule group was emptied of its \
+                  rules. Removing the rule that blocks an attacker's addresses, rate-limits a \
+                  login page or filters injection payloads weakens the web ACLs that used it \
+                  without deleting them outright.",
     severity: Severity::Medium,
     attack: &["T1562.001", "T1562.007"],
     origins: &[
@@ -25,12 +35,12 @@ pub static META: Meta = Meta {
         "Splunk ESCU detections/cloud/aws_defense_evasion_impair_security_services.yml \
          (its DeleteRule and DeleteRuleGroup parts)",
     ],
-    group: "security-services",
+    group: "web-protection",
     false_positives: &["Infrastructure-as-code rewriting WAF rules; clean-up of unused rules."],
     next_steps: "Check which web ACLs used the rule and what it blocked. If not planned, \
                  restore it and review the protected applications' traffic and the caller's \
                  activity since.",
-    triggers: &waf_triggers(NAMES),
+    triggers: &Trigger::joined::<3, 1, 4>(waf_triggers(NAMES), [Trigger::write(WAFV2, &[UPDATE])]),
     window: None,
 };
 
@@ -40,6 +50,9 @@ impl Detection for WafRuleDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if succeeded_call(rec, WAFV2, &[UPDATE]) {
+            return waf_rules_emptied(rec).then(|| Signal::Fire(waf_evidence(rec).with("emptied", true)));
+        }
         if !succeeded_waf_call(rec, NAMES) {
             return None;
         }
@@ -90,5 +103,44 @@ mod tests {
         let denied = failed(&DELETE, "WAFAssociatedItemException");
         assert!(!fires(&WafRuleDeleted, &denied));
         assert!(!fires(&WafRuleDeleted, &DELETE.replace("DeleteRuleGroup", "DeleteIPSet")));
+    }
+
+    fn update(rules: &str) -> String {
+        call(
+            "wafv2.amazonaws.com",
+            "UpdateRuleGroup",
+            &format!(
+                r#"{{"name":"block-bad-ips","scope":"REGIONAL","id":"rg-1","rules":{rules},"lockToken":"t","visibilityConfig":{{"sampledRequestsEnabled":true,"cloudWatchMetricsEnabled":true,"metricName":"block-bad-ips"}}}}"#
+            ),
+        )
+    }
+
+    #[test]
+    fn a_rule_group_emptied_counts() {
+        match eval(&WafRuleDeleted, &update("[]")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("emptied").and_then(|v| v.as_bool()), Some(true));
+                assert_eq!(e.get("name").and_then(|v| v.as_str()), Some("block-bad-ips"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(!fires(&WafRuleDeleted, &failed(&update("[]"), "WAFOptimisticLockException")));
+    }
+
+    #[test]
+    fn a_rule_group_that_keeps_rules_or_is_classic_is_ignored() {
+        let one_rule = r#"[{"name":"bad-ips","priority":0,"action":{"block":{}},"statement":{"ipSetReferenceStatement":{"arn":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/bad/1"}},"visibilityConfig":{"sampledRequestsEnabled":true,"cloudWatchMetricsEnabled":true,"metricName":"bad-ips"}}]"#;
+        assert!(!fires(&WafRuleDeleted, &update(one_rule)));
+        // No `rules` parameter: nothing about the rules changed.
+        let no_rules = update("[]").replace(r#""rules":[],"#, "");
+        assert!(!no_rules.contains("\"rules\""));
+        assert!(!fires(&WafRuleDeleted, &no_rules));
+        // Classic WAF's update lists changes, not the group's rules.
+        let classic = call(
+            "waf.amazonaws.com",
+            "UpdateRuleGroup",
+            r#"{"ruleGroupId":"rg-1","changeToken":"c","updates":[{"action":"DELETE","activatedRule":{"priority":1,"ruleId":"r-1","action":{"type":"BLOCK"}}}]}"#,
+        );
+        assert!(!fires(&WafRuleDeleted, &classic));
     }
 }

@@ -21,7 +21,8 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller, succeeded_call, succeeded_waf_call, waf_evidence, waf_triggers,
+    aws_service_caller, succeeded_call, succeeded_waf_call, waf_evidence, waf_rules_emptied,
+    waf_triggers,
 };
 use crate::event::Record;
 
@@ -47,7 +48,7 @@ pub static META: Meta = Meta {
         "Splunk ESCU detections/cloud/aws_defense_evasion_impair_security_services.yml \
          (its DeleteWebACL part)",
     ],
-    group: "security-services",
+    group: "web-protection",
     false_positives: &[
         "Infrastructure-as-code replacing a web ACL, or an application being retired.",
     ],
@@ -88,15 +89,11 @@ impl Detection for WafWebAclDeleted {
 /// An `UpdateWebACL` that leaves the ACL with no rules (`rules` an empty list) and
 /// a default action that allows (or none named).
 fn emptied(rec: &Record<'_>) -> bool {
-    let no_rules = rec
-        .request_param("rules")
-        .and_then(|r| r.as_array())
-        .is_some_and(|r| r.is_empty());
     let blocks = rec
         .request_param("defaultAction")
         .and_then(|a| a.as_object())
         .is_some_and(|a| a.keys().any(|k| k.eq_ignore_ascii_case("block")));
-    no_rules && !blocks
+    waf_rules_emptied(rec) && !blocks
 }
 
 #[cfg(test)]

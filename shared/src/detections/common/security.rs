@@ -53,6 +53,14 @@ pub fn waf_evidence(rec: &Record) -> Evidence {
         .with_opt("scope", rec.request_param_str("scope"))
 }
 
+/// A WAFv2 update that leaves the ACL or rule group with no rules: `rules` sent
+/// as an empty list (an update without the parameter changes nothing of them).
+pub fn waf_rules_emptied(rec: &Record) -> bool {
+    rec.request_param("rules")
+        .and_then(|r| r.as_array())
+        .is_some_and(|r| r.is_empty())
+}
+
 /// Evidence made of request parameters: each `(key, parameter)` pair adds
 /// `requestParameters.<parameter>` under `key` when it is a non-empty string.
 pub fn params_evidence(rec: &Record, pairs: &[(&'static str, &str)]) -> Evidence {
