@@ -1,7 +1,8 @@
 //! GPU, accelerator or high-memory EC2 capacity made ready without launching it
 //! directly: a launch template or template version, an EC2 fleet or Spot Fleet, an
-//! Auto Scaling group or launch configuration that asks for such instances, or a
-//! Service Quotas increase for the accelerated instance families.
+//! Auto Scaling group or launch configuration, an EKS managed node group or an AWS
+//! Batch compute environment that asks for such instances, or a Service Quotas
+//! increase for the accelerated instance families.
 //!
 //! Decisions: a miner with stolen keys often starts here rather than with
 //! `RunInstances` (which `ec2-unusual-instance-type-launched` watches): new
@@ -19,6 +20,8 @@
 //! specifications, an Auto Scaling group's mixed-instances overrides, a launch
 //! configuration), as the member's name says, in any letter case:
 //! - `instanceType`: a type, as a string or as `{"value": ...}`;
+//! - `instanceTypes` (EKS node groups, Batch compute environments): a list of
+//!   types, or for Batch also of families (`p3`, `g5`);
 //! - attribute-based selection (`InstanceRequirements`): `AcceleratorCount` with a
 //!   minimum of one or more, `AcceleratorTypes` naming `gpu`, `fpga` or `inference`,
 //!   or `AllowedInstanceTypes` naming an accelerated family (`p5.*`, `g*`).
@@ -34,8 +37,10 @@
 //! request has no response, so only its code decides; refused calls count, with
 //! their error (probing what the stolen identity may do). Quotas of other services
 //! (SageMaker's GPU instance quotas, dedicated hosts) are not judged. Calls made by an AWS
-//! service (Auto Scaling's own fleets, EKS node groups) are left out; a
-//! CloudFormation stack's are not, as in the launch detection.
+//! service (Auto Scaling's own fleets, the Auto Scaling groups of EKS node groups and
+//! Batch environments) are left out: the node group or environment itself, asked
+//! for by the caller, is what is judged. A CloudFormation stack's calls are not
+//! left out, as in the launch detection.
 
 use serde_json::Value;
 
@@ -51,8 +56,9 @@ pub static META: Meta = Meta {
     id: "compute-gpu-capacity-prepared",
     title: "AWS GPU Capacity Prepared by Template, Fleet, Auto Scaling or Quota Increase",
     description: "Someone prepared GPU, accelerator or high-memory EC2 capacity without \
-                  launching it directly: a launch template, fleet or Auto Scaling group of \
-                  such instances, or a Service Quotas increase for the accelerated \
+                  launching it directly: a launch template, fleet, Auto Scaling group, EKS \
+                  node group or Batch compute environment of such instances, or a Service \
+                  Quotas increase for the accelerated \
                   instance families. Cryptocurrency miners and model trainers with stolen \
                   credentials raise the GPU quota first and launch through templates, \
                   fleets and Auto Scaling groups.",
@@ -75,7 +81,9 @@ pub static META: Meta = Meta {
                  launched from them, and contain the identity that made the call.",
     triggers: &[
         Trigger::write("autoscaling.amazonaws.com", AUTO_SCALING_NAMES),
+        Trigger::write("batch.amazonaws.com", BATCH_NAMES),
         Trigger::write("ec2.amazonaws.com", EC2_NAMES),
+        Trigger::write("eks.amazonaws.com", EKS_NAMES),
         Trigger::write("servicequotas.amazonaws.com", &[QUOTA_INCREASE]),
     ],
     window: None,
@@ -93,6 +101,10 @@ const EC2_NAMES: &[&str] = &[
     "CreateLaunchTemplateVersion",
     "RequestSpotFleet",
 ];
+
+const EKS_NAMES: &[&str] = &["CreateNodegroup"];
+
+const BATCH_NAMES: &[&str] = &["CreateComputeEnvironment", "UpdateComputeEnvironment"];
 
 const QUOTA_INCREASE: &str = "RequestServiceQuotaIncrease";
 
@@ -176,6 +188,19 @@ fn asks_for_gpu(v: &Value) -> Option<(String, &'static str)> {
                     Some(why @ ("accelerated" | "high-memory")) => Some((t.to_owned(), why)),
                     _ => None,
                 }),
+                "instancetypes" => {
+                    let mut types = Vec::new();
+                    strings_in(value, &mut types);
+                    types.into_iter().find_map(|t| {
+                        let t = t.trim();
+                        match unusual_instance_type(t) {
+                            Some(why @ ("accelerated" | "high-memory")) => Some((t.to_owned(), why)),
+                            // Batch also takes a family alone (`p3`).
+                            _ if !t.contains('.') && accelerated_family(t) => Some((t.to_owned(), "accelerated")),
+                            _ => None,
+                        }
+                    })
+                }
                 "acceleratorcount" => minimum(value)
                     .filter(|m| *m >= 1.0)
                     .map(|m| (format!("AcceleratorCount min {m}"), "accelerator requested")),
@@ -237,6 +262,8 @@ impl Detection for ComputeGpuCapacityPrepared {
         let e = match (rec.event_source(), rec.event_name()) {
             ("ec2.amazonaws.com", name) if EC2_NAMES.contains(&name) => capacity(rec)?,
             ("autoscaling.amazonaws.com", name) if AUTO_SCALING_NAMES.contains(&name) => capacity(rec)?,
+            ("eks.amazonaws.com", name) if EKS_NAMES.contains(&name) => capacity(rec)?,
+            ("batch.amazonaws.com", name) if BATCH_NAMES.contains(&name) => capacity(rec)?,
             ("servicequotas.amazonaws.com", QUOTA_INCREASE) => accelerated_quota_increase(rec)?,
             _ => return None,
         };
@@ -363,6 +390,26 @@ mod tests {
         // A group that names only its template: judged when the template was made.
         let by_template = r#"{"autoScalingGroupName":"workers","launchTemplate":{"launchTemplateId":"lt-0abc"},"maxSize":40}"#;
         assert!(!fires(&ComputeGpuCapacityPrepared, &record("autoscaling.amazonaws.com", "CreateAutoScalingGroup", ROLE, by_template, "")));
+    }
+
+    #[test]
+    fn eks_node_groups_and_batch_environments_fire() {
+        let nodes = r#"{"clusterName":"ml","nodegroupName":"train","instanceTypes":["g5.12xlarge"],
+            "amiType":"AL2_x86_64_GPU","scalingConfig":{"minSize":0,"maxSize":20,"desiredSize":20}}"#;
+        let e = evidence(&record("eks.amazonaws.com", "CreateNodegroup", ROLE, nodes, ""));
+        assert_eq!(e.get("instance_type").unwrap(), "g5.12xlarge");
+        let general = nodes.replace("g5.12xlarge", "m6i.large");
+        assert!(!fires(&ComputeGpuCapacityPrepared, &record("eks.amazonaws.com", "CreateNodegroup", ROLE, &general, "")));
+        let batch = r#"{"computeEnvironmentName":"render","type":"MANAGED",
+            "computeResources":{"type":"SPOT","maxvCpus":2048,"instanceTypes":["optimal","p3"]}}"#;
+        for name in ["CreateComputeEnvironment", "UpdateComputeEnvironment"] {
+            let e = evidence(&record("batch.amazonaws.com", name, IAM_USER, batch, ""));
+            assert_eq!(e.get("instance_type").unwrap(), "p3", "{name}");
+        }
+        for types in [r#"["optimal"]"#, r#"["c5","m5.large","gp"]"#] {
+            let other = batch.replace(r#"["optimal","p3"]"#, types);
+            assert!(!fires(&ComputeGpuCapacityPrepared, &record("batch.amazonaws.com", "CreateComputeEnvironment", IAM_USER, &other, "")), "{types}");
+        }
     }
 
     #[test]

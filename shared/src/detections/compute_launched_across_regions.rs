@@ -51,10 +51,12 @@ pub static META: Meta = Meta {
          with InsufficientInstanceCapacity): the attempts count like a miner's, whose \
          launches fail the same way.",
     ],
-    next_steps: "Check whether the principal deploys to these Regions. If not, stop and \
-                 terminate what was launched in every Region listed, revoke the credentials, \
-                 and look for other launch paths (launch templates, Auto Scaling groups, \
-                 Lambda, ECS tasks) the intruder may have set up.",
+    next_steps: "Check whether the principal deploys to these Regions. If not, revoke the \
+                 credentials, then stop and terminate what was launched: the finding lists the \
+                 Regions that crossed the threshold, and a sweep often goes on to more, so \
+                 search the principal's launches in every enabled Region. Look for other \
+                 launch paths (launch templates, Auto Scaling groups, Lambda, ECS tasks) the \
+                 intruder may have set up.",
     triggers: &[
         Trigger::write(EC2, EC2_LAUNCHES),
         Trigger::write(ECS, ECS_LAUNCHES),

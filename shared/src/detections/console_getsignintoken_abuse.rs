@@ -6,8 +6,18 @@ use crate::event::Record;
 
 pub struct ConsoleGetSigninTokenAbuse;
 
-const SOURCE: &str = "signin.amazonaws.com";
-const EVENT: &str = "GetSigninToken";
+pub(crate) const SOURCE: &str = "signin.amazonaws.com";
+pub(crate) const EVENT: &str = "GetSigninToken";
+
+/// The sign-in token requests, whatever their `readOnly` flag: it is unconfirmed,
+/// so the rule is deployed as if it were read-only.
+pub(crate) const TRIGGERS: [Trigger; 1] = [Trigger::Events {
+    source: SOURCE,
+    names: &[EVENT],
+    read_only: true,
+    data_event: false,
+    detail_pattern: None,
+}];
 
 /// The user agent of the IAM Identity Center portal's own calls, literally (the
 /// unexpanded build placeholder is part of it).
@@ -33,20 +43,13 @@ pub static META: Meta = Meta {
                  obtained (a preceding GetFederationToken or AssumeRole), check whether the source \
                  address and user agent are expected for that principal, and review the console \
                  activity that followed; revoke the session if it is not recognised.",
-    triggers: &[Trigger::Events {
-        source: SOURCE,
-        names: &[EVENT],
-        // Its read-only flag is unconfirmed: deploy as if it were read-only.
-        read_only: true,
-        data_event: false,
-        detail_pattern: None,
-    }],
+    triggers: &TRIGGERS,
     window: None,
 };
 
 /// True when the user agent contains the SSO portal's (case-insensitively, as Sigma's
 /// `contains` compares).
-fn is_sso_portal_agent(user_agent: &str) -> bool {
+pub(crate) fn is_sso_portal_agent(user_agent: &str) -> bool {
     user_agent
         .to_ascii_lowercase()
         .contains(&SSO_PORTAL_AGENT.to_ascii_lowercase())

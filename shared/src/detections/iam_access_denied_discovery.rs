@@ -11,7 +11,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{
-    DISCOVERY_TRIGGERS, call_value, is_discovery_call, source_ip_normalized,
+    DISCOVERY_TRIGGERS, call_value, is_access_denied, is_discovery_call, source_ip_normalized,
 };
 use crate::event::prefilter::{Needle, Peek};
 use crate::event::{Record, actor_key};
@@ -42,17 +42,6 @@ pub static META: Meta = Meta {
         min_distinct: 5,
     }),
 };
-
-/// The error codes AWS services use for "not allowed".
-fn is_access_denied(code: &str) -> bool {
-    matches!(
-        code,
-        "AccessDenied"
-            | "AccessDeniedException"
-            | "UnauthorizedOperation"
-            | "Client.UnauthorizedOperation"
-    )
-}
 
 impl Detection for IamAccessDeniedDiscovery {
     fn meta(&self) -> &'static Meta {

@@ -320,5 +320,6 @@ registry! {
     // (end of hijacking)
 
     // --- more: anything else.
+    console_getsignintoken_portal_agent_forged::ConsoleGetSigninTokenPortalAgentForged,
     // (end of more)
 }

@@ -1,10 +1,16 @@
-//! A member account of the organisation closed (`CloseAccount`), successfully.
+//! A member account of the organisation closed (`CloseAccount`), or an attempt
+//! refused for want of permission.
 //!
-//! Decision: the asynchronous `CloseAccountResult` service event that follows is not
-//! reported again: the caller and the request are in `CloseAccount`.
+//! Decisions: the asynchronous `CloseAccountResult` service event that follows is not
+//! reported again: the caller and the request are in `CloseAccount`. A refusal by
+//! permission (`AccessDeniedException`: the caller's policies do not allow it) is an
+//! intruder probing a destructive call from the management account, reported with
+//! `succeeded: false` as the account-removal and leave attempts are; a refusal by
+//! Organizations' own rules (the closure quota, an account already closing) is an
+//! administrator's bulk clean-up hitting its limit, and is left out.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{params_evidence, succeeded_call};
+use crate::detections::common::{is_access_denied, params_evidence, with_error};
 use crate::event::Record;
 
 pub struct OrganizationsAccountClosed;
@@ -15,8 +21,8 @@ const NAMES: &[&str] = &["CloseAccount"];
 pub static META: Meta = Meta {
     id: "organizations-account-closed",
     title: "AWS Account Closed",
-    description: "An account of the organisation was closed from the management account. \
-                  Its resources stop and, after the post-closure period, its data is deleted: \
+    description: "An account of the organisation was closed from the management account, or \
+                  an attempt was refused for want of permission. Its resources stop and, after the post-closure period, its data is deleted: \
                   a destructive act when done by an intruder holding the management account, \
                   and one that also removes the account's own logs and security services.",
     severity: Severity::Medium,
@@ -38,10 +44,15 @@ impl Detection for OrganizationsAccountClosed {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) {
+        if rec.event_source() != SOURCE || !NAMES.contains(&rec.event_name()) {
             return None;
         }
-        fire(params_evidence(rec, &[("closed_account", "accountId")]))
+        let succeeded = rec.succeeded();
+        if !succeeded && !rec.error_code().is_some_and(is_access_denied) {
+            return None;
+        }
+        let evidence = params_evidence(rec, &[("closed_account", "accountId")]).with("succeeded", succeeded);
+        fire(with_error(evidence, rec))
     }
 }
 
@@ -67,6 +78,21 @@ mod tests {
         }
         let numeric = CLOSE.replace(r#""444455556666"}"#, "444455556666}");
         assert!(fires(&OrganizationsAccountClosed, &numeric));
+    }
+
+    #[test]
+    fn a_refusal_by_permission_counts_not_one_by_quota() {
+        let denied = CLOSE.replace(
+            "\"requestParameters\"",
+            r#""errorCode":"AccessDeniedException","errorMessage":"no identity-based policy allows the organizations:CloseAccount action","requestParameters""#,
+        );
+        match eval(&OrganizationsAccountClosed, &denied) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("succeeded").and_then(|v| v.as_bool()), Some(false));
+                assert_eq!(e.get("error_code").and_then(|v| v.as_str()), Some("AccessDeniedException"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
     }
 
     #[test]

@@ -10,11 +10,16 @@
 //! days is the finding and the next ones in a burst are not. SES v1 (`VerifyEmailIdentity`,
 //! `VerifyEmailAddress`, `VerifyDomainIdentity`, and `VerifyDomainDkim`, which adds the
 //! domain by itself) and v2 (`CreateEmailIdentity`) share the event source, and so
-//! does `SendCustomVerificationEmail` (both versions), which adds the address too. AWS services (`invokedBy`) and failed calls are left out. The
-//! evidence names the identity: the intruder's own address or domain is a lead.
+//! does `SendCustomVerificationEmail` (both versions), which adds the address too.
+//! AWS services (`invokedBy`) and failed calls are left out, but not a
+//! CloudFormation stack: an `AWS::SES::EmailIdentity` in the intruder's own stack is
+//! the same act by other means. The evidence names the identity: the intruder's own
+//! address or domain is a lead.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{aws_service_caller, change_evidence, first_seen_by_actor, succeeded_call};
+use crate::detections::common::{
+    aws_service_caller_but_stack, change_evidence, first_seen_by_actor, succeeded_call,
+};
 use crate::event::Record;
 
 pub struct SesSendingIdentityAddedFirstSeen;
@@ -58,7 +63,7 @@ impl Detection for SesSendingIdentityAddedFirstSeen {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller(rec) {
+        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller_but_stack(rec) {
             return None;
         }
         first_seen_by_actor(
@@ -109,8 +114,11 @@ mod tests {
         let params = r#"{"emailAddress":"x@example.net"}"#;
         let denied = record(SOURCE, "VerifyEmailIdentity", USER, params, r#""errorCode":"AccessDenied","#);
         assert_eq!(eval(&SesSendingIdentityAddedFirstSeen, &denied), None);
-        let service = ses("VerifyEmailIdentity", CFN, params);
-        assert_eq!(eval(&SesSendingIdentityAddedFirstSeen, &service), None);
+        let service = r#"{"type":"AWSService","invokedBy":"ses.amazonaws.com"}"#;
+        assert_eq!(eval(&SesSendingIdentityAddedFirstSeen, &ses("VerifyEmailIdentity", service, params)), None);
+        // A stack is the caller's own act: it counts.
+        let stack = ses("CreateEmailIdentity", CFN, r#"{"emailIdentity":"evil.example"}"#);
+        assert!(eval(&SesSendingIdentityAddedFirstSeen, &stack).is_some());
         for name in ["DeleteIdentity", "GetIdentityVerificationAttributes", "ListIdentities"] {
             assert_eq!(eval(&SesSendingIdentityAddedFirstSeen, &ses(name, USER, params)), None, "{name}");
         }

@@ -120,6 +120,21 @@ fn person_session(rec: &Record) -> bool {
         })
 }
 
+/// The caller is a session of a role IAM Identity Center made for a permission set:
+/// by its issuer when the record names one (its path, or its name where a record
+/// writes the role's ARN without the path), else by the role in the session's ARN
+/// (`assumed-role/AWSReservedSSO_<set>_<id>/<person>`).
+pub fn identity_center_session(rec: &Record) -> bool {
+    if let Some(issuer) = rec.session_issuer_arn() {
+        return issuer.contains(":role/") && identity_center_role(issuer);
+    }
+    rec.identity()
+        .and_then(|u| u.arn.as_deref())
+        .and_then(|arn| arn.split_once(":assumed-role/"))
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .is_some_and(|(role, _)| role.starts_with("AWSReservedSSO_"))
+}
+
 /// A role IAM Identity Center made for a permission set.
 fn identity_center_role(role_arn: &str) -> bool {
     role_arn.contains("/aws-reserved/sso.amazonaws.com/")

@@ -47,6 +47,17 @@ pub fn with_error(e: Evidence, rec: &Record) -> Evidence {
         .with_opt("error_message", rec.error_message())
 }
 
+/// The error codes AWS services use for "not allowed".
+pub fn is_access_denied(code: &str) -> bool {
+    matches!(
+        code,
+        "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedOperation"
+            | "Client.UnauthorizedOperation"
+    )
+}
+
 /// A call of one of `names` on `source` that succeeded (no `errorCode`/`errorMessage`).
 pub fn succeeded_call(rec: &Record, source: &str, names: &[&str]) -> bool {
     rec.event_source() == source && names.contains(&rec.event_name()) && rec.succeeded()
