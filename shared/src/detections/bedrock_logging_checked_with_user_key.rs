@@ -1,6 +1,7 @@
 //! An IAM user's access key (or the root user's) reading whether Bedrock logs model
 //! invocations (`GetModelInvocationLoggingConfiguration`), whatever the outcome,
-//! outside the console.
+//! outside the console; session keys the user made from it (`GetSessionToken`,
+//! `GetFederationToken`) count as the key.
 //!
 //! Decisions: LLMjacking reports describe this read as the intruder's first step
 //! with a leaked key: if the account logs prompts and answers, the abuse would be

@@ -1,16 +1,18 @@
-//! An IAM user's access key calling a Bedrock model (`InvokeModel`, `Converse`
-//! and their streaming forms) for the first time in 10 days (first-seen term:
-//! account and caller).
+//! An IAM user's access key calling a Bedrock model (`InvokeModel`, `Converse`,
+//! their streaming forms and `StartAsyncInvoke`) for the first time in 10 days
+//! (first-seen term: account and caller).
 //!
 //! Decisions: LLMjacking reports describe leaked IAM user keys used to run models,
 //! often first probed with a deliberately invalid request that costs nothing
 //! (`ValidationException`) or is refused (`AccessDeniedException`). So any outcome
 //! counts. Taken: long-term keys (`AKIA...`, a user's or the root user's), and the
-//! session keys of an IAM user or root unless the session is the console's (a key
-//! holder can turn its key into session keys with `GetSessionToken`; a person
-//! trying the console's playground is not that). Applications call models under
+//! session keys of an IAM user or root, or of a federated user they issued, unless
+//! the session is the console's (a key holder can turn its key into session keys
+//! with `GetSessionToken` or `GetFederationToken`; a person trying the console's
+//! playground is not that). Applications call models under
 //! roles, which are left out: that keeps the finding meaningful and the state
-//! cheap, and the EventBridge rule itself only takes calls by IAM users and root.
+//! cheap, and the EventBridge rule itself only takes calls by IAM users, root and
+//! federated users.
 //! The term is the caller, not the model or the key: one finding per user,
 //! whatever it tries.
 
@@ -95,6 +97,15 @@ mod tests {
         assert_eq!(first_seen_term(det, &record(SOURCE, "InvokeModel", &session, MODEL, "")).as_deref(), Some(USER_TERM));
         let console = record(SOURCE, "InvokeModel", &session, MODEL, r#""sessionCredentialFromConsole":"true","#);
         assert_eq!(first_seen_term(det, &console), None);
+        // GetFederationToken turns the key into a federated user's session keys.
+        let federated = r#"{"type":"FederatedUser","principalId":"111122223333:probe",
+            "arn":"arn:aws:sts::111122223333:federated-user/probe","accountId":"111122223333",
+            "accessKeyId":"ASIAEXAMPLEFEDERATE1","sessionContext":{"sessionIssuer":{"type":"IAMUser",
+            "principalId":"AIDAEXAMPLEMALLORY01","arn":"arn:aws:iam::111122223333:user/mallory",
+            "accountId":"111122223333","userName":"mallory"}}}"#;
+        assert!(first_seen_term(det, &record(SOURCE, "InvokeModel", federated, MODEL, "")).is_some());
+        let federated_console = record(SOURCE, "InvokeModel", federated, MODEL, r#""sessionCredentialFromConsole":"true","#);
+        assert_eq!(first_seen_term(det, &federated_console), None);
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! One principal's Bedrock model calls (`InvokeModel`, `Converse` and their streaming
-//! forms) rejected or refused in three or more Regions within an hour.
+//! One principal's Bedrock model calls (`InvokeModel`, `Converse`, their streaming
+//! forms and `StartAsyncInvoke`) rejected or refused in three or more Regions
+//! within an hour.
 //!
 //! Decisions: LLMjacking reports, and Stratus Red Team's
 //! `aws.discovery.bedrock-enumerate-models-multiple-regions`, describe a stolen key

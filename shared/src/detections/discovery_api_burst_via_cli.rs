@@ -11,6 +11,9 @@
 //! literal source address, are left out, as upstream does. The window slides (any ten seconds), where the
 //! upstream rule uses fixed ten-second buckets. S3 calls count with their user agent
 //! as CloudTrail writes it for S3, in square brackets (`aws s3 ls` is `ListBuckets`).
+//! The principal is the session, as upstream counts one caller ARN: an intruder who
+//! re-assumes a role every few calls splits the count (a known limit, as for
+//! `discovery-sweep-by-principal`; docs/coverage.md).
 
 use crate::detection::{Detection, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{

@@ -35,6 +35,9 @@ pub static META: Meta = Meta {
     false_positives: &[
         "An engineer or a recovery runbook looking at the screens of several instances that \
          fail to boot.",
+        "Several people of one SAML or web-identity role (sessions named after them) \
+         counted together: the window counts per role, since the session name is the \
+         caller's choice.",
     ],
     next_steps: "Check whether the principal troubleshoots these instances. If not, look at \
                  where its credentials came from and what else it called; for the requests \

@@ -37,6 +37,9 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Inventory or security agents on instances that scan the account with the instance role.",
         "An engineer troubleshooting from an instance shell.",
+        "EKS worker nodes, whose controllers (VPC CNI, EBS CSI, load balancer controller) \
+         read instances, networks, security groups and snapshots with the node role: \
+         exclude the node role.",
     ],
     next_steps: "Identify the instance (the session name) and what runs on it. Check the calls' \
                  source address: outside the instance's network means stolen credentials. \

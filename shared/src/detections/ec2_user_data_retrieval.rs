@@ -36,6 +36,9 @@ pub static META: Meta = Meta {
     false_positives: &[
         "An engineer comparing the boot scripts of several instances.",
         "Configuration-management or inventory tools that read user data of new instances.",
+        "Several people of one SAML or web-identity role (sessions named after them) \
+         counted together: the window counts per role, since the session name is the \
+         caller's choice.",
     ],
     next_steps: "Check whether the principal normally manages that instance. Review the user \
                  data for secrets and rotate any it contains; look at what the principal did \
@@ -92,6 +95,27 @@ mod tests {
                 assert_eq!(value, "i-0123456789abcdef0");
             }
             other => panic!("expected Distinct, got {other:?}"),
+        }
+    }
+
+    /// From a review: sessions the caller names like e-mail addresses are still
+    /// one role's, so re-assuming cannot split the count.
+    #[test]
+    fn e_mail_named_sessions_of_one_role_count_together() {
+        for session in ["x1@a.io", "x2@a.io"] {
+            let rec = record(USERDATA, "").replace(
+                r#""userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/ci","userName":"ci"}"#,
+                &format!(
+                    r#""userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/OpsRole/{session}",
+                    "sessionContext":{{"sessionIssuer":{{"type":"Role","arn":"arn:aws:iam::111122223333:role/OpsRole","userName":"OpsRole"}}}}}}"#
+                ),
+            );
+            match eval(&Ec2UserDataRetrieval, &rec) {
+                Some(Signal::Distinct { group, .. }) => {
+                    assert_eq!(group, "111122223333|arn:aws:iam::111122223333:role/OpsRole", "{session}")
+                }
+                other => panic!("expected Distinct, got {other:?}"),
+            }
         }
     }
 

@@ -3,9 +3,12 @@
 //! Decisions: business hours are 08:00 to 20:00 UTC, Monday to Friday, on
 //! `eventTime` (CloudTrail times are UTC and we know no team's time zone; the
 //! upstream rule uses the same hours on the event's own clock). Only successful
-//! pushes. A record whose `eventTime` does not parse is ignored.
+//! pushes, by people and their tools: a push an AWS service makes (`invokedBy`,
+//! replication or a pull-through cache) is not a release. A record whose
+//! `eventTime` does not parse is ignored.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::aws_service_caller;
 use crate::event::Record;
 use crate::event::time::format_event_time;
 
@@ -53,6 +56,7 @@ impl Detection for EcrImagePushOutsideBusinessHours {
         if rec.event_source() != "ecr.amazonaws.com"
             || rec.event_name() != "PutImage"
             || !rec.succeeded()
+            || aws_service_caller(rec)
         {
             return None;
         }
@@ -122,6 +126,12 @@ mod tests {
             r#""errorCode":"ImageAlreadyExistsException","#,
         );
         assert_eq!(eval(&EcrImagePushOutsideBusinessHours, &failed), None);
+        let replicated = record("2026-06-06T02:00:00Z", "").replace(
+            r#""userName":"builder""#,
+            r#""userName":"builder","invokedBy":"ecr.amazonaws.com""#,
+        );
+        assert!(replicated.contains("invokedBy"));
+        assert_eq!(eval(&EcrImagePushOutsideBusinessHours, &replicated), None);
         assert_eq!(eval(&EcrImagePushOutsideBusinessHours, &record("redacted", "")), None);
         let other = record("2026-06-02T23:15:00Z", "").replace("PutImage", "BatchGetImage");
         assert_eq!(eval(&EcrImagePushOutsideBusinessHours, &other), None);

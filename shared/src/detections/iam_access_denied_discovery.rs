@@ -7,11 +7,15 @@
 //! different event names (five denials of one call are a misconfigured job, five
 //! denied calls of different kinds are probing). The EC2 (`UnauthorizedOperation`)
 //! and JSON-protocol (`AccessDeniedException`) spellings of a denial count too.
-//! Calls by AWS services (user agent `*.amazonaws.com`) are left out, as upstream.
+//! Calls by AWS services (user agent `*.amazonaws.com`) are left out, as upstream,
+//! and so are console pages (a console session's credentials with a browser's or
+//! the console's agent, `common::console_session_caller`): a least-privilege user
+//! browsing the console is refused many reads per page.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{
-    DISCOVERY_TRIGGERS, call_value, is_access_denied, is_discovery_call, source_ip_normalized,
+    DISCOVERY_TRIGGERS, call_value, console_session_caller, is_access_denied, is_discovery_call,
+    source_ip_normalized,
 };
 use crate::event::prefilter::{Needle, Peek};
 use crate::event::{Record, actor_key};
@@ -55,6 +59,7 @@ impl Detection for IamAccessDeniedDiscovery {
             || rec
                 .user_agent()
                 .is_some_and(|ua| ua.trim().to_ascii_lowercase().ends_with(".amazonaws.com"))
+            || console_session_caller(rec)
         {
             return None;
         }
@@ -121,6 +126,14 @@ mod tests {
         assert_eq!(eval(&IamAccessDeniedDiscovery, &role), None);
         let svc = record("ListRoles", "AccessDenied", "IAMUser", "config.amazonaws.com");
         assert_eq!(eval(&IamAccessDeniedDiscovery, &svc), None);
+        // A console page refused to a least-privilege user; the CLI on the same
+        // kind of session (CloudShell) still counts.
+        let page = record("ListRoles", "AccessDenied", "IAMUser", "Mozilla/5.0 (X11; Linux x86_64) Firefox/131.0")
+            .replace(r#""userIdentity""#, r#""sessionCredentialFromConsole":"true","userIdentity""#);
+        assert!(page.contains("sessionCredentialFromConsole"));
+        assert_eq!(eval(&IamAccessDeniedDiscovery, &page), None);
+        let cloudshell = page.replace("Mozilla/5.0 (X11; Linux x86_64) Firefox/131.0", "aws-cli/2.17.0 exec-env/CloudShell");
+        assert!(eval(&IamAccessDeniedDiscovery, &cloudshell).is_some());
         let write = record("CreateRole", "AccessDenied", "IAMUser", "Boto3/1.34");
         assert_eq!(eval(&IamAccessDeniedDiscovery, &write), None);
         let ok = record("ListRoles", "x", "IAMUser", "Boto3/1.34")

@@ -4,15 +4,19 @@
 //! Decisions: the Stratus Red Team technique `aws.discovery.ses-enumerate` and the
 //! reports it cites describe leaked long-term keys checked for e-mail sending before
 //! phishing or resale. The key may also be turned into session keys first
-//! (`GetSessionToken`: the identity is still the IAM user), which counts, as in
+//! (`GetSessionToken`: the identity is still the IAM user; `GetFederationToken`: a
+//! federated user the IAM user issued), which counts, as in
 //! `bedrock-model-invoked-with-user-key`. Role and SSO sessions, and the console's own
 //! session, are left out: SES dashboards and Trusted Advisor read the same calls
-//! under roles. Any outcome
-//! counts; the group is the access key, so a key used by several tools counts once.
+//! under roles. Any outcome counts. The group is the key's holder (the IAM user, the
+//! root user, or the user that issued a federated user's token), not the key: a
+//! holder minting fresh session keys between calls, or using its long-term key for
+//! some and session keys for others, counts once, as does a key used by several
+//! tools.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{access_key_id, user_key_outside_console};
-use crate::event::{Record, actor_display};
+use crate::event::{Record, actor_display, actor_key};
 
 pub struct SesEnumerationLongTermKey;
 
@@ -30,10 +34,10 @@ const SES_RECON: &[&str] = &[
 pub static META: Meta = Meta {
     id: "ses-enumeration-long-term-key",
     title: "AWS SES Enumeration with a Long-Term Access Key",
-    description: "A long-term access key asked SES, within ten minutes, at least three of: \
-                  whether sending is enabled, the sending quota, and which e-mail identities \
-                  exist. Stolen keys are routinely checked this way before being used for \
-                  phishing or sold as 'SMTP-ready'.",
+    description: "An IAM user's long-term access key, or session keys made from it, asked \
+                  SES within ten minutes at least three of: whether sending is enabled, the \
+                  sending quota, and which e-mail identities exist. Stolen keys are routinely \
+                  checked this way before being used for phishing or sold as 'SMTP-ready'.",
     severity: Severity::Medium,
     attack: &["T1526", "T1087.004"],
     origins: &["trailwatch: based on Stratus Red Team aws.discovery.ses-enumerate"],
@@ -65,14 +69,19 @@ impl Detection for SesEnumerationLongTermKey {
             return None;
         }
         let key = access_key_id(rec)?;
+        let holder = match rec.identity_type() {
+            Some("FederatedUser") => rec.session_issuer_arn().unwrap_or_else(|| actor_key(rec)),
+            _ => actor_key(rec),
+        };
         let evidence = Evidence::new()
             .with("caller", actor_display(rec))
+            .with("access_key_id", key)
             .with_opt("region", rec.region())
             .with_opt("source_ip", rec.source_ip())
             .with_opt("user_agent", rec.user_agent())
             .with_opt("error_code", rec.error_code());
         Some(Signal::Distinct {
-            group: format!("{}|{key}", rec.account_id().unwrap_or("unknown")),
+            group: format!("{}|{holder}", rec.account_id().unwrap_or("unknown")),
             value: rec.event_name().to_owned(),
             evidence,
         })
@@ -94,15 +103,26 @@ mod tests {
     }
 
     #[test]
-    fn counts_recon_names_per_long_term_key() {
-        match eval(
-            &SesEnumerationLongTermKey,
-            &record("GetSendQuota", "AKIAEXAMPLE0000SES1"),
-        ) {
-            Some(Signal::Distinct { group, value, .. }) => {
-                assert_eq!(group, "111122223333|AKIAEXAMPLE0000SES1");
-                assert_eq!(value, "GetSendQuota");
+    fn counts_recon_names_per_key_holder() {
+        // The long-term key and session keys made from it are one holder's.
+        for key in ["AKIAEXAMPLE0000SES1", "ASIAEXAMPLE0000SES2", "ASIAEXAMPLE0000SES3"] {
+            match eval(&SesEnumerationLongTermKey, &record("GetSendQuota", key)) {
+                Some(Signal::Distinct { group, value, evidence }) => {
+                    assert_eq!(group, "111122223333|arn:aws:iam::111122223333:user/mailer");
+                    assert_eq!(value, "GetSendQuota");
+                    assert_eq!(evidence.get("access_key_id").and_then(|v| v.as_str()), Some(key));
+                }
+                other => panic!("expected Distinct, got {other:?}"),
             }
+        }
+        // A federated user's keys are the issuing user's.
+        let federated = record("ListIdentities", "ASIAEXAMPLE0000SES4").replace(
+            r#""type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mailer""#,
+            r#""type":"FederatedUser","arn":"arn:aws:sts::111122223333:federated-user/x1",
+            "sessionContext":{"sessionIssuer":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mailer"}}"#,
+        );
+        match eval(&SesEnumerationLongTermKey, &federated) {
+            Some(Signal::Distinct { group, .. }) => assert_eq!(group, "111122223333|arn:aws:iam::111122223333:user/mailer"),
             other => panic!("expected Distinct, got {other:?}"),
         }
     }

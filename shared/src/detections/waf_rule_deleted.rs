@@ -1,8 +1,11 @@
 //! A WAF rule or rule group deleted (`DeleteRule`, `DeleteRuleGroup` on WAFv2 or
 //! classic WAF, and classic WAF's `DeleteRateBasedRule`), or a WAFv2 rule group
-//! emptied (`UpdateRuleGroup` with an empty `rules` list), successfully. WAFv2
-//! refuses to delete a rule group that a web ACL still references, so emptying it
-//! is how its protection is removed while every ACL keeps pointing at it.
+//! emptied (`UpdateRuleGroup`, which replaces the whole group, sent with no rules:
+//! an empty list or none at all), successfully. WAFv2 refuses to delete a rule
+//! group that a web ACL still references, so emptying it is how its protection is
+//! removed while every ACL keeps pointing at it. A deletion an AWS service makes on
+//! its own (Firewall Manager removing its policies' groups) is left out, a
+//! CloudFormation stack's is not.
 //!
 //! Decisions: EventBridge's `DeleteRule` has the same name; only the WAF event
 //! sources are read here (EventBridge rules have their own detection). Classic WAF's
@@ -11,7 +14,8 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    succeeded_call, succeeded_waf_call, waf_evidence, waf_rules_emptied, waf_triggers,
+    aws_service_caller_but_stack, succeeded_call, succeeded_waf_call, waf_evidence, waf_rules_emptied,
+    waf_triggers,
 };
 use crate::event::Record;
 
@@ -53,7 +57,7 @@ impl Detection for WafRuleDeleted {
         if succeeded_call(rec, WAFV2, &[UPDATE]) {
             return waf_rules_emptied(rec).then(|| Signal::Fire(waf_evidence(rec).with("emptied", true)));
         }
-        if !succeeded_waf_call(rec, NAMES) {
+        if !succeeded_waf_call(rec, NAMES) || aws_service_caller_but_stack(rec) {
             return None;
         }
         fire(waf_evidence(rec))
@@ -128,13 +132,13 @@ mod tests {
     }
 
     #[test]
-    fn a_rule_group_that_keeps_rules_or_is_classic_is_ignored() {
+    fn a_rule_group_that_keeps_rules_or_is_classic_is_ignored_and_one_left_out_counts() {
         let one_rule = r#"[{"name":"bad-ips","priority":0,"action":{"block":{}},"statement":{"ipSetReferenceStatement":{"arn":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/bad/1"}},"visibilityConfig":{"sampledRequestsEnabled":true,"cloudWatchMetricsEnabled":true,"metricName":"bad-ips"}}]"#;
         assert!(!fires(&WafRuleDeleted, &update(one_rule)));
-        // No `rules` parameter: nothing about the rules changed.
+        // An update replaces the whole group: rules left out are gone too.
         let no_rules = update("[]").replace(r#""rules":[],"#, "");
         assert!(!no_rules.contains("\"rules\""));
-        assert!(!fires(&WafRuleDeleted, &no_rules));
+        assert!(fires(&WafRuleDeleted, &no_rules));
         // Classic WAF's update lists changes, not the group's rules.
         let classic = call(
             "waf.amazonaws.com",

@@ -3,15 +3,21 @@
 //! with no rules at all, as if the ACL were gone; for CloudFront, whose
 //! distributions WAFv2's call does not serve, CloudFront's own
 //! `DisassociateDistributionWebACL` and `DisassociateDistributionTenantWebACL`), or
-//! emptied (WAFv2 `UpdateWebACL` with an empty `rules` list and a default action
-//! that allows: every request passes), successfully. WAFv2 refuses to delete an ACL
+//! emptied (WAFv2 `UpdateWebACL`, which replaces the whole ACL, sent with no rules,
+//! as an empty list or none at all, and a default action that allows: every request
+//! passes), successfully. WAFv2 refuses to delete an ACL
 //! still attached, so the detach or the emptying is the step that opens the
 //! application; the deletion often never follows. Left out: an ACL whose rules are
 //! all switched to count (`overrideAction` `count`), which passes everything too;
-//! telling that from a rule group trialled in count mode needs the ACL's old rules. A detach made by an
-//! AWS service or a CloudFormation stack (`invokedBy`) is left out: deployments detach
-//! ACLs as they rebuild what they protect. A Terraform agent is not enough, since the
-//! caller writes it: a pipeline's role is exempted in the tuning file by ARN.
+//! telling that from a rule group trialled in count mode needs the ACL's old rules;
+//! and CloudFront's `UpdateDistribution` clearing `webACLId`, which every update of a
+//! distribution that never had an ACL also sends (telling them apart needs the
+//! distribution's previous state). A detach made by an AWS service or a
+//! CloudFormation stack (`invokedBy`) is left out: deployments detach ACLs as they
+//! rebuild what they protect. A deletion made by an AWS service on its own (Firewall
+//! Manager removing the ACLs of its policies) is left out too; a stack's still counts.
+//! A Terraform agent is not enough, since the caller writes it: a pipeline's role is
+//! exempted in the tuning file by ARN.
 //!
 //! Decision: Splunk's "impair security services" list names WAF's `DeleteWebACL`,
 //! `DeleteRule`, `DeleteRuleGroup` and `DeleteIPSet` by event name only; we split them
@@ -21,7 +27,8 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller, succeeded_call, succeeded_waf_call, waf_evidence, waf_rules_emptied,
+    aws_service_caller, aws_service_caller_but_stack, succeeded_call, succeeded_waf_call, waf_evidence,
+    waf_rules_emptied,
     waf_triggers,
 };
 use crate::event::Record;
@@ -78,8 +85,13 @@ impl Detection for WafWebAclDeleted {
             return None;
         }
         // Deployments detach ACLs as they rebuild what they protect: a detach counts
-        // when a person or script makes it, not a stack or a service.
-        if rec.event_name() == "DisassociateWebACL" && aws_service_caller(rec) {
+        // when a person or script makes it, not a stack or a service. A service
+        // deleting the ACLs it manages is housekeeping; a stack's deletion counts.
+        let exempt = match rec.event_name() {
+            "DisassociateWebACL" => aws_service_caller(rec),
+            _ => aws_service_caller_but_stack(rec),
+        };
+        if exempt {
             return None;
         }
         fire(waf_evidence(rec))
@@ -169,13 +181,36 @@ mod tests {
             Some(Signal::Fire(e)) => assert_eq!(e.get("emptied"), Some(&serde_json::json!(true))),
             other => panic!("expected a finding, got {other:?}"),
         }
+        // An update replaces the whole ACL: rules left out, or null, are gone too,
+        // when the request was recorded whole (its required visibilityConfig is there).
+        const SEEN: &str = r#","visibilityConfig":{"sampledRequestsEnabled":true,"cloudWatchMetricsEnabled":true,"metricName":"shop-acl"}"#;
+        for emptied in [r#","defaultAction":{"allow":{}}"#, r#","defaultAction":{"allow":{}},"rules":null"#] {
+            assert!(fires(&WafWebAclDeleted, &update(&format!("{emptied}{SEEN}"))), "{emptied}");
+        }
         for quiet in [
-            r#","defaultAction":{"block":{}},"rules":[]"#,
-            r#","defaultAction":{"allow":{}},"rules":[{"name":"rate","priority":0}]"#,
-            r#","defaultAction":{"allow":{}}"#,
+            format!(r#","defaultAction":{{"block":{{}}}},"rules":[]{SEEN}"#),
+            format!(r#","defaultAction":{{"block":{{}}}}{SEEN}"#),
+            format!(r#","defaultAction":{{"allow":{{}}}},"rules":[{{"name":"rate","priority":0}}]{SEEN}"#),
+            // Recorded in part: the rules may be there, unseen.
+            r#","defaultAction":{"allow":{}}"#.to_owned(),
         ] {
-            assert!(!fires(&WafWebAclDeleted, &update(quiet)), "{quiet}");
+            assert!(!fires(&WafWebAclDeleted, &update(&quiet)), "{quiet}");
         }
         assert!(!fires(&WafWebAclDeleted, &failed(&call(CLOUDFRONT, "DisassociateDistributionWebACL", r#"{"id":"E2"}"#), "AccessDenied")));
+    }
+
+    /// From a review: Firewall Manager deleting the ACLs of its own policies.
+    #[test]
+    fn a_service_deleting_what_it_manages_is_left_out_not_a_stack() {
+        let by = |invoked_by: &str| {
+            DELETE.replace(
+                r#""userIdentity":{"#,
+                &format!(r#""userIdentity":{{"invokedBy":"{invoked_by}","#),
+            )
+        };
+        let fms = by("fms.amazonaws.com");
+        assert_ne!(fms, *DELETE);
+        assert!(!fires(&WafWebAclDeleted, &fms));
+        assert!(fires(&WafWebAclDeleted, &by("cloudformation.amazonaws.com")));
     }
 }

@@ -76,13 +76,34 @@ pub fn uses_long_term_key(rec: &Record) -> bool {
 
 /// The call was made with a key an IAM user (or root) holds outside the console: its
 /// long-term key, or session keys it got for itself with `GetSessionToken` (the
-/// identity stays the user; the console's own session is left out), which is how a
-/// leaked key is often used so that its `AKIA` id appears once.
+/// identity stays the user) or `GetFederationToken` (a federated user whose
+/// session the user issued), which is how a leaked key is often used so that its
+/// `AKIA` id appears once. The console's own sessions are left out.
 pub fn user_key_outside_console(rec: &Record) -> bool {
     uses_long_term_key(rec)
-        || (matches!(rec.identity_type(), Some("IAMUser" | "Root"))
+        || (user_or_root_session(rec)
             && access_key_id(rec).is_some()
             && !rec.from_console_session())
+}
+
+/// The caller is an IAM user or the root user, or a federated user one of them
+/// issued (`GetFederationToken`).
+fn user_or_root_session(rec: &Record) -> bool {
+    match rec.identity_type() {
+        Some("IAMUser" | "Root") => true,
+        Some("FederatedUser") => rec
+            .identity()
+            .and_then(|u| {
+                u.session_context
+                    .as_ref()?
+                    .session_issuer
+                    .as_ref()?
+                    .kind
+                    .as_deref()
+            })
+            .is_some_and(|k| matches!(k, "IAMUser" | "Root")),
+        _ => false,
+    }
 }
 
 /// An EC2 instance id: `i-` and 8 (older instances) or 17 lowercase hex digits. A
@@ -93,9 +114,10 @@ pub fn is_instance_id(s: &str) -> bool {
     })
 }
 
-/// The EventBridge detail that narrows a rule to calls made as an IAM user or the root
-/// user: the only callers [`user_key_outside_console`] can accept.
-pub const USER_OR_ROOT_DETAIL: &str = r#"{"userIdentity":{"type":["IAMUser","Root"]}}"#;
+/// The EventBridge detail that narrows a rule to calls made as an IAM user, the root
+/// user or a federated user: the only callers [`user_key_outside_console`] can accept.
+pub const USER_OR_ROOT_DETAIL: &str =
+    r#"{"userIdentity":{"type":["FederatedUser","IAMUser","Root"]}}"#;
 
 /// The caller is an EC2 instance using its instance-profile role: an assumed-role
 /// session named after the instance (`principalId` `AROA...:i-0abc...`, ARN

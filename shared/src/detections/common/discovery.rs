@@ -168,8 +168,8 @@ pub fn first_seen_by_principal(rec: &Record, evidence: Evidence) -> crate::detec
 }
 
 /// `value` counted for the caller: the `Distinct` signal of the windows grouped per
-/// account and stable principal (see [`account_principal_term`]). `None` when
-/// `value` is blank.
+/// account and role (see [`account_role_term`]: a session name, e-mail-like or not,
+/// is the caller's choice and must not split a burst). `None` when `value` is blank.
 fn counted_per_principal(
     rec: &Record,
     value: &str,
@@ -177,7 +177,7 @@ fn counted_per_principal(
 ) -> Option<crate::detection::Signal> {
     let value = value.trim();
     (!value.is_empty()).then(|| crate::detection::Signal::Distinct {
-        group: account_principal_term(rec),
+        group: account_role_term(rec),
         value: value.to_owned(),
         evidence,
     })
@@ -201,12 +201,15 @@ pub fn region_per_principal(rec: &Record, evidence: Evidence) -> Option<crate::d
     counted_per_principal(rec, rec.region()?, evidence)
 }
 
-/// The Bedrock calls that run a model (the Bedrock detections on model use).
+/// The Bedrock calls that run a model (the Bedrock detections on model use):
+/// synchronous, streamed both ways, and asynchronous (video generation).
 pub const BEDROCK_MODEL_CALLS: &[&str] = &[
     "InvokeModel",
     "InvokeModelWithResponseStream",
+    "InvokeModelWithBidirectionalStream",
     "Converse",
     "ConverseStream",
+    "StartAsyncInvoke",
 ];
 
 #[cfg(test)]

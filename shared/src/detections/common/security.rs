@@ -2,6 +2,8 @@
 //! services, organisation and Region settings, WAF): helpers of that theme.
 //! Console sign-ins are in `signin.rs`.
 
+use serde_json::Value;
+
 use crate::detection::Evidence;
 use crate::event::Record;
 
@@ -53,12 +55,19 @@ pub fn waf_evidence(rec: &Record) -> Evidence {
         .with_opt("scope", rec.request_param_str("scope"))
 }
 
-/// A WAFv2 update that leaves the ACL or rule group with no rules: `rules` sent
-/// as an empty list (an update without the parameter changes nothing of them).
+/// A WAFv2 update that leaves the ACL or rule group with no rules. WAFv2's updates
+/// replace the whole specification with the one sent, and `rules` is optional: sent
+/// as an empty list or `null`, or left out, the rules are gone. Left out counts only
+/// in a request recorded whole, one that carries `visibilityConfig` (which both
+/// updates require).
 pub fn waf_rules_emptied(rec: &Record) -> bool {
-    rec.request_param("rules")
-        .and_then(|r| r.as_array())
-        .is_some_and(|r| r.is_empty())
+    match rec.request_param("rules") {
+        Some(Value::Array(rules)) => rules.is_empty(),
+        Some(Value::Null) | None => rec
+            .request_param("visibilityConfig")
+            .is_some_and(Value::is_object),
+        Some(_) => false,
+    }
 }
 
 /// Evidence made of request parameters: each `(key, parameter)` pair adds
