@@ -177,6 +177,14 @@ fn minimum(v: &Value) -> Option<f64> {
     min.as_f64().or_else(|| min.as_str()?.trim().parse().ok())
 }
 
+/// An instance type that counts (accelerated or high-memory), with why it counts.
+fn accelerated_type(t: &str) -> Option<(String, &'static str)> {
+    match unusual_instance_type(t) {
+        Some(why @ ("accelerated" | "high-memory")) => Some((t.to_owned(), why)),
+        _ => None,
+    }
+}
+
 /// What the request asks for that counts (see the top comment): the first such
 /// type or attribute, and why it counts. Walks the whole request in document order.
 fn asks_for_gpu(v: &Value) -> Option<(String, &'static str)> {
@@ -184,21 +192,16 @@ fn asks_for_gpu(v: &Value) -> Option<(String, &'static str)> {
         Value::Object(o) => o.iter().find_map(|(key, value)| {
             let key = key.to_ascii_lowercase();
             match key.as_str() {
-                "instancetype" => instance_type_text(value).and_then(|t| match unusual_instance_type(t) {
-                    Some(why @ ("accelerated" | "high-memory")) => Some((t.to_owned(), why)),
-                    _ => None,
-                }),
+                "instancetype" => instance_type_text(value).and_then(accelerated_type),
                 "instancetypes" => {
                     let mut types = Vec::new();
                     strings_in(value, &mut types);
                     types.into_iter().find_map(|t| {
                         let t = t.trim();
-                        match unusual_instance_type(t) {
-                            Some(why @ ("accelerated" | "high-memory")) => Some((t.to_owned(), why)),
-                            // Batch also takes a family alone (`p3`).
-                            _ if !t.contains('.') && accelerated_family(t) => Some((t.to_owned(), "accelerated")),
-                            _ => None,
-                        }
+                        // Batch also takes a family alone (`p3`).
+                        accelerated_type(t).or_else(|| {
+                            (!t.contains('.') && accelerated_family(t)).then(|| (t.to_owned(), "accelerated"))
+                        })
                     })
                 }
                 "acceleratorcount" => minimum(value)

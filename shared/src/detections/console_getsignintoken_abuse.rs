@@ -70,9 +70,7 @@ impl Detection for ConsoleGetSigninTokenAbuse {
         }
         // No outcome filter: failed requests fire too, with their error code.
         let identity = rec.identity();
-        let issuer = identity
-            .and_then(|u| u.session_context.as_ref())
-            .and_then(|c| c.session_issuer.as_ref());
+        let issuer = rec.session_issuer();
         let evidence = Evidence::new()
             .with_opt(
                 "access_key_id",

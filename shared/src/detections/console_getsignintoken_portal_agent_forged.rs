@@ -15,7 +15,7 @@
 //! IAM detections watch.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, fire};
-use crate::detections::common::{identity_center_session, with_error};
+use crate::detections::common::{identity_center_session, is_event, with_error};
 use crate::detections::console_getsignintoken_abuse::{EVENT, SOURCE, TRIGGERS, is_sso_portal_agent};
 use crate::event::Record;
 
@@ -48,7 +48,7 @@ impl Detection for ConsoleGetSigninTokenPortalAgentForged {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != SOURCE || rec.event_name() != EVENT {
+        if !is_event(rec, SOURCE, &[EVENT]) {
             return None;
         }
         let agent = rec.user_agent().filter(|a| is_sso_portal_agent(a))?;

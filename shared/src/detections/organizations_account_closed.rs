@@ -10,7 +10,7 @@
 //! administrator's bulk clean-up hitting its limit, and is left out.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{is_access_denied, params_evidence, with_error};
+use crate::detections::common::{is_access_denied, is_event, params_evidence, with_error};
 use crate::event::Record;
 
 pub struct OrganizationsAccountClosed;
@@ -44,7 +44,7 @@ impl Detection for OrganizationsAccountClosed {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != SOURCE || !NAMES.contains(&rec.event_name()) {
+        if !is_event(rec, SOURCE, NAMES) {
             return None;
         }
         let succeeded = rec.succeeded();

@@ -60,10 +60,8 @@ pub fn actor_display_text<'r>(rec: &'r Record) -> Cow<'r, str> {
     match nonempty(u.kind.as_deref()) {
         Some("Root") => Cow::Borrowed("root"),
         Some("AssumedRole") => {
-            let role = u
-                .session_context
-                .as_ref()
-                .and_then(|c| c.session_issuer.as_ref())
+            let role = rec
+                .session_issuer()
                 .and_then(|i| nonempty(i.user_name.as_deref()));
             // arn:aws:sts::<acct>:assumed-role/<Role>/<Session>. The searcher is
             // built once: windows ask this of every record they count, and

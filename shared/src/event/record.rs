@@ -328,16 +328,23 @@ impl<'a> Record<'a> {
     pub fn invoked_by(&self) -> Option<&str> {
         self.identity().and_then(|u| non_empty(&u.invoked_by))
     }
-    /// `userIdentity.sessionContext.sessionIssuer.arn`: the role (or user) behind
-    /// a session.
-    pub fn session_issuer_arn(&self) -> Option<&str> {
-        let issuer = self
-            .identity()?
+    /// `userIdentity.sessionContext.sessionIssuer`: the role (or user) behind a
+    /// session.
+    pub fn session_issuer(&self) -> Option<&SessionIssuer<'a>> {
+        self.identity()?
             .session_context
             .as_ref()?
             .session_issuer
-            .as_ref()?;
-        non_empty(&issuer.arn)
+            .as_ref()
+    }
+    /// `userIdentity.sessionContext.sessionIssuer.arn`.
+    pub fn session_issuer_arn(&self) -> Option<&str> {
+        non_empty(&self.session_issuer()?.arn)
+    }
+    /// `userIdentity.sessionContext.sessionIssuer.type`: `Role`, or `IAMUser` and
+    /// `Root` for the sessions a user issued (`GetFederationToken`).
+    pub fn session_issuer_type(&self) -> Option<&str> {
+        non_empty(&self.session_issuer()?.kind)
     }
     pub fn host_header(&self) -> Option<&str> {
         self.tls_details

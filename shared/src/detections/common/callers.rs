@@ -91,17 +91,7 @@ pub fn user_key_outside_console(rec: &Record) -> bool {
 fn user_or_root_session(rec: &Record) -> bool {
     match rec.identity_type() {
         Some("IAMUser" | "Root") => true,
-        Some("FederatedUser") => rec
-            .identity()
-            .and_then(|u| {
-                u.session_context
-                    .as_ref()?
-                    .session_issuer
-                    .as_ref()?
-                    .kind
-                    .as_deref()
-            })
-            .is_some_and(|k| matches!(k, "IAMUser" | "Root")),
+        Some("FederatedUser") => matches!(rec.session_issuer_type(), Some("IAMUser" | "Root")),
         _ => false,
     }
 }
