@@ -1,5 +1,10 @@
-//! A customer-managed KMS key disabled (`DisableKey`) or scheduled for deletion
-//! (`ScheduleKeyDeletion`), successfully.
+//! A customer-managed KMS key disabled (`DisableKey`), scheduled for deletion
+//! (`ScheduleKeyDeletion`) or stripped of its imported key material
+//! (`DeleteImportedKeyMaterial`), successfully.
+//!
+//! A key made from imported material (origin `EXTERNAL`) becomes unusable the moment
+//! its material is deleted, with no waiting period, until the same material is
+//! imported again: for whoever does not hold a copy, that is the deletion at once.
 //!
 //! Decisions: both make every piece of data encrypted under the key unreadable
 //! (deletion for good, after the waiting period); both are one finding type, with
@@ -13,18 +18,20 @@ use crate::event::Record;
 
 pub struct KmsKeyDisabledOrScheduledForDeletion;
 
-const NAMES: &[&str] = &["DisableKey", "ScheduleKeyDeletion"];
+const NAMES: &[&str] = &["DeleteImportedKeyMaterial", "DisableKey", "ScheduleKeyDeletion"];
 
 pub static META: Meta = Meta {
     id: "kms-key-disabled-or-scheduled-for-deletion",
     title: "AWS KMS Key Disabled or Scheduled for Deletion",
-    description: "A KMS key was disabled or scheduled for deletion. Everything encrypted under it \
-                  (volumes, buckets, databases, secrets) becomes unreadable while it is disabled \
-                  and is lost for good once it is deleted: a way to destroy data, or to hold it \
-                  for ransom, without touching the data itself.",
+    description: "A KMS key was disabled, scheduled for deletion or had its imported key \
+                  material deleted. Everything encrypted under it (volumes, buckets, databases, \
+                  secrets) becomes unreadable while it is disabled or without its material, and \
+                  is lost for good once it is deleted: a way to destroy data, or to hold it for \
+                  ransom, without touching the data itself.",
     severity: Severity::Medium,
     attack: &["T1485", "T1486"],
-    origins: &["trailwatch: based on KMS key destruction techniques (DisableKey, ScheduleKeyDeletion)"],
+    origins: &["trailwatch: based on KMS key destruction techniques (DisableKey, ScheduleKeyDeletion, \
+                DeleteImportedKeyMaterial)"],
     group: "data-exposure",
     false_positives: &["Retiring keys no longer used, after checking that nothing depends on them."],
     next_steps: "Find what the key encrypts (CloudTrail `Decrypt` and `GenerateDataKey` events, \
@@ -66,6 +73,10 @@ mod tests {
             other => panic!("expected a finding, got {other:?}"),
         }
         assert!(fires(&KmsKeyDisabledOrScheduledForDeletion, &record("kms.amazonaws.com", "DisableKey", ROLE, r#"{"keyId":"k"}"#, "")));
+        let material = record("kms.amazonaws.com", "DeleteImportedKeyMaterial", ROLE, r#"{"keyId":"k"}"#, "");
+        assert!(fires(&KmsKeyDisabledOrScheduledForDeletion, &material));
+        let refused = failed("kms.amazonaws.com", "DeleteImportedKeyMaterial", ROLE, r#"{"keyId":"k"}"#, "UnsupportedOperationException");
+        assert!(!fires(&KmsKeyDisabledOrScheduledForDeletion, &refused));
     }
 
     #[test]

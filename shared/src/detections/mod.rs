@@ -321,5 +321,6 @@ registry! {
 
     // --- more: anything else.
     console_getsignintoken_portal_agent_forged::ConsoleGetSigninTokenPortalAgentForged,
+    iam_admin_policy_created::IamAdminPolicyCreated,
     // (end of more)
 }

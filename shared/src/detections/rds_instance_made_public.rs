@@ -1,14 +1,16 @@
 //! An RDS database made reachable from the internet: `ModifyDBInstance`, a
 //! restore from a snapshot, a point in time or a backup in S3
-//! (`RestoreDBInstanceFromS3`), or a read replica of an existing database, with
-//! `publiclyAccessible` true, successfully; or a Multi-AZ DB cluster changed the
-//! same way (`ModifyDBCluster`).
+//! (`RestoreDBInstanceFromS3`), a read replica of an existing database, or a new
+//! instance added to an existing Aurora cluster, with `publiclyAccessible` true,
+//! successfully; or a Multi-AZ DB cluster changed the same way (`ModifyDBCluster`).
 //!
-//! Decisions: `CreateDBInstance` with public access is left out (new public
-//! databases are a configuration matter, and infrastructure as code creates them
-//! daily); turning an existing database public, or restoring or replicating a copy
-//! of one as public (`CreateDBInstanceReadReplica` keeps the copy in sync), is how
-//! data is exposed or pulled out. `publiclyAccessible` may be a JSON
+//! Decisions: `CreateDBInstance` with public access is left out when it makes a new
+//! database (new public databases are a configuration matter, and infrastructure as
+//! code creates them daily); turning an existing database public, or restoring or
+//! replicating a copy of one as public (`CreateDBInstanceReadReplica` keeps the copy
+//! in sync), is how data is exposed or pulled out. So is a `CreateDBInstance` that
+//! names a `dBClusterIdentifier`: the new instance serves the existing cluster's
+//! data, and an Aurora cluster's public access is set on its instances. `publiclyAccessible` may be a JSON
 //! boolean or text. A restore or replica that does not say is public when RDS made
 //! it so: a copy whose subnets are in a VPC with an internet gateway (the default
 //! VPC's, when no subnet group is named) is public by default, and the response
@@ -26,6 +28,7 @@ use crate::event::Record;
 pub struct RdsInstanceMadePublic;
 
 const NAMES: &[&str] = &[
+    "CreateDBInstance",
     "CreateDBInstanceReadReplica",
     "ModifyDBCluster",
     "ModifyDBInstance",
@@ -38,7 +41,8 @@ pub static META: Meta = Meta {
     id: "rds-instance-made-public",
     title: "AWS RDS Database Made Publicly Accessible",
     description: "A database instance or Multi-AZ cluster was changed, or an instance restored \
-                  from a backup or replicated, with public access turned on: it gets an address \
+                  from a backup, replicated or added to an existing cluster, with public access \
+                  turned on: it gets an address \
                   reachable from the internet, and only its security groups and password stand \
                   between the data and anyone who finds it.",
     severity: Severity::Medium,
@@ -60,6 +64,10 @@ impl Detection for RdsInstanceMadePublic {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !succeeded_call(rec, "rds.amazonaws.com", NAMES) || !made_public(rec) {
+            return None;
+        }
+        // A new database of its own is left out; a new member of a cluster is not.
+        if rec.event_name() == "CreateDBInstance" && rec.request_param_str("dBClusterIdentifier").is_none() {
             return None;
         }
         let instance = rec
@@ -134,6 +142,23 @@ mod tests {
         let public = r#"{"dBInstanceIdentifier":"orders-prod","publiclyAccessible":true}"#;
         assert!(!fires(&RdsInstanceMadePublic, &failed("rds.amazonaws.com", "ModifyDBInstance", ROLE, public, "InvalidVPCNetworkStateFault")));
         assert!(!fires(&RdsInstanceMadePublic, &record("rds.amazonaws.com", "CreateDBInstance", ROLE, public, "")));
+    }
+
+    #[test]
+    fn a_public_instance_added_to_a_cluster_fires() {
+        let member = r#"{"dBInstanceIdentifier":"orders-aurora-3","dBClusterIdentifier":"orders-aurora",
+            "engine":"aurora-postgresql","dBInstanceClass":"db.r6g.large","publiclyAccessible":true}"#;
+        match crate::detections::common::testing::eval(&RdsInstanceMadePublic, &record("rds.amazonaws.com", "CreateDBInstance", ROLE, member, "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("db_instance").and_then(|v| v.as_str()), Some("orders-aurora-3"));
+                assert_eq!(e.get("db_cluster").and_then(|v| v.as_str()), Some("orders-aurora"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let private = member.replace("true", "false");
+        assert!(!fires(&RdsInstanceMadePublic, &record("rds.amazonaws.com", "CreateDBInstance", ROLE, &private, "")));
+        let refused = failed("rds.amazonaws.com", "CreateDBInstance", ROLE, member, "InvalidVPCNetworkStateFault");
+        assert!(!fires(&RdsInstanceMadePublic, &refused));
     }
 
     #[test]

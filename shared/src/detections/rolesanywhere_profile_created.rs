@@ -1,7 +1,11 @@
 //! An IAM Roles Anywhere profile created (`CreateProfile`, successful) by a person or
-//! script. A profile names the roles that certificate holders may assume through Roles
-//! Anywhere; with a trust anchor it completes the path in. AWS service identities
-//! are left out; a stack or deployment tool creating one counts.
+//! script, or an existing profile given a new list of roles (`UpdateProfile` naming
+//! `roleArns`). A profile names the roles that certificate holders may assume through
+//! Roles Anywhere; with a trust anchor it completes the path in. Adding an
+//! administrator role to a profile a trusted certificate authority already serves is
+//! the same way in, without a new anchor or profile to notice; an update that leaves
+//! the roles alone (a rename, a session duration) is left out. AWS service
+//! identities are left out; a stack or deployment tool making the change counts.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::change_by_anyone_but;
@@ -13,11 +17,12 @@ pub struct RolesAnywhereProfileCreated;
 
 pub static META: Meta = Meta {
     id: "rolesanywhere-profile-created",
-    title: "AWS IAM Roles Anywhere Profile Created",
-    description: "A Roles Anywhere profile was created, naming roles that holders of \
-                  a trusted client certificate can assume from outside AWS. Together \
-                  with a rogue trust anchor it gives an attacker credential-free \
-                  access to those roles.",
+    title: "AWS IAM Roles Anywhere Profile Created or Given Roles",
+    description: "A Roles Anywhere profile was created, or an existing one given a new \
+                  list of roles: holders of a certificate that a trust anchor accepts can \
+                  assume those roles from outside AWS. Together with a rogue trust anchor, \
+                  or a trusted one the attacker can get certificates from, it gives \
+                  credential-free access to those roles.",
     severity: Severity::Low,
     attack: &["T1098"],
     origins: &[
@@ -33,11 +38,13 @@ pub static META: Meta = Meta {
          the caller's to write); suppress the deployment role if that is routine.",
     ],
     next_steps: "Review the roles in the profile and the trust anchors of the \
-                 account. If unexpected, disable the profile and look for \
-                 CreateSession calls that used it.",
-    triggers: &[Trigger::write(ROLES_ANYWHERE, &["CreateProfile"])],
+                 account. If unexpected, disable the profile (or put its earlier roles \
+                 back) and look for CreateSession calls that used it.",
+    triggers: &[Trigger::write(ROLES_ANYWHERE, NAMES)],
     window: None,
 };
+
+const NAMES: &[&str] = &["CreateProfile", "UpdateProfile"];
 
 impl Detection for RolesAnywhereProfileCreated {
     fn meta(&self) -> &'static Meta {
@@ -45,11 +52,15 @@ impl Detection for RolesAnywhereProfileCreated {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        // An update changes who may assume what only when it names the roles.
+        if rec.event_name() == "UpdateProfile" && rec.request_param("roleArns").is_none() {
+            return None;
+        }
         fire(change_by_anyone_but(
             rec,
             ROLES_ANYWHERE,
-            &["CreateProfile"],
-            &["name", "roleArns", "durationSeconds"],
+            NAMES,
+            &["name", "profileId", "roleArns", "durationSeconds"],
             &[],
         )?)
     }
@@ -78,6 +89,17 @@ mod tests {
         let service = r#"{"type":"AWSService","invokedBy":"rolesanywhere.amazonaws.com"}"#;
         assert!(!fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "CreateProfile", service, PARAMS, "")));
         assert!(!fires(&RolesAnywhereProfileCreated, &iam("CreateProfile", USER, PARAMS)));
-        assert!(!fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "UpdateProfile", USER, PARAMS, "")));
+    }
+
+    #[test]
+    fn an_update_counts_when_it_names_the_roles() {
+        let add_admin = r#"{"profileId":"5f0d9a1e-2b3c-4d5e-8f90-a1b2c3d4e5f6",
+            "roleArns":["arn:aws:iam::111122223333:role/batch","arn:aws:iam::111122223333:role/admin"]}"#;
+        assert!(fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "UpdateProfile", USER, add_admin, "")));
+        let rename = r#"{"profileId":"5f0d9a1e-2b3c-4d5e-8f90-a1b2c3d4e5f6","name":"batch-2","durationSeconds":900}"#;
+        assert!(!fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "UpdateProfile", USER, rename, "")));
+        let denied = record(ROLES_ANYWHERE, "UpdateProfile", USER, add_admin, r#""errorCode":"AccessDeniedException","#);
+        assert!(!fires(&RolesAnywhereProfileCreated, &denied));
+        assert!(!fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "DeleteProfile", USER, add_admin, "")));
     }
 }

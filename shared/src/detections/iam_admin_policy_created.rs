@@ -1,0 +1,126 @@
+//! A customer managed IAM policy created (`CreatePolicy`, successful) whose document
+//! grants what `AdministratorAccess` grants: an `Allow` of every action on every
+//! resource, or the IAM writes that let its holder grant itself as much
+//! (`common::admin_grant`, as for the inline policies of the "AdministratorAccess
+//! attached" detections; `admin_equivalent` in the evidence).
+//!
+//! Decisions: the attached-policy detections know the AWS managed administrator
+//! policies by name, and a customer policy's name says nothing, so an administrator
+//! policy of one's own, created and then attached, passed them all; the version
+//! detections watch `CreatePolicyVersion` only. The creation is the step that shows
+//! the intent: it is reported whoever makes it (a stack or a deployment tool
+//! included, as for the attachments) and whatever it is later attached to. A
+//! document that does not parse is not judged (IAM refuses such a call).
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{AdminGrant, IAM, admin_grant, change_evidence, is_event};
+use crate::detections::create_policy_version_allow_all::policy_document_param;
+use crate::event::Record;
+
+pub struct IamAdminPolicyCreated;
+
+pub static META: Meta = Meta {
+    id: "iam-admin-policy-created",
+    title: "AWS IAM Policy Granting Administrator Rights Created",
+    description: "A customer managed IAM policy was created that allows every action on \
+                  every resource, or the IAM changes that let its holder grant itself as \
+                  much. Attached to a user, group or role it makes an administrator without \
+                  the name of AWS's AdministratorAccess policy appearing anywhere.",
+    severity: Severity::High,
+    attack: &["T1098", "T1078.004"],
+    origins: &[
+        "trailwatch: from an independent review of the iam-persistence detections (a \
+         full-rights customer policy created, then attached: the escalation the \
+         AdministratorAccess and policy-version detections did not see)",
+    ],
+    group: "iam-persistence",
+    false_positives: &[
+        "Account bootstrap or break-glass set-ups that define their own administrator \
+         policy instead of using AWS's.",
+    ],
+    next_steps: "Find where the policy was attached (AttachUserPolicy, AttachRolePolicy, \
+                 AttachGroupPolicy naming its ARN) and who can use those identities. If the \
+                 policy is not expected, detach it everywhere and delete it, and review how \
+                 the caller obtained iam:CreatePolicy.",
+    triggers: &[Trigger::write(IAM, &["CreatePolicy"])],
+    window: None,
+};
+
+impl Detection for IamAdminPolicyCreated {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !is_event(rec, IAM, &["CreatePolicy"]) || !rec.succeeded() {
+            return None;
+        }
+        let doc = policy_document_param(rec, "policyDocument").ok()??;
+        let grant = admin_grant(&doc)?;
+        let arn = rec
+            .response_element("policy")
+            .and_then(|p| p.get("arn"))
+            .and_then(|a| a.as_str());
+        let e = change_evidence(rec, &["policyName", "path"]).with_opt("policy_arn", arn);
+        fire(match grant {
+            AdminGrant::EveryAction => e,
+            AdminGrant::SelfGrant => e.with(
+                "admin_equivalent",
+                "may grant itself any permission through IAM",
+            ),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::iam_testing::*;
+    use crate::detections::common::testing::{eval, fires};
+
+    fn create(doc: &str) -> String {
+        let doc = serde_json::to_string(doc).unwrap();
+        format!(r#"{{"policyName":"ops-full","path":"/","policyDocument":{doc}}}"#)
+    }
+
+    const ADMIN: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+    #[test]
+    fn an_administrator_policy_fires_for_every_caller() {
+        for who in [USER, ROLE, ROOT, FEDERATED, CFN] {
+            assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicy", who, &create(ADMIN))), "{who}");
+        }
+        let encoded = "%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%3A%2A%22%2C%22Resource%22%3A%22%2A%22%7D%7D";
+        assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicy", USER, &create(encoded))));
+    }
+
+    #[test]
+    fn the_means_to_grant_oneself_everything_counts() {
+        let self_grant = r#"{"Statement":{"Effect":"Allow","Action":["iam:AttachUserPolicy","s3:GetObject"],"Resource":"*"}}"#;
+        match eval(&IamAdminPolicyCreated, &iam("CreatePolicy", ROLE, &create(self_grant))) {
+            Some(Signal::Fire(e)) => {
+                assert!(e.get("admin_equivalent").is_some());
+                assert_eq!(e.get("policyName").and_then(|v| v.as_str()), Some("ops-full"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn narrow_policies_refusals_and_other_calls_do_not() {
+        for narrow in [
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::builds/*"}}"#,
+            r#"{"Statement":{"Effect":"Deny","Action":"*","Resource":"*"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}}"#,
+            "not json",
+        ] {
+            assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicy", USER, &create(narrow))), "{narrow}");
+        }
+        assert!(!fires(&IamAdminPolicyCreated, &iam_failed("CreatePolicy", USER, &create(ADMIN), "AccessDenied")));
+        assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", USER, &create(ADMIN))));
+        assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicy", USER, r#"{"policyName":"x"}"#)));
+        let other_source = iam("CreatePolicy", USER, &create(ADMIN)).replace("iam.amazonaws.com", "sso.amazonaws.com");
+        assert!(!fires(&IamAdminPolicyCreated, &other_source));
+    }
+}
