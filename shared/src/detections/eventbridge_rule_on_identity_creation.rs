@@ -14,7 +14,14 @@
 //! that singles out creation is what a backdoor needs. Only `source`, `detail-type`
 //! and `detail`'s `eventSource` and `eventName` are judged: conditions on other
 //! fields (who called, from where) are taken as met, since an event meeting them
-//! can always come. A pattern the matcher cannot read (an operator it does not
+//! can always come. One kind is judged apart: a condition on a field that only a
+//! creation's record holds (`responseElements.accessKey`, `.user`, `.role`,
+//! `.loginProfile`, `requestParameters.assumeRolePolicyDocument`:
+//! [`CREATION_FIELDS`]) picks out that creation without naming it, so a pattern
+//! with one singles it out whatever else it takes (unless the condition is
+//! `exists: false`). A pattern that names one ordinary IAM event beside the
+//! creations it wants is still taken for a subscription: a known limit (an alerting
+//! rule on a handful of IAM changes looks the same). A pattern the matcher cannot read (an operator it does not
 //! know) is not judged. The target (`PutTargets`) is not needed to judge and is
 //! left to the finding's next steps. Refused calls count, with their error. Left
 //! out: calls AWS services make, CloudFormation stacks included (alerting rules and
@@ -77,6 +84,46 @@ pub const ORDINARY_IAM_EVENTS: &[&str] = &[
     "UpdateAssumeRolePolicy",
 ];
 
+/// Fields only the record of one identity creation holds: (`detail` key, its
+/// field, the creation). A pattern that requires one picks out that creation.
+pub const CREATION_FIELDS: &[(&str, &str, &str)] = &[
+    ("responseElements", "accessKey", "CreateAccessKey"),
+    ("responseElements", "loginProfile", "CreateLoginProfile"),
+    ("responseElements", "role", "CreateRole"),
+    ("responseElements", "user", "CreateUser"),
+    ("requestParameters", "assumeRolePolicyDocument", "CreateRole"),
+];
+
+/// The creations whose own fields (`CREATION_FIELDS`) `pattern` puts conditions on,
+/// in its `detail` or in any `$or` branch of it; a condition that the field be
+/// absent (`[{"exists": false}]`) does not count.
+fn creations_by_field(pattern: &Value) -> Vec<&'static str> {
+    fn walk(v: &Value, in_detail: bool, out: &mut Vec<&'static str>) {
+        let Value::Object(o) = v else { return };
+        for (k, sub) in o {
+            match (k.as_str(), sub) {
+                ("detail", _) => walk(sub, true, out),
+                ("$or", Value::Array(alts)) => alts.iter().for_each(|a| walk(a, in_detail, out)),
+                (section, Value::Object(fields)) if in_detail => {
+                    for (field, condition) in fields {
+                        let absent = condition == &serde_json::json!([{"exists": false}]);
+                        let found = CREATION_FIELDS
+                            .iter()
+                            .find(|(s, f, _)| *s == section && f == field);
+                        if let (Some((_, _, creation)), false) = (found, absent) {
+                            out.push(creation);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(pattern, false, &mut out);
+    out
+}
+
 /// The pattern keys this detection judges (and `$or`, whose branches are judged
 /// the same way); conditions on anything else are taken as met.
 const JUDGED_TOP: &[&str] = &["source", "detail-type", "detail", "$or"];
@@ -124,6 +171,17 @@ fn iam_call(event_name: &str) -> Value {
 fn singled_out(pattern: &Value) -> Vec<&'static str> {
     let judged = judged_part(pattern, JUDGED_TOP);
     let takes = |name: &str| crate::rules::matcher::matches(&judged, &iam_call(name));
+    let by_field = creations_by_field(pattern);
+    if !by_field.is_empty() {
+        let picked: Vec<&'static str> = IDENTITY_EVENTS
+            .iter()
+            .copied()
+            .filter(|n| by_field.contains(n) && takes(n) == Ok(true))
+            .collect();
+        if !picked.is_empty() {
+            return picked;
+        }
+    }
     match ORDINARY_IAM_EVENTS.iter().map(|n| takes(n)).collect::<Result<Vec<_>, _>>() {
         Ok(ordinary) if !ordinary.contains(&true) => {}
         _ => return Vec::new(),
@@ -227,6 +285,29 @@ mod tests {
                 assert_eq!(e.get("error_code").unwrap(), "AccessDeniedException");
             }
             other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_condition_on_a_creation_field_picks_the_creation_out() {
+        for (pattern, creation) in [
+            (r#"{"source":["aws.iam"],"detail":{"responseElements":{"accessKey":{"accessKeyId":[{"exists":true}]}}}}"#, "CreateAccessKey"),
+            (r#"{"source":["aws.iam"],"detail":{"requestParameters":{"assumeRolePolicyDocument":[{"exists":true}]}}}"#, "CreateRole"),
+            (r#"{"source":["aws.iam"],"detail":{"$or":[{"responseElements":{"user":{"userName":[{"prefix":""}]}}},{"eventName":["DeleteUser"]}]}}"#, "CreateUser"),
+        ] {
+            match eval(&EventBridgeRuleOnIdentityCreation, &put_rule(pattern, ROLE, "")) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("identity_events").unwrap(), creation, "{pattern}"),
+                other => panic!("expected a finding for {pattern}, got {other:?}"),
+            }
+        }
+        for pattern in [
+            // The field required absent, or under another service, or not a creation's.
+            r#"{"source":["aws.iam"],"detail":{"responseElements":{"accessKey":[{"exists":false}]}}}"#,
+            r#"{"source":["aws.s3"],"detail":{"responseElements":{"accessKey":[{"exists":true}]}}}"#,
+            r#"{"source":["aws.iam"],"detail":{"requestParameters":{"policyArn":[{"exists":true}]}}}"#,
+            r#"{"source":["aws.iam"],"responseElements":{"accessKey":[{"exists":true}]}}"#,
+        ] {
+            assert!(!fires(&EventBridgeRuleOnIdentityCreation, &put_rule(pattern, ROLE, "")), "{pattern}");
         }
     }
 
