@@ -46,7 +46,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     // (slot: iam-persistence)
     FunctionGroup {
         name: "data-exposure",
-        description: "Data exposure, exfiltration and destruction: S3, snapshots, images, databases, keys, secrets",
+        description: "Data exposure, exfiltration and destruction: S3 buckets and objects, keys, secrets, tables, queues, repositories",
     },
     // (slot: data-exposure)
     FunctionGroup {
@@ -84,6 +84,10 @@ pub static GROUPS: &[FunctionGroup] = &[
     FunctionGroup {
         name: "web-protection",
         description: "Web protection switched off: WAF web ACLs taken off their resources or emptied, WAF rules and rule groups deleted or emptied",
+    },
+    FunctionGroup {
+        name: "backup-exposure",
+        description: "Backups and copies shared, exported or destroyed: snapshots, images, database copies and public access, backup vaults, file systems",
     },
 ];
 
@@ -173,6 +177,7 @@ pub mod functions {
         AI_ML = "ai-ml",
         HIJACKING = "hijacking",
         WEB_PROTECTION = "web-protection",
+        BACKUP_EXPOSURE = "backup-exposure",
     }
 }
 

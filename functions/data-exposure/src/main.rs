@@ -1,4 +1,4 @@
-//! The `data-exposure` Lambda function: Data exposure, exfiltration and destruction: S3, snapshots, images, databases, keys, secrets.
+//! The `data-exposure` Lambda function: Data exposure, exfiltration and destruction: S3 buckets and objects, keys, secrets, tables, queues, repositories.
 //! All logic lives in the `trailwatch` crate; this only names the group's
 //! detections (so that the binary carries no other group's).
 

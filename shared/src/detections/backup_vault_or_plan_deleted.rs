@@ -32,7 +32,7 @@ pub static META: Meta = Meta {
     severity: Severity::Medium,
     attack: &["T1490"],
     origins: &["trailwatch: based on backup destruction before ransomware (AWS Backup Delete* calls)"],
-    group: "data-exposure",
+    group: "backup-exposure",
     false_positives: &["Clean-up of obsolete plans and vaults by the backup administrators."],
     next_steps: "Check what the vault or plan protected and whether other copies exist. If the \
                  deletion was not planned, stop the caller, recreate the plan and review other \

@@ -26,7 +26,7 @@ pub static META: Meta = Meta {
     severity: Severity::Low,
     attack: &["T1490", "T1485"],
     origins: &["Elastic detection-rules impact_ec2_ebs_snapshot_access_removed.toml"],
-    group: "data-exposure",
+    group: "backup-exposure",
     false_positives: &["Ending a share that is no longer needed (project or partner offboarding)."],
     next_steps: "Check which account lost access and whether it holds backups or recovery \
                  processes that depend on the snapshot; restore the permission if the change was \

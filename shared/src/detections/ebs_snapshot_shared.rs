@@ -30,7 +30,7 @@ pub static META: Meta = Meta {
         "SigmaHQ rules/cloud/aws/cloudtrail/aws_snapshot_backup_exfiltration.yml",
         "trailwatch: based on Stratus Red Team aws.exfiltration.ec2-share-ebs-snapshot",
     ],
-    group: "data-exposure",
+    group: "backup-exposure",
     false_positives: &[
         "Snapshots shared on purpose with a partner, a backup or a disaster-recovery account \
          (list those accounts and suppress them).",

@@ -21,7 +21,7 @@ pub static META: Meta = Meta {
     severity: Severity::Low,
     attack: &["T1485"],
     origins: &["trailwatch: based on Stratus Red Team aws.impact.ec2-deregister-ami"],
-    group: "data-exposure",
+    group: "backup-exposure",
     false_positives: &["Image pipelines (Packer, Image Builder) retiring old images."],
     next_steps: "Check whether launch templates or auto scaling groups still reference the image \
                  and whether its snapshots remain; re-register it from the snapshot if the \

@@ -29,7 +29,7 @@ pub static META: Meta = Meta {
         "Elastic detection-rules exfiltration_ec2_ami_shared_with_separate_account.toml",
         "trailwatch: based on Stratus Red Team aws.exfiltration.ec2-share-ami",
     ],
-    group: "data-exposure",
+    group: "backup-exposure",
     false_positives: &[
         "Golden images shared on purpose with the organisation's other accounts or with \
          customers (suppress the known receiving accounts).",

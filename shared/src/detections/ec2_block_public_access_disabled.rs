@@ -35,7 +35,7 @@ pub static META: Meta = Meta {
     origins: &["trailwatch: based on the EBS snapshot and AMI sharing techniques of Stratus \
                 Red Team (exfiltration.ec2-share-ebs-snapshot, exfiltration.ec2-share-ami), \
                 whose public form needs this block off first"],
-    group: "data-exposure",
+    group: "backup-exposure",
     false_positives: &[
         "A team that publishes public AMIs or snapshots on purpose (vendors, open data).",
     ],

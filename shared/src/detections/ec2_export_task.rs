@@ -25,7 +25,7 @@ pub static META: Meta = Meta {
         "Elastic detection-rules exfiltration_ec2_export_task.toml",
         "SigmaHQ rules/cloud/aws/cloudtrail/aws_ec2_vm_export_failure.yml",
     ],
-    group: "data-exposure",
+    group: "backup-exposure",
     false_positives: &["Migrations of virtual machines to on-premises or another cloud."],
     next_steps: "Check the destination bucket and who owns it, whether the export was planned, and \
                  what the instance held. Cancel running export tasks and review the caller.",

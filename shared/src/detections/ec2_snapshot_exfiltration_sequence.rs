@@ -42,7 +42,7 @@ pub static META: Meta = Meta {
     severity: Severity::Medium,
     attack: &["T1537"],
     origins: &["Splunk ESCU detections/cloud/aws_exfiltration_via_ec2_snapshot.yml"],
-    group: "data-exposure",
+    group: "backup-exposure",
     false_positives: &[
         "Administrators preparing a snapshot share, or creating one and deleting it again, \
          by hand.",

@@ -20,7 +20,7 @@ pub static META: Meta = Meta {
         "Elastic detection-rules impact_efs_filesystem_deleted.toml",
         "SigmaHQ rules/cloud/aws/cloudtrail/aws_efs_fileshare_modified_or_deleted.yml",
     ],
-    group: "data-exposure",
+    group: "backup-exposure",
     false_positives: &["Decommissioning of an application or environment."],
     next_steps: "Confirm the deletion with the owner. If unplanned, restore from AWS Backup if a \
                  recovery point exists and review the caller's other deletions.",

@@ -17,7 +17,7 @@ pub static META: Meta = Meta {
     severity: Severity::Low,
     attack: &["T1485", "T1489"],
     origins: &["SigmaHQ rules/cloud/aws/cloudtrail/aws_efs_fileshare_mount_modified_or_deleted.yml"],
-    group: "data-exposure",
+    group: "backup-exposure",
     false_positives: &["Network changes and teardown of environments by infrastructure as code."],
     next_steps: "Check whether the file system still has mount targets and whether a deletion of \
                  the file system followed; confirm the change with its owner.",

@@ -150,7 +150,10 @@ registry! {
     eventbridge_rule_on_identity_creation::EventBridgeRuleOnIdentityCreation,
     // (end of iam-persistence)
 
-    // --- data-exposure: sharing, exfiltration and destruction of data: S3, snapshots, images, databases, keys, secrets.
+    // --- data-exposure (S3, keys, secrets, tables, queues, repositories) and
+    // backup-exposure (snapshots, images, databases, backups, file systems): sharing,
+    // exfiltration and destruction of data. The two groups share this part of the
+    // catalogue, which keeps its order (replay reports findings in it).
     ebs_snapshot_shared::EbsSnapshotShared,
     ec2_ami_shared::Ec2AmiShared,
     rds_snapshot_shared::RdsSnapshotShared,

@@ -53,7 +53,7 @@ pub static META: Meta = Meta {
     origins: &["trailwatch: based on RDS recovery inhibition (DeleteDBInstanceAutomatedBackup, \
                 DeleteDBClusterAutomatedBackup, ModifyDBInstance with backupRetentionPeriod 0, \
                 a database deleted without a final snapshot or its automated backups)"],
-    group: "data-exposure",
+    group: "backup-exposure",
     false_positives: &[
         "Clean-up of the retained backups of a database that was decommissioned on purpose.",
         "Test databases created without backups to save cost, or torn down without a final \

@@ -24,7 +24,7 @@ pub static META: Meta = Meta {
     attack: &["T1485"],
     origins: &["trailwatch: based on RDS data destruction (ModifyDBInstance/ModifyDBCluster with \
                 deletionProtection false)"],
-    group: "data-exposure",
+    group: "backup-exposure",
     false_positives: &["Decommissioning of a database by its owners."],
     next_steps: "Check whether a deletion of the database followed and whether it was planned; \
                  turn protection back on and verify that recent snapshots exist.",

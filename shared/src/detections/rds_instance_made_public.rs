@@ -17,9 +17,8 @@
 //! (the new instance) says which. A change
 //! that does not say leaves access as it was. Aurora's public access is set on its
 //! instances (`ModifyDBInstance`); `ModifyDBCluster` sets it for Multi-AZ DB
-//! clusters. Their restores (`RestoreDBClusterFromSnapshot`,
-//! `RestoreDBClusterToPointInTime`) are not watched: the `data-exposure` rule has
-//! no room for them (docs/coverage.md).
+//! clusters, and so do their restores (`RestoreDBClusterFromSnapshot`,
+//! `RestoreDBClusterToPointInTime`), judged as the instances' restores are.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{flag_value, succeeded_call};
@@ -32,6 +31,8 @@ const NAMES: &[&str] = &[
     "CreateDBInstanceReadReplica",
     "ModifyDBCluster",
     "ModifyDBInstance",
+    "RestoreDBClusterFromSnapshot",
+    "RestoreDBClusterToPointInTime",
     "RestoreDBInstanceFromDBSnapshot",
     "RestoreDBInstanceFromS3",
     "RestoreDBInstanceToPointInTime",
@@ -49,7 +50,7 @@ pub static META: Meta = Meta {
     attack: &["T1537", "T1133"],
     origins: &["trailwatch: based on RDS exposure techniques (ModifyDBInstance / RestoreDBInstance* \
                 with publiclyAccessible true)"],
-    group: "data-exposure",
+    group: "backup-exposure",
     false_positives: &["Databases meant to be reached from outside, behind tight security groups."],
     next_steps: "Check the instance's security groups for open inbound rules, whether the change was \
                  planned, and connections since; turn public access off if not needed.",
@@ -77,8 +78,16 @@ impl Detection for RdsInstanceMadePublic {
             Evidence::new()
                 .with_opt("db_instance", instance)
                 .with_opt("db_cluster", rec.request_param_str("dBClusterIdentifier"))
-                .with_opt("from_snapshot", rec.request_param_str("dBSnapshotIdentifier"))
-                .with_opt(source_key(rec), rec.request_param_str("sourceDBInstanceIdentifier")),
+                .with_opt(
+                    "from_snapshot",
+                    rec.request_param_str("dBSnapshotIdentifier")
+                        .or_else(|| rec.request_param_str("snapshotIdentifier")),
+                )
+                .with_opt(
+                    source_key(rec),
+                    rec.request_param_str("sourceDBInstanceIdentifier")
+                        .or_else(|| rec.request_param_str("sourceDBClusterIdentifier")),
+                ),
         )
     }
 }
@@ -142,6 +151,25 @@ mod tests {
         let public = r#"{"dBInstanceIdentifier":"orders-prod","publiclyAccessible":true}"#;
         assert!(!fires(&RdsInstanceMadePublic, &failed("rds.amazonaws.com", "ModifyDBInstance", ROLE, public, "InvalidVPCNetworkStateFault")));
         assert!(!fires(&RdsInstanceMadePublic, &record("rds.amazonaws.com", "CreateDBInstance", ROLE, public, "")));
+    }
+
+    #[test]
+    fn a_multi_az_cluster_restored_as_public_fires() {
+        let from_snapshot = r#"{"dBClusterIdentifier":"orders-copy","snapshotIdentifier":"orders-maz-nightly",
+            "engine":"postgres","dBClusterInstanceClass":"db.m6gd.large","publiclyAccessible":true}"#;
+        match crate::detections::common::testing::eval(&RdsInstanceMadePublic, &record("rds.amazonaws.com", "RestoreDBClusterFromSnapshot", ROLE, from_snapshot, "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("db_cluster").and_then(|v| v.as_str()), Some("orders-copy"));
+                assert_eq!(e.get("from_snapshot").and_then(|v| v.as_str()), Some("orders-maz-nightly"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let in_time = r#"{"dBClusterIdentifier":"orders-pitr","sourceDBClusterIdentifier":"orders-maz","useLatestRestorableTime":true}"#;
+        let rec = record("rds.amazonaws.com", "RestoreDBClusterToPointInTime", ROLE, in_time, "")
+            .replace(r#""responseElements":null"#, r#""responseElements":{"dBClusterIdentifier":"orders-pitr","publiclyAccessible":true}"#);
+        assert!(fires(&RdsInstanceMadePublic, &rec));
+        let private = from_snapshot.replace("true", "false");
+        assert!(!fires(&RdsInstanceMadePublic, &record("rds.amazonaws.com", "RestoreDBClusterFromSnapshot", ROLE, &private, "")));
     }
 
     #[test]

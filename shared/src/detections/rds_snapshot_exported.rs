@@ -25,7 +25,7 @@ pub static META: Meta = Meta {
     severity: Severity::Medium,
     attack: &["T1537", "T1530"],
     origins: &["Panther aws_rds_snapshot_export (successful StartExportTask)"],
-    group: "data-exposure",
+    group: "backup-exposure",
     false_positives: &["Scheduled exports to a data lake by an analytics role."],
     next_steps: "Check the destination bucket and prefix (`s3BucketName`, `s3Prefix`) and who can \
                  read them; if the export was not planned, cancel it (CancelExportTask), delete \

@@ -21,7 +21,7 @@ pub static META: Meta = Meta {
     attack: &["T1537"],
     origins: &["trailwatch: based on Stratus Red Team aws.exfiltration.rds-share-snapshot \
                 (ModifyDBSnapshotAttribute restore)"],
-    group: "data-exposure",
+    group: "backup-exposure",
     false_positives: &[
         "Snapshots shared on purpose with a backup, analytics or migration account of the \
          organisation.",

@@ -1,4 +1,4 @@
-//! S3 objects copied with SSE-KMS under a KMS key of another account: a
+//! S3 objects copied or uploaded with SSE-KMS under a KMS key of another account: a
 //! `CopyObject` data event with `x-amz-server-side-encryption` `aws:kms` and
 //! `x-amz-server-side-encryption-aws-kms-key-id` an ARN of a foreign account.
 //!
@@ -12,19 +12,25 @@
 //! objects are copied in parts (the AWS CLI above 8 MB): the key is named only on
 //! the `CreateMultipartUpload` that opens the copy, so that call counts the same
 //! way (it also opens plain uploads: a new object written under another account's
-//! key is held by that account just the same).
+//! key is held by that account just the same). So does a plain `PutObject` that
+//! names a key: an object downloaded and uploaded again under the attacker's key
+//! (the AWS CLI uploads anything under 8 MB in one `PutObject`). Uploads are most of
+//! S3's data events, so the rule takes only those that name a KMS key
+//! (`x-amz-server-side-encryption-aws-kms-key-id` present), and replay looks for the
+//! header in the bytes before parsing an upload.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{arn_account, succeeded_call};
 use crate::event::Record;
+use crate::event::prefilter::{Needle, Peek};
 
 pub struct S3CopyObjectForeignKmsKey;
 
 pub static META: Meta = Meta {
     id: "s3-copy-object-foreign-kms-key",
     title: "AWS S3 Object Encrypted with a KMS Key from Another Account",
-    description: "An S3 object was copied with SSE-KMS under a KMS key that belongs to another \
-                  AWS account. Whoever controls that key decides whether the object can ever be \
+    description: "An S3 object was copied or uploaded with SSE-KMS under a KMS key that belongs \
+                  to another AWS account. Whoever controls that key decides whether the object can ever be \
                   read again: if the key is disabled or its policy changed, the data is lost.",
     severity: Severity::High,
     attack: &["T1486"],
@@ -36,11 +42,16 @@ pub static META: Meta = Meta {
     next_steps: "Identify the account that owns the key. If it is not the organisation's, revoke \
                  the caller's credentials at once, stop further copies, and restore earlier \
                  object versions before the key owner can revoke access.",
-    triggers: &[Trigger::data("s3.amazonaws.com", NAMES)],
+    triggers: &[
+        Trigger::data("s3.amazonaws.com", &["CopyObject", "CreateMultipartUpload"]),
+        Trigger::data("s3.amazonaws.com", &["PutObject"]).with_detail(
+            r#"{"requestParameters":{"x-amz-server-side-encryption-aws-kms-key-id":[{"exists":true}]}}"#,
+        ),
+    ],
     window: None,
 };
 
-const NAMES: &[&str] = &["CopyObject", "CreateMultipartUpload"];
+const NAMES: &[&str] = &["CopyObject", "CreateMultipartUpload", "PutObject"];
 
 impl Detection for S3CopyObjectForeignKmsKey {
     fn meta(&self) -> &'static Meta {
@@ -68,6 +79,12 @@ impl Detection for S3CopyObjectForeignKmsKey {
                 .with("kms_key_account", key_account)
                 .with("api", rec.event_name()),
         )
+    }
+
+    /// Uploads are most of S3's data events: only one that names a KMS key can count.
+    fn may_match_raw(&self, peek: &Peek<'_>, json: &[u8]) -> bool {
+        static KEY_HEADER: Needle = Needle::new("x-amz-server-side-encryption-aws-kms-key-id");
+        peek.event_name != "PutObject" || KEY_HEADER.is_in(json)
     }
 }
 
@@ -118,8 +135,23 @@ mod tests {
         let aes = foreign.replace(r#""aws:kms""#, r#""AES256""#);
         assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "CopyObject", ROLE, &aes, "")));
         assert!(!fires(&S3CopyObjectForeignKmsKey, &failed("s3.amazonaws.com", "CopyObject", ROLE, &foreign, "AccessDenied")));
-        assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "PutObject", ROLE, &foreign, "")));
+        assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "GetObject", ROLE, &foreign, "")));
         assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "CopyObject", ROLE, "null", "")));
+    }
+
+    #[test]
+    fn an_upload_under_a_foreign_key_counts() {
+        let upload = r#"{"bucketName":"claims-archive","key":"2026/q2/claims.csv","Host":"claims-archive.s3.us-east-1.amazonaws.com",
+            "x-amz-server-side-encryption":"aws:kms",
+            "x-amz-server-side-encryption-aws-kms-key-id":"arn:aws:kms:us-east-1:444455556666:key/0f1e2d3c-4b5a-4697-8877-665544332211"}"#;
+        match eval(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "PutObject", USER, upload, "")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("api").and_then(|v| v.as_str()), Some("PutObject")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let own = upload.replace("444455556666", "111122223333");
+        assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "PutObject", USER, &own, "")));
+        let plain = r#"{"bucketName":"claims-archive","key":"2026/q2/claims.csv"}"#;
+        assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "PutObject", USER, plain, "")));
     }
 
     #[test]
