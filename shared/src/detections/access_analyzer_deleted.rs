@@ -1,11 +1,14 @@
 //! An IAM Access Analyzer analyzer deleted (`DeleteAnalyzer`), or its findings
 //! archived by hand (`UpdateFindings` with `status` `ARCHIVED`: the finding about a
-//! backdoor trust or a shared bucket leaves the active list), successfully.
+//! backdoor trust or a shared bucket leaves the active list), or an archive rule
+//! applied to the findings already there (`ApplyArchiveRule`: every existing finding
+//! its filter matches is archived at once, the bulk form of the same), successfully.
 //!
-//! Decision: archive rules (`CreateArchiveRule`, `UpdateArchiveRule`) also hide
-//! findings, every new one their filter matches, but whether a filter is broad
+//! Decision: writing an archive rule (`CreateArchiveRule`, `UpdateArchiveRule`) also
+//! hides findings, every new one its filter matches, but whether a filter is broad
 //! cannot be told from the record, and a rule for each would be noise. Left out; a
-//! catch-all archive rule is a gap.
+//! catch-all archive rule is a gap. Applying one is a rare, explicit act on the
+//! findings already raised, and counts.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{params_evidence, succeeded_call, text_is};
@@ -14,13 +17,13 @@ use crate::event::Record;
 pub struct AccessAnalyzerDeleted;
 
 const SOURCE: &str = "access-analyzer.amazonaws.com";
-const NAMES: &[&str] = &["DeleteAnalyzer", "UpdateFindings"];
+const NAMES: &[&str] = &["ApplyArchiveRule", "DeleteAnalyzer", "UpdateFindings"];
 
 pub static META: Meta = Meta {
     id: "access-analyzer-deleted",
     title: "AWS IAM Access Analyzer Deleted or Its Findings Archived",
     description: "An IAM Access Analyzer analyzer was deleted, or findings were archived by \
-                  hand. Access Analyzer reports \
+                  hand or in bulk by applying an archive rule. Access Analyzer reports \
                   resources shared outside the account or organisation (buckets, roles, keys, \
                   snapshots) and unused access; without it, a backdoor trust policy or a \
                   bucket shared with an attacker's account raises no finding.",
@@ -60,6 +63,12 @@ impl Detection for AccessAnalyzerDeleted {
                     .with_json("finding_ids", rec.request_param("ids")),
             );
         }
+        if rec.event_name() == "ApplyArchiveRule" {
+            return fire(
+                params_evidence(rec, &[("analyzer", "analyzerArn"), ("rule", "ruleName")])
+                    .with("action", "ApplyArchiveRule"),
+            );
+        }
         fire(params_evidence(rec, &[("analyzer", "analyzerName")]))
     }
 }
@@ -94,6 +103,18 @@ mod tests {
             &AccessAnalyzerDeleted,
             &DELETE.replace("DeleteAnalyzer", "DeleteArchiveRule")
         ));
+    }
+
+    /// From a review: an archive rule applied archives the existing findings in bulk.
+    #[test]
+    fn an_archive_rule_applied_counts() {
+        let apply = call(SOURCE, "ApplyArchiveRule", r#"{"analyzerArn":"arn:aws:access-analyzer:us-east-1:111122223333:analyzer/org-analyzer","ruleName":"everything"}"#);
+        match eval(&AccessAnalyzerDeleted, &apply) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("rule").and_then(|v| v.as_str()), Some("everything")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(!fires(&AccessAnalyzerDeleted, &failed(&apply, "AccessDeniedException")));
+        assert!(!fires(&AccessAnalyzerDeleted, &apply.replace("ApplyArchiveRule", "CreateArchiveRule")));
     }
 
     /// From a review: findings archived by hand leave the active list.

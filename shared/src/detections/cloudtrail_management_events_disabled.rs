@@ -19,8 +19,12 @@
 //! selector's `excludeManagementEventSources` (KMS, the RDS Data API), or an advanced
 //! management selector's `eventSource` field narrowed (`notEquals`, `notStartsWith`,
 //! `notEndsWith` leave services out; `equals`, `startsWith`, `endsWith` keep only
-//! some). When every selector that records management writes is narrowed so, the
-//! call fires with the narrowing in `narrowed_sources`.
+//! some). An event data store's management selector may also filter on
+//! `eventName`, `eventType`, `userIdentity.arn` and `sessionCredentialFromConsole`:
+//! any condition on those narrows it too (every management event but the intruder's
+//! role's, or but `StopLogging`, or console sessions only), and is reported the same
+//! way, the field named. When every selector that records management writes is
+//! narrowed so, the call fires with the narrowing in `narrowed_sources`.
 
 use serde_json::Value;
 
@@ -116,6 +120,15 @@ fn advanced(sel: &Value) -> Management {
     }
 }
 
+/// The fields besides `eventSource` that an event data store's management selector
+/// may filter on: any condition on one narrows what it records.
+const NARROWING_FIELDS: [&str; 4] = [
+    "eventName",
+    "eventType",
+    "sessionCredentialFromConsole",
+    "userIdentity.arn",
+];
+
 /// How a selector that records management writes is narrowed to some services: its
 /// excluded sources or its source conditions, as text; `None` when it records every
 /// service's.
@@ -130,13 +143,18 @@ fn source_narrowing(sel: &Value) -> Option<Vec<String>> {
         .collect();
     let fields = sel.get("fieldSelectors").and_then(Value::as_array);
     for f in fields.into_iter().flatten() {
-        if !f
-            .get("field")
-            .and_then(Value::as_str)
-            .is_some_and(|n| n.eq_ignore_ascii_case("eventSource"))
-        {
+        let Some(field) = f.get("field").and_then(Value::as_str) else {
             continue;
-        }
+        };
+        // The event source is named by its conditions alone (as before); the other
+        // fields a store's management selector may filter on are named with them.
+        let named = if field.eq_ignore_ascii_case("eventSource") {
+            ""
+        } else if let Some(other) = NARROWING_FIELDS.iter().find(|n| field.eq_ignore_ascii_case(n)) {
+            other
+        } else {
+            continue;
+        };
         for (op, label) in [
             ("notEquals", "excluded"),
             ("notStartsWith", "excluded prefix"),
@@ -146,7 +164,10 @@ fn source_narrowing(sel: &Value) -> Option<Vec<String>> {
             ("endsWith", "only suffix"),
         ] {
             let values = f.get(op).and_then(Value::as_array).into_iter().flatten();
-            out.extend(values.filter_map(Value::as_str).map(|v| format!("{label} {v}")));
+            out.extend(values.filter_map(Value::as_str).map(|v| match named {
+                "" => format!("{label} {v}"),
+                field => format!("{field} {label} {v}"),
+            }));
         }
     }
     (!out.is_empty()).then_some(out)
@@ -207,8 +228,16 @@ impl Detection for CloudTrailManagementEventsDisabled {
                 if writers.iter().any(Option::is_none) {
                     return None;
                 }
-                narrowed = Some(writers.into_iter().flatten().flatten().collect::<Vec<_>>());
-                "management events of some services no longer recorded"
+                let all: Vec<String> = writers.into_iter().flatten().flatten().collect();
+                let by_source_only = all
+                    .iter()
+                    .all(|n| !NARROWING_FIELDS.iter().any(|f| n.starts_with(f)));
+                narrowed = Some(all);
+                if by_source_only {
+                    "management events of some services no longer recorded"
+                } else {
+                    "some management events no longer recorded"
+                }
             }
             Management::ReadOnly => "management write events no longer recorded",
             Management::None if rec.event_name() == STORE_UPDATE => {
@@ -317,6 +346,32 @@ mod tests {
                {"field":"eventCategory","equals":["Management"]}]}]}"#,
         );
         assert!(!fires(&CloudTrailManagementEventsDisabled, &all));
+    }
+
+    #[test]
+    fn a_store_narrowed_by_caller_event_or_session_fires() {
+        let store = |field: &str| {
+            crate::detections::common::calls::call(SOURCE, STORE_UPDATE, &format!(r#"{{"eventDataStore":"arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/a1b2",
+                "advancedEventSelectors":[{{"name":"mgmt","fieldSelectors":[{{"field":"eventCategory","equals":["Management"]}},{field}]}}]}}"#))
+        };
+        for (field, shown) in [
+            (r#"{"field":"userIdentity.arn","notStartsWith":["arn:aws:sts::111122223333:assumed-role/Ops"]}"#,
+                "userIdentity.arn excluded prefix arn:aws:sts::111122223333:assumed-role/Ops"),
+            (r#"{"field":"eventName","notEquals":["StopLogging","CreateAccessKey"]}"#, "eventName excluded StopLogging"),
+            (r#"{"field":"sessionCredentialFromConsole","equals":["true"]}"#, "sessionCredentialFromConsole only true"),
+            (r#"{"field":"eventType","equals":["AwsConsoleSignIn"]}"#, "eventType only AwsConsoleSignIn"),
+        ] {
+            match eval(&CloudTrailManagementEventsDisabled, &store(field)) {
+                Some(Signal::Fire(e)) => {
+                    let listed = e.get("narrowed_sources").and_then(|v| v.as_array()).cloned().unwrap_or_default();
+                    assert!(listed.iter().any(|v| v.as_str() == Some(shown)), "{field}: {listed:?}");
+                }
+                other => panic!("expected a finding for {field}, got {other:?}"),
+            }
+        }
+        // A condition on a field a management selector does not narrow by.
+        let readonly_all = store(r#"{"field":"readOnly","equals":["false","true"]}"#);
+        assert!(!fires(&CloudTrailManagementEventsDisabled, &readonly_all));
     }
 
     #[test]

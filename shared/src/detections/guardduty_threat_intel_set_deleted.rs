@@ -1,6 +1,7 @@
-//! A GuardDuty threat list deleted (`DeleteThreatIntelSet`) or switched off
-//! (`UpdateThreatIntelSet` with `activate` false: GuardDuty stops using it, as if it
-//! were deleted), successfully.
+//! A GuardDuty threat list deleted (`DeleteThreatIntelSet`, or the newer entity list
+//! that takes domains too: `DeleteThreatEntitySet`) or switched off
+//! (`UpdateThreatIntelSet` or `UpdateThreatEntitySet` with `activate` false: GuardDuty
+//! stops using it, as if it were deleted), successfully.
 //!
 //! Decision: GuardDuty's `DeleteIPSet` (a trusted IP list) is not part of this: losing
 //! a trusted list makes GuardDuty report more, not less.
@@ -12,7 +13,12 @@ use crate::event::Record;
 pub struct GuardDutyThreatIntelSetDeleted;
 
 const SOURCE: &str = "guardduty.amazonaws.com";
-const NAMES: &[&str] = &["DeleteThreatIntelSet", "UpdateThreatIntelSet"];
+const NAMES: &[&str] = &[
+    "DeleteThreatEntitySet",
+    "DeleteThreatIntelSet",
+    "UpdateThreatEntitySet",
+    "UpdateThreatIntelSet",
+];
 
 pub static META: Meta = Meta {
     id: "guardduty-threat-intel-set-deleted",
@@ -44,7 +50,7 @@ impl Detection for GuardDutyThreatIntelSetDeleted {
         }
         // An update counts only when it switches the list off: GuardDuty stops
         // using it, as if it were deleted.
-        if rec.event_name() == "UpdateThreatIntelSet"
+        if rec.event_name().starts_with("Update")
             && rec.request_param("activate").and_then(flag_value) != Some(false)
         {
             return None;
@@ -54,6 +60,7 @@ impl Detection for GuardDutyThreatIntelSetDeleted {
             &[
                 ("detector_id", "detectorId"),
                 ("threat_intel_set_id", "threatIntelSetId"),
+                ("threat_entity_set_id", "threatEntitySetId"),
             ],
         ))
     }
@@ -67,6 +74,15 @@ mod tests {
 
     fn delete() -> String {
         call(SOURCE, "DeleteThreatIntelSet", r#"{"detectorId":"d1","threatIntelSetId":"t-1"}"#)
+    }
+
+    #[test]
+    fn the_entity_list_form_counts() {
+        assert!(fires(&GuardDutyThreatIntelSetDeleted, &call(SOURCE, "DeleteThreatEntitySet", r#"{"detectorId":"d1","threatEntitySetId":"t-9"}"#)));
+        let off = call(SOURCE, "UpdateThreatEntitySet", r#"{"detectorId":"d1","threatEntitySetId":"t-9","activate":false}"#);
+        assert!(fires(&GuardDutyThreatIntelSetDeleted, &off));
+        let on = call(SOURCE, "UpdateThreatEntitySet", r#"{"detectorId":"d1","threatEntitySetId":"t-9","activate":true}"#);
+        assert!(!fires(&GuardDutyThreatIntelSetDeleted, &on));
     }
 
     #[test]
