@@ -4,7 +4,10 @@
 //! accounts (`UpdateOrganizationConfiguration`; the optional Lambda switches are
 //! resent false by organisations that never used them, so they do not count), or a
 //! suppression rule made (`CreateFilter`, `UpdateFilter` with `action` `SUPPRESS`:
-//! matching findings stop showing), successfully. The member and organisation
+//! matching findings stop showing), or deep inspection switched off
+//! (`UpdateEc2DeepInspectionConfiguration` with `activateDeepInspection` false: the
+//! application packages of Linux instances are no longer scanned), successfully. The
+//! member and organisation
 //! cases are those GuardDuty's, Macie's and Security Hub's detections take too.
 //!
 //! Decision: `Disable` with a `resourceTypes` list turns off only those scan types
@@ -22,6 +25,7 @@ const NAMES: &[&str] = &[
     "CreateFilter",
     "Disable",
     "DisassociateMember",
+    "UpdateEc2DeepInspectionConfiguration",
     "UpdateFilter",
     "UpdateOrganizationConfiguration",
 ];
@@ -63,6 +67,9 @@ impl Detection for InspectorDisabled {
         let counts = match rec.event_name() {
             "Disable" | "DisassociateMember" => true,
             "UpdateOrganizationConfiguration" => !auto_enable_off.is_empty(),
+            "UpdateEc2DeepInspectionConfiguration" => {
+                rec.request_param("activateDeepInspection").and_then(flag_value) == Some(false)
+            }
             // A filter counts only as a suppression rule (its matches hidden).
             _ => text_is(rec.request_param("action"), "SUPPRESS"),
         };
@@ -119,6 +126,16 @@ mod tests {
 
     static DISABLE: LazyLock<String> =
         LazyLock::new(|| call("inspector2.amazonaws.com", "Disable", r#"{"resourceTypes":["EC2","ECR"]}"#));
+
+    #[test]
+    fn deep_inspection_switched_off_fires() {
+        let deep = |on: &str| call(SOURCE, "UpdateEc2DeepInspectionConfiguration", &format!(r#"{{"activateDeepInspection":{on}}}"#));
+        assert!(fires(&InspectorDisabled, &deep("false")));
+        assert!(!fires(&InspectorDisabled, &deep("true")));
+        let paths = call(SOURCE, "UpdateEc2DeepInspectionConfiguration", r#"{"packagePaths":["/opt/app"]}"#);
+        assert!(!fires(&InspectorDisabled, &paths));
+        assert!(!fires(&InspectorDisabled, &failed(&deep("false"), "AccessDeniedException")));
+    }
 
     #[test]
     fn suppression_rules_count() {
