@@ -129,6 +129,25 @@ const NARROWING_FIELDS: [&str; 4] = [
     "userIdentity.arn",
 ];
 
+/// An `eventName` condition that only leaves out read calls (`notStartsWith` `Get`,
+/// `List`, `Describe`...: a common way to cut a store's cost), so every write is still
+/// recorded.
+fn leaves_out_reads_only(condition: &Value) -> bool {
+    const READS: [&str; 5] = ["Get", "List", "Describe", "Head", "Lookup"];
+    let only_these = |op: &str| {
+        condition.get(op).is_none_or(|v| {
+            v.as_array().is_some_and(|vs| {
+                vs.iter().all(|v| v.as_str().is_some_and(|s| READS.iter().any(|r| s.starts_with(r))))
+            })
+        })
+    };
+    ["equals", "startsWith", "endsWith", "notEndsWith"]
+        .iter()
+        .all(|op| condition.get(op).is_none())
+        && only_these("notEquals")
+        && only_these("notStartsWith")
+}
+
 /// How a selector that records management writes is narrowed to some services: its
 /// excluded sources or its source conditions, as text; `None` when it records every
 /// service's.
@@ -148,13 +167,16 @@ fn source_narrowing(sel: &Value) -> Option<Vec<String>> {
         };
         // The event source is named by its conditions alone (as before); the other
         // fields a store's management selector may filter on are named with them.
-        let named = if field.eq_ignore_ascii_case("eventSource") {
+        let named: &str = if field.eq_ignore_ascii_case("eventSource") {
             ""
         } else if let Some(other) = NARROWING_FIELDS.iter().find(|n| field.eq_ignore_ascii_case(n)) {
             other
         } else {
             continue;
         };
+        if named == "eventName" && leaves_out_reads_only(f) {
+            continue;
+        }
         for (op, label) in [
             ("notEquals", "excluded"),
             ("notStartsWith", "excluded prefix"),
@@ -369,6 +391,9 @@ mod tests {
                 other => panic!("expected a finding for {field}, got {other:?}"),
             }
         }
+        // Reads left out by name: every write is still recorded.
+        let reads_out = store(r#"{"field":"eventName","notStartsWith":["Get","List","Describe"]}"#);
+        assert!(!fires(&CloudTrailManagementEventsDisabled, &reads_out));
         // A condition on a field a management selector does not narrow by.
         let readonly_all = store(r#"{"field":"readOnly","equals":["false","true"]}"#);
         assert!(!fires(&CloudTrailManagementEventsDisabled, &readonly_all));

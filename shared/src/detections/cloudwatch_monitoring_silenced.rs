@@ -50,7 +50,9 @@ pub static META: Meta = Meta {
     title: "AWS CloudWatch Monitoring Silenced",
     description: "CloudWatch alarm actions were switched off, or on a log group named \
                   for CloudTrail a metric filter or a subscription filter (the stream to a \
-                  SIEM) was deleted or the retention cut to three days or less. The alarms and filters stay listed, so a glance finds \
+                  SIEM) was deleted or the retention cut to three days or less, or the \
+                  account-wide subscription filter (every log group's stream) was deleted. \
+                  The alarms and filters stay listed, so a glance finds \
                   monitoring in place, but the alerts on root use, IAM or trail changes no \
                   longer fire, or the trail's records soon disappear.",
     severity: Severity::Medium,

@@ -46,7 +46,7 @@ const ENDPOINT_SPELLINGS: [&str; 6] = [
 /// `s` without the shell quoting it opens with: quoting between the endpoint's
 /// address and what follows changes nothing.
 fn unquoted(s: &str) -> &str {
-    s.trim_start_matches(['"', '\'', '\\'])
+    s.trim_start_matches(['"', '\''])
 }
 
 /// The command reads the credential endpoint: by the variable's name, by its path,
@@ -71,7 +71,7 @@ fn reads_credentials(command: &str) -> bool {
             let expansion = |s: &str| unquoted(s).starts_with(['$', '`']);
             unquoted(rest).starts_with("/v2/credentials")
                 || expansion(rest)
-                || rest.strip_prefix('/').is_some_and(expansion)
+                || unquoted(rest).strip_prefix('/').is_some_and(expansion)
         })
     })
 }
@@ -191,6 +191,7 @@ mod tests {
             "curl 169.254.170.2'$P'",
             "curl 169.254.170.2/$P",
             r#"curl "169.254.170.2"/v2/credentials/x"#,
+            r#"curl "169.254.170.2"/$P"#,
         ] {
             assert!(reads_credentials(command), "{command}");
         }
@@ -202,6 +203,8 @@ mod tests {
             "curl -s 169.254.170.2:80/v2/metadata",
             "curl -s 169.254.170.2/v2/metadata/$TASK",
             "169.254.170.2,169.254.169.254,localhost",
+            // An escaped dollar is a literal, not an expansion.
+            r"echo 169.254.170.2\$P",
             "python app.py",
         ] {
             assert!(!reads_credentials(command), "{command}");

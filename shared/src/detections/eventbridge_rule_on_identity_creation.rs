@@ -94,6 +94,18 @@ pub const CREATION_FIELDS: &[(&str, &str, &str)] = &[
     ("requestParameters", "assumeRolePolicyDocument", "CreateRole"),
 ];
 
+/// Whether a field's condition can only be met by an event that has the field: some
+/// matcher in it, at any depth, other than `{"exists": false}`.
+fn requires_presence(condition: &Value) -> bool {
+    match condition {
+        Value::Array(matchers) => matchers
+            .iter()
+            .any(|m| m != &serde_json::json!({"exists": false})),
+        Value::Object(fields) => fields.values().any(requires_presence),
+        _ => false,
+    }
+}
+
 /// The creations whose own fields (`CREATION_FIELDS`) `pattern` puts conditions on,
 /// in its `detail` or in any `$or` branch of it; a condition that the field be
 /// absent (`[{"exists": false}]`) does not count.
@@ -106,11 +118,10 @@ fn creations_by_field(pattern: &Value) -> Vec<&'static str> {
                 ("$or", Value::Array(alts)) => alts.iter().for_each(|a| walk(a, in_detail, out)),
                 (section, Value::Object(fields)) if in_detail => {
                     for (field, condition) in fields {
-                        let absent = condition == &serde_json::json!([{"exists": false}]);
                         let found = CREATION_FIELDS
                             .iter()
                             .find(|(s, f, _)| *s == section && f == field);
-                        if let (Some((_, _, creation)), false) = (found, absent) {
+                        if let (Some((_, _, creation)), true) = (found, requires_presence(condition)) {
                             out.push(creation);
                         }
                     }
@@ -303,6 +314,7 @@ mod tests {
         for pattern in [
             // The field required absent, or under another service, or not a creation's.
             r#"{"source":["aws.iam"],"detail":{"responseElements":{"accessKey":[{"exists":false}]}}}"#,
+            r#"{"source":["aws.iam"],"detail":{"responseElements":{"accessKey":{"accessKeyId":[{"exists":false}]}}}}"#,
             r#"{"source":["aws.s3"],"detail":{"responseElements":{"accessKey":[{"exists":true}]}}}"#,
             r#"{"source":["aws.iam"],"detail":{"requestParameters":{"policyArn":[{"exists":true}]}}}"#,
             r#"{"source":["aws.iam"],"responseElements":{"accessKey":[{"exists":true}]}}"#,

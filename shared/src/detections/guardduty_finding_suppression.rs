@@ -44,8 +44,9 @@ const NAMES: &[&str] = &[
 pub static META: Meta = Meta {
     id: "guardduty-finding-suppression",
     title: "AWS GuardDuty Detection Suppression",
-    description: "GuardDuty was configured to stay silent: a trusted IP list was activated \
-                  or replaced, a threat list's content replaced, or a suppression rule now archives matching \
+    description: "GuardDuty was configured to stay silent: a trusted IP or entity list (which \
+                  takes domains too) was activated or replaced, a threat list's content \
+                  replaced, or a suppression rule now archives matching \
                   findings as they arrive. Traffic from a trusted address raises no findings \
                   at all, so an intruder who adds their own address, or archives the findings \
                   their tools cause, works on without an alert.",

@@ -34,7 +34,8 @@ pub static META: Meta = Meta {
     id: "inspector-disabled",
     title: "AWS Inspector Disabled",
     description: "Amazon Inspector scanning was disabled for the account, or for some \
-                  accounts or resource types. Vulnerable instances, images and functions then \
+                  accounts or resource types, or its deep inspection of instances' \
+                  application packages switched off. Vulnerable instances, images and functions then \
                   stop producing findings, which suits an intruder who relies on a known \
                   vulnerability or planted a vulnerable image.",
     severity: Severity::Medium,

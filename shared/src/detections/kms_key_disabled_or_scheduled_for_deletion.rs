@@ -6,8 +6,8 @@
 //! its material is deleted, with no waiting period, until the same material is
 //! imported again: for whoever does not hold a copy, that is the deletion at once.
 //!
-//! Decisions: both make every piece of data encrypted under the key unreadable
-//! (deletion for good, after the waiting period); both are one finding type, with
+//! Decisions: all three make every piece of data encrypted under the key unreadable
+//! (deletion for good, after the waiting period); they are one finding type, with
 //! the event name and, for deletion, the waiting period in days. Calls by AWS
 //! service identities (`AWSService`) are skipped; a stack that removes its key (a
 //! CloudFormation `invokedBy`) counts: the same destruction through a stack update.
@@ -22,7 +22,7 @@ const NAMES: &[&str] = &["DeleteImportedKeyMaterial", "DisableKey", "ScheduleKey
 
 pub static META: Meta = Meta {
     id: "kms-key-disabled-or-scheduled-for-deletion",
-    title: "AWS KMS Key Disabled or Scheduled for Deletion",
+    title: "AWS KMS Key Disabled, Scheduled for Deletion or Stripped of Its Key Material",
     description: "A KMS key was disabled, scheduled for deletion or had its imported key \
                   material deleted. Everything encrypted under it (volumes, buckets, databases, \
                   secrets) becomes unreadable while it is disabled or without its material, and \
@@ -66,7 +66,7 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn fires_on_both_calls() {
+    fn fires_on_each_call() {
         let rec = record("kms.amazonaws.com", "ScheduleKeyDeletion", USER, r#"{"keyId":"1234abcd-12ab-34cd-56ef-1234567890ab","pendingWindowInDays":7}"#, "");
         match eval(&KmsKeyDisabledOrScheduledForDeletion, &rec) {
             Some(Signal::Fire(e)) => assert_eq!(e.get("pending_window_days"), Some(&json!(7))),

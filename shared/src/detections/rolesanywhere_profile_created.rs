@@ -53,7 +53,8 @@ impl Detection for RolesAnywhereProfileCreated {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         // An update changes who may assume what only when it names the roles.
-        if rec.event_name() == "UpdateProfile" && rec.request_param("roleArns").is_none() {
+        let names_roles = rec.request_param("roleArns").is_some_and(|r| r.is_array());
+        if rec.event_name() == "UpdateProfile" && !names_roles {
             return None;
         }
         fire(change_by_anyone_but(
@@ -98,6 +99,8 @@ mod tests {
         assert!(fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "UpdateProfile", USER, add_admin, "")));
         let rename = r#"{"profileId":"5f0d9a1e-2b3c-4d5e-8f90-a1b2c3d4e5f6","name":"batch-2","durationSeconds":900}"#;
         assert!(!fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "UpdateProfile", USER, rename, "")));
+        let null_roles = r#"{"profileId":"5f0d9a1e-2b3c-4d5e-8f90-a1b2c3d4e5f6","name":"batch-2","roleArns":null}"#;
+        assert!(!fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "UpdateProfile", USER, null_roles, "")));
         let denied = record(ROLES_ANYWHERE, "UpdateProfile", USER, add_admin, r#""errorCode":"AccessDeniedException","#);
         assert!(!fires(&RolesAnywhereProfileCreated, &denied));
         assert!(!fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "DeleteProfile", USER, add_admin, "")));

@@ -1,6 +1,5 @@
 //! One caller reading many secrets in a short time: at least 10 distinct secrets
-//! within five minutes (`GetSecretValue`, allowed or denied), or one
-//! `BatchGetSecretValue` naming at least that many.
+//! within five minutes (`GetSecretValue`, allowed or denied).
 //!
 //! Decisions: denied calls count too (a stolen identity probing which secrets it may
 //! read is as telling as a successful harvest); the error codes are in the finding.
@@ -10,22 +9,19 @@
 //! by its full ARN counts as its name (the ARN's `:secret:` part less the six-character
 //! suffix Secrets Manager appends), so one secret read both ways is one secret.
 //!
-//! `BatchGetSecretValue` returns up to twenty secrets in one call. A window counts
-//! one value per record (the stores key observations by record), so a batch that
-//! names at least the threshold's ten distinct secrets (`secretIdList`) fires on
-//! its own, at once; a smaller one counts as one value, its sorted list of names,
-//! and a batch selected by `filters` as one value, its filters. So batches of a few
-//! secrets each add up more slowly than single reads would (the first batch call of
-//! a caller in a week is `secretsmanager-batch-retrieval-first-seen`'s), and a
-//! threshold changed in the tuning file does not move the ten of the one-call case.
+//! `BatchGetSecretValue` (up to twenty secrets a call) is counted through the
+//! `GetSecretValue` entry Secrets Manager writes to CloudTrail for each secret a batch
+//! asks for (its API reference says so); the batch call itself is not counted again,
+//! which would count its secrets twice. A caller's first batch call in a week is
+//! `secretsmanager-batch-retrieval-first-seen`'s.
 //!
 //! The principal is the session for assumed roles, not the role: one role is often
 //! shared by an instance fleet, an ECS service's tasks or many pipelines' runs, and
 //! pooling their calls would add up unrelated workloads. An intruder who re-assumes
 //! the role for every few calls splits the count: a known limit (docs/coverage.md).
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec, fire};
-use crate::detections::common::{account_actor_group, aws_service_caller, one_or_many};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::{account_actor_group, aws_service_caller};
 use crate::event::Record;
 
 pub struct SecretsManagerRapidRetrieval;
@@ -55,7 +51,7 @@ pub static META: Meta = Meta {
                  credentials were used from.",
     triggers: &[Trigger::read_only(
         "secretsmanager.amazonaws.com",
-        &["BatchGetSecretValue", "GetSecretValue"],
+        &["GetSecretValue"],
     )],
     window: Some(WindowSpec::Distinct {
         window_secs: 300,
@@ -81,70 +77,17 @@ fn secret_name(secret: &str) -> &str {
     }
 }
 
-/// The distinct secrets a batch call asks for at once that make it a finding of its
-/// own: the window's threshold.
-const BATCH_FIRES_AT: usize = 10;
-
-/// A window value (a batch's list of names or its filters) is cut to this many bytes
-/// (it is stored in the state table).
-const MAX_VALUE_BYTES: usize = 512;
-
-/// The evidence of a counted read.
-fn read_evidence(rec: &Record<'_>) -> Evidence {
-    Evidence::new()
-        .with_opt("error_code", rec.error_code())
-        .with_opt("source_ip", rec.source_ip())
-        .with_opt("user_agent", rec.user_agent())
-}
-
-/// A `BatchGetSecretValue`: a finding when it names at least [`BATCH_FIRES_AT`]
-/// distinct secrets, else one window value.
-fn batch(rec: &Record<'_>) -> Option<Signal> {
-    let mut names: Vec<&str> = one_or_many(rec.request_param("secretIdList"))
-        .into_iter()
-        .filter_map(|v| v.as_str())
-        .map(|s| secret_name(s.trim()))
-        .filter(|s| !s.is_empty())
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    if names.len() >= BATCH_FIRES_AT {
-        let count = names.len();
-        names.truncate(20);
-        return fire(
-            read_evidence(rec)
-                .with("api", rec.event_name())
-                .with("secret_count", count)
-                .with("secrets", names),
-        );
-    }
-    let mut value = if names.is_empty() {
-        let filters = rec.request_param("filters").filter(|f| !f.is_null())?;
-        format!("filters:{filters}")
-    } else {
-        format!("batch:{}", names.join(","))
-    };
-    value.truncate(value.floor_char_boundary(MAX_VALUE_BYTES));
-    Some(Signal::Distinct {
-        group: account_actor_group(rec),
-        value,
-        evidence: read_evidence(rec),
-    })
-}
-
 impl Detection for SecretsManagerRapidRetrieval {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != "secretsmanager.amazonaws.com" || aws_service_caller(rec) {
+        if rec.event_source() != "secretsmanager.amazonaws.com"
+            || rec.event_name() != "GetSecretValue"
+            || aws_service_caller(rec)
+        {
             return None;
-        }
-        match rec.event_name() {
-            "GetSecretValue" => {}
-            "BatchGetSecretValue" => return batch(rec),
-            _ => return None,
         }
         let secret = rec.request_param_str("secretId")?.trim();
         if secret.is_empty() {
@@ -153,7 +96,10 @@ impl Detection for SecretsManagerRapidRetrieval {
         Some(Signal::Distinct {
             group: account_actor_group(rec),
             value: secret_name(secret).to_owned(),
-            evidence: read_evidence(rec),
+            evidence: Evidence::new()
+                .with_opt("error_code", rec.error_code())
+                .with_opt("source_ip", rec.source_ip())
+                .with_opt("user_agent", rec.user_agent()),
         })
     }
 }
@@ -200,45 +146,5 @@ mod tests {
             assert_eq!(eval(&SecretsManagerRapidRetrieval, &record("secretsmanager.amazonaws.com", "GetSecretValue", ROLE, params, "")), None, "{params}");
         }
         assert_eq!(eval(&SecretsManagerRapidRetrieval, &record("secretsmanager.amazonaws.com", "DescribeSecret", ROLE, GET, "")), None);
-    }
-
-    fn batch_of(ids: &[&str]) -> String {
-        format!(r#"{{"secretIdList":{}}}"#, serde_json::to_string(ids).unwrap())
-    }
-
-    #[test]
-    fn a_batch_of_ten_distinct_secrets_fires_at_once() {
-        let ids: Vec<String> = (0..12).map(|i| format!("prod/app-{i}")).collect();
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        match eval(&SecretsManagerRapidRetrieval, &record("secretsmanager.amazonaws.com", "BatchGetSecretValue", ROLE, &batch_of(&ids), "")) {
-            Some(Signal::Fire(e)) => {
-                assert_eq!(e.get("secret_count").and_then(|v| v.as_u64()), Some(12));
-                assert_eq!(e.get("api").and_then(|v| v.as_str()), Some("BatchGetSecretValue"));
-            }
-            other => panic!("expected a finding, got {other:?}"),
-        }
-        // The same secret by name and by ARN is one: nine distinct, counted as one value.
-        let mut nine: Vec<String> = (0..9).map(|i| format!("prod/app-{i}")).collect();
-        nine.push("arn:aws:secretsmanager:us-east-1:111122223333:secret:prod/app-0-AbC123".into());
-        let nine: Vec<&str> = nine.iter().map(String::as_str).collect();
-        match eval(&SecretsManagerRapidRetrieval, &record("secretsmanager.amazonaws.com", "BatchGetSecretValue", USER, &batch_of(&nine), "")) {
-            Some(Signal::Distinct { value, .. }) => assert!(value.starts_with("batch:prod/app-0,prod/app-1,"), "{value}"),
-            other => panic!("expected an observation, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_filtered_batch_counts_as_one_value_and_services_are_left_out() {
-        let filtered = r#"{"filters":[{"key":"tag-key","values":["env"]}],"maxResults":20}"#;
-        match eval(&SecretsManagerRapidRetrieval, &record("secretsmanager.amazonaws.com", "BatchGetSecretValue", ROLE, filtered, "")) {
-            Some(Signal::Distinct { value, .. }) => assert!(value.starts_with("filters:"), "{value}"),
-            other => panic!("expected an observation, got {other:?}"),
-        }
-        for params in ["null", "{}", r#"{"secretIdList":[]}"#] {
-            assert_eq!(eval(&SecretsManagerRapidRetrieval, &record("secretsmanager.amazonaws.com", "BatchGetSecretValue", ROLE, params, "")), None, "{params}");
-        }
-        let ids: Vec<String> = (0..12).map(|i| format!("prod/app-{i}")).collect();
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        assert_eq!(eval(&SecretsManagerRapidRetrieval, &record("secretsmanager.amazonaws.com", "BatchGetSecretValue", SERVICE, &batch_of(&ids), "")), None);
     }
 }
