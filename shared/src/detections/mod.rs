@@ -325,5 +325,7 @@ registry! {
     // --- more: anything else.
     console_getsignintoken_portal_agent_forged::ConsoleGetSigninTokenPortalAgentForged,
     iam_admin_policy_created::IamAdminPolicyCreated,
+    snapshot_or_image_copied_with_foreign_kms_key::SnapshotOrImageCopiedWithForeignKmsKey,
+    dynamodb_recovery_protection_disabled::DynamoDbRecoveryProtectionDisabled,
     // (end of more)
 }

@@ -1,0 +1,127 @@
+//! An EBS snapshot, an AMI or an RDS snapshot copied (`CopySnapshot`, `CopyImage`,
+//! `CopyDBSnapshot`, `CopyDBClusterSnapshot`) and encrypted under a KMS key that
+//! another account owns, successfully.
+//!
+//! Decisions: the copy is the data under a key its owner no longer controls: the key's
+//! account can read it, share it or, by disabling the key, hold it for ransom. A key
+//! named by a bare id or an alias is in the caller's account, so only a key ARN can
+//! name another account; it fires when that account is not the one the event was
+//! recorded in. Copies that AWS services make (AWS Backup's cross-account copies,
+//! `invokedBy`) are left out; a stack's copy counts. This is the snapshot and image
+//! form of `s3-copy-object-foreign-kms-key`.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{arn_account, aws_service_caller, succeeded_call};
+use crate::event::Record;
+
+pub struct SnapshotOrImageCopiedWithForeignKmsKey;
+
+const EC2: &str = "ec2.amazonaws.com";
+const RDS: &str = "rds.amazonaws.com";
+const EC2_COPIES: &[&str] = &["CopyImage", "CopySnapshot"];
+const RDS_COPIES: &[&str] = &["CopyDBClusterSnapshot", "CopyDBSnapshot"];
+
+pub static META: Meta = Meta {
+    id: "snapshot-or-image-copied-with-foreign-kms-key",
+    title: "AWS Snapshot or Image Copied Under Another Account's KMS Key",
+    description: "An EBS snapshot, a machine image or a database snapshot was copied and \
+                  encrypted under a KMS key that belongs to another AWS account. Whoever \
+                  controls that key can read the copy, or make it unreadable for good: a way \
+                  to take data out, or to hold it for ransom.",
+    severity: Severity::High,
+    attack: &["T1537", "T1486"],
+    origins: &[
+        "trailwatch: from a red-team gap hunt (snapshots and images re-encrypted under an \
+         attacker's key, the copy-and-share and ransomware paths of EC2 and RDS)",
+    ],
+    group: "backup-exposure",
+    false_positives: &[
+        "Organisations that keep their KMS keys in a central security account: tune by that \
+         account's keys.",
+        "Cross-account backup copies made by hand to a backup account's key.",
+    ],
+    next_steps: "Identify the account that owns the key. If it is not the organisation's, \
+                 delete the copy, revoke the caller's credentials and check whether the copy \
+                 was shared or copied on; review the caller's other snapshot activity.",
+    triggers: &[Trigger::write(EC2, EC2_COPIES), Trigger::write(RDS, RDS_COPIES)],
+    window: None,
+};
+
+impl Detection for SnapshotOrImageCopiedWithForeignKmsKey {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !(succeeded_call(rec, EC2, EC2_COPIES) || succeeded_call(rec, RDS, RDS_COPIES))
+            || aws_service_caller(rec)
+        {
+            return None;
+        }
+        let key = rec.request_param_str("kmsKeyId")?.trim();
+        let key_account = arn_account(key)?;
+        if Some(key_account) == rec.account_id() {
+            return None;
+        }
+        let source = [
+            "sourceSnapshotId",
+            "sourceImageId",
+            "sourceDBSnapshotIdentifier",
+            "sourceDBClusterSnapshotIdentifier",
+        ]
+        .into_iter()
+        .find_map(|k| rec.request_param_str(k));
+        fire(
+            Evidence::new()
+                .with("api", rec.event_name())
+                .with_opt("source", source)
+                .with_opt("source_region", rec.request_param_str("sourceRegion"))
+                .with("kms_key", key)
+                .with("kms_key_account", key_account),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, SERVICE, USER, failed, record};
+    use crate::detections::common::testing::{eval, fires};
+
+    const FOREIGN: &str = "arn:aws:kms:us-east-1:444455556666:key/0f1e2d3c-4b5a-4697-8877-665544332211";
+
+    #[test]
+    fn every_copy_under_a_foreign_key_fires() {
+        for (source, name, params) in [
+            (EC2, "CopySnapshot", format!(r#"{{"sourceRegion":"us-east-1","sourceSnapshotId":"snap-0a1b2c3d4e5f60718","encrypted":true,"kmsKeyId":"{FOREIGN}"}}"#)),
+            (EC2, "CopyImage", format!(r#"{{"sourceRegion":"us-east-1","sourceImageId":"ami-0a1b2c3d4e5f60718","name":"x","encrypted":true,"kmsKeyId":"{FOREIGN}"}}"#)),
+            (RDS, "CopyDBSnapshot", format!(r#"{{"sourceDBSnapshotIdentifier":"orders-nightly","targetDBSnapshotIdentifier":"o2","kmsKeyId":"{FOREIGN}"}}"#)),
+            (RDS, "CopyDBClusterSnapshot", format!(r#"{{"sourceDBClusterSnapshotIdentifier":"c-nightly","targetDBClusterSnapshotIdentifier":"c2","kmsKeyId":"{FOREIGN}"}}"#)),
+        ] {
+            match eval(&SnapshotOrImageCopiedWithForeignKmsKey, &record(source, name, ROLE, &params, "")) {
+                Some(Signal::Fire(e)) => {
+                    assert_eq!(e.get("kms_key_account").and_then(|v| v.as_str()), Some("444455556666"), "{name}");
+                    assert!(e.get("source").is_some(), "{name}");
+                }
+                other => panic!("expected a finding for {name}, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn own_keys_services_failures_and_other_calls_do_not() {
+        let copy = |key: &str| format!(r#"{{"sourceRegion":"us-east-1","sourceSnapshotId":"snap-1","encrypted":true,"kmsKeyId":"{key}"}}"#);
+        for key in [
+            "arn:aws:kms:us-east-1:111122223333:key/0f1e2d3c-4b5a-4697-8877-665544332211",
+            "0f1e2d3c-4b5a-4697-8877-665544332211",
+            "alias/backup",
+        ] {
+            assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &record(EC2, "CopySnapshot", USER, &copy(key), "")), "{key}");
+        }
+        assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &record(EC2, "CopySnapshot", USER, r#"{"sourceSnapshotId":"snap-1"}"#, "")));
+        assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &record(EC2, "CopySnapshot", SERVICE, &copy(FOREIGN), "")));
+        assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &failed(EC2, "CopySnapshot", ROLE, &copy(FOREIGN), "InvalidParameterValue")));
+        assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &record(EC2, "CreateSnapshot", ROLE, &copy(FOREIGN), "")));
+        assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &record(RDS, "CopySnapshot", ROLE, &copy(FOREIGN), "")));
+    }
+}
