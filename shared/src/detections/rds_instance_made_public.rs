@@ -10,13 +10,13 @@
 //! replicating a copy of one as public (`CreateDBInstanceReadReplica` keeps the copy
 //! in sync), is how data is exposed or pulled out. So is a `CreateDBInstance` that
 //! names a `dBClusterIdentifier`: the new instance serves the existing cluster's
-//! data, and an Aurora cluster's public access is set on its instances. `publiclyAccessible` may be a JSON
-//! boolean or text. A restore, replica or cluster member that does not say is public when RDS made
-//! it so: a copy whose subnets are in a VPC with an internet gateway (the default
-//! VPC's, when no subnet group is named) is public by default, and the response
-//! (the new instance) says which. A change
-//! that does not say leaves access as it was. Aurora's public access is set on its
-//! instances (`ModifyDBInstance`); `ModifyDBCluster` sets it for Multi-AZ DB
+//! data, and an Aurora cluster's public access is set on its instances.
+//! `publiclyAccessible` may be a JSON boolean or text. A restore, replica or cluster
+//! member that does not say is public when RDS made it so: a copy whose subnets are
+//! in a VPC with an internet gateway (the default VPC's, when no subnet group is
+//! named) is public by default, and the response (the new instance) says which. A
+//! change that does not say leaves access as it was. Aurora's public access is set
+//! on its instances (`ModifyDBInstance`); `ModifyDBCluster` sets it for Multi-AZ DB
 //! clusters, and so do their restores (`RestoreDBClusterFromSnapshot`,
 //! `RestoreDBClusterToPointInTime`), judged as the instances' restores are.
 
