@@ -327,5 +327,6 @@ registry! {
     iam_admin_policy_created::IamAdminPolicyCreated,
     snapshot_or_image_copied_with_foreign_kms_key::SnapshotOrImageCopiedWithForeignKmsKey,
     dynamodb_recovery_protection_disabled::DynamoDbRecoveryProtectionDisabled,
+    sns_sqs_policy_external_access::SnsSqsPolicyExternalAccess,
     // (end of more)
 }
