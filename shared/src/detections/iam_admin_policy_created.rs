@@ -13,7 +13,7 @@
 //! document that does not parse is not judged (IAM refuses such a call).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{AdminGrant, IAM, admin_grant, change_evidence, is_event};
+use crate::detections::common::{IAM, admin_grant, change_evidence, is_event};
 use crate::detections::create_policy_version_allow_all::policy_document_param;
 use crate::event::Record;
 
@@ -62,13 +62,7 @@ impl Detection for IamAdminPolicyCreated {
             .and_then(|p| p.get("arn"))
             .and_then(|a| a.as_str());
         let e = change_evidence(rec, &["policyName", "path"]).with_opt("policy_arn", arn);
-        fire(match grant {
-            AdminGrant::EveryAction => e,
-            AdminGrant::SelfGrant => e.with(
-                "admin_equivalent",
-                "may grant itself any permission through IAM",
-            ),
-        })
+        fire(grant.noted_in(e))
     }
 }
 

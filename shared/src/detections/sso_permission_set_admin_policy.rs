@@ -13,7 +13,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    AdminGrant, IDENTITY_CENTER, admin_grant, policy_document, request_param_any, request_text_any, succeeded_call,
+    IDENTITY_CENTER, admin_grant, policy_document, request_param_any, request_text_any, succeeded_call,
 };
 use crate::event::Record;
 
@@ -75,13 +75,7 @@ impl Detection for SsoPermissionSetAdminPolicy {
             return fire(e.with("managed_policy", policy));
         }
         let doc = request_param_any(rec, &["inlinePolicy", "InlinePolicy"]).and_then(policy_document)?;
-        match admin_grant(&doc)? {
-            AdminGrant::EveryAction => fire(e.with("inline", true)),
-            AdminGrant::SelfGrant => fire(
-                e.with("inline", true)
-                    .with("admin_equivalent", "may grant itself any permission through IAM"),
-            ),
-        }
+        fire(admin_grant(&doc)?.noted_in(e.with("inline", true)))
     }
 }
 

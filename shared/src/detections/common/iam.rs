@@ -182,14 +182,7 @@ pub fn admin_inline_policy_put(
     }
     let doc = policy_document_param(rec, "policyDocument").ok()??;
     let grant = admin_grant(&doc)?;
-    let e = change_evidence(rec, &[target_param, "policyName"]).with("inline", true);
-    Some(match grant {
-        AdminGrant::EveryAction => e,
-        AdminGrant::SelfGrant => e.with(
-            "admin_equivalent",
-            "may grant itself any permission through IAM",
-        ),
-    })
+    Some(grant.noted_in(change_evidence(rec, &[target_param, "policyName"]).with("inline", true)))
 }
 
 /// What makes a policy document an administrator's.
@@ -201,6 +194,20 @@ pub enum AdminGrant {
     /// that attaches or writes policies (`iam:*`, or an `Allow` with `NotAction` that
     /// leaves them in), on every resource.
     SelfGrant,
+}
+
+impl AdminGrant {
+    /// `evidence`, with `admin_equivalent` saying how a self-grant makes an
+    /// administrator (every action needs no note).
+    pub fn noted_in(self, evidence: Evidence) -> Evidence {
+        match self {
+            AdminGrant::EveryAction => evidence,
+            AdminGrant::SelfGrant => evidence.with(
+                "admin_equivalent",
+                "may grant itself any permission through IAM",
+            ),
+        }
+    }
 }
 
 /// Whether `doc` (a parsed policy document) grants administrator rights, and how.
