@@ -20,7 +20,7 @@
 //! header in the bytes before parsing an upload.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{arn_account, succeeded_call};
+use crate::detections::common::{foreign_key_account, succeeded_call};
 use crate::event::Record;
 use crate::event::prefilter::{Needle, Peek};
 
@@ -67,10 +67,7 @@ impl Detection for S3CopyObjectForeignKmsKey {
             return None;
         }
         let key = rec.request_param_str("x-amz-server-side-encryption-aws-kms-key-id")?;
-        let key_account = arn_account(key.trim())?;
-        if Some(key_account) == rec.account_id() {
-            return None;
-        }
+        let key_account = foreign_key_account(rec, key)?;
         fire(
             Evidence::new()
                 .with_opt("bucket", rec.request_param_str("bucketName"))

@@ -11,7 +11,7 @@
 //! form of `s3-copy-object-foreign-kms-key`.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{arn_account, aws_service_caller, succeeded_call};
+use crate::detections::common::{aws_service_caller, foreign_key_account, succeeded_call};
 use crate::event::Record;
 
 pub struct SnapshotOrImageCopiedWithForeignKmsKey;
@@ -59,10 +59,7 @@ impl Detection for SnapshotOrImageCopiedWithForeignKmsKey {
             return None;
         }
         let key = rec.request_param_str("kmsKeyId")?.trim();
-        let key_account = arn_account(key)?;
-        if Some(key_account) == rec.account_id() {
-            return None;
-        }
+        let key_account = foreign_key_account(rec, key)?;
         let source = [
             "sourceSnapshotId",
             "sourceImageId",

@@ -22,6 +22,14 @@ pub fn arn_account(arn: &str) -> Option<&str> {
     is_account_id(account).then_some(account)
 }
 
+/// The account of a KMS key named by ARN (`key`, as the request gives it), when it is
+/// not the account the record was made in: a key a bare id or an alias names is the
+/// caller's own. For the detections of data re-encrypted under another account's key.
+pub fn foreign_key_account<'k>(rec: &Record, key: &'k str) -> Option<&'k str> {
+    let account = arn_account(key.trim())?;
+    (Some(account) != rec.account_id()).then_some(account)
+}
+
 /// A policy document carried by a request field: CloudTrail writes it as JSON text
 /// (KMS, ECR, Secrets Manager, Identity Center) or as an object (S3
 /// `bucketPolicy`). Text that opens with a percent escape is decoded first, as
