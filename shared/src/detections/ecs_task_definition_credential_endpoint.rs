@@ -68,10 +68,11 @@ fn reads_credentials(command: &str) -> bool {
                 Some(port) => port.trim_start_matches(|c: char| c.is_ascii_digit()),
                 None => rest,
             };
+            let rest = unquoted(rest);
             let expansion = |s: &str| unquoted(s).starts_with(['$', '`']);
-            unquoted(rest).starts_with("/v2/credentials")
+            rest.starts_with("/v2/credentials")
                 || expansion(rest)
-                || unquoted(rest).strip_prefix('/').is_some_and(expansion)
+                || rest.strip_prefix('/').is_some_and(expansion)
         })
     })
 }
