@@ -4,10 +4,12 @@
 //!
 //! Decision: the upstream rules take the deletion only; detaching the configuration
 //! from a VPC stops that VPC's DNS logging just the same, so it is part of this
-//! behaviour.
+//! behaviour. Changes AWS services make on their own (Firewall Manager's policies)
+//! are left out, as the other logging detections leave them; a CloudFormation
+//! stack's change counts, as the person's own.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detections::common::{aws_service_caller_but_stack, succeeded_call};
 use crate::event::Record;
 
 pub struct Route53ResolverQueryLoggingDeleted;
@@ -49,7 +51,7 @@ impl Detection for Route53ResolverQueryLoggingDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) {
+        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller_but_stack(rec) {
             return None;
         }
         let config = rec.response_element("resolverQueryLogConfig");
@@ -79,6 +81,14 @@ mod tests {
         "requestParameters":{"resolverQueryLogConfigId":"rqlc-0123456789abcdef"},
         "responseElements":{"resolverQueryLogConfig":{"id":"rqlc-0123456789abcdef","name":"vpc-dns",
           "destinationArn":"arn:aws:s3:::dns-logs-111122223333","status":"DELETING"}}}"#;
+
+    #[test]
+    fn services_are_left_out_stacks_are_not() {
+        let service = DELETE.replace(r#""userIdentity":{"#, r#""userIdentity":{"invokedBy":"fms.amazonaws.com","#);
+        assert!(!fires(&Route53ResolverQueryLoggingDeleted, &service));
+        let stack = DELETE.replace(r#""userIdentity":{"#, r#""userIdentity":{"invokedBy":"cloudformation.amazonaws.com","#);
+        assert!(fires(&Route53ResolverQueryLoggingDeleted, &stack));
+    }
 
     #[test]
     fn fires_with_the_configuration() {

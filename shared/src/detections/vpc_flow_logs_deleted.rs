@@ -8,12 +8,14 @@
 //! of them) and a plain `flowLogId` list; both are read for the evidence. The call
 //! succeeds even when it deletes nothing: ids it could not delete (not found, not
 //! allowed) come back in `DeleteFlowLogsResponse.unsuccessful`. A call whose every
-//! requested id is listed there deleted nothing and does not fire.
+//! requested id is listed there deleted nothing and does not fire. Deletions AWS
+//! services make on their own are left out, as the other logging detections leave
+//! them; a CloudFormation stack's deletion counts, as the person's own.
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detections::common::{aws_service_caller_but_stack, succeeded_call};
 use crate::event::Record;
 
 pub struct VpcFlowLogsDeleted;
@@ -93,7 +95,7 @@ impl Detection for VpcFlowLogsDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) {
+        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller_but_stack(rec) {
             return None;
         }
         let ids = flow_log_ids(rec);
@@ -170,6 +172,15 @@ mod tests {
             r#""responseElements":{"DeleteFlowLogsResponse":{"unsuccessful":{"item":{"resourceId":"fl-01"}}}}"#,
         );
         assert!(!fires(&VpcFlowLogsDeleted, &one));
+    }
+
+    #[test]
+    fn services_are_left_out_stacks_are_not() {
+        let record = delete(r#"{"flowLogId":["fl-9"]}"#);
+        let service = record.replace(r#""userIdentity":{"#, r#""userIdentity":{"invokedBy":"fms.amazonaws.com","#);
+        assert!(!fires(&VpcFlowLogsDeleted, &service), "{service}");
+        let stack = record.replace(r#""userIdentity":{"#, r#""userIdentity":{"invokedBy":"cloudformation.amazonaws.com","#);
+        assert!(fires(&VpcFlowLogsDeleted, &stack), "{stack}");
     }
 
     #[test]
