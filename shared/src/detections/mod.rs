@@ -328,5 +328,11 @@ registry! {
     snapshot_or_image_copied_with_foreign_kms_key::SnapshotOrImageCopiedWithForeignKmsKey,
     dynamodb_recovery_protection_disabled::DynamoDbRecoveryProtectionDisabled,
     sns_sqs_policy_external_access::SnsSqsPolicyExternalAccess,
+    default_encryption_set_to_foreign_kms_key::DefaultEncryptionSetToForeignKmsKey,
+    iam_credential_enabled_for_another_user::IamCredentialEnabledForAnotherUser,
+    acm_certificate_exported::AcmCertificateExported,
+    backup_vault_policy_external_access::BackupVaultPolicyExternalAccess,
+    backup_copied_to_another_account::BackupCopiedToAnotherAccount,
+    redshift_snapshot_shared::RedshiftSnapshotShared,
     // (end of more)
 }

@@ -35,6 +35,42 @@ pub fn pascal_or_camel<'v>(obj: &'v serde_json::Value, key: &str) -> Option<&'v 
     })
 }
 
+/// Every text value held under a key named `key` (ASCII case ignored) anywhere in
+/// `v`, in document order. For parameters that CloudTrail nests under request
+/// wrappers, lists of rules or either casing (`KmsKeyId`, `kmsKeyId`;
+/// `DestinationBackupVaultArn` in each copy action of each rule). The search stops
+/// at a depth far below anything a request holds, so a crafted record cannot make
+/// it costly.
+pub fn texts_at_key<'v>(v: &'v serde_json::Value, key: &str) -> Vec<&'v str> {
+    fn walk<'v>(v: &'v serde_json::Value, key: &str, depth: usize, out: &mut Vec<&'v str>) {
+        if depth > 12 {
+            return;
+        }
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, child) in o {
+                    if k.eq_ignore_ascii_case(key)
+                        && let Some(text) = child.as_str()
+                    {
+                        out.push(text);
+                        continue;
+                    }
+                    walk(child, key, depth + 1, out);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    walk(item, key, depth + 1, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, key, 0, &mut out);
+    out
+}
+
 /// An enum-like text value equal to `want`, without regard to case or padding.
 pub fn text_is(v: Option<&serde_json::Value>, want: &str) -> bool {
     v.and_then(|v| v.as_str())
@@ -231,5 +267,28 @@ pub mod testing {
     /// True when `det` fires (statelessly) on the record.
     pub fn fires(det: &dyn Detection, json: &str) -> bool {
         matches!(eval(det, json), Some(Signal::Fire(_)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::texts_at_key;
+    use serde_json::json;
+
+    #[test]
+    fn texts_at_key_finds_either_casing_at_any_depth_in_order() {
+        let v = json!({
+            "ModifyEbsDefaultKmsKeyIdRequest": {"KmsKeyId": "a"},
+            "rules": [{"copyActions": [{"kmsKeyId": "b"}, {"KMSKEYID": {"not": "text"}}]}],
+            "kmsKeyId": null
+        });
+        assert_eq!(texts_at_key(&v, "kmsKeyId"), vec!["a", "b"]);
+        assert!(texts_at_key(&json!("kmsKeyId"), "kmsKeyId").is_empty());
+        // Nesting past the bound is not searched (and does not overflow the stack).
+        let mut deep = json!({"kmsKeyId": "too deep"});
+        for _ in 0..40 {
+            deep = json!([deep]);
+        }
+        assert!(texts_at_key(&deep, "kmsKeyId").is_empty());
     }
 }

@@ -1,0 +1,147 @@
+//! Backups sent to a vault in another account, successfully: a copy job started by
+//! hand (`StartCopyJob`), or a backup plan created or changed so that its rules copy
+//! every recovery point there (`CreateBackupPlan`, `UpdateBackupPlan` with a copy
+//! action's `DestinationBackupVaultArn`).
+//!
+//! Decisions: the destination counts when its vault ARN names an account other than
+//! the one the event was recorded in. The vault ARN is looked for under its name at
+//! any depth of the request, in either casing, since a plan nests it in a list of
+//! rules, each with a list of copy actions. Copies that AWS services start on their
+//! own (a plan's scheduled copies) are left out: the plan that asked for them is
+//! what this watches. Organisations that keep a central backup account will see
+//! their own copies here, and tune by that account.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{arn_account, aws_service_caller_but_stack, succeeded_call, texts_at_key};
+use crate::event::Record;
+
+pub struct BackupCopiedToAnotherAccount;
+
+const BACKUP: &str = "backup.amazonaws.com";
+const CALLS: &[&str] = &["StartCopyJob", "CreateBackupPlan", "UpdateBackupPlan"];
+
+pub static META: Meta = Meta {
+    id: "backup-copied-to-another-account",
+    title: "AWS Backup Copied to Another Account",
+    description: "A backup copy job, or a backup plan's copy rule, sends recovery points to a \
+                  vault in another AWS account. The other account gets a full copy of the \
+                  data it can restore on its own, out of reach of this account's controls.",
+    severity: Severity::Medium,
+    attack: &["T1537"],
+    origins: &[
+        "trailwatch: from a red-team gap hunt (AWS Backup recovery points copied to an \
+         account outside the organisation)",
+    ],
+    group: "backup-exposure",
+    false_positives: &[
+        "A central backup account of the organisation receiving its members' copies: tune by \
+         that account.",
+    ],
+    next_steps: "Identify the destination account. If it is not the organisation's, stop the \
+                 copy jobs, remove the copy rule from the plan, and revoke the caller's \
+                 credentials; ask the destination's owner to delete the copies if possible.",
+    triggers: &[Trigger::write(BACKUP, CALLS)],
+    window: None,
+};
+
+impl Detection for BackupCopiedToAnotherAccount {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, BACKUP, CALLS) || aws_service_caller_but_stack(rec) {
+            return None;
+        }
+        let own = rec.account_id();
+        let mut vaults: Vec<&str> = Vec::new();
+        let mut accounts: Vec<&str> = Vec::new();
+        for vault in texts_at_key(rec.request_parameters()?, "destinationBackupVaultArn") {
+            let vault = vault.trim();
+            let Some(account) = arn_account(vault).filter(|a| Some(*a) != own) else {
+                continue;
+            };
+            if !vaults.contains(&vault) {
+                vaults.push(vault);
+            }
+            if !accounts.contains(&account) {
+                accounts.push(account);
+            }
+        }
+        if vaults.is_empty() {
+            return None;
+        }
+        accounts.sort_unstable();
+        let plan = ["backupPlanId", "BackupPlanId"]
+            .into_iter()
+            .find_map(|k| rec.request_param_str(k));
+        let source = ["recoveryPointArn", "RecoveryPointArn"]
+            .into_iter()
+            .find_map(|k| rec.request_param_str(k));
+        fire(
+            Evidence::new()
+                .with("api", rec.event_name())
+                .with("destination_vaults", vaults)
+                .with("other_accounts", accounts)
+                .with_opt("backup_plan", plan)
+                .with_opt("recovery_point", source),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
+    use crate::detections::common::testing::{eval, fires};
+
+    const FOREIGN_VAULT: &str = "arn:aws:backup:us-east-1:444455556666:backup-vault:drop";
+    const OWN_VAULT: &str = "arn:aws:backup:us-west-2:111122223333:backup-vault:dr";
+
+    fn copy(vault: &str) -> String {
+        format!(
+            r#"{{"recoveryPointArn":"arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60718","sourceBackupVaultName":"prod",
+            "destinationBackupVaultArn":"{vault}","iamRoleArn":"arn:aws:iam::111122223333:role/service-role/AWSBackupDefaultServiceRole"}}"#
+        )
+    }
+
+    fn plan(vaults: &[&str]) -> String {
+        let actions: Vec<String> = vaults
+            .iter()
+            .map(|v| format!(r#"{{"DestinationBackupVaultArn":"{v}","Lifecycle":{{"DeleteAfterDays":35}}}}"#))
+            .collect();
+        format!(
+            r#"{{"backupPlanId":"0f1e2d3c-4b5a","backupPlan":{{"BackupPlanName":"nightly","Rules":[
+            {{"RuleName":"daily","TargetBackupVaultName":"prod","CopyActions":[{}]}}]}}}}"#,
+            actions.join(",")
+        )
+    }
+
+    #[test]
+    fn a_copy_job_or_a_plan_copying_to_another_account_fires() {
+        match eval(&BackupCopiedToAnotherAccount, &record(BACKUP, "StartCopyJob", ROLE, &copy(FOREIGN_VAULT), "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("other_accounts"), Some(&serde_json::json!(["444455556666"])));
+                assert!(e.get("recovery_point").is_some());
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        for name in ["CreateBackupPlan", "UpdateBackupPlan"] {
+            match eval(&BackupCopiedToAnotherAccount, &record(BACKUP, name, ROLE, &plan(&[OWN_VAULT, FOREIGN_VAULT]), "")) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("destination_vaults"), Some(&serde_json::json!([FOREIGN_VAULT])), "{name}"),
+                other => panic!("expected a finding for {name}, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn own_vaults_plans_without_copies_services_and_failures_do_not() {
+        assert!(!fires(&BackupCopiedToAnotherAccount, &record(BACKUP, "StartCopyJob", ROLE, &copy(OWN_VAULT), "")));
+        assert!(!fires(&BackupCopiedToAnotherAccount, &record(BACKUP, "CreateBackupPlan", ROLE, &plan(&[OWN_VAULT]), "")));
+        assert!(!fires(&BackupCopiedToAnotherAccount, &record(BACKUP, "CreateBackupPlan", ROLE, &plan(&[]), "")));
+        assert!(!fires(&BackupCopiedToAnotherAccount, &record(BACKUP, "StartCopyJob", ROLE, &copy("drop"), "")));
+        assert!(!fires(&BackupCopiedToAnotherAccount, &record(BACKUP, "StartCopyJob", SERVICE, &copy(FOREIGN_VAULT), "")));
+        assert!(!fires(&BackupCopiedToAnotherAccount, &failed(BACKUP, "StartCopyJob", ROLE, &copy(FOREIGN_VAULT), "AccessDeniedException")));
+        assert!(!fires(&BackupCopiedToAnotherAccount, &record(BACKUP, "StartBackupJob", ROLE, &copy(FOREIGN_VAULT), "")));
+    }
+}

@@ -1,0 +1,109 @@
+//! An AWS Backup vault's access policy opened to another account or to everyone
+//! (`PutBackupVaultAccessPolicy`, successfully).
+//!
+//! Decisions: judged as the other resource policies are (`common::policy_exposure`):
+//! an `Allow` statement for the principal `*` counts unless a `Condition` fences in
+//! its callers (the organisation, named accounts...: the usual policy for
+//! organisation-wide copies, open to `*` but fenced by `aws:PrincipalOrgID`, stays
+//! quiet), and an account principal counts when it is not the event's own account.
+//! `Deny` statements (the vault protections AWS recommends) open nothing. A vault
+//! that another account may copy from, restore from or delete in hands that account
+//! the backups.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{policy_document, policy_exposure, request_param_any, succeeded_call};
+use crate::event::Record;
+
+pub struct BackupVaultPolicyExternalAccess;
+
+const BACKUP: &str = "backup.amazonaws.com";
+const CALLS: &[&str] = &["PutBackupVaultAccessPolicy"];
+
+pub static META: Meta = Meta {
+    id: "backup-vault-policy-external-access",
+    title: "AWS Backup Vault Opened to Another Account or Everyone",
+    description: "A backup vault's access policy now lets another AWS account, or anyone, act \
+                  on it. An account that may copy or restore recovery points from the vault \
+                  takes the backups with it; one that may delete them can destroy the copy \
+                  meant to survive an attack.",
+    severity: Severity::High,
+    attack: &["T1537", "T1490"],
+    origins: &[
+        "trailwatch: from a red-team gap hunt (resource policies opened on services no \
+         detection watched: AWS Backup vaults)",
+    ],
+    group: "backup-exposure",
+    false_positives: &[
+        "A central backup account allowed into its members' vaults by account id rather than \
+         by organisation: tune by the account.",
+    ],
+    next_steps: "Read the policy in the evidence: which accounts, which actions? If the \
+                 receiving account is unknown, put the previous policy back, check the vault's \
+                 copy and restore jobs since the change, and revoke the caller's credentials.",
+    triggers: &[Trigger::write(BACKUP, CALLS)],
+    window: None,
+};
+
+impl Detection for BackupVaultPolicyExternalAccess {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, BACKUP, CALLS) {
+            return None;
+        }
+        let doc = policy_document(request_param_any(rec, &["policy", "Policy"])?)?;
+        let exposure = policy_exposure(&doc, rec.account_id(), |_| true);
+        if !exposure.exposed() {
+            return None;
+        }
+        let vault = rec
+            .request_param_str("backupVaultName")
+            .or_else(|| rec.request_param_str("BackupVaultName"));
+        fire(exposure.evidence(Evidence::new().with_opt("backup_vault", vault)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, failed, record};
+    use crate::detections::common::testing::{eval, fires};
+
+    fn params(statement: &str) -> String {
+        let text = format!(r#"{{"Version":"2012-10-17","Statement":[{statement}]}}"#);
+        format!(r#"{{"backupVaultName":"prod-vault","policy":{}}}"#, serde_json::to_string(&text).unwrap())
+    }
+
+    const FOREIGN: &str = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"backup:CopyFromBackupVault","Resource":"*"}"#;
+    const PUBLIC: &str = r#"{"Effect":"Allow","Principal":"*","Action":"backup:*","Resource":"*"}"#;
+
+    #[test]
+    fn a_vault_opened_to_another_account_or_everyone_fires() {
+        match eval(&BackupVaultPolicyExternalAccess, &record(BACKUP, "PutBackupVaultAccessPolicy", ROLE, &params(FOREIGN), "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("other_accounts"), Some(&serde_json::json!(["444455556666"])));
+                assert_eq!(e.get("backup_vault").and_then(|v| v.as_str()), Some("prod-vault"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        match eval(&BackupVaultPolicyExternalAccess, &record(BACKUP, "PutBackupVaultAccessPolicy", ROLE, &params(PUBLIC), "")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("public"), Some(&serde_json::json!(true))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fenced_denying_own_account_and_failed_policies_do_not() {
+        let org = r#"{"Effect":"Allow","Principal":"*","Action":"backup:CopyIntoBackupVault","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#;
+        let deny = r#"{"Effect":"Deny","Principal":"*","Action":["backup:DeleteRecoveryPoint","backup:DeleteBackupVault"],"Resource":"*"}"#;
+        let own = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/BackupAdmin"},"Action":"backup:*","Resource":"*"}"#;
+        for st in [org, deny, own] {
+            assert!(!fires(&BackupVaultPolicyExternalAccess, &record(BACKUP, "PutBackupVaultAccessPolicy", ROLE, &params(st), "")), "{st}");
+        }
+        assert!(!fires(&BackupVaultPolicyExternalAccess, &failed(BACKUP, "PutBackupVaultAccessPolicy", ROLE, &params(PUBLIC), "AccessDeniedException")));
+        assert!(!fires(&BackupVaultPolicyExternalAccess, &record(BACKUP, "PutBackupVaultNotifications", ROLE, &params(PUBLIC), "")));
+        assert!(!fires(&BackupVaultPolicyExternalAccess, &record(BACKUP, "PutBackupVaultAccessPolicy", ROLE, r#"{"backupVaultName":"v","policy":"not json"}"#, "")));
+    }
+}
