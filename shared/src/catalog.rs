@@ -89,6 +89,10 @@ pub static GROUPS: &[FunctionGroup] = &[
         name: "backup-exposure",
         description: "Backups and copies shared, exported or destroyed: snapshots, images, database copies and public access, backup vaults, file systems",
     },
+    FunctionGroup {
+        name: "network-exposure",
+        description: "Network bridges and network defences: VPC peering and transit gateway links with other accounts, endpoint services opened to everyone, Network Firewall and load balancer access logs switched off",
+    },
 ];
 
 /// A function group by name.
@@ -178,6 +182,7 @@ pub mod functions {
         HIJACKING = "hijacking",
         WEB_PROTECTION = "web-protection",
         BACKUP_EXPOSURE = "backup-exposure",
+        NETWORK_EXPOSURE = "network-exposure",
     }
 }
 
