@@ -5,11 +5,11 @@
 //! public certificates issued as exportable; either way the key leaves AWS, and
 //! whoever holds it can impersonate the names it covers. Every successful export by
 //! a person or a pipeline counts (the passphrase is never logged); exports AWS
-//! services make on their own are left out. Failed attempts are not reported: the
-//! caller got nothing.
+//! services make on their own are left out, a stack's would count. Failed attempts
+//! are not reported: the caller got nothing.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, succeeded_call};
+use crate::detections::common::{aws_service_caller_but_stack, succeeded_call};
 use crate::event::Record;
 
 pub struct AcmCertificateExported;
@@ -48,7 +48,7 @@ impl Detection for AcmCertificateExported {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, ACM, CALLS) || aws_service_caller(rec) {
+        if !succeeded_call(rec, ACM, CALLS) || aws_service_caller_but_stack(rec) {
             return None;
         }
         fire(Evidence::new().with_opt("certificate_arn", rec.request_param_str("certificateArn")))

@@ -12,7 +12,9 @@
 //! their own copies here, and tune by that account.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{arn_account, aws_service_caller_but_stack, succeeded_call, texts_at_key};
+use crate::detections::common::{
+    arn_account, aws_service_caller_but_stack, other_accounts, succeeded_call, texts_at_key,
+};
 use crate::event::Record;
 
 pub struct BackupCopiedToAnotherAccount;
@@ -54,24 +56,16 @@ impl Detection for BackupCopiedToAnotherAccount {
             return None;
         }
         let own = rec.account_id();
-        let mut vaults: Vec<&str> = Vec::new();
-        let mut accounts: Vec<&str> = Vec::new();
-        for vault in texts_at_key(rec.request_parameters()?, "destinationBackupVaultArn") {
-            let vault = vault.trim();
-            let Some(account) = arn_account(vault).filter(|a| Some(*a) != own) else {
-                continue;
-            };
-            if !vaults.contains(&vault) {
-                vaults.push(vault);
-            }
-            if !accounts.contains(&account) {
-                accounts.push(account);
-            }
-        }
+        let mut vaults: Vec<&str> = texts_at_key(rec.request_parameters()?, "destinationBackupVaultArn")
+            .into_iter()
+            .map(str::trim)
+            .filter(|v| arn_account(v).is_some_and(|a| Some(a) != own))
+            .collect();
+        vaults.dedup();
         if vaults.is_empty() {
             return None;
         }
-        accounts.sort_unstable();
+        let accounts = other_accounts(vaults.iter().filter_map(|v| arn_account(v)), own);
         let plan = ["backupPlanId", "BackupPlanId"]
             .into_iter()
             .find_map(|k| rec.request_param_str(k));

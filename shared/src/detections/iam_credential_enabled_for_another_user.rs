@@ -7,11 +7,12 @@
 //! the access it held without minting anything new; an SSH public key uploaded for
 //! a user opens CodeCommit (and any tooling that trusts IAM's SSH keys) as that
 //! user. A call without `userName` acts on the caller's own credentials, and an IAM
-//! user naming itself is its own business; every other caller (another user, a role,
+//! user naming itself (in any letter case, by `userName` or, without one, by its
+//! ARN: `common::caller_is_user`) is its own business; every other caller (another user, a role,
 //! root, a federated session) counts. Deactivating is not watched here.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{succeeded_call, text_is};
+use crate::detections::common::{caller_is_user, succeeded_call, text_is};
 use crate::event::{Record, actor_display};
 
 pub struct IamCredentialEnabledForAnotherUser;
@@ -61,7 +62,7 @@ impl Detection for IamCredentialEnabledForAnotherUser {
         }
         // Without a target the credential is the caller's own.
         let target = rec.request_param_str("userName")?.trim();
-        if target.is_empty() || (rec.identity_type() == Some("IAMUser") && rec.user_name() == Some(target)) {
+        if target.is_empty() || caller_is_user(rec, target) {
             return None;
         }
         let ssh_key = rec.request_param_str("sSHPublicKeyId").or_else(|| {
@@ -114,6 +115,12 @@ mod tests {
         // USER is mallory: her own key, named or not.
         let own = REACTIVATE.replace("backup-svc", "mallory");
         assert!(!fires(&IamCredentialEnabledForAnotherUser, &record(IAM, "UpdateAccessKey", USER, &own, "")));
+        // IAM names ignore case; a record without userName names the user by its ARN.
+        let shouted = REACTIVATE.replace("backup-svc", "MALLORY");
+        assert!(!fires(&IamCredentialEnabledForAnotherUser, &record(IAM, "UpdateAccessKey", USER, &shouted, "")));
+        let no_name = USER.replace(r#","userName":"mallory""#, "");
+        assert!(!fires(&IamCredentialEnabledForAnotherUser, &record(IAM, "UpdateAccessKey", &no_name, &own, "")));
+        assert!(fires(&IamCredentialEnabledForAnotherUser, &record(IAM, "UpdateAccessKey", &no_name, REACTIVATE, "")));
         let unnamed = r#"{"accessKeyId":"AKIAEXAMPLEOLDKEY001","status":"Active"}"#;
         assert!(!fires(&IamCredentialEnabledForAnotherUser, &record(IAM, "UpdateAccessKey", ROLE, unnamed, "")));
         let off = REACTIVATE.replace("Active", "Inactive");

@@ -15,7 +15,7 @@
 //! Manager shares, Network Manager) are left out; a stack's link counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, is_account_id, succeeded_call, texts_at_key};
+use crate::detections::common::{aws_service_caller_but_stack, other_accounts, succeeded_call, texts_at_key};
 use crate::event::Record;
 
 pub struct NetworkLinkedToAnotherAccount;
@@ -64,8 +64,7 @@ impl Detection for NetworkLinkedToAnotherAccount {
         if !succeeded_call(rec, EC2, CALLS) || aws_service_caller_but_stack(rec) {
             return None;
         }
-        let own = rec.account_id();
-        let others: Vec<&str> = if rec.event_name() == "CreateVpcPeeringConnection" {
+        let ids = if rec.event_name() == "CreateVpcPeeringConnection" {
             texts_at_key(rec.request_parameters()?, "peerOwnerId")
         } else {
             let response = rec.response_elements()?;
@@ -73,13 +72,7 @@ impl Detection for NetworkLinkedToAnotherAccount {
             ids.extend(texts_at_key(response, "vpcOwnerId"));
             ids
         };
-        let mut others: Vec<&str> = others
-            .into_iter()
-            .map(str::trim)
-            .filter(|a| is_account_id(a) && Some(*a) != own)
-            .collect();
-        others.sort_unstable();
-        others.dedup();
+        let others = other_accounts(ids, rec.account_id());
         if others.is_empty() {
             return None;
         }

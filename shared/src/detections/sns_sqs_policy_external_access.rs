@@ -15,7 +15,7 @@
 //! message out.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{is_account_id, policy_document, policy_exposure, succeeded_call};
+use crate::detections::common::{other_accounts, policy_document, policy_exposure, succeeded_call};
 use crate::event::Record;
 
 pub struct SnsSqsPolicyExternalAccess;
@@ -66,18 +66,13 @@ impl Detection for SnsSqsPolicyExternalAccess {
             .or_else(|| rec.request_param_str("queueName"));
         let e = Evidence::new().with("api", rec.event_name()).with_opt("resource", target);
         if rec.event_name() == "AddPermission" {
-            let own = rec.account_id();
-            let mut others: Vec<&str> = rec
+            let ids = rec
                 .request_param("aWSAccountIds")
                 .and_then(|v| v.as_array())
                 .into_iter()
                 .flatten()
-                .filter_map(|v| v.as_str())
-                .map(str::trim)
-                .filter(|a| is_account_id(a) && Some(*a) != own)
-                .collect();
-            others.sort_unstable();
-            others.dedup();
+                .filter_map(|v| v.as_str());
+            let others = other_accounts(ids, rec.account_id());
             if others.is_empty() {
                 return None;
             }

@@ -48,12 +48,21 @@ pub fn is_event(rec: &Record, source: &str, names: &[&str]) -> bool {
 
 /// The caller is the IAM user named `target`. Letter case is ignored: IAM names
 /// are unique without regard to case and a request may name the user in any case
-/// (`ALICE` is alice), while `userIdentity.userName` is written as created.
+/// (`ALICE` is alice), while `userIdentity.userName` is written as created. A
+/// record without `userName` names the user by the last part of its ARN
+/// (`arn:aws:iam::111122223333:user/path/alice`).
 pub fn caller_is_user(rec: &Record, target: &str) -> bool {
-    rec.identity_type() == Some("IAMUser")
-        && rec
-            .user_name()
-            .is_some_and(|name| name.eq_ignore_ascii_case(target.trim()))
+    if rec.identity_type() != Some("IAMUser") {
+        return false;
+    }
+    let from_arn = || {
+        let arn = rec.identity()?.arn.as_deref()?;
+        let (_, path) = arn.split_once(":user/")?;
+        path.rsplit('/').next()
+    };
+    rec.user_name()
+        .or_else(from_arn)
+        .is_some_and(|name| name.eq_ignore_ascii_case(target.trim()))
 }
 
 /// The caller and the request as evidence: the API, who called (name and type),

@@ -22,6 +22,22 @@ pub fn arn_account(arn: &str) -> Option<&str> {
     is_account_id(account).then_some(account)
 }
 
+/// The distinct 12-digit account ids among `ids` that are not `own`, trimmed and
+/// sorted: the other accounts a share, a grant or a link names.
+pub fn other_accounts<'a>(
+    ids: impl IntoIterator<Item = &'a str>,
+    own: Option<&str>,
+) -> Vec<&'a str> {
+    let mut out: Vec<&str> = ids
+        .into_iter()
+        .map(str::trim)
+        .filter(|a| is_account_id(a) && Some(*a) != own)
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// The account of a KMS key named by ARN (`key`, as the request gives it), when it is
 /// not the account the record was made in: a key a bare id or an alias names is the
 /// caller's own. For the detections of data re-encrypted under another account's key.
