@@ -338,5 +338,10 @@ registry! {
     vpc_endpoint_service_opened_to_everyone::VpcEndpointServiceOpenedToEveryone,
     network_firewall_disabled::NetworkFirewallDisabled,
     load_balancer_access_logs_disabled::LoadBalancerAccessLogsDisabled,
+    snapshots_deleted_burst::SnapshotsDeletedBurst,
+    ec2_instances_terminated_burst::Ec2InstancesTerminatedBurst,
+    backup_retention_shortened::BackupRetentionShortened,
+    organizations_deny_all_policy::OrganizationsDenyAllPolicy,
+    logs_streamed_to_another_account::LogsStreamedToAnotherAccount,
     // (end of more)
 }

@@ -35,27 +35,30 @@ pub fn pascal_or_camel<'v>(obj: &'v serde_json::Value, key: &str) -> Option<&'v 
     })
 }
 
-/// Every text value held under a key named `key` (ASCII case ignored) anywhere in
-/// `v`, in document order. For parameters that CloudTrail nests under request
-/// wrappers, lists of rules or either casing (`KmsKeyId`, `kmsKeyId`;
-/// `DestinationBackupVaultArn` in each copy action of each rule). The search stops
-/// at a depth far below anything a request holds, so a crafted record cannot make
-/// it costly.
-pub fn texts_at_key<'v>(v: &'v serde_json::Value, key: &str) -> Vec<&'v str> {
-    fn walk<'v>(v: &'v serde_json::Value, key: &str, depth: usize, out: &mut Vec<&'v str>) {
+/// Every value held under a key named `key` (ASCII case ignored) anywhere in `v`,
+/// in document order; a value found is not searched further. For parameters that
+/// CloudTrail nests under request wrappers, lists of rules or either casing
+/// (`KmsKeyId`, `kmsKeyId`; `DestinationBackupVaultArn` in each copy action of each
+/// rule). The search stops at a depth far below anything a request holds, so a
+/// crafted record cannot make it costly.
+pub fn values_at_key<'v>(v: &'v serde_json::Value, key: &str) -> Vec<&'v serde_json::Value> {
+    fn walk<'v>(
+        v: &'v serde_json::Value,
+        key: &str,
+        depth: usize,
+        out: &mut Vec<&'v serde_json::Value>,
+    ) {
         if depth > 12 {
             return;
         }
         match v {
             serde_json::Value::Object(o) => {
                 for (k, child) in o {
-                    if k.eq_ignore_ascii_case(key)
-                        && let Some(text) = child.as_str()
-                    {
-                        out.push(text);
-                        continue;
+                    if k.eq_ignore_ascii_case(key) {
+                        out.push(child);
+                    } else {
+                        walk(child, key, depth + 1, out);
                     }
-                    walk(child, key, depth + 1, out);
                 }
             }
             serde_json::Value::Array(items) => {
@@ -69,6 +72,14 @@ pub fn texts_at_key<'v>(v: &'v serde_json::Value, key: &str) -> Vec<&'v str> {
     let mut out = Vec::new();
     walk(v, key, 0, &mut out);
     out
+}
+
+/// The text values among [`values_at_key`].
+pub fn texts_at_key<'v>(v: &'v serde_json::Value, key: &str) -> Vec<&'v str> {
+    values_at_key(v, key)
+        .into_iter()
+        .filter_map(|v| v.as_str())
+        .collect()
 }
 
 /// An enum-like text value equal to `want`, without regard to case or padding.
@@ -279,7 +290,7 @@ mod tests {
     fn texts_at_key_finds_either_casing_at_any_depth_in_order() {
         let v = json!({
             "ModifyEbsDefaultKmsKeyIdRequest": {"KmsKeyId": "a"},
-            "rules": [{"copyActions": [{"kmsKeyId": "b"}, {"KMSKEYID": {"not": "text"}}]}],
+            "rules": [{"copyActions": [{"kmsKeyId": "b"}, {"KMSKEYID": {"kmsKeyId": "inside a found value"}}]}],
             "kmsKeyId": null
         });
         assert_eq!(texts_at_key(&v, "kmsKeyId"), vec!["a", "b"]);

@@ -1,0 +1,129 @@
+//! Backups set to expire within days, successfully: a recovery point's lifecycle
+//! changed (`UpdateRecoveryPointLifecycle`) or a backup plan's rule created or
+//! changed (`CreateBackupPlan`, `UpdateBackupPlan`, their copy actions included) so
+//! that recovery points are deleted less than three days after they are made.
+//!
+//! Decisions: the quiet way to destroy backups: nothing is deleted by the caller,
+//! AWS Backup's own retention does it a day later, as `backup-vault-or-plan-deleted`
+//! leaves AWS Backup's deletions out. Below three days, as for S3 lifecycle rules
+//! (`s3-bucket-lifecycle-short-expiration`). `DeleteAfterDays` is read at any depth
+//! and in either casing, as a number or its text; a rule without one keeps its
+//! points until deleted and does not count. Changes AWS services make on their own
+//! are left out; a stack's change counts.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_service_caller_but_stack, succeeded_call, values_at_key, whole_number};
+use crate::event::Record;
+
+pub struct BackupRetentionShortened;
+
+const BACKUP: &str = "backup.amazonaws.com";
+const CALLS: &[&str] = &["CreateBackupPlan", "UpdateBackupPlan", "UpdateRecoveryPointLifecycle"];
+/// Retention below this many days fires.
+const MAX_DAYS_EXCLUSIVE: u64 = 3;
+
+pub static META: Meta = Meta {
+    id: "backup-retention-shortened",
+    title: "AWS Backup Recovery Points Set to Expire Within Days",
+    description: "A recovery point, or a backup plan's rule, was set to delete backups less \
+                  than three days after they are made. AWS Backup then deletes them itself: a \
+                  way to destroy the backups without a deletion by the caller in the trail.",
+    severity: Severity::High,
+    attack: &["T1490"],
+    origins: &[
+        "trailwatch: from a red-team gap hunt (recovery points expiring within days, backups \
+         destroyed through their own retention)",
+    ],
+    group: "backup-exposure",
+    false_positives: &[
+        "Short-lived test plans, or frequent backups of scratch data kept a day or two on \
+         purpose: tune by the plan or vault.",
+    ],
+    next_steps: "Set the retention back on the affected plans and recovery points before AWS \
+                 Backup acts on it, check what was already deleted, and revoke the caller's \
+                 credentials if the change was not planned.",
+    triggers: &[Trigger::write(BACKUP, CALLS)],
+    window: None,
+};
+
+impl Detection for BackupRetentionShortened {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, BACKUP, CALLS) || aws_service_caller_but_stack(rec) {
+            return None;
+        }
+        let shortest = values_at_key(rec.request_parameters()?, "deleteAfterDays")
+            .into_iter()
+            .filter_map(|v| whole_number(Some(v)))
+            .min()?;
+        if shortest >= MAX_DAYS_EXCLUSIVE {
+            return None;
+        }
+        let target = ["recoveryPointArn", "backupPlanId", "backupVaultName"]
+            .into_iter()
+            .find_map(|k| rec.request_param_str(k))
+            .or_else(|| {
+                let plan = rec.request_param("backupPlan")?;
+                ["backupPlanName", "BackupPlanName"]
+                    .into_iter()
+                    .find_map(|k| plan.get(k)?.as_str())
+            });
+        fire(
+            Evidence::new()
+                .with("api", rec.event_name())
+                .with_opt("target", target)
+                .with("delete_after_days", shortest),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
+    use crate::detections::common::testing::{eval, fires};
+
+    fn lifecycle(days: &str) -> String {
+        format!(
+            r#"{{"backupVaultName":"prod-vault","recoveryPointArn":"arn:aws:ec2:us-east-1::snapshot/snap-0a1b2c3d4e5f60718","lifecycle":{{"deleteAfterDays":{days}}}}}"#
+        )
+    }
+
+    fn plan(days: &str, copy_days: &str) -> String {
+        format!(
+            r#"{{"backupPlanId":"0f1e2d3c","backupPlan":{{"BackupPlanName":"nightly","Rules":[{{"RuleName":"daily","TargetBackupVaultName":"prod-vault",
+            "Lifecycle":{{"DeleteAfterDays":{days}}},"CopyActions":[{{"DestinationBackupVaultArn":"arn:aws:backup:us-west-2:111122223333:backup-vault:dr","Lifecycle":{{"DeleteAfterDays":{copy_days}}}}}]}}]}}}}"#
+        )
+    }
+
+    #[test]
+    fn retention_below_three_days_fires() {
+        for days in ["1", "\"2\"", "0"] {
+            match eval(&BackupRetentionShortened, &record(BACKUP, "UpdateRecoveryPointLifecycle", ROLE, &lifecycle(days), "")) {
+                Some(Signal::Fire(e)) => assert!(e.get("target").is_some(), "{days}"),
+                other => panic!("expected a finding for {days}, got {other:?}"),
+            }
+        }
+        // A copy action's retention counts as much as the rule's own.
+        match eval(&BackupRetentionShortened, &record(BACKUP, "UpdateBackupPlan", ROLE, &plan("35", "1"), "")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("delete_after_days"), Some(&serde_json::json!(1))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(fires(&BackupRetentionShortened, &record(BACKUP, "CreateBackupPlan", ROLE, &plan("1", "35"), "")));
+    }
+
+    #[test]
+    fn longer_or_unset_retention_services_and_failures_do_not() {
+        assert!(!fires(&BackupRetentionShortened, &record(BACKUP, "UpdateRecoveryPointLifecycle", ROLE, &lifecycle("3"), "")));
+        assert!(!fires(&BackupRetentionShortened, &record(BACKUP, "UpdateBackupPlan", ROLE, &plan("35", "90"), "")));
+        let cold_only = r#"{"backupVaultName":"v","recoveryPointArn":"arn:x","lifecycle":{"moveToColdStorageAfterDays":1}}"#;
+        assert!(!fires(&BackupRetentionShortened, &record(BACKUP, "UpdateRecoveryPointLifecycle", ROLE, cold_only, "")));
+        assert!(!fires(&BackupRetentionShortened, &record(BACKUP, "UpdateRecoveryPointLifecycle", ROLE, &lifecycle("null"), "")));
+        assert!(!fires(&BackupRetentionShortened, &record(BACKUP, "UpdateRecoveryPointLifecycle", SERVICE, &lifecycle("1"), "")));
+        assert!(!fires(&BackupRetentionShortened, &failed(BACKUP, "UpdateRecoveryPointLifecycle", ROLE, &lifecycle("1"), "InvalidParameterValueException")));
+        assert!(!fires(&BackupRetentionShortened, &record(BACKUP, "StartBackupJob", ROLE, &lifecycle("1"), "")));
+    }
+}

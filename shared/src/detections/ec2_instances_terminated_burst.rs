@@ -1,0 +1,124 @@
+//! One caller terminating many EC2 instances (`TerminateInstances`, successfully):
+//! one call naming at least ten instances, or calls naming ten different first
+//! instances within ten minutes.
+//!
+//! Decisions: a call may name many instances, but a window keeps one value per
+//! record (the store keeps one observation per event), so a call that names ten or
+//! more fires on its own, and smaller calls count in the window by the first
+//! instance they name. Two calls of five instances each therefore count as two: a
+//! known limit, stated here. The group is account and caller (the session for
+//! assumed roles). Terminations AWS services make on their own (Auto Scaling scale-in,
+//! Spot interruptions, EKS node groups) are left out; a stack's count.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec, fire};
+use crate::detections::common::{account_actor_group, aws_service_caller_but_stack, succeeded_call, texts_at_key};
+use crate::event::Record;
+
+pub struct Ec2InstancesTerminatedBurst;
+
+const EC2: &str = "ec2.amazonaws.com";
+const CALLS: &[&str] = &["TerminateInstances"];
+/// Instances that make a burst, in one call or within the window.
+const MANY: usize = 10;
+
+pub static META: Meta = Meta {
+    id: "ec2-instances-terminated-burst",
+    title: "AWS Many EC2 Instances Terminated by One Caller",
+    description: "One caller terminated at least ten EC2 instances, in one call or within ten \
+                  minutes. Mass termination takes down services and destroys the instance \
+                  storage that is not backed up: the impact step of a destructive attack.",
+    severity: Severity::High,
+    attack: &["T1485", "T1529"],
+    origins: &[
+        "trailwatch: from a red-team gap hunt (destruction bursts: instances terminated en \
+         masse)",
+    ],
+    group: "correlation",
+    false_positives: &[
+        "Pipelines that tear down test or build fleets under their own role: tune by that role.",
+    ],
+    next_steps: "Stop the caller: revoke its credentials and check termination protection on \
+                 what remains. Review what else it deleted and restore the services from \
+                 their images and backups.",
+    triggers: &[Trigger::write(EC2, CALLS)],
+    window: Some(WindowSpec::Distinct {
+        window_secs: 600,
+        min_distinct: MANY,
+    }),
+};
+
+impl Detection for Ec2InstancesTerminatedBurst {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, EC2, CALLS) || aws_service_caller_but_stack(rec) {
+            return None;
+        }
+        let mut instances: Vec<&str> = texts_at_key(rec.request_parameters()?, "instanceId")
+            .into_iter()
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .collect();
+        instances.dedup();
+        let first = *instances.first()?;
+        if instances.len() >= MANY {
+            let count = instances.len();
+            instances.truncate(100);
+            return fire(
+                Evidence::new()
+                    .with("instance_count", count)
+                    .with("instances", instances),
+            );
+        }
+        Some(Signal::Distinct {
+            group: account_actor_group(rec),
+            value: first.to_owned(),
+            evidence: Evidence::new()
+                .with("instances", instances)
+                .with_opt("source_ip", rec.source_ip()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
+    use crate::detections::common::testing::eval;
+
+    fn terminate(ids: &[String]) -> String {
+        let items: Vec<String> = ids.iter().map(|i| format!(r#"{{"instanceId":"{i}"}}"#)).collect();
+        format!(r#"{{"instancesSet":{{"items":[{}]}}}}"#, items.join(","))
+    }
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("i-0a1b2c3d4e5f6{i:04}")).collect()
+    }
+
+    #[test]
+    fn a_small_call_counts_by_its_first_instance_a_big_one_fires() {
+        match eval(&Ec2InstancesTerminatedBurst, &record(EC2, "TerminateInstances", ROLE, &terminate(&ids(3)), "")) {
+            Some(Signal::Distinct { group, value, .. }) => {
+                assert_eq!(group, "111122223333|arn:aws:sts::111122223333:assumed-role/DataOps/ops-session");
+                assert_eq!(value, "i-0a1b2c3d4e5f60000");
+            }
+            other => panic!("expected an observation, got {other:?}"),
+        }
+        match eval(&Ec2InstancesTerminatedBurst, &record(EC2, "TerminateInstances", ROLE, &terminate(&ids(12)), "")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("instance_count"), Some(&serde_json::json!(12))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn services_failures_empty_and_other_calls_do_not_count() {
+        let one = terminate(&ids(1));
+        assert_eq!(eval(&Ec2InstancesTerminatedBurst, &record(EC2, "TerminateInstances", SERVICE, &one, "")), None);
+        assert_eq!(eval(&Ec2InstancesTerminatedBurst, &failed(EC2, "TerminateInstances", ROLE, &one, "OperationNotPermitted")), None);
+        assert_eq!(eval(&Ec2InstancesTerminatedBurst, &record(EC2, "TerminateInstances", ROLE, r#"{"instancesSet":{}}"#, "")), None);
+        assert_eq!(eval(&Ec2InstancesTerminatedBurst, &record(EC2, "TerminateInstances", ROLE, "null", "")), None);
+        assert_eq!(eval(&Ec2InstancesTerminatedBurst, &record(EC2, "StopInstances", ROLE, &one, "")), None);
+    }
+}
