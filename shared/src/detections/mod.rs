@@ -343,5 +343,7 @@ registry! {
     backup_retention_shortened::BackupRetentionShortened,
     organizations_deny_all_policy::OrganizationsDenyAllPolicy,
     logs_streamed_to_another_account::LogsStreamedToAnotherAccount,
+    identity_center_identity_source_changed::IdentityCenterIdentitySourceChanged,
+    s3_inventory_to_another_account::S3InventoryToAnotherAccount,
     // (end of more)
 }
