@@ -20,7 +20,7 @@ pub struct FunctionGroup {
 pub static GROUPS: &[FunctionGroup] = &[
     FunctionGroup {
         name: "logging-tamper",
-        description: "Logging and monitoring tampering: CloudTrail, CloudWatch, Config, IAM log evasion",
+        description: "Audit logging tampering: CloudTrail trails and event stores, Config, IAM log evasion, security services taken off the organisation, database activity streams, Bedrock invocation logging",
     },
     FunctionGroup {
         name: "identity-abuse",
@@ -92,6 +92,10 @@ pub static GROUPS: &[FunctionGroup] = &[
     FunctionGroup {
         name: "network-exposure",
         description: "Network bridges and network defences: VPC peering and transit gateway links with other accounts, endpoint services opened to everyone, Network Firewall and load balancer access logs switched off",
+    },
+    FunctionGroup {
+        name: "monitoring-tamper",
+        description: "Monitoring and network logging silenced: CloudWatch alarms, log groups, streams, metric and subscription filters, VPC flow logs, DNS query logging and firewall, WAF logging, Session Manager logging",
     },
 ];
 
@@ -183,6 +187,7 @@ pub mod functions {
         WEB_PROTECTION = "web-protection",
         BACKUP_EXPOSURE = "backup-exposure",
         NETWORK_EXPOSURE = "network-exposure",
+        MONITORING_TAMPER = "monitoring-tamper",
     }
 }
 

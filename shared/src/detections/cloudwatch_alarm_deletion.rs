@@ -30,7 +30,7 @@ pub static META: Meta = Meta {
         "Splunk ESCU detections/cloud/aws_defense_evasion_impair_security_services.yml \
          (its DeleteAlarms part)",
     ],
-    group: "logging-tamper",
+    group: "monitoring-tamper",
     false_positives: &[
         "Planned clean-up or redeployment of monitoring by an administrator.",
         "Infrastructure-as-code runs from a build host that replace alarms.",

@@ -31,7 +31,7 @@ pub static META: Meta = Meta {
              (68a7a5a5-a2fc-4a76-ba9f-26849de881b4)",
         "Splunk ESCU detections/cloud/aws_defense_evasion_delete_cloudwatch_log_group.yml",
     ],
-    group: "logging-tamper",
+    group: "monitoring-tamper",
     false_positives: &[
         "Infrastructure-as-code (Terraform, CDK) tearing down or recreating a stack from a \
          workstation or build host.",

@@ -31,7 +31,7 @@ pub static META: Meta = Meta {
         "Splunk ESCU detections/cloud/aws_defense_evasion_impair_security_services.yml \
          (its DeleteLogStream part)",
     ],
-    group: "logging-tamper",
+    group: "monitoring-tamper",
     false_positives: &[
         "Applications or scripts that rotate or prune their own streams.",
         "Resetting test environments; pipelines that recreate streams.",

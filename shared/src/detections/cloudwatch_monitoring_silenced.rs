@@ -61,7 +61,7 @@ pub static META: Meta = Meta {
         "trailwatch: based on the CIS AWS Foundations metric-filter alarms and the \
          CloudWatch Logs and alarm APIs that silence them without a deletion",
     ],
-    group: "logging-tamper",
+    group: "monitoring-tamper",
     false_positives: &[
         "Alarm actions switched off for a planned maintenance window.",
         "A monitoring stack replacing its metric filters (a delete, then a new \

@@ -34,7 +34,7 @@ pub static META: Meta = Meta {
         "trailwatch: from a red-team gap hunt (a deactivated access key re-activated and an \
          SSH key uploaded for another user, beside create-access-key-for-another-user)",
     ],
-    group: "iam-persistence",
+    group: "identity-abuse",
     false_positives: &[
         "Administrators re-activating a key a user locked themselves out of, after checking \
          with them.",

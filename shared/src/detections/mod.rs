@@ -345,5 +345,6 @@ registry! {
     logs_streamed_to_another_account::LogsStreamedToAnotherAccount,
     identity_center_identity_source_changed::IdentityCenterIdentitySourceChanged,
     s3_inventory_to_another_account::S3InventoryToAnotherAccount,
+    ssm_session_logging_disabled::SsmSessionLoggingDisabled,
     // (end of more)
 }

@@ -40,7 +40,7 @@ pub static META: Meta = Meta {
         "trailwatch: based on the Route 53 Resolver DNS Firewall APIs, next to the \
          query-logging rule of Elastic and Stratus Red Team (aws.defense-evasion.dns-delete-logs)",
     ],
-    group: "logging-tamper",
+    group: "monitoring-tamper",
     false_positives: &[
         "Infrastructure-as-code replacing a rule group or tearing down a VPC.",
         "Fail-open chosen on purpose for availability by the network team.",

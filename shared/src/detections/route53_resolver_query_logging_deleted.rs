@@ -34,7 +34,7 @@ pub static META: Meta = Meta {
         "trailwatch: based on Stratus Red Team aws.defense-evasion.dns-delete-logs \
          (DisassociateResolverQueryLogConfig added as the same behaviour)",
     ],
-    group: "logging-tamper",
+    group: "monitoring-tamper",
     false_positives: &[
         "Infrastructure-as-code replacing a logging configuration or tearing down a VPC.",
     ],

@@ -36,7 +36,7 @@ pub static META: Meta = Meta {
         "Elastic detection-rules defense_evasion_ec2_flow_log_deletion.toml",
         "SigmaHQ rules/cloud/aws/cloudtrail/aws_cloudtrail_vpc_flow_logs_deleted.yml",
     ],
-    group: "logging-tamper",
+    group: "monitoring-tamper",
     false_positives: &[
         "A VPC being torn down by infrastructure-as-code: DeleteFlowLogs followed shortly by \
          DeleteVpc from the same caller.",

@@ -27,7 +27,7 @@ pub static META: Meta = Meta {
     attack: &["T1562.008"],
     origins: &["Splunk ESCU detections/cloud/aws_defense_evasion_impair_security_services.yml \
               (its DeleteLoggingConfiguration part)"],
-    group: "logging-tamper",
+    group: "monitoring-tamper",
     false_positives: &[
         "Infrastructure-as-code changing the log destination (delete then put), or a web ACL \
          being retired.",

@@ -1,0 +1,117 @@
+//! Session Manager's logging emptied: the Region's session preferences document
+//! (`SSM-SessionManagerRunShell`) updated (`UpdateDocument`, successfully) with
+//! neither an S3 bucket nor a CloudWatch Logs group to record sessions to.
+//!
+//! Decisions: Session Manager records what is typed and shown in every shell
+//! session only where its preferences name a destination; clearing both before
+//! opening shells on instances hides the commands run. The new content is judged
+//! (`inputs.s3BucketName` and `inputs.cloudWatchLogGroupName` both empty or absent),
+//! so an account that never logged sessions fires on an update too: it is the same
+//! state, and worth knowing. Content the record does not carry, or carries as YAML,
+//! cannot be judged and does not fire (a stated limit). Creating the document is not
+//! watched: before it exists nothing was logged. Changes AWS services make on their
+//! own (Quick Setup) are left out; a stack's change counts.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_service_caller_but_stack, policy_document, succeeded_call};
+use crate::event::Record;
+
+pub struct SsmSessionLoggingDisabled;
+
+const SSM: &str = "ssm.amazonaws.com";
+const CALLS: &[&str] = &["UpdateDocument"];
+/// The document that holds a Region's Session Manager preferences.
+const PREFERENCES: &str = "SSM-SessionManagerRunShell";
+
+pub static META: Meta = Meta {
+    id: "ssm-session-logging-disabled",
+    title: "AWS Systems Manager Session Logging Emptied",
+    description: "Session Manager's preferences were updated with no S3 bucket and no \
+                  CloudWatch Logs group to record sessions to. Shell sessions opened on \
+                  instances from then on leave no record of the commands run in them.",
+    severity: Severity::Medium,
+    attack: &["T1562.008"],
+    origins: &[
+        "trailwatch: from a red-team gap hunt (Session Manager logging emptied before shells \
+         are opened on instances)",
+    ],
+    group: "monitoring-tamper",
+    false_positives: &[
+        "Accounts that never logged sessions, updating other preferences (idle timeout, run \
+         as): the state is the same, and worth fixing.",
+    ],
+    next_steps: "Set the logging destinations back, then review the sessions started since \
+                 the change (StartSession events) and what their users did on the instances.",
+    triggers: &[Trigger::write(SSM, CALLS)],
+    window: None,
+};
+
+impl Detection for SsmSessionLoggingDisabled {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, SSM, CALLS)
+            || aws_service_caller_but_stack(rec)
+            || rec.request_param_str("name").map(str::trim) != Some(PREFERENCES)
+        {
+            return None;
+        }
+        // The content is JSON text (or, rarely, an object); YAML does not parse.
+        let content = policy_document(rec.request_param("content")?)?;
+        let inputs = content.get("inputs")?;
+        let empty = |key: &str| {
+            inputs
+                .get(key)
+                .is_none_or(|v| v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty()))
+        };
+        if !(empty("s3BucketName") && empty("cloudWatchLogGroupName")) {
+            return None;
+        }
+        fire(
+            Evidence::new()
+                .with("document", PREFERENCES)
+                .with_opt("document_version", rec.request_param_str("documentVersion")),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
+    use crate::detections::common::testing::fires;
+
+    fn update(bucket: &str, group: &str) -> String {
+        let content = format!(
+            r#"{{"schemaVersion":"1.0","description":"Session Manager preferences","sessionType":"Standard_Stream",
+            "inputs":{{"s3BucketName":"{bucket}","s3KeyPrefix":"","s3EncryptionEnabled":true,"cloudWatchLogGroupName":"{group}",
+            "cloudWatchEncryptionEnabled":true,"cloudWatchStreamingEnabled":true,"idleSessionTimeout":"20","kmsKeyId":"","runAsEnabled":false}}}}"#
+        );
+        format!(
+            r#"{{"name":"{PREFERENCES}","documentVersion":"$LATEST","content":{}}}"#,
+            serde_json::to_string(&content).unwrap()
+        )
+    }
+
+    #[test]
+    fn preferences_left_without_a_destination_fire() {
+        assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &update("", ""), "")));
+        assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &update(" ", ""), "")));
+    }
+
+    #[test]
+    fn a_destination_kept_other_documents_yaml_services_and_failures_do_not() {
+        assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &update("session-logs", ""), "")));
+        assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &update("", "/ssm/sessions"), "")));
+        let other = update("", "").replace(PREFERENCES, "Custom-RunShell");
+        assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &other, "")));
+        let yaml = format!(r#"{{"name":"{PREFERENCES}","content":"schemaVersion: '1.0'\ninputs:\n  s3BucketName: ''\n","documentFormat":"YAML"}}"#);
+        assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &yaml, "")));
+        assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &format!(r#"{{"name":"{PREFERENCES}"}}"#), "")));
+        assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", SERVICE, &update("", ""), "")));
+        assert!(!fires(&SsmSessionLoggingDisabled, &failed(SSM, "UpdateDocument", ROLE, &update("", ""), "AccessDeniedException")));
+        assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "CreateDocument", ROLE, &update("", ""), "")));
+    }
+}
