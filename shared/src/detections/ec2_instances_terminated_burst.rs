@@ -5,8 +5,10 @@
 //! Decisions: a call may name many instances, but a window keeps one value per
 //! record (the store keeps one observation per event), so a call that names ten or
 //! more fires on its own, and smaller calls count in the window by the first
-//! instance they name. Two calls of five instances each therefore count as two: a
-//! known limit, stated here. The group is account and caller (the session for
+//! instance they name. Calls of up to nine instances therefore count as calls, not
+//! instances: ten calls of nine are needed where ninety instances went (a reviewer
+//! batched by nine and stayed under it). A known limit, stated in the description;
+//! counting instances needs a store that keeps several values of one record. The group is account and caller (the session for
 //! assumed roles). Terminations AWS services make on their own (Auto Scaling scale-in,
 //! Spot interruptions, EKS node groups) are left out; a stack's count.
 
@@ -24,9 +26,10 @@ const MANY: usize = 10;
 pub static META: Meta = Meta {
     id: "ec2-instances-terminated-burst",
     title: "AWS Many EC2 Instances Terminated by One Caller",
-    description: "One caller terminated at least ten EC2 instances, in one call or within ten \
-                  minutes. Mass termination takes down services and destroys the instance \
-                  storage that is not backed up: the impact step of a destructive attack.",
+    description: "One caller terminated at least ten EC2 instances in one call, or made ten \
+                  termination calls on different instances within ten minutes. Mass \
+                  termination takes down services and destroys the instance storage that is \
+                  not backed up: the impact step of a destructive attack.",
     severity: Severity::High,
     attack: &["T1485", "T1529"],
     origins: &[
@@ -61,7 +64,9 @@ impl Detection for Ec2InstancesTerminatedBurst {
             .map(str::trim)
             .filter(|i| !i.is_empty())
             .collect();
-        instances.dedup();
+        // The call's order is kept for the evidence; a repeated id counts once.
+        let mut seen = std::collections::HashSet::new();
+        instances.retain(|i| seen.insert(*i));
         let first = *instances.first()?;
         if instances.len() >= MANY {
             let count = instances.len();
@@ -109,6 +114,13 @@ mod tests {
         match eval(&Ec2InstancesTerminatedBurst, &record(EC2, "TerminateInstances", ROLE, &terminate(&ids(12)), "")) {
             Some(Signal::Fire(e)) => assert_eq!(e.get("instance_count"), Some(&serde_json::json!(12))),
             other => panic!("expected a finding, got {other:?}"),
+        }
+        // A repeated id counts once, wherever it stands.
+        let mut repeated = ids(5);
+        repeated.extend(ids(5));
+        match eval(&Ec2InstancesTerminatedBurst, &record(EC2, "TerminateInstances", ROLE, &terminate(&repeated), "")) {
+            Some(Signal::Distinct { evidence, .. }) => assert_eq!(evidence.get("instances").and_then(|v| v.as_array()).map(Vec::len), Some(5)),
+            other => panic!("expected an observation, got {other:?}"),
         }
     }
 

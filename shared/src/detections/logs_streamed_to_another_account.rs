@@ -11,7 +11,8 @@
 //! a service's, does not). Central log and security accounts of the organisation
 //! receive such streams on purpose, and are named in the false positives, as is
 //! trailwatch's own forwarder (`deploy/forwarder.yaml`). Changes AWS services make
-//! on their own are left out; a stack's change counts.
+//! on their own are left out; a stack's change counts. Targets EventBridge refused
+//! (listed in the response's `failedEntries`) were not added and do not count.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -67,14 +68,24 @@ fn destinations<'r>(rec: &'r Record<'_>) -> Vec<std::borrow::Cow<'r, str>> {
             };
             texts_at_key(&doc, "DestinationArn").into_iter().map(|d| Cow::Owned(d.to_owned())).collect()
         }
-        _ => rec
-            .request_param("targets")
-            .and_then(|t| t.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|t| t.get("arn").or_else(|| t.get("Arn"))?.as_str())
-            .map(Cow::Borrowed)
-            .collect(),
+        _ => {
+            // Targets EventBridge refused (`failedEntries`) were not added.
+            let failed: Vec<&str> = rec
+                .response_element("failedEntries")
+                .and_then(|f| f.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f.get("targetId")?.as_str())
+                .collect();
+            rec.request_param("targets")
+                .and_then(|t| t.as_array())
+                .into_iter()
+                .flatten()
+                .filter(|t| !t.get("id").and_then(|i| i.as_str()).is_some_and(|id| failed.contains(&id)))
+                .filter_map(|t| t.get("arn").or_else(|| t.get("Arn"))?.as_str())
+                .map(Cow::Borrowed)
+                .collect()
+        }
     }
 }
 
@@ -166,6 +177,11 @@ mod tests {
         assert!(!fires(&LogsStreamedToAnotherAccount, &record(LOGS, "PutAccountPolicy", ROLE, &protection, "")));
         assert!(!fires(&LogsStreamedToAnotherAccount, &record(EVENTS, "PutTargets", ROLE, &targets(&[OWN, "arn:aws:sns:us-east-1:111122223333:alerts"]), "")));
         assert!(!fires(&LogsStreamedToAnotherAccount, &record(EVENTS, "PutTargets", ROLE, r#"{"rule":"r","targets":null}"#, "")));
+        let refused = record(EVENTS, "PutTargets", ROLE, &targets(&["arn:aws:events:us-east-1:444455556666:event-bus/default"]), "").replace(
+            r#""responseElements":null"#,
+            r#""responseElements":{"failedEntryCount":1,"failedEntries":[{"targetId":"t0","errorCode":"ValidationException"}]}"#,
+        );
+        assert!(!fires(&LogsStreamedToAnotherAccount, &refused));
         assert!(!fires(&LogsStreamedToAnotherAccount, &record(LOGS, "PutSubscriptionFilter", SERVICE, &filter(FOREIGN), "")));
         assert!(!fires(&LogsStreamedToAnotherAccount, &failed(LOGS, "PutSubscriptionFilter", ROLE, &filter(FOREIGN), "AccessDeniedException")));
         assert!(!fires(&LogsStreamedToAnotherAccount, &record(LOGS, "DeleteSubscriptionFilter", ROLE, &filter(FOREIGN), "")));

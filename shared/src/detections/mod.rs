@@ -346,5 +346,7 @@ registry! {
     identity_center_identity_source_changed::IdentityCenterIdentitySourceChanged,
     s3_inventory_to_another_account::S3InventoryToAnotherAccount,
     ssm_session_logging_disabled::SsmSessionLoggingDisabled,
+    ebs_direct_snapshot_read_first_seen::EbsDirectSnapshotReadFirstSeen,
+    vpn_connection_created::VpnConnectionCreated,
     // (end of more)
 }

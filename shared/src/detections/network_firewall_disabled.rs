@@ -58,9 +58,13 @@ fn logging_emptied(rec: &Record<'_>) -> Option<bool> {
     if config.is_null() {
         return Some(true);
     }
-    let destinations = ["logDestinationConfigs", "LogDestinationConfigs"]
+    // A configuration object without a destination list has no destination.
+    let Some(destinations) = ["logDestinationConfigs", "LogDestinationConfigs"]
         .into_iter()
-        .find_map(|k| config.get(k))?;
+        .find_map(|k| config.get(k))
+    else {
+        return Some(config.is_object());
+    };
     Some(match destinations {
         serde_json::Value::Array(items) => items.is_empty(),
         serde_json::Value::Null => true,
@@ -116,6 +120,7 @@ mod tests {
             ("UpdateFirewallDeleteProtection", format!(r#"{{{FW},"deleteProtection":false}}"#)),
             ("UpdateFirewallDeleteProtection", format!(r#"{{{FW},"deleteProtection":"false"}}"#)),
             ("UpdateLoggingConfiguration", format!(r#"{{{FW},"loggingConfiguration":{{"logDestinationConfigs":[]}}}}"#)),
+            ("UpdateLoggingConfiguration", format!(r#"{{{FW},"loggingConfiguration":{{}}}}"#)),
         ] {
             match eval(&NetworkFirewallDisabled, &record(SOURCE, name, ROLE, &params, "")) {
                 Some(Signal::Fire(e)) => assert_eq!(e.get("action").and_then(|v| v.as_str()), Some(name)),

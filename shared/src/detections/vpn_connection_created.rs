@@ -1,0 +1,100 @@
+//! A VPN into the private network created, successfully: a site-to-site VPN
+//! connection (`CreateVpnConnection`) or a Client VPN endpoint
+//! (`CreateClientVpnEndpoint`).
+//!
+//! Decisions: a VPN is a standing bridge from outside into the VPCs behind it, as
+//! peering is from another account (`network-linked-to-another-account`): whoever
+//! holds the other end reaches private addresses directly. Network teams create
+//! them rarely and deliberately, so each creation is reported, at low severity.
+//! The customer gateway (the far end's address) and the client VPN's
+//! authentication are kept as evidence. Creations AWS services make on their own
+//! are left out; a stack's creation counts.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_service_caller_but_stack, succeeded_call, texts_at_key};
+use crate::event::Record;
+
+pub struct VpnConnectionCreated;
+
+const EC2: &str = "ec2.amazonaws.com";
+const CALLS: &[&str] = &["CreateClientVpnEndpoint", "CreateVpnConnection"];
+
+pub static META: Meta = Meta {
+    id: "vpn-connection-created",
+    title: "AWS VPN Connection or Client VPN Endpoint Created",
+    description: "A site-to-site VPN connection or a Client VPN endpoint was created. Either \
+                  is a standing way into the private network from outside: whoever holds the \
+                  far end or a client certificate reaches private addresses directly.",
+    severity: Severity::Low,
+    attack: &["T1133"],
+    origins: &[
+        "trailwatch: from a red-team gap hunt (network bridges: VPN and client VPN into the \
+         VPC)",
+    ],
+    group: "network-exposure",
+    false_positives: &[
+        "New offices, data centres or remote-access set-ups built by the network team.",
+    ],
+    next_steps: "Confirm the connection with the network team: where is the far end, who \
+                 holds its keys or client certificates? If it is not known, delete it and \
+                 review the routes and security groups that admit its ranges.",
+    triggers: &[Trigger::write(EC2, CALLS)],
+    window: None,
+};
+
+impl Detection for VpnConnectionCreated {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, EC2, CALLS) || aws_service_caller_but_stack(rec) {
+            return None;
+        }
+        let params = rec.request_parameters();
+        let first = |key: &str| params.and_then(|p| texts_at_key(p, key).first().copied());
+        fire(
+            Evidence::new()
+                .with("api", rec.event_name())
+                .with_opt("customer_gateway", first("customerGatewayId"))
+                .with_opt("vpn_gateway", first("vpnGatewayId"))
+                .with_opt("transit_gateway", first("transitGatewayId"))
+                .with_opt("client_cidr", first("clientCidrBlock"))
+                .with_opt("authentication", first("type")),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
+    use crate::detections::common::testing::{eval, fires};
+
+    #[test]
+    fn either_vpn_fires_with_its_ends() {
+        let s2s = r#"{"CreateVpnConnectionRequest":{"CustomerGatewayId":"cgw-0a1b2c3d","VpnGatewayId":"vgw-0f9e8d7c","Type":"ipsec.1"}}"#;
+        match eval(&VpnConnectionCreated, &record(EC2, "CreateVpnConnection", ROLE, s2s, "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("customer_gateway").and_then(|v| v.as_str()), Some("cgw-0a1b2c3d"));
+                assert_eq!(e.get("vpn_gateway").and_then(|v| v.as_str()), Some("vgw-0f9e8d7c"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let client = r#"{"CreateClientVpnEndpointRequest":{"ClientCidrBlock":"10.250.0.0/22","ServerCertificateArn":"arn:aws:acm:us-east-1:111122223333:certificate/1",
+            "AuthenticationOptions":{"tag":1,"Type":"certificate-authentication"},"ConnectionLogOptions":{"Enabled":false}}}"#;
+        match eval(&VpnConnectionCreated, &record(EC2, "CreateClientVpnEndpoint", ROLE, client, "")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("client_cidr").and_then(|v| v.as_str()), Some("10.250.0.0/22")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn services_failures_and_other_calls_do_not() {
+        let p = r#"{"customerGatewayId":"cgw-1","vpnGatewayId":"vgw-1","type":"ipsec.1"}"#;
+        assert!(!fires(&VpnConnectionCreated, &record(EC2, "CreateVpnConnection", SERVICE, p, "")));
+        assert!(!fires(&VpnConnectionCreated, &failed(EC2, "CreateVpnConnection", ROLE, p, "Client.UnauthorizedOperation")));
+        assert!(!fires(&VpnConnectionCreated, &record(EC2, "CreateCustomerGateway", ROLE, p, "")));
+        assert!(!fires(&VpnConnectionCreated, &record(EC2, "DeleteVpnConnection", ROLE, p, "")));
+    }
+}
