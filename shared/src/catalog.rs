@@ -97,6 +97,10 @@ pub static GROUPS: &[FunctionGroup] = &[
         name: "monitoring-tamper",
         description: "Monitoring and network logging silenced: CloudWatch alarms, log groups, streams, metric and subscription filters, VPC flow logs, DNS query logging and firewall, WAF logging, Session Manager logging",
     },
+    FunctionGroup {
+        name: "resource-sharing",
+        description: "Resources shared out: resource policies opened to other accounts or everyone (DynamoDB, EFS, OpenSearch, S3 access points, Glacier, Lambda layers, ECR, SNS, SQS), logs and events streamed to other accounts",
+    },
 ];
 
 /// A function group by name.
@@ -188,6 +192,7 @@ pub mod functions {
         BACKUP_EXPOSURE = "backup-exposure",
         NETWORK_EXPOSURE = "network-exposure",
         MONITORING_TAMPER = "monitoring-tamper",
+        RESOURCE_SHARING = "resource-sharing",
     }
 }
 

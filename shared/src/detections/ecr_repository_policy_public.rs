@@ -27,7 +27,7 @@ pub static META: Meta = Meta {
     severity: Severity::Medium,
     attack: &["T1537", "T1525"],
     origins: &["Elastic detection-rules exfiltration_ecr_repository_policy_granted_public_access.toml"],
-    group: "data-exposure",
+    group: "resource-sharing",
     false_positives: &["Repositories meant to be public (open-source images)."],
     next_steps: "Read the statement and the actions it grants. If the repository should not be \
                  public, restore the previous policy, check pulls from unknown accounts, and \

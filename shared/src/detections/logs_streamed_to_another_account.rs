@@ -40,7 +40,7 @@ pub static META: Meta = Meta {
         "trailwatch: from a red-team gap hunt (log delivery and event-bus targets pointed at \
          another account)",
     ],
-    group: "data-exposure",
+    group: "resource-sharing",
     false_positives: &[
         "The organisation's central logging or security account: tune by that account.",
         "trailwatch's own forwarder rules, which send CloudTrail events to the central \

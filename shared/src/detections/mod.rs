@@ -348,5 +348,6 @@ registry! {
     ssm_session_logging_disabled::SsmSessionLoggingDisabled,
     ebs_direct_snapshot_read_first_seen::EbsDirectSnapshotReadFirstSeen,
     vpn_connection_created::VpnConnectionCreated,
+    resource_policy_external_access::ResourcePolicyExternalAccess,
     // (end of more)
 }

@@ -38,7 +38,7 @@ pub static META: Meta = Meta {
         "trailwatch: from a red-team gap hunt (SNS topic and SQS queue policies opened to a \
          foreign account or to everyone, the messaging form of the resource-policy backdoors)",
     ],
-    group: "data-exposure",
+    group: "resource-sharing",
     false_positives: &[
         "Topics and queues shared on purpose with the organisation's other accounts or a \
          partner: tune by the account.",

@@ -1,0 +1,229 @@
+//! A resource policy opened to everyone or to another account, on the services no
+//! other detection judges, successfully: a DynamoDB table or stream
+//! (`PutResourcePolicy`), an EFS file system (`PutFileSystemPolicy`), an OpenSearch
+//! domain (`CreateDomain` or `UpdateDomainConfig` with `accessPolicies`), an S3
+//! access point (`PutAccessPointPolicy`), a Glacier vault (`SetVaultAccessPolicy`),
+//! or a Lambda layer version (`AddLayerVersionPermission`, recorded with a version
+//! suffix).
+//!
+//! Decisions: judged as the bucket, secret, topic, queue and vault policies are
+//! (`common::policy_exposure`): an `Allow` for the principal `*` counts unless a
+//! `Condition` fences in its callers (the organisation, a network, named
+//! accounts...), and an account principal counts when it is not the event's own
+//! account. A layer permission names one principal: `*` without an organisation
+//! is public, a 12-digit account other than the event's own is another account.
+//! The policy is read as JSON text or as an object (Glacier nests it one level
+//! down). Changes AWS services make on their own are left out; a stack's change
+//! counts.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{
+    aws_service_caller_but_stack, is_account_id, policy_document, policy_exposure, succeeded_call,
+    values_at_key,
+};
+use crate::event::Record;
+
+pub struct ResourcePolicyExternalAccess;
+
+const DYNAMODB: &str = "dynamodb.amazonaws.com";
+const EFS: &str = "elasticfilesystem.amazonaws.com";
+const OPENSEARCH: &str = "es.amazonaws.com";
+const S3: &str = "s3.amazonaws.com";
+const GLACIER: &str = "glacier.amazonaws.com";
+const LAMBDA: &str = "lambda.amazonaws.com";
+const DYNAMODB_CALLS: &[&str] = &["PutResourcePolicy"];
+const EFS_CALLS: &[&str] = &["PutFileSystemPolicy"];
+const OPENSEARCH_CALLS: &[&str] = &["CreateDomain", "UpdateDomainConfig"];
+const S3_CALLS: &[&str] = &["PutAccessPointPolicy"];
+const GLACIER_CALLS: &[&str] = &["SetVaultAccessPolicy"];
+const LAMBDA_CALLS: &[&str] = &["AddLayerVersionPermission20181031"];
+
+pub static META: Meta = Meta {
+    id: "resource-policy-external-access",
+    title: "AWS Resource Policy Opened to Another Account or Everyone",
+    description: "A DynamoDB table, EFS file system, OpenSearch domain, S3 access point, \
+                  Glacier vault or Lambda layer now has a resource policy that lets another \
+                  AWS account, or anyone, use it. Whoever it names can read (and, depending on \
+                  the actions, change or delete) the data without any credentials of this \
+                  account.",
+    severity: Severity::Medium,
+    attack: &["T1537", "T1098"],
+    origins: &[
+        "trailwatch: from a red-team gap hunt (resources opened by policy on services no \
+         detection watched: DynamoDB, EFS, OpenSearch, S3 access points, Glacier, Lambda \
+         layers)",
+    ],
+    group: "resource-sharing",
+    false_positives: &[
+        "Resources shared on purpose with the organisation's other accounts by account id: \
+         tune by the account.",
+        "Lambda layers published for every AWS customer.",
+    ],
+    next_steps: "Read the policy in the evidence: which accounts, which actions? If the \
+                 receiving account is unknown, put the previous policy back, and review the \
+                 resource's access since the change.",
+    triggers: &[
+        Trigger::write(DYNAMODB, DYNAMODB_CALLS),
+        Trigger::write(EFS, EFS_CALLS),
+        Trigger::write(OPENSEARCH, OPENSEARCH_CALLS),
+        Trigger::write(S3, S3_CALLS),
+        Trigger::write(GLACIER, GLACIER_CALLS),
+        Trigger::write(LAMBDA, LAMBDA_CALLS),
+    ],
+    window: None,
+};
+
+/// The policy document a call sets, as its service logs it: under `policy` (or
+/// OpenSearch's `accessPolicies`) at any depth, since S3 wraps it in its request
+/// element and Glacier nests the text one level down (`{"policy": {"policy": ...}}`).
+fn policy(rec: &Record<'_>) -> Option<serde_json::Value> {
+    let key = if rec.event_source() == OPENSEARCH { "accessPolicies" } else { "policy" };
+    let mut v = values_at_key(rec.request_parameters()?, key).into_iter().next()?;
+    if let Some((_, inner)) = v
+        .as_object()
+        .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("policy")))
+    {
+        v = inner;
+    }
+    policy_document(v)
+}
+
+/// A layer permission's exposure: public (`*` without an organisation) or the
+/// other account it names.
+fn layer_grant(rec: &Record<'_>) -> Option<Evidence> {
+    let principal = rec.request_param_str("principal")?.trim();
+    let org = rec
+        .request_param_str("organizationId")
+        .is_some_and(|o| !o.trim().is_empty());
+    let e = Evidence::new()
+        .with_opt("resource", rec.request_param_str("layerName"))
+        .with_json("version", rec.request_param("versionNumber"));
+    if principal == "*" {
+        return (!org).then(|| e.with("public", true));
+    }
+    let account = principal
+        .strip_prefix("arn:aws:iam::")
+        .and_then(|rest| rest.strip_suffix(":root"))
+        .unwrap_or(principal);
+    (is_account_id(account) && Some(account) != rec.account_id()).then(|| e.with("other_accounts", vec![account]))
+}
+
+impl Detection for ResourcePolicyExternalAccess {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        let calls = [
+            (DYNAMODB, DYNAMODB_CALLS),
+            (EFS, EFS_CALLS),
+            (OPENSEARCH, OPENSEARCH_CALLS),
+            (S3, S3_CALLS),
+            (GLACIER, GLACIER_CALLS),
+            (LAMBDA, LAMBDA_CALLS),
+        ];
+        if !calls.iter().any(|(s, n)| succeeded_call(rec, s, n)) || aws_service_caller_but_stack(rec) {
+            return None;
+        }
+        if rec.event_source() == LAMBDA {
+            return fire(layer_grant(rec)?.with("api", rec.event_name()));
+        }
+        let doc = policy(rec)?;
+        let exposure = policy_exposure(&doc, rec.account_id(), |_| true);
+        if !exposure.exposed() {
+            return None;
+        }
+        let resource = [
+            "resourceArn",
+            "fileSystemId",
+            "domainName",
+            "name",
+            "accessPointName",
+            "vaultName",
+        ]
+        .into_iter()
+        .find_map(|k| rec.request_param_str(k));
+        fire(exposure.evidence(
+            Evidence::new()
+                .with("api", rec.event_name())
+                .with_opt("resource", resource),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
+    use crate::detections::common::testing::{eval, fires};
+
+    fn text(statement: &str) -> String {
+        let doc = format!(r#"{{"Version":"2012-10-17","Statement":[{statement}]}}"#);
+        serde_json::to_string(&doc).unwrap()
+    }
+
+    const PUBLIC: &str = r#"{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}"#;
+    const FOREIGN: &str = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"dynamodb:*","Resource":"*"}"#;
+    const ORG: &str = r#"{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#;
+
+    fn each_service(statement: &str) -> Vec<String> {
+        let t = text(statement);
+        vec![
+            record(DYNAMODB, "PutResourcePolicy", ROLE, &format!(r#"{{"resourceArn":"arn:aws:dynamodb:us-east-1:111122223333:table/orders","policy":{t}}}"#), ""),
+            record(EFS, "PutFileSystemPolicy", ROLE, &format!(r#"{{"fileSystemId":"fs-0a1b2c3d","policy":{t}}}"#), ""),
+            record(OPENSEARCH, "UpdateDomainConfig", ROLE, &format!(r#"{{"domainName":"logs","accessPolicies":{t}}}"#), ""),
+            record(OPENSEARCH, "CreateDomain", ROLE, &format!(r#"{{"domainName":"logs","engineVersion":"OpenSearch_2.13","accessPolicies":{t}}}"#), ""),
+            record(S3, "PutAccessPointPolicy", ROLE, &format!(r#"{{"name":"shared-ap","policy":{t}}}"#), ""),
+            record(S3, "PutAccessPointPolicy", ROLE, &format!(r#"{{"name":"shared-ap","PutAccessPointPolicyRequest":{{"xmlns":"http://awss3control.amazonaws.com/doc/2018-08-20/","Policy":{t}}}}}"#), ""),
+            record(GLACIER, "SetVaultAccessPolicy", ROLE, &format!(r#"{{"accountId":"-","vaultName":"archive","policy":{{"policy":{t}}}}}"#), ""),
+        ]
+    }
+
+    #[test]
+    fn a_public_or_foreign_policy_on_each_service_fires() {
+        for rec in each_service(PUBLIC) {
+            match eval(&ResourcePolicyExternalAccess, &rec) {
+                Some(Signal::Fire(e)) => {
+                    assert_eq!(e.get("public"), Some(&serde_json::json!(true)), "{rec}");
+                    assert!(e.get("resource").is_some(), "{rec}");
+                }
+                other => panic!("expected a finding for {rec}, got {other:?}"),
+            }
+        }
+        for rec in each_service(FOREIGN) {
+            assert!(fires(&ResourcePolicyExternalAccess, &rec), "{rec}");
+        }
+    }
+
+    #[test]
+    fn fenced_own_and_failed_policies_do_not() {
+        for rec in each_service(ORG) {
+            assert!(!fires(&ResourcePolicyExternalAccess, &rec), "{rec}");
+        }
+        let own = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/App"},"Action":"*","Resource":"*"}"#;
+        for rec in each_service(own) {
+            assert!(!fires(&ResourcePolicyExternalAccess, &rec), "{rec}");
+        }
+        let t = text(PUBLIC);
+        let params = format!(r#"{{"resourceArn":"arn:aws:dynamodb:us-east-1:111122223333:table/orders","policy":{t}}}"#);
+        assert!(!fires(&ResourcePolicyExternalAccess, &failed(DYNAMODB, "PutResourcePolicy", ROLE, &params, "AccessDeniedException")));
+        assert!(!fires(&ResourcePolicyExternalAccess, &record(DYNAMODB, "PutResourcePolicy", SERVICE, &params, "")));
+        assert!(!fires(&ResourcePolicyExternalAccess, &record(DYNAMODB, "GetResourcePolicy", ROLE, &params, "")));
+        // Secrets Manager's PutResourcePolicy has its own detection.
+        assert!(!fires(&ResourcePolicyExternalAccess, &record("secretsmanager.amazonaws.com", "PutResourcePolicy", ROLE, &params, "")));
+    }
+
+    #[test]
+    fn layer_permissions_public_or_to_another_account_fire() {
+        let layer = |principal: &str, org: &str| {
+            record(LAMBDA, "AddLayerVersionPermission20181031", ROLE,
+                &format!(r#"{{"layerName":"shared-utils","versionNumber":7,"statementId":"s1","action":"lambda:GetLayerVersion","principal":"{principal}"{org}}}"#), "")
+        };
+        assert!(fires(&ResourcePolicyExternalAccess, &layer("*", "")));
+        assert!(fires(&ResourcePolicyExternalAccess, &layer("444455556666", "")));
+        assert!(fires(&ResourcePolicyExternalAccess, &layer("arn:aws:iam::444455556666:root", "")));
+        assert!(!fires(&ResourcePolicyExternalAccess, &layer("*", r#","organizationId":"o-a1b2c3d4e5""#)));
+        assert!(!fires(&ResourcePolicyExternalAccess, &layer("111122223333", "")));
+        assert!(!fires(&ResourcePolicyExternalAccess, &layer("not-an-account", "")));
+    }
+}
