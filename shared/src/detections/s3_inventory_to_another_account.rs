@@ -7,7 +7,9 @@
 //! its keys often carry names, ids and dates, delivered to the other account with no
 //! further call. S3 names the destination's owner in `AccountId`; a destination
 //! without one is in the bucket owner's account and does not count. The account is
-//! read at any depth and in either casing, as the configuration nests it. Changes AWS
+//! read at any depth and in either casing, as the configuration nests it. A
+//! configuration saved disabled fires too (one call enables it); the evidence says
+//! which. Changes AWS
 //! services make on their own are left out; a stack's change counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
@@ -61,6 +63,7 @@ impl Detection for S3InventoryToAnotherAccount {
             Evidence::new()
                 .with_opt("bucket", rec.request_param_str("bucketName"))
                 .with_opt("destination_bucket", texts_at_key(params, "Bucket").first().copied())
+                .with_opt("enabled", texts_at_key(params, "IsEnabled").first().copied())
                 .with("other_accounts", others),
         )
     }

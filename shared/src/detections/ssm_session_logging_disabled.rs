@@ -1,16 +1,20 @@
 //! Session Manager's logging emptied: the Region's session preferences document
-//! (`SSM-SessionManagerRunShell`) updated (`UpdateDocument`, successfully) with
-//! neither an S3 bucket nor a CloudWatch Logs group to record sessions to.
+//! (`SSM-SessionManagerRunShell`) updated (`UpdateDocument`) with neither an S3
+//! bucket nor a CloudWatch Logs group to record sessions to, or deleted
+//! (`DeleteDocument`: sessions then log nowhere), successfully.
 //!
 //! Decisions: Session Manager records what is typed and shown in every shell
 //! session only where its preferences name a destination; clearing both before
 //! opening shells on instances hides the commands run. The new content is judged
-//! (`inputs.s3BucketName` and `inputs.cloudWatchLogGroupName` both empty or absent),
-//! so an account that never logged sessions fires on an update too: it is the same
-//! state, and worth knowing. Content the record does not carry, or carries as YAML,
-//! cannot be judged and does not fire (a stated limit). Creating the document is not
-//! watched: before it exists nothing was logged. Changes AWS services make on their
-//! own (Quick Setup) are left out; a stack's change counts.
+//! (`inputs.s3BucketName` and `inputs.cloudWatchLogGroupName` both empty or absent,
+//! or no `inputs` at all), so an account that never logged sessions fires on an
+//! update too: it is the same state, and worth knowing. JSON content is parsed;
+//! YAML (the caller chooses the format) is read as the flat key lines the console
+//! and CLI write, which is enough for these two keys. Content the record does not
+//! carry cannot be judged and does not fire. Creating the document is not watched:
+//! before it exists nothing was logged, and the deletion that would precede a
+//! re-creation fires. Changes AWS services make on their own (Quick Setup) are left
+//! out; a stack's change counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, policy_document, succeeded_call};
@@ -19,7 +23,7 @@ use crate::event::Record;
 pub struct SsmSessionLoggingDisabled;
 
 const SSM: &str = "ssm.amazonaws.com";
-const CALLS: &[&str] = &["UpdateDocument"];
+const CALLS: &[&str] = &["DeleteDocument", "UpdateDocument"];
 /// The document that holds a Region's Session Manager preferences.
 const PREFERENCES: &str = "SSM-SessionManagerRunShell";
 
@@ -58,23 +62,46 @@ impl Detection for SsmSessionLoggingDisabled {
         {
             return None;
         }
-        // The content is JSON text (or, rarely, an object); YAML does not parse.
-        let content = policy_document(rec.request_param("content")?)?;
-        let inputs = content.get("inputs")?;
+        let evidence = Evidence::new()
+            .with("api", rec.event_name())
+            .with("document", PREFERENCES)
+            .with_opt("document_version", rec.request_param_str("documentVersion"));
+        if rec.event_name() == "DeleteDocument" {
+            return fire(evidence);
+        }
+        if !destinations_empty(rec.request_param("content")?)? {
+            return None;
+        }
+        fire(evidence.with_opt("document_format", rec.request_param_str("documentFormat")))
+    }
+}
+
+/// Whether preferences content names neither logging destination; `None` when
+/// the content cannot be read. JSON is parsed; other text is read as the flat YAML
+/// the console and CLI write (`  s3BucketName: ''`), key by key.
+fn destinations_empty(content: &serde_json::Value) -> Option<bool> {
+    const KEYS: [&str; 2] = ["s3BucketName", "cloudWatchLogGroupName"];
+    if let Some(doc) = policy_document(content) {
+        let Some(inputs) = doc.get("inputs").filter(|i| !i.is_null()) else {
+            return Some(true);
+        };
         let empty = |key: &str| {
             inputs
                 .get(key)
                 .is_none_or(|v| v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty()))
         };
-        if !(empty("s3BucketName") && empty("cloudWatchLogGroupName")) {
-            return None;
-        }
-        fire(
-            Evidence::new()
-                .with("document", PREFERENCES)
-                .with_opt("document_version", rec.request_param_str("documentVersion")),
-        )
+        return Some(KEYS.iter().all(|k| empty(k)));
     }
+    let text = content.as_str()?;
+    let value_of = |key: &str| {
+        text.lines().find_map(|line| {
+            let rest = line.trim_start().strip_prefix(key)?.trim_start().strip_prefix(':')?;
+            // A trailing comment is not the value; quotes around it are not either.
+            let value = rest.split(" #").next().unwrap_or("").trim();
+            Some(value.trim_matches(|c| c == '\'' || c == '"').trim().to_owned())
+        })
+    };
+    Some(KEYS.iter().all(|k| value_of(k).is_none_or(|v| v.is_empty() || v == "~" || v == "null")))
 }
 
 #[cfg(test)]
@@ -99,6 +126,12 @@ mod tests {
     fn preferences_left_without_a_destination_fire() {
         assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &update("", ""), "")));
         assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &update(" ", ""), "")));
+        // No inputs at all: no destination either.
+        let bare = serde_json::to_string(r#"{"schemaVersion":"1.0","sessionType":"Standard_Stream"}"#).unwrap();
+        let no_inputs = format!(r#"{{"name":"{PREFERENCES}","content":{bare}}}"#);
+        assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &no_inputs, "")));
+        let deleted = format!(r#"{{"name":"{PREFERENCES}"}}"#);
+        assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "DeleteDocument", ROLE, &deleted, "")));
     }
 
     #[test]
@@ -107,8 +140,14 @@ mod tests {
         assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &update("", "/ssm/sessions"), "")));
         let other = update("", "").replace(PREFERENCES, "Custom-RunShell");
         assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &other, "")));
-        let yaml = format!(r#"{{"name":"{PREFERENCES}","content":"schemaVersion: '1.0'\ninputs:\n  s3BucketName: ''\n","documentFormat":"YAML"}}"#);
-        assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &yaml, "")));
+        let yaml = |bucket: &str| {
+            let content = format!("schemaVersion: '1.0'\nsessionType: Standard_Stream\ninputs:\n  s3BucketName: {bucket} # where\n  cloudWatchLogGroupName: ''\n");
+            format!(r#"{{"name":"{PREFERENCES}","content":{},"documentFormat":"YAML"}}"#, serde_json::to_string(&content).unwrap())
+        };
+        assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &yaml("session-logs"), "")));
+        assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &yaml("\"session-logs\""), "")));
+        assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &yaml("''"), "")));
+        assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &yaml(""), "")));
         assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &format!(r#"{{"name":"{PREFERENCES}"}}"#), "")));
         assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", SERVICE, &update("", ""), "")));
         assert!(!fires(&SsmSessionLoggingDisabled, &failed(SSM, "UpdateDocument", ROLE, &update("", ""), "AccessDeniedException")));

@@ -11,7 +11,7 @@
 //! are left out; a stack's creation counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, succeeded_call, texts_at_key};
+use crate::detections::common::{aws_service_caller_but_stack, succeeded_call, texts_at_key, values_at_key};
 use crate::event::Record;
 
 pub struct VpnConnectionCreated;
@@ -53,14 +53,28 @@ impl Detection for VpnConnectionCreated {
         }
         let params = rec.request_parameters();
         let first = |key: &str| params.and_then(|p| texts_at_key(p, key).first().copied());
+        let e = Evidence::new()
+            .with("api", rec.event_name())
+            .with_opt("customer_gateway", first("customerGatewayId"))
+            .with_opt("vpn_gateway", first("vpnGatewayId"))
+            .with_opt("transit_gateway", first("transitGatewayId"));
+        if rec.event_name() == "CreateVpnConnection" {
+            return fire(e.with_opt("vpn_type", first("type")));
+        }
+        // Each authentication option's type (certificate, directory, federated).
+        let mut authentication: Vec<&str> = params
+            .into_iter()
+            .flat_map(|p| {
+                ["authenticationOptions", "authentication"]
+                    .into_iter()
+                    .flat_map(move |k| values_at_key(p, k))
+            })
+            .flat_map(|options| texts_at_key(options, "type"))
+            .collect();
+        authentication.dedup();
         fire(
-            Evidence::new()
-                .with("api", rec.event_name())
-                .with_opt("customer_gateway", first("customerGatewayId"))
-                .with_opt("vpn_gateway", first("vpnGatewayId"))
-                .with_opt("transit_gateway", first("transitGatewayId"))
-                .with_opt("client_cidr", first("clientCidrBlock"))
-                .with_opt("authentication", first("type")),
+            e.with_opt("client_cidr", first("clientCidrBlock"))
+                .with_opt("authentication", (!authentication.is_empty()).then_some(authentication)),
         )
     }
 }
@@ -78,13 +92,18 @@ mod tests {
             Some(Signal::Fire(e)) => {
                 assert_eq!(e.get("customer_gateway").and_then(|v| v.as_str()), Some("cgw-0a1b2c3d"));
                 assert_eq!(e.get("vpn_gateway").and_then(|v| v.as_str()), Some("vgw-0f9e8d7c"));
+                assert_eq!(e.get("vpn_type").and_then(|v| v.as_str()), Some("ipsec.1"));
+                assert!(e.get("authentication").is_none());
             }
             other => panic!("expected a finding, got {other:?}"),
         }
         let client = r#"{"CreateClientVpnEndpointRequest":{"ClientCidrBlock":"10.250.0.0/22","ServerCertificateArn":"arn:aws:acm:us-east-1:111122223333:certificate/1",
             "AuthenticationOptions":{"tag":1,"Type":"certificate-authentication"},"ConnectionLogOptions":{"Enabled":false}}}"#;
         match eval(&VpnConnectionCreated, &record(EC2, "CreateClientVpnEndpoint", ROLE, client, "")) {
-            Some(Signal::Fire(e)) => assert_eq!(e.get("client_cidr").and_then(|v| v.as_str()), Some("10.250.0.0/22")),
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("client_cidr").and_then(|v| v.as_str()), Some("10.250.0.0/22"));
+                assert_eq!(e.get("authentication"), Some(&serde_json::json!(["certificate-authentication"])));
+            }
             other => panic!("expected a finding, got {other:?}"),
         }
     }
