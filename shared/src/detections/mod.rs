@@ -349,5 +349,7 @@ registry! {
     ebs_direct_snapshot_read_first_seen::EbsDirectSnapshotReadFirstSeen,
     vpn_connection_created::VpnConnectionCreated,
     resource_policy_external_access::ResourcePolicyExternalAccess,
+    cloudtrail_bucket_policy_removed::CloudTrailBucketPolicyRemoved,
+    iam_oidc_provider_trust_widened::IamOidcProviderTrustWidened,
     // (end of more)
 }

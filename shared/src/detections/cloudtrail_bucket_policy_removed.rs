@@ -1,0 +1,141 @@
+//! The bucket a trail delivers to stopped letting CloudTrail write, successfully:
+//! its policy deleted (`DeleteBucketPolicy`), or replaced (`PutBucketPolicy`) by one
+//! that no longer allows `cloudtrail.amazonaws.com` to put objects, or that denies it.
+//!
+//! Decisions: without that grant CloudTrail cannot deliver, and the trail goes
+//! silent while it still shows as logging: evasion without touching the trail
+//! itself. A bucket that receives CloudTrail is told by its name containing
+//! `cloudtrail` (any case: the console's `aws-cloudtrail-logs-...`, most
+//! organisations' own names), as `cloudwatch-monitoring-silenced` tells a trail's log
+//! group; a trail bucket named otherwise is not seen (a stated limit: the record does
+//! not say which trail writes where). A new policy counts when no `Allow` statement
+//! for the CloudTrail service principal covers `s3:PutObject`, or when a `Deny`
+//! statement covering it applies to everyone or to CloudTrail without a condition.
+//! Changes AWS services make on their own are left out; a stack's change counts.
+
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{
+    allow_statements, aws_service_caller_but_stack, deny_statements, one_or_many, policy_document,
+    principal_is_anyone, statement_covers_action, succeeded_call,
+};
+use crate::event::Record;
+
+pub struct CloudTrailBucketPolicyRemoved;
+
+const S3: &str = "s3.amazonaws.com";
+const CALLS: &[&str] = &["DeleteBucketPolicy", "PutBucketPolicy"];
+const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
+
+pub static META: Meta = Meta {
+    id: "cloudtrail-bucket-policy-removed",
+    title: "AWS CloudTrail Bucket No Longer Lets CloudTrail Write",
+    description: "The policy of a bucket that receives CloudTrail logs was deleted, or \
+                  replaced by one that no longer lets CloudTrail write to it. Log delivery \
+                  fails from then on while the trail still shows as logging: the attacker's \
+                  next actions are not recorded.",
+    severity: Severity::High,
+    attack: &["T1562.008"],
+    origins: &[
+        "trailwatch: from a red-team gap hunt (log delivery broken through the trail \
+         bucket's policy, leaving the trail itself untouched)",
+    ],
+    group: "logging-tamper",
+    false_positives: &[
+        "Buckets whose names contain `cloudtrail` but do not receive logs, or a policy \
+         rewritten in two steps (deleted, then put back).",
+    ],
+    next_steps: "Restore the bucket policy's CloudTrail statements, check the trail's \
+                 delivery status (GetTrailStatus: LatestDeliveryError) and review what the \
+                 caller did while delivery failed, from another account's trail or the \
+                 event history.",
+    triggers: &[Trigger::write(S3, CALLS)],
+    window: None,
+};
+
+/// Whether `statement` names the CloudTrail service, or everyone.
+fn applies_to_cloudtrail(statement: &serde_json::Value) -> bool {
+    let principal = statement.get("Principal");
+    principal_is_anyone(principal)
+        || principal.and_then(|p| p.get("Service")).is_some_and(|s| {
+            one_or_many(Some(s))
+                .iter()
+                .any(|v| v.as_str().is_some_and(|v| v.trim().eq_ignore_ascii_case(CLOUDTRAIL)))
+        })
+}
+
+/// Whether a bucket policy lets CloudTrail deliver: an `Allow` for its service
+/// principal covers `s3:PutObject`, and no unconditioned `Deny` that applies to it
+/// does.
+fn lets_cloudtrail_write(doc: &serde_json::Value) -> bool {
+    let allowed = allow_statements(doc)
+        .into_iter()
+        .any(|st| applies_to_cloudtrail(st) && statement_covers_action(st, "s3:PutObject"));
+    let denied = deny_statements(doc).into_iter().any(|st| {
+        applies_to_cloudtrail(st) && statement_covers_action(st, "s3:PutObject") && st.get("Condition").is_none()
+    });
+    allowed && !denied
+}
+
+impl Detection for CloudTrailBucketPolicyRemoved {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, S3, CALLS) || aws_service_caller_but_stack(rec) {
+            return None;
+        }
+        let bucket = rec.request_param_str("bucketName")?.trim();
+        if !bucket.to_ascii_lowercase().contains("cloudtrail") {
+            return None;
+        }
+        if rec.event_name() == "PutBucketPolicy" {
+            let doc = policy_document(rec.request_param("bucketPolicy")?)?;
+            if lets_cloudtrail_write(&doc) {
+                return None;
+            }
+        }
+        fire(Evidence::new().with("api", rec.event_name()).with("bucket", bucket))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
+    use crate::detections::common::testing::fires;
+
+    const BUCKET: &str = "aws-cloudtrail-logs-111122223333-0a1b2c3d";
+    const ACL_CHECK: &str = r#"{"Sid":"AWSCloudTrailAclCheck","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::aws-cloudtrail-logs-111122223333-0a1b2c3d"}"#;
+    const WRITE: &str = r#"{"Sid":"AWSCloudTrailWrite","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::aws-cloudtrail-logs-111122223333-0a1b2c3d/AWSLogs/111122223333/*","Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}}"#;
+
+    fn put(bucket: &str, statements: &[&str]) -> String {
+        format!(
+            r#"{{"bucketName":"{bucket}","Host":"{bucket}.s3.us-east-1.amazonaws.com","policy":[""],"bucketPolicy":{{"Version":"2012-10-17","Statement":[{}]}}}}"#,
+            statements.join(",")
+        )
+    }
+
+    #[test]
+    fn a_trail_bucket_losing_the_write_grant_fires() {
+        let deleted = format!(r#"{{"bucketName":"{BUCKET}","Host":"x","policy":[""]}}"#);
+        assert!(fires(&CloudTrailBucketPolicyRemoved, &record(S3, "DeleteBucketPolicy", ROLE, &deleted, "")));
+        assert!(fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK]), "")));
+        let deny = r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}"#;
+        assert!(fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK, WRITE, deny]), "")));
+        let upper = put("Org-CloudTrail-Archive", &[ACL_CHECK]);
+        assert!(fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &upper, "")));
+    }
+
+    #[test]
+    fn a_policy_keeping_the_grant_other_buckets_services_and_failures_do_not() {
+        assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK, WRITE]), "")));
+        let tls_only = r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#;
+        assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK, WRITE, tls_only]), "")));
+        let deleted = |b: &str| format!(r#"{{"bucketName":"{b}"}}"#);
+        assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "DeleteBucketPolicy", ROLE, &deleted("orders-archive"), "")));
+        assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "DeleteBucketPolicy", SERVICE, &deleted(BUCKET), "")));
+        assert!(!fires(&CloudTrailBucketPolicyRemoved, &failed(S3, "DeleteBucketPolicy", ROLE, &deleted(BUCKET), "AccessDenied")));
+        assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "GetBucketPolicy", ROLE, &deleted(BUCKET), "")));
+    }
+}
