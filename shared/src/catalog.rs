@@ -46,7 +46,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     // (slot: iam-persistence)
     FunctionGroup {
         name: "data-exposure",
-        description: "Data exposure, exfiltration and destruction: S3 buckets and objects, keys, secrets, tables, queues, repositories",
+        description: "Data exposure, exfiltration and destruction: S3 buckets and objects, default encryption, keys, secrets, tables, certificates, queues purged",
     },
     // (slot: data-exposure)
     FunctionGroup {
@@ -91,7 +91,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "network-exposure",
-        description: "Network bridges and network defences: VPC peering and transit gateway links with other accounts, endpoint services opened to everyone, Network Firewall and load balancer access logs switched off",
+        description: "Network bridges and network defences: VPC peering and transit gateway links with other accounts, VPNs, endpoint services opened to everyone, Network Firewall and load balancer access logs switched off",
     },
     FunctionGroup {
         name: "monitoring-tamper",

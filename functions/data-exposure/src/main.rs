@@ -1,4 +1,4 @@
-//! The `data-exposure` Lambda function: Data exposure, exfiltration and destruction: S3 buckets and objects, keys, secrets, tables, queues, repositories.
+//! The `data-exposure` Lambda function: Data exposure, exfiltration and destruction: S3 buckets and objects, default encryption, keys, secrets, tables, certificates, queues purged.
 //! All logic lives in the `trailwatch` crate; this only names the group's
 //! detections (so that the binary carries no other group's).
 

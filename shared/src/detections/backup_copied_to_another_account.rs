@@ -61,7 +61,8 @@ impl Detection for BackupCopiedToAnotherAccount {
             .map(str::trim)
             .filter(|v| arn_account(v).is_some_and(|a| Some(a) != own))
             .collect();
-        vaults.dedup();
+        let mut seen = std::collections::HashSet::new();
+        vaults.retain(|v| seen.insert(*v));
         if vaults.is_empty() {
             return None;
         }

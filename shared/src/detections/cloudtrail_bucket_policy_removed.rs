@@ -10,13 +10,15 @@
 //! group; a trail bucket named otherwise is not seen (a stated limit: the record does
 //! not say which trail writes where). A new policy counts when no `Allow` statement
 //! for the CloudTrail service principal covers `s3:PutObject`, or when a `Deny`
-//! statement covering it applies to everyone or to CloudTrail without a condition.
+//! statement covering it applies to CloudTrail (by name, as everyone, or as everyone
+//! but the principals a `NotPrincipal` lists) without a condition, or with only a
+//! test that the request uses TLS, which CloudTrail's deliveries meet.
 //! Changes AWS services make on their own are left out; a stack's change counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    allow_statements, aws_service_caller_but_stack, deny_statements, one_or_many, policy_document,
-    principal_is_anyone, statement_covers_action, succeeded_call,
+    allow_statements, aws_service_caller_but_stack, deny_statements, flag_value, one_or_many,
+    policy_document, principal_is_anyone, statement_covers_action, succeeded_call,
 };
 use crate::event::Record;
 
@@ -52,15 +54,46 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// Whether `statement` names the CloudTrail service, or everyone.
+/// Whether a principal block names the CloudTrail service.
+fn names_cloudtrail(principal: Option<&serde_json::Value>) -> bool {
+    principal.and_then(|p| p.get("Service")).is_some_and(|s| {
+        one_or_many(Some(s))
+            .iter()
+            .any(|v| v.as_str().is_some_and(|v| v.trim().eq_ignore_ascii_case(CLOUDTRAIL)))
+    })
+}
+
+/// Whether `statement` applies to the CloudTrail service: it names it or everyone,
+/// or it names everyone but some principals (`NotPrincipal`) without CloudTrail.
 fn applies_to_cloudtrail(statement: &serde_json::Value) -> bool {
     let principal = statement.get("Principal");
     principal_is_anyone(principal)
-        || principal.and_then(|p| p.get("Service")).is_some_and(|s| {
-            one_or_many(Some(s))
-                .iter()
-                .any(|v| v.as_str().is_some_and(|v| v.trim().eq_ignore_ascii_case(CLOUDTRAIL)))
-        })
+        || names_cloudtrail(principal)
+        || statement
+            .get("NotPrincipal")
+            .is_some_and(|n| !names_cloudtrail(Some(n)) && !principal_is_anyone(Some(n)))
+}
+
+/// Whether a `Deny` statement's condition holds for CloudTrail's own deliveries:
+/// none at all, or only a test that the request uses TLS (which CloudTrail's do).
+/// Other conditions (encryption headers, source ARNs...) cannot be judged from the
+/// policy alone and are taken as sparing it.
+fn holds_for_cloudtrail(statement: &serde_json::Value) -> bool {
+    let Some(condition) = statement.get("Condition").filter(|c| !c.is_null()) else {
+        return true;
+    };
+    let Some(operators) = condition.as_object() else {
+        return false;
+    };
+    operators.iter().all(|(operator, keys)| {
+        operator.eq_ignore_ascii_case("Bool")
+            && keys.as_object().is_some_and(|keys| {
+                keys.iter().all(|(key, value)| {
+                    key.eq_ignore_ascii_case("aws:SecureTransport")
+                        && one_or_many(Some(value)).iter().all(|v| flag_value(v) == Some(true))
+                })
+            })
+    })
 }
 
 /// Whether a bucket policy lets CloudTrail deliver: an `Allow` for its service
@@ -71,7 +104,7 @@ fn lets_cloudtrail_write(doc: &serde_json::Value) -> bool {
         .into_iter()
         .any(|st| applies_to_cloudtrail(st) && statement_covers_action(st, "s3:PutObject"));
     let denied = deny_statements(doc).into_iter().any(|st| {
-        applies_to_cloudtrail(st) && statement_covers_action(st, "s3:PutObject") && st.get("Condition").is_none()
+        applies_to_cloudtrail(st) && statement_covers_action(st, "s3:PutObject") && holds_for_cloudtrail(st)
     });
     allowed && !denied
 }
@@ -123,6 +156,10 @@ mod tests {
         assert!(fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK]), "")));
         let deny = r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}"#;
         assert!(fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK, WRITE, deny]), "")));
+        let tls_true = r#"{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}"#;
+        assert!(fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK, WRITE, tls_true]), "")));
+        let all_but_me = r#"{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:role/Attacker"},"Action":"s3:*","Resource":"*"}"#;
+        assert!(fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK, WRITE, all_but_me]), "")));
         let upper = put("Org-CloudTrail-Archive", &[ACL_CHECK]);
         assert!(fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &upper, "")));
     }
@@ -132,6 +169,10 @@ mod tests {
         assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK, WRITE]), "")));
         let tls_only = r#"{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}"#;
         assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK, WRITE, tls_only]), "")));
+        let sse = r#"{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*","Condition":{"StringNotEquals":{"s3:x-amz-server-side-encryption":"aws:kms"}}}"#;
+        assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK, WRITE, sse]), "")));
+        let spares_trail = r#"{"Effect":"Deny","NotPrincipal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject","Resource":"*"}"#;
+        assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK, WRITE, spares_trail]), "")));
         let deleted = |b: &str| format!(r#"{{"bucketName":"{b}"}}"#);
         assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "DeleteBucketPolicy", ROLE, &deleted("orders-archive"), "")));
         assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "DeleteBucketPolicy", SERVICE, &deleted(BUCKET), "")));

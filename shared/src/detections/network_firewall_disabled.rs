@@ -1,14 +1,17 @@
-//! AWS Network Firewall taken down or blinded, successfully: a firewall or firewall
-//! policy deleted (`DeleteFirewall`, `DeleteFirewallPolicy`), a firewall taken off
-//! subnets (`DisassociateSubnets`), its delete protection switched off
-//! (`UpdateFirewallDeleteProtection` with `deleteProtection` false), or its logging
-//! emptied (`UpdateLoggingConfiguration` leaving no log destination).
+//! AWS Network Firewall taken down or blinded, successfully: a firewall deleted
+//! (`DeleteFirewall`), taken off subnets (`DisassociateSubnets`), its delete
+//! protection switched off (`UpdateFirewallDeleteProtection` with
+//! `deleteProtection` false), or its logging emptied (`UpdateLoggingConfiguration`
+//! leaving no log destination, or given no configuration at all, which clears it).
 //!
 //! Decisions: each removes inspection or its record for a network's traffic, the
 //! step before exfiltration or command and control through it. Logging is judged
 //! by the configuration the request leaves: no destination at all is logging off
 //! (the API removes one destination per call, so an attacker's last call is the one
-//! seen); changing one destination for another is not. Changes AWS services make on
+//! seen); changing one destination for another is not. Deleting a firewall policy
+//! is not watched: the service refuses while a firewall uses it. Swapping a
+//! firewall's policy for an empty one (`AssociateFirewallPolicy`) cannot be told
+//! from an ordinary policy change in the record, a stated limit. Changes AWS services make on
 //! their own (Firewall Manager's policies) are left out; a stack's change counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
@@ -20,7 +23,6 @@ pub struct NetworkFirewallDisabled;
 const SOURCE: &str = "network-firewall.amazonaws.com";
 const CALLS: &[&str] = &[
     "DeleteFirewall",
-    "DeleteFirewallPolicy",
     "DisassociateSubnets",
     "UpdateFirewallDeleteProtection",
     "UpdateLoggingConfiguration",
@@ -29,9 +31,9 @@ const CALLS: &[&str] = &[
 pub static META: Meta = Meta {
     id: "network-firewall-disabled",
     title: "AWS Network Firewall Deleted, Detached or Blinded",
-    description: "A Network Firewall or its policy was deleted, the firewall was taken off \
-                  subnets, its delete protection was switched off, or its logging was left \
-                  with no destination. Traffic through those networks is no longer inspected, \
+    description: "A Network Firewall was deleted or taken off subnets, its delete \
+                  protection was switched off, or its logging was left with no \
+                  destination. Traffic through those networks is no longer inspected, \
                   or no longer recorded.",
     severity: Severity::Medium,
     attack: &["T1562.004", "T1562.008"],
@@ -54,7 +56,12 @@ pub static META: Meta = Meta {
 /// Whether an `UpdateLoggingConfiguration` request leaves the firewall without any
 /// log destination. `None` when the request does not say.
 fn logging_emptied(rec: &Record<'_>) -> Option<bool> {
-    let config = request_param_any(rec, &["loggingConfiguration", "LoggingConfiguration"])?;
+    let Some(config) = request_param_any(rec, &["loggingConfiguration", "LoggingConfiguration"]) else {
+        // A call without a configuration clears it, unless it only switches the
+        // monitoring dashboard.
+        let dashboard_only = request_param_any(rec, &["enableMonitoringDashboard", "EnableMonitoringDashboard"]).is_some();
+        return (!dashboard_only).then_some(true);
+    };
     if config.is_null() {
         return Some(true);
     }
@@ -91,7 +98,7 @@ impl Detection for NetworkFirewallDisabled {
         if !counts {
             return None;
         }
-        let target = ["firewallName", "firewallArn", "firewallPolicyName", "firewallPolicyArn"]
+        let target = ["firewallName", "firewallArn"]
             .into_iter()
             .find_map(|k| rec.request_param_str(k));
         fire(
@@ -115,7 +122,6 @@ mod tests {
     fn deletions_detachments_protection_off_and_logging_emptied_fire() {
         for (name, params) in [
             ("DeleteFirewall", format!("{{{FW}}}")),
-            ("DeleteFirewallPolicy", r#"{"firewallPolicyName":"egress-policy"}"#.to_owned()),
             ("DisassociateSubnets", format!(r#"{{{FW},"subnetIds":["subnet-0a1b2c3d"]}}"#)),
             ("UpdateFirewallDeleteProtection", format!(r#"{{{FW},"deleteProtection":false}}"#)),
             ("UpdateFirewallDeleteProtection", format!(r#"{{{FW},"deleteProtection":"false"}}"#)),
@@ -137,7 +143,10 @@ mod tests {
             r#"{{{FW},"loggingConfiguration":{{"logDestinationConfigs":[{{"logType":"ALERT","logDestinationType":"S3","logDestination":{{"bucketName":"fw-logs"}}}}]}}}}"#
         );
         assert!(!fires(&NetworkFirewallDisabled, &record(SOURCE, "UpdateLoggingConfiguration", ROLE, &kept, "")));
-        assert!(!fires(&NetworkFirewallDisabled, &record(SOURCE, "UpdateLoggingConfiguration", ROLE, &format!("{{{FW}}}"), "")));
+        // Without a configuration the call clears logging, unless it only sets the dashboard.
+        assert!(fires(&NetworkFirewallDisabled, &record(SOURCE, "UpdateLoggingConfiguration", ROLE, &format!("{{{FW}}}"), "")));
+        let dashboard = format!(r#"{{{FW},"enableMonitoringDashboard":true}}"#);
+        assert!(!fires(&NetworkFirewallDisabled, &record(SOURCE, "UpdateLoggingConfiguration", ROLE, &dashboard, "")));
         assert!(!fires(&NetworkFirewallDisabled, &record(SOURCE, "DeleteFirewall", SERVICE, &format!("{{{FW}}}"), "")));
         assert!(!fires(&NetworkFirewallDisabled, &failed(SOURCE, "DeleteFirewall", ROLE, &format!("{{{FW}}}"), "InvalidOperationException")));
         assert!(!fires(&NetworkFirewallDisabled, &record(SOURCE, "CreateFirewall", ROLE, &format!("{{{FW}}}"), "")));

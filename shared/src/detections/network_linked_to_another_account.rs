@@ -1,6 +1,8 @@
 //! A private network link with another account, successfully: a VPC peering
 //! connection requested to another account's VPC (`CreateVpcPeeringConnection` with a
-//! foreign `peerOwnerId`) or accepted from one (`AcceptVpcPeeringConnection`), or a
+//! foreign `peerOwnerId`) or accepted from one (`AcceptVpcPeeringConnection`), a
+//! transit gateway peering requested to another account's gateway
+//! (`CreateTransitGatewayPeeringAttachment` with a foreign `peerAccountId`), or a
 //! transit gateway attachment or peering from another account accepted
 //! (`AcceptTransitGatewayVpcAttachment`, `AcceptTransitGatewayPeeringAttachment`).
 //!
@@ -25,6 +27,7 @@ const CALLS: &[&str] = &[
     "AcceptTransitGatewayPeeringAttachment",
     "AcceptTransitGatewayVpcAttachment",
     "AcceptVpcPeeringConnection",
+    "CreateTransitGatewayPeeringAttachment",
     "CreateVpcPeeringConnection",
 ];
 
@@ -66,6 +69,8 @@ impl Detection for NetworkLinkedToAnotherAccount {
         }
         let ids = if rec.event_name() == "CreateVpcPeeringConnection" {
             texts_at_key(rec.request_parameters()?, "peerOwnerId")
+        } else if rec.event_name() == "CreateTransitGatewayPeeringAttachment" {
+            texts_at_key(rec.request_parameters()?, "peerAccountId")
         } else {
             let response = rec.response_elements()?;
             let mut ids = texts_at_key(response, "ownerId");
@@ -129,6 +134,8 @@ mod tests {
         }
         let tgw = record(EC2, "AcceptTransitGatewayVpcAttachment", ROLE, r#"{"AcceptTransitGatewayVpcAttachmentRequest":{"TransitGatewayAttachmentId":"tgw-attach-0a1b"}}"#, "")
             .replace(r#""responseElements":null"#, r#""responseElements":{"AcceptTransitGatewayVpcAttachmentResponse":{"transitGatewayVpcAttachment":{"transitGatewayAttachmentId":"tgw-attach-0a1b","vpcOwnerId":"444455556666","state":"pending"}}}"#);
+        let peering = r#"{"CreateTransitGatewayPeeringAttachmentRequest":{"TransitGatewayId":"tgw-1","PeerTransitGatewayId":"tgw-2","PeerAccountId":"444455556666","PeerRegion":"eu-west-1"}}"#;
+        assert!(fires(&NetworkLinkedToAnotherAccount, &record(EC2, "CreateTransitGatewayPeeringAttachment", ROLE, peering, "")));
         match eval(&NetworkLinkedToAnotherAccount, &tgw) {
             Some(Signal::Fire(e)) => assert_eq!(e.get("link").and_then(|v| v.as_str()), Some("tgw-attach-0a1b")),
             other => panic!("expected a finding, got {other:?}"),
@@ -138,6 +145,8 @@ mod tests {
     #[test]
     fn links_within_the_account_services_failures_and_other_calls_do_not() {
         assert!(!fires(&NetworkLinkedToAnotherAccount, &record(EC2, "CreateVpcPeeringConnection", ROLE, r#"{"vpcId":"vpc-0a1b2c3d","peerVpcId":"vpc-0f9e8d7c"}"#, "")));
+        let own_tgw = r#"{"CreateTransitGatewayPeeringAttachmentRequest":{"TransitGatewayId":"tgw-1","PeerTransitGatewayId":"tgw-2","PeerAccountId":"111122223333","PeerRegion":"eu-west-1"}}"#;
+        assert!(!fires(&NetworkLinkedToAnotherAccount, &record(EC2, "CreateTransitGatewayPeeringAttachment", ROLE, own_tgw, "")));
         let own = CREATE.replace("444455556666", "111122223333");
         assert!(!fires(&NetworkLinkedToAnotherAccount, &record(EC2, "CreateVpcPeeringConnection", ROLE, &own, "")));
         assert!(!fires(&NetworkLinkedToAnotherAccount, &accepted("111122223333")));

@@ -13,13 +13,17 @@
 //! account. A layer permission names one principal: `*` without an organisation
 //! is public, a 12-digit account other than the event's own is another account.
 //! The policy is read as JSON text or as an object (Glacier nests it one level
-//! down). Changes AWS services make on their own are left out; a stack's change
+//! down). EFS statements that admit only clients mounting through the file
+//! system's mount targets (the console's default policy) are fenced by the network,
+//! and an OpenSearch domain created inside a VPC is reached through it alone; a
+//! domain updated later does not say where it is, and is named in the false
+//! positives. Changes AWS services make on their own are left out; a stack's change
 //! counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller_but_stack, is_account_id, policy_document, policy_exposure, succeeded_call,
-    values_at_key,
+    aws_service_caller_but_stack, flag_value, one_or_many, policy_document, policy_exposure,
+    principal_account, succeeded_call, values_at_key,
 };
 use crate::event::Record;
 
@@ -58,6 +62,8 @@ pub static META: Meta = Meta {
         "Resources shared on purpose with the organisation's other accounts by account id: \
          tune by the account.",
         "Lambda layers published for every AWS customer.",
+        "An OpenSearch domain inside a VPC given an open access policy afterwards \
+         (`UpdateDomainConfig` does not say where the domain is): tune by the domain.",
     ],
     next_steps: "Read the policy in the evidence: which accounts, which actions? If the \
                  receiving account is unknown, put the previous policy back, and review the \
@@ -78,14 +84,34 @@ pub static META: Meta = Meta {
 /// element and Glacier nests the text one level down (`{"policy": {"policy": ...}}`).
 fn policy(rec: &Record<'_>) -> Option<serde_json::Value> {
     let key = if rec.event_source() == OPENSEARCH { "accessPolicies" } else { "policy" };
-    let mut v = values_at_key(rec.request_parameters()?, key).into_iter().next()?;
-    if let Some((_, inner)) = v
-        .as_object()
-        .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("policy")))
-    {
-        v = inner;
-    }
-    policy_document(v)
+    values_at_key(rec.request_parameters()?, key)
+        .into_iter()
+        .find_map(|v| {
+            let inner = v
+                .as_object()
+                .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("policy")))
+                .map_or(v, |(_, inner)| inner);
+            policy_document(inner)
+        })
+}
+
+/// An EFS statement that admits only clients mounting through the file system's
+/// mount targets (`elasticfilesystem:AccessedViaMountTarget` true, the console's
+/// default policy): they sit in the file system's own networks, a fence like
+/// `aws:SourceVpc`.
+fn through_mount_targets_only(statement: &serde_json::Value) -> bool {
+    statement
+        .get("Condition")
+        .and_then(|c| c.as_object())
+        .into_iter()
+        .flatten()
+        .filter(|(operator, _)| operator.eq_ignore_ascii_case("Bool"))
+        .filter_map(|(_, keys)| keys.as_object())
+        .flatten()
+        .any(|(key, value)| {
+            key.eq_ignore_ascii_case("elasticfilesystem:AccessedViaMountTarget")
+                && one_or_many(Some(value)).iter().all(|v| flag_value(v) == Some(true))
+        })
 }
 
 /// A layer permission's exposure: public (`*` without an organisation) or the
@@ -101,11 +127,8 @@ fn layer_grant(rec: &Record<'_>) -> Option<Evidence> {
     if principal == "*" {
         return (!org).then(|| e.with("public", true));
     }
-    let account = principal
-        .strip_prefix("arn:aws:iam::")
-        .and_then(|rest| rest.strip_suffix(":root"))
-        .unwrap_or(principal);
-    (is_account_id(account) && Some(account) != rec.account_id()).then(|| e.with("other_accounts", vec![account]))
+    let account = principal_account(principal)?;
+    (Some(account) != rec.account_id()).then(|| e.with("other_accounts", vec![account]))
 }
 
 impl Detection for ResourcePolicyExternalAccess {
@@ -128,8 +151,13 @@ impl Detection for ResourcePolicyExternalAccess {
         if rec.event_source() == LAMBDA {
             return fire(layer_grant(rec)?.with("api", rec.event_name()));
         }
+        // An OpenSearch domain created inside a VPC is reached through it alone.
+        if rec.event_name() == "CreateDomain" && !values_at_key(rec.request_parameters()?, "vPCOptions").is_empty() {
+            return None;
+        }
         let doc = policy(rec)?;
-        let exposure = policy_exposure(&doc, rec.account_id(), |_| true);
+        let efs = rec.event_source() == EFS;
+        let exposure = policy_exposure(&doc, rec.account_id(), |st| !(efs && through_mount_targets_only(st)));
         if !exposure.exposed() {
             return None;
         }
@@ -211,6 +239,18 @@ mod tests {
         assert!(!fires(&ResourcePolicyExternalAccess, &record(DYNAMODB, "GetResourcePolicy", ROLE, &params, "")));
         // Secrets Manager's PutResourcePolicy has its own detection.
         assert!(!fires(&ResourcePolicyExternalAccess, &record("secretsmanager.amazonaws.com", "PutResourcePolicy", ROLE, &params, "")));
+    }
+
+    #[test]
+    fn efs_mount_target_policies_and_vpc_domains_are_fenced() {
+        let default_efs = r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["elasticfilesystem:ClientMount","elasticfilesystem:ClientWrite"],"Resource":"*","Condition":{"Bool":{"elasticfilesystem:AccessedViaMountTarget":"true"}}}"#;
+        let efs = record(EFS, "PutFileSystemPolicy", ROLE, &format!(r#"{{"fileSystemId":"fs-1","policy":{}}}"#, text(default_efs)), "");
+        assert!(!fires(&ResourcePolicyExternalAccess, &efs));
+        let vpc = record(OPENSEARCH, "CreateDomain", ROLE, &format!(r#"{{"domainName":"logs","vPCOptions":{{"subnetIds":["subnet-1"]}},"accessPolicies":{}}}"#, text(PUBLIC)), "");
+        assert!(!fires(&ResourcePolicyExternalAccess, &vpc));
+        // A stray `policy` flag before the document does not hide it.
+        let stray = record(S3, "PutAccessPointPolicy", ROLE, &format!(r#"{{"name":"ap","Policy":[""],"PutAccessPointPolicyRequest":{{"Policy":{}}}}}"#, text(PUBLIC)), "");
+        assert!(fires(&ResourcePolicyExternalAccess, &stray));
     }
 
     #[test]

@@ -5,8 +5,11 @@
 //! Decisions: an inventory lists every object of the bucket (key, size, dates,
 //! encryption, replication and lock status) daily or weekly: a map of the data, and
 //! its keys often carry names, ids and dates, delivered to the other account with no
-//! further call. S3 names the destination's owner in `AccountId`; a destination
-//! without one is in the bucket owner's account and does not count. The account is
+//! further call. S3 names the destination's owner in `AccountId` when the caller
+//! gives it; without it S3 does not check the destination's owner at all, and the
+//! bucket ARN does not name an account, so such a destination is not judged (a
+//! stated limit: most configurations leave the field out, and firing on all of them
+//! would drown the rest). The account is
 //! read at any depth and in either casing, as the configuration nests it. A
 //! configuration saved disabled fires too (one call enables it); the evidence says
 //! which. Changes AWS

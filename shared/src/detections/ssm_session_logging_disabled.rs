@@ -10,7 +10,8 @@
 //! or no `inputs` at all), so an account that never logged sessions fires on an
 //! update too: it is the same state, and worth knowing. JSON content is parsed;
 //! YAML (the caller chooses the format) is read as the flat key lines the console
-//! and CLI write, which is enough for these two keys. Content the record does not
+//! and CLI write, within the top-level `inputs:` block only, which is enough for
+//! these two keys. Content the record does not
 //! carry cannot be judged and does not fire. Creating the document is not watched:
 //! before it exists nothing was logged, and the deletion that would precede a
 //! re-creation fires. Changes AWS services make on their own (Quick Setup) are left
@@ -93,8 +94,17 @@ fn destinations_empty(content: &serde_json::Value) -> Option<bool> {
         return Some(KEYS.iter().all(|k| empty(k)));
     }
     let text = content.as_str()?;
+    // The lines of the top-level `inputs:` block: indented deeper than it, up to the
+    // next line that is not (a key of the same name elsewhere is not the setting).
+    let mut lines = text.lines().skip_while(|l| l.trim_end() != "inputs:");
+    let Some(_) = lines.next() else {
+        return Some(true);
+    };
+    let block: Vec<&str> = lines
+        .take_while(|l| l.trim().is_empty() || l.starts_with(' ') || l.starts_with('\t'))
+        .collect();
     let value_of = |key: &str| {
-        text.lines().find_map(|line| {
+        block.iter().find_map(|line| {
             let rest = line.trim_start().strip_prefix(key)?.trim_start().strip_prefix(':')?;
             // A trailing comment is not the value; quotes around it are not either.
             let value = rest.split(" #").next().unwrap_or("").trim();
@@ -140,6 +150,11 @@ mod tests {
         assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &update("", "/ssm/sessions"), "")));
         let other = update("", "").replace(PREFERENCES, "Custom-RunShell");
         assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &other, "")));
+        let decoy = format!(
+            r#"{{"name":"{PREFERENCES}","content":{},"documentFormat":"YAML"}}"#,
+            serde_json::to_string("description: |\n  s3BucketName: decoy\nsessionType: Standard_Stream\ninputs:\n  s3BucketName: ''\n  cloudWatchLogGroupName: ''\n").unwrap()
+        );
+        assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &decoy, "")));
         let yaml = |bucket: &str| {
             let content = format!("schemaVersion: '1.0'\nsessionType: Standard_Stream\ninputs:\n  s3BucketName: {bucket} # where\n  cloudWatchLogGroupName: ''\n");
             format!(r#"{{"name":"{PREFERENCES}","content":{},"documentFormat":"YAML"}}"#, serde_json::to_string(&content).unwrap())

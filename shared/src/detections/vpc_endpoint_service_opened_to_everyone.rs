@@ -9,7 +9,7 @@
 //! `{"content": ...}` items, sometimes inside a request wrapper: all are read.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{succeeded_call, texts_at_key};
+use crate::detections::common::{one_or_many, succeeded_call, texts_at_key, values_at_key};
 use crate::event::Record;
 
 pub struct VpcEndpointServiceOpenedToEveryone;
@@ -41,38 +41,20 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// The principals a request adds, in any of the shapes EC2 logs them.
+/// The principals a request adds, in any of the shapes EC2 logs them: text, a list
+/// of texts, or the query API's `{"content": ..., "tag": ...}` items.
 fn added_principals<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
     let Some(params) = rec.request_parameters() else {
         return Vec::new();
     };
-    let mut out = texts_at_key(params, "addAllowedPrincipals");
-    collect_under(params, &mut out, 0);
-    out
-}
-
-/// Texts nested under each `addAllowedPrincipals` value that is a list or an
-/// object (the query API's `{"content": ..., "tag": ...}` items).
-fn collect_under<'v>(v: &'v serde_json::Value, out: &mut Vec<&'v str>, depth: usize) {
-    if depth > 8 {
-        return;
-    }
-    match v {
-        serde_json::Value::Object(o) => {
-            for (k, child) in o {
-                if k.eq_ignore_ascii_case("addAllowedPrincipals") && !child.is_string() {
-                    out.extend(texts_at_key(child, "content"));
-                    if let Some(items) = child.as_array() {
-                        out.extend(items.iter().filter_map(|i| i.as_str()));
-                    }
-                } else {
-                    collect_under(child, out, depth + 1);
-                }
-            }
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|i| collect_under(i, out, depth + 1)),
-        _ => {}
-    }
+    values_at_key(params, "addAllowedPrincipals")
+        .into_iter()
+        .flat_map(|v| {
+            let mut texts = texts_at_key(v, "content");
+            texts.extend(one_or_many(Some(v)).into_iter().filter_map(|i| i.as_str()));
+            texts
+        })
+        .collect()
 }
 
 impl Detection for VpcEndpointServiceOpenedToEveryone {

@@ -71,7 +71,8 @@ impl Detection for VpnConnectionCreated {
             })
             .flat_map(|options| texts_at_key(options, "type"))
             .collect();
-        authentication.dedup();
+        let mut seen = std::collections::HashSet::new();
+        authentication.retain(|a| seen.insert(*a));
         fire(
             e.with_opt("client_cidr", first("clientCidrBlock"))
                 .with_opt("authentication", (!authentication.is_empty()).then_some(authentication)),

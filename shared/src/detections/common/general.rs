@@ -36,7 +36,8 @@ pub fn pascal_or_camel<'v>(obj: &'v serde_json::Value, key: &str) -> Option<&'v 
 }
 
 /// Every value held under a key named `key` (ASCII case ignored) anywhere in `v`,
-/// in document order; a value found is not searched further. For parameters that
+/// depth first, an object's keys in their sorted order (serde_json keeps objects
+/// sorted) and a list's items in order; a value found is not searched further. For parameters that
 /// CloudTrail nests under request wrappers, lists of rules or either casing
 /// (`KmsKeyId`, `kmsKeyId`; `DestinationBackupVaultArn` in each copy action of each
 /// rule). The search stops at a depth far below anything a request holds, so a
