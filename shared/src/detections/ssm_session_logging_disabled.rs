@@ -11,11 +11,11 @@
 //! update too: it is the same state, and worth knowing. JSON content is parsed;
 //! YAML (the caller chooses the format) is read as the flat key lines the console
 //! and CLI write, within the top-level `inputs:` block only, which is enough for
-//! these two keys. Content the record does not
-//! carry cannot be judged and does not fire. Creating the document is not watched:
-//! before it exists nothing was logged, and the deletion that would precede a
-//! re-creation fires. Changes AWS services make on their own (Quick Setup) are left
-//! out; a stack's change counts.
+//! these two keys. Content the record does not carry, or an `inputs:` written in
+//! flow style, cannot be judged and does not fire. Creating the document is not
+//! watched: before it exists nothing was logged, and the deletion that would
+//! precede a re-creation fires. Changes AWS services make on their own (Quick
+//! Setup) are left out; a stack's change counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, policy_document, succeeded_call};
@@ -96,10 +96,12 @@ fn destinations_empty(content: &serde_json::Value) -> Option<bool> {
     let text = content.as_str()?;
     // The lines of the top-level `inputs:` block: indented deeper than it, up to the
     // next line that is not (a key of the same name elsewhere is not the setting).
-    let mut lines = text.lines().skip_while(|l| l.trim_end() != "inputs:");
-    let Some(_) = lines.next() else {
-        return Some(true);
-    };
+    let mut lines = text.lines().skip_while(|l| !l.starts_with("inputs:"));
+    match lines.next() {
+        None => return Some(true),
+        Some(line) if line.trim_end() != "inputs:" => return None, // flow style: not read
+        Some(_) => {}
+    }
     let block: Vec<&str> = lines
         .take_while(|l| l.trim().is_empty() || l.starts_with(' ') || l.starts_with('\t'))
         .collect();
@@ -155,6 +157,11 @@ mod tests {
             serde_json::to_string("description: |\n  s3BucketName: decoy\nsessionType: Standard_Stream\ninputs:\n  s3BucketName: ''\n  cloudWatchLogGroupName: ''\n").unwrap()
         );
         assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &decoy, "")));
+        let flow = format!(
+            r#"{{"name":"{PREFERENCES}","content":{},"documentFormat":"YAML"}}"#,
+            serde_json::to_string("sessionType: Standard_Stream\ninputs: {s3BucketName: session-logs}\n").unwrap()
+        );
+        assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &flow, "")));
         let yaml = |bucket: &str| {
             let content = format!("schemaVersion: '1.0'\nsessionType: Standard_Stream\ninputs:\n  s3BucketName: {bucket} # where\n  cloudWatchLogGroupName: ''\n");
             format!(r#"{{"name":"{PREFERENCES}","content":{},"documentFormat":"YAML"}}"#, serde_json::to_string(&content).unwrap())
