@@ -12,9 +12,7 @@
 //! their own copies here, and tune by that account.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{
-    arn_account, aws_service_caller_but_stack, other_accounts, succeeded_call, texts_at_key,
-};
+use crate::detections::common::{arn_account, aws_service_caller_but_stack, other_accounts, request_text_any, succeeded_call, texts_at_key};
 use crate::event::Record;
 
 pub struct BackupCopiedToAnotherAccount;
@@ -67,12 +65,8 @@ impl Detection for BackupCopiedToAnotherAccount {
             return None;
         }
         let accounts = other_accounts(vaults.iter().filter_map(|v| arn_account(v)), own);
-        let plan = ["backupPlanId", "BackupPlanId"]
-            .into_iter()
-            .find_map(|k| rec.request_param_str(k));
-        let source = ["recoveryPointArn", "RecoveryPointArn"]
-            .into_iter()
-            .find_map(|k| rec.request_param_str(k));
+        let plan = request_text_any(rec, &["backupPlanId", "BackupPlanId"]);
+        let source = request_text_any(rec, &["recoveryPointArn", "RecoveryPointArn"]);
         fire(
             Evidence::new()
                 .with("api", rec.event_name())

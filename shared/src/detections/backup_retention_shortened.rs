@@ -12,7 +12,7 @@
 //! are left out; a stack's change counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, succeeded_call, values_at_key, whole_number};
+use crate::detections::common::{aws_service_caller_but_stack, request_text_any, succeeded_call, values_at_key, whole_number};
 use crate::event::Record;
 
 pub struct BackupRetentionShortened;
@@ -62,9 +62,7 @@ impl Detection for BackupRetentionShortened {
         if shortest >= MAX_DAYS_EXCLUSIVE {
             return None;
         }
-        let target = ["recoveryPointArn", "backupPlanId", "backupVaultName"]
-            .into_iter()
-            .find_map(|k| rec.request_param_str(k))
+        let target = request_text_any(rec, &["recoveryPointArn", "backupPlanId", "backupVaultName"])
             .or_else(|| {
                 let plan = rec.request_param("backupPlan")?;
                 ["backupPlanName", "BackupPlanName"]

@@ -23,7 +23,7 @@
 //! too: suppress its role.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, console_session_caller, request_flag, succeeded_call};
+use crate::detections::common::{aws_service_caller, console_session_caller, request_flag, request_text_any, succeeded_call};
 use crate::event::Record;
 
 pub struct GuardDutyFindingSuppression;
@@ -115,9 +115,7 @@ impl Detection for GuardDutyFindingSuppression {
                 .with_opt("name", rec.request_param_str("name"))
                 .with_opt(
                     "set_id",
-                    ["ipSetId", "threatIntelSetId", "trustedEntitySetId", "threatEntitySetId"]
-                        .into_iter()
-                        .find_map(|k| rec.request_param_str(k)),
+                    request_text_any(rec, &["ipSetId", "threatIntelSetId", "trustedEntitySetId", "threatEntitySetId"]),
                 )
                 .with_opt("location", rec.request_param_str("location"))
                 .with_opt("filter_action", rec.request_param_str("action"))

@@ -13,7 +13,7 @@
 //! are left out; a stack's change counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, succeeded_call};
+use crate::detections::common::{aws_service_caller_but_stack, request_text_any, succeeded_call};
 use crate::event::Record;
 
 pub struct IdentityCenterIdentitySourceChanged;
@@ -66,9 +66,7 @@ impl Detection for IdentityCenterIdentitySourceChanged {
         {
             return None;
         }
-        let directory = ["directoryId", "identityStoreId", "instanceArn"]
-            .into_iter()
-            .find_map(|k| rec.request_param_str(k));
+        let directory = request_text_any(rec, &["directoryId", "identityStoreId", "instanceArn"]);
         fire(
             Evidence::new()
                 .with("action", rec.event_name())

@@ -15,9 +15,7 @@
 //! (listed in the response's `failedEntries`) were not added and do not count.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{
-    arn_account, aws_service_caller_but_stack, other_accounts, policy_document, succeeded_call, text_is, texts_at_key,
-};
+use crate::detections::common::{arn_account, aws_service_caller_but_stack, other_accounts, policy_document, request_text_any, succeeded_call, text_is, texts_at_key};
 use crate::event::Record;
 
 pub struct LogsStreamedToAnotherAccount;
@@ -113,9 +111,7 @@ impl Detection for LogsStreamedToAnotherAccount {
             .into_iter()
             .map(str::to_owned)
             .collect();
-        let source = ["logGroupName", "policyName", "rule"]
-            .into_iter()
-            .find_map(|k| rec.request_param_str(k));
+        let source = request_text_any(rec, &["logGroupName", "policyName", "rule"]);
         fire(
             Evidence::new()
                 .with("api", rec.event_name())

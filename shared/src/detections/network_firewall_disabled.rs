@@ -15,7 +15,7 @@
 //! their own (Firewall Manager's policies) are left out; a stack's change counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, flag_value, request_param_any, succeeded_call};
+use crate::detections::common::{aws_service_caller_but_stack, flag_value, request_param_any, request_text_any, succeeded_call};
 use crate::event::Record;
 
 pub struct NetworkFirewallDisabled;
@@ -98,9 +98,7 @@ impl Detection for NetworkFirewallDisabled {
         if !counts {
             return None;
         }
-        let target = ["firewallName", "firewallArn"]
-            .into_iter()
-            .find_map(|k| rec.request_param_str(k));
+        let target = request_text_any(rec, &["firewallName", "firewallArn"]);
         fire(
             Evidence::new()
                 .with("action", rec.event_name())

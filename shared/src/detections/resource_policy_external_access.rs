@@ -21,10 +21,7 @@
 //! counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{
-    aws_service_caller_but_stack, flag_value, one_or_many, policy_document, policy_exposure,
-    principal_account, succeeded_call, values_at_key,
-};
+use crate::detections::common::{aws_service_caller_but_stack, flag_value, one_or_many, policy_document, policy_exposure, principal_account, request_text_any, succeeded_call, values_at_key};
 use crate::event::Record;
 
 pub struct ResourcePolicyExternalAccess;
@@ -161,16 +158,14 @@ impl Detection for ResourcePolicyExternalAccess {
         if !exposure.exposed() {
             return None;
         }
-        let resource = [
+        let resource = request_text_any(rec, &[
             "resourceArn",
             "fileSystemId",
             "domainName",
             "name",
             "accessPointName",
             "vaultName",
-        ]
-        .into_iter()
-        .find_map(|k| rec.request_param_str(k));
+        ]);
         fire(exposure.evidence(
             Evidence::new()
                 .with("api", rec.event_name())

@@ -11,7 +11,7 @@
 //! form of `s3-copy-object-foreign-kms-key`.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, foreign_key_account, succeeded_call};
+use crate::detections::common::{aws_service_caller, foreign_key_account, request_text_any, succeeded_call};
 use crate::event::Record;
 
 pub struct SnapshotOrImageCopiedWithForeignKmsKey;
@@ -60,14 +60,12 @@ impl Detection for SnapshotOrImageCopiedWithForeignKmsKey {
         }
         let key = rec.request_param_str("kmsKeyId")?.trim();
         let key_account = foreign_key_account(rec, key)?;
-        let source = [
+        let source = request_text_any(rec, &[
             "sourceSnapshotId",
             "sourceImageId",
             "sourceDBSnapshotIdentifier",
             "sourceDBClusterSnapshotIdentifier",
-        ]
-        .into_iter()
-        .find_map(|k| rec.request_param_str(k));
+        ]);
         fire(
             Evidence::new()
                 .with("api", rec.event_name())

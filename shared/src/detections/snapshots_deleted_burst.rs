@@ -11,7 +11,7 @@
 //! count, as the person's own.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_actor_group, aws_service_caller_but_stack, succeeded_call};
+use crate::detections::common::{account_actor_group, aws_service_caller_but_stack, request_text_any, succeeded_call};
 use crate::event::Record;
 
 pub struct SnapshotsDeletedBurst;
@@ -59,9 +59,7 @@ impl Detection for SnapshotsDeletedBurst {
         {
             return None;
         }
-        let snapshot = ["snapshotId", "dBSnapshotIdentifier", "dBClusterSnapshotIdentifier"]
-            .into_iter()
-            .find_map(|k| rec.request_param_str(k))?
+        let snapshot = request_text_any(rec, &["snapshotId", "dBSnapshotIdentifier", "dBClusterSnapshotIdentifier"])?
             .trim();
         if snapshot.is_empty() {
             return None;

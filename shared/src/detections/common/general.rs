@@ -18,10 +18,12 @@ pub fn request_param_any<'r>(rec: &'r Record, keys: &[&str]) -> Option<&'r serde
     keys.iter().find_map(|k| rec.request_param(k))
 }
 
-/// The first of `keys` present in `requestParameters` as text: one parameter spelled
-/// the ways CloudTrail may spell it (`accountId`, `AccountId`).
+/// The first of `keys` whose `requestParameters` value is text: one parameter
+/// spelled the ways CloudTrail may spell it (`accountId`, `AccountId`), or the
+/// first of several parameters that name the same thing (`snapshotId`,
+/// `dBSnapshotIdentifier`).
 pub fn request_text_any<'r>(rec: &'r Record, keys: &[&str]) -> Option<&'r str> {
-    request_param_any(rec, keys).and_then(|v| v.as_str())
+    keys.iter().find_map(|k| rec.request_param_str(k))
 }
 
 /// `obj[key]`, with `key` in the API's PascalCase (`ServiceEnabled`) or in the
