@@ -56,7 +56,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     // (slot: compute-network)
     FunctionGroup {
         name: "security-services",
-        description: "Security services switched off or blinded: GuardDuty, Security Hub, Macie, Inspector, Detective, Access Analyzer, EventBridge rules",
+        description: "Security services switched off or blinded: GuardDuty, Security Hub, Macie, Inspector, Detective, Access Analyzer",
     },
     // (slot: security-services)
     FunctionGroup {
@@ -95,7 +95,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "monitoring-tamper",
-        description: "Monitoring and network logging silenced: CloudWatch alarms, log groups, streams, metric and subscription filters, VPC flow logs, DNS query logging and firewall, WAF logging, Session Manager logging",
+        description: "Monitoring and network logging silenced: CloudWatch alarms, log groups, streams, metric and subscription filters, EventBridge rules, VPC flow logs, DNS query logging and firewall, WAF logging, Session Manager logging",
     },
     FunctionGroup {
         name: "resource-sharing",

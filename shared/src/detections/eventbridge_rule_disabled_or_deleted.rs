@@ -28,7 +28,7 @@ pub static META: Meta = Meta {
     severity: Severity::Low,
     attack: &["T1562.001", "T1489"],
     origins: &["Elastic detection-rules impact_aws_eventbridge_rule_disabled_or_deleted.toml"],
-    group: "security-services",
+    group: "monitoring-tamper",
     false_positives: &[
         "Deployments and clean-ups of applications that use scheduled or event rules; \
          infrastructure-as-code run from a workstation or build host, including rules \
