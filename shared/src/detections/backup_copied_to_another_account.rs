@@ -12,7 +12,7 @@
 //! their own copies here, and tune by that account.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{arn_account, aws_service_caller_but_stack, other_accounts, request_text_any, succeeded_call, texts_at_key};
+use crate::detections::common::{arn_account, aws_service_caller_but_stack, foreign_arn_account, keep_first_occurrences, other_accounts, request_text_any, succeeded_call, texts_at_key};
 use crate::event::Record;
 
 pub struct BackupCopiedToAnotherAccount;
@@ -57,10 +57,9 @@ impl Detection for BackupCopiedToAnotherAccount {
         let mut vaults: Vec<&str> = texts_at_key(rec.request_parameters()?, "destinationBackupVaultArn")
             .into_iter()
             .map(str::trim)
-            .filter(|v| arn_account(v).is_some_and(|a| Some(a) != own))
+            .filter(|v| foreign_arn_account(rec, v).is_some())
             .collect();
-        let mut seen = std::collections::HashSet::new();
-        vaults.retain(|v| seen.insert(*v));
+        keep_first_occurrences(&mut vaults);
         if vaults.is_empty() {
             return None;
         }

@@ -13,7 +13,7 @@
 //! Spot interruptions, EKS node groups) are left out; a stack's count.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec, fire};
-use crate::detections::common::{account_actor_group, aws_service_caller_but_stack, succeeded_call, texts_at_key};
+use crate::detections::common::{account_actor_group, aws_service_caller_but_stack, keep_first_occurrences, succeeded_call, texts_at_key};
 use crate::event::Record;
 
 pub struct Ec2InstancesTerminatedBurst;
@@ -65,8 +65,7 @@ impl Detection for Ec2InstancesTerminatedBurst {
             .filter(|i| !i.is_empty())
             .collect();
         // The call's order is kept for the evidence; a repeated id counts once.
-        let mut seen = std::collections::HashSet::new();
-        instances.retain(|i| seen.insert(*i));
+        keep_first_occurrences(&mut instances);
         let first = *instances.first()?;
         if instances.len() >= MANY {
             let count = instances.len();

@@ -15,7 +15,7 @@
 //! (listed in the response's `failedEntries`) were not added and do not count.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{arn_account, aws_service_caller_but_stack, other_accounts, policy_document, request_text_any, succeeded_call, text_is, texts_at_key};
+use crate::detections::common::{arn_account, aws_service_caller_but_stack, foreign_arn_account, other_accounts, policy_document, request_text_any, succeeded_call, text_is, texts_at_key};
 use crate::event::Record;
 
 pub struct LogsStreamedToAnotherAccount;
@@ -102,7 +102,7 @@ impl Detection for LogsStreamedToAnotherAccount {
         let foreign: Vec<String> = destinations(rec)
             .into_iter()
             .map(|d| d.trim().to_owned())
-            .filter(|d| arn_account(d).is_some_and(|a| Some(a) != own))
+            .filter(|d| foreign_arn_account(rec, d).is_some())
             .collect();
         if foreign.is_empty() {
             return None;

@@ -8,7 +8,7 @@
 //! services make on their own are left out.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, is_account_id, succeeded_call};
+use crate::detections::common::{aws_service_caller_but_stack, foreign_account, succeeded_call};
 use crate::event::Record;
 
 pub struct RedshiftSnapshotShared;
@@ -48,10 +48,7 @@ impl Detection for RedshiftSnapshotShared {
         if !succeeded_call(rec, REDSHIFT, CALLS) || aws_service_caller_but_stack(rec) {
             return None;
         }
-        let account = rec.request_param_str("accountWithRestoreAccess")?.trim();
-        if !is_account_id(account) || Some(account) == rec.account_id() {
-            return None;
-        }
+        let account = foreign_account(rec, rec.request_param_str("accountWithRestoreAccess")?)?;
         let snapshot = rec
             .request_param_str("snapshotIdentifier")
             .or_else(|| rec.request_param_str("snapshotArn"));

@@ -21,7 +21,7 @@
 //! counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, flag_value, one_or_many, policy_document, policy_exposure, principal_account, request_text_any, succeeded_call, values_at_key};
+use crate::detections::common::{aws_service_caller_but_stack, flag_value, foreign_account, one_or_many, policy_document, policy_exposure, principal_account, request_text_any, succeeded_call, values_at_key};
 use crate::event::Record;
 
 pub struct ResourcePolicyExternalAccess;
@@ -124,8 +124,8 @@ fn layer_grant(rec: &Record<'_>) -> Option<Evidence> {
     if principal == "*" {
         return (!org).then(|| e.with("public", true));
     }
-    let account = principal_account(principal)?;
-    (Some(account) != rec.account_id()).then(|| e.with("other_accounts", vec![account]))
+    let account = foreign_account(rec, principal_account(principal)?)?;
+    Some(e.with("other_accounts", vec![account]))
 }
 
 impl Detection for ResourcePolicyExternalAccess {

@@ -11,7 +11,7 @@
 //! are left out; a stack's creation counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, succeeded_call, texts_at_key, values_at_key};
+use crate::detections::common::{aws_service_caller_but_stack, keep_first_occurrences, succeeded_call, texts_at_key, values_at_key};
 use crate::event::Record;
 
 pub struct VpnConnectionCreated;
@@ -71,8 +71,7 @@ impl Detection for VpnConnectionCreated {
             })
             .flat_map(|options| texts_at_key(options, "type"))
             .collect();
-        let mut seen = std::collections::HashSet::new();
-        authentication.retain(|a| seen.insert(*a));
+        keep_first_occurrences(&mut authentication);
         fire(
             e.with_opt("client_cidr", first("clientCidrBlock"))
                 .with_opt("authentication", (!authentication.is_empty()).then_some(authentication)),

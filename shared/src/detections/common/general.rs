@@ -39,10 +39,10 @@ pub fn pascal_or_camel<'v>(obj: &'v serde_json::Value, key: &str) -> Option<&'v 
 
 /// Every value held under a key named `key` (ASCII case ignored) anywhere in `v`,
 /// depth first, an object's keys in their sorted order (serde_json keeps objects
-/// sorted) and a list's items in order; a value found is not searched further. For parameters that
-/// CloudTrail nests under request wrappers, lists of rules or either casing
-/// (`KmsKeyId`, `kmsKeyId`; `DestinationBackupVaultArn` in each copy action of each
-/// rule). The search stops at a depth far below anything a request holds, so a
+/// sorted) and a list's items in order; a value found is not searched further.
+/// For parameters that CloudTrail nests under request wrappers, lists of rules or
+/// either casing (`KmsKeyId`, `kmsKeyId`; `DestinationBackupVaultArn` in each copy
+/// action of each rule). The search stops at a depth far below anything a request holds, so a
 /// crafted record cannot make it costly.
 pub fn values_at_key<'v>(v: &'v serde_json::Value, key: &str) -> Vec<&'v serde_json::Value> {
     fn walk<'v>(
@@ -83,6 +83,13 @@ pub fn texts_at_key<'v>(v: &'v serde_json::Value, key: &str) -> Vec<&'v str> {
         .into_iter()
         .filter_map(|v| v.as_str())
         .collect()
+}
+
+/// Drops the later copies of repeated items, keeping each first one in its place:
+/// lists reported in the order the request gave them, each item once.
+pub fn keep_first_occurrences<T: Eq + std::hash::Hash + Copy>(items: &mut Vec<T>) {
+    let mut seen = std::collections::HashSet::new();
+    items.retain(|i| seen.insert(*i));
 }
 
 /// An enum-like text value equal to `want`, without regard to case or padding.

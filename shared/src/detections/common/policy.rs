@@ -22,6 +22,12 @@ pub fn arn_account(arn: &str) -> Option<&str> {
     is_account_id(account).then_some(account)
 }
 
+/// Whether `id` (trimmed) is a 12-digit account id other than `own`.
+fn is_other_account(id: &str, own: Option<&str>) -> bool {
+    let id = id.trim();
+    is_account_id(id) && Some(id) != own
+}
+
 /// The distinct 12-digit account ids among `ids` that are not `own`, trimmed and
 /// sorted: the other accounts a share, a grant or a link names.
 pub fn other_accounts<'a>(
@@ -31,19 +37,32 @@ pub fn other_accounts<'a>(
     let mut out: Vec<&str> = ids
         .into_iter()
         .map(str::trim)
-        .filter(|a| is_account_id(a) && Some(*a) != own)
+        .filter(|a| is_other_account(a, own))
         .collect();
     out.sort_unstable();
     out.dedup();
     out
 }
 
+/// `id` (trimmed), when it is a 12-digit account id other than the record's own.
+pub fn foreign_account<'a>(rec: &Record, id: &'a str) -> Option<&'a str> {
+    let id = id.trim();
+    is_other_account(id, rec.account_id()).then_some(id)
+}
+
+/// The account an ARN names (`arn`, as the request gives it), when it is not the
+/// account the record was made in: a vault, a log destination, an event bus of
+/// another account.
+pub fn foreign_arn_account<'a>(rec: &Record, arn: &'a str) -> Option<&'a str> {
+    foreign_account(rec, arn_account(arn.trim())?)
+}
+
 /// The account of a KMS key named by ARN (`key`, as the request gives it), when it is
 /// not the account the record was made in: a key a bare id or an alias names is the
-/// caller's own. For the detections of data re-encrypted under another account's key.
+/// caller's own, and has no account in it. For the detections of data re-encrypted
+/// under another account's key.
 pub fn foreign_key_account<'k>(rec: &Record, key: &'k str) -> Option<&'k str> {
-    let account = arn_account(key.trim())?;
-    (Some(account) != rec.account_id()).then_some(account)
+    foreign_arn_account(rec, key)
 }
 
 /// A policy document carried by a request field: CloudTrail writes it as JSON text
