@@ -24,7 +24,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "identity-abuse",
-        description: "Identity and credential abuse: root user activity, policy versions, access keys, RDS passwords, CloudShell, GetSigninToken",
+        description: "Identity and credential abuse: root user activity, policy versions, access keys, RDS passwords, CloudShell, GetSigninToken, Cognito guest access",
     },
     FunctionGroup {
         name: "signin-failures",
@@ -99,7 +99,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "resource-sharing",
-        description: "Resources shared out: resource policies opened to other accounts or everyone (DynamoDB, EFS, OpenSearch, S3 access points, Glacier, Lambda layers, ECR, SNS, SQS), logs and events streamed to other accounts",
+        description: "Resources shared out: resource policies opened to other accounts or everyone (DynamoDB, EFS, OpenSearch, S3 access points, Glacier, Lambda functions and layers, ECR, KMS keys, SNS, SQS), logs and events streamed to other accounts",
     },
 ];
 

@@ -6,9 +6,10 @@
 //! public statement is not counted when its `Condition` fences in the callers (an
 //! organisation, account, network or source with a concrete value); one any caller
 //! can meet (`aws:SecureTransport`, a wildcard, a negation, an empty block) fences
-//! nothing (`common::condition_restricts`). Other accounts named in the policy are reported
-//! when the policy is public but do not fire alone: cross-account pulls are the
-//! everyday way images are shared inside an organisation.
+//! nothing (`common::condition_restricts`). Other accounts named in a public policy are
+//! listed in its finding; a policy that names other accounts without being public is
+//! `resource-shared-with-another-account`'s (lower stakes: cross-account pulls are the
+//! everyday way images are shared inside an organisation).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{policy_document, policy_exposure, succeeded_call};

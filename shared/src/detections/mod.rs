@@ -351,5 +351,7 @@ registry! {
     resource_policy_external_access::ResourcePolicyExternalAccess,
     cloudtrail_bucket_policy_removed::CloudTrailBucketPolicyRemoved,
     iam_oidc_provider_trust_widened::IamOidcProviderTrustWidened,
+    resource_shared_with_another_account::ResourceSharedWithAnotherAccount,
+    cognito_identity_pool_guest_access::CognitoIdentityPoolGuestAccess,
     // (end of more)
 }
