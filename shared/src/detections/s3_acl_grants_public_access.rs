@@ -5,7 +5,8 @@
 //! (any AWS account), given in the ACL document (`AccessControlPolicy.
 //! AccessControlList.Grant`, one grant or a list), in an `x-amz-grant-*` header, or
 //! by a canned ACL (`public-read`, `public-read-write`, `authenticated-read`).
-//! Grants to the log delivery group or to canonical users do not count. A canned
+//! Grants to the log delivery group or to canonical users do not count (another
+//! account's canonical user is `s3-acl-grants-another-account`'s). A canned
 //! ACL sent with an upload or copy (`PutObject`, `CopyObject` with `x-amz-acl`) is
 //! not watched: routing every upload to the detections would cost far more than
 //! it finds, and buckets created since April 2023 refuse ACLs unless their owner
