@@ -99,7 +99,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "resource-sharing",
-        description: "Resources shared out: resource policies opened to other accounts or everyone (DynamoDB, EFS, OpenSearch, S3 access points, Glacier, Lambda functions and layers, ECR, KMS keys, SNS, SQS), logs and events streamed to other accounts",
+        description: "Resources shared out: policies and grants opened to other accounts or everyone (DynamoDB, EFS, OpenSearch, S3 access points, Glacier, Lambda, ECR, KMS, SNS, SQS), logs and events streamed to other accounts",
     },
 ];
 
@@ -238,6 +238,20 @@ mod tests {
         for g in GROUPS {
             assert!(names.insert(g.name), "group {} twice", g.name);
             assert!(!group_detections(g).is_empty(), "group {} is empty", g.name);
+        }
+    }
+
+    /// The template describes each function as "trailwatch GROUP: DESCRIPTION", and
+    /// CloudFormation takes at most 256 characters there.
+    #[test]
+    fn every_function_description_fits_cloudformation() {
+        for g in GROUPS {
+            let text = format!("trailwatch {}: {}", g.name, g.description);
+            assert!(
+                text.chars().count() <= 256,
+                "{} characters: {text}",
+                text.chars().count()
+            );
         }
     }
 
