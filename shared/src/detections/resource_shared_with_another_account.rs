@@ -1,14 +1,19 @@
 //! A Lambda function, a container repository or registry, or a KMS key made usable
 //! by a named other AWS account, successfully: `AddPermission` (recorded with a
 //! version suffix) for another account's principal, `SetRepositoryPolicy` or
-//! `PutRegistryPolicy` whose policy names another account, `CreateKey`,
+//! `PutRegistryPolicy` whose policy names another account, a registry replicating
+//! its images to another account's registry (`PutReplicationConfiguration`), `CreateKey`,
 //! `PutKeyPolicy` or `ReplicateKey` whose key policy does, or `CreateGrant` to a
 //! grantee of another account.
 //!
 //! Decisions: grants to everyone on these resources are judged by
 //! `lambda-function-made-public`, `ecr-repository-policy-public` and
 //! `kms-key-policy-public-encrypt`; this one reports the grants that name accounts,
-//! which those leave out. A repository policy that is public already fires there
+//! which those leave out, and the service statements narrowed to another account's
+//! resources (`aws:SourceArn` of its functions or trails, `aws:SourceAccount`: AWS's
+//! recipe for letting another account's Lambda functions pull images). The policy
+//! is read from the request, else from the response (ECR returns what it set). A
+//! repository policy that is public already fires there
 //! (listing its other accounts) and is not reported twice here. A key policy is
 //! reported whenever it names another account, public or not: the public key
 //! detection judges only encryption. A function permission counts when its
@@ -31,6 +36,7 @@ use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fir
 use crate::detections::common::{
     arn_account, aws_service_caller_but_stack, foreign_account, foreign_arn_account,
     lambda_operation, policy_document, policy_exposure, principal_account, principal_accounts,
+    service_grant_accounts, values_at_key,
 };
 use crate::event::Record;
 
@@ -40,16 +46,17 @@ const LAMBDA: &str = "lambda.amazonaws.com";
 const ECR: &str = "ecr.amazonaws.com";
 const KMS: &str = "kms.amazonaws.com";
 const LAMBDA_CALLS: &[&str] = &["AddPermission20150331", "AddPermission20150331v2"];
-const ECR_CALLS: &[&str] = &["PutRegistryPolicy", "SetRepositoryPolicy"];
+const ECR_CALLS: &[&str] = &["PutRegistryPolicy", "PutReplicationConfiguration", "SetRepositoryPolicy"];
 const KMS_CALLS: &[&str] = &["CreateGrant", "CreateKey", "PutKeyPolicy", "ReplicateKey"];
 
 pub static META: Meta = Meta {
     id: "resource-shared-with-another-account",
     title: "AWS Function, Repository or Key Shared with Another Account",
     description: "A Lambda function, a container repository or registry, or a KMS key can now \
-                  be used by another AWS account named in its policy or grant. The other \
-                  account can invoke the function (with its role's permissions), pull or push \
-                  the images, or encrypt and decrypt with the key, using only its own \
+                  be used by another AWS account named in its policy or grant, or a registry \
+                  now copies its images to another account's. The other account can invoke \
+                  the function (with its role's permissions), pull or push the images, or \
+                  encrypt and decrypt with the key, using only its own \
                   credentials: a backdoor that survives the revocation of every credential of \
                   this account.",
     severity: Severity::Medium,
@@ -113,15 +120,25 @@ fn function_grantees(rec: &Record<'_>) -> Vec<String> {
     out
 }
 
-/// A repository, registry or key policy's other accounts; `None` when it names
-/// none, or (`skip_public`) when it is public and judged elsewhere.
+/// A repository, registry or key policy's other accounts: those its statements
+/// name, and those a service statement is narrowed to (`aws:SourceArn` of another
+/// account's function, `aws:SourceAccount`). `None` when it names none, or
+/// (`skip_public`) when it is public and judged elsewhere. The policy is read from
+/// the request, else from the response (ECR returns the policy it set).
 fn policy_grantees(rec: &Record<'_>, key: &str, skip_public: bool) -> Option<(Vec<String>, bool)> {
-    let doc = rec.request_param(key).and_then(policy_document)?;
+    let doc = [rec.request_param(key), rec.response_element(key)]
+        .into_iter()
+        .flatten()
+        .find_map(policy_document)?;
     let exposure = policy_exposure(&doc, rec.account_id(), |_| true);
-    if exposure.accounts.is_empty() || (skip_public && exposure.public) {
+    let mut accounts = exposure.accounts;
+    accounts.extend(service_grant_accounts(&doc, rec.account_id()));
+    accounts.sort();
+    accounts.dedup();
+    if accounts.is_empty() || (skip_public && exposure.public) {
         return None;
     }
-    Some((exposure.accounts, exposure.public))
+    Some((accounts, exposure.public))
 }
 
 impl Detection for ResourceSharedWithAnotherAccount {
@@ -153,6 +170,19 @@ impl Detection for ResourceSharedWithAnotherAccount {
                     .with_opt("action", rec.request_param_str("action"))
                     .with_opt("statement_id", rec.request_param_str("statementId"))
                     .with("other_accounts", accounts))
+            }
+            (ECR, "PutReplicationConfiguration") => {
+                let mut accounts: Vec<String> = values_at_key(rec.request_parameters()?, "registryId")
+                    .into_iter()
+                    .filter_map(|v| foreign_account(rec, v.as_str()?))
+                    .map(str::to_owned)
+                    .collect();
+                accounts.sort();
+                accounts.dedup();
+                if accounts.is_empty() {
+                    return None;
+                }
+                fire(e.with("resource", "(registry replication)").with("other_accounts", accounts))
             }
             (ECR, _) => {
                 let (accounts, _) = policy_grantees(rec, "policyText", true)?;
@@ -269,6 +299,36 @@ mod tests {
         assert!(!fires(&ResourceSharedWithAnotherAccount, &both));
         let own = record(ECR, "SetRepositoryPolicy", ROLE, &params(OWN), "");
         assert!(!fires(&ResourceSharedWithAnotherAccount, &own));
+    }
+
+    #[test]
+    fn a_service_statement_narrowed_to_another_account_fires() {
+        let lambda_pull = r#"{"Sid":"LambdaPull","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Condition":{"StringLike":{"aws:sourceArn":"arn:aws:lambda:us-east-1:999988887777:function:*"}}}"#;
+        let rec = record(ECR, "SetRepositoryPolicy", ROLE, &format!(r#"{{"repositoryName":"r","policyText":{}}}"#, doc(lambda_pull)), "");
+        assert_eq!(accounts(&rec), ["999988887777"]);
+        let own_trail = r#"{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"kms:GenerateDataKey*","Resource":"*","Condition":{"StringEquals":{"aws:SourceArn":"arn:aws:cloudtrail:us-east-1:111122223333:trail/main"}}}"#;
+        let key = |st: &str| record(KMS, "PutKeyPolicy", ROLE, &format!(r#"{{"keyId":"k","policyName":"default","policy":{}}}"#, doc(st)), "");
+        assert!(!fires(&ResourceSharedWithAnotherAccount, &key(&format!("{OWN},{own_trail}"))));
+        let foreign_trail = own_trail.replace("111122223333:trail", "999988887777:trail");
+        assert_eq!(accounts(&key(&format!("{OWN},{foreign_trail}"))), ["999988887777"]);
+    }
+
+    #[test]
+    fn a_repository_policy_is_read_from_the_response_when_the_request_lacks_it() {
+        let rec = record(ECR, "SetRepositoryPolicy", ROLE, r#"{"repositoryName":"r"}"#, "").replace(
+            r#""responseElements":null"#,
+            &format!(r#""responseElements":{{"registryId":"111122223333","repositoryName":"r","policyText":{}}}"#, doc(FOREIGN)),
+        );
+        assert_eq!(accounts(&rec), ["999988887777"]);
+    }
+
+    #[test]
+    fn replication_to_another_accounts_registry_fires() {
+        let rule = |dest: &str| record(ECR, "PutReplicationConfiguration", ROLE,
+            &format!(r#"{{"replicationConfiguration":{{"rules":[{{"destinations":[{{"region":"eu-west-1","registryId":"111122223333"}},{dest}]}}]}}}}"#), "");
+        assert_eq!(accounts(&rule(r#"{"region":"us-east-1","registryId":"999988887777"}"#)), ["999988887777"]);
+        // Another Region of the same registry is a copy kept at home.
+        assert!(!fires(&ResourceSharedWithAnotherAccount, &rule(r#"{"region":"us-west-2","registryId":"111122223333"}"#)));
     }
 
     #[test]

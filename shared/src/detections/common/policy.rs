@@ -267,6 +267,29 @@ pub fn policy_exposure(
     out
 }
 
+/// The accounts other than `own_account` that `Allow` statements for an AWS service
+/// (`Principal` `{"Service": ...}`) are narrowed to by their `Condition`
+/// (`aws:SourceAccount`, `aws:SourceArn`...): the service may then act on this
+/// resource for that account's functions, trails or buckets. Sorted, without
+/// duplicates. [`policy_exposure`] leaves these out: most of its detections judge
+/// what callers a policy admits, and a service is none of them.
+pub fn service_grant_accounts(doc: &serde_json::Value, own_account: Option<&str>) -> Vec<String> {
+    let mut out: Vec<String> = allow_statements(doc)
+        .into_iter()
+        .filter(|st| {
+            st.get("Principal")
+                .and_then(|p| p.as_object())
+                .is_some_and(|p| p.keys().any(|k| k.eq_ignore_ascii_case("Service")))
+        })
+        .flat_map(|st| condition_accounts(st.get("Condition")))
+        .filter(|a| Some(*a) != own_account)
+        .map(str::to_owned)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Whether a statement's `Condition` block narrows who may use the grant: some
 /// operator that is not a negation (`StringNotEquals` and the like exclude a few and
 /// admit everyone else), not `...IfExists` and not `ForAllValues:` (both pass when
