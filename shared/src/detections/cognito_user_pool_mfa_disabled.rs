@@ -5,7 +5,9 @@
 //! `OFF` there is a decision to drop it. `UpdateUserPool` is not judged: it resets
 //! every setting it is not given, so infrastructure as code restates `OFF` on every
 //! update of a pool that never had MFA, and the record cannot tell that from a
-//! change. The value is compared without regard to case. Changes AWS services make
+//! change. The value is compared without regard to case, and read from the
+//! response when the request leaves it out. A drop from `ON` to `OPTIONAL` is not
+//! judged: the record does not say what the pool required before. Changes AWS services make
 //! on their own are left out; a stack's count.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
@@ -47,7 +49,11 @@ impl Detection for CognitoUserPoolMfaDisabled {
         if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller_but_stack(rec) {
             return None;
         }
-        let mfa = rec.request_param_str("mfaConfiguration")?.trim();
+        // The request may leave the setting out; the response states what holds.
+        let mfa = rec
+            .request_param_str("mfaConfiguration")
+            .or_else(|| rec.response_element("mfaConfiguration")?.as_str())?
+            .trim();
         if !mfa.eq_ignore_ascii_case("OFF") {
             return None;
         }
@@ -72,6 +78,13 @@ mod tests {
     fn mfa_switched_off_fires() {
         assert!(fires(&CognitoUserPoolMfaDisabled, &set("OFF")));
         assert!(fires(&CognitoUserPoolMfaDisabled, &set(" off ")));
+    }
+
+    #[test]
+    fn the_setting_is_read_from_the_response_when_the_request_leaves_it_out() {
+        let rec = record(SOURCE, "SetUserPoolMfaConfig", ROLE, r#"{"userPoolId":"us-east-1_Ab12Cd34E"}"#, "")
+            .replace(r#""responseElements":null"#, r#""responseElements":{"mfaConfiguration":"OFF"}"#);
+        assert!(fires(&CognitoUserPoolMfaDisabled, &rec));
     }
 
     #[test]

@@ -10,13 +10,13 @@
 //! out (its documented canonical id): every CloudFront log bucket grants it. Grants
 //! given as `x-amz-grant-*` headers or a canned ACL carry no owner to compare with
 //! and are not judged here (`s3-acl-grants-public-access` judges their public
-//! groups). Public groups in the document are that detection's too. Buckets created
+//! groups), except an `emailAddress=` grantee, which always names an account. Public groups in the document are that detection's too. Buckets created
 //! since April 2023 refuse ACLs unless their owner turned them back on.
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, one_or_many, succeeded_call};
+use crate::detections::common::{aws_service_among, one_or_many, succeeded_call};
 use crate::event::Record;
 
 pub struct S3AclGrantsAnotherAccount;
@@ -93,19 +93,49 @@ fn other_grantees(policy: &Value) -> Vec<(String, String)> {
     out
 }
 
+/// The e-mail grantees of `x-amz-grant-*` headers (`emailAddress="..."`): an
+/// e-mail always names an account, whatever the owner, so they are judged even
+/// though an id in a header is not.
+fn email_header_grants(params: &serde_json::Map<String, Value>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (key, value) in params {
+        let header = key.to_ascii_lowercase().replace('_', "-");
+        let Some(permission) = header.strip_prefix("x-amz-grant-") else {
+            continue;
+        };
+        for text in one_or_many(Some(value)).into_iter().filter_map(Value::as_str) {
+            for part in text.split(',') {
+                let part = part.trim();
+                let Some((kind, who)) = part.split_once('=') else {
+                    continue;
+                };
+                let who = who.trim().trim_matches('"').trim();
+                if kind.trim().eq_ignore_ascii_case("emailAddress") && !who.is_empty() {
+                    out.push((who.to_owned(), permission.to_ascii_uppercase().replace('-', "_")));
+                }
+            }
+        }
+    }
+    out
+}
+
 impl Detection for S3AclGrantsAnotherAccount {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        // A Batch Operations job replacing ACLs runs a policy its creator wrote, on
+        // every object of a manifest: only AWS Backup restoring what it saved acts
+        // on its own here.
         if !succeeded_call(rec, "s3.amazonaws.com", &["PutBucketAcl", "PutObjectAcl"])
-            || aws_service_caller_but_stack(rec)
+            || aws_service_among(rec, &["backup.amazonaws.com"])
         {
             return None;
         }
-        let policy = rec.request_param("AccessControlPolicy")?;
-        let grantees = other_grantees(policy);
+        let params = rec.request_parameters()?.as_object()?;
+        let mut grantees = params.get("AccessControlPolicy").map(other_grantees).unwrap_or_default();
+        grantees.extend(email_header_grants(params));
         if grantees.is_empty() {
             return None;
         }
@@ -173,6 +203,23 @@ mod tests {
         assert!(!fires(&S3AclGrantsAnotherAccount, &put(&ownerless)));
         let header = format!(r#"{{"bucketName":"b","acl":"","x-amz-grant-read":"id=\"{OTHER_ID}\""}}"#);
         assert!(!fires(&S3AclGrantsAnotherAccount, &put(&header)));
+    }
+
+    #[test]
+    fn batch_operations_and_email_headers_fire() {
+        let params = acl(&grant(OTHER_ID, "READ"), OWNER_ID);
+        let batch = record("s3.amazonaws.com", "PutObjectAcl", ROLE, &params, "").replace(
+            r#""userIdentity":{"type":"AssumedRole""#,
+            r#""userIdentity":{"invokedBy":"batchoperations.s3.amazonaws.com","type":"AssumedRole""#,
+        );
+        assert!(fires(&S3AclGrantsAnotherAccount, &batch));
+        let restore = batch.replace("batchoperations.s3.amazonaws.com", "backup.amazonaws.com");
+        assert!(!fires(&S3AclGrantsAnotherAccount, &restore));
+        let header = r#"{"bucketName":"b","acl":"","x-amz-grant-full-control":"id=\"abc\", emailAddress=\"drop@example.net\""}"#;
+        let Some(Signal::Fire(e)) = eval(&S3AclGrantsAnotherAccount, &put(header)) else {
+            panic!("expected a finding");
+        };
+        assert_eq!(e.get("grants").unwrap(), &serde_json::json!([{"grantee": "drop@example.net", "permission": "FULL_CONTROL"}]));
     }
 
     #[test]
