@@ -34,7 +34,7 @@ use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    arn_account, aws_service_caller_but_stack, foreign_account, foreign_arn_account,
+    arn_account, aws_service_caller_but_stack, foreign_arn_account, other_accounts,
     lambda_operation, policy_document, policy_exposure, principal_account, principal_accounts,
     service_grant_accounts, values_at_key,
 };
@@ -108,16 +108,12 @@ fn function_grantees(rec: &Record<'_>) -> Vec<String> {
             })
             .unwrap_or_default(),
     };
-    accounts.extend(rec.request_param_str("sourceAccount").map(str::trim));
+    accounts.extend(rec.request_param_str("sourceAccount"));
     accounts.extend(rec.request_param_str("sourceArn").and_then(|a| arn_account(a.trim())));
-    let mut out: Vec<String> = accounts
+    other_accounts(accounts, rec.account_id())
         .into_iter()
-        .filter_map(|a| foreign_account(rec, a))
         .map(str::to_owned)
-        .collect();
-    out.sort();
-    out.dedup();
-    out
+        .collect()
 }
 
 /// A repository, registry or key policy's other accounts: those its statements
@@ -172,13 +168,8 @@ impl Detection for ResourceSharedWithAnotherAccount {
                     .with("other_accounts", accounts))
             }
             (ECR, "PutReplicationConfiguration") => {
-                let mut accounts: Vec<String> = values_at_key(rec.request_parameters()?, "registryId")
-                    .into_iter()
-                    .filter_map(|v| foreign_account(rec, v.as_str()?))
-                    .map(str::to_owned)
-                    .collect();
-                accounts.sort();
-                accounts.dedup();
+                let registries = values_at_key(rec.request_parameters()?, "registryId");
+                let accounts = other_accounts(registries.into_iter().filter_map(Value::as_str), rec.account_id());
                 if accounts.is_empty() {
                     return None;
                 }

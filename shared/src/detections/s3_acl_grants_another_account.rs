@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_among, one_or_many, succeeded_call};
+use crate::detections::s3_acl_grants_public_access::{grant_header_permission, texts};
 use crate::event::Record;
 
 pub struct S3AclGrantsAnotherAccount;
@@ -99,11 +100,10 @@ fn other_grantees(policy: &Value) -> Vec<(String, String)> {
 fn email_header_grants(params: &serde_json::Map<String, Value>) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (key, value) in params {
-        let header = key.to_ascii_lowercase().replace('_', "-");
-        let Some(permission) = header.strip_prefix("x-amz-grant-") else {
+        let Some(permission) = grant_header_permission(key) else {
             continue;
         };
-        for text in one_or_many(Some(value)).into_iter().filter_map(Value::as_str) {
+        for text in texts(Some(value)) {
             for part in text.split(',') {
                 let part = part.trim();
                 let Some((kind, who)) = part.split_once('=') else {

@@ -52,8 +52,17 @@ fn names_public_group(text: &str) -> bool {
 
 /// A request value that may be text or a list of text (some exports wrap headers in
 /// lists), as text items.
-fn texts(v: Option<&serde_json::Value>) -> Vec<&str> {
+pub(crate) fn texts(v: Option<&serde_json::Value>) -> Vec<&str> {
     one_or_many(v).into_iter().filter_map(|t| t.as_str()).collect()
+}
+
+/// The permission an `x-amz-grant-*` request parameter grants (`read`,
+/// `full-control`), however the record spells the header (`x_amz_grant_read`).
+pub(crate) fn grant_header_permission(key: &str) -> Option<String> {
+    key.to_ascii_lowercase()
+        .replace('_', "-")
+        .strip_prefix("x-amz-grant-")
+        .map(str::to_owned)
 }
 
 impl Detection for S3AclGrantsPublicAccess {
@@ -70,7 +79,7 @@ impl Detection for S3AclGrantsPublicAccess {
             .into_iter()
             .find(|c| PUBLIC_CANNED.iter().any(|p| c.trim().eq_ignore_ascii_case(p)));
         let header = params.iter().any(|(k, v)| {
-            k.to_ascii_lowercase().replace('_', "-").starts_with("x-amz-grant-")
+            grant_header_permission(k).is_some()
                 && texts(Some(v)).into_iter().any(names_public_group)
         });
         let grants = params
