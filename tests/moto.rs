@@ -99,6 +99,16 @@ impl Moto {
         self.sdk_with(trailwatch::aws::http_client()).await
     }
 
+    /// The SDK's own S3 client for the tests' setup and checks (create buckets,
+    /// delete objects, storage classes): the functions' client (`aws::s3`) has
+    /// only the calls they make. Buckets addressed by path, as moto needs.
+    pub fn s3(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
     /// The same with another HTTP client (one that trusts a test CA).
     pub async fn sdk_with(
         &self,

@@ -185,7 +185,7 @@ fn archive() -> &'static Archive {
         let objects = tree();
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
-            let s3 = trailwatch::tuning::location::s3_client_from(&moto.sdk().await);
+            let s3 = Moto::s3(&moto.sdk().await);
             s3.create_bucket().bucket(&bucket).send().await.unwrap();
             for (k, body) in &objects {
                 // Listed like any key, refused by GetObject until restored.

@@ -58,7 +58,7 @@ async fn table_topic_queue(sdk: &SdkConfig) -> (String, String, String) {
 
 async fn bucket(sdk: &SdkConfig) -> String {
     let name = unique("tuning").to_ascii_lowercase();
-    s3_client_from(sdk)
+    Moto::s3(sdk)
         .create_bucket()
         .bucket(&name)
         .send()
@@ -161,7 +161,8 @@ async fn an_s3_tuning_applies_at_the_next_reread_and_failures_keep_the_last_good
     assert_eq!(sent(&sdk, &queue).await, ONE);
 
     // Deleted: the same.
-    s3.delete_object()
+    Moto::s3(&sdk)
+        .delete_object()
         .bucket(&bucket)
         .key("tuning.toml")
         .send()

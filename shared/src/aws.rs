@@ -19,6 +19,8 @@
 //! trusted (and how the TLS tests trust their test CA).
 
 pub mod env;
+pub mod s3;
+pub(crate) mod signed;
 
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 pub use aws_types::SdkConfig;
@@ -41,11 +43,10 @@ pub fn http_client() -> SharedHttpClient {
 
 /// The connector that [`http_client`] gives an SDK client of `sdk`: the same
 /// TLS provider and roots, `sdk`'s connect and read timeouts, its sleep. For
-/// requests we sign ourselves (Security Hub's import): taking the connector from
+/// requests we sign ourselves (`signed`: Security Hub's import, S3): taking the connector from
 /// the `SharedHttpClient` itself needs an SDK client's complete runtime
 /// components (endpoint resolver, auth schemes, retry strategy, ...), which such
 /// a request does not have. Its connection pool is its own.
-#[cfg(feature = "securityhub")]
 pub fn http_connector(
     sdk: &SdkConfig,
 ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {

@@ -26,7 +26,7 @@ pub const RECHECK_SECS: i64 = 60;
 /// Where the tuning is and what was last read from it.
 pub struct TuningSource {
     location: Location,
-    s3: Option<aws_sdk_s3::Client>,
+    s3: Option<crate::aws::s3::S3Client>,
     state: Mutex<State>,
 }
 
@@ -52,7 +52,7 @@ pub enum Refresh {
 
 impl TuningSource {
     /// `s3` is needed for an S3 location.
-    pub fn new(location: Location, s3: Option<aws_sdk_s3::Client>) -> TuningSource {
+    pub fn new(location: Location, s3: Option<crate::aws::s3::S3Client>) -> TuningSource {
         TuningSource {
             location,
             s3,

@@ -55,41 +55,27 @@ impl std::fmt::Display for Location {
 /// An S3 client from the standard SDK configuration. With a custom endpoint
 /// (`AWS_ENDPOINT_URL`, e.g. moto) it addresses buckets by path.
 #[cfg(feature = "aws-chain")]
-pub async fn s3_client() -> Result<aws_sdk_s3::Client, String> {
+pub async fn s3_client() -> Result<crate::aws::s3::S3Client, String> {
     let sdk = crate::aws::sdk_config().await.map_err(|e| e.to_string())?;
     Ok(s3_client_from(&sdk))
 }
 
 #[cfg(feature = "aws")]
-pub fn s3_client_from(sdk: &crate::aws::SdkConfig) -> aws_sdk_s3::Client {
-    let conf = aws_sdk_s3::config::Builder::from(sdk)
-        .force_path_style(sdk.endpoint_url().is_some())
-        .build();
-    aws_sdk_s3::Client::from_conf(conf)
+pub fn s3_client_from(sdk: &crate::aws::SdkConfig) -> crate::aws::s3::S3Client {
+    crate::aws::s3::S3Client::new(sdk)
 }
 
 #[cfg(feature = "aws")]
 pub async fn put_s3(
-    client: &aws_sdk_s3::Client,
+    client: &crate::aws::s3::S3Client,
     bucket: &str,
     key: &str,
     bytes: Vec<u8>,
 ) -> Result<(), String> {
     client
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .content_type("application/toml")
-        .body(bytes.into())
-        .send()
+        .put_object(bucket, key, &bytes, "application/toml")
         .await
-        .map(|_| ())
-        .map_err(|e| {
-            format!(
-                "S3 PutObject: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&e)
-            )
-        })
+        .map_err(|e| format!("S3 PutObject: {e}"))
 }
 
 /// What a conditional read found.
@@ -105,46 +91,24 @@ pub enum Fetched {
 /// `GetObject` with `If-None-Match: etag` when one is given.
 #[cfg(feature = "aws")]
 pub async fn get_s3(
-    client: &aws_sdk_s3::Client,
+    client: &crate::aws::s3::S3Client,
     bucket: &str,
     key: &str,
     etag: Option<&str>,
 ) -> Result<Fetched, String> {
-    let out = client
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .set_if_none_match(etag.map(str::to_owned))
-        .send()
-        .await;
-    let out = match out {
-        Ok(o) => o,
-        Err(e) => {
-            if e.raw_response().map(|r| r.status().as_u16()) == Some(304) {
-                return Ok(Fetched::NotModified);
-            }
+    use crate::aws::s3::{Got, S3Error};
+    let limit = usize::try_from(MAX_TUNING_BYTES).unwrap_or(usize::MAX);
+    let (bytes, etag) = match client.get_object(bucket, key, etag, limit).await {
+        Ok(Got::NotModified) => return Ok(Fetched::NotModified),
+        Ok(Got::Object { body, etag }) => (body, etag),
+        Err(S3Error::TooLarge(_)) => {
             return Err(format!(
-                "S3 GetObject s3://{bucket}/{key}: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&e)
+                "s3://{bucket}/{key} is larger than {MAX_TUNING_BYTES} bytes"
             ));
         }
+        Err(e) => return Err(format!("S3 GetObject s3://{bucket}/{key}: {e}")),
     };
-    let etag = out.e_tag().map(str::to_owned);
-    if out
-        .content_length()
-        .is_some_and(|n| u64::try_from(n).unwrap_or(u64::MAX) > MAX_TUNING_BYTES)
-    {
-        return Err(format!(
-            "s3://{bucket}/{key} is larger than {MAX_TUNING_BYTES} bytes"
-        ));
-    }
-    let bytes = out
-        .body
-        .collect()
-        .await
-        .map_err(|e| format!("S3 GetObject s3://{bucket}/{key}: reading the body: {e}"))?
-        .into_bytes();
-    let text = String::from_utf8(bytes.to_vec())
-        .map_err(|_| format!("s3://{bucket}/{key} is not UTF-8 text"))?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| format!("s3://{bucket}/{key} is not UTF-8 text"))?;
     Ok(Fetched::Body { text, etag })
 }

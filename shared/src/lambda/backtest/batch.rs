@@ -111,31 +111,34 @@ enum Fetch {
     Failed(String),
 }
 
-async fn fetch(s3: aws_sdk_s3::Client, bucket: String, key: String) -> Result<Vec<u8>, Fetch> {
-    use aws_sdk_s3::error::ProvideErrorMetadata;
-    let resp = s3.get_object().bucket(&bucket).key(&key).send().await;
-    let out = match resp {
-        Ok(o) => o,
+/// The largest log file a batch reads: CloudTrail writes files of a few MB
+/// (compressed); a larger object is not one of its files and is reported.
+const MAX_OBJECT_BYTES: usize = 256 * 1024 * 1024;
+
+async fn fetch(
+    s3: crate::aws::s3::S3Client,
+    bucket: String,
+    key: String,
+) -> Result<Vec<u8>, Fetch> {
+    use crate::aws::s3::{Got, S3Error};
+    match s3.get_object(&bucket, &key, None, MAX_OBJECT_BYTES).await {
+        Ok(Got::Object { body, .. }) => Ok(body),
+        // Not asked for (no ETag was sent): an answer S3 does not give.
+        Ok(Got::NotModified) => Err(Fetch::Failed("S3 GetObject: HTTP 304".to_owned())),
+        Err(e @ S3Error::TooLarge(_)) => Err(Fetch::Unreadable(format!("S3 GetObject: {e}"))),
         Err(e) => {
-            let cause = crate::aws_error::short_cause(&e);
-            let permanent = e.as_service_error().is_some_and(|se| {
-                se.is_no_such_key()
-                    || se.is_invalid_object_state()
-                    || matches!(se.code(), Some("AccessDenied" | "NoSuchKey"))
-            });
-            let msg = format!("S3 GetObject: {cause}");
-            return Err(if permanent {
+            let permanent = matches!(
+                e.code(),
+                Some("NoSuchKey" | "AccessDenied" | "InvalidObjectState")
+            );
+            let msg = format!("S3 GetObject: {e}");
+            Err(if permanent {
                 Fetch::Unreadable(msg)
             } else {
                 Fetch::Failed(msg)
-            });
+            })
         }
-    };
-    out.body
-        .collect()
-        .await
-        .map(|b| b.into_bytes().to_vec())
-        .map_err(|e| Fetch::Failed(format!("S3 GetObject body: {e}")))
+    }
 }
 
 /// Collects the records of one object that some detection may want.

@@ -94,7 +94,7 @@ pub const ERROR_FAILED: &str = "trailwatch.BacktestFailed";
 /// The handler: clients and configuration for both modes.
 pub struct Backtest {
     pub config: BacktestConfig,
-    pub s3: aws_sdk_s3::Client,
+    pub s3: crate::aws::s3::S3Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sns: aws_sdk_sns::Client,
 }

@@ -217,7 +217,7 @@ struct Listed {
 
 /// Lists `prefix` (with Delimiter "/" when `folders`), every page, in key order.
 async fn list(
-    s3: &aws_sdk_s3::Client,
+    s3: &crate::aws::s3::S3Client,
     bucket: &str,
     prefix: &str,
     folders: bool,
@@ -226,42 +226,29 @@ async fn list(
     let mut token: Option<String> = None;
     loop {
         let page = s3
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .set_delimiter(folders.then(|| "/".to_owned()))
-            .set_continuation_token(token.take())
-            .send()
+            .list_objects_v2(bucket, prefix, folders.then_some("/"), token.as_deref())
             .await
             .map_err(|e| {
                 format!(
-                    "S3 ListObjectsV2 of s3://{bucket}/{}: {}",
+                    "S3 ListObjectsV2 of s3://{bucket}/{}: {e}",
                     crate::sanitize::one_line(prefix, 300),
-                    crate::aws_error::short_cause(&e)
                 )
             })?;
-        for o in page.contents() {
-            if let Some(key) = o.key() {
-                out.keys.push(Key {
-                    key: key.to_owned(),
-                    size: o.size().unwrap_or(0).max(0) as u64,
-                });
-            }
-        }
-        out.folders.extend(
-            page.common_prefixes()
-                .iter()
-                .filter_map(|p| p.prefix().map(str::to_owned)),
+        out.keys.extend(
+            page.objects
+                .into_iter()
+                .map(|(key, size)| Key { key, size }),
         );
+        out.folders.extend(page.prefixes);
         if out.keys.len() > MAX_KEYS_PER_RUN {
             return Err(format!(
                 "more than {MAX_KEYS_PER_RUN} keys under the prefixes: split the run \
                  (several executions with one run_id, docs/backtest.md)"
             ));
         }
-        match page.next_continuation_token() {
-            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_owned()),
-            _ => return Ok(out),
+        match page.next {
+            Some(t) => token = Some(t),
+            None => return Ok(out),
         }
     }
 }
@@ -269,7 +256,11 @@ async fn list(
 /// The log files of one prefix under `plan`: listings level by level (only
 /// what the filter leaves open), then each day folder's keys the plan keeps, in
 /// key order.
-async fn walk(s3: &aws_sdk_s3::Client, bucket: &str, plan: &Plan) -> Result<Vec<Key>, String> {
+async fn walk(
+    s3: &crate::aws::s3::S3Client,
+    bucket: &str,
+    plan: &Plan,
+) -> Result<Vec<Key>, String> {
     let mut out = Vec::new();
     // Depth first, children in S3's order: the keys come out in key order.
     let mut todo: Vec<Step> = plan.start();
@@ -370,19 +361,12 @@ pub(super) async fn put(
     content_type: &str,
 ) -> Result<(), BacktestError> {
     bt.s3
-        .put_object()
-        .bucket(&bt.config.results_bucket)
-        .key(key)
-        .content_type(content_type)
-        .body(body.into())
-        .send()
+        .put_object(&bt.config.results_bucket, key, &body, content_type)
         .await
-        .map(|_| ())
         .map_err(|e| {
             BacktestError::Failed(format!(
-                "S3 PutObject s3://{}/{key}: {}",
+                "S3 PutObject s3://{}/{key}: {e}",
                 bt.config.results_bucket,
-                crate::aws_error::short_cause(&e)
             ))
         })
 }
