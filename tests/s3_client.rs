@@ -180,3 +180,49 @@ async fn listings_page_and_fold_folders_like_the_sdk() {
         ]
     );
 }
+
+/// S3 refuses a PUT without `Content-Length` (411), and moto does not: the
+/// request an empty upload sends is read off a socket of our own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_upload_states_its_length() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            socket.read_exact(&mut byte).await.unwrap();
+            head.push(byte[0]);
+        }
+        socket
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
+            .await
+            .unwrap();
+        String::from_utf8(head).unwrap().to_ascii_lowercase()
+    });
+    let vars = [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_ENDPOINT_URL", endpoint.as_str()),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()));
+    let sdk = trailwatch::aws::env::from_vars(
+        vars,
+        aws_config::timeout::TimeoutConfig::builder().build(),
+    )
+    .unwrap();
+    S3Client::new(&sdk)
+        .put_object("b-1", "empty.toml", b"", "application/toml")
+        .await
+        .unwrap();
+    let head = server.await.unwrap();
+    assert!(
+        head.starts_with("put /b-1/empty.toml http/1.1\r\n"),
+        "{head}"
+    );
+    assert!(head.contains("\r\ncontent-length: 0\r\n"), "{head}");
+    assert!(head.contains("\r\nx-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\r\n"), "{head}");
+}

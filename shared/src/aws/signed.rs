@@ -115,7 +115,21 @@ impl Signer {
                     .iter()
                     .map(|h| response.headers().get(*h).map(str::to_owned))
                     .collect();
-                let body = read_bounded(response.into_body(), max_body).await?;
+                let length = response
+                    .headers()
+                    .get("content-length")
+                    .and_then(|n| n.trim().parse::<usize>().ok());
+                let body = if (200..300).contains(&status) {
+                    // Refused before it is downloaded when its length says so.
+                    if length.is_some_and(|n| n > max_body) {
+                        return Err(Failure::permanent(format!("{TOO_LARGE} {max_body} bytes")));
+                    }
+                    read_bounded(response.into_body(), max_body, length).await?
+                } else {
+                    // An error's text is only read for its code and message: a
+                    // long one (a proxy's page) is cut, not a failure of its own.
+                    read_truncated(response.into_body(), MAX_ERROR_BODY).await?
+                };
                 Ok::<_, Failure>(Response {
                     status,
                     headers,
@@ -278,10 +292,18 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
 /// How a response over the reader's limit is reported (followed by the limit).
 pub(crate) const TOO_LARGE: &str = "unreadable response: over";
 
-/// At most `limit` bytes of `body`; more is a failure.
-pub(crate) async fn read_bounded(body: SdkBody, limit: usize) -> Result<Vec<u8>, Failure> {
+/// What is read of an error answer's body.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// At most `limit` bytes of `body`; more is a failure. `expected`: the length
+/// the answer announced, reserved at once.
+pub(crate) async fn read_bounded(
+    body: SdkBody,
+    limit: usize,
+    expected: Option<usize>,
+) -> Result<Vec<u8>, Failure> {
     let mut stream = ByteStream::new(body);
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(expected.unwrap_or(0).min(limit));
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| Failure {
             cause: format!("unreadable response: {}", innermost(&e)),
@@ -291,6 +313,24 @@ pub(crate) async fn read_bounded(body: SdkBody, limit: usize) -> Result<Vec<u8>,
             return Err(Failure::permanent(format!("{TOO_LARGE} {limit} bytes")));
         }
         out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// The first `limit` bytes of `body`; the rest is not read.
+async fn read_truncated(body: SdkBody, limit: usize) -> Result<Vec<u8>, Failure> {
+    let mut stream = ByteStream::new(body);
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| Failure {
+            cause: format!("unreadable response: {}", innermost(&e)),
+            transient: true,
+        })?;
+        let room = limit - out.len();
+        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if out.len() == limit {
+            break;
+        }
     }
     Ok(out)
 }
@@ -326,14 +366,13 @@ pub(crate) fn configured_endpoint(sdk: &SdkConfig, service_id: &str) -> Option<S
     configured.or_else(|| sdk.endpoint_url().map(str::to_owned))
 }
 
-/// The DNS suffixes of a Region's partition, as in the SDK's partition table:
-/// `amazonaws.com.cn` in China (`cn-*`), `c2s.ic.gov` and `sc2s.sgov.gov` in the
-/// ISO partitions, else `amazonaws.com` (commercial and GovCloud; a Region of no
-/// known partition is taken as commercial, as the SDK does). The second is the
-/// partition's dual-stack suffix: `api.aws`, in China
-/// `api.amazonwebservices.com.cn`; the ISO partitions have none. `Err` when
-/// `region` is not a DNS label (it becomes one in a host name).
-pub(crate) fn partition(region: &str) -> Result<(&'static str, Option<&'static str>), String> {
+/// The DNS suffix of a Region's partition and its dual-stack suffix, as in the
+/// SDK's partition table (aws-sdk-s3 1.157's): China (`cn-*`), the European
+/// Sovereign Cloud (`eusc-de-*`), the ISO partitions (`us-iso-*`, `us-isob-*`,
+/// `eu-isoe-*`, `us-isof-*`), else commercial and GovCloud (`amazonaws.com`, and
+/// `api.aws`; a Region of no known partition is taken as commercial, as the SDK
+/// does). `Err` when `region` is not a DNS label (it becomes one in a host name).
+pub(crate) fn partition(region: &str) -> Result<(&'static str, &'static str), String> {
     let valid = !region.is_empty()
         && region.len() <= 63
         && !region.starts_with('-')
@@ -344,15 +383,20 @@ pub(crate) fn partition(region: &str) -> Result<(&'static str, Option<&'static s
     if !valid {
         return Err(format!("{region:?} is not a valid AWS region"));
     }
-    Ok(if region.starts_with("cn-") {
-        ("amazonaws.com.cn", Some("api.amazonwebservices.com.cn"))
-    } else if region.starts_with("us-isob-") {
-        ("sc2s.sgov.gov", None)
-    } else if region.starts_with("us-iso-") {
-        ("c2s.ic.gov", None)
-    } else {
-        ("amazonaws.com", Some("api.aws"))
-    })
+    const PARTITIONS: [(&str, &str, &str); 6] = [
+        ("cn-", "amazonaws.com.cn", "api.amazonwebservices.com.cn"),
+        ("eusc-de-", "amazonaws.eu", "api.amazonwebservices.eu"),
+        ("us-isob-", "sc2s.sgov.gov", "api.aws.scloud"),
+        ("us-iso-", "c2s.ic.gov", "api.aws.ic.gov"),
+        ("eu-isoe-", "cloud.adc-e.uk", "api.cloud-aws.adc-e.uk"),
+        ("us-isof-", "csp.hci.ic.gov", "api.aws.hci.ic.gov"),
+    ];
+    Ok(PARTITIONS
+        .iter()
+        .find(|(prefix, ..)| region.starts_with(prefix))
+        .map_or(("amazonaws.com", "api.aws"), |(_, suffix, dual)| {
+            (suffix, dual)
+        }))
 }
 
 /// A configuration from the variables Lambda sets, with static test credentials
@@ -388,14 +432,26 @@ mod tests {
 
     #[test]
     fn regions_are_dns_labels_of_a_partition() {
-        assert_eq!(
-            partition("eu-west-1"),
-            Ok(("amazonaws.com", Some("api.aws")))
-        );
+        assert_eq!(partition("eu-west-1"), Ok(("amazonaws.com", "api.aws")));
         assert_eq!(partition("us-gov-west-1").map(|p| p.0), Ok("amazonaws.com"));
         assert_eq!(partition("cn-north-1").map(|p| p.0), Ok("amazonaws.com.cn"));
-        assert_eq!(partition("us-iso-east-1"), Ok(("c2s.ic.gov", None)));
-        assert_eq!(partition("us-isob-east-1"), Ok(("sc2s.sgov.gov", None)));
+        assert_eq!(partition("eusc-de-east-1").map(|p| p.0), Ok("amazonaws.eu"));
+        assert_eq!(
+            partition("us-iso-east-1"),
+            Ok(("c2s.ic.gov", "api.aws.ic.gov"))
+        );
+        assert_eq!(
+            partition("us-isob-east-1"),
+            Ok(("sc2s.sgov.gov", "api.aws.scloud"))
+        );
+        assert_eq!(
+            partition("eu-isoe-west-1").map(|p| p.0),
+            Ok("cloud.adc-e.uk")
+        );
+        assert_eq!(
+            partition("us-isof-south-1").map(|p| p.0),
+            Ok("csp.hci.ic.gov")
+        );
         for bad in [
             "",
             "-eu",

@@ -311,14 +311,10 @@ fn endpoint(sdk: &SdkConfig) -> Result<String, String> {
 /// partition (`signed::partition`), or its dual-stack suffix.
 fn default_endpoint(region: &str, fips: bool, dual_stack: bool) -> Result<String, String> {
     let (suffix, dual_stack_suffix) = signed::partition(region)?;
-    let suffix = match (dual_stack, dual_stack_suffix) {
-        (false, _) => suffix,
-        (true, Some(s)) => s,
-        (true, None) => {
-            return Err(format!(
-                "dual-stack endpoints are not available in {region}'s partition"
-            ));
-        }
+    let suffix = if dual_stack {
+        dual_stack_suffix
+    } else {
+        suffix
     };
     let fips = if fips { "-fips" } else { "" };
     Ok(format!("https://{SERVICE}{fips}.{region}.{suffix}"))
@@ -421,10 +417,13 @@ mod tests {
             e("us-isob-east-1", true, false).unwrap(),
             "https://securityhub-fips.us-isob-east-1.sc2s.sgov.gov"
         );
-        assert!(
-            e("us-isob-east-1", false, true)
-                .unwrap_err()
-                .contains("dual-stack")
+        assert_eq!(
+            e("us-isob-east-1", false, true).unwrap(),
+            "https://securityhub.us-isob-east-1.api.aws.scloud"
+        );
+        assert_eq!(
+            e("eusc-de-east-1", false, false).unwrap(),
+            "https://securityhub.eusc-de-east-1.amazonaws.eu"
         );
         for bad in ["", "us-east-1/x", "evil.com#", "US-EAST-1", "-a", "a b"] {
             assert!(e(bad, false, false).is_err(), "{bad:?}");
@@ -548,12 +547,9 @@ mod tests {
 
     #[tokio::test]
     async fn an_unusable_configuration_fails_each_import_without_a_request() {
-        let client = ImportClient::new(&sdk(&[
-            ("AWS_REGION", "us-iso-east-1"),
-            ("AWS_USE_DUALSTACK_ENDPOINT", "true"),
-        ]));
+        let client = ImportClient::new(&sdk(&[("AWS_REGION", "us_east_1")]));
         let e = client.import(&finding()).await.unwrap_err();
-        assert!(e.contains("dual-stack"), "{e}");
+        assert!(e.contains("not a valid AWS region"), "{e}");
     }
 
     fn failure(r: Result<ImportOutput, Failure>) -> (String, bool) {

@@ -10,9 +10,10 @@
 //!   nothing depends on when a batch happens to run; TTL deletes the items a
 //!   month after they were written (wall clock).
 //! - A key that cannot be read for good (NoSuchKey, AccessDenied, an archived
-//!   storage class, corrupt gzip, not JSON) and records that are not valid are
+//!   storage class, an object over `MAX_OBJECT_BYTES`, corrupt gzip, not JSON)
+//!   and records that are not valid are
 //!   listed in `<run-id>/failures/<batch>.jsonl`; the batch goes on. Any other
-//!   failure (S3 or DynamoDB unavailable, throttled beyond the SDK's retries,
+//!   failure (S3 or DynamoDB unavailable, throttled beyond the retries,
 //!   SNS) fails the batch after giving back the claims it took, and the state
 //!   machine retries it. So does running short of time: the batch stops a
 //!   minute before the invocation's deadline rather than be killed with its
@@ -111,9 +112,11 @@ enum Fetch {
     Failed(String),
 }
 
-/// The largest log file a batch reads: CloudTrail writes files of a few MB
-/// (compressed); a larger object is not one of its files and is reported.
-const MAX_OBJECT_BYTES: usize = 256 * 1024 * 1024;
+/// The largest object a batch reads: CloudTrail writes log files of a few MB
+/// (compressed), so a larger object is not one of its files; it is reported
+/// (refused on its announced length, before it is downloaded). Up to
+/// `PREFETCH + 1` objects are in memory at once.
+const MAX_OBJECT_BYTES: usize = 64 * 1024 * 1024;
 
 async fn fetch(
     s3: crate::aws::s3::S3Client,
