@@ -247,6 +247,13 @@ async fn list(
             ));
         }
         match page.next {
+            // The same page again would list it forever.
+            Some(t) if token.as_deref() == Some(t.as_str()) => {
+                return Err(format!(
+                    "S3 ListObjectsV2 of s3://{bucket}/{}: the same continuation token twice",
+                    crate::sanitize::one_line(prefix, 300),
+                ));
+            }
             Some(t) => token = Some(t),
             None => return Ok(out),
         }
