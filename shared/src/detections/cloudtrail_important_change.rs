@@ -55,7 +55,7 @@ impl Detection for CloudTrailImportantChange {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{fired_evidence, fires};
     use serde_json::Value;
 
     const UPDATE: &str = r#"{"eventVersion":"1.10","eventSource":"cloudtrail.amazonaws.com",
@@ -66,10 +66,7 @@ mod tests {
         "responseElements":{"name":"management-events"}}"#;
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&CloudTrailImportantChange, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        fired_evidence(&CloudTrailImportantChange, json)
     }
 
     #[test]

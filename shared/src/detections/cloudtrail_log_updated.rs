@@ -102,7 +102,7 @@ impl Detection for CloudTrailLogUpdated {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{fired_evidence, fires};
     use serde_json::json;
 
     const UPDATE: &str = r#"{"eventVersion":"1.10","eventSource":"cloudtrail.amazonaws.com",
@@ -114,10 +114,7 @@ mod tests {
         "responseElements":{"name":"org-audit","trailARN":"arn:aws:cloudtrail:us-east-1:123456789012:trail/org-audit"}}"#;
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&CloudTrailLogUpdated, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        fired_evidence(&CloudTrailLogUpdated, json)
     }
 
     #[test]

@@ -100,13 +100,10 @@ impl Detection for CognitoIdentityPoolGuestAccess {
 mod tests {
     use super::*;
     use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{fired_evidence, fires};
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&CognitoIdentityPoolGuestAccess, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        fired_evidence(&CognitoIdentityPoolGuestAccess, json)
     }
 
     const POOL: &str = "us-east-1:1cf667a2-49a6-454b-9e45-23199aaaaaaa";

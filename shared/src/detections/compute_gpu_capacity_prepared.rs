@@ -284,13 +284,10 @@ fn capacity(rec: &Record) -> Option<Evidence> {
 mod tests {
     use super::*;
     use crate::detections::common::compute_testing::{ACCESS_DENIED, DENIED, IAM_USER, ROLE, SERVICE, record};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{fired_evidence, fires};
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&ComputeGpuCapacityPrepared, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        fired_evidence(&ComputeGpuCapacityPrepared, json)
     }
 
     fn template(name: &str, ty: &str) -> String {

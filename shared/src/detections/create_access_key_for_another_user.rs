@@ -74,7 +74,7 @@ impl Detection for CreateAccessKeyForAnotherUser {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{fired_evidence, fires};
 
     fn record(identity: &str, target: &str, extra: &str) -> String {
         format!(
@@ -92,10 +92,7 @@ mod tests {
         "accountId":"123456789012","accessKeyId":"AKIAEXAMPLEKEY000003","userName":"judy"}"#;
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&CreateAccessKeyForAnotherUser, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        fired_evidence(&CreateAccessKeyForAnotherUser, json)
     }
 
     #[test]

@@ -193,10 +193,7 @@ mod tests {
     }
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&CreatePolicyVersionAllowAll, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        crate::detections::common::testing::fired_evidence(&CreatePolicyVersionAllowAll, json)
     }
 
     const ALLOW_ALL: &str = r#"{"Version":"2012-10-17","Statement":[

@@ -72,16 +72,13 @@ mod tests {
     use super::*;
     use crate::detection::Evidence;
     use crate::detections::common::compute_testing::{IAM_USER, ROLE, record};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{fired_evidence, fires};
 
     const PARAMS: &str = r#"{"instanceId":"i-0a1b2c3d4e5f60001","instanceOSUser":"ec2-user",
         "sSHPublicKey":"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnlyForTests"}"#;
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&Ec2InstanceConnectSshKeySent, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        fired_evidence(&Ec2InstanceConnectSshKeySent, json)
     }
 
     #[test]

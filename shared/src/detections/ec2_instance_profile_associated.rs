@@ -114,16 +114,13 @@ mod tests {
     use super::*;
     use crate::detection::Evidence;
     use crate::detections::common::compute_testing::{DENIED, IAM_USER, ROLE, SERVICE, record};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{fired_evidence, fires};
 
     const ASSOCIATE: &str = r#"{"AssociateIamInstanceProfileRequest":"","instanceId":"i-0a1b2c3d4e5f60001",
         "iamInstanceProfile":{"arn":"arn:aws:iam::111122223333:instance-profile/AdminProfile"}}"#;
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&Ec2InstanceProfileAssociated, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        fired_evidence(&Ec2InstanceProfileAssociated, json)
     }
 
     #[test]

@@ -191,7 +191,7 @@ mod tests {
     use super::*;
     use crate::detection::Evidence;
     use crate::detections::common::compute_testing::{DENIED, IAM_USER, ROLE, record};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{fired_evidence, fires};
 
     fn modify(rule: &str) -> String {
         format!(
@@ -223,10 +223,7 @@ mod tests {
     }
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&Ec2SecurityGroupOpenToInternet, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        fired_evidence(&Ec2SecurityGroupOpenToInternet, json)
     }
 
     #[test]

@@ -80,17 +80,14 @@ mod tests {
     use super::*;
     use crate::detection::Evidence;
     use crate::detections::common::compute_testing::{DENIED, IAM_USER, ROLE, record};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{fired_evidence, fires};
 
     const PARAMS: &str = r#"{"CreateTrafficMirrorSessionRequest":{"NetworkInterfaceId":"eni-0a1b2c3d4e5f60001",
         "TrafficMirrorTargetId":"tmt-0a1b2c3d4e5f60001","TrafficMirrorFilterId":"tmf-0a1b2c3d4e5f60001",
         "SessionNumber":1}}"#;
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&Ec2TrafficMirrorSessionCreated, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        fired_evidence(&Ec2TrafficMirrorSessionCreated, json)
     }
 
     #[test]

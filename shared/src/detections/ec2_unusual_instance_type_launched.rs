@@ -120,17 +120,14 @@ mod tests {
     use super::*;
     use crate::detection::Evidence;
     use crate::detections::common::compute_testing::{DENIED, IAM_USER, ROLE, SERVICE, record};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{fired_evidence, fires};
 
     fn launch(ty: &str) -> String {
         format!(r#"{{"instanceType":{ty},"instancesSet":{{"items":[{{"imageId":"ami-0a1b2c3d","minCount":1,"maxCount":10}}]}}}}"#)
     }
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&Ec2UnusualInstanceTypeLaunched, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        fired_evidence(&Ec2UnusualInstanceTypeLaunched, json)
     }
 
     #[test]

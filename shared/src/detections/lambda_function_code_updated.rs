@@ -73,15 +73,12 @@ mod tests {
     use super::*;
     use crate::detection::Evidence;
     use crate::detections::common::compute_testing::{ACCESS_DENIED, IAM_USER, ROLE, record};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{fired_evidence, fires};
 
     const PARAMS: &str = r#"{"functionName":"arn:aws:lambda:us-east-1:111122223333:function:billing-export","publish":true}"#;
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&LambdaFunctionCodeUpdated, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        fired_evidence(&LambdaFunctionCodeUpdated, json)
     }
 
     #[test]

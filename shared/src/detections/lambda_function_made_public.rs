@@ -116,13 +116,10 @@ mod tests {
     use super::*;
     use crate::detection::Evidence;
     use crate::detections::common::compute_testing::{ACCESS_DENIED, IAM_USER, ROLE, record};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{fired_evidence, fires};
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&LambdaFunctionMadePublic, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        fired_evidence(&LambdaFunctionMadePublic, json)
     }
 
     const PUBLIC: &str = r#"{"functionName":"report-builder","statementId":"open","action":"lambda:InvokeFunction","principal":"*"}"#;

@@ -62,7 +62,7 @@ impl Detection for RdsMasterPasswordReset {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{fired_evidence, fires};
 
     const INSTANCE: &str = r#"{"eventSource":"rds.amazonaws.com","eventName":"ModifyDBInstance",
         "eventTime":"2026-07-08T22:05:00Z","awsRegion":"eu-central-1","recipientAccountId":"444455556666",
@@ -81,10 +81,7 @@ mod tests {
         "responseElements":{"dBClusterIdentifier":"billing-aurora"}}"#;
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&RdsMasterPasswordReset, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        fired_evidence(&RdsMasterPasswordReset, json)
     }
 
     #[test]

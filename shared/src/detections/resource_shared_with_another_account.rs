@@ -206,13 +206,10 @@ impl Detection for ResourceSharedWithAnotherAccount {
 mod tests {
     use super::*;
     use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{fired_evidence, fires};
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&ResourceSharedWithAnotherAccount, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        fired_evidence(&ResourceSharedWithAnotherAccount, json)
     }
 
     fn accounts(json: &str) -> Vec<String> {

@@ -148,10 +148,7 @@ mod tests {
     }
 
     fn evidence(json: &str) -> Evidence {
-        match eval(&SsmSendCommandShell, json) {
-            Some(Signal::Fire(e)) => e,
-            other => panic!("expected a finding, got {other:?}"),
-        }
+        crate::detections::common::testing::fired_evidence(&SsmSendCommandShell, json)
     }
 
     #[test]

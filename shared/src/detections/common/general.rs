@@ -225,7 +225,7 @@ pub fn domain_evidence(rec: &Record) -> Evidence {
 #[cfg(test)]
 pub mod testing {
     //! Builds records for unit tests from JSON text.
-    use crate::detection::{Detection, Signal};
+    use crate::detection::{Detection, Evidence, Signal};
     use crate::event::Record;
 
     /// A fixed xorshift sequence from `seed`, for tests that build many cases:
@@ -283,6 +283,15 @@ pub mod testing {
     pub fn raw(det: &dyn Detection, json: &str) -> Option<bool> {
         let p = crate::event::prefilter::peek(json.as_bytes())?;
         Some(det.may_match_raw(&p, json.as_bytes()))
+    }
+
+    /// The evidence of the finding `det` makes (statelessly) of the record;
+    /// panics when it makes none.
+    pub fn fired_evidence(det: &dyn Detection, json: &str) -> Evidence {
+        match eval(det, json) {
+            Some(Signal::Fire(e)) => e,
+            other => panic!("expected a finding, got {other:?}"),
+        }
     }
 
     /// True when `det` fires (statelessly) on the record.
