@@ -6,10 +6,11 @@
 
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
+use trailwatch::aws::s3::S3Client;
 use trailwatch::catalog;
 use trailwatch::lambda::tuning::{Refresh, TuningSource};
 use trailwatch::lambda::{Config, ENV_TABLE, ENV_TOPIC_ARN, ENV_TUNING, Handler, LambdaHandler};
-use trailwatch::tuning::location::{Location, put_s3, s3_client_from};
+use trailwatch::tuning::location::{Location, put_s3};
 use trailwatch_tests::moto::Moto;
 use trailwatch_tests::queue::{drain, subscribed_queue, table_and_topic};
 use trailwatch_tests::{root, unique};
@@ -103,7 +104,7 @@ async fn an_s3_tuning_applies_at_the_next_reread_and_failures_keep_the_last_good
     let sdk = Moto::shared().sdk().await;
     let (table, topic, queue) = table_topic_queue(&sdk).await;
     let bucket = bucket(&sdk).await;
-    let s3 = s3_client_from(&sdk);
+    let s3 = S3Client::new(&sdk);
     let handler = LambdaHandler::from_config(
         &config(&table, &topic, &format!("s3://{bucket}/tuning.toml")),
         &sdk,
@@ -182,7 +183,7 @@ async fn s3_unreachable_keeps_the_last_good_tuning_or_runs_untuned() {
     let sdk = moto.sdk().await;
     let bucket = bucket(&sdk).await;
     put_s3(
-        &s3_client_from(&sdk),
+        &S3Client::new(&sdk),
         &bucket,
         "t.toml",
         good_tuning().into_bytes(),
@@ -203,7 +204,7 @@ async fn s3_unreachable_keeps_the_last_good_tuning_or_runs_untuned() {
     };
     let loaded = memory().with_tuning(TuningSource::new(
         location.clone(),
-        Some(s3_client_from(&sdk)),
+        Some(S3Client::new(&sdk)),
     ));
     assert!(matches!(
         loaded.load_tuning(now()).await,
@@ -226,7 +227,7 @@ async fn s3_unreachable_keeps_the_last_good_tuning_or_runs_untuned() {
     assert_eq!(out["not_notified"][0]["disposition"], "suppressed", "{out}");
 
     // A cold start while S3 is away: untuned, every finding notified.
-    let cold = memory().with_tuning(TuningSource::new(location, Some(s3_client_from(&sdk))));
+    let cold = memory().with_tuning(TuningSource::new(location, Some(S3Client::new(&sdk))));
     assert!(matches!(
         cold.load_tuning(now()).await,
         Some(Refresh::Failed(_))

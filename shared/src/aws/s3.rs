@@ -41,10 +41,11 @@ use crate::sanitize::one_line;
 /// The signing name of S3, and the SDK's service id (`AWS_ENDPOINT_URL_S3`).
 const SERVICE: &str = "s3";
 const SERVICE_ID: &str = "S3";
-/// What is read of an answer that is not an object: listings of 1,000 keys are
+/// What is read of a listing: a page of 1,000 keys is
 /// a few hundred kilobytes.
 const MAX_LISTING_BYTES: usize = 16 * 1024 * 1024;
-const MAX_ERROR_BYTES: usize = 64 * 1024;
+/// What is read of a `PutObject` answer (empty when it succeeds).
+const MAX_PUT_ANSWER_BYTES: usize = 64 * 1024;
 
 /// An S3 client for the calls above.
 #[derive(Clone, Debug)]
@@ -208,7 +209,7 @@ impl S3Client {
             headers: &[("content-type", content_type), ("content-length", &length)],
             body,
         };
-        self.call(&request, &[], MAX_ERROR_BYTES, |r| match r.status {
+        self.call(&request, &[], MAX_PUT_ANSWER_BYTES, |r| match r.status {
             200..=299 => Ok(()),
             _ => Err(r),
         })
@@ -266,10 +267,7 @@ impl S3Client {
                     Err(r) => {
                         let error = service_error(&r);
                         if transient(&error) {
-                            Err(Failure {
-                                cause: error.to_string(),
-                                transient: true,
-                            })
+                            Err(Failure::new(error.to_string(), true))
                         } else {
                             Ok(Err(error))
                         }
@@ -279,9 +277,7 @@ impl S3Client {
             .await;
         match outcome {
             Ok(result) => result,
-            Err(f) if !f.transient && f.cause.starts_with(signed::TOO_LARGE) => {
-                Err(S3Error::TooLarge(f.cause))
-            }
+            Err(f) if f.over_limit => Err(S3Error::TooLarge(f.cause)),
             Err(f) => Err(S3Error::Other(one_line(&f.cause, MAX_CAUSE_CHARS))),
         }
     }
@@ -303,22 +299,24 @@ impl S3Client {
         if key == Some("") {
             return Err("an empty S3 key".to_owned());
         }
-        let path = key.map(encode_key).unwrap_or_default();
+        let path = key.map(encode_key);
+        // By path, `<base>/<bucket>[/<key>]`; by host name, `https://<bucket>.<host>/[<key>]`.
+        let by_path = |base: &str| match &path {
+            Some(p) => format!("{base}/{bucket}/{p}"),
+            None => format!("{base}/{bucket}"),
+        };
         let mut url = match &self.endpoint {
-            Endpoint::Configured(base) => format!("{base}/{bucket}/{path}"),
+            Endpoint::Configured(base) => by_path(base),
             Endpoint::Regional(host) => {
                 let host = host.as_ref().map_err(Clone::clone)?;
                 if bucket.contains('.') {
                     // A dotted name does not match the wildcard certificate.
-                    format!("https://{host}/{bucket}/{path}")
+                    by_path(&format!("https://{host}"))
                 } else {
-                    format!("https://{bucket}.{host}/{path}")
+                    format!("https://{bucket}.{host}/{}", path.unwrap_or_default())
                 }
             }
         };
-        if key.is_none() && url.ends_with('/') && matches!(self.endpoint, Endpoint::Configured(_)) {
-            url.pop();
-        }
         for (i, (name, value)) in query.iter().enumerate() {
             url.push(if i == 0 { '?' } else { '&' });
             url.push_str(name);

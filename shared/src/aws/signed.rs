@@ -36,13 +36,27 @@ pub(crate) const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 pub(crate) struct Failure {
     pub cause: String,
     pub transient: bool,
+    /// The answer was longer than the caller reads (permanent).
+    pub over_limit: bool,
 }
 
 impl Failure {
-    pub fn permanent(cause: impl Into<String>) -> Failure {
+    pub fn new(cause: impl Into<String>, transient: bool) -> Failure {
         Failure {
             cause: cause.into(),
-            transient: false,
+            transient,
+            over_limit: false,
+        }
+    }
+
+    pub fn permanent(cause: impl Into<String>) -> Failure {
+        Failure::new(cause, false)
+    }
+
+    fn over_limit(limit: usize) -> Failure {
+        Failure {
+            over_limit: true,
+            ..Failure::permanent(format!("unreadable response: over {limit} bytes"))
         }
     }
 }
@@ -122,13 +136,13 @@ impl Signer {
                 let body = if (200..300).contains(&status) {
                     // Refused before it is downloaded when its length says so.
                     if length.is_some_and(|n| n > max_body) {
-                        return Err(Failure::permanent(format!("{TOO_LARGE} {max_body} bytes")));
+                        return Err(Failure::over_limit(max_body));
                     }
-                    read_bounded(response.into_body(), max_body, length).await?
+                    read_body(response.into_body(), max_body, length, Overflow::Fail).await?
                 } else {
                     // An error's text is only read for its code and message: a
                     // long one (a proxy's page) is cut, not a failure of its own.
-                    read_truncated(response.into_body(), MAX_ERROR_BODY).await?
+                    read_body(response.into_body(), MAX_ERROR_BODY, None, Overflow::Cut).await?
                 };
                 Ok::<_, Failure>(Response {
                     status,
@@ -249,13 +263,13 @@ where
         None => Some(attempts.await),
     };
     result.unwrap_or_else(|| {
-        Err(Failure {
-            cause: match last {
+        Err(Failure::new(
+            match last {
                 Some(cause) => format!("timed out (before: {cause})"),
                 None => "timed out".to_owned(),
             },
-            transient: true,
-        })
+            true,
+        ))
     })
 }
 
@@ -267,12 +281,7 @@ async fn within<T>(
     match limit {
         Some(limit) => tokio::time::timeout(limit, exchange)
             .await
-            .unwrap_or_else(|_| {
-                Err(Failure {
-                    cause: "timed out".to_owned(),
-                    transient: true,
-                })
-            }),
+            .unwrap_or_else(|_| Err(Failure::new("timed out", true))),
         None => exchange.await,
     }
 }
@@ -289,48 +298,40 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
     cap.mul_f64(f64::from(nanos % 1000) / 1000.0)
 }
 
-/// How a response over the reader's limit is reported (followed by the limit).
-pub(crate) const TOO_LARGE: &str = "unreadable response: over";
-
 /// What is read of an error answer's body.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-/// At most `limit` bytes of `body`; more is a failure. `expected`: the length
-/// the answer announced, reserved at once.
-pub(crate) async fn read_bounded(
+/// What a body longer than its reader's limit gets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Overflow {
+    /// A failure ([`Failure::over_limit`]).
+    Fail,
+    /// The first bytes, the rest unread.
+    Cut,
+}
+
+/// At most `limit` bytes of `body`. `expected`: the length the answer
+/// announced, reserved at once.
+async fn read_body(
     body: SdkBody,
     limit: usize,
     expected: Option<usize>,
+    overflow: Overflow,
 ) -> Result<Vec<u8>, Failure> {
     let mut stream = ByteStream::new(body);
     let mut out = Vec::with_capacity(expected.unwrap_or(0).min(limit));
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| Failure {
-            cause: format!("unreadable response: {}", innermost(&e)),
-            transient: true,
-        })?;
-        if out.len() + chunk.len() > limit {
-            return Err(Failure::permanent(format!("{TOO_LARGE} {limit} bytes")));
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
-}
-
-/// The first `limit` bytes of `body`; the rest is not read.
-async fn read_truncated(body: SdkBody, limit: usize) -> Result<Vec<u8>, Failure> {
-    let mut stream = ByteStream::new(body);
-    let mut out = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| Failure {
-            cause: format!("unreadable response: {}", innermost(&e)),
-            transient: true,
-        })?;
+        let chunk = chunk
+            .map_err(|e| Failure::new(format!("unreadable response: {}", innermost(&e)), true))?;
         let room = limit - out.len();
-        out.extend_from_slice(&chunk[..chunk.len().min(room)]);
-        if out.len() == limit {
+        if chunk.len() > room {
+            if overflow == Overflow::Fail {
+                return Err(Failure::over_limit(limit));
+            }
+            out.extend_from_slice(&chunk[..room]);
             break;
         }
+        out.extend_from_slice(&chunk);
     }
     Ok(out)
 }
@@ -345,11 +346,8 @@ pub(crate) fn connector_failure(e: &ConnectorError) -> Failure {
     } else {
         format!("request not sent: {}", innermost(e))
     };
-    Failure {
-        cause,
-        // The SDK retries timeouts and I/O errors; other errors are the request's.
-        transient: e.is_timeout() || e.is_io(),
-    }
+    // The SDK retries timeouts and I/O errors; other errors are the request's.
+    Failure::new(cause, e.is_timeout() || e.is_io())
 }
 
 /// The endpoint configured for the service whose SDK id is `service_id`:
@@ -471,12 +469,7 @@ mod tests {
         let r: Result<(), Failure> = retried(None, || {
             calls += 1;
             let n = calls;
-            async move {
-                Err(Failure {
-                    cause: format!("attempt {n}"),
-                    transient: n < 2,
-                })
-            }
+            async move { Err(Failure::new(format!("attempt {n}"), n < 2)) }
         })
         .await;
         let f = r.unwrap_err();

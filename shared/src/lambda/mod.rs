@@ -163,7 +163,7 @@ impl LambdaHandler {
             .map(|product| SecurityHubNotifier::new(sdk, product));
         let mut handler = Handler::new(config, store, Then(security_hub, Then(chat, findings)));
         if let Some(loc @ crate::tuning::location::Location::S3 { .. }) = &config.tuning {
-            let s3 = crate::tuning::location::s3_client_from(sdk);
+            let s3 = crate::aws::s3::S3Client::new(sdk);
             handler.tuning = Some(TuningSource::new(loc.clone(), Some(s3)));
         }
         handler

@@ -263,10 +263,10 @@ fn parse_response(
                 | "RequestTimeoutException"
         )
     });
-    Err(Failure {
+    Err(Failure::new(
         cause,
-        transient: throttled || matches!(status, 429 | 500 | 502 | 503 | 504),
-    })
+        throttled || matches!(status, 429 | 500 | 502 | 503 | 504),
+    ))
 }
 
 /// The error code and message of a REST-JSON error: the code from the

@@ -57,12 +57,7 @@ impl std::fmt::Display for Location {
 #[cfg(feature = "aws-chain")]
 pub async fn s3_client() -> Result<crate::aws::s3::S3Client, String> {
     let sdk = crate::aws::sdk_config().await.map_err(|e| e.to_string())?;
-    Ok(s3_client_from(&sdk))
-}
-
-#[cfg(feature = "aws")]
-pub fn s3_client_from(sdk: &crate::aws::SdkConfig) -> crate::aws::s3::S3Client {
-    crate::aws::s3::S3Client::new(sdk)
+    Ok(crate::aws::s3::S3Client::new(&sdk))
 }
 
 #[cfg(feature = "aws")]

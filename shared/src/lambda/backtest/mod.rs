@@ -103,7 +103,7 @@ impl Backtest {
     pub fn from_config(config: BacktestConfig, sdk: &crate::aws::SdkConfig) -> Backtest {
         Backtest {
             config,
-            s3: crate::tuning::location::s3_client_from(sdk),
+            s3: crate::aws::s3::S3Client::new(sdk),
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
             sns: aws_sdk_sns::Client::new(sdk),
         }
