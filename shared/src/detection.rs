@@ -416,6 +416,15 @@ pub trait Detection: Send + Sync {
         None
     }
 
+    /// Whether a stateless finding about `rec` is out of the tuning file's reach:
+    /// delivered at its own severity whatever the file's mode, severity,
+    /// suppressions and dedup say. Only for what could rewrite the tuning itself
+    /// (`trailwatch-tampering` on the tuning bucket and file): a tuning file must
+    /// not be able to hide its own change. `false` for every other detection.
+    fn beyond_tuning(&self, _rec: &Record<'_>) -> bool {
+        false
+    }
+
     /// More signals of the same kind for other groups, asked only when `evaluate`
     /// gave one: a call naming several resources (`StopInstances` on three
     /// instances) counts in each resource's window. Empty for most detections.

@@ -145,6 +145,7 @@ fn silent_finding(member: &str, last_ms: i64, now_ms: i64) -> Pending {
         },
         // No record is behind it, so no suppression entry can match all of them.
         matched: Vec::new(),
+        beyond_tuning: false,
     }
 }
 

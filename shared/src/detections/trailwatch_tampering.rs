@@ -25,6 +25,10 @@
 //!   version is reported for review; the bucket keeps them all.
 //! - Creating a resource with trailwatch's prefix is not tampering (deployments
 //!   do it); enabling a rule is not either.
+//! - The tuning file cannot silence the report of its own change: findings
+//!   about the tuning bucket and file ignore the tuning (mode, severity,
+//!   suppressions, dedup; `Detection::beyond_tuning`). Its other findings (a
+//!   deployment role's stack updates) can be tuned like any others.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::event::Record;
@@ -316,6 +320,14 @@ impl Detection for TrailwatchTampering {
         static TUNING_BUCKET: Needle = Needle::new(TUNING_BUCKET_MARK);
         watched(peek.event_source, peek.event_name)
             && (peek.event_source != "s3.amazonaws.com" || TUNING_BUCKET.is_in(json))
+    }
+
+    /// What this detection reports about S3 is the tuning bucket and file:
+    /// a new tuning file could otherwise turn this very detection off (or
+    /// shadow, lower, suppress or hold back its finding) before the record of
+    /// its own upload arrives, and hide itself.
+    fn beyond_tuning(&self, rec: &Record<'_>) -> bool {
+        rec.event_source() == "s3.amazonaws.com"
     }
 
     fn severity_for(&self, rec: &Record<'_>) -> Severity {

@@ -110,7 +110,7 @@ impl Engine {
             let det = self.detections[i];
             let meta = det.meta();
             let tuned = t.and_then(|t| t.detection(meta.id));
-            if tuned.is_some_and(|d| d.mode == Mode::Off) {
+            if tuned.is_some_and(|d| d.mode == Mode::Off) && !det.beyond_tuning(rec) {
                 continue;
             }
             let Some(signal) = det.evaluate(rec) else {
@@ -177,6 +177,7 @@ impl Engine {
                     finding,
                     claim,
                     matched: matched.to_vec(),
+                    beyond_tuning: t.is_some() && det.beyond_tuning(rec),
                 }))
             }
             (
@@ -370,6 +371,7 @@ impl Engine {
                         finding,
                         claim,
                         matched,
+                        beyond_tuning: false,
                     });
                 }
             }

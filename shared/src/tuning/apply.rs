@@ -1,6 +1,7 @@
 //! What the engine does with a finding once a tuning is set. Precedence: `off`
 //! (the detection did not run), then `shadow`, then suppression, then dedup, then
-//! notify. Findings that are not notified are still returned, with their
+//! notify. A finding about a change to the tuning itself skips all of them
+//! (`Detection::beyond_tuning`). Findings that are not notified are still returned, with their
 //! disposition, so that callers count and log them: nothing vanishes.
 //!
 //! Exactly once, as without tuning: a shadowed or suppressed finding takes a claim
@@ -39,6 +40,14 @@ pub(crate) async fn apply<S: Store + ?Sized, N: Notifier + ?Sized>(
     at: Now,
     lease_secs: i64,
 ) -> Result<Option<Finding>, HandleError> {
+    // A change to the tuning itself is reported as it is (see
+    // `Detection::beyond_tuning`).
+    if p.beyond_tuning {
+        p.finding.disposition = Some(Disposition::Notified);
+        return Ok(deliver(store, notifier, &p, at, lease_secs)
+            .await?
+            .then_some(p.finding));
+    }
     let id = p.finding.detection_id;
     let settings = tuning.detection(id);
     if let Some(severity) = settings.and_then(|d| d.severity) {

@@ -343,8 +343,27 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
                 ),
             }
         }
+        if id == SELF_PROTECTION && d != DetectionTuning::default() {
+            c.warn(
+                key.span(),
+                beyond_tuning_note("[detections.trailwatch-tampering]"),
+            );
+        }
         out.insert(id.to_owned(), d);
     }
+}
+
+/// The detection whose findings about the tuning bucket and file no tuning
+/// reaches (`Detection::beyond_tuning`).
+const SELF_PROTECTION: &str = crate::detections::trailwatch_tampering::META.id;
+
+/// Says that `what` does not reach `trailwatch-tampering`'s findings about the
+/// tuning: a warning, so that nobody believes they silenced those.
+fn beyond_tuning_note(what: &str) -> String {
+    format!(
+        "{what}: a change to the tuning bucket or file is reported whatever this file says \
+         (its other trailwatch-tampering findings follow it)"
+    )
 }
 
 fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Entry> {
@@ -377,6 +396,12 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
                     ok = false;
                 }
                 for (name, span) in names {
+                    if name == SELF_PROTECTION {
+                        c.warn(
+                            span.clone(),
+                            beyond_tuning_note("a [[suppress]] entry naming trailwatch-tampering"),
+                        );
+                    }
                     if name == "*" || catalog::indexed(name).is_some() {
                         detections.push(name.to_owned());
                     } else {

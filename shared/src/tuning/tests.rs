@@ -390,3 +390,121 @@ fn windowed_findings_are_suppressed_only_when_every_record_matches() {
     let (_, sent) = run(None, DAY, &burst("203.0.113.99"));
     assert!(of(&sent, "getpassworddata-burst").is_empty());
 }
+
+/// A call by the intruder `OTHER` on trailwatch's resources: `PutObject` of the
+/// tuning file (a data event) or a change to a function's role.
+fn tamper(id: &str, source: &str, name: &str, params: serde_json::Value, time: &str) -> String {
+    json!({
+        "eventVersion": "1.10", "eventSource": source, "eventName": name, "eventID": id,
+        "eventTime": time, "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.9",
+        "userAgent": "aws-cli/2.17.0", "recipientAccountId": "111122223333",
+        "eventCategory": if source == "s3.amazonaws.com" { "Data" } else { "Management" },
+        "userIdentity": {"type": "AssumedRole", "arn": OTHER, "accountId": "111122223333",
+                         "principalId": "AROAEXAMPLE:x"},
+        "requestParameters": params
+    })
+    .to_string()
+}
+
+/// A tuning file cannot hide the report of its own upload: whatever it says
+/// about `trailwatch-tampering` (off, shadow, a lower severity, dedup, a
+/// suppression of everything its author does), the upload's finding is
+/// notified at its own severity; the detection's other findings follow it.
+#[test]
+fn no_tuning_silences_the_report_of_a_tuning_change() {
+    let at = |s: u32| format!("2026-11-30T10:00:{s:02}Z");
+    let upload = |id: &str, s| {
+        tamper(
+            id,
+            "s3.amazonaws.com",
+            "PutObject",
+            json!({"bucketName": "trailwatch-tuningbucket-1a2b3c", "key": "tuning.toml"}),
+            &at(s),
+        )
+    };
+    let role = tamper(
+        "r1",
+        "iam.amazonaws.com",
+        "DeleteRolePolicy",
+        json!({"roleName": "trailwatch-LoggingTamperRole-X", "policyName": "p"}),
+        &at(3),
+    );
+    let records = [upload("u1", 1), role, upload("u2", 5)];
+    let hide_all = format!(
+        r#"
+[[suppress]]
+id = "hide"
+detections = ["*"]
+reason = "an intruder's own tuning file"
+owner = "x@example.com"
+expires = "2027-03-01"
+[suppress.match]
+"userIdentity.arn" = "{OTHER}"
+"#
+    );
+    let cases = [
+        ("mode = \"off\"", None),
+        ("mode = \"shadow\"", Some(Disposition::Shadow)),
+        (
+            "severity = \"low\"\ndedup_secs = 3600",
+            Some(Disposition::Notified),
+        ),
+        ("", Some(Disposition::Suppressed)),
+    ];
+    for (settings, role_disposition) in cases {
+        let text = if settings.is_empty() {
+            hide_all.clone()
+        } else {
+            format!("[detections.trailwatch-tampering]\n{settings}\n")
+        };
+        let (decided, sent) = run(Some(tuning(&text)), DAY, &records);
+        let sent = of(&sent, "trailwatch-tampering");
+        let uploads: Vec<_> = sent
+            .iter()
+            .filter(|f| f.event_names == ["PutObject"])
+            .collect();
+        assert_eq!(uploads.len(), 2, "{settings:?}: {sent:?}");
+        for f in uploads {
+            assert_eq!(
+                f.severity,
+                crate::detection::Severity::Medium,
+                "{settings:?}"
+            );
+            assert_eq!(f.disposition, Some(Disposition::Notified), "{settings:?}");
+        }
+        let role: Vec<_> = of(&decided, "trailwatch-tampering")
+            .into_iter()
+            .filter(|f| f.event_names == ["DeleteRolePolicy"])
+            .collect();
+        assert_eq!(
+            role.first().and_then(|f| f.disposition),
+            role_disposition,
+            "{settings:?}: {role:?}"
+        );
+    }
+}
+
+#[test]
+fn tuning_trailwatch_tampering_warns_that_its_tuning_reports_stay() {
+    let t = tuning("[detections.trailwatch-tampering]\nmode = \"off\"\n");
+    assert!(
+        t.warnings[0]
+            .to_string()
+            .contains("a change to the tuning bucket or file is reported whatever this file says"),
+        "{:?}",
+        t.warnings
+    );
+    let named = entry("x", "", "eventName = \"X\"")
+        .replace("\"getpassworddata-burst\"", "\"trailwatch-tampering\"");
+    assert_eq!(tuning(&named).warnings.len(), 1);
+    let star = entry("x", "", "eventName = \"X\"").replace(
+        "[\"cloudwatch-log-group-deletion\", \"getpassworddata-burst\"]",
+        "[\"*\"]",
+    );
+    assert!(tuning(&star).warnings.is_empty());
+    assert!(
+        tuning("[detections.trailwatch-tampering]\nmode = \"on\"\n")
+            .warnings
+            .is_empty()
+    );
+}

@@ -54,6 +54,8 @@ pub struct Pending {
     /// Ids of the tuning's suppression entries that matched every record behind
     /// the finding (see `tuning`); empty without a tuning.
     pub matched: Vec<String>,
+    /// The tuning does not apply to it (`Detection::beyond_tuning`).
+    pub beyond_tuning: bool,
 }
 
 /// The claim a finding must take before it is delivered.
@@ -178,6 +180,7 @@ pub fn first_seen(
             expires_at: Some(expiry(now, time_ms, days.saturating_mul(86_400))),
         },
         matched: Vec::new(),
+        beyond_tuning: false,
     }
 }
 
@@ -283,6 +286,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         finding,
         claim,
         matched,
+        beyond_tuning: false,
     }))
 }
 
@@ -395,6 +399,7 @@ fn pair_finding(
             expires_at: None,
         },
         matched,
+        beyond_tuning: false,
     })
 }
 
