@@ -2,7 +2,8 @@
 //! SNS) with `TRAILWATCH_TUNING=s3://...`. A missing object at a cold start runs
 //! untuned; a pushed file applies at the next re-read (at most every 60 s), which
 //! is a conditional GET answered 304 while nothing changed; a bad file pushed, the
-//! object deleted, or S3 unreachable keep the last good tuning in force.
+//! object deleted, or S3 unreachable keep the last good tuning in force; and no
+//! file hides the record of its own upload from the self-protection function.
 
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
@@ -23,9 +24,14 @@ fn now() -> i64 {
         .as_secs() as i64
 }
 
+/// The day 100 days from now (`YYYY-MM-DD`): an entry's expiry.
+fn in_100_days() -> String {
+    let time = trailwatch::event::time::format_event_time((now() + 100 * 86_400) * 1000);
+    time[..10].to_owned()
+}
+
 /// A file suppressing `cloudtrail-log-suspended` for alice (expiring in 100 days).
 fn good_tuning() -> String {
-    let expires = trailwatch::event::time::format_event_time((now() + 100 * 86_400) * 1000);
     format!(
         r#"[[suppress]]
 id = "maintenance"
@@ -36,7 +42,7 @@ expires = "{}"
 [suppress.match]
 "userIdentity.arn" = "arn:aws:iam::111122223333:user/alice"
 "#,
-        &expires[..10]
+        in_100_days()
     )
 }
 
@@ -58,7 +64,10 @@ async fn table_topic_queue(sdk: &SdkConfig) -> (String, String, String) {
 }
 
 async fn bucket(sdk: &SdkConfig) -> String {
-    let name = unique("tuning").to_ascii_lowercase();
+    bucket_named(sdk, unique("tuning").to_ascii_lowercase()).await
+}
+
+async fn bucket_named(sdk: &SdkConfig, name: String) -> String {
     Moto::s3(sdk)
         .create_bucket()
         .bucket(&name)
@@ -238,4 +247,92 @@ async fn s3_unreachable_keeps_the_last_good_tuning_or_runs_untuned() {
         .await
         .unwrap();
     assert_eq!(out["findings"].as_array().unwrap().len(), 2, "{out}");
+}
+
+/// The sample event `events/trailwatch-tampering/<name>`, by mallory, in
+/// `bucket` when it names the tuning bucket.
+fn tampering(name: &str, id: &str, bucket: &str) -> String {
+    let text =
+        std::fs::read_to_string(root().join("events/trailwatch-tampering").join(name)).unwrap();
+    let text = text.replace("trailwatch-tuningbucket-1abcd2efgh3i", bucket);
+    let mut v: Value = serde_json::from_str(&text).unwrap();
+    v["detail"]["eventID"] = json!(id);
+    v["detail"]["userIdentity"] = json!({
+        "type": "IAMUser", "principalId": "AIDAEXAMPLEMALLORY01",
+        "arn": "arn:aws:iam::111122223333:user/mallory", "accountId": "111122223333",
+        "userName": "mallory"
+    });
+    v.to_string()
+}
+
+/// An intruder's tuning file turns `trailwatch-tampering` off and suppresses
+/// everything its author does. The self-protection function has read it by the
+/// time the record of its upload arrives, and still publishes that record's
+/// finding, at its own severity; the intruder's other tampering is silenced, as
+/// the file says (and the upload's finding is what gives it away).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tuning_file_cannot_hide_its_own_upload() {
+    let sdk = Moto::shared().sdk().await;
+    let (table, topic, queue) = table_topic_queue(&sdk).await;
+    // The name CloudFormation gives the tuning bucket of a stack `trailwatch`.
+    let bucket = format!(
+        "trailwatch-tuningbucket-{}",
+        unique("b").to_ascii_lowercase()
+    );
+    let bucket = bucket_named(&sdk, bucket).await;
+    let hostile = format!(
+        r#"[detections.trailwatch-tampering]
+mode = "off"
+
+[[suppress]]
+id = "quiet"
+detections = ["*"]
+reason = "nothing to see"
+owner = "mallory@example.com"
+expires = "{}"
+[suppress.match]
+"userIdentity.arn" = "arn:aws:iam::111122223333:user/mallory"
+"#,
+        in_100_days()
+    );
+    put_s3(
+        &S3Client::new(&sdk),
+        &bucket,
+        "tuning.toml",
+        hostile.into_bytes(),
+    )
+    .await
+    .unwrap();
+    let config = Config::from_vars(
+        catalog::function("self-protection").unwrap(),
+        [
+            (ENV_TABLE.to_owned(), table.clone()),
+            (ENV_TOPIC_ARN.to_owned(), topic.clone()),
+            (ENV_TUNING.to_owned(), format!("s3://{bucket}/tuning.toml")),
+        ],
+    )
+    .expect("valid configuration");
+    let handler = LambdaHandler::from_config(&config, &sdk);
+    let t0 = now();
+    assert!(matches!(
+        handler.load_tuning(t0).await,
+        Some(Refresh::Loaded(_))
+    ));
+    assert!(handler.engine().tuning().is_some());
+
+    let role = tampering(
+        "positive-role-policy-deleted-name-in-other-case.json",
+        "t1",
+        &bucket,
+    );
+    handler.handle_at(&role, "r1", t0).await.unwrap();
+    assert_eq!(sent(&sdk, &queue).await, Vec::<String>::new());
+
+    let upload = tampering("positive-tuning-file-overwritten.json", "t2", &bucket);
+    let out = handler.handle_at(&upload, "r2", t0 + 1).await.unwrap();
+    let messages = drain(&sdk, &queue).await;
+    assert_eq!(messages.len(), 1, "{out}");
+    let attributes = &messages[0]["MessageAttributes"];
+    assert_eq!(attributes["detection_id"]["Value"], "trailwatch-tampering");
+    assert_eq!(attributes["severity"]["Value"], "medium", "{attributes}");
 }
