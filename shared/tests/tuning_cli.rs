@@ -101,6 +101,10 @@ fn check_exit_statuses_and_located_problems() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// Event ids of two samples of `trailwatch-tampering` about the tuning itself.
+const TUNING_FILE_OVERWRITTEN: &str = "f64c0354-a2c8-8310-17bc-b5d8a641c196";
+const TUNING_BUCKET_VERSIONING_SUSPENDED: &str = "b4deda69-0e58-252e-2a5f-625e83b64e62";
+
 #[test]
 fn protect_refuses_a_tuning_that_silences_a_sample_attack() {
     let t = tmp("silences.toml", SILENCES_AN_ATTACK);
@@ -124,7 +128,8 @@ fn protect_refuses_a_tuning_that_silences_a_sample_attack() {
     // Shadow and off are silencing too; a dry run is not.
     let t = tmp(
         "modes.toml",
-        "[detections.cloudtrail-log-suspended]\nmode = \"shadow\"\n[detections.cloudtrail-log-deleted]\nmode = \"off\"\n",
+        "[detections.cloudtrail-log-suspended]\nmode = \"shadow\"\n[detections.cloudtrail-log-deleted]\nmode = \"off\"\n\
+         [detections.trailwatch-tampering]\nmode = \"off\"\n",
     );
     let o = run(&[
         "tuning",
@@ -143,6 +148,17 @@ fn protect_refuses_a_tuning_that_silences_a_sample_attack() {
         text.contains("[detections.cloudtrail-log-deleted] mode = \"off\" silences"),
         "{text}"
     );
+    // Off silences trailwatch-tampering, but not on the tuning bucket and file:
+    // no tuning reaches those findings.
+    assert!(
+        text.contains(
+            "[detections.trailwatch-tampering] mode = \"off\" silences trailwatch-tampering"
+        ),
+        "{text}"
+    );
+    for tuning_change in [TUNING_FILE_OVERWRITTEN, TUNING_BUCKET_VERSIONING_SUSPENDED] {
+        assert!(!text.contains(tuning_change), "{text}");
+    }
     let dry = tmp(
         "dry.toml",
         &SILENCES_AN_ATTACK.replace("[suppress.match]", "dry_run = true\n[suppress.match]"),

@@ -163,36 +163,37 @@ pub fn protected(tuning: &Tuning, today: i64, paths: &[PathBuf]) -> Result<Vec<S
     for f in &untuned {
         let det = f.detection_id;
         let ids = one_line(&f.event_ids.join(", "), 500);
-        let why = if tuning.mode(det) == Mode::Off {
-            Some(format!("[detections.{det}] mode = \"off\""))
-        } else {
-            match by_id.get(f.finding_id.as_str()).and_then(|g| g.disposition) {
-                Some(Disposition::Suppressed) => {
-                    let entry = by_id[f.finding_id.as_str()]
-                        .evidence
-                        .get("suppressed_by")
-                        .and_then(|v| v.as_str())
-                        .unwrap_or("?")
-                        .to_owned();
-                    Some(format!("entry {entry:?}"))
-                }
-                Some(Disposition::Shadow) => Some(format!("[detections.{det}] mode = \"shadow\"")),
-                Some(_) => None,
-                // A changed window or threshold gives the finding another id:
-                // it still fires if one of the tuned findings shares a record.
-                None if tuned.iter().any(|g| {
-                    g.detection_id == det
-                        && matches!(
-                            g.disposition,
-                            Some(Disposition::Notified | Disposition::HeldBack)
-                        )
-                        && g.event_ids.iter().any(|id| f.event_ids.contains(id))
-                }) =>
-                {
-                    None
-                }
-                None => Some(format!("[detections.{det}] window_secs/threshold")),
+        let tuned_finding = by_id.get(f.finding_id.as_str());
+        // What the tuned replay did with the finding decides; `off` is only why
+        // it is missing (a finding no tuning reaches is still notified).
+        let why = match tuned_finding.and_then(|g| g.disposition) {
+            Some(Disposition::Suppressed) => {
+                let entry = tuned_finding
+                    .and_then(|g| g.evidence.get("suppressed_by"))
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("?")
+                    .to_owned();
+                Some(format!("entry {entry:?}"))
             }
+            Some(Disposition::Shadow) => Some(format!("[detections.{det}] mode = \"shadow\"")),
+            Some(_) => None,
+            None if tuning.mode(det) == Mode::Off => {
+                Some(format!("[detections.{det}] mode = \"off\""))
+            }
+            // A changed window or threshold gives the finding another id:
+            // it still fires if one of the tuned findings shares a record.
+            None if tuned.iter().any(|g| {
+                g.detection_id == det
+                    && matches!(
+                        g.disposition,
+                        Some(Disposition::Notified | Disposition::HeldBack)
+                    )
+                    && g.event_ids.iter().any(|id| f.event_ids.contains(id))
+            }) =>
+            {
+                None
+            }
+            None => Some(format!("[detections.{det}] window_secs/threshold")),
         };
         if let Some(why) = why {
             out.push(format!("{why} silences {det} on event ids: {ids}"));
