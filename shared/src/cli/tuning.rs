@@ -88,6 +88,7 @@ pub fn load(file: &Path, today: i64, quiet: bool) -> Result<Tuning, i32> {
     match Tuning::parse(&text, &source, today) {
         Ok(t) => {
             if !quiet {
+                print_problems(&t.notes);
                 print_problems(&t.warnings);
             }
             Ok(t)

@@ -87,6 +87,9 @@ impl TuningSource {
                 for w in &t.warnings {
                     warn!(function, tuning = %self.location, warning = %w, "tuning warning");
                 }
+                for n in &t.notes {
+                    info!(function, tuning = %self.location, note = %n, "tuning note");
+                }
                 let digest = t.digest.clone();
                 info!(
                     function,
@@ -103,7 +106,7 @@ impl TuningSource {
                 state.version = None;
                 let errors: Vec<String> = problems
                     .iter()
-                    .filter(|p| !p.warning)
+                    .filter(|p| p.is_error())
                     .map(|p| crate::sanitize::one_line(&p.to_string(), 500))
                     .collect();
                 self.failed(

@@ -53,6 +53,8 @@ pub struct Tuning {
     pub digest: String,
     /// Expired and soon-expiring entries (the file is still valid).
     pub warnings: Vec<Problem>,
+    /// What the file says that does not do all it seems to (see [`Level::Note`]).
+    pub notes: Vec<Problem>,
 }
 
 /// What `mode` says about a detection.
@@ -188,13 +190,34 @@ pub struct Problem {
     pub line: usize,
     pub column: usize,
     pub message: String,
-    /// Warnings (expired or soon-expiring entries) do not make the file invalid.
-    pub warning: bool,
+    pub level: Level,
+}
+
+/// How much a [`Problem`] matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    /// The file is refused.
+    Error,
+    /// Expired or soon-expiring entries: the file is valid (`--strict` refuses it).
+    Warning,
+    /// Something the file says that does not do all it seems to: valid, even
+    /// under `--strict`.
+    Note,
+}
+
+impl Problem {
+    pub fn is_error(&self) -> bool {
+        self.level == Level::Error
+    }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = if self.warning { "warning: " } else { "" };
+        let kind = match self.level {
+            Level::Error => "",
+            Level::Warning => "warning: ",
+            Level::Note => "note: ",
+        };
         write!(
             f,
             "{}:{}:{}: {kind}{}",

@@ -8,7 +8,7 @@ use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::{
-    Cidr, DedupKey, DetectionTuning, EXPIRY_WARNING_DAYS, Entry, Glob, MAX_DEDUP_SECS,
+    Cidr, DedupKey, DetectionTuning, EXPIRY_WARNING_DAYS, Entry, Glob, Level, MAX_DEDUP_SECS,
     MAX_EXPIRY_DAYS, Matcher, Mode, Problem, Tuning, Values, parse_day,
 };
 use crate::catalog;
@@ -67,21 +67,24 @@ struct Checker<'t> {
 }
 
 impl Checker<'_> {
-    fn at(&mut self, span: Range<usize>, message: String, warning: bool) {
+    fn at(&mut self, span: Range<usize>, message: String, level: Level) {
         let (line, column) = line_column(self.text, span.start);
         self.problems.push(Problem {
             source: self.source.to_owned(),
             line,
             column,
             message,
-            warning,
+            level,
         });
     }
     fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
-        self.at(span, message.into(), false);
+        self.at(span, message.into(), Level::Error);
     }
     fn warn(&mut self, span: Range<usize>, message: impl Into<String>) {
-        self.at(span, message.into(), true);
+        self.at(span, message.into(), Level::Warning);
+    }
+    fn note(&mut self, span: Range<usize>, message: impl Into<String>) {
+        self.at(span, message.into(), Level::Note);
     }
 
     fn string<'v>(&mut self, v: &'v Value<'_>, what: &str) -> Option<&'v str> {
@@ -240,10 +243,10 @@ pub(super) fn parse(text: &str, source: &str, today: i64) -> Result<Tuning, Vec<
     }
     let mut problems = c.problems;
     problems.sort_by_key(|p| (p.line, p.column));
-    if problems.iter().any(|p| !p.warning) {
+    if problems.iter().any(Problem::is_error) {
         return Err(problems);
     }
-    tuning.warnings = problems;
+    (tuning.notes, tuning.warnings) = problems.into_iter().partition(|p| p.level == Level::Note);
     Ok(tuning)
 }
 
@@ -344,7 +347,7 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
             }
         }
         if id == SELF_PROTECTION && d != DetectionTuning::default() {
-            c.warn(
+            c.note(
                 key.span(),
                 beyond_tuning_note("[detections.trailwatch-tampering]"),
             );
@@ -358,7 +361,7 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
 const SELF_PROTECTION: &str = crate::detections::trailwatch_tampering::META.id;
 
 /// Says that `what` does not reach `trailwatch-tampering`'s findings about the
-/// tuning: a warning, so that nobody believes they silenced those.
+/// tuning: a note, so that nobody believes they silenced those.
 fn beyond_tuning_note(what: &str) -> String {
     format!(
         "{what}: a change to the tuning bucket or file is reported whatever this file says \
@@ -397,7 +400,7 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
                 }
                 for (name, span) in names {
                     if name == SELF_PROTECTION {
-                        c.warn(
+                        c.note(
                             span.clone(),
                             beyond_tuning_note("a [[suppress]] entry naming trailwatch-tampering"),
                         );
