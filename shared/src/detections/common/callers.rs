@@ -218,7 +218,8 @@ pub(in crate::detections) fn agent_names_service_or_console(ua: &str) -> bool {
 
 /// The call was made by an AWS service, or by infrastructure-as-code on someone's
 /// behalf: `userIdentity.type` `AWSService`, an `invokedBy` service (CloudFormation,
-/// Service Catalog, IAM Identity Center...; not the console's own `signin`), or a
+/// Service Catalog, IAM Identity Center...; not the console's own `signin`; or
+/// `AWS Internal`, which CloudTrail writes for AWS's own internal calls), or a
 /// CloudFormation, Terraform, Pulumi or Ansible user agent ([`iac_agent`]). The user
 /// agent is the caller's to choose, so this only lowers noise; it is no proof.
 /// Only the read-only discovery windows use it, where a plan's refresh would
@@ -229,8 +230,9 @@ pub fn service_or_iac_caller(rec: &Record) -> bool {
         return true;
     }
     if rec.invoked_by().is_some_and(|s| {
-        s.ends_with(".amazonaws.com")
-            && !matches!(s, "signin.amazonaws.com" | "console.amazonaws.com")
+        s == "AWS Internal"
+            || (s.ends_with(".amazonaws.com")
+                && !matches!(s, "signin.amazonaws.com" | "console.amazonaws.com"))
     }) {
         return true;
     }
@@ -381,5 +383,26 @@ mod service_or_iac_caller_tests {
         assert!(!by_agent(
             "aws-cli/2.17.20 md/awscrt#0.20.11 ua/2.0 os/linux"
         ));
+    }
+
+    fn invoked_by(service: &str) -> bool {
+        let json = iam("CreateRole", USER, "null").replacen(
+            r#""userIdentity":{"#,
+            &format!(r#""userIdentity":{{"invokedBy":"{service}","#),
+            1,
+        );
+        let rec = Record::from_json(&json).expect("record");
+        assert_eq!(rec.invoked_by(), Some(service));
+        service_or_iac_caller(&rec)
+    }
+
+    /// AWS's internal calls say so in `invokedBy`; the console's sign-in does
+    /// not make a call a service's.
+    #[test]
+    fn services_and_aws_internal_calls_are_known_by_invoked_by() {
+        assert!(invoked_by("cloudformation.amazonaws.com"));
+        assert!(invoked_by("AWS Internal"));
+        assert!(!invoked_by("signin.amazonaws.com"));
+        assert!(!invoked_by("AWS Internals"));
     }
 }
