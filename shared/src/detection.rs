@@ -421,6 +421,9 @@ pub trait Detection: Send + Sync {
     /// suppressions and dedup say. Only for what could rewrite the tuning itself
     /// (`trailwatch-tampering` on the tuning bucket and file): a tuning file must
     /// not be able to hide its own change. `false` for every other detection.
+    /// Stateless detections only: windows, pairs and first-seen findings always
+    /// follow the tuning (the engine would run such a detection while `off` and
+    /// then tune its findings).
     fn beyond_tuning(&self, _rec: &Record<'_>) -> bool {
         false
     }

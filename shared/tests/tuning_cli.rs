@@ -159,6 +159,18 @@ fn protect_refuses_a_tuning_that_silences_a_sample_attack() {
     for tuning_change in [TUNING_FILE_OVERWRITTEN, TUNING_BUCKET_VERSIONING_SUSPENDED] {
         assert!(!text.contains(tuning_change), "{text}");
     }
+    // That is a note, not a warning: `--strict` passes a file with notes only.
+    let noted = tmp(
+        "noted.toml",
+        "[detections.trailwatch-tampering]\nseverity = \"medium\"\n",
+    );
+    let o = run(&["tuning", "check", "--strict", noted.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("noted.toml:1:13: note: [detections.trailwatch-tampering]"),
+        "{}",
+        stderr(&o)
+    );
     let dry = tmp(
         "dry.toml",
         &SILENCES_AN_ATTACK.replace("[suppress.match]", "dry_run = true\n[suppress.match]"),

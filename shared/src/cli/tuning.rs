@@ -88,8 +88,9 @@ pub fn load(file: &Path, today: i64, quiet: bool) -> Result<Tuning, i32> {
     match Tuning::parse(&text, &source, today) {
         Ok(t) => {
             if !quiet {
-                print_problems(&t.notes);
-                print_problems(&t.warnings);
+                let mut said: Vec<Problem> = t.notes.iter().chain(&t.warnings).cloned().collect();
+                said.sort_by_key(|p| (p.line, p.column));
+                print_problems(&said);
             }
             Ok(t)
         }

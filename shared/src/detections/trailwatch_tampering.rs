@@ -118,6 +118,8 @@ const S3_OBJECT: &[&str] = &[
     "CopyObject",
     "DeleteObject",
     "DeleteObjects",
+    // A browser form upload (a presigned POST policy).
+    "PostObject",
     "PutObject",
     "PutObjectAcl",
 ];
@@ -322,12 +324,13 @@ impl Detection for TrailwatchTampering {
             && (peek.event_source != "s3.amazonaws.com" || TUNING_BUCKET.is_in(json))
     }
 
-    /// What this detection reports about S3 is the tuning bucket and file:
-    /// a new tuning file could otherwise turn this very detection off (or
-    /// shadow, lower, suppress or hold back its finding) before the record of
-    /// its own upload arrives, and hide itself.
+    /// A change to the tuning bucket or file: a new tuning file could otherwise
+    /// turn this very detection off (or shadow, lower, suppress or hold back
+    /// its finding) before the record of its own upload arrives, and hide
+    /// itself. The same test as the finding's, so that no other S3 trigger
+    /// added later is exempt by accident.
     fn beyond_tuning(&self, rec: &Record<'_>) -> bool {
-        rec.event_source() == "s3.amazonaws.com"
+        rec.event_source() == "s3.amazonaws.com" && tampered_resource(rec, resources::prefix()).is_some()
     }
 
     fn severity_for(&self, rec: &Record<'_>) -> Severity {

@@ -229,7 +229,7 @@ impl fmt::Display for Problem {
 impl Tuning {
     /// Parses and validates a tuning file. `source` names it in problems; `today`
     /// (days since the epoch, UTC) decides what has expired. `Err` holds every
-    /// problem (errors and warnings), in file order.
+    /// problem (errors, warnings and notes), in file order.
     pub fn parse(text: &str, source: &str, today: i64) -> Result<Tuning, Vec<Problem>> {
         parse::parse(text, source, today)
     }

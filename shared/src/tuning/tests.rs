@@ -429,7 +429,14 @@ fn no_tuning_silences_the_report_of_a_tuning_change() {
         json!({"roleName": "trailwatch-LoggingTamperRole-X", "policyName": "p"}),
         &at(3),
     );
-    let records = [upload("u1", 1), role, upload("u2", 5)];
+    let policy = tamper(
+        "p1",
+        "s3.amazonaws.com",
+        "PutBucketPolicy",
+        json!({"bucketName": "trailwatch-tuningbucket-1a2b3c", "bucketPolicy": {}}),
+        &at(7),
+    );
+    let records = [upload("u1", 1), role, upload("u2", 5), policy];
     let hide_all = format!(
         r#"
 [[suppress]]
@@ -472,6 +479,13 @@ expires = "2027-03-01"
             );
             assert_eq!(f.disposition, Some(Disposition::Notified), "{settings:?}");
         }
+        // A change to the bucket itself: critical, whatever the file says.
+        let policy: Vec<_> = sent
+            .iter()
+            .filter(|f| f.event_names == ["PutBucketPolicy"])
+            .collect();
+        assert_eq!(policy.len(), 1, "{settings:?}: {sent:?}");
+        assert_eq!(policy[0].severity, crate::detection::Severity::Critical);
         let role: Vec<_> = of(&decided, "trailwatch-tampering")
             .into_iter()
             .filter(|f| f.event_names == ["DeleteRolePolicy"])
@@ -481,6 +495,10 @@ expires = "2027-03-01"
             role_disposition,
             "{settings:?}: {role:?}"
         );
+        // The severity override still reaches the detection's other findings.
+        if settings.contains("severity") {
+            assert_eq!(role[0].severity, crate::detection::Severity::Low);
+        }
     }
 }
 
@@ -497,6 +515,7 @@ fn tuning_trailwatch_tampering_notes_that_its_tuning_reports_stay() {
     );
     let named = entry("x", "", "eventName = \"X\"")
         .replace("\"getpassworddata-burst\"", "\"trailwatch-tampering\"");
+    assert!(named.contains("\"trailwatch-tampering\"]"), "{named}");
     assert_eq!(
         (tuning(&named).notes.len(), tuning(&named).warnings.len()),
         (1, 0)
@@ -505,6 +524,7 @@ fn tuning_trailwatch_tampering_notes_that_its_tuning_reports_stay() {
         "[\"cloudwatch-log-group-deletion\", \"getpassworddata-burst\"]",
         "[\"*\"]",
     );
+    assert!(star.contains(r#"detections = ["*"]"#), "{star}");
     assert!(tuning(&star).notes.is_empty());
     assert!(
         tuning("[detections.trailwatch-tampering]\nmode = \"on\"\n")
