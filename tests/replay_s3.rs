@@ -545,6 +545,37 @@ fn a_plain_trail_is_read_from_an_account_or_a_day_prefix() {
     );
 }
 
+/// An older us-east-1 bucket, named with capitals and underscores before S3's
+/// 2018 rules, holding the plain trail: read like any other.
+#[test]
+fn a_legacy_bucket_name_is_read() {
+    let a = archive();
+    let legacy = format!("Old_Trail_{}", unique("logs"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let s3 = Moto::s3(&a.moto.sdk().await);
+        s3.create_bucket().bucket(&legacy).send().await.unwrap();
+        for (k, body) in tree().into_iter().filter(|(k, _)| k.starts_with("plain/")) {
+            s3.put_object()
+                .bucket(&legacy)
+                .key(k)
+                .body(body.into())
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let day = format!("plain/AWSLogs/{A}/CloudTrail/{EAST}/2026/01/05/");
+    let (out, _) = replay(&[&format!("s3://{legacy}/{day}")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(findings(&out), pairs(&[(CHANGE, "p1"), (SUSPENDED, "p1")]));
+}
+
 #[test]
 fn a_missing_bucket_or_a_prefix_outside_the_layout_is_an_error() {
     let (out, _) = replay(&["s3://no-such-bucket-for-trailwatch/"]);

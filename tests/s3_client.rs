@@ -7,8 +7,11 @@ use trailwatch_tests::moto::Moto;
 use trailwatch_tests::unique;
 
 async fn bucket() -> (S3Client, String, aws_config::SdkConfig) {
+    bucket_named(unique("s3client").to_ascii_lowercase()).await
+}
+
+async fn bucket_named(name: String) -> (S3Client, String, aws_config::SdkConfig) {
     let sdk = Moto::shared().sdk().await;
-    let name = unique("s3client").to_ascii_lowercase();
     Moto::s3(&sdk)
         .create_bucket()
         .bucket(&name)
@@ -94,7 +97,7 @@ async fn errors_carry_s3_s_code_and_a_size_limit_holds() {
         Got::Object { body, .. } if body.len() == 4096
     ));
     // Names that cannot be a bucket are refused before any request.
-    let e = s3.get_object("Bad_Bucket", "k", None, 1).await.unwrap_err();
+    let e = s3.get_object("Bad Bucket", "k", None, 1).await.unwrap_err();
     assert!(e.to_string().contains("not an S3 bucket name"), "{e}");
 }
 
@@ -225,4 +228,25 @@ async fn an_empty_upload_states_its_length() {
     );
     assert!(head.contains("\r\ncontent-length: 0\r\n"), "{head}");
     assert!(head.contains("\r\nx-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\r\n"), "{head}");
+}
+
+/// An older us-east-1 bucket, named with capitals and underscores before S3's
+/// 2018 rules (an old trail's, say): written, read back and listed under its
+/// name as it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legacy_bucket_name_is_read_and_listed() {
+    let (s3, name, _) = bucket_named(format!("Old_Trail_{}", unique("logs"))).await;
+    let key = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/01/01/f.json.gz";
+    s3.put_object(&name, key, b"old", "application/gzip")
+        .await
+        .unwrap();
+    let Got::Object { body, .. } = s3.get_object(&name, key, None, 1024).await.unwrap() else {
+        panic!("expected the object");
+    };
+    assert_eq!(body, b"old");
+    let page: ListPage = s3
+        .list_objects_v2(&name, "AWSLogs/", None, None)
+        .await
+        .unwrap();
+    assert_eq!(page.objects.len(), 1, "{page:?}");
 }

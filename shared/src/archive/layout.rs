@@ -148,19 +148,49 @@ pub fn is_region(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
+/// Which of S3's naming rules a bucket name follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BucketName {
+    /// Today's rules: 3 to 63 lowercase letters, digits, dots and hyphens,
+    /// starting and ending with a letter or digit.
+    Current,
+    /// The rules of us-east-1 before March 2018: up to 255 letters of either
+    /// case, digits, dots, hyphens and underscores. Such a bucket (an old
+    /// trail's, say) still exists and is reached by path, never in a host name.
+    Legacy,
+}
+
+/// The rules `bucket` follows; `None` for a name S3 never allowed (nothing
+/// else may reach a host name or a path). A legacy name must start with a
+/// letter or digit here, so that it can never be a `.` or `..` path segment.
+pub fn bucket_name(bucket: &str) -> Option<BucketName> {
+    let b = bucket.as_bytes();
+    let starts_well = b.first().is_some_and(u8::is_ascii_alphanumeric);
+    let current = (3..=63).contains(&b.len())
+        && starts_well
+        && b.last().is_some_and(u8::is_ascii_alphanumeric)
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'-'));
+    if current {
+        return Some(BucketName::Current);
+    }
+    let legacy = (3..=255).contains(&b.len())
+        && starts_well
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'));
+    legacy.then_some(BucketName::Legacy)
+}
+
 /// `s3://BUCKET/PREFIX` (the prefix may be empty) into its bucket and prefix.
 pub fn parse_s3_url(url: &str) -> Result<(String, String), String> {
     let rest = url
         .strip_prefix("s3://")
         .ok_or_else(|| format!("{url:?} is not s3://BUCKET/PREFIX"))?;
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    let valid = (3..=63).contains(&bucket.len())
-        && bucket
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-    if !valid {
+    if bucket_name(bucket).is_none() {
         return Err(format!(
-            "{:?}: the bucket name is not valid (3 to 63 lowercase letters, digits, '-', '.')",
+            "{:?}: the bucket name is not valid (3 to 63 lowercase letters, digits, '-', '.'; \
+             or an older us-east-1 name: up to 255 letters, digits, '-', '.', '_')",
             crate::sanitize::one_line(url, 200)
         ));
     }
@@ -685,7 +715,44 @@ mod tests {
         );
         assert!(parse_s3_url("s3:///x").is_err());
         assert!(parse_s3_url("https://logs/x").is_err());
-        assert!(parse_s3_url("s3://Bad_Bucket/x").is_err());
+        assert!(parse_s3_url("s3://bad bucket/x").is_err());
+        // An older us-east-1 bucket keeps its capitals and underscores.
+        assert_eq!(
+            parse_s3_url("s3://Old_Trail.Logs/AWSLogs/").unwrap(),
+            ("Old_Trail.Logs".into(), "AWSLogs/".into())
+        );
+    }
+
+    #[test]
+    fn bucket_names_follow_todays_rules_or_the_legacy_ones() {
+        use BucketName::{Current, Legacy};
+        let (longest_current, first_legacy) = ("a".repeat(63), "a".repeat(64));
+        let (longest_legacy, too_long) = ("a".repeat(255), "a".repeat(256));
+        for (name, rules) in [
+            ("my-org-cloudtrail", Some(Current)),
+            ("logs.example.com", Some(Current)),
+            ("abc", Some(Current)),
+            (longest_current.as_str(), Some(Current)),
+            ("Old_Trail_Logs", Some(Legacy)),
+            ("UPPER", Some(Legacy)),
+            ("ends-with-dash-", Some(Legacy)),
+            (first_legacy.as_str(), Some(Legacy)),
+            (longest_legacy.as_str(), Some(Legacy)),
+            (too_long.as_str(), None),
+            ("ab", None),
+            ("", None),
+            ("...", None),
+            ("..x", None),
+            ("-x-", None),
+            ("_x_", None),
+            ("a/b", None),
+            ("a b", None),
+            ("a%2fb", None),
+            ("a?b", None),
+            ("caf\u{e9}", None),
+        ] {
+            assert_eq!(bucket_name(name), rules, "{name:?}");
+        }
     }
 
     #[test]

@@ -17,7 +17,9 @@
 //! interface endpoints take (the SDK client was configured so when
 //! `AWS_ENDPOINT_URL` was set). Otherwise, as the SDK client does, a bucket whose
 //! name is a DNS label goes in the host name
-//! (`https://<bucket>.s3.<region>.<suffix>/<key>`) and a dotted one in the path.
+//! (`https://<bucket>.s3.<region>.<suffix>/<key>`) and a dotted one in the path,
+//! as does an older us-east-1 name with capitals or underscores
+//! (`archive::layout::bucket_name`).
 //! FIPS gives `s3-fips`, dual-stack `s3.dualstack` (or `s3-fips.dualstack`), both
 //! on the partition's own suffix.
 //! Keys are percent-encoded byte by byte except letters, digits, `-._~` and `/`,
@@ -35,6 +37,7 @@ use aws_smithy_xml::decode::{Document, ScopedDecoder, try_data};
 use aws_types::SdkConfig;
 
 use super::signed::{self, Failure, Request, Response, Signer};
+use crate::archive::layout::{BucketName, bucket_name};
 use crate::aws_error::MAX_CAUSE_CHARS;
 use crate::sanitize::one_line;
 
@@ -290,12 +293,12 @@ impl S3Client {
         key: Option<&str>,
         query: &[(&str, &str)],
     ) -> Result<String, String> {
-        if !valid_bucket(bucket) {
+        let Some(rules) = bucket_name(bucket) else {
             return Err(format!(
                 "{:?} is not an S3 bucket name",
                 one_line(bucket, 80)
             ));
-        }
+        };
         if key == Some("") {
             return Err("an empty S3 key".to_owned());
         }
@@ -309,8 +312,9 @@ impl S3Client {
             Endpoint::Configured(base) => by_path(base),
             Endpoint::Regional(host) => {
                 let host = host.as_ref().map_err(Clone::clone)?;
-                if bucket.contains('.') {
-                    // A dotted name does not match the wildcard certificate.
+                if bucket.contains('.') || rules == BucketName::Legacy {
+                    // A dotted name does not match the wildcard certificate,
+                    // and a legacy one (capitals, underscores) is no host name.
                     by_path(&format!("https://{host}"))
                 } else {
                     format!("https://{bucket}.{host}/{}", path.unwrap_or_default())
@@ -348,18 +352,6 @@ fn regional_host(region: &str, fips: bool, dual_stack: bool) -> Result<String, S
         (true, true) => "s3-fips.dualstack",
     };
     Ok(format!("{name}.{region}.{suffix}"))
-}
-
-/// A bucket name as S3 has allowed them since 2018: 3 to 63 lowercase letters,
-/// digits, dots and hyphens, starting and ending with a letter or digit. Nothing
-/// else may reach a host name or a path.
-fn valid_bucket(bucket: &str) -> bool {
-    let b = bucket.as_bytes();
-    (3..=63).contains(&b.len())
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'.' || *c == b'-')
-        && b.first().is_some_and(u8::is_ascii_alphanumeric)
-        && b.last().is_some_and(u8::is_ascii_alphanumeric)
 }
 
 /// A key for the path: every byte but letters, digits, `-._~` and `/`
@@ -573,20 +565,83 @@ mod tests {
             .unwrap(),
             "https://s3.example:8443/b-1"
         );
+        // An older us-east-1 bucket (capitals, underscores, longer names) is
+        // reached by path: it is no host name.
+        assert_eq!(
+            url(
+                &[("AWS_REGION", "us-east-1")],
+                "Old_Trail_Logs",
+                Some("AWSLogs/k")
+            )
+            .unwrap(),
+            "https://s3.us-east-1.amazonaws.com/Old_Trail_Logs/AWSLogs/k"
+        );
+        assert_eq!(
+            url(&[], &"a".repeat(64), None).unwrap(),
+            format!("https://s3.eu-west-1.amazonaws.com/{}", "a".repeat(64))
+        );
         for bad in [
             "",
             "ab",
-            "Upper",
             "a/b",
             "evil.example#",
             "-ab",
-            "ab-",
+            "..x",
             "a b c",
-            &"a".repeat(64),
+            &"a".repeat(256),
         ] {
             assert!(url(&[], bad, Some("k")).is_err(), "{bad:?}");
         }
         assert!(url(&[], "b-1", Some("")).is_err());
+    }
+
+    /// Our addressing is the SDK's: the S3 client's own endpoint rules give the
+    /// same URL for each kind of name, Region and endpoint variant.
+    #[cfg(feature = "aws-chain")]
+    #[test]
+    fn buckets_are_addressed_as_the_sdk_s_endpoint_rules_address_them() {
+        use aws_sdk_s3::config::endpoint::{DefaultResolver, Params, ResolveEndpoint};
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let long_legacy = "a".repeat(64);
+        for bucket in [
+            "b-1",
+            "logs.example.com",
+            "Old_Trail_Logs",
+            long_legacy.as_str(),
+        ] {
+            for (region, fips, dual_stack) in [
+                ("us-east-1", false, false),
+                ("eu-west-1", false, false),
+                ("us-east-1", true, false),
+                ("us-east-1", false, true),
+                ("cn-north-1", false, false),
+            ] {
+                let mut extra = vec![("AWS_REGION", region)];
+                if fips {
+                    extra.push(("AWS_USE_FIPS_ENDPOINT", "true"));
+                }
+                if dual_stack {
+                    extra.push(("AWS_USE_DUALSTACK_ENDPOINT", "true"));
+                }
+                let ours = S3Client::new(&sdk(&extra)).url(bucket, None, &[]).unwrap();
+                let params = Params::builder()
+                    .bucket(bucket)
+                    .region(region)
+                    .use_fips(fips)
+                    .use_dual_stack(dual_stack)
+                    .build()
+                    .unwrap();
+                let resolver = DefaultResolver::new();
+                let theirs = rt.block_on(resolver.resolve_endpoint(&params)).unwrap();
+                assert_eq!(
+                    ours.trim_end_matches('/'),
+                    theirs.url().trim_end_matches('/'),
+                    "{bucket} {region} fips={fips} dual-stack={dual_stack}"
+                );
+            }
+        }
     }
 
     #[test]
