@@ -627,7 +627,9 @@ fn no_wildcard_actions_or_resources() {
                 if let Some(Value::Array(stmts)) = m.get("Statement") {
                     for (i, s) in stmts.iter().enumerate() {
                         let sid = s["Sid"].as_str().unwrap_or("");
-                        if WILDCARD_ALLOWED_SIDS.contains(&sid) {
+                        // A Deny grants nothing: its wildcards narrow access
+                        // (the tuning bucket's guard policy).
+                        if WILDCARD_ALLOWED_SIDS.contains(&sid) || s["Effect"] == "Deny" {
                             continue;
                         }
                         for key in ["Action", "NotAction", "Resource", "NotResource"] {
@@ -937,6 +939,25 @@ fn the_tuning_bucket_is_private_versioned_and_optional() {
         assert_eq!(p["PublicAccessBlockConfiguration"][k], true, "{k}");
     }
     assert!(p["BucketEncryption"].is_object());
+    // Its policy refuses requests through an access point (a second way in that
+    // the tuning-file watch may not see) and without TLS.
+    let policy = &resources(&t)["TuningBucketPolicy"]["Properties"];
+    assert_eq!(policy["Bucket"], json!({"Ref": "TuningBucket"}));
+    let statements = policy["PolicyDocument"]["Statement"].as_array().unwrap();
+    let denies = |key: &str, value: &str| {
+        statements.iter().any(|s| {
+            s["Effect"] == "Deny"
+                && s["Principal"] == "*"
+                && s["Action"] == "s3:*"
+                && s["Condition"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .any(|c| c[key] == value)
+        })
+    };
+    assert!(denies("s3:DataAccessPointArn", "false"), "{statements:?}");
+    assert!(denies("aws:SecureTransport", "false"), "{statements:?}");
     // Empty key (the default): the functions run untuned, nothing to read.
     assert_eq!(t["Parameters"]["TuningKey"]["Default"], "");
     let env = &t["Globals"]["Function"]["Environment"]["Variables"]["TRAILWATCH_TUNING"];
