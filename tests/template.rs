@@ -944,20 +944,22 @@ fn the_tuning_bucket_is_private_versioned_and_optional() {
     let policy = &resources(&t)["TuningBucketPolicy"]["Properties"];
     assert_eq!(policy["Bucket"], json!({"Ref": "TuningBucket"}));
     let statements = policy["PolicyDocument"]["Statement"].as_array().unwrap();
-    let denies = |key: &str, value: &str| {
+    let denies = |operator: &str, key: &str| {
         statements.iter().any(|s| {
             s["Effect"] == "Deny"
                 && s["Principal"] == "*"
                 && s["Action"] == "s3:*"
-                && s["Condition"]
-                    .as_object()
-                    .unwrap()
-                    .values()
-                    .any(|c| c[key] == value)
+                && s["Resource"]
+                    == json!([
+                        {"Fn::GetAtt": ["TuningBucket", "Arn"]},
+                        {"Fn::Sub": "${TuningBucket.Arn}/*"}
+                    ])
+                && s["Condition"] == json!({operator: {key: "false"}})
         })
     };
-    assert!(denies("s3:DataAccessPointArn", "false"), "{statements:?}");
-    assert!(denies("aws:SecureTransport", "false"), "{statements:?}");
+    // `Null` false: the request names an access point.
+    assert!(denies("Null", "s3:DataAccessPointArn"), "{statements:?}");
+    assert!(denies("Bool", "aws:SecureTransport"), "{statements:?}");
     // Empty key (the default): the functions run untuned, nothing to read.
     assert_eq!(t["Parameters"]["TuningKey"]["Default"], "");
     let env = &t["Globals"]["Function"]["Environment"]["Variables"]["TRAILWATCH_TUNING"];

@@ -160,8 +160,10 @@ pub enum BucketName {
     Legacy,
 }
 
-/// The rules `bucket` follows; `None` for a name S3 never allowed (nothing
-/// else may reach a host name or a path). A legacy name must start with a
+/// The rules `bucket` follows, by its characters and length; `None` for a name
+/// no rule ever allowed (nothing else may reach a host name or a path). The
+/// finer rules (no `..`, not an IP address) are left to S3: such a name is
+/// addressed by path, where it cannot change the URL's meaning. A legacy name must start with a
 /// letter or digit here, so that it can never be a `.` or `..` path segment.
 pub fn bucket_name(bucket: &str) -> Option<BucketName> {
     let b = bucket.as_bytes();
