@@ -1,8 +1,9 @@
 //! What the engine does with a finding once a tuning is set. Precedence: `off`
 //! (the detection did not run), then `shadow`, then suppression, then dedup, then
 //! notify. A finding about a change to the tuning itself skips all of them
-//! (`Detection::beyond_tuning`). Findings that are not notified are still returned, with their
-//! disposition, so that callers count and log them: nothing vanishes.
+//! (`Detection::beyond_tuning`). Findings that are not notified are still
+//! returned, with their disposition, so that callers count and log them:
+//! nothing vanishes.
 //!
 //! Exactly once, as without tuning: a shadowed or suppressed finding takes a claim
 //! of its own (`x|`/`s|` + its claim key), so it is counted once and yet does not
