@@ -109,6 +109,16 @@ impl Moto {
         aws_sdk_s3::Client::from_conf(conf)
     }
 
+    /// Creates the bucket `name` in the moto behind `sdk`.
+    pub async fn create_bucket(sdk: &aws_config::SdkConfig, name: &str) {
+        Moto::s3(sdk)
+            .create_bucket()
+            .bucket(name)
+            .send()
+            .await
+            .expect("CreateBucket");
+    }
+
     /// The same with another HTTP client (one that trusts a test CA).
     pub async fn sdk_with(
         &self,

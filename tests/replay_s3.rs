@@ -184,24 +184,7 @@ fn archive() -> &'static Archive {
         let bucket = unique("trail").to_ascii_lowercase();
         let objects = tree();
         let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async {
-            let s3 = Moto::s3(&moto.sdk().await);
-            s3.create_bucket().bucket(&bucket).send().await.unwrap();
-            for (k, body) in &objects {
-                // Listed like any key, refused by GetObject until restored.
-                let class = k
-                    .contains("_glacier.")
-                    .then_some(aws_sdk_s3::types::StorageClass::Glacier);
-                s3.put_object()
-                    .bucket(&bucket)
-                    .key(k)
-                    .set_storage_class(class)
-                    .body(body.clone().into())
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        });
+        rt.block_on(async { fill(&moto.sdk().await, &bucket, &objects).await });
         let files = dir.join("files");
         for (k, body) in &objects {
             let path = files.join(k);
@@ -215,6 +198,26 @@ fn archive() -> &'static Archive {
             dir: files,
         }
     })
+}
+
+/// Creates `bucket` in moto and writes `objects` into it.
+async fn fill(sdk: &aws_config::SdkConfig, bucket: &str, objects: &[(String, Vec<u8>)]) {
+    Moto::create_bucket(sdk, bucket).await;
+    let s3 = Moto::s3(sdk);
+    for (k, body) in objects {
+        // Listed like any key, refused by GetObject until restored.
+        let class = k
+            .contains("_glacier.")
+            .then_some(aws_sdk_s3::types::StorageClass::Glacier);
+        s3.put_object()
+            .bucket(bucket)
+            .key(k)
+            .set_storage_class(class)
+            .body(body.clone().into())
+            .send()
+            .await
+            .unwrap();
+    }
 }
 
 /// One replay; the moto requests it made (runs are serialised for the log).
@@ -551,20 +554,12 @@ fn a_plain_trail_is_read_from_an_account_or_a_day_prefix() {
 fn a_legacy_bucket_name_is_read() {
     let a = archive();
     let legacy = format!("Old_Trail_{}", unique("logs"));
+    let plain: Vec<_> = tree()
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("plain/"))
+        .collect();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let s3 = Moto::s3(&a.moto.sdk().await);
-        s3.create_bucket().bucket(&legacy).send().await.unwrap();
-        for (k, body) in tree().into_iter().filter(|(k, _)| k.starts_with("plain/")) {
-            s3.put_object()
-                .bucket(&legacy)
-                .key(k)
-                .body(body.into())
-                .send()
-                .await
-                .unwrap();
-        }
-    });
+    rt.block_on(async { fill(&a.moto.sdk().await, &legacy, &plain).await });
     let day = format!("plain/AWSLogs/{A}/CloudTrail/{EAST}/2026/01/05/");
     let (out, _) = replay(&[&format!("s3://{legacy}/{day}")]);
     assert_eq!(

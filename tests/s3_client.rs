@@ -12,12 +12,7 @@ async fn bucket() -> (S3Client, String, aws_config::SdkConfig) {
 
 async fn bucket_named(name: String) -> (S3Client, String, aws_config::SdkConfig) {
     let sdk = Moto::shared().sdk().await;
-    Moto::s3(&sdk)
-        .create_bucket()
-        .bucket(&name)
-        .send()
-        .await
-        .expect("CreateBucket");
+    Moto::create_bucket(&sdk, &name).await;
     (S3Client::new(&sdk), name, sdk)
 }
 

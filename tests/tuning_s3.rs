@@ -46,15 +46,21 @@ expires = "{}"
     )
 }
 
-/// The StopLogging sample with event id `id` (it fires two detections).
-fn stop_logging(id: &str) -> String {
-    let text = std::fs::read_to_string(
-        root().join("events/cloudtrail-log-suspended/positive-stop-logging-iam-user.json"),
-    )
-    .unwrap();
+/// The sample `events/<path>` with event id `id`.
+fn sample(path: &str, id: &str) -> Value {
+    let text = std::fs::read_to_string(root().join("events").join(path)).unwrap();
     let mut v: Value = serde_json::from_str(&text).unwrap();
     v["detail"]["eventID"] = json!(id);
-    v.to_string()
+    v
+}
+
+/// The StopLogging sample with event id `id` (it fires two detections).
+fn stop_logging(id: &str) -> String {
+    sample(
+        "cloudtrail-log-suspended/positive-stop-logging-iam-user.json",
+        id,
+    )
+    .to_string()
 }
 
 async fn table_topic_queue(sdk: &SdkConfig) -> (String, String, String) {
@@ -68,12 +74,7 @@ async fn bucket(sdk: &SdkConfig) -> String {
 }
 
 async fn bucket_named(sdk: &SdkConfig, name: String) -> String {
-    Moto::s3(sdk)
-        .create_bucket()
-        .bucket(&name)
-        .send()
-        .await
-        .expect("CreateBucket");
+    Moto::create_bucket(sdk, &name).await;
     name
 }
 
@@ -252,17 +253,14 @@ async fn s3_unreachable_keeps_the_last_good_tuning_or_runs_untuned() {
 /// The sample event `events/trailwatch-tampering/<name>`, by mallory, in
 /// `bucket` when it names the tuning bucket.
 fn tampering(name: &str, id: &str, bucket: &str) -> String {
-    let text =
-        std::fs::read_to_string(root().join("events/trailwatch-tampering").join(name)).unwrap();
-    let text = text.replace("trailwatch-tuningbucket-1abcd2efgh3i", bucket);
-    let mut v: Value = serde_json::from_str(&text).unwrap();
-    v["detail"]["eventID"] = json!(id);
+    let mut v = sample(&format!("trailwatch-tampering/{name}"), id);
     v["detail"]["userIdentity"] = json!({
         "type": "IAMUser", "principalId": "AIDAEXAMPLEMALLORY01",
         "arn": "arn:aws:iam::111122223333:user/mallory", "accountId": "111122223333",
         "userName": "mallory"
     });
     v.to_string()
+        .replace("trailwatch-tuningbucket-1abcd2efgh3i", bucket)
 }
 
 /// An intruder's tuning file turns `trailwatch-tampering` off and suppresses
