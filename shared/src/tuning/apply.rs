@@ -45,9 +45,7 @@ pub(crate) async fn apply<S: Store + ?Sized, N: Notifier + ?Sized>(
     // `Detection::beyond_tuning`).
     if p.beyond_tuning {
         p.finding.disposition = Some(Disposition::Notified);
-        return Ok(deliver(store, notifier, &p, at, lease_secs)
-            .await?
-            .then_some(p.finding));
+        return notify(store, notifier, p, at, lease_secs).await;
     }
     let id = p.finding.detection_id;
     let settings = tuning.detection(id);
@@ -68,14 +66,25 @@ pub(crate) async fn apply<S: Store + ?Sized, N: Notifier + ?Sized>(
     }
     p.finding.disposition = Some(Disposition::Notified);
     match settings.filter(|d| d.dedup_secs > 0) {
-        None => Ok(deliver(store, notifier, &p, at, lease_secs)
-            .await?
-            .then_some(p.finding)),
+        None => notify(store, notifier, p, at, lease_secs).await,
         Some(d) => {
             let by = (d.dedup_secs, d.dedup_by.as_slice());
             dedup(store, notifier, p, by, at, lease_secs).await
         }
     }
+}
+
+/// Delivers `p` once; `Ok(None)` when its claim was already held.
+async fn notify<S: Store + ?Sized, N: Notifier + ?Sized>(
+    store: &S,
+    notifier: &N,
+    p: Pending,
+    at: Now,
+    lease_secs: i64,
+) -> Result<Option<Finding>, HandleError> {
+    Ok(deliver(store, notifier, &p, at, lease_secs)
+        .await?
+        .then_some(p.finding))
 }
 
 /// A finding that is decided but not notified: counted once.
