@@ -4,6 +4,7 @@
 
 use trailwatch::aws::s3::{Got, ListPage, S3Client, S3Error};
 use trailwatch_tests::moto::Moto;
+use trailwatch_tests::one_request::{answer_once, sdk_at};
 use trailwatch_tests::unique;
 
 async fn bucket() -> (S3Client, String, aws_config::SdkConfig) {
@@ -38,7 +39,7 @@ async fn put_then_get_round_trips_keys_that_need_encoding_with_conditional_reads
             .unwrap_or_else(|e| panic!("SDK GetObject {key}: {e:?}"));
         assert_eq!(sdk_read.content_type(), Some("text/plain"));
         let Got::Object { body: got, etag } =
-            s3.get_object(&bucket, key, None, 1024).await.unwrap()
+            s3.get_object(&bucket, key, None, None, 1024).await.unwrap()
         else {
             panic!("expected the object");
         };
@@ -46,14 +47,14 @@ async fn put_then_get_round_trips_keys_that_need_encoding_with_conditional_reads
         let etag = etag.expect("an ETag");
         assert_eq!(Some(etag.as_str()), sdk_read.e_tag());
         assert_eq!(
-            s3.get_object(&bucket, key, Some(&etag), 1024)
+            s3.get_object(&bucket, key, None, Some(&etag), 1024)
                 .await
                 .unwrap(),
             Got::NotModified,
             "{key}"
         );
         assert!(matches!(
-            s3.get_object(&bucket, key, Some("\"other\""), 1024)
+            s3.get_object(&bucket, key, None, Some("\"other\""), 1024)
                 .await
                 .unwrap(),
             Got::Object { .. }
@@ -65,14 +66,14 @@ async fn put_then_get_round_trips_keys_that_need_encoding_with_conditional_reads
 async fn errors_carry_s3_s_code_and_a_size_limit_holds() {
     let (s3, bucket, _) = bucket().await;
     let e = s3
-        .get_object(&bucket, "missing", None, 1024)
+        .get_object(&bucket, "missing", None, None, 1024)
         .await
         .unwrap_err();
     assert_eq!(e.code(), Some("NoSuchKey"), "{e:?}");
     assert_eq!(e.status(), Some(404));
     assert!(e.to_string().starts_with("HTTP 404: NoSuchKey"), "{e}");
     let e = s3
-        .get_object("no-such-bucket-here-0", "k", None, 1024)
+        .get_object("no-such-bucket-here-0", "k", None, None, 1024)
         .await
         .unwrap_err();
     assert_eq!(e.code(), Some("NoSuchBucket"), "{e:?}");
@@ -85,14 +86,20 @@ async fn errors_carry_s3_s_code_and_a_size_limit_holds() {
     )
     .await
     .unwrap();
-    let e = s3.get_object(&bucket, "big", None, 4095).await.unwrap_err();
+    let e = s3
+        .get_object(&bucket, "big", None, None, 4095)
+        .await
+        .unwrap_err();
     assert!(matches!(e, S3Error::TooLarge(_)), "{e:?}");
     assert!(matches!(
-        s3.get_object(&bucket, "big", None, 4096).await.unwrap(),
+        s3.get_object(&bucket, "big", None, None, 4096).await.unwrap(),
         Got::Object { body, .. } if body.len() == 4096
     ));
     // Names that cannot be a bucket are refused before any request.
-    let e = s3.get_object("Bad Bucket", "k", None, 1).await.unwrap_err();
+    let e = s3
+        .get_object("Bad Bucket", "k", None, None, 1)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("not an S3 bucket name"), "{e}");
 }
 
@@ -183,35 +190,9 @@ async fn listings_page_and_fold_folders_like_the_sdk() {
 /// request an empty upload sends is read off a socket of our own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_upload_states_its_length() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(async move {
-        let (mut socket, _) = listener.accept().await.unwrap();
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            socket.read_exact(&mut byte).await.unwrap();
-            head.push(byte[0]);
-        }
-        socket
-            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n")
-            .await
-            .unwrap();
-        String::from_utf8(head).unwrap().to_ascii_lowercase()
-    });
-    let vars = [
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_ENDPOINT_URL", endpoint.as_str()),
-    ]
-    .map(|(k, v)| (k.to_owned(), v.to_owned()));
-    let sdk = trailwatch::aws::env::from_vars(
-        vars,
-        aws_config::timeout::TimeoutConfig::builder().build(),
-    )
-    .unwrap();
+    let ok = "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n".to_owned();
+    let (endpoint, server) = answer_once(ok).await;
+    let sdk = sdk_at(&endpoint);
     S3Client::new(&sdk)
         .put_object("b-1", "empty.toml", b"", "application/toml")
         .await
@@ -235,7 +216,8 @@ async fn a_legacy_bucket_name_is_read_and_listed() {
     s3.put_object(&name, key, b"old", "application/gzip")
         .await
         .unwrap();
-    let Got::Object { body, .. } = s3.get_object(&name, key, None, 1024).await.unwrap() else {
+    let Got::Object { body, .. } = s3.get_object(&name, key, None, None, 1024).await.unwrap()
+    else {
         panic!("expected the object");
     };
     assert_eq!(body, b"old");

@@ -1,6 +1,7 @@
 //! Helpers shared by the workspace integration tests.
 
 pub mod moto;
+pub mod one_request;
 pub mod queue;
 pub mod runtime;
 

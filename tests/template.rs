@@ -962,10 +962,15 @@ fn the_tuning_bucket_is_private_versioned_and_optional() {
     assert!(denies("Bool", "aws:SecureTransport"), "{statements:?}");
     // Empty key (the default): the functions run untuned, nothing to read.
     assert_eq!(t["Parameters"]["TuningKey"]["Default"], "");
-    let env = &t["Globals"]["Function"]["Environment"]["Variables"]["TRAILWATCH_TUNING"];
+    let env = &t["Globals"]["Function"]["Environment"]["Variables"];
     assert_eq!(
-        env,
-        &json!({"Fn::If": ["HasTuning", {"Fn::Sub": "s3://${TuningBucket}/${TuningKey}"}, ""]})
+        env["TRAILWATCH_TUNING"],
+        json!({"Fn::If": ["HasTuning", {"Fn::Sub": "s3://${TuningBucket}/${TuningKey}"}, ""]})
+    );
+    // Read only while this account owns the bucket.
+    assert_eq!(
+        env["TRAILWATCH_TUNING_BUCKET_OWNER"],
+        json!({"Fn::If": ["HasTuning", {"Ref": "AWS::AccountId"}, ""]})
     );
 }
 
@@ -1051,6 +1056,11 @@ fn the_backtest_function_reads_the_archive_prefix_writes_results_and_its_run_key
         env["TRAILWATCH_TUNING"],
         json!({"Fn::If": ["HasTuning", {"Fn::Sub": "s3://${TuningBucket}/${TuningKey}"}, ""]}),
         "the tuning object the role may read, or none"
+    );
+    assert_eq!(
+        env["TRAILWATCH_TUNING_BUCKET_OWNER"],
+        json!({"Fn::If": ["HasTuning", {"Fn::If": ["HasTuningBucketOwner", {"Ref": "TuningBucketOwner"}, {"Ref": "AWS::AccountId"}]}, ""]}),
+        "read only from a bucket the given account, else this one, owns"
     );
     let role = &res[get_att_target(&f["Properties"]["Role"]).expect("explicit role")];
     assert!(role["Properties"]["ManagedPolicyArns"].is_null());

@@ -2,17 +2,21 @@
 //! SNS) with `TRAILWATCH_TUNING=s3://...`. A missing object at a cold start runs
 //! untuned; a pushed file applies at the next re-read (at most every 60 s), which
 //! is a conditional GET answered 304 while nothing changed; a bad file pushed, the
-//! object deleted, or S3 unreachable keep the last good tuning in force; and no
-//! file hides the record of its own upload from the self-protection function.
+//! object deleted, or S3 unreachable keep the last good tuning in force; a bucket
+//! another account owns is not read; and no file hides the record of its own
+//! upload from the self-protection function.
 
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
 use trailwatch::aws::s3::S3Client;
 use trailwatch::catalog;
 use trailwatch::lambda::tuning::{Refresh, TuningSource};
-use trailwatch::lambda::{Config, ENV_TABLE, ENV_TOPIC_ARN, ENV_TUNING, Handler, LambdaHandler};
+use trailwatch::lambda::{
+    Config, ENV_TABLE, ENV_TOPIC_ARN, ENV_TUNING, ENV_TUNING_BUCKET_OWNER, Handler, LambdaHandler,
+};
 use trailwatch::tuning::location::{Location, put_s3};
 use trailwatch_tests::moto::Moto;
+use trailwatch_tests::one_request::{answer_once, sdk_at};
 use trailwatch_tests::queue::{drain, subscribed_queue, table_and_topic};
 use trailwatch_tests::{root, unique};
 
@@ -79,12 +83,18 @@ async fn bucket_named(sdk: &SdkConfig, name: String) -> String {
 }
 
 fn config(table: &str, topic: &str, tuning: &str) -> Config {
+    owned_config(table, topic, tuning, "")
+}
+
+/// [`config`] with `TRAILWATCH_TUNING_BUCKET_OWNER` (empty: unset).
+fn owned_config(table: &str, topic: &str, tuning: &str, owner: &str) -> Config {
     Config::from_vars(
         catalog::function("logging-tamper").unwrap(),
         [
             (ENV_TABLE.to_owned(), table.to_owned()),
             (ENV_TOPIC_ARN.to_owned(), topic.to_owned()),
             (ENV_TUNING.to_owned(), tuning.to_owned()),
+            (ENV_TUNING_BUCKET_OWNER.to_owned(), owner.to_owned()),
         ],
     )
     .expect("valid configuration")
@@ -203,6 +213,7 @@ async fn s3_unreachable_keeps_the_last_good_tuning_or_runs_untuned() {
     let location = Location::S3 {
         bucket: bucket.clone(),
         key: "t.toml".into(),
+        owner: None,
     };
     let memory = || {
         let c = config("t", "arn:aws:sns:us-east-1:111122223333:t", "ignored.toml");
@@ -248,6 +259,70 @@ async fn s3_unreachable_keeps_the_last_good_tuning_or_runs_untuned() {
         .await
         .unwrap();
     assert_eq!(out["findings"].as_array().unwrap().len(), 2, "{out}");
+}
+
+/// With `TRAILWATCH_TUNING_BUCKET_OWNER` (as the templates set it) every read of
+/// the tuning file names the account that must own its bucket, in a signed
+/// header. Its owner's bucket is read as before (moto); S3 answers any other
+/// account's bucket, say one created again under the same name after a
+/// deletion, with 403 AccessDenied, which a server of our own plays here: the
+/// file is not read, and the function runs untuned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tuning_bucket_another_account_owns_is_not_read() {
+    let sdk = Moto::shared().sdk().await;
+    let bucket = bucket(&sdk).await;
+    put_s3(
+        &S3Client::new(&sdk),
+        &bucket,
+        "tuning.toml",
+        good_tuning().into_bytes(),
+    )
+    .await
+    .unwrap();
+    let tuning = format!("s3://{bucket}/tuning.toml");
+    let (table, topic) = ("t", "arn:aws:sns:us-east-1:111122223333:t");
+    // moto's own account owns every bucket it holds.
+    let owned = owned_config(table, topic, &tuning, "123456789012");
+    let handler = LambdaHandler::from_config(&owned, &sdk);
+    assert!(matches!(
+        handler.load_tuning(now()).await,
+        Some(Refresh::Loaded(_))
+    ));
+
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>\
+                <Message>Access Denied</Message></Error>";
+    let denied = format!(
+        "HTTP/1.1 403 Forbidden\r\ncontent-type: application/xml\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let (endpoint, server) = answer_once(denied).await;
+    let elsewhere = sdk_at(&endpoint);
+    let owned = owned_config(table, topic, &tuning, "111122223333");
+    let cold = LambdaHandler::from_config(&owned, &elsewhere);
+    assert!(
+        matches!(cold.load_tuning(now()).await, Some(Refresh::Failed(e)) if e.contains("AccessDenied"))
+    );
+    assert!(cold.engine().tuning().is_none());
+    let head = server.await.unwrap();
+    assert!(
+        head.starts_with(&format!("get /{bucket}/tuning.toml http/1.1\r\n")),
+        "{head}"
+    );
+    assert!(
+        head.contains("\r\nx-amz-expected-bucket-owner: 111122223333\r\n"),
+        "{head}"
+    );
+    let signed = head
+        .split("signedheaders=")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .unwrap_or_default();
+    assert!(
+        signed
+            .split(';')
+            .any(|h| h == "x-amz-expected-bucket-owner"),
+        "{head}"
+    );
 }
 
 /// The sample event `events/trailwatch-tampering/<name>`, by mallory, in

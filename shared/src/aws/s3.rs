@@ -167,17 +167,21 @@ impl S3Client {
     }
 
     /// `GetObject`, with `If-None-Match` when an ETag is given; an object over
-    /// `max_bytes` is [`S3Error::TooLarge`].
+    /// `max_bytes` is [`S3Error::TooLarge`]. With `expected_owner` (an account
+    /// id), S3 refuses (403) to read a bucket another account owns: a bucket
+    /// deleted and created again elsewhere under the same name is not read.
     pub async fn get_object(
         &self,
         bucket: &str,
         key: &str,
+        expected_owner: Option<&str>,
         if_none_match: Option<&str>,
         max_bytes: usize,
     ) -> Result<Got, S3Error> {
         let url = self.url(bucket, Some(key), &[]).map_err(S3Error::Other)?;
+        let owner = expected_owner.map(|account| ("x-amz-expected-bucket-owner", account));
         let condition = if_none_match.map(|etag| ("if-none-match", etag));
-        let headers: Vec<(&str, &str)> = condition.into_iter().collect();
+        let headers: Vec<(&str, &str)> = owner.into_iter().chain(condition).collect();
         let request = Request {
             method: "GET",
             url: &url,
@@ -882,7 +886,10 @@ mod tests {
     async fn a_refused_connection_is_a_short_error_after_the_retries() {
         let mut c = S3Client::new(&sdk(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:9")]));
         c.signer.operation_timeout = Some(Duration::from_millis(500));
-        let e = c.get_object("b-1", "k", None, 1024).await.unwrap_err();
+        let e = c
+            .get_object("b-1", "k", None, None, 1024)
+            .await
+            .unwrap_err();
         let text = e.to_string();
         assert!(matches!(e, S3Error::Other(_)), "{e:?}");
         assert!(

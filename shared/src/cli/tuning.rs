@@ -321,7 +321,7 @@ fn upload(bytes: &[u8], to: &str) -> Result<(), String> {
             std::fs::write(&tmp, bytes).map_err(|e| e.to_string())?;
             std::fs::rename(&tmp, &path).map_err(|e| e.to_string())
         }
-        tuning::location::Location::S3 { bucket, key } => {
+        tuning::location::Location::S3 { bucket, key, .. } => {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()

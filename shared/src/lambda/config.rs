@@ -33,7 +33,9 @@ pub const ENV_SECURITY_HUB: &str = "TRAILWATCH_SECURITY_HUB";
 pub const ENV_CHAT_TOPIC_ARN: &str = "TRAILWATCH_CHAT_TOPIC_ARN";
 pub const ENV_FINDINGS_FORMAT: &str = "TRAILWATCH_FINDINGS_FORMAT";
 /// Where the tuning file is: a local path or `s3://BUCKET/KEY` (see `lambda::tuning`).
-pub const ENV_TUNING: &str = "TRAILWATCH_TUNING";
+pub const ENV_TUNING: &str = crate::tuning::location::ENV_LOCATION;
+/// The account that must own the tuning file's bucket (`tuning::location`).
+pub const ENV_TUNING_BUCKET_OWNER: &str = crate::tuning::location::ENV_BUCKET_OWNER;
 /// `TRAILWATCH_WINDOW_<DETECTION_ID_IN_UPPER_SNAKE_CASE>_SECS`.
 pub const ENV_WINDOW_PREFIX: &str = "TRAILWATCH_WINDOW_";
 pub const ENV_WINDOW_SUFFIX: &str = "_SECS";
@@ -232,14 +234,11 @@ impl Config {
                 MachineFormat::Json
             }),
         };
-        let tuning = match get(ENV_TUNING).map(crate::tuning::location::Location::parse) {
-            None => None,
-            Some(Ok(l)) => Some(l),
-            Some(Err(e)) => {
-                problems.push(format!("{ENV_TUNING}: {e}"));
+        let tuning = crate::tuning::location::Location::from_vars(|k| get(k).map(str::to_owned))
+            .unwrap_or_else(|e| {
+                problems.push(e);
                 None
-            }
-        };
+            });
 
         if problems.is_empty() {
             Ok(Config {
@@ -412,6 +411,47 @@ pub(super) mod tests {
         ]);
         let e = Config::from_vars(g, vars(&bad)).unwrap_err();
         assert_eq!(e.0.len(), 3, "{e}");
+    }
+
+    /// The tuning's bucket owner goes with an S3 location; every misuse of it
+    /// is a named problem, never a tuning read without the check.
+    #[test]
+    fn the_tuning_bucket_owner_is_checked_with_the_location() {
+        use crate::tuning::location::Location;
+        let g = catalog::function("logging-tamper").unwrap();
+        let with = |extra: &[(&str, &str)]| {
+            let mut v = vec![(ENV_TABLE, "t"), (ENV_TOPIC_ARN, TOPIC)];
+            v.extend_from_slice(extra);
+            Config::from_vars(g, vars(&v))
+        };
+        let s3 = (ENV_TUNING, "s3://tuning-b/t.toml");
+        let c = with(&[s3, (ENV_TUNING_BUCKET_OWNER, " 111122223333 ")]).unwrap();
+        assert_eq!(
+            c.tuning,
+            Some(Location::S3 {
+                bucket: "tuning-b".into(),
+                key: "t.toml".into(),
+                owner: Some("111122223333".into())
+            })
+        );
+        let c = with(&[s3, (ENV_TUNING_BUCKET_OWNER, "")]).unwrap();
+        assert!(matches!(c.tuning, Some(Location::S3 { owner: None, .. })));
+        for bad in [
+            vec![s3, (ENV_TUNING_BUCKET_OWNER, "11112222333")],
+            vec![
+                s3,
+                (ENV_TUNING_BUCKET_OWNER, "arn:aws:iam::111122223333:root"),
+            ],
+            vec![
+                (ENV_TUNING, "/etc/t.toml"),
+                (ENV_TUNING_BUCKET_OWNER, "111122223333"),
+            ],
+            vec![(ENV_TUNING_BUCKET_OWNER, "111122223333")],
+        ] {
+            let e = with(&bad).unwrap_err();
+            assert_eq!(e.0.len(), 1, "{bad:?}: {e}");
+            assert!(e.0[0].starts_with(ENV_TUNING_BUCKET_OWNER), "{bad:?}: {e}");
+        }
     }
 
     #[test]

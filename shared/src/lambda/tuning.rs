@@ -160,11 +160,11 @@ impl TuningSource {
                     .map_err(|e| format!("{}: {e}", path.display()))?;
                 Ok(Some((text, Some(v))))
             }
-            Location::S3 { bucket, key } => {
+            Location::S3 { bucket, key, owner } => {
                 let Some(client) = &self.s3 else {
                     return Err("no S3 client for an S3 tuning location".into());
                 };
-                match location::get_s3(client, bucket, key, version).await? {
+                match location::get_s3(client, bucket, key, owner.as_deref(), version).await? {
                     Fetched::NotModified => Ok(None),
                     Fetched::Body { text, etag } => Ok(Some((text, etag))),
                 }

@@ -14,7 +14,13 @@ pub const MAX_TUNING_BYTES: u64 = 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Location {
     Local(PathBuf),
-    S3 { bucket: String, key: String },
+    S3 {
+        bucket: String,
+        key: String,
+        /// The account that must own the bucket (`x-amz-expected-bucket-owner`),
+        /// when known: see [`Location::owned_by`].
+        owner: Option<String>,
+    },
 }
 
 impl Location {
@@ -28,6 +34,7 @@ impl Location {
                 Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() => Ok(Location::S3 {
                     bucket: bucket.to_owned(),
                     key: key.to_owned(),
+                    owner: None,
                 }),
                 _ => Err(format!(
                     "{text:?} is not s3://BUCKET/KEY (both parts are needed)"
@@ -41,13 +48,56 @@ impl Location {
         }
         Ok(Location::Local(PathBuf::from(text)))
     }
+
+    /// This S3 location, read only while `account` owns its bucket. A bucket
+    /// that is deleted can be created again by anyone: without the check, the
+    /// functions would read whatever tuning that account put there (the
+    /// templates set [`ENV_BUCKET_OWNER`] to their own account).
+    pub fn owned_by(self, account: &str) -> Result<Location, String> {
+        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("{account:?} is not a 12-digit AWS account id"));
+        }
+        match self {
+            Location::S3 { bucket, key, .. } => Ok(Location::S3 {
+                bucket,
+                key,
+                owner: Some(account.to_owned()),
+            }),
+            Location::Local(_) => {
+                Err("a bucket owner applies to an s3://BUCKET/KEY tuning only".into())
+            }
+        }
+    }
+
+    /// The location `TRAILWATCH_TUNING` names (`None`: no tuning), owned by the
+    /// account `TRAILWATCH_TUNING_BUCKET_OWNER` names when that is set. `get`
+    /// reads a variable, empty counting as unset. Errors name the variable.
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Option<Location>, String> {
+        let location = match get(ENV_LOCATION) {
+            None => None,
+            Some(text) => Some(Location::parse(&text).map_err(|e| format!("{ENV_LOCATION}: {e}"))?),
+        };
+        match (location, get(ENV_BUCKET_OWNER)) {
+            (location, None) => Ok(location),
+            (Some(l), Some(account)) => l
+                .owned_by(&account)
+                .map(Some)
+                .map_err(|e| format!("{ENV_BUCKET_OWNER}: {e}")),
+            (None, Some(_)) => Err(format!("{ENV_BUCKET_OWNER} is set without {ENV_LOCATION}")),
+        }
+    }
 }
+
+/// Where the functions' tuning file is: a local path or `s3://BUCKET/KEY`.
+pub const ENV_LOCATION: &str = "TRAILWATCH_TUNING";
+/// The account that must own the tuning file's bucket (see [`Location::owned_by`]).
+pub const ENV_BUCKET_OWNER: &str = "TRAILWATCH_TUNING_BUCKET_OWNER";
 
 impl std::fmt::Display for Location {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Location::Local(p) => write!(f, "{}", p.display()),
-            Location::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            Location::S3 { bucket, key, .. } => write!(f, "s3://{bucket}/{key}"),
         }
     }
 }
@@ -83,17 +133,19 @@ pub enum Fetched {
     Body { text: String, etag: Option<String> },
 }
 
-/// `GetObject` with `If-None-Match: etag` when one is given.
+/// `GetObject` with `If-None-Match: etag` when one is given, refused by S3
+/// unless `owner` (when given) owns the bucket.
 #[cfg(feature = "aws")]
 pub async fn get_s3(
     client: &crate::aws::s3::S3Client,
     bucket: &str,
     key: &str,
+    owner: Option<&str>,
     etag: Option<&str>,
 ) -> Result<Fetched, String> {
     use crate::aws::s3::{Got, S3Error};
     let limit = usize::try_from(MAX_TUNING_BYTES).unwrap_or(usize::MAX);
-    let (bytes, etag) = match client.get_object(bucket, key, etag, limit).await {
+    let (bytes, etag) = match client.get_object(bucket, key, owner, etag, limit).await {
         Ok(Got::NotModified) => return Ok(Fetched::NotModified),
         Ok(Got::Object { body, etag }) => (body, etag),
         Err(S3Error::TooLarge(_)) => {

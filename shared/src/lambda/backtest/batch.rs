@@ -124,7 +124,10 @@ async fn fetch(
     key: String,
 ) -> Result<Vec<u8>, Fetch> {
     use crate::aws::s3::{Got, S3Error};
-    match s3.get_object(&bucket, &key, None, MAX_OBJECT_BYTES).await {
+    match s3
+        .get_object(&bucket, &key, None, None, MAX_OBJECT_BYTES)
+        .await
+    {
         Ok(Got::Object { body, .. }) => Ok(body),
         // Not asked for (no ETag was sent): an answer S3 does not give.
         Ok(Got::NotModified) => Err(Fetch::Failed("S3 GetObject: HTTP 304".to_owned())),

@@ -73,17 +73,17 @@ impl BacktestConfig {
             disabled.push(id.to_owned());
         }
         let resource_prefix = get(ENV_RESOURCE_PREFIX);
-        let tuning = match get(ENV_TUNING).map(|t| Location::parse(&t)) {
-            None => None,
-            Some(Ok(l @ Location::S3 { .. })) => Some(l),
-            Some(Ok(Location::Local(_))) => {
+        let tuning = match Location::from_vars(get) {
+            Ok(None) => None,
+            Ok(Some(l @ Location::S3 { .. })) => Some(l),
+            Ok(Some(Location::Local(_))) => {
                 problems.push(format!(
                     "{ENV_TUNING}: a backtest reads its tuning from s3://BUCKET/KEY"
                 ));
                 None
             }
-            Some(Err(e)) => {
-                problems.push(format!("{ENV_TUNING}: {e}"));
+            Err(e) => {
+                problems.push(e);
                 None
             }
         };
@@ -116,6 +116,7 @@ pub async fn sdk_config() -> Result<SdkConfig, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lambda::ENV_TUNING_BUCKET_OWNER;
 
     #[test]
     fn every_missing_variable_is_named_at_once() {
@@ -128,22 +129,31 @@ mod tests {
 
     #[test]
     fn the_tuning_is_an_s3_object() {
-        let with = |tuning: &'static str| {
+        let owned = |tuning: &'static str, owner: &'static str| {
             BacktestConfig::from_vars(move |k| {
                 Some(match k {
                     ENV_TUNING => tuning.into(),
+                    ENV_TUNING_BUCKET_OWNER => owner.into(),
                     ENV_DISABLED | ENV_TOPIC_ARN | ENV_RESOURCE_PREFIX => return None,
                     _ => "x".into(),
                 })
             })
         };
-        assert_eq!(
-            with("s3://b/tuning.toml").unwrap().tuning,
+        let with = |tuning| owned(tuning, "");
+        let s3 = |owner: Option<&str>| {
             Some(Location::S3 {
                 bucket: "b".into(),
-                key: "tuning.toml".into()
+                key: "tuning.toml".into(),
+                owner: owner.map(str::to_owned),
             })
+        };
+        assert_eq!(with("s3://b/tuning.toml").unwrap().tuning, s3(None));
+        assert_eq!(
+            owned("s3://b/tuning.toml", "111122223333").unwrap().tuning,
+            s3(Some("111122223333"))
         );
+        let e = owned("s3://b/tuning.toml", "x").unwrap_err();
+        assert!(e.contains(ENV_TUNING_BUCKET_OWNER), "{e}");
         assert!(with("/etc/tuning.toml").unwrap_err().contains(ENV_TUNING));
         assert!(with("s3://b").unwrap_err().contains(ENV_TUNING));
         assert_eq!(with("").unwrap().tuning, None);

@@ -1,0 +1,40 @@
+//! A server of our own for one HTTP request, for what moto does not check: a
+//! header S3 requires or acts on. It answers with the response given and hands
+//! back the request's head, lower-cased, for the test to read.
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinHandle;
+
+/// Listens on a free local port; returns its `http://` endpoint and the task
+/// that answers the first request with `response` (status line, headers and
+/// body) and yields that request's head.
+pub async fn answer_once(response: String) -> (String, JoinHandle<String>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            socket.read_exact(&mut byte).await.unwrap();
+            head.push(byte[0]);
+        }
+        socket.write_all(response.as_bytes()).await.unwrap();
+        String::from_utf8(head).unwrap().to_ascii_lowercase()
+    });
+    (endpoint, server)
+}
+
+/// The functions' AWS configuration (Lambda's variables, test credentials,
+/// us-east-1) aimed at `endpoint`.
+pub fn sdk_at(endpoint: &str) -> aws_config::SdkConfig {
+    let vars = [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_ENDPOINT_URL", endpoint),
+    ]
+    .map(|(k, v)| (k.to_owned(), v.to_owned()));
+    trailwatch::aws::env::from_vars(vars, aws_config::timeout::TimeoutConfig::builder().build())
+        .unwrap()
+}
