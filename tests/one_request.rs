@@ -25,6 +25,17 @@ pub async fn answer_once(response: String) -> (String, JoinHandle<String>) {
     (endpoint, server)
 }
 
+/// What S3 answers a request it refuses, among them one naming an expected
+/// bucket owner that does not own the bucket.
+pub fn access_denied() -> String {
+    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>\
+                <Message>Access Denied</Message></Error>";
+    format!(
+        "HTTP/1.1 403 Forbidden\r\ncontent-type: application/xml\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
 /// The functions' AWS configuration (Lambda's variables, test credentials,
 /// us-east-1) aimed at `endpoint`.
 pub fn sdk_at(endpoint: &str) -> aws_config::SdkConfig {

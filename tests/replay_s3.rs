@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 use trailwatch_tests::moto::Moto;
+use trailwatch_tests::one_request::{access_denied, answer_once};
 use trailwatch_tests::{root, trailwatch_on, unique};
 
 const ORG: &str = "o-a1b2c3d4e5";
@@ -348,19 +349,21 @@ fn downloaded(requests: &[String]) -> Vec<String> {
     keys
 }
 
+/// The filters of one day (the 5th) of account A in us-east-1.
+const A_EAST_ON_THE_5TH: [&str; 8] = [
+    "--since",
+    "2026-01-05",
+    "--until",
+    "2026-01-05",
+    "--accounts",
+    A,
+    "--regions",
+    EAST,
+];
+
 #[test]
 fn a_day_of_one_account_and_region_reads_only_its_folders() {
-    let (out, requests) = replay(&[
-        &url(""),
-        "--since",
-        "2026-01-05",
-        "--until",
-        "2026-01-05",
-        "--accounts",
-        A,
-        "--regions",
-        EAST,
-    ]);
+    let (out, requests) = replay(&[&[url("").as_str()][..], &A_EAST_ON_THE_5TH].concat());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     // alice's StopLogging, the burst across two files, nora's just before midnight
@@ -569,6 +572,70 @@ fn a_legacy_bucket_name_is_read() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(findings(&out), pairs(&[(CHANGE, "p1"), (SUSPENDED, "p1")]));
+}
+
+/// `--expected-bucket-owner`: the owner's archive reads as before (moto's own
+/// account owns its buckets; it does not check the header). S3 refuses a bucket
+/// another account owns with 403 AccessDenied, which a server of our own plays
+/// here: the replay stops at its first listing, naming the refusal, and that
+/// listing named the owner. A value that is not an account id, or one without
+/// an s3:// input, is refused before any request.
+#[test]
+fn the_expected_bucket_owner_is_sent_and_a_refusal_stops_the_replay() {
+    let day = A_EAST_ON_THE_5TH;
+    let (out, _) = replay(
+        &[
+            &[url("").as_str()][..],
+            &day,
+            &["--expected-bucket-owner", "123456789012"],
+        ]
+        .concat(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (unchecked, _) = replay(&[&[url("").as_str()][..], &day].concat());
+    assert_eq!(findings(&out), findings(&unchecked));
+    assert!(!findings(&out).is_empty());
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (endpoint, server) = rt.block_on(answer_once(access_denied()));
+    let out = trailwatch_on(&endpoint)
+        .args(["replay", "--format", "jsonl", "s3://trail-archive/AWSLogs/"])
+        .args(["--expected-bucket-owner", "444455556666"])
+        .output()
+        .expect("trailwatch runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("AccessDenied"), "{stderr}");
+    let head = rt.block_on(server).unwrap();
+    assert!(
+        head.starts_with("get /trail-archive/?list-type=2"),
+        "{head}"
+    );
+    assert!(
+        head.contains("\r\nx-amz-expected-bucket-owner: 444455556666\r\n"),
+        "{head}"
+    );
+
+    for bad in [
+        vec![
+            url(""),
+            "--expected-bucket-owner".into(),
+            "4444-5555-6666".into(),
+        ],
+        vec![
+            root().join("events").display().to_string(),
+            "--expected-bucket-owner".into(),
+            B.into(),
+        ],
+    ] {
+        let args: Vec<&str> = bad.iter().map(String::as_str).collect();
+        let (out, requests) = replay(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("--expected-bucket-owner"), "{stderr}");
+        assert!(requests.is_empty(), "{requests:?}");
+    }
 }
 
 #[test]

@@ -16,7 +16,7 @@ use trailwatch::lambda::{
 };
 use trailwatch::tuning::location::{Location, put_s3};
 use trailwatch_tests::moto::Moto;
-use trailwatch_tests::one_request::{answer_once, sdk_at};
+use trailwatch_tests::one_request::{access_denied, answer_once, sdk_at};
 use trailwatch_tests::queue::{drain, subscribed_queue, table_and_topic};
 use trailwatch_tests::{root, unique};
 
@@ -289,13 +289,7 @@ async fn a_tuning_bucket_another_account_owns_is_not_read() {
         Some(Refresh::Loaded(_))
     ));
 
-    let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code>\
-                <Message>Access Denied</Message></Error>";
-    let denied = format!(
-        "HTTP/1.1 403 Forbidden\r\ncontent-type: application/xml\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    let (endpoint, server) = answer_once(denied).await;
+    let (endpoint, server) = answer_once(access_denied()).await;
     let elsewhere = sdk_at(&endpoint);
     let owned = owned_config(table, topic, &tuning, "111122223333");
     let cold = LambdaHandler::from_config(&owned, &elsewhere);

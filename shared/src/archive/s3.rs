@@ -109,11 +109,20 @@ pub struct Reader<T> {
 /// bound how many decode at once).
 pub type Decode<T> = Arc<dyn Fn(&str, Vec<u8>) -> T + Send + Sync>;
 
+/// The bucket read, and the account that must own it: with an owner, S3 refuses
+/// every request (403 AccessDenied) when another account owns the bucket, so an
+/// archive bucket deleted and created again elsewhere under its name is not read.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    pub name: String,
+    pub expected_owner: Option<String>,
+}
+
 /// Starts reading `bucket` along `plan` on `handle`'s runtime.
 pub fn start<T: Send + 'static>(
     handle: &Handle,
     client: Client,
-    bucket: String,
+    bucket: Bucket,
     plan: Plan,
     options: Options,
     decode: Decode<T>,
@@ -162,7 +171,7 @@ fn kib(bytes: u64) -> u32 {
 
 struct Walk<T> {
     client: Client,
-    bucket: String,
+    bucket: Bucket,
     plan: Plan,
     options: Options,
     decode: Decode<T>,
@@ -339,7 +348,7 @@ type ListResult = (u64, Result<(Vec<String>, Vec<(String, u64)>), ListError>);
 
 /// One prefix, every page: the folders (with `folders`, Delimiter "/") or the
 /// objects; with the number of requests made.
-async fn list(client: &Client, bucket: &str, prefix: &str, folders: bool) -> ListResult {
+async fn list(client: &Client, bucket: &Bucket, prefix: &str, folders: bool) -> ListResult {
     let mut requests = 0;
     let mut found = (Vec::new(), Vec::new());
     let mut token: Option<String> = None;
@@ -347,7 +356,8 @@ async fn list(client: &Client, bucket: &str, prefix: &str, folders: bool) -> Lis
         requests += 1;
         let mut req = client
             .list_objects_v2()
-            .bucket(bucket)
+            .bucket(&bucket.name)
+            .set_expected_bucket_owner(bucket.expected_owner.clone())
             .prefix(prefix)
             .set_continuation_token(token.take());
         if folders {
@@ -355,7 +365,7 @@ async fn list(client: &Client, bucket: &str, prefix: &str, folders: bool) -> Lis
         }
         let page = match req.send().await {
             Ok(p) => p,
-            Err(e) => return (requests, Err(list_error(&e, bucket, prefix))),
+            Err(e) => return (requests, Err(list_error(&e, &bucket.name, prefix))),
         };
         found.0.extend(
             page.common_prefixes()
@@ -398,13 +408,14 @@ where
 const BODY_ATTEMPTS: u32 = 3;
 
 /// GetObject, the whole body.
-async fn get(client: &Client, bucket: &str, key: &str, max: u64) -> Result<Vec<u8>, String> {
+async fn get(client: &Client, bucket: &Bucket, key: &str, max: u64) -> Result<Vec<u8>, String> {
     let mut attempt = 0;
     loop {
         attempt += 1;
         let out = client
             .get_object()
-            .bucket(bucket)
+            .bucket(&bucket.name)
+            .set_expected_bucket_owner(bucket.expected_owner.clone())
             .key(key)
             .send()
             .await

@@ -110,6 +110,11 @@ pub struct Args {
     /// inputs, also the Region folders read.
     #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
     regions: Vec<String>,
+    /// For s3:// inputs: the account that must own the bucket (12 digits). S3
+    /// then refuses every request (403) if another account owns it, say after
+    /// the archive bucket was deleted and its name taken.
+    #[arg(long, value_name = "ACCOUNT")]
+    expected_bucket_owner: Option<String>,
     /// Files, directories (recursive) or s3://BUCKET/PREFIX (CloudTrail's S3
     /// layout; docs/replay-s3.md), read in the order given; none or `-` reads stdin.
     paths: Vec<PathBuf>,
@@ -513,6 +518,22 @@ pub fn run(args: Args) -> i32 {
             return EXIT_ERROR;
         }
     };
+    if let Some(owner) = &args.expected_bucket_owner {
+        let problem = if !layout::is_account(owner) {
+            Some(format!(
+                "{:?} is not an account id (12 digits)",
+                one_line(owner, 80)
+            ))
+        } else if !paths.0.iter().any(|i| matches!(i, Input::S3 { .. })) {
+            Some("applies to s3:// inputs only".to_owned())
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            eprintln!("trailwatch: --expected-bucket-owner: {p}");
+            return EXIT_ERROR;
+        }
+    }
     let known: Vec<&str> = trailwatch::catalog::ALL
         .iter()
         .map(|d| d.meta().id)
@@ -686,6 +707,7 @@ fn execute<S: Store>(
                 let keep: s3::Prefilter = Arc::new(move |json: &[u8]| prefilter(&e, strict, json));
                 let source = s3::Source {
                     bucket,
+                    expected_owner: args.expected_bucket_owner.as_deref(),
                     prefix,
                     filter,
                     limits: &limits,

@@ -54,7 +54,7 @@ impl Location {
     /// functions would read whatever tuning that account put there (the
     /// templates set [`ENV_BUCKET_OWNER`] to their own account).
     pub fn owned_by(self, account: &str) -> Result<Location, String> {
-        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        if !crate::archive::layout::is_account(account) {
             return Err(format!("{account:?} is not a 12-digit AWS account id"));
         }
         match self {

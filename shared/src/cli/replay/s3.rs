@@ -18,6 +18,8 @@ pub type Prefilter = Arc<dyn Fn(&[u8]) -> bool + Send + Sync>;
 #[cfg_attr(not(feature = "aws-chain"), allow(dead_code))]
 pub struct Source<'a> {
     pub bucket: &'a str,
+    /// `--expected-bucket-owner`.
+    pub expected_owner: Option<&'a str>,
     pub prefix: &'a str,
     pub filter: &'a Filter,
     pub limits: &'a Limits,
@@ -82,7 +84,10 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
     let mut reader = s3::start(
         rt.handle(),
         client,
-        src.bucket.to_owned(),
+        s3::Bucket {
+            name: src.bucket.to_owned(),
+            expected_owner: src.expected_owner.map(str::to_owned),
+        },
         plan,
         options,
         decode,
