@@ -597,17 +597,17 @@ fn the_expected_bucket_owner_is_sent_and_a_refusal_stops_the_replay() {
     assert_eq!(findings(&out), findings(&unchecked));
     assert!(!findings(&out).is_empty());
 
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let (endpoint, server) = rt.block_on(answer_once(access_denied()));
-    let out = trailwatch_on(&endpoint)
-        .args(["replay", "--format", "jsonl", "s3://trail-archive/AWSLogs/"])
-        .args(["--expected-bucket-owner", "444455556666"])
-        .output()
-        .expect("trailwatch runs");
+    let (out, head) = answered(
+        access_denied(),
+        &[
+            "s3://trail-archive/AWSLogs/",
+            "--expected-bucket-owner",
+            "444455556666",
+        ],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("AccessDenied"), "{stderr}");
-    let head = rt.block_on(server).unwrap();
     assert!(
         head.starts_with("get /trail-archive/?list-type=2"),
         "{head}"
@@ -636,6 +636,68 @@ fn the_expected_bucket_owner_is_sent_and_a_refusal_stops_the_replay() {
         assert!(stderr.contains("--expected-bucket-owner"), "{stderr}");
         assert!(requests.is_empty(), "{requests:?}");
     }
+}
+
+/// A listing page that says it is cut off but gives no token to go on would
+/// drop the rest of the folder unsaid: it is an error naming the folder (here
+/// the first listing, so the replay stops).
+#[test]
+fn a_truncated_listing_without_a_token_is_an_error() {
+    let page = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult \
+                xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>trail-archive</Name>\
+                <Prefix>AWSLogs/</Prefix><KeyCount>1</KeyCount><MaxKeys>1000</MaxKeys>\
+                <Delimiter>/</Delimiter><IsTruncated>true</IsTruncated><CommonPrefixes>\
+                <Prefix>AWSLogs/111122223333/</Prefix></CommonPrefixes></ListBucketResult>";
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/xml\r\ncontent-length: {}\r\n\r\n{page}",
+        page.len()
+    );
+    let (out, _) = answered(answer, &["s3://trail-archive/AWSLogs/"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "s3://trail-archive/AWSLogs/: a truncated page without a new continuation token"
+        ),
+        "{stderr}"
+    );
+}
+
+/// A plan of day folders alone (account, Region and day known) lists no folder
+/// first: its first day listing, refused, stops the replay as a refused first
+/// folder listing does, instead of reading nothing and succeeding.
+#[test]
+fn a_refused_first_day_listing_stops_the_replay() {
+    let (out, head) = answered(
+        access_denied(),
+        &[
+            &format!("s3://trail-archive/AWSLogs/{A}/"),
+            "--regions",
+            EAST,
+            "--since",
+            "2026-01-05T10:00:00Z",
+            "--until",
+            "2026-01-05T11:00:00Z",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("AccessDenied"), "{stderr}");
+    let day = format!("awslogs%2f{A}%2fcloudtrail%2f{EAST}%2f2026%2f01%2f05%2f");
+    assert!(head.contains(&day), "{head}");
+}
+
+/// A replay of `args` against a server of our own that answers its first
+/// request with `answer`; the outcome and that request's head.
+fn answered(answer: String, args: &[&str]) -> (Output, String) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (endpoint, server) = rt.block_on(answer_once(answer));
+    let out = trailwatch_on(&endpoint)
+        .args(["replay", "--format", "jsonl"])
+        .args(args)
+        .output()
+        .expect("trailwatch runs");
+    (out, rt.block_on(server).unwrap())
 }
 
 #[test]

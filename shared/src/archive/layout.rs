@@ -89,7 +89,8 @@ fn parse_bound(text: &str, end_of_day: bool) -> Result<i64, String> {
         parse_event_time(&format!("{t}T00:00:00Z")).map(|ms| ms + i64::from(end_of_day) * DAY_MS)
     } else if t.len() > 19 && t.as_bytes()[10] == b'T' {
         // A zone is required: a time without one would silently mean UTC.
-        let zoned = t.ends_with(['Z', 'z']) || t[19..].contains(['+', '-']);
+        // `get`: byte 19 may fall inside a character of a mistyped time.
+        let zoned = t.ends_with(['Z', 'z']) || t.get(19..).is_some_and(|z| z.contains(['+', '-']));
         parse_event_time(t).filter(|_| zoned)
     } else {
         None
@@ -279,6 +280,13 @@ impl Scope {
                 Some(n) if n >= 1 && n <= max => scope.date.push(n),
                 _ => return bad(["a year", "a month", "a day"][i], part),
             }
+            // A day the calendar does not have (02/31) would bound no days, and
+            // so widen the read to every day instead of none.
+            if let [y, m, d] = scope.date[..]
+                && day_number(y, m, d).is_none()
+            {
+                return bad("a day of that month", part);
+            }
         }
         match rest.next() {
             None => Ok(scope),
@@ -367,7 +375,13 @@ impl LogKey {
 fn name_minute(name: &str) -> Option<i64> {
     let stamp = name.split('_').nth(3)?;
     let b = stamp.as_bytes();
-    if b.len() != 14 || b[8] != b'T' || b[13] != b'Z' {
+    // Digits checked before slicing: a key may hold any character, and a slice
+    // inside one panics.
+    if b.len() != 14
+        || b[8] != b'T'
+        || b[13] != b'Z'
+        || !b[..8].iter().chain(&b[9..13]).all(u8::is_ascii_digit)
+    {
         return None;
     }
     let text = format!(
@@ -378,13 +392,6 @@ fn name_minute(name: &str) -> Option<i64> {
         &stamp[9..11],
         &stamp[11..13]
     );
-    if !stamp[..8]
-        .bytes()
-        .chain(stamp[9..13].bytes())
-        .all(|c| c.is_ascii_digit())
-    {
-        return None;
-    }
     parse_event_time(&text)
 }
 
@@ -684,6 +691,9 @@ mod tests {
             "2026-02-30",
             "2026-1-5",
             "",
+            // Byte 19 inside a character: an error, not a panic.
+            "2026-01-05T10:00:0é",
+            "2026-01-05T10:00:00é+",
         ] {
             assert!(parse_since(bad).is_err(), "{bad}");
         }
@@ -785,6 +795,8 @@ mod tests {
             "AWSLogs/111111111111/CloudTrail/US/",
             "AWSLogs/111111111111/CloudTrail/us-east-1/26/",
             "AWSLogs/111111111111/CloudTrail/us-east-1/2026/13/",
+            "AWSLogs/111111111111/CloudTrail/us-east-1/2026/02/31/",
+            "AWSLogs/111111111111/CloudTrail/us-east-1/2025/02/29/",
             "AWSLogs/111111111111/CloudTrail/us-east-1/2026/01/05/file.json.gz",
             "AWSLogs/o-abcde12345/o-abcde12345/",
         ] {
@@ -807,6 +819,14 @@ mod tests {
         ))
         .unwrap();
         assert_eq!((plain.org, plain.minute), (None, None));
+        // A name's time stamp may hold any character: no minute, no panic.
+        for odd in ["202é010T0005Z", "2026010éT005Z", "20260106T00é5"] {
+            let k = LogKey::parse(&format!(
+                "AWSLogs/{A}/CloudTrail/us-east-1/2026/01/06/{A}_CloudTrail_us-east-1_{odd}_x.json.gz"
+            ))
+            .unwrap();
+            assert_eq!(k.minute, None, "{odd}");
+        }
         assert!(
             LogKey::parse(&format!(
                 "AWSLogs/{A}/CloudTrail-Digest/us-east-1/2026/01/06/f"

@@ -131,6 +131,7 @@ pub fn start<T: Send + 'static>(
     let walk = Walk {
         client,
         bucket,
+        proven: false,
         plan,
         options,
         decode,
@@ -172,6 +173,9 @@ fn kib(bytes: u64) -> u32 {
 struct Walk<T> {
     client: Client,
     bucket: Bucket,
+    /// A listing has succeeded: the bucket and the credentials work, so a
+    /// later refusal is one folder's (skipped), not the whole walk's.
+    proven: bool,
     plan: Plan,
     options: Options,
     decode: Decode<T>,
@@ -209,11 +213,13 @@ impl<T: Send + 'static> Walk<T> {
             match step {
                 Step::Day { prefix, day } => days.push((day, prefix)),
                 Step::List { prefix, level } => {
-                    let first = self.walked.list_requests == 0;
                     let found = match self.list(&prefix, true).await {
-                        Ok((folders, _)) => folders,
+                        Ok((folders, _)) => {
+                            self.proven = true;
+                            folders
+                        }
                         Err(ListError::Fatal(e)) => return Err(e),
-                        Err(ListError::Skip(e)) if first => return Err(e),
+                        Err(ListError::Skip(e)) if !self.proven => return Err(e),
                         Err(ListError::Skip(cause)) => {
                             self.unlisted(prefix, cause).await?;
                             continue;
@@ -277,10 +283,14 @@ impl<T: Send + 'static> Walk<T> {
                 self.walked.list_requests += requests;
                 match result {
                     Ok((_, objects)) => {
+                        self.proven = true;
                         self.walked.keys_listed += objects.len() as u64;
                         out.extend(objects.into_iter().filter(|(k, _)| self.plan.keep(k)));
                     }
                     Err(ListError::Fatal(e)) => return Err(e),
+                    // A plan of day folders alone lists no folder first: its
+                    // first day listing proves the bucket and credentials.
+                    Err(ListError::Skip(e)) if !self.proven => return Err(e),
                     Err(ListError::Skip(cause)) => self.unlisted(prefix.clone(), cause).await?,
                 }
             }
@@ -376,9 +386,22 @@ async fn list(client: &Client, bucket: &Bucket, prefix: &str, folders: bool) -> 
             let size = o.size().and_then(|s| u64::try_from(s).ok()).unwrap_or(0);
             o.key().map(|k| (k.to_owned(), size))
         }));
+        if page.is_truncated() != Some(true) {
+            return (requests, Ok(found));
+        }
+        // A truncated page must lead to a new one: without a token the rest
+        // of the folder would be dropped unsaid, and a token given again would
+        // never end.
         match page.next_continuation_token() {
-            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_owned()),
-            _ => return (requests, Ok(found)),
+            Some(t) if page.continuation_token() != Some(t) => token = Some(t.to_owned()),
+            _ => {
+                let cause = format!(
+                    "cannot list s3://{}/{}: a truncated page without a new continuation token",
+                    bucket.name,
+                    one_line(prefix, 300)
+                );
+                return (requests, Err(ListError::Skip(cause)));
+            }
         }
     }
 }
