@@ -56,15 +56,23 @@ impl<N: Notifier> Notifier for Option<N> {
     }
 }
 
-/// Two destinations, the first before the second; the first failure fails the
-/// whole (the engine then releases the claim and the invocation is retried, so
-/// put idempotent destinations first: a retry repeats what had succeeded).
+/// Two destinations, the first before the second. Both are always tried: a
+/// destination that refuses (Security Hub disabled by an intruder, a deleted
+/// chat topic) must not keep the finding from the others. Any failure fails the
+/// whole, with every cause; the engine then releases the claim and the
+/// invocation is retried, which repeats what had succeeded (Security Hub
+/// updates its copy, a topic gets the finding again, with the same finding id).
 pub struct Then<A, B>(pub A, pub B);
 
 impl<A: Notifier, B: Notifier> Notifier for Then<A, B> {
     async fn notify(&self, finding: &Finding) -> Result<(), NotifyError> {
-        self.0.notify(finding).await?;
-        self.1.notify(finding).await
+        let first = self.0.notify(finding).await;
+        let second = self.1.notify(finding).await;
+        match (first, second) {
+            (Ok(()), Ok(())) => Ok(()),
+            (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
+            (Err(a), Err(b)) => Err(NotifyError(format!("{}; {}", a.0, b.0))),
+        }
     }
 }
 
@@ -97,14 +105,26 @@ mod tests {
             .block_on(f)
     }
 
+    /// A refusing destination fails the whole but holds nothing back from the
+    /// others, whichever place it has in the chain.
     #[test]
-    fn a_chain_stops_at_the_first_failure() {
+    fn a_chain_tries_every_destination_and_fails_if_one_failed() {
         let f = finding();
         let ok = Then(None::<Fail>, Collect::default());
         assert!(block_on(ok.notify(&f)).is_ok());
         assert_eq!(ok.1.take().len(), 1);
-        let failing = Then(Some(Fail), Collect::default());
-        assert!(block_on(failing.notify(&f)).is_err());
-        assert!(failing.1.take().is_empty(), "nothing sent after a failure");
+        let failing_first = Then(Some(Fail), Collect::default());
+        assert_eq!(block_on(failing_first.notify(&f)).unwrap_err().0, "down");
+        assert_eq!(
+            failing_first.1.take().len(),
+            1,
+            "sent despite the failure before"
+        );
+        let failing_last = Then(Collect::default(), Then(Some(Fail), Some(Fail)));
+        assert_eq!(
+            block_on(failing_last.notify(&f)).unwrap_err().0,
+            "down; down"
+        );
+        assert_eq!(failing_last.0.take().len(), 1);
     }
 }
