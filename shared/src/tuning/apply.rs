@@ -164,10 +164,17 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
     let held_part = partition_key("h", id, &group);
     let result: Result<Option<Finding>, HandleError> = async {
         let period_at = Now { valid: t, ..at };
-        let take = Take::Confirmed {
-            expires_at: t + dedup_secs,
-        };
-        if store.claim(&period, &[], take, period_at).await? != Claimed::Taken {
+        // The period is leased with the finding, and confirmed with it once
+        // delivered: a process that dies before publishing leaves both to lapse,
+        // so the retry notifies instead of finding the period taken and holding
+        // the finding back. A period another delivery is leasing holds this
+        // finding back as a confirmed one does (if that delivery dies, its retry
+        // reports this one with the next notification).
+        if store
+            .claim(&period, &[], Take::Lease(&lease), period_at)
+            .await?
+            != Claimed::Taken
+        {
             let obs = Observation {
                 time_ms: t_ms,
                 event_id: p.finding.finding_id.clone(),
@@ -206,7 +213,7 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
                 .with("held_back_last", format_event_time(*last));
         }
         if let Err(e) = notifier.notify(&p.finding).await {
-            if let Err(re) = store.release(&period, None).await {
+            if let Err(re) = store.release(&period, Some(&lease)).await {
                 return Err(HandleError::Notify(NotifyError(format!(
                     "{e}; and releasing its dedup claim failed: {re}"
                 ))));
@@ -230,11 +237,16 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
         Ok(Some(p.finding.clone()))
     }
     .await;
-    if result.is_err() {
+    match &result {
         // Give the finding back so that the retry decides it again.
-        let _ = store.release(&p.claim.key, Some(&lease)).await;
-    } else {
-        confirm(store, &p.claim.key, &lease, expires).await;
+        Err(_) => {
+            let _ = store.release(&p.claim.key, Some(&lease)).await;
+        }
+        Ok(Some(f)) if f.disposition != Some(Disposition::HeldBack) => {
+            confirm(store, &period, &lease, t + dedup_secs).await;
+            confirm(store, &p.claim.key, &lease, expires).await;
+        }
+        Ok(_) => confirm(store, &p.claim.key, &lease, expires).await,
     }
     result
 }

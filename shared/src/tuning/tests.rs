@@ -354,6 +354,54 @@ fn dedup_holds_back_repeats_by_event_time_and_reports_them() {
     assert_eq!(sent[3].evidence.get("held_back_count"), Some(&json!(1)));
 }
 
+/// Publishes every finding but those of one detection, whose publish never
+/// ends: the process dies there (its future is dropped).
+struct DiesPublishing(&'static str);
+
+impl crate::notify::Notifier for DiesPublishing {
+    async fn notify(&self, f: &Finding) -> Result<(), crate::notify::NotifyError> {
+        if f.detection_id == self.0 {
+            std::future::pending::<()>().await;
+        }
+        Ok(())
+    }
+}
+
+/// A process that dies while publishing a finding under dedup has taken the
+/// period's claim by then: it lapses with the finding's lease, so the retry
+/// notifies the finding instead of holding it back for the whole period.
+#[test]
+fn a_delivery_that_died_under_dedup_is_notified_by_the_retry() {
+    const ID: &str = "cloudwatch-log-group-deletion";
+    let engine = Engine::new(Settings {
+        tuning_today: Some(DAY),
+        ..Settings::default()
+    });
+    let t = tuning(&format!("[detections.{ID}]\ndedup_secs = 3600\n"));
+    engine.set_tuning(Some(Arc::new(t)));
+    let store = MemoryStore::default();
+    let json = delete_log_group("1", OTHER, "198.51.100.1", "2026-11-30T10:00:00Z");
+    let rec = crate::event::Record::from_json(&json).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let now = 1_800_000_000;
+    let died = rt.block_on(async {
+        let dying = engine.handle(&rec, &store, &DiesPublishing(ID), now);
+        tokio::time::timeout(std::time::Duration::from_millis(50), dying).await
+    });
+    assert!(died.is_err(), "the publish never ended");
+    let sink = Collect::default();
+    let later = now + crate::engine::CLAIM_LEASE_SECS;
+    let retried = rt
+        .block_on(engine.handle(&rec, &store, &sink, later))
+        .unwrap();
+    let d: Vec<_> = of(&retried, ID).iter().map(|f| f.disposition).collect();
+    assert_eq!(d, [Some(Disposition::Notified)]);
+    assert_eq!(of(&sink.take(), ID).len(), 1);
+}
+
 #[test]
 fn windowed_findings_are_suppressed_only_when_every_record_matches() {
     let t = |extra: &str| {
