@@ -1331,7 +1331,9 @@ async fn heartbeat_contract<S: Store>(s: &S) -> Vec<String> {
         [
             format!("a|eu-west-1 {t0} {:?}", Beat::First),
             format!("a|eu-west-1 {} {:?}", t0 + 300_000, Beat::After(t0)),
-            format!("a|eu-west-1 {} {:?}", t0 + 300_000, Beat::Stale),
+            // A retry of that heartbeat: its first answer, so that a finding
+            // its first attempt failed to deliver is built again.
+            format!("a|eu-west-1 {} {:?}", t0 + 300_000, Beat::After(t0)),
             format!("a|eu-west-1 {} {:?}", t0 + 100_000, Beat::Stale),
         ]
     );
@@ -1357,6 +1359,19 @@ async fn heartbeat_contract<S: Store>(s: &S) -> Vec<String> {
         .unwrap();
     log.push(format!("after expiry {b:?}"));
     assert_eq!(b, Beat::First);
+    // Its retry is no more than the first: nothing to report.
+    let again = s
+        .beat(
+            "hb",
+            "a|eu-west-1",
+            t0 + 900_000,
+            NOW + 3 * 86_400,
+            NOW + 2 * 86_400 + 60,
+        )
+        .await
+        .unwrap();
+    log.push(format!("its retry {again:?}"));
+    assert_eq!(again, Beat::Stale);
     assert!(s.members("other", NOW).await.unwrap().is_empty());
     log
 }
@@ -1413,7 +1428,8 @@ async fn the_pipeline_function_reports_a_silence_once_and_its_end() {
         ],
     )
     .expect("config");
-    let h = Handler::new(&config, t.store(), Collect::default());
+    let store = t.store();
+    let h = Handler::new(&config, store.clone(), Collect::default());
     let (acct, region) = ("444455556666", "eu-west-1");
     // Canaries every 5 minutes for half an hour: nothing to report.
     for i in 0..6 {
@@ -1447,17 +1463,24 @@ async fn the_pipeline_function_reports_a_silence_once_and_its_end() {
             .expect("check");
         assert!(delivered_ids(&out).is_empty(), "{out}");
     }
-    // The canary returns: restored, and the next check finds nothing.
+    // The canary returns: restored. Its first publish fails; the retry of the
+    // same canary still reports it (the heartbeat answers the retry as it
+    // answered the first attempt), once; and the next check finds nothing.
     let back = last + 7500;
-    let out = h
-        .handle_at(
-            &canary_envelope("c-back", back - BASE, acct, region),
-            "r",
-            back,
-        )
+    let flaky = Handler::new(&config, store.clone(), FailFirst::new(1));
+    let canary = canary_envelope("c-back", back - BASE, acct, region);
+    let first = flaky.handle_at(&canary, "r", back).await;
+    assert!(first.is_err(), "{first:?}");
+    let out = flaky
+        .handle_at(&canary, "r", back + 60)
         .await
         .expect("canary handled");
     assert_eq!(delivered_ids(&out), ["pipeline-restored"], "{out}");
+    let out = flaky
+        .handle_at(&canary, "r", back + 120)
+        .await
+        .expect("canary handled");
+    assert!(delivered_ids(&out).is_empty(), "{out}");
     let out = h.handle_at(SCHEDULED, "r", back + 60).await.expect("check");
     assert!(delivered_ids(&out).is_empty(), "{out}");
     // A second outage is a second finding.

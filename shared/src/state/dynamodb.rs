@@ -66,6 +66,11 @@ pub mod schema {
     pub const MEMBER_SORT_PREFIX: &str = "m#";
     /// Heartbeat attribute: the member's last-seen event time, epoch ms (number).
     pub const LAST_SEEN: &str = "last_seen";
+    /// Heartbeat attributes: the heartbeat before the last one and its validity
+    /// (-1 when there was none), kept so that a retry of the last one is
+    /// answered as it was the first time.
+    pub const BEFORE_SEEN: &str = "before_seen";
+    pub const BEFORE_VALID: &str = "before_valid";
     /// Billing mode of the table.
     pub const BILLING_MODE: &str = "PAY_PER_REQUEST";
     /// The key prefix of `trailwatch replay`.
@@ -821,30 +826,52 @@ impl Store for DynamoStore {
         expires_at: i64,
         now: i64,
     ) -> Result<Beat, StoreError> {
-        let mut put = self
+        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+        use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure as OnFail;
+        let n = |v: i64| AttributeValue::N(v.to_string());
+        // The old last heartbeat becomes the one before (read before the SET
+        // applies); -1 stands for none.
+        let mut set = vec![
+            "#before = if_not_exists(#last, :none)".to_owned(),
+            "#before_valid = if_not_exists(#exp, :none)".to_owned(),
+            "#last = :t".to_owned(),
+        ];
+        let mut update = self
             .client
-            .put_item()
+            .update_item()
             .table_name(&self.table)
-            .item(schema::PARTITION_KEY, self.pk(partition))
-            .item(
+            .key(schema::PARTITION_KEY, self.pk(partition))
+            .key(
                 schema::SORT_KEY,
                 AttributeValue::S(format!("{}{member}", schema::MEMBER_SORT_PREFIX)),
-            )
-            .item(schema::LAST_SEEN, AttributeValue::N(time_ms.to_string()));
-        for (name, value) in self.expiry_attrs(expires_at) {
-            put = put.item(name, value);
+            );
+        for (i, (name, value)) in self.expiry_attrs(expires_at).into_iter().enumerate() {
+            let placeholder = if name == self.valid_attr() {
+                "#exp".to_owned()
+            } else {
+                format!("#x{i}")
+            };
+            set.push(format!("{placeholder} = :x{i}"));
+            update = update
+                .expression_attribute_names(placeholder, name)
+                .expression_attribute_values(format!(":x{i}"), value);
         }
-        let put = put
+        let result = update
+            .update_expression(format!("SET {}", set.join(", ")))
             .condition_expression("attribute_not_exists(#pk) OR #exp <= :now OR #last < :t")
             .expression_attribute_names("#pk", schema::PARTITION_KEY)
             .expression_attribute_names("#exp", self.valid_attr())
             .expression_attribute_names("#last", schema::LAST_SEEN)
-            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
-            .expression_attribute_values(":t", AttributeValue::N(time_ms.to_string()))
+            .expression_attribute_names("#before", schema::BEFORE_SEEN)
+            .expression_attribute_names("#before_valid", schema::BEFORE_VALID)
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":t", n(time_ms))
+            .expression_attribute_values(":none", n(-1))
             .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .return_values_on_condition_check_failure(OnFail::AllOld)
             .send()
             .await;
-        match put {
+        match result {
             Ok(out) => {
                 let old = out.attributes();
                 let number = |k: &str| old.and_then(|o| item_number(o, k));
@@ -854,8 +881,26 @@ impl Store for DynamoStore {
                 }
             }
             Err(e) => match e.as_service_error() {
-                Some(se) if se.is_conditional_check_failed_exception() => Ok(Beat::Stale),
-                _ => Err(self.error("PutItem (heartbeat)", e)),
+                Some(UpdateItemError::ConditionalCheckFailedException(c)) => {
+                    // A live heartbeat at this time or later. The same one again
+                    // (a retry) gets its first answer.
+                    let held = |k: &str| c.item().and_then(|o| item_number(o, k));
+                    Ok(
+                        match (
+                            held(schema::LAST_SEEN),
+                            held(schema::BEFORE_SEEN),
+                            held(schema::BEFORE_VALID),
+                        ) {
+                            (Some(last), Some(t), Some(exp))
+                                if last == time_ms && t >= 0 && exp > now =>
+                            {
+                                Beat::After(t)
+                            }
+                            _ => Beat::Stale,
+                        },
+                    )
+                }
+                _ => Err(self.error("UpdateItem (heartbeat)", e)),
             },
         }
     }

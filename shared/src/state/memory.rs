@@ -156,12 +156,21 @@ impl ClaimItem {
     }
 }
 
+/// A member's last heartbeat, and the one before it (if unexpired then): what
+/// a retry of the last one is answered with.
+#[derive(Clone, Copy)]
+struct Heartbeat {
+    last_ms: i64,
+    expires_at: i64,
+    before: Option<(i64, i64)>,
+}
+
 #[derive(Default)]
 struct Inner {
     partitions: hashbrown::HashMap<String, Partition, foldhash::fast::RandomState>,
     claims: HashMap<String, ClaimItem>,
-    /// heartbeat partition -> member -> (last seen ms, expires_at)
-    members: HashMap<String, BTreeMap<String, (i64, i64)>>,
+    /// heartbeat partition -> member -> its heartbeats
+    members: HashMap<String, BTreeMap<String, Heartbeat>>,
     newest_ms: i64,
     puts_since_sweep: usize,
 }
@@ -394,16 +403,27 @@ impl Store for MemoryStore {
     ) -> Result<Beat, StoreError> {
         let mut g = self.lock();
         let members = g.members.entry(partition.to_owned()).or_default();
-        let previous = members
-            .get(member)
-            .filter(|(_, exp)| *exp > now)
-            .map(|(t, _)| *t);
-        let beat = match previous {
-            Some(t) if t >= time_ms => return Ok(Beat::Stale),
-            Some(t) => Beat::After(t),
+        let held = members.get(member).copied();
+        let live = held.filter(|h| h.expires_at > now);
+        let beat = match live {
+            // The same heartbeat again: its first answer.
+            Some(h) if h.last_ms == time_ms => {
+                return Ok(match h.before {
+                    Some((t, exp)) if exp > now => Beat::After(t),
+                    _ => Beat::Stale,
+                });
+            }
+            Some(h) if h.last_ms > time_ms => return Ok(Beat::Stale),
+            Some(h) => Beat::After(h.last_ms),
             None => Beat::First,
         };
-        members.insert(member.to_owned(), (time_ms, expires_at));
+        let before = held.map(|h| (h.last_ms, h.expires_at));
+        let beat_item = Heartbeat {
+            last_ms: time_ms,
+            expires_at,
+            before,
+        };
+        members.insert(member.to_owned(), beat_item);
         Ok(beat)
     }
 
@@ -413,8 +433,8 @@ impl Store for MemoryStore {
             .get(partition)
             .into_iter()
             .flatten()
-            .filter(|(_, (_, exp))| *exp > now)
-            .map(|(m, (t, _))| (m.clone(), *t))
+            .filter(|(_, h)| h.expires_at > now)
+            .map(|(m, h)| (m.clone(), h.last_ms))
             .collect())
     }
 }

@@ -134,10 +134,13 @@ pub struct DistinctCount {
 pub enum Beat {
     /// The member had no unexpired heartbeat before.
     First,
-    /// The member's previous heartbeat was at this time (epoch ms).
+    /// The member's previous heartbeat was at this time (epoch ms). A retry of
+    /// the same heartbeat (same time) gets the same answer, so that a finding
+    /// its first attempt failed to deliver is built again (its claim decides
+    /// whether to send it).
     After(i64),
-    /// The member already has a heartbeat at this time or later (a retry, or a
-    /// record that arrived out of order): nothing changed.
+    /// The member already has a heartbeat later than this one (a record that
+    /// arrived out of order), or this one after none: nothing changed.
     Stale,
 }
 
