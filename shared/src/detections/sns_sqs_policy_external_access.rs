@@ -1,8 +1,10 @@
 //! An SNS topic or an SQS queue whose access policy lets everyone, or another AWS
 //! account, use it: the `Policy` attribute set (`SetTopicAttributes` with
 //! `attributeName` `Policy`, `SetQueueAttributes`, or `CreateTopic` / `CreateQueue`
-//! with a `Policy` attribute), or a queue permission granted to another account
-//! (`AddPermission` naming `aWSAccountIds`), successfully.
+//! with a `Policy` attribute), or a permission granted to another account with
+//! `AddPermission` (a queue's names `aWSAccountIds` and `actions`, a topic's
+//! `aWSAccountId` and `actionName`, as the two APIs name their parameters; either
+//! spelling is read for both), successfully.
 //!
 //! Decisions: judged as the other resource policies are (`common::policy_exposure`): a
 //! statement for the principal `*` counts unless a `Condition` fences in its callers
@@ -22,7 +24,7 @@ pub struct SnsSqsPolicyExternalAccess;
 
 const SNS: &str = "sns.amazonaws.com";
 const SQS: &str = "sqs.amazonaws.com";
-const SNS_CALLS: &[&str] = &["CreateTopic", "SetTopicAttributes"];
+const SNS_CALLS: &[&str] = &["AddPermission", "CreateTopic", "SetTopicAttributes"];
 const SQS_CALLS: &[&str] = &["AddPermission", "CreateQueue", "SetQueueAttributes"];
 
 pub static META: Meta = Meta {
@@ -66,20 +68,22 @@ impl Detection for SnsSqsPolicyExternalAccess {
             .or_else(|| rec.request_param_str("queueName"));
         let e = Evidence::new().with("api", rec.event_name()).with_opt("resource", target);
         if rec.event_name() == "AddPermission" {
-            let ids = rec
-                .request_param("aWSAccountIds")
-                .and_then(|v| v.as_array())
+            let ids = ["aWSAccountIds", "aWSAccountId"]
                 .into_iter()
-                .flatten()
+                .filter_map(|k| rec.request_param(k))
+                .flat_map(|v| match v {
+                    serde_json::Value::Array(items) => items.iter().collect(),
+                    one => vec![one],
+                })
                 .filter_map(|v| v.as_str());
             let others = other_accounts(ids, rec.account_id());
             if others.is_empty() {
                 return None;
             }
-            return fire(
-                e.with("other_accounts", others)
-                    .with_json("actions", rec.request_param("actions")),
-            );
+            let actions = rec
+                .request_param("actions")
+                .or_else(|| rec.request_param("actionName"));
+            return fire(e.with("other_accounts", others).with_json("actions", actions));
         }
         let text = if rec.event_name() == "SetTopicAttributes" {
             let name = rec.request_param_str("attributeName")?;
@@ -126,6 +130,16 @@ mod tests {
         assert!(fires(&SnsSqsPolicyExternalAccess, &record(SNS, "CreateTopic", ROLE, &created, "")));
         let permission = r#"{"queueUrl":"https://sqs.us-east-1.amazonaws.com/111122223333/orders","label":"x","aWSAccountIds":["444455556666"],"actions":["ReceiveMessage"]}"#;
         assert!(fires(&SnsSqsPolicyExternalAccess, &record(SQS, "AddPermission", ROLE, permission, "")));
+        // A topic's permission: its own parameter names.
+        let topic_permission = r#"{"topicArn":"arn:aws:sns:us-east-1:111122223333:orders","label":"x","aWSAccountId":["444455556666"],"actionName":["Subscribe","Receive"]}"#;
+        match eval(&SnsSqsPolicyExternalAccess, &record(SNS, "AddPermission", ROLE, topic_permission, "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("other_accounts"), Some(&serde_json::json!(["444455556666"])));
+                assert_eq!(e.get("actions"), Some(&serde_json::json!(["Subscribe", "Receive"])));
+                assert_eq!(e.get("resource"), Some(&serde_json::json!("arn:aws:sns:us-east-1:111122223333:orders")));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
     }
 
     #[test]
@@ -141,6 +155,10 @@ mod tests {
         assert!(!fires(&SnsSqsPolicyExternalAccess, &record(SNS, "SetTopicAttributes", ROLE, other_attribute, "")));
         let own_permission = r#"{"queueUrl":"q","label":"x","aWSAccountIds":["111122223333"],"actions":["SendMessage"]}"#;
         assert!(!fires(&SnsSqsPolicyExternalAccess, &record(SQS, "AddPermission", ROLE, own_permission, "")));
+        let own_topic = r#"{"topicArn":"t","label":"x","aWSAccountId":["111122223333"],"actionName":["Publish"]}"#;
+        assert!(!fires(&SnsSqsPolicyExternalAccess, &record(SNS, "AddPermission", ROLE, own_topic, "")));
+        let foreign_topic = r#"{"topicArn":"t","label":"x","aWSAccountId":["444455556666"],"actionName":["Publish"]}"#;
+        assert!(!fires(&SnsSqsPolicyExternalAccess, &failed(SNS, "AddPermission", ROLE, foreign_topic, "AuthorizationError")));
         let queue = format!(r#"{{"queueUrl":"q","attributes":{{"Policy":{}}}}}"#, policy(PUBLIC));
         assert!(!fires(&SnsSqsPolicyExternalAccess, &failed(SQS, "SetQueueAttributes", ROLE, &queue, "AccessDenied")));
         assert!(!fires(&SnsSqsPolicyExternalAccess, &record(SQS, "SetQueueAttributes", ROLE, r#"{"queueUrl":"q","attributes":{"VisibilityTimeout":"30"}}"#, "")));
