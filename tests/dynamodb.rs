@@ -1382,6 +1382,11 @@ async fn both_stores_keep_heartbeats_alike() {
     let t = table().await;
     let dynamo = heartbeat_contract(&t.store()).await;
     assert_eq!(memory, dynamo);
+    // A backtest's store: validity in `valid_until`, beside the TTL attribute.
+    let event_time = t.store().with_validity(Validity::EventTime {
+        keep_secs: EVENT_TIME_KEEP_SECS,
+    });
+    assert_eq!(memory, heartbeat_contract(&event_time).await);
 }
 
 fn canary_envelope(id: &str, secs: i64, account: &str, region: &str) -> String {

@@ -369,7 +369,7 @@ async fn list(client: &Client, bucket: &Bucket, prefix: &str, folders: bool) -> 
             .bucket(&bucket.name)
             .set_expected_bucket_owner(bucket.expected_owner.clone())
             .prefix(prefix)
-            .set_continuation_token(token.take());
+            .set_continuation_token(token.clone());
         if folders {
             req = req.delimiter("/");
         }
@@ -393,7 +393,7 @@ async fn list(client: &Client, bucket: &Bucket, prefix: &str, folders: bool) -> 
         // of the folder would be dropped unsaid, and a token given again would
         // never end.
         match page.next_continuation_token() {
-            Some(t) if page.continuation_token() != Some(t) => token = Some(t.to_owned()),
+            Some(t) if token.as_deref() != Some(t) => token = Some(t.to_owned()),
             _ => {
                 let cause = format!(
                     "cannot list s3://{}/{}: a truncated page without a new continuation token",

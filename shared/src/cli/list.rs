@@ -8,8 +8,10 @@ use trailwatch::detection::{Meta, Trigger};
 
 use super::{EXIT_ERROR, EXIT_OK, ListFormat};
 
+/// The events a detection takes, each named once (two services may share an
+/// event name: SNS's and SQS's `AddPermission`).
 fn events(m: &Meta) -> String {
-    let mut parts = Vec::new();
+    let mut parts: Vec<String> = Vec::new();
     for t in m.triggers {
         match t {
             Trigger::Events {
@@ -31,6 +33,8 @@ fn events(m: &Meta) -> String {
             }
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    parts.retain(|p| seen.insert(p.clone()));
     parts.join(", ")
 }
 

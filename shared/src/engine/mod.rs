@@ -481,11 +481,26 @@ pub(crate) async fn lease<S: Store + ?Sized>(
     lease_secs: i64,
 ) -> Result<Option<Lease>, HandleError> {
     let lease = Lease::new(at.wall.saturating_add(lease_secs));
+    Ok(take_under(store, key, guards, at, &lease)
+        .await?
+        .then_some(lease))
+}
+
+/// Takes `key` under `lease` (see [`lease`]): `true` when taken, `false` when a
+/// confirmed claim holds it. Another delivery's live lease is waited for
+/// briefly, then fails the invocation ([`HandleError::Leased`]).
+pub(crate) async fn take_under<S: Store + ?Sized>(
+    store: &S,
+    key: &str,
+    guards: &[String],
+    at: Now,
+    lease: &Lease,
+) -> Result<bool, HandleError> {
     let mut attempt = 0;
     loop {
-        match store.claim(key, guards, Take::Lease(&lease), at).await? {
-            Claimed::Taken => return Ok(Some(lease)),
-            Claimed::Held => return Ok(None),
+        match store.claim(key, guards, Take::Lease(lease), at).await? {
+            Claimed::Taken => return Ok(true),
+            Claimed::Held => return Ok(false),
             Claimed::Leased { until } if attempt >= LEASE_POLLS => {
                 return Err(HandleError::Leased {
                     key: key.to_owned(),

@@ -816,8 +816,10 @@ impl Store for DynamoStore {
         Ok(false)
     }
 
-    /// A `PutItem` of the member's item on condition that it is absent, expired or
-    /// older, returning the old item: one write, atomic under concurrency.
+    /// An `UpdateItem` of the member's item on condition that it is absent,
+    /// expired or older, returning the old item: one write, atomic under
+    /// concurrency. A refused retry of the last heartbeat is answered from the
+    /// item the refusal returns.
     async fn beat(
         &self,
         partition: &str,

@@ -14,10 +14,10 @@
 //! notification marker, when the next notification goes out.
 
 use crate::detection::Evidence;
-use crate::engine::{HandleError, claim_expiry, confirm, deliver, lease};
+use crate::engine::{HandleError, claim_expiry, confirm, deliver, lease, take_under};
 use crate::event::time::{format_event_time, parse_event_time};
 use crate::finding::{Disposition, Finding, finding_id};
-use crate::notify::{Notifier, NotifyError};
+use crate::notify::Notifier;
 use crate::state::{Claimed, Now, Observation, Store, Take};
 use crate::window::{Pending, partition_key};
 
@@ -167,14 +167,11 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
         // The period is leased with the finding, and confirmed with it once
         // delivered: a process that dies before publishing leaves both to lapse,
         // so the retry notifies instead of finding the period taken and holding
-        // the finding back. A period another delivery is leasing holds this
-        // finding back as a confirmed one does (if that delivery dies, its retry
-        // reports this one with the next notification).
-        if store
-            .claim(&period, &[], Take::Lease(&lease), period_at)
-            .await?
-            != Claimed::Taken
-        {
+        // the finding back. Only a confirmed period holds a finding back; one
+        // another delivery is leasing (whose own period may not even cover this
+        // finding's time) is waited for, then fails the invocation so that the
+        // retry decides, as a leased finding claim does.
+        if !take_under(store, &period, &[], period_at, &lease).await? {
             let obs = Observation {
                 time_ms: t_ms,
                 event_id: p.finding.finding_id.clone(),
@@ -212,14 +209,10 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
                 .with("held_back_first", format_event_time(*first))
                 .with("held_back_last", format_event_time(*last));
         }
-        if let Err(e) = notifier.notify(&p.finding).await {
-            if let Err(re) = store.release(&period, Some(&lease)).await {
-                return Err(HandleError::Notify(NotifyError(format!(
-                    "{e}; and releasing its dedup claim failed: {re}"
-                ))));
-            }
-            return Err(HandleError::Notify(e));
-        }
+        notifier
+            .notify(&p.finding)
+            .await
+            .map_err(HandleError::Notify)?;
         // Best effort: without the marker, the next notification also counts the
         // findings this one already reported; it is never a reason to resend.
         let _ = store
@@ -238,8 +231,10 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
     }
     .await;
     match &result {
-        // Give the finding back so that the retry decides it again.
+        // Give the finding (and the period, if this delivery leased it) back so
+        // that the retry decides it again.
         Err(_) => {
+            let _ = store.release(&period, Some(&lease)).await;
             let _ = store.release(&p.claim.key, Some(&lease)).await;
         }
         Ok(Some(f)) if f.disposition != Some(Disposition::HeldBack) => {

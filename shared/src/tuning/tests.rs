@@ -367,39 +367,83 @@ impl crate::notify::Notifier for DiesPublishing {
     }
 }
 
+/// The detection the dedup delivery tests run under `dedup_secs = 3600`.
+const DEDUPED: &str = "cloudwatch-log-group-deletion";
+
+/// Wall-clock time of the dedup delivery tests (epoch seconds).
+const WALL: i64 = 1_800_000_000;
+
+/// An engine deduplicating [`DEDUPED`] for an hour, an empty store, and a
+/// runtime with timers; and `DEDUPED`'s record `id` by the intruder at `time`,
+/// published at the wall time `WALL` by a process that dies publishing it (the
+/// future is dropped, its leases left to lapse).
+fn dedup_with_a_dead_delivery(
+    id: &str,
+    time: &str,
+) -> (Engine, MemoryStore, tokio::runtime::Runtime, String) {
+    let engine = Engine::new(Settings {
+        tuning_today: Some(DAY),
+        ..Settings::default()
+    });
+    let t = tuning(&format!("[detections.{DEDUPED}]\ndedup_secs = 3600\n"));
+    engine.set_tuning(Some(Arc::new(t)));
+    let store = MemoryStore::default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let json = delete_log_group(id, OTHER, "198.51.100.1", time);
+    let rec = crate::event::Record::from_json(&json).unwrap();
+    let died = rt.block_on(async {
+        let dying = engine.handle(&rec, &store, &DiesPublishing(DEDUPED), WALL);
+        tokio::time::timeout(std::time::Duration::from_millis(50), dying).await
+    });
+    assert!(died.is_err(), "the publish never ended");
+    (engine, store, rt, json)
+}
+
+/// The dispositions of [`DEDUPED`]'s findings among `decided`.
+fn deduped(decided: &[Finding]) -> Vec<Option<Disposition>> {
+    of(decided, DEDUPED).iter().map(|f| f.disposition).collect()
+}
+
 /// A process that dies while publishing a finding under dedup has taken the
 /// period's claim by then: it lapses with the finding's lease, so the retry
 /// notifies the finding instead of holding it back for the whole period.
 #[test]
 fn a_delivery_that_died_under_dedup_is_notified_by_the_retry() {
-    const ID: &str = "cloudwatch-log-group-deletion";
-    let engine = Engine::new(Settings {
-        tuning_today: Some(DAY),
-        ..Settings::default()
-    });
-    let t = tuning(&format!("[detections.{ID}]\ndedup_secs = 3600\n"));
-    engine.set_tuning(Some(Arc::new(t)));
-    let store = MemoryStore::default();
-    let json = delete_log_group("1", OTHER, "198.51.100.1", "2026-11-30T10:00:00Z");
+    let (engine, store, rt, json) = dedup_with_a_dead_delivery("1", "2026-11-30T10:00:00Z");
     let rec = crate::event::Record::from_json(&json).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap();
-    let now = 1_800_000_000;
-    let died = rt.block_on(async {
-        let dying = engine.handle(&rec, &store, &DiesPublishing(ID), now);
-        tokio::time::timeout(std::time::Duration::from_millis(50), dying).await
-    });
-    assert!(died.is_err(), "the publish never ended");
     let sink = Collect::default();
-    let later = now + crate::engine::CLAIM_LEASE_SECS;
+    let later = WALL + crate::engine::CLAIM_LEASE_SECS;
     let retried = rt
         .block_on(engine.handle(&rec, &store, &sink, later))
         .unwrap();
-    let d: Vec<_> = of(&retried, ID).iter().map(|f| f.disposition).collect();
-    assert_eq!(d, [Some(Disposition::Notified)]);
-    assert_eq!(of(&sink.take(), ID).len(), 1);
+    assert_eq!(deduped(&retried), [Some(Disposition::Notified)]);
+    assert_eq!(of(&sink.take(), DEDUPED).len(), 1);
+}
+
+/// A finding that meets its group's period under another delivery's live lease
+/// is not held back on the strength of a delivery that may die (and whose
+/// period may not cover it): the invocation fails so that its retry decides,
+/// and once the lease lapses the retry notifies it.
+#[test]
+fn a_period_under_a_live_lease_is_waited_for_not_trusted() {
+    let (engine, store, rt, _) = dedup_with_a_dead_delivery("1", "2026-11-30T10:00:00Z");
+    let second = delete_log_group("2", OTHER, "198.51.100.2", "2026-11-30T10:10:00Z");
+    let second = crate::event::Record::from_json(&second).unwrap();
+    let sink = Collect::default();
+    let waited = rt.block_on(engine.handle(&second, &store, &sink, WALL + 1));
+    assert!(
+        matches!(waited, Err(crate::engine::HandleError::Leased { .. })),
+        "{waited:?}"
+    );
+    assert!(of(&sink.take(), DEDUPED).is_empty());
+    let later = WALL + crate::engine::CLAIM_LEASE_SECS;
+    let retried = rt
+        .block_on(engine.handle(&second, &store, &sink, later))
+        .unwrap();
+    assert_eq!(deduped(&retried), [Some(Disposition::Notified)]);
 }
 
 #[test]
