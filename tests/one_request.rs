@@ -25,6 +25,18 @@ pub async fn answer_once(response: String) -> (String, JoinHandle<String>) {
     (endpoint, server)
 }
 
+/// Asserts that the request `head` (lower-cased) carries the header `name` with
+/// `value`, and that its signature covers it.
+pub fn assert_signed_header(head: &str, name: &str, value: &str) {
+    assert!(head.contains(&format!("\r\n{name}: {value}\r\n")), "{head}");
+    let signed = head
+        .split("signedheaders=")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .unwrap_or_default();
+    assert!(signed.split(';').any(|h| h == name), "{head}");
+}
+
 /// What S3 answers a request it refuses, among them one naming an expected
 /// bucket owner that does not own the bucket.
 pub fn access_denied() -> String {

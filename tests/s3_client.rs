@@ -4,7 +4,7 @@
 
 use trailwatch::aws::s3::{Got, ListPage, S3Client, S3Error};
 use trailwatch_tests::moto::Moto;
-use trailwatch_tests::one_request::{answer_once, sdk_at};
+use trailwatch_tests::one_request::{access_denied, answer_once, assert_signed_header, sdk_at};
 use trailwatch_tests::unique;
 
 async fn bucket() -> (S3Client, String, aws_config::SdkConfig) {
@@ -140,7 +140,7 @@ async fn listings_page_and_fold_folders_like_the_sdk() {
     let mut pages = 0;
     loop {
         let page = s3
-            .list_objects_v2(&bucket, day, None, token.as_deref())
+            .list_objects_v2(&bucket, None, day, None, token.as_deref())
             .await
             .unwrap();
         pages += 1;
@@ -159,7 +159,7 @@ async fn listings_page_and_fold_folders_like_the_sdk() {
     assert_eq!(pages, 2);
 
     let folders = s3
-        .list_objects_v2(&bucket, "AWSLogs/", Some("/"), None)
+        .list_objects_v2(&bucket, None, "AWSLogs/", Some("/"), None)
         .await
         .unwrap();
     assert_eq!(
@@ -174,7 +174,13 @@ async fn listings_page_and_fold_folders_like_the_sdk() {
         }
     );
     let regions = s3
-        .list_objects_v2(&bucket, "AWSLogs/111122223333/CloudTrail/", Some("/"), None)
+        .list_objects_v2(
+            &bucket,
+            None,
+            "AWSLogs/111122223333/CloudTrail/",
+            Some("/"),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -222,8 +228,29 @@ async fn a_legacy_bucket_name_is_read_and_listed() {
     };
     assert_eq!(body, b"old");
     let page: ListPage = s3
-        .list_objects_v2(&name, "AWSLogs/", None, None)
+        .list_objects_v2(&name, None, "AWSLogs/", None, None)
         .await
         .unwrap();
     assert_eq!(page.objects.len(), 1, "{page:?}");
+}
+
+/// With an expected owner, a listing names the account in a signed header, and
+/// S3's refusal of a bucket another account owns (played here by a server of
+/// our own, as moto does not check) is an AccessDenied error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_names_the_expected_owner_and_a_refusal_is_access_denied() {
+    let (endpoint, server) = answer_once(access_denied()).await;
+    let e = S3Client::new(&sdk_at(&endpoint))
+        .list_objects_v2(
+            "trail-archive",
+            Some("444455556666"),
+            "AWSLogs/",
+            Some("/"),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some("AccessDenied"), "{e:?}");
+    let head = server.await.unwrap();
+    assert_signed_header(&head, "x-amz-expected-bucket-owner", "444455556666");
 }

@@ -16,7 +16,7 @@ use trailwatch::lambda::{
 };
 use trailwatch::tuning::location::{Location, put_s3};
 use trailwatch_tests::moto::Moto;
-use trailwatch_tests::one_request::{access_denied, answer_once, sdk_at};
+use trailwatch_tests::one_request::{access_denied, answer_once, assert_signed_header, sdk_at};
 use trailwatch_tests::queue::{drain, subscribed_queue, table_and_topic};
 use trailwatch_tests::{root, unique};
 
@@ -302,21 +302,7 @@ async fn a_tuning_bucket_another_account_owns_is_not_read() {
         head.starts_with(&format!("get /{bucket}/tuning.toml http/1.1\r\n")),
         "{head}"
     );
-    assert!(
-        head.contains("\r\nx-amz-expected-bucket-owner: 111122223333\r\n"),
-        "{head}"
-    );
-    let signed = head
-        .split("signedheaders=")
-        .nth(1)
-        .and_then(|rest| rest.split(',').next())
-        .unwrap_or_default();
-    assert!(
-        signed
-            .split(';')
-            .any(|h| h == "x-amz-expected-bucket-owner"),
-        "{head}"
-    );
+    assert_signed_header(&head, "x-amz-expected-bucket-owner", "111122223333");
 }
 
 /// The sample event `events/trailwatch-tampering/<name>`, by mallory, in

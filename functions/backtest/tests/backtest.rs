@@ -77,6 +77,9 @@ async fn deploy_tuned(tuning: Option<&str>) -> Deployed {
         .env("AWS_ENDPOINT_URL", &moto.endpoint)
         .env("TRAILWATCH_TABLE", &table)
         .env("TRAILWATCH_ARCHIVE_BUCKET", &archive)
+        // moto's own account owns its buckets (and does not check the header;
+        // tests/s3_client.rs shows a refusal).
+        .env("TRAILWATCH_ARCHIVE_BUCKET_OWNER", "123456789012")
         .env("TRAILWATCH_RESULTS_BUCKET", &results)
         .env("TRAILWATCH_TUNING", &tuning_env)
         .stdin(Stdio::null())

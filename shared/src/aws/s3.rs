@@ -179,7 +179,7 @@ impl S3Client {
         max_bytes: usize,
     ) -> Result<Got, S3Error> {
         let url = self.url(bucket, Some(key), &[]).map_err(S3Error::Other)?;
-        let owner = expected_owner.map(|account| ("x-amz-expected-bucket-owner", account));
+        let owner = owner_header(expected_owner);
         let condition = if_none_match.map(|etag| ("if-none-match", etag));
         let headers: Vec<(&str, &str)> = owner.into_iter().chain(condition).collect();
         let request = Request {
@@ -225,10 +225,12 @@ impl S3Client {
     }
 
     /// One page of `ListObjectsV2` of `prefix`, with `delimiter` if given, from
-    /// the page `token` names.
+    /// the page `token` names; refused (403) when `expected_owner` is given and
+    /// another account owns the bucket.
     pub async fn list_objects_v2(
         &self,
         bucket: &str,
+        expected_owner: Option<&str>,
         prefix: &str,
         delimiter: Option<&str>,
         token: Option<&str>,
@@ -237,10 +239,11 @@ impl S3Client {
         query.extend(delimiter.map(|d| ("delimiter", d)));
         query.extend(token.map(|t| ("continuation-token", t)));
         let url = self.url(bucket, None, &query).map_err(S3Error::Other)?;
+        let owner: Vec<(&str, &str)> = owner_header(expected_owner).into_iter().collect();
         let request = Request {
             method: "GET",
             url: &url,
-            headers: &[],
+            headers: &owner,
             body: &[],
         };
         let body = self
@@ -344,6 +347,12 @@ fn signing_settings() -> SigningSettings {
     s.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
     s.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
     s
+}
+
+/// The header that makes S3 refuse (403) a request to a bucket `account` does
+/// not own.
+fn owner_header(account: Option<&str>) -> Option<(&'static str, &str)> {
+    account.map(|a| ("x-amz-expected-bucket-owner", a))
 }
 
 /// `s3[-fips][.dualstack].<region>.<suffix>`.

@@ -120,12 +120,12 @@ const MAX_OBJECT_BYTES: usize = 64 * 1024 * 1024;
 
 async fn fetch(
     s3: crate::aws::s3::S3Client,
-    bucket: String,
+    (bucket, owner): (String, Option<String>),
     key: String,
 ) -> Result<Vec<u8>, Fetch> {
     use crate::aws::s3::{Got, S3Error};
     match s3
-        .get_object(&bucket, &key, None, None, MAX_OBJECT_BYTES)
+        .get_object(&bucket, &key, owner.as_deref(), None, MAX_OBJECT_BYTES)
         .await
     {
         Ok(Got::Object { body, .. }) => Ok(body),
@@ -212,7 +212,10 @@ async fn process(
             k.key.clone(),
             tokio::spawn(fetch(
                 bt.s3.clone(),
-                bt.config.archive_bucket.clone(),
+                (
+                    bt.config.archive_bucket.clone(),
+                    bt.config.archive_bucket_owner.clone(),
+                ),
                 k.key.clone(),
             )),
         )

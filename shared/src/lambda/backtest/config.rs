@@ -15,6 +15,8 @@ use crate::tuning::location::Location;
 
 /// The bucket of the CloudTrail archive (read only).
 pub const ENV_ARCHIVE_BUCKET: &str = "TRAILWATCH_ARCHIVE_BUCKET";
+/// The account that must own the archive bucket (optional, 12 digits).
+pub const ENV_ARCHIVE_BUCKET_OWNER: &str = "TRAILWATCH_ARCHIVE_BUCKET_OWNER";
 /// The bucket of manifests, findings and failures (`<run-id>/...`).
 pub const ENV_RESULTS_BUCKET: &str = "TRAILWATCH_RESULTS_BUCKET";
 
@@ -23,6 +25,9 @@ pub struct BacktestConfig {
     /// The backtest state table (not the live one).
     pub table: String,
     pub archive_bucket: String,
+    /// `TRAILWATCH_ARCHIVE_BUCKET_OWNER`: the account that must own the archive
+    /// bucket (every listing and download names it; S3 refuses another's).
+    pub archive_bucket_owner: Option<String>,
     pub results_bucket: String,
     /// Findings are also published here when a run asks (`publish: true`).
     pub topic_arn: Option<String>,
@@ -54,6 +59,15 @@ impl BacktestConfig {
         let table = required(ENV_TABLE, "the backtest state table");
         let archive_bucket = required(ENV_ARCHIVE_BUCKET, "the bucket of the CloudTrail archive");
         let results_bucket = required(ENV_RESULTS_BUCKET, "the bucket findings are written to");
+        let archive_bucket_owner = get(ENV_ARCHIVE_BUCKET_OWNER);
+        if let Some(owner) = &archive_bucket_owner
+            && !crate::archive::layout::is_account(owner)
+        {
+            problems.push(format!(
+                "{ENV_ARCHIVE_BUCKET_OWNER} {:?} is not a 12-digit account id",
+                crate::sanitize::one_line(owner, 80)
+            ));
+        }
         let topic_arn = get(ENV_TOPIC_ARN);
         if let Some(a) = &topic_arn
             && !is_topic_arn(a)
@@ -91,6 +105,7 @@ impl BacktestConfig {
             Ok(BacktestConfig {
                 table,
                 archive_bucket,
+                archive_bucket_owner,
                 results_bucket,
                 topic_arn,
                 disabled,
@@ -128,13 +143,44 @@ mod tests {
     }
 
     #[test]
+    fn the_archive_owner_is_an_account_when_given() {
+        let with = |owner: Option<&'static str>| {
+            BacktestConfig::from_vars(move |k| match k {
+                ENV_ARCHIVE_BUCKET_OWNER => owner.map(Into::into),
+                ENV_DISABLED
+                | ENV_TOPIC_ARN
+                | ENV_RESOURCE_PREFIX
+                | ENV_TUNING
+                | ENV_TUNING_BUCKET_OWNER => None,
+                _ => Some("x".into()),
+            })
+        };
+        assert_eq!(with(None).unwrap().archive_bucket_owner, None);
+        assert_eq!(with(Some(" ")).unwrap().archive_bucket_owner, None);
+        assert_eq!(
+            with(Some("444455556666"))
+                .unwrap()
+                .archive_bucket_owner
+                .as_deref(),
+            Some("444455556666")
+        );
+        let e = with(Some("4444-5555-6666")).unwrap_err();
+        assert!(e.contains(ENV_ARCHIVE_BUCKET_OWNER), "{e}");
+    }
+
+    #[test]
     fn the_tuning_is_an_s3_object() {
         let owned = |tuning: &'static str, owner: &'static str| {
             BacktestConfig::from_vars(move |k| {
                 Some(match k {
                     ENV_TUNING => tuning.into(),
                     ENV_TUNING_BUCKET_OWNER => owner.into(),
-                    ENV_DISABLED | ENV_TOPIC_ARN | ENV_RESOURCE_PREFIX => return None,
+                    ENV_DISABLED
+                    | ENV_TOPIC_ARN
+                    | ENV_RESOURCE_PREFIX
+                    | ENV_ARCHIVE_BUCKET_OWNER => {
+                        return None;
+                    }
                     _ => "x".into(),
                 })
             })

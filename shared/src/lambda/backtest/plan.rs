@@ -218,7 +218,7 @@ struct Listed {
 /// Lists `prefix` (with Delimiter "/" when `folders`), every page, in key order.
 async fn list(
     s3: &crate::aws::s3::S3Client,
-    bucket: &str,
+    (bucket, owner): (&str, Option<&str>),
     prefix: &str,
     folders: bool,
 ) -> Result<Listed, String> {
@@ -226,7 +226,13 @@ async fn list(
     let mut token: Option<String> = None;
     loop {
         let page = s3
-            .list_objects_v2(bucket, prefix, folders.then_some("/"), token.as_deref())
+            .list_objects_v2(
+                bucket,
+                owner,
+                prefix,
+                folders.then_some("/"),
+                token.as_deref(),
+            )
             .await
             .map_err(|e| {
                 format!(
@@ -265,7 +271,7 @@ async fn list(
 /// key order.
 async fn walk(
     s3: &crate::aws::s3::S3Client,
-    bucket: &str,
+    bucket: (&str, Option<&str>),
     plan: &Plan,
 ) -> Result<Vec<Key>, String> {
     let mut out = Vec::new();
@@ -319,7 +325,10 @@ pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError
         let scope = Scope::parse(p).map_err(BacktestError::Invalid)?;
         plans.push(Plan::new(scope, filter.clone(), now_ms));
     }
-    let bucket = &bt.config.archive_bucket;
+    let bucket = (
+        bt.config.archive_bucket.as_str(),
+        bt.config.archive_bucket_owner.as_deref(),
+    );
     let mut keys = Vec::new();
     for plan in &plans {
         let found = walk(&bt.s3, bucket, plan).await;
