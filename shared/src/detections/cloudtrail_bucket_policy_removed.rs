@@ -9,7 +9,10 @@
 //! organisations' own names), as `cloudwatch-monitoring-silenced` tells a trail's log
 //! group; a trail bucket named otherwise is not seen (a stated limit: the record does
 //! not say which trail writes where). A new policy counts when no `Allow` statement
-//! for the CloudTrail service principal covers `s3:PutObject`, or when a `Deny`
+//! for the CloudTrail service principal covers `s3:PutObject` on this bucket's
+//! objects (a grant for another bucket lets CloudTrail write nowhere here; its
+//! conditions are not judged: an organisation trail's rightly name another
+//! account), or when a `Deny`
 //! statement covering it applies to CloudTrail (by name, as everyone, or as everyone
 //! but the principals a `NotPrincipal` lists) without a condition, or with only a
 //! test that the request uses TLS, which CloudTrail's deliveries meet.
@@ -96,13 +99,45 @@ fn holds_for_cloudtrail(statement: &serde_json::Value) -> bool {
     })
 }
 
+/// Whether `statement`'s `Resource` takes in objects of `bucket`: `*`, or an S3
+/// ARN whose bucket part matches the name (IAM's `*` and `?`; a pattern without a
+/// `/` must match `<bucket>/<key>` whole). A statement without `Resource`
+/// (`NotResource`) is taken as covering it.
+fn covers_objects_of(statement: &serde_json::Value, bucket: &str) -> bool {
+    let Some(resource) = statement.get("Resource") else {
+        return true;
+    };
+    let matches = |pattern: &str, text: &str| {
+        // A pattern too long to compile is taken as covering: no finding on it.
+        crate::tuning::Glob::new(pattern).map_or(true, |g| g.matches(text))
+    };
+    one_or_many(Some(resource))
+        .iter()
+        .filter_map(|v| v.as_str())
+        .map(str::trim)
+        .any(|r| {
+            if r == "*" {
+                return true;
+            }
+            let Some((_, rest)) = r.split_once(":s3:::") else {
+                return false;
+            };
+            match rest.split_once('/') {
+                Some((bucket_part, _)) => matches(bucket_part, bucket),
+                None => matches(rest, &format!("{bucket}/AWSLogs/")),
+            }
+        })
+}
+
 /// Whether a bucket policy lets CloudTrail deliver: an `Allow` for its service
-/// principal covers `s3:PutObject`, and no unconditioned `Deny` that applies to it
-/// does.
-fn lets_cloudtrail_write(doc: &serde_json::Value) -> bool {
-    let allowed = allow_statements(doc)
-        .into_iter()
-        .any(|st| applies_to_cloudtrail(st) && statement_covers_action(st, "s3:PutObject"));
+/// principal covers `s3:PutObject` on `bucket`'s objects, and no unconditioned
+/// `Deny` that applies to it does.
+fn lets_cloudtrail_write(doc: &serde_json::Value, bucket: &str) -> bool {
+    let allowed = allow_statements(doc).into_iter().any(|st| {
+        applies_to_cloudtrail(st)
+            && statement_covers_action(st, "s3:PutObject")
+            && covers_objects_of(st, bucket)
+    });
     let denied = deny_statements(doc).into_iter().any(|st| {
         applies_to_cloudtrail(st) && statement_covers_action(st, "s3:PutObject") && holds_for_cloudtrail(st)
     });
@@ -124,7 +159,7 @@ impl Detection for CloudTrailBucketPolicyRemoved {
         }
         if rec.event_name() == "PutBucketPolicy" {
             let doc = policy_document(rec.request_param("bucketPolicy")?)?;
-            if lets_cloudtrail_write(&doc) {
+            if lets_cloudtrail_write(&doc, bucket) {
                 return None;
             }
         }
@@ -162,6 +197,27 @@ mod tests {
         assert!(fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK, WRITE, all_but_me]), "")));
         let upper = put("Org-CloudTrail-Archive", &[ACL_CHECK]);
         assert!(fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &upper, "")));
+        // A write grant for another bucket lets CloudTrail write nowhere here.
+        let elsewhere = WRITE.replace(BUCKET, "some-other-bucket");
+        assert!(fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK, &elsewhere]), "")));
+        let other_bucket_only = WRITE.replace(&format!("{BUCKET}/AWSLogs/111122223333/*"), "other-cloudtrail-bucket*");
+        assert!(fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK, &other_bucket_only]), "")));
+    }
+
+    /// A grant whose resource takes in this bucket's objects, by wildcard or in a
+    /// list, keeps CloudTrail writing.
+    #[test]
+    fn wildcard_and_listed_resources_keep_the_grant() {
+        for resource in [
+            r#""*""#,
+            r#""arn:aws:s3:::*""#,
+            r#""arn:aws:s3:::aws-cloudtrail-logs-*/*""#,
+            r#""arn:aws:s3:::aws-cloudtrail-logs-111122223333-????????/AWSLogs/*""#,
+            r#"["arn:aws:s3:::some-other-bucket/*","arn:aws:s3:::aws-cloudtrail-logs-111122223333-0a1b2c3d/AWSLogs/*"]"#,
+        ] {
+            let write = format!(r#"{{"Effect":"Allow","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:PutObject","Resource":{resource}}}"#);
+            assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &put(BUCKET, &[ACL_CHECK, &write]), "")), "{resource}");
+        }
     }
 
     #[test]

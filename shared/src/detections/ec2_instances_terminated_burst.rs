@@ -8,12 +8,15 @@
 //! instance they name. Calls of up to nine instances therefore count as calls, not
 //! instances: ten calls of nine are needed where ninety instances went (a reviewer
 //! batched by nine and stayed under it). A known limit, stated in the description;
-//! counting instances needs a store that keeps several values of one record. The group is account and caller (the session for
-//! assumed roles). Terminations AWS services make on their own (Auto Scaling scale-in,
-//! Spot interruptions, EKS node groups) are left out; a stack's count.
+//! counting instances needs a store that keeps several values of one record. The
+//! group is the account and the role behind an assumed-role session, not the
+//! session (`common::account_role_term`): an intruder who re-assumes the role
+//! between calls would otherwise split the burst (IAM Identity Center's roles stay
+//! per person). Terminations AWS services make on their own (Auto Scaling
+//! scale-in, Spot interruptions, EKS node groups) are left out; a stack's count.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec, fire};
-use crate::detections::common::{account_actor_group, aws_service_caller_but_stack, keep_first_occurrences, succeeded_call, texts_at_key};
+use crate::detections::common::{account_role_term, aws_service_caller_but_stack, keep_first_occurrences, succeeded_call, texts_at_key};
 use crate::event::Record;
 
 pub struct Ec2InstancesTerminatedBurst;
@@ -77,7 +80,7 @@ impl Detection for Ec2InstancesTerminatedBurst {
             );
         }
         Some(Signal::Distinct {
-            group: account_actor_group(rec),
+            group: account_role_term(rec),
             value: first.to_owned(),
             evidence: Evidence::new()
                 .with("instances", instances)
@@ -105,8 +108,19 @@ mod tests {
     fn a_small_call_counts_by_its_first_instance_a_big_one_fires() {
         match eval(&Ec2InstancesTerminatedBurst, &record(EC2, "TerminateInstances", ROLE, &terminate(&ids(3)), "")) {
             Some(Signal::Distinct { group, value, .. }) => {
-                assert_eq!(group, "111122223333|arn:aws:sts::111122223333:assumed-role/DataOps/ops-session");
+                assert_eq!(group, "111122223333|arn:aws:iam::111122223333:role/DataOps");
                 assert_eq!(value, "i-0a1b2c3d4e5f60000");
+            }
+            other => panic!("expected an observation, got {other:?}"),
+        }
+        // Another session of the same role counts in the same group: re-assuming
+        // the role does not split the burst.
+        let other_session = record(EC2, "TerminateInstances", ROLE, &terminate(&ids(3)), "")
+            .replace("assumed-role/DataOps/ops-session", "assumed-role/DataOps/ops-session-2");
+        assert!(other_session.contains("ops-session-2"));
+        match eval(&Ec2InstancesTerminatedBurst, &other_session) {
+            Some(Signal::Distinct { group, .. }) => {
+                assert_eq!(group, "111122223333|arn:aws:iam::111122223333:role/DataOps")
             }
             other => panic!("expected an observation, got {other:?}"),
         }
