@@ -65,59 +65,82 @@ fn scalar(v: Option<&Value>) -> Option<Value> {
     }
 }
 
+/// The first side of a password-then-sign-in pair: a successful call that set
+/// the console password of `requestParameters.userName` (a failed one sets no
+/// password, so nothing can follow from it). `(by, by_type)`: the evidence keys
+/// naming the caller and its identity type.
+fn password_side(
+    rec: &Record,
+    (by, by_type): (&'static str, &'static str),
+) -> Option<Signal> {
+    if !rec.succeeded() {
+        return None;
+    }
+    let target = rec.request_param_str("userName")?;
+    let key = pair_key(rec, target)?;
+    let evidence = Evidence::new()
+        .with(by, actor_display(rec))
+        .with_opt(by_type, rec.identity_type())
+        .with("target_user", target)
+        .with_opt(
+            "password_reset_required",
+            scalar(rec.request_param("passwordResetRequired")),
+        );
+    Some(Signal::Pair {
+        key,
+        side: Side::First,
+        evidence,
+    })
+}
+
+/// The second side: a console sign-in as an IAM user, whatever its result.
+fn sign_in_side(rec: &Record) -> Option<Signal> {
+    let user = rec.user_name()?;
+    let key = pair_key(rec, user)?;
+    let evidence = Evidence::new()
+        .with_opt("login_result", console_login_result(rec))
+        .with_opt("mfa_used", rec.additional_data_str("MFAUsed"))
+        .with_opt("login_error", rec.error_message())
+        .with_opt("login_user_agent", rec.user_agent());
+    Some(Signal::Pair {
+        key,
+        side: Side::Second,
+        evidence,
+    })
+}
+
+/// Either side of a pair whose first side is the IAM call `call` (the caller
+/// named under the evidence keys `by`), the second a console sign-in: what this
+/// detection and `login-profile-reset-then-console-login` observe.
+pub(super) fn password_then_sign_in(
+    rec: &Record,
+    call: &str,
+    by: (&'static str, &'static str),
+) -> Option<Signal> {
+    match (rec.event_source(), rec.event_name()) {
+        ("iam.amazonaws.com", name) if name == call => password_side(rec, by),
+        ("signin.amazonaws.com", "ConsoleLogin") => sign_in_side(rec),
+        _ => None,
+    }
+}
+
 impl Detection for CreateLoginProfileThenConsoleLogin {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        match (rec.event_source(), rec.event_name()) {
-            ("iam.amazonaws.com", "CreateLoginProfile") => {
-                // A failed creation sets no password, so nothing can follow from it.
-                if !rec.succeeded() {
-                    return None;
-                }
-                let target = rec.request_param_str("userName")?;
-                let key = pair_key(rec, target)?;
-                let evidence = Evidence::new()
-                    .with("creator", actor_display(rec))
-                    .with_opt("creator_type", rec.identity_type())
-                    .with("target_user", target)
-                    .with_opt(
-                        "password_reset_required",
-                        scalar(rec.request_param("passwordResetRequired")),
-                    );
-                Some(Signal::Pair {
-                    key,
-                    side: Side::First,
-                    evidence,
-                })
-            }
-            ("signin.amazonaws.com", "ConsoleLogin") => {
-                let user = rec.user_name()?;
-                let key = pair_key(rec, user)?;
-                let evidence = Evidence::new()
-                    .with_opt("login_result", console_login_result(rec))
-                    .with_opt("mfa_used", rec.additional_data_str("MFAUsed"))
-                    .with_opt("login_error", rec.error_message())
-                    .with_opt("login_user_agent", rec.user_agent());
-                Some(Signal::Pair {
-                    key,
-                    side: Side::Second,
-                    evidence,
-                })
-            }
-            _ => None,
-        }
+        password_then_sign_in(rec, "CreateLoginProfile", ("creator", "creator_type"))
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::detections::common::testing::eval;
 
-    const CREATE: &str = r#"{"eventSource":"iam.amazonaws.com","eventName":"CreateLoginProfile",
+    /// gwen gives harold a console password, from 198.51.100.77.
+    pub(in crate::detections) const CREATE: &str = r#"{"eventSource":"iam.amazonaws.com","eventName":"CreateLoginProfile",
         "eventTime":"2026-05-20T08:00:00Z","awsRegion":"us-east-1","recipientAccountId":"123456789012",
         "sourceIPAddress":"198.51.100.77","userAgent":"aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22",
         "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLECREATOR","arn":"arn:aws:iam::123456789012:user/gwen",
@@ -125,7 +148,8 @@ mod tests {
         "requestParameters":{"userName":"harold","passwordResetRequired":false},
         "responseElements":{"loginProfile":{"userName":"harold","createDate":"May 20, 2026 8:00:00 AM","passwordResetRequired":false}}}"#;
 
-    const LOGIN: &str = r#"{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin",
+    /// harold signs in to the console ten minutes later, from the same address.
+    pub(in crate::detections) const LOGIN: &str = r#"{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin",
         "eventTime":"2026-05-20T08:10:00Z","awsRegion":"us-east-1","recipientAccountId":"123456789012",
         "sourceIPAddress":"198.51.100.77","userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
         "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLEHAROLD","arn":"arn:aws:iam::123456789012:user/harold",
