@@ -157,6 +157,12 @@ pub fn render(f: &Finding, now_ms: i64) -> Value {
 
 /// One JSON line, within `max_bytes` when it can be: a finding whose evidence is
 /// huge keeps its evidence only in a shortened copy (see `message::finding_json`).
+/// Should that not do (a burst of thousands of event ids, a huge agent or caller
+/// repeated in every evidence: values a record's author chooses), the parts that
+/// repeat or multiply them go, and the shortened copy in `unmapped` is what
+/// remains of them; what is left is our own bounded text and the required
+/// attributes. SNS refuses a message over 256 KiB, and a finding refused on every
+/// retry is never delivered.
 pub fn to_json_within(f: &Finding, now_ms: i64, max_bytes: usize) -> String {
     let mut v = render(f, now_ms);
     let full = v.to_string();
@@ -172,6 +178,19 @@ pub fn to_json_within(f: &Finding, now_ms: i64, max_bytes: usize) -> String {
             if let Value::Object(m) = e {
                 m.remove("data");
             }
+        }
+    }
+    let shortened = v.to_string();
+    if shortened.len() <= max_bytes {
+        return shortened;
+    }
+    if let Value::Object(m) = &mut v {
+        for optional in ["evidences", "observables", "actor", "api"] {
+            m.remove(optional);
+        }
+        if let Some(Value::Object(info)) = m.get_mut("finding_info") {
+            // `related_events_count` stays.
+            info.remove("related_events");
         }
     }
     v.to_string()
@@ -424,6 +443,48 @@ pub(crate) mod tests {
         );
         assert_eq!(o["time"], 42);
         assert!(o.get("start_time").is_none());
+    }
+
+    /// What a record's author can make huge or many (event ids by padding a
+    /// burst, the agent and caller repeated in every evidence) keeps the SNS
+    /// message within its limit in OCSF too, and the required attributes stay.
+    #[test]
+    fn many_event_ids_or_a_huge_agent_still_fit_an_sns_message() {
+        use crate::notify::message::{MachineFormat, build_as};
+        let base = finding(STOP);
+        let mut many_ids = base.clone();
+        many_ids.event_ids = (0..2_000)
+            .map(|i| format!("{i:08}-aaaa-bbbb-cccc-dddddddddddd"))
+            .collect();
+        let mut huge_agent = base.clone();
+        huge_agent.user_agent = Some("A".repeat(100_000));
+        let mut agent_per_call = base.clone();
+        agent_per_call.user_agent = Some("B".repeat(10_000));
+        agent_per_call.event_names = (0..20).map(|i| format!("Call{i}")).collect();
+        for (case, f) in [
+            ("ids", many_ids),
+            ("agent", huge_agent),
+            ("per call", agent_per_call),
+        ] {
+            let m = build_as(&f, MachineFormat::Ocsf);
+            assert!(m.message.len() <= 256 * 1024, "{case}: {}", m.message.len());
+            let outer: Value = serde_json::from_str(&m.message).unwrap();
+            let o: Value = serde_json::from_str(outer["sqs"].as_str().unwrap()).unwrap();
+            for required in [
+                "activity_id",
+                "category_uid",
+                "class_uid",
+                "cloud",
+                "finding_info",
+                "metadata",
+                "severity_id",
+                "time",
+                "type_uid",
+            ] {
+                assert!(o.get(required).is_some(), "{case}: {required} missing");
+            }
+            assert_eq!(o["finding_info"]["uid"], json!(f.finding_id), "{case}");
+        }
     }
 
     #[test]
