@@ -13,17 +13,47 @@
 pub const CUT_MARK: &str = "…[truncated]";
 
 /// Returns `text` on one line, with control, format and bidi characters replaced by
-/// `?` (visible, so tampering shows), cut to at most `max_chars` characters.
+/// `?` (visible, so tampering shows), cut to at most `max_chars` characters. A
+/// character keeps at most [`MAX_STACKED_MARKS`] combining marks in a row; the
+/// rest of the run becomes one `?`.
 pub fn one_line(text: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars + CUT_MARK.len()));
+    let mut marks_in_a_row = 0;
     for (count, c) in text.chars().enumerate() {
         if count == max_chars {
             out.push_str(CUT_MARK);
             return out;
         }
-        out.push(if is_unsafe(c) { '?' } else { c });
+        marks_in_a_row = if is_stacking_mark(c) {
+            marks_in_a_row + 1
+        } else {
+            0
+        };
+        match marks_in_a_row {
+            0..=MAX_STACKED_MARKS => out.push(if is_unsafe(c) { '?' } else { c }),
+            n if n == MAX_STACKED_MARKS + 1 => out.push('?'),
+            _ => {}
+        }
     }
     out
+}
+
+/// Combining marks one character keeps in a row ([`one_line`]): enough for any
+/// written language's accents, too few to draw a tower of marks over the lines
+/// around it in a chat client or a console.
+pub const MAX_STACKED_MARKS: usize = 2;
+
+/// The combining diacritical marks that text generators stack without limit
+/// (the Combining Diacritical Marks blocks, their extension and supplement, the
+/// marks for symbols, the half marks, and the Cyrillic enclosing marks).
+fn is_stacking_mark(c: char) -> bool {
+    matches!(c,
+        '\u{0300}'..='\u{036F}'
+        | '\u{0483}'..='\u{0489}'
+        | '\u{1AB0}'..='\u{1AFF}'
+        | '\u{1DC0}'..='\u{1DFF}'
+        | '\u{20D0}'..='\u{20FF}'
+        | '\u{FE20}'..='\u{FE2F}')
 }
 
 /// True for characters that must never reach a subject, a text body or a terminal.
@@ -106,6 +136,16 @@ mod tests {
         assert!(!safe.chars().any(is_unsafe), "{safe:?}");
         assert!(!safe.contains('\n') && !safe.contains('\x1b'));
         assert!(safe.starts_with("bob?[HIGH]"));
+    }
+
+    /// Stacked combining marks (text drawn over the lines around it) keep two;
+    /// accents are untouched.
+    #[test]
+    fn towers_of_combining_marks_are_cut_to_two() {
+        let tower = format!("a{}b", "\u{0336}\u{0489}".repeat(60));
+        assert_eq!(one_line(&tower, 1000), "a\u{0336}\u{0489}?b");
+        let accents = "Jose\u{0301} and Zoe\u{0308}\u{0301}";
+        assert_eq!(one_line(accents, 1000), accents);
     }
 
     /// Characters that show as nothing can spell hidden text (variation

@@ -237,10 +237,17 @@ fn text(value: &str, max: usize) -> String {
 /// as our own facts ("... from 10.0.0.5 in account ... expected and benign")
 /// and push the true ones past the length limit.
 fn describe(f: &Finding) -> String {
+    // Quotes of any look (curly, full-width) become `'`: a value must not seem
+    // to close its quote and open one of ours.
     let quoted = |v: &str| {
         format!(
             "\"{}\"",
-            crate::sanitize::one_line(v, MAX_QUOTED).replace('"', "'")
+            crate::sanitize::one_line(v, MAX_QUOTED).replace(
+                [
+                    '"', '\u{201C}', '\u{201D}', '\u{201E}', '\u{201F}', '\u{FF02}'
+                ],
+                "'"
+            )
         )
     };
     let actor = if f.actor.display.is_empty() {
@@ -536,6 +543,17 @@ mod tests {
             !actor.contains('"')
                 && actor.chars().count() <= 128 + crate::sanitize::CUT_MARK.chars().count(),
             "{actor}"
+        );
+        // Curly and full-width quotes cannot seem to close the quote either.
+        let curly =
+            "eve\u{201D} from \u{201C}10.0.0.5\u{201D} in account \u{FF02}999999999999\u{FF02}";
+        let f =
+            finding(&stop().replace("assumed-role/ops/eve", &format!("assumed-role/ops/{curly}")));
+        let d = render(&f, &Product::of_finding(&f).unwrap(), 0).description;
+        assert!(!d.contains(['\u{201C}', '\u{201D}', '\u{FF02}']), "{d}");
+        assert!(
+            d.contains("eve' from '10.0.0.5' in account '999999999999'"),
+            "{d}"
         );
     }
 
