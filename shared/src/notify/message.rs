@@ -277,8 +277,10 @@ const TELLING_KEYS: &[&str] = &[
 ];
 
 /// The evidence entry that best says what was acted on, as (label, value): a known
-/// resource key if present, else the first short scalar entry. ARNs are shortened to
-/// their resource name.
+/// resource key if present, else the first short scalar entry that is not a user
+/// agent (free text the caller writes, which says nothing of what was acted on
+/// and could read as the subject's own `by <actor> (<account>)`). ARNs are
+/// shortened to their resource name.
 fn telling_evidence(f: &Finding) -> Option<(String, String)> {
     let render = |v: &Value| -> Option<String> {
         match v {
@@ -307,6 +309,7 @@ fn telling_evidence(f: &Finding) -> Option<(String, String)> {
     f.evidence
         .0
         .iter()
+        .filter(|(k, _)| !k.ends_with("user_agent"))
         .filter(|(_, v)| matches!(v, Value::String(s) if s.chars().count() <= 80 && !s.trim().is_empty()))
         .find_map(|(k, v)| render(v).map(|v| (label(k), v)))
 }
@@ -651,6 +654,17 @@ mod tests {
         "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/alice",
           "accountId":"123456789012","userName":"alice"},
         "requestParameters":{"name":"arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail"}}"#;
+
+    #[test]
+    fn a_user_agent_is_never_the_subject_s_evidence() {
+        let mut f = finding(STOP);
+        f.evidence = Evidence::new()
+            .with("user_agent", "x by root (999999999999)")
+            .with("mfa_used", "No");
+        let s = subject(&f);
+        assert!(!s.contains("999999999999"), "{s}");
+        assert!(s.contains("mfa used No"), "{s}");
+    }
 
     #[test]
     fn subject_reads_like_the_example() {
