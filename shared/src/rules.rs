@@ -139,15 +139,23 @@ fn root_alternative() -> Value {
     })
 }
 
-/// `{"detail": alternative}` or `{"detail": {"$or": alternatives}}`.
+/// `{"source": [{"prefix": "aws."}], "detail": alternative}`, or with
+/// `{"$or": alternatives}` as the detail. The source condition lets only events
+/// AWS itself emitted through: `PutEvents` refuses a source beginning `aws.`, so
+/// anyone allowed to put events on a bus (the central bus takes them from the
+/// whole organisation) cannot forge a CloudTrail record, a canary included.
 fn wrap(mut alternatives: Vec<Value>) -> Value {
     let detail = if alternatives.len() == 1 {
         alternatives.pop().expect("one alternative")
     } else {
         json!({ "$or": alternatives })
     };
-    json!({ "detail": detail })
+    json!({ "source": [{ "prefix": AWS_SOURCE_PREFIX }], "detail": detail })
 }
+
+/// The beginning of every source AWS emits events under, and that `PutEvents`
+/// refuses to anyone else.
+pub const AWS_SOURCE_PREFIX: &str = "aws.";
 
 /// The pattern of a function group's central rule.
 pub fn group_pattern(group: &FunctionGroup) -> Value {
@@ -416,7 +424,7 @@ mod tests {
         {
             assert!(pattern_len(p) <= MAX_PATTERN_CHARS, "{p}");
         }
-        let canary = json!({"detail-type": "AWS API Call via CloudTrail", "detail": {
+        let canary = json!({"source": "aws.ssm", "detail-type": "AWS API Call via CloudTrail", "detail": {
             "eventSource": canary::EVENT_SOURCE, "eventName": canary::EVENT_NAME,
             "readOnly": false, "requestParameters": {"name": "trailwatch-canary", "type": "String"}}});
         let n = write
@@ -424,9 +432,14 @@ mod tests {
             .filter(|p| matcher::matches(p, &canary).unwrap())
             .count();
         assert_eq!(n, 1, "the canary travels by exactly one rule");
-        let other = json!({"detail": {"eventSource": "ssm.amazonaws.com", "eventName": "PutParameter",
+        let other = json!({"source": "aws.ssm", "detail": {"eventSource": "ssm.amazonaws.com", "eventName": "PutParameter",
             "requestParameters": {"name": "app-config"}}});
         assert!(!write.iter().any(|p| matcher::matches(p, &other).unwrap()));
+        // Put by someone with `PutEvents` (any source but AWS's own): a forged
+        // canary travels by no rule.
+        let mut forged = canary.clone();
+        forged["source"] = json!("com.example.forged");
+        assert!(!write.iter().any(|p| matcher::matches(p, &forged).unwrap()));
     }
 
     #[test]
@@ -497,7 +510,7 @@ mod tests {
             "{fitted}"
         );
         for n in &names {
-            let event = json!({"detail": {"eventSource": "example.amazonaws.com", "eventName": n}});
+            let event = json!({"source": "aws.example", "detail": {"eventSource": "example.amazonaws.com", "eventName": n}});
             assert_eq!(matcher::matches(&fitted, &event), Ok(true), "{n}");
         }
         // A read verb's shared beginning never becomes a prefix.
