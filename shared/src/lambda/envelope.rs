@@ -6,22 +6,37 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use tracing::debug;
 
-/// The envelope's id, detail-type and detail: typed with aws_lambda_events, and
-/// when that fails on a field trailwatch does not use (a malformed `time`, say),
-/// read leniently, so that only what matters can reject an event.
-pub(super) fn parse_envelope(
-    payload: &str,
-) -> Result<(Option<String>, String, Box<RawValue>), serde_json::Error> {
+/// What trailwatch reads of an EventBridge envelope.
+pub(super) struct Envelope {
+    pub id: Option<String>,
+    pub detail_type: String,
+    /// `None` when the envelope has none (read leniently).
+    pub source: Option<String>,
+    pub detail: Box<RawValue>,
+}
+
+/// The envelope's id, detail-type, source and detail: typed with
+/// aws_lambda_events, and when that fails on a field trailwatch does not use (a
+/// malformed `time`, say), read leniently, so that only what matters can reject
+/// an event.
+pub(super) fn parse_envelope(payload: &str) -> Result<Envelope, serde_json::Error> {
     #[derive(Deserialize)]
     struct Loose {
         #[serde(default)]
         id: Option<Value>,
         #[serde(rename = "detail-type")]
         detail_type: String,
+        #[serde(default)]
+        source: Option<String>,
         detail: Box<RawValue>,
     }
     match serde_json::from_str::<EventBridgeEvent<Box<RawValue>>>(payload) {
-        Ok(e) => Ok((e.id, e.detail_type, e.detail)),
+        Ok(e) => Ok(Envelope {
+            id: e.id,
+            detail_type: e.detail_type,
+            source: Some(e.source),
+            detail: e.detail,
+        }),
         Err(typed) => match serde_json::from_str::<Loose>(payload) {
             Ok(l) => {
                 debug!(reason = %typed, "envelope read leniently");
@@ -29,7 +44,12 @@ pub(super) fn parse_envelope(
                     Value::String(s) => s,
                     other => other.to_string(),
                 });
-                Ok((id, l.detail_type, l.detail))
+                Ok(Envelope {
+                    id,
+                    detail_type: l.detail_type,
+                    source: l.source,
+                    detail: l.detail,
+                })
             }
             Err(_) => Err(typed),
         },

@@ -53,7 +53,7 @@ use crate::state::Store;
 use crate::state::dynamodb::DynamoStore;
 
 pub use config::*;
-use envelope::{parse_envelope, probe_id};
+use envelope::{Envelope, parse_envelope, probe_id};
 pub use lambda_runtime::{Context, Error, LambdaEvent};
 pub use logs::init_logging;
 use logs::{emit_metric, emit_tuned};
@@ -226,8 +226,13 @@ impl<S: Store, N: Notifier> Handler<S, N> {
         if let Some(src) = &self.tuning {
             src.refresh(&self.engine, self.group.name, now, false).await;
         }
-        let (envelope_id, detail_type, detail) = match parse_envelope(payload) {
-            Ok(parts) => parts,
+        let Envelope {
+            id: envelope_id,
+            detail_type,
+            source,
+            detail,
+        } = match parse_envelope(payload) {
+            Ok(envelope) => envelope,
             Err(e) => {
                 let event_id = probe_id(payload);
                 warn!(request_id, event_id, outcome = "rejected", reason = %e, "not an EventBridge event");
@@ -249,6 +254,17 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                 reason,
             })
         };
+        // The rules take only AWS's own sources, which PutEvents refuses to anyone
+        // else; an event from another source did not come through them.
+        if let Some(s) = source
+            .as_deref()
+            .filter(|s| !s.starts_with(crate::rules::AWS_SOURCE_PREFIX))
+        {
+            return reject(format!(
+                "source {:?} is not one AWS emits",
+                crate::sanitize::one_line(s, 100)
+            ));
+        }
         if detail_type == "Scheduled Event" && self.checks_heartbeat() {
             return self.check_silence(request_id, &event_id, now).await;
         }
@@ -558,6 +574,9 @@ mod tests {
             r#"{"id":"a","detail-type":"Scheduled Event","detail":{}}"#,
             r#"{"id":"b","detail-type":"AWS API Call via CloudTrail","detail":"text"}"#,
             r#"{"id":"c","source":"aws.iam"}"#,
+            // A CloudTrail record put on the bus by someone with PutEvents.
+            &stop_logging("2026-03-14T13:15:27Z")
+                .replace(r#""source":"aws.cloudtrail""#, r#""source":"com.example""#),
             "",
         ] {
             let e = block_on(h.handle_at(bad, "r", 0)).unwrap_err();
