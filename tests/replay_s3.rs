@@ -597,17 +597,11 @@ fn the_expected_bucket_owner_is_sent_and_a_refusal_stops_the_replay() {
     assert_eq!(findings(&out), findings(&unchecked));
     assert!(!findings(&out).is_empty());
 
-    let (out, head) = answered(
-        access_denied(),
-        &[
-            "s3://trail-archive/AWSLogs/",
-            "--expected-bucket-owner",
-            "444455556666",
-        ],
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("AccessDenied"), "{stderr}");
+    let head = stopped_by_access_denied(&[
+        "s3://trail-archive/AWSLogs/",
+        "--expected-bucket-owner",
+        "444455556666",
+    ]);
     assert!(
         head.starts_with("get /trail-archive/?list-type=2"),
         "{head}"
@@ -666,23 +660,28 @@ fn a_truncated_listing_without_a_token_is_an_error() {
 /// folder listing does, instead of reading nothing and succeeding.
 #[test]
 fn a_refused_first_day_listing_stops_the_replay() {
-    let (out, head) = answered(
-        access_denied(),
-        &[
-            &format!("s3://trail-archive/AWSLogs/{A}/"),
-            "--regions",
-            EAST,
-            "--since",
-            "2026-01-05T10:00:00Z",
-            "--until",
-            "2026-01-05T11:00:00Z",
-        ],
-    );
+    let head = stopped_by_access_denied(&[
+        &format!("s3://trail-archive/AWSLogs/{A}/"),
+        "--regions",
+        EAST,
+        "--since",
+        "2026-01-05T10:00:00Z",
+        "--until",
+        "2026-01-05T11:00:00Z",
+    ]);
+    let day = format!("awslogs%2f{A}%2fcloudtrail%2f{EAST}%2f2026%2f01%2f05%2f");
+    assert!(head.contains(&day), "{head}");
+}
+
+/// A replay of `args` whose first request S3 refuses (AccessDenied, played by
+/// [`answered`]): asserts that it stops with exit 2 naming the refusal, and
+/// returns that request's head.
+fn stopped_by_access_denied(args: &[&str]) -> String {
+    let (out, head) = answered(access_denied(), args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("AccessDenied"), "{stderr}");
-    let day = format!("awslogs%2f{A}%2fcloudtrail%2f{EAST}%2f2026%2f01%2f05%2f");
-    assert!(head.contains(&day), "{head}");
+    head
 }
 
 /// A replay of `args` against a server of our own that answers its first

@@ -77,6 +77,20 @@ async fn bucket(sdk: &SdkConfig) -> String {
     bucket_named(sdk, unique("tuning").to_ascii_lowercase()).await
 }
 
+/// A new bucket holding [`good_tuning`] at `key`.
+async fn bucket_with_good_tuning(sdk: &SdkConfig, key: &str) -> String {
+    let bucket = bucket(sdk).await;
+    put_s3(
+        &S3Client::new(sdk),
+        &bucket,
+        key,
+        good_tuning().into_bytes(),
+    )
+    .await
+    .unwrap();
+    bucket
+}
+
 async fn bucket_named(sdk: &SdkConfig, name: String) -> String {
     Moto::create_bucket(sdk, &name).await;
     name
@@ -201,15 +215,7 @@ async fn s3_unreachable_keeps_the_last_good_tuning_or_runs_untuned() {
     // A server of its own, stopped half-way.
     let moto = Moto::start();
     let sdk = moto.sdk().await;
-    let bucket = bucket(&sdk).await;
-    put_s3(
-        &S3Client::new(&sdk),
-        &bucket,
-        "t.toml",
-        good_tuning().into_bytes(),
-    )
-    .await
-    .unwrap();
+    let bucket = bucket_with_good_tuning(&sdk, "t.toml").await;
     let location = Location::S3 {
         bucket: bucket.clone(),
         key: "t.toml".into(),
@@ -270,15 +276,7 @@ async fn s3_unreachable_keeps_the_last_good_tuning_or_runs_untuned() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tuning_bucket_another_account_owns_is_not_read() {
     let sdk = Moto::shared().sdk().await;
-    let bucket = bucket(&sdk).await;
-    put_s3(
-        &S3Client::new(&sdk),
-        &bucket,
-        "tuning.toml",
-        good_tuning().into_bytes(),
-    )
-    .await
-    .unwrap();
+    let bucket = bucket_with_good_tuning(&sdk, "tuning.toml").await;
     let tuning = format!("s3://{bucket}/tuning.toml");
     let (table, topic) = ("t", "arn:aws:sns:us-east-1:111122223333:t");
     // moto's own account owns every bucket it holds.
