@@ -15,6 +15,16 @@ pub struct Recorded {
     pub held_bytes: usize,
 }
 
+#[cfg(feature = "aws-chain")]
+/// The text of the records kept (their parsed forms refer to it or copy parts
+/// of it) and each item's own size: the S3 walk's measure of a decoded object.
+impl crate::archive::s3::Held for Recorded {
+    fn held_bytes(&self) -> u64 {
+        let items = self.items.len() * std::mem::size_of::<Found>();
+        (self.held_bytes + items) as u64
+    }
+}
+
 /// An item and where in the object it was found (not a whole [`Location`]: the
 /// source is the same for every item).
 #[derive(Debug)]

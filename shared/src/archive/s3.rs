@@ -3,20 +3,22 @@
 //! folders it keeps, then GetObject of the kept keys, several at once, delivered
 //! in order ([`layout::sort_day`] within a day, days in order).
 //!
-//! Memory is bounded: at most `max_objects` objects and `max_bytes` compressed
-//! bytes are in flight (downloading, decoding, or waiting for the caller), and the
-//! keys of one day are listed at a time. A key that cannot be read (AccessDenied,
+//! Memory is bounded: at most `max_objects` objects are in flight (downloading,
+//! decoding, or waiting for the caller), a new download starts only while the
+//! bytes in flight are under `max_bytes` (an object counts its compressed size
+//! until decoded, then what the decoded value holds: [`Held`]), and the keys of
+//! one day are listed at a time. A key that cannot be read (AccessDenied,
 //! deleted since the listing, a body cut off after retries) is delivered as an
 //! error for the caller to report; a bucket that does not exist or credentials
 //! that do not work end the walk with an error.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use tokio::runtime::Handle;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::layout::{self, Plan, Step};
@@ -45,8 +47,9 @@ pub async fn client() -> Result<Client, String> {
 pub struct Options {
     /// Objects in flight at once (downloading, decoding or waiting in order).
     pub max_objects: usize,
-    /// Compressed bytes in flight at once (an object larger than this still goes,
-    /// alone).
+    /// Bytes in flight: no download starts while objects downloading (their
+    /// compressed size) and decoded (what they hold) reach this. An object
+    /// larger than this still goes, alone.
     pub max_bytes: u64,
     /// An object larger than this is not downloaded (reported instead).
     pub max_object_bytes: u64,
@@ -68,7 +71,93 @@ impl Default for Options {
 /// Holds an object's share of the in-flight bounds until dropped.
 pub struct Permit {
     _objects: OwnedSemaphorePermit,
-    _bytes: OwnedSemaphorePermit,
+    _bytes: Share,
+}
+
+/// What a decoded object keeps in memory until the caller drops it: the walk
+/// counts it against `max_bytes` in place of the compressed size, so files that
+/// decode to many kept records hold back new downloads.
+pub trait Held {
+    fn held_bytes(&self) -> u64;
+}
+
+/// The bytes in flight. Unlike a semaphore, a share may grow past the bound
+/// once its object is in memory (an object is never dropped for it); only new
+/// downloads wait, until the total is back under it.
+struct Budget {
+    used: Mutex<u64>,
+    max: u64,
+    freed: Notify,
+}
+
+impl Budget {
+    fn new(max: u64) -> Arc<Budget> {
+        Arc::new(Budget {
+            used: Mutex::new(0),
+            max: max.max(1),
+            freed: Notify::new(),
+        })
+    }
+
+    #[cfg(test)]
+    fn used(&self) -> u64 {
+        *self
+            .used
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A share of `bytes`, once the total is under the bound (at once when
+    /// nothing is in flight, so an object larger than the bound goes alone).
+    /// One task waits at a time (the walk), so `notify_one`'s stored wake-up
+    /// cannot be lost between the check and the wait.
+    async fn enter(self: &Arc<Self>, bytes: u64) -> Share {
+        loop {
+            {
+                let mut used = self
+                    .used
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if *used + bytes.min(self.max) <= self.max {
+                    *used += bytes;
+                    return Share {
+                        budget: Arc::clone(self),
+                        bytes,
+                    };
+                }
+            }
+            self.freed.notified().await;
+        }
+    }
+}
+
+/// One object's part of a [`Budget`], given back when dropped.
+struct Share {
+    budget: Arc<Budget>,
+    bytes: u64,
+}
+
+impl Share {
+    /// The object now holds `bytes` (decoded: more or less than it took).
+    fn resize(&mut self, bytes: u64) {
+        let mut used = self
+            .budget
+            .used
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *used = used.saturating_sub(self.bytes) + bytes;
+        drop(used);
+        if bytes < self.bytes {
+            self.budget.freed.notify_one();
+        }
+        self.bytes = bytes;
+    }
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        self.resize(0);
+    }
 }
 
 /// What the walk delivers, in order.
@@ -119,7 +208,7 @@ pub struct Bucket {
 }
 
 /// Starts reading `bucket` along `plan` on `handle`'s runtime.
-pub fn start<T: Send + 'static>(
+pub fn start<T: Held + Send + 'static>(
     handle: &Handle,
     client: Client,
     bucket: Bucket,
@@ -137,7 +226,7 @@ pub fn start<T: Send + 'static>(
         decode,
         tx,
         objects: Arc::new(Semaphore::new(options.max_objects.max(1))),
-        bytes: Arc::new(Semaphore::new(kib(options.max_bytes) as usize)),
+        bytes: Budget::new(options.max_bytes),
         walked: Walked::default(),
     };
     Reader {
@@ -166,10 +255,6 @@ impl<T> Reader<T> {
     }
 }
 
-fn kib(bytes: u64) -> u32 {
-    u32::try_from(bytes.div_ceil(1024).max(1)).unwrap_or(u32::MAX >> 3)
-}
-
 struct Walk<T> {
     client: Client,
     bucket: Bucket,
@@ -181,7 +266,7 @@ struct Walk<T> {
     decode: Decode<T>,
     tx: mpsc::Sender<Pending<T>>,
     objects: Arc<Semaphore>,
-    bytes: Arc<Semaphore>,
+    bytes: Arc<Budget>,
     walked: Walked,
 }
 
@@ -202,7 +287,7 @@ enum ListError {
     Skip(String),
 }
 
-impl<T: Send + 'static> Walk<T> {
+impl<T: Held + Send + 'static> Walk<T> {
     async fn run(mut self) -> Result<Walked, String> {
         let mut days: Vec<(i64, String)> = Vec::new();
         let mut todo: Vec<Step> = self.plan.start();
@@ -311,17 +396,10 @@ impl<T: Send + 'static> Walk<T> {
     /// Starts one download; `false` once the caller has stopped listening.
     async fn fetch(&mut self, key: String, size: u64) -> bool {
         // Taken in key order, so the oldest object never waits for a later one.
-        let want = kib(size.min(self.options.max_bytes));
-        let (Ok(objects), Ok(bytes)) = (
-            Arc::clone(&self.objects).acquire_owned().await,
-            Arc::clone(&self.bytes).acquire_many_owned(want).await,
-        ) else {
+        let Ok(objects) = Arc::clone(&self.objects).acquire_owned().await else {
             return false;
         };
-        let permit = Permit {
-            _objects: objects,
-            _bytes: bytes,
-        };
+        let mut bytes = self.bytes.enter(size).await;
         let (done_tx, done_rx) = oneshot::channel();
         if self.tx.send(Pending::Object(done_rx)).await.is_err() {
             return false;
@@ -342,6 +420,13 @@ impl<T: Send + 'static> Walk<T> {
                         .map_err(|e| format!("decoding stopped: {e}"))
                 }
                 Err(e) => Err(e),
+            };
+            // The body is gone; what stays until the caller is done is the
+            // decoded value.
+            bytes.resize(outcome.as_ref().map_or(0, Held::held_bytes));
+            let permit = Permit {
+                _objects: objects,
+                _bytes: bytes,
             };
             let _ = done_tx.send(Delivery::Object {
                 key,
@@ -459,5 +544,70 @@ async fn get(client: &Client, bucket: &Bucket, key: &str, max: u64) -> Result<Ve
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(200 << attempt)).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+
+    /// Whether `enter` would grant `bytes` now (polled once, not awaited).
+    fn enters_now(budget: &Arc<Budget>, bytes: u64) -> Option<Share> {
+        let mut entering = std::pin::pin!(budget.enter(bytes));
+        let waker = std::task::Waker::noop();
+        match entering
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(waker))
+        {
+            std::task::Poll::Ready(share) => Some(share),
+            std::task::Poll::Pending => None,
+        }
+    }
+
+    #[test]
+    fn an_object_larger_than_the_bound_goes_alone() {
+        let budget = Budget::new(100);
+        let big = enters_now(&budget, 500).expect("nothing in flight: it goes");
+        assert_eq!(budget.used(), 500);
+        assert!(enters_now(&budget, 1).is_none(), "nothing goes beside it");
+        drop(big);
+        assert_eq!(budget.used(), 0);
+        assert!(enters_now(&budget, 60).is_some());
+    }
+
+    #[test]
+    fn decoded_objects_count_what_they_hold_not_what_they_took() {
+        let budget = Budget::new(100);
+        let mut first = enters_now(&budget, 40).expect("room");
+        let _second = enters_now(&budget, 40).expect("room");
+        // Compressed, the first took 40; decoded, it keeps 1,000 bytes of
+        // records: no new download starts until it is handed over.
+        first.resize(1_000);
+        assert_eq!(budget.used(), 1_040);
+        assert!(enters_now(&budget, 10).is_none());
+        drop(first);
+        assert_eq!(budget.used(), 40);
+        assert!(enters_now(&budget, 10).is_some());
+        // A file the prefilter keeps little of makes room as soon as it is decoded.
+        let mut third = enters_now(&budget, 60).expect("room");
+        assert!(enters_now(&budget, 10).is_none());
+        third.resize(5);
+        assert_eq!(budget.used(), 45);
+        assert!(enters_now(&budget, 10).is_some());
+    }
+
+    #[tokio::test]
+    async fn a_waiting_download_starts_once_room_is_made() {
+        let budget = Budget::new(100);
+        let held = budget.enter(90).await;
+        let waiting = {
+            let budget = Arc::clone(&budget);
+            tokio::spawn(async move { budget.enter(50).await.bytes })
+        };
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        drop(held);
+        assert_eq!(waiting.await.expect("entered"), 50);
     }
 }
