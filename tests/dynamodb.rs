@@ -20,7 +20,7 @@ use trailwatch::engine::{Engine, HandleError, Settings};
 use trailwatch::finding::Finding;
 use trailwatch::notify::Collect;
 use trailwatch::state::dynamodb::{EVENT_TIME_KEEP_SECS, Validity, ensure_table, schema};
-use trailwatch::state::{Lease, MemoryStore, Now, Observation, Store, Take};
+use trailwatch::state::{Claimed, Lease, MemoryStore, Now, Observation, Store, Take};
 use trailwatch::window::MAX_OBSERVATIONS_PER_GROUP;
 use trailwatch_tests::moto::Moto;
 
@@ -1616,4 +1616,131 @@ async fn history_moves_under_tuning_and_learning() {
         };
         assert_eq!(decided, want, "{name}");
     }
+}
+
+/// A backtest batch's claims name it as their owner: a later attempt of the same
+/// batch takes what an earlier one left (a confirmed claim, a lease, or a guard)
+/// and does not count it held, so a batch that died with claims taken finds
+/// its findings again; within one attempt, and for any other batch, claims
+/// behave as they always do.
+#[tokio::test]
+async fn a_later_attempt_of_a_batch_takes_the_claims_an_earlier_one_left() {
+    let t = table().await;
+    let prefix = format!("{}#", trailwatch_tests::unique("owned"));
+    let store = || {
+        trailwatch::state::DynamoStore::new(t.client.clone(), &t.name, prefix.clone())
+            .with_validity(Validity::EventTime {
+                keep_secs: EVENT_TIME_KEEP_SECS,
+            })
+    };
+    let wall = wall_clock();
+    let now = Now { valid: 100, wall };
+    let held = Take::Confirmed { expires_at: 1_000 };
+    let window = "c|d|actor|1".to_owned();
+
+    let first = store().with_owner("000007");
+    assert_eq!(
+        first.claim(&window, &[], held, now).await.unwrap(),
+        Claimed::Taken
+    );
+    let dying = Lease::new(wall + 600);
+    assert_eq!(
+        first
+            .claim("f|stateless", &[], Take::Lease(&dying), now)
+            .await
+            .unwrap(),
+        Claimed::Taken
+    );
+    // The attempt dies here: nothing given back.
+
+    let other = store().with_owner("000008");
+    let live = store();
+    for s in [&other, &live] {
+        assert_eq!(
+            s.claim(&window, &[], held, now).await.unwrap(),
+            Claimed::Held
+        );
+        assert_eq!(
+            s.claim("f|stateless", &[], held, now).await.unwrap(),
+            Claimed::Leased { until: wall + 600 }
+        );
+    }
+    // A batch whose name starts like this one's is another batch.
+    let longer = store().with_owner("0000070");
+    assert_eq!(
+        longer.claim(&window, &[], held, now).await.unwrap(),
+        Claimed::Held
+    );
+
+    let retry = store().with_owner("000007");
+    assert_eq!(
+        retry.claim(&window, &[], held, now).await.unwrap(),
+        Claimed::Taken
+    );
+    assert_eq!(
+        retry.claim("f|stateless", &[], held, now).await.unwrap(),
+        Claimed::Taken
+    );
+    // Within the attempt, its own claims are held as ever (a flood of the same
+    // burst is reported once), on the full path and the cheap one.
+    assert_eq!(
+        retry.claim(&window, &[], held, now).await.unwrap(),
+        Claimed::Held
+    );
+    assert!(
+        retry
+            .claims_held(std::slice::from_ref(&window), 100)
+            .await
+            .unwrap()
+    );
+    // And after their expiry they are free again.
+    let later = Now { valid: 1_000, wall };
+    let held = Take::Confirmed { expires_at: 5_000 };
+    assert_eq!(
+        retry.claim(&window, &[], held, later).await.unwrap(),
+        Claimed::Taken
+    );
+
+    // A third attempt: the second's claim is free as a guard too, and then not
+    // held against it on the cheap path either.
+    let third = store().with_owner("000007");
+    let next = "c|d|actor|2".to_owned();
+    assert_eq!(
+        third
+            .claim(&next, std::slice::from_ref(&window), held, later)
+            .await
+            .unwrap(),
+        Claimed::Taken
+    );
+    assert!(
+        !third
+            .claims_held(std::slice::from_ref(&window), 1_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        third
+            .claims_held(std::slice::from_ref(&next), 1_000)
+            .await
+            .unwrap()
+    );
+    // Another batch still finds the window held, by the guard's owner or not.
+    assert_eq!(
+        other.claim(&window, &[], held, later).await.unwrap(),
+        Claimed::Held
+    );
+    // A give-back deletes only what is still the attempt's own: the window
+    // claim is the second attempt's, so the third gives back only its own.
+    third.release(&window, None).await.unwrap();
+    assert_eq!(
+        other.claim(&window, &[], held, later).await.unwrap(),
+        Claimed::Held,
+        "another attempt's claim is not given back"
+    );
+    third.release(&next, None).await.unwrap();
+    assert_eq!(
+        other.claim(&next, &[], held, later).await.unwrap(),
+        Claimed::Taken,
+        "its own is"
+    );
 }

@@ -23,8 +23,11 @@ struct Deployed {
     sdk: SdkConfig,
     archive: String,
     results: String,
+    table: String,
+    tuning_env: String,
     runtime: Runtime,
-    _child: tokio::process::Child,
+    /// The function process (killed when dropped).
+    child: Option<tokio::process::Child>,
 }
 
 async fn deploy() -> Deployed {
@@ -61,39 +64,52 @@ async fn deploy_tuned(tuning: Option<&str>) -> Deployed {
         .map(|_| format!("s3://{archive}/tuning.toml"))
         .unwrap_or_default();
     let runtime = Runtime::start().await;
-    // TRAILWATCH_BACKTEST_BIN: a release build, for the measurement.
-    let bin = std::env::var("TRAILWATCH_BACKTEST_BIN").unwrap_or_else(|_| BIN.to_owned());
-    let child = tokio::process::Command::new(bin)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", &runtime.addr)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "backtest")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1769")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "test")
-        .env("AWS_SECRET_ACCESS_KEY", "test")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("TRAILWATCH_TABLE", &table)
-        .env("TRAILWATCH_ARCHIVE_BUCKET", &archive)
-        // moto's own account owns its buckets (and does not check the header;
-        // tests/s3_client.rs shows a refusal).
-        .env("TRAILWATCH_ARCHIVE_BUCKET_OWNER", "123456789012")
-        .env("TRAILWATCH_RESULTS_BUCKET", &results)
-        .env("TRAILWATCH_TUNING", &tuning_env)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the backtest binary starts");
-    Deployed {
+    let mut deployed = Deployed {
         sdk,
         archive,
         results,
+        table,
+        tuning_env,
         runtime,
-        _child: child,
+        child: None,
+    };
+    deployed.child = Some(deployed.start_function(&moto.endpoint));
+    deployed
+}
+
+impl Deployed {
+    /// A function process serving `runtime`, its S3 requests sent to `s3`
+    /// (moto, or a proxy in front of it).
+    fn start_function(&self, s3: &str) -> tokio::process::Child {
+        let moto = Moto::shared();
+        // TRAILWATCH_BACKTEST_BIN: a release build, for the measurement.
+        let bin = std::env::var("TRAILWATCH_BACKTEST_BIN").unwrap_or_else(|_| BIN.to_owned());
+        tokio::process::Command::new(bin)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", &self.runtime.addr)
+            .env("AWS_LAMBDA_FUNCTION_NAME", "backtest")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1769")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL", &moto.endpoint)
+            .env("AWS_ENDPOINT_URL_S3", s3)
+            .env("TRAILWATCH_TABLE", &self.table)
+            .env("TRAILWATCH_ARCHIVE_BUCKET", &self.archive)
+            // moto's own account owns its buckets (and does not check the header;
+            // tests/s3_client.rs shows a refusal).
+            .env("TRAILWATCH_ARCHIVE_BUCKET_OWNER", "123456789012")
+            .env("TRAILWATCH_RESULTS_BUCKET", &self.results)
+            .env("TRAILWATCH_TUNING", &self.tuning_env)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the backtest binary starts")
     }
 }
 
@@ -141,6 +157,16 @@ impl Deployed {
             .await
             .expect("PutObject");
         json!({"key": key, "size": size})
+    }
+
+    /// The StopLogging sample's records, put as one log file of `ACCOUNT`
+    /// (`stamp`, `id`: see `trail_key`); its manifest item.
+    async fn put_stop_logging(&self, stamp: &str, id: &str) -> (Vec<Value>, Value) {
+        let stop = records("cloudtrail-log-suspended/positive-stop-logging-iam-user.json");
+        let key = self
+            .put(&trail_key(ACCOUNT, stamp, id), log_file(&stop))
+            .await;
+        (stop, key)
     }
 
     async fn get(&self, key: &str) -> Option<String> {
@@ -343,12 +369,17 @@ async fn a_burst_split_across_two_batches_run_in_reverse_order_is_found_once() {
         assert!(ids(half).iter().any(|id| got.contains(id)), "{got:?}");
     }
 
-    // Retries of either batch find it already reported and keep the object.
-    for (batch, key) in [("000001", &second), ("000000", &first)] {
-        let out = d.batch(&run, batch, std::slice::from_ref(key)).await;
-        assert_eq!(out["findings"], 0, "{out}");
-    }
-    assert_eq!(d.findings(&run, "000000").await.len(), 1);
+    // Run again, the other batch finds it already reported; the batch that
+    // reported it takes its own claim again (as after a crash) and writes the
+    // same finding (now seeing all twelve records) to the same object.
+    let written = d.finding_lines(&run, "000000").await;
+    let out = d.batch(&run, "000001", std::slice::from_ref(&second)).await;
+    assert_eq!(out["findings"], 0, "{out}");
+    let out = d.batch(&run, "000000", std::slice::from_ref(&first)).await;
+    assert_eq!(out["findings"], 1, "{out}");
+    let again = d.finding_lines(&run, "000000").await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0]["finding_id"], written[0]["finding_id"]);
     assert!(d.findings(&run, "000001").await.is_empty());
 }
 
@@ -443,13 +474,7 @@ expires = "2027-06-01"
 "userIdentity.arn" = "arn:aws:iam::111122223333:user/alice"
 "#;
     let d = deploy_tuned(Some(tuning)).await;
-    let stop = records("cloudtrail-log-suspended/positive-stop-logging-iam-user.json");
-    let key = d
-        .put(
-            &trail_key(ACCOUNT, "20260314T1320Z", "tuned"),
-            log_file(&stop),
-        )
-        .await;
+    let (_, key) = d.put_stop_logging("20260314T1320Z", "tuned").await;
     let run = unique("tuned");
     let out = d.batch(&run, "000001", &[key]).await;
     assert_eq!(out["findings"], 2, "{out}");
@@ -511,13 +536,7 @@ fn stop_findings(stop: &[Value]) -> Vec<(String, Vec<String>)> {
 #[tokio::test]
 async fn a_batch_short_of_time_fails_for_a_retry_that_delivers() {
     let d = deploy().await;
-    let stop = records("cloudtrail-log-suspended/positive-stop-logging-iam-user.json");
-    let key = d
-        .put(
-            &trail_key(ACCOUNT, "20260314T1320Z", "late"),
-            log_file(&stop),
-        )
-        .await;
+    let (stop, key) = d.put_stop_logging("20260314T1320Z", "late").await;
     let run = unique("deadline");
     let request = json!({"mode": "batch", "run_id": run, "batch": "000003", "keys": [key]});
     let margin =
@@ -626,4 +645,85 @@ async fn measure_one_batch() {
         out["findings"],
         records as f64 / secs
     );
+}
+
+/// A loopback proxy to `target` that forwards every request until one begins
+/// `PUT ` (the batch writing its findings): that connection is then held, the
+/// request never reaching `target`, and `held` is notified.
+async fn holding_proxy(target: String) -> (String, std::sync::Arc<tokio::sync::Notify>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+    let held = std::sync::Arc::new(tokio::sync::Notify::new());
+    let notify = held.clone();
+    tokio::spawn(async move {
+        while let Ok((inbound, _)) = listener.accept().await {
+            let (target, notify) = (target.clone(), notify.clone());
+            tokio::spawn(async move {
+                let Ok(outbound) = tokio::net::TcpStream::connect(&target).await else {
+                    return;
+                };
+                let (mut in_read, mut in_write) = inbound.into_split();
+                let (mut out_read, mut out_write) = outbound.into_split();
+                tokio::spawn(async move {
+                    let _ = tokio::io::copy(&mut out_read, &mut in_write).await;
+                });
+                let mut buf = vec![0; 64 * 1024];
+                loop {
+                    let n = match in_read.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    if buf[..n].starts_with(b"PUT ") {
+                        notify.notify_one();
+                        // Held open and unanswered until the process dies.
+                        let _ = in_read.read_to_end(&mut Vec::new()).await;
+                        return;
+                    }
+                    if out_write.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (endpoint, held)
+}
+
+/// The process dies (SIGKILL) after it took its findings' claims and while it
+/// writes them, as Lambda kills a function at its timeout or out of memory:
+/// nothing is given back. The retry, a new process, takes those claims again as
+/// the same batch's and writes the findings; another batch finds them held.
+#[tokio::test]
+async fn a_batch_killed_while_writing_its_findings_writes_them_on_retry() {
+    let mut d = deploy().await;
+    let (stop, key) = d.put_stop_logging("20260314T1325Z", "killed").await;
+    let (proxy, held) = holding_proxy(
+        Moto::shared()
+            .endpoint
+            .trim_start_matches("http://")
+            .to_owned(),
+    )
+    .await;
+    drop(d.child.take());
+    d.child = Some(d.start_function(&proxy));
+    let run = unique("killed");
+    let request = json!({"mode": "batch", "run_id": run, "batch": "000004", "keys": [key]});
+    tokio::select! {
+        answer = d.runtime.invoke(&request) => panic!("answered before writing: {answer:?}"),
+        () = held.notified() => {}
+    }
+    let mut child = d.child.take().expect("running");
+    child.kill().await.expect("SIGKILL");
+    assert!(d.findings(&run, "000004").await.is_empty());
+
+    d.child = Some(d.start_function(&Moto::shared().endpoint));
+    let out = d.runtime.invoke(&request).await.ok();
+    assert_eq!(out["findings"], 2, "{out}");
+    assert_eq!(d.findings(&run, "000004").await, stop_findings(&stop));
+    // For another batch of the run they were reported.
+    let other = d.batch(&run, "000005", &[json!(key)]).await;
+    assert_eq!(other["findings"], 0, "{other}");
 }

@@ -62,6 +62,10 @@ pub mod schema {
     pub const VALID_UNTIL: &str = "valid_until";
     /// The sort key of every claim item.
     pub const CLAIM_SORT_KEY: &str = "claim";
+    /// Claim attribute, only in a store with an owner (a backtest batch):
+    /// `<owner>#<attempt>`, so that a later attempt of the same owner takes
+    /// the claims an earlier one left behind (string).
+    pub const OWNER: &str = "owner";
     /// Heartbeat members: `sk` = this prefix + member, attribute [`LAST_SEEN`].
     pub const MEMBER_SORT_PREFIX: &str = "m#";
     /// Heartbeat attribute: the member's last-seen event time, epoch ms (number).
@@ -122,6 +126,17 @@ pub struct DynamoStore {
     /// them (`Store::extend`): a first-seen term seen again within the slack of
     /// what is known costs no request.
     known_expiries: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, i64>>>,
+    /// Set by [`DynamoStore::with_owner`].
+    owner: Option<Owner>,
+}
+
+/// Who takes the claims: an owner (a backtest batch) and this attempt of it.
+#[derive(Clone, Debug)]
+struct Owner {
+    /// `<owner>#`: what every attempt's [`schema::OWNER`] starts with.
+    prefix: String,
+    /// `<owner>#<attempt>`: this attempt's.
+    me: String,
 }
 
 /// A number attribute of `item`.
@@ -129,6 +144,21 @@ fn item_number(item: &HashMap<String, AttributeValue>, key: &str) -> Option<i64>
     item.get(key)
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse::<i64>().ok())
+}
+
+impl Owner {
+    /// A claim item an earlier attempt of this owner wrote.
+    const EARLIER_ATTEMPT: &str = "begins_with(#owner, :owner_prefix) AND #owner <> :owner_me";
+
+    fn values(&self) -> [(String, AttributeValue); 2] {
+        [
+            (
+                ":owner_prefix".to_owned(),
+                AttributeValue::S(self.prefix.clone()),
+            ),
+            (":owner_me".to_owned(), AttributeValue::S(self.me.clone())),
+        ]
+    }
 }
 
 /// `seen_claims` is forgotten whole beyond this many keys (a bound on memory in a
@@ -146,7 +176,24 @@ impl DynamoStore {
             validity: Validity::Live,
             seen_claims: std::sync::Arc::default(),
             known_expiries: std::sync::Arc::default(),
+            owner: None,
         }
+    }
+
+    /// The same store taking its claims as `owner`, in an attempt of its own:
+    /// a claim an earlier attempt of the same owner took (confirmed or leased)
+    /// is free to this one, and is not held against it. So a backtest batch that
+    /// dies after taking claims (killed, out of memory, its give-back refused)
+    /// finds the same findings again when it is retried, instead of finding
+    /// them already reported by an attempt whose output was never written.
+    /// Within one attempt, and for every other owner, claims behave as ever.
+    pub fn with_owner(mut self, owner: &str) -> Self {
+        let attempt = Lease::new(0).token;
+        self.owner = Some(Owner {
+            prefix: format!("{owner}#"),
+            me: format!("{owner}#{attempt}"),
+        });
+        self
     }
 
     /// The same store with expiries in `validity`'s clock (it must be the
@@ -301,14 +348,21 @@ impl DynamoStore {
     /// One strongly consistent `Query` of the claim item `key`: is it there and
     /// unexpired at `now`?
     async fn claim_held(&self, key: &str, now: i64) -> Result<bool, StoreError> {
-        let page = self
-            .client
-            .query()
+        // Confirmed (a lease under way is left to the full path) and valid; not
+        // an earlier attempt's of this owner, which the full path takes.
+        let mut filter = "attribute_not_exists(#lease) AND #exp > :now".to_owned();
+        let mut query = self.client.query();
+        if let Some(owner) = &self.owner {
+            filter = format!("{filter} AND NOT ({})", Owner::EARLIER_ATTEMPT);
+            query = query
+                .expression_attribute_names("#owner", schema::OWNER)
+                .set_expression_attribute_values(Some(owner.values().into_iter().collect()));
+        }
+        let page = query
             .table_name(&self.table)
             .consistent_read(true)
             .key_condition_expression("#pk = :p AND #sk = :s")
-            // Confirmed (a lease under way is left to the full path) and valid.
-            .filter_expression("attribute_not_exists(#lease) AND #exp > :now")
+            .filter_expression(filter)
             .expression_attribute_names("#pk", schema::PARTITION_KEY)
             .expression_attribute_names("#sk", schema::SORT_KEY)
             .expression_attribute_names("#lease", schema::LEASE)
@@ -364,7 +418,7 @@ impl DynamoStore {
         if self.validity != Validity::Live {
             names.insert("#valid".to_owned(), schema::VALID_UNTIL.to_owned());
         }
-        let values = HashMap::from([
+        let mut values = HashMap::from([
             (":wall".to_owned(), AttributeValue::N(now.wall.to_string())),
             (
                 ":valid".to_owned(),
@@ -375,6 +429,20 @@ impl DynamoStore {
             (schema::PARTITION_KEY.to_owned(), self.pk(key)),
             (schema::SORT_KEY.to_owned(), claim_sk()),
         ]);
+        let owned;
+        let free = match &self.owner {
+            None => free,
+            Some(owner) => {
+                names.insert("#owner".to_owned(), schema::OWNER.to_owned());
+                values.extend(owner.values());
+                item.insert(
+                    schema::OWNER.to_owned(),
+                    AttributeValue::S(owner.me.clone()),
+                );
+                owned = format!("({free}) OR ({})", Owner::EARLIER_ATTEMPT);
+                owned.as_str()
+            }
+        };
         match take {
             Take::Confirmed { expires_at } => {
                 item.extend(
@@ -791,6 +859,13 @@ impl Store for DynamoStore {
                 .condition_expression("#lease = :token")
                 .expression_attribute_names("#lease", schema::LEASE)
                 .expression_attribute_values(":token", AttributeValue::S(l.token.clone()));
+        } else if let Some(owner) = &self.owner {
+            // Only while it is still this attempt's: another batch may have
+            // taken it since (its validity passed at a later record's time).
+            delete = delete
+                .condition_expression("#owner = :owner_me")
+                .expression_attribute_names("#owner", schema::OWNER)
+                .expression_attribute_values(":owner_me", AttributeValue::S(owner.me.clone()));
         }
         match delete.send().await {
             Ok(_) => Ok(()),

@@ -16,8 +16,11 @@
 //!   failure (S3 or DynamoDB unavailable, throttled beyond the retries,
 //!   SNS) fails the batch after giving back the claims it took, and the state
 //!   machine retries it. So does running short of time: the batch stops a
-//!   minute before the invocation's deadline rather than be killed with its
-//!   claims taken.
+//!   minute before the invocation's deadline rather than be killed.
+//! - The batch takes its claims as their owner (`DynamoStore::with_owner`): a
+//!   retry takes again whatever an earlier attempt of the same batch left
+//!   taken (killed, out of memory, its give-back refused), so it writes the
+//!   same findings; other batches find them held, as before.
 
 use std::collections::VecDeque;
 
@@ -41,10 +44,11 @@ use crate::state::dynamodb::{EVENT_TIME_KEEP_SECS, Validity};
 const PREFETCH: usize = 4;
 
 /// A batch stops this long before the invocation's deadline, fails, and gives
-/// its claims back, so that the state machine's retry finds its findings again.
-/// Killed by Lambda's timeout instead, it would leave its claims confirmed and
-/// those findings unwritten. A minute covers giving back a batch's claims (one
-/// DeleteItem each, a few hundred at most) with room for slow requests.
+/// its claims back, so that the state machine's retry finds its findings again
+/// and other batches may take them meanwhile. (Killed by Lambda's timeout
+/// instead, it would leave them to its retry alone: see `with_owner`.) A minute
+/// covers giving back a batch's claims (one DeleteItem each, a few hundred at
+/// most) with room for slow requests.
 pub const DEADLINE_MARGIN_MS: i64 = 60_000;
 
 #[derive(Debug, Deserialize)]
@@ -349,7 +353,9 @@ pub async fn run(
         )
         .with_validity(Validity::EventTime {
             keep_secs: EVENT_TIME_KEEP_SECS,
-        }),
+        })
+        // An attempt that died with claims taken leaves them to its retry.
+        .with_owner(&input.batch),
     );
     let stop_at_ms = deadline_ms.saturating_sub(DEADLINE_MARGIN_MS);
     let outcome = match process(
@@ -386,8 +392,9 @@ pub async fn run(
             let given_back = store.give_back().await;
             Err(BacktestError::Failed(match given_back {
                 Ok(n) => format!("batch {}: {e} ({n} claims given back)", input.batch),
+                // The retry takes them again as this batch's own.
                 Err(re) => format!(
-                    "batch {}: {e}; and giving back its claims failed ({re}): findings of this batch may be missing from the retry",
+                    "batch {}: {e} (and giving back its claims failed: {re})",
                     input.batch
                 ),
             }))

@@ -21,7 +21,8 @@ impl<S: Store> Recording<S> {
     }
 
     /// Releases every claim taken through this store (leased or confirmed: all
-    /// are this batch's own); the first error is returned after trying them all.
+    /// are this batch's own; the owned DynamoDB store deletes only those no other
+    /// batch took since); the first error is returned after trying them all.
     pub async fn give_back(&self) -> Result<usize, StoreError> {
         let taken = std::mem::take(&mut *self.taken.lock().unwrap_or_else(|p| p.into_inner()));
         let mut first_error = None;
