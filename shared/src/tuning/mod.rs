@@ -134,6 +134,11 @@ impl Default for DetectionTuning {
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub id: String,
+    /// The id and a digest of what the entry covers (its detections and
+    /// `match`): what a window's observations keep of the entries their record
+    /// matched. An entry narrowed under the same id is then another entry, so
+    /// records its old definition matched do not let it suppress a burst.
+    pub fingerprint: String,
     /// Detection ids, or `*` for all.
     pub detections: Vec<String>,
     pub reason: String,
@@ -151,6 +156,8 @@ struct Matcher {
     /// The CloudTrail field path, split at dots.
     path: Vec<String>,
     values: Values,
+    /// The key and its values as written, for [`Entry::fingerprint`].
+    definition: String,
 }
 
 #[derive(Debug, Clone)]
@@ -160,6 +167,17 @@ enum Values {
 }
 
 impl Entry {
+    /// See [`Entry::fingerprint`]: key order and detection order do not matter.
+    fn fingerprint_of(id: &str, detections: &[String], matchers: &[Matcher]) -> String {
+        let mut detections: Vec<&str> = detections.iter().map(String::as_str).collect();
+        detections.sort_unstable();
+        let mut definitions: Vec<&str> = matchers.iter().map(|m| m.definition.as_str()).collect();
+        definitions.sort_unstable();
+        let digest =
+            crate::finding::finding_id(&[&detections.join("\u{1f}"), &definitions.join("\u{1e}")]);
+        format!("{id}@{}", &digest[..12])
+    }
+
     /// Whether the entry names `detection` (or `*`).
     pub fn names(&self, detection: &str) -> bool {
         self.detections.iter().any(|d| d == "*" || d == detection)
@@ -265,15 +283,16 @@ impl Tuning {
         self.entries.iter().any(|e| e.names(detection))
     }
 
-    /// The ids of the entries (expired or not, dry-run or not) that name
-    /// `detection` and match every key on `rec`. Expiry is decided when the finding
-    /// is, so a window's records matched earlier still count.
+    /// The fingerprints of the entries (expired or not, dry-run or not) that
+    /// name `detection` and match every key on `rec`. Expiry is decided when the
+    /// finding is, so a window's records matched earlier still count, as long as
+    /// the entry has not been changed since.
     pub fn matching(&self, detection: &str, rec: &Record<'_>) -> Vec<String> {
         let fields = Fields::new(rec);
         self.entries
             .iter()
             .filter(|e| e.names(detection) && e.matches(&fields))
-            .map(|e| e.id.clone())
+            .map(|e| e.fingerprint.clone())
             .collect()
     }
 
@@ -288,7 +307,7 @@ impl Tuning {
         let mut active = self
             .entries
             .iter()
-            .filter(|e| e.active(today) && matched.contains(&e.id));
+            .filter(|e| e.active(today) && matched.contains(&e.fingerprint));
         let suppress = active.clone().find(|e| !e.dry_run);
         let dry = active.find(|e| e.dry_run);
         (suppress, dry)

@@ -475,15 +475,19 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
     if !ok {
         return None;
     }
+    let id = id?;
+    let matchers: Vec<Matcher> = matchers?;
+    let fingerprint = Entry::fingerprint_of(&id, &detections, &matchers);
     Some(Entry {
-        id: id?,
+        id,
+        fingerprint,
         detections,
         reason: reason?,
         owner: owner?,
         expires,
         expires_day,
         dry_run,
-        matchers: matchers?,
+        matchers,
     })
 }
 
@@ -584,6 +588,8 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
             ok = false;
             continue;
         }
+        let texts: Vec<&str> = values.iter().map(|(v, _)| *v).collect();
+        let definition = format!("{key}={}", texts.join("\u{1f}"));
         let compiled = match modifier {
             None => Values::Globs(compile(c, &mut ok, values, Glob::new, "bad glob")),
             Some("cidr") => Values::Cidrs(compile(c, &mut ok, values, Cidr::new, "bad CIDR block")),
@@ -599,6 +605,7 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
         out.push(Matcher {
             path: parts,
             values: compiled,
+            definition,
         });
     }
     ok.then_some(out)

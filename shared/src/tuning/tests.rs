@@ -76,23 +76,33 @@ expires = "2027-03-01"
 /// Replays `records` through an engine over every detection under `t`; returns
 /// every finding decided and those notified.
 fn run(t: Option<Tuning>, today: i64, records: &[String]) -> (Vec<Finding>, Vec<Finding>) {
+    run_reloaded(today, vec![(t, records)])
+}
+
+/// As `run`, the tuning in force changed (reloaded) before each part's records.
+fn run_reloaded(
+    today: i64,
+    parts: Vec<(Option<Tuning>, &[String])>,
+) -> (Vec<Finding>, Vec<Finding>) {
     let engine = Engine::new(Settings {
         tuning_today: Some(today),
         ..Settings::default()
     });
-    engine.set_tuning(t.map(Arc::new));
     let store = MemoryStore::default();
     let sink = Collect::default();
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     let mut decided = Vec::new();
-    for r in records {
-        let rec = crate::event::Record::from_json(r).unwrap();
-        decided.extend(
-            rt.block_on(engine.handle(&rec, &store, &sink, 1_800_000_000))
-                .unwrap(),
-        );
+    for (t, records) in parts {
+        engine.set_tuning(t.map(Arc::new));
+        for r in records {
+            let rec = crate::event::Record::from_json(r).unwrap();
+            decided.extend(
+                rt.block_on(engine.handle(&rec, &store, &sink, 1_800_000_000))
+                    .unwrap(),
+            );
+        }
     }
     (decided, sink.take())
 }
@@ -204,9 +214,13 @@ fn matching_globs_cidrs_lists_missing_fields_and_scalars() {
 "userAgent" = ["aws-cli/*", "Terraform/*"]
 "readOnly" = "false""#,
     ));
+    // The entries' ids (a fingerprint is the id, '@', a digest).
     let m = |json: &str| {
         let rec = crate::event::Record::from_json(json).unwrap();
         t.matching("cloudwatch-log-group-deletion", &rec)
+            .into_iter()
+            .map(|f| f.split_once('@').expect("id@digest").0.to_owned())
+            .collect::<Vec<_>>()
     };
     let at = "2026-11-30T10:00:00Z";
     assert_eq!(m(&delete_log_group("1", TERRAFORM, "10.1.2.3", at)), ["tf"]);
@@ -481,6 +495,25 @@ fn windowed_findings_are_suppressed_only_when_every_record_matches() {
     // Untuned, three instances are not a burst.
     let (_, sent) = run(None, DAY, &burst("203.0.113.99"));
     assert!(of(&sent, "getpassworddata-burst").is_empty());
+    // The entry narrowed under the same id before the last record, which the
+    // new block holds: the first two matched only the old definition, so the
+    // burst is notified.
+    let narrowed = tuning(
+        &(entry(
+            "office",
+            "",
+            r#""sourceIPAddress|cidr" = "203.0.113.96/28""#,
+        ) + "[detections.getpassworddata-burst]\nthreshold = 3\n"),
+    );
+    let records = burst("203.0.113.99");
+    let (decided, sent) = run_reloaded(
+        DAY,
+        vec![
+            (Some(t("")), &records[..2]),
+            (Some(narrowed), &records[2..]),
+        ],
+    );
+    assert_eq!(of(&sent, "getpassworddata-burst").len(), 1, "{decided:?}");
 }
 
 /// A call by the intruder `OTHER` on trailwatch's resources: `PutObject` of the
@@ -621,6 +654,47 @@ fn tuning_trailwatch_tampering_notes_that_its_tuning_reports_stay() {
     assert!(
         tuning("[detections.trailwatch-tampering]\nmode = \"on\"\n")
             .notes
+            .is_empty()
+    );
+}
+
+/// A window's records keep the fingerprints of the entries they matched: the
+/// same entry (keys and detections in any order) keeps its fingerprint, while an
+/// entry narrowed under the same id is another entry, whose decision records
+/// matched by the old definition do not count toward.
+#[test]
+fn an_entry_changed_under_the_same_id_is_another_entry() {
+    let wide = tuning(&entry(
+        "ci-net",
+        "",
+        r#""sourceIPAddress|cidr" = "10.0.0.0/8"
+"userAgent" = "Terraform/*""#,
+    ));
+    let same = tuning(&entry(
+        "ci-net",
+        "",
+        r#""userAgent" = "Terraform/*"
+"sourceIPAddress|cidr" = "10.0.0.0/8""#,
+    ));
+    let narrow = tuning(&entry(
+        "ci-net",
+        "",
+        r#""sourceIPAddress|cidr" = "10.1.0.0/16"
+"userAgent" = "Terraform/*""#,
+    ));
+    let rec = delete_log_group("1", TERRAFORM, "10.9.0.1", "2026-11-30T10:00:00Z");
+    let rec = crate::event::Record::from_json(&rec).unwrap();
+    let matched = wide.matching("cloudwatch-log-group-deletion", &rec);
+    assert_eq!(matched.len(), 1);
+    let today = parse_day("2026-11-30").unwrap();
+    assert_eq!(
+        same.decide(&matched, today).0.map(|e| e.id.as_str()),
+        Some("ci-net")
+    );
+    assert!(narrow.decide(&matched, today).0.is_none());
+    assert!(
+        narrow
+            .matching("cloudwatch-log-group-deletion", &rec)
             .is_empty()
     );
 }
