@@ -2,7 +2,7 @@
 //! binary: exit statuses, located problems, the --protect gate on the bundled
 //! attack samples, dispositions and the summary.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_trailwatch");
@@ -124,7 +124,8 @@ fn protect_refuses_a_tuning_that_silences_a_sample_attack() {
         text.contains("entry \"app-role-log-rotation\" silences cloudwatch-log-group-deletion on event ids: d825ddd3-7788-49a8-aa42-2b3b33a87fe8"),
         "{text}"
     );
-    assert!(text.contains("1 finding(s) would be silenced"), "{text}");
+    assert!(text.contains(": --protect: 1 of "), "{text}");
+    assert!(text.contains(" finding(s) would be silenced"), "{text}");
     // Shadow and off are silencing too; a dry run is not.
     let t = tmp(
         "modes.toml",
@@ -301,4 +302,95 @@ fn push_validates_before_it_writes() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     std::fs::remove_file(&dest).ok();
+}
+
+/// The DeleteLogGroup sample's record, as another actor
+/// (`role`) `minutes` later, with its own event id.
+fn log_group_deleted_by(role: &str, minutes: u32, id: &str) -> String {
+    let text = std::fs::read_to_string(
+        root().join("events/cloudwatch-log-group-deletion/positive-assumed-role-sdk.json"),
+    )
+    .unwrap();
+    let mut rec: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut rec = rec["detail"].take();
+    rec["eventID"] = id.into();
+    rec["eventTime"] = format!("2026-09-15T02:{:02}:09Z", 14 + minutes).into();
+    rec["userIdentity"]["arn"] = format!("arn:aws:sts::123456789012:assumed-role/{role}/s").into();
+    rec["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] =
+        format!("arn:aws:iam::123456789012:role/{role}").into();
+    rec.to_string()
+}
+
+/// The gate fails when it could not check: an unreadable record, or nothing
+/// firing untuned (a wrong path); it names a dedup that holds an actor's finding
+/// back behind another's, and warns of lowered severities (failing under
+/// `--strict`).
+#[test]
+fn protect_checks_everything_it_is_given_and_what_dedup_and_severity_hide() {
+    let all = SILENCES_AN_ATTACK.replace(
+        "\"sourceIPAddress|cidr\" = \"203.0.113.0/24\"",
+        "\"eventName\" = \"*\"",
+    );
+    // `tuning check TUNING [EXTRA] --protect PROTECT` exits with `code` and
+    // says each of `needles`.
+    let check = |tuning: &str, extra: &[&str], protect: &Path, code: i32, needles: &[&str]| {
+        let tuning = tmp("protect.toml", tuning);
+        let mut args = vec![
+            "tuning",
+            "check",
+            tuning.to_str().unwrap(),
+            "--now",
+            "2026-12-01",
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--protect", protect.to_str().unwrap()]);
+        let o = run(&args);
+        let text = stderr(&o);
+        assert_eq!(o.status.code(), Some(code), "{text}");
+        for n in needles {
+            assert!(text.contains(n), "{n}: {text}");
+        }
+    };
+    // Read whole, but a sample on which nothing fires (a wrong path, say).
+    let quiet = root().join("events/cloudwatch-log-group-deletion/negative-not-found.json");
+    check(&all, &[], &quiet, 2, &["nothing fires untuned"]);
+    let attack = log_group_deleted_by("ec2-app-role", 0, "a-1");
+    let mixed = tmp("mixed.jsonl", &format!("{attack}\n{{\"not\": json\n"));
+    let unread = [
+        "1 record(s) could not be read (the first: ",
+        "mixed.jsonl:2",
+    ];
+    check(&all, &[], &mixed, 2, &unread);
+
+    // Another role deletes a log group 26 minutes after the pipeline did: a
+    // dedup by account alone holds the intruder's finding back.
+    let two = tmp(
+        "two.jsonl",
+        &format!(
+            "{}\n{}\n",
+            log_group_deleted_by("TerraformCI", 0, "a-1"),
+            log_group_deleted_by("Attacker", 26, "a-2")
+        ),
+    );
+    let dedup = "[detections.cloudwatch-log-group-deletion]\ndedup_secs = 2592000\n";
+    let held = [
+        "dedup_by = [\"account\"] holds back cloudwatch-log-group-deletion by \"arn:aws:sts::123456789012:assumed-role/Attacker",
+        "silences cloudwatch-log-group-deletion on event ids: a-2",
+    ];
+    check(
+        &format!("{dedup}dedup_by = [\"account\"]\n"),
+        &[],
+        &two,
+        1,
+        &held,
+    );
+    // By account and actor (the default), the two are their own groups.
+    check(dedup, &[], &two, 0, &["(2 checked)"]);
+
+    let low = "[detections.cloudwatch-log-group-deletion]\nseverity = \"low\"\n";
+    let lowered = [
+        "warning: [detections.cloudwatch-log-group-deletion] severity = \"low\" lowers cloudwatch-log-group-deletion from medium",
+    ];
+    check(low, &[], &two, 0, &lowered);
+    check(low, &["--strict"], &two, 1, &lowered);
 }

@@ -74,6 +74,12 @@ pub fn today(now: Option<&str>) -> Result<i64, String> {
 
 /// Reads and validates `file`, printing every problem. `Err(exit status)`.
 pub fn load(file: &Path, today: i64, quiet: bool) -> Result<Tuning, i32> {
+    load_read(file, today, quiet).map(|(t, _)| t)
+}
+
+/// As `load`, with the text that was validated (what `push` uploads: the file
+/// may change between two reads).
+fn load_read(file: &Path, today: i64, quiet: bool) -> Result<(Tuning, String), i32> {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {
@@ -92,7 +98,7 @@ pub fn load(file: &Path, today: i64, quiet: bool) -> Result<Tuning, i32> {
                 said.sort_by_key(|p| (p.line, p.column));
                 print_problems(&said);
             }
-            Ok(t)
+            Ok((t, text))
         }
         Err(problems) => {
             print_problems(&problems);
@@ -132,43 +138,90 @@ fn check(file: &Path, protect: &[PathBuf], now: Option<&str>, strict: bool) -> i
         EXIT_OK
     };
     if !protect.is_empty() {
-        match protected(&t, today, protect) {
-            Ok(silenced) if silenced.is_empty() => {
-                eprintln!("{name}: --protect: every finding still fires")
-            }
-            Ok(silenced) => {
-                for line in &silenced {
-                    eprintln!("{name}: --protect: {line}");
-                }
-                eprintln!(
-                    "{name}: --protect: {} finding(s) would be silenced",
-                    silenced.len()
-                );
-                status = EXIT_REJECTED;
-            }
+        let p = match protected(&t, today, protect) {
+            Ok(p) => p,
             Err(e) => {
                 eprintln!("trailwatch: {}", one_line(&e, 2000));
                 return EXIT_ERROR;
             }
+        };
+        for line in &p.lowered {
+            eprintln!("{name}: --protect: warning: {line}");
+        }
+        if strict && !p.lowered.is_empty() {
+            status = EXIT_REJECTED;
+        }
+        if p.silenced.is_empty() {
+            eprintln!(
+                "{name}: --protect: every finding still fires ({} checked)",
+                p.checked
+            );
+        } else {
+            for line in &p.silenced {
+                eprintln!("{name}: --protect: {line}");
+            }
+            eprintln!(
+                "{name}: --protect: {} of {} finding(s) would be silenced",
+                p.silenced.len(),
+                p.checked
+            );
+            status = EXIT_REJECTED;
         }
     }
     status
 }
 
+/// What `--protect` found.
+pub struct Protection {
+    /// Findings of the untuned replay: every one was checked.
+    pub checked: usize,
+    /// Why each silenced finding is silenced.
+    pub silenced: Vec<String>,
+    /// Findings notified at a lower severity (a subscription that filters on
+    /// severity may no longer receive them): warnings, failures under `--strict`.
+    pub lowered: Vec<String>,
+}
+
 /// Replays `paths` without and with `tuning`; says what the tuning would silence.
-pub fn protected(tuning: &Tuning, today: i64, paths: &[PathBuf]) -> Result<Vec<String>, String> {
+/// A protect set that cannot be read whole, or in which nothing fires untuned,
+/// is an error: a gate that checked nothing must not pass.
+pub fn protected(tuning: &Tuning, today: i64, paths: &[PathBuf]) -> Result<Protection, String> {
+    let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let paths = reader::expand_paths(paths).map_err(|e| e.to_string())?;
     let untuned = replay(&paths, None, today)?;
+    if untuned.is_empty() {
+        return Err(format!(
+            "--protect: nothing fires untuned in {}: no finding would be checked",
+            shown.join(", ")
+        ));
+    }
     let tuned = replay(&paths, Some(Arc::new(tuning.clone())), today)?;
     let by_id: HashMap<&str, &Finding> = tuned.iter().map(|f| (f.finding_id.as_str(), f)).collect();
     let mut out = Vec::new();
+    let mut lowered = Vec::new();
     for f in &untuned {
         let det = f.detection_id;
         let ids = one_line(&f.event_ids.join(", "), 500);
         let tuned_finding = by_id.get(f.finding_id.as_str());
         // What the tuned replay did with the finding decides; `off` is only why
         // it is missing (a finding no tuning reaches is still notified).
+        if let Some(g) = tuned_finding.filter(|g| g.severity < f.severity) {
+            lowered.push(format!(
+                "[detections.{det}] severity = \"{}\" lowers {det} from {} on event ids: {ids}",
+                g.severity.as_str(),
+                f.severity.as_str()
+            ));
+        }
         let why = match tuned_finding.and_then(|g| g.disposition) {
+            Some(Disposition::HeldBack) => tuned_finding
+                .and_then(|g| held_behind_another_actor(tuning, &tuned, g))
+                .map(|(by, notified)| {
+                    format!(
+                        "[detections.{det}] dedup_by = {by} holds back {det} by {:?} behind {:?}'s finding",
+                        one_line(&f.actor.key, 200),
+                        one_line(notified, 200)
+                    )
+                }),
             Some(Disposition::Suppressed) => {
                 let entry = tuned_finding
                     .and_then(|g| g.evidence.get("suppressed_by"))
@@ -201,7 +254,36 @@ pub fn protected(tuning: &Tuning, today: i64, paths: &[PathBuf]) -> Result<Vec<S
             out.push(format!("{why} silences {det} on event ids: {ids}"));
         }
     }
-    Ok(out)
+    Ok(Protection {
+        checked: untuned.len(),
+        silenced: out,
+        lowered,
+    })
+}
+
+/// A finding held back by dedup is silenced when the notified finding its
+/// group waits behind is another actor's (a `dedup_by` without `actor`): the
+/// later actor's calls reach no one until that group's next notification. The
+/// `dedup_by` list as written, and the actor notified.
+fn held_behind_another_actor<'t>(
+    tuning: &Tuning,
+    tuned: &'t [Finding],
+    held: &Finding,
+) -> Option<(String, &'t str)> {
+    let by = tuning.detection(held.detection_id)?.dedup_by.as_slice();
+    let group = trailwatch::tuning::dedup_group(held, by);
+    let notified = tuned.iter().rev().find(|n| {
+        n.detection_id == held.detection_id
+            && n.disposition == Some(Disposition::Notified)
+            && trailwatch::tuning::dedup_group(n, by) == group
+    })?;
+    (notified.actor.key != held.actor.key).then(|| {
+        let names: Vec<String> = by.iter().map(|k| format!("{:?}", k.as_str())).collect();
+        (
+            format!("[{}]", names.join(", ")),
+            notified.actor.key.as_str(),
+        )
+    })
 }
 
 /// Every finding of a replay of `paths` (with its disposition under a tuning).
@@ -230,12 +312,20 @@ fn replay(
         now: trailwatch::state::wall_clock_secs(),
         found: Vec::new(),
         error: None,
+        unreadable: 0,
+        first_unreadable: None,
     };
     for p in paths {
         reader::read_path(p, &Limits::default(), &mut sink).map_err(|e| e.to_string())?;
         if let Some(e) = sink.error.take() {
             return Err(e);
         }
+    }
+    if let Some(first) = sink.first_unreadable {
+        return Err(format!(
+            "--protect: {} record(s) could not be read (the first: {first}): the gate must read every record it is given",
+            sink.unreadable
+        ));
     }
     Ok(sink.found)
 }
@@ -248,13 +338,25 @@ struct Collector<'e> {
     now: i64,
     found: Vec<Finding>,
     error: Option<String>,
+    /// Records rejected or not valid, and where the first was.
+    unreadable: u64,
+    first_unreadable: Option<String>,
+}
+
+impl Collector<'_> {
+    fn unreadable(&mut self, loc: &Location, reason: &str) {
+        self.unreadable += 1;
+        self.first_unreadable
+            .get_or_insert_with(|| one_line(&format!("{loc}: {reason}"), 500));
+    }
 }
 
 impl Sink for Collector<'_> {
-    fn record(&mut self, _loc: &Location, json: &str) {
+    fn record(&mut self, loc: &Location, json: &str) {
         let mut repaired = String::new();
-        let Ok(rec) = Record::from_json_repairing(json, &mut repaired) else {
-            return;
+        let rec = match Record::from_json_repairing(json, &mut repaired) {
+            Ok(rec) => rec,
+            Err(e) => return self.unreadable(loc, &format!("invalid record: {e}")),
         };
         match self.rt.block_on(
             self.engine
@@ -264,7 +366,9 @@ impl Sink for Collector<'_> {
             Err(e) => self.error = Some(e.to_string()),
         }
     }
-    fn rejected(&mut self, _loc: &Location, _reason: &str) {}
+    fn rejected(&mut self, loc: &Location, reason: &str) {
+        self.unreadable(loc, reason);
+    }
     fn not_cloudtrail(&mut self, _loc: &Location) {}
     fn wanted(&mut self, json: &[u8]) -> bool {
         self.engine.wants_json(json)
@@ -282,17 +386,12 @@ fn push(file: &Path, to: &str) -> i32 {
             return EXIT_ERROR;
         }
     };
-    if let Err(code) = load(file, today, false) {
-        return code;
-    }
-    let Ok(bytes) = std::fs::read(file) else {
-        eprintln!(
-            "trailwatch: cannot read {}",
-            one_line(&file.display().to_string(), 500)
-        );
-        return EXIT_ERROR;
+    // The bytes validated are the bytes uploaded.
+    let text = match load_read(file, today, false) {
+        Ok((_, text)) => text,
+        Err(code) => return code,
     };
-    match upload(&bytes, to) {
+    match upload(text.as_bytes(), to) {
         Ok(()) => {
             eprintln!(
                 "trailwatch: pushed {} to {}",

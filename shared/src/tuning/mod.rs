@@ -14,6 +14,7 @@
 //! with any error is refused whole (callers keep the last good one or none).
 
 pub(crate) mod apply;
+pub use apply::dedup_group;
 mod cidr;
 mod glob;
 pub mod location;
