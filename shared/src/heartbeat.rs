@@ -36,6 +36,12 @@ pub use crate::rules::canary::{
 /// Default silence threshold (seconds): three missed canaries at the default
 /// 5-minute rate.
 pub const DEFAULT_SILENCE_SECS: i64 = 15 * 60;
+
+/// The function group of the heartbeat detections, whose schedule runs the check.
+pub const GROUP: &str = "pipeline";
+
+/// The detection the scheduled check raises.
+pub const SILENT_ID: &str = "pipeline-silent";
 /// An (account, Region) silent for longer than this is forgotten (it was removed
 /// on purpose, or its outage was reported long ago).
 pub const LOOKBACK_DAYS: i64 = 7;
@@ -64,7 +70,21 @@ pub fn canary_member(rec: &Record<'_>) -> Option<String> {
         return None;
     }
     let name = rec.request_param_str("name")?.trim_start_matches('/');
-    if !name.starts_with(crate::resources::prefix()) || !name.ends_with(CANARY_SUFFIX) {
+    if !name.ends_with(CANARY_SUFFIX) {
+        return None;
+    }
+    if !name.starts_with(crate::resources::prefix()) {
+        // The forwarding rule takes every `*-canary`: one under another prefix
+        // is most likely a forwarder deployed with the wrong ResourcePrefix,
+        // whose account and Region would otherwise never be watched, unsaid.
+        #[cfg(feature = "lambda")]
+        tracing::warn!(
+            parameter = crate::sanitize::one_line(name, 200),
+            account = rec.account_id().map(|a| crate::sanitize::one_line(a, 20)),
+            prefix = crate::resources::prefix(),
+            "a canary whose name does not start with this deployment's prefix is ignored: \
+             give the forwarders the central stack's name as ResourcePrefix"
+        );
         return None;
     }
     Some(member(rec.account_id()?, rec.region()?))

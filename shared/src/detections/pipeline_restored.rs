@@ -16,7 +16,7 @@ pub static META: Meta = Meta {
     severity: Severity::Low,
     attack: &["T1562.008"],
     origins: &["trailwatch: pipeline heartbeat (issue 10)"],
-    group: "pipeline",
+    group: heartbeat::GROUP,
     false_positives: &["The end of a planned maintenance or of a delivery delay."],
     next_steps: "Find out why it was silent (the pipeline-silent finding names the start), and \
                  replay that account and Region's CloudTrail archive for the silent span \

@@ -16,7 +16,7 @@ use crate::heartbeat::{self, DEFAULT_SILENCE_SECS, LOOKBACK_DAYS};
 pub struct PipelineSilent;
 
 pub static META: Meta = Meta {
-    id: "pipeline-silent",
+    id: heartbeat::SILENT_ID,
     title: "trailwatch pipeline silent",
     description: "No heartbeat canary has arrived from an account and Region for longer than the \
                   threshold: trailwatch is blind there. Someone may have stopped the trail, \
@@ -26,7 +26,7 @@ pub static META: Meta = Meta {
     severity: Severity::Critical,
     attack: &["T1562.008", "T1562.001"],
     origins: &["trailwatch: pipeline heartbeat (issue 10), after the trail-silence checks in research-2.md section 5"],
-    group: "pipeline",
+    group: heartbeat::GROUP,
     false_positives: &[
         "A forwarder stack or Region deliberately removed (the member is forgotten after 7 days).",
         "A regional EventBridge or CloudTrail delivery delay longer than the threshold.",

@@ -268,6 +268,17 @@ impl<S: Store, N: Notifier> Handler<S, N> {
         if detail_type == "Scheduled Event" && self.checks_heartbeat() {
             return self.check_silence(request_id, &event_id, now).await;
         }
+        if detail_type == "Scheduled Event" && self.keeps_heartbeat() {
+            // `pipeline-silent` disabled (DisabledDetections): its schedule is
+            // answered, not failed and retried.
+            info!(
+                request_id,
+                event_id,
+                outcome = "ignored",
+                "pipeline-silent is disabled"
+            );
+            return Ok(json!({"event_id": event_id, "outcome": "ignored", "findings": []}));
+        }
         if !detail_type.ends_with("via CloudTrail") {
             return reject(format!(
                 "detail-type {:?} is not a CloudTrail one",
@@ -358,15 +369,18 @@ impl<S: Store, N: Notifier> Handler<S, N> {
 }
 
 impl<S: Store, N: Notifier> Handler<S, N> {
-    /// True for the function whose detections keep the pipeline heartbeat: its
+    /// True for the function that runs `pipeline-silent` (not disabled): its
     /// schedule asks it to look for silent accounts and Regions.
     fn checks_heartbeat(&self) -> bool {
-        self.engine.detections().iter().any(|d| {
-            matches!(
-                d.meta().window,
-                Some(crate::detection::WindowSpec::Heartbeat { .. })
-            )
-        })
+        self.engine
+            .detections()
+            .iter()
+            .any(|d| d.meta().id == crate::heartbeat::SILENT_ID)
+    }
+
+    /// True for the function of the heartbeat's group, whatever it disables.
+    fn keeps_heartbeat(&self) -> bool {
+        self.group.name == crate::heartbeat::GROUP
     }
 
     /// The scheduled heartbeat check: a `pipeline-silent` finding per silent
@@ -563,6 +577,53 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// With `pipeline-silent` disabled the schedule raises nothing, even for a
+    /// member silent for long; the canaries still keep the heartbeat.
+    #[test]
+    fn a_disabled_pipeline_silent_is_not_raised_by_the_schedule() {
+        let g = catalog::function("pipeline").unwrap();
+        let vars = vars(&[
+            (ENV_TABLE, "t"),
+            (ENV_TOPIC_ARN, TOPIC),
+            (config::ENV_DISABLED, crate::heartbeat::SILENT_ID),
+        ]);
+        let h = Handler::new(
+            &Config::from_vars(g, vars).unwrap(),
+            crate::state::MemoryStore::default(),
+            crate::notify::Collect::default(),
+        );
+        let seen = block_on(h.store.beat(
+            crate::heartbeat::PARTITION,
+            "111122223333|us-east-1",
+            1_799_990_000_000,
+            1_800_086_400,
+            1_799_990_000,
+        ));
+        assert!(seen.is_ok(), "{seen:?}");
+        let schedule =
+            r#"{"id":"s","detail-type":"Scheduled Event","source":"aws.events","detail":{}}"#;
+        let out = block_on(h.handle_at(schedule, "r", 1_800_000_000)).unwrap();
+        assert_eq!(out["outcome"], "ignored", "{out}");
+        assert!(h.notifier.take().is_empty());
+        // Enabled, the same silence is reported.
+        let h = handler("pipeline");
+        let seen = block_on(h.store.beat(
+            crate::heartbeat::PARTITION,
+            "111122223333|us-east-1",
+            1_799_990_000_000,
+            1_800_086_400,
+            1_799_990_000,
+        ));
+        assert!(seen.is_ok(), "{seen:?}");
+        block_on(h.handle_at(schedule, "r", 1_800_000_000)).unwrap();
+        assert!(
+            h.notifier
+                .take()
+                .iter()
+                .any(|f| f.detection_id == crate::heartbeat::SILENT_ID)
+        );
     }
 
     #[test]
