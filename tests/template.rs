@@ -988,8 +988,10 @@ fn the_organisation_stackset_deploys_the_forwarder_with_its_prefix() {
         .iter()
         .map(|x| x["ParameterKey"].as_str().unwrap())
         .collect();
-    // StackSet instances get generated stack names: the prefix must be given.
+    // StackSet instances get generated stack names: the prefix must be given,
+    // and chosen (the central stack's name: no default to fall back on).
     assert!(passed.contains("ResourcePrefix"));
+    assert_eq!(org["Parameters"]["ResourcePrefix"].get("Default"), None);
     let fwd = forwarder();
     for (name, param) in fwd["Parameters"].as_object().unwrap() {
         assert!(
