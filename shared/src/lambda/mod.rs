@@ -579,6 +579,20 @@ mod tests {
         }
     }
 
+    /// A canary of one account and Region, heard 10,000 s before 1_800_000_000.
+    fn silent_since_long_ago<N: crate::notify::Notifier>(
+        h: &Handler<crate::state::MemoryStore, N>,
+    ) {
+        let seen = block_on(h.store.beat(
+            crate::heartbeat::PARTITION,
+            "111122223333|us-east-1",
+            1_799_990_000_000,
+            1_800_086_400,
+            1_799_990_000,
+        ));
+        assert!(seen.is_ok(), "{seen:?}");
+    }
+
     /// With `pipeline-silent` disabled the schedule raises nothing, even for a
     /// member silent for long; the canaries still keep the heartbeat.
     #[test]
@@ -594,14 +608,7 @@ mod tests {
             crate::state::MemoryStore::default(),
             crate::notify::Collect::default(),
         );
-        let seen = block_on(h.store.beat(
-            crate::heartbeat::PARTITION,
-            "111122223333|us-east-1",
-            1_799_990_000_000,
-            1_800_086_400,
-            1_799_990_000,
-        ));
-        assert!(seen.is_ok(), "{seen:?}");
+        silent_since_long_ago(&h);
         let schedule =
             r#"{"id":"s","detail-type":"Scheduled Event","source":"aws.events","detail":{}}"#;
         let out = block_on(h.handle_at(schedule, "r", 1_800_000_000)).unwrap();
@@ -609,14 +616,7 @@ mod tests {
         assert!(h.notifier.take().is_empty());
         // Enabled, the same silence is reported.
         let h = handler("pipeline");
-        let seen = block_on(h.store.beat(
-            crate::heartbeat::PARTITION,
-            "111122223333|us-east-1",
-            1_799_990_000_000,
-            1_800_086_400,
-            1_799_990_000,
-        ));
-        assert!(seen.is_ok(), "{seen:?}");
+        silent_since_long_ago(&h);
         block_on(h.handle_at(schedule, "r", 1_800_000_000)).unwrap();
         assert!(
             h.notifier
