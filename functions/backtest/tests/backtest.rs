@@ -245,7 +245,7 @@ const ORG: &str = "o-abc123def4";
 const OTHER: &str = "444455556666";
 
 #[tokio::test]
-async fn plan_writes_the_filtered_keys_in_key_order_as_batches() {
+async fn plan_writes_the_filtered_keys_in_time_order_as_batches() {
     let d = deploy().await;
     let stop = records("cloudtrail-log-suspended/positive-stop-logging-iam-user.json");
     let body = log_file(&stop);

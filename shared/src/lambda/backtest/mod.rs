@@ -3,8 +3,8 @@
 //! (deploy/backtest.yaml, docs/backtest.md).
 //!
 //! One binary, two modes chosen by the input's `mode`:
-//! - `plan` ([`plan`]): lists the archive's keys under the requested prefixes, in
-//!   key order, groups them into batches of at most N keys and B bytes, and writes
+//! - `plan` ([`plan`]): lists the archive's keys under the requested prefixes,
+//!   puts them in time order (day, delivery minute, key), groups them into batches of at most N keys and B bytes, and writes
 //!   the batches as a JSON array (the manifest) to the results bucket, where the
 //!   map's `ItemReader` reads it;
 //! - `batch` ([`batch`]): one manifest item: reads its keys (GetObject, gzip),

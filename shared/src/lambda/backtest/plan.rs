@@ -1,4 +1,4 @@
-//! `plan` mode: the run's keys, in key order, grouped into batches, written as
+//! `plan` mode: the run's keys, in time order, grouped into batches, written as
 //! the manifest the Distributed Map reads.
 //!
 //! Which keys: the archive layout's prefix planning (`archive::layout`, shared
@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tracing::info;
 
 use super::{Backtest, BacktestError, check_run_id};
-use crate::archive::layout::{self, Filter, Plan, Scope, Step};
+use crate::archive::layout::{self, Filter, LogKey, Plan, Scope, Step};
 
 /// Defaults sized so that a batch takes a few minutes, well inside Lambda's 15
 /// (docs/backtest.md, Speed).
@@ -169,7 +169,21 @@ fn is_log_file(k: &Key) -> bool {
     k.size > 0 && !k.key.ends_with('/')
 }
 
-/// Cuts `keys` (in key order) into batches of at most `max_keys` keys and
+/// Day folder, then delivery minute, then key, across accounts and Regions
+/// (the order `trailwatch replay s3://` reads in). The map starts batches in
+/// manifest order, so a run moves through time: first-seen terms, the learning
+/// end and tuning dedup periods, which depend on what came before, see nearly
+/// all of it. Account by account instead, a term first used in one Region in
+/// March would hide its use in another in January, and come out "new" in
+/// March. A key of no known layout sorts first, by name.
+fn sort_in_time_order(keys: &mut [Key]) {
+    keys.sort_by_cached_key(|k| {
+        let at = LogKey::parse(&k.key).map(|l| (l.day, l.minute));
+        (at, k.key.clone())
+    });
+}
+
+/// Cuts `keys` (in manifest order) into batches of at most `max_keys` keys and
 /// `max_bytes` bytes.
 pub fn batches(
     keys: Vec<Key>,
@@ -334,10 +348,10 @@ pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError
         let found = walk(&bt.s3, bucket, plan).await;
         keys.extend(found.map_err(BacktestError::Failed)?);
     }
-    // Overlapping prefixes list a key twice; key order across prefixes.
-    keys.sort_by(|a, b| a.key.cmp(&b.key));
-    keys.dedup_by(|a, b| a.key == b.key);
     keys.retain(is_log_file);
+    sort_in_time_order(&mut keys);
+    // Overlapping prefixes list a key twice (next to each other once sorted).
+    keys.dedup_by(|a, b| a.key == b.key);
     let total_bytes: u64 = keys.iter().map(|k| k.size).sum();
     let total_keys = keys.len();
     let record_filter = RecordFilter {
@@ -396,6 +410,37 @@ mod tests {
             key: key.into(),
             size,
         }
+    }
+
+    /// Day, then delivery minute, across accounts and Regions: a later Region's
+    /// January comes before an earlier one's March.
+    #[test]
+    fn the_manifest_moves_through_time_across_accounts_and_regions() {
+        let key = |account: &str, region: &str, stamp: &str| {
+            let (y, m, d) = (&stamp[0..4], &stamp[4..6], &stamp[6..8]);
+            format!(
+                "AWSLogs/o-abc123def4/{account}/CloudTrail/{region}/{y}/{m}/{d}/{account}_CloudTrail_{region}_{stamp}_x.json.gz"
+            )
+        };
+        let mut keys = vec![
+            k(&key("111122223333", "eu-west-1", "20260301T1000Z"), 1),
+            k(&key("111122223333", "us-east-1", "20260115T0900Z"), 1),
+            k(&key("444455556666", "ap-south-1", "20260115T0855Z"), 1),
+            k(&key("111122223333", "eu-west-1", "20260115T0900Z"), 1),
+            k("notes/readme.txt", 1),
+        ];
+        sort_in_time_order(&mut keys);
+        let got: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
+        assert_eq!(
+            got,
+            [
+                "notes/readme.txt",
+                &key("444455556666", "ap-south-1", "20260115T0855Z"),
+                &key("111122223333", "eu-west-1", "20260115T0900Z"),
+                &key("111122223333", "us-east-1", "20260115T0900Z"),
+                &key("111122223333", "eu-west-1", "20260301T1000Z"),
+            ]
+        );
     }
 
     #[test]
