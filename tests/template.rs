@@ -1210,6 +1210,19 @@ fn the_backtest_state_machine_plans_then_maps_the_manifest_and_grants_little() {
             "{field}: a default"
         );
     }
+    // The input as written reaches the plan, which refuses a misspelt field;
+    // every field with a default is one it knows.
+    assert_eq!(
+        states["Plan"]["Parameters"]["Payload"]["execution_input.$"],
+        "$$.Execution.Input"
+    );
+    for field in states["Defaults"]["Parameters"].as_object().unwrap().keys() {
+        let field = field.trim_end_matches(".$");
+        assert!(
+            trailwatch::lambda::backtest::plan::EXECUTION_FIELDS.contains(&field),
+            "{field}"
+        );
+    }
     let batch = &map["ItemProcessor"]["States"]["Batch"];
     for task in [&states["Plan"], batch] {
         assert_eq!(task["Parameters"]["FunctionName"], "${FunctionArn}");

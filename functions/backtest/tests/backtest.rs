@@ -320,6 +320,8 @@ async fn plan_writes_the_filtered_keys_in_time_order_as_batches() {
         json!({"mode": "plan", "run_id": "a/b"}),
         json!({"mode": "plan", "run_id": "r", "since": "last week"}),
         json!({"mode": "plan", "run_id": "r", "prefixes": ["AWSLogs/not-an-account/"]}),
+        // As the state machine passes a misspelt execution input: "regoins".
+        json!({"mode": "plan", "run_id": "r", "execution_input": {"regoins": ["us-east-1"]}}),
     ] {
         let err = d.runtime.invoke(&bad).await.err();
         assert_eq!(

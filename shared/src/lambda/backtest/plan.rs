@@ -64,6 +64,45 @@ pub struct PlanInput {
     pub max_keys_per_batch: Option<usize>,
     #[serde(default)]
     pub max_bytes_per_batch: Option<u64>,
+    /// The execution's input as written (the state machine passes
+    /// `$$.Execution.Input`). The state machine picks the fields above by name,
+    /// so a misspelt one (`"regoins"`) would be dropped there and the run would
+    /// read everything: its names are checked here instead.
+    #[serde(default)]
+    pub execution_input: Option<Value>,
+}
+
+/// The fields an execution's input may have (docs/backtest.md, "Run").
+pub const EXECUTION_FIELDS: &[&str] = &[
+    "run_id",
+    "prefixes",
+    "since",
+    "until",
+    "learn_until",
+    "accounts",
+    "regions",
+    "publish",
+    "max_keys_per_batch",
+    "max_bytes_per_batch",
+    "max_concurrency",
+];
+
+/// An execution input that is an object of known fields, or why not.
+fn check_execution_input(input: &Value) -> Result<(), String> {
+    let Some(fields) = input.as_object() else {
+        return Err("the execution input must be a JSON object".into());
+    };
+    match fields
+        .keys()
+        .find(|k| !EXECUTION_FIELDS.contains(&k.as_str()))
+    {
+        Some(k) => Err(format!(
+            "unknown field {:?} in the execution input (known: {})",
+            crate::sanitize::one_line(k, 100),
+            EXECUTION_FIELDS.join(", ")
+        )),
+        None => Ok(()),
+    }
 }
 
 /// One archive object.
@@ -316,6 +355,9 @@ async fn walk(
 }
 
 pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError> {
+    if let Some(given) = &input.execution_input {
+        check_execution_input(given).map_err(BacktestError::Invalid)?;
+    }
     check_run_id(&input.run_id).map_err(BacktestError::Invalid)?;
     if let Some(p) = &input.part {
         check_run_id(p).map_err(|e| BacktestError::Invalid(format!("part: {e}")))?;
@@ -410,6 +452,17 @@ mod tests {
             key: key.into(),
             size,
         }
+    }
+
+    #[test]
+    fn a_misspelt_execution_field_is_named() {
+        assert!(check_execution_input(&json!({"regions": ["us-east-1"], "publish": true})).is_ok());
+        let e = check_execution_input(&json!({"regoins": ["us-east-1"]})).unwrap_err();
+        assert!(
+            e.starts_with("unknown field \"regoins\" in the execution input"),
+            "{e}"
+        );
+        assert!(check_execution_input(&json!(["us-east-1"])).is_err());
     }
 
     /// Day, then delivery minute, across accounts and Regions: a later Region's
