@@ -1193,36 +1193,31 @@ fn the_backtest_state_machine_plans_then_maps_the_manifest_and_grants_little() {
             format!("$$.Map.Item.Value.{field}")
         );
     }
-    for field in [
-        "prefixes",
-        "since",
-        "until",
-        "learn_until",
-        "accounts",
-        "regions",
-    ] {
-        assert_eq!(
-            states["Plan"]["Parameters"]["Payload"][format!("{field}.$")],
-            format!("$.{field}")
-        );
+    // Every field of an execution's input has a default, and reaches the plan
+    // (but two that the map itself reads); the input as written reaches it too,
+    // and it refuses a field it does not know.
+    let known = trailwatch::lambda::backtest::plan::EXECUTION_FIELDS;
+    for field in known {
         assert!(
-            states["Defaults"]["Parameters"].get(field).is_some(),
+            states["Defaults"]["Parameters"].get(*field).is_some()
+                || states["Defaults"]["Parameters"]
+                    .get(format!("{field}.$"))
+                    .is_some(),
             "{field}: a default"
         );
+        if !["publish", "max_concurrency"].contains(field) {
+            assert_eq!(
+                states["Plan"]["Parameters"]["Payload"][format!("{field}.$")],
+                format!("$.{field}")
+            );
+        }
     }
-    // The input as written reaches the plan, which refuses a misspelt field;
-    // every field with a default is one it knows.
+    let defaults = states["Defaults"]["Parameters"].as_object().unwrap();
+    assert_eq!(defaults.len(), known.len(), "{defaults:?}");
     assert_eq!(
         states["Plan"]["Parameters"]["Payload"]["execution_input.$"],
         "$$.Execution.Input"
     );
-    for field in states["Defaults"]["Parameters"].as_object().unwrap().keys() {
-        let field = field.trim_end_matches(".$");
-        assert!(
-            trailwatch::lambda::backtest::plan::EXECUTION_FIELDS.contains(&field),
-            "{field}"
-        );
-    }
     let batch = &map["ItemProcessor"]["States"]["Batch"];
     for task in [&states["Plan"], batch] {
         assert_eq!(task["Parameters"]["FunctionName"], "${FunctionArn}");
