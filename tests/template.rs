@@ -187,6 +187,24 @@ fn every_group_has_one_function_built_by_cargo_lambda() {
         globals_env["TRAILWATCH_TOPIC_ARN"],
         json!({"Ref": "FindingsTopic"})
     );
+    // The heartbeat's settings reach the function that runs the check.
+    let pipeline = &t["Resources"]["PipelineFunction"]["Properties"]["Environment"]["Variables"];
+    for (var, param) in [
+        (
+            "TRAILWATCH_SILENCE_SECS",
+            json!({"Ref": "PipelineSilenceSeconds"}),
+        ),
+        (
+            "TRAILWATCH_EXPECTED_ACCOUNTS",
+            json!({"Fn::Join": [",", {"Ref": "ExpectedAccountIds"}]}),
+        ),
+        (
+            "TRAILWATCH_EXPECTED_REGIONS",
+            json!({"Fn::Join": [",", {"Ref": "ExpectedRegions"}]}),
+        ),
+    ] {
+        assert_eq!(pipeline[var], param, "{var}");
+    }
 }
 
 /// With `TRAILWATCH_BLESS=1`, writes each group's derived pattern and rule state

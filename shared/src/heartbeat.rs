@@ -16,6 +16,12 @@
 //!   `pipeline-silent` for every (account, Region) that sent a canary within the
 //!   last [`LOOKBACK_DAYS`] days but none for longer than the threshold: once per
 //!   outage (the claim names the outage by its last canary).
+//! - With an expected set (accounts × Regions: the forwarders you deployed), it
+//!   also raises `pipeline-silent` for an expected (account, Region) never heard
+//!   from: a forwarder that failed to deploy, a Region the trail does not cover,
+//!   canaries under another prefix. The first check that misses one arms it
+//!   (partition [`EXPECTED_PARTITION`]); past the threshold it is reported, once
+//!   per arming, and re-armed every [`LOOKBACK_DAYS`] days while it stays silent.
 
 use serde_json::Value;
 
@@ -48,6 +54,14 @@ pub const LOOKBACK_DAYS: i64 = 7;
 
 /// The state partition of the heartbeat members.
 pub const PARTITION: &str = "hb";
+
+/// The state partition of the expected members not heard from: when the check
+/// began to miss each (as a heartbeat at that time).
+pub const EXPECTED_PARTITION: &str = "hx";
+
+/// Expected members armed by one check at most (one write each): a first check
+/// before any forwarder is deployed arms the rest on the next ones.
+pub const MAX_ARMED_PER_CHECK: usize = 200;
 
 /// The canary events, narrowed in EventBridge to parameter names that end like a
 /// canary's (the prefix is a deployment parameter, so it is checked in code).
@@ -104,31 +118,80 @@ pub fn gap_evidence(member: &str, from_ms: i64, until_ms: i64) -> Evidence {
 }
 
 /// The `pipeline-silent` findings due at `now` (epoch s): one per member of the
-/// heartbeat silent for more than `silence_secs`, each claimed once per outage.
+/// heartbeat silent for more than `silence_secs`, each claimed once per outage,
+/// and one per `expected` member (`account|region`) not heard from for as long.
 pub async fn check_silence<S: Store + ?Sized>(
     store: &S,
     silence_secs: i64,
     now: i64,
+    expected: &[String],
 ) -> Result<Vec<Pending>, StoreError> {
     let now_ms = now.saturating_mul(1000);
+    let silence_ms = silence_secs.saturating_mul(1000);
+    let heard = store.members(PARTITION, now).await?;
     let mut out = Vec::new();
-    for (m, last_ms) in store.members(PARTITION, now).await? {
-        if now_ms - last_ms <= silence_secs.saturating_mul(1000) {
-            continue;
+    for (m, last_ms) in &heard {
+        if now_ms - last_ms > silence_ms {
+            out.push(silent_finding(m, *last_ms, now_ms, Silence::LastCanary));
         }
-        out.push(silent_finding(&m, last_ms, now_ms));
+    }
+    if expected.is_empty() {
+        return Ok(out);
+    }
+    let heard: std::collections::HashSet<&str> = heard.iter().map(|(m, _)| m.as_str()).collect();
+    let armed: std::collections::HashMap<String, i64> = store
+        .members(EXPECTED_PARTITION, now)
+        .await?
+        .into_iter()
+        .collect();
+    let mut arming = 0;
+    for m in expected.iter().filter(|m| !heard.contains(m.as_str())) {
+        match armed.get(m) {
+            Some(&since_ms) if now_ms - since_ms > silence_ms => {
+                out.push(silent_finding(m, since_ms, now_ms, Silence::NeverHeard));
+            }
+            Some(_) => {}
+            None if arming < MAX_ARMED_PER_CHECK => {
+                arming += 1;
+                let expires_at = now.saturating_add(LOOKBACK_DAYS * 86_400);
+                store
+                    .beat(EXPECTED_PARTITION, m, now_ms, expires_at, now)
+                    .await?;
+            }
+            None => {}
+        }
     }
     Ok(out)
 }
 
-/// A `pipeline-silent` finding about `member`, silent since `last_ms`: no record is
-/// behind it, so the actor is trailwatch's own check.
-fn silent_finding(member: &str, last_ms: i64, now_ms: i64) -> Pending {
+/// What a silence is measured from.
+#[derive(Clone, Copy)]
+enum Silence {
+    /// The member's last canary.
+    LastCanary,
+    /// The first check that expected the member and had never heard from it
+    /// (within [`LOOKBACK_DAYS`]).
+    NeverHeard,
+}
+
+/// A `pipeline-silent` finding about `member`, silent since `since_ms`: no
+/// record is behind it, so the actor is trailwatch's own check.
+fn silent_finding(member: &str, since_ms: i64, now_ms: i64, silence: Silence) -> Pending {
     let meta = &crate::detections::pipeline_silent::META;
     let (account, region) = member.split_once('|').unwrap_or((member, ""));
-    let evidence = gap_evidence(member, last_ms, now_ms)
-        .with("last_canary", Value::from(format_event_time(last_ms)));
-    let key = format!("s|{member}|{last_ms}");
+    let (evidence, key) = match silence {
+        Silence::LastCanary => (
+            gap_evidence(member, since_ms, now_ms)
+                .with("last_canary", Value::from(format_event_time(since_ms))),
+            format!("s|{member}|{since_ms}"),
+        ),
+        Silence::NeverHeard => (
+            gap_evidence(member, since_ms, now_ms)
+                .with("never_heard", true)
+                .with("expected_since", Value::from(format_event_time(since_ms))),
+            format!("e|{member}|{since_ms}"),
+        ),
+    };
     let finding = Finding {
         finding_id: finding_id(&[meta.id, &key]),
         meta,
@@ -146,7 +209,7 @@ fn silent_finding(member: &str, last_ms: i64, now_ms: i64) -> Pending {
         source_ip: None,
         user_agent: None,
         event_time: TimeSpan {
-            first: Some(format_event_time(last_ms)),
+            first: Some(format_event_time(since_ms)),
             last: Some(format_event_time(now_ms)),
         },
         event_ids: Vec::new(),
@@ -203,5 +266,110 @@ mod tests {
             let r = Record::from_json(&json).unwrap();
             assert_eq!(canary_member(&r).as_deref(), member, "{name}");
         }
+    }
+
+    /// What the check delivers at `now`, through the engine's claims (so a
+    /// silence already reported is not delivered again).
+    fn checked(
+        store: &crate::state::MemoryStore,
+        expected: &[String],
+        now: i64,
+    ) -> Vec<(String, Evidence)> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let pending = check_silence(store, DEFAULT_SILENCE_SECS, now, expected)
+                .await
+                .unwrap();
+            let sink = crate::notify::Collect::default();
+            crate::engine::deliver_all(store, &sink, pending, now, 60)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|f| {
+                    (
+                        f.evidence
+                            .get("pipeline")
+                            .and_then(|v| v.as_str())
+                            .unwrap_or("")
+                            .to_owned(),
+                        f.evidence,
+                    )
+                })
+                .collect()
+        })
+    }
+
+    /// An expected account and Region never heard from is reported once the
+    /// threshold has passed since the first check that missed it, once; one
+    /// that sends canaries is not; a silence of a heard one keeps its own finding.
+    #[test]
+    fn an_expected_member_never_heard_from_is_reported_once() {
+        let store = crate::state::MemoryStore::default();
+        let (quiet, alive) = ("111122223333|eu-west-1", "111122223333|us-east-1");
+        let expected = vec![quiet.to_owned(), alive.to_owned()];
+        let t0 = 1_800_000_000;
+        let canary = |t: i64| {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            rt.block_on(store.beat(PARTITION, alive, t * 1000, t + 86_400, t))
+                .unwrap();
+        };
+        canary(t0);
+        assert!(
+            checked(&store, &expected, t0).is_empty(),
+            "armed, not yet due"
+        );
+        canary(t0 + 600);
+        assert!(checked(&store, &expected, t0 + 600).is_empty());
+        canary(t0 + 1_200);
+        let found = checked(&store, &expected, t0 + 1_200);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, quiet);
+        assert_eq!(found[0].1.get("never_heard"), Some(&Value::Bool(true)));
+        assert_eq!(
+            found[0].1.get("expected_since").and_then(Value::as_str),
+            Some("2027-01-15T08:00:00Z")
+        );
+        canary(t0 + 1_500);
+        assert!(checked(&store, &expected, t0 + 1_500).is_empty(), "once");
+        // Unexpected, the same store reports nothing about it.
+        assert!(checked(&store, &[], t0 + 1_500).is_empty());
+    }
+
+    /// A first check before any forwarder runs arms at most
+    /// `MAX_ARMED_PER_CHECK` members; the next arms the rest.
+    #[test]
+    fn arming_is_bounded_per_check() {
+        let store = crate::state::MemoryStore::default();
+        let expected: Vec<String> = (0..MAX_ARMED_PER_CHECK + 50)
+            .map(|i| {
+                member(
+                    &format!("{:012}", 100_000_000_000_u64 + i as u64),
+                    "us-east-1",
+                )
+            })
+            .collect();
+        let t0 = 1_800_000_000;
+        let armed = |now: i64| {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(store.members(EXPECTED_PARTITION, now))
+                .unwrap()
+                .len()
+        };
+        assert!(checked(&store, &expected, t0).is_empty());
+        assert_eq!(armed(t0), MAX_ARMED_PER_CHECK);
+        assert!(checked(&store, &expected, t0 + 300).is_empty());
+        assert_eq!(armed(t0 + 300), expected.len());
+        // Past the threshold, the first-armed are due first; then the rest.
+        assert_eq!(
+            checked(&store, &expected, t0 + 1_000).len(),
+            MAX_ARMED_PER_CHECK
+        );
+        assert_eq!(checked(&store, &expected, t0 + 1_300).len(), 50);
     }
 }

@@ -63,6 +63,9 @@ pub struct Settings {
     pub learn_until_ms: Option<i64>,
     /// The heartbeat's silence threshold (seconds), overriding the detections'.
     pub silence_secs: Option<i64>,
+    /// The heartbeat members (`account|region`) the scheduled check expects to
+    /// hear from, whether or not they ever sent a canary.
+    pub expected_members: Vec<String>,
     /// A heartbeat gap is also a `pipeline-silent` finding (replay: nothing else
     /// reports past silences). Live, the scheduled check reports them.
     pub gaps_are_silences: bool,

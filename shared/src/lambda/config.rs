@@ -26,6 +26,13 @@ pub const ENV_METRICS: &str = "TRAILWATCH_METRICS";
 pub const ENV_RESOURCE_PREFIX: &str = "TRAILWATCH_RESOURCE_PREFIX";
 /// The heartbeat's silence threshold, seconds (default 900).
 pub const ENV_SILENCE: &str = "TRAILWATCH_SILENCE_SECS";
+/// The accounts and Regions the heartbeat check expects canaries from (comma
+/// lists; every account in every Region), whether or not they ever sent one.
+pub const ENV_EXPECTED_ACCOUNTS: &str = "TRAILWATCH_EXPECTED_ACCOUNTS";
+pub const ENV_EXPECTED_REGIONS: &str = "TRAILWATCH_EXPECTED_REGIONS";
+/// The most expected (account, Region) pairs: the check reads them all every
+/// five minutes.
+pub const MAX_EXPECTED_MEMBERS: usize = 20_000;
 /// Where findings also go (docs/findings.md): Security Hub's default product ARN
 /// of this account (empty: off), a chat topic for AWS Chatbot (empty: none), and
 /// what the findings topic's JSON protocols get (`json`, the default, or `ocsf`).
@@ -75,6 +82,56 @@ impl fmt::Display for ConfigError {
     }
 }
 impl std::error::Error for ConfigError {}
+
+/// Every expected account in every expected Region, as heartbeat members; both
+/// lists or neither.
+fn expected_members(accounts: Option<&str>, regions: Option<&str>) -> Result<Vec<String>, String> {
+    let list = |v: Option<&str>| -> Vec<String> {
+        v.unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let (accounts, regions) = (list(accounts), list(regions));
+    for (items, var, valid, what) in [
+        (
+            &accounts,
+            ENV_EXPECTED_ACCOUNTS,
+            crate::archive::layout::is_account as fn(&str) -> bool,
+            "an account id",
+        ),
+        (
+            &regions,
+            ENV_EXPECTED_REGIONS,
+            crate::archive::layout::is_region,
+            "a Region",
+        ),
+    ] {
+        if let Some(bad) = items.iter().find(|v| !valid(v)) {
+            let bad = crate::sanitize::one_line(bad, 40);
+            return Err(format!("{var}: {bad:?} is not {what}"));
+        }
+    }
+    if accounts.is_empty() != regions.is_empty() {
+        return Err(format!(
+            "{ENV_EXPECTED_ACCOUNTS} and {ENV_EXPECTED_REGIONS} go together (every account is expected in every Region)"
+        ));
+    }
+    if accounts.len().saturating_mul(regions.len()) > MAX_EXPECTED_MEMBERS {
+        return Err(format!(
+            "{ENV_EXPECTED_ACCOUNTS} x {ENV_EXPECTED_REGIONS}: more than {MAX_EXPECTED_MEMBERS} pairs"
+        ));
+    }
+    let mut members: Vec<String> = accounts
+        .iter()
+        .flat_map(|a| regions.iter().map(move |r| crate::heartbeat::member(a, r)))
+        .collect();
+    members.sort();
+    members.dedup();
+    Ok(members)
+}
 
 /// `TRAILWATCH_WINDOW_<ID>_SECS` for a detection id.
 pub fn window_var(detection_id: &str) -> String {
@@ -197,6 +254,10 @@ impl Config {
                 )),
                 Err(e) => problems.push(format!("{ENV_SILENCE}: {e}")),
             }
+        }
+        match expected_members(get(ENV_EXPECTED_ACCOUNTS), get(ENV_EXPECTED_REGIONS)) {
+            Ok(members) => settings.expected_members = members,
+            Err(e) => problems.push(e),
         }
         let metrics = match get(ENV_METRICS) {
             None | Some("1") | Some("true") => true,
@@ -451,6 +512,42 @@ pub(super) mod tests {
             let e = with(&bad).unwrap_err();
             assert_eq!(e.0.len(), 1, "{bad:?}: {e}");
             assert!(e.0[0].starts_with(ENV_TUNING_BUCKET_OWNER), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn expected_members_are_every_account_in_every_region() {
+        let g = catalog::function("pipeline").unwrap();
+        let with = |accounts: &str, regions: &str| {
+            Config::from_vars(
+                g,
+                vars(&[
+                    (ENV_TABLE, "t"),
+                    (ENV_TOPIC_ARN, TOPIC),
+                    (ENV_EXPECTED_ACCOUNTS, accounts),
+                    (ENV_EXPECTED_REGIONS, regions),
+                ]),
+            )
+        };
+        let c = with("111122223333, 444455556666", "us-east-1,eu-west-1").unwrap();
+        assert_eq!(
+            c.settings.expected_members,
+            [
+                "111122223333|eu-west-1",
+                "111122223333|us-east-1",
+                "444455556666|eu-west-1",
+                "444455556666|us-east-1"
+            ]
+        );
+        assert!(with("", "").unwrap().settings.expected_members.is_empty());
+        for (accounts, regions, problem) in [
+            ("111122223333", "", "go together"),
+            ("", "us-east-1", "go together"),
+            ("11112222333", "us-east-1", "is not an account id"),
+            ("111122223333", "us-east-1,Mars", "\"Mars\" is not a Region"),
+        ] {
+            let e = with(accounts, regions).unwrap_err().to_string();
+            assert!(e.contains(problem), "{accounts} {regions}: {e}");
         }
     }
 

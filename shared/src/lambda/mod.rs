@@ -396,7 +396,9 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             .settings()
             .silence_secs
             .unwrap_or(crate::heartbeat::DEFAULT_SILENCE_SECS);
-        let delivered = match crate::heartbeat::check_silence(&self.store, silence, now).await {
+        let expected = &self.engine.settings().expected_members;
+        let checked = crate::heartbeat::check_silence(&self.store, silence, now, expected).await;
+        let delivered = match checked {
             Ok(pending) => {
                 let lease = self.engine.settings().lease_secs();
                 crate::engine::deliver_all(&self.store, &self.notifier, pending, now, lease).await
@@ -579,6 +581,24 @@ mod tests {
         }
     }
 
+    /// The heartbeat check's schedule, as EventBridge Scheduler sends it.
+    const SCHEDULE: &str =
+        r#"{"id":"s","detail-type":"Scheduled Event","source":"aws.events","detail":{}}"#;
+
+    /// The `pipeline` function with `extra` environment variables.
+    fn pipeline_handler(
+        extra: &[(&str, &str)],
+    ) -> Handler<crate::state::MemoryStore, crate::notify::Collect> {
+        let g = catalog::function("pipeline").unwrap();
+        let mut all = vec![(ENV_TABLE, "t"), (ENV_TOPIC_ARN, TOPIC)];
+        all.extend_from_slice(extra);
+        Handler::new(
+            &Config::from_vars(g, vars(&all)).unwrap(),
+            crate::state::MemoryStore::default(),
+            crate::notify::Collect::default(),
+        )
+    }
+
     /// A canary of one account and Region, heard 10,000 s before 1_800_000_000.
     fn silent_since_long_ago<N: crate::notify::Notifier>(
         h: &Handler<crate::state::MemoryStore, N>,
@@ -597,33 +617,38 @@ mod tests {
     /// member silent for long; the canaries still keep the heartbeat.
     #[test]
     fn a_disabled_pipeline_silent_is_not_raised_by_the_schedule() {
-        let g = catalog::function("pipeline").unwrap();
-        let vars = vars(&[
-            (ENV_TABLE, "t"),
-            (ENV_TOPIC_ARN, TOPIC),
-            (config::ENV_DISABLED, crate::heartbeat::SILENT_ID),
-        ]);
-        let h = Handler::new(
-            &Config::from_vars(g, vars).unwrap(),
-            crate::state::MemoryStore::default(),
-            crate::notify::Collect::default(),
-        );
+        let h = pipeline_handler(&[(config::ENV_DISABLED, crate::heartbeat::SILENT_ID)]);
         silent_since_long_ago(&h);
-        let schedule =
-            r#"{"id":"s","detail-type":"Scheduled Event","source":"aws.events","detail":{}}"#;
-        let out = block_on(h.handle_at(schedule, "r", 1_800_000_000)).unwrap();
+        let out = block_on(h.handle_at(SCHEDULE, "r", 1_800_000_000)).unwrap();
         assert_eq!(out["outcome"], "ignored", "{out}");
         assert!(h.notifier.take().is_empty());
         // Enabled, the same silence is reported.
         let h = handler("pipeline");
         silent_since_long_ago(&h);
-        block_on(h.handle_at(schedule, "r", 1_800_000_000)).unwrap();
+        block_on(h.handle_at(SCHEDULE, "r", 1_800_000_000)).unwrap();
         assert!(
             h.notifier
                 .take()
                 .iter()
                 .any(|f| f.detection_id == crate::heartbeat::SILENT_ID)
         );
+    }
+
+    /// The expected accounts and Regions reach the scheduled check: one never
+    /// heard from is reported after the threshold.
+    #[test]
+    fn the_schedule_reports_an_expected_region_never_heard_from() {
+        let h = pipeline_handler(&[
+            (config::ENV_EXPECTED_ACCOUNTS, "111122223333"),
+            (config::ENV_EXPECTED_REGIONS, "ap-south-1"),
+        ]);
+        block_on(h.handle_at(SCHEDULE, "r", 1_800_000_000)).unwrap();
+        assert!(h.notifier.take().is_empty(), "armed");
+        block_on(h.handle_at(SCHEDULE, "r", 1_800_001_000)).unwrap();
+        let sent = h.notifier.take();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert_eq!(sent[0].detection_id, crate::heartbeat::SILENT_ID);
+        assert_eq!(sent[0].region.as_deref(), Some("ap-south-1"));
     }
 
     #[test]
