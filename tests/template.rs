@@ -448,14 +448,18 @@ fn the_topic_is_encrypted_and_email_is_optional() {
     let names: BTreeSet<&str> = topics.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         names,
-        BTreeSet::from(["ChatTopic", "FindingsTopic"]),
-        "the findings topic, and the optional chat topic"
+        BTreeSet::from(["ChatTopic", "FindingsTopic", "HealthTopic"]),
+        "the findings topic, the optional chat topic, the health alarms' topic"
     );
     for (name, topic) in &topics {
-        assert_eq!(
-            topic["Properties"]["KmsMasterKeyId"], "alias/aws/sns",
-            "{name}"
-        );
+        // CloudWatch alarms cannot publish with the AWS managed key; the
+        // health topic carries alarm states, never a record's text.
+        let key = if *name == "HealthTopic" {
+            Value::Null
+        } else {
+            json!("alias/aws/sns")
+        };
+        assert_eq!(topic["Properties"]["KmsMasterKeyId"], key, "{name}");
     }
     assert_eq!(resources(&t)["ChatTopic"]["Condition"], "ChatEnabled");
     let env = &t["Globals"]["Function"]["Environment"]["Variables"];
@@ -1329,5 +1333,56 @@ fn the_deployment_guide_lists_every_function_with_its_rule_state() {
         wrong.is_empty(),
         "docs/deploy.md lacks these rows (or has them otherwise):\n{}",
         wrong.join("\n")
+    );
+}
+
+/// Alarms on trailwatch itself reach the health topic: the heartbeat check's
+/// schedule not running (missing data breaches: a deleted rule reports
+/// nothing), the pipeline function failing, the failed-events queue holding
+/// anything.
+#[test]
+fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
+    let t = template();
+    let res = resources(&t);
+    let alarms = of_type(&t, "AWS::CloudWatch::Alarm");
+    let names: BTreeSet<&str> = alarms.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from([
+            "FailedEventsAlarm",
+            "HeartbeatCheckAlarm",
+            "PipelineErrorsAlarm"
+        ])
+    );
+    for (name, alarm) in &alarms {
+        let p = &alarm["Properties"];
+        for actions in ["AlarmActions", "OKActions"] {
+            assert_eq!(p[actions], json!([{"Ref": "HealthTopic"}]), "{name}");
+        }
+    }
+    let check = &res["HeartbeatCheckAlarm"]["Properties"];
+    assert_eq!(check["TreatMissingData"], "breaching");
+    assert_eq!(check["ComparisonOperator"], "LessThanThreshold");
+    assert_eq!(
+        check["Dimensions"][0],
+        json!({"Name": "RuleName", "Value": {"Fn::Sub": "${AWS::StackName}-pipeline-check"}})
+    );
+    // That is the name SAM gives the check's schedule rule.
+    let schedule = &res["PipelineFunction"]["Properties"]["Events"]["SilenceCheck"];
+    assert_eq!(
+        schedule["Properties"]["Name"],
+        json!({"Fn::Sub": "${AWS::StackName}-pipeline-check"})
+    );
+    assert_eq!(
+        res["PipelineErrorsAlarm"]["Properties"]["Dimensions"][0]["Value"],
+        json!({"Ref": "PipelineFunction"})
+    );
+    assert_eq!(
+        res["FailedEventsAlarm"]["Properties"]["Dimensions"][0]["Value"],
+        json!({"Fn::GetAtt": ["FailedEventsQueue", "QueueName"]})
+    );
+    assert_eq!(
+        res["HealthEmailSubscription"]["Condition"],
+        "HasHealthEmail"
     );
 }
