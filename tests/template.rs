@@ -1087,6 +1087,11 @@ fn the_backtest_function_reads_the_archive_prefix_writes_results_and_its_run_key
         "the archive's owner, when given"
     );
     assert_eq!(
+        env["TRAILWATCH_STATE_RETENTION_DAYS"],
+        json!({"Ref": "StateRetentionDays"}),
+        "how long a run's state is kept"
+    );
+    assert_eq!(
         env["TRAILWATCH_TUNING_BUCKET_OWNER"],
         json!({"Fn::If": ["HasTuning", {"Fn::If": ["HasTuningBucketOwner", {"Ref": "TuningBucketOwner"}, {"Ref": "AWS::AccountId"}]}, ""]}),
         "read only from a bucket the given account, else this one, owns"

@@ -38,7 +38,7 @@ use crate::finding::{Disposition, Finding};
 use crate::lambda::tuning::{Refresh, TuningSource};
 use crate::notify::sns::SnsNotifier;
 use crate::state::DynamoStore;
-use crate::state::dynamodb::{EVENT_TIME_KEEP_SECS, Validity};
+use crate::state::dynamodb::Validity;
 
 /// Downloads in flight ahead of the key being processed.
 const PREFETCH: usize = 4;
@@ -352,7 +352,7 @@ pub async fn run(
             key_prefix(&input.run_id),
         )
         .with_validity(Validity::EventTime {
-            keep_secs: EVENT_TIME_KEEP_SECS,
+            keep_secs: bt.config.state_keep_secs,
         })
         // An attempt that died with claims taken leaves them to its retry.
         .with_owner(&input.batch),

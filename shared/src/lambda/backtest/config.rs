@@ -19,6 +19,10 @@ pub const ENV_ARCHIVE_BUCKET: &str = "TRAILWATCH_ARCHIVE_BUCKET";
 pub const ENV_ARCHIVE_BUCKET_OWNER: &str = "TRAILWATCH_ARCHIVE_BUCKET_OWNER";
 /// The bucket of manifests, findings and failures (`<run-id>/...`).
 pub const ENV_RESULTS_BUCKET: &str = "TRAILWATCH_RESULTS_BUCKET";
+/// Days a run's state is kept after each write (default 30, 1 to 365): longer
+/// than the whole run, every execution sharing its `run_id` included.
+pub const ENV_STATE_RETENTION_DAYS: &str = "TRAILWATCH_STATE_RETENTION_DAYS";
+const DEFAULT_STATE_RETENTION_DAYS: i64 = 30;
 
 #[derive(Debug, Clone)]
 pub struct BacktestConfig {
@@ -36,6 +40,9 @@ pub struct BacktestConfig {
     /// `TRAILWATCH_TUNING`: the tuning file every batch applies (read when the
     /// batch starts), as the live functions would; `None`: untuned.
     pub tuning: Option<Location>,
+    /// How long DynamoDB keeps a run's items after each write (seconds, wall
+    /// clock): TTL deletes them then, whether or not the run is over.
+    pub state_keep_secs: i64,
 }
 
 impl BacktestConfig {
@@ -87,6 +94,16 @@ impl BacktestConfig {
             disabled.push(id.to_owned());
         }
         let resource_prefix = get(ENV_RESOURCE_PREFIX);
+        let state_keep_days = match get(ENV_STATE_RETENTION_DAYS).map(|v| v.parse::<i64>()) {
+            None => DEFAULT_STATE_RETENTION_DAYS,
+            Some(Ok(d)) if (1..=365).contains(&d) => d,
+            Some(_) => {
+                problems.push(format!(
+                    "{ENV_STATE_RETENTION_DAYS} must be a number of days from 1 to 365"
+                ));
+                DEFAULT_STATE_RETENTION_DAYS
+            }
+        };
         let tuning = match Location::from_vars(get) {
             Ok(None) => None,
             Ok(Some(l @ Location::S3 { .. })) => Some(l),
@@ -111,6 +128,7 @@ impl BacktestConfig {
                 disabled,
                 resource_prefix,
                 tuning,
+                state_keep_secs: state_keep_days * 86_400,
             })
         } else {
             Err(format!("invalid configuration: {}", problems.join("; ")))
@@ -142,48 +160,49 @@ mod tests {
         }
     }
 
+    /// The required variables set to "x", the optional ones unset but `given`.
+    fn config_with(given: &[(&str, &str)]) -> Result<BacktestConfig, String> {
+        BacktestConfig::from_vars(|k| {
+            if let Some((_, v)) = given.iter().find(|(name, _)| *name == k) {
+                return Some((*v).to_owned());
+            }
+            [ENV_TABLE, ENV_ARCHIVE_BUCKET, ENV_RESULTS_BUCKET]
+                .contains(&k)
+                .then(|| "x".to_owned())
+        })
+    }
+
+    #[test]
+    fn state_retention_is_days_from_1_to_365() {
+        let with = |days: &str| config_with(&[(ENV_STATE_RETENTION_DAYS, days)]);
+        assert_eq!(config_with(&[]).unwrap().state_keep_secs, 30 * 86_400);
+        assert_eq!(with("365").unwrap().state_keep_secs, 365 * 86_400);
+        for bad in ["0", "366", "a month"] {
+            let e = with(bad).unwrap_err();
+            assert!(e.contains(ENV_STATE_RETENTION_DAYS), "{bad}: {e}");
+        }
+    }
+
     #[test]
     fn the_archive_owner_is_an_account_when_given() {
-        let with = |owner: Option<&'static str>| {
-            BacktestConfig::from_vars(move |k| match k {
-                ENV_ARCHIVE_BUCKET_OWNER => owner.map(Into::into),
-                ENV_DISABLED
-                | ENV_TOPIC_ARN
-                | ENV_RESOURCE_PREFIX
-                | ENV_TUNING
-                | ENV_TUNING_BUCKET_OWNER => None,
-                _ => Some("x".into()),
-            })
-        };
-        assert_eq!(with(None).unwrap().archive_bucket_owner, None);
-        assert_eq!(with(Some(" ")).unwrap().archive_bucket_owner, None);
+        let with = |owner: &str| config_with(&[(ENV_ARCHIVE_BUCKET_OWNER, owner)]);
+        assert_eq!(config_with(&[]).unwrap().archive_bucket_owner, None);
+        assert_eq!(with(" ").unwrap().archive_bucket_owner, None);
         assert_eq!(
-            with(Some("444455556666"))
+            with("444455556666")
                 .unwrap()
                 .archive_bucket_owner
                 .as_deref(),
             Some("444455556666")
         );
-        let e = with(Some("4444-5555-6666")).unwrap_err();
+        let e = with("4444-5555-6666").unwrap_err();
         assert!(e.contains(ENV_ARCHIVE_BUCKET_OWNER), "{e}");
     }
 
     #[test]
     fn the_tuning_is_an_s3_object() {
-        let owned = |tuning: &'static str, owner: &'static str| {
-            BacktestConfig::from_vars(move |k| {
-                Some(match k {
-                    ENV_TUNING => tuning.into(),
-                    ENV_TUNING_BUCKET_OWNER => owner.into(),
-                    ENV_DISABLED
-                    | ENV_TOPIC_ARN
-                    | ENV_RESOURCE_PREFIX
-                    | ENV_ARCHIVE_BUCKET_OWNER => {
-                        return None;
-                    }
-                    _ => "x".into(),
-                })
-            })
+        let owned = |tuning: &str, owner: &str| {
+            config_with(&[(ENV_TUNING, tuning), (ENV_TUNING_BUCKET_OWNER, owner)])
         };
         let with = |tuning| owned(tuning, "");
         let s3 = |owner: Option<&str>| {
