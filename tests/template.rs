@@ -1365,18 +1365,28 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
             assert_eq!(p[actions], json!([{"Ref": "HealthTopic"}]), "{name}");
         }
     }
+    // The check counts itself (lambda::logs::emit_heartbeat_check: namespace
+    // trailwatch, dimensions function and prefix, the stack's name).
     let check = &res["HeartbeatCheckAlarm"]["Properties"];
     assert_eq!(check["TreatMissingData"], "breaching");
     assert_eq!(check["ComparisonOperator"], "LessThanThreshold");
+    assert_eq!(check["Namespace"], trailwatch::lambda::METRICS_NAMESPACE);
+    assert_eq!(check["MetricName"], trailwatch::lambda::HEARTBEAT_CHECKS);
     assert_eq!(
-        check["Dimensions"][0],
-        json!({"Name": "RuleName", "Value": {"Fn::Sub": "${AWS::StackName}-pipeline-check"}})
+        check["Dimensions"],
+        json!([
+            {"Name": "function", "Value": trailwatch::heartbeat::GROUP},
+            {"Name": "prefix", "Value": {"Ref": "AWS::StackName"}}
+        ])
     );
-    // That is the name SAM gives the check's schedule rule.
-    let schedule = &res["PipelineFunction"]["Properties"]["Events"]["SilenceCheck"];
+    let env = &t["Globals"]["Function"]["Environment"]["Variables"];
     assert_eq!(
-        schedule["Properties"]["Name"],
-        json!({"Fn::Sub": "${AWS::StackName}-pipeline-check"})
+        env["TRAILWATCH_RESOURCE_PREFIX"],
+        json!({"Ref": "AWS::StackName"})
+    );
+    assert!(
+        env.get("TRAILWATCH_METRICS").is_none(),
+        "metrics on (the default)"
     );
     assert_eq!(
         res["PipelineErrorsAlarm"]["Properties"]["Dimensions"][0]["Value"],

@@ -386,6 +386,20 @@ fn protect_checks_everything_it_is_given_and_what_dedup_and_severity_hide() {
     );
     // By account and actor (the default), the two are their own groups.
     check(dedup, &[], &two, 0, &["(2 checked)"]);
+    // The intruder is notified later, once the pipeline's period has lapsed:
+    // its held finding still waited behind the pipeline's, not its own.
+    let three = tmp(
+        "three.jsonl",
+        &format!(
+            "{}\n{}\n{}\n",
+            log_group_deleted_by("TerraformCI", 0, "a-1"),
+            log_group_deleted_by("Attacker", 26, "a-2"),
+            log_group_deleted_by("Attacker", 40, "a-3")
+        ),
+    );
+    let short =
+        "[detections.cloudwatch-log-group-deletion]\ndedup_secs = 1800\ndedup_by = [\"account\"]\n";
+    check(short, &[], &three, 1, &held);
 
     let low = "[detections.cloudwatch-log-group-deletion]\nseverity = \"low\"\n";
     let lowered = [

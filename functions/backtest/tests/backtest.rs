@@ -78,6 +78,17 @@ async fn deploy_tuned(tuning: Option<&str>) -> Deployed {
 }
 
 impl Deployed {
+    /// Kills the function process and starts another, its S3 requests sent to
+    /// `s3`, on a Runtime API of its own: the old one's pending `next` would
+    /// otherwise take the next invocation to the dead process.
+    async fn restart_function(&mut self, s3: &str) {
+        if let Some(mut old) = self.child.take() {
+            old.kill().await.expect("SIGKILL");
+        }
+        self.runtime = Runtime::start().await;
+        self.child = Some(self.start_function(s3));
+    }
+
     /// A function process serving `runtime`, its S3 requests sent to `s3`
     /// (moto, or a proxy in front of it).
     fn start_function(&self, s3: &str) -> tokio::process::Child {
@@ -709,19 +720,16 @@ async fn a_batch_killed_while_writing_its_findings_writes_them_on_retry() {
             .to_owned(),
     )
     .await;
-    drop(d.child.take());
-    d.child = Some(d.start_function(&proxy));
+    d.restart_function(&proxy).await;
     let run = unique("killed");
     let request = json!({"mode": "batch", "run_id": run, "batch": "000004", "keys": [key]});
     tokio::select! {
         answer = d.runtime.invoke(&request) => panic!("answered before writing: {answer:?}"),
         () = held.notified() => {}
     }
-    let mut child = d.child.take().expect("running");
-    child.kill().await.expect("SIGKILL");
     assert!(d.findings(&run, "000004").await.is_empty());
 
-    d.child = Some(d.start_function(&Moto::shared().endpoint));
+    d.restart_function(&Moto::shared().endpoint).await;
     let out = d.runtime.invoke(&request).await.ok();
     assert_eq!(out["findings"], 2, "{out}");
     assert_eq!(d.findings(&run, "000004").await, stop_findings(&stop));

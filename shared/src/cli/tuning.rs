@@ -270,12 +270,25 @@ fn held_behind_another_actor<'t>(
     tuned: &'t [Finding],
     held: &Finding,
 ) -> Option<(String, &'t str)> {
-    let by = tuning.detection(held.detection_id)?.dedup_by.as_slice();
+    let settings = tuning.detection(held.detection_id)?;
+    let by = settings.dedup_by.as_slice();
     let group = trailwatch::tuning::dedup_group(held, by);
-    let notified = tuned.iter().rev().find(|n| {
+    let time = |f: &Finding| {
+        f.event_time
+            .last
+            .as_deref()
+            .and_then(trailwatch::event::time::parse_event_time)
+    };
+    // The one it waited behind: the group's last notified finding before it,
+    // within the dedup period of its time (a later notification of the group,
+    // the held actor's own perhaps, does not count).
+    let at = tuned.iter().position(|t| std::ptr::eq(t, held))?;
+    let held_ms = time(held)?;
+    let notified = tuned[..at].iter().rev().find(|n| {
         n.detection_id == held.detection_id
             && n.disposition == Some(Disposition::Notified)
             && trailwatch::tuning::dedup_group(n, by) == group
+            && time(n).is_some_and(|t| held_ms - t < settings.dedup_secs.saturating_mul(1000))
     })?;
     (notified.actor.key != held.actor.key).then(|| {
         let names: Vec<String> = by.iter().map(|k| format!("{:?}", k.as_str())).collect();

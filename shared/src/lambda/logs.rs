@@ -26,6 +26,35 @@ pub(super) fn emit_metric(function: &str, detection_id: &str) {
     println!("{line}");
 }
 
+/// The CloudWatch namespace of every metric the functions emit.
+pub const METRICS_NAMESPACE: &str = "trailwatch";
+/// The metric of a completed heartbeat check (the health alarm watches it).
+pub const HEARTBEAT_CHECKS: &str = "HeartbeatChecks";
+
+/// One EMF line: `HeartbeatChecks` = 1, for a heartbeat check that ran to the
+/// end (its findings delivered), per function and deployment (the resource
+/// prefix, the stack's name): the health alarm's proof that silences are being
+/// reported, missing when the schedule, the function or its permissions break.
+pub(super) fn emit_heartbeat_check(function: &str) {
+    println!("{}", heartbeat_check_line(function));
+}
+
+fn heartbeat_check_line(function: &str) -> serde_json::Value {
+    json!({
+        "_aws": {
+            "Timestamp": now_ms(),
+            "CloudWatchMetrics": [{
+                "Namespace": METRICS_NAMESPACE,
+                "Dimensions": [["function", "prefix"]],
+                "Metrics": [{"Name": HEARTBEAT_CHECKS, "Unit": "Count"}],
+            }],
+        },
+        "function": function,
+        "prefix": crate::resources::prefix(),
+        HEARTBEAT_CHECKS: 1,
+    })
+}
+
 /// One EMF line: `TuningErrors` = 1 (the tuning could not be read or is invalid;
 /// the last good one, or none, stays in force).
 pub(super) fn emit_tuning_error(function: &str) {
@@ -113,6 +142,21 @@ fn log_level(v: &str) -> Option<tracing::Level> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The line CloudWatch turns into the metric the health alarm watches.
+    #[test]
+    fn a_heartbeat_check_is_one_emf_count() {
+        let line = heartbeat_check_line("pipeline");
+        let metric = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(metric["Namespace"], METRICS_NAMESPACE);
+        assert_eq!(metric["Metrics"][0]["Name"], HEARTBEAT_CHECKS);
+        for dimension in metric["Dimensions"][0].as_array().unwrap() {
+            let name = dimension.as_str().unwrap();
+            assert!(line[name].is_string(), "{name}: {line}");
+        }
+        assert_eq!(line[HEARTBEAT_CHECKS], 1);
+        assert_eq!(line["function"], "pipeline");
+    }
 
     #[test]
     fn log_levels_are_plain_names() {

@@ -32,6 +32,7 @@ pub mod backtest;
 mod config;
 mod envelope;
 mod logs;
+pub use logs::{HEARTBEAT_CHECKS, METRICS_NAMESPACE};
 pub mod tuning;
 
 use std::fmt;
@@ -421,6 +422,9 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                     if self.metrics {
                         emit_metric(self.group.name, f.detection_id);
                     }
+                }
+                if self.metrics {
+                    logs::emit_heartbeat_check(self.group.name);
                 }
                 Ok(summary(event_id, &delivered, &[]))
             }

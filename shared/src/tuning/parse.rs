@@ -588,7 +588,10 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
             ok = false;
             continue;
         }
-        let texts: Vec<&str> = values.iter().map(|(v, _)| *v).collect();
+        // A list is any of its values: their order and repeats do not matter.
+        let mut texts: Vec<&str> = values.iter().map(|(v, _)| *v).collect();
+        texts.sort_unstable();
+        texts.dedup();
         let definition = format!("{key}={}", texts.join("\u{1f}"));
         let compiled = match modifier {
             None => Values::Globs(compile(c, &mut ok, values, Glob::new, "bad glob")),

@@ -659,7 +659,8 @@ fn tuning_trailwatch_tampering_notes_that_its_tuning_reports_stay() {
 }
 
 /// A window's records keep the fingerprints of the entries they matched: the
-/// same entry (keys and detections in any order) keeps its fingerprint, while an
+/// same entry (keys, detections and list values in any order, a value repeated,
+/// a value or a list of it) keeps its fingerprint, while an
 /// entry narrowed under the same id is another entry, whose decision records
 /// matched by the old definition do not count toward.
 #[test]
@@ -673,8 +674,8 @@ fn an_entry_changed_under_the_same_id_is_another_entry() {
     let same = tuning(&entry(
         "ci-net",
         "",
-        r#""userAgent" = "Terraform/*"
-"sourceIPAddress|cidr" = "10.0.0.0/8""#,
+        r#""userAgent" = ["Terraform/*", "Terraform/*"]
+"sourceIPAddress|cidr" = ["10.0.0.0/8"]"#,
     ));
     let narrow = tuning(&entry(
         "ci-net",
@@ -692,6 +693,21 @@ fn an_entry_changed_under_the_same_id_is_another_entry() {
         Some("ci-net")
     );
     assert!(narrow.decide(&matched, today).0.is_none());
+    let listed = |cidrs: &str| {
+        tuning(&entry(
+            "l",
+            "",
+            &format!(r#""sourceIPAddress|cidr" = {cidrs}"#),
+        ))
+        .entries()[0]
+            .fingerprint
+            .clone()
+    };
+    assert_eq!(
+        listed(r#"["10.0.0.0/8", "2001:db8::/32"]"#),
+        listed(r#"["2001:db8::/32", "10.0.0.0/8"]"#)
+    );
+    assert_ne!(listed(r#"["10.0.0.0/8"]"#), listed(r#"["10.0.0.0/9"]"#));
     assert!(
         narrow
             .matching("cloudwatch-log-group-deletion", &rec)
