@@ -1266,6 +1266,15 @@ fn the_backtest_state_machine_plans_then_maps_the_manifest_and_grants_little() {
     for died in ["Lambda.Unknown", "Sandbox.Timedout", "Runtime.ExitError"] {
         assert!(retried.contains(died), "{died} not retried: {retried}");
     }
+    // A throttled batch waits longer than a failed one, for up to about 40
+    // minutes, rather than fail the run.
+    let throttled = &batch["Retry"][1];
+    assert_eq!(
+        throttled["ErrorEquals"],
+        json!(["Lambda.TooManyRequestsException"])
+    );
+    assert!(throttled["MaxAttempts"].as_u64() >= Some(10), "{throttled}");
+    assert!(!retried.contains("TooManyRequests"), "{retried}");
     assert_eq!(
         sm["DefinitionSubstitutions"]["FunctionArn"],
         json!({"Fn::GetAtt": ["BacktestFunction", "Arn"]})
