@@ -508,6 +508,43 @@ async fn both_stores_answer_every_call_alike() {
     assert_eq!(contract(&event_time).await, memory);
 }
 
+type Item = std::collections::HashMap<String, AttributeValue>;
+
+/// Every item of the table (one Scan page: the tests' tables are small).
+async fn scan_all(t: &Table) -> Vec<Item> {
+    t.client
+        .scan()
+        .table_name(&t.name)
+        .send()
+        .await
+        .expect("Scan")
+        .items
+        .unwrap_or_default()
+}
+
+/// Writes `items` into the table 25 at a time (faster than one PutItem each).
+async fn put_all(t: &Table, items: impl Iterator<Item = Item>) {
+    let items: Vec<Item> = items.collect();
+    for chunk in items.chunks(25) {
+        let writes: Vec<WriteRequest> = chunk
+            .iter()
+            .map(|item| {
+                let put = PutRequest::builder()
+                    .set_item(Some(item.clone()))
+                    .build()
+                    .unwrap();
+                WriteRequest::builder().put_request(put).build()
+            })
+            .collect();
+        t.client
+            .batch_write_item()
+            .request_items(&t.name, writes)
+            .send()
+            .await
+            .expect("batch write");
+    }
+}
+
 #[tokio::test]
 async fn reads_page_through_and_keep_the_newest_observations() {
     let t = table().await;
@@ -529,37 +566,28 @@ async fn reads_page_through_and_keep_the_newest_observations() {
         memory.put(partition, o.clone(), 10_000).await.unwrap();
     }
     // Seed DynamoDB in batches (faster than one PutItem each), as `put` would.
-    for chunk in all.chunks(25) {
-        let writes: Vec<WriteRequest> = chunk
-            .iter()
-            .map(|o| {
-                let put = PutRequest::builder()
-                    .item(
-                        schema::PARTITION_KEY,
-                        AttributeValue::S(format!("{}{partition}", store.key_prefix())),
-                    )
-                    .item(
-                        schema::SORT_KEY,
-                        AttributeValue::S(format!("{:015}#{}", o.time_ms, o.event_id)),
-                    )
-                    .item(schema::VALUE, AttributeValue::S(o.value.clone()))
-                    .item(
-                        schema::PAYLOAD,
-                        AttributeValue::S(o.payload.json().unwrap().into_owned()),
-                    )
-                    .item(schema::TTL_ATTRIBUTE, AttributeValue::N("10000".into()))
-                    .build()
-                    .unwrap();
-                WriteRequest::builder().put_request(put).build()
-            })
-            .collect();
-        t.client
-            .batch_write_item()
-            .request_items(&t.name, writes)
-            .send()
-            .await
-            .expect("batch write");
-    }
+    let items = all.iter().map(|o| {
+        Item::from([
+            (
+                schema::PARTITION_KEY.to_owned(),
+                AttributeValue::S(format!("{}{partition}", store.key_prefix())),
+            ),
+            (
+                schema::SORT_KEY.to_owned(),
+                AttributeValue::S(format!("{:015}#{}", o.time_ms, o.event_id)),
+            ),
+            (schema::VALUE.to_owned(), AttributeValue::S(o.value.clone())),
+            (
+                schema::PAYLOAD.to_owned(),
+                AttributeValue::S(o.payload.json().unwrap().into_owned()),
+            ),
+            (
+                schema::TTL_ATTRIBUTE.to_owned(),
+                AttributeValue::N("10000".into()),
+            ),
+        ])
+    });
+    put_all(&t, items).await;
     t.requests.reset();
     let got = store
         .range(partition, 0, 1_000 * n as i64, 5_000)
@@ -1120,13 +1148,7 @@ async fn event_time_finds_last_years_burst_and_recurring_terms_on_both_stores() 
         ));
     }
     let wall = wall_clock();
-    let steps: Vec<Step> = records
-        .iter()
-        .map(|json| Step {
-            json: json.clone(),
-            now: wall,
-        })
-        .collect();
+    let steps = steps_at(&records, wall);
     let replay = engine(Settings::for_replay());
     let memory = drive(&replay, &MemoryStore::default(), &steps).await;
     let t = table().await;
@@ -1144,15 +1166,7 @@ async fn event_time_finds_last_years_burst_and_recurring_terms_on_both_stores() 
     assert_eq!(fired, ["fed-0", "fed-3"]);
 
     // Every item is valid in last year's time and kept by TTL well past the run.
-    let items = t
-        .client
-        .scan()
-        .table_name(&t.name)
-        .send()
-        .await
-        .expect("Scan")
-        .items
-        .unwrap_or_default();
+    let items = scan_all(&t).await;
     assert!(items.len() > 11, "observations and claims: {}", items.len());
     let number = |item: &std::collections::HashMap<String, AttributeValue>, k: &str| {
         item.get(k)
@@ -1743,4 +1757,70 @@ async fn a_later_attempt_of_a_batch_takes_the_claims_an_earlier_one_left() {
         Claimed::Taken,
         "its own is"
     );
+}
+
+/// A backtest batch that ran first may have stored a flood of one caller's
+/// reads just after a burst of the same caller's (more than a window read
+/// returns: the newest 2,000). The burst, processed later, must still see its
+/// own earlier records: the window's two halves are read apart.
+#[tokio::test]
+async fn a_later_flood_stored_first_does_not_hide_a_burst() {
+    const DETECTION: &str = "secretsmanager-rapid-retrieval";
+    let text = std::fs::read_to_string(
+        trailwatch_tests::root()
+            .join("events/secretsmanager-rapid-retrieval/positive-12-secrets-in-a-minute.json"),
+    )
+    .unwrap();
+    let sample: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    // The burst's records, re-stamped one second apart ending at T; the flood
+    // re-reads the first secret from T + 10 s on, one read per millisecond.
+    let at = |secs: i64, ms: i64| {
+        trailwatch::event::time::format_event_time((secs * 1000 + ms).max(0)).replace(".000Z", "Z")
+    };
+    let record = |i: usize, id: &str, time: String| {
+        let mut r = sample[i]["detail"].clone();
+        r["eventID"] = id.into();
+        r["eventTime"] = time.into();
+        r.to_string()
+    };
+    let t0 = 1_780_000_000;
+    let burst: Vec<String> = (0..10)
+        .map(|i| record(i, &format!("burst-{i}"), at(t0 - 9 + i as i64, 0)))
+        .collect();
+    let engine = Engine::with_detections(
+        [trailwatch::catalog::by_id(DETECTION).expect("in the catalogue")],
+        Settings::for_replay(),
+    );
+    let t = table().await;
+    let store = t.store().with_validity(Validity::EventTime {
+        keep_secs: EVENT_TIME_KEEP_SECS,
+    });
+    let wall = wall_clock();
+    let first_flood = record(0, "flood-0", at(t0 + 10, 0));
+    let found = drive(&engine, &store, &steps_at(&[first_flood], wall)).await;
+    assert!(found.is_empty());
+    // The stored observation, copied 2,100 times (as the engine would store
+    // each further read), a millisecond apart.
+    let items = scan_all(&t).await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    let stored = &items[0];
+    let copies = (1..=MAX_OBSERVATIONS_PER_GROUP as i64 + 100).map(|i| {
+        let mut item = stored.clone();
+        item.insert(
+            schema::SORT_KEY.into(),
+            AttributeValue::S(format!("{:015}#flood-{i}", (t0 + 10) * 1000 + i)),
+        );
+        item
+    });
+    put_all(&t, copies).await;
+    let steps = steps_at(&burst, wall);
+    let found = drive(&engine, &store, &steps).await;
+    assert_eq!(counts(&found), [(DETECTION, 1)].into(), "{found:?}");
+    for i in 0..10 {
+        assert!(
+            found[0].event_ids.contains(&format!("burst-{i}")),
+            "{:?}",
+            found[0].event_ids
+        );
+    }
 }

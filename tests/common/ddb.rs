@@ -244,11 +244,16 @@ pub struct Step {
 }
 
 pub fn steps(records: &[String]) -> Vec<Step> {
+    steps_at(records, NOW)
+}
+
+/// The records, each handed over at wall clock `now`.
+pub fn steps_at(records: &[String], now: i64) -> Vec<Step> {
     records
         .iter()
         .map(|json| Step {
             json: json.clone(),
-            now: NOW,
+            now,
         })
         .collect()
 }

@@ -270,7 +270,19 @@ pub async fn observe_distinct<S: Store + ?Sized>(
             return Ok(None);
         }
     }
-    let around = store.range(partition, t - w, t + w, now).await?;
+    let mut around = store.range(partition, t - w, t + w, now).await?;
+    // A read returns at most MAX_OBSERVATIONS_PER_GROUP, the newest. When it
+    // stopped short of the window's start, a flood after the record (stored by
+    // a backtest batch that ran earlier but holds later records) may have
+    // crowded out the records before it, which every span containing it needs:
+    // those are read apart (one more request, for floods only).
+    if around.len() >= MAX_OBSERVATIONS_PER_GROUP
+        && around.first().is_some_and(|o| o.time_ms > t - w)
+    {
+        let mut before = store.range(partition, t - w, t, now).await?;
+        before.extend(around.into_iter().filter(|o| o.time_ms > t));
+        around = before;
+    }
     let Some((start, end)) = first_full_span(&around, t, w, min_distinct) else {
         return Ok(None);
     };
