@@ -138,34 +138,12 @@ fn check(file: &Path, protect: &[PathBuf], now: Option<&str>, strict: bool) -> i
         EXIT_OK
     };
     if !protect.is_empty() {
-        let p = match protected(&t, today, protect) {
-            Ok(p) => p,
+        match protected(&t, today, protect) {
+            Ok(p) => status = status.max(p.report(&name, strict)),
             Err(e) => {
                 eprintln!("trailwatch: {}", one_line(&e, 2000));
                 return EXIT_ERROR;
             }
-        };
-        for line in &p.lowered {
-            eprintln!("{name}: --protect: warning: {line}");
-        }
-        if strict && !p.lowered.is_empty() {
-            status = EXIT_REJECTED;
-        }
-        if p.silenced.is_empty() {
-            eprintln!(
-                "{name}: --protect: every finding still fires ({} checked)",
-                p.checked
-            );
-        } else {
-            for line in &p.silenced {
-                eprintln!("{name}: --protect: {line}");
-            }
-            eprintln!(
-                "{name}: --protect: {} of {} finding(s) would be silenced",
-                p.silenced.len(),
-                p.checked
-            );
-            status = EXIT_REJECTED;
         }
     }
     status
@@ -180,6 +158,35 @@ pub struct Protection {
     /// Findings notified at a lower severity (a subscription that filters on
     /// severity may no longer receive them): warnings, failures under `--strict`.
     pub lowered: Vec<String>,
+}
+
+impl Protection {
+    /// Says what was found on stderr; the exit status it calls for.
+    fn report(&self, name: &str, strict: bool) -> i32 {
+        for line in &self.lowered {
+            eprintln!("{name}: --protect: warning: {line}");
+        }
+        for line in &self.silenced {
+            eprintln!("{name}: --protect: {line}");
+        }
+        if self.silenced.is_empty() {
+            eprintln!(
+                "{name}: --protect: every finding still fires ({} checked)",
+                self.checked
+            );
+        } else {
+            eprintln!(
+                "{name}: --protect: {} of {} finding(s) would be silenced",
+                self.silenced.len(),
+                self.checked
+            );
+        }
+        if !self.silenced.is_empty() || (strict && !self.lowered.is_empty()) {
+            EXIT_REJECTED
+        } else {
+            EXIT_OK
+        }
+    }
 }
 
 /// Replays `paths` without and with `tuning`; says what the tuning would silence.
@@ -203,8 +210,6 @@ pub fn protected(tuning: &Tuning, today: i64, paths: &[PathBuf]) -> Result<Prote
         let det = f.detection_id;
         let ids = one_line(&f.event_ids.join(", "), 500);
         let tuned_finding = by_id.get(f.finding_id.as_str());
-        // What the tuned replay did with the finding decides; `off` is only why
-        // it is missing (a finding no tuning reaches is still notified).
         if let Some(g) = tuned_finding.filter(|g| g.severity < f.severity) {
             lowered.push(format!(
                 "[detections.{det}] severity = \"{}\" lowers {det} from {} on event ids: {ids}",
@@ -212,6 +217,8 @@ pub fn protected(tuning: &Tuning, today: i64, paths: &[PathBuf]) -> Result<Prote
                 f.severity.as_str()
             ));
         }
+        // What the tuned replay did with the finding decides; `off` is only why
+        // it is missing (a finding no tuning reaches is still notified).
         let why = match tuned_finding.and_then(|g| g.disposition) {
             Some(Disposition::HeldBack) => tuned_finding
                 .and_then(|g| held_behind_another_actor(tuning, &tuned, g))
