@@ -1111,7 +1111,14 @@ fn the_backtest_function_reads_the_archive_prefix_writes_results_and_its_run_key
                     s["Resource"],
                     json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::${ArchiveBucket}/${ArchivePrefix}*"})
                 ),
-                "DecryptArchive" => assert_eq!(s["Resource"], json!({"Ref": "ArchiveKmsKeyArn"})),
+                "DecryptArchive" => {
+                    assert_eq!(s["Resource"], json!({"Ref": "ArchiveKmsKeyArn"}));
+                    assert_eq!(
+                        s["Condition"],
+                        json!({"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}),
+                        "only through S3"
+                    );
+                }
                 "WriteResults" => assert_eq!(s["Resource"], json!({"Fn::Sub": "${ResultsBucket.Arn}/*"})),
                 "RunKeysInBacktestTable" => {
                     assert_eq!(get_att_target(&s["Resource"]), Some("BacktestTable"));
