@@ -151,6 +151,23 @@ async fn fetch(
     }
 }
 
+/// A download under way, aborted when dropped unawaited: a batch that stops
+/// (failed, out of time) does not leave its downloads running into memory that
+/// no one will read.
+struct Download(tokio::task::JoinHandle<Result<Vec<u8>, Fetch>>);
+
+impl Download {
+    async fn join(mut self) -> Result<Result<Vec<u8>, Fetch>, tokio::task::JoinError> {
+        (&mut self.0).await
+    }
+}
+
+impl Drop for Download {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Collects the records of one object that some detection may want.
 struct Collected<'e> {
     engine: &'e Engine,
@@ -214,14 +231,14 @@ async fn process(
     let spawn = |k: &Key| {
         (
             k.key.clone(),
-            tokio::spawn(fetch(
+            Download(tokio::spawn(fetch(
                 bt.s3.clone(),
                 (
                     bt.config.archive_bucket.clone(),
                     bt.config.archive_bucket_owner.clone(),
                 ),
                 k.key.clone(),
-            )),
+            ))),
         )
     };
     inflight.extend(pending.by_ref().take(PREFETCH).map(spawn));
@@ -232,7 +249,7 @@ async fn process(
         }
         done += 1;
         inflight.extend(pending.next().map(spawn));
-        let bytes = match task.await {
+        let bytes = match task.join().await {
             Ok(Ok(b)) => b,
             Ok(Err(Fetch::Unreadable(e))) => {
                 warn!(
@@ -480,4 +497,46 @@ async fn write(
 
 fn findings_key_of(input: &BatchInput) -> String {
     findings_key(&input.run_id, &input.batch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Set when dropped: the task holding it was stopped.
+    struct Stopped(Arc<AtomicBool>);
+    impl Drop for Stopped {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_download_dropped_unawaited_is_stopped() {
+        let stopped = Arc::new(AtomicBool::new(false));
+        let flag = Stopped(Arc::clone(&stopped));
+        let download = Download(tokio::spawn(async move {
+            let _flag = flag;
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            Ok(Vec::new())
+        }));
+        tokio::task::yield_now().await;
+        assert!(!stopped.load(Ordering::SeqCst));
+        drop(download);
+        for _ in 0..100 {
+            if stopped.load(Ordering::SeqCst) {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the download is still running");
+    }
+
+    #[tokio::test]
+    async fn a_download_awaited_gives_its_bytes() {
+        let download = Download(tokio::spawn(async { Ok(b"log".to_vec()) }));
+        assert!(matches!(download.join().await, Ok(Ok(b)) if b == b"log"));
+    }
 }
