@@ -641,6 +641,79 @@ fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
     );
 }
 
+/// Whether an IAM statement's value grants a wildcard: a string with `*`, or an
+/// unscoped one in a `Fn::Sub`, also inside `Fn::If` or a list.
+fn wide(v: &Value) -> bool {
+    match v {
+        Value::String(text) => text.contains('*'),
+        Value::Object(m) if m.contains_key("Fn::Sub") => {
+            unscoped_sub_wildcard(v)
+                || m["Fn::Sub"]
+                    .get(1)
+                    .and_then(Value::as_object)
+                    .is_some_and(|vars| vars.values().any(wide))
+        }
+        Value::Object(m) => m.values().any(wide),
+        Value::Array(a) => a.iter().any(wide),
+        _ => false,
+    }
+}
+
+/// A `Fn::Sub` (either form) whose `*` scopes nothing: before it, only the
+/// partition, Region, account or URL suffix (`arn:${AWS::Partition}:s3:::*`, a
+/// `table/*` of the account). A `*` after one of the template's own names
+/// (`${TuningBucket.Arn}/*`, `${ArchiveBucket}/${ArchivePrefix}*`, the stack's
+/// name) covers that resource's objects or versions only.
+fn unscoped_sub_wildcard(v: &Value) -> bool {
+    let text = match &v["Fn::Sub"] {
+        Value::String(t) => t.as_str(),
+        Value::Array(a) => a.first().and_then(Value::as_str).unwrap_or(""),
+        _ => return false,
+    };
+    let Some(star) = text.find('*') else {
+        return false;
+    };
+    let mut before = text[..star].to_owned();
+    for pseudo in [
+        "${AWS::Partition}",
+        "${AWS::Region}",
+        "${AWS::AccountId}",
+        "${AWS::URLSuffix}",
+    ] {
+        before = before.replace(pseudo, "");
+    }
+    !before.contains("${")
+}
+
+#[test]
+fn the_sub_wildcard_check_tells_scoped_from_unscoped() {
+    let sub = |t: &str| json!({"Fn::Sub": t});
+    for unscoped in [
+        sub("arn:${AWS::Partition}:s3:::*"),
+        sub("arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/*"),
+        json!({"Fn::Sub": ["arn:${AWS::Partition}:sns:*:${AWS::AccountId}:${T}", {"T": "x"}]}),
+    ] {
+        assert!(unscoped_sub_wildcard(&unscoped), "{unscoped}");
+        assert!(wide(
+            &json!({"Fn::If": ["C", unscoped.clone(), {"Ref": "AWS::NoValue"}]})
+        ));
+    }
+    assert!(wide(
+        &json!({"Fn::Sub": ["arn:${P}:s3:::${B}", {"B": "*"}]})
+    ));
+    for scoped in [
+        sub("${TuningBucket.Arn}/*"),
+        sub("arn:${AWS::Partition}:s3:::${ArchiveBucket}/${ArchivePrefix}*"),
+        sub(
+            "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-backtest/*",
+        ),
+        sub("arn:${AWS::Partition}:s3:::${Bucket}"),
+        json!({"Ref": "ArchiveKmsKeyArn"}),
+    ] {
+        assert!(!unscoped_sub_wildcard(&scoped), "{scoped}");
+    }
+}
+
 #[test]
 fn no_wildcard_actions_or_resources() {
     fn walk(v: &Value, path: &str, out: &mut Vec<String>) {
@@ -661,12 +734,8 @@ fn no_wildcard_actions_or_resources() {
                                 one => vec![one],
                             };
                             for val in vals {
-                                if let Value::String(text) = val
-                                    && text.contains('*')
-                                {
-                                    out.push(format!(
-                                        "{path}/Statement[{i}] ({sid}) {key}: {text}"
-                                    ));
+                                if wide(val) {
+                                    out.push(format!("{path}/Statement[{i}] ({sid}) {key}: {val}"));
                                 }
                             }
                         }
