@@ -1184,8 +1184,8 @@ fn the_backtest_function_reads_the_archive_prefix_writes_results_and_its_run_key
                     assert_eq!(s["Resource"], json!({"Ref": "ArchiveKmsKeyArn"}));
                     assert_eq!(
                         s["Condition"],
-                        json!({"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}),
-                        "only through S3"
+                        json!({"StringLike": {"kms:ViaService": {"Fn::Sub": "s3.*.${AWS::URLSuffix}"}}}),
+                        "only through S3 (amazonaws.com, or amazonaws.com.cn in China)"
                     );
                 }
                 "WriteResults" => assert_eq!(s["Resource"], json!({"Fn::Sub": "${ResultsBucket.Arn}/*"})),
