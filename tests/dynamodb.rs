@@ -1759,13 +1759,16 @@ async fn a_later_attempt_of_a_batch_takes_the_claims_an_earlier_one_left() {
     );
 }
 
+/// The detection of the flood tests: ten secrets read within five minutes.
+const FLOODED: &str = "secretsmanager-rapid-retrieval";
+
 /// A backtest batch that ran first may have stored a flood of one caller's
-/// reads just after a burst of the same caller's (more than a window read
-/// returns: the newest 2,000). The burst, processed later, must still see its
-/// own earlier records: the window's two halves are read apart.
-#[tokio::test]
-async fn a_later_flood_stored_first_does_not_hide_a_burst() {
-    const DETECTION: &str = "secretsmanager-rapid-retrieval";
+/// reads of one secret (more than a window read returns: the newest 2,000)
+/// just after nine reads of nine other secrets, one second apart; the burst's
+/// records then arrive in `order`. Whichever completes it must still see the
+/// others, before and after it: a full read with records after this one is
+/// read again from this record outwards, on both sides.
+async fn flood_then_burst(order: &[usize]) {
     let text = std::fs::read_to_string(
         trailwatch_tests::root()
             .join("events/secretsmanager-rapid-retrieval/positive-12-secrets-in-a-minute.json"),
@@ -1773,7 +1776,7 @@ async fn a_later_flood_stored_first_does_not_hide_a_burst() {
     .unwrap();
     let sample: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
     // The burst's records, re-stamped one second apart ending at T; the flood
-    // re-reads the first secret from T + 10 s on, one read per millisecond.
+    // re-reads another secret from T + 10 s on, one read per millisecond.
     let at = |secs: i64, ms: i64| {
         trailwatch::event::time::format_event_time((secs * 1000 + ms).max(0)).replace(".000Z", "Z")
     };
@@ -1784,11 +1787,11 @@ async fn a_later_flood_stored_first_does_not_hide_a_burst() {
         r.to_string()
     };
     let t0 = 1_780_000_000;
-    let burst: Vec<String> = (0..10)
-        .map(|i| record(i, &format!("burst-{i}"), at(t0 - 9 + i as i64, 0)))
+    let burst: Vec<String> = (0..9)
+        .map(|i| record(i, &format!("burst-{i}"), at(t0 - 8 + i as i64, 0)))
         .collect();
     let engine = Engine::with_detections(
-        [trailwatch::catalog::by_id(DETECTION).expect("in the catalogue")],
+        [trailwatch::catalog::by_id(FLOODED).expect("in the catalogue")],
         Settings::for_replay(),
     );
     let t = table().await;
@@ -1796,7 +1799,9 @@ async fn a_later_flood_stored_first_does_not_hide_a_burst() {
         keep_secs: EVENT_TIME_KEEP_SECS,
     });
     let wall = wall_clock();
-    let first_flood = record(0, "flood-0", at(t0 + 10, 0));
+    // A tenth secret, which the burst does not read: the finding needs it and
+    // every one of the burst's nine.
+    let first_flood = record(11, "flood-0", at(t0 + 10, 0));
     let found = drive(&engine, &store, &steps_at(&[first_flood], wall)).await;
     assert!(found.is_empty());
     // The stored observation, copied 2,100 times (as the engine would store
@@ -1813,14 +1818,28 @@ async fn a_later_flood_stored_first_does_not_hide_a_burst() {
         item
     });
     put_all(&t, copies).await;
-    let steps = steps_at(&burst, wall);
-    let found = drive(&engine, &store, &steps).await;
-    assert_eq!(counts(&found), [(DETECTION, 1)].into(), "{found:?}");
-    for i in 0..10 {
+    let arriving: Vec<String> = order.iter().map(|&i| burst[i].clone()).collect();
+    let found = drive(&engine, &store, &steps_at(&arriving, wall)).await;
+    assert_eq!(
+        counts(&found),
+        [(FLOODED, 1)].into(),
+        "{order:?}: {found:?}"
+    );
+    for i in 0..9 {
         assert!(
             found[0].event_ids.contains(&format!("burst-{i}")),
-            "{:?}",
+            "{order:?}: {:?}",
             found[0].event_ids
         );
     }
+}
+
+#[tokio::test]
+async fn a_later_flood_stored_first_does_not_hide_a_burst_arriving_backwards() {
+    flood_then_burst(&[8, 7, 6, 5, 4, 3, 2, 1, 0]).await;
+}
+
+#[tokio::test]
+async fn a_later_flood_stored_first_does_not_hide_a_burst_completed_in_the_middle() {
+    flood_then_burst(&[0, 1, 2, 3, 4, 6, 7, 8, 5]).await;
 }

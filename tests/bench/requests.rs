@@ -100,6 +100,20 @@ impl<S: Store> Wrapper for Counted<S> {
         self.inner.put(partition, obs, expires_at).await
     }
 
+    /// Counted as a window read, as `range` is.
+    async fn range_oldest_first(
+        &self,
+        partition: &str,
+        from_ms: i64,
+        to_ms: i64,
+        now: i64,
+    ) -> Result<Vec<Observation>, StoreError> {
+        self.ranges.fetch_add(1, Ordering::Relaxed);
+        self.inner
+            .range_oldest_first(partition, from_ms, to_ms, now)
+            .await
+    }
+
     async fn range(
         &self,
         partition: &str,

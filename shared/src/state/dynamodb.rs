@@ -377,6 +377,68 @@ impl DynamoStore {
         Ok(page.count() > 0)
     }
 
+    /// One `Query` of `partition` over `[from_ms, to_ms]`, every page until
+    /// [`MAX_OBSERVATIONS_PER_GROUP`] unexpired items are read, from the newest
+    /// or from the oldest end; returned ordered by time then event id.
+    async fn read_span(
+        &self,
+        partition: &str,
+        (from_ms, to_ms): (i64, i64),
+        now: i64,
+        newest_first: bool,
+    ) -> Result<Vec<Observation>, StoreError> {
+        if from_ms > to_ms {
+            return Ok(Vec::new());
+        }
+        // `#` sorts before `$`, so [lo, hi] holds every event id at both ends.
+        let lo = format!("{}#", time_part(from_ms));
+        let hi = format!("{}$", time_part(to_ms));
+        let mut out = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .scan_index_forward(!newest_first)
+                .key_condition_expression("#pk = :p AND #sk BETWEEN :lo AND :hi")
+                .filter_expression("#exp > :now")
+                .expression_attribute_names("#pk", schema::PARTITION_KEY)
+                .expression_attribute_names("#sk", schema::SORT_KEY)
+                .expression_attribute_names("#exp", self.valid_attr())
+                .expression_attribute_values(":p", self.pk(partition))
+                .expression_attribute_values(":lo", AttributeValue::S(lo.clone()))
+                .expression_attribute_values(":hi", AttributeValue::S(hi.clone()))
+                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.error("Query", e))?;
+            for item in page.items() {
+                let obs = observation_of(item).ok_or_else(|| {
+                    StoreError(format!(
+                        "DynamoDB Query on table {}: malformed observation item in partition {:?}",
+                        self.table,
+                        crate::sanitize::one_line(partition, 200)
+                    ))
+                })?;
+                out.push(obs);
+                if out.len() >= MAX_OBSERVATIONS_PER_GROUP {
+                    break;
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() && out.len() < MAX_OBSERVATIONS_PER_GROUP => {
+                    start = Some(k.clone())
+                }
+                _ => break,
+            }
+        }
+        out.sort_by(|a, b| (a.time_ms, &a.event_id).cmp(&(b.time_ms, &b.event_id)));
+        Ok(out)
+    }
+
     fn pk(&self, key: &str) -> AttributeValue {
         AttributeValue::S(format!("{}{key}", self.prefix))
     }
@@ -670,56 +732,19 @@ impl Store for DynamoStore {
         to_ms: i64,
         now: i64,
     ) -> Result<Vec<Observation>, StoreError> {
-        if from_ms > to_ms {
-            return Ok(Vec::new());
-        }
-        // `#` sorts before `$`, so [lo, hi] holds every event id at both ends.
-        let lo = format!("{}#", time_part(from_ms));
-        let hi = format!("{}$", time_part(to_ms));
-        let mut out = Vec::new();
-        let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
-                .scan_index_forward(false)
-                .key_condition_expression("#pk = :p AND #sk BETWEEN :lo AND :hi")
-                .filter_expression("#exp > :now")
-                .expression_attribute_names("#pk", schema::PARTITION_KEY)
-                .expression_attribute_names("#sk", schema::SORT_KEY)
-                .expression_attribute_names("#exp", self.valid_attr())
-                .expression_attribute_values(":p", self.pk(partition))
-                .expression_attribute_values(":lo", AttributeValue::S(lo.clone()))
-                .expression_attribute_values(":hi", AttributeValue::S(hi.clone()))
-                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| self.error("Query", e))?;
-            for item in page.items() {
-                let obs = observation_of(item).ok_or_else(|| {
-                    StoreError(format!(
-                        "DynamoDB Query on table {}: malformed observation item in partition {:?}",
-                        self.table,
-                        crate::sanitize::one_line(partition, 200)
-                    ))
-                })?;
-                out.push(obs);
-                if out.len() >= MAX_OBSERVATIONS_PER_GROUP {
-                    break;
-                }
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() && out.len() < MAX_OBSERVATIONS_PER_GROUP => {
-                    start = Some(k.clone())
-                }
-                _ => break,
-            }
-        }
-        out.sort_by(|a, b| (a.time_ms, &a.event_id).cmp(&(b.time_ms, &b.event_id)));
-        Ok(out)
+        self.read_span(partition, (from_ms, to_ms), now, true).await
+    }
+
+    /// The same `Query` oldest first: the oldest [`MAX_OBSERVATIONS_PER_GROUP`].
+    async fn range_oldest_first(
+        &self,
+        partition: &str,
+        from_ms: i64,
+        to_ms: i64,
+        now: i64,
+    ) -> Result<Vec<Observation>, StoreError> {
+        self.read_span(partition, (from_ms, to_ms), now, false)
+            .await
     }
 
     /// A conditional `PutItem` without guards, a `TransactWriteItems` with them;

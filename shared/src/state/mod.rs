@@ -270,6 +270,24 @@ pub trait Store: Send + Sync {
         now: i64,
     ) -> impl Future<Output = Result<Vec<Observation>, StoreError>> + Send;
 
+    /// As [`Store::range`], but of more than [`crate::window::MAX_OBSERVATIONS_PER_GROUP`]
+    /// observations the oldest rather than the newest: a window's read of the
+    /// records just after one. The default suits a store whose `range` returns
+    /// all it holds (the in-memory store: it keeps no more per group).
+    fn range_oldest_first(
+        &self,
+        partition: &str,
+        from_ms: i64,
+        to_ms: i64,
+        now: i64,
+    ) -> impl Future<Output = Result<Vec<Observation>, StoreError>> + Send {
+        async move {
+            let mut all = self.range(partition, from_ms, to_ms, now).await?;
+            all.truncate(crate::window::MAX_OBSERVATIONS_PER_GROUP);
+            Ok(all)
+        }
+    }
+
     /// Takes the claim `key` unless it or any of `guards` is held at `now`: a
     /// held claim is a confirmed one unexpired at `now.valid`, or a delivery lease
     /// unexpired at `now.wall`. [`Claimed::Taken`]: this caller holds it now (as a

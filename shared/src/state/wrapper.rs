@@ -32,6 +32,17 @@ pub trait Wrapper: Send + Sync {
         self.inner().range(partition, from_ms, to_ms, now)
     }
 
+    fn range_oldest_first(
+        &self,
+        partition: &str,
+        from_ms: i64,
+        to_ms: i64,
+        now: i64,
+    ) -> impl Future<Output = Result<Vec<Observation>, StoreError>> + Send {
+        self.inner()
+            .range_oldest_first(partition, from_ms, to_ms, now)
+    }
+
     fn claim(
         &self,
         key: &str,
@@ -128,6 +139,16 @@ impl<W: Wrapper> Store for W {
         now: i64,
     ) -> impl Future<Output = Result<Vec<Observation>, StoreError>> + Send {
         Wrapper::range(self, partition, from_ms, to_ms, now)
+    }
+
+    fn range_oldest_first(
+        &self,
+        partition: &str,
+        from_ms: i64,
+        to_ms: i64,
+        now: i64,
+    ) -> impl Future<Output = Result<Vec<Observation>, StoreError>> + Send {
+        Wrapper::range_oldest_first(self, partition, from_ms, to_ms, now)
     }
 
     fn claim(

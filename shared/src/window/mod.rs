@@ -271,17 +271,20 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         }
     }
     let mut around = store.range(partition, t - w, t + w, now).await?;
-    // A read returns at most MAX_OBSERVATIONS_PER_GROUP, the newest. When it
-    // stopped short of the window's start, a flood after the record (stored by
-    // a backtest batch that ran earlier but holds later records) may have
-    // crowded out the records before it, which every span containing it needs:
-    // those are read apart (one more request, for floods only).
-    if around.len() >= MAX_OBSERVATIONS_PER_GROUP
-        && around.first().is_some_and(|o| o.time_ms > t - w)
-    {
-        let mut before = store.range(partition, t - w, t, now).await?;
-        before.extend(around.into_iter().filter(|o| o.time_ms > t));
-        around = before;
+    // A read returns at most MAX_OBSERVATIONS_PER_GROUP, the newest. When it is
+    // full and holds records after this one (stored by a backtest batch that ran
+    // earlier but holds later records, or arrived late), those may have crowded
+    // out the records nearest this one, on either side, that the spans holding
+    // it are made of: each half is read again from this record outwards (two
+    // more requests, for such floods only).
+    if around.len() >= MAX_OBSERVATIONS_PER_GROUP && around.last().is_some_and(|o| o.time_ms > t) {
+        let mut near = store.range(partition, t - w, t, now).await?;
+        near.extend(
+            store
+                .range_oldest_first(partition, t + 1, t + w, now)
+                .await?,
+        );
+        around = near;
     }
     let Some((start, end)) = first_full_span(&around, t, w, min_distinct) else {
         return Ok(None);
