@@ -714,58 +714,129 @@ fn the_sub_wildcard_check_tells_scoped_from_unscoped() {
     }
 }
 
-#[test]
-fn no_wildcard_actions_or_resources() {
-    fn walk(v: &Value, path: &str, out: &mut Vec<String>) {
-        match v {
-            Value::Object(m) => {
-                if let Some(Value::Array(stmts)) = m.get("Statement") {
-                    for (i, s) in stmts.iter().enumerate() {
-                        let sid = s["Sid"].as_str().unwrap_or("");
-                        // A Deny grants nothing: its wildcards narrow access
-                        // (the tuning bucket's guard policy).
-                        if WILDCARD_ALLOWED_SIDS.contains(&sid) || s["Effect"] == "Deny" {
-                            continue;
-                        }
-                        for key in ["Action", "NotAction", "Resource", "NotResource"] {
-                            let vals: Vec<&Value> = match &s[key] {
-                                Value::Array(a) => a.iter().collect(),
-                                Value::Null => vec![],
-                                one => vec![one],
-                            };
-                            for val in vals {
-                                if wide(val) {
-                                    out.push(format!("{path}/Statement[{i}] ({sid}) {key}: {val}"));
-                                }
+/// The statements of a `Statement` list, a statement wrapped whole in
+/// `Fn::If` (as conditional grants are) counting as both its branches.
+fn statements(s: &Value) -> Vec<&Value> {
+    match s.get("Fn::If").and_then(Value::as_array) {
+        Some(branches) => branches
+            .iter()
+            .skip(1)
+            .filter(|b| b["Ref"] != "AWS::NoValue")
+            .flat_map(statements)
+            .collect(),
+        None => vec![s],
+    }
+}
+
+/// Every wildcard an Allow statement anywhere in `v` grants: actions or
+/// resources (see [`wide`]), NotAction/NotResource, a `*` principal.
+fn wildcard_grants(v: &Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::Array(stmts)) = m.get("Statement") {
+                for (i, s) in stmts.iter().flat_map(statements).enumerate() {
+                    let sid = s["Sid"].as_str().unwrap_or("");
+                    // A Deny grants nothing: its wildcards narrow access
+                    // (the tuning bucket's guard policy).
+                    if WILDCARD_ALLOWED_SIDS.contains(&sid) || s["Effect"] == "Deny" {
+                        continue;
+                    }
+                    for key in ["Action", "NotAction", "Resource", "NotResource"] {
+                        let vals: Vec<&Value> = match &s[key] {
+                            Value::Array(a) => a.iter().collect(),
+                            Value::Null => vec![],
+                            one => vec![one],
+                        };
+                        for val in vals {
+                            if wide(val) {
+                                out.push(format!("{path}/Statement[{i}] ({sid}) {key}: {val}"));
                             }
                         }
-                        if s.get("NotAction").is_some() || s.get("NotResource").is_some() {
-                            out.push(format!(
-                                "{path}/Statement[{i}] ({sid}): NotAction/NotResource"
-                            ));
-                        }
-                        if s["Principal"] == "*" || s["Principal"]["AWS"] == "*" {
-                            out.push(format!("{path}/Statement[{i}] ({sid}): Principal *"));
-                        }
+                    }
+                    if s.get("NotAction").is_some() || s.get("NotResource").is_some() {
+                        out.push(format!(
+                            "{path}/Statement[{i}] ({sid}): NotAction/NotResource"
+                        ));
+                    }
+                    if s["Principal"] == "*" || s["Principal"]["AWS"] == "*" {
+                        out.push(format!("{path}/Statement[{i}] ({sid}): Principal *"));
                     }
                 }
-                for (k, v) in m {
-                    walk(v, &format!("{path}/{k}"), out);
+            }
+            for (k, v) in m {
+                wildcard_grants(v, &format!("{path}/{k}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                wildcard_grants(v, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether a parameter's `AllowedPattern` lets a `*` through: a character
+/// class holding one, or an unescaped `.` outside any class.
+fn pattern_admits_star(pattern: &str) -> bool {
+    let mut chars = pattern.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '[' => {
+                let class: String = chars.by_ref().take_while(|&c| c != ']').collect();
+                if class.contains('*') {
+                    return true;
                 }
             }
-            Value::Array(a) => {
-                for (i, v) in a.iter().enumerate() {
-                    walk(v, &format!("{path}[{i}]"), out);
-                }
-            }
+            '.' => return true,
             _ => {}
         }
     }
+    false
+}
+
+#[test]
+fn patterns_that_let_a_star_through() {
+    for wide in ["^[A-Za-z0-9!_.*'()/-]*$", "^.+$", "^(a|b.*)$"] {
+        assert!(pattern_admits_star(wide), "{wide}");
+    }
+    for narrow in [
+        "^[A-Za-z0-9!_.'()/-]*$",
+        "^[A-Za-z0-9-]{1,30}$",
+        "^(arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+)?$",
+        "^a\\.b$",
+    ] {
+        assert!(!pattern_admits_star(narrow), "{narrow}");
+    }
+}
+
+/// The check reads statements wrapped in `Fn::If`, both branches.
+#[test]
+fn a_conditional_wildcard_grant_is_found() {
+    let policy = json!({"PolicyDocument": {"Statement": [
+        {"Fn::If": ["HasKey",
+            {"Sid": "Wide", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"},
+            {"Ref": "AWS::NoValue"}]},
+        {"Fn::If": ["Other", {"Ref": "AWS::NoValue"},
+            {"Sid": "AllActions", "Effect": "Allow", "Action": "s3:*", "Resource": {"Fn::Sub": "${B.Arn}/*"}}]},
+        {"Sid": "Narrow", "Effect": "Allow", "Action": "s3:GetObject", "Resource": {"Fn::Sub": "${B.Arn}/k"}}
+    ]}});
+    let mut found = Vec::new();
+    wildcard_grants(&policy, "", &mut found);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].contains("(Wide) Resource") && found[1].contains("(AllActions) Action"));
+}
+
+#[test]
+fn no_wildcard_actions_or_resources() {
     let t = template();
     let mut found = Vec::new();
-    walk(&t, "", &mut found);
-    walk(&forwarder(), "deploy/forwarder.yaml", &mut found);
-    walk(
+    wildcard_grants(&t, "", &mut found);
+    wildcard_grants(&forwarder(), "deploy/forwarder.yaml", &mut found);
+    wildcard_grants(
         &load("deploy/backtest.yaml"),
         "deploy/backtest.yaml",
         &mut found,
@@ -775,6 +846,25 @@ fn no_wildcard_actions_or_resources() {
         "wildcards in IAM statements:\n{}",
         found.join("\n")
     );
+    // A parameter spliced into a resource ARN must not let a deployer bring
+    // the wildcard in (a TuningKey of "*" would read the whole bucket).
+    for (name, doc) in [
+        ("template.yaml", t.clone()),
+        ("deploy/forwarder.yaml", forwarder()),
+        ("deploy/backtest.yaml", load("deploy/backtest.yaml")),
+    ] {
+        let subs = doc["Resources"].to_string();
+        for (param, p) in doc["Parameters"].as_object().unwrap() {
+            if p["Type"] != "String" || !subs.contains(&format!("${{{param}}}")) {
+                continue;
+            }
+            let pattern = p["AllowedPattern"].as_str().unwrap_or("");
+            assert!(
+                !pattern.is_empty() && !pattern_admits_star(pattern),
+                "{name}: {param} is spliced into resources; its AllowedPattern {pattern:?} must refuse *"
+            );
+        }
+    }
     // SAM policy templates and managed policies would hide what a function may do.
     for (name, f) in of_type(&t, "AWS::Serverless::Function") {
         assert!(
