@@ -665,24 +665,50 @@ fn wide(v: &Value) -> bool {
 /// (`${TuningBucket.Arn}/*`, `${ArchiveBucket}/${ArchivePrefix}*`, the stack's
 /// name) covers that resource's objects or versions only.
 fn unscoped_sub_wildcard(v: &Value) -> bool {
-    let text = match &v["Fn::Sub"] {
-        Value::String(t) => t.as_str(),
-        Value::Array(a) => a.first().and_then(Value::as_str).unwrap_or(""),
+    let (text, vars) = match &v["Fn::Sub"] {
+        Value::String(t) => (t.as_str(), None),
+        Value::Array(a) => (
+            a.first().and_then(Value::as_str).unwrap_or(""),
+            a.get(1).and_then(Value::as_object),
+        ),
         _ => return false,
     };
-    let Some(star) = text.find('*') else {
-        return false;
+    const PSEUDO: [&str; 4] = [
+        "AWS::Partition",
+        "AWS::Region",
+        "AWS::AccountId",
+        "AWS::URLSuffix",
+    ];
+    // The names that scope: `${X}` other than a pseudo parameter, or a local
+    // variable standing for one; `${!X}` is literal text.
+    let scoping = |name: &str| {
+        !name.starts_with('!')
+            && !PSEUDO.contains(&name)
+            && !vars
+                .and_then(|m| m.get(name))
+                .and_then(|v| v["Ref"].as_str())
+                .is_some_and(|r| PSEUDO.contains(&r))
     };
-    let mut before = text[..star].to_owned();
-    for pseudo in [
-        "${AWS::Partition}",
-        "${AWS::Region}",
-        "${AWS::AccountId}",
-        "${AWS::URLSuffix}",
-    ] {
-        before = before.replace(pseudo, "");
+    // Every star must come after a scoping name.
+    let mut scoped = false;
+    let mut rest = text;
+    while let Some(at) = rest.find(['*', '$']) {
+        if rest[at..].starts_with('*') {
+            if !scoped {
+                return true;
+            }
+            rest = &rest[at + 1..];
+        } else if let Some((name, after)) = rest[at..]
+            .strip_prefix("${")
+            .and_then(|r| r.split_once('}'))
+        {
+            scoped |= scoping(name);
+            rest = after;
+        } else {
+            rest = &rest[at + 1..];
+        }
     }
-    !before.contains("${")
+    false
 }
 
 #[test]
@@ -701,6 +727,15 @@ fn the_sub_wildcard_check_tells_scoped_from_unscoped() {
     assert!(wide(
         &json!({"Fn::Sub": ["arn:${P}:s3:::${B}", {"B": "*"}]})
     ));
+    // A local variable for a pseudo parameter scopes nothing; nor does `${!X}`;
+    // and a name must come before the star, not after it.
+    for unscoped in [
+        json!({"Fn::Sub": ["arn:${P}:s3:::*", {"P": {"Ref": "AWS::Partition"}}]}),
+        sub("arn:${!Literal}:s3:::*"),
+        sub("arn:${AWS::Partition}:s3:::*/${Key}"),
+    ] {
+        assert!(unscoped_sub_wildcard(&unscoped), "{unscoped}");
+    }
     for scoped in [
         sub("${TuningBucket.Arn}/*"),
         sub("arn:${AWS::Partition}:s3:::${ArchiveBucket}/${ArchivePrefix}*"),
