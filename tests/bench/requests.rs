@@ -56,6 +56,33 @@ impl<S: Store> Counted<S> {
             forward_held: true,
         }
     }
+
+    /// Counts one window read of `partition` that returned `got`.
+    fn read(&self, partition: &str, got: Vec<Observation>) -> Vec<Observation> {
+        self.ranges.fetch_add(1, Ordering::Relaxed);
+        self.observations_read
+            .fetch_add(got.len() as u64, Ordering::Relaxed);
+        // Approximate item size: key and attribute names and values.
+        let bytes: usize = got
+            .iter()
+            .map(|o| {
+                2 + 2
+                    + 5
+                    + 7
+                    + 10
+                    + partition.len()
+                    + 16
+                    + o.event_id.len()
+                    + o.value.len()
+                    + o.payload.json().map_or(0, |j| j.len())
+                    + 10
+            })
+            .sum();
+        // A strongly consistent read costs 1 RCU per 4 KB, rounded up, at least 1.
+        self.read_units
+            .fetch_add(bytes.div_ceil(4096).max(1) as u64, Ordering::Relaxed);
+        got
+    }
 }
 
 impl<S: Store> Wrapper for Counted<S> {
@@ -108,10 +135,11 @@ impl<S: Store> Wrapper for Counted<S> {
         to_ms: i64,
         now: i64,
     ) -> Result<Vec<Observation>, StoreError> {
-        self.ranges.fetch_add(1, Ordering::Relaxed);
-        self.inner
+        let got = self
+            .inner
             .range_oldest_first(partition, from_ms, to_ms, now)
-            .await
+            .await?;
+        Ok(self.read(partition, got))
     }
 
     async fn range(
@@ -121,30 +149,8 @@ impl<S: Store> Wrapper for Counted<S> {
         to_ms: i64,
         now: i64,
     ) -> Result<Vec<Observation>, StoreError> {
-        self.ranges.fetch_add(1, Ordering::Relaxed);
         let got = self.inner.range(partition, from_ms, to_ms, now).await?;
-        self.observations_read
-            .fetch_add(got.len() as u64, Ordering::Relaxed);
-        // Approximate item size: key and attribute names and values.
-        let bytes: usize = got
-            .iter()
-            .map(|o| {
-                2 + 2
-                    + 5
-                    + 7
-                    + 10
-                    + partition.len()
-                    + 16
-                    + o.event_id.len()
-                    + o.value.len()
-                    + o.payload.json().map_or(0, |j| j.len())
-                    + 10
-            })
-            .sum();
-        // A strongly consistent read costs 1 RCU per 4 KB, rounded up, at least 1.
-        self.read_units
-            .fetch_add(bytes.div_ceil(4096).max(1) as u64, Ordering::Relaxed);
-        Ok(got)
+        Ok(self.read(partition, got))
     }
 
     async fn claim(
