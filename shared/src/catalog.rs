@@ -70,7 +70,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     // (slot: self-protection)
     FunctionGroup {
-        name: "pipeline",
+        name: crate::heartbeat::GROUP,
         description: "Pipeline heartbeat: records canaries, reports silent and restored accounts and Regions",
     },
     FunctionGroup {

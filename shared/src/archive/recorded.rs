@@ -11,8 +11,8 @@ pub struct Recorded {
     /// The object's name: every item was found in it.
     source: String,
     items: Vec<Found>,
-    /// Bytes of record text held (for the caller's memory accounting).
-    pub held_bytes: usize,
+    /// Bytes of record text held (what `archive::s3::Held` counts).
+    text_bytes: usize,
 }
 
 #[cfg(feature = "aws-chain")]
@@ -21,7 +21,7 @@ pub struct Recorded {
 impl crate::archive::s3::Held for Recorded {
     fn held_bytes(&self) -> u64 {
         let items = self.items.len() * std::mem::size_of::<Found>();
-        (self.held_bytes + items) as u64
+        (self.text_bytes + items) as u64
     }
 }
 
@@ -107,7 +107,7 @@ impl Keep<'_> {
 
     fn push(&mut self, item: Found, bytes: usize) {
         self.note_passed();
-        self.out.held_bytes += bytes;
+        self.out.text_bytes += bytes;
         self.out.items.push(item);
     }
 }

@@ -86,34 +86,15 @@ impl std::error::Error for ConfigError {}
 /// Every expected account in every expected Region, as heartbeat members; both
 /// lists or neither.
 fn expected_members(accounts: Option<&str>, regions: Option<&str>) -> Result<Vec<String>, String> {
-    let list = |v: Option<&str>| -> Vec<String> {
-        v.unwrap_or("")
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect()
+    use crate::archive::layout::{parse_accounts, parse_regions};
+    let items = |v: Option<&str>| -> Vec<String> {
+        v.unwrap_or("").split(',').map(str::to_owned).collect()
     };
-    let (accounts, regions) = (list(accounts), list(regions));
-    for (items, var, valid, what) in [
-        (
-            &accounts,
-            ENV_EXPECTED_ACCOUNTS,
-            crate::archive::layout::is_account as fn(&str) -> bool,
-            "an account id",
-        ),
-        (
-            &regions,
-            ENV_EXPECTED_REGIONS,
-            crate::archive::layout::is_region,
-            "a Region",
-        ),
-    ] {
-        if let Some(bad) = items.iter().find(|v| !valid(v)) {
-            let bad = crate::sanitize::one_line(bad, 40);
-            return Err(format!("{var}: {bad:?} is not {what}"));
-        }
-    }
+    // Sorted and without repeats, so the members are too.
+    let accounts =
+        parse_accounts(&items(accounts)).map_err(|e| format!("{ENV_EXPECTED_ACCOUNTS}: {e}"))?;
+    let regions =
+        parse_regions(&items(regions)).map_err(|e| format!("{ENV_EXPECTED_REGIONS}: {e}"))?;
     if accounts.is_empty() != regions.is_empty() {
         return Err(format!(
             "{ENV_EXPECTED_ACCOUNTS} and {ENV_EXPECTED_REGIONS} go together (every account is expected in every Region)"
@@ -124,13 +105,10 @@ fn expected_members(accounts: Option<&str>, regions: Option<&str>) -> Result<Vec
             "{ENV_EXPECTED_ACCOUNTS} x {ENV_EXPECTED_REGIONS}: more than {MAX_EXPECTED_MEMBERS} pairs"
         ));
     }
-    let mut members: Vec<String> = accounts
+    Ok(accounts
         .iter()
         .flat_map(|a| regions.iter().map(move |r| crate::heartbeat::member(a, r)))
-        .collect();
-    members.sort();
-    members.dedup();
-    Ok(members)
+        .collect())
 }
 
 /// `TRAILWATCH_WINDOW_<ID>_SECS` for a detection id.

@@ -266,10 +266,10 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                 crate::sanitize::one_line(s, 100)
             ));
         }
-        if detail_type == "Scheduled Event" && self.checks_heartbeat() {
-            return self.check_silence(request_id, &event_id, now).await;
-        }
         if detail_type == "Scheduled Event" && self.keeps_heartbeat() {
+            if self.checks_heartbeat() {
+                return self.check_silence(request_id, &event_id, now).await;
+            }
             // `pipeline-silent` disabled (DisabledDetections): its schedule is
             // answered, not failed and retried.
             info!(
@@ -278,7 +278,7 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                 outcome = "ignored",
                 "pipeline-silent is disabled"
             );
-            return Ok(json!({"event_id": event_id, "outcome": "ignored", "findings": []}));
+            return Ok(ignored(&event_id));
         }
         if !detail_type.ends_with("via CloudTrail") {
             return reject(format!(
@@ -305,7 +305,7 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                 outcome = "ignored",
                 "no detection of this function looks at the event"
             );
-            return Ok(json!({"event_id": event_id, "outcome": "ignored", "findings": []}));
+            return Ok(ignored(&event_id));
         }
         match self
             .engine
@@ -438,6 +438,11 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             }
         }
     }
+}
+
+/// What an invocation returns for an event it has nothing to do with.
+fn ignored(event_id: &str) -> Value {
+    json!({"event_id": event_id, "outcome": "ignored", "findings": []})
 }
 
 /// What an invocation returns: its outcome, the findings it delivered and those
