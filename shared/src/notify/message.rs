@@ -207,6 +207,13 @@ pub fn subject(f: &Finding) -> String {
     let actor = ascii_line(&f.actor.display, 200);
     let telling = telling_evidence(f).map(|(label, value)| {
         let value = ascii_line(&value, 200);
+        // A value with spaces or parentheses could read as the subject's own
+        // `by <actor> (<account>)`: it goes in quotes (its own made single).
+        let value = if value.contains([' ', '(', ')', '"']) {
+            format!("\"{}\"", value.replace('"', "'"))
+        } else {
+            value
+        };
         if label.is_empty() {
             value
         } else {
@@ -247,7 +254,7 @@ pub fn subject(f: &Finding) -> String {
     };
     let ev_room = left - actor_part.chars().count();
     let evidence_part = if !ev_text.is_empty() && ev_room >= 2 + 6 {
-        format!(": {}", cut(&ev_text, ev_room - 2))
+        format!(": {}", cut_quoted(&ev_text, ev_room - 2))
     } else {
         String::new()
     };
@@ -323,7 +330,10 @@ fn short_arn(s: &str) -> &str {
     if tail.is_empty() { s } else { tail }
 }
 
-/// [`one_line`], then every non-ASCII character as `?` (SNS subjects are ASCII).
+/// [`one_line`], then every non-ASCII character as `?` (SNS subjects are ASCII),
+/// and `=?` as `=-?`: mail readers decode an RFC 2047 encoded word
+/// (`=?UTF-8?B?...?=`) in a subject, which would bring back the characters
+/// (line breaks, right-to-left overrides) this removed.
 fn ascii_line(text: &str, max_chars: usize) -> String {
     let mut s: String = one_line(text, text.chars().count())
         .chars()
@@ -335,10 +345,23 @@ fn ascii_line(text: &str, max_chars: usize) -> String {
             }
         })
         .collect();
+    if s.contains("=?") {
+        s = s.replace("=?", "=-?");
+    }
     if s.chars().count() > max_chars {
         s = cut(&s, max_chars);
     }
     s
+}
+
+/// [`cut`], keeping a quoted value's closing quote.
+fn cut_quoted(s: &str, max: usize) -> String {
+    match s.strip_suffix('"') {
+        Some(open) if s.chars().count() > max && max > SUBJECT_CUT.len() + 1 => {
+            format!("{}\"", cut(open, max - 1))
+        }
+        _ => cut(s, max),
+    }
 }
 
 /// Cuts ASCII `s` to at most `max` characters, ending in [`SUBJECT_CUT`] when cut.
@@ -594,15 +617,26 @@ fn wrap(s: &mut String, text: &str, first: &str, rest: &str) {
     }
 }
 
+/// Longest event id a console link is made for (CloudTrail's are 36 characters).
+const MAX_LINKED_EVENT_ID: usize = 64;
+
 /// The CloudTrail console's event-history page of one event, or `None` when the
-/// region does not look like an AWS region (so no link carries odd text).
+/// region does not look like an AWS region or the id like a CloudTrail event id
+/// (a UUID: letters, digits and dashes), so that no link carries odd text and a
+/// record's huge id cannot make the chat message or the Security Hub finding
+/// that carry the link too large to deliver.
 pub fn cloudtrail_console_link(region: &str, event_id: &str) -> Option<String> {
     let valid_region = !region.is_empty()
         && region.len() <= 32
         && region
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !valid_region || event_id.is_empty() {
+    let valid_id = !event_id.is_empty()
+        && event_id.len() <= MAX_LINKED_EVENT_ID
+        && event_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !valid_region || !valid_id {
         return None;
     }
     let domain = if region.starts_with("cn-") {
@@ -664,6 +698,34 @@ mod tests {
         let s = subject(&f);
         assert!(!s.contains("999999999999"), "{s}");
         assert!(s.contains("mfa used No"), "{s}");
+    }
+
+    /// A record's value cannot pose as the subject's own `by <actor>
+    /// (<account>)`, nor carry an encoded word a mail reader would decode.
+    #[test]
+    fn evidence_values_are_quoted_when_they_could_pose_as_ours() {
+        let mut f = finding(STOP);
+        f.evidence = Evidence::new().with("user_name", "x by root (999999999999)");
+        let s = subject(&f);
+        assert!(
+            s.contains(r#": user name "x by root (999999999999)" by alice"#),
+            "{s}"
+        );
+        f.evidence = Evidence::new().with("user_name", format!("x \"by root{}", "y".repeat(200)));
+        let s = subject(&f);
+        assert!(s.chars().count() <= MAX_SUBJECT_CHARS, "{s}");
+        assert!(s.contains(&format!("{SUBJECT_CUT}\" by")), "{s}");
+        assert_eq!(s.matches('"').count(), 2, "{s}");
+        f.evidence = Evidence::new().with("user_name", "=?UTF-8?B?4oCuW0xPV10gYWxsIGZpbmU=?=");
+        let s = subject(&f);
+        assert!(!s.contains("=?"), "{s}");
+        // Plain names and numbers read as before.
+        f.evidence = Evidence::new().with("distinct_count", 12);
+        assert!(
+            subject(&f).contains(": distinct count 12 by alice"),
+            "{}",
+            subject(&f)
+        );
     }
 
     #[test]
@@ -812,10 +874,16 @@ mod tests {
     #[test]
     fn console_links_are_encoded_and_checked() {
         assert_eq!(
-            cloudtrail_console_link("eu-west-1", "a b/c#d").unwrap(),
-            "https://eu-west-1.console.aws.amazon.com/cloudtrailv2/home?region=eu-west-1#/events/a%20b%2Fc%23d"
+            cloudtrail_console_link("eu-west-1", "6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d").unwrap(),
+            "https://eu-west-1.console.aws.amazon.com/cloudtrailv2/home?region=eu-west-1#/events/6a7b8c9d-0e1f-4a2b-8c3d-4e5f6a7b8c9d"
         );
         assert!(cloudtrail_console_link("evil.example.com/", "x").is_none());
+        // Not a CloudTrail id: no link (a record's 90 KB of slashes would have
+        // made a 270 KB one).
+        assert!(cloudtrail_console_link("eu-west-1", "a b/c#d").is_none());
+        assert!(cloudtrail_console_link("eu-west-1", &"/".repeat(90_000)).is_none());
+        assert!(cloudtrail_console_link("eu-west-1", &"a".repeat(65)).is_none());
+        assert!(cloudtrail_console_link("eu-west-1", "").is_none());
         assert!(
             cloudtrail_console_link("cn-north-1", "x")
                 .unwrap()

@@ -255,18 +255,20 @@ fn describe(f: &Finding) -> String {
     } else {
         &f.actor.display
     };
-    let mut d = format!(
-        "{} Seen: {} by {}",
-        f.meta.description,
-        quoted(&f.event_names.join(", ")),
-        quoted(actor)
-    );
-    if let Some(ip) = f.source_ip.as_deref().filter(|s| !s.is_empty()) {
-        d.push_str(&format!(" from {}", quoted(ip)));
-    }
+    // Account and address first: after the longest detection text, four values
+    // cut at 128 characters would push the last past the 1024-character limit.
+    let mut d = format!("{} Seen", f.meta.description);
     if let Some(a) = f.account_id.as_deref().filter(|a| !a.is_empty()) {
         d.push_str(&format!(" in account {}", quoted(a)));
     }
+    if let Some(ip) = f.source_ip.as_deref().filter(|s| !s.is_empty()) {
+        d.push_str(&format!(" from {}", quoted(ip)));
+    }
+    d.push_str(&format!(
+        ": {} by {}",
+        quoted(&f.event_names.join(", ")),
+        quoted(actor)
+    ));
     if let Some(code) = &f.error_code {
         d.push_str(&format!(" (error {})", quoted(code)));
     }
@@ -278,7 +280,8 @@ fn describe(f: &Finding) -> String {
 const MAX_QUOTED: usize = 128;
 
 /// The ASFF finding for `f`, imported into `product` at `now_ms`.
-/// `CreatedAt` is the first event time (stable across retries), `UpdatedAt` now.
+/// `CreatedAt` is the first event time (stable across retries; now when that is
+/// later than now), `UpdatedAt` now.
 pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
     let meta = f.meta;
     let span = event_span_ms(f);
@@ -347,24 +350,27 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
 
     let action = f.event_names.first().map(|api| {
         let src = f.source_ip.as_deref().unwrap_or("").trim();
-        let (caller_type, remote_ip_details, domain_details) =
-            match src.parse::<std::net::Ipv4Addr>() {
-                Ok(ip) => (
-                    "remoteip",
-                    Some(RemoteIp {
-                        ip_address_v4: ip.to_string(),
-                    }),
-                    None,
-                ),
-                Err(_) if !src.is_empty() => (
-                    "domain",
-                    None,
-                    Some(DomainDetails {
-                        domain: text(src, 128),
-                    }),
-                ),
-                Err(_) => ("remoteip", None, None),
-            };
+        let (caller_type, remote_ip_details, domain_details) = match src.parse::<std::net::IpAddr>()
+        {
+            Ok(std::net::IpAddr::V4(ip)) => (
+                "remoteip",
+                Some(RemoteIp {
+                    ip_address_v4: ip.to_string(),
+                }),
+                None,
+            ),
+            // ASFF's remote address takes IPv4 only; the address stays in
+            // the `SourceIp` product field.
+            Ok(std::net::IpAddr::V6(_)) => ("remoteip", None, None),
+            Err(_) if !src.is_empty() => (
+                "domain",
+                None,
+                Some(DomainDetails {
+                    domain: text(src, 128),
+                }),
+            ),
+            Err(_) => ("remoteip", None, None),
+        };
         Action {
             action_type: "AWS_API_CALL",
             aws_api_call_action: ApiCallAction {
@@ -393,7 +399,10 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
         types: types.clone(),
         first_observed_at: span.map(|(a, _)| format_event_time(a)),
         last_observed_at: span.map(|(_, b)| format_event_time(b)),
+        // A record's event time may lie in the future; `CreatedAt` after
+        // `UpdatedAt` is not a finding Security Hub should be asked to take.
         created_at: span
+            .filter(|&(a, _)| a <= now_ms)
             .map(|(a, _)| format_event_time(a))
             .unwrap_or(now.clone()),
         updated_at: now,
@@ -529,16 +538,12 @@ mod tests {
         // capped, so the true address and account are still there.
         assert!(d.starts_with(f.meta.description), "{d}");
         assert!(
-            d.contains(" from \"203.0.113.9\" in account \"444455556666\""),
+            d.contains(
+                " Seen in account \"444455556666\" from \"203.0.113.9\": \"StopLogging\" by \""
+            ),
             "{d}"
         );
-        let actor = d
-            .split(" by \"")
-            .nth(1)
-            .unwrap()
-            .split("\" from")
-            .next()
-            .unwrap();
+        let actor = d.split(" by \"").nth(1).unwrap().split('"').next().unwrap();
         assert!(
             !actor.contains('"')
                 && actor.chars().count() <= 128 + crate::sanitize::CUT_MARK.chars().count(),
@@ -554,6 +559,68 @@ mod tests {
         assert!(
             d.contains("eve' from '10.0.0.5' in account '999999999999'"),
             "{d}"
+        );
+    }
+
+    /// The longest detection text, then every record value at its cap: the
+    /// account and address are still within the limit, whole.
+    #[test]
+    fn the_account_survives_the_longest_description() {
+        let longest = crate::detections::ALL
+            .iter()
+            .map(|d| d.meta())
+            .max_by_key(|m| m.description.chars().count())
+            .unwrap();
+        let mut f = finding(&stop().replace(
+            "assumed-role/ops/eve",
+            &format!("assumed-role/ops/{}", "e".repeat(500)),
+        ));
+        f.meta = longest;
+        f.event_names = (0..40).map(|i| format!("SomeLongEventName{i}")).collect();
+        f.error_code = Some("E".repeat(500));
+        f.source_ip = Some("s".repeat(500));
+        let d = text(&describe(&f), MAX_DESCRIPTION);
+        assert!(d.contains(" in account \"444455556666\" from \"sss"), "{d}");
+    }
+
+    #[test]
+    fn what_asff_cannot_hold_is_left_out_not_sent() {
+        let p = Product::of_finding(&finding(&stop())).unwrap();
+        let now = 1_800_000_000_000;
+        // IPv6: ASFF's remote address is IPv4 only, and it is no domain.
+        let a = render(
+            &finding(&stop().replace("203.0.113.9", "2001:db8::7")),
+            &p,
+            now,
+        );
+        let api = &a.action.as_ref().unwrap().aws_api_call_action;
+        assert_eq!(api.caller_type, "remoteip");
+        assert!(api.remote_ip_details.is_none() && api.domain_details.is_none());
+        assert_eq!(a.product_fields["trailwatch/SourceIp"], "2001:db8::7");
+        // An event time after now: created now, not after its update.
+        let a = render(
+            &finding(&stop().replace("2026-03-14", "2099-03-14")),
+            &p,
+            now,
+        );
+        assert_eq!(a.created_at, a.updated_at);
+        assert_eq!(a.first_observed_at.as_deref(), Some("2099-03-14T13:15:27Z"));
+        // A huge event id: no console link built from it, and the finding
+        // stays far under BatchImportFindings' 240 KB.
+        let id = "/".repeat(90_000);
+        let a = render(
+            &finding(&stop().replace("ce8e2f85-3e2a-52fd-a45f-31e73af3b829", &id)),
+            &p,
+            now,
+        );
+        assert!(a.source_url.is_none());
+        let size = serde_json::to_string(&a).unwrap().len();
+        assert!(size < 20_000, "{size}");
+        let a = render(&finding(&stop()), &p, now);
+        assert!(
+            a.source_url
+                .unwrap()
+                .ends_with("#/events/ce8e2f85-3e2a-52fd-a45f-31e73af3b829")
         );
     }
 

@@ -229,4 +229,17 @@ mod tests {
         assert!(d.len() < 2_000, "{}", d.len());
         assert!(d.contains(crate::sanitize::CUT_MARK));
     }
+
+    /// A record's huge event id builds no console link (its percent-encoding
+    /// made a link three times its size, past SNS's 256 KB).
+    #[test]
+    fn a_huge_event_id_makes_no_link() {
+        let id = "ce8e2f85-3e2a-52fd-a45f-31e73af3b829";
+        let linked = render(&finding(STOP))["content"]["nextSteps"].to_string();
+        assert!(linked.contains(&format!("#/events/{id}")), "{linked}");
+        let n = render(&finding(&STOP.replace(id, &"/".repeat(90_000))));
+        let size = n.to_string().len();
+        assert!(size < 20_000, "{size}");
+        assert!(!n["content"]["nextSteps"].to_string().contains("#/events/"));
+    }
 }

@@ -226,10 +226,15 @@ fn attack_object(id: &str) -> Value {
     Value::Object(a)
 }
 
+/// Region and account only when they look like one (`render::region`,
+/// `render::account_id`): they are copied into every rendering of the message,
+/// and the shrinking steps of `to_json_within` keep `cloud`, so a record's
+/// oversized value would otherwise carry the SNS message past its limit. The
+/// value as the record had it stays in `unmapped.trailwatch` (capped).
 fn cloud(f: &Finding) -> Value {
     let mut c = Map::new();
     c.insert("provider".into(), json!("AWS"));
-    if let Some(r) = f.region.as_deref().filter(|r| !r.is_empty()) {
+    if let Some(r) = super::region(f) {
         c.insert("region".into(), json!(r));
     }
     if let Some(a) = account(f) {
@@ -240,10 +245,7 @@ fn cloud(f: &Finding) -> Value {
 
 /// The record's account as an OCSF `account` (type 10, AWS Account).
 fn account(f: &Finding) -> Option<Value> {
-    f.account_id
-        .as_deref()
-        .filter(|a| !a.is_empty())
-        .map(|a| json!({"uid": a, "type_id": 10, "type": "AWS Account"}))
+    super::account_id(f).map(|a| json!({"uid": a, "type_id": 10, "type": "AWS Account"}))
 }
 
 /// OCSF `user.type_id`: Root is the account's admin; AWS services are services.
@@ -461,10 +463,18 @@ pub(crate) mod tests {
         let mut agent_per_call = base.clone();
         agent_per_call.user_agent = Some("B".repeat(10_000));
         agent_per_call.event_names = (0..20).map(|i| format!("Call{i}")).collect();
+        // `cloud` survives every shrinking step: a region or account that is not
+        // one must not ride in it.
+        let mut huge_region = base.clone();
+        huge_region.region = Some("r".repeat(60_000));
+        let mut huge_account = base.clone();
+        huge_account.account_id = Some("1".repeat(60_000));
         for (case, f) in [
             ("ids", many_ids),
             ("agent", huge_agent),
             ("per call", agent_per_call),
+            ("region", huge_region),
+            ("account", huge_account),
         ] {
             let m = build_as(&f, MachineFormat::Ocsf);
             assert!(m.message.len() <= 256 * 1024, "{case}: {}", m.message.len());
@@ -485,6 +495,9 @@ pub(crate) mod tests {
             }
             assert_eq!(o["finding_info"]["uid"], json!(f.finding_id), "{case}");
         }
+        let o = render(&base, 0);
+        assert_eq!(o["cloud"]["region"], "us-east-1");
+        assert_eq!(o["cloud"]["account"]["uid"], "111122223333");
     }
 
     #[test]
