@@ -358,9 +358,6 @@ impl Engine {
         now: i64,
     ) -> Result<Vec<Finding>, HandleError> {
         let event_time_ms = prepared.event_time_ms;
-        if let (Some(_), Some(t)) = (self.settings.learn_secs, event_time_ms) {
-            self.first_time_ms.get_or_init(|| t);
-        }
         let at = self.settings.now_at(event_time_ms, now);
         let tuning = prepared.tuning.clone();
         let pending = self.apply(rec, prepared, store, at.valid).await?;
@@ -416,21 +413,26 @@ impl Engine {
 
 impl Engine {
     /// A first-seen finding about a record (whose `eventTime` is
-    /// `event_time_ms`) inside the learning span.
+    /// `event_time_ms`) inside the learning span. The span starts at the first
+    /// record a first-seen detection takes: not at the first record handled,
+    /// which would depend on what the prefilter skips (`--strict` skips
+    /// nothing) and on the other detections enabled.
     fn learning(&self, p: &Pending, event_time_ms: Option<i64>) -> bool {
         let Some(t) = event_time_ms else {
             return false;
         };
+        let first_seen = self.detections.iter().any(|d| {
+            d.meta().id == p.finding.detection_id
+                && matches!(d.meta().window, Some(WindowSpec::FirstSeen { .. }))
+        });
+        if !first_seen {
+            return false;
+        }
         let by_span = self.settings.learn_secs.is_some_and(|span| {
             let first = *self.first_time_ms.get_or_init(|| t);
             t < first.saturating_add(span.saturating_mul(1000))
         });
-        let by_time = self.settings.learn_until_ms.is_some_and(|until| t < until);
-        (by_span || by_time)
-            && self.detections.iter().any(|d| {
-                d.meta().id == p.finding.detection_id
-                    && matches!(d.meta().window, Some(WindowSpec::FirstSeen { .. }))
-            })
+        by_span || self.settings.learn_until_ms.is_some_and(|until| t < until)
     }
 }
 
@@ -797,6 +799,33 @@ mod tests {
             let fired = run(&engine, &MemoryStore::default(), records, NOW);
             assert_eq!(fired, want);
         }
+    }
+
+    /// The learning span starts at the first record a first-seen detection
+    /// takes, not at an earlier one that only reached the engine (`--strict`
+    /// hands every record over; by default the prefilter drops this one).
+    #[test]
+    fn learning_starts_at_the_first_record_a_first_seen_detection_takes() {
+        let settings = Settings {
+            learn_secs: Some(86_400),
+            ..Settings::default()
+        };
+        let engine = Engine::with_detections([&NewCaller as &dyn Detection], settings);
+        let store = MemoryStore::default();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let other = r#"{"eventSource":"kms.amazonaws.com","eventName":"Decrypt","eventID":"0",
+            "eventTime":"2026-01-01T00:00:00Z","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::1:user/x"}}"#;
+        let rec = Record::from_json(other).unwrap();
+        let handled = rt.block_on(engine.handle(&rec, &store, &Collect::default(), NOW));
+        assert!(handled.unwrap().is_empty());
+        let records = [
+            ("1", "2026-01-02T12:00:00Z", "alice"),
+            ("2", "2026-01-03T11:59:59Z", "bob"),
+            ("3", "2026-01-03T12:00:00Z", "carol"),
+        ];
+        assert_eq!(run(&engine, &store, &records, NOW), [false, false, true]);
     }
 
     #[test]

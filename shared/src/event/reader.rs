@@ -178,11 +178,18 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
         let kind = e.file_type()?;
         if kind.is_dir() {
             walk(&path, out)?;
-        } else if is_input_name(&path) {
+        } else if is_input_name(&path) && regular_file(&path, kind) {
             out.push(path);
         }
     }
     Ok(())
+}
+
+/// Only regular files (or links to one) are read from a directory: opening a
+/// named pipe or a device found there would wait for a writer forever. (A path
+/// named on the command line is read whatever it is.)
+fn regular_file(path: &Path, kind: std::fs::FileType) -> bool {
+    kind.is_file() || (kind.is_symlink() && std::fs::metadata(path).is_ok_and(|m| m.is_file()))
 }
 
 /// Puts the CloudTrail log files among `files` (sorted by path) in the order
@@ -457,6 +464,30 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
         return;
     }
     if whole.len() > limits.max_document_bytes {
+        // Too large for one document: maybe JSON lines whose first line is
+        // broken (a truncated head, a line of junk). If a later line stands on
+        // its own, the file is read as JSON lines from its first line, instead
+        // of losing every record to one rejection.
+        let complete = whole.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        if standalone_after_first(&whole[..complete]) {
+            let tail = whole.split_off(complete);
+            let mut no = first;
+            for l in whole[..complete - 1].split(|b| *b == b'\n') {
+                json_line(no, Ok(l), source, limits, sink);
+                no += 1;
+            }
+            let mut rest = io::Cursor::new(tail).chain(input);
+            let mut lines = Lines::new(limits.max_document_bytes, u64::MAX);
+            lines.no = no - 1;
+            let read = lines.each(&mut rest, |no, line| {
+                json_line(no, line, source, limits, sink);
+                ControlFlow::Continue(())
+            });
+            if let Err((no, e)) = read {
+                sink.rejected(&at(source, Some(no)), &read_error(&e));
+            }
+            return;
+        }
         sink.rejected(
             &at(source, Some(first)),
             &format!(
@@ -472,13 +503,8 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
         Err(Unparsed::Json(whole_err)) => {
             // Maybe JSON lines whose first line is broken: if any later line stands
             // on its own, report lines one by one; else the file is one bad document.
-            let lines: Vec<&[u8]> = whole.split(|b| *b == b'\n').collect();
-            let standalone = lines
-                .iter()
-                .skip(1)
-                .any(|l| !is_blank(l) && serde_json::from_slice::<&RawValue>(trim_line(l)).is_ok());
-            if standalone {
-                for (i, l) in lines.iter().enumerate() {
+            if standalone_after_first(&whole) {
+                for (i, l) in whole.split(|b| *b == b'\n').enumerate() {
                     if !is_blank(l) {
                         document(trim_line(l), source, Some(first + i as u64), limits, sink);
                     }
@@ -492,6 +518,14 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
             }
         }
     }
+}
+
+/// Some line after the first of `text` is a JSON value on its own: JSON lines
+/// whose first line is broken, not one document.
+fn standalone_after_first(text: &[u8]) -> bool {
+    text.split(|b| *b == b'\n')
+        .skip(1)
+        .any(|l| !is_blank(l) && serde_json::from_slice::<&RawValue>(trim_line(l)).is_ok())
 }
 
 fn too_large(len: usize, limits: &Limits) -> String {
@@ -1137,6 +1171,31 @@ mod tests {
         std::fs::remove_dir_all(&root).unwrap();
     }
 
+    /// A named pipe in a directory is not opened (it would block the replay
+    /// forever); a link to a file is read, a dangling one is not.
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_walk_takes_regular_files_only() {
+        let root = std::env::temp_dir().join(format!("trailwatch-walk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("a.jsonl"), b"").unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(root.join("pipe.jsonl"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        std::os::unix::fs::symlink(root.join("a.jsonl"), root.join("b.jsonl")).unwrap();
+        std::os::unix::fs::symlink(root.join("gone.jsonl"), root.join("c.jsonl")).unwrap();
+        let got: Vec<String> = expand_paths(std::slice::from_ref(&root))
+            .unwrap()
+            .iter()
+            .map(|p| p.strip_prefix(&root).unwrap().to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(got, ["a.jsonl", "b.jsonl"]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
     fn read(bytes: &[u8]) -> Seen {
         let mut s = Seen::default();
         read_stream(
@@ -1318,6 +1377,48 @@ mod tests {
         let s = read(input.as_bytes());
         assert_eq!(s.records.len(), 2);
         assert_eq!(s.rejected[0].0, "t:1");
+    }
+
+    /// The same in a file too large to be one document: every record after the
+    /// broken line is read, each at its own line, wherever the limit falls.
+    #[test]
+    fn a_broken_first_line_does_not_lose_a_large_file() {
+        let input = format!("{{\"truncated\": tru\n{}", format!("{REC}\n\n").repeat(500));
+        for max_document_bytes in [200, 1_000, 1_001, 7_777] {
+            let mut s = Seen::default();
+            let limits = Limits {
+                max_record_bytes: 1000,
+                max_document_bytes,
+                max_file_bytes: 1 << 20,
+            };
+            read_stream(input.as_bytes(), "t", &limits, &mut s);
+            assert_eq!(
+                s.records.len(),
+                500,
+                "{max_document_bytes}: {:?}",
+                s.rejected
+            );
+            assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+            assert_eq!(s.rejected[0].0, "t:1");
+            assert_eq!(s.records[0].0, "t:2");
+            assert_eq!(s.records[499].0, "t:1000");
+        }
+        // A document that is too large stays one located rejection.
+        let doc = format!("{{\"Records\": [\n{}]}}\n", format!("{REC},\n").repeat(500));
+        let mut s = Seen::default();
+        let limits = Limits {
+            max_record_bytes: 1000,
+            max_document_bytes: 1_000,
+            max_file_bytes: 1 << 20,
+        };
+        read_stream(doc.as_bytes(), "t", &limits, &mut s);
+        assert!(s.records.is_empty());
+        assert_eq!(s.rejected.len(), 1);
+        assert!(
+            s.rejected[0].1.contains("over the 1000-byte limit"),
+            "{:?}",
+            s.rejected
+        );
     }
 
     #[test]

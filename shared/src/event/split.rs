@@ -50,6 +50,10 @@ pub enum ChunkEnd {
 /// `PROBE_BYTES` (or `chunk_bytes`) at most.
 pub fn plan(path: &Path, limits: &Limits, chunk_bytes: u64) -> Option<Vec<Chunk>> {
     let chunk_bytes = chunk_bytes.max(1);
+    // `-` is standard input to the reader, whatever file of that name exists.
+    if path.as_os_str() == "-" {
+        return None;
+    }
     let meta = std::fs::metadata(path).ok()?;
     let size = meta.len();
     // A file over the file limit is read whole, to be cut off where the limit says.
