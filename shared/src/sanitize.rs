@@ -43,13 +43,22 @@ pub fn one_line(text: &str, max_chars: usize) -> String {
 /// around it in a chat client or a console.
 pub const MAX_STACKED_MARKS: usize = 2;
 
-/// The combining diacritical marks that text generators stack without limit
-/// (the Combining Diacritical Marks blocks, their extension and supplement, the
-/// marks for symbols, the half marks, and the Cyrillic enclosing marks).
+/// The combining marks that text generators stack without limit: the Combining
+/// Diacritical Marks blocks, their extension and supplement, the marks for
+/// symbols, the half marks, the Cyrillic enclosing marks, and the nonspacing
+/// marks of the Hebrew, Arabic, Devanagari and Thai blocks (points, vowel and
+/// tone marks: ordinary writing rarely puts more than two on one letter; fully
+/// pointed Hebrew with cantillation can, and is cut there).
 fn is_stacking_mark(c: char) -> bool {
     matches!(c,
         '\u{0300}'..='\u{036F}'
         | '\u{0483}'..='\u{0489}'
+        | '\u{0591}'..='\u{05BD}' | '\u{05BF}' | '\u{05C1}'..='\u{05C2}' | '\u{05C4}'..='\u{05C5}' | '\u{05C7}'
+        | '\u{0610}'..='\u{061A}' | '\u{064B}'..='\u{065F}' | '\u{0670}'
+        | '\u{06D6}'..='\u{06DC}' | '\u{06DF}'..='\u{06E4}' | '\u{06E7}'..='\u{06E8}' | '\u{06EA}'..='\u{06ED}'
+        | '\u{0900}'..='\u{0902}' | '\u{093A}' | '\u{093C}' | '\u{0941}'..='\u{0948}' | '\u{094D}'
+        | '\u{0951}'..='\u{0957}' | '\u{0962}'..='\u{0963}'
+        | '\u{0E31}' | '\u{0E34}'..='\u{0E3A}' | '\u{0E47}'..='\u{0E4E}'
         | '\u{1AB0}'..='\u{1AFF}'
         | '\u{1DC0}'..='\u{1DFF}'
         | '\u{20D0}'..='\u{20FF}'
@@ -146,6 +155,20 @@ mod tests {
         assert_eq!(one_line(&tower, 1000), "a\u{0336}\u{0489}?b");
         let accents = "Jose\u{0301} and Zoe\u{0308}\u{0301}";
         assert_eq!(one_line(accents, 1000), accents);
+        // Thai tone marks, Arabic vowel marks, Hebrew points, Devanagari signs.
+        for mark in ['\u{0E48}', '\u{064E}', '\u{05B8}', '\u{0941}'] {
+            let tower = format!("x{}y", mark.to_string().repeat(80));
+            assert_eq!(
+                one_line(&tower, 1000),
+                format!("x{mark}{mark}?y"),
+                "{mark:?}"
+            );
+        }
+        // What the scripts write stays: a Thai syllable with vowel and tone
+        // marks, an Arabic letter with shadda and a vowel.
+        for word in ["\u{0E01}\u{0E34}\u{0E48}", "\u{0628}\u{0651}\u{064E}"] {
+            assert_eq!(one_line(word, 1000), word);
+        }
     }
 
     /// Characters that show as nothing can spell hidden text (variation
