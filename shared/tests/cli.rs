@@ -146,6 +146,44 @@ fn bad_input_is_located_and_skipped_and_strict_fails() {
     );
 }
 
+/// A record a window takes but cannot place in time is named (the first) and
+/// counted, on one thread and on several: a window that skipped it silently
+/// would hide a burst.
+#[test]
+fn records_a_window_cannot_place_are_named_and_counted() {
+    let call = |time: &str| {
+        format!(
+            r#"{{"eventSource":"ec2.amazonaws.com","eventName":"GetPasswordData","eventID":"e",{time}"recipientAccountId":"111122223333","sourceIPAddress":"203.0.113.9","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/eve","accountId":"111122223333"}},"requestParameters":{{"instanceId":"i-1"}}}}"#
+        )
+    };
+    let lines = [
+        call(r#""eventTime":"2026-03-01T10:00:00Z","#),
+        call(""),
+        call(r#""eventTime":"redacted","#),
+        call(r#""eventTime":null,"#),
+    ];
+    let file = tmp(
+        "untimed.jsonl",
+        format!("{}\n", lines.join("\n")).as_bytes(),
+    );
+    for threads in ["1", "2"] {
+        let out = replay(&[&file], &["--threads", threads]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("untimed.jsonl:2: no readable eventTime"),
+            "{err}"
+        );
+        assert_eq!(err.matches("no readable eventTime").count(), 1, "{err}");
+        assert!(
+            err.contains("  3 records without a readable eventTime"),
+            "{err}"
+        );
+    }
+    let timed = tmp("timed.jsonl", format!("{}\n", lines[0]).as_bytes());
+    assert!(!stderr(&replay(&[&timed], &[])).contains("eventTime"));
+}
+
 #[test]
 fn non_cloudtrail_values_are_counted_not_rejected() {
     let other = r#"{"version":"0","id":"2","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"111122223333","time":"2026-03-02T10:15:00Z","region":"us-east-1","resources":[],"detail":{"instance-id":"i-0abc","state":"running"}}"#;

@@ -133,6 +133,9 @@ struct Counts {
     outside: u64,
     rejected: u64,
     not_cloudtrail: u64,
+    /// Taken by a windowed or correlated detection that could not place them:
+    /// no readable `eventTime`.
+    unplaced: u64,
     findings: BTreeMap<&'static str, u64>,
     /// Under a tuning: per detection, [notified, suppressed, shadow, held-back].
     dispositions: BTreeMap<&'static str, [u64; 4]>,
@@ -286,6 +289,21 @@ impl<S: Store> Replay<'_, S> {
         true
     }
 
+    /// Counts a record a window took but could not place, and names the first
+    /// (a window that silently skips records would hide a burst).
+    fn note_unplaced(&mut self, loc: &Location, prepared: &Prepared) {
+        if prepared.unplaced() {
+            self.counts.unplaced += 1;
+            if self.counts.unplaced == 1 {
+                self.warn(
+                    loc,
+                    "no readable eventTime: windowed and correlated detections cannot count this \
+                     record (the first such; the summary counts them all)",
+                );
+            }
+        }
+    }
+
     fn warn(&self, loc: &Location, reason: &str) {
         if !self.quiet {
             eprintln!(
@@ -340,7 +358,7 @@ impl<S: Store> Sink for Replay<'_, S> {
     }
 
     /// `prepared`: what a reader thread prepared (else it is prepared here).
-    fn parsed(&mut self, _loc: &Location, rec: &Record<'_>, prepared: Option<Prepared>) {
+    fn parsed(&mut self, loc: &Location, rec: &Record<'_>, prepared: Option<Prepared>) {
         if !self.counted() {
             return;
         }
@@ -353,13 +371,15 @@ impl<S: Store> Sink for Replay<'_, S> {
             return;
         }
         let prepared = prepared.unwrap_or_else(|| self.engine.prepare(rec));
+        self.note_unplaced(loc, &prepared);
         self.handle(Some(rec), prepared);
     }
 
     /// Asked for with `Ahead::PrepareOnly`, which `preparing` picks only when
     /// there is no record filter (the filter reads the record).
-    fn prepared(&mut self, _loc: &Location, prepared: Prepared) {
+    fn prepared(&mut self, loc: &Location, prepared: Prepared) {
         if self.counted() {
+            self.note_unplaced(loc, &prepared);
             self.handle(None, prepared);
         }
     }
@@ -764,6 +784,12 @@ fn execute<S: Store>(
             eprintln!(
                 "  {} records outside --since/--until/--accounts/--regions",
                 c.outside
+            );
+        }
+        if c.unplaced > 0 {
+            eprintln!(
+                "  {} records without a readable eventTime that windowed or correlated detections could not count",
+                c.unplaced
             );
         }
         if s3_requests > 0 {

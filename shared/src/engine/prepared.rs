@@ -24,6 +24,9 @@ pub struct Prepared {
     /// The record's `eventTime` in epoch milliseconds: all the store's half
     /// needs of the record unless [`Prepared::needs_record`].
     pub(super) event_time_ms: Option<i64>,
+    /// A windowed or correlated detection took the record but could not place
+    /// it: it has no readable `eventTime`.
+    unplaced: bool,
 }
 
 impl Prepared {
@@ -34,6 +37,12 @@ impl Prepared {
         self.steps
             .iter()
             .any(|s| matches!(s, Step::FirstSeen { .. } | Step::Beat { .. }))
+    }
+
+    /// A windowed or correlated detection took the record, which has no
+    /// readable `eventTime`, so no window could count it (replay says so).
+    pub fn unplaced(&self) -> bool {
+        self.unplaced
     }
 
     /// The tuning the record was prepared under; `Engine::apply` applies the
@@ -105,6 +114,7 @@ impl Engine {
         let mut steps = Vec::new();
         // The record's last window payload, shared by windows that store the same.
         let mut payload = None;
+        let mut unplaced = false;
         let t = tuning.as_deref();
         for &i in self.candidates(rec).iter() {
             let det = self.detections[i];
@@ -126,7 +136,8 @@ impl Engine {
             // Most detections give one signal; a call naming several resources may
             // give one per resource (`Detection::further_signals`).
             for signal in std::iter::once(signal).chain(det.further_signals(rec)) {
-                steps.extend(self.step(
+                let windowed = matches!(signal, Signal::Distinct { .. } | Signal::Pair { .. });
+                match self.step(
                     det,
                     tuned,
                     t,
@@ -135,13 +146,17 @@ impl Engine {
                     &matched,
                     window_override,
                     &mut payload,
-                ));
+                ) {
+                    Some(step) => steps.push(step),
+                    None => unplaced |= windowed && rec.event_time_ms().is_none(),
+                }
             }
         }
         Prepared {
             steps,
             tuning,
             event_time_ms: rec.event_time_ms(),
+            unplaced,
         }
     }
 
