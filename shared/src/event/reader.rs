@@ -456,6 +456,7 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
         return;
     };
     // One document over several lines: read the rest, then parse it whole.
+    let first_len = whole.len();
     whole.push(b'\n');
     let room = limits.max_document_bytes.saturating_sub(whole.len()) as u64;
     let mut rest = (&mut input).take(room.saturating_add(1));
@@ -465,11 +466,15 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
     }
     if whole.len() > limits.max_document_bytes {
         // Too large for one document: maybe JSON lines whose first line is
-        // broken (a truncated head, a line of junk). If a later line stands on
-        // its own, the file is read as JSON lines from its first line, instead
-        // of losing every record to one rejection.
+        // broken (a truncated head, a line of junk). If the first line does not
+        // open a document and a later line is an object on its own, the file is
+        // read as JSON lines from its first line, instead of losing every record
+        // to one rejection. (A pretty-printed document has lines that stand
+        // alone too, strings in arrays: it keeps its one rejection, which names
+        // the limit to raise.)
         let complete = whole.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        if standalone_after_first(&whole[..complete]) {
+        let opens_document = matches!(trim_line(&whole[..first_len]).last(), Some(b'{' | b'['));
+        if !opens_document && object_after_first(&whole[..complete]) {
             let tail = whole.split_off(complete);
             let mut no = first;
             for l in whole[..complete - 1].split(|b| *b == b'\n') {
@@ -526,6 +531,16 @@ fn standalone_after_first(text: &[u8]) -> bool {
     text.split(|b| *b == b'\n')
         .skip(1)
         .any(|l| !is_blank(l) && serde_json::from_slice::<&RawValue>(trim_line(l)).is_ok())
+}
+
+/// Some line after the first of `text` is a JSON object on its own: a record of
+/// JSON lines (a pretty-printed document has no such line, except an empty
+/// object, which holds no record to lose).
+fn object_after_first(text: &[u8]) -> bool {
+    text.split(|b| *b == b'\n').skip(1).any(|l| {
+        let l = trim_line(l);
+        l.len() > 2 && l.first() == Some(&b'{') && serde_json::from_slice::<&RawValue>(l).is_ok()
+    })
 }
 
 fn too_large(len: usize, limits: &Limits) -> String {
@@ -1403,14 +1418,32 @@ mod tests {
             assert_eq!(s.records[0].0, "t:2");
             assert_eq!(s.records[499].0, "t:1000");
         }
-        // A document that is too large stays one located rejection.
-        let doc = format!("{{\"Records\": [\n{}]}}\n", format!("{REC},\n").repeat(500));
-        let mut s = Seen::default();
+        // A document that is too large stays one located rejection: records
+        // one per line, or pretty-printed with lines that stand alone (strings
+        // in arrays, an empty object).
+        let pretty = "{\n \"eventVersion\": \"1.08\",\n \"policies\": [\n  \"arn:aws:iam::aws:policy/X\"\n ],\n \"tags\": [\n  {}\n ]\n},\n";
         let limits = Limits {
             max_record_bytes: 1000,
             max_document_bytes: 1_000,
             max_file_bytes: 1 << 20,
         };
+        for doc in [
+            format!("{{\"Records\": [\n{}]}}\n", format!("{REC},\n").repeat(500)),
+            format!("{{\n\"Records\": [\n{}]}}\n", pretty.repeat(100)),
+            format!("[\n{}]\n", format!("{REC}\n,").repeat(500)),
+        ] {
+            let mut s = Seen::default();
+            read_stream(doc.as_bytes(), "t", &limits, &mut s);
+            assert!(s.records.is_empty());
+            assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected.first());
+            assert!(
+                s.rejected[0].1.contains("over the 1000-byte limit"),
+                "{:?}",
+                s.rejected
+            );
+        }
+        let doc = format!("{{\"Records\": [\n{}]}}\n", format!("{REC},\n").repeat(500));
+        let mut s = Seen::default();
         read_stream(doc.as_bytes(), "t", &limits, &mut s);
         assert!(s.records.is_empty());
         assert_eq!(s.rejected.len(), 1);
