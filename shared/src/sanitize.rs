@@ -41,14 +41,14 @@ pub fn one_line(text: &str, max_chars: usize) -> String {
 /// Combining marks one character keeps in a row ([`one_line`]): enough for any
 /// written language's accents, too few to draw a tower of marks over the lines
 /// around it in a chat client or a console.
-pub const MAX_STACKED_MARKS: usize = 2;
+pub const MAX_STACKED_MARKS: usize = 3;
 
 /// The combining marks that text generators stack without limit: the Combining
 /// Diacritical Marks blocks, their extension and supplement, the marks for
 /// symbols, the half marks, the Cyrillic enclosing marks, and the nonspacing
 /// marks of the Hebrew, Arabic, Devanagari and Thai blocks (points, vowel and
-/// tone marks: ordinary writing rarely puts more than two on one letter; fully
-/// pointed Hebrew with cantillation can, and is cut there).
+/// tone marks: pointed Hebrew puts three on a letter, shin with dagesh, its dot
+/// and a vowel; Devanagari a nukta, a vowel sign and a nasal mark).
 fn is_stacking_mark(c: char) -> bool {
     matches!(c,
         '\u{0300}'..='\u{036F}'
@@ -147,12 +147,12 @@ mod tests {
         assert!(safe.starts_with("bob?[HIGH]"));
     }
 
-    /// Stacked combining marks (text drawn over the lines around it) keep two;
+    /// Stacked combining marks (text drawn over the lines around it) keep three;
     /// accents are untouched.
     #[test]
-    fn towers_of_combining_marks_are_cut_to_two() {
+    fn towers_of_combining_marks_are_cut_to_three() {
         let tower = format!("a{}b", "\u{0336}\u{0489}".repeat(60));
-        assert_eq!(one_line(&tower, 1000), "a\u{0336}\u{0489}?b");
+        assert_eq!(one_line(&tower, 1000), "a\u{0336}\u{0489}\u{0336}?b");
         let accents = "Jose\u{0301} and Zoe\u{0308}\u{0301}";
         assert_eq!(one_line(accents, 1000), accents);
         // Thai tone marks, Arabic vowel marks, Hebrew points, Devanagari signs.
@@ -160,13 +160,20 @@ mod tests {
             let tower = format!("x{}y", mark.to_string().repeat(80));
             assert_eq!(
                 one_line(&tower, 1000),
-                format!("x{mark}{mark}?y"),
+                format!("x{mark}{mark}{mark}?y"),
                 "{mark:?}"
             );
         }
         // What the scripts write stays: a Thai syllable with vowel and tone
-        // marks, an Arabic letter with shadda and a vowel.
-        for word in ["\u{0E01}\u{0E34}\u{0E48}", "\u{0628}\u{0651}\u{064E}"] {
+        // marks, an Arabic letter with shadda and a vowel, a Hebrew shin with
+        // dagesh, shin dot and qamats, a Devanagari letter with nukta, vowel
+        // sign and anusvara.
+        for word in [
+            "\u{0E01}\u{0E34}\u{0E48}",
+            "\u{0628}\u{0651}\u{064E}",
+            "\u{05E9}\u{05BC}\u{05C1}\u{05B8}",
+            "\u{0921}\u{093C}\u{0941}\u{0902}",
+        ] {
             assert_eq!(one_line(word, 1000), word);
         }
     }

@@ -354,11 +354,16 @@ fn ascii_line(text: &str, max_chars: usize) -> String {
     s
 }
 
-/// [`cut`], keeping a quoted value's closing quote.
+/// [`cut`], keeping a quoted value's closing quote while its opening one stays.
 fn cut_quoted(s: &str, max: usize) -> String {
     match s.strip_suffix('"') {
         Some(open) if s.chars().count() > max && max > SUBJECT_CUT.len() + 1 => {
-            format!("{}\"", cut(open, max - 1))
+            let kept = cut(open, max - 1);
+            if kept.contains('"') {
+                format!("{kept}\"")
+            } else {
+                cut(s, max)
+            }
         }
         _ => cut(s, max),
     }
@@ -716,6 +721,12 @@ mod tests {
         assert!(s.chars().count() <= MAX_SUBJECT_CHARS, "{s}");
         assert!(s.contains(&format!("{SUBJECT_CUT}\" by")), "{s}");
         assert_eq!(s.matches('"').count(), 2, "{s}");
+        // Cut before its opening quote: no lone closing one.
+        assert_eq!(cut_quoted(r#"user name "x by root""#, 8), "user...");
+        assert_eq!(
+            cut_quoted(r#"user name "x by root""#, 16),
+            r#"user name "x...""#
+        );
         f.evidence = Evidence::new().with("user_name", "=?UTF-8?B?4oCuW0xPV10gYWxsIGZpbmU=?=");
         let s = subject(&f);
         assert!(!s.contains("=?"), "{s}");
