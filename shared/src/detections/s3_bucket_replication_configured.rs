@@ -3,8 +3,12 @@
 //! Decisions: Splunk's row reports every replication set-up with its destination.
 //! Replication to a bucket of the same account is ordinary resilience, so each rule
 //! is judged on its own: a rule whose destination names the event's own `Account`
-//! is left out; one that names another account, or none (the field is optional,
-//! and we cannot tell who owns a bucket from its ARN), makes the call fire. A Put
+//! with `AccessControlTranslation` is left out; one that names another account, or
+//! none (the field is optional, and we cannot tell who owns a bucket from its
+//! ARN), makes the call fire. So does one that names the own account without
+//! `AccessControlTranslation`: S3 checks `Account` against the bucket's owner only
+//! when replica ownership is translated, so there the caller's word is all it is,
+//! and an intruder would write the victim's account beside their bucket. A Put
 //! replaces the whole configuration, so an intruder can resend the bucket's own
 //! disaster-recovery rule beside one to their bucket: that call fires, and the
 //! finding lists only the destinations not known to be the account's own. A call
@@ -69,12 +73,13 @@ impl Detection for S3BucketReplicationConfigured {
             .collect();
         let own = rec.account_id();
         // The destinations not known to be the account's own: another account
-        // named, or none.
-        let outside: Vec<&serde_json::Value> = destinations
-            .iter()
-            .copied()
-            .filter(|d| d.get("Account").and_then(|a| a.as_str()).is_none_or(|a| Some(a) != own))
-            .collect();
+        // named, none, or the own one where S3 did not check it.
+        let checked_own = |d: &serde_json::Value| {
+            account(d).is_some_and(|a| Some(a) == own)
+                && d.get("AccessControlTranslation").is_some_and(|t| !t.is_null())
+        };
+        let outside: Vec<&serde_json::Value> =
+            destinations.iter().copied().filter(|d| !checked_own(d)).collect();
         if !destinations.is_empty() && outside.is_empty() {
             return None;
         }
@@ -84,7 +89,8 @@ impl Detection for S3BucketReplicationConfigured {
             .collect();
         let foreign: Vec<&str> = outside
             .iter()
-            .filter_map(|d| d.get("Account")?.as_str())
+            .filter_map(|d| account(d))
+            .filter(|a| Some(*a) != own)
             .collect();
         let e = Evidence::new()
             .with_opt("bucket", rec.request_param_str("bucketName"))
@@ -96,6 +102,11 @@ impl Detection for S3BucketReplicationConfigured {
         };
         fire(e)
     }
+}
+
+/// A replication destination's `Account`, when it has one.
+fn account(destination: &serde_json::Value) -> Option<&str> {
+    destination.get("Account").and_then(|a| a.as_str())
 }
 
 #[cfg(test)]
@@ -129,7 +140,7 @@ mod tests {
     #[test]
     fn a_rule_to_an_unnamed_account_beside_one_to_the_own_account_fires() {
         let mixed = record("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(
-            r#"[{"ID":"dr","Status":"Enabled","Destination":{"Bucket":"arn:aws:s3:::replica","Account":"111122223333"}},
+            r#"[{"ID":"dr","Status":"Enabled","Destination":{"Bucket":"arn:aws:s3:::replica","Account":"111122223333","AccessControlTranslation":{"Owner":"Destination"}}},
                 {"ID":"r2","Status":"Enabled","Destination":{"Bucket":"arn:aws:s3:::drop-zone-7"}}]"#), "");
         match eval(&S3BucketReplicationConfigured, &mixed) {
             Some(Signal::Fire(e)) => {
@@ -139,7 +150,7 @@ mod tests {
             other => panic!("expected a finding, got {other:?}"),
         }
         let own_and_foreign = record("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(
-            r#"[{"Destination":{"Bucket":"arn:aws:s3:::replica","Account":"111122223333"}},
+            r#"[{"Destination":{"Bucket":"arn:aws:s3:::replica","Account":"111122223333","AccessControlTranslation":{"Owner":"Destination"}}},
                 {"Destination":{"Bucket":"arn:aws:s3:::drop-zone-7","Account":"444455556666"}}]"#), "");
         match eval(&S3BucketReplicationConfigured, &own_and_foreign) {
             Some(Signal::Fire(e)) => {
@@ -150,14 +161,34 @@ mod tests {
         }
     }
 
+    /// S3 checks `Account` only with `AccessControlTranslation`: without it, the
+    /// own account named beside an outside bucket is the caller's word.
+    #[test]
+    fn the_own_account_unchecked_by_s3_is_not_trusted() {
+        let unchecked = record("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(
+            r#"{"ID":"r1","Status":"Enabled","Destination":{"Bucket":"arn:aws:s3:::attacker-drop","Account":"111122223333"}}"#), "");
+        match eval(&S3BucketReplicationConfigured, &unchecked) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("destination_buckets"), Some(&json!(["arn:aws:s3:::attacker-drop"])));
+                assert_eq!(e.get("destination_accounts"), None);
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let null_translation = unchecked.replace(
+            r#""Account":"111122223333""#,
+            r#""Account":"111122223333","AccessControlTranslation":null"#,
+        );
+        assert!(fires(&S3BucketReplicationConfigured, &null_translation));
+    }
+
     #[test]
     fn near_misses() {
         let own = record("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(
-            r#"{"ID":"r1","Status":"Enabled","Destination":{"Bucket":"arn:aws:s3:::replica","Account":"111122223333"}}"#), "");
+            r#"{"ID":"r1","Status":"Enabled","Destination":{"Bucket":"arn:aws:s3:::replica","Account":"111122223333","AccessControlTranslation":{"Owner":"Destination"}}}"#), "");
         assert!(!fires(&S3BucketReplicationConfigured, &own));
         let own_twice = record("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(
-            r#"[{"Destination":{"Bucket":"arn:aws:s3:::replica","Account":"111122223333"}},
-                {"Destination":{"Bucket":"arn:aws:s3:::replica-eu","Account":"111122223333"}}]"#), "");
+            r#"[{"Destination":{"Bucket":"arn:aws:s3:::replica","Account":"111122223333","AccessControlTranslation":{"Owner":"Destination"}}},
+                {"Destination":{"Bucket":"arn:aws:s3:::replica-eu","Account":"111122223333","AccessControlTranslation":{"Owner":"Destination"}}}]"#), "");
         assert!(!fires(&S3BucketReplicationConfigured, &own_twice));
         let paused = record("s3.amazonaws.com", "PutBucketReplication", ROLE, &put(
             r#"[{"ID":"dr","Status":"Disabled","Destination":{"Bucket":"arn:aws:s3:::drop-zone-7","Account":"444455556666"}},
