@@ -1,8 +1,9 @@
 //! A customer managed IAM policy created (`CreatePolicy`, successful) whose document
 //! grants what `AdministratorAccess` grants: an `Allow` of every action on every
-//! resource, or the IAM writes that let its holder grant itself as much
-//! (`common::admin_grant`, as for the inline policies of the "AdministratorAccess
-//! attached" detections; `admin_equivalent` in the evidence).
+//! resource, or the IAM writes that let its holder grant itself as much or take
+//! over an identity that has it (`common::admin_grant`, as for the inline policies
+//! of the "AdministratorAccess attached" detections; `admin_equivalent` in the
+//! evidence).
 //!
 //! Decisions: the attached-policy detections know the AWS managed administrator
 //! policies by name, and a customer policy's name says nothing, so an administrator
@@ -97,6 +98,32 @@ mod tests {
                 assert_eq!(e.get("policyName").and_then(|v| v.as_str()), Some("ops-full"));
             }
             other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    /// A policy variable stands for the holder itself, the one identity a
+    /// self-grant needs; taking over an administrator counts as granting oneself.
+    #[test]
+    fn self_grants_through_policy_variables_and_takeovers_count() {
+        for grant in [
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:AttachUserPolicy","Resource":"arn:aws:iam::*:user/${aws:username}"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:*","Resource":"arn:aws:iam::111122223333:user/${aws:username}"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":["iam:UpdateAssumeRolePolicy","sts:AssumeRole"],"Resource":"*"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:AddUserToGroup","Resource":"arn:aws:iam::111122223333:group/*"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:CreateAccessKey","Resource":"*"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:UpdateLoginProfile","Resource":"arn:aws:iam::*:user/*"}}"#,
+        ] {
+            assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicy", ROLE, &create(grant))), "{grant}");
+        }
+        // Keys for one named user, the self-service of one's own keys and
+        // password (AWS's example policy), or a variable in another service's
+        // resource are not.
+        for narrow in [
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:CreateAccessKey","Resource":"arn:aws:iam::111122223333:user/ci-bot"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":["iam:CreateAccessKey","iam:UpdateLoginProfile","iam:CreateLoginProfile"],"Resource":"arn:aws:iam::*:user/${aws:username}"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::home/${aws:username}/*"}}"#,
+        ] {
+            assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicy", ROLE, &create(narrow))), "{narrow}");
         }
     }
 

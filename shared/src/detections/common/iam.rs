@@ -248,9 +248,9 @@ pub fn admin_grant(doc: &serde_json::Value) -> Option<AdminGrant> {
             st.get("Effect")
                 .and_then(|e| e.as_str())
                 .is_some_and(|e| e.trim().eq_ignore_ascii_case("Allow"))
-                && SELF_GRANT_ACTIONS.iter().any(|(action, kind)| {
+                && SELF_GRANT_ACTIONS.iter().any(|&(action, kind, to_self)| {
                     super::statement_covers_action(st, action)
-                        && (every_resource(st) || resources_take_every(st, kind))
+                        && (every_resource(st) || resources_take_every(st, kind, to_self))
                 })
         })
         .then_some(AdminGrant::SelfGrant)
@@ -259,8 +259,12 @@ pub fn admin_grant(doc: &serde_json::Value) -> Option<AdminGrant> {
 /// Whether a statement's `Resource` holds a pattern that matches every IAM `kind`
 /// (`user/`, `role/`...) ARN of the account it names (any account when it names
 /// none): the pattern is matched against such an ARN made of its own partition and
-/// account where it spells them out.
-fn resources_take_every(statement: &serde_json::Value, kind: &str) -> bool {
+/// account where it spells them out. `to_self`: the action grants its target
+/// permissions, so a policy variable (`user/${aws:username}`) counts as a
+/// wildcard: it stands for the holder's own name, the one identity such a
+/// self-grant needs (for a takeover it is the holder's own keys or password:
+/// self-service, not a grant).
+fn resources_take_every(statement: &serde_json::Value, kind: &str, to_self: bool) -> bool {
     use crate::detections::create_policy_version_allow_all::one_or_many;
     let Some(resources) = statement.get("Resource") else {
         return false;
@@ -269,7 +273,12 @@ fn resources_take_every(statement: &serde_json::Value, kind: &str) -> bool {
         .iter()
         .filter_map(|r| r.as_str())
         .any(|pattern| {
-            let pattern = pattern.trim();
+            let pattern = if to_self {
+                variables_as_wildcards(pattern.trim())
+            } else {
+                pattern.trim().to_owned()
+            };
+            let pattern = pattern.as_str();
             let fields: Vec<&str> = pattern.splitn(6, ':').collect();
             let literal = |i: usize, otherwise: &'static str| match fields.get(i) {
                 Some(f) if !f.is_empty() && !f.contains(['*', '?']) => *f,
@@ -284,17 +293,42 @@ fn resources_take_every(statement: &serde_json::Value, kind: &str) -> bool {
         })
 }
 
+/// `pattern` with each policy variable (`${aws:username}`) made a `*`.
+fn variables_as_wildcards(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(start) = rest.find("${") {
+        let Some(len) = rest[start..].find('}') else {
+            break;
+        };
+        out.push_str(&rest[..start]);
+        out.push('*');
+        rest = &rest[start + len + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// IAM calls any one of which lets its holder give itself every permission (attach
-/// `AdministratorAccess` to itself, write itself an inline policy, or make a new
-/// default version of a policy it holds), with the kind of resource each acts on.
-const SELF_GRANT_ACTIONS: [(&str, &str); 7] = [
-    ("iam:AttachUserPolicy", "user/"),
-    ("iam:AttachRolePolicy", "role/"),
-    ("iam:AttachGroupPolicy", "group/"),
-    ("iam:PutUserPolicy", "user/"),
-    ("iam:PutRolePolicy", "role/"),
-    ("iam:PutGroupPolicy", "group/"),
-    ("iam:CreatePolicyVersion", "policy/"),
+/// `AdministratorAccess` to itself, write itself an inline policy, make a new
+/// default version of a policy it holds, join a group that has them), or take
+/// over an identity that has them (trust itself on a role, make keys or a console
+/// password for a user), with the kind of resource each acts on and whether it
+/// grants permissions to its target (so that a target naming the holder itself,
+/// through a policy variable, is a self-grant).
+const SELF_GRANT_ACTIONS: [(&str, &str, bool); 12] = [
+    ("iam:AttachUserPolicy", "user/", true),
+    ("iam:AttachRolePolicy", "role/", true),
+    ("iam:AttachGroupPolicy", "group/", true),
+    ("iam:PutUserPolicy", "user/", true),
+    ("iam:PutRolePolicy", "role/", true),
+    ("iam:PutGroupPolicy", "group/", true),
+    ("iam:CreatePolicyVersion", "policy/", false),
+    ("iam:AddUserToGroup", "group/", false),
+    ("iam:UpdateAssumeRolePolicy", "role/", false),
+    ("iam:CreateAccessKey", "user/", false),
+    ("iam:CreateLoginProfile", "user/", false),
+    ("iam:UpdateLoginProfile", "user/", false),
 ];
 
 /// The AWS managed policies whose attachment makes an administrator:
