@@ -72,12 +72,7 @@ fn select_table(statement: &str) -> Option<&str> {
     if !s.get(..6).is_some_and(|w| w.eq_ignore_ascii_case("select")) {
         return None;
     }
-    // The word after the first `FROM` that stands alone (any white space around it).
-    let mut words = s.split_whitespace();
-    if !words.any(|w| w.eq_ignore_ascii_case("from")) {
-        return Some("unknown");
-    }
-    let Some(rest) = words.next() else {
+    let Some(rest) = after_from(s) else {
         return Some("unknown");
     };
     let name = match rest.strip_prefix('"') {
@@ -88,6 +83,35 @@ fn select_table(statement: &str) -> Option<&str> {
             .unwrap_or_default(),
     };
     Some(if name.is_empty() { "unknown" } else { name })
+}
+
+/// The text after the first `FROM` keyword, white space skipped: outside quoted
+/// names, not part of a longer word, followed by white space or a quoted name
+/// (`FROM"orders"` reads the table as well as `FROM "orders"`).
+fn after_from(statement: &str) -> Option<&str> {
+    let bytes = statement.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut quoted = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'"' {
+            quoted = !quoted;
+            continue;
+        }
+        if quoted
+            || !bytes.get(i..i + 4).is_some_and(|w| w.eq_ignore_ascii_case(b"from"))
+            || i.checked_sub(1).is_some_and(|p| word(bytes[p]))
+        {
+            continue;
+        }
+        match bytes.get(i + 4) {
+            Some(&next) if next.is_ascii_whitespace() || next == b'"' => {
+                let rest = statement[i + 4..].trim_start();
+                return (!rest.is_empty()).then_some(rest);
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The table as the history knows it: its name for a table of the record's
@@ -182,6 +206,9 @@ mod tests {
             r#"  SELECT * FROM "customers"."by-email" WHERE "email" = '***'"#,
             "SELECT *\nFROM customers",
             "SELECT *\tFROM\tcustomers",
+            r#"SELECT * FROM"customers""#,
+            r#"SELECT "from", "from_date" FROM customers"#,
+            r#"SELECT fromage FROM "customers""#,
         ] {
             assert_eq!(term(select).as_deref(), Some(scan.as_str()), "{select}");
         }

@@ -197,6 +197,27 @@ mod tests {
         }
     }
 
+    /// Delegating the bucket to access points: another account's are that
+    /// account's to grant from, the own account's are not outside.
+    #[test]
+    fn delegation_to_another_accounts_access_points_fires() {
+        let delegated = |condition: &str| {
+            let statement = format!(r#"[{{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*","Condition":{condition}}}]"#);
+            record("s3.amazonaws.com", "PutBucketPolicy", ROLE, &put(&statement), "")
+        };
+        for other in [
+            r#"{"StringEquals":{"s3:DataAccessPointAccount":"444455556666"}}"#,
+            r#"{"StringLike":{"s3:DataAccessPointArn":"arn:aws:s3:us-east-1:444455556666:accesspoint/*"}}"#,
+        ] {
+            match eval(&S3BucketPolicyExternalAccess, &delegated(other)) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("other_accounts"), Some(&json!(["444455556666"])), "{other}"),
+                got => panic!("{other}: expected a finding, got {got:?}"),
+            }
+        }
+        let own = r#"{"StringEquals":{"s3:DataAccessPointAccount":"111122223333"}}"#;
+        assert!(!fires(&S3BucketPolicyExternalAccess, &delegated(own)));
+    }
+
     #[test]
     fn load_balancer_log_delivery_is_not_another_account() {
         let elb = r#"[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::127311923021:root"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::alb-logs/AWSLogs/111122223333/*"}]"#;

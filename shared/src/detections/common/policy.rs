@@ -354,14 +354,18 @@ fn condition_accounts(condition: Option<&serde_json::Value>) -> Vec<&str> {
         .collect()
 }
 
-/// The condition keys whose values are the caller's account or ARN.
-const ACCOUNT_KEYS: [&str; 6] = [
+/// The condition keys whose values are the caller's account or ARN (an S3 access
+/// point's account or ARN: the bucket delegated to another account's access
+/// points is open to whatever they grant).
+const ACCOUNT_KEYS: [&str; 8] = [
     "aws:principalaccount",
     "aws:principalarn",
     "aws:sourceaccount",
     "aws:sourcearn",
     "aws:sourceowner",
     "kms:calleraccount",
+    "s3:dataaccesspointaccount",
+    "s3:dataaccesspointarn",
 ];
 
 /// The condition keys that say who the caller is or where the call comes from.
