@@ -10,7 +10,11 @@
 //! not the policy type (an `UpdatePolicy` record does not carry the type; only
 //! control policies hold IAM-style statements). A statement with a `Condition`, or
 //! with `NotAction` or `NotResource`, spares someone and does not count; nor does a
-//! statement that names actions. Incident responders' quarantine policies deny all
+//! statement that names actions. Except where the sparing is only in name: a
+//! condition every request meets (`Null` `false` on a key every request carries,
+//! such as `aws:PrincipalArn`; `StringLike` `*` on one), or a `NotAction` that
+//! spares only a few named calls (no wildcard: `sdb:CreateDomain`), still locks
+//! everyone out and counts. Incident responders' quarantine policies deny all
 //! too, and are named in the false positives.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
@@ -47,21 +51,80 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// Whether a `Deny` statement covers every action on every resource for everyone,
-/// without condition.
+/// Whether a `Deny` statement covers every action on every resource for everyone:
+/// `*`, or a `NotAction` sparing only named calls, under no condition or one
+/// every request meets.
 fn denies_everything(st: &serde_json::Value) -> bool {
     let is_star = |v: Option<&serde_json::Value>| {
         one_or_many(v)
             .iter()
             .any(|a| a.as_str().is_some_and(|a| matches!(a.trim(), "*" | "*:*")))
     };
-    let unconditioned = st.get("Condition").is_none_or(|c| c.is_null() || c.as_object().is_some_and(|o| o.is_empty()));
-    is_star(st.get("Action"))
+    let every_action = match (st.get("Action"), st.get("NotAction")) {
+        (action, None) => is_star(action),
+        (None, Some(spared)) => {
+            let spared = one_or_many(Some(spared));
+            !spared.is_empty()
+                && spared
+                    .iter()
+                    .all(|a| a.as_str().is_some_and(|a| !a.is_empty() && !a.contains(['*', '?'])))
+        }
+        (Some(_), Some(_)) => false,
+    };
+    every_action
         && (st.get("Resource").is_none() || is_star(st.get("Resource")))
-        && st.get("NotAction").is_none()
         && st.get("NotResource").is_none()
         && st.get("NotPrincipal").is_none()
-        && unconditioned
+        && met_by_every_request(st.get("Condition"))
+}
+
+/// Condition keys every authenticated request carries.
+const ALWAYS_PRESENT: [&str; 7] = [
+    "aws:principalarn",
+    "aws:principalaccount",
+    "aws:principaltype",
+    "aws:userid",
+    "aws:securetransport",
+    "aws:currenttime",
+    "aws:epochtime",
+];
+
+/// No condition, or one every request meets: each of its tests is `Null` `false`
+/// on a key every request carries, or a `StringLike`/`ArnLike` whose values
+/// include one made of wildcards only, on such a key (or with `IfExists`).
+fn met_by_every_request(condition: Option<&serde_json::Value>) -> bool {
+    use serde_json::Value;
+    let operators = match condition {
+        None | Some(Value::Null) => return true,
+        Some(Value::Object(operators)) => operators,
+        Some(_) => return false,
+    };
+    operators.iter().all(|(operator, keys)| {
+        let op = operator.trim().to_ascii_lowercase();
+        let Value::Object(keys) = keys else {
+            return false;
+        };
+        keys.iter().all(|(key, value)| {
+            let present = ALWAYS_PRESENT.iter().any(|k| k.eq_ignore_ascii_case(key.trim()));
+            let values = one_or_many(Some(value));
+            match op.as_str() {
+                "null" => {
+                    present
+                        && values.iter().all(|v| {
+                            v.as_bool() == Some(false)
+                                || v.as_str().is_some_and(|s| s.trim().eq_ignore_ascii_case("false"))
+                        })
+                }
+                "stringlike" | "arnlike" | "stringlikeifexists" | "arnlikeifexists" => {
+                    (present || op.ends_with("ifexists"))
+                        && values.iter().any(|v| {
+                            v.as_str().is_some_and(|s| !s.trim().is_empty() && s.trim().chars().all(|c| c == '*'))
+                        })
+                }
+                _ => false,
+            }
+        })
+    })
 }
 
 impl Detection for OrganizationsDenyAllPolicy {
@@ -111,6 +174,12 @@ mod tests {
             r#"{"Effect":"Deny","Action":"*","Resource":"*"}"#,
             r#"{"Sid":"x","Effect":"Deny","Action":["s3:*","*"],"Resource":["*"]}"#,
             r#"{"Effect":"Deny","Action":"*","Resource":"*","Principal":"*","Condition":{}}"#,
+            // Sparing in name only: conditions every request meets, a dead call.
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Null":{"aws:PrincipalArn":"false"}}}"#,
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":["*"]},"Null":{"aws:userid":false}}}"#,
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnLikeIfExists":{"aws:SourceArn":"*"}}}"#,
+            r#"{"Effect":"Deny","NotAction":"sdb:CreateDomain","Resource":"*"}"#,
+            r#"{"Effect":"Deny","NotAction":["sdb:CreateDomain","sdb:ListDomains"]}"#,
         ] {
             match eval(&OrganizationsDenyAllPolicy, &record(ORGANIZATIONS, "CreatePolicy", ROLE, &create(st), "")) {
                 Some(Signal::Fire(e)) => assert_eq!(e.get("policy_name").and_then(|v| v.as_str()), Some("lockdown"), "{st}"),
@@ -133,6 +202,12 @@ mod tests {
             r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-west-1"]}}}"#,
             r#"{"Effect":"Deny","Action":"*","Resource":"arn:aws:s3:::logs/*"}"#,
             r#"{"Effect":"Deny","Action":"*","NotResource":"arn:aws:s3:::logs/*"}"#,
+            // A break-glass role spared; a condition on a key not every request has.
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/BreakGlass"}}}"#,
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:SourceVpce":"*"}}}"#,
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Null":{"aws:PrincipalArn":"true"}}}"#,
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/x*"}}}"#,
+            r#"{"Effect":"Deny","NotAction":["iam:*","sts:*"],"Resource":"*"}"#,
         ] {
             assert!(!fires(&OrganizationsDenyAllPolicy, &record(ORGANIZATIONS, "CreatePolicy", ROLE, &create(st), "")), "{st}");
         }

@@ -172,6 +172,10 @@ impl Detection for OrganizationsGuardrailPolicyRemoved {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         let text = |keys: &[&str]| request_text_any(rec, keys);
+        // Control Tower's own changes and AWS services, for both kinds of call.
+        if aws_service_among(rec, &[CONTROL_TOWER]) {
+            return None;
+        }
         if succeeded_call(rec, CONTROL_TOWER, CONTROL_TOWER_NAMES) {
             return fire(
                 Evidence::new()
@@ -183,7 +187,7 @@ impl Detection for OrganizationsGuardrailPolicyRemoved {
                     ),
             );
         }
-        if !succeeded_call(rec, SOURCE, NAMES) || aws_service_among(rec, &[CONTROL_TOWER]) {
+        if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
         if rec.event_name() == "MoveAccount" {
@@ -313,6 +317,11 @@ mod tests {
             .replacen(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"controltower.amazonaws.com""#, 1);
         assert_ne!(tower, call(SOURCE, "DetachPolicy", r#"{"policyId":"p-examplepolicyid111","targetId":"ou-ab12-cdef3456"}"#));
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &tower));
+        // Control Tower switching its own control off, as the doc says.
+        let own_control = call(CONTROL_TOWER, "DisableControl", r#"{"controlIdentifier":"arn:aws:controltower:us-east-1::control/AWS-GR_AUDIT_BUCKET_PUBLIC_READ_PROHIBITED","targetIdentifier":"arn:aws:organizations::111122223333:ou/o-ab12/ou-ab12-cdef3456"}"#)
+            .replacen(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"controltower.amazonaws.com""#, 1);
+        assert!(own_control.contains("invokedBy"));
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &own_control));
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &failed(&call(SOURCE, "DeletePolicy", r#"{"policyId":"p-examplepolicyid111"}"#), "AccessDeniedException")));
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &call(SOURCE, "AttachPolicy", r#"{"policyId":"p-examplepolicyid111","targetId":"r-ab12"}"#)));
     }
