@@ -38,6 +38,9 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Account bootstrap or break-glass set-ups that define their own administrator \
          policy instead of using AWS's.",
+        "Key-rotation, helpdesk or onboarding roles allowed to make keys, reset passwords \
+         or add users to groups across the account (admin_equivalent says a takeover): \
+         the power is real; suppress the role that holds it once reviewed.",
     ],
     next_steps: "Find where the policy was attached (AttachUserPolicy, AttachRolePolicy, \
                  AttachGroupPolicy naming its ARN) and who can use those identities. If the \
@@ -115,10 +118,20 @@ mod tests {
         ] {
             assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicy", ROLE, &create(grant))), "{grant}");
         }
+        let takeover = r#"{"Statement":{"Effect":"Allow","Action":"iam:CreateAccessKey","Resource":"*"}}"#;
+        match eval(&IamAdminPolicyCreated, &iam("CreatePolicy", ROLE, &create(takeover))) {
+            Some(Signal::Fire(e)) => assert_eq!(
+                e.get("admin_equivalent").and_then(|v| v.as_str()),
+                Some("may take over any user, role or group, administrators included")
+            ),
+            other => panic!("expected a finding, got {other:?}"),
+        }
         // Keys for one named user, the self-service of one's own keys and
         // password (AWS's example policy), or a variable in another service's
         // resource are not.
         for narrow in [
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:PutRolePolicy","Resource":"arn:aws:iam::*:role/${aws:username}-*"}}"#,
+            r#"{"Statement":{"Effect":"Allow","Action":"iam:PutRolePolicy","Resource":"arn:aws:iam::*:role/${aws:PrincipalTag/team}_*"}}"#,
             r#"{"Statement":{"Effect":"Allow","Action":"iam:CreateAccessKey","Resource":"arn:aws:iam::111122223333:user/ci-bot"}}"#,
             r#"{"Statement":{"Effect":"Allow","Action":["iam:CreateAccessKey","iam:UpdateLoginProfile","iam:CreateLoginProfile"],"Resource":"arn:aws:iam::*:user/${aws:username}"}}"#,
             r#"{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::home/${aws:username}/*"}}"#,

@@ -13,7 +13,7 @@
 //! statement that names actions. Except where the sparing is only in name: a
 //! condition every request meets (`Null` `false` on a key every request carries,
 //! such as `aws:PrincipalArn`; `StringLike` `*` on one), or a `NotAction` that
-//! spares only a few named calls (no wildcard: `sdb:CreateDomain`), still locks
+//! spares only a few named calls (at most five, no wildcard: `sdb:CreateDomain`), still locks
 //! everyone out and counts. Incident responders' quarantine policies deny all
 //! too, and are named in the false positives.
 
@@ -64,7 +64,7 @@ fn denies_everything(st: &serde_json::Value) -> bool {
         (action, None) => is_star(action),
         (None, Some(spared)) => {
             let spared = one_or_many(Some(spared));
-            !spared.is_empty()
+            (1..=MAX_SPARED_CALLS).contains(&spared.len())
                 && spared
                     .iter()
                     .all(|a| a.as_str().is_some_and(|a| !a.is_empty() && !a.contains(['*', '?'])))
@@ -77,6 +77,10 @@ fn denies_everything(st: &serde_json::Value) -> bool {
         && st.get("NotPrincipal").is_none()
         && met_by_every_request(st.get("Condition"))
 }
+
+/// A `NotAction` deny naming at most this many calls (no wildcard) locks everyone
+/// out as a deny of `*` does; a longer list is an allow-list policy.
+const MAX_SPARED_CALLS: usize = 5;
 
 /// Condition keys every authenticated request carries.
 const ALWAYS_PRESENT: [&str; 7] = [
@@ -116,7 +120,10 @@ fn met_by_every_request(condition: Option<&serde_json::Value>) -> bool {
                         })
                 }
                 "stringlike" | "arnlike" | "stringlikeifexists" | "arnlikeifexists" => {
-                    (present || op.ends_with("ifexists"))
+                    // ARN operators match ARN keys only (of those always there).
+                    let arn_ok = !op.starts_with("arn") || key.trim().eq_ignore_ascii_case("aws:principalarn") || op.ends_with("ifexists");
+                    arn_ok
+                        && (present || op.ends_with("ifexists"))
                         && values.iter().any(|v| {
                             v.as_str().is_some_and(|s| !s.trim().is_empty() && s.trim().chars().all(|c| c == '*'))
                         })
@@ -208,6 +215,8 @@ mod tests {
             r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Null":{"aws:PrincipalArn":"true"}}}"#,
             r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/x*"}}}"#,
             r#"{"Effect":"Deny","NotAction":["iam:*","sts:*"],"Resource":"*"}"#,
+            r#"{"Effect":"Deny","NotAction":["s3:GetObject","s3:PutObject","s3:ListBucket","ec2:DescribeInstances","sts:GetCallerIdentity","logs:PutLogEvents"],"Resource":"*"}"#,
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnLike":{"aws:userid":"*"}}}"#,
         ] {
             assert!(!fires(&OrganizationsDenyAllPolicy, &record(ORGANIZATIONS, "CreatePolicy", ROLE, &create(st), "")), "{st}");
         }

@@ -38,6 +38,10 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Disaster-recovery or data-lake replication set up by the bucket's owners, usually \
          through infrastructure as code.",
+        "Replication to a bucket of the same account: S3 checks a destination's account \
+         only when replica ownership is translated (AccessControlTranslation), which \
+         same-account rules leave out, so such a rule is reported like any other; \
+         suppress the replicating role or known destinations in the tuning file.",
     ],
     next_steps: "Check the destination bucket and account in the finding. If they are not the \
                  organisation's, remove the replication rule, and list what was replicated since.",

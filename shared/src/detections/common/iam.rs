@@ -203,6 +203,9 @@ pub enum AdminGrant {
     /// that attaches or writes policies (`iam:*`, or an `Allow` with `NotAction` that
     /// leaves them in), on every resource.
     SelfGrant,
+    /// The means to become an identity that has every action: trust oneself on
+    /// any role, make keys or a console password for any user, join any group.
+    Takeover,
 }
 
 impl AdminGrant {
@@ -214,6 +217,10 @@ impl AdminGrant {
             AdminGrant::SelfGrant => evidence.with(
                 "admin_equivalent",
                 "may grant itself any permission through IAM",
+            ),
+            AdminGrant::Takeover => evidence.with(
+                "admin_equivalent",
+                "may take over any user, role or group, administrators included",
             ),
         }
     }
@@ -242,28 +249,35 @@ pub fn admin_grant(doc: &serde_json::Value) -> Option<AdminGrant> {
     // every user, role, group or policy the action acts on (`arn:aws:iam::*:user/*`,
     // `arn:aws:*:*:*:*`): IAM matches resource ARNs as patterns, so those reach the
     // holder's own identity too.
-    statements
-        .iter()
-        .any(|st| {
+    let grants = |actions: &[(&str, &str)], to_self: bool| {
+        statements.iter().any(|st| {
             st.get("Effect")
                 .and_then(|e| e.as_str())
                 .is_some_and(|e| e.trim().eq_ignore_ascii_case("Allow"))
-                && SELF_GRANT_ACTIONS.iter().any(|&(action, kind, to_self)| {
+                && actions.iter().any(|&(action, kind)| {
                     super::statement_covers_action(st, action)
                         && (every_resource(st) || resources_take_every(st, kind, to_self))
                 })
         })
-        .then_some(AdminGrant::SelfGrant)
+    };
+    if grants(&SELF_GRANT_ACTIONS, true) {
+        Some(AdminGrant::SelfGrant)
+    } else if grants(&TAKEOVER_ACTIONS, false) {
+        Some(AdminGrant::Takeover)
+    } else {
+        None
+    }
 }
 
 /// Whether a statement's `Resource` holds a pattern that matches every IAM `kind`
 /// (`user/`, `role/`...) ARN of the account it names (any account when it names
 /// none): the pattern is matched against such an ARN made of its own partition and
 /// account where it spells them out. `to_self`: the action grants its target
-/// permissions, so a policy variable (`user/${aws:username}`) counts as a
-/// wildcard: it stands for the holder's own name, the one identity such a
-/// self-grant needs (for a takeover it is the holder's own keys or password:
-/// self-service, not a grant).
+/// permissions, so a user resource named by the holder's own name
+/// (`user/${aws:username}`) takes the one identity such a self-grant needs (for
+/// a takeover it is the holder's own keys or password: self-service, not a
+/// grant). Other policy variables stay literal: `${aws:username}` does not exist
+/// for a role's session, and a tag says nothing of whose the resource is.
 fn resources_take_every(statement: &serde_json::Value, kind: &str, to_self: bool) -> bool {
     use crate::detections::create_policy_version_allow_all::one_or_many;
     let Some(resources) = statement.get("Resource") else {
@@ -273,12 +287,10 @@ fn resources_take_every(statement: &serde_json::Value, kind: &str, to_self: bool
         .iter()
         .filter_map(|r| r.as_str())
         .any(|pattern| {
-            let pattern = if to_self {
-                variables_as_wildcards(pattern.trim())
-            } else {
-                pattern.trim().to_owned()
-            };
-            let pattern = pattern.as_str();
+            let pattern = pattern.trim();
+            if to_self && kind == "user/" && names_the_holder(pattern) {
+                return true;
+            }
             let fields: Vec<&str> = pattern.splitn(6, ':').collect();
             let literal = |i: usize, otherwise: &'static str| match fields.get(i) {
                 Some(f) if !f.is_empty() && !f.contains(['*', '?']) => *f,
@@ -293,42 +305,38 @@ fn resources_take_every(statement: &serde_json::Value, kind: &str, to_self: bool
         })
 }
 
-/// `pattern` with each policy variable (`${aws:username}`) made a `*`.
-fn variables_as_wildcards(pattern: &str) -> String {
-    let mut out = String::with_capacity(pattern.len());
-    let mut rest = pattern;
-    while let Some(start) = rest.find("${") {
-        let Some(len) = rest[start..].find('}') else {
-            break;
-        };
-        out.push_str(&rest[..start]);
-        out.push('*');
-        rest = &rest[start + len + 1..];
-    }
-    out.push_str(rest);
-    out
+/// An IAM user ARN pattern whose name is the holder's own user name
+/// (`arn:aws:iam::*:user/${aws:username}`, any path before it).
+fn names_the_holder(pattern: &str) -> bool {
+    let fields: Vec<&str> = pattern.splitn(6, ':').collect();
+    fields.len() == 6
+        && fields[2] == "iam"
+        && fields[5].starts_with("user/")
+        && fields[5].rsplit('/').next() == Some("${aws:username}")
 }
 
 /// IAM calls any one of which lets its holder give itself every permission (attach
-/// `AdministratorAccess` to itself, write itself an inline policy, make a new
-/// default version of a policy it holds, join a group that has them), or take
-/// over an identity that has them (trust itself on a role, make keys or a console
-/// password for a user), with the kind of resource each acts on and whether it
-/// grants permissions to its target (so that a target naming the holder itself,
-/// through a policy variable, is a self-grant).
-const SELF_GRANT_ACTIONS: [(&str, &str, bool); 12] = [
-    ("iam:AttachUserPolicy", "user/", true),
-    ("iam:AttachRolePolicy", "role/", true),
-    ("iam:AttachGroupPolicy", "group/", true),
-    ("iam:PutUserPolicy", "user/", true),
-    ("iam:PutRolePolicy", "role/", true),
-    ("iam:PutGroupPolicy", "group/", true),
-    ("iam:CreatePolicyVersion", "policy/", false),
-    ("iam:AddUserToGroup", "group/", false),
-    ("iam:UpdateAssumeRolePolicy", "role/", false),
-    ("iam:CreateAccessKey", "user/", false),
-    ("iam:CreateLoginProfile", "user/", false),
-    ("iam:UpdateLoginProfile", "user/", false),
+/// `AdministratorAccess` to itself, write itself an inline policy, or make a new
+/// default version of a policy it holds), with the kind of resource each acts on.
+const SELF_GRANT_ACTIONS: [(&str, &str); 7] = [
+    ("iam:AttachUserPolicy", "user/"),
+    ("iam:AttachRolePolicy", "role/"),
+    ("iam:AttachGroupPolicy", "group/"),
+    ("iam:PutUserPolicy", "user/"),
+    ("iam:PutRolePolicy", "role/"),
+    ("iam:PutGroupPolicy", "group/"),
+    ("iam:CreatePolicyVersion", "policy/"),
+];
+
+/// IAM calls any one of which, on every identity of its kind, lets its holder
+/// become one that has every permission: trust itself on a role, make keys or a
+/// console password for a user, join a group.
+const TAKEOVER_ACTIONS: [(&str, &str); 5] = [
+    ("iam:UpdateAssumeRolePolicy", "role/"),
+    ("iam:CreateAccessKey", "user/"),
+    ("iam:CreateLoginProfile", "user/"),
+    ("iam:UpdateLoginProfile", "user/"),
+    ("iam:AddUserToGroup", "group/"),
 ];
 
 /// The AWS managed policies whose attachment makes an administrator:
