@@ -474,23 +474,16 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
         // the limit to raise.)
         let complete = whole.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         let opens_document = matches!(trim_line(&whole[..first_len]).last(), Some(b'{' | b'['));
-        if !opens_document && object_after_first(&whole[..complete]) {
+        if !opens_document && value_after_first(&whole[..complete], true) {
             let tail = whole.split_off(complete);
-            let mut no = first;
-            for l in whole[..complete - 1].split(|b| *b == b'\n') {
-                json_line(no, Ok(l), source, limits, sink);
-                no += 1;
-            }
-            let mut rest = io::Cursor::new(tail).chain(input);
-            let mut lines = Lines::new(limits.max_document_bytes, u64::MAX);
-            lines.no = no - 1;
-            let read = lines.each(&mut rest, |no, line| {
-                json_line(no, line, source, limits, sink);
-                ControlFlow::Continue(())
-            });
-            if let Err((no, e)) = read {
-                sink.rejected(&at(source, Some(no)), &read_error(&e));
-            }
+            json_lines_after_all(
+                &whole,
+                first,
+                io::Cursor::new(tail).chain(input),
+                source,
+                limits,
+                sink,
+            );
             return;
         }
         sink.rejected(
@@ -508,7 +501,7 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
         Err(Unparsed::Json(whole_err)) => {
             // Maybe JSON lines whose first line is broken: if any later line stands
             // on its own, report lines one by one; else the file is one bad document.
-            if standalone_after_first(&whole) {
+            if value_after_first(&whole, false) {
                 for (i, l) in whole.split(|b| *b == b'\n').enumerate() {
                     if !is_blank(l) {
                         document(trim_line(l), source, Some(first + i as u64), limits, sink);
@@ -526,21 +519,42 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
 }
 
 /// Some line after the first of `text` is a JSON value on its own: JSON lines
-/// whose first line is broken, not one document.
-fn standalone_after_first(text: &[u8]) -> bool {
-    text.split(|b| *b == b'\n')
-        .skip(1)
-        .any(|l| !is_blank(l) && serde_json::from_slice::<&RawValue>(trim_line(l)).is_ok())
-}
-
-/// Some line after the first of `text` is a JSON object on its own: a record of
-/// JSON lines (a pretty-printed document has no such line, except an empty
-/// object, which holds no record to lose).
-fn object_after_first(text: &[u8]) -> bool {
+/// whose first line is broken, not one document. `objects`: only a non-empty
+/// object counts (a record; a pretty-printed document has lines that stand
+/// alone too, strings in arrays, and empty objects, which hold no record).
+fn value_after_first(text: &[u8], objects: bool) -> bool {
     text.split(|b| *b == b'\n').skip(1).any(|l| {
         let l = trim_line(l);
-        l.len() > 2 && l.first() == Some(&b'{') && serde_json::from_slice::<&RawValue>(l).is_ok()
+        !l.is_empty()
+            && (!objects || (l.len() > 2 && l.first() == Some(&b'{')))
+            && serde_json::from_slice::<&RawValue>(l).is_ok()
     })
+}
+
+/// Reads `read` (whole lines, numbered from `first`, its last ending in a
+/// newline) and then `rest` as JSON lines, numbered on from there.
+fn json_lines_after_all(
+    read: &[u8],
+    first: u64,
+    mut rest: impl BufRead,
+    source: &str,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) {
+    let mut no = first;
+    for l in read[..read.len().saturating_sub(1)].split(|b| *b == b'\n') {
+        json_line(no, Ok(l), source, limits, sink);
+        no += 1;
+    }
+    let mut lines = Lines::new(limits.max_document_bytes, u64::MAX);
+    lines.no = no - 1;
+    let read = lines.each(&mut rest, |no, line| {
+        json_line(no, line, source, limits, sink);
+        ControlFlow::Continue(())
+    });
+    if let Err((no, e)) = read {
+        sink.rejected(&at(source, Some(no)), &read_error(&e));
+    }
 }
 
 fn too_large(len: usize, limits: &Limits) -> String {
