@@ -306,13 +306,17 @@ fn resources_take_every(statement: &serde_json::Value, kind: &str, to_self: bool
 }
 
 /// An IAM user ARN pattern whose name is the holder's own user name
-/// (`arn:aws:iam::*:user/${aws:username}`, any path before it).
+/// (`arn:aws:iam::*:user/${aws:username}`, any path before it), matched whatever
+/// its case: the variable names a condition key, and IAM reads those so.
 fn names_the_holder(pattern: &str) -> bool {
     let fields: Vec<&str> = pattern.splitn(6, ':').collect();
     fields.len() == 6
         && fields[2] == "iam"
         && fields[5].starts_with("user/")
-        && fields[5].rsplit('/').next() == Some("${aws:username}")
+        && fields[5]
+            .rsplit('/')
+            .next()
+            .is_some_and(|name| name.eq_ignore_ascii_case("${aws:username}"))
 }
 
 /// IAM calls any one of which lets its holder give itself every permission (attach
