@@ -9,9 +9,11 @@
 //!
 //! Decisions: a plan is off when a `features` entry has `status` `DISABLED`, or a
 //! legacy `dataSources` switch (`s3Logs`, `kubernetes.auditLogs`,
-//! `malwareProtection.scanEc2InstanceWithFindings.ebsVolumes`) is false. Only the
-//! top-level features count: an `additionalConfiguration` entry such as
-//! `EC2_AGENT_MANAGEMENT` `DISABLED` leaves the plan on (teams that deploy the
+//! `malwareProtection.scanEc2InstanceWithFindings.ebsVolumes`) is false. Of the
+//! `additionalConfiguration` entries, only `ECS_FARGATE_AGENT_MANAGEMENT` counts:
+//! GuardDuty's agent is the only one Fargate tasks can run, so switching its
+//! management off ends runtime monitoring there. `EC2_AGENT_MANAGEMENT` or
+//! `EKS_ADDON_MANAGEMENT` `DISABLED` leaves the plan on (teams that deploy the
 //! agent themselves turn GuardDuty's management off). For the organisation, the
 //! change counts when new members stop being enabled: `autoEnableOrganizationMembers`
 //! `NONE`, the legacy `autoEnable` false, a feature's `autoEnable` `NONE`, or a
@@ -121,8 +123,36 @@ fn features_set_to(rec: &Record<'_>, field: &str, off: &str) -> Vec<String> {
 /// The plans an `UpdateDetector` or `UpdateMemberDetectors` switches off.
 fn plans_switched_off(rec: &Record<'_>) -> Vec<String> {
     let mut off = features_set_to(rec, "Status", "DISABLED");
+    off.extend(agent_set_to(rec, "Status", "DISABLED"));
     add_data_sources_off(rec, DATA_SOURCE_SWITCHES, &mut off);
     off
+}
+
+/// The only agent some workloads can run: its management switched off is their
+/// monitoring switched off.
+const SOLE_AGENTS: [&str; 1] = ["ECS_FARGATE_AGENT_MANAGEMENT"];
+
+/// `FEATURE/CONFIGURATION` for each of [`SOLE_AGENTS`] whose `field` reads `off`
+/// in a feature's `additionalConfiguration`.
+fn agent_set_to(rec: &Record<'_>, field: &str, off: &str) -> Vec<String> {
+    let features = request_param_any(rec, &["features", "Features"]).and_then(Value::as_array);
+    let name = |v: &Value| pascal_or_camel(v, "Name").and_then(Value::as_str).unwrap_or("(unnamed)").to_owned();
+    let mut found = Vec::new();
+    for feature in features.into_iter().flatten() {
+        let configs = pascal_or_camel(feature, "AdditionalConfiguration").and_then(Value::as_array);
+        for config in configs.into_iter().flatten() {
+            let sole = pascal_or_camel(config, "Name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| SOLE_AGENTS.iter().any(|a| a.eq_ignore_ascii_case(n.trim())));
+            let set_off = pascal_or_camel(config, field)
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.trim().eq_ignore_ascii_case(off));
+            if sole && set_off {
+                found.push(format!("{}/{}", name(feature), name(config)));
+            }
+        }
+    }
+    found
 }
 
 /// Adds to `off` the plans whose legacy `dataSources` switch (`switches`) is false.
@@ -165,6 +195,7 @@ fn organization_enablement_off(rec: &Record<'_>) -> Vec<String> {
         off.push("GuardDuty in new member accounts".to_owned());
     }
     off.extend(features_set_to(rec, "AutoEnable", "NONE"));
+    off.extend(agent_set_to(rec, "AutoEnable", "NONE"));
     add_data_sources_off(rec, ORGANIZATION_DATA_SOURCE_SWITCHES, &mut off);
     off
 }
@@ -269,6 +300,20 @@ mod tests {
         ] {
             assert!(!fires(&GuardDutyProtectionPlanDisabled, &update(ORGANIZATION_UPDATE, rest)), "{rest}");
         }
+    }
+
+    /// Fargate tasks run only GuardDuty's own agent: its management off is
+    /// their runtime monitoring off, for the account, members or new members.
+    #[test]
+    fn the_fargate_agent_switched_off_fires() {
+        let fargate = r#","features":[{"name":"RUNTIME_MONITORING","status":"ENABLED","additionalConfiguration":[{"name":"EC2_AGENT_MANAGEMENT","status":"ENABLED"},{"name":"ECS_FARGATE_AGENT_MANAGEMENT","status":"DISABLED"}]}]"#;
+        for name in ["UpdateDetector", "UpdateMemberDetectors"] {
+            assert_eq!(switched_off(&update(name, fargate)), ["RUNTIME_MONITORING/ECS_FARGATE_AGENT_MANAGEMENT"], "{name}");
+        }
+        let org = r#","features":[{"name":"RUNTIME_MONITORING","autoEnable":"ALL","additionalConfiguration":[{"name":"ECS_FARGATE_AGENT_MANAGEMENT","autoEnable":"NONE"}]}]"#;
+        assert_eq!(switched_off(&update(ORGANIZATION_UPDATE, org)), ["RUNTIME_MONITORING/ECS_FARGATE_AGENT_MANAGEMENT"]);
+        let on = fargate.replace(r#""ECS_FARGATE_AGENT_MANAGEMENT","status":"DISABLED""#, r#""ECS_FARGATE_AGENT_MANAGEMENT","status":"ENABLED""#);
+        assert!(!fires(&GuardDutyProtectionPlanDisabled, &update("UpdateDetector", &on)));
     }
 
     #[test]
