@@ -8,7 +8,10 @@
 //! fields update sets either. An automation rule that sets the severity to
 //! informational (`Severity.Label` `INFORMATIONAL`, or V2's `SeverityId` 1) hides
 //! its findings too: alerting is routed by severity, and the rule applies to every
-//! future finding its criteria match. Lowering to `LOW` is ordinary tuning.
+//! future finding its criteria match. So does a rule that marks its findings
+//! `RESOLVED` (V2's `StatusId` 4) on arrival: resolving one finding after a fix is
+//! triage, resolving every future one unseen takes them out of the views of new
+//! work. Lowering to `LOW` is ordinary tuning.
 //!
 //! Decisions: Sigma's rule takes every `BatchUpdateFindings`, `UpdateFindings`,
 //! `DeleteInsight` and `UpdateInsight` call. Most of those are ordinary triage (notes,
@@ -68,9 +71,13 @@ fn suppresses(fields: &Value) -> bool {
     )
 }
 
-/// An automation rule's finding fields update that suppresses, or sets the
-/// severity to informational.
+/// An automation rule's finding fields update that suppresses or resolves, or
+/// sets the severity to informational.
 fn rule_update_hides(fields: &Value) -> bool {
+    let resolves = text_is(
+        field(fields, "Workflow").and_then(|w| field(w, "Status")),
+        "RESOLVED",
+    );
     let severity = field(fields, "Severity");
     let label = severity.and_then(|s| field(s, "Label"));
     // Without a label, ASFF derives it from `Normalized` (0 is informational), or
@@ -83,7 +90,7 @@ fn rule_update_hides(fields: &Value) -> bool {
                 None => whole_number(field(s, "Product")) == Some(0),
             }
         });
-    suppresses(fields) || text_is(label, "INFORMATIONAL") || derived_zero
+    suppresses(fields) || resolves || text_is(label, "INFORMATIONAL") || derived_zero
 }
 
 /// An automation rule (`CreateAutomationRule`'s parameters, or one entry of
@@ -111,7 +118,10 @@ fn rule_v2_hides(rule: &Value) -> bool {
         .is_some_and(|actions| {
             actions.iter().any(|a| {
                 let update = field(a, "FindingFieldsUpdate");
-                ocsf_status_hides(update.and_then(|u| field(u, "StatusId")))
+                let status = update.and_then(|u| field(u, "StatusId"));
+                // 4, Resolved: hidden when a rule sets it on arrival.
+                ocsf_status_hides(status)
+                    || whole_number(status) == Some(4)
                     || whole_number(update.and_then(|u| field(u, "SeverityId"))) == Some(1)
             })
         })
@@ -255,6 +265,14 @@ mod tests {
         let v2 = r#"{"RuleName":"quiet","RuleOrder":1.0,"Criteria":{},"Actions":[{"Type":"FINDING_FIELDS_UPDATE","FindingFieldsUpdate":{"SeverityId":1}}]}"#;
         assert!(fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRuleV2", v2)));
         assert!(!fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRuleV2", &v2.replace(r#""SeverityId":1"#, r#""SeverityId":2"#))));
+        // A rule resolving every future finding on arrival hides them too (one
+        // finding resolved by hand is triage: see the batch update test).
+        let resolves = rule.replace("SUPPRESSED", "RESOLVED");
+        assert!(fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRule", &resolves)));
+        let resolves_v2 = v2.replace(r#""SeverityId":1"#, r#""StatusId":4"#);
+        assert!(fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRuleV2", &resolves_v2)));
+        let notified = rule.replace("SUPPRESSED", "NOTIFIED");
+        assert!(!fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRule", &notified)));
     }
 
     #[test]
