@@ -99,7 +99,9 @@ fn destinations_empty(content: &serde_json::Value) -> Option<bool> {
     let mut lines = text.lines().skip_while(|l| !l.starts_with("inputs:"));
     match lines.next() {
         None => return Some(true),
-        Some(line) if line.trim_end() != "inputs:" => return None, // flow style: not read
+        // A comment after the key is not a value; anything else is flow style,
+        // not read.
+        Some(line) if without_comment(line) != "inputs:" => return None,
         Some(_) => {}
     }
     let block: Vec<&str> = lines
@@ -113,7 +115,15 @@ fn destinations_empty(content: &serde_json::Value) -> Option<bool> {
             Some(value.trim_matches(|c| c == '\'' || c == '"').trim().to_owned())
         })
     };
-    Some(KEYS.iter().all(|k| value_of(k).is_none_or(|v| v.is_empty() || v == "~" || v == "null")))
+    // YAML's null: `~`, or `null` in any of its spellings (`Null`, `NULL`).
+    let null = |v: &str| v.is_empty() || v == "~" || v.eq_ignore_ascii_case("null");
+    Some(KEYS.iter().all(|k| value_of(k).is_none_or(|v| null(&v))))
+}
+
+/// A YAML line without a trailing comment (` #` and what follows) or trailing
+/// white space.
+fn without_comment(line: &str) -> &str {
+    line.split(" #").next().unwrap_or(line).trim_end()
 }
 
 #[cfg(test)]
@@ -170,6 +180,12 @@ mod tests {
         assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &yaml("\"session-logs\""), "")));
         assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &yaml("''"), "")));
         assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &yaml(""), "")));
+        assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &yaml("NULL"), "")));
+        assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &yaml("Null"), "")));
+        // A comment after `inputs:` does not hide the block.
+        let commented = yaml("''").replace(r"inputs:\n", r"inputs:   # session settings\n");
+        assert!(commented.contains("# session settings"));
+        assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &commented, "")));
         assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &format!(r#"{{"name":"{PREFERENCES}"}}"#), "")));
         assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", SERVICE, &update("", ""), "")));
         assert!(!fires(&SsmSessionLoggingDisabled, &failed(SSM, "UpdateDocument", ROLE, &update("", ""), "AccessDeniedException")));
