@@ -14,8 +14,13 @@
 //! conditions are not judged: an organisation trail's rightly name another
 //! account), or when a `Deny`
 //! statement covering it applies to CloudTrail (by name, as everyone, or as everyone
-//! but the principals a `NotPrincipal` lists) without a condition, or with only a
-//! test that the request uses TLS, which CloudTrail's deliveries meet.
+//! but the principals a `NotPrincipal` lists) without a condition, or with only
+//! tests CloudTrail's own deliveries meet: TLS, the `bucket-owner-full-control`
+//! ACL they send, or a source account or trail ARN naming the record's own account
+//! (or any). A source naming another account is taken as sparing (an organisation
+//! trail's deliveries come from the management account, which the record does not
+//! name), as are the negated operators (the usual guard against other accounts'
+//! trails).
 //! Changes AWS services make on their own are left out; a stack's change counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
@@ -77,11 +82,13 @@ fn applies_to_cloudtrail(statement: &serde_json::Value) -> bool {
             .is_some_and(|n| !names_cloudtrail(Some(n)) && !principal_is_anyone(Some(n)))
 }
 
-/// Whether a `Deny` statement's condition holds for CloudTrail's own deliveries:
-/// none at all, or only a test that the request uses TLS (which CloudTrail's do).
-/// Other conditions (encryption headers, source ARNs...) cannot be judged from the
-/// policy alone and are taken as sparing it.
-fn holds_for_cloudtrail(statement: &serde_json::Value) -> bool {
+/// Whether a `Deny` statement's condition holds for CloudTrail's own deliveries
+/// into the bucket of account `own`: none at all, or only tests they meet (TLS,
+/// the `bucket-owner-full-control` ACL, a source account or trail ARN of `own` or
+/// any account). Other conditions (encryption headers, another account's source,
+/// negated tests) cannot be judged from the policy alone and are taken as sparing
+/// it.
+fn holds_for_cloudtrail(statement: &serde_json::Value, own: Option<&str>) -> bool {
     let Some(condition) = statement.get("Condition").filter(|c| !c.is_null()) else {
         return true;
     };
@@ -89,13 +96,37 @@ fn holds_for_cloudtrail(statement: &serde_json::Value) -> bool {
         return false;
     };
     operators.iter().all(|(operator, keys)| {
-        operator.eq_ignore_ascii_case("Bool")
-            && keys.as_object().is_some_and(|keys| {
-                keys.iter().all(|(key, value)| {
-                    key.eq_ignore_ascii_case("aws:SecureTransport")
-                        && one_or_many(Some(value)).iter().all(|v| flag_value(v) == Some(true))
-                })
-            })
+        let op = operator.trim().to_ascii_lowercase();
+        let op = op.strip_suffix("ifexists").unwrap_or(&op);
+        let Some(keys) = keys.as_object() else {
+            return false;
+        };
+        keys.iter().all(|(key, value)| {
+            let values = one_or_many(Some(value));
+            let text = |v: &serde_json::Value| v.as_str().map(str::trim).unwrap_or_default().to_owned();
+            let any_or_own = |account: &str| account.chars().all(|c| c == '*') || Some(account) == own;
+            let key = key.trim().to_ascii_lowercase();
+            match (op, key.as_str()) {
+                ("bool", "aws:securetransport") => values.iter().all(|v| flag_value(v) == Some(true)),
+                ("stringequals" | "stringlike", "s3:x-amz-acl") => values
+                    .iter()
+                    .any(|v| text(v) == "*" || text(v).eq_ignore_ascii_case("bucket-owner-full-control")),
+                ("stringequals" | "stringlike", "aws:sourceaccount") => {
+                    values.iter().any(|v| any_or_own(&text(v)))
+                }
+                ("stringequals" | "stringlike" | "arnequals" | "arnlike", "aws:sourcearn") => {
+                    values.iter().any(|v| {
+                        let arn = text(v);
+                        let fields: Vec<&str> = arn.split(':').collect();
+                        arn.chars().all(|c| c == '*')
+                            || (fields.len() >= 6
+                                && matches!(fields[2], "cloudtrail" | "*")
+                                && any_or_own(fields[4]))
+                    })
+                }
+                _ => false,
+            }
+        })
     })
 }
 
@@ -132,14 +163,14 @@ fn covers_objects_of(statement: &serde_json::Value, bucket: &str) -> bool {
 /// Whether a bucket policy lets CloudTrail deliver: an `Allow` for its service
 /// principal covers `s3:PutObject` on `bucket`'s objects, and no unconditioned
 /// `Deny` that applies to it does.
-fn lets_cloudtrail_write(doc: &serde_json::Value, bucket: &str) -> bool {
+fn lets_cloudtrail_write(doc: &serde_json::Value, bucket: &str, own: Option<&str>) -> bool {
     let allowed = allow_statements(doc).into_iter().any(|st| {
         applies_to_cloudtrail(st)
             && statement_covers_action(st, "s3:PutObject")
             && covers_objects_of(st, bucket)
     });
     let denied = deny_statements(doc).into_iter().any(|st| {
-        applies_to_cloudtrail(st) && statement_covers_action(st, "s3:PutObject") && holds_for_cloudtrail(st)
+        applies_to_cloudtrail(st) && statement_covers_action(st, "s3:PutObject") && holds_for_cloudtrail(st, own)
     });
     allowed && !denied
 }
@@ -159,7 +190,7 @@ impl Detection for CloudTrailBucketPolicyRemoved {
         }
         if rec.event_name() == "PutBucketPolicy" {
             let doc = policy_document(rec.request_param("bucketPolicy")?)?;
-            if lets_cloudtrail_write(&doc, bucket) {
+            if lets_cloudtrail_write(&doc, bucket, rec.account_id()) {
                 return None;
             }
         }
@@ -206,6 +237,34 @@ mod tests {
 
     /// A grant whose resource takes in this bucket's objects, by wildcard or in a
     /// list, keeps CloudTrail writing.
+    /// A deny whose condition CloudTrail's own deliveries meet: the ACL they
+    /// send, the own account as source, the own trails' ARN.
+    #[test]
+    fn a_deny_with_a_condition_cloudtrail_meets_fires() {
+        let deny = |condition: &str| {
+            format!(r#"{{"Effect":"Deny","Principal":{{"Service":"cloudtrail.amazonaws.com"}},"Action":"s3:PutObject","Resource":"*","Condition":{condition}}}"#)
+        };
+        for condition in [
+            r#"{"StringEquals":{"aws:SourceAccount":"111122223333"}}"#,
+            r#"{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}"#,
+            r#"{"ArnLike":{"aws:SourceArn":"arn:aws:cloudtrail:*:111122223333:trail/*"}}"#,
+            r#"{"StringLike":{"aws:SourceAccount":"*"},"Bool":{"aws:SecureTransport":true}}"#,
+        ] {
+            let policy = put(BUCKET, &[ACL_CHECK, WRITE, &deny(condition)]);
+            assert!(fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &policy, "")), "{condition}");
+        }
+        for spares in [
+            // Another account's trails: the usual confused-deputy guard, or an
+            // organisation trail we cannot tell.
+            r#"{"StringNotEquals":{"aws:SourceAccount":"111122223333"}}"#,
+            r#"{"StringEquals":{"aws:SourceAccount":"999988887777"}}"#,
+            r#"{"StringEquals":{"s3:x-amz-server-side-encryption":"AES256"}}"#,
+        ] {
+            let policy = put(BUCKET, &[ACL_CHECK, WRITE, &deny(spares)]);
+            assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &policy, "")), "{spares}");
+        }
+    }
+
     #[test]
     fn wildcard_and_listed_resources_keep_the_grant() {
         for resource in [
