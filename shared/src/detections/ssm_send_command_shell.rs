@@ -7,9 +7,12 @@
 //! other than an AWS service. A State Manager association with one of those
 //! documents (`CreateAssociation`, or `UpdateAssociation`) is the same command made
 //! recurring: it runs on its targets on a schedule and on every new instance they
-//! match, so it counts too. An update may name the association by id alone (its
-//! new, hidden parameters are the commands): the document is then read from the
-//! response's `associationDescription.name`.
+//! match, so it counts too, as does each entry of `CreateAssociationBatch`. An
+//! update may name the association by id alone (its new, hidden parameters are the
+//! commands): the document is then read from the response's
+//! `associationDescription.name`. A document named by the ARN of another account's
+//! document counts whatever its name: its content is that account's to write (AWS's
+//! own documents have no account in their ARN).
 //!
 //! Decisions: only the documents that run arbitrary commands; other documents
 //! (patching, inventory, custom runbooks) are too common to report one by one. The
@@ -50,7 +53,7 @@ pub static META: Meta = Meta {
                  instances, contain its credentials and check the instances for persistence.",
     triggers: &[Trigger::write(
         "ssm.amazonaws.com",
-        &["SendCommand", "CreateAssociation", "UpdateAssociation"],
+        &["SendCommand", "CreateAssociation", "CreateAssociationBatch", "UpdateAssociation"],
     )],
     window: None,
 };
@@ -77,12 +80,34 @@ impl Detection for SsmSendCommandShell {
         if rec.event_source() != "ssm.amazonaws.com"
             || !matches!(
                 rec.event_name(),
-                "SendCommand" | "CreateAssociation" | "UpdateAssociation"
+                "SendCommand" | "CreateAssociation" | "CreateAssociationBatch" | "UpdateAssociation"
             )
             || !rec.succeeded()
             || aws_service_caller_but_stack(rec)
         {
             return None;
+        }
+        let own = rec.account_id();
+        if rec.event_name() == "CreateAssociationBatch" {
+            let entries = rec.request_param("entries").and_then(Value::as_array)?;
+            let documents: Vec<&str> = entries
+                .iter()
+                .filter_map(|e| e.get("name").and_then(Value::as_str))
+                .map(str::trim)
+                .filter(|d| runs_commands(d, own))
+                .collect();
+            let targets: Vec<Value> = entries
+                .iter()
+                .filter(|e| e.get("name").and_then(Value::as_str).is_some_and(|d| runs_commands(d.trim(), own)))
+                .filter_map(|e| e.get("targets").or_else(|| e.get("instanceId")).cloned())
+                .collect();
+            let first = *documents.first()?;
+            return fire(
+                call_context(rec)
+                    .with("document", first)
+                    .with("documents", documents)
+                    .with("targets", targets),
+            );
         }
         // `SendCommand` names its document `documentName`; associations `name`, or,
         // for an update by id alone, the association the response describes.
@@ -95,9 +120,7 @@ impl Detection for SsmSendCommandShell {
                     .and_then(Value::as_str)
             })?
             .trim();
-        // A document may be named by ARN (`arn:aws:ssm:<region>::document/AWS-RunShellScript`).
-        let short = document.rsplit('/').next().unwrap_or(document);
-        if !SHELL_DOCUMENTS.iter().any(|d| d.eq_ignore_ascii_case(short)) {
+        if !runs_commands(document, own) {
             return None;
         }
         let e = call_context(rec)
@@ -113,6 +136,23 @@ impl Detection for SsmSendCommandShell {
             );
         fire(e)
     }
+}
+
+/// A document that runs whatever commands it is given (by name, or by the ARN of
+/// AWS's: `arn:aws:ssm:<region>::document/AWS-RunShellScript`), or another
+/// account's document (its ARN names an account other than `own`).
+fn runs_commands(document: &str, own: Option<&str>) -> bool {
+    let short = document.rsplit('/').next().unwrap_or(document);
+    if SHELL_DOCUMENTS.iter().any(|d| d.eq_ignore_ascii_case(short)) {
+        return true;
+    }
+    let fields: Vec<&str> = document.splitn(6, ':').collect();
+    fields.len() == 6
+        && fields[0] == "arn"
+        && fields[2] == "ssm"
+        && fields[5].starts_with("document/")
+        && !fields[4].is_empty()
+        && Some(fields[4]) != own
 }
 
 #[cfg(test)]
@@ -170,6 +210,25 @@ mod tests {
         assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", SERVICE, &send("AWS-RunShellScript"), "")));
         assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, &send("AWS-RunShellScript"), ACCESS_DENIED)));
         assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, "null", "")));
+    }
+
+    /// From a review: a batch of associations, and another account's document
+    /// (its content is theirs), count; the own account's custom documents do not.
+    #[test]
+    fn batches_and_other_accounts_documents_count() {
+        let batch = r#"{"entries":[{"name":"AWS-GatherSoftwareInventory","targets":[{"key":"InstanceIds","values":["*"]}]},
+            {"name":"AWS-RunShellScript","targets":[{"key":"tag:env","values":["prod"]}],"parameters":"HIDDEN_DUE_TO_SECURITY_REASONS"}]}"#;
+        let e = evidence(&record("ssm.amazonaws.com", "CreateAssociationBatch", ROLE, batch, ""));
+        assert_eq!(e.get("documents"), Some(&serde_json::json!(["AWS-RunShellScript"])));
+        assert_eq!(e.get("targets").unwrap().as_array().unwrap().len(), 1);
+        let inventory_only = batch.replace("AWS-RunShellScript", "AWS-RunPatchBaseline");
+        assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "CreateAssociationBatch", ROLE, &inventory_only, "")));
+        assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "CreateAssociationBatch", ROLE, "null", "")));
+        let shared = send("arn:aws:ssm:us-east-1:999988887777:document/Diagnostics");
+        assert!(fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, &shared, "")));
+        let own = send("arn:aws:ssm:us-east-1:111122223333:document/Diagnostics");
+        assert!(own.contains("111122223333") && record("ssm.amazonaws.com", "SendCommand", ROLE, &own, "").contains(r#""recipientAccountId":"111122223333""#));
+        assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, &own, "")));
     }
 
     #[test]
