@@ -67,7 +67,10 @@ const ACTIONS: [&str; 6] = ["ALLOW", "BLOCK", "COUNT", "CAPTCHA", "CHALLENGE", "
 /// A logging configuration whose filter drops every request: filters apply in
 /// order, the first that matches decides, and the default decides for the rest.
 /// So it drops everything when a `DROP` filter that matches any of every action
-/// comes before any `KEEP` filter, or the default is `DROP` and nothing keeps.
+/// comes before any `KEEP` filter that can match, or the default is `DROP` and
+/// nothing that can match keeps. A `KEEP` filter that needs a request to carry two
+/// different actions at once (`MEETS_ALL` of `ALLOW` and `BLOCK`) keeps nothing: a
+/// log record has one action.
 fn drops_everything(config: &serde_json::Value) -> bool {
     let Some(filter) = pascal_or_camel(config, "LoggingFilter") else {
         return false;
@@ -78,7 +81,7 @@ fn drops_everything(config: &serde_json::Value) -> bool {
         .flatten()
         .collect();
     for f in &filters {
-        if text_is(pascal_or_camel(f, "Behavior"), "KEEP") {
+        if text_is(pascal_or_camel(f, "Behavior"), "KEEP") && !needs_two_actions(f) {
             return false;
         }
         if text_is(pascal_or_camel(f, "Behavior"), "DROP")
@@ -91,19 +94,32 @@ fn drops_everything(config: &serde_json::Value) -> bool {
     text_is(pascal_or_camel(filter, "DefaultBehavior"), "DROP")
 }
 
-/// A filter whose conditions name every action of [`ACTIONS`].
-fn covers_every_action(filter: &serde_json::Value) -> bool {
-    let named: Vec<&str> = pascal_or_camel(filter, "Conditions")
+/// The actions a filter's conditions name (`actionCondition.action`).
+fn actions_named(filter: &serde_json::Value) -> Vec<&str> {
+    pascal_or_camel(filter, "Conditions")
         .and_then(|c| c.as_array())
         .into_iter()
         .flatten()
         .filter_map(|c| pascal_or_camel(c, "ActionCondition"))
         .filter_map(|a| pascal_or_camel(a, "Action"))
         .filter_map(|a| a.as_str())
-        .collect();
+        .map(str::trim)
+        .collect()
+}
+
+/// A filter whose conditions name every action of [`ACTIONS`].
+fn covers_every_action(filter: &serde_json::Value) -> bool {
+    let named = actions_named(filter);
     ACTIONS
         .iter()
-        .all(|a| named.iter().any(|n| n.trim().eq_ignore_ascii_case(a)))
+        .all(|a| named.iter().any(|n| n.eq_ignore_ascii_case(a)))
+}
+
+/// A `MEETS_ALL` filter naming two different actions: no request carries both.
+fn needs_two_actions(filter: &serde_json::Value) -> bool {
+    let named = actions_named(filter);
+    text_is(pascal_or_camel(filter, "Requirement"), "MEETS_ALL")
+        && named.iter().any(|a| named.iter().any(|b| !a.eq_ignore_ascii_case(b)))
 }
 
 #[cfg(test)]
@@ -164,6 +180,12 @@ mod tests {
         assert!(fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"KEEP","filters":[{dropper}]}}"#))));
         assert!(fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"KEEP","filters":[{dropper},{keeper}]}}"#))));
         assert!(!fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"KEEP","filters":[{keeper},{dropper}]}}"#))));
+        // From a review: a KEEP needing two actions at once keeps nothing.
+        let impossible = r#"{"behavior":"KEEP","requirement":"MEETS_ALL","conditions":[{"actionCondition":{"action":"ALLOW"}},{"actionCondition":{"action":"BLOCK"}}]}"#;
+        assert!(fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"DROP","filters":[{impossible}]}}"#))));
+        assert!(fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"KEEP","filters":[{impossible},{dropper}]}}"#))));
+        let both_block = impossible.replace("ALLOW", "BLOCK");
+        assert!(!fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"DROP","filters":[{both_block}]}}"#))));
         for quiet in [
             "",
             r#","loggingFilter":{"defaultBehavior":"KEEP","filters":[]}"#,
