@@ -397,20 +397,11 @@ impl DynamoStore {
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         loop {
             let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
+                .live_items(partition, now)
                 .scan_index_forward(!newest_first)
                 .key_condition_expression("#pk = :p AND #sk BETWEEN :lo AND :hi")
-                .filter_expression("#exp > :now")
-                .expression_attribute_names("#pk", schema::PARTITION_KEY)
-                .expression_attribute_names("#sk", schema::SORT_KEY)
-                .expression_attribute_names("#exp", self.valid_attr())
-                .expression_attribute_values(":p", self.pk(partition))
                 .expression_attribute_values(":lo", AttributeValue::S(lo.clone()))
                 .expression_attribute_values(":hi", AttributeValue::S(hi.clone()))
-                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
@@ -437,6 +428,26 @@ impl DynamoStore {
         }
         out.sort_by(|a, b| (a.time_ms, &a.event_id).cmp(&(b.time_ms, &b.event_id)));
         Ok(out)
+    }
+
+    /// A strongly consistent `Query` of `partition`'s items still valid at `now`:
+    /// the part a window's and the heartbeat members' reads share (their key
+    /// conditions add `#sk`, named here, and their own values).
+    fn live_items(
+        &self,
+        partition: &str,
+        now: i64,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(true)
+            .filter_expression("#exp > :now")
+            .expression_attribute_names("#pk", schema::PARTITION_KEY)
+            .expression_attribute_names("#sk", schema::SORT_KEY)
+            .expression_attribute_names("#exp", self.valid_attr())
+            .expression_attribute_values(":p", self.pk(partition))
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
     }
 
     fn pk(&self, key: &str) -> AttributeValue {
@@ -1013,21 +1024,12 @@ impl Store for DynamoStore {
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         loop {
             let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .consistent_read(true)
+                .live_items(partition, now)
                 .key_condition_expression("#pk = :p AND begins_with(#sk, :m)")
-                .filter_expression("#exp > :now")
-                .expression_attribute_names("#pk", schema::PARTITION_KEY)
-                .expression_attribute_names("#sk", schema::SORT_KEY)
-                .expression_attribute_names("#exp", self.valid_attr())
-                .expression_attribute_values(":p", self.pk(partition))
                 .expression_attribute_values(
                     ":m",
                     AttributeValue::S(schema::MEMBER_SORT_PREFIX.to_owned()),
                 )
-                .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
