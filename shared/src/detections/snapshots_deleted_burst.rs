@@ -1,17 +1,27 @@
-//! One caller deleting many snapshots: at least ten distinct EBS, RDS or Aurora
-//! snapshots (`DeleteSnapshot`, `DeleteDBSnapshot`, `DeleteDBClusterSnapshot`) within
-//! ten minutes, successfully.
+//! One caller deleting many snapshots and backups: at least ten distinct EBS, RDS,
+//! Aurora or Redshift snapshots or DynamoDB backups (`DeleteSnapshot`,
+//! `DeleteDBSnapshot`, `DeleteDBClusterSnapshot`, `DeleteClusterSnapshot`,
+//! `DeleteBackup`) within ten minutes, or one `BatchDeleteClusterSnapshots` naming
+//! ten, successfully.
 //!
-//! Decisions: each call deletes one snapshot, so the window counts snapshot ids per
-//! account and caller (the session for assumed roles, as the other bursts). Ten in
-//! ten minutes is far above a person's tidying and below a script wiping a
-//! Region's recovery copies before ransomware or a wiper runs. Deletions AWS
-//! services make on their own (Data Lifecycle Manager and AWS Backup retention,
-//! by `invokedBy` or an `AWSService` identity) are left out; a stack's deletions
-//! count, as the person's own.
+//! Decisions: each call but Redshift's batch deletes one snapshot, so the window
+//! counts snapshot ids per account and caller. The caller is the role behind an
+//! assumed-role session, not the session (`common::account_role_term`, as
+//! `ec2-instances-terminated-burst`): an intruder who re-assumes the role between
+//! calls would otherwise split the burst (IAM Identity Center's roles stay per
+//! person). A batch counts in the window by its first snapshot, and fires on its
+//! own from ten (the store keeps one value per record). Ten in ten minutes is far
+//! above a person's tidying and below a script wiping a Region's recovery copies
+//! before ransomware or a wiper runs. Deletions AWS services make on their own
+//! (Data Lifecycle Manager and AWS Backup retention, by `invokedBy` or an
+//! `AWSService` identity) are left out; a stack's deletions count, as the
+//! person's own.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_actor_group, aws_service_caller_but_stack, request_text_any, succeeded_call};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec, fire};
+use crate::detections::common::{
+    account_role_term, aws_service_caller_but_stack, keep_first_occurrences, request_text_any, succeeded_call,
+    texts_at_key,
+};
 use crate::event::Record;
 
 pub struct SnapshotsDeletedBurst;
@@ -20,12 +30,19 @@ const EC2: &str = "ec2.amazonaws.com";
 const RDS: &str = "rds.amazonaws.com";
 const EC2_CALLS: &[&str] = &["DeleteSnapshot"];
 const RDS_CALLS: &[&str] = &["DeleteDBClusterSnapshot", "DeleteDBSnapshot"];
+const REDSHIFT: &str = "redshift.amazonaws.com";
+const REDSHIFT_CALLS: &[&str] = &["BatchDeleteClusterSnapshots", "DeleteClusterSnapshot"];
+const DYNAMODB: &str = "dynamodb.amazonaws.com";
+const DYNAMODB_CALLS: &[&str] = &["DeleteBackup"];
+/// Snapshots that make a burst, in one batch or within the window.
+const MANY: usize = 10;
 
 pub static META: Meta = Meta {
     id: "snapshots-deleted-burst",
     title: "AWS Many Snapshots Deleted by One Caller",
-    description: "One caller deleted at least ten different EBS or database snapshots within \
-                  ten minutes. Wiping the recovery copies is how ransomware and destructive \
+    description: "One caller deleted at least ten different EBS, database or Redshift \
+                  snapshots or DynamoDB backups within ten minutes (or in one Redshift \
+                  batch). Wiping the recovery copies is how ransomware and destructive \
                   attacks make sure the damage that follows cannot be undone.",
     severity: Severity::High,
     attack: &["T1490", "T1485"],
@@ -41,10 +58,15 @@ pub static META: Meta = Meta {
     next_steps: "Stop the caller: revoke its credentials. Check what recovery copies remain \
                  (other Regions, AWS Backup vaults, shared copies) and what the caller did \
                  next.",
-    triggers: &[Trigger::write(EC2, EC2_CALLS), Trigger::write(RDS, RDS_CALLS)],
+    triggers: &[
+        Trigger::write(EC2, EC2_CALLS),
+        Trigger::write(RDS, RDS_CALLS),
+        Trigger::write(REDSHIFT, REDSHIFT_CALLS),
+        Trigger::write(DYNAMODB, DYNAMODB_CALLS),
+    ],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,
-        min_distinct: 10,
+        min_distinct: MANY,
     }),
 };
 
@@ -54,24 +76,63 @@ impl Detection for SnapshotsDeletedBurst {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !(succeeded_call(rec, EC2, EC2_CALLS) || succeeded_call(rec, RDS, RDS_CALLS))
+        if !(succeeded_call(rec, EC2, EC2_CALLS)
+            || succeeded_call(rec, RDS, RDS_CALLS)
+            || succeeded_call(rec, REDSHIFT, REDSHIFT_CALLS)
+            || succeeded_call(rec, DYNAMODB, DYNAMODB_CALLS))
             || aws_service_caller_but_stack(rec)
         {
             return None;
         }
-        let snapshot = request_text_any(rec, &["snapshotId", "dBSnapshotIdentifier", "dBClusterSnapshotIdentifier"])?
-            .trim();
+        if rec.event_name() == "BatchDeleteClusterSnapshots" {
+            return batch(rec);
+        }
+        let snapshot = request_text_any(
+            rec,
+            &["snapshotId", "dBSnapshotIdentifier", "dBClusterSnapshotIdentifier", "snapshotIdentifier", "backupArn"],
+        )?
+        .trim();
         if snapshot.is_empty() {
             return None;
         }
         Some(Signal::Distinct {
-            group: account_actor_group(rec),
+            group: account_role_term(rec),
             value: snapshot.to_owned(),
             evidence: Evidence::new()
                 .with("api", rec.event_name())
                 .with_opt("source_ip", rec.source_ip()),
         })
     }
+}
+
+/// Redshift's batch: ten or more snapshots fire at once, fewer count by the first.
+fn batch(rec: &Record<'_>) -> Option<Signal> {
+    let mut snapshots: Vec<&str> = texts_at_key(rec.request_parameters()?, "snapshotIdentifier")
+        .into_iter()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    keep_first_occurrences(&mut snapshots);
+    let first = *snapshots.first()?;
+    if snapshots.len() >= MANY {
+        let count = snapshots.len();
+        snapshots.truncate(100);
+        return fire(
+            Evidence::new()
+                .with("api", rec.event_name())
+                .with("snapshot_count", count)
+                .with("snapshots", snapshots)
+                .with_opt("source_ip", rec.source_ip()),
+        );
+    }
+    Some(Signal::Distinct {
+        group: account_role_term(rec),
+        value: first.to_owned(),
+        evidence: Evidence::new()
+            .with("api", rec.event_name())
+            .with("snapshots", snapshots)
+            .with_opt("source_ip", rec.source_ip()),
+    })
 }
 
 #[cfg(test)]
@@ -86,15 +147,60 @@ mod tests {
             (EC2, "DeleteSnapshot", r#"{"snapshotId":"snap-0a1b2c3d4e5f60718"}"#, "snap-0a1b2c3d4e5f60718"),
             (RDS, "DeleteDBSnapshot", r#"{"dBSnapshotIdentifier":"orders-2026-05-01"}"#, "orders-2026-05-01"),
             (RDS, "DeleteDBClusterSnapshot", r#"{"dBClusterSnapshotIdentifier":"c-2026-05-01"}"#, "c-2026-05-01"),
+            (REDSHIFT, "DeleteClusterSnapshot", r#"{"snapshotIdentifier":"dw-2026-05-01"}"#, "dw-2026-05-01"),
+            (
+                DYNAMODB,
+                "DeleteBackup",
+                r#"{"backupArn":"arn:aws:dynamodb:eu-west-1:111122223333:table/orders/backup/01700000000000-abcdef12"}"#,
+                "arn:aws:dynamodb:eu-west-1:111122223333:table/orders/backup/01700000000000-abcdef12",
+            ),
         ] {
             match eval(&SnapshotsDeletedBurst, &record(source, name, ROLE, params, "")) {
                 Some(Signal::Distinct { group, value, .. }) => {
-                    assert_eq!(group, "111122223333|arn:aws:sts::111122223333:assumed-role/DataOps/ops-session");
+                    assert_eq!(group, "111122223333|arn:aws:iam::111122223333:role/DataOps");
                     assert_eq!(value, id);
                 }
                 other => panic!("expected an observation for {name}, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn another_session_of_the_role_counts_in_the_same_group() {
+        let params = r#"{"snapshotId":"snap-1"}"#;
+        let other_session = record(EC2, "DeleteSnapshot", ROLE, params, "")
+            .replace("assumed-role/DataOps/ops-session", "assumed-role/DataOps/wipe-b");
+        assert!(other_session.contains("wipe-b"));
+        match eval(&SnapshotsDeletedBurst, &other_session) {
+            Some(Signal::Distinct { group, .. }) => assert_eq!(group, "111122223333|arn:aws:iam::111122223333:role/DataOps"),
+            other => panic!("expected an observation, got {other:?}"),
+        }
+    }
+
+    fn batch_of(n: usize) -> String {
+        let items: Vec<String> = (0..n)
+            .map(|i| format!(r#"{{"snapshotIdentifier":"dw-{i:02}","snapshotClusterIdentifier":"dw"}}"#))
+            .collect();
+        format!(r#"{{"identifiers":[{}]}}"#, items.join(","))
+    }
+
+    #[test]
+    fn a_redshift_batch_of_ten_fires_a_smaller_one_counts_by_its_first() {
+        match eval(&SnapshotsDeletedBurst, &record(REDSHIFT, "BatchDeleteClusterSnapshots", ROLE, &batch_of(40), "")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("snapshot_count"), Some(&serde_json::json!(40))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        match eval(&SnapshotsDeletedBurst, &record(REDSHIFT, "BatchDeleteClusterSnapshots", ROLE, &batch_of(3), "")) {
+            Some(Signal::Distinct { value, .. }) => assert_eq!(value, "dw-00"),
+            other => panic!("expected an observation, got {other:?}"),
+        }
+        // Nine named twice are still nine.
+        let twice = batch_of(9).replace("]}", &format!(",{}]}}", &batch_of(9)[16..batch_of(9).len() - 2]));
+        assert!(matches!(
+            eval(&SnapshotsDeletedBurst, &record(REDSHIFT, "BatchDeleteClusterSnapshots", ROLE, &twice, "")),
+            Some(Signal::Distinct { .. })
+        ));
+        assert_eq!(eval(&SnapshotsDeletedBurst, &record(REDSHIFT, "BatchDeleteClusterSnapshots", ROLE, r#"{"identifiers":[]}"#, "")), None);
     }
 
     #[test]
