@@ -4,11 +4,14 @@
 //!
 //! Decisions: a call may name many instances, but a window keeps one value per
 //! record (the store keeps one observation per event), so a call that names ten or
-//! more fires on its own, and smaller calls count in the window by the first
-//! instance they name. Calls of up to nine instances therefore count as calls, not
-//! instances: ten calls of nine are needed where ninety instances went (a reviewer
-//! batched by nine and stayed under it). A known limit, stated in the description;
-//! counting instances needs a store that keeps several values of one record. The
+//! more fires on its own, and smaller calls count in the window by the set of
+//! instances they name (`common::set_value`: a repeated call counts once, and a
+//! sacrificial instance put first in every call no longer merges them, as counting
+//! by the first instance did). Calls of up to nine instances therefore count as
+//! calls, not instances: ten calls of nine are needed where ninety instances went
+//! (a reviewer batched by nine and stayed under it). A known limit, stated in the
+//! description; counting instances needs a store that keeps several values of one
+//! record. The
 //! group is the account and the role behind an assumed-role session, not the
 //! session (`common::account_role_term`): an intruder who re-assumes the role
 //! between calls would otherwise split the burst (IAM Identity Center's roles stay
@@ -16,7 +19,7 @@
 //! scale-in, Spot interruptions, EKS node groups) are left out; a stack's count.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec, fire};
-use crate::detections::common::{account_role_term, aws_service_caller_but_stack, keep_first_occurrences, succeeded_call, texts_at_key};
+use crate::detections::common::{account_role_term, aws_service_caller_but_stack, distinct_texts_at_key, set_value, succeeded_call};
 use crate::event::Record;
 
 pub struct Ec2InstancesTerminatedBurst;
@@ -62,14 +65,11 @@ impl Detection for Ec2InstancesTerminatedBurst {
         if !succeeded_call(rec, EC2, CALLS) || aws_service_caller_but_stack(rec) {
             return None;
         }
-        let mut instances: Vec<&str> = texts_at_key(rec.request_parameters()?, "instanceId")
-            .into_iter()
-            .map(str::trim)
-            .filter(|i| !i.is_empty())
-            .collect();
         // The call's order is kept for the evidence; a repeated id counts once.
-        keep_first_occurrences(&mut instances);
-        let first = *instances.first()?;
+        let mut instances = distinct_texts_at_key(rec.request_parameters()?, "instanceId");
+        if instances.is_empty() {
+            return None;
+        }
         if instances.len() >= MANY {
             let count = instances.len();
             instances.truncate(100);
@@ -81,7 +81,7 @@ impl Detection for Ec2InstancesTerminatedBurst {
         }
         Some(Signal::Distinct {
             group: account_role_term(rec),
-            value: first.to_owned(),
+            value: set_value(&instances),
             evidence: Evidence::new()
                 .with("instances", instances)
                 .with_opt("source_ip", rec.source_ip()),
@@ -105,14 +105,24 @@ mod tests {
     }
 
     #[test]
-    fn a_small_call_counts_by_its_first_instance_a_big_one_fires() {
+    fn a_small_call_counts_by_its_set_of_instances_a_big_one_fires() {
         match eval(&Ec2InstancesTerminatedBurst, &record(EC2, "TerminateInstances", ROLE, &terminate(&ids(3)), "")) {
             Some(Signal::Distinct { group, value, .. }) => {
                 assert_eq!(group, "111122223333|arn:aws:iam::111122223333:role/DataOps");
-                assert_eq!(value, "i-0a1b2c3d4e5f60000");
+                assert_eq!(value, "i-0a1b2c3d4e5f60000,i-0a1b2c3d4e5f60001,i-0a1b2c3d4e5f60002");
             }
             other => panic!("expected an observation, got {other:?}"),
         }
+        // A sacrificial instance leading every call no longer merges the calls; the
+        // same set in another order is the same value.
+        let value = |list: &[String]| match eval(&Ec2InstancesTerminatedBurst, &record(EC2, "TerminateInstances", ROLE, &terminate(list), "")) {
+            Some(Signal::Distinct { value, .. }) => value,
+            other => panic!("expected an observation, got {other:?}"),
+        };
+        let all = ids(5);
+        let (a, b) = ([all[0].clone(), all[1].clone()], [all[0].clone(), all[2].clone()]);
+        assert_ne!(value(&a), value(&b));
+        assert_eq!(value(&[all[3].clone(), all[4].clone()]), value(&[all[4].clone(), all[3].clone()]));
         // Another session of the same role counts in the same group: re-assuming
         // the role does not split the burst.
         let other_session = record(EC2, "TerminateInstances", ROLE, &terminate(&ids(3)), "")

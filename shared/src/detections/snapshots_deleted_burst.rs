@@ -9,8 +9,9 @@
 //! assumed-role session, not the session (`common::account_role_term`, as
 //! `ec2-instances-terminated-burst`): an intruder who re-assumes the role between
 //! calls would otherwise split the burst (IAM Identity Center's roles stay per
-//! person). A batch counts in the window by its first snapshot, and fires on its
-//! own from ten (the store keeps one value per record). Ten in ten minutes is far
+//! person). A batch counts in the window by the set of snapshots it names
+//! (`common::set_value`), and fires on its own from ten (the store keeps one value
+//! per record). Ten in ten minutes is far
 //! above a person's tidying and below a script wiping a Region's recovery copies
 //! before ransomware or a wiper runs. Deletions AWS services make on their own
 //! (Data Lifecycle Manager and AWS Backup retention, by `invokedBy` or an
@@ -19,8 +20,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec, fire};
 use crate::detections::common::{
-    account_role_term, aws_service_caller_but_stack, keep_first_occurrences, request_text_any, succeeded_call,
-    texts_at_key,
+    account_role_term, aws_service_caller_but_stack, distinct_texts_at_key, request_text_any, set_value, succeeded_call,
 };
 use crate::event::Record;
 
@@ -105,15 +105,12 @@ impl Detection for SnapshotsDeletedBurst {
     }
 }
 
-/// Redshift's batch: ten or more snapshots fire at once, fewer count by the first.
+/// Redshift's batch: ten or more snapshots fire at once, fewer count as their set.
 fn batch(rec: &Record<'_>) -> Option<Signal> {
-    let mut snapshots: Vec<&str> = texts_at_key(rec.request_parameters()?, "snapshotIdentifier")
-        .into_iter()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .collect();
-    keep_first_occurrences(&mut snapshots);
-    let first = *snapshots.first()?;
+    let mut snapshots = distinct_texts_at_key(rec.request_parameters()?, "snapshotIdentifier");
+    if snapshots.is_empty() {
+        return None;
+    }
     if snapshots.len() >= MANY {
         let count = snapshots.len();
         snapshots.truncate(100);
@@ -127,7 +124,7 @@ fn batch(rec: &Record<'_>) -> Option<Signal> {
     }
     Some(Signal::Distinct {
         group: account_role_term(rec),
-        value: first.to_owned(),
+        value: set_value(&snapshots),
         evidence: Evidence::new()
             .with("api", rec.event_name())
             .with("snapshots", snapshots)
@@ -191,7 +188,7 @@ mod tests {
             other => panic!("expected a finding, got {other:?}"),
         }
         match eval(&SnapshotsDeletedBurst, &record(REDSHIFT, "BatchDeleteClusterSnapshots", ROLE, &batch_of(3), "")) {
-            Some(Signal::Distinct { value, .. }) => assert_eq!(value, "dw-00"),
+            Some(Signal::Distinct { value, .. }) => assert_eq!(value, "dw-00,dw-01,dw-02"),
             other => panic!("expected an observation, got {other:?}"),
         }
         // Nine named twice are still nine.

@@ -85,6 +85,41 @@ pub fn texts_at_key<'v>(v: &'v serde_json::Value, key: &str) -> Vec<&'v str> {
         .collect()
 }
 
+/// The distinct texts at `key` anywhere in `v`, trimmed and without empty ones, in
+/// the order the request gave them: the resources one call names.
+pub fn distinct_texts_at_key<'v>(v: &'v serde_json::Value, key: &str) -> Vec<&'v str> {
+    let mut out: Vec<&str> = texts_at_key(v, key)
+        .into_iter()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    keep_first_occurrences(&mut out);
+    out
+}
+
+/// Longest window value [`set_value`] makes before it digests the rest.
+const MAX_SET_VALUE_BYTES: usize = 512;
+
+/// One window value for the whole set of resources a call names: sorted, so the
+/// same set counts once whatever its order, and any new member makes a new value
+/// (a value of the first name alone let an intruder lead every call with one
+/// sacrificial resource). Past 512 bytes the rest becomes a stable digest (FNV-1a)
+/// of the whole, so the value stays small and still tells sets apart.
+pub fn set_value(names: &[&str]) -> String {
+    let mut sorted = names.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut value = sorted.join(",");
+    if value.len() > MAX_SET_VALUE_BYTES {
+        let digest = value.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        value.truncate(value.floor_char_boundary(MAX_SET_VALUE_BYTES - 17));
+        value.push_str(&format!("#{digest:016x}"));
+    }
+    value
+}
+
 /// Drops the later copies of repeated items, keeping each first one in its place:
 /// lists reported in the order the request gave them, each item once.
 pub fn keep_first_occurrences<T: Eq + std::hash::Hash + Copy>(items: &mut Vec<T>) {
@@ -302,8 +337,26 @@ pub mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::texts_at_key;
+    use super::{distinct_texts_at_key, set_value, texts_at_key};
     use serde_json::json;
+
+    #[test]
+    fn a_set_value_is_sorted_unique_and_stays_small_but_distinct() {
+        assert_eq!(set_value(&["b", "a", "b"]), "a,b");
+        let long: Vec<String> = (0..60)
+            .map(|i| format!("snapshot-with-a-long-name-{i:03}"))
+            .collect();
+        let names: Vec<&str> = long.iter().map(String::as_str).collect();
+        let one = set_value(&names);
+        assert!(one.len() <= 512, "{}", one.len());
+        // Two long sets that differ only past the cut still differ.
+        let mut other = names.clone();
+        other[59] = "snapshot-with-a-long-name-zzz";
+        assert_ne!(one, set_value(&other));
+        assert_eq!(set_value(&["é"; 1]), "é");
+        let v = json!({"items": [{"id": " x "}, {"id": "y"}, {"id": "x"}, {"id": ""}]});
+        assert_eq!(distinct_texts_at_key(&v, "id"), vec!["x", "y"]);
+    }
 
     #[test]
     fn texts_at_key_finds_either_casing_at_any_depth_in_order() {
