@@ -405,8 +405,9 @@ fn caller_key(key: &str) -> bool {
         .any(|k| k.eq_ignore_ascii_case(key.trim()))
 }
 
-/// A condition value (one or a list) that leaves some callers out: not every value
-/// is a wildcard for everyone (`*`, `arn:aws:iam::*:...`, an address range that is
+/// A condition value (one or a list) that leaves some callers out: no value is a
+/// wildcard for everyone (the values of one key are alternatives, so one such value
+/// among narrow ones admits everyone) (`*`, `arn:aws:iam::*:...`, an address range that is
 /// the internet, alone or with the list's other ranges: `/0`, two `/1`s; see
 /// [`super::cidrs_open_to_internet`]), and
 /// not `false` for `aws:PrincipalIsAWSService` (which then admits every caller that is
@@ -414,8 +415,22 @@ fn caller_key(key: &str) -> bool {
 /// a key naming the caller's account or ARN, a wildcard among the account's digits
 /// pins nothing we can name, and counts as everyone.
 /// A value's literal text before its first wildcard must be at least this long to
-/// pin a caller (`o-a1b2c3*` does, `vpce-*` does not).
+/// pin a caller (`AIDA1234*` does, `AROA*` does not); an id with a type prefix
+/// needs [`WILDCARD_PINS_AFTER_PREFIX`] characters of its own after the dash.
 const WILDCARD_PINS: usize = 6;
+/// Characters of an id's own part (after `o-`, `vpce-`, `vpc-`, leading zeros not
+/// counted: EC2's long ids start with `0`) a wildcard value must spell out to pin a
+/// caller: `o-a1b2*` does; `vpce-*` and `vpce-0*` do not, and anyone can create a
+/// VPC endpoint whose id matches them.
+const WILDCARD_PINS_AFTER_PREFIX: usize = 4;
+
+/// Whether the literal text before a wildcard pins a caller ([`WILDCARD_PINS`]).
+fn literal_pins(literal: &str) -> bool {
+    match literal.split_once('-') {
+        Some((_, own)) => own.trim_start_matches('0').len() >= WILDCARD_PINS_AFTER_PREFIX,
+        None => literal.len() >= WILDCARD_PINS,
+    }
+}
 
 fn names_some_callers(key: &str, value: &serde_json::Value) -> bool {
     let service_flag = key.trim().eq_ignore_ascii_case("aws:PrincipalIsAWSService");
@@ -437,7 +452,7 @@ fn names_some_callers(key: &str, value: &serde_json::Value) -> bool {
                 }
                 // `o-*`, `vpce-*`, `AROA*`: a wildcard right after an id's prefix
                 // pins nothing.
-                || (!s.starts_with("arn:") && wildcard_at.is_some_and(|at| at < WILDCARD_PINS))
+                || (!s.starts_with("arn:") && wildcard_at.is_some_and(|at| !literal_pins(&s[..at])))
                 || internet.contains(&text.as_str())
                 || (service_flag && s.eq_ignore_ascii_case("false"))
                 || (account_key && account_part_is_wild(s))
@@ -445,7 +460,7 @@ fn names_some_callers(key: &str, value: &serde_json::Value) -> bool {
         serde_json::Value::Bool(b) => service_flag && !b,
         _ => false,
     };
-    !values.is_empty() && !values.iter().copied().all(everyone)
+    !values.is_empty() && !values.iter().copied().any(everyone)
 }
 
 /// The items of an EC2 sharing list's `add` (`{"add": {"items": [...]}}`), one
@@ -656,6 +671,30 @@ mod exposure_tests {
             ),
             (true, vec![])
         );
+    }
+
+    /// From a review: a key's values are alternatives, so one value for everyone
+    /// among narrow ones admits everyone; `vpce-0*` pins no endpoint.
+    #[test]
+    fn one_wildcard_among_a_keys_values_admits_everyone() {
+        for condition in [
+            json!({"StringLike": {"aws:PrincipalAccount": ["111122223333", "*"]}}),
+            json!({"StringLike": {"aws:PrincipalOrgID": ["o-a1b2c3d4e5", "o-*"]}}),
+            json!({"ArnLike": {"aws:PrincipalArn": ["arn:aws:iam::111122223333:role/ci", "arn:aws:iam::*:*"]}}),
+            json!({"IpAddress": {"aws:SourceIp": ["203.0.113.5/32", "::/0"]}}),
+            json!({"StringLike": {"aws:SourceVpce": "vpce-0*"}}),
+            json!({"StringLike": {"aws:SourceVpce": "vpce-0000a*"}}),
+        ] {
+            assert_eq!(open(condition.clone()), (true, vec![]), "{condition}");
+        }
+        for condition in [
+            json!({"StringLike": {"aws:SourceVpce": "vpce-0a1b2c3d*"}}),
+            json!({"StringLike": {"aws:PrincipalOrgID": "o-a1b2*"}}),
+            json!({"StringLike": {"aws:userid": "AIDAEXAMPLE*"}}),
+            json!({"IpAddress": {"aws:SourceIp": ["203.0.113.5/32", "2001:db8::/32"]}}),
+        ] {
+            assert_eq!(open(condition.clone()), (false, vec![]), "{condition}");
+        }
     }
 
     /// From a second review: the `Null` operator, wildcards among an account's
