@@ -66,9 +66,9 @@ fn scalar(v: Option<&Value>) -> Option<Value> {
 }
 
 /// The first side of a password-then-sign-in pair: a successful call that set
-/// the console password of `requestParameters.userName` (a failed one sets no
-/// password, so nothing can follow from it). `(by, by_type)`: the evidence keys
-/// naming the caller and its identity type.
+/// the console password of a user (a failed one sets no password, so nothing can
+/// follow from it). `(by, by_type)`: the evidence keys naming the caller and its
+/// identity type.
 fn password_side(
     rec: &Record,
     (by, by_type): (&'static str, &'static str),
@@ -76,7 +76,7 @@ fn password_side(
     if !rec.succeeded() {
         return None;
     }
-    let target = rec.request_param_str("userName")?;
+    let target = password_target(rec)?;
     let key = pair_key(rec, target)?;
     let evidence = Evidence::new()
         .with(by, actor_display(rec))
@@ -91,6 +91,22 @@ fn password_side(
         side: Side::First,
         evidence,
     })
+}
+
+/// Whose password the call set: `requestParameters.userName`, else the response's
+/// `loginProfile.userName`, else an IAM user caller itself. IAM defaults a missing
+/// user name to the caller, so a stolen key can give its own user a console
+/// password without naming it (from a review: the classic case went unpaired).
+fn password_target<'r>(rec: &'r Record) -> Option<&'r str> {
+    let named = |v: Option<&'r Value>| v.and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
+    named(rec.request_param("userName"))
+        .or_else(|| named(rec.response_element("loginProfile").and_then(|p| p.get("userName"))))
+        .or_else(|| {
+            rec.identity_type()
+                .is_some_and(|t| t == "IAMUser")
+                .then(|| rec.user_name())
+                .flatten()
+        })
 }
 
 /// The second side: a console sign-in as an IAM user, whatever its result.
@@ -255,8 +271,20 @@ pub(super) mod tests {
 
     #[test]
     fn needs_the_user_names() {
-        let no_target = CREATE.replace(r#""userName":"harold","#, "");
-        assert_eq!(eval(&CreateLoginProfileThenConsoleLogin, &no_target), None);
+        // No user named by the request: the response's, else an IAM user caller's
+        // own (IAM's default); a role caller with neither names no one.
+        let no_target = CREATE.replace(r#""requestParameters":{"userName":"harold","#, r#""requestParameters":{"#);
+        assert_ne!(no_target, CREATE);
+        let (named, _, _) = pair(eval(&CreateLoginProfileThenConsoleLogin, CREATE));
+        let (from_response, _, _) = pair(eval(&CreateLoginProfileThenConsoleLogin, &no_target));
+        assert_eq!(from_response, named);
+        let no_response = no_target.replace(r#""loginProfile":{"userName":"harold","#, r#""loginProfile":{"#);
+        assert_ne!(no_response, no_target);
+        let (own, _, _) = pair(eval(&CreateLoginProfileThenConsoleLogin, &no_response));
+        let (gwen, _, _) = pair(eval(&CreateLoginProfileThenConsoleLogin, &LOGIN.replace("harold", "gwen")));
+        assert_eq!(own, gwen);
+        let by_role = no_response.replace(r#""type":"IAMUser""#, r#""type":"AssumedRole""#);
+        assert_eq!(eval(&CreateLoginProfileThenConsoleLogin, &by_role), None);
         let root_login = LOGIN.replace(
             r#"{"type":"IAMUser","principalId":"AIDAEXAMPLEHAROLD","arn":"arn:aws:iam::123456789012:user/harold",
             "accountId":"123456789012","userName":"harold"}"#,

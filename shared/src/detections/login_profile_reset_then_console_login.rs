@@ -96,7 +96,16 @@ mod tests {
         assert_eq!(eval(&LoginProfileResetThenConsoleLogin, created), None);
         let own_change = reset().replace("UpdateLoginProfile", "ChangePassword");
         assert_eq!(eval(&LoginProfileResetThenConsoleLogin, &own_change), None);
-        let no_user = reset().replace(r#""requestParameters":{"userName":"harold","#, r#""requestParameters":{"#);
-        assert_eq!(eval(&LoginProfileResetThenConsoleLogin, &no_user), None);
+        // No user named (UpdateLoginProfile answers nothing): an IAM user caller
+        // reset its own password, a role caller names no one.
+        let no_user = reset()
+            .replace(r#""requestParameters":{"userName":"harold","#, r#""requestParameters":{"#)
+            .replace(r#""loginProfile":{"userName":"harold","#, r#""loginProfile":{"#);
+        match eval(&LoginProfileResetThenConsoleLogin, &no_user) {
+            Some(Signal::Pair { key, .. }) => assert_eq!(key, "123456789012|gwen|198.51.100.77"),
+            other => panic!("expected the caller's own side, got {other:?}"),
+        }
+        let by_role = no_user.replace(r#""type":"IAMUser""#, r#""type":"AssumedRole""#);
+        assert_eq!(eval(&LoginProfileResetThenConsoleLogin, &by_role), None);
     }
 }
