@@ -4,15 +4,17 @@
 //! Decisions: the upstream rule adds "from an autonomous system that is not Amazon,
 //! Google or Microsoft", which needs ASN enrichment we do not have. What we keep
 //! without it: a new principal (the role for assumed-role sessions) creating a key
-//! pair by API call from an address. Key pairs made in the console (the
-//! `EC2ConsoleBackend` agent, or a browser on a console session's credentials), by
-//! AWS services, or from no literal address are left out
-//! (`common::aws_service_or_console_caller`): that is the ordinary way people create them. `ImportKeyPair` counts too: an
+//! pair by API call from an address. Key pairs made in the console (a console
+//! session's credentials under the console's agent or a browser's), by AWS
+//! services, or from no literal address are left out
+//! (`common::aws_service_or_console_session_caller`): that is the ordinary way
+//! people create them. The console's agent alone exempts nothing: any SDK can send
+//! it (from a review). `ImportKeyPair` counts too: an
 //! intruder imports its own public key rather than downloading a new private one.
 //! Only successful calls.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{aws_service_or_console_caller, first_seen_by_principal};
+use crate::detections::common::{aws_service_or_console_session_caller, first_seen_by_principal};
 use crate::event::Record;
 
 pub struct Ec2KeypairCreatedByNewPrincipal;
@@ -52,7 +54,7 @@ impl Detection for Ec2KeypairCreatedByNewPrincipal {
         if rec.event_source() != "ec2.amazonaws.com"
             || !matches!(rec.event_name(), "CreateKeyPair" | "ImportKeyPair")
             || !rec.succeeded()
-            || aws_service_or_console_caller(rec)
+            || aws_service_or_console_session_caller(rec)
         {
             return None;
         }
@@ -104,13 +106,31 @@ mod tests {
         let console = record(
             "CreateKeyPair",
             "EC2ConsoleBackend, aws-sdk-java/1.12.0 Linux/5.10",
-            "",
+            r#""sessionCredentialFromConsole":"true","#,
         );
         assert_eq!(eval(&Ec2KeypairCreatedByNewPrincipal, &console), None);
-        let internal = record("CreateKeyPair", "AWS Internal", "");
+        let internal = record("CreateKeyPair", "AWS Internal", "").replace("203.0.113.88", "AWS Internal");
         assert_eq!(eval(&Ec2KeypairCreatedByNewPrincipal, &internal), None);
-        let svc = record("CreateKeyPair", "cloudformation.amazonaws.com", "");
+        let svc = record("CreateKeyPair", "cloudformation.amazonaws.com", r#""invokedBy":"cloudformation.amazonaws.com","#)
+            .replace(r#""userIdentity":{"#, r#""userIdentity":{"invokedBy":"cloudformation.amazonaws.com","#);
         assert_eq!(eval(&Ec2KeypairCreatedByNewPrincipal, &svc), None);
+    }
+
+    /// From a review: the console's word in an agent any SDK can send
+    /// (`AWS_SDK_UA_APP_ID=consolebackend`) exempts nothing without a console
+    /// session.
+    #[test]
+    fn a_console_agent_without_a_console_session_counts() {
+        for ua in [
+            "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 app/consolebackend",
+            "EC2ConsoleBackend, aws-sdk-java/1.12.0 Linux/5.10",
+            "console.amazonaws.com",
+        ] {
+            assert!(
+                matches!(eval(&Ec2KeypairCreatedByNewPrincipal, &record("ImportKeyPair", ua, "")), Some(Signal::FirstSeen { .. })),
+                "{ua}"
+            );
+        }
     }
 
     #[test]

@@ -4,11 +4,12 @@
 //! Decisions: the upstream rule compares the pusher with an allow-list lookup of
 //! known ECR users, which we do not keep; a thirty-day first-seen history per
 //! account and principal (the role for assumed-role sessions) learns that list
-//! instead. Only successful pushes, by API clients from an address: the console and
-//! AWS services (replication, pull-through cache) are left out.
+//! instead. Only successful pushes, by API clients from an address: the console (by
+//! its session, not by an agent any SDK can send) and AWS services (replication,
+//! pull-through cache) are left out.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{aws_service_or_console_caller, first_seen_by_principal};
+use crate::detections::common::{aws_service_or_console_session_caller, first_seen_by_principal};
 use crate::event::Record;
 
 pub struct EcrImagePushByNewPrincipal;
@@ -45,7 +46,7 @@ impl Detection for EcrImagePushByNewPrincipal {
         if rec.event_source() != "ecr.amazonaws.com"
             || rec.event_name() != "PutImage"
             || !rec.succeeded()
-            || aws_service_or_console_caller(rec)
+            || aws_service_or_console_session_caller(rec)
         {
             return None;
         }
@@ -85,8 +86,13 @@ mod tests {
 
     #[test]
     fn console_services_failures_and_other_calls_are_ignored() {
-        assert_eq!(eval(&EcrImagePushByNewPrincipal, &record("console.amazonaws.com", "")), None);
-        assert_eq!(eval(&EcrImagePushByNewPrincipal, &record("AWS Internal", "")), None);
+        let console = record("console.amazonaws.com", r#""sessionCredentialFromConsole":"true","#);
+        assert_eq!(eval(&EcrImagePushByNewPrincipal, &console), None);
+        let internal = record("AWS Internal", "").replace("203.0.113.61", "AWS Internal");
+        assert_eq!(eval(&EcrImagePushByNewPrincipal, &internal), None);
+        // From a review: the console's word in an SDK's agent is no console session.
+        let app_id = record("aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 app/consolebackend", "");
+        assert!(matches!(eval(&EcrImagePushByNewPrincipal, &app_id), Some(Signal::FirstSeen { .. })));
         let exists = record("docker/25.0.3", r#""errorCode":"ImageAlreadyExistsException","#);
         assert_eq!(eval(&EcrImagePushByNewPrincipal, &exists), None);
         let other = record("docker/25.0.3", "").replace("PutImage", "BatchDeleteImage");

@@ -150,11 +150,18 @@ pub fn raw_may_use_instance_credentials(json: &[u8]) -> bool {
 /// too, a gap every agent-based exclusion has (the identity and source checks do
 /// not depend on it).
 pub fn aws_service_or_console_caller(rec: &Record) -> bool {
-    if rec.identity_type() == Some("AWSService") || rec.invoked_by().is_some() {
-        return true;
-    }
-    console_session_caller(rec)
-        || service_or_console_agent(rec.user_agent())
+    aws_service_or_console_session_caller(rec) || service_or_console_agent(rec.user_agent())
+}
+
+/// [`aws_service_or_console_caller`] for writes: the console only by its session
+/// ([`console_session_caller`]), never by the agent alone, which any SDK can send
+/// (`AWS_SDK_UA_APP_ID=consolebackend` puts the console's word into a CLI's
+/// agent). AWS service identities, `invokedBy` and a source that is no address
+/// still exempt: AWS writes those.
+pub fn aws_service_or_console_session_caller(rec: &Record) -> bool {
+    rec.identity_type() == Some("AWSService")
+        || rec.invoked_by().is_some()
+        || console_session_caller(rec)
         || source_ip_literal(rec).is_none()
 }
 
