@@ -95,11 +95,17 @@ pub fn stable_principal<'r>(rec: &'r Record) -> &'r str {
 /// `<account>|<role>` for a window an intruder could split: the role of an
 /// assumed-role session whatever the session is named (the caller of `AssumeRole`
 /// chooses the name, an e-mail address included), except Identity Center's roles,
-/// whose sessions IAM Identity Center names after the person; else the actor key.
-/// [`stable_principal`]'s person-session exception suits first-seen histories, where
-/// splitting only adds findings, not bursts and correlations, where it hides them.
+/// whose sessions IAM Identity Center names after the person; the user (or root)
+/// that issued a federated user's token, whose name the caller of
+/// `GetFederationToken` chooses (a token per Region split the Region windows, from
+/// a review); else the actor key. [`stable_principal`]'s person-session and
+/// federated-user exceptions suit first-seen histories, where splitting only adds
+/// findings, not bursts and correlations, where it hides them.
 pub fn account_role_term(rec: &Record) -> String {
-    let issuer = rec.session_issuer_arn().filter(|a| a.contains(":role/"));
+    let federated = rec.identity_type() == Some("FederatedUser");
+    let issuer = rec
+        .session_issuer_arn()
+        .filter(|a| a.contains(":role/") || (federated && a.starts_with("arn:")));
     let principal = match issuer {
         Some(role) if !identity_center_role(role) => role,
         _ => crate::event::actor_key(rec),
@@ -271,6 +277,37 @@ mod stable_principal_tests {
         );
         let sdk = Record::from_json(&sdk).expect("record");
         assert_eq!(stable_principal(&sdk), issuer);
+    }
+
+    /// From a review: the name of a federated user is the token's requester's
+    /// choice, so the windows an intruder could split count its issuer.
+    #[test]
+    fn a_burst_counts_a_federated_user_as_the_user_that_issued_its_token() {
+        let json = |name: &str| {
+            format!(
+                r#"{{"eventSource":"ec2.amazonaws.com","eventName":"RunInstances","userIdentity":{{
+                "type":"FederatedUser","principalId":"111122223333:{name}",
+                "arn":"arn:aws:sts::111122223333:federated-user/{name}","accountId":"111122223333",
+                "sessionContext":{{"sessionIssuer":{{"type":"IAMUser","principalId":"AIDAEXAMPLEBOT",
+                "arn":"arn:aws:iam::111122223333:user/leaked","accountId":"111122223333",
+                "userName":"leaked"}}}}}}}}"#
+            )
+        };
+        for name in ["m0", "m1"] {
+            let text = json(name);
+            let rec = Record::from_json(&text).expect("record");
+            assert_eq!(
+                super::account_role_term(&rec),
+                "111122223333|arn:aws:iam::111122223333:user/leaked"
+            );
+        }
+        // A user's own call is its own ARN either way.
+        let user = json("m0").replace(r#""type":"FederatedUser""#, r#""type":"IAMUser""#);
+        let rec = Record::from_json(&user).expect("record");
+        assert_eq!(
+            super::account_role_term(&rec),
+            "111122223333|arn:aws:sts::111122223333:federated-user/m0"
+        );
     }
 
     #[test]
