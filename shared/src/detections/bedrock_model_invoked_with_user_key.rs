@@ -108,6 +108,23 @@ mod tests {
         assert_eq!(first_seen_term(det, &federated_console), None);
     }
 
+    /// From a review: a Bedrock API key is a bearer token tied to an IAM user;
+    /// its records are marked and may carry no access key id.
+    #[test]
+    fn a_bedrock_api_key_counts_as_the_users_key() {
+        let det = &BedrockModelInvokedWithUserKey;
+        let api_key_user = r#"{"type":"IAMUser","principalId":"AIDAEXAMPLEBEDROCK01",
+            "arn":"arn:aws:iam::111122223333:user/BedrockAPIKey-826f","accountId":"111122223333",
+            "userName":"BedrockAPIKey-826f"}"#;
+        for flag in ["true", r#""true""#] {
+            let extra = format!(r#""additionalEventData":{{"callWithBearerToken":{flag}}},"#);
+            assert!(first_seen_term(det, &record(SOURCE, "Converse", api_key_user, MODEL, &extra)).is_some(), "{flag}");
+        }
+        let unmarked = record(SOURCE, "Converse", api_key_user, MODEL, r#""additionalEventData":{"callWithBearerToken":false},"#);
+        assert_eq!(first_seen_term(det, &unmarked), None);
+        assert_eq!(first_seen_term(det, &record(SOURCE, "Converse", api_key_user, MODEL, "")), None);
+    }
+
     #[test]
     fn roles_root_sessions_and_other_calls_are_ignored() {
         let det = &BedrockModelInvokedWithUserKey;

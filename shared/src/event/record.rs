@@ -399,11 +399,11 @@ impl<'a> Record<'a> {
     }
     /// `additionalEventData.<key>` as a string.
     pub fn additional_data_str(&self, key: &str) -> Option<&str> {
-        self.additional_event_data
-            .get()?
-            .as_object()?
-            .get(key)?
-            .as_str()
+        self.additional_data(key)?.as_str()
+    }
+    /// `additionalEventData.<key>`, whatever its type.
+    pub fn additional_data(&self, key: &str) -> Option<&Value> {
+        self.additional_event_data.get()?.as_object()?.get(key)
     }
 }
 

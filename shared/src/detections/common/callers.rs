@@ -78,12 +78,24 @@ pub fn uses_long_term_key(rec: &Record) -> bool {
 /// long-term key, or session keys it got for itself with `GetSessionToken` (the
 /// identity stays the user) or `GetFederationToken` (a federated user whose
 /// session the user issued), which is how a leaked key is often used so that its
-/// `AKIA` id appears once. The console's own sessions are left out.
+/// `AKIA` id appears once; or a Bedrock API key, a bearer token tied to an IAM
+/// user that CloudTrail marks with `additionalEventData.callWithBearerToken` (it may
+/// carry no access key id). The console's own sessions are left out.
 pub fn user_key_outside_console(rec: &Record) -> bool {
     uses_long_term_key(rec)
         || (user_or_root_session(rec)
-            && access_key_id(rec).is_some()
+            && (access_key_id(rec).is_some() || bearer_token_call(rec))
             && !rec.from_console_session())
+}
+
+/// The call was made with a Bedrock API key: `callWithBearerToken` true (as a
+/// boolean or as text).
+fn bearer_token_call(rec: &Record) -> bool {
+    match rec.additional_data("callWithBearerToken") {
+        Some(serde_json::Value::Bool(b)) => *b,
+        Some(serde_json::Value::String(s)) => s.trim().eq_ignore_ascii_case("true"),
+        _ => false,
+    }
 }
 
 /// The caller is an IAM user or the root user, or a federated user one of them
