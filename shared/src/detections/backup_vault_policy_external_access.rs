@@ -8,10 +8,13 @@
 //! quiet), and an account principal counts when it is not the event's own account.
 //! `Deny` statements (the vault protections AWS recommends) open nothing. A vault
 //! that another account may copy from, restore from or delete in hands that account
-//! the backups.
+//! the backups. A grant of `backup:CopyIntoBackupVault` alone opens nothing either:
+//! it is how AWS's cross-account backup lets member accounts copy into a central
+//! vault, and it lets no one read, copy out or delete (from a review: it fired on
+//! that set-up).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{policy_document, policy_exposure, request_param_any, succeeded_call};
+use crate::detections::common::{one_or_many, policy_document, policy_exposure, request_param_any, succeeded_call};
 use crate::event::Record;
 
 pub struct BackupVaultPolicyExternalAccess;
@@ -54,7 +57,7 @@ impl Detection for BackupVaultPolicyExternalAccess {
             return None;
         }
         let doc = policy_document(request_param_any(rec, &["policy", "Policy"])?)?;
-        let exposure = policy_exposure(&doc, rec.account_id(), |_| true);
+        let exposure = policy_exposure(&doc, rec.account_id(), grants_more_than_copying_in);
         if !exposure.exposed() {
             return None;
         }
@@ -62,6 +65,19 @@ impl Detection for BackupVaultPolicyExternalAccess {
             .request_param_str("backupVaultName")
             .or_else(|| rec.request_param_str("BackupVaultName"));
         fire(exposure.evidence(Evidence::new().with_opt("backup_vault", vault)))
+    }
+}
+
+/// The statement allows something besides copying recovery points into the vault
+/// (a pattern, `NotAction`, or an action that is not text counts as more).
+fn grants_more_than_copying_in(statement: &serde_json::Value) -> bool {
+    match (statement.get("Action"), statement.get("NotAction")) {
+        (Some(actions), _) => one_or_many(Some(actions)).iter().any(|a| {
+            a.as_str()
+                .is_none_or(|a| !a.trim().eq_ignore_ascii_case("backup:CopyIntoBackupVault"))
+        }),
+        (None, Some(_)) => true,
+        (None, None) => false,
     }
 }
 
@@ -78,6 +94,17 @@ mod tests {
 
     const FOREIGN: &str = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"backup:CopyFromBackupVault","Resource":"*"}"#;
     const PUBLIC: &str = r#"{"Effect":"Allow","Principal":"*","Action":"backup:*","Resource":"*"}"#;
+
+    #[test]
+    fn copying_in_beside_more_or_by_pattern_still_fires() {
+        for st in [
+            r#"{"Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":["backup:CopyIntoBackupVault","backup:DeleteRecoveryPoint"],"Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"444455556666"},"Action":"backup:Copy*","Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"444455556666"},"NotAction":"backup:CopyIntoBackupVault","Resource":"*"}"#,
+        ] {
+            assert!(fires(&BackupVaultPolicyExternalAccess, &record(BACKUP, "PutBackupVaultAccessPolicy", ROLE, &params(st), "")), "{st}");
+        }
+    }
 
     #[test]
     fn a_vault_opened_to_another_account_or_everyone_fires() {
@@ -99,7 +126,9 @@ mod tests {
         let org = r#"{"Effect":"Allow","Principal":"*","Action":"backup:CopyIntoBackupVault","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#;
         let deny = r#"{"Effect":"Deny","Principal":"*","Action":["backup:DeleteRecoveryPoint","backup:DeleteBackupVault"],"Resource":"*"}"#;
         let own = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/BackupAdmin"},"Action":"backup:*","Resource":"*"}"#;
-        for st in [org, deny, own] {
+        // The central vault of AWS's cross-account backup: members copy in, nothing more.
+        let copy_in = r#"{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444455556666:root","555566667777"]},"Action":"backup:CopyIntoBackupVault","Resource":"*"}"#;
+        for st in [org, deny, own, copy_in] {
             assert!(!fires(&BackupVaultPolicyExternalAccess, &record(BACKUP, "PutBackupVaultAccessPolicy", ROLE, &params(st), "")), "{st}");
         }
         assert!(!fires(&BackupVaultPolicyExternalAccess, &failed(BACKUP, "PutBackupVaultAccessPolicy", ROLE, &params(PUBLIC), "AccessDeniedException")));
