@@ -7,10 +7,13 @@
 //! group `all` (public) or a 12-digit account other than the one the event belongs
 //! to. Adding one's own account, a malformed id or a `remove` changes nothing
 //! outside the account and does not fire (removal is `ebs-snapshot-access-removed`).
-//! Only a share that succeeded counts: a refused one exposes nothing.
+//! Only a share that succeeded counts: a refused one exposes nothing. Shares AWS
+//! services make (`common::aws_service_or_linked_role`: GuardDuty's malware scans
+//! share each snapshot they take with GuardDuty's account through a service-linked
+//! role) are left out (from a review: they fired at high on every scan).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{ec2_permission_added, succeeded_call};
+use crate::detections::common::{aws_service_or_linked_role, ec2_permission_added, succeeded_call};
 use crate::event::Record;
 
 pub struct EbsSnapshotShared;
@@ -49,6 +52,7 @@ impl Detection for EbsSnapshotShared {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !succeeded_call(rec, "ec2.amazonaws.com", &["ModifySnapshotAttribute"])
+            || aws_service_or_linked_role(rec)
         {
             return None;
         }
@@ -113,6 +117,26 @@ mod tests {
             let rec = record("ec2.amazonaws.com", "ModifySnapshotAttribute", ROLE, params, "");
             assert!(!fires(&EbsSnapshotShared, &rec), "{params}");
         }
+    }
+
+    /// From a review: GuardDuty's malware scans share their snapshots through a
+    /// service-linked role; a role merely named like it elsewhere still counts.
+    #[test]
+    fn a_service_linked_roles_share_does_not_fire() {
+        let slr = |path: &str| {
+            format!(
+                r#"{{"type":"AssumedRole","principalId":"AROAEXAMPLEGDMP:GuardDuty",
+                "arn":"arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForAmazonGuardDutyMalwareProtection/GuardDuty",
+                "accountId":"111122223333","sessionContext":{{"sessionIssuer":{{"type":"Role",
+                "arn":"arn:aws:iam::111122223333:role/{path}AWSServiceRoleForAmazonGuardDutyMalwareProtection",
+                "accountId":"111122223333"}}}}}}"#
+            )
+        };
+        let params = share(r#"{"userId":"987654321098"}"#);
+        let scan = slr("aws-service-role/malware-protection.guardduty.amazonaws.com/");
+        assert!(!fires(&EbsSnapshotShared, &record("ec2.amazonaws.com", "ModifySnapshotAttribute", &scan, &params, "")));
+        let lookalike = slr("");
+        assert!(fires(&EbsSnapshotShared, &record("ec2.amazonaws.com", "ModifySnapshotAttribute", &lookalike, &params, "")));
     }
 
     #[test]

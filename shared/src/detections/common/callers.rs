@@ -24,6 +24,17 @@ pub fn aws_service_caller(rec: &Record) -> bool {
         })
 }
 
+/// The caller is an AWS service: an `AWSService` identity, or a session of a
+/// service-linked role (path `/aws-service-role/`), which only its service can
+/// assume: GuardDuty's malware scans share the snapshots they take with GuardDuty's
+/// own account through `AWSServiceRoleForAmazonGuardDutyMalwareProtection`.
+pub fn aws_service_or_linked_role(rec: &Record) -> bool {
+    rec.identity_type() == Some("AWSService")
+        || rec
+            .session_issuer_arn()
+            .is_some_and(|arn| arn.starts_with("arn:") && arn.contains(":role/aws-service-role/"))
+}
+
 /// [`aws_service_caller`], less the calls a CloudFormation stack made for its caller:
 /// for launches and other acts where a stack is only another way for the person to do
 /// the same thing, while Auto Scaling, fleets and managed node groups launch from
