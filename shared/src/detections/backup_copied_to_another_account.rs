@@ -1,7 +1,10 @@
 //! Backups sent to a vault in another account, successfully: a copy job started by
 //! hand (`StartCopyJob`), or a backup plan created or changed so that its rules copy
 //! every recovery point there (`CreateBackupPlan`, `UpdateBackupPlan` with a copy
-//! action's `DestinationBackupVaultArn`).
+//! action's `DestinationBackupVaultArn`); or a Data Lifecycle Manager policy whose
+//! share rules hand every snapshot it takes to other accounts
+//! (`CreateLifecyclePolicy`, `UpdateLifecyclePolicy` with `shareRules`'
+//! `targetAccounts`: the scheduled shares themselves are DLM's, from a review).
 //!
 //! Decisions: the destination counts when its vault ARN names an account other than
 //! the one the event was recorded in. The vault ARN is looked for under its name at
@@ -12,19 +15,25 @@
 //! their own copies here, and tune by that account.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{arn_account, aws_service_caller_but_stack, foreign_arn_account, keep_first_occurrences, other_accounts, request_text_any, succeeded_call, texts_at_key};
+use crate::detections::common::{
+    arn_account, aws_service_caller_but_stack, foreign_arn_account, keep_first_occurrences, one_or_many, other_accounts,
+    request_text_any, succeeded_call, texts_at_key, values_at_key,
+};
 use crate::event::Record;
 
 pub struct BackupCopiedToAnotherAccount;
 
 const BACKUP: &str = "backup.amazonaws.com";
 const CALLS: &[&str] = &["StartCopyJob", "CreateBackupPlan", "UpdateBackupPlan"];
+const DLM: &str = "dlm.amazonaws.com";
+const DLM_CALLS: &[&str] = &["CreateLifecyclePolicy", "UpdateLifecyclePolicy"];
 
 pub static META: Meta = Meta {
     id: "backup-copied-to-another-account",
     title: "AWS Backup Copied to Another Account",
-    description: "A backup copy job, or a backup plan's copy rule, sends recovery points to a \
-                  vault in another AWS account. The other account gets a full copy of the \
+    description: "A backup copy job, a backup plan's copy rule, or a Data Lifecycle Manager \
+                  policy's share rule sends recovery points or snapshots to another AWS \
+                  account. The other account gets a full copy of the \
                   data it can restore on its own, out of reach of this account's controls.",
     severity: Severity::Medium,
     attack: &["T1537"],
@@ -40,7 +49,7 @@ pub static META: Meta = Meta {
     next_steps: "Identify the destination account. If it is not the organisation's, stop the \
                  copy jobs, remove the copy rule from the plan, and revoke the caller's \
                  credentials; ask the destination's owner to delete the copies if possible.",
-    triggers: &[Trigger::write(BACKUP, CALLS)],
+    triggers: &[Trigger::write(BACKUP, CALLS), Trigger::write(DLM, DLM_CALLS)],
     window: None,
 };
 
@@ -50,7 +59,13 @@ impl Detection for BackupCopiedToAnotherAccount {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, BACKUP, CALLS) || aws_service_caller_but_stack(rec) {
+        if aws_service_caller_but_stack(rec) {
+            return None;
+        }
+        if succeeded_call(rec, DLM, DLM_CALLS) {
+            return lifecycle_policy_shares(rec);
+        }
+        if !succeeded_call(rec, BACKUP, CALLS) {
             return None;
         }
         let own = rec.account_id();
@@ -75,6 +90,28 @@ impl Detection for BackupCopiedToAnotherAccount {
                 .with_opt("recovery_point", source),
         )
     }
+}
+
+/// A DLM policy sharing its snapshots with accounts other than the record's own.
+fn lifecycle_policy_shares(rec: &Record<'_>) -> Option<Signal> {
+    let targets = values_at_key(rec.request_parameters()?, "targetAccounts");
+    let accounts = other_accounts(
+        targets
+            .into_iter()
+            .flat_map(|t| one_or_many(Some(t)))
+            .filter_map(|a| a.as_str()),
+        rec.account_id(),
+    );
+    if accounts.is_empty() {
+        return None;
+    }
+    fire(
+        Evidence::new()
+            .with("api", rec.event_name())
+            .with("other_accounts", accounts)
+            .with_opt("lifecycle_policy", request_text_any(rec, &["policyId", "PolicyId"]))
+            .with_opt("description", request_text_any(rec, &["description", "Description"])),
+    )
 }
 
 #[cfg(test)]
@@ -120,6 +157,32 @@ mod tests {
                 other => panic!("expected a finding for {name}, got {other:?}"),
             }
         }
+    }
+
+    fn lifecycle(targets: &str) -> String {
+        format!(
+            r#"{{"executionRoleArn":"arn:aws:iam::111122223333:role/AWSDataLifecycleManagerDefaultRole",
+            "description":"daily","state":"ENABLED","policyDetails":{{"policyType":"EBS_SNAPSHOT_MANAGEMENT",
+            "resourceTypes":["VOLUME"],"targetTags":[{{"key":"backup","value":"true"}}],
+            "schedules":[{{"name":"daily","createRule":{{"interval":24,"intervalUnit":"HOURS"}},
+            "retainRule":{{"count":7}},"shareRules":[{{"targetAccounts":{targets}}}]}}]}}}}"#
+        )
+    }
+
+    /// From a review: a DLM policy's share rule hands every snapshot it takes to
+    /// another account.
+    #[test]
+    fn a_lifecycle_policy_sharing_with_another_account_fires() {
+        for name in ["CreateLifecyclePolicy", "UpdateLifecyclePolicy"] {
+            match eval(&BackupCopiedToAnotherAccount, &record(DLM, name, ROLE, &lifecycle(r#"["111122223333","444455556666"]"#), "")) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("other_accounts"), Some(&serde_json::json!(["444455556666"])), "{name}"),
+                other => panic!("expected a finding for {name}, got {other:?}"),
+            }
+        }
+        assert!(!fires(&BackupCopiedToAnotherAccount, &record(DLM, "CreateLifecyclePolicy", ROLE, &lifecycle(r#"["111122223333"]"#), "")));
+        assert!(!fires(&BackupCopiedToAnotherAccount, &record(DLM, "CreateLifecyclePolicy", ROLE, &lifecycle("[]"), "")));
+        assert!(!fires(&BackupCopiedToAnotherAccount, &failed(DLM, "CreateLifecyclePolicy", ROLE, &lifecycle(r#"["444455556666"]"#), "AccessDeniedException")));
+        assert!(!fires(&BackupCopiedToAnotherAccount, &record(DLM, "DeleteLifecyclePolicy", ROLE, &lifecycle(r#"["444455556666"]"#), "")));
     }
 
     #[test]
