@@ -320,6 +320,7 @@ registry! {
     compute_gpu_capacity_prepared::ComputeGpuCapacityPrepared,
     route53_domain_auth_code_retrieved::Route53DomainAuthCodeRetrieved,
     route53_domain_contact_changed::Route53DomainContactChanged,
+    route53_domain_nameservers_changed_or_deleted::Route53DomainNameserversChangedOrDeleted,
     organizations_account_removed::OrganizationsAccountRemoved,
     // (end of hijacking)
 

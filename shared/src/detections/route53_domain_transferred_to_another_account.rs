@@ -1,9 +1,13 @@
 //! A domain registered with Route 53 handed to another AWS account
-//! (`TransferDomainToAnotherAwsAccount`), successfully.
+//! (`TransferDomainToAnotherAwsAccount`), or pushed to another registrar
+//! (`PushDomain`, for `.uk` domains), successfully.
 //!
 //! Decision: the transfer completes only when the other account accepts it; the
 //! request is what the intruder controls and what we report, with the receiving
-//! account.
+//! account. A push hands a `.uk` domain to the registrar whose IPS tag it names,
+//! with neither the transfer lock nor the authorisation code involved, so the
+//! detections of those two steps never see it (from a review); the tag is the
+//! evidence.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{domain_evidence, succeeded_call};
@@ -17,15 +21,17 @@ const SOURCE: &str = "route53domains.amazonaws.com";
 const NAMES: &[&str] = &[
     "TransferDomainToAnotherAwsAccount",
     "transferDomainToAnotherAwsAccount",
+    "PushDomain",
+    "pushDomain",
 ];
 
 pub static META: Meta = Meta {
     id: "route53-domain-transferred-to-another-account",
-    title: "AWS Route 53 Domain Transferred to Another Account",
-    description: "A domain registered through Route 53 was offered to another AWS account. \
-                  Once accepted, that account controls the domain's registration and can point \
-                  it anywhere: web traffic, e-mail and certificate issuance follow whoever owns \
-                  the domain.",
+    title: "AWS Route 53 Domain Transferred to Another Account or Registrar",
+    description: "A domain registered through Route 53 was offered to another AWS account, or \
+                  (a .uk domain) pushed to another registrar. Once it moves, the new holder \
+                  controls the domain's registration and can point it anywhere: web traffic, \
+                  e-mail and certificate issuance follow whoever owns the domain.",
     severity: Severity::High,
     attack: &["T1098", "T1584.001"],
     origins: &[
@@ -33,7 +39,10 @@ pub static META: Meta = Meta {
         "SigmaHQ rules/cloud/aws/cloudtrail/aws_route_53_domain_transferred_to_another_account.yml",
     ],
     group: "hijacking",
-    false_positives: &["Moving a domain between the organisation's own accounts."],
+    false_positives: &[
+        "Moving a domain between the organisation's own accounts, or a planned move of a .uk \
+         domain to another registrar.",
+    ],
     next_steps: "Check that the receiving account (evidence) belongs to the organisation. If \
                  not, cancel the transfer (CancelDomainTransferToAnotherAwsAccount) before it is \
                  accepted and review the caller's activity.",
@@ -50,7 +59,11 @@ impl Detection for Route53DomainTransferredToAnotherAccount {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        fire(domain_evidence(rec).with_opt("to_account", rec.request_param_str("accountId")))
+        fire(
+            domain_evidence(rec)
+                .with_opt("to_account", rec.request_param_str("accountId"))
+                .with_opt("to_registrar_tag", rec.request_param_str("target")),
+        )
     }
 }
 
@@ -72,6 +85,20 @@ mod tests {
             Some(Signal::Fire(e)) => {
                 assert_eq!(e.get("to_account").and_then(|v| v.as_str()), Some("444455556666"));
                 assert_eq!(e.get("domain").and_then(|v| v.as_str()), Some("example.com"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn fires_on_a_push_to_another_registrar() {
+        let push = TRANSFER
+            .replace("TransferDomainToAnotherAwsAccount", "pushDomain")
+            .replace(r#""domainName":"example.com","accountId":"444455556666""#, r#""domainName":"example.co.uk","target":"SOMEREGISTRAR""#);
+        match eval(&Route53DomainTransferredToAnotherAccount, &push) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("to_registrar_tag").and_then(|v| v.as_str()), Some("SOMEREGISTRAR"));
+                assert_eq!(e.get("to_account"), None);
             }
             other => panic!("expected a finding, got {other:?}"),
         }
