@@ -2,9 +2,10 @@
 //! (`UpdateNotebookInstance` naming one), a lifecycle configuration's scripts
 //! replaced (`UpdateNotebookInstanceLifecycleConfig`), or a Studio domain, user
 //! profile or space given lifecycle configurations (`UpdateDomain`,
-//! `UpdateUserProfile`, `UpdateSpace` setting a `LifecycleConfigArn(s)` anywhere in
-//! its settings: the script runs as the profile's execution role when an app
-//! starts), successfully.
+//! `UpdateUserProfile`, `UpdateSpace`, or a profile or space created with them,
+//! `CreateUserProfile`, `CreateSpace`, from a review: setting a
+//! `LifecycleConfigArn(s)` anywhere in its settings: the script runs as the
+//! profile's execution role when an app starts), successfully.
 //!
 //! Decisions: a lifecycle script runs as root on the notebook at its next start,
 //! with the notebook's execution role. So whoever may update a notebook (and stop
@@ -26,8 +27,10 @@ const SOURCE: &str = "sagemaker.amazonaws.com";
 const ATTACH: &str = "UpdateNotebookInstance";
 const REPLACE: &str = "UpdateNotebookInstanceLifecycleConfig";
 /// The Studio calls whose settings may attach lifecycle configurations.
-const STUDIO: &[&str] = &["UpdateDomain", "UpdateSpace", "UpdateUserProfile"];
+const STUDIO: &[&str] = &["UpdateDomain", "UpdateSpace", "UpdateUserProfile", "CreateSpace", "CreateUserProfile"];
 const NAMES: &[&str] = &[
+    "CreateSpace",
+    "CreateUserProfile",
     "UpdateDomain",
     ATTACH,
     REPLACE,
@@ -188,6 +191,12 @@ mod tests {
             }
             other => panic!("expected a finding, got {other:?}"),
         }
+        // From a review: a profile or space created with them runs them too.
+        for name in ["CreateUserProfile", "CreateSpace"] {
+            assert!(fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, name, ROLE, &profile, "")), "{name}");
+        }
+        let plain_profile = r#"{"domainId":"d-abc123","userProfileName":"ben","userSettings":{"executionRole":"arn:aws:iam::111122223333:role/ds"}}"#;
+        assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, "CreateUserProfile", ROLE, plain_profile, "")));
         let pascal = format!(r#"{{"DomainId":"d-abc123","DefaultUserSettings":{{"KernelGatewayAppSettings":{{"LifecycleConfigArns":["{arn}"]}}}}}}"#);
         assert!(fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, "UpdateDomain", ROLE, &pascal, "")));
         let other = r#"{"domainId":"d-abc123","spaceName":"s1","spaceSettings":{"jupyterLabAppSettings":{"lifecycleConfigArns":[]}}}"#;
