@@ -1,5 +1,7 @@
 //! A principal reading the user data (`DescribeInstanceAttribute` with `attribute:
-//! userData`) of three or more different EC2 instances within an hour.
+//! userData`, or `GetLaunchTemplateData`, whose answer holds the instance's user
+//! data with the rest of its configuration) of three or more different EC2
+//! instances within an hour.
 //!
 //! Decisions: upstream fires on the first read of an instance's user data by a
 //! principal in five days ("new terms"). A single read is ordinary: an engineer checks
@@ -43,7 +45,10 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the principal normally manages that instance. Review the user \
                  data for secrets and rotate any it contains; look at what the principal did \
                  next with them.",
-    triggers: &[Trigger::read_only("ec2.amazonaws.com", &["DescribeInstanceAttribute"])],
+    triggers: &[Trigger::read_only(
+        "ec2.amazonaws.com",
+        &["DescribeInstanceAttribute", "GetLaunchTemplateData"],
+    )],
     window: Some(WindowSpec::Distinct {
         window_secs: 3600,
         min_distinct: 3,
@@ -56,17 +61,18 @@ impl Detection for Ec2UserDataRetrieval {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != "ec2.amazonaws.com"
-            || rec.event_name() != "DescribeInstanceAttribute"
-            || aws_service_caller(rec)
-        {
+        if rec.event_source() != "ec2.amazonaws.com" || aws_service_caller(rec) {
             return None;
         }
-        if !rec
-            .request_param_str("attribute")
-            .is_some_and(|a| a.eq_ignore_ascii_case("userData"))
-        {
-            return None;
+        match rec.event_name() {
+            // The whole launch configuration of the instance, user data included
+            // (from a review: a way around the attribute read).
+            "GetLaunchTemplateData" => {}
+            "DescribeInstanceAttribute"
+                if rec
+                    .request_param_str("attribute")
+                    .is_some_and(|a| a.eq_ignore_ascii_case("userData")) => {}
+            _ => return None,
         }
         instance_per_principal(rec)
     }
@@ -96,6 +102,24 @@ mod tests {
             }
             other => panic!("expected Distinct, got {other:?}"),
         }
+    }
+
+    /// From a review: the launch configuration of an instance holds its user data,
+    /// whether the request is flat or wrapped.
+    #[test]
+    fn a_launch_template_data_read_counts_the_instance() {
+        for params in [
+            r#"{"instanceId":"i-0123456789abcdef1"}"#,
+            r#"{"GetLaunchTemplateDataRequest":{"InstanceId":"i-0123456789abcdef1"}}"#,
+        ] {
+            let rec = record(params, "").replace("DescribeInstanceAttribute", "GetLaunchTemplateData");
+            match eval(&Ec2UserDataRetrieval, &rec) {
+                Some(Signal::Distinct { value, .. }) => assert_eq!(value, "i-0123456789abcdef1", "{params}"),
+                other => panic!("expected Distinct for {params}, got {other:?}"),
+            }
+        }
+        let none = record("{}", "").replace("DescribeInstanceAttribute", "GetLaunchTemplateData");
+        assert_eq!(eval(&Ec2UserDataRetrieval, &none), None);
     }
 
     /// From a review: sessions the caller names like e-mail addresses are still

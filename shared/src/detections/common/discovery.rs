@@ -190,14 +190,15 @@ fn counted_per_principal(
 }
 
 /// The signal of the windows that count the instances one principal reads (user
-/// data, console screenshots): the request's `instanceId` (trimmed; `None` when
-/// missing or blank), with the caller's address, agent and error code.
+/// data, console screenshots): the request's `instanceId`, at its top or wrapped
+/// (`GetLaunchTemplateDataRequest.InstanceId`), in either casing (trimmed; `None`
+/// when missing or blank), with the caller's address, agent and error code.
 pub fn instance_per_principal(rec: &Record) -> Option<crate::detection::Signal> {
-    counted_per_principal(
-        rec,
-        rec.request_param_str("instanceId")?,
-        caller_evidence(rec),
-    )
+    let instance = match rec.request_param_str("instanceId") {
+        Some(id) => id,
+        None => *super::texts_at_key(rec.request_parameters()?, "instanceId").first()?,
+    };
+    counted_per_principal(rec, instance, caller_evidence(rec))
 }
 
 /// The signal of the windows that count the Regions one principal acts in (failed
