@@ -1,5 +1,13 @@
-//! Three or more different SES reconnaissance calls (sending enabled, quota,
-//! identities) with one long-term access key within ten minutes.
+//! SES reconnaissance with one long-term access key within ten minutes: both what
+//! the account may send (sending enabled, quota, production access) and from
+//! which identities.
+//!
+//! Decisions: the window counts what was learned, not call names. SES v2 answers
+//! the first question with one call (`GetAccount`) and the second with another
+//! (`ListEmailIdentities`), so three distinct names, the rule before a review,
+//! missed the v2 enumeration; the v1 one (`GetAccountSendingEnabled`,
+//! `GetSendQuota`, `ListIdentities`...) is caught as before, at its second kind of
+//! question.
 //!
 //! Decisions: the Stratus Red Team technique `aws.discovery.ses-enumerate` and the
 //! reports it cites describe leaked long-term keys checked for e-mail sending before
@@ -20,23 +28,35 @@ use crate::event::{Record, actor_display, actor_key};
 
 pub struct SesEnumerationLongTermKey;
 
-/// SES (v1 and v2 share the event source) calls that tell whether and how much mail
-/// an account can send, and from which identities.
+/// SES calls (v1 and v2 share the event source) that tell whether and how much mail
+/// an account can send.
+const SENDING: &[&str] = &["GetAccount", "GetAccountSendingEnabled", "GetSendQuota", "GetSendStatistics"];
+/// ... and the ones that tell from which identities.
+const IDENTITIES: &[&str] = &[
+    "GetEmailIdentity",
+    "GetIdentityVerificationAttributes",
+    "ListEmailIdentities",
+    "ListIdentities",
+    "ListVerifiedEmailAddresses",
+];
 const SES_RECON: &[&str] = &[
     "GetAccount",
     "GetAccountSendingEnabled",
-    "GetIdentityVerificationAttributes",
     "GetSendQuota",
+    "GetSendStatistics",
+    "GetEmailIdentity",
+    "GetIdentityVerificationAttributes",
     "ListEmailIdentities",
     "ListIdentities",
+    "ListVerifiedEmailAddresses",
 ];
 
 pub static META: Meta = Meta {
     id: "ses-enumeration-long-term-key",
     title: "AWS SES Enumeration with a Long-Term Access Key",
     description: "An IAM user's long-term access key, or session keys made from it, asked \
-                  SES within ten minutes at least three of: whether sending is enabled, the \
-                  sending quota, and which e-mail identities exist. Stolen keys are routinely \
+                  SES within ten minutes both whether and how much the account may send and \
+                  which e-mail identities it sends from. Stolen keys are routinely \
                   checked this way before being used for phishing or sold as 'SMTP-ready'.",
     severity: Severity::Medium,
     attack: &["T1526", "T1087.004"],
@@ -52,7 +72,7 @@ pub static META: Meta = Meta {
     triggers: &[Trigger::read_only("ses.amazonaws.com", SES_RECON)],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,
-        min_distinct: 3,
+        min_distinct: 2,
     }),
 };
 
@@ -62,18 +82,23 @@ impl Detection for SesEnumerationLongTermKey {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != "ses.amazonaws.com"
-            || !SES_RECON.contains(&rec.event_name())
-            || !user_key_outside_console(rec)
-        {
+        if rec.event_source() != "ses.amazonaws.com" || !user_key_outside_console(rec) {
             return None;
         }
+        let learned = if SENDING.contains(&rec.event_name()) {
+            "sending"
+        } else if IDENTITIES.contains(&rec.event_name()) {
+            "identities"
+        } else {
+            return None;
+        };
         let key = access_key_id(rec)?;
         let holder = match rec.identity_type() {
             Some("FederatedUser") => rec.session_issuer_arn().unwrap_or_else(|| actor_key(rec)),
             _ => actor_key(rec),
         };
         let evidence = Evidence::new()
+            .with("api", rec.event_name())
             .with("caller", actor_display(rec))
             .with("access_key_id", key)
             .with_opt("region", rec.region())
@@ -82,7 +107,7 @@ impl Detection for SesEnumerationLongTermKey {
             .with_opt("error_code", rec.error_code());
         Some(Signal::Distinct {
             group: format!("{}|{holder}", rec.account_id().unwrap_or("unknown")),
-            value: rec.event_name().to_owned(),
+            value: learned.to_owned(),
             evidence,
         })
     }
@@ -109,7 +134,7 @@ mod tests {
             match eval(&SesEnumerationLongTermKey, &record("GetSendQuota", key)) {
                 Some(Signal::Distinct { group, value, evidence }) => {
                     assert_eq!(group, "111122223333|arn:aws:iam::111122223333:user/mailer");
-                    assert_eq!(value, "GetSendQuota");
+                    assert_eq!(value, "sending");
                     assert_eq!(evidence.get("access_key_id").and_then(|v| v.as_str()), Some(key));
                 }
                 other => panic!("expected Distinct, got {other:?}"),
@@ -125,6 +150,23 @@ mod tests {
             Some(Signal::Distinct { group, .. }) => assert_eq!(group, "111122223333|arn:aws:iam::111122223333:user/mailer"),
             other => panic!("expected Distinct, got {other:?}"),
         }
+    }
+
+    /// From a review: SES v2 asks each question in one call.
+    #[test]
+    fn each_call_counts_as_what_it_tells() {
+        let learned = |name: &str| match eval(&SesEnumerationLongTermKey, &record(name, "AKIAEXAMPLE0000SES1")) {
+            Some(Signal::Distinct { value, .. }) => value,
+            other => panic!("expected Distinct for {name}, got {other:?}"),
+        };
+        for name in SENDING {
+            assert_eq!(learned(name), "sending", "{name}");
+        }
+        for name in IDENTITIES {
+            assert_eq!(learned(name), "identities", "{name}");
+        }
+        assert_eq!(SES_RECON.len(), SENDING.len() + IDENTITIES.len());
+        assert!(SENDING.iter().chain(IDENTITIES).all(|n| SES_RECON.contains(n)));
     }
 
     #[test]
