@@ -10,10 +10,18 @@
 //! and in either casing, as a number or its text; a rule without one keeps its
 //! points until deleted and does not count. Changes AWS services make on their own
 //! are left out; a stack's change counts.
+//!
+//! A recovery point's `DeleteAfterDays` counts from the point's creation, not from
+//! the call: 7 on a point made 60 days ago deletes it at once (from a review). So
+//! for `UpdateRecoveryPointLifecycle` the answer decides when it says when:
+//! `calculatedLifecycle.deleteAt` less than three days after the event fires,
+//! later does not. Without a readable answer, the days requested are judged as for
+//! a plan.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, request_text_any, succeeded_call, values_at_key, whole_number};
 use crate::event::Record;
+use crate::event::time::{format_event_time, parse_response_time};
 
 pub struct BackupRetentionShortened;
 
@@ -21,6 +29,7 @@ const BACKUP: &str = "backup.amazonaws.com";
 const CALLS: &[&str] = &["CreateBackupPlan", "UpdateBackupPlan", "UpdateRecoveryPointLifecycle"];
 /// Retention below this many days fires.
 const MAX_DAYS_EXCLUSIVE: u64 = 3;
+const DAY_MS: i64 = 86_400_000;
 
 pub static META: Meta = Meta {
     id: "backup-retention-shortened",
@@ -59,7 +68,12 @@ impl Detection for BackupRetentionShortened {
             .into_iter()
             .filter_map(|v| whole_number(Some(v)))
             .min()?;
-        if shortest >= MAX_DAYS_EXCLUSIVE {
+        let deletes_at = point_deletion(rec);
+        let soon = match (deletes_at, rec.event_time_ms()) {
+            (Some(at), Some(now)) => at - now < MAX_DAYS_EXCLUSIVE as i64 * DAY_MS,
+            _ => shortest < MAX_DAYS_EXCLUSIVE,
+        };
+        if !soon {
             return None;
         }
         let target = request_text_any(rec, &["recoveryPointArn", "backupPlanId", "backupVaultName"])
@@ -73,9 +87,22 @@ impl Detection for BackupRetentionShortened {
             Evidence::new()
                 .with("api", rec.event_name())
                 .with_opt("target", target)
-                .with("delete_after_days", shortest),
+                .with("delete_after_days", shortest)
+                .with_opt("deletes_at", deletes_at.map(format_event_time)),
         )
     }
+}
+
+/// When AWS Backup will delete the recovery point, as the answer to
+/// `UpdateRecoveryPointLifecycle` gives it (`calculatedLifecycle.deleteAt`).
+fn point_deletion(rec: &Record<'_>) -> Option<i64> {
+    if rec.event_name() != "UpdateRecoveryPointLifecycle" {
+        return None;
+    }
+    let calculated = rec
+        .response_element("calculatedLifecycle")
+        .or_else(|| rec.response_element("CalculatedLifecycle"))?;
+    parse_response_time(calculated.get("deleteAt").or_else(|| calculated.get("DeleteAt"))?)
 }
 
 #[cfg(test)]
@@ -111,6 +138,35 @@ mod tests {
             other => panic!("expected a finding, got {other:?}"),
         }
         assert!(fires(&BackupRetentionShortened, &record(BACKUP, "CreateBackupPlan", ROLE, &plan("1", "35"), "")));
+    }
+
+    /// From a review: days count from the point's creation, so the answer's
+    /// deletion time decides.
+    #[test]
+    fn a_point_whose_answer_deletes_it_within_days_fires() {
+        let answered = |days: &str, delete_at: &str| {
+            // The record is made at 2026-05-04T10:00:00Z.
+            record(BACKUP, "UpdateRecoveryPointLifecycle", ROLE, &lifecycle(days), "").replace(
+                r#""responseElements":null"#,
+                &format!(r#""responseElements":{{"calculatedLifecycle":{{"deleteAt":{delete_at}}}}}"#),
+            )
+        };
+        // Seven days on a point made sixty days ago: deleted at once.
+        let old_point = answered("7", r#""Apr 27, 2026 10:00:00 AM""#);
+        assert!(old_point.contains("calculatedLifecycle"));
+        match eval(&BackupRetentionShortened, &old_point) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("deletes_at"), Some(&serde_json::json!("2026-04-27T10:00:00Z"))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        // Forty days on a point made thirty-nine days ago: a day left.
+        assert!(fires(&BackupRetentionShortened, &answered("40", "1777975200")));
+        // Deleted three days or more after the call: no finding, whatever the
+        // number of days (the answer is AWS's own reckoning).
+        assert!(!fires(&BackupRetentionShortened, &answered("35", r#""2026-06-08T10:00:00Z""#)));
+        assert!(!fires(&BackupRetentionShortened, &answered("2", r#""2026-05-07T10:00:00Z""#)));
+        // An unreadable answer falls back to the days asked.
+        assert!(fires(&BackupRetentionShortened, &answered("1", r#""soon""#)));
+        assert!(!fires(&BackupRetentionShortened, &answered("7", r#""soon""#)));
     }
 
     #[test]

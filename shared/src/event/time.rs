@@ -77,6 +77,62 @@ pub fn parse_event_time(text: &str) -> Option<i64> {
     Some(secs * 1000 + millis)
 }
 
+/// A time stamp in a record's `responseElements`, as CloudTrail writes them for
+/// different services: epoch seconds or milliseconds (a number), RFC 3339 text
+/// ([`parse_event_time`]), or text such as `May 20, 2026 8:00:00 AM` (with or
+/// without the comma after the year), read as UTC. Milliseconds since the epoch.
+pub fn parse_response_time(v: &serde_json::Value) -> Option<i64> {
+    match v {
+        serde_json::Value::Number(n) => {
+            let x = n.as_f64()?;
+            if !x.is_finite() || x < 0.0 {
+                return None;
+            }
+            // Ten digits are seconds until the year 5138; thirteen are milliseconds.
+            let ms = if x < 1e11 { x * 1000.0 } else { x };
+            (ms < 1e15).then_some(ms as i64)
+        }
+        serde_json::Value::String(text) => {
+            parse_event_time(text).or_else(|| parse_written_out(text))
+        }
+        _ => None,
+    }
+}
+
+/// `May 20, 2026 8:00:00 AM` or `May 20, 2026, 8:00:00 PM` (UTC).
+fn parse_written_out(text: &str) -> Option<i64> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let mut words = text.split([' ', ',']).filter(|w| !w.is_empty());
+    let month_word = words.next()?.to_ascii_lowercase();
+    let month = MONTHS.iter().position(|m| month_word.starts_with(m))? as i64 + 1;
+    let day: i64 = words.next()?.parse().ok()?;
+    let year: i64 = words.next()?.parse().ok()?;
+    let mut clock = words.next()?.split(':');
+    let (hour, minute, second): (i64, i64, i64) = (
+        clock.next()?.parse().ok()?,
+        clock.next()?.parse().ok()?,
+        clock.next()?.parse().ok()?,
+    );
+    let hour = match words.next().map(str::to_ascii_uppercase).as_deref() {
+        Some("AM") if (1..=12).contains(&hour) => hour % 12,
+        Some("PM") if (1..=12).contains(&hour) => hour % 12 + 12,
+        None if hour <= 23 => hour,
+        _ => return None,
+    };
+    if words.next().is_some()
+        || !(1..=9999).contains(&year)
+        || !(1..=days_in_month(year, month)).contains(&day)
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let secs = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
+    Some(secs * 1000)
+}
+
 /// Formats epoch milliseconds as RFC 3339 UTC with seconds (`2024-07-30T21:31:16Z`),
 /// adding milliseconds only when there are some.
 pub fn format_event_time(ms: i64) -> String {
@@ -133,6 +189,37 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_response_time_stamps_in_each_form() {
+        use serde_json::json;
+        let t = parse_event_time("2026-05-20T20:00:00Z");
+        for v in [
+            json!(1_779_307_200),
+            json!(1_779_307_200_000_i64),
+            json!(1_779_307_200.0),
+            json!("2026-05-20T20:00:00Z"),
+            json!("May 20, 2026 8:00:00 PM"),
+            json!("May 20, 2026, 8:00:00 PM"),
+            json!("May 20, 2026 20:00:00"),
+        ] {
+            assert_eq!(parse_response_time(&v), t, "{v}");
+        }
+        assert_eq!(
+            parse_response_time(&json!("May 20, 2026 12:00:00 AM")),
+            parse_event_time("2026-05-20T00:00:00Z")
+        );
+        for v in [
+            json!("Feb 30, 2026 1:00:00 AM"),
+            json!("May 20, 2026 13:00:00 PM"),
+            json!("soon"),
+            json!(-1),
+            json!(null),
+            json!(1e300),
+        ] {
+            assert_eq!(parse_response_time(&v), None, "{v}");
+        }
+    }
 
     #[test]
     fn parses_the_forms_seen_in_the_wild() {
