@@ -1,10 +1,15 @@
 //! A resource policy opened to everyone or to another account, on the services no
 //! other detection judges, successfully: a DynamoDB table or stream
-//! (`PutResourcePolicy`), an EFS file system (`PutFileSystemPolicy`), an OpenSearch
-//! domain (`CreateDomain` or `UpdateDomainConfig` with `accessPolicies`), an S3
-//! access point (`PutAccessPointPolicy`), a Glacier vault (`SetVaultAccessPolicy`),
-//! or a Lambda layer version (`AddLayerVersionPermission`, recorded with a version
-//! suffix).
+//! (`PutResourcePolicy`, or `CreateTable` with its `resourcePolicy`), an EFS file
+//! system (`PutFileSystemPolicy`), an OpenSearch domain (`CreateDomain` or
+//! `UpdateDomainConfig` with `accessPolicies`, and their Elasticsearch-era names
+//! `CreateElasticsearchDomain`, `UpdateElasticsearchDomainConfig`), an S3 access
+//! point (`PutAccessPointPolicy`, and the multi-Region and Object Lambda ones'
+//! calls), a Glacier vault (`SetVaultAccessPolicy`), a Lambda layer version
+//! (`AddLayerVersionPermission`, recorded with a version suffix), or a Redshift
+//! Serverless snapshot (`PutResourcePolicy`: how Serverless snapshots are shared).
+//! The calls added after a review, 2026-12-05: the legacy OpenSearch names, the
+//! other access points, `CreateTable` and Redshift Serverless.
 //!
 //! Decisions: judged as the bucket, secret, topic, queue and vault policies are
 //! (`common::policy_exposure`): an `Allow` for the principal `*` counts unless a
@@ -21,7 +26,10 @@
 //! counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, flag_value, foreign_account, one_or_many, policy_document, policy_exposure, principal_account, request_text_any, succeeded_call, values_at_key};
+use crate::detections::common::{
+    aws_service_caller_but_stack, flag_value, foreign_account, one_or_many, policy_document, policy_exposure,
+    principal_account, request_text_any, succeeded_call, texts_at_key, values_at_key,
+};
 use crate::event::Record;
 
 pub struct ResourcePolicyExternalAccess;
@@ -32,10 +40,23 @@ const OPENSEARCH: &str = "es.amazonaws.com";
 const S3: &str = "s3.amazonaws.com";
 const GLACIER: &str = "glacier.amazonaws.com";
 const LAMBDA: &str = "lambda.amazonaws.com";
-const DYNAMODB_CALLS: &[&str] = &["PutResourcePolicy"];
+const REDSHIFT_SERVERLESS: &str = "redshift-serverless.amazonaws.com";
+const DYNAMODB_CALLS: &[&str] = &["CreateTable", "PutResourcePolicy"];
 const EFS_CALLS: &[&str] = &["PutFileSystemPolicy"];
-const OPENSEARCH_CALLS: &[&str] = &["CreateDomain", "UpdateDomainConfig"];
-const S3_CALLS: &[&str] = &["PutAccessPointPolicy"];
+const OPENSEARCH_CALLS: &[&str] = &[
+    "CreateDomain",
+    "CreateElasticsearchDomain",
+    "UpdateDomainConfig",
+    "UpdateElasticsearchDomainConfig",
+];
+/// The calls that create a domain: one inside a VPC is reached through it alone.
+const OPENSEARCH_CREATE: &[&str] = &["CreateDomain", "CreateElasticsearchDomain"];
+const S3_CALLS: &[&str] = &[
+    "PutAccessPointPolicy",
+    "PutAccessPointPolicyForObjectLambda",
+    "PutMultiRegionAccessPointPolicy",
+];
+const REDSHIFT_SERVERLESS_CALLS: &[&str] = &["PutResourcePolicy"];
 const GLACIER_CALLS: &[&str] = &["SetVaultAccessPolicy"];
 const LAMBDA_CALLS: &[&str] = &["AddLayerVersionPermission20181031"];
 
@@ -43,7 +64,8 @@ pub static META: Meta = Meta {
     id: "resource-policy-external-access",
     title: "AWS Resource Policy Opened to Another Account or Everyone",
     description: "A DynamoDB table, EFS file system, OpenSearch domain, S3 access point, \
-                  Glacier vault or Lambda layer now has a resource policy that lets another \
+                  Glacier vault, Lambda layer or Redshift Serverless snapshot now has a \
+                  resource policy that lets another \
                   AWS account, or anyone, use it. Whoever it names can read (and, depending on \
                   the actions, change or delete) the data without any credentials of this \
                   account.",
@@ -72,15 +94,21 @@ pub static META: Meta = Meta {
         Trigger::write(S3, S3_CALLS),
         Trigger::write(GLACIER, GLACIER_CALLS),
         Trigger::write(LAMBDA, LAMBDA_CALLS),
+        Trigger::write(REDSHIFT_SERVERLESS, REDSHIFT_SERVERLESS_CALLS),
     ],
     window: None,
 };
 
 /// The policy document a call sets, as its service logs it: under `policy` (or
-/// OpenSearch's `accessPolicies`) at any depth, since S3 wraps it in its request
-/// element and Glacier nests the text one level down (`{"policy": {"policy": ...}}`).
+/// OpenSearch's `accessPolicies`, a new DynamoDB table's `resourcePolicy`) at any
+/// depth, since S3 wraps it in its request element and Glacier nests the text one
+/// level down (`{"policy": {"policy": ...}}`).
 fn policy(rec: &Record<'_>) -> Option<serde_json::Value> {
-    let key = if rec.event_source() == OPENSEARCH { "accessPolicies" } else { "policy" };
+    let key = match (rec.event_source(), rec.event_name()) {
+        (OPENSEARCH, _) => "accessPolicies",
+        (DYNAMODB, "CreateTable") => "resourcePolicy",
+        _ => "policy",
+    };
     values_at_key(rec.request_parameters()?, key)
         .into_iter()
         .find_map(|v| {
@@ -141,6 +169,7 @@ impl Detection for ResourcePolicyExternalAccess {
             (S3, S3_CALLS),
             (GLACIER, GLACIER_CALLS),
             (LAMBDA, LAMBDA_CALLS),
+            (REDSHIFT_SERVERLESS, REDSHIFT_SERVERLESS_CALLS),
         ];
         if !calls.iter().any(|(s, n)| succeeded_call(rec, s, n)) || aws_service_caller_but_stack(rec) {
             return None;
@@ -149,7 +178,10 @@ impl Detection for ResourcePolicyExternalAccess {
             return fire(layer_grant(rec)?.with("api", rec.event_name()));
         }
         // An OpenSearch domain created inside a VPC is reached through it alone.
-        if rec.event_name() == "CreateDomain" && !values_at_key(rec.request_parameters()?, "vPCOptions").is_empty() {
+        if rec.event_source() == OPENSEARCH
+            && OPENSEARCH_CREATE.contains(&rec.event_name())
+            && !values_at_key(rec.request_parameters()?, "vPCOptions").is_empty()
+        {
             return None;
         }
         let doc = policy(rec)?;
@@ -165,7 +197,10 @@ impl Detection for ResourcePolicyExternalAccess {
             "name",
             "accessPointName",
             "vaultName",
-        ]);
+            "tableName",
+        ])
+        // A multi-Region access point names itself inside its request's details.
+        .or_else(|| texts_at_key(rec.request_parameters()?, "name").first().copied());
         fire(exposure.evidence(
             Evidence::new()
                 .with("api", rec.event_name())
@@ -199,6 +234,13 @@ mod tests {
             record(S3, "PutAccessPointPolicy", ROLE, &format!(r#"{{"name":"shared-ap","policy":{t}}}"#), ""),
             record(S3, "PutAccessPointPolicy", ROLE, &format!(r#"{{"name":"shared-ap","PutAccessPointPolicyRequest":{{"xmlns":"http://awss3control.amazonaws.com/doc/2018-08-20/","Policy":{t}}}}}"#), ""),
             record(GLACIER, "SetVaultAccessPolicy", ROLE, &format!(r#"{{"accountId":"-","vaultName":"archive","policy":{{"policy":{t}}}}}"#), ""),
+            // Added after a review.
+            record(OPENSEARCH, "UpdateElasticsearchDomainConfig", ROLE, &format!(r#"{{"domainName":"logs","accessPolicies":{t}}}"#), ""),
+            record(OPENSEARCH, "CreateElasticsearchDomain", ROLE, &format!(r#"{{"domainName":"logs","elasticsearchVersion":"7.10","accessPolicies":{t}}}"#), ""),
+            record(DYNAMODB, "CreateTable", ROLE, &format!(r#"{{"tableName":"orders","billingMode":"PAY_PER_REQUEST","resourcePolicy":{t}}}"#), ""),
+            record(S3, "PutMultiRegionAccessPointPolicy", ROLE, &format!(r#"{{"PutMultiRegionAccessPointPolicyRequest":{{"Details":{{"Name":"global-ap","Policy":{t}}}}}}}"#), ""),
+            record(S3, "PutAccessPointPolicyForObjectLambda", ROLE, &format!(r#"{{"name":"olap","PutAccessPointPolicyForObjectLambdaRequest":{{"Policy":{t}}}}}"#), ""),
+            record(REDSHIFT_SERVERLESS, "PutResourcePolicy", ROLE, &format!(r#"{{"resourceArn":"arn:aws:redshift-serverless:us-east-1:111122223333:snapshot/0a1b2c3d-4e5f","policy":{t}}}"#), ""),
         ]
     }
 
@@ -241,8 +283,13 @@ mod tests {
         let default_efs = r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["elasticfilesystem:ClientMount","elasticfilesystem:ClientWrite"],"Resource":"*","Condition":{"Bool":{"elasticfilesystem:AccessedViaMountTarget":"true"}}}"#;
         let efs = record(EFS, "PutFileSystemPolicy", ROLE, &format!(r#"{{"fileSystemId":"fs-1","policy":{}}}"#, text(default_efs)), "");
         assert!(!fires(&ResourcePolicyExternalAccess, &efs));
-        let vpc = record(OPENSEARCH, "CreateDomain", ROLE, &format!(r#"{{"domainName":"logs","vPCOptions":{{"subnetIds":["subnet-1"]}},"accessPolicies":{}}}"#, text(PUBLIC)), "");
-        assert!(!fires(&ResourcePolicyExternalAccess, &vpc));
+        for name in ["CreateDomain", "CreateElasticsearchDomain"] {
+            let vpc = record(OPENSEARCH, name, ROLE, &format!(r#"{{"domainName":"logs","vPCOptions":{{"subnetIds":["subnet-1"]}},"accessPolicies":{}}}"#, text(PUBLIC)), "");
+            assert!(!fires(&ResourcePolicyExternalAccess, &vpc), "{name}");
+        }
+        // A table created without a policy opens nothing.
+        let plain = record(DYNAMODB, "CreateTable", ROLE, r#"{"tableName":"orders","billingMode":"PAY_PER_REQUEST"}"#, "");
+        assert!(!fires(&ResourcePolicyExternalAccess, &plain));
         // A stray `policy` flag before the document does not hide it.
         let stray = record(S3, "PutAccessPointPolicy", ROLE, &format!(r#"{{"name":"ap","Policy":[""],"PutAccessPointPolicyRequest":{{"Policy":{}}}}}"#, text(PUBLIC)), "");
         assert!(fires(&ResourcePolicyExternalAccess, &stray));
