@@ -1,6 +1,11 @@
 //! An EBS snapshot, an AMI or an RDS snapshot copied (`CopySnapshot`, `CopyImage`,
-//! `CopyDBSnapshot`, `CopyDBClusterSnapshot`) and encrypted under a KMS key that
-//! another account owns, successfully.
+//! `CopyDBSnapshot`, `CopyDBClusterSnapshot`), or restored into a new volume or
+//! database (`CreateVolume`, `RestoreDBClusterFromSnapshot`,
+//! `RestoreDBClusterToPointInTime`, `CreateDBInstanceReadReplica` across Regions),
+//! and encrypted under a KMS key that another account owns, successfully.
+//!
+//! The restores were added after a review: a volume made from a snapshot under the
+//! intruder's key, then snapshotted, is the roundabout route to the same copy.
 //!
 //! Decisions: the copy is the data under a key its owner no longer controls: the key's
 //! account can read it, share it or, by disabling the key, hold it for ransom. A key
@@ -18,14 +23,21 @@ pub struct SnapshotOrImageCopiedWithForeignKmsKey;
 
 const EC2: &str = "ec2.amazonaws.com";
 const RDS: &str = "rds.amazonaws.com";
-const EC2_COPIES: &[&str] = &["CopyImage", "CopySnapshot"];
-const RDS_COPIES: &[&str] = &["CopyDBClusterSnapshot", "CopyDBSnapshot"];
+const EC2_COPIES: &[&str] = &["CopyImage", "CopySnapshot", "CreateVolume"];
+const RDS_COPIES: &[&str] = &[
+    "CopyDBClusterSnapshot",
+    "CopyDBSnapshot",
+    "CreateDBInstanceReadReplica",
+    "RestoreDBClusterFromSnapshot",
+    "RestoreDBClusterToPointInTime",
+];
 
 pub static META: Meta = Meta {
     id: "snapshot-or-image-copied-with-foreign-kms-key",
     title: "AWS Snapshot or Image Copied Under Another Account's KMS Key",
-    description: "An EBS snapshot, a machine image or a database snapshot was copied and \
-                  encrypted under a KMS key that belongs to another AWS account. Whoever \
+    description: "An EBS snapshot, a machine image or a database snapshot was copied, or \
+                  restored into a new volume or database, and encrypted under a KMS key that \
+                  belongs to another AWS account. Whoever \
                   controls that key can read the copy, or make it unreadable for good: a way \
                   to take data out, or to hold it for ransom.",
     severity: Severity::High,
@@ -65,6 +77,10 @@ impl Detection for SnapshotOrImageCopiedWithForeignKmsKey {
             "sourceImageId",
             "sourceDBSnapshotIdentifier",
             "sourceDBClusterSnapshotIdentifier",
+            "snapshotId",
+            "snapshotIdentifier",
+            "sourceDBClusterIdentifier",
+            "sourceDBInstanceIdentifier",
         ]);
         fire(
             Evidence::new()
@@ -92,6 +108,11 @@ mod tests {
             (EC2, "CopyImage", format!(r#"{{"sourceRegion":"us-east-1","sourceImageId":"ami-0a1b2c3d4e5f60718","name":"x","encrypted":true,"kmsKeyId":"{FOREIGN}"}}"#)),
             (RDS, "CopyDBSnapshot", format!(r#"{{"sourceDBSnapshotIdentifier":"orders-nightly","targetDBSnapshotIdentifier":"o2","kmsKeyId":"{FOREIGN}"}}"#)),
             (RDS, "CopyDBClusterSnapshot", format!(r#"{{"sourceDBClusterSnapshotIdentifier":"c-nightly","targetDBClusterSnapshotIdentifier":"c2","kmsKeyId":"{FOREIGN}"}}"#)),
+            // From a review: restores into new volumes and databases.
+            (EC2, "CreateVolume", format!(r#"{{"snapshotId":"snap-0a1b2c3d4e5f60718","availabilityZone":"us-east-1a","encrypted":true,"kmsKeyId":"{FOREIGN}"}}"#)),
+            (RDS, "RestoreDBClusterFromSnapshot", format!(r#"{{"dBClusterIdentifier":"c3","snapshotIdentifier":"c-nightly","engine":"aurora-postgresql","kmsKeyId":"{FOREIGN}"}}"#)),
+            (RDS, "RestoreDBClusterToPointInTime", format!(r#"{{"dBClusterIdentifier":"c4","sourceDBClusterIdentifier":"orders","useLatestRestorableTime":true,"kmsKeyId":"{FOREIGN}"}}"#)),
+            (RDS, "CreateDBInstanceReadReplica", format!(r#"{{"dBInstanceIdentifier":"r1","sourceDBInstanceIdentifier":"arn:aws:rds:us-west-2:111122223333:db:orders","kmsKeyId":"{FOREIGN}"}}"#)),
         ] {
             match eval(&SnapshotOrImageCopiedWithForeignKmsKey, &record(source, name, ROLE, &params, "")) {
                 Some(Signal::Fire(e)) => {
