@@ -1,8 +1,11 @@
 //! GPU, accelerator or high-memory EC2 capacity made ready without launching it
 //! directly: a launch template or template version, an EC2 fleet or Spot Fleet, an
 //! Auto Scaling group or launch configuration, an EKS managed node group or an AWS
-//! Batch compute environment that asks for such instances, or a Service Quotas
-//! increase for the accelerated instance families.
+//! Batch compute environment that asks for such instances, a stopped instance
+//! resized to one (`ModifyInstanceAttribute`), a capacity reservation or fleet of
+//! them, a Capacity Block bought for them (`PurchaseCapacityBlock`, whose type only
+//! its answer names), or a Service Quotas increase for the accelerated instance
+//! families. The resize, reservations and Capacity Blocks were added after a review.
 //!
 //! Decisions: a miner with stolen keys often starts here rather than with
 //! `RunInstances` (which `ec2-unusual-instance-type-launched` watches): new
@@ -96,9 +99,13 @@ const AUTO_SCALING_NAMES: &[&str] = &[
 ];
 
 const EC2_NAMES: &[&str] = &[
+    "CreateCapacityReservation",
+    "CreateCapacityReservationFleet",
     "CreateFleet",
     "CreateLaunchTemplate",
     "CreateLaunchTemplateVersion",
+    "ModifyInstanceAttribute",
+    "PurchaseCapacityBlock",
     "RequestSpotFleet",
 ];
 
@@ -274,9 +281,15 @@ impl Detection for ComputeGpuCapacityPrepared {
     }
 }
 
-/// The evidence of a template, fleet or group that asks for GPU capacity.
+/// The evidence of a template, fleet or group that asks for GPU capacity (a
+/// Capacity Block's request names an offering: its answer names the type).
 fn capacity(rec: &Record) -> Option<Evidence> {
-    let (asked, why) = asks_for_gpu(rec.request_parameters()?)?;
+    let asked_in = |v: Option<&Value>| v.and_then(asks_for_gpu);
+    let (asked, why) = asked_in(rec.request_parameters()).or_else(|| {
+        (rec.event_name() == "PurchaseCapacityBlock")
+            .then(|| asked_in(rec.response_elements()))
+            .flatten()
+    })?;
     Some(call_context(rec).with("instance_type", asked).with("reason", why))
 }
 
@@ -312,6 +325,33 @@ mod tests {
             &format!(r#"{{"serviceCode":"ec2","quotaCode":"{code}","desiredValue":256.0}}"#),
             &format!(r#""responseElements":{response},{extra}"#),
         )
+    }
+
+    /// From a review: GPU capacity without a launch call.
+    #[test]
+    fn a_resize_a_reservation_or_a_capacity_block_of_gpus_fires() {
+        let resize = |ty: &str| {
+            record("ec2.amazonaws.com", "ModifyInstanceAttribute", ROLE,
+                &format!(r#"{{"instanceId":"i-0a1b2c3d4e5f60718","instanceType":{{"value":"{ty}"}}}}"#), "")
+        };
+        assert_eq!(evidence(&resize("p4d.24xlarge")).get("instance_type").unwrap(), "p4d.24xlarge");
+        assert!(!fires(&ComputeGpuCapacityPrepared, &resize("m5.large")));
+        let user_data = record("ec2.amazonaws.com", "ModifyInstanceAttribute", ROLE,
+            r#"{"instanceId":"i-0a1b2c3d4e5f60718","userData":"<sensitiveDataRemoved>"}"#, "");
+        assert!(!fires(&ComputeGpuCapacityPrepared, &user_data));
+        let reservation = record("ec2.amazonaws.com", "CreateCapacityReservation", ROLE,
+            r#"{"CreateCapacityReservationRequest":{"InstanceType":"p5.48xlarge","InstancePlatform":"Linux/UNIX","AvailabilityZone":"us-east-1a","InstanceCount":2}}"#, "");
+        assert_eq!(evidence(&reservation).get("instance_type").unwrap(), "p5.48xlarge");
+        let fleet = record("ec2.amazonaws.com", "CreateCapacityReservationFleet", ROLE,
+            r#"{"CreateCapacityReservationFleetRequest":{"InstanceTypeSpecification":[{"InstanceType":"g5.48xlarge","InstancePlatform":"Linux/UNIX","Weight":1}],"TotalTargetCapacity":8}}"#, "");
+        assert!(fires(&ComputeGpuCapacityPrepared, &fleet));
+        let block = |ty: &str| {
+            record("ec2.amazonaws.com", "PurchaseCapacityBlock", ROLE,
+                r#"{"PurchaseCapacityBlockRequest":{"CapacityBlockOfferingId":"cb-0a1b2c3d4e5f60718","InstancePlatform":"Linux/UNIX"}}"#,
+                &format!(r#""responseElements":{{"PurchaseCapacityBlockResponse":{{"capacityReservation":{{"instanceType":"{ty}","totalInstanceCount":1}}}}}},"#))
+        };
+        assert_eq!(evidence(&block("p5.48xlarge")).get("instance_type").unwrap(), "p5.48xlarge");
+        assert!(!fires(&ComputeGpuCapacityPrepared, &block("m7i.large")));
     }
 
     #[test]
