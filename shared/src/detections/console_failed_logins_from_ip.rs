@@ -2,12 +2,14 @@
 //! minutes, whatever the user names tried.
 //!
 //! Decisions: a failure is what `common::failed_console_login` says; each record
-//! counts once (by `eventID`); addresses are compared in canonical form. Splunk's
+//! counts once (by `eventID`); addresses are compared in canonical form, an IPv6
+//! one as its `/64` (`common::source_network`: a host may take a new address of its
+//! `/64` for every attempt). Splunk's
 //! "Unusual Number of Failed Authentications From Ip" asks the same question with a
 //! statistical baseline we do not keep, so it is an origin of this detection.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{failed_console_login, record_identity, source_ip_normalized};
+use crate::detections::common::{failed_console_login, record_identity, source_network};
 use crate::event::Record;
 
 pub struct ConsoleFailedLoginsFromIp;
@@ -47,7 +49,7 @@ impl Detection for ConsoleFailedLoginsFromIp {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         let failed = failed_console_login(rec)?;
-        let ip = source_ip_normalized(rec)?;
+        let ip = source_network(rec)?;
         Some(Signal::Distinct {
             group: format!("{}|{ip}", rec.account_id().unwrap_or("unknown")),
             value: record_identity(rec),
@@ -82,8 +84,11 @@ mod tests {
     fn failures_group_by_canonical_address_across_users() {
         let a = group(eval(&ConsoleFailedLoginsFromIp, &login("2001:DB8:0::7", "ann", "Failure")));
         let b = group(eval(&ConsoleFailedLoginsFromIp, &login("2001:db8::7", "bob", "Failure")));
-        assert_eq!(a, "111122223333|2001:db8::7");
+        assert_eq!(a, "111122223333|2001:db8::/64");
         assert_eq!(a, b);
+        // Another address of the same /64 is the same source.
+        let c = group(eval(&ConsoleFailedLoginsFromIp, &login("2001:db8::8", "cy", "Failure")));
+        assert_eq!(a, c);
         let unknown = login("198.51.100.3", "HIDDEN_DUE_TO_SECURITY_REASONS", "Failure");
         assert_eq!(group(eval(&ConsoleFailedLoginsFromIp, &unknown)), "111122223333|198.51.100.3");
     }

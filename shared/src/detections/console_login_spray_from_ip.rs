@@ -4,10 +4,10 @@
 //! Decisions: user names are counted as written (case-sensitive, as IAM compares
 //! them); every unknown user name is hidden by CloudTrail as the same placeholder,
 //! so all of them count as one name. A failure is what `common::failed_console_login`
-//! says.
+//! says. An IPv6 source counts as its `/64` (`common::source_network`).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{failed_console_login, signin_user, source_ip_normalized};
+use crate::detections::common::{failed_console_login, signin_user, source_network};
 use crate::event::Record;
 
 pub struct ConsoleLoginSprayFromIp;
@@ -43,7 +43,7 @@ impl Detection for ConsoleLoginSprayFromIp {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         let failed = failed_console_login(rec)?;
-        let ip = source_ip_normalized(rec)?;
+        let ip = source_network(rec)?;
         let user = signin_user(rec)?;
         Some(Signal::Distinct {
             group: format!("{}|{ip}", rec.account_id().unwrap_or("unknown")),

@@ -10,12 +10,14 @@
 //! Calls by AWS services (user agent `*.amazonaws.com`) are left out, as upstream,
 //! and so are console pages (a console session's credentials with a browser's or
 //! the console's agent, `common::console_session_caller`): a least-privilege user
-//! browsing the console is refused many reads per page.
+//! browsing the console is refused many reads per page. An IPv6 address counts as
+//! its `/64` (`common::source_network`): a host may take a new address of its `/64`
+//! for every call, which split the window (from a review).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{
     DISCOVERY_TRIGGERS, call_value, console_session_caller, is_access_denied, is_discovery_call,
-    source_ip_normalized,
+    source_network,
 };
 use crate::event::prefilter::{Needle, Peek};
 use crate::event::{Record, actor_key};
@@ -63,7 +65,7 @@ impl Detection for IamAccessDeniedDiscovery {
         {
             return None;
         }
-        let ip = source_ip_normalized(rec)?;
+        let ip = source_network(rec)?;
         let evidence = Evidence::new()
             .with_opt("error_code", rec.error_code())
             .with_opt("user_agent", rec.user_agent());
@@ -116,6 +118,18 @@ mod tests {
                 other => panic!("expected Distinct, got {other:?}"),
             }
         }
+    }
+
+    /// From a review: rotating addresses within one IPv6 /64 does not split it.
+    #[test]
+    fn an_ipv6_caller_counts_as_its_64() {
+        let group = |ip: &str| match eval(&IamAccessDeniedDiscovery, &record("ListRoles", "AccessDenied", "IAMUser", "Boto3/1.34").replace("203.0.113.99", ip)) {
+            Some(Signal::Distinct { group, .. }) => group,
+            other => panic!("expected Distinct, got {other:?}"),
+        };
+        assert_eq!(group("2001:db8:1:2::10"), group("2001:db8:1:2::15"));
+        assert!(group("2001:db8:1:2::10").ends_with("|2001:db8:1:2::/64"));
+        assert_ne!(group("2001:db8:1:2::10"), group("2001:db8:1:3::10"));
     }
 
     #[test]

@@ -180,6 +180,20 @@ pub fn source_ip_normalized(rec: &Record) -> Option<String> {
     source_ip_literal(rec).map(|ip| ip.to_canonical().to_string())
 }
 
+/// Where a caller calls from, for the windows that count per address: an IPv4
+/// address as it is, an IPv6 one as its `/64` (`2001:db8:1:2::/64`). A host is
+/// given a whole `/64` and may take a new address in it for every call, so the
+/// address alone let one caller split such a window (from a review).
+pub fn source_network(rec: &Record) -> Option<String> {
+    match source_ip_literal(rec)?.to_canonical() {
+        IpAddr::V4(v4) => Some(v4.to_string()),
+        IpAddr::V6(v6) => {
+            let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+            Some(format!("{}/64", std::net::Ipv6Addr::from(prefix)))
+        }
+    }
+}
+
 /// The window group "who, in which account": `<account>|<actor key>`, with
 /// `unknown` for a record that names no account.
 pub fn account_actor_group(rec: &Record) -> String {
@@ -337,8 +351,34 @@ pub mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::{distinct_texts_at_key, set_value, texts_at_key};
+    use super::{distinct_texts_at_key, set_value, source_network, texts_at_key};
     use serde_json::json;
+
+    #[test]
+    fn an_ipv6_caller_is_its_64_an_ipv4_one_its_address() {
+        let rec =
+            |ip: &str| format!(r#"{{"eventSource":"s","eventName":"n","sourceIPAddress":"{ip}"}}"#);
+        let network = |ip: &str| {
+            let json = rec(ip);
+            let r = crate::event::Record::from_json(&json).expect("record");
+            source_network(&r)
+        };
+        assert_eq!(
+            network("2001:db8:1:2::10").as_deref(),
+            Some("2001:db8:1:2::/64")
+        );
+        assert_eq!(
+            network("2001:db8:1:2:ffff::15"),
+            network("2001:db8:1:2::10")
+        );
+        assert_ne!(network("2001:db8:1:3::10"), network("2001:db8:1:2::10"));
+        assert_eq!(network("198.51.100.9").as_deref(), Some("198.51.100.9"));
+        assert_eq!(
+            network("::ffff:198.51.100.9").as_deref(),
+            Some("198.51.100.9")
+        );
+        assert_eq!(network("AWS Internal"), None);
+    }
 
     #[test]
     fn a_set_value_is_sorted_unique_and_stays_small_but_distinct() {
