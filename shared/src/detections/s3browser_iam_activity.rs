@@ -8,7 +8,10 @@
 //! finding. Refused calls count too (with their error), as in the Sigma rules:
 //! stolen keys without IAM rights, tried from S3 Browser, are the same intent,
 //! and a file-transfer client has no everyday reason to attempt these writes.
-//! The user agent is matched case-insensitively.
+//! The user agent is matched case-insensitively. A bucket policy counts only when it
+//! is S3 Browser's unedited template (its `<YOUR-BUCKET-NAME>` placeholder still in
+//! the resource), as in Sigma's rule: S3 Browser is an ordinary Windows client with
+//! a policy editor, and every policy its users save fired at high (from a review).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::with_error;
@@ -57,7 +60,7 @@ impl Detection for S3BrowserIamActivity {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         let watched = match rec.event_source() {
             "iam.amazonaws.com" => IAM_WRITES.contains(&rec.event_name()),
-            "s3.amazonaws.com" => rec.event_name() == "PutBucketPolicy",
+            "s3.amazonaws.com" => rec.event_name() == "PutBucketPolicy" && templated_policy(rec),
             _ => false,
         };
         if !watched {
@@ -74,6 +77,13 @@ impl Detection for S3BrowserIamActivity {
             .with_opt("source_ip", rec.source_ip());
         fire(with_error(evidence, rec))
     }
+}
+
+/// The bucket policy still holds S3 Browser's template placeholder.
+fn templated_policy(rec: &Record<'_>) -> bool {
+    rec.request_parameters()
+        .map(|p| p.to_string().to_ascii_lowercase())
+        .is_some_and(|text| text.contains("<your-bucket-name>"))
 }
 
 #[cfg(test)]
@@ -96,7 +106,15 @@ mod tests {
         for name in IAM_WRITES {
             assert!(fires(&S3BrowserIamActivity, &record("iam.amazonaws.com", name, S3B, "")));
         }
-        assert!(fires(&S3BrowserIamActivity, &record("s3.amazonaws.com", "PutBucketPolicy", "s3 browser 10.9.9", "")));
+        let templated = record("s3.amazonaws.com", "PutBucketPolicy", "s3 browser 10.9.9", "").replace(
+            r#""bucketName":"reports""#,
+            r#""bucketName":"reports","bucketPolicy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"arn:aws:s3:::<YOUR-BUCKET-NAME>/*"}]}"#,
+        );
+        assert!(templated.contains("YOUR-BUCKET-NAME"));
+        assert!(fires(&S3BrowserIamActivity, &templated));
+        // From a review: a policy its user wrote is S3 Browser used as meant.
+        let edited = templated.replace("<YOUR-BUCKET-NAME>", "reports");
+        assert!(!fires(&S3BrowserIamActivity, &edited));
     }
 
     #[test]
