@@ -6,10 +6,13 @@
 //! `CreateElasticsearchDomain`, `UpdateElasticsearchDomainConfig`), an S3 access
 //! point (`PutAccessPointPolicy`, and the multi-Region and Object Lambda ones'
 //! calls), a Glacier vault (`SetVaultAccessPolicy`), a Lambda layer version
-//! (`AddLayerVersionPermission`, recorded with a version suffix), or a Redshift
-//! Serverless snapshot (`PutResourcePolicy`: how Serverless snapshots are shared).
-//! The calls added after a review, 2026-12-05: the legacy OpenSearch names, the
-//! other access points, `CreateTable` and Redshift Serverless.
+//! (`AddLayerVersionPermission`, recorded with a version suffix), a Redshift
+//! Serverless snapshot (`PutResourcePolicy`: how Serverless snapshots are shared),
+//! an EventBridge event bus (`PutPermission`, a policy or one principal: a bus open
+//! to anyone takes forged events into its rules' targets), a Kinesis stream or
+//! consumer, or the Glue Data Catalog (`PutResourcePolicy`, `policyInJson`). The
+//! calls added after reviews, 2026-12-05: the legacy OpenSearch names, the other
+//! access points, `CreateTable`, Redshift Serverless, EventBridge, Kinesis, Glue.
 //!
 //! Decisions: judged as the bucket, secret, topic, queue and vault policies are
 //! (`common::policy_exposure`): an `Allow` for the principal `*` counts unless a
@@ -41,6 +44,12 @@ const S3: &str = "s3.amazonaws.com";
 const GLACIER: &str = "glacier.amazonaws.com";
 const LAMBDA: &str = "lambda.amazonaws.com";
 const REDSHIFT_SERVERLESS: &str = "redshift-serverless.amazonaws.com";
+const EVENTBRIDGE: &str = "events.amazonaws.com";
+const KINESIS: &str = "kinesis.amazonaws.com";
+const GLUE: &str = "glue.amazonaws.com";
+const EVENTBRIDGE_CALLS: &[&str] = &["PutPermission"];
+const KINESIS_CALLS: &[&str] = &["PutResourcePolicy"];
+const GLUE_CALLS: &[&str] = &["PutResourcePolicy"];
 const DYNAMODB_CALLS: &[&str] = &["CreateTable", "PutResourcePolicy"];
 const EFS_CALLS: &[&str] = &["PutFileSystemPolicy"];
 const OPENSEARCH_CALLS: &[&str] = &[
@@ -64,8 +73,8 @@ pub static META: Meta = Meta {
     id: "resource-policy-external-access",
     title: "AWS Resource Policy Opened to Another Account or Everyone",
     description: "A DynamoDB table, EFS file system, OpenSearch domain, S3 access point, \
-                  Glacier vault, Lambda layer or Redshift Serverless snapshot now has a \
-                  resource policy that lets another \
+                  Glacier vault, Lambda layer, Redshift Serverless snapshot, event bus, \
+                  Kinesis stream or Glue Data Catalog now has a resource policy that lets another \
                   AWS account, or anyone, use it. Whoever it names can read (and, depending on \
                   the actions, change or delete) the data without any credentials of this \
                   account.",
@@ -95,6 +104,9 @@ pub static META: Meta = Meta {
         Trigger::write(GLACIER, GLACIER_CALLS),
         Trigger::write(LAMBDA, LAMBDA_CALLS),
         Trigger::write(REDSHIFT_SERVERLESS, REDSHIFT_SERVERLESS_CALLS),
+        Trigger::write(EVENTBRIDGE, EVENTBRIDGE_CALLS),
+        Trigger::write(KINESIS, KINESIS_CALLS),
+        Trigger::write(GLUE, GLUE_CALLS),
     ],
     window: None,
 };
@@ -107,6 +119,7 @@ fn policy(rec: &Record<'_>) -> Option<serde_json::Value> {
     let key = match (rec.event_source(), rec.event_name()) {
         (OPENSEARCH, _) => "accessPolicies",
         (DYNAMODB, "CreateTable") => "resourcePolicy",
+        (GLUE, _) => "policyInJson",
         _ => "policy",
     };
     values_at_key(rec.request_parameters()?, key)
@@ -142,13 +155,31 @@ fn through_mount_targets_only(statement: &serde_json::Value) -> bool {
 /// A layer permission's exposure: public (`*` without an organisation) or the
 /// other account it names.
 fn layer_grant(rec: &Record<'_>) -> Option<Evidence> {
-    let principal = rec.request_param_str("principal")?.trim();
     let org = rec
         .request_param_str("organizationId")
         .is_some_and(|o| !o.trim().is_empty());
     let e = Evidence::new()
         .with_opt("resource", rec.request_param_str("layerName"))
         .with_json("version", rec.request_param("versionNumber"));
+    principal_grant(rec, e, org)
+}
+
+/// An event bus permission given to one principal (`PutPermission` without a
+/// policy): public for `*` unless its condition holds callers to an organisation.
+fn bus_grant(rec: &Record<'_>) -> Option<Evidence> {
+    let condition = rec.request_param("condition");
+    let text = |k: &str| condition.and_then(|c| c.get(k)).and_then(|v| v.as_str()).map(str::trim);
+    let org = text("key").is_some_and(|k| k.eq_ignore_ascii_case("aws:PrincipalOrgID"))
+        && text("type").is_some_and(|t| t.eq_ignore_ascii_case("StringEquals"))
+        && text("value").is_some_and(|v| !v.is_empty() && !v.contains(['*', '?']));
+    let e = Evidence::new().with("resource", rec.request_param_str("eventBusName").unwrap_or("default"));
+    principal_grant(rec, e, org)
+}
+
+/// The exposure of a grant to `requestParameters.principal`: public for `*`
+/// unless `org` fences it, or the other account it names.
+fn principal_grant(rec: &Record<'_>, e: Evidence, org: bool) -> Option<Evidence> {
+    let principal = rec.request_param_str("principal")?.trim();
     if principal == "*" {
         return (!org).then(|| e.with("public", true));
     }
@@ -170,12 +201,18 @@ impl Detection for ResourcePolicyExternalAccess {
             (GLACIER, GLACIER_CALLS),
             (LAMBDA, LAMBDA_CALLS),
             (REDSHIFT_SERVERLESS, REDSHIFT_SERVERLESS_CALLS),
+            (EVENTBRIDGE, EVENTBRIDGE_CALLS),
+            (KINESIS, KINESIS_CALLS),
+            (GLUE, GLUE_CALLS),
         ];
         if !calls.iter().any(|(s, n)| succeeded_call(rec, s, n)) || aws_service_caller_but_stack(rec) {
             return None;
         }
         if rec.event_source() == LAMBDA {
             return fire(layer_grant(rec)?.with("api", rec.event_name()));
+        }
+        if rec.event_source() == EVENTBRIDGE && rec.request_param("policy").is_none() {
+            return fire(bus_grant(rec)?.with("api", rec.event_name()));
         }
         // An OpenSearch domain created inside a VPC is reached through it alone.
         if rec.event_source() == OPENSEARCH
@@ -198,7 +235,11 @@ impl Detection for ResourcePolicyExternalAccess {
             "accessPointName",
             "vaultName",
             "tableName",
+            "eventBusName",
+            "resourceARN",
         ])
+        // Glue's policy is the account's Data Catalog's unless it names a resource.
+        .or_else(|| (rec.event_source() == GLUE).then_some("Data Catalog"))
         // A multi-Region access point names itself inside its request's details.
         .or_else(|| texts_at_key(rec.request_parameters()?, "name").first().copied());
         fire(exposure.evidence(
@@ -241,6 +282,9 @@ mod tests {
             record(S3, "PutMultiRegionAccessPointPolicy", ROLE, &format!(r#"{{"PutMultiRegionAccessPointPolicyRequest":{{"Details":{{"Name":"global-ap","Policy":{t}}}}}}}"#), ""),
             record(S3, "PutAccessPointPolicyForObjectLambda", ROLE, &format!(r#"{{"name":"olap","PutAccessPointPolicyForObjectLambdaRequest":{{"Policy":{t}}}}}"#), ""),
             record(REDSHIFT_SERVERLESS, "PutResourcePolicy", ROLE, &format!(r#"{{"resourceArn":"arn:aws:redshift-serverless:us-east-1:111122223333:snapshot/0a1b2c3d-4e5f","policy":{t}}}"#), ""),
+            record(EVENTBRIDGE, "PutPermission", ROLE, &format!(r#"{{"eventBusName":"orders","policy":{t}}}"#), ""),
+            record(KINESIS, "PutResourcePolicy", ROLE, &format!(r#"{{"resourceARN":"arn:aws:kinesis:us-east-1:111122223333:stream/clicks","policy":{t}}}"#), ""),
+            record(GLUE, "PutResourcePolicy", ROLE, &format!(r#"{{"policyInJson":{t},"enableHybrid":"TRUE"}}"#), ""),
         ]
     }
 
@@ -293,6 +337,27 @@ mod tests {
         // A stray `policy` flag before the document does not hide it.
         let stray = record(S3, "PutAccessPointPolicy", ROLE, &format!(r#"{{"name":"ap","Policy":[""],"PutAccessPointPolicyRequest":{{"Policy":{}}}}}"#, text(PUBLIC)), "");
         assert!(fires(&ResourcePolicyExternalAccess, &stray));
+    }
+
+    /// From a review: a bus open to anyone takes forged events.
+    #[test]
+    fn a_bus_permission_public_or_to_another_account_fires() {
+        let bus = |principal: &str, condition: &str| {
+            record(EVENTBRIDGE, "PutPermission", ROLE,
+                &format!(r#"{{"eventBusName":"orders","action":"events:PutEvents","principal":"{principal}","statementId":"s1"{condition}}}"#), "")
+        };
+        match eval(&ResourcePolicyExternalAccess, &bus("*", "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("public"), Some(&serde_json::json!(true)));
+                assert_eq!(e.get("resource").and_then(|v| v.as_str()), Some("orders"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(fires(&ResourcePolicyExternalAccess, &bus("444455556666", "")));
+        let org = r#","condition":{"type":"StringEquals","key":"aws:PrincipalOrgID","value":"o-a1b2c3d4e5"}"#;
+        assert!(!fires(&ResourcePolicyExternalAccess, &bus("*", org)));
+        assert!(fires(&ResourcePolicyExternalAccess, &bus("*", &org.replace("o-a1b2c3d4e5", "o-*"))));
+        assert!(!fires(&ResourcePolicyExternalAccess, &bus("111122223333", "")));
     }
 
     #[test]
