@@ -47,6 +47,8 @@ pub static META: Meta = Meta {
         "A deployment pipeline that launches instances in many Regions itself rather than \
          through StackSets or Auto Scaling.",
         "Region-wide capacity or quota tests.",
+        "Self-managed StackSets whose execution role has a custom name (only the default \
+         execution roles are recognised as StackSets' own): tune by that role.",
         "A team hunting for scarce GPU capacity Region by Region (every attempt failing \
          with InsufficientInstanceCapacity): the attempts count like a miner's, whose \
          launches fail the same way.",
