@@ -1,8 +1,10 @@
 //! Logs or events streamed to another account, successfully: a CloudWatch Logs
 //! subscription filter whose destination is in another account
 //! (`PutSubscriptionFilter`, or the account-wide filter of `PutAccountPolicy` with
-//! policy type `SUBSCRIPTION_FILTER_POLICY`), or an EventBridge rule given a target
-//! in another account (`PutTargets`).
+//! policy type `SUBSCRIPTION_FILTER_POLICY`), a CloudWatch Logs delivery of a
+//! service's vended logs to another account's delivery destination
+//! (`CreateDelivery`, from a review), or an EventBridge rule given a target in
+//! another account (`PutTargets`).
 //!
 //! Decisions: logs hold secrets, tokens and personal data, and events describe every
 //! change as it happens; a copy flowing to an account the attacker controls is
@@ -22,7 +24,7 @@ pub struct LogsStreamedToAnotherAccount;
 
 const LOGS: &str = "logs.amazonaws.com";
 const EVENTS: &str = "events.amazonaws.com";
-const LOGS_CALLS: &[&str] = &["PutAccountPolicy", "PutSubscriptionFilter"];
+const LOGS_CALLS: &[&str] = &["CreateDelivery", "PutAccountPolicy", "PutSubscriptionFilter"];
 const EVENTS_CALLS: &[&str] = &["PutTargets"];
 
 pub static META: Meta = Meta {
@@ -57,6 +59,7 @@ fn destinations<'r>(rec: &'r Record<'_>) -> Vec<std::borrow::Cow<'r, str>> {
     use std::borrow::Cow;
     match rec.event_name() {
         "PutSubscriptionFilter" => rec.request_param_str("destinationArn").map(Cow::Borrowed).into_iter().collect(),
+        "CreateDelivery" => rec.request_param_str("deliveryDestinationArn").map(Cow::Borrowed).into_iter().collect(),
         "PutAccountPolicy" => {
             if !text_is(rec.request_param("policyType"), "SUBSCRIPTION_FILTER_POLICY") {
                 return Vec::new();
@@ -111,7 +114,7 @@ impl Detection for LogsStreamedToAnotherAccount {
             .into_iter()
             .map(str::to_owned)
             .collect();
-        let source = request_text_any(rec, &["logGroupName", "policyName", "rule"]);
+        let source = request_text_any(rec, &["logGroupName", "policyName", "rule", "deliverySourceName"]);
         fire(
             Evidence::new()
                 .with("api", rec.event_name())
@@ -130,6 +133,22 @@ mod tests {
 
     const FOREIGN: &str = "arn:aws:logs:us-east-1:444455556666:destination:collector";
     const OWN: &str = "arn:aws:firehose:us-east-1:111122223333:deliverystream/to-siem";
+
+    /// From a review: vended logs delivered to another account's destination.
+    #[test]
+    fn a_delivery_to_another_accounts_destination_fires() {
+        let delivery = |dest: &str| {
+            record(LOGS, "CreateDelivery", ROLE, &format!(r#"{{"deliverySourceName":"cf-access-logs","deliveryDestinationArn":"{dest}"}}"#), "")
+        };
+        match eval(&LogsStreamedToAnotherAccount, &delivery("arn:aws:logs:us-east-1:444455556666:delivery-destination:drop")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("other_accounts"), Some(&serde_json::json!(["444455556666"])));
+                assert_eq!(e.get("source").and_then(|v| v.as_str()), Some("cf-access-logs"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(!fires(&LogsStreamedToAnotherAccount, &delivery("arn:aws:logs:us-east-1:111122223333:delivery-destination:central")));
+    }
 
     fn filter(dest: &str) -> String {
         format!(r#"{{"logGroupName":"/aws/lambda/payments","filterName":"all","filterPattern":"","destinationArn":"{dest}"}}"#)
