@@ -5,11 +5,12 @@
 //! Google or Microsoft", which needs ASN enrichment we do not have. What we keep
 //! without it: a new principal (the role for assumed-role sessions) creating a key
 //! pair by API call from an address. Key pairs made in the console (a console
-//! session's credentials under the console's agent or a browser's), by AWS
+//! session's credentials under the console's agent or a browser's, or an agent
+//! that is the console's from its first word, `EC2ConsoleBackend, ...`), by AWS
 //! services, or from no literal address are left out
 //! (`common::aws_service_or_console_session_caller`): that is the ordinary way
-//! people create them. The console's agent alone exempts nothing: any SDK can send
-//! it (from a review). `ImportKeyPair` counts too: an
+//! people create them. The console's word elsewhere in an agent exempts nothing:
+//! any SDK can add it (from a review). `ImportKeyPair` counts too: an
 //! intruder imports its own public key rather than downloading a new private one.
 //! Only successful calls.
 
@@ -109,6 +110,9 @@ mod tests {
             r#""sessionCredentialFromConsole":"true","#,
         );
         assert_eq!(eval(&Ec2KeypairCreatedByNewPrincipal, &console), None);
+        // Records from before CloudTrail marked console sessions carry the agent only.
+        let older = record("CreateKeyPair", "EC2ConsoleBackend, aws-sdk-java/Linux/x.xx.fleetxen", "");
+        assert_eq!(eval(&Ec2KeypairCreatedByNewPrincipal, &older), None);
         let internal = record("CreateKeyPair", "AWS Internal", "").replace("203.0.113.88", "AWS Internal");
         assert_eq!(eval(&Ec2KeypairCreatedByNewPrincipal, &internal), None);
         let svc = record("CreateKeyPair", "cloudformation.amazonaws.com", r#""invokedBy":"cloudformation.amazonaws.com","#)
@@ -123,8 +127,8 @@ mod tests {
     fn a_console_agent_without_a_console_session_counts() {
         for ua in [
             "aws-cli/2.15.30 Python/3.11.8 Linux/6.5.0 exe/x86_64.ubuntu.22 app/consolebackend",
-            "EC2ConsoleBackend, aws-sdk-java/1.12.0 Linux/5.10",
-            "console.amazonaws.com",
+            "aws-cli/2.15.30 Python/3.11.8 exec-env/EC2ConsoleBackend",
+            "Boto3/1.34.69 md/Botocore#1.34.69 ua/2.0 app/console.amazonaws.com",
         ] {
             assert!(
                 matches!(eval(&Ec2KeypairCreatedByNewPrincipal, &record("ImportKeyPair", ua, "")), Some(Signal::FirstSeen { .. })),

@@ -176,16 +176,43 @@ pub fn aws_service_or_console_caller(rec: &Record) -> bool {
     aws_service_or_console_session_caller(rec) || service_or_console_agent(rec.user_agent())
 }
 
-/// [`aws_service_or_console_caller`] for writes: the console only by its session
-/// ([`console_session_caller`]), never by the agent alone, which any SDK can send
-/// (`AWS_SDK_UA_APP_ID=consolebackend` puts the console's word into a CLI's
-/// agent). AWS service identities, `invokedBy` and a source that is no address
-/// still exempt: AWS writes those.
+/// [`aws_service_or_console_caller`] for writes: the console by its session
+/// ([`console_session_caller`]), or by an agent that is the console's from its
+/// first word ([`console_agent_in_front`]), never by the console's word anywhere
+/// in an agent, which any SDK can add (`AWS_SDK_UA_APP_ID=consolebackend` puts it
+/// into a CLI's agent, after the CLI's own name). AWS service identities,
+/// `invokedBy` and a source that is no address still exempt: AWS writes those.
+/// Records older than CloudTrail's `sessionCredentialFromConsole` (AWS's own 2014
+/// example of a console `CreateKeyPair`, in the public conformance background) carry
+/// only the agent, hence the agent in front.
 pub fn aws_service_or_console_session_caller(rec: &Record) -> bool {
     rec.identity_type() == Some("AWSService")
         || rec.invoked_by().is_some()
         || console_session_caller(rec)
+        || console_agent_in_front(rec.user_agent())
         || source_ip_literal(rec).is_none()
+}
+
+/// The agent is the console's from its first word: `EC2ConsoleBackend, aws-sdk-java/...`,
+/// or a console host name alone (`console.amazonaws.com`,
+/// `console.ec2.amazonaws.com`). An SDK adds app ids and execution environments
+/// after its own name, so only one told to replace its whole agent can send this:
+/// a gap every agent-based exemption has.
+pub fn console_agent_in_front(user_agent: Option<&str>) -> bool {
+    let Some(ua) = user_agent.map(str::trim) else {
+        return false;
+    };
+    let starts = |prefix: &str| {
+        ua.get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    };
+    starts("EC2ConsoleBackend")
+        || (starts("console.")
+            && ua.len() > ".amazonaws.com".len()
+            && ua
+                .get(ua.len() - ".amazonaws.com".len()..)
+                .is_some_and(|s| s.eq_ignore_ascii_case(".amazonaws.com"))
+            && !ua.contains([' ', '/', ',']))
 }
 
 /// The call was made in the web console, judged by the session and not by the
