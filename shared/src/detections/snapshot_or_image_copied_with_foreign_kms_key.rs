@@ -1,8 +1,9 @@
 //! An EBS snapshot, an AMI or an RDS snapshot copied (`CopySnapshot`, `CopyImage`,
 //! `CopyDBSnapshot`, `CopyDBClusterSnapshot`), or restored into a new volume or
 //! database (`CreateVolume`, `RestoreDBClusterFromSnapshot`,
-//! `RestoreDBClusterToPointInTime`, `CreateDBInstanceReadReplica` across Regions),
-//! and encrypted under a KMS key that another account owns, successfully.
+//! `RestoreDBClusterToPointInTime`, `CreateDBInstanceReadReplica` across Regions;
+//! a volume only when made from a snapshot), and encrypted under a KMS key that
+//! another account owns, successfully.
 //!
 //! The restores were added after a review: a volume made from a snapshot under the
 //! intruder's key, then snapshotted, is the roundabout route to the same copy.
@@ -70,6 +71,11 @@ impl Detection for SnapshotOrImageCopiedWithForeignKmsKey {
         {
             return None;
         }
+        // A blank volume holds no copy (the EBS CSI driver makes them under a
+        // central key all day): only a volume made from a snapshot counts.
+        if rec.event_name() == "CreateVolume" && rec.request_param_str("snapshotId").is_none_or(|s| s.trim().is_empty()) {
+            return None;
+        }
         let key = rec.request_param_str("kmsKeyId")?.trim();
         let key_account = foreign_key_account(rec, key)?;
         let source = request_text_any(rec, &[
@@ -122,6 +128,12 @@ mod tests {
                 other => panic!("expected a finding for {name}, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_blank_volume_under_a_foreign_key_does_not() {
+        let blank = format!(r#"{{"availabilityZone":"us-east-1a","size":20,"encrypted":true,"kmsKeyId":"{FOREIGN}"}}"#);
+        assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &record(EC2, "CreateVolume", ROLE, &blank, "")));
     }
 
     #[test]

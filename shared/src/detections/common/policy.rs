@@ -425,10 +425,20 @@ const WILDCARD_PINS: usize = 6;
 const WILDCARD_PINS_AFTER_PREFIX: usize = 4;
 
 /// Whether the literal text before a wildcard pins a caller ([`WILDCARD_PINS`]).
+/// Only a short lowercase id type before the first dash (`o`, `ou`, `r`, `vpc`,
+/// `vpce`) is a prefix; anything else (`AROA...:ci-*`, a role's sessions named
+/// `ci-...`) is judged by its whole length (a review caught the first version
+/// taking any dash for an id's).
 fn literal_pins(literal: &str) -> bool {
     match literal.split_once('-') {
-        Some((_, own)) => own.trim_start_matches('0').len() >= WILDCARD_PINS_AFTER_PREFIX,
-        None => literal.len() >= WILDCARD_PINS,
+        Some((kind, own))
+            if !kind.is_empty()
+                && kind.len() <= 5
+                && kind.bytes().all(|b| b.is_ascii_lowercase()) =>
+        {
+            own.trim_start_matches('0').len() >= WILDCARD_PINS_AFTER_PREFIX
+        }
+        _ => literal.len() >= WILDCARD_PINS,
     }
 }
 
@@ -691,6 +701,9 @@ mod exposure_tests {
             json!({"StringLike": {"aws:SourceVpce": "vpce-0a1b2c3d*"}}),
             json!({"StringLike": {"aws:PrincipalOrgID": "o-a1b2*"}}),
             json!({"StringLike": {"aws:userid": "AIDAEXAMPLE*"}}),
+            // A role's sessions: the dash is the session's, not an id type's.
+            json!({"StringLike": {"aws:userid": "AROA5EXAMPLEOPSROLE1:i-*"}}),
+            json!({"StringLike": {"aws:userid": "AROA5EXAMPLEOPSROLE1:ci-*"}}),
             json!({"IpAddress": {"aws:SourceIp": ["203.0.113.5/32", "2001:db8::/32"]}}),
         ] {
             assert_eq!(open(condition.clone()), (false, vec![]), "{condition}");
