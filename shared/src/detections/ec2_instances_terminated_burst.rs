@@ -7,7 +7,11 @@
 //! more fires on its own, and smaller calls count in the window by the set of
 //! instances they name (`common::set_value`: a repeated call counts once, and a
 //! sacrificial instance put first in every call no longer merges them, as counting
-//! by the first instance did). Calls of up to nine instances therefore count as
+//! by the first instance did). When the answer says which instances were running
+//! or stopped before the call (`previousState`), only those count: an instance
+//! already shutting down or terminated is not terminated again, so controllers
+//! re-issuing calls for the same few instances make no burst, and a sacrificial
+//! instance terminated long ago adds nothing (from a review of the set values). Calls of up to nine instances therefore count as
 //! calls, not instances: ten calls of nine are needed where ninety instances went
 //! (a reviewer batched by nine and stayed under it). A known limit, stated in the
 //! description; counting instances needs a store that keeps several values of one
@@ -68,7 +72,10 @@ impl Detection for Ec2InstancesTerminatedBurst {
             return None;
         }
         // The call's order is kept for the evidence; a repeated id counts once.
-        let mut instances = distinct_texts_at_key(rec.request_parameters()?, "instanceId");
+        let mut instances = match newly_terminated(rec) {
+            Some(ids) => ids,
+            None => distinct_texts_at_key(rec.request_parameters()?, "instanceId"),
+        };
         if instances.is_empty() {
             return None;
         }
@@ -89,6 +96,26 @@ impl Detection for Ec2InstancesTerminatedBurst {
                 .with_opt("source_ip", rec.source_ip()),
         })
     }
+}
+
+/// The instances the answer shows this call terminated (previously neither
+/// shutting down nor terminated), in its order; `None` when the answer does not
+/// say (no response, or items without a previous state).
+fn newly_terminated<'r>(rec: &'r Record<'_>) -> Option<Vec<&'r str>> {
+    let items = rec
+        .response_element("instancesSet")?
+        .get("items")?
+        .as_array()?;
+    let mut out = Vec::new();
+    for item in items {
+        let id = item.get("instanceId")?.as_str()?.trim();
+        let before = item.get("previousState")?.get("name")?.as_str()?.trim();
+        let already = before.eq_ignore_ascii_case("shutting-down") || before.eq_ignore_ascii_case("terminated");
+        if !already && !id.is_empty() && !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -147,6 +174,37 @@ mod tests {
             Some(Signal::Distinct { evidence, .. }) => assert_eq!(evidence.get("instances").and_then(|v| v.as_array()).map(Vec::len), Some(5)),
             other => panic!("expected an observation, got {other:?}"),
         }
+    }
+
+    fn answered(ids: &[String], before: &str) -> String {
+        let items: Vec<String> = ids
+            .iter()
+            .map(|i| format!(r#"{{"instanceId":"{i}","currentState":{{"code":32,"name":"shutting-down"}},"previousState":{{"code":16,"name":"{before}"}}}}"#))
+            .collect();
+        record(EC2, "TerminateInstances", ROLE, &terminate(ids), "")
+            .replace(r#""responseElements":null"#, &format!(r#""responseElements":{{"instancesSet":{{"items":[{}]}}}}"#, items.join(",")))
+    }
+
+    /// From a review: calls re-issued for instances already going count nothing,
+    /// so a few instances cannot make ten values.
+    #[test]
+    fn instances_already_going_do_not_count_again() {
+        let ids = ids(3);
+        let first = answered(&ids, "running");
+        assert!(first.contains("previousState"));
+        assert!(matches!(eval(&Ec2InstancesTerminatedBurst, &first), Some(Signal::Distinct { .. })));
+        for before in ["shutting-down", "terminated"] {
+            assert_eq!(eval(&Ec2InstancesTerminatedBurst, &answered(&ids, before)), None, "{before}");
+        }
+        // A sacrificial instance terminated long ago adds nothing to a call's value.
+        let fresh = answered(&ids[1..], "running");
+        let mut with_old = answered(&ids, "running");
+        with_old = with_old.replacen(r#""previousState":{"code":16,"name":"running"}"#, r#""previousState":{"code":48,"name":"terminated"}"#, 1);
+        let value = |json: &str| match eval(&Ec2InstancesTerminatedBurst, json) {
+            Some(Signal::Distinct { value, .. }) => value,
+            other => panic!("expected an observation, got {other:?}"),
+        };
+        assert_eq!(value(&with_old), value(&fresh));
     }
 
     #[test]
