@@ -3,8 +3,8 @@
 //! replaced (`UpdateNotebookInstanceLifecycleConfig`), or a Studio domain, user
 //! profile or space given lifecycle configurations (`UpdateDomain`,
 //! `UpdateUserProfile`, `UpdateSpace`, or a profile or space created with them,
-//! `CreateUserProfile`, `CreateSpace`, from a review: setting a
-//! `LifecycleConfigArn(s)` anywhere in its settings: the script runs as the
+//! `CreateUserProfile`, `CreateSpace`, from a review: attaching
+//! `LifecycleConfigArns` anywhere in its settings: the script runs as the
 //! profile's execution role when an app starts), successfully.
 //!
 //! Decisions: a lifecycle script runs as root on the notebook at its next start,
@@ -38,10 +38,13 @@ const NAMES: &[&str] = &[
     "UpdateUserProfile",
 ];
 
-/// The lifecycle configuration ARNs set anywhere in `v`: values of keys named
-/// `LifecycleConfigArn` or `LifecycleConfigArns` in any letter case (the app
-/// settings of JupyterLab, JupyterServer, KernelGateway, CodeEditor and the default
-/// resource spec each have one). Bounded in depth: request JSON is caller-written.
+/// The lifecycle configuration ARNs attached anywhere in `v`: values of keys named
+/// `LifecycleConfigArns` in any letter case (the app settings of JupyterLab,
+/// JupyterServer, KernelGateway and CodeEditor each have the list). A default
+/// resource spec's single `LifecycleConfigArn` only picks, among the scripts
+/// already attached to the domain or profile, the one an app starts with: what
+/// attaching them reported already (a review caught a space choosing one firing).
+/// Bounded in depth: request JSON is caller-written.
 fn lifecycle_config_arns<'v>(v: &'v serde_json::Value, depth: usize, out: &mut Vec<&'v str>) {
     use serde_json::Value;
     if depth > 8 {
@@ -51,7 +54,7 @@ fn lifecycle_config_arns<'v>(v: &'v serde_json::Value, depth: usize, out: &mut V
         Value::Object(m) => {
             for (k, v) in m {
                 let key = k.to_ascii_lowercase();
-                if key == "lifecycleconfigarn" || key == "lifecycleconfigarns" {
+                if key == "lifecycleconfigarns" {
                     let items = match v {
                         Value::Array(items) => items.iter().collect(),
                         other => vec![other],
@@ -187,7 +190,7 @@ mod tests {
         match eval(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, "UpdateUserProfile", ROLE, &profile, "")) {
             Some(Signal::Fire(e)) => {
                 assert_eq!(e.get("user_profile").and_then(|v| v.as_str()), Some("ana"));
-                assert_eq!(e.get("lifecycle_configs").and_then(|v| v.as_array()).map(Vec::len), Some(2));
+                assert_eq!(e.get("lifecycle_configs").and_then(|v| v.as_array()).map(Vec::len), Some(1));
             }
             other => panic!("expected a finding, got {other:?}"),
         }
@@ -197,6 +200,13 @@ mod tests {
         }
         let plain_profile = r#"{"domainId":"d-abc123","userProfileName":"ben","userSettings":{"executionRole":"arn:aws:iam::111122223333:role/ds"}}"#;
         assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, "CreateUserProfile", ROLE, plain_profile, "")));
+        // A default resource spec only picks a script already attached.
+        let picks = format!(
+            r#"{{"domainId":"d-abc123","spaceName":"s2","spaceSettings":{{"jupyterLabAppSettings":{{"defaultResourceSpec":{{"lifecycleConfigArn":"{arn}"}}}}}}}}"#
+        );
+        for name in ["CreateSpace", "UpdateSpace"] {
+            assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, name, ROLE, &picks, "")), "{name}");
+        }
         let pascal = format!(r#"{{"DomainId":"d-abc123","DefaultUserSettings":{{"KernelGatewayAppSettings":{{"LifecycleConfigArns":["{arn}"]}}}}}}"#);
         assert!(fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, "UpdateDomain", ROLE, &pascal, "")));
         let other = r#"{"domainId":"d-abc123","spaceName":"s1","spaceSettings":{"jupyterLabAppSettings":{"lifecycleConfigArns":[]}}}"#;
