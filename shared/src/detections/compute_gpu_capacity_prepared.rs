@@ -285,7 +285,15 @@ impl Detection for ComputeGpuCapacityPrepared {
 /// Capacity Block's request names an offering: its answer names the type).
 fn capacity(rec: &Record) -> Option<Evidence> {
     let asked_in = |v: Option<&Value>| v.and_then(asks_for_gpu);
-    let (asked, why) = asked_in(rec.request_parameters()).or_else(|| {
+    // The older form of a resize names the attribute and its value apart:
+    // `{"attribute": "instanceType", "value": "p4d.24xlarge"}`.
+    let attribute_form = || {
+        rec.request_param_str("attribute")
+            .is_some_and(|a| a.trim().eq_ignore_ascii_case("instanceType"))
+            .then(|| rec.request_param_str("value").and_then(accelerated_type))
+            .flatten()
+    };
+    let (asked, why) = asked_in(rec.request_parameters()).or_else(attribute_form).or_else(|| {
         (rec.event_name() == "PurchaseCapacityBlock")
             .then(|| asked_in(rec.response_elements()))
             .flatten()
@@ -336,6 +344,13 @@ mod tests {
         };
         assert_eq!(evidence(&resize("p4d.24xlarge")).get("instance_type").unwrap(), "p4d.24xlarge");
         assert!(!fires(&ComputeGpuCapacityPrepared, &resize("m5.large")));
+        // The attribute and its value apart (a review of this change).
+        let legacy = |ty: &str| {
+            record("ec2.amazonaws.com", "ModifyInstanceAttribute", ROLE,
+                &format!(r#"{{"instanceId":"i-0a1b2c3d4e5f60718","attribute":"instanceType","value":"{ty}"}}"#), "")
+        };
+        assert_eq!(evidence(&legacy("p4d.24xlarge")).get("instance_type").unwrap(), "p4d.24xlarge");
+        assert!(!fires(&ComputeGpuCapacityPrepared, &legacy("m5.large")));
         let user_data = record("ec2.amazonaws.com", "ModifyInstanceAttribute", ROLE,
             r#"{"instanceId":"i-0a1b2c3d4e5f60718","userData":"<sensitiveDataRemoved>"}"#, "");
         assert!(!fires(&ComputeGpuCapacityPrepared, &user_data));

@@ -182,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn a_redshift_batch_of_ten_fires_a_smaller_one_counts_by_its_first() {
+    fn a_redshift_batch_of_ten_fires_a_smaller_one_counts_as_its_set() {
         match eval(&SnapshotsDeletedBurst, &record(REDSHIFT, "BatchDeleteClusterSnapshots", ROLE, &batch_of(40), "")) {
             Some(Signal::Fire(e)) => assert_eq!(e.get("snapshot_count"), Some(&serde_json::json!(40))),
             other => panic!("expected a finding, got {other:?}"),

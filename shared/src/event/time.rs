@@ -104,7 +104,10 @@ fn parse_written_out(text: &str) -> Option<i64> {
     const MONTHS: [&str; 12] = [
         "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
     ];
-    let mut words = text.split([' ', ',']).filter(|w| !w.is_empty());
+    // Newer Java writes a narrow no-break space before AM/PM: any white space splits.
+    let mut words = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty());
     let month_word = words.next()?.to_ascii_lowercase();
     let month = MONTHS.iter().position(|m| month_word.starts_with(m))? as i64 + 1;
     let day: i64 = words.next()?.parse().ok()?;
@@ -202,6 +205,7 @@ mod tests {
             json!("May 20, 2026 8:00:00 PM"),
             json!("May 20, 2026, 8:00:00 PM"),
             json!("May 20, 2026 20:00:00"),
+            json!("May 20, 2026, 8:00:00\u{202f}PM"),
         ] {
             assert_eq!(parse_response_time(&v), t, "{v}");
         }

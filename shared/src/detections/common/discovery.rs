@@ -302,12 +302,17 @@ mod stable_principal_tests {
                 "111122223333|arn:aws:iam::111122223333:user/leaked"
             );
         }
-        // A user's own call is its own ARN either way.
-        let user = json("m0").replace(r#""type":"FederatedUser""#, r#""type":"IAMUser""#);
+        // The user's own call (its key, no token) is the same term as its tokens'.
+        let user = json("m0")
+            .replace(r#""type":"FederatedUser""#, r#""type":"IAMUser""#)
+            .replace(
+                "arn:aws:sts::111122223333:federated-user/m0",
+                "arn:aws:iam::111122223333:user/leaked",
+            );
         let rec = Record::from_json(&user).expect("record");
         assert_eq!(
             super::account_role_term(&rec),
-            "111122223333|arn:aws:sts::111122223333:federated-user/m0"
+            "111122223333|arn:aws:iam::111122223333:user/leaked"
         );
     }
 
