@@ -6,7 +6,9 @@
 //! suppression rule made (`CreateFilter`, `UpdateFilter` with `action` `SUPPRESS`:
 //! matching findings stop showing), or deep inspection switched off
 //! (`UpdateEc2DeepInspectionConfiguration` with `activateDeepInspection` false: the
-//! application packages of Linux instances are no longer scanned), successfully. The
+//! application packages of Linux instances are no longer scanned; or, by the
+//! administrator for members, `BatchUpdateMemberEc2DeepInspectionStatus` with some
+//! account's `activateDeepInspection` false, added after a review), successfully. The
 //! member and organisation
 //! cases are those GuardDuty's, Macie's and Security Hub's detections take too.
 //!
@@ -26,6 +28,7 @@ const NAMES: &[&str] = &[
     "Disable",
     "DisassociateMember",
     "UpdateEc2DeepInspectionConfiguration",
+    "BatchUpdateMemberEc2DeepInspectionStatus",
     "UpdateFilter",
     "UpdateOrganizationConfiguration",
 ];
@@ -71,6 +74,12 @@ impl Detection for InspectorDisabled {
             "UpdateEc2DeepInspectionConfiguration" => {
                 rec.request_param("activateDeepInspection").and_then(flag_value) == Some(false)
             }
+            "BatchUpdateMemberEc2DeepInspectionStatus" => rec
+                .request_param("accountIds")
+                .and_then(|a| a.as_array())
+                .into_iter()
+                .flatten()
+                .any(|a| a.get("activateDeepInspection").and_then(flag_value) == Some(false)),
             // A filter counts only as a suppression rule (its matches hidden).
             _ => text_is(rec.request_param("action"), "SUPPRESS"),
         };
@@ -136,6 +145,13 @@ mod tests {
         let paths = call(SOURCE, "UpdateEc2DeepInspectionConfiguration", r#"{"packagePaths":["/opt/app"]}"#);
         assert!(!fires(&InspectorDisabled, &paths));
         assert!(!fires(&InspectorDisabled, &failed(&deep("false"), "AccessDeniedException")));
+        // The administrator's form for members (from a review).
+        let members = |on: &str| {
+            call(SOURCE, "BatchUpdateMemberEc2DeepInspectionStatus",
+                &format!(r#"{{"accountIds":[{{"accountId":"444455556666","activateDeepInspection":true}},{{"accountId":"555566667777","activateDeepInspection":{on}}}]}}"#))
+        };
+        assert!(fires(&InspectorDisabled, &members("false")));
+        assert!(!fires(&InspectorDisabled, &members("true")));
     }
 
     #[test]

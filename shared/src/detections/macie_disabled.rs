@@ -5,12 +5,17 @@
 //! removed by the administrator (`DisassociateMember`, `DeleteMember`), or a findings
 //! filter that archives what it matches (`CreateFindingsFilter`,
 //! `UpdateFindingsFilter` with `action` `ARCHIVE`: a suppression rule), successfully.
+//! Added after a review (blinding it without pausing it): automated sensitive data
+//! discovery switched off (`UpdateAutomatedDiscoveryConfiguration` `DISABLED`),
+//! findings no longer published to Security Hub (`PutFindingsPublicationConfiguration`
+//! with both kinds off) and buckets taken out of discovery's scope
+//! (`UpdateClassificationScope` adding or replacing `s3.excludes.bucketNames`).
 //!
 //! Decision: `UpdateMacieSession` also changes the publishing frequency; only a
 //! session set to `PAUSED` fires, and the same for a member's session. Filters that only show (`NOOP`) do not.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{succeeded_call, text_is};
+use crate::detections::common::{flag_value, succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct MacieDisabled;
@@ -26,6 +31,9 @@ const NAMES: &[&str] = &[
     "DeleteMember",
     "CreateFindingsFilter",
     "UpdateFindingsFilter",
+    "UpdateAutomatedDiscoveryConfiguration",
+    "PutFindingsPublicationConfiguration",
+    "UpdateClassificationScope",
 ];
 
 /// The findings-filter calls: they count only when the filter archives what it
@@ -35,8 +43,9 @@ const FILTERS: &[&str] = &["CreateFindingsFilter", "UpdateFindingsFilter"];
 pub static META: Meta = Meta {
     id: "macie-disabled",
     title: "AWS Macie Disabled or Paused",
-    description: "Amazon Macie was disabled, paused, or detached from the administrator \
-                  account. Macie finds sensitive data and public or shared S3 buckets; with it \
+    description: "Amazon Macie was disabled, paused, detached from the administrator \
+                  account, or blinded: discovery off, findings no longer published, buckets \
+                  taken out of scope. Macie finds sensitive data and public or shared S3 buckets; with it \
                   off, staging data for exfiltration from those buckets raises no findings.",
     severity: Severity::Medium,
     attack: &["T1562.001"],
@@ -69,6 +78,29 @@ impl Detection for MacieDisabled {
             return None;
         }
         if FILTERS.contains(&rec.event_name()) && !text_is(rec.request_param("action"), "ARCHIVE") {
+            return None;
+        }
+        let blinded = match rec.event_name() {
+            "UpdateAutomatedDiscoveryConfiguration" => text_is(rec.request_param("status"), "DISABLED"),
+            "PutFindingsPublicationConfiguration" => {
+                let hub = rec.request_param("securityHubConfiguration");
+                let off = |k: &str| hub.and_then(|h| h.get(k)).and_then(flag_value) == Some(false);
+                off("publishClassificationFindings") && off("publishPolicyFindings")
+            }
+            "UpdateClassificationScope" => {
+                let excludes = rec.request_param("s3").and_then(|s3| s3.get("excludes"));
+                let adds = excludes.and_then(|e| e.get("operation")).is_some_and(|o| {
+                    text_is(Some(o), "ADD") || text_is(Some(o), "REPLACE")
+                });
+                let named = excludes
+                    .and_then(|e| e.get("bucketNames"))
+                    .and_then(|b| b.as_array())
+                    .is_some_and(|b| !b.is_empty());
+                adds && named
+            }
+            _ => true,
+        };
+        if !blinded {
             return None;
         }
         fire(
@@ -116,6 +148,27 @@ mod tests {
             assert!(!fires(&MacieDisabled, &call("macie2.amazonaws.com", name, &filter("NOOP"))), "{name}");
         }
         assert!(!fires(&MacieDisabled, &call("macie2.amazonaws.com", "UpdateFindingsFilter", r#"{"id":"f1","description":"x"}"#)));
+    }
+
+    /// From a review: blinding Macie without pausing it.
+    #[test]
+    fn discovery_off_findings_unpublished_and_buckets_excluded_count() {
+        let macie = |name: &str, params: &str| call("macie2.amazonaws.com", name, params);
+        assert!(fires(&MacieDisabled, &macie("UpdateAutomatedDiscoveryConfiguration", r#"{"status":"DISABLED"}"#)));
+        assert!(!fires(&MacieDisabled, &macie("UpdateAutomatedDiscoveryConfiguration", r#"{"status":"ENABLED"}"#)));
+        let publish = |a: &str, b: &str| {
+            macie("PutFindingsPublicationConfiguration",
+                &format!(r#"{{"securityHubConfiguration":{{"publishClassificationFindings":{a},"publishPolicyFindings":{b}}}}}"#))
+        };
+        assert!(fires(&MacieDisabled, &publish("false", "false")));
+        assert!(!fires(&MacieDisabled, &publish("true", "false")));
+        let scope = |op: &str, names: &str| {
+            macie("UpdateClassificationScope", &format!(r#"{{"id":"s1","s3":{{"excludes":{{"bucketNames":{names},"operation":"{op}"}}}}}}"#))
+        };
+        assert!(fires(&MacieDisabled, &scope("ADD", r#"["customer-exports"]"#)));
+        assert!(fires(&MacieDisabled, &scope("REPLACE", r#"["customer-exports"]"#)));
+        assert!(!fires(&MacieDisabled, &scope("REMOVE", r#"["customer-exports"]"#)));
+        assert!(!fires(&MacieDisabled, &scope("REPLACE", "[]")));
     }
 
     #[test]

@@ -19,7 +19,10 @@
 //! (`UpdateFindingAggregator`, `UpdateAggregatorV2` with `RegionLinkingMode`
 //! `NO_REGIONS`): the linked Regions' findings stop reaching the home Region the
 //! team watches. Narrowing the linked Regions is left out: the record does not say
-//! which Regions were linked before.
+//! which Regions were linked before. And the organisation's administrator no
+//! longer enabling Security Hub in new accounts (`UpdateOrganizationConfiguration`
+//! with `AutoEnable` false; added after a review, as GuardDuty's and Inspector's
+//! versions of it already fired).
 //!
 //! Decision: the Elastic rule watches `DisableSecurityHub`; disabling every standard or
 //! leaving the administrator has the same effect for the security team (no checks, or
@@ -51,6 +54,7 @@ const NAMES: &[&str] = &[
     "DeleteAggregatorV2",
     "UpdateFindingAggregator",
     "UpdateAggregatorV2",
+    "UpdateOrganizationConfiguration",
 ];
 
 /// For the calls that can also switch things on: a control switched off
@@ -68,6 +72,10 @@ fn switches_off(rec: &Record<'_>) -> bool {
             request_param_any(rec, &["RegionLinkingMode", "regionLinkingMode"]),
             "NO_REGIONS",
         ),
+        "UpdateOrganizationConfiguration" => {
+            let auto = request_param_any(rec, &["AutoEnable", "autoEnable"]);
+            matches!(auto, Some(serde_json::Value::Bool(false))) || text_is(auto, "false")
+        }
         "UpdateStandardsControl" => {
             text_is(request_param_any(rec, &["ControlStatus", "controlStatus"]), "DISABLED")
         }
@@ -182,6 +190,17 @@ mod tests {
         "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/dev",
           "accountId":"111122223333","userName":"dev"},
         "requestParameters":null,"responseElements":null}"#;
+
+    /// From a review: new accounts of the organisation no longer get Security Hub.
+    #[test]
+    fn auto_enable_switched_off_for_the_organisation_counts() {
+        let org = |params: &str| DISABLE.replace("DisableSecurityHub", "UpdateOrganizationConfiguration")
+            .replace(r#""requestParameters":null"#, &format!(r#""requestParameters":{params}"#));
+        assert!(fires(&SecurityHubDisabled, &org(r#"{"AutoEnable":false,"AutoEnableStandards":"NONE"}"#)));
+        assert!(fires(&SecurityHubDisabled, &org(r#"{"autoEnable":"false"}"#)));
+        assert!(!fires(&SecurityHubDisabled, &org(r#"{"AutoEnable":true,"AutoEnableStandards":"DEFAULT"}"#)));
+        assert!(!fires(&SecurityHubDisabled, &org(r#"{"OrganizationConfiguration":{"ConfigurationType":"CENTRAL"}}"#)));
+    }
 
     #[test]
     fn controls_count_only_when_switched_off() {
