@@ -190,8 +190,58 @@ pub fn admin_inline_policy_put(
         return None;
     }
     let doc = policy_document_param(rec, "policyDocument").ok()??;
-    let grant = admin_grant(&doc)?;
+    let kind = match target_param {
+        "roleName" => "role/",
+        "userName" => "user/",
+        _ => "group/",
+    };
+    let holder = rec.request_param_str(target_param).map(|name| Holder {
+        kind,
+        name: name.trim(),
+        account: rec.account_id(),
+    });
+    let grant = admin_grant_for(&doc, holder)?;
     Some(grant.noted_in(change_evidence(rec, &[target_param, "policyName"]).with("inline", true)))
+}
+
+/// The identity an inline policy is written to: a resource pattern naming it lets
+/// the policy's holder act on itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Holder<'a> {
+    /// `role/`, `user/` or `group/`.
+    pub kind: &'static str,
+    pub name: &'a str,
+    /// The account the record belongs to.
+    pub account: Option<&'a str>,
+}
+
+impl Holder<'_> {
+    /// `pattern` (a `Resource` entry) takes this identity: an IAM ARN pattern of its
+    /// kind whose last path segment matches its name (any path: the record does not
+    /// give the identity's), in its account or any. From a review: a role allowed
+    /// `iam:AttachRolePolicy` on `role/ci-runner`, itself, may attach
+    /// `AdministratorAccess` to itself later, and nothing fired.
+    fn named_by(&self, pattern: &str) -> bool {
+        let fields: Vec<&str> = pattern.trim().splitn(6, ':').collect();
+        let [arn, _partition, service, _region, account, resource] = fields[..] else {
+            return false;
+        };
+        let account_ok = match self.account {
+            Some(own) => super::action_pattern_matches(account, own),
+            None => true,
+        };
+        arn.eq_ignore_ascii_case("arn")
+            && super::action_pattern_matches(service, "iam")
+            && account_ok
+            && !self.name.is_empty()
+            && resource
+                .get(..self.kind.len())
+                .is_some_and(|k| k == self.kind)
+            && resource
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| super::action_pattern_matches(last, self.name))
+    }
 }
 
 /// What makes a policy document an administrator's.
@@ -228,6 +278,12 @@ impl AdminGrant {
 
 /// Whether `doc` (a parsed policy document) grants administrator rights, and how.
 pub fn admin_grant(doc: &serde_json::Value) -> Option<AdminGrant> {
+    admin_grant_for(doc, None)
+}
+
+/// [`admin_grant`] of a policy written to `holder`: a self-grant action on a
+/// resource that names the holder itself counts too.
+pub fn admin_grant_for(doc: &serde_json::Value, holder: Option<Holder<'_>>) -> Option<AdminGrant> {
     use crate::detections::create_policy_version_allow_all::{allows_every_action, one_or_many};
     // `*`, or a `NotResource` (every resource but the few it names).
     let every_resource = |st: &serde_json::Value| {
@@ -256,7 +312,9 @@ pub fn admin_grant(doc: &serde_json::Value) -> Option<AdminGrant> {
                 .is_some_and(|e| e.trim().eq_ignore_ascii_case("Allow"))
                 && actions.iter().any(|&(action, kind)| {
                     super::statement_covers_action(st, action)
-                        && (every_resource(st) || resources_take_every(st, kind, to_self))
+                        && (every_resource(st)
+                            || resources_take_every(st, kind, to_self)
+                            || (to_self && names_holder(st, kind, holder)))
                 })
         })
     };
@@ -267,6 +325,20 @@ pub fn admin_grant(doc: &serde_json::Value) -> Option<AdminGrant> {
     } else {
         None
     }
+}
+
+/// Whether a statement's `Resource` names `holder` for an action on `kind`.
+fn names_holder(statement: &serde_json::Value, kind: &str, holder: Option<Holder<'_>>) -> bool {
+    use crate::detections::create_policy_version_allow_all::one_or_many;
+    let Some(holder) = holder.filter(|h| h.kind == kind) else {
+        return false;
+    };
+    statement.get("Resource").is_some_and(|r| {
+        one_or_many(r)
+            .iter()
+            .filter_map(|r| r.as_str())
+            .any(|pattern| holder.named_by(pattern))
+    })
 }
 
 /// Whether a statement's `Resource` holds a pattern that matches every IAM `kind`
@@ -516,6 +588,37 @@ pub mod iam_testing {
         }
         let not_resource = r#"{"Statement":{"Effect":"Allow","Action":"*","NotResource":"arn:aws:s3:::audit-logs/*"}}"#;
         assert!(fires(det, &iam(event, USER, &put(not_resource))));
+        // From a review: a policy letting its own holder grant itself, by name.
+        let (kind, action) = match param {
+            "roleName" => ("role", "iam:AttachRolePolicy"),
+            "userName" => ("user", "iam:PutUserPolicy"),
+            _ => ("group", "iam:AttachGroupPolicy"),
+        };
+        let on = |resource: &str| {
+            format!(
+                r#"{{"Statement":{{"Effect":"Allow","Action":"{action}","Resource":"{resource}"}}}}"#
+            )
+        };
+        for itself in [
+            format!("arn:aws:iam::111122223333:{kind}/ci-deployer"),
+            format!("arn:aws:iam::*:{kind}/ci-*"),
+            format!("arn:aws:iam::111122223333:{kind}/teams/ci-deployer"),
+        ] {
+            match eval(det, &iam(event, USER, &put(&on(&itself)))) {
+                Some(Signal::Fire(e)) => assert!(e.get("admin_equivalent").is_some(), "{itself}"),
+                other => panic!("expected a finding for {itself}, got {other:?}"),
+            }
+        }
+        for not_itself in [
+            format!("arn:aws:iam::111122223333:{kind}/ci-other"),
+            format!("arn:aws:iam::999988887777:{kind}/ci-deployer"),
+            format!("arn:aws:s3:::{kind}/ci-deployer"),
+        ] {
+            assert!(
+                !fires(det, &iam(event, USER, &put(&on(&not_itself)))),
+                "{not_itself}"
+            );
+        }
         for short_of_it in [
             r#"{"Statement":{"Effect":"Allow","NotAction":["iam:*","organizations:*"],"Resource":"*"}}"#,
             r#"{"Statement":{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}}"#,
