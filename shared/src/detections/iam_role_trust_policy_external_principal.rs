@@ -30,6 +30,14 @@
 //! without wildcards, under a string operator that is
 //! not negated, lets in anyone with an account there: reported as
 //! `<provider>:any-audience`.
+//!
+//! So are the other shared CI issuers, from an evasion review: GitLab.com
+//! (`gitlab.com`, subject `project_path:GROUP/PROJECT:...`), Terraform Cloud
+//! (`app.terraform.io`, `organization:ORG:...`) and Buildkite
+//! (`agent.buildkite.com`, `organization:ORG:...`). Any of their users can get a
+//! token, and a job chooses its own audience, so only a subject whose owner part
+//! (the top group, the organisation) is spelled out without wildcards pins one
+//! owner; otherwise `<issuer>:any-owner` is reported.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -73,6 +81,63 @@ pub static META: Meta = Meta {
 };
 
 const GITHUB_OIDC: &str = "token.actions.githubusercontent.com";
+
+/// Shared CI issuers (beside GitHub's), with the subject prefix before the owner.
+const SHARED_CI_ISSUERS: &[(&str, &str)] = &[
+    ("gitlab.com", "project_path:"),
+    ("app.terraform.io", "organization:"),
+    ("agent.buildkite.com", "organization:"),
+];
+
+/// The shared CI issuers ([`SHARED_CI_ISSUERS`]) some `Allow` statement trusts
+/// without pinning the subject's owner, as `<issuer>:any-owner`, each once.
+fn shared_ci_open_to_any_owner(doc: &serde_json::Value) -> Vec<String> {
+    use serde_json::Value;
+    let mut out: Vec<String> = Vec::new();
+    for st in allow_statements(doc) {
+        let federated = st.get("Principal").and_then(|p| p.get("Federated"));
+        for provider in one_or_many(federated).into_iter().filter_map(Value::as_str) {
+            let provider = provider.trim();
+            let Some(&(issuer, prefix)) = SHARED_CI_ISSUERS.iter().find(|(issuer, _)| {
+                provider.eq_ignore_ascii_case(issuer) || provider.ends_with(&format!("oidc-provider/{issuer}"))
+            }) else {
+                continue;
+            };
+            let open = format!("{issuer}:any-owner");
+            if !subject_owner_pinned(issuer, prefix, st.get("Condition")) && !out.contains(&open) {
+                out.push(open);
+            }
+        }
+    }
+    out
+}
+
+/// Some string operator that is not negated requires `<issuer>:sub` to be one of
+/// values that each name one owner: `<prefix>OWNER...` with no wildcard in `OWNER`
+/// (under an exact operator, anything but wildcards alone); `Null` true lets no
+/// token in, as for GitHub.
+fn subject_owner_pinned(issuer: &str, prefix: &str, condition: Option<&serde_json::Value>) -> bool {
+    let key = format!("{issuer}:sub");
+    owner_tests(condition).any(|(test, keys)| {
+            keys.iter()
+                .filter(|(k, _)| k.trim().eq_ignore_ascii_case(&key))
+                .any(|(_, values)| {
+                    let values = one_or_many(Some(values));
+                    !values.is_empty()
+                        && values.into_iter().all(|v| match test {
+                            OwnerTest::MustBeAbsent => flag_value(v) == Some(true),
+                            OwnerTest::Strings { like } => v.as_str().is_some_and(|v| {
+                                let v = v.trim();
+                                if !like {
+                                    return !v.is_empty() && !v.trim_start_matches(prefix).chars().all(|c| matches!(c, '*' | '?' | ':'));
+                                }
+                                let owner = v.strip_prefix(prefix).map(|rest| rest.split(['/', ':']).next().unwrap_or(rest));
+                                owner.is_some_and(|o| !o.is_empty() && !o.contains(['*', '?']))
+                            }),
+                        })
+                })
+        })
+}
 
 /// Identity providers anyone can get a token from for an audience of their own,
 /// with the condition keys' claims that pin the audience (the application) or the
@@ -167,13 +232,7 @@ const GITHUB_OWNER_CLAIMS: &[&str] = &["sub", "repository", "repository_owner"];
 /// exact operator takes them literally, and only a value of wildcards alone
 /// (`*`, `repo:*`, `repo:*:*`) is read as meant to let in anyone.
 fn github_owner_pinned(condition: Option<&serde_json::Value>) -> bool {
-    use serde_json::Value;
-    condition
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .filter_map(|(operator, keys)| Some((owner_test(operator)?, keys.as_object()?)))
-        .any(|(test, keys)| {
+    owner_tests(condition).any(|(test, keys)| {
             keys.iter().any(|(key, values)| {
                 let claim = key
                     .split_once(':')
@@ -192,6 +251,17 @@ fn github_owner_pinned(condition: Option<&serde_json::Value>) -> bool {
                     })
             })
         })
+}
+
+/// The operators of a condition block that can pin a claim, each with its keys.
+fn owner_tests(
+    condition: Option<&serde_json::Value>,
+) -> impl Iterator<Item = (OwnerTest, &serde_json::Map<String, serde_json::Value>)> {
+    condition
+        .and_then(serde_json::Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter_map(|(operator, keys)| Some((owner_test(operator)?, keys.as_object()?)))
 }
 
 /// How a condition operator tests an owner claim.
@@ -264,6 +334,7 @@ impl Detection for IamRoleTrustPolicyExternalPrincipal {
             foreign.push("github-actions:any-repository".to_owned());
         }
         foreign.extend(web_identities_open_to_anyone(&doc));
+        foreign.extend(shared_ci_open_to_any_owner(&doc));
         if foreign.is_empty() {
             return None;
         }
@@ -334,6 +405,44 @@ mod tests {
         }
         let pinned = trust(r#","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"},"StringLike":{"token.actions.githubusercontent.com:sub":"repo:example-org/deploy:*"}}"#);
         assert!(!fires(&IamRoleTrustPolicyExternalPrincipal, &update(USER, &pinned)));
+    }
+
+    /// From an evasion review: GitLab.com, Terraform Cloud and Buildkite tokens go
+    /// to any of their users, so only a subject naming the owner pins the role.
+    #[test]
+    fn shared_ci_issuers_trusted_for_any_owner_count() {
+        let trust = |issuer: &str, condition: &str| {
+            format!(r#"{{"Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::111122223333:oidc-provider/{issuer}"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{condition}}}"#)
+        };
+        for (issuer, open, pinned) in [
+            (
+                "gitlab.com",
+                vec![
+                    r#"{"StringEquals":{"gitlab.com:aud":"https://gitlab.com"}}"#,
+                    r#"{"StringLike":{"gitlab.com:sub":"project_path:*:ref_type:branch:ref:main"}}"#,
+                    r#"{"StringLike":{"gitlab.com:sub":["project_path:acme/deploy:*","project_path:*"]}}"#,
+                ],
+                r#"{"StringLike":{"gitlab.com:sub":"project_path:acme/deploy:ref_type:branch:ref:main"}}"#,
+            ),
+            (
+                "app.terraform.io",
+                vec![r#"{"StringEquals":{"app.terraform.io:aud":"aws.workload.identity"}}"#, r#"{"StringLike":{"app.terraform.io:sub":"organization:*:project:*"}}"#],
+                r#"{"StringLike":{"app.terraform.io:sub":"organization:acme:project:*:workspace:*:run_phase:*"}}"#,
+            ),
+            (
+                "agent.buildkite.com",
+                vec![r#"{"StringEquals":{"agent.buildkite.com:aud":"sts.amazonaws.com"}}"#],
+                r#"{"StringLike":{"agent.buildkite.com:sub":"organization:acme:pipeline:deploy:*"}}"#,
+            ),
+        ] {
+            for condition in open {
+                assert_eq!(principals(&update(USER, &trust(issuer, condition))), vec![format!("{issuer}:any-owner")], "{condition}");
+            }
+            assert!(!fires(&IamRoleTrustPolicyExternalPrincipal, &update(USER, &trust(issuer, pinned))), "{pinned}");
+        }
+        // A self-managed GitLab's issuer is the organisation's own.
+        let own = trust("gitlab.example.com", r#"{"StringEquals":{"gitlab.example.com:aud":"https://gitlab.example.com"}}"#);
+        assert!(!fires(&IamRoleTrustPolicyExternalPrincipal, &update(USER, &own)));
     }
 
     /// Under `StringLike` a wildcard in the owner lets in any GitHub owner, and one
