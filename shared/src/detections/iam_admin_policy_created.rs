@@ -1,4 +1,5 @@
-//! A customer managed IAM policy created (`CreatePolicy`, successful) whose document
+//! A customer managed IAM policy created (`CreatePolicy`), or given a new version
+//! (`CreatePolicyVersion`), successfully, whose document
 //! grants what `AdministratorAccess` grants: an `Allow` of every action on every
 //! resource, or the IAM writes that let its holder grant itself as much or take
 //! over an identity that has it (`common::admin_grant`, as for the inline policies
@@ -10,8 +11,13 @@
 //! policy of one's own, created and then attached, passed them all; the version
 //! detections watch `CreatePolicyVersion` only. The creation is the step that shows
 //! the intent: it is reported whoever makes it (a stack or a deployment tool
-//! included, as for the attachments) and whatever it is later attached to. A
-//! document that does not parse is not judged (IAM refuses such a call).
+//! included, as for the attachments) and whatever it is later attached to. A new
+//! version counts the same way, whoever makes it (from an evasion review: a stack
+//! updating an `AWS::IAM::ManagedPolicy` in place makes a new default version, which
+//! the version detection leaves to stacks, so a policy, or a permissions boundary,
+//! rewritten to an administrator's through a stack went unseen); the evidence says
+//! whether it became the default. A document that does not parse is not judged
+//! (IAM refuses such a call).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{IAM, admin_grant, change_evidence, is_event};
@@ -23,9 +29,9 @@ pub struct IamAdminPolicyCreated;
 pub static META: Meta = Meta {
     id: "iam-admin-policy-created",
     title: "AWS IAM Policy Granting Administrator Rights Created",
-    description: "A customer managed IAM policy was created that allows every action on \
-                  every resource, or the IAM changes that let its holder grant itself as \
-                  much. Attached to a user, group or role it makes an administrator without \
+    description: "A customer managed IAM policy, or a new version of one, was created that \
+                  allows every action on every resource, or the IAM changes that let its \
+                  holder grant itself as much. Attached to a user, group or role it makes an administrator without \
                   the name of AWS's AdministratorAccess policy appearing anywhere.",
     severity: Severity::High,
     attack: &["T1098", "T1078.004"],
@@ -46,7 +52,7 @@ pub static META: Meta = Meta {
                  AttachGroupPolicy naming its ARN) and who can use those identities. If the \
                  policy is not expected, detach it everywhere and delete it, and review how \
                  the caller obtained iam:CreatePolicy.",
-    triggers: &[Trigger::write(IAM, &["CreatePolicy"])],
+    triggers: &[Trigger::write(IAM, &["CreatePolicy", "CreatePolicyVersion"])],
     window: None,
 };
 
@@ -56,7 +62,7 @@ impl Detection for IamAdminPolicyCreated {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !is_event(rec, IAM, &["CreatePolicy"]) || !rec.succeeded() {
+        if !is_event(rec, IAM, &["CreatePolicy", "CreatePolicyVersion"]) || !rec.succeeded() {
             return None;
         }
         let doc = policy_document_param(rec, "policyDocument").ok()??;
@@ -64,8 +70,12 @@ impl Detection for IamAdminPolicyCreated {
         let arn = rec
             .response_element("policy")
             .and_then(|p| p.get("arn"))
-            .and_then(|a| a.as_str());
-        let e = change_evidence(rec, &["policyName", "path"]).with_opt("policy_arn", arn);
+            .and_then(|a| a.as_str())
+            .or_else(|| rec.request_param_str("policyArn"));
+        let mut e = change_evidence(rec, &["policyName", "path"]).with_opt("policy_arn", arn);
+        if rec.event_name() == "CreatePolicyVersion" {
+            e = e.with("api", rec.event_name()).with_json("set_as_default", rec.request_param("setAsDefault"));
+        }
         fire(grant.noted_in(e))
     }
 }
@@ -90,6 +100,28 @@ mod tests {
         }
         let encoded = "%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22%2A%3A%2A%22%2C%22Resource%22%3A%22%2A%22%7D%7D";
         assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicy", USER, &create(encoded))));
+    }
+
+    /// From an evasion review: a stack rewriting a policy in place makes a version.
+    #[test]
+    fn a_new_administrator_version_fires_for_every_caller_stacks_included() {
+        let version = |doc: &str| {
+            let doc = serde_json::to_string(doc).unwrap();
+            format!(r#"{{"policyArn":"arn:aws:iam::111122223333:policy/app-boundary","policyDocument":{doc},"setAsDefault":true}}"#)
+        };
+        for who in [USER, ROLE, CFN] {
+            match eval(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", who, &version(ADMIN))) {
+                Some(Signal::Fire(e)) => {
+                    assert_eq!(e.get("policy_arn").and_then(|v| v.as_str()), Some("arn:aws:iam::111122223333:policy/app-boundary"));
+                    assert_eq!(e.get("set_as_default"), Some(&serde_json::json!(true)));
+                }
+                other => panic!("expected a finding for {who}, got {other:?}"),
+            }
+        }
+        let not_action = r#"{"Statement":{"Effect":"Allow","NotAction":"s3:DeleteBucket","Resource":"*"}}"#;
+        assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(not_action))));
+        let narrow = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#;
+        assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(narrow))));
     }
 
     #[test]
@@ -153,7 +185,7 @@ mod tests {
             assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicy", USER, &create(narrow))), "{narrow}");
         }
         assert!(!fires(&IamAdminPolicyCreated, &iam_failed("CreatePolicy", USER, &create(ADMIN), "AccessDenied")));
-        assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", USER, &create(ADMIN))));
+        assert!(!fires(&IamAdminPolicyCreated, &iam("DeletePolicyVersion", USER, &create(ADMIN))));
         assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicy", USER, r#"{"policyName":"x"}"#)));
         let other_source = iam("CreatePolicy", USER, &create(ADMIN)).replace("iam.amazonaws.com", "sso.amazonaws.com");
         assert!(!fires(&IamAdminPolicyCreated, &other_source));
