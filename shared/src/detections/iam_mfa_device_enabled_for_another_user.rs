@@ -6,17 +6,27 @@
 //! user name (root's own registration is written `AWS ROOT USER`) is the caller's own.
 //! AWS service identities are left out. Deployment tools are not: no stack or pipeline
 //! can enrol a device (two live codes are needed), so their agent excuses nothing.
+//!
+//! A user enrolling a device on itself counts too when it does so with its access
+//! key outside the console (`common::user_key_outside_console`): a user may hold
+//! eight devices, and AWS's example "manage your own MFA" policy lets a user without
+//! one enrol it, so a stolen key adds the intruder's device and then passes every
+//! MFA condition while the owner notices nothing (from an evasion review). People
+//! enrol in the console, which stays quiet; `self_with_access_key` marks the case.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, aws_service_among, caller_is_user, change_evidence, is_event};
+use crate::detections::common::{
+    IAM, aws_service_among, caller_is_user, change_evidence, is_event, user_key_outside_console,
+};
 use crate::event::Record;
 
 pub struct IamMfaDeviceEnabledForAnotherUser;
 
 pub static META: Meta = Meta {
     id: "iam-mfa-device-enabled-for-another-user",
-    title: "AWS IAM MFA Device Enabled for Another User",
-    description: "A principal bound an MFA device to an IAM user other than itself. \
+    title: "AWS IAM MFA Device Enabled for Another User or by an Access Key",
+    description: "A principal bound an MFA device to an IAM user other than itself, or a \
+                  user bound one to itself with its access key outside the console. \
                   Whoever holds the device now passes that user's MFA; combined with \
                   a password reset this takes over the user, and it can lock the real \
                   owner out.",
@@ -30,6 +40,8 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Help-desk staff enrolling hardware tokens for users before handing them \
          over.",
+        "An engineer enrolling their own device from the CLI with their long-term key \
+         (self_with_access_key): confirm with them.",
     ],
     next_steps: "Ask the target user whether they own the new device. If not, \
                  deactivate it, reset the user's password, and review what the caller \
@@ -56,10 +68,16 @@ impl Detection for IamMfaDeviceEnabledForAnotherUser {
             return None;
         }
         let target = rec.request_param_str("userName")?;
-        if !valid_user_name(target) || caller_is_user(rec, target) {
+        if !valid_user_name(target) {
             return None;
         }
-        fire(change_evidence(rec, &["userName", "serialNumber"]))
+        let e = change_evidence(rec, &["userName", "serialNumber"]);
+        if !caller_is_user(rec, target) {
+            return fire(e);
+        }
+        // Its own device, enrolled with its key outside the console.
+        (rec.identity_type() == Some("IAMUser") && user_key_outside_console(rec))
+            .then(|| Signal::Fire(e.with("self_with_access_key", true)))
     }
 }
 
@@ -81,14 +99,32 @@ mod tests {
     }
 
     #[test]
-    fn ignores_self_enrolment_and_root() {
-        assert!(!fires(&IamMfaDeviceEnabledForAnotherUser, &enable(USER, "alice")));
+    fn ignores_self_enrolment_in_the_console_and_root() {
+        // The console signs with session keys and marks the record.
+        let console = enable(USER, "alice")
+            .replace("AKIAEXAMPLEALICE0001", "ASIAEXAMPLEALICE0001")
+            .replace(r#""requestParameters""#, r#""sessionCredentialFromConsole":"true","requestParameters""#);
+        assert!(console.contains("sessionCredentialFromConsole"));
+        assert!(!fires(&IamMfaDeviceEnabledForAnotherUser, &console));
+        let no_key = enable(USER, "alice").replace(r#""accessKeyId":"AKIAEXAMPLEALICE0001","#, "");
+        assert!(!fires(&IamMfaDeviceEnabledForAnotherUser, &no_key));
         assert!(!fires(&IamMfaDeviceEnabledForAnotherUser, &enable(ROOT, "AWS ROOT USER")));
         // No stack or pipeline can enrol a device (two live codes are needed): a
         // deployment agent is no excuse.
         assert!(fires(&IamMfaDeviceEnabledForAnotherUser, &enable(CFN, "bob")));
         assert!(!fires(&IamMfaDeviceEnabledForAnotherUser, &iam("EnableMFADevice", ROLE, "null")));
         assert!(!fires(&IamMfaDeviceEnabledForAnotherUser, &iam_failed("EnableMFADevice", ROLE, r#"{"userName":"bob"}"#, "InvalidAuthenticationCode")));
+    }
+
+    /// From an evasion review: a stolen key adding its own device to its user.
+    #[test]
+    fn self_enrolment_with_the_users_access_key_fires() {
+        match crate::detections::common::testing::eval(&IamMfaDeviceEnabledForAnotherUser, &enable(USER, "alice")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("self_with_access_key"), Some(&serde_json::json!(true))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let session_key = enable(USER, "alice").replace("AKIAEXAMPLEALICE0001", "ASIAEXAMPLEALICE0001");
+        assert!(fires(&IamMfaDeviceEnabledForAnotherUser, &session_key));
     }
 
     #[test]
