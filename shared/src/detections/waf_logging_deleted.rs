@@ -3,7 +3,10 @@
 //! `PutLoggingConfiguration` whose `loggingFilter` drops by default and keeps
 //! nothing, or drops every action in a filter before any filter keeps),
 //! successfully. A filter that keeps some requests (the blocked ones,
-//! a common way to save cost) does not fire.
+//! a common way to save cost) does not fire. The delivery stream a WAF log goes to
+//! deleted (`DeleteDeliveryStream` of Firehose on a stream named `aws-waf-logs-*`,
+//! the prefix WAF requires of its streams) breaks the logging just as well, from an
+//! evasion review: the name is an exact sign.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -16,6 +19,10 @@ pub struct WafLoggingDeleted;
 const NAMES: &[&str] = &["DeleteLoggingConfiguration"];
 const WAFV2: &str = "wafv2.amazonaws.com";
 const PUT: &str = "PutLoggingConfiguration";
+const FIREHOSE: &str = "firehose.amazonaws.com";
+const FIREHOSE_DELETE: &str = "DeleteDeliveryStream";
+/// The prefix WAF requires of the Firehose streams it logs to.
+const WAF_STREAM_PREFIX: &str = "aws-waf-logs-";
 
 pub static META: Meta = Meta {
     id: "waf-logging-deleted",
@@ -35,7 +42,10 @@ pub static META: Meta = Meta {
     next_steps: "Check whether logging was put back (PutLoggingConfiguration) shortly after. If \
                  not, restore it, and review the ACL's protected applications and the caller's \
                  activity since.",
-    triggers: &Trigger::joined::<3, 1, 4>(waf_triggers(NAMES), [Trigger::write(WAFV2, &[PUT])]),
+    triggers: &Trigger::joined::<3, 2, 5>(
+        waf_triggers(NAMES),
+        [Trigger::write(WAFV2, &[PUT]), Trigger::write(FIREHOSE, &[FIREHOSE_DELETE])],
+    ),
     window: None,
 };
 
@@ -45,6 +55,13 @@ impl Detection for WafLoggingDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if succeeded_call(rec, FIREHOSE, &[FIREHOSE_DELETE]) {
+            let stream = rec.request_param_str("deliveryStreamName")?.trim();
+            let waf = stream
+                .get(..WAF_STREAM_PREFIX.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(WAF_STREAM_PREFIX));
+            return waf.then(|| Signal::Fire(waf_evidence(rec).with("delivery_stream", stream)));
+        }
         if succeeded_call(rec, WAFV2, &[PUT]) {
             let config = rec.request_param("loggingConfiguration")?;
             return drops_everything(config).then(|| {
@@ -145,6 +162,18 @@ mod tests {
             &WafLoggingDeleted,
             &DELETE.replace("wafv2.amazonaws.com", "waf-regional.amazonaws.com")
         ));
+    }
+
+    /// From an evasion review: the stream WAF logs to, deleted.
+    #[test]
+    fn a_waf_log_stream_deleted_fires_other_streams_do_not() {
+        let delete = |name: &str| call("firehose.amazonaws.com", "DeleteDeliveryStream", &format!(r#"{{"deliveryStreamName":"{name}"}}"#));
+        match eval(&WafLoggingDeleted, &delete("aws-waf-logs-prod-alb")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("delivery_stream").and_then(|v| v.as_str()), Some("aws-waf-logs-prod-alb")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(!fires(&WafLoggingDeleted, &delete("clickstream-to-s3")));
+        assert!(!fires(&WafLoggingDeleted, &failed(&delete("aws-waf-logs-prod-alb"), "ResourceNotFoundException")));
     }
 
     #[test]
