@@ -23,6 +23,13 @@
 //! the detector stays on, so the alarm on a disabled detector stays silent, while
 //! S3, EKS, runtime and malware coverage go, for every member at once when a
 //! delegated administrator does it.
+//!
+//! The same, one ECS cluster at a time: the `GuardDutyManaged` tag set to `false`
+//! on a cluster (`TagResource` of ECS, or `CreateCluster` with it) stops GuardDuty
+//! adding its agent to that cluster's new Fargate tasks, which can run no other
+//! (from an evasion review). On EKS clusters and instances the tag only stops
+//! GuardDuty managing an agent the team may run itself, as for the management
+//! switches above, and does not count.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{flag_value, pascal_or_camel, request_flag, request_param_any, succeeded_call, text_is};
@@ -36,6 +43,10 @@ const DETECTOR_UPDATES: &[&str] = &["UpdateDetector", "UpdateMemberDetectors"];
 const ORGANIZATION_UPDATE: &str = "UpdateOrganizationConfiguration";
 const DELETE_S3_PLAN: &str = "DeleteMalwareProtectionPlan";
 const SCAN_SETTINGS: &str = "UpdateMalwareScanSettings";
+const ECS: &str = "ecs.amazonaws.com";
+const ECS_TAGGING: &[&str] = &["CreateCluster", "TagResource"];
+/// The tag that keeps GuardDuty's agent out of a cluster's tasks when `false`.
+const MANAGED_TAG: &str = "GuardDutyManaged";
 const NAMES: &[&str] = &[
     "UpdateDetector",
     "UpdateMemberDetectors",
@@ -91,9 +102,31 @@ pub static META: Meta = Meta {
     next_steps: "Read which plans and which accounts the evidence names. Confirm the \
                  change with the security team; if unplanned, turn the plans back on and \
                  review the caller's other recent actions and what ran unwatched since.",
-    triggers: &[Trigger::write(SOURCE, NAMES)],
+    triggers: &[Trigger::write(SOURCE, NAMES), Trigger::write(ECS, ECS_TAGGING)],
     window: None,
 };
+
+/// An ECS cluster tagged `GuardDutyManaged=false`: its resource (ARN or name).
+fn ecs_cluster_opted_out<'r>(rec: &'r Record<'_>) -> Option<&'r str> {
+    let tags = request_param_any(rec, &["tags", "Tags"])?;
+    // ECS writes `[{"key": ..., "value": ...}]`; a map is read too.
+    let off = |v: Option<&Value>| text_is(v, "false");
+    let opted_out = match tags {
+        Value::Array(items) => items.iter().any(|t| {
+            pascal_or_camel(t, "Key")
+                .and_then(Value::as_str)
+                .is_some_and(|k| k.trim() == MANAGED_TAG)
+                && off(pascal_or_camel(t, "Value"))
+        }),
+        Value::Object(map) => off(map.get(MANAGED_TAG)),
+        _ => false,
+    };
+    opted_out.then(|| {
+        rec.request_param_str("resourceArn")
+            .or_else(|| rec.request_param_str("clusterName"))
+            .unwrap_or("cluster")
+    })
+}
 
 /// `obj` followed along `path` (each key in PascalCase or camelCase).
 fn at_path<'v>(obj: &'v Value, path: &[&str]) -> Option<&'v Value> {
@@ -206,6 +239,15 @@ impl Detection for GuardDutyProtectionPlanDisabled {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if succeeded_call(rec, ECS, ECS_TAGGING) {
+            let cluster = ecs_cluster_opted_out(rec)?;
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with("switched_off", vec!["RUNTIME_MONITORING (ECS cluster tag GuardDutyManaged=false)"])
+                    .with("ecs_cluster", cluster),
+            );
+        }
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
@@ -254,6 +296,27 @@ mod tests {
             Some(Signal::Fire(e)) => serde_json::from_value(e.get("switched_off").cloned().unwrap_or_default()).unwrap_or_default(),
             other => panic!("expected a finding, got {other:?}"),
         }
+    }
+
+    /// From an evasion review: the tag that keeps GuardDuty's agent out of an ECS
+    /// cluster's Fargate tasks.
+    #[test]
+    fn an_ecs_cluster_tagged_out_of_guardduty_counts() {
+        let tag = |value: &str| {
+            call("ecs.amazonaws.com", "TagResource", &format!(
+                r#"{{"resourceArn":"arn:aws:ecs:us-east-1:111122223333:cluster/payments","tags":[{{"key":"team","value":"pay"}},{{"key":"GuardDutyManaged","value":"{value}"}}]}}"#
+            ))
+        };
+        assert!(fires(&GuardDutyProtectionPlanDisabled, &tag("false")));
+        assert!(fires(&GuardDutyProtectionPlanDisabled, &tag("FALSE")));
+        assert!(!fires(&GuardDutyProtectionPlanDisabled, &tag("true")));
+        let created = call("ecs.amazonaws.com", "CreateCluster", r#"{"clusterName":"quiet","tags":[{"key":"GuardDutyManaged","value":"false"}]}"#);
+        assert!(fires(&GuardDutyProtectionPlanDisabled, &created));
+        let plain = call("ecs.amazonaws.com", "CreateCluster", r#"{"clusterName":"shop","tags":[{"key":"team","value":"shop"}]}"#);
+        assert!(!fires(&GuardDutyProtectionPlanDisabled, &plain));
+        assert!(!fires(&GuardDutyProtectionPlanDisabled, &failed(&tag("false"), "AccessDeniedException")));
+        let eks = call("eks.amazonaws.com", "TagResource", r#"{"resourceArn":"arn:aws:eks:us-east-1:111122223333:cluster/k","tags":{"GuardDutyManaged":"false"}}"#);
+        assert!(!fires(&GuardDutyProtectionPlanDisabled, &eks));
     }
 
     #[test]
