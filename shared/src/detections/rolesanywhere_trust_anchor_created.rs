@@ -3,7 +3,9 @@
 //! (`source.sourceType` `CERTIFICATE_BUNDLE`). A trust anchor backed by an AWS Private
 //! CA (`AWS_ACM_PCA`) in the account is left out: its certificates are issued inside
 //! AWS, under CloudTrail. An update without a source does not change who is trusted and
-//! is left out too.
+//! is left out too. A disabled anchor switched back on (`EnableTrustAnchor`, whose
+//! answer names its source) counts the same, from an evasion review: an anchor the
+//! responders disabled trusts its CA again.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{change_evidence, is_event};
@@ -15,7 +17,7 @@ pub struct RolesAnywhereTrustAnchorCreated;
 
 pub static META: Meta = Meta {
     id: "rolesanywhere-trust-anchor-created",
-    title: "AWS IAM Roles Anywhere Trust Anchor Created with External CA",
+    title: "AWS IAM Roles Anywhere Trust Anchor Created or Enabled with External CA",
     description: "A Roles Anywhere trust anchor now trusts a certificate authority \
                   supplied as a raw certificate. Whoever holds that CA's key can \
                   issue client certificates and assume every role that trusts Roles \
@@ -35,7 +37,7 @@ pub static META: Meta = Meta {
     next_steps: "Identify the CA certificate (subject, issuer) with its owners. If \
                  unknown, disable or delete the trust anchor, delete profiles created \
                  with it, and review CreateSession calls from Roles Anywhere since.",
-    triggers: &[Trigger::write(ROLES_ANYWHERE, &["CreateTrustAnchor", "UpdateTrustAnchor"])],
+    triggers: &[Trigger::write(ROLES_ANYWHERE, &["CreateTrustAnchor", "EnableTrustAnchor", "UpdateTrustAnchor"])],
     window: None,
 };
 
@@ -45,10 +47,16 @@ impl Detection for RolesAnywhereTrustAnchorCreated {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !is_event(rec, ROLES_ANYWHERE, &["CreateTrustAnchor", "UpdateTrustAnchor"]) || !rec.succeeded() {
+        if !is_event(rec, ROLES_ANYWHERE, &["CreateTrustAnchor", "EnableTrustAnchor", "UpdateTrustAnchor"])
+            || !rec.succeeded()
+        {
             return None;
         }
-        let source_type = rec.request_param("source")?.get("sourceType")?.as_str()?;
+        let source = match rec.event_name() {
+            "EnableTrustAnchor" => rec.response_element("trustAnchor")?.get("source")?,
+            _ => rec.request_param("source")?,
+        };
+        let source_type = source.get("sourceType")?.as_str()?;
         if source_type != "CERTIFICATE_BUNDLE" {
             return None;
         }
@@ -84,6 +92,27 @@ mod tests {
             assert!(fires(&RolesAnywhereTrustAnchorCreated, &anchor("CreateTrustAnchor", who, "CERTIFICATE_BUNDLE", "")), "{who}");
         }
         assert!(fires(&RolesAnywhereTrustAnchorCreated, &anchor("UpdateTrustAnchor", USER, "CERTIFICATE_BUNDLE", "")));
+    }
+
+    /// From an evasion review: an anchor the responders disabled, enabled again.
+    #[test]
+    fn an_external_anchor_enabled_again_fires() {
+        let enable = |source_type: &str| {
+            iam_like("EnableTrustAnchor", &format!(
+                r#""requestParameters":{{"trustAnchorId":"a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"}},"responseElements":{{"trustAnchor":{{"name":"partner","enabled":true,"source":{{"sourceType":"{source_type}","sourceData":{{"x509CertificateData":"-----BEGIN CERTIFICATE-----"}}}}}}}}"#
+            ))
+        };
+        assert!(fires(&RolesAnywhereTrustAnchorCreated, &enable("CERTIFICATE_BUNDLE")));
+        assert!(!fires(&RolesAnywhereTrustAnchorCreated, &enable("AWS_ACM_PCA")));
+    }
+
+    /// A Roles Anywhere record by a user, with `members` at its end.
+    fn iam_like(name: &str, members: &str) -> String {
+        format!(
+            r#"{{"eventSource":"rolesanywhere.amazonaws.com","eventName":"{name}","awsRegion":"us-east-1",
+            "sourceIPAddress":"203.0.113.20","userAgent":"aws-cli/2.15.30",
+            "userIdentity":{USER},{members}}}"#
+        )
     }
 
     #[test]
