@@ -357,5 +357,6 @@ registry! {
     cognito_identity_pool_guest_access::CognitoIdentityPoolGuestAccess,
     s3_acl_grants_another_account::S3AclGrantsAnotherAccount,
     cognito_user_pool_mfa_disabled::CognitoUserPoolMfaDisabled,
+    redshift_admin_password_reset::RedshiftAdminPasswordReset,
     // (end of more)
 }
