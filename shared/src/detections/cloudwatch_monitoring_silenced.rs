@@ -24,6 +24,13 @@
 //! before anyone reads it. Alarm actions switched off count for every alarm: it
 //! is rare outside maintenance, and the alarm names are in the evidence.
 //! Infrastructure-as-code callers are not excluded (a stack update is the same act).
+//!
+//! The role CloudTrail assumes to write to that log group, stripped (its policy
+//! deleted or detached, or the role deleted: `DeleteRolePolicy`,
+//! `DetachRolePolicy`, `DeleteRole` on a role named for CloudTrail, as the console's
+//! `CloudTrailRoleForCloudWatchLogs_...` and the guide's
+//! `CloudTrail_CloudWatchLogs_Role` are), silences every filter at once while the
+//! trail still reports logging (from an evasion review).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, request_flag, succeeded_call, whole_number};
@@ -40,6 +47,8 @@ const LOG_CHANGES: &[&str] = &[
     "PutRetentionPolicy",
 ];
 const ALARM_CHANGES: &[&str] = &["DisableAlarmActions", "PutMetricAlarm", "PutCompositeAlarm"];
+const IAM: &str = "iam.amazonaws.com";
+const ROLE_CHANGES: &[&str] = &["DeleteRole", "DeleteRolePolicy", "DetachRolePolicy"];
 
 /// Retention this short (in days) lets the trail's records age out within a
 /// weekend.
@@ -51,7 +60,8 @@ pub static META: Meta = Meta {
     description: "CloudWatch alarm actions were switched off, or on a log group named \
                   for CloudTrail a metric filter or a subscription filter (the stream to a \
                   SIEM) was deleted or the retention cut to three days or less, or the \
-                  account-wide subscription filter (every log group's stream) was deleted. \
+                  account-wide subscription filter (every log group's stream) was deleted, \
+                  or the role CloudTrail writes to its log group with was stripped. \
                   The alarms and filters stay listed, so a glance finds \
                   monitoring in place, but the alerts on root use, IAM or trail changes no \
                   longer fire, or the trail's records soon disappear.",
@@ -72,11 +82,15 @@ pub static META: Meta = Meta {
                  was planned. If not, restore the filter, the alarm actions or the \
                  retention, then review what happened since, reading the trail in S3 if \
                  the log group lost it.",
-    triggers: &[Trigger::write(LOGS, LOG_CHANGES), Trigger::write(MONITORING, ALARM_CHANGES)],
+    triggers: &[
+        Trigger::write(LOGS, LOG_CHANGES),
+        Trigger::write(MONITORING, ALARM_CHANGES),
+        Trigger::write(IAM, ROLE_CHANGES),
+    ],
     window: None,
 };
 
-/// The log group receives CloudTrail, by its name.
+/// The log group receives CloudTrail (or the role writes it there), by its name.
 fn trail_log_group(name: &str) -> bool {
     name.to_ascii_lowercase().contains("cloudtrail")
 }
@@ -100,6 +114,17 @@ impl Detection for CloudWatchMonitoringSilenced {
                     .with("action", rec.event_name())
                     .with_json("alarm_names", rec.request_param("alarmNames"))
                     .with_opt("alarm_name", rec.request_param_str("alarmName")),
+            );
+        }
+        if succeeded_call(rec, IAM, ROLE_CHANGES) {
+            // A role named for CloudTrail: the one it writes to its log group with.
+            let role = rec.request_param_str("roleName").filter(|r| trail_log_group(r))?;
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with("role", role)
+                    .with_opt("policy_name", rec.request_param_str("policyName"))
+                    .with_opt("policy_arn", rec.request_param_str("policyArn")),
             );
         }
         if !succeeded_call(rec, LOGS, LOG_CHANGES) {
@@ -139,6 +164,23 @@ mod tests {
 
     fn retention(group: &str, days: &str) -> String {
         call(LOGS, "PutRetentionPolicy", &format!(r#"{{"logGroupName":"{group}","retentionInDays":{days}}}"#))
+    }
+
+    /// From an evasion review: the role CloudTrail writes to its log group with.
+    #[test]
+    fn the_trails_log_role_stripped_fires() {
+        for (name, params) in [
+            ("DeleteRolePolicy", r#"{"roleName":"CloudTrail_CloudWatchLogs_Role","policyName":"oneClick_CloudTrail_CloudWatchLogs_Role"}"#),
+            ("DetachRolePolicy", r#"{"roleName":"CloudTrailRoleForCloudWatchLogs_main","policyArn":"arn:aws:iam::111122223333:policy/trail-to-logs"}"#),
+            ("DeleteRole", r#"{"roleName":"CloudTrailRoleForCloudWatchLogs_main"}"#),
+        ] {
+            match eval(&CloudWatchMonitoringSilenced, &call(IAM, name, params)) {
+                Some(Signal::Fire(e)) => assert!(e.get("role").is_some(), "{name}"),
+                other => panic!("expected a finding for {name}, got {other:?}"),
+            }
+        }
+        assert!(!fires(&CloudWatchMonitoringSilenced, &call(IAM, "DeleteRolePolicy", r#"{"roleName":"app-runtime","policyName":"s3"}"#)));
+        assert!(!fires(&CloudWatchMonitoringSilenced, &call(IAM, "PutRolePolicy", r#"{"roleName":"CloudTrail_CloudWatchLogs_Role","policyName":"p"}"#)));
     }
 
     #[test]
