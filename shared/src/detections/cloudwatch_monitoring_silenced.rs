@@ -27,10 +27,14 @@
 //!
 //! The role CloudTrail assumes to write to that log group, stripped (its policy
 //! deleted or detached, or the role deleted: `DeleteRolePolicy`,
-//! `DetachRolePolicy`, `DeleteRole` on a role named for CloudTrail, as the console's
-//! `CloudTrailRoleForCloudWatchLogs_...` and the guide's
-//! `CloudTrail_CloudWatchLogs_Role` are), silences every filter at once while the
-//! trail still reports logging (from an evasion review).
+//! `DetachRolePolicy`, `DeleteRole` on a role named as the console
+//! (`CloudTrailRoleForCloudWatchLogs_...`), the guide (`CloudTrail_CloudWatchLogs_Role`)
+//! and Control Tower (`aws-controltower-CloudWatchLogsRole`) name it, or with both
+//! `cloudtrail` and `cloudwatch` in its name), silences every filter at once while
+//! the trail still reports logging (from an evasion review). Roles that merely read
+//! CloudTrail (a SIEM forwarder, a query role) do not count. A deny written into the
+//! role's policy or boundary does the same and is not seen: the record would need
+//! judging which writes the role still may make.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, request_flag, succeeded_call, whole_number};
@@ -90,7 +94,16 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// The log group receives CloudTrail (or the role writes it there), by its name.
+/// The role CloudTrail writes to its log group with, by its name.
+fn trail_log_role(name: &str) -> bool {
+    let lower = name.trim().to_ascii_lowercase();
+    ["cloudtrail_cloudwatchlogs_role", "cloudtrailroleforcloudwatchlogs_", "aws-controltower-cloudwatchlogsrole"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+        || (lower.contains("cloudtrail") && lower.contains("cloudwatch"))
+}
+
+/// The log group receives CloudTrail, by its name.
 fn trail_log_group(name: &str) -> bool {
     name.to_ascii_lowercase().contains("cloudtrail")
 }
@@ -118,7 +131,7 @@ impl Detection for CloudWatchMonitoringSilenced {
         }
         if succeeded_call(rec, IAM, ROLE_CHANGES) {
             // A role named for CloudTrail: the one it writes to its log group with.
-            let role = rec.request_param_str("roleName").filter(|r| trail_log_group(r))?;
+            let role = rec.request_param_str("roleName").filter(|r| trail_log_role(r))?;
             return fire(
                 Evidence::new()
                     .with("action", rec.event_name())
@@ -180,6 +193,11 @@ mod tests {
             }
         }
         assert!(!fires(&CloudWatchMonitoringSilenced, &call(IAM, "DeleteRolePolicy", r#"{"roleName":"app-runtime","policyName":"s3"}"#)));
+        assert!(fires(&CloudWatchMonitoringSilenced, &call(IAM, "DeleteRole", r#"{"roleName":"aws-controltower-CloudWatchLogsRole"}"#)));
+        // Roles that only read CloudTrail (from a review of this).
+        for reader in ["datadog-cloudtrail-forwarder", "cloudtrail-athena-query"] {
+            assert!(!fires(&CloudWatchMonitoringSilenced, &call(IAM, "DeleteRole", &format!(r#"{{"roleName":"{reader}"}}"#))), "{reader}");
+        }
         assert!(!fires(&CloudWatchMonitoringSilenced, &call(IAM, "PutRolePolicy", r#"{"roleName":"CloudTrail_CloudWatchLogs_Role","policyName":"p"}"#)));
     }
 

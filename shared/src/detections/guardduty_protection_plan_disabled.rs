@@ -108,6 +108,13 @@ pub static META: Meta = Meta {
 
 /// An ECS cluster tagged `GuardDutyManaged=false`: its resource (ARN or name).
 fn ecs_cluster_opted_out<'r>(rec: &'r Record<'_>) -> Option<&'r str> {
+    // GuardDuty reads the cluster's tag only (a service's or task definition's
+    // says nothing to it).
+    if rec.event_name() == "TagResource"
+        && !rec.request_param_str("resourceArn").is_some_and(|a| a.contains(":cluster/"))
+    {
+        return None;
+    }
     let tags = request_param_any(rec, &["tags", "Tags"])?;
     // ECS writes `[{"key": ..., "value": ...}]`; a map is read too.
     let off = |v: Option<&Value>| text_is(v, "false");
@@ -315,6 +322,8 @@ mod tests {
         let plain = call("ecs.amazonaws.com", "CreateCluster", r#"{"clusterName":"shop","tags":[{"key":"team","value":"shop"}]}"#);
         assert!(!fires(&GuardDutyProtectionPlanDisabled, &plain));
         assert!(!fires(&GuardDutyProtectionPlanDisabled, &failed(&tag("false"), "AccessDeniedException")));
+        let service = tag("false").replace("cluster/payments", "service/payments/api");
+        assert!(!fires(&GuardDutyProtectionPlanDisabled, &service));
         let eks = call("eks.amazonaws.com", "TagResource", r#"{"resourceArn":"arn:aws:eks:us-east-1:111122223333:cluster/k","tags":{"GuardDutyManaged":"false"}}"#);
         assert!(!fires(&GuardDutyProtectionPlanDisabled, &eks));
     }

@@ -14,10 +14,13 @@
 //! included, as for the attachments) and whatever it is later attached to. A new
 //! version counts the same way, whoever makes it (from an evasion review: a stack
 //! updating an `AWS::IAM::ManagedPolicy` in place makes a new default version, which
-//! the version detection leaves to stacks, so a policy, or a permissions boundary,
-//! rewritten to an administrator's through a stack went unseen); the evidence says
-//! whether it became the default. A document that does not parse is not judged
-//! (IAM refuses such a call).
+//! the version detection leaves to stacks, so a policy rewritten to an
+//! administrator's through a stack went unseen); the evidence says whether it
+//! became the default. A version that also denies changing permissions boundaries
+//! or policy versions (the shape of a permissions boundary: allow everything, deny
+//! escaping the cap) is read as a boundary and not reported, since every stack
+//! update of one would fire; a review of the change named it. A document that does
+//! not parse is not judged (IAM refuses such a call).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{IAM, admin_grant, change_evidence, is_event};
@@ -67,6 +70,9 @@ impl Detection for IamAdminPolicyCreated {
         }
         let doc = policy_document_param(rec, "policyDocument").ok()??;
         let grant = admin_grant(&doc)?;
+        if rec.event_name() == "CreatePolicyVersion" && boundary_shaped(&doc) {
+            return None;
+        }
         let arn = rec
             .response_element("policy")
             .and_then(|p| p.get("arn"))
@@ -78,6 +84,28 @@ impl Detection for IamAdminPolicyCreated {
         }
         fire(grant.noted_in(e))
     }
+}
+
+/// The calls a permissions boundary denies so that the identities it caps cannot
+/// lift it.
+const BOUNDARY_GUARDS: &[&str] = &[
+    "iam:CreatePolicyVersion",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutUserPermissionsBoundary",
+];
+
+/// A document with a `Deny` of one of [`BOUNDARY_GUARDS`]: a permissions boundary's
+/// shape.
+fn boundary_shaped(doc: &serde_json::Value) -> bool {
+    use crate::detections::common::{one_or_many, statement_covers_action};
+    one_or_many(doc.get("Statement")).into_iter().any(|st| {
+        st.get("Effect")
+            .and_then(|e| e.as_str())
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case("Deny"))
+            && BOUNDARY_GUARDS.iter().any(|a| statement_covers_action(st, a))
+    })
 }
 
 #[cfg(test)]
@@ -122,6 +150,11 @@ mod tests {
         assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(not_action))));
         let narrow = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#;
         assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(narrow))));
+        // A permissions boundary's new version (a review of this change).
+        let boundary = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":["iam:DeleteRolePermissionsBoundary","iam:PutRolePermissionsBoundary","iam:CreatePolicyVersion"],"Resource":"*"}]}"#;
+        assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(boundary))));
+        // A new policy of that shape is still reported.
+        assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicy", CFN, &create(boundary))));
     }
 
     #[test]

@@ -53,11 +53,19 @@ impl Detection for RolesAnywhereTrustAnchorCreated {
             return None;
         }
         let source = match rec.event_name() {
-            "EnableTrustAnchor" => rec.response_element("trustAnchor")?.get("source")?,
-            _ => rec.request_param("source")?,
+            // An answer that does not say which source: reported as unknown (an
+            // anchor switched back on is rare, and may trust anyone's CA).
+            "EnableTrustAnchor" => rec
+                .response_element("trustAnchor")
+                .and_then(|t| t.get("source"))
+                .map_or(Some("unknown"), |s| s.get("sourceType").and_then(|t| t.as_str())),
+            _ => rec.request_param("source")?.get("sourceType")?.as_str(),
         };
-        let source_type = source.get("sourceType")?.as_str()?;
-        if source_type != "CERTIFICATE_BUNDLE" {
+        let source_type = source?;
+        if source_type == "AWS_ACM_PCA" {
+            return None;
+        }
+        if !matches!(source_type, "CERTIFICATE_BUNDLE" | "unknown") {
             return None;
         }
         let anchor_arn = rec
@@ -104,6 +112,12 @@ mod tests {
         };
         assert!(fires(&RolesAnywhereTrustAnchorCreated, &enable("CERTIFICATE_BUNDLE")));
         assert!(!fires(&RolesAnywhereTrustAnchorCreated, &enable("AWS_ACM_PCA")));
+        // Without the answer, the source is unknown: reported (a review).
+        let unanswered = iam_like("EnableTrustAnchor", r#""requestParameters":{"trustAnchorId":"a1"},"responseElements":null"#);
+        match crate::detections::common::testing::eval(&RolesAnywhereTrustAnchorCreated, &unanswered) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("source_type").and_then(|v| v.as_str()), Some("unknown")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
     }
 
     /// A Roles Anywhere record by a user, with `members` at its end.

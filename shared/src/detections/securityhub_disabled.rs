@@ -73,8 +73,14 @@ fn switches_off(rec: &Record<'_>) -> bool {
             "NO_REGIONS",
         ),
         "UpdateOrganizationConfiguration" => {
+            // Under central configuration AutoEnable is false by rule: policies
+            // enable the accounts (AWS's recommended set-up; a review caught it
+            // firing).
+            let central = request_param_any(rec, &["OrganizationConfiguration", "organizationConfiguration"])
+                .and_then(|c| pascal_or_camel(c, "ConfigurationType"));
             let auto = request_param_any(rec, &["AutoEnable", "autoEnable"]);
-            matches!(auto, Some(serde_json::Value::Bool(false))) || text_is(auto, "false")
+            !text_is(central, "CENTRAL")
+                && (matches!(auto, Some(serde_json::Value::Bool(false))) || text_is(auto, "false"))
         }
         "UpdateStandardsControl" => {
             text_is(request_param_any(rec, &["ControlStatus", "controlStatus"]), "DISABLED")
@@ -200,6 +206,8 @@ mod tests {
         assert!(fires(&SecurityHubDisabled, &org(r#"{"autoEnable":"false"}"#)));
         assert!(!fires(&SecurityHubDisabled, &org(r#"{"AutoEnable":true,"AutoEnableStandards":"DEFAULT"}"#)));
         assert!(!fires(&SecurityHubDisabled, &org(r#"{"OrganizationConfiguration":{"ConfigurationType":"CENTRAL"}}"#)));
+        let central = org(r#"{"AutoEnable":false,"AutoEnableStandards":"NONE","OrganizationConfiguration":{"ConfigurationType":"CENTRAL"}}"#);
+        assert!(!fires(&SecurityHubDisabled, &central));
     }
 
     #[test]

@@ -216,31 +216,40 @@ pub struct Holder<'a> {
 }
 
 impl Holder<'_> {
-    /// `pattern` (a `Resource` entry) takes this identity: an IAM ARN pattern of its
-    /// kind whose last path segment matches its name (any path: the record does not
-    /// give the identity's), in its account or any. From a review: a role allowed
-    /// `iam:AttachRolePolicy` on `role/ci-runner`, itself, may attach
-    /// `AdministratorAccess` to itself later, and nothing fired.
+    /// `pattern` (a `Resource` entry) takes this identity: the whole pattern matches
+    /// its ARN without a path (`role/ci-*`, `*/ci-runner`), or the pattern ends in a
+    /// path and then its exact name (`role/teams/ci-runner`: the record does not give
+    /// the identity's path), in its account or any. A pattern ending in a wildcard
+    /// after a path (`role/app-roles/*`) is a delegated scope, not the holder. From a
+    /// review: a role allowed `iam:AttachRolePolicy` on `role/ci-runner`, itself, may
+    /// attach `AdministratorAccess` to itself later, and nothing fired.
     fn named_by(&self, pattern: &str) -> bool {
-        let fields: Vec<&str> = pattern.trim().splitn(6, ':').collect();
-        let [arn, _partition, service, _region, account, resource] = fields[..] else {
+        let pattern = pattern.trim();
+        let fields: Vec<&str> = pattern.splitn(6, ':').collect();
+        let [arn, partition, service, _region, account, resource] = fields[..] else {
             return false;
         };
-        let account_ok = match self.account {
-            Some(own) => super::action_pattern_matches(account, own),
-            None => true,
+        let own = self.account.unwrap_or("111122223333");
+        if self.name.is_empty()
+            || !arn.eq_ignore_ascii_case("arn")
+            || !super::action_pattern_matches(service, "iam")
+            || !super::action_pattern_matches(account, own)
+        {
+            return false;
+        }
+        let partition = if partition.is_empty() || partition.contains(['*', '?']) {
+            "aws"
+        } else {
+            partition
         };
-        arn.eq_ignore_ascii_case("arn")
-            && super::action_pattern_matches(service, "iam")
-            && account_ok
-            && !self.name.is_empty()
-            && resource
-                .get(..self.kind.len())
-                .is_some_and(|k| k == self.kind)
-            && resource
-                .rsplit('/')
-                .next()
-                .is_some_and(|last| super::action_pattern_matches(last, self.name))
+        let flat = format!("arn:{partition}:iam::{own}:{}{}", self.kind, self.name);
+        let with_path = resource
+            .get(..self.kind.len())
+            .is_some_and(|k| k == self.kind)
+            && resource.rsplit('/').next().is_some_and(|last| {
+                !last.contains(['*', '?']) && last.eq_ignore_ascii_case(self.name)
+            });
+        super::action_pattern_matches(pattern, &flat) || with_path
     }
 }
 
@@ -327,12 +336,26 @@ pub fn admin_grant_for(doc: &serde_json::Value, holder: Option<Holder<'_>>) -> O
     }
 }
 
-/// Whether a statement's `Resource` names `holder` for an action on `kind`.
+/// Whether a statement's `Resource` names `holder` for an action on `kind`. A
+/// statement held to a permissions boundary (a condition on
+/// `iam:PermissionsBoundary`, AWS's delegated-administrator set-up) lets the holder
+/// grant itself only within that boundary, and does not count.
 fn names_holder(statement: &serde_json::Value, kind: &str, holder: Option<Holder<'_>>) -> bool {
     use crate::detections::create_policy_version_allow_all::one_or_many;
     let Some(holder) = holder.filter(|h| h.kind == kind) else {
         return false;
     };
+    let bounded = statement
+        .get("Condition")
+        .and_then(|c| c.as_object())
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, keys)| keys.as_object())
+        .flatten()
+        .any(|(key, _)| key.trim().eq_ignore_ascii_case("iam:PermissionsBoundary"));
+    if bounded {
+        return false;
+    }
     statement.get("Resource").is_some_and(|r| {
         one_or_many(r)
             .iter()
@@ -609,10 +632,24 @@ pub mod iam_testing {
                 other => panic!("expected a finding for {itself}, got {other:?}"),
             }
         }
+        // Held to a permissions boundary: AWS's delegated administration.
+        let bounded = format!(
+            r#"{{"Statement":{{"Effect":"Allow","Action":"{action}","Resource":"arn:aws:iam::111122223333:{kind}/ci-*","Condition":{{"StringEquals":{{"iam:PermissionsBoundary":"arn:aws:iam::111122223333:policy/app-boundary"}}}}}}}}"#
+        );
+        assert!(!fires(det, &iam(event, USER, &put(&bounded))), "{bounded}");
+        // Patterns that take it whatever the kind's spelling (from a review of this).
+        for itself in [
+            "arn:aws:iam::111122223333:*/ci-deployer",
+            "arn:aws:iam::111122223333:*ci-deployer",
+        ] {
+            assert!(fires(det, &iam(event, USER, &put(&on(itself)))), "{itself}");
+        }
         for not_itself in [
             format!("arn:aws:iam::111122223333:{kind}/ci-other"),
             format!("arn:aws:iam::999988887777:{kind}/ci-deployer"),
             format!("arn:aws:s3:::{kind}/ci-deployer"),
+            // A delegated path scope is not the holder.
+            format!("arn:aws:iam::111122223333:{kind}/app-roles/*"),
         ] {
             assert!(
                 !fires(det, &iam(event, USER, &put(&on(&not_itself)))),
