@@ -16,6 +16,13 @@
 //! watched: before it exists nothing was logged, and the deletion that would
 //! precede a re-creation fires. Changes AWS services make on their own (Quick
 //! Setup) are left out; a stack's change counts.
+//!
+//! A custom Session document does the same for the sessions started with it
+//! (`StartSession` naming it replaces the preferences): one created or updated
+//! (`CreateDocument`, `UpdateDocument` with `documentType` `Session`) for shell
+//! sessions (`sessionType` `Standard_Stream` or `InteractiveCommands`) with no
+//! destination fires too, from an evasion review. Port-forwarding documents are
+//! never logged by Session Manager and are left out.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, policy_document, succeeded_call};
@@ -24,7 +31,7 @@ use crate::event::Record;
 pub struct SsmSessionLoggingDisabled;
 
 const SSM: &str = "ssm.amazonaws.com";
-const CALLS: &[&str] = &["DeleteDocument", "UpdateDocument"];
+const CALLS: &[&str] = &["CreateDocument", "DeleteDocument", "UpdateDocument"];
 /// The document that holds a Region's Session Manager preferences.
 const PREFERENCES: &str = "SSM-SessionManagerRunShell";
 
@@ -57,10 +64,14 @@ impl Detection for SsmSessionLoggingDisabled {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SSM, CALLS)
-            || aws_service_caller_but_stack(rec)
-            || rec.request_param_str("name").map(str::trim) != Some(PREFERENCES)
-        {
+        if !succeeded_call(rec, SSM, CALLS) || aws_service_caller_but_stack(rec) {
+            return None;
+        }
+        let name = rec.request_param_str("name").map(str::trim)?;
+        if name != PREFERENCES {
+            return custom_shell_document(rec, name);
+        }
+        if rec.event_name() == "CreateDocument" {
             return None;
         }
         let evidence = Evidence::new()
@@ -75,6 +86,43 @@ impl Detection for SsmSessionLoggingDisabled {
         }
         fire(evidence.with_opt("document_format", rec.request_param_str("documentFormat")))
     }
+}
+
+/// A custom Session document for shells created or updated with no logging
+/// destination.
+fn custom_shell_document(rec: &Record<'_>, name: &str) -> Option<Signal> {
+    let session_doc = rec
+        .request_param_str("documentType")
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("Session"));
+    if rec.event_name() == "DeleteDocument" || !session_doc {
+        return None;
+    }
+    let content = rec.request_param("content")?;
+    let kind = session_type(content)?;
+    if !(kind.eq_ignore_ascii_case("Standard_Stream") || kind.eq_ignore_ascii_case("InteractiveCommands")) {
+        return None;
+    }
+    if !destinations_empty(content)? {
+        return None;
+    }
+    fire(
+        Evidence::new()
+            .with("api", rec.event_name())
+            .with("document", name)
+            .with("session_type", kind)
+            .with_opt("document_format", rec.request_param_str("documentFormat")),
+    )
+}
+
+/// A Session document's `sessionType`: the JSON key, or the top-level YAML line.
+fn session_type(content: &serde_json::Value) -> Option<String> {
+    if let Some(doc) = policy_document(content) {
+        return doc.get("sessionType").and_then(|t| t.as_str()).map(|t| t.trim().to_owned());
+    }
+    content.as_str()?.lines().find_map(|line| {
+        let value = without_comment(line).strip_prefix("sessionType:")?.trim();
+        Some(value.trim_matches(|c| c == '\'' || c == '"').trim().to_owned())
+    })
 }
 
 /// Whether preferences content names neither logging destination; `None` when
@@ -142,6 +190,30 @@ mod tests {
             r#"{{"name":"{PREFERENCES}","documentVersion":"$LATEST","content":{}}}"#,
             serde_json::to_string(&content).unwrap()
         )
+    }
+
+    /// From an evasion review: a custom shell document without logging.
+    #[test]
+    fn a_custom_shell_session_document_without_logging_fires() {
+        let custom = |call: &str, kind: &str, bucket: &str| {
+            let params = update(bucket, "")
+                .replace(PREFERENCES, "Ops-Shell")
+                .replace(r#"\"sessionType\":\"Standard_Stream\""#, &format!(r#"\"sessionType\":\"{kind}\""#))
+                .replace(r#""documentVersion":"$LATEST","#, r#""documentType":"Session","#);
+            record(SSM, call, ROLE, &params, "")
+        };
+        assert!(custom("CreateDocument", "Port", "").contains("Ops-Shell"));
+        assert!(custom("CreateDocument", "Port", "").contains(r#"\"sessionType\":\"Port\""#));
+        assert!(fires(&SsmSessionLoggingDisabled, &custom("CreateDocument", "Standard_Stream", "")));
+        assert!(fires(&SsmSessionLoggingDisabled, &custom("UpdateDocument", "InteractiveCommands", "")));
+        assert!(!fires(&SsmSessionLoggingDisabled, &custom("CreateDocument", "Standard_Stream", "session-logs-bucket")));
+        assert!(!fires(&SsmSessionLoggingDisabled, &custom("CreateDocument", "Port", "")));
+        let command_doc = custom("CreateDocument", "Standard_Stream", "").replace(r#""documentType":"Session""#, r#""documentType":"Command""#);
+        assert!(!fires(&SsmSessionLoggingDisabled, &command_doc));
+        let yaml = r#"{"name":"Ops-Shell","documentType":"Session","documentFormat":"YAML","content":"schemaVersion: '1.0'\nsessionType: Standard_Stream\ninputs:\n  s3BucketName: ''\n  cloudWatchLogGroupName: ''\n"}"#;
+        assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "CreateDocument", ROLE, yaml, "")));
+        // Creating the preferences document itself is not watched (nothing was logged before).
+        assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "CreateDocument", ROLE, &update("", ""), "")));
     }
 
     #[test]
