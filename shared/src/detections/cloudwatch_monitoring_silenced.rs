@@ -94,13 +94,19 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// The role CloudTrail writes to its log group with, by its name.
+/// The role CloudTrail writes to its log group with, by its name: the names the
+/// console, the guide and Control Tower give it, or `cloudtrail` with a word for
+/// CloudWatch Logs (`cloudwatch`, `cwl`, `logs`), less the roles that read what
+/// CloudTrail wrote (readers, queries, exports, forwarders).
 fn trail_log_role(name: &str) -> bool {
     let lower = name.trim().to_ascii_lowercase();
-    ["cloudtrail_cloudwatchlogs_role", "cloudtrailroleforcloudwatchlogs_", "aws-controltower-cloudwatchlogsrole"]
+    let known = ["cloudtrail_cloudwatchlogs_role", "cloudtrailroleforcloudwatchlogs_", "aws-controltower-cloudwatchlogsrole"]
         .iter()
-        .any(|p| lower.starts_with(p))
-        || (lower.contains("cloudtrail") && lower.contains("cloudwatch"))
+        .any(|p| lower.starts_with(p));
+    let reader = ["read", "query", "athena", "export", "forward", "siem"]
+        .iter()
+        .any(|w| lower.contains(w));
+    known || (lower.contains("cloudtrail") && ["cloudwatch", "cwl", "logs"].iter().any(|w| lower.contains(w)) && !reader)
 }
 
 /// The log group receives CloudTrail, by its name.
@@ -194,8 +200,11 @@ mod tests {
         }
         assert!(!fires(&CloudWatchMonitoringSilenced, &call(IAM, "DeleteRolePolicy", r#"{"roleName":"app-runtime","policyName":"s3"}"#)));
         assert!(fires(&CloudWatchMonitoringSilenced, &call(IAM, "DeleteRole", r#"{"roleName":"aws-controltower-CloudWatchLogsRole"}"#)));
+        for writer in ["CloudTrail-CWLogs-Role", "cloudtrail-logs-role", "CloudTrailCWLRole"] {
+            assert!(fires(&CloudWatchMonitoringSilenced, &call(IAM, "DeleteRole", &format!(r#"{{"roleName":"{writer}"}}"#))), "{writer}");
+        }
         // Roles that only read CloudTrail (from a review of this).
-        for reader in ["datadog-cloudtrail-forwarder", "cloudtrail-athena-query"] {
+        for reader in ["datadog-cloudtrail-forwarder", "cloudtrail-athena-query", "cloudtrail-cloudwatch-reader", "CloudWatchLogs-CloudTrail-Export-Reader"] {
             assert!(!fires(&CloudWatchMonitoringSilenced, &call(IAM, "DeleteRole", &format!(r#"{{"roleName":"{reader}"}}"#))), "{reader}");
         }
         assert!(!fires(&CloudWatchMonitoringSilenced, &call(IAM, "PutRolePolicy", r#"{"roleName":"CloudTrail_CloudWatchLogs_Role","policyName":"p"}"#)));

@@ -23,7 +23,7 @@
 //! not parse is not judged (IAM refuses such a call).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, admin_grant, change_evidence, is_event};
+use crate::detections::common::{AdminGrant, IAM, admin_grant, change_evidence, is_event};
 use crate::detections::create_policy_version_allow_all::policy_document_param;
 use crate::event::Record;
 
@@ -70,7 +70,7 @@ impl Detection for IamAdminPolicyCreated {
         }
         let doc = policy_document_param(rec, "policyDocument").ok()??;
         let grant = admin_grant(&doc)?;
-        if rec.event_name() == "CreatePolicyVersion" && boundary_shaped(&doc) {
+        if rec.event_name() == "CreatePolicyVersion" && grant == AdminGrant::EveryAction && boundary_shaped(&doc) {
             return None;
         }
         let arn = rec
@@ -96,14 +96,20 @@ const BOUNDARY_GUARDS: &[&str] = &[
     "iam:PutUserPermissionsBoundary",
 ];
 
-/// A document with a `Deny` of one of [`BOUNDARY_GUARDS`]: a permissions boundary's
-/// shape.
+/// A document with an unconditional `Deny` of one of [`BOUNDARY_GUARDS`] on every
+/// resource: a permissions boundary's shape. Only an allow of every action is
+/// spared for it (the seed `create-policy-version-allow-all` still sees its literal
+/// form); a conditional or narrow deny is no guard (a review made one a decoy).
 fn boundary_shaped(doc: &serde_json::Value) -> bool {
     use crate::detections::common::{one_or_many, statement_covers_action};
     one_or_many(doc.get("Statement")).into_iter().any(|st| {
         st.get("Effect")
             .and_then(|e| e.as_str())
             .is_some_and(|e| e.trim().eq_ignore_ascii_case("Deny"))
+            && st.get("Condition").is_none_or(|c| c.as_object().is_some_and(|c| c.is_empty()))
+            && one_or_many(st.get("Resource"))
+                .iter()
+                .any(|r| r.as_str().is_some_and(|r| r.trim() == "*"))
             && BOUNDARY_GUARDS.iter().any(|a| statement_covers_action(st, a))
     })
 }
@@ -155,6 +161,11 @@ mod tests {
         assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(boundary))));
         // A new policy of that shape is still reported.
         assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicy", CFN, &create(boundary))));
+        // A decoy deny (conditional), or a boundary shape around a self-grant, is none.
+        let decoy = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:PutRolePermissionsBoundary","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/never":"x"}}}]}"#;
+        assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(decoy))));
+        let not_action = r#"{"Statement":[{"Effect":"Allow","NotAction":"s3:DeleteBucket","Resource":"*"},{"Effect":"Deny","Action":"iam:PutRolePermissionsBoundary","Resource":"*"}]}"#;
+        assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(not_action))));
     }
 
     #[test]

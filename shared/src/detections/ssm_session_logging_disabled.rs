@@ -18,11 +18,12 @@
 //! Setup) are left out; a stack's change counts.
 //!
 //! A custom Session document does the same for the sessions started with it
-//! (`StartSession` naming it replaces the preferences): one created or updated
-//! (`CreateDocument`, `UpdateDocument` with `documentType` `Session`) for shell
-//! sessions (`sessionType` `Standard_Stream` or `InteractiveCommands`) with no
-//! destination fires too, from an evasion review. Port-forwarding documents are
-//! never logged by Session Manager and are left out.
+//! (`StartSession` naming it replaces the preferences): one created
+//! (`CreateDocument` with `documentType` `Session`) or updated (`UpdateDocument`,
+//! which names no type: its content's `sessionType` says it) for shell sessions
+//! (`sessionType` `Standard_Stream`) with no destination fires too, from an evasion
+//! review. Port-forwarding and `InteractiveCommands` documents (a fixed command,
+//! often written without `inputs`) are left out.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, policy_document, succeeded_call};
@@ -91,15 +92,17 @@ impl Detection for SsmSessionLoggingDisabled {
 /// A custom Session document for shells created or updated with no logging
 /// destination.
 fn custom_shell_document(rec: &Record<'_>, name: &str) -> Option<Signal> {
-    let session_doc = rec
-        .request_param_str("documentType")
-        .is_some_and(|t| t.trim().eq_ignore_ascii_case("Session"));
+    // UpdateDocument takes no type; the content's session type says it.
+    let session_doc = rec.event_name() == "UpdateDocument"
+        || rec
+            .request_param_str("documentType")
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("Session"));
     if rec.event_name() == "DeleteDocument" || !session_doc {
         return None;
     }
     let content = rec.request_param("content")?;
     let kind = session_type(content)?;
-    if !(kind.eq_ignore_ascii_case("Standard_Stream") || kind.eq_ignore_ascii_case("InteractiveCommands")) {
+    if !kind.eq_ignore_ascii_case("Standard_Stream") {
         return None;
     }
     if !destinations_empty(content)? {
@@ -205,7 +208,11 @@ mod tests {
         assert!(custom("CreateDocument", "Port", "").contains("Ops-Shell"));
         assert!(custom("CreateDocument", "Port", "").contains(r#"\"sessionType\":\"Port\""#));
         assert!(fires(&SsmSessionLoggingDisabled, &custom("CreateDocument", "Standard_Stream", "")));
-        assert!(fires(&SsmSessionLoggingDisabled, &custom("UpdateDocument", "InteractiveCommands", "")));
+        // UpdateDocument names no type (a review of this change).
+        let update_doc = custom("UpdateDocument", "Standard_Stream", "").replace(r#""documentType":"Session","#, "");
+        assert!(!update_doc.contains("documentType"));
+        assert!(fires(&SsmSessionLoggingDisabled, &update_doc));
+        assert!(!fires(&SsmSessionLoggingDisabled, &custom("CreateDocument", "InteractiveCommands", "")));
         assert!(!fires(&SsmSessionLoggingDisabled, &custom("CreateDocument", "Standard_Stream", "session-logs-bucket")));
         assert!(!fires(&SsmSessionLoggingDisabled, &custom("CreateDocument", "Port", "")));
         let command_doc = custom("CreateDocument", "Standard_Stream", "").replace(r#""documentType":"Session""#, r#""documentType":"Command""#);
@@ -232,7 +239,9 @@ mod tests {
     fn a_destination_kept_other_documents_yaml_services_and_failures_do_not() {
         assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &update("session-logs", ""), "")));
         assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &update("", "/ssm/sessions"), "")));
-        let other = update("", "").replace(PREFERENCES, "Custom-RunShell");
+        // Another shell document keeping a destination (one without is
+        // `a_custom_shell_session_document_without_logging_fires`).
+        let other = update("", "/ssm/custom").replace(PREFERENCES, "Custom-RunShell");
         assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "UpdateDocument", ROLE, &other, "")));
         let decoy = format!(
             r#"{{"name":"{PREFERENCES}","content":{},"documentFormat":"YAML"}}"#,

@@ -229,7 +229,12 @@ impl Holder<'_> {
         let [arn, partition, service, _region, account, resource] = fields[..] else {
             return false;
         };
-        let own = self.account.unwrap_or("111122223333");
+        // Without the record's account, any account the pattern names may be it.
+        let own = match self.account {
+            Some(own) => own,
+            None if !account.is_empty() && !account.contains(['*', '?']) => account,
+            None => "111122223333",
+        };
         if self.name.is_empty()
             || !arn.eq_ignore_ascii_case("arn")
             || !super::action_pattern_matches(service, "iam")
@@ -345,14 +350,29 @@ fn names_holder(statement: &serde_json::Value, kind: &str, holder: Option<Holder
     let Some(holder) = holder.filter(|h| h.kind == kind) else {
         return false;
     };
+    // Only a boundary required by name counts: `StringEquals`/`ArnEquals` on a
+    // literal policy ARN. A negated test, `Null`, `...IfExists` or a wildcard can be
+    // met by an identity without that boundary (a review caught `Null: true`).
     let bounded = statement
         .get("Condition")
         .and_then(|c| c.as_object())
         .into_iter()
         .flatten()
+        .filter(|(op, _)| {
+            let op = op.trim();
+            op.eq_ignore_ascii_case("StringEquals") || op.eq_ignore_ascii_case("ArnEquals")
+        })
         .filter_map(|(_, keys)| keys.as_object())
         .flatten()
-        .any(|(key, _)| key.trim().eq_ignore_ascii_case("iam:PermissionsBoundary"));
+        .any(|(key, value)| {
+            let values = one_or_many(value);
+            key.trim().eq_ignore_ascii_case("iam:PermissionsBoundary")
+                && !values.is_empty()
+                && values.iter().all(|v| {
+                    v.as_str()
+                        .is_some_and(|v| v.starts_with("arn:") && !v.contains(['*', '?']))
+                })
+        });
     if bounded {
         return false;
     }
@@ -637,6 +657,18 @@ pub mod iam_testing {
             r#"{{"Statement":{{"Effect":"Allow","Action":"{action}","Resource":"arn:aws:iam::111122223333:{kind}/ci-*","Condition":{{"StringEquals":{{"iam:PermissionsBoundary":"arn:aws:iam::111122223333:policy/app-boundary"}}}}}}}}"#
         );
         assert!(!fires(det, &iam(event, USER, &put(&bounded))), "{bounded}");
+        // A condition any identity without the boundary meets is no boundary.
+        for loose in [
+            r#"{"Null":{"iam:PermissionsBoundary":"true"}}"#,
+            r#"{"StringNotEquals":{"iam:PermissionsBoundary":"arn:aws:iam::111122223333:policy/app-boundary"}}"#,
+            r#"{"StringEqualsIfExists":{"iam:PermissionsBoundary":"arn:aws:iam::111122223333:policy/app-boundary"}}"#,
+            r#"{"StringEquals":{"iam:PermissionsBoundary":"arn:aws:iam::111122223333:policy/*"}}"#,
+        ] {
+            let doc = format!(
+                r#"{{"Statement":{{"Effect":"Allow","Action":"{action}","Resource":"arn:aws:iam::111122223333:{kind}/ci-deployer","Condition":{loose}}}}}"#
+            );
+            assert!(fires(det, &iam(event, USER, &put(&doc))), "{doc}");
+        }
         // Patterns that take it whatever the kind's spelling (from a review of this).
         for itself in [
             "arn:aws:iam::111122223333:*/ci-deployer",
