@@ -6,7 +6,8 @@
 //! filter that archives what it matches (`CreateFindingsFilter`,
 //! `UpdateFindingsFilter` with `action` `ARCHIVE`: a suppression rule), successfully.
 //! Added after a review (blinding it without pausing it): automated sensitive data
-//! discovery switched off (`UpdateAutomatedDiscoveryConfiguration` `DISABLED`),
+//! discovery switched off (`UpdateAutomatedDiscoveryConfiguration` `DISABLED`, or
+//! no longer enabled for new members: `autoEnableOrganizationMembers` `NONE`),
 //! findings no longer published to Security Hub (`PutFindingsPublicationConfiguration`
 //! with both kinds off) and buckets taken out of discovery's scope
 //! (`UpdateClassificationScope` adding or replacing `s3.excludes.bucketNames`).
@@ -81,7 +82,12 @@ impl Detection for MacieDisabled {
             return None;
         }
         let blinded = match rec.event_name() {
-            "UpdateAutomatedDiscoveryConfiguration" => text_is(rec.request_param("status"), "DISABLED"),
+            // Off for this account, or no longer enabled for the organisation's new
+            // members.
+            "UpdateAutomatedDiscoveryConfiguration" => {
+                text_is(rec.request_param("status"), "DISABLED")
+                    || text_is(rec.request_param("autoEnableOrganizationMembers"), "NONE")
+            }
             "PutFindingsPublicationConfiguration" => {
                 let hub = rec.request_param("securityHubConfiguration");
                 let off = |k: &str| hub.and_then(|h| h.get(k)).and_then(flag_value) == Some(false);
@@ -156,6 +162,10 @@ mod tests {
         let macie = |name: &str, params: &str| call("macie2.amazonaws.com", name, params);
         assert!(fires(&MacieDisabled, &macie("UpdateAutomatedDiscoveryConfiguration", r#"{"status":"DISABLED"}"#)));
         assert!(!fires(&MacieDisabled, &macie("UpdateAutomatedDiscoveryConfiguration", r#"{"status":"ENABLED"}"#)));
+        let org = r#"{"status":"ENABLED","autoEnableOrganizationMembers":"NONE"}"#;
+        assert!(fires(&MacieDisabled, &macie("UpdateAutomatedDiscoveryConfiguration", org)));
+        let all = r#"{"status":"ENABLED","autoEnableOrganizationMembers":"ALL"}"#;
+        assert!(!fires(&MacieDisabled, &macie("UpdateAutomatedDiscoveryConfiguration", all)));
         let publish = |a: &str, b: &str| {
             macie("PutFindingsPublicationConfiguration",
                 &format!(r#"{{"securityHubConfiguration":{{"publishClassificationFindings":{a},"publishPolicyFindings":{b}}}}}"#))
