@@ -120,6 +120,18 @@ mod tests {
         assert_eq!(eval(&Ec2KeypairCreatedByNewPrincipal, &svc), None);
     }
 
+    /// From a review: console-session keys used by the CLI with the console's word
+    /// appended are not the console.
+    #[test]
+    fn console_session_keys_in_the_cli_with_an_app_id_count() {
+        let cloudshell = record(
+            "ImportKeyPair",
+            "aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exec-env/CloudShell app/consolebackend",
+            r#""sessionCredentialFromConsole":"true","#,
+        );
+        assert!(matches!(eval(&Ec2KeypairCreatedByNewPrincipal, &cloudshell), Some(Signal::FirstSeen { .. })));
+    }
+
     /// From a review: the console's word in an agent any SDK can send
     /// (`AWS_SDK_UA_APP_ID=consolebackend`) exempts nothing without a console
     /// session.

@@ -193,8 +193,9 @@ pub fn aws_service_or_console_session_caller(rec: &Record) -> bool {
         || source_ip_literal(rec).is_none()
 }
 
-/// The agent is the console's from its first word: `EC2ConsoleBackend, aws-sdk-java/...`,
-/// or a console host name alone (`console.amazonaws.com`,
+/// The agent is the console's or AWS's from its first word: `EC2ConsoleBackend,
+/// aws-sdk-java/...`, S3's `[S3Console/0.4, aws-internal/3 ...]`, `aws-internal/...`,
+/// `AWS Internal`, or a service host name alone (`console.amazonaws.com`,
 /// `console.ec2.amazonaws.com`). An SDK adds app ids and execution environments
 /// after its own name, so only one told to replace its whole agent can send this:
 /// a gap every agent-based exemption has.
@@ -202,26 +203,33 @@ pub fn console_agent_in_front(user_agent: Option<&str>) -> bool {
     let Some(ua) = user_agent.map(str::trim) else {
         return false;
     };
+    let bare = ua.strip_prefix('[').unwrap_or(ua);
     let starts = |prefix: &str| {
-        ua.get(..prefix.len())
+        bare.get(..prefix.len())
             .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
     };
+    const HOST: &str = ".amazonaws.com";
     starts("EC2ConsoleBackend")
-        || (starts("console.")
-            && ua.len() > ".amazonaws.com".len()
+        || starts("S3Console/")
+        || starts("aws-internal")
+        || ua.eq_ignore_ascii_case("AWS Internal")
+        || (ua.len() > HOST.len()
             && ua
-                .get(ua.len() - ".amazonaws.com".len()..)
-                .is_some_and(|s| s.eq_ignore_ascii_case(".amazonaws.com"))
+                .get(ua.len() - HOST.len()..)
+                .is_some_and(|s| s.eq_ignore_ascii_case(HOST))
             && !ua.contains([' ', '/', ',']))
 }
 
 /// The call was made in the web console, judged by the session and not by the
 /// agent alone: a console session's credentials (`sessionCredentialFromConsole`)
-/// used by a browser or under the console's own agent. For the writes where an
+/// used by a browser or under an agent that is the console's from its first word
+/// ([`console_agent_in_front`]). Keys copied out of a console session (CloudShell's
+/// CLI) with the console's word appended to the CLI's agent are not the console (a
+/// review caught `app/consolebackend` exempting them). For the writes where an
 /// agent-only console exclusion would let any SDK opt out.
 pub fn console_session_caller(rec: &Record) -> bool {
     rec.from_console_session()
-        && (browser_agent(rec.user_agent()) || service_or_console_agent(rec.user_agent()))
+        && (browser_agent(rec.user_agent()) || console_agent_in_front(rec.user_agent()))
 }
 
 /// The user agent is a web browser's (`Mozilla/...`, which every browser sends).
