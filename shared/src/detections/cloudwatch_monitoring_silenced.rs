@@ -29,8 +29,8 @@
 //! deleted or detached, or the role deleted: `DeleteRolePolicy`,
 //! `DetachRolePolicy`, `DeleteRole` on a role named as the console
 //! (`CloudTrailRoleForCloudWatchLogs_...`), the guide (`CloudTrail_CloudWatchLogs_Role`)
-//! and Control Tower (`aws-controltower-CloudWatchLogsRole`) name it, or with both
-//! `cloudtrail` and `cloudwatch` in its name), silences every filter at once while
+//! and Control Tower (`aws-controltower-CloudWatchLogsRole`) name it, or
+//! `cloudtrail` with `cloudwatch` or `cwl` in its name), silences every filter at once while
 //! the trail still reports logging (from an evasion review). Roles that merely read
 //! CloudTrail (a SIEM forwarder, a query role) do not count. A deny written into the
 //! role's policy or boundary does the same and is not seen: the record would need
@@ -96,8 +96,9 @@ pub static META: Meta = Meta {
 
 /// The role CloudTrail writes to its log group with, by its name: the names the
 /// console, the guide and Control Tower give it, or `cloudtrail` with a word for
-/// CloudWatch Logs (`cloudwatch`, `cwl`, `logs`), less the roles that read what
-/// CloudTrail wrote (readers, queries, exports, forwarders).
+/// CloudWatch Logs (`cloudwatch`, `cwl`; `logs` only as `cloudtrail-logs-role`),
+/// less the roles that read what CloudTrail wrote (readers, queries, exports,
+/// forwarders).
 fn trail_log_role(name: &str) -> bool {
     let lower = name.trim().to_ascii_lowercase();
     let known = ["cloudtrail_cloudwatchlogs_role", "cloudtrailroleforcloudwatchlogs_", "aws-controltower-cloudwatchlogsrole"]
@@ -106,7 +107,11 @@ fn trail_log_role(name: &str) -> bool {
     let reader = ["read", "query", "athena", "export", "forward", "siem"]
         .iter()
         .any(|w| lower.contains(w));
-    known || (lower.contains("cloudtrail") && ["cloudwatch", "cwl", "logs"].iter().any(|w| lower.contains(w)) && !reader)
+    // `logs` alone names too many readers (`cloudtrail-logs-archiver`): only the
+    // role's own name, `cloudtrail-logs-role` and the like, counts with it.
+    let squeezed: String = lower.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let logs_role = squeezed.starts_with("cloudtraillogsrole");
+    known || (lower.contains("cloudtrail") && (lower.contains("cloudwatch") || lower.contains("cwl") || logs_role) && !reader)
 }
 
 /// The log group receives CloudTrail, by its name.
@@ -204,7 +209,15 @@ mod tests {
             assert!(fires(&CloudWatchMonitoringSilenced, &call(IAM, "DeleteRole", &format!(r#"{{"roleName":"{writer}"}}"#))), "{writer}");
         }
         // Roles that only read CloudTrail (from a review of this).
-        for reader in ["datadog-cloudtrail-forwarder", "cloudtrail-athena-query", "cloudtrail-cloudwatch-reader", "CloudWatchLogs-CloudTrail-Export-Reader"] {
+        for reader in [
+            "datadog-cloudtrail-forwarder",
+            "cloudtrail-athena-query",
+            "cloudtrail-cloudwatch-reader",
+            "CloudWatchLogs-CloudTrail-Export-Reader",
+            "cloudtrail-logs-replication-role",
+            "CloudTrailLogsProcessorLambdaRole",
+            "cloudtrail-logs-archiver",
+        ] {
             assert!(!fires(&CloudWatchMonitoringSilenced, &call(IAM, "DeleteRole", &format!(r#"{{"roleName":"{reader}"}}"#))), "{reader}");
         }
         assert!(!fires(&CloudWatchMonitoringSilenced, &call(IAM, "PutRolePolicy", r#"{"roleName":"CloudTrail_CloudWatchLogs_Role","policyName":"p"}"#)));

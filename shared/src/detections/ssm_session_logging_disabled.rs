@@ -21,9 +21,11 @@
 //! (`StartSession` naming it replaces the preferences): one created
 //! (`CreateDocument` with `documentType` `Session`) or updated (`UpdateDocument`,
 //! which names no type: its content's `sessionType` says it) for shell sessions
-//! (`sessionType` `Standard_Stream`) with no destination fires too, from an evasion
-//! review. Port-forwarding and `InteractiveCommands` documents (a fixed command,
-//! often written without `inputs`) are left out.
+//! (`sessionType` `Standard_Stream`, or `InteractiveCommands` whose command starts
+//! a shell: `bash`, `sh`, `sudo`, `powershell`...) with no destination fires too,
+//! from an evasion review. Port-forwarding documents, and `InteractiveCommands`
+//! documents running a fixed command (often written without `inputs`), are left
+//! out; their commands are read from JSON content only.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, policy_document, succeeded_call};
@@ -102,7 +104,9 @@ fn custom_shell_document(rec: &Record<'_>, name: &str) -> Option<Signal> {
     }
     let content = rec.request_param("content")?;
     let kind = session_type(content)?;
-    if !kind.eq_ignore_ascii_case("Standard_Stream") {
+    let shell = kind.eq_ignore_ascii_case("Standard_Stream")
+        || (kind.eq_ignore_ascii_case("InteractiveCommands") && runs_a_shell(content));
+    if !shell {
         return None;
     }
     if !destinations_empty(content)? {
@@ -115,6 +119,34 @@ fn custom_shell_document(rec: &Record<'_>, name: &str) -> Option<Signal> {
             .with("session_type", kind)
             .with_opt("document_format", rec.request_param_str("documentFormat")),
     )
+}
+
+/// The programs whose start is a shell session, not a fixed command.
+const SHELLS: &[&str] = &["bash", "sh", "zsh", "dash", "ksh", "su", "sudo", "powershell", "pwsh", "cmd", "cmd.exe", "powershell.exe"];
+
+/// An `InteractiveCommands` document's command (any platform's, JSON content) starts
+/// a shell: its first word, path removed, is one of [`SHELLS`].
+fn runs_a_shell(content: &serde_json::Value) -> bool {
+    let Some(doc) = policy_document(content) else {
+        return false;
+    };
+    let Some(platforms) = doc.get("properties").and_then(|p| p.as_object()) else {
+        return false;
+    };
+    platforms.values().any(|p| {
+        let commands = p.get("commands");
+        let texts: Vec<&str> = match commands {
+            Some(serde_json::Value::String(c)) => vec![c.as_str()],
+            Some(serde_json::Value::Array(items)) => items.iter().filter_map(|c| c.as_str()).collect(),
+            _ => Vec::new(),
+        };
+        texts.into_iter().any(|c| {
+            c.split_whitespace()
+                .next()
+                .map(|w| w.rsplit(['/', '\\']).next().unwrap_or(w).to_ascii_lowercase())
+                .is_some_and(|w| SHELLS.contains(&w.as_str()))
+        })
+    })
 }
 
 /// A Session document's `sessionType`: the JSON key, or the top-level YAML line.
@@ -213,6 +245,20 @@ mod tests {
         assert!(!update_doc.contains("documentType"));
         assert!(fires(&SsmSessionLoggingDisabled, &update_doc));
         assert!(!fires(&SsmSessionLoggingDisabled, &custom("CreateDocument", "InteractiveCommands", "")));
+        // An interactive command that is a shell (a review of this change).
+        let interactive = |command: &str| {
+            let content = format!(
+                r#"{{"schemaVersion":"1.0","sessionType":"InteractiveCommands","properties":{{"linux":{{"commands":"{command}","runAsElevated":false}}}}}}"#
+            );
+            let params = format!(
+                r#"{{"name":"Ops-Cmd","documentType":"Session","content":{}}}"#,
+                serde_json::to_string(&content).unwrap()
+            );
+            record(SSM, "CreateDocument", ROLE, &params, "")
+        };
+        assert!(fires(&SsmSessionLoggingDisabled, &interactive("bash")));
+        assert!(fires(&SsmSessionLoggingDisabled, &interactive("/usr/bin/sudo -i")));
+        assert!(!fires(&SsmSessionLoggingDisabled, &interactive("sudo systemctl restart nginx").replace("sudo systemctl", "systemctl")));
         assert!(!fires(&SsmSessionLoggingDisabled, &custom("CreateDocument", "Standard_Stream", "session-logs-bucket")));
         assert!(!fires(&SsmSessionLoggingDisabled, &custom("CreateDocument", "Port", "")));
         let command_doc = custom("CreateDocument", "Standard_Stream", "").replace(r#""documentType":"Session""#, r#""documentType":"Command""#);

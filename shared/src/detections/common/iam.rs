@@ -341,6 +341,17 @@ pub fn admin_grant_for(doc: &serde_json::Value, holder: Option<Holder<'_>>) -> O
     }
 }
 
+/// A customer managed policy's literal ARN (`arn:aws:iam::<12 digits>:policy/...`):
+/// a boundary the organisation wrote. An AWS managed policy
+/// (`arn:aws:iam::aws:policy/AdministratorAccess`) caps nothing, and a variable or
+/// wildcard may stand for any policy (a review of the boundary exemption).
+fn customer_boundary_arn(arn: &str) -> bool {
+    let fields: Vec<&str> = arn.trim().splitn(6, ':').collect();
+    matches!(fields[..], ["arn", _, "iam", "", account, resource]
+        if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && resource.starts_with("policy/"))
+        && !arn.contains(['*', '?', '$'])
+}
+
 /// Whether a statement's `Resource` names `holder` for an action on `kind`. A
 /// statement held to a permissions boundary (a condition on
 /// `iam:PermissionsBoundary`, AWS's delegated-administrator set-up) lets the holder
@@ -368,10 +379,9 @@ fn names_holder(statement: &serde_json::Value, kind: &str, holder: Option<Holder
             let values = one_or_many(value);
             key.trim().eq_ignore_ascii_case("iam:PermissionsBoundary")
                 && !values.is_empty()
-                && values.iter().all(|v| {
-                    v.as_str()
-                        .is_some_and(|v| v.starts_with("arn:") && !v.contains(['*', '?']))
-                })
+                && values
+                    .iter()
+                    .all(|v| v.as_str().is_some_and(customer_boundary_arn))
         });
     if bounded {
         return false;
@@ -663,6 +673,9 @@ pub mod iam_testing {
             r#"{"StringNotEquals":{"iam:PermissionsBoundary":"arn:aws:iam::111122223333:policy/app-boundary"}}"#,
             r#"{"StringEqualsIfExists":{"iam:PermissionsBoundary":"arn:aws:iam::111122223333:policy/app-boundary"}}"#,
             r#"{"StringEquals":{"iam:PermissionsBoundary":"arn:aws:iam::111122223333:policy/*"}}"#,
+            // A boundary that caps nothing, or any policy a tag names.
+            r#"{"StringEquals":{"iam:PermissionsBoundary":"arn:aws:iam::aws:policy/AdministratorAccess"}}"#,
+            r#"{"StringEquals":{"iam:PermissionsBoundary":"arn:aws:iam::111122223333:policy/${aws:PrincipalTag/b}"}}"#,
         ] {
             let doc = format!(
                 r#"{{"Statement":{{"Effect":"Allow","Action":"{action}","Resource":"arn:aws:iam::111122223333:{kind}/ci-deployer","Condition":{loose}}}}}"#
@@ -845,5 +858,27 @@ pub mod iam_testing {
     pub fn iam_failed(name: &str, identity: &str, params: &str, code: &str) -> String {
         let extra = format!(r#""errorCode":"{code}","errorMessage":"denied or invalid","#);
         record(super::IAM, name, identity, params, &extra)
+    }
+}
+
+#[cfg(test)]
+mod holder_tests {
+    use super::Holder;
+
+    /// Without the record's account, a pattern naming an account may be the
+    /// holder's; with it, only that account's (from a review of the fallback).
+    #[test]
+    fn the_holders_account_is_the_records_else_the_patterns() {
+        let holder = |account| Holder {
+            kind: "role/",
+            name: "ci-deployer",
+            account,
+        };
+        let other_account = "arn:aws:iam::999988887777:role/ci-deployer";
+        assert!(holder(None).named_by(other_account));
+        assert!(!holder(Some("111122223333")).named_by(other_account));
+        assert!(holder(Some("111122223333")).named_by("arn:aws:iam::*:role/ci-deployer"));
+        assert!(holder(None).named_by("arn:aws:iam::*:role/ci-*"));
+        assert!(!holder(None).named_by("arn:aws:iam::*:role/app/*"));
     }
 }
