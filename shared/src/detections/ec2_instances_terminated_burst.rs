@@ -23,7 +23,9 @@
 //! scale-in, Spot interruptions, EKS node groups) are left out; a stack's count.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec, fire};
-use crate::detections::common::{account_role_term, aws_service_caller_but_stack, distinct_texts_at_key, set_value, succeeded_call};
+use crate::detections::common::{
+    NamedBurst, account_role_term, aws_service_caller_but_stack, distinct_texts_at_key, named_burst, succeeded_call,
+};
 use crate::event::Record;
 
 pub struct Ec2InstancesTerminatedBurst;
@@ -72,29 +74,24 @@ impl Detection for Ec2InstancesTerminatedBurst {
             return None;
         }
         // The call's order is kept for the evidence; a repeated id counts once.
-        let mut instances = match newly_terminated(rec) {
+        let instances = match newly_terminated(rec) {
             Some(ids) => ids,
             None => distinct_texts_at_key(rec.request_parameters()?, "instanceId"),
         };
-        if instances.is_empty() {
-            return None;
-        }
-        if instances.len() >= MANY {
-            let count = instances.len();
-            instances.truncate(100);
-            return fire(
+        match named_burst(instances, MANY)? {
+            NamedBurst::Alone { count, listed } => fire(
                 Evidence::new()
                     .with("instance_count", count)
-                    .with("instances", instances),
-            );
+                    .with("instances", listed),
+            ),
+            NamedBurst::InWindow { value, listed } => Some(Signal::Distinct {
+                group: account_role_term(rec),
+                value,
+                evidence: Evidence::new()
+                    .with("instances", listed)
+                    .with_opt("source_ip", rec.source_ip()),
+            }),
         }
-        Some(Signal::Distinct {
-            group: account_role_term(rec),
-            value: set_value(&instances),
-            evidence: Evidence::new()
-                .with("instances", instances)
-                .with_opt("source_ip", rec.source_ip()),
-        })
     }
 }
 

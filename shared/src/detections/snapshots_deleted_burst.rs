@@ -20,7 +20,8 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec, fire};
 use crate::detections::common::{
-    account_role_term, aws_service_caller_but_stack, distinct_texts_at_key, request_text_any, set_value, succeeded_call,
+    NamedBurst, account_role_term, aws_service_caller_but_stack, distinct_texts_at_key, named_burst, request_text_any,
+    succeeded_call,
 };
 use crate::event::Record;
 
@@ -107,29 +108,24 @@ impl Detection for SnapshotsDeletedBurst {
 
 /// Redshift's batch: ten or more snapshots fire at once, fewer count as their set.
 fn batch(rec: &Record<'_>) -> Option<Signal> {
-    let mut snapshots = distinct_texts_at_key(rec.request_parameters()?, "snapshotIdentifier");
-    if snapshots.is_empty() {
-        return None;
-    }
-    if snapshots.len() >= MANY {
-        let count = snapshots.len();
-        snapshots.truncate(100);
-        return fire(
+    let snapshots = distinct_texts_at_key(rec.request_parameters()?, "snapshotIdentifier");
+    match named_burst(snapshots, MANY)? {
+        NamedBurst::Alone { count, listed } => fire(
             Evidence::new()
                 .with("api", rec.event_name())
                 .with("snapshot_count", count)
-                .with("snapshots", snapshots)
+                .with("snapshots", listed)
                 .with_opt("source_ip", rec.source_ip()),
-        );
+        ),
+        NamedBurst::InWindow { value, listed } => Some(Signal::Distinct {
+            group: account_role_term(rec),
+            value,
+            evidence: Evidence::new()
+                .with("api", rec.event_name())
+                .with("snapshots", listed)
+                .with_opt("source_ip", rec.source_ip()),
+        }),
     }
-    Some(Signal::Distinct {
-        group: account_role_term(rec),
-        value: set_value(&snapshots),
-        evidence: Evidence::new()
-            .with("api", rec.event_name())
-            .with("snapshots", snapshots)
-            .with_opt("source_ip", rec.source_ip()),
-    })
 }
 
 #[cfg(test)]

@@ -120,6 +120,43 @@ pub fn set_value(names: &[&str]) -> String {
     value
 }
 
+/// How a call naming several resources counts toward a burst of `many`
+/// ([`named_burst`]).
+#[derive(Debug, PartialEq)]
+pub enum NamedBurst<'a> {
+    /// `many` or more in the one call: a finding on its own, with how many it named
+    /// and the first 100 of them.
+    Alone { count: usize, listed: Vec<&'a str> },
+    /// Fewer: one window value standing for the whole set ([`set_value`]), and the
+    /// names for the observation's evidence.
+    InWindow { value: String, listed: Vec<&'a str> },
+}
+
+/// Resources listed in a burst finding, at most.
+const MAX_BURST_LISTED: usize = 100;
+
+/// How `names` (distinct, in the call's order) count toward a burst of `many`:
+/// the window keeps one value per record, so a call naming `many` fires alone and
+/// a smaller one counts as its set. `None` when it names nothing.
+pub fn named_burst(mut names: Vec<&str>, many: usize) -> Option<NamedBurst<'_>> {
+    if names.is_empty() {
+        return None;
+    }
+    Some(if names.len() >= many {
+        let count = names.len();
+        names.truncate(MAX_BURST_LISTED);
+        NamedBurst::Alone {
+            count,
+            listed: names,
+        }
+    } else {
+        NamedBurst::InWindow {
+            value: set_value(&names),
+            listed: names,
+        }
+    })
+}
+
 /// Drops the later copies of repeated items, keeping each first one in its place:
 /// lists reported in the order the request gave them, each item once.
 pub fn keep_first_occurrences<T: Eq + std::hash::Hash + Copy>(items: &mut Vec<T>) {
@@ -351,7 +388,28 @@ pub mod testing {
 
 #[cfg(test)]
 mod tests {
-    use super::{distinct_texts_at_key, set_value, source_network, texts_at_key};
+    use super::{
+        NamedBurst, distinct_texts_at_key, named_burst, set_value, source_network, texts_at_key,
+    };
+
+    #[test]
+    fn a_call_of_many_names_stands_alone_a_smaller_one_counts_as_its_set() {
+        assert_eq!(named_burst(Vec::new(), 10), None);
+        assert_eq!(
+            named_burst(vec!["b", "a"], 10),
+            Some(NamedBurst::InWindow {
+                value: "a,b".to_owned(),
+                listed: vec!["b", "a"]
+            })
+        );
+        let many: Vec<String> = (0..150).map(|i| format!("i-{i:03}")).collect();
+        match named_burst(many.iter().map(String::as_str).collect(), 10) {
+            Some(NamedBurst::Alone { count, listed }) => {
+                assert_eq!((count, listed.len()), (150, 100))
+            }
+            other => panic!("expected a finding alone, got {other:?}"),
+        }
+    }
     use serde_json::json;
 
     #[test]
