@@ -92,20 +92,30 @@ const SHARED_CI_ISSUERS: &[(&str, &str)] = &[
 /// The shared CI issuers ([`SHARED_CI_ISSUERS`]) some `Allow` statement trusts
 /// without pinning the subject's owner, as `<issuer>:any-owner`, each once.
 fn shared_ci_open_to_any_owner(doc: &serde_json::Value) -> Vec<String> {
-    use serde_json::Value;
+    open_federated(doc, |provider, condition| {
+        let provider = provider.trim();
+        let &(issuer, prefix) = SHARED_CI_ISSUERS.iter().find(|(issuer, _)| {
+            provider.eq_ignore_ascii_case(issuer) || provider.ends_with(&format!("oidc-provider/{issuer}"))
+        })?;
+        (!subject_owner_pinned(issuer, prefix, condition)).then(|| format!("{issuer}:any-owner"))
+    })
+}
+
+/// What the `Allow` statements of `doc` leave open to federated principals: for
+/// each provider a statement trusts, `open(provider, condition)` names it when the
+/// statement's condition does not pin it; each name once, in order.
+fn open_federated(
+    doc: &serde_json::Value,
+    open: impl Fn(&str, Option<&serde_json::Value>) -> Option<String>,
+) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for st in allow_statements(doc) {
         let federated = st.get("Principal").and_then(|p| p.get("Federated"));
-        for provider in one_or_many(federated).into_iter().filter_map(Value::as_str) {
-            let provider = provider.trim();
-            let Some(&(issuer, prefix)) = SHARED_CI_ISSUERS.iter().find(|(issuer, _)| {
-                provider.eq_ignore_ascii_case(issuer) || provider.ends_with(&format!("oidc-provider/{issuer}"))
-            }) else {
-                continue;
-            };
-            let open = format!("{issuer}:any-owner");
-            if !subject_owner_pinned(issuer, prefix, st.get("Condition")) && !out.contains(&open) {
-                out.push(open);
+        for provider in one_or_many(federated).into_iter().filter_map(serde_json::Value::as_str) {
+            if let Some(name) = open(provider, st.get("Condition"))
+                && !out.contains(&name)
+            {
+                out.push(name);
             }
         }
     }
@@ -153,24 +163,12 @@ const PUBLIC_WEB_IDENTITIES: &[(&str, &[&str])] = &[
 /// statement trusts without pinning the audience or the user, as
 /// `<provider>:any-audience`, each once.
 fn web_identities_open_to_anyone(doc: &serde_json::Value) -> Vec<String> {
-    use serde_json::Value;
-    let mut out: Vec<String> = Vec::new();
-    for st in allow_statements(doc) {
-        let federated = st.get("Principal").and_then(|p| p.get("Federated"));
-        for provider in one_or_many(federated).into_iter().filter_map(Value::as_str) {
-            let Some((known, claims)) = PUBLIC_WEB_IDENTITIES
-                .iter()
-                .find(|(p, _)| p.eq_ignore_ascii_case(provider.trim()))
-            else {
-                continue;
-            };
-            let open = format!("{known}:any-audience");
-            if !audience_pinned(known, claims, st.get("Condition")) && !out.contains(&open) {
-                out.push(open);
-            }
-        }
-    }
-    out
+    open_federated(doc, |provider, condition| {
+        let (known, claims) = PUBLIC_WEB_IDENTITIES
+            .iter()
+            .find(|(p, _)| p.eq_ignore_ascii_case(provider.trim()))?;
+        (!audience_pinned(known, claims, condition)).then(|| format!("{known}:any-audience"))
+    })
 }
 
 /// Some string operator that is not negated requires one of the provider's pinning
@@ -207,15 +205,11 @@ fn audience_pinned(provider: &str, claims: &[&str], condition: Option<&serde_jso
 /// An `Allow` statement that trusts GitHub Actions' OIDC provider without pinning
 /// the token to one GitHub owner (organisation or user).
 fn github_actions_open_to_any_repository(doc: &serde_json::Value) -> bool {
-    use serde_json::Value;
-    allow_statements(doc).into_iter().any(|st| {
-        let federated = st.get("Principal").and_then(|p| p.get("Federated"));
-        let trusts_github = one_or_many(federated)
-            .into_iter()
-            .filter_map(Value::as_str)
-            .any(|f| f.ends_with(&format!("oidc-provider/{GITHUB_OIDC}")) || f == GITHUB_OIDC);
-        trusts_github && !github_owner_pinned(st.get("Condition"))
+    !open_federated(doc, |f, condition| {
+        let trusts_github = f.ends_with(&format!("oidc-provider/{GITHUB_OIDC}")) || f == GITHUB_OIDC;
+        (trusts_github && !github_owner_pinned(condition)).then(|| GITHUB_OIDC.to_owned())
     })
+    .is_empty()
 }
 
 /// The claims that name the repository's owner: the subject
