@@ -348,7 +348,7 @@ pub fn admin_grant_for(doc: &serde_json::Value, holder: Option<Holder<'_>>) -> O
 fn customer_boundary_arn(arn: &str) -> bool {
     let fields: Vec<&str> = arn.trim().splitn(6, ':').collect();
     matches!(fields[..], ["arn", _, "iam", "", account, resource]
-        if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) && resource.starts_with("policy/"))
+        if super::is_account_id(account) && resource.starts_with("policy/"))
         && !arn.contains(['*', '?', '$'])
 }
 
@@ -501,7 +501,7 @@ pub fn principal_account(principal: &str) -> Option<&str> {
     } else {
         p
     };
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+    super::is_account_id(account).then_some(account)
 }
 
 /// The AWS principals an `Allow` statement of a trust policy lets in that are not
