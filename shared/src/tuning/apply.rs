@@ -120,9 +120,14 @@ async fn quiet<S: Store + ?Sized>(
     Ok(Some(p.finding))
 }
 
-/// The dedup group of a finding: a digest of the `dedup_by` values.
+/// The dedup group of a finding: a digest of the `dedup_by` values and of the
+/// finding's severity. Each severity has its own periods, so that a finding is
+/// never held back behind a less severe one (a subscription that takes only
+/// `high` would otherwise never hear of it).
 pub fn dedup_group(f: &Finding, by: &[DedupKey]) -> String {
-    let mut parts: Vec<&str> = Vec::with_capacity(by.len() * 2);
+    let mut parts: Vec<&str> = Vec::with_capacity(by.len() * 2 + 2);
+    parts.push("severity");
+    parts.push(f.severity.as_str());
     for k in by {
         parts.push(k.as_str());
         parts.push(match k {
@@ -160,7 +165,9 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
     let t = t_ms.div_euclid(1000);
     let id = p.finding.detection_id;
     let group = dedup_group(&p.finding, by);
-    let period = partition_key("d", id, &group);
+    // The period's key holds its length: a period begun under a longer
+    // `dedup_secs` does not hold findings back once the file says shorter.
+    let period = partition_key("d", id, &format!("{group}|{dedup_secs}"));
     let held_part = partition_key("h", id, &group);
     let result: Result<Option<Finding>, HandleError> = async {
         let period_at = Now { valid: t, ..at };

@@ -368,6 +368,117 @@ fn dedup_holds_back_repeats_by_event_time_and_reports_them() {
     assert_eq!(sent[3].evidence.get("held_back_count"), Some(&json!(1)));
 }
 
+/// A trail or event data store by one SSO administrator at `time`: `high`, a
+/// trail's selectors that drop every management event; else a Lake store
+/// narrowed to S3 data events (medium).
+fn selectors_changed(id: &str, time: &str, high: bool) -> String {
+    let selectors = json!([{"name": "S3 only", "fieldSelectors": [
+        {"field": "eventCategory", "equals": ["Data"]},
+        {"field": "resources.type", "equals": ["AWS::S3::Object"]}]}]);
+    let (name, params) = if high {
+        (
+            "PutEventSelectors",
+            json!({"trailName": "org-audit", "advancedEventSelectors": selectors}),
+        )
+    } else {
+        (
+            "UpdateEventDataStore",
+            json!({"eventDataStore": "arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/EXAMPLE",
+                   "advancedEventSelectors": selectors}),
+        )
+    };
+    json!({
+        "eventVersion": "1.10", "eventSource": "cloudtrail.amazonaws.com", "eventName": name,
+        "eventID": id, "eventTime": time, "awsRegion": "us-east-1",
+        "sourceIPAddress": "198.51.100.77", "userAgent": "Boto3/1.35.36",
+        "recipientAccountId": "111122223333",
+        "userIdentity": {"type": "AssumedRole", "arn": OTHER, "accountId": "111122223333",
+                         "principalId": "AROAEXAMPLE:x"},
+        "requestParameters": params, "responseElements": null
+    })
+    .to_string()
+}
+
+/// From a review: a more severe finding is never held back behind a less
+/// severe one of its group (a subscription that takes only `high` would
+/// otherwise hear of neither).
+#[test]
+fn dedup_never_holds_a_finding_back_behind_a_less_severe_one() {
+    let id = "cloudtrail-management-events-disabled";
+    let t = tuning(&format!("[detections.{id}]\ndedup_secs = 3600\n"));
+    let records = [
+        selectors_changed("1", "2026-11-30T10:05:00Z", false),
+        selectors_changed("2", "2026-11-30T10:06:00Z", true),
+        selectors_changed("3", "2026-11-30T10:07:00Z", true),
+        selectors_changed("4", "2026-11-30T10:08:00Z", false),
+    ];
+    let (decided, _) = run(Some(t), DAY, &records);
+    let d: Vec<_> = of(&decided, id)
+        .iter()
+        .map(|f| (f.event_ids[0].as_str(), f.severity, f.disposition.unwrap()))
+        .collect();
+    use crate::detection::Severity::{High, Medium};
+    use Disposition::*;
+    assert_eq!(
+        d,
+        [
+            ("1", Medium, Notified),
+            ("2", High, Notified),
+            ("3", High, HeldBack),
+            ("4", Medium, HeldBack),
+        ]
+    );
+}
+
+/// From a review: a period begun under a longer `dedup_secs` stops holding
+/// findings back once the file says shorter (a responder shortening it
+/// mid-incident wants to hear of the next one).
+#[test]
+fn a_shorter_dedup_period_takes_effect_at_once() {
+    let long = tuning("[detections.cloudwatch-log-group-deletion]\ndedup_secs = 2592000\n");
+    let short = tuning("[detections.cloudwatch-log-group-deletion]\ndedup_secs = 60\n");
+    let first = [delete_log_group(
+        "1",
+        OTHER,
+        "198.51.100.1",
+        "2026-11-30T10:00:00Z",
+    )];
+    let second = [delete_log_group(
+        "2",
+        OTHER,
+        "198.51.100.1",
+        "2026-11-30T10:10:00Z",
+    )];
+    let third = [delete_log_group(
+        "3",
+        OTHER,
+        "198.51.100.1",
+        "2026-11-30T10:10:30Z",
+    )];
+    let (decided, sent) = run_reloaded(
+        DAY,
+        vec![
+            (Some(long), &first[..]),
+            (Some(short), &second[..]),
+            (None, &[][..]),
+        ],
+    );
+    let d: Vec<_> = of(&decided, "cloudwatch-log-group-deletion")
+        .iter()
+        .map(|f| f.disposition.unwrap())
+        .collect();
+    assert_eq!(d, [Disposition::Notified, Disposition::Notified]);
+    assert_eq!(of(&sent, "cloudwatch-log-group-deletion").len(), 2);
+    // The short period holds back within its own length.
+    let short = tuning("[detections.cloudwatch-log-group-deletion]\ndedup_secs = 60\n");
+    let (decided, _) = run(Some(short), DAY, &[second[0].clone(), third[0].clone()]);
+    let d: Vec<_> = of(&decided, "cloudwatch-log-group-deletion")
+        .iter()
+        .map(|f| f.disposition.unwrap())
+        .collect();
+    assert_eq!(d, [Disposition::Notified, Disposition::HeldBack]);
+}
+
 /// Publishes every finding but those of one detection, whose publish never
 /// ends: the process dies there (its future is dropped).
 struct DiesPublishing(&'static str);
