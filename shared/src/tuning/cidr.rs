@@ -33,6 +33,16 @@ impl Cidr {
                 }
             },
         };
+        // An IPv4-mapped block (`::ffff:10.0.0.0/104`) is its IPv4 block, as a
+        // mapped address is its IPv4 address in `contains`: else it would match
+        // nothing.
+        let (network, prefix) = match network {
+            IpAddr::V6(v6) if prefix >= 96 => match v6.to_ipv4_mapped() {
+                Some(v4) => (IpAddr::V4(v4), prefix - 96),
+                None => (network, prefix),
+            },
+            _ => (network, prefix),
+        };
         let block = Cidr { network, prefix };
         if block.masked(network) != Some(network) {
             let net = block
@@ -102,6 +112,20 @@ mod tests {
         let all = Cidr::new("0.0.0.0/0").unwrap();
         assert!(all.contains("198.51.100.1"));
         assert!(!all.contains("2001:db8::1"));
+    }
+
+    /// From a review: a mapped block is its IPv4 block (it matched nothing).
+    #[test]
+    fn an_ipv4_mapped_block_is_its_ipv4_block() {
+        let mapped = Cidr::new("::ffff:10.0.0.0/104").unwrap();
+        assert_eq!(mapped, Cidr::new("10.0.0.0/8").unwrap());
+        assert!(mapped.contains("10.9.8.7") && mapped.contains("::ffff:10.9.8.7"));
+        assert!(!mapped.contains("11.0.0.1"));
+        assert!(
+            Cidr::new("::ffff:10.0.0.1/104")
+                .unwrap_err()
+                .contains("host bits")
+        );
     }
 
     #[test]

@@ -352,6 +352,12 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
                 beyond_tuning_note("[detections.trailwatch-tampering]"),
             );
         }
+        if id == crate::heartbeat::SILENT_ID && d != DetectionTuning::default() {
+            c.note(
+                key.span(),
+                silence_check_note("[detections.pipeline-silent]"),
+            );
+        }
         out.insert(id.to_owned(), d);
     }
 }
@@ -366,6 +372,17 @@ fn beyond_tuning_note(what: &str) -> String {
     format!(
         "{what}: a change to the tuning bucket or file is reported whatever this file says \
          (its other trailwatch-tampering findings follow it)"
+    )
+}
+
+/// Says that `what` does not reach the scheduled silence check's findings: no
+/// record is behind them (a replay's, raised from canary gaps, follow it).
+fn silence_check_note(what: &str) -> String {
+    format!(
+        "{what}: the functions' scheduled check reports a silent account and Region whatever \
+         this file says (no record is behind that finding); only a replay's findings from canary \
+         gaps follow it. To stop the live check, disable the detection (TRAILWATCH_DISABLED) or \
+         change its threshold (TRAILWATCH_SILENCE_SECS)"
     )
 }
 
@@ -403,6 +420,12 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
                         c.note(
                             span.clone(),
                             beyond_tuning_note("a [[suppress]] entry naming trailwatch-tampering"),
+                        );
+                    }
+                    if name == crate::heartbeat::SILENT_ID {
+                        c.note(
+                            span.clone(),
+                            silence_check_note("a [[suppress]] entry naming pipeline-silent"),
                         );
                     }
                     if name == "*" || catalog::indexed(name).is_some() {
@@ -554,6 +577,7 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
     }
     let mut out = Vec::new();
     let mut ok = true;
+    let mut plain: Vec<(String, Vec<String>)> = Vec::new();
     for (k, val) in t.iter() {
         let key = k.get_ref().as_ref();
         let (path, modifier) = match key.split_once('|') {
@@ -588,11 +612,30 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
             ok = false;
             continue;
         }
+        if let Some(why) = never_matches(&parts) {
+            c.note(k.span(), format!("{key:?} never matches: {why}"));
+        }
+        if modifier.is_none()
+            && let Some((block, _)) = values
+                .iter()
+                .find(|(v, _)| v.contains('/') && Cidr::new(v).is_ok())
+        {
+            c.note(
+                k.span(),
+                format!("{key:?}: {block:?} is matched as text, not as an address block: write \"{path}|cidr\""),
+            );
+        }
         // A list is any of its values: their order and repeats do not matter.
         let mut texts: Vec<&str> = values.iter().map(|(v, _)| *v).collect();
         texts.sort_unstable();
         texts.dedup();
         let definition = format!("{key}={}", texts.join("\u{1f}"));
+        if modifier.is_none() {
+            plain.push((
+                path.to_owned(),
+                texts.iter().map(|t| (*t).to_owned()).collect(),
+            ));
+        }
         let compiled = match modifier {
             None => Values::Globs(compile(c, &mut ok, values, Glob::new, "bad glob")),
             Some("cidr") => Values::Cidrs(compile(c, &mut ok, values, Cidr::new, "bad CIDR block")),
@@ -611,7 +654,76 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
             definition,
         });
     }
+    if ok && let Some(field) = identity_without_account(&plain) {
+        c.warn(
+            v.span(),
+            format!(
+                "this entry names an identity by {field} without its account: a user or role of \
+                 that name in any other account matches too (an organization trail's members, \
+                 cross-account callers, an account the intruder owns). Add \
+                 \"userIdentity.accountId\" = \"<account id>\", or write the account id in the ARN"
+            ),
+        );
+    }
     ok.then_some(out)
+}
+
+/// Why a path can never reach a string, number or boolean, for the paths a
+/// record always shapes the same way: the objects CloudTrail writes (matched
+/// only through a field inside them) and `resources`, a list.
+fn never_matches(parts: &[String]) -> Option<&'static str> {
+    const OBJECTS: &[&str] = &[
+        "userIdentity",
+        "userIdentity.sessionContext",
+        "userIdentity.sessionContext.sessionIssuer",
+        "userIdentity.sessionContext.attributes",
+        "requestParameters",
+        "responseElements",
+        "additionalEventData",
+        "serviceEventDetails",
+        "tlsDetails",
+    ];
+    let path = parts.join(".");
+    if parts[0] == "resources" {
+        Some("resources is a list, and a path does not reach into lists")
+    } else if OBJECTS.contains(&path.as_str()) {
+        Some("it ends on an object; name a field inside it")
+    } else {
+        None
+    }
+}
+
+/// Fields that name a principal by a name any account can create.
+const IDENTITY_NAME_FIELDS: &[&str] = &[
+    "userIdentity.userName",
+    "userIdentity.arn",
+    "userIdentity.sessionContext.sessionIssuer.userName",
+    "userIdentity.sessionContext.sessionIssuer.arn",
+];
+
+/// Fields whose literal value is an account id.
+const ACCOUNT_FIELDS: &[&str] = &[
+    "recipientAccountId",
+    "userIdentity.accountId",
+    "userIdentity.sessionContext.sessionIssuer.accountId",
+];
+
+/// The first identity-name field among an entry's glob keys (`(path, values)`)
+/// when no key pins the account: an account field with literal ids only, or an
+/// ARN key whose every value writes its account id (`arn:aws:iam::<12 digits>:...`).
+fn identity_without_account(keys: &[(String, Vec<String>)]) -> Option<&str> {
+    let literal_account = |v: &str| v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit());
+    let arn_account = |v: &str| v.split(':').nth(4).is_some_and(literal_account);
+    let pinned = keys.iter().any(|(path, values)| {
+        (ACCOUNT_FIELDS.contains(&path.as_str()) && values.iter().all(|v| literal_account(v)))
+            || (path.ends_with("arn") && values.iter().all(|v| arn_account(v)))
+    });
+    if pinned {
+        return None;
+    }
+    keys.iter()
+        .map(|(path, _)| path.as_str())
+        .find(|path| IDENTITY_NAME_FIELDS.contains(path))
 }
 
 /// Compiles each value, reporting the ones that do not compile at their place.

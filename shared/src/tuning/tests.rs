@@ -368,6 +368,101 @@ fn dedup_holds_back_repeats_by_event_time_and_reports_them() {
     assert_eq!(sent[3].evidence.get("held_back_count"), Some(&json!(1)));
 }
 
+fn said(text: &str) -> Vec<String> {
+    let t = tuning(text);
+    t.notes
+        .iter()
+        .chain(&t.warnings)
+        .map(Problem::to_string)
+        .collect()
+}
+
+/// From a review: an identity named without its account matches the same name
+/// in every other account (an organization trail, a cross-account caller).
+#[test]
+fn an_identity_without_its_account_is_warned_of() {
+    for key in [
+        r#""userIdentity.userName" = "ci-deployer""#,
+        r#""userIdentity.sessionContext.sessionIssuer.userName" = "TerraformCI""#,
+        r#""userIdentity.arn" = "arn:aws:sts::*:assumed-role/TerraformCI/*""#,
+        r#""userIdentity.arn" = ["arn:aws:iam::111122223333:user/a", "arn:aws:iam::*:user/b"]"#,
+        "\"userIdentity.userName\" = \"ci\"\n\"userIdentity.accountId\" = \"1111222233*\"",
+    ] {
+        let text = entry("ci", "", key);
+        let t = tuning(&text);
+        assert!(
+            t.warnings
+                .iter()
+                .any(|w| w.message.contains("without its account")),
+            "{key}: {:?}",
+            t.warnings
+        );
+    }
+    for key in [
+        "\"userIdentity.userName\" = \"ci\"\n\"userIdentity.accountId\" = \"111122223333\"",
+        "\"userIdentity.userName\" = \"ci\"\n\"recipientAccountId\" = [\"111122223333\", \"444455556666\"]",
+        r#""userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/TerraformCI/*""#,
+        r#""sourceIPAddress" = "203.0.113.7""#,
+    ] {
+        let text = entry("ci", "", key);
+        assert!(
+            !said(&text)
+                .iter()
+                .any(|w| w.contains("without its account")),
+            "{key}: {:?}",
+            said(&text)
+        );
+    }
+}
+
+/// From a review: keys that can never match are pointed out (they err on the
+/// side of notifying, but their author believes otherwise).
+#[test]
+fn keys_that_never_match_are_noted() {
+    let account = "\"userIdentity.accountId\" = \"111122223333\"\n";
+    for (key, why) in [
+        (r#""sourceIPAddress" = "10.0.0.0/8""#, "matched as text"),
+        (r#""resources.ARN" = "arn:aws:s3:::b""#, "a list"),
+        (r#""requestParameters" = "*""#, "ends on an object"),
+        (
+            r#""userIdentity.sessionContext" = "*""#,
+            "ends on an object",
+        ),
+    ] {
+        let text = entry("k", "", &format!("{account}{key}"));
+        assert!(
+            said(&text).iter().any(|n| n.contains(why)),
+            "{key}: {:?}",
+            said(&text)
+        );
+    }
+    let fine = entry(
+        "k",
+        "",
+        &format!("{account}\"sourceIPAddress|cidr\" = \"10.0.0.0/8\""),
+    );
+    assert!(said(&fine).is_empty(), "{:?}", said(&fine));
+}
+
+/// From a review: tuning `pipeline-silent` reaches only a replay's findings;
+/// the file says so instead of letting its author believe the live check obeys.
+#[test]
+fn tuning_the_silence_check_is_noted() {
+    let t = "[detections.pipeline-silent]\nseverity = \"low\"\n";
+    assert!(
+        said(t).iter().any(|n| n.contains("scheduled check")),
+        "{:?}",
+        said(t)
+    );
+    let s = entry("k", "", "\"recipientAccountId\" = \"111122223333\"")
+        .replace("\"getpassworddata-burst\"", "\"pipeline-silent\"");
+    assert!(
+        said(&s).iter().any(|n| n.contains("scheduled check")),
+        "{:?}",
+        said(&s)
+    );
+}
+
 /// A trail or event data store by one SSO administrator at `time`: `high`, a
 /// trail's selectors that drop every management event; else a Lake store
 /// narrowed to S3 data events (medium).
