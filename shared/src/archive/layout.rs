@@ -85,13 +85,18 @@ pub fn parse_until(text: &str) -> Result<i64, String> {
 
 fn parse_bound(text: &str, end_of_day: bool) -> Result<i64, String> {
     let t = text.trim();
+    let is_time = t.len() >= 19 && t.as_bytes()[10] == b'T';
+    // A zone is required: a time without one would silently mean UTC.
+    // `get`: byte 19 may fall inside a character of a mistyped time.
+    let zoned = t.ends_with(['Z', 'z']) || t.get(19..).is_some_and(|z| z.contains(['+', '-']));
     let parsed = if t.len() == 10 {
         parse_event_time(&format!("{t}T00:00:00Z")).map(|ms| ms + i64::from(end_of_day) * DAY_MS)
-    } else if t.len() > 19 && t.as_bytes()[10] == b'T' {
-        // A zone is required: a time without one would silently mean UTC.
-        // `get`: byte 19 may fall inside a character of a mistyped time.
-        let zoned = t.ends_with(['Z', 'z']) || t.get(19..).is_some_and(|z| z.contains(['+', '-']));
-        parse_event_time(t).filter(|_| zoned)
+    } else if is_time && zoned {
+        parse_event_time(t)
+    } else if is_time && parse_event_time(&format!("{t}Z")).is_some() {
+        return Err(format!(
+            "{t:?} has no time zone: add Z for UTC ({t}Z) or an offset ({t}+01:00)"
+        ));
     } else {
         None
     };
@@ -111,6 +116,12 @@ pub fn parse_regions(items: &[String]) -> Result<Vec<String>, String> {
 }
 
 fn parse_list(items: &[String], ok: fn(&str) -> bool, what: &str) -> Result<Vec<String>, String> {
+    // `--accounts "$EMPTY"` is a filter that names nothing, not every account.
+    if !items.is_empty() && items.iter().all(|s| s.trim().is_empty()) {
+        return Err(format!(
+            "the list is empty: name {what} at least (or leave the option out to take all)"
+        ));
+    }
     let mut out = Vec::new();
     for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         if !ok(item) {
@@ -437,14 +448,16 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// `now_ms` bounds an open `--until`: no folder is later than today.
+    /// `now_ms` bounds `--until`, open or far ahead: no folder is later than
+    /// today (a `--until 9999-12-31` would otherwise list millions of days).
     pub fn new(scope: Scope, filter: Filter, now_ms: i64) -> Plan {
         // A file holds records from before its delivery minute only: the day of
         // `since` is the first folder with a file that can matter.
         let mut first_day = filter.since.map(|s| s.div_euclid(DAY_MS));
+        let today = now_ms.saturating_add(DELIVERY_GRACE_MS).div_euclid(DAY_MS);
         let mut last_day = match filter.until {
-            Some(u) => Some((u - 1 + DELIVERY_GRACE_MS).div_euclid(DAY_MS)),
-            None => filter.since.map(|_| now_ms.div_euclid(DAY_MS)),
+            Some(u) => Some((u - 1 + DELIVERY_GRACE_MS).div_euclid(DAY_MS).min(today)),
+            None => filter.since.map(|_| today),
         };
         if let Some((a, b)) = scope.days() {
             first_day = Some(first_day.map_or(a, |f| f.max(a)));
@@ -653,6 +666,11 @@ mod tests {
         ms(&format!("{t}T00:00:00Z")) / DAY_MS
     }
 
+    /// The day these tests run on: after every day they plan.
+    fn today() -> i64 {
+        ms("2026-12-05T00:00:00Z")
+    }
+
     fn strings(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| (*s).to_owned()).collect()
     }
@@ -697,6 +715,14 @@ mod tests {
         ] {
             assert!(parse_since(bad).is_err(), "{bad}");
         }
+        // From a review: the message says what is missing.
+        for unzoned in ["2026-01-05T10:00:00", "2026-01-05T10:00:00.250"] {
+            let e = parse_until(unzoned).unwrap_err();
+            assert!(
+                e.contains("no time zone") && e.contains(&format!("{unzoned}Z")),
+                "{e}"
+            );
+        }
     }
 
     #[test]
@@ -706,6 +732,18 @@ mod tests {
             strings(&[A, B])
         );
         assert!(parse_accounts(&strings(&["12345"])).is_err());
+        // From a review: an empty value (an unset shell variable) is refused.
+        assert!(
+            parse_accounts(&strings(&[""]))
+                .unwrap_err()
+                .contains("empty")
+        );
+        assert!(
+            parse_regions(&strings(&[" ", ""]))
+                .unwrap_err()
+                .contains("empty")
+        );
+        assert_eq!(parse_accounts(&[]).unwrap(), Vec::<String>::new());
         assert!(parse_accounts(&strings(&["../../x0000000"])).is_err());
         assert_eq!(
             parse_regions(&strings(&["us-east-1", " eu-west-3"])).unwrap(),
@@ -843,7 +881,7 @@ mod tests {
             accounts: strings(&[A]),
             regions: strings(&["us-east-1"]),
         };
-        let plan = Plan::new(Scope::parse("").unwrap(), filter.clone(), 0);
+        let plan = Plan::new(Scope::parse("").unwrap(), filter.clone(), today());
         assert_eq!(prefixes(&plan.start()), ["list AWSLogs/ AwsLogs"]);
         let found = strings(&[
             &format!("AWSLogs/{ORG}/"),
@@ -860,7 +898,11 @@ mod tests {
                 format!("day AWSLogs/{ORG}/{A}/CloudTrail/us-east-1/2026/01/06/"),
             ]
         );
-        let org = Plan::new(Scope::parse(&format!("AWSLogs/{ORG}")).unwrap(), filter, 0);
+        let org = Plan::new(
+            Scope::parse(&format!("AWSLogs/{ORG}")).unwrap(),
+            filter,
+            today(),
+        );
         assert_eq!(prefixes(&org.start()).len(), 2);
     }
 
@@ -874,7 +916,7 @@ mod tests {
         let plan = Plan::new(
             Scope::parse(&format!("AWSLogs/{A}/CloudTrail/us-east-1")).unwrap(),
             filter,
-            0,
+            today(),
         );
         assert_eq!(
             prefixes(&plan.start()),
@@ -902,7 +944,11 @@ mod tests {
             until: Some(parse_until("2026-01-05").unwrap()),
             ..Filter::default()
         };
-        let plan = Plan::new(Scope::parse(&format!("AWSLogs/{ORG}/")).unwrap(), filter, 0);
+        let plan = Plan::new(
+            Scope::parse(&format!("AWSLogs/{ORG}/")).unwrap(),
+            filter,
+            today(),
+        );
         assert_eq!(
             prefixes(&plan.start()),
             [format!("list AWSLogs/{ORG}/ Org")]
@@ -960,7 +1006,11 @@ mod tests {
             accounts: strings(&[B]),
             ..Filter::default()
         };
-        let plan = Plan::new(Scope::parse(&format!("AWSLogs/{A}/")).unwrap(), filter, 0);
+        let plan = Plan::new(
+            Scope::parse(&format!("AWSLogs/{A}/")).unwrap(),
+            filter,
+            today(),
+        );
         assert!(plan.start().is_empty());
     }
 
@@ -977,6 +1027,24 @@ mod tests {
             ms("2026-01-06T12:00:00Z"),
         );
         assert_eq!(plan.start().len(), 2); // the 5th and the 6th (today)
+    }
+
+    /// From a review: a `--until` far ahead plans up to today, not millions of
+    /// day folders (9999-12-31 took 3.8 s and 507 MB before the first request).
+    #[test]
+    fn an_until_far_ahead_stops_at_today() {
+        let filter = Filter {
+            since: Some(ms("2026-01-05T00:00:00Z")),
+            until: Some(parse_until("9999-12-31").unwrap()),
+            regions: strings(&["us-east-1"]),
+            ..Filter::default()
+        };
+        let plan = Plan::new(
+            Scope::parse(&format!("AWSLogs/{A}/")).unwrap(),
+            filter,
+            ms("2026-01-06T12:00:00Z"),
+        );
+        assert_eq!(plan.start().len(), 2);
     }
 
     #[test]
