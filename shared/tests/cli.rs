@@ -206,6 +206,127 @@ fn a_missing_path_is_exit_2() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+fn summary(out: &Output) -> String {
+    stderr(out)
+        .lines()
+        .rfind(|l| l.contains("records read"))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// From a review: values one after another with nothing between them are each
+/// read (`cat` of CloudTrail's files, which end without a newline, lost every
+/// record to one "trailing characters" rejection; `jq` without `-c` too), and
+/// what follows the last readable one is reported at its line.
+#[test]
+fn concatenated_documents_are_each_read() {
+    let second = STOP_LOGGING
+        .replace(
+            "8000-000000000001\",\"readOnly",
+            "8000-0000000000b1\",\"readOnly",
+        )
+        .replace("management-trail", "second-trail")
+        .replace("10:15:00Z", "11:45:00Z");
+    let log = |r: &str| format!("{{\"Records\":[{r}]}}");
+    let mut cat = gzip(log(STOP_LOGGING).as_bytes());
+    cat.extend(gzip(log(&second).as_bytes()));
+    let out = replay(&[&tmp("cat.json.gz", &cat)], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(fired(&out).len(), 4, "{}", stderr(&out));
+    assert!(
+        summary(&out).contains("2 records read, 0 rejected"),
+        "{}",
+        stderr(&out)
+    );
+
+    let pretty = |r: &str| {
+        serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(r).unwrap())
+            .unwrap()
+    };
+    let jq = format!(
+        "{}\n{}\n{{\"eventName\": \n",
+        pretty(STOP_LOGGING),
+        pretty(&second)
+    );
+    let out = replay(&[&tmp("jq.json", jq.as_bytes())], &[]);
+    assert_eq!(fired(&out).len(), 4, "{}", stderr(&out));
+    let lines = pretty(STOP_LOGGING).lines().count() * 2 + 1;
+    assert!(
+        stderr(&out).contains(&format!("jq.json:{lines}: malformed JSON")),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        summary(&out).contains("2 records read, 1 rejected"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// From a review: a UTF-8 byte-order mark (PowerShell, Notepad) before a
+/// document or a JSON-lines file lost the document, or the first line.
+#[test]
+fn a_byte_order_mark_is_read_past() {
+    let bom = "\u{feff}";
+    let document = format!("{bom}{{\"Records\": [\n{STOP_LOGGING}\n]}}\n");
+    let lines = format!("{bom}{STOP_LOGGING}\n{DESCRIBE}\n");
+    for (name, text) in [("bom.json", document), ("bom.jsonl", lines)] {
+        let out = replay(&[&tmp(name, text.as_bytes())], &[]);
+        assert_eq!(fired(&out).len(), 2, "{name}: {}", stderr(&out));
+        assert!(
+            summary(&out).contains("0 rejected"),
+            "{name}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+/// From a review: a named file that cannot be opened is refused before anything
+/// is read (exit 2), as a missing one is, not reported as one rejected input
+/// beside the others' findings. A socket is unreadable whoever runs the test.
+#[cfg(unix)]
+#[test]
+fn an_unreadable_named_file_is_exit_2_before_anything_is_read() {
+    let socket = tmp("socket-dir", b"").with_extension("sock");
+    let _ = std::fs::remove_file(&socket);
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind a socket");
+    let good = tmp("stop-before-socket.json", STOP_LOGGING.as_bytes());
+    let out = replay(&[&good, &socket], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&*socket.to_string_lossy()),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing is read: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // So is an S3 PREFIX outside CloudTrail's layout, whatever comes before it
+    // (it was found only once the inputs before it had been replayed).
+    let digest = Path::new("s3://archive/AWSLogs/111122223333/CloudTrail-Digest/");
+    let out = replay(&[&good, digest], &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("expected CloudTrail"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing is read: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
 #[test]
 fn disabled_detections_do_not_fire() {
     let out = replay(

@@ -94,16 +94,17 @@ pub struct Args {
     #[arg(long, requires = "tuning")]
     show_suppressed: bool,
     /// Only records at or after this time: a day (`2026-01-05`, from midnight UTC)
-    /// or an RFC 3339 time (`2026-01-05T10:00:00Z`). For s3:// inputs, also the
-    /// day folders listed.
+    /// or an RFC 3339 time with its zone (`2026-01-05T10:00:00Z`). For s3:// inputs,
+    /// also the day folders listed.
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
     /// Only records before this time (exclusive): a day (up to its end) or an
-    /// RFC 3339 time.
+    /// RFC 3339 time with its zone (Z or an offset).
     #[arg(long, value_name = "TIME")]
     until: Option<String>,
-    /// Only records of these accounts (`recipientAccountId`; comma-separated
-    /// 12-digit ids). For s3:// inputs, also the account folders read.
+    /// Only records of these accounts (`recipientAccountId`, else
+    /// `userIdentity.accountId`; comma-separated 12-digit ids). For s3://
+    /// inputs, also the account folders read.
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     accounts: Vec<String>,
     /// Only records of these Regions (`awsRegion`; comma-separated). For s3://
@@ -498,6 +499,9 @@ fn gather(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
     for p in paths {
         if let Some(url) = p.to_str().filter(|s| s.starts_with("s3://")) {
             let (bucket, prefix) = layout::parse_s3_url(url)?;
+            // A PREFIX outside CloudTrail's layout is refused now, before any
+            // input is read, not when its turn comes.
+            layout::Scope::parse(&prefix).map_err(|e| format!("{}: {e}", one_line(url, 500)))?;
             out.push(Input::S3 { bucket, prefix });
             continue;
         }

@@ -162,6 +162,17 @@ pub fn expand_paths(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
             archive_order(&mut found);
             out.extend(found);
         } else {
+            // A named file that cannot be opened is refused before anything is
+            // read, as a missing one is. Not a named pipe: opening it would wait
+            // for its writer (it is read when its turn comes).
+            #[cfg(unix)]
+            let fifo = std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type());
+            #[cfg(not(unix))]
+            let fifo = false;
+            if !fifo {
+                std::fs::File::open(p)
+                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+            }
             out.push(p.clone());
         }
     }
@@ -498,6 +509,8 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
     match parse(&whole) {
         Ok((text, node)) => handle(node, text, &at(source, Some(first)), 0, limits, sink),
         Err(e @ Unparsed::NotUtf8(_)) => sink.rejected(&at(source, Some(first)), &e.to_string()),
+        Err(Unparsed::Json(whole_err))
+            if concatenated(&whole, &whole_err, Some(first), source, limits, sink) => {}
         Err(Unparsed::Json(whole_err)) => {
             // Maybe JSON lines whose first line is broken: if any later line stands
             // on its own, report lines one by one; else the file is one bad document.
@@ -755,16 +768,28 @@ fn is_blank(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)
 }
 
+/// A line without its surrounding ASCII whitespace, nor a UTF-8 byte-order mark
+/// before it: Windows tools (PowerShell, Notepad) begin a file with one, which no
+/// JSON value can start with, so taking it away loses nothing.
 pub(super) fn trim_line(line: &[u8]) -> &[u8] {
     let end = line
         .iter()
         .rposition(|b| !b.is_ascii_whitespace())
         .map_or(0, |p| p + 1);
-    let start = line[..end]
+    let mut line = &line[..end];
+    let start = line
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(end);
-    &line[start..end]
+    line = &line[start..];
+    if let Some(rest) = line.strip_prefix(b"\xEF\xBB\xBF") {
+        let start = rest
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        line = &rest[start..];
+    }
+    line
 }
 
 /// serde_json's message without its own "at line X column Y" (we say where).
@@ -970,8 +995,70 @@ fn document(bytes: &[u8], source: &str, line: Option<u64>, limits: &Limits, sink
     let loc = at(source, line);
     match parse(bytes) {
         Ok((text, node)) => handle(node, text, &loc, 0, limits, sink),
+        Err(Unparsed::Json(e)) if concatenated(bytes, &e, line, source, limits, sink) => {}
         Err(e) => sink.rejected(&loc, &e.to_string()),
     }
+}
+
+/// Values written one after another (`cat` of CloudTrail files, which end without
+/// a newline; `jq` without `-c`): when `bytes`, refused as one document with
+/// `err`, holds two complete values or more, each is handled as a document at its
+/// own line, and what cannot be read after them is reported there. `false`
+/// (nothing reported) when it does not: the caller reports `err`.
+fn concatenated(
+    bytes: &[u8],
+    err: &serde_json::Error,
+    first: Option<u64>,
+    source: &str,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) -> bool {
+    if !err.to_string().starts_with("trailing characters") {
+        return false;
+    }
+    let Ok(text) = crate::event::utf8::text(bytes) else {
+        return false;
+    };
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
+    let mut values = Vec::new();
+    let mut failed = None;
+    loop {
+        let before = stream.byte_offset();
+        match stream.next() {
+            None => break,
+            Some(Ok(v)) => values.push((before, v)),
+            Some(Err(e)) => {
+                failed = Some((before, e));
+                break;
+            }
+        }
+    }
+    if values.len() < 2 {
+        return false;
+    }
+    // The line a value starts on (past the blanks before it).
+    let line_at = |offset: usize| {
+        let start = text[offset..]
+            .find(|c: char| !c.is_ascii_whitespace())
+            .map_or(offset, |i| offset + i);
+        first.map(|l| {
+            l + text.as_bytes()[..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64
+        })
+    };
+    for (offset, raw) in values {
+        let loc = at(source, line_at(offset));
+        match serde_json::from_str::<Node>(raw.get()) {
+            Ok(node) => handle(node, raw.get(), &loc, 0, limits, sink),
+            Err(e) => sink.rejected(&loc, &Unparsed::Json(e).to_string()),
+        }
+    }
+    if let Some((offset, e)) = failed {
+        sink.rejected(&at(source, line_at(offset)), &Unparsed::Json(e).to_string());
+    }
+    true
 }
 
 /// How deep arrays may nest around records (`[[record]]` is accepted, no deeper).
