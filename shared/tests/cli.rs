@@ -310,6 +310,16 @@ fn an_unreadable_named_file_is_exit_2_before_anything_is_read() {
         "nothing is read: {}",
         String::from_utf8_lossy(&out.stdout)
     );
+    // An empty filter list (an unset shell variable) is not "every account".
+    for option in ["--accounts", "--regions"] {
+        let out = replay(&[&good], &[option, ""]);
+        assert_eq!(out.status.code(), Some(2), "{option}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("the list is empty"),
+            "{}",
+            stderr(&out)
+        );
+    }
     // So is an S3 PREFIX outside CloudTrail's layout, whatever comes before it
     // (it was found only once the inputs before it had been replayed).
     let digest = Path::new("s3://archive/AWSLogs/111122223333/CloudTrail-Digest/");

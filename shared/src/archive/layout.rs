@@ -116,12 +116,6 @@ pub fn parse_regions(items: &[String]) -> Result<Vec<String>, String> {
 }
 
 fn parse_list(items: &[String], ok: fn(&str) -> bool, what: &str) -> Result<Vec<String>, String> {
-    // `--accounts "$EMPTY"` is a filter that names nothing, not every account.
-    if !items.is_empty() && items.iter().all(|s| s.trim().is_empty()) {
-        return Err(format!(
-            "the list is empty: name {what} at least (or leave the option out to take all)"
-        ));
-    }
     let mut out = Vec::new();
     for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
         if !ok(item) {
@@ -732,18 +726,11 @@ mod tests {
             strings(&[A, B])
         );
         assert!(parse_accounts(&strings(&["12345"])).is_err());
-        // From a review: an empty value (an unset shell variable) is refused.
-        assert!(
-            parse_accounts(&strings(&[""]))
-                .unwrap_err()
-                .contains("empty")
+        // An empty list is no filter (the functions' expected accounts, unset).
+        assert_eq!(
+            parse_accounts(&strings(&[""])).unwrap(),
+            Vec::<String>::new()
         );
-        assert!(
-            parse_regions(&strings(&[" ", ""]))
-                .unwrap_err()
-                .contains("empty")
-        );
-        assert_eq!(parse_accounts(&[]).unwrap(), Vec::<String>::new());
         assert!(parse_accounts(&strings(&["../../x0000000"])).is_err());
         assert_eq!(
             parse_regions(&strings(&["us-east-1", " eu-west-3"])).unwrap(),

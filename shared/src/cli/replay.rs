@@ -518,6 +518,15 @@ fn gather(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
 
 /// `--since`, `--until`, `--accounts`, `--regions`.
 fn filter(args: &Args) -> Result<Filter, String> {
+    // `--accounts "$EMPTY"` (an unset shell variable) names nothing: refused, not
+    // read as every account.
+    for (option, items) in [("--accounts", &args.accounts), ("--regions", &args.regions)] {
+        if !items.is_empty() && items.iter().all(|s| s.trim().is_empty()) {
+            return Err(format!(
+                "{option}: the list is empty (leave the option out to take them all)"
+            ));
+        }
+    }
     let since = args.since.as_deref().map(layout::parse_since).transpose();
     let until = args.until.as_deref().map(layout::parse_until).transpose();
     let f = Filter {

@@ -114,6 +114,37 @@ pub enum HandleError {
         key: String,
         until: i64,
     },
+    /// Some of an event's findings were decided (`decided`: delivered, held or
+    /// suppressed), `failed` others were not, the first for `first`: the
+    /// invocation fails so that the retry delivers those (the decided ones are
+    /// claimed and not sent again). One finding that fails on every attempt (a
+    /// destination refusing it) holds none of the others back.
+    Partly {
+        decided: Vec<Finding>,
+        failed: usize,
+        first: Box<HandleError>,
+    },
+}
+
+impl HandleError {
+    /// Gathers the failures of an event's findings, each tried in turn: `Ok`
+    /// when none failed, the one error alone when nothing else was decided.
+    fn gather(
+        decided: Vec<Finding>,
+        failures: Vec<HandleError>,
+    ) -> Result<Vec<Finding>, HandleError> {
+        let failed = failures.len();
+        let mut failures = failures.into_iter();
+        match failures.next() {
+            None => Ok(decided),
+            Some(first) if decided.is_empty() && failed == 1 => Err(first),
+            Some(first) => Err(HandleError::Partly {
+                decided,
+                failed,
+                first: Box::new(first),
+            }),
+        }
+    }
 }
 
 impl std::fmt::Display for HandleError {
@@ -126,6 +157,15 @@ impl std::fmt::Display for HandleError {
                 "finding claim {:?} is leased by another delivery until {until} (epoch s); \
                  retry after it",
                 crate::sanitize::one_line(key, 200)
+            ),
+            HandleError::Partly {
+                decided,
+                failed,
+                first,
+            } => write!(
+                f,
+                "{failed} finding(s) not delivered ({} others were): {first}",
+                decided.len()
             ),
         }
     }
@@ -367,47 +407,59 @@ impl Engine {
             .unwrap_or_else(|| tuning::day_of(now));
         let lease_secs = self.settings.lease_secs();
         let mut delivered = Vec::new();
+        let mut failures = Vec::new();
+        // Every finding is tried, whatever befell the one before: one that a
+        // destination refuses on every attempt must not keep the others from
+        // theirs (the invocation still fails, so that the retry tries it again).
         for p in pending {
-            // A first-seen term's history claim, and when it lapses.
-            let history = p
-                .claim
-                .expires_at
-                .filter(|_| crate::window::is_first_seen_history(&p.claim.key))
-                .map(|e| (p.claim.key.clone(), e));
-            let new_term = if self.learning(&p, event_time_ms) {
-                // Record the term in the history, report nothing.
-                let expires_at = claim_expiry(&p, at.valid);
-                store
-                    .claim(
-                        &p.claim.key,
-                        &p.claim.guards,
-                        Take::Confirmed { expires_at },
-                        at,
-                    )
-                    .await?
-                    == Claimed::Taken
-            } else if let Some(t) = tuning.as_deref() {
-                match tuning::apply::apply(t, today, store, notifier, p, at, lease_secs).await? {
-                    Some(f) => {
-                        delivered.push(f);
-                        true
+            let outcome: Result<(), HandleError> = async {
+                // A first-seen term's history claim, and when it lapses.
+                let history = p
+                    .claim
+                    .expires_at
+                    .filter(|_| crate::window::is_first_seen_history(&p.claim.key))
+                    .map(|e| (p.claim.key.clone(), e));
+                let new_term = if self.learning(&p, event_time_ms) {
+                    // Record the term in the history, report nothing.
+                    let expires_at = claim_expiry(&p, at.valid);
+                    store
+                        .claim(
+                            &p.claim.key,
+                            &p.claim.guards,
+                            Take::Confirmed { expires_at },
+                            at,
+                        )
+                        .await?
+                        == Claimed::Taken
+                } else if let Some(t) = tuning.as_deref() {
+                    match tuning::apply::apply(t, today, store, notifier, p, at, lease_secs).await?
+                    {
+                        Some(f) => {
+                            delivered.push(f);
+                            true
+                        }
+                        None => false,
                     }
-                    None => false,
+                } else if deliver(store, notifier, &p, at, lease_secs).await? {
+                    delivered.push(p.finding);
+                    true
+                } else {
+                    false
+                };
+                if let (false, Some((key, expires_at))) = (new_term, history) {
+                    // Seen again: the term stays known for its N days from now.
+                    store
+                        .extend(&key, expires_at, FIRST_SEEN_REFRESH_SLACK_SECS, at)
+                        .await?;
                 }
-            } else if deliver(store, notifier, &p, at, lease_secs).await? {
-                delivered.push(p.finding);
-                true
-            } else {
-                false
-            };
-            if let (false, Some((key, expires_at))) = (new_term, history) {
-                // Seen again: the term stays known for its N days from now.
-                store
-                    .extend(&key, expires_at, FIRST_SEEN_REFRESH_SLACK_SECS, at)
-                    .await?;
+                Ok(())
+            }
+            .await;
+            if let Err(e) = outcome {
+                failures.push(e);
             }
         }
-        Ok(delivered)
+        HandleError::gather(delivered, failures)
     }
 }
 
@@ -456,12 +508,17 @@ pub async fn deliver_all<S: Store + ?Sized, N: Notifier + ?Sized>(
     lease_secs: i64,
 ) -> Result<Vec<Finding>, HandleError> {
     let mut delivered = Vec::new();
+    let mut failures = Vec::new();
+    // Each is tried, as an event's findings are (one silent account's finding
+    // refused on every attempt must not keep the next account's from going out).
     for p in pending {
-        if deliver(store, notifier, &p, Now::live(now), lease_secs).await? {
-            delivered.push(p.finding);
+        match deliver(store, notifier, &p, Now::live(now), lease_secs).await {
+            Ok(true) => delivered.push(p.finding),
+            Ok(false) => {}
+            Err(e) => failures.push(e),
         }
     }
-    Ok(delivered)
+    HandleError::gather(delivered, failures)
 }
 
 /// How far a first-seen term's history may lag its last sighting before a new
@@ -550,8 +607,9 @@ pub(crate) async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
         // after it sends the finding; say so.
         if let Err(re) = store.release(&p.claim.key, Some(&lease)).await {
             return Err(HandleError::Notify(NotifyError(format!(
-                "{e}; and releasing its claim failed ({re}): a retry after the lease \
-                 ({lease_secs} s) sends it"
+                "{}; and releasing its claim failed ({re}): a retry after the lease \
+                 ({lease_secs} s) sends it",
+                e.0
             ))));
         }
         return Err(HandleError::Notify(e));
@@ -899,6 +957,74 @@ mod tests {
         async fn notify(&self, _: &Finding) -> Result<(), NotifyError> {
             Err(NotifyError("down".into()))
         }
+    }
+
+    /// Refuses one detection's findings on every attempt (a destination that
+    /// refuses them: Security Hub switched off, a deleted chat topic), sends
+    /// the others to its sink.
+    struct RefusesOne(&'static str, Collect);
+    impl Notifier for RefusesOne {
+        async fn notify(&self, f: &Finding) -> Result<(), NotifyError> {
+            if f.detection_id == self.0 {
+                return Err(NotifyError("refused".into()));
+            }
+            self.1.notify(f).await
+        }
+    }
+
+    /// From a review: one finding refused on every attempt held back the
+    /// event's later findings at every retry, until the event went to the
+    /// dead-letter queue. Every finding is tried; the invocation fails, naming
+    /// how many were not delivered, and each retry sends only those.
+    #[test]
+    fn a_finding_refused_every_time_does_not_hold_the_others_back() {
+        let engine = Engine::new(Settings::default());
+        let store = MemoryStore::default();
+        let stop = r#"{"eventVersion":"1.09","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging",
+            "eventID":"stop-1","eventTime":"2026-01-01T00:00:00Z","awsRegion":"us-east-1",
+            "recipientAccountId":"111122223333","sourceIPAddress":"203.0.113.50","userAgent":"aws-cli/2.15.0",
+            "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mallory",
+            "accountId":"111122223333","userName":"mallory"},"requestParameters":{"name":"trail"}}"#;
+        let rec = Record::from_json(stop).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let fired: Vec<&str> = rt
+            .block_on(engine.handle(&rec, &MemoryStore::default(), &Collect::default(), NOW))
+            .unwrap()
+            .iter()
+            .map(|f| f.detection_id)
+            .collect();
+        assert_eq!(
+            fired,
+            ["cloudtrail-important-change", "cloudtrail-log-suspended"]
+        );
+        let refusing = RefusesOne("cloudtrail-important-change", Collect::default());
+        for attempt in 0..3 {
+            match rt.block_on(engine.handle(&rec, &store, &refusing, NOW + attempt)) {
+                Err(HandleError::Partly {
+                    decided,
+                    failed,
+                    first,
+                }) => {
+                    assert_eq!(
+                        attempt, 0,
+                        "only the first attempt has another finding to send"
+                    );
+                    assert_eq!(failed, 1);
+                    assert_eq!(decided[0].detection_id, "cloudtrail-log-suspended");
+                    assert!(first.to_string().contains("refused"), "{first}");
+                }
+                Err(HandleError::Notify(e)) => assert!(attempt > 0 && e.0 == "refused", "{e}"),
+                other => panic!("attempt {attempt}: {other:?}"),
+            }
+        }
+        let sent: Vec<&str> = refusing.1.take().iter().map(|f| f.detection_id).collect();
+        assert_eq!(
+            sent,
+            ["cloudtrail-log-suspended"],
+            "sent once, not at every retry"
+        );
     }
 
     #[test]

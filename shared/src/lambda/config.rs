@@ -21,6 +21,10 @@ pub const ENV_LATENESS: &str = "TRAILWATCH_LATENESS_SECS";
 /// How long a finding's delivery lease lasts (seconds, default
 /// `engine::CLAIM_LEASE_SECS`): keep it above the function's timeout.
 pub const ENV_CLAIM_LEASE: &str = "TRAILWATCH_CLAIM_LEASE_SECS";
+/// The longest lease: Lambda retries an asynchronous event twice, about one and
+/// three minutes after the first attempt; a lease that lapses before the last
+/// retry lets it deliver what a dead attempt claimed.
+pub const MAX_CLAIM_LEASE_SECS: i64 = 150;
 pub const ENV_METRICS: &str = "TRAILWATCH_METRICS";
 /// The name prefix of trailwatch's own resources (the stack name in the templates).
 pub const ENV_RESOURCE_PREFIX: &str = "TRAILWATCH_RESOURCE_PREFIX";
@@ -122,7 +126,15 @@ pub fn window_var(detection_id: &str) -> String {
 impl Config {
     /// Reads the process environment.
     pub fn from_env(function: &'static GroupDetections) -> Result<Config, ConfigError> {
-        Config::from_vars(function, std::env::vars())
+        // `vars_os`: `vars` panics on a variable that is not Unicode (any
+        // variable, not only ours); a mangled TRAILWATCH_* value is then refused.
+        let vars = std::env::vars_os().map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        });
+        Config::from_vars(function, vars)
     }
 
     /// Reads and validates the given variables (all of them, so that a mistyped
@@ -179,10 +191,15 @@ impl Config {
             }
         }
         if let Some(v) = get(ENV_CLAIM_LEASE) {
+            // Shorter than the functions' timeout (30 s in the templates), a
+            // delivery still under way can be taken over and sent twice: the
+            // docs say so; the tests use a few seconds.
             match parse_secs(v, false) {
-                Ok(s) if s <= 3600 => settings.lease_secs = Some(s),
+                Ok(s) if s <= MAX_CLAIM_LEASE_SECS => settings.lease_secs = Some(s),
                 Ok(s) => problems.push(format!(
-                    "{ENV_CLAIM_LEASE}: {s} seconds is over an hour (a crashed delivery would wait that long)"
+                    "{ENV_CLAIM_LEASE}: {s} seconds is over {MAX_CLAIM_LEASE_SECS}: a delivery that \
+                     died would still be leased when Lambda's last retry of the event comes, and \
+                     the event would go to the dead-letter queue"
                 )),
                 Err(e) => problems.push(format!("{ENV_CLAIM_LEASE}: {e}")),
             }
@@ -402,7 +419,7 @@ pub(super) mod tests {
                 ("TRAILWATCH_WINDOW_GETPASSWORD_BURST_SECS", "60"),
                 ("TRAILWATCH_WINDOW_GETPASSWORDDATA_BURST_SECS", "-5"),
                 (ENV_LATENESS, "soon"),
-                (ENV_CLAIM_LEASE, "7200"),
+                (ENV_CLAIM_LEASE, "600"),
             ]),
         )
         .unwrap_err();

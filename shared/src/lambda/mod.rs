@@ -44,7 +44,7 @@ use serde_json::{Value, json};
 use tracing::{debug, error, info, trace, warn};
 
 use crate::catalog::{FunctionGroup, GroupDetections};
-use crate::engine::Engine;
+use crate::engine::{Engine, HandleError};
 use crate::event::Record;
 use crate::finding::{Disposition, Finding};
 use crate::notify::securityhub::SecurityHubNotifier;
@@ -307,44 +307,14 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             );
             return Ok(ignored(&event_id));
         }
-        match self
+        let handled = self
             .engine
             .handle(&rec, &self.store, &self.notifier, now)
-            .await
-        {
+            .await;
+        let ids = (request_id, event_id.as_str(), cloudtrail_id.as_str());
+        match handled {
             Ok(decided) => {
-                let (delivered, held): (Vec<Finding>, Vec<Finding>) = decided
-                    .into_iter()
-                    .partition(|f| matches!(f.disposition, None | Some(Disposition::Notified)));
-                // One JSON line per finding, naming the entry that decided it.
-                for f in held.iter().chain(&delivered) {
-                    let (outcome, entry) = tuned_outcome(f);
-                    info!(
-                        request_id,
-                        event_id,
-                        cloudtrail_event_id = cloudtrail_id,
-                        detection_id = f.detection_id,
-                        finding_id = f.finding_id,
-                        severity = f.severity.as_str(),
-                        outcome,
-                        entry = entry.unwrap_or(""),
-                        finding_event_ids = f.event_ids.join(","),
-                        "{}",
-                        if outcome == "notified" {
-                            "finding published"
-                        } else {
-                            "finding not notified (tuning)"
-                        }
-                    );
-                    if self.metrics {
-                        if outcome == "notified" {
-                            emit_metric(self.group.name, f.detection_id);
-                        }
-                        if f.disposition.is_some() {
-                            emit_tuned(self.group.name, f.detection_id, outcome, entry);
-                        }
-                    }
-                }
+                let (delivered, held) = self.log_decided(ids, decided);
                 if delivered.is_empty() && held.is_empty() {
                     info!(
                         request_id,
@@ -358,14 +328,60 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                 Ok(summary(&event_id, &delivered, &held))
             }
             Err(e) => {
+                // Those of the event's findings that were delivered all the same
+                // are logged and counted: the retry will not send them again.
+                if let HandleError::Partly { decided, .. } = &e {
+                    self.log_decided(ids, decided.clone());
+                }
                 error!(request_id, event_id, cloudtrail_event_id = cloudtrail_id, outcome = "failed", error = %e,
                        "delivery failed; the invocation fails so that Lambda retries it");
                 Err(InvocationError::Delivery {
                     event_id,
-                    reason: e.to_string(),
+                    reason: short_cause(&e),
                 })
             }
         }
+    }
+
+    /// Logs each decided finding (one JSON line naming the tuning entry that
+    /// decided it) and counts it; the delivered ones, and those tuning held.
+    fn log_decided(
+        &self,
+        (request_id, event_id, cloudtrail_id): (&str, &str, &str),
+        decided: Vec<Finding>,
+    ) -> (Vec<Finding>, Vec<Finding>) {
+        let (delivered, held): (Vec<Finding>, Vec<Finding>) = decided
+            .into_iter()
+            .partition(|f| matches!(f.disposition, None | Some(Disposition::Notified)));
+        for f in held.iter().chain(&delivered) {
+            let (outcome, entry) = tuned_outcome(f);
+            info!(
+                request_id,
+                event_id,
+                cloudtrail_event_id = cloudtrail_id,
+                detection_id = f.detection_id,
+                finding_id = f.finding_id,
+                severity = f.severity.as_str(),
+                outcome,
+                entry = entry.unwrap_or(""),
+                finding_event_ids = f.event_ids.join(","),
+                "{}",
+                if outcome == "notified" {
+                    "finding published"
+                } else {
+                    "finding not notified (tuning)"
+                }
+            );
+            if self.metrics {
+                if outcome == "notified" {
+                    emit_metric(self.group.name, f.detection_id);
+                }
+                if f.disposition.is_some() {
+                    emit_tuned(self.group.name, f.detection_id, outcome, entry);
+                }
+            }
+        }
+        (delivered, held)
     }
 }
 
@@ -406,38 +422,53 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             }
             Err(e) => Err(e.into()),
         };
+        let log_silent = |delivered: &[Finding]| {
+            for f in delivered {
+                warn!(
+                    request_id,
+                    event_id,
+                    detection_id = f.detection_id,
+                    finding_id = f.finding_id,
+                    account = f.account_id.as_deref().unwrap_or("-"),
+                    region = f.region.as_deref().unwrap_or("-"),
+                    outcome = "notified",
+                    "pipeline silent"
+                );
+                if self.metrics {
+                    emit_metric(self.group.name, f.detection_id);
+                }
+            }
+        };
         match delivered {
             Ok(delivered) => {
-                for f in &delivered {
-                    warn!(
-                        request_id,
-                        event_id,
-                        detection_id = f.detection_id,
-                        finding_id = f.finding_id,
-                        account = f.account_id.as_deref().unwrap_or("-"),
-                        region = f.region.as_deref().unwrap_or("-"),
-                        outcome = "notified",
-                        "pipeline silent"
-                    );
-                    if self.metrics {
-                        emit_metric(self.group.name, f.detection_id);
-                    }
-                }
+                log_silent(&delivered);
                 if self.metrics {
                     logs::emit_heartbeat_check(self.group.name);
                 }
                 Ok(summary(event_id, &delivered, &[]))
             }
             Err(e) => {
+                if let HandleError::Partly { decided, .. } = &e {
+                    log_silent(decided);
+                }
                 error!(request_id, event_id, outcome = "failed", error = %e,
                        "heartbeat check failed; the invocation fails so that it is retried");
                 Err(InvocationError::Delivery {
                     event_id: event_id.to_owned(),
-                    reason: e.to_string(),
+                    reason: short_cause(&e),
                 })
             }
         }
     }
+}
+
+/// Longest cause a failed invocation states: the error Lambda records (and the
+/// dead-letter queue keeps) stays readable whatever an SDK or a destination said.
+const MAX_CAUSE_CHARS: usize = 400;
+
+/// The cause of a failed delivery on one line, cut to [`MAX_CAUSE_CHARS`].
+fn short_cause(e: &HandleError) -> String {
+    crate::sanitize::one_line(&e.to_string(), MAX_CAUSE_CHARS)
 }
 
 /// What an invocation returns for an event it has nothing to do with.
@@ -534,6 +565,24 @@ mod tests {
     use super::*;
     use crate::catalog;
     use crate::lambda::config::tests::{TOPIC, vars};
+
+    /// From a review: causes from several destinations, each capped, added up
+    /// to two kilobytes in the error Lambda records; the whole is capped.
+    #[test]
+    fn a_delivery_failure_states_a_short_cause() {
+        let each = format!(
+            "SNS Publish to arn:aws:sns:us-east-1:111122223333:{} failed",
+            "t".repeat(250)
+        );
+        let e = HandleError::Notify(crate::notify::NotifyError(vec![each; 4].join("; ")));
+        assert!(e.to_string().chars().count() > 1000);
+        let cause = short_cause(&e);
+        assert!(
+            cause.chars().count() <= MAX_CAUSE_CHARS + crate::sanitize::CUT_MARK.chars().count(),
+            "{cause}"
+        );
+        assert!(cause.starts_with("notification: SNS Publish"), "{cause}");
+    }
 
     fn handler(group: &str) -> Handler<crate::state::MemoryStore, crate::notify::Collect> {
         let g = catalog::function(group).unwrap();

@@ -389,9 +389,11 @@ pub fn finding_json(f: &Finding, max_bytes: usize) -> String {
     if full.len() <= max_bytes {
         return full;
     }
+    // Read back to cut it: nested deeper than serde_json reads (128 levels),
+    // the finding is summed up by its ids, never sent whole over the budget.
     let mut v: Value = match serde_json::from_str(&full) {
         Ok(v) => v,
-        Err(_) => return full,
+        Err(_) => return ids_only(f),
     };
     for cap in [4096usize, 1024, 256] {
         if let Some(Value::Object(ev)) = v.get_mut("evidence") {
@@ -423,7 +425,12 @@ pub fn finding_json(f: &Finding, max_bytes: usize) -> String {
     if s.len() <= max_bytes {
         return s;
     }
-    // Only the ids and the verdict, each capped: always small, whatever the record.
+    ids_only(f)
+}
+
+/// Only the finding's ids and verdict, each capped: always small, whatever the
+/// record.
+fn ids_only(f: &Finding) -> String {
     let capped = |v: &str| {
         if v.len() > 128 {
             cut_utf8(v, 128)
@@ -693,6 +700,23 @@ mod tests {
         "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::123456789012:user/alice",
           "accountId":"123456789012","userName":"alice"},
         "requestParameters":{"name":"arn:aws:cloudtrail:us-east-1:123456789012:trail/org-trail"}}"#;
+
+    /// From a review: a finding whose JSON cannot be read back to be cut
+    /// (nested past serde_json's 128 levels) went out whole, over any budget.
+    #[test]
+    fn a_finding_too_deep_to_cut_is_summed_up_by_its_ids() {
+        let mut f = finding(STOP);
+        let mut deep = serde_json::Value::String("x".repeat(1000));
+        for _ in 0..200 {
+            deep = serde_json::Value::Array(vec![deep, serde_json::Value::String("y".repeat(100))]);
+        }
+        f.evidence = Evidence::new().with("policy", deep);
+        let s = finding_json(&f, 4096);
+        assert!(s.len() <= 4096, "{} bytes", s.len());
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(v["finding_id"], f.finding_id.as_str());
+        assert_eq!(v["evidence_truncated"], true);
+    }
 
     #[test]
     fn a_user_agent_is_never_the_subject_s_evidence() {

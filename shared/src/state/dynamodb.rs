@@ -139,6 +139,16 @@ struct Owner {
     me: String,
 }
 
+/// Whether the item that refused a claim holds the very lease `take` writes:
+/// its token is unique to this delivery, so no other can hold it.
+fn own_lease(item: Option<&HashMap<String, AttributeValue>>, take: &Take) -> bool {
+    let Take::Lease(lease) = take else {
+        return false;
+    };
+    item.and_then(|i| i.get(schema::LEASE))
+        .is_some_and(|v| matches!(v, AttributeValue::S(t) if *t == lease.token))
+}
+
 /// A number attribute of `item`.
 fn item_number(item: &HashMap<String, AttributeValue>, key: &str) -> Option<i64> {
     item.get(key)
@@ -550,6 +560,13 @@ impl DynamoStore {
             return match put {
                 Ok(_) => Ok(Some(Claimed::Taken)),
                 Err(e) => match e.as_service_error() {
+                    Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c))
+                        if own_lease(c.item(), &take) =>
+                    {
+                        // The SDK retried a write whose first attempt did land
+                        // (its answer was lost): the lease refusing it is ours.
+                        Ok(Some(Claimed::Taken))
+                    }
                     Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => {
                         Ok(Some(self.refused([c.item()], now)))
                     }
@@ -1243,6 +1260,28 @@ pub async fn ensure_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// From a review: a claim whose first write landed but whose answer was
+    /// lost is refused on the SDK's retry by its own lease; that is taken, not
+    /// another delivery's (which made the finding wait for Lambda's retry).
+    #[test]
+    fn a_lease_refused_by_its_own_token_is_ours() {
+        let lease = Lease {
+            token: "tok-1".into(),
+            until: 100,
+        };
+        let item = |token: &str| {
+            HashMap::from([(schema::LEASE.to_owned(), AttributeValue::S(token.into()))])
+        };
+        assert!(own_lease(Some(&item("tok-1")), &Take::Lease(&lease)));
+        assert!(!own_lease(Some(&item("tok-2")), &Take::Lease(&lease)));
+        assert!(!own_lease(Some(&HashMap::new()), &Take::Lease(&lease)));
+        assert!(!own_lease(None, &Take::Lease(&lease)));
+        assert!(!own_lease(
+            Some(&item("tok-1")),
+            &Take::Confirmed { expires_at: 100 }
+        ));
+    }
 
     fn obs(t: i64, id: &str) -> Observation {
         Observation {
