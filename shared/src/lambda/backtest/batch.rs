@@ -168,17 +168,19 @@ impl Drop for Download {
     }
 }
 
-/// Collects the records of one object that some detection may want.
+/// Collects the records of one object that some detection may want, each with
+/// where the reader found it (a record that then fails to parse is reported
+/// there, not by its rank among the kept ones).
 struct Collected<'e> {
     engine: &'e Engine,
-    records: Vec<String>,
+    records: Vec<(Location, String)>,
     skipped: u64,
     rejected: Vec<(Location, String)>,
 }
 
 impl Sink for Collected<'_> {
-    fn record(&mut self, _loc: &Location, json: &str) {
-        self.records.push(json.to_owned());
+    fn record(&mut self, loc: &Location, json: &str) {
+        self.records.push((loc.clone(), json.to_owned()));
     }
     fn rejected(&mut self, loc: &Location, reason: &str) {
         self.rejected.push((loc.clone(), reason.to_owned()));
@@ -274,28 +276,23 @@ async fn process(
         };
         reader::read_stream(&bytes[..], &key, &limits, &mut got);
         drop(bytes);
-        if !got.rejected.is_empty() {
-            report.failed_keys += 1;
-        }
         for (loc, reason) in &got.rejected {
             report.rejected_records += 1;
             report.failures.push(failure_line(&key, Some(loc), reason));
         }
         report.records += got.skipped;
-        for (i, json) in got.records.iter().enumerate() {
+        // A key with any record it could not read counts once among the failed.
+        let mut key_failed = !got.rejected.is_empty();
+        for (loc, json) in &got.records {
             let mut repaired = String::new();
             let rec = match Record::from_json_repairing(json, &mut repaired) {
                 Ok(r) => r,
                 Err(e) => {
-                    let loc = Location {
-                        source: key.clone(),
-                        line: None,
-                        record: Some(i + 1),
-                    };
+                    key_failed = true;
                     report.rejected_records += 1;
                     report.failures.push(failure_line(
                         &key,
-                        Some(&loc),
+                        Some(loc),
                         &format!("invalid record: {e}"),
                     ));
                     continue;
@@ -321,6 +318,9 @@ async fn process(
                 .await
                 .map_err(|e| e.to_string())?;
             report.findings.extend(decided);
+        }
+        if key_failed {
+            report.failed_keys += 1;
         }
     }
     Ok(report)
