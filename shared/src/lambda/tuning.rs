@@ -37,6 +37,8 @@ struct State {
     /// The version last read (S3 ETag; file size and mtime): unchanged means no
     /// parsing. Kept only for a good file, so a bad one is reported on every read.
     version: Option<String>,
+    /// The day (days since the epoch, UTC) whose expiries were last logged.
+    expiries_logged: Option<i64>,
 }
 
 /// What a refresh did.
@@ -68,6 +70,7 @@ impl TuningSource {
     /// new good tuning in force on `engine`. `now`: epoch seconds.
     pub async fn refresh(&self, engine: &Engine, function: &str, now: i64, force: bool) -> Refresh {
         let mut state = self.state.lock().await;
+        self.log_expiries(engine, function, day_of(now), &mut state);
         if !force
             && state
                 .checked_at
@@ -116,6 +119,42 @@ impl TuningSource {
                 )
             }
         }
+    }
+
+    /// Once a day, what the tuning in force says of its expiries on `today`: an
+    /// entry that lapsed since the file was read (it no longer applies) and one
+    /// about to. Without it, a file S3 answers "unchanged" for months would log
+    /// its entries' lapse nowhere.
+    /// The number of entries it logged.
+    fn log_expiries(
+        &self,
+        engine: &Engine,
+        function: &str,
+        today: i64,
+        state: &mut State,
+    ) -> usize {
+        if state.expiries_logged == Some(today) {
+            return 0;
+        }
+        state.expiries_logged = Some(today);
+        let Some(t) = engine.tuning() else {
+            return 0;
+        };
+        let mut logged = 0;
+        for e in t.entries() {
+            let left = e.expires_day - today;
+            if left < 0 {
+                warn!(function, tuning = %self.location, entry = e.id.as_str(), expires = e.expires.as_str(),
+                      "tuning entry expired: it no longer applies");
+            } else if left < crate::tuning::EXPIRY_WARNING_DAYS {
+                warn!(function, tuning = %self.location, entry = e.id.as_str(), expires = e.expires.as_str(), days_left = left,
+                      "tuning entry expires soon");
+            } else {
+                continue;
+            }
+            logged += 1;
+        }
+        logged
     }
 
     fn failed(&self, engine: &Engine, function: &str, reason: String) -> Refresh {
@@ -221,5 +260,48 @@ mod tests {
         ));
         assert_eq!(engine.tuning().unwrap().digest, good);
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    /// From a review: an entry that lapses while S3 keeps answering "unchanged"
+    /// is logged on the day it lapses (and daily after), not only when the file
+    /// is read again.
+    #[test]
+    fn expiries_are_logged_once_a_day_without_a_new_file() {
+        let engine = Engine::new(crate::engine::Settings::default());
+        let text = r#"
+[[suppress]]
+id = "short"
+detections = ["cloudtrail-log-created"]
+reason = "r"
+owner = "o"
+expires = "2027-01-10"
+[suppress.match]
+"recipientAccountId" = "111122223333"
+"#;
+        let day = |d: &str| crate::tuning::parse_day(d).unwrap();
+        engine.set_tuning(Some(Arc::new(
+            Tuning::parse(text, "t", day("2026-12-01")).unwrap(),
+        )));
+        let src = TuningSource::new(Location::Local("/nonexistent".into()), None);
+        let mut state = State::default();
+        assert_eq!(
+            src.log_expiries(&engine, "f", day("2026-12-01"), &mut state),
+            0
+        );
+        assert_eq!(
+            src.log_expiries(&engine, "f", day("2027-01-01"), &mut state),
+            1,
+            "expires soon"
+        );
+        assert_eq!(
+            src.log_expiries(&engine, "f", day("2027-01-01"), &mut state),
+            0,
+            "once a day"
+        );
+        assert_eq!(
+            src.log_expiries(&engine, "f", day("2027-01-11"), &mut state),
+            1,
+            "expired"
+        );
     }
 }
