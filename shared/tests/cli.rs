@@ -399,6 +399,40 @@ fn list_into_a_closed_pipe_exits_quietly() {
     assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
 }
 
+/// `trailwatch replay events/ | head`, from a review: a record with two
+/// findings meeting the closed pipe ended the replay with an error (exit 2).
+#[test]
+fn replay_into_a_closed_pipe_exits_quietly() {
+    // Enough findings to fill the output buffer long before the end.
+    let records: String = (0..2000)
+        .map(|i| {
+            STOP_LOGGING
+                .replace(
+                    "8000-000000000001\",\"readOnly",
+                    &format!("8000-{i:012}\",\"readOnly"),
+                )
+                .replace("management-trail", &format!("trail-{i}"))
+                + "\n"
+        })
+        .collect();
+    let file = tmp("two-findings-each.jsonl", records.as_bytes());
+    let mut child = std::process::Command::new(BIN)
+        .args(["replay", "--format", "jsonl"])
+        .arg(&file)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn trailwatch");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("cannot write") && !stderr(&out).contains("not delivered"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn readme_detection_table_is_the_generated_one() {
     let readme =

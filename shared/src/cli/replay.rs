@@ -274,8 +274,13 @@ impl<S: Store> Replay<'_, S> {
                     }
                 }
             }
-            Err(HandleError::Notify(e)) => self.fatal = Some(format!("cannot write findings: {e}")),
-            Err(e) => self.fatal = Some(e.to_string()),
+            // Findings are written to stdout: the notifier failing is the output
+            // failing, whichever of a record's findings met it (`| head` closing
+            // the pipe ends the replay quietly, below).
+            Err(e) => match e.first_cause() {
+                HandleError::Notify(n) => self.fatal = Some(format!("cannot write findings: {n}")),
+                _ => self.fatal = Some(e.to_string()),
+            },
         }
     }
 

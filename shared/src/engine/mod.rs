@@ -127,6 +127,14 @@ pub enum HandleError {
 }
 
 impl HandleError {
+    /// The error itself, or for [`HandleError::Partly`] the first finding's.
+    pub fn first_cause(&self) -> &HandleError {
+        match self {
+            HandleError::Partly { first, .. } => first.first_cause(),
+            other => other,
+        }
+    }
+
     /// Gathers the failures of an event's findings, each tried in turn: `Ok`
     /// when none failed, the one error alone when nothing else was decided.
     fn gather(
@@ -164,8 +172,8 @@ impl std::fmt::Display for HandleError {
                 first,
             } => write!(
                 f,
-                "{failed} finding(s) not delivered ({} others were): {first}",
-                decided.len()
+                "{failed} of the event's {} findings not delivered: {first}",
+                failed + decided.len()
             ),
         }
     }
