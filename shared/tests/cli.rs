@@ -270,6 +270,45 @@ fn concatenated_documents_are_each_read() {
     );
 }
 
+/// From a review: what the AWS CLI exports is read, not counted as one value
+/// that is not CloudTrail: `aws cloudtrail lookup-events` (each record the JSON
+/// text of `CloudTrailEvent`) and `aws logs filter-log-events` of a trail's log
+/// group (the text of `message`). A UTF-16 file gets one clear rejection.
+#[test]
+fn aws_cli_exports_are_read() {
+    let quoted = serde_json::to_string(STOP_LOGGING).unwrap();
+    let lookup = format!(
+        r#"{{"Events": [{{"EventId": "9d7c2a41", "EventName": "StopLogging", "CloudTrailEvent": {quoted}}},
+                        {{"EventId": "x", "EventName": "Other", "CloudTrailEvent": "not json"}}],
+            "NextToken": "abc"}}"#
+    );
+    let out = replay(&[&tmp("lookup.json", lookup.as_bytes())], &[]);
+    assert_eq!(fired(&out).len(), 2, "{}", stderr(&out));
+    assert!(
+        summary(&out).contains("1 records read, 0 rejected, 1 not CloudTrail"),
+        "{}",
+        stderr(&out)
+    );
+    let logs = format!(
+        r#"{{"events": [{{"logStreamName": "111122223333_CloudTrail_us-east-1", "timestamp": 1772446500000,
+             "message": {quoted}, "ingestionTime": 1772446501000, "eventId": "1"}}], "searchedLogStreams": []}}"#
+    );
+    let out = replay(&[&tmp("logs.json", logs.as_bytes())], &[]);
+    assert_eq!(fired(&out).len(), 2, "{}", stderr(&out));
+
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(STOP_LOGGING.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let out = replay(&[&tmp("utf16.json", &utf16)], &[]);
+    assert!(stderr(&out).contains("UTF-16 text"), "{}", stderr(&out));
+    assert!(
+        summary(&out).contains("0 records read, 1 rejected"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// From a review: a UTF-8 byte-order mark (PowerShell, Notepad) before a
 /// document or a JSON-lines file lost the document, or the first line.
 #[test]

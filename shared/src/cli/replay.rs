@@ -787,6 +787,24 @@ fn execute<S: Store>(
     }
     let c = &replay.counts;
     if !args.quiet {
+        // Per detection first, the totals last: with many detections firing,
+        // the totals stay on screen.
+        if args.tuning.is_none() {
+            for (id, n) in &c.findings {
+                eprintln!("  {n:>6}  {id}");
+            }
+        } else {
+            eprintln!("  notified suppressed  shadow held-back  detection");
+            for (id, [n, s, sh, h]) in &c.dispositions {
+                eprintln!("  {n:>8} {s:>10} {sh:>7} {h:>9}  {id}");
+            }
+            // Every entry, those that matched nothing too: the impact preview.
+            for e in engine.tuning().iter().flat_map(|t| t.entries().to_vec()) {
+                let n = c.entries.get(&e.id).copied().unwrap_or(0);
+                let dry = if e.dry_run { " (dry run)" } else { "" };
+                eprintln!("  entry {}{dry}: {n} finding(s)", e.id);
+            }
+        }
         let secs = started.elapsed().as_secs_f64();
         let total: u64 = c.findings.values().sum();
         eprintln!(
@@ -816,22 +834,6 @@ fn execute<S: Store>(
                 replay.progress.files_done,
                 replay.progress.bytes as f64 / 1e6
             );
-        }
-        if args.tuning.is_none() {
-            for (id, n) in &c.findings {
-                eprintln!("  {n:>6}  {id}");
-            }
-        } else {
-            eprintln!("  notified suppressed  shadow held-back  detection");
-            for (id, [n, s, sh, h]) in &c.dispositions {
-                eprintln!("  {n:>8} {s:>10} {sh:>7} {h:>9}  {id}");
-            }
-            // Every entry, those that matched nothing too: the impact preview.
-            for e in engine.tuning().iter().flat_map(|t| t.entries().to_vec()) {
-                let n = c.entries.get(&e.id).copied().unwrap_or(0);
-                let dry = if e.dry_run { " (dry run)" } else { "" };
-                eprintln!("  entry {}{dry}: {n} finding(s)", e.id);
-            }
         }
     }
     let code = if args.strict && c.rejected > 0 {

@@ -428,6 +428,17 @@ pub(super) fn at(source: &str, line: Option<u64>) -> Location {
 
 /// Reads decompressed text: JSON lines, or one document spread over many lines.
 fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut impl Sink) {
+    // UTF-16 (PowerShell 5's `>`): one clear rejection, not one per line.
+    if let Ok(head) = input.fill_buf()
+        && (head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]))
+    {
+        sink.rejected(
+            &at(source, None),
+            "UTF-16 text (it starts with a UTF-16 byte-order mark): trailwatch reads UTF-8; \
+             convert it (iconv -f UTF-16 -t UTF-8, or PowerShell's Out-File -Encoding utf8)",
+        );
+        return;
+    }
     let mut lines = Lines::new(limits.max_document_bytes, u64::MAX);
     // The first non-blank line decides: a complete JSON value means JSON lines.
     let mut whole: Option<(u64, Vec<u8>)> = None;
@@ -814,6 +825,9 @@ enum Node<'a> {
 struct Probe<'a> {
     /// `Records`: its items if it is an array.
     records: Option<Option<Vec<&'a RawValue>>>,
+    /// `Events` (`aws cloudtrail lookup-events`) or `events` (`aws logs
+    /// filter-log-events`, `get-log-events`): its items if it is an array.
+    events: Option<Option<Vec<&'a RawValue>>>,
     detail: Option<&'a RawValue>,
     detail_type: bool,
     event_name: bool,
@@ -902,6 +916,7 @@ impl<'de> de::Visitor<'de> for NodeVisitor {
         while let Some(key) = map.next_key::<Key>()? {
             let seen = match key {
                 Key::Records => p.records.replace(map.next_value::<Items>()?.0).is_some(),
+                Key::Events => p.events.replace(map.next_value::<Items>()?.0).is_some(),
                 Key::Detail => p.detail.replace(map.next_value()?).is_some(),
                 Key::DetailType => flag(&mut p.detail_type, &mut map)?,
                 Key::EventName => flag(&mut p.event_name, &mut map)?,
@@ -929,6 +944,7 @@ fn flag<'de, A: de::MapAccess<'de>>(present: &mut bool, map: &mut A) -> Result<b
 #[derive(Debug, Clone, Copy)]
 enum Key {
     Records,
+    Events,
     Detail,
     DetailType,
     EventName,
@@ -947,6 +963,7 @@ impl<'de> Deserialize<'de> for Key {
             fn visit_str<E: de::Error>(self, k: &str) -> Result<Key, E> {
                 Ok(match k {
                     "Records" => Key::Records,
+                    "Events" | "events" => Key::Events,
                     "detail" => Key::Detail,
                     "detail-type" => Key::DetailType,
                     "eventName" => Key::EventName,
@@ -1123,7 +1140,48 @@ fn handle(
             detail_type: true,
             ..
         }) => envelope(detail, loc, limits, sink),
+        Node::Object(Probe {
+            events: Some(Some(items)),
+            ..
+        }) => {
+            let mut l = loc.clone();
+            for (i, item) in items.into_iter().enumerate() {
+                l.record = Some(i + 1);
+                exported(item, &l, limits, sink);
+            }
+        }
         Node::Object(_) => sink.not_cloudtrail(loc),
+    }
+}
+
+/// An item of an AWS CLI export: `lookup-events` gives each record as the JSON
+/// text of `CloudTrailEvent`, CloudWatch Logs (a trail delivering to a log group)
+/// as the text of `message`.
+fn exported(item: &RawValue, loc: &Location, limits: &Limits, sink: &mut impl Sink) {
+    #[derive(Deserialize)]
+    struct Exported<'a> {
+        #[serde(rename = "CloudTrailEvent", borrow, default)]
+        cloudtrail_event: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, default)]
+        message: Option<std::borrow::Cow<'a, str>>,
+    }
+    let text = match serde_json::from_str::<Exported>(item.get()) {
+        Ok(Exported {
+            cloudtrail_event: Some(t),
+            ..
+        })
+        | Ok(Exported {
+            message: Some(t), ..
+        }) => t,
+        _ => return sink.not_cloudtrail(loc),
+    };
+    match serde_json::from_str::<Node>(&text) {
+        Ok(Node::Object(p)) if p.is_record() => {
+            if admit(&text, loc, limits, sink) {
+                sink.record(loc, &text);
+            }
+        }
+        _ => sink.not_cloudtrail(loc),
     }
 }
 
