@@ -292,13 +292,19 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
         original: f.severity.as_str(),
     };
     let source_account = account_id(f);
-    let finding_region = region(f).unwrap_or(&product.region).to_owned();
+    // ASFF takes at most 16 characters for a Region (every AWS Region name fits).
+    let finding_region = region(f)
+        .filter(|r| r.len() <= 16)
+        .unwrap_or(&product.region)
+        .to_owned();
 
     let description = describe(f);
 
     let mut fields = std::collections::BTreeMap::new();
+    // Security Hub takes a field's value only when it holds a character that is
+    // not white space (a record's blank user agent would fail the import).
     let mut field = |k: &str, v: &str| {
-        if !v.is_empty() {
+        if !v.trim().is_empty() {
             fields.insert(format!("{FIELD_PREFIX}{k}"), text(v, MAX_PRODUCT_FIELD));
         }
     };
@@ -622,6 +628,22 @@ mod tests {
                 .unwrap()
                 .ends_with("#/events/ce8e2f85-3e2a-52fd-a45f-31e73af3b829")
         );
+        // From a review: a blank value (a user agent of spaces, or of no-break
+        // spaces) is no field (Security Hub refuses one without a non-space
+        // character), and a Region over ASFF's 16 characters is the product's.
+        for blank in ["   ", r"\u00a0\u3000"] {
+            let a = render(&finding(&stop().replace("aws-cli/2.27.40", blank)), &p, now);
+            assert!(
+                !a.product_fields.contains_key("trailwatch/UserAgent"),
+                "{blank:?}"
+            );
+        }
+        let a = render(
+            &finding(&stop().replace("eu-west-1", "eu-west-12345678901")),
+            &p,
+            now,
+        );
+        assert_eq!(a.region, "eu-west-1");
     }
 
     #[test]

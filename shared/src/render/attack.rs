@@ -103,7 +103,9 @@ pub fn asff_types(ids: &[&str]) -> Vec<String> {
     for id in ids {
         let ty = match tactic(id) {
             Some(t) if t == IMPACT => match split(id).0 {
-                "T1485" | "T1486" | "T1531" | "T1490" => "Effects/Data Destruction".to_owned(),
+                "T1485" | "T1486" | "T1490" => "Effects/Data Destruction".to_owned(),
+                // Account Access Removal locks the owners out: a denial of service.
+                "T1531" => "Effects/Denial of Service".to_owned(),
                 "T1496" => "Effects/Resource Consumption".to_owned(),
                 _ => "Effects".to_owned(),
             },
@@ -116,9 +118,12 @@ pub fn asff_types(ids: &[&str]) -> Vec<String> {
             out.push(ty);
         }
     }
-    // A bare `TTPs` says nothing a more precise type does not.
+    // A bare `TTPs` or `Effects` says nothing a more precise type does not.
     if out.len() > 1 {
         out.retain(|t| t != "TTPs");
+    }
+    if out.iter().any(|t| t.starts_with("Effects/")) {
+        out.retain(|t| t != "Effects");
     }
     if out.is_empty() {
         out.push("TTPs".to_owned());
@@ -145,6 +150,13 @@ mod tests {
             ["TTPs/Defense Evasion", "TTPs/Collection"]
         );
         assert_eq!(asff_types(&["T1485"]), ["Effects/Data Destruction"]);
+        // From a review: no bare `Effects` beside a precise one.
+        assert_eq!(
+            asff_types(&["T1565", "T1485"]),
+            ["Effects/Data Destruction"]
+        );
+        assert_eq!(asff_types(&["T1565"]), ["Effects"]);
+        assert_eq!(asff_types(&["T1531"]), ["Effects/Denial of Service"]);
         assert_eq!(asff_types(&["T9999", "T1110"]), ["TTPs/Credential Access"]);
         assert_eq!(asff_types(&[]), ["TTPs"]);
         assert_eq!(asff_types(&["T1586"]), ["TTPs"]);

@@ -259,19 +259,42 @@ fn user_type_id(kind: Option<&str>) -> i64 {
     }
 }
 
+/// The caller's own account, from its key (`userIdentity.arn`, else the bare
+/// account id): not the record's account, which a cross-account caller is not
+/// in. `None` for a service or a caller known only by a principal id.
+fn caller_account(f: &Finding) -> Option<&str> {
+    let key = f.actor.key.as_str();
+    let account = if key.starts_with("arn:") {
+        key.split(':').nth(4)?
+    } else {
+        key
+    };
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
 fn user(f: &Finding) -> Value {
     let mut u = Map::new();
     u.insert("uid".into(), json!(f.actor.key));
     u.insert("name".into(), json!(f.actor.display));
-    u.insert(
-        "type_id".into(),
-        json!(user_type_id(f.actor.kind.as_deref())),
-    );
-    if let Some(kind) = &f.actor.kind {
-        u.insert("type".into(), json!(kind));
+    let type_id = user_type_id(f.actor.kind.as_deref());
+    u.insert("type_id".into(), json!(type_id));
+    // `type` is `type_id`'s caption; the source's own word only for Other. The
+    // record's `userIdentity.type` stays in `unmapped.trailwatch.actor`.
+    let caption = match type_id {
+        1 => Some("User"),
+        2 => Some("Admin"),
+        4 => Some("Service"),
+        99 => f.actor.kind.as_deref(),
+        _ => None,
+    };
+    if let Some(caption) = caption {
+        u.insert("type".into(), json!(caption));
     }
-    if let Some(a) = account(f) {
-        u.insert("account".into(), a);
+    if let Some(a) = caller_account(f) {
+        u.insert(
+            "account".into(),
+            json!({"uid": a, "type_id": 10, "type": "AWS Account"}),
+        );
     }
     Value::Object(u)
 }
@@ -401,6 +424,8 @@ pub(crate) mod tests {
             o["actor"]["user"]["uid"],
             "arn:aws:iam::111122223333:user/alice"
         );
+        assert_eq!(o["actor"]["user"]["type"], "User");
+        assert_eq!(o["actor"]["user"]["account"]["uid"], "111122223333");
         assert_eq!(o["evidences"][0]["api"]["operation"], "StopLogging");
         assert_eq!(o["evidences"][0]["src_endpoint"]["ip"], "192.0.2.87");
         assert_eq!(o["evidences"][0]["data"]["trail"], "org-trail");
@@ -410,6 +435,25 @@ pub(crate) mod tests {
             o["unmapped"]["trailwatch"]["finding_id"],
             f.finding_id.as_str()
         );
+    }
+
+    /// From a review: the user's account is the caller's own, not the account
+    /// the record is about (a cross-account caller was filed under the victim's).
+    #[test]
+    fn the_user_account_is_the_caller_s() {
+        let cross = STOP.replace(
+            "arn:aws:iam::111122223333:user/alice",
+            "arn:aws:iam::999988887777:user/mallory",
+        );
+        let o = render(&finding(&cross), 0);
+        assert_eq!(o["actor"]["user"]["account"]["uid"], "999988887777");
+        assert_eq!(o["cloud"]["account"]["uid"], "111122223333");
+        let mut f = finding(STOP);
+        f.actor.key = "cloudtrail.amazonaws.com".into();
+        f.actor.kind = Some("AWSService".into());
+        let o = render(&f, 0);
+        assert!(o["actor"]["user"].get("account").is_none(), "{o}");
+        assert_eq!(o["actor"]["user"]["type"], "Service");
     }
 
     #[test]
