@@ -385,6 +385,37 @@ fn disabled_detections_do_not_fire() {
     assert_eq!(fired(&out), ["cloudtrail-log-suspended"]);
 }
 
+/// From a UX review: `--only` runs the detections it names and no other; ids
+/// are trimmed (`--disable "a, b"`), and every unknown one is reported with the
+/// nearest known id.
+#[test]
+fn only_and_disable_name_detections_helpfully() {
+    let stop = tmp("stop-only.json", STOP_LOGGING.as_bytes());
+    let out = replay(&[&stop], &["--only", "cloudtrail-important-change"]);
+    assert_eq!(fired(&out), ["cloudtrail-important-change"]);
+    let out = replay(
+        &[&stop],
+        &[
+            "--disable",
+            "cloudtrail-important-change, cloudtrail-log-suspended",
+        ],
+    );
+    assert!(fired(&out).is_empty(), "{}", stderr(&out));
+    let out = replay(
+        &[&stop],
+        &["--disable", "cloudtrail-log-suspend,no-such-thing-at-all"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("did you mean \"cloudtrail-log-suspended\""),
+        "{err}"
+    );
+    assert!(err.contains("\"no-such-thing-at-all\" (see"), "{err}");
+    let out = replay(&[&stop], &["--only", "a", "--disable", "b"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
 #[test]
 fn text_output_cannot_be_forged_by_field_values() {
     let hostile = STOP_LOGGING.replace(

@@ -36,6 +36,8 @@ pub struct Args {
     /// Seed of the pseudo-random sequence: the same seed gives the same corpus.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// jsonl: raw records, one per line; eventbridge: EventBridge envelopes, one
+    /// per line; s3: CloudTrail's S3 layout of .json.gz log files under --out.
     #[arg(long, value_enum, default_value_t = Shape::Jsonl)]
     shape: Shape,
     /// Records per S3 log file.

@@ -31,13 +31,16 @@ enum Command {
     /// stderr.
     Replay(Box<replay::Args>),
     /// Write a synthetic CloudTrail corpus (deterministic from a seed) for benchmarks
-    /// and demos: ordinary traffic with true attacks for every detection.
+    /// and demos: ordinary traffic with true attacks for the 24 seed detections (the
+    /// newer detections' attacks are the samples under events/).
     Generate(generate::Args),
     /// Check, push or print a tuning file (modes, overrides, suppressions, dedup).
     #[command(subcommand)]
     Tuning(tuning::Command),
     /// List the detections.
     List {
+        /// text: one block per detection; markdown: the README's table; json: one
+        /// object per detection, with its triggers, window and origins.
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
     },

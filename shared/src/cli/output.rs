@@ -14,7 +14,7 @@ use trailwatch::sanitize::json_line;
 pub enum Format {
     Text,
     Jsonl,
-    /// OCSF Detection Finding (render::ocsf), one object per line.
+    /// OCSF 1.8.0 Detection Finding, one object per line.
     Ocsf,
     /// ASFF, one finding per line, as imported by a deployment in the finding's
     /// own account and Region.

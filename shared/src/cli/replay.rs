@@ -31,8 +31,16 @@ pub struct Args {
     #[arg(long)]
     strict: bool,
     /// Detection ids not to run (comma-separated).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
     disable: Vec<String>,
+    /// Run only these detections (comma-separated ids): every other is disabled.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "IDS",
+        conflicts_with = "disable"
+    )]
+    only: Vec<String>,
     /// Records larger than this many bytes are rejected.
     #[arg(long, default_value_t = Limits::default().max_record_bytes)]
     max_record_bytes: usize,
@@ -40,7 +48,8 @@ pub struct Args {
     /// rejected: it would be held whole in memory.
     #[arg(long, default_value_t = Limits::default().max_document_bytes)]
     max_document_bytes: usize,
-    /// A file larger than this many bytes (after decompression) is read up to there.
+    /// A file larger than this many bytes (after decompression) is rejected: its
+    /// records up to the limit are read, the rest is reported, not read.
     #[arg(long, default_value_t = Limits::default().max_file_bytes)]
     max_file_bytes: u64,
     /// Threads that read, decompress and prefilter input (default: every core); a
@@ -548,7 +557,17 @@ fn filter(args: &Args) -> Result<Filter, String> {
     Ok(f)
 }
 
-pub fn run(args: Args) -> i32 {
+pub fn run(mut args: Args) -> i32 {
+    // Nothing named and a person at the keyboard: say what the silence is.
+    if !args.quiet
+        && inputs(&args.paths).iter().any(|p| p.as_os_str() == "-")
+        && std::io::stdin().is_terminal()
+    {
+        eprintln!(
+            "trailwatch: reading CloudTrail records from standard input (end with Ctrl-D); \
+             name files, directories or s3:// archives to read them instead (trailwatch replay --help)"
+        );
+    }
     let paths = match gather(&inputs(&args.paths)).and_then(|i| Ok((i, filter(&args)?))) {
         Ok(p) => p,
         Err(e) => {
@@ -572,13 +591,14 @@ pub fn run(args: Args) -> i32 {
             return EXIT_ERROR;
         }
     }
-    let known: Vec<&str> = trailwatch::catalog::ALL
-        .iter()
-        .map(|d| d.meta().id)
-        .collect();
-    if let Some(bad) = args.disable.iter().find(|id| !known.contains(&id.as_str())) {
-        eprintln!("trailwatch: --disable: unknown detection id {bad:?} (see `trailwatch list`)");
-        return EXIT_ERROR;
+    match chosen_detections(&args.disable, &args.only) {
+        Ok(disabled) => args.disable = disabled,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("trailwatch: {p}");
+            }
+            return EXIT_ERROR;
+        }
     }
     if let Err(e) = trailwatch::resources::set_prefix(&args.resource_prefix) {
         eprintln!("trailwatch: --resource-prefix: {e}");
@@ -671,6 +691,77 @@ mod dynamodb {
                 .into(),
         )
     }
+}
+
+/// The detections to disable, from `--disable` or `--only` (ids trimmed, empty
+/// ones ignored), or every unknown id with the nearest known one.
+fn chosen_detections(disable: &[String], only: &[String]) -> Result<Vec<String>, Vec<String>> {
+    let known: Vec<&str> = trailwatch::catalog::ALL
+        .iter()
+        .map(|d| d.meta().id)
+        .collect();
+    let (option, ids) = if only.is_empty() {
+        ("--disable", disable)
+    } else {
+        ("--only", only)
+    };
+    let ids: Vec<&str> = ids
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let problems: Vec<String> = ids
+        .iter()
+        .filter(|id| !known.contains(id))
+        .map(|id| {
+            let hint =
+                nearest(id, &known).map_or(String::new(), |k| format!("; did you mean {k:?}?"));
+            format!(
+                "{option}: unknown detection id {:?}{hint} (see `trailwatch list`)",
+                one_line(id, 100)
+            )
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    if only.is_empty() {
+        return Ok(ids.iter().map(|s| (*s).to_owned()).collect());
+    }
+    Ok(known
+        .iter()
+        .filter(|k| !ids.contains(k))
+        .map(|k| (*k).to_owned())
+        .collect())
+}
+
+/// The known id closest to `id` by edits (at most a third of its length), if any.
+fn nearest<'k>(id: &str, known: &[&'k str]) -> Option<&'k str> {
+    fn edits(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    }
+    let id = id
+        .chars()
+        .take(100)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    known
+        .iter()
+        .map(|k| (edits(&id, k), *k))
+        .min()
+        .filter(|(d, _)| *d <= id.chars().count().div_ceil(3))
+        .map(|(_, k)| k)
 }
 
 /// Replays `inputs` through every detection with `store` as the state: the same code

@@ -39,7 +39,9 @@ pub enum Command {
     /// Validate a tuning file, then upload it to where the functions read it:
     /// `s3://BUCKET/KEY` (standard AWS SDK configuration), or a local path.
     Push {
+        /// The tuning file to validate and upload.
         file: PathBuf,
+        /// Where to: s3://BUCKET/KEY (where the functions read it), or a local path.
         #[arg(long, value_name = "LOCATION")]
         to: String,
     },
