@@ -1017,11 +1017,13 @@ fn document(bytes: &[u8], source: &str, line: Option<u64>, limits: &Limits, sink
     }
 }
 
-/// Values written one after another (`cat` of CloudTrail files, which end without
-/// a newline; `jq` without `-c`): when `bytes`, refused as one document with
-/// `err`, holds two complete values or more, each is handled as a document at its
-/// own line, and what cannot be read after them is reported there. `false`
-/// (nothing reported) when it does not: the caller reports `err`.
+/// Documents written one after another (`cat` of CloudTrail files, which end
+/// without a newline; `jq` without `-c`): when `bytes`, refused as one document
+/// with `err` ("trailing characters"), is two or more objects or arrays and
+/// nothing else, each is handled as a document at its own line; `true` then.
+/// `false` (nothing reported) otherwise: the caller goes on as before (a broken
+/// first line of JSON lines, say, whose pieces may parse as a number and a
+/// string, is not a stream of documents).
 fn concatenated(
     bytes: &[u8],
     err: &serde_json::Error,
@@ -1036,44 +1038,41 @@ fn concatenated(
     let Ok(text) = crate::event::utf8::text(bytes) else {
         return false;
     };
-    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
-    let mut values = Vec::new();
-    let mut failed = None;
-    loop {
-        let before = stream.byte_offset();
-        match stream.next() {
-            None => break,
-            Some(Ok(v)) => values.push((before, v)),
-            Some(Err(e)) => {
-                failed = Some((before, e));
-                break;
-            }
+    let documents = || serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
+    // First the whole stream is checked, holding nothing (a line of a million
+    // `{}` is not kept whole); then read.
+    let mut count = 0usize;
+    for v in documents() {
+        match v {
+            Ok(v) if v.get().starts_with(['{', '[']) => count += 1,
+            _ => return false,
         }
     }
-    if values.len() < 2 {
+    if count < 2 {
         return false;
     }
-    // The line a value starts on (past the blanks before it).
-    let line_at = |offset: usize| {
-        let start = text[offset..]
+    // Line numbers counted on from the last value's, not from the start.
+    let (mut line, mut counted_to) = (first, 0usize);
+    let mut stream = documents();
+    loop {
+        let before = stream.byte_offset();
+        let Some(Ok(raw)) = stream.next() else {
+            break;
+        };
+        let start = text[before..]
             .find(|c: char| !c.is_ascii_whitespace())
-            .map_or(offset, |i| offset + i);
-        first.map(|l| {
-            l + text.as_bytes()[..start]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count() as u64
-        })
-    };
-    for (offset, raw) in values {
-        let loc = at(source, line_at(offset));
+            .map_or(before, |i| before + i);
+        let newlines = text.as_bytes()[counted_to..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        line = line.map(|l| l + newlines as u64);
+        counted_to = start;
+        let loc = at(source, line);
         match serde_json::from_str::<Node>(raw.get()) {
             Ok(node) => handle(node, raw.get(), &loc, 0, limits, sink),
             Err(e) => sink.rejected(&loc, &Unparsed::Json(e).to_string()),
         }
-    }
-    if let Some((offset, e)) = failed {
-        sink.rejected(&at(source, line_at(offset)), &Unparsed::Json(e).to_string());
     }
     true
 }
