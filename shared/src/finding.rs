@@ -157,6 +157,9 @@ impl Finding {
                 serde_json::Value::String(t) => t.clone(),
                 other => other.to_string(),
             };
+            if self.repeats_header(k, &text) {
+                continue;
+            }
             line(&mut s, k.as_ref(), &text);
         }
         line(&mut s, "event ids", &self.event_ids.join(", "));
@@ -172,6 +175,21 @@ impl Finding {
             line(&mut s, "dry run of", entry);
         }
         s
+    }
+}
+
+impl Finding {
+    /// An evidence entry that says again what the text block's header lines say
+    /// (`source_ip`, `user_agent`, `error_code` as the finding has them): left out
+    /// of the text block, kept in every other rendering.
+    pub fn repeats_header(&self, key: &str, text: &str) -> bool {
+        let same = |v: &Option<String>| v.as_deref() == Some(text);
+        match key {
+            "source_ip" => same(&self.source_ip),
+            "user_agent" => same(&self.user_agent),
+            "error_code" => same(&self.error_code),
+            _ => false,
+        }
     }
 }
 

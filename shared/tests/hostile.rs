@@ -503,7 +503,16 @@ fn expected_text_labels(f: &Finding) -> Vec<String> {
     if f.error_code.is_some() {
         labels.push("error code".into());
     }
-    labels.extend(f.evidence.0.iter().map(|(k, _)| k.to_string()));
+    labels.extend(
+        f.evidence
+            .0
+            .iter()
+            .filter(|(k, v)| {
+                let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                !f.repeats_header(k, &text)
+            })
+            .map(|(k, _)| k.to_string()),
+    );
     labels.push("event ids".into());
     labels
 }
