@@ -172,8 +172,8 @@ impl std::fmt::Display for HandleError {
                 first,
             } => write!(
                 f,
-                "{failed} of the event's {} findings not delivered: {first}",
-                failed + decided.len()
+                "{failed} finding(s) not delivered ({} others delivered or decided): {first}",
+                decided.len()
             ),
         }
     }

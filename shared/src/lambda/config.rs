@@ -22,9 +22,9 @@ pub const ENV_LATENESS: &str = "TRAILWATCH_LATENESS_SECS";
 /// `engine::CLAIM_LEASE_SECS`): keep it above the function's timeout.
 pub const ENV_CLAIM_LEASE: &str = "TRAILWATCH_CLAIM_LEASE_SECS";
 /// The longest lease: Lambda retries an asynchronous event twice, about one and
-/// three minutes after the first attempt; a lease that lapses before the last
-/// retry lets it deliver what a dead attempt claimed.
-pub const MAX_CLAIM_LEASE_SECS: i64 = 150;
+/// then two minutes after the attempt before; a lease shorter than the gaps lets
+/// each retry deliver what the attempt before it claimed and died holding.
+pub const MAX_CLAIM_LEASE_SECS: i64 = 90;
 pub const ENV_METRICS: &str = "TRAILWATCH_METRICS";
 /// The name prefix of trailwatch's own resources (the stack name in the templates).
 pub const ENV_RESOURCE_PREFIX: &str = "TRAILWATCH_RESOURCE_PREFIX";
@@ -198,8 +198,8 @@ impl Config {
                 Ok(s) if s <= MAX_CLAIM_LEASE_SECS => settings.lease_secs = Some(s),
                 Ok(s) => problems.push(format!(
                     "{ENV_CLAIM_LEASE}: {s} seconds is over {MAX_CLAIM_LEASE_SECS}: a delivery that \
-                     died would still be leased when Lambda's last retry of the event comes, and \
-                     the event would go to the dead-letter queue"
+                     died would still be leased when Lambda's next retry of the event comes, and \
+                     the event could go to the dead-letter queue"
                 )),
                 Err(e) => problems.push(format!("{ENV_CLAIM_LEASE}: {e}")),
             }

@@ -615,7 +615,10 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
         if let Some(why) = never_matches(&parts) {
             c.note(k.span(), format!("{key:?} never matches: {why}"));
         }
+        // Only for the caller's address: other fields hold a block's text
+        // (`requestParameters.cidrBlock`), which a text value matches.
         if modifier.is_none()
+            && path == "sourceIPAddress"
             && let Some((block, _)) = values
                 .iter()
                 .find(|(v, _)| v.contains('/') && Cidr::new(v).is_ok())
@@ -658,10 +661,12 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
         c.warn(
             v.span(),
             format!(
-                "this entry names an identity by {field} without its account: a user or role of \
-                 that name in any other account matches too (an organization trail's members, \
-                 cross-account callers, an account the intruder owns). Add \
-                 \"userIdentity.accountId\" = \"<account id>\", or write the account id in the ARN"
+                "this entry names an identity by {field} without pinning its account to literal \
+                 account ids: a user or role of that name in any other account matches too (an \
+                 organization trail's members, cross-account callers, an account the intruder \
+                 owns). Add \"userIdentity.accountId\" = \"<account id>\", or write the account \
+                 id in the ARN (recipientAccountId does not pin the caller: a cross-account call \
+                 is recorded under the account it acts on)"
             ),
         );
     }
@@ -697,26 +702,43 @@ fn never_matches(parts: &[String]) -> Option<&'static str> {
 const IDENTITY_NAME_FIELDS: &[&str] = &[
     "userIdentity.userName",
     "userIdentity.arn",
+    "userIdentity.principalId",
     "userIdentity.sessionContext.sessionIssuer.userName",
     "userIdentity.sessionContext.sessionIssuer.arn",
 ];
 
-/// Fields whose literal value is an account id.
+/// The identity ARN fields: an ARN that writes its account id pins it.
+const IDENTITY_ARN_FIELDS: &[&str] = &[
+    "userIdentity.arn",
+    "userIdentity.sessionContext.sessionIssuer.arn",
+];
+
+/// Fields whose literal value is the caller's account id (not
+/// `recipientAccountId`: a cross-account call is recorded under the account it
+/// acts on).
 const ACCOUNT_FIELDS: &[&str] = &[
-    "recipientAccountId",
     "userIdentity.accountId",
     "userIdentity.sessionContext.sessionIssuer.accountId",
 ];
 
 /// The first identity-name field among an entry's glob keys (`(path, values)`)
-/// when no key pins the account: an account field with literal ids only, or an
-/// ARN key whose every value writes its account id (`arn:aws:iam::<12 digits>:...`).
+/// when no key pins the caller's account: an account field with literal ids only,
+/// an identity ARN key whose every value writes its account id
+/// (`arn:aws:iam::<12 digits>:...`), or a principal id key whose every value
+/// begins with a literal unique id (`AROA...:*`: IAM's ids are unique across
+/// accounts).
 fn identity_without_account(keys: &[(String, Vec<String>)]) -> Option<&str> {
     let literal_account = |v: &str| v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit());
     let arn_account = |v: &str| v.split(':').nth(4).is_some_and(literal_account);
+    let unique_id = |v: &str| {
+        let id = v.split(':').next().unwrap_or("");
+        id.len() >= 16 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+    };
     let pinned = keys.iter().any(|(path, values)| {
-        (ACCOUNT_FIELDS.contains(&path.as_str()) && values.iter().all(|v| literal_account(v)))
-            || (path.ends_with("arn") && values.iter().all(|v| arn_account(v)))
+        let path = path.as_str();
+        (ACCOUNT_FIELDS.contains(&path) && values.iter().all(|v| literal_account(v)))
+            || (IDENTITY_ARN_FIELDS.contains(&path) && values.iter().all(|v| arn_account(v)))
+            || (path == "userIdentity.principalId" && values.iter().all(|v| unique_id(v)))
     });
     if pinned {
         return None;

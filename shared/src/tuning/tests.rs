@@ -387,20 +387,27 @@ fn an_identity_without_its_account_is_warned_of() {
         r#""userIdentity.arn" = "arn:aws:sts::*:assumed-role/TerraformCI/*""#,
         r#""userIdentity.arn" = ["arn:aws:iam::111122223333:user/a", "arn:aws:iam::*:user/b"]"#,
         "\"userIdentity.userName\" = \"ci\"\n\"userIdentity.accountId\" = \"1111222233*\"",
+        // From the review of the warning: the record's account is not the caller's,
+        // an ARN outside the identity pins nothing, a principal id by session name
+        // is any account's.
+        "\"userIdentity.userName\" = \"ci\"\n\"recipientAccountId\" = \"111122223333\"",
+        "\"userIdentity.userName\" = \"ci\"\n\"requestParameters.arn\" = \"arn:aws:iam::111122223333:role/x\"",
+        r#""userIdentity.principalId" = "*:alice""#,
     ] {
         let text = entry("ci", "", key);
         let t = tuning(&text);
         assert!(
             t.warnings
                 .iter()
-                .any(|w| w.message.contains("without its account")),
+                .any(|w| w.message.contains("without pinning its account")),
             "{key}: {:?}",
             t.warnings
         );
     }
     for key in [
         "\"userIdentity.userName\" = \"ci\"\n\"userIdentity.accountId\" = \"111122223333\"",
-        "\"userIdentity.userName\" = \"ci\"\n\"recipientAccountId\" = [\"111122223333\", \"444455556666\"]",
+        "\"userIdentity.userName\" = \"ci\"\n\"userIdentity.accountId\" = [\"111122223333\", \"444455556666\"]",
+        r#""userIdentity.principalId" = "AROAEXAMPLEEXAMPLE12:*""#,
         r#""userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/TerraformCI/*""#,
         r#""sourceIPAddress" = "203.0.113.7""#,
     ] {
@@ -408,7 +415,7 @@ fn an_identity_without_its_account_is_warned_of() {
         assert!(
             !said(&text)
                 .iter()
-                .any(|w| w.contains("without its account")),
+                .any(|w| w.contains("without pinning its account")),
             "{key}: {:?}",
             said(&text)
         );
@@ -422,6 +429,10 @@ fn keys_that_never_match_are_noted() {
     let account = "\"userIdentity.accountId\" = \"111122223333\"\n";
     for (key, why) in [
         (r#""sourceIPAddress" = "10.0.0.0/8""#, "matched as text"),
+        (
+            r#""sourceIPAddress" = ["203.0.113.7", "10.0.0.0/8"]"#,
+            "matched as text",
+        ),
         (r#""resources.ARN" = "arn:aws:s3:::b""#, "a list"),
         (r#""requestParameters" = "*""#, "ends on an object"),
         (
@@ -442,6 +453,13 @@ fn keys_that_never_match_are_noted() {
         &format!("{account}\"sourceIPAddress|cidr\" = \"10.0.0.0/8\""),
     );
     assert!(said(&fine).is_empty(), "{:?}", said(&fine));
+    // A field that holds a block's text is matched as text, rightly.
+    let vpc = entry(
+        "k",
+        "",
+        &format!("{account}\"requestParameters.cidrBlock\" = \"10.0.0.0/16\""),
+    );
+    assert!(said(&vpc).is_empty(), "{:?}", said(&vpc));
 }
 
 /// From a review: tuning `pipeline-silent` reaches only a replay's findings;
