@@ -660,8 +660,9 @@ async fn raw_request<R: tokio::io::AsyncBufRead + Unpin>(read: &mut R) -> Option
 
 /// Issue 13: a function killed (SIGKILL) after claiming a finding and before
 /// publishing it loses nothing. Its claim is a lease: a retry while the lease
-/// lives fails the invocation (the finding may still be on its way), and the
-/// retry after the lease lapses publishes, exactly once per finding.
+/// lives fails the invocation (the finding may still be on its way) but sends
+/// the event's other finding, which waits behind nothing; the retry after the
+/// lease lapses publishes the leased one: exactly once per finding.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_retry() {
     let moto = Moto::shared();
@@ -710,7 +711,8 @@ async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_re
     assert_eq!(leases.len(), 1, "one finding leased: {items:?}");
     trap.hold.store(false, std::sync::atomic::Ordering::SeqCst);
 
-    // Lambda's retry, while the lease lives: it fails, publishing nothing.
+    // Lambda's retry, while the lease lives: it fails for the leased finding
+    // (and sends the other one, which waits behind nothing).
     let retries = Emulator::start(vec![("retry-early".into(), envelope.clone())]).await;
     let mut child = spawn(&retries);
     match retries.outcome("retry-early").await {
@@ -749,15 +751,18 @@ async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_re
     child.start_kill().ok();
     child.wait().await.unwrap();
 
+    // The leased finding went out with the late retry; the other one with the
+    // early retry (every finding of an event is tried).
     let detections: BTreeSet<&str> = sent.iter().map(|(d, _)| d.as_str()).collect();
+    assert_eq!(detections, BTreeSet::from(["cloudtrail-important-change"]));
+    let got = delivered_ids(&sdk, &queue).await;
+    let detections: Vec<&str> = got.iter().map(|(d, _)| d.as_str()).collect();
     assert_eq!(
         detections,
-        BTreeSet::from(["cloudtrail-important-change", "cloudtrail-log-suspended"])
+        ["cloudtrail-important-change", "cloudtrail-log-suspended"],
+        "exactly one message per finding: {got:?}"
     );
-    let got = delivered_ids(&sdk, &queue).await;
-    let mut want = sent.clone();
-    want.sort();
-    assert_eq!(got, want, "exactly one message per finding");
+    assert!(got.contains(&sent[0]), "{got:?}");
 }
 
 /// The proxy on its own: moto answers every request with `Connection: close`, so
