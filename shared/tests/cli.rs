@@ -287,7 +287,7 @@ fn aws_cli_exports_are_read() {
     let out = replay(&[&tmp("lookup.json", lookup.as_bytes())], &[]);
     assert_eq!(fired(&out).len(), 2, "{}", stderr(&out));
     assert!(
-        summary(&out).contains("1 records read, 0 rejected, 1 not CloudTrail"),
+        summary(&out).contains("1 records read, 1 rejected, 0 not CloudTrail"),
         "{}",
         stderr(&out)
     );
@@ -309,6 +309,81 @@ fn aws_cli_exports_are_read() {
         "{}",
         stderr(&out)
     );
+}
+
+/// From the second review of the reader: concatenated CloudTrail files whose
+/// last one is cut off keep every complete one (the bad tail is one rejection);
+/// a lookup-events export is read oldest first (it lists the newest first);
+/// a malformed CloudTrailEvent is rejected, not skipped; a big UTF-16 file gets
+/// one rejection on any number of threads.
+#[test]
+fn exports_and_streams_keep_what_they_can() {
+    let log = |r: &str| format!("{{\"Records\":[{r}]}}");
+    let second = STOP_LOGGING
+        .replace(
+            "8000-000000000001\",\"readOnly",
+            "8000-0000000000c1\",\"readOnly",
+        )
+        .replace("management-trail", "third-trail");
+    let cut = log(&second);
+    let cut = &cut[..cut.len() / 2];
+    let stream = format!("{}{}{cut}", log(STOP_LOGGING), log(DESCRIBE));
+    let out = replay(&[&tmp("cat-cut.json", stream.as_bytes())], &[]);
+    assert!(
+        summary(&out).contains("2 records read, 1 rejected"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fired(&out).len(), 2, "{}", stderr(&out));
+
+    // Newest first, as lookup-events lists them: a StopLogging after the
+    // DescribeTrails of the same caller... read in time order.
+    let quoted = |r: &str| serde_json::to_string(r).unwrap();
+    let later = STOP_LOGGING
+        .replace(
+            "8000-000000000001\",\"readOnly",
+            "8000-0000000000d1\",\"readOnly",
+        )
+        .replace("10:15:00Z", "10:45:00Z");
+    let lookup = format!(
+        r#"{{"Events":[{{"CloudTrailEvent":{}}},{{"CloudTrailEvent":{}}},{{"CloudTrailEvent":"{{\"eventName\": "}}]}}"#,
+        quoted(&later),
+        quoted(STOP_LOGGING)
+    );
+    let out = replay(&[&tmp("lookup-order.json", lookup.as_bytes())], &[]);
+    let times: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["event_time"]["first"].to_string()
+        })
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "oldest first: {times:?}"
+    );
+    assert!(
+        summary(&out).contains("2 records read, 1 rejected"),
+        "{}",
+        stderr(&out)
+    );
+
+    let mut utf16: Vec<u8> = vec![0xFF, 0xFE];
+    let line: Vec<u8> = format!("{STOP_LOGGING}\n")
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    while utf16.len() < 5 << 20 {
+        utf16.extend(&line);
+    }
+    let big = tmp("utf16-big.jsonl", &utf16);
+    for threads in ["1", "2"] {
+        let out = replay(&[&big], &["--threads", threads]);
+        assert!(
+            summary(&out).contains("0 records read, 1 rejected"),
+            "{threads}: {}",
+            stderr(&out)
+        );
+    }
 }
 
 /// From a review: a UTF-8 byte-order mark (PowerShell, Notepad) before a
@@ -416,6 +491,12 @@ fn only_and_disable_name_detections_helpfully() {
     assert!(err.contains("\"no-such-thing-at-all\" (see"), "{err}");
     let out = replay(&[&stop], &["--only", "a", "--disable", "b"]);
     assert_eq!(out.status.code(), Some(2));
+    // An empty list (an unset shell variable) would run nothing and pass.
+    for empty in ["", " , "] {
+        let out = replay(&[&stop], &["--only", empty]);
+        assert_eq!(out.status.code(), Some(2), "{empty:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("no detection id"), "{}", stderr(&out));
+    }
 }
 
 #[test]

@@ -825,9 +825,11 @@ enum Node<'a> {
 struct Probe<'a> {
     /// `Records`: its items if it is an array.
     records: Option<Option<Vec<&'a RawValue>>>,
-    /// `Events` (`aws cloudtrail lookup-events`) or `events` (`aws logs
-    /// filter-log-events`, `get-log-events`): its items if it is an array.
-    events: Option<Option<Vec<&'a RawValue>>>,
+    /// `Events` (`aws cloudtrail lookup-events`, newest first): its items if it
+    /// is an array.
+    lookup_events: Option<Option<Vec<&'a RawValue>>>,
+    /// `events` (`aws logs filter-log-events`, `get-log-events`, oldest first).
+    log_events: Option<Option<Vec<&'a RawValue>>>,
     detail: Option<&'a RawValue>,
     detail_type: bool,
     event_name: bool,
@@ -916,7 +918,11 @@ impl<'de> de::Visitor<'de> for NodeVisitor {
         while let Some(key) = map.next_key::<Key>()? {
             let seen = match key {
                 Key::Records => p.records.replace(map.next_value::<Items>()?.0).is_some(),
-                Key::Events => p.events.replace(map.next_value::<Items>()?.0).is_some(),
+                Key::LookupEvents => p
+                    .lookup_events
+                    .replace(map.next_value::<Items>()?.0)
+                    .is_some(),
+                Key::LogEvents => p.log_events.replace(map.next_value::<Items>()?.0).is_some(),
                 Key::Detail => p.detail.replace(map.next_value()?).is_some(),
                 Key::DetailType => flag(&mut p.detail_type, &mut map)?,
                 Key::EventName => flag(&mut p.event_name, &mut map)?,
@@ -944,7 +950,8 @@ fn flag<'de, A: de::MapAccess<'de>>(present: &mut bool, map: &mut A) -> Result<b
 #[derive(Debug, Clone, Copy)]
 enum Key {
     Records,
-    Events,
+    LookupEvents,
+    LogEvents,
     Detail,
     DetailType,
     EventName,
@@ -963,7 +970,8 @@ impl<'de> Deserialize<'de> for Key {
             fn visit_str<E: de::Error>(self, k: &str) -> Result<Key, E> {
                 Ok(match k {
                     "Records" => Key::Records,
-                    "Events" | "events" => Key::Events,
+                    "Events" => Key::LookupEvents,
+                    "events" => Key::LogEvents,
                     "detail" => Key::Detail,
                     "detail-type" => Key::DetailType,
                     "eventName" => Key::EventName,
@@ -1019,11 +1027,13 @@ fn document(bytes: &[u8], source: &str, line: Option<u64>, limits: &Limits, sink
 
 /// Documents written one after another (`cat` of CloudTrail files, which end
 /// without a newline; `jq` without `-c`): when `bytes`, refused as one document
-/// with `err` ("trailing characters"), is two or more objects or arrays and
-/// nothing else, each is handled as a document at its own line; `true` then.
-/// `false` (nothing reported) otherwise: the caller goes on as before (a broken
-/// first line of JSON lines, say, whose pieces may parse as a number and a
-/// string, is not a stream of documents).
+/// with `err` ("trailing characters"), begins with two or more objects or arrays,
+/// each is handled as a document at its own line, and `true`. What follows them,
+/// if anything (a cut-off last file, junk), is read as JSON lines when a line of
+/// it is an object on its own (records after a bad line are not lost), else
+/// reported as one rejection at its line. `false` (nothing reported) when `bytes`
+/// does not begin with two documents: the caller goes on as before (a cut-off
+/// first line of JSON lines may parse as a number and a string).
 fn concatenated(
     bytes: &[u8],
     err: &serde_json::Error,
@@ -1039,13 +1049,23 @@ fn concatenated(
         return false;
     };
     let documents = || serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
-    // First the whole stream is checked, holding nothing (a line of a million
-    // `{}` is not kept whole); then read.
-    let mut count = 0usize;
-    for v in documents() {
-        match v {
-            Ok(v) if v.get().starts_with(['{', '[']) => count += 1,
-            _ => return false,
+    // First the leading documents are counted, holding nothing (a line of a
+    // million `{}` is not kept whole), and where what follows them begins.
+    let (mut count, mut tail) = (0usize, None);
+    let mut stream = documents();
+    loop {
+        let before = stream.byte_offset();
+        match stream.next() {
+            None => break,
+            Some(Ok(v)) if v.get().starts_with(['{', '[']) => count += 1,
+            Some(Ok(_)) => {
+                tail = Some((before, None));
+                break;
+            }
+            Some(Err(e)) => {
+                tail = Some((before, Some(e)));
+                break;
+            }
         }
     }
     if count < 2 {
@@ -1053,25 +1073,57 @@ fn concatenated(
     }
     // Line numbers counted on from the last value's, not from the start.
     let (mut line, mut counted_to) = (first, 0usize);
-    let mut stream = documents();
-    loop {
-        let before = stream.byte_offset();
-        let Some(Ok(raw)) = stream.next() else {
-            break;
-        };
-        let start = text[before..]
+    let mut line_at = |offset: usize| {
+        let start = text[offset..]
             .find(|c: char| !c.is_ascii_whitespace())
-            .map_or(before, |i| before + i);
+            .map_or(offset, |i| offset + i);
         let newlines = text.as_bytes()[counted_to..start]
             .iter()
             .filter(|b| **b == b'\n')
             .count();
         line = line.map(|l| l + newlines as u64);
         counted_to = start;
-        let loc = at(source, line);
+        (line, start)
+    };
+    let mut stream = documents();
+    for _ in 0..count {
+        let before = stream.byte_offset();
+        let Some(Ok(raw)) = stream.next() else {
+            break;
+        };
+        let loc = at(source, line_at(before).0);
         match serde_json::from_str::<Node>(raw.get()) {
             Ok(node) => handle(node, raw.get(), &loc, 0, limits, sink),
             Err(e) => sink.rejected(&loc, &Unparsed::Json(e).to_string()),
+        }
+    }
+    if let Some((offset, e)) = tail {
+        let (tail_line, start) = line_at(offset);
+        let rest = &text.as_bytes()[start..];
+        let object_alone = rest.split(|b| *b == b'\n').any(|l| {
+            let l = trim_line(l);
+            l.len() > 2
+                && l.first() == Some(&b'{')
+                && serde_json::from_slice::<&RawValue>(l).is_ok()
+        });
+        if object_alone {
+            for (i, l) in rest.split(|b| *b == b'\n').enumerate() {
+                if !is_blank(l) {
+                    document(
+                        trim_line(l),
+                        source,
+                        tail_line.map(|t| t + i as u64),
+                        limits,
+                        sink,
+                    );
+                }
+            }
+        } else {
+            let why = e.map_or_else(
+                || "after the documents, a value that is not an object or an array".to_owned(),
+                |e| Unparsed::Json(e).to_string(),
+            );
+            sink.rejected(&at(source, tail_line), &why);
         }
     }
     true
@@ -1139,8 +1191,20 @@ fn handle(
             detail_type: true,
             ..
         }) => envelope(detail, loc, limits, sink),
+        // lookup-events lists the newest first: read oldest first, as the
+        // windows and first-seen detections expect (each keeps its own place).
         Node::Object(Probe {
-            events: Some(Some(items)),
+            lookup_events: Some(Some(items)),
+            ..
+        }) => {
+            let mut l = loc.clone();
+            for (i, item) in items.into_iter().enumerate().rev() {
+                l.record = Some(i + 1);
+                exported(item, &l, limits, sink);
+            }
+        }
+        Node::Object(Probe {
+            log_events: Some(Some(items)),
             ..
         }) => {
             let mut l = loc.clone();
@@ -1154,24 +1218,36 @@ fn handle(
 }
 
 /// An item of an AWS CLI export: `lookup-events` gives each record as the JSON
-/// text of `CloudTrailEvent`, CloudWatch Logs (a trail delivering to a log group)
-/// as the text of `message`.
+/// text of `CloudTrailEvent` (already an object after `jq '... |= fromjson'`),
+/// CloudWatch Logs (a trail, or an EventBridge rule, delivering to a log group)
+/// as the text of `message`. Text that is not JSON is rejected, as a malformed
+/// line is.
 fn exported(item: &RawValue, loc: &Location, limits: &Limits, sink: &mut impl Sink) {
     #[derive(Deserialize)]
     struct Exported<'a> {
         #[serde(rename = "CloudTrailEvent", borrow, default)]
-        cloudtrail_event: Option<std::borrow::Cow<'a, str>>,
+        cloudtrail_event: Option<&'a RawValue>,
         #[serde(borrow, default)]
-        message: Option<std::borrow::Cow<'a, str>>,
+        message: Option<&'a RawValue>,
     }
-    let text = match serde_json::from_str::<Exported>(item.get()) {
+    // `CloudTrailEvent` is always a record; a log group's `message` may be any
+    // text (an application's log line is not CloudTrail, not malformed input).
+    let (raw, always_a_record) = match serde_json::from_str::<Exported>(item.get()) {
         Ok(Exported {
-            cloudtrail_event: Some(t),
+            cloudtrail_event: Some(r),
             ..
-        })
-        | Ok(Exported {
-            message: Some(t), ..
-        }) => t,
+        }) => (r, true),
+        Ok(Exported {
+            message: Some(r), ..
+        }) => (r, false),
+        _ => return sink.not_cloudtrail(loc),
+    };
+    let text: std::borrow::Cow<'_, str> = match raw.get().as_bytes().first() {
+        Some(b'"') => match serde_json::from_str::<String>(raw.get()) {
+            Ok(t) => t.into(),
+            Err(_) => return sink.not_cloudtrail(loc),
+        },
+        Some(b'{') => raw.get().into(),
         _ => return sink.not_cloudtrail(loc),
     };
     match serde_json::from_str::<Node>(&text) {
@@ -1180,6 +1256,12 @@ fn exported(item: &RawValue, loc: &Location, limits: &Limits, sink: &mut impl Si
                 sink.record(loc, &text);
             }
         }
+        Ok(Node::Object(Probe {
+            detail: Some(detail),
+            detail_type: true,
+            ..
+        })) => envelope(detail, loc, limits, sink),
+        Err(e) if always_a_record => sink.rejected(loc, &Unparsed::Json(e).to_string()),
         _ => sink.not_cloudtrail(loc),
     }
 }

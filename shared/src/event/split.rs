@@ -99,7 +99,13 @@ fn first_line(file: File, limits: &Limits, limit: u64) -> Option<(u64, u64)> {
             .take(BUFFER as u64)
             .read_to_end(&mut head)
             .ok()?;
-        if before == 0 && head.starts_with(&[0x1f, 0x8b]) {
+        // Gzip, and UTF-16 (one rejection for the whole file, as read whole), are
+        // not cut.
+        if before == 0
+            && (head.starts_with(&[0x1f, 0x8b])
+                || head.starts_with(&[0xFF, 0xFE])
+                || head.starts_with(&[0xFE, 0xFF]))
+        {
             return None;
         }
         while let Some(i) = memchr::memchr(b'\n', &head[scanned..]) {
