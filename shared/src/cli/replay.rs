@@ -705,11 +705,16 @@ fn chosen_detections(disable: &[String], only: &[String]) -> Result<Vec<String>,
     } else {
         ("--only", only)
     };
+    let named = !ids.is_empty();
     let ids: Vec<&str> = ids
         .iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .collect();
+    // `--only "$UNSET"` would run nothing and pass: an option given names an id.
+    if named && ids.is_empty() {
+        return Err(vec![format!("{option}: no detection id given")]);
+    }
     let problems: Vec<String> = ids
         .iter()
         .filter(|id| !known.contains(id))

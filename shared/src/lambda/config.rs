@@ -22,9 +22,9 @@ pub const ENV_LATENESS: &str = "TRAILWATCH_LATENESS_SECS";
 /// `engine::CLAIM_LEASE_SECS`): keep it above the function's timeout.
 pub const ENV_CLAIM_LEASE: &str = "TRAILWATCH_CLAIM_LEASE_SECS";
 /// The longest lease: Lambda retries an asynchronous event twice, about one and
-/// then two minutes after the attempt before; a lease shorter than the gaps lets
-/// each retry deliver what the attempt before it claimed and died holding.
-pub const MAX_CLAIM_LEASE_SECS: i64 = 90;
+/// then two minutes after the attempt before; a lease no longer than the first
+/// gap lets each retry deliver what the attempt before it claimed and died holding.
+pub const MAX_CLAIM_LEASE_SECS: i64 = 60;
 pub const ENV_METRICS: &str = "TRAILWATCH_METRICS";
 /// The name prefix of trailwatch's own resources (the stack name in the templates).
 pub const ENV_RESOURCE_PREFIX: &str = "TRAILWATCH_RESOURCE_PREFIX";
@@ -391,7 +391,7 @@ pub(super) mod tests {
                     "600",
                 ),
                 (ENV_LATENESS, "0"),
-                (ENV_CLAIM_LEASE, "90"),
+                (ENV_CLAIM_LEASE, "45"),
                 ("PATH", "/usr/bin"),
             ]),
         )
@@ -404,7 +404,7 @@ pub(super) mod tests {
             600
         );
         assert_eq!(c.settings.window.lateness_secs, 0);
-        assert_eq!(c.settings.lease_secs(), 90);
+        assert_eq!(c.settings.lease_secs(), 45);
         assert!(c.metrics);
     }
 

@@ -707,6 +707,12 @@ const IDENTITY_NAME_FIELDS: &[&str] = &[
     "userIdentity.sessionContext.sessionIssuer.arn",
 ];
 
+/// The principal id fields: IAM's unique ids are unique across accounts.
+const PRINCIPAL_ID_FIELDS: &[&str] = &[
+    "userIdentity.principalId",
+    "userIdentity.sessionContext.sessionIssuer.principalId",
+];
+
 /// The identity ARN fields: an ARN that writes its account id pins it.
 const IDENTITY_ARN_FIELDS: &[&str] = &[
     "userIdentity.arn",
@@ -730,15 +736,21 @@ const ACCOUNT_FIELDS: &[&str] = &[
 fn identity_without_account(keys: &[(String, Vec<String>)]) -> Option<&str> {
     let literal_account = |v: &str| v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit());
     let arn_account = |v: &str| v.split(':').nth(4).is_some_and(literal_account);
+    // A principal id that begins with IAM's unique id (`AROA...:*`, `AIDA...*`),
+    // or the root user's, which is the account id.
     let unique_id = |v: &str| {
-        let id = v.split(':').next().unwrap_or("");
-        id.len() >= 16 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+        let id = v.split([':', '*', '?']).next().unwrap_or("");
+        literal_account(v)
+            || (id.len() >= 16
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
     };
     let pinned = keys.iter().any(|(path, values)| {
         let path = path.as_str();
         (ACCOUNT_FIELDS.contains(&path) && values.iter().all(|v| literal_account(v)))
             || (IDENTITY_ARN_FIELDS.contains(&path) && values.iter().all(|v| arn_account(v)))
-            || (path == "userIdentity.principalId" && values.iter().all(|v| unique_id(v)))
+            || (PRINCIPAL_ID_FIELDS.contains(&path) && values.iter().all(|v| unique_id(v)))
     });
     if pinned {
         return None;

@@ -408,6 +408,9 @@ fn an_identity_without_its_account_is_warned_of() {
         "\"userIdentity.userName\" = \"ci\"\n\"userIdentity.accountId\" = \"111122223333\"",
         "\"userIdentity.userName\" = \"ci\"\n\"userIdentity.accountId\" = [\"111122223333\", \"444455556666\"]",
         r#""userIdentity.principalId" = "AROAEXAMPLEEXAMPLE12:*""#,
+        r#""userIdentity.principalId" = "AROAEXAMPLEEXAMPLE12*""#,
+        r#""userIdentity.principalId" = "111122223333""#,
+        "\"userIdentity.sessionContext.sessionIssuer.userName\" = \"ci\"\n\"userIdentity.sessionContext.sessionIssuer.principalId\" = \"AROAEXAMPLEEXAMPLE12\"",
         r#""userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/TerraformCI/*""#,
         r#""sourceIPAddress" = "203.0.113.7""#,
     ] {
