@@ -335,9 +335,25 @@ fn exports_and_streams_keep_what_they_can() {
         stderr(&out)
     );
     assert_eq!(fired(&out).len(), 2, "{}", stderr(&out));
+    // One complete file before the cut one, and a null among documents (jq
+    // printing a missing field), keep theirs too.
+    let one = format!("{}{cut}", log(STOP_LOGGING));
+    let out = replay(&[&tmp("one-cut.json", one.as_bytes())], &[]);
+    assert!(
+        summary(&out).contains("1 records read, 1 rejected"),
+        "{}",
+        stderr(&out)
+    );
+    let with_null = format!("{STOP_LOGGING}null{DESCRIBE}{second}\n");
+    let out = replay(&[&tmp("with-null.json", with_null.as_bytes())], &[]);
+    assert!(
+        summary(&out).contains("3 records read, 0 rejected, 1 not CloudTrail"),
+        "{}",
+        stderr(&out)
+    );
 
-    // Newest first, as lookup-events lists them: a StopLogging after the
-    // DescribeTrails of the same caller... read in time order.
+    // Newest first, as lookup-events lists them: two StopLogging calls half an
+    // hour apart are read in time order.
     let quoted = |r: &str| serde_json::to_string(r).unwrap();
     let later = STOP_LOGGING
         .replace(

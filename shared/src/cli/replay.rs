@@ -711,8 +711,9 @@ fn chosen_detections(disable: &[String], only: &[String]) -> Result<Vec<String>,
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .collect();
-    // `--only "$UNSET"` would run nothing and pass: an option given names an id.
-    if named && ids.is_empty() {
+    // `--only "$UNSET"` would run nothing and pass: it must name an id (an empty
+    // `--disable` disables nothing, as before).
+    if named && ids.is_empty() && option == "--only" {
         return Err(vec![format!("{option}: no detection id given")]);
     }
     let problems: Vec<String> = ids

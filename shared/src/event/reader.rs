@@ -1026,14 +1026,15 @@ fn document(bytes: &[u8], source: &str, line: Option<u64>, limits: &Limits, sink
 }
 
 /// Documents written one after another (`cat` of CloudTrail files, which end
-/// without a newline; `jq` without `-c`): when `bytes`, refused as one document
-/// with `err` ("trailing characters"), begins with two or more objects or arrays,
-/// each is handled as a document at its own line, and `true`. What follows them,
-/// if anything (a cut-off last file, junk), is read as JSON lines when a line of
-/// it is an object on its own (records after a bad line are not lost), else
-/// reported as one rejection at its line. `false` (nothing reported) when `bytes`
-/// does not begin with two documents: the caller goes on as before (a cut-off
-/// first line of JSON lines may parse as a number and a string).
+/// without a newline; `jq` without `-c`, which may print a `null` among them):
+/// when `bytes`, refused as one document with `err` ("trailing characters"),
+/// begins with an object or an array, each value is handled as a document at its
+/// own line (a scalar is not CloudTrail), and `true`. What cannot be read after
+/// them, if anything (a cut-off last file, junk), is read as JSON lines when a
+/// line of it is an object on its own (records after a bad line are not lost),
+/// else reported as one rejection at its line. `false` (nothing reported) when
+/// `bytes` does not begin with a document: the caller goes on as before (a
+/// cut-off first line of JSON lines may parse as a number and a string).
 fn concatenated(
     bytes: &[u8],
     err: &serde_json::Error,
@@ -1049,26 +1050,26 @@ fn concatenated(
         return false;
     };
     let documents = || serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
-    // First the leading documents are counted, holding nothing (a line of a
-    // million `{}` is not kept whole), and where what follows them begins.
+    // First the values are counted, holding nothing (a line of a million `{}` is
+    // not kept whole), up to where what follows them cannot be read. The first
+    // must be an object or an array: a cut-off first line of JSON lines may
+    // parse as a number and a string, and is no stream of documents.
     let (mut count, mut tail) = (0usize, None);
     let mut stream = documents();
     loop {
         let before = stream.byte_offset();
         match stream.next() {
             None => break,
-            Some(Ok(v)) if v.get().starts_with(['{', '[']) => count += 1,
-            Some(Ok(_)) => {
-                tail = Some((before, None));
-                break;
-            }
+            Some(Ok(v)) if count > 0 || v.get().starts_with(['{', '[']) => count += 1,
+            Some(Ok(_)) => return false,
             Some(Err(e)) => {
-                tail = Some((before, Some(e)));
+                tail = Some((before, e));
                 break;
             }
         }
     }
-    if count < 2 {
+    // One document alone would have parsed; one and a tail is worth keeping.
+    if count == 0 {
         return false;
     }
     // Line numbers counted on from the last value's, not from the start.
@@ -1119,11 +1120,7 @@ fn concatenated(
                 }
             }
         } else {
-            let why = e.map_or_else(
-                || "after the documents, a value that is not an object or an array".to_owned(),
-                |e| Unparsed::Json(e).to_string(),
-            );
-            sink.rejected(&at(source, tail_line), &why);
+            sink.rejected(&at(source, tail_line), &Unparsed::Json(e).to_string());
         }
     }
     true

@@ -738,9 +738,10 @@ fn identity_without_account(keys: &[(String, Vec<String>)]) -> Option<&str> {
     let arn_account = |v: &str| v.split(':').nth(4).is_some_and(literal_account);
     // A principal id that begins with IAM's unique id (`AROA...:*`, `AIDA...*`),
     // or the root user's, which is the account id.
+    // A federated user's is `<account id>:<name>`.
     let unique_id = |v: &str| {
         let id = v.split([':', '*', '?']).next().unwrap_or("");
-        literal_account(v)
+        literal_account(id)
             || (id.len() >= 16
                 && id
                     .bytes()

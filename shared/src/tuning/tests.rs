@@ -410,6 +410,7 @@ fn an_identity_without_its_account_is_warned_of() {
         r#""userIdentity.principalId" = "AROAEXAMPLEEXAMPLE12:*""#,
         r#""userIdentity.principalId" = "AROAEXAMPLEEXAMPLE12*""#,
         r#""userIdentity.principalId" = "111122223333""#,
+        r#""userIdentity.principalId" = "111122223333:alice""#,
         "\"userIdentity.sessionContext.sessionIssuer.userName\" = \"ci\"\n\"userIdentity.sessionContext.sessionIssuer.principalId\" = \"AROAEXAMPLEEXAMPLE12\"",
         r#""userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/TerraformCI/*""#,
         r#""sourceIPAddress" = "203.0.113.7""#,
