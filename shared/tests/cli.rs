@@ -297,6 +297,17 @@ fn aws_cli_exports_are_read() {
     );
     let out = replay(&[&tmp("logs.json", logs.as_bytes())], &[]);
     assert_eq!(fired(&out).len(), 2, "{}", stderr(&out));
+    // lookup-events items one per line (`jq -c '.Events[]'`).
+    let items = format!(
+        "{{\"EventId\": \"9d7c2a41\", \"EventName\": \"StopLogging\", \"CloudTrailEvent\": {quoted}}}\n"
+    );
+    let out = replay(&[&tmp("items.jsonl", items.as_bytes())], &[]);
+    assert_eq!(fired(&out).len(), 2, "{}", stderr(&out));
+    assert!(
+        summary(&out).contains("1 records read, 0 rejected, 0 not CloudTrail"),
+        "{}",
+        stderr(&out)
+    );
 
     let utf16: Vec<u8> = [0xFF, 0xFE]
         .into_iter()

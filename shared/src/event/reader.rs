@@ -832,6 +832,9 @@ struct Probe<'a> {
     log_events: Option<Option<Vec<&'a RawValue>>>,
     detail: Option<&'a RawValue>,
     detail_type: bool,
+    /// `CloudTrailEvent`: an item of a lookup-events export on its own
+    /// (`jq -c '.Events[]'`).
+    cloudtrail_event: bool,
     event_name: bool,
     event_source: bool,
 }
@@ -927,6 +930,7 @@ impl<'de> de::Visitor<'de> for NodeVisitor {
                 Key::DetailType => flag(&mut p.detail_type, &mut map)?,
                 Key::EventName => flag(&mut p.event_name, &mut map)?,
                 Key::EventSource => flag(&mut p.event_source, &mut map)?,
+                Key::CloudTrailEvent => flag(&mut p.cloudtrail_event, &mut map)?,
                 Key::Other => {
                     map.next_value::<de::IgnoredAny>()?;
                     false
@@ -956,6 +960,7 @@ enum Key {
     DetailType,
     EventName,
     EventSource,
+    CloudTrailEvent,
     Other,
 }
 
@@ -976,6 +981,7 @@ impl<'de> Deserialize<'de> for Key {
                     "detail-type" => Key::DetailType,
                     "eventName" => Key::EventName,
                     "eventSource" => Key::EventSource,
+                    "CloudTrailEvent" => Key::CloudTrailEvent,
                     _ => Key::Other,
                 })
             }
@@ -1197,7 +1203,7 @@ fn handle(
             let mut l = loc.clone();
             for (i, item) in items.into_iter().enumerate().rev() {
                 l.record = Some(i + 1);
-                exported(item, &l, limits, sink);
+                exported(item.get(), &l, limits, sink);
             }
         }
         Node::Object(Probe {
@@ -1207,9 +1213,13 @@ fn handle(
             let mut l = loc.clone();
             for (i, item) in items.into_iter().enumerate() {
                 l.record = Some(i + 1);
-                exported(item, &l, limits, sink);
+                exported(item.get(), &l, limits, sink);
             }
         }
+        Node::Object(Probe {
+            cloudtrail_event: true,
+            ..
+        }) => exported(text, loc, limits, sink),
         Node::Object(_) => sink.not_cloudtrail(loc),
     }
 }
@@ -1219,7 +1229,7 @@ fn handle(
 /// CloudWatch Logs (a trail, or an EventBridge rule, delivering to a log group)
 /// as the text of `message`. Text that is not JSON is rejected, as a malformed
 /// line is.
-fn exported(item: &RawValue, loc: &Location, limits: &Limits, sink: &mut impl Sink) {
+fn exported(item: &str, loc: &Location, limits: &Limits, sink: &mut impl Sink) {
     #[derive(Deserialize)]
     struct Exported<'a> {
         #[serde(rename = "CloudTrailEvent", borrow, default)]
@@ -1229,7 +1239,7 @@ fn exported(item: &RawValue, loc: &Location, limits: &Limits, sink: &mut impl Si
     }
     // `CloudTrailEvent` is always a record; a log group's `message` may be any
     // text (an application's log line is not CloudTrail, not malformed input).
-    let (raw, always_a_record) = match serde_json::from_str::<Exported>(item.get()) {
+    let (raw, always_a_record) = match serde_json::from_str::<Exported>(item) {
         Ok(Exported {
             cloudtrail_event: Some(r),
             ..
