@@ -489,6 +489,37 @@ fn disabled_detections_do_not_fire() {
     assert_eq!(fired(&out), ["cloudtrail-log-suspended"]);
 }
 
+/// From a UX review: `--exit-code N` makes notified findings fail a CI step.
+#[test]
+fn exit_code_on_findings() {
+    let stop = tmp("stop-exit.json", STOP_LOGGING.as_bytes());
+    let quiet = tmp("describe-exit.json", DESCRIBE.as_bytes());
+    assert_eq!(
+        replay(&[&stop], &["--exit-code", "3"]).status.code(),
+        Some(3)
+    );
+    assert_eq!(
+        replay(&[&quiet], &["--exit-code", "3"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(replay(&[&stop], &[]).status.code(), Some(0));
+    // A rejected input under --strict says so first.
+    let bad = tmp(
+        "bad-exit.jsonl",
+        format!("{STOP_LOGGING}\n{{oops\n").as_bytes(),
+    );
+    assert_eq!(
+        replay(&[&bad], &["--exit-code", "3", "--strict"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        replay(&[&bad], &["--exit-code", "3"]).status.code(),
+        Some(3)
+    );
+}
+
 /// From a UX review: `--only` runs the detections it names and no other; ids
 /// are trimmed (`--disable "a, b"`), and every unknown one is reported with the
 /// nearest known id.

@@ -30,6 +30,11 @@ pub struct Args {
     /// Exit with status 1 if any input was rejected (malformed, oversized, unreadable).
     #[arg(long)]
     strict: bool,
+    /// Exit with this status when any finding is notified (for CI, as `--exit-code
+    /// 3`: 1 and 2 already mean rejected input and errors); a rejected input under
+    /// --strict still exits 1. 0, the default: findings do not change the status.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    exit_code: u8,
     /// Detection ids not to run (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     disable: Vec<String>,
@@ -933,8 +938,11 @@ fn execute<S: Store>(
             );
         }
     }
+    let notified: u64 = c.findings.values().sum();
     let code = if args.strict && c.rejected > 0 {
         EXIT_REJECTED
+    } else if notified > 0 && args.exit_code != 0 {
+        i32::from(args.exit_code)
     } else {
         EXIT_OK
     };
