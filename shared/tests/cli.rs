@@ -644,6 +644,37 @@ fn replay_into_a_closed_pipe_exits_quietly() {
     );
 }
 
+/// From a UX review: `list ID` shows a detection whole; an unknown id is named
+/// with the nearest known one.
+#[test]
+fn list_shows_the_named_detections_whole() {
+    let out = run(&["list", "cloudtrail-log-suspended"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for part in [
+        "cloudtrail-log-suspended (high, stateless)",
+        "False positives:",
+        "Next steps:",
+        "events/cloudtrail-log-suspended/",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    assert!(!text.contains("cloudtrail-log-deleted"), "{text}");
+    let out = run(
+        &["list", "--format", "json", "cloudtrail-log-suspended"],
+        None,
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().map(Vec::len), Some(1));
+    let out = run(&["list", "cloudtrail-log-suspend"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean \"cloudtrail-log-suspended\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn readme_detection_table_is_the_generated_one() {
     let readme =

@@ -74,10 +74,41 @@ fn needs(m: &Meta) -> &'static str {
     }
 }
 
-pub fn run(format: ListFormat) -> i32 {
+pub fn run(format: ListFormat, ids: &[String]) -> i32 {
+    let table = if ids.is_empty() {
+        render(format, &metas())
+    } else {
+        let mut chosen = Vec::new();
+        let mut unknown = false;
+        for id in ids {
+            match metas().into_iter().find(|m| m.id == id.trim()) {
+                Some(m) => chosen.push(m),
+                None => {
+                    unknown = true;
+                    let known: Vec<&str> = metas().iter().map(|m| m.id).collect();
+                    let hint = super::nearest_id(id, &known)
+                        .map_or(String::new(), |k| format!("; did you mean {k:?}?"));
+                    eprintln!(
+                        "trailwatch: unknown detection id {:?}{hint} (see `trailwatch list`)",
+                        crate_one_line(id)
+                    );
+                }
+            }
+        }
+        if unknown {
+            return EXIT_ERROR;
+        }
+        match format {
+            ListFormat::Text => chosen
+                .iter()
+                .map(|m| detail(m))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => render(format, &chosen),
+        }
+    };
     // Written in one go: `trailwatch list | head` closing the pipe early is not an
     // error (println! would panic on the broken pipe).
-    let table = render(format);
     match std::io::stdout().lock().write_all(table.as_bytes()) {
         Ok(()) => EXIT_OK,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
@@ -88,9 +119,44 @@ pub fn run(format: ListFormat) -> i32 {
     }
 }
 
-fn render(format: ListFormat) -> String {
+fn crate_one_line(s: &str) -> String {
+    trailwatch::sanitize::one_line(s, 100)
+}
+
+fn metas() -> Vec<&'static Meta> {
+    catalog::ALL.iter().map(|d| d.meta()).collect()
+}
+
+/// One detection whole, for a person deciding what it means when it fires.
+fn detail(m: &Meta) -> String {
     let mut out = String::new();
-    let metas: Vec<&Meta> = catalog::ALL.iter().map(|d| d.meta()).collect();
+    let _ = writeln!(out, "{} ({}, {})", m.id, m.severity.as_str(), kind(m));
+    let _ = writeln!(out, "  {}", m.title);
+    let _ = writeln!(out, "  function group: {}", m.group);
+    let _ = writeln!(out, "  events: {}", events(m));
+    if !m.attack.is_empty() {
+        let _ = writeln!(out, "  ATT&CK: {}", m.attack.join(", "));
+    }
+    let _ = writeln!(out, "\n  {}", m.description);
+    if !m.false_positives.is_empty() {
+        let _ = writeln!(out, "\n  False positives:");
+        for f in m.false_positives {
+            let _ = writeln!(out, "  - {f}");
+        }
+    }
+    let _ = writeln!(out, "\n  Next steps: {}", m.next_steps);
+    if !m.origins.is_empty() {
+        let _ = writeln!(out, "\n  Origins:");
+        for o in m.origins {
+            let _ = writeln!(out, "  - {o}");
+        }
+    }
+    let _ = writeln!(out, "\n  Samples: events/{}/ (in the source tree)", m.id);
+    out
+}
+
+fn render(format: ListFormat, metas: &[&Meta]) -> String {
+    let mut out = String::new();
     match format {
         ListFormat::Text => {
             let w = metas.iter().map(|m| m.id.len()).max().unwrap_or(0);
@@ -99,7 +165,7 @@ fn render(format: ListFormat) -> String {
                 "{:<w$}  {:<8}  {:<10}  TITLE / EVENTS",
                 "ID", "SEVERITY", "KIND"
             );
-            for m in &metas {
+            for m in metas {
                 let _ = writeln!(
                     out,
                     "{:<w$}  {:<8}  {:<10}  {}",
@@ -117,7 +183,7 @@ fn render(format: ListFormat) -> String {
                 "| id | severity | title | events | kind | needs | ATT&CK |"
             );
             let _ = writeln!(out, "|---|---|---|---|---|---|---|");
-            for m in &metas {
+            for m in metas {
                 let _ = writeln!(
                     out,
                     "| `{}` | {} | {} | {} | {} | {} | {} |",

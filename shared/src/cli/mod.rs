@@ -37,12 +37,16 @@ enum Command {
     /// Check, push or print a tuning file (modes, overrides, suppressions, dedup).
     #[command(subcommand)]
     Tuning(tuning::Command),
-    /// List the detections.
+    /// List the detections, or show the named ones whole (description, false
+    /// positives, next steps, origins, samples).
     List {
         /// text: one block per detection; markdown: the README's table; json: one
         /// object per detection, with its triggers, window and origins.
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
+        /// Detection ids to show (all of them when none).
+        #[arg(value_name = "ID")]
+        ids: Vec<String>,
     },
 }
 
@@ -73,8 +77,37 @@ pub fn main() -> i32 {
         Command::Replay(args) => replay::run(*args),
         Command::Generate(args) => generate::run(args),
         Command::Tuning(cmd) => tuning::run(cmd),
-        Command::List { format } => list::run(format),
+        Command::List { format, ids } => list::run(format, &ids),
     }
+}
+
+/// The known id closest to `id` by edits (at most a third of its length), if any.
+pub(crate) fn nearest_id<'k>(id: &str, known: &[&'k str]) -> Option<&'k str> {
+    fn edits(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    }
+    let id = id
+        .chars()
+        .take(100)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    known
+        .iter()
+        .map(|k| (edits(&id, k), *k))
+        .min()
+        .filter(|(d, _)| *d <= id.chars().count().div_ceil(3))
+        .map(|(_, k)| k)
 }
 
 /// Paths given on the command line; none means stdin.

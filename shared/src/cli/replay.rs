@@ -725,8 +725,8 @@ fn chosen_detections(disable: &[String], only: &[String]) -> Result<Vec<String>,
         .iter()
         .filter(|id| !known.contains(id))
         .map(|id| {
-            let hint =
-                nearest(id, &known).map_or(String::new(), |k| format!("; did you mean {k:?}?"));
+            let hint = super::nearest_id(id, &known)
+                .map_or(String::new(), |k| format!("; did you mean {k:?}?"));
             format!(
                 "{option}: unknown detection id {:?}{hint} (see `trailwatch list`)",
                 one_line(id, 100)
@@ -744,35 +744,6 @@ fn chosen_detections(disable: &[String], only: &[String]) -> Result<Vec<String>,
         .filter(|k| !ids.contains(k))
         .map(|k| (*k).to_owned())
         .collect())
-}
-
-/// The known id closest to `id` by edits (at most a third of its length), if any.
-fn nearest<'k>(id: &str, known: &[&'k str]) -> Option<&'k str> {
-    fn edits(a: &str, b: &str) -> usize {
-        let b: Vec<char> = b.chars().collect();
-        let mut row: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut prev = row[0];
-            row[0] = i + 1;
-            for (j, cb) in b.iter().enumerate() {
-                let cur = row[j + 1];
-                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-                prev = cur;
-            }
-        }
-        row[b.len()]
-    }
-    let id = id
-        .chars()
-        .take(100)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    known
-        .iter()
-        .map(|k| (edits(&id, k), *k))
-        .min()
-        .filter(|(d, _)| *d <= id.chars().count().div_ceil(3))
-        .map(|(_, k)| k)
 }
 
 /// Replays `inputs` through every detection with `store` as the state: the same code
