@@ -120,19 +120,22 @@ impl Finding {
             self.title,
             self.detection_id
         );
-        let line = |s: &mut String, label: &str, value: &str| {
-            let _ = writeln!(s, "  {label:<12} {}", one_line(value, 300));
+        // The lines first, then written under one label width: the longest
+        // label of this finding, at least 12 and at most 24 characters.
+        let mut lines: Vec<(String, String)> = Vec::new();
+        let line = |lines: &mut Vec<(String, String)>, label: &str, value: &str| {
+            lines.push((label.to_owned(), one_line(value, 300)));
         };
         let mut who = self.actor.display.clone();
         if let Some(kind) = &self.actor.kind {
             who = format!("{who} ({kind})");
         }
-        line(&mut s, "actor", &who);
+        line(&mut lines, "actor", &who);
         if self.actor.key != self.actor.display {
-            line(&mut s, "actor key", &self.actor.key);
+            line(&mut lines, "actor key", &self.actor.key);
         }
         line(
-            &mut s,
+            &mut lines,
             "account",
             &format!(
                 "{}  region {}",
@@ -140,17 +143,17 @@ impl Finding {
                 or_dash(&self.region)
             ),
         );
-        line(&mut s, "source", or_dash(&self.source_ip));
-        line(&mut s, "user agent", or_dash(&self.user_agent));
+        line(&mut lines, "source", or_dash(&self.source_ip));
+        line(&mut lines, "user agent", or_dash(&self.user_agent));
         let when = match (&self.event_time.first, &self.event_time.last) {
             (Some(a), Some(b)) if a != b => format!("{a} .. {b}"),
             (Some(a), _) => a.clone(),
             _ => "-".into(),
         };
-        line(&mut s, "time", &when);
-        line(&mut s, "events", &self.event_names.join(", "));
+        line(&mut lines, "time", &when);
+        line(&mut lines, "events", &self.event_names.join(", "));
         if let Some(code) = &self.error_code {
-            line(&mut s, "error code", code);
+            line(&mut lines, "error code", code);
         }
         for (k, v) in &self.evidence.0 {
             let text = match v {
@@ -160,22 +163,42 @@ impl Finding {
             if self.repeats_header(k, &text) {
                 continue;
             }
-            line(&mut s, k.as_ref(), &text);
+            // Evidence keys read as words, as the other labels do.
+            line(&mut lines, &text_label(k), &text);
         }
-        line(&mut s, "event ids", &self.event_ids.join(", "));
+        line(&mut lines, "event ids", &self.event_ids.join(", "));
         if let Some(d) = self.disposition {
             let name = serde_json::to_value(d).ok();
             line(
-                &mut s,
+                &mut lines,
                 "disposition",
                 name.as_ref().and_then(|v| v.as_str()).unwrap_or("-"),
             );
         }
         if let Some(entry) = &self.dry_run_suppression {
-            line(&mut s, "dry run of", entry);
+            line(&mut lines, "dry run of", entry);
+        }
+        let width = lines
+            .iter()
+            .map(|(l, _)| l.chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp(TEXT_LABEL_MIN, TEXT_LABEL_MAX);
+        for (label, value) in &lines {
+            let _ = writeln!(s, "  {label:<width$} {value}");
         }
         s
     }
+}
+
+/// The narrowest and the widest label column of the text block.
+pub const TEXT_LABEL_MIN: usize = 12;
+pub const TEXT_LABEL_MAX: usize = 24;
+
+/// An evidence key as the text block labels it: `target_account` reads
+/// `target account`.
+pub fn text_label(key: &str) -> String {
+    key.replace('_', " ")
 }
 
 impl Finding {

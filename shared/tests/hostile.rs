@@ -42,11 +42,11 @@ const SNS_MAX_BYTES: usize = 256 * 1024;
 /// Characters of a value kept in text (finding.rs and message.rs cut at 300).
 const TEXT_VALUE_CHARS: usize = 300;
 
-/// The longest line `to_text` may write: two spaces, a label (padded to 12; the
-/// longest label here is shorter than 20), a space, a value of at most 300
-/// characters and the cut mark.
+/// The longest line `to_text` may write: two spaces, a label (padded to at most
+/// 24; the longest label here is shorter than that), a space, a value of at most
+/// 300 characters and the cut mark.
 fn text_line_max() -> usize {
-    2 + 20 + 1 + TEXT_VALUE_CHARS + CUT_MARK.chars().count()
+    2 + trailwatch::finding::TEXT_LABEL_MAX + 1 + TEXT_VALUE_CHARS + CUT_MARK.chars().count()
 }
 
 /// The longest line the e-mail text may write: a field label (at most 40) and the
@@ -511,7 +511,7 @@ fn expected_text_labels(f: &Finding) -> Vec<String> {
                 let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
                 !f.repeats_header(k, &text)
             })
-            .map(|(k, _)| k.to_string()),
+            .map(|(k, _)| trailwatch::finding::text_label(k)),
     );
     labels.push("event ids".into());
     labels
@@ -539,8 +539,18 @@ fn check_text(h: &Finding, innocent: &Finding, value_chars: usize, ctx: &str) {
             "{ctx}: one header and one line per field: {}",
             snip(&plain)
         );
+        // One label width per finding: its longest label, within bounds.
+        let width = labels
+            .iter()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0)
+            .clamp(
+                trailwatch::finding::TEXT_LABEL_MIN,
+                trailwatch::finding::TEXT_LABEL_MAX,
+            );
         for (line, label) in lines[1..].iter().zip(&labels) {
-            let prefix = format!("  {label:<12} ");
+            let prefix = format!("  {label:<width$} ");
             assert!(
                 line.starts_with(&prefix),
                 "{ctx}: line {} does not start with {prefix:?}",
