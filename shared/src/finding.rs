@@ -121,7 +121,7 @@ impl Finding {
             self.detection_id
         );
         // The lines first, then written under one label width: the longest
-        // label of this finding, at least 12 and at most 24 characters.
+        // label of this finding, at least 12 and at most 32 characters.
         let mut lines: Vec<(String, String)> = Vec::new();
         let line = |lines: &mut Vec<(String, String)>, label: &str, value: &str| {
             lines.push((label.to_owned(), one_line(value, 300)));
@@ -193,12 +193,33 @@ impl Finding {
 
 /// The narrowest and the widest label column of the text block.
 pub const TEXT_LABEL_MIN: usize = 12;
-pub const TEXT_LABEL_MAX: usize = 24;
+pub const TEXT_LABEL_MAX: usize = 32;
+
+/// The text block's own labels, which an evidence key must not read as.
+const HEADER_LABELS: &[&str] = &[
+    "actor",
+    "actor key",
+    "account",
+    "source",
+    "user agent",
+    "time",
+    "events",
+    "error code",
+    "event ids",
+    "disposition",
+    "dry run of",
+];
 
 /// An evidence key as the text block labels it: `target_account` reads
-/// `target account`.
+/// `target account`; a key that would then read as a header line's label
+/// (`user_agent` beside a different `user agent`) keeps its own spelling.
 pub fn text_label(key: &str) -> String {
-    key.replace('_', " ")
+    let words = key.replace('_', " ");
+    if HEADER_LABELS.contains(&words.as_str()) {
+        key.to_owned()
+    } else {
+        words
+    }
 }
 
 impl Finding {

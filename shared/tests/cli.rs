@@ -518,6 +518,28 @@ fn exit_code_on_findings() {
         replay(&[&bad], &["--exit-code", "3"]).status.code(),
         Some(3)
     );
+    // `| head` closing the pipe while findings are written keeps the status.
+    let records: String = (0..2000)
+        .map(|i| {
+            STOP_LOGGING.replace(
+                "8000-000000000001\",\"readOnly",
+                &format!("8000-{i:012}\",\"readOnly"),
+            ) + "\n"
+        })
+        .collect();
+    let many = tmp("many-exit.jsonl", records.as_bytes());
+    let mut child = std::process::Command::new(BIN)
+        .args(["replay", "--format", "jsonl", "--exit-code", "3"])
+        .arg(&many)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn trailwatch");
+    drop(child.stdout.take());
+    assert_eq!(
+        child.wait_with_output().expect("wait").status.code(),
+        Some(3)
+    );
 }
 
 /// From a UX review: `--only` runs the detections it names and no other; ids
@@ -666,6 +688,19 @@ fn list_shows_the_named_detections_whole() {
     );
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rows.as_array().map(Vec::len), Some(1));
+    // Comma lists, any letter case, each once.
+    let out = run(
+        &[
+            "list",
+            "--format",
+            "json",
+            "CloudTrail-Log-Suspended,cloudtrail-log-suspended",
+            "cloudtrail-log-deleted",
+        ],
+        None,
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.as_array().map(Vec::len), Some(2), "{rows}");
     let out = run(&["list", "cloudtrail-log-suspend"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(

@@ -78,10 +78,17 @@ pub fn run(format: ListFormat, ids: &[String]) -> i32 {
     let table = if ids.is_empty() {
         render(format, &metas())
     } else {
-        let mut chosen = Vec::new();
+        let mut chosen: Vec<&Meta> = Vec::new();
         let mut unknown = false;
+        // Ids as `--only` takes them: comma lists too, any letter case, once each.
+        let ids = ids
+            .iter()
+            .flat_map(|i| i.split(','))
+            .map(str::trim)
+            .filter(|i| !i.is_empty());
         for id in ids {
-            match metas().into_iter().find(|m| m.id == id.trim()) {
+            match metas().into_iter().find(|m| m.id.eq_ignore_ascii_case(id)) {
+                Some(m) if chosen.iter().any(|c| c.id == m.id) => {}
                 Some(m) => chosen.push(m),
                 None => {
                     unknown = true;

@@ -850,7 +850,13 @@ fn execute<S: Store>(
             eprintln!("trailwatch: {msg}");
             return EXIT_ERROR;
         }
-        return EXIT_OK;
+        // Findings were being written when the reader went away (`| head`):
+        // `--exit-code` still says so.
+        return if args.exit_code != 0 {
+            i32::from(args.exit_code)
+        } else {
+            EXIT_OK
+        };
     }
     if let Err(e) = flushed
         && e.kind() != std::io::ErrorKind::BrokenPipe
