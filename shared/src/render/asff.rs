@@ -72,13 +72,20 @@ impl Product {
     /// account id or region.
     pub fn of_finding(f: &Finding) -> Option<Product> {
         let region = region(f)?;
-        let partition = if region.starts_with("cn-") {
-            "aws-cn"
-        } else if region.starts_with("us-gov-") {
-            "aws-us-gov"
-        } else {
-            "aws"
-        };
+        // Region prefixes of the partitions other than commercial AWS (the ISO
+        // ones' longer prefixes first).
+        let partition = [
+            ("cn-", "aws-cn"),
+            ("us-gov-", "aws-us-gov"),
+            ("eusc-", "aws-eusc"),
+            ("us-isob-", "aws-iso-b"),
+            ("us-isof-", "aws-iso-f"),
+            ("us-iso-", "aws-iso"),
+            ("eu-isoe-", "aws-iso-e"),
+        ]
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, p)| p);
         Some(Product {
             partition: partition.to_owned(),
             region: region.to_owned(),
@@ -116,9 +123,17 @@ pub struct Resource {
     #[serde(rename = "Type")]
     pub kind: &'static str,
     pub id: String,
-    pub partition: String,
+    /// Only the partitions ASFF names (`aws`, `aws-cn`, `aws-us-gov`): another
+    /// would fail the import, and the field is optional.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+}
+
+/// `partition` when ASFF's `Resource.Partition` takes it.
+fn resource_partition(partition: &str) -> Option<String> {
+    matches!(partition, "aws" | "aws-cn" | "aws-us-gov").then(|| partition.to_owned())
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -335,7 +350,7 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
             "AWS::::Account:{}",
             source_account.unwrap_or(&product.account_id)
         ),
-        partition: product.partition.clone(),
+        partition: resource_partition(&product.partition),
         region: Some(finding_region.clone()),
     }];
     if f.actor.key.starts_with("arn:") {
@@ -349,7 +364,7 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
         resources.push(Resource {
             kind,
             id: text(&f.actor.key, 512),
-            partition: product.partition.clone(),
+            partition: resource_partition(&product.partition),
             region: None,
         });
     }
@@ -644,6 +659,25 @@ mod tests {
             now,
         );
         assert_eq!(a.region, "eu-west-1");
+        // From a review: the EU Sovereign Cloud's product is in its partition,
+        // and a resource there names none (ASFF knows three).
+        let f = finding(&stop().replace("eu-west-1", "eusc-de-east-1"));
+        let sovereign = Product::of_finding(&f).unwrap();
+        assert!(
+            sovereign
+                .arn()
+                .starts_with("arn:aws-eusc:securityhub:eusc-de-east-1:"),
+            "{}",
+            sovereign.arn()
+        );
+        let a = render(&f, &sovereign, now);
+        assert!(a.resources.iter().all(|r| r.partition.is_none()));
+        assert_eq!(
+            render(&finding(&stop()), &p, now).resources[0]
+                .partition
+                .as_deref(),
+            Some("aws")
+        );
     }
 
     #[test]
