@@ -213,25 +213,32 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     gz.finish().unwrap()
 }
 
-fn summary(out: &Output) -> String {
-    stderr(out)
+/// Asserts that the run's summary line (`N records read, ...`) contains
+/// `expected`; `ctx` says which case of a loop failed.
+fn assert_summary(out: &Output, expected: &str, ctx: &str) {
+    let summary = stderr(out)
         .lines()
         .rfind(|l| l.contains("records read"))
         .unwrap_or_default()
-        .to_owned()
+        .to_owned();
+    assert!(summary.contains(expected), "{ctx}: {}", stderr(out));
+}
+
+/// STOP_LOGGING with another event id, `tail` its last 12 characters.
+fn stop_logging_with_id(tail: &str) -> String {
+    STOP_LOGGING.replace(
+        "8000-000000000001\",\"readOnly",
+        &format!("8000-{tail}\",\"readOnly"),
+    )
 }
 
 /// From a review: values one after another with nothing between them are each
 /// read (`cat` of CloudTrail's files, which end without a newline, lost every
-/// record to one "trailing characters" rejection; `jq` without `-c` too), and
-/// what follows the last readable one is reported at its line.
+/// record to one "trailing characters" rejection; `jq` without `-c` too). A
+/// stream with a bad tail: `exports_and_streams_keep_what_they_can`.
 #[test]
 fn concatenated_documents_are_each_read() {
-    let second = STOP_LOGGING
-        .replace(
-            "8000-000000000001\",\"readOnly",
-            "8000-0000000000b1\",\"readOnly",
-        )
+    let second = stop_logging_with_id("0000000000b1")
         .replace("management-trail", "second-trail")
         .replace("10:15:00Z", "11:45:00Z");
     let log = |r: &str| format!("{{\"Records\":[{r}]}}");
@@ -240,11 +247,7 @@ fn concatenated_documents_are_each_read() {
     let out = replay(&[&tmp("cat.json.gz", &cat)], &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(fired(&out).len(), 4, "{}", stderr(&out));
-    assert!(
-        summary(&out).contains("2 records read, 0 rejected"),
-        "{}",
-        stderr(&out)
-    );
+    assert_summary(&out, "2 records read, 0 rejected", "");
 
     let pretty = |r: &str| {
         serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(r).unwrap())
@@ -253,22 +256,14 @@ fn concatenated_documents_are_each_read() {
     let jq = format!("{}\n{}\n", pretty(STOP_LOGGING), pretty(&second));
     let out = replay(&[&tmp("jq.json", jq.as_bytes())], &[]);
     assert_eq!(fired(&out).len(), 4, "{}", stderr(&out));
-    assert!(
-        summary(&out).contains("2 records read, 0 rejected"),
-        "{}",
-        stderr(&out)
-    );
+    assert_summary(&out, "2 records read, 0 rejected", "");
 
     // From the review of this change: JSON lines whose first line is a cut-off
     // piece that parses as values one after another (a number, a string) are not
     // a stream of documents; the lines after it are read as before.
     let cut = format!("123456789012\",\"type\":\"IAMUser\"}}}}\n{STOP_LOGGING}\n{second}\n");
     let out = replay(&[&tmp("cut.jsonl", cut.as_bytes())], &[]);
-    assert!(
-        summary(&out).contains("2 records read, 1 rejected"),
-        "{}",
-        stderr(&out)
-    );
+    assert_summary(&out, "2 records read, 1 rejected", "");
     assert_eq!(fired(&out).len(), 4, "{}", stderr(&out));
 }
 
@@ -286,11 +281,7 @@ fn aws_cli_exports_are_read() {
     );
     let out = replay(&[&tmp("lookup.json", lookup.as_bytes())], &[]);
     assert_eq!(fired(&out).len(), 2, "{}", stderr(&out));
-    assert!(
-        summary(&out).contains("1 records read, 1 rejected, 0 not CloudTrail"),
-        "{}",
-        stderr(&out)
-    );
+    assert_summary(&out, "1 records read, 1 rejected, 0 not CloudTrail", "");
     let logs = format!(
         r#"{{"events": [{{"logStreamName": "111122223333_CloudTrail_us-east-1", "timestamp": 1772446500000,
              "message": {quoted}, "ingestionTime": 1772446501000, "eventId": "1"}}], "searchedLogStreams": []}}"#
@@ -303,11 +294,7 @@ fn aws_cli_exports_are_read() {
     );
     let out = replay(&[&tmp("items.jsonl", items.as_bytes())], &[]);
     assert_eq!(fired(&out).len(), 2, "{}", stderr(&out));
-    assert!(
-        summary(&out).contains("1 records read, 0 rejected, 0 not CloudTrail"),
-        "{}",
-        stderr(&out)
-    );
+    assert_summary(&out, "1 records read, 0 rejected, 0 not CloudTrail", "");
 
     let utf16: Vec<u8> = [0xFF, 0xFE]
         .into_iter()
@@ -315,11 +302,7 @@ fn aws_cli_exports_are_read() {
         .collect();
     let out = replay(&[&tmp("utf16.json", &utf16)], &[]);
     assert!(stderr(&out).contains("UTF-16 text"), "{}", stderr(&out));
-    assert!(
-        summary(&out).contains("0 records read, 1 rejected"),
-        "{}",
-        stderr(&out)
-    );
+    assert_summary(&out, "0 records read, 1 rejected", "");
 }
 
 /// From the second review of the reader: concatenated CloudTrail files whose
@@ -330,48 +313,26 @@ fn aws_cli_exports_are_read() {
 #[test]
 fn exports_and_streams_keep_what_they_can() {
     let log = |r: &str| format!("{{\"Records\":[{r}]}}");
-    let second = STOP_LOGGING
-        .replace(
-            "8000-000000000001\",\"readOnly",
-            "8000-0000000000c1\",\"readOnly",
-        )
-        .replace("management-trail", "third-trail");
+    let second = stop_logging_with_id("0000000000c1").replace("management-trail", "third-trail");
     let cut = log(&second);
     let cut = &cut[..cut.len() / 2];
     let stream = format!("{}{}{cut}", log(STOP_LOGGING), log(DESCRIBE));
     let out = replay(&[&tmp("cat-cut.json", stream.as_bytes())], &[]);
-    assert!(
-        summary(&out).contains("2 records read, 1 rejected"),
-        "{}",
-        stderr(&out)
-    );
+    assert_summary(&out, "2 records read, 1 rejected", "");
     assert_eq!(fired(&out).len(), 2, "{}", stderr(&out));
     // One complete file before the cut one, and a null among documents (jq
     // printing a missing field), keep theirs too.
     let one = format!("{}{cut}", log(STOP_LOGGING));
     let out = replay(&[&tmp("one-cut.json", one.as_bytes())], &[]);
-    assert!(
-        summary(&out).contains("1 records read, 1 rejected"),
-        "{}",
-        stderr(&out)
-    );
+    assert_summary(&out, "1 records read, 1 rejected", "");
     let with_null = format!("{STOP_LOGGING}null{DESCRIBE}{second}\n");
     let out = replay(&[&tmp("with-null.json", with_null.as_bytes())], &[]);
-    assert!(
-        summary(&out).contains("3 records read, 0 rejected, 1 not CloudTrail"),
-        "{}",
-        stderr(&out)
-    );
+    assert_summary(&out, "3 records read, 0 rejected, 1 not CloudTrail", "");
 
     // Newest first, as lookup-events lists them: two StopLogging calls half an
     // hour apart are read in time order.
     let quoted = |r: &str| serde_json::to_string(r).unwrap();
-    let later = STOP_LOGGING
-        .replace(
-            "8000-000000000001\",\"readOnly",
-            "8000-0000000000d1\",\"readOnly",
-        )
-        .replace("10:15:00Z", "10:45:00Z");
+    let later = stop_logging_with_id("0000000000d1").replace("10:15:00Z", "10:45:00Z");
     let lookup = format!(
         r#"{{"Events":[{{"CloudTrailEvent":{}}},{{"CloudTrailEvent":{}}},{{"CloudTrailEvent":"{{\"eventName\": "}}]}}"#,
         quoted(&later),
@@ -388,11 +349,7 @@ fn exports_and_streams_keep_what_they_can() {
         times.windows(2).all(|w| w[0] <= w[1]),
         "oldest first: {times:?}"
     );
-    assert!(
-        summary(&out).contains("2 records read, 1 rejected"),
-        "{}",
-        stderr(&out)
-    );
+    assert_summary(&out, "2 records read, 1 rejected", "");
 
     let mut utf16: Vec<u8> = vec![0xFF, 0xFE];
     let line: Vec<u8> = format!("{STOP_LOGGING}\n")
@@ -405,11 +362,7 @@ fn exports_and_streams_keep_what_they_can() {
     let big = tmp("utf16-big.jsonl", &utf16);
     for threads in ["1", "2"] {
         let out = replay(&[&big], &["--threads", threads]);
-        assert!(
-            summary(&out).contains("0 records read, 1 rejected"),
-            "{threads}: {}",
-            stderr(&out)
-        );
+        assert_summary(&out, "0 records read, 1 rejected", threads);
     }
 }
 
@@ -423,11 +376,7 @@ fn a_byte_order_mark_is_read_past() {
     for (name, text) in [("bom.json", document), ("bom.jsonl", lines)] {
         let out = replay(&[&tmp(name, text.as_bytes())], &[]);
         assert_eq!(fired(&out).len(), 2, "{name}: {}", stderr(&out));
-        assert!(
-            summary(&out).contains("0 rejected"),
-            "{name}: {}",
-            stderr(&out)
-        );
+        assert_summary(&out, "0 rejected", name);
     }
 }
 
@@ -520,12 +469,7 @@ fn exit_code_on_findings() {
     );
     // `| head` closing the pipe while findings are written keeps the status.
     let records: String = (0..2000)
-        .map(|i| {
-            STOP_LOGGING.replace(
-                "8000-000000000001\",\"readOnly",
-                &format!("8000-{i:012}\",\"readOnly"),
-            ) + "\n"
-        })
+        .map(|i| stop_logging_with_id(&format!("{i:012}")) + "\n")
         .collect();
     let many = tmp("many-exit.jsonl", records.as_bytes());
     let mut child = std::process::Command::new(BIN)
@@ -639,11 +583,7 @@ fn replay_into_a_closed_pipe_exits_quietly() {
     // Enough findings to fill the output buffer long before the end.
     let records: String = (0..2000)
         .map(|i| {
-            STOP_LOGGING
-                .replace(
-                    "8000-000000000001\",\"readOnly",
-                    &format!("8000-{i:012}\",\"readOnly"),
-                )
+            stop_logging_with_id(&format!("{i:012}"))
                 .replace("management-trail", &format!("trail-{i}"))
                 + "\n"
         })
