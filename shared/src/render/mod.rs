@@ -33,7 +33,7 @@ pub fn event_span_ms(f: &Finding) -> Option<(i64, i64)> {
 pub(crate) fn account_id(f: &Finding) -> Option<&str> {
     f.account_id
         .as_deref()
-        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+        .filter(|a| crate::detections::common::is_account_id(a))
 }
 
 /// The finding's region when it looks like an AWS region name.

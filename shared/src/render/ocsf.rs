@@ -263,13 +263,9 @@ fn user_type_id(kind: Option<&str>) -> i64 {
 /// account id): not the record's account, which a cross-account caller is not
 /// in. `None` for a service or a caller known only by a principal id.
 fn caller_account(f: &Finding) -> Option<&str> {
+    use crate::detections::common::{arn_account, is_account_id};
     let key = f.actor.key.as_str();
-    let account = if key.starts_with("arn:") {
-        key.split(':').nth(4)?
-    } else {
-        key
-    };
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+    arn_account(key).or_else(|| is_account_id(key).then_some(key))
 }
 
 fn user(f: &Finding) -> Value {

@@ -734,7 +734,7 @@ const ACCOUNT_FIELDS: &[&str] = &[
 /// begins with a literal unique id (`AROA...:*`: IAM's ids are unique across
 /// accounts).
 fn identity_without_account(keys: &[(String, Vec<String>)]) -> Option<&str> {
-    let literal_account = |v: &str| v.len() == 12 && v.bytes().all(|b| b.is_ascii_digit());
+    let literal_account = crate::detections::common::is_account_id;
     let arn_account = |v: &str| v.split(':').nth(4).is_some_and(literal_account);
     // A principal id that begins with IAM's unique id (`AROA...:*`, `AIDA...*`),
     // or the root user's, which is the account id.
