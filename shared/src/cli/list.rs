@@ -75,9 +75,11 @@ fn needs(m: &Meta) -> &'static str {
 }
 
 pub fn run(format: ListFormat, ids: &[String]) -> i32 {
+    let all = metas();
     let table = if ids.is_empty() {
-        render(format, &metas())
+        render(format, &all)
     } else {
+        let known: Vec<&str> = all.iter().map(|m| m.id).collect();
         let mut chosen: Vec<&Meta> = Vec::new();
         let mut unknown = false;
         // Ids as `--only` takes them: comma lists too, any letter case, once each.
@@ -87,18 +89,12 @@ pub fn run(format: ListFormat, ids: &[String]) -> i32 {
             .map(str::trim)
             .filter(|i| !i.is_empty());
         for id in ids {
-            match metas().into_iter().find(|m| m.id.eq_ignore_ascii_case(id)) {
+            match all.iter().find(|m| m.id.eq_ignore_ascii_case(id)) {
                 Some(m) if chosen.iter().any(|c| c.id == m.id) => {}
                 Some(m) => chosen.push(m),
                 None => {
                     unknown = true;
-                    let known: Vec<&str> = metas().iter().map(|m| m.id).collect();
-                    let hint = super::nearest_id(id, &known)
-                        .map_or(String::new(), |k| format!("; did you mean {k:?}?"));
-                    eprintln!(
-                        "trailwatch: unknown detection id {:?}{hint} (see `trailwatch list`)",
-                        crate_one_line(id)
-                    );
+                    eprintln!("trailwatch: {}", super::unknown_id(id, &known));
                 }
             }
         }
@@ -124,10 +120,6 @@ pub fn run(format: ListFormat, ids: &[String]) -> i32 {
             EXIT_ERROR
         }
     }
-}
-
-fn crate_one_line(s: &str) -> String {
-    trailwatch::sanitize::one_line(s, 100)
 }
 
 fn metas() -> Vec<&'static Meta> {

@@ -81,8 +81,18 @@ pub fn main() -> i32 {
     }
 }
 
+/// What to say of a detection id none of `known` is: the id, and the nearest
+/// known one when there is one (`--disable`, `--only`, `list ID`).
+pub(crate) fn unknown_id(id: &str, known: &[&str]) -> String {
+    let hint = nearest_id(id, known).map_or(String::new(), |k| format!("; did you mean {k:?}?"));
+    format!(
+        "unknown detection id {:?}{hint} (see `trailwatch list`)",
+        trailwatch::sanitize::one_line(id, 100)
+    )
+}
+
 /// The known id closest to `id` by edits (at most a third of its length), if any.
-pub(crate) fn nearest_id<'k>(id: &str, known: &[&'k str]) -> Option<&'k str> {
+fn nearest_id<'k>(id: &str, known: &[&'k str]) -> Option<&'k str> {
     fn edits(a: &str, b: &str) -> usize {
         let b: Vec<char> = b.chars().collect();
         let mut row: Vec<usize> = (0..=b.len()).collect();

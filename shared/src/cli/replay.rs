@@ -724,14 +724,7 @@ fn chosen_detections(disable: &[String], only: &[String]) -> Result<Vec<String>,
     let problems: Vec<String> = ids
         .iter()
         .filter(|id| !known.contains(id))
-        .map(|id| {
-            let hint = super::nearest_id(id, &known)
-                .map_or(String::new(), |k| format!("; did you mean {k:?}?"));
-            format!(
-                "{option}: unknown detection id {:?}{hint} (see `trailwatch list`)",
-                one_line(id, 100)
-            )
-        })
+        .map(|id| format!("{option}: {}", super::unknown_id(id, &known)))
         .collect();
     if !problems.is_empty() {
         return Err(problems);
