@@ -430,7 +430,7 @@ pub(super) fn at(source: &str, line: Option<u64>) -> Location {
 fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut impl Sink) {
     // UTF-16 (PowerShell 5's `>`): one clear rejection, not one per line.
     if let Ok(head) = input.fill_buf()
-        && (head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]))
+        && starts_utf16(head)
     {
         sink.rejected(
             &at(source, None),
@@ -526,11 +526,7 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
             // Maybe JSON lines whose first line is broken: if any later line stands
             // on its own, report lines one by one; else the file is one bad document.
             if value_after_first(&whole, false) {
-                for (i, l) in whole.split(|b| *b == b'\n').enumerate() {
-                    if !is_blank(l) {
-                        document(trim_line(l), source, Some(first + i as u64), limits, sink);
-                    }
-                }
+                each_line_as_document(&whole, Some(first), source, limits, sink);
             } else {
                 let line = first + whole_err.line().saturating_sub(1) as u64;
                 sink.rejected(
@@ -547,12 +543,45 @@ fn read_plain(mut input: impl BufRead, source: &str, limits: &Limits, sink: &mut
 /// object counts (a record; a pretty-printed document has lines that stand
 /// alone too, strings in arrays, and empty objects, which hold no record).
 fn value_after_first(text: &[u8], objects: bool) -> bool {
-    text.split(|b| *b == b'\n').skip(1).any(|l| {
-        let l = trim_line(l);
-        !l.is_empty()
-            && (!objects || (l.len() > 2 && l.first() == Some(&b'{')))
-            && serde_json::from_slice::<&RawValue>(l).is_ok()
-    })
+    text.split(|b| *b == b'\n')
+        .skip(1)
+        .any(|l| stands_alone(l, objects))
+}
+
+/// A line (trimmed) that is a JSON value on its own; with `objects`, a
+/// non-empty object.
+fn stands_alone(line: &[u8], objects: bool) -> bool {
+    let l = trim_line(line);
+    !l.is_empty()
+        && (!objects || (l.len() > 2 && l.first() == Some(&b'{')))
+        && serde_json::from_slice::<&RawValue>(l).is_ok()
+}
+
+/// Each non-blank line of `text` as a document of its own, numbered from
+/// `first`: JSON lines found where one document was expected.
+fn each_line_as_document(
+    text: &[u8],
+    first: Option<u64>,
+    source: &str,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) {
+    for (i, l) in text.split(|b| *b == b'\n').enumerate() {
+        if !is_blank(l) {
+            document(
+                trim_line(l),
+                source,
+                first.map(|f| f + i as u64),
+                limits,
+                sink,
+            );
+        }
+    }
+}
+
+/// A text that begins with a UTF-16 byte-order mark (PowerShell 5's `>`).
+pub(super) fn starts_utf16(head: &[u8]) -> bool {
+    head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF])
 }
 
 /// Reads `read` (whole lines, numbered from `first`, its last ending in a
@@ -1107,24 +1136,8 @@ fn concatenated(
     if let Some((offset, e)) = tail {
         let (tail_line, start) = line_at(offset);
         let rest = &text.as_bytes()[start..];
-        let object_alone = rest.split(|b| *b == b'\n').any(|l| {
-            let l = trim_line(l);
-            l.len() > 2
-                && l.first() == Some(&b'{')
-                && serde_json::from_slice::<&RawValue>(l).is_ok()
-        });
-        if object_alone {
-            for (i, l) in rest.split(|b| *b == b'\n').enumerate() {
-                if !is_blank(l) {
-                    document(
-                        trim_line(l),
-                        source,
-                        tail_line.map(|t| t + i as u64),
-                        limits,
-                        sink,
-                    );
-                }
-            }
+        if rest.split(|b| *b == b'\n').any(|l| stands_alone(l, true)) {
+            each_line_as_document(rest, tail_line, source, limits, sink);
         } else {
             sink.rejected(&at(source, tail_line), &Unparsed::Json(e).to_string());
         }
@@ -1199,28 +1212,37 @@ fn handle(
         Node::Object(Probe {
             lookup_events: Some(Some(items)),
             ..
-        }) => {
-            let mut l = loc.clone();
-            for (i, item) in items.into_iter().enumerate().rev() {
-                l.record = Some(i + 1);
-                exported(item.get(), &l, limits, sink);
-            }
-        }
+        }) => each_exported(items, true, loc, limits, sink),
         Node::Object(Probe {
             log_events: Some(Some(items)),
             ..
-        }) => {
-            let mut l = loc.clone();
-            for (i, item) in items.into_iter().enumerate() {
-                l.record = Some(i + 1);
-                exported(item.get(), &l, limits, sink);
-            }
-        }
+        }) => each_exported(items, false, loc, limits, sink),
         Node::Object(Probe {
             cloudtrail_event: true,
             ..
         }) => exported(text, loc, limits, sink),
         Node::Object(_) => sink.not_cloudtrail(loc),
+    }
+}
+
+/// The items of an AWS CLI export, each at its own place in the list, read
+/// last to first when the list is `newest_first`.
+fn each_exported(
+    items: Vec<&RawValue>,
+    newest_first: bool,
+    loc: &Location,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) {
+    let mut l = loc.clone();
+    let mut read = |(i, item): (usize, &RawValue)| {
+        l.record = Some(i + 1);
+        exported(item.get(), &l, limits, sink);
+    };
+    if newest_first {
+        items.into_iter().enumerate().rev().for_each(&mut read);
+    } else {
+        items.into_iter().enumerate().for_each(&mut read);
     }
 }
 

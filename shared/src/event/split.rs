@@ -101,11 +101,7 @@ fn first_line(file: File, limits: &Limits, limit: u64) -> Option<(u64, u64)> {
             .ok()?;
         // Gzip, and UTF-16 (one rejection for the whole file, as read whole), are
         // not cut.
-        if before == 0
-            && (head.starts_with(&[0x1f, 0x8b])
-                || head.starts_with(&[0xFF, 0xFE])
-                || head.starts_with(&[0xFE, 0xFF]))
-        {
+        if before == 0 && (head.starts_with(&[0x1f, 0x8b]) || reader::starts_utf16(&head)) {
             return None;
         }
         while let Some(i) = memchr::memchr(b'\n', &head[scanned..]) {
