@@ -101,6 +101,34 @@ fn check_exit_statuses_and_located_problems() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// `--protect` takes every path after it, so a tuning file given after the
+/// paths is its last value: the gate runs the same, not "missing FILE".
+#[test]
+fn protect_given_before_the_file_leaves_it_the_last_path() {
+    let t = tmp("silences-after.toml", SILENCES_AN_ATTACK);
+    let events = root().join("events");
+    let o = run(&[
+        "tuning",
+        "check",
+        "--now",
+        "2026-12-01",
+        "--protect",
+        events.to_str().unwrap(),
+        t.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = stderr(&o);
+    assert!(text.contains("silences-after.toml: valid: "), "{text}");
+    assert!(
+        text.contains("entry \"app-role-log-rotation\" silences cloudwatch-log-group-deletion"),
+        "{text}"
+    );
+    // One path alone is the paths, and the file is missing.
+    let o = run(&["tuning", "check", "--protect", events.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no tuning file"), "{}", stderr(&o));
+}
+
 /// Event ids of two samples of `trailwatch-tampering` about the tuning itself.
 const TUNING_FILE_OVERWRITTEN: &str = "f64c0354-a2c8-8310-17bc-b5d8a641c196";
 const TUNING_BUCKET_VERSIONING_SUSPENDED: &str = "b4deda69-0e58-252e-2a5f-625e83b64e62";

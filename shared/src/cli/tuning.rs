@@ -23,10 +23,14 @@ pub enum Command {
     /// `file:line:column: message`, 2 when it cannot be read.
     Check {
         /// The tuning file (TOML).
-        file: PathBuf,
+        // Optional to the parser only: `--protect` takes every path after it, so
+        // in `check --protect events/ tuning.toml` the file is its last value.
+        #[arg(required_unless_present = "protect")]
+        file: Option<PathBuf>,
         /// Replay these files or directories without and with the tuning; exit 1 if
         /// any finding that fires without it would be suppressed, shadowed or turned
-        /// off (the CI gate: `--protect events/`).
+        /// off (the CI gate: `--protect events/`). Given before FILE, it leaves FILE
+        /// its last path.
         #[arg(long, value_name = "PATH", num_args = 1..)]
         protect: Vec<PathBuf>,
         /// The day expiry is judged on (default: today, UTC).
@@ -53,10 +57,23 @@ pub fn run(cmd: Command) -> i32 {
     match cmd {
         Command::Check {
             file,
-            protect,
+            mut protect,
             now,
             strict,
-        } => check(&file, &protect, now.as_deref(), strict),
+        } => {
+            let file = match file {
+                Some(file) => file,
+                None if protect.len() >= 2 => protect.pop().unwrap_or_default(),
+                None => {
+                    eprintln!(
+                        "trailwatch: tuning check: no tuning file: give it before --protect \
+                         (`tuning check FILE --protect PATH...`)"
+                    );
+                    return EXIT_ERROR;
+                }
+            };
+            check(&file, &protect, now.as_deref(), strict)
+        }
         Command::Push { file, to } => push(&file, &to),
         Command::Example => {
             print!("{}", tuning::EXAMPLE);
