@@ -650,6 +650,63 @@ fn list_shows_the_named_detections_whole() {
     );
 }
 
+/// `list` narrows by severity, ATT&CK technique (with its sub-techniques), kind
+/// and function group, all of them holding, over the named ids too.
+#[test]
+fn list_filters_narrow_the_catalogue() {
+    let rows = |args: &[&str]| -> Vec<serde_json::Value> {
+        let mut all = vec!["list", "--format", "json"];
+        all.extend_from_slice(args);
+        let out = run(&all, None);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let ids = |rows: &[serde_json::Value]| -> Vec<String> {
+        rows.iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let impair = rows(&["--attack", "t1562", "--min-severity", "high"]);
+    assert!(ids(&impair).contains(&"cloudtrail-log-suspended".to_owned()));
+    for r in &impair {
+        assert!(
+            matches!(r["severity"].as_str(), Some("high" | "critical")),
+            "{r}"
+        );
+        let techniques = r["attack"].as_array().unwrap();
+        assert!(
+            techniques.iter().any(|t| {
+                let t = t.as_str().unwrap();
+                t == "T1562" || t.starts_with("T1562.")
+            }),
+            "{r}"
+        );
+    }
+    // A parent does not take a technique that merely shares its digits.
+    assert!(rows(&["--attack", "T156"]).is_empty());
+    let first_seen = rows(&["--kind", "first-seen", "--group", "DISCOVERY"]);
+    assert!(!first_seen.is_empty());
+    assert!(
+        first_seen
+            .iter()
+            .all(|r| r["kind"] == "first-seen" && r["group"] == "discovery")
+    );
+    let named = rows(&[
+        "--kind",
+        "windowed",
+        "cloudtrail-log-suspended,discovery-sweep-by-principal",
+    ]);
+    assert_eq!(ids(&named), ["discovery-sweep-by-principal"]);
+    // A group no detection has is a typo, named with the real ones.
+    let out = run(&["list", "--group", "discover"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("the groups are: "),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn readme_detection_table_is_the_generated_one() {
     let readme =

@@ -4,9 +4,84 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use trailwatch::catalog;
-use trailwatch::detection::{Meta, Trigger};
+use trailwatch::detection::{Meta, Severity, Trigger};
 
 use super::{EXIT_ERROR, EXIT_OK, ListFormat};
+
+/// Narrows the list (all given must hold): for a subscription filter, a
+/// `replay --only` list, or what covers one ATT&CK technique.
+#[derive(clap::Args, Default)]
+pub struct Filter {
+    /// Only detections of this severity or higher.
+    #[arg(long, value_name = "LEVEL", value_parser = ["low", "medium", "high", "critical"])]
+    min_severity: Option<String>,
+    /// Only detections mapped to one of these ATT&CK techniques (comma list); a
+    /// technique also takes its sub-techniques (T1562 takes T1562.008).
+    #[arg(long, value_delimiter = ',', value_name = "TECHNIQUES")]
+    attack: Vec<String>,
+    /// Only detections of this kind.
+    #[arg(long, value_name = "KIND", value_parser = KINDS)]
+    kind: Option<String>,
+    /// Only detections of this function group (the Lambda function that runs
+    /// them, `functions/<group>`).
+    #[arg(long, value_name = "GROUP")]
+    group: Option<String>,
+}
+
+const KINDS: [&str; 5] = [
+    "stateless",
+    "windowed",
+    "correlated",
+    "first-seen",
+    "heartbeat",
+];
+
+impl Filter {
+    /// A group none of the detections has is a typo, not an empty answer.
+    fn check(&self, all: &[&Meta]) -> Result<(), String> {
+        let Some(g) = self.group.as_deref() else {
+            return Ok(());
+        };
+        let mut groups: Vec<&str> = all.iter().map(|m| m.group).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        if groups.iter().any(|k| k.eq_ignore_ascii_case(g.trim())) {
+            return Ok(());
+        }
+        Err(format!(
+            "unknown function group {:?}; the groups are: {}",
+            trailwatch::sanitize::one_line(g, 100),
+            groups.join(", ")
+        ))
+    }
+
+    fn admits(&self, m: &Meta) -> bool {
+        let severity = |level: &str| match level {
+            "low" => Severity::Low,
+            "medium" => Severity::Medium,
+            "high" => Severity::High,
+            _ => Severity::Critical,
+        };
+        let technique = |asked: &str| {
+            let asked = asked.trim();
+            m.attack.iter().any(|t| {
+                t.eq_ignore_ascii_case(asked)
+                    || (t.len() > asked.len()
+                        && t.as_bytes()[asked.len()] == b'.'
+                        && t[..asked.len()].eq_ignore_ascii_case(asked))
+            })
+        };
+        self.min_severity
+            .as_deref()
+            .is_none_or(|l| m.severity >= severity(l))
+            && (self.attack.is_empty() || self.attack.iter().any(|a| technique(a)))
+            && self.kind.as_deref().is_none_or(|k| kind(m) == k)
+            && self
+                .group
+                .as_deref()
+                .is_none_or(|g| m.group.eq_ignore_ascii_case(g.trim()))
+    }
+}
 
 /// The events a detection takes, each named once (two services may share an
 /// event name: SNS's and SQS's `AddPermission`).
@@ -74,41 +149,38 @@ fn needs(m: &Meta) -> &'static str {
     }
 }
 
-pub fn run(format: ListFormat, ids: &[String]) -> i32 {
+pub fn run(format: ListFormat, ids: &[String], filter: &Filter) -> i32 {
     let all = metas();
-    let table = if ids.is_empty() {
-        render(format, &all)
+    if let Err(e) = filter.check(&all) {
+        eprintln!("trailwatch: {e}");
+        return EXIT_ERROR;
+    }
+    let named = if ids.is_empty() {
+        None
     } else {
-        let known: Vec<&str> = all.iter().map(|m| m.id).collect();
-        let mut chosen: Vec<&Meta> = Vec::new();
-        let mut unknown = false;
-        // Ids as `--only` takes them: comma lists too, any letter case, once each.
-        let ids = ids
+        match named(&all, ids) {
+            Some(named) => Some(named),
+            None => return EXIT_ERROR,
+        }
+    };
+    let chosen: Vec<&Meta> = named
+        .as_deref()
+        .unwrap_or(&all)
+        .iter()
+        .copied()
+        .filter(|m| filter.admits(m))
+        .collect();
+    if chosen.is_empty() && named.as_ref().is_none_or(|n| !n.is_empty()) {
+        eprintln!("trailwatch: no detection matches these filters");
+    }
+    let table = match format {
+        // Named detections are shown whole.
+        ListFormat::Text if named.is_some() => chosen
             .iter()
-            .flat_map(|i| i.split(','))
-            .map(str::trim)
-            .filter(|i| !i.is_empty());
-        for id in ids {
-            match all.iter().find(|m| m.id.eq_ignore_ascii_case(id)) {
-                Some(m) if chosen.iter().any(|c| c.id == m.id) => {}
-                Some(m) => chosen.push(m),
-                None => {
-                    unknown = true;
-                    eprintln!("trailwatch: {}", super::unknown_id(id, &known));
-                }
-            }
-        }
-        if unknown {
-            return EXIT_ERROR;
-        }
-        match format {
-            ListFormat::Text => chosen
-                .iter()
-                .map(|m| detail(m))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            _ => render(format, &chosen),
-        }
+            .map(|m| detail(m))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => render(format, &chosen),
     };
     // Written in one go: `trailwatch list | head` closing the pipe early is not an
     // error (println! would panic on the broken pipe).
@@ -120,6 +192,30 @@ pub fn run(format: ListFormat, ids: &[String]) -> i32 {
             EXIT_ERROR
         }
     }
+}
+
+/// The detections `ids` name, as `--only` takes them (comma lists too, any letter
+/// case, once each); `None` after naming every unknown one on stderr.
+fn named(all: &[&'static Meta], ids: &[String]) -> Option<Vec<&'static Meta>> {
+    let known: Vec<&str> = all.iter().map(|m| m.id).collect();
+    let mut chosen: Vec<&Meta> = Vec::new();
+    let mut unknown = false;
+    let ids = ids
+        .iter()
+        .flat_map(|i| i.split(','))
+        .map(str::trim)
+        .filter(|i| !i.is_empty());
+    for id in ids {
+        match all.iter().find(|m| m.id.eq_ignore_ascii_case(id)) {
+            Some(m) if chosen.iter().any(|c| c.id == m.id) => {}
+            Some(m) => chosen.push(m),
+            None => {
+                unknown = true;
+                eprintln!("trailwatch: {}", super::unknown_id(id, &known));
+            }
+        }
+    }
+    (!unknown).then_some(chosen)
 }
 
 fn metas() -> Vec<&'static Meta> {

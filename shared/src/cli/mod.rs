@@ -47,6 +47,8 @@ enum Command {
         /// Detection ids to show (all of them when none).
         #[arg(value_name = "ID")]
         ids: Vec<String>,
+        #[command(flatten)]
+        filter: list::Filter,
     },
 }
 
@@ -77,7 +79,11 @@ pub fn main() -> i32 {
         Command::Replay(args) => replay::run(*args),
         Command::Generate(args) => generate::run(args),
         Command::Tuning(cmd) => tuning::run(cmd),
-        Command::List { format, ids } => list::run(format, &ids),
+        Command::List {
+            format,
+            ids,
+            filter,
+        } => list::run(format, &ids, &filter),
     }
 }
 
