@@ -9,6 +9,8 @@
 //! a JSON encoder escapes them itself, and [`json_line`] the few it leaves that
 //! break line readers and queues.
 
+mod marks;
+
 /// The mark that replaces a removed run of characters or the cut tail.
 pub const CUT_MARK: &str = "…[truncated]";
 
@@ -43,26 +45,12 @@ pub fn one_line(text: &str, max_chars: usize) -> String {
 /// around it in a chat client or a console.
 pub const MAX_STACKED_MARKS: usize = 3;
 
-/// The combining marks that text generators stack without limit: the Combining
-/// Diacritical Marks blocks, their extension and supplement, the marks for
-/// symbols, the half marks, the Cyrillic enclosing marks, and the nonspacing
-/// marks of the Hebrew, Arabic, Devanagari and Thai blocks (points, vowel and
-/// tone marks: pointed Hebrew puts three on a letter, shin with dagesh, its dot
-/// and a vowel; Devanagari a nukta, a vowel sign and a nasal mark).
+/// A combining mark of any script (`marks.rs`, Unicode categories Mn and Me):
+/// text generators stack them without limit, and a list of the usual blocks
+/// left others (Cyrillic Extended-A, Vedic, Tibetan, musical symbols) to draw
+/// towers with.
 fn is_stacking_mark(c: char) -> bool {
-    matches!(c,
-        '\u{0300}'..='\u{036F}'
-        | '\u{0483}'..='\u{0489}'
-        | '\u{0591}'..='\u{05BD}' | '\u{05BF}' | '\u{05C1}'..='\u{05C2}' | '\u{05C4}'..='\u{05C5}' | '\u{05C7}'
-        | '\u{0610}'..='\u{061A}' | '\u{064B}'..='\u{065F}' | '\u{0670}'
-        | '\u{06D6}'..='\u{06DC}' | '\u{06DF}'..='\u{06E4}' | '\u{06E7}'..='\u{06E8}' | '\u{06EA}'..='\u{06ED}'
-        | '\u{0900}'..='\u{0902}' | '\u{093A}' | '\u{093C}' | '\u{0941}'..='\u{0948}' | '\u{094D}'
-        | '\u{0951}'..='\u{0957}' | '\u{0962}'..='\u{0963}'
-        | '\u{0E31}' | '\u{0E34}'..='\u{0E3A}' | '\u{0E47}'..='\u{0E4E}'
-        | '\u{1AB0}'..='\u{1AFF}'
-        | '\u{1DC0}'..='\u{1DFF}'
-        | '\u{20D0}'..='\u{20FF}'
-        | '\u{FE20}'..='\u{FE2F}')
+    marks::is_combining_mark(c)
 }
 
 /// True for characters that must never reach a subject, a text body or a terminal.
@@ -155,8 +143,22 @@ mod tests {
         assert_eq!(one_line(&tower, 1000), "a\u{0336}\u{0489}\u{0336}?b");
         let accents = "Jose\u{0301} and Zoe\u{0308}\u{0301}";
         assert_eq!(one_line(accents, 1000), accents);
-        // Thai tone marks, Arabic vowel marks, Hebrew points, Devanagari signs.
-        for mark in ['\u{0E48}', '\u{064E}', '\u{05B8}', '\u{0941}'] {
+        // Thai tone marks, Arabic vowel marks, Hebrew points, Devanagari signs;
+        // from a review, marks of blocks a list of the usual ones had left out
+        // (Cyrillic Extended-A, Arabic extended, Vedic, Devanagari Extended,
+        // Tibetan, musical symbols).
+        for mark in [
+            '\u{0E48}',
+            '\u{064E}',
+            '\u{05B8}',
+            '\u{0941}',
+            '\u{2DE0}',
+            '\u{08D3}',
+            '\u{1CD0}',
+            '\u{A8E0}',
+            '\u{0F71}',
+            '\u{1D17B}',
+        ] {
             let tower = format!("x{}y", mark.to_string().repeat(80));
             assert_eq!(
                 one_line(&tower, 1000),
