@@ -40,6 +40,22 @@ pub fn one_line(text: &str, max_chars: usize) -> String {
     out
 }
 
+/// [`one_line`] for a plain-text body that a mail client renders: runs of white
+/// space become one space (a value padded to the width of a line must not wrap
+/// into a line of its own that reads as one of ours), and `://` is written
+/// `[:]//`, so that a URL in a record is not a link beside our console links.
+pub fn defanged_line(text: &str, max_chars: usize) -> String {
+    let line = one_line(text, max_chars);
+    let mut out = String::with_capacity(line.len());
+    for word in line.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out.replace("://", "[:]//")
+}
+
 /// Combining marks one character keeps in a row ([`one_line`]): enough for any
 /// written language's accents, too few to draw a tower of marks over the lines
 /// around it in a chat client or a console.

@@ -204,16 +204,20 @@ pub fn subject(f: &Finding) -> String {
         .filter(|a| !a.is_empty())
         .map(|a| format!(" ({})", ascii_line(a, 20)))
         .unwrap_or_default();
-    let actor = ascii_line(&f.actor.display, 200);
-    let telling = telling_evidence(f).map(|(label, value)| {
-        let value = ascii_line(&value, 200);
-        // A value with spaces or parentheses could read as the subject's own
-        // `by <actor> (<account>)`: it goes in quotes (its own made single).
-        let value = if value.contains([' ', '(', ')', '"']) {
+    // A record value with spaces or parentheses could read as the subject's own
+    // `by <actor> (<account>)` ("ops (999999999999)"): it goes in quotes (its
+    // own made single). The caller's name is such a value too.
+    let quoted = |value: String| {
+        if value.contains([' ', '(', ')', '"']) {
             format!("\"{}\"", value.replace('"', "'"))
         } else {
             value
-        };
+        }
+    };
+    let actor_plain = ascii_line(&f.actor.display, 200);
+    let actor = quoted(actor_plain.clone());
+    let telling = telling_evidence(f).map(|(label, value)| {
+        let value = quoted(ascii_line(&value, 200));
         if label.is_empty() {
             value
         } else {
@@ -238,7 +242,13 @@ pub fn subject(f: &Finding) -> String {
     };
     let ev_text = telling.unwrap_or_default();
     let ev_need = need(&ev_text, 2);
-    let short_actor = actor.split('/').next().unwrap_or(&actor).to_owned();
+    let short_actor = quoted(
+        actor_plain
+            .split('/')
+            .next()
+            .unwrap_or(&actor_plain)
+            .to_owned(),
+    );
     let (actor_text, actor_room) = if need(&actor, 4) + ev_need <= left {
         (actor.clone(), need(&actor, 4))
     } else if need(&short_actor, 4) + ev_need <= left {
@@ -247,8 +257,10 @@ pub fn subject(f: &Finding) -> String {
         let room = need(&short_actor, 4).min(4 + 16).min(left);
         (short_actor.clone(), room)
     };
-    let actor_part = if actor_room >= 4 + 4 {
-        format!(" by {}", cut(&actor_text, actor_room - 4))
+    // A short name whole, or at least four characters of a longer one.
+    let whole = actor_room > 4 && actor_room == need(&actor_text, 4);
+    let actor_part = if whole || actor_room >= 4 + 4 {
+        format!(" by {}", cut_quoted(&actor_text, actor_room - 4))
     } else {
         String::new()
     };
@@ -480,7 +492,7 @@ pub fn email_text(f: &Finding) -> String {
 /// [`email_text`] cut to at most `max_bytes` (and a newline).
 fn email_text_within(f: &Finding, max_bytes: usize) -> String {
     let m = f.meta;
-    let safe = |v: &str| one_line(v, 300);
+    let safe = |v: &str| crate::sanitize::defanged_line(v, 300);
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -799,6 +811,63 @@ mod tests {
             assert!(!line.chars().any(crate::sanitize::is_unsafe), "{line:?}");
         }
         assert!(!body.contains('\r'));
+    }
+
+    /// From a review: a caller named `ops (999999999999)` read as the subject's
+    /// own account; a three-letter name was left out although it fitted.
+    #[test]
+    fn the_subject_quotes_a_caller_that_could_pose_as_its_parts() {
+        let posing = finding(&STOP.replace(
+            "\"userName\":\"alice\"",
+            "\"userName\":\"ops (999999999999)\"",
+        ));
+        let s = subject(&posing);
+        assert!(
+            s.ends_with(" by \"ops (999999999999)\" (123456789012)"),
+            "{s}"
+        );
+        let eve = finding(&STOP.replace("\"userName\":\"alice\"", "\"userName\":\"eve\""));
+        let s = subject(&eve);
+        assert!(s.ends_with(" by eve (123456789012)"), "{s}");
+        // Cut, the quote is still closed.
+        let long = finding(&STOP.replace(
+            "\"userName\":\"alice\"",
+            &format!("\"userName\":\"ops ({})\"", "9".repeat(150)),
+        ));
+        let s = subject(&long);
+        let by = s.split(" by ").nth(1).unwrap_or_default();
+        assert!(by.starts_with('"') && by.matches('"').count() == 2, "{s}");
+        assert!(s.chars().count() <= MAX_SUBJECT_CHARS, "{s}");
+    }
+
+    /// From a review: a URL in a record must not be a link in the e-mail beside
+    /// our console links, nor a padded value wrap into a line of its own.
+    #[test]
+    fn the_email_body_defangs_urls_and_padding() {
+        let f = finding(&STOP.replace(
+            "aws-cli/2.27.40",
+            &format!(
+                "https://signin.aws.amazon.com.evil.example/verify{}Source IP      10.0.0.5",
+                " ".repeat(200)
+            ),
+        ));
+        let body = email_text(&f);
+        let agent = body
+            .lines()
+            .find(|l| l.trim_start().starts_with("User agent"))
+            .unwrap_or_default();
+        assert!(
+            agent.ends_with(
+                "https[:]//signin.aws.amazon.com.evil.example/verify Source IP 10.0.0.5"
+            ),
+            "{agent}"
+        );
+        assert!(
+            !body.contains("https://signin.aws.amazon.com.evil"),
+            "{body}"
+        );
+        // Our own console links stay links.
+        assert!(body.contains("https://"), "{body}");
     }
 
     #[test]
