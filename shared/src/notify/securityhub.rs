@@ -88,34 +88,47 @@ impl SecurityHubNotifier {
             ))
         };
         let out = self.client.import(finding).await.map_err(|e| failed(&e))?;
-        let failed_findings = out.failed_findings.unwrap_or_default();
-        let failed_count = out.failed_count.unwrap_or(0);
-        if failed_count > 0 || !failed_findings.is_empty() {
-            let why: Vec<String> = failed_findings
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{}: {} {}",
-                        f.id.as_deref().unwrap_or("?"),
-                        f.error_code.as_deref().unwrap_or("?"),
-                        f.error_message.as_deref().unwrap_or("")
-                    )
-                })
-                .collect();
-            let count = if failed_count > 0 {
-                failed_count
-            } else {
-                failed_findings.len() as i64
-            };
-            return Err(NotifyError(format!(
-                "Security Hub refused finding {} ({} failed): {}",
-                finding.id,
-                count,
-                one_line(&why.join("; "), MAX_CAUSE_CHARS)
-            )));
-        }
-        Ok(())
+        imported(&finding.id, out)
     }
+}
+
+/// What an answer of 2xx says of the one finding sent: imported only when
+/// Security Hub counts it a success. A body without that (`{}` from a proxy or
+/// a wrong endpoint) is not taken as delivery: the retry tries again.
+fn imported(id: &str, out: ImportOutput) -> Result<(), NotifyError> {
+    let failed_findings = out.failed_findings.unwrap_or_default();
+    let failed_count = out.failed_count.unwrap_or(0);
+    if failed_count > 0 || !failed_findings.is_empty() {
+        let why: Vec<String> = failed_findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}: {} {}",
+                    f.id.as_deref().unwrap_or("?"),
+                    f.error_code.as_deref().unwrap_or("?"),
+                    f.error_message.as_deref().unwrap_or("")
+                )
+            })
+            .collect();
+        let count = if failed_count > 0 {
+            failed_count
+        } else {
+            failed_findings.len() as i64
+        };
+        return Err(NotifyError(format!(
+            "Security Hub refused finding {id} ({count} failed): {}",
+            one_line(&why.join("; "), MAX_CAUSE_CHARS)
+        )));
+    }
+    if out.success_count != Some(1) {
+        let said = out
+            .success_count
+            .map_or_else(|| "absent".to_owned(), |n| n.to_string());
+        return Err(NotifyError(format!(
+            "Security Hub BatchImportFindings of {id} answered without a success (SuccessCount {said})"
+        )));
+    }
+    Ok(())
 }
 
 impl Notifier for SecurityHubNotifier {
@@ -137,7 +150,6 @@ struct ImportInput<'a> {
 #[serde(rename_all = "PascalCase")]
 struct ImportOutput {
     failed_count: Option<i64>,
-    #[allow(dead_code)] // parsed to check the shape; only failures are reported
     success_count: Option<i64>,
     failed_findings: Option<Vec<FailedFinding>>,
 }
@@ -578,17 +590,37 @@ mod tests {
         .ok()
         .unwrap();
         assert_eq!(
-            refused.failed_findings.unwrap(),
-            vec![FailedFinding {
-                id: Some("f1".into()),
-                error_code: Some("InvalidInput".into()),
-                error_message: Some("bad".into()),
-            }]
+            refused.failed_findings.as_deref(),
+            Some(
+                &[FailedFinding {
+                    id: Some("f1".into()),
+                    error_code: Some("InvalidInput".into()),
+                    error_message: Some("bad".into()),
+                }][..]
+            )
         );
         // Absent fields are absent, not errors; a body that is not the shape is.
         assert_eq!(
             parse_response(200, None, b"{}").ok().unwrap(),
             ImportOutput::default()
+        );
+        // From a review: only a counted success is delivery.
+        assert!(imported("f1", ok).is_ok());
+        let none = imported("f1", ImportOutput::default()).unwrap_err().0;
+        assert!(
+            none.contains("without a success (SuccessCount absent)"),
+            "{none}"
+        );
+        let zero = ImportOutput {
+            failed_count: Some(0),
+            success_count: Some(0),
+            failed_findings: None,
+        };
+        assert!(imported("f1", zero).is_err());
+        let refused = imported("f1", refused).unwrap_err().0;
+        assert!(
+            refused.contains("refused finding f1 (1 failed): f1: InvalidInput bad"),
+            "{refused}"
         );
         let (cause, transient) = failure(parse_response(200, None, b"<html>"));
         assert!(cause.starts_with("unreadable response: "), "{cause}");
