@@ -17,6 +17,7 @@
 //! its `BatchImportFindings` request.
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::{account_id, attack, event_span_ms, region};
 use crate::detection::Severity;
@@ -246,20 +247,74 @@ fn text(value: &str, max: usize) -> String {
     s
 }
 
+/// The evidence as JSON of at most `max` characters that is still JSON (its
+/// consumers parse it): a long one has its values cut, to 512, then 128, then
+/// 32 characters each, before the text would be; past that, a mark alone.
+fn evidence_json(f: &Finding, max: usize) -> String {
+    let full = serde_json::to_string(&f.evidence).unwrap_or_default();
+    if full.chars().count() <= max {
+        return full;
+    }
+    let Ok(Value::Object(mut evidence)) = serde_json::from_str::<Value>(&full) else {
+        // Nested deeper than serde_json reads back: said, not cut.
+        return r#"{"evidence_truncated":true}"#.to_owned();
+    };
+    evidence.insert("evidence_truncated".into(), Value::Bool(true));
+    for cap in [512, 128, 32] {
+        for (_, v) in evidence.iter_mut() {
+            let text = match &*v {
+                Value::String(s) => s.clone(),
+                Value::Null | Value::Bool(_) | Value::Number(_) => continue,
+                other => other.to_string(),
+            };
+            if text.chars().count() > cap {
+                let kept: String = text.chars().take(cap).collect();
+                *v = Value::String(kept + crate::sanitize::CUT_MARK);
+            }
+        }
+        let cut = Value::Object(evidence.clone()).to_string();
+        if cut.chars().count() <= max {
+            return cut;
+        }
+    }
+    r#"{"evidence_truncated":true}"#.to_owned()
+}
+
 /// The finding's description: the detection's own text first, then what the
 /// records say, each record value quoted and capped. Record values are
 /// attacker-controlled: unquoted and unbounded, a crafted user name could read
 /// as our own facts ("... from 10.0.0.5 in account ... expected and benign")
 /// and push the true ones past the length limit.
 fn describe(f: &Finding) -> String {
-    // Quotes of any look (curly, full-width) become `'`: a value must not seem
-    // to close its quote and open one of ours.
+    // Quotes of any look (curly, full-width, double primes, ditto marks,
+    // ornaments) become `'`: a value must not seem to close its quote and open
+    // one of ours.
     let quoted = |v: &str| {
         format!(
             "\"{}\"",
             crate::sanitize::one_line(v, MAX_QUOTED).replace(
                 [
-                    '"', '\u{201C}', '\u{201D}', '\u{201E}', '\u{201F}', '\u{FF02}'
+                    '"',
+                    '\u{201C}',
+                    '\u{201D}',
+                    '\u{201E}',
+                    '\u{201F}',
+                    '\u{FF02}',
+                    '\u{2033}',
+                    '\u{2036}',
+                    '\u{02BA}',
+                    '\u{02DD}',
+                    '\u{02EE}',
+                    '\u{3003}',
+                    '\u{301D}',
+                    '\u{301E}',
+                    '\u{301F}',
+                    '\u{275D}',
+                    '\u{275E}',
+                    '\u{05F4}',
+                    '\u{1F676}',
+                    '\u{1F677}',
+                    '\u{1F678}'
                 ],
                 "'"
             )
@@ -337,10 +392,7 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
     if let Some(id) = &f.dry_run_suppression {
         field("DryRunSuppression", id);
     }
-    field(
-        "Evidence",
-        &serde_json::to_string(&f.evidence).unwrap_or_default(),
-    );
+    field("Evidence", &evidence_json(f, MAX_PRODUCT_FIELD));
 
     // What the finding is about: the account of the record, and the caller when it
     // is an IAM principal.
@@ -581,6 +633,18 @@ mod tests {
             d.contains("eve' from '10.0.0.5' in account '999999999999'"),
             "{d}"
         );
+        // From a review: double primes and ditto marks are quotes to a reader.
+        let primes =
+            "eve\u{2033} from \u{3003}10.0.0.5\u{02BA} in account \u{301D}999999999999\u{05F4}";
+        let f = finding(&stop().replace(
+            "assumed-role/ops/eve",
+            &format!("assumed-role/ops/{primes}"),
+        ));
+        let d = render(&f, &Product::of_finding(&f).unwrap(), 0).description;
+        assert!(
+            d.contains("eve' from '10.0.0.5' in account '999999999999'"),
+            "{d}"
+        );
     }
 
     /// The longest detection text, then every record value at its cap: the
@@ -694,5 +758,36 @@ mod tests {
             assert!(v.chars().count() <= MAX_PRODUCT_FIELD);
             assert!(!v.chars().any(crate::sanitize::is_unsafe));
         }
+    }
+
+    /// From a review: the evidence field is JSON to its readers, so a long one
+    /// is cut value by value, never in the middle of a string or an escape.
+    #[test]
+    fn long_evidence_stays_json_within_the_field_limit() {
+        let mut f = finding(&stop());
+        let policy = format!(
+            "{{\"Statement\":[{}]}}",
+            "{\"Effect\":\"Allow\",\"Action\":\"*\"},".repeat(200)
+        );
+        f.evidence = crate::detection::Evidence::new()
+            .with("policy_document", policy)
+            .with("trail", "org-trail")
+            .with("quotes", "\"\\\u{1}".repeat(800));
+        let p = Product::of_finding(&f).unwrap();
+        let ev = &render(&f, &p, 0).product_fields[&format!("{FIELD_PREFIX}Evidence")];
+        assert!(ev.chars().count() <= MAX_PRODUCT_FIELD, "{}", ev.len());
+        let v: Value = serde_json::from_str(ev).expect("still JSON");
+        assert_eq!(v["trail"], "org-trail");
+        assert_eq!(v["evidence_truncated"], true);
+        assert!(
+            v["policy_document"]
+                .as_str()
+                .unwrap()
+                .starts_with("{\"Statement\":[{")
+        );
+        // A short one is as it was.
+        f.evidence = crate::detection::Evidence::new().with("trail", "org-trail");
+        let ev = &render(&f, &p, 0).product_fields[&format!("{FIELD_PREFIX}Evidence")];
+        assert_eq!(ev, r#"{"trail":"org-trail"}"#);
     }
 }
