@@ -21,6 +21,10 @@
 //! trail's deliveries come from the management account, which the record does not
 //! name), as are the negated operators (the usual guard against other accounts'
 //! trails).
+//! The grant's object path is not judged either: CloudTrail writes under
+//! `<trail prefix>/AWSLogs/...`, and the record does not say the trail's prefix,
+//! so a grant moved to `bucket/unused/*` reads like one for a trail whose
+//! prefix is `unused` (a stated limit, from a review).
 //! Changes AWS services make on their own are left out; a stack's change counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Side, Signal, Trigger, WindowSpec};
-use crate::detections::common::{console_login_result, source_ip_normalized};
+use crate::detections::common::{console_login_result, source_network};
 use crate::event::{Record, actor_display};
 
 pub struct CreateLoginProfileThenConsoleLogin;
@@ -50,11 +50,15 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::Sequence { max_gap_secs: 3600 }),
 };
 
-/// `<account>|<user>|<ip>`: what joins the creation to the sign-in.
+/// `<account>|<user>|<address>`: what joins the creation to the sign-in. IAM
+/// user names are unique whatever their letter case, and a request may name the
+/// user in any case (`--user-name BOB` for `bob`), so the name is lowercased; an
+/// IPv6 caller is its `/64`, from which a host may take a new address for each
+/// connection (both from a review).
 fn pair_key(rec: &Record, user: &str) -> Option<String> {
-    let ip = source_ip_normalized(rec)?;
+    let ip = source_network(rec)?;
     let account = rec.account_id().unwrap_or("unknown");
-    Some(format!("{account}|{user}|{ip}"))
+    Some(format!("{account}|{}|{ip}", user.to_lowercase()))
 }
 
 /// A JSON scalar as the analyst should see it (booleans may also arrive as text).
@@ -259,13 +263,29 @@ pub(super) mod tests {
         assert_eq!(eval(&CreateLoginProfileThenConsoleLogin, &svc), None);
     }
 
+    /// An IPv6 caller is its `/64`: a host may sign in from another address of
+    /// it (from a review).
     #[test]
     fn the_ip_is_normalized_on_both_sides() {
         let c = CREATE.replace("198.51.100.77", "2001:DB8:0:0::5");
-        let l = LOGIN.replace("198.51.100.77", "2001:db8::5");
+        let l = LOGIN.replace("198.51.100.77", "2001:db8::7a:1");
         let (kc, _, _) = pair(eval(&CreateLoginProfileThenConsoleLogin, &c));
         let (kl, _, _) = pair(eval(&CreateLoginProfileThenConsoleLogin, &l));
-        assert_eq!(kc, "123456789012|harold|2001:db8::5");
+        assert_eq!(kc, "123456789012|harold|2001:db8::/64");
+        assert_eq!(kc, kl);
+        let other_network = LOGIN.replace("198.51.100.77", "2001:db8:0:1::5");
+        let (ko, _, _) = pair(eval(&CreateLoginProfileThenConsoleLogin, &other_network));
+        assert_ne!(kc, ko);
+    }
+
+    /// IAM user names are one whatever their letter case: a password set for
+    /// `HAROLD` is harold's (from a review).
+    #[test]
+    fn the_user_name_joins_in_any_letter_case() {
+        let shouted = CREATE.replace(r#""requestParameters":{"userName":"harold""#, r#""requestParameters":{"userName":"HAROLD""#);
+        assert_ne!(shouted, CREATE);
+        let (kc, _, _) = pair(eval(&CreateLoginProfileThenConsoleLogin, &shouted));
+        let (kl, _, _) = pair(eval(&CreateLoginProfileThenConsoleLogin, LOGIN));
         assert_eq!(kc, kl);
     }
 

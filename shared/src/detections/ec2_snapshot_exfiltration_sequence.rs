@@ -18,7 +18,7 @@
 //! creation followed by a copy is one step, not two.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_actor_and, aws_service_caller, source_ip_normalized};
+use crate::detections::common::{account_actor_and, aws_service_caller, source_network};
 use crate::event::Record;
 
 pub struct Ec2SnapshotExfiltrationSequence;
@@ -114,7 +114,9 @@ fn step(rec: &Record<'_>, snapshot: &str) -> Option<Signal> {
     {
         return None;
     }
-    let ip = source_ip_normalized(rec)
+    // An IPv6 caller is its `/64` (a host may take a new address of it for each
+    // connection; from a review); a service name as the record writes it.
+    let ip = source_network(rec)
         .or_else(|| rec.source_ip().map(str::to_owned))
         .unwrap_or_else(|| "unknown".to_owned());
     let step = match name {
@@ -160,6 +162,16 @@ mod tests {
         }
         let read = record("ec2.amazonaws.com", "DescribeSnapshotAttribute", ROLE, r#"{"snapshotId":"snap-1","attribute":"createVolumePermission"}"#, "");
         assert!(matches!(eval(&Ec2SnapshotExfiltrationSequence, &read), Some(Signal::Distinct { .. })));
+        // An IPv6 caller is its /64: two addresses of one host share the group.
+        let group = |ip: &str| match eval(
+            &Ec2SnapshotExfiltrationSequence,
+            &record("ec2.amazonaws.com", "CreateSnapshot", USER, r#"{"volumeId":"vol-1"}"#, "").replace("203.0.113.77", ip),
+        ) {
+            Some(Signal::Distinct { group, .. }) => group,
+            other => panic!("expected an observation, got {other:?}"),
+        };
+        assert_eq!(group("2001:db8:5:6::1"), group("2001:db8:5:6:a::9"));
+        assert!(group("2001:db8:5:6::1").contains("|2001:db8:5:6::/64|"));
     }
 
     #[test]
