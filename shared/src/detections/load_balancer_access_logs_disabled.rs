@@ -33,6 +33,9 @@ pub static META: Meta = Meta {
     group: "network-exposure",
     false_positives: &[
         "Cost reductions on test environments, or a load balancer being retired.",
+        "Terraform creating a load balancer without an access_logs block: its create step \
+         writes access_logs.s3.enabled = false on a load balancer whose logging was never \
+         on (a CreateLoadBalancer by the same caller moments before tells it).",
     ],
     next_steps: "Confirm the change with the application's owners. If it is not explained, \
                  switch access logging back on and review the application's own logs and the \

@@ -54,7 +54,7 @@ pub static META: Meta = Meta {
 /// The accounts through which Elastic Load Balancing writes access logs, one per
 /// Region that opened before August 2022 (later Regions use the service principal
 /// `logdelivery.elasticloadbalancing.amazonaws.com`, which does not count anyway).
-const ELB_LOG_ACCOUNTS: [&str; 25] = [
+const ELB_LOG_ACCOUNTS: [&str; 26] = [
     "127311923021", // us-east-1
     "033677994240", // us-east-2
     "027434742980", // us-west-1
@@ -80,6 +80,7 @@ const ELB_LOG_ACCOUNTS: [&str; 25] = [
     "048591011584", // us-gov-west-1
     "190560391635", // us-gov-east-1
     "638102146993", // cn-north-1
+    "037604701340", // cn-northwest-1 (from a review)
 ];
 
 /// A statement that only lets Elastic Load Balancing's log accounts write objects
@@ -222,6 +223,9 @@ mod tests {
     fn load_balancer_log_delivery_is_not_another_account() {
         let elb = r#"[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::127311923021:root"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::alb-logs/AWSLogs/111122223333/*"}]"#;
         assert!(!fires(&S3BucketPolicyExternalAccess, &record("s3.amazonaws.com", "PutBucketPolicy", ROLE, &put(elb), "")));
+        // Ningxia's log account, in its partition (from a review).
+        let ningxia = elb.replace("arn:aws:iam::127311923021:root", "arn:aws-cn:iam::037604701340:root");
+        assert!(!fires(&S3BucketPolicyExternalAccess, &record("s3.amazonaws.com", "PutBucketPolicy", ROLE, &put(&ningxia), "")));
         for open in [
             // More than writing logs.
             r#"[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::127311923021:root"},"Action":["s3:PutObject","s3:GetObject"],"Resource":"*"}]"#,

@@ -12,7 +12,12 @@
 //! `BatchGetSecretValue` (up to twenty secrets a call) is counted through the
 //! `GetSecretValue` entry Secrets Manager writes to CloudTrail for each secret a batch
 //! asks for (its API reference says so); the batch call itself is not counted again,
-//! which would count its secrets twice. A caller's first batch call in a week is
+//! which would count its secrets twice. Not verified against a real batch: published
+//! detonation logs that keep only the caller's own calls show the batch call alone,
+//! so those entries may be written under the service, which this detection skips;
+//! then a batch-only harvest is not counted here (a stated limit, from a review: one
+//! record gives a window one observation, so the batch's list cannot count itself).
+//! A caller's first batch call in a week is
 //! `secretsmanager-batch-retrieval-first-seen`'s.
 //!
 //! The principal is the session for assumed roles, not the role: one role is often

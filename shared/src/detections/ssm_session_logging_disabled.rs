@@ -154,10 +154,32 @@ fn session_type(content: &serde_json::Value) -> Option<String> {
     if let Some(doc) = policy_document(content) {
         return doc.get("sessionType").and_then(|t| t.as_str()).map(|t| t.trim().to_owned());
     }
-    content.as_str()?.lines().find_map(|line| {
-        let value = without_comment(line).strip_prefix("sessionType:")?.trim();
+    let text = content.as_str()?;
+    let base = base_indent(text);
+    text.lines().find_map(|line| {
+        let value = without_comment(at_top(line, base)?).strip_prefix("sessionType:")?.trim();
         Some(value.trim_matches(|c| c == '\'' || c == '"').trim().to_owned())
     })
+}
+
+/// The indentation of a YAML document's top-level keys: that of its first line
+/// that holds one. Written whole in a heredoc, a document may have every line
+/// indented (from a review: `  inputs:` was not read as the top-level key).
+fn base_indent(text: &str) -> usize {
+    text.lines()
+        .find(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#') && t != "---"
+        })
+        .map_or(0, |l| l.len() - l.trim_start_matches([' ', '\t']).len())
+}
+
+/// `line` without its indentation when it is a top-level line (indented by
+/// exactly `base`).
+fn at_top(line: &str, base: usize) -> Option<&str> {
+    let rest = line.get(base..)?;
+    let indent = &line[..base];
+    (indent.bytes().all(|b| b == b' ' || b == b'\t') && !rest.starts_with([' ', '\t'])).then_some(rest)
 }
 
 /// Whether preferences content names neither logging destination; `None` when
@@ -177,18 +199,34 @@ fn destinations_empty(content: &serde_json::Value) -> Option<bool> {
         return Some(KEYS.iter().all(|k| empty(k)));
     }
     let text = content.as_str()?;
+    let base = base_indent(text);
     // The lines of the top-level `inputs:` block: indented deeper than it, up to the
     // next line that is not (a key of the same name elsewhere is not the setting).
-    let mut lines = text.lines().skip_while(|l| !l.starts_with("inputs:"));
+    let mut lines = text
+        .lines()
+        .skip_while(|l| !at_top(l, base).is_some_and(|t| t.starts_with("inputs:")));
     match lines.next() {
-        None => return Some(true),
+        // No `inputs`: no destination, when the text is a preferences document
+        // at all; text in which no top-level key of one is seen is not judged.
+        None => {
+            let known = ["schemaVersion:", "sessionType:", "description:"];
+            let judged = text
+                .lines()
+                .filter_map(|l| at_top(l, base))
+                .any(|t| known.iter().any(|k| t.starts_with(k)));
+            return judged.then_some(true);
+        }
         // A comment after the key is not a value; anything else is flow style,
         // not read.
-        Some(line) if without_comment(line) != "inputs:" => return None,
+        Some(line) if at_top(line, base).map(without_comment) != Some("inputs:") => return None,
         Some(_) => {}
     }
     let block: Vec<&str> = lines
-        .take_while(|l| l.trim().is_empty() || l.starts_with(' ') || l.starts_with('\t'))
+        .take_while(|l| {
+            l.trim().is_empty()
+                || (l.len() > base
+                    && l.bytes().take(base + 1).all(|b| b == b' ' || b == b'\t'))
+        })
         .collect();
     let value_of = |key: &str| {
         block.iter().find_map(|line| {
@@ -267,6 +305,26 @@ mod tests {
         assert!(fires(&SsmSessionLoggingDisabled, &record(SSM, "CreateDocument", ROLE, yaml, "")));
         // Creating the preferences document itself is not watched (nothing was logged before).
         assert!(!fires(&SsmSessionLoggingDisabled, &record(SSM, "CreateDocument", ROLE, &update("", ""), "")));
+    }
+
+    /// From a review: a document written whole in a heredoc has every line
+    /// indented; text that is no preferences document is not judged.
+    #[test]
+    fn an_indented_yaml_document_is_read_by_its_own_top_level() {
+        let yaml = |content: &str| {
+            let params = format!(
+                r#"{{"name":"{PREFERENCES}","documentFormat":"YAML","content":{}}}"#,
+                serde_json::to_string(content).unwrap()
+            );
+            record(SSM, "UpdateDocument", ROLE, &params, "")
+        };
+        let kept = "  schemaVersion: '1.0'\n  sessionType: Standard_Stream\n  inputs:\n    s3BucketName: 'example'\n    cloudWatchLogGroupName: ''\n";
+        assert!(!fires(&SsmSessionLoggingDisabled, &yaml(kept)));
+        assert!(fires(&SsmSessionLoggingDisabled, &yaml(&kept.replace("'example'", "''"))));
+        // A key of the same name deeper down is not the top-level one.
+        let nested = "  schemaVersion: '1.0'\n  sessionType: Standard_Stream\n  parameters:\n    inputs:\n      s3BucketName: 'decoy'\n";
+        assert!(fires(&SsmSessionLoggingDisabled, &yaml(nested)));
+        assert!(!fires(&SsmSessionLoggingDisabled, &yaml("HIDDEN_DUE_TO_SECURITY_REASONS")));
     }
 
     #[test]

@@ -16,6 +16,8 @@
 //! CloudFormation stack (`invokedBy`) is left out: deployments detach ACLs as they
 //! rebuild what they protect. A deletion made by an AWS service on its own (Firewall
 //! Manager removing the ACLs of its policies) is left out too; a stack's still counts.
+//! An update of a Firewall Manager ACL (`FMManagedWebACL...`) is not an emptying:
+//! the policy's rule groups stay in force around the rules the update names.
 //! A Terraform agent is not enough, since the caller writes it: a pipeline's role is
 //! exempted in the tuning file by ARN.
 //!
@@ -79,7 +81,8 @@ impl Detection for WafWebAclDeleted {
             return (!aws_service_caller(rec)).then(|| Signal::Fire(waf_evidence(rec)));
         }
         if succeeded_call(rec, WAFV2, &[UPDATE]) {
-            return emptied(rec).then(|| Signal::Fire(waf_evidence(rec).with("emptied", true)));
+            let counts = emptied(rec) && !firewall_manager_acl(rec) && !aws_service_caller_but_stack(rec);
+            return counts.then(|| Signal::Fire(waf_evidence(rec).with("emptied", true)));
         }
         if !succeeded_waf_call(rec, NAMES) {
             return None;
@@ -96,6 +99,15 @@ impl Detection for WafWebAclDeleted {
         }
         fire(waf_evidence(rec))
     }
+}
+
+/// A web ACL that Firewall Manager made (`FMManagedWebACL...`): its policy's
+/// rule groups run first and last whatever the account's update says, and the
+/// update names only the account's own rules, so an update without rules
+/// leaves those groups in force (from a review).
+fn firewall_manager_acl(rec: &Record<'_>) -> bool {
+    rec.request_param_str("name")
+        .is_some_and(|n| n.trim_start().starts_with("FMManagedWebACL"))
 }
 
 /// An `UpdateWebACL` that leaves the ACL with no rules (`rules` an empty list) and
@@ -197,6 +209,16 @@ mod tests {
             assert!(!fires(&WafWebAclDeleted, &update(&quiet)), "{quiet}");
         }
         assert!(!fires(&WafWebAclDeleted, &failed(&call(CLOUDFRONT, "DisassociateDistributionWebACL", r#"{"id":"E2"}"#), "AccessDenied")));
+        // From a review: a Firewall Manager ACL keeps its policy's rule groups
+        // around the account's rules, and Firewall Manager's own updates are its
+        // housekeeping.
+        let emptied = format!(r#","defaultAction":{{"allow":{{}}}},"rules":[]{SEEN}"#);
+        let fms_acl = update(&emptied).replace(r#""name":"shop-acl""#, r#""name":"FMManagedWebACLV2-shop-policy-1700000000000""#);
+        assert_ne!(fms_acl, update(&emptied));
+        assert!(!fires(&WafWebAclDeleted, &fms_acl));
+        let by_fms = update(&emptied).replace(r#""userIdentity":{"#, r#""userIdentity":{"invokedBy":"fms.amazonaws.com","#);
+        assert_ne!(by_fms, update(&emptied));
+        assert!(!fires(&WafWebAclDeleted, &by_fms));
     }
 
     /// From a review: Firewall Manager deleting the ACLs of its own policies.
