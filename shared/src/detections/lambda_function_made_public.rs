@@ -7,6 +7,14 @@
 //! `principalOrgID` is how S3 or an organisation is allowed in, not a public function,
 //! so it does not fire. The principal is read from the request, or, when the request
 //! was stripped, from the statement in the response.
+//!
+//! Amazon S3's service principal (`s3.amazonaws.com`) with none of those keys
+//! counts too (from a review): then any account's bucket may send its event
+//! notifications to the function, and so run it with data of the sender's
+//! choosing; AWS's own control for Lambda (Security Hub Lambda.1) fails it for
+//! that reason. Other services' principals without a source are left out: they
+//! are usual for API Gateway and schedules, and a caller there still needs an
+//! integration in the function's own account or one it names.
 
 use serde_json::Value;
 
@@ -58,17 +66,44 @@ fn is_everyone(v: &Value) -> bool {
     }
 }
 
-/// The principal granted by `AddPermission`: the request's `principal`, else the
-/// `Principal` of the statement CloudTrail returns as JSON text.
-fn granted_to_everyone(rec: &Record) -> bool {
-    if let Some(p) = rec.request_param("principal").filter(|v| !v.is_null()) {
-        return is_everyone(p);
+/// Amazon S3's service principal, as a request or a statement writes it.
+fn is_s3_service(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.trim().eq_ignore_ascii_case("s3.amazonaws.com"),
+        Value::Object(o) => o.get("Service").is_some_and(is_s3_service),
+        Value::Array(items) => items.iter().any(is_s3_service),
+        _ => false,
     }
-    rec.response_element("statement")
+}
+
+/// Who `AddPermission` let in without narrowing it, if anyone: the request's
+/// `principal` (not narrowed by `sourceArn`, `sourceAccount` or
+/// `principalOrgID`), else the statement CloudTrail returns as JSON text (its
+/// `Principal`, and no `Condition`).
+fn exposure(rec: &Record) -> Option<&'static str> {
+    let judge = |principal: &Value| {
+        if is_everyone(principal) {
+            Some("resource policy allows principal *")
+        } else if is_s3_service(principal) {
+            Some("resource policy allows Amazon S3 from any account (no source account or ARN)")
+        } else {
+            None
+        }
+    };
+    if let Some(p) = rec.request_param("principal").filter(|v| !v.is_null()) {
+        let narrowed = ["sourceArn", "sourceAccount", "principalOrgID"]
+            .iter()
+            .any(|k| rec.request_param_str(k).is_some());
+        return if narrowed { None } else { judge(p) };
+    }
+    let statement = rec
+        .response_element("statement")
         .and_then(Value::as_str)
-        .and_then(crate::event::surrogates::parse_value)
-        .and_then(|st| st.get("Principal").map(is_everyone))
-        .unwrap_or(false)
+        .and_then(crate::event::surrogates::parse_value)?;
+    if statement.get("Condition").is_some_and(|c| !c.is_null()) {
+        return None;
+    }
+    judge(statement.get("Principal")?)
 }
 
 impl Detection for LambdaFunctionMadePublic {
@@ -83,14 +118,9 @@ impl Detection for LambdaFunctionMadePublic {
         let e = call_context(rec).with_opt("function", rec.request_param_str("functionName"));
         match lambda_operation(rec.event_name()) {
             "AddPermission" => {
-                let narrowed = ["sourceArn", "sourceAccount", "principalOrgID"]
-                    .iter()
-                    .any(|k| rec.request_param_str(k).is_some());
-                if narrowed || !granted_to_everyone(rec) {
-                    return None;
-                }
+                let exposure = exposure(rec)?;
                 fire(e
-                    .with("exposure", "resource policy allows principal *")
+                    .with("exposure", exposure)
                     .with_opt("action", rec.request_param_str("action"))
                     .with_opt("statement_id", rec.request_param_str("statementId")))
             }
@@ -156,6 +186,28 @@ mod tests {
         }
         let denied = record("lambda.amazonaws.com", "AddPermission20150331v2", ROLE, PUBLIC, ACCESS_DENIED);
         assert!(!fires(&LambdaFunctionMadePublic, &denied));
+    }
+
+    /// From a review: S3's principal with no source lets any account's bucket
+    /// run the function; other services' are left out.
+    #[test]
+    fn amazon_s3_without_a_source_fires() {
+        let open = r#"{"functionName":"thumbnailer","statementId":"s3","action":"lambda:InvokeFunction","principal":"s3.amazonaws.com"}"#;
+        let e = evidence(&record("lambda.amazonaws.com", "AddPermission20150331v2", ROLE, open, ""));
+        assert!(e.get("exposure").and_then(|v| v.as_str()).is_some_and(|x| x.contains("Amazon S3 from any account")), "{e:?}");
+        for quiet in [
+            r#"{"functionName":"f","principal":"s3.amazonaws.com","sourceAccount":"111122223333"}"#,
+            r#"{"functionName":"f","principal":"apigateway.amazonaws.com"}"#,
+            r#"{"functionName":"f","principal":"events.amazonaws.com"}"#,
+        ] {
+            assert!(!fires(&LambdaFunctionMadePublic, &record("lambda.amazonaws.com", "AddPermission20150331v2", ROLE, quiet, "")), "{quiet}");
+        }
+        // The same read from the returned statement: no condition, or one.
+        let stripped = r#"{"functionName":"thumbnailer"}"#;
+        let bare = r#""responseElements":{"statement":"{\"Sid\":\"s3\",\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"s3.amazonaws.com\"},\"Action\":\"lambda:InvokeFunction\"}"},"#;
+        assert!(fires(&LambdaFunctionMadePublic, &record("lambda.amazonaws.com", "AddPermission20150331v2", ROLE, stripped, bare)));
+        let conditioned = r#""responseElements":{"statement":"{\"Sid\":\"s3\",\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"s3.amazonaws.com\"},\"Action\":\"lambda:InvokeFunction\",\"Condition\":{\"StringEquals\":{\"AWS:SourceAccount\":\"111122223333\"}}}"},"#;
+        assert!(!fires(&LambdaFunctionMadePublic, &record("lambda.amazonaws.com", "AddPermission20150331v2", ROLE, stripped, conditioned)));
     }
 
     #[test]
