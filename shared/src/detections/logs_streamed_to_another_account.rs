@@ -15,6 +15,10 @@
 //! trailwatch's own forwarder (`deploy/forwarder.yaml`). Changes AWS services make
 //! on their own are left out; a stack's change counts. Targets EventBridge refused
 //! (listed in the response's `failedEntries`) were not added and do not count.
+//! Left out (a stated limit, from a review): streams that leave AWS from the own
+//! account, an EventBridge API destination (`api-destination/` target, whose
+//! endpoint `CreateApiDestination` names) or a Firehose stream with an HTTP
+//! endpoint; their ARNs name the own account.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{arn_account, aws_service_caller_but_stack, foreign_arn_account, other_accounts, policy_document, request_text_any, succeeded_call, text_is, texts_at_key};
