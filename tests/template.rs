@@ -1364,6 +1364,49 @@ fn the_backtest_function_reads_the_archive_prefix_writes_results_and_its_run_key
     );
 }
 
+/// docs/backtest.md lists every parameter of deploy/backtest.yaml, and its
+/// deploy command passes each one that has no default.
+#[test]
+fn the_backtest_guide_lists_every_parameter() {
+    let t = load("deploy/backtest.yaml");
+    let guide = fs::read_to_string(root().join("docs/backtest.md")).expect("docs/backtest.md");
+    let (deploy, _) = guide
+        .split_once("## Run")
+        .expect("docs/backtest.md: a Deploy section before Run");
+    let rows: Vec<&str> = deploy.lines().filter(|l| l.starts_with("| `")).collect();
+    let params = t["Parameters"].as_object().unwrap();
+    for (name, p) in params {
+        assert!(
+            rows.iter().any(|r| r
+                .split(" | ")
+                .next()
+                .is_some_and(|c| c.contains(&format!("`{name}`")))),
+            "docs/backtest.md: no row for {name}"
+        );
+        if p.get("Default").is_none() {
+            assert!(
+                deploy.contains(&format!(" {name}=")),
+                "docs/backtest.md: the deploy command lacks the required {name}"
+            );
+        }
+    }
+    // The live stack's name, given: no default to fall back on unnoticed.
+    assert_eq!(params["ResourcePrefix"].get("Default"), None);
+    // A plan holds its manifest (up to MAX_KEYS_PER_RUN keys) in memory: the
+    // memory the guide asks for it is allowed.
+    let memory = &params["FunctionMemoryMB"];
+    assert!(memory["MaxValue"].as_i64() >= Some(1536), "{memory}");
+    assert!(
+        deploy.contains("FunctionMemoryMB=1536"),
+        "docs/backtest.md: memory for large plans"
+    );
+    assert_eq!(
+        trailwatch::lambda::backtest::plan::MAX_KEYS_PER_RUN,
+        2_000_000,
+        "update docs/backtest.md's memory advice"
+    );
+}
+
 #[test]
 fn the_backtest_table_has_the_schema_and_ttl() {
     let t = load("deploy/backtest.yaml");
@@ -1480,6 +1523,29 @@ fn the_backtest_state_machine_plans_then_maps_the_manifest_and_grants_little() {
         sm["DefinitionSubstitutions"]["FunctionArn"],
         json!({"Fn::GetAtt": ["BacktestFunction", "Arn"]})
     );
+    // Every service integration names the stack's partition (aws-cn, aws-us-gov).
+    assert_eq!(
+        sm["DefinitionSubstitutions"]["Partition"],
+        json!({"Ref": "AWS::Partition"})
+    );
+    assert_eq!(
+        sm["DefinitionSubstitutions"]["LambdaInvoke"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:states:::lambda:invoke"})
+    );
+    let text = def.to_string();
+    assert!(!text.contains("arn:aws"), "a partition written out: {text}");
+    for resource in [
+        &states["Plan"]["Resource"],
+        &batch["Resource"],
+        &map["ItemReader"]["Resource"],
+        &map["ResultWriter"]["Resource"],
+    ] {
+        let r = resource.as_str().expect("Resource");
+        assert!(
+            r == "${LambdaInvoke}" || r.starts_with("arn:${Partition}:states:::"),
+            "{r}"
+        );
+    }
     let role = &res[get_att_target(&sm["RoleArn"]).expect("explicit role")];
     let got: Vec<(String, Vec<String>, Value)> = role_statements(role)
         .into_iter()
@@ -1549,31 +1615,62 @@ fn the_deployment_guide_lists_every_function_with_its_rule_state() {
         "docs/deploy.md lacks these rows (or has them otherwise):\n{}",
         wrong.join("\n")
     );
+    // The count in words, where the guide gives it.
+    const WORDS: &str = "zero one two three four five six seven eight nine ten eleven \
+        twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty \
+        twenty-one twenty-two twenty-three twenty-four twenty-five twenty-six \
+        twenty-seven twenty-eight twenty-nine thirty";
+    let n = WORDS
+        .split_whitespace()
+        .nth(catalog::GROUPS.len())
+        .expect("at most thirty groups");
+    let flat = guide.split_whitespace().collect::<Vec<_>>().join(" ");
+    for said in [
+        format!("runs as {n} small Rust Lambda functions"),
+        format!("the {n} detection functions"),
+    ] {
+        assert!(flat.contains(&said), "docs/deploy.md: {said:?}");
+    }
 }
 
 /// Alarms on trailwatch itself reach the health topic: the heartbeat check's
 /// schedule not running (missing data breaches: a deleted rule reports
 /// nothing), the pipeline function failing, the failed-events queue holding
-/// anything.
+/// anything or receiving anything new, and each function's events waiting too
+/// long (below).
 #[test]
 fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
     let t = template();
     let res = resources(&t);
     let alarms = of_type(&t, "AWS::CloudWatch::Alarm");
-    let names: BTreeSet<&str> = alarms.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(
-        names,
-        BTreeSet::from([
-            "FailedEventsAlarm",
-            "HeartbeatCheckAlarm",
-            "PipelineErrorsAlarm"
-        ])
-    );
+    let mut want = BTreeSet::from([
+        "FailedEventsAlarm".to_owned(),
+        "FailedEventsSentAlarm".to_owned(),
+        "HeartbeatCheckAlarm".to_owned(),
+        "PipelineErrorsAlarm".to_owned(),
+    ]);
+    for g in catalog::GROUPS {
+        want.insert(event_age_alarm_id(&t, g.name));
+    }
+    let names: BTreeSet<String> = alarms.iter().map(|(n, _)| (*n).clone()).collect();
+    assert_eq!(names, want);
     for (name, alarm) in &alarms {
         let p = &alarm["Properties"];
-        for actions in ["AlarmActions", "OKActions"] {
-            assert_eq!(p[actions], json!([{"Ref": "HealthTopic"}]), "{name}");
-        }
+        assert_eq!(p["AlarmActions"], json!([{"Ref": "HealthTopic"}]), "{name}");
+        // A new failed event fires, and the alarm falls back by itself: an OK
+        // after each one would be noise.
+        let ok = if name.as_str() == "FailedEventsSentAlarm" {
+            Value::Null
+        } else {
+            json!([{"Ref": "HealthTopic"}])
+        };
+        assert_eq!(p["OKActions"], ok, "{name}");
+        assert!(
+            p["AlarmName"]["Fn::Sub"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("${AWS::StackName}-")),
+            "{name}: named with the stack (the example SCP protects alarm:<stack>-*)"
+        );
     }
     // The check counts itself (lambda::logs::emit_heartbeat_check: namespace
     // trailwatch, dimensions function and prefix, the stack's name).
@@ -1602,12 +1699,314 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
         res["PipelineErrorsAlarm"]["Properties"]["Dimensions"][0]["Value"],
         json!({"Ref": "PipelineFunction"})
     );
+    let queue =
+        json!([{"Name": "QueueName", "Value": {"Fn::GetAtt": ["FailedEventsQueue", "QueueName"]}}]);
+    assert_eq!(res["FailedEventsAlarm"]["Properties"]["Dimensions"], queue);
+    // The queue alarm above stays in ALARM while a message waits (14 days):
+    // this one fires again for every 5 minutes that bring a new one.
+    let sent = &res["FailedEventsSentAlarm"]["Properties"];
+    assert_eq!(sent["Dimensions"], queue);
+    for (key, value) in [
+        ("Namespace", json!("AWS/SQS")),
+        ("MetricName", json!("NumberOfMessagesSent")),
+        ("Statistic", json!("Sum")),
+        ("Period", json!(300)),
+        ("EvaluationPeriods", json!(1)),
+        ("Threshold", json!(1)),
+        ("ComparisonOperator", json!("GreaterThanOrEqualToThreshold")),
+        ("TreatMissingData", json!("notBreaching")),
+    ] {
+        assert_eq!(sent[key], value, "FailedEventsSentAlarm {key}");
+    }
+}
+
+/// The health alarms reach someone by default: HealthEmail, else AlertEmail.
+#[test]
+fn the_health_topic_reaches_the_health_email_else_the_alert_email() {
+    let t = template();
+    let res = resources(&t);
+    let subs: Vec<_> = of_type(&t, "AWS::SNS::Subscription")
+        .into_iter()
+        .filter(|(_, s)| s["Properties"]["TopicArn"] == json!({"Ref": "HealthTopic"}))
+        .collect();
+    assert_eq!(subs.len(), 1, "one subscription on the health topic");
+    let (name, sub) = subs[0];
+    assert_eq!(name, "HealthEmailSubscription");
+    assert_eq!(sub["Properties"]["Protocol"], "email");
     assert_eq!(
-        res["FailedEventsAlarm"]["Properties"]["Dimensions"][0]["Value"],
-        json!({"Fn::GetAtt": ["FailedEventsQueue", "QueueName"]})
+        sub["Properties"]["Endpoint"],
+        json!({"Fn::If": ["HasHealthEmail", {"Ref": "HealthEmail"}, {"Ref": "AlertEmail"}]})
     );
+    let conditions = &t["Conditions"];
+    let condition = sub["Condition"].as_str().expect("a condition");
     assert_eq!(
-        res["HealthEmailSubscription"]["Condition"],
-        "HasHealthEmail"
+        conditions[condition],
+        json!({"Fn::Or": [{"Condition": "HasHealthEmail"}, {"Condition": "HasAlertEmail"}]}),
+        "subscribed when either address is given"
     );
+    for (c, param) in [
+        ("HasHealthEmail", "HealthEmail"),
+        ("HasAlertEmail", "AlertEmail"),
+    ] {
+        assert_eq!(
+            conditions[c],
+            json!({"Fn::Not": [{"Fn::Equals": [{"Ref": param}, ""]}]}),
+            "{c}"
+        );
+    }
+    assert_eq!(res["HealthTopic"]["Type"], "AWS::SNS::Topic");
+}
+
+/// The logical id of a group's event-age alarm: `<Camel>EventAgeAlarm`, beside its
+/// `<Camel>Function` (tests/new-group copies both with the identity-abuse block).
+fn event_age_alarm_id(t: &Value, group: &str) -> String {
+    let (function_id, _) = function(t, group);
+    format!(
+        "{}EventAgeAlarm",
+        function_id
+            .strip_suffix("Function")
+            .expect("<Camel>Function")
+    )
+}
+
+/// Every function is invoked asynchronously and keeps an event up to 6 hours
+/// (throttled, or failing and retried): an event that waits longer than 15
+/// minutes raises its alarm, long before it is dropped to the failed-events queue.
+#[test]
+fn every_function_alarms_when_its_events_wait() {
+    let t = template();
+    let res = resources(&t);
+    for g in catalog::GROUPS {
+        let (function_id, f) = function(&t, g.name);
+        let id = event_age_alarm_id(&t, g.name);
+        let alarm = &res[&id];
+        assert_eq!(alarm["Type"], "AWS::CloudWatch::Alarm", "{id}");
+        let p = &alarm["Properties"];
+        assert_eq!(
+            p["AlarmName"],
+            json!({"Fn::Sub": format!("${{AWS::StackName}}-{}-event-age", g.name)}),
+            "{id}"
+        );
+        assert_eq!(p["Namespace"], "AWS/Lambda", "{id}");
+        assert_eq!(p["MetricName"], "AsyncEventAge", "{id}");
+        assert_eq!(
+            p["Dimensions"],
+            json!([{"Name": "FunctionName", "Value": {"Ref": function_id}}]),
+            "{id}: its own function"
+        );
+        assert_eq!(p["Statistic"], "Maximum", "{id}");
+        assert_eq!(p["ComparisonOperator"], "GreaterThanThreshold", "{id}");
+        assert_eq!(p["TreatMissingData"], "notBreaching", "{id}");
+        assert_eq!(p["Period"], 300, "{id}");
+        assert_eq!(p["EvaluationPeriods"], 1, "{id}");
+        // Milliseconds: above Lambda's own retries of a failed invocation (one,
+        // then two minutes), at most 15 minutes, far below the event's age limit.
+        let threshold_ms = p["Threshold"].as_i64().expect("Threshold");
+        let max_age_s = f["Properties"]["EventInvokeConfig"]["MaximumEventAgeInSeconds"]
+            .as_i64()
+            .expect("MaximumEventAgeInSeconds");
+        assert!(
+            (5 * 60_000..=15 * 60_000).contains(&threshold_ms),
+            "{id}: {threshold_ms} ms"
+        );
+        assert!(
+            threshold_ms * 4 <= max_age_s * 1000,
+            "{id}: fires long before events are dropped"
+        );
+    }
+}
+
+#[test]
+fn the_silence_threshold_stays_below_the_lookback() {
+    // The check lists pairs heard from within LOOKBACK_DAYS and forgets the
+    // others: a threshold near it would never report a silence.
+    let t = template();
+    let p = &t["Parameters"]["PipelineSilenceSeconds"];
+    let lookback = trailwatch::heartbeat::LOOKBACK_DAYS * 86_400;
+    let max = p["MaxValue"].as_i64().expect("MaxValue");
+    assert!(
+        max <= lookback - 86_400,
+        "MaxValue {max}: a day below the {lookback} s lookback"
+    );
+    // The functions refuse what the template refuses.
+    assert_eq!(max, trailwatch::heartbeat::MAX_SILENCE_SECS);
+    assert_eq!(p["MinValue"], 900);
+    assert!(p["Default"].as_i64() >= p["MinValue"].as_i64());
+}
+
+/// The bus policy statements' ids are their physical ids: each names its stack,
+/// so that a second central stack in the account and Region has its own.
+#[test]
+fn bus_policy_statement_ids_are_the_stacks_own() {
+    let t = template();
+    let policies = of_type(&t, "AWS::Events::EventBusPolicy");
+    assert_eq!(policies.len(), 2);
+    let mut suffixes = BTreeSet::new();
+    for (name, p) in policies {
+        let id = p["Properties"]["StatementId"]["Fn::Sub"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: StatementId is a !Sub"));
+        let suffix = id
+            .strip_prefix("${AWS::StackName}")
+            .unwrap_or_else(|| panic!("{name}: {id} begins with the stack name"));
+        assert!(
+            !suffix.is_empty()
+                && suffix
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "{name}: {id}: letters, digits, - and _ only"
+        );
+        assert!(
+            STACK_NAME_MAX + suffix.len() <= 64,
+            "{name}: {id} is longer than 64 characters for a stack name of {STACK_NAME_MAX}"
+        );
+        assert!(suffixes.insert(suffix.to_owned()), "{name}: {id} twice");
+    }
+}
+
+/// The longest stack name docs/deploy.md allows.
+const STACK_NAME_MAX: usize = 25;
+
+/// Every name built from the stack's name fits its service's limit for a stack
+/// name of STACK_NAME_MAX, which docs/deploy.md states. CloudFormation's
+/// generated names (`<stack>-<LogicalId>-<12 characters>`, functions and roles: 64
+/// at most) keep the whole stack name only up to 25 characters when the logical
+/// id is long; a function whose name lost the end of the stack name would not
+/// be recognised as trailwatch's.
+#[test]
+fn the_documented_stack_name_limit_fits_every_name() {
+    let guide = fs::read_to_string(root().join("docs/deploy.md")).expect("docs/deploy.md");
+    assert!(
+        guide.contains(&format!("stack name at most {STACK_NAME_MAX} characters")),
+        "docs/deploy.md states the limit"
+    );
+    // Half of what a 64-character generated name leaves the stack name and the
+    // logical id together (64 less the 12-character tail and two hyphens),
+    // rounded up: CloudFormation never cuts the stack name shorter.
+    assert_eq!((64 - 12 - 2_usize).div_ceil(2), STACK_NAME_MAX);
+    let t = template();
+    let stack = "s".repeat(STACK_NAME_MAX);
+    let mut names: Vec<(String, usize)> = Vec::new();
+    for g in catalog::GROUPS {
+        let (name, f) = function(&t, g.name);
+        for e in f["Properties"]["Events"].as_object().unwrap().values() {
+            let p = &e["Properties"];
+            for key in ["RuleName", "Name"] {
+                if let Some(sub) = p[key]["Fn::Sub"].as_str() {
+                    names.push((sub.replace("${AWS::StackName}", &stack), 64));
+                }
+            }
+        }
+        assert!(
+            f["Properties"]["FunctionName"].is_null(),
+            "{name}: a generated name (it starts with the stack name)"
+        );
+    }
+    // The forwarders' and the backtest's prefix is the central stack's name.
+    for path in [
+        "deploy/forwarder.yaml",
+        "deploy/organization.yaml",
+        "deploy/backtest.yaml",
+    ] {
+        let pattern = load(path)["Parameters"]["ResourcePrefix"]["AllowedPattern"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: ResourcePrefix"))
+            .to_owned();
+        let longest: usize = pattern
+            .rsplit_once(',')
+            .and_then(|(_, r)| r.split('}').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{path}: {pattern}"));
+        assert!(
+            longest >= STACK_NAME_MAX,
+            "{path}: ResourcePrefix {pattern}"
+        );
+    }
+    let backtest = load("deploy/backtest.yaml");
+    for (_, r) in resources(&backtest) {
+        for key in ["FunctionName", "StateMachineName"] {
+            if let Some(sub) = r["Properties"][key]["Fn::Sub"].as_str() {
+                names.push((sub.replace("${AWS::StackName}", &stack), 64));
+            }
+        }
+    }
+    assert!(names.len() > catalog::GROUPS.len());
+    for (name, limit) in names {
+        assert!(name.len() <= limit, "{name}: over {limit} characters");
+    }
+}
+
+/// A tiny evaluator of the rule functions CloudFormation allows in `Rules`
+/// (those used here), over list parameters given as their members.
+fn eval_rule(v: &Value, params: &std::collections::BTreeMap<&str, Vec<&str>>) -> Value {
+    let obj = v.as_object();
+    let Some((f, args)) = obj.and_then(|m| (m.len() == 1).then(|| m.iter().next().unwrap())) else {
+        return v.clone();
+    };
+    let list = |v: &Value| -> Vec<Value> {
+        match eval_rule(v, params) {
+            Value::Array(a) => a,
+            other => panic!("not a list: {other}"),
+        }
+    };
+    let truth = |v: &Value| {
+        eval_rule(v, params)
+            .as_bool()
+            .unwrap_or_else(|| panic!("not a boolean: {v}"))
+    };
+    let args_list = || args.as_array().unwrap_or_else(|| panic!("{f}: {args}"));
+    match f.as_str() {
+        "Ref" => {
+            let name = args.as_str().unwrap();
+            json!(
+                params
+                    .get(name)
+                    .unwrap_or_else(|| panic!("unknown parameter {name}"))
+            )
+        }
+        "Fn::And" => Value::Bool(args_list().iter().all(truth)),
+        "Fn::Or" => Value::Bool(args_list().iter().any(truth)),
+        "Fn::Not" => Value::Bool(!truth(&args_list()[0])),
+        "Fn::Equals" => {
+            Value::Bool(eval_rule(&args_list()[0], params) == eval_rule(&args_list()[1], params))
+        }
+        "Fn::EachMemberEquals" => {
+            let want = eval_rule(&args_list()[1], params);
+            Value::Bool(list(&args_list()[0]).iter().all(|m| *m == want))
+        }
+        other => {
+            panic!("a function this evaluator (or CloudFormation's Rules) does not know: {other}")
+        }
+    }
+}
+
+/// ExpectedAccountIds and ExpectedRegions go together: a deployment with one
+/// and not the other fails at deploy time (template Rules), not at run time.
+#[test]
+fn the_expected_lists_are_both_set_or_both_empty() {
+    let t = template();
+    let rules = t["Rules"].as_object().expect("Rules");
+    // An empty CommaDelimitedList is one empty member.
+    let empty = vec![""];
+    let accounts = vec!["111122223333", "444455556666"];
+    let regions = vec!["us-east-1"];
+    for (a, r, ok) in [
+        (&empty, &empty, true),
+        (&accounts, &regions, true),
+        (&accounts, &empty, false),
+        (&empty, &regions, false),
+    ] {
+        let params = std::collections::BTreeMap::from([
+            ("ExpectedAccountIds", a.clone()),
+            ("ExpectedRegions", r.clone()),
+        ]);
+        let passes = rules.values().all(|rule| {
+            assert!(rule.get("RuleCondition").is_none(), "{rule}");
+            rule["Assertions"].as_array().unwrap().iter().all(|a| {
+                assert!(a["AssertDescription"].is_string());
+                eval_rule(&a["Assert"], &params) == Value::Bool(true)
+            })
+        });
+        assert_eq!(passes, ok, "accounts {a:?}, regions {r:?}");
+    }
 }

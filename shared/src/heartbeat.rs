@@ -52,6 +52,12 @@ pub const SILENT_ID: &str = "pipeline-silent";
 /// on purpose, or its outage was reported long ago).
 pub const LOOKBACK_DAYS: i64 = 7;
 
+/// The longest silence threshold that can still report (seconds): a day short of
+/// [`LOOKBACK_DAYS`], since a pair silent for the whole lookback is forgotten
+/// (and a never-heard pair is armed with that lifetime) before a threshold near
+/// it is passed. The template's `PipelineSilenceSeconds` has the same bound.
+pub const MAX_SILENCE_SECS: i64 = (LOOKBACK_DAYS - 1) * 86_400;
+
 /// The state partition of the heartbeat members.
 pub const PARTITION: &str = "hb";
 

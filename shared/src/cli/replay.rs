@@ -83,7 +83,7 @@ pub struct Args {
     /// A gap longer than this between two heartbeat canaries of one account and
     /// Region is a `pipeline-silent` finding.
     #[arg(long, value_name = "SECS", default_value_t = trailwatch::heartbeat::DEFAULT_SILENCE_SECS,
-          value_parser = clap::builder::RangedI64ValueParser::<i64>::new().range(60..=7 * 86_400))]
+          value_parser = clap::builder::RangedI64ValueParser::<i64>::new().range(60..=trailwatch::heartbeat::MAX_SILENCE_SECS))]
     silence_secs: i64,
     /// Where windowed and correlated detections keep their state: in memory, or
     /// in a DynamoDB table (standard AWS SDK configuration: AWS_REGION, credentials,

@@ -243,9 +243,17 @@ impl Config {
         }
         if let Some(v) = get(ENV_SILENCE) {
             match parse_secs(v, false) {
-                Ok(s) if s >= 60 => settings.silence_secs = Some(s),
-                Ok(s) => problems.push(format!(
+                Ok(s) if (60..=crate::heartbeat::MAX_SILENCE_SECS).contains(&s) => {
+                    settings.silence_secs = Some(s)
+                }
+                Ok(s) if s < 60 => problems.push(format!(
                     "{ENV_SILENCE}: {s} seconds is shorter than a minute (canaries come every few minutes)"
+                )),
+                Ok(s) => problems.push(format!(
+                    "{ENV_SILENCE}: {s} seconds is longer than {} (the check forgets a pair \
+                     silent for {} days, so it would never report one)",
+                    crate::heartbeat::MAX_SILENCE_SECS,
+                    crate::heartbeat::LOOKBACK_DAYS
                 )),
                 Err(e) => problems.push(format!("{ENV_SILENCE}: {e}")),
             }
@@ -420,6 +428,8 @@ pub(super) mod tests {
                 ("TRAILWATCH_WINDOW_GETPASSWORDDATA_BURST_SECS", "-5"),
                 (ENV_LATENESS, "soon"),
                 (ENV_CLAIM_LEASE, "600"),
+                // Past the lookback, a silence could never be reported.
+                (ENV_SILENCE, "604800"),
             ]),
         )
         .unwrap_err();
@@ -432,10 +442,11 @@ pub(super) mod tests {
             "\"-5\"",
             ENV_LATENESS,
             ENV_CLAIM_LEASE,
+            "TRAILWATCH_SILENCE_SECS: 604800 seconds is longer than 518400",
         ] {
             assert!(text.contains(needle), "{needle} missing from: {text}");
         }
-        assert_eq!(e.0.len(), 7, "{text}");
+        assert_eq!(e.0.len(), 8, "{text}");
     }
 
     #[test]
