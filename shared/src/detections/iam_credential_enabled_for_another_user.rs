@@ -1,6 +1,8 @@
 //! A dormant credential of an IAM user brought back, or a new SSH key added, by
-//! anyone other than that user, successfully: `UpdateAccessKey` or
-//! `UpdateSSHPublicKey` setting `status` to `Active`, or `UploadSSHPublicKey`.
+//! anyone other than that user, successfully: `UpdateAccessKey`,
+//! `UpdateSSHPublicKey` or `UpdateServiceSpecificCredential` (a CodeCommit, Keyspaces
+//! or Bedrock credential, from a review) setting `status` to `Active`, or
+//! `UploadSSHPublicKey`.
 //!
 //! Decisions: the quieter forms of `create-access-key-for-another-user`. Switching
 //! back on a key that was deactivated (often one a responder turned off) gives back
@@ -18,13 +20,18 @@ use crate::event::{Record, actor_display};
 pub struct IamCredentialEnabledForAnotherUser;
 
 const IAM: &str = "iam.amazonaws.com";
-const CALLS: &[&str] = &["UpdateAccessKey", "UpdateSSHPublicKey", "UploadSSHPublicKey"];
+const CALLS: &[&str] = &[
+    "UpdateAccessKey",
+    "UpdateSSHPublicKey",
+    "UpdateServiceSpecificCredential",
+    "UploadSSHPublicKey",
+];
 
 pub static META: Meta = Meta {
     id: "iam-credential-enabled-for-another-user",
     title: "AWS IAM Credential Re-enabled or SSH Key Added for Another User",
-    description: "A principal switched an IAM user's access key or SSH key back on, or \
-                  uploaded a new SSH public key for the user, and the principal is not that \
+    description: "A principal switched an IAM user's access key, SSH key or service-specific \
+                  credential back on, or uploaded a new SSH public key for the user, and the principal is not that \
                   user. Reviving a key someone deactivated, or adding a key of one's own, \
                   gives lasting access as the user without creating anything that draws \
                   attention.",
@@ -77,7 +84,11 @@ impl Detection for IamCredentialEnabledForAnotherUser {
                 .with("caller", actor_display(rec))
                 .with_opt("caller_type", rec.identity_type())
                 .with_opt("access_key_id", rec.request_param_str("accessKeyId"))
-                .with_opt("ssh_key_id", ssh_key),
+                .with_opt("ssh_key_id", ssh_key)
+                .with_opt(
+                    "service_credential_id",
+                    rec.request_param_str("serviceSpecificCredentialId"),
+                ),
         )
     }
 }
@@ -108,6 +119,14 @@ mod tests {
         }
         let ssh_on = r#"{"userName":"backup-svc","sSHPublicKeyId":"APKAEXAMPLESSHKEY01","status":"active"}"#;
         assert!(fires(&IamCredentialEnabledForAnotherUser, &record(IAM, "UpdateSSHPublicKey", ROLE, ssh_on, "")));
+        // From a review: a CodeCommit or Bedrock credential switched back on.
+        let service_on = r#"{"userName":"backup-svc","serviceSpecificCredentialId":"ACCAEXAMPLESVCCRED01","status":"Active"}"#;
+        match eval(&IamCredentialEnabledForAnotherUser, &record(IAM, "UpdateServiceSpecificCredential", ROLE, service_on, "")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("service_credential_id").and_then(|v| v.as_str()), Some("ACCAEXAMPLESVCCRED01")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let service_off = service_on.replace("Active", "Inactive");
+        assert!(!fires(&IamCredentialEnabledForAnotherUser, &record(IAM, "UpdateServiceSpecificCredential", ROLE, &service_off, "")));
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! AWS, under CloudTrail. An update without a source does not change who is trusted and
 //! is left out too. A disabled anchor switched back on (`EnableTrustAnchor`, whose
 //! answer names its source) counts the same, from an evasion review: an anchor the
-//! responders disabled trusts its CA again.
+//! responders disabled trusts its CA again. So does a certificate revocation list
+//! switched off or deleted (`DisableCrl`, `DeleteCrl`, from a review): the
+//! certificates it revoked are good again under the anchor they chain to.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{change_evidence, is_event};
@@ -19,9 +21,10 @@ pub static META: Meta = Meta {
     id: "rolesanywhere-trust-anchor-created",
     title: "AWS IAM Roles Anywhere Trust Anchor Created or Enabled with External CA",
     description: "A Roles Anywhere trust anchor now trusts a certificate authority \
-                  supplied as a raw certificate. Whoever holds that CA's key can \
-                  issue client certificates and assume every role that trusts Roles \
-                  Anywhere, from anywhere, without AWS credentials.",
+                  supplied as a raw certificate, or a certificate revocation list was \
+                  switched off or deleted. Whoever holds that CA's key, or a revoked \
+                  certificate, can assume every role that trusts Roles Anywhere, from \
+                  anywhere, without AWS credentials.",
     severity: Severity::Medium,
     attack: &["T1098", "T1556"],
     origins: &[
@@ -37,7 +40,13 @@ pub static META: Meta = Meta {
     next_steps: "Identify the CA certificate (subject, issuer) with its owners. If \
                  unknown, disable or delete the trust anchor, delete profiles created \
                  with it, and review CreateSession calls from Roles Anywhere since.",
-    triggers: &[Trigger::write(ROLES_ANYWHERE, &["CreateTrustAnchor", "EnableTrustAnchor", "UpdateTrustAnchor"])],
+    triggers: &[Trigger::write(ROLES_ANYWHERE, &[
+        "CreateTrustAnchor",
+        "DeleteCrl",
+        "DisableCrl",
+        "EnableTrustAnchor",
+        "UpdateTrustAnchor",
+    ])],
     window: None,
 };
 
@@ -47,6 +56,11 @@ impl Detection for RolesAnywhereTrustAnchorCreated {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if is_event(rec, ROLES_ANYWHERE, &["DisableCrl", "DeleteCrl"]) {
+            return rec
+                .succeeded()
+                .then(|| Signal::Fire(change_evidence(rec, &["crlId"]).with("revocation", "off")));
+        }
         if !is_event(rec, ROLES_ANYWHERE, &["CreateTrustAnchor", "EnableTrustAnchor", "UpdateTrustAnchor"])
             || !rec.succeeded()
         {
@@ -100,6 +114,22 @@ mod tests {
             assert!(fires(&RolesAnywhereTrustAnchorCreated, &anchor("CreateTrustAnchor", who, "CERTIFICATE_BUNDLE", "")), "{who}");
         }
         assert!(fires(&RolesAnywhereTrustAnchorCreated, &anchor("UpdateTrustAnchor", USER, "CERTIFICATE_BUNDLE", "")));
+    }
+
+    /// From a review: revoked certificates good again.
+    #[test]
+    fn a_revocation_list_switched_off_or_deleted_fires() {
+        for name in ["DisableCrl", "DeleteCrl"] {
+            let off = iam_like(name, r#""requestParameters":{"crlId":"4f3e2d1c-5678-90ab-cdef-EXAMPLE22222"},"responseElements":null"#);
+            match crate::detections::common::testing::eval(&RolesAnywhereTrustAnchorCreated, &off) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("crlId").and_then(|v| v.as_str()), Some("4f3e2d1c-5678-90ab-cdef-EXAMPLE22222"), "{name}"),
+                other => panic!("expected a finding for {name}, got {other:?}"),
+            }
+            let denied = off.replace(r#""requestParameters""#, r#""errorCode":"AccessDeniedException","requestParameters""#);
+            assert!(!fires(&RolesAnywhereTrustAnchorCreated, &denied), "{name}");
+        }
+        let on = iam_like("EnableCrl", r#""requestParameters":{"crlId":"4f3e"},"responseElements":null"#);
+        assert!(!fires(&RolesAnywhereTrustAnchorCreated, &on));
     }
 
     /// From an evasion review: an anchor the responders disabled, enabled again.
