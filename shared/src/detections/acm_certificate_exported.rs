@@ -7,6 +7,12 @@
 //! a person or a pipeline counts (the passphrase is never logged); exports AWS
 //! services make on their own are left out, a stack's would count. Failed attempts
 //! are not reported: the caller got nothing.
+//!
+//! The trigger takes read-only events too: a call that returns data and changes
+//! nothing may be recorded `readOnly: true`, and AWS's published example of this
+//! event predates the field, so a rule that took write events alone could miss
+//! every export (from a review). The group's rule takes read-only events anyway,
+//! and the pattern names this one call.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, succeeded_call};
@@ -38,7 +44,7 @@ pub static META: Meta = Meta {
     next_steps: "Check who exported the certificate and where it is meant to be installed. If \
                  the export is not explained, revoke the certificate, issue a new one, and \
                  review the caller's other activity.",
-    triggers: &[Trigger::write(ACM, CALLS)],
+    triggers: &[Trigger::read_only(ACM, CALLS)],
     window: None,
 };
 
