@@ -1841,26 +1841,32 @@ fn bus_policy_statement_ids_are_the_stacks_own() {
     let t = template();
     let policies = of_type(&t, "AWS::Events::EventBusPolicy");
     assert_eq!(policies.len(), 2);
-    let mut suffixes = BTreeSet::new();
+    let mut prefixes = BTreeSet::new();
+    // The stack id's unique part: arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<uuid>.
+    let stack_uuid = json!({"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]});
     for (name, p) in policies {
-        let id = p["Properties"]["StatementId"]["Fn::Sub"]
+        let id = &p["Properties"]["StatementId"]["Fn::Join"];
+        assert_eq!(id[0], "-", "{name}: {id}");
+        let prefix = id[1][0]
             .as_str()
-            .unwrap_or_else(|| panic!("{name}: StatementId is a !Sub"));
-        let suffix = id
-            .strip_prefix("${AWS::StackName}")
-            .unwrap_or_else(|| panic!("{name}: {id} begins with the stack name"));
-        assert!(
-            !suffix.is_empty()
-                && suffix
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
-            "{name}: {id}: letters, digits, - and _ only"
+            .unwrap_or_else(|| panic!("{name}: {id}: a literal prefix"));
+        assert_eq!(
+            id[1][1], stack_uuid,
+            "{name}: {id}: then the stack id's UUID"
         );
+        assert_eq!(id[1].as_array().map(Vec::len), Some(2), "{name}: {id}");
         assert!(
-            STACK_NAME_MAX + suffix.len() <= 64,
-            "{name}: {id} is longer than 64 characters for a stack name of {STACK_NAME_MAX}"
+            prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+            "{name}: {prefix}: letters, digits, - and _ only"
         );
-        assert!(suffixes.insert(suffix.to_owned()), "{name}: {id} twice");
+        // Whatever the stack's name: the prefix, '-' and a 36-character UUID.
+        assert!(
+            prefix.len() + 1 + 36 <= 64,
+            "{name}: {prefix} makes ids longer than 64 characters"
+        );
+        assert!(prefixes.insert(prefix.to_owned()), "{name}: {prefix} twice");
     }
 }
 
