@@ -41,19 +41,25 @@ pub fn one_line(text: &str, max_chars: usize) -> String {
 }
 
 /// [`one_line`] for a plain-text body that a mail client renders: runs of white
-/// space become one space (a value padded to the width of a line must not wrap
-/// into a line of its own that reads as one of ours), and `://` is written
-/// `[:]//`, so that a URL in a record is not a link beside our console links.
+/// space (and of the blank Braille pattern, which pads as well) become one
+/// space, so that a value padded to the width of a line does not wrap into a
+/// line of its own that reads as one of ours; `://` is written `[:]//` and
+/// `www.` `www[.]`, the two marks mail clients make links from, so that a URL in
+/// a record is not a link beside our console links. A bare domain name may
+/// still be made a link by some clients.
 pub fn defanged_line(text: &str, max_chars: usize) -> String {
     let line = one_line(text, max_chars);
     let mut out = String::with_capacity(line.len());
-    for word in line.split_whitespace() {
+    let blank = |c: char| c.is_whitespace() || c == '\u{2800}';
+    for word in line.split(blank).filter(|w| !w.is_empty()) {
         if !out.is_empty() {
             out.push(' ');
         }
         out.push_str(word);
     }
     out.replace("://", "[:]//")
+        .replace("www.", "www[.]")
+        .replace("WWW.", "WWW[.]")
 }
 
 /// Combining marks one character keeps in a row ([`one_line`]): enough for any

@@ -1,5 +1,6 @@
 //! A console password created for an IAM user (`CreateLoginProfile`), then a console
-//! sign-in as that user from the same IP address within an hour.
+//! sign-in as that user from the same IP address (an IPv6 caller: its `/64`)
+//! within an hour.
 
 use serde_json::Value;
 
@@ -13,10 +14,10 @@ pub static META: Meta = Meta {
     id: "create-login-profile-then-console-login",
     title: "AWS CreateLoginProfile",
     description: "Someone gave an IAM user a console password and, within the hour, that user \
-                  signed in to the console from the very address that set the password. An \
-                  attacker holding only access keys does this to gain a console foothold. Only \
-                  a successful CreateLoginProfile counts (a failed one sets no password); the \
-                  sign-in counts whatever its result, which the finding shows.",
+                  signed in to the console from the address (or IPv6 network) that set the \
+                  password. An attacker holding only access keys does this to gain a console \
+                  foothold. Only a successful CreateLoginProfile counts (a failed one sets no \
+                  password); the sign-in counts whatever its result, which the finding shows.",
     severity: Severity::High,
     attack: &["T1136", "T1136.003"],
     origins: &["Splunk ESCU detections/cloud/aws_createloginprofile.yml \

@@ -100,10 +100,30 @@ fn exposure(rec: &Record) -> Option<&'static str> {
         .response_element("statement")
         .and_then(Value::as_str)
         .and_then(crate::event::surrogates::parse_value)?;
-    if statement.get("Condition").is_some_and(|c| !c.is_null()) {
+    if narrows_the_caller(statement.get("Condition")) {
         return None;
     }
     judge(statement.get("Principal")?)
+}
+
+/// Whether a returned statement's `Condition` narrows who may call: a source
+/// account, ARN, organisation or event source token, as the request's keys do.
+/// A function URL's own condition (`lambda:FunctionUrlAuthType` `NONE`) narrows
+/// nothing (from a review: any condition was taken as narrowing).
+fn narrows_the_caller(condition: Option<&Value>) -> bool {
+    const NARROWING: [&str; 4] = [
+        "aws:sourceaccount",
+        "aws:sourcearn",
+        "aws:principalorgid",
+        "lambda:eventsourcetoken",
+    ];
+    condition
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|operators| operators.values())
+        .filter_map(Value::as_object)
+        .flat_map(|keys| keys.keys())
+        .any(|k| NARROWING.contains(&k.trim().to_ascii_lowercase().as_str()))
 }
 
 impl Detection for LambdaFunctionMadePublic {
@@ -208,6 +228,9 @@ mod tests {
         assert!(fires(&LambdaFunctionMadePublic, &record("lambda.amazonaws.com", "AddPermission20150331v2", ROLE, stripped, bare)));
         let conditioned = r#""responseElements":{"statement":"{\"Sid\":\"s3\",\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"s3.amazonaws.com\"},\"Action\":\"lambda:InvokeFunction\",\"Condition\":{\"StringEquals\":{\"AWS:SourceAccount\":\"111122223333\"}}}"},"#;
         assert!(!fires(&LambdaFunctionMadePublic, &record("lambda.amazonaws.com", "AddPermission20150331v2", ROLE, stripped, conditioned)));
+        // A function URL's permission: its condition narrows no caller.
+        let url = r#""responseElements":{"statement":"{\"Sid\":\"url\",\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"lambda:InvokeFunctionUrl\",\"Condition\":{\"StringEquals\":{\"lambda:FunctionUrlAuthType\":\"NONE\"}}}"},"#;
+        assert!(fires(&LambdaFunctionMadePublic, &record("lambda.amazonaws.com", "AddPermission20150331v2", ROLE, stripped, url)));
     }
 
     #[test]

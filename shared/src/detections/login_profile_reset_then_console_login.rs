@@ -1,9 +1,10 @@
 //! An IAM user's console password reset (`UpdateLoginProfile`, successfully), then
-//! a console sign-in as that user from the same IP address within an hour.
+//! a console sign-in as that user from the same IP address (an IPv6 caller: its
+//! `/64`) within an hour.
 //!
 //! Decisions: the twin of `create-login-profile-then-console-login` for a user who
-//! already had a password, joined the same way (account, user name, the caller's
-//! address as canonical text) and over the same hour, in either arrival order. That
+//! already had a password, joined the same way (account, user name in any letter
+//! case, the caller's address, an IPv6 one as its `/64`) and over the same hour, in either arrival order. That
 //! detection's trigger list is fixed by its specification, so the reset is a
 //! detection of its own rather than a second origin of it. Any caller counts,
 //! the user itself included: an intruder holding only a user's access keys resets
@@ -22,9 +23,10 @@ pub static META: Meta = Meta {
     id: "login-profile-reset-then-console-login",
     title: "AWS Console Password Reset Then Used From the Same Address",
     description: "An IAM user's console password was reset and, within the hour, that user \
-                  signed in to the console from the very address that reset it. An attacker \
-                  holding only access keys takes over an existing user's console access \
-                  this way. The sign-in counts whatever its result, which the finding shows.",
+                  signed in to the console from the address (or IPv6 network) that reset it. \
+                  An attacker holding only access keys takes over an existing user's console \
+                  access this way. The sign-in counts whatever its result, which the finding \
+                  shows.",
     severity: Severity::High,
     attack: &["T1098", "T1078.004"],
     origins: &[

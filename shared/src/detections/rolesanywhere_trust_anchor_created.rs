@@ -7,7 +7,10 @@
 //! answer names its source) counts the same, from an evasion review: an anchor the
 //! responders disabled trusts its CA again. So does a certificate revocation list
 //! switched off or deleted (`DisableCrl`, `DeleteCrl`, from a review): the
-//! certificates it revoked are good again under the anchor they chain to.
+//! certificates it revoked are good again under the anchor they chain to. A list
+//! replaced (`UpdateCrl` with new data) is not watched: that is how revocations
+//! are added, and telling an emptied or older list from a newer one needs the
+//! list's contents (a stated limit).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{change_evidence, is_event};
@@ -19,7 +22,7 @@ pub struct RolesAnywhereTrustAnchorCreated;
 
 pub static META: Meta = Meta {
     id: "rolesanywhere-trust-anchor-created",
-    title: "AWS IAM Roles Anywhere Trust Anchor Created or Enabled with External CA",
+    title: "AWS IAM Roles Anywhere External CA Trusted or Revocation List Removed",
     description: "A Roles Anywhere trust anchor now trusts a certificate authority \
                   supplied as a raw certificate, or a certificate revocation list was \
                   switched off or deleted. Whoever holds that CA's key, or a revoked \

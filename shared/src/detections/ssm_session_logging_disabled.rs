@@ -157,9 +157,22 @@ fn session_type(content: &serde_json::Value) -> Option<String> {
     let text = content.as_str()?;
     let base = base_indent(text);
     text.lines().find_map(|line| {
-        let value = without_comment(at_top(line, base)?).strip_prefix("sessionType:")?.trim();
-        Some(value.trim_matches(|c| c == '\'' || c == '"').trim().to_owned())
+        let (key, rest) = yaml_entry(at_top(line, base)?)?;
+        (key == "sessionType").then(|| unquoted(without_comment(rest)).to_owned())
     })
+}
+
+/// A YAML mapping line's key, without the quotes or spaces YAML allows around it
+/// (`"inputs" :`), and what follows its colon (from a review: a quoted key was
+/// not read as the setting).
+fn yaml_entry(line: &str) -> Option<(&str, &str)> {
+    let (key, rest) = line.split_once(':')?;
+    Some((unquoted(key), rest))
+}
+
+/// `text` without the white space and one kind of quotes around it.
+fn unquoted(text: &str) -> &str {
+    text.trim().trim_matches(|c| c == '\'' || c == '"').trim()
 }
 
 /// The indentation of a YAML document's top-level keys: that of its first line
@@ -204,21 +217,27 @@ fn destinations_empty(content: &serde_json::Value) -> Option<bool> {
     // next line that is not (a key of the same name elsewhere is not the setting).
     let mut lines = text
         .lines()
-        .skip_while(|l| !at_top(l, base).is_some_and(|t| t.starts_with("inputs:")));
+        .skip_while(|l| at_top(l, base).and_then(yaml_entry).is_none_or(|(k, _)| k != "inputs"));
     match lines.next() {
         // No `inputs`: no destination, when the text is a preferences document
         // at all; text in which no top-level key of one is seen is not judged.
         None => {
-            let known = ["schemaVersion:", "sessionType:", "description:"];
+            let known = ["schemaVersion", "sessionType", "description"];
             let judged = text
                 .lines()
-                .filter_map(|l| at_top(l, base))
-                .any(|t| known.iter().any(|k| t.starts_with(k)));
+                .filter_map(|l| at_top(l, base).and_then(yaml_entry))
+                .any(|(k, _)| known.contains(&k));
             return judged.then_some(true);
         }
         // A comment after the key is not a value; anything else is flow style,
         // not read.
-        Some(line) if at_top(line, base).map(without_comment) != Some("inputs:") => return None,
+        Some(line)
+            if at_top(line, base)
+                .and_then(yaml_entry)
+                .is_none_or(|(_, rest)| !without_comment(rest).trim().is_empty()) =>
+        {
+            return None;
+        }
         Some(_) => {}
     }
     let block: Vec<&str> = lines
@@ -230,10 +249,9 @@ fn destinations_empty(content: &serde_json::Value) -> Option<bool> {
         .collect();
     let value_of = |key: &str| {
         block.iter().find_map(|line| {
-            let rest = line.trim_start().strip_prefix(key)?.trim_start().strip_prefix(':')?;
+            let (k, rest) = yaml_entry(line)?;
             // A trailing comment is not the value; quotes around it are not either.
-            let value = rest.split(" #").next().unwrap_or("").trim();
-            Some(value.trim_matches(|c| c == '\'' || c == '"').trim().to_owned())
+            (k == key).then(|| unquoted(without_comment(rest)).to_owned())
         })
     };
     // YAML's null: `~`, or `null` in any of its spellings (`Null`, `NULL`).
@@ -325,6 +343,10 @@ mod tests {
         let nested = "  schemaVersion: '1.0'\n  sessionType: Standard_Stream\n  parameters:\n    inputs:\n      s3BucketName: 'decoy'\n";
         assert!(fires(&SsmSessionLoggingDisabled, &yaml(nested)));
         assert!(!fires(&SsmSessionLoggingDisabled, &yaml("HIDDEN_DUE_TO_SECURITY_REASONS")));
+        // Keys in quotes, or with a space before the colon, are the same keys.
+        let quoted = "\"schemaVersion\": \"1.0\"\n\"sessionType\" : \"Standard_Stream\"\n\"inputs\":\n  \"s3BucketName\": \"\"\n";
+        assert!(fires(&SsmSessionLoggingDisabled, &yaml(quoted)));
+        assert!(!fires(&SsmSessionLoggingDisabled, &yaml(&quoted.replace("\"s3BucketName\": \"\"", "'s3BucketName' : 'logs'"))));
     }
 
     #[test]

@@ -257,9 +257,11 @@ pub fn subject(f: &Finding) -> String {
         let room = need(&short_actor, 4).min(4 + 16).min(left);
         (short_actor.clone(), room)
     };
-    // A short name whole, or at least four characters of a longer one.
+    // A short name whole, or at least four characters of a longer one; a quoted
+    // one keeps its closing quote when cut, which takes a character more.
     let whole = actor_room > 4 && actor_room == need(&actor_text, 4);
-    let actor_part = if whole || actor_room >= 4 + 4 {
+    let least = 4 + 4 + usize::from(actor_text.starts_with('"'));
+    let actor_part = if whole || actor_room >= least {
         format!(" by {}", cut_quoted(&actor_text, actor_room - 4))
     } else {
         String::new()
@@ -838,6 +840,25 @@ mod tests {
         let by = s.split(" by ").nth(1).unwrap_or_default();
         assert!(by.starts_with('"') && by.matches('"').count() == 2, "{s}");
         assert!(s.chars().count() <= MAX_SUBJECT_CHARS, "{s}");
+        // Whatever room the evidence leaves, a quoted caller's quote is closed
+        // (from a review: at exactly eight characters it was left open).
+        const TITLE: &str = "A long detection title leaving the caller little room in the subject line, \
+                             longer than the subject itself";
+        let quoted = finding(&STOP.replace(
+            "\"userName\":\"alice\"",
+            "\"userName\":\"ops (999999999999) admin\"",
+        ));
+        let mut cut_seen = false;
+        for title in 40..99 {
+            let mut f = quoted.clone();
+            f.title = &TITLE[..title];
+            let s = subject(&f);
+            if let Some(by) = s.split(" by \"").nth(1) {
+                assert_eq!(by.matches('"').count(), 1, "{s}");
+                cut_seen |= by.contains(SUBJECT_CUT);
+            }
+        }
+        assert!(cut_seen, "some room cuts the quoted caller");
     }
 
     /// From a review: a URL in a record must not be a link in the e-mail beside
@@ -868,6 +889,23 @@ mod tests {
         );
         // Our own console links stay links.
         assert!(body.contains("https://"), "{body}");
+        // A link without a scheme, and padding of blank Braille patterns.
+        let f = finding(&STOP.replace(
+            "aws-cli/2.27.40",
+            &format!(
+                "www.signin-aws.example/verify{}Source IP 10.0.0.5",
+                "\u{2800}".repeat(120)
+            ),
+        ));
+        let agent = email_text(&f)
+            .lines()
+            .find(|l| l.trim_start().starts_with("User agent"))
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            agent.ends_with("www[.]signin-aws.example/verify Source IP 10.0.0.5"),
+            "{agent}"
+        );
     }
 
     #[test]
