@@ -58,6 +58,14 @@ pub const LOOKBACK_DAYS: i64 = 7;
 /// it is passed. The template's `PipelineSilenceSeconds` has the same bound.
 pub const MAX_SILENCE_SECS: i64 = (LOOKBACK_DAYS - 1) * 86_400;
 
+/// How far ahead of the wall clock a canary's `eventTime` may be and still count
+/// (live only): CloudTrail stamps its own time, so a canary from the future was
+/// forged, for example by invoking the function with an envelope of one's own.
+/// Taken, it would keep its pair heard until that time and refuse every real
+/// canary before it as out of date, so a silent account would never be reported
+/// (from a review).
+pub const MAX_CANARY_AHEAD_SECS: i64 = 300;
+
 /// The state partition of the heartbeat members.
 pub const PARTITION: &str = "hb";
 

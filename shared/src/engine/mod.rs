@@ -1058,4 +1058,36 @@ mod tests {
             [true]
         );
     }
+    /// From a review: a canary dated ahead of the wall clock (forged, by invoking
+    /// the function directly) is not taken, so it cannot keep its pair heard and
+    /// turn the real canaries away as out of date.
+    #[test]
+    fn a_canary_from_the_future_is_not_taken() {
+        let restored = crate::catalog::by_id("pipeline-restored").unwrap();
+        let engine = Engine::with_detections([restored], Settings::default());
+        let store = MemoryStore::default();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let canary = |id: &str, at: i64| {
+            format!(
+                r#"{{"eventSource":"ssm.amazonaws.com","eventName":"PutParameter","eventID":"{id}",
+                "eventTime":"{}","recipientAccountId":"444455556666","awsRegion":"sa-east-1",
+                "requestParameters":{{"name":"trailwatch-canary","overwrite":true}}}}"#,
+                crate::event::time::format_event_time(at * 1000)
+            )
+        };
+        let handle = |id: &str, at: i64, now: i64| {
+            let json = canary(id, at);
+            let rec = Record::from_json(&json).unwrap();
+            rt.block_on(engine.handle(&rec, &store, &Collect::default(), now))
+                .unwrap()
+                .len()
+        };
+        assert_eq!(handle("c1", NOW, NOW), 0, "the first canary");
+        assert_eq!(handle("forged", NOW + 10 * 86_400, NOW + 60), 0);
+        // An hour of silence, then a real canary: restored, as if the forged
+        // one had never come.
+        assert_eq!(handle("c2", NOW + 3_600, NOW + 3_600), 1);
+    }
 }

@@ -350,6 +350,20 @@ impl Engine {
                     let (Some(rec), Some(t)) = (rec, prepared_time) else {
                         continue;
                     };
+                    // Under event time `now` is the record's own: only a live
+                    // canary can be ahead of it.
+                    if t.div_euclid(1000)
+                        > now.saturating_add(crate::heartbeat::MAX_CANARY_AHEAD_SECS)
+                    {
+                        #[cfg(feature = "lambda")]
+                        tracing::warn!(
+                            member = crate::sanitize::one_line(&member, 100),
+                            ahead_secs = t.div_euclid(1000) - now,
+                            "a canary dated ahead of the clock is ignored: CloudTrail does not \
+                             write one, so it was forged (the function invoked directly?)"
+                        );
+                        continue;
+                    }
                     let b = match &beat {
                         Some((m, b)) if *m == member => *b,
                         _ => {
