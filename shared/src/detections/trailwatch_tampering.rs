@@ -99,6 +99,13 @@ const IAM: &[&str] = &[
     "DeletePolicy",
 ];
 const SQS: &[&str] = &["DeleteQueue", "PurgeQueue", "SetQueueAttributes"];
+/// trailwatch's own health alarms: rewritten (`PutMetricAlarm` with no actions, a
+/// threshold never crossed, missing data not breaching) or deleted. No earlier
+/// state is needed to judge it: any change to them outside a deployment is
+/// tampering (from a review). Their actions switched off are
+/// `cloudwatch-monitoring-silenced`'s, and `SetAlarmState` lasts one evaluation:
+/// the central rule's pattern has no room for them (2,048 characters).
+const CLOUDWATCH: &[&str] = &["DeleteAlarms", "PutMetricAlarm"];
 const LOGS: &[&str] = &["DeleteLogGroup", "PutRetentionPolicy", "DeleteSubscriptionFilter"];
 const SSM: &[&str] = &["DeleteParameter", "DeleteParameters"];
 const CLOUDFORMATION: &[&str] = &["DeleteStack", "DeleteStackSet", "DeleteStackInstances"];
@@ -168,6 +175,7 @@ pub static META: Meta = Meta {
         Trigger::write("dynamodb.amazonaws.com", DYNAMODB),
         Trigger::write("iam.amazonaws.com", IAM),
         Trigger::write("sqs.amazonaws.com", SQS),
+        Trigger::write("monitoring.amazonaws.com", CLOUDWATCH),
         Trigger::write("logs.amazonaws.com", LOGS),
         Trigger::write("ssm.amazonaws.com", SSM),
         Trigger::write("cloudformation.amazonaws.com", CLOUDFORMATION),
@@ -196,6 +204,7 @@ fn watched(source: &str, name: &str) -> bool {
         "dynamodb.amazonaws.com" => DYNAMODB,
         "iam.amazonaws.com" => IAM,
         "sqs.amazonaws.com" => SQS,
+        "monitoring.amazonaws.com" => CLOUDWATCH,
         "logs.amazonaws.com" => LOGS,
         "ssm.amazonaws.com" => SSM,
         "cloudformation.amazonaws.com" => CLOUDFORMATION,
@@ -209,7 +218,10 @@ fn watched(source: &str, name: &str) -> bool {
 fn resource_fields(source: &str, name: &str) -> &'static [&'static str] {
     match source {
         "events.amazonaws.com" => match name {
-            "PutTargets" | "RemoveTargets" => &["rule"],
+            // A rule of anyone's given trailwatch's bus as a target can carry
+            // forged canaries' real twins, or anything, to it (from a review).
+            "PutTargets" => &["rule", "targets"],
+            "RemoveTargets" => &["rule"],
             "PutPermission" | "RemovePermission" => &["eventBusName"],
             _ => &["name", "eventBusName"],
         },
@@ -219,6 +231,7 @@ fn resource_fields(source: &str, name: &str) -> &'static [&'static str] {
         "dynamodb.amazonaws.com" => &["tableName", "resourceArn"],
         "iam.amazonaws.com" => &["roleName", "policyArn"],
         "sqs.amazonaws.com" => &["queueUrl"],
+        "monitoring.amazonaws.com" => &["alarmName", "alarmNames"],
         "logs.amazonaws.com" => &["logGroupName"],
         "ssm.amazonaws.com" => &["name", "names"],
         "cloudformation.amazonaws.com" => &["stackName", "stackSetName"],
@@ -270,6 +283,12 @@ pub fn tampered_resource(rec: &Record<'_>, prefix: &str) -> Option<String> {
     for field in resource_fields(source, name) {
         let values: Vec<&str> = match rec.request_param(field) {
             Some(serde_json::Value::String(s)) => vec![s.as_str()],
+            // Targets are objects: an event bus among them counts by its ARN.
+            Some(serde_json::Value::Array(items)) if *field == "targets" => items
+                .iter()
+                .filter_map(|t| t.get("arn").or_else(|| t.get("Arn"))?.as_str())
+                .filter(|arn| arn.contains(":event-bus/"))
+                .collect(),
             Some(serde_json::Value::Array(items)) => {
                 items.iter().filter_map(serde_json::Value::as_str).collect()
             }
@@ -383,17 +402,47 @@ mod tests {
             ("cloudformation.amazonaws.com", "DeleteStack", r#"{"stackName":"StackSet-tw-prod-forwarders-0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a"}"#),
             ("cloudformation.amazonaws.com", "DeleteStackSet", r#"{"stackSetName":"arn:aws:cloudformation:eu-west-1:111122223333:stackset/tw-prod-forwarders:0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a"}"#),
         ];
+        // From a review: the health alarms, and a rule of anyone's sending to
+        // trailwatch's bus.
+        let health = [
+            ("monitoring.amazonaws.com", "PutMetricAlarm", r#"{"alarmName":"tw-prod-heartbeat-check-not-running","treatMissingData":"notBreaching","alarmActions":[]}"#),
+            ("monitoring.amazonaws.com", "DeleteAlarms", r#"{"alarmNames":["billing-high","tw-prod-failed-events"]}"#),
+            ("events.amazonaws.com", "PutTargets", r#"{"rule":"ops-sync","eventBusName":"default","targets":[{"id":"1","arn":"arn:aws:events:eu-west-1:111122223333:event-bus/tw-prod-bus"}]}"#),
+        ];
         let tuning = [
             ("s3.amazonaws.com", "PutBucketPolicy", r#"{"bucketName":"tw-prod-tuningbucket-1abcd2efgh3i","bucketPolicy":{}}"#),
             ("s3.amazonaws.com", "PutBucketVersioning", r#"{"bucketName":"tw-prod-tuningbucket-1abcd2efgh3i","VersioningConfiguration":{"Status":"Suspended"}}"#),
             ("s3.amazonaws.com", "PutObject", r#"{"bucketName":"tw-prod-tuningbucket-1abcd2efgh3i","key":"tuning.toml"}"#),
             ("s3.amazonaws.com", "DeleteObjects", r#"{"bucketName":"tw-prod-tuningbucket-1abcd2efgh3i","delete":""}"#),
         ];
-        for (source, name, params) in cases.into_iter().chain(tuning) {
+        for (source, name, params) in cases.into_iter().chain(health).chain(tuning) {
             let json = rec(source, name, params);
             assert!(tampered(&json, "tw-prod").is_some(), "{source} {name}");
             assert!(tampered(&json, "other").is_none(), "{source} {name} with another prefix");
         }
+    }
+
+    /// A rule of anyone's is ours only when it sends to our bus: a queue or a
+    /// function target, or another bus, is not.
+    #[test]
+    fn foreign_rules_count_only_by_an_event_bus_target_of_ours() {
+        let targets = |arn: &str| {
+            rec(
+                "events.amazonaws.com",
+                "PutTargets",
+                &format!(r#"{{"rule":"ops-sync","targets":[{{"id":"1","arn":"{arn}"}}]}}"#),
+            )
+        };
+        for other in [
+            "arn:aws:events:eu-west-1:111122223333:event-bus/ops-bus",
+            "arn:aws:sqs:eu-west-1:111122223333:tw-prod-something",
+            "arn:aws:lambda:eu-west-1:111122223333:function:ops-handler",
+        ] {
+            assert!(tampered(&targets(other), "tw-prod").is_none(), "{other}");
+        }
+        assert!(tampered(&targets("arn:aws:events:eu-west-1:111122223333:event-bus/tw-prod-bus"), "tw-prod").is_some());
+        let other_alarm = rec("monitoring.amazonaws.com", "PutMetricAlarm", r#"{"alarmName":"billing-high"}"#);
+        assert!(tampered(&other_alarm, "tw-prod").is_none());
     }
 
     #[test]
