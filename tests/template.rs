@@ -1636,8 +1636,8 @@ fn the_deployment_guide_lists_every_function_with_its_rule_state() {
 /// Alarms on trailwatch itself reach the health topic: the heartbeat check's
 /// schedule not running (missing data breaches: a deleted rule reports
 /// nothing), the pipeline function failing, the failed-events queue holding
-/// anything or receiving anything new, and each function's events waiting too
-/// long (below).
+/// anything or receiving anything new, each function's events waiting too
+/// long (below), and the findings about trailwatch itself (below).
 #[test]
 fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
     let t = template();
@@ -1648,6 +1648,8 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
         "FailedEventsSentAlarm".to_owned(),
         "HeartbeatCheckAlarm".to_owned(),
         "PipelineErrorsAlarm".to_owned(),
+        "SilenceReportedAlarm".to_owned(),
+        "TamperingReportedAlarm".to_owned(),
     ]);
     for g in catalog::GROUPS {
         want.insert(event_age_alarm_id(&t, g.name));
@@ -1659,7 +1661,13 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
         assert_eq!(p["AlarmActions"], json!([{"Ref": "HealthTopic"}]), "{name}");
         // A new failed event fires, and the alarm falls back by itself: an OK
         // after each one would be noise.
-        let ok = if name.as_str() == "FailedEventsSentAlarm" {
+        let ok = if [
+            "FailedEventsSentAlarm",
+            "SilenceReportedAlarm",
+            "TamperingReportedAlarm",
+        ]
+        .contains(&name.as_str())
+        {
             Value::Null
         } else {
             json!([{"Ref": "HealthTopic"}])
@@ -1717,6 +1725,34 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
         ("TreatMissingData", json!("notBreaching")),
     ] {
         assert_eq!(sent[key], value, "FailedEventsSentAlarm {key}");
+    }
+}
+
+/// The two findings about trailwatch itself also reach the health topic, from
+/// the Findings metric the functions emit (a review: an unsubscribed findings
+/// topic hid its own tampering finding).
+#[test]
+fn tampering_and_silence_findings_also_raise_health_alarms() {
+    let t = template();
+    let alarms = of_type(&t, "AWS::CloudWatch::Alarm");
+    for id in ["trailwatch-tampering", "pipeline-silent"] {
+        let group = catalog::by_id(id).expect(id).meta().group;
+        let found = alarms.iter().find(|(_, a)| {
+            let p = &a["Properties"];
+            p["MetricName"] == "Findings"
+                && p["Namespace"] == "trailwatch"
+                && p["Dimensions"]
+                    == json!([{"Name": "function", "Value": group}, {"Name": "detection_id", "Value": id}])
+        });
+        let (name, alarm) = found.unwrap_or_else(|| panic!("no Findings alarm for {id}"));
+        let p = &alarm["Properties"];
+        assert_eq!(p["AlarmActions"], json!([{"Ref": "HealthTopic"}]), "{name}");
+        assert_eq!(
+            p["ComparisonOperator"], "GreaterThanOrEqualToThreshold",
+            "{name}"
+        );
+        assert_eq!(p["Threshold"], 1, "{name}");
+        assert_eq!(p["TreatMissingData"], "notBreaching", "{name}");
     }
 }
 
