@@ -131,22 +131,37 @@ pub fn gap_evidence(member: &str, from_ms: i64, until_ms: i64) -> Evidence {
         .with("silent_secs", (until_ms - from_ms) / 1000)
 }
 
+/// What a scheduled check found: the `pipeline-silent` findings due, and the
+/// expected members to arm (first missed now: reported once the threshold has
+/// passed since).
+pub struct SilenceCheck {
+    pub findings: Vec<Pending>,
+    pub to_arm: Vec<String>,
+}
+
 /// The `pipeline-silent` findings due at `now` (epoch s): one per member of the
 /// heartbeat silent for more than `silence_secs`, each claimed once per outage,
 /// and one per `expected` member (`account|region`) not heard from for as long.
+/// Reads only: the caller delivers the findings, then [`arm`]s, so that a write
+/// that fails while arming cannot hold back silences already found (from a
+/// review).
 pub async fn check_silence<S: Store + ?Sized>(
     store: &S,
     silence_secs: i64,
     now: i64,
     expected: &[String],
-) -> Result<Vec<Pending>, StoreError> {
+) -> Result<SilenceCheck, StoreError> {
     let now_ms = now.saturating_mul(1000);
     let silence_ms = silence_secs.saturating_mul(1000);
     let heard = store.members(PARTITION, now).await?;
-    let mut out = Vec::new();
+    let mut out = SilenceCheck {
+        findings: Vec::new(),
+        to_arm: Vec::new(),
+    };
     for (m, last_ms) in &heard {
         if now_ms - last_ms > silence_ms {
-            out.push(silent_finding(m, *last_ms, now_ms, Silence::LastCanary));
+            out.findings
+                .push(silent_finding(m, *last_ms, now_ms, Silence::LastCanary));
         }
     }
     if expected.is_empty() {
@@ -158,24 +173,40 @@ pub async fn check_silence<S: Store + ?Sized>(
         .await?
         .into_iter()
         .collect();
-    let mut arming = 0;
     for m in expected.iter().filter(|m| !heard.contains(m.as_str())) {
         match armed.get(m) {
             Some(&since_ms) if now_ms - since_ms > silence_ms => {
-                out.push(silent_finding(m, since_ms, now_ms, Silence::NeverHeard));
+                out.findings
+                    .push(silent_finding(m, since_ms, now_ms, Silence::NeverHeard));
             }
             Some(_) => {}
-            None if arming < MAX_ARMED_PER_CHECK => {
-                arming += 1;
-                let expires_at = now.saturating_add(LOOKBACK_DAYS * 86_400);
-                store
-                    .beat(EXPECTED_PARTITION, m, now_ms, expires_at, now)
-                    .await?;
-            }
+            None if out.to_arm.len() < MAX_ARMED_PER_CHECK => out.to_arm.push(m.clone()),
             None => {}
         }
     }
     Ok(out)
+}
+
+/// Arms `members` at `now`: their silence is measured from it. Every one is
+/// tried; the first error is returned (the check fails, and its retry arms
+/// what is left).
+pub async fn arm<S: Store + ?Sized>(
+    store: &S,
+    members: &[String],
+    now: i64,
+) -> Result<(), StoreError> {
+    let now_ms = now.saturating_mul(1000);
+    let expires_at = now.saturating_add(LOOKBACK_DAYS * 86_400);
+    let mut first = None;
+    for m in members {
+        if let Err(e) = store
+            .beat(EXPECTED_PARTITION, m, now_ms, expires_at, now)
+            .await
+        {
+            first.get_or_insert(e);
+        }
+    }
+    first.map_or(Ok(()), Err)
 }
 
 /// What a silence is measured from.
@@ -293,13 +324,15 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(async {
-            let pending = check_silence(store, DEFAULT_SILENCE_SECS, now, expected)
+            let check = check_silence(store, DEFAULT_SILENCE_SECS, now, expected)
                 .await
                 .unwrap();
             let sink = crate::notify::Collect::default();
-            crate::engine::deliver_all(store, &sink, pending, now, 60)
+            let delivered = crate::engine::deliver_all(store, &sink, check.findings, now, 60)
                 .await
-                .unwrap()
+                .unwrap();
+            arm(store, &check.to_arm, now).await.unwrap();
+            delivered
                 .into_iter()
                 .map(|f| {
                     (
@@ -351,6 +384,69 @@ mod tests {
         assert!(checked(&store, &expected, t0 + 1_500).is_empty(), "once");
         // Unexpected, the same store reports nothing about it.
         assert!(checked(&store, &[], t0 + 1_500).is_empty());
+    }
+
+    /// A store that refuses to arm one member.
+    struct RefusesToArm(crate::state::MemoryStore, &'static str);
+    impl crate::state::Wrapper for RefusesToArm {
+        type Inner = crate::state::MemoryStore;
+        fn inner(&self) -> &Self::Inner {
+            &self.0
+        }
+        async fn beat(
+            &self,
+            partition: &str,
+            member: &str,
+            time_ms: i64,
+            expires_at: i64,
+            now: i64,
+        ) -> Result<crate::state::Beat, StoreError> {
+            if member == self.1 {
+                return Err(StoreError("throttled".into()));
+            }
+            self.0
+                .beat(partition, member, time_ms, expires_at, now)
+                .await
+        }
+    }
+
+    /// From a review: the check reads, and arming is its own step, so a write
+    /// refused while arming holds back no silence already found; arming tries
+    /// every member and says the first error.
+    #[test]
+    fn a_refused_arming_holds_back_no_silence() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let store = RefusesToArm(
+            crate::state::MemoryStore::default(),
+            "222222222222|us-east-1",
+        );
+        let t0 = 1_800_000_000;
+        let heard = member("111111111111", "us-east-1");
+        rt.block_on(store.beat(PARTITION, &heard, t0 * 1000, t0 + 86_400, t0))
+            .unwrap();
+        let expected = vec![
+            member("222222222222", "us-east-1"),
+            member("333333333333", "us-east-1"),
+        ];
+        let later = t0 + 3_600;
+        let check = rt
+            .block_on(check_silence(
+                &store,
+                DEFAULT_SILENCE_SECS,
+                later,
+                &expected,
+            ))
+            .unwrap();
+        assert_eq!(check.findings.len(), 1, "the heard member's silence");
+        assert_eq!(check.to_arm, expected);
+        let e = rt.block_on(arm(&store, &check.to_arm, later)).unwrap_err();
+        assert!(e.0.contains("throttled"), "{e}");
+        let armed = rt
+            .block_on(store.members(EXPECTED_PARTITION, later))
+            .unwrap();
+        assert_eq!(armed.len(), 1, "the other member is armed: {armed:?}");
     }
 
     /// A first check before any forwarder runs arms at most

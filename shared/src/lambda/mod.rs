@@ -415,10 +415,31 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             .unwrap_or(crate::heartbeat::DEFAULT_SILENCE_SECS);
         let expected = &self.engine.settings().expected_members;
         let checked = crate::heartbeat::check_silence(&self.store, silence, now, expected).await;
+        // Silences found are delivered first; then the expected members first
+        // missed now are armed (a failed write fails the check, after delivery).
         let delivered = match checked {
-            Ok(pending) => {
+            Ok(check) => {
                 let lease = self.engine.settings().lease_secs();
-                crate::engine::deliver_all(&self.store, &self.notifier, pending, now, lease).await
+                let delivered = crate::engine::deliver_all(
+                    &self.store,
+                    &self.notifier,
+                    check.findings,
+                    now,
+                    lease,
+                )
+                .await;
+                match (
+                    delivered,
+                    crate::heartbeat::arm(&self.store, &check.to_arm, now).await,
+                ) {
+                    (Ok(delivered), Err(e)) if delivered.is_empty() => Err(e.into()),
+                    (Ok(delivered), Err(e)) => Err(HandleError::Partly {
+                        decided: delivered,
+                        failed: 0,
+                        first: Box::new(e.into()),
+                    }),
+                    (delivered, _) => delivered,
+                }
             }
             Err(e) => Err(e.into()),
         };
