@@ -1742,7 +1742,14 @@ fn tampering_and_silence_findings_also_raise_health_alarms() {
             p["MetricName"] == "Findings"
                 && p["Namespace"] == "trailwatch"
                 && p["Dimensions"]
-                    == json!([{"Name": "function", "Value": group}, {"Name": "detection_id", "Value": id}])
+                    == json!([
+                        {"Name": "function", "Value": group},
+                        {"Name": "detection_id", "Value": id},
+                        // Critical only (a deployment's changes are medium), and
+                        // this stack's (lambda/logs.rs emits both dimensions).
+                        {"Name": "severity", "Value": "critical"},
+                        {"Name": "prefix", "Value": {"Ref": "AWS::StackName"}},
+                    ])
         });
         let (name, alarm) = found.unwrap_or_else(|| panic!("no Findings alarm for {id}"));
         let p = &alarm["Properties"];

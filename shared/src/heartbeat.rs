@@ -158,10 +158,17 @@ pub async fn check_silence<S: Store + ?Sized>(
         findings: Vec::new(),
         to_arm: Vec::new(),
     };
+    let ahead_ms = MAX_CANARY_AHEAD_SECS.saturating_mul(1000);
     for (m, last_ms) in &heard {
         if now_ms - last_ms > silence_ms {
             out.findings
                 .push(silent_finding(m, *last_ms, now_ms, Silence::LastCanary));
+        } else if *last_ms > now_ms.saturating_add(ahead_ms) {
+            // Stored before canaries dated ahead were refused: it keeps its
+            // pair "heard" and turns every real canary away, so it is a
+            // silence of unknown length (from a review).
+            out.findings
+                .push(silent_finding(m, *last_ms, now_ms, Silence::DatedAhead));
         }
     }
     if expected.is_empty() {
@@ -217,6 +224,9 @@ enum Silence {
     /// The first check that expected the member and had never heard from it
     /// (within [`LOOKBACK_DAYS`]).
     NeverHeard,
+    /// A stored canary dated ahead of the clock (forged): real ones since are
+    /// refused as older.
+    DatedAhead,
 }
 
 /// A `pipeline-silent` finding about `member`, silent since `since_ms`: no
@@ -229,6 +239,16 @@ fn silent_finding(member: &str, since_ms: i64, now_ms: i64, silence: Silence) ->
             gap_evidence(member, since_ms, now_ms)
                 .with("last_canary", Value::from(format_event_time(since_ms))),
             format!("s|{member}|{since_ms}"),
+        ),
+        Silence::DatedAhead => (
+            Evidence::new()
+                .with("pipeline", member)
+                .with(
+                    "canary_dated_ahead",
+                    Value::from(format_event_time(since_ms)),
+                )
+                .with("checked_at", Value::from(format_event_time(now_ms))),
+            format!("a|{member}|{since_ms}"),
         ),
         Silence::NeverHeard => (
             gap_evidence(member, since_ms, now_ms)
@@ -447,6 +467,29 @@ mod tests {
             .block_on(store.members(EXPECTED_PARTITION, later))
             .unwrap();
         assert_eq!(armed.len(), 1, "the other member is armed: {armed:?}");
+    }
+
+    /// From a review: a canary dated ahead, stored before they were refused,
+    /// is reported once as a silence of unknown length.
+    #[test]
+    fn a_stored_canary_dated_ahead_is_a_silence() {
+        let store = crate::state::MemoryStore::default();
+        let t0 = 1_800_000_000;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let forged = t0 + 30 * 86_400;
+        let m = member("444455556666", "sa-east-1");
+        rt.block_on(store.beat(PARTITION, &m, forged * 1000, forged + 86_400, t0))
+            .unwrap();
+        let found = checked(&store, &[], t0 + 60);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].1.get("canary_dated_ahead").is_some(),
+            "{:?}",
+            found[0].1
+        );
+        assert!(checked(&store, &[], t0 + 360).is_empty(), "once");
     }
 
     /// A first check before any forwarder runs arms at most

@@ -120,9 +120,31 @@ fn trail_log_group(name: &str) -> bool {
 }
 
 
+/// Whether the alarm change names one of trailwatch's own health alarms (its
+/// resource prefix): the central rule of `trailwatch-tampering` has no room left
+/// for `DisableAlarmActions`, so it is told here (from a review).
+fn names_trailwatch_alarm(rec: &Record<'_>) -> bool {
+    let prefix = crate::resources::prefix();
+    let named = |v: &serde_json::Value| v.as_str().is_some_and(|n| n.trim().starts_with(prefix));
+    rec.request_param("alarmNames")
+        .and_then(|v| v.as_array())
+        .is_some_and(|names| names.iter().any(named))
+        || rec.request_param("alarmName").is_some_and(named)
+}
+
 impl Detection for CloudWatchMonitoringSilenced {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    /// trailwatch's own health alarms silenced are tampering with trailwatch:
+    /// critical, as `trailwatch-tampering`'s findings are.
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_source() == MONITORING && names_trailwatch_alarm(rec) {
+            Severity::Critical
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -274,6 +296,10 @@ mod tests {
             other => panic!("expected a finding, got {other:?}"),
         }
         assert!(!fires(&CloudWatchMonitoringSilenced, &disable.replace("DisableAlarmActions", "EnableAlarmActions")));
+        // trailwatch's own alarms: critical (from a review).
+        let ours = disable.replace("cis-iam-changes", &format!("{}-heartbeat-check-not-running", crate::resources::prefix()));
+        assert_eq!(CloudWatchMonitoringSilenced.severity_for(&Record::from_json(&ours).unwrap()), Severity::Critical);
+        assert_eq!(CloudWatchMonitoringSilenced.severity_for(&Record::from_json(&disable).unwrap()), META.severity);
         for name in ["PutMetricAlarm", "PutCompositeAlarm"] {
             let put = |enabled: &str| {
                 call(MONITORING, name, &format!(r#"{{"alarmName":"cis-root-usage","actionsEnabled":{enabled},"alarmActions":["arn:aws:sns:us-east-1:111122223333:security"]}}"#))

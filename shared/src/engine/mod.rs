@@ -166,6 +166,17 @@ impl std::fmt::Display for HandleError {
                  retry after it",
                 crate::sanitize::one_line(key, 200)
             ),
+            // Every finding delivered, a step after them failed (the heartbeat
+            // check's arming).
+            HandleError::Partly {
+                decided,
+                failed: 0,
+                first,
+            } => write!(
+                f,
+                "{first} (after {} finding(s) delivered or decided)",
+                decided.len()
+            ),
             HandleError::Partly {
                 decided,
                 failed,

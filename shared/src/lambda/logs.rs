@@ -4,26 +4,37 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
-/// One CloudWatch Embedded Metric Format line: `Findings` = 1 for the detection.
-pub(super) fn emit_metric(function: &str, detection_id: &str) {
+/// One CloudWatch Embedded Metric Format line: `Findings` = 1 for the detection,
+/// also by severity and deployment (the resource prefix): the health alarms on
+/// the findings about trailwatch itself count only critical ones of their own
+/// stack, not a deployment's medium ones or another stack's in the account.
+pub(super) fn emit_metric(function: &str, f: &crate::finding::Finding) {
+    println!("{}", findings_line(function, f));
+}
+
+fn findings_line(function: &str, f: &crate::finding::Finding) -> serde_json::Value {
     let ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    let line = json!({
+    json!({
         "_aws": {
             "Timestamp": ms,
             "CloudWatchMetrics": [{
-                "Namespace": "trailwatch",
-                "Dimensions": [["function", "detection_id"]],
+                "Namespace": METRICS_NAMESPACE,
+                "Dimensions": [
+                    ["function", "detection_id"],
+                    ["function", "detection_id", "severity", "prefix"],
+                ],
                 "Metrics": [{"Name": "Findings", "Unit": "Count"}],
             }],
         },
         "function": function,
-        "detection_id": detection_id,
+        "detection_id": f.detection_id,
+        "severity": f.severity.as_str(),
+        "prefix": crate::resources::prefix(),
         "Findings": 1,
-    });
-    println!("{line}");
+    })
 }
 
 /// The CloudWatch namespace of every metric the functions emit.
@@ -156,6 +167,37 @@ mod tests {
         }
         assert_eq!(line[HEARTBEAT_CHECKS], 1);
         assert_eq!(line["function"], "pipeline");
+    }
+
+    /// The health alarms' dimensions (template.yaml `TamperingReportedAlarm`,
+    /// `SilenceReportedAlarm`) are one of the line's dimension sets, each a field.
+    #[test]
+    fn a_finding_is_counted_by_severity_and_deployment_too() {
+        let rec = crate::event::Record::from_json(
+            r#"{"eventSource":"events.amazonaws.com","eventName":"DisableRule","eventID":"e1",
+            "requestParameters":{"name":"trailwatch-x"}}"#,
+        )
+        .unwrap();
+        let meta = crate::catalog::by_id("trailwatch-tampering")
+            .unwrap()
+            .meta();
+        let f = crate::finding::Finding::from_record(meta, &rec, crate::detection::Evidence::new());
+        let line = findings_line("self-protection", &f);
+        let metric = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(metric["Namespace"], METRICS_NAMESPACE);
+        assert_eq!(
+            metric["Dimensions"][1],
+            json!(["function", "detection_id", "severity", "prefix"])
+        );
+        for set in metric["Dimensions"].as_array().unwrap() {
+            for dimension in set.as_array().unwrap() {
+                let name = dimension.as_str().unwrap();
+                assert!(line[name].is_string(), "{name}: {line}");
+            }
+        }
+        assert_eq!(line["severity"], "critical");
+        assert_eq!(line["prefix"], crate::resources::prefix());
+        assert_eq!(line["Findings"], 1);
     }
 
     #[test]

@@ -374,7 +374,7 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             );
             if self.metrics {
                 if outcome == "notified" {
-                    emit_metric(self.group.name, f.detection_id);
+                    emit_metric(self.group.name, f);
                 }
                 if f.disposition.is_some() {
                     emit_tuned(self.group.name, f.detection_id, outcome, entry);
@@ -415,10 +415,13 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             .unwrap_or(crate::heartbeat::DEFAULT_SILENCE_SECS);
         let expected = &self.engine.settings().expected_members;
         let checked = crate::heartbeat::check_silence(&self.store, silence, now, expected).await;
-        // Silences found are delivered first; then the expected members first
-        // missed now are armed (a failed write fails the check, after delivery).
+        // The expected members first missed now are armed before the silences
+        // found are delivered (a long delivery may meet the timeout), and a
+        // refused arming write holds none of them back: the check fails after
+        // delivering them, and its retry arms what is left.
         let delivered = match checked {
             Ok(check) => {
+                let armed = crate::heartbeat::arm(&self.store, &check.to_arm, now).await;
                 let lease = self.engine.settings().lease_secs();
                 let delivered = crate::engine::deliver_all(
                     &self.store,
@@ -428,10 +431,7 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                     lease,
                 )
                 .await;
-                match (
-                    delivered,
-                    crate::heartbeat::arm(&self.store, &check.to_arm, now).await,
-                ) {
+                match (delivered, armed) {
                     (Ok(delivered), Err(e)) if delivered.is_empty() => Err(e.into()),
                     (Ok(delivered), Err(e)) => Err(HandleError::Partly {
                         decided: delivered,
@@ -456,7 +456,7 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                     "pipeline silent"
                 );
                 if self.metrics {
-                    emit_metric(self.group.name, f.detection_id);
+                    emit_metric(self.group.name, f);
                 }
             }
         };
