@@ -142,9 +142,9 @@ pub struct SilenceCheck {
 /// The `pipeline-silent` findings due at `now` (epoch s): one per member of the
 /// heartbeat silent for more than `silence_secs`, each claimed once per outage,
 /// and one per `expected` member (`account|region`) not heard from for as long.
-/// Reads only: the caller delivers the findings, then [`arm`]s, so that a write
-/// that fails while arming cannot hold back silences already found (from a
-/// review).
+/// Reads only: the caller [`arm`]s and delivers the findings whatever arming
+/// did, so that a write refused while arming cannot hold back silences already
+/// found (from a review).
 pub async fn check_silence<S: Store + ?Sized>(
     store: &S,
     silence_secs: i64,
