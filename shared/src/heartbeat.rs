@@ -297,6 +297,52 @@ fn silent_finding(member: &str, since_ms: i64, now_ms: i64, silence: Silence) ->
     }
 }
 
+/// A store for tests that refuses to arm one expected member while `refuse`
+/// is set (the heartbeat's and the pipeline function's tests).
+#[cfg(test)]
+pub(crate) struct RefusesToArm {
+    pub inner: crate::state::MemoryStore,
+    pub member: &'static str,
+    pub refuse: std::sync::atomic::AtomicBool,
+}
+
+#[cfg(test)]
+impl RefusesToArm {
+    pub fn new(member: &'static str) -> Self {
+        RefusesToArm {
+            inner: crate::state::MemoryStore::default(),
+            member,
+            refuse: std::sync::atomic::AtomicBool::new(true),
+        }
+    }
+}
+
+#[cfg(test)]
+impl crate::state::Wrapper for RefusesToArm {
+    type Inner = crate::state::MemoryStore;
+    fn inner(&self) -> &Self::Inner {
+        &self.inner
+    }
+    async fn beat(
+        &self,
+        partition: &str,
+        member: &str,
+        time_ms: i64,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<crate::state::Beat, StoreError> {
+        if partition == EXPECTED_PARTITION
+            && member == self.member
+            && self.refuse.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(StoreError("throttled".into()));
+        }
+        self.inner
+            .beat(partition, member, time_ms, expires_at, now)
+            .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -406,30 +452,6 @@ mod tests {
         assert!(checked(&store, &[], t0 + 1_500).is_empty());
     }
 
-    /// A store that refuses to arm one member.
-    struct RefusesToArm(crate::state::MemoryStore, &'static str);
-    impl crate::state::Wrapper for RefusesToArm {
-        type Inner = crate::state::MemoryStore;
-        fn inner(&self) -> &Self::Inner {
-            &self.0
-        }
-        async fn beat(
-            &self,
-            partition: &str,
-            member: &str,
-            time_ms: i64,
-            expires_at: i64,
-            now: i64,
-        ) -> Result<crate::state::Beat, StoreError> {
-            if member == self.1 {
-                return Err(StoreError("throttled".into()));
-            }
-            self.0
-                .beat(partition, member, time_ms, expires_at, now)
-                .await
-        }
-    }
-
     /// From a review: the check reads, and arming is its own step, so a write
     /// refused while arming holds back no silence already found; arming tries
     /// every member and says the first error.
@@ -438,10 +460,7 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let store = RefusesToArm(
-            crate::state::MemoryStore::default(),
-            "222222222222|us-east-1",
-        );
+        let store = RefusesToArm::new("222222222222|us-east-1");
         let t0 = 1_800_000_000;
         let heard = member("111111111111", "us-east-1");
         rt.block_on(store.beat(PARTITION, &heard, t0 * 1000, t0 + 86_400, t0))

@@ -679,9 +679,7 @@ mod tests {
     }
 
     /// A canary of one account and Region, heard 10,000 s before 1_800_000_000.
-    fn silent_since_long_ago<N: crate::notify::Notifier>(
-        h: &Handler<crate::state::MemoryStore, N>,
-    ) {
+    fn silent_since_long_ago<S: Store, N: crate::notify::Notifier>(h: &Handler<S, N>) {
         let seen = block_on(h.store.beat(
             crate::heartbeat::PARTITION,
             "111122223333|us-east-1",
@@ -728,6 +726,47 @@ mod tests {
         assert_eq!(sent.len(), 1, "{sent:?}");
         assert_eq!(sent[0].detection_id, crate::heartbeat::SILENT_ID);
         assert_eq!(sent[0].region.as_deref(), Some("ap-south-1"));
+    }
+
+    /// From a review: a refused arming write holds back no silence found; the
+    /// check fails after delivering it, and its retry arms without sending the
+    /// silence again.
+    #[test]
+    fn a_check_whose_arming_fails_still_delivers_then_fails() {
+        let g = catalog::function("pipeline").unwrap();
+        let vars_ = vars(&[
+            (ENV_TABLE, "t"),
+            (ENV_TOPIC_ARN, TOPIC),
+            (config::ENV_EXPECTED_ACCOUNTS, "444455556666"),
+            (config::ENV_EXPECTED_REGIONS, "ap-south-1"),
+        ]);
+        let h = Handler::new(
+            &Config::from_vars(g, vars_).unwrap(),
+            crate::heartbeat::RefusesToArm::new("444455556666|ap-south-1"),
+            crate::notify::Collect::default(),
+        );
+        silent_since_long_ago(&h);
+        let e = block_on(h.handle_at(SCHEDULE, "r", 1_800_000_000)).unwrap_err();
+        assert!(e.to_string().contains("throttled"), "{e}");
+        assert!(
+            e.to_string().contains("after 1 finding(s) delivered"),
+            "{e}"
+        );
+        let sent = h.notifier.take();
+        assert_eq!(sent.len(), 1, "the silence found: {sent:?}");
+        assert_eq!(sent[0].region.as_deref(), Some("us-east-1"));
+        // The retry, the store writable again: arms, sends nothing twice.
+        h.store
+            .refuse
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        block_on(h.handle_at(SCHEDULE, "r", 1_800_000_060)).unwrap();
+        assert!(h.notifier.take().is_empty());
+        let armed = block_on(
+            h.store
+                .members(crate::heartbeat::EXPECTED_PARTITION, 1_800_000_060),
+        )
+        .unwrap();
+        assert_eq!(armed.len(), 1, "{armed:?}");
     }
 
     #[test]
