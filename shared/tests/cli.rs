@@ -65,6 +65,13 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Asserts a usage error: exit 2, with `says` in what stderr says; `ctx` says
+/// which case of a loop failed.
+fn assert_refused(out: &Output, says: &str, ctx: &str) {
+    assert_eq!(out.status.code(), Some(2), "{ctx}: {}", stderr(out));
+    assert!(stderr(out).contains(says), "{ctx}: {}", stderr(out));
+}
+
 #[test]
 fn every_input_shape_gives_the_same_findings() {
     let envelope = format!(
@@ -200,8 +207,7 @@ fn non_cloudtrail_values_are_counted_not_rejected() {
 #[test]
 fn a_missing_path_is_exit_2() {
     let out = replay(&[Path::new("/nonexistent/trailwatch-input.json")], &[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("/nonexistent/trailwatch-input.json"));
+    assert_refused(&out, "/nonexistent/trailwatch-input.json", "missing path");
     let out = run(&["replay", "--disable", "no-such-detection"], Some(b""));
     assert_eq!(out.status.code(), Some(2));
 }
@@ -391,12 +397,7 @@ fn an_unreadable_named_file_is_exit_2_before_anything_is_read() {
     let _listener = std::os::unix::net::UnixListener::bind(&socket).expect("bind a socket");
     let good = tmp("stop-before-socket.json", STOP_LOGGING.as_bytes());
     let out = replay(&[&good, &socket], &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains(&*socket.to_string_lossy()),
-        "{}",
-        stderr(&out)
-    );
+    assert_refused(&out, &socket.to_string_lossy(), "socket");
     assert!(
         out.stdout.is_empty(),
         "nothing is read: {}",
@@ -405,23 +406,13 @@ fn an_unreadable_named_file_is_exit_2_before_anything_is_read() {
     // An empty filter list (an unset shell variable) is not "every account".
     for option in ["--accounts", "--regions"] {
         let out = replay(&[&good], &[option, ""]);
-        assert_eq!(out.status.code(), Some(2), "{option}: {}", stderr(&out));
-        assert!(
-            stderr(&out).contains("the list is empty"),
-            "{}",
-            stderr(&out)
-        );
+        assert_refused(&out, "the list is empty", option);
     }
     // So is an S3 PREFIX outside CloudTrail's layout, whatever comes before it
     // (it was found only once the inputs before it had been replayed).
     let digest = Path::new("s3://archive/AWSLogs/111122223333/CloudTrail-Digest/");
     let out = replay(&[&good, digest], &[]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("expected CloudTrail"),
-        "{}",
-        stderr(&out)
-    );
+    assert_refused(&out, "expected CloudTrail", "digest prefix");
     assert!(
         out.stdout.is_empty(),
         "nothing is read: {}",
@@ -518,8 +509,7 @@ fn only_and_disable_name_detections_helpfully() {
     // An empty list (an unset shell variable) would run nothing and pass.
     for empty in ["", " , "] {
         let out = replay(&[&stop], &["--only", empty]);
-        assert_eq!(out.status.code(), Some(2), "{empty:?}: {}", stderr(&out));
-        assert!(stderr(&out).contains("no detection id"), "{}", stderr(&out));
+        assert_refused(&out, "no detection id", empty);
     }
 }
 
@@ -642,11 +632,10 @@ fn list_shows_the_named_detections_whole() {
     let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rows.as_array().map(Vec::len), Some(2), "{rows}");
     let out = run(&["list", "cloudtrail-log-suspend"], None);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("did you mean \"cloudtrail-log-suspended\""),
-        "{}",
-        stderr(&out)
+    assert_refused(
+        &out,
+        "did you mean \"cloudtrail-log-suspended\"",
+        "list typo",
     );
 }
 
@@ -699,12 +688,7 @@ fn list_filters_narrow_the_catalogue() {
     assert_eq!(ids(&named), ["discovery-sweep-by-principal"]);
     // A group no detection has is a typo, named with the real ones.
     let out = run(&["list", "--group", "discover"], None);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("the groups are: "),
-        "{}",
-        stderr(&out)
-    );
+    assert_refused(&out, "the groups are: ", "unknown group");
 }
 
 #[test]
@@ -802,12 +786,7 @@ fn the_resource_prefix_decides_what_is_trailwatch_s_own() {
     let ids = fired(&other);
     assert!(!ids.iter().any(|i| i == "trailwatch-tampering"), "{ids:?}");
     let bad = replay(&[&file], &["--resource-prefix", "a b"]);
-    assert_eq!(bad.status.code(), Some(2));
-    assert!(
-        stderr(&bad).contains("--resource-prefix"),
-        "{}",
-        stderr(&bad)
-    );
+    assert_refused(&bad, "--resource-prefix", "bad prefix");
 }
 
 #[test]
