@@ -22,6 +22,8 @@
 //!   canaries under another prefix. The first check that misses one arms it
 //!   (partition [`EXPECTED_PARTITION`]); past the threshold it is reported, once
 //!   per arming, and re-armed every [`LOOKBACK_DAYS`] days while it stays silent.
+//!   Its first canary past the threshold raises `pipeline-restored`, measured
+//!   from the arming ([`armed_since`]).
 
 use serde_json::Value;
 
@@ -214,6 +216,22 @@ pub async fn arm<S: Store + ?Sized>(
         }
     }
     first.map_or(Ok(()), Err)
+}
+
+/// Since when the scheduled check has missed `member` (epoch ms), an expected
+/// pair it armed and has not forgotten; `None` otherwise. Read when a pair's
+/// first canary arrives, so that a pair reported as never heard from is
+/// reported restored too.
+pub async fn armed_since<S: Store + ?Sized>(
+    store: &S,
+    member: &str,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    Ok(store
+        .members(EXPECTED_PARTITION, now)
+        .await?
+        .into_iter()
+        .find_map(|(m, since)| (m == member).then_some(since)))
 }
 
 /// What a silence is measured from.

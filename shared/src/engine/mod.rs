@@ -1069,27 +1069,34 @@ mod tests {
             [true]
         );
     }
+    /// A heartbeat canary of account 444455556666 in `region`, at `at` (epoch s).
+    fn canary(id: &str, region: &str, at: i64) -> String {
+        format!(
+            r#"{{"eventSource":"ssm.amazonaws.com","eventName":"PutParameter","eventID":"{id}",
+            "eventTime":"{}","recipientAccountId":"444455556666","awsRegion":"{region}",
+            "requestParameters":{{"name":"trailwatch-canary","overwrite":true}}}}"#,
+            crate::event::time::format_event_time(at * 1000)
+        )
+    }
+
+    /// An engine of `pipeline-restored` alone, an empty store and a runtime.
+    fn heartbeat_engine() -> (Engine, MemoryStore, tokio::runtime::Runtime) {
+        let restored = crate::catalog::by_id("pipeline-restored").unwrap();
+        let engine = Engine::with_detections([restored], Settings::default());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        (engine, MemoryStore::default(), rt)
+    }
+
     /// From a review: a canary dated ahead of the wall clock (forged, by invoking
     /// the function directly) is not taken, so it cannot keep its pair heard and
     /// turn the real canaries away as out of date.
     #[test]
     fn a_canary_from_the_future_is_not_taken() {
-        let restored = crate::catalog::by_id("pipeline-restored").unwrap();
-        let engine = Engine::with_detections([restored], Settings::default());
-        let store = MemoryStore::default();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let canary = |id: &str, at: i64| {
-            format!(
-                r#"{{"eventSource":"ssm.amazonaws.com","eventName":"PutParameter","eventID":"{id}",
-                "eventTime":"{}","recipientAccountId":"444455556666","awsRegion":"sa-east-1",
-                "requestParameters":{{"name":"trailwatch-canary","overwrite":true}}}}"#,
-                crate::event::time::format_event_time(at * 1000)
-            )
-        };
+        let (engine, store, rt) = heartbeat_engine();
         let handle = |id: &str, at: i64, now: i64| {
-            let json = canary(id, at);
+            let json = canary(id, "sa-east-1", at);
             let rec = Record::from_json(&json).unwrap();
             rt.block_on(engine.handle(&rec, &store, &Collect::default(), now))
                 .unwrap()
@@ -1100,5 +1107,56 @@ mod tests {
         // An hour of silence, then a real canary: restored, as if the forged
         // one had never come.
         assert_eq!(handle("c2", NOW + 3_600, NOW + 3_600), 1);
+    }
+
+    /// A pair the scheduled check armed (expected, never heard from) is
+    /// restored by its first canary once the threshold has passed since the
+    /// arming, once, and rebuilt by the retry of a failed delivery; one armed
+    /// more recently, or never armed, is not.
+    #[test]
+    fn an_expected_pair_never_heard_from_is_restored_by_its_first_canary() {
+        use crate::heartbeat::{arm, member};
+        use serde_json::Value;
+        let (engine, store, rt) = heartbeat_engine();
+        let (quiet, recent) = (
+            member("444455556666", "sa-east-1"),
+            member("444455556666", "eu-west-1"),
+        );
+        rt.block_on(arm(&store, &[quiet, recent], NOW)).unwrap();
+        let first = canary("c-sa", "sa-east-1", NOW + 3_600);
+        let rec = Record::from_json(&first).unwrap();
+        assert!(
+            rt.block_on(engine.handle(&rec, &store, &Failing, NOW + 3_600))
+                .is_err(),
+            "a restoration that cannot be delivered fails the invocation"
+        );
+        let out = Collect::default();
+        let found = rt
+            .block_on(engine.handle(&rec, &store, &out, NOW + 3_660))
+            .unwrap();
+        assert_eq!(found.len(), 1, "the retry builds it again");
+        let evidence = &found[0].evidence;
+        assert_eq!(evidence.get("never_heard"), Some(&Value::Bool(true)));
+        assert_eq!(
+            evidence.get("silent_from").and_then(Value::as_str),
+            Some("2026-01-01T00:00:00Z"),
+            "measured from the arming"
+        );
+        assert!(
+            rt.block_on(engine.handle(&rec, &store, &out, NOW + 3_720))
+                .unwrap()
+                .is_empty(),
+            "once"
+        );
+        for (region, at) in [("eu-west-1", NOW + 600), ("us-east-1", NOW + 3_600)] {
+            let json = canary(&format!("c-{region}"), region, at);
+            let rec = Record::from_json(&json).unwrap();
+            assert!(
+                rt.block_on(engine.handle(&rec, &store, &out, at))
+                    .unwrap()
+                    .is_empty(),
+                "{region}: armed within the threshold, or never armed"
+            );
+        }
     }
 }

@@ -376,9 +376,21 @@ impl Engine {
                         }
                     };
                     let silence = self.settings.silence_secs.unwrap_or(silence_secs);
-                    let crate::state::Beat::After(previous) = b else {
-                        continue;
+                    let previous = match b {
+                        crate::state::Beat::After(previous) => previous,
+                        // A pair's first canary (within the lookback) ends the
+                        // silence the scheduled check measured from arming it:
+                        // an expected pair never heard from, or one back after
+                        // the lookback. Live only (a replay arms nothing).
+                        crate::state::Beat::First if live_on_gap => {
+                            match crate::heartbeat::armed_since(store, &member, now).await? {
+                                Some(since) if since < t => since,
+                                _ => continue,
+                            }
+                        }
+                        _ => continue,
                     };
+                    let never_heard = !matches!(b, crate::state::Beat::After(_));
                     if t - previous <= silence.saturating_mul(1000)
                         || !(live_on_gap || self.settings.gaps_are_silences)
                     {
@@ -388,6 +400,9 @@ impl Engine {
                     evidence
                         .0
                         .extend(crate::heartbeat::gap_evidence(&member, previous, t).0);
+                    if never_heard {
+                        evidence = evidence.with("never_heard", true);
+                    }
                     let mut finding = Finding::from_record(meta, rec, evidence);
                     finding.event_time.first =
                         Some(crate::event::time::format_event_time(previous));

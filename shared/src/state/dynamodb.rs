@@ -1026,6 +1026,7 @@ impl Store for DynamoStore {
                             {
                                 Beat::After(t)
                             }
+                            (Some(last), _, _) if last == time_ms => Beat::First,
                             _ => Beat::Stale,
                         },
                     )

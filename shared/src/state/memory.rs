@@ -410,7 +410,7 @@ impl Store for MemoryStore {
             Some(h) if h.last_ms == time_ms => {
                 return Ok(match h.before {
                     Some((t, exp)) if exp > now => Beat::After(t),
-                    _ => Beat::Stale,
+                    _ => Beat::First,
                 });
             }
             Some(h) if h.last_ms > time_ms => return Ok(Beat::Stale),

@@ -132,7 +132,8 @@ pub struct DistinctCount {
 /// What recording a heartbeat found (see [`Store::beat`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Beat {
-    /// The member had no unexpired heartbeat before.
+    /// The member had no unexpired heartbeat before. A retry of the same
+    /// heartbeat gets this answer again, for the same reason as `After`'s.
     First,
     /// The member's previous heartbeat was at this time (epoch ms). A retry of
     /// the same heartbeat (same time) gets the same answer, so that a finding
@@ -140,7 +141,7 @@ pub enum Beat {
     /// whether to send it).
     After(i64),
     /// The member already has a heartbeat later than this one (a record that
-    /// arrived out of order), or this one after none: nothing changed.
+    /// arrived out of order): nothing changed.
     Stale,
 }
 
