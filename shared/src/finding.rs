@@ -25,6 +25,18 @@ pub enum Disposition {
     HeldBack,
 }
 
+impl Disposition {
+    /// The word it serialises as.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::Notified => "notified",
+            Disposition::Suppressed => "suppressed",
+            Disposition::Shadow => "shadow",
+            Disposition::HeldBack => "held-back",
+        }
+    }
+}
+
 /// What a detection reports: enough for an analyst to judge it without the raw logs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {

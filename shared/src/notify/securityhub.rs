@@ -354,6 +354,8 @@ mod tests {
             schema_version: asff::SCHEMA_VERSION,
             id: "trailwatch/cloudtrail-log-suspended/abc".into(),
             product_arn: product().arn(),
+            product_name: "trailwatch",
+            company_name: "trailwatch",
             generator_id: "cloudtrail-log-suspended".into(),
             aws_account_id: "111122223333".into(),
             region: "us-east-1".into(),

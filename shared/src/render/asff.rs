@@ -73,22 +73,8 @@ impl Product {
     /// account id or region.
     pub fn of_finding(f: &Finding) -> Option<Product> {
         let region = region(f)?;
-        // Region prefixes of the partitions other than commercial AWS (the ISO
-        // ones' longer prefixes first).
-        let partition = [
-            ("cn-", "aws-cn"),
-            ("us-gov-", "aws-us-gov"),
-            ("eusc-", "aws-eusc"),
-            ("us-isob-", "aws-iso-b"),
-            ("us-isof-", "aws-iso-f"),
-            ("us-iso-", "aws-iso"),
-            ("eu-isoe-", "aws-iso-e"),
-        ]
-        .iter()
-        .find(|(prefix, _)| region.starts_with(prefix))
-        .map_or("aws", |(_, p)| p);
         Some(Product {
-            partition: partition.to_owned(),
+            partition: super::partition_of(region).to_owned(),
             region: region.to_owned(),
             account_id: account_id(f)?.to_owned(),
         })
@@ -199,6 +185,10 @@ pub struct AsffFinding {
     /// The trailwatch finding id: the same finding imported again updates it.
     pub id: String,
     pub product_arn: String,
+    /// A custom integration may name itself, so that the console can be
+    /// filtered on trailwatch (from a review).
+    pub product_name: &'static str,
+    pub company_name: &'static str,
     /// The detection id.
     pub generator_id: String,
     pub aws_account_id: String,
@@ -394,6 +384,9 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
     if let Some(id) = &f.dry_run_suppression {
         field("DryRunSuppression", id);
     }
+    if let Some(d) = f.disposition.filter(|d| *d != Disposition::Notified) {
+        field("Disposition", d.as_str());
+    }
     field("Evidence", &evidence_json(f, MAX_PRODUCT_FIELD));
 
     // What the finding is about: the account of the record, and the caller when it
@@ -459,15 +452,19 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
         }
     });
 
+    // Only notified findings are imported; replay's `--show-suppressed` renders
+    // the others too, and none of them may read as a live one (from a review).
     let workflow = match f.disposition {
-        Some(Disposition::Suppressed) => "SUPPRESSED",
-        _ => "NEW",
+        None | Some(Disposition::Notified) => "NEW",
+        Some(Disposition::Suppressed | Disposition::Shadow | Disposition::HeldBack) => "SUPPRESSED",
     };
 
     AsffFinding {
         schema_version: SCHEMA_VERSION,
         id: f.finding_id.clone(),
         product_arn: product.arn(),
+        product_name: "trailwatch",
+        company_name: "trailwatch",
         generator_id: f.detection_id.to_owned(),
         aws_account_id: product.account_id.clone(),
         region: finding_region,
@@ -584,6 +581,31 @@ mod tests {
             assert!(json.get(key).is_some(), "{key} missing: {json}");
         }
         assert_eq!(json["Severity"]["Label"], "HIGH");
+    }
+
+    /// From a review: replay's `--show-suppressed` renders findings that were
+    /// not notified; none may read as a live one, and each says why. The
+    /// product names itself.
+    #[test]
+    fn findings_not_notified_are_suppressed_and_say_why() {
+        let mut f = finding(&stop());
+        let p = Product::of_finding(&f).unwrap();
+        let a = render(&f, &p, 0);
+        assert_eq!((a.workflow.status, a.product_name), ("NEW", "trailwatch"));
+        assert!(!a.product_fields.contains_key("trailwatch/Disposition"));
+        for (d, word) in [
+            (Disposition::Suppressed, "suppressed"),
+            (Disposition::Shadow, "shadow"),
+            (Disposition::HeldBack, "held-back"),
+        ] {
+            f.disposition = Some(d);
+            let a = render(&f, &p, 0);
+            assert_eq!(a.workflow.status, "SUPPRESSED", "{d:?}");
+            assert_eq!(a.product_fields["trailwatch/Disposition"], word);
+            assert_eq!(serde_json::to_value(d).unwrap(), word, "as it serialises");
+        }
+        f.disposition = Some(Disposition::Notified);
+        assert_eq!(render(&f, &p, 0).workflow.status, "NEW");
     }
 
     #[test]

@@ -46,6 +46,23 @@ pub(crate) fn region(f: &Finding) -> Option<&str> {
     })
 }
 
+/// The partition of an AWS Region, from its name's prefix (the ISO ones'
+/// longer prefixes first); commercial `aws` for any other.
+pub(crate) fn partition_of(region: &str) -> &'static str {
+    [
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("eusc-", "aws-eusc"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("us-iso-", "aws-iso"),
+        ("eu-isoe-", "aws-iso-e"),
+    ]
+    .iter()
+    .find(|(prefix, _)| region.starts_with(prefix))
+    .map_or("aws", |(_, p)| p)
+}
+
 /// The current time in epoch milliseconds (callers that stamp a rendering).
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

@@ -236,6 +236,7 @@ fn cloud(f: &Finding) -> Value {
     c.insert("provider".into(), json!("AWS"));
     if let Some(r) = super::region(f) {
         c.insert("region".into(), json!(r));
+        c.insert("cloud_partition".into(), json!(super::partition_of(r)));
     }
     if let Some(a) = account(f) {
         c.insert("account".into(), a);
@@ -300,12 +301,24 @@ fn actor(f: &Finding) -> Value {
 }
 
 /// `sourceIPAddress` is an IP, or the name of the AWS service that made the call
-/// (`cloudtrail.amazonaws.com`), or free text: only an IP goes to `ip`.
+/// (`cloudtrail.amazonaws.com`: OCSF's `svc_name`), or free text (`name`):
+/// only an IP goes to `ip`.
 fn endpoint(source: &str) -> Value {
     match source.trim().parse::<IpAddr>() {
         Ok(ip) => json!({"ip": ip.to_string()}),
+        Err(_) if service_name(source) => json!({"svc_name": source}),
         Err(_) => json!({"name": source}),
     }
+}
+
+/// A service's host name (`cloudtrail.amazonaws.com`), as CloudTrail writes
+/// the source of a call an AWS service made.
+fn service_name(source: &str) -> bool {
+    source.len() <= 128
+        && source.ends_with(".amazonaws.com")
+        && source
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-'))
 }
 
 /// One evidence per distinct API call: the operation, the caller, where from;
@@ -481,10 +494,31 @@ pub(crate) mod tests {
         let o = render(&f, 42);
         assert_eq!(
             o["evidences"][0]["src_endpoint"],
-            json!({"name": "cloudtrail.amazonaws.com"})
+            json!({"svc_name": "cloudtrail.amazonaws.com"}),
+            "OCSF's field for a service-to-service call"
         );
         assert_eq!(o["time"], 42);
         assert!(o.get("start_time").is_none());
+        // Free text a record may carry instead of an address is a name.
+        let text = finding(&STOP.replace("192.0.2.87", "AWS Internal"));
+        let o = render(&text, 42);
+        assert_eq!(
+            o["evidences"][0]["src_endpoint"],
+            json!({"name": "AWS Internal"})
+        );
+    }
+
+    /// From a review: the partition, so that ARNs can be built for aws-cn and
+    /// aws-us-gov accounts.
+    #[test]
+    fn the_cloud_names_its_partition() {
+        let partition = |region: &str| {
+            let f = finding(&STOP.replace("us-east-1", region));
+            render(&f, 0)["cloud"]["cloud_partition"].clone()
+        };
+        assert_eq!(partition("us-east-1"), "aws");
+        assert_eq!(partition("cn-northwest-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
     }
 
     /// What a record's author can make huge or many (event ids by padding a
