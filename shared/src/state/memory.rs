@@ -57,6 +57,13 @@ impl Item {
 struct Partition {
     items: VecDeque<Item>,
     values: HashMap<String, usize>,
+    /// The longest any of its observations asked to live past its event time
+    /// (expiry less time, ms; at most [`LONGEST_LIFE_MS`]). The sweep keeps at
+    /// least that much, so that a window a tuning lengthened (up to 7 days)
+    /// keeps its partners as DynamoDB keeps items until their expiry (from a
+    /// review); one partition is one detection's group, so others are not
+    /// kept longer for it.
+    longest_life_ms: i64,
 }
 
 impl Partition {
@@ -175,6 +182,11 @@ struct Inner {
     puts_since_sweep: usize,
 }
 
+/// The most [`Partition::longest_life_ms`] may grow to: a week's window, its
+/// lateness and a margin. Observations stored on the wall clock with old event
+/// times (tests) would otherwise stop the sweep.
+const LONGEST_LIFE_MS: i64 = 8 * 86_400 * 1000;
+
 pub struct MemoryStore {
     inner: Mutex<Inner>,
     max_per_partition: usize,
@@ -218,12 +230,14 @@ impl MemoryStore {
         expires_at: i64,
     ) -> &'a Partition {
         inner.newest_ms = inner.newest_ms.max(obs.time_ms);
+        let life_ms = expires_at.saturating_mul(1000).saturating_sub(obs.time_ms);
         inner.puts_since_sweep += 1;
         if inner.puts_since_sweep >= SWEEP_EVERY {
             inner.puts_since_sweep = 0;
             self.sweep(inner);
         }
         let items = inner.partitions.entry_ref(partition).or_default();
+        items.longest_life_ms = items.longest_life_ms.max(life_ms.min(LONGEST_LIFE_MS));
         items.insert(Item::new(obs, expires_at));
         while items.len() > self.max_per_partition {
             items.pop_first();
@@ -232,15 +246,18 @@ impl MemoryStore {
     }
 
     /// Drops the observations older than the horizon (behind the newest event
-    /// time seen), and the partitions left empty.
+    /// time seen; longer for a partition whose observations asked to live
+    /// longer), and the partitions left empty.
     fn sweep(&self, inner: &mut Inner) {
-        let cutoff = inner.newest_ms.saturating_sub(self.horizon_ms);
+        let newest_ms = inner.newest_ms;
         inner.partitions.retain(|key, partition| {
             // Held-back findings (tuning dedup) must outlive windows: the next
             // notification, however much later, reports them.
             if key.starts_with("h|") {
                 return true;
             }
+            let keep_ms = self.horizon_ms.max(partition.longest_life_ms);
+            let cutoff = newest_ms.saturating_sub(keep_ms);
             // Items are in time order: the old ones are at the front, and the
             // sweep costs what it removes, not what is kept.
             while partition.items.front().is_some_and(|i| i.time_ms < cutoff) {
@@ -569,7 +586,8 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let put = |p: &str, o: Observation| rt.block_on(s.put(p, o, i64::MAX)).unwrap();
+        // Expiries at 0: no observation asks to outlive the horizon.
+        let put = |p: &str, o: Observation| rt.block_on(s.put(p, o, 0)).unwrap();
         put("old", obs(0, "a", "x"));
         put("h|held", obs(0, "h", "x"));
         put("mixed", obs(10, "b", "x"));
@@ -584,5 +602,35 @@ mod tests {
         assert_eq!(mixed.len(), 1);
         assert_eq!(mixed.values.keys().collect::<Vec<_>>(), ["y"]);
         assert_eq!(g.partitions["new"].len(), SWEEP_EVERY - 4);
+    }
+
+    /// From a review: a tuning may lengthen a window to a week, and its
+    /// observations then ask to live that long; the sweep keeps them, as
+    /// DynamoDB keeps its items until their expiry.
+    #[test]
+    fn the_sweep_keeps_what_a_lengthened_window_still_needs() {
+        let hour = 3_600_000;
+        let s = MemoryStore::new(usize::MAX, 3 * hour);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let put = |p: &str, o: Observation, expires_at: i64| {
+            rt.block_on(s.put(p, o, expires_at)).unwrap()
+        };
+        // A day's window and an hour's lateness, in event time (seconds).
+        put("day", obs(0, "a", "x"), 25 * 3_600);
+        put("hour", obs(0, "b", "x"), 2 * 3_600);
+        for i in 0..SWEEP_EVERY {
+            put("new", obs(5 * hour + i as i64, &format!("n{i}"), "z"), 0);
+        }
+        let g = s.lock();
+        assert!(
+            g.partitions.contains_key("day"),
+            "five hours on, a day's window still needs it"
+        );
+        assert!(
+            !g.partitions.contains_key("hour"),
+            "swept at the same horizon as before"
+        );
     }
 }
