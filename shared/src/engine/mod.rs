@@ -596,17 +596,41 @@ pub(crate) async fn take_under<S: Store + ?Sized>(
     }
 }
 
+/// Attempts at confirming a delivered finding's lease (the SDK's own retries
+/// inside each): a lease left unconfirmed lapses, and a later event of the same
+/// burst, pair or term then delivers the finding again (from a review).
+const CONFIRM_ATTEMPTS: u32 = 4;
+
 /// Confirms a delivered finding's lease. A lease already lost (it lapsed and a
-/// retry took it over) or a failed confirmation is not an error: the finding was
-/// delivered; at worst the lease lapses and a retry sends it again (the one
-/// duplicate the lease allows).
+/// retry took it over) is not an error: the finding was delivered. A refused
+/// write is tried again a few times within the lease (0.1, 0.2, 0.4 s apart);
+/// if every attempt fails the invocation still succeeds (the finding was
+/// delivered, and failing would send it again at once) and the error is
+/// logged: the lease lapses, and a later event may deliver the finding again
+/// (docs/state.md).
 pub(crate) async fn confirm<S: Store + ?Sized>(
     store: &S,
     key: &str,
     lease: &Lease,
     expires_at: i64,
 ) {
-    let _ = store.confirm(key, lease, expires_at).await;
+    for attempt in 0..CONFIRM_ATTEMPTS {
+        match store.confirm(key, lease, expires_at).await {
+            Ok(_) => return,
+            Err(_e) if attempt + 1 < CONFIRM_ATTEMPTS => {
+                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
+            }
+            Err(_e) => {
+                #[cfg(feature = "lambda")]
+                tracing::error!(
+                    claim = crate::sanitize::one_line(key, 200),
+                    error = crate::sanitize::one_line(&_e.0, 400),
+                    "a delivered finding's claim could not be confirmed: its lease \
+                     lapses, and a later event may deliver it again"
+                );
+            }
+        }
+    }
 }
 
 /// Leases the claim, notifies, then confirms it; releases the lease on failure.
@@ -1069,6 +1093,72 @@ mod tests {
             [true]
         );
     }
+    /// A store whose confirmations fail `failures` times first.
+    struct FlakyConfirm {
+        inner: MemoryStore,
+        failures: std::sync::atomic::AtomicUsize,
+    }
+
+    impl crate::state::Wrapper for FlakyConfirm {
+        type Inner = MemoryStore;
+        fn inner(&self) -> &MemoryStore {
+            &self.inner
+        }
+        async fn confirm(
+            &self,
+            key: &str,
+            lease: &crate::state::Lease,
+            expires_at: i64,
+        ) -> Result<bool, crate::state::StoreError> {
+            use std::sync::atomic::Ordering::SeqCst;
+            if self
+                .failures
+                .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+            {
+                return Err(crate::state::StoreError("throttled".into()));
+            }
+            self.inner.confirm(key, lease, expires_at).await
+        }
+    }
+
+    /// From a review: a confirmation refused for a moment is tried again, so
+    /// the lease does not lapse into a second delivery of the finding by a
+    /// later event; refused every time, the delivery still stands.
+    #[test]
+    fn a_refused_confirmation_is_tried_again() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let engine = Engine::with_detections([&NewCaller as &dyn Detection], Settings::default());
+        let (first, later) = (
+            record("1", "2026-01-01T00:00:00Z", "alice"),
+            record("2", "2026-01-01T00:10:00Z", "alice"),
+        );
+        for (failures, again) in [(2, 0), (CONFIRM_ATTEMPTS as usize, 1)] {
+            let store = FlakyConfirm {
+                inner: MemoryStore::default(),
+                failures: failures.into(),
+            };
+            let out = Collect::default();
+            let handle = |json: &str, now: i64| {
+                let rec = Record::from_json(json).unwrap();
+                rt.block_on(engine.handle(&rec, &store, &out, now))
+                    .unwrap()
+                    .len()
+            };
+            assert_eq!(
+                handle(&first, NOW),
+                1,
+                "delivered whatever the confirmation did"
+            );
+            // Ten minutes on, the lease has lapsed: the term is held only if
+            // it was confirmed.
+            assert_eq!(handle(&later, NOW + 600), again, "{failures} refusals");
+        }
+    }
+
     /// A heartbeat canary of account 444455556666 in `region`, at `at` (epoch s).
     fn canary(id: &str, region: &str, at: i64) -> String {
         format!(
