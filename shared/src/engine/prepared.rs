@@ -88,6 +88,9 @@ enum Step {
         silence_secs: i64,
         lookback_days: i64,
         live_on_gap: bool,
+        /// False when the tuning switched the detection off: the beat is
+        /// recorded, nothing is reported.
+        report: bool,
     },
 }
 
@@ -120,7 +123,13 @@ impl Engine {
             let det = self.detections[i];
             let meta = det.meta();
             let tuned = t.and_then(|t| t.detection(meta.id));
-            if tuned.is_some_and(|d| d.mode == Mode::Off) && !det.beyond_tuning(rec) {
+            let off = tuned.is_some_and(|d| d.mode == Mode::Off) && !det.beyond_tuning(rec);
+            // A heartbeat detection switched off still records its canaries:
+            // the scheduled check reads them whatever the tuning says, and
+            // without them it would report every pair silent, then forget
+            // them all (from a review).
+            let heartbeat = matches!(meta.window, Some(WindowSpec::Heartbeat { .. }));
+            if off && !heartbeat {
                 continue;
             }
             let Some(signal) = det.evaluate(rec) else {
@@ -147,7 +156,12 @@ impl Engine {
                     window_override,
                     &mut payload,
                 ) {
-                    Some(step) => steps.push(step),
+                    Some(mut step) => {
+                        if let Step::Beat { report, .. } = &mut step {
+                            *report = !off;
+                        }
+                        steps.push(step)
+                    }
                     None => unplaced |= windowed && rec.event_time_ms().is_none(),
                 }
             }
@@ -264,6 +278,7 @@ impl Engine {
                 silence_secs,
                 lookback_days,
                 live_on_gap,
+                report: true,
             },
             // A stateful signal from a detection without a matching window spec
             // is a programming error caught by the catalogue tests; never fire
@@ -345,6 +360,7 @@ impl Engine {
                     silence_secs,
                     lookback_days,
                     live_on_gap,
+                    report,
                 } => {
                     // Never without the record: see `needs_record`.
                     let (Some(rec), Some(t)) = (rec, prepared_time) else {
@@ -375,6 +391,9 @@ impl Engine {
                             b
                         }
                     };
+                    if !report {
+                        continue;
+                    }
                     let silence = self.settings.silence_secs.unwrap_or(silence_secs);
                     let previous = match b {
                         crate::state::Beat::After(previous) => previous,

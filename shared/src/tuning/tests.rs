@@ -485,6 +485,58 @@ fn tuning_the_silence_check_is_noted() {
     );
 }
 
+/// From a review: the heartbeat detections switched off still record their
+/// canaries, since the scheduled check reads them whatever the tuning says;
+/// without them it reported every pair silent, then forgot them all.
+#[test]
+fn heartbeat_detections_switched_off_still_record_canaries() {
+    let off = tuning(
+        "[detections.pipeline-silent]\nmode = \"off\"\n[detections.pipeline-restored]\nmode = \"off\"\n",
+    );
+    let engine = Engine::new(Settings::default());
+    let store = MemoryStore::default();
+    let sink = Collect::default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let t0 = 1_800_000_000;
+    let canary = |at: i64| {
+        let json = format!(
+            r#"{{"eventSource":"ssm.amazonaws.com","eventName":"PutParameter","eventID":"c{at}",
+            "eventTime":"{}","recipientAccountId":"111122223333","awsRegion":"eu-west-1",
+            "requestParameters":{{"name":"trailwatch-canary","overwrite":true}}}}"#,
+            crate::event::time::format_event_time(at * 1000)
+        );
+        let rec = crate::event::Record::from_json(&json).unwrap();
+        rt.block_on(engine.handle(&rec, &store, &sink, at)).unwrap()
+    };
+    assert!(canary(t0).is_empty(), "the first canary, untuned");
+    engine.set_tuning(Some(Arc::new(off)));
+    // A gap past the threshold: off, so no restoration is reported.
+    assert!(canary(t0 + 1_800).is_empty());
+    for at in [t0 + 2_100, t0 + 2_400] {
+        assert!(canary(at).is_empty());
+    }
+    let check = rt
+        .block_on(crate::heartbeat::check_silence(
+            &store,
+            crate::heartbeat::DEFAULT_SILENCE_SECS,
+            t0 + 2_500,
+            &[],
+        ))
+        .unwrap();
+    assert!(
+        check.findings.is_empty(),
+        "the canaries were heard: {:?}",
+        check
+            .findings
+            .iter()
+            .map(|p| &p.finding.evidence)
+            .collect::<Vec<_>>()
+    );
+    assert!(sink.take().is_empty());
+}
+
 /// A trail or event data store by one SSO administrator at `time`: `high`, a
 /// trail's selectors that drop every management event; else a Lake store
 /// narrowed to S3 data events (medium).
