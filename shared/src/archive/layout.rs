@@ -408,6 +408,9 @@ pub fn sort_day(keys: &mut [String]) {
     keys.sort_by_cached_key(|k| (LogKey::parse(k).and_then(|l| l.minute), k.clone()));
 }
 
+/// The longest day range whose folders are written down rather than listed.
+pub const MAX_NAMED_DAYS: i64 = 31;
+
 /// What the folders below a [`Step::List`] prefix are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -577,7 +580,11 @@ impl Plan {
 
     fn region(&self, prefix: &str, out: &mut Vec<Step>) {
         match (self.first_day, self.last_day) {
-            (Some(first), Some(last)) => {
+            // A short range is written down; a long one is listed (years, months,
+            // days, each pruned by the range): a `--since` years back would
+            // otherwise plan, hold and list every day since, most before the
+            // trail existed (from a review).
+            (Some(first), Some(last)) if last.saturating_sub(first) < MAX_NAMED_DAYS => {
                 for day in first..=last {
                     out.push(Step::Day {
                         prefix: format!("{prefix}{}/", day_folder(day)),
@@ -1021,6 +1028,40 @@ mod tests {
             // The 5th and the 6th (today).
             assert_eq!(plan.start().len(), 2, "until {until:?}");
         }
+    }
+
+    /// From a review: a range longer than a month is listed, pruned by its
+    /// days, not planned day by day (`--since 0000-01-01` planned 740,000
+    /// days per Region, held before the first request).
+    #[test]
+    fn a_long_range_is_listed_not_planned_day_by_day() {
+        let plan = |since: &str| {
+            let filter = Filter {
+                since: Some(parse_since(since).unwrap()),
+                regions: strings(&["us-east-1"]),
+                ..Filter::default()
+            };
+            Plan::new(
+                Scope::parse(&format!("AWSLogs/{A}/")).unwrap(),
+                filter,
+                today(),
+            )
+        };
+        let month = plan("2026-11-05");
+        assert_eq!(month.start().len(), MAX_NAMED_DAYS as usize, "written down");
+        let long = plan("0000-01-01");
+        assert_eq!(
+            prefixes(&long.start()),
+            [format!("list AWSLogs/{A}/CloudTrail/us-east-1/ Years")]
+        );
+        let recent = plan("2026-01-05");
+        let trail = format!("AWSLogs/{A}/CloudTrail/us-east-1/");
+        let years = recent.expand(
+            &trail,
+            Level::Years,
+            &strings(&[&format!("{trail}2025/"), &format!("{trail}2026/")]),
+        );
+        assert_eq!(prefixes(&years), [format!("list {trail}2026/ Months")]);
     }
 
     #[test]
