@@ -61,3 +61,50 @@ pub fn sdk_at(endpoint: &str) -> aws_config::SdkConfig {
     trailwatch::aws::env::from_vars(vars, aws_config::timeout::TimeoutConfig::builder().build())
         .unwrap()
 }
+
+/// A loopback proxy to `target` (`host:port`) that answers AccessDenied to
+/// every request whose head holds `refused` (lower-cased) and forwards the
+/// others, one request per connection: a bucket policy that lets the caller
+/// list some prefixes and not others, which moto does not play.
+pub async fn refusing_proxy(target: String, refused: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let (target, refused) = (target.clone(), refused.clone());
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if inbound.read_exact(&mut byte).await.is_err() {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                if text.contains(&refused) {
+                    let answer = access_denied().replacen("\r\n", "\r\nconnection: close\r\n", 1);
+                    let _ = inbound.write_all(answer.as_bytes()).await;
+                    return;
+                }
+                // The requests read are GETs, without a body; the answer ends
+                // the connection, so the next request comes on a new one.
+                let head = String::from_utf8_lossy(&head);
+                let kept: Vec<&str> = head
+                    .trim_end()
+                    .split("\r\n")
+                    .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+                    .collect();
+                let forwarded = format!("{}\r\nconnection: close\r\n\r\n", kept.join("\r\n"));
+                let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await else {
+                    return;
+                };
+                if outbound.write_all(forwarded.as_bytes()).await.is_err() {
+                    return;
+                }
+                let _ = tokio::io::copy(&mut outbound, &mut inbound).await;
+            });
+        }
+    });
+    endpoint
+}

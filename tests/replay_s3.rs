@@ -11,7 +11,9 @@ use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 use trailwatch_tests::moto::Moto;
-use trailwatch_tests::one_request::{access_denied, answer_once, assert_signed_header};
+use trailwatch_tests::one_request::{
+    access_denied, answer_once, assert_signed_header, refusing_proxy,
+};
 use trailwatch_tests::{root, trailwatch_on, unique};
 
 const ORG: &str = "o-a1b2c3d4e5";
@@ -222,8 +224,10 @@ async fn fill(sdk: &aws_config::SdkConfig, bucket: &str, objects: &[(String, Vec
 }
 
 /// One replay; the moto requests it made (runs are serialised for the log).
+/// One replay against moto at a time: each reads moto's request log for its own.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn replay(args: &[&str]) -> (Output, Vec<String>) {
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let a = archive();
     let before = std::fs::read_to_string(&a.log).unwrap_or_default().len();
@@ -673,6 +677,58 @@ fn a_refused_first_day_listing_stops_the_replay() {
     assert!(head.contains(&day), "{head}");
 }
 
+/// From a review: a folder refused to the caller (a policy that lets it list
+/// some accounts' prefixes and not others) is reported and skipped whichever
+/// account sorts first; before, a refusal of the first-sorted one stopped the
+/// replay and a refusal of a later one did not. `--strict` makes it exit 1.
+#[test]
+fn a_refused_account_folder_is_skipped_whichever_sorts_first() {
+    let a = archive();
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for (refused, kept, lost) in [(A, "s2", "s1"), (B, "s1", "s2")] {
+        let needle = format!(
+            "prefix=awslogs%2f{}%2f{refused}%2f",
+            ORG.to_ascii_lowercase()
+        );
+        let target = a.moto.endpoint.trim_start_matches("http://").to_owned();
+        let proxy = rt.block_on(refusing_proxy(target, needle));
+        let run = |strict: bool| {
+            trailwatch_on(&proxy)
+                .args(["replay", "--format", "jsonl"])
+                .arg(url(&format!("AWSLogs/{ORG}/")))
+                .args(["--since", "2026-01-05", "--until", "2026-01-05"])
+                .args([
+                    "--accounts",
+                    &format!("{A},{B}"),
+                    "--regions",
+                    &format!("{EAST},{WEST}"),
+                ])
+                .args(strict.then_some("--strict"))
+                .output()
+                .expect("trailwatch runs")
+        };
+        let out = run(false);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{refused}: {stderr}");
+        assert!(stderr.contains("AccessDenied"), "{stderr}");
+        assert!(
+            stderr.contains(&format!("AWSLogs/{ORG}/{refused}/CloudTrail/")),
+            "{stderr}"
+        );
+        let found = findings(&out);
+        assert!(
+            found.contains(&(SUSPENDED.to_owned(), kept.to_owned())),
+            "{refused}: {found:?}"
+        );
+        assert!(
+            !found.iter().any(|(_, id)| id == lost),
+            "{refused}: {found:?}"
+        );
+        assert_eq!(run(true).status.code(), Some(1), "{refused}, --strict");
+    }
+}
+
 /// A replay of `args` whose first request S3 refuses (AccessDenied, played by
 /// [`answered`]): asserts that it stops with exit 2 naming the refusal, and
 /// returns that request's head.
@@ -709,4 +765,14 @@ fn a_missing_bucket_or_a_prefix_outside_the_layout_is_an_error() {
     assert!(requests.is_empty());
     let (out, _) = replay(&[&url(""), "--since", "2026-01-06", "--until", "2026-01-05"]);
     assert_eq!(out.status.code(), Some(2));
+    // From a review: a PREFIX under which there is nothing (mistyped) says so,
+    // and `--strict` fails on it.
+    for (strict, code) in [(None, 0), (Some("--strict"), 1)] {
+        let mistyped = url("trial-logs/");
+        let args: Vec<&str> = [mistyped.as_str()].into_iter().chain(strict).collect();
+        let (out, _) = replay(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{stderr}");
+        assert!(stderr.contains("no log file found"), "{stderr}");
+    }
 }

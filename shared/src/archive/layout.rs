@@ -528,9 +528,12 @@ impl Plan {
 
     /// Whether a key listed under a day folder is read: log files whose delivery
     /// minute can hold records inside `--since`/`--until` (plus the grace for late
-    /// delivery). Keys without a CloudTrail name are read (and reported if bad).
+    /// delivery). Other keys are read (and reported if bad) when their name is
+    /// one a local directory's replay reads (`.json`, `.jsonl`, `.ndjson`,
+    /// `.gz`): the same archive gives the same counts locally and from S3.
     pub fn keep(&self, key: &str) -> bool {
-        if key.ends_with('/') {
+        let name = key.rsplit('/').next().unwrap_or(key);
+        if !crate::event::reader::is_input_file_name(name) {
             return false;
         }
         let Some(minute) = LogKey::parse(key).and_then(|k| k.minute) else {
@@ -930,6 +933,15 @@ mod tests {
             "AWSLogs/{A}/CloudTrail/us-east-1/2026/01/06/other.json"
         )));
         assert!(!plan.keep(&format!("AWSLogs/{A}/CloudTrail/us-east-1/2026/01/06/")));
+        // From a review: what a local directory's replay skips, S3's skips too.
+        for stray in [".DS_Store", "README", "upload.json.tmp"] {
+            assert!(
+                !plan.keep(&format!(
+                    "AWSLogs/{A}/CloudTrail/us-east-1/2026/01/06/{stray}"
+                )),
+                "{stray}"
+            );
+        }
     }
 
     #[test]

@@ -172,6 +172,8 @@ pub enum Delivery<T> {
     },
     /// A prefix that could not be listed: what is under it is not read.
     Unlisted { prefix: String, cause: String },
+    /// A key whose download ended without a result (its task stopped).
+    Lost { key: String, cause: String },
 }
 
 /// Requests made, for the summary.
@@ -183,8 +185,14 @@ pub struct Walked {
 }
 
 enum Pending<T> {
-    Object(oneshot::Receiver<Delivery<T>>),
-    Unlisted { prefix: String, cause: String },
+    Object {
+        key: String,
+        done: oneshot::Receiver<Delivery<T>>,
+    },
+    Unlisted {
+        prefix: String,
+        cause: String,
+    },
 }
 
 /// A walk under way: [`Reader::next_blocking`] hands over deliveries in order.
@@ -221,6 +229,8 @@ pub fn start<T: Held + Send + 'static>(
         client,
         bucket,
         proven: false,
+        held: Vec::new(),
+        fatal: Arc::new(Mutex::new(None)),
         plan,
         options,
         decode,
@@ -241,7 +251,17 @@ impl<T> Reader<T> {
     /// outside the runtime.
     pub fn next_blocking(&mut self) -> Option<Delivery<T>> {
         match self.rx.blocking_recv()? {
-            Pending::Object(rx) => rx.blocking_recv().ok(),
+            // A download task that ended without a word (it panicked) loses
+            // its key, never the rest of the walk (from a review).
+            Pending::Object { key, done } => {
+                Some(done.blocking_recv().unwrap_or_else(|_| Delivery::Lost {
+                    cause: format!(
+                        "{}: its download stopped before it was read",
+                        one_line(&key, 300)
+                    ),
+                    key,
+                }))
+            }
             Pending::Unlisted { prefix, cause } => Some(Delivery::Unlisted { prefix, cause }),
         }
     }
@@ -259,8 +279,16 @@ struct Walk<T> {
     client: Client,
     bucket: Bucket,
     /// A listing has succeeded: the bucket and the credentials work, so a
-    /// later refusal is one folder's (skipped), not the whole walk's.
+    /// refusal is one folder's (skipped), not the whole walk's.
     proven: bool,
+    /// Folders refused before any listing succeeded: reported once one does,
+    /// the walk's error if none does. Whether a refusal ends the walk must not
+    /// depend on how the folders sort (a policy that lets the caller list one
+    /// account's prefix and not another's; from a review).
+    held: Vec<(String, String)>,
+    /// Set by a download that met an error no other request would escape
+    /// (expired credentials): the walk stops at its next step.
+    fatal: Arc<Mutex<Option<String>>>,
     plan: Plan,
     options: Options,
     decode: Decode<T>,
@@ -300,13 +328,12 @@ impl<T: Held + Send + 'static> Walk<T> {
                 Step::List { prefix, level } => {
                     let found = match self.list(&prefix, true).await {
                         Ok((folders, _)) => {
-                            self.proven = true;
+                            self.prove().await;
                             folders
                         }
                         Err(ListError::Fatal(e)) => return Err(e),
-                        Err(ListError::Skip(e)) if !self.proven => return Err(e),
                         Err(ListError::Skip(cause)) => {
-                            self.unlisted(prefix, cause).await?;
+                            self.refused(prefix, cause).await;
                             continue;
                         }
                     };
@@ -331,19 +358,55 @@ impl<T: Held + Send + 'static> Walk<T> {
             let mut names: Vec<String> = keys.drain(..).map(|(k, _)| k).collect();
             layout::sort_day(&mut names);
             for key in names {
+                self.stop_if_fatal()?;
                 let size = sizes.get(&key).copied().unwrap_or(0);
                 if !self.fetch(key, size).await {
                     return Ok(self.walked);
                 }
             }
         }
+        if !self.proven
+            && let Some((_, cause)) = self.held.first()
+        {
+            return Err(match self.held.len() {
+                1 => cause.clone(),
+                n => format!("{cause} (and {} more folders refused)", n - 1),
+            });
+        }
         Ok(self.walked)
     }
 
-    async fn unlisted(&self, prefix: String, cause: String) -> Result<(), String> {
+    /// The walk's error when a download met one that ends it.
+    fn stop_if_fatal(&self) -> Result<(), String> {
+        let fatal = self
+            .fatal
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        fatal.as_ref().map_or(Ok(()), |e| Err(e.clone()))
+    }
+
+    async fn unlisted(&self, prefix: String, cause: String) {
         // A closed channel means the caller stopped: nothing more to say.
         let _ = self.tx.send(Pending::Unlisted { prefix, cause }).await;
-        Ok(())
+    }
+
+    /// A folder that could not be listed (see [`Walk::held`]).
+    async fn refused(&mut self, prefix: String, cause: String) {
+        if self.proven {
+            self.unlisted(prefix, cause).await;
+        } else {
+            self.held.push((prefix, cause));
+        }
+    }
+
+    /// A listing succeeded: the folders refused before it are reported.
+    async fn prove(&mut self) {
+        if !self.proven {
+            self.proven = true;
+            for (prefix, cause) in std::mem::take(&mut self.held) {
+                self.unlisted(prefix, cause).await;
+            }
+        }
     }
 
     /// The kept keys (and sizes) of one day's folders, listed a few at a time.
@@ -368,15 +431,12 @@ impl<T: Held + Send + 'static> Walk<T> {
                 self.walked.list_requests += requests;
                 match result {
                     Ok((_, objects)) => {
-                        self.proven = true;
+                        self.prove().await;
                         self.walked.keys_listed += objects.len() as u64;
                         out.extend(objects.into_iter().filter(|(k, _)| self.plan.keep(k)));
                     }
                     Err(ListError::Fatal(e)) => return Err(e),
-                    // A plan of day folders alone lists no folder first: its
-                    // first day listing proves the bucket and credentials.
-                    Err(ListError::Skip(e)) if !self.proven => return Err(e),
-                    Err(ListError::Skip(cause)) => self.unlisted(prefix.clone(), cause).await?,
+                    Err(ListError::Skip(cause)) => self.refused(prefix.clone(), cause).await,
                 }
             }
         }
@@ -401,7 +461,11 @@ impl<T: Held + Send + 'static> Walk<T> {
         };
         let mut bytes = self.bytes.enter(size).await;
         let (done_tx, done_rx) = oneshot::channel();
-        if self.tx.send(Pending::Object(done_rx)).await.is_err() {
+        let pending = Pending::Object {
+            key: key.clone(),
+            done: done_rx,
+        };
+        if self.tx.send(pending).await.is_err() {
             return false;
         }
         self.walked.keys_read += 1;
@@ -411,6 +475,7 @@ impl<T: Held + Send + 'static> Walk<T> {
             self.decode.clone(),
         );
         let max = self.options.max_object_bytes;
+        let fatal = Arc::clone(&self.fatal);
         tokio::spawn(async move {
             let outcome = match get(&client, &bucket, &key, max).await {
                 Ok(body) => {
@@ -419,7 +484,21 @@ impl<T: Held + Send + 'static> Walk<T> {
                         .await
                         .map_err(|e| format!("decoding stopped: {e}"))
                 }
-                Err(e) => Err(e),
+                Err(GetError { cause, ends_walk }) => {
+                    if ends_walk {
+                        let mut f = fatal
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        f.get_or_insert_with(|| {
+                            format!(
+                                "cannot read s3://{}/{}: {cause}",
+                                bucket.name,
+                                one_line(&key, 300)
+                            )
+                        });
+                    }
+                    Err(cause)
+                }
             };
             // The body is gone; what stays until the caller is done is the
             // decoded value.
@@ -501,14 +580,36 @@ where
         one_line(prefix, 300),
         short_cause(e)
     );
-    match e {
-        SdkError::ServiceError(se)
-            if !se.err().code().is_some_and(|c| FATAL_CODES.contains(&c)) =>
-        {
-            ListError::Skip(text)
-        }
-        _ => ListError::Fatal(text),
+    if ends_walk(e) {
+        ListError::Fatal(text)
+    } else {
+        // A refusal of one folder, or a timeout or broken connection after the
+        // SDK's retries: that folder is reported and skipped (or, before any
+        // listing succeeded, held: `Walk::held`), not a whole replay lost.
+        ListError::Skip(text)
     }
+}
+
+/// An S3 error no other request of the walk would escape: the bucket is gone,
+/// the credentials are refused or expired, the bucket is in another Region, or
+/// the request could not even be built (no credentials, a bad endpoint).
+fn ends_walk<E, R>(e: &SdkError<E, R>) -> bool
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match e {
+        SdkError::ServiceError(se) => se.err().code().is_some_and(|c| FATAL_CODES.contains(&c)),
+        SdkError::ConstructionFailure(_) => true,
+        _ => false,
+    }
+}
+
+/// Why one key could not be read.
+struct GetError {
+    cause: String,
+    /// The walk cannot go on either ([`ends_walk`]).
+    ends_walk: bool,
 }
 
 /// Tries for a body that breaks off mid-download (the SDK retries the request
@@ -516,7 +617,11 @@ where
 const BODY_ATTEMPTS: u32 = 3;
 
 /// GetObject, the whole body.
-async fn get(client: &Client, bucket: &Bucket, key: &str, max: u64) -> Result<Vec<u8>, String> {
+async fn get(client: &Client, bucket: &Bucket, key: &str, max: u64) -> Result<Vec<u8>, GetError> {
+    let cut = |cause: String| GetError {
+        cause,
+        ends_walk: false,
+    };
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -527,20 +632,26 @@ async fn get(client: &Client, bucket: &Bucket, key: &str, max: u64) -> Result<Ve
             .key(key)
             .send()
             .await
-            .map_err(|e| short_cause(&e))?;
+            .map_err(|e| GetError {
+                cause: short_cause(&e),
+                ends_walk: ends_walk(&e),
+            })?;
         let len = out
             .content_length()
             .and_then(|n| u64::try_from(n).ok())
             .unwrap_or(0);
         if len > max {
-            return Err(format!(
+            return Err(cut(format!(
                 "object of {len} bytes is over the {max}-byte limit (--max-file-bytes)"
-            ));
+            )));
         }
         match out.body.collect().await {
             Ok(bytes) => return Ok(bytes.to_vec()),
             Err(e) if attempt >= BODY_ATTEMPTS => {
-                return Err(format!("body cut off: {}", one_line(&e.to_string(), 300)));
+                return Err(cut(format!(
+                    "body cut off: {}",
+                    one_line(&e.to_string(), 300)
+                )));
             }
             Err(_) => tokio::time::sleep(Duration::from_millis(200 << attempt)).await,
         }

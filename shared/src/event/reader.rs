@@ -219,7 +219,13 @@ fn archive_order(files: &mut [PathBuf]) {
 }
 
 fn is_input_name(p: &Path) -> bool {
-    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    is_input_file_name(p.file_name().and_then(|n| n.to_str()).unwrap_or(""))
+}
+
+/// Whether a file of a directory (or an S3 day folder) is read: its name ends
+/// in `.json`, `.jsonl`, `.ndjson` or `.gz`; `.DS_Store`, notes and temporary
+/// files are not.
+pub fn is_input_file_name(name: &str) -> bool {
     [".json", ".jsonl", ".ndjson", ".gz"]
         .iter()
         .any(|ext| name.ends_with(ext))

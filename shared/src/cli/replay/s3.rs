@@ -116,6 +116,10 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
             Delivery::Unlisted { cause, .. } => {
                 replay.unreadable(&std::io::Error::other(cause));
             }
+            Delivery::Lost { cause, .. } => {
+                let text = format!("s3://{}/{cause}", src.bucket);
+                replay.unreadable(&std::io::Error::other(text));
+            }
         }
         if replay.fatal.is_some() {
             break;
@@ -124,6 +128,19 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
     let walked = reader.finish();
     // Downloads still in flight after a stop are abandoned, not awaited.
     rt.shutdown_background();
+    if let Ok(w) = &walked
+        && w.keys_listed == 0
+        && replay.fatal.is_none()
+    {
+        // A mistyped PREFIX reads nothing, and says so (counted as rejected, so
+        // `--strict` fails); a quiet range says the same (from a review).
+        replay.unreadable(&std::io::Error::other(format!(
+            "s3://{}/{}: no log file found for the days, accounts and Regions asked \
+             (is the PREFIX the trail's, above AWSLogs/?)",
+            src.bucket,
+            trailwatch::sanitize::one_line(src.prefix, 300)
+        )));
+    }
     walked.map(|w| w.list_requests)
 }
 
