@@ -578,6 +578,8 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
     let mut out = Vec::new();
     let mut ok = true;
     let mut plain: Vec<(String, Vec<String>)> = Vec::new();
+    // Every key, `|cidr` ones too: (path, whether `|cidr`, values).
+    let mut all: Vec<(String, bool, Vec<String>)> = Vec::new();
     for (k, val) in t.iter() {
         let key = k.get_ref().as_ref();
         let (path, modifier) = match key.split_once('|') {
@@ -633,6 +635,11 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
         texts.sort_unstable();
         texts.dedup();
         let definition = format!("{key}={}", texts.join("\u{1f}"));
+        all.push((
+            path.to_owned(),
+            modifier == Some("cidr"),
+            texts.iter().map(|t| (*t).to_owned()).collect(),
+        ));
         if modifier.is_none() {
             plain.push((
                 path.to_owned(),
@@ -670,7 +677,82 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
             ),
         );
     }
+    if ok && caller_chosen_only(&all) {
+        c.warn(
+            v.span(),
+            "every key of this entry is the caller's to choose (userAgent, requestParameters, \
+             tlsDetails, sourceIdentity, a session name, a private address block without a VPC \
+             endpoint key): anyone with stolen keys can match it and silence their own findings. \
+             Add a key the caller cannot choose: the identity (userIdentity.arn with a literal \
+             user or role name and its account), or vpcEndpointAccountId beside a private block",
+        );
+    }
     ok.then_some(out)
+}
+
+/// Whether every key of an entry (`(path, |cidr, values)`) matches values the
+/// caller chooses (from a review: an entry on `userAgent = "*Terraform/*"`
+/// passed `tuning check --strict`, and any SDK can send that agent).
+fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
+    let through_endpoint = keys
+        .iter()
+        .any(|(path, _, _)| path == "vpcEndpointId" || path == "vpcEndpointAccountId");
+    !keys.is_empty()
+        && keys.iter().all(|(path, cidr, values)| {
+            let path = path.as_str();
+            path == "userAgent"
+                || path == "userIdentity.sessionContext.sourceIdentity"
+                || path.starts_with("tlsDetails.")
+                || path.starts_with("requestParameters.")
+                || (IDENTITY_ARN_FIELDS.contains(&path)
+                    && values.iter().all(|v| session_only_arn(v)))
+                || (PRINCIPAL_ID_FIELDS.contains(&path)
+                    && values.iter().all(|v| v.starts_with(['*', '?'])))
+                || (path == "sourceIPAddress"
+                    && *cidr
+                    && !through_endpoint
+                    && values.iter().all(|v| private_block(v)))
+        })
+}
+
+/// An identity ARN glob that names no principal, only what the caller picks:
+/// a session name under any role (`arn:aws:sts::111122223333:assumed-role/*/ci`),
+/// or a resource part that begins with a wildcard.
+fn session_only_arn(glob: &str) -> bool {
+    let Some(resource) = glob.splitn(6, ':').nth(5) else {
+        return true;
+    };
+    match resource.strip_prefix("assumed-role/") {
+        Some(rest) => rest
+            .split('/')
+            .next()
+            .is_none_or(|role| role.is_empty() || role.contains(['*', '?'])),
+        None => resource.starts_with(['*', '?']),
+    }
+}
+
+/// A CIDR block inside the private ranges (RFC 1918, shared address space,
+/// loopback, IPv6 unique local): what a VPC endpoint in any account, the
+/// intruder's included, logs as the caller's address.
+fn private_block(block: &str) -> bool {
+    let Some((addr, bits)) = block.split_once('/') else {
+        return false;
+    };
+    let Ok(bits) = bits.parse::<u8>() else {
+        return false;
+    };
+    match addr.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(v4)) => {
+            let [a, b, ..] = v4.octets();
+            (a == 10 && bits >= 8)
+                || (a == 172 && (16..32).contains(&b) && bits >= 12)
+                || (a == 192 && b == 168 && bits >= 16)
+                || (a == 100 && (64..128).contains(&b) && bits >= 10)
+                || (a == 127 && bits >= 8)
+        }
+        Ok(std::net::IpAddr::V6(v6)) => (v6.segments()[0] & 0xfe00) == 0xfc00 && bits >= 7,
+        Err(_) => false,
+    }
 }
 
 /// Why a path can never reach a string, number or boolean, for the paths a

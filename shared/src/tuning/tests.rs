@@ -426,6 +426,40 @@ fn an_identity_without_its_account_is_warned_of() {
     }
 }
 
+/// From a review: an entry keyed only on what the caller chooses is an off
+/// switch for anyone with stolen keys, and is warned of (`--strict` fails).
+#[test]
+fn an_entry_on_caller_chosen_values_only_is_warned_of() {
+    let warned = |key: &str| {
+        said(&entry("ci", "", key))
+            .iter()
+            .any(|w| w.contains("the caller's to choose"))
+    };
+    for key in [
+        r#""userAgent" = "*Terraform/*""#,
+        "\"userAgent\" = \"*Terraform/*\"\n\"requestParameters.bucketName\" = \"tf-state\"",
+        r#""tlsDetails.clientProvidedHostHeader" = "localhost*""#,
+        r#""userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/*/GitHubActions""#,
+        r#""userIdentity.arn" = "*GitHubActions""#,
+        r#""userIdentity.principalId" = "*:GitHubActions""#,
+        r#""sourceIPAddress|cidr" = ["10.0.0.0/8", "fd00::/8"]"#,
+        r#""userIdentity.sessionContext.sourceIdentity" = "ci""#,
+    ] {
+        assert!(warned(key), "{key}");
+    }
+    for key in [
+        r#""userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/TerraformCI/*""#,
+        "\"userAgent\" = \"*Terraform/*\"\n\"userIdentity.arn\" = \"arn:aws:iam::111122223333:user/ci\"",
+        "\"sourceIPAddress|cidr\" = \"10.0.0.0/8\"\n\"vpcEndpointAccountId\" = \"111122223333\"",
+        r#""sourceIPAddress|cidr" = ["203.0.113.0/24", "10.0.0.0/8"]"#,
+        r#""sourceIPAddress|cidr" = "0.0.0.0/4""#,
+        r#""userIdentity.principalId" = "AROAEXAMPLEEXAMPLE12:*""#,
+        r#""eventName" = "ListBuckets""#,
+    ] {
+        assert!(!warned(key), "{key}");
+    }
+}
+
 /// From a review: keys that can never match are pointed out (they err on the
 /// side of notifying, but their author believes otherwise).
 #[test]
