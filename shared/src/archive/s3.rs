@@ -25,17 +25,18 @@ use super::layout::{self, Plan, Step};
 use crate::aws_error::short_cause;
 use crate::sanitize::one_line;
 
-/// An S3 client from the SDK's usual chain (credentials, Region, profile). A custom
-/// endpoint (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`: moto, MinIO) gets
-/// path-style addressing, which such servers need.
+/// An S3 client from the SDK's usual chain (credentials, Region, profile). A
+/// configured endpoint (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, or a profile's
+/// `endpoint_url`: moto, MinIO) gets path-style addressing, which such servers
+/// need; it is read from the loaded configuration as the SDK reads it, so that
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` applies and a profile's endpoint counts
+/// (from a review; the functions' own client decides the same way).
 #[cfg(feature = "aws-chain")]
 pub async fn client() -> Result<Client, String> {
     let sdk = crate::aws::sdk_config()
         .await
         .map_err(|_| "no AWS Region configured (set AWS_REGION to the bucket's Region)")?;
-    let custom = ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"]
-        .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
+    let custom = crate::aws::signed::configured_endpoint(&sdk, "S3").is_some();
     let conf = aws_sdk_s3::config::Builder::from(&sdk)
         .force_path_style(custom)
         .build();
