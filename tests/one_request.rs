@@ -87,8 +87,8 @@ pub async fn refusing_proxy(target: String, refused: String) -> String {
                     let _ = inbound.write_all(answer.as_bytes()).await;
                     return;
                 }
-                // The requests read are GETs, without a body; the answer ends
-                // the connection, so the next request comes on a new one.
+                // The answer ends the connection, so the next request comes on
+                // a new one; a body (PutObject) follows the head.
                 let head = String::from_utf8_lossy(&head);
                 let kept: Vec<&str> = head
                     .trim_end()
@@ -102,7 +102,7 @@ pub async fn refusing_proxy(target: String, refused: String) -> String {
                 if outbound.write_all(forwarded.as_bytes()).await.is_err() {
                     return;
                 }
-                let _ = tokio::io::copy(&mut outbound, &mut inbound).await;
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
             });
         }
     });

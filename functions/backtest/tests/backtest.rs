@@ -12,6 +12,7 @@ use std::process::Stdio;
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
 use trailwatch_tests::moto::Moto;
+use trailwatch_tests::one_request::refusing_proxy;
 use trailwatch_tests::runtime::Runtime;
 use trailwatch_tests::{root, unique};
 
@@ -608,6 +609,33 @@ async fn unreadable_keys_are_listed_and_the_batch_goes_on() {
     );
     assert_eq!(lines[1]["key"], corrupt["key"]);
     assert_eq!(d.findings(&run, "000007").await, stop_findings(&stop));
+}
+
+/// From a review: a key S3 refuses is skipped, as replay skips it, but a
+/// batch whose every key is refused (the archive's KMS key not granted, a
+/// bucket policy) fails, so that a run cannot succeed having read nothing.
+#[tokio::test]
+async fn a_batch_whose_every_key_is_refused_fails() {
+    let mut d = deploy().await;
+    let (_, denied) = d.put_stop_logging("20260314T1300Z", "denied").await;
+    let (_, good) = d.put_stop_logging("20260314T1320Z", "good").await;
+    let moto = Moto::shared()
+        .endpoint
+        .trim_start_matches("http://")
+        .to_owned();
+    d.restart_function(&refusing_proxy(moto, "denied".into()).await)
+        .await;
+    let run = unique("refused");
+    let out = d.batch(&run, "000001", &[denied.clone(), good]).await;
+    assert_eq!(out["failed_keys"], 1, "{out}");
+    assert_eq!(out["findings"], 2, "{out}");
+    let request = json!({"mode": "batch", "run_id": run, "batch": "000002", "keys": [denied]});
+    let err = d.runtime.invoke(&request).await.err();
+    assert!(
+        err.to_string()
+            .contains("every key of this batch was refused"),
+        "{err}"
+    );
 }
 
 /// The measurement docs/backtest.md quotes (tests/bench/backtest runs it with a

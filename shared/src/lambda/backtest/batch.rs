@@ -112,6 +112,9 @@ struct Report {
 enum Fetch {
     /// Retrying will not help: reported, the batch goes on.
     Unreadable(String),
+    /// S3 refused the key (AccessDenied): reported like an unreadable one,
+    /// unless every key of the batch is refused (see `process`).
+    Denied(String),
     /// S3 failed: the batch fails and is retried.
     Failed(String),
 }
@@ -137,15 +140,11 @@ async fn fetch(
         Ok(Got::NotModified) => Err(Fetch::Failed("S3 GetObject: HTTP 304".to_owned())),
         Err(e @ S3Error::TooLarge(_)) => Err(Fetch::Unreadable(format!("S3 GetObject: {e}"))),
         Err(e) => {
-            let permanent = matches!(
-                e.code(),
-                Some("NoSuchKey" | "AccessDenied" | "InvalidObjectState")
-            );
             let msg = format!("S3 GetObject: {e}");
-            Err(if permanent {
-                Fetch::Unreadable(msg)
-            } else {
-                Fetch::Failed(msg)
+            Err(match e.code() {
+                Some("AccessDenied") => Fetch::Denied(msg),
+                Some("NoSuchKey" | "InvalidObjectState") => Fetch::Unreadable(msg),
+                _ => Fetch::Failed(msg),
             })
         }
     }
@@ -245,6 +244,7 @@ async fn process(
     };
     inflight.extend(pending.by_ref().take(PREFETCH).map(spawn));
     let mut done = 0;
+    let mut denied = 0;
     while let Some((key, task)) = inflight.pop_front() {
         if crate::render::now_ms() >= stop_at_ms {
             return Err(out_of_time(done, &key));
@@ -253,7 +253,14 @@ async fn process(
         inflight.extend(pending.next().map(spawn));
         let bytes = match task.join().await {
             Ok(Ok(b)) => b,
-            Ok(Err(Fetch::Unreadable(e))) => {
+            Ok(Err(fetched @ (Fetch::Unreadable(_) | Fetch::Denied(_)))) => {
+                let e = match fetched {
+                    Fetch::Denied(e) => {
+                        denied += 1;
+                        e
+                    }
+                    Fetch::Unreadable(e) | Fetch::Failed(e) => e,
+                };
                 warn!(
                     key = crate::sanitize::one_line(&key, 300),
                     error = e,
@@ -322,6 +329,17 @@ async fn process(
         if key_failed {
             report.failed_keys += 1;
         }
+    }
+    // One refused key is skipped, as replay skips it; every key refused is a
+    // run that cannot read its archive (the trail's KMS key not granted, a
+    // bucket policy), which must not succeed with nothing read (from a review).
+    if denied > 0 && denied == keys.len() {
+        return Err(format!(
+            "every key of this batch was refused (AccessDenied), e.g. {}: grant the \
+             backtest role the archive's KMS key (ArchiveKmsKeyArn) and s3:GetObject in \
+             the bucket policy",
+            report.failures.first().map_or("", String::as_str)
+        ));
     }
     Ok(report)
 }

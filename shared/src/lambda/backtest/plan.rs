@@ -30,6 +30,11 @@ pub const DEFAULT_MAX_BYTES: u64 = 8 << 20;
 /// larger archives into several executions with one `run_id` (docs/backtest.md).
 pub const MAX_KEYS_PER_RUN: usize = 2_000_000;
 
+/// The most a batch's keys may take in its manifest item (JSON): Step Functions
+/// refuses an item over 256 KiB, which a `max_keys_per_batch` of thousands of
+/// long keys would reach (from a review); the filter and the id take the rest.
+pub const MAX_ITEM_KEY_BYTES: usize = 200 * 1024;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanInput {
@@ -233,10 +238,14 @@ pub fn batches(
 ) -> Vec<Batch> {
     let mut out: Vec<Batch> = Vec::new();
     let mut bytes = 0u64;
+    let mut item_bytes = 0usize;
     for k in keys {
-        let fits = out
-            .last()
-            .is_some_and(|b| b.keys.len() < max_keys && bytes.saturating_add(k.size) <= max_bytes);
+        let key_bytes = serde_json::to_vec(&k).map_or(k.key.len() + 64, |v| v.len() + 1);
+        let fits = out.last().is_some_and(|b| {
+            b.keys.len() < max_keys
+                && bytes.saturating_add(k.size) <= max_bytes
+                && item_bytes + key_bytes <= MAX_ITEM_KEY_BYTES
+        });
         if !fits {
             out.push(Batch {
                 batch: String::new(),
@@ -244,8 +253,10 @@ pub fn batches(
                 filter: filter.clone(),
             });
             bytes = 0;
+            item_bytes = 0;
         }
         bytes = bytes.saturating_add(k.size);
+        item_bytes += key_bytes;
         if let Some(b) = out.last_mut() {
             b.keys.push(k);
         }
@@ -319,16 +330,23 @@ async fn list(
     }
 }
 
-/// The log files of one prefix under `plan`: listings level by level (only
-/// what the filter leaves open), then each day folder's keys the plan keeps, in
-/// key order.
+/// Day folders listed at once while planning: an organisation's quarter is tens
+/// of thousands of them, which one at a time would outlast the plan's 15
+/// minutes (from a review).
+const DAY_LISTINGS_AT_ONCE: usize = 32;
+
+/// The log files of one prefix under `plan`, added to `out` (which holds the
+/// other prefixes' already: [`MAX_KEYS_PER_RUN`] bounds them all): listings
+/// level by level (only what the filter leaves open), then the day folders'
+/// keys the plan keeps, [`DAY_LISTINGS_AT_ONCE`] folders at a time (the keys
+/// are put in time order afterwards).
 async fn walk(
     s3: &crate::aws::s3::S3Client,
     bucket: (&str, Option<&str>),
     plan: &Plan,
-) -> Result<Vec<Key>, String> {
-    let mut out = Vec::new();
-    // Depth first, children in S3's order: the keys come out in key order.
+    out: &mut Vec<Key>,
+) -> Result<(), String> {
+    let mut days = Vec::new();
     let mut todo: Vec<Step> = plan.start();
     todo.reverse();
     while let Some(step) = todo.pop() {
@@ -339,10 +357,19 @@ async fn walk(
                 next.reverse();
                 todo.extend(next);
             }
-            Step::Day { prefix, .. } => {
-                let listed = list(s3, bucket, &prefix, false).await?;
-                out.extend(listed.keys.into_iter().filter(|k| plan.keep(&k.key)));
-            }
+            Step::Day { prefix, .. } => days.push(prefix),
+        }
+    }
+    for chunk in days.chunks(DAY_LISTINGS_AT_ONCE) {
+        let mut set = tokio::task::JoinSet::new();
+        for prefix in chunk {
+            let (s3, prefix) = (s3.clone(), prefix.clone());
+            let (name, owner) = (bucket.0.to_owned(), bucket.1.map(str::to_owned));
+            set.spawn(async move { list(&s3, (&name, owner.as_deref()), &prefix, false).await });
+        }
+        while let Some(done) = set.join_next().await {
+            let listed = done.map_err(|e| format!("S3 listing stopped: {e}"))??;
+            out.extend(listed.keys.into_iter().filter(|k| plan.keep(&k.key)));
         }
         if out.len() > MAX_KEYS_PER_RUN {
             return Err(format!(
@@ -351,7 +378,7 @@ async fn walk(
             ));
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError> {
@@ -387,8 +414,9 @@ pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError
     );
     let mut keys = Vec::new();
     for plan in &plans {
-        let found = walk(&bt.s3, bucket, plan).await;
-        keys.extend(found.map_err(BacktestError::Failed)?);
+        walk(&bt.s3, bucket, plan, &mut keys)
+            .await
+            .map_err(BacktestError::Failed)?;
     }
     keys.retain(is_log_file);
     sort_in_time_order(&mut keys);
@@ -494,6 +522,19 @@ mod tests {
                 &key("111122223333", "eu-west-1", "20260301T1000Z"),
             ]
         );
+    }
+
+    #[test]
+    fn a_batch_item_stays_under_the_step_functions_limit() {
+        let long = "x".repeat(1_000);
+        let keys: Vec<Key> = (0..1_000).map(|i| k(&format!("{long}{i:04}"), 1)).collect();
+        let got = batches(keys, 5_000, u64::MAX, &RecordFilter::default(), None);
+        assert!(got.len() > 1, "cut by size");
+        for b in &got {
+            let item = serde_json::to_vec(b).unwrap().len();
+            assert!(item < 256 * 1024, "{} bytes", item);
+        }
+        assert_eq!(got.iter().map(|b| b.keys.len()).sum::<usize>(), 1_000);
     }
 
     #[test]
