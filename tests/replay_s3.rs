@@ -766,13 +766,23 @@ fn a_missing_bucket_or_a_prefix_outside_the_layout_is_an_error() {
     let (out, _) = replay(&[&url(""), "--since", "2026-01-06", "--until", "2026-01-05"]);
     assert_eq!(out.status.code(), Some(2));
     // From a review: a PREFIX under which there is nothing (mistyped) says so,
-    // and `--strict` fails on it.
+    // and `--strict` fails on it; a quiet range is said, not an error.
+    let (mistyped, quiet) = (url("trial-logs/"), url(&format!("AWSLogs/{ORG}/")));
+    let range = ["--since", "2026-02-01", "--until", "2026-02-01"];
     for (strict, code) in [(None, 0), (Some("--strict"), 1)] {
-        let mistyped = url("trial-logs/");
         let args: Vec<&str> = [mistyped.as_str()].into_iter().chain(strict).collect();
         let (out, _) = replay(&args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(code), "{stderr}");
-        assert!(stderr.contains("no log file found"), "{stderr}");
+        assert!(stderr.contains("nothing under it"), "{stderr}");
+        let args: Vec<&str> = [quiet.as_str()]
+            .into_iter()
+            .chain(range)
+            .chain(strict)
+            .collect();
+        let (out, _) = replay(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        assert!(stderr.contains("no log file for the days"), "{stderr}");
     }
 }

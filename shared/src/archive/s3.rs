@@ -183,6 +183,10 @@ pub struct Walked {
     pub list_requests: u64,
     pub keys_listed: u64,
     pub keys_read: u64,
+    /// Folder levels listed (accounts, Regions, years...), and the folders
+    /// they held: listings that found nothing mean nothing is under the PREFIX.
+    pub folder_listings: u64,
+    pub folders_found: u64,
 }
 
 enum Pending<T> {
@@ -201,6 +205,9 @@ pub struct Reader<T> {
     rx: mpsc::Receiver<Pending<T>>,
     task: JoinHandle<Result<Walked, String>>,
     handle: Handle,
+    /// The walk's [`Walk::fatal`]: a download that fails for good after the
+    /// walk has started its last one still ends the read with an error.
+    fatal: Arc<Mutex<Option<String>>>,
 }
 
 /// The decoder of downloaded bytes, run on the runtime's blocking threads (which
@@ -226,12 +233,13 @@ pub fn start<T: Held + Send + 'static>(
     decode: Decode<T>,
 ) -> Reader<T> {
     let (tx, rx) = mpsc::channel(options.max_objects.max(1));
+    let fatal = Arc::new(Mutex::new(None));
     let walk = Walk {
         client,
         bucket,
         proven: false,
         held: Vec::new(),
-        fatal: Arc::new(Mutex::new(None)),
+        fatal: Arc::clone(&fatal),
         plan,
         options,
         decode,
@@ -244,6 +252,7 @@ pub fn start<T: Held + Send + 'static>(
         rx,
         task: handle.spawn(walk.run()),
         handle: handle.clone(),
+        fatal,
     }
 }
 
@@ -270,9 +279,16 @@ impl<T> Reader<T> {
     /// How the walk ended: its counts, or why it could not go on.
     pub fn finish(self) -> Result<Walked, String> {
         drop(self.rx);
-        self.handle
+        let walked = self
+            .handle
             .block_on(self.task)
-            .map_err(|e| format!("S3 reader stopped: {e}"))?
+            .map_err(|e| format!("S3 reader stopped: {e}"))??;
+        let fatal = self
+            .fatal
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
+        fatal.map_or(Ok(walked), Err)
     }
 }
 
@@ -316,6 +332,13 @@ enum ListError {
     Skip(String),
 }
 
+/// Folders refused before any listing succeeded that end the walk: a caller
+/// who may list nothing (no `s3:ListBucket`, another owner than
+/// `--expected-bucket-owner`) is told after this many requests, not after one
+/// per planned folder; a policy that refuses some accounts' prefixes rarely
+/// refuses this many before one it allows.
+const MAX_HELD_REFUSALS: usize = 256;
+
 impl<T: Held + Send + 'static> Walk<T> {
     async fn run(mut self) -> Result<Walked, String> {
         let mut days: Vec<(i64, String)> = Vec::new();
@@ -330,11 +353,13 @@ impl<T: Held + Send + 'static> Walk<T> {
                     let found = match self.list(&prefix, true).await {
                         Ok((folders, _)) => {
                             self.prove().await;
+                            self.walked.folder_listings += 1;
+                            self.walked.folders_found += folders.len() as u64;
                             folders
                         }
                         Err(ListError::Fatal(e)) => return Err(e),
                         Err(ListError::Skip(cause)) => {
-                            self.refused(prefix, cause).await;
+                            self.refused(prefix, cause).await?;
                             continue;
                         }
                     };
@@ -366,13 +391,8 @@ impl<T: Held + Send + 'static> Walk<T> {
                 }
             }
         }
-        if !self.proven
-            && let Some((_, cause)) = self.held.first()
-        {
-            return Err(match self.held.len() {
-                1 => cause.clone(),
-                n => format!("{cause} (and {} more folders refused)", n - 1),
-            });
+        if !self.proven && !self.held.is_empty() {
+            return Err(self.none_listed());
         }
         Ok(self.walked)
     }
@@ -391,12 +411,31 @@ impl<T: Held + Send + 'static> Walk<T> {
         let _ = self.tx.send(Pending::Unlisted { prefix, cause }).await;
     }
 
-    /// A folder that could not be listed (see [`Walk::held`]).
-    async fn refused(&mut self, prefix: String, cause: String) {
+    /// A folder that could not be listed (see [`Walk::held`]). `Err` once
+    /// [`MAX_HELD_REFUSALS`] folders are refused before any listing succeeded.
+    async fn refused(&mut self, prefix: String, cause: String) -> Result<(), String> {
         if self.proven {
             self.unlisted(prefix, cause).await;
         } else {
             self.held.push((prefix, cause));
+            if self.held.len() >= MAX_HELD_REFUSALS {
+                return Err(self.none_listed());
+            }
+        }
+        Ok(())
+    }
+
+    /// The walk's error when folders were refused and none was listed.
+    fn none_listed(&self) -> String {
+        match self.held.as_slice() {
+            [] => "nothing could be listed".to_owned(),
+            [(_, cause)] => cause.clone(),
+            [(_, cause), rest @ ..] => {
+                format!(
+                    "{cause} (and {} more folders refused, none listed)",
+                    rest.len()
+                )
+            }
         }
     }
 
@@ -437,7 +476,7 @@ impl<T: Held + Send + 'static> Walk<T> {
                         out.extend(objects.into_iter().filter(|(k, _)| self.plan.keep(k)));
                     }
                     Err(ListError::Fatal(e)) => return Err(e),
-                    Err(ListError::Skip(cause)) => self.refused(prefix.clone(), cause).await,
+                    Err(ListError::Skip(cause)) => self.refused(prefix.clone(), cause).await?,
                 }
             }
         }
@@ -593,7 +632,10 @@ where
 
 /// An S3 error no other request of the walk would escape: the bucket is gone,
 /// the credentials are refused or expired, the bucket is in another Region, or
-/// the request could not even be built (no credentials, a bad endpoint).
+/// the request could not be built or sent for a reason other than the network
+/// (no credentials, or credentials that failed to load or refresh: the SDK
+/// reports those as a dispatch failure of kind "other"; from a review). A
+/// timeout or a broken connection is one folder's or key's.
 fn ends_walk<E, R>(e: &SdkError<E, R>) -> bool
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -602,6 +644,7 @@ where
     match e {
         SdkError::ServiceError(se) => se.err().code().is_some_and(|c| FATAL_CODES.contains(&c)),
         SdkError::ConstructionFailure(_) => true,
+        SdkError::DispatchFailure(d) => !(d.is_timeout() || d.is_io()),
         _ => false,
     }
 }
@@ -675,6 +718,26 @@ mod tests {
             std::task::Poll::Ready(share) => Some(share),
             std::task::Poll::Pending => None,
         }
+    }
+
+    /// From a review: credentials that fail to load or refresh come back as a
+    /// dispatch failure of kind "other" and end the walk; a timeout or a broken
+    /// connection is one folder's or key's.
+    #[test]
+    fn failed_credentials_end_the_walk_and_a_timeout_does_not() {
+        use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error;
+        use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+        use aws_smithy_runtime_api::client::result::ConnectorError;
+        type Error = SdkError<ListObjectsV2Error, HttpResponse>;
+        let cause = || -> Box<dyn std::error::Error + Send + Sync> { "no credentials".into() };
+        let other: Error = SdkError::dispatch_failure(ConnectorError::other(cause(), None));
+        let timeout: Error = SdkError::dispatch_failure(ConnectorError::timeout(cause()));
+        let io: Error = SdkError::dispatch_failure(ConnectorError::io(cause()));
+        assert!(ends_walk(&other));
+        assert!(!ends_walk(&timeout));
+        assert!(!ends_walk(&io));
+        assert!(!ends_walk(&Error::timeout_error(cause())));
+        assert!(ends_walk(&Error::construction_failure(cause())));
     }
 
     #[test]

@@ -598,12 +598,14 @@ pub(crate) async fn take_under<S: Store + ?Sized>(
 
 /// Attempts at confirming a delivered finding's lease (the SDK's own retries
 /// inside each): a lease left unconfirmed lapses, and a later event of the same
-/// burst, pair or term then delivers the finding again (from a review).
-const CONFIRM_ATTEMPTS: u32 = 4;
+/// burst, pair or term then delivers the finding again (from a review). Few, so
+/// that a throttled table does not push an invocation into its timeout (each
+/// attempt holds the SDK's own retries).
+const CONFIRM_ATTEMPTS: u32 = 3;
 
 /// Confirms a delivered finding's lease. A lease already lost (it lapsed and a
 /// retry took it over) is not an error: the finding was delivered. A refused
-/// write is tried again a few times within the lease (0.1, 0.2, 0.4 s apart);
+/// write is tried again twice within the lease (0.1 and 0.2 s later);
 /// if every attempt fails the invocation still succeeds (the finding was
 /// delivered, and failing would send it again at once) and the error is
 /// logged: the lease lapses, and a later event may deliver the finding again

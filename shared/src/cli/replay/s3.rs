@@ -132,14 +132,21 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
         && w.keys_listed == 0
         && replay.fatal.is_none()
     {
-        // A mistyped PREFIX reads nothing, and says so (counted as rejected, so
-        // `--strict` fails); a quiet range says the same (from a review).
-        replay.unreadable(&std::io::Error::other(format!(
-            "s3://{}/{}: no log file found for the days, accounts and Regions asked \
-             (is the PREFIX the trail's, above AWSLogs/?)",
+        let at = format!(
+            "s3://{}/{}",
             src.bucket,
             trailwatch::sanitize::one_line(src.prefix, 300)
-        )));
+        );
+        if w.folder_listings > 0 && w.folders_found == 0 {
+            // Nothing under the PREFIX at all: mistyped (counted as rejected,
+            // so `--strict` fails; from a review).
+            replay.unreadable(&std::io::Error::other(format!(
+                "{at}: nothing under it (is the PREFIX the trail's, above AWSLogs/?)"
+            )));
+        } else if !replay.quiet {
+            // A quiet range, or one after the last delivery: said, not an error.
+            eprintln!("trailwatch: {at}: no log file for the days, accounts and Regions asked");
+        }
     }
     walked.map(|w| w.list_requests)
 }
