@@ -729,6 +729,35 @@ fn a_refused_account_folder_is_skipped_whichever_sorts_first() {
     }
 }
 
+/// A caller who may list nothing is told after 256 refused folders, not after
+/// one request per planned folder (here 2 accounts x 5 Regions x 27 days).
+#[test]
+fn a_walk_whose_listings_are_all_refused_stops() {
+    let a = archive();
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let target = a.moto.endpoint.trim_start_matches("http://").to_owned();
+    let proxy = rt.block_on(refusing_proxy(target, "list-type=2".into()));
+    let out = trailwatch_on(&proxy)
+        .args(["replay", "--format", "jsonl"])
+        .arg(url(&format!("AWSLogs/{ORG}/")))
+        .args(["--since", "2026-01-01", "--until", "2026-01-26"])
+        .args(["--accounts", &format!("{A},{B}")])
+        .args([
+            "--regions",
+            "us-east-1,us-east-2,us-west-1,us-west-2,eu-west-1",
+        ])
+        .output()
+        .expect("trailwatch runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("AccessDenied"), "{stderr}");
+    assert!(
+        stderr.contains("255 more folders refused, none listed"),
+        "{stderr}"
+    );
+}
+
 /// A replay of `args` whose first request S3 refuses (AccessDenied, played by
 /// [`answered`]): asserts that it stops with exit 2 naming the refusal, and
 /// returns that request's head.
