@@ -680,39 +680,62 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
     if ok && caller_chosen_only(&all) {
         c.warn(
             v.span(),
-            "every key of this entry is the caller's to choose (userAgent, requestParameters, \
-             tlsDetails, sourceIdentity, a session name, a private address block without a VPC \
-             endpoint key): anyone with stolen keys can match it and silence their own findings. \
-             Add a key the caller cannot choose: the identity (userIdentity.arn with a literal \
-             user or role name and its account), or vpcEndpointAccountId beside a private block",
+            "anyone with stolen keys can match this entry and silence their own findings: it \
+             matches what the caller chooses (userAgent, tlsDetails, sourceIdentity, a session \
+             name, a private address without a VPC endpoint key, or request parameters alone) \
+             and no key names who the caller is. Add one: the identity (userIdentity.arn with a \
+             literal user or role name and its account, a principal or access key id), or \
+             vpcEndpointAccountId beside a private block",
         );
     }
     ok.then_some(out)
 }
 
-/// Whether every key of an entry (`(path, |cidr, values)`) matches values the
-/// caller chooses (from a review: an entry on `userAgent = "*Terraform/*"`
-/// passed `tuning check --strict`, and any SDK can send that agent).
+/// Whether an entry (`(path, |cidr, values)` per key) can be matched by anyone
+/// with stolen keys. Either some key matches what a caller writes beside its
+/// call at no cost (an agent, a TLS host, a source identity, a session name,
+/// a private address: any value of it, since a list is any of its values) and
+/// no key pins who the caller is (every value of it); or every key is such a
+/// value or a request parameter. A request parameter alone is the caller's
+/// too, but beside a key about the account or the call it narrows what was
+/// done, which the caller cannot change without doing something else. From a
+/// review: an entry on `userAgent = "*Terraform/*"` passed `tuning check
+/// --strict`, and any SDK can send that agent.
 fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
     let through_endpoint = keys
         .iter()
         .any(|(path, _, _)| path == "vpcEndpointId" || path == "vpcEndpointAccountId");
-    !keys.is_empty()
-        && keys.iter().all(|(path, cidr, values)| {
-            let path = path.as_str();
-            path == "userAgent"
-                || path == "userIdentity.sessionContext.sourceIdentity"
-                || path.starts_with("tlsDetails.")
-                || path.starts_with("requestParameters.")
-                || (IDENTITY_ARN_FIELDS.contains(&path)
-                    && values.iter().all(|v| session_only_arn(v)))
-                || (PRINCIPAL_ID_FIELDS.contains(&path)
-                    && values.iter().all(|v| v.starts_with(['*', '?'])))
-                || (path == "sourceIPAddress"
-                    && *cidr
-                    && !through_endpoint
-                    && values.iter().all(|v| private_block(v)))
-        })
+    let chosen = |path: &str, cidr: bool, v: &str| {
+        path == "userAgent"
+            || path == "userIdentity.sessionContext.sourceIdentity"
+            || path.starts_with("tlsDetails.")
+            || (IDENTITY_ARN_FIELDS.contains(&path) && session_only_arn(v))
+            || (PRINCIPAL_ID_FIELDS.contains(&path) && v.starts_with(['*', '?']))
+            || (path == "sourceIPAddress" && !through_endpoint && private_address(v, cidr))
+    };
+    let pins = |path: &str, cidr: bool, v: &str| {
+        let literal = !v.starts_with(['*', '?']);
+        match path {
+            "vpcEndpointId" | "vpcEndpointAccountId" | "userIdentity.invokedBy" => true,
+            "userIdentity.accessKeyId"
+            | "userIdentity.userName"
+            | "userIdentity.sessionContext.sessionIssuer.userName" => literal,
+            "sourceIPAddress" => !private_address(v, cidr) && literal,
+            _ if IDENTITY_ARN_FIELDS.contains(&path) => !session_only_arn(v),
+            _ if PRINCIPAL_ID_FIELDS.contains(&path) => literal,
+            _ => false,
+        }
+    };
+    let free = keys
+        .iter()
+        .any(|(path, cidr, values)| values.iter().any(|v| chosen(path, *cidr, v)));
+    let pinned = keys
+        .iter()
+        .any(|(path, cidr, values)| values.iter().all(|v| pins(path, *cidr, v)));
+    let all_chosen = keys.iter().all(|(path, cidr, values)| {
+        path.starts_with("requestParameters.") || values.iter().any(|v| chosen(path, *cidr, v))
+    });
+    (free && !pinned) || all_chosen
 }
 
 /// An identity ARN glob that names no principal, only what the caller picks:
@@ -731,9 +754,42 @@ fn session_only_arn(glob: &str) -> bool {
     }
 }
 
-/// A CIDR block inside the private ranges (RFC 1918, shared address space,
-/// loopback, IPv6 unique local): what a VPC endpoint in any account, the
-/// intruder's included, logs as the caller's address.
+/// A `sourceIPAddress` value (a block with `|cidr`, else a glob) that can hold
+/// a private address (RFC 1918, shared address space, loopback, IPv6 unique
+/// local): what a VPC endpoint in any account, the intruder's included, logs
+/// as the caller's address. A glob is judged by its text before any wildcard.
+fn private_address(value: &str, cidr: bool) -> bool {
+    if cidr {
+        return private_block(value);
+    }
+    if let Ok(ip) = value.parse::<std::net::IpAddr>() {
+        return private_block(&format!("{ip}/{}", if ip.is_ipv4() { 32 } else { 128 }));
+    }
+    let head = value.split(['*', '?']).next().unwrap_or("");
+    let lower = head.to_ascii_lowercase();
+    if head.is_empty() || lower.starts_with("fc") || lower.starts_with("fd") {
+        return true;
+    }
+    let octets: Vec<&str> = head.split('.').collect();
+    let (first, second) = (octets[0], octets.get(1).copied());
+    // The second octet written in full (a dot after it), else still open.
+    let second = second
+        .filter(|_| octets.len() > 2)
+        .and_then(|o| o.parse::<u16>().ok());
+    match (octets.len(), first.parse::<u16>().ok()) {
+        // One octet, perhaps unfinished: `1*` may be 10, 100, 127, 172 or 192.
+        (1, _) => ["10", "100", "127", "172", "192"]
+            .iter()
+            .any(|p| p.starts_with(first)),
+        (_, Some(10 | 127)) => true,
+        (_, Some(192)) => second.is_none_or(|b| b == 168),
+        (_, Some(172)) => second.is_none_or(|b| (16..32).contains(&b)),
+        (_, Some(100)) => second.is_none_or(|b| (64..128).contains(&b)),
+        _ => false,
+    }
+}
+
+/// A CIDR block inside the private ranges (see [`private_address`]).
 fn private_block(block: &str) -> bool {
     let Some((addr, bits)) = block.split_once('/') else {
         return false;

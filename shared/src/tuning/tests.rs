@@ -433,17 +433,24 @@ fn an_entry_on_caller_chosen_values_only_is_warned_of() {
     let warned = |key: &str| {
         said(&entry("ci", "", key))
             .iter()
-            .any(|w| w.contains("the caller's to choose"))
+            .any(|w| w.contains("anyone with stolen keys can match this entry"))
     };
     for key in [
         r#""userAgent" = "*Terraform/*""#,
         "\"userAgent\" = \"*Terraform/*\"\n\"requestParameters.bucketName\" = \"tf-state\"",
+        r#""requestParameters.bucketName" = "tf-state-*""#,
         r#""tlsDetails.clientProvidedHostHeader" = "localhost*""#,
         r#""userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/*/GitHubActions""#,
         r#""userIdentity.arn" = "*GitHubActions""#,
         r#""userIdentity.principalId" = "*:GitHubActions""#,
         r#""sourceIPAddress|cidr" = ["10.0.0.0/8", "fd00::/8"]"#,
         r#""userIdentity.sessionContext.sourceIdentity" = "ci""#,
+        // From the review of the warning: a list is any of its values, and
+        // keys about the call do not say who the caller is.
+        r#""sourceIPAddress|cidr" = ["203.0.113.0/24", "10.0.0.0/8"]"#,
+        r#""sourceIPAddress" = "10.1.*""#,
+        "\"userAgent\" = \"*Terraform/*\"\n\"eventName\" = \"DeleteLogGroup\"\n\"recipientAccountId\" = \"111122223333\"",
+        "\"userIdentity.arn\" = [\"arn:aws:sts::111122223333:assumed-role/TerraformCI/*\", \"*:assumed-role/*/ci\"]",
     ] {
         assert!(warned(key), "{key}");
     }
@@ -451,8 +458,10 @@ fn an_entry_on_caller_chosen_values_only_is_warned_of() {
         r#""userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/TerraformCI/*""#,
         "\"userAgent\" = \"*Terraform/*\"\n\"userIdentity.arn\" = \"arn:aws:iam::111122223333:user/ci\"",
         "\"sourceIPAddress|cidr\" = \"10.0.0.0/8\"\n\"vpcEndpointAccountId\" = \"111122223333\"",
-        r#""sourceIPAddress|cidr" = ["203.0.113.0/24", "10.0.0.0/8"]"#,
         r#""sourceIPAddress|cidr" = "0.0.0.0/4""#,
+        "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"203.0.113.7\"",
+        "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"172.217.*\"",
+        "\"userIdentity.accountId\" = \"111122223333\"\n\"requestParameters.cidrBlock\" = \"10.0.0.0/16\"",
         r#""userIdentity.principalId" = "AROAEXAMPLEEXAMPLE12:*""#,
         r#""eventName" = "ListBuckets""#,
     ] {
@@ -488,7 +497,9 @@ fn keys_that_never_match_are_noted() {
     let fine = entry(
         "k",
         "",
-        &format!("{account}\"sourceIPAddress|cidr\" = \"10.0.0.0/8\""),
+        &format!(
+            "{account}\"sourceIPAddress|cidr\" = \"10.0.0.0/8\"\n\"vpcEndpointAccountId\" = \"111122223333\""
+        ),
     );
     assert!(said(&fine).is_empty(), "{:?}", said(&fine));
     // A field that holds a block's text is matched as text, rightly.
