@@ -9,6 +9,7 @@ use crate::aws::SdkConfig;
 use aws_types::sdk_config::TimeoutConfig;
 
 use crate::catalog::{self, GroupDetections};
+use crate::detection::WindowSpec;
 use crate::engine::Settings;
 use crate::notify::message::MachineFormat;
 use crate::render::asff::Product;
@@ -49,6 +50,25 @@ pub const ENV_TUNING: &str = crate::tuning::location::ENV_LOCATION;
 pub const ENV_TUNING_BUCKET_OWNER: &str = crate::tuning::location::ENV_BUCKET_OWNER;
 /// `TRAILWATCH_WINDOW_<DETECTION_ID_IN_UPPER_SNAKE_CASE>_SECS`.
 pub const ENV_WINDOW_PREFIX: &str = "TRAILWATCH_WINDOW_";
+
+/// Every variable the functions read (besides the window overrides).
+const KNOWN_VARS: &[&str] = &[
+    ENV_TABLE,
+    ENV_TOPIC_ARN,
+    ENV_DISABLED,
+    ENV_LATENESS,
+    ENV_CLAIM_LEASE,
+    ENV_METRICS,
+    ENV_RESOURCE_PREFIX,
+    ENV_SILENCE,
+    ENV_EXPECTED_ACCOUNTS,
+    ENV_EXPECTED_REGIONS,
+    ENV_SECURITY_HUB,
+    ENV_CHAT_TOPIC_ARN,
+    ENV_FINDINGS_FORMAT,
+    ENV_TUNING,
+    ENV_TUNING_BUCKET_OWNER,
+];
 pub const ENV_WINDOW_SUFFIX: &str = "_SECS";
 
 /// The longest window or lateness accepted (seconds): state lives this long.
@@ -204,9 +224,17 @@ impl Config {
                 Err(e) => problems.push(format!("{ENV_CLAIM_LEASE}: {e}")),
             }
         }
+        // Windows and pairs only: a first-seen history or a heartbeat threshold
+        // has a variable of its own, and an override here would be ignored (the
+        // tuning file refuses the same; from a review).
         let windowed: HashMap<String, &'static str> = catalog::INDEX
             .iter()
-            .filter(|m| m.stateful())
+            .filter(|m| {
+                matches!(
+                    m.window,
+                    Some(WindowSpec::Distinct { .. } | WindowSpec::Sequence { .. })
+                )
+            })
             .map(|m| (window_var(m.id), m.id))
             .collect();
         let mut names: Vec<&String> = vars
@@ -240,6 +268,43 @@ impl Config {
             && let Err(e) = crate::resources::check_prefix(p)
         {
             problems.push(format!("{ENV_RESOURCE_PREFIX}: {e}"));
+        }
+        // Unset, the prefix is the default; a function whose own name does not
+        // start with it belongs to a stack of another name, whose resources
+        // and canaries would then go unrecognised: most likely its environment
+        // was replaced (`cargo lambda deploy` without `--merge-env`; from a
+        // review).
+        if resource_prefix.is_none()
+            && let Some(name) = get("AWS_LAMBDA_FUNCTION_NAME")
+            && !name.starts_with(crate::resources::DEFAULT_PREFIX)
+        {
+            problems.push(format!(
+                "{ENV_RESOURCE_PREFIX} is not set and this function's name {:?} does not start \
+                 with the default prefix {:?}: set it to the stack's name (the template does; an \
+                 environment replaced whole, as by `cargo lambda deploy` without --merge-env, \
+                 drops it)",
+                crate::sanitize::one_line(name, 100),
+                crate::resources::DEFAULT_PREFIX
+            ));
+        }
+        // Every other TRAILWATCH_* name is a mistake: a misspelt variable
+        // would otherwise switch off what it was meant to set (the tuning
+        // bucket's owner check, the expected pairs, a destination).
+        let mut unknown: Vec<&String> = vars
+            .keys()
+            .filter(|k| {
+                k.starts_with("TRAILWATCH_")
+                    && !KNOWN_VARS.contains(&k.as_str())
+                    && !k.starts_with(ENV_WINDOW_PREFIX)
+            })
+            .collect();
+        unknown.sort();
+        for name in unknown {
+            problems.push(format!(
+                "{}: no such trailwatch variable (known: {}, {ENV_WINDOW_PREFIX}<ID>{ENV_WINDOW_SUFFIX})",
+                crate::sanitize::one_line(name, 100),
+                KNOWN_VARS.join(", ")
+            ));
         }
         if let Some(v) = get(ENV_SILENCE) {
             match parse_secs(v, false) {
@@ -291,6 +356,24 @@ impl Config {
                 None
             }
         };
+        // SNS takes a Publish only in the topic's own Region, and the client's
+        // is the function's.
+        if let Some(here) = get("AWS_REGION") {
+            for (name, arn) in [
+                (ENV_TOPIC_ARN, Some(&topic_arn)),
+                (ENV_CHAT_TOPIC_ARN, chat_topic_arn.as_ref()),
+            ] {
+                if let Some(there) = arn
+                    .and_then(|a| a.split(':').nth(3))
+                    .filter(|r| !r.is_empty() && *r != here)
+                {
+                    problems.push(format!(
+                        "{name}: the topic is in {there}, this function in {here}: SNS takes a \
+                         Publish only in the topic's Region"
+                    ));
+                }
+            }
+        }
         let findings_format = match get(ENV_FINDINGS_FORMAT) {
             None => MachineFormat::Json,
             Some(v) => MachineFormat::parse(v).unwrap_or_else(|| {
@@ -329,8 +412,20 @@ impl Config {
     }
 }
 
+/// A standard SNS topic's ARN, `arn:<partition>:sns:<region>:<account>:<name>`,
+/// whole: a topic name missing, or a FIFO topic (which Publish refuses without
+/// a group id), would fail every delivery while start-up passed (from a review).
 pub(crate) fn is_topic_arn(a: &str) -> bool {
-    a.starts_with("arn:") && a.split(':').nth(2) == Some("sns")
+    let parts: Vec<&str> = a.split(':').collect();
+    matches!(
+        parts.as_slice(),
+        ["arn", partition, "sns", region, account, name]
+            if partition.starts_with("aws")
+                && !region.is_empty()
+                && crate::detections::common::is_account_id(account)
+                && !name.is_empty()
+                && !name.ends_with(".fifo")
+    )
 }
 
 /// `<group>#` (the schema's one definition).
@@ -447,6 +542,76 @@ pub(super) mod tests {
             assert!(text.contains(needle), "{needle} missing from: {text}");
         }
         assert_eq!(e.0.len(), 8, "{text}");
+    }
+
+    /// From a review: what would have started a function that watches less
+    /// than its author meant, silently, is refused at start-up instead.
+    #[test]
+    fn settings_that_would_silently_watch_less_are_refused() {
+        let g = catalog::function("logging-tamper").unwrap();
+        let base = [(ENV_TABLE, "t"), (ENV_TOPIC_ARN, TOPIC)];
+        let refused = |extra: &[(&str, &str)], needle: &str| {
+            let mut all = base.to_vec();
+            all.extend_from_slice(extra);
+            let text = Config::from_vars(g, vars(&all)).unwrap_err().to_string();
+            assert!(text.contains(needle), "{extra:?}: {text}");
+        };
+        // A misspelt variable would switch off what it was meant to set.
+        refused(
+            &[("TRAILWATCH_TUNING_BUCKET_OWNERS", "111122223333")],
+            "no such trailwatch variable",
+        );
+        refused(
+            &[("TRAILWATCH_EXPECTED_ACCOUNT", "111122223333")],
+            "TRAILWATCH_EXPECTED_ACCOUNT:",
+        );
+        // An environment replaced whole drops the stack's prefix.
+        refused(
+            &[(
+                "AWS_LAMBDA_FUNCTION_NAME",
+                "prod-sec-LoggingTamperFunction-AbC",
+            )],
+            ENV_RESOURCE_PREFIX,
+        );
+        // An override the engine would ignore (first-seen, heartbeat).
+        refused(
+            &[("TRAILWATCH_WINDOW_PIPELINE_SILENT_SECS", "3600")],
+            "no windowed detection",
+        );
+        // Topics every Publish would refuse.
+        for bad in [
+            "arn:aws:sns:us-east-1:123456789012",
+            "arn:aws:sns:us-east-1:123456789012:findings.fifo",
+            "arn:aws:sns:us-east-1:1234:findings",
+        ] {
+            refused(&[(ENV_CHAT_TOPIC_ARN, bad)], ENV_CHAT_TOPIC_ARN);
+        }
+        refused(
+            &[("AWS_REGION", "eu-west-1")],
+            "SNS takes a Publish only in the topic's Region",
+        );
+        // What the template sets starts.
+        let mut fine = base.to_vec();
+        fine.extend([
+            (
+                "AWS_LAMBDA_FUNCTION_NAME",
+                "prod-sec-LoggingTamperFunction-AbC",
+            ),
+            (ENV_RESOURCE_PREFIX, "prod-sec"),
+            ("AWS_REGION", "us-east-1"),
+            ("TRAILWATCH_WINDOW_GETPASSWORDDATA_BURST_SECS", "60"),
+        ]);
+        assert!(Config::from_vars(g, vars(&fine)).is_ok());
+        let default = [(
+            "AWS_LAMBDA_FUNCTION_NAME",
+            "trailwatch-LoggingTamperFunction-AbC",
+        )];
+        let mut named = base.to_vec();
+        named.extend(default);
+        assert!(
+            Config::from_vars(g, vars(&named)).is_ok(),
+            "the default stack name"
+        );
     }
 
     #[test]

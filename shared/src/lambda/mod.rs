@@ -256,15 +256,17 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             })
         };
         // The rules take only AWS's own sources, which PutEvents refuses to anyone
-        // else; an event from another source did not come through them.
-        if let Some(s) = source
-            .as_deref()
-            .filter(|s| !s.starts_with(crate::rules::AWS_SOURCE_PREFIX))
-        {
-            return reject(format!(
-                "source {:?} is not one AWS emits",
-                crate::sanitize::one_line(s, 100)
-            ));
+        // else; an event from another source, or with none (a payload invoked
+        // directly; from a review), did not come through them.
+        match source.as_deref() {
+            Some(s) if s.starts_with(crate::rules::AWS_SOURCE_PREFIX) => {}
+            Some(s) => {
+                return reject(format!(
+                    "source {:?} is not one AWS emits",
+                    crate::sanitize::one_line(s, 100)
+                ));
+            }
+            None => return reject("no source: not an event EventBridge delivered".into()),
         }
         if detail_type == "Scheduled Event" && self.keeps_heartbeat() {
             if self.checks_heartbeat() {
@@ -658,6 +660,31 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// An envelope from a source AWS does not emit, or with none (invoked
+    /// directly; from a review), is refused as the record it carries is not
+    /// one the rules delivered; the same record from `aws.cloudtrail` is taken.
+    #[test]
+    fn an_envelope_not_from_aws_is_refused() {
+        let h = handler("logging-tamper");
+        let mut e: serde_json::Value = serde_json::from_str(&stop_logging("t")).unwrap();
+        for source in [Some("custom.app"), None] {
+            match source {
+                Some(s) => e["source"] = json!(s),
+                None => {
+                    e.as_object_mut().unwrap().remove("source");
+                }
+            }
+            let refused = block_on(h.handle_at(&e.to_string(), "r", 1_800_000_000));
+            assert!(
+                matches!(refused, Err(InvocationError::Invalid { .. })),
+                "{source:?}: {refused:?}"
+            );
+        }
+        assert!(h.notifier.take().is_empty());
+        let taken = block_on(h.handle_at(&stop_logging("t"), "r", 1_800_000_000)).unwrap();
+        assert_eq!(taken["outcome"], "notified", "{taken}");
     }
 
     /// The heartbeat check's schedule, as EventBridge Scheduler sends it.
