@@ -671,6 +671,26 @@ fn junk(n: usize, mut seed: u64) -> Vec<u8> {
 /// by junk are each reported with their file and line, the run exits 0 (1 with
 /// `--strict`), and every good record around them (before the break in a gzip
 /// file, after the junk line, in the next file) fires.
+/// From a review: an array of a million tiny items within the size limit
+/// would hold eight times that limit in item pointers; it is refused as not
+/// CloudTrail records, with its place.
+#[test]
+fn an_array_of_a_million_tiny_items_is_refused() {
+    let items = vec!["0"; 1_000_001].join(",");
+    let file = tmp(
+        "tiny-items.json",
+        format!("{{\"Records\":[{items}]}}").as_bytes(),
+    );
+    let out = replay(&[], &[&file]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_reports(&err, &["tiny-items.json:"]);
+    assert!(
+        err.contains("more than 1000000 items in one array"),
+        "{err}"
+    );
+}
+
 #[test]
 fn junk_invalid_utf8_and_broken_gzip_are_located_and_skipped() {
     let mut junk_line: Vec<u8> = junk(4096, 7).into_iter().filter(|b| *b != b'\n').collect();
@@ -709,8 +729,19 @@ fn junk_invalid_utf8_and_broken_gzip_are_located_and_skipped() {
     trailing.extend_from_slice(b"this is not a gzip member\n");
     let trailing = tmp("trailing.json.gz", &trailing);
 
+    // From a review: a log file without a final newline (as CloudTrail
+    // writes them) followed by junk lost its one line.
+    let mut cut = gzip(stop("6").as_bytes());
+    cut.extend_from_slice(b"junk");
+    let cut = tmp("cut.json.gz", &cut);
+    let mut log_file = gzip(format!("{{\"Records\":[{}]}}", stop("7")).as_bytes());
+    log_file.extend_from_slice(b"junk");
+    let log_file = tmp("log-file.json.gz", &log_file);
+
     let good = tmp("good.json", stop("5").as_bytes());
-    let paths: [&Path; 5] = [&mixed, &binary, &truncated, &trailing, &good];
+    let paths: [&Path; 7] = [
+        &mixed, &binary, &truncated, &trailing, &cut, &log_file, &good,
+    ];
     for strict in [false, true] {
         let args: &[&str] = if strict { &["--strict"] } else { &[] };
         let out = replay(args, &paths);
@@ -718,7 +749,7 @@ fn junk_invalid_utf8_and_broken_gzip_are_located_and_skipped() {
         assert_eq!(out.status.code(), Some(if strict { 1 } else { 0 }), "{err}");
         assert_eq!(
             fired(&out),
-            stops_fired(&["1", "2", "3", "4", "5"]),
+            stops_fired(&["1", "2", "3", "4", "5", "6", "7"]),
             "{err}"
         );
         assert_reports(
@@ -729,6 +760,8 @@ fn junk_invalid_utf8_and_broken_gzip_are_located_and_skipped() {
                 "binary.bin:",
                 "truncated.json.gz:",
                 "trailing.json.gz:2: read error",
+                "cut.json.gz:2: read error",
+                "log-file.json.gz:2: read error",
             ],
         );
         assert!(

@@ -309,13 +309,27 @@ fn read_gz(mut decoded: impl Read, source: &str, limits: &Limits, sink: &mut imp
             sink,
         ),
         // What came before the error is read, then the error is reported where
-        // the stream broke off.
-        Filled::Failed(e) => read_plain(
-            buf[..len].chain(BufReader::new(FailOnce(Some(e)))),
-            source,
-            limits,
-            sink,
-        ),
+        // the stream broke off. A last line without its newline that is a whole
+        // JSON value (a CloudTrail log file, then junk after its gzip member)
+        // is read too, and the error goes on the line after it (from a review:
+        // streamed, that line was lost with the error); a line cut off by the
+        // error (a truncated file) is not a line of its own.
+        Filled::Failed(e) => {
+            let text = &buf[..len];
+            let tail = text.rsplit(|b| *b == b'\n').next().unwrap_or(text);
+            if !tail.is_empty() && serde_json::from_slice::<serde::de::IgnoredAny>(tail).is_ok() {
+                let lines = memchr::memchr_iter(b'\n', text).count() + 1;
+                read_whole(buf, len, source, limits, sink);
+                sink.rejected(&at(source, Some(lines as u64 + 1)), &read_error(&e));
+                return;
+            }
+            read_plain(
+                buf[..len].chain(BufReader::new(FailOnce(Some(e)))),
+                source,
+                limits,
+                sink,
+            )
+        }
     }
     DECODED.set(buf);
 }
@@ -946,6 +960,11 @@ impl<'de> de::Visitor<'de> for NodeVisitor {
     fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut items = Vec::new();
         while let Some(item) = seq.next_element::<&RawValue>()? {
+            if items.len() >= MAX_ITEMS {
+                return Err(de::Error::custom(format_args!(
+                    "more than {MAX_ITEMS} items in one array: not CloudTrail records"
+                )));
+            }
             items.push(item);
         }
         Ok(Node::Array(items))
@@ -1027,6 +1046,13 @@ impl<'de> Deserialize<'de> for Key {
 
 /// The items of an array, or `None` for any other value.
 struct Items<'a>(Option<Vec<&'a RawValue>>);
+
+/// The most items one array of a document may hold: each costs 16 bytes here
+/// whatever its size, so a document of `[0,0,0,...]` within the size limit
+/// (a few KiB gzipped) would take eight times that limit (from a review). A
+/// CloudTrail record is hundreds of bytes: a 64 MiB document holds well under
+/// half a million.
+const MAX_ITEMS: usize = 1_000_000;
 
 impl<'de> Deserialize<'de> for Items<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -67,6 +67,10 @@ pub fn parse_event_time(text: &str) -> Option<i64> {
                 2 => (num(i + 1, 2)?, 0),
                 _ => return None,
             };
+            // No offset is a day long: `+99:99` is no time (from a review).
+            if h > 23 || m > 59 {
+                return None;
+            }
             let s = h * 3600 + m * 60;
             if sign == b'+' { s } else { -s }
         }
@@ -252,6 +256,10 @@ mod tests {
             "2023-02-29T00:00:00Z",
             "2024-07-30T21:31:16Zjunk",
             "2024-07-30T21:31:16.Z",
+            // From a review: offsets a day long or more.
+            "2026-01-01T00:00:00+99:99",
+            "2026-01-01T00:00:00-24:00",
+            "2026-01-01T00:00:00+0160",
         ] {
             assert_eq!(parse_event_time(t), None, "{t}");
         }
