@@ -1359,8 +1359,26 @@ async fn heartbeat_contract<S: Store>(s: &S) -> Vec<String> {
             ("b|us-east-1".to_owned(), t0 + 50_000)
         ]
     );
+    // One member read alone: its last heartbeat, none for an unknown one.
+    for (member, now) in [
+        ("a|eu-west-1", NOW),
+        ("c|sa-east-1", NOW),
+        ("a|eu-west-1", NOW + 86_400),
+    ] {
+        let one = s.member("hb", member, now).await.unwrap();
+        log.push(format!("{member} at {now}: {one:?}"));
+    }
+    assert_eq!(
+        s.member("hb", "a|eu-west-1", NOW).await.unwrap(),
+        Some(t0 + 300_000)
+    );
+    assert_eq!(s.member("hb", "c|sa-east-1", NOW).await.unwrap(), None);
     // Expired members are gone, and a beat after expiry starts afresh.
     assert!(s.members("hb", NOW + 86_400).await.unwrap().is_empty());
+    assert_eq!(
+        s.member("hb", "a|eu-west-1", NOW + 86_400).await.unwrap(),
+        None
+    );
     let b = s
         .beat(
             "hb",

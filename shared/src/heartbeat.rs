@@ -221,17 +221,14 @@ pub async fn arm<S: Store + ?Sized>(
 /// Since when the scheduled check has missed `member` (epoch ms), an expected
 /// pair it armed and has not forgotten; `None` otherwise. Read when a pair's
 /// first canary arrives, so that a pair reported as never heard from is
-/// reported restored too.
+/// reported restored too: one item, not the partition (at rollout every
+/// pair's first canary asks; from a review).
 pub async fn armed_since<S: Store + ?Sized>(
     store: &S,
     member: &str,
     now: i64,
 ) -> Result<Option<i64>, StoreError> {
-    Ok(store
-        .members(EXPECTED_PARTITION, now)
-        .await?
-        .into_iter()
-        .find_map(|(m, since)| (m == member).then_some(since)))
+    store.member(EXPECTED_PARTITION, member, now).await
 }
 
 /// What a silence is measured from.

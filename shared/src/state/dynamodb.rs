@@ -1036,6 +1036,38 @@ impl Store for DynamoStore {
         }
     }
 
+    /// `Query pk = :p AND sk = "m#<member>"`, strongly consistent: the one item
+    /// (a Query, which the functions' role already has, rather than GetItem).
+    async fn member(
+        &self,
+        partition: &str,
+        member: &str,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let page = self
+            .live_items(partition, now)
+            .key_condition_expression("#pk = :p AND #sk = :m")
+            .expression_attribute_values(
+                ":m",
+                AttributeValue::S(format!("{}{member}", schema::MEMBER_SORT_PREFIX)),
+            )
+            .send()
+            .await
+            .map_err(|e| self.error("Query (heartbeat)", e))?;
+        match page.items().first() {
+            None => Ok(None),
+            Some(item) => item_number(item, schema::LAST_SEEN)
+                .map(Some)
+                .ok_or_else(|| {
+                    StoreError(format!(
+                        "DynamoDB Query on table {}: malformed heartbeat item in partition {:?}",
+                        self.table,
+                        crate::sanitize::one_line(partition, 200)
+                    ))
+                }),
+        }
+    }
+
     /// `Query pk = :p AND begins_with(sk, "m#")`, strongly consistent, every page.
     async fn members(&self, partition: &str, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
         let mut out = Vec::new();

@@ -444,6 +444,20 @@ impl Store for MemoryStore {
         Ok(beat)
     }
 
+    async fn member(
+        &self,
+        partition: &str,
+        member: &str,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let g = self.lock();
+        Ok(g.members
+            .get(partition)
+            .and_then(|m| m.get(member))
+            .filter(|h| h.expires_at > now)
+            .map(|h| h.last_ms))
+    }
+
     async fn members(&self, partition: &str, now: i64) -> Result<Vec<(String, i64)>, StoreError> {
         let g = self.lock();
         Ok(g.members

@@ -410,4 +410,13 @@ pub trait Store: Send + Sync {
         partition: &str,
         now: i64,
     ) -> impl Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send;
+
+    /// `member`'s last-seen time in `partition` (epoch ms) when it is an
+    /// unexpired member: one item read, where [`Store::members`] reads them all.
+    fn member(
+        &self,
+        partition: &str,
+        member: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
 }

@@ -119,6 +119,15 @@ pub trait Wrapper: Send + Sync {
     ) -> impl Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send {
         self.inner().members(partition, now)
     }
+
+    fn member(
+        &self,
+        partition: &str,
+        member: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send {
+        self.inner().member(partition, member, now)
+    }
 }
 
 impl<W: Wrapper> Store for W {
@@ -224,5 +233,14 @@ impl<W: Wrapper> Store for W {
         now: i64,
     ) -> impl Future<Output = Result<Vec<(String, i64)>, StoreError>> + Send {
         Wrapper::members(self, partition, now)
+    }
+
+    fn member(
+        &self,
+        partition: &str,
+        member: &str,
+        now: i64,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send {
+        Wrapper::member(self, partition, member, now)
     }
 }
