@@ -798,12 +798,36 @@ fn a_missing_bucket_or_a_prefix_outside_the_layout_is_an_error() {
     // and `--strict` fails on it; a quiet range is said, not an error.
     let (mistyped, quiet) = (url("trial-logs/"), url(&format!("AWSLogs/{ORG}/")));
     let range = ["--since", "2026-02-01", "--until", "2026-02-01"];
+    // A mistyped organization with accounts, Regions and days named: day
+    // folders alone are planned, and one more listing tells it from a quiet range.
+    let typo = url("AWSLogs/o-typo123456/");
+    let named = [
+        "--accounts",
+        A,
+        "--regions",
+        EAST,
+        "--since",
+        "2026-01-05",
+        "--until",
+        "2026-01-05",
+    ];
     for (strict, code) in [(None, 0), (Some("--strict"), 1)] {
-        let args: Vec<&str> = [mistyped.as_str()].into_iter().chain(strict).collect();
-        let (out, _) = replay(&args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(code), "{stderr}");
-        assert!(stderr.contains("nothing under it"), "{stderr}");
+        for args in [
+            [mistyped.as_str()]
+                .into_iter()
+                .chain(strict)
+                .collect::<Vec<&str>>(),
+            [typo.as_str()]
+                .into_iter()
+                .chain(named)
+                .chain(strict)
+                .collect(),
+        ] {
+            let (out, _) = replay(&args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+            assert!(stderr.contains("nothing under it"), "{stderr}");
+        }
         let args: Vec<&str> = [quiet.as_str()]
             .into_iter()
             .chain(range)

@@ -612,12 +612,13 @@ async fn unreadable_keys_are_listed_and_the_batch_goes_on() {
 }
 
 /// From a review: a key S3 refuses is skipped, as replay skips it, but a
-/// batch whose every key is refused (the archive's KMS key not granted, a
+/// batch of several whose every key is refused (the archive's KMS key not granted, a
 /// bucket policy) fails, so that a run cannot succeed having read nothing.
 #[tokio::test]
 async fn a_batch_whose_every_key_is_refused_fails() {
     let mut d = deploy().await;
     let (_, denied) = d.put_stop_logging("20260314T1300Z", "denied").await;
+    let (_, denied_too) = d.put_stop_logging("20260314T1305Z", "denied-too").await;
     let (_, good) = d.put_stop_logging("20260314T1320Z", "good").await;
     let moto = Moto::shared()
         .endpoint
@@ -629,7 +630,11 @@ async fn a_batch_whose_every_key_is_refused_fails() {
     let out = d.batch(&run, "000001", &[denied.clone(), good]).await;
     assert_eq!(out["failed_keys"], 1, "{out}");
     assert_eq!(out["findings"], 2, "{out}");
-    let request = json!({"mode": "batch", "run_id": run, "batch": "000002", "keys": [denied]});
+    // A batch of one key (a large file, the last batch) is judged as a key.
+    let alone = d.batch(&run, "000002", std::slice::from_ref(&denied)).await;
+    assert_eq!(alone["failed_keys"], 1, "{alone}");
+    let keys = [denied, denied_too];
+    let request = json!({"mode": "batch", "run_id": run, "batch": "000003", "keys": keys});
     let err = d.runtime.invoke(&request).await.err();
     assert!(
         err.to_string()

@@ -472,6 +472,25 @@ impl Plan {
         &self.filter
     }
 
+    /// The folders the PREFIX names (down to the Region), for one listing
+    /// that tells a PREFIX with nothing under it from a quiet range.
+    pub fn scope_prefix(&self) -> String {
+        let s = &self.scope;
+        let mut p = s.base.clone();
+        for part in [&s.org, &s.account].into_iter().flatten() {
+            p.push_str(part);
+            p.push('/');
+        }
+        if s.account.is_some() {
+            p.push_str("CloudTrail/");
+            if let Some(r) = &s.region {
+                p.push_str(r);
+                p.push('/');
+            }
+        }
+        p
+    }
+
     /// The first steps: what the scope and the filter name, listings for the rest.
     pub fn start(&self) -> Vec<Step> {
         let s = &self.scope;

@@ -394,6 +394,16 @@ impl<T: Held + Send + 'static> Walk<T> {
         if !self.proven && !self.held.is_empty() {
             return Err(self.none_listed());
         }
+        // A plan of day folders alone lists no folder: nothing found may be a
+        // quiet range or a PREFIX with nothing under it; one listing of the
+        // PREFIX tells (from a review).
+        if self.walked.keys_listed == 0 && self.walked.folder_listings == 0 {
+            let root = self.plan.scope_prefix();
+            if let Ok((folders, objects)) = self.list(&root, true).await {
+                self.walked.folder_listings += 1;
+                self.walked.folders_found += (folders.len() + objects.len()) as u64;
+            }
+        }
         Ok(self.walked)
     }
 

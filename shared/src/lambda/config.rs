@@ -358,7 +358,7 @@ impl Config {
         };
         // SNS takes a Publish only in the topic's own Region, and the client's
         // is the function's.
-        if let Some(here) = get("AWS_REGION") {
+        if let Some(here) = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")) {
             for (name, arn) in [
                 (ENV_TOPIC_ARN, Some(&topic_arn)),
                 (ENV_CHAT_TOPIC_ARN, chat_topic_arn.as_ref()),

@@ -702,9 +702,10 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
 /// review: an entry on `userAgent = "*Terraform/*"` passed `tuning check
 /// --strict`, and any SDK can send that agent.
 fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
-    let through_endpoint = keys
-        .iter()
-        .any(|(path, _, _)| path == "vpcEndpointId" || path == "vpcEndpointAccountId");
+    let through_endpoint = keys.iter().any(|(path, _, values)| {
+        (path == "vpcEndpointId" || path == "vpcEndpointAccountId")
+            && values.iter().all(|v| !v.contains(['*', '?']))
+    });
     let chosen = |path: &str, cidr: bool, v: &str| {
         path == "userAgent"
             || path == "userIdentity.sessionContext.sourceIdentity"
@@ -713,16 +714,21 @@ fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
             || (PRINCIPAL_ID_FIELDS.contains(&path) && v.starts_with(['*', '?']))
             || (path == "sourceIPAddress" && !through_endpoint && private_address(v, cidr))
     };
+    // A value names the caller only without wildcards where the name is
+    // (`vpce-*` is any endpoint, `user/*` any user; from a review).
     let pins = |path: &str, cidr: bool, v: &str| {
-        let literal = !v.starts_with(['*', '?']);
+        let literal = !v.contains(['*', '?']);
         match path {
-            "vpcEndpointId" | "vpcEndpointAccountId" | "userIdentity.invokedBy" => true,
-            "userIdentity.accessKeyId"
+            "vpcEndpointId"
+            | "vpcEndpointAccountId"
+            | "userIdentity.invokedBy"
+            | "userIdentity.accessKeyId"
             | "userIdentity.userName"
             | "userIdentity.sessionContext.sessionIssuer.userName" => literal,
-            "sourceIPAddress" => !private_address(v, cidr) && literal,
-            _ if IDENTITY_ARN_FIELDS.contains(&path) => !session_only_arn(v),
-            _ if PRINCIPAL_ID_FIELDS.contains(&path) => literal,
+            // A public network, whole or by its first octets.
+            "sourceIPAddress" => !private_address(v, cidr) && !v.starts_with(['*', '?']),
+            _ if IDENTITY_ARN_FIELDS.contains(&path) => names_principal_arn(v),
+            _ if PRINCIPAL_ID_FIELDS.contains(&path) => !v.starts_with(['*', '?']),
             _ => false,
         }
     };
@@ -751,6 +757,18 @@ fn session_only_arn(glob: &str) -> bool {
             .next()
             .is_none_or(|role| role.is_empty() || role.contains(['*', '?'])),
         None => resource.starts_with(['*', '?']),
+    }
+}
+
+/// An identity ARN glob that names one principal: an assumed role's literal role
+/// name (any session of it), or a user's or role's literal resource part.
+fn names_principal_arn(glob: &str) -> bool {
+    let Some(resource) = glob.splitn(6, ':').nth(5) else {
+        return false;
+    };
+    match resource.strip_prefix("assumed-role/") {
+        Some(_) => !session_only_arn(glob),
+        None => !resource.is_empty() && !resource.contains(['*', '?']),
     }
 }
 
@@ -790,24 +808,48 @@ fn private_address(value: &str, cidr: bool) -> bool {
 }
 
 /// A CIDR block inside the private ranges (see [`private_address`]).
+/// Whether a block (or a bare address) overlaps a private range: `0.0.0.0/0`
+/// holds them all (from a review).
 fn private_block(block: &str) -> bool {
-    let Some((addr, bits)) = block.split_once('/') else {
+    use std::net::IpAddr;
+    let (addr, bits) = match block.split_once('/') {
+        Some((a, b)) => (a, b.parse::<u8>().ok()),
+        None => (block, None),
+    };
+    let Ok(addr) = addr.parse::<IpAddr>() else {
         return false;
     };
-    let Ok(bits) = bits.parse::<u8>() else {
-        return false;
+    // An IPv4-mapped block is its IPv4 block.
+    let (addr, bits) = match addr {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => (IpAddr::V4(v4), bits.map(|b| b.saturating_sub(96))),
+            None => (addr, bits),
+        },
+        v4 => (v4, bits),
     };
-    match addr.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(v4)) => {
-            let [a, b, ..] = v4.octets();
-            (a == 10 && bits >= 8)
-                || (a == 172 && (16..32).contains(&b) && bits >= 12)
-                || (a == 192 && b == 168 && bits >= 16)
-                || (a == 100 && (64..128).contains(&b) && bits >= 10)
-                || (a == 127 && bits >= 8)
+    // Two blocks overlap when they agree on the shorter one's prefix.
+    let overlaps = |a: u128, a_bits: u8, b: u128, b_bits: u8, width: u8| {
+        let n = a_bits.min(b_bits).min(width);
+        let shift = u32::from(width - n);
+        n == 0 || (a >> shift) == (b >> shift)
+    };
+    match addr {
+        IpAddr::V4(v4) => {
+            let bits = bits.unwrap_or(32).min(32);
+            [
+                (10u32 << 24, 8),
+                (172 << 24 | 16 << 16, 12),
+                (192 << 24 | 168 << 16, 16),
+                (100 << 24 | 64 << 16, 10),
+                (127 << 24, 8),
+            ]
+            .iter()
+            .any(|(r, rb)| overlaps(u128::from(u32::from(v4)), bits, u128::from(*r), *rb, 32))
         }
-        Ok(std::net::IpAddr::V6(v6)) => (v6.segments()[0] & 0xfe00) == 0xfc00 && bits >= 7,
-        Err(_) => false,
+        IpAddr::V6(v6) => {
+            let bits = bits.unwrap_or(128).min(128);
+            overlaps(u128::from(v6), bits, 0xfc00u128 << 112, 7, 128)
+        }
     }
 }
 

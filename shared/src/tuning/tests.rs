@@ -449,6 +449,14 @@ fn an_entry_on_caller_chosen_values_only_is_warned_of() {
         // keys about the call do not say who the caller is.
         r#""sourceIPAddress|cidr" = ["203.0.113.0/24", "10.0.0.0/8"]"#,
         r#""sourceIPAddress" = "10.1.*""#,
+        // From the second review: blocks that hold private ranges, bare
+        // private addresses, and wildcards where the caller's name is.
+        r#""sourceIPAddress|cidr" = "0.0.0.0/0""#,
+        r#""sourceIPAddress|cidr" = "0.0.0.0/4""#,
+        r#""sourceIPAddress|cidr" = "10.1.2.3""#,
+        r#""sourceIPAddress|cidr" = "::ffff:10.0.0.0/104""#,
+        "\"sourceIPAddress|cidr\" = \"10.0.0.0/8\"\n\"vpcEndpointId\" = \"vpce-*\"",
+        "\"userAgent\" = \"*Terraform/*\"\n\"userIdentity.arn\" = \"arn:aws:iam::111122223333:user/*\"",
         "\"userAgent\" = \"*Terraform/*\"\n\"eventName\" = \"DeleteLogGroup\"\n\"recipientAccountId\" = \"111122223333\"",
         "\"userIdentity.arn\" = [\"arn:aws:sts::111122223333:assumed-role/TerraformCI/*\", \"*:assumed-role/*/ci\"]",
     ] {
@@ -458,7 +466,7 @@ fn an_entry_on_caller_chosen_values_only_is_warned_of() {
         r#""userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/TerraformCI/*""#,
         "\"userAgent\" = \"*Terraform/*\"\n\"userIdentity.arn\" = \"arn:aws:iam::111122223333:user/ci\"",
         "\"sourceIPAddress|cidr\" = \"10.0.0.0/8\"\n\"vpcEndpointAccountId\" = \"111122223333\"",
-        r#""sourceIPAddress|cidr" = "0.0.0.0/4""#,
+        r#""sourceIPAddress|cidr" = "203.0.113.0/24""#,
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"203.0.113.7\"",
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"172.217.*\"",
         "\"userIdentity.accountId\" = \"111122223333\"\n\"requestParameters.cidrBlock\" = \"10.0.0.0/16\"",

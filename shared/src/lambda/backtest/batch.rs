@@ -330,10 +330,12 @@ async fn process(
             report.failed_keys += 1;
         }
     }
-    // One refused key is skipped, as replay skips it; every key refused is a
-    // run that cannot read its archive (the trail's KMS key not granted, a
-    // bucket policy), which must not succeed with nothing read (from a review).
-    if denied > 0 && denied == keys.len() {
+    // One refused key is skipped, as replay skips it; every key of a batch of
+    // several refused is a run that cannot read its archive (the trail's KMS
+    // key not granted, a bucket policy), which must not succeed with nothing
+    // read (from a review). A batch of one key (a large file, the last batch)
+    // is judged like a key, not a run.
+    if denied > 1 && denied == keys.len() {
         return Err(format!(
             "every key of this batch was refused (AccessDenied), e.g. {}: grant the \
              backtest role the archive's KMS key (ArchiveKmsKeyArn) and s3:GetObject in \
