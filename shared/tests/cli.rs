@@ -551,19 +551,83 @@ fn list_names_every_detection() {
     }
 }
 
+/// `trailwatch list | head` and the like: the reader is gone before anything is
+/// written (the pipe's read end is closed before the command starts). From a
+/// review: `tuning example` panicked and `generate --out -` exited 2.
 #[test]
-fn list_into_a_closed_pipe_exits_quietly() {
-    // `trailwatch list | head`: the reader goes away before the table is written.
-    let mut child = std::process::Command::new(BIN)
-        .args(["list", "--format", "json"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
+fn output_into_a_closed_pipe_exits_quietly() {
+    for args in [
+        &["list", "--format", "json"][..],
+        &["tuning", "example"],
+        &["generate", "--records", "20000", "--out", "-"],
+    ] {
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = Command::new(BIN)
+            .args(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .expect("spawn trailwatch");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    }
+}
+
+/// From a review: a replay cut short by a closed pipe exits as it would have:
+/// `--strict` with a rejected record exits 1, not 0.
+#[test]
+fn a_strict_replay_into_a_closed_pipe_still_reports_a_rejection() {
+    let mut records = String::from("{bad\n");
+    records.extend((0..200).map(|i| stop_logging_with_id(&format!("{i:012}")) + "\n"));
+    let file = tmp("bad-then-findings.jsonl", records.as_bytes());
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let out = Command::new(BIN)
+        .args(["replay", "--strict", "--format", "jsonl"])
+        .arg(&file)
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
         .expect("spawn trailwatch");
-    drop(child.stdout.take());
-    let out = child.wait_with_output().expect("wait");
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+/// From a review: mistakes that were taken quietly are usage errors.
+#[test]
+fn quiet_mistakes_are_refused() {
+    let empty = std::env::temp_dir().join(format!("trailwatch-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).expect("a directory");
+    let empty = empty.display().to_string();
+    let file = tmp("one-stop.json", STOP_LOGGING.as_bytes());
+    let file = file.display().to_string();
+    for (args, says) in [
+        (vec!["replay", "-", "-"], "more than once"),
+        (
+            vec!["replay", "--exit-code", "1", file.as_str()],
+            "--exit-code 1",
+        ),
+        (
+            vec![
+                "replay",
+                "--state",
+                "dynamodb",
+                "--table",
+                "t",
+                "--learn",
+                "7",
+                file.as_str(),
+            ],
+            "--learn needs --state memory",
+        ),
+        (
+            vec!["replay", "--strict", empty.as_str()],
+            "no input files in it",
+        ),
+        (vec!["list", ""], "are empty"),
+    ] {
+        assert_refused(&run(&args, Some(b"")), says, &format!("{args:?}"));
+    }
 }
 
 /// `trailwatch replay events/ | head`, from a review: a record with two

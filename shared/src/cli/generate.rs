@@ -720,6 +720,9 @@ pub fn run(args: Args) -> i32 {
             }
             EXIT_OK
         }
+        // `generate --out - | head`: the reader went away, as `replay` and
+        // `list` take it.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe && args.out == Path::new("-") => EXIT_OK,
         Err(e) => {
             eprintln!("trailwatch generate: {}: {e}", args.out.display());
             EXIT_ERROR
@@ -744,7 +747,7 @@ fn generate(args: &Args) -> io::Result<BTreeMap<&'static str, u64>> {
     let mut written = 0u64;
     let mut next_attack = 0u64;
     while written < args.records {
-        if written == every * (next_attack + 1) && next_attack < episodes {
+        if written >= every * (next_attack + 1) && next_attack < episodes {
             let id = ids[(next_attack % ids.len() as u64) as usize];
             next_attack += 1;
             let recs = attack(&mut g, id);

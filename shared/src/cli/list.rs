@@ -215,6 +215,12 @@ fn named(all: &[&'static Meta], ids: &[String]) -> Option<Vec<&'static Meta>> {
             }
         }
     }
+    if chosen.is_empty() && !unknown {
+        // `list ""` (an unset shell variable) names nothing: refused, as
+        // `--only ""` is, not shown as every detection or as none.
+        eprintln!("trailwatch: the detection ids given are empty");
+        return None;
+    }
     (!unknown).then_some(chosen)
 }
 

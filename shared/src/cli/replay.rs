@@ -267,6 +267,19 @@ impl Progress {
 impl<S: Store> Replay<'_, S> {
     /// Runs the store's half of a prepared record (`rec`: the record, unless it
     /// was dropped on a reader thread) and counts what it found.
+    /// What a replay that ends here exits with: `--strict` on a rejection,
+    /// else `--exit-code` when a finding was notified.
+    fn exit_status(&self, args: &Args) -> i32 {
+        let notified: u64 = self.counts.findings.values().sum();
+        if args.strict && self.counts.rejected > 0 {
+            EXIT_REJECTED
+        } else if notified > 0 && args.exit_code != 0 {
+            i32::from(args.exit_code)
+        } else {
+            EXIT_OK
+        }
+    }
+
     fn handle(&mut self, rec: Option<&Record<'_>>, prepared: Prepared) {
         // The wall clock, for delivery leases; windows and claims go by event time.
         let wall = trailwatch::state::wall_clock_secs();
@@ -515,6 +528,10 @@ enum Input {
 /// The inputs in the order given, consecutive local paths read together.
 fn gather(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
     let mut out: Vec<Input> = Vec::new();
+    // Standard input can be read once: a second `-` would only say it was empty.
+    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err("standard input (-) is named more than once".into());
+    }
     for p in paths {
         if let Some(url) = p.to_str().filter(|s| s.starts_with("s3://")) {
             let (bucket, prefix) = layout::parse_s3_url(url)?;
@@ -607,6 +624,24 @@ pub fn run(mut args: Args) -> i32 {
     }
     if let Err(e) = trailwatch::resources::set_prefix(&args.resource_prefix) {
         eprintln!("trailwatch: --resource-prefix: {e}");
+        return EXIT_ERROR;
+    }
+    if (1..=2).contains(&args.exit_code) {
+        eprintln!(
+            "trailwatch: --exit-code {}: 1 and 2 already mean rejected input and errors (use 3 to 255)",
+            args.exit_code
+        );
+        return EXIT_ERROR;
+    }
+    // The learning span starts at the first record of this process: against a
+    // table that keeps the history, every run would learn again and hide up to
+    // the span's new terms (from a review).
+    if args.state == StateKind::Dynamodb && args.learn.is_some() {
+        eprintln!(
+            "trailwatch: --learn needs --state memory: a table keeps the history, and each \
+             run would learn again (replay the learning span once without --learn's findings, \
+             or use a backtest's learn_until)"
+        );
         return EXIT_ERROR;
     }
     if args.state == StateKind::Memory && (args.table.is_some() || args.create_table) {
@@ -844,12 +879,10 @@ fn execute<S: Store>(
             return EXIT_ERROR;
         }
         // Findings were being written when the reader went away (`| head`):
-        // `--exit-code` still says so.
-        return if args.exit_code != 0 {
-            i32::from(args.exit_code)
-        } else {
-            EXIT_OK
-        };
+        // the exit status says what it would have said of what was read
+        // (`--strict` on a rejection, `--exit-code` on a notified finding;
+        // from a review, which found both taken from the flags alone).
+        return replay.exit_status(args);
     }
     if let Err(e) = flushed
         && e.kind() != std::io::ErrorKind::BrokenPipe
@@ -890,7 +923,8 @@ fn execute<S: Store>(
         );
         if !filter.is_empty() {
             eprintln!(
-                "  {} records outside --since/--until/--accounts/--regions",
+                "  {} records outside --since/--until/--accounts/--regions (of those a detection \
+                 read: records no detection takes are not looked at; --strict reads all)",
                 c.outside
             );
         }
@@ -908,14 +942,7 @@ fn execute<S: Store>(
             );
         }
     }
-    let notified: u64 = c.findings.values().sum();
-    let code = if args.strict && c.rejected > 0 {
-        EXIT_REJECTED
-    } else if notified > 0 && args.exit_code != 0 {
-        i32::from(args.exit_code)
-    } else {
-        EXIT_OK
-    };
+    let code = replay.exit_status(args);
     // The process ends next: freeing a long replay's window items one by one
     // took about 5 % of its time, for nothing.
     std::mem::forget(replay.store);

@@ -76,8 +76,19 @@ pub fn run(cmd: Command) -> i32 {
         }
         Command::Push { file, to } => push(&file, &to),
         Command::Example => {
-            print!("{}", tuning::EXAMPLE);
-            EXIT_OK
+            use std::io::Write;
+            // A reader that goes away (`| head`) ends it quietly, as `list`
+            // does; `print!` panicked on the closed pipe (from a review).
+            match std::io::stdout()
+                .lock()
+                .write_all(tuning::EXAMPLE.as_bytes())
+            {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("trailwatch: cannot write the example: {e}");
+                    EXIT_ERROR
+                }
+                _ => EXIT_OK,
+            }
         }
     }
 }
@@ -455,9 +466,16 @@ fn upload(bytes: &[u8], to: &str) -> Result<(), String> {
     match tuning::location::Location::parse(to)? {
         tuning::location::Location::Local(path) => {
             // Write beside, then rename: a function reading it never sees half a file.
+            if path.is_dir() {
+                return Err(format!("{} is a directory", path.display()));
+            }
             let tmp = path.with_extension("tmp-push");
             std::fs::write(&tmp, bytes).map_err(|e| e.to_string())?;
-            std::fs::rename(&tmp, &path).map_err(|e| e.to_string())
+            std::fs::rename(&tmp, &path).map_err(|e| {
+                // Nothing half-done is left beside it.
+                let _ = std::fs::remove_file(&tmp);
+                e.to_string()
+            })
         }
         tuning::location::Location::S3 { bucket, key, .. } => {
             let rt = tokio::runtime::Builder::new_current_thread()

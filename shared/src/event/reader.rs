@@ -159,6 +159,17 @@ pub fn expand_paths(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
         if meta.is_dir() {
             let mut found = Vec::new();
             walk(p, &mut found)?;
+            if found.is_empty() {
+                // A directory named with nothing to read is a mistake, as a
+                // missing path is (from a review: it passed `--strict`).
+                return Err(io::Error::new(
+                    io::ErrorKind::NotFound,
+                    format!(
+                        "{}: no input files in it (.json, .jsonl, .ndjson, .gz)",
+                        p.display()
+                    ),
+                ));
+            }
             archive_order(&mut found);
             out.extend(found);
         } else {
@@ -219,13 +230,14 @@ fn archive_order(files: &mut [PathBuf]) {
 }
 
 fn is_input_name(p: &Path) -> bool {
-    is_input_file_name(p.file_name().and_then(|n| n.to_str()).unwrap_or(""))
+    is_input_file_name(&p.file_name().unwrap_or_default().to_string_lossy())
 }
 
 /// Whether a file of a directory (or an S3 day folder) is read: its name ends
-/// in `.json`, `.jsonl`, `.ndjson` or `.gz`; `.DS_Store`, notes and temporary
-/// files are not.
+/// in `.json`, `.jsonl`, `.ndjson` or `.gz`, in any letter case; `.DS_Store`,
+/// notes and temporary files are not.
 pub fn is_input_file_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
     [".json", ".jsonl", ".ndjson", ".gz"]
         .iter()
         .any(|ext| name.ends_with(ext))
