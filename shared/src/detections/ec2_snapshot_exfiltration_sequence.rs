@@ -1,9 +1,13 @@
-//! One caller, from one address, working a snapshot through at least two of the
-//! steps of snapshot exfiltration within five minutes: `CreateSnapshot`,
+//! One principal working a snapshot through at least two of the steps of
+//! snapshot exfiltration within five minutes: `CreateSnapshot`,
 //! `DescribeSnapshotAttribute`, `ModifySnapshotAttribute`, `DeleteSnapshot`.
 //!
-//! Decisions: the group is account, caller, source address (Splunk's user and
-//! source IP) and snapshot; the value is the event name. The snapshot ties the steps
+//! Decisions: the group is account, principal (the role of an assumed-role
+//! session, whatever the session: `account_role_term`) and snapshot; the value is
+//! the event name. Splunk's rule groups by user and source IP; a new session or
+//! another address (CloudShell, a Lambda) between the steps split that (from a
+//! review), and the snapshot already ties the steps: the addresses are evidence.
+//! The snapshot ties the steps
 //! together: the one a call names (`snapshotId`, a copy's `sourceSnapshotId`) or
 //! creates (the response's `snapshotId`, or each of `snapshotSet.items` for
 //! `CreateSnapshots`); a call touching several counts for each
@@ -18,7 +22,7 @@
 //! creation followed by a copy is one step, not two.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_actor_and, aws_service_caller, source_network};
+use crate::detections::common::{account_role_term, aws_service_caller};
 use crate::event::Record;
 
 pub struct Ec2SnapshotExfiltrationSequence;
@@ -35,7 +39,7 @@ const READS: &[&str] = &["DescribeSnapshotAttribute"];
 pub static META: Meta = Meta {
     id: "ec2-snapshot-exfiltration-sequence",
     title: "AWS EC2 Snapshot Exfiltration Steps",
-    description: "Within five minutes the same caller, from the same address, performed at least two \
+    description: "Within five minutes the same principal performed at least two \
                   different steps of the usual snapshot exfiltration: creating a snapshot, reading \
                   or changing who may use it, deleting it. Together they describe a disk being \
                   copied out and the traces removed.",
@@ -114,20 +118,16 @@ fn step(rec: &Record<'_>, snapshot: &str) -> Option<Signal> {
     {
         return None;
     }
-    // An IPv6 caller is its `/64` (a host may take a new address of it for each
-    // connection; from a review); a service name as the record writes it.
-    let ip = source_network(rec)
-        .or_else(|| rec.source_ip().map(str::to_owned))
-        .unwrap_or_else(|| "unknown".to_owned());
     let step = match name {
         "CreateSnapshots" | "CopySnapshot" => "CreateSnapshot",
         other => other,
     };
     Some(Signal::Distinct {
-        group: format!("{}|{snapshot}", account_actor_and(rec, &ip)),
+        group: format!("{}|{snapshot}", account_role_term(rec)),
         value: step.to_owned(),
         evidence: Evidence::new()
             .with("snapshot_id", snapshot)
+            .with_opt("source_ip", rec.source_ip())
             .with_opt("instance_id", rec.request_param("instanceSpecification").and_then(|i| i.get("instanceId")).and_then(|v| v.as_str())),
     })
 }
@@ -151,27 +151,29 @@ mod tests {
         }
     }
 
+    /// From a review: the steps count per principal (an assumed role's
+    /// sessions together) and snapshot, whatever the address: a new session or
+    /// another address between the steps split the group before.
     #[test]
-    fn counts_step_names_per_caller_and_address() {
-        match eval(&Ec2SnapshotExfiltrationSequence, &record("ec2.amazonaws.com", "CreateSnapshot", USER, r#"{"volumeId":"vol-1"}"#, "")) {
+    fn counts_step_names_per_principal_whatever_the_address_or_session() {
+        let group = |who: &str, ip: &str| match eval(
+            &Ec2SnapshotExfiltrationSequence,
+            &record("ec2.amazonaws.com", "CreateSnapshot", who, r#"{"volumeId":"vol-1"}"#, "").replace("203.0.113.77", ip),
+        ) {
             Some(Signal::Distinct { group, value, .. }) => {
-                assert_eq!(group, "111122223333|arn:aws:iam::111122223333:user/mallory|203.0.113.77|unknown");
                 assert_eq!(value, "CreateSnapshot");
+                group
             }
             other => panic!("expected an observation, got {other:?}"),
-        }
+        };
+        assert_eq!(group(USER, "203.0.113.77"), "111122223333|arn:aws:iam::111122223333:user/mallory|unknown");
+        assert_eq!(group(USER, "203.0.113.77"), group(USER, "198.51.100.9"));
+        let other_session = ROLE.replace("ops-session", "ops-session-2");
+        assert_ne!(other_session, ROLE);
+        assert_eq!(group(ROLE, "203.0.113.77"), group(&other_session, "2001:db8::1"));
+        assert!(group(ROLE, "203.0.113.77").contains(":role/"), "{}", group(ROLE, "203.0.113.77"));
         let read = record("ec2.amazonaws.com", "DescribeSnapshotAttribute", ROLE, r#"{"snapshotId":"snap-1","attribute":"createVolumePermission"}"#, "");
         assert!(matches!(eval(&Ec2SnapshotExfiltrationSequence, &read), Some(Signal::Distinct { .. })));
-        // An IPv6 caller is its /64: two addresses of one host share the group.
-        let group = |ip: &str| match eval(
-            &Ec2SnapshotExfiltrationSequence,
-            &record("ec2.amazonaws.com", "CreateSnapshot", USER, r#"{"volumeId":"vol-1"}"#, "").replace("203.0.113.77", ip),
-        ) {
-            Some(Signal::Distinct { group, .. }) => group,
-            other => panic!("expected an observation, got {other:?}"),
-        };
-        assert_eq!(group("2001:db8:5:6::1"), group("2001:db8:5:6:a::9"));
-        assert!(group("2001:db8:5:6::1").contains("|2001:db8:5:6::/64|"));
     }
 
     #[test]
