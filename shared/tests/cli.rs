@@ -660,6 +660,42 @@ fn replay_into_a_closed_pipe_exits_quietly() {
     );
 }
 
+/// From a review: a detection's window and threshold, which a tuning file
+/// overrides by these names, are shown (null for a stateless one).
+#[test]
+fn list_shows_windows_and_thresholds() {
+    let out = run(
+        &[
+            "list",
+            "--format",
+            "json",
+            "getpassworddata-burst",
+            "cloudtrail-log-suspended",
+        ],
+        None,
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let window = |id: &str| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["window"].clone())
+            .unwrap()
+    };
+    assert_eq!(
+        window("getpassworddata-burst"),
+        serde_json::json!({"window_secs": 300, "threshold": 11})
+    );
+    assert_eq!(window("cloudtrail-log-suspended"), serde_json::Value::Null);
+    let text = run(&["list", "getpassworddata-burst"], None);
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("window: threshold 11, window_secs 300"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+}
+
 /// From a UX review: `list ID` shows a detection whole; an unknown id is named
 /// with the nearest known one.
 #[test]

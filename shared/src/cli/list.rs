@@ -123,6 +123,44 @@ fn kind(m: &Meta) -> &'static str {
     }
 }
 
+/// What a stateful detection counts and over how long, in the names a tuning
+/// file overrides them with (`window_secs`, `threshold`); `None` for a stateless
+/// one. From a review: nothing showed them before a team overrode them.
+fn window(m: &Meta) -> Option<serde_json::Value> {
+    use trailwatch::detection::WindowSpec;
+    Some(match m.window? {
+        WindowSpec::Distinct {
+            window_secs,
+            min_distinct,
+        } => {
+            serde_json::json!({"window_secs": window_secs, "threshold": min_distinct})
+        }
+        WindowSpec::Sequence { max_gap_secs } => serde_json::json!({"window_secs": max_gap_secs}),
+        WindowSpec::FirstSeen { days } => serde_json::json!({"history_days": days}),
+        WindowSpec::Heartbeat {
+            silence_secs,
+            lookback_days,
+            ..
+        } => {
+            serde_json::json!({"silence_secs": silence_secs, "lookback_days": lookback_days})
+        }
+    })
+}
+
+/// `window` as text: `window_secs 300, threshold 11`.
+fn window_text(m: &Meta) -> Option<String> {
+    let serde_json::Value::Object(fields) = window(m)? else {
+        return None;
+    };
+    Some(
+        fields
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    )
+}
+
 /// Which CloudTrail events the trail and the rule must deliver. A detection
 /// that takes management events and data events both (an ACL put on a bucket or
 /// on an object) names both: without data-event logging it still sees the
@@ -235,6 +273,9 @@ fn detail(m: &Meta) -> String {
     let _ = writeln!(out, "  {}", m.title);
     let _ = writeln!(out, "  function group: {}", m.group);
     let _ = writeln!(out, "  events: {}", events(m));
+    if let Some(w) = window_text(m) {
+        let _ = writeln!(out, "  window: {w}");
+    }
     if !m.attack.is_empty() {
         let _ = writeln!(out, "  ATT&CK: {}", m.attack.join(", "));
     }
@@ -308,6 +349,7 @@ fn render(format: ListFormat, metas: &[&Meta]) -> String {
                         "data_events": m.needs_data_events(), "group": m.group,
                         "attack": m.attack, "origin": m.origins.first(), "origins": m.origins,
                         "description": m.description, "false_positives": m.false_positives,
+                        "window": window(m),
                     })
                 })
                 .collect();

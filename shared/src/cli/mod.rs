@@ -41,7 +41,7 @@ enum Command {
     /// positives, next steps, origins, samples).
     List {
         /// text: one block per detection; markdown: the README's table; json: one
-        /// object per detection, with its kind, triggers and origins.
+        /// object per detection, with its kind, triggers, window and origins.
         #[arg(long, value_enum, default_value_t = ListFormat::Text)]
         format: ListFormat,
         /// Detection ids to show (all of them when none).
