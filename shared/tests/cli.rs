@@ -593,7 +593,8 @@ fn a_strict_replay_into_a_closed_pipe_still_reports_a_rejection() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
 
-/// From a review: mistakes that were taken quietly are usage errors.
+/// From a review: mistakes that were taken quietly are usage errors, or (a
+/// directory with nothing to read) a reported rejection.
 #[test]
 fn quiet_mistakes_are_refused() {
     let empty = std::env::temp_dir().join(format!("trailwatch-empty-{}", std::process::id()));
@@ -604,7 +605,11 @@ fn quiet_mistakes_are_refused() {
     for (args, says) in [
         (vec!["replay", "-", "-"], "more than once"),
         (
-            vec!["replay", "--exit-code", "1", file.as_str()],
+            vec!["replay", "--exit-code", "2", file.as_str()],
+            "--exit-code 2",
+        ),
+        (
+            vec!["replay", "--strict", "--exit-code", "1", file.as_str()],
             "--exit-code 1",
         ),
         (
@@ -620,13 +625,29 @@ fn quiet_mistakes_are_refused() {
             ],
             "--learn needs --state memory",
         ),
-        (
-            vec!["replay", "--strict", empty.as_str()],
-            "no input files in it",
-        ),
         (vec!["list", ""], "are empty"),
     ] {
         assert_refused(&run(&args, Some(b"")), says, &format!("{args:?}"));
+    }
+    // Without --strict, 1 means nothing else: a CI job's usual choice.
+    let out = run(&["replay", "--exit-code", "1", file.as_str()], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // A directory with no input file in it is reported and counted as rejected
+    // (as an S3 PREFIX with nothing under it), and the other inputs are read.
+    for (strict, code) in [(None, 0), (Some("--strict"), 1)] {
+        let args: Vec<&str> = ["replay", "--format", "jsonl"]
+            .into_iter()
+            .chain(strict)
+            .chain([empty.as_str(), file.as_str()])
+            .collect();
+        let out = run(&args, None);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("no input files in it"),
+            "{}",
+            stderr(&out)
+        );
+        assert!(!fired(&out).is_empty(), "the other input is read");
     }
 }
 

@@ -508,6 +508,7 @@ fn local_files(inputs: &[Input]) -> Option<usize> {
         .iter()
         .map(|i| match i {
             Input::Local(p) => Some(p.len()),
+            Input::Empty(_) => Some(0),
             Input::S3 { .. } => None,
         })
         .sum()
@@ -522,7 +523,14 @@ fn prefilter(engine: &Engine, strict: bool, json: &[u8]) -> bool {
 /// One input of the command line: local files (expanded), or an S3 archive.
 enum Input {
     Local(Vec<PathBuf>),
-    S3 { bucket: String, prefix: String },
+    S3 {
+        bucket: String,
+        prefix: String,
+    },
+    /// A directory named with no input file in it: reported and counted as
+    /// rejected (`--strict` exits 1), as an S3 PREFIX with nothing under it is,
+    /// while the other inputs are read (from two reviews).
+    Empty(PathBuf),
 }
 
 /// The inputs in the order given, consecutive local paths read together.
@@ -544,6 +552,10 @@ fn gather(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
         // The message names the path, which may hold any character.
         let found = reader::expand_paths(std::slice::from_ref(p))
             .map_err(|e| one_line(&e.to_string(), 2000))?;
+        if found.is_empty() {
+            out.push(Input::Empty(p.clone()));
+            continue;
+        }
         match out.last_mut() {
             Some(Input::Local(files)) => files.extend(found),
             _ => out.push(Input::Local(found)),
@@ -626,10 +638,16 @@ pub fn run(mut args: Args) -> i32 {
         eprintln!("trailwatch: --resource-prefix: {e}");
         return EXIT_ERROR;
     }
-    if (1..=2).contains(&args.exit_code) {
+    // 2 means an error, and 1 a rejected input under --strict.
+    if args.exit_code == 2 || (args.exit_code == 1 && args.strict) {
         eprintln!(
-            "trailwatch: --exit-code {}: 1 and 2 already mean rejected input and errors (use 3 to 255)",
-            args.exit_code
+            "trailwatch: --exit-code {}: {} (use 3 to 255)",
+            args.exit_code,
+            if args.exit_code == 2 {
+                "2 already means an error"
+            } else {
+                "with --strict, 1 already means a rejected input"
+            }
         );
         return EXIT_ERROR;
     }
@@ -832,6 +850,10 @@ fn execute<S: Store>(
     let mut s3_requests = 0;
     for input in inputs {
         match input {
+            Input::Empty(dir) => replay.unreadable(&std::io::Error::other(format!(
+                "{}: no input files in it (.json, .jsonl, .ndjson, .gz)",
+                one_line(&dir.display().to_string(), 500)
+            ))),
             Input::Local(paths) => read_local(
                 paths,
                 threads,
@@ -879,9 +901,9 @@ fn execute<S: Store>(
             return EXIT_ERROR;
         }
         // Findings were being written when the reader went away (`| head`):
-        // the exit status says what it would have said of what was read
-        // (`--strict` on a rejection, `--exit-code` on a notified finding;
-        // from a review, which found both taken from the flags alone).
+        // the exit status says what was read up to then (`--strict` on a
+        // rejection, `--exit-code` on a notified finding; from a review, which
+        // found both taken from the flags alone); what came after was not read.
         return replay.exit_status(args);
     }
     if let Err(e) = flushed

@@ -470,12 +470,13 @@ fn upload(bytes: &[u8], to: &str) -> Result<(), String> {
                 return Err(format!("{} is a directory", path.display()));
             }
             let tmp = path.with_extension("tmp-push");
-            std::fs::write(&tmp, bytes).map_err(|e| e.to_string())?;
-            std::fs::rename(&tmp, &path).map_err(|e| {
-                // Nothing half-done is left beside it.
-                let _ = std::fs::remove_file(&tmp);
-                e.to_string()
-            })
+            // Nothing half-done is left beside it, whichever step fails.
+            std::fs::write(&tmp, bytes)
+                .and_then(|()| std::fs::rename(&tmp, &path))
+                .map_err(|e| {
+                    let _ = std::fs::remove_file(&tmp);
+                    e.to_string()
+                })
         }
         tuning::location::Location::S3 { bucket, key, .. } => {
             let rt = tokio::runtime::Builder::new_current_thread()

@@ -50,6 +50,9 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Administrators preparing a snapshot share, or creating one and deleting it again, \
          by hand.",
+        "Two runs of one automation role (or two people on one shared SAML role) working \
+         the same snapshot within five minutes, one creating it and one sharing or \
+         deleting it: the role's sessions count together.",
     ],
     next_steps: "List the snapshots the caller touched and whether any was shared with another \
                  account (see ebs-snapshot-shared). Remove shares that are not expected and review \

@@ -68,10 +68,10 @@ pub static META: Meta = Meta {
 /// (`arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>`).
 /// A partial ARN (the name alone) may itself end in six letters
 /// (`prod/db-master`, `prod/db-reader`): only a suffix with a digit or a
-/// capital, as Secrets Manager's random ones nearly always have, is taken for
-/// one, so that such secrets are not counted as one (from a review). A random
-/// suffix of six lowercase letters (about one in two hundred) counts its secret
-/// twice when it is named both ways.
+/// capital and not only digits, as Secrets Manager's random ones nearly always
+/// are, is taken for one, so that such secrets (`tenant-000042`) are not counted
+/// as one (from a review). A random suffix of six lowercase letters (about one in
+/// two hundred) counts its secret twice when it is named both ways.
 fn secret_name(secret: &str) -> &str {
     let Some((_, named)) = secret.strip_prefix("arn:").and_then(|a| a.split_once(":secret:")) else {
         return secret;
@@ -81,7 +81,8 @@ fn secret_name(secret: &str) -> &str {
             if !name.is_empty()
                 && suffix.len() == 6
                 && suffix.bytes().all(|b| b.is_ascii_alphanumeric())
-                && suffix.bytes().any(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) =>
+                && suffix.bytes().any(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+                && !suffix.bytes().all(|b| b.is_ascii_digit()) =>
         {
             name
         }
@@ -150,7 +151,7 @@ mod tests {
         assert_eq!(secret_name("prod/db-AbC123"), "prod/db-AbC123");
         assert_eq!(secret_name("arn:aws:secretsmanager:us-east-1:111122223333:secret:short"), "short");
         // From a review: partial ARNs of names that end in six letters stay apart.
-        for name in ["prod/db-master", "prod/db-reader", "prod/db-backup"] {
+        for name in ["prod/db-master", "prod/db-reader", "prod/db-backup", "tenant-000042"] {
             let partial = format!("arn:aws:secretsmanager:us-east-1:111122223333:secret:{name}");
             assert_eq!(secret_name(&partial), name);
         }

@@ -159,17 +159,6 @@ pub fn expand_paths(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
         if meta.is_dir() {
             let mut found = Vec::new();
             walk(p, &mut found)?;
-            if found.is_empty() {
-                // A directory named with nothing to read is a mistake, as a
-                // missing path is (from a review: it passed `--strict`).
-                return Err(io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!(
-                        "{}: no input files in it (.json, .jsonl, .ndjson, .gz)",
-                        p.display()
-                    ),
-                ));
-            }
             archive_order(&mut found);
             out.extend(found);
         } else {
