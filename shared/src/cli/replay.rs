@@ -31,8 +31,9 @@ pub struct Args {
     #[arg(long)]
     strict: bool,
     /// Exit with this status when any finding is notified (for CI, as `--exit-code
-    /// 3`: 1 and 2 already mean rejected input and errors); a rejected input under
-    /// --strict still exits 1. 0, the default: findings do not change the status.
+    /// 3`; not 2, which means an error, nor 1 with --strict, where it means a
+    /// rejected input); a rejected input under --strict still exits 1. 0, the
+    /// default: findings do not change the status.
     #[arg(long, value_name = "N", default_value_t = 0)]
     exit_code: u8,
     /// Detection ids not to run (comma-separated).
