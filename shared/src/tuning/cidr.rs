@@ -75,6 +75,17 @@ impl Cidr {
         }
     }
 
+    /// Whether two blocks share an address: they are of one family and agree on
+    /// the shorter one's prefix (`0.0.0.0/0` overlaps every IPv4 block).
+    pub fn overlaps(&self, other: &Cidr) -> bool {
+        let (wide, narrow) = if self.prefix <= other.prefix {
+            (self, other)
+        } else {
+            (other, self)
+        };
+        wide.masked(narrow.network) == Some(wide.network)
+    }
+
     /// Whether the text of a field is an address inside the block. Text that is
     /// not an address (`cloudtrail.amazonaws.com`, `AWS Internal`) never matches;
     /// an IPv4-mapped IPv6 address counts as its IPv4 address.
@@ -115,6 +126,17 @@ mod tests {
     }
 
     /// From a review: a mapped block is its IPv4 block (it matched nothing).
+    #[test]
+    fn blocks_overlap_when_one_holds_part_of_the_other() {
+        let b = |t: &str| Cidr::new(t).unwrap();
+        assert!(b("0.0.0.0/0").overlaps(&b("10.0.0.0/8")));
+        assert!(b("10.0.0.0/8").overlaps(&b("10.1.2.3")));
+        assert!(b("10.1.0.0/16").overlaps(&b("10.0.0.0/8")));
+        assert!(!b("11.0.0.0/8").overlaps(&b("10.0.0.0/8")));
+        assert!(!b("0.0.0.0/0").overlaps(&b("::/0")), "families apart");
+        assert!(b("::ffff:10.0.0.0/104").overlaps(&b("10.0.0.0/8")));
+    }
+
     #[test]
     fn an_ipv4_mapped_block_is_its_ipv4_block() {
         let mapped = Cidr::new("::ffff:10.0.0.0/104").unwrap();

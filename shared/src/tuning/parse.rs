@@ -780,8 +780,8 @@ fn private_address(value: &str, cidr: bool) -> bool {
     if cidr {
         return private_block(value);
     }
-    if let Ok(ip) = value.parse::<std::net::IpAddr>() {
-        return private_block(&format!("{ip}/{}", if ip.is_ipv4() { 32 } else { 128 }));
+    if value.parse::<std::net::IpAddr>().is_ok() {
+        return private_block(value);
     }
     let head = value.split(['*', '?']).next().unwrap_or("");
     let lower = head.to_ascii_lowercase();
@@ -807,50 +807,23 @@ fn private_address(value: &str, cidr: bool) -> bool {
     }
 }
 
-/// A CIDR block inside the private ranges (see [`private_address`]).
-/// Whether a block (or a bare address) overlaps a private range: `0.0.0.0/0`
-/// holds them all (from a review).
+/// Whether a block (or a bare address) overlaps a private range (see
+/// [`private_address`]): `0.0.0.0/0` holds them all (from a review).
 fn private_block(block: &str) -> bool {
-    use std::net::IpAddr;
-    let (addr, bits) = match block.split_once('/') {
-        Some((a, b)) => (a, b.parse::<u8>().ok()),
-        None => (block, None),
-    };
-    let Ok(addr) = addr.parse::<IpAddr>() else {
-        return false;
-    };
-    // An IPv4-mapped block is its IPv4 block.
-    let (addr, bits) = match addr {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => (IpAddr::V4(v4), bits.map(|b| b.saturating_sub(96))),
-            None => (addr, bits),
-        },
-        v4 => (v4, bits),
-    };
-    // Two blocks overlap when they agree on the shorter one's prefix.
-    let overlaps = |a: u128, a_bits: u8, b: u128, b_bits: u8, width: u8| {
-        let n = a_bits.min(b_bits).min(width);
-        let shift = u32::from(width - n);
-        n == 0 || (a >> shift) == (b >> shift)
-    };
-    match addr {
-        IpAddr::V4(v4) => {
-            let bits = bits.unwrap_or(32).min(32);
-            [
-                (10u32 << 24, 8),
-                (172 << 24 | 16 << 16, 12),
-                (192 << 24 | 168 << 16, 16),
-                (100 << 24 | 64 << 16, 10),
-                (127 << 24, 8),
-            ]
+    const PRIVATE: &[&str] = &[
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "fc00::/7",
+    ];
+    Cidr::new(block).is_ok_and(|b| {
+        PRIVATE
             .iter()
-            .any(|(r, rb)| overlaps(u128::from(u32::from(v4)), bits, u128::from(*r), *rb, 32))
-        }
-        IpAddr::V6(v6) => {
-            let bits = bits.unwrap_or(128).min(128);
-            overlaps(u128::from(v6), bits, 0xfc00u128 << 112, 7, 128)
-        }
-    }
+            .filter_map(|p| Cidr::new(p).ok())
+            .any(|p| p.overlaps(&b))
+    })
 }
 
 /// Why a path can never reach a string, number or boolean, for the paths a
