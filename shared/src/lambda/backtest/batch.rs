@@ -110,11 +110,10 @@ struct Report {
 
 /// Why a key could not be fetched.
 enum Fetch {
-    /// Retrying will not help: reported, the batch goes on.
-    Unreadable(String),
-    /// S3 refused the key (AccessDenied): reported like an unreadable one,
-    /// unless every key of the batch is refused (see `process`).
-    Denied(String),
+    /// Retrying will not help: reported, the batch goes on. `denied`: S3
+    /// refused the key (AccessDenied), which fails a batch whose every key it
+    /// refuses (see `process`).
+    Unreadable { cause: String, denied: bool },
     /// S3 failed: the batch fails and is retried.
     Failed(String),
 }
@@ -138,12 +137,19 @@ async fn fetch(
         Ok(Got::Object { body, .. }) => Ok(body),
         // Not asked for (no ETag was sent): an answer S3 does not give.
         Ok(Got::NotModified) => Err(Fetch::Failed("S3 GetObject: HTTP 304".to_owned())),
-        Err(e @ S3Error::TooLarge(_)) => Err(Fetch::Unreadable(format!("S3 GetObject: {e}"))),
+        Err(e @ S3Error::TooLarge(_)) => Err(Fetch::Unreadable {
+            cause: format!("S3 GetObject: {e}"),
+            denied: false,
+        }),
         Err(e) => {
             let msg = format!("S3 GetObject: {e}");
             Err(match e.code() {
-                Some("AccessDenied") => Fetch::Denied(msg),
-                Some("NoSuchKey" | "InvalidObjectState") => Fetch::Unreadable(msg),
+                Some(code @ ("AccessDenied" | "NoSuchKey" | "InvalidObjectState")) => {
+                    Fetch::Unreadable {
+                        cause: msg,
+                        denied: code == "AccessDenied",
+                    }
+                }
                 _ => Fetch::Failed(msg),
             })
         }
@@ -253,14 +259,11 @@ async fn process(
         inflight.extend(pending.next().map(spawn));
         let bytes = match task.join().await {
             Ok(Ok(b)) => b,
-            Ok(Err(fetched @ (Fetch::Unreadable(_) | Fetch::Denied(_)))) => {
-                let e = match fetched {
-                    Fetch::Denied(e) => {
-                        denied += 1;
-                        e
-                    }
-                    Fetch::Unreadable(e) | Fetch::Failed(e) => e,
-                };
+            Ok(Err(Fetch::Unreadable {
+                cause: e,
+                denied: refused,
+            })) => {
+                denied += usize::from(refused);
                 warn!(
                     key = crate::sanitize::one_line(&key, 300),
                     error = e,
