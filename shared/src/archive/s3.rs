@@ -207,7 +207,30 @@ pub struct Reader<T> {
     handle: Handle,
     /// The walk's [`Walk::fatal`]: a download that fails for good after the
     /// walk has started its last one still ends the read with an error.
-    fatal: Arc<Mutex<Option<String>>>,
+    fatal: Fatal,
+}
+
+/// The first error a download met that no other request would escape: set by
+/// the download tasks, read by the walk before each download and by
+/// [`Reader::finish`].
+#[derive(Clone, Default)]
+struct Fatal(Arc<Mutex<Option<String>>>);
+
+impl Fatal {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Keeps the first error: `cause` is built only for it.
+    fn set(&self, cause: impl FnOnce() -> String) {
+        self.lock().get_or_insert_with(cause);
+    }
+
+    fn get(&self) -> Option<String> {
+        self.lock().clone()
+    }
 }
 
 /// The decoder of downloaded bytes, run on the runtime's blocking threads (which
@@ -233,13 +256,13 @@ pub fn start<T: Held + Send + 'static>(
     decode: Decode<T>,
 ) -> Reader<T> {
     let (tx, rx) = mpsc::channel(options.max_objects.max(1));
-    let fatal = Arc::new(Mutex::new(None));
+    let fatal = Fatal::default();
     let walk = Walk {
         client,
         bucket,
         proven: false,
         held: Vec::new(),
-        fatal: Arc::clone(&fatal),
+        fatal: fatal.clone(),
         plan,
         options,
         decode,
@@ -283,12 +306,7 @@ impl<T> Reader<T> {
             .handle
             .block_on(self.task)
             .map_err(|e| format!("S3 reader stopped: {e}"))??;
-        let fatal = self
-            .fatal
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone();
-        fatal.map_or(Ok(walked), Err)
+        self.fatal.get().map_or(Ok(walked), Err)
     }
 }
 
@@ -305,7 +323,7 @@ struct Walk<T> {
     held: Vec<(String, String)>,
     /// Set by a download that met an error no other request would escape
     /// (expired credentials): the walk stops at its next step.
-    fatal: Arc<Mutex<Option<String>>>,
+    fatal: Fatal,
     plan: Plan,
     options: Options,
     decode: Decode<T>,
@@ -409,11 +427,7 @@ impl<T: Held + Send + 'static> Walk<T> {
 
     /// The walk's error when a download met one that ends it.
     fn stop_if_fatal(&self) -> Result<(), String> {
-        let fatal = self
-            .fatal
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        fatal.as_ref().map_or(Ok(()), |e| Err(e.clone()))
+        self.fatal.get().map_or(Ok(()), Err)
     }
 
     async fn unlisted(&self, prefix: String, cause: String) {
@@ -525,7 +539,7 @@ impl<T: Held + Send + 'static> Walk<T> {
             self.decode.clone(),
         );
         let max = self.options.max_object_bytes;
-        let fatal = Arc::clone(&self.fatal);
+        let fatal = self.fatal.clone();
         tokio::spawn(async move {
             let outcome = match get(&client, &bucket, &key, max).await {
                 Ok(body) => {
@@ -536,10 +550,7 @@ impl<T: Held + Send + 'static> Walk<T> {
                 }
                 Err(GetError { cause, ends_walk }) => {
                     if ends_walk {
-                        let mut f = fatal
-                            .lock()
-                            .unwrap_or_else(std::sync::PoisonError::into_inner);
-                        f.get_or_insert_with(|| {
+                        fatal.set(|| {
                             format!(
                                 "cannot read s3://{}/{}: {cause}",
                                 bucket.name,
