@@ -191,6 +191,18 @@ pub enum WindowSpec {
     },
 }
 
+impl WindowSpec {
+    /// A distinct-count window's length or a pair's gap: what a tuning file's
+    /// `window_secs` and `TRAILWATCH_WINDOW_<ID>_SECS` override (first-seen
+    /// histories and heartbeat thresholds have settings of their own).
+    pub fn takes_window_secs(self) -> bool {
+        matches!(
+            self,
+            WindowSpec::Distinct { .. } | WindowSpec::Sequence { .. }
+        )
+    }
+}
+
 /// Everything about a detection that is not its logic.
 #[derive(Debug)]
 pub struct Meta {

@@ -229,12 +229,7 @@ impl Config {
         // tuning file refuses the same; from a review).
         let windowed: HashMap<String, &'static str> = catalog::INDEX
             .iter()
-            .filter(|m| {
-                matches!(
-                    m.window,
-                    Some(WindowSpec::Distinct { .. } | WindowSpec::Sequence { .. })
-                )
-            })
+            .filter(|m| m.window.is_some_and(WindowSpec::takes_window_secs))
             .map(|m| (window_var(m.id), m.id))
             .collect();
         let mut names: Vec<&String> = vars

@@ -316,10 +316,7 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
                     }
                 }
                 "window_secs" => {
-                    if !matches!(
-                        meta.window,
-                        Some(WindowSpec::Distinct { .. } | WindowSpec::Sequence { .. })
-                    ) {
+                    if !meta.window.is_some_and(WindowSpec::takes_window_secs) {
                         c.error(
                             k.span(),
                             format!("window_secs: {id} is not a windowed detection"),
