@@ -208,14 +208,15 @@ pub fn manifest_key(run_id: &str, part: Option<&str>) -> String {
 }
 
 /// Empty objects hold no records (the layout's walk already leaves out digests,
-/// Insights and folder markers).
+/// Insights, folder markers and other names a replay does not read:
+/// `Plan::keep`).
 fn is_log_file(k: &Key) -> bool {
-    k.size > 0 && !k.key.ends_with('/')
+    k.size > 0
 }
 
 /// Day folder, then delivery minute, then key, across accounts and Regions
-/// (the order `trailwatch replay s3://` reads in). The map starts batches in
-/// manifest order, so a run moves through time: first-seen terms, the learning
+/// (the order `trailwatch replay s3://` reads in). The map reads the manifest
+/// in that order, so a run moves through time: first-seen terms, the learning
 /// end and tuning dedup periods, which depend on what came before, see nearly
 /// all of it. Account by account instead, a term first used in one Region in
 /// March would hide its use in another in January, and come out "new" in
