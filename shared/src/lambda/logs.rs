@@ -124,11 +124,10 @@ fn now_ms() -> u64 {
 
 /// JSON logs on stdout, at the level named by `RUST_LOG`, else Lambda's
 /// `AWS_LAMBDA_LOG_LEVEL` (a plain level: `trace` .. `error`), else `info`. Per-module filters are not supported: they would link a regex engine.
+/// A setting that names no plain level (say `RUST_LOG=trailwatch=debug`) is
+/// logged as a warning once logging is up, so the level used is never a surprise.
 pub fn init_logging() {
-    let level = ["RUST_LOG", "AWS_LAMBDA_LOG_LEVEL"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().and_then(|v| log_level(&v)))
-        .unwrap_or(tracing::Level::INFO);
+    let (level, ignored) = chosen_level(|k| std::env::var(k).ok());
     let _ = tracing_subscriber::fmt()
         .json()
         .with_max_level(level)
@@ -136,6 +135,32 @@ pub fn init_logging() {
         .with_current_span(false)
         .flatten_event(true)
         .try_init();
+    for (name, value) in ignored {
+        tracing::warn!(
+            variable = name,
+            value = %value.escape_debug(),
+            level = %level,
+            "not a plain log level (trace, debug, info, warn, error): ignored"
+        );
+    }
+}
+
+/// The first of `RUST_LOG` and `AWS_LAMBDA_LOG_LEVEL` that names a plain level,
+/// else `info` (an empty setting counts as none); and the settings passed over because they name none.
+fn chosen_level(
+    var: impl Fn(&'static str) -> Option<String>,
+) -> (tracing::Level, Vec<(&'static str, String)>) {
+    let mut ignored = Vec::new();
+    for name in ["RUST_LOG", "AWS_LAMBDA_LOG_LEVEL"] {
+        let Some(value) = var(name).filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        match log_level(&value) {
+            Some(level) => return (level, ignored),
+            None => ignored.push((name, value)),
+        }
+    }
+    (tracing::Level::INFO, ignored)
 }
 
 /// A plain level name (any case); Lambda's own `FATAL` counts as `error`.
@@ -153,6 +178,37 @@ fn log_level(v: &str) -> Option<tracing::Level> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_setting_that_names_no_level_is_reported_not_silently_dropped() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &'static str| {
+                pairs
+                    .iter()
+                    .find(|(name, _)| *name == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(chosen_level(env(&[])), (tracing::Level::INFO, vec![]));
+        assert_eq!(
+            chosen_level(env(&[("RUST_LOG", " Debug ")])),
+            (tracing::Level::DEBUG, vec![])
+        );
+        assert_eq!(
+            chosen_level(env(&[
+                ("RUST_LOG", "trailwatch=debug"),
+                ("AWS_LAMBDA_LOG_LEVEL", "WARN")
+            ])),
+            (
+                tracing::Level::WARN,
+                vec![("RUST_LOG", "trailwatch=debug".to_string())]
+            )
+        );
+        assert_eq!(
+            chosen_level(env(&[("RUST_LOG", ""), ("AWS_LAMBDA_LOG_LEVEL", "FATAL")])),
+            (tracing::Level::ERROR, vec![])
+        );
+    }
 
     /// The line CloudWatch turns into the metric the health alarm watches.
     #[test]
