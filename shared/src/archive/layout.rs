@@ -221,7 +221,9 @@ impl Scope {
     /// Reads PREFIX: without an `AWSLogs` folder it is where the trail writes (the
     /// bucket root or the trail's key prefix) and `AWSLogs/` is below it; with one,
     /// each folder after it must be what the layout puts there. A prefix is taken
-    /// as whole folders (`AWSLogs/1111` is not a partial account id).
+    /// as whole folders (`AWSLogs/1111` is not a partial account id). The last
+    /// `AWSLogs` is the layout's: a trail's own key prefix may hold one too
+    /// (`archive/AWSLogs/2019/`), and nothing the layout puts below it is named so.
     pub fn parse(prefix: &str) -> Result<Scope, String> {
         let trimmed = prefix.trim_matches('/');
         let parts: Vec<&str> = if trimmed.is_empty() {
@@ -229,7 +231,7 @@ impl Scope {
         } else {
             trimmed.split('/').collect()
         };
-        let Some(at) = parts.iter().position(|p| *p == AWS_LOGS) else {
+        let Some(at) = parts.iter().rposition(|p| *p == AWS_LOGS) else {
             let base = if trimmed.is_empty() {
                 format!("{AWS_LOGS}/")
             } else {
@@ -347,10 +349,13 @@ pub struct LogKey {
 }
 
 impl LogKey {
-    /// Reads a key of either layout (with any trail prefix before `AWSLogs`).
+    /// Reads a key of either layout (with any trail prefix before `AWSLogs`, one
+    /// holding an `AWSLogs` folder of its own included: the layout's is the last
+    /// folder so named, the file name aside).
     pub fn parse(key: &str) -> Option<LogKey> {
         let parts: Vec<&str> = key.split('/').collect();
-        let at = parts.iter().position(|p| *p == AWS_LOGS)?;
+        let (_, folders) = parts.split_last()?;
+        let at = folders.iter().rposition(|p| *p == AWS_LOGS)?;
         let mut rest = &parts[at + 1..];
         let org = match rest.first() {
             Some(o) if is_org_id(o) => {
@@ -830,6 +835,13 @@ mod tests {
             "trail-prefix/AWSLogs/"
         );
         assert_eq!(Scope::parse("AWSLogs").unwrap().base, "AWSLogs/");
+        // A trail prefix with an `AWSLogs` folder of its own (an archive copied
+        // into another trail's bucket): the last one is the layout's.
+        let nested = Scope::parse(&format!("AWSLogs/old/AWSLogs/{A}/")).unwrap();
+        assert_eq!(
+            (nested.base.as_str(), nested.account.as_deref()),
+            ("AWSLogs/old/AWSLogs/", Some(A))
+        );
         let org = Scope::parse(&format!("AWSLogs/{ORG}/")).unwrap();
         assert_eq!((org.org.as_deref(), org.account), (Some(ORG), None));
         let acct = Scope::parse(&format!("p/AWSLogs/{A}")).unwrap();
@@ -873,6 +885,14 @@ mod tests {
         ))
         .unwrap();
         assert_eq!((plain.org, plain.minute), (None, None));
+        let nested = LogKey::parse(&format!(
+            "AWSLogs/old/AWSLogs/{ORG}/{A}/CloudTrail/us-east-1/2026/01/06/AWSLogs"
+        ))
+        .unwrap();
+        assert_eq!(
+            (nested.org.as_deref(), nested.account.as_str()),
+            (Some(ORG), A)
+        );
         // A name's time stamp may hold any character: no minute, no panic.
         for odd in ["202é010T0005Z", "2026010éT005Z", "20260106T00é5"] {
             let k = LogKey::parse(&format!(
