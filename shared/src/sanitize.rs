@@ -6,8 +6,10 @@
 //! that would fake a second header line, ANSI escapes that would repaint a
 //! terminal), every bidirectional override (which reorders what a reader sees), and
 //! its length beyond a cap, with a visible mark. JSON output keeps original values:
-//! a JSON encoder escapes them itself, and [`json_line`] the few it leaves that
-//! break line readers and queues.
+//! a JSON encoder escapes the ASCII controls itself, and [`json_line`] the rest
+//! of what could act on a terminal or a viewer (C1 controls, bidi and invisible
+//! characters) or break line readers and queues, as `\uXXXX` escapes that mean
+//! the same characters to any JSON reader.
 
 mod marks;
 
@@ -109,12 +111,16 @@ pub fn is_unsafe(c: char) -> bool {
             | '\u{E0000}'..='\u{E0FFF}') // tags, variation selectors supplement
 }
 
-/// `json` (text serde_json wrote) with the characters that break line-oriented
-/// readers or message queues written as `\\uXXXX` escapes: the line separators
-/// U+0085, U+2028 and U+2029 (which some readers split lines on, cutting a JSON
-/// line in two) and the noncharacters of the first plane (SQS refuses U+FFFE and
-/// U+FFFF in a message). serde_json writes them as they are, and only inside
-/// strings, where an escape means the same character.
+/// `json` (text serde_json wrote) with every non-ASCII character [`is_unsafe`]
+/// names, and DEL, written as `\\uXXXX` escapes (a pair of them above the first
+/// plane). serde_json escapes only the ASCII controls and writes the rest as they
+/// are, and only inside strings, where an escape means the same character. Left
+/// raw they would act where the JSON is read: the line separators U+0085, U+2028
+/// and U+2029 split lines for some readers, cutting a JSON line in two; SQS
+/// refuses noncharacters such as U+FFFF; the C1 control U+009B starts an escape
+/// sequence that repaints a terminal showing `replay --format jsonl`; and bidi
+/// overrides and invisible characters make a value read as another in a SIEM's
+/// viewer.
 pub fn json_line(json: String) -> String {
     if !json.chars().any(json_hazard) {
         return json;
@@ -122,7 +128,10 @@ pub fn json_line(json: String) -> String {
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
         if json_hazard(c) {
-            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
         } else {
             out.push(c);
         }
@@ -130,11 +139,10 @@ pub fn json_line(json: String) -> String {
     out
 }
 
+/// ASCII is left to serde_json: it escapes the C0 controls, and outside strings
+/// (pretty-printed output) a newline is structure.
 fn json_hazard(c: char) -> bool {
-    matches!(
-        c,
-        '\u{0085}' | '\u{2028}' | '\u{2029}' | '\u{FDD0}'..='\u{FDEF}' | '\u{FFFE}' | '\u{FFFF}'
-    )
+    u32::from(c) >= 0x7F && is_unsafe(c)
 }
 
 /// Unicode's noncharacters: U+FDD0..U+FDEF and the last two code points of
@@ -244,6 +252,37 @@ mod tests {
         assert!(!line.chars().any(json_hazard));
         let plain = r#"{"a":"b"}"#.to_owned();
         assert_eq!(json_line(plain.clone()), plain);
+    }
+
+    /// From a review: what a record could make act on a terminal or a viewer
+    /// reading the JSON output is escaped, and reads back as the same value.
+    #[test]
+    fn json_lines_escape_terminal_controls_bidi_and_invisible_characters() {
+        let v = serde_json::json!({
+            "userAgent": "aws-cli/2\u{9b}3F\u{9b}0J\u{7f}",
+            "userName": "eve\u{202E}nimda\u{2066}x\u{2069}",
+            "hidden": "a\u{200B}b\u{E0041}c\u{FE0F}",
+        });
+        let line = json_line(v.to_string());
+        assert!(line.is_ascii(), "{line}");
+        for escape in [
+            r"\u009b",
+            r"\u007f",
+            r"\u202e",
+            r"\u2066",
+            r"\u200b",
+            r"\udb40\udc41",
+            r"\ufe0f",
+        ] {
+            assert!(line.contains(escape), "{escape} in {line}");
+        }
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&line).unwrap(), v);
+        // Pretty-printed JSON keeps its structure.
+        let pretty = serde_json::to_string_pretty(&v).unwrap();
+        assert_eq!(
+            json_line(pretty.clone()).lines().count(),
+            pretty.lines().count()
+        );
     }
 
     #[test]
