@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::detection::{Evidence, Meta, Severity};
 use crate::event::time::format_event_time;
 use crate::event::{Actor, Record};
-use crate::sanitize::one_line;
+use crate::sanitize::compact_line;
 
 /// First and last `eventTime` of the records behind a finding (RFC 3339, UTC).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -136,7 +136,7 @@ impl Finding {
         // label of this finding, at least 12 and at most 32 characters.
         let mut lines: Vec<(String, String)> = Vec::new();
         let line = |lines: &mut Vec<(String, String)>, label: &str, value: &str| {
-            lines.push((label.to_owned(), one_line(value, 300)));
+            lines.push((label.to_owned(), compact_line(value, 300)));
         };
         let mut who = self.actor.display.clone();
         if let Some(kind) = &self.actor.kind {

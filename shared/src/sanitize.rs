@@ -42,26 +42,76 @@ pub fn one_line(text: &str, max_chars: usize) -> String {
     out
 }
 
-/// [`one_line`] for a plain-text body that a mail client renders: runs of white
-/// space (and of the blank Braille pattern, which pads as well) become one
-/// space, so that a value padded to the width of a line does not wrap into a
-/// line of its own that reads as one of ours; `://` is written `[:]//` and
-/// `www.` `www[.]`, the two marks mail clients make links from, so that a URL in
-/// a record is not a link beside our console links. A bare domain name may
-/// still be made a link by some clients.
-pub fn defanged_line(text: &str, max_chars: usize) -> String {
-    let line = one_line(text, max_chars);
-    let mut out = String::with_capacity(line.len());
-    let blank = |c: char| c.is_whitespace() || c == '\u{2800}';
-    for word in line.split(blank).filter(|w| !w.is_empty()) {
-        if !out.is_empty() {
-            out.push(' ');
+/// [`one_line`] with every run of blank characters (white space, and the blank
+/// Braille pattern and the null notehead, which draw nothing and pad as well)
+/// written as one space: a value padded to the width of a line cannot wrap into
+/// a line of its own that reads as one of ours, in a terminal's text output, an
+/// e-mail or a chat post.
+pub fn compact_line(text: &str, max_chars: usize) -> String {
+    // Blanks collapse before the cap, so that padding cannot push what follows
+    // it out; one character past the cap is kept for `one_line` to mark the cut.
+    let mut collapsed = String::with_capacity(text.len().min(max_chars + 1));
+    let mut kept = 0;
+    let mut blank_run = false;
+    for c in text.chars() {
+        if is_blank(c) {
+            blank_run = kept > 0;
+            continue;
         }
-        out.push_str(word);
+        if kept > max_chars {
+            break;
+        }
+        if blank_run {
+            collapsed.push(' ');
+            kept += 1;
+            blank_run = false;
+        }
+        collapsed.push(c);
+        kept += 1;
     }
-    out.replace("://", "[:]//")
-        .replace("www.", "www[.]")
-        .replace("WWW.", "WWW[.]")
+    one_line(&collapsed, max_chars)
+}
+
+/// White space that is not a control (which [`one_line`] shows as `?`, so that
+/// tampering shows) nor otherwise unsafe, and the blank Braille pattern and the
+/// null notehead, which draw nothing and pad as well.
+fn is_blank(c: char) -> bool {
+    (c.is_whitespace() && !is_unsafe(c)) || matches!(c, '\u{2800}' | '\u{1D159}')
+}
+
+/// [`compact_line`] for a plain-text body that a mail client renders: `://` is
+/// written `[:]//`, `www.` (in any letter case) `www[.]` and `mailto:`
+/// `mailto[:]`, the marks mail clients make links from, so that a URL in a
+/// record is not a link beside our console links. A bare domain name or address
+/// may still be made a link by some clients.
+pub fn defanged_line(text: &str, max_chars: usize) -> String {
+    let line = compact_line(text, max_chars).replace("://", "[:]//");
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut rest = line.as_str();
+    while !rest.is_empty() {
+        let mark = ["www.", "mailto:"].into_iter().find(|m| {
+            rest.get(..m.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(m))
+        });
+        match mark {
+            Some(m) => {
+                let (head, tail) = rest.split_at(m.len());
+                // `www.` -> `www[.]`, `mailto:` -> `mailto[:]`, letter case kept.
+                let (word, sign) = head.split_at(m.len() - 1);
+                out.push_str(word);
+                out.push('[');
+                out.push_str(sign);
+                out.push(']');
+                rest = tail;
+            }
+            None => {
+                let c = rest.chars().next().unwrap_or_default();
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    out
 }
 
 /// Combining marks one character keeps in a row ([`one_line`]): enough for any
@@ -283,6 +333,29 @@ mod tests {
             json_line(pretty.clone()).lines().count(),
             pretty.lines().count()
         );
+    }
+
+    /// From a review: padding of any blank character is one space (no wrap
+    /// into a fake line of ours), and link marks in any letter case are broken.
+    #[test]
+    fn blank_runs_collapse_and_link_marks_break_in_any_case() {
+        let padded = format!("aws-cli/2{}  disposition  suppressed", " ".repeat(60));
+        assert_eq!(
+            compact_line(&padded, 300),
+            "aws-cli/2 disposition suppressed"
+        );
+        let notes = format!("x{}y", "\u{1D159}\u{2800}".repeat(80));
+        assert_eq!(compact_line(&notes, 300), "x y");
+        // The cap counts what shows; controls still show as marks.
+        let long = format!("a{}b c", " ".repeat(500));
+        assert_eq!(compact_line(&long, 5), "a b c");
+        assert_eq!(compact_line(&long, 4), format!("a b {CUT_MARK}"));
+        assert_eq!(compact_line(" \tx\ny\u{3000}\u{3000}z ", 10), "?x?y z");
+        assert_eq!(
+            defanged_line("see Www.evil.example, wWw.x and MailTo:a@b https://c", 300),
+            "see Www[.]evil.example, wWw[.]x and MailTo[:]a@b https[:]//c"
+        );
+        assert_eq!(defanged_line("é www", 300), "é www");
     }
 
     #[test]

@@ -1224,3 +1224,34 @@ fn hostile_caller_fields_are_inert_in_chat_and_asff() {
         }
     }
 }
+
+/// From a review: a value padded with blank characters to the width of a
+/// terminal would wrap into a line of its own that reads as one of ours
+/// (`  disposition  suppressed`). Text output, the e-mail and the chat post
+/// write any run of blanks as one space.
+#[test]
+fn padding_cannot_wrap_into_a_line_of_ours() {
+    let forged = format!(
+        "trail{}  disposition  suppressed{}x",
+        " ".repeat(60),
+        "\u{2800}".repeat(70)
+    );
+    let mut rec = stop_logging();
+    rec["requestParameters"]["name"] = json!(forged);
+    let found = findings(&rec.to_string());
+    assert!(!found.is_empty());
+    for f in &found {
+        let chat = trailwatch::render::chat::render(f).to_string();
+        for (what, text) in [
+            ("text", f.to_text(false)),
+            ("e-mail", trailwatch::notify::message::email_text(f)),
+            ("chat", chat),
+        ] {
+            assert!(
+                text.contains("trail disposition suppressed x"),
+                "{what}: {text}"
+            );
+            assert!(!text.contains("  disposition"), "{what}: {text}");
+        }
+    }
+}

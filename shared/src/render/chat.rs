@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::{account_id, region};
 use crate::finding::Finding;
 use crate::notify::message::cloudtrail_console_link;
-use crate::sanitize::one_line;
+use crate::sanitize::compact_line;
 
 /// The custom-notification schema version Chatbot documents.
 pub const VERSION: &str = "1.0";
@@ -27,7 +27,7 @@ pub const MAX_EVIDENCE_LINES: usize = 6;
 
 /// An attacker-controlled value, made inert for chat markdown (see module docs).
 pub fn chat_value(text: &str, max_chars: usize) -> String {
-    let line = one_line(text.trim(), max_chars);
+    let line = compact_line(text.trim(), max_chars);
     let mut out = String::with_capacity(line.len() + 2);
     out.push('`');
     for c in line.replace("://", "[:]//").chars() {
@@ -106,6 +106,7 @@ pub fn render(f: &Finding) -> Value {
         v(f.account_id.as_deref().unwrap_or("-")),
         v(f.region.as_deref().unwrap_or("-"))
     ));
+    let evidence_from = lines.len();
     for (k, val) in f.evidence.0.iter().take(MAX_EVIDENCE_LINES) {
         let l = label(k);
         if !l.is_empty() {
@@ -117,8 +118,10 @@ pub fn render(f: &Finding) -> Value {
         (Some(a), _) => v(a),
         _ => v("-"),
     };
+    let evidence_to = lines.len();
     lines.push(format!("*Time* {when}"));
     lines.push(format!("*Finding* `{}`", f.finding_id));
+    let description = within_budget(&lines, evidence_from..evidence_to);
 
     let mut next_steps = vec![meta.next_steps.to_owned()];
     if let Some(link) = f
@@ -147,7 +150,7 @@ pub fn render(f: &Finding) -> Value {
         "content": {
             "textType": "client-markdown",
             "title": format!("[{}] {}", f.severity.upper(), f.title),
-            "description": lines.join("\n"),
+            "description": description,
             "nextSteps": next_steps,
             "keywords": keywords,
         },
@@ -155,6 +158,32 @@ pub fn render(f: &Finding) -> Value {
             "summary": format!("[{}] {}", f.severity.upper(), f.title),
         },
     })
+}
+
+/// The most characters of a description: Slack refuses a text block over 3,000,
+/// and a value's defanging (`[:]//`) and cut mark can take it past its cap.
+pub const MAX_DESCRIPTION_CHARS: usize = 2_800;
+
+/// `lines` joined, with evidence lines (the range) dropped from the last until
+/// the text fits [`MAX_DESCRIPTION_CHARS`], and a line saying so: our own lines
+/// (who, what, where, when, the finding's id) are always kept.
+fn within_budget(lines: &[String], evidence: std::ops::Range<usize>) -> String {
+    let mut shown = evidence.len();
+    loop {
+        let mut kept: Vec<&str> = lines[..evidence.start + shown]
+            .iter()
+            .map(String::as_str)
+            .collect();
+        if shown < evidence.len() {
+            kept.push("*Evidence* cut: see the finding JSON");
+        }
+        kept.extend(lines[evidence.end..].iter().map(String::as_str));
+        let text = kept.join("\n");
+        if shown == 0 || text.chars().count() <= MAX_DESCRIPTION_CHARS {
+            return text;
+        }
+        shown -= 1;
+    }
 }
 
 #[cfg(test)]
@@ -178,6 +207,43 @@ mod tests {
         assert_eq!(
             c["keywords"],
             json!(["HIGH", "cloudtrail-log-suspended", "111122223333"])
+        );
+    }
+
+    /// From a review: six evidence values full of `://` (each written `[:]//`,
+    /// longer than its cap) and long own fields stay under Slack's limit, with
+    /// our own lines kept and the cut said.
+    #[test]
+    fn the_description_fits_a_slack_block_whatever_the_values() {
+        let mut f = finding(STOP);
+        let long = "x://".repeat(200);
+        f.actor.display = long.clone();
+        f.actor.kind = Some(long.clone());
+        f.source_ip = Some(long.clone());
+        f.error_code = Some(long.clone());
+        f.event_names = vec![long.clone(); 10];
+        f.event_time.first = Some(long.clone());
+        f.account_id = Some(long.clone());
+        f.region = Some(long.clone());
+        f.event_time.last = Some(format!("{long}y"));
+        f.evidence = crate::detection::Evidence(
+            ["a", "b", "c", "d", "e", "f"]
+                .into_iter()
+                .map(|k| (std::borrow::Cow::Borrowed(k), json!(long.clone())))
+                .collect(),
+        );
+        let n = render(&f);
+        let d = n["content"]["description"].as_str().unwrap();
+        assert!(d.chars().count() <= MAX_DESCRIPTION_CHARS, "{}", d.len());
+        assert!(d.contains("*Evidence* cut"), "{d}");
+        assert!(d.contains("*Finding* `") && d.contains("*Time* "), "{d}");
+        // Without long values nothing is cut.
+        let plain = render(&finding(STOP));
+        assert!(
+            !plain["content"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("cut")
         );
     }
 
