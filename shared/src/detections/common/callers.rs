@@ -232,10 +232,13 @@ pub fn console_session_caller(rec: &Record) -> bool {
         && (browser_agent(rec.user_agent()) || console_agent_in_front(rec.user_agent()))
 }
 
-/// The user agent is a web browser's (`Mozilla/...`, which every browser sends).
+/// The user agent is a web browser's (`Mozilla/...`, which every browser sends;
+/// S3 writes it in brackets, `[Mozilla/...]`, as it writes every agent).
 pub fn browser_agent(user_agent: Option<&str>) -> bool {
     user_agent.is_some_and(|ua| {
-        ua.trim_start()
+        let ua = ua.trim_start();
+        ua.strip_prefix('[')
+            .unwrap_or(ua)
             .get(..8)
             .is_some_and(|p| p.eq_ignore_ascii_case("mozilla/"))
     })
@@ -337,7 +340,7 @@ pub(in crate::detections) fn agent_names_iac(ua: &str) -> bool {
 
 #[cfg(test)]
 mod agent_tests {
-    use super::service_or_console_agent;
+    use super::{browser_agent, service_or_console_agent};
 
     /// The tools' own product tokens count; the same words elsewhere in an agent
     /// (an execution environment, an application id, a path) do not.
@@ -381,6 +384,29 @@ mod agent_tests {
         ] {
             assert!(!super::is_instance_id(id), "{id}");
         }
+    }
+
+    /// A browser's agent, bare or in the brackets S3 writes every agent in (a
+    /// review found the bracketed form counted as a discovery tool's).
+    #[test]
+    fn browsers_are_known_in_s3_brackets_too() {
+        for ua in [
+            "Mozilla/5.0 (X11)",
+            " mozilla/5.0",
+            "[Mozilla/5.0 (Windows NT 10.0)]",
+        ] {
+            assert!(browser_agent(Some(ua)), "{ua}");
+        }
+        for ua in [
+            "",
+            "[",
+            "[Boto3/1.34]",
+            "curl/8.5 Mozilla/5.0",
+            "[[Mozilla/5.0]",
+        ] {
+            assert!(!browser_agent(Some(ua)), "{ua}");
+        }
+        assert!(!browser_agent(None));
     }
 
     /// AWS services and the console are told by their agent, in any letter case
