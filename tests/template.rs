@@ -960,9 +960,8 @@ fn forwarder_rules_yaml() -> String {
         - Id: central-bus
           Arn: !Ref CentralEventBusArn
           RoleArn: !GetAtt ForwarderRole.Arn
-          RetryPolicy:
-            MaximumRetryAttempts: 185
-            MaximumEventAgeInSeconds: 86400
+          DeadLetterConfig:
+            Arn: !GetAtt ForwardFailedQueue.Arn
 "#,
                 kind = kind.kind(),
                 state = kind.state(),
@@ -1092,8 +1091,11 @@ fn the_forwarder_names_everything_with_the_prefix_and_grants_little() {
     let res = resources(&t);
     let prefix = json!({"Fn::If": ["PrefixIsStackName", {"Ref": "AWS::StackName"}, {"Ref": "ResourcePrefix"}]});
     for (name, r) in res {
+        if r["Type"] == "AWS::SQS::QueuePolicy" {
+            continue; // a policy has no name of its own
+        }
         let p = &r["Properties"];
-        let named = ["Name", "RoleName"]
+        let named = ["Name", "RoleName", "QueueName", "AlarmName"]
             .iter()
             .find_map(|k| p.get(*k))
             .unwrap_or_else(|| panic!("{name}: has no name"));
@@ -1115,6 +1117,57 @@ fn the_forwarder_names_everything_with_the_prefix_and_grants_little() {
     assert_eq!(s.len(), 1);
     assert_eq!(s[0]["Action"], "events:PutEvents");
     assert_eq!(s[0]["Resource"], json!({"Ref": "CentralEventBusArn"}));
+    // Only this account's forwarding rules and canary schedule assume them.
+    let trust = |role: &str| {
+        res[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"].to_string()
+    };
+    assert!(
+        trust("ForwarderRole").contains(":rule/${Prefix}-forward-*"),
+        "{}",
+        trust("ForwarderRole")
+    );
+    assert!(
+        trust("CanaryRole").contains(":schedule/default/${Prefix}-canary"),
+        "{}",
+        trust("CanaryRole")
+    );
+    for role in ["ForwarderRole", "CanaryRole"] {
+        assert!(trust(role).contains("aws:SourceAccount"), "{role}");
+    }
+    // What EventBridge cannot put on the central bus waits in the stack's
+    // queue (written by these rules only) and raises an alarm; no target sets
+    // a retry policy, which EventBridge does not offer for bus targets (the
+    // default retries for a day).
+    for (id, rule) in forwarder_rules(&t) {
+        for target in rule["Targets"].as_array().unwrap() {
+            assert_eq!(
+                target["DeadLetterConfig"]["Arn"],
+                json!({"Fn::GetAtt": ["ForwardFailedQueue", "Arn"]}),
+                "{id}"
+            );
+            assert!(target.get("RetryPolicy").is_none(), "{id}");
+        }
+    }
+    let queue_policy =
+        &res["ForwardFailedQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"];
+    assert_eq!(queue_policy.as_array().unwrap().len(), 1);
+    assert_eq!(
+        queue_policy[0]["Principal"],
+        json!({"Service": "events.amazonaws.com"})
+    );
+    assert_eq!(queue_policy[0]["Action"], "sqs:SendMessage");
+    assert!(
+        queue_policy[0]["Condition"]["ArnLike"]["aws:SourceArn"]
+            .to_string()
+            .contains(":rule/${Prefix}-forward-*")
+    );
+    let alarm = &res["ForwardFailedAlarm"]["Properties"];
+    assert_eq!(
+        alarm["Dimensions"][0]["Value"],
+        json!({"Fn::GetAtt": ["ForwardFailedQueue", "QueueName"]})
+    );
+    assert_eq!(alarm["ComparisonOperator"], "GreaterThanThreshold");
+    assert_eq!(alarm["Threshold"], 0);
     let s = statements("CanaryRole");
     assert_eq!(s.len(), 1);
     assert_eq!(s[0]["Action"], "ssm:PutParameter");
@@ -1986,8 +2039,9 @@ fn the_documented_stack_name_limit_fits_every_name() {
 }
 
 /// A tiny evaluator of the rule functions CloudFormation allows in `Rules`
-/// (those used here), over list parameters given as their members.
-fn eval_rule(v: &Value, params: &std::collections::BTreeMap<&str, Vec<&str>>) -> Value {
+/// (those used here), over parameters given as their values (a list parameter
+/// as its members, a number as its text, as `Rules` see them).
+fn eval_rule(v: &Value, params: &std::collections::BTreeMap<&str, Value>) -> Value {
     let obj = v.as_object();
     let Some((f, args)) = obj.and_then(|m| (m.len() == 1).then(|| m.iter().next().unwrap())) else {
         return v.clone();
@@ -2007,11 +2061,10 @@ fn eval_rule(v: &Value, params: &std::collections::BTreeMap<&str, Vec<&str>>) ->
     match f.as_str() {
         "Ref" => {
             let name = args.as_str().unwrap();
-            json!(
-                params
-                    .get(name)
-                    .unwrap_or_else(|| panic!("unknown parameter {name}"))
-            )
+            params
+                .get(name)
+                .unwrap_or_else(|| panic!("unknown parameter {name}"))
+                .clone()
         }
         "Fn::And" => Value::Bool(args_list().iter().all(truth)),
         "Fn::Or" => Value::Bool(args_list().iter().any(truth)),
@@ -2046,8 +2099,9 @@ fn the_expected_lists_are_both_set_or_both_empty() {
         (&empty, &regions, false),
     ] {
         let params = std::collections::BTreeMap::from([
-            ("ExpectedAccountIds", a.clone()),
-            ("ExpectedRegions", r.clone()),
+            ("ExpectedAccountIds", json!(a)),
+            ("ExpectedRegions", json!(r)),
+            ("CorrelationReservedConcurrency", json!("-1")),
         ]);
         let passes = rules.values().all(|rule| {
             assert!(rule.get("RuleCondition").is_none(), "{rule}");
@@ -2057,5 +2111,24 @@ fn the_expected_lists_are_both_set_or_both_empty() {
             })
         });
         assert_eq!(passes, ok, "accounts {a:?}, regions {r:?}");
+    }
+}
+
+/// From a review: a reserved concurrency of 0 would throttle the correlation
+/// function for good (its events all to the failed-events queue); the template
+/// refuses it at deploy time.
+#[test]
+fn a_correlation_concurrency_of_zero_is_refused() {
+    let t = template();
+    let rule = &t["Rules"]["CorrelationConcurrencyNotZero"]["Assertions"][0];
+    assert!(rule["AssertDescription"].is_string());
+    for (value, ok) in [("-1", true), ("0", false), ("1", true), ("50", true)] {
+        let params =
+            std::collections::BTreeMap::from([("CorrelationReservedConcurrency", json!(value))]);
+        assert_eq!(
+            eval_rule(&rule["Assert"], &params),
+            Value::Bool(ok),
+            "{value}"
+        );
     }
 }
