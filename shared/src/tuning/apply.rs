@@ -30,6 +30,30 @@ pub const HELD_BACK_MEMORY_SECS: i64 = 7 * 86_400;
 const HELD: &str = "held";
 const NOTIFIED: &str = "notified";
 
+/// When a finding was held back, or a notification read what it reports: the
+/// wall clock in microseconds, kept as the observation's payload. A held-back
+/// finding is counted by the first notification decided after it, whatever the
+/// two findings' event times: one that arrives late, older than the finding
+/// whose period holds it back, was left out of every count when the marker's
+/// event time decided (from a review). Live, a finding is held only under a
+/// confirmed period, which its notification's marker precedes; in a replay the
+/// order is the input's.
+fn decided_at_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// [`decided_at_us`] of a held-back item or a marker; items written before it
+/// was kept (an empty payload) fall back to their event time.
+fn decided_order(o: &Observation) -> i64 {
+    o.payload
+        .json()
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or_else(|| o.time_ms.saturating_mul(1000))
+}
+
 /// Applies `tuning` to one pending finding. `Ok(None)`: it had already been
 /// decided (its claim is held). `today` is the day used for expiry.
 pub(crate) async fn apply<S: Store + ?Sized, N: Notifier + ?Sized>(
@@ -183,7 +207,7 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
                 time_ms: t_ms,
                 event_id: p.finding.finding_id.clone(),
                 value: HELD.into(),
-                payload: "".into(),
+                payload: decided_at_us().to_string().into(),
             };
             store
                 .put(
@@ -196,17 +220,20 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
             return Ok(Some(p.finding.clone()));
         }
         let lookback = (dedup_secs + HELD_BACK_MEMORY_SECS).saturating_mul(1000);
+        let decided = decided_at_us();
         let items = store
             .range(&held_part, t_ms.saturating_sub(lookback), t_ms, now)
             .await?;
+        // Held back since the last notification was decided (not since its
+        // event time: see `decided_at_us`).
         let since = items
             .iter()
             .filter(|o| o.value == NOTIFIED)
-            .map(|o| o.time_ms)
+            .map(decided_order)
             .max();
         let held: Vec<i64> = items
             .iter()
-            .filter(|o| o.value == HELD && since.is_none_or(|m| o.time_ms >= m))
+            .filter(|o| o.value == HELD && since.is_none_or(|m| decided_order(o) > m))
             .map(|o| o.time_ms)
             .collect();
         if let (Some(first), Some(last)) = (held.iter().min(), held.iter().max()) {
@@ -229,7 +256,7 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
                     time_ms: t_ms,
                     event_id: format!("{NOTIFIED}|{}", p.finding.finding_id),
                     value: NOTIFIED.into(),
-                    payload: "".into(),
+                    payload: decided.to_string().into(),
                 },
                 now.max(t) + dedup_secs + HELD_BACK_MEMORY_SECS,
             )

@@ -368,6 +368,48 @@ fn dedup_holds_back_repeats_by_event_time_and_reports_them() {
     assert_eq!(sent[3].evidence.get("held_back_count"), Some(&json!(1)));
 }
 
+/// From a review: a finding that arrives after a notified one but is older in
+/// event time (a late Region, a retry) is held back under its period, and the
+/// next notification counts it; before, the marker's event time left it out of
+/// every count.
+#[test]
+fn a_late_older_finding_held_back_is_counted_by_the_next_notification() {
+    let t = tuning(
+        "[detections.cloudwatch-log-group-deletion]\ndedup_secs = 3600\ndedup_by = [\"actor\"]\n",
+    );
+    let records = [
+        delete_log_group("n", OTHER, "198.51.100.1", "2026-11-30T10:05:00Z"),
+        // Arrives after "n", a minute older.
+        delete_log_group("late", OTHER, "198.51.100.2", "2026-11-30T10:04:00Z"),
+        delete_log_group("c", OTHER, "198.51.100.3", "2026-11-30T11:06:00Z"),
+        // Nothing held since "c": the next count is empty.
+        delete_log_group("d", OTHER, "198.51.100.4", "2026-11-30T12:07:00Z"),
+    ];
+    let (decided, sent) = run(Some(t), DAY, &records);
+    let d: Vec<_> = of(&decided, "cloudwatch-log-group-deletion")
+        .iter()
+        .map(|f| (f.event_ids[0].clone(), f.disposition.unwrap()))
+        .collect();
+    use Disposition::*;
+    assert_eq!(
+        d,
+        [
+            ("n".into(), Notified),
+            ("late".into(), HeldBack),
+            ("c".into(), Notified),
+            ("d".into(), Notified),
+        ]
+    );
+    let sent = of(&sent, "cloudwatch-log-group-deletion");
+    assert_eq!(sent[1].event_ids, ["c"]);
+    assert_eq!(sent[1].evidence.get("held_back_count"), Some(&json!(1)));
+    assert_eq!(
+        sent[1].evidence.get("held_back_first"),
+        Some(&json!("2026-11-30T10:04:00Z"))
+    );
+    assert_eq!(sent[2].evidence.get("held_back_count"), None);
+}
+
 fn said(text: &str) -> Vec<String> {
     let t = tuning(text);
     t.notes
