@@ -64,6 +64,14 @@ struct Partition {
     /// review); one partition is one detection's group, so others are not
     /// kept longer for it.
     longest_life_ms: i64,
+    /// The newest event time stored here: the horizon of this partition's own
+    /// sweep. Measured from the newest time of all partitions, one group's
+    /// progress (a record dated years ahead, another Region's files read first)
+    /// swept the observations of every other (from a review).
+    newest_ms: Option<i64>,
+    /// [`Inner::sweeps`] when last written: a partition written since the last
+    /// sweep is in use, and is never dropped whole.
+    written_at_sweep: u64,
 }
 
 impl Partition {
@@ -180,6 +188,8 @@ struct Inner {
     members: HashMap<String, BTreeMap<String, Heartbeat>>,
     newest_ms: i64,
     puts_since_sweep: usize,
+    /// Sweeps done.
+    sweeps: u64,
 }
 
 /// The most [`Partition::longest_life_ms`] may grow to: a week's window, its
@@ -236,8 +246,11 @@ impl MemoryStore {
             inner.puts_since_sweep = 0;
             self.sweep(inner);
         }
+        let sweeps = inner.sweeps;
         let items = inner.partitions.entry_ref(partition).or_default();
         items.longest_life_ms = items.longest_life_ms.max(life_ms.min(LONGEST_LIFE_MS));
+        items.newest_ms = Some(items.newest_ms.map_or(obs.time_ms, |n| n.max(obs.time_ms)));
+        items.written_at_sweep = sweeps;
         items.insert(Item::new(obs, expires_at));
         while items.len() > self.max_per_partition {
             items.pop_first();
@@ -245,11 +258,14 @@ impl MemoryStore {
         items
     }
 
-    /// Drops the observations older than the horizon (behind the newest event
-    /// time seen; longer for a partition whose observations asked to live
-    /// longer), and the partitions left empty.
+    /// Drops each partition's observations older than the horizon behind its
+    /// own newest event time (longer for a partition whose observations asked
+    /// to live longer), and the partitions left empty. A partition not written
+    /// since the last sweep whose newest observation is past the horizon behind
+    /// the newest of all goes whole: a group that has gone quiet.
     fn sweep(&self, inner: &mut Inner) {
-        let newest_ms = inner.newest_ms;
+        let newest_of_all = inner.newest_ms;
+        let sweeps = inner.sweeps;
         inner.partitions.retain(|key, partition| {
             // Held-back findings (tuning dedup) must outlive windows: the next
             // notification, however much later, reports them.
@@ -257,7 +273,13 @@ impl MemoryStore {
                 return true;
             }
             let keep_ms = self.horizon_ms.max(partition.longest_life_ms);
-            let cutoff = newest_ms.saturating_sub(keep_ms);
+            let newest = partition.newest_ms.unwrap_or(newest_of_all);
+            let quiet = partition.written_at_sweep < sweeps
+                && newest < newest_of_all.saturating_sub(keep_ms);
+            if quiet {
+                return false;
+            }
+            let cutoff = newest.saturating_sub(keep_ms);
             // Items are in time order: the old ones are at the front, and the
             // sweep costs what it removes, not what is kept.
             while partition.items.front().is_some_and(|i| i.time_ms < cutoff) {
@@ -265,6 +287,7 @@ impl MemoryStore {
             }
             !partition.items.is_empty()
         });
+        inner.sweeps += 1;
     }
 }
 
@@ -606,7 +629,9 @@ mod tests {
         put("h|held", obs(0, "h", "x"));
         put("mixed", obs(10, "b", "x"));
         put("mixed", obs(5_500, "c", "y"));
-        for i in 0..SWEEP_EVERY - 4 {
+        // Two sweeps: the first sees every partition just written; by the
+        // second, "old" and "mixed" have gone quiet.
+        for i in 0..2 * SWEEP_EVERY - 4 {
             put("new", obs(6_000 + i as i64 % 10, &format!("n{i}"), "z"));
         }
         let g = s.lock();
@@ -615,7 +640,30 @@ mod tests {
         let mixed = &g.partitions["mixed"];
         assert_eq!(mixed.len(), 1);
         assert_eq!(mixed.values.keys().collect::<Vec<_>>(), ["y"]);
-        assert_eq!(g.partitions["new"].len(), SWEEP_EVERY - 4);
+        assert_eq!(g.partitions["new"].len(), 2 * SWEEP_EVERY - 4);
+    }
+
+    /// From a review: each group is swept behind its own newest time. A record
+    /// dated decades ahead, or another Region's files read first, no longer
+    /// sweeps away the observations of groups still being written.
+    #[test]
+    fn one_group_far_ahead_does_not_sweep_the_others() {
+        let hour = 3_600_000;
+        let s = MemoryStore::new(usize::MAX, 3 * hour);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let put = |p: &str, o: Observation| rt.block_on(s.put(p, o, 0)).unwrap();
+        // A record of 2099 in one group.
+        put("ahead", obs(4_070_908_800_000, "f", "x"));
+        // Another group's burst across two sweeps, in 2026.
+        let start = 1_780_000_000_000;
+        for i in 0..3 * SWEEP_EVERY {
+            put("burst", obs(start + i as i64, &format!("b{i}"), "y"));
+        }
+        let g = s.lock();
+        assert_eq!(g.partitions["burst"].len(), 3 * SWEEP_EVERY);
+        assert_eq!(g.partitions["ahead"].len(), 1);
     }
 
     /// From a review: a tuning may lengthen a window to a week, and its
@@ -634,7 +682,7 @@ mod tests {
         // A day's window and an hour's lateness, in event time (seconds).
         put("day", obs(0, "a", "x"), 25 * 3_600);
         put("hour", obs(0, "b", "x"), 2 * 3_600);
-        for i in 0..SWEEP_EVERY {
+        for i in 0..2 * SWEEP_EVERY {
             put("new", obs(5 * hour + i as i64, &format!("n{i}"), "z"), 0);
         }
         let g = s.lock();
