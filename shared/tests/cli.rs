@@ -995,3 +995,41 @@ fn replay_renders_ocsf_asff_and_chat_one_object_per_line() {
         }
     }
 }
+
+/// From a review: CloudTrail log files named a Region at a time (`us-east-1/*
+/// eu-west-1/*`) are read as a copy of the bucket is, by day and delivery
+/// minute across the paths, so a caller's records reach the windows in time
+/// order; the findings come out in that order.
+#[test]
+fn log_files_named_a_region_at_a_time_are_read_in_delivery_order() {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("trailwatch-cli-order-{}", std::process::id()));
+    let file = |region: &str, stamp: &str, tail: &str| {
+        let path = root.join(format!(
+            "AWSLogs/111122223333/CloudTrail/{region}/2026/02/25/111122223333_CloudTrail_{region}_20260225T{stamp}Z_x.json"
+        ));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let record = stop_logging_with_id(tail);
+        std::fs::write(&path, format!("{{\"Records\":[{record}]}}")).unwrap();
+        path
+    };
+    // Named us-east-1 first; eu-west-1's file was delivered an hour earlier.
+    let later = file("us-east-1", "1000", "00000000000a");
+    let earlier = file("eu-west-1", "0900", "00000000000b");
+    let out = replay(&[later.as_path(), earlier.as_path()], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["event_ids"][0].to_string())
+        .collect();
+    assert!(ids.len() >= 2, "{ids:?}");
+    let first_b = ids
+        .iter()
+        .position(|i| i.ends_with("00000000000b\""))
+        .unwrap();
+    let first_a = ids
+        .iter()
+        .position(|i| i.ends_with("00000000000a\""))
+        .unwrap();
+    assert!(first_b < first_a, "eu-west-1's file is read first: {ids:?}");
+}

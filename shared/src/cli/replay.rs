@@ -534,7 +534,9 @@ enum Input {
     Empty(PathBuf),
 }
 
-/// The inputs in the order given, consecutive local paths read together.
+/// The inputs in the order given, consecutive local paths read together (their
+/// CloudTrail log files in the order an S3 replay reads them, across the paths:
+/// `reader::archive_order`).
 fn gather(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
     let mut out: Vec<Input> = Vec::new();
     // Standard input can be read once: a second `-` would only say it was empty.
@@ -560,6 +562,11 @@ fn gather(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
         match out.last_mut() {
             Some(Input::Local(files)) => files.extend(found),
             _ => out.push(Input::Local(found)),
+        }
+    }
+    for input in &mut out {
+        if let Input::Local(files) = input {
+            reader::archive_order(files);
         }
     }
     Ok(out)

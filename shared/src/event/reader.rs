@@ -144,9 +144,11 @@ pub fn invalid_record(e: &serde_json::Error) -> String {
 
 /// Input files named on the command line, expanded: directories are walked
 /// recursively (sorted, `.json`, `.jsonl`, `.ndjson` and `.gz` files only);
-/// files named explicitly are taken whatever their extension. In a directory,
-/// CloudTrail log files (a copy of a trail's bucket) come in the order an
-/// `s3://` replay reads them: see `archive_order`.
+/// files named explicitly are taken whatever their extension. CloudTrail log
+/// files (a copy of a trail's bucket, or its files named one by one) come in
+/// the order an `s3://` replay reads them, across all the paths given: see
+/// `archive_order`. Named a Region at a time (`us-east-1/* eu-west-1/*`), a
+/// caller's records would otherwise reach the windows a Region at a time.
 pub fn expand_paths(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
@@ -159,7 +161,6 @@ pub fn expand_paths(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
         if meta.is_dir() {
             let mut found = Vec::new();
             walk(p, &mut found)?;
-            archive_order(&mut found);
             out.extend(found);
         } else {
             // A named file that cannot be opened is refused before anything is
@@ -176,6 +177,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
             out.push(p.clone());
         }
     }
+    archive_order(&mut out);
     Ok(out)
 }
 
@@ -203,14 +205,14 @@ fn regular_file(path: &Path, kind: std::fs::FileType) -> bool {
     kind.is_file() || (kind.is_symlink() && std::fs::metadata(path).is_ok_and(|m| m.is_file()))
 }
 
-/// Puts the CloudTrail log files among `files` (sorted by path) in the order
-/// an `s3://` replay reads a trail's bucket: day folder, then delivery minute in
-/// the file name, then path; the directory's other files come first, in path
-/// order. Sorted by path, a copy of the bucket would be read one account and
+/// Puts the CloudTrail log files among `files` in the order an `s3://` replay
+/// reads a trail's bucket: day folder, then delivery minute in the file name,
+/// then as given (a directory's files sorted by path); the other files (and
+/// stdin) come first, in the order given. Sorted by path, a copy of the bucket would be read one account and
 /// Region after another, each through every day: a caller's records would then
 /// reach the windows up to a day out of time order, past the three hours the
 /// in-memory state is sure to keep.
-fn archive_order(files: &mut [PathBuf]) {
+pub fn archive_order(files: &mut [PathBuf]) {
     files.sort_by_cached_key(|p| {
         p.to_str()
             .and_then(crate::archive::layout::LogKey::parse)
@@ -1449,8 +1451,9 @@ mod tests {
 
     /// A directory holding a copy of a trail's bucket is read day by day, then by
     /// delivery minute (across accounts and Regions), as `s3://` reads it; other
-    /// files of the directory come first, in path order, and a file named on its
-    /// own keeps its place on the command line.
+    /// files come first, in path order. A log file named on its own takes its
+    /// place among them (from a review: named a Region at a time, a caller's
+    /// records reached the windows a Region at a time).
     #[test]
     fn a_copy_of_a_trails_bucket_is_read_in_delivery_order() {
         let root = std::env::temp_dir().join(format!("trailwatch-order-{}", std::process::id()));
@@ -1480,7 +1483,7 @@ mod tests {
             .iter()
             .map(|p| p.strip_prefix(&root).unwrap().to_str().unwrap().to_owned())
             .collect();
-        let want: Vec<&str> = [5, 6, 2, 4, 1, 0, 3, 0]
+        let want: Vec<&str> = [5, 6, 2, 4, 1, 0, 0, 3]
             .iter()
             .map(|&i| files[i].as_str())
             .collect();
