@@ -22,7 +22,9 @@ pub const CUT_MARK: &str = "…[truncated]";
 /// rest of the run becomes one `?`.
 pub fn one_line(text: &str, max_chars: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars + CUT_MARK.len()));
-    let mut marks_in_a_row = 0;
+    // Marks before any letter have none to sit on but the text before the value
+    // (our quote or backtick): counted as a full stack, they become one `?`.
+    let mut marks_in_a_row = MAX_STACKED_MARKS;
     for (count, c) in text.chars().enumerate() {
         if count == max_chars {
             out.push_str(CUT_MARK);
@@ -223,6 +225,8 @@ mod tests {
         assert_eq!(one_line(&tower, 1000), "a\u{0336}\u{0489}\u{0336}?b");
         let accents = "Jose\u{0301} and Zoe\u{0308}\u{0301}";
         assert_eq!(one_line(accents, 1000), accents);
+        // From a review: marks before any letter would sit on our delimiter.
+        assert_eq!(one_line("\u{0336}\u{0336}admin", 1000), "?admin");
         // Thai tone marks, Arabic vowel marks, Hebrew points, Devanagari signs;
         // from a review, marks of blocks a list of the usual ones had left out
         // (Cyrillic Extended-A here; `marks.rs` tests the table's other blocks).
