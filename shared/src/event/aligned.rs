@@ -42,6 +42,31 @@ impl<R: Read> AlignedBufReader<R> {
     }
 }
 
+impl<R: Read> AlignedBufReader<R> {
+    /// [`BufRead::fill_buf`], reading on until at least `n` bytes are buffered
+    /// (or the input ends): what starts a stream is told from its first bytes,
+    /// and a pipe may hand over one byte at a time.
+    pub fn fill_at_least(&mut self, n: usize) -> io::Result<&[u8]> {
+        let (start, capacity) = (self.start, self.capacity);
+        if self.pos > 0 {
+            // Keep the unread bytes at the front, so that there is room after them.
+            self.buf.copy_within(start + self.pos..start + self.filled, start);
+            self.filled -= self.pos;
+            self.pos = 0;
+        }
+        let want = n.min(capacity);
+        while self.filled < want {
+            match self.inner.read(&mut self.buf[start + self.filled..start + capacity]) {
+                Ok(0) => break,
+                Ok(got) => self.filled += got,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(&self.buf[start..start + self.filled])
+    }
+}
+
 impl<R: Read> Read for AlignedBufReader<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         // As std's: a read at least as large as the buffer, with nothing buffered,
@@ -88,6 +113,23 @@ mod tests {
             self.0 = &self.0[n..];
             Ok(n)
         }
+    }
+
+    /// A stream that arrives a byte at a time is still told by its first bytes
+    /// (from a review: `gzip -c | trailwatch replay -` could hand over one).
+    #[test]
+    fn the_first_bytes_are_gathered_from_a_trickle() {
+        let mut r = AlignedBufReader::with_capacity(64, Trickle(b"\x1f\x8bxyz", 1));
+        assert_eq!(r.fill_at_least(2).unwrap(), b"\x1f\x8b");
+        let mut rest = Vec::new();
+        r.read_to_end(&mut rest).unwrap();
+        assert_eq!(rest, b"\x1f\x8bxyz");
+        let mut short = AlignedBufReader::with_capacity(64, Trickle(b"{", 1));
+        assert_eq!(short.fill_at_least(2).unwrap(), b"{");
+        let mut partly_read = AlignedBufReader::with_capacity(8, Trickle(b"abcdefghij", 3));
+        partly_read.fill_buf().unwrap();
+        partly_read.consume(2);
+        assert_eq!(partly_read.fill_at_least(4).unwrap(), b"cdef");
     }
 
     #[test]

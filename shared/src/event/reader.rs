@@ -252,7 +252,9 @@ pub fn read_path(path: &Path, limits: &Limits, sink: &mut impl Sink) -> io::Resu
 pub fn read_stream(input: impl Read, source: &str, limits: &Limits, sink: &mut impl Sink) {
     // Aligned: the kernel copies file pages into a misaligned buffer far slower.
     let mut buffered = super::aligned::AlignedBufReader::with_capacity(BUFFER, input);
-    let gz = match buffered.fill_buf() {
+    // Two bytes tell gzip and UTF-16 apart from text, even from a pipe that
+    // hands over one at a time.
+    let gz = match buffered.fill_at_least(2) {
         Ok(head) => head.starts_with(&[0x1f, 0x8b]),
         Err(e) => {
             sink.rejected(&at(source, None), &format!("read error: {e}"));
