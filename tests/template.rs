@@ -1127,7 +1127,8 @@ fn the_forwarder_names_everything_with_the_prefix_and_grants_little() {
         trust("ForwarderRole")
     );
     assert!(
-        trust("CanaryRole").contains(":schedule/default/${Prefix}-canary"),
+        // Scheduler's source is the schedule group (a schedule's ARN is refused).
+        trust("CanaryRole").contains(":schedule-group/default\""),
         "{}",
         trust("CanaryRole")
     );
@@ -1703,6 +1704,7 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
         "PipelineErrorsAlarm".to_owned(),
         "SilenceReportedAlarm".to_owned(),
         "TamperingReportedAlarm".to_owned(),
+        "TuningRefusedAlarm".to_owned(),
     ]);
     for g in catalog::GROUPS {
         want.insert(event_age_alarm_id(&t, g.name));
@@ -1760,6 +1762,18 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
         res["PipelineErrorsAlarm"]["Properties"]["Dimensions"][0]["Value"],
         json!({"Ref": "PipelineFunction"})
     );
+    // A refused tuning file (lambda::logs::emit_tuning_error: dimension prefix,
+    // the stack's name, for all functions at once), only with one configured.
+    let tuning = &res["TuningRefusedAlarm"];
+    assert_eq!(tuning["Condition"], "HasTuning");
+    let tuning = &tuning["Properties"];
+    assert_eq!(tuning["Namespace"], trailwatch::lambda::METRICS_NAMESPACE);
+    assert_eq!(tuning["MetricName"], trailwatch::lambda::TUNING_ERRORS);
+    assert_eq!(
+        tuning["Dimensions"],
+        json!([{"Name": "prefix", "Value": {"Ref": "AWS::StackName"}}])
+    );
+    assert_eq!(tuning["TreatMissingData"], "notBreaching");
     let queue =
         json!([{"Name": "QueueName", "Value": {"Fn::GetAtt": ["FailedEventsQueue", "QueueName"]}}]);
     assert_eq!(res["FailedEventsAlarm"]["Properties"]["Dimensions"], queue);

@@ -50,13 +50,17 @@ impl<R: Read> AlignedBufReader<R> {
         let (start, capacity) = (self.start, self.capacity);
         if self.pos > 0 {
             // Keep the unread bytes at the front, so that there is room after them.
-            self.buf.copy_within(start + self.pos..start + self.filled, start);
+            self.buf
+                .copy_within(start + self.pos..start + self.filled, start);
             self.filled -= self.pos;
             self.pos = 0;
         }
         let want = n.min(capacity);
         while self.filled < want {
-            match self.inner.read(&mut self.buf[start + self.filled..start + capacity]) {
+            match self
+                .inner
+                .read(&mut self.buf[start + self.filled..start + capacity])
+            {
                 Ok(0) => break,
                 Ok(got) => self.filled += got,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

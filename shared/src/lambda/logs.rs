@@ -66,22 +66,32 @@ fn heartbeat_check_line(function: &str) -> serde_json::Value {
     })
 }
 
+/// The metric of a tuning file refused (the health alarm `tuning-refused`
+/// watches it).
+pub const TUNING_ERRORS: &str = "TuningErrors";
+
 /// One EMF line: `TuningErrors` = 1 (the tuning could not be read or is invalid;
-/// the last good one, or none, stays in force).
+/// the last good one, or none, stays in force), per function and per deployment
+/// (the resource prefix, the stack's name: what the health alarm reads, one
+/// metric for all functions).
 pub(super) fn emit_tuning_error(function: &str) {
-    let line = json!({
+    println!("{}", tuning_error_line(function));
+}
+
+fn tuning_error_line(function: &str) -> serde_json::Value {
+    json!({
         "_aws": {
             "Timestamp": now_ms(),
             "CloudWatchMetrics": [{
-                "Namespace": "trailwatch",
-                "Dimensions": [["function"]],
-                "Metrics": [{"Name": "TuningErrors", "Unit": "Count"}],
+                "Namespace": METRICS_NAMESPACE,
+                "Dimensions": [["function"], ["prefix"]],
+                "Metrics": [{"Name": TUNING_ERRORS, "Unit": "Count"}],
             }],
         },
         "function": function,
-        "TuningErrors": 1,
-    });
-    println!("{line}");
+        "prefix": crate::resources::prefix(),
+        TUNING_ERRORS: 1,
+    })
 }
 
 /// One EMF line for a finding tuning decided about: `TunedFindings` = 1 per
@@ -208,6 +218,19 @@ mod tests {
             chosen_level(env(&[("RUST_LOG", ""), ("AWS_LAMBDA_LOG_LEVEL", "FATAL")])),
             (tracing::Level::ERROR, vec![])
         );
+    }
+
+    /// A refused tuning is counted per function and per deployment: the
+    /// `tuning-refused` health alarm (template.yaml) reads the latter.
+    #[test]
+    fn a_refused_tuning_is_counted_for_the_deployment() {
+        let line = tuning_error_line("discovery");
+        let metric = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(metric["Namespace"], METRICS_NAMESPACE);
+        assert_eq!(metric["Metrics"][0]["Name"], TUNING_ERRORS);
+        assert_eq!(metric["Dimensions"][1], json!(["prefix"]));
+        assert_eq!(line["prefix"], crate::resources::prefix());
+        assert_eq!(line[TUNING_ERRORS], 1);
     }
 
     /// The line CloudWatch turns into the metric the health alarm watches.

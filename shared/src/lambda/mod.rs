@@ -32,7 +32,7 @@ pub mod backtest;
 mod config;
 mod envelope;
 mod logs;
-pub use logs::{HEARTBEAT_CHECKS, METRICS_NAMESPACE};
+pub use logs::{HEARTBEAT_CHECKS, METRICS_NAMESPACE, TUNING_ERRORS};
 pub mod tuning;
 
 use std::fmt;
