@@ -146,15 +146,17 @@ impl Finding {
         if self.actor.key != self.actor.display {
             line(&mut lines, "actor key", &self.actor.key);
         }
-        line(
-            &mut lines,
-            "account",
-            &format!(
+        // Each value made safe on its own, so that our two-space separator is
+        // kept (compacting the whole line made a region value ` region x`
+        // read as our label; from a review).
+        lines.push((
+            "account".to_owned(),
+            format!(
                 "{}  region {}",
-                or_dash(&self.account_id),
-                or_dash(&self.region)
+                compact_line(or_dash(&self.account_id), 300),
+                compact_line(or_dash(&self.region), 300)
             ),
-        );
+        ));
         line(&mut lines, "source", or_dash(&self.source_ip));
         line(&mut lines, "user agent", or_dash(&self.user_agent));
         let when = match (&self.event_time.first, &self.event_time.last) {

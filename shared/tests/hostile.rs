@@ -1253,5 +1253,9 @@ fn padding_cannot_wrap_into_a_line_of_ours() {
             );
             assert!(!text.contains("  disposition"), "{what}: {text}");
         }
+        // Our own two-space separator stays: the account's values are
+        // compacted one by one.
+        let text = f.to_text(false);
+        assert!(text.contains("111122223333  region us-east-1"), "{text}");
     }
 }

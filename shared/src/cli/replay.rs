@@ -559,7 +559,13 @@ fn gather(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
             out.push(Input::Empty(p.clone()));
             continue;
         }
-        match out.last_mut() {
+        // An empty directory between two local paths does not part them: it
+        // is reported, and the files on both sides are ordered together.
+        let run = out
+            .iter_mut()
+            .rev()
+            .find(|input| !matches!(input, Input::Empty(_)));
+        match run {
             Some(Input::Local(files)) => files.extend(found),
             _ => out.push(Input::Local(found)),
         }

@@ -207,17 +207,32 @@ fn regular_file(path: &Path, kind: std::fs::FileType) -> bool {
 
 /// Puts the CloudTrail log files among `files` in the order an `s3://` replay
 /// reads a trail's bucket: day folder, then delivery minute in the file name,
-/// then as given (a directory's files sorted by path); the other files (and
-/// stdin) come first, in the order given. Sorted by path, a copy of the bucket would be read one account and
-/// Region after another, each through every day: a caller's records would then
-/// reach the windows up to a day out of time order, past the three hours the
-/// in-memory state is sure to keep.
+/// then as given (a directory's files sorted by path). They take one another's
+/// places; every other file, and stdin, keeps its place (a review of this
+/// change: a later export named after the logs was read before them). Sorted
+/// by path, a copy of the bucket would be read one account and Region after
+/// another, each through every day: a caller's records would then reach the
+/// windows up to a day out of time order, past the three hours the in-memory
+/// state is sure to keep.
 pub fn archive_order(files: &mut [PathBuf]) {
-    files.sort_by_cached_key(|p| {
-        p.to_str()
-            .and_then(crate::archive::layout::LogKey::parse)
-            .map(|k| (k.day, k.minute))
-    });
+    let keys: Vec<Option<(i64, Option<i64>)>> = files
+        .iter()
+        .map(|p| {
+            p.to_str()
+                .and_then(crate::archive::layout::LogKey::parse)
+                .map(|k| (k.day, k.minute))
+        })
+        .collect();
+    let slots: Vec<usize> = (0..files.len()).filter(|&i| keys[i].is_some()).collect();
+    let mut logs: Vec<(usize, PathBuf)> = slots
+        .iter()
+        .map(|&i| (i, std::mem::take(&mut files[i])))
+        .collect();
+    // Stable: ties keep the order given.
+    logs.sort_by_key(|(i, _)| keys[*i]);
+    for (slot, (_, path)) in slots.into_iter().zip(logs) {
+        files[slot] = path;
+    }
 }
 
 fn is_input_name(p: &Path) -> bool {
@@ -1453,9 +1468,9 @@ mod tests {
 
     /// A directory holding a copy of a trail's bucket is read day by day, then by
     /// delivery minute (across accounts and Regions), as `s3://` reads it; other
-    /// files come first, in path order. A log file named on its own takes its
-    /// place among them (from a review: named a Region at a time, a caller's
-    /// records reached the windows a Region at a time).
+    /// files keep their places. A log file named on its own takes its place
+    /// among the directory's (from a review: named a Region at a time, a
+    /// caller's records reached the windows a Region at a time).
     #[test]
     fn a_copy_of_a_trails_bucket_is_read_in_delivery_order() {
         let root = std::env::temp_dir().join(format!("trailwatch-order-{}", std::process::id()));
@@ -1485,7 +1500,10 @@ mod tests {
             .iter()
             .map(|p| p.strip_prefix(&root).unwrap().to_str().unwrap().to_owned())
             .collect();
-        let want: Vec<&str> = [5, 6, 2, 4, 1, 0, 0, 3]
+        // The other files keep their places (path order: AWSLogs/1111... <
+        // AWSLogs/4444... < AWSLogs/notes.jsonl < extra/); the log files take
+        // the other slots in delivery order.
+        let want: Vec<&str> = [2, 4, 1, 0, 0, 5, 6, 3]
             .iter()
             .map(|&i| files[i].as_str())
             .collect();

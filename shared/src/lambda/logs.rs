@@ -135,7 +135,7 @@ fn now_ms() -> u64 {
 /// JSON logs on stdout, at the level named by `RUST_LOG`, else Lambda's
 /// `AWS_LAMBDA_LOG_LEVEL` (a plain level: `trace` .. `error`), else `info`. Per-module filters are not supported: they would link a regex engine.
 /// A setting that names no plain level (say `RUST_LOG=trailwatch=debug`) is
-/// logged as a warning once logging is up, so the level used is never a surprise.
+/// logged as an error once logging is up, so the level used is never a surprise.
 pub fn init_logging() {
     let (level, ignored) = chosen_level(|k| std::env::var(k).ok());
     let _ = tracing_subscriber::fmt()
@@ -145,8 +145,10 @@ pub fn init_logging() {
         .with_current_span(false)
         .flatten_event(true)
         .try_init();
+    // At error level: a configuration error, and seen whatever level was chosen
+    // (a warning under `AWS_LAMBDA_LOG_LEVEL=ERROR` would hide itself).
     for (name, value) in ignored {
-        tracing::warn!(
+        tracing::error!(
             variable = name,
             value = %value.escape_debug(),
             level = %level,

@@ -39,9 +39,20 @@ const NOTIFIED: &str = "notified";
 /// confirmed period, which its notification's marker precedes; in a replay the
 /// order is the input's.
 fn decided_at_us() -> i64 {
-    std::time::SystemTime::now()
+    use std::sync::atomic::{AtomicI64, Ordering};
+    // Strictly increasing within the process: two decisions in one microsecond,
+    // or a clock stepped back, must not tie a held finding with the next
+    // notification (a tie left it out of every count; from a review).
+    static LAST: AtomicI64 = AtomicI64::new(0);
+    let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+    let previous = LAST
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+            Some(now.max(last.saturating_add(1)))
+        })
+        .unwrap_or(now);
+    now.max(previous.saturating_add(1))
 }
 
 /// [`decided_at_us`] of a held-back item or a marker; items written before it
@@ -225,7 +236,9 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
             .range(&held_part, t_ms.saturating_sub(lookback), t_ms, now)
             .await?;
         // Held back since the last notification was decided (not since its
-        // event time: see `decided_at_us`).
+        // event time: see `decided_at_us`). A held finding decided again (its
+        // invocation retried, a backtest batch given back) takes a new time, and
+        // may be counted by two notifications: one too many, never one too few.
         let since = items
             .iter()
             .filter(|o| o.value == NOTIFIED)
@@ -278,4 +291,14 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
         Ok(_) => confirm(store, &p.claim.key, &lease, expires).await,
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    /// Decisions are ordered strictly, even many in one microsecond.
+    #[test]
+    fn decision_times_never_tie() {
+        let times: Vec<i64> = (0..10_000).map(|_| super::decided_at_us()).collect();
+        assert!(times.windows(2).all(|w| w[0] < w[1]));
+    }
 }
