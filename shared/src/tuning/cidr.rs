@@ -56,6 +56,15 @@ impl Cidr {
         Ok(block)
     }
 
+    /// The prefix length: 0 for every address of the block's family.
+    pub fn prefix_len(&self) -> u8 {
+        self.prefix
+    }
+
+    pub fn is_ipv4(&self) -> bool {
+        self.network.is_ipv4()
+    }
+
     /// `addr` with the host bits cleared, when it is of the block's family.
     fn masked(&self, addr: IpAddr) -> Option<IpAddr> {
         match (self.network, addr) {

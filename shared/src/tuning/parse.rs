@@ -674,6 +674,18 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
             ),
         );
     }
+    if ok
+        && all
+            .iter()
+            .all(|(_, cidr, values)| values.iter().any(|v| matches_anything(*cidr, v)))
+    {
+        c.warn(
+            v.span(),
+            "every key of this match takes any value (\"*\", a /0 block): the entry covers \
+             every record of its detections, as an empty match would, and silences them. Name \
+             what it is for (the identity, the call, the resource)",
+        );
+    }
     if ok && caller_chosen_only(&all) {
         c.warn(
             v.span(),
@@ -722,8 +734,11 @@ fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
             | "userIdentity.accessKeyId"
             | "userIdentity.userName"
             | "userIdentity.sessionContext.sessionIssuer.userName" => literal,
-            // A public network, whole or by its first octets.
-            "sourceIPAddress" => !private_address(v, cidr) && !v.starts_with(['*', '?']),
+            // A public network, whole or by its first octets, not wider than
+            // an organisation's.
+            "sourceIPAddress" => {
+                !private_address(v, cidr) && !v.starts_with(['*', '?']) && narrow_network(v, cidr)
+            }
             _ if IDENTITY_ARN_FIELDS.contains(&path) => names_principal_arn(v),
             _ if PRINCIPAL_ID_FIELDS.contains(&path) => !v.starts_with(['*', '?']),
             _ => false,
@@ -739,6 +754,35 @@ fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
         path.starts_with("requestParameters.") || values.iter().any(|v| chosen(path, *cidr, v))
     });
     (free && !pinned) || all_chosen
+}
+
+/// A value that every value of a field matches: a glob of wildcards alone
+/// (`*`, `**`), a block of every address (`0.0.0.0/0`, `::/0`).
+fn matches_anything(cidr: bool, value: &str) -> bool {
+    if cidr {
+        return Cidr::new(value).is_ok_and(|b| b.prefix_len() == 0);
+    }
+    value.contains('*') && value.chars().all(|ch| ch == '*')
+}
+
+/// Whether a public `sourceIPAddress` value is narrow enough to name a caller's
+/// network: a block of at most a /16 (IPv4) or a /32 (IPv6), or a glob whose
+/// text before any wildcard holds two whole IPv4 octets or two IPv6 groups.
+/// `3.0.0.0/8` is a cloud provider's, `2000::/3` every global IPv6 address: an
+/// intruder's machines are there too (from a review).
+fn narrow_network(value: &str, cidr: bool) -> bool {
+    if cidr {
+        return Cidr::new(value).is_ok_and(|b| b.prefix_len() >= if b.is_ipv4() { 16 } else { 32 });
+    }
+    let Some(at) = value.find(['*', '?']) else {
+        return true;
+    };
+    let head = &value[..at];
+    if head.contains(':') {
+        head.matches(':').count() >= 2
+    } else {
+        head.matches('.').count() >= 2
+    }
 }
 
 /// An identity ARN glob that names no principal, only what the caller picks:

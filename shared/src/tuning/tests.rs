@@ -501,6 +501,12 @@ fn an_entry_on_caller_chosen_values_only_is_warned_of() {
         "\"userAgent\" = \"*Terraform/*\"\n\"userIdentity.arn\" = \"arn:aws:iam::111122223333:user/*\"",
         "\"userAgent\" = \"*Terraform/*\"\n\"eventName\" = \"DeleteLogGroup\"\n\"recipientAccountId\" = \"111122223333\"",
         "\"userIdentity.arn\" = [\"arn:aws:sts::111122223333:assumed-role/TerraformCI/*\", \"*:assumed-role/*/ci\"]",
+        // From a review: a public network wider than an organisation's (a
+        // cloud provider's /8, every global IPv6 address) names no caller.
+        "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress|cidr\" = \"3.0.0.0/8\"",
+        "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress|cidr\" = \"2000::/3\"",
+        "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"2*\"",
+        "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"2001:*\"",
     ] {
         assert!(warned(key), "{key}");
     }
@@ -514,6 +520,35 @@ fn an_entry_on_caller_chosen_values_only_is_warned_of() {
         "\"userIdentity.accountId\" = \"111122223333\"\n\"requestParameters.cidrBlock\" = \"10.0.0.0/16\"",
         r#""userIdentity.principalId" = "AROAEXAMPLEEXAMPLE12:*""#,
         r#""eventName" = "ListBuckets""#,
+        "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress|cidr\" = \"198.51.0.0/16\"",
+        "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress|cidr\" = \"2001:db8::/32\"",
+        "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"2001:db8:*\"",
+    ] {
+        assert!(!warned(key), "{key}");
+    }
+}
+
+/// From a review: an entry whose every key takes any value covers every record
+/// of its detections, as the refused empty match would, and is warned of.
+#[test]
+fn an_entry_that_matches_everything_is_warned_of() {
+    let warned = |key: &str| {
+        said(&entry("all", "", key))
+            .iter()
+            .any(|w| w.contains("every key of this match takes any value"))
+    };
+    for key in [
+        r#""eventName" = "*""#,
+        "\"eventName\" = \"*\"\n\"awsRegion\" = \"**\"",
+        r#""eventName" = ["DeleteTrail", "*"]"#,
+        r#""sourceIPAddress|cidr" = ["0.0.0.0/0", "::/0"]"#,
+    ] {
+        assert!(warned(key), "{key}");
+    }
+    for key in [
+        r#""eventName" = "Delete*""#,
+        "\"eventName\" = \"*\"\n\"userIdentity.arn\" = \"arn:aws:iam::111122223333:user/ci\"",
+        r#""sourceIPAddress|cidr" = "0.0.0.0/1""#,
     ] {
         assert!(!warned(key), "{key}");
     }
