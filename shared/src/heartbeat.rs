@@ -106,7 +106,11 @@ pub fn canary_member(rec: &Record<'_>) -> Option<String> {
     if !name.starts_with(crate::resources::prefix()) {
         // The forwarding rule takes every `*-canary`: one under another prefix
         // is most likely a forwarder deployed with the wrong ResourcePrefix,
-        // whose account and Region would otherwise never be watched, unsaid.
+        // whose account and Region would otherwise never be watched, unsaid
+        // (or a replay given another deployment's archive without its
+        // `--resource-prefix`, which says so at the end: `foreign_canaries`).
+        FOREIGN_CANARIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _ = FIRST_FOREIGN_CANARY.set(crate::sanitize::one_line(name, 200));
         #[cfg(feature = "lambda")]
         tracing::warn!(
             parameter = crate::sanitize::one_line(name, 200),
@@ -118,6 +122,18 @@ pub fn canary_member(rec: &Record<'_>) -> Option<String> {
         return None;
     }
     Some(member(rec.account_id()?, rec.region()?))
+}
+
+static FOREIGN_CANARIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static FIRST_FOREIGN_CANARY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// How many canary records this process set aside because their parameter
+/// does not start with the resource prefix, and the first one's name.
+pub fn foreign_canaries() -> (u64, Option<&'static str>) {
+    (
+        FOREIGN_CANARIES.load(std::sync::atomic::Ordering::Relaxed),
+        FIRST_FOREIGN_CANARY.get().map(String::as_str),
+    )
 }
 
 pub fn member(account: &str, region: &str) -> String {

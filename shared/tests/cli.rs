@@ -1036,3 +1036,32 @@ fn log_files_named_a_region_at_a_time_are_read_in_delivery_order() {
         .unwrap();
     assert!(first_b < first_a, "eu-west-1's file is read first: {ids:?}");
 }
+
+/// From a review: replaying another deployment's archive under the default
+/// prefix quietly set its canaries aside (no silence, no restoration) and its
+/// resources' changes (no trailwatch-tampering). It is said, even with --quiet.
+#[test]
+fn canaries_under_another_prefix_are_said() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/pipeline-silent");
+    let sample = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("positive-"))
+        })
+        .expect("a pipeline-silent positive");
+    let other = replay(
+        &[sample.as_path()],
+        &["--quiet", "--resource-prefix", "prod-tw"],
+    );
+    assert!(other.status.success(), "{}", stderr(&other));
+    assert!(
+        stderr(&other).contains("do not start with the resource prefix \"prod-tw\""),
+        "{}",
+        stderr(&other)
+    );
+    let own = replay(&[sample.as_path()], &["--quiet"]);
+    assert!(!stderr(&own).contains("canary record"), "{}", stderr(&own));
+}

@@ -978,6 +978,16 @@ fn execute<S: Store>(
             );
         }
     }
+    // Said even with --quiet: a replay of another deployment's archive under
+    // the default prefix reports neither its silences nor its tampering.
+    if let (n @ 1.., Some(first)) = trailwatch::heartbeat::foreign_canaries() {
+        eprintln!(
+            "trailwatch: {n} canary record(s) (the first on {first:?}) do not start with the \
+             resource prefix {:?}: not taken as canaries, and trailwatch-tampering takes only \
+             resources under that prefix; pass --resource-prefix <the stack's name>",
+            trailwatch::resources::prefix()
+        );
+    }
     let code = replay.exit_status(args);
     // The process ends next: freeing a long replay's window items one by one
     // took about 5 % of its time, for nothing.
