@@ -322,6 +322,23 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
                             format!("window_secs: {id} is not a windowed detection"),
                         );
                     } else if let Some(n) = c.integer(v, "window_secs", 1, MAX_WINDOW_SECS) {
+                        // A tenth of the built-in window or less: a burst or pair
+                        // spread as attacks usually are may never fit (seconds
+                        // written for minutes; from a review).
+                        let built_in = match meta.window {
+                            Some(WindowSpec::Distinct { window_secs, .. }) => window_secs,
+                            Some(WindowSpec::Sequence { max_gap_secs }) => max_gap_secs,
+                            _ => n,
+                        };
+                        if n.saturating_mul(10) <= built_in {
+                            c.warn(
+                                v.span(),
+                                format!(
+                                    "window_secs {n} is a tenth or less of {id}'s built-in {built_in} s: \
+                                     it may never fire (window_secs is in seconds)"
+                                ),
+                            );
+                        }
                         d.window_secs = Some(n);
                     }
                 }
@@ -332,6 +349,17 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
                             format!("threshold: {id} does not count distinct values in a window"),
                         );
                     } else if let Some(n) = c.integer(v, "threshold", 2, MAX_THRESHOLD as i64) {
+                        if let Some(WindowSpec::Distinct { min_distinct, .. }) = meta.window
+                            && n as usize >= min_distinct.saturating_mul(10)
+                        {
+                            c.warn(
+                                v.span(),
+                                format!(
+                                    "threshold {n} is ten times {id}'s built-in {min_distinct} or more: \
+                                     it may never fire"
+                                ),
+                            );
+                        }
                         d.threshold = Some(n as usize);
                     }
                 }

@@ -1124,3 +1124,37 @@ fn an_entry_changed_under_the_same_id_is_another_entry() {
             .is_empty()
     );
 }
+
+/// From a review: a window a tenth of its built-in length or less (seconds
+/// written for minutes), or a threshold ten times its built-in, may never
+/// fire: warned of, so `--strict` fails.
+#[test]
+fn a_window_or_threshold_that_may_never_fire_is_warned_of() {
+    let warned = |text: &str, what: &str| said(text).iter().any(|w| w.contains(what));
+    let burst = "[detections.getpassworddata-burst]\n";
+    assert!(warned(
+        &format!("{burst}window_secs = 5\n"),
+        "may never fire"
+    ));
+    assert!(warned(
+        &format!("{burst}threshold = 500\n"),
+        "may never fire"
+    ));
+    let pair = "[detections.login-profile-reset-then-console-login]\n";
+    assert!(warned(
+        &format!("{pair}window_secs = 1\n"),
+        "may never fire"
+    ));
+    for fine in [
+        format!("{burst}window_secs = 60\n"),
+        format!("{burst}window_secs = 86400\n"),
+        format!("{burst}threshold = 20\n"),
+        format!("{pair}window_secs = 600\n"),
+    ] {
+        assert!(
+            !warned(&fine, "may never fire"),
+            "{fine}: {:?}",
+            said(&fine)
+        );
+    }
+}
