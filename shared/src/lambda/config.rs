@@ -94,6 +94,10 @@ pub struct Config {
     pub findings_format: MachineFormat,
     /// `TRAILWATCH_TUNING`: where the tuning file is, if any.
     pub tuning: Option<crate::tuning::location::Location>,
+    /// What is allowed but most likely a mistake (a window a tenth of its
+    /// built-in length, a function named outside its prefix): logged at
+    /// start-up, since refusing would stop every detection of the function.
+    pub warnings: Vec<String>,
 }
 
 /// Everything wrong with the environment, said at once.
@@ -165,6 +169,7 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let vars: HashMap<String, String> = vars.into_iter().collect();
         let mut problems = Vec::new();
+        let mut warnings = Vec::new();
         let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
 
         let table = match get(ENV_TABLE) {
@@ -252,6 +257,18 @@ impl Config {
                 )),
                 Some(id) => match parse_secs(value, false) {
                     Ok(s) => {
+                        // As the tuning file warns: seconds written for minutes.
+                        let built_in = match catalog::by_id(id).map(|d| d.meta().window) {
+                            Some(Some(WindowSpec::Distinct { window_secs, .. })) => window_secs,
+                            Some(Some(WindowSpec::Sequence { max_gap_secs })) => max_gap_secs,
+                            _ => s,
+                        };
+                        if s.saturating_mul(10) <= built_in {
+                            warnings.push(format!(
+                                "{name}: {s} s is a tenth or less of {id}'s built-in {built_in} s: \
+                                 it may never fire (the value is in seconds)"
+                            ));
+                        }
                         settings.window_overrides.insert((*id).to_owned(), s);
                     }
                     Err(e) => problems.push(format!("{name}: {e}")),
@@ -280,6 +297,23 @@ impl Config {
                  drops it)",
                 crate::sanitize::one_line(name, 100),
                 crate::resources::DEFAULT_PREFIX
+            ));
+        }
+        // Set, but the function's own name is outside it: CloudFormation cuts a
+        // stack name of over 25 characters in the names it generates, and
+        // trailwatch-tampering then does not know this function or its role
+        // (docs/deploy.md; from a review).
+        if let Some(p) = &resource_prefix
+            && let Some(name) = get("AWS_LAMBDA_FUNCTION_NAME")
+            && !name.starts_with(p.as_str())
+        {
+            warnings.push(format!(
+                "this function's name {:?} does not start with {ENV_RESOURCE_PREFIX} {:?}: \
+                 trailwatch-tampering will not take changes to it or its role for trailwatch's \
+                 own (a stack name of over 25 characters is cut in the names CloudFormation \
+                 generates)",
+                crate::sanitize::one_line(name, 100),
+                crate::sanitize::one_line(p, 100)
             ));
         }
         // Every other TRAILWATCH_* name is a mistake: a misspelt variable
@@ -394,6 +428,7 @@ impl Config {
                 chat_topic_arn,
                 findings_format,
                 tuning,
+                warnings,
             })
         } else {
             Err(ConfigError(problems))
@@ -596,7 +631,8 @@ pub(super) mod tests {
             ("AWS_REGION", "us-east-1"),
             ("TRAILWATCH_WINDOW_GETPASSWORDDATA_BURST_SECS", "60"),
         ]);
-        assert!(Config::from_vars(g, vars(&fine)).is_ok());
+        let c = Config::from_vars(g, vars(&fine)).unwrap();
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
         let default = [(
             "AWS_LAMBDA_FUNCTION_NAME",
             "trailwatch-LoggingTamperFunction-AbC",
@@ -606,6 +642,44 @@ pub(super) mod tests {
         assert!(
             Config::from_vars(g, vars(&named)).is_ok(),
             "the default stack name"
+        );
+    }
+
+    /// From a review: allowed but most likely mistaken settings start the
+    /// function (refusing would stop all its detections) and are logged.
+    #[test]
+    fn likely_mistakes_start_with_a_warning() {
+        let g = catalog::function("logging-tamper").unwrap();
+        let base = [
+            (ENV_TABLE, "t"),
+            (ENV_TOPIC_ARN, TOPIC),
+            ("AWS_REGION", "us-east-1"),
+        ];
+        let warned = |extra: &[(&str, &str)], what: &str| {
+            let mut all = base.to_vec();
+            all.extend_from_slice(extra);
+            let c = Config::from_vars(g, vars(&all)).unwrap();
+            assert!(
+                c.warnings.iter().any(|w| w.contains(what)),
+                "{extra:?}: {:?}",
+                c.warnings
+            );
+        };
+        // Seconds written for minutes.
+        warned(
+            &[("TRAILWATCH_WINDOW_GETPASSWORDDATA_BURST_SECS", "5")],
+            "may never fire",
+        );
+        // A 30-character stack name, cut in the generated function name.
+        warned(
+            &[
+                (ENV_RESOURCE_PREFIX, "security-tooling-trailwatch-01"),
+                (
+                    "AWS_LAMBDA_FUNCTION_NAME",
+                    "security-tooling-trailwa-LoggingTamperFunction-AbC",
+                ),
+            ],
+            "does not start with",
         );
     }
 

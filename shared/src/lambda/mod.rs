@@ -555,6 +555,9 @@ pub async fn run(function: &'static GroupDetections) -> Result<(), Error> {
             return Err(e.into());
         }
     };
+    for warning in &config.warnings {
+        warn!(group = group.name, warning = %warning, "configuration");
+    }
     let handler = LambdaHandler::from_config(&config, &sdk);
     let started = crate::state::wall_clock_secs();
     handler.load_tuning(started).await;
