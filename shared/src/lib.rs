@@ -39,6 +39,7 @@ pub mod render;
 pub mod resources;
 pub mod rules;
 pub mod sanitize;
+pub mod spelling;
 pub mod state;
 pub mod tuning;
 pub mod window;

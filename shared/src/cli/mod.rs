@@ -99,20 +99,7 @@ pub(crate) fn unknown_id(id: &str, known: &[&str]) -> String {
 
 /// The known id closest to `id` by edits (at most a third of its length), if any.
 fn nearest_id<'k>(id: &str, known: &[&'k str]) -> Option<&'k str> {
-    fn edits(a: &str, b: &str) -> usize {
-        let b: Vec<char> = b.chars().collect();
-        let mut row: Vec<usize> = (0..=b.len()).collect();
-        for (i, ca) in a.chars().enumerate() {
-            let mut prev = row[0];
-            row[0] = i + 1;
-            for (j, cb) in b.iter().enumerate() {
-                let cur = row[j + 1];
-                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-                prev = cur;
-            }
-        }
-        row[b.len()]
-    }
+    let edits = trailwatch::spelling::edit_distance;
     let id = id
         .chars()
         .take(100)

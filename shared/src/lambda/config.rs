@@ -327,6 +327,16 @@ impl Config {
                     && !k.starts_with(ENV_WINDOW_PREFIX)
             })
             .collect();
+        // And names that are most likely meant to be ours: another letter case
+        // or a slip of one or two letters in the prefix (`TRIALWATCH_...`,
+        // `trailwatch_tuning_bucket_owner`; from a review).
+        unknown.extend(vars.keys().filter(|k| {
+            let head = k.split('_').next().unwrap_or("");
+            head != "TRAILWATCH"
+                && (head.eq_ignore_ascii_case("TRAILWATCH")
+                    || crate::spelling::edit_distance(&head.to_ascii_uppercase(), "TRAILWATCH")
+                        <= 2)
+        }));
         unknown.sort();
         for name in unknown {
             problems.push(format!(
@@ -591,6 +601,14 @@ pub(super) mod tests {
             &[("TRAILWATCH_TUNING_BUCKET_OWNERS", "111122223333")],
             "no such trailwatch variable",
         );
+        // A slip in the prefix, or another letter case.
+        for slip in [
+            "TRIALWATCH_EXPECTED_ACCOUNTS",
+            "trailwatch_tuning_bucket_owner",
+            "TRAILWATH_DISABLED",
+        ] {
+            refused(&[(slip, "x")], "no such trailwatch variable");
+        }
         refused(
             &[("TRAILWATCH_EXPECTED_ACCOUNT", "111122223333")],
             "TRAILWATCH_EXPECTED_ACCOUNT:",
