@@ -17,6 +17,8 @@
 //!   applies to findings.
 //! - `notify`: the `Notifier` port; `message` builds SNS messages, `sns` sends them.
 //! - `render`: the finding as OCSF, ASFF (Security Hub) and a chat notification.
+//! - `sanitize`: attacker-controlled text made safe to show; `spelling`: what a
+//!   misspelt name most likely meant.
 //! - `aws` (feature `aws`): the one loader of AWS SDK configurations (our HTTPS client).
 //! - `lambda` (feature `lambda`): the entry point of the functions under `functions/`.
 
