@@ -108,9 +108,7 @@ pub fn canary_member(rec: &Record<'_>) -> Option<String> {
         // is most likely a forwarder deployed with the wrong ResourcePrefix,
         // whose account and Region would otherwise never be watched, unsaid
         // (or a replay given another deployment's archive without its
-        // `--resource-prefix`, which says so at the end: `foreign_canaries`).
-        FOREIGN_CANARIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let _ = FIRST_FOREIGN_CANARY.set(crate::sanitize::one_line(name, 200));
+        // `--resource-prefix`, which says so at the end: `foreign_canary`).
         #[cfg(feature = "lambda")]
         tracing::warn!(
             parameter = crate::sanitize::one_line(name, 200),
@@ -124,16 +122,22 @@ pub fn canary_member(rec: &Record<'_>) -> Option<String> {
     Some(member(rec.account_id()?, rec.region()?))
 }
 
-static FOREIGN_CANARIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-static FIRST_FOREIGN_CANARY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-
-/// How many canary records this process set aside because their parameter
-/// does not start with the resource prefix, and the first one's name.
-pub fn foreign_canaries() -> (u64, Option<&'static str>) {
-    (
-        FOREIGN_CANARIES.load(std::sync::atomic::Ordering::Relaxed),
-        FIRST_FOREIGN_CANARY.get().map(String::as_str),
-    )
+/// The parameter name of a record that looks like another deployment's canary:
+/// the forwarder's shape (`<prefix>-canary`, the prefix 1 to 30 letters, digits
+/// or dashes, no path), under another prefix than this one's. `/myapp/release-canary`
+/// is an application's parameter, not a canary (from a review).
+pub fn foreign_canary(rec: &Record<'_>) -> Option<String> {
+    if rec.event_source() != CANARY_SOURCE || rec.event_name() != CANARY_EVENT {
+        return None;
+    }
+    let name = rec.request_param_str("name")?;
+    let name = name.strip_prefix('/').unwrap_or(name);
+    let prefix = name.strip_suffix(CANARY_SUFFIX)?;
+    let shaped = (1..=30).contains(&prefix.len())
+        && prefix
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    (shaped && !name.starts_with(crate::resources::prefix())).then(|| name.to_owned())
 }
 
 pub fn member(account: &str, region: &str) -> String {
@@ -407,6 +411,20 @@ mod tests {
             let json = rec(name);
             let r = Record::from_json(&json).unwrap();
             assert_eq!(canary_member(&r).as_deref(), member, "{name}");
+        }
+        // Another deployment's canary is told apart from an application's
+        // parameter that happens to end the same way.
+        for (name, foreign) in [
+            ("/other-canary", Some("other-canary")),
+            ("prod-sec-canary", Some("prod-sec-canary")),
+            ("/trailwatch-fwd-canary", None),
+            ("/myapp/release-canary", None),
+            ("-canary", None),
+            ("/other-canary-old", None),
+        ] {
+            let json = rec(name);
+            let r = Record::from_json(&json).unwrap();
+            assert_eq!(foreign_canary(&r).as_deref(), foreign, "{name}");
         }
     }
 

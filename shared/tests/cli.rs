@@ -1052,16 +1052,33 @@ fn canaries_under_another_prefix_are_said() {
                 .is_some_and(|n| n.to_string_lossy().starts_with("positive-"))
         })
         .expect("a pipeline-silent positive");
-    let other = replay(
-        &[sample.as_path()],
-        &["--quiet", "--resource-prefix", "prod-tw"],
-    );
-    assert!(other.status.success(), "{}", stderr(&other));
-    assert!(
-        stderr(&other).contains("do not start with the resource prefix \"prod-tw\""),
-        "{}",
-        stderr(&other)
-    );
+    let canaries = std::fs::read_to_string(&sample)
+        .unwrap()
+        .matches("\"PutParameter\"")
+        .count();
+    assert!(canaries > 1);
+    // Counted once each (two heartbeat detections take every canary), the
+    // same on one thread and on four.
+    for threads in ["1", "4"] {
+        let other = replay(
+            &[sample.as_path()],
+            &[
+                "--quiet",
+                "--resource-prefix",
+                "prod-tw",
+                "--threads",
+                threads,
+            ],
+        );
+        assert!(other.status.success(), "{}", stderr(&other));
+        assert!(
+            stderr(&other).contains(&format!(
+                "{canaries} canary record(s) (the first on \"trailwatch-forwarder-canary\") do not start with the resource prefix \"prod-tw\""
+            )),
+            "{}",
+            stderr(&other)
+        );
+    }
     let own = replay(&[sample.as_path()], &["--quiet"]);
     assert!(!stderr(&own).contains("canary record"), "{}", stderr(&own));
 }

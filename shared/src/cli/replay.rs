@@ -152,6 +152,10 @@ struct Counts {
     /// Taken by a windowed or correlated detection that could not place them:
     /// no readable `eventTime`.
     unplaced: u64,
+    /// Canaries under another resource prefix, and the first one's parameter
+    /// (in input order: the same whatever the thread count).
+    foreign_canaries: u64,
+    first_foreign_canary: Option<String>,
     findings: BTreeMap<&'static str, u64>,
     /// Under a tuning: per detection, [notified, suppressed, shadow, held-back].
     dispositions: BTreeMap<&'static str, [u64; 4]>,
@@ -282,6 +286,12 @@ impl<S: Store> Replay<'_, S> {
     }
 
     fn handle(&mut self, rec: Option<&Record<'_>>, prepared: Prepared) {
+        if let Some(name) = prepared.foreign_canary() {
+            self.counts.foreign_canaries += 1;
+            if self.counts.first_foreign_canary.is_none() {
+                self.counts.first_foreign_canary = Some(one_line(name, 200));
+            }
+        }
         // The wall clock, for delivery leases; windows and claims go by event time.
         let wall = trailwatch::state::wall_clock_secs();
         let handled = finish(
@@ -980,7 +990,7 @@ fn execute<S: Store>(
     }
     // Said even with --quiet: a replay of another deployment's archive under
     // the default prefix reports neither its silences nor its tampering.
-    if let (n @ 1.., Some(first)) = trailwatch::heartbeat::foreign_canaries() {
+    if let (n @ 1.., Some(first)) = (c.foreign_canaries, &c.first_foreign_canary) {
         eprintln!(
             "trailwatch: {n} canary record(s) (the first on {first:?}) do not start with the \
              resource prefix {:?}: not taken as canaries, and trailwatch-tampering takes only \

@@ -27,6 +27,9 @@ pub struct Prepared {
     /// A windowed or correlated detection took the record but could not place
     /// it: it has no readable `eventTime`.
     unplaced: bool,
+    /// A heartbeat detection took the record, a canary under another prefix:
+    /// its parameter's name (replay says so at the end).
+    foreign_canary: Option<String>,
 }
 
 impl Prepared {
@@ -43,6 +46,12 @@ impl Prepared {
     /// readable `eventTime`, so no window could count it (replay says so).
     pub fn unplaced(&self) -> bool {
         self.unplaced
+    }
+
+    /// The parameter of a canary under another prefix than this deployment's
+    /// (`heartbeat::foreign_canary`), when a heartbeat detection took the record.
+    pub fn foreign_canary(&self) -> Option<&str> {
+        self.foreign_canary.as_deref()
     }
 
     /// The tuning the record was prepared under; `Engine::apply` applies the
@@ -118,6 +127,7 @@ impl Engine {
         // The record's last window payload, shared by windows that store the same.
         let mut payload = None;
         let mut unplaced = false;
+        let mut heartbeat_routed = false;
         let t = tuning.as_deref();
         for &i in self.candidates(rec).iter() {
             let det = self.detections[i];
@@ -129,6 +139,7 @@ impl Engine {
             // without them it would report every pair silent, then forget
             // them all (from a review).
             let heartbeat = matches!(meta.window, Some(WindowSpec::Heartbeat { .. }));
+            heartbeat_routed |= heartbeat;
             if off && !heartbeat {
                 continue;
             }
@@ -171,6 +182,9 @@ impl Engine {
             tuning,
             event_time_ms: rec.event_time_ms(),
             unplaced,
+            foreign_canary: heartbeat_routed
+                .then(|| crate::heartbeat::foreign_canary(rec))
+                .flatten(),
         }
     }
 

@@ -79,12 +79,19 @@ pub(super) fn emit_tuning_error(function: &str) {
 }
 
 fn tuning_error_line(function: &str) -> serde_json::Value {
+    // The backtest runs under the live stack's prefix: a candidate tuning it
+    // refuses must not raise the live stack's alarm (from a review).
+    let dimensions = if function == BACKTEST_FUNCTION {
+        json!([["function"]])
+    } else {
+        json!([["function"], ["prefix"]])
+    };
     json!({
         "_aws": {
             "Timestamp": now_ms(),
             "CloudWatchMetrics": [{
                 "Namespace": METRICS_NAMESPACE,
-                "Dimensions": [["function"], ["prefix"]],
+                "Dimensions": dimensions,
                 "Metrics": [{"Name": TUNING_ERRORS, "Unit": "Count"}],
             }],
         },
@@ -93,6 +100,9 @@ fn tuning_error_line(function: &str) -> serde_json::Value {
         TUNING_ERRORS: 1,
     })
 }
+
+/// The name the backtest function gives itself in its logs and metrics.
+pub const BACKTEST_FUNCTION: &str = "backtest";
 
 /// One EMF line for a finding tuning decided about: `TunedFindings` = 1 per
 /// detection and disposition (notified, suppressed, shadow, held-back), and per
@@ -233,6 +243,12 @@ mod tests {
         assert_eq!(metric["Dimensions"][1], json!(["prefix"]));
         assert_eq!(line["prefix"], crate::resources::prefix());
         assert_eq!(line[TUNING_ERRORS], 1);
+        // A backtest's candidate tuning is not the live stack's.
+        let backtest = tuning_error_line(BACKTEST_FUNCTION);
+        assert_eq!(
+            backtest["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["function"]])
+        );
     }
 
     /// The line CloudWatch turns into the metric the health alarm watches.

@@ -555,8 +555,9 @@ pub async fn run(function: &'static GroupDetections) -> Result<(), Error> {
             return Err(e.into());
         }
     };
+    // At error level, as a bad RUST_LOG is: seen whatever level was chosen.
     for warning in &config.warnings {
-        warn!(group = group.name, warning = %warning, "configuration");
+        error!(group = group.name, warning = %warning, "configuration: most likely a mistake");
     }
     let handler = LambdaHandler::from_config(&config, &sdk);
     let started = crate::state::wall_clock_secs();

@@ -703,15 +703,17 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
         );
     }
     if ok
-        && all
-            .iter()
-            .all(|(_, cidr, values)| values.iter().any(|v| matches_anything(*cidr, v)))
+        && all.iter().all(|(path, cidr, values)| {
+            ALWAYS_WRITTEN.contains(&path.as_str())
+                && values.iter().any(|v| matches_anything(*cidr, v))
+        })
     {
         c.warn(
             v.span(),
-            "every key of this match takes any value (\"*\", a /0 block): the entry covers \
-             every record of its detections, as an empty match would, and silences them. Name \
-             what it is for (the identity, the call, the resource)",
+            "every key of this match takes any value of a field every record has (\"*\", \
+             \"?*\", a block of /1 or wider): the entry covers every record of its detections, or \
+             half of them, as an empty match would, and silences them. Name what it is for (the \
+             identity, the call, the resource)",
         );
     }
     if ok && caller_chosen_only(&all) {
@@ -784,13 +786,31 @@ fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
     (free && !pinned) || all_chosen
 }
 
-/// A value that every value of a field matches: a glob of wildcards alone
-/// (`*`, `**`), a block of every address (`0.0.0.0/0`, `::/0`).
+/// Fields CloudTrail writes in every record: a key on one of them that takes
+/// any value narrows nothing (on another field, `"*"` asks that it be there).
+const ALWAYS_WRITTEN: &[&str] = &[
+    "eventVersion",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "awsRegion",
+    "eventID",
+    "eventType",
+    "recipientAccountId",
+    "sourceIPAddress",
+    "userAgent",
+    "userIdentity.type",
+];
+
+/// A value that every value of a field matches, or nearly: a glob of
+/// wildcards alone with a `*` (`*`, `?*`), a block of half the addresses or
+/// more (`0.0.0.0/0`, `128.0.0.0/1`, `::/0`; from a review: two /1 blocks are
+/// every IPv4 address).
 fn matches_anything(cidr: bool, value: &str) -> bool {
     if cidr {
-        return Cidr::new(value).is_ok_and(|b| b.prefix_len() == 0);
+        return Cidr::new(value).is_ok_and(|b| b.prefix_len() <= 1);
     }
-    value.contains('*') && value.chars().all(|ch| ch == '*')
+    value.contains('*') && value.chars().all(|ch| ch == '*' || ch == '?')
 }
 
 /// Whether a public `sourceIPAddress` value is narrow enough to name a caller's

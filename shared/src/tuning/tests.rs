@@ -542,13 +542,19 @@ fn an_entry_that_matches_everything_is_warned_of() {
         "\"eventName\" = \"*\"\n\"awsRegion\" = \"**\"",
         r#""eventName" = ["DeleteTrail", "*"]"#,
         r#""sourceIPAddress|cidr" = ["0.0.0.0/0", "::/0"]"#,
+        // From the review of the warning: wildcards with a `?`, and halves.
+        r#""eventName" = "?*""#,
+        r#""sourceIPAddress|cidr" = ["0.0.0.0/1", "128.0.0.0/1"]"#,
     ] {
         assert!(warned(key), "{key}");
     }
     for key in [
         r#""eventName" = "Delete*""#,
+        // A field not every record has: "*" asks that it be there.
+        r#""errorCode" = "*""#,
+        r#""eventName" = "???""#,
         "\"eventName\" = \"*\"\n\"userIdentity.arn\" = \"arn:aws:iam::111122223333:user/ci\"",
-        r#""sourceIPAddress|cidr" = "0.0.0.0/1""#,
+        r#""sourceIPAddress|cidr" = "0.0.0.0/2""#,
     ] {
         assert!(!warned(key), "{key}");
     }

@@ -452,7 +452,10 @@ async fn load_tuning(bt: &Backtest, engine: &Engine) -> Result<Option<String>, B
     };
     let source = TuningSource::new(location.clone(), Some(bt.s3.clone()));
     let now = crate::render::now_ms().div_euclid(1000);
-    match source.refresh(engine, "backtest", now, true).await {
+    match source
+        .refresh(engine, crate::lambda::logs::BACKTEST_FUNCTION, now, true)
+        .await
+    {
         Refresh::Loaded(digest) => Ok(Some(digest)),
         Refresh::Failed(e) => Err(BacktestError::Failed(format!("tuning {location}: {e}"))),
         // A forced first read either loads or fails.
