@@ -218,9 +218,9 @@ pub fn archive_order(files: &mut [PathBuf]) {
     let keys: Vec<Option<(i64, Option<i64>)>> = files
         .iter()
         .map(|p| {
-            p.to_str()
-                .and_then(crate::archive::layout::LogKey::parse)
-                .map(|k| (k.day, k.minute))
+            // Lossy: a log file under a directory whose name is not UTF-8 is
+            // still known by its layout's part, which is.
+            crate::archive::layout::LogKey::parse(&p.to_string_lossy()).map(|k| (k.day, k.minute))
         })
         .collect();
     let slots: Vec<usize> = (0..files.len()).filter(|&i| keys[i].is_some()).collect();
