@@ -1511,6 +1511,24 @@ mod tests {
         std::fs::remove_dir_all(&root).unwrap();
     }
 
+    /// A log file under a directory whose name is not UTF-8 still takes its
+    /// place by day and minute.
+    #[cfg(unix)]
+    #[test]
+    fn a_log_file_under_a_non_utf8_folder_is_ordered_too() {
+        use std::os::unix::ffi::OsStrExt;
+        let odd = std::ffi::OsStr::from_bytes(b"copy-\xff");
+        let key = |day: &str, stamp: &str| {
+            Path::new(odd).join(format!(
+                "AWSLogs/111122223333/CloudTrail/us-east-1/2026/02/{day}/111122223333_CloudTrail_us-east-1_202602{day}T{stamp}Z_x.json.gz"
+            ))
+        };
+        let (later, earlier) = (key("26", "0005"), key("25", "1000"));
+        let mut files = vec![later.clone(), earlier.clone()];
+        archive_order(&mut files);
+        assert_eq!(files, [earlier, later]);
+    }
+
     /// A named pipe in a directory is not opened (it would block the replay
     /// forever); a link to a file is read, a dangling one is not.
     #[cfg(unix)]
