@@ -1,11 +1,14 @@
 //! `trailwatch generate`: a synthetic CloudTrail corpus, deterministic from a seed,
 //! for benchmarks and demos.
 //!
-//! About 98 % of the records are ordinary traffic (describes, role assumptions,
+//! Nearly all the records are ordinary traffic (describes, role assumptions,
 //! KMS, S3 and SSM reads, metric writes, console sign-ins) from every identity type
 //! but root (IAM users, role and IAM Identity Center sessions, federated users, AWS
-//! services) with realistic user agents and parameters; the rest are true attacks for every
-//! detection, windowed bursts included, placed at known positions. The number of
+//! services) with realistic user agents and parameters; the rest are true attacks
+//! for the 24 seed detections, windowed bursts included, placed at known
+//! positions (the newer detections' attacks are the samples under `events/`).
+//! The schedule of attacks is spread over the whole catalogue, so the same seed
+//! gives another corpus once the catalogue grows: compare figures of one binary. The number of
 //! attacks per detection is written to stderr (and `--manifest FILE`) so that a
 //! replay can be checked against it.
 
