@@ -123,8 +123,9 @@ pub fn canary_member(rec: &Record<'_>) -> Option<String> {
 }
 
 /// The parameter name of a record that looks like another deployment's canary:
-/// the forwarder's shape (`<prefix>-canary`, the prefix 1 to 30 letters, digits
-/// or dashes, no path), under another prefix than this one's. `/myapp/release-canary`
+/// the forwarder's shape (`<prefix>-canary`, the prefix 1 to 128 letters, digits
+/// or dashes, as a stack name may be when `ResourcePrefix` is left empty; no
+/// path), under another prefix than this one's. `/myapp/release-canary`
 /// is an application's parameter, not a canary (from a review).
 pub fn foreign_canary(rec: &Record<'_>) -> Option<String> {
     if rec.event_source() != CANARY_SOURCE || rec.event_name() != CANARY_EVENT {
@@ -133,7 +134,7 @@ pub fn foreign_canary(rec: &Record<'_>) -> Option<String> {
     let name = rec.request_param_str("name")?;
     let name = name.strip_prefix('/').unwrap_or(name);
     let prefix = name.strip_suffix(CANARY_SUFFIX)?;
-    let shaped = (1..=30).contains(&prefix.len())
+    let shaped = (1..=128).contains(&prefix.len())
         && prefix
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-');
@@ -421,6 +422,11 @@ mod tests {
             ("/myapp/release-canary", None),
             ("-canary", None),
             ("/other-canary-old", None),
+            // A forwarder stack named at length, its prefix left empty.
+            (
+                "/security-tooling-forwarder-prod-eu-west-1-canary",
+                Some("security-tooling-forwarder-prod-eu-west-1-canary"),
+            ),
         ] {
             let json = rec(name);
             let r = Record::from_json(&json).unwrap();

@@ -235,7 +235,7 @@ fn command(runtime_api: &str) -> tokio::process::Command {
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_LAMBDA_RUNTIME_API", runtime_api)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "logging-tamper")
+        .env("AWS_LAMBDA_FUNCTION_NAME", "trailwatch-logging-tamper")
         .env("TRAILWATCH_RESOURCE_PREFIX", "trailwatch")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")

@@ -258,9 +258,11 @@ impl Config {
                 Some(id) => match parse_secs(value, false) {
                     Ok(s) => {
                         // As the tuning file warns: seconds written for minutes.
-                        let built_in = match catalog::by_id(id).map(|d| d.meta().window) {
-                            Some(Some(WindowSpec::Distinct { window_secs, .. })) => window_secs,
-                            Some(Some(WindowSpec::Sequence { max_gap_secs })) => max_gap_secs,
+                        // From the index, not `catalog::by_id`: that would link
+                        // every group's detections into this function's binary.
+                        let built_in = match catalog::indexed(id).and_then(|m| m.window) {
+                            Some(WindowSpec::Distinct { window_secs, .. }) => window_secs,
+                            Some(WindowSpec::Sequence { max_gap_secs }) => max_gap_secs,
                             _ => s,
                         };
                         if s.saturating_mul(10) <= built_in {

@@ -798,8 +798,6 @@ const ALWAYS_WRITTEN: &[&str] = &[
     "eventType",
     "recipientAccountId",
     "sourceIPAddress",
-    "userAgent",
-    "userIdentity.type",
 ];
 
 /// A value that every value of a field matches, or nearly: a glob of

@@ -552,6 +552,7 @@ fn an_entry_that_matches_everything_is_warned_of() {
         r#""eventName" = "Delete*""#,
         // A field not every record has: "*" asks that it be there.
         r#""errorCode" = "*""#,
+        r#""userIdentity.type" = "*""#,
         r#""eventName" = "???""#,
         "\"eventName\" = \"*\"\n\"userIdentity.arn\" = \"arn:aws:iam::111122223333:user/ci\"",
         r#""sourceIPAddress|cidr" = "0.0.0.0/2""#,
