@@ -1411,3 +1411,36 @@ async fn a_broken_tuning_file_at_cold_start_runs_untuned_and_says_so() {
     assert!(logs.contains("\"TuningErrors\":1"), "{logs}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The function's binary carries the text of its own group's detections and
+/// not another group's: a run-time lookup in the whole catalogue (a review of
+/// a start-up warning caught `catalog::by_id` doing it) links every detection
+/// into every function.
+#[test]
+fn the_binary_carries_only_its_own_groups_detections() {
+    let binary = std::fs::read(BIN).expect("the function's binary");
+    let holds = |text: &str| memchr::memmem::find(&binary, text.as_bytes()).is_some();
+    // A detection by its description (unique text), read from the catalogue
+    // here in the test's own binary: this group's first, and the first of every
+    // other group but the heartbeat's (group pipeline, whose two the shared
+    // Lambda code links into every function). One of each: a search of a
+    // debug binary takes a while.
+    let mut seen = std::collections::BTreeSet::new();
+    for d in trailwatch::catalog::ALL {
+        let meta = d.meta();
+        if meta.group == "pipeline" || !seen.insert(meta.group) {
+            continue;
+        }
+        assert_eq!(
+            holds(meta.description),
+            meta.group == "logging-tamper",
+            "{} ({})",
+            meta.id,
+            meta.group
+        );
+    }
+    assert!(
+        seen.contains("logging-tamper") && seen.len() > 10,
+        "{seen:?}"
+    );
+}
