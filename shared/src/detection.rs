@@ -201,6 +201,18 @@ impl WindowSpec {
             WindowSpec::Distinct { .. } | WindowSpec::Sequence { .. }
         )
     }
+
+    /// The built-in window length or gap, when an override of `secs` is a tenth
+    /// of it or less: such a window may never fire (seconds written for
+    /// minutes). Asked by the tuning file's check and the functions' start-up.
+    pub fn window_far_below(self, secs: i64) -> Option<i64> {
+        let built_in = match self {
+            WindowSpec::Distinct { window_secs, .. } => window_secs,
+            WindowSpec::Sequence { max_gap_secs } => max_gap_secs,
+            _ => return None,
+        };
+        (secs.saturating_mul(10) <= built_in).then_some(built_in)
+    }
 }
 
 /// Everything about a detection that is not its logic.

@@ -260,12 +260,10 @@ impl Config {
                         // As the tuning file warns: seconds written for minutes.
                         // From the index, not `catalog::by_id`: that would link
                         // every group's detections into this function's binary.
-                        let built_in = match catalog::indexed(id).and_then(|m| m.window) {
-                            Some(WindowSpec::Distinct { window_secs, .. }) => window_secs,
-                            Some(WindowSpec::Sequence { max_gap_secs }) => max_gap_secs,
-                            _ => s,
-                        };
-                        if s.saturating_mul(10) <= built_in {
+                        if let Some(built_in) = catalog::indexed(id)
+                            .and_then(|m| m.window)
+                            .and_then(|w| w.window_far_below(s))
+                        {
                             warnings.push(format!(
                                 "{name}: {s} s is a tenth or less of {id}'s built-in {built_in} s: \
                                  it may never fire (the value is in seconds)"

@@ -325,12 +325,7 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
                         // A tenth of the built-in window or less: a burst or pair
                         // spread as attacks usually are may never fit (seconds
                         // written for minutes; from a review).
-                        let built_in = match meta.window {
-                            Some(WindowSpec::Distinct { window_secs, .. }) => window_secs,
-                            Some(WindowSpec::Sequence { max_gap_secs }) => max_gap_secs,
-                            _ => n,
-                        };
-                        if n.saturating_mul(10) <= built_in {
+                        if let Some(built_in) = meta.window.and_then(|w| w.window_far_below(n)) {
                             c.warn(
                                 v.span(),
                                 format!(
