@@ -96,10 +96,7 @@ pub fn beat(rec: &Record<'_>) -> Option<Signal> {
 /// this deployment (its parameter name must start with the resource prefix and
 /// end with [`CANARY_SUFFIX`]; a leading `/` is allowed).
 pub fn canary_member(rec: &Record<'_>) -> Option<String> {
-    if rec.event_source() != CANARY_SOURCE || rec.event_name() != CANARY_EVENT {
-        return None;
-    }
-    let name = rec.request_param_str("name")?.trim_start_matches('/');
+    let name = canary_call_parameter(rec)?.trim_start_matches('/');
     if !name.ends_with(CANARY_SUFFIX) {
         return None;
     }
@@ -128,10 +125,7 @@ pub fn canary_member(rec: &Record<'_>) -> Option<String> {
 /// path), under another prefix than this one's. `/myapp/release-canary`
 /// is an application's parameter, not a canary (from a review).
 pub fn foreign_canary(rec: &Record<'_>) -> Option<String> {
-    if rec.event_source() != CANARY_SOURCE || rec.event_name() != CANARY_EVENT {
-        return None;
-    }
-    let name = rec.request_param_str("name")?;
+    let name = canary_call_parameter(rec)?;
     let name = name.strip_prefix('/').unwrap_or(name);
     let prefix = name.strip_suffix(CANARY_SUFFIX)?;
     let shaped = (1..=128).contains(&prefix.len())
@@ -139,6 +133,15 @@ pub fn foreign_canary(rec: &Record<'_>) -> Option<String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-');
     (shaped && !name.starts_with(crate::resources::prefix())).then(|| name.to_owned())
+}
+
+/// The parameter a record writes when it is the canary's call (SSM
+/// `PutParameter`), whoever's canary it is.
+fn canary_call_parameter<'r>(rec: &'r Record<'_>) -> Option<&'r str> {
+    if rec.event_source() != CANARY_SOURCE || rec.event_name() != CANARY_EVENT {
+        return None;
+    }
+    rec.request_param_str("name")
 }
 
 pub fn member(account: &str, region: &str) -> String {
