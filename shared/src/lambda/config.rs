@@ -140,6 +140,35 @@ fn expected_members(accounts: Option<&str>, regions: Option<&str>) -> Result<Vec
 }
 
 /// `TRAILWATCH_WINDOW_<ID>_SECS` for a detection id.
+/// The variable names that are not ours but look meant to be, sorted: every
+/// `TRAILWATCH_*` name outside `known` (window overrides allowed when
+/// `windows`), since a misspelt variable would otherwise switch off what it
+/// was meant to set (the tuning bucket's owner check, the expected pairs, a
+/// destination); and another letter case or a slip of one or two letters in
+/// the prefix (`TRIALWATCH_...`, `trailwatch_tuning_bucket_owner`; from a
+/// review).
+pub(crate) fn misnamed_vars<'a>(
+    names: impl Iterator<Item = &'a String>,
+    known: &[&str],
+    windows: bool,
+) -> Vec<&'a String> {
+    let mut misnamed: Vec<&String> = names
+        .filter(|k| {
+            let head = k.split('_').next().unwrap_or("");
+            if head == "TRAILWATCH" {
+                k.starts_with("TRAILWATCH_")
+                    && !known.contains(&k.as_str())
+                    && !(windows && k.starts_with(ENV_WINDOW_PREFIX))
+            } else {
+                head.eq_ignore_ascii_case("TRAILWATCH")
+                    || crate::spelling::edit_distance(&head.to_ascii_uppercase(), "TRAILWATCH") <= 2
+            }
+        })
+        .collect();
+    misnamed.sort();
+    misnamed
+}
+
 pub fn window_var(detection_id: &str) -> String {
     format!(
         "{ENV_WINDOW_PREFIX}{}{ENV_WINDOW_SUFFIX}",
@@ -316,29 +345,7 @@ impl Config {
                 crate::sanitize::one_line(p, 100)
             ));
         }
-        // Every other TRAILWATCH_* name is a mistake: a misspelt variable
-        // would otherwise switch off what it was meant to set (the tuning
-        // bucket's owner check, the expected pairs, a destination).
-        let mut unknown: Vec<&String> = vars
-            .keys()
-            .filter(|k| {
-                k.starts_with("TRAILWATCH_")
-                    && !KNOWN_VARS.contains(&k.as_str())
-                    && !k.starts_with(ENV_WINDOW_PREFIX)
-            })
-            .collect();
-        // And names that are most likely meant to be ours: another letter case
-        // or a slip of one or two letters in the prefix (`TRIALWATCH_...`,
-        // `trailwatch_tuning_bucket_owner`; from a review).
-        unknown.extend(vars.keys().filter(|k| {
-            let head = k.split('_').next().unwrap_or("");
-            head != "TRAILWATCH"
-                && (head.eq_ignore_ascii_case("TRAILWATCH")
-                    || crate::spelling::edit_distance(&head.to_ascii_uppercase(), "TRAILWATCH")
-                        <= 2)
-        }));
-        unknown.sort();
-        for name in unknown {
+        for name in misnamed_vars(vars.keys(), KNOWN_VARS, true) {
             problems.push(format!(
                 "{}: no such trailwatch variable (known: {}, {ENV_WINDOW_PREFIX}<ID>{ENV_WINDOW_SUFFIX})",
                 crate::sanitize::one_line(name, 100),

@@ -2,14 +2,17 @@
 //! once), and its SDK configuration (longer limits than the live functions':
 //! it downloads whole log files).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use crate::aws::SdkConfig;
 use aws_types::sdk_config::TimeoutConfig;
 
 use crate::catalog;
+use crate::lambda::config::misnamed_vars;
 use crate::lambda::{
-    ENV_DISABLED, ENV_RESOURCE_PREFIX, ENV_TABLE, ENV_TOPIC_ARN, ENV_TUNING, is_topic_arn,
+    ENV_DISABLED, ENV_RESOURCE_PREFIX, ENV_TABLE, ENV_TOPIC_ARN, ENV_TUNING,
+    ENV_TUNING_BUCKET_OWNER, is_topic_arn,
 };
 use crate::tuning::location::Location;
 
@@ -23,6 +26,20 @@ pub const ENV_RESULTS_BUCKET: &str = "TRAILWATCH_RESULTS_BUCKET";
 /// than the whole run, every execution sharing its `run_id` included.
 pub const ENV_STATE_RETENTION_DAYS: &str = "TRAILWATCH_STATE_RETENTION_DAYS";
 const DEFAULT_STATE_RETENTION_DAYS: i64 = 30;
+
+/// Every variable the backtest function reads.
+const KNOWN_VARS: &[&str] = &[
+    ENV_TABLE,
+    ENV_ARCHIVE_BUCKET,
+    ENV_ARCHIVE_BUCKET_OWNER,
+    ENV_RESULTS_BUCKET,
+    ENV_TOPIC_ARN,
+    ENV_DISABLED,
+    ENV_RESOURCE_PREFIX,
+    ENV_STATE_RETENTION_DAYS,
+    ENV_TUNING,
+    ENV_TUNING_BUCKET_OWNER,
+];
 
 #[derive(Debug, Clone)]
 pub struct BacktestConfig {
@@ -47,16 +64,38 @@ pub struct BacktestConfig {
 
 impl BacktestConfig {
     pub fn from_env() -> Result<BacktestConfig, String> {
-        BacktestConfig::from_vars(|k| std::env::var(k).ok())
+        // `vars_os`, as the live functions: `vars` panics on a variable that
+        // is not Unicode.
+        let vars = std::env::vars_os().map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        });
+        BacktestConfig::from_vars(vars)
     }
 
-    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<BacktestConfig, String> {
+    /// Reads and validates the given variables (all of them: a misspelt
+    /// `TRAILWATCH_*` name, or one only the live functions take, is refused
+    /// rather than ignored).
+    pub fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<BacktestConfig, String> {
+        let vars: HashMap<String, String> = vars.into_iter().collect();
         let get = |k: &str| {
-            get(k)
+            vars.get(k)
                 .map(|v| v.trim().to_owned())
                 .filter(|v| !v.is_empty())
         };
         let mut problems = Vec::new();
+        for name in misnamed_vars(vars.keys(), KNOWN_VARS, false) {
+            problems.push(format!(
+                "{}: no such variable of the backtest function (known: {}; window \
+                 overrides and the live functions' settings do not apply to a backtest)",
+                crate::sanitize::one_line(name, 100),
+                KNOWN_VARS.join(", ")
+            ));
+        }
         let mut required = |k: &str, what: &str| {
             get(k).unwrap_or_else(|| {
                 problems.push(format!("{k} is not set ({what})"));
@@ -154,22 +193,44 @@ mod tests {
     #[test]
     fn every_missing_variable_is_named_at_once() {
         let e =
-            BacktestConfig::from_vars(|k| (k == ENV_DISABLED).then(|| "nope".into())).unwrap_err();
+            BacktestConfig::from_vars([(ENV_DISABLED.to_owned(), "nope".to_owned())]).unwrap_err();
         for name in [ENV_TABLE, ENV_ARCHIVE_BUCKET, ENV_RESULTS_BUCKET, "nope"] {
             assert!(e.contains(name), "{e}");
         }
     }
 
-    /// The required variables set to "x", the optional ones unset but `given`.
+    /// The required variables set to "x", the optional ones unset but `given`
+    /// (which may also override the required ones).
     fn config_with(given: &[(&str, &str)]) -> Result<BacktestConfig, String> {
-        BacktestConfig::from_vars(|k| {
-            if let Some((_, v)) = given.iter().find(|(name, _)| *name == k) {
-                return Some((*v).to_owned());
-            }
-            [ENV_TABLE, ENV_ARCHIVE_BUCKET, ENV_RESULTS_BUCKET]
-                .contains(&k)
-                .then(|| "x".to_owned())
-        })
+        let required = [ENV_TABLE, ENV_ARCHIVE_BUCKET, ENV_RESULTS_BUCKET].map(|k| (k, "x"));
+        BacktestConfig::from_vars(
+            required
+                .iter()
+                .chain(given)
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        )
+    }
+
+    #[test]
+    fn a_misspelt_or_live_only_variable_is_refused() {
+        assert!(config_with(&[("PATH", "/usr/bin"), ("RUST_LOG", "info")]).is_ok());
+        for name in [
+            // A slip in a name the backtest reads: the owner check would be off.
+            "TRAILWATCH_ARCHIVE_BUCKET_OWENR",
+            "trailwatch_archive_bucket_owner",
+            "TRIALWATCH_TUNING",
+            // The live functions' settings, copied from the live stack: a
+            // backtest would run without them and say nothing.
+            "TRAILWATCH_WINDOW_CONSOLE_LOGIN_SPRAY_FROM_IP_SECS",
+            "TRAILWATCH_LATENESS_SECS",
+            "TRAILWATCH_SECURITY_HUB",
+        ] {
+            let e = config_with(&[(name, "111122223333")]).unwrap_err();
+            assert!(
+                e.contains(name) && e.contains("no such variable"),
+                "{name}: {e}"
+            );
+        }
     }
 
     #[test]
