@@ -1,9 +1,10 @@
 //! The in-memory adapter of the state port, for replay and tests.
 //!
 //! Memory stays bounded on long replays: each partition keeps at most
-//! `max_per_partition` observations (the oldest go first), and observations far
-//! older than the newest event time seen (more than `horizon_ms`) are swept out
-//! from time to time. Both bounds only drop what no window could still use unless
+//! `max_per_partition` observations (the oldest go first), observations far
+//! older than their group's newest event time (more than `horizon_ms`) are
+//! swept out from time to time, and groups that went quiet that long ago go
+//! whole. Both bounds only drop what no window could still use unless
 //! events arrive later than the allowed lateness.
 
 use std::collections::{BTreeMap, VecDeque};
@@ -262,10 +263,28 @@ impl MemoryStore {
     /// own newest event time (longer for a partition whose observations asked
     /// to live longer), and the partitions left empty. A partition not written
     /// since the last sweep whose newest observation is past the horizon behind
-    /// the newest of all goes whole: a group that has gone quiet.
+    /// the present goes whole: a group that has gone quiet.
+    ///
+    /// The present is the median of the newest times of the partitions written
+    /// since the last sweep, not the newest time of all: one record dated
+    /// decades ahead raised that for good, and every group quiet for one sweep
+    /// interval was then dropped with the window it still had (from a review).
+    /// A median moves only when most of the groups in use move, as they do when
+    /// replay passes from one Region's files to the next.
     fn sweep(&self, inner: &mut Inner) {
-        let newest_of_all = inner.newest_ms;
         let sweeps = inner.sweeps;
+        let mut written: Vec<i64> = inner
+            .partitions
+            .values()
+            .filter(|p| p.written_at_sweep == sweeps)
+            .filter_map(|p| p.newest_ms)
+            .collect();
+        let present = if written.is_empty() {
+            inner.newest_ms
+        } else {
+            let middle = written.len() / 2;
+            *written.select_nth_unstable(middle).1
+        };
         inner.partitions.retain(|key, partition| {
             // Held-back findings (tuning dedup) must outlive windows: the next
             // notification, however much later, reports them.
@@ -273,9 +292,9 @@ impl MemoryStore {
                 return true;
             }
             let keep_ms = self.horizon_ms.max(partition.longest_life_ms);
-            let newest = partition.newest_ms.unwrap_or(newest_of_all);
-            let quiet = partition.written_at_sweep < sweeps
-                && newest < newest_of_all.saturating_sub(keep_ms);
+            let newest = partition.newest_ms.unwrap_or(present);
+            let quiet =
+                partition.written_at_sweep < sweeps && newest < present.saturating_sub(keep_ms);
             if quiet {
                 return false;
             }
@@ -664,6 +683,35 @@ mod tests {
         let g = s.lock();
         assert_eq!(g.partitions["burst"].len(), 3 * SWEEP_EVERY);
         assert_eq!(g.partitions["ahead"].len(), 1);
+    }
+
+    /// From a review: a group quiet for a sweep interval or two (another
+    /// caller's burst read in between) keeps its window although a record
+    /// dated decades ahead came before; it goes once the groups in use have
+    /// passed its horizon.
+    #[test]
+    fn one_record_far_ahead_does_not_drop_quiet_groups() {
+        let hour = 3_600_000;
+        let s = MemoryStore::new(usize::MAX, 3 * hour);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let put = |p: &str, o: Observation| rt.block_on(s.put(p, o, 0)).unwrap();
+        let start = 1_780_000_000_000;
+        put("ahead", obs(4_070_908_800_000, "f", "x"));
+        put("quiet", obs(start, "q", "x"));
+        for i in 0..3 * SWEEP_EVERY {
+            put("burst", obs(start + i as i64, &format!("b{i}"), "y"));
+        }
+        assert_eq!(s.lock().partitions["quiet"].len(), 1, "within its window");
+        // Four hours on, past the horizon: the quiet group goes.
+        for i in 0..2 * SWEEP_EVERY {
+            put(
+                "later",
+                obs(start + 4 * hour + i as i64, &format!("l{i}"), "y"),
+            );
+        }
+        assert!(!s.lock().partitions.contains_key("quiet"));
     }
 
     /// From a review: a tuning may lengthen a window to a week, and its
