@@ -216,6 +216,19 @@ fn check_message(env: &Value, sample: &Sample) -> Result<(String, String, i64), 
     if rank_type != "Number" {
         return Err(format!("severity_rank is {rank_type}"));
     }
+    // The rank the e-mail subscription's numeric filter routes on, held to the
+    // severity it stands for (the high queue's expectation is built from the
+    // severity below, not from this rank).
+    let want_rank = match severity {
+        "low" => "1",
+        "medium" => "2",
+        "high" => "3",
+        "critical" => "4",
+        other => return Err(format!("severity {other:?} is none of the four")),
+    };
+    if rank != want_rank {
+        return Err(format!("severity_rank {rank} for severity {severity}"));
+    }
     let finding: Value = serde_json::from_str(env["Message"].as_str().ok_or("no Message")?)
         .map_err(|e| format!("the message is not the finding JSON: {e}"))?;
     if finding["detection_id"] != detection {

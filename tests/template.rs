@@ -491,6 +491,36 @@ fn the_topic_is_encrypted_and_email_is_optional() {
     assert_eq!(t["Parameters"]["AlertEmail"]["Default"], "");
 }
 
+/// The e-mail subscription takes findings of at least the chosen severity by a
+/// numeric filter on `severity_rank`: the template's mapping must give each
+/// severity the rank the functions send (a critical mapped to 2 would drop every
+/// critical finding from a "high and above" subscription).
+#[test]
+fn the_email_filter_ranks_severities_as_the_functions_do() {
+    use trailwatch::detection::Severity;
+    let t = template();
+    let severities = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+    let mut mapping = Map::new();
+    for s in severities {
+        let rank = trailwatch::notify::message::severity_rank(s);
+        mapping.insert(s.as_str().to_owned(), json!({ "Rank": rank }));
+    }
+    assert_eq!(t["Mappings"]["SeverityRank"], Value::Object(mapping));
+    assert_eq!(
+        t["Parameters"]["AlertEmailMinimumSeverity"]["AllowedValues"],
+        json!(severities.map(Severity::as_str))
+    );
+    assert_eq!(
+        resources(&t)["AlertEmailSubscription"]["Properties"]["FilterPolicy"],
+        json!({"severity_rank": [{"numeric": [">=", {"Fn::FindInMap": ["SeverityRank", {"Ref": "AlertEmailMinimumSeverity"}, "Rank"]}]}]})
+    );
+}
+
 #[test]
 fn each_function_reaches_only_its_own_keys_the_topic_and_its_logs() {
     let t = template();

@@ -477,17 +477,28 @@ async fn first_seen_terms_before_the_learning_end_only_build_history() {
 /// read fails the batch instead of running untuned.
 #[tokio::test]
 async fn a_tuned_batch_writes_suppressed_findings_with_their_disposition() {
-    let tuning = r#"
+    // The batch judges expiry by the wall clock: the entry expires 100 days
+    // from today (a fixed date would stop applying, and the test fail, once
+    // it had passed).
+    let now_secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("a clock after 1970")
+        .as_secs() as i64;
+    let expires =
+        &trailwatch::event::time::format_event_time((now_secs + 100 * 86_400) * 1000)[..10];
+    let tuning = format!(
+        r#"
 [[suppress]]
 id = "alice-trail-maintenance"
 detections = ["cloudtrail-log-suspended"]
 reason = "alice rotates the trail's bucket"
 owner = "secops@example.com"
-expires = "2027-06-01"
+expires = "{expires}"
 [suppress.match]
 "userIdentity.arn" = "arn:aws:iam::111122223333:user/alice"
-"#;
-    let d = deploy_tuned(Some(tuning)).await;
+"#
+    );
+    let d = deploy_tuned(Some(&tuning)).await;
     let (_, key) = d.put_stop_logging("20260314T1320Z", "tuned").await;
     let run = unique("tuned");
     let out = d.batch(&run, "000001", &[key]).await;

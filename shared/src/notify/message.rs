@@ -151,18 +151,25 @@ pub fn build_as(f: &Finding, format: MachineFormat) -> SnsMessage {
     }
 }
 
+/// The `severity_rank` attribute of a severity: 1 (low) to 4 (critical).
+/// template.yaml's `SeverityRank` mapping, which the e-mail subscription's
+/// numeric filter reads, must give the same numbers (tests/template.rs).
+pub fn severity_rank(severity: crate::detection::Severity) -> u8 {
+    match severity {
+        crate::detection::Severity::Low => 1,
+        crate::detection::Severity::Medium => 2,
+        crate::detection::Severity::High => 3,
+        crate::detection::Severity::Critical => 4,
+    }
+}
+
 /// The attributes subscription filter policies can route on: `severity`
 /// (`low`..`critical`, as in the finding JSON), `severity_rank` (1..4, for numeric
 /// filters such as "at least high"), `detection_id` and `account_id` (`unknown`
 /// when the record had none: SNS rejects empty attribute values), and
 /// `dry_run_suppression` (the entry id) on findings a dry-run tuning entry matched.
 pub fn attributes(f: &Finding) -> Vec<(&'static str, Attribute)> {
-    let rank = match f.severity {
-        crate::detection::Severity::Low => 1,
-        crate::detection::Severity::Medium => 2,
-        crate::detection::Severity::High => 3,
-        crate::detection::Severity::Critical => 4,
-    };
+    let rank = severity_rank(f.severity);
     let account = f
         .account_id
         .as_deref()
@@ -696,7 +703,7 @@ pub fn url_encode(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::catalog;
-    use crate::detection::Evidence;
+    use crate::detection::{Evidence, Severity};
     use crate::event::Record;
     use crate::finding::Finding;
 
@@ -973,6 +980,14 @@ mod tests {
         let attrs: Vec<(&str, &str)> = m.attributes.iter().map(|(k, v)| (*k, v.value())).collect();
         assert!(attrs.contains(&("severity", "high")));
         assert!(attrs.contains(&("severity_rank", "3")));
+        let ranks = [
+            Severity::Low,
+            Severity::Medium,
+            Severity::High,
+            Severity::Critical,
+        ]
+        .map(severity_rank);
+        assert_eq!(ranks, [1, 2, 3, 4]);
         assert!(attrs.contains(&("detection_id", "cloudtrail-log-suspended")));
         assert!(attrs.contains(&("account_id", "123456789012")));
     }
