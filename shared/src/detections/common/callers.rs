@@ -8,20 +8,47 @@ use super::general::source_ip_literal;
 
 /// The filter Elastic applies to its CloudWatch deletion rules: a human or script
 /// calling from an IP address, not an AWS service acting on its own.
+/// A workflow's call ([`workflow_call`]) counts as its author's, though its
+/// source is the service's name.
 pub fn called_from_ip_not_aws_internal(rec: &Record) -> bool {
-    source_ip_literal(rec).is_some() && rec.user_agent() != Some("AWS Internal")
+    (source_ip_literal(rec).is_some() || workflow_call(rec))
+        && rec.user_agent() != Some("AWS Internal")
 }
 
 /// An AWS service acting on its own or on a caller's behalf (`userIdentity.type`
 /// `AWSService`, or `invokedBy` naming a service such as `ssm.amazonaws.com`). The
 /// console's own `signin.amazonaws.com` and `console.amazonaws.com` are not services
-/// here: CloudTrail names them for calls a person made in the web console.
+/// here: CloudTrail names them for calls a person made in the web console; nor
+/// are the services that make whatever call their user writes down
+/// ([`WORKFLOW_SERVICES`]).
 pub fn aws_service_caller(rec: &Record) -> bool {
-    rec.identity_type() == Some("AWSService")
-        || rec.invoked_by().is_some_and(|s| {
-            s.ends_with(".amazonaws.com")
-                && !matches!(s, "signin.amazonaws.com" | "console.amazonaws.com")
-        })
+    rec.identity_type() == Some("AWSService") || rec.invoked_by().is_some_and(service_host)
+}
+
+/// Services that make any API call their user writes into a workflow, with the
+/// user's role, and mark it `invokedBy` themselves: a Step Functions state
+/// machine's AWS SDK tasks (`states.amazonaws.com`) and an EventBridge
+/// Scheduler schedule's universal target (`scheduler.amazonaws.com`). Their
+/// calls are the workflow author's own acts, as a script's are: anyone allowed
+/// to create a state machine or a schedule and pass it a role could otherwise
+/// take every call past each detection that leaves AWS services out (from a
+/// review: an ACM private key exported by a state machine went unreported).
+pub const WORKFLOW_SERVICES: &[&str] = &["states.amazonaws.com", "scheduler.amazonaws.com"];
+
+/// The call was one a workflow service made for its author (`invokedBy` one of
+/// [`WORKFLOW_SERVICES`], which AWS writes; its source address and agent are
+/// then the service's name, and are not the service acting on its own either).
+pub fn workflow_call(rec: &Record) -> bool {
+    rec.invoked_by()
+        .is_some_and(|s| WORKFLOW_SERVICES.contains(&s))
+}
+
+/// An `invokedBy` that names an AWS service acting for the caller: a
+/// `*.amazonaws.com` host other than the console's and the workflow services'.
+fn service_host(invoked_by: &str) -> bool {
+    invoked_by.ends_with(".amazonaws.com")
+        && !matches!(invoked_by, "signin.amazonaws.com" | "console.amazonaws.com")
+        && !WORKFLOW_SERVICES.contains(&invoked_by)
 }
 
 /// The caller is an AWS service: an `AWSService` identity, or a session of a
@@ -173,7 +200,8 @@ pub fn raw_may_use_instance_credentials(json: &[u8]) -> bool {
 /// too, a gap every agent-based exclusion has (the identity and source checks do
 /// not depend on it).
 pub fn aws_service_or_console_caller(rec: &Record) -> bool {
-    aws_service_or_console_session_caller(rec) || service_or_console_agent(rec.user_agent())
+    aws_service_or_console_session_caller(rec)
+        || (!workflow_call(rec) && service_or_console_agent(rec.user_agent()))
 }
 
 /// [`aws_service_or_console_caller`] for writes: the console by its session
@@ -186,8 +214,13 @@ pub fn aws_service_or_console_caller(rec: &Record) -> bool {
 /// example of a console `CreateKeyPair`, in the public conformance background) carry
 /// only the agent, hence the agent in front.
 pub fn aws_service_or_console_session_caller(rec: &Record) -> bool {
-    rec.identity_type() == Some("AWSService")
-        || rec.invoked_by().is_some()
+    if rec.identity_type() == Some("AWSService") {
+        return true;
+    }
+    if workflow_call(rec) {
+        return false;
+    }
+    rec.invoked_by().is_some()
         || console_session_caller(rec)
         || console_agent_in_front(rec.user_agent())
         || source_ip_literal(rec).is_none()
@@ -297,14 +330,13 @@ pub fn service_or_iac_caller(rec: &Record) -> bool {
     if rec.identity_type() == Some("AWSService") {
         return true;
     }
-    if rec.invoked_by().is_some_and(|s| {
-        s == "AWS Internal"
-            || (s.ends_with(".amazonaws.com")
-                && !matches!(s, "signin.amazonaws.com" | "console.amazonaws.com"))
-    }) {
+    if rec
+        .invoked_by()
+        .is_some_and(|s| s == "AWS Internal" || service_host(s))
+    {
         return true;
     }
-    iac_agent(rec.user_agent())
+    !workflow_call(rec) && iac_agent(rec.user_agent())
 }
 
 /// The user agent names an infrastructure-as-code tool or service in the form the
@@ -495,5 +527,49 @@ mod service_or_iac_caller_tests {
         assert!(invoked_by("AWS Internal"));
         assert!(!invoked_by("signin.amazonaws.com"));
         assert!(!invoked_by("AWS Internals"));
+    }
+
+    /// A Step Functions or EventBridge Scheduler workflow's call, marked by
+    /// AWS with the service's name as `invokedBy`, source and agent, is its
+    /// author's act for every one of the service exemptions; the same call
+    /// made by another service for its caller is still exempt.
+    #[test]
+    fn a_workflow_services_call_is_its_authors() {
+        use super::super::{
+            aws_service_caller, aws_service_caller_but_stack, aws_service_or_console_caller,
+            aws_service_or_console_session_caller, called_from_ip_not_aws_internal, workflow_call,
+        };
+        let marked = |service: &str| {
+            let json = iam("CreateRole", USER, "null")
+                .replacen(
+                    r#""userIdentity":{"#,
+                    &format!(r#""userIdentity":{{"invokedBy":"{service}","#),
+                    1,
+                )
+                .replace(
+                    r#""sourceIPAddress":"203.0.113.20""#,
+                    &format!(r#""sourceIPAddress":"{service}""#),
+                )
+                .replace(
+                    r#""userAgent":"aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64""#,
+                    &format!(r#""userAgent":"{service}""#),
+                );
+            let rec = Record::from_json(&json).expect("record");
+            assert_eq!(rec.source_ip(), Some(service), "{json}");
+            assert_eq!(rec.user_agent(), Some(service), "{json}");
+            let exempt = [
+                aws_service_caller(&rec),
+                aws_service_caller_but_stack(&rec),
+                aws_service_or_console_caller(&rec),
+                aws_service_or_console_session_caller(&rec),
+                service_or_iac_caller(&rec),
+                !called_from_ip_not_aws_internal(&rec),
+            ];
+            (workflow_call(&rec), exempt)
+        };
+        for workflow in ["states.amazonaws.com", "scheduler.amazonaws.com"] {
+            assert_eq!(marked(workflow), (true, [false; 6]), "{workflow}");
+        }
+        assert_eq!(marked("backup.amazonaws.com"), (false, [true; 6]));
     }
 }
