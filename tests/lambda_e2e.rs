@@ -23,7 +23,7 @@ use trailwatch::lambda::{
 use trailwatch::notify::message::MAX_SUBJECT_CHARS;
 use trailwatch::state::dynamodb::create_table;
 use trailwatch_tests::moto::Moto;
-use trailwatch_tests::queue::{drain, subscribed_queue};
+use trailwatch_tests::queue::{drain, drain_detection_ids, subscribed_queue};
 use trailwatch_tests::{root, unique};
 
 // ---------------------------------------------------------------------------
@@ -550,16 +550,5 @@ async fn a_failed_publish_fails_the_invocation_and_a_retry_sends_it_once() {
         .await
         .expect("duplicate succeeds");
     assert_eq!(again["findings"], json!([]), "a duplicate sends nothing");
-    let mut delivered: Vec<String> = drain(&sdk, &queue)
-        .await
-        .iter()
-        .map(|m| {
-            m["MessageAttributes"]["detection_id"]["Value"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect();
-    delivered.sort_unstable();
-    assert_eq!(delivered, both);
+    assert_eq!(drain_detection_ids(&sdk, &queue).await, both);
 }

@@ -100,3 +100,20 @@ pub async fn table_and_topic(sdk: &SdkConfig, prefix: &str) -> (String, String) 
         .to_owned();
     (table, topic)
 }
+
+/// The detection ids of the messages in the queue now (their `detection_id`
+/// attribute), sorted; the messages are deleted from the queue.
+pub async fn drain_detection_ids(sdk: &SdkConfig, url: &str) -> Vec<String> {
+    let mut ids: Vec<String> = drain(sdk, url)
+        .await
+        .iter()
+        .map(|m| {
+            m["MessageAttributes"]["detection_id"]["Value"]
+                .as_str()
+                .unwrap_or_else(|| panic!("a message without detection_id: {m}"))
+                .to_owned()
+        })
+        .collect();
+    ids.sort();
+    ids
+}

@@ -17,7 +17,7 @@ use trailwatch::lambda::{
 use trailwatch::tuning::location::{Location, put_s3};
 use trailwatch_tests::moto::Moto;
 use trailwatch_tests::one_request::{access_denied, answer_once, assert_signed_header, sdk_at};
-use trailwatch_tests::queue::{drain, subscribed_queue, table_and_topic};
+use trailwatch_tests::queue::{drain, drain_detection_ids, subscribed_queue, table_and_topic};
 use trailwatch_tests::{root, unique};
 
 /// Now, in epoch seconds: expiry is judged on the clock the handler is given.
@@ -116,18 +116,7 @@ fn owned_config(table: &str, topic: &str, tuning: &str, owner: &str) -> Config {
 
 /// Detection ids of the messages in the queue now.
 async fn sent(sdk: &SdkConfig, queue: &str) -> Vec<String> {
-    let mut ids: Vec<String> = drain(sdk, queue)
-        .await
-        .iter()
-        .map(|m| {
-            m["MessageAttributes"]["detection_id"]["Value"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-    ids.sort();
-    ids
+    drain_detection_ids(sdk, queue).await
 }
 
 const BOTH: [&str; 2] = ["cloudtrail-important-change", "cloudtrail-log-suspended"];

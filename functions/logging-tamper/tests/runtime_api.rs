@@ -17,7 +17,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use trailwatch_tests::moto::Moto;
-use trailwatch_tests::queue::{drain, subscribed_queue};
+use trailwatch_tests::queue::{drain, drain_detection_ids, subscribed_queue};
 use trailwatch_tests::{root, unique};
 
 #[path = "runtime_api/tls.rs"]
@@ -1228,19 +1228,8 @@ async fn a_refused_import_fails_the_invocation_but_holds_nothing_back() {
     // published on both attempts.
     let imports = *calls.lock().unwrap();
     assert_eq!(imports, 4, "{logs}");
-    let mut published: Vec<String> = drain(&sdk, &queue)
-        .await
-        .iter()
-        .map(|m| {
-            m["MessageAttributes"]["detection_id"]["Value"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect();
-    published.sort_unstable();
     assert_eq!(
-        published,
+        drain_detection_ids(&sdk, &queue).await,
         [
             "cloudtrail-important-change",
             "cloudtrail-important-change",
