@@ -1201,6 +1201,28 @@ mod tests {
         assert_eq!(handle("c2", NOW + 3_600, NOW + 3_600), 1);
     }
 
+    /// The bound is `MAX_CANARY_AHEAD_SECS` (300 s) exactly: a canary 301 s
+    /// ahead of the clock is not recorded, one 299 s ahead (a clock's skew) is.
+    #[test]
+    fn a_canary_at_most_five_minutes_ahead_is_taken() {
+        use crate::heartbeat::{MAX_CANARY_AHEAD_SECS, PARTITION};
+        use crate::state::Store;
+        let (engine, store, rt) = heartbeat_engine();
+        let last_heard = |id: &str, at: i64, now: i64| {
+            let json = canary(id, "sa-east-1", at);
+            let rec = Record::from_json(&json).unwrap();
+            rt.block_on(engine.handle(&rec, &store, &Collect::default(), now))
+                .unwrap();
+            let heard = rt.block_on(store.members(PARTITION, now)).unwrap();
+            assert_eq!(heard.len(), 1, "{heard:?}");
+            heard[0].1 / 1000
+        };
+        assert_eq!(MAX_CANARY_AHEAD_SECS, 300);
+        assert_eq!(last_heard("c1", NOW, NOW), NOW);
+        assert_eq!(last_heard("c2", NOW + 60 + 301, NOW + 60), NOW, "ignored");
+        assert_eq!(last_heard("c3", NOW + 60 + 299, NOW + 60), NOW + 359);
+    }
+
     /// A pair the scheduled check armed (expected, never heard from) is
     /// restored by its first canary once the threshold has passed since the
     /// arming, once, and rebuilt by the retry of a failed delivery; one armed

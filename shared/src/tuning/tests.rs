@@ -877,26 +877,32 @@ fn a_period_under_a_live_lease_is_waited_for_not_trusted() {
     assert_eq!(deduped(&retried), [Some(Disposition::Notified)]);
 }
 
+/// The "office" entry (203.0.113.0/24) and getpassworddata-burst's threshold
+/// lowered to 3, then `extra`.
+fn office_burst_tuning(extra: &str) -> Tuning {
+    tuning(
+        &(entry("office", "", r#""sourceIPAddress|cidr" = "203.0.113.0/24""#)
+            + "[detections.getpassworddata-burst]\nthreshold = 3\n"
+            + extra),
+    )
+}
+
+/// The `i`th GetPasswordData call of a burst (instance `i-<i>`, second `i`) from `ip`.
+fn burst_call(i: usize, ip: &str) -> String {
+    get_password(
+        &format!("g{i}"),
+        &format!("i-{i}"),
+        ip,
+        &format!("2026-11-30T10:00:0{i}Z"),
+    )
+}
+
 #[test]
 fn windowed_findings_are_suppressed_only_when_every_record_matches() {
-    let t = |extra: &str| {
-        tuning(
-            &(entry("office", "", r#""sourceIPAddress|cidr" = "203.0.113.0/24""#)
-                + "[detections.getpassworddata-burst]\nthreshold = 3\n"
-                + extra),
-        )
-    };
+    let t = office_burst_tuning;
     let burst = |last_ip: &str| -> Vec<String> {
         (0..3)
-            .map(|i| {
-                let ip = if i == 2 { last_ip } else { "203.0.113.10" };
-                get_password(
-                    &format!("g{i}"),
-                    &format!("i-{i}"),
-                    ip,
-                    &format!("2026-11-30T10:00:0{i}Z"),
-                )
-            })
+            .map(|i| burst_call(i, if i == 2 { last_ip } else { "203.0.113.10" }))
             .collect()
     };
     // Threshold 3 instead of 11: three instances fire; all from the office block.
@@ -931,6 +937,59 @@ fn windowed_findings_are_suppressed_only_when_every_record_matches() {
         ],
     );
     assert_eq!(of(&sent, "getpassworddata-burst").len(), 1, "{decided:?}");
+}
+
+/// A suppressed or shadowed window finding takes a claim of its own: the same
+/// burst, grown by a record the entry does not cover (or after shadow mode is
+/// switched off), is still notified once, with every record (from a review of
+/// the tests: only fresh stores were tested).
+#[test]
+fn a_quiet_window_finding_leaves_the_window_open() {
+    let office = office_burst_tuning;
+    let office_burst: Vec<String> = (0..3).map(|i| burst_call(i, "203.0.113.10")).collect();
+    let from_elsewhere = [burst_call(3, "198.51.100.66")];
+    let bursts = |decided: &[Finding]| -> Vec<(Option<Disposition>, usize)> {
+        of(decided, "getpassworddata-burst")
+            .iter()
+            .map(|f| (f.disposition, f.event_ids.len()))
+            .collect()
+    };
+    // Suppressed while every record matched; notified once one does not.
+    let (decided, sent) = run_reloaded(
+        DAY,
+        vec![
+            (Some(office("")), &office_burst[..]),
+            (Some(office("")), &from_elsewhere[..]),
+        ],
+    );
+    assert_eq!(
+        bursts(&decided),
+        [
+            (Some(Disposition::Suppressed), 3),
+            (Some(Disposition::Notified), 4)
+        ]
+    );
+    assert_eq!(of(&sent, "getpassworddata-burst").len(), 1);
+    // Shadowed, then the detection switched on: the next record's finding is
+    // notified, though the shadowed one took the window's first finding.
+    let shadow =
+        || tuning("[detections.getpassworddata-burst]\nmode = \"shadow\"\nthreshold = 3\n");
+    let on = || tuning("[detections.getpassworddata-burst]\nthreshold = 3\n");
+    let (decided, sent) = run_reloaded(
+        DAY,
+        vec![
+            (Some(shadow()), &office_burst[..]),
+            (Some(on()), &from_elsewhere[..]),
+        ],
+    );
+    assert_eq!(
+        bursts(&decided),
+        [
+            (Some(Disposition::Shadow), 3),
+            (Some(Disposition::Notified), 4)
+        ]
+    );
+    assert_eq!(of(&sent, "getpassworddata-burst").len(), 1);
 }
 
 /// A call by the intruder `OTHER` on trailwatch's resources: `PutObject` of the

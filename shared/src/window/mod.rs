@@ -554,6 +554,35 @@ mod tests {
         assert!(!shared.has_evidence(&Evidence::new().with("source_ip", 7).0));
     }
 
+    /// A finding counts every distinct value of its span and lists the first
+    /// `MAX_LISTED_VALUES` (100) of them, in the order they came.
+    #[test]
+    fn a_finding_lists_at_most_a_hundred_values_and_counts_them_all() {
+        let meta = &crate::detections::getpassworddata_burst::META;
+        let mut last = None;
+        let span: Vec<Observation> = (0..150)
+            .map(|i| {
+                let json = format!(
+                    r#"{{"eventSource":"ec2.amazonaws.com","eventName":"GetPasswordData","eventID":"e{i}",
+                    "sourceIPAddress":"198.51.100.7","userAgent":"aws-cli/2.15","eventTime":"2026-06-02T10:00:01Z"}}"#
+                );
+                let rec = Record::from_json(&json).unwrap();
+                observation(&rec, i, format!("i-{i:03}"), Evidence::new(), &[], &mut last)
+            })
+            .collect();
+        let (finding, _) = span_finding(meta, &span, "k", Some("instances")).unwrap();
+        assert_eq!(
+            finding.evidence.get("distinct_count"),
+            Some(&Value::from(150))
+        );
+        let listed: Vec<String> = (0..100).map(|i| format!("i-{i:03}")).collect();
+        assert_eq!(
+            finding.evidence.get("instances"),
+            Some(&Value::from(listed))
+        );
+        assert_eq!(finding.event_ids.len(), 150, "every record is named");
+    }
+
     /// A group is read back from its partition key, or kept beside a digest.
     #[test]
     fn a_group_key_gives_its_partition_and_group_back() {
