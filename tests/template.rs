@@ -209,8 +209,9 @@ fn every_group_has_one_function_built_by_cargo_lambda() {
 
 /// With `TRAILWATCH_BLESS=1`, writes each group's derived pattern and rule state
 /// into template.yaml (the lines after the function's `Binary: <group>`), so that
-/// adding a detection never means editing a pattern by hand.
-fn bless_template() {
+/// adding a detection never means editing a pattern by hand. Whether it changed
+/// the file.
+fn bless_template() -> bool {
     let path = root().join("template.yaml");
     let text = fs::read_to_string(&path).expect("template.yaml");
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
@@ -258,9 +259,21 @@ fn bless_template() {
     }
     let mut out = lines.join("\n").replace(OLD_RULE_ARN, RULE_ARN);
     out.push('\n');
-    if out != text {
+    let changed = out != text;
+    if changed {
         fs::write(&path, out).expect("write template.yaml");
     }
+    changed
+}
+
+/// A blessing run that rewrote `file` fails: the test just compared the file
+/// with what it wrote, so it has checked nothing (a `TRAILWATCH_BLESS=1` left
+/// in a CI environment would otherwise pass every change).
+fn fail_if_blessed(changed: bool, file: &str) {
+    assert!(
+        !changed,
+        "TRAILWATCH_BLESS=1 rewrote {file}: review the change, then run the test again without it"
+    );
 }
 
 /// A group rule's bus, and the ARN form of a rule on it in the queue policy.
@@ -272,7 +285,7 @@ const OLD_RULE_ARN: &str = ":rule/${AWS::StackName}-";
 #[test]
 fn each_rule_pattern_is_derived_from_its_detections() {
     if std::env::var("TRAILWATCH_BLESS").as_deref() == Ok("1") {
-        bless_template();
+        fail_if_blessed(bless_template(), "template.yaml");
     }
     let t = template();
     let mut failures = Vec::new();
@@ -1002,7 +1015,8 @@ fn forwarder_rules_yaml() -> String {
 }
 
 /// Rewrites the generated block of deploy/forwarder.yaml.
-fn bless_forwarder() {
+/// Whether it changed the file.
+fn bless_forwarder() -> bool {
     let path = root().join("deploy/forwarder.yaml");
     let text = fs::read_to_string(&path).expect("deploy/forwarder.yaml");
     let start = text.find(GENERATED_START).expect("start marker") + GENERATED_START.len() + 1;
@@ -1013,9 +1027,11 @@ fn bless_forwarder() {
         forwarder_rules_yaml(),
         &text[end..]
     );
-    if out != text {
+    let changed = out != text;
+    if changed {
         fs::write(&path, out).expect("write deploy/forwarder.yaml");
     }
+    changed
 }
 
 /// The forwarder's rules: (logical id, properties), in template order.
@@ -1029,7 +1045,7 @@ fn forwarder_rules(t: &Value) -> Vec<(&String, &Value)> {
 #[test]
 fn the_forwarder_rules_are_derived_from_the_catalogue() {
     if std::env::var("TRAILWATCH_BLESS").as_deref() == Ok("1") {
-        bless_forwarder();
+        fail_if_blessed(bless_forwarder(), "deploy/forwarder.yaml");
     }
     let t = forwarder();
     let rules_in_file = forwarder_rules(&t);
