@@ -1,8 +1,11 @@
 //! trailwatch: CloudTrail detections for AWS Lambda and for local replay.
 //!
-//! The engine (this library) knows nothing of AWS clients. Ports and adapters:
+//! Ports and adapters: the engine, the windows and the detections know nothing of
+//! AWS clients; the adapters that do (DynamoDB, SNS, Security Hub, S3, the
+//! Lambda runtime) sit behind the features `aws`, `aws-chain` and `lambda`.
 //! - `archive`: CloudTrail's S3 key layout, prefix planning for a replay filter,
-//!   and (feature `aws`) the S3 reader of log files.
+//!   log files decoded off the engine's thread in order (`recorded`), and
+//!   (feature `aws-chain`) the S3 reader of log files.
 //! - `event`: the tolerant CloudTrail record view and the reader of files/envelopes.
 //! - `detection` + `detections/`: one file per detection, metadata beside logic.
 //! - `catalog`: the list of all detections and their function groups.
@@ -19,7 +22,8 @@
 //! - `render`: the finding as OCSF, ASFF (Security Hub) and a chat notification.
 //! - `sanitize`: attacker-controlled text made safe to show; `spelling`: what a
 //!   misspelt name most likely meant.
-//! - `aws` (feature `aws`): the one loader of AWS SDK configurations (our HTTPS client).
+//! - `aws` (feature `aws`): the one loader of AWS SDK configurations (our HTTPS
+//!   client) and the signed S3 client; `aws_error`: an SDK error told in one short line.
 //! - `lambda` (feature `lambda`): the entry point of the functions under `functions/`.
 
 pub mod archive;

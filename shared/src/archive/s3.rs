@@ -31,7 +31,6 @@ use crate::sanitize::one_line;
 /// need; it is read from the loaded configuration as the SDK reads it, so that
 /// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` applies and a profile's endpoint counts
 /// (from a review; the functions' own client decides the same way).
-#[cfg(feature = "aws-chain")]
 pub async fn client() -> Result<Client, String> {
     let sdk = crate::aws::sdk_config()
         .await

@@ -270,8 +270,6 @@ impl Progress {
 }
 
 impl<S: Store> Replay<'_, S> {
-    /// Runs the store's half of a prepared record (`rec`: the record, unless it
-    /// was dropped on a reader thread) and counts what it found.
     /// What a replay that ends here exits with: `--strict` on a rejection,
     /// else `--exit-code` when a finding was notified.
     fn exit_status(&self, args: &Args) -> i32 {
@@ -285,6 +283,8 @@ impl<S: Store> Replay<'_, S> {
         }
     }
 
+    /// Runs the store's half of a prepared record (`rec`: the record, unless it
+    /// was dropped on a reader thread) and counts what it found.
     fn handle(&mut self, rec: Option<&Record<'_>>, prepared: Prepared) {
         if let Some(name) = prepared.foreign_canary() {
             self.counts.foreign_canaries += 1;
