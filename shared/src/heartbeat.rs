@@ -66,7 +66,7 @@ pub const MAX_SILENCE_SECS: i64 = (LOOKBACK_DAYS - 1) * 86_400;
 /// Taken, it would keep its pair heard until that time and refuse every real
 /// canary before it as out of date, so a silent account would never be reported
 /// (from a review).
-pub const MAX_CANARY_AHEAD_SECS: i64 = 300;
+pub const MAX_CANARY_AHEAD_SECS: i64 = crate::event::time::MAX_AHEAD_SECS;
 
 /// The state partition of the heartbeat members.
 pub const PARTITION: &str = "hb";

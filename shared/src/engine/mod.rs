@@ -817,6 +817,30 @@ mod tests {
         assert_eq!(moved, Ok(false));
     }
 
+    /// Live, a record dated far ahead of the clock (forged: CloudTrail stamps
+    /// its own time) keeps its first-seen term for the history's days from now,
+    /// not from its date: a term of 2099 no longer stays known until then.
+    #[test]
+    fn a_term_dated_far_ahead_is_kept_from_now() {
+        let engine = Engine::with_detections([&NewCaller as &dyn Detection], Settings::default());
+        let store = MemoryStore::default();
+        let day = 86_400;
+        let forged = run(
+            &engine,
+            &store,
+            &[("f", "2099-01-01T00:00:00Z", "alice")],
+            NOW,
+        );
+        assert_eq!(forged, [true]);
+        let real = run(
+            &engine,
+            &store,
+            &[("r", "2026-01-12T00:00:00Z", "alice")],
+            NOW + 11 * day,
+        );
+        assert_eq!(real, [true], "ten days of history from now, not from 2099");
+    }
+
     /// `candidates` lends a route's list as it is: each must hold every detection
     /// once, in catalogue order, as the merged lists are.
     #[test]

@@ -3,6 +3,12 @@
 //! space instead of `T` (`2024-12-11 21:45:56.000000000`). Anything else (e.g.
 //! "redacted") yields `None`, and the record is still evaluated by stateless rules.
 
+/// How far ahead of the clock a record's `eventTime` may be and still be taken
+/// at its word where it decides how long state lasts. CloudTrail stamps its
+/// own time, so a record dated later was forged (the function invoked directly
+/// with an envelope of one's own); a few minutes allow for clock skew.
+pub const MAX_AHEAD_SECS: i64 = 300;
+
 /// Milliseconds since the Unix epoch, or `None` if `text` is not a timestamp.
 pub fn parse_event_time(text: &str) -> Option<i64> {
     let b = text.trim().as_bytes();

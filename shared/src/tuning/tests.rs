@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::*;
 use crate::engine::{Engine, Settings};
+use crate::event::time::format_event_time;
 use crate::finding::{Disposition, Finding};
 use crate::notify::Collect;
 use crate::state::MemoryStore;
@@ -366,6 +367,39 @@ fn dedup_holds_back_repeats_by_event_time_and_reports_them() {
         Some(&json!("2026-11-30T10:59:59Z"))
     );
     assert_eq!(sent[3].evidence.get("held_back_count"), Some(&json!(1)));
+}
+
+/// Live, a finding dated far ahead of the clock (a forged record) opens a
+/// dedup period from the clock, not from its date: the group's next finding
+/// after the period is notified, where a period of 2099 held every one back.
+#[test]
+fn a_finding_dated_far_ahead_opens_its_period_from_now() {
+    let t = tuning(
+        "[detections.cloudwatch-log-group-deletion]\ndedup_secs = 3600\ndedup_by = [\"actor\"]\n",
+    );
+    let engine = Engine::new(Settings {
+        tuning_today: Some(DAY),
+        ..Settings::default()
+    });
+    engine.set_tuning(Some(Arc::new(t)));
+    let (store, sink) = (MemoryStore::default(), Collect::default());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let now = 1_800_000_000;
+    let decide = |json: String, at: i64| {
+        let rec = crate::event::Record::from_json(&json).unwrap();
+        let decided = rt.block_on(engine.handle(&rec, &store, &sink, at)).unwrap();
+        of(&decided, "cloudwatch-log-group-deletion")
+            .iter()
+            .map(|f| f.disposition)
+            .collect::<Vec<_>>()
+    };
+    let forged = delete_log_group("f", OTHER, "198.51.100.1", "2099-01-01T00:00:00Z");
+    assert_eq!(decide(forged, now), [Some(Disposition::Notified)]);
+    let two_hours_on = format_event_time((now + 7_200) * 1000);
+    let real = delete_log_group("r", OTHER, "198.51.100.1", &two_hours_on);
+    assert_eq!(decide(real, now + 7_200), [Some(Disposition::Notified)]);
 }
 
 /// From a review: a finding that arrives after a notified one but is older in

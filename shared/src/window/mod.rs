@@ -148,8 +148,17 @@ impl GroupKey {
     }
 }
 
+/// When an item about a record dated `time_ms` lapses: `live_secs` after the
+/// record, or after `now` if later. A record dated more than
+/// `MAX_AHEAD_SECS` past `now` counts as dated then: under the wall clock
+/// (live) it was forged, and taken at its word a record of 2099 would keep a
+/// first-seen term known, or a window's item, until then. Under event time
+/// (replay, backtests) `now` is the record's own time, so nothing changes.
 fn expiry(now: i64, time_ms: i64, live_secs: i64) -> i64 {
-    now.max(time_ms.div_euclid(1000)) + live_secs
+    let t = time_ms
+        .div_euclid(1000)
+        .min(now.saturating_add(crate::event::time::MAX_AHEAD_SECS));
+    now.max(t) + live_secs
 }
 
 /// A first-seen ("new terms") finding for `term`, pending its claim: the claim is
