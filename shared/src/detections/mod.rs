@@ -5,7 +5,6 @@
 //! detection in [`ALL`]; its metadata names its function group, from which the
 //! EventBridge patterns, the template's rules and the docs are derived.
 
-pub mod agent;
 pub mod common;
 
 use crate::detection::{Detection, Indexed};

@@ -71,9 +71,9 @@ pub static META: Meta = Meta {
 };
 
 /// The tool word `ua` holds, if any (remembered per agent by
-/// `detections::agent`).
+/// `detections::common::agent`).
 fn tool_word(ua: &str) -> Option<&'static str> {
-    super::agent::facts(ua).tool
+    super::common::agent::facts(ua).tool
 }
 
 /// The first tool word found in `ua` as a whole word (letters around it do not

@@ -283,12 +283,12 @@ pub fn browser_agent(user_agent: Option<&str>) -> bool {
 /// are parsed: an agent of ordinary length is lowercased on the stack.
 pub fn service_or_console_agent(user_agent: Option<&str>) -> bool {
     match user_agent {
-        Some(ua) => crate::detections::agent::facts(ua).service_or_console,
+        Some(ua) => super::agent::facts(ua).service_or_console,
         None => agent_names_service_or_console(""),
     }
 }
 
-/// [`service_or_console_agent`] worked out (`detections::agent` remembers it).
+/// [`service_or_console_agent`] worked out (`common::agent` remembers it).
 pub(in crate::detections) fn agent_names_service_or_console(ua: &str) -> bool {
     let ua = ua.trim().as_bytes();
     let mut buf = [0u8; 512];
@@ -347,10 +347,10 @@ pub fn service_or_iac_caller(rec: &Record) -> bool {
 /// environment variable adds to any CLI or SDK agent) is not enough. Raw
 /// checks use it on the peeked agent.
 pub fn iac_agent(user_agent: Option<&str>) -> bool {
-    user_agent.is_some_and(|ua| crate::detections::agent::facts(ua).iac)
+    user_agent.is_some_and(|ua| super::agent::facts(ua).iac)
 }
 
-/// [`iac_agent`] worked out (`detections::agent` remembers it).
+/// [`iac_agent`] worked out (`common::agent` remembers it).
 pub(in crate::detections) fn agent_names_iac(ua: &str) -> bool {
     static TOOLS: [Needle; 7] = [
         Needle::new("terraform/"),

@@ -7,7 +7,9 @@
 //!   (`request_param_any`, `text_is`, `with_error`, `succeeded_call`, `joined`,
 //!   window keys, flags and counts), and the `testing` module.
 //! - `callers.rs`: who made the call: AWS services, the console, deployment and
-//!   infrastructure-as-code tools, long-term and session keys, instance credentials.
+//!   infrastructure-as-code tools, long-term and session keys, instance credentials;
+//!   `agent.rs`: the answers about a user agent, worked out once per agent and thread
+//!   (not re-exported: `common::agent::facts`).
 //! - `signin.rs`: failed and successful console sign-ins.
 //! - `compute.rs`: compute-network (EC2, VPC, Lambda, containers, Systems Manager),
 //!   and `compute_testing`.
@@ -21,6 +23,7 @@
 //! - `iam.rs`: iam-persistence: IAM calls, change evidence, managed and inline
 //!   policies, trust policies, and `iam_testing`.
 
+pub(crate) mod agent;
 mod callers;
 mod compute;
 mod discovery;

@@ -15,13 +15,13 @@ use std::cell::RefCell;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AgentFacts {
     /// The agent alone makes the caller an AWS service or the console
-    /// ([`super::common::service_or_console_agent`]).
+    /// ([`super::service_or_console_agent`]).
     pub service_or_console: bool,
     /// The attack tool or testing system the agent names, if any
     /// (`offensive-tool-user-agent`).
     pub tool: Option<&'static str>,
     /// The agent names an infrastructure-as-code tool
-    /// ([`super::common::iac_agent`]).
+    /// ([`super::iac_agent`]).
     pub iac: bool,
 }
 
@@ -64,9 +64,9 @@ fn work_out(ua: &str) -> AgentFacts {
     #[cfg(test)]
     tests::WORKED_OUT.set(tests::WORKED_OUT.get() + 1);
     AgentFacts {
-        service_or_console: super::common::agent_names_service_or_console(ua),
-        tool: super::offensive_tool_user_agent::find_tool_word(ua),
-        iac: super::common::agent_names_iac(ua),
+        service_or_console: super::agent_names_service_or_console(ua),
+        tool: crate::detections::offensive_tool_user_agent::find_tool_word(ua),
+        iac: super::agent_names_iac(ua),
     }
 }
 
