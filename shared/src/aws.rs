@@ -19,6 +19,7 @@
 //! trusted (and how the TLS tests trust their test CA).
 
 pub mod env;
+pub mod error;
 pub mod s3;
 pub(crate) mod signed;
 

@@ -23,14 +23,12 @@
 //! - `sanitize`: attacker-controlled text made safe to show; `spelling`: what a
 //!   misspelt name most likely meant.
 //! - `aws` (feature `aws`): the one loader of AWS SDK configurations (our HTTPS
-//!   client) and the signed S3 client; `aws_error`: an SDK error told in one short line.
+//!   client), the signed S3 client, and `aws::error`: an SDK error told in one short line.
 //! - `lambda` (feature `lambda`): the entry point of the functions under `functions/`.
 
 pub mod archive;
 #[cfg(feature = "aws")]
 pub mod aws;
-#[cfg(feature = "aws")]
-pub mod aws_error;
 pub mod catalog;
 pub mod detection;
 pub mod detections;

@@ -22,7 +22,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::layout::{self, Plan, Step};
-use crate::aws_error::short_cause;
+use crate::aws::error::short_cause;
 use crate::sanitize::one_line;
 
 /// An S3 client from the SDK's usual chain (credentials, Region, profile). A

@@ -39,7 +39,7 @@ use aws_types::SdkConfig;
 
 use super::signed::{self, Failure, Request, Response, Signer};
 use crate::archive::layout::{BucketName, bucket_name};
-use crate::aws_error::MAX_CAUSE_CHARS;
+use crate::aws::error::MAX_CAUSE_CHARS;
 use crate::sanitize::one_line;
 
 /// The signing name of S3, and the SDK's service id (`AWS_ENDPOINT_URL_S3`).

@@ -25,7 +25,7 @@ use aws_smithy_types::byte_stream::ByteStream;
 use aws_types::SdkConfig;
 use aws_types::service_config::ServiceConfigKey;
 
-use crate::aws_error::innermost;
+use crate::aws::error::innermost;
 
 /// The SDK's standard retry mode: attempts per call, the first delay's cap.
 pub(crate) const MAX_ATTEMPTS: u32 = 3;
@@ -336,7 +336,7 @@ async fn read_body(
     Ok(out)
 }
 
-/// A connector error as the SDK clients' errors read (aws_error::short_cause):
+/// A connector error as the SDK clients' errors read (aws::error::short_cause):
 /// "timed out", "connection failed: <innermost cause>", ...
 pub(crate) fn connector_failure(e: &ConnectorError) -> Failure {
     let cause = if e.is_timeout() {

@@ -41,8 +41,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Notifier, NotifyError};
+use crate::aws::error::MAX_CAUSE_CHARS;
 use crate::aws::signed::{self, Failure, Request, Signer};
-use crate::aws_error::MAX_CAUSE_CHARS;
 use crate::finding::Finding;
 use crate::render::{self, asff};
 use crate::sanitize::one_line;

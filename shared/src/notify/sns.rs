@@ -77,7 +77,7 @@ impl SnsNotifier {
             NotifyError(format!(
                 "SNS Publish to {} failed: {}",
                 self.topic_arn,
-                crate::aws_error::short_cause(&e)
+                crate::aws::error::short_cause(&e)
             ))
         })?;
         Ok(out.message_id().unwrap_or_default().to_owned())

@@ -662,7 +662,7 @@ where
 {
     StoreError(format!(
         "DynamoDB {operation} on table {table} failed: {}",
-        crate::aws_error::short_cause(&e)
+        crate::aws::error::short_cause(&e)
     ))
 }
 
