@@ -1,0 +1,376 @@
+//! How a text holds its JSON documents: JSON lines, one document over many
+//! lines, or documents written one after another.
+
+use std::io::{self, BufRead, Read};
+use std::ops::ControlFlow;
+
+use serde_json::value::RawValue;
+
+use super::document::{Node, Unparsed, handle, parse};
+use super::lines::{Lines, is_blank, trim_line};
+use super::{Limits, Sink, at, read_error};
+
+/// Reads decompressed text: JSON lines, or one document spread over many lines.
+pub(super) fn read_plain(
+    mut input: impl BufRead,
+    source: &str,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) {
+    // UTF-16 (PowerShell 5's `>`): one clear rejection, not one per line.
+    if let Ok(head) = input.fill_buf()
+        && starts_utf16(head)
+    {
+        sink.rejected(
+            &at(source, None),
+            "UTF-16 text (it starts with a UTF-16 byte-order mark): trailwatch reads UTF-8; \
+             convert it (iconv -f UTF-16 -t UTF-8, or PowerShell's Out-File -Encoding utf8)",
+        );
+        return;
+    }
+    let mut lines = Lines::new(limits.max_document_bytes, u64::MAX);
+    // The first non-blank line decides: a complete JSON value means JSON lines.
+    let mut whole: Option<(u64, Vec<u8>)> = None;
+    let mut json_lines = false;
+    let read = lines.each(&mut input, |no, line| {
+        if json_lines {
+            json_line(no, line, source, limits, sink);
+            return ControlFlow::Continue(());
+        }
+        let line = match line {
+            Ok(l) => trim_line(l),
+            Err(_) => {
+                json_lines = true;
+                json_line(no, line, source, limits, sink);
+                return ControlFlow::Continue(());
+            }
+        };
+        if line.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        if decides_json_lines(no, line, source, limits, sink) {
+            json_lines = true;
+            ControlFlow::Continue(())
+        } else {
+            whole = Some((no, line.to_vec()));
+            ControlFlow::Break(())
+        }
+    });
+    if let Err((no, e)) = read {
+        sink.rejected(&at(source, Some(no)), &read_error(&e));
+        return;
+    }
+    let Some((first, mut whole)) = whole else {
+        if !json_lines {
+            sink.rejected(&at(source, None), "empty input: no JSON value");
+        }
+        return;
+    };
+    // One document over several lines: read the rest, then parse it whole.
+    let first_len = whole.len();
+    whole.push(b'\n');
+    let room = limits.max_document_bytes.saturating_sub(whole.len()) as u64;
+    let mut rest = (&mut input).take(room.saturating_add(1));
+    if let Err(e) = rest.read_to_end(&mut whole) {
+        sink.rejected(&at(source, Some(first)), &read_error(&e));
+        return;
+    }
+    if whole.len() > limits.max_document_bytes {
+        // Too large for one document: maybe JSON lines whose first line is
+        // broken (a truncated head, a line of junk). If the first line does not
+        // open a document and a later line is an object on its own, the file is
+        // read as JSON lines from its first line, instead of losing every record
+        // to one rejection. (A pretty-printed document has lines that stand
+        // alone too, strings in arrays: it keeps its one rejection, which names
+        // the limit to raise.)
+        let complete = whole.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let opens_document = matches!(trim_line(&whole[..first_len]).last(), Some(b'{' | b'['));
+        if !opens_document && value_after_first(&whole[..complete], true) {
+            let tail = whole.split_off(complete);
+            json_lines_after_all(
+                &whole,
+                first,
+                io::Cursor::new(tail).chain(input),
+                source,
+                limits,
+                sink,
+            );
+            return;
+        }
+        sink.rejected(
+            &at(source, Some(first)),
+            &format!(
+                "document over the {}-byte limit (--max-document-bytes)",
+                limits.max_document_bytes
+            ),
+        );
+        return;
+    }
+    match parse(&whole) {
+        Ok((text, node)) => handle(node, text, &at(source, Some(first)), 0, limits, sink),
+        Err(e @ Unparsed::NotUtf8(_)) => sink.rejected(&at(source, Some(first)), &e.to_string()),
+        Err(Unparsed::Json(whole_err))
+            if concatenated(&whole, &whole_err, Some(first), source, limits, sink) => {}
+        Err(Unparsed::Json(whole_err)) => {
+            // Maybe JSON lines whose first line is broken: if any later line stands
+            // on its own, report lines one by one; else the file is one bad document.
+            if value_after_first(&whole, false) {
+                each_line_as_document(&whole, Some(first), source, limits, sink);
+            } else {
+                let line = first + whole_err.line().saturating_sub(1) as u64;
+                sink.rejected(
+                    &at(source, Some(line)),
+                    &Unparsed::Json(whole_err).to_string(),
+                );
+            }
+        }
+    }
+}
+
+/// Some line after the first of `text` is a JSON value on its own: JSON lines
+/// whose first line is broken, not one document. `objects`: only a non-empty
+/// object counts (a record; a pretty-printed document has lines that stand
+/// alone too, strings in arrays, and empty objects, which hold no record).
+fn value_after_first(text: &[u8], objects: bool) -> bool {
+    text.split(|b| *b == b'\n')
+        .skip(1)
+        .any(|l| stands_alone(l, objects))
+}
+
+/// A line (trimmed) that is a JSON value on its own; with `objects`, a
+/// non-empty object.
+fn stands_alone(line: &[u8], objects: bool) -> bool {
+    let l = trim_line(line);
+    !l.is_empty()
+        && (!objects || (l.len() > 2 && l.first() == Some(&b'{')))
+        && serde_json::from_slice::<&RawValue>(l).is_ok()
+}
+
+/// Each non-blank line of `text` as a document of its own, numbered from
+/// `first`: JSON lines found where one document was expected.
+fn each_line_as_document(
+    text: &[u8],
+    first: Option<u64>,
+    source: &str,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) {
+    for (i, l) in text.split(|b| *b == b'\n').enumerate() {
+        if !is_blank(l) {
+            document(
+                trim_line(l),
+                source,
+                first.map(|f| f + i as u64),
+                limits,
+                sink,
+            );
+        }
+    }
+}
+
+/// A text that begins with a UTF-16 byte-order mark (PowerShell 5's `>`).
+pub(in crate::event) fn starts_utf16(head: &[u8]) -> bool {
+    head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF])
+}
+
+/// Reads `read` (whole lines, numbered from `first`, its last ending in a
+/// newline) and then `rest` as JSON lines, numbered on from there.
+fn json_lines_after_all(
+    read: &[u8],
+    first: u64,
+    mut rest: impl BufRead,
+    source: &str,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) {
+    let mut no = first;
+    for l in read[..read.len().saturating_sub(1)].split(|b| *b == b'\n') {
+        json_line(no, Ok(l), source, limits, sink);
+        no += 1;
+    }
+    let mut lines = Lines::new(limits.max_document_bytes, u64::MAX);
+    lines.no = no - 1;
+    let read = lines.each(&mut rest, |no, line| {
+        json_line(no, line, source, limits, sink);
+        ControlFlow::Continue(())
+    });
+    if let Err((no, e)) = read {
+        sink.rejected(&at(source, Some(no)), &read_error(&e));
+    }
+}
+
+fn too_large(len: usize, limits: &Limits) -> String {
+    format!(
+        "line of {len} bytes or more is over the {}-byte document limit (--max-document-bytes)",
+        limits.max_document_bytes
+    )
+}
+
+/// One line of an input known to be JSON lines: blank lines are skipped, an
+/// oversized one (`Err(length)`) is reported, the rest are read as documents.
+pub(in crate::event) fn json_line(
+    no: u64,
+    line: Result<&[u8], usize>,
+    source: &str,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) {
+    match line {
+        Err(len) => sink.rejected(&at(source, Some(no)), &too_large(len, limits)),
+        Ok(line) => {
+            let line = trim_line(line);
+            if line.is_empty() {
+                return;
+            }
+            // An oversized line is parsed, so that it is reported, not skipped.
+            if line.len() > limits.max_record_bytes {
+                return document(line, source, Some(no), limits, sink);
+            }
+            if !sink.wanted(line) {
+                return;
+            }
+            if let Ok(text) = crate::event::utf8::text(line)
+                && !looks_like_envelope(text)
+                && sink.try_record(&at(source, Some(no)), text)
+            {
+                return;
+            }
+            document(line, source, Some(no), limits, sink);
+        }
+    }
+}
+
+/// An EventBridge envelope names its `detail-type` near its start; such a line is
+/// not offered as a record (parsing it as one would only be wasted). A guess that
+/// is wrong either way costs time, never a different result.
+fn looks_like_envelope(text: &str) -> bool {
+    static DETAIL_TYPE: crate::event::prefilter::Needle =
+        crate::event::prefilter::Needle::new("\"detail-type\"");
+    DETAIL_TYPE.is_in(&text.as_bytes()[..text.len().min(512)])
+}
+
+/// The first non-blank line (trimmed) of a plain input: when it is a JSON value on
+/// its own (or not UTF-8 at all), the input is JSON lines and the line is handled;
+/// `false` (nothing reported) when it is the start of a document over many lines.
+pub(in crate::event) fn decides_json_lines(
+    no: u64,
+    line: &[u8],
+    source: &str,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) -> bool {
+    match parse(line) {
+        Ok((text, node)) => {
+            handle(node, text, &at(source, Some(no)), 0, limits, sink);
+            true
+        }
+        // A lone line of invalid UTF-8 is reported as what it is.
+        Err(e @ Unparsed::NotUtf8(_)) => {
+            sink.rejected(&at(source, Some(no)), &e.to_string());
+            true
+        }
+        Err(Unparsed::Json(_)) => false,
+    }
+}
+
+/// Whether a first non-blank line would make [`decides_json_lines`] answer `true`,
+/// without handling it.
+pub(in crate::event) fn starts_json_lines(line: &[u8]) -> bool {
+    !matches!(parse(line), Err(Unparsed::Json(_)))
+}
+
+/// One JSON document in its own right (a JSON line): unwraps arrays, `Records`
+/// files and envelopes into records.
+fn document(bytes: &[u8], source: &str, line: Option<u64>, limits: &Limits, sink: &mut impl Sink) {
+    let loc = at(source, line);
+    match parse(bytes) {
+        Ok((text, node)) => handle(node, text, &loc, 0, limits, sink),
+        Err(Unparsed::Json(e)) if concatenated(bytes, &e, line, source, limits, sink) => {}
+        Err(e) => sink.rejected(&loc, &e.to_string()),
+    }
+}
+
+/// Documents written one after another (`cat` of CloudTrail files, which end
+/// without a newline; `jq` without `-c`, which may print a `null` among them):
+/// when `bytes`, refused as one document with `err` ("trailing characters"),
+/// begins with an object or an array, each value is handled as a document at its
+/// own line (a scalar is not CloudTrail), and `true`. What cannot be read after
+/// them, if anything (a cut-off last file, junk), is read as JSON lines when a
+/// line of it is an object on its own (records after a bad line are not lost),
+/// else reported as one rejection at its line. `false` (nothing reported) when
+/// `bytes` does not begin with a document: the caller goes on as before (a
+/// cut-off first line of JSON lines may parse as a number and a string).
+fn concatenated(
+    bytes: &[u8],
+    err: &serde_json::Error,
+    first: Option<u64>,
+    source: &str,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) -> bool {
+    if !err.to_string().starts_with("trailing characters") {
+        return false;
+    }
+    let Ok(text) = crate::event::utf8::text(bytes) else {
+        return false;
+    };
+    let documents = || serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
+    // First the values are counted, holding nothing (a line of a million `{}` is
+    // not kept whole), up to where what follows them cannot be read. The first
+    // must be an object or an array: a cut-off first line of JSON lines may
+    // parse as a number and a string, and is no stream of documents.
+    let (mut count, mut tail) = (0usize, None);
+    let mut stream = documents();
+    loop {
+        let before = stream.byte_offset();
+        match stream.next() {
+            None => break,
+            Some(Ok(v)) if count > 0 || v.get().starts_with(['{', '[']) => count += 1,
+            Some(Ok(_)) => return false,
+            Some(Err(e)) => {
+                tail = Some((before, e));
+                break;
+            }
+        }
+    }
+    // One document alone would have parsed; one and a tail is worth keeping.
+    if count == 0 {
+        return false;
+    }
+    // Line numbers counted on from the last value's, not from the start.
+    let (mut line, mut counted_to) = (first, 0usize);
+    let mut line_at = |offset: usize| {
+        let start = text[offset..]
+            .find(|c: char| !c.is_ascii_whitespace())
+            .map_or(offset, |i| offset + i);
+        let newlines = text.as_bytes()[counted_to..start]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count();
+        line = line.map(|l| l + newlines as u64);
+        counted_to = start;
+        (line, start)
+    };
+    let mut stream = documents();
+    for _ in 0..count {
+        let before = stream.byte_offset();
+        let Some(Ok(raw)) = stream.next() else {
+            break;
+        };
+        let loc = at(source, line_at(before).0);
+        match serde_json::from_str::<Node>(raw.get()) {
+            Ok(node) => handle(node, raw.get(), &loc, 0, limits, sink),
+            Err(e) => sink.rejected(&loc, &Unparsed::Json(e).to_string()),
+        }
+    }
+    if let Some((offset, e)) = tail {
+        let (tail_line, start) = line_at(offset);
+        let rest = &text.as_bytes()[start..];
+        if rest.split(|b| *b == b'\n').any(|l| stands_alone(l, true)) {
+            each_line_as_document(rest, tail_line, source, limits, sink);
+        } else {
+            sink.rejected(&at(source, tail_line), &Unparsed::Json(e).to_string());
+        }
+    }
+    true
+}

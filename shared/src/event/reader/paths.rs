@@ -1,0 +1,205 @@
+//! Which input files a replay reads, and in which order: directories walked,
+//! CloudTrail log files put in the order an `s3://` replay reads a bucket.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Input files named on the command line, expanded: directories are walked
+/// recursively (sorted, `.json`, `.jsonl`, `.ndjson` and `.gz` files only);
+/// files named explicitly are taken whatever their extension. CloudTrail log
+/// files (a copy of a trail's bucket, or its files named one by one) come in
+/// the order an `s3://` replay reads them, across all the paths given: see
+/// `archive_order`. Named a Region at a time (`us-east-1/* eu-west-1/*`), a
+/// caller's records would otherwise reach the windows a Region at a time.
+pub fn expand_paths(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.as_os_str() == "-" {
+            out.push(p.clone());
+            continue;
+        }
+        let meta = std::fs::metadata(p)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(p, &mut found)?;
+            out.extend(found);
+        } else {
+            // A named file that cannot be opened is refused before anything is
+            // read, as a missing one is. Not a named pipe: opening it would wait
+            // for its writer (it is read when its turn comes).
+            #[cfg(unix)]
+            let fifo = std::os::unix::fs::FileTypeExt::is_fifo(&meta.file_type());
+            #[cfg(not(unix))]
+            let fifo = false;
+            if !fifo {
+                std::fs::File::open(p)
+                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+            }
+            out.push(p.clone());
+        }
+    }
+    archive_order(&mut out);
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?
+        .collect::<Result<Vec<_>, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        let kind = e.file_type()?;
+        if kind.is_dir() {
+            walk(&path, out)?;
+        } else if is_input_name(&path) && regular_file(&path, kind) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Only regular files (or links to one) are read from a directory: opening a
+/// named pipe or a device found there would wait for a writer forever. (A path
+/// named on the command line is read whatever it is.)
+fn regular_file(path: &Path, kind: std::fs::FileType) -> bool {
+    kind.is_file() || (kind.is_symlink() && std::fs::metadata(path).is_ok_and(|m| m.is_file()))
+}
+
+/// Puts the CloudTrail log files among `files` in the order an `s3://` replay
+/// reads a trail's bucket: day folder, then delivery minute in the file name,
+/// then as given (a directory's files sorted by path). They take one another's
+/// places; every other file, and stdin, keeps its place (a review of this
+/// change: a later export named after the logs was read before them). Sorted
+/// by path, a copy of the bucket would be read one account and Region after
+/// another, each through every day: a caller's records would then reach the
+/// windows up to a day out of time order, past the three hours the in-memory
+/// state is sure to keep.
+pub fn archive_order(files: &mut [PathBuf]) {
+    let keys: Vec<Option<(i64, Option<i64>)>> = files
+        .iter()
+        .map(|p| {
+            // Lossy: a log file under a directory whose name is not UTF-8 is
+            // still known by its layout's part, which is.
+            crate::archive::layout::LogKey::parse(&p.to_string_lossy()).map(|k| (k.day, k.minute))
+        })
+        .collect();
+    let slots: Vec<usize> = (0..files.len()).filter(|&i| keys[i].is_some()).collect();
+    let mut logs: Vec<(usize, PathBuf)> = slots
+        .iter()
+        .map(|&i| (i, std::mem::take(&mut files[i])))
+        .collect();
+    // Stable: ties keep the order given.
+    logs.sort_by_key(|(i, _)| keys[*i]);
+    for (slot, (_, path)) in slots.into_iter().zip(logs) {
+        files[slot] = path;
+    }
+}
+
+fn is_input_name(p: &Path) -> bool {
+    is_input_file_name(&p.file_name().unwrap_or_default().to_string_lossy())
+}
+
+/// Whether a file of a directory (or an S3 day folder) is read: its name ends
+/// in `.json`, `.jsonl`, `.ndjson` or `.gz`, in any letter case; `.DS_Store`,
+/// notes and temporary files are not.
+pub fn is_input_file_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    [".json", ".jsonl", ".ndjson", ".gz"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A directory holding a copy of a trail's bucket is read day by day, then by
+    /// delivery minute (across accounts and Regions), as `s3://` reads it; other
+    /// files keep their places. A log file named on its own takes its place
+    /// among the directory's (from a review: named a Region at a time, a
+    /// caller's records reached the windows a Region at a time).
+    #[test]
+    fn a_copy_of_a_trails_bucket_is_read_in_delivery_order() {
+        let root = std::env::temp_dir().join(format!("trailwatch-order-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let log = |account: &str, region: &str, day: &str, stamp: &str| {
+            let dir = format!("AWSLogs/{account}/CloudTrail/{region}/2026/02/{day}");
+            let name = format!("{account}_CloudTrail_{region}_202602{day}T{stamp}Z_x.json.gz");
+            format!("{dir}/{name}")
+        };
+        let files = [
+            log("111122223333", "ap-southeast-2", "25", "2350"),
+            log("111122223333", "eu-west-1", "25", "1100"),
+            log("111122223333", "us-east-1", "25", "1000"),
+            log("111122223333", "us-east-1", "26", "0005"),
+            log("444455556666", "eu-west-1", "25", "1000"),
+            "AWSLogs/notes.jsonl".to_owned(),
+            "extra/a.json".to_owned(),
+        ];
+        for f in &files {
+            let path = root.join(f);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, b"").unwrap();
+        }
+        let lone = root.join(&files[0]);
+        let got: Vec<String> = expand_paths(&[root.clone(), lone])
+            .unwrap()
+            .iter()
+            .map(|p| p.strip_prefix(&root).unwrap().to_str().unwrap().to_owned())
+            .collect();
+        // The other files keep their places (path order: AWSLogs/1111... <
+        // AWSLogs/4444... < AWSLogs/notes.jsonl < extra/); the log files take
+        // the other slots in delivery order.
+        let want: Vec<&str> = [2, 4, 1, 0, 0, 5, 6, 3]
+            .iter()
+            .map(|&i| files[i].as_str())
+            .collect();
+        assert_eq!(got, want);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// A log file under a directory whose name is not UTF-8 still takes its
+    /// place by day and minute.
+    #[cfg(unix)]
+    #[test]
+    fn a_log_file_under_a_non_utf8_folder_is_ordered_too() {
+        use std::os::unix::ffi::OsStrExt;
+        let odd = std::ffi::OsStr::from_bytes(b"copy-\xff");
+        let key = |day: &str, stamp: &str| {
+            Path::new(odd).join(format!(
+                "AWSLogs/111122223333/CloudTrail/us-east-1/2026/02/{day}/111122223333_CloudTrail_us-east-1_202602{day}T{stamp}Z_x.json.gz"
+            ))
+        };
+        let (later, earlier) = (key("26", "0005"), key("25", "1000"));
+        let mut files = vec![later.clone(), earlier.clone()];
+        archive_order(&mut files);
+        assert_eq!(files, [earlier, later]);
+    }
+
+    /// A named pipe in a directory is not opened (it would block the replay
+    /// forever); a link to a file is read, a dangling one is not.
+    #[cfg(unix)]
+    #[test]
+    fn a_directory_walk_takes_regular_files_only() {
+        let root = std::env::temp_dir().join(format!("trailwatch-walk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("a.jsonl"), b"").unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(root.join("pipe.jsonl"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        std::os::unix::fs::symlink(root.join("a.jsonl"), root.join("b.jsonl")).unwrap();
+        std::os::unix::fs::symlink(root.join("gone.jsonl"), root.join("c.jsonl")).unwrap();
+        let got: Vec<String> = expand_paths(std::slice::from_ref(&root))
+            .unwrap()
+            .iter()
+            .map(|p| p.strip_prefix(&root).unwrap().to_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(got, ["a.jsonl", "b.jsonl"]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}
