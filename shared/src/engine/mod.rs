@@ -1,8 +1,12 @@
 //! The engine: routes a record to the detections that can match it, runs them, and
-//! hands their findings to delivery (claim, notify, release on failure).
+//! hands their findings to delivery (`delivery`: lease the claim, notify, confirm;
+//! release on failure).
 
+mod delivery;
 mod prepared;
 
+pub use delivery::{CLAIM_LEASE_SECS, CLAIM_TTL_SECS, deliver_all};
+pub(crate) use delivery::{claim_expiry, confirm, deliver, lease, take_under};
 pub use prepared::Prepared;
 
 use std::collections::{HashMap, HashSet};
@@ -13,18 +17,9 @@ use crate::detection::{Detection, Trigger, WindowSpec};
 use crate::event::Record;
 use crate::finding::Finding;
 use crate::notify::{Notifier, NotifyError};
-use crate::state::{Claimed, Lease, Now, Store, StoreError, Take};
+use crate::state::{Claimed, Now, Store, StoreError, Take};
 use crate::tuning::{self, Tuning};
 use crate::window::{Pending, WindowSettings};
-
-/// How long a delivered finding's claim is kept: a retried or re-delivered event
-/// within this time does not send it again (EventBridge retries for up to 24 h).
-pub const CLAIM_TTL_SECS: i64 = 24 * 3600;
-
-/// How long a delivery lease holds a finding's claim (wall clock) before a retry
-/// may take it over: longer than one invocation can live (the functions' 30 s
-/// timeout), so that a lease only lapses when its holder is dead.
-pub const CLAIM_LEASE_SECS: i64 = 60;
 
 /// Which clock "now" is for windows, claims and first-seen history.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -513,155 +508,11 @@ fn root_call(rec: &Record<'_>) -> bool {
     rec.identity_type() == Some("Root") && rec.event_source() != "signin.amazonaws.com"
 }
 
-pub(crate) fn claim_expiry(p: &Pending, now: i64) -> i64 {
-    p.claim.expires_at.unwrap_or(now + CLAIM_TTL_SECS)
-}
-
-/// Delivers findings that did not come from one record (the heartbeat's scheduled
-/// check, live): each exactly once, like [`Engine::handle`].
-pub async fn deliver_all<S: Store + ?Sized, N: Notifier + ?Sized>(
-    store: &S,
-    notifier: &N,
-    pending: Vec<Pending>,
-    now: i64,
-    lease_secs: i64,
-) -> Result<Vec<Finding>, HandleError> {
-    let mut delivered = Vec::new();
-    let mut failures = Vec::new();
-    // Each is tried, as an event's findings are (one silent account's finding
-    // refused on every attempt must not keep the next account's from going out).
-    for p in pending {
-        match deliver(store, notifier, &p, Now::live(now), lease_secs).await {
-            Ok(true) => delivered.push(p.finding),
-            Ok(false) => {}
-            Err(e) => failures.push(e),
-        }
-    }
-    HandleError::gather(delivered, failures)
-}
-
 /// How far a first-seen term's history may lag its last sighting before a new
 /// sighting moves it (`Store::extend`): a term is new when it was not seen in the
 /// last N days, to within this; a term seen every minute costs one extra write a
 /// day, not one per sighting.
 pub const FIRST_SEEN_REFRESH_SLACK_SECS: i64 = 86_400;
-
-/// How often, and after how long, a claim found under another delivery's live
-/// lease is tried again before the invocation gives up (that delivery is usually
-/// a concurrent invocation about to confirm): 50 ms doubling, about 1.5 s in all.
-const LEASE_POLLS: u32 = 5;
-
-/// Takes `claim` as a delivery lease of `lease_secs`. `Ok(None)`: the finding was
-/// delivered already. A live lease of another delivery is waited for briefly,
-/// then fails the invocation ([`HandleError::Leased`]) so that its retry decides.
-pub(crate) async fn lease<S: Store + ?Sized>(
-    store: &S,
-    key: &str,
-    guards: &[String],
-    at: Now,
-    lease_secs: i64,
-) -> Result<Option<Lease>, HandleError> {
-    let lease = Lease::new(at.wall.saturating_add(lease_secs));
-    Ok(take_under(store, key, guards, at, &lease)
-        .await?
-        .then_some(lease))
-}
-
-/// Takes `key` under `lease` (see [`lease`]): `true` when taken, `false` when a
-/// confirmed claim holds it. Another delivery's live lease is waited for
-/// briefly, then fails the invocation ([`HandleError::Leased`]).
-pub(crate) async fn take_under<S: Store + ?Sized>(
-    store: &S,
-    key: &str,
-    guards: &[String],
-    at: Now,
-    lease: &Lease,
-) -> Result<bool, HandleError> {
-    let mut attempt = 0;
-    loop {
-        match store.claim(key, guards, Take::Lease(lease), at).await? {
-            Claimed::Taken => return Ok(true),
-            Claimed::Held => return Ok(false),
-            Claimed::Leased { until } if attempt >= LEASE_POLLS => {
-                return Err(HandleError::Leased {
-                    key: key.to_owned(),
-                    until,
-                });
-            }
-            Claimed::Leased { .. } => {
-                tokio::time::sleep(std::time::Duration::from_millis(50 << attempt)).await;
-                attempt += 1;
-            }
-        }
-    }
-}
-
-/// Attempts at confirming a delivered finding's lease (the SDK's own retries
-/// inside each): a lease left unconfirmed lapses, and a later event of the same
-/// burst, pair or term then delivers the finding again (from a review). Few, so
-/// that a throttled table does not push an invocation into its timeout (each
-/// attempt holds the SDK's own retries).
-const CONFIRM_ATTEMPTS: u32 = 3;
-
-/// Confirms a delivered finding's lease. A lease already lost (it lapsed and a
-/// retry took it over) is not an error: the finding was delivered. A refused
-/// write is tried again twice within the lease (0.1 and 0.2 s later);
-/// if every attempt fails the invocation still succeeds (the finding was
-/// delivered, and failing would send it again at once) and the error is
-/// logged: the lease lapses, and a later event may deliver the finding again
-/// (docs/state.md).
-pub(crate) async fn confirm<S: Store + ?Sized>(
-    store: &S,
-    key: &str,
-    lease: &Lease,
-    expires_at: i64,
-) {
-    for attempt in 0..CONFIRM_ATTEMPTS {
-        match store.confirm(key, lease, expires_at).await {
-            Ok(_) => return,
-            Err(_e) if attempt + 1 < CONFIRM_ATTEMPTS => {
-                tokio::time::sleep(std::time::Duration::from_millis(100 << attempt)).await;
-            }
-            Err(_e) => {
-                #[cfg(feature = "lambda")]
-                tracing::error!(
-                    claim = crate::sanitize::one_line(key, 200),
-                    error = crate::sanitize::one_line(&_e.0, 400),
-                    "a delivered finding's claim could not be confirmed: its lease \
-                     lapses, and a later event may deliver it again"
-                );
-            }
-        }
-    }
-}
-
-/// Leases the claim, notifies, then confirms it; releases the lease on failure.
-/// `Ok(false)` when the finding had already been delivered (its claim is held).
-pub(crate) async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
-    store: &S,
-    notifier: &N,
-    p: &Pending,
-    at: Now,
-    lease_secs: i64,
-) -> Result<bool, HandleError> {
-    let Some(lease) = lease(store, &p.claim.key, &p.claim.guards, at, lease_secs).await? else {
-        return Ok(false);
-    };
-    if let Err(e) = notifier.notify(&p.finding).await {
-        // Best effort: if the release fails too, the lease lapses and a retry
-        // after it sends the finding; say so.
-        if let Err(re) = store.release(&p.claim.key, Some(&lease)).await {
-            return Err(HandleError::Notify(NotifyError(format!(
-                "{}; and releasing its claim failed ({re}): a retry after the lease \
-                 ({lease_secs} s) sends it",
-                e.0
-            ))));
-        }
-        return Err(HandleError::Notify(e));
-    }
-    confirm(store, &p.claim.key, &lease, claim_expiry(p, at.valid)).await;
-    Ok(true)
-}
 
 /// The detections listed for `source` in a routing list.
 fn route_in<'r>(routes: &'r [(&'static str, Vec<usize>)], source: &str) -> Option<&'r Vec<usize>> {
@@ -686,6 +537,7 @@ fn list_for<'r>(
 #[cfg(test)]
 mod tests {
     //! The first-seen primitive, with a detection made for the test.
+    use super::delivery::CONFIRM_ATTEMPTS;
     use super::*;
     use crate::detection::{Evidence, Meta, Severity, Signal};
     use crate::notify::{Collect, Notifier};
