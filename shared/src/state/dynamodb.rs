@@ -1,8 +1,8 @@
 //! The DynamoDB adapter of the state port: one table, items expire through TTL.
 //!
 //! The table layout is defined once, in [`schema`]: `template.yaml`, the table
-//! creation below (tests, `trailwatch replay --create-table`) and `docs/state.md`
-//! follow it.
+//! creation in `table.rs` (tests, `trailwatch replay --create-table`) and
+//! `docs/state.md` follow it.
 //!
 //! - **Observations**: `pk` = key prefix + partition, `sk` =
 //!   `{time_ms:015}#{event_id}`, attributes `value`, `payload`, `expires_at`.
@@ -29,64 +29,15 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, KeySchemaElement, KeyType,
-    Put, ScalarAttributeType, TableStatus, TimeToLiveSpecification, TimeToLiveStatus,
-    TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, Put, TransactWriteItem};
 
 use super::{Beat, Claimed, Lease, Now, Observation, Store, StoreError, Take, refusal};
 use crate::window::MAX_OBSERVATIONS_PER_GROUP;
 
-/// The table's schema: the one definition the template, the tests and the docs use.
-pub mod schema {
-    /// Partition key (string).
-    pub const PARTITION_KEY: &str = "pk";
-    /// Sort key (string).
-    pub const SORT_KEY: &str = "sk";
-    /// The TTL attribute: epoch seconds (number). DynamoDB TTL is enabled on it.
-    pub const TTL_ATTRIBUTE: &str = "expires_at";
-    /// Observation attribute: the counted value or the side of a pair (string).
-    pub const VALUE: &str = "value";
-    /// Observation attribute: what the finding needs about the record (JSON string).
-    pub const PAYLOAD: &str = "payload";
-    /// Observation attribute, only when the sort key holds a digest of an
-    /// over-long event id: the event id itself (string).
-    pub const EVENT_ID: &str = "event_id";
-    /// Claim attribute, while the claim is a delivery lease: the lease's token
-    /// (string); `expires_at` is then the lease's lapse (wall clock).
-    pub const LEASE: &str = "lease";
-    /// Event-time validity (number, epoch seconds), only in a store over event
-    /// time ([`super::Validity::EventTime`]): what reads and conditions compare,
-    /// while `expires_at` (TTL) is set from the wall clock for deletion alone.
-    pub const VALID_UNTIL: &str = "valid_until";
-    /// The sort key of every claim item.
-    pub const CLAIM_SORT_KEY: &str = "claim";
-    /// Claim attribute, only in a store with an owner (a backtest batch):
-    /// `<owner>#<attempt>`, so that a later attempt of the same owner takes
-    /// the claims an earlier one left behind (string).
-    pub const OWNER: &str = "owner";
-    /// Heartbeat members: `sk` = this prefix + member, attribute [`LAST_SEEN`].
-    pub const MEMBER_SORT_PREFIX: &str = "m#";
-    /// Heartbeat attribute: the member's last-seen event time, epoch ms (number).
-    pub const LAST_SEEN: &str = "last_seen";
-    /// Heartbeat attributes: the heartbeat before the last one and its validity
-    /// (-1 when there was none), kept so that a retry of the last one is
-    /// answered as it was the first time.
-    pub const BEFORE_SEEN: &str = "before_seen";
-    pub const BEFORE_VALID: &str = "before_valid";
-    /// Billing mode of the table.
-    pub const BILLING_MODE: &str = "PAY_PER_REQUEST";
-    /// The key prefix of `trailwatch replay`.
-    pub const REPLAY_PREFIX: &str = "replay#";
+pub mod schema;
+mod table;
 
-    /// The key prefix of a Lambda function group (`<group>#`): every key the
-    /// function writes starts with it, so IAM can scope it with
-    /// `dynamodb:LeadingKeys` = `<group>#*`.
-    pub fn key_prefix(group: &str) -> String {
-        format!("{group}#")
-    }
-}
+pub use table::{TableCheck, create_table, ensure_table};
 
 /// Event ids longer than this (bytes) are replaced by a digest in the sort key
 /// (DynamoDB sort keys hold at most 1,024 bytes) and kept in [`schema::EVENT_ID`].
@@ -1121,173 +1072,6 @@ fn backoff(attempt: u32) -> Duration {
         .unwrap_or(0)
         % base;
     Duration::from_millis(base + jitter)
-}
-
-/// What [`ensure_table`] found or did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableCheck {
-    /// The table was created by this call.
-    pub created: bool,
-    /// TTL is enabled (or being enabled) on [`schema::TTL_ATTRIBUTE`]. When false,
-    /// items never expire: reads still ignore them, but the table keeps growing.
-    pub ttl_enabled: bool,
-}
-
-/// Creates the table with the one schema (PAY_PER_REQUEST), waits until it is
-/// active, and enables TTL on [`schema::TTL_ATTRIBUTE`].
-pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
-    let build = |e: aws_sdk_dynamodb::error::BuildError| {
-        StoreError(format!(
-            "DynamoDB CreateTable on table {table}: cannot build the request: {e}"
-        ))
-    };
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .map_err(build)
-    };
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .map_err(build)
-    };
-    client
-        .create_table()
-        .table_name(table)
-        .attribute_definitions(attr(schema::PARTITION_KEY)?)
-        .attribute_definitions(attr(schema::SORT_KEY)?)
-        .key_schema(key(schema::PARTITION_KEY, KeyType::Hash)?)
-        .key_schema(key(schema::SORT_KEY, KeyType::Range)?)
-        .billing_mode(BillingMode::from(schema::BILLING_MODE))
-        .send()
-        .await
-        .map_err(|e| sdk_error("CreateTable", table, e))?;
-    wait_active(client, table).await?;
-    enable_ttl(client, table).await
-}
-
-async fn wait_active(client: &Client, table: &str) -> Result<(), StoreError> {
-    // Real DynamoDB takes seconds; give it a few minutes.
-    for _ in 0..600 {
-        let d = client
-            .describe_table()
-            .table_name(table)
-            .send()
-            .await
-            .map_err(|e| sdk_error("DescribeTable", table, e))?;
-        if d.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    Err(StoreError(format!(
-        "DynamoDB table {table} did not become ACTIVE within 5 minutes"
-    )))
-}
-
-async fn enable_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
-    let spec = TimeToLiveSpecification::builder()
-        .enabled(true)
-        .attribute_name(schema::TTL_ATTRIBUTE)
-        .build()
-        .map_err(|e| {
-            StoreError(format!(
-                "DynamoDB UpdateTimeToLive on table {table}: cannot build the request: {e}"
-            ))
-        })?;
-    client
-        .update_time_to_live()
-        .table_name(table)
-        .time_to_live_specification(spec)
-        .send()
-        .await
-        .map_err(|e| sdk_error("UpdateTimeToLive", table, e))?;
-    Ok(())
-}
-
-/// Checks that `table` exists with the schema's keys; creates it (with TTL) when
-/// missing and `create` is set. A missing table without `create`, or a table with
-/// other keys, is an error that says what to do.
-pub async fn ensure_table(
-    client: &Client,
-    table: &str,
-    create: bool,
-) -> Result<TableCheck, StoreError> {
-    let described = client.describe_table().table_name(table).send().await;
-    let desc = match described {
-        Ok(d) => d,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|se| se.is_resource_not_found_exception()) =>
-        {
-            if !create {
-                return Err(StoreError(format!(
-                    "DynamoDB table {table} does not exist (pass --create-table to create it, \
-                     or deploy template.yaml)"
-                )));
-            }
-            create_table(client, table).await?;
-            return Ok(TableCheck {
-                created: true,
-                ttl_enabled: true,
-            });
-        }
-        Err(e) => return Err(sdk_error("DescribeTable", table, e)),
-    };
-    let keys: Vec<(String, String)> = desc
-        .table()
-        .map(|t| t.key_schema())
-        .unwrap_or_default()
-        .iter()
-        .map(|k| {
-            (
-                k.attribute_name().to_owned(),
-                k.key_type().as_str().to_owned(),
-            )
-        })
-        .collect();
-    let want = vec![
-        (schema::PARTITION_KEY.to_owned(), "HASH".to_owned()),
-        (schema::SORT_KEY.to_owned(), "RANGE".to_owned()),
-    ];
-    let mut sorted = keys.clone();
-    sorted.sort_by(|a, b| a.1.cmp(&b.1));
-    if sorted != want {
-        return Err(StoreError(format!(
-            "DynamoDB table {table} has the key schema {keys:?}; trailwatch needs \
-             {} (HASH, string) and {} (RANGE, string)",
-            schema::PARTITION_KEY,
-            schema::SORT_KEY
-        )));
-    }
-    if desc.table().and_then(|t| t.table_status()) != Some(&TableStatus::Active) {
-        wait_active(client, table).await?;
-    }
-    let ttl = client
-        .describe_time_to_live()
-        .table_name(table)
-        .send()
-        .await
-        .map_err(|e| sdk_error("DescribeTimeToLive", table, e))?;
-    let mut ttl_enabled = ttl.time_to_live_description().is_some_and(|d| {
-        d.attribute_name() == Some(schema::TTL_ATTRIBUTE)
-            && matches!(
-                d.time_to_live_status(),
-                Some(TimeToLiveStatus::Enabled | TimeToLiveStatus::Enabling)
-            )
-    });
-    if !ttl_enabled && create {
-        enable_ttl(client, table).await?;
-        ttl_enabled = true;
-    }
-    Ok(TableCheck {
-        created: false,
-        ttl_enabled,
-    })
 }
 
 #[cfg(test)]
