@@ -5,9 +5,14 @@
 //! an expiry). docs/tuning.md is the user's guide; `example.toml` shows every key.
 //!
 //! - `parse.rs`: the file to a [`Tuning`], every problem located (`file:line:column`);
+//! - `breadth.rs`: the checks of whether an entry's match is too broad (any
+//!   record, a name in any account, only what the caller chooses), which `parse.rs`
+//!   reports;
 //! - `glob.rs`, `cidr.rs`: the value matchers of `[suppress.match]`;
 //! - `apply.rs`: what the engine does with a finding once a tuning is set
-//!   (off, then shadow, then suppression, then dedup, then notify).
+//!   (off, then shadow, then suppression, then dedup, then notify);
+//! - `location.rs`: where the functions read the file from (a path or S3);
+//! - `tests.rs`: the tests of the file, its matching and the engine under it.
 //!
 //! Fail-safe by construction: an entry only suppresses a finding when every record
 //! behind it matched the entry, a field that is absent never matches, and a tuning
@@ -15,6 +20,7 @@
 
 pub(crate) mod apply;
 pub use apply::dedup_group;
+mod breadth;
 mod cidr;
 mod glob;
 pub mod location;

@@ -1,0 +1,250 @@
+//! Whether a `[suppress.match]` is too broad: it covers every record, names an
+//! identity without its account, or matches only what a caller chooses.
+
+use super::Cidr;
+
+/// Whether an entry (`(path, |cidr, values)` per key) can be matched by anyone
+/// with stolen keys. Either some key matches what a caller writes beside its
+/// call at no cost (an agent, a TLS host, a source identity, a session name,
+/// a private address: any value of it, since a list is any of its values) and
+/// no key pins who the caller is (every value of it); or every key is such a
+/// value or a request parameter. A request parameter alone is the caller's
+/// too, but beside a key about the account or the call it narrows what was
+/// done, which the caller cannot change without doing something else. From a
+/// review: an entry on `userAgent = "*Terraform/*"` passed `tuning check
+/// --strict`, and any SDK can send that agent.
+pub(super) fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
+    let through_endpoint = keys.iter().any(|(path, _, values)| {
+        (path == "vpcEndpointId" || path == "vpcEndpointAccountId")
+            && values.iter().all(|v| !v.contains(['*', '?']))
+    });
+    let chosen = |path: &str, cidr: bool, v: &str| {
+        path == "userAgent"
+            || path == "userIdentity.sessionContext.sourceIdentity"
+            || path.starts_with("tlsDetails.")
+            || (IDENTITY_ARN_FIELDS.contains(&path) && session_only_arn(v))
+            || (PRINCIPAL_ID_FIELDS.contains(&path) && v.starts_with(['*', '?']))
+            || (path == "sourceIPAddress" && !through_endpoint && private_address(v, cidr))
+    };
+    // A value names the caller only without wildcards where the name is
+    // (`vpce-*` is any endpoint, `user/*` any user; from a review).
+    let pins = |path: &str, cidr: bool, v: &str| {
+        let literal = !v.contains(['*', '?']);
+        match path {
+            "vpcEndpointId"
+            | "vpcEndpointAccountId"
+            | "userIdentity.invokedBy"
+            | "userIdentity.accessKeyId"
+            | "userIdentity.userName"
+            | "userIdentity.sessionContext.sessionIssuer.userName" => literal,
+            // A public network, whole or by its first octets, not wider than
+            // an organisation's.
+            "sourceIPAddress" => {
+                !private_address(v, cidr) && !v.starts_with(['*', '?']) && narrow_network(v, cidr)
+            }
+            _ if IDENTITY_ARN_FIELDS.contains(&path) => names_principal_arn(v),
+            _ if PRINCIPAL_ID_FIELDS.contains(&path) => !v.starts_with(['*', '?']),
+            _ => false,
+        }
+    };
+    let free = keys
+        .iter()
+        .any(|(path, cidr, values)| values.iter().any(|v| chosen(path, *cidr, v)));
+    let pinned = keys
+        .iter()
+        .any(|(path, cidr, values)| values.iter().all(|v| pins(path, *cidr, v)));
+    let all_chosen = keys.iter().all(|(path, cidr, values)| {
+        path.starts_with("requestParameters.") || values.iter().any(|v| chosen(path, *cidr, v))
+    });
+    (free && !pinned) || all_chosen
+}
+
+/// Fields CloudTrail writes in every record: a key on one of them that takes
+/// any value narrows nothing (on another field, `"*"` asks that it be there).
+pub(super) const ALWAYS_WRITTEN: &[&str] = &[
+    "eventVersion",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "awsRegion",
+    "eventID",
+    "eventType",
+    "recipientAccountId",
+    "sourceIPAddress",
+];
+
+/// A value that every value of a field matches, or nearly: a glob of
+/// wildcards alone with a `*` (`*`, `?*`), a block of half the addresses or
+/// more (`0.0.0.0/0`, `128.0.0.0/1`, `::/0`; from a review: two /1 blocks are
+/// every IPv4 address).
+pub(super) fn matches_anything(cidr: bool, value: &str) -> bool {
+    if cidr {
+        return Cidr::new(value).is_ok_and(|b| b.prefix_len() <= 1);
+    }
+    value.contains('*') && value.chars().all(|ch| ch == '*' || ch == '?')
+}
+
+/// Whether a public `sourceIPAddress` value is narrow enough to name a caller's
+/// network: a block of at most a /16 (IPv4) or a /32 (IPv6), or a glob whose
+/// text before any wildcard holds two whole IPv4 octets or two IPv6 groups.
+/// `3.0.0.0/8` is a cloud provider's, `2000::/3` every global IPv6 address: an
+/// intruder's machines are there too (from a review).
+fn narrow_network(value: &str, cidr: bool) -> bool {
+    if cidr {
+        return Cidr::new(value).is_ok_and(|b| b.prefix_len() >= if b.is_ipv4() { 16 } else { 32 });
+    }
+    let Some(at) = value.find(['*', '?']) else {
+        return true;
+    };
+    let head = &value[..at];
+    if head.contains(':') {
+        head.matches(':').count() >= 2
+    } else {
+        head.matches('.').count() >= 2
+    }
+}
+
+/// An identity ARN glob that names no principal, only what the caller picks:
+/// a session name under any role (`arn:aws:sts::111122223333:assumed-role/*/ci`),
+/// or a resource part that begins with a wildcard.
+fn session_only_arn(glob: &str) -> bool {
+    let Some(resource) = glob.splitn(6, ':').nth(5) else {
+        return true;
+    };
+    match resource.strip_prefix("assumed-role/") {
+        Some(rest) => rest
+            .split('/')
+            .next()
+            .is_none_or(|role| role.is_empty() || role.contains(['*', '?'])),
+        None => resource.starts_with(['*', '?']),
+    }
+}
+
+/// An identity ARN glob that names one principal: an assumed role's literal role
+/// name (any session of it), or a user's or role's literal resource part.
+fn names_principal_arn(glob: &str) -> bool {
+    let Some(resource) = glob.splitn(6, ':').nth(5) else {
+        return false;
+    };
+    match resource.strip_prefix("assumed-role/") {
+        Some(_) => !session_only_arn(glob),
+        None => !resource.is_empty() && !resource.contains(['*', '?']),
+    }
+}
+
+/// A `sourceIPAddress` value (a block with `|cidr`, else a glob) that can hold
+/// a private address (RFC 1918, shared address space, loopback, IPv6 unique
+/// local): what a VPC endpoint in any account, the intruder's included, logs
+/// as the caller's address. A glob is judged by its text before any wildcard.
+fn private_address(value: &str, cidr: bool) -> bool {
+    if cidr {
+        return private_block(value);
+    }
+    if value.parse::<std::net::IpAddr>().is_ok() {
+        return private_block(value);
+    }
+    let head = value.split(['*', '?']).next().unwrap_or("");
+    let lower = head.to_ascii_lowercase();
+    if head.is_empty() || lower.starts_with("fc") || lower.starts_with("fd") {
+        return true;
+    }
+    let octets: Vec<&str> = head.split('.').collect();
+    let (first, second) = (octets[0], octets.get(1).copied());
+    // The second octet written in full (a dot after it), else still open.
+    let second = second
+        .filter(|_| octets.len() > 2)
+        .and_then(|o| o.parse::<u16>().ok());
+    match (octets.len(), first.parse::<u16>().ok()) {
+        // One octet, perhaps unfinished: `1*` may be 10, 100, 127, 172 or 192.
+        (1, _) => ["10", "100", "127", "172", "192"]
+            .iter()
+            .any(|p| p.starts_with(first)),
+        (_, Some(10 | 127)) => true,
+        (_, Some(192)) => second.is_none_or(|b| b == 168),
+        (_, Some(172)) => second.is_none_or(|b| (16..32).contains(&b)),
+        (_, Some(100)) => second.is_none_or(|b| (64..128).contains(&b)),
+        _ => false,
+    }
+}
+
+/// Whether a block (or a bare address) overlaps a private range (see
+/// [`private_address`]): `0.0.0.0/0` holds them all (from a review).
+fn private_block(block: &str) -> bool {
+    const PRIVATE: &[&str] = &[
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "fc00::/7",
+    ];
+    Cidr::new(block).is_ok_and(|b| {
+        PRIVATE
+            .iter()
+            .filter_map(|p| Cidr::new(p).ok())
+            .any(|p| p.overlaps(&b))
+    })
+}
+
+/// Fields that name a principal by a name any account can create.
+const IDENTITY_NAME_FIELDS: &[&str] = &[
+    "userIdentity.userName",
+    "userIdentity.arn",
+    "userIdentity.principalId",
+    "userIdentity.sessionContext.sessionIssuer.userName",
+    "userIdentity.sessionContext.sessionIssuer.arn",
+];
+
+/// The principal id fields: IAM's unique ids are unique across accounts.
+const PRINCIPAL_ID_FIELDS: &[&str] = &[
+    "userIdentity.principalId",
+    "userIdentity.sessionContext.sessionIssuer.principalId",
+];
+
+/// The identity ARN fields: an ARN that writes its account id pins it.
+const IDENTITY_ARN_FIELDS: &[&str] = &[
+    "userIdentity.arn",
+    "userIdentity.sessionContext.sessionIssuer.arn",
+];
+
+/// Fields whose literal value is the caller's account id (not
+/// `recipientAccountId`: a cross-account call is recorded under the account it
+/// acts on).
+const ACCOUNT_FIELDS: &[&str] = &[
+    "userIdentity.accountId",
+    "userIdentity.sessionContext.sessionIssuer.accountId",
+];
+
+/// The first identity-name field among an entry's glob keys (`(path, values)`)
+/// when no key pins the caller's account: an account field with literal ids only,
+/// an identity ARN key whose every value writes its account id
+/// (`arn:aws:iam::<12 digits>:...`), or a principal id key whose every value
+/// begins with a literal unique id (`AROA...:*`: IAM's ids are unique across
+/// accounts).
+pub(super) fn identity_without_account(keys: &[(String, Vec<String>)]) -> Option<&str> {
+    let literal_account = crate::detections::common::is_account_id;
+    let arn_account = |v: &str| v.split(':').nth(4).is_some_and(literal_account);
+    // A principal id that begins with IAM's unique id (`AROA...:*`, `AIDA...*`),
+    // or the root user's, which is the account id.
+    // A federated user's is `<account id>:<name>`.
+    let unique_id = |v: &str| {
+        let id = v.split([':', '*', '?']).next().unwrap_or("");
+        literal_account(id)
+            || (id.len() >= 16
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+    };
+    let pinned = keys.iter().any(|(path, values)| {
+        let path = path.as_str();
+        (ACCOUNT_FIELDS.contains(&path) && values.iter().all(|v| literal_account(v)))
+            || (IDENTITY_ARN_FIELDS.contains(&path) && values.iter().all(|v| arn_account(v)))
+            || (PRINCIPAL_ID_FIELDS.contains(&path) && values.iter().all(|v| unique_id(v)))
+    });
+    if pinned {
+        return None;
+    }
+    keys.iter()
+        .map(|(path, _)| path.as_str())
+        .find(|path| IDENTITY_NAME_FIELDS.contains(path))
+}
