@@ -219,10 +219,16 @@ fn protect_refuses_a_tuning_that_silences_a_sample_attack() {
 #[test]
 fn replay_shows_dispositions_and_counts_them() {
     let t = tmp("replay.toml", SILENCES_AN_ATTACK);
-    let dir = root().join("events/cloudwatch-log-group-deletion");
-    let (t, dir) = (t.to_str().unwrap(), dir.to_str().unwrap());
-    // The directory's root console sample is also `root-user-activity`'s, which this
-    // test is not about.
+    // Two of the detection's samples: the attack the entry silences, and the
+    // root console's deletion, which it does not (the latter is also
+    // `root-user-activity`'s, which this test is not about).
+    let samples = root().join("events/cloudwatch-log-group-deletion");
+    let (silenced, root_console) = (
+        samples.join("positive-assumed-role-sdk.json"),
+        samples.join("positive-root-console.json"),
+    );
+    let t = t.to_str().unwrap();
+    let (silenced, root_console) = (silenced.to_str().unwrap(), root_console.to_str().unwrap());
     let others = "root-user-activity";
     let notified = run(&[
         "replay",
@@ -234,7 +240,8 @@ fn replay_shows_dispositions_and_counts_them() {
         "2026-12-01",
         "--disable",
         others,
-        dir,
+        silenced,
+        root_console,
     ]);
     assert!(notified.status.success(), "{}", stderr(&notified));
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&notified.stdout)
@@ -264,7 +271,8 @@ fn replay_shows_dispositions_and_counts_them() {
         "--show-suppressed",
         "--disable",
         others,
-        dir,
+        silenced,
+        root_console,
     ]);
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&all.stdout)
         .lines()
@@ -292,7 +300,8 @@ fn replay_shows_dispositions_and_counts_them() {
         "2027-03-02",
         "--disable",
         others,
-        dir,
+        silenced,
+        root_console,
     ]);
     assert_eq!(String::from_utf8_lossy(&later.stdout).lines().count(), 2);
     assert!(
