@@ -9,6 +9,10 @@
 //! detection and the file's event ids), nothing for negatives, and nothing more when
 //! the same envelopes are delivered a second time (every sample a stateful detection
 //! reads or fires on, one in four of the others).
+//!
+//! With a chat topic (`TRAILWATCH_CHAT_TOPIC_ARN`) and an SQS queue subscribed to
+//! it too, each finding also reaches the chat topic once, as the AWS Chatbot
+//! custom notification `render::chat` makes of it, record values made inert.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -17,13 +21,19 @@ use aws_config::SdkConfig;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use trailwatch::catalog;
+use trailwatch::event::Record;
+use trailwatch::finding::Finding;
 use trailwatch::lambda::{
-    Clients, Config, Context, ENV_TABLE, ENV_TOPIC_ARN, InvocationError, LambdaEvent, LambdaHandler,
+    Clients, Config, Context, ENV_CHAT_TOPIC_ARN, ENV_TABLE, ENV_TOPIC_ARN, InvocationError,
+    LambdaEvent, LambdaHandler,
 };
-use trailwatch::notify::message::MAX_SUBJECT_CHARS;
+use trailwatch::notify::Collect;
+use trailwatch::notify::message::{self, MAX_SUBJECT_CHARS};
+use trailwatch::render::chat;
+use trailwatch::state::MemoryStore;
 use trailwatch::state::dynamodb::create_table;
 use trailwatch_tests::moto::Moto;
-use trailwatch_tests::queue::{drain, drain_detection_ids, subscribed_queue};
+use trailwatch_tests::queue::{drain, drain_detection_ids, drain_finding_ids, subscribed_queue};
 use trailwatch_tests::{root, unique};
 
 // ---------------------------------------------------------------------------
@@ -551,4 +561,234 @@ async fn a_failed_publish_fails_the_invocation_and_a_retry_sends_it_once() {
         .expect("duplicate succeeds");
     assert_eq!(again["findings"], json!([]), "a duplicate sends nothing");
     assert_eq!(drain_detection_ids(&sdk, &queue).await, both);
+}
+
+/// The sample StopLogging by an IAM user (two findings: the suspension and the
+/// important change), with `userName` set to `user_name`, as an envelope; and
+/// its CloudTrail record.
+fn stop_logging_by(user_name: &str) -> (String, String) {
+    let path = root().join("events/cloudtrail-log-suspended/positive-stop-logging-iam-user.json");
+    let mut envelope: Value =
+        serde_json::from_str(&fs::read_to_string(&path).expect("the sample")).expect("JSON");
+    envelope["detail"]["userIdentity"]["userName"] = json!(user_name);
+    let detail = envelope["detail"].to_string();
+    (envelope.to_string(), detail)
+}
+
+/// What the chat topic's subscriber got, by finding id: the custom notification
+/// (parsed), the message attributes, and the message as sent. Panics on a
+/// message twice or not JSON.
+async fn chat_messages(sdk: &SdkConfig, queue: &str) -> BTreeMap<String, (Value, Value, String)> {
+    let mut out = BTreeMap::new();
+    for env in drain(sdk, queue).await {
+        assert_eq!(env["Type"], "Notification", "{env}");
+        // Published plain: no subject, no per-protocol structure.
+        assert!(env["Subject"].is_null(), "{env}");
+        let text = env["Message"].as_str().expect("a Message");
+        let body: Value = serde_json::from_str(text)
+            .unwrap_or_else(|e| panic!("the chat message is not JSON ({e}): {text}"));
+        let id = body["id"]
+            .as_str()
+            .expect("the notification's id")
+            .to_owned();
+        let previous = out.insert(
+            id,
+            (body, env["MessageAttributes"].clone(), text.to_owned()),
+        );
+        assert!(previous.is_none(), "a chat message twice: {env}");
+    }
+    out
+}
+
+/// With `TRAILWATCH_CHAT_TOPIC_ARN`, each finding also goes to the chat topic,
+/// once, as the AWS Chatbot custom notification `render::chat` makes of it,
+/// with the finding's message attributes; the findings topic still gets its own
+/// message. Record values are made inert as render/chat.rs promises: a
+/// `userName` with chat markdown, a mention, a link, a newline and a bidi
+/// override reaches the chat only defanged, in a code span, on its own line.
+/// A chat topic that refuses fails the invocation without keeping the finding
+/// from the findings topic; the retry sends both again.
+#[tokio::test]
+async fn findings_reach_the_chat_topic_as_chatbot_notifications_with_record_values_inert() {
+    let sdk = sdk().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    let findings_topic = topic(&sdk).await;
+    let chat_topic = topic(&sdk).await;
+    let findings_queue = subscribed_queue(&sdk, &findings_topic, None).await;
+    let chat_queue = subscribed_queue(&sdk, &chat_topic, None).await;
+    let group = catalog::function("logging-tamper").unwrap();
+    let handler = |table: &str, chat: &str| {
+        let vars = [
+            (ENV_TABLE.to_owned(), table.to_owned()),
+            (ENV_TOPIC_ARN.to_owned(), findings_topic.clone()),
+            (ENV_CHAT_TOPIC_ARN.to_owned(), chat.to_owned()),
+        ];
+        LambdaHandler::from_config(&Config::from_vars(group, vars).unwrap(), &sdk)
+    };
+    let new_table = || async {
+        let table = unique("state");
+        create_table(&ddb, &table).await.expect("CreateTable");
+        table
+    };
+    let both = ["cloudtrail-important-change", "cloudtrail-log-suspended"];
+
+    let hostile = "*bold* <@here> <!channel> `x` evil|https://evil.example\nline2 \u{202e}gpj.exe";
+    let (envelope, detail) = stop_logging_by(hostile);
+    let h = handler(&new_table().await, &chat_topic);
+    // The findings the handler's engine makes of the record (fresh state,
+    // collected in memory): what the chat messages must render.
+    let collect = Collect::default();
+    let now = trailwatch::state::wall_clock_secs();
+    let rec = Record::from_json(&detail).expect("the record");
+    let expected: BTreeMap<String, Finding> = h
+        .engine()
+        .handle(&rec, &MemoryStore::default(), &collect, now)
+        .await
+        .expect("in memory")
+        .into_iter()
+        .map(|f| (f.finding_id.clone(), f))
+        .collect();
+    let mut detections: Vec<&str> = expected.values().map(|f| f.detection_id).collect();
+    detections.sort_unstable();
+    assert_eq!(detections, both);
+
+    let summary = h.handle(event(&envelope)).await.expect("delivered");
+    let sent: BTreeSet<String> = summary["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["finding_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sent, expected.keys().cloned().collect(), "{summary}");
+    let chat = chat_messages(&sdk, &chat_queue).await;
+    assert_eq!(
+        chat.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>(),
+        "one chat message per finding"
+    );
+    assert_eq!(drain_detection_ids(&sdk, &findings_queue).await, both);
+
+    let actor_line = format!(
+        "*Actor* {} (`IAMUser`)",
+        chat::chat_value(hostile, chat::MAX_VALUE_CHARS)
+    );
+    let (_, plain_detail) = stop_logging_by("alice");
+    let plain_lines = |f: &Finding| {
+        let rec = Record::from_json(&plain_detail).unwrap();
+        let mut plain = f.clone();
+        plain.actor = trailwatch::event::Actor::of(&rec);
+        chat::render(&plain)["content"]["description"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .count()
+    };
+    for (id, f) in &expected {
+        let (body, attributes, raw) = &chat[id];
+        assert_eq!(body, &chat::render(f), "the chat message of {id}");
+        // The schema AWS Chatbot reads, held here too (not only through render).
+        let severity = f.severity.upper();
+        assert_eq!(body["version"], "1.0", "{body}");
+        assert_eq!(body["source"], "custom", "{body}");
+        assert_eq!(body["content"]["textType"], "client-markdown", "{body}");
+        assert_eq!(
+            body["content"]["title"],
+            format!("[{severity}] {}", f.title),
+            "{body}"
+        );
+        let keywords = body["content"]["keywords"].as_array().unwrap();
+        assert!(
+            keywords.contains(&json!(severity)) && keywords.contains(&json!(f.detection_id)),
+            "{body}"
+        );
+        let description = body["content"]["description"].as_str().unwrap();
+        assert!(
+            description.contains(&format!("*Finding* `{id}`")),
+            "{description}"
+        );
+        // The message attributes of the findings topic's messages, for
+        // subscription filters.
+        let want: serde_json::Map<String, Value> = message::attributes(f)
+            .iter()
+            .map(|(name, a)| {
+                (
+                    name.to_string(),
+                    json!({"Type": a.data_type(), "Value": a.value()}),
+                )
+            })
+            .collect();
+        assert_eq!(attributes, &Value::Object(want), "{id}");
+        assert_eq!(attributes["detection_id"]["Value"], f.detection_id);
+
+        // The hostile name: not raw anywhere in the message, defanged in a
+        // code span on the actor's line, and no line more than with a plain name.
+        let title = body["content"]["title"].as_str().unwrap();
+        let summary = body["metadata"]["summary"].as_str().unwrap();
+        for text in [description, title, summary] {
+            assert!(!text.contains(hostile), "{text:?}");
+        }
+        for bad in ["<@here>", "<!channel>", "`x`", "https://evil", "\u{202e}"] {
+            assert!(!raw.contains(bad), "{bad:?} in {raw}");
+        }
+        // Not even escaped (the message is a JSON line: `sanitize::json_line`).
+        assert!(!raw.to_ascii_lowercase().contains("\\u202e"), "{raw}");
+        let line = description
+            .lines()
+            .find(|l| l.starts_with("*Actor* "))
+            .unwrap_or_else(|| panic!("no actor line: {description}"));
+        assert_eq!(line, actor_line, "{description}");
+        let value = line
+            .strip_prefix("*Actor* `")
+            .and_then(|l| l.strip_suffix("` (`IAMUser`)"))
+            .expect("the name in one code span");
+        assert!(
+            !value.contains(['`', '@', '<', '>', '|', '\u{202e}']) && !value.contains("://"),
+            "{value:?}"
+        );
+        assert!(
+            value.contains("*bold*"),
+            "kept, inert in the span: {value:?}"
+        );
+        assert_eq!(description.lines().count(), plain_lines(f), "{description}");
+    }
+
+    // The chat topic refuses (no such topic): the invocation fails, naming it,
+    // and the findings topic gets each finding all the same.
+    let missing = format!("{chat_topic}-missing");
+    let table = new_table().await;
+    match handler(&table, &missing).handle(event(&envelope)).await {
+        Err(e @ InvocationError::Delivery { .. }) => {
+            assert!(e.to_string().contains(&missing), "{e}")
+        }
+        other => panic!("expected a delivery failure, got {other:?}"),
+    }
+    let findings_first = drain_finding_ids(&sdk, &findings_queue).await;
+    assert!(chat_messages(&sdk, &chat_queue).await.is_empty());
+    // Lambda's retry, with the chat topic back: the claims were given back, so
+    // each finding goes to both topics (the findings topic a second time, with
+    // the same finding id); a duplicate then sends nothing.
+    let retried = handler(&table, &chat_topic);
+    let summary = retried.handle(event(&envelope)).await.expect("the retry");
+    assert_eq!(
+        summary["findings"].as_array().unwrap().len(),
+        2,
+        "{summary}"
+    );
+    let chat = chat_messages(&sdk, &chat_queue).await;
+    assert_eq!(
+        chat.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
+    let findings_again = drain_finding_ids(&sdk, &findings_queue).await;
+    let mut want: Vec<(String, String)> = expected
+        .values()
+        .map(|f| (f.detection_id.to_owned(), f.finding_id.clone()))
+        .collect();
+    want.sort();
+    assert_eq!(findings_first, want, "the refused attempt's messages");
+    assert_eq!(findings_again, want, "the retry's messages");
+    let again = retried.handle(event(&envelope)).await.expect("duplicate");
+    assert_eq!(again["findings"], json!([]), "{again}");
+    assert!(chat_messages(&sdk, &chat_queue).await.is_empty());
+    assert!(drain(&sdk, &findings_queue).await.is_empty());
 }

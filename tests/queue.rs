@@ -117,3 +117,25 @@ pub async fn drain_detection_ids(sdk: &SdkConfig, url: &str) -> Vec<String> {
     ids.sort();
     ids
 }
+
+/// (detection id, finding id) of every message in the queue now, read from the
+/// finding JSON each carries, sorted; the messages are deleted from the queue.
+pub async fn drain_finding_ids(sdk: &SdkConfig, url: &str) -> Vec<(String, String)> {
+    let mut ids: Vec<(String, String)> = drain(sdk, url)
+        .await
+        .iter()
+        .map(|m| {
+            let text = m["Message"].as_str().unwrap_or_default();
+            let f: Value = serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("a message that is not the finding JSON ({e}): {m}"));
+            let field = |k: &str| {
+                f[k].as_str()
+                    .unwrap_or_else(|| panic!("a finding without {k}: {f}"))
+                    .to_owned()
+            };
+            (field("detection_id"), field("finding_id"))
+        })
+        .collect();
+    ids.sort();
+    ids
+}

@@ -17,7 +17,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use trailwatch_tests::moto::Moto;
-use trailwatch_tests::queue::{drain, drain_detection_ids, subscribed_queue};
+use trailwatch_tests::queue::{drain, drain_detection_ids, drain_finding_ids, subscribed_queue};
 use trailwatch_tests::{root, unique};
 
 #[path = "runtime_api/tls.rs"]
@@ -332,23 +332,6 @@ impl FaultProxy {
             links.forwarding.drain(..).for_each(|t| t.abort());
         }
     }
-}
-
-/// (detection id, finding id) of every SNS message the queue received, sorted.
-async fn delivered_ids(sdk: &SdkConfig, queue: &str) -> Vec<(String, String)> {
-    let mut ids: Vec<(String, String)> = drain(sdk, queue)
-        .await
-        .iter()
-        .map(|m| {
-            let f: Value = serde_json::from_str(m["Message"].as_str().unwrap()).unwrap();
-            (
-                f["detection_id"].as_str().unwrap().to_owned(),
-                f["finding_id"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    ids.sort();
-    ids
 }
 
 fn finding_ids(response: &Value) -> Vec<(String, String)> {
@@ -756,7 +739,7 @@ async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_re
     // early retry (every finding of an event is tried).
     let detections: BTreeSet<&str> = sent.iter().map(|(d, _)| d.as_str()).collect();
     assert_eq!(detections, BTreeSet::from(["cloudtrail-important-change"]));
-    let got = delivered_ids(&sdk, &queue).await;
+    let got = drain_finding_ids(&sdk, &queue).await;
     let detections: Vec<&str> = got.iter().map(|(d, _)| d.as_str()).collect();
     assert_eq!(
         detections,

@@ -199,7 +199,7 @@ async fn findings_are_imported_and_published_over_tls_and_an_untrusted_certifica
         let copies = hub.iter().filter(|f| f["Id"] == *id).count();
         assert_eq!(copies, 1, "{id} imported over TLS, once: {hub:?}");
     }
-    let got = delivered_ids(&sdk, &queue).await;
+    let got = drain_finding_ids(&sdk, &queue).await;
     let mut want = sent;
     want.sort();
     assert_eq!(got, want, "every finding sent arrived, once");
