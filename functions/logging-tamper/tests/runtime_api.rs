@@ -1021,9 +1021,27 @@ async fn get_findings(
     serde_json::from_slice(&payload).expect("GetFindings: JSON")
 }
 
+/// The status of every `BatchImportFindings` (`POST /findings/import`) that the
+/// moto logging to `log` has answered, in order. werkzeug logs a request as it
+/// starts its answer (`send_response`), so an import whose answer the function
+/// has had is in the log.
+fn imports(log: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once("\"POST /findings/import HTTP/1.1\" "))
+        .map(|(_, status)| status.chars().take(3).collect())
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_hub_gets_each_finding_once_and_a_retry_updates_it() {
-    let moto = Moto::shared();
+    // A moto of its own, logging its requests: the imports are counted, and
+    // its Security Hub holds this test's findings only.
+    let dir = std::env::temp_dir().join(unique("rt-hub"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("moto.log");
+    let moto = Moto::start_logged(&log);
     let sdk = moto.sdk().await;
     let table = unique("rt-state");
     trailwatch::state::dynamodb::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &table)
@@ -1031,7 +1049,8 @@ async fn security_hub_gets_each_finding_once_and_a_retry_updates_it() {
         .unwrap();
     // The findings topic does not exist yet: Security Hub (first) succeeds, SNS
     // fails, the invocation fails. Then the topic appears and Lambda's retry
-    // succeeds: Security Hub must hold each finding once, updated.
+    // succeeds: it imports each finding again, and Security Hub must hold each
+    // once, updated.
     let topic_name = unique("rt-late-topic");
     let topic = format!("arn:aws:sns:us-east-1:{ACCOUNT}:{topic_name}");
     let sample = fresh_stop_logging();
@@ -1058,6 +1077,13 @@ async fn security_hub_gets_each_finding_once_and_a_retry_updates_it() {
     }
     let plain = trailwatch::aws::http_connector(&sdk);
     let after_first = imported(&sdk, &moto.endpoint, &plain).await;
+    // Both findings imported, once each, though SNS failed for both: every
+    // destination of every finding is tried (`notify::Then`, `Engine::handle`).
+    assert_eq!(
+        imports(&log),
+        ["200", "200"],
+        "the failed attempt's imports"
+    );
 
     aws_sdk_sns::Client::new(&sdk)
         .create_topic()
@@ -1068,6 +1094,7 @@ async fn security_hub_gets_each_finding_once_and_a_retry_updates_it() {
     let queue = subscribed_queue(&sdk, &topic, None).await;
     emulator.push("hub-2", &sample);
     let retry = emulator.outcome("hub-2").await;
+    let after_retry = imports(&log);
     emulator.push("hub-3", &sample);
     let dup = emulator.outcome("hub-3").await;
     child.start_kill().ok();
@@ -1109,19 +1136,45 @@ async fn security_hub_gets_each_finding_once_and_a_retry_updates_it() {
             "{f}"
         );
     }
-    // The failed attempt had imported the first finding before SNS failed (the
-    // engine stops at the first failure): the retry updated that one.
-    assert!(
-        sent.iter()
-            .any(|(_, id)| after_first.iter().any(|g| g["Id"] == *id)),
-        "a finding imported by the failed attempt: {after_first:?}"
-    );
-    let messages = drain(&sdk, &queue).await;
+    // The failed attempt had imported every finding before SNS failed for it
+    // (each finding is tried, and each of its destinations): the retry's two
+    // imports, of the same finding ids, updated those, as the one copy each
+    // and nothing else in this Security Hub show. The duplicate imports nothing.
+    let ids = |findings: &[Value]| -> BTreeSet<String> {
+        findings
+            .iter()
+            .map(|f| f["Id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let sent_ids: BTreeSet<String> = sent.iter().map(|(_, id)| id.clone()).collect();
+    assert_eq!(ids(&after_first), sent_ids, "{after_first:?}");
+    assert_eq!(hub.len(), 2, "{hub:?}");
+    assert_eq!(ids(&hub), sent_ids, "{hub:?}");
+    assert_eq!(after_retry, ["200"; 4], "the retry imported both again");
+    assert_eq!(imports(&log), ["200"; 4], "the duplicate imported nothing");
+    // No copy went back to an older one: its `UpdatedAt` (the function's clock
+    // at the import) is not before the first attempt's. (Not `>`: that would
+    // ask the clock to have moved on; the count above shows the re-import.)
+    for f in &hub {
+        let updated = |findings: &[Value]| {
+            let g = findings.iter().find(|g| g["Id"] == f["Id"]).unwrap();
+            trailwatch::event::time::parse_event_time(g["UpdatedAt"].as_str().unwrap())
+                .unwrap_or_else(|| panic!("UpdatedAt: {g}"))
+        };
+        assert!(
+            updated(&hub) >= updated(&after_first),
+            "{f} vs {after_first:?}"
+        );
+    }
+    let mut want = sent.clone();
+    want.sort();
     assert_eq!(
-        messages.len(),
-        2,
-        "one SNS message per finding: {messages:?}"
+        drain_finding_ids(&sdk, &queue).await,
+        want,
+        "one SNS message per finding"
     );
+    drop(moto);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A Security Hub that answers `BatchImportFindings` with a per-finding failure
