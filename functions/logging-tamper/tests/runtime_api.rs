@@ -11,11 +11,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_runtime_api::client::http::{HttpConnector, SharedHttpConnector};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
+use trailwatch::state::dynamodb::schema;
 use trailwatch_tests::moto::Moto;
 use trailwatch_tests::queue::{drain, drain_detection_ids, drain_finding_ids, subscribed_queue};
 use trailwatch_tests::{root, unique};
@@ -642,11 +644,36 @@ async fn raw_request<R: tokio::io::AsyncBufRead + Unpin>(read: &mut R) -> Option
     Some((request, publish))
 }
 
+/// Sets the lapse (`expires_at`, wall clock, epoch seconds) of the claim item
+/// with key `key`, on condition that it is still a delivery lease: the test
+/// decides when a lease lives and when it has lapsed, not the clock.
+async fn set_lease_lapse(
+    sdk: &SdkConfig,
+    table: &str,
+    key: &HashMap<String, AttributeValue>,
+    until: i64,
+) {
+    aws_sdk_dynamodb::Client::new(sdk)
+        .update_item()
+        .table_name(table)
+        .set_key(Some(key.clone()))
+        .condition_expression("attribute_exists(#lease)")
+        .update_expression("SET #exp = :until")
+        .expression_attribute_names("#lease", schema::LEASE)
+        .expression_attribute_names("#exp", schema::TTL_ATTRIBUTE)
+        .expression_attribute_values(":until", AttributeValue::N(until.to_string()))
+        .send()
+        .await
+        .expect("UpdateItem of the leased claim");
+}
+
 /// Issue 13: a function killed (SIGKILL) after claiming a finding and before
 /// publishing it loses nothing. Its claim is a lease: a retry while the lease
 /// lives fails the invocation (the finding may still be on its way) but sends
 /// the event's other finding, which waits behind nothing; the retry after the
-/// lease lapses publishes the leased one: exactly once per finding.
+/// lease lapses publishes the leased one: exactly once per finding. The lease's
+/// lapse is set on the claim item by the test (an hour ahead, then in the
+/// past), so that neither retry depends on how fast the machine is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_retry() {
     let moto = Moto::shared();
@@ -655,7 +682,8 @@ async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_re
     let queue = subscribed_queue(&sdk, &topic, None).await;
     let trap = PublishTrap::start(format!("127.0.0.1:{}", moto.port)).await;
     let envelope = fresh_stop_logging().to_string();
-    let lease_secs = 6;
+    // Not the default (60 s): the lease left behind shows the setting applied.
+    let lease_secs = 45;
     let spawn = |emulator: &Emulator| {
         command(&emulator.addr)
             .env("AWS_ENDPOINT_URL", &trap.endpoint)
@@ -668,6 +696,7 @@ async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_re
 
     // The first invocation claims a finding and is killed at its Publish.
     let first = Emulator::start(vec![("crash-1".into(), envelope.clone())]).await;
+    let spawned_at = trailwatch::state::wall_clock_secs();
     let mut doomed = spawn(&first);
     tokio::time::timeout(Duration::from_secs(60), trap.held.notified())
         .await
@@ -678,6 +707,7 @@ async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_re
         first.state.lock().unwrap().outcomes.is_empty(),
         "killed before answering"
     );
+    let killed_at = trailwatch::state::wall_clock_secs();
     // What it left: a lease (not a confirmed claim) on the finding.
     let items = aws_sdk_dynamodb::Client::new(&sdk)
         .scan()
@@ -687,12 +717,28 @@ async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_re
         .unwrap()
         .items
         .unwrap_or_default();
-    let leases: Vec<i64> = items
+    let leases: Vec<(HashMap<String, AttributeValue>, i64)> = items
         .iter()
-        .filter(|i| i.contains_key("lease"))
-        .filter_map(|i| i.get("expires_at")?.as_n().ok()?.parse().ok())
+        .filter(|i| i.contains_key(schema::LEASE))
+        .map(|i| {
+            let key = [schema::PARTITION_KEY, schema::SORT_KEY]
+                .into_iter()
+                .map(|k| (k.to_owned(), i[k].clone()))
+                .collect();
+            let until = i[schema::TTL_ATTRIBUTE].as_n().unwrap().parse().unwrap();
+            (key, until)
+        })
         .collect();
     assert_eq!(leases.len(), 1, "one finding leased: {items:?}");
+    let (lease, until) = &leases[0];
+    // Taken between the start and the kill, for `lease_secs`.
+    assert!(
+        (spawned_at + lease_secs..=killed_at + lease_secs).contains(until),
+        "a lease until {until}, taken between {spawned_at} and {killed_at}"
+    );
+    let now = trailwatch::state::wall_clock_secs();
+    // Alive for the early retry, however long it takes to come.
+    set_lease_lapse(&sdk, &table, lease, now + 3600).await;
     trap.hold.store(false, std::sync::atomic::Ordering::SeqCst);
 
     // Lambda's retry, while the lease lives: it fails for the leased finding
@@ -709,16 +755,8 @@ async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_re
         }
         other => panic!("retry-early: expected a failure, got {other:?}"),
     }
-    // The next retry, once the lease has lapsed (wall clock, whole seconds).
-    let until = leases[0];
-    while std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-        <= until
-    {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    // The next retry, once the lease has lapsed: the test lapses it now.
+    set_lease_lapse(&sdk, &table, lease, now - 3600).await;
     retries.push("retry-late", &envelope);
     let sent = match retries.outcome("retry-late").await {
         Outcome::Response(v) => {
