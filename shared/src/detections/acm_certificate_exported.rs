@@ -6,7 +6,7 @@
 //! whoever holds it can impersonate the names it covers. Every successful export by
 //! a person or a pipeline counts (the passphrase is never logged); exports AWS
 //! services make on their own are left out, a stack's or a workflow's (a Step
-//! Functions state machine's SDK task, `common::WORKFLOW_SERVICES`) count. Failed attempts
+//! Functions state machine's SDK task, `common::USER_DRIVEN_SERVICES`) count. Failed attempts
 //! are not reported: the caller got nothing.
 //!
 //! The trigger takes read-only events too: a call that returns data and changes

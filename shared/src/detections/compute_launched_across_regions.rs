@@ -7,7 +7,7 @@
 //! same sweep, so every outcome counts. Most organisations run in one to three Regions;
 //! five within an hour is past an ordinary multi-Region deployment, and
 //! Region-by-Region rollouts through CloudFormation StackSets (their execution roles,
-//! `AWSCloudFormationStackSetExecutionRole` and `stacksets-exec-*`) or Auto Scaling
+//! `AWSCloudFormationStackSetExecutionRole` and `stacksets-exec-<32 hex digits>`) or Auto Scaling
 //! come from AWS services, which are left out. A stack of the caller's own counts:
 //! one stack per Region is as easy a sweep as one call per Region. The launches Auto Scaling makes are
 //! such service calls, so the intruder's own `CreateAutoScalingGroup` is what counts
@@ -89,11 +89,19 @@ impl Detection for ComputeLaunchedAcrossRegions {
 }
 
 /// A StackSet's stack instance at work: CloudFormation calling as one of the roles
-/// StackSets deploy through.
+/// StackSets deploy through: the self-managed default name, or the
+/// service-managed role AWS names `stacksets-exec-` and 32 hexadecimal digits.
+/// Any role named `stacksets-exec-miner` that trusts CloudFormation took a
+/// one-stack-per-Region sweep past the detection (from a review).
 fn stack_set_rollout(rec: &Record) -> bool {
     let role = rec.session_issuer_arn().and_then(|arn| arn.rsplit('/').next());
     rec.invoked_by() == Some("cloudformation.amazonaws.com")
-        && role.is_some_and(|r| r == "AWSCloudFormationStackSetExecutionRole" || r.starts_with("stacksets-exec-"))
+        && role.is_some_and(|r| {
+            r == "AWSCloudFormationStackSetExecutionRole"
+                || r.strip_prefix("stacksets-exec-").is_some_and(|hash| {
+                    hash.len() == 32 && hash.bytes().all(|b| b.is_ascii_hexdigit())
+                })
+        })
 }
 
 #[cfg(test)]
@@ -151,5 +159,11 @@ mod tests {
         assert_eq!(eval(d, &stack_set), None);
         let own_stack = record(EC2, "RunInstances", "sa-east-1", r#","invokedBy":"cloudformation.amazonaws.com""#);
         assert!(eval(d, &own_stack).is_some());
+        // Service-managed StackSets' roles are AWS's `stacksets-exec-<hash>`; a
+        // role of one's own named like them is not one.
+        let named = |role: &str| own_stack.replace("role/Deploy", &format!("role/{role}"));
+        assert_eq!(eval(d, &named("stacksets-exec-0f3c9a2d4b6e81a70c5d2e9f1a3b7c4d")), None);
+        assert!(eval(d, &named("stacksets-exec-miner")).is_some());
+        assert!(eval(d, &named("stacksets-exec-0f3c9a2d4b6e81a70c5d2e9f1a3b7c4d-x")).is_some());
     }
 }

@@ -98,7 +98,7 @@ mod tests {
     fn services_and_requests_without_an_instance_are_ignored() {
         let svc = record(r#"{"instanceId":"i-0abc"}"#, "").replace(
             r#""accountId":"111122223333","sessionContext""#,
-            r#""accountId":"111122223333","invokedBy":"ssm.amazonaws.com","sessionContext""#,
+            r#""accountId":"111122223333","invokedBy":"autoscaling.amazonaws.com","sessionContext""#,
         );
         assert!(svc.contains("invokedBy"));
         assert_eq!(eval(&Ec2ConsoleScreenshotBurst, &svc), None);

@@ -164,7 +164,7 @@ mod tests {
         assert_eq!(eval(&Ec2UserDataRetrieval, &other), None);
         let svc = record(USERDATA, "").replace(
             r#""userName":"ci""#,
-            r#""userName":"ci","invokedBy":"ssm.amazonaws.com""#,
+            r#""userName":"ci","invokedBy":"autoscaling.amazonaws.com""#,
         );
         assert_eq!(eval(&Ec2UserDataRetrieval, &svc), None);
     }

@@ -12,7 +12,7 @@
 //! for each try would otherwise start the count again every time.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{IAM, account_role_term, aws_service_caller, is_event, workflow_call};
+use crate::detections::common::{IAM, account_role_term, aws_service_caller, is_event, user_driven_call};
 use crate::event::Record;
 
 pub struct IamAssumeRolePolicyBruteForce;
@@ -61,7 +61,7 @@ impl Detection for IamAssumeRolePolicyBruteForce {
         // A workflow's call (Step Functions, Scheduler) has the service's name
         // for source and is still its author's.
         if aws_service_caller(rec)
-            || (!workflow_call(rec)
+            || (!user_driven_call(rec)
                 && rec.source_ip().is_some_and(|ip| ip.trim().ends_with(".amazonaws.com")))
         {
             return None;

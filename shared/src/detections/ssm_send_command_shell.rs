@@ -254,7 +254,8 @@ mod tests {
     }
 
     /// From a review: an association a stack creates runs its shell script all
-    /// the same; SSM's own calls stay out.
+    /// the same, and so does one an Automation runbook creates (a user-driven
+    /// service, `common::USER_DRIVEN_SERVICES`); other services' calls stay out.
     #[test]
     fn a_stacks_shell_association_counts() {
         let params = r#"{"name":"AWS-RunShellScript","targets":[{"key":"tag:Role","values":["web"]}],"parameters":"HIDDEN_DUE_TO_SECURITY_REASONS"}"#;
@@ -264,6 +265,8 @@ mod tests {
         let json = record("ssm.amazonaws.com", "CreateAssociation", stack, params, "");
         assert!(fires(&SsmSendCommandShell, &json));
         let ssm = stack.replace("cloudformation.amazonaws.com", "ssm.amazonaws.com");
-        assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "CreateAssociation", &ssm, params, "")));
+        assert!(fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "CreateAssociation", &ssm, params, "")));
+        let other = stack.replace("cloudformation.amazonaws.com", "config.amazonaws.com");
+        assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "CreateAssociation", &other, params, "")));
     }
 }

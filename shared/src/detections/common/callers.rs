@@ -8,10 +8,10 @@ use super::general::source_ip_literal;
 
 /// The filter Elastic applies to its CloudWatch deletion rules: a human or script
 /// calling from an IP address, not an AWS service acting on its own.
-/// A workflow's call ([`workflow_call`]) counts as its author's, though its
-/// source is the service's name.
+/// A user-driven service's call ([`user_driven_call`]) counts as its user's,
+/// though its source is the service's name.
 pub fn called_from_ip_not_aws_internal(rec: &Record) -> bool {
-    (source_ip_literal(rec).is_some() || workflow_call(rec))
+    (source_ip_literal(rec).is_some() || user_driven_call(rec))
         && rec.user_agent() != Some("AWS Internal")
 }
 
@@ -19,36 +19,55 @@ pub fn called_from_ip_not_aws_internal(rec: &Record) -> bool {
 /// `AWSService`, or `invokedBy` naming a service such as `ssm.amazonaws.com`). The
 /// console's own `signin.amazonaws.com` and `console.amazonaws.com` are not services
 /// here: CloudTrail names them for calls a person made in the web console; nor
-/// are the services that make whatever call their user writes down
-/// ([`WORKFLOW_SERVICES`]).
+/// are the services that make whatever call their user chose
+/// ([`USER_DRIVEN_SERVICES`]).
 pub fn aws_service_caller(rec: &Record) -> bool {
     rec.identity_type() == Some("AWSService") || rec.invoked_by().is_some_and(service_host)
 }
 
-/// Services that make any API call their user writes into a workflow, with the
-/// user's role, and mark it `invokedBy` themselves: a Step Functions state
-/// machine's AWS SDK tasks (`states.amazonaws.com`) and an EventBridge
-/// Scheduler schedule's universal target (`scheduler.amazonaws.com`). Their
-/// calls are the workflow author's own acts, as a script's are: anyone allowed
-/// to create a state machine or a schedule and pass it a role could otherwise
-/// take every call past each detection that leaves AWS services out (from a
-/// review: an ACM private key exported by a state machine went unreported).
-pub const WORKFLOW_SERVICES: &[&str] = &["states.amazonaws.com", "scheduler.amazonaws.com"];
+/// Services that make the API calls their user chose, with the user's role or
+/// credentials, and whose name AWS then writes as the call's `invokedBy`, source
+/// and agent: a Step Functions state machine's AWS SDK tasks
+/// (`states.amazonaws.com`), an EventBridge Scheduler schedule's universal
+/// target (`scheduler.amazonaws.com`), a Systems Manager Automation runbook's
+/// `aws:executeAwsApi` steps (`ssm.amazonaws.com`; AWS documents that a runbook
+/// started without a role runs in the context of its user), and a role's
+/// credentials handed to an AppStream streaming session, whose calls carry the
+/// source `appstream.amazonaws.com` (a published CloudTrail blind spot). Their
+/// calls are their author's own acts, as a script's are: anyone allowed to
+/// create a state machine, schedule, runbook or image builder and pass it a
+/// role could otherwise take every call past each detection that leaves AWS
+/// services out (from reviews: an ACM private key exported by a state
+/// machine went unreported).
+pub const USER_DRIVEN_SERVICES: &[&str] = &[
+    "states.amazonaws.com",
+    "scheduler.amazonaws.com",
+    "ssm.amazonaws.com",
+    "appstream.amazonaws.com",
+];
 
-/// The call was one a workflow service made for its author (`invokedBy` one of
-/// [`WORKFLOW_SERVICES`], which AWS writes; its source address and agent are
-/// then the service's name, and are not the service acting on its own either).
-pub fn workflow_call(rec: &Record) -> bool {
-    rec.invoked_by()
-        .is_some_and(|s| WORKFLOW_SERVICES.contains(&s))
+/// The call was one a user-driven service made for its user: not an
+/// `AWSService` identity, and `invokedBy` or the source one of
+/// [`USER_DRIVEN_SERVICES`] (both written by AWS). Its source address and agent
+/// are then the service's name, and are not the service acting on its own
+/// either.
+pub fn user_driven_call(rec: &Record) -> bool {
+    rec.identity_type() != Some("AWSService")
+        && (rec
+            .invoked_by()
+            .is_some_and(|s| USER_DRIVEN_SERVICES.contains(&s))
+            || rec
+                .source_ip()
+                .is_some_and(|s| USER_DRIVEN_SERVICES.contains(&s.trim())))
 }
 
 /// An `invokedBy` that names an AWS service acting for the caller: a
-/// `*.amazonaws.com` host other than the console's and the workflow services'.
+/// `*.amazonaws.com` host other than the console's and the user-driven
+/// services'.
 fn service_host(invoked_by: &str) -> bool {
     invoked_by.ends_with(".amazonaws.com")
         && !matches!(invoked_by, "signin.amazonaws.com" | "console.amazonaws.com")
-        && !WORKFLOW_SERVICES.contains(&invoked_by)
+        && !USER_DRIVEN_SERVICES.contains(&invoked_by)
 }
 
 /// The caller is an AWS service: an `AWSService` identity, or a session of a
@@ -201,7 +220,7 @@ pub fn raw_may_use_instance_credentials(json: &[u8]) -> bool {
 /// not depend on it).
 pub fn aws_service_or_console_caller(rec: &Record) -> bool {
     aws_service_or_console_session_caller(rec)
-        || (!workflow_call(rec) && service_or_console_agent(rec.user_agent()))
+        || (!user_driven_call(rec) && service_or_console_agent(rec.user_agent()))
 }
 
 /// [`aws_service_or_console_caller`] for writes: the console by its session
@@ -217,7 +236,7 @@ pub fn aws_service_or_console_session_caller(rec: &Record) -> bool {
     if rec.identity_type() == Some("AWSService") {
         return true;
     }
-    if workflow_call(rec) {
+    if user_driven_call(rec) {
         return false;
     }
     rec.invoked_by().is_some()
@@ -336,7 +355,7 @@ pub fn service_or_iac_caller(rec: &Record) -> bool {
     {
         return true;
     }
-    !workflow_call(rec) && iac_agent(rec.user_agent())
+    !user_driven_call(rec) && iac_agent(rec.user_agent())
 }
 
 /// The user agent names an infrastructure-as-code tool or service in the form the
@@ -529,15 +548,17 @@ mod service_or_iac_caller_tests {
         assert!(!invoked_by("AWS Internals"));
     }
 
-    /// A Step Functions or EventBridge Scheduler workflow's call, marked by
-    /// AWS with the service's name as `invokedBy`, source and agent, is its
-    /// author's act for every one of the service exemptions; the same call
-    /// made by another service for its caller is still exempt.
+    /// A user-driven service's call (a Step Functions, Scheduler or Automation
+    /// workflow's), marked by AWS with the service's name as `invokedBy`,
+    /// source and agent, is its author's act for every one of the service
+    /// exemptions; the same call made by another service for its caller is
+    /// still exempt.
     #[test]
-    fn a_workflow_services_call_is_its_authors() {
+    fn a_user_driven_services_call_is_its_authors() {
         use super::super::{
-            aws_service_caller, aws_service_caller_but_stack, aws_service_or_console_caller,
-            aws_service_or_console_session_caller, called_from_ip_not_aws_internal, workflow_call,
+            USER_DRIVEN_SERVICES, aws_service_caller, aws_service_caller_but_stack,
+            aws_service_or_console_caller, aws_service_or_console_session_caller,
+            called_from_ip_not_aws_internal, user_driven_call,
         };
         let marked = |service: &str| {
             let json = iam("CreateRole", USER, "null")
@@ -565,10 +586,10 @@ mod service_or_iac_caller_tests {
                 service_or_iac_caller(&rec),
                 !called_from_ip_not_aws_internal(&rec),
             ];
-            (workflow_call(&rec), exempt)
+            (user_driven_call(&rec), exempt)
         };
-        for workflow in ["states.amazonaws.com", "scheduler.amazonaws.com"] {
-            assert_eq!(marked(workflow), (true, [false; 6]), "{workflow}");
+        for service in USER_DRIVEN_SERVICES {
+            assert_eq!(marked(service), (true, [false; 6]), "{service}");
         }
         assert_eq!(marked("backup.amazonaws.com"), (false, [true; 6]));
     }
