@@ -71,8 +71,7 @@ const KNOWN_VARS: &[&str] = &[
 ];
 pub const ENV_WINDOW_SUFFIX: &str = "_SECS";
 
-/// The longest window or lateness accepted (seconds): state lives this long.
-pub const MAX_WINDOW_SECS: i64 = 7 * 24 * 3600;
+pub use crate::window::MAX_WINDOW_SECS;
 
 /// A function's validated configuration.
 #[derive(Debug, Clone)]

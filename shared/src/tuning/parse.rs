@@ -17,8 +17,7 @@ use super::{
 use crate::catalog;
 use crate::detection::{Severity, WindowSpec};
 
-/// The longest window a tuning may set: the bound of `TRAILWATCH_WINDOW_*_SECS`.
-const MAX_WINDOW_SECS: i64 = 7 * 24 * 3600;
+use crate::window::MAX_WINDOW_SECS;
 /// The largest threshold: a window keeps at most this many records per group.
 const MAX_THRESHOLD: usize = crate::window::MAX_OBSERVATIONS_PER_GROUP;
 /// Entry ids become metric dimensions and SNS message attributes: kept plain.

@@ -37,6 +37,11 @@ use context::{Context, Text};
 /// bound on memory and on the work one event can cause.
 pub const MAX_OBSERVATIONS_PER_GROUP: usize = 2_000;
 
+/// The longest window, pair gap or lateness a deployment may set (the tuning
+/// file's `window_secs`, `TRAILWATCH_WINDOW_*_SECS`, `TRAILWATCH_LATENESS_SECS`):
+/// state lives this long.
+pub const MAX_WINDOW_SECS: i64 = 7 * 24 * 3600;
+
 /// A finding lists at most this many of its distinct values (it gives the count).
 const MAX_LISTED_VALUES: usize = 100;
 /// ... and at most this many distinct values of each per-record evidence key.
