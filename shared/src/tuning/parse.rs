@@ -16,8 +16,8 @@ use super::{
 };
 use crate::catalog;
 use crate::detection::{Severity, WindowSpec};
-
 use crate::window::MAX_WINDOW_SECS;
+
 /// The largest threshold: a window keeps at most this many records per group.
 const MAX_THRESHOLD: usize = crate::window::MAX_OBSERVATIONS_PER_GROUP;
 /// Entry ids become metric dimensions and SNS message attributes: kept plain.
