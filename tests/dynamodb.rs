@@ -6,22 +6,19 @@
 //! Every scenario runs the same function on both stores and requires the same
 //! findings, byte for byte.
 
-#[path = "common/ddb.rs"]
-mod ddb;
-
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::{
     AttributeValue, BillingMode, KeyType, PutRequest, TimeToLiveStatus, WriteRequest,
 };
-use ddb::*;
 use trailwatch::engine::{Engine, HandleError, Settings};
 use trailwatch::finding::Finding;
 use trailwatch::notify::Collect;
 use trailwatch::state::dynamodb::{EVENT_TIME_KEEP_SECS, Validity, ensure_table, schema};
 use trailwatch::state::{Claimed, Lease, MemoryStore, Now, Observation, Store, Take};
 use trailwatch::window::MAX_OBSERVATIONS_PER_GROUP;
+use trailwatch_tests::ddb::*;
 use trailwatch_tests::moto::Moto;
 
 /// The seed's three stateful detections, whose scenarios this file drives (other

@@ -12,17 +12,14 @@
 //! Both stores must deliver exactly the same findings, and the groups (creations)
 //! that fired must be the model's.
 
-#[path = "common/ddb.rs"]
-mod ddb;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use ddb::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use trailwatch::engine::{Engine, Settings};
 use trailwatch::finding::Finding;
 use trailwatch::state::MemoryStore;
+use trailwatch_tests::ddb::*;
 use trailwatch_tests::moto::Moto;
 
 /// Cases per property against moto: each costs a few hundred requests.

@@ -10,15 +10,12 @@
 //! requests that reach DynamoDB, by operation (a read of many items takes several
 //! Query pages).
 
-#[path = "../common/ddb.rs"]
-mod ddb;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ddb::*;
 use trailwatch::engine::{Engine, Settings};
 use trailwatch::notify::Collect;
 use trailwatch::state::{Claimed, Lease, Now, Observation, Store, StoreError, Take, Wrapper};
+use trailwatch_tests::ddb::*;
 use trailwatch_tests::moto::Moto;
 
 /// Counts the calls made to the inner store.

@@ -1,9 +1,6 @@
 //! Shared by the DynamoDB tests (dynamodb.rs, properties.rs, bench/requests.rs):
 //! clients for moto, tables, CloudTrail records as JSON text, and a driver that runs
 //! records through `Engine::handle` on any store.
-//!
-//! Included with `#[path]` by each test target; not every target uses everything.
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -141,7 +138,7 @@ pub async fn client(endpoint: &str) -> (Client, Arc<Requests>) {
     (Client::new(&config), requests)
 }
 
-pub use trailwatch_tests::unique;
+pub use crate::unique;
 
 /// A fresh table with the trailwatch schema and TTL, on the shared moto server.
 pub struct Table {

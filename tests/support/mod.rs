@@ -1,5 +1,6 @@
 //! Helpers shared by the workspace integration tests.
 
+pub mod ddb;
 pub mod moto;
 pub mod one_request;
 pub mod queue;
