@@ -1,5 +1,7 @@
-//! One principal launching compute (EC2 instances, Spot requests, fleets, ECS clusters)
-//! in five or more Regions within an hour, whatever the outcome.
+//! One principal launching compute (EC2 instances, Spot requests, fleets, ECS clusters,
+//! Auto Scaling groups, and the launches other services make for it: Batch compute
+//! environments, EKS managed node groups, EMR clusters) in five or more Regions
+//! within an hour, whatever the outcome.
 //!
 //! Decisions: whoever steals keys to mine cryptocurrency starts as much compute as the
 //! account's quotas allow, and quotas are per Region, so the launches sweep Region
@@ -29,12 +31,23 @@ const ECS: &str = "ecs.amazonaws.com";
 const ECS_LAUNCHES: &[&str] = &["CreateCluster"];
 const AUTOSCALING: &str = "autoscaling.amazonaws.com";
 const AUTOSCALING_LAUNCHES: &[&str] = &["CreateAutoScalingGroup"];
+/// Services that launch instances for their caller, and whose own launches are
+/// service calls: the caller's request is what counts (from a review: a sweep
+/// through them went uncounted). AWS Batch compute environments, EKS managed
+/// node groups, EMR clusters.
+const BATCH: &str = "batch.amazonaws.com";
+const BATCH_LAUNCHES: &[&str] = &["CreateComputeEnvironment"];
+const EKS: &str = "eks.amazonaws.com";
+const EKS_LAUNCHES: &[&str] = &["CreateNodegroup"];
+const EMR: &str = "elasticmapreduce.amazonaws.com";
+const EMR_LAUNCHES: &[&str] = &["RunJobFlow"];
 
 pub static META: Meta = Meta {
     id: "compute-launched-across-regions",
     title: "AWS Compute Launched Across Many Regions",
-    description: "One principal launched, or tried to launch, EC2 instances, Spot capacity or \
-                  ECS clusters in five or more Regions within an hour. Quotas are per Region, \
+    description: "One principal launched, or tried to launch, EC2 instances, Spot capacity, \
+                  ECS clusters, Auto Scaling groups, Batch compute environments, EKS node \
+                  groups or EMR clusters in five or more Regions within an hour. Quotas are per Region, \
                   so whoever steals keys to mine cryptocurrency sweeps Region after Region to \
                   start as much compute as the account allows.",
     severity: Severity::High,
@@ -63,6 +76,9 @@ pub static META: Meta = Meta {
         Trigger::write(EC2, EC2_LAUNCHES),
         Trigger::write(ECS, ECS_LAUNCHES),
         Trigger::write(AUTOSCALING, AUTOSCALING_LAUNCHES),
+        Trigger::write(BATCH, BATCH_LAUNCHES),
+        Trigger::write(EKS, EKS_LAUNCHES),
+        Trigger::write(EMR, EMR_LAUNCHES),
     ],
     window: Some(WindowSpec::Distinct {
         window_secs: 3600,
@@ -78,7 +94,10 @@ impl Detection for ComputeLaunchedAcrossRegions {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !(is_event(rec, EC2, EC2_LAUNCHES)
             || is_event(rec, ECS, ECS_LAUNCHES)
-            || is_event(rec, AUTOSCALING, AUTOSCALING_LAUNCHES))
+            || is_event(rec, AUTOSCALING, AUTOSCALING_LAUNCHES)
+            || is_event(rec, BATCH, BATCH_LAUNCHES)
+            || is_event(rec, EKS, EKS_LAUNCHES)
+            || is_event(rec, EMR, EMR_LAUNCHES))
             || aws_service_caller_but_stack(rec)
             || stack_set_rollout(rec)
         {
