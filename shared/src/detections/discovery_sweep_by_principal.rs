@@ -20,7 +20,7 @@
 use crate::detection::{Detection, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{
     DISCOVERY_TRIGGERS, account_actor_group, aws_service_or_console_caller, call_value, caller_evidence, iac_agent,
-    is_discovery_call, service_or_console_agent, service_or_iac_caller,
+    is_discovery_call, service_or_console_agent, service_or_iac_caller, user_driven_agent,
 };
 use crate::event::Record;
 use crate::event::prefilter::Peek;
@@ -71,9 +71,12 @@ impl Detection for DiscoverySweepByPrincipal {
     }
 
     /// Console page loads, AWS services and infrastructure as code are most
-    /// discovery traffic; their user agent alone rules them out.
+    /// discovery traffic; their user agent alone rules them out, except the
+    /// agent a user-driven service writes for the calls it makes for its user
+    /// (a state machine's, a runbook's), which `evaluate` counts.
     fn may_match_raw(&self, peek: &Peek<'_>, _json: &[u8]) -> bool {
-        !service_or_console_agent(peek.user_agent) && !iac_agent(peek.user_agent)
+        let ua = peek.user_agent;
+        user_driven_agent(ua) || (!service_or_console_agent(ua) && !iac_agent(ua))
     }
 }
 

@@ -17,11 +17,14 @@
 //! Decisions: only the documents that run arbitrary commands; other documents
 //! (patching, inventory, custom runbooks) are too common to report one by one. The
 //! commands themselves are hidden by CloudTrail (`HIDDEN_DUE_TO_SECURITY_REASONS`);
-//! the finding names the targets and the output location. State Manager and
-//! Automation calls (made by the SSM service) are left out; a CloudFormation stack's
-//! are not (`common::aws_service_caller_but_stack`): a stack that creates an
-//! association running a shell script is only another way for its caller to run
-//! one, as for the launches of `ec2-unusual-instance-type-launched`.
+//! the finding names the targets and the output location. The calls Systems
+//! Manager makes through its service-linked role (a maintenance window's task
+//! run without a role of its own) are left out; those an Automation runbook or
+//! State Manager makes with the role it was given are its author's
+//! (`common::USER_DRIVEN_SERVICES`), and so are a CloudFormation stack's
+//! (`common::aws_service_caller_but_stack`): a runbook or a stack that runs a
+//! shell script is only another way for its author to run one, as for the
+//! launches of `ec2-unusual-instance-type-launched`.
 
 use serde_json::Value;
 
@@ -46,7 +49,9 @@ pub static META: Meta = Meta {
     ],
     group: "compute-network",
     false_positives: &[
-        "Administrators and runbooks that use Run Command for maintenance.",
+        "Administrators and runbooks that use Run Command for maintenance, Automation \
+         runbooks (AWS's own too, such as AWS-UpdateLinuxAmi) and maintenance windows \
+         that run shell commands with a role of their own: tune by that role.",
     ],
     next_steps: "Read the command's parameters and output (GetCommandInvocation, or the S3 \
                  or CloudWatch output). If the caller had no reason to run commands on these \

@@ -1078,7 +1078,7 @@ mod tests {
     }
 
     /// The bound is `MAX_CANARY_AHEAD_SECS` (300 s) exactly: a canary 301 s
-    /// ahead of the clock is not recorded, one 299 s ahead (a clock's skew) is.
+    /// ahead of the clock is not recorded, one 300 s ahead (a clock's skew) is.
     #[test]
     fn a_canary_at_most_five_minutes_ahead_is_taken() {
         use crate::heartbeat::{MAX_CANARY_AHEAD_SECS, PARTITION};
@@ -1096,7 +1096,11 @@ mod tests {
         assert_eq!(MAX_CANARY_AHEAD_SECS, 300);
         assert_eq!(last_heard("c1", NOW, NOW), NOW);
         assert_eq!(last_heard("c2", NOW + 60 + 301, NOW + 60), NOW, "ignored");
-        assert_eq!(last_heard("c3", NOW + 60 + 299, NOW + 60), NOW + 359);
+        assert_eq!(
+            last_heard("c3", NOW + 60 + 300, NOW + 60),
+            NOW + 360,
+            "at the bound"
+        );
     }
 
     /// A pair the scheduled check armed (expected, never heard from) is

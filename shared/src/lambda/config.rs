@@ -138,7 +138,6 @@ fn expected_members(accounts: Option<&str>, regions: Option<&str>) -> Result<Vec
         .collect())
 }
 
-/// `TRAILWATCH_WINDOW_<ID>_SECS` for a detection id.
 /// The variable names that are not ours but look meant to be, sorted: every
 /// `TRAILWATCH_*` name outside `known` (window overrides allowed when
 /// `windows`), since a misspelt variable would otherwise switch off what it
@@ -168,6 +167,7 @@ pub(crate) fn misnamed_vars<'a>(
     misnamed
 }
 
+/// `TRAILWATCH_WINDOW_<ID>_SECS` for a detection id.
 pub fn window_var(detection_id: &str) -> String {
     format!(
         "{ENV_WINDOW_PREFIX}{}{ENV_WINDOW_SUFFIX}",

@@ -172,6 +172,14 @@ impl Now {
             wall: now,
         }
     }
+
+    /// Whether expiries are judged on the wall clock (the live functions'
+    /// [`Now::live`]) rather than on event time. Under event time a record
+    /// dated to the very second of the wall clock reads as live too: archives
+    /// are older than the day they are replayed.
+    pub fn is_live(&self) -> bool {
+        self.valid == self.wall
+    }
 }
 
 /// A delivery lease: a claim taken before a finding is delivered, confirmed after.

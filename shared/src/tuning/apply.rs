@@ -189,22 +189,26 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
         return Ok(None);
     };
     // Event time, so that a replay of an archive collapses repeats as the live
-    // path did; but never more than `MAX_AHEAD_SECS` past the wall clock: a
-    // forged record of 2099 would open a period that holds every later finding
-    // of its group back until then (records of the past, which is all a replay
-    // reads, are never capped).
+    // path did. Live (the wall clock validates), never more than
+    // `MAX_AHEAD_SECS` past it: a forged record of 2099 would open a period
+    // that holds every later finding of its group back until then. Under
+    // event time (replay, backtests) nothing is capped: records dated after
+    // today (synthetic data) keep their periods (from a review).
     let t_ms = p
         .finding
         .event_time
         .last
         .as_deref()
         .and_then(parse_event_time)
-        .unwrap_or(now.saturating_mul(1000))
-        .min(
-            at.wall
-                .saturating_add(crate::event::time::MAX_AHEAD_SECS)
+        .unwrap_or(now.saturating_mul(1000));
+    let t_ms = if at.is_live() {
+        t_ms.min(
+            now.saturating_add(crate::event::time::MAX_AHEAD_SECS)
                 .saturating_mul(1000),
-        );
+        )
+    } else {
+        t_ms
+    };
     let t = t_ms.div_euclid(1000);
     let id = p.finding.detection_id;
     let group = dedup_group(&p.finding, by);

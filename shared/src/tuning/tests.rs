@@ -369,37 +369,73 @@ fn dedup_holds_back_repeats_by_event_time_and_reports_them() {
     assert_eq!(sent[3].evidence.get("held_back_count"), Some(&json!(1)));
 }
 
-/// Live, a finding dated far ahead of the clock (a forged record) opens a
-/// dedup period from the clock, not from its date: the group's next finding
-/// after the period is notified, where a period of 2099 held every one back.
-#[test]
-fn a_finding_dated_far_ahead_opens_its_period_from_now() {
+/// The dispositions of `cloudwatch-log-group-deletion` findings under a one-hour
+/// dedup by actor, one record at a time, each handled at its own `now`, with
+/// the engine's other `settings`.
+fn log_group_dedup(settings: Settings, records: Vec<(String, i64)>) -> Vec<Option<Disposition>> {
     let t = tuning(
         "[detections.cloudwatch-log-group-deletion]\ndedup_secs = 3600\ndedup_by = [\"actor\"]\n",
     );
     let engine = Engine::new(Settings {
         tuning_today: Some(DAY),
-        ..Settings::default()
+        ..settings
     });
     engine.set_tuning(Some(Arc::new(t)));
     let (store, sink) = (MemoryStore::default(), Collect::default());
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let now = 1_800_000_000;
-    let decide = |json: String, at: i64| {
+    let mut dispositions = Vec::new();
+    for (json, now) in records {
         let rec = crate::event::Record::from_json(&json).unwrap();
-        let decided = rt.block_on(engine.handle(&rec, &store, &sink, at)).unwrap();
-        of(&decided, "cloudwatch-log-group-deletion")
-            .iter()
-            .map(|f| f.disposition)
-            .collect::<Vec<_>>()
-    };
+        let decided = rt
+            .block_on(engine.handle(&rec, &store, &sink, now))
+            .unwrap();
+        dispositions.extend(
+            of(&decided, "cloudwatch-log-group-deletion")
+                .iter()
+                .map(|f| f.disposition),
+        );
+    }
+    dispositions
+}
+
+/// Live, a finding dated far ahead of the clock (a forged record) opens a
+/// dedup period from the clock, not from its date: the group's next finding
+/// after the period is notified, where a period of 2099 held every one back.
+#[test]
+fn a_finding_dated_far_ahead_opens_its_period_from_now() {
+    let now = 1_800_000_000;
     let forged = delete_log_group("f", OTHER, "198.51.100.1", "2099-01-01T00:00:00Z");
-    assert_eq!(decide(forged, now), [Some(Disposition::Notified)]);
     let two_hours_on = format_event_time((now + 7_200) * 1000);
     let real = delete_log_group("r", OTHER, "198.51.100.1", &two_hours_on);
-    assert_eq!(decide(real, now + 7_200), [Some(Disposition::Notified)]);
+    assert_eq!(
+        log_group_dedup(
+            Settings::default(),
+            vec![(forged, now), (real, now + 7_200)]
+        ),
+        [Some(Disposition::Notified); 2]
+    );
+}
+
+/// Under event time (replay, backtests) nothing is capped: records dated after
+/// today (synthetic data) keep their own dedup periods (from a review: the cap
+/// on the wall clock held five of six findings back).
+#[test]
+fn a_replay_of_records_dated_after_today_collapses_by_their_own_times() {
+    let wall = crate::state::wall_clock_secs();
+    // A year from now, two hours apart: each past the last one's period.
+    let records = (0..6)
+        .map(|i| {
+            let time = format_event_time((wall + 365 * 86_400 + i * 7_200) * 1000);
+            let json = delete_log_group(&format!("y{i}"), OTHER, "198.51.100.1", &time);
+            (json, wall)
+        })
+        .collect();
+    assert_eq!(
+        log_group_dedup(Settings::for_replay(), records),
+        [Some(Disposition::Notified); 6]
+    );
 }
 
 /// From a review: a finding that arrives after a notified one but is older in

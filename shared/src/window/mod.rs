@@ -581,7 +581,8 @@ mod tests {
                     "sourceIPAddress":"198.51.100.7","userAgent":"aws-cli/2.15","eventTime":"2026-06-02T10:00:01Z"}}"#
                 );
                 let rec = Record::from_json(&json).unwrap();
-                observation(&rec, i, format!("i-{i:03}"), Evidence::new(), &[], &mut last)
+                // Values come in an order that is not sorted (149 down to 0).
+                observation(&rec, i, format!("i-{:03}", 149 - i), Evidence::new(), &[], &mut last)
             })
             .collect();
         let (finding, _) = span_finding(meta, &span, "k", Some("instances")).unwrap();
@@ -589,7 +590,7 @@ mod tests {
             finding.evidence.get("distinct_count"),
             Some(&Value::from(150))
         );
-        let listed: Vec<String> = (0..100).map(|i| format!("i-{i:03}")).collect();
+        let listed: Vec<String> = (0..100).map(|i| format!("i-{:03}", 149 - i)).collect();
         assert_eq!(
             finding.evidence.get("instances"),
             Some(&Value::from(listed))

@@ -16,13 +16,14 @@ pub fn called_from_ip_not_aws_internal(rec: &Record) -> bool {
 }
 
 /// An AWS service acting on its own or on a caller's behalf (`userIdentity.type`
-/// `AWSService`, or `invokedBy` naming a service such as `ssm.amazonaws.com`). The
+/// `AWSService`, a session of a service-linked role, or `invokedBy` naming a
+/// service such as `backup.amazonaws.com`). The
 /// console's own `signin.amazonaws.com` and `console.amazonaws.com` are not services
 /// here: CloudTrail names them for calls a person made in the web console; nor
 /// are the services that make whatever call their user chose
 /// ([`USER_DRIVEN_SERVICES`]).
 pub fn aws_service_caller(rec: &Record) -> bool {
-    rec.identity_type() == Some("AWSService") || rec.invoked_by().is_some_and(service_host)
+    aws_service_or_linked_role(rec) || rec.invoked_by().is_some_and(service_host)
 }
 
 /// Services that make the API calls their user chose, with the user's role or
@@ -51,14 +52,26 @@ pub const USER_DRIVEN_SERVICES: &[&str] = &[
 /// [`USER_DRIVEN_SERVICES`] (both written by AWS). Its source address and agent
 /// are then the service's name, and are not the service acting on its own
 /// either.
+///
+/// A session of a service-linked role (`/aws-service-role/`, which only its
+/// service can assume: a maintenance window's task run without a role of its
+/// own) is the service's, as everywhere else ([`aws_service_or_linked_role`]).
 pub fn user_driven_call(rec: &Record) -> bool {
-    rec.identity_type() != Some("AWSService")
+    !aws_service_or_linked_role(rec)
         && (rec
             .invoked_by()
             .is_some_and(|s| USER_DRIVEN_SERVICES.contains(&s))
             || rec
                 .source_ip()
                 .is_some_and(|s| USER_DRIVEN_SERVICES.contains(&s.trim())))
+}
+
+/// The user agent is a user-driven service's name alone, as AWS writes it for
+/// the calls the service makes for its user (a state machine's, a runbook's).
+/// Raw checks that rule out service agents let these through, as the
+/// detections' exemptions do.
+pub fn user_driven_agent(user_agent: Option<&str>) -> bool {
+    user_agent.is_some_and(|ua| USER_DRIVEN_SERVICES.contains(&ua.trim()))
 }
 
 /// An `invokedBy` that names an AWS service acting for the caller: a
@@ -220,7 +233,7 @@ pub fn raw_may_use_instance_credentials(json: &[u8]) -> bool {
 /// not depend on it).
 pub fn aws_service_or_console_caller(rec: &Record) -> bool {
     aws_service_or_console_session_caller(rec)
-        || (!user_driven_call(rec) && service_or_console_agent(rec.user_agent()))
+        || (service_or_console_agent(rec.user_agent()) && !user_driven_agent(rec.user_agent()))
 }
 
 /// [`aws_service_or_console_caller`] for writes: the console by its session
@@ -233,15 +246,17 @@ pub fn aws_service_or_console_caller(rec: &Record) -> bool {
 /// example of a console `CreateKeyPair`, in the public conformance background) carry
 /// only the agent, hence the agent in front.
 pub fn aws_service_or_console_session_caller(rec: &Record) -> bool {
-    if rec.identity_type() == Some("AWSService") {
+    if aws_service_or_linked_role(rec) {
         return true;
     }
     if user_driven_call(rec) {
         return false;
     }
+    // A user-driven service's name as the agent, without AWS's marks
+    // (`invokedBy`, the source), is an agent some SDK chose, not the console.
     rec.invoked_by().is_some()
         || console_session_caller(rec)
-        || console_agent_in_front(rec.user_agent())
+        || (console_agent_in_front(rec.user_agent()) && !user_driven_agent(rec.user_agent()))
         || source_ip_literal(rec).is_none()
 }
 
@@ -346,7 +361,7 @@ pub(in crate::detections) fn agent_names_service_or_console(ua: &str) -> bool {
 /// otherwise be most of what they count: a change (a write) is never exempted by
 /// an agent ([`stack_deployment_caller`]).
 pub fn service_or_iac_caller(rec: &Record) -> bool {
-    if rec.identity_type() == Some("AWSService") {
+    if aws_service_or_linked_role(rec) {
         return true;
     }
     if rec
@@ -355,7 +370,8 @@ pub fn service_or_iac_caller(rec: &Record) -> bool {
     {
         return true;
     }
-    !user_driven_call(rec) && iac_agent(rec.user_agent())
+    // A user-driven service's agent is its name, never a tool's.
+    iac_agent(rec.user_agent())
 }
 
 /// The user agent names an infrastructure-as-code tool or service in the form the
@@ -548,6 +564,63 @@ mod service_or_iac_caller_tests {
         assert!(!invoked_by("AWS Internals"));
     }
 
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Mark {
+        InvokedBy,
+        Source,
+        Agent,
+    }
+    const ALL: [Mark; 3] = [Mark::InvokedBy, Mark::Source, Mark::Agent];
+
+    /// A session of Systems Manager's service-linked role.
+    const SERVICE_LINKED: &str = r#"{"type":"AssumedRole","principalId":"AROAEXAMPLESSMSLR0001:ssm-session",
+        "arn":"arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForAmazonSSM/ssm-session","accountId":"111122223333",
+        "sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROAEXAMPLESSMSLR0001",
+        "arn":"arn:aws:iam::111122223333:role/aws-service-role/ssm.amazonaws.com/AWSServiceRoleForAmazonSSM",
+        "accountId":"111122223333","userName":"AWSServiceRoleForAmazonSSM"}}}"#;
+
+    /// `json` (an `iam_testing` record) with the service's name written where
+    /// `marks` say: `invokedBy`, the source, the agent.
+    fn user_driven(json: String, service: &str, marks: &[Mark]) -> String {
+        let mut json = json;
+        if marks.contains(&Mark::InvokedBy) {
+            json = json.replacen(
+                r#""userIdentity":{"#,
+                &format!(r#""userIdentity":{{"invokedBy":"{service}","#),
+                1,
+            );
+        }
+        if marks.contains(&Mark::Source) {
+            json = json.replace(
+                r#""sourceIPAddress":"203.0.113.20""#,
+                &format!(r#""sourceIPAddress":"{service}""#),
+            );
+        }
+        if marks.contains(&Mark::Agent) {
+            json = json.replace(
+                r#""userAgent":"aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64""#,
+                &format!(r#""userAgent":"{service}""#),
+            );
+        }
+        let rec = Record::from_json(&json).expect("record");
+        assert_eq!(
+            rec.invoked_by() == Some(service),
+            marks.contains(&Mark::InvokedBy),
+            "{json}"
+        );
+        assert_eq!(
+            rec.source_ip() == Some(service),
+            marks.contains(&Mark::Source),
+            "{json}"
+        );
+        assert_eq!(
+            rec.user_agent() == Some(service),
+            marks.contains(&Mark::Agent),
+            "{json}"
+        );
+        json
+    }
+
     /// A user-driven service's call (a Step Functions, Scheduler or Automation
     /// workflow's), marked by AWS with the service's name as `invokedBy`,
     /// source and agent, is its author's act for every one of the service
@@ -560,24 +633,9 @@ mod service_or_iac_caller_tests {
             aws_service_or_console_caller, aws_service_or_console_session_caller,
             called_from_ip_not_aws_internal, user_driven_call,
         };
-        let marked = |service: &str| {
-            let json = iam("CreateRole", USER, "null")
-                .replacen(
-                    r#""userIdentity":{"#,
-                    &format!(r#""userIdentity":{{"invokedBy":"{service}","#),
-                    1,
-                )
-                .replace(
-                    r#""sourceIPAddress":"203.0.113.20""#,
-                    &format!(r#""sourceIPAddress":"{service}""#),
-                )
-                .replace(
-                    r#""userAgent":"aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64""#,
-                    &format!(r#""userAgent":"{service}""#),
-                );
+        let marked_as = |identity: &str, service: &str, marks: &[Mark]| {
+            let json = user_driven(iam("CreateRole", identity, "null"), service, marks);
             let rec = Record::from_json(&json).expect("record");
-            assert_eq!(rec.source_ip(), Some(service), "{json}");
-            assert_eq!(rec.user_agent(), Some(service), "{json}");
             let exempt = [
                 aws_service_caller(&rec),
                 aws_service_caller_but_stack(&rec),
@@ -588,9 +646,57 @@ mod service_or_iac_caller_tests {
             ];
             (user_driven_call(&rec), exempt)
         };
+        let marked = |service: &str, marks: &[Mark]| marked_as(USER, service, marks);
         for service in USER_DRIVEN_SERVICES {
-            assert_eq!(marked(service), (true, [false; 6]), "{service}");
+            assert_eq!(marked(service, &ALL), (true, [false; 6]), "{service}");
+            // Each of AWS's marks alone is enough: AppStream's calls carry
+            // its name as the source only, with the caller's own agent. The
+            // agent alone is some SDK's choice: not a user-driven call, and
+            // no exemption either.
+            for one in [Mark::InvokedBy, Mark::Source] {
+                assert_eq!(
+                    marked(service, &[one]),
+                    (true, [false; 6]),
+                    "{service} {one:?}"
+                );
+            }
+            assert_eq!(
+                marked(service, &[Mark::Agent]),
+                (false, [false; 6]),
+                "{service}"
+            );
         }
-        assert_eq!(marked("backup.amazonaws.com"), (false, [true; 6]));
+        assert_eq!(marked("backup.amazonaws.com", &ALL), (false, [true; 6]));
+        // A service-linked role's session stays the service's, whatever
+        // service's name it carries.
+        assert_eq!(
+            marked_as(SERVICE_LINKED, "ssm.amazonaws.com", &ALL),
+            (false, [true; 6])
+        );
+    }
+
+    /// The discovery sweep's raw check lets through the agent a user-driven
+    /// service writes, as `evaluate` counts its calls (`testing::eval` holds
+    /// the two together).
+    #[test]
+    fn a_user_driven_services_discovery_reaches_the_sweep() {
+        use crate::detection::Signal;
+        use crate::detections::common::testing::{eval, raw};
+        use crate::detections::discovery_sweep_by_principal::DiscoverySweepByPrincipal;
+        for service in ["states.amazonaws.com", "ssm.amazonaws.com"] {
+            let json = user_driven(iam("ListUsers", USER, "null"), service, &ALL);
+            assert!(
+                matches!(
+                    eval(&DiscoverySweepByPrincipal, &json),
+                    Some(Signal::Distinct { .. })
+                ),
+                "{service}"
+            );
+            assert_eq!(
+                raw(&DiscoverySweepByPrincipal, &json),
+                Some(true),
+                "{service}"
+            );
+        }
     }
 }
