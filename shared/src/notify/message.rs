@@ -11,9 +11,12 @@
 
 use std::fmt::Write;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::finding::Finding;
+use crate::render::json::cut_utf8;
+pub use crate::render::json::{MAX_LISTED_EVENTS, finding_json};
+pub use crate::render::{cloudtrail_console_link, url_encode};
 use crate::sanitize::one_line;
 
 /// SNS subjects must be shorter than 100 characters.
@@ -29,8 +32,6 @@ pub const MAX_EMAIL_BYTES: usize = 32 * 1024;
 /// SNS refuses a Publish over 256 KiB (message, subject and attributes together):
 /// the message stays under this, leaving room for the rest.
 pub const MAX_MESSAGE_BYTES: usize = 240 * 1024;
-/// At most this many event ids are listed with console links in the e-mail.
-pub const MAX_LISTED_EVENTS: usize = 25;
 
 /// The protocols whose subscribers get the finding as JSON. `default` is used by
 /// every protocol that has no key of its own.
@@ -402,96 +403,6 @@ fn cut(s: &str, max: usize) -> String {
     out.chars().take(max).collect()
 }
 
-/// The finding as JSON, within `max_bytes`: long evidence values are shortened
-/// first (strings cut with a mark, other values replaced by a cut rendering of
-/// their JSON), then the evidence is dropped; `evidence_truncated: true` says so.
-pub fn finding_json(f: &Finding, max_bytes: usize) -> String {
-    let full = f.to_json();
-    if full.len() <= max_bytes {
-        return full;
-    }
-    // Read back to cut it: nested deeper than serde_json reads (128 levels),
-    // the finding is summed up by its ids, never sent whole over the budget.
-    let mut v: Value = match serde_json::from_str(&full) {
-        Ok(v) => v,
-        Err(_) => return ids_only(f),
-    };
-    for cap in [4096usize, 1024, 256] {
-        if let Some(Value::Object(ev)) = v.get_mut("evidence") {
-            for (_, val) in ev.iter_mut() {
-                let text = match &*val {
-                    Value::String(s) => s.clone(),
-                    Value::Null | Value::Bool(_) | Value::Number(_) => continue,
-                    other => other.to_string(),
-                };
-                if text.len() > cap {
-                    *val = Value::String(cut_utf8(&text, cap));
-                }
-            }
-        }
-        if let Some(obj) = v.as_object_mut() {
-            obj.insert("evidence_truncated".into(), Value::Bool(true));
-            trim_lists(obj);
-        }
-        let s = v.to_string();
-        if s.len() <= max_bytes {
-            return s;
-        }
-    }
-    if let Some(obj) = v.as_object_mut() {
-        obj.insert("evidence".into(), json!({}));
-        obj.insert("user_agent".into(), Value::Null);
-    }
-    let s = v.to_string();
-    if s.len() <= max_bytes {
-        return s;
-    }
-    ids_only(f)
-}
-
-/// Only the finding's ids and verdict, each capped: always small, whatever the
-/// record.
-fn ids_only(f: &Finding) -> String {
-    let capped = |v: &str| {
-        if v.len() > 128 {
-            cut_utf8(v, 128)
-        } else {
-            v.to_owned()
-        }
-    };
-    json!({
-        "finding_id": f.finding_id,
-        "detection_id": f.detection_id,
-        "title": f.title,
-        "severity": f.severity,
-        "account_id": f.account_id.as_deref().map(capped),
-        "region": f.region.as_deref().map(capped),
-        "event_ids": f.event_ids.iter().take(MAX_LISTED_EVENTS).map(|id| capped(id)).collect::<Vec<_>>(),
-        "evidence_truncated": true,
-    })
-    .to_string()
-}
-
-/// Keeps long id lists readable within the budget (the first ids are kept).
-fn trim_lists(obj: &mut Map<String, Value>) {
-    for key in ["event_ids", "event_names"] {
-        if let Some(Value::Array(items)) = obj.get_mut(key)
-            && items.len() > 200
-        {
-            items.truncate(200);
-        }
-    }
-}
-
-/// The first `max` bytes of `s` on a char boundary, plus the cut mark.
-fn cut_utf8(s: &str, max: usize) -> String {
-    format!(
-        "{}{}",
-        &s[..s.floor_char_boundary(max)],
-        crate::sanitize::CUT_MARK
-    )
-}
-
 /// The readable e-mail body: what happened, who, from where, when, why it matters,
 /// what to check next, the event ids with CloudTrail console links.
 pub fn email_text(f: &Finding) -> String {
@@ -650,55 +561,6 @@ fn wrap(s: &mut String, text: &str, first: &str, rest: &str) {
     }
 }
 
-/// Longest event id a console link is made for (CloudTrail's are 36 characters).
-const MAX_LINKED_EVENT_ID: usize = 64;
-
-/// The CloudTrail console's event-history page of one event, or `None` when the
-/// region does not look like an AWS region or the id like a CloudTrail event id
-/// (a UUID: letters, digits and dashes), so that no link carries odd text and a
-/// record's huge id cannot make the chat message or the Security Hub finding
-/// that carry the link too large to deliver.
-pub fn cloudtrail_console_link(region: &str, event_id: &str) -> Option<String> {
-    let valid_region = !region.is_empty()
-        && region.len() <= 32
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let valid_id = !event_id.is_empty()
-        && event_id.len() <= MAX_LINKED_EVENT_ID
-        && event_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if !valid_region || !valid_id {
-        return None;
-    }
-    let domain = if region.starts_with("cn-") {
-        "console.amazonaws.cn"
-    } else if region.starts_with("us-gov-") {
-        "console.amazonaws-us-gov.com"
-    } else {
-        "console.aws.amazon.com"
-    };
-    let r = url_encode(region);
-    Some(format!(
-        "https://{r}.{domain}/cloudtrailv2/home?region={r}#/events/{}",
-        url_encode(event_id)
-    ))
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -706,6 +568,7 @@ mod tests {
     use crate::detection::{Evidence, Severity};
     use crate::event::Record;
     use crate::finding::Finding;
+    use serde_json::json;
 
     fn finding(detail: &str) -> Finding {
         let rec = Record::from_json(detail).unwrap();

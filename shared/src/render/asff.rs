@@ -23,7 +23,7 @@ use super::{account_id, attack, event_span_ms, region};
 use crate::detection::Severity;
 use crate::event::time::format_event_time;
 use crate::finding::{Disposition, Finding};
-use crate::notify::message::cloudtrail_console_link;
+use crate::render::cloudtrail_console_link;
 use crate::sanitize::one_line;
 
 pub const SCHEMA_VERSION: &str = "2018-10-08";

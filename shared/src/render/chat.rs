@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::{account_id, region};
 use crate::finding::Finding;
-use crate::notify::message::cloudtrail_console_link;
+use crate::render::cloudtrail_console_link;
 use crate::sanitize::compact_line;
 
 /// The custom-notification schema version Chatbot documents.

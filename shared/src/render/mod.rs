@@ -11,7 +11,10 @@
 pub mod asff;
 pub mod attack;
 pub mod chat;
+pub mod json;
 pub mod ocsf;
+
+use std::fmt::Write;
 
 use crate::event::time::parse_event_time;
 use crate::finding::Finding;
@@ -69,4 +72,53 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+/// Longest event id a console link is made for (CloudTrail's are 36 characters).
+const MAX_LINKED_EVENT_ID: usize = 64;
+
+/// The CloudTrail console's event-history page of one event, or `None` when the
+/// region does not look like an AWS region or the id like a CloudTrail event id
+/// (a UUID: letters, digits and dashes), so that no link carries odd text and a
+/// record's huge id cannot make the chat message or the Security Hub finding
+/// that carry the link too large to deliver.
+pub fn cloudtrail_console_link(region: &str, event_id: &str) -> Option<String> {
+    let valid_region = !region.is_empty()
+        && region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let valid_id = !event_id.is_empty()
+        && event_id.len() <= MAX_LINKED_EVENT_ID
+        && event_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if !valid_region || !valid_id {
+        return None;
+    }
+    let domain = if region.starts_with("cn-") {
+        "console.amazonaws.cn"
+    } else if region.starts_with("us-gov-") {
+        "console.amazonaws-us-gov.com"
+    } else {
+        "console.aws.amazon.com"
+    };
+    let r = url_encode(region);
+    Some(format!(
+        "https://{r}.{domain}/cloudtrailv2/home?region={r}#/events/{}",
+        url_encode(event_id)
+    ))
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }

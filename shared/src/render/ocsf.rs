@@ -156,7 +156,7 @@ pub fn render(f: &Finding, now_ms: i64) -> Value {
 }
 
 /// One JSON line, within `max_bytes` when it can be: a finding whose evidence is
-/// huge keeps its evidence only in a shortened copy (see `message::finding_json`).
+/// huge keeps its evidence only in a shortened copy (see `render::json::finding_json`).
 /// Should that not do (a burst of thousands of event ids, a huge agent or caller
 /// repeated in every evidence: values a record's author chooses), the parts that
 /// repeat or multiply them go, and the shortened copy in `unmapped` is what
@@ -169,7 +169,7 @@ pub fn to_json_within(f: &Finding, now_ms: i64, max_bytes: usize) -> String {
     if full.len() <= max_bytes {
         return full;
     }
-    let short = crate::notify::message::finding_json(f, max_bytes / 2);
+    let short = crate::render::json::finding_json(f, max_bytes / 2);
     if let Some(u) = v.get_mut("unmapped") {
         u["trailwatch"] = serde_json::from_str(&short).unwrap_or(Value::Null);
     }
