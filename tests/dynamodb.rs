@@ -285,7 +285,7 @@ async fn contract<S: Store>(s: &S) -> Vec<String> {
 /// would lapse more than the slack before the new one; an absent, expired or
 /// leased claim does not move.
 async fn extend_contract<S: Store>(s: &S) -> Vec<String> {
-    let at = |valid: i64| Now { valid, wall: valid };
+    let at = |valid: i64| Now::live(valid);
     let confirmed = |expires_at| Take::Confirmed { expires_at };
     let mut log = Vec::new();
     let mut step = |what: &str, got: String| log.push(format!("{what}: {got}"));
@@ -327,7 +327,7 @@ async fn extend_contract<S: Store>(s: &S) -> Vec<String> {
 /// Delivery leases: lapse on the wall clock, takeover, confirmation and release
 /// by their token only, a confirmed guard outranking a leased one.
 async fn lease_contract<S: Store>(s: &S) -> Vec<String> {
-    let at = |valid: i64, wall: i64| Now { valid, wall };
+    let at = |valid: i64, wall: i64| Now::event_time(valid, wall);
     let (l1, l2, l3, l4) = (
         Lease::new(100),
         Lease::new(100),
@@ -1551,7 +1551,7 @@ async fn the_pipeline_function_reports_a_silence_once_and_its_end() {
 async fn history_retaken_after_a_give_back<S1: Store, S2: Store>(p: &S1, q: &S2) -> Vec<String> {
     const D: i64 = 86_400;
     let wall = wall_clock();
-    let at = |v: i64| Now { valid: v, wall };
+    let at = |v: i64| Now::event_time(v, wall);
     let c = |e| Take::Confirmed { expires_at: e };
     let mut log = Vec::new();
     log.push(format!(
@@ -1599,7 +1599,7 @@ async fn a_retaken_history_is_not_mistaken_for_the_one_given_back() {
 async fn history_moves_cost_one_request_then_none_within_the_slack() {
     let t = table().await;
     let s = t.store();
-    let at = |v: i64| Now { valid: v, wall: v };
+    let at = |v: i64| Now::live(v);
     s.claim("n|1", &[], Take::Confirmed { expires_at: 1_000 }, at(10))
         .await
         .unwrap();
@@ -1682,7 +1682,7 @@ async fn a_later_attempt_of_a_batch_takes_the_claims_an_earlier_one_left() {
             })
     };
     let wall = wall_clock();
-    let now = Now { valid: 100, wall };
+    let now = Now::event_time(100, wall);
     let held = Take::Confirmed { expires_at: 1_000 };
     let window = "c|d|actor|1".to_owned();
 
@@ -1742,7 +1742,7 @@ async fn a_later_attempt_of_a_batch_takes_the_claims_an_earlier_one_left() {
             .unwrap()
     );
     // And after their expiry they are free again.
-    let later = Now { valid: 1_000, wall };
+    let later = Now::event_time(1_000, wall);
     let held = Take::Confirmed { expires_at: 5_000 };
     assert_eq!(
         retry.claim(&window, &[], held, later).await.unwrap(),

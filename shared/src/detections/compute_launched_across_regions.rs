@@ -67,7 +67,9 @@ pub static META: Meta = Meta {
          launches fail the same way.",
     ],
     next_steps: "Check whether the principal deploys to these Regions. If not, revoke the \
-                 credentials, then stop and terminate what was launched: the finding lists the \
+                 credentials, then stop and terminate what was launched (delete Batch compute \
+                 environments and EKS node groups, terminate EMR clusters: their services \
+                 replace instances terminated alone): the finding lists the \
                  Regions that crossed the threshold, and a sweep often goes on to more, so \
                  search the principal's launches in every enabled Region. Look for other \
                  launch paths (launch templates, Auto Scaling groups, Lambda, ECS tasks) the \

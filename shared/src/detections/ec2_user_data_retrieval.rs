@@ -13,9 +13,9 @@
 //! it tries, and Stratus Red Team's detonation of this technique is a burst of denied
 //! reads on made-up instance ids. (An earlier version counted successful reads only; a
 //! single denied read is still not a finding.) AWS services (an identity of type
-//! `AWSService`, or `invokedBy` a service other than the console's sign-in and the
-//! services that call for their user, `common::USER_DRIVEN_SERVICES`) are left
-//! out. The evidence keeps each call's error code, so the finding shows what was read
+//! `AWSService`, a service-linked role's session, or `invokedBy` a service other
+//! than the console's sign-in and the services that call for their user,
+//! `common::USER_DRIVEN_SERVICES`) are left out. The evidence keeps each call's error code, so the finding shows what was read
 //! and what was refused.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};

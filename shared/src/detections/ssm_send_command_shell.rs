@@ -17,10 +17,11 @@
 //! Decisions: only the documents that run arbitrary commands; other documents
 //! (patching, inventory, custom runbooks) are too common to report one by one. The
 //! commands themselves are hidden by CloudTrail (`HIDDEN_DUE_TO_SECURITY_REASONS`);
-//! the finding names the targets and the output location. The calls Systems
-//! Manager makes through its service-linked role (a maintenance window's task
-//! run without a role of its own) are left out; those an Automation runbook or
-//! State Manager makes with the role it was given are its author's
+//! the finding names the targets and the output location. Commands Systems
+//! Manager sends through its service-linked role (a maintenance window's task
+//! registered without a role of its own) are the registrant's, and so are
+//! those an Automation runbook or State Manager sends with the role it was
+//! given
 //! (`common::USER_DRIVEN_SERVICES`), and so are a CloudFormation stack's
 //! (`common::aws_service_caller_but_stack`): a runbook or a stack that runs a
 //! shell script is only another way for its author to run one, as for the
@@ -29,7 +30,7 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, call_context};
+use crate::detections::common::{aws_service_caller_but_stack, call_context, service_linked_role_arn};
 use crate::event::Record;
 
 pub struct SsmSendCommandShell;
@@ -88,7 +89,7 @@ impl Detection for SsmSendCommandShell {
                 "SendCommand" | "CreateAssociation" | "CreateAssociationBatch" | "UpdateAssociation"
             )
             || !rec.succeeded()
-            || aws_service_caller_but_stack(rec)
+            || (aws_service_caller_but_stack(rec) && !maintenance_window_task(rec))
         {
             return None;
         }
@@ -158,6 +159,16 @@ fn runs_commands(document: &str, own: Option<&str>) -> bool {
         && fields[5].starts_with("document/")
         && !fields[4].is_empty()
         && Some(fields[4]) != own
+}
+
+/// A session of Systems Manager's own service-linked role: a maintenance
+/// window's task registered without a role of its own runs as it, so its
+/// commands are whoever registered the task's (from a review: with the role
+/// counted as AWS's, a shell task run this way went unreported).
+fn maintenance_window_task(rec: &Record) -> bool {
+    rec.session_issuer_arn().is_some_and(|arn| {
+        service_linked_role_arn(arn) && arn.contains(":role/aws-service-role/ssm.amazonaws.com/")
+    })
 }
 
 #[cfg(test)]
@@ -273,5 +284,20 @@ mod tests {
         assert!(fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "CreateAssociation", &ssm, params, "")));
         let other = stack.replace("cloudformation.amazonaws.com", "config.amazonaws.com");
         assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "CreateAssociation", &other, params, "")));
+        // A maintenance window's task run as Systems Manager's service-linked
+        // role is its registrant's; another service's linked role is AWS's.
+        let linked = |service: &str, role: &str| {
+            format!(
+                r#"{{"type":"AssumedRole","principalId":"AROAEXAMPLESLR000001:task",
+                "arn":"arn:aws:sts::111122223333:assumed-role/{role}/task","accountId":"111122223333",
+                "sessionContext":{{"sessionIssuer":{{"type":"Role","principalId":"AROAEXAMPLESLR000001",
+                "arn":"arn:aws:iam::111122223333:role/aws-service-role/{service}/{role}",
+                "accountId":"111122223333","userName":"{role}"}}}},"invokedBy":"ssm.amazonaws.com"}}"#
+            )
+        };
+        let window = linked("ssm.amazonaws.com", "AWSServiceRoleForAmazonSSM");
+        assert!(fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", &window, params, "")));
+        let config = linked("config.amazonaws.com", "AWSServiceRoleForConfig");
+        assert!(!fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", &config, params, "")));
     }
 }

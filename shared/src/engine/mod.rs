@@ -90,10 +90,9 @@ impl Settings {
     pub fn now_at(&self, event_time_ms: Option<i64>, wall: i64) -> Now {
         match self.clock {
             Clock::Wall => Now::live(wall),
-            Clock::EventTime => Now {
-                valid: event_time_ms.map_or(wall, |t| t.div_euclid(1000)),
-                wall,
-            },
+            Clock::EventTime => {
+                Now::event_time(event_time_ms.map_or(wall, |t| t.div_euclid(1000)), wall)
+            }
         }
     }
 }

@@ -155,6 +155,11 @@ pub struct Now {
     /// The wall clock: what delivery leases are compared with, in every mode (a
     /// lease stands for a running process, whose life is wall-clock time).
     pub wall: i64,
+    /// Whether `valid` is the wall clock (the live functions, [`Now::live`])
+    /// rather than event time (`engine::Clock::EventTime`): a record dated
+    /// ahead of a live clock was forged, one ahead of today in a replay is
+    /// only synthetic.
+    pub live: bool,
 }
 
 /// The wall clock in epoch seconds (0 if the system clock is before 1970).
@@ -170,15 +175,17 @@ impl Now {
         Now {
             valid: now,
             wall: now,
+            live: true,
         }
     }
 
-    /// Whether expiries are judged on the wall clock (the live functions'
-    /// [`Now::live`]) rather than on event time. Under event time a record
-    /// dated to the very second of the wall clock reads as live too: archives
-    /// are older than the day they are replayed.
-    pub fn is_live(&self) -> bool {
-        self.valid == self.wall
+    /// Event time: expiries judged by `valid`, leases by the wall clock.
+    pub fn event_time(valid: i64, wall: i64) -> Now {
+        Now {
+            valid,
+            wall,
+            live: false,
+        }
     }
 }
 

@@ -201,7 +201,7 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
         .as_deref()
         .and_then(parse_event_time)
         .unwrap_or(now.saturating_mul(1000));
-    let t_ms = if at.is_live() {
+    let t_ms = if at.live {
         t_ms.min(
             now.saturating_add(crate::event::time::MAX_AHEAD_SECS)
                 .saturating_mul(1000),

@@ -91,7 +91,20 @@ pub fn aws_service_or_linked_role(rec: &Record) -> bool {
     rec.identity_type() == Some("AWSService")
         || rec
             .session_issuer_arn()
-            .is_some_and(|arn| arn.starts_with("arn:") && arn.contains(":role/aws-service-role/"))
+            .is_some_and(service_linked_role_arn)
+}
+
+/// A service-linked role's ARN: its resource (after the ARN's fifth colon)
+/// starts with `role/aws-service-role/`, a path IAM keeps for them. The path
+/// anywhere else is not enough: a path of one's own may hold colons
+/// (`/x:role/aws-service-role/`), so a role anyone can create would read as
+/// AWS's (from a review).
+pub fn service_linked_role_arn(arn: &str) -> bool {
+    let mut parts = arn.splitn(6, ':');
+    parts.next() == Some("arn")
+        && parts
+            .nth(4)
+            .is_some_and(|resource| resource.starts_with("role/aws-service-role/"))
 }
 
 /// [`aws_service_caller`], less the calls a CloudFormation stack made for its caller:
@@ -668,11 +681,18 @@ mod service_or_iac_caller_tests {
         }
         assert_eq!(marked("backup.amazonaws.com", &ALL), (false, [true; 6]));
         // A service-linked role's session stays the service's, whatever
-        // service's name it carries.
+        // service's name it carries; a role of one's own whose path only holds
+        // the service-linked path after a colon is no service.
         assert_eq!(
             marked_as(SERVICE_LINKED, "ssm.amazonaws.com", &ALL),
             (false, [true; 6])
         );
+        let posing = SERVICE_LINKED.replace(
+            ":role/aws-service-role/ssm.amazonaws.com/",
+            ":role/x:role/aws-service-role/",
+        );
+        assert_ne!(posing, SERVICE_LINKED);
+        assert_eq!(marked_as(&posing, "198.51.100.1", &[]), (false, [false; 6]));
     }
 
     /// The discovery sweep's raw check lets through the agent a user-driven
