@@ -510,6 +510,65 @@ mod tests {
         assert!(checked(&store, &[], t0 + 1_500).is_empty());
     }
 
+    /// docs/self-protection.md, "Expected pairs": a pair that stays silent is
+    /// reported again each week (its note lapses after `LOOKBACK_DAYS` and is
+    /// taken anew), and a pair that sent canaries and then stopped is reported
+    /// as silent, then, once its last canary is past the lookback, as never
+    /// heard (from a review of the tests: only the first 25 minutes were tested).
+    #[test]
+    fn a_silent_expected_pair_is_reported_again_each_week() {
+        let store = crate::state::MemoryStore::default();
+        let (quiet, stopped) = ("111122223333|eu-west-1", "111122223333|us-east-1");
+        let expected = vec![quiet.to_owned(), stopped.to_owned()];
+        let t0 = 1_800_000_000;
+        let week = LOOKBACK_DAYS * 86_400;
+        // `stopped` sent one canary, at t0, and none since.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(store.beat(PARTITION, stopped, t0 * 1000, t0 + week, t0))
+            .unwrap();
+        let found = |now: i64| -> Vec<(String, Option<bool>, Option<String>)> {
+            let mut v: Vec<_> = checked(&store, &expected, now)
+                .into_iter()
+                .map(|(m, e)| {
+                    (
+                        m,
+                        e.get("never_heard").and_then(Value::as_bool),
+                        e.get("expected_since")
+                            .or_else(|| e.get("last_canary"))
+                            .and_then(Value::as_str)
+                            .map(str::to_owned),
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        let at = |t: i64| Some(format_event_time(t * 1000));
+        assert!(found(t0).is_empty(), "quiet armed, stopped heard");
+        assert_eq!(
+            found(t0 + 1_200),
+            [
+                (quiet.to_owned(), Some(true), at(t0)),
+                (stopped.to_owned(), None, at(t0)),
+            ]
+        );
+        assert!(found(t0 + 1_500).is_empty(), "each once");
+        // A week on: the note and the last canary have lapsed; both pairs are
+        // noted anew, and reported as never heard once the threshold passes.
+        let later = t0 + week + 600;
+        assert!(found(later).is_empty(), "noted anew");
+        assert_eq!(
+            found(later + 1_200),
+            [
+                (quiet.to_owned(), Some(true), at(later)),
+                (stopped.to_owned(), Some(true), at(later)),
+            ]
+        );
+        assert!(found(later + 1_500).is_empty(), "each once again");
+    }
+
     /// From a review: the check reads, and arming is its own step, so a write
     /// refused while arming holds back no silence already found; arming tries
     /// every member and says the first error.
