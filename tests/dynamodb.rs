@@ -1877,3 +1877,48 @@ async fn a_later_flood_stored_first_does_not_hide_a_burst_arriving_backwards() {
 async fn a_later_flood_stored_first_does_not_hide_a_burst_completed_in_the_middle() {
     flood_then_burst(&[0, 1, 2, 3, 4, 6, 7, 8, 5]).await;
 }
+
+/// docs/state.md, "The claim": a transaction that meets another on one of its
+/// items (`TransactionConflict`) is tried again, up to five attempts; a claim
+/// still conflicting after them is an error (the invocation fails and is
+/// retried), never a claim taken or held (from a review of the tests: moto,
+/// one request at a time, never conflicts).
+#[tokio::test]
+async fn a_conflicting_transaction_is_tried_again_then_an_error() {
+    use trailwatch::state::DynamoStore;
+    let t = table().await;
+    let endpoint = &Moto::shared().endpoint;
+    let at = Now::live(NOW);
+    let take = Take::Confirmed {
+        expires_at: NOW + 3_600,
+    };
+    // Two conflicts, then the claim goes through and is the one taken.
+    let (client, _) = conflicting_client(endpoint, 2).await;
+    let store = DynamoStore::new(client, &t.name, format!("{}#", unique("c")));
+    assert_eq!(
+        store.claim("k", &["g".to_owned()], take, at).await,
+        Ok(Claimed::Taken)
+    );
+    assert_eq!(
+        store.claim("k", &[], take, at).await,
+        Ok(Claimed::Held),
+        "the claim was written once"
+    );
+    // Five conflicts: every attempt met one. (A claim with guards is a
+    // transaction; one without is a conditional PutItem, which cannot meet
+    // a transaction's conflict.)
+    let (client, requests) = conflicting_client(endpoint, 5).await;
+    let store = DynamoStore::new(client, &t.name, format!("{}#", unique("c")));
+    let guards = ["g".to_owned()];
+    let e = store
+        .claim("k", &guards, take, at)
+        .await
+        .expect_err("five conflicts");
+    assert!(e.0.contains("still conflicting"), "{e}");
+    assert_eq!(requests.snapshot().get("TransactWriteItems"), Some(&5));
+    // Nothing was written: the next attempt (Lambda's retry) takes it.
+    assert_eq!(
+        store.claim("k", &guards, take, at).await,
+        Ok(Claimed::Taken)
+    );
+}

@@ -3,6 +3,7 @@
 //! records through `Engine::handle` on any store.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use aws_sdk_dynamodb::Client;
@@ -11,8 +12,10 @@ use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
 };
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
 use trailwatch::engine::{Engine, HandleError};
 use trailwatch::event::Record;
 use trailwatch::event::time::format_event_time;
@@ -59,11 +62,17 @@ impl Requests {
 /// like DynamoDB at request granularity; the callers (many tokio tasks) still run
 /// concurrently and interleave their requests in any order, which is exactly what
 /// the concurrency tests need.
+///
+/// It can also answer the first `conflicts` `TransactWriteItems` requests as
+/// DynamoDB answers a transaction that met another on one of its items
+/// (`TransactionCanceledException`, reason `TransactionConflict`), which moto,
+/// one request at a time, never does.
 #[derive(Debug, Clone)]
 struct Lockstep {
     inner: SharedHttpClient,
     gate: Arc<tokio::sync::Mutex<()>>,
     requests: Arc<Requests>,
+    conflicts: Arc<AtomicUsize>,
 }
 
 #[derive(Debug)]
@@ -71,6 +80,7 @@ struct LockstepConnector {
     inner: SharedHttpConnector,
     gate: Arc<tokio::sync::Mutex<()>>,
     requests: Arc<Requests>,
+    conflicts: Arc<AtomicUsize>,
 }
 
 impl HttpClient for Lockstep {
@@ -83,6 +93,7 @@ impl HttpClient for Lockstep {
             inner: self.inner.http_connector(settings, components),
             gate: self.gate.clone(),
             requests: self.requests.clone(),
+            conflicts: self.conflicts.clone(),
         })
     }
 }
@@ -96,6 +107,14 @@ impl HttpConnector for LockstepConnector {
             .unwrap_or("?")
             .to_owned();
         self.requests.add(&op);
+        if op == "TransactWriteItems"
+            && self
+                .conflicts
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
+        {
+            return HttpConnectorFuture::ready(Ok(transaction_conflict()));
+        }
         let inner = self.inner.clone();
         let gate = self.gate.clone();
         HttpConnectorFuture::new(async move {
@@ -105,6 +124,19 @@ impl HttpConnector for LockstepConnector {
             inner.call(request).await
         })
     }
+}
+
+/// DynamoDB's answer to a transaction that met another on one of its items.
+fn transaction_conflict() -> HttpResponse {
+    let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]","CancellationReasons":[{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]}"#;
+    let mut response = HttpResponse::new(
+        StatusCode::try_from(400).expect("a status"),
+        SdkBody::from(body),
+    );
+    response
+        .headers_mut()
+        .insert("content-type", "application/x-amz-json-1.0");
+    response
 }
 
 /// One gate per moto endpoint, shared by every client of this process.
@@ -122,11 +154,18 @@ fn gate(endpoint: &str) -> Arc<tokio::sync::Mutex<()>> {
 /// A DynamoDB client for the moto server at `endpoint` (region us-east-1, static
 /// test credentials), and the count of the requests it sends.
 pub async fn client(endpoint: &str) -> (Client, Arc<Requests>) {
+    conflicting_client(endpoint, 0).await
+}
+
+/// A DynamoDB client like [`client`] whose first `conflicts` transactions are
+/// answered as conflicting with another.
+pub async fn conflicting_client(endpoint: &str, conflicts: usize) -> (Client, Arc<Requests>) {
     let requests = Arc::new(Requests::default());
     let http = Lockstep {
         inner: trailwatch::aws::http_client(),
         gate: gate(endpoint),
         requests: requests.clone(),
+        conflicts: Arc::new(AtomicUsize::new(conflicts)),
     };
     let config = trailwatch::aws::loader()
         .endpoint_url(endpoint)
