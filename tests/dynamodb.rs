@@ -1621,7 +1621,6 @@ async fn history_moves_under_tuning_and_learning() {
     const DAY: i64 = 86_400;
     let wall = wall_clock();
     let base = -365 * DAY;
-    let days = [0, 6, 12, 18, 24];
     for (name, toml, learn) in [
         ("untuned", "", false),
         (
@@ -1648,21 +1647,41 @@ async fn history_moves_under_tuning_and_learning() {
                 .unwrap_or_else(|p| panic!("{p:?}"));
             engine.set_tuning(Some(Arc::new(t)));
         }
-        let store = MemoryStore::default();
-        let out = Collect::default();
-        let mut decided = Vec::new();
-        for (i, d) in days.into_iter().enumerate() {
-            let json = federation_token(&format!("fed-{i}"), base + 3600 + d * DAY, "alice");
-            let rec = trailwatch::event::Record::from_json(&json).unwrap();
-            let got = engine.handle(&rec, &store, &out, wall).await.unwrap();
-            decided.push(!got.is_empty());
+        // Each sighting: whether it was decided (notified, shadowed...).
+        async fn sightings<S: Store>(
+            engine: &Engine,
+            store: &S,
+            base: i64,
+            wall: i64,
+        ) -> Vec<bool> {
+            let out = Collect::default();
+            let mut decided = Vec::new();
+            for (i, d) in [0, 6, 12, 18, 24].into_iter().enumerate() {
+                let json = federation_token(&format!("fed-{i}"), base + 3600 + d * DAY, "alice");
+                let rec = trailwatch::event::Record::from_json(&json).unwrap();
+                let got = engine.handle(&rec, store, &out, wall).await.unwrap();
+                decided.push(!got.is_empty());
+            }
+            decided
         }
         let want = if learn {
             [false; 5]
         } else {
             [true, false, false, false, false]
         };
-        assert_eq!(decided, want, "{name}");
+        let memory = sightings(&engine, &MemoryStore::default(), base, wall).await;
+        assert_eq!(memory, want, "{name}, in memory");
+        // docs/state.md lists this among the DynamoDB history tests: the same
+        // on the table, under event time as a backtest runs it.
+        let t = table().await;
+        let store = t.store().with_validity(Validity::EventTime {
+            keep_secs: EVENT_TIME_KEEP_SECS,
+        });
+        assert_eq!(
+            sightings(&engine, &store, base, wall).await,
+            want,
+            "{name}, on DynamoDB"
+        );
     }
 }
 
@@ -1920,5 +1939,55 @@ async fn a_conflicting_transaction_is_tried_again_then_an_error() {
     assert_eq!(
         store.claim("k", &guards, take, at).await,
         Ok(Claimed::Taken)
+    );
+}
+
+/// Dedup's held-back findings are stored, read back and counted the same way on
+/// DynamoDB as in memory: the notification after a period reports how many it
+/// held back and their first and last event times (from a review of the tests:
+/// only the in-memory store was checked, and a held item whose decision time
+/// did not read back from DynamoDB would have been counted by event time
+/// unseen).
+#[tokio::test]
+async fn dedup_counts_what_it_held_back_on_both_stores() {
+    let engine = Engine::with_detections(
+        [trailwatch::catalog::by_id("create-access-key-for-another-user").expect("a seed")],
+        Settings::default(),
+    );
+    let tuning = trailwatch::tuning::Tuning::parse(
+        "[detections.create-access-key-for-another-user]\ndedup_secs = 3600\ndedup_by = [\"actor\"]\n",
+        "t.toml",
+        NOW / 86_400,
+    )
+    .unwrap_or_else(|p| panic!("{p:?}"));
+    engine.set_tuning(Some(Arc::new(tuning)));
+    let key_for = |i: usize, secs: i64| {
+        format!(
+            r#"{{"eventVersion":"1.09","userIdentity":{{"type":"IAMUser","principalId":"AIDAEXAMPLEALICE0001","arn":"arn:aws:iam::444455556666:user/alice","accountId":"444455556666","accessKeyId":"AKIAEXAMPLEALICE0001","userName":"alice"}},"eventTime":"{}","eventSource":"iam.amazonaws.com","eventName":"CreateAccessKey","awsRegion":"us-east-1","sourceIPAddress":"203.0.113.50","userAgent":"aws-cli/2.17.0","requestParameters":{{"userName":"user-{i}"}},"responseElements":{{"accessKey":{{"userName":"user-{i}","accessKeyId":"AKIAEXAMPLEKEY00000{i}","status":"Active"}}}},"requestID":"req-dedup-{i}","eventID":"dedup-{i}","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"444455556666","eventCategory":"Management"}}"#,
+            at(secs)
+        )
+    };
+    // One notified, two held back within the hour and a late one older than
+    // the notified one (counted by decision order, which must read back from
+    // DynamoDB), then one after the hour that reports all three.
+    let records: Vec<String> = [(0, 0), (1, 600), (4, -300), (2, 1_200), (3, 3_700)]
+        .into_iter()
+        .map(|(i, secs)| key_for(i, secs))
+        .collect();
+    let steps = steps_at(&records, BASE + 7_200);
+    let memory = drive(&engine, &MemoryStore::default(), &steps).await;
+    let t = table().await;
+    let dynamo = drive(&engine, &t.store(), &steps).await;
+    assert_eq!(as_json(&memory), as_json(&dynamo));
+    assert_eq!(memory.len(), 2, "{:?}", as_json(&memory));
+    let report = &memory[1].evidence;
+    assert_eq!(report.get("held_back_count"), Some(&serde_json::json!(3)));
+    assert_eq!(
+        report.get("held_back_first"),
+        Some(&serde_json::json!(at(-300)))
+    );
+    assert_eq!(
+        report.get("held_back_last"),
+        Some(&serde_json::json!(at(1_200)))
     );
 }
