@@ -30,7 +30,7 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, call_context, service_linked_role_arn};
+use crate::detections::common::{aws_service_caller_but_stack, call_context, service_linked_role_of};
 use crate::event::Record;
 
 pub struct SsmSendCommandShell;
@@ -166,9 +166,9 @@ fn runs_commands(document: &str, own: Option<&str>) -> bool {
 /// commands are whoever registered the task's (from a review: with the role
 /// counted as AWS's, a shell task run this way went unreported).
 fn maintenance_window_task(rec: &Record) -> bool {
-    rec.session_issuer_arn().is_some_and(|arn| {
-        service_linked_role_arn(arn) && arn.contains(":role/aws-service-role/ssm.amazonaws.com/")
-    })
+    rec.session_issuer_arn()
+        .and_then(service_linked_role_of)
+        .is_some_and(|role| role.starts_with("ssm.amazonaws.com/"))
 }
 
 #[cfg(test)]

@@ -100,11 +100,18 @@ pub fn aws_service_or_linked_role(rec: &Record) -> bool {
 /// (`/x:role/aws-service-role/`), so a role anyone can create would read as
 /// AWS's (from a review).
 pub fn service_linked_role_arn(arn: &str) -> bool {
+    service_linked_role_of(arn).is_some()
+}
+
+/// The part of a service-linked role's ARN after `role/aws-service-role/`
+/// (`ssm.amazonaws.com/AWSServiceRoleForAmazonSSM`): its service, then its
+/// name. `None` for any other ARN ([`service_linked_role_arn`]).
+pub fn service_linked_role_of(arn: &str) -> Option<&str> {
     let mut parts = arn.splitn(6, ':');
-    parts.next() == Some("arn")
-        && parts
-            .nth(4)
-            .is_some_and(|resource| resource.starts_with("role/aws-service-role/"))
+    if parts.next() != Some("arn") {
+        return None;
+    }
+    parts.nth(4)?.strip_prefix("role/aws-service-role/")
 }
 
 /// [`aws_service_caller`], less the calls a CloudFormation stack made for its caller:
