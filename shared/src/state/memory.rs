@@ -662,16 +662,21 @@ mod tests {
         assert_eq!(g.partitions["new"].len(), 2 * SWEEP_EVERY - 4);
     }
 
+    /// A store keeping observations three hours behind their group's newest,
+    /// and a runtime to drive it.
+    fn three_hour_store() -> (MemoryStore, tokio::runtime::Runtime) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        (MemoryStore::new(usize::MAX, 3 * 3_600_000), rt)
+    }
+
     /// From a review: each group is swept behind its own newest time. A record
     /// dated decades ahead, or another Region's files read first, no longer
     /// sweeps away the observations of groups still being written.
     #[test]
     fn one_group_far_ahead_does_not_sweep_the_others() {
-        let hour = 3_600_000;
-        let s = MemoryStore::new(usize::MAX, 3 * hour);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
+        let (s, rt) = three_hour_store();
         let put = |p: &str, o: Observation| rt.block_on(s.put(p, o, 0)).unwrap();
         // A record of 2099 in one group.
         put("ahead", obs(4_070_908_800_000, "f", "x"));
@@ -692,10 +697,7 @@ mod tests {
     #[test]
     fn one_record_far_ahead_does_not_drop_quiet_groups() {
         let hour = 3_600_000;
-        let s = MemoryStore::new(usize::MAX, 3 * hour);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
+        let (s, rt) = three_hour_store();
         let put = |p: &str, o: Observation| rt.block_on(s.put(p, o, 0)).unwrap();
         let start = 1_780_000_000_000;
         put("ahead", obs(4_070_908_800_000, "f", "x"));
@@ -720,10 +722,7 @@ mod tests {
     #[test]
     fn the_sweep_keeps_what_a_lengthened_window_still_needs() {
         let hour = 3_600_000;
-        let s = MemoryStore::new(usize::MAX, 3 * hour);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
+        let (s, rt) = three_hour_store();
         let put = |p: &str, o: Observation, expires_at: i64| {
             rt.block_on(s.put(p, o, expires_at)).unwrap()
         };

@@ -318,11 +318,25 @@ fn shadow_and_off_modes() {
     assert!(of(&decided, "cloudwatch-log-group-deletion").is_empty());
 }
 
+/// `cloudwatch-log-group-deletion` collapsed for an hour per actor.
+fn log_group_dedup_tuning() -> Tuning {
+    tuning(
+        "[detections.cloudwatch-log-group-deletion]\ndedup_secs = 3600\ndedup_by = [\"actor\"]\n",
+    )
+}
+
+/// Each `cloudwatch-log-group-deletion` finding decided: its first event id
+/// and its disposition.
+fn first_event_and_disposition(decided: &[Finding]) -> Vec<(String, Disposition)> {
+    of(decided, "cloudwatch-log-group-deletion")
+        .iter()
+        .map(|f| (f.event_ids[0].clone(), f.disposition.unwrap()))
+        .collect()
+}
+
 #[test]
 fn dedup_holds_back_repeats_by_event_time_and_reports_them() {
-    let t = tuning(
-        "[detections.cloudwatch-log-group-deletion]\ndedup_secs = 3600\ndedup_by = [\"actor\"]\n",
-    );
+    let t = log_group_dedup_tuning();
     let records = [
         delete_log_group("1", OTHER, "198.51.100.1", "2026-11-30T10:00:00Z"),
         delete_log_group("2", OTHER, "198.51.100.2", "2026-11-30T10:20:00Z"),
@@ -335,10 +349,7 @@ fn dedup_holds_back_repeats_by_event_time_and_reports_them() {
         delete_log_group("7", OTHER, "198.51.100.5", "2026-11-30T14:10:00Z"),
     ];
     let (decided, sent) = run(Some(t), DAY, &records);
-    let d: Vec<_> = of(&decided, "cloudwatch-log-group-deletion")
-        .iter()
-        .map(|f| (f.event_ids[0].clone(), f.disposition.unwrap()))
-        .collect();
+    let d = first_event_and_disposition(&decided);
     use Disposition::*;
     assert_eq!(
         d,
@@ -373,9 +384,7 @@ fn dedup_holds_back_repeats_by_event_time_and_reports_them() {
 /// dedup by actor, one record at a time, each handled at its own `now`, with
 /// the engine's other `settings`.
 fn log_group_dedup(settings: Settings, records: Vec<(String, i64)>) -> Vec<Option<Disposition>> {
-    let t = tuning(
-        "[detections.cloudwatch-log-group-deletion]\ndedup_secs = 3600\ndedup_by = [\"actor\"]\n",
-    );
+    let t = log_group_dedup_tuning();
     let engine = Engine::new(Settings {
         tuning_today: Some(DAY),
         ..settings
@@ -444,9 +453,7 @@ fn a_replay_of_records_dated_after_today_collapses_by_their_own_times() {
 /// every count.
 #[test]
 fn a_late_older_finding_held_back_is_counted_by_the_next_notification() {
-    let t = tuning(
-        "[detections.cloudwatch-log-group-deletion]\ndedup_secs = 3600\ndedup_by = [\"actor\"]\n",
-    );
+    let t = log_group_dedup_tuning();
     let records = [
         delete_log_group("n", OTHER, "198.51.100.1", "2026-11-30T10:05:00Z"),
         // Arrives after "n", a minute older.
@@ -456,10 +463,7 @@ fn a_late_older_finding_held_back_is_counted_by_the_next_notification() {
         delete_log_group("d", OTHER, "198.51.100.4", "2026-11-30T12:07:00Z"),
     ];
     let (decided, sent) = run(Some(t), DAY, &records);
-    let d: Vec<_> = of(&decided, "cloudwatch-log-group-deletion")
-        .iter()
-        .map(|f| (f.event_ids[0].clone(), f.disposition.unwrap()))
-        .collect();
+    let d = first_event_and_disposition(&decided);
     use Disposition::*;
     assert_eq!(
         d,
