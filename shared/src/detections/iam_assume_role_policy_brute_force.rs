@@ -115,6 +115,12 @@ mod tests {
             .replace("aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64", "cloudformation.amazonaws.com")
             .replace("203.0.113.20", "cloudformation.amazonaws.com");
         assert!(observed(&by_service).is_none());
+        // A state machine's attempts (source and agent the service's name)
+        // are its author's.
+        let by_workflow = iam_failed("CreateRole", USER, PARAMS, "MalformedPolicyDocumentException")
+            .replace("aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64", "states.amazonaws.com")
+            .replace("203.0.113.20", "states.amazonaws.com");
+        assert!(observed(&by_workflow).is_some());
         // The agent alone is the caller's to write.
         let spoofed = iam_failed("CreateRole", USER, PARAMS, "MalformedPolicyDocumentException")
             .replace("aws-cli/2.15.30 Python/3.11.8 Linux/6.1 exe/x86_64", "iam.amazonaws.com");
