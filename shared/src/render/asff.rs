@@ -401,13 +401,7 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
         region: Some(finding_region.clone()),
     }];
     if f.actor.key.starts_with("arn:") {
-        let kind = if f.actor.key.contains(":user/") {
-            "AwsIamUser"
-        } else if f.actor.key.contains(":role/") {
-            "AwsIamRole"
-        } else {
-            "Other"
-        };
+        let kind = super::caller_resource_type(&f.actor.key);
         resources.push(Resource {
             kind,
             id: text(&f.actor.key, 512),

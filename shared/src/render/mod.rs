@@ -39,6 +39,17 @@ pub(crate) fn account_id(f: &Finding) -> Option<&str> {
         .filter(|a| crate::detections::common::is_account_id(a))
 }
 
+/// The resource type ASFF gives a caller's ARN, which OCSF's `resources` reuse:
+/// an IAM user or role by the ARN's resource part, anything else (an assumed
+/// role's session, a federated user) `Other`.
+pub(crate) fn caller_resource_type(arn: &str) -> &'static str {
+    match arn.splitn(6, ':').nth(5) {
+        Some(r) if r.starts_with("user/") => "AwsIamUser",
+        Some(r) if r.starts_with("role/") => "AwsIamRole",
+        _ => "Other",
+    }
+}
+
 /// The finding's region when it looks like an AWS region name.
 pub(crate) fn region(f: &Finding) -> Option<&str> {
     f.region.as_deref().filter(|r| {

@@ -138,6 +138,9 @@ pub fn render(f: &Finding, now_ms: i64) -> Value {
     );
     o.insert("finding_info".into(), Value::Object(finding_info));
     o.insert("cloud".into(), cloud(f));
+    if let Some(r) = resources(f) {
+        o.insert("resources".into(), r);
+    }
     if let Some(name) = f.event_names.first() {
         o.insert("api".into(), json!({"operation": name}));
     }
@@ -185,7 +188,7 @@ pub fn to_json_within(f: &Finding, now_ms: i64, max_bytes: usize) -> String {
         return shortened;
     }
     if let Value::Object(m) = &mut v {
-        for optional in ["evidences", "observables", "actor", "api"] {
+        for optional in ["evidences", "observables", "actor", "api", "resources"] {
             m.remove(optional);
         }
         if let Some(Value::Object(info)) = m.get_mut("finding_info") {
@@ -242,6 +245,36 @@ fn cloud(f: &Finding) -> Value {
         c.insert("account".into(), a);
     }
     Value::Object(c)
+}
+
+/// What the finding is about, as inventory and asset tools key it: the account
+/// the record is about (`AwsAccount`, the type name ASFF gives it, with its
+/// Region and partition), and the caller when it is an IAM principal
+/// (`AwsIamUser`, `AwsIamRole`, else `Other`; its uid the ARN). Both only when
+/// they have the form of one (an account id, an ARN with an account); the last
+/// step of `to_json_within` drops them with the actor.
+fn resources(f: &Finding) -> Option<Value> {
+    let mut out = Vec::new();
+    if let Some(a) = account_id(f) {
+        let mut r = Map::new();
+        r.insert("type".into(), json!("AwsAccount"));
+        r.insert("uid".into(), json!(a));
+        if let Some(region) = super::region(f) {
+            r.insert("region".into(), json!(region));
+            r.insert("cloud_partition".into(), json!(super::partition_of(region)));
+        }
+        out.push(Value::Object(r));
+    }
+    let key = f.actor.key.as_str();
+    if key.starts_with("arn:") && caller_account(f).is_some() {
+        let kind = super::caller_resource_type(key);
+        let mut r = Map::new();
+        r.insert("type".into(), json!(kind));
+        r.insert("uid".into(), json!(key));
+        r.insert("name".into(), json!(f.actor.display));
+        out.push(Value::Object(r));
+    }
+    (!out.is_empty()).then_some(Value::Array(out))
 }
 
 /// The record's account as an OCSF `account` (type 10, AWS Account).
@@ -463,6 +496,49 @@ pub(crate) mod tests {
         let o = render(&f, 0);
         assert!(o["actor"]["user"].get("account").is_none(), "{o}");
         assert_eq!(o["actor"]["user"]["type"], "Service");
+    }
+
+    /// The account the record is about, and an IAM caller, as resources; a
+    /// caller known by no ARN (a service, a bare principal id) is none, and a
+    /// Region that is not one leaves the account without Region or partition.
+    #[test]
+    fn resources_name_the_account_and_an_iam_caller() {
+        let o = render(&finding(STOP), 0);
+        assert_eq!(
+            o["resources"],
+            json!([
+                {"type": "AwsAccount", "uid": "111122223333", "region": "us-east-1",
+                 "cloud_partition": "aws"},
+                {"type": "AwsIamUser", "uid": "arn:aws:iam::111122223333:user/alice",
+                 "name": "alice"},
+            ])
+        );
+        let role = STOP.replace(
+            "arn:aws:iam::111122223333:user/alice",
+            "arn:aws:iam::111122223333:role/deployer",
+        );
+        assert_eq!(
+            render(&finding(&role), 0)["resources"][1]["type"],
+            "AwsIamRole"
+        );
+        let session = STOP.replace(
+            "arn:aws:iam::111122223333:user/alice",
+            "arn:aws:sts::111122223333:assumed-role/deployer/s",
+        );
+        assert_eq!(
+            render(&finding(&session), 0)["resources"][1]["type"],
+            "Other"
+        );
+
+        let mut service = finding(&STOP.replace("us-east-1", "Not A Region"));
+        service.actor.key = "cloudtrail.amazonaws.com".into();
+        let o = render(&service, 0);
+        assert_eq!(
+            o["resources"],
+            json!([{"type": "AwsAccount", "uid": "111122223333"}])
+        );
+        service.account_id = Some("not-an-account".into());
+        assert!(render(&service, 0).get("resources").is_none());
     }
 
     #[test]
