@@ -250,12 +250,14 @@ impl PartialEq for Meta {
 }
 
 /// What a function needs to know of every detection, its own group's or not: the
-/// id and window that configuration and tuning name. Kept apart from [`Meta`] so
+/// id and window that configuration and tuning name, and the severity tuning
+/// checks warn by. Kept apart from [`Meta`] so
 /// that a function binary does not carry the whole catalogue's text
 /// (`detections::INDEX`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Indexed {
     pub id: &'static str,
+    pub severity: Severity,
     pub window: Option<WindowSpec>,
 }
 
@@ -263,6 +265,7 @@ impl Indexed {
     pub const fn of(meta: &Meta) -> Indexed {
         Indexed {
             id: meta.id,
+            severity: meta.severity,
             window: meta.window,
         }
     }

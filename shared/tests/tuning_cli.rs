@@ -444,4 +444,20 @@ fn protect_checks_everything_it_is_given_and_what_dedup_and_severity_hide() {
     ];
     check(low, &[], &two, 0, &lowered);
     check(low, &["--strict"], &two, 1, &lowered);
+
+    // From a review: the gate replays as `replay` does, canary gaps included,
+    // so a file that shadows or turns off pipeline-silent fails it.
+    let canaries = root().join("events/pipeline-silent");
+    for mode in ["shadow", "off"] {
+        let muted = format!("[detections.pipeline-silent]\nmode = \"{mode}\"\n");
+        check(
+            &muted,
+            &[],
+            &canaries,
+            1,
+            &[&format!(
+                "mode = \"{mode}\" silences pipeline-silent on event ids: "
+            )],
+        );
+    }
 }

@@ -342,11 +342,12 @@ fn replay(
     tuning: Option<Arc<Tuning>>,
     today: i64,
 ) -> Result<Vec<Finding>, String> {
+    // As `replay`: windows and claims go by event time, and a gap between
+    // canaries is a `pipeline-silent` finding (from a review: the gate missed a
+    // file that shadowed or turned off that critical detection).
     let settings = Settings {
         tuning_today: Some(today),
-        // As `replay`: windows and claims go by event time.
-        clock: trailwatch::engine::Clock::EventTime,
-        ..Settings::default()
+        ..Settings::for_replay()
     };
     let engine = Engine::new(settings);
     engine.set_tuning(tuning);

@@ -39,8 +39,13 @@ pub(super) fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
             | "userIdentity.sessionContext.sessionIssuer.userName" => literal,
             // A public network, whole or by its first octets, not wider than
             // an organisation's.
+            // A service's name (`cloudformation.amazonaws.com`, `AWS Internal`)
+            // is no network: anyone calling through the service is logged so.
             "sourceIPAddress" => {
-                !private_address(v, cidr) && !v.starts_with(['*', '?']) && narrow_network(v, cidr)
+                address_like(v, cidr)
+                    && !private_address(v, cidr)
+                    && !v.starts_with(['*', '?'])
+                    && narrow_network(v, cidr)
             }
             _ if IDENTITY_ARN_FIELDS.contains(&path) => names_principal_arn(v),
             _ if PRINCIPAL_ID_FIELDS.contains(&path) => !v.starts_with(['*', '?']),
@@ -53,14 +58,72 @@ pub(super) fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
     let pinned = keys
         .iter()
         .any(|(path, cidr, values)| values.iter().all(|v| pins(path, *cidr, v)));
-    let all_chosen = keys.iter().all(|(path, cidr, values)| {
-        path.starts_with("requestParameters.") || values.iter().any(|v| chosen(path, *cidr, v))
-    });
+    // A key that takes any value of a field every record has pads an entry
+    // without narrowing it (from a review: `eventVersion = "*"` beside a request
+    // parameter took the warning away).
+    let narrowing: Vec<_> = keys
+        .iter()
+        .filter(|(path, cidr, values)| !any_value_of_every_record(path, *cidr, values))
+        .collect();
+    let all_chosen = !narrowing.is_empty()
+        && narrowing.iter().all(|(path, cidr, values)| {
+            REQUEST_SIDE.iter().any(|p| path.starts_with(p))
+                || values.iter().any(|v| chosen(path, *cidr, v))
+        });
     (free && !pinned) || all_chosen
 }
 
-/// Fields CloudTrail writes in every record: a key on one of them that takes
-/// any value narrows nothing (on another field, `"*"` asks that it be there).
+/// What the call asked for and what it returned: the caller's choice, which the
+/// response echoes (a new user's name in `responseElements`; from a review).
+const REQUEST_SIDE: &[&str] = &[
+    "requestParameters.",
+    "responseElements.",
+    "additionalEventData.",
+];
+
+fn any_value_of_every_record(path: &str, cidr: bool, values: &[String]) -> bool {
+    ALWAYS_WRITTEN.contains(&path) && values.iter().any(|v| matches_anything(cidr, v))
+}
+
+/// Whether an entry narrows only by where and how a call was recorded: every
+/// key is about the account, the Region, the call's name, the identity's type
+/// or the record itself, takes any value of a field, or names identities by
+/// their kind alone (`role/*`). Such an entry silences every caller there.
+pub(super) fn where_only(keys: &[(String, bool, Vec<String>)]) -> bool {
+    keys.iter().all(|(path, cidr, values)| {
+        let path = path.as_str();
+        (ALWAYS_WRITTEN.contains(&path) && path != "sourceIPAddress")
+            || BOOKKEEPING_FIELDS.contains(&path)
+            || ACCOUNT_FIELDS.contains(&path)
+            || path.starts_with("userIdentity.sessionContext.attributes.")
+            || any_value_of_every_record(path, *cidr, values)
+            || (IDENTITY_ARN_FIELDS.contains(&path) && values.iter().all(|v| kind_only_arn(v)))
+    })
+}
+
+/// Fields about how a call was recorded that not every record has: with
+/// [`ALWAYS_WRITTEN`] (the source address aside), what [`where_only`] takes
+/// as bookkeeping rather than who made the call or on what.
+const BOOKKEEPING_FIELDS: &[&str] = &[
+    "readOnly",
+    "managementEvent",
+    "apiVersion",
+    "sharedEventID",
+    "userIdentity.sessionContext.sessionIssuer.type",
+];
+
+/// Whether a `sourceIPAddress` value is written as an address (a block, an
+/// address, or a glob of an address's characters), not a service's name.
+fn address_like(value: &str, cidr: bool) -> bool {
+    cidr || value.parse::<std::net::IpAddr>().is_ok()
+        || value
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'*' | b'?'))
+}
+
+/// Fields CloudTrail writes in every record, or nearly (a service's own
+/// identity has no account id): a key on one of them that takes any value
+/// narrows nothing (on another field, `"*"` asks that it be there).
 pub(super) const ALWAYS_WRITTEN: &[&str] = &[
     "eventVersion",
     "eventTime",
@@ -71,6 +134,10 @@ pub(super) const ALWAYS_WRITTEN: &[&str] = &[
     "eventType",
     "recipientAccountId",
     "sourceIPAddress",
+    "eventCategory",
+    "requestID",
+    "userIdentity.type",
+    "userIdentity.accountId",
 ];
 
 /// A value that every value of a field matches, or nearly: a glob of
@@ -118,6 +185,17 @@ fn session_only_arn(glob: &str) -> bool {
             .is_none_or(|role| role.is_empty() || role.contains(['*', '?'])),
         None => resource.starts_with(['*', '?']),
     }
+}
+
+/// An identity ARN glob that names a kind of principal only: no resource part,
+/// or a name that begins with a wildcard (`role/*`, `user/*`,
+/// `assumed-role/*/ci`).
+fn kind_only_arn(glob: &str) -> bool {
+    let Some(resource) = glob.splitn(6, ':').nth(5) else {
+        return true;
+    };
+    let name = resource.split_once('/').map_or(resource, |(_, name)| name);
+    name.is_empty() || name.starts_with(['*', '?'])
 }
 
 /// An identity ARN glob that names one principal: an assumed role's literal role

@@ -8,7 +8,7 @@ use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::breadth::{
-    ALWAYS_WRITTEN, caller_chosen_only, identity_without_account, matches_anything,
+    ALWAYS_WRITTEN, caller_chosen_only, identity_without_account, matches_anything, where_only,
 };
 use super::{
     Cidr, DedupKey, DetectionTuning, EXPIRY_WARNING_DAYS, Entry, Glob, Level, MAX_DEDUP_SECS,
@@ -368,6 +368,17 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
                 ),
             }
         }
+        // From a review: both passed `tuning check --strict` in silence.
+        if d.dedup_secs > 0 && !d.dedup_by.contains(&DedupKey::Actor) {
+            c.warn(
+                key.span(),
+                format!(
+                    "[detections.{id}]: dedup_by without \"actor\" holds back every other caller's \
+                     {id} findings for dedup_secs once one is notified, an intruder's behind a \
+                     routine one: add \"actor\""
+                ),
+            );
+        }
         if id == SELF_PROTECTION && d != DetectionTuning::default() {
             c.note(
                 key.span(),
@@ -379,6 +390,28 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
                 key.span(),
                 silence_check_note("[detections.pipeline-silent]"),
             );
+        }
+        // The live silence check does not follow the file (its own note).
+        if meta.severity >= Severity::High && id != crate::heartbeat::SILENT_ID {
+            let muted = match d.mode {
+                Mode::Off => Some("mode = \"off\" stops its findings"),
+                Mode::Shadow => {
+                    Some("mode = \"shadow\" records its findings without notifying them")
+                }
+                Mode::On if d.severity.is_some_and(|s| s < meta.severity) => {
+                    Some("a lower severity can take its findings below a subscription's minimum")
+                }
+                Mode::On => None,
+            };
+            if let Some(what) = muted {
+                c.note(
+                    key.span(),
+                    format!(
+                        "{id} is a {} detection: {what}, in every account and Region",
+                        meta.severity.as_str()
+                    ),
+                );
+            }
         }
         out.insert(id.to_owned(), d);
     }
@@ -417,6 +450,7 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
     let mut expires = None;
     let mut dry_run = false;
     let mut matchers = None;
+    let mut keys = Vec::new();
     for (k, v) in t.iter() {
         match k.get_ref().as_ref() {
             "id" => match c.string(v, "id") {
@@ -474,7 +508,12 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
                     );
                 }
             },
-            "match" => matchers = matches(c, v),
+            "match" => {
+                matchers = matches(c, v).map(|(m, k)| {
+                    keys = k;
+                    m
+                })
+            }
             other => {
                 ok = false;
                 c.error(
@@ -522,6 +561,30 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
     }
     let id = id?;
     let matchers: Vec<Matcher> = matchers?;
+    // From a review: an entry on an account alone silenced every detection in
+    // it and passed `--strict --protect` (the samples use other accounts). On
+    // one detection below high it is a team's scoping choice (a sandbox).
+    let wide = detections
+        .iter()
+        .find(|d| *d == "*" || catalog::indexed(d).is_some_and(|m| m.severity >= Severity::High));
+    if let Some(wide) = wide
+        && where_only(&keys)
+    {
+        let which = if wide == "*" {
+            "every detection".to_owned()
+        } else {
+            format!("{wide} (of high severity or above)")
+        };
+        c.warn(
+            span.clone(),
+            format!(
+                "entry {id:?} covers {which} and narrows it only by where and how the call was \
+                 recorded (accounts, Regions, call names, identity types, record metadata): it \
+                 silences every caller there, an intruder's stolen keys included. Name who \
+                 (the identity), what (the resource) or from where (a network)"
+            ),
+        );
+    }
     let fingerprint = Entry::fingerprint_of(&id, &detections, &matchers);
     Some(Entry {
         id,
@@ -588,7 +651,13 @@ fn expiry(c: &mut Checker<'_>, v: &Value<'_>) -> Option<(String, i64)> {
 }
 
 /// `[suppress.match]`: field path (with an optional `|cidr`) to a value or a list.
-fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
+/// The matchers, and every key as `(path, whether |cidr, values)` for the
+/// entry's own breadth checks.
+#[allow(clippy::type_complexity)]
+fn matches(
+    c: &mut Checker<'_>,
+    v: &Value<'_>,
+) -> Option<(Vec<Matcher>, Vec<(String, bool, Vec<String>)>)> {
     let t = c.table(v, "match")?;
     if t.is_empty() {
         c.error(
@@ -724,7 +793,7 @@ fn matches(c: &mut Checker<'_>, v: &Value<'_>) -> Option<Vec<Matcher>> {
              vpcEndpointAccountId beside a private block",
         );
     }
-    ok.then_some(out)
+    ok.then_some((out, all))
 }
 
 /// Why a path can never reach a string, number or boolean, for the paths a

@@ -581,6 +581,13 @@ fn an_entry_on_caller_chosen_values_only_is_warned_of() {
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress|cidr\" = \"2000::/3\"",
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"2*\"",
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"2001:*\"",
+        // From a tuning review: a key that takes any value of a field every
+        // record has pads nothing; the response echoes what the caller asked;
+        // a service's name in the source is no network.
+        "\"eventVersion\" = \"*\"\n\"requestParameters.userName\" = \"*\"",
+        r#""responseElements.accessKey.userName" = "svc-ci-*""#,
+        "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"cloudformation.amazonaws.com\"",
+        "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"AWS Internal\"",
     ] {
         assert!(warned(key), "{key}");
     }
@@ -602,6 +609,101 @@ fn an_entry_on_caller_chosen_values_only_is_warned_of() {
     }
 }
 
+/// From a tuning review: an entry on an account alone silenced every detection
+/// in it and passed `--strict --protect`. An entry that covers every detection,
+/// or one of high severity or above, and narrows only by where the call was
+/// recorded is warned of; the same on a lower one is a team's choice.
+#[test]
+fn an_entry_that_names_only_where_is_warned_of_for_every_or_a_high_severity_detection() {
+    let warned = |detections: &str, key: &str| {
+        let text = entry("acct", "", key).replace(
+            "[\"cloudwatch-log-group-deletion\", \"getpassworddata-burst\"]",
+            detections,
+        );
+        assert!(text.contains(detections), "{text}");
+        said(&text)
+            .iter()
+            .any(|w| w.contains("narrows it only by where and how the call was recorded"))
+    };
+    let everything = r#"["*"]"#;
+    let high = r#"["cloudtrail-log-suspended"]"#;
+    for key in [
+        r#""recipientAccountId" = "210987654321""#,
+        r#""userIdentity.accountId" = "210987654321""#,
+        "\"recipientAccountId\" = \"210987654321\"\n\"awsRegion\" = [\"eu-west-1\", \"eu-west-2\"]",
+        "\"eventName\" = \"DeleteTrail\"\n\"userIdentity.type\" = \"AssumedRole\"",
+        "\"userIdentity.sessionContext.sessionIssuer.arn\" = \"arn:aws:iam::210987654321:role/*\"",
+        "\"userIdentity.arn\" = \"arn:aws:sts::210987654321:assumed-role/*\"\n\"readOnly\" = \"false\"",
+    ] {
+        assert!(warned(everything, key), "* {key}");
+        assert!(warned(high, key), "high {key}");
+        assert!(
+            !warned(r#"["cloudwatch-log-group-deletion"]"#, key),
+            "medium {key}"
+        );
+    }
+    for key in [
+        r#""userIdentity.arn" = "arn:aws:iam::210987654321:role/deployer""#,
+        "\"recipientAccountId\" = \"210987654321\"\n\"requestParameters.name\" = \"sandbox-trail\"",
+        "\"recipientAccountId\" = \"210987654321\"\n\"sourceIPAddress|cidr\" = \"203.0.113.0/24\"",
+        "\"recipientAccountId\" = \"210987654321\"\n\"userIdentity.arn\" = \"arn:aws:iam::210987654321:user/ci-*\"",
+    ] {
+        assert!(!warned(everything, key), "{key}");
+    }
+}
+
+/// From a tuning review: dedup keyed without the actor held back another
+/// caller's finding behind a routine one, and muting a high or critical
+/// detection passed in silence. The first is a warning (`--strict` fails), the second a
+/// note (a team may mean it).
+#[test]
+fn dedup_without_the_actor_is_warned_of_and_a_muted_high_severity_detection_noted() {
+    let warnings = |table: &str| {
+        tuning(table)
+            .warnings
+            .iter()
+            .map(Problem::to_string)
+            .collect::<Vec<_>>()
+    };
+    let without_actor =
+        "[detections.rds-snapshot-shared]\ndedup_secs = 3600\ndedup_by = [\"region\"]\n";
+    let w = warnings(without_actor);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("dedup_by without \"actor\""), "{w:?}");
+    for fine in [
+        "[detections.rds-snapshot-shared]\ndedup_secs = 3600\ndedup_by = [\"actor\", \"region\"]\n",
+        "[detections.rds-snapshot-shared]\ndedup_secs = 3600\n",
+        "[detections.rds-snapshot-shared]\ndedup_by = [\"region\"]\n",
+    ] {
+        assert!(warnings(fine).is_empty(), "{fine}");
+    }
+    let noted = |table: &str| {
+        let t = tuning(table);
+        assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+        t.notes
+            .iter()
+            .any(|n| n.to_string().contains("is a high detection"))
+    };
+    assert!(noted(
+        "[detections.cloudtrail-log-suspended]\nmode = \"off\"\n"
+    ));
+    assert!(noted(
+        "[detections.cloudtrail-log-suspended]\nmode = \"shadow\"\n"
+    ));
+    assert!(noted(
+        "[detections.cloudtrail-log-suspended]\nseverity = \"medium\"\n"
+    ));
+    assert!(!noted(
+        "[detections.cloudtrail-log-suspended]\nseverity = \"critical\"\n"
+    ));
+    assert!(!noted(
+        "[detections.cloudtrail-log-suspended]\nseverity = \"high\"\nmode = \"on\"\n"
+    ));
+    assert!(!noted(
+        "[detections.cloudwatch-log-group-deletion]\nmode = \"off\"\n"
+    ));
+}
+
 /// From a review: an entry whose every key takes any value covers every record
 /// of its detections, as the refused empty match would, and is warned of.
 #[test]
@@ -619,6 +721,11 @@ fn an_entry_that_matches_everything_is_warned_of() {
         // From the review of the warning: wildcards with a `?`, and halves.
         r#""eventName" = "?*""#,
         r#""sourceIPAddress|cidr" = ["0.0.0.0/1", "128.0.0.0/1"]"#,
+        // From a review: fields every record has, or nearly.
+        r#""userIdentity.type" = "*""#,
+        r#""userIdentity.accountId" = "*""#,
+        r#""eventCategory" = "*""#,
+        r#""requestID" = "?*""#,
     ] {
         assert!(warned(key), "{key}");
     }
@@ -626,7 +733,6 @@ fn an_entry_that_matches_everything_is_warned_of() {
         r#""eventName" = "Delete*""#,
         // A field not every record has: "*" asks that it be there.
         r#""errorCode" = "*""#,
-        r#""userIdentity.type" = "*""#,
         r#""eventName" = "???""#,
         "\"eventName\" = \"*\"\n\"userIdentity.arn\" = \"arn:aws:iam::111122223333:user/ci\"",
         r#""sourceIPAddress|cidr" = "0.0.0.0/2""#,
@@ -1188,14 +1294,15 @@ fn tuning_trailwatch_tampering_notes_that_its_tuning_reports_stay() {
         "t.toml:1:13: note: [detections.trailwatch-tampering]: a change to the tuning bucket or \
          file is reported whatever this file says (its other trailwatch-tampering findings follow it)"
     );
-    let named = entry("x", "", "eventName = \"X\"")
-        .replace("\"getpassworddata-burst\"", "\"trailwatch-tampering\"");
+    let deployer = r#""userIdentity.arn" = "arn:aws:iam::111122223333:role/deployer""#;
+    let named =
+        entry("x", "", deployer).replace("\"getpassworddata-burst\"", "\"trailwatch-tampering\"");
     assert!(named.contains("\"trailwatch-tampering\"]"), "{named}");
     assert_eq!(
         (tuning(&named).notes.len(), tuning(&named).warnings.len()),
         (1, 0)
     );
-    let star = entry("x", "", "eventName = \"X\"").replace(
+    let star = entry("x", "", deployer).replace(
         "[\"cloudwatch-log-group-deletion\", \"getpassworddata-burst\"]",
         "[\"*\"]",
     );
