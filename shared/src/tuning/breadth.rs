@@ -89,9 +89,14 @@ fn any_value_of_every_record(path: &str, cidr: bool, values: &[String]) -> bool 
 /// key is about the account, the Region, the call's name, the identity's type
 /// or the record itself, takes any value of a field, or names identities by
 /// their kind alone (`role/*`). Such an entry silences every caller there.
+/// The type `Root` is the exception: with the account, it names one principal.
 pub(super) fn where_only(keys: &[(String, bool, Vec<String>)]) -> bool {
+    let root = |v: &String| super::Glob::new(v).is_ok_and(|g| g.matches("Root"));
     keys.iter().all(|(path, cidr, values)| {
         let path = path.as_str();
+        if path == "userIdentity.type" && values.iter().any(root) {
+            return any_value_of_every_record(path, *cidr, values);
+        }
         (ALWAYS_WRITTEN.contains(&path) && path != "sourceIPAddress")
             || BOOKKEEPING_FIELDS.contains(&path)
             || ACCOUNT_FIELDS.contains(&path)

@@ -632,6 +632,7 @@ fn an_entry_that_names_only_where_is_warned_of_for_every_or_a_high_severity_dete
         r#""userIdentity.accountId" = "210987654321""#,
         "\"recipientAccountId\" = \"210987654321\"\n\"awsRegion\" = [\"eu-west-1\", \"eu-west-2\"]",
         "\"eventName\" = \"DeleteTrail\"\n\"userIdentity.type\" = \"AssumedRole\"",
+        "\"userIdentity.type\" = \"*\"\n\"userIdentity.accountId\" = \"210987654321\"",
         "\"userIdentity.sessionContext.sessionIssuer.arn\" = \"arn:aws:iam::210987654321:role/*\"",
         "\"userIdentity.arn\" = \"arn:aws:sts::210987654321:assumed-role/*\"\n\"readOnly\" = \"false\"",
     ] {
@@ -647,6 +648,8 @@ fn an_entry_that_names_only_where_is_warned_of_for_every_or_a_high_severity_dete
         "\"recipientAccountId\" = \"210987654321\"\n\"requestParameters.name\" = \"sandbox-trail\"",
         "\"recipientAccountId\" = \"210987654321\"\n\"sourceIPAddress|cidr\" = \"203.0.113.0/24\"",
         "\"recipientAccountId\" = \"210987654321\"\n\"userIdentity.arn\" = \"arn:aws:iam::210987654321:user/ci-*\"",
+        // The root user of an account is one principal.
+        "\"userIdentity.type\" = \"Root\"\n\"userIdentity.accountId\" = \"210987654321\"",
     ] {
         assert!(!warned(everything, key), "{key}");
     }
