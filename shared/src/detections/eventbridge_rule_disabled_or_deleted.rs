@@ -9,6 +9,11 @@
 //! service removing its managed rule) and `AWSService` callers are left out: those
 //! follow another change that is the thing to review. Calls made in the web console
 //! (`invokedBy: signin.amazonaws.com`) are a person's and count.
+//! - A rule of trailwatch's own (its resource prefix) is critical, as
+//!   `trailwatch-tampering`'s findings are: that detection is fed by the central
+//!   self-protection rule, and a change to that very rule takes effect before
+//!   its record arrives, so this function's rule is the second path that still
+//!   reports it (from a review).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller, succeeded_call, text_is};
@@ -46,6 +51,13 @@ impl Detection for EventBridgeRuleDisabledOrDeleted {
         &META
     }
 
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        match rule_name(rec) {
+            Some(rule) if crate::resources::is_ours(rule) => Severity::Critical,
+            _ => META.severity,
+        }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !succeeded_call(rec, SOURCE, NAMES)
             || aws_service_caller(rec)
@@ -59,15 +71,17 @@ impl Detection for EventBridgeRuleDisabledOrDeleted {
         fire(
             Evidence::new()
                 .with("action", rec.event_name())
-                .with_opt(
-                    "rule",
-                    rec.request_param_str("name")
-                        .or_else(|| rec.request_param_str("rule")),
-                )
+                .with_opt("rule", rule_name(rec))
                 .with_json("removed_targets", rec.request_param("ids"))
                 .with_opt("event_bus", rec.request_param_str("eventBusName")),
         )
     }
+}
+
+/// The rule a call names: `name`, or `rule` for `RemoveTargets`.
+fn rule_name<'r>(rec: &'r Record<'_>) -> Option<&'r str> {
+    rec.request_param_str("name")
+        .or_else(|| rec.request_param_str("rule"))
 }
 
 #[cfg(test)]
@@ -94,6 +108,20 @@ mod tests {
             &EventBridgeRuleDisabledOrDeleted,
             &DELETE.replace("DeleteRule", "DisableRule")
         ));
+    }
+
+    /// trailwatch's own rules (the default prefix in tests) are critical.
+    #[test]
+    fn a_rule_of_trailwatch_s_own_is_critical() {
+        let ours = DELETE.replace("guardduty-to-pagerduty", "trailwatch-self-protection");
+        let sev = |text: &str| EventBridgeRuleDisabledOrDeleted.severity_for(&Record::from_json(text).unwrap());
+        assert!(fires(&EventBridgeRuleDisabledOrDeleted, &ours));
+        assert_eq!(sev(&ours), Severity::Critical);
+        let stripped = ours.replace("DeleteRule", "RemoveTargets").replace(r#""name":"#, r#""rule":"#);
+        assert_eq!(sev(&stripped), Severity::Critical);
+        assert_eq!(sev(DELETE), Severity::Low);
+        // A rule whose name only holds the prefix further on is not ours.
+        assert_eq!(sev(&DELETE.replace("guardduty-to-pagerduty", "copy-of-trailwatch-rule")), Severity::Low);
     }
 
     #[test]
