@@ -182,17 +182,74 @@ const READ_VERBS: [&str; 3] = ["Describe", "Get", "List"];
 /// where the pattern would not fit otherwise: a group's one central rule is
 /// exact until its list outgrows the limit. Deterministic (ties go to the
 /// alphabetically first prefix), as the template test needs.
+///
+/// When no prefix is left to take, two alternatives of sources and names alone
+/// become one listing both sources and both name lists (the two with the fewest
+/// names, so that the fewest other calls get in): it also takes one service's
+/// names from the other's source, calls that mostly do not exist and that the
+/// detections ignore. Never for a list with a read verb's name, which could
+/// take a high-volume read of the other service.
 fn fit(mut alternatives: Vec<Value>) -> Value {
     while pattern_len(&wrap(alternatives.clone())) > MAX_PATTERN_CHARS {
-        let Some((alt, prefix)) = best_prefix(&alternatives) else {
+        if let Some((alt, prefix)) = best_prefix(&alternatives) {
+            if let Some(Value::Array(names)) = alternatives[alt].get_mut("eventName") {
+                names.retain(|n| !n.as_str().is_some_and(|n| n.starts_with(&prefix)));
+                names.push(json!({ "prefix": prefix }));
+            }
+        } else if let Some((first, second)) = smallest_mergeable_pair(&alternatives) {
+            let other = alternatives.remove(second);
+            let merged = &mut alternatives[first];
+            for key in ["eventSource", "eventName"] {
+                if let (Some(Value::Array(mine)), Some(Value::Array(theirs))) =
+                    (merged.get_mut(key), other.get(key))
+                {
+                    for v in theirs {
+                        if !mine.contains(v) {
+                            mine.push(v.clone());
+                        }
+                    }
+                }
+            }
+        } else {
             break;
-        };
-        if let Some(Value::Array(names)) = alternatives[alt].get_mut("eventName") {
-            names.retain(|n| !n.as_str().is_some_and(|n| n.starts_with(&prefix)));
-            names.push(json!({ "prefix": prefix }));
         }
     }
     wrap(alternatives)
+}
+
+/// The two alternatives of `eventSource` and `eventName` alone, without a
+/// read verb's name, with the fewest names between them (ties: the first).
+fn smallest_mergeable_pair(alternatives: &[Value]) -> Option<(usize, usize)> {
+    let names = |alt: &Value| -> Option<usize> {
+        let map = alt.as_object()?;
+        if map.len() != 2 || !matches!(map.get("eventSource"), Some(Value::Array(_))) {
+            return None;
+        }
+        let Some(Value::Array(names)) = map.get("eventName") else {
+            return None;
+        };
+        let reads = names.iter().any(|n| {
+            let text = n
+                .as_str()
+                .or_else(|| n.get("prefix").and_then(Value::as_str));
+            text.is_none_or(|t| READ_VERBS.iter().any(|v| t.starts_with(v)))
+        });
+        (!reads).then_some(names.len())
+    };
+    let sized: Vec<(usize, usize)> = alternatives
+        .iter()
+        .enumerate()
+        .filter_map(|(i, alt)| Some((i, names(alt)?)))
+        .collect();
+    let mut best: Option<(usize, usize, usize)> = None;
+    for (a, &(i, n)) in sized.iter().enumerate() {
+        for &(j, m) in &sized[a + 1..] {
+            if best.is_none_or(|(total, _, _)| n + m < total) {
+                best = Some((n + m, i, j));
+            }
+        }
+    }
+    best.map(|(_, i, j)| (i, j))
 }
 
 /// The (alternative, prefix) whose replacement saves the most characters, if any
@@ -531,5 +588,43 @@ mod tests {
         }));
         let small = json!({"eventSource": ["example.amazonaws.com"], "eventName": ["RestoreThingFromA", "RestoreThingFromB"]});
         assert_eq!(fit(vec![small.clone()]), wrap(vec![small]));
+    }
+
+    /// With no prefix left to take, the smallest alternatives of sources and
+    /// names alone merge until the pattern fits: every call is still matched,
+    /// an alternative with a read verb's name or a condition on a request
+    /// parameter is never merged, and a pattern that fits is left as it is.
+    #[test]
+    fn an_oversized_central_pattern_merges_its_smallest_plain_alternatives() {
+        let mut alts: Vec<Value> = (0..30)
+            .map(|i| {
+                json!({"eventSource": [format!("service{i:02}.amazonaws.com")],
+                       "eventName": [format!("Change{i:02}"), format!("Remove{i:02}")]})
+            })
+            .collect();
+        let reads = json!({"eventSource": ["reads.amazonaws.com"], "eventName": ["GetThing", "ListThings"]});
+        let bucket = json!({"eventSource": ["s3.amazonaws.com"], "eventName": ["PutBucketPolicy"],
+                            "requestParameters": {"bucketName": [{"wildcard": "*-tuningbucket-*"}]}});
+        alts.push(reads.clone());
+        alts.push(bucket.clone());
+        assert!(pattern_len(&wrap(alts.clone())) > MAX_PATTERN_CHARS);
+        let fitted = fit(alts.clone());
+        assert!(pattern_len(&fitted) <= MAX_PATTERN_CHARS, "{fitted}");
+        let kept = fitted["detail"]["$or"].as_array().unwrap();
+        assert!(kept.len() < alts.len(), "{fitted}");
+        assert!(kept.contains(&reads) && kept.contains(&bucket), "{fitted}");
+        for alt in &alts {
+            let source = alt["eventSource"][0].as_str().unwrap();
+            for name in alt["eventName"].as_array().unwrap() {
+                let mut detail = json!({"eventSource": source, "eventName": name});
+                if alt.get("requestParameters").is_some() {
+                    detail["requestParameters"] = json!({"bucketName": "tw-tuningbucket-1"});
+                }
+                let event = json!({"source": "aws.x", "detail": detail});
+                assert_eq!(matcher::matches(&fitted, &event), Ok(true), "{event}");
+            }
+        }
+        let fits = alts[..3].to_vec();
+        assert_eq!(fit(fits.clone()), wrap(fits));
     }
 }

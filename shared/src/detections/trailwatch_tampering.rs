@@ -3,7 +3,8 @@
 //! functions (code, configuration, concurrency, permissions, URLs), the findings
 //! topic (attributes, policy, subscriptions: a new subscription leaks every
 //! finding), the state table and its TTL, the dead-letter queue, the log groups
-//! and the roles and policies of the functions and forwarders, and the tuning
+//! and the roles and policies of the functions and forwarders, the backtest's
+//! state machine (definition updated, deleted), and the tuning
 //! bucket (its policy, versioning, lifecycle, ACL, deletion) and file (object
 //! writes, a data event: seen when the trail logs them). Centrally or in a
 //! member account, successful or not (a denied attempt is as telling).
@@ -109,6 +110,11 @@ const CLOUDWATCH: &[&str] = &["DeleteAlarms", "PutMetricAlarm"];
 const LOGS: &[&str] = &["DeleteLogGroup", "PutRetentionPolicy", "DeleteSubscriptionFilter"];
 const SSM: &[&str] = &["DeleteParameter", "DeleteParameters"];
 const CLOUDFORMATION: &[&str] = &["DeleteStack", "DeleteStackSet", "DeleteStackInstances"];
+/// The backtest's state machine (deploy/backtest.yaml, `<stack>-backtest`): a
+/// backtest of the archive is the defence when the live functions were blinded
+/// (docs/self-protection.md), and a definition that selects nothing would
+/// report a clean archive (from a review).
+const STATES: &[&str] = &["UpdateStateMachine", "DeleteStateMachine"];
 /// The tuning bucket's configuration (management events).
 const S3_BUCKET: &[&str] = &[
     "DeleteBucket",
@@ -151,8 +157,8 @@ pub static META: Meta = Meta {
     title: "trailwatch tampering",
     description: "A call changed or removed one of trailwatch's own resources (a rule, target, \
                   bus or bus policy, the canary schedule, a function, the findings topic or its \
-                  subscriptions, the state table, a role or policy, the tuning bucket or \
-                  file), or tried to. Disabling the \
+                  subscriptions, the state table, a role or policy, the backtest's state \
+                  machine, the tuning bucket or file), or tried to. Disabling the \
                   watcher is how an attacker makes every later step invisible.",
     severity: Severity::Critical,
     attack: &["T1562.001", "T1562.008"],
@@ -179,6 +185,7 @@ pub static META: Meta = Meta {
         Trigger::write("logs.amazonaws.com", LOGS),
         Trigger::write("ssm.amazonaws.com", SSM),
         Trigger::write("cloudformation.amazonaws.com", CLOUDFORMATION),
+        Trigger::write("states.amazonaws.com", STATES),
         Trigger::write("s3.amazonaws.com", S3_BUCKET).with_detail(TUNING_BUCKET_PATTERN),
         Trigger::data("s3.amazonaws.com", S3_OBJECT).with_detail(TUNING_BUCKET_PATTERN),
     ],
@@ -208,6 +215,7 @@ fn watched(source: &str, name: &str) -> bool {
         "logs.amazonaws.com" => LOGS,
         "ssm.amazonaws.com" => SSM,
         "cloudformation.amazonaws.com" => CLOUDFORMATION,
+        "states.amazonaws.com" => STATES,
         "s3.amazonaws.com" => return S3_BUCKET.contains(&name) || S3_OBJECT.contains(&name),
         _ => return false,
     };
@@ -235,6 +243,7 @@ fn resource_fields(source: &str, name: &str) -> &'static [&'static str] {
         "logs.amazonaws.com" => &["logGroupName"],
         "ssm.amazonaws.com" => &["name", "names"],
         "cloudformation.amazonaws.com" => &["stackName", "stackSetName"],
+        "states.amazonaws.com" => &["stateMachineArn"],
         "s3.amazonaws.com" => &["bucketName"],
         _ => &[],
     }
@@ -259,6 +268,11 @@ fn owned_name(field: &str, value: &str) -> String {
             };
             name.strip_prefix("StackSet-").unwrap_or(name).to_owned()
         }
+        // `arn:...:stateMachine:<name>`, perhaps with a version or alias after it.
+        "stateMachineArn" => value
+            .split_once(":stateMachine:")
+            .map_or(value, |(_, rest)| rest.split(':').next().unwrap_or(rest))
+            .to_owned(),
         "subscriptionArn" => value
             .rsplit(':')
             .nth(1)
@@ -401,6 +415,10 @@ mod tests {
             ("cloudformation.amazonaws.com", "DeleteStack", r#"{"stackName":"arn:aws:cloudformation:eu-west-1:111122223333:stack/tw-prod/5f1c2a30-0b7e-11ef-9c1d-0a1b2c3d4e5f"}"#),
             ("cloudformation.amazonaws.com", "DeleteStack", r#"{"stackName":"StackSet-tw-prod-forwarders-0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a"}"#),
             ("cloudformation.amazonaws.com", "DeleteStackSet", r#"{"stackSetName":"arn:aws:cloudformation:eu-west-1:111122223333:stackset/tw-prod-forwarders:0d9e8f7a-6b5c-4d3e-2f1a-0b9c8d7e6f5a"}"#),
+            // From a review: the backtest's state machine, by its ARN (a version
+            // or alias after the name too).
+            ("states.amazonaws.com", "UpdateStateMachine", r#"{"stateMachineArn":"arn:aws:states:eu-west-1:111122223333:stateMachine:tw-prod-backtest-backtest","definition":"{}"}"#),
+            ("states.amazonaws.com", "DeleteStateMachine", r#"{"stateMachineArn":"arn:aws:states:eu-west-1:111122223333:stateMachine:tw-prod-backtest-backtest:3"}"#),
         ];
         // From a review: the health alarms, and a rule of anyone's sending to
         // trailwatch's bus.
@@ -443,6 +461,13 @@ mod tests {
         assert!(tampered(&targets("arn:aws:events:eu-west-1:111122223333:event-bus/tw-prod-bus"), "tw-prod").is_some());
         let other_alarm = rec("monitoring.amazonaws.com", "PutMetricAlarm", r#"{"alarmName":"billing-high"}"#);
         assert!(tampered(&other_alarm, "tw-prod").is_none());
+        // Another state machine, and a read or a run of ours, are not.
+        let other_machine = rec("states.amazonaws.com", "UpdateStateMachine", r#"{"stateMachineArn":"arn:aws:states:eu-west-1:111122223333:stateMachine:orders-tw-prod"}"#);
+        assert!(tampered(&other_machine, "tw-prod").is_none());
+        for call in ["StartExecution", "DescribeStateMachine"] {
+            let ours = rec("states.amazonaws.com", call, r#"{"stateMachineArn":"arn:aws:states:eu-west-1:111122223333:stateMachine:tw-prod-backtest-backtest"}"#);
+            assert!(tampered(&ours, "tw-prod").is_none(), "{call}");
+        }
     }
 
     #[test]
