@@ -2,11 +2,13 @@
 //! targets, buses and bus policies that bring it events, the canary schedule, the
 //! functions (code, configuration, concurrency, permissions, URLs), the findings
 //! topic (attributes, policy, subscriptions: a new subscription leaks every
-//! finding), the state table and its TTL, the dead-letter queue, the log groups
-//! and the roles and policies of the functions and forwarders, the backtest's
-//! state machine (definition updated, deleted), and the tuning
-//! bucket (its policy, versioning, lifecycle, ACL, deletion) and file (object
-//! writes, a data event: seen when the trail logs them). Centrally or in a
+//! finding), the state table and its TTL, the dead-letter queue and its policy,
+//! the log groups (subscriptions, keys), the stacks and StackSets (deleted, or
+//! updated: medium unless the forwarders are sent to another bus), the roles and
+//! policies of the functions and forwarders, the backtest's state machine
+//! (definition updated, deleted), and the tuning bucket (its policy, versioning,
+//! lifecycle, ACL, public access block, ownership, replication, deletion) and file
+//! (object writes, a data event: seen when the trail logs them). Centrally or in a
 //! member account, successful or not (a denied attempt is as telling).
 //!
 //! Decisions:
@@ -67,6 +69,10 @@ const LAMBDA: &[&str] = &[
     "DeleteFunctionUrlConfig",
     "UpdateAlias",
     "DeleteAlias",
+    // A signing configuration makes every later deployment of unsigned code
+    // fail, or its removal lets unsigned code in.
+    "PutFunctionCodeSigningConfig",
+    "DeleteFunctionCodeSigningConfig",
 ];
 const SNS: &[&str] = &[
     "DeleteTopic",
@@ -99,7 +105,16 @@ const IAM: &[&str] = &[
     "SetDefaultPolicyVersion",
     "DeletePolicy",
 ];
-const SQS: &[&str] = &["DeleteQueue", "PurgeQueue", "SetQueueAttributes"];
+/// The queue's policy too: `AddPermission` can let another account read the
+/// failed events, `RemovePermission` stop EventBridge from delivering them
+/// (from a review).
+const SQS: &[&str] = &[
+    "DeleteQueue",
+    "PurgeQueue",
+    "SetQueueAttributes",
+    "AddPermission",
+    "RemovePermission",
+];
 /// trailwatch's own health alarms: rewritten (`PutMetricAlarm` with no actions, a
 /// threshold never crossed, missing data not breaching) or deleted. No earlier
 /// state is needed to judge it: any change to them outside a deployment is
@@ -107,9 +122,35 @@ const SQS: &[&str] = &["DeleteQueue", "PurgeQueue", "SetQueueAttributes"];
 /// `cloudwatch-monitoring-silenced`'s, and `SetAlarmState` lasts one evaluation:
 /// the central rule's pattern has no room for them (2,048 characters).
 const CLOUDWATCH: &[&str] = &["DeleteAlarms", "PutMetricAlarm"];
-const LOGS: &[&str] = &["DeleteLogGroup", "PutRetentionPolicy", "DeleteSubscriptionFilter"];
+/// A subscription filter copies the functions' logs elsewhere, and a customer
+/// key associated and then disabled stops them being written, the heartbeat's
+/// metric with them (from a review).
+const LOGS: &[&str] = &[
+    "DeleteLogGroup",
+    "PutRetentionPolicy",
+    "DeleteSubscriptionFilter",
+    "PutSubscriptionFilter",
+    "AssociateKmsKey",
+];
 const SSM: &[&str] = &["DeleteParameter", "DeleteParameters"];
-const CLOUDFORMATION: &[&str] = &["DeleteStack", "DeleteStackSet", "DeleteStackInstances"];
+const CLOUDFORMATION: &[&str] = &[
+    "DeleteStack",
+    "DeleteStackSet",
+    "DeleteStackInstances",
+    // From a review: an update can replace the template or re-target the
+    // forwarders (`CentralEventBusArn`) in every member account at once, from
+    // the management account, where no SCP applies. Medium (a deployment),
+    // critical when it points the forwarders at a bus that is not ours.
+    "UpdateStack",
+    "UpdateStackSet",
+    "UpdateStackInstances",
+    "ExecuteChangeSet",
+    "SetStackPolicy",
+    "UpdateTerminationProtection",
+];
+/// The forwarder template's parameter naming the bus it sends to
+/// (deploy/forwarder.yaml, deploy/organization.yaml).
+const BUS_PARAMETER: &str = "CentralEventBusArn";
 /// The backtest's state machine (deploy/backtest.yaml, `<stack>-backtest`): a
 /// backtest of the archive is the defence when the live functions were blinded
 /// (docs/self-protection.md), and a definition that selects nothing would
@@ -123,6 +164,11 @@ const S3_BUCKET: &[&str] = &[
     "PutBucketLifecycle",
     "PutBucketPolicy",
     "PutBucketVersioning",
+    // From a review: the ways to open the file to others or copy it out.
+    "PutBucketPublicAccessBlock",
+    "DeleteBucketPublicAccessBlock",
+    "PutBucketOwnershipControls",
+    "PutBucketReplication",
 ];
 /// The tuning file itself (data events: seen when the trail logs the tuning
 /// bucket's object writes, docs/self-protection.md).
@@ -333,6 +379,23 @@ pub fn tampered_resource(rec: &Record<'_>, prefix: &str) -> Option<String> {
     None
 }
 
+/// The bus a stack update points the forwarders at (`CentralEventBusArn` in
+/// `parameters` or `parameterOverrides`), when it is not trailwatch's: its
+/// name (after `event-bus/`) does not start with `prefix`. A parameter that
+/// keeps its previous value names none.
+fn retargeted_bus<'r>(rec: &'r Record<'_>, prefix: &str) -> Option<&'r str> {
+    ["parameters", "parameterOverrides"]
+        .iter()
+        .filter_map(|field| rec.request_param(field)?.as_array())
+        .flatten()
+        .filter(|p| p.get("parameterKey").and_then(|k| k.as_str()) == Some(BUS_PARAMETER))
+        .filter_map(|p| p.get("parameterValue")?.as_str())
+        .find(|arn| {
+            let name = arn.trim().rsplit_once("event-bus/").map_or(arn.trim(), |(_, n)| n);
+            !name.starts_with(prefix)
+        })
+}
+
 impl Detection for TrailwatchTampering {
     fn meta(&self) -> &'static Meta {
         &META
@@ -344,6 +407,7 @@ impl Detection for TrailwatchTampering {
             Evidence::new()
                 .with("resource", resource)
                 .with("resource_prefix", resources::prefix())
+                .with_opt("forwarders_sent_to", retargeted_bus(rec, resources::prefix()))
                 .with_opt("key", rec.request_param_str("key"))
                 .with_opt("invoked_by", rec.invoked_by()),
         )
@@ -370,7 +434,12 @@ impl Detection for TrailwatchTampering {
         // A new version of the tuning file is the team's routine, and the one way
         // to silence a detection on purpose: worth a look, not a page.
         let tuning_file = rec.event_source() == "s3.amazonaws.com" && S3_OBJECT.contains(&rec.event_name());
-        if rec.invoked_by() == Some("cloudformation.amazonaws.com") || tuning_file {
+        // A stack update is usually a deployment, unless it sends the
+        // forwarders to another bus.
+        let stack_update = rec.event_source() == "cloudformation.amazonaws.com"
+            && !rec.event_name().starts_with("Delete")
+            && retargeted_bus(rec, resources::prefix()).is_none();
+        if rec.invoked_by() == Some("cloudformation.amazonaws.com") || tuning_file || stack_update {
             Severity::Medium
         } else {
             META.severity
@@ -419,6 +488,16 @@ mod tests {
             // or alias after the name too).
             ("states.amazonaws.com", "UpdateStateMachine", r#"{"stateMachineArn":"arn:aws:states:eu-west-1:111122223333:stateMachine:tw-prod-backtest-backtest","definition":"{}"}"#),
             ("states.amazonaws.com", "DeleteStateMachine", r#"{"stateMachineArn":"arn:aws:states:eu-west-1:111122223333:stateMachine:tw-prod-backtest-backtest:3"}"#),
+            // From the same review: stack updates, the queue's policy, log
+            // subscriptions and keys, code signing.
+            ("cloudformation.amazonaws.com", "UpdateStack", r#"{"stackName":"tw-prod","usePreviousTemplate":false}"#),
+            ("cloudformation.amazonaws.com", "UpdateStackInstances", r#"{"stackSetName":"tw-prod-forwarders","regions":["eu-west-1"]}"#),
+            ("cloudformation.amazonaws.com", "ExecuteChangeSet", r#"{"changeSetName":"arn:aws:cloudformation:eu-west-1:111122223333:changeSet/samcli-deploy1/0d9e","stackName":"tw-prod"}"#),
+            ("cloudformation.amazonaws.com", "UpdateTerminationProtection", r#"{"stackName":"tw-prod","enableTerminationProtection":false}"#),
+            ("sqs.amazonaws.com", "AddPermission", r#"{"queueUrl":"https://sqs.eu-west-1.amazonaws.com/111122223333/tw-prod-FailedEventsQueue-1","label":"x","aWSAccountIds":["999988887777"],"actions":["ReceiveMessage"]}"#),
+            ("logs.amazonaws.com", "PutSubscriptionFilter", r#"{"logGroupName":"/aws/lambda/tw-prod-self-protection","filterName":"x","destinationArn":"arn:aws:logs:eu-west-1:999988887777:destination:d"}"#),
+            ("logs.amazonaws.com", "AssociateKmsKey", r#"{"logGroupName":"/aws/lambda/tw-prod-pipeline","kmsKeyId":"arn:aws:kms:eu-west-1:111122223333:key/1"}"#),
+            ("lambda.amazonaws.com", "PutFunctionCodeSigningConfig20200422", r#"{"functionName":"tw-prod-pipeline","codeSigningConfigArn":"arn:aws:lambda:eu-west-1:111122223333:code-signing-config:csc-1"}"#),
         ];
         // From a review: the health alarms, and a rule of anyone's sending to
         // trailwatch's bus.
@@ -433,6 +512,10 @@ mod tests {
             ("s3.amazonaws.com", "PutObject", r#"{"bucketName":"tw-prod-tuningbucket-1abcd2efgh3i","key":"tuning.toml"}"#),
             ("s3.amazonaws.com", "DeleteObjects", r#"{"bucketName":"tw-prod-tuningbucket-1abcd2efgh3i","delete":""}"#),
         ];
+        let tuning = tuning.into_iter().chain([
+            ("s3.amazonaws.com", "DeleteBucketPublicAccessBlock", r#"{"bucketName":"tw-prod-tuningbucket-1abcd2efgh3i"}"#),
+            ("s3.amazonaws.com", "PutBucketReplication", r#"{"bucketName":"tw-prod-tuningbucket-1abcd2efgh3i","ReplicationConfiguration":{}}"#),
+        ]);
         for (source, name, params) in cases.into_iter().chain(health).chain(tuning) {
             let json = rec(source, name, params);
             assert!(tampered(&json, "tw-prod").is_some(), "{source} {name}");
@@ -468,6 +551,41 @@ mod tests {
             let ours = rec("states.amazonaws.com", call, r#"{"stateMachineArn":"arn:aws:states:eu-west-1:111122223333:stateMachine:tw-prod-backtest-backtest"}"#);
             assert!(tampered(&ours, "tw-prod").is_none(), "{call}");
         }
+    }
+
+    /// A stack update is a deployment (medium), unless it points the
+    /// forwarders at a bus that is not trailwatch's (critical, the bus in the
+    /// evidence); a parameter that keeps its previous value names no bus.
+    #[test]
+    fn a_stack_update_is_medium_unless_it_sends_the_forwarders_elsewhere() {
+        let with_bus = |name: &str, field: &str, bus: &str| {
+            rec(
+                "cloudformation.amazonaws.com",
+                name,
+                &format!(
+                    r#"{{"stackSetName":"tw-prod-forwarders","{field}":[{{"parameterKey":"ResourcePrefix","usePreviousValue":true}},{{"parameterKey":"CentralEventBusArn","parameterValue":"{bus}"}}]}}"#
+                ),
+            )
+        };
+        let ours = "arn:aws:events:us-east-1:111122223333:event-bus/tw-prod";
+        let theirs = "arn:aws:events:us-east-1:999988887777:event-bus/collector";
+        let prefix = crate::resources::prefix();
+        let sev = |json: &str| TrailwatchTampering.severity_for(&Record::from_json(json).unwrap());
+        for (name, field) in [("UpdateStackInstances", "parameterOverrides"), ("UpdateStackSet", "parameters")] {
+            let kept = with_bus(name, field, ours).replace("tw-prod", prefix);
+            assert!(tampered(&kept, prefix).is_some(), "{name}");
+            assert_eq!(sev(&kept), Severity::Medium, "{name}");
+            let moved = with_bus(name, field, theirs).replace("tw-prod", prefix);
+            assert_eq!(sev(&moved), Severity::Critical, "{name}");
+            match TrailwatchTampering.evaluate(&Record::from_json(&moved).unwrap()) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("forwarders_sent_to").and_then(|v| v.as_str()), Some(theirs)),
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        let delete = rec("cloudformation.amazonaws.com", "DeleteStack", &format!(r#"{{"stackName":"{prefix}"}}"#));
+        assert_eq!(sev(&delete), Severity::Critical);
+        let other_stack = rec("cloudformation.amazonaws.com", "UpdateStack", r#"{"stackName":"orders"}"#);
+        assert!(tampered(&other_stack, prefix).is_none());
     }
 
     #[test]
