@@ -311,6 +311,75 @@ fn replay_shows_dispositions_and_counts_them() {
     );
 }
 
+/// From a review: a narrower dry-run entry meant to replace a broad one is
+/// credited with what it matches, the findings the broad entry suppresses too
+/// (it showed 0), and the suppressed finding names it in its evidence.
+#[test]
+fn a_trial_entry_beside_a_broad_one_is_credited_with_its_matches() {
+    let trial = SILENCES_AN_ATTACK.to_owned()
+        + r#"
+[[suppress]]
+id = "narrow-trial"
+detections = ["cloudwatch-log-group-deletion"]
+reason = "the app role's own log groups only"
+owner = "platform@example.com"
+expires = "2027-03-01"
+dry_run = true
+[suppress.match]
+"userIdentity.arn" = "arn:aws:sts::*:assumed-role/ec2-app-role/*"
+"sourceIPAddress|cidr" = "203.0.113.0/24"
+"requestParameters.logGroupName" = "/app/*"
+"#;
+    let t = tmp("trial.toml", &trial);
+    let sample = root().join("events/cloudwatch-log-group-deletion/positive-assumed-role-sdk.json");
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let mut rec: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let group = rec["detail"]["requestParameters"]["logGroupName"].clone();
+    let narrow = tmp("narrow.json", &{
+        rec["detail"]["requestParameters"]["logGroupName"] = "/app/worker".into();
+        rec.to_string()
+    });
+    assert_ne!(group, "/app/worker");
+    let replay = |input: &Path| {
+        run(&[
+            "replay",
+            "--format",
+            "jsonl",
+            "--show-suppressed",
+            "--tuning",
+            t.to_str().unwrap(),
+            "--now",
+            "2026-12-01",
+            input.to_str().unwrap(),
+        ])
+    };
+    let o = replay(&narrow);
+    let summary = stderr(&o);
+    assert!(
+        summary.contains("entry app-role-log-rotation: 1 finding(s)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("entry narrow-trial (dry run): 1 finding(s)"),
+        "{summary}"
+    );
+    let line: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(line["disposition"], "suppressed");
+    assert_eq!(line["evidence"]["dry_run_match"], "narrow-trial");
+    // The sample's own log group is outside the trial: credited to the broad
+    // entry alone.
+    let summary = stderr(&replay(&sample));
+    assert!(
+        summary.contains("entry app-role-log-rotation: 1 finding(s)"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("entry narrow-trial (dry run): 0 finding(s)"),
+        "{summary}"
+    );
+}
+
 #[test]
 fn push_validates_before_it_writes() {
     let bad = tmp("push-bad.toml", "[detections.nope]\n");

@@ -180,13 +180,18 @@ impl Counts {
         if d == Disposition::Notified {
             *self.findings.entry(f.detection_id).or_default() += 1;
         }
-        let entry = f
-            .evidence
-            .get("suppressed_by")
-            .and_then(|v| v.as_str())
-            .filter(|_| d == Disposition::Suppressed)
-            .or(f.dry_run_suppression.as_deref());
-        if let Some(e) = entry {
+        // The entry that decided it, and a dry-run entry that matched it too.
+        let suppressed = |key: &str| {
+            f.evidence
+                .get(key)
+                .and_then(|v| v.as_str())
+                .filter(|_| d == Disposition::Suppressed)
+        };
+        let entries = [
+            suppressed("suppressed_by"),
+            suppressed("dry_run_match").or(f.dry_run_suppression.as_deref()),
+        ];
+        for e in entries.into_iter().flatten() {
             *self.entries.entry(e.to_owned()).or_default() += 1;
         }
     }

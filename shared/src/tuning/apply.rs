@@ -92,8 +92,14 @@ pub(crate) async fn apply<S: Store + ?Sized, N: Notifier + ?Sized>(
     }
     let (suppress, dry) = tuning.decide(&p.matched, today);
     if let Some(entry) = suppress {
-        p.finding.evidence = std::mem::take(&mut p.finding.evidence)
+        let mut evidence = std::mem::take(&mut p.finding.evidence)
             .with_owned_key("suppressed_by".into(), entry.id.clone().into());
+        // A trial entry meant to replace this one is credited in the preview
+        // too (from a review: it showed 0 findings beside a broad entry).
+        if let Some(trial) = dry {
+            evidence = evidence.with_owned_key("dry_run_match".into(), trial.id.clone().into());
+        }
+        p.finding.evidence = evidence;
         return quiet(store, p, "s", Disposition::Suppressed, at).await;
     }
     if let Some(entry) = dry {
