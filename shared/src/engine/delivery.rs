@@ -144,7 +144,7 @@ pub(crate) async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
     let Some(lease) = lease(store, &p.claim.key, &p.claim.guards, at, lease_secs).await? else {
         return Ok(false);
     };
-    if let Err(e) = notifier.notify(&p.finding).await {
+    if let Err(e) = send(store, notifier, p, at, lease_secs).await {
         // Best effort: if the release fails too, the lease lapses and a retry
         // after it sends the finding; say so.
         if let Err(re) = store.release(&p.claim.key, Some(&lease)).await {
@@ -158,4 +158,65 @@ pub(crate) async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
     }
     confirm(store, &p.claim.key, &lease, claim_expiry(p, at.valid)).await;
     Ok(true)
+}
+
+/// Sends `p` (whose claim the caller holds) to the notifier: to each of its
+/// destinations under a claim of its own when it has several.
+pub(crate) async fn send<S: Store + ?Sized, N: Notifier + ?Sized>(
+    store: &S,
+    notifier: &N,
+    p: &Pending,
+    at: Now,
+    lease_secs: i64,
+) -> Result<(), NotifyError> {
+    let destinations = notifier.destinations();
+    if destinations.len() > 1 {
+        to_each(store, notifier, &destinations, p, at, lease_secs).await
+    } else {
+        notifier.notify(&p.finding).await
+    }
+}
+
+/// Delivers `p` to each of several destinations under a claim of its own
+/// (`<claim>|to|<destination>`, the same lease protocol, held as long as the
+/// finding's claim): one that refuses fails the invocation, and its retry,
+/// holding the finding's claim again, sends the finding to that one alone, not
+/// again to those that took it (from a review: a permanently refused Security
+/// Hub import sent the finding to the topics on every retry).
+async fn to_each<S: Store + ?Sized, N: Notifier + ?Sized>(
+    store: &S,
+    notifier: &N,
+    destinations: &[&str],
+    p: &Pending,
+    at: Now,
+    lease_secs: i64,
+) -> Result<(), NotifyError> {
+    let mut failures = Vec::new();
+    for to in destinations {
+        let key = format!("{}|to|{to}", p.claim.key);
+        let taken = match lease(store, &key, &[], at, lease_secs).await {
+            Ok(taken) => taken,
+            Err(e) => {
+                failures.push(format!("{to}: {e}"));
+                continue;
+            }
+        };
+        let Some(sub) = taken else {
+            continue; // delivered there by an earlier attempt
+        };
+        match notifier.notify_to(to, &p.finding).await {
+            Ok(()) => confirm(store, &key, &sub, claim_expiry(p, at.valid)).await,
+            Err(e) => {
+                // If the release fails too, the lease lapses: the retry after it
+                // sends the finding there.
+                let _ = store.release(&key, Some(&sub)).await;
+                failures.push(e.0);
+            }
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(NotifyError(failures.join("; ")))
+    }
 }

@@ -6,7 +6,7 @@ mod delivery;
 mod prepared;
 
 pub use delivery::{CLAIM_LEASE_SECS, CLAIM_TTL_SECS, deliver_all};
-pub(crate) use delivery::{claim_expiry, confirm, deliver, lease, take_under};
+pub(crate) use delivery::{claim_expiry, confirm, deliver, lease, send, take_under};
 pub use prepared::Prepared;
 
 use std::collections::{HashMap, HashSet};
@@ -892,6 +892,14 @@ mod tests {
         }
     }
 
+    /// A StopLogging call: two findings (`cloudtrail-important-change`,
+    /// `cloudtrail-log-suspended`).
+    const STOP_BY_MALLORY: &str = r#"{"eventVersion":"1.09","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging",
+        "eventID":"stop-1","eventTime":"2026-01-01T00:00:00Z","awsRegion":"us-east-1",
+        "recipientAccountId":"111122223333","sourceIPAddress":"203.0.113.50","userAgent":"aws-cli/2.15.0",
+        "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mallory",
+        "accountId":"111122223333","userName":"mallory"},"requestParameters":{"name":"trail"}}"#;
+
     /// From a review: one finding refused on every attempt held back the
     /// event's later findings at every retry, until the event went to the
     /// dead-letter queue. Every finding is tried; the invocation fails, naming
@@ -900,12 +908,7 @@ mod tests {
     fn a_finding_refused_every_time_does_not_hold_the_others_back() {
         let engine = Engine::new(Settings::default());
         let store = MemoryStore::default();
-        let stop = r#"{"eventVersion":"1.09","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging",
-            "eventID":"stop-1","eventTime":"2026-01-01T00:00:00Z","awsRegion":"us-east-1",
-            "recipientAccountId":"111122223333","sourceIPAddress":"203.0.113.50","userAgent":"aws-cli/2.15.0",
-            "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/mallory",
-            "accountId":"111122223333","userName":"mallory"},"requestParameters":{"name":"trail"}}"#;
-        let rec = Record::from_json(stop).unwrap();
+        let rec = Record::from_json(STOP_BY_MALLORY).unwrap();
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
@@ -945,6 +948,86 @@ mod tests {
             ["cloudtrail-log-suspended"],
             "sent once, not at every retry"
         );
+    }
+
+    /// A destination that refuses until it is told to take findings, named.
+    struct Destination {
+        name: &'static str,
+        refuses: std::sync::atomic::AtomicBool,
+        took: Collect,
+    }
+    impl Destination {
+        fn new(name: &'static str, refuses: bool) -> Destination {
+            Destination {
+                name,
+                refuses: refuses.into(),
+                took: Collect::default(),
+            }
+        }
+    }
+    impl Notifier for Destination {
+        async fn notify(&self, f: &Finding) -> Result<(), NotifyError> {
+            if self.refuses.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(NotifyError(format!("{} refused", self.name)));
+            }
+            self.took.notify(f).await
+        }
+        fn destinations(&self) -> Vec<&'static str> {
+            vec![self.name]
+        }
+    }
+
+    /// From a review: with several destinations, one that refuses failed the
+    /// invocation and each retry sent the finding again to those that had
+    /// taken it. Each delivery is recorded on its own: the retries send it to
+    /// the refusing one alone, and once it takes it, nothing more goes out.
+    #[test]
+    fn a_retry_sends_a_finding_only_where_it_was_refused() {
+        use crate::notify::Then;
+        let engine = Engine::new(Settings::default());
+        let store = MemoryStore::default();
+        let rec = Record::from_json(STOP_BY_MALLORY).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let chain = Then(
+            Destination::new("security-hub", true),
+            Then(
+                None::<Destination>,
+                Destination::new("findings-topic", false),
+            ),
+        );
+        assert_eq!(chain.destinations(), ["security-hub", "findings-topic"]);
+        for attempt in 0..3 {
+            let e = rt
+                .block_on(engine.handle(&rec, &store, &chain, NOW + attempt))
+                .unwrap_err();
+            assert!(e.to_string().contains("security-hub refused"), "{e}");
+        }
+        let count = |d: &Destination| d.took.0.lock().unwrap().len();
+        assert_eq!(
+            count(&chain.1.1),
+            2,
+            "each of the two findings once, not at every retry"
+        );
+        assert_eq!(count(&chain.0), 0);
+        chain
+            .0
+            .refuses
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        let delivered = rt
+            .block_on(engine.handle(&rec, &store, &chain, NOW + 3))
+            .unwrap();
+        assert_eq!(delivered.len(), 2);
+        assert_eq!((count(&chain.0), count(&chain.1.1)), (2, 2));
+        // Delivered everywhere: a later copy of the event sends nothing.
+        assert!(
+            rt.block_on(engine.handle(&rec, &store, &chain, NOW + 4))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!((count(&chain.0), count(&chain.1.1)), (2, 2));
     }
 
     #[test]

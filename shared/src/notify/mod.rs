@@ -24,7 +24,29 @@ impl std::error::Error for NotifyError {}
 /// Delivers findings. `Ok` means the finding is durably handed over.
 pub trait Notifier: Send + Sync {
     fn notify(&self, finding: &Finding) -> impl Future<Output = Result<(), NotifyError>> + Send;
+
+    /// The destinations this notifier delivers to, by stable names. With more
+    /// than one, the engine records each delivery on its own
+    /// (`engine::delivery`), so that a retry after one refused sends the
+    /// finding to that one alone.
+    fn destinations(&self) -> Vec<&'static str> {
+        vec![DEFAULT_DESTINATION]
+    }
+
+    /// Delivers to the destination named `to` (one of [`Self::destinations`])
+    /// alone.
+    fn notify_to(
+        &self,
+        to: &str,
+        finding: &Finding,
+    ) -> impl Future<Output = Result<(), NotifyError>> + Send {
+        let _ = to;
+        self.notify(finding)
+    }
 }
+
+/// The destination of a notifier that names none of its own.
+pub const DEFAULT_DESTINATION: &str = "default";
 
 /// Collects findings in memory (tests, and callers that render them later).
 #[derive(Default)]
@@ -54,14 +76,26 @@ impl<N: Notifier> Notifier for Option<N> {
             None => Ok(()),
         }
     }
+
+    fn destinations(&self) -> Vec<&'static str> {
+        self.as_ref().map_or_else(Vec::new, N::destinations)
+    }
+
+    async fn notify_to(&self, to: &str, finding: &Finding) -> Result<(), NotifyError> {
+        match self {
+            Some(n) => n.notify_to(to, finding).await,
+            None => Ok(()),
+        }
+    }
 }
 
 /// Two destinations, the first before the second. Both are always tried: a
 /// destination that refuses (Security Hub disabled by an intruder, a deleted
 /// chat topic) must not keep the finding from the others. Any failure fails the
 /// whole, with every cause; the engine then releases the claim and the
-/// invocation is retried, which repeats what had succeeded (Security Hub
-/// updates its copy, a topic gets the finding again, with the same finding id).
+/// invocation is retried. Each destination's delivery is recorded on its own
+/// (the engine delivers through [`Notifier::notify_to`] when there are
+/// several), so the retry sends the finding to the refusing one alone.
 pub struct Then<A, B>(pub A, pub B);
 
 impl<A: Notifier, B: Notifier> Notifier for Then<A, B> {
@@ -72,6 +106,20 @@ impl<A: Notifier, B: Notifier> Notifier for Then<A, B> {
             (Ok(()), Ok(())) => Ok(()),
             (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
             (Err(a), Err(b)) => Err(NotifyError(format!("{}; {}", a.0, b.0))),
+        }
+    }
+
+    fn destinations(&self) -> Vec<&'static str> {
+        let mut all = self.0.destinations();
+        all.extend(self.1.destinations());
+        all
+    }
+
+    async fn notify_to(&self, to: &str, finding: &Finding) -> Result<(), NotifyError> {
+        if self.0.destinations().contains(&to) {
+            self.0.notify_to(to, finding).await
+        } else {
+            self.1.notify_to(to, finding).await
         }
     }
 }

@@ -136,6 +136,10 @@ impl Notifier for SecurityHubNotifier {
         self.import(&asff::render(finding, &self.product, render::now_ms()))
             .await
     }
+
+    fn destinations(&self) -> Vec<&'static str> {
+        vec!["security-hub"]
+    }
 }
 
 /// The request body: `{"Findings":[<ASFF>]}`.

@@ -98,6 +98,10 @@ impl Notifier for SnsNotifier {
             .await
             .map(|_| ())
     }
+
+    fn destinations(&self) -> Vec<&'static str> {
+        vec!["findings-topic"]
+    }
 }
 
 /// Sends each finding as an AWS Chatbot custom notification to the chat topic
@@ -113,5 +117,9 @@ impl Notifier for ChatNotifier {
             .publish_plain(&text, &message::attributes(finding))
             .await
             .map(|_| ())
+    }
+
+    fn destinations(&self) -> Vec<&'static str> {
+        vec!["chat-topic"]
     }
 }

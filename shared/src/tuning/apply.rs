@@ -14,7 +14,7 @@
 //! notification marker, when the next notification goes out.
 
 use crate::detection::Evidence;
-use crate::engine::{HandleError, claim_expiry, confirm, deliver, lease, take_under};
+use crate::engine::{HandleError, claim_expiry, confirm, deliver, lease, send, take_under};
 use crate::event::time::{format_event_time, parse_event_time};
 use crate::finding::{Disposition, Finding, finding_id};
 use crate::notify::Notifier;
@@ -274,8 +274,7 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
                 .with("held_back_first", format_event_time(*first))
                 .with("held_back_last", format_event_time(*last));
         }
-        notifier
-            .notify(&p.finding)
+        send(store, notifier, &p, at, lease_secs)
             .await
             .map_err(HandleError::Notify)?;
         // Best effort: without the marker, the next notification also counts the
