@@ -178,7 +178,7 @@ pub(crate) async fn send<S: Store + ?Sized, N: Notifier + ?Sized>(
 }
 
 /// Delivers `p` to each of several destinations under a claim of its own
-/// (`<claim>|to|<destination>`, the same lease protocol, held as long as the
+/// (`t|<destination>|<claim>`, the same lease protocol, held as long as the
 /// finding's claim): one that refuses fails the invocation, and its retry,
 /// holding the finding's claim again, sends the finding to that one alone, not
 /// again to those that took it (from a review: a permanently refused Security
@@ -193,7 +193,9 @@ async fn to_each<S: Store + ?Sized, N: Notifier + ?Sized>(
 ) -> Result<(), NotifyError> {
     let mut failures = Vec::new();
     for to in destinations {
-        let key = format!("{}|to|{to}", p.claim.key);
+        // A kind of its own (`t`): no claim key of another kind can be read
+        // as one of these, whatever its last part holds (from a review).
+        let key = format!("t|{to}|{}", p.claim.key);
         let taken = match lease(store, &key, &[], at, lease_secs).await {
             Ok(taken) => taken,
             Err(e) => {
