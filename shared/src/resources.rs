@@ -44,6 +44,34 @@ pub fn check_prefix(prefix: &str) -> Result<(), String> {
     Ok(())
 }
 
+static HOME: OnceLock<(String, String)> = OnceLock::new();
+
+/// Sets the Region and account trailwatch's central resources live in, from the
+/// ARN of one of them (the live functions: the findings topic's), so that a
+/// resource of another account named with the prefix is not taken for ours
+/// (first call wins). Unset (replay, the backtest), names alone are compared.
+pub fn set_home_from_arn(arn: &str) {
+    if let Some(home) = home_of(arn) {
+        let _ = HOME.set(home);
+    }
+}
+
+/// The (Region, account) of an ARN that names both.
+fn home_of(arn: &str) -> Option<(String, String)> {
+    let mut parts = arn.trim().splitn(6, ':');
+    if parts.next()? != "arn" {
+        return None;
+    }
+    let (region, account) = (parts.nth(2)?, parts.next()?);
+    (!region.is_empty() && crate::detections::common::is_account_id(account))
+        .then(|| (region.to_owned(), account.to_owned()))
+}
+
+/// The central Region and account, when known ([`set_home_from_arn`]).
+pub fn home() -> Option<(&'static str, &'static str)> {
+    HOME.get().map(|(r, a)| (r.as_str(), a.as_str()))
+}
+
 /// The configured prefix, else [`DEFAULT_PREFIX`].
 pub fn prefix() -> &'static str {
     PREFIX.get().map_or(DEFAULT_PREFIX, String::as_str)
@@ -89,6 +117,21 @@ pub fn resource_name(name_or_arn: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn home_comes_from_an_arn_with_region_and_account() {
+        assert_eq!(
+            home_of("arn:aws:sns:eu-west-1:111122223333:tw-FindingsTopic-AB12"),
+            Some(("eu-west-1".into(), "111122223333".into()))
+        );
+        for none in [
+            "arn:aws:iam::111122223333:role/x",
+            "arn:aws:sns:eu-west-1:x:t",
+            "tw-topic",
+        ] {
+            assert_eq!(home_of(none), None, "{none}");
+        }
+    }
 
     #[test]
     fn names_come_out_of_arns_and_urls() {

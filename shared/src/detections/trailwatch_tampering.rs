@@ -147,7 +147,14 @@ const CLOUDFORMATION: &[&str] = &[
     "ExecuteChangeSet",
     "SetStackPolicy",
     "UpdateTerminationProtection",
+    // Reported only when they send the forwarders to another bus: the change
+    // set's parameters are given when it is made (its execution has none), and
+    // new stack instances are how an organisation's accounts join.
+    "CreateChangeSet",
+    "CreateStackInstances",
 ];
+/// The CloudFormation calls above reported only with a foreign bus.
+const ONLY_WHEN_RETARGETED: &[&str] = &["CreateChangeSet", "CreateStackInstances"];
 /// The forwarder template's parameter naming the bus it sends to
 /// (deploy/forwarder.yaml, deploy/organization.yaml).
 const BUS_PARAMETER: &str = "CentralEventBusArn";
@@ -380,9 +387,8 @@ pub fn tampered_resource(rec: &Record<'_>, prefix: &str) -> Option<String> {
 }
 
 /// The bus a stack update points the forwarders at (`CentralEventBusArn` in
-/// `parameters` or `parameterOverrides`), when it is not trailwatch's: its
-/// name (after `event-bus/`) does not start with `prefix`. A parameter that
-/// keeps its previous value names none.
+/// `parameters` or `parameterOverrides`), when it is not trailwatch's. A
+/// parameter that keeps its previous value names none.
 fn retargeted_bus<'r>(rec: &'r Record<'_>, prefix: &str) -> Option<&'r str> {
     ["parameters", "parameterOverrides"]
         .iter()
@@ -390,10 +396,23 @@ fn retargeted_bus<'r>(rec: &'r Record<'_>, prefix: &str) -> Option<&'r str> {
         .flatten()
         .filter(|p| p.get("parameterKey").and_then(|k| k.as_str()) == Some(BUS_PARAMETER))
         .filter_map(|p| p.get("parameterValue")?.as_str())
-        .find(|arn| {
-            let name = arn.trim().rsplit_once("event-bus/").map_or(arn.trim(), |(_, n)| n);
-            !name.starts_with(prefix)
-        })
+        .find(|arn| !bus_is_ours(arn, prefix, resources::home()))
+}
+
+/// Whether a bus ARN is trailwatch's: its name starts with `prefix` and, when
+/// the central Region and account are known (`home`, the live functions),
+/// it is there: a bus of the same name in an intruder's account is not (from a
+/// review).
+fn bus_is_ours(arn: &str, prefix: &str, home: Option<(&str, &str)>) -> bool {
+    let arn = arn.trim();
+    let Some((head, name)) = arn.rsplit_once(":event-bus/") else {
+        // Not a bus ARN: a name alone, which the forwarders cannot send to.
+        return home.is_none() && arn.starts_with(prefix);
+    };
+    let mut parts = head.splitn(5, ':');
+    let (region, account) = (parts.nth(3), parts.next());
+    name.starts_with(prefix)
+        && home.is_none_or(|(r, a)| region == Some(r) && account == Some(a))
 }
 
 impl Detection for TrailwatchTampering {
@@ -403,6 +422,11 @@ impl Detection for TrailwatchTampering {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         let resource = tampered_resource(rec, resources::prefix())?;
+        if ONLY_WHEN_RETARGETED.contains(&rec.event_name())
+            && retargeted_bus(rec, resources::prefix()).is_none()
+        {
+            return None;
+        }
         fire(
             Evidence::new()
                 .with("resource", resource)
@@ -435,10 +459,13 @@ impl Detection for TrailwatchTampering {
         // to silence a detection on purpose: worth a look, not a page.
         let tuning_file = rec.event_source() == "s3.amazonaws.com" && S3_OBJECT.contains(&rec.event_name());
         // A stack update is usually a deployment, unless it sends the
-        // forwarders to another bus.
-        let stack_update = rec.event_source() == "cloudformation.amazonaws.com"
-            && !rec.event_name().starts_with("Delete")
-            && retargeted_bus(rec, resources::prefix()).is_none();
+        // forwarders to another bus: that is critical however it is made (a
+        // parent stack's update included).
+        let cloudformation = rec.event_source() == "cloudformation.amazonaws.com";
+        if cloudformation && retargeted_bus(rec, resources::prefix()).is_some() {
+            return Severity::Critical;
+        }
+        let stack_update = cloudformation && !rec.event_name().starts_with("Delete");
         if rec.invoked_by() == Some("cloudformation.amazonaws.com") || tuning_file || stack_update {
             Severity::Medium
         } else {
@@ -582,10 +609,50 @@ mod tests {
                 other => panic!("{name}: {other:?}"),
             }
         }
+        // From a review: made through a parent stack (CloudFormation on
+        // someone's behalf), still critical; a change set made with a foreign
+        // bus is critical, one made without it, or new stack instances with our
+        // bus, are nothing (their execution is the update).
+        let moved = with_bus("UpdateStackSet", "parameters", theirs).replace("tw-prod", prefix);
+        let nested = moved.replace(
+            r#""userIdentity":{"type":"IAMUser","#,
+            r#""userIdentity":{"invokedBy":"cloudformation.amazonaws.com","type":"IAMUser","#,
+        );
+        assert_ne!(nested, moved);
+        assert_eq!(sev(&nested), Severity::Critical);
+        for name in ["CreateChangeSet", "CreateStackInstances"] {
+            let field = if name == "CreateChangeSet" { "parameters" } else { "parameterOverrides" };
+            let fires = |json: &str| TrailwatchTampering.evaluate(&Record::from_json(json).unwrap()).is_some();
+            let away = with_bus(name, field, theirs).replace("tw-prod", prefix);
+            let kept = with_bus(name, field, ours).replace("tw-prod", prefix);
+            assert!(fires(&away) && !fires(&kept), "{name}");
+            assert_eq!(sev(&away), Severity::Critical, "{name}");
+        }
         let delete = rec("cloudformation.amazonaws.com", "DeleteStack", &format!(r#"{{"stackName":"{prefix}"}}"#));
         assert_eq!(sev(&delete), Severity::Critical);
         let other_stack = rec("cloudformation.amazonaws.com", "UpdateStack", r#"{"stackName":"orders"}"#);
         assert!(tampered(&other_stack, prefix).is_none());
+    }
+
+    /// From a review: a bus named like ours in another account or Region is
+    /// not ours once the central account and Region are known (live); in a
+    /// replay, where they are not, the name decides.
+    #[test]
+    fn a_bus_is_ours_by_name_and_where_it_is() {
+        let home = Some(("us-east-1", "111122223333"));
+        let ours = "arn:aws:events:us-east-1:111122223333:event-bus/tw-prod";
+        assert!(bus_is_ours(ours, "tw-prod", home));
+        assert!(bus_is_ours(ours, "tw-prod", None));
+        for other in [
+            "arn:aws:events:us-east-1:999988887777:event-bus/tw-prod",
+            "arn:aws:events:eu-west-1:111122223333:event-bus/tw-prod",
+            "arn:aws:events:us-east-1:111122223333:event-bus/collector",
+            "tw-prod",
+        ] {
+            assert!(!bus_is_ours(other, "tw-prod", home), "{other}");
+        }
+        assert!(bus_is_ours("arn:aws:events:us-east-1:999988887777:event-bus/tw-prod", "tw-prod", None));
+        assert!(!bus_is_ours("arn:aws:events:us-east-1:999988887777:event-bus/collector", "tw-prod", None));
     }
 
     #[test]

@@ -548,6 +548,8 @@ pub async fn run(function: &'static GroupDetections) -> Result<(), Error> {
         error!(group = group.name, error = %e, "start-up failed");
         return Err(e.into());
     }
+    // The findings topic is in the central account and Region, with the bus.
+    crate::resources::set_home_from_arn(&config.topic_arn);
     let sdk = match sdk_config().await {
         Ok(s) => s,
         Err(e) => {
