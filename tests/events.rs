@@ -79,6 +79,15 @@ fn every_sample_fires_exactly_what_its_manifest_says() {
                 }
             }
             for f in &r.findings {
+                // Tuning checks judge a detection by the highest severity it
+                // can report (`catalog::highest_severity`).
+                let index = catalog::indexed(f.detection_id).expect("indexed");
+                assert!(
+                    f.severity <= catalog::highest_severity(index),
+                    "events/{dir}/{file}: {} reported {:?}, above catalog::highest_severity",
+                    f.detection_id,
+                    f.severity
+                );
                 assert!(
                     !f.event_ids.is_empty(),
                     "events/{dir}/{file}: {} names no event",

@@ -1,7 +1,7 @@
 //! The catalogue: every detection (registered in `detections/mod.rs`) and the
 //! Lambda function groups they run in (each detection names its group).
 
-use crate::detection::{Detection, Indexed};
+use crate::detection::{Detection, Indexed, Severity};
 pub use crate::detections::{ALL, INDEX};
 
 /// A Lambda function's share of the catalogue: one concern, one narrow EventBridge
@@ -123,6 +123,25 @@ pub fn by_id(id: &str) -> Option<&'static dyn Detection> {
 /// check names against (their binaries do not carry the other groups' detections).
 pub fn indexed(id: &str) -> Option<&'static Indexed> {
     INDEX.iter().find(|d| d.id == id)
+}
+
+/// Detections whose findings can be more severe than their catalogue severity
+/// (`Detection::severity_for`: about trailwatch's own rules and alarms), and
+/// how severe. Kept by id, apart from the detections, because the functions'
+/// tuning checks read it for every group's detections; a test replays every
+/// sample and holds each finding to [`highest_severity`].
+const RAISED: &[(&str, Severity)] = &[
+    ("cloudwatch-monitoring-silenced", Severity::Critical),
+    ("eventbridge-rule-disabled-or-deleted", Severity::Critical),
+];
+
+/// The highest severity a detection's findings can have: what tuning checks
+/// judge an entry or a muted detection by.
+pub fn highest_severity(d: &Indexed) -> Severity {
+    RAISED
+        .iter()
+        .find(|(id, _)| *id == d.id)
+        .map_or(d.severity, |(_, s)| d.severity.max(*s))
 }
 
 /// One function's detections, named by its `main` (`functions::LOGGING_TAMPER`

@@ -88,21 +88,38 @@ fn any_value_of_every_record(path: &str, cidr: bool, values: &[String]) -> bool 
 /// Whether an entry narrows only by where and how a call was recorded: every
 /// key is about the account, the Region, the call's name, the identity's type
 /// or the record itself, takes any value of a field, or names identities by
-/// their kind alone (`role/*`). Such an entry silences every caller there.
-/// The type `Root` is the exception: with the account, it names one principal.
+/// their kind alone (`role/*`, `assumed-role*`, a user name or principal id
+/// that begins with a wildcard, an access key id by its first letters). Such an
+/// entry silences every caller there. The type `Root` alone is the exception:
+/// with the account, it names one principal; and a literal event or request id
+/// names one call.
 pub(super) fn where_only(keys: &[(String, bool, Vec<String>)]) -> bool {
-    let root = |v: &String| super::Glob::new(v).is_ok_and(|g| g.matches("Root"));
     keys.iter().all(|(path, cidr, values)| {
         let path = path.as_str();
-        if path == "userIdentity.type" && values.iter().any(root) {
-            return any_value_of_every_record(path, *cidr, values);
+        let wild = |v: &String| v.contains(['*', '?']);
+        match path {
+            "userIdentity.type" => !values.iter().all(|v| v == "Root"),
+            "eventID" | "requestID" | "sharedEventID" => values.iter().all(wild),
+            "sourceIPAddress" => any_value_of_every_record(path, *cidr, values),
+            _ if IDENTITY_ARN_FIELDS.contains(&path) => values.iter().all(|v| kind_only_arn(v)),
+            "userIdentity.userName" | "userIdentity.sessionContext.sessionIssuer.userName" => {
+                values.iter().all(|v| v.starts_with(['*', '?']))
+            }
+            // IAM's unique ids and access key ids are some 20 characters: a
+            // shorter literal beginning (`A*`, `AROA*`) names none of them.
+            _ if PRINCIPAL_ID_FIELDS.contains(&path) || path == "userIdentity.accessKeyId" => {
+                values
+                    .iter()
+                    .all(|v| wild(v) && v.find(['*', '?']).is_some_and(|at| at < 16))
+            }
+            _ => {
+                ALWAYS_WRITTEN.contains(&path)
+                    || BOOKKEEPING_FIELDS.contains(&path)
+                    || ACCOUNT_FIELDS.contains(&path)
+                    || path.starts_with("userIdentity.sessionContext.attributes.")
+                    || any_value_of_every_record(path, *cidr, values)
+            }
         }
-        (ALWAYS_WRITTEN.contains(&path) && path != "sourceIPAddress")
-            || BOOKKEEPING_FIELDS.contains(&path)
-            || ACCOUNT_FIELDS.contains(&path)
-            || path.starts_with("userIdentity.sessionContext.attributes.")
-            || any_value_of_every_record(path, *cidr, values)
-            || (IDENTITY_ARN_FIELDS.contains(&path) && values.iter().all(|v| kind_only_arn(v)))
     })
 }
 
@@ -193,14 +210,19 @@ fn session_only_arn(glob: &str) -> bool {
 }
 
 /// An identity ARN glob that names a kind of principal only: no resource part,
-/// or a name that begins with a wildcard (`role/*`, `user/*`,
-/// `assumed-role/*/ci`).
+/// a wildcard in its kind (`assumed-role*`), or a name that begins with a
+/// wildcard (`role/*`, `user/*`, `assumed-role/*/ci`).
 fn kind_only_arn(glob: &str) -> bool {
     let Some(resource) = glob.splitn(6, ':').nth(5) else {
         return true;
     };
-    let name = resource.split_once('/').map_or(resource, |(_, name)| name);
-    name.is_empty() || name.starts_with(['*', '?'])
+    match resource.split_once('/') {
+        Some((kind, name)) => {
+            kind.contains(['*', '?']) || name.is_empty() || name.starts_with(['*', '?'])
+        }
+        // `root` names the account's root user; `*` names nothing.
+        None => resource.is_empty() || resource.contains(['*', '?']),
+    }
 }
 
 /// An identity ARN glob that names one principal: an assumed role's literal role

@@ -392,13 +392,14 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
             );
         }
         // The live silence check does not follow the file (its own note).
-        if meta.severity >= Severity::High && id != crate::heartbeat::SILENT_ID {
+        let highest = catalog::highest_severity(meta);
+        if highest >= Severity::High && id != crate::heartbeat::SILENT_ID {
             let muted = match d.mode {
                 Mode::Off => Some("mode = \"off\" stops its findings"),
                 Mode::Shadow => {
                     Some("mode = \"shadow\" records its findings without notifying them")
                 }
-                Mode::On if d.severity.is_some_and(|s| s < meta.severity) => {
+                Mode::On if d.severity.is_some_and(|s| s < highest) => {
                     Some("a lower severity can take its findings below a subscription's minimum")
                 }
                 Mode::On => None,
@@ -407,8 +408,8 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
                 c.note(
                     key.span(),
                     format!(
-                        "{id} is a {} detection: {what}, in every account and Region",
-                        meta.severity.as_str()
+                        "{id} can report {} findings: {what}, in every account and Region",
+                        highest.as_str()
                     ),
                 );
             }
@@ -564,9 +565,10 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
     // From a review: an entry on an account alone silenced every detection in
     // it and passed `--strict --protect` (the samples use other accounts). On
     // one detection below high it is a team's scoping choice (a sandbox).
-    let wide = detections
-        .iter()
-        .find(|d| *d == "*" || catalog::indexed(d).is_some_and(|m| m.severity >= Severity::High));
+    let wide = detections.iter().find(|d| {
+        *d == "*"
+            || catalog::indexed(d).is_some_and(|m| catalog::highest_severity(m) >= Severity::High)
+    });
     if let Some(wide) = wide
         && where_only(&keys)
     {

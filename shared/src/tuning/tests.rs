@@ -635,6 +635,18 @@ fn an_entry_that_names_only_where_is_warned_of_for_every_or_a_high_severity_dete
         "\"userIdentity.type\" = \"*\"\n\"userIdentity.accountId\" = \"210987654321\"",
         "\"userIdentity.sessionContext.sessionIssuer.arn\" = \"arn:aws:iam::210987654321:role/*\"",
         "\"userIdentity.arn\" = \"arn:aws:sts::210987654321:assumed-role/*\"\n\"readOnly\" = \"false\"",
+        // From a review of the warning: a list or glob that holds Root besides
+        // other types, a wildcard in an ARN's kind, names and ids by their
+        // first letters.
+        "\"recipientAccountId\" = \"210987654321\"\n\"userIdentity.type\" = [\"Root\", \"AssumedRole\", \"IAMUser\"]",
+        "\"recipientAccountId\" = \"210987654321\"\n\"userIdentity.type\" = \"*o*\"",
+        r#""userIdentity.arn" = "arn:aws:sts::210987654321:assumed-role*""#,
+        r#""userIdentity.sessionContext.sessionIssuer.arn" = "arn:aws:iam::210987654321:role*""#,
+        "\"userIdentity.accountId\" = \"210987654321\"\n\"userIdentity.accessKeyId\" = \"A*\"",
+        "\"userIdentity.accountId\" = \"210987654321\"\n\"userIdentity.accessKeyId\" = \"?*\"",
+        "\"userIdentity.accountId\" = \"210987654321\"\n\"userIdentity.principalId\" = \"AROA*\"",
+        "\"userIdentity.accountId\" = \"210987654321\"\n\"userIdentity.sessionContext.sessionIssuer.userName\" = \"*\"",
+        "\"recipientAccountId\" = \"210987654321\"\n\"eventID\" = \"*-*\"",
     ] {
         assert!(warned(everything, key), "* {key}");
         assert!(warned(high, key), "high {key}");
@@ -650,6 +662,12 @@ fn an_entry_that_names_only_where_is_warned_of_for_every_or_a_high_severity_dete
         "\"recipientAccountId\" = \"210987654321\"\n\"userIdentity.arn\" = \"arn:aws:iam::210987654321:user/ci-*\"",
         // The root user of an account is one principal.
         "\"userIdentity.type\" = \"Root\"\n\"userIdentity.accountId\" = \"210987654321\"",
+        r#""userIdentity.arn" = "arn:aws:iam::210987654321:root""#,
+        // One call, a literal user name, a whole access key id.
+        "\"recipientAccountId\" = \"210987654321\"\n\"eventID\" = \"b7e41f09-2c8d-4a6e-b35f-9d0c1e7a2f68\"",
+        "\"userIdentity.accountId\" = \"210987654321\"\n\"userIdentity.userName\" = \"ci-deployer\"",
+        "\"userIdentity.accountId\" = \"210987654321\"\n\"userIdentity.accessKeyId\" = \"AKIAEXAMPLEEXAMPLE12\"",
+        "\"userIdentity.accountId\" = \"210987654321\"\n\"userIdentity.principalId\" = \"AROAEXAMPLEEXAMPLE12:*\"",
     ] {
         assert!(!warned(everything, key), "{key}");
     }
@@ -685,7 +703,7 @@ fn dedup_without_the_actor_is_warned_of_and_a_muted_high_severity_detection_note
         assert!(t.warnings.is_empty(), "{:?}", t.warnings);
         t.notes
             .iter()
-            .any(|n| n.to_string().contains("is a high detection"))
+            .any(|n| n.to_string().contains("can report high findings"))
     };
     assert!(noted(
         "[detections.cloudtrail-log-suspended]\nmode = \"off\"\n"
@@ -705,6 +723,27 @@ fn dedup_without_the_actor_is_warned_of_and_a_muted_high_severity_detection_note
     assert!(!noted(
         "[detections.cloudwatch-log-group-deletion]\nmode = \"off\"\n"
     ));
+    // From a review: a detection critical for trailwatch's own rules is judged
+    // by that, not by its catalogue severity (low).
+    let t = tuning("[detections.eventbridge-rule-disabled-or-deleted]\nmode = \"off\"\n");
+    assert!(
+        t.notes
+            .iter()
+            .any(|n| n.to_string().contains("can report critical findings")),
+        "{:?}",
+        t.notes
+    );
+    let account_only = entry("acct", "", r#""recipientAccountId" = "210987654321""#).replace(
+        "[\"cloudwatch-log-group-deletion\", \"getpassworddata-burst\"]",
+        "[\"eventbridge-rule-disabled-or-deleted\"]",
+    );
+    assert!(
+        said(&account_only)
+            .iter()
+            .any(|w| w.contains("narrows it only by where")),
+        "{:?}",
+        said(&account_only)
+    );
 }
 
 /// From a review: an entry whose every key takes any value covers every record
