@@ -334,6 +334,14 @@ async fn plan_writes_the_filtered_keys_in_time_order_as_batches() {
         json!({"mode": "plan", "run_id": "r", "prefixes": ["AWSLogs/not-an-account/"]}),
         // As the state machine passes a misspelt execution input: "regoins".
         json!({"mode": "plan", "run_id": "r", "execution_input": {"regoins": ["us-east-1"]}}),
+        // From a review: an unset variable's account, a Distributed Map without
+        // a limit, and a range that holds no log file (a mistyped
+        // organisation id reads nothing: not a quiet "success").
+        json!({"mode": "plan", "run_id": "r", "accounts": [""]}),
+        json!({"mode": "plan", "run_id": "r", "execution_input": {"max_concurrency": 0}}),
+        json!({"mode": "plan", "run_id": "r", "prefixes": ["AWSLogs/o-nosuchorg1/"]}),
+        json!({"mode": "plan", "run_id": "r", "prefixes": [format!("AWSLogs/{ORG}/")],
+               "since": "2025-06-01", "until": "2025-06-02"}),
     ] {
         let err = d.runtime.invoke(&bad).await.err();
         assert_eq!(

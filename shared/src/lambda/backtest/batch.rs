@@ -465,25 +465,24 @@ async fn load_tuning(bt: &Backtest, engine: &Engine) -> Result<Option<String>, B
     }
 }
 
-/// Writes the findings (when there are any: a retry of a batch whose claims are
-/// all held finds none and must not overwrite them) and the failures.
+/// Writes the findings and the failures. The findings object is written even
+/// empty: an earlier attempt of this batch may have written one, given its
+/// claims back and seen another batch report them since, and that object must
+/// not stay to report them twice (from a review).
 async fn write(
     bt: &Backtest,
     input: &BatchInput,
     r: &Report,
     tuning: Option<&str>,
 ) -> Result<Value, BacktestError> {
-    let mut findings_key = None;
-    if !r.findings.is_empty() {
-        let key = findings_key_of(input);
-        let mut body = String::new();
-        for f in &r.findings {
-            body.push_str(&f.to_json());
-            body.push('\n');
-        }
-        put(bt, &key, body.into_bytes(), "application/x-ndjson").await?;
-        findings_key = Some(key);
+    let key = findings_key_of(input);
+    let mut body = String::new();
+    for f in &r.findings {
+        body.push_str(&f.to_json());
+        body.push('\n');
     }
+    put(bt, &key, body.into_bytes(), "application/x-ndjson").await?;
+    let findings_key = (!r.findings.is_empty()).then_some(key);
     let mut failures = None;
     if !r.failures.is_empty() {
         let key = failures_key(&input.run_id, &input.batch);

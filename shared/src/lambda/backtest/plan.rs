@@ -29,6 +29,8 @@ pub const DEFAULT_MAX_BYTES: u64 = 8 << 20;
 /// A run lists at most this many keys: the manifest is built in memory. Split
 /// larger archives into several executions with one `run_id` (docs/backtest.md).
 pub const MAX_KEYS_PER_RUN: usize = 2_000_000;
+/// How a listing past [`MAX_KEYS_PER_RUN`] begins its error.
+const TOO_MANY_KEYS: &str = "more than";
 
 /// The most a batch's keys may take in its manifest item (JSON): Step Functions
 /// refuses an item over 256 KiB, which a `max_keys_per_batch` of thousands of
@@ -92,22 +94,43 @@ pub const EXECUTION_FIELDS: &[&str] = &[
     "max_concurrency",
 ];
 
-/// An execution input that is an object of known fields, or why not.
+/// The largest `max_concurrency` a run may ask for (the stack parameter's own
+/// bound).
+pub const MAX_CONCURRENCY: u64 = 10_000;
+
+/// An execution input that is an object of known fields, or why not. The fields
+/// only the state machine reads are checked here too: a `max_concurrency` of 0
+/// is a Distributed Map without a limit (up to 10,000 batches at once, in the
+/// account whose Lambda concurrency the live functions share), and a `publish`
+/// that is not a boolean would fail every batch (from a review).
 fn check_execution_input(input: &Value) -> Result<(), String> {
     let Some(fields) = input.as_object() else {
         return Err("the execution input must be a JSON object".into());
     };
-    match fields
+    if let Some(k) = fields
         .keys()
         .find(|k| !EXECUTION_FIELDS.contains(&k.as_str()))
     {
-        Some(k) => Err(format!(
+        return Err(format!(
             "unknown field {:?} in the execution input (known: {})",
             crate::sanitize::one_line(k, 100),
             EXECUTION_FIELDS.join(", ")
-        )),
-        None => Ok(()),
+        ));
     }
+    if let Some(v) = fields.get("max_concurrency")
+        && !v
+            .as_u64()
+            .is_some_and(|n| (1..=MAX_CONCURRENCY).contains(&n))
+    {
+        return Err(format!(
+            "max_concurrency must be a whole number from 1 to {MAX_CONCURRENCY} (0 would \
+             be no limit at all)"
+        ));
+    }
+    if fields.get("publish").is_some_and(|v| !v.is_boolean()) {
+        return Err("publish must be true or false".into());
+    }
+    Ok(())
 }
 
 /// One archive object.
@@ -175,6 +198,15 @@ impl PlanInput {
         };
         let accounts = list(&self.accounts, layout::parse_accounts, "accounts");
         let regions = list(&self.regions, layout::parse_regions, "regions");
+        // `["$ACCOUNT"]` of an unset variable names nothing: refused, as
+        // replay's `--accounts ""` is, not read as every account (from a review).
+        for (what, items) in [("accounts", &self.accounts), ("regions", &self.regions)] {
+            if !items.is_empty() && items.iter().all(|s| s.trim().is_empty()) {
+                problems.push(format!(
+                    "{what}: the list is empty (leave the field out to take them all)"
+                ));
+            }
+        }
         let filter = Filter {
             since,
             until,
@@ -313,7 +345,7 @@ async fn list(
         out.folders.extend(page.prefixes);
         if out.keys.len() > MAX_KEYS_PER_RUN {
             return Err(format!(
-                "more than {MAX_KEYS_PER_RUN} keys under the prefixes: split the run \
+                "{TOO_MANY_KEYS} {MAX_KEYS_PER_RUN} keys under the prefixes: split the run \
                  (several executions with one run_id, docs/backtest.md)"
             ));
         }
@@ -374,7 +406,7 @@ async fn walk(
         }
         if out.len() > MAX_KEYS_PER_RUN {
             return Err(format!(
-                "more than {MAX_KEYS_PER_RUN} keys: split the run (several executions \
+                "{TOO_MANY_KEYS} {MAX_KEYS_PER_RUN} keys: split the run (several executions \
                  with one run_id, docs/backtest.md)"
             ));
         }
@@ -385,6 +417,12 @@ async fn walk(
 pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError> {
     if let Some(given) = &input.execution_input {
         check_execution_input(given).map_err(BacktestError::Invalid)?;
+        // Refused here once, not by every batch it would start.
+        if given.get("publish") == Some(&Value::Bool(true)) && bt.config.topic_arn.is_none() {
+            return Err(BacktestError::Invalid(
+                "publish is true but the function has no topic (TRAILWATCH_TOPIC_ARN)".into(),
+            ));
+        }
     }
     check_run_id(&input.run_id).map_err(BacktestError::Invalid)?;
     if let Some(p) = &input.part {
@@ -415,14 +453,32 @@ pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError
     );
     let mut keys = Vec::new();
     for plan in &plans {
-        walk(&bt.s3, bucket, plan, &mut keys)
-            .await
-            .map_err(BacktestError::Failed)?;
+        walk(&bt.s3, bucket, plan, &mut keys).await.map_err(|e| {
+            // Another attempt would list as many: not retried (from a review).
+            if e.starts_with(TOO_MANY_KEYS) {
+                BacktestError::Invalid(e)
+            } else {
+                BacktestError::Failed(e)
+            }
+        })?;
     }
     keys.retain(is_log_file);
     sort_in_time_order(&mut keys);
     // Overlapping prefixes list a key twice (next to each other once sorted).
     keys.dedup_by(|a, b| a.key == b.key);
+    // A misspelt organisation id, prefix or Region reads nothing: a run that
+    // "finds nothing" would read as detections that do not fire (from a review).
+    if keys.is_empty() {
+        return Err(BacktestError::Invalid(format!(
+            "no CloudTrail log file under {} in the range and filters given: check the \
+             prefixes (an organisation trail's AWSLogs/o-.../), the dates, accounts and Regions",
+            prefixes
+                .iter()
+                .map(|p| format!("s3://{}/{}", bucket.0, crate::sanitize::one_line(p, 200)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
     let total_bytes: u64 = keys.iter().map(|k| k.size).sum();
     let total_keys = keys.len();
     let record_filter = RecordFilter {
@@ -492,6 +548,48 @@ mod tests {
             "{e}"
         );
         assert!(check_execution_input(&json!(["us-east-1"])).is_err());
+        // From a review: 0 is a Distributed Map without a limit, and a publish
+        // that is not a boolean fails every batch.
+        for bad in [
+            json!({"max_concurrency": 0}),
+            json!({"max_concurrency": 10_001}),
+            json!({"max_concurrency": "50"}),
+            json!({"max_concurrency": 2.5}),
+            json!({"publish": "true"}),
+        ] {
+            assert!(check_execution_input(&bad).is_err(), "{bad}");
+        }
+        assert!(check_execution_input(&json!({"max_concurrency": 1, "publish": false})).is_ok());
+        assert!(check_execution_input(&json!({"max_concurrency": 10_000})).is_ok());
+    }
+
+    /// From a review: `["$ACCOUNT"]` of an unset variable is refused, not read
+    /// as every account; a blank item beside a real one is dropped.
+    #[test]
+    fn a_blank_list_of_accounts_or_regions_is_refused() {
+        let input = |v: Value| -> PlanInput {
+            serde_json::from_value(
+                json!({"run_id": "r1"})
+                    .as_object()
+                    .unwrap()
+                    .clone()
+                    .into_iter()
+                    .chain(v.as_object().unwrap().clone())
+                    .collect::<serde_json::Map<_, _>>()
+                    .into(),
+            )
+            .unwrap()
+        };
+        for blank in [json!({"accounts": [""]}), json!({"regions": [" "]})] {
+            let e = input(blank.clone()).filter().unwrap_err();
+            assert!(e.contains("the list is empty"), "{blank}: {e}");
+        }
+        let (f, _) = input(json!({"accounts": ["", "111122223333"]}))
+            .filter()
+            .unwrap();
+        assert_eq!(f.accounts, ["111122223333"]);
+        let (f, _) = input(json!({})).filter().unwrap();
+        assert!(f.accounts.is_empty() && f.regions.is_empty());
     }
 
     /// Day, then delivery minute, across accounts and Regions: a later Region's
