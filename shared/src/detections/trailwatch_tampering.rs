@@ -399,20 +399,21 @@ fn retargeted_bus<'r>(rec: &'r Record<'_>, prefix: &str) -> Option<&'r str> {
         .find(|arn| !bus_is_ours(arn, prefix, resources::home()))
 }
 
-/// Whether a bus ARN is trailwatch's: its name starts with `prefix` and, when
-/// the central Region and account are known (`home`, the live functions),
-/// it is there: a bus of the same name in an intruder's account is not (from a
-/// review).
+/// Whether a bus ARN is trailwatch's: named the prefix itself (the central
+/// stack names its bus after the stack, whose name is the prefix: another stack
+/// whose name only begins with it, `trailwatch-staging`, is not this
+/// deployment) and, when the central Region and account are known (`home`, the
+/// live functions), there: a bus of the same name in an intruder's account is
+/// not (from two reviews). Without them (replay, the backtest) the name decides.
 fn bus_is_ours(arn: &str, prefix: &str, home: Option<(&str, &str)>) -> bool {
     let arn = arn.trim();
     let Some((head, name)) = arn.rsplit_once(":event-bus/") else {
         // Not a bus ARN: a name alone, which the forwarders cannot send to.
-        return home.is_none() && arn.starts_with(prefix);
+        return home.is_none() && arn == prefix;
     };
     let mut parts = head.splitn(5, ':');
     let (region, account) = (parts.nth(3), parts.next());
-    name.starts_with(prefix)
-        && home.is_none_or(|(r, a)| region == Some(r) && account == Some(a))
+    name == prefix && home.is_none_or(|(r, a)| region == Some(r) && account == Some(a))
 }
 
 impl Detection for TrailwatchTampering {
@@ -647,6 +648,7 @@ mod tests {
             "arn:aws:events:us-east-1:999988887777:event-bus/tw-prod",
             "arn:aws:events:eu-west-1:111122223333:event-bus/tw-prod",
             "arn:aws:events:us-east-1:111122223333:event-bus/collector",
+            "arn:aws:events:us-east-1:111122223333:event-bus/tw-prod-staging",
             "tw-prod",
         ] {
             assert!(!bus_is_ours(other, "tw-prod", home), "{other}");

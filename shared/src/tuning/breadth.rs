@@ -94,23 +94,30 @@ fn any_value_of_every_record(path: &str, cidr: bool, values: &[String]) -> bool 
 /// with the account, it names one principal; and a literal event or request id
 /// names one call.
 pub(super) fn where_only(keys: &[(String, bool, Vec<String>)]) -> bool {
+    // A list matches when any of its values does: one broad value makes the
+    // key broad (from a review: `["<an event id>", "*"]` passed).
     keys.iter().all(|(path, cidr, values)| {
         let path = path.as_str();
-        let wild = |v: &String| v.contains(['*', '?']);
+        let any = |broad: &dyn Fn(&str) -> bool| values.iter().any(|v| broad(v));
         match path {
             "userIdentity.type" => !values.iter().all(|v| v == "Root"),
-            "eventID" | "requestID" | "sharedEventID" => values.iter().all(wild),
-            "sourceIPAddress" => any_value_of_every_record(path, *cidr, values),
-            _ if IDENTITY_ARN_FIELDS.contains(&path) => values.iter().all(|v| kind_only_arn(v)),
-            "userIdentity.userName" | "userIdentity.sessionContext.sessionIssuer.userName" => {
-                values.iter().all(|v| v.starts_with(['*', '?']))
+            // IAM's unique ids, access key ids and event ids are some 20
+            // characters or more: a shorter literal beginning (`A*`, `AROA*`)
+            // names none of them.
+            "eventID" | "requestID" | "sharedEventID" | "userIdentity.accessKeyId" => {
+                any(&short_head)
             }
-            // IAM's unique ids and access key ids are some 20 characters: a
-            // shorter literal beginning (`A*`, `AROA*`) names none of them.
-            _ if PRINCIPAL_ID_FIELDS.contains(&path) || path == "userIdentity.accessKeyId" => {
-                values
-                    .iter()
-                    .all(|v| wild(v) && v.find(['*', '?']).is_some_and(|at| at < 16))
+            _ if PRINCIPAL_ID_FIELDS.contains(&path) => any(&short_head),
+            // Any address, or a service's name: anyone calling through the
+            // service is logged with it.
+            "sourceIPAddress" => {
+                any_value_of_every_record(path, *cidr, values) || any(&|v| !address_like(v, *cidr))
+            }
+            "userIdentity.invokedBy" => true,
+            "vpcEndpointId" => any(&|v| v.contains(['*', '?'])),
+            _ if IDENTITY_ARN_FIELDS.contains(&path) => any(&kind_only_arn),
+            "userIdentity.userName" | "userIdentity.sessionContext.sessionIssuer.userName" => {
+                any(&|v| v.starts_with(['*', '?']))
             }
             _ => {
                 ALWAYS_WRITTEN.contains(&path)
@@ -121,6 +128,12 @@ pub(super) fn where_only(keys: &[(String, bool, Vec<String>)]) -> bool {
             }
         }
     })
+}
+
+/// A glob whose literal beginning, before its first wildcard, is shorter than
+/// an id: it names no one id.
+fn short_head(v: &str) -> bool {
+    v.find(['*', '?']).is_some_and(|at| at < 16)
 }
 
 /// Fields about how a call was recorded that not every record has: with
@@ -210,15 +223,26 @@ fn session_only_arn(glob: &str) -> bool {
 }
 
 /// An identity ARN glob that names a kind of principal only: no resource part,
-/// a wildcard in its kind (`assumed-role*`), or a name that begins with a
-/// wildcard (`role/*`, `user/*`, `assumed-role/*/ci`).
+/// a wildcard in its kind (`assumed-role*`), or a path segment that begins with
+/// a wildcard (`role/*`, `user/*`, `assumed-role/*/ci`, every role under a path:
+/// `role/aws-reserved/sso.amazonaws.com/*`, from a review).
 fn kind_only_arn(glob: &str) -> bool {
     let Some(resource) = glob.splitn(6, ':').nth(5) else {
         return true;
     };
     match resource.split_once('/') {
+        // An assumed role's ARN is the role's name, then the session's,
+        // which the caller picks: the role's name alone says who.
+        Some(("assumed-role", name)) => name
+            .split('/')
+            .next()
+            .is_none_or(|role| role.is_empty() || role.starts_with(['*', '?'])),
         Some((kind, name)) => {
-            kind.contains(['*', '?']) || name.is_empty() || name.starts_with(['*', '?'])
+            kind.contains(['*', '?'])
+                || name.is_empty()
+                || name
+                    .split('/')
+                    .any(|segment| segment.starts_with(['*', '?']))
         }
         // `root` names the account's root user; `*` names nothing.
         None => resource.is_empty() || resource.contains(['*', '?']),

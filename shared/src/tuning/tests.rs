@@ -647,6 +647,17 @@ fn an_entry_that_names_only_where_is_warned_of_for_every_or_a_high_severity_dete
         "\"userIdentity.accountId\" = \"210987654321\"\n\"userIdentity.principalId\" = \"AROA*\"",
         "\"userIdentity.accountId\" = \"210987654321\"\n\"userIdentity.sessionContext.sessionIssuer.userName\" = \"*\"",
         "\"recipientAccountId\" = \"210987654321\"\n\"eventID\" = \"*-*\"",
+        // From the second review: a list is any of its values, a path of roles,
+        // a service's name for an address, the service that called, any
+        // endpoint.
+        "\"recipientAccountId\" = \"210987654321\"\n\"eventID\" = [\"b7e41f09-2c8d-4a6e-b35f-9d0c1e7a2f68\", \"*\"]",
+        "\"userIdentity.accountId\" = \"210987654321\"\n\"userIdentity.userName\" = [\"ci-deployer\", \"*\"]",
+        "\"userIdentity.accountId\" = \"210987654321\"\n\"userIdentity.accessKeyId\" = [\"AKIAEXAMPLEEXAMPLE12\", \"A*\"]",
+        r#""userIdentity.arn" = ["arn:aws:iam::210987654321:user/ci", "arn:aws:iam::210987654321:user/*"]"#,
+        r#""userIdentity.sessionContext.sessionIssuer.arn" = "arn:aws:iam::210987654321:role/aws-reserved/sso.amazonaws.com/*""#,
+        "\"recipientAccountId\" = \"210987654321\"\n\"sourceIPAddress\" = \"cloudformation.amazonaws.com\"",
+        "\"recipientAccountId\" = \"210987654321\"\n\"userIdentity.invokedBy\" = \"cloudformation.amazonaws.com\"",
+        "\"recipientAccountId\" = \"210987654321\"\n\"vpcEndpointId\" = \"vpce-*\"",
     ] {
         assert!(warned(everything, key), "* {key}");
         assert!(warned(high, key), "high {key}");
@@ -668,6 +679,12 @@ fn an_entry_that_names_only_where_is_warned_of_for_every_or_a_high_severity_dete
         "\"userIdentity.accountId\" = \"210987654321\"\n\"userIdentity.userName\" = \"ci-deployer\"",
         "\"userIdentity.accountId\" = \"210987654321\"\n\"userIdentity.accessKeyId\" = \"AKIAEXAMPLEEXAMPLE12\"",
         "\"userIdentity.accountId\" = \"210987654321\"\n\"userIdentity.principalId\" = \"AROAEXAMPLEEXAMPLE12:*\"",
+        // Any session of one role; a role named under a path; nearly one id.
+        r#""userIdentity.arn" = "arn:aws:sts::210987654321:assumed-role/TerraformCI/*""#,
+        r#""userIdentity.sessionContext.sessionIssuer.arn" = "arn:aws:iam::210987654321:role/ci/TerraformCI""#,
+        "\"recipientAccountId\" = \"210987654321\"\n\"eventID\" = \"b7e41f09-2c8d-4a6e-b35f-9d0c1e7a2f6?\"",
+        "\"recipientAccountId\" = \"210987654321\"\n\"sourceIPAddress|cidr\" = \"203.0.113.0/24\"",
+        "\"recipientAccountId\" = \"210987654321\"\n\"vpcEndpointId\" = \"vpce-0a1b2c3d4e5f67890\"",
     ] {
         assert!(!warned(everything, key), "{key}");
     }
