@@ -441,6 +441,36 @@ async fn a_batch_writes_each_finding_as_one_json_line() {
     // StartLogging, which no detection takes, is skipped before the filter.
     assert_eq!(out["outside_filter"], 1, "{out}");
     assert_eq!(out["findings"], 0, "{out}");
+    assert_eq!(out["findings_key"], Value::Null, "{out}");
+
+    // From a review: a batch that finds nothing still writes its (empty)
+    // object, so a retry replaces what an earlier attempt of it had written
+    // (put here by hand: an attempt whose findings another batch has since
+    // reported, after it gave its claims back).
+    let run = unique("replaced");
+    let key = format!("{run}/findings/000000.jsonl");
+    s3(&d.sdk)
+        .put_object()
+        .bucket(&d.results)
+        .key(&key)
+        .body(b"{\"stale\": true}\n".to_vec().into())
+        .send()
+        .await
+        .expect("PutObject");
+    let out = d
+        .runtime
+        .invoke(
+            &json!({"mode": "batch", "run_id": run, "batch": "000000", "keys": [a, b],
+                        "filter": {"since_ms": 1_773_532_800_000_i64, "until_ms": null}}),
+        )
+        .await
+        .ok();
+    assert_eq!(out["findings"], 0, "{out}");
+    assert_eq!(
+        d.get(&key).await.as_deref(),
+        Some(""),
+        "the earlier attempt's object replaced"
+    );
 }
 
 /// A run's learning period: a first-seen detection records the terms of the
