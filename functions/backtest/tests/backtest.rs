@@ -429,15 +429,14 @@ async fn a_batch_writes_each_finding_as_one_json_line() {
     assert_eq!(d.findings(&run, "000000").await, stop_findings(&stop));
 
     // The same keys with a filter that leaves their records out.
-    let run = unique("outside");
-    let out = d
-        .runtime
-        .invoke(
-            &json!({"mode": "batch", "run_id": run, "batch": "000000", "keys": [a, b],
-                        "filter": {"since_ms": 1_773_532_800_000_i64, "until_ms": null}}),
-        )
-        .await
-        .ok();
+    let runtime = &d.runtime;
+    let keys = [a, b];
+    let outside = |run: String| {
+        let request = json!({"mode": "batch", "run_id": run, "batch": "000000", "keys": keys,
+                             "filter": {"since_ms": 1_773_532_800_000_i64, "until_ms": null}});
+        async move { runtime.invoke(&request).await.ok() }
+    };
+    let out = outside(unique("outside")).await;
     // StartLogging, which no detection takes, is skipped before the filter.
     assert_eq!(out["outside_filter"], 1, "{out}");
     assert_eq!(out["findings"], 0, "{out}");
@@ -457,14 +456,7 @@ async fn a_batch_writes_each_finding_as_one_json_line() {
         .send()
         .await
         .expect("PutObject");
-    let out = d
-        .runtime
-        .invoke(
-            &json!({"mode": "batch", "run_id": run, "batch": "000000", "keys": [a, b],
-                        "filter": {"since_ms": 1_773_532_800_000_i64, "until_ms": null}}),
-        )
-        .await
-        .ok();
+    let out = outside(run).await;
     assert_eq!(out["findings"], 0, "{out}");
     assert_eq!(
         d.get(&key).await.as_deref(),
