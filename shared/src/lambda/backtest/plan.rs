@@ -29,8 +29,15 @@ pub const DEFAULT_MAX_BYTES: u64 = 8 << 20;
 /// A run lists at most this many keys: the manifest is built in memory. Split
 /// larger archives into several executions with one `run_id` (docs/backtest.md).
 pub const MAX_KEYS_PER_RUN: usize = 2_000_000;
-/// How a listing past [`MAX_KEYS_PER_RUN`] begins its error.
-const TOO_MANY_KEYS: &str = "more than";
+
+/// A listing past [`MAX_KEYS_PER_RUN`]: invalid, since another attempt would
+/// list as many (not retried; from a review).
+fn too_many_keys(under: &str) -> BacktestError {
+    BacktestError::Invalid(format!(
+        "more than {MAX_KEYS_PER_RUN} keys{under}: split the run (several executions \
+         with one run_id, docs/backtest.md)"
+    ))
+}
 
 /// The most a batch's keys may take in its manifest item (JSON): Step Functions
 /// refuses an item over 256 KiB, which a `max_keys_per_batch` of thousands of
@@ -318,7 +325,7 @@ async fn list(
     (bucket, owner): (&str, Option<&str>),
     prefix: &str,
     folders: bool,
-) -> Result<Listed, String> {
+) -> Result<Listed, BacktestError> {
     let mut out = Listed::default();
     let mut token: Option<String> = None;
     loop {
@@ -332,10 +339,10 @@ async fn list(
             )
             .await
             .map_err(|e| {
-                format!(
+                BacktestError::Failed(format!(
                     "S3 ListObjectsV2 of s3://{bucket}/{}: {e}",
                     crate::sanitize::one_line(prefix, 300),
-                )
+                ))
             })?;
         out.keys.extend(
             page.objects
@@ -344,18 +351,15 @@ async fn list(
         );
         out.folders.extend(page.prefixes);
         if out.keys.len() > MAX_KEYS_PER_RUN {
-            return Err(format!(
-                "{TOO_MANY_KEYS} {MAX_KEYS_PER_RUN} keys under the prefixes: split the run \
-                 (several executions with one run_id, docs/backtest.md)"
-            ));
+            return Err(too_many_keys(" under the prefixes"));
         }
         match page.next {
             // The same page again would list it forever.
             Some(t) if token.as_deref() == Some(t.as_str()) => {
-                return Err(format!(
+                return Err(BacktestError::Failed(format!(
                     "S3 ListObjectsV2 of s3://{bucket}/{}: the same continuation token twice",
                     crate::sanitize::one_line(prefix, 300),
-                ));
+                )));
             }
             Some(t) => token = Some(t),
             None => return Ok(out),
@@ -378,7 +382,7 @@ async fn walk(
     bucket: (&str, Option<&str>),
     plan: &Plan,
     out: &mut Vec<Key>,
-) -> Result<(), String> {
+) -> Result<(), BacktestError> {
     let mut days = Vec::new();
     let mut todo: Vec<Step> = plan.start();
     todo.reverse();
@@ -401,14 +405,12 @@ async fn walk(
             set.spawn(async move { list(&s3, (&name, owner.as_deref()), &prefix, false).await });
         }
         while let Some(done) = set.join_next().await {
-            let listed = done.map_err(|e| format!("S3 listing stopped: {e}"))??;
+            let listed =
+                done.map_err(|e| BacktestError::Failed(format!("S3 listing stopped: {e}")))??;
             out.extend(listed.keys.into_iter().filter(|k| plan.keep(&k.key)));
         }
         if out.len() > MAX_KEYS_PER_RUN {
-            return Err(format!(
-                "{TOO_MANY_KEYS} {MAX_KEYS_PER_RUN} keys: split the run (several executions \
-                 with one run_id, docs/backtest.md)"
-            ));
+            return Err(too_many_keys(""));
         }
     }
     Ok(())
@@ -453,14 +455,7 @@ pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError
     );
     let mut keys = Vec::new();
     for plan in &plans {
-        walk(&bt.s3, bucket, plan, &mut keys).await.map_err(|e| {
-            // Another attempt would list as many: not retried (from a review).
-            if e.starts_with(TOO_MANY_KEYS) {
-                BacktestError::Invalid(e)
-            } else {
-                BacktestError::Failed(e)
-            }
-        })?;
+        walk(&bt.s3, bucket, plan, &mut keys).await?;
     }
     keys.retain(is_log_file);
     sort_in_time_order(&mut keys);
