@@ -58,13 +58,19 @@ pub fn set_home_from_arn(arn: &str) {
 
 /// The (Region, account) of an ARN that names both.
 fn home_of(arn: &str) -> Option<(String, String)> {
+    region_and_account(arn).map(|(r, a)| (r.to_owned(), a.to_owned()))
+}
+
+/// The Region and account an ARN names, when it names both (an account of
+/// twelve digits).
+pub fn region_and_account(arn: &str) -> Option<(&str, &str)> {
     let mut parts = arn.trim().splitn(6, ':');
     if parts.next()? != "arn" {
         return None;
     }
     let (region, account) = (parts.nth(2)?, parts.next()?);
     (!region.is_empty() && crate::detections::common::is_account_id(account))
-        .then(|| (region.to_owned(), account.to_owned()))
+        .then_some((region, account))
 }
 
 /// The central Region and account, when known ([`set_home_from_arn`]).

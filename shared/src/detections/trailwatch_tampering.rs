@@ -407,13 +407,11 @@ fn retargeted_bus<'r>(rec: &'r Record<'_>, prefix: &str) -> Option<&'r str> {
 /// not (from two reviews). Without them (replay, the backtest) the name decides.
 fn bus_is_ours(arn: &str, prefix: &str, home: Option<(&str, &str)>) -> bool {
     let arn = arn.trim();
-    let Some((head, name)) = arn.rsplit_once(":event-bus/") else {
+    let Some((_, name)) = arn.rsplit_once(":event-bus/") else {
         // Not a bus ARN: a name alone, which the forwarders cannot send to.
         return home.is_none() && arn == prefix;
     };
-    let mut parts = head.splitn(5, ':');
-    let (region, account) = (parts.nth(3), parts.next());
-    name == prefix && home.is_none_or(|(r, a)| region == Some(r) && account == Some(a))
+    name == prefix && home.is_none_or(|home| resources::region_and_account(arn) == Some(home))
 }
 
 impl Detection for TrailwatchTampering {
@@ -423,16 +421,15 @@ impl Detection for TrailwatchTampering {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         let resource = tampered_resource(rec, resources::prefix())?;
-        if ONLY_WHEN_RETARGETED.contains(&rec.event_name())
-            && retargeted_bus(rec, resources::prefix()).is_none()
-        {
+        let retargeted = retargeted_bus(rec, resources::prefix());
+        if ONLY_WHEN_RETARGETED.contains(&rec.event_name()) && retargeted.is_none() {
             return None;
         }
         fire(
             Evidence::new()
                 .with("resource", resource)
                 .with("resource_prefix", resources::prefix())
-                .with_opt("forwarders_sent_to", retargeted_bus(rec, resources::prefix()))
+                .with_opt("forwarders_sent_to", retargeted)
                 .with_opt("key", rec.request_param_str("key"))
                 .with_opt("invoked_by", rec.invoked_by()),
         )
