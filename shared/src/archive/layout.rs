@@ -115,6 +115,14 @@ pub fn parse_regions(items: &[String]) -> Result<Vec<String>, String> {
     parse_list(items, is_region, "a Region name (like us-east-1)")
 }
 
+/// A list given with nothing in it but blanks (`--accounts "$UNSET"`,
+/// `"accounts": [""]`): where a caller names the list, refused rather than read
+/// as "all", which an absent list means. (The functions' expected lists come
+/// from variables that are empty when unset, and take it as none.)
+pub fn only_blanks(items: &[String]) -> bool {
+    !items.is_empty() && items.iter().all(|s| s.trim().is_empty())
+}
+
 fn parse_list(items: &[String], ok: fn(&str) -> bool, what: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {

@@ -598,7 +598,7 @@ fn filter(args: &Args) -> Result<Filter, String> {
     // `--accounts "$EMPTY"` (an unset shell variable) names nothing: refused, not
     // read as every account.
     for (option, items) in [("--accounts", &args.accounts), ("--regions", &args.regions)] {
-        if !items.is_empty() && items.iter().all(|s| s.trim().is_empty()) {
+        if layout::only_blanks(items) {
             return Err(format!(
                 "{option}: the list is empty (leave the option out to take them all)"
             ));

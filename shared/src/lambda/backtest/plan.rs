@@ -208,7 +208,7 @@ impl PlanInput {
         // `["$ACCOUNT"]` of an unset variable names nothing: refused, as
         // replay's `--accounts ""` is, not read as every account (from a review).
         for (what, items) in [("accounts", &self.accounts), ("regions", &self.regions)] {
-            if !items.is_empty() && items.iter().all(|s| s.trim().is_empty()) {
+            if layout::only_blanks(items) {
                 problems.push(format!(
                     "{what}: the list is empty (leave the field out to take them all)"
                 ));
