@@ -513,22 +513,13 @@ pub(crate) mod tests {
                  "name": "alice"},
             ])
         );
-        let role = STOP.replace(
-            "arn:aws:iam::111122223333:user/alice",
-            "arn:aws:iam::111122223333:role/deployer",
-        );
-        assert_eq!(
-            render(&finding(&role), 0)["resources"][1]["type"],
-            "AwsIamRole"
-        );
-        let session = STOP.replace(
-            "arn:aws:iam::111122223333:user/alice",
-            "arn:aws:sts::111122223333:assumed-role/deployer/s",
-        );
-        assert_eq!(
-            render(&finding(&session), 0)["resources"][1]["type"],
-            "Other"
-        );
+        for (caller, kind) in [
+            ("arn:aws:iam::111122223333:role/deployer", "AwsIamRole"),
+            ("arn:aws:sts::111122223333:assumed-role/deployer/s", "Other"),
+        ] {
+            let f = finding(&STOP.replace("arn:aws:iam::111122223333:user/alice", caller));
+            assert_eq!(render(&f, 0)["resources"][1]["type"], kind, "{caller}");
+        }
 
         let mut service = finding(&STOP.replace("us-east-1", "Not A Region"));
         service.actor.key = "cloudtrail.amazonaws.com".into();
