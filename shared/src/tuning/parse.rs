@@ -581,7 +581,8 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
             span.clone(),
             format!(
                 "entry {id:?} covers {which} and narrows it only by where and how the call was \
-                 recorded (accounts, Regions, call names, identity types, record metadata): it \
+                 recorded (accounts, Regions, call names, identity types, record metadata, any \
+                 value of a field): it \
                  silences every caller there, an intruder's stolen keys included. Name who \
                  (the identity), what (the resource) or from where (a network)"
             ),

@@ -658,6 +658,11 @@ fn an_entry_that_names_only_where_is_warned_of_for_every_or_a_high_severity_dete
         "\"recipientAccountId\" = \"210987654321\"\n\"sourceIPAddress\" = \"cloudformation.amazonaws.com\"",
         "\"recipientAccountId\" = \"210987654321\"\n\"userIdentity.invokedBy\" = \"cloudformation.amazonaws.com\"",
         "\"recipientAccountId\" = \"210987654321\"\n\"vpcEndpointId\" = \"vpce-*\"",
+        // From a review of the functions: any value of a request field asks
+        // only that it be written, and every StopLogging names its trail.
+        "\"userIdentity.accountId\" = \"210987654321\"\n\"requestParameters.name\" = \"*\"",
+        "\"eventName\" = [\"StopLogging\", \"DeleteTrail\"]\n\"requestParameters.name\" = [\"sandbox\", \"?*\"]",
+        "\"recipientAccountId\" = \"210987654321\"\n\"errorCode\" = \"*\"",
     ] {
         assert!(warned(everything, key), "* {key}");
         assert!(warned(high, key), "high {key}");
