@@ -588,6 +588,22 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
             ),
         );
     }
+    // From a review: an entry meant for a principal's sightings from one network
+    // was read as covering its later ones from elsewhere. A first-seen finding
+    // is the term's first sighting, and a suppressed one makes it known as a
+    // notified one does.
+    if let Some(first_seen) = detections.iter().find(|d| {
+        catalog::indexed(d).is_some_and(|m| matches!(m.window, Some(WindowSpec::FirstSeen { .. })))
+    }) {
+        c.note(
+            span.clone(),
+            format!(
+                "entry {id:?} suppresses {first_seen}, a first-seen detection: a suppressed \
+                 first sighting still makes its term known, as a notified one would, so later \
+                 sightings of the term do not fire whatever this entry's other keys or expiry"
+            ),
+        );
+    }
     let fingerprint = Entry::fingerprint_of(&id, &detections, &matchers);
     Some(Entry {
         id,

@@ -1469,3 +1469,25 @@ fn a_window_or_threshold_that_may_never_fire_is_warned_of() {
         );
     }
 }
+
+/// From a review: an entry for a principal's first key pair from the office was
+/// read as covering its later key pairs from elsewhere. A suppressed first
+/// sighting makes the term known; `tuning check` says so, as a note.
+#[test]
+fn suppressing_a_first_seen_detection_is_noted() {
+    let office = "\"userIdentity.arn\" = \"arn:aws:iam::111122223333:user/alice\"\n\"sourceIPAddress|cidr\" = \"203.0.113.0/24\"";
+    let first_seen = entry("alice-office", "", office).replace(
+        "[\"cloudwatch-log-group-deletion\", \"getpassworddata-burst\"]",
+        "[\"cloudwatch-log-group-deletion\", \"ec2-keypair-created-by-new-principal\"]",
+    );
+    let t = tuning(&first_seen);
+    assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+    let notes: Vec<String> = t.notes.iter().map(Problem::to_string).collect();
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert!(
+        notes[0].contains("ec2-keypair-created-by-new-principal, a first-seen detection")
+            && notes[0].contains("later sightings of the term do not fire"),
+        "{notes:?}"
+    );
+    assert!(tuning(&entry("alice-office", "", office)).notes.is_empty());
+}
