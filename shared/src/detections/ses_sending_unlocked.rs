@@ -58,13 +58,17 @@ impl Detection for SesSendingUnlocked {
         if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller(rec) {
             return None;
         }
+        // SES v2 is a JSON API whose members are PascalCase (`SendingEnabled`);
+        // records are expected lower-camel-cased, as other services' are, but
+        // either is read (from a review: no real v2 record was found to settle it).
+        let flag = |camel: &str| {
+            let pascal = format!("{}{}", camel[..1].to_ascii_uppercase(), &camel[1..]);
+            request_flag(rec, camel).or_else(|| request_flag(rec, &pascal))
+        };
         let opens = match rec.event_name() {
-            "PutAccountDetails" => request_flag(rec, "productionAccessEnabled") != Some(false),
+            "PutAccountDetails" => flag("productionAccessEnabled") != Some(false),
             // v1 names the flag `enabled`, v2 `sendingEnabled`.
-            _ => {
-                request_flag(rec, "enabled") == Some(true)
-                    || request_flag(rec, "sendingEnabled") == Some(true)
-            }
+            _ => flag("enabled") == Some(true) || flag("sendingEnabled") == Some(true),
         };
         if !opens {
             return None;
@@ -102,6 +106,13 @@ mod tests {
             e.get("additionalContactEmailAddresses").and_then(|v| v.as_array()).map(Vec::len),
             Some(1)
         );
+        // The API's own casing: a request that keeps the account in the sandbox
+        // is no finding, one that leaves it is.
+        for (pascal, fires_on) in [("false", false), ("true", true)] {
+            let request = format!(r#"{{"MailType":"MARKETING","ProductionAccessEnabled":{pascal}}}"#);
+            let rec = record(SOURCE, "PutAccountDetails", USER, &request, "");
+            assert_eq!(fires(&SesSendingUnlocked, &rec), fires_on, "{request}");
+        }
         let no_flag = r#"{"mailType":"TRANSACTIONAL","websiteURL":"https://example.net"}"#;
         assert!(fires(&SesSendingUnlocked, &record(SOURCE, "PutAccountDetails", ROLE, no_flag, "")));
     }
@@ -111,6 +122,7 @@ mod tests {
         for (name, params) in [
             ("UpdateAccountSendingEnabled", r#"{"enabled":true}"#),
             ("PutAccountSendingAttributes", r#"{"sendingEnabled":"true"}"#),
+            ("PutAccountSendingAttributes", r#"{"SendingEnabled":true}"#),
         ] {
             assert!(fires(&SesSendingUnlocked, &record(SOURCE, name, USER, params, "")), "{name}");
         }

@@ -2,9 +2,11 @@
 //! account, use it: the `Policy` attribute set (`SetTopicAttributes` with
 //! `attributeName` `Policy`, `SetQueueAttributes`, or `CreateTopic` / `CreateQueue`
 //! with a `Policy` attribute), or a permission granted to another account with
-//! `AddPermission` (a queue's names `aWSAccountIds` and `actions`, a topic's
-//! `aWSAccountId` and `actionName`, as the two APIs name their parameters; either
-//! spelling is read for both), successfully.
+//! `AddPermission` (a queue's `AWSAccountIds` and `actions`, a topic's
+//! `AWSAccountId` and `actionName`, as the two APIs name their parameters; either
+//! name is read for both, in any letter case: SQS's own example record writes
+//! `AWSAccountIds`, and a review found the camel-cased `aWSAccountIds` alone read),
+//! successfully.
 //!
 //! Decisions: judged as the other resource policies are (`common::policy_exposure`): a
 //! statement for the principal `*` counts unless a `Condition` fences in its callers
@@ -68,9 +70,7 @@ impl Detection for SnsSqsPolicyExternalAccess {
             .or_else(|| rec.request_param_str("queueName"));
         let e = Evidence::new().with("api", rec.event_name()).with_opt("resource", target);
         if rec.event_name() == "AddPermission" {
-            let ids = ["aWSAccountIds", "aWSAccountId"]
-                .into_iter()
-                .filter_map(|k| rec.request_param(k))
+            let ids = request_params_named(rec, &["AWSAccountIds", "AWSAccountId"])
                 .flat_map(|v| match v {
                     serde_json::Value::Array(items) => items.iter().collect(),
                     one => vec![one],
@@ -80,9 +80,7 @@ impl Detection for SnsSqsPolicyExternalAccess {
             if others.is_empty() {
                 return None;
             }
-            let actions = rec
-                .request_param("actions")
-                .or_else(|| rec.request_param("actionName"));
+            let actions = request_params_named(rec, &["actions", "actionName"]).next();
             return fire(e.with("other_accounts", others).with_json("actions", actions));
         }
         let text = if rec.event_name() == "SetTopicAttributes" {
@@ -101,6 +99,19 @@ impl Detection for SnsSqsPolicyExternalAccess {
         }
         fire(exposure.evidence(e))
     }
+}
+
+/// The values of the request parameters with one of `names`, letter case ignored.
+fn request_params_named<'r>(
+    rec: &'r Record<'_>,
+    names: &'static [&'static str],
+) -> impl Iterator<Item = &'r serde_json::Value> {
+    rec.request_parameters()
+        .and_then(serde_json::Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(move |(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
+        .map(|(_, v)| v)
 }
 
 #[cfg(test)]
@@ -130,6 +141,15 @@ mod tests {
         assert!(fires(&SnsSqsPolicyExternalAccess, &record(SNS, "CreateTopic", ROLE, &created, "")));
         let permission = r#"{"queueUrl":"https://sqs.us-east-1.amazonaws.com/111122223333/orders","label":"x","aWSAccountIds":["444455556666"],"actions":["ReceiveMessage"]}"#;
         assert!(fires(&SnsSqsPolicyExternalAccess, &record(SQS, "AddPermission", ROLE, permission, "")));
+        // From a review: SQS's own example record writes `AWSAccountIds`.
+        let documented = permission.replace("aWSAccountIds", "AWSAccountIds");
+        match eval(&SnsSqsPolicyExternalAccess, &record(SQS, "AddPermission", ROLE, &documented, "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("other_accounts"), Some(&serde_json::json!(["444455556666"])));
+                assert_eq!(e.get("actions"), Some(&serde_json::json!(["ReceiveMessage"])));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
         // A topic's permission: its own parameter names.
         let topic_permission = r#"{"topicArn":"arn:aws:sns:us-east-1:111122223333:orders","label":"x","aWSAccountId":["444455556666"],"actionName":["Subscribe","Receive"]}"#;
         match eval(&SnsSqsPolicyExternalAccess, &record(SNS, "AddPermission", ROLE, topic_permission, "")) {
