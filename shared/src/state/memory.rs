@@ -298,7 +298,11 @@ impl MemoryStore {
             if quiet {
                 return false;
             }
-            let cutoff = newest.saturating_sub(keep_ms);
+            // Behind the present too, not only the group's own newest: one of
+            // its records dated hours ahead, read first (another Region's file
+            // of the same caller), swept the rest of its window away as it
+            // filled (from a review).
+            let cutoff = newest.min(present).saturating_sub(keep_ms);
             // Items are in time order: the old ones are at the front, and the
             // sweep costs what it removes, not what is kept.
             while partition.items.front().is_some_and(|i| i.time_ms < cutoff) {
@@ -714,6 +718,30 @@ mod tests {
             );
         }
         assert!(!s.lock().partitions.contains_key("quiet"));
+    }
+
+    /// From a review: a group's own record dated hours ahead, read first (the
+    /// caller's calls in another Region's file), no longer sweeps its window
+    /// behind that record while the groups in use are still hours before it.
+    #[test]
+    fn a_groups_own_record_far_ahead_does_not_sweep_its_window() {
+        let hour = 3_600_000;
+        let (s, rt) = three_hour_store();
+        let put = |p: &str, o: Observation| rt.block_on(s.put(p, o, 0)).unwrap();
+        let start = 1_780_000_000_000;
+        put("caller", obs(start + 10 * hour, "late-region", "x"));
+        for i in 0..3 * SWEEP_EVERY {
+            let t = start + i as i64;
+            if i % 1_000 == 0 {
+                put("caller", obs(t, &format!("c{i}"), &format!("v{i}")));
+            }
+            put(&format!("other{}", i % 500), obs(t, &format!("o{i}"), "y"));
+        }
+        assert_eq!(
+            s.lock().partitions["caller"].len(),
+            26,
+            "every observation of the burst is kept"
+        );
     }
 
     /// From a review: a tuning may lengthen a window to a week, and its
