@@ -530,3 +530,74 @@ fn protect_checks_everything_it_is_given_and_what_dedup_and_severity_hide() {
         );
     }
 }
+
+/// The records of a sample file (a list of EventBridge envelopes or one), with
+/// copies of its first record `days` later after them, each with its own id.
+fn sample_and_later_copies(sample: &str, days: &[i64]) -> String {
+    let text = std::fs::read_to_string(root().join("events").join(sample)).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let envelopes = match parsed {
+        serde_json::Value::Array(items) => items,
+        one => vec![one],
+    };
+    let mut records: Vec<serde_json::Value> = envelopes
+        .into_iter()
+        .map(|mut e| e["detail"].take())
+        .collect();
+    let first = records[0].clone();
+    let time = first["eventTime"].as_str().unwrap();
+    let day = &time[8..10];
+    for d in days {
+        let mut copy = first.clone();
+        let later = format!("{:02}", day.parse::<i64>().unwrap() + d);
+        copy["eventTime"] = format!("{}{later}{}", &time[..8], &time[10..]).into();
+        copy["eventID"] = format!("later-copy-{d}").into();
+        records.push(copy);
+    }
+    records
+        .iter()
+        .map(serde_json::Value::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// From a review: a window or pair gap a tuning lengthens past a day outlived
+/// the day its finding's claim was kept, and one burst (one creation and its
+/// logins) was reported again every day. Each is reported once.
+#[test]
+fn a_window_lengthened_past_a_day_reports_its_burst_once() {
+    for (detection, sample, days) in [
+        (
+            "getpassworddata-burst",
+            "getpassworddata-burst/positive-11-instances-rotating-ip-and-agent.json",
+            vec![1, 2],
+        ),
+        (
+            "create-login-profile-then-console-login",
+            "create-login-profile-then-console-login/positive-login-10-minutes-after-creation.json",
+            vec![1, 2],
+        ),
+    ] {
+        let tuning = tmp(
+            "three-days.toml",
+            &format!("[detections.{detection}]\nwindow_secs = 259200\n"),
+        );
+        let records = tmp("three-days.jsonl", &sample_and_later_copies(sample, &days));
+        let o = run(&[
+            "replay",
+            records.to_str().unwrap(),
+            "--tuning",
+            tuning.to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let ids: Vec<String> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|f| f["detection_id"] == detection)
+            .map(|f| f["finding_id"].to_string())
+            .collect();
+        assert_eq!(ids.len(), 1, "{detection}: {ids:?}");
+    }
+}

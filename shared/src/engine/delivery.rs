@@ -17,7 +17,9 @@ pub const CLAIM_TTL_SECS: i64 = 24 * 3600;
 pub const CLAIM_LEASE_SECS: i64 = 60;
 
 pub(crate) fn claim_expiry(p: &Pending, now: i64) -> i64 {
-    p.claim.expires_at.unwrap_or(now + CLAIM_TTL_SECS)
+    p.claim
+        .expires_at
+        .unwrap_or(now.saturating_add(p.claim.kept_secs))
 }
 
 /// Delivers findings that did not come from one record (the heartbeat's scheduled

@@ -215,6 +215,7 @@ impl Engine {
                     key: format!("f|{}", finding.finding_id),
                     guards: Vec::new(),
                     expires_at: None,
+                    kept_secs: super::CLAIM_TTL_SECS,
                 };
                 Step::Ready(Box::new(Pending {
                     finding,
@@ -443,6 +444,7 @@ impl Engine {
                         key: format!("f|{}", finding.finding_id),
                         guards: Vec::new(),
                         expires_at: None,
+                        kept_secs: super::CLAIM_TTL_SECS,
                     };
                     out.push(Pending {
                         finding,

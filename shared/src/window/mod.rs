@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::detection::{Evidence, Meta, Side, WindowSpec};
+use crate::engine::CLAIM_TTL_SECS;
 use crate::event::time::format_event_time;
 use crate::event::{Actor, Record};
 use crate::finding::{Finding, TimeSpan, finding_id, record_identity};
@@ -69,9 +70,14 @@ pub struct Claim {
     pub key: String,
     /// Claims whose presence means this finding was already reported.
     pub guards: Vec<String>,
-    /// When the claim lapses (epoch seconds); `None`: the engine's default
-    /// (`engine::CLAIM_TTL_SECS` from now). First-seen terms live for their history.
+    /// When the claim lapses (epoch seconds); `None`: `kept_secs` from now.
+    /// First-seen terms live for their history.
     pub expires_at: Option<i64>,
+    /// How long a confirmed claim without `expires_at` is kept: the engine's
+    /// default (`engine::CLAIM_TTL_SECS`, a day of retries), or longer for a
+    /// window or pair whose records can rebuild the finding for longer (a
+    /// tuning's week-long window re-reported one burst every day; from a review).
+    pub kept_secs: i64,
 }
 
 /// Settings that bound and shape windows.
@@ -192,6 +198,7 @@ pub fn first_seen(
             key: partition_key(FIRST_SEEN_KIND, meta.id, term),
             guards: Vec::new(),
             expires_at: Some(expiry(now, time_ms, days.saturating_mul(86_400))),
+            kept_secs: CLAIM_TTL_SECS,
         },
         matched: Vec::new(),
         beyond_tuning: false,
@@ -305,10 +312,17 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     };
     let span = &around[start..end];
     let bucket = span[0].time_ms.div_euclid(w);
+    // A later record can rebuild a span that starts in these three buckets
+    // for three windows after this one's start, arriving up to the lateness.
     let claim = Claim {
         key: claim_key(bucket),
         guards: vec![claim_key(bucket - 1), claim_key(bucket + 1)],
         expires_at: None,
+        kept_secs: CLAIM_TTL_SECS.max(
+            window_secs
+                .saturating_mul(3)
+                .saturating_add(settings.lateness_secs),
+        ),
     };
     let (finding, matched) = span_finding(meta, span, &claim.key, Some(meta_value_label(meta)))?;
     Ok(Some(Pending {
@@ -394,17 +408,18 @@ pub async fn observe_pair<S: Store + ?Sized>(
         .into_iter()
         .filter(|o| o.value != side_name)
         .collect();
+    let kept_secs = CLAIM_TTL_SECS.max(max_gap_secs.saturating_add(settings.lateness_secs));
     let mut out = Vec::new();
     match side {
         Side::First => {
             // The earliest login after this creation names the finding.
             if let Some(second) = partners.first() {
-                out.push(pair_finding(meta, &obs, second, key)?);
+                out.push(pair_finding(meta, &obs, second, key, kept_secs)?);
             }
         }
         Side::Second => {
             for first in &partners {
-                out.push(pair_finding(meta, first, &obs, key)?);
+                out.push(pair_finding(meta, first, &obs, key, kept_secs)?);
             }
         }
     }
@@ -416,6 +431,7 @@ fn pair_finding(
     first: &Observation,
     second: &Observation,
     key: &str,
+    kept_secs: i64,
 ) -> Result<Pending, StoreError> {
     let claim_key = partition_key("c", meta.id, &format!("{key}|{}", first.event_id));
     let (finding, matched) =
@@ -426,6 +442,9 @@ fn pair_finding(
             key: claim_key,
             guards: Vec::new(),
             expires_at: None,
+            // A later second side may pair with the first for the whole gap,
+            // and arrive up to the lateness after it.
+            kept_secs,
         },
         matched,
         beyond_tuning: false,
