@@ -178,6 +178,17 @@ fn every_group_has_one_function_built_by_cargo_lambda() {
             g.name
         );
     }
+    // The configuration warns of a delivery lease shorter than this timeout.
+    assert_eq!(
+        t["Globals"]["Function"]["Timeout"].as_i64(),
+        Some(trailwatch::lambda::TEMPLATE_TIMEOUT_SECS)
+    );
+    assert!(
+        of_type(&t, "AWS::Serverless::Function")
+            .iter()
+            .all(|(_, f)| f["Properties"]["Timeout"].is_null()),
+        "a function with a timeout of its own"
+    );
     let globals_env = &t["Globals"]["Function"]["Environment"]["Variables"];
     assert_eq!(
         globals_env["TRAILWATCH_TABLE"],

@@ -26,6 +26,9 @@ pub const ENV_CLAIM_LEASE: &str = "TRAILWATCH_CLAIM_LEASE_SECS";
 /// then two minutes after the attempt before; a lease no longer than the first
 /// gap lets each retry deliver what the attempt before it claimed and died holding.
 pub const MAX_CLAIM_LEASE_SECS: i64 = 60;
+/// The detection functions' timeout in template.yaml (held to it by
+/// tests/template.rs): a lease shorter than it can lapse under a live delivery.
+pub const TEMPLATE_TIMEOUT_SECS: i64 = 30;
 pub const ENV_METRICS: &str = "TRAILWATCH_METRICS";
 /// The name prefix of trailwatch's own resources (the stack name in the templates).
 pub const ENV_RESOURCE_PREFIX: &str = "TRAILWATCH_RESOURCE_PREFIX";
@@ -248,7 +251,16 @@ impl Config {
             // delivery still under way can be taken over and sent twice: the
             // docs say so; the tests use a few seconds.
             match parse_secs(v, false) {
-                Ok(s) if s <= MAX_CLAIM_LEASE_SECS => settings.lease_secs = Some(s),
+                Ok(s) if s <= MAX_CLAIM_LEASE_SECS => {
+                    if s < TEMPLATE_TIMEOUT_SECS {
+                        warnings.push(format!(
+                            "{ENV_CLAIM_LEASE}: {s} s is shorter than the functions' \
+                             {TEMPLATE_TIMEOUT_SECS} s timeout: a slow delivery can be taken over \
+                             by a retry and sent twice"
+                        ));
+                    }
+                    settings.lease_secs = Some(s);
+                }
                 Ok(s) => problems.push(format!(
                     "{ENV_CLAIM_LEASE}: {s} seconds is over {MAX_CLAIM_LEASE_SECS}: a delivery that \
                      died would still be leased when Lambda's next retry of the event comes, and \
@@ -694,6 +706,8 @@ pub(super) mod tests {
             &[("TRAILWATCH_WINDOW_GETPASSWORDDATA_BURST_SECS", "5")],
             "may never fire",
         );
+        // A lease a live delivery can outlast (from a review).
+        warned(&[(ENV_CLAIM_LEASE, "10")], "sent twice");
         // A 30-character stack name, cut in the generated function name.
         warned(
             &[
