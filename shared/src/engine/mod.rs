@@ -380,7 +380,10 @@ impl Engine {
         store: &S,
         now: i64,
     ) -> Result<Vec<Pending>, StoreError> {
-        self.apply(Some(rec), self.prepare(rec), store, now).await
+        match self.apply(Some(rec), self.prepare(rec), store, now).await {
+            (_, Some(e)) => Err(e),
+            (pending, None) => Ok(pending),
+        }
     }
 
     /// Evaluates `rec` and delivers each new finding exactly once: claim it, notify,
@@ -413,7 +416,7 @@ impl Engine {
         let event_time_ms = prepared.event_time_ms;
         let at = self.settings.now_at(event_time_ms, now);
         let tuning = prepared.tuning.clone();
-        let pending = self.apply(rec, prepared, store, at.valid).await?;
+        let (pending, step_failed) = self.apply(rec, prepared, store, at.valid).await;
         let today = self
             .settings
             .tuning_today
@@ -471,6 +474,9 @@ impl Engine {
             if let Err(e) = outcome {
                 failures.push(e);
             }
+        }
+        if let Some(e) = step_failed {
+            failures.push(HandleError::Store(e));
         }
         HandleError::gather(delivered, failures)
     }
@@ -1053,6 +1059,86 @@ mod tests {
             [true]
         );
     }
+    /// Counts `CreateUser` calls per caller: a window on the call `NewCaller`
+    /// also takes.
+    struct CountsCreations;
+    static COUNTS_CREATIONS: Meta = Meta {
+        id: "test-counts-creations",
+        window: Some(WindowSpec::Distinct {
+            window_secs: 300,
+            min_distinct: 2,
+        }),
+        ..NEW_CALLER
+    };
+    impl Detection for CountsCreations {
+        fn meta(&self) -> &'static Meta {
+            &COUNTS_CREATIONS
+        }
+        fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+            Some(Signal::Distinct {
+                group: crate::event::actor_key(rec).to_owned(),
+                value: rec.event_id()?.to_owned(),
+                evidence: Evidence::new(),
+            })
+        }
+    }
+
+    /// A store that cannot write observations (a throttled window partition).
+    struct WindowsDown(MemoryStore);
+    impl crate::state::Wrapper for WindowsDown {
+        type Inner = MemoryStore;
+        fn inner(&self) -> &MemoryStore {
+            &self.0
+        }
+        async fn put(
+            &self,
+            _: &str,
+            _: crate::state::Observation,
+            _: i64,
+        ) -> Result<(), crate::state::StoreError> {
+            Err(crate::state::StoreError("throttled".into()))
+        }
+    }
+
+    /// From a review: a window step the store failed held back every finding of
+    /// its event, the others' included, on every retry while it failed. They are
+    /// delivered, and the invocation fails so that the retry takes the window
+    /// again.
+    #[test]
+    fn a_failed_window_step_holds_back_no_other_finding_of_its_event() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let engine = Engine::with_detections(
+            [&NewCaller as &dyn Detection, &CountsCreations],
+            Settings::default(),
+        );
+        let store = WindowsDown(MemoryStore::default());
+        let sink = Collect::default();
+        let json = record("1", "2026-01-01T00:00:00Z", "alice");
+        let rec = Record::from_json(&json).unwrap();
+        match rt.block_on(engine.handle(&rec, &store, &sink, NOW)) {
+            Err(HandleError::Partly {
+                decided,
+                failed,
+                first,
+            }) => {
+                assert_eq!(decided.len(), 1);
+                assert_eq!(decided[0].detection_id, "test-new-caller");
+                assert_eq!(failed, 1);
+                assert!(first.to_string().contains("throttled"), "{first}");
+            }
+            other => panic!("expected the window's failure beside a delivery, got {other:?}"),
+        }
+        assert_eq!(sink.take().len(), 1, "the first-seen finding went out");
+        // The retry sends nothing twice, and fails again while the store does.
+        assert!(matches!(
+            rt.block_on(engine.handle(&rec, &store, &sink, NOW)),
+            Err(HandleError::Store(_))
+        ));
+        assert!(sink.take().is_empty());
+    }
+
     /// A store whose confirmations fail `failures` times first.
     struct FlakyConfirm {
         inner: MemoryStore,

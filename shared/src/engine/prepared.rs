@@ -306,15 +306,32 @@ impl Engine {
     /// The store's half: windows, pairs and heartbeats of a prepared record.
     /// Returns the findings with their claims; nothing is delivered yet. `now`
     /// is the validity clock (epoch seconds), used for expiry. `rec` may be
-    /// `None` only if the preparation does not [`Prepared::needs_record`].
+    /// `None` only if the preparation does not [`Prepared::needs_record`]. With
+    /// the findings, the first error of a step the store failed, if any.
     pub(super) async fn apply<S: Store + ?Sized>(
         &self,
         rec: Option<&Record<'_>>,
         prepared: Prepared,
         store: &S,
         now: i64,
-    ) -> Result<Vec<Pending>, StoreError> {
+    ) -> (Vec<Pending>, Option<StoreError>) {
         let mut out = Vec::new();
+        let mut failed: Option<StoreError> = None;
+        // A step the store failed is noted and the others go on: the findings
+        // they and the stateless detections built are delivered, then the
+        // invocation fails so that the retry takes the failed step again (from
+        // a review: one throttled window held back every finding of its event).
+        macro_rules! or_next {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => {
+                        failed.get_or_insert(e);
+                        continue;
+                    }
+                }
+            };
+        }
         let prepared_time = prepared.event_time_ms;
         // One heartbeat write per record, shared by the heartbeat detections.
         let mut beat: Option<(String, crate::state::Beat)> = None;
@@ -329,17 +346,19 @@ impl Engine {
                     key,
                     obs,
                 } => {
-                    let p = window::observe_distinct(
-                        store,
-                        meta,
-                        spec,
-                        claim_is_final,
-                        window,
-                        &key,
-                        obs,
-                        now,
-                    )
-                    .await?;
+                    let p = or_next!(
+                        window::observe_distinct(
+                            store,
+                            meta,
+                            spec,
+                            claim_is_final,
+                            window,
+                            &key,
+                            obs,
+                            now,
+                        )
+                        .await
+                    );
                     out.extend(p);
                 }
                 Step::Pair {
@@ -349,9 +368,10 @@ impl Engine {
                     side,
                     obs,
                 } => {
-                    let found =
+                    let found = or_next!(
                         window::observe_pair(store, meta, gap_secs, window, &key, side, obs, now)
-                            .await?;
+                            .await
+                    );
                     out.extend(found);
                 }
                 Step::FirstSeen {
@@ -399,9 +419,11 @@ impl Engine {
                         Some((m, b)) if *m == member => *b,
                         _ => {
                             let expires = now.max(t / 1000) + lookback_days * 86_400;
-                            let b = store
-                                .beat(crate::heartbeat::PARTITION, &member, t, expires, now)
-                                .await?;
+                            let b = or_next!(
+                                store
+                                    .beat(crate::heartbeat::PARTITION, &member, t, expires, now)
+                                    .await
+                            );
                             beat = Some((member.clone(), b));
                             b
                         }
@@ -417,7 +439,8 @@ impl Engine {
                         // an expected pair never heard from, or one back after
                         // the lookback. Live only (a replay arms nothing).
                         crate::state::Beat::First if live_on_gap => {
-                            match crate::heartbeat::armed_since(store, &member, now).await? {
+                            match or_next!(crate::heartbeat::armed_since(store, &member, now).await)
+                            {
                                 Some(since) if since < t => since,
                                 _ => continue,
                             }
@@ -455,7 +478,7 @@ impl Engine {
                 }
             }
         }
-        Ok(out)
+        (out, failed)
     }
 }
 
