@@ -113,20 +113,6 @@ impl Partition {
         }
     }
 
-    /// Drops the item farthest in time from `t_ms`, the oldest on a tie.
-    fn pop_farthest_from(&mut self, t_ms: i64) {
-        let (Some(first), Some(last)) = (self.items.front(), self.items.back()) else {
-            return;
-        };
-        if last.time_ms.saturating_sub(t_ms) > t_ms.saturating_sub(first.time_ms) {
-            if let Some(item) = self.items.pop_back() {
-                self.forget(&item.obs.value);
-            }
-        } else {
-            self.pop_first();
-        }
-    }
-
     /// The unexpired items whose time lies in `[from_ms, to_ms]`, in order.
     fn span(&self, from_ms: i64, to_ms: i64, now: i64) -> impl Iterator<Item = &Item> {
         let start = self.items.partition_point(|i| i.time_ms < from_ms);
@@ -266,15 +252,9 @@ impl MemoryStore {
         items.longest_life_ms = items.longest_life_ms.max(life_ms.min(LONGEST_LIFE_MS));
         items.newest_ms = Some(items.newest_ms.map_or(obs.time_ms, |n| n.max(obs.time_ms)));
         items.written_at_sweep = sweeps;
-        let t_ms = obs.time_ms;
         items.insert(Item::new(obs, expires_at));
-        // Over the cap, what lies farthest from the record just written goes:
-        // the oldest as records mostly arrive, the newest for a late one. Always
-        // the oldest, a late burst read after 2,000 later calls of its group
-        // went as it came, where DynamoDB, which reads the span around the
-        // record, finds it (from a review).
         while items.len() > self.max_per_partition {
-            items.pop_farthest_from(t_ms);
+            items.pop_first();
         }
         items
     }
@@ -625,33 +605,6 @@ mod tests {
             rt.block_on(a.range("p9", 0, 100, 0)).unwrap(),
             rt.block_on(b.range("p9", 0, 100, 0)).unwrap()
         );
-    }
-
-    /// From a review: over the cap, a late record keeps its place and the newest
-    /// goes, so a late burst after a flood of its group's later calls is counted
-    /// as DynamoDB counts it; in order, the oldest goes.
-    #[test]
-    fn over_the_cap_what_lies_farthest_from_the_record_goes() {
-        let s = MemoryStore::new(4, i64::MAX);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let put = |o: Observation| rt.block_on(s.put("p", o, 1)).unwrap();
-        let times = || -> Vec<i64> {
-            rt.block_on(s.range("p", 0, 1_000, 0))
-                .unwrap()
-                .iter()
-                .map(|o| o.time_ms)
-                .collect()
-        };
-        for t in [100, 101, 102, 103] {
-            put(obs(t, &format!("f{t}"), "flood"));
-        }
-        put(obs(1, "late", "x"));
-        assert_eq!(times(), [1, 100, 101, 102]);
-        assert_eq!(at_most(&s, 9), 2, "the late value counted");
-        put(obs(104, "next", "y"));
-        assert_eq!(times(), [100, 101, 102, 104]);
     }
 
     /// Late records are put in their place, and a late copy of a stored record
