@@ -70,6 +70,10 @@ struct Partition {
     /// progress (a record dated years ahead, another Region's files read first)
     /// swept the observations of every other (from a review).
     newest_ms: Option<i64>,
+    /// The event time of the observation written last: where replay is in
+    /// this group's records, which is not its newest when one of its files
+    /// dated later was read first.
+    last_written_ms: i64,
     /// [`Inner::sweeps`] when last written: a partition written since the last
     /// sweep is in use, and is never dropped whole.
     written_at_sweep: u64,
@@ -251,6 +255,7 @@ impl MemoryStore {
         let items = inner.partitions.entry_ref(partition).or_default();
         items.longest_life_ms = items.longest_life_ms.max(life_ms.min(LONGEST_LIFE_MS));
         items.newest_ms = Some(items.newest_ms.map_or(obs.time_ms, |n| n.max(obs.time_ms)));
+        items.last_written_ms = obs.time_ms;
         items.written_at_sweep = sweeps;
         items.insert(Item::new(obs, expires_at));
         while items.len() > self.max_per_partition {
@@ -259,25 +264,30 @@ impl MemoryStore {
         items
     }
 
-    /// Drops each partition's observations older than the horizon behind its
-    /// own newest event time (longer for a partition whose observations asked
-    /// to live longer), and the partitions left empty. A partition not written
-    /// since the last sweep whose newest observation is past the horizon behind
-    /// the present goes whole: a group that has gone quiet.
+    /// Drops each partition's observations older than the horizon behind the
+    /// earlier of the present and the time of its last written observation
+    /// (longer for a partition whose observations asked to live longer), and
+    /// the partitions left empty. A partition not written since the last sweep
+    /// whose newest observation is past the horizon behind the present goes
+    /// whole: a group that has gone quiet.
     ///
-    /// The present is the median of the newest times of the partitions written
-    /// since the last sweep, not the newest time of all: one record dated
-    /// decades ahead raised that for good, and every group quiet for one sweep
-    /// interval was then dropped with the window it still had (from a review).
-    /// A median moves only when most of the groups in use move, as they do when
-    /// replay passes from one Region's files to the next.
+    /// The present is the median of the last written times of the partitions
+    /// written since the last sweep, not the newest time of all: one record
+    /// dated decades ahead raised that for good, and every group quiet for one
+    /// sweep interval was then dropped with the window it still had (from a
+    /// review). A median moves only when most of the groups in use move, as
+    /// they do when replay passes from one Region's files to the next. Last
+    /// written, not newest: when one Region's files dated a day later are read
+    /// first, its callers' newest times stay a day ahead of the records being
+    /// read, and a group's window was swept as it filled (two reviews: one
+    /// caller's record read first, then every caller's).
     fn sweep(&self, inner: &mut Inner) {
         let sweeps = inner.sweeps;
         let mut written: Vec<i64> = inner
             .partitions
             .values()
             .filter(|p| p.written_at_sweep == sweeps)
-            .filter_map(|p| p.newest_ms)
+            .map(|p| p.last_written_ms)
             .collect();
         let present = if written.is_empty() {
             inner.newest_ms
@@ -298,11 +308,10 @@ impl MemoryStore {
             if quiet {
                 return false;
             }
-            // Behind the present too, not only the group's own newest: one of
-            // its records dated hours ahead, read first (another Region's file
-            // of the same caller), swept the rest of its window away as it
-            // filled (from a review).
-            let cutoff = newest.min(present).saturating_sub(keep_ms);
+            let cutoff = partition
+                .last_written_ms
+                .min(present)
+                .saturating_sub(keep_ms);
             // Items are in time order: the old ones are at the front, and the
             // sweep costs what it removes, not what is kept.
             while partition.items.front().is_some_and(|i| i.time_ms < cutoff) {
@@ -741,6 +750,37 @@ mod tests {
             s.lock().partitions["caller"].len(),
             26,
             "every observation of the burst is kept"
+        );
+    }
+
+    /// From a review of the fix above: when every caller's file of a day later
+    /// is read first (one Region's export, then another's), every group in use
+    /// has its newest record a day ahead, and so had the median of them; the
+    /// sweep goes by where each group's records are being read.
+    #[test]
+    fn a_region_of_the_next_day_read_first_does_not_sweep_the_windows() {
+        let day = 86_400_000;
+        let (s, rt) = three_hour_store();
+        let put = |p: &str, o: Observation| rt.block_on(s.put(p, o, 0)).unwrap();
+        let start = 1_780_000_000_000;
+        for g in 0..50 {
+            put(
+                &format!("caller{g}"),
+                obs(start + day, &format!("next-day{g}"), "x"),
+            );
+        }
+        for i in 0..3 * SWEEP_EVERY {
+            put(
+                &format!("caller{}", i % 50),
+                obs(start + i as i64, &format!("c{i}"), "y"),
+            );
+        }
+        let g = s.lock();
+        let kept = g.partitions["caller0"].len();
+        assert_eq!(
+            kept,
+            1 + (3 * SWEEP_EVERY).div_ceil(50),
+            "the day's window is kept"
         );
     }
 
