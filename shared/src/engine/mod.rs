@@ -161,7 +161,7 @@ impl std::fmt::Display for HandleError {
                 crate::sanitize::one_line(key, 200)
             ),
             // Every finding delivered, a step after them failed (the heartbeat
-            // check's arming).
+            // check's arming, a window the store failed).
             HandleError::Partly {
                 decided,
                 failed: 0,
@@ -475,10 +475,17 @@ impl Engine {
                 failures.push(e);
             }
         }
-        if let Some(e) = step_failed {
-            failures.push(HandleError::Store(e));
+        // A failed step is no finding left undelivered: it is told as a step
+        // that failed after the findings went out (`failed: 0`).
+        match (HandleError::gather(delivered, failures), step_failed) {
+            (result, None) | (result @ Err(_), Some(_)) => result,
+            (Ok(decided), Some(e)) if decided.is_empty() => Err(HandleError::Store(e)),
+            (Ok(decided), Some(e)) => Err(HandleError::Partly {
+                decided,
+                failed: 0,
+                first: Box::new(HandleError::Store(e)),
+            }),
         }
-        HandleError::gather(delivered, failures)
     }
 }
 
@@ -1125,7 +1132,7 @@ mod tests {
             }) => {
                 assert_eq!(decided.len(), 1);
                 assert_eq!(decided[0].detection_id, "test-new-caller");
-                assert_eq!(failed, 1);
+                assert_eq!(failed, 0, "a failed step is no undelivered finding");
                 assert!(first.to_string().contains("throttled"), "{first}");
             }
             other => panic!("expected the window's failure beside a delivery, got {other:?}"),

@@ -592,13 +592,25 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
     // was read as covering its later ones from elsewhere. A first-seen finding
     // is the term's first sighting, and a suppressed one makes it known as a
     // notified one does.
-    if let Some(first_seen) = detections.iter().find(|d| {
-        catalog::indexed(d).is_some_and(|m| matches!(m.window, Some(WindowSpec::FirstSeen { .. })))
-    }) {
+    let first_seen = |d: &String| {
+        d == "*"
+            || catalog::indexed(d)
+                .is_some_and(|m| matches!(m.window, Some(WindowSpec::FirstSeen { .. })))
+    };
+    if let Some(first_seen) = detections
+        .iter()
+        .find(|d| first_seen(d))
+        .filter(|_| !dry_run)
+    {
+        let which = if first_seen == "*" {
+            "every detection, first-seen ones among them".to_owned()
+        } else {
+            format!("{first_seen}, a first-seen detection")
+        };
         c.note(
             span.clone(),
             format!(
-                "entry {id:?} suppresses {first_seen}, a first-seen detection: a suppressed \
+                "entry {id:?} suppresses {which}: a suppressed \
                  first sighting still makes its term known, as a notified one would, so later \
                  sightings of the term do not fire whatever this entry's other keys or expiry"
             ),

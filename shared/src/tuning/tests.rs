@@ -1371,7 +1371,12 @@ fn tuning_trailwatch_tampering_notes_that_its_tuning_reports_stay() {
         "[\"*\"]",
     );
     assert!(star.contains(r#"detections = ["*"]"#), "{star}");
-    assert!(tuning(&star).notes.is_empty());
+    // Its one note is about first-seen detections, not this one.
+    let notes: Vec<String> = tuning(&star).notes.iter().map(Problem::to_string).collect();
+    assert!(
+        notes.len() == 1 && notes[0].contains("first-seen ones among them"),
+        "{notes:?}"
+    );
     assert!(
         tuning("[detections.trailwatch-tampering]\nmode = \"on\"\n")
             .notes
@@ -1490,4 +1495,28 @@ fn suppressing_a_first_seen_detection_is_noted() {
         "{notes:?}"
     );
     assert!(tuning(&entry("alice-office", "", office)).notes.is_empty());
+    // Every detection holds the first-seen ones; a trial suppresses nothing.
+    let every = entry("alice-office", "", office).replace(
+        "[\"cloudwatch-log-group-deletion\", \"getpassworddata-burst\"]",
+        "[\"*\"]",
+    );
+    let notes: Vec<String> = tuning(&every)
+        .notes
+        .iter()
+        .map(Problem::to_string)
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("first-seen ones among them")),
+        "{notes:?}"
+    );
+    assert!(
+        tuning(&entry("trial", "dry_run = true", office).replace(
+            "[\"cloudwatch-log-group-deletion\", \"getpassworddata-burst\"]",
+            "[\"ec2-keypair-created-by-new-principal\"]",
+        ))
+        .notes
+        .is_empty()
+    );
 }
