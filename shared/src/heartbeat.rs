@@ -328,8 +328,7 @@ fn silent_finding(member: &str, since_ms: i64, now_ms: i64, silence: Silence) ->
         claim: Claim {
             key,
             guards: Vec::new(),
-            expires_at: Some(now_ms / 1000 + LOOKBACK_DAYS * 86_400),
-            kept_secs: crate::engine::CLAIM_TTL_SECS,
+            lifetime: crate::window::Lifetime::Until(now_ms / 1000 + LOOKBACK_DAYS * 86_400),
         },
         // No record is behind it, so no suppression entry can match all of them.
         matched: Vec::new(),

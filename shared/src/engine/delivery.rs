@@ -5,7 +5,7 @@ use super::HandleError;
 use crate::finding::Finding;
 use crate::notify::{Notifier, NotifyError};
 use crate::state::{Claimed, Lease, Now, Store, Take};
-use crate::window::Pending;
+use crate::window::{Lifetime, Pending};
 
 /// How long a delivered finding's claim is kept: a retried or re-delivered event
 /// within this time does not send it again (EventBridge retries for up to 24 h).
@@ -17,9 +17,10 @@ pub const CLAIM_TTL_SECS: i64 = 24 * 3600;
 pub const CLAIM_LEASE_SECS: i64 = 60;
 
 pub(crate) fn claim_expiry(p: &Pending, now: i64) -> i64 {
-    p.claim
-        .expires_at
-        .unwrap_or(now.saturating_add(p.claim.kept_secs))
+    match p.claim.lifetime {
+        Lifetime::For(secs) => now.saturating_add(secs),
+        Lifetime::Until(at) => at,
+    }
 }
 
 /// Delivers findings that did not come from one record (the heartbeat's scheduled

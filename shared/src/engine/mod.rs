@@ -19,7 +19,7 @@ use crate::finding::Finding;
 use crate::notify::{Notifier, NotifyError};
 use crate::state::{Claimed, Now, Store, StoreError, Take};
 use crate::tuning::{self, Tuning};
-use crate::window::{Pending, WindowSettings};
+use crate::window::{Lifetime, Pending, WindowSettings};
 
 /// Which clock "now" is for windows, claims and first-seen history.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -430,11 +430,12 @@ impl Engine {
         for p in pending {
             let outcome: Result<(), HandleError> = async {
                 // A first-seen term's history claim, and when it lapses.
-                let history = p
-                    .claim
-                    .expires_at
-                    .filter(|_| crate::window::is_first_seen_history(&p.claim.key))
-                    .map(|e| (p.claim.key.clone(), e));
+                let history = match p.claim.lifetime {
+                    Lifetime::Until(e) if crate::window::is_first_seen_history(&p.claim.key) => {
+                        Some((p.claim.key.clone(), e))
+                    }
+                    _ => None,
+                };
                 let new_term = if self.learning(&p, event_time_ms) {
                     // Record the term in the history, report nothing.
                     let expires_at = claim_expiry(&p, at.valid);

@@ -13,7 +13,7 @@ use crate::event::Record;
 use crate::finding::Finding;
 use crate::state::{Observation, Payload, Store, StoreError};
 use crate::tuning::{DetectionTuning, Mode, Tuning};
-use crate::window::{self, Claim, GroupKey, Pending};
+use crate::window::{self, Claim, GroupKey, Lifetime, Pending};
 
 /// The detections' verdicts on one record before the store is read, in
 /// catalogue order, and the tuning they were reached under.
@@ -214,8 +214,7 @@ impl Engine {
                 let claim = Claim {
                     key: format!("f|{}", finding.finding_id),
                     guards: Vec::new(),
-                    expires_at: None,
-                    kept_secs: super::CLAIM_TTL_SECS,
+                    lifetime: Lifetime::For(super::CLAIM_TTL_SECS),
                 };
                 Step::Ready(Box::new(Pending {
                     finding,
@@ -466,8 +465,7 @@ impl Engine {
                     let claim = Claim {
                         key: format!("f|{}", finding.finding_id),
                         guards: Vec::new(),
-                        expires_at: None,
-                        kept_secs: super::CLAIM_TTL_SECS,
+                        lifetime: Lifetime::For(super::CLAIM_TTL_SECS),
                     };
                     out.push(Pending {
                         finding,

@@ -19,7 +19,7 @@ use crate::event::time::{format_event_time, parse_event_time};
 use crate::finding::{Disposition, Finding, finding_id};
 use crate::notify::Notifier;
 use crate::state::{Claimed, Now, Observation, Store, Take};
-use crate::window::{Pending, partition_key};
+use crate::window::{Lifetime, Pending, partition_key};
 
 use super::{DedupKey, Mode, Tuning};
 
@@ -138,7 +138,7 @@ async fn quiet<S: Store + ?Sized>(
 ) -> Result<Option<Finding>, HandleError> {
     // A first-seen finding's claim is the term's history: the term was seen,
     // whatever tuning says, so it takes the real claim.
-    let (key, guards) = if p.claim.expires_at.is_some() {
+    let (key, guards) = if matches!(p.claim.lifetime, Lifetime::Until(_)) {
         (p.claim.key.clone(), p.claim.guards.clone())
     } else {
         (

@@ -70,14 +70,20 @@ pub struct Claim {
     pub key: String,
     /// Claims whose presence means this finding was already reported.
     pub guards: Vec<String>,
-    /// When the claim lapses (epoch seconds); `None`: `kept_secs` from now.
-    /// First-seen terms live for their history.
-    pub expires_at: Option<i64>,
-    /// How long a confirmed claim without `expires_at` is kept: the engine's
-    /// default (`engine::CLAIM_TTL_SECS`, a day of retries), or longer for a
-    /// window or pair whose records can rebuild the finding for longer (a
-    /// tuning's week-long window re-reported one burst every day; from a review).
-    pub kept_secs: i64,
+    pub lifetime: Lifetime,
+}
+
+/// How long a confirmed claim holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifetime {
+    /// This many seconds from now: the engine's default
+    /// (`engine::CLAIM_TTL_SECS`, a day of retries), or longer for a window or
+    /// pair whose records can rebuild the finding for longer (a tuning's
+    /// week-long window re-reported one burst every day; from a review).
+    For(i64),
+    /// Until this time (epoch seconds): a first-seen term's history, a
+    /// silence's report.
+    Until(i64),
 }
 
 /// Settings that bound and shape windows.
@@ -197,8 +203,7 @@ pub fn first_seen(
         claim: Claim {
             key: partition_key(FIRST_SEEN_KIND, meta.id, term),
             guards: Vec::new(),
-            expires_at: Some(expiry(now, time_ms, days.saturating_mul(86_400))),
-            kept_secs: CLAIM_TTL_SECS,
+            lifetime: Lifetime::Until(expiry(now, time_ms, days.saturating_mul(86_400))),
         },
         matched: Vec::new(),
         beyond_tuning: false,
@@ -317,11 +322,12 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     let claim = Claim {
         key: claim_key(bucket),
         guards: vec![claim_key(bucket - 1), claim_key(bucket + 1)],
-        expires_at: None,
-        kept_secs: CLAIM_TTL_SECS.max(
-            window_secs
-                .saturating_mul(3)
-                .saturating_add(settings.lateness_secs),
+        lifetime: Lifetime::For(
+            CLAIM_TTL_SECS.max(
+                window_secs
+                    .saturating_mul(3)
+                    .saturating_add(settings.lateness_secs),
+            ),
         ),
     };
     let (finding, matched) = span_finding(meta, span, &claim.key, Some(meta_value_label(meta)))?;
@@ -408,18 +414,19 @@ pub async fn observe_pair<S: Store + ?Sized>(
         .into_iter()
         .filter(|o| o.value != side_name)
         .collect();
-    let kept_secs = CLAIM_TTL_SECS.max(max_gap_secs.saturating_add(settings.lateness_secs));
+    let lifetime =
+        Lifetime::For(CLAIM_TTL_SECS.max(max_gap_secs.saturating_add(settings.lateness_secs)));
     let mut out = Vec::new();
     match side {
         Side::First => {
             // The earliest login after this creation names the finding.
             if let Some(second) = partners.first() {
-                out.push(pair_finding(meta, &obs, second, key, kept_secs)?);
+                out.push(pair_finding(meta, &obs, second, key, lifetime)?);
             }
         }
         Side::Second => {
             for first in &partners {
-                out.push(pair_finding(meta, first, &obs, key, kept_secs)?);
+                out.push(pair_finding(meta, first, &obs, key, lifetime)?);
             }
         }
     }
@@ -431,7 +438,7 @@ fn pair_finding(
     first: &Observation,
     second: &Observation,
     key: &str,
-    kept_secs: i64,
+    lifetime: Lifetime,
 ) -> Result<Pending, StoreError> {
     let claim_key = partition_key("c", meta.id, &format!("{key}|{}", first.event_id));
     let (finding, matched) =
@@ -441,10 +448,9 @@ fn pair_finding(
         claim: Claim {
             key: claim_key,
             guards: Vec::new(),
-            expires_at: None,
             // A later second side may pair with the first for the whole gap,
             // and arrive up to the lateness after it.
-            kept_secs,
+            lifetime,
         },
         matched,
         beyond_tuning: false,
