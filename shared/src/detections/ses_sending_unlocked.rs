@@ -61,14 +61,16 @@ impl Detection for SesSendingUnlocked {
         // SES v2 is a JSON API whose members are PascalCase (`SendingEnabled`);
         // records are expected lower-camel-cased, as other services' are, but
         // either is read (from a review: no real v2 record was found to settle it).
-        let flag = |camel: &str| {
-            let pascal = format!("{}{}", camel[..1].to_ascii_uppercase(), &camel[1..]);
-            request_flag(rec, camel).or_else(|| request_flag(rec, &pascal))
-        };
+        let flag = |spellings: [&str; 2]| spellings.into_iter().find_map(|k| request_flag(rec, k));
         let opens = match rec.event_name() {
-            "PutAccountDetails" => flag("productionAccessEnabled") != Some(false),
+            "PutAccountDetails" => {
+                flag(["productionAccessEnabled", "ProductionAccessEnabled"]) != Some(false)
+            }
             // v1 names the flag `enabled`, v2 `sendingEnabled`.
-            _ => flag("enabled") == Some(true) || flag("sendingEnabled") == Some(true),
+            _ => {
+                flag(["enabled", "Enabled"]) == Some(true)
+                    || flag(["sendingEnabled", "SendingEnabled"]) == Some(true)
+            }
         };
         if !opens {
             return None;

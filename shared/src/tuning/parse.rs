@@ -15,7 +15,7 @@ use super::{
     MAX_EXPIRY_DAYS, Matcher, Mode, Problem, Tuning, Values, parse_day,
 };
 use crate::catalog;
-use crate::detection::{Severity, WindowSpec};
+use crate::detection::{Indexed, Severity, WindowSpec};
 use crate::window::MAX_WINDOW_SECS;
 
 /// The largest threshold: a window keeps at most this many records per group.
@@ -565,9 +565,8 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
     // From a review: an entry on an account alone silenced every detection in
     // it and passed `--strict --protect` (the samples use other accounts). On
     // one detection below high it is a team's scoping choice (a sandbox).
-    let wide = detections.iter().find(|d| {
-        *d == "*"
-            || catalog::indexed(d).is_some_and(|m| catalog::highest_severity(m) >= Severity::High)
+    let wide = covered(&detections, |m| {
+        catalog::highest_severity(m) >= Severity::High
     });
     if let Some(wide) = wide
         && where_only(&keys)
@@ -582,9 +581,8 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
             format!(
                 "entry {id:?} covers {which} and narrows it only by where and how the call was \
                  recorded (accounts, Regions, call names, identity types, record metadata, any \
-                 value of a field): it \
-                 silences every caller there, an intruder's stolen keys included. Name who \
-                 (the identity), what (the resource) or from where (a network)"
+                 value of a field): it silences every caller there, an intruder's stolen keys \
+                 included. Name who (the identity), what (the resource) or from where (a network)"
             ),
         );
     }
@@ -592,16 +590,10 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
     // was read as covering its later ones from elsewhere. A first-seen finding
     // is the term's first sighting, and a suppressed one makes it known as a
     // notified one does.
-    let first_seen = |d: &String| {
-        d == "*"
-            || catalog::indexed(d)
-                .is_some_and(|m| matches!(m.window, Some(WindowSpec::FirstSeen { .. })))
-    };
-    if let Some(first_seen) = detections
-        .iter()
-        .find(|d| first_seen(d))
-        .filter(|_| !dry_run)
-    {
+    let first_seen = covered(&detections, |m| {
+        matches!(m.window, Some(WindowSpec::FirstSeen { .. }))
+    });
+    if let Some(first_seen) = first_seen.filter(|_| !dry_run) {
         let which = if first_seen == "*" {
             "every detection, first-seen ones among them".to_owned()
         } else {
@@ -628,6 +620,14 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
         dry_run,
         matchers,
     })
+}
+
+/// The first of an entry's `detections` that is `"*"` or one `applies` to.
+fn covered(detections: &[String], applies: impl Fn(&Indexed) -> bool) -> Option<&str> {
+    detections
+        .iter()
+        .map(String::as_str)
+        .find(|d| *d == "*" || catalog::indexed(d).is_some_and(&applies))
 }
 
 fn valid_id(s: &str) -> bool {
