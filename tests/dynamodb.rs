@@ -850,6 +850,57 @@ async fn login_after_a_new_console_password() {
     assert_eq!(counts(&found), [(PAIR, 1)].into());
 }
 
+/// `StopInstances` or `StartInstances` (`name`) of `instances` (i-000 and on),
+/// or the user data of `instances` instance ids replaced, by one role.
+fn instances_call(id: &str, secs: i64, name: &str, instances: usize) -> String {
+    let params = if name == "ModifyInstanceAttribute" {
+        format!(r#"{{"instanceId":"i-{instances:03}","userData":"<sensitiveDataRemoved>"}}"#)
+    } else {
+        let items: Vec<String> = (0..instances)
+            .map(|i| format!(r#"{{"instanceId":"i-{i:03}"}}"#))
+            .collect();
+        format!(
+            r#"{{"instancesSet":{{"items":[{}]}},"force":false}}"#,
+            items.join(",")
+        )
+    };
+    format!(
+        r#"{{"eventVersion":"1.09","userIdentity":{{"type":"AssumedRole","principalId":"AROAEXAMPLEROLEID:ops","arn":"arn:aws:sts::444455556666:assumed-role/Operators/ops","accountId":"444455556666","sessionContext":{{"sessionIssuer":{{"type":"Role","arn":"arn:aws:iam::444455556666:role/Operators","userName":"Operators"}}}}}},"eventTime":"{}","eventSource":"ec2.amazonaws.com","eventName":"{name}","awsRegion":"eu-west-1","sourceIPAddress":"203.0.113.50","userAgent":"aws-cli/2.17.20","requestParameters":{params},"responseElements":null,"eventID":"{id}","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"444455556666","eventCategory":"Management"}}"#,
+        at(secs)
+    )
+}
+
+/// A record naming hundreds of instances is hundreds of windows, which the
+/// DynamoDB store takes several at a time (`Store::steps_at_once`): the same
+/// finding as one after another in memory, and every instance's observation
+/// written.
+#[tokio::test]
+async fn a_record_naming_hundreds_of_instances_is_found_alike_on_both_stores() {
+    let engine = Engine::with_detections(
+        [
+            trailwatch::catalog::by_id("ec2-stop-modify-user-data-start")
+                .expect("in the catalogue"),
+        ],
+        Settings::default(),
+    );
+    let records = [
+        instances_call("stop", 0, "StopInstances", 300),
+        instances_call("modify", 60, "ModifyInstanceAttribute", 123),
+        instances_call("start", 120, "StartInstances", 300),
+    ];
+    let memory = drive(&engine, &MemoryStore::default(), &steps(&records)).await;
+    let t = table().await;
+    let dynamo = drive(&engine, &t.store(), &steps(&records)).await;
+    assert_eq!(as_json(&memory), as_json(&dynamo));
+    assert_eq!(memory.len(), 1, "{:?}", as_json(&memory));
+    assert_eq!(
+        memory[0].evidence.get("instance_id"),
+        Some(&serde_json::json!(["i-123"]))
+    );
+    assert_eq!(memory[0].event_ids, ["stop", "modify", "start"]);
+    assert_eq!(t.requests.snapshot().get("PutItem"), Some(&601));
+}
+
 // ---------------------------------------------------------------------------
 // Concurrency: many invocations cross the threshold at once
 

@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use futures_util::stream::{self, StreamExt};
+
 use super::Engine;
 use crate::detection::{Detection, Evidence, Meta, Side, Signal, WindowSpec};
 use crate::event::Record;
@@ -101,6 +103,13 @@ enum Step {
         /// recorded, nothing is reported.
         report: bool,
     },
+}
+
+impl Step {
+    /// A window or pair step: it waits on the store, and may run beside others.
+    fn is_window(&self) -> bool {
+        matches!(self, Step::Distinct { .. } | Step::Pair { .. })
+    }
 }
 
 /// What a window stores about `rec` (see [`window::observation`]); `None` for a
@@ -334,44 +343,25 @@ impl Engine {
         let prepared_time = prepared.event_time_ms;
         // One heartbeat write per record, shared by the heartbeat detections.
         let mut beat: Option<(String, crate::state::Beat)> = None;
-        let window = self.settings.window;
-        for step in prepared.steps {
+        let at_once = store.steps_at_once().max(1);
+        let mut steps = prepared.steps.into_iter().peekable();
+        while let Some(step) = steps.next() {
             match step {
                 Step::Ready(p) => out.push(*p),
-                Step::Distinct {
-                    meta,
-                    spec,
-                    claim_is_final,
-                    key,
-                    obs,
-                } => {
-                    let p = or_next!(
-                        window::observe_distinct(
-                            store,
-                            meta,
-                            spec,
-                            claim_is_final,
-                            window,
-                            &key,
-                            obs,
-                            now,
-                        )
-                        .await
-                    );
-                    out.extend(p);
-                }
-                Step::Pair {
-                    meta,
-                    gap_secs,
-                    key,
-                    side,
-                    obs,
-                } => {
-                    let found = or_next!(
-                        window::observe_pair(store, meta, gap_secs, window, &key, side, obs, now)
-                            .await
-                    );
-                    out.extend(found);
+                step @ (Step::Distinct { .. } | Step::Pair { .. }) => {
+                    // This step and the window steps right after it (one per
+                    // resource the record names) go to the store together, their
+                    // findings kept in step order.
+                    let mut run = vec![step];
+                    run.extend(std::iter::from_fn(|| steps.next_if(Step::is_window)));
+                    let mut done = stream::iter(
+                        run.into_iter()
+                            .map(|step| self.window_step(step, store, now)),
+                    )
+                    .buffered(at_once);
+                    while let Some(found) = done.next().await {
+                        out.extend(or_next!(found));
+                    }
                 }
                 Step::FirstSeen {
                     meta,
@@ -478,6 +468,46 @@ impl Engine {
         }
         (out, failed)
     }
+
+    /// The store's half of one window or pair step: the findings it completes.
+    async fn window_step<S: Store + ?Sized>(
+        &self,
+        step: Step,
+        store: &S,
+        now: i64,
+    ) -> Result<Vec<Pending>, StoreError> {
+        let window = self.settings.window;
+        match step {
+            Step::Distinct {
+                meta,
+                spec,
+                claim_is_final,
+                key,
+                obs,
+            } => Ok(window::observe_distinct(
+                store,
+                meta,
+                spec,
+                claim_is_final,
+                window,
+                &key,
+                obs,
+                now,
+            )
+            .await?
+            .into_iter()
+            .collect()),
+            Step::Pair {
+                meta,
+                gap_secs,
+                key,
+                side,
+                obs,
+            } => window::observe_pair(store, meta, gap_secs, window, &key, side, obs, now).await,
+            // Only window steps are handed here (`Step::is_window`).
+            Step::Ready(_) | Step::FirstSeen { .. } | Step::Beat { .. } => Ok(Vec::new()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -581,5 +611,124 @@ mod tests {
             serde_json::to_string(&handed).unwrap(),
             serde_json::to_string(&direct).unwrap()
         );
+    }
+
+    /// A memory store that makes every write wait once, as a remote store's
+    /// request does, and notes how many waited at the same time.
+    struct Overlapping {
+        inner: MemoryStore,
+        at_once: usize,
+        waiting: std::sync::atomic::AtomicUsize,
+        most: std::sync::atomic::AtomicUsize,
+    }
+
+    impl Overlapping {
+        fn new(at_once: usize) -> Self {
+            Overlapping {
+                inner: MemoryStore::default(),
+                at_once,
+                waiting: 0.into(),
+                most: 0.into(),
+            }
+        }
+    }
+
+    impl crate::state::Wrapper for Overlapping {
+        type Inner = MemoryStore;
+        fn inner(&self) -> &MemoryStore {
+            &self.inner
+        }
+        fn steps_at_once(&self) -> usize {
+            self.at_once
+        }
+        async fn put(
+            &self,
+            partition: &str,
+            obs: Observation,
+            expires_at: i64,
+        ) -> Result<(), StoreError> {
+            use std::sync::atomic::Ordering::SeqCst;
+            let n = self.waiting.fetch_add(1, SeqCst) + 1;
+            self.most.fetch_max(n, SeqCst);
+            tokio::task::yield_now().await;
+            self.waiting.fetch_sub(1, SeqCst);
+            self.inner.put(partition, obs, expires_at).await
+        }
+    }
+
+    /// A record naming many instances is one window step per instance: against
+    /// a remote store they wait together (a thousand in a row outlasted the
+    /// function's timeout on every retry, from a review), and the findings are
+    /// those of one step after another, in the same order.
+    #[test]
+    fn the_window_steps_of_one_record_wait_on_the_store_together() {
+        use crate::detections::ec2_stop_modify_user_data_start::Ec2StopModifyUserDataStart;
+        let instances: Vec<String> = (0..40)
+            .map(|i| format!(r#"{{"instanceId":"i-{i:02}"}}"#))
+            .collect();
+        let set = format!(
+            r#"{{"instancesSet":{{"items":[{}]}}}}"#,
+            instances.join(",")
+        );
+        let ec2 = |id: &str, minute: u32, name: &str, params: &str| {
+            format!(
+                r#"{{"eventVersion":"1.09","eventSource":"ec2.amazonaws.com","eventName":"{name}",
+                "eventTime":"2026-05-04T10:{minute:02}:00Z","eventID":"{id}","awsRegion":"us-east-1",
+                "recipientAccountId":"111122223333","sourceIPAddress":"198.51.100.9",
+                "userAgent":"Boto3/1.34.1","requestParameters":{params},
+                "userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/eve",
+                "accountId":"111122223333","principalId":"AIDAEXAMPLE","userName":"eve"}}}}"#
+            )
+        };
+        let records = [
+            ec2("stop", 0, "StopInstances", &set),
+            ec2(
+                "modify",
+                1,
+                "ModifyInstanceAttribute",
+                r#"{"instanceId":"i-07","userData":"<sensitiveDataRemoved>"}"#,
+            ),
+            ec2(
+                "modify-2",
+                1,
+                "ModifyInstanceAttribute",
+                r#"{"instanceId":"i-31","userData":"<sensitiveDataRemoved>"}"#,
+            ),
+            ec2("start", 2, "StartInstances", &set),
+        ];
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let engine = Engine::with_detections(
+            [&Ec2StopModifyUserDataStart as &dyn Detection],
+            Settings::for_replay(),
+        );
+        let run = |store: &Overlapping| {
+            let out = Collect::default();
+            for json in &records {
+                let rec = Record::from_json(json).unwrap();
+                rt.block_on(engine.handle(&rec, store, &out, 1_800_000_000))
+                    .unwrap();
+            }
+            out.take()
+        };
+        let (one_by_one, together) = (Overlapping::new(1), Overlapping::new(16));
+        let (expected, found) = (run(&one_by_one), run(&together));
+        use std::sync::atomic::Ordering::SeqCst;
+        assert_eq!(one_by_one.most.load(SeqCst), 1);
+        assert_eq!(
+            together.most.load(SeqCst),
+            16,
+            "sixteen of the forty steps waited together"
+        );
+        let instance = |f: &Finding| f.evidence.get("instance_id").map(ToString::to_string);
+        assert_eq!(
+            expected.iter().map(instance).collect::<Vec<_>>(),
+            [
+                Some(r#"["i-07"]"#.to_owned()),
+                Some(r#"["i-31"]"#.to_owned())
+            ]
+        );
+        assert_eq!(found, expected);
     }
 }

@@ -267,6 +267,16 @@ impl std::error::Error for StoreError {}
 /// The state port. All methods are atomic per call and read what was written
 /// before them (strong consistency).
 pub trait Store: Send + Sync {
+    /// How many window and pair steps of one record may wait on this store at
+    /// once. A record may name many resources (`StopInstances` with a thousand
+    /// instances is a thousand windows): one request after another, a remote
+    /// store would outlast the function's timeout on every retry. 1 (the
+    /// default): one after another, in order, as an in-memory store answers at
+    /// once and replay's results must not depend on timing.
+    fn steps_at_once(&self) -> usize {
+        1
+    }
+
     /// Stores `obs` in `partition`. Writing an observation with the same `time_ms`
     /// and `event_id` again leaves one copy.
     fn put(

@@ -13,6 +13,10 @@ pub trait Wrapper: Send + Sync {
 
     fn inner(&self) -> &Self::Inner;
 
+    fn steps_at_once(&self) -> usize {
+        self.inner().steps_at_once()
+    }
+
     fn put(
         &self,
         partition: &str,
@@ -131,6 +135,10 @@ pub trait Wrapper: Send + Sync {
 }
 
 impl<W: Wrapper> Store for W {
+    fn steps_at_once(&self) -> usize {
+        Wrapper::steps_at_once(self)
+    }
+
     fn put(
         &self,
         partition: &str,
