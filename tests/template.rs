@@ -1762,6 +1762,7 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
         "SilenceReportedAlarm".to_owned(),
         "TamperingReportedAlarm".to_owned(),
         "TuningRefusedAlarm".to_owned(),
+        "TuningWarnedAlarm".to_owned(),
     ]);
     for g in catalog::GROUPS {
         want.insert(event_age_alarm_id(&t, g.name));
@@ -1777,6 +1778,7 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
             "FailedEventsSentAlarm",
             "SilenceReportedAlarm",
             "TamperingReportedAlarm",
+            "TuningWarnedAlarm",
         ]
         .contains(&name.as_str())
         {
@@ -1831,6 +1833,22 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
         json!([{"Name": "prefix", "Value": {"Ref": "AWS::StackName"}}])
     );
     assert_eq!(tuning["TreatMissingData"], "notBreaching");
+    // A tuning put in force with warnings (lambda::logs::emit_tuning_warnings),
+    // the same way.
+    let warned = &res["TuningWarnedAlarm"];
+    assert_eq!(warned["Condition"], "HasTuning");
+    let warned = &warned["Properties"];
+    assert_eq!(warned["MetricName"], trailwatch::lambda::TUNING_WARNINGS);
+    for same in [
+        "Namespace",
+        "Dimensions",
+        "Statistic",
+        "Threshold",
+        "TreatMissingData",
+        "AlarmActions",
+    ] {
+        assert_eq!(warned[same], tuning[same], "{same}");
+    }
     let queue =
         json!([{"Name": "QueueName", "Value": {"Fn::GetAtt": ["FailedEventsQueue", "QueueName"]}}]);
     assert_eq!(res["FailedEventsAlarm"]["Properties"]["Dimensions"], queue);

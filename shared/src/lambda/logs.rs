@@ -69,16 +69,29 @@ fn heartbeat_check_line(function: &str) -> serde_json::Value {
 /// The metric of a tuning file refused (the health alarm `tuning-refused`
 /// watches it).
 pub const TUNING_ERRORS: &str = "TuningErrors";
+/// The metric of a tuning file put in force with warnings (the health alarm
+/// `tuning-warned` watches it).
+pub const TUNING_WARNINGS: &str = "TuningWarnings";
 
 /// One EMF line: `TuningErrors` = 1 (the tuning could not be read or is invalid;
 /// the last good one, or none, stays in force), per function and per deployment
 /// (the resource prefix, the stack's name: what the health alarm reads, one
 /// metric for all functions).
 pub(super) fn emit_tuning_error(function: &str) {
-    println!("{}", tuning_error_line(function));
+    println!("{}", tuning_line(function, TUNING_ERRORS, 1));
 }
 
-fn tuning_error_line(function: &str) -> serde_json::Value {
+/// One EMF line: `TuningWarnings` = the warnings of a tuning just put in force
+/// that weaken a detection (an entry that covers every caller, matches what an
+/// intruder chooses, names a user of any account...; not an entry's expiry):
+/// `tuning check --strict` refuses them before a push, and this tells of one
+/// pushed past that check. Per function and
+/// deployment, as [`emit_tuning_error`].
+pub(super) fn emit_tuning_warnings(function: &str, warnings: usize) {
+    println!("{}", tuning_line(function, TUNING_WARNINGS, warnings));
+}
+
+fn tuning_line(function: &str, metric: &str, value: usize) -> serde_json::Value {
     // The backtest runs under the live stack's prefix: a candidate tuning it
     // refuses must not raise the live stack's alarm (from a review).
     let dimensions = if function == BACKTEST_FUNCTION {
@@ -92,12 +105,12 @@ fn tuning_error_line(function: &str) -> serde_json::Value {
             "CloudWatchMetrics": [{
                 "Namespace": METRICS_NAMESPACE,
                 "Dimensions": dimensions,
-                "Metrics": [{"Name": TUNING_ERRORS, "Unit": "Count"}],
+                "Metrics": [{"Name": metric, "Unit": "Count"}],
             }],
         },
         "function": function,
         "prefix": crate::resources::prefix(),
-        TUNING_ERRORS: 1,
+        metric: value,
     })
 }
 
@@ -232,23 +245,26 @@ mod tests {
         );
     }
 
-    /// A refused tuning is counted per function and per deployment: the
-    /// `tuning-refused` health alarm (template.yaml) reads the latter.
+    /// A refused tuning, and the warnings of one put in force, are counted per
+    /// function and per deployment: the `tuning-refused` and `tuning-warned`
+    /// health alarms (template.yaml) read the latter.
     #[test]
-    fn a_refused_tuning_is_counted_for_the_deployment() {
-        let line = tuning_error_line("discovery");
-        let metric = &line["_aws"]["CloudWatchMetrics"][0];
-        assert_eq!(metric["Namespace"], METRICS_NAMESPACE);
-        assert_eq!(metric["Metrics"][0]["Name"], TUNING_ERRORS);
-        assert_eq!(metric["Dimensions"][1], json!(["prefix"]));
-        assert_eq!(line["prefix"], crate::resources::prefix());
-        assert_eq!(line[TUNING_ERRORS], 1);
-        // A backtest's candidate tuning is not the live stack's.
-        let backtest = tuning_error_line(BACKTEST_FUNCTION);
-        assert_eq!(
-            backtest["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
-            json!([["function"]])
-        );
+    fn tuning_problems_are_counted_for_the_deployment() {
+        for (metric, value) in [(TUNING_ERRORS, 1), (TUNING_WARNINGS, 3)] {
+            let line = tuning_line("discovery", metric, value);
+            let emf = &line["_aws"]["CloudWatchMetrics"][0];
+            assert_eq!(emf["Namespace"], METRICS_NAMESPACE);
+            assert_eq!(emf["Metrics"][0]["Name"], metric);
+            assert_eq!(emf["Dimensions"][1], json!(["prefix"]));
+            assert_eq!(line["prefix"], crate::resources::prefix());
+            assert_eq!(line[metric], value);
+            // A backtest's candidate tuning is not the live stack's.
+            let backtest = tuning_line(BACKTEST_FUNCTION, metric, value);
+            assert_eq!(
+                backtest["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+                json!([["function"]])
+            );
+        }
     }
 
     /// The line CloudWatch turns into the metric the health alarm watches.

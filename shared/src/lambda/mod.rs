@@ -32,7 +32,7 @@ pub mod backtest;
 mod config;
 mod envelope;
 mod logs;
-pub use logs::{HEARTBEAT_CHECKS, METRICS_NAMESPACE, TUNING_ERRORS};
+pub use logs::{HEARTBEAT_CHECKS, METRICS_NAMESPACE, TUNING_ERRORS, TUNING_WARNINGS};
 pub mod tuning;
 
 use std::fmt;

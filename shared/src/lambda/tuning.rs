@@ -6,7 +6,9 @@
 //! Fail-safe: a file that cannot be read or is invalid never silences anything.
 //! The last good tuning stays in force; at a cold start with none, the function
 //! runs untuned. Every failure is logged as an error and counted with the EMF
-//! metric `TuningErrors`, so that an alarm can say the tuning is not applied.
+//! metric `TuningErrors`, so that an alarm can say the tuning is not applied; a
+//! file put in force with warnings (which `tuning check --strict` refuses) is
+//! counted with `TuningWarnings`.
 
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
@@ -18,7 +20,7 @@ use crate::engine::Engine;
 use crate::tuning::location::{self, Fetched, Location};
 use crate::tuning::{Tuning, day_of};
 
-use super::logs::emit_tuning_error;
+use super::logs::{emit_tuning_error, emit_tuning_warnings};
 
 /// At most one read of the tuning's location per this many seconds.
 pub const RECHECK_SECS: i64 = 60;
@@ -89,6 +91,10 @@ impl TuningSource {
             Ok(t) => {
                 for w in &t.warnings {
                     warn!(function, tuning = %self.location, warning = %w, "tuning warning");
+                }
+                let weakening = t.warnings.iter().filter(|w| !w.about_expiry).count();
+                if weakening > 0 {
+                    emit_tuning_warnings(function, weakening);
                 }
                 for n in &t.notes {
                     info!(function, tuning = %self.location, note = %n, "tuning note");

@@ -216,6 +216,9 @@ pub struct Problem {
     pub column: usize,
     pub message: String,
     pub level: Level,
+    /// A warning of an entry's expiry (lapsed or near): it weakens no
+    /// detection, so the functions do not count it in `TuningWarnings`.
+    pub about_expiry: bool,
 }
 
 /// How much a [`Problem`] matters.
@@ -223,7 +226,8 @@ pub struct Problem {
 pub enum Level {
     /// The file is refused.
     Error,
-    /// Expired or soon-expiring entries: the file is valid (`--strict` refuses it).
+    /// The file is valid (`--strict` refuses it), but an entry lapsed or is
+    /// near its expiry, or weakens a detection more than it seems to.
     Warning,
     /// Something the file says that does not do all it seems to: valid, even
     /// under `--strict`.

@@ -77,6 +77,7 @@ impl Checker<'_> {
             column,
             message,
             level,
+            about_expiry: false,
         });
     }
     fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
@@ -84,6 +85,13 @@ impl Checker<'_> {
     }
     fn warn(&mut self, span: Range<usize>, message: impl Into<String>) {
         self.at(span, message.into(), Level::Warning);
+    }
+    /// A warning of an entry's lapse ([`Problem::about_expiry`]).
+    fn warn_expiry(&mut self, span: Range<usize>, message: String) {
+        self.warn(span, message);
+        if let Some(p) = self.problems.last_mut() {
+            p.about_expiry = true;
+        }
     }
     fn note(&mut self, span: Range<usize>, message: impl Into<String>) {
         self.at(span, message.into(), Level::Note);
@@ -544,12 +552,12 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
     }
     let (expires, expires_day) = expires?;
     if expires_day < c.today {
-        c.warn(
+        c.warn_expiry(
             span.clone(),
             format!("entry {name:?} expired on {expires}: it no longer applies"),
         );
     } else if expires_day - c.today < EXPIRY_WARNING_DAYS {
-        c.warn(
+        c.warn_expiry(
             span.clone(),
             format!(
                 "entry {name:?} expires on {expires}, in {} day(s)",

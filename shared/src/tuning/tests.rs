@@ -203,6 +203,31 @@ fn expired_and_expiring_entries_are_warnings() {
         "{:?}",
         t.warnings
     );
+    // An entry's lapse weakens nothing: the functions do not count it in
+    // TuningWarnings (the tuning-warned alarm); a user of any account does.
+    assert!(t.warnings[0].about_expiry);
+    let t = Tuning::parse(
+        &entry(
+            "anyone-named-alice",
+            "",
+            "\"userIdentity.userName\" = \"alice\"",
+        ),
+        "t.toml",
+        parse_day("2027-01-01").unwrap(),
+    )
+    .unwrap();
+    assert!(
+        t.warnings
+            .iter()
+            .any(|w| w.to_string().contains("without pinning its account")),
+        "{:?}",
+        t.warnings
+    );
+    assert!(
+        t.warnings.iter().all(|w| !w.about_expiry),
+        "{:?}",
+        t.warnings
+    );
 }
 
 #[test]
