@@ -443,6 +443,24 @@ impl Config {
                 problems.push(e);
                 None
             });
+        // Without the owner check, a bucket deleted and its name taken by
+        // another account would serve that account's tuning: entries that
+        // silence anything. The template always sets it; a deployment by hand
+        // (cargo lambda deploy) may not.
+        if let Some(crate::tuning::location::Location::S3 {
+            bucket,
+            owner: None,
+            ..
+        }) = &tuning
+        {
+            warnings.push(format!(
+                "{ENV_TUNING} reads bucket {:?} without {ENV_TUNING_BUCKET_OWNER}: S3 does not \
+                 check who owns it, so a bucket of that name in another account (after this \
+                 one is deleted) would serve its tuning file, suppressions included; set it to \
+                 the account that owns the bucket",
+                crate::sanitize::one_line(bucket, 100)
+            ));
+        }
 
         if problems.is_empty() {
             Ok(Config {
@@ -773,8 +791,15 @@ pub(super) mod tests {
                 owner: Some("111122223333".into())
             })
         );
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
         let c = with(&[s3, (ENV_TUNING_BUCKET_OWNER, "")]).unwrap();
         assert!(matches!(c.tuning, Some(Location::S3 { owner: None, .. })));
+        // Read all the same, with a warning at start-up.
+        assert!(
+            c.warnings.len() == 1 && c.warnings[0].contains(ENV_TUNING_BUCKET_OWNER),
+            "{:?}",
+            c.warnings
+        );
         for bad in [
             vec![s3, (ENV_TUNING_BUCKET_OWNER, "11112222333")],
             vec![
