@@ -871,7 +871,7 @@ fn instances_call(id: &str, secs: i64, name: &str, instances: usize) -> String {
 }
 
 /// A record naming hundreds of instances is hundreds of windows, which the
-/// DynamoDB store takes several at a time (`Store::steps_at_once`): the same
+/// DynamoDB store takes sixteen at a time (`Store::steps_at_once`): the same
 /// finding as one after another in memory, and every instance's observation
 /// written.
 #[tokio::test]
@@ -899,6 +899,11 @@ async fn a_record_naming_hundreds_of_instances_is_found_alike_on_both_stores() {
     );
     assert_eq!(memory[0].event_ids, ["stop", "modify", "start"]);
     assert_eq!(t.requests.snapshot().get("PutItem"), Some(&601));
+    assert_eq!(
+        t.requests.most_at_once(),
+        trailwatch::state::dynamodb::STEPS_AT_ONCE,
+        "one request of each of sixteen windows under way together"
+    );
 }
 
 // ---------------------------------------------------------------------------

@@ -27,24 +27,41 @@ use trailwatch::state::{DynamoStore, Store};
 // ---------------------------------------------------------------------------
 // Clients
 
-/// DynamoDB requests sent by one client, by operation (`PutItem`, `Query`, ...).
+/// DynamoDB requests sent by one client, by operation (`PutItem`, `Query`, ...),
+/// and how many of them were under way at once at most.
 #[derive(Debug, Default)]
-pub struct Requests(Mutex<BTreeMap<String, u64>>);
+pub struct Requests {
+    by_operation: Mutex<BTreeMap<String, u64>>,
+    under_way: AtomicUsize,
+    most_under_way: AtomicUsize,
+}
 
 impl Requests {
     fn add(&self, op: &str) {
         *self
-            .0
+            .by_operation
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .entry(op.to_owned())
             .or_default() += 1;
     }
     pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.by_operation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
     pub fn reset(&self) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.by_operation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.most_under_way.store(0, Ordering::SeqCst);
+    }
+    /// The most requests sent and not yet answered at one time (waiting for
+    /// moto's turn included) since the last [`Requests::reset`].
+    pub fn most_at_once(&self) -> usize {
+        self.most_under_way.load(Ordering::SeqCst)
     }
     pub fn total(&self) -> u64 {
         self.snapshot().values().sum()
@@ -117,12 +134,31 @@ impl HttpConnector for LockstepConnector {
         }
         let inner = self.inner.clone();
         let gate = self.gate.clone();
+        let requests = self.requests.clone();
         HttpConnectorFuture::new(async move {
+            let _under_way = UnderWay::new(requests);
             // moto builds the whole response before it sends the headers, so the
             // request is complete once the response future resolves.
             let _turn = gate.lock_owned().await;
             inner.call(request).await
         })
+    }
+}
+
+/// One request sent and not yet answered (or given up), counted in [`Requests`].
+struct UnderWay(Arc<Requests>);
+
+impl UnderWay {
+    fn new(requests: Arc<Requests>) -> UnderWay {
+        let now = requests.under_way.fetch_add(1, Ordering::SeqCst) + 1;
+        requests.most_under_way.fetch_max(now, Ordering::SeqCst);
+        UnderWay(requests)
+    }
+}
+
+impl Drop for UnderWay {
+    fn drop(&mut self) {
+        self.0.under_way.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

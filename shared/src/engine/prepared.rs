@@ -110,6 +110,25 @@ impl Step {
     fn is_window(&self) -> bool {
         matches!(self, Step::Distinct { .. } | Step::Pair { .. })
     }
+
+    /// The partition a window or pair step writes to.
+    fn partition(&self) -> Option<&str> {
+        match self {
+            Step::Distinct { key, .. } | Step::Pair { key, .. } => Some(key.partition()),
+            _ => None,
+        }
+    }
+}
+
+/// Two steps of `run` write to one partition. One record's observations there
+/// share a sort key (its time and event id), so the second replaces the first:
+/// side by side, which one stays would depend on timing. No detection does this
+/// today (each names a resource once); such a run goes one step after another.
+fn repeats_a_partition(run: &[Step]) -> bool {
+    let mut seen = std::collections::HashSet::with_capacity(run.len());
+    run.iter()
+        .filter_map(Step::partition)
+        .any(|p| !seen.insert(p))
 }
 
 /// What a window stores about `rec` (see [`window::observation`]); `None` for a
@@ -354,6 +373,11 @@ impl Engine {
                     // findings kept in step order.
                     let mut run = vec![step];
                     run.extend(std::iter::from_fn(|| steps.next_if(Step::is_window)));
+                    let at_once = if at_once > 1 && repeats_a_partition(&run) {
+                        1
+                    } else {
+                        at_once
+                    };
                     let mut done = stream::iter(
                         run.into_iter()
                             .map(|step| self.window_step(step, store, now)),

@@ -673,9 +673,7 @@ fn observation_of(item: &HashMap<String, AttributeValue>) -> Option<Observation>
 impl Store for DynamoStore {
     /// Each step is two or three requests of some milliseconds; sixteen at once
     /// take a thousand-instance `StopInstances` in about a second, not fifteen.
-    /// Steps of one record run on different partitions (one per instance) or,
-    /// on one, meet as two records of a burst do: each is stored before it
-    /// counts, so the later count sees both.
+    /// The live functions, `replay --state dynamodb` and the backtest alike.
     fn steps_at_once(&self) -> usize {
         STEPS_AT_ONCE
     }

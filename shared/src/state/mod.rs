@@ -270,9 +270,11 @@ pub trait Store: Send + Sync {
     /// How many window and pair steps of one record may wait on this store at
     /// once. A record may name many resources (`StopInstances` with a thousand
     /// instances is a thousand windows): one request after another, a remote
-    /// store would outlast the function's timeout on every retry. 1 (the
-    /// default): one after another, in order, as an in-memory store answers at
-    /// once and replay's results must not depend on timing.
+    /// store would outlast the function's timeout on every retry. Each step has
+    /// a partition of its own (the engine runs a record whose steps share one
+    /// step after another), so the findings do not depend on the order the
+    /// store answers in. 1 (the default): one after another, for a store that
+    /// answers at once (in memory).
     fn steps_at_once(&self) -> usize {
         1
     }
