@@ -1,31 +1,43 @@
 //! A CloudTrail Lake event data store told to stop taking events
-//! (`StopEventDataStoreIngestion`) or deleted (`DeleteEventDataStore`), successfully.
+//! (`StopEventDataStoreIngestion`), deleted (`DeleteEventDataStore`), or given a
+//! retention of 90 days or less (`UpdateEventDataStore` with `retentionPeriod`),
+//! successfully.
 //!
 //! Decisions: an organisation that keeps its audit trail in CloudTrail Lake rather
 //! than (or beside) a trail to S3 loses it the same way a trail is stopped or deleted,
 //! so this is the Lake's counterpart of `cloudtrail-log-suspended` and
 //! `cloudtrail-log-deleted`, kept apart from them (their logic is the seed catalogue's).
 //! A deleted store stays recoverable for seven days; the finding says which store.
+//! Shortening the retention removes every event older than the new period at
+//! once, for good, where a deleted store can still be restored (from a review): the
+//! call names only the new period, so any of 90 days or less fires (the API takes 7
+//! to 3,653; stores keep a year or seven by default); a longer one, however much
+//! shorter than before, does not.
 //! Refused calls change nothing and do not fire. A store kept running but told to
 //! drop management events (`UpdateEventDataStore` with such selectors) is
 //! `cloudtrail-management-events-disabled`'s, as for a trail.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{request_param_any, succeeded_call};
+use crate::detections::common::{request_param_any, succeeded_call, whole_number};
 use crate::event::Record;
 
 pub struct CloudTrailLakeIngestionStopped;
 
 const SOURCE: &str = "cloudtrail.amazonaws.com";
-const NAMES: &[&str] = &["StopEventDataStoreIngestion", "DeleteEventDataStore"];
+const NAMES: &[&str] = &["StopEventDataStoreIngestion", "DeleteEventDataStore", UPDATE];
+const UPDATE: &str = "UpdateEventDataStore";
+/// A retention of this many days or fewer fires.
+const SHORT_RETENTION_DAYS: u64 = 90;
 
 pub static META: Meta = Meta {
     id: "cloudtrail-lake-ingestion-stopped",
-    title: "AWS CloudTrail Lake Event Data Store Stopped or Deleted",
-    description: "A CloudTrail Lake event data store stopped taking events or was deleted. \
-                  Where the organisation's audit trail lives in CloudTrail Lake, this silences \
-                  it as surely as stopping a trail: what the intruder does next goes \
-                  unrecorded, and deletion removes what was already recorded.",
+    title: "AWS CloudTrail Lake Event Data Store Stopped, Deleted or Its Retention Cut",
+    description: "A CloudTrail Lake event data store stopped taking events, was deleted, or \
+                  had its retention cut to 90 days or less. Where the organisation's audit \
+                  trail lives in CloudTrail Lake, this silences it as surely as stopping a \
+                  trail: what the intruder does next goes unrecorded, deletion removes what \
+                  was already recorded, and a shorter retention erases the older history at \
+                  once and for good.",
     severity: Severity::High,
     attack: &["T1562.008"],
     origins: &[
@@ -35,12 +47,14 @@ pub static META: Meta = Meta {
     ],
     group: "logging-tamper",
     false_positives: &[
-        "The platform team retiring an event data store it replaced, or pausing a test \
-         store.",
+        "The platform team retiring an event data store it replaced, pausing a test \
+         store, or keeping a test store's events only a few weeks.",
     ],
     next_steps: "Confirm with the owner of the event data store. If unplanned, start \
                  ingestion again (or restore the store within its seven-day recovery window), \
-                 check that trails still record, and review the caller's other activity.",
+                 set the retention back (what it already removed is gone: look for copies in \
+                 the trails' S3 buckets), check that trails still record, and review the \
+                 caller's other activity.",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };
@@ -54,12 +68,21 @@ impl Detection for CloudTrailLakeIngestionStopped {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
+        let retention = if rec.event_name() == UPDATE {
+            match whole_number(request_param_any(rec, &["retentionPeriod", "RetentionPeriod"])) {
+                Some(days) if days <= SHORT_RETENTION_DAYS => Some(days),
+                _ => return None,
+            }
+        } else {
+            None
+        };
         let store = request_param_any(rec, &["eventDataStore", "EventDataStore"])
             .and_then(|v| v.as_str());
         fire(
             Evidence::new()
                 .with("action", rec.event_name())
-                .with_opt("event_data_store", store),
+                .with_opt("event_data_store", store)
+                .with_opt("retention_days", retention),
         )
     }
 }
@@ -74,7 +97,7 @@ mod tests {
 
     #[test]
     fn stopping_or_deleting_a_store_fires_with_it() {
-        for name in NAMES {
+        for name in &NAMES[..2] {
             match eval(&CloudTrailLakeIngestionStopped, &call(SOURCE, name, STORE)) {
                 Some(Signal::Fire(e)) => assert!(
                     e.get("event_data_store")
@@ -94,8 +117,39 @@ mod tests {
             &CloudTrailLakeIngestionStopped,
             &failed(&call(SOURCE, "StopEventDataStoreIngestion", STORE), "AccessDeniedException")
         ));
-        for name in ["StartEventDataStoreIngestion", "StartQuery", "UpdateEventDataStore", "StopLogging"] {
+        for name in ["StartEventDataStoreIngestion", "StartQuery", UPDATE, "StopLogging"] {
             assert!(!fires(&CloudTrailLakeIngestionStopped, &call(SOURCE, name, STORE)), "{name}");
         }
+    }
+
+    /// From a review: a store's retention cut to a week erased its history at
+    /// once, and only its deletion (recoverable for a week) fired.
+    #[test]
+    fn a_retention_of_ninety_days_or_less_fires() {
+        let update = |retention: &str| {
+            call(
+                SOURCE,
+                UPDATE,
+                &format!(
+                    r#"{{"eventDataStore":"arn:aws:cloudtrail:us-east-1:111122223333:eventdatastore/EXAMPLE","retentionPeriod":{retention}}}"#
+                ),
+            )
+        };
+        for short in ["7", "90", "\"30\""] {
+            match eval(&CloudTrailLakeIngestionStopped, &update(short)) {
+                Some(Signal::Fire(e)) => assert!(e.get("retention_days").is_some(), "{short}"),
+                other => panic!("expected a finding for {short}, got {other:?}"),
+            }
+        }
+        for long_or_unreadable in ["91", "366", "2557", "null", "\"a week\"", "-7"] {
+            assert!(
+                !fires(&CloudTrailLakeIngestionStopped, &update(long_or_unreadable)),
+                "{long_or_unreadable}"
+            );
+        }
+        assert!(!fires(
+            &CloudTrailLakeIngestionStopped,
+            &failed(&update("7"), "AccessDeniedException")
+        ));
     }
 }

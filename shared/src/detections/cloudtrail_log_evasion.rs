@@ -2,14 +2,11 @@
 //! stub): the policy it set is missing from the log.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::flag_value;
+use crate::detections::common::{REQUEST_TOO_LARGE as TOO_LARGE, request_omitted_as_too_large};
 use crate::event::Record;
 use crate::event::prefilter::{Needle, Peek};
 
 pub struct CloudTrailLogEvasion;
-
-/// The `reason` CloudTrail writes when it replaces an oversized `requestParameters`.
-const TOO_LARGE: &str = "requestParameters too large";
 
 pub static META: Meta = Meta {
     id: "cloudtrail-log-evasion",
@@ -52,9 +49,7 @@ impl Detection for CloudTrailLogEvasion {
         if rec.event_source() != "iam.amazonaws.com" || !rec.succeeded() {
             return None;
         }
-        if rec.request_param_str("reason") != Some(TOO_LARGE)
-            || rec.request_param("omitted").and_then(flag_value) != Some(true)
-        {
+        if !request_omitted_as_too_large(rec) {
             return None;
         }
         fire(

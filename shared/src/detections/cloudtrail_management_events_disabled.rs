@@ -25,11 +25,16 @@
 //! role's, or but `StopLogging`, or console sessions only), and is reported the same
 //! way, the field named. When every selector that records management writes is
 //! narrowed so, the call fires with the narrowing in `narrowed_sources`.
+//!
+//! A request CloudTrail logged as its too-large stub (selectors padded past the
+//! limit, up to 500 values of 2,048 characters) hides what is recorded now: it
+//! fires at medium severity (hundreds of data resources listed by name can be as
+//! long), with what the response names.
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{flag_value, succeeded_call};
+use crate::detections::common::{flag_value, request_omitted_as_too_large, succeeded_call};
 use crate::event::Record;
 
 pub struct CloudTrailManagementEventsDisabled;
@@ -65,6 +70,11 @@ pub static META: Meta = Meta {
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };
+
+/// `responseElements.<key>` as non-empty text.
+fn response_text<'r>(rec: &'r Record<'_>, key: &str) -> Option<&'r str> {
+    rec.response_element(key)?.as_str().filter(|s| !s.is_empty())
+}
 
 /// What the selectors record of management events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,6 +214,9 @@ impl Detection for CloudTrailManagementEventsDisabled {
     /// data events has its selectors updated the same way (the request does not
     /// say what the store held).
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if request_omitted_as_too_large(rec) {
+            return Severity::Medium;
+        }
         let store_without_management = rec.event_name() == STORE_UPDATE
             && rec
                 .request_param("advancedEventSelectors")
@@ -219,6 +232,21 @@ impl Detection for CloudTrailManagementEventsDisabled {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
+        }
+        if request_omitted_as_too_large(rec) {
+            // Selectors padded past CloudTrail's size limit are logged as a stub:
+            // what the trail or store records now is unknown (from a review).
+            return fire(
+                Evidence::new()
+                    .with(
+                        "effect",
+                        "selectors not in the log: the request was too large for CloudTrail to \
+                         record, so what is recorded now is unknown",
+                    )
+                    .with_opt("trail", response_text(rec, "trailARN"))
+                    .with_opt("event_data_store", response_text(rec, "eventDataStoreArn"))
+                    .with_json("original_size", rec.request_param("originalSize")),
+            );
         }
         let basic_sel = rec.request_param("eventSelectors").and_then(Value::as_array);
         let advanced_sel = rec
@@ -312,6 +340,26 @@ mod tests {
             Some(Signal::Fire(e)) => e.get("effect").and_then(|v| v.as_str()).map(String::from),
             None => None,
             other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// From a review: selectors padded past CloudTrail's size limit were logged as
+    /// the stub, with nothing to judge, and did not fire.
+    #[test]
+    fn selectors_too_large_to_log_fire_at_medium() {
+        const STUB: &str = r#"{"reason":"requestParameters too large","omitted":true,"originalSize":131584}"#;
+        let padded = put(STUB);
+        assert!(effect(&padded).is_some_and(|e| e.contains("too large")));
+        let rec = Record::from_json(&padded).unwrap();
+        assert_eq!(CloudTrailManagementEventsDisabled.severity_for(&rec), Severity::Medium);
+        let store = padded.replace("PutEventSelectors", STORE_UPDATE);
+        assert!(fires(&CloudTrailManagementEventsDisabled, &store));
+        // Refused, or not the stub: nothing.
+        let refused = padded.replace(r#""requestParameters""#, r#""errorCode":"AccessDenied","requestParameters""#);
+        assert!(!fires(&CloudTrailManagementEventsDisabled, &refused));
+        for not_omitted in [r#""omitted":false"#, r#""omitted":null"#] {
+            let json = padded.replace(r#""omitted":true"#, not_omitted);
+            assert!(!fires(&CloudTrailManagementEventsDisabled, &json), "{not_omitted}");
         }
     }
 

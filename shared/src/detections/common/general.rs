@@ -285,6 +285,17 @@ pub fn flag_value(v: &serde_json::Value) -> Option<bool> {
     }
 }
 
+/// The `reason` CloudTrail writes when it replaces a request over its size limit
+/// with a stub (`{"reason": ..., "omitted": true, "originalSize": ...}`).
+pub const REQUEST_TOO_LARGE: &str = "requestParameters too large";
+
+/// CloudTrail logged the stub of a request too large to record in place of its
+/// parameters: what the call set is missing from the log.
+pub fn request_omitted_as_too_large(rec: &Record) -> bool {
+    rec.request_param_str("reason") == Some(REQUEST_TOO_LARGE)
+        && rec.request_param("omitted").and_then(flag_value) == Some(true)
+}
+
 /// A whole, non-negative number given as a JSON number or its text (`7`, `"7"`).
 pub fn whole_number(v: Option<&serde_json::Value>) -> Option<u64> {
     match v? {
