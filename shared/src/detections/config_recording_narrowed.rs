@@ -17,6 +17,14 @@
 //! type or some) is left out: every type is still recorded, each day's end state
 //! with it, and teams switch to it for cost routinely; a change made and undone
 //! within the day is the gap it leaves (a review's case, kept as a decision).
+//!
+//! The recorder's role stripped does the same to every type at once (from an
+//! evasion review): `DetachRolePolicy` of AWS's managed `AWS_ConfigRole` from any
+//! role, or a role named for the recorder (`config` and `recorder` in its name, as
+//! Control Tower's `aws-controltower-ConfigRecorderRole`) losing its inline policy
+//! or deleted. The recorder keeps reporting that it records. A recorder moved to
+//! another role (`PutConfigurationRecorder` with a new `roleARN`) is not seen: the
+//! call does not say which role it had, nor what the new one may do.
 
 use serde_json::Value;
 
@@ -30,14 +38,20 @@ const SOURCE: &str = "config.amazonaws.com";
 const PUT: &str = "PutConfigurationRecorder";
 const DISASSOCIATE: &str = "DisassociateResourceTypes";
 const NAMES: &[&str] = &[DISASSOCIATE, PUT];
+const IAM: &str = "iam.amazonaws.com";
+const DETACH: &str = "DetachRolePolicy";
+const ROLE_CHANGES: &[&str] = &["DeleteRole", "DeleteRolePolicy", DETACH];
+/// The managed policy a customer recorder role is given (any partition).
+const CONFIG_ROLE_POLICY: &str = ":iam::aws:policy/service-role/AWS_ConfigRole";
 
 pub static META: Meta = Meta {
     id: "config-recording-narrowed",
     title: "AWS Config Recording Narrowed to Some Resource Types",
-    description: "An AWS Config recorder was set to record only some resource types, or types \
-                  were taken off it. The recorder still reports that it is recording, but \
-                  changes to the types left out (IAM roles and policies, say) leave no \
-                  configuration history and escape Config rules.",
+    description: "An AWS Config recorder was set to record only some resource types, types \
+                  were taken off it, or the role it records with was stripped of its \
+                  permissions. The recorder still reports that it is recording, but changes \
+                  to the types left out (IAM roles and policies, say; every type, for the \
+                  role) leave no configuration history and escape Config rules.",
     severity: Severity::Medium,
     attack: &["T1562.001", "T1562.008"],
     origins: &[
@@ -50,10 +64,11 @@ pub static META: Meta = Meta {
         "A recorder set up to record only some types to save cost, or a periodic recording \
          change by the platform team: tune by recorder once the choice is confirmed.",
     ],
-    next_steps: "Compare the recorder's recording group with the organisation's standard \
-                 (DescribeConfigurationRecorders). If types were dropped without a reason, \
-                 restore them and review changes to those types made since, from CloudTrail.",
-    triggers: &[Trigger::write(SOURCE, NAMES)],
+    next_steps: "Compare the recorder's recording group and role with the organisation's \
+                 standard (DescribeConfigurationRecorders, and the role's policies). If types \
+                 were dropped or the role stripped without a reason, restore them and review \
+                 changes to those types made since, from CloudTrail.",
+    triggers: &[Trigger::write(SOURCE, NAMES), Trigger::write(IAM, ROLE_CHANGES)],
     window: None,
 };
 
@@ -96,12 +111,41 @@ fn narrowing(group: &Value) -> Option<Evidence> {
     )
 }
 
+/// The role a Config recorder records with, stripped: `AWS_ConfigRole` detached
+/// from any role, or a role named for the recorder losing an inline policy or
+/// deleted.
+fn recorder_role_stripped(rec: &Record<'_>) -> Option<Signal> {
+    if aws_service_caller_but_stack(rec) {
+        return None;
+    }
+    let role = rec.request_param_str("roleName")?;
+    let config_policy = rec.event_name() == DETACH
+        && rec
+            .request_param_str("policyArn")
+            .is_some_and(|arn| arn.trim().ends_with(CONFIG_ROLE_POLICY));
+    let lower = role.to_ascii_lowercase();
+    let recorder_role = lower.contains("config") && lower.contains("recorder");
+    if !config_policy && !recorder_role {
+        return None;
+    }
+    fire(
+        Evidence::new()
+            .with("action", rec.event_name())
+            .with("role", role)
+            .with_opt("policy", rec.request_param_str("policyArn"))
+            .with_opt("policy_name", rec.request_param_str("policyName")),
+    )
+}
+
 impl Detection for ConfigRecordingNarrowed {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if succeeded_call(rec, IAM, ROLE_CHANGES) {
+            return recorder_role_stripped(rec);
+        }
         if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller_but_stack(rec) {
             return None;
         }
@@ -200,5 +244,39 @@ mod tests {
         assert!(!fires(&ConfigRecordingNarrowed, &service));
         let no_recorder = call(SOURCE, PUT, "null");
         assert!(!fires(&ConfigRecordingNarrowed, &no_recorder));
+    }
+
+    /// From an evasion review: the recorder's role stripped records nothing
+    /// while the recorder reports recording.
+    #[test]
+    fn the_recorders_role_stripped_fires() {
+        let detach = |role: &str, policy: &str| {
+            call(IAM, DETACH, &format!(r#"{{"roleName":"{role}","policyArn":"{policy}"}}"#))
+        };
+        for json in [
+            detach("config-role-us-east-1", "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"),
+            detach("audit-recorder", "arn:aws-us-gov:iam::aws:policy/service-role/AWS_ConfigRole"),
+            detach("aws-controltower-ConfigRecorderRole", "arn:aws:iam::111122223333:policy/extra"),
+            call(IAM, "DeleteRolePolicy", r#"{"roleName":"ConfigRecorderRole","policyName":"s3-delivery"}"#),
+            call(IAM, "DeleteRole", r#"{"roleName":"aws-controltower-ConfigRecorderRole"}"#),
+        ] {
+            match eval(&ConfigRecordingNarrowed, &json) {
+                Some(Signal::Fire(e)) => assert!(e.get("role").is_some(), "{json}"),
+                other => panic!("expected a finding for {json}, got {other:?}"),
+            }
+        }
+        for json in [
+            detach("app-runtime", "arn:aws:iam::aws:policy/ReadOnlyAccess"),
+            detach("config-reader", "arn:aws:iam::111122223333:policy/AWS_ConfigRole"),
+            call(IAM, "DeleteRole", r#"{"roleName":"app-config-loader"}"#),
+            call(IAM, "AttachRolePolicy", r#"{"roleName":"ConfigRecorderRole","policyArn":"arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"}"#),
+        ] {
+            assert!(!fires(&ConfigRecordingNarrowed, &json), "{json}");
+        }
+        let refused = failed(
+            &detach("config-role", "arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"),
+            "AccessDenied",
+        );
+        assert!(!fires(&ConfigRecordingNarrowed, &refused));
     }
 }
