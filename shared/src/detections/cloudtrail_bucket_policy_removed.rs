@@ -26,6 +26,16 @@
 //! so a grant moved to `bucket/unused/*` reads like one for a trail whose
 //! prefix is `unused` (a stated limit, from a review).
 //! Changes AWS services make on their own are left out; a stack's change counts.
+//!
+//! The KMS key a trail encrypts with does the same when its policy stops letting
+//! CloudTrail make data keys (from an evasion review): `PutKeyPolicy` on a key
+//! whose new policy still shows it is a trail's (a statement for the CloudTrail
+//! service principal, or a condition on the `aws:cloudtrail:arn` encryption
+//! context, as the key policy CloudTrail's console writes has) but in which no
+//! `Allow` for CloudTrail covers `kms:GenerateDataKey`, or an unconditioned `Deny`
+//! that applies to CloudTrail does. A policy that drops every trace of CloudTrail
+//! is not seen (nothing in the record says the key is a trail's), nor an `Allow`
+//! whose conditions no longer match the trail.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -39,14 +49,19 @@ pub struct CloudTrailBucketPolicyRemoved;
 const S3: &str = "s3.amazonaws.com";
 const CALLS: &[&str] = &["DeleteBucketPolicy", "PutBucketPolicy"];
 const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
+const KMS: &str = "kms.amazonaws.com";
+const PUT_KEY_POLICY: &str = "PutKeyPolicy";
+/// The action CloudTrail calls to encrypt a log file (`kms:GenerateDataKey*`).
+const GENERATE_DATA_KEY: &str = "kms:GenerateDataKey";
 
 pub static META: Meta = Meta {
     id: "cloudtrail-bucket-policy-removed",
-    title: "AWS CloudTrail Bucket No Longer Lets CloudTrail Write",
+    title: "AWS CloudTrail Bucket or Key No Longer Lets CloudTrail Write",
     description: "The policy of a bucket that receives CloudTrail logs was deleted, or \
-                  replaced by one that no longer lets CloudTrail write to it. Log delivery \
-                  fails from then on while the trail still shows as logging: the attacker's \
-                  next actions are not recorded.",
+                  replaced by one that no longer lets CloudTrail write to it; or the policy of \
+                  the KMS key a trail encrypts with no longer lets CloudTrail use it. Log \
+                  delivery fails from then on while the trail still shows as logging: the \
+                  attacker's next actions are not recorded.",
     severity: Severity::High,
     attack: &["T1562.008"],
     origins: &[
@@ -58,11 +73,11 @@ pub static META: Meta = Meta {
         "Buckets whose names contain `cloudtrail` but do not receive logs, or a policy \
          rewritten in two steps (deleted, then put back).",
     ],
-    next_steps: "Restore the bucket policy's CloudTrail statements, check the trail's \
+    next_steps: "Restore the bucket or key policy's CloudTrail statements, check the trail's \
                  delivery status (GetTrailStatus: LatestDeliveryError) and review what the \
                  caller did while delivery failed, from another account's trail or the \
                  event history.",
-    triggers: &[Trigger::write(S3, CALLS)],
+    triggers: &[Trigger::write(S3, CALLS), Trigger::write(KMS, &[PUT_KEY_POLICY])],
     window: None,
 };
 
@@ -179,12 +194,63 @@ fn lets_cloudtrail_write(doc: &serde_json::Value, bucket: &str, own: Option<&str
     allowed && !denied
 }
 
+/// Whether a key policy shows the key is a trail's: a statement for the CloudTrail
+/// service principal, or a condition on CloudTrail's encryption context.
+fn trail_key_policy(doc: &serde_json::Value) -> bool {
+    one_or_many(doc.get("Statement")).iter().any(|st| {
+        names_cloudtrail(st.get("Principal"))
+            || st
+                .get("Condition")
+                .and_then(serde_json::Value::as_object)
+                .is_some_and(|ops| {
+                    ops.values()
+                        .filter_map(serde_json::Value::as_object)
+                        .flat_map(|keys| keys.keys())
+                        .any(|k| k.to_ascii_lowercase().contains("aws:cloudtrail:arn"))
+                })
+    })
+}
+
+/// Whether a key policy lets CloudTrail make data keys: an `Allow` that applies
+/// to it covers `kms:GenerateDataKey`, and no unconditioned `Deny` that applies to
+/// it does (conditions are not judged for KMS: CloudTrail's deliveries carry an
+/// encryption context and a source the policy alone cannot tell).
+fn lets_cloudtrail_encrypt(doc: &serde_json::Value) -> bool {
+    let allowed = allow_statements(doc)
+        .into_iter()
+        .any(|st| applies_to_cloudtrail(st) && statement_covers_action(st, GENERATE_DATA_KEY));
+    let denied = deny_statements(doc).into_iter().any(|st| {
+        applies_to_cloudtrail(st)
+            && statement_covers_action(st, GENERATE_DATA_KEY)
+            && st.get("Condition").is_none_or(serde_json::Value::is_null)
+    });
+    allowed && !denied
+}
+
+/// A trail's key policy rewritten so that CloudTrail cannot encrypt with it.
+fn trail_key_locked(rec: &Record<'_>) -> Option<Signal> {
+    let doc = policy_document(rec.request_param("policy")?)?;
+    if !trail_key_policy(&doc) || lets_cloudtrail_encrypt(&doc) {
+        return None;
+    }
+    fire(
+        Evidence::new()
+            .with("api", PUT_KEY_POLICY)
+            .with_opt("key", rec.request_param_str("keyId").map(str::trim)),
+    )
+}
+
 impl Detection for CloudTrailBucketPolicyRemoved {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if succeeded_call(rec, KMS, &[PUT_KEY_POLICY]) {
+            return (!aws_service_caller_but_stack(rec))
+                .then(|| trail_key_locked(rec))
+                .flatten();
+        }
         if !succeeded_call(rec, S3, CALLS) || aws_service_caller_but_stack(rec) {
             return None;
         }
@@ -297,5 +363,44 @@ mod tests {
         assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "DeleteBucketPolicy", SERVICE, &deleted(BUCKET), "")));
         assert!(!fires(&CloudTrailBucketPolicyRemoved, &failed(S3, "DeleteBucketPolicy", ROLE, &deleted(BUCKET), "AccessDenied")));
         assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "GetBucketPolicy", ROLE, &deleted(BUCKET), "")));
+    }
+
+    /// From an evasion review: the trail's key policy rewritten so that CloudTrail
+    /// cannot encrypt, delivery failing while the trail reports logging.
+    #[test]
+    fn a_trail_key_policy_without_cloudtrails_data_keys_fires() {
+        use crate::detections::common::calls::call;
+        const ROOT: &str = r#"{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}"#;
+        const ENCRYPT: &str = r#"{"Sid":"Allow CloudTrail to encrypt logs","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"kms:GenerateDataKey*","Resource":"*","Condition":{"StringEquals":{"aws:SourceArn":"arn:aws:cloudtrail:us-east-1:111122223333:trail/main"},"StringLike":{"kms:EncryptionContext:aws:cloudtrail:arn":"arn:aws:cloudtrail:*:111122223333:trail/*"}}}"#;
+        const DESCRIBE: &str = r#"{"Sid":"Allow CloudTrail to describe key","Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"kms:DescribeKey","Resource":"*"}"#;
+        const DECRYPT: &str = r#"{"Sid":"Allow principals in the account to decrypt log files","Effect":"Allow","Principal":{"AWS":"*"},"Action":["kms:Decrypt","kms:ReEncryptFrom"],"Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"111122223333"},"StringLike":{"kms:EncryptionContext:aws:cloudtrail:arn":"arn:aws:cloudtrail:*:111122223333:trail/*"}}}"#;
+        const DENY_CT: &str = r#"{"Effect":"Deny","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"kms:GenerateDataKey*","Resource":"*"}"#;
+        let put = |statements: &[&str]| {
+            let policy = format!(r#"{{"Version":"2012-10-17","Statement":[{}]}}"#, statements.join(","));
+            call(
+                KMS,
+                PUT_KEY_POLICY,
+                &format!(
+                    r#"{{"keyId":"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab","policyName":"default","policy":{},"bypassPolicyLockoutSafetyCheck":false}}"#,
+                    serde_json::to_string(&policy).unwrap()
+                ),
+            )
+        };
+        let det = &CloudTrailBucketPolicyRemoved;
+        assert!(!fires(det, &put(&[ROOT, ENCRYPT, DESCRIBE, DECRYPT])), "the console's trail key policy");
+        for locked in [
+            put(&[ROOT, DESCRIBE, DECRYPT]),
+            put(&[ROOT, DECRYPT]),
+            put(&[ROOT, ENCRYPT, DESCRIBE, DECRYPT, DENY_CT]),
+        ] {
+            assert!(fires(det, &locked), "{locked}");
+        }
+        // No trace of CloudTrail, or another key: not judged.
+        assert!(!fires(det, &put(&[ROOT])));
+        // A conditioned deny is not judged; a refusal changes nothing.
+        let conditioned = DENY_CT.replace(r#""Resource":"*""#, r#""Resource":"*","Condition":{"Bool":{"aws:ViaAWSService":"false"}}"#);
+        assert!(!fires(det, &put(&[ROOT, ENCRYPT, DESCRIBE, &conditioned])));
+        let refused = crate::detections::common::calls::failed(&put(&[ROOT, DECRYPT]), "AccessDeniedException");
+        assert!(!fires(det, &refused));
     }
 }
