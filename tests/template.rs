@@ -1778,7 +1778,6 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
             "FailedEventsSentAlarm",
             "SilenceReportedAlarm",
             "TamperingReportedAlarm",
-            "TuningWarnedAlarm",
         ]
         .contains(&name.as_str())
         {
@@ -1846,6 +1845,7 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
         "Threshold",
         "TreatMissingData",
         "AlarmActions",
+        "OKActions",
     ] {
         assert_eq!(warned[same], tuning[same], "{same}");
     }

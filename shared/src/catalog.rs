@@ -20,7 +20,7 @@ pub struct FunctionGroup {
 pub static GROUPS: &[FunctionGroup] = &[
     FunctionGroup {
         name: "logging-tamper",
-        description: "Audit logging tampering: CloudTrail trails and event stores, Config, IAM log evasion, security services taken off the organisation, database activity streams, Bedrock invocation logging",
+        description: "Audit logging tampering: CloudTrail trails, event stores, log buckets and keys, Config and its recorder role, IAM log evasion, security services taken off the organisation, database activity streams, Bedrock invocation logging",
     },
     FunctionGroup {
         name: "identity-abuse",

@@ -133,7 +133,10 @@ fn holds_for_cloudtrail(statement: &serde_json::Value, own: Option<&str>) -> boo
                 ("stringequals" | "stringlike", "aws:sourceaccount") => {
                     values.iter().any(|v| any_or_own(&text(v)))
                 }
-                ("stringequals" | "stringlike" | "arnequals" | "arnlike", "aws:sourcearn") => {
+                (
+                    "stringequals" | "stringlike" | "arnequals" | "arnlike",
+                    "aws:sourcearn" | "kms:encryptioncontext:aws:cloudtrail:arn",
+                ) => {
                     values.iter().any(|v| {
                         let arn = text(v);
                         let fields: Vec<&str> = arn.split(':').collect();
@@ -212,17 +215,18 @@ fn trail_key_policy(doc: &serde_json::Value) -> bool {
 }
 
 /// Whether a key policy lets CloudTrail make data keys: an `Allow` that applies
-/// to it covers `kms:GenerateDataKey`, and no unconditioned `Deny` that applies to
-/// it does (conditions are not judged for KMS: CloudTrail's deliveries carry an
-/// encryption context and a source the policy alone cannot tell).
-fn lets_cloudtrail_encrypt(doc: &serde_json::Value) -> bool {
+/// to it covers `kms:GenerateDataKey`, and no `Deny` that applies to it does
+/// without a condition, or with only tests CloudTrail's own deliveries for
+/// account `own` meet (a source account or trail ARN, or the trail's encryption
+/// context, of `own` or any account; as for the bucket).
+fn lets_cloudtrail_encrypt(doc: &serde_json::Value, own: Option<&str>) -> bool {
     let allowed = allow_statements(doc)
         .into_iter()
         .any(|st| applies_to_cloudtrail(st) && statement_covers_action(st, GENERATE_DATA_KEY));
     let denied = deny_statements(doc).into_iter().any(|st| {
         applies_to_cloudtrail(st)
             && statement_covers_action(st, GENERATE_DATA_KEY)
-            && st.get("Condition").is_none_or(serde_json::Value::is_null)
+            && holds_for_cloudtrail(st, own)
     });
     allowed && !denied
 }
@@ -230,7 +234,7 @@ fn lets_cloudtrail_encrypt(doc: &serde_json::Value) -> bool {
 /// A trail's key policy rewritten so that CloudTrail cannot encrypt with it.
 fn trail_key_locked(rec: &Record<'_>) -> Option<Signal> {
     let doc = policy_document(rec.request_param("policy")?)?;
-    if !trail_key_policy(&doc) || lets_cloudtrail_encrypt(&doc) {
+    if !trail_key_policy(&doc) || lets_cloudtrail_encrypt(&doc, rec.account_id()) {
         return None;
     }
     fire(
@@ -397,7 +401,19 @@ mod tests {
         }
         // No trace of CloudTrail, or another key: not judged.
         assert!(!fires(det, &put(&[ROOT])));
-        // A conditioned deny is not judged; a refusal changes nothing.
+        // A deny whose conditions CloudTrail's own deliveries meet still blocks it
+        // (from a review): an empty block, the trail's encryption context, the
+        // account's own source.
+        for blocking in [
+            r#""Condition":{}"#,
+            r#""Condition":{"StringLike":{"kms:EncryptionContext:aws:cloudtrail:arn":"*"}}"#,
+            r#""Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}"#,
+        ] {
+            let deny = DENY_CT.replace(r#""Resource":"*""#, &format!(r#""Resource":"*",{blocking}"#));
+            assert!(fires(det, &put(&[ROOT, ENCRYPT, DESCRIBE, &deny])), "{blocking}");
+        }
+        // A deny under a condition they need not meet is not judged; a refusal
+        // changes nothing.
         let conditioned = DENY_CT.replace(r#""Resource":"*""#, r#""Resource":"*","Condition":{"Bool":{"aws:ViaAWSService":"false"}}"#);
         assert!(!fires(det, &put(&[ROOT, ENCRYPT, DESCRIBE, &conditioned])));
         let refused = crate::detections::common::calls::failed(&put(&[ROOT, DECRYPT]), "AccessDeniedException");

@@ -10,9 +10,10 @@
 //! A deleted store stays recoverable for seven days; the finding says which store.
 //! Shortening the retention removes every event older than the new period at
 //! once, for good, where a deleted store can still be restored (from a review): the
-//! call names only the new period, so any of 90 days or less fires (the API takes 7
-//! to 3,653; stores keep a year or seven by default); a longer one, however much
-//! shorter than before, does not.
+//! call names only the new period, so any of 90 days or less fires, at medium
+//! severity (the API takes 7 to 3,653; stores keep a year or seven by default; an
+//! update that restates a short retention a store already had, or lengthens it,
+//! looks the same); a longer one, however much shorter than before, does not.
 //! Refused calls change nothing and do not fire. A store kept running but told to
 //! drop management events (`UpdateEventDataStore` with such selectors) is
 //! `cloudtrail-management-events-disabled`'s, as for a trail.
@@ -33,7 +34,7 @@ pub static META: Meta = Meta {
     id: "cloudtrail-lake-ingestion-stopped",
     title: "AWS CloudTrail Lake Event Data Store Stopped, Deleted or Its Retention Cut",
     description: "A CloudTrail Lake event data store stopped taking events, was deleted, or \
-                  had its retention cut to 90 days or less. Where the organisation's audit \
+                  was given a retention of 90 days or less. Where the organisation's audit \
                   trail lives in CloudTrail Lake, this silences it as surely as stopping a \
                   trail: what the intruder does next goes unrecorded, deletion removes what \
                   was already recorded, and a shorter retention erases the older history at \
@@ -47,8 +48,10 @@ pub static META: Meta = Meta {
     ],
     group: "logging-tamper",
     false_positives: &[
-        "The platform team retiring an event data store it replaced, pausing a test \
-         store, or keeping a test store's events only a few weeks.",
+        "The platform team retiring an event data store it replaced, or pausing a test \
+         store.",
+        "A store kept 90 days or less on purpose (an Insights or test store) updated with its \
+         retention restated or lengthened (medium): tune by store.",
     ],
     next_steps: "Confirm with the owner of the event data store. If unplanned, start \
                  ingestion again (or restore the store within its seven-day recovery window), \
@@ -62,6 +65,16 @@ pub static META: Meta = Meta {
 impl Detection for CloudTrailLakeIngestionStopped {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    /// A short retention is reported at medium: the call does not say whether it
+    /// was longer before.
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_name() == UPDATE {
+            Severity::Medium
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -140,6 +153,9 @@ mod tests {
                 Some(Signal::Fire(e)) => assert!(e.get("retention_days").is_some(), "{short}"),
                 other => panic!("expected a finding for {short}, got {other:?}"),
             }
+            let json = update(short);
+            let rec = Record::from_json(&json).unwrap();
+            assert_eq!(CloudTrailLakeIngestionStopped.severity_for(&rec), Severity::Medium);
         }
         for long_or_unreadable in ["91", "366", "2557", "null", "\"a week\"", "-7"] {
             assert!(

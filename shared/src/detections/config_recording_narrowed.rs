@@ -19,10 +19,13 @@
 //! within the day is the gap it leaves (a review's case, kept as a decision).
 //!
 //! The recorder's role stripped does the same to every type at once (from an
-//! evasion review): `DetachRolePolicy` of AWS's managed `AWS_ConfigRole` from any
-//! role, or a role named for the recorder (`config` and `recorder` in its name, as
-//! Control Tower's `aws-controltower-ConfigRecorderRole`) losing its inline policy
-//! or deleted. The recorder keeps reporting that it records. A recorder moved to
+//! evasion review): `DetachRolePolicy` of AWS's managed `AWS_ConfigRole` (or the
+//! older `AWSConfigRole`) from any role, or a role named for the recorder
+//! (`config` and `recorder` in its name, as Control Tower's
+//! `aws-controltower-ConfigRecorderRole`, or the console's `config-role-<region>`)
+//! losing any policy (detached or inline) or deleted. The recorder keeps reporting
+//! that it records. Tearing a recorder down (Control Tower, a StackSet, Terraform
+//! moving the role) reports each of these calls. A recorder moved to
 //! another role (`PutConfigurationRecorder` with a new `roleARN`) is not seen: the
 //! call does not say which role it had, nor what the new one may do.
 
@@ -41,8 +44,12 @@ const NAMES: &[&str] = &[DISASSOCIATE, PUT];
 const IAM: &str = "iam.amazonaws.com";
 const DETACH: &str = "DetachRolePolicy";
 const ROLE_CHANGES: &[&str] = &["DeleteRole", "DeleteRolePolicy", DETACH];
-/// The managed policy a customer recorder role is given (any partition).
-const CONFIG_ROLE_POLICY: &str = ":iam::aws:policy/service-role/AWS_ConfigRole";
+/// The managed policies a customer recorder role is given (any partition): today's,
+/// and the older one console-made roles still carry.
+const CONFIG_ROLE_POLICIES: [&str; 2] = [
+    ":iam::aws:policy/service-role/AWS_ConfigRole",
+    ":iam::aws:policy/service-role/AWSConfigRole",
+];
 
 pub static META: Meta = Meta {
     id: "config-recording-narrowed",
@@ -63,6 +70,8 @@ pub static META: Meta = Meta {
     false_positives: &[
         "A recorder set up to record only some types to save cost, or a periodic recording \
          change by the platform team: tune by recorder once the choice is confirmed.",
+        "A recorder torn down with its role (Control Tower, a StackSet, Terraform replacing \
+         the role): one finding per policy detached and for the role deleted.",
     ],
     next_steps: "Compare the recorder's recording group and role with the organisation's \
                  standard (DescribeConfigurationRecorders, and the role's policies). If types \
@@ -120,11 +129,14 @@ fn recorder_role_stripped(rec: &Record<'_>) -> Option<Signal> {
     }
     let role = rec.request_param_str("roleName")?;
     let config_policy = rec.event_name() == DETACH
-        && rec
-            .request_param_str("policyArn")
-            .is_some_and(|arn| arn.trim().ends_with(CONFIG_ROLE_POLICY));
+        && rec.request_param_str("policyArn").is_some_and(|arn| {
+            CONFIG_ROLE_POLICIES
+                .iter()
+                .any(|p| arn.trim().ends_with(p))
+        });
     let lower = role.to_ascii_lowercase();
-    let recorder_role = lower.contains("config") && lower.contains("recorder");
+    let recorder_role =
+        (lower.contains("config") && lower.contains("recorder")) || lower.starts_with("config-role");
     if !config_policy && !recorder_role {
         return None;
     }
@@ -259,6 +271,9 @@ mod tests {
             detach("aws-controltower-ConfigRecorderRole", "arn:aws:iam::111122223333:policy/extra"),
             call(IAM, "DeleteRolePolicy", r#"{"roleName":"ConfigRecorderRole","policyName":"s3-delivery"}"#),
             call(IAM, "DeleteRole", r#"{"roleName":"aws-controltower-ConfigRecorderRole"}"#),
+            // The older managed policy, and the console's role name.
+            detach("audit", "arn:aws:iam::aws:policy/service-role/AWSConfigRole"),
+            call(IAM, "DeleteRolePolicy", r#"{"roleName":"config-role-eu-west-1","policyName":"config-role-eu-west-1_AWSConfigDeliveryPermissions_eu-west-1"}"#),
         ] {
             match eval(&ConfigRecordingNarrowed, &json) {
                 Some(Signal::Fire(e)) => assert!(e.get("role").is_some(), "{json}"),

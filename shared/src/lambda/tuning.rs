@@ -83,7 +83,15 @@ impl TuningSource {
         state.checked_at = Some(now);
         let read = self.read(state.version.as_deref()).await;
         let (text, version) = match read {
-            Ok(None) => return Refresh::Unchanged,
+            Ok(None) => {
+                // Told on every read, as a refused file is: the alarm stays in
+                // ALARM while such a file is in force, rather than raising anew
+                // at each cold start.
+                if let Some(t) = engine.tuning() {
+                    count_weakening_warnings(function, &t);
+                }
+                return Refresh::Unchanged;
+            }
             Ok(Some(found)) => found,
             Err(e) => return self.failed(engine, function, e),
         };
@@ -92,10 +100,7 @@ impl TuningSource {
                 for w in &t.warnings {
                     warn!(function, tuning = %self.location, warning = %w, "tuning warning");
                 }
-                let weakening = t.warnings.iter().filter(|w| !w.about_expiry).count();
-                if weakening > 0 {
-                    emit_tuning_warnings(function, weakening);
-                }
+                count_weakening_warnings(function, &t);
                 for n in &t.notes {
                     info!(function, tuning = %self.location, note = %n, "tuning note");
                 }
@@ -215,6 +220,15 @@ impl TuningSource {
                 }
             }
         }
+    }
+}
+
+/// Emits `TuningWarnings` for the warnings of `t` that weaken a detection (not
+/// an entry's expiry), when it has any.
+fn count_weakening_warnings(function: &str, t: &Tuning) {
+    let weakening = t.warnings.iter().filter(|w| !w.about_expiry).count();
+    if weakening > 0 {
+        emit_tuning_warnings(function, weakening);
     }
 }
 
