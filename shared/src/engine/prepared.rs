@@ -368,6 +368,12 @@ impl Engine {
             match step {
                 Step::Ready(p) => out.push(*p),
                 step @ (Step::Distinct { .. } | Step::Pair { .. }) => {
+                    // One after another (the in-memory store, or a lone step): no
+                    // stream to build for it on replay's busiest path.
+                    if at_once == 1 || !steps.peek().is_some_and(Step::is_window) {
+                        out.extend(or_next!(self.window_step(step, store, now).await));
+                        continue;
+                    }
                     // This step and the window steps right after it (one per
                     // resource the record names) go to the store together, their
                     // findings kept in step order.
