@@ -39,7 +39,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    allow_statements, aws_service_caller_but_stack, deny_statements, flag_value, one_or_many,
+    allow_statements, aws_service_caller_but_stack, condition_keys, deny_statements, flag_value, one_or_many,
     policy_document, principal_is_anyone, statement_covers_action, succeeded_call,
 };
 use crate::event::Record;
@@ -202,15 +202,8 @@ fn lets_cloudtrail_write(doc: &serde_json::Value, bucket: &str, own: Option<&str
 fn trail_key_policy(doc: &serde_json::Value) -> bool {
     one_or_many(doc.get("Statement")).iter().any(|st| {
         names_cloudtrail(st.get("Principal"))
-            || st
-                .get("Condition")
-                .and_then(serde_json::Value::as_object)
-                .is_some_and(|ops| {
-                    ops.values()
-                        .filter_map(serde_json::Value::as_object)
-                        .flat_map(|keys| keys.keys())
-                        .any(|k| k.to_ascii_lowercase().contains("aws:cloudtrail:arn"))
-                })
+            || condition_keys(st.get("Condition"))
+                .any(|k| k.to_ascii_lowercase().contains("aws:cloudtrail:arn"))
     })
 }
 
@@ -250,12 +243,13 @@ impl Detection for CloudTrailBucketPolicyRemoved {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if succeeded_call(rec, KMS, &[PUT_KEY_POLICY]) {
-            return (!aws_service_caller_but_stack(rec))
-                .then(|| trail_key_locked(rec))
-                .flatten();
+        if aws_service_caller_but_stack(rec) {
+            return None;
         }
-        if !succeeded_call(rec, S3, CALLS) || aws_service_caller_but_stack(rec) {
+        if succeeded_call(rec, KMS, &[PUT_KEY_POLICY]) {
+            return trail_key_locked(rec);
+        }
+        if !succeeded_call(rec, S3, CALLS) {
             return None;
         }
         let bucket = rec.request_param_str("bucketName")?.trim();

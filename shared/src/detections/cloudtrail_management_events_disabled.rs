@@ -71,11 +71,6 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// `responseElements.<key>` as non-empty text.
-fn response_text<'r>(rec: &'r Record<'_>, key: &str) -> Option<&'r str> {
-    rec.response_element(key)?.as_str().filter(|s| !s.is_empty())
-}
-
 /// What the selectors record of management events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Management {
@@ -243,8 +238,8 @@ impl Detection for CloudTrailManagementEventsDisabled {
                         "selectors not in the log: the request was too large for CloudTrail to \
                          record, so what is recorded now is unknown",
                     )
-                    .with_opt("trail", response_text(rec, "trailARN"))
-                    .with_opt("event_data_store", response_text(rec, "eventDataStoreArn"))
+                    .with_opt("trail", rec.response_element_str("trailARN"))
+                    .with_opt("event_data_store", rec.response_element_str("eventDataStoreArn"))
                     .with_json("original_size", rec.request_param("originalSize")),
             );
         }

@@ -19,7 +19,7 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{call_context, lambda_operation};
+use crate::detections::common::{call_context, condition_keys, lambda_operation};
 use crate::event::Record;
 
 pub struct LambdaFunctionMadePublic;
@@ -117,13 +117,7 @@ fn narrows_the_caller(condition: Option<&Value>) -> bool {
         "aws:principalorgid",
         "lambda:eventsourcetoken",
     ];
-    condition
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|operators| operators.values())
-        .filter_map(Value::as_object)
-        .flat_map(|keys| keys.keys())
-        .any(|k| NARROWING.contains(&k.trim().to_ascii_lowercase().as_str()))
+    condition_keys(condition).any(|k| NARROWING.contains(&k.trim().to_ascii_lowercase().as_str()))
 }
 
 impl Detection for LambdaFunctionMadePublic {

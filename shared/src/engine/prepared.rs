@@ -379,7 +379,7 @@ impl Engine {
                     // findings kept in step order.
                     let mut run = vec![step];
                     run.extend(std::iter::from_fn(|| steps.next_if(Step::is_window)));
-                    let at_once = if at_once > 1 && repeats_a_partition(&run) {
+                    let at_once = if repeats_a_partition(&run) {
                         1
                     } else {
                         at_once

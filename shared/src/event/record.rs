@@ -391,6 +391,12 @@ impl<'a> Record<'a> {
     pub fn response_element(&self, key: &str) -> Option<&Value> {
         self.response_elements()?.as_object()?.get(key)
     }
+    /// `responseElements.<key>` as a non-empty string.
+    pub fn response_element_str(&self, key: &str) -> Option<&str> {
+        self.response_element(key)?
+            .as_str()
+            .filter(|s| !s.is_empty())
+    }
     /// The call used a console session's credentials (`sessionCredentialFromConsole`
     /// is `true`, as text or boolean, any case).
     pub fn from_console_session(&self) -> bool {

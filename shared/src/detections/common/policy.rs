@@ -290,6 +290,18 @@ pub fn service_grant_accounts(doc: &serde_json::Value, own_account: Option<&str>
     out
 }
 
+/// The keys a statement's `Condition` block tests, under every operator
+/// (`{"StringEquals": {"aws:SourceArn": ...}}` gives `aws:SourceArn`); none for a
+/// block of another shape.
+pub fn condition_keys(condition: Option<&serde_json::Value>) -> impl Iterator<Item = &str> {
+    condition
+        .and_then(serde_json::Value::as_object)
+        .into_iter()
+        .flat_map(|operators| operators.values())
+        .filter_map(serde_json::Value::as_object)
+        .flat_map(|keys| keys.keys().map(String::as_str))
+}
+
 /// Whether a statement's `Condition` block narrows who may use the grant: some
 /// operator that is not a negation (`StringNotEquals` and the like exclude a few and
 /// admit everyone else), not `...IfExists` and not `ForAllValues:` (both pass when
