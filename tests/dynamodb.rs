@@ -906,6 +906,39 @@ async fn a_record_naming_hundreds_of_instances_is_found_alike_on_both_stores() {
     );
 }
 
+/// A record that makes many findings (one per instance it starts after a
+/// user-data change) has them leased, delivered and confirmed several at once
+/// on DynamoDB (`engine::delivery`): every one delivered once, as in memory,
+/// and handling the record again (a retry) delivers none of them twice.
+#[tokio::test]
+async fn a_record_making_many_findings_delivers_each_once() {
+    let engine = Engine::with_detections(
+        [
+            trailwatch::catalog::by_id("ec2-stop-modify-user-data-start")
+                .expect("in the catalogue"),
+        ],
+        Settings::default(),
+    );
+    let mut records = vec![instances_call("stop", 0, "StopInstances", 40)];
+    records.extend(
+        (0..40).map(|i| instances_call(&format!("modify-{i}"), 60, "ModifyInstanceAttribute", i)),
+    );
+    let start = instances_call("start", 120, "StartInstances", 40);
+    records.push(start.clone());
+    let by_id = |mut f: Vec<Finding>| {
+        f.sort_by(|a, b| a.finding_id.cmp(&b.finding_id));
+        as_json(&f)
+    };
+    let memory = drive(&engine, &MemoryStore::default(), &steps(&records)).await;
+    let t = table().await;
+    let dynamo = drive(&engine, &t.store(), &steps(&records)).await;
+    assert_eq!(memory.len(), 40);
+    assert_eq!(by_id(memory), by_id(dynamo));
+
+    let again = drive(&engine, &t.store(), &steps(&[start])).await;
+    assert!(again.is_empty(), "{:?}", as_json(&again));
+}
+
 // ---------------------------------------------------------------------------
 // Concurrency: many invocations cross the threshold at once
 

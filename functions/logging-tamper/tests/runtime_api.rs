@@ -565,14 +565,16 @@ async fn moto_unreachable_then_back_errors_then_exactly_one_message_per_finding(
 }
 
 /// An HTTP proxy to moto that holds every SNS `Publish` (never forwarding or
-/// answering it) while `hold` is set, and tells the test when one arrived: the
-/// moment between a finding's claim and its notification, where the test kills
-/// the function. Other requests go through one by one, each on a fresh upstream
-/// connection that moto closes after answering.
+/// answering it) while `hold` is set, and tells the test when one arrived
+/// (`held`, counted in `held_count`): the moment between a finding's claim and
+/// its notification, where the test kills the function. Other requests go
+/// through one by one, each on a fresh upstream connection that moto closes
+/// after answering.
 struct PublishTrap {
     endpoint: String,
     hold: Arc<std::sync::atomic::AtomicBool>,
     held: Arc<Notify>,
+    held_count: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl PublishTrap {
@@ -581,15 +583,17 @@ impl PublishTrap {
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let hold = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let held = Arc::new(Notify::new());
-        let (h, n) = (hold.clone(), held.clone());
+        let held_count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (h, n, c) = (hold.clone(), held.clone(), held_count.clone());
         tokio::spawn(async move {
             while let Ok((conn, _)) = listener.accept().await {
-                let (h, n, target) = (h.clone(), n.clone(), target.clone());
+                let (h, n, c, target) = (h.clone(), n.clone(), c.clone(), target.clone());
                 tokio::spawn(async move {
                     let (read, mut write) = conn.into_split();
                     let mut read = BufReader::new(read);
                     while let Some((request, publish)) = raw_request(&mut read).await {
                         if publish && h.load(std::sync::atomic::Ordering::SeqCst) {
+                            c.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                             n.notify_one();
                             std::future::pending::<()>().await;
                         }
@@ -611,6 +615,7 @@ impl PublishTrap {
             endpoint,
             hold,
             held,
+            held_count,
         }
     }
 }
@@ -667,22 +672,25 @@ async fn set_lease_lapse(
         .expect("UpdateItem of the leased claim");
 }
 
-/// Issue 13: a function killed (SIGKILL) after claiming a finding and before
-/// publishing it loses nothing. Its claim is a lease: a retry while the lease
-/// lives fails the invocation (the finding may still be on its way) but sends
-/// the event's other finding, which waits behind nothing; the retry after the
-/// lease lapses publishes the leased one: exactly once per finding. The lease's
-/// lapse is set on the claim item by the test (an hour ahead, then in the
-/// past), so that neither retry depends on how fast the machine is.
+/// Issue 13: a function killed (SIGKILL) after claiming its findings and before
+/// publishing them loses nothing. Each claim is a lease: a retry while the
+/// leases live fails the invocation (the findings may still be on their way);
+/// the retry after they lapse publishes them: exactly once per finding. The
+/// event's two findings are delivered together (`engine::delivery`), so the
+/// function is killed once both wait at their `Publish`, each under its own
+/// lease. The leases' lapse is set on the claim items by the test (an hour
+/// ahead, then in the past), so that neither retry depends on how fast the
+/// machine is.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_retry() {
+    use std::sync::atomic::Ordering::SeqCst;
     let moto = Moto::shared();
     let sdk = moto.sdk().await;
     let (table, topic) = table_and_topic(&sdk).await;
     let queue = subscribed_queue(&sdk, &topic, None).await;
     let trap = PublishTrap::start(format!("127.0.0.1:{}", moto.port)).await;
     let envelope = fresh_stop_logging().to_string();
-    // Not the default (60 s): the lease left behind shows the setting applied.
+    // Not the default (60 s): the leases left behind show the setting applied.
     let lease_secs = 45;
     let spawn = |emulator: &Emulator| {
         command(&emulator.addr)
@@ -694,13 +702,17 @@ async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_re
             .expect("the function binary starts")
     };
 
-    // The first invocation claims a finding and is killed at its Publish.
+    // The first invocation claims both findings and is killed at their Publish.
     let first = Emulator::start(vec![("crash-1".into(), envelope.clone())]).await;
     let spawned_at = trailwatch::state::wall_clock_secs();
     let mut doomed = spawn(&first);
-    tokio::time::timeout(Duration::from_secs(60), trap.held.notified())
-        .await
-        .expect("the function reached its SNS Publish");
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while trap.held_count.load(SeqCst) < 2 {
+            trap.held.notified().await;
+        }
+    })
+    .await
+    .expect("the function reached both findings' SNS Publish");
     doomed.start_kill().expect("SIGKILL");
     doomed.wait().await.unwrap();
     assert!(
@@ -708,7 +720,7 @@ async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_re
         "killed before answering"
     );
     let killed_at = trailwatch::state::wall_clock_secs();
-    // What it left: a lease (not a confirmed claim) on the finding.
+    // What it left: a lease (not a confirmed claim) on each finding.
     let items = aws_sdk_dynamodb::Client::new(&sdk)
         .scan()
         .table_name(&table)
@@ -729,20 +741,20 @@ async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_re
             (key, until)
         })
         .collect();
-    assert_eq!(leases.len(), 1, "one finding leased: {items:?}");
-    let (lease, until) = &leases[0];
-    // Taken between the start and the kill, for `lease_secs`.
-    assert!(
-        (spawned_at + lease_secs..=killed_at + lease_secs).contains(until),
-        "a lease until {until}, taken between {spawned_at} and {killed_at}"
-    );
+    assert_eq!(leases.len(), 2, "both findings leased: {items:?}");
     let now = trailwatch::state::wall_clock_secs();
-    // Alive for the early retry, however long it takes to come.
-    set_lease_lapse(&sdk, &table, lease, now + 3600).await;
-    trap.hold.store(false, std::sync::atomic::Ordering::SeqCst);
+    for (lease, until) in &leases {
+        // Taken between the start and the kill, for `lease_secs`.
+        assert!(
+            (spawned_at + lease_secs..=killed_at + lease_secs).contains(until),
+            "a lease until {until}, taken between {spawned_at} and {killed_at}"
+        );
+        // Alive for the early retry, however long it takes to come.
+        set_lease_lapse(&sdk, &table, lease, now + 3600).await;
+    }
+    trap.hold.store(false, SeqCst);
 
-    // Lambda's retry, while the lease lives: it fails for the leased finding
-    // (and sends the other one, which waits behind nothing).
+    // Lambda's retry, while the leases live: it fails.
     let retries = Emulator::start(vec![("retry-early".into(), envelope.clone())]).await;
     let mut child = spawn(&retries);
     match retries.outcome("retry-early").await {
@@ -755,8 +767,10 @@ async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_re
         }
         other => panic!("retry-early: expected a failure, got {other:?}"),
     }
-    // The next retry, once the lease has lapsed: the test lapses it now.
-    set_lease_lapse(&sdk, &table, lease, now - 3600).await;
+    // The next retry, once the leases have lapsed: the test lapses them now.
+    for (lease, _) in &leases {
+        set_lease_lapse(&sdk, &table, lease, now - 3600).await;
+    }
     retries.push("retry-late", &envelope);
     let sent = match retries.outcome("retry-late").await {
         Outcome::Response(v) => {
@@ -773,18 +787,18 @@ async fn a_function_killed_between_claim_and_publish_is_delivered_once_by_the_re
     child.start_kill().ok();
     child.wait().await.unwrap();
 
-    // The leased finding went out with the late retry; the other one with the
-    // early retry (every finding of an event is tried).
-    let detections: BTreeSet<&str> = sent.iter().map(|(d, _)| d.as_str()).collect();
-    assert_eq!(detections, BTreeSet::from(["cloudtrail-important-change"]));
-    let got = drain_finding_ids(&sdk, &queue).await;
+    // Both went out with the late retry, and only then.
+    let mut got = drain_finding_ids(&sdk, &queue).await;
     let detections: Vec<&str> = got.iter().map(|(d, _)| d.as_str()).collect();
     assert_eq!(
         detections,
         ["cloudtrail-important-change", "cloudtrail-log-suspended"],
         "exactly one message per finding: {got:?}"
     );
-    assert!(got.contains(&sent[0]), "{got:?}");
+    let mut sent = sent;
+    sent.sort();
+    got.sort();
+    assert_eq!(got, sent);
 }
 
 /// The proxy on its own: moto answers every request with `Connection: close`, so

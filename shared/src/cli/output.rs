@@ -68,6 +68,11 @@ impl Notifier for Stdout_ {
             })
         })
     }
+
+    /// Replay's lines come in the findings' order, whatever the store.
+    fn keeps_order(&self) -> bool {
+        true
+    }
 }
 
 /// The ASFF line of a finding; a finding without a valid account id or region

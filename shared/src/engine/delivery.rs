@@ -1,10 +1,13 @@
 //! Delivering a finding exactly once: lease its claim, notify, confirm the claim
 //! (the lease is released again when notifying fails).
 
-use super::HandleError;
+use futures_util::stream::{self, StreamExt};
+
+use super::{Engine, FIRST_SEEN_REFRESH_SLACK_SECS, HandleError};
 use crate::finding::Finding;
 use crate::notify::{Notifier, NotifyError};
 use crate::state::{Claimed, Lease, Now, Store, Take};
+use crate::tuning::{self, Tuning};
 use crate::window::{Lifetime, Pending};
 
 /// How long a delivered finding's claim is kept: a retried or re-delivered event
@@ -21,6 +24,130 @@ pub(crate) fn claim_expiry(p: &Pending, now: i64) -> i64 {
         Lifetime::For(secs) => now.saturating_add(secs),
         Lifetime::Until(at) => at,
     }
+}
+
+impl Engine {
+    /// Decides each of one record's findings (see [`Engine::decide`]); the
+    /// outcomes come in the findings' order. Against a store that takes
+    /// several requests at once ([`Store::steps_at_once`]) they are decided
+    /// that many at a time, when no two touch the same claim or dedup period
+    /// and the notifier's output is not its order ([`Notifier::keeps_order`]):
+    /// a record naming a thousand instances can make a thousand findings, and
+    /// three requests each, one after another, outlast the function's timeout
+    /// on every retry (from a review). Otherwise, and always in replay, one
+    /// after another.
+    pub(super) async fn decide_all<S: Store + ?Sized, N: Notifier + ?Sized>(
+        &self,
+        pending: Vec<Pending>,
+        how: Deciding<'_>,
+        store: &S,
+        notifier: &N,
+    ) -> Vec<Result<Option<Finding>, HandleError>> {
+        let at_once = store.steps_at_once().max(1);
+        let decide = |p| self.decide(p, how, store, notifier);
+        let together = at_once > 1
+            && pending.len() > 1
+            && !notifier.keeps_order()
+            && claims_apart(&pending, how.tuning);
+        if together {
+            stream::iter(pending.into_iter().map(decide))
+                .buffered(at_once)
+                .collect()
+                .await
+        } else {
+            let mut outcomes = Vec::with_capacity(pending.len());
+            for p in pending {
+                outcomes.push(decide(p).await);
+            }
+            outcomes
+        }
+    }
+
+    /// Decides one finding of a record: a first-seen term inside the learning
+    /// span is recorded and not reported, a tuned finding goes through the
+    /// tuning, any other is delivered exactly once. `Ok(Some)`: delivered now
+    /// (or, under a tuning, decided now, with its disposition); `Ok(None)`:
+    /// decided before, or learnt. A first-seen term seen again has its history
+    /// moved on.
+    async fn decide<S: Store + ?Sized, N: Notifier + ?Sized>(
+        &self,
+        p: Pending,
+        how: Deciding<'_>,
+        store: &S,
+        notifier: &N,
+    ) -> Result<Option<Finding>, HandleError> {
+        let Deciding {
+            tuning,
+            today,
+            at,
+            event_time_ms,
+        } = how;
+        let lease_secs = self.settings.lease_secs();
+        // A first-seen term's history claim, and when it lapses.
+        let history = match p.claim.lifetime {
+            Lifetime::Until(e) if crate::window::is_first_seen_history(&p.claim.key) => {
+                Some((p.claim.key.clone(), e))
+            }
+            _ => None,
+        };
+        let (new_term, decided) = if self.learning(&p, event_time_ms) {
+            // Record the term in the history, report nothing.
+            let expires_at = claim_expiry(&p, at.valid);
+            let taken = store
+                .claim(
+                    &p.claim.key,
+                    &p.claim.guards,
+                    Take::Confirmed { expires_at },
+                    at,
+                )
+                .await?;
+            (taken == Claimed::Taken, None)
+        } else if let Some(t) = tuning {
+            let decided =
+                tuning::apply::apply(t, today, store, notifier, p, at, lease_secs).await?;
+            (decided.is_some(), decided)
+        } else if deliver(store, notifier, &p, at, lease_secs).await? {
+            (true, Some(p.finding))
+        } else {
+            (false, None)
+        };
+        if let (false, Some((key, expires_at))) = (new_term, history) {
+            // Seen again: the term stays known for its N days from now.
+            store
+                .extend(&key, expires_at, FIRST_SEEN_REFRESH_SLACK_SECS, at)
+                .await?;
+        }
+        Ok(decided)
+    }
+}
+
+/// What decides a record's findings, besides the findings and the store.
+#[derive(Clone, Copy)]
+pub(super) struct Deciding<'t> {
+    /// The tuning the record was prepared under.
+    pub tuning: Option<&'t Tuning>,
+    /// The day a tuning entry's expiry is judged by.
+    pub today: i64,
+    pub at: Now,
+    /// The record's `eventTime`, for the first-seen learning span.
+    pub event_time_ms: Option<i64>,
+}
+
+/// Whether no two of a record's findings share a claim, as key or guard, or,
+/// under a tuning that collapses a detection's repeats (`dedup_secs`), a
+/// detection: only then is each decided as it would be alone, whatever the
+/// order their requests reach the store in.
+fn claims_apart(pending: &[Pending], tuning: Option<&Tuning>) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    pending.iter().all(|p| {
+        let id = p.finding.detection_id;
+        let collapsed = tuning
+            .and_then(|t| t.detection(id))
+            .is_some_and(|d| d.dedup_secs > 0);
+        let claims = std::iter::once(&p.claim.key).chain(&p.claim.guards);
+        claims.cloned().all(|k| seen.insert(k))
+            && (!collapsed || seen.insert(format!("dedup periods of {id}")))
+    })
 }
 
 /// Delivers findings that did not come from one record (the heartbeat's scheduled

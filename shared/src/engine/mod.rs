@@ -17,9 +17,9 @@ use crate::detection::{Detection, Trigger, WindowSpec};
 use crate::event::Record;
 use crate::finding::Finding;
 use crate::notify::{Notifier, NotifyError};
-use crate::state::{Claimed, Now, Store, StoreError, Take};
+use crate::state::{Now, Store, StoreError};
 use crate::tuning::{self, Tuning};
-use crate::window::{Lifetime, Pending, WindowSettings};
+use crate::window::{Pending, WindowSettings};
 
 /// Which clock "now" is for windows, claims and first-seen history.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -421,59 +421,22 @@ impl Engine {
             .settings
             .tuning_today
             .unwrap_or_else(|| tuning::day_of(now));
-        let lease_secs = self.settings.lease_secs();
-        let mut delivered = Vec::new();
-        let mut failures = Vec::new();
-        // Every finding is tried, whatever befell the one before: one that a
+        let how = delivery::Deciding {
+            tuning: tuning.as_deref(),
+            today,
+            at,
+            event_time_ms,
+        };
+        // Every finding is tried, whatever befell another: one that a
         // destination refuses on every attempt must not keep the others from
         // theirs (the invocation still fails, so that the retry tries it again).
-        for p in pending {
-            let outcome: Result<(), HandleError> = async {
-                // A first-seen term's history claim, and when it lapses.
-                let history = match p.claim.lifetime {
-                    Lifetime::Until(e) if crate::window::is_first_seen_history(&p.claim.key) => {
-                        Some((p.claim.key.clone(), e))
-                    }
-                    _ => None,
-                };
-                let new_term = if self.learning(&p, event_time_ms) {
-                    // Record the term in the history, report nothing.
-                    let expires_at = claim_expiry(&p, at.valid);
-                    store
-                        .claim(
-                            &p.claim.key,
-                            &p.claim.guards,
-                            Take::Confirmed { expires_at },
-                            at,
-                        )
-                        .await?
-                        == Claimed::Taken
-                } else if let Some(t) = tuning.as_deref() {
-                    match tuning::apply::apply(t, today, store, notifier, p, at, lease_secs).await?
-                    {
-                        Some(f) => {
-                            delivered.push(f);
-                            true
-                        }
-                        None => false,
-                    }
-                } else if deliver(store, notifier, &p, at, lease_secs).await? {
-                    delivered.push(p.finding);
-                    true
-                } else {
-                    false
-                };
-                if let (false, Some((key, expires_at))) = (new_term, history) {
-                    // Seen again: the term stays known for its N days from now.
-                    store
-                        .extend(&key, expires_at, FIRST_SEEN_REFRESH_SLACK_SECS, at)
-                        .await?;
-                }
-                Ok(())
-            }
-            .await;
-            if let Err(e) = outcome {
-                failures.push(e);
+        let outcomes = self.decide_all(pending, how, store, notifier).await;
+        let (mut delivered, mut failures) = (Vec::new(), Vec::new());
+        for outcome in outcomes {
+            match outcome {
+                Ok(Some(f)) => delivered.push(f),
+                Ok(None) => {}
+                Err(e) => failures.push(e),
             }
         }
         // A failed step is no finding left undelivered: it is told as a step

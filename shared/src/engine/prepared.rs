@@ -643,13 +643,15 @@ mod tests {
         );
     }
 
-    /// A memory store that makes every write wait once, as a remote store's
-    /// request does, and notes how many waited at the same time.
+    /// A memory store that makes every write and claim wait once, as a remote
+    /// store's request does, and notes how many of each waited at the same time.
     struct Overlapping {
         inner: MemoryStore,
         at_once: usize,
         waiting: std::sync::atomic::AtomicUsize,
         most: std::sync::atomic::AtomicUsize,
+        claiming: std::sync::atomic::AtomicUsize,
+        most_claiming: std::sync::atomic::AtomicUsize,
     }
 
     impl Overlapping {
@@ -659,8 +661,24 @@ mod tests {
                 at_once,
                 waiting: 0.into(),
                 most: 0.into(),
+                claiming: 0.into(),
+                most_claiming: 0.into(),
             }
         }
+    }
+
+    /// Counts `under_way` up while `f` waits once, noting the most in `most`.
+    async fn counted<T>(
+        under_way: &std::sync::atomic::AtomicUsize,
+        most: &std::sync::atomic::AtomicUsize,
+        f: impl std::future::Future<Output = T>,
+    ) -> T {
+        use std::sync::atomic::Ordering::SeqCst;
+        let n = under_way.fetch_add(1, SeqCst) + 1;
+        most.fetch_max(n, SeqCst);
+        tokio::task::yield_now().await;
+        under_way.fetch_sub(1, SeqCst);
+        f.await
     }
 
     impl crate::state::Wrapper for Overlapping {
@@ -677,12 +695,18 @@ mod tests {
             obs: Observation,
             expires_at: i64,
         ) -> Result<(), StoreError> {
-            use std::sync::atomic::Ordering::SeqCst;
-            let n = self.waiting.fetch_add(1, SeqCst) + 1;
-            self.most.fetch_max(n, SeqCst);
-            tokio::task::yield_now().await;
-            self.waiting.fetch_sub(1, SeqCst);
-            self.inner.put(partition, obs, expires_at).await
+            let put = self.inner.put(partition, obs, expires_at);
+            counted(&self.waiting, &self.most, put).await
+        }
+        async fn claim(
+            &self,
+            key: &str,
+            guards: &[String],
+            take: crate::state::Take<'_>,
+            now: crate::state::Now,
+        ) -> Result<crate::state::Claimed, StoreError> {
+            let claim = self.inner.claim(key, guards, take, now);
+            counted(&self.claiming, &self.most_claiming, claim).await
         }
     }
 
@@ -690,58 +714,101 @@ mod tests {
     /// a remote store they wait together (a thousand in a row outlasted the
     /// function's timeout on every retry, from a review), and the findings are
     /// those of one step after another, in the same order.
-    #[test]
-    fn the_window_steps_of_one_record_wait_on_the_store_together() {
-        use crate::detections::ec2_stop_modify_user_data_start::Ec2StopModifyUserDataStart;
-        let instances: Vec<String> = (0..40)
+    /// An EC2 call by one IAM user, `minute` minutes into the hour.
+    fn ec2(id: &str, minute: u32, name: &str, params: &str) -> String {
+        format!(
+            r#"{{"eventVersion":"1.09","eventSource":"ec2.amazonaws.com","eventName":"{name}",
+            "eventTime":"2026-05-04T10:{minute:02}:00Z","eventID":"{id}","awsRegion":"us-east-1",
+            "recipientAccountId":"111122223333","sourceIPAddress":"198.51.100.9",
+            "userAgent":"Boto3/1.34.1","requestParameters":{params},
+            "userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/eve",
+            "accountId":"111122223333","principalId":"AIDAEXAMPLE","userName":"eve"}}}}"#
+        )
+    }
+
+    /// The `requestParameters` of a call naming instances `i-00` to `i-<n-1>`.
+    fn instances_set(n: usize) -> String {
+        let instances: Vec<String> = (0..n)
             .map(|i| format!(r#"{{"instanceId":"i-{i:02}"}}"#))
             .collect();
-        let set = format!(
+        format!(
             r#"{{"instancesSet":{{"items":[{}]}}}}"#,
             instances.join(",")
-        );
-        let ec2 = |id: &str, minute: u32, name: &str, params: &str| {
-            format!(
-                r#"{{"eventVersion":"1.09","eventSource":"ec2.amazonaws.com","eventName":"{name}",
-                "eventTime":"2026-05-04T10:{minute:02}:00Z","eventID":"{id}","awsRegion":"us-east-1",
-                "recipientAccountId":"111122223333","sourceIPAddress":"198.51.100.9",
-                "userAgent":"Boto3/1.34.1","requestParameters":{params},
-                "userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/eve",
-                "accountId":"111122223333","principalId":"AIDAEXAMPLE","userName":"eve"}}}}"#
-            )
-        };
-        let records = [
-            ec2("stop", 0, "StopInstances", &set),
-            ec2(
-                "modify",
-                1,
-                "ModifyInstanceAttribute",
-                r#"{"instanceId":"i-07","userData":"<sensitiveDataRemoved>"}"#,
-            ),
-            ec2(
-                "modify-2",
-                1,
-                "ModifyInstanceAttribute",
-                r#"{"instanceId":"i-31","userData":"<sensitiveDataRemoved>"}"#,
-            ),
-            ec2("start", 2, "StartInstances", &set),
-        ];
+        )
+    }
+
+    /// A user-data change of instance `i-<n>`.
+    fn user_data_changed(id: &str, minute: u32, n: usize) -> String {
+        let params = format!(r#"{{"instanceId":"i-{n:02}","userData":"<sensitiveDataRemoved>"}}"#);
+        ec2(id, minute, "ModifyInstanceAttribute", &params)
+    }
+
+    /// Handles `records` in order against `store`: the findings `handle`
+    /// returned, in their order, which the notifier also received (in the order
+    /// their deliveries ended, which findings delivered together do not fix).
+    fn run_on<S: Store>(engine: &Engine, store: &S, records: &[String]) -> Vec<Finding> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let engine = Engine::with_detections(
+        let out = Collect::default();
+        let mut handled = Vec::new();
+        for json in records {
+            let rec = Record::from_json(json).unwrap();
+            handled.extend(
+                rt.block_on(engine.handle(&rec, store, &out, 1_800_000_000))
+                    .unwrap(),
+            );
+        }
+        let by_id = |mut f: Vec<Finding>| {
+            f.sort_by(|a, b| a.finding_id.cmp(&b.finding_id));
+            f
+        };
+        let notified: Vec<_> = out
+            .take()
+            .into_iter()
+            .map(|mut f| {
+                // What `handle` returns says how tuning decided; the notifier is
+                // sent only what it notifies.
+                f.disposition = None;
+                f
+            })
+            .collect();
+        let undecided: Vec<_> = handled
+            .iter()
+            .filter(|f| {
+                f.disposition
+                    .is_none_or(|d| d == crate::finding::Disposition::Notified)
+            })
+            .cloned()
+            .map(|mut f| {
+                f.disposition = None;
+                f
+            })
+            .collect();
+        assert_eq!(by_id(notified), by_id(undecided));
+        handled
+    }
+
+    /// The user-data engine alone.
+    fn user_data_engine() -> Engine {
+        use crate::detections::ec2_stop_modify_user_data_start::Ec2StopModifyUserDataStart;
+        Engine::with_detections(
             [&Ec2StopModifyUserDataStart as &dyn Detection],
             Settings::for_replay(),
-        );
-        let run = |store: &Overlapping| {
-            let out = Collect::default();
-            for json in &records {
-                let rec = Record::from_json(json).unwrap();
-                rt.block_on(engine.handle(&rec, store, &out, 1_800_000_000))
-                    .unwrap();
-            }
-            out.take()
-        };
+        )
+    }
+
+    #[test]
+    fn the_window_steps_of_one_record_wait_on_the_store_together() {
+        let set = instances_set(40);
+        let records = [
+            ec2("stop", 0, "StopInstances", &set),
+            user_data_changed("modify", 1, 7),
+            user_data_changed("modify-2", 1, 31),
+            ec2("start", 2, "StartInstances", &set),
+        ];
+        let engine = user_data_engine();
+        let run = |store: &Overlapping| run_on(&engine, store, &records);
         let (one_by_one, together) = (Overlapping::new(1), Overlapping::new(16));
         let (expected, found) = (run(&one_by_one), run(&together));
         use std::sync::atomic::Ordering::SeqCst;
@@ -759,6 +826,49 @@ mod tests {
                 Some(r#"["i-31"]"#.to_owned())
             ]
         );
+        assert_eq!(found, expected);
+    }
+
+    /// A record that makes many findings (one per instance it starts after a
+    /// user-data change) has them delivered several at once against a remote
+    /// store (a thousand, three requests each, one after another, outlasted the
+    /// function's timeout on every retry, from a review), with the findings,
+    /// and their order, of one after another. Under a tuning that collapses the
+    /// detection's repeats they go one after another: which of them opens the
+    /// dedup period must not depend on timing.
+    #[test]
+    fn the_findings_of_one_record_are_delivered_together() {
+        let mut records = vec![ec2("stop", 0, "StopInstances", &instances_set(40))];
+        records.extend((0..40).map(|n| user_data_changed(&format!("modify-{n}"), 1, n)));
+        records.push(ec2("start", 2, "StartInstances", &instances_set(40)));
+        let engine = user_data_engine();
+        let (one_by_one, together) = (Overlapping::new(1), Overlapping::new(16));
+        let expected = run_on(&engine, &one_by_one, &records);
+        let found = run_on(&engine, &together, &records);
+        use std::sync::atomic::Ordering::SeqCst;
+        assert_eq!(expected.len(), 40);
+        assert_eq!(one_by_one.most_claiming.load(SeqCst), 1);
+        assert_eq!(
+            together.most_claiming.load(SeqCst),
+            16,
+            "sixteen of the forty deliveries leased their claims together"
+        );
+        assert_eq!(found, expected);
+
+        let collapsing = "[detections.ec2-stop-modify-user-data-start]\n\
+                          dedup_secs = 3600\ndedup_by = [\"actor\"]\n";
+        let tuning = crate::tuning::Tuning::parse(collapsing, "t.toml", 20_788).unwrap();
+        engine.set_tuning(Some(Arc::new(tuning)));
+        let (one_by_one, together) = (Overlapping::new(1), Overlapping::new(16));
+        let expected = run_on(&engine, &one_by_one, &records);
+        let found = run_on(&engine, &together, &records);
+        assert_eq!(together.most_claiming.load(SeqCst), 1);
+        let held = |f: &[Finding]| {
+            f.iter()
+                .filter(|f| f.disposition == Some(crate::finding::Disposition::HeldBack))
+                .count()
+        };
+        assert_eq!((expected.len(), held(&expected)), (40, 39));
         assert_eq!(found, expected);
     }
 }

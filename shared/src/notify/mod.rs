@@ -43,6 +43,14 @@ pub trait Notifier: Send + Sync {
         let _ = to;
         self.notify(finding)
     }
+
+    /// Whether the order findings reach this notifier in is part of what it
+    /// makes (lines written to the terminal or a file): the engine then
+    /// delivers one record's findings one after another, never several at once
+    /// (`engine::delivery`), so that a replay's output does not depend on timing.
+    fn keeps_order(&self) -> bool {
+        false
+    }
 }
 
 /// The destination of a notifier that names none of its own.
@@ -81,6 +89,10 @@ impl<N: Notifier> Notifier for Option<N> {
         self.as_ref().map_or_else(Vec::new, N::destinations)
     }
 
+    fn keeps_order(&self) -> bool {
+        self.as_ref().is_some_and(N::keeps_order)
+    }
+
     async fn notify_to(&self, to: &str, finding: &Finding) -> Result<(), NotifyError> {
         match self {
             Some(n) => n.notify_to(to, finding).await,
@@ -113,6 +125,10 @@ impl<A: Notifier, B: Notifier> Notifier for Then<A, B> {
         let mut all = self.0.destinations();
         all.extend(self.1.destinations());
         all
+    }
+
+    fn keeps_order(&self) -> bool {
+        self.0.keeps_order() || self.1.keeps_order()
     }
 
     async fn notify_to(&self, to: &str, finding: &Finding) -> Result<(), NotifyError> {
