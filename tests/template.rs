@@ -1250,6 +1250,17 @@ fn the_forwarder_names_everything_with_the_prefix_and_grants_little() {
     );
 }
 
+/// What the failed-events queue holds no detection has seen: deleting the
+/// stack, or an update that replaces the queue, must not delete it with them.
+#[test]
+fn the_failed_events_queue_outlives_the_stack() {
+    let t = template();
+    let q = &resources(&t)["FailedEventsQueue"];
+    assert_eq!(q["Type"], "AWS::SQS::Queue");
+    assert_eq!(q["DeletionPolicy"], "Retain");
+    assert_eq!(q["UpdateReplacePolicy"], "Retain");
+}
+
 #[test]
 fn the_tuning_bucket_is_private_versioned_and_optional() {
     let t = template();
