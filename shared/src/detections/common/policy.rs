@@ -464,7 +464,8 @@ fn names_some_callers(key: &str, value: &serde_json::Value) -> bool {
     let internet = super::cidrs_open_to_internet(&texts);
     let everyone = |v: &serde_json::Value| match v {
         serde_json::Value::String(text) => {
-            let s = text.trim();
+            let text_now = caller_variables_as_wildcards(text);
+            let s = text_now.trim();
             let wildcard_at = s.find(['*', '?']);
             s.chars().all(|c| c == '*' || c == '?')
                 || match s.split(':').nth(4) {
@@ -483,6 +484,49 @@ fn names_some_callers(key: &str, value: &serde_json::Value) -> bool {
         _ => false,
     };
     !values.is_empty() && !values.iter().copied().any(everyone)
+}
+
+/// The policy variables (`${aws:PrincipalAccount}`, `${aws:userid}`, with or
+/// without a default) that a condition value compares with the caller's own
+/// attributes, each as `*`: whoever calls, the variable becomes their own value,
+/// so `aws:PrincipalAccount` equal to `${aws:PrincipalAccount}` admits every
+/// account (from a review: four detections read that value as one caller). The
+/// resource's own side (`${aws:ResourceAccount}`, `${aws:ResourceOrgID}`,
+/// `${aws:ResourceOrgPaths}`) stays: the resource's own account or
+/// organisation pins the callers. The escapes `${*}`, `${?}`, `${$}` are their
+/// character.
+fn caller_variables_as_wildcards(text: &str) -> std::borrow::Cow<'_, str> {
+    const RESOURCE_SIDE: [&str; 3] = [
+        "aws:resourceaccount",
+        "aws:resourceorgid",
+        "aws:resourceorgpaths",
+    ];
+    if !text.contains("${") {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[at..]);
+            rest = "";
+            break;
+        };
+        let inner = &after[..end];
+        let name = inner.split(',').next().unwrap_or("").trim();
+        match name {
+            "*" | "?" | "$" => out.push_str(name),
+            _ if RESOURCE_SIDE.iter().any(|k| k.eq_ignore_ascii_case(name)) => {
+                out.push_str(&rest[at..at + 2 + end + 1]);
+            }
+            _ => out.push('*'),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }
 
 /// The items of an EC2 sharing list's `add` (`{"add": {"items": [...]}}`), one
@@ -648,6 +692,35 @@ mod exposure_tests {
         exposure(
             json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Condition": condition}),
         )
+    }
+
+    /// From a review: a condition comparing the caller's attribute with the
+    /// policy variable of that same attribute holds for every caller; the
+    /// resource's own account as a variable, or a variable after a pinned
+    /// account, still fences.
+    #[test]
+    fn a_caller_variable_fences_nobody() {
+        for condition in [
+            json!({"StringEquals": {"aws:PrincipalAccount": "${aws:PrincipalAccount}"}}),
+            json!({"StringEquals": {"aws:userid": "${aws:userid}"}}),
+            json!({"ArnEquals": {"aws:PrincipalArn": "${aws:PrincipalArn}"}}),
+            json!({"StringEquals": {"kms:CallerAccount": "${kms:CallerAccount, '111122223333'}"}}),
+            json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::${aws:PrincipalAccount}:role/x"}}),
+        ] {
+            assert_eq!(open(condition.clone()), (true, vec![]), "{condition}");
+        }
+        for condition in [
+            json!({"StringEquals": {"aws:PrincipalAccount": "${aws:ResourceAccount}"}}),
+            json!({"StringEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}}),
+            json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:user/${aws:username}"}}),
+            json!({"StringLike": {"aws:userid": "AIDAEXAMPLEUSER:${aws:username}"}}),
+        ] {
+            assert_eq!(open(condition.clone()), (false, vec![]), "{condition}");
+        }
+        assert_eq!(
+            super::caller_variables_as_wildcards("a${*}b${$}${x"),
+            "a*b$${x"
+        );
     }
 
     /// From a review: fences that admit outsiders, and a public principal narrowed
