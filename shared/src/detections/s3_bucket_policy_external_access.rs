@@ -18,6 +18,9 @@
 //! Elastic Load Balancing's log-delivery accounts (one per older Region), allowed
 //! only `s3:PutObject`, are not another account either: that statement is how every
 //! load balancer's access-log bucket is set up.
+//! Directory buckets (S3 Express One Zone) log their bucket policies from
+//! `s3express.amazonaws.com` and are shared with other accounts the same way
+//! (from an evasion review: they were not watched).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -47,9 +50,15 @@ pub static META: Meta = Meta {
     next_steps: "Read the statement that opened the bucket and check the receiving account. If it \
                  is not expected, restore the previous policy, turn on Block Public Access, check \
                  the bucket's access logs for reads from that account and review the caller.",
-    triggers: &[Trigger::write("s3.amazonaws.com", &["PutBucketPolicy"])],
+    triggers: &[
+        Trigger::write("s3.amazonaws.com", &["PutBucketPolicy"]),
+        Trigger::write(DIRECTORY_BUCKETS, &["PutBucketPolicy"]),
+    ],
     window: None,
 };
+
+/// The event source of directory buckets' bucket-level calls.
+const DIRECTORY_BUCKETS: &str = "s3express.amazonaws.com";
 
 /// The accounts through which Elastic Load Balancing writes access logs, one per
 /// Region that opened before August 2022 (later Regions use the service principal
@@ -108,6 +117,7 @@ impl Detection for S3BucketPolicyExternalAccess {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !succeeded_call(rec, "s3.amazonaws.com", &["PutBucketPolicy"])
+            && !succeeded_call(rec, DIRECTORY_BUCKETS, &["PutBucketPolicy"])
         {
             return None;
         }
@@ -135,6 +145,19 @@ mod tests {
         format!(
             r#"{{"bucketName":"finance-exports","bucketPolicy":{{"Version":"2012-10-17","Statement":{statement}}},"Host":"finance-exports.s3.amazonaws.com","policy":""}}"#
         )
+    }
+
+    /// A directory bucket shared with another account, from its own event source.
+    #[test]
+    fn fires_on_a_directory_bucket_shared_with_another_account() {
+        let params = put(
+            r#"[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"s3express:CreateSession","Resource":"*"}]"#,
+        );
+        let rec = record(DIRECTORY_BUCKETS, "PutBucketPolicy", ROLE, &params, "");
+        assert!(fires(&S3BucketPolicyExternalAccess, &rec));
+        let own = params.replace("444455556666", "111122223333");
+        let rec = record(DIRECTORY_BUCKETS, "PutBucketPolicy", ROLE, &own, "");
+        assert!(!fires(&S3BucketPolicyExternalAccess, &rec));
     }
 
     #[test]
