@@ -57,7 +57,8 @@ impl Detection for IamCompromisedKeyQuarantinePolicyAttached {
             return fire(change_evidence(rec, &["userName", "policyName"]));
         }
         fire(aws_managed_policy_attached(rec, "AttachUserPolicy", "userName", |name| {
-            name.starts_with("AWSCompromisedKeyQuarantine")
+            name.to_ascii_lowercase()
+                .starts_with("awscompromisedkeyquarantine")
         })?)
     }
 }

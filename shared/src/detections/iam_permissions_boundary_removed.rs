@@ -37,7 +37,7 @@ const PERMISSION_SET_NAMES: &[&str] = &[PERMISSION_SET_REMOVAL, PERMISSION_SET_P
 fn boundary_caps_nothing(rec: &Record<'_>) -> bool {
     rec.request_param_str("permissionsBoundary")
         .and_then(aws_managed_policy_name)
-        == Some("AdministratorAccess")
+        .is_some_and(|name| name.eq_ignore_ascii_case("AdministratorAccess"))
 }
 
 /// A permission set's boundary removed, or replaced by the AWS managed
@@ -56,7 +56,8 @@ fn permission_set_boundary_removed(rec: &Record<'_>) -> Option<Evidence> {
     }
     let boundary = request_param_any(rec, &["permissionsBoundary", "PermissionsBoundary"])?;
     let managed = pascal_or_camel(boundary, "ManagedPolicyArn")?.as_str()?;
-    (aws_managed_policy_name(managed) == Some("AdministratorAccess"))
+    aws_managed_policy_name(managed)
+        .is_some_and(|name| name.eq_ignore_ascii_case("AdministratorAccess"))
         .then(|| evidence.with("permissions_boundary", managed))
 }
 

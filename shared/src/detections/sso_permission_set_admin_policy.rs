@@ -13,7 +13,8 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    IDENTITY_CENTER, admin_grant, policy_document, request_param_any, request_text_any, succeeded_call,
+    IDENTITY_CENTER, admin_grant, admin_managed_policy, aws_managed_policy_name, policy_document,
+    request_param_any, request_text_any, succeeded_call,
 };
 use crate::event::Record;
 
@@ -65,11 +66,8 @@ impl Detection for SsoPermissionSetAdminPolicy {
             .with_opt("instance", text(&["instanceArn", "InstanceArn"]));
         if rec.event_name() == "AttachManagedPolicyToPermissionSet" {
             let policy = text(&["managedPolicyArn", "ManagedPolicyArn"])?;
-            let name = policy.trim().rsplit('/').next().unwrap_or_default();
             // `IAMFullAccess` is the means to grant oneself everything.
-            if !(policy.contains(":iam::aws:policy/")
-                && matches!(name, "AdministratorAccess" | "IAMFullAccess"))
-            {
+            if !aws_managed_policy_name(policy).is_some_and(admin_managed_policy) {
                 return None;
             }
             return fire(e.with("managed_policy", policy));

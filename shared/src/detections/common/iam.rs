@@ -164,12 +164,21 @@ pub fn aws_managed_policy_attached(
 
 /// The name of an AWS managed policy from its ARN
 /// (`arn:<partition>:iam::aws:policy/<path><name>`, any partition), or `None` for
-/// any other text (a customer policy names its account instead of `aws`).
+/// any other text (a customer policy names its account instead of `aws`). The
+/// ARN is read in any case, as IAM resolves it (from an evasion review:
+/// `arn:aws:iam::aws:policy/administratoraccess` attached the administrator
+/// policy unseen); compare the name the same way ([`admin_managed_policy`]).
 pub fn aws_managed_policy_name(arn: &str) -> Option<&str> {
-    let (partition, path) = arn.trim().split_once(":iam::aws:policy/")?;
+    const MARK: &str = ":iam::aws:policy/";
+    let arn = arn.trim();
+    // ASCII lower-casing keeps every byte offset.
+    let lower = arn.to_ascii_lowercase();
+    let at = lower.find(MARK)?;
+    let partition = &lower[..at];
     if partition != "arn:aws" && !partition.starts_with("arn:aws-") {
         return None;
     }
+    let path = &arn[at + MARK.len()..];
     Some(path.rsplit('/').next().unwrap_or(path))
 }
 
@@ -470,9 +479,11 @@ const TAKEOVER_ACTIONS: [(&str, &str); 5] = [
 
 /// The AWS managed policies whose attachment makes an administrator:
 /// `AdministratorAccess`, and `IAMFullAccess` (`iam:*` on everything: the means to
-/// attach the first to oneself).
+/// attach the first to oneself), in any case.
 pub fn admin_managed_policy(name: &str) -> bool {
-    matches!(name, "AdministratorAccess" | "IAMFullAccess")
+    ["AdministratorAccess", "IAMFullAccess"]
+        .iter()
+        .any(|admin| admin.eq_ignore_ascii_case(name))
 }
 
 /// The "new terms" observation of a caller: the term `<account>|<stable
@@ -880,5 +891,40 @@ mod holder_tests {
         assert!(holder(Some("111122223333")).named_by("arn:aws:iam::*:role/ci-deployer"));
         assert!(holder(None).named_by("arn:aws:iam::*:role/ci-*"));
         assert!(!holder(None).named_by("arn:aws:iam::*:role/app/*"));
+    }
+}
+
+#[cfg(test)]
+mod managed_policy_tests {
+    use super::{admin_managed_policy, aws_managed_policy_name};
+
+    /// IAM resolves a managed policy's ARN in any case (from an evasion review).
+    #[test]
+    fn managed_policy_arns_are_read_in_any_case() {
+        for arn in [
+            "arn:aws:iam::aws:policy/AdministratorAccess",
+            "arn:aws:iam::aws:policy/administratoraccess",
+            " ARN:AWS:IAM::AWS:POLICY/ADMINISTRATORACCESS ",
+            "arn:aws-us-gov:iam::aws:policy/IAMFULLACCESS",
+        ] {
+            assert!(
+                aws_managed_policy_name(arn).is_some_and(admin_managed_policy),
+                "{arn}"
+            );
+        }
+        for arn in [
+            "arn:aws:iam::111122223333:policy/administratoraccess",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "arn:other:iam::aws:policy/AdministratorAccess",
+        ] {
+            assert!(
+                !aws_managed_policy_name(arn).is_some_and(admin_managed_policy),
+                "{arn}"
+            );
+        }
+        assert_eq!(
+            aws_managed_policy_name("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"),
+            Some("ViewOnlyAccess")
+        );
     }
 }
