@@ -1,5 +1,14 @@
 //! A successful IAM call whose request CloudTrail dropped as too large (the "omitted"
 //! stub): the policy it set is missing from the log.
+//!
+//! Decisions: high when the call sets a permissions or trust policy
+//! ([`POLICY_CALLS`]): IAM caps those documents at a few thousand characters,
+//! whitespace not counted, far below what CloudTrail omits, so only padding gets
+//! one there, and the stub then hides an administrator grant or a backdoored
+//! trust from every detection that reads the document (from an evasion review:
+//! it was medium, below the high findings the same call makes unpadded). Medium
+//! for the other IAM calls, whose SAML metadata or certificate chains can be
+//! that large on their own.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{REQUEST_TOO_LARGE as TOO_LARGE, request_omitted_as_too_large};
@@ -7,6 +16,19 @@ use crate::event::Record;
 use crate::event::prefilter::{Needle, Peek};
 
 pub struct CloudTrailLogEvasion;
+
+/// The IAM calls that set a permissions or trust policy document.
+const POLICY_CALLS: &[&str] = &[
+    "CreatePolicy",
+    "CreatePolicyVersion",
+    "CreateRole",
+    "PutGroupPolicy",
+    "PutRolePermissionsBoundary",
+    "PutRolePolicy",
+    "PutUserPermissionsBoundary",
+    "PutUserPolicy",
+    "UpdateAssumeRolePolicy",
+];
 
 pub static META: Meta = Meta {
     id: "cloudtrail-log-evasion",
@@ -43,6 +65,14 @@ pub static META: Meta = Meta {
 impl Detection for CloudTrailLogEvasion {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if POLICY_CALLS.contains(&rec.event_name()) {
+            Severity::High
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -89,6 +119,22 @@ mod tests {
                 assert_eq!(e.get("original_size"), Some(&Value::from(131072)));
             }
             other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    /// A policy or trust document padded past CloudTrail's limit is high; other
+    /// IAM calls (SAML metadata, certificates) stay at the metadata's medium.
+    #[test]
+    fn a_padded_policy_document_is_high() {
+        for name in POLICY_CALLS {
+            let json = PADDED.replace("PutRolePolicy", name);
+            let rec = crate::event::Record::from_json(&json).unwrap();
+            assert_eq!(CloudTrailLogEvasion.severity_for(&rec), Severity::High, "{name}");
+        }
+        for name in ["UpdateSAMLProvider", "UploadServerCertificate", "TagRole"] {
+            let json = PADDED.replace("PutRolePolicy", name);
+            let rec = crate::event::Record::from_json(&json).unwrap();
+            assert_eq!(CloudTrailLogEvasion.severity_for(&rec), Severity::Medium, "{name}");
         }
     }
 
