@@ -5,8 +5,10 @@
 //!
 //! Decisions: a `*` permission narrowed by `sourceArn`, `sourceAccount` or
 //! `principalOrgID` is how S3 or an organisation is allowed in, not a public function,
-//! so it does not fire. The principal is read from the request, or, when the request
-//! was stripped, from the statement in the response.
+//! so it does not fire; a `sourceArn` that pins no source (`arn:aws:s3:::*`: no
+//! account, and a wildcard for the resource) does not narrow. The principal is
+//! read from the request, or, when the request was stripped, from the statement
+//! in the response.
 //!
 //! Amazon S3's service principal (`s3.amazonaws.com`) with none of those keys
 //! counts too (from a review): then any account's bucket may send its event
@@ -19,7 +21,7 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{call_context, condition_keys, lambda_operation};
+use crate::detections::common::{call_context, lambda_operation, one_or_many};
 use crate::event::Record;
 
 pub struct LambdaFunctionMadePublic;
@@ -91,9 +93,10 @@ fn exposure(rec: &Record) -> Option<&'static str> {
         }
     };
     if let Some(p) = rec.request_param("principal").filter(|v| !v.is_null()) {
-        let narrowed = ["sourceArn", "sourceAccount", "principalOrgID"]
+        let narrowed = ["sourceAccount", "principalOrgID"]
             .iter()
-            .any(|k| rec.request_param_str(k).is_some());
+            .any(|k| rec.request_param_str(k).is_some())
+            || rec.request_param_str("sourceArn").is_some_and(source_arn_pins);
         return if narrowed { None } else { judge(p) };
     }
     let statement = rec
@@ -111,13 +114,41 @@ fn exposure(rec: &Record) -> Option<&'static str> {
 /// A function URL's own condition (`lambda:FunctionUrlAuthType` `NONE`) narrows
 /// nothing (from a review: any condition was taken as narrowing).
 fn narrows_the_caller(condition: Option<&Value>) -> bool {
-    const NARROWING: [&str; 4] = [
+    const NARROWING: [&str; 3] = [
         "aws:sourceaccount",
-        "aws:sourcearn",
         "aws:principalorgid",
         "lambda:eventsourcetoken",
     ];
-    condition_keys(condition).any(|k| NARROWING.contains(&k.trim().to_ascii_lowercase().as_str()))
+    let source_arn_pinned = |values: &Value| {
+        let values = one_or_many(Some(values));
+        !values.is_empty()
+            && values
+                .iter()
+                .all(|v| v.as_str().is_some_and(source_arn_pins))
+    };
+    condition
+        .and_then(Value::as_object)
+        .into_iter()
+        .flat_map(|operators| operators.values())
+        .filter_map(Value::as_object)
+        .flatten()
+        .any(|(key, values)| {
+            let key = key.trim().to_ascii_lowercase();
+            NARROWING.contains(&key.as_str())
+                || (key == "aws:sourcearn" && source_arn_pinned(values))
+        })
+}
+
+/// Whether a source ARN pins a source: it names an account (Lambda takes none
+/// or twelve digits there), or a resource without a wildcard (an S3 bucket's
+/// ARN names no account). `arn:aws:s3:::*` pins nothing: every account's
+/// buckets match it (from an evasion review: it passed for a narrowed grant).
+fn source_arn_pins(arn: &str) -> bool {
+    let literal = |s: &str| !s.is_empty() && !s.contains(['*', '?']);
+    match arn.trim().splitn(6, ':').collect::<Vec<_>>().as_slice() {
+        [_, _, _, _, account, resource] => literal(account) || literal(resource),
+        _ => literal(arn.trim()),
+    }
 }
 
 impl Detection for LambdaFunctionMadePublic {
@@ -225,6 +256,33 @@ mod tests {
         // A function URL's permission: its condition narrows no caller.
         let url = r#""responseElements":{"statement":"{\"Sid\":\"url\",\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"lambda:InvokeFunctionUrl\",\"Condition\":{\"StringEquals\":{\"lambda:FunctionUrlAuthType\":\"NONE\"}}}"},"#;
         assert!(fires(&LambdaFunctionMadePublic, &record("lambda.amazonaws.com", "AddPermission20150331v2", ROLE, stripped, url)));
+    }
+
+    /// From an evasion review: a source ARN that pins no source (no account, a
+    /// wildcard bucket) narrows nothing, in the request or the returned
+    /// statement; one naming a bucket or an account does.
+    #[test]
+    fn a_source_arn_of_any_bucket_does_not_narrow() {
+        let add = |params: &str, resp: &str| {
+            record("lambda.amazonaws.com", "AddPermission20150331v2", ROLE, params, resp)
+        };
+        for source in ["arn:aws:s3:::*", "arn:aws:s3:::upload*", "*"] {
+            let params = format!(
+                r#"{{"functionName":"f","principal":"s3.amazonaws.com","sourceArn":"{source}"}}"#
+            );
+            assert!(fires(&LambdaFunctionMadePublic, &add(&params, "")), "{source}");
+            let resp = format!(
+                r#""responseElements":{{"statement":"{{\"Effect\":\"Allow\",\"Principal\":{{\"Service\":\"s3.amazonaws.com\"}},\"Action\":\"lambda:InvokeFunction\",\"Condition\":{{\"ArnLike\":{{\"AWS:SourceArn\":\"{source}\"}}}}}}"}},"#
+            );
+            let stripped = r#"{"functionName":"f"}"#;
+            assert!(fires(&LambdaFunctionMadePublic, &add(stripped, &resp)), "{resp}");
+        }
+        for source in ["arn:aws:s3:::uploads", "arn:aws:sns:us-east-1:111122223333:*"] {
+            let params = format!(
+                r#"{{"functionName":"f","principal":"s3.amazonaws.com","sourceArn":"{source}"}}"#
+            );
+            assert!(!fires(&LambdaFunctionMadePublic, &add(&params, "")), "{source}");
+        }
     }
 
     #[test]
