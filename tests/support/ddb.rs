@@ -342,15 +342,22 @@ pub async fn handle<S: Store, N: Notifier>(
     engine.handle(&rec, store, notifier, now).await
 }
 
-/// Handles every step in order; every delivered finding, in order.
+/// Handles every step in order; every delivered finding, in order. A record's
+/// findings are in the order `handle` returns them: against DynamoDB several
+/// are delivered at once, and reach the notifier in the order they end.
 pub async fn drive<S: Store>(engine: &Engine, store: &S, steps: &[Step]) -> Vec<Finding> {
     let out = Collect::default();
+    let mut delivered = Vec::new();
     for s in steps {
-        handle(engine, store, &out, &s.json, s.now)
+        let decided = handle(engine, store, &out, &s.json, s.now)
             .await
             .unwrap_or_else(|e| panic!("handle failed: {e}"));
+        let mut notified = out.take();
+        let place = |f: &Finding| decided.iter().position(|d| d.finding_id == f.finding_id);
+        notified.sort_by_key(place);
+        delivered.extend(notified);
     }
-    out.take()
+    delivered
 }
 
 /// Findings as JSON lines, to compare two runs exactly.

@@ -1,8 +1,6 @@
 //! Delivering a finding exactly once: lease its claim, notify, confirm the claim
 //! (the lease is released again when notifying fails).
 
-use futures_util::stream::{self, StreamExt};
-
 use super::{Engine, FIRST_SEEN_REFRESH_SLACK_SECS, HandleError};
 use crate::finding::Finding;
 use crate::notify::{Notifier, NotifyError};
@@ -50,10 +48,8 @@ impl Engine {
             && !notifier.keeps_order()
             && claims_apart(&pending, how.tuning);
         if together {
-            stream::iter(pending.into_iter().map(decide))
-                .buffered(at_once)
-                .collect()
-                .await
+            let work: Vec<_> = pending.into_iter().map(decide).collect();
+            super::at_once::in_order(work, at_once).await
         } else {
             let mut outcomes = Vec::with_capacity(pending.len());
             for p in pending {

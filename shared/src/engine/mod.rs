@@ -2,6 +2,7 @@
 //! hands their findings to delivery (`delivery`: lease the claim, notify, confirm;
 //! release on failure).
 
+mod at_once;
 mod delivery;
 mod prepared;
 

@@ -7,8 +7,6 @@
 
 use std::sync::Arc;
 
-use futures_util::stream::{self, StreamExt};
-
 use super::Engine;
 use crate::detection::{Detection, Evidence, Meta, Side, Signal, WindowSpec};
 use crate::event::Record;
@@ -384,12 +382,11 @@ impl Engine {
                     } else {
                         at_once
                     };
-                    let mut done = stream::iter(
-                        run.into_iter()
-                            .map(|step| self.window_step(step, store, now)),
-                    )
-                    .buffered(at_once);
-                    while let Some(found) = done.next().await {
+                    let steps_run: Vec<_> = run
+                        .into_iter()
+                        .map(|step| self.window_step(step, store, now))
+                        .collect();
+                    for found in super::at_once::in_order(steps_run, at_once).await {
                         out.extend(or_next!(found));
                     }
                 }
@@ -854,6 +851,28 @@ mod tests {
             "sixteen of the forty deliveries leased their claims together"
         );
         assert_eq!(found, expected);
+
+        // A notifier whose output is its order takes them one after another.
+        struct Lines(Collect);
+        impl crate::notify::Notifier for Lines {
+            async fn notify(&self, f: &Finding) -> Result<(), crate::notify::NotifyError> {
+                self.0.notify(f).await
+            }
+            fn keeps_order(&self) -> bool {
+                true
+            }
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (in_order, lines) = (Overlapping::new(16), Lines(Collect::default()));
+        for json in &records {
+            let rec = Record::from_json(json).unwrap();
+            rt.block_on(engine.handle(&rec, &in_order, &lines, 1_800_000_000))
+                .unwrap();
+        }
+        assert_eq!(in_order.most_claiming.load(SeqCst), 1);
+        assert_eq!(lines.0.take(), expected, "in the findings' order");
 
         let collapsing = "[detections.ec2-stop-modify-user-data-start]\n\
                           dedup_secs = 3600\ndedup_by = [\"actor\"]\n";

@@ -46,7 +46,8 @@ const MAX_SORT_KEY_ID_BYTES: usize = 512;
 /// How often a claim is retried when DynamoDB reports a conflicting transaction.
 const CLAIM_ATTEMPTS: u32 = 5;
 
-/// Window and pair steps of one record in flight at once (`Store::steps_at_once`).
+/// Window and pair steps of one record, and then its findings' deliveries, in
+/// flight at once (`Store::steps_at_once`).
 pub const STEPS_AT_ONCE: usize = 16;
 
 /// Which clock item expiries are in, and so which attribute reads compare.

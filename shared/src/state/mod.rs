@@ -273,8 +273,10 @@ pub trait Store: Send + Sync {
     /// store would outlast the function's timeout on every retry. Each step has
     /// a partition of its own (the engine runs a record whose steps share one
     /// step after another), so the findings do not depend on the order the
-    /// store answers in. 1 (the default): one after another, for a store that
-    /// answers at once (in memory).
+    /// store answers in. The same number of a record's findings are delivered
+    /// at once (`engine::delivery`: a thousand windows can make a thousand
+    /// findings). 1 (the default): one after another, for a store that answers
+    /// at once (in memory).
     fn steps_at_once(&self) -> usize {
         1
     }
