@@ -7,6 +7,12 @@
 //!
 //! The restores were added after a review: a volume made from a snapshot under the
 //! intruder's key, then snapshotted, is the roundabout route to the same copy.
+//! An evasion review added two more: an instance launched with a block device
+//! under another account's key (`RunInstances`: the image's snapshots restored
+//! into volumes under that key; any device of the mapping counts, since a
+//! device without a snapshot id may still be the image's), and a database
+//! cluster made as a replica of another (`CreateDBCluster` with
+//! `replicationSourceIdentifier`) under such a key.
 //!
 //! Decisions: the copy is the data under a key its owner no longer controls: the key's
 //! account can read it, share it or, by disabling the key, hold it for ransom. A key
@@ -17,7 +23,9 @@
 //! form of `s3-copy-object-foreign-kms-key`.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, foreign_key_account, request_text_any, succeeded_call};
+use crate::detections::common::{
+    aws_service_caller, foreign_key_account, request_text_any, succeeded_call, texts_at_key,
+};
 use crate::event::Record;
 
 pub struct SnapshotOrImageCopiedWithForeignKmsKey;
@@ -25,7 +33,14 @@ pub struct SnapshotOrImageCopiedWithForeignKmsKey;
 const EC2: &str = "ec2.amazonaws.com";
 const RDS: &str = "rds.amazonaws.com";
 const EC2_COPIES: &[&str] = &["CopyImage", "CopySnapshot", "CreateVolume"];
+const LAUNCH: &[&str] = &["RunInstances"];
+/// A launch whose block devices name a key by ARN: only an ARN can name another
+/// account's key, and the function then sees no other launch.
+const LAUNCH_UNDER_KEY_ARN: &str =
+    r#"{"requestParameters":{"blockDeviceMapping":{"items":{"ebs":{"kmsKeyId":[{"prefix":"arn:"}]}}}}}"#;
+const CLUSTER_REPLICA: &str = "CreateDBCluster";
 const RDS_COPIES: &[&str] = &[
+    CLUSTER_REPLICA,
     "CopyDBClusterSnapshot",
     "CopyDBSnapshot",
     "CreateDBInstanceReadReplica",
@@ -56,7 +71,17 @@ pub static META: Meta = Meta {
     next_steps: "Identify the account that owns the key. If it is not the organisation's, \
                  delete the copy, revoke the caller's credentials and check whether the copy \
                  was shared or copied on; review the caller's other snapshot activity.",
-    triggers: &[Trigger::write(EC2, EC2_COPIES), Trigger::write(RDS, RDS_COPIES)],
+    triggers: &[
+        Trigger::write(EC2, EC2_COPIES),
+        Trigger::Events {
+            source: EC2,
+            names: LAUNCH,
+            read_only: false,
+            detail_pattern: Some(LAUNCH_UNDER_KEY_ARN),
+            data_event: false,
+        },
+        Trigger::write(RDS, RDS_COPIES),
+    ],
     window: None,
 };
 
@@ -66,8 +91,18 @@ impl Detection for SnapshotOrImageCopiedWithForeignKmsKey {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !(succeeded_call(rec, EC2, EC2_COPIES) || succeeded_call(rec, RDS, RDS_COPIES))
+        if !(succeeded_call(rec, EC2, EC2_COPIES)
+            || succeeded_call(rec, EC2, LAUNCH)
+            || succeeded_call(rec, RDS, RDS_COPIES))
             || aws_service_caller(rec)
+        {
+            return None;
+        }
+        // A new cluster is a copy only as a replica of another.
+        if rec.event_name() == CLUSTER_REPLICA
+            && rec
+                .request_param_str("replicationSourceIdentifier")
+                .is_none_or(|s| s.trim().is_empty())
         {
             return None;
         }
@@ -76,8 +111,17 @@ impl Detection for SnapshotOrImageCopiedWithForeignKmsKey {
         if rec.event_name() == "CreateVolume" && rec.request_param_str("snapshotId").is_none_or(|s| s.trim().is_empty()) {
             return None;
         }
-        let key = rec.request_param_str("kmsKeyId")?.trim();
-        let key_account = foreign_key_account(rec, key)?;
+        let keys = if rec.event_name() == LAUNCH[0] {
+            rec.request_param("blockDeviceMapping")
+                .map(|m| texts_at_key(m, "kmsKeyId"))
+                .unwrap_or_default()
+        } else {
+            rec.request_param_str("kmsKeyId").into_iter().collect()
+        };
+        let (key, key_account) = keys
+            .into_iter()
+            .map(str::trim)
+            .find_map(|key| Some((key, foreign_key_account(rec, key)?)))?;
         let source = request_text_any(rec, &[
             "sourceSnapshotId",
             "sourceImageId",
@@ -87,6 +131,8 @@ impl Detection for SnapshotOrImageCopiedWithForeignKmsKey {
             "snapshotIdentifier",
             "sourceDBClusterIdentifier",
             "sourceDBInstanceIdentifier",
+            "replicationSourceIdentifier",
+            "imageId",
         ]);
         fire(
             Evidence::new()
@@ -128,6 +174,30 @@ mod tests {
                 other => panic!("expected a finding for {name}, got {other:?}"),
             }
         }
+    }
+
+    /// From an evasion review: a launch with a block device under a foreign
+    /// key, and a replica cluster under one.
+    #[test]
+    fn launches_and_replica_clusters_under_a_foreign_key_fire() {
+        let launch = format!(
+            r#"{{"instancesSet":{{"items":[{{"imageId":"ami-0a1b2c3d4e5f60718","minCount":1,"maxCount":1}}]}},"blockDeviceMapping":{{"items":[{{"deviceName":"/dev/xvda","ebs":{{"volumeSize":8,"encrypted":true}}}},{{"deviceName":"/dev/xvdb","ebs":{{"snapshotId":"snap-0a1b2c3d4e5f60718","encrypted":true,"kmsKeyId":"{FOREIGN}"}}}}]}},"instanceType":"t3.micro"}}"#
+        );
+        match eval(&SnapshotOrImageCopiedWithForeignKmsKey, &record(EC2, "RunInstances", ROLE, &launch, "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("kms_key_account").and_then(|v| v.as_str()), Some("444455556666"));
+                assert_eq!(e.get("kms_key").and_then(|v| v.as_str()), Some(FOREIGN));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let own = launch.replace("444455556666", "111122223333");
+        assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &record(EC2, "RunInstances", ROLE, &own, "")));
+        let replica = format!(
+            r#"{{"dBClusterIdentifier":"orders-replica","engine":"aurora-mysql","replicationSourceIdentifier":"arn:aws:rds:us-west-2:111122223333:cluster:orders","kmsKeyId":"{FOREIGN}"}}"#
+        );
+        assert!(fires(&SnapshotOrImageCopiedWithForeignKmsKey, &record(RDS, "CreateDBCluster", ROLE, &replica, "")));
+        let fresh = format!(r#"{{"dBClusterIdentifier":"new","engine":"aurora-mysql","kmsKeyId":"{FOREIGN}"}}"#);
+        assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &record(RDS, "CreateDBCluster", ROLE, &fresh, "")));
     }
 
     #[test]
