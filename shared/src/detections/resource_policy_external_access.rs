@@ -26,7 +26,9 @@
 //! and an OpenSearch domain created inside a VPC is reached through it alone; a
 //! domain updated later does not say where it is, and is named in the false
 //! positives. Changes AWS services make on their own are left out; a stack's change
-//! counts.
+//! counts. A Redshift Serverless snapshot shared that way is high, as the
+//! snapshot shares of EBS, RDS and provisioned Redshift are (from an evasion
+//! review: it was medium while `AuthorizeSnapshotAccess` was high).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -192,6 +194,14 @@ impl Detection for ResourcePolicyExternalAccess {
         &META
     }
 
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_source() == REDSHIFT_SERVERLESS {
+            Severity::High
+        } else {
+            META.severity
+        }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         let calls = [
             (DYNAMODB, DYNAMODB_CALLS),
@@ -286,6 +296,20 @@ mod tests {
             record(KINESIS, "PutResourcePolicy", ROLE, &format!(r#"{{"resourceARN":"arn:aws:kinesis:us-east-1:111122223333:stream/clicks","policy":{t}}}"#), ""),
             record(GLUE, "PutResourcePolicy", ROLE, &format!(r#"{{"policyInJson":{t},"enableHybrid":"TRUE"}}"#), ""),
         ]
+    }
+
+    /// A Redshift Serverless snapshot shared is as severe as any snapshot share.
+    #[test]
+    fn a_serverless_snapshot_share_is_high() {
+        for rec in each_service(PUBLIC) {
+            let parsed = crate::event::Record::from_json(&rec).unwrap();
+            let want = if parsed.event_source() == REDSHIFT_SERVERLESS {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            assert_eq!(ResourcePolicyExternalAccess.severity_for(&parsed), want, "{rec}");
+        }
     }
 
     #[test]
