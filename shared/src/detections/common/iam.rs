@@ -425,6 +425,8 @@ fn resources_take_every(statement: &serde_json::Value, kind: &str, to_self: bool
             if to_self && kind == "user/" && names_the_holder(pattern) {
                 return true;
             }
+            let pattern = account_variables_as_wildcards(pattern);
+            let pattern = pattern.as_ref();
             let fields: Vec<&str> = pattern.splitn(6, ':').collect();
             let literal = |i: usize, otherwise: &'static str| match fields.get(i) {
                 Some(f) if !f.is_empty() && !f.contains(['*', '?']) => *f,
@@ -437,6 +439,36 @@ fn resources_take_every(statement: &serde_json::Value, kind: &str, to_self: bool
             );
             super::action_pattern_matches(pattern, &probe)
         })
+}
+
+/// A resource pattern with the account variables (`${aws:PrincipalAccount}`,
+/// `${aws:ResourceAccount}`, any case) as `*`: in an identity policy both are the
+/// holder's own account, whose every IAM resource the pattern then names; read
+/// as text, the variable's own colon split the ARN's fields (from an evasion
+/// review: `arn:aws:iam::${aws:PrincipalAccount}:*` took nothing).
+fn account_variables_as_wildcards(pattern: &str) -> std::borrow::Cow<'_, str> {
+    const VARIABLES: [&str; 2] = ["${aws:principalaccount}", "${aws:resourceaccount}"];
+    let lower = pattern.to_ascii_lowercase();
+    if !VARIABLES.iter().any(|v| lower.contains(v)) {
+        return std::borrow::Cow::Borrowed(pattern);
+    }
+    // ASCII lower-casing keeps every byte offset, so `lower`'s matches cut `pattern`.
+    let mut out = String::with_capacity(pattern.len());
+    let mut at = 0;
+    while at < pattern.len() {
+        match VARIABLES.iter().find(|v| lower[at..].starts_with(*v)) {
+            Some(v) => {
+                out.push('*');
+                at += v.len();
+            }
+            None => {
+                let c = pattern[at..].chars().next().unwrap_or_default();
+                out.push(c);
+                at += c.len_utf8().max(1);
+            }
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// An IAM user ARN pattern whose name is the holder's own user name
@@ -926,5 +958,37 @@ mod managed_policy_tests {
             aws_managed_policy_name("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"),
             Some("ViewOnlyAccess")
         );
+    }
+}
+
+#[cfg(test)]
+mod account_variable_tests {
+    use super::{AdminGrant, admin_grant};
+    use serde_json::json;
+
+    /// From an evasion review: an account variable in a resource's account field
+    /// names the holder's own account, whose every user the pattern then takes.
+    #[test]
+    fn an_account_variable_takes_the_holders_own_account() {
+        let grant = |resource: &str| {
+            admin_grant(&json!({"Statement": [
+                {"Effect": "Allow", "Action": "iam:AttachUserPolicy", "Resource": resource}
+            ]}))
+        };
+        for resource in [
+            "arn:aws:iam::${aws:PrincipalAccount}:*",
+            "arn:aws:iam::${AWS:ResourceAccount}:user/*",
+        ] {
+            assert!(
+                matches!(grant(resource), Some(AdminGrant::SelfGrant)),
+                "{resource}"
+            );
+        }
+        for resource in [
+            "arn:aws:iam::${aws:PrincipalAccount}:role/app-*",
+            "arn:aws:iam::${aws:PrincipalAccount}:user/ci-deployer",
+        ] {
+            assert!(grant(resource).is_none(), "{resource}");
+        }
     }
 }
