@@ -1,6 +1,9 @@
 //! Monitoring kept in place but silenced: CloudWatch alarm actions switched off
 //! (`DisableAlarmActions`, or an alarm rewritten with `actionsEnabled` false by
-//! `PutMetricAlarm` or `PutCompositeAlarm`), or a CloudTrail log group's metric filter deleted
+//! `PutMetricAlarm` or `PutCompositeAlarm`) or muted on a schedule
+//! (`PutAlarmMuteRule`, whose `muteTargets.alarmNames` keep evaluating with their
+//! actions muted while the rule is active: added after an evasion review), or a
+//! CloudTrail log group's metric filter deleted
 //! (`DeleteMetricFilter`), its subscription filter deleted (`DeleteSubscriptionFilter`:
 //! the stream that forwards the trail to a SIEM or a Firehose stops), or its retention
 //! cut to three days or less (`PutRetentionPolicy`), or the account-wide subscription
@@ -50,7 +53,13 @@ const LOG_CHANGES: &[&str] = &[
     "DeleteSubscriptionFilter",
     "PutRetentionPolicy",
 ];
-const ALARM_CHANGES: &[&str] = &["DisableAlarmActions", "PutMetricAlarm", "PutCompositeAlarm"];
+const MUTE_RULE: &str = "PutAlarmMuteRule";
+const ALARM_CHANGES: &[&str] = &[
+    "DisableAlarmActions",
+    "PutMetricAlarm",
+    "PutCompositeAlarm",
+    MUTE_RULE,
+];
 const IAM: &str = "iam.amazonaws.com";
 const ROLE_CHANGES: &[&str] = &["DeleteRole", "DeleteRolePolicy", "DetachRolePolicy"];
 
@@ -61,7 +70,7 @@ const MAX_RETENTION_DAYS: u64 = 3;
 pub static META: Meta = Meta {
     id: "cloudwatch-monitoring-silenced",
     title: "AWS CloudWatch Monitoring Silenced",
-    description: "CloudWatch alarm actions were switched off, or on a log group named \
+    description: "CloudWatch alarm actions were switched off or muted by a mute rule, or on a log group named \
                   for CloudTrail a metric filter or a subscription filter (the stream to a \
                   SIEM) was deleted or the retention cut to three days or less, or the \
                   account-wide subscription filter (every log group's stream) was deleted, \
@@ -126,10 +135,19 @@ fn trail_log_group(name: &str) -> bool {
 fn names_trailwatch_alarm(rec: &Record<'_>) -> bool {
     let prefix = crate::resources::prefix();
     let named = |v: &serde_json::Value| v.as_str().is_some_and(|n| n.trim().starts_with(prefix));
-    rec.request_param("alarmNames")
-        .and_then(|v| v.as_array())
-        .is_some_and(|names| names.iter().any(named))
+    let listed = |names: Option<&serde_json::Value>| {
+        names
+            .and_then(|v| v.as_array())
+            .is_some_and(|names| names.iter().any(named))
+    };
+    listed(rec.request_param("alarmNames"))
+        || listed(muted_alarms(rec))
         || rec.request_param("alarmName").is_some_and(named)
+}
+
+/// The alarms a mute rule mutes (`muteTargets.alarmNames`).
+fn muted_alarms<'r>(rec: &'r Record<'_>) -> Option<&'r serde_json::Value> {
+    rec.request_param("muteTargets")?.get("alarmNames")
 }
 
 impl Detection for CloudWatchMonitoringSilenced {
@@ -152,6 +170,14 @@ impl Detection for CloudWatchMonitoringSilenced {
             return None;
         }
         if succeeded_call(rec, MONITORING, ALARM_CHANGES) {
+            if rec.event_name() == MUTE_RULE {
+                return fire(
+                    Evidence::new()
+                        .with("action", MUTE_RULE)
+                        .with_opt("mute_rule", rec.request_param_str("name"))
+                        .with_json("alarm_names", muted_alarms(rec)),
+                );
+            }
             if rec.event_name() != "DisableAlarmActions" && request_flag(rec, "actionsEnabled") != Some(false) {
                 return None;
             }
@@ -310,6 +336,30 @@ mod tests {
             assert!(!fires(&CloudWatchMonitoringSilenced, &unset), "{name}");
         }
         assert!(!fires(&CloudWatchMonitoringSilenced, &failed(&disable, "AccessDenied")));
+    }
+
+    /// From an evasion review: alarms muted by a mute rule are silenced as
+    /// surely as with their actions switched off; trailwatch's own, critically.
+    #[test]
+    fn alarms_muted_by_a_mute_rule_fire() {
+        let mute = |alarms: &str| {
+            call(MONITORING, "PutAlarmMuteRule", &format!(
+                r#"{{"name":"weekly-window","rule":{{"schedule":{{"expression":"cron(0 0 * * ? *)","duration":"PT23H59M"}}}},"muteTargets":{{"alarmNames":[{alarms}]}}}}"#
+            ))
+        };
+        let theirs = mute(r#""cis-root-usage""#);
+        match eval(&CloudWatchMonitoringSilenced, &theirs) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("alarm_names"), Some(&serde_json::json!(["cis-root-usage"])));
+                assert_eq!(e.get("mute_rule"), Some(&serde_json::json!("weekly-window")));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert_eq!(CloudWatchMonitoringSilenced.severity_for(&Record::from_json(&theirs).unwrap()), META.severity);
+        let ours = mute(&format!(r#""cis-root-usage","{}-tampering-reported""#, crate::resources::prefix()));
+        assert_eq!(CloudWatchMonitoringSilenced.severity_for(&Record::from_json(&ours).unwrap()), Severity::Critical);
+        assert!(!fires(&CloudWatchMonitoringSilenced, &failed(&ours, "AccessDenied")));
+        assert!(!fires(&CloudWatchMonitoringSilenced, &ours.replace("PutAlarmMuteRule", "DeleteAlarmMuteRule")));
     }
 
     #[test]
