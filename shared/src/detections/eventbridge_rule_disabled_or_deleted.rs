@@ -13,7 +13,10 @@
 //!   `trailwatch-tampering`'s findings are: that detection is fed by the central
 //!   self-protection rule, and a change to that very rule takes effect before
 //!   its record arrives, so this function's rule is the second path that still
-//!   reports it (from a review).
+//!   reports it (from a review). On a rule of trailwatch's own any `PutRule`
+//!   counts, enabled or not (a pattern that matches nothing blinds it as surely),
+//!   and so does `PutTargets` (its targets replaced by others), from an evasion
+//!   review; on anyone else's rule those are everyday changes.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller, succeeded_call, text_is};
@@ -22,7 +25,7 @@ use crate::event::Record;
 pub struct EventBridgeRuleDisabledOrDeleted;
 
 const SOURCE: &str = "events.amazonaws.com";
-const NAMES: &[&str] = &["DeleteRule", "DisableRule", "PutRule", "RemoveTargets"];
+const NAMES: &[&str] = &["DeleteRule", "DisableRule", "PutRule", "PutTargets", "RemoveTargets"];
 
 pub static META: Meta = Meta {
     id: "eventbridge-rule-disabled-or-deleted",
@@ -64,8 +67,15 @@ impl Detection for EventBridgeRuleDisabledOrDeleted {
         {
             return None;
         }
-        // `PutRule` replaces a rule: only a replacement that leaves it disabled counts.
-        if rec.event_name() == "PutRule" && !text_is(rec.request_param("state"), "DISABLED") {
+        let ours = rule_name(rec).is_some_and(crate::resources::is_ours);
+        // `PutRule` replaces a rule: only a replacement that leaves it disabled
+        // counts, and new targets not at all, unless the rule is trailwatch's.
+        let changed_only = match rec.event_name() {
+            "PutRule" => !text_is(rec.request_param("state"), "DISABLED"),
+            "PutTargets" => true,
+            _ => false,
+        };
+        if changed_only && !ours {
             return None;
         }
         fire(
@@ -73,6 +83,8 @@ impl Detection for EventBridgeRuleDisabledOrDeleted {
                 .with("action", rec.event_name())
                 .with_opt("rule", rule_name(rec))
                 .with_json("removed_targets", rec.request_param("ids"))
+                .with_json("new_pattern", rec.request_param("eventPattern"))
+                .with_json("new_targets", rec.request_param("targets"))
                 .with_opt("event_bus", rec.request_param_str("eventBusName")),
         )
     }
@@ -122,6 +134,35 @@ mod tests {
         assert_eq!(sev(DELETE), Severity::Low);
         // A rule whose name only holds the prefix further on is not ours.
         assert_eq!(sev(&DELETE.replace("guardduty-to-pagerduty", "copy-of-trailwatch-rule")), Severity::Low);
+    }
+
+    /// From an evasion review: trailwatch's own rule rewritten while enabled (a
+    /// pattern that matches nothing) or given other targets is critical; the
+    /// same calls on anyone else's rule are everyday changes.
+    #[test]
+    fn trailwatch_s_rule_rewritten_or_retargeted_is_critical() {
+        let put_rule = |name: &str| {
+            DELETE.replace("DeleteRule", "PutRule").replace(
+                r#""name":"guardduty-to-pagerduty","force":false"#,
+                &format!(r#""name":"{name}","eventPattern":"{{\"source\":[\"nothing.ever\"]}}","state":"ENABLED""#),
+            )
+        };
+        let put_targets = |rule: &str| {
+            DELETE.replace("DeleteRule", "PutTargets").replace(
+                r#""name":"guardduty-to-pagerduty","force":false"#,
+                &format!(r#""rule":"{rule}","targets":[{{"id":"1","arn":"arn:aws:sqs:eu-west-1:444455556666:sink"}}]"#),
+            )
+        };
+        let sev = |text: &str| EventBridgeRuleDisabledOrDeleted.severity_for(&Record::from_json(text).unwrap());
+        for ours in [put_rule("trailwatch-self-protection"), put_targets("trailwatch-logging-tamper")] {
+            match eval(&EventBridgeRuleDisabledOrDeleted, &ours) {
+                Some(Signal::Fire(e)) => assert!(e.get("new_pattern").or(e.get("new_targets")).is_some(), "{e:?}"),
+                other => panic!("expected a finding, got {other:?}"),
+            }
+            assert_eq!(sev(&ours), Severity::Critical);
+        }
+        assert!(!fires(&EventBridgeRuleDisabledOrDeleted, &put_rule("orders-nightly")));
+        assert!(!fires(&EventBridgeRuleDisabledOrDeleted, &put_targets("orders-nightly")));
     }
 
     #[test]
