@@ -4,15 +4,21 @@
 //!
 //! Elastic also names `ReplaceIamInstanceProfile`, which is not an EC2 API; the real
 //! replacement call is `ReplaceIamInstanceProfileAssociation`, so that is what we
-//! match. As in Elastic's rule, AWS service identities and calls Systems Manager made
-//! (its default host management attaches a profile) are left out; calls other services
-//! made for a person stay in: a CloudFormation stack update that attaches a profile is
-//! the same escalation with one step between.
+//! match. AWS service identities and service-linked roles are left out, and so is
+//! Systems Manager attaching its own Quick Setup profile
+//! (`AmazonSSMRoleForInstancesQuickSetup`: host management gives instances without
+//! a profile that one). Any other profile Systems Manager attaches stays in: an
+//! Automation runbook (`AWS-AttachIAMToInstance`, or an `aws:executeAwsApi` step)
+//! attaches whatever profile its runner names, so leaving out every call it made
+//! let a runbook attach an administrator's profile unseen (from an evasion review;
+//! Elastic's rule leaves them all out). Calls other services made for a person
+//! stay in too: a CloudFormation stack update that attaches a profile is the same
+//! escalation with one step between.
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_among, call_context};
+use crate::detections::common::{aws_service_or_linked_role, call_context};
 use crate::event::Record;
 
 pub struct Ec2InstanceProfileAssociated;
@@ -84,6 +90,18 @@ fn request<'r>(rec: &'r Record) -> Request<'r> {
     }
 }
 
+/// The instance profile Systems Manager's Quick Setup host management attaches
+/// to instances that have none.
+const QUICK_SETUP_PROFILE: &str = "AmazonSSMRoleForInstancesQuickSetup";
+
+/// The profile named (by ARN or name) is Quick Setup's.
+fn quick_setup_profile(profile: Option<&Value>) -> bool {
+    profile
+        .and_then(Value::as_str)
+        .and_then(|p| p.trim().rsplit('/').next())
+        .is_some_and(|name| name == QUICK_SETUP_PROFILE)
+}
+
 impl Detection for Ec2InstanceProfileAssociated {
     fn meta(&self) -> &'static Meta {
         &META
@@ -96,11 +114,14 @@ impl Detection for Ec2InstanceProfileAssociated {
                 "AssociateIamInstanceProfile" | "ReplaceIamInstanceProfileAssociation"
             )
             || !rec.succeeded()
-            || aws_service_among(rec, &["ssm.amazonaws.com"])
+            || aws_service_or_linked_role(rec)
         {
             return None;
         }
         let req = request(rec);
+        if rec.invoked_by() == Some("ssm.amazonaws.com") && quick_setup_profile(req.profile) {
+            return None;
+        }
         let e = call_context(rec)
             .with_opt("instance_id", req.instance_id)
             .with_opt("association_id", req.association_id)
@@ -163,7 +184,10 @@ mod tests {
         let ssm = record("ec2.amazonaws.com", "AssociateIamInstanceProfile", ROLE, ASSOCIATE, "")
             .replace(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"ssm.amazonaws.com""#);
         assert!(ssm.contains("invokedBy"), "the identity names its account");
-        assert!(!fires(&Ec2InstanceProfileAssociated, &ssm));
+        let quick_setup = ssm.replace("instance-profile/AdminProfile", "instance-profile/AmazonSSMRoleForInstancesQuickSetup");
+        assert!(!fires(&Ec2InstanceProfileAssociated, &quick_setup));
+        // From an evasion review: a runbook attaching any other profile counts.
+        assert!(fires(&Ec2InstanceProfileAssociated, &ssm));
     }
 
     #[test]
