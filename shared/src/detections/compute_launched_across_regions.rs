@@ -1,7 +1,8 @@
 //! One principal launching compute (EC2 instances, Spot requests, fleets, ECS clusters,
 //! Auto Scaling groups, and the launches other services make for it: Batch compute
-//! environments, EKS managed node groups, EMR clusters) in five or more Regions
-//! within an hour, whatever the outcome.
+//! environments, EKS managed node groups, EMR clusters, SageMaker notebook
+//! instances and jobs, CodeBuild builds, App Runner services) in five or more
+//! Regions within an hour, whatever the outcome.
 //!
 //! Decisions: whoever steals keys to mine cryptocurrency starts as much compute as the
 //! account's quotas allow, and quotas are per Region, so the launches sweep Region
@@ -41,13 +42,37 @@ const EKS: &str = "eks.amazonaws.com";
 const EKS_LAUNCHES: &[&str] = &["CreateNodegroup"];
 const EMR: &str = "elasticmapreduce.amazonaws.com";
 const EMR_LAUNCHES: &[&str] = &["RunJobFlow"];
+/// Compute that other services run for their caller, each a miner's host in
+/// public reports of mining sweeps (from an evasion review): SageMaker notebook
+/// instances and training or processing jobs, CodeBuild builds, App Runner
+/// services.
+const SAGEMAKER: &str = "sagemaker.amazonaws.com";
+const SAGEMAKER_LAUNCHES: &[&str] = &["CreateNotebookInstance", "CreateProcessingJob", "CreateTrainingJob"];
+const CODEBUILD: &str = "codebuild.amazonaws.com";
+const CODEBUILD_LAUNCHES: &[&str] = &["StartBuild"];
+const APPRUNNER: &str = "apprunner.amazonaws.com";
+const APPRUNNER_LAUNCHES: &[&str] = &["CreateService"];
+
+/// Every service's launches, by event source.
+const LAUNCHES: [(&str, &[&str]); 9] = [
+    (EC2, EC2_LAUNCHES),
+    (ECS, ECS_LAUNCHES),
+    (AUTOSCALING, AUTOSCALING_LAUNCHES),
+    (BATCH, BATCH_LAUNCHES),
+    (EKS, EKS_LAUNCHES),
+    (EMR, EMR_LAUNCHES),
+    (SAGEMAKER, SAGEMAKER_LAUNCHES),
+    (CODEBUILD, CODEBUILD_LAUNCHES),
+    (APPRUNNER, APPRUNNER_LAUNCHES),
+];
 
 pub static META: Meta = Meta {
     id: "compute-launched-across-regions",
     title: "AWS Compute Launched Across Many Regions",
     description: "One principal launched, or tried to launch, EC2 instances, Spot capacity, \
                   ECS clusters, Auto Scaling groups, Batch compute environments, EKS node \
-                  groups or EMR clusters in five or more Regions within an hour. Quotas are per Region, \
+                  groups, EMR clusters, SageMaker notebooks or jobs, CodeBuild builds or App \
+                  Runner services in five or more Regions within an hour. Quotas are per Region, \
                   so whoever steals keys to mine cryptocurrency sweeps Region after Region to \
                   start as much compute as the account allows.",
     severity: Severity::High,
@@ -81,6 +106,9 @@ pub static META: Meta = Meta {
         Trigger::write(BATCH, BATCH_LAUNCHES),
         Trigger::write(EKS, EKS_LAUNCHES),
         Trigger::write(EMR, EMR_LAUNCHES),
+        Trigger::write(SAGEMAKER, SAGEMAKER_LAUNCHES),
+        Trigger::write(CODEBUILD, CODEBUILD_LAUNCHES),
+        Trigger::write(APPRUNNER, APPRUNNER_LAUNCHES),
     ],
     window: Some(WindowSpec::Distinct {
         window_secs: 3600,
@@ -94,12 +122,7 @@ impl Detection for ComputeLaunchedAcrossRegions {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !(is_event(rec, EC2, EC2_LAUNCHES)
-            || is_event(rec, ECS, ECS_LAUNCHES)
-            || is_event(rec, AUTOSCALING, AUTOSCALING_LAUNCHES)
-            || is_event(rec, BATCH, BATCH_LAUNCHES)
-            || is_event(rec, EKS, EKS_LAUNCHES)
-            || is_event(rec, EMR, EMR_LAUNCHES))
+        if !LAUNCHES.iter().any(|(source, names)| is_event(rec, source, names))
             || aws_service_caller_but_stack(rec)
             || stack_set_rollout(rec)
         {
@@ -149,6 +172,11 @@ mod tests {
             (EC2, "CreateFleet"),
             (ECS, "CreateCluster"),
             (AUTOSCALING, "CreateAutoScalingGroup"),
+            // From an evasion review: the other services' compute.
+            (SAGEMAKER, "CreateNotebookInstance"),
+            (SAGEMAKER, "CreateTrainingJob"),
+            (CODEBUILD, "StartBuild"),
+            (APPRUNNER, "CreateService"),
         ] {
             match eval(&ComputeLaunchedAcrossRegions, &record(source, name, "sa-east-1", "")) {
                 Some(Signal::Distinct { group, value, evidence }) => {
