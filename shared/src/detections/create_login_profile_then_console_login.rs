@@ -102,7 +102,7 @@ fn password_side(
 /// `loginProfile.userName`, else an IAM user caller itself. IAM defaults a missing
 /// user name to the caller, so a stolen key can give its own user a console
 /// password without naming it (from a review: the classic case went unpaired).
-fn password_target<'r>(rec: &'r Record) -> Option<&'r str> {
+pub(crate) fn password_target<'r>(rec: &'r Record) -> Option<&'r str> {
     let named = |v: Option<&'r Value>| v.and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
     named(rec.request_param("userName"))
         .or_else(|| named(rec.response_element("loginProfile").and_then(|p| p.get("userName"))))

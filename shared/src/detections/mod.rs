@@ -136,6 +136,7 @@ registry! {
     iam_root_login_profile_created::IamRootLoginProfileCreated,
     iam_root_access_key_created::IamRootAccessKeyCreated,
     iam_login_profile_changed_for_another_user::IamLoginProfileChangedForAnotherUser,
+    iam_login_profile_set_for_self_with_access_key::IamLoginProfileSetForSelfWithAccessKey,
     login_profile_reset_then_console_login::LoginProfileResetThenConsoleLogin,
     iam_oidc_provider_created_by_rare_user::IamOidcProviderCreatedByRareUser,
     rolesanywhere_trust_anchor_created::RolesAnywhereTrustAnchorCreated,
