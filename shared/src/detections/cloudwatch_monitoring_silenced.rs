@@ -142,7 +142,17 @@ fn names_trailwatch_alarm(rec: &Record<'_>) -> bool {
     };
     listed(rec.request_param("alarmNames"))
         || listed(muted_alarms(rec))
+        || mutes_every_alarm(rec)
         || rec.request_param("alarmName").is_some_and(named)
+}
+
+/// A mute rule that names no alarm: it mutes every alarm of the account and
+/// Region, trailwatch's own among them (from a review).
+fn mutes_every_alarm(rec: &Record<'_>) -> bool {
+    rec.event_name() == MUTE_RULE
+        && muted_alarms(rec)
+            .and_then(|v| v.as_array())
+            .is_none_or(Vec::is_empty)
 }
 
 /// The alarms a mute rule mutes (`muteTargets.alarmNames`).
@@ -171,12 +181,11 @@ impl Detection for CloudWatchMonitoringSilenced {
         }
         if succeeded_call(rec, MONITORING, ALARM_CHANGES) {
             if rec.event_name() == MUTE_RULE {
-                return fire(
-                    Evidence::new()
-                        .with("action", MUTE_RULE)
-                        .with_opt("mute_rule", rec.request_param_str("name"))
-                        .with_json("alarm_names", muted_alarms(rec)),
-                );
+                let e = Evidence::new()
+                    .with("action", MUTE_RULE)
+                    .with_opt("mute_rule", rec.request_param_str("name"))
+                    .with_json("alarm_names", muted_alarms(rec));
+                return fire(if mutes_every_alarm(rec) { e.with("every_alarm", true) } else { e });
             }
             if rec.event_name() != "DisableAlarmActions" && request_flag(rec, "actionsEnabled") != Some(false) {
                 return None;
@@ -230,7 +239,7 @@ impl Detection for CloudWatchMonitoringSilenced {
 mod tests {
     use super::*;
     use crate::detections::common::calls::{call, failed};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{eval, fired_evidence, fires};
 
     const GROUP: &str = "aws-cloudtrail-logs-111122223333-3f2a1b9c";
 
@@ -359,6 +368,16 @@ mod tests {
         let ours = mute(&format!(r#""cis-root-usage","{}-tampering-reported""#, crate::resources::prefix()));
         assert_eq!(CloudWatchMonitoringSilenced.severity_for(&Record::from_json(&ours).unwrap()), Severity::Critical);
         assert!(!fires(&CloudWatchMonitoringSilenced, &failed(&ours, "AccessDenied")));
+        // No targets: every alarm, trailwatch's among them (from a review).
+        for every in [
+            theirs.replace(r#","muteTargets":{"alarmNames":["cis-root-usage"]}"#, ""),
+            theirs.replace(r#""cis-root-usage""#, ""),
+        ] {
+            assert!(every.contains("PutAlarmMuteRule") && !every.contains("cis-root-usage"));
+            let e = fired_evidence(&CloudWatchMonitoringSilenced, &every);
+            assert_eq!(e.get("every_alarm"), Some(&serde_json::json!(true)));
+            assert_eq!(CloudWatchMonitoringSilenced.severity_for(&Record::from_json(&every).unwrap()), Severity::Critical);
+        }
         assert!(!fires(&CloudWatchMonitoringSilenced, &ours.replace("PutAlarmMuteRule", "DeleteAlarmMuteRule")));
     }
 

@@ -1,15 +1,15 @@
-//! An instance's root volume replaced from an image or a snapshot
-//! (`CreateReplaceRootVolumeTask` naming an `ImageId` or a `SnapshotId`),
-//! successfully.
+//! An instance's root volume replaced from a machine image
+//! (`CreateReplaceRootVolumeTask` naming an `ImageId`), successfully.
 //!
 //! Decisions: from an evasion review. The instance reboots onto the new root
-//! volume with its instance profile and network kept, so an image or snapshot of
-//! the caller's choosing runs its code as root with the instance's role: the same
+//! volume with its instance profile and network kept, so an image of the
+//! caller's choosing runs its code as root with the instance's role: the same
 //! result as `ec2-user-data-modified` or `ec2-stop-modify-user-data-start`,
 //! without touching the user data or stopping the instance. A replacement that
-//! restores the instance's launch state (neither named) brings back what the
-//! owner launched and does not count. EC2 logs this call's request wrapped in
-//! `CreateReplaceRootVolumeTaskRequest` with PascalCase keys; the flat
+//! restores the instance's launch state brings back what the owner launched, and
+//! one from a snapshot must be a snapshot of that instance's own root volume (a
+//! roll-back, from a review): neither counts. EC2 logs this call's request
+//! wrapped in `CreateReplaceRootVolumeTaskRequest` with PascalCase keys; the flat
 //! lowerCamel form is read too. Calls AWS services make on their own are left
 //! out; a stack's count.
 
@@ -26,11 +26,11 @@ const NAMES: &[&str] = &["CreateReplaceRootVolumeTask"];
 
 pub static META: Meta = Meta {
     id: "ec2-root-volume-replaced",
-    title: "AWS EC2 Root Volume Replaced from an Image or Snapshot",
-    description: "A running instance's root volume was replaced from a machine image or a \
-                  snapshot. The instance restarts on it with its role and network kept, so \
-                  an image or snapshot of the caller's choosing runs its own code as root \
-                  with the instance's credentials, without the user data changing.",
+    title: "AWS EC2 Root Volume Replaced from an Image",
+    description: "A running instance's root volume was replaced from a machine image. The \
+                  instance restarts on it with its role and network kept, so an image of \
+                  the caller's choosing runs its own code as root with the instance's \
+                  credentials, without the user data changing.",
     severity: Severity::High,
     attack: &["T1578", "T1059", "T1078.004"],
     origins: &[
@@ -40,12 +40,11 @@ pub static META: Meta = Meta {
     group: "compute-network",
     false_positives: &[
         "Operations patching long-lived instances in place by replacing their root volume \
-         with a newer image, or rolling one back to a snapshot: exempt the patching role \
-         by its ARN in the tuning file.",
+         with a newer image: exempt the patching role by its ARN in the tuning file.",
     ],
-    next_steps: "Check the image or snapshot named: who owns it and what it holds. If it is \
-                 not the organisation's, stop the instance, review what the instance's role \
-                 did since the replacement and revoke the caller's credentials.",
+    next_steps: "Check the image named: who owns it and what it holds. If it is not the \
+                 organisation's, stop the instance, review what the instance's role did \
+                 since the replacement and revoke the caller's credentials.",
     triggers: &[Trigger::write(EC2, NAMES)],
     window: None,
 };
@@ -69,16 +68,11 @@ impl Detection for Ec2RootVolumeReplaced {
         if !succeeded_call(rec, EC2, NAMES) || aws_service_caller_but_stack(rec) {
             return None;
         }
-        let image = field(rec, "ImageId", "imageId");
-        let snapshot = field(rec, "SnapshotId", "snapshotId");
-        if image.is_none() && snapshot.is_none() {
-            return None;
-        }
+        let image = field(rec, "ImageId", "imageId")?;
         fire(
             call_context(rec)
                 .with_opt("instance_id", field(rec, "InstanceId", "instanceId"))
-                .with_opt("image_id", image)
-                .with_opt("snapshot_id", snapshot),
+                .with("image_id", image),
         )
     }
 }
@@ -94,21 +88,24 @@ mod tests {
     }
 
     #[test]
-    fn an_image_or_a_snapshot_fires_in_either_form() {
+    fn an_image_fires_in_either_form() {
         let image = record(EC2, NAMES[0], ROLE, &wrapped(r#","ImageId":"ami-0f1e2d3c4b5a69788""#), "");
         let e = fired_evidence(&Ec2RootVolumeReplaced, &image);
         assert_eq!(e.get("image_id").and_then(|v| v.as_str()), Some("ami-0f1e2d3c4b5a69788"));
         assert_eq!(e.get("instance_id").and_then(|v| v.as_str()), Some("i-0a1b2c3d4e5f60001"));
-        let snapshot = record(EC2, NAMES[0], IAM_USER, &wrapped(r#","SnapshotId":"snap-0a1b2c3d4e5f60718""#), "");
-        assert!(fires(&Ec2RootVolumeReplaced, &snapshot));
+        let by_user = record(EC2, NAMES[0], IAM_USER, &wrapped(r#","ImageId":"ami-0f1e2d3c4b5a69788""#), "");
+        assert!(fires(&Ec2RootVolumeReplaced, &by_user));
         let flat = record(EC2, NAMES[0], ROLE, r#"{"instanceId":"i-0a1b2c3d4e5f60001","imageId":"ami-0f1e2d3c4b5a69788"}"#, "");
         assert!(fires(&Ec2RootVolumeReplaced, &flat));
     }
 
     #[test]
-    fn the_launch_state_failures_and_services_do_not_runbooks_do() {
+    fn the_launch_state_a_snapshot_failures_and_services_do_not_runbooks_do() {
         let launch_state = record(EC2, NAMES[0], ROLE, &wrapped(r#","DeleteReplacedRootVolume":true"#), "");
         assert!(!fires(&Ec2RootVolumeReplaced, &launch_state));
+        // A snapshot of the instance's own root volume: a roll-back.
+        let snapshot = record(EC2, NAMES[0], ROLE, &wrapped(r#","SnapshotId":"snap-0a1b2c3d4e5f60718""#), "");
+        assert!(!fires(&Ec2RootVolumeReplaced, &snapshot));
         let image = wrapped(r#","ImageId":"ami-0f1e2d3c4b5a69788""#);
         assert!(!fires(&Ec2RootVolumeReplaced, &record(EC2, NAMES[0], ROLE, &image, DENIED)));
         assert!(!fires(&Ec2RootVolumeReplaced, &record(EC2, NAMES[0], SERVICE, &image, "")));
