@@ -23,9 +23,7 @@ const POLICY_CALLS: &[&str] = &[
     "CreatePolicyVersion",
     "CreateRole",
     "PutGroupPolicy",
-    "PutRolePermissionsBoundary",
     "PutRolePolicy",
-    "PutUserPermissionsBoundary",
     "PutUserPolicy",
     "UpdateAssumeRolePolicy",
 ];

@@ -85,6 +85,8 @@ pub static META: Meta = Meta {
         "A deployment pipeline that launches instances in many Regions itself rather than \
          through StackSets or Auto Scaling.",
         "Region-wide capacity or quota tests.",
+        "A CI role starting CodeBuild builds in many Regions itself (builds started by \
+         CodePipeline are the service's and left out): tune by that role.",
         "Self-managed StackSets whose execution role has a custom name (only the default \
          execution roles are recognised as StackSets' own): tune by that role.",
         "A team hunting for scarce GPU capacity Region by Region (every attempt failing \

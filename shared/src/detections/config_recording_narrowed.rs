@@ -32,7 +32,9 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, flag_value, pascal_or_camel, succeeded_call};
+use crate::detections::common::{
+    aws_managed_policy_name, aws_service_caller_but_stack, flag_value, pascal_or_camel, succeeded_call,
+};
 use crate::event::Record;
 
 pub struct ConfigRecordingNarrowed;
@@ -44,12 +46,10 @@ const NAMES: &[&str] = &[DISASSOCIATE, PUT];
 const IAM: &str = "iam.amazonaws.com";
 const DETACH: &str = "DetachRolePolicy";
 const ROLE_CHANGES: &[&str] = &["DeleteRole", "DeleteRolePolicy", DETACH];
-/// The managed policies a customer recorder role is given (any partition): today's,
-/// and the older one console-made roles still carry.
-const CONFIG_ROLE_POLICIES: [&str; 2] = [
-    ":iam::aws:policy/service-role/AWS_ConfigRole",
-    ":iam::aws:policy/service-role/AWSConfigRole",
-];
+/// The AWS managed policies a customer recorder role is given, by name (any
+/// partition, any case): today's, and the older one console-made roles still
+/// carry.
+const CONFIG_ROLE_POLICIES: &[&str] = &["AWS_ConfigRole", "AWSConfigRole"];
 
 pub static META: Meta = Meta {
     id: "config-recording-narrowed",
@@ -129,11 +129,15 @@ fn recorder_role_stripped(rec: &Record<'_>) -> Option<Signal> {
     }
     let role = rec.request_param_str("roleName")?;
     let config_policy = rec.event_name() == DETACH
-        && rec.request_param_str("policyArn").is_some_and(|arn| {
-            CONFIG_ROLE_POLICIES
-                .iter()
-                .any(|p| arn.trim().ends_with(p))
-        });
+        && rec
+            .request_param_str("policyArn")
+            .and_then(aws_managed_policy_name)
+            .is_some_and(|name| {
+                // In any case, as IAM resolves a managed policy's ARN (from a review).
+                CONFIG_ROLE_POLICIES
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case(name))
+            });
     let lower = role.to_ascii_lowercase();
     let recorder_role =
         (lower.contains("config") && lower.contains("recorder")) || lower.starts_with("config-role");
@@ -273,6 +277,8 @@ mod tests {
             call(IAM, "DeleteRole", r#"{"roleName":"aws-controltower-ConfigRecorderRole"}"#),
             // The older managed policy, and the console's role name.
             detach("audit", "arn:aws:iam::aws:policy/service-role/AWSConfigRole"),
+            // In any case, as IAM resolves it.
+            detach("audit", "arn:aws:iam::aws:policy/service-role/aws_configrole"),
             call(IAM, "DeleteRolePolicy", r#"{"roleName":"config-role-eu-west-1","policyName":"config-role-eu-west-1_AWSConfigDeliveryPermissions_eu-west-1"}"#),
         ] {
             match eval(&ConfigRecordingNarrowed, &json) {

@@ -441,34 +441,49 @@ fn resources_take_every(statement: &serde_json::Value, kind: &str, to_self: bool
         })
 }
 
-/// A resource pattern with the account variables (`${aws:PrincipalAccount}`,
-/// `${aws:ResourceAccount}`, any case) as `*`: in an identity policy both are the
-/// holder's own account, whose every IAM resource the pattern then names; read
+/// A resource pattern whose account field is an account variable
+/// (`${aws:PrincipalAccount}` or `${aws:ResourceAccount}`, any case, with or
+/// without a default) with `*` there: in an identity policy both are the
+/// holder's own account, whose every IAM resource the pattern then names. Read
 /// as text, the variable's own colon split the ARN's fields (from an evasion
-/// review: `arn:aws:iam::${aws:PrincipalAccount}:*` took nothing).
+/// review: `arn:aws:iam::${aws:PrincipalAccount}:*` took nothing). Only the
+/// account field changes: `user/${aws:PrincipalAccount}` names one user.
 fn account_variables_as_wildcards(pattern: &str) -> std::borrow::Cow<'_, str> {
-    const VARIABLES: [&str; 2] = ["${aws:principalaccount}", "${aws:resourceaccount}"];
-    let lower = pattern.to_ascii_lowercase();
-    if !VARIABLES.iter().any(|v| lower.contains(v)) {
-        return std::borrow::Cow::Borrowed(pattern);
-    }
-    // ASCII lower-casing keeps every byte offset, so `lower`'s matches cut `pattern`.
-    let mut out = String::with_capacity(pattern.len());
-    let mut at = 0;
-    while at < pattern.len() {
-        match VARIABLES.iter().find(|v| lower[at..].starts_with(*v)) {
-            Some(v) => {
-                out.push('*');
-                at += v.len();
+    const VARIABLES: [&str; 2] = ["aws:principalaccount", "aws:resourceaccount"];
+    // The account field starts after the fourth colon outside a variable.
+    let mut colons = 0;
+    let mut depth = 0;
+    let mut start = None;
+    for (at, c) in pattern.char_indices() {
+        match c {
+            '$' if pattern[at..].starts_with("${") => depth += 1,
+            '}' if depth > 0 => depth -= 1,
+            ':' if depth == 0 => {
+                colons += 1;
+                if colons == 4 {
+                    start = Some(at + 1);
+                    break;
+                }
             }
-            None => {
-                let c = pattern[at..].chars().next().unwrap_or_default();
-                out.push(c);
-                at += c.len_utf8().max(1);
-            }
+            _ => {}
         }
     }
-    std::borrow::Cow::Owned(out)
+    let Some(start) = start else {
+        return std::borrow::Cow::Borrowed(pattern);
+    };
+    let field = &pattern[start..];
+    let Some(inner) = field.strip_prefix("${") else {
+        return std::borrow::Cow::Borrowed(pattern);
+    };
+    let Some(end) = inner.find('}') else {
+        return std::borrow::Cow::Borrowed(pattern);
+    };
+    let name = inner[..end].split(',').next().unwrap_or("").trim();
+    let rest = &inner[end + 1..];
+    if !VARIABLES.iter().any(|v| v.eq_ignore_ascii_case(name)) || !rest.starts_with(':') {
+        return std::borrow::Cow::Borrowed(pattern);
+    }
+    std::borrow::Cow::Owned(format!("{}*{rest}", &pattern[..start]))
 }
 
 /// An IAM user ARN pattern whose name is the holder's own user name
@@ -984,9 +999,19 @@ mod account_variable_tests {
                 "{resource}"
             );
         }
+        assert!(
+            matches!(
+                grant("arn:aws:iam::${aws:PrincipalAccount, '111122223333'}:user/*"),
+                Some(AdminGrant::SelfGrant)
+            ),
+            "a variable with a default"
+        );
         for resource in [
             "arn:aws:iam::${aws:PrincipalAccount}:role/app-*",
             "arn:aws:iam::${aws:PrincipalAccount}:user/ci-deployer",
+            // The variable outside the account field names one user.
+            "arn:aws:iam::111122223333:user/${aws:PrincipalAccount}",
+            "arn:aws:iam::${aws:userid}:*",
         ] {
             assert!(grant(resource).is_none(), "{resource}");
         }

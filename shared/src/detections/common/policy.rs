@@ -492,8 +492,8 @@ fn names_some_callers(key: &str, value: &serde_json::Value) -> bool {
 /// so `aws:PrincipalAccount` equal to `${aws:PrincipalAccount}` admits every
 /// account (from a review: four detections read that value as one caller). The
 /// resource's own side (`${aws:ResourceAccount}`, `${aws:ResourceOrgID}`,
-/// `${aws:ResourceOrgPaths}`) stays: the resource's own account or
-/// organisation pins the callers. The escapes `${*}`, `${?}`, `${$}` are their
+/// `${aws:ResourceOrgPaths}`, `${aws:ResourceTag/<key>}`) stays: the resource's
+/// own account, organisation or tags, which its owner sets, pin the callers. The escapes `${*}`, `${?}`, `${$}` are their
 /// character.
 fn caller_variables_as_wildcards(text: &str) -> std::borrow::Cow<'_, str> {
     const RESOURCE_SIDE: [&str; 3] = [
@@ -516,9 +516,12 @@ fn caller_variables_as_wildcards(text: &str) -> std::borrow::Cow<'_, str> {
         };
         let inner = &after[..end];
         let name = inner.split(',').next().unwrap_or("").trim();
+        let resource_tag = name
+            .get(..16)
+            .is_some_and(|p| p.eq_ignore_ascii_case("aws:ResourceTag/"));
         match name {
             "*" | "?" | "$" => out.push_str(name),
-            _ if RESOURCE_SIDE.iter().any(|k| k.eq_ignore_ascii_case(name)) => {
+            _ if resource_tag || RESOURCE_SIDE.iter().any(|k| k.eq_ignore_ascii_case(name)) => {
                 out.push_str(&rest[at..at + 2 + end + 1]);
             }
             _ => out.push('*'),
@@ -714,6 +717,7 @@ mod exposure_tests {
             json!({"StringEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}}),
             json!({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:user/${aws:username}"}}),
             json!({"StringLike": {"aws:userid": "AIDAEXAMPLEUSER:${aws:username}"}}),
+            json!({"StringEquals": {"aws:PrincipalAccount": "${aws:ResourceTag/trusted-account}"}}),
         ] {
             assert_eq!(open(condition.clone()), (false, vec![]), "{condition}");
         }
