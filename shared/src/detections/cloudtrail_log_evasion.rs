@@ -2,7 +2,7 @@
 //! stub): the policy it set is missing from the log.
 //!
 //! Decisions: high when the call sets a permissions or trust policy
-//! ([`POLICY_CALLS`]): IAM caps those documents at a few thousand characters,
+//! (`POLICY_CALLS`): IAM caps those documents at a few thousand characters,
 //! whitespace not counted, far below what CloudTrail omits, so only padding gets
 //! one there, and the stub then hides an administrator grant or a backdoored
 //! trust from every detection that reads the document (from an evasion review:
