@@ -33,7 +33,7 @@ use std::time::Duration;
 use aws_credential_types::Credentials;
 use aws_credential_types::credential_feature::AwsCredentialFeature;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_sdk_sns::config::{BehaviorVersion, IdentityCache};
+use aws_sdk_dynamodb::config::{BehaviorVersion, IdentityCache};
 use aws_smithy_async::rt::sleep::default_async_sleep;
 use aws_smithy_async::time::SharedTimeSource;
 use aws_types::SdkConfig;

@@ -1,6 +1,6 @@
 //! Requests to AWS that trailwatch signs and sends itself, without an SDK client:
-//! Security Hub's import (`notify/securityhub.rs`) and the functions' S3 calls
-//! (`aws/s3.rs`). Each SDK client crate brings serializers, endpoint rules and, for
+//! Security Hub's import (`notify/securityhub.rs`), the functions' S3 calls
+//! (`aws/s3.rs`) and SNS's `Publish` (`notify/sns.rs`). Each SDK client crate brings serializers, endpoint rules and, for
 //! S3, checksum tables worth hundreds of kilobytes of every function binary, for
 //! the one or three operations we call.
 //!

@@ -123,7 +123,7 @@ pub type LambdaHandler = Handler<DynamoStore, Destinations>;
 pub struct Clients {
     sdk: SdkConfig,
     dynamodb: aws_sdk_dynamodb::Client,
-    sns: aws_sdk_sns::Client,
+    sns: crate::notify::sns::SnsClient,
 }
 
 impl Clients {
@@ -131,7 +131,7 @@ impl Clients {
         Clients {
             sdk: sdk.clone(),
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
-            sns: aws_sdk_sns::Client::new(sdk),
+            sns: crate::notify::sns::SnsClient::new(sdk),
         }
     }
 }

@@ -96,7 +96,7 @@ pub struct Backtest {
     pub config: BacktestConfig,
     pub s3: crate::aws::s3::S3Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
-    pub sns: aws_sdk_sns::Client,
+    pub sns: crate::notify::sns::SnsClient,
 }
 
 impl Backtest {
@@ -105,7 +105,7 @@ impl Backtest {
             config,
             s3: crate::aws::s3::S3Client::new(sdk),
             dynamodb: aws_sdk_dynamodb::Client::new(sdk),
-            sns: aws_sdk_sns::Client::new(sdk),
+            sns: crate::notify::sns::SnsClient::new(sdk),
         }
     }
 
