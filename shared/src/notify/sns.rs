@@ -12,7 +12,8 @@
 //! `sns`) with the configuration's credentials, and sent through the SDK
 //! clients' TLS. The endpoint is found as the SDK client would:
 //! `AWS_ENDPOINT_URL_SNS`, else `AWS_ENDPOINT_URL`, else
-//! `https://sns[-fips].<region>.<suffix>`. Retries as `aws::signed` describes: a
+//! `https://sns[-fips].<region>.<suffix>` (GovCloud's FIPS endpoint is its
+//! ordinary host unless dual-stack). Retries as `aws::signed` describes: a
 //! throttled, timed-out or 5xx attempt is tried again, at most 3 attempts.
 
 use aws_sigv4::http_request::SigningSettings;
@@ -158,8 +159,9 @@ fn element<'b>(body: &'b str, tag: &str) -> Option<std::borrow::Cow<'b, str>> {
 }
 
 /// A response's status and body as the message id or a failure. A 2xx answer
-/// without a message id is not taken as delivery (a proxy, a wrong endpoint):
-/// the retry tries again.
+/// without a message id is not taken as delivery (a proxy, a wrong endpoint): a
+/// permanent failure of this call, so the invocation fails and Lambda's retry
+/// tries again.
 fn parse_response(status: u16, body: &[u8]) -> Result<String, Failure> {
     let text = String::from_utf8_lossy(body);
     if (200..300).contains(&status) {
@@ -180,6 +182,7 @@ fn parse_response(status: u16, body: &[u8]) -> Result<String, Failure> {
         matches!(
             c,
             "Throttling"
+                | "Throttled"
                 | "ThrottlingException"
                 | "ThrottledException"
                 | "RequestThrottled"
@@ -211,7 +214,11 @@ fn endpoint(sdk: &SdkConfig) -> Result<String, String> {
     } else {
         suffix
     };
-    let fips = if sdk.use_fips().unwrap_or(false) {
+    let dual_stack = sdk.use_dual_stack().unwrap_or(false);
+    // GovCloud's SNS is FIPS-validated at its ordinary host: the SDK's rules
+    // name no `sns-fips` host there but the dual-stack one (from a review).
+    let gov_cloud = region.as_ref().starts_with("us-gov-");
+    let fips = if sdk.use_fips().unwrap_or(false) && (dual_stack || !gov_cloud) {
         "-fips"
     } else {
         ""
@@ -397,6 +404,18 @@ mod tests {
         assert!(!f.transient);
         let throttled = br#"<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>"#;
         assert!(parse_response(400, throttled).unwrap_err().transient);
+        for code in ["Throttled", "KMSThrottling", "InternalError"] {
+            let body = format!("<ErrorResponse><Error><Code>{code}</Code></Error></ErrorResponse>");
+            assert!(
+                parse_response(400, body.as_bytes()).unwrap_err().transient,
+                "{code}"
+            );
+        }
+        let double = br#"<ErrorResponse><Error><Code>X</Code><Message>&amp;lt;</Message></Error></ErrorResponse>"#;
+        assert_eq!(
+            parse_response(400, double).unwrap_err().cause,
+            "HTTP 400: X: &lt;"
+        );
         assert!(parse_response(503, b"").unwrap_err().transient);
         let escaped = br#"<ErrorResponse><Error><Code>InvalidParameter</Code><Message>a &lt;b&gt; &amp; c</Message></Error></ErrorResponse>"#;
         assert_eq!(
@@ -423,6 +442,29 @@ mod tests {
         assert_eq!(
             endpoint(&signed::test_config("cn-north-1", &[])).unwrap(),
             "https://sns.cn-north-1.amazonaws.com.cn"
+        );
+        let at = |region: &str, extra: &[(&str, &str)]| {
+            endpoint(&signed::test_config(region, extra)).unwrap()
+        };
+        let fips = ("AWS_USE_FIPS_ENDPOINT", "true");
+        let dual = ("AWS_USE_DUALSTACK_ENDPOINT", "true");
+        assert_eq!(
+            at("us-east-1", &[fips]),
+            "https://sns-fips.us-east-1.amazonaws.com"
+        );
+        assert_eq!(at("us-east-1", &[dual]), "https://sns.us-east-1.api.aws");
+        assert_eq!(
+            at("us-east-1", &[fips, dual]),
+            "https://sns-fips.us-east-1.api.aws"
+        );
+        // GovCloud: FIPS at the ordinary host, as the SDK's rules say.
+        assert_eq!(
+            at("us-gov-west-1", &[fips]),
+            "https://sns.us-gov-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            at("us-gov-west-1", &[fips, dual]),
+            "https://sns-fips.us-gov-west-1.api.aws"
         );
     }
 }
