@@ -364,6 +364,77 @@ pub(crate) fn configured_endpoint(sdk: &SdkConfig, service_id: &str) -> Option<S
     configured.or_else(|| sdk.endpoint_url().map(str::to_owned))
 }
 
+/// An error answer as a failure: `HTTP <status>`, then the service's error code
+/// and message when it gave them. Transient (tried again) when throttled or
+/// timed out (one of the service's `transient_codes`), or for 429 and 5xx.
+pub(crate) fn service_failure(
+    status: u16,
+    code: Option<&str>,
+    message: Option<&str>,
+    transient_codes: &[&str],
+) -> Failure {
+    let cause = match (code, message) {
+        (Some(c), Some(m)) => format!("HTTP {status}: {c}: {m}"),
+        (Some(c), None) => format!("HTTP {status}: {c}"),
+        (None, Some(m)) => format!("HTTP {status}: {m}"),
+        (None, None) => format!("HTTP {status}"),
+    };
+    let throttled = code.is_some_and(|c| transient_codes.contains(&c));
+    Failure::new(
+        cause,
+        throttled || matches!(status, 429 | 500 | 502 | 503 | 504),
+    )
+}
+
+/// The base URL of the service named `host` (its host name's first label,
+/// also its signing name) whose SDK id is `service_id`, as its SDK client
+/// finds it: the configured endpoint ([`configured_endpoint`]), else
+/// [`default_endpoint`] for the configuration's Region, FIPS and dual-stack
+/// settings.
+pub(crate) fn service_endpoint(
+    sdk: &SdkConfig,
+    service_id: &str,
+    host: &str,
+    fips_at_plain_host_in_gov_cloud: bool,
+) -> Result<String, String> {
+    if let Some(url) = configured_endpoint(sdk, service_id) {
+        return Ok(url);
+    }
+    let region = sdk
+        .region()
+        .ok_or_else(|| "no AWS region configured".to_owned())?;
+    default_endpoint(
+        host,
+        region.as_ref(),
+        sdk.use_fips().unwrap_or(false),
+        sdk.use_dual_stack().unwrap_or(false),
+        fips_at_plain_host_in_gov_cloud,
+    )
+}
+
+/// `https://<host>[-fips].<region>.<suffix>`, the suffix of the Region's
+/// partition ([`partition`]), or its dual-stack suffix.
+/// `fips_at_plain_host_in_gov_cloud`: the service's FIPS endpoint in GovCloud
+/// is its ordinary host, unless dual-stack (SNS's, by its SDK's rules).
+pub(crate) fn default_endpoint(
+    host: &str,
+    region: &str,
+    fips: bool,
+    dual_stack: bool,
+    fips_at_plain_host_in_gov_cloud: bool,
+) -> Result<String, String> {
+    let (suffix, dual_stack_suffix) = partition(region)?;
+    let suffix = if dual_stack {
+        dual_stack_suffix
+    } else {
+        suffix
+    };
+    let plain_fips =
+        fips_at_plain_host_in_gov_cloud && !dual_stack && region.starts_with("us-gov-");
+    let fips = if fips && !plain_fips { "-fips" } else { "" };
+    Ok(format!("https://{host}{fips}.{region}.{suffix}"))
+}
+
 /// The DNS suffix of a Region's partition and its dual-stack suffix, as in the
 /// SDK's partition table (aws-sdk-s3 1.157's): China (`cn-*`), the European
 /// Sovereign Cloud (`eusc-de-*`), the ISO partitions (`us-iso-*`, `us-isob-*`,

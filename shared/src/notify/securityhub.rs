@@ -21,7 +21,7 @@
 //! else `AWS_ENDPOINT_URL` (both through the configuration, so
 //! `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` applies), else
 //! `https://securityhub[-fips].<region>.<suffix>` for the configuration's Region,
-//! whose partition gives the suffix (`default_endpoint`). The Region decides,
+//! whose partition gives the suffix (`signed::default_endpoint`). The Region decides,
 //! not the product ARN: the request goes to the Security Hub of the Region the
 //! function runs in, as the SDK client sent it, and Security Hub itself refuses a
 //! product ARN of another Region.
@@ -263,27 +263,22 @@ fn parse_response(
             .map_err(|e| Failure::permanent(format!("unreadable response: {e}")));
     }
     let (code, message) = service_error(error_type, body);
-    let cause = match (&code, &message) {
-        (Some(c), Some(m)) => format!("HTTP {status}: {c}: {m}"),
-        (Some(c), None) => format!("HTTP {status}: {c}"),
-        (None, Some(m)) => format!("HTTP {status}: {m}"),
-        (None, None) => format!("HTTP {status}"),
-    };
-    let throttled = code.as_deref().is_some_and(|c| {
-        matches!(
-            c,
-            "ThrottlingException"
-                | "Throttling"
-                | "TooManyRequestsException"
-                | "RequestTimeout"
-                | "RequestTimeoutException"
-        )
-    });
-    Err(Failure::new(
-        cause,
-        throttled || matches!(status, 429 | 500 | 502 | 503 | 504),
+    Err(signed::service_failure(
+        status,
+        code.as_deref(),
+        message.as_deref(),
+        &TRANSIENT_CODES,
     ))
 }
+
+/// The error codes tried again besides 429 and 5xx answers.
+const TRANSIENT_CODES: [&str; 5] = [
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+];
 
 /// The error code and message of a REST-JSON error: the code from the
 /// `x-amzn-ErrorType` header, else the body's `__type` or `code`; the message
@@ -310,30 +305,7 @@ fn service_error(error_type: Option<&str>, body: &[u8]) -> (Option<String>, Opti
 
 /// The base URL of Security Hub for `sdk` (see the module doc).
 fn endpoint(sdk: &SdkConfig) -> Result<String, String> {
-    if let Some(url) = signed::configured_endpoint(sdk, SERVICE_ID) {
-        return Ok(url);
-    }
-    let region = sdk
-        .region()
-        .ok_or_else(|| "no AWS region configured".to_owned())?;
-    default_endpoint(
-        region.as_ref(),
-        sdk.use_fips().unwrap_or(false),
-        sdk.use_dual_stack().unwrap_or(false),
-    )
-}
-
-/// `https://securityhub[-fips].<region>.<suffix>`, the suffix of the Region's
-/// partition (`signed::partition`), or its dual-stack suffix.
-fn default_endpoint(region: &str, fips: bool, dual_stack: bool) -> Result<String, String> {
-    let (suffix, dual_stack_suffix) = signed::partition(region)?;
-    let suffix = if dual_stack {
-        dual_stack_suffix
-    } else {
-        suffix
-    };
-    let fips = if fips { "-fips" } else { "" };
-    Ok(format!("https://{SERVICE}{fips}.{region}.{suffix}"))
+    signed::service_endpoint(sdk, SERVICE_ID, SERVICE, false)
 }
 
 #[cfg(test)]
@@ -398,7 +370,7 @@ mod tests {
 
     #[test]
     fn the_default_endpoint_follows_the_region_s_partition() {
-        let e = |r, fips, ds| default_endpoint(r, fips, ds);
+        let e = |r, fips, ds| signed::default_endpoint(SERVICE, r, fips, ds, false);
         assert_eq!(
             e("eu-west-3", false, false).unwrap(),
             "https://securityhub.eu-west-3.amazonaws.com"

@@ -172,58 +172,34 @@ fn parse_response(status: u16, body: &[u8]) -> Result<String, Failure> {
     }
     let code = element(&text, "Code").filter(|c| !c.is_empty());
     let message = element(&text, "Message").filter(|m| !m.is_empty());
-    let cause = match (&code, &message) {
-        (Some(c), Some(m)) => format!("HTTP {status}: {c}: {m}"),
-        (Some(c), None) => format!("HTTP {status}: {c}"),
-        (None, Some(m)) => format!("HTTP {status}: {m}"),
-        (None, None) => format!("HTTP {status}"),
-    };
-    let throttled = code.as_deref().is_some_and(|c| {
-        matches!(
-            c,
-            "Throttling"
-                | "Throttled"
-                | "ThrottlingException"
-                | "ThrottledException"
-                | "RequestThrottled"
-                | "TooManyRequestsException"
-                | "RequestTimeout"
-                | "RequestTimeoutException"
-                | "KMSThrottling"
-                | "InternalError"
-                | "InternalFailure"
-        )
-    });
-    Err(Failure::new(
-        cause,
-        throttled || matches!(status, 429 | 500 | 502 | 503 | 504),
+    Err(signed::service_failure(
+        status,
+        code.as_deref(),
+        message.as_deref(),
+        &TRANSIENT_CODES,
     ))
 }
 
-/// The base URL of SNS for `sdk` (see the module doc).
+/// The error codes tried again besides 429 and 5xx answers.
+const TRANSIENT_CODES: [&str; 11] = [
+    "Throttling",
+    "Throttled",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottled",
+    "TooManyRequestsException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "KMSThrottling",
+    "InternalError",
+    "InternalFailure",
+];
+
+/// The base URL of SNS for `sdk` (see the module doc). GovCloud's FIPS
+/// endpoint is its ordinary host unless dual-stack: the SDK's rules name no
+/// `sns-fips` host there (from a review).
 fn endpoint(sdk: &SdkConfig) -> Result<String, String> {
-    if let Some(url) = signed::configured_endpoint(sdk, SERVICE_ID) {
-        return Ok(url);
-    }
-    let region = sdk
-        .region()
-        .ok_or_else(|| "no AWS region configured".to_owned())?;
-    let (suffix, dual_stack_suffix) = signed::partition(region.as_ref())?;
-    let suffix = if sdk.use_dual_stack().unwrap_or(false) {
-        dual_stack_suffix
-    } else {
-        suffix
-    };
-    let dual_stack = sdk.use_dual_stack().unwrap_or(false);
-    // GovCloud's SNS is FIPS-validated at its ordinary host: the SDK's rules
-    // name no `sns-fips` host there but the dual-stack one (from a review).
-    let gov_cloud = region.as_ref().starts_with("us-gov-");
-    let fips = if sdk.use_fips().unwrap_or(false) && (dual_stack || !gov_cloud) {
-        "-fips"
-    } else {
-        ""
-    };
-    Ok(format!("https://{SERVICE}{fips}.{region}.{suffix}"))
+    signed::service_endpoint(sdk, SERVICE_ID, SERVICE, true)
 }
 
 /// Publishes findings to one SNS topic.
