@@ -21,7 +21,7 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{call_context, lambda_operation, one_or_many};
+use crate::detections::common::{call_context, condition_entries, lambda_operation, one_or_many};
 use crate::event::Record;
 
 pub struct LambdaFunctionMadePublic;
@@ -126,13 +126,7 @@ fn narrows_the_caller(condition: Option<&Value>) -> bool {
                 .iter()
                 .all(|v| v.as_str().is_some_and(source_arn_pins))
     };
-    condition
-        .and_then(Value::as_object)
-        .into_iter()
-        .flat_map(|operators| operators.values())
-        .filter_map(Value::as_object)
-        .flatten()
-        .any(|(key, values)| {
+    condition_entries(condition).any(|(key, values)| {
             let key = key.trim().to_ascii_lowercase();
             NARROWING.contains(&key.as_str())
                 || (key == "aws:sourcearn" && source_arn_pinned(values))

@@ -294,12 +294,20 @@ pub fn service_grant_accounts(doc: &serde_json::Value, own_account: Option<&str>
 /// (`{"StringEquals": {"aws:SourceArn": ...}}` gives `aws:SourceArn`); none for a
 /// block of another shape.
 pub fn condition_keys(condition: Option<&serde_json::Value>) -> impl Iterator<Item = &str> {
+    condition_entries(condition).map(|(key, _)| key)
+}
+
+/// Each key a statement's `Condition` block tests with its value (one or a
+/// list), under every operator; none for a block of another shape.
+pub fn condition_entries(
+    condition: Option<&serde_json::Value>,
+) -> impl Iterator<Item = (&str, &serde_json::Value)> {
     condition
         .and_then(serde_json::Value::as_object)
         .into_iter()
         .flat_map(|operators| operators.values())
         .filter_map(serde_json::Value::as_object)
-        .flat_map(|keys| keys.keys().map(String::as_str))
+        .flat_map(|keys| keys.iter().map(|(key, value)| (key.as_str(), value)))
 }
 
 /// Whether a statement's `Condition` block narrows who may use the grant: some
