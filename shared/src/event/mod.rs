@@ -6,6 +6,7 @@ pub mod ahead;
 pub(crate) mod aligned;
 #[cfg(feature = "cli-gunzip")]
 pub mod gunzip;
+pub mod nesting;
 pub mod owned;
 pub mod parallel;
 #[cfg(feature = "cli-plain-records")]
@@ -13,6 +14,7 @@ mod plain;
 pub mod prefilter;
 pub mod reader;
 pub mod record;
+pub mod repair;
 pub mod split;
 pub mod surrogates;
 pub mod time;

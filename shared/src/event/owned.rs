@@ -14,12 +14,13 @@ self_cell::self_cell!(
 );
 
 impl OwnedRecord {
-    /// Parses `json` (see [`Record::from_json`]); a text holding lone surrogate
-    /// escapes is read with them replaced (`event::surrogates`).
+    /// Parses `json` (see [`Record::from_json`]); a text refused for lone
+    /// surrogate escapes or values nested too deep is read again with them
+    /// repaired (`event::repair`).
     pub fn parse(json: String) -> Result<OwnedRecord, serde_json::Error> {
         match OwnedRecord::try_new_or_recover(json, |text| Record::from_json(text)) {
             Ok(rec) => Ok(rec),
-            Err((json, e)) => match super::surrogates::repaired(&json) {
+            Err((json, e)) => match super::repair::repaired(&json) {
                 Some(fixed) => OwnedRecord::try_new(fixed, |text| Record::from_json(text)),
                 None => Err(e),
             },

@@ -122,7 +122,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for LazyValue<'a> {
         let raw = <&'a RawValue>::deserialize(d)?;
         // Skipping over the text does not count depth: refuse what parsing the
         // record eagerly refused (the record is one level, so 127 are left).
-        if nesting_deeper_than(raw.get(), MAX_VALUE_DEPTH) {
+        if super::nesting::deeper_than(raw.get(), MAX_VALUE_DEPTH) {
             return Err(de::Error::custom("recursion limit exceeded"));
         }
         Ok(LazyValue::from_text(raw.get()))
@@ -142,40 +142,6 @@ impl<'a> LazyValue<'a> {
 /// How deep a record's nested values may go: serde_json's recursion limit (128)
 /// less the record's own object.
 const MAX_VALUE_DEPTH: usize = 127;
-
-/// True when the JSON text nests arrays and objects more than `limit` deep.
-fn nesting_deeper_than(json: &str, limit: usize) -> bool {
-    // Nesting is never deeper than the count of opening brackets, and almost no
-    // value has that many: counting them is a fraction of walking the text.
-    let opening = json.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
-    if opening <= limit {
-        return false;
-    }
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in json.as_bytes() {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > limit {
-                    return true;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    false
-}
 
 /// `userIdentity`: who made the call. See spec section 0.6 for the shapes per `type`.
 #[derive(Debug, Default, Deserialize)]
@@ -266,15 +232,15 @@ impl<'a> Record<'a> {
         Ok(rec)
     }
 
-    /// [`Record::from_json`], reading a text that holds lone surrogate escapes
-    /// with them replaced (`event::surrogates`); the repaired text is kept in
-    /// `scratch`, which the record then borrows.
+    /// [`Record::from_json`], reading a text refused for lone surrogate escapes
+    /// or values nested too deep again with them repaired (`event::repair`); the
+    /// repaired text is kept in `scratch`, which the record then borrows.
     pub fn from_json_repairing(
         text: &'a str,
         scratch: &'a mut String,
     ) -> Result<Self, serde_json::Error> {
         match Record::from_json(text) {
-            Err(e) => match super::surrogates::repaired(text) {
+            Err(e) => match super::repair::repaired(text) {
                 Some(fixed) => {
                     *scratch = fixed;
                     let fixed: &'a String = scratch;
@@ -616,9 +582,15 @@ mod tests {
         assert!(ok.request_parameters().is_some());
         let e = Record::from_json(&nested(MAX_VALUE_DEPTH + 1)).unwrap_err();
         assert!(e.to_string().starts_with("recursion limit exceeded"), "{e}");
-        // Brackets inside strings do not count.
-        assert!(!nesting_deeper_than(r#"["[[[[", "\"{{{{"]"#, 1));
-        assert!(nesting_deeper_than("[[]]", 1));
+        // Read again with the values past `nesting::KEEP` levels cut.
+        let (deep, mut scratch) = (nested(MAX_VALUE_DEPTH + 1), String::new());
+        let cut = Record::from_json_repairing(&deep, &mut scratch).unwrap();
+        assert_eq!(cut.event_name(), "X");
+        let mut v = cut.request_parameters().unwrap();
+        for _ in 2..super::super::nesting::KEEP {
+            v = &v[0];
+        }
+        assert_eq!(v[0], "(cut: nested too deep)");
     }
 
     #[test]

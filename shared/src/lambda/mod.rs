@@ -668,6 +668,28 @@ mod tests {
         }
     }
 
+    /// A caller who hangs a value nested past the parser's limit on its call
+    /// (100,000 levels here) does not have the record refused: it is read with
+    /// that value cut (`event::repair`) and fires (from a review).
+    #[test]
+    fn a_record_nested_past_the_parsers_limit_still_fires() {
+        let h = handler("logging-tamper");
+        let deep = format!("{}0{}", "[".repeat(100_000), "]".repeat(100_000));
+        let event = stop_logging("t").replace(
+            r#""name":"org-trail""#,
+            &format!(r#""name":"org-trail","x":{deep}"#),
+        );
+        assert!(event.contains(&deep));
+        let out = block_on(h.handle_at(&event, "r", 1_800_000_000)).unwrap();
+        assert_eq!(out["outcome"], "notified", "{out}");
+        let sent = h.notifier.take();
+        let f = sent
+            .iter()
+            .find(|f| f.detection_id == "cloudtrail-log-suspended")
+            .expect("StopLogging fires");
+        assert!(format!("{f:?}").contains("org-trail"), "{f:?}");
+    }
+
     /// An envelope from a source AWS does not emit, or with none (invoked
     /// directly; from a review), is refused as the record it carries is not
     /// one the rules delivered; the same record from `aws.cloudtrail` is taken.
