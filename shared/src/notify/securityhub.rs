@@ -391,9 +391,16 @@ mod tests {
             e("cn-northwest-1", false, true).unwrap(),
             "https://securityhub.cn-northwest-1.api.amazonwebservices.com.cn"
         );
+        // Unlike SNS, Security Hub's FIPS endpoint in GovCloud is its own
+        // `-fips` host, with and without dual-stack (checked against the
+        // endpoint cases AWS's SDKs test).
         assert_eq!(
             e("us-gov-west-1", true, false).unwrap(),
             "https://securityhub-fips.us-gov-west-1.amazonaws.com"
+        );
+        assert_eq!(
+            e("us-gov-west-1", true, true).unwrap(),
+            "https://securityhub-fips.us-gov-west-1.api.aws"
         );
         assert_eq!(
             e("us-gov-east-1", false, true).unwrap(),
