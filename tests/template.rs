@@ -2172,6 +2172,10 @@ fn eval_rule(v: &Value, params: &std::collections::BTreeMap<&str, Value>) -> Val
         "Fn::Equals" => {
             Value::Bool(eval_rule(&args_list()[0], params) == eval_rule(&args_list()[1], params))
         }
+        "Fn::Contains" => {
+            let want = eval_rule(&args_list()[1], params);
+            Value::Bool(list(&args_list()[0]).contains(&want))
+        }
         "Fn::EachMemberEquals" => {
             let want = eval_rule(&args_list()[1], params);
             Value::Bool(list(&args_list()[0]).iter().all(|m| *m == want))
@@ -2184,6 +2188,9 @@ fn eval_rule(v: &Value, params: &std::collections::BTreeMap<&str, Value>) -> Val
 
 /// ExpectedAccountIds and ExpectedRegions go together: a deployment with one
 /// and not the other fails at deploy time (template Rules), not at run time.
+/// Expected Regions must include the partition's global-service Region, where
+/// IAM, Organizations and root sign-ins log: a forwarder missing there would
+/// otherwise go unreported.
 #[test]
 fn the_expected_lists_are_both_set_or_both_empty() {
     let t = template();
@@ -2192,9 +2199,19 @@ fn the_expected_lists_are_both_set_or_both_empty() {
     let empty = vec![""];
     let accounts = vec!["111122223333", "444455556666"];
     let regions = vec!["us-east-1"];
+    let with_global = vec!["eu-west-1", "us-east-1"];
+    let gov = vec!["us-gov-east-1", "us-gov-west-1"];
+    let china = vec!["cn-north-1", "cn-northwest-1"];
+    let without_global = vec!["eu-west-1", "eu-central-1"];
+    let gov_without_global = vec!["us-gov-east-1"];
     for (a, r, ok) in [
         (&empty, &empty, true),
         (&accounts, &regions, true),
+        (&accounts, &with_global, true),
+        (&accounts, &gov, true),
+        (&accounts, &china, true),
+        (&accounts, &without_global, false),
+        (&accounts, &gov_without_global, false),
         (&accounts, &empty, false),
         (&empty, &regions, false),
     ] {
