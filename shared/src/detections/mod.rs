@@ -204,6 +204,7 @@ registry! {
     ec2_nacl_allow_all_new_identity::Ec2NaclAllowAllNewIdentity,
     ec2_network_acl_created::Ec2NetworkAclCreated,
     ec2_network_acl_deleted::Ec2NetworkAclDeleted,
+    ec2_prefix_list_open_to_internet::Ec2PrefixListOpenToInternet,
     ec2_root_volume_replaced::Ec2RootVolumeReplaced,
     ec2_route_table_created::Ec2RouteTableCreated,
     ec2_route_table_modified_or_deleted::Ec2RouteTableModifiedOrDeleted,
