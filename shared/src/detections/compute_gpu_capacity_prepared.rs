@@ -27,7 +27,11 @@
 //!   types, or for Batch also of families (`p3`, `g5`);
 //! - attribute-based selection (`InstanceRequirements`): `AcceleratorCount` with a
 //!   minimum of one or more, `AcceleratorTypes` naming `gpu`, `fpga` or `inference`,
-//!   or `AllowedInstanceTypes` naming an accelerated family (`p5.*`, `g*`).
+//!   `AllowedInstanceTypes` naming an accelerated family (`p5.*`, `g*`), and, after
+//!   an evasion review, any `AcceleratorNames`, `AcceleratorManufacturers` naming
+//!   a GPU or ML-chip maker, or `AcceleratorTotalMemoryMiB` with a minimum above 0;
+//!   an ECS Managed Instances capacity provider's requirements included
+//!   (`CreateCapacityProvider`, `UpdateCapacityProvider`).
 //!
 //! Not seen: a template version that inherits its type from `SourceVersion`, and a
 //! group that names only a template (its type is judged when the template is made).
@@ -87,6 +91,7 @@ pub static META: Meta = Meta {
         Trigger::write("batch.amazonaws.com", BATCH_NAMES),
         Trigger::write("ec2.amazonaws.com", EC2_NAMES),
         Trigger::write("eks.amazonaws.com", EKS_NAMES),
+        Trigger::write("ecs.amazonaws.com", ECS_NAMES),
         Trigger::write("servicequotas.amazonaws.com", &[QUOTA_INCREASE]),
     ],
     window: None,
@@ -110,6 +115,10 @@ const EC2_NAMES: &[&str] = &[
 ];
 
 const EKS_NAMES: &[&str] = &["CreateNodegroup"];
+
+/// ECS Managed Instances: a capacity provider whose launch template's
+/// `instanceRequirements` ECS launches from itself (from an evasion review).
+const ECS_NAMES: &[&str] = &["CreateCapacityProvider", "UpdateCapacityProvider"];
 
 const BATCH_NAMES: &[&str] = &["CreateComputeEnvironment", "UpdateComputeEnvironment"];
 
@@ -192,6 +201,17 @@ fn accelerated_type(t: &str) -> Option<(String, &'static str)> {
     }
 }
 
+/// The first text of an accelerator attribute (`name`) that `counts` (given it
+/// trimmed and in lower case), as the evidence says it.
+fn accelerator_text(value: &Value, name: &str, counts: impl Fn(&str) -> bool) -> Option<(String, &'static str)> {
+    let mut texts = Vec::new();
+    strings_in(value, &mut texts);
+    texts
+        .into_iter()
+        .find(|t| counts(&t.trim().to_ascii_lowercase()))
+        .map(|t| (format!("{name} {t}"), "accelerator requested"))
+}
+
 /// What the request asks for that counts (see the top comment): the first such
 /// type or attribute, and why it counts. Walks the whole request in document order.
 fn asks_for_gpu(v: &Value) -> Option<(String, &'static str)> {
@@ -214,14 +234,21 @@ fn asks_for_gpu(v: &Value) -> Option<(String, &'static str)> {
                 "acceleratorcount" => minimum(value)
                     .filter(|m| *m >= 1.0)
                     .map(|m| (format!("AcceleratorCount min {m}"), "accelerator requested")),
-                "acceleratortypes" | "acceleratortype" => {
-                    let mut kinds = Vec::new();
-                    strings_in(value, &mut kinds);
-                    kinds
-                        .into_iter()
-                        .find(|k| matches!(k.trim().to_ascii_lowercase().as_str(), "gpu" | "fpga" | "inference"))
-                        .map(|k| (format!("AcceleratorTypes {k}"), "accelerator requested"))
+                "acceleratortypes" | "acceleratortype" => accelerator_text(value, "AcceleratorTypes", |k| {
+                    matches!(k, "gpu" | "fpga" | "inference")
+                }),
+                // From an evasion review: the other attributes that select
+                // accelerated types (names and memory require an accelerator on
+                // the type; a manufacturer names GPU or ML-chip makers).
+                "acceleratornames" | "acceleratorname" => accelerator_text(value, "AcceleratorNames", |n| !n.is_empty()),
+                "acceleratormanufacturers" | "acceleratormanufacturer" => {
+                    accelerator_text(value, "AcceleratorManufacturers", |m| {
+                        matches!(m, "nvidia" | "amd" | "xilinx" | "habana" | "amazon-web-services")
+                    })
                 }
+                "acceleratortotalmemorymib" => minimum(value)
+                    .filter(|m| *m > 0.0)
+                    .map(|m| (format!("AcceleratorTotalMemoryMiB min {m}"), "accelerator requested")),
                 "allowedinstancetypes" | "allowedinstancetype" => {
                     let mut patterns = Vec::new();
                     strings_in(value, &mut patterns);
@@ -273,6 +300,7 @@ impl Detection for ComputeGpuCapacityPrepared {
             ("ec2.amazonaws.com", name) if EC2_NAMES.contains(&name) => capacity(rec)?,
             ("autoscaling.amazonaws.com", name) if AUTO_SCALING_NAMES.contains(&name) => capacity(rec)?,
             ("eks.amazonaws.com", name) if EKS_NAMES.contains(&name) => capacity(rec)?,
+            ("ecs.amazonaws.com", name) if ECS_NAMES.contains(&name) => capacity(rec)?,
             ("batch.amazonaws.com", name) if BATCH_NAMES.contains(&name) => capacity(rec)?,
             ("servicequotas.amazonaws.com", QUOTA_INCREASE) => accelerated_quota_increase(rec)?,
             _ => return None,
@@ -411,6 +439,10 @@ mod tests {
             (r#"{"AcceleratorTypes":{"item":["fpga"]}}"#, "AcceleratorTypes fpga"),
             (r#"{"AllowedInstanceTypes":[{"tag":1,"content":"c6i.*"},{"tag":2,"content":"p5.*"}]}"#, "p5.*"),
             (r#"{"AllowedInstanceTypes":["g*"]}"#, "g*"),
+            (r#"{"AcceleratorName":{"tag":1,"content":"h100"}}"#, "AcceleratorNames h100"),
+            (r#"{"AcceleratorNames":["a100"]}"#, "AcceleratorNames a100"),
+            (r#"{"AcceleratorManufacturer":{"tag":1,"content":"nvidia"}}"#, "AcceleratorManufacturers nvidia"),
+            (r#"{"AcceleratorTotalMemoryMiB":{"Min":40000}}"#, "AcceleratorTotalMemoryMiB min 40000"),
         ] {
             let fleet = format!(
                 r#"{{"CreateFleetRequest":{{"LaunchTemplateConfigs":{{"Overrides":{{"InstanceRequirements":{requirements}}}}}}}}}"#
@@ -423,12 +455,30 @@ mod tests {
             r#"{"AcceleratorTypes":["none"]}"#,
             r#"{"AllowedInstanceTypes":["c6i.*","m*","gp*"]}"#,
             r#"{"VCpuCount":{"Min":64}}"#,
+            r#"{"AcceleratorTotalMemoryMiB":{"Min":0}}"#,
+            r#"{"AcceleratorManufacturers":["intel"]}"#,
         ] {
             let fleet = format!(
                 r#"{{"CreateFleetRequest":{{"LaunchTemplateConfigs":{{"Overrides":{{"InstanceRequirements":{requirements}}}}}}}}}"#
             );
             assert!(!fires(&ComputeGpuCapacityPrepared, &record("ec2.amazonaws.com", "CreateFleet", ROLE, &fleet, "")), "{requirements}");
         }
+    }
+
+    /// From an evasion review: ECS Managed Instances launch from the capacity
+    /// provider's requirements themselves.
+    #[test]
+    fn ecs_managed_instance_capacity_providers_fire() {
+        let provider = r#"{"name":"gpu-pool","managedInstancesProvider":{"infrastructureRoleArn":"arn:aws:iam::111122223333:role/ecsInfra",
+            "instanceLaunchTemplate":{"ec2InstanceProfileArn":"arn:aws:iam::111122223333:instance-profile/ecsInstance",
+            "instanceRequirements":{"vCpuCount":{"min":8},"memoryMiB":{"min":32768},"acceleratorTypes":["gpu"],"allowedInstanceTypes":["p5.*"]}}}}"#;
+        for name in ECS_NAMES {
+            assert!(fires(&ComputeGpuCapacityPrepared, &record("ecs.amazonaws.com", name, ROLE, provider, "")), "{name}");
+        }
+        let general = provider.replace(r#","acceleratorTypes":["gpu"],"allowedInstanceTypes":["p5.*"]"#, "");
+        assert!(!fires(&ComputeGpuCapacityPrepared, &record("ecs.amazonaws.com", "CreateCapacityProvider", ROLE, &general, "")));
+        let auto_scaling = r#"{"name":"asg-pool","autoScalingGroupProvider":{"autoScalingGroupArn":"arn:aws:autoscaling:us-east-1:111122223333:autoScalingGroup:x"}}"#;
+        assert!(!fires(&ComputeGpuCapacityPrepared, &record("ecs.amazonaws.com", "CreateCapacityProvider", ROLE, auto_scaling, "")));
     }
 
     #[test]

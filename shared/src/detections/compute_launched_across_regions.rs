@@ -1,7 +1,8 @@
 //! One principal launching compute (EC2 instances, Spot requests, fleets, ECS clusters,
 //! Auto Scaling groups, and the launches other services make for it: Batch compute
 //! environments, EKS managed node groups, EMR clusters, SageMaker notebook
-//! instances and jobs, CodeBuild builds, App Runner services) in five or more
+//! instances and jobs, CodeBuild builds, App Runner services, Lightsail
+//! instances) in five or more
 //! Regions within an hour, whatever the outcome.
 //!
 //! Decisions: whoever steals keys to mine cryptocurrency starts as much compute as the
@@ -52,9 +53,13 @@ const CODEBUILD: &str = "codebuild.amazonaws.com";
 const CODEBUILD_LAUNCHES: &[&str] = &["StartBuild"];
 const APPRUNNER: &str = "apprunner.amazonaws.com";
 const APPRUNNER_LAUNCHES: &[&str] = &["CreateService"];
+/// Lightsail instances: virtual servers on a flat price, launched Region by
+/// Region as EC2's are (from a later evasion review).
+const LIGHTSAIL: &str = "lightsail.amazonaws.com";
+const LIGHTSAIL_LAUNCHES: &[&str] = &["CreateInstances", "CreateInstancesFromSnapshot"];
 
 /// Every service's launches, by event source.
-const LAUNCHES: [(&str, &[&str]); 9] = [
+const LAUNCHES: [(&str, &[&str]); 10] = [
     (EC2, EC2_LAUNCHES),
     (ECS, ECS_LAUNCHES),
     (AUTOSCALING, AUTOSCALING_LAUNCHES),
@@ -64,6 +69,7 @@ const LAUNCHES: [(&str, &[&str]); 9] = [
     (SAGEMAKER, SAGEMAKER_LAUNCHES),
     (CODEBUILD, CODEBUILD_LAUNCHES),
     (APPRUNNER, APPRUNNER_LAUNCHES),
+    (LIGHTSAIL, LIGHTSAIL_LAUNCHES),
 ];
 
 pub static META: Meta = Meta {
@@ -71,8 +77,8 @@ pub static META: Meta = Meta {
     title: "AWS Compute Launched Across Many Regions",
     description: "One principal launched, or tried to launch, EC2 instances, Spot capacity, \
                   ECS clusters, Auto Scaling groups, Batch compute environments, EKS node \
-                  groups, EMR clusters, SageMaker notebooks or jobs, CodeBuild builds or App \
-                  Runner services in five or more Regions within an hour. Quotas are per Region, \
+                  groups, EMR clusters, SageMaker notebooks or jobs, CodeBuild builds, App \
+                  Runner services or Lightsail instances in five or more Regions within an hour. Quotas are per Region, \
                   so whoever steals keys to mine cryptocurrency sweeps Region after Region to \
                   start as much compute as the account allows.",
     severity: Severity::High,
@@ -111,6 +117,7 @@ pub static META: Meta = Meta {
         Trigger::write(SAGEMAKER, SAGEMAKER_LAUNCHES),
         Trigger::write(CODEBUILD, CODEBUILD_LAUNCHES),
         Trigger::write(APPRUNNER, APPRUNNER_LAUNCHES),
+        Trigger::write(LIGHTSAIL, LIGHTSAIL_LAUNCHES),
     ],
     window: Some(WindowSpec::Distinct {
         window_secs: 3600,
@@ -179,6 +186,7 @@ mod tests {
             (SAGEMAKER, "CreateTrainingJob"),
             (CODEBUILD, "StartBuild"),
             (APPRUNNER, "CreateService"),
+            (LIGHTSAIL, "CreateInstances"),
         ] {
             match eval(&ComputeLaunchedAcrossRegions, &record(source, name, "sa-east-1", "")) {
                 Some(Signal::Distinct { group, value, evidence }) => {

@@ -1,16 +1,23 @@
 //! An Amazon Detective behaviour graph deleted (`DeleteGraph`), a member account
 //! leaving one (`DisassociateMembership`), or the administrator removing members
 //! (`DeleteMembers`: their data stops flowing in, the same loss seen from the other
-//! side), successfully.
+//! side), successfully; after an evasion review, also the organisation's new
+//! accounts no longer enrolled (`UpdateOrganizationConfiguration` with
+//! `autoEnable` false), as the GuardDuty, Inspector and Macie detections judge it.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{request_param_any, succeeded_call};
+use crate::detections::common::{request_flag, request_param_any, succeeded_call};
 use crate::event::Record;
 
 pub struct DetectiveGraphDeleted;
 
 const SOURCE: &str = "detective.amazonaws.com";
-const NAMES: &[&str] = &["DeleteGraph", "DeleteMembers", "DisassociateMembership"];
+const NAMES: &[&str] = &[
+    "DeleteGraph",
+    "DeleteMembers",
+    "DisassociateMembership",
+    "UpdateOrganizationConfiguration",
+];
 
 pub static META: Meta = Meta {
     id: "detective-graph-deleted",
@@ -42,6 +49,9 @@ impl Detection for DetectiveGraphDeleted {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
+        if rec.event_name() == "UpdateOrganizationConfiguration" && request_flag(rec, "autoEnable") != Some(false) {
+            return None;
+        }
         fire(
             Evidence::new()
                 .with("action", rec.event_name())
@@ -49,7 +59,8 @@ impl Detection for DetectiveGraphDeleted {
                     "graph",
                     request_param_any(rec, &["graphArn", "GraphArn"]).and_then(|g| g.as_str()),
                 )
-                .with_json("accounts", request_param_any(rec, &["accountIds", "AccountIds"])),
+                .with_json("accounts", request_param_any(rec, &["accountIds", "AccountIds"]))
+                .with_opt("auto_enable", request_flag(rec, "autoEnable")),
         )
     }
 }
@@ -85,6 +96,20 @@ mod tests {
         assert!(!fires(&DetectiveGraphDeleted, &denied));
         assert!(!fires(&DetectiveGraphDeleted, &DELETE.replace("DeleteGraph", "CreateGraph")));
         assert!(!fires(&DetectiveGraphDeleted, &DELETE.replace("DeleteGraph", "CreateMembers")));
+    }
+
+    #[test]
+    fn new_accounts_no_longer_enrolled_count() {
+        let org = |flag: &str| {
+            call(
+                "detective.amazonaws.com",
+                "UpdateOrganizationConfiguration",
+                &format!(r#"{{"graphArn":"arn:aws:detective:us-east-1:111122223333:graph:0123abcd","autoEnable":{flag}}}"#),
+            )
+        };
+        assert!(fires(&DetectiveGraphDeleted, &org("false")));
+        assert!(!fires(&DetectiveGraphDeleted, &org("true")));
+        assert!(!fires(&DetectiveGraphDeleted, &org("null")));
     }
 
     #[test]

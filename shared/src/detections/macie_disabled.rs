@@ -10,7 +10,9 @@
 //! no longer enabled for new members: `autoEnableOrganizationMembers` `NONE`),
 //! findings no longer published to Security Hub (`PutFindingsPublicationConfiguration`
 //! with both kinds off) and buckets taken out of discovery's scope
-//! (`UpdateClassificationScope` adding or replacing `s3.excludes.bucketNames`).
+//! (`UpdateClassificationScope` adding or replacing `s3.excludes.bucketNames`);
+//! after a later one, a classification job cancelled or paused
+//! (`UpdateClassificationJob` with `jobStatus` `CANCELLED` or `USER_PAUSED`).
 //!
 //! Decision: `UpdateMacieSession` also changes the publishing frequency; only a
 //! session set to `PAUSED` fires, and the same for a member's session. Filters that only show (`NOOP`) do not.
@@ -35,6 +37,7 @@ const NAMES: &[&str] = &[
     "UpdateAutomatedDiscoveryConfiguration",
     "PutFindingsPublicationConfiguration",
     "UpdateClassificationScope",
+    "UpdateClassificationJob",
 ];
 
 /// The findings-filter calls: they count only when the filter archives what it
@@ -93,6 +96,11 @@ impl Detection for MacieDisabled {
                 let off = |k: &str| hub.and_then(|h| h.get(k)).and_then(flag_value) == Some(false);
                 off("publishClassificationFindings") && off("publishPolicyFindings")
             }
+            // A sensitive-data discovery job stopped for good or paused (from an
+            // evasion review); resuming one (`RUNNING`) does not count.
+            "UpdateClassificationJob" => ["CANCELLED", "USER_PAUSED"]
+                .iter()
+                .any(|s| text_is(rec.request_param("jobStatus"), s)),
             "UpdateClassificationScope" => {
                 let excludes = rec.request_param("s3").and_then(|s3| s3.get("excludes"));
                 let adds = excludes.and_then(|e| e.get("operation")).is_some_and(|o| {
@@ -115,6 +123,8 @@ impl Detection for MacieDisabled {
                 .with_opt("status", status)
                 .with_opt("member", rec.request_param_str("id"))
                 .with_opt("filter", rec.request_param_str("name"))
+                .with_opt("job", rec.request_param_str("jobId"))
+                .with_opt("job_status", rec.request_param_str("jobStatus"))
                 .with_json("criteria", rec.request_param("findingCriteria")),
         )
     }
@@ -129,6 +139,17 @@ mod tests {
 
     static DISABLE: LazyLock<String> =
         LazyLock::new(|| call("macie2.amazonaws.com", "DisableMacie", r#"null"#));
+
+    #[test]
+    fn a_classification_job_cancelled_or_paused_counts() {
+        let job = |status: &str| {
+            call("macie2.amazonaws.com", "UpdateClassificationJob", &format!(r#"{{"jobId":"3ce05dbb7ec5505def334104bf0d3d0b","jobStatus":"{status}"}}"#))
+        };
+        assert!(fires(&MacieDisabled, &job("CANCELLED")));
+        assert!(fires(&MacieDisabled, &job("USER_PAUSED")));
+        assert!(!fires(&MacieDisabled, &job("RUNNING")));
+        assert!(!fires(&MacieDisabled, &failed(&job("CANCELLED"), "AccessDeniedException")));
+    }
 
     #[test]
     fn a_member_session_paused_by_the_administrator_counts() {

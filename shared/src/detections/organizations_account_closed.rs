@@ -7,7 +7,10 @@
 //! intruder probing a destructive call from the management account, reported with
 //! `succeeded: false` as the account-removal and leave attempts are; a refusal by
 //! Organizations' own rules (the closure quota, an account already closing) is an
-//! administrator's bulk clean-up hitting its limit, and is left out.
+//! administrator's bulk clean-up hitting its limit, and is left out. High, as an
+//! account removed from the organisation is (from an evasion review: closing
+//! member accounts from a taken management account destroys at least as much;
+//! it was medium).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{is_access_denied, is_event, params_evidence, with_error};
@@ -25,7 +28,7 @@ pub static META: Meta = Meta {
                   an attempt was refused for want of permission. Its resources stop and, after the post-closure period, its data is deleted: \
                   a destructive act when done by an intruder holding the management account, \
                   and one that also removes the account's own logs and security services.",
-    severity: Severity::Medium,
+    severity: Severity::High,
     attack: &["T1531", "T1485"],
     origins: &["trailwatch: based on the AWS Organizations CloseAccount API and the \
               \"AWS Account Closed\" title in the catalogue continuation"],

@@ -28,12 +28,15 @@
 //! positives. Changes AWS services make on their own are left out; a stack's change
 //! counts. A Redshift Serverless snapshot shared that way is high, as the
 //! snapshot shares of EBS, RDS and provisioned Redshift are (from an evasion
-//! review: it was medium while `AuthorizeSnapshotAccess` was high).
+//! review: it was medium while `AuthorizeSnapshotAccess` was high); so, after a
+//! later one, is every data store here (tables, file systems, domains, access
+//! points, vaults, streams), as a bucket opened to another account is. The
+//! mount-target fence of EFS holds only for statements open to everyone.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
     aws_service_caller_but_stack, flag_value, foreign_account, one_or_many, policy_document, policy_exposure,
-    principal_account, request_text_any, succeeded_call, texts_at_key, values_at_key,
+    principal_account, principal_is_anyone, request_text_any, succeeded_call, texts_at_key, values_at_key,
 };
 use crate::event::Record;
 
@@ -70,6 +73,10 @@ const S3_CALLS: &[&str] = &[
 const REDSHIFT_SERVERLESS_CALLS: &[&str] = &["PutResourcePolicy"];
 const GLACIER_CALLS: &[&str] = &["SetVaultAccessPolicy"];
 const LAMBDA_CALLS: &[&str] = &["AddLayerVersionPermission20181031"];
+/// The services whose resources here hold data: opened, they are as severe as a
+/// bucket policy opened to another account (high); layers, buses and the Glue
+/// catalog's metadata stay medium.
+const DATA_STORES: &[&str] = &[DYNAMODB, EFS, OPENSEARCH, S3, GLACIER, REDSHIFT_SERVERLESS, KINESIS];
 
 pub static META: Meta = Meta {
     id: "resource-policy-external-access",
@@ -195,7 +202,7 @@ impl Detection for ResourcePolicyExternalAccess {
     }
 
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        if rec.event_source() == REDSHIFT_SERVERLESS {
+        if DATA_STORES.contains(&rec.event_source()) {
             Severity::High
         } else {
             META.severity
@@ -233,7 +240,12 @@ impl Detection for ResourcePolicyExternalAccess {
         }
         let doc = policy(rec)?;
         let efs = rec.event_source() == EFS;
-        let exposure = policy_exposure(&doc, rec.account_id(), |st| !(efs && through_mount_targets_only(st)));
+        // The mount-target fence holds only for everyone: a named other account's
+        // clients mount through the targets too, from a peered network (from an
+        // evasion review).
+        let exposure = policy_exposure(&doc, rec.account_id(), |st| {
+            !(efs && through_mount_targets_only(st) && principal_is_anyone(st.get("Principal")))
+        });
         if !exposure.exposed() {
             return None;
         }
@@ -298,15 +310,17 @@ mod tests {
         ]
     }
 
-    /// A Redshift Serverless snapshot shared is as severe as any snapshot share.
+    /// A Redshift Serverless snapshot shared is as severe as any snapshot share,
+    /// and a data store opened as a bucket opened (high); layers, buses and the
+    /// Glue catalog stay medium.
     #[test]
-    fn a_serverless_snapshot_share_is_high() {
+    fn data_stores_are_high() {
         for rec in each_service(PUBLIC) {
             let parsed = crate::event::Record::from_json(&rec).unwrap();
-            let want = if parsed.event_source() == REDSHIFT_SERVERLESS {
-                Severity::High
-            } else {
+            let want = if [LAMBDA, EVENTBRIDGE, GLUE].contains(&parsed.event_source()) {
                 Severity::Medium
+            } else {
+                Severity::High
             };
             assert_eq!(ResourcePolicyExternalAccess.severity_for(&parsed), want, "{rec}");
         }
@@ -351,6 +365,10 @@ mod tests {
         let default_efs = r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":["elasticfilesystem:ClientMount","elasticfilesystem:ClientWrite"],"Resource":"*","Condition":{"Bool":{"elasticfilesystem:AccessedViaMountTarget":"true"}}}"#;
         let efs = record(EFS, "PutFileSystemPolicy", ROLE, &format!(r#"{{"fileSystemId":"fs-1","policy":{}}}"#, text(default_efs)), "");
         assert!(!fires(&ResourcePolicyExternalAccess, &efs));
+        // The same fence on a named other account fences nothing.
+        let named = default_efs.replace(r#"{"AWS":"*"}"#, r#"{"AWS":"arn:aws:iam::999988887777:root"}"#);
+        let efs = record(EFS, "PutFileSystemPolicy", ROLE, &format!(r#"{{"fileSystemId":"fs-1","policy":{}}}"#, text(&named)), "");
+        assert!(fires(&ResourcePolicyExternalAccess, &efs));
         for name in ["CreateDomain", "CreateElasticsearchDomain"] {
             let vpc = record(OPENSEARCH, name, ROLE, &format!(r#"{{"domainName":"logs","vPCOptions":{{"subnetIds":["subnet-1"]}},"accessPolicies":{}}}"#, text(PUBLIC)), "");
             assert!(!fires(&ResourcePolicyExternalAccess, &vpc), "{name}");

@@ -20,7 +20,8 @@
 //! principal is another account (an id or an ARN), or when a service principal is
 //! narrowed to another account's resources (`sourceAccount`, or the account of
 //! `sourceArn`): that account's bucket, topic or rule can then invoke the
-//! function. `principalOrgID` keeps the grant inside the organisation. The
+//! function, with or without `principalOrgID` (which names an organisation,
+//! possibly the other account's own, so it keeps nothing inside ours). The
 //! principal is read from the request, or from the statement in the response when
 //! the request was stripped. Grants AWS services make for their own use (EBS and
 //! RDS create KMS grants as `invokedBy`) are left out; a stack's counts.
@@ -90,9 +91,9 @@ pub static META: Meta = Meta {
 /// The other accounts a function permission lets invoke: its principal's account,
 /// and the account a service principal is narrowed to.
 fn function_grantees(rec: &Record<'_>) -> Vec<String> {
-    if rec.request_param_str("principalOrgID").is_some_and(|o| !o.trim().is_empty()) {
-        return Vec::new();
-    }
+    // `principalOrgID` narrows a grant to an organisation's members, but any
+    // organisation will do, the intruder's own included: a named account is
+    // reported with it or without (from an evasion review).
     let statement = rec
         .response_element("statement")
         .and_then(Value::as_str)
@@ -260,6 +261,14 @@ mod tests {
         ] {
             assert!(!fires(&ResourceSharedWithAnotherAccount, &permission(params)), "{params}");
         }
+    }
+
+    /// From an evasion review: an organisation id next to a named account is no
+    /// fence, since the caller chooses the organisation.
+    #[test]
+    fn a_named_account_fires_with_an_organisation_id() {
+        let fenced = permission(r#"{"functionName":"f","action":"lambda:InvokeFunction","principal":"999988887777","principalOrgID":"o-zz9y8x7w6v"}"#);
+        assert_eq!(accounts(&fenced), ["999988887777"]);
     }
 
     #[test]

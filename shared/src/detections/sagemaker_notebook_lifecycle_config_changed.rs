@@ -3,7 +3,8 @@
 //! replaced (`UpdateNotebookInstanceLifecycleConfig`), or a Studio domain, user
 //! profile or space given lifecycle configurations (`UpdateDomain`,
 //! `UpdateUserProfile`, `UpdateSpace`, or a profile or space created with them,
-//! `CreateUserProfile`, `CreateSpace`, from a review: attaching
+//! `CreateUserProfile`, `CreateSpace`, from a review, and a domain created with
+//! them as its defaults, `CreateDomain`, from a later one: attaching
 //! `LifecycleConfigArns` anywhere in its settings: the script runs as the
 //! profile's execution role when an app starts), successfully.
 //!
@@ -27,8 +28,16 @@ const SOURCE: &str = "sagemaker.amazonaws.com";
 const ATTACH: &str = "UpdateNotebookInstance";
 const REPLACE: &str = "UpdateNotebookInstanceLifecycleConfig";
 /// The Studio calls whose settings may attach lifecycle configurations.
-const STUDIO: &[&str] = &["UpdateDomain", "UpdateSpace", "UpdateUserProfile", "CreateSpace", "CreateUserProfile"];
+const STUDIO: &[&str] = &[
+    "UpdateDomain",
+    "UpdateSpace",
+    "UpdateUserProfile",
+    "CreateDomain",
+    "CreateSpace",
+    "CreateUserProfile",
+];
 const NAMES: &[&str] = &[
+    "CreateDomain",
     "CreateSpace",
     "CreateUserProfile",
     "UpdateDomain",
@@ -195,7 +204,8 @@ mod tests {
             other => panic!("expected a finding, got {other:?}"),
         }
         // From a review: a profile or space created with them runs them too.
-        for name in ["CreateUserProfile", "CreateSpace"] {
+        // From a later one: so does a domain created with them as its defaults.
+        for name in ["CreateUserProfile", "CreateSpace", "CreateDomain"] {
             assert!(fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, name, ROLE, &profile, "")), "{name}");
         }
         let plain_profile = r#"{"domainId":"d-abc123","userProfileName":"ben","userSettings":{"executionRole":"arn:aws:iam::111122223333:role/ds"}}"#;

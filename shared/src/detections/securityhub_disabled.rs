@@ -24,6 +24,10 @@
 //! with `AutoEnable` false; added after a review, as GuardDuty's and Inspector's
 //! versions of it already fired).
 //!
+//! Severity: high, but medium for ordinary controls switched off one call at a
+//! time (every control but CloudTrail's, GuardDuty's and Config's): AWS advises
+//! switching some off in every Region but one (from an evasion review).
+//!
 //! Decision: the Elastic rule watches `DisableSecurityHub`; disabling every standard or
 //! leaving the administrator has the same effect for the security team (no checks, or
 //! no findings centrally), so they are part of this one behaviour.
@@ -141,9 +145,51 @@ pub static META: Meta = Meta {
     window: None,
 };
 
+/// The controls of the logging and detection services themselves: switching one
+/// off hides the checks that CloudTrail, GuardDuty or Config are running.
+const KEY_CONTROL_PREFIXES: &[&str] = &["CloudTrail.", "GuardDuty.", "Config."];
+
+/// Whether a control switch-off names only ordinary controls: the id after the
+/// ARN's last `/` (`.../v/1.0.0/S3.1`) or a batch update's `SecurityControlId`.
+fn only_ordinary_controls(rec: &Record<'_>) -> bool {
+    let key = |id: &str| {
+        let id = id.trim().rsplit('/').next().unwrap_or("");
+        KEY_CONTROL_PREFIXES.iter().any(|p| id.len() > p.len() && id[..p.len()].eq_ignore_ascii_case(p))
+    };
+    let ids: Vec<&str> = match rec.event_name() {
+        "UpdateStandardsControl" => request_param_any(rec, &["StandardsControlArn", "standardsControlArn"])
+            .and_then(|v| v.as_str())
+            .into_iter()
+            .collect(),
+        "BatchUpdateStandardsControlAssociations" => one_or_many(request_param_any(
+            rec,
+            &["StandardsControlAssociationUpdates", "standardsControlAssociationUpdates"],
+        ))
+        .into_iter()
+        .filter(|u| text_is(u.get("AssociationStatus").or_else(|| u.get("associationStatus")), "DISABLED"))
+        .filter_map(|u| u.get("SecurityControlId").or_else(|| u.get("securityControlId")))
+        .filter_map(|v| v.as_str())
+        .collect(),
+        _ => return false,
+    };
+    !ids.is_empty() && !ids.iter().any(|id| key(id))
+}
+
 impl Detection for SecurityHubDisabled {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    /// One ordinary control switched off is medium: AWS's own advice (global
+    /// resource controls outside the home Region) makes many, and a high each
+    /// would get the rule switched off (from an evasion review). The service,
+    /// standards, membership and the logging services' controls stay high.
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if only_ordinary_controls(rec) {
+            Severity::Medium
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -230,6 +276,18 @@ mod tests {
         assert!(fires(&SecurityHubDisabled, &with("BatchUpdateStandardsControlAssociations", &batch("DISABLED"))));
         assert!(!fires(&SecurityHubDisabled, &with("BatchUpdateStandardsControlAssociations", &batch("ENABLED"))));
         assert!(!fires(&SecurityHubDisabled, &with("BatchUpdateStandardsControlAssociations", "null")));
+        // CloudTrail's controls are high; an ordinary control is medium.
+        let severity = |name: &str, params: &str| {
+            SecurityHubDisabled.severity_for(&crate::event::Record::from_json(&with(name, params)).unwrap())
+        };
+        let p = format!(r#"{{"StandardsControlArn":"{control}","ControlStatus":"DISABLED"}}"#);
+        assert_eq!(severity("UpdateStandardsControl", &p), Severity::High);
+        let s3 = p.replace("CloudTrail.1", "S3.1");
+        assert_eq!(severity("UpdateStandardsControl", &s3), Severity::Medium);
+        assert_eq!(severity("BatchUpdateStandardsControlAssociations", &batch("DISABLED")), Severity::High);
+        let ordinary = batch("DISABLED").replace("CloudTrail.1", "IAM.6");
+        assert_eq!(severity("BatchUpdateStandardsControlAssociations", &ordinary), Severity::Medium);
+        assert_eq!(severity("DisableSecurityHub", "null"), Severity::High);
     }
 
     #[test]

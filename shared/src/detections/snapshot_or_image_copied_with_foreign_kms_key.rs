@@ -24,7 +24,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller, foreign_key_account, request_text_any, succeeded_call, texts_at_key,
+    aws_service_caller_but_stack, foreign_key_account, request_text_any, succeeded_call, texts_at_key,
 };
 use crate::event::Record;
 
@@ -94,7 +94,7 @@ impl Detection for SnapshotOrImageCopiedWithForeignKmsKey {
         if !(succeeded_call(rec, EC2, EC2_COPIES)
             || succeeded_call(rec, EC2, LAUNCH)
             || succeeded_call(rec, RDS, RDS_COPIES))
-            || aws_service_caller(rec)
+            || aws_service_caller_but_stack(rec)
         {
             return None;
         }
@@ -218,6 +218,11 @@ mod tests {
         }
         assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &record(EC2, "CopySnapshot", USER, r#"{"sourceSnapshotId":"snap-1"}"#, "")));
         assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &record(EC2, "CopySnapshot", SERVICE, &copy(FOREIGN), "")));
+        // A stack's copy is its caller's (from an evasion review: it was left out).
+        let by_stack = record(EC2, "CopySnapshot", ROLE, &copy(FOREIGN), "")
+            .replacen(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"cloudformation.amazonaws.com""#, 1);
+        assert!(by_stack.contains("invokedBy"));
+        assert!(fires(&SnapshotOrImageCopiedWithForeignKmsKey, &by_stack));
         assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &failed(EC2, "CopySnapshot", ROLE, &copy(FOREIGN), "InvalidParameterValue")));
         assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &record(EC2, "CreateSnapshot", ROLE, &copy(FOREIGN), "")));
         assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &record(RDS, "CopySnapshot", ROLE, &copy(FOREIGN), "")));

@@ -209,7 +209,9 @@ pub fn region_per_principal(rec: &Record, evidence: Evidence) -> Option<crate::d
 }
 
 /// The Bedrock calls that run a model (the Bedrock detections on model use):
-/// synchronous, streamed both ways, and asynchronous (video generation).
+/// synchronous, streamed both ways, asynchronous (video generation), and batch
+/// inference over S3 input (`CreateModelInvocationJob`, added after an evasion
+/// review: it runs models at the account's cost as surely as the others).
 pub const BEDROCK_MODEL_CALLS: &[&str] = &[
     "InvokeModel",
     "InvokeModelWithResponseStream",
@@ -217,6 +219,7 @@ pub const BEDROCK_MODEL_CALLS: &[&str] = &[
     "Converse",
     "ConverseStream",
     "StartAsyncInvoke",
+    "CreateModelInvocationJob",
 ];
 
 #[cfg(test)]
