@@ -99,7 +99,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "resource-sharing",
-        description: "Resources shared out: policies and grants opened to other accounts or everyone (DynamoDB, EFS, OpenSearch, S3 access points, Glacier, Lambda, ECR, KMS, SNS, SQS), logs and events streamed to other accounts",
+        description: "Resources shared out: policies and grants opened to other accounts or everyone (DynamoDB, EFS, OpenSearch, S3 access points, Glacier, Lambda, ECR, KMS, SNS, SQS), RAM shares, logs and events streamed to other accounts",
     },
 ];
 
@@ -127,13 +127,15 @@ pub fn indexed(id: &str) -> Option<&'static Indexed> {
 
 /// Detections whose findings can be more severe than their catalogue severity
 /// (`Detection::severity_for`: about trailwatch's own rules and alarms, a
-/// padded policy document, a shared serverless snapshot), and how severe. Kept by id, apart from the detections, because the functions'
+/// padded policy document, a shared data store, a RAM share of a database or
+/// network), and how severe. Kept by id, apart from the detections, because the functions'
 /// tuning checks read it for every group's detections; a test replays every
 /// sample and holds each finding to [`highest_severity`].
 const RAISED: &[(&str, Severity)] = &[
     ("cloudtrail-log-evasion", Severity::High),
     ("cloudwatch-monitoring-silenced", Severity::Critical),
     ("eventbridge-rule-disabled-or-deleted", Severity::Critical),
+    ("ram-resource-shared-with-another-account", Severity::High),
     ("resource-policy-external-access", Severity::High),
 ];
 

@@ -34,13 +34,18 @@
 //! (`CloudTrailRoleForCloudWatchLogs_...`), the guide (`CloudTrail_CloudWatchLogs_Role`)
 //! and Control Tower (`aws-controltower-CloudWatchLogsRole`) name it, or
 //! `cloudtrail` with `cloudwatch` or `cwl` in its name), silences every filter at once while
-//! the trail still reports logging (from an evasion review). Roles that merely read
-//! CloudTrail (a SIEM forwarder, a query role) do not count. A deny written into the
-//! role's policy or boundary does the same and is not seen: the record would need
-//! judging which writes the role still may make.
+//! the trail still reports logging (from an evasion review); so does AWS's
+//! `AWSDenyAll` attached to it, or any permissions boundary put on it (a later
+//! review). Roles that merely read CloudTrail (a SIEM forwarder, a query role) do
+//! not count. A deny written into the role's own inline policy does the same and
+//! is not seen: the record would need judging which writes the role still may
+//! make. The account-wide subscription filter rewritten to leave a CloudTrail log
+//! group out (`PutAccountPolicy` whose `selectionCriteria` names it) counts too.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, request_flag, succeeded_call, whole_number};
+use crate::detections::common::{
+    aws_managed_policy_name, aws_service_caller_but_stack, request_flag, succeeded_call, whole_number,
+};
 use crate::event::Record;
 
 pub struct CloudWatchMonitoringSilenced;
@@ -49,6 +54,7 @@ const LOGS: &str = "logs.amazonaws.com";
 const MONITORING: &str = "monitoring.amazonaws.com";
 const LOG_CHANGES: &[&str] = &[
     "DeleteAccountPolicy",
+    "PutAccountPolicy",
     "DeleteMetricFilter",
     "DeleteSubscriptionFilter",
     "PutRetentionPolicy",
@@ -61,7 +67,13 @@ const ALARM_CHANGES: &[&str] = &[
     MUTE_RULE,
 ];
 const IAM: &str = "iam.amazonaws.com";
-const ROLE_CHANGES: &[&str] = &["DeleteRole", "DeleteRolePolicy", "DetachRolePolicy"];
+const ROLE_CHANGES: &[&str] = &[
+    "DeleteRole",
+    "DeleteRolePolicy",
+    "DetachRolePolicy",
+    "AttachRolePolicy",
+    "PutRolePermissionsBoundary",
+];
 
 /// Retention this short (in days) lets the trail's records age out within a
 /// weekend.
@@ -200,16 +212,43 @@ impl Detection for CloudWatchMonitoringSilenced {
         if succeeded_call(rec, IAM, ROLE_CHANGES) {
             // A role named for CloudTrail: the one it writes to its log group with.
             let role = rec.request_param_str("roleName").filter(|r| trail_log_role(r))?;
+            // Attached, only AWS's deny-everything policy silences it.
+            if rec.event_name() == "AttachRolePolicy"
+                && !rec
+                    .request_param_str("policyArn")
+                    .and_then(aws_managed_policy_name)
+                    .is_some_and(|n| n.eq_ignore_ascii_case("AWSDenyAll"))
+            {
+                return None;
+            }
             return fire(
                 Evidence::new()
                     .with("action", rec.event_name())
                     .with("role", role)
                     .with_opt("policy_name", rec.request_param_str("policyName"))
-                    .with_opt("policy_arn", rec.request_param_str("policyArn")),
+                    .with_opt("policy_arn", rec.request_param_str("policyArn"))
+                    .with_opt("boundary", rec.request_param_str("permissionsBoundary")),
             );
         }
         if !succeeded_call(rec, LOGS, LOG_CHANGES) {
             return None;
+        }
+        if rec.event_name() == "PutAccountPolicy" {
+            // The account-wide subscription filter rewritten to leave the trail's
+            // log group out: its only selector is `LogGroupName NOT IN [...]`, so a
+            // trail group named there stops streaming (from an evasion review).
+            let kind = rec.request_param_str("policyType")?;
+            let criteria = rec.request_param_str("selectionCriteria").filter(|c| trail_log_group(c))?;
+            if !kind.trim().eq_ignore_ascii_case("SUBSCRIPTION_FILTER_POLICY") {
+                return None;
+            }
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with("policy_type", kind)
+                    .with_opt("policy_name", rec.request_param_str("policyName"))
+                    .with("selection_criteria", criteria),
+            );
         }
         if rec.event_name() == "DeleteAccountPolicy" {
             // Only the account-wide subscription filter forwards logs; the other
@@ -278,6 +317,26 @@ mod tests {
             assert!(!fires(&CloudWatchMonitoringSilenced, &call(IAM, "DeleteRole", &format!(r#"{{"roleName":"{reader}"}}"#))), "{reader}");
         }
         assert!(!fires(&CloudWatchMonitoringSilenced, &call(IAM, "PutRolePolicy", r#"{"roleName":"CloudTrail_CloudWatchLogs_Role","policyName":"p"}"#)));
+    }
+
+    /// From a later evasion review: the role denied everything or bounded, and
+    /// the account-wide stream narrowed to leave the trail's group out.
+    #[test]
+    fn the_trails_log_role_denied_or_its_stream_narrowed_fires() {
+        let attach = |arn: &str| call(IAM, "AttachRolePolicy", &format!(r#"{{"roleName":"CloudTrail_CloudWatchLogs_Role","policyArn":"{arn}"}}"#));
+        assert!(fires(&CloudWatchMonitoringSilenced, &attach("arn:aws:iam::aws:policy/AWSDenyAll")));
+        assert!(!fires(&CloudWatchMonitoringSilenced, &attach("arn:aws:iam::aws:policy/CloudWatchLogsFullAccess")));
+        let bounded = r#"{"roleName":"CloudTrailRoleForCloudWatchLogs_main","permissionsBoundary":"arn:aws:iam::111122223333:policy/nothing"}"#;
+        assert!(fires(&CloudWatchMonitoringSilenced, &call(IAM, "PutRolePermissionsBoundary", bounded)));
+        let other = bounded.replace("CloudTrailRoleForCloudWatchLogs_main", "app-runtime");
+        assert!(!fires(&CloudWatchMonitoringSilenced, &call(IAM, "PutRolePermissionsBoundary", &other)));
+        let narrowed = |criteria: &str| {
+            call(LOGS, "PutAccountPolicy", &format!(
+                r#"{{"policyName":"to-siem","policyType":"SUBSCRIPTION_FILTER_POLICY","scope":"ALL","policyDocument":"{{\"DestinationArn\":\"arn:aws:firehose:us-east-1:111122223333:deliverystream/siem\"}}","selectionCriteria":"{criteria}"}}"#
+            ))
+        };
+        assert!(fires(&CloudWatchMonitoringSilenced, &narrowed(r#"LogGroupName NOT IN [\"aws-cloudtrail-logs-111122223333-3f2a1b9c\"]"#)));
+        assert!(!fires(&CloudWatchMonitoringSilenced, &narrowed(r#"LogGroupName NOT IN [\"/aws/lambda/noisy\"]"#)));
     }
 
     #[test]

@@ -303,6 +303,7 @@ registry! {
     pipeline_silent::PipelineSilent,
     pipeline_restored::PipelineRestored,
     trailwatch_tampering::TrailwatchTampering,
+    cloudcontrol_defence_resource_changed::CloudControlDefenceResourceChanged,
     // (end of self-protection)
 
     // --- ai-ml: Bedrock model access, SageMaker notebooks.
@@ -356,6 +357,7 @@ registry! {
     cloudtrail_bucket_policy_removed::CloudTrailBucketPolicyRemoved,
     iam_oidc_provider_trust_widened::IamOidcProviderTrustWidened,
     resource_shared_with_another_account::ResourceSharedWithAnotherAccount,
+    ram_resource_shared_with_another_account::RamResourceSharedWithAnotherAccount,
     cognito_identity_pool_guest_access::CognitoIdentityPoolGuestAccess,
     s3_acl_grants_another_account::S3AclGrantsAnotherAccount,
     cognito_user_pool_mfa_disabled::CognitoUserPoolMfaDisabled,

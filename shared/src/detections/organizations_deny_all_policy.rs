@@ -15,7 +15,14 @@
 //! such as `aws:PrincipalArn`; `StringLike` `*` on one), or a `NotAction` that
 //! spares only a few named calls (at most five, no wildcard: `sdb:CreateDomain`), still locks
 //! everyone out and counts. Incident responders' quarantine policies deny all
-//! too, and are named in the false positives.
+//! too, and are named in the false positives. After an evasion review: a
+//! resource written as an ARN of wildcards (`arn:*`) is every resource; a deny of
+//! everything whose only condition spares named callers (a negated test on
+//! `aws:PrincipalArn` or `aws:userid`: the intruder's own way back in, or a
+//! quarantine's break-glass role) counts at medium, with the principals spared;
+//! and so does `FullAWSAccess` detached (`DetachPolicy` of `p-FullAWSAccess`),
+//! the allow-list way to the same lock-out. Conditions on the organisation or on
+//! accounts are data perimeters, not lock-outs, and stay left out.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{deny_statements, one_or_many, policy_document, succeeded_call};
@@ -24,15 +31,24 @@ use crate::event::Record;
 pub struct OrganizationsDenyAllPolicy;
 
 const ORGANIZATIONS: &str = "organizations.amazonaws.com";
-const CALLS: &[&str] = &["CreatePolicy", "UpdatePolicy"];
+const CALLS: &[&str] = &["CreatePolicy", "UpdatePolicy", "DetachPolicy"];
+
+/// The AWS-managed policy that allows everything: detached, the target keeps only
+/// what its other policies allow.
+const FULL_ACCESS: &str = "p-FullAWSAccess";
+
+/// Condition keys that name the caller itself: a deny of everything narrowed
+/// only by one of these (negated) spares just the principals it names.
+const PRINCIPAL_KEYS: [&str; 2] = ["aws:principalarn", "aws:userid"];
 
 pub static META: Meta = Meta {
     id: "organizations-deny-all-policy",
     title: "AWS Organizations Policy Denying Everything Created or Updated",
     description: "A service or resource control policy now denies every action on every \
-                  resource, without condition. Attached to accounts, it locks everyone in them \
-                  out of their own resources: a way to take an organisation's accounts away \
-                  from their owners, or hold them for ransom.",
+                  resource, without condition or sparing only named principals, or the \
+                  FullAWSAccess policy was detached. Attached to accounts, such a policy locks \
+                  everyone in them out of their own resources: a way to take an organisation's \
+                  accounts away from their owners, or hold them for ransom.",
     severity: Severity::High,
     attack: &["T1531", "T1485"],
     origins: &[
@@ -55,11 +71,36 @@ pub static META: Meta = Meta {
 /// `*`, or a `NotAction` sparing only named calls, under no condition or one
 /// every request meets.
 fn denies_everything(st: &serde_json::Value) -> bool {
+    denies_everything_but(st, met_by_every_request)
+}
+
+/// A resource text that covers every resource: `*`, or an ARN pattern whose
+/// fields are all wildcards but perhaps the partition (`arn:*`, `arn:aws:*:*:*:*`;
+/// from an evasion review).
+fn every_resource(text: &str) -> bool {
+    let text = text.trim();
+    if text == "*" {
+        return true;
+    }
+    let mut fields = text.split(':');
+    fields.next() == Some("arn")
+        && fields
+            .enumerate()
+            .all(|(i, f)| f == "*" || (i == 0 && (f == "aws" || f.starts_with("aws-"))))
+}
+
+/// [`denies_everything`], with the statement's condition judged by `condition_ok`.
+fn denies_everything_but(
+    st: &serde_json::Value,
+    condition_ok: impl Fn(Option<&serde_json::Value>) -> bool,
+) -> bool {
     let is_star = |v: Option<&serde_json::Value>| {
         one_or_many(v)
             .iter()
             .any(|a| a.as_str().is_some_and(|a| matches!(a.trim(), "*" | "*:*")))
     };
+    let is_every_resource =
+        |v: Option<&serde_json::Value>| one_or_many(v).iter().any(|r| r.as_str().is_some_and(every_resource));
     let every_action = match (st.get("Action"), st.get("NotAction")) {
         (action, None) => is_star(action),
         (None, Some(spared)) => {
@@ -72,10 +113,76 @@ fn denies_everything(st: &serde_json::Value) -> bool {
         (Some(_), Some(_)) => false,
     };
     every_action
-        && (st.get("Resource").is_none() || is_star(st.get("Resource")))
+        && (st.get("Resource").is_none() || is_every_resource(st.get("Resource")))
         && st.get("NotResource").is_none()
         && st.get("NotPrincipal").is_none()
-        && met_by_every_request(st.get("Condition"))
+        && condition_ok(st.get("Condition"))
+}
+
+/// The principals a condition spares when all it does is spare named callers: a
+/// negated string or ARN test (`ArnNotLike`, `StringNotEquals`..., `IfExists` or
+/// not) on [`PRINCIPAL_KEYS`]; `None` for any other condition.
+fn spared_principals(condition: Option<&serde_json::Value>) -> Option<Vec<String>> {
+    let operators = condition?.as_object()?;
+    let mut spared = Vec::new();
+    for (operator, keys) in operators {
+        let op = operator.trim().to_ascii_lowercase();
+        let op = op.strip_suffix("ifexists").unwrap_or(&op);
+        if !matches!(op, "arnnotlike" | "arnnotequals" | "stringnotlike" | "stringnotequals" | "stringnotequalsignorecase") {
+            return None;
+        }
+        for (key, value) in keys.as_object()? {
+            if !PRINCIPAL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key.trim())) {
+                return None;
+            }
+            spared.extend(one_or_many(Some(value)).iter().filter_map(|v| v.as_str()).map(str::to_owned));
+        }
+    }
+    (!spared.is_empty()).then_some(spared)
+}
+
+/// What the call does, if it counts: its evidence, and how severe. A policy that
+/// denies everything to everyone is high; one that spares only named principals
+/// (a ransom note's own way back in, or a quarantine's break-glass role) and
+/// `FullAWSAccess` detached (the allow-list way to the same lock-out) are medium
+/// (from an evasion review).
+fn assess(rec: &Record<'_>) -> Option<(Evidence, Severity)> {
+    if !succeeded_call(rec, ORGANIZATIONS, CALLS) {
+        return None;
+    }
+    if rec.event_name() == "DetachPolicy" {
+        let policy = rec.request_param_str("policyId")?.trim();
+        if !policy.eq_ignore_ascii_case(FULL_ACCESS) {
+            return None;
+        }
+        let e = Evidence::new()
+            .with("api", rec.event_name())
+            .with("policy_id", policy)
+            .with_opt("target_id", rec.request_param_str("targetId"));
+        return Some((e, Severity::Medium));
+    }
+    let doc = policy_document(rec.request_param("content")?)?;
+    let denies = deny_statements(&doc);
+    let (severity, spared) = if denies.iter().any(|st| denies_everything(st)) {
+        (Severity::High, None)
+    } else {
+        let spared = denies.iter().find_map(|st| {
+            let spared = spared_principals(st.get("Condition"))?;
+            denies_everything_but(st, |_| true).then_some(spared)
+        })?;
+        (Severity::Medium, Some(spared))
+    };
+    let summary = rec.response_element("policy").and_then(|p| p.get("policySummary"));
+    let id = rec
+        .request_param_str("policyId")
+        .or_else(|| summary?.get("id")?.as_str());
+    let e = Evidence::new()
+        .with("api", rec.event_name())
+        .with_opt("policy_id", id)
+        .with_opt("policy_name", rec.request_param_str("name"))
+        .with_opt("policy_type", rec.request_param_str("type"))
+        .with_opt("spared_principals", spared);
+    Some((e, severity))
 }
 
 /// A `NotAction` deny naming at most this many calls (no wildcard) locks everyone
@@ -139,25 +246,12 @@ impl Detection for OrganizationsDenyAllPolicy {
         &META
     }
 
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        assess(rec).map_or(META.severity, |(_, severity)| severity)
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, ORGANIZATIONS, CALLS) {
-            return None;
-        }
-        let doc = policy_document(rec.request_param("content")?)?;
-        if !deny_statements(&doc).into_iter().any(denies_everything) {
-            return None;
-        }
-        let summary = rec.response_element("policy").and_then(|p| p.get("policySummary"));
-        let id = rec
-            .request_param_str("policyId")
-            .or_else(|| summary?.get("id")?.as_str());
-        fire(
-            Evidence::new()
-                .with("api", rec.event_name())
-                .with_opt("policy_id", id)
-                .with_opt("policy_name", rec.request_param_str("name"))
-                .with_opt("policy_type", rec.request_param_str("type")),
-        )
+        fire(assess(rec)?.0)
     }
 }
 
@@ -200,6 +294,43 @@ mod tests {
         }
     }
 
+    /// From an evasion review: everything denied but to named principals (the
+    /// intruder's way back in, or a quarantine's break-glass role), a resource
+    /// written as an ARN of wildcards, and `FullAWSAccess` detached.
+    #[test]
+    fn lockouts_sparing_named_principals_or_by_detaching_full_access_are_medium() {
+        let severity = |rec: &str| OrganizationsDenyAllPolicy.severity_for(&Record::from_json(rec).unwrap());
+        for st in [
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/OrganizationAccountAccessRole"}}}"#,
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotLikeIfExists":{"aws:PrincipalArn":["arn:aws:iam::*:role/BreakGlass","arn:aws:iam::*:role/Ops*"]}}}"#,
+        ] {
+            let rec = record(ORGANIZATIONS, "CreatePolicy", ROLE, &create(st), "");
+            match eval(&OrganizationsDenyAllPolicy, &rec) {
+                Some(Signal::Fire(e)) => assert!(e.get("spared_principals").is_some(), "{st}"),
+                other => panic!("expected a finding for {st}, got {other:?}"),
+            }
+            assert_eq!(severity(&rec), Severity::Medium, "{st}");
+        }
+        for resource in [r#""arn:*""#, r#"["arn:aws:*:*:*:*"]"#] {
+            let st = format!(r#"{{"Effect":"Deny","Action":"*","Resource":{resource}}}"#);
+            let rec = record(ORGANIZATIONS, "CreatePolicy", ROLE, &create(&st), "");
+            assert!(fires(&OrganizationsDenyAllPolicy, &rec), "{st}");
+            assert_eq!(severity(&rec), Severity::High, "{st}");
+        }
+        let detach = |policy: &str| {
+            record(ORGANIZATIONS, "DetachPolicy", ROLE, &format!(r#"{{"policyId":"{policy}","targetId":"r-a1b2"}}"#), "")
+        };
+        assert!(fires(&OrganizationsDenyAllPolicy, &detach("p-FullAWSAccess")));
+        assert_eq!(severity(&detach("p-FullAWSAccess")), Severity::Medium);
+        assert!(!fires(&OrganizationsDenyAllPolicy, &detach("p-0a1b2c3d")));
+        // Data perimeters name the organisation or accounts, not callers: left out.
+        let perimeter = r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#;
+        assert!(!fires(&OrganizationsDenyAllPolicy, &record(ORGANIZATIONS, "CreatePolicy", ROLE, &create(perimeter), "")));
+        let regional = r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/x"},"StringNotEquals":{"aws:RequestedRegion":"eu-west-1"}}}"#;
+        assert!(!fires(&OrganizationsDenyAllPolicy, &record(ORGANIZATIONS, "CreatePolicy", ROLE, &create(regional), "")));
+        assert!(!fires(&OrganizationsDenyAllPolicy, &record(ORGANIZATIONS, "CreatePolicy", ROLE, &create(r#"{"Effect":"Deny","Action":"*","Resource":"arn:aws:s3:::*"}"#), "")));
+    }
+
     #[test]
     fn narrower_denials_allows_and_failures_do_not() {
         for st in [
@@ -209,8 +340,7 @@ mod tests {
             r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-west-1"]}}}"#,
             r#"{"Effect":"Deny","Action":"*","Resource":"arn:aws:s3:::logs/*"}"#,
             r#"{"Effect":"Deny","Action":"*","NotResource":"arn:aws:s3:::logs/*"}"#,
-            // A break-glass role spared; a condition on a key not every request has.
-            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/BreakGlass"}}}"#,
+            // A condition on a key not every request has.
             r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:SourceVpce":"*"}}}"#,
             r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Null":{"aws:PrincipalArn":"true"}}}"#,
             r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/x*"}}}"#,

@@ -34,7 +34,10 @@ pub fn aws_service_caller(rec: &Record) -> bool {
 /// `aws:executeAwsApi` steps (`ssm.amazonaws.com`; AWS documents that a runbook
 /// started without a role runs in the context of its user), and a role's
 /// credentials handed to an AppStream streaming session, whose calls carry the
-/// source `appstream.amazonaws.com` (a published CloudTrail blind spot). Their
+/// source `appstream.amazonaws.com` (a published CloudTrail blind spot), and the
+/// Cloud Control API's calls to the service that owns a resource it creates,
+/// changes or deletes for its caller (`cloudcontrolapi.amazonaws.com`, from an
+/// evasion review; `cloudcontrol-defence-resource-changed` reports the request). Their
 /// calls are their author's own acts, as a script's are: anyone allowed to
 /// create a state machine, schedule, runbook or image builder and pass it a
 /// role could otherwise take every call past each detection that leaves AWS
@@ -45,6 +48,7 @@ pub const USER_DRIVEN_SERVICES: &[&str] = &[
     "scheduler.amazonaws.com",
     "ssm.amazonaws.com",
     "appstream.amazonaws.com",
+    "cloudcontrolapi.amazonaws.com",
 ];
 
 /// The call was one a user-driven service made for its user: not an

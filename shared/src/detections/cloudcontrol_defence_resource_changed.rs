@@ -1,0 +1,170 @@
+//! A logging, monitoring or security resource deleted or changed through the
+//! Cloud Control API (`DeleteResource`, `UpdateResource` naming its
+//! CloudFormation type), successfully.
+//!
+//! Decisions: from an evasion review. Cloud Control deletes or patches any
+//! resource by its CloudFormation type name, outside any stack: a trail, log
+//! group, alarm, EventBridge rule, flow log, web ACL, GuardDuty detector or
+//! Config recorder goes with one generic call, and the call Cloud Control then
+//! makes to the owning service is recorded as made through it (which the
+//! detections read as their caller's own act, `common::USER_DRIVEN_SERVICES`,
+//! whatever its exact shape). So the request itself is judged, by the type it
+//! names ([`DEFENCE_TYPES`]): a deletion is high, an update (a JSON Patch, shown
+//! in the evidence) medium, since most patches are ordinary edits. The type and
+//! identifier are read in either casing. Calls AWS services make on their own
+//! are left out.
+
+use serde_json::Value;
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_service_caller_but_stack, call_context, request_text_any, succeeded_call};
+use crate::event::Record;
+
+pub struct CloudControlDefenceResourceChanged;
+
+const CLOUD_CONTROL: &str = "cloudcontrolapi.amazonaws.com";
+const NAMES: &[&str] = &["DeleteResource", "UpdateResource"];
+
+/// The CloudFormation types whose deletion or change blinds the security team:
+/// audit logging, log delivery and alarms, network logging and firewalls, the
+/// security services, and the backups an intruder deletes before ransom. Compared
+/// without regard to letter case.
+pub const DEFENCE_TYPES: &[&str] = &[
+    "AWS::CloudTrail::Trail",
+    "AWS::CloudTrail::EventDataStore",
+    "AWS::Logs::LogGroup",
+    "AWS::Logs::SubscriptionFilter",
+    "AWS::Logs::MetricFilter",
+    "AWS::Logs::AccountPolicy",
+    "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::CompositeAlarm",
+    "AWS::Events::Rule",
+    "AWS::EC2::FlowLog",
+    "AWS::Route53Resolver::ResolverQueryLoggingConfig",
+    "AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation",
+    "AWS::Route53Resolver::FirewallRuleGroupAssociation",
+    "AWS::NetworkFirewall::Firewall",
+    "AWS::NetworkFirewall::LoggingConfiguration",
+    "AWS::WAFv2::WebACL",
+    "AWS::WAFv2::WebACLAssociation",
+    "AWS::WAFv2::LoggingConfiguration",
+    "AWS::GuardDuty::Detector",
+    "AWS::GuardDuty::Filter",
+    "AWS::SecurityHub::Hub",
+    "AWS::Detective::Graph",
+    "AWS::Macie::Session",
+    "AWS::AccessAnalyzer::Analyzer",
+    "AWS::Config::ConfigurationRecorder",
+    "AWS::Config::DeliveryChannel",
+    "AWS::Config::ConfigRule",
+    "AWS::KMS::Key",
+    "AWS::Backup::BackupVault",
+    "AWS::Backup::BackupPlan",
+    "AWS::Backup::BackupSelection",
+    "AWS::S3::Bucket",
+];
+
+pub static META: Meta = Meta {
+    id: "cloudcontrol-defence-resource-changed",
+    title: "AWS Logging or Security Resource Deleted or Changed Through Cloud Control",
+    description: "A trail, log group, alarm, EventBridge rule, flow log, firewall, web ACL, \
+                  security service, key, backup vault or bucket was deleted or changed through \
+                  the generic Cloud Control API. One call by type name removes what the \
+                  service-specific detections watch for, and the call Cloud Control then makes \
+                  to the service is recorded as its own.",
+    severity: Severity::High,
+    attack: &["T1562.008", "T1562.001", "T1485"],
+    origins: &[
+        "trailwatch: from an evasion review (the Cloud Control API as a way round the \
+         service-specific deletion detections)",
+    ],
+    group: "logging-tamper",
+    false_positives: &[
+        "Infrastructure tools built on Cloud Control (the Terraform awscc provider, \
+         resource managers) removing or editing these resources on purpose: tune by their \
+         role.",
+    ],
+    next_steps: "Check the type and identifier in the evidence. If the change was not \
+                 planned, restore the resource (re-create the trail, alarm or detector; restore \
+                 the logs from their archive), revoke the caller's credentials, and review what \
+                 happened while it was gone.",
+    triggers: &[Trigger::write(CLOUD_CONTROL, NAMES)],
+    window: None,
+};
+
+/// The request's resource type, when it is one of [`DEFENCE_TYPES`].
+fn defence_type<'r>(rec: &'r Record<'_>) -> Option<&'r str> {
+    let kind = request_text_any(rec, &["typeName", "TypeName"])?;
+    DEFENCE_TYPES.iter().any(|t| t.eq_ignore_ascii_case(kind)).then_some(kind)
+}
+
+impl Detection for CloudControlDefenceResourceChanged {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_name() == "UpdateResource" {
+            Severity::Medium
+        } else {
+            META.severity
+        }
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, CLOUD_CONTROL, NAMES) || aws_service_caller_but_stack(rec) {
+            return None;
+        }
+        let kind = defence_type(rec)?;
+        let patch = rec
+            .request_param("patchDocument")
+            .or_else(|| rec.request_param("PatchDocument"))
+            .and_then(Value::as_str);
+        fire(
+            call_context(rec)
+                .with("resource_type", kind)
+                .with_opt("identifier", request_text_any(rec, &["identifier", "Identifier"]))
+                .with_opt("patch", patch),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
+    use crate::detections::common::testing::{fired_evidence, fires};
+
+    fn call(name: &str, params: &str) -> String {
+        record(CLOUD_CONTROL, name, ROLE, params, "")
+    }
+
+    #[test]
+    fn a_defence_resource_deleted_or_patched_fires() {
+        let deleted = call("DeleteResource", r#"{"typeName":"AWS::Logs::LogGroup","identifier":"aws-cloudtrail-logs-org","clientToken":"t-1"}"#);
+        let e = fired_evidence(&CloudControlDefenceResourceChanged, &deleted);
+        assert_eq!(e.get("resource_type").and_then(|v| v.as_str()), Some("AWS::Logs::LogGroup"));
+        assert_eq!(e.get("identifier").and_then(|v| v.as_str()), Some("aws-cloudtrail-logs-org"));
+        let severity = |rec: &str| CloudControlDefenceResourceChanged.severity_for(&Record::from_json(rec).unwrap());
+        assert_eq!(severity(&deleted), Severity::High);
+        let patched = call(
+            "UpdateResource",
+            r#"{"TypeName":"aws::cloudtrail::trail","Identifier":"org-trail","PatchDocument":"[{\"op\":\"replace\",\"path\":\"/IsLogging\",\"value\":false}]"}"#,
+        );
+        let e = fired_evidence(&CloudControlDefenceResourceChanged, &patched);
+        assert!(e.get("patch").and_then(|v| v.as_str()).is_some_and(|p| p.contains("IsLogging")));
+        assert_eq!(severity(&patched), Severity::Medium);
+    }
+
+    #[test]
+    fn other_types_reads_failures_and_services_do_not() {
+        let queue = call("DeleteResource", r#"{"typeName":"AWS::SQS::Queue","identifier":"jobs"}"#);
+        assert!(!fires(&CloudControlDefenceResourceChanged, &queue));
+        let read = record(CLOUD_CONTROL, "GetResource", ROLE, r#"{"typeName":"AWS::CloudTrail::Trail","identifier":"org-trail"}"#, "");
+        assert!(!fires(&CloudControlDefenceResourceChanged, &read));
+        let params = r#"{"typeName":"AWS::GuardDuty::Detector","identifier":"12abc34d567e8fa901bc2d34e56789f0"}"#;
+        assert!(!fires(&CloudControlDefenceResourceChanged, &failed(CLOUD_CONTROL, "DeleteResource", ROLE, params, "AccessDeniedException")));
+        assert!(!fires(&CloudControlDefenceResourceChanged, &record(CLOUD_CONTROL, "DeleteResource", SERVICE, params, "")));
+        assert!(fires(&CloudControlDefenceResourceChanged, &call("DeleteResource", params)));
+    }
+}

@@ -1,0 +1,200 @@
+//! An AWS RAM resource share that reaches accounts outside the caller's own: a
+//! share created (`CreateResourceShare`) or extended (`AssociateResourceShare`)
+//! with another account or another account's role or user among its principals,
+//! or a share switched to allow principals outside the organisation
+//! (`UpdateResourceShare` with `allowExternalPrincipals` true), successfully.
+//!
+//! Decisions: from an evasion review (no detection watched RAM). RAM shares
+//! what resource policies cannot: an Aurora cluster (the other account clones
+//! the whole database), subnets (it launches instances inside this network),
+//! transit gateways and resolver rules (its traffic and names join this
+//! network), Glue catalogs, and more. A share created with
+//! `allowExternalPrincipals` false admits only the organisation's accounts and
+//! is left out; the flag's default is true. An extension cannot say what its
+//! share allows, so every other account it adds counts. Organisation and OU
+//! principals are the organisation's own (RAM shares with no other), and
+//! service principals are AWS's. Databases, subnets, transit gateways, resolver
+//! rules and Glue data are high; other resources medium. Calls AWS services
+//! make on their own are left out; a stack's count.
+
+use serde_json::Value;
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{
+    aws_service_caller_but_stack, call_context, flag_value, foreign_account, one_or_many,
+    principal_account, succeeded_call,
+};
+use crate::event::Record;
+
+pub struct RamResourceSharedWithAnotherAccount;
+
+const RAM: &str = "ram.amazonaws.com";
+const NAMES: &[&str] = &["CreateResourceShare", "AssociateResourceShare", "UpdateResourceShare"];
+
+/// Resource ARNs of the kinds that put this account's data or network in
+/// another's hands, by the text that marks them (`arn:aws:rds:...:cluster:`).
+const SENSITIVE: &[&str] = &[
+    ":rds:",
+    ":subnet/",
+    ":transit-gateway/",
+    ":resolver-rule/",
+    ":glue:",
+    ":network-firewall:",
+];
+
+pub static META: Meta = Meta {
+    id: "ram-resource-shared-with-another-account",
+    title: "AWS RAM Resource Shared with Another Account",
+    description: "An AWS Resource Access Manager share now reaches an account other than this \
+                  one, and may reach outside the organisation: a database cluster, subnet, \
+                  transit gateway or other resource becomes usable from there. Another account \
+                  given a shared subnet can launch instances inside this network; one given an \
+                  Aurora cluster can clone the whole database.",
+    severity: Severity::Medium,
+    attack: &["T1537", "T1098"],
+    origins: &[
+        "trailwatch: from an evasion review (resource sharing through AWS RAM, which no \
+         resource-policy detection sees)",
+    ],
+    group: "resource-sharing",
+    false_positives: &[
+        "A network or shared-services account sharing subnets, transit gateways or resolver \
+         rules with the organisation's accounts by account id: create such shares with \
+         allowExternalPrincipals false (then they are left out), or tune by the role.",
+    ],
+    next_steps: "Check the principals in the evidence against the organisation's accounts. If \
+                 one is unknown, remove it from the share (DisassociateResourceShare) or delete \
+                 the share, then look at what that account did with the resources: instances in \
+                 shared subnets, clones of shared clusters, attachments to shared gateways.",
+    triggers: &[Trigger::write(RAM, NAMES)],
+    window: None,
+};
+
+/// The principals of the request that are another account, or a role or user of
+/// one (organisation and OU ARNs, and service principals, are not).
+fn other_principals<'v>(rec: &Record<'_>, request: &'v Value) -> Vec<&'v str> {
+    one_or_many(request.get("principals"))
+        .into_iter()
+        .filter_map(Value::as_str)
+        .filter(|p| !p.contains(":organizations::"))
+        .filter(|p| principal_account(p).and_then(|a| foreign_account(rec, a)).is_some())
+        .collect()
+}
+
+impl Detection for RamResourceSharedWithAnotherAccount {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        let sensitive = rec
+            .request_param("resourceArns")
+            .map(|r| one_or_many(Some(r)))
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(Value::as_str)
+            .any(|arn| SENSITIVE.iter().any(|kind| arn.contains(kind)));
+        if sensitive { Severity::High } else { META.severity }
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if !succeeded_call(rec, RAM, NAMES) || aws_service_caller_but_stack(rec) {
+            return None;
+        }
+        let request = rec.request_parameters()?;
+        let external = request.get("allowExternalPrincipals").and_then(flag_value);
+        let principals = match rec.event_name() {
+            "UpdateResourceShare" if external == Some(true) => Vec::new(),
+            "UpdateResourceShare" => return None,
+            // Confined to the organisation by the share itself.
+            "CreateResourceShare" if external == Some(false) => return None,
+            _ => {
+                let others = other_principals(rec, request);
+                if others.is_empty() {
+                    return None;
+                }
+                others
+            }
+        };
+        let resources: Vec<&str> = one_or_many(request.get("resourceArns"))
+            .into_iter()
+            .filter_map(Value::as_str)
+            .collect();
+        fire(
+            call_context(rec)
+                .with_opt("share", request.get("name").or_else(|| request.get("resourceShareArn")).and_then(Value::as_str))
+                .with_opt("other_principals", (!principals.is_empty()).then_some(principals))
+                .with_opt("resources", (!resources.is_empty()).then_some(resources))
+                .with_opt("allow_external_principals", external),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
+    use crate::detections::common::testing::{fired_evidence, fires};
+
+    const CLUSTER: &str = "arn:aws:rds:us-east-1:111122223333:cluster:orders";
+    const SUBNET: &str = "arn:aws:ec2:us-east-1:111122223333:subnet/subnet-0a1b2c3d4e5f60718";
+
+    fn share(name: &str, params: &str) -> String {
+        record(RAM, name, ROLE, params, "")
+    }
+
+    fn severity(rec: &str) -> Severity {
+        RamResourceSharedWithAnotherAccount.severity_for(&Record::from_json(rec).unwrap())
+    }
+
+    #[test]
+    fn another_account_in_a_new_or_extended_share_fires() {
+        let created = share(
+            "CreateResourceShare",
+            &format!(r#"{{"name":"db","resourceArns":["{CLUSTER}"],"principals":["999988887777"],"allowExternalPrincipals":true}}"#),
+        );
+        let e = fired_evidence(&RamResourceSharedWithAnotherAccount, &created);
+        assert_eq!(e.get("other_principals").unwrap(), &serde_json::json!(["999988887777"]));
+        assert_eq!(severity(&created), Severity::High);
+        // The flag left out is true; a role of another account counts.
+        let by_role = share(
+            "CreateResourceShare",
+            r#"{"name":"params","resourceArns":["arn:aws:ssm:us-east-1:111122223333:parameter/app"],"principals":["arn:aws:iam::999988887777:role/reader"]}"#,
+        );
+        assert!(fires(&RamResourceSharedWithAnotherAccount, &by_role));
+        assert_eq!(severity(&by_role), Severity::Medium);
+        let extended = share(
+            "AssociateResourceShare",
+            &format!(r#"{{"resourceShareArn":"arn:aws:ram:us-east-1:111122223333:resource-share/7ab63972","principals":["999988887777"],"resourceArns":["{SUBNET}"]}}"#),
+        );
+        assert!(fires(&RamResourceSharedWithAnotherAccount, &extended));
+        assert_eq!(severity(&extended), Severity::High);
+        let opened = share(
+            "UpdateResourceShare",
+            r#"{"resourceShareArn":"arn:aws:ram:us-east-1:111122223333:resource-share/7ab63972","allowExternalPrincipals":true}"#,
+        );
+        assert!(fires(&RamResourceSharedWithAnotherAccount, &opened));
+    }
+
+    #[test]
+    fn the_organisation_own_account_services_and_failures_do_not() {
+        for params in [
+            // Confined to the organisation.
+            format!(r#"{{"name":"net","resourceArns":["{SUBNET}"],"principals":["444455556666"],"allowExternalPrincipals":false}}"#),
+            // The organisation or an OU, this account, a service.
+            format!(r#"{{"name":"net","resourceArns":["{SUBNET}"],"principals":["arn:aws:organizations::123456789012:organization/o-a1b2c3d4e5","arn:aws:organizations::123456789012:ou/o-a1b2c3d4e5/ou-ab12-cdefgh34"]}}"#),
+            format!(r#"{{"name":"self","resourceArns":["{SUBNET}"],"principals":["111122223333"]}}"#),
+            format!(r#"{{"name":"svc","resourceArns":["{SUBNET}"],"principals":["ec2.amazonaws.com"]}}"#),
+            format!(r#"{{"name":"none","resourceArns":["{SUBNET}"]}}"#),
+        ] {
+            assert!(!fires(&RamResourceSharedWithAnotherAccount, &share("CreateResourceShare", &params)), "{params}");
+        }
+        let closed = r#"{"resourceShareArn":"arn:aws:ram:us-east-1:111122223333:resource-share/7ab63972","allowExternalPrincipals":false}"#;
+        assert!(!fires(&RamResourceSharedWithAnotherAccount, &share("UpdateResourceShare", closed)));
+        let renamed = r#"{"resourceShareArn":"arn:aws:ram:us-east-1:111122223333:resource-share/7ab63972","name":"db-v2"}"#;
+        assert!(!fires(&RamResourceSharedWithAnotherAccount, &share("UpdateResourceShare", renamed)));
+        let params = r#"{"name":"db","principals":["999988887777"]}"#;
+        assert!(!fires(&RamResourceSharedWithAnotherAccount, &failed(RAM, "CreateResourceShare", ROLE, params, "OperationNotPermittedException")));
+        assert!(!fires(&RamResourceSharedWithAnotherAccount, &record(RAM, "CreateResourceShare", SERVICE, params, "")));
+    }
+}
