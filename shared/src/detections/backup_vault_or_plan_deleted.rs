@@ -9,24 +9,40 @@
 //! plan with it counts. A plan's resource assignment deleted (`DeleteBackupSelection`)
 //! is left out: AWS Backup has no call to change an assignment, so every change to
 //! which resources a plan covers is a deletion followed by a creation.
+//!
+//! Added after an evasion review, the ways to stop backups or their safety net
+//! without deleting a vault: resource types opted out of AWS Backup in a Region
+//! (`UpdateRegionSettings` with some `resourceTypeOptInPreference` false: every
+//! plan then skips them), an EFS file system's automatic backups switched off
+//! (`PutBackupPolicy` with status `DISABLED`), and a Recycle Bin retention rule
+//! deleted or unlocked (`rbin` `DeleteRule`, `UnlockRule`: deleted snapshots and
+//! images are then gone for good, not held for recovery).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_among, succeeded_call};
+use crate::detections::common::{aws_service_among, flag_value, succeeded_call, text_is, values_at_key};
 use crate::event::Record;
 
 pub struct BackupVaultOrPlanDeleted;
 
+const BACKUP: &str = "backup.amazonaws.com";
 const NAMES: &[&str] = &[
     "DeleteBackupPlan",
     "DeleteBackupVault",
     "DeleteBackupVaultLockConfiguration",
     "DeleteRecoveryPoint",
+    "UpdateRegionSettings",
 ];
+const EFS: &str = "elasticfilesystem.amazonaws.com";
+const EFS_NAMES: &[&str] = &["PutBackupPolicy"];
+const RECYCLE_BIN: &str = "rbin.amazonaws.com";
+const RECYCLE_BIN_NAMES: &[&str] = &["DeleteRule", "UnlockRule"];
 
 pub static META: Meta = Meta {
     id: "backup-vault-or-plan-deleted",
-    title: "AWS Backup Vault, Plan or Recovery Point Deleted",
-    description: "Backups or the plans that make them were deleted. Destroying backups before \
+    title: "AWS Backup Vault, Plan or Recovery Point Deleted, or Backups Switched Off",
+    description: "Backups or the plans that make them were deleted, or backups were switched \
+                  off (resource types opted out of AWS Backup, EFS automatic backups disabled, \
+                  a Recycle Bin retention rule deleted or unlocked). Destroying backups before \
                   destroying or encrypting the data is the classic step that turns an incident \
                   into a permanent loss.",
     severity: Severity::Medium,
@@ -37,9 +53,28 @@ pub static META: Meta = Meta {
     next_steps: "Check what the vault or plan protected and whether other copies exist. If the \
                  deletion was not planned, stop the caller, recreate the plan and review other \
                  destructive calls made by it.",
-    triggers: &[Trigger::write("backup.amazonaws.com", NAMES)],
+    triggers: &[
+        Trigger::write(BACKUP, NAMES),
+        Trigger::write(EFS, EFS_NAMES),
+        Trigger::write(RECYCLE_BIN, RECYCLE_BIN_NAMES),
+    ],
     window: None,
 };
+
+/// The resource types a Region settings update opts out of AWS Backup (set to
+/// false in `resourceTypeOptInPreference`); `None` when it opts none out.
+fn opted_out_types(rec: &Record<'_>) -> Option<Vec<String>> {
+    let request = rec.request_parameters()?;
+    let preferences = values_at_key(request, "resourceTypeOptInPreference");
+    let out: Vec<String> = preferences
+        .iter()
+        .filter_map(|p| p.as_object())
+        .flatten()
+        .filter(|(_, on)| flag_value(on) == Some(false))
+        .map(|(kind, _)| kind.clone())
+        .collect();
+    (!out.is_empty()).then_some(out)
+}
 
 impl Detection for BackupVaultOrPlanDeleted {
     fn meta(&self) -> &'static Meta {
@@ -47,17 +82,31 @@ impl Detection for BackupVaultOrPlanDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "backup.amazonaws.com", NAMES)
-            || aws_service_among(rec, &["backup.amazonaws.com"])
+        let calls = [(BACKUP, NAMES), (EFS, EFS_NAMES), (RECYCLE_BIN, RECYCLE_BIN_NAMES)];
+        if !calls.iter().any(|(source, names)| succeeded_call(rec, source, names))
+            || aws_service_among(rec, &[BACKUP])
         {
             return None;
         }
-        fire(
-            Evidence::new()
+        let e = Evidence::new().with("api", rec.event_name());
+        let e = match rec.event_name() {
+            "UpdateRegionSettings" => e.with("opted_out", opted_out_types(rec)?),
+            "PutBackupPolicy" => {
+                let policy = rec.request_parameters().map(|r| values_at_key(r, "status")).unwrap_or_default();
+                if !policy.iter().any(|s| text_is(Some(s), "DISABLED")) {
+                    return None;
+                }
+                e.with_opt("file_system", rec.request_param_str("fileSystemId"))
+            }
+            "DeleteRule" | "UnlockRule" => {
+                e.with_opt("recycle_bin_rule", rec.request_param_str("identifier"))
+            }
+            _ => e
                 .with_opt("backup_vault", rec.request_param_str("backupVaultName"))
                 .with_opt("backup_plan", rec.request_param_str("backupPlanId"))
                 .with_opt("recovery_point", rec.request_param_str("recoveryPointArn")),
-        )
+        };
+        fire(e)
     }
 }
 
@@ -66,6 +115,23 @@ mod tests {
     use super::*;
     use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
     use crate::detections::common::testing::fires;
+
+    /// From an evasion review: backups switched off without a deletion.
+    #[test]
+    fn backups_switched_off_or_their_recycle_bin_removed_fire() {
+        let opt_out = record(BACKUP, "UpdateRegionSettings", ROLE, r#"{"resourceTypeOptInPreference":{"EBS":true,"EFS":false,"RDS":"false"}}"#, "");
+        assert!(fires(&BackupVaultOrPlanDeleted, &opt_out));
+        let opt_in = record(BACKUP, "UpdateRegionSettings", ROLE, r#"{"resourceTypeOptInPreference":{"EBS":true},"resourceTypeManagementPreference":{"DynamoDB":true}}"#, "");
+        assert!(!fires(&BackupVaultOrPlanDeleted, &opt_in));
+        let efs = |status: &str| record(EFS, "PutBackupPolicy", ROLE, &format!(r#"{{"fileSystemId":"fs-0a1b2c3d","backupPolicy":{{"status":"{status}"}}}}"#), "");
+        assert!(fires(&BackupVaultOrPlanDeleted, &efs("DISABLED")));
+        assert!(!fires(&BackupVaultOrPlanDeleted, &efs("ENABLED")));
+        for name in RECYCLE_BIN_NAMES {
+            assert!(fires(&BackupVaultOrPlanDeleted, &record(RECYCLE_BIN, name, ROLE, r#"{"identifier":"a1b2c3d4e5f"}"#, "")), "{name}");
+        }
+        assert!(!fires(&BackupVaultOrPlanDeleted, &record(RECYCLE_BIN, "CreateRule", ROLE, r#"{"resourceType":"EBS_SNAPSHOT"}"#, "")));
+        assert!(!fires(&BackupVaultOrPlanDeleted, &failed(RECYCLE_BIN, "DeleteRule", ROLE, r#"{"identifier":"a1b2c3d4e5f"}"#, "ConflictException")));
+    }
 
     #[test]
     fn fires_on_each_deletion() {

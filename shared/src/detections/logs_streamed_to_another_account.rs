@@ -3,8 +3,10 @@
 //! (`PutSubscriptionFilter`, or the account-wide filter of `PutAccountPolicy` with
 //! policy type `SUBSCRIPTION_FILTER_POLICY`), a CloudWatch Logs delivery of a
 //! service's vended logs to another account's delivery destination
-//! (`CreateDelivery`, from a review), or an EventBridge rule given a target in
-//! another account (`PutTargets`).
+//! (`CreateDelivery`, from a review), an EventBridge rule given a target in
+//! another account (`PutTargets`), or, after an evasion review, an SNS topic
+//! subscribed to another account's queue, function or stream (`Subscribe`
+//! whose `endpoint` is an ARN of another account: every message is copied out).
 //!
 //! Decisions: logs hold secrets, tokens and personal data, and events describe every
 //! change as it happens; a copy flowing to an account the attacker controls is
@@ -30,13 +32,15 @@ const LOGS: &str = "logs.amazonaws.com";
 const EVENTS: &str = "events.amazonaws.com";
 const LOGS_CALLS: &[&str] = &["CreateDelivery", "PutAccountPolicy", "PutSubscriptionFilter"];
 const EVENTS_CALLS: &[&str] = &["PutTargets"];
+const SNS: &str = "sns.amazonaws.com";
+const SNS_CALLS: &[&str] = &["Subscribe"];
 
 pub static META: Meta = Meta {
     id: "logs-streamed-to-another-account",
     title: "AWS Logs or Events Streamed to Another Account",
-    description: "A CloudWatch Logs subscription filter, or an EventBridge rule's target, now \
-                  sends this account's logs or events to a destination in another AWS \
-                  account. Whatever the logs and events carry (tokens, personal data, every \
+    description: "A CloudWatch Logs subscription filter, an EventBridge rule's target or an \
+                  SNS topic's subscription now sends this account's logs, events or messages to \
+                  a destination in another AWS account. Whatever the logs and events carry (tokens, personal data, every \
                   change made) flows out continuously until someone notices.",
     severity: Severity::Medium,
     attack: &["T1537", "T1020"],
@@ -53,7 +57,11 @@ pub static META: Meta = Meta {
     next_steps: "Identify the receiving account. If it is not the organisation's, remove the \
                  filter or target, and judge what was sent since: rotate secrets that appear \
                  in the streamed logs.",
-    triggers: &[Trigger::write(LOGS, LOGS_CALLS), Trigger::write(EVENTS, EVENTS_CALLS)],
+    triggers: &[
+        Trigger::write(LOGS, LOGS_CALLS),
+        Trigger::write(EVENTS, EVENTS_CALLS),
+        Trigger::write(SNS, SNS_CALLS),
+    ],
     window: None,
 };
 
@@ -64,6 +72,7 @@ fn destinations<'r>(rec: &'r Record<'_>) -> Vec<std::borrow::Cow<'r, str>> {
     match rec.event_name() {
         "PutSubscriptionFilter" => rec.request_param_str("destinationArn").map(Cow::Borrowed).into_iter().collect(),
         "CreateDelivery" => rec.request_param_str("deliveryDestinationArn").map(Cow::Borrowed).into_iter().collect(),
+        "Subscribe" => rec.request_param_str("endpoint").map(Cow::Borrowed).into_iter().collect(),
         "PutAccountPolicy" => {
             if !text_is(rec.request_param("policyType"), "SUBSCRIPTION_FILTER_POLICY") {
                 return Vec::new();
@@ -100,7 +109,9 @@ impl Detection for LogsStreamedToAnotherAccount {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !(succeeded_call(rec, LOGS, LOGS_CALLS) || succeeded_call(rec, EVENTS, EVENTS_CALLS))
+        if !(succeeded_call(rec, LOGS, LOGS_CALLS)
+            || succeeded_call(rec, EVENTS, EVENTS_CALLS)
+            || succeeded_call(rec, SNS, SNS_CALLS))
             || aws_service_caller_but_stack(rec)
         {
             return None;
@@ -118,7 +129,7 @@ impl Detection for LogsStreamedToAnotherAccount {
             .into_iter()
             .map(str::to_owned)
             .collect();
-        let source = request_text_any(rec, &["logGroupName", "policyName", "rule", "deliverySourceName"]);
+        let source = request_text_any(rec, &["logGroupName", "policyName", "rule", "deliverySourceName", "topicArn"]);
         fire(
             Evidence::new()
                 .with("api", rec.event_name())
@@ -137,6 +148,19 @@ mod tests {
 
     const FOREIGN: &str = "arn:aws:logs:us-east-1:444455556666:destination:collector";
     const OWN: &str = "arn:aws:firehose:us-east-1:111122223333:deliverystream/to-siem";
+
+    /// From an evasion review: a topic subscribed to another account's queue.
+    #[test]
+    fn a_topic_subscribed_to_another_accounts_endpoint_fires() {
+        let subscribe = |endpoint: &str, protocol: &str| {
+            record(SNS, "Subscribe", ROLE, &format!(r#"{{"topicArn":"arn:aws:sns:us-east-1:111122223333:orders","protocol":"{protocol}","endpoint":"{endpoint}","returnSubscriptionArn":true}}"#), "")
+        };
+        assert!(fires(&LogsStreamedToAnotherAccount, &subscribe("arn:aws:sqs:us-east-1:999988887777:collector", "sqs")));
+        assert!(fires(&LogsStreamedToAnotherAccount, &subscribe("arn:aws:lambda:us-east-1:999988887777:function:copy", "lambda")));
+        assert!(!fires(&LogsStreamedToAnotherAccount, &subscribe("arn:aws:sqs:us-east-1:111122223333:workers", "sqs")));
+        assert!(!fires(&LogsStreamedToAnotherAccount, &subscribe("ops@example.com", "email")));
+        assert!(!fires(&LogsStreamedToAnotherAccount, &subscribe("https://hooks.example.com/x", "https")));
+    }
 
     /// From a review: vended logs delivered to another account's destination.
     #[test]

@@ -19,6 +19,9 @@
 //! on its instances (`ModifyDBInstance`); `ModifyDBCluster` sets it for Multi-AZ DB
 //! clusters, and so do their restores (`RestoreDBClusterFromSnapshot`,
 //! `RestoreDBClusterToPointInTime`), judged as the instances' restores are.
+//! After an evasion review, a Redshift cluster too: changed or restored from a
+//! snapshot with `publiclyAccessible` true (`ModifyCluster`,
+//! `RestoreFromClusterSnapshot`), the same exposure of a warehouse.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{flag_value, succeeded_call};
@@ -37,11 +40,13 @@ const NAMES: &[&str] = &[
     "RestoreDBInstanceFromS3",
     "RestoreDBInstanceToPointInTime",
 ];
+const REDSHIFT: &str = "redshift.amazonaws.com";
+const REDSHIFT_NAMES: &[&str] = &["ModifyCluster", "RestoreFromClusterSnapshot"];
 
 pub static META: Meta = Meta {
     id: "rds-instance-made-public",
     title: "AWS RDS Database Made Publicly Accessible",
-    description: "A database instance or Multi-AZ cluster was changed, or an instance restored \
+    description: "A database instance, Multi-AZ cluster or Redshift cluster was changed, or an instance restored \
                   from a backup, replicated or added to an existing cluster, with public access \
                   turned on: it gets an address \
                   reachable from the internet, and only its security groups and password stand \
@@ -54,7 +59,10 @@ pub static META: Meta = Meta {
     false_positives: &["Databases meant to be reached from outside, behind tight security groups."],
     next_steps: "Check the instance's security groups for open inbound rules, whether the change was \
                  planned, and connections since; turn public access off if not needed.",
-    triggers: &[Trigger::write("rds.amazonaws.com", NAMES)],
+    triggers: &[
+        Trigger::write("rds.amazonaws.com", NAMES),
+        Trigger::write(REDSHIFT, REDSHIFT_NAMES),
+    ],
     window: None,
 };
 
@@ -64,7 +72,8 @@ impl Detection for RdsInstanceMadePublic {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "rds.amazonaws.com", NAMES) || !made_public(rec) {
+        let rds = succeeded_call(rec, "rds.amazonaws.com", NAMES);
+        if !(rds || succeeded_call(rec, REDSHIFT, REDSHIFT_NAMES)) || !made_public(rec) {
             return None;
         }
         // A new database of its own is left out; a new member of a cluster is not.
@@ -77,7 +86,11 @@ impl Detection for RdsInstanceMadePublic {
         fire(
             Evidence::new()
                 .with_opt("db_instance", instance)
-                .with_opt("db_cluster", rec.request_param_str("dBClusterIdentifier"))
+                .with_opt(
+                    "db_cluster",
+                    rec.request_param_str("dBClusterIdentifier")
+                        .or_else(|| rec.request_param_str("clusterIdentifier")),
+                )
                 .with_opt(
                     "from_snapshot",
                     rec.request_param_str("dBSnapshotIdentifier")
@@ -120,6 +133,19 @@ mod tests {
     use super::*;
     use crate::detections::common::data_testing::{ROLE, failed, record};
     use crate::detections::common::testing::fires;
+
+    /// From an evasion review: Redshift's clusters are made public the same way.
+    #[test]
+    fn a_redshift_cluster_made_public_fires() {
+        for name in REDSHIFT_NAMES {
+            let public = r#"{"clusterIdentifier":"analytics","snapshotIdentifier":"nightly","publiclyAccessible":true}"#.to_owned();
+            assert!(fires(&RdsInstanceMadePublic, &record(REDSHIFT, name, ROLE, &public, "")), "{name}");
+            let private = public.replace("true", "false");
+            assert!(!fires(&RdsInstanceMadePublic, &record(REDSHIFT, name, ROLE, &private, "")), "{name}");
+        }
+        let resized = r#"{"clusterIdentifier":"analytics","numberOfNodes":4}"#;
+        assert!(!fires(&RdsInstanceMadePublic, &record(REDSHIFT, "ModifyCluster", ROLE, resized, "")));
+    }
 
     #[test]
     fn fires_on_modify_or_restore_as_public() {
