@@ -12,12 +12,21 @@
 //! member and organisation
 //! cases are those GuardDuty's, Macie's and Security Hub's detections take too.
 //!
+//! After an evasion review, the same one resource at a time: the exclusion tags
+//! Inspector documents, `InspectorEc2Exclusion` put on an instance (EC2
+//! `CreateTags`), and `InspectorExclusion` `LambdaStandardScanning` or
+//! `InspectorCodeExclusion` `LambdaCodeScanning` put on a function (Lambda
+//! `TagResource`, recorded with a version suffix), as the `GuardDutyManaged` tag
+//! is judged for GuardDuty.
+//!
 //! Decision: `Disable` with a `resourceTypes` list turns off only those scan types
 //! (EC2, ECR, Lambda); it still fires, with the list in the evidence, since each type
 //! switched off is a blind spot.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{flag_value, succeeded_call, text_is};
+use crate::detections::common::{
+    flag_value, lambda_operation, pascal_or_camel, succeeded_call, text_is, values_at_key,
+};
 use crate::event::Record;
 
 pub struct InspectorDisabled;
@@ -32,6 +41,39 @@ const NAMES: &[&str] = &[
     "UpdateFilter",
     "UpdateOrganizationConfiguration",
 ];
+
+const EC2: &str = "ec2.amazonaws.com";
+const LAMBDA: &str = "lambda.amazonaws.com";
+/// The instance tag that takes an instance out of Inspector's scans.
+const EC2_EXCLUSION: &str = "InspectorEc2Exclusion";
+/// Only `CreateTags` calls that put the exclusion tag reach the function.
+const EC2_EXCLUSION_PATTERN: &str = r#"{"requestParameters":{"tagSet":{"items":{"key":["InspectorEc2Exclusion"]}}}}"#;
+/// The function tags (key, value) that take a function out of Inspector's scans.
+const LAMBDA_EXCLUSIONS: [(&str, &str); 2] = [
+    ("InspectorExclusion", "LambdaStandardScanning"),
+    ("InspectorCodeExclusion", "LambdaCodeScanning"),
+];
+
+/// The exclusion tag a tagging call puts, as `key=value`, when it puts one.
+fn exclusion_tag(rec: &Record<'_>) -> Option<String> {
+    let request = rec.request_parameters()?;
+    match rec.event_source() {
+        EC2 if rec.event_name() == "CreateTags" => values_at_key(request, "items")
+            .into_iter()
+            .filter_map(|items| items.as_array())
+            .flatten()
+            .filter_map(|t| pascal_or_camel(t, "Key")?.as_str())
+            .find(|k| k.trim() == EC2_EXCLUSION)
+            .map(|k| k.trim().to_owned()),
+        LAMBDA if lambda_operation(rec.event_name()) == "TagResource" => {
+            let tags = request.get("tags")?.as_object()?;
+            LAMBDA_EXCLUSIONS.iter().find_map(|(key, value)| {
+                text_is(tags.get(*key), value).then(|| format!("{key}={value}"))
+            })
+        }
+        _ => None,
+    }
+}
 
 pub static META: Meta = Meta {
     id: "inspector-disabled",
@@ -54,7 +96,11 @@ pub static META: Meta = Meta {
     next_steps: "Check which accounts and resource types were disabled (evidence). Confirm \
                  with the security team; if unplanned, re-enable Inspector and review the \
                  caller's activity and recent deployments.",
-    triggers: &[Trigger::write(SOURCE, NAMES)],
+    triggers: &[
+        Trigger::write(SOURCE, NAMES),
+        Trigger::write(EC2, &["CreateTags"]).with_detail(EC2_EXCLUSION_PATTERN),
+        Trigger::write(LAMBDA, &[]).with_detail(r#"{"eventName":[{"prefix":"TagResource"}]}"#),
+    ],
     window: None,
 };
 
@@ -64,6 +110,22 @@ impl Detection for InspectorDisabled {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if matches!(rec.event_source(), EC2 | LAMBDA) {
+            if !rec.succeeded() {
+                return None;
+            }
+            let tag = exclusion_tag(rec)?;
+            let resources = [rec.request_param("resourcesSet"), rec.request_param("resource")]
+                .into_iter()
+                .flatten()
+                .find(|v| !v.is_null());
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with("exclusion_tag", tag)
+                    .with_json("resources", resources),
+            );
+        }
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
@@ -206,5 +268,24 @@ mod tests {
         let on = call(SOURCE, "UpdateOrganizationConfiguration", r#"{"autoEnable":{"ec2":true,"ecr":true,"lambda":false,"lambdaCode":false}}"#);
         assert!(!fires(&InspectorDisabled, &on));
         assert!(!fires(&InspectorDisabled, &failed(&member, "AccessDeniedException")));
+    }
+
+    /// From an evasion review: Inspector's exclusion tags on an instance or a
+    /// function.
+    #[test]
+    fn exclusion_tags_count() {
+        use crate::detections::common::calls::call;
+        let ec2 = |key: &str| {
+            call(EC2, "CreateTags", &format!(r#"{{"resourcesSet":{{"items":[{{"resourceId":"i-0a1b2c3d4e5f60718"}}]}},"tagSet":{{"items":[{{"key":"{key}","value":""}}]}}}}"#))
+        };
+        assert!(fires(&InspectorDisabled, &ec2("InspectorEc2Exclusion")));
+        assert!(!fires(&InspectorDisabled, &ec2("Owner")));
+        let lambda = |name: &str, key: &str, value: &str| {
+            call(LAMBDA, name, &format!(r#"{{"resource":"arn:aws:lambda:us-east-1:111122223333:function:payments","tags":{{"{key}":"{value}"}}}}"#))
+        };
+        assert!(fires(&InspectorDisabled, &lambda("TagResource20170331v2", "InspectorExclusion", "LambdaStandardScanning")));
+        assert!(fires(&InspectorDisabled, &lambda("TagResource20170331", "InspectorCodeExclusion", "LambdaCodeScanning")));
+        assert!(!fires(&InspectorDisabled, &lambda("TagResource20170331v2", "team", "payments")));
+        assert!(!fires(&InspectorDisabled, &lambda("UntagResource20170331v2", "InspectorExclusion", "LambdaStandardScanning")));
     }
 }

@@ -1,16 +1,18 @@
 //! WAF logging removed from a web ACL (`DeleteLoggingConfiguration` on WAFv2 or
 //! classic WAF), or kept but told to drop every request (WAFv2
-//! `PutLoggingConfiguration` whose `loggingFilter` drops by default and keeps
-//! nothing, or drops every action in a filter before any filter keeps),
+//! `PutLoggingConfiguration` whose `loggingFilter` drops every allowed and
+//! blocked request, whatever its count actions: see [`drops_everything`]),
 //! successfully. A filter that keeps some requests (the blocked ones,
 //! a common way to save cost) does not fire. The delivery stream a WAF log goes to
 //! deleted (`DeleteDeliveryStream` of Firehose on a stream named `aws-waf-logs-*`,
 //! the prefix WAF requires of its streams) breaks the logging just as well, from an
-//! evasion review: the name is an exact sign.
+//! evasion review: the name is an exact sign. So does such a stream sent to
+//! another bucket (`UpdateDestination` naming a `bucketARN`, from a later one:
+//! the logs then land where the intruder reads or deletes them).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    pascal_or_camel, succeeded_call, succeeded_waf_call, text_is, waf_evidence, waf_triggers,
+    pascal_or_camel, succeeded_call, succeeded_waf_call, text_is, values_at_key, waf_evidence, waf_triggers,
 };
 use crate::event::Record;
 
@@ -21,6 +23,7 @@ const WAFV2: &str = "wafv2.amazonaws.com";
 const PUT: &str = "PutLoggingConfiguration";
 const FIREHOSE: &str = "firehose.amazonaws.com";
 const FIREHOSE_DELETE: &str = "DeleteDeliveryStream";
+const FIREHOSE_UPDATE: &str = "UpdateDestination";
 /// The prefix WAF requires of the Firehose streams it logs to.
 const WAF_STREAM_PREFIX: &str = "aws-waf-logs-";
 
@@ -44,7 +47,7 @@ pub static META: Meta = Meta {
                  activity since.",
     triggers: &Trigger::joined::<3, 2, 5>(
         waf_triggers(NAMES),
-        [Trigger::write(WAFV2, &[PUT]), Trigger::write(FIREHOSE, &[FIREHOSE_DELETE])],
+        [Trigger::write(WAFV2, &[PUT]), Trigger::write(FIREHOSE, &[FIREHOSE_DELETE, FIREHOSE_UPDATE])],
     ),
     window: None,
 };
@@ -55,12 +58,23 @@ impl Detection for WafLoggingDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if succeeded_call(rec, FIREHOSE, &[FIREHOSE_DELETE]) {
+        if succeeded_call(rec, FIREHOSE, &[FIREHOSE_DELETE, FIREHOSE_UPDATE]) {
             let stream = rec.request_param_str("deliveryStreamName")?.trim();
             let waf = stream
                 .get(..WAF_STREAM_PREFIX.len())
                 .is_some_and(|p| p.eq_ignore_ascii_case(WAF_STREAM_PREFIX));
-            return waf.then(|| Signal::Fire(waf_evidence(rec).with("delivery_stream", stream)));
+            if !waf {
+                return None;
+            }
+            let e = waf_evidence(rec).with("delivery_stream", stream);
+            if rec.event_name() == FIREHOSE_UPDATE {
+                // Sent to another bucket: buffering and prefix edits name none.
+                let bucket = values_at_key(rec.request_parameters()?, "bucketARN")
+                    .into_iter()
+                    .find_map(|b| b.as_str())?;
+                return fire(e.with("new_bucket", bucket));
+            }
+            return fire(e);
         }
         if succeeded_call(rec, WAFV2, &[PUT]) {
             let config = rec.request_param("loggingConfiguration")?;
@@ -78,16 +92,70 @@ impl Detection for WafLoggingDeleted {
     }
 }
 
-/// Every action a WAF log record can carry (`actionCondition`).
-const ACTIONS: [&str; 6] = ["ALLOW", "BLOCK", "COUNT", "CAPTCHA", "CHALLENGE", "EXCLUDED_AS_COUNT"];
+/// The terminating actions that carry a web ACL's traffic: every request ends
+/// allowed or blocked (CAPTCHA and challenge actions end few, and only on ACLs
+/// with such rules, which the record does not show).
+const TERMINATING: [&str; 2] = ["ALLOW", "BLOCK"];
+
+/// The non-terminating actions a request may also carry, in any combination.
+const NON_TERMINATING: [&str; 2] = ["COUNT", "EXCLUDED_AS_COUNT"];
+
+/// Whether a filter condition holds for a request: surely, or perhaps (a label
+/// condition, whose labels the record does not show, or a condition not known).
+#[derive(Clone, Copy, PartialEq)]
+enum Holds {
+    Surely,
+    Perhaps,
+    Never,
+}
+
+/// How a filter's condition fares on a request whose actions are `actions`.
+fn condition_holds(condition: &serde_json::Value, actions: &[&str]) -> Holds {
+    match pascal_or_camel(condition, "ActionCondition").and_then(|a| pascal_or_camel(a, "Action")) {
+        Some(action) => match action.as_str() {
+            Some(a) if actions.iter().any(|x| x.eq_ignore_ascii_case(a.trim())) => Holds::Surely,
+            Some(_) => Holds::Never,
+            None => Holds::Perhaps,
+        },
+        None => Holds::Perhaps,
+    }
+}
+
+/// How a filter fares on a request whose actions are `actions`: its conditions
+/// combined by its requirement (`MEETS_ANY` or `MEETS_ALL`).
+fn filter_holds(filter: &serde_json::Value, actions: &[&str]) -> Holds {
+    let conditions: Vec<Holds> = pascal_or_camel(filter, "Conditions")
+        .and_then(|c| c.as_array())
+        .into_iter()
+        .flatten()
+        .map(|c| condition_holds(c, actions))
+        .collect();
+    if conditions.is_empty() {
+        return Holds::Perhaps;
+    }
+    let all = text_is(pascal_or_camel(filter, "Requirement"), "MEETS_ALL");
+    let (sure, never) = if all {
+        (conditions.iter().all(|h| *h == Holds::Surely), conditions.contains(&Holds::Never))
+    } else {
+        (conditions.contains(&Holds::Surely), conditions.iter().all(|h| *h == Holds::Never))
+    };
+    if sure {
+        Holds::Surely
+    } else if never {
+        Holds::Never
+    } else {
+        Holds::Perhaps
+    }
+}
 
 /// A logging configuration whose filter drops every request: filters apply in
 /// order, the first that matches decides, and the default decides for the rest.
-/// So it drops everything when a `DROP` filter that matches any of every action
-/// comes before any `KEEP` filter that can match, or the default is `DROP` and
-/// nothing that can match keeps. A `KEEP` filter that needs a request to carry two
-/// different actions at once (`MEETS_ALL` of `ALLOW` and `BLOCK`) keeps nothing: a
-/// log record has one action.
+/// Each kind of request (allowed or blocked, with or without count actions) is
+/// followed through the filters: a `KEEP` that may match it keeps some traffic; a
+/// `DROP` that surely matches drops it; the default decides the rest. It drops
+/// everything when every kind is surely dropped (from reviews: one `DROP` filter
+/// per action, or one for `ALLOW` and `BLOCK`, drops as surely as a filter
+/// naming all six; a `KEEP` needing two terminating actions at once keeps nothing).
 fn drops_everything(config: &serde_json::Value) -> bool {
     let Some(filter) = pascal_or_camel(config, "LoggingFilter") else {
         return false;
@@ -97,46 +165,26 @@ fn drops_everything(config: &serde_json::Value) -> bool {
         .into_iter()
         .flatten()
         .collect();
-    for f in &filters {
-        if text_is(pascal_or_camel(f, "Behavior"), "KEEP") && !needs_two_actions(f) {
-            return false;
+    let default_drops = text_is(pascal_or_camel(filter, "DefaultBehavior"), "DROP");
+    let dropped = |actions: &[&str]| {
+        for f in &filters {
+            let keep = text_is(pascal_or_camel(f, "Behavior"), "KEEP");
+            match filter_holds(f, actions) {
+                Holds::Never => {}
+                _ if keep => return false,
+                Holds::Surely => return true,
+                Holds::Perhaps => {}
+            }
         }
-        if text_is(pascal_or_camel(f, "Behavior"), "DROP")
-            && text_is(pascal_or_camel(f, "Requirement"), "MEETS_ANY")
-            && covers_every_action(f)
-        {
-            return true;
-        }
-    }
-    text_is(pascal_or_camel(filter, "DefaultBehavior"), "DROP")
-}
-
-/// The actions a filter's conditions name (`actionCondition.action`).
-fn actions_named(filter: &serde_json::Value) -> Vec<&str> {
-    pascal_or_camel(filter, "Conditions")
-        .and_then(|c| c.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|c| pascal_or_camel(c, "ActionCondition"))
-        .filter_map(|a| pascal_or_camel(a, "Action"))
-        .filter_map(|a| a.as_str())
-        .map(str::trim)
-        .collect()
-}
-
-/// A filter whose conditions name every action of [`ACTIONS`].
-fn covers_every_action(filter: &serde_json::Value) -> bool {
-    let named = actions_named(filter);
-    ACTIONS
-        .iter()
-        .all(|a| named.iter().any(|n| n.eq_ignore_ascii_case(a)))
-}
-
-/// A `MEETS_ALL` filter naming two different actions: no request carries both.
-fn needs_two_actions(filter: &serde_json::Value) -> bool {
-    let named = actions_named(filter);
-    text_is(pascal_or_camel(filter, "Requirement"), "MEETS_ALL")
-        && named.iter().any(|a| named.iter().any(|b| !a.eq_ignore_ascii_case(b)))
+        default_drops
+    };
+    TERMINATING.iter().all(|t| {
+        (0..1 << NON_TERMINATING.len()).all(|mask: usize| {
+            let mut actions = vec![*t];
+            actions.extend(NON_TERMINATING.iter().enumerate().filter(|(i, _)| mask & (1 << i) != 0).map(|(_, a)| *a));
+            dropped(&actions)
+        })
+    })
 }
 
 #[cfg(test)]
@@ -165,6 +213,19 @@ mod tests {
     }
 
     /// From an evasion review: the stream WAF logs to, deleted.
+    /// From an evasion review: a WAF log stream sent to another bucket.
+    #[test]
+    fn a_waf_log_stream_redirected_fires_other_edits_do_not() {
+        let update = |stream: &str, dest: &str| {
+            call(FIREHOSE, FIREHOSE_UPDATE, &format!(r#"{{"deliveryStreamName":"{stream}","currentDeliveryStreamVersionId":"3","destinationId":"destinationId-000000000001","extendedS3DestinationUpdate":{dest}}}"#))
+        };
+        let moved = r#"{"bucketARN":"arn:aws:s3:::exfil-bucket-829","prefix":"waf/"}"#;
+        assert!(fires(&WafLoggingDeleted, &update("aws-waf-logs-shop", moved)));
+        assert!(!fires(&WafLoggingDeleted, &update("clickstream", moved)));
+        let buffering = r#"{"bufferingHints":{"sizeInMBs":64,"intervalInSeconds":300}}"#;
+        assert!(!fires(&WafLoggingDeleted, &update("aws-waf-logs-shop", buffering)));
+    }
+
     #[test]
     fn a_waf_log_stream_deleted_fires_other_streams_do_not() {
         let delete = |name: &str| call("firehose.amazonaws.com", "DeleteDeliveryStream", &format!(r#"{{"deliveryStreamName":"{name}"}}"#));
@@ -213,6 +274,22 @@ mod tests {
         let impossible = r#"{"behavior":"KEEP","requirement":"MEETS_ALL","conditions":[{"actionCondition":{"action":"ALLOW"}},{"actionCondition":{"action":"BLOCK"}}]}"#;
         assert!(fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"DROP","filters":[{impossible}]}}"#))));
         assert!(fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"KEEP","filters":[{impossible},{dropper}]}}"#))));
+        // From an evasion review: the terminating actions dropped, in one filter
+        // or one filter each; the default then keeps nothing that arrives.
+        let terminating = r#"{"behavior":"DROP","requirement":"MEETS_ANY","conditions":[{"actionCondition":{"action":"ALLOW"}},{"actionCondition":{"action":"BLOCK"}},{"actionCondition":{"action":"CAPTCHA"}},{"actionCondition":{"action":"CHALLENGE"}}]}"#;
+        assert!(fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"KEEP","filters":[{terminating}]}}"#))));
+        let one_each = ["ALLOW", "BLOCK"]
+            .map(|a| format!(r#"{{"behavior":"DROP","requirement":"MEETS_ANY","conditions":[{{"actionCondition":{{"action":"{a}"}}}}]}}"#))
+            .join(",");
+        assert!(fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"KEEP","filters":[{one_each}]}}"#))));
+        // A count kept first, or a label filter that may keep, keeps some.
+        let counted = r#"{"behavior":"KEEP","requirement":"MEETS_ANY","conditions":[{"actionCondition":{"action":"COUNT"}}]}"#;
+        assert!(!fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"KEEP","filters":[{counted},{one_each}]}}"#))));
+        let labelled = r#"{"behavior":"KEEP","requirement":"MEETS_ANY","conditions":[{"labelNameCondition":{"labelName":"awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"}}]}"#;
+        assert!(!fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"DROP","filters":[{labelled}]}}"#))));
+        // Only allowed requests dropped: the blocked ones are kept.
+        let allow_only = r#"{"behavior":"DROP","requirement":"MEETS_ANY","conditions":[{"actionCondition":{"action":"ALLOW"}}]}"#;
+        assert!(!fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"KEEP","filters":[{allow_only}]}}"#))));
         let both_block = impossible.replace("ALLOW", "BLOCK");
         assert!(!fires(&WafLoggingDeleted, &put(&format!(r#","loggingFilter":{{"defaultBehavior":"DROP","filters":[{both_block}]}}"#))));
         for quiet in [
