@@ -12,7 +12,11 @@
 //! into volumes under that key; any device of the mapping counts, since a
 //! device without a snapshot id may still be the image's), and a database
 //! cluster made as a replica of another (`CreateDBCluster` with
-//! `replicationSourceIdentifier`) under such a key.
+//! `replicationSourceIdentifier`) under such a key. A later one added the launch
+//! templates that do the same for every launch made from them
+//! (`CreateLaunchTemplate`, `CreateLaunchTemplateVersion` with a block device
+//! under another account's key: fleets and Auto Scaling then launch as services,
+//! and a `RunInstances` naming the template carries no key of its own).
 //!
 //! Decisions: the copy is the data under a key its owner no longer controls: the key's
 //! account can read it, share it or, by disabling the key, hold it for ransom. A key
@@ -25,6 +29,7 @@
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
     aws_service_caller_but_stack, foreign_key_account, request_text_any, succeeded_call, texts_at_key,
+    values_at_key,
 };
 use crate::event::Record;
 
@@ -34,6 +39,7 @@ const EC2: &str = "ec2.amazonaws.com";
 const RDS: &str = "rds.amazonaws.com";
 const EC2_COPIES: &[&str] = &["CopyImage", "CopySnapshot", "CreateVolume"];
 const LAUNCH: &[&str] = &["RunInstances"];
+const TEMPLATES: &[&str] = &["CreateLaunchTemplate", "CreateLaunchTemplateVersion"];
 /// A launch whose block devices name a key by ARN: only an ARN can name another
 /// account's key, and the function then sees no other launch.
 const LAUNCH_UNDER_KEY_ARN: &str =
@@ -52,8 +58,9 @@ pub static META: Meta = Meta {
     id: "snapshot-or-image-copied-with-foreign-kms-key",
     title: "AWS Snapshot or Image Copied Under Another Account's KMS Key",
     description: "An EBS snapshot, a machine image or a database snapshot was copied, or \
-                  restored into a new volume or database, and encrypted under a KMS key that \
-                  belongs to another AWS account. Whoever \
+                  restored into a new volume or database (or a launch template set to do so \
+                  at every launch), and encrypted under a KMS key that belongs to another AWS \
+                  account. Whoever \
                   controls that key can read the copy, or make it unreadable for good: a way \
                   to take data out, or to hold it for ransom.",
     severity: Severity::High,
@@ -80,6 +87,7 @@ pub static META: Meta = Meta {
             detail_pattern: Some(LAUNCH_UNDER_KEY_ARN),
             data_event: false,
         },
+        Trigger::write(EC2, TEMPLATES),
         Trigger::write(RDS, RDS_COPIES),
     ],
     window: None,
@@ -93,6 +101,7 @@ impl Detection for SnapshotOrImageCopiedWithForeignKmsKey {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !(succeeded_call(rec, EC2, EC2_COPIES)
             || succeeded_call(rec, EC2, LAUNCH)
+            || succeeded_call(rec, EC2, TEMPLATES)
             || succeeded_call(rec, RDS, RDS_COPIES))
             || aws_service_caller_but_stack(rec)
         {
@@ -115,6 +124,14 @@ impl Detection for SnapshotOrImageCopiedWithForeignKmsKey {
             rec.request_param("blockDeviceMapping")
                 .map(|m| texts_at_key(m, "kmsKeyId"))
                 .unwrap_or_default()
+        } else if TEMPLATES.contains(&rec.event_name()) {
+            // The template's data, wrapped and in PascalCase as EC2 logs it.
+            rec.request_parameters()
+                .map(|r| values_at_key(r, "BlockDeviceMapping"))
+                .unwrap_or_default()
+                .into_iter()
+                .flat_map(|m| texts_at_key(m, "KmsKeyId"))
+                .collect()
         } else {
             rec.request_param_str("kmsKeyId").into_iter().collect()
         };
@@ -133,7 +150,14 @@ impl Detection for SnapshotOrImageCopiedWithForeignKmsKey {
             "sourceDBInstanceIdentifier",
             "replicationSourceIdentifier",
             "imageId",
-        ]);
+        ])
+        .or_else(|| {
+            let request = rec.request_parameters()?;
+            values_at_key(request, "LaunchTemplateName")
+                .into_iter()
+                .chain(values_at_key(request, "LaunchTemplateId"))
+                .find_map(|v| v.as_str())
+        });
         fire(
             Evidence::new()
                 .with("api", rec.event_name())
@@ -152,6 +176,30 @@ mod tests {
     use crate::detections::common::testing::{eval, fires};
 
     const FOREIGN: &str = "arn:aws:kms:us-east-1:444455556666:key/0f1e2d3c-4b5a-4697-8877-665544332211";
+
+    /// From an evasion review: a launch template whose devices use another
+    /// account's key.
+    #[test]
+    fn a_launch_template_under_a_foreign_key_fires() {
+        let template = |name: &str, key: &str| {
+            let wrapper = format!("{name}Request");
+            record(EC2, name, ROLE, &format!(
+                r#"{{"{wrapper}":{{"LaunchTemplateName":"web","LaunchTemplateData":{{"ImageId":"ami-0a1b2c3d4e5f60718","BlockDeviceMapping":{{"tag":1,"DeviceName":"/dev/xvda","Ebs":{{"Encrypted":true,"KmsKeyId":"{key}"}}}}}}}}}}"#
+            ), "")
+        };
+        for name in TEMPLATES {
+            match eval(&SnapshotOrImageCopiedWithForeignKmsKey, &template(name, FOREIGN)) {
+                Some(Signal::Fire(e)) => {
+                    assert_eq!(e.get("kms_key_account").and_then(|v| v.as_str()), Some("444455556666"), "{name}");
+                    assert_eq!(e.get("source").and_then(|v| v.as_str()), Some("web"), "{name}");
+                }
+                other => panic!("expected a finding for {name}, got {other:?}"),
+            }
+            let own = FOREIGN.replace("444455556666", "111122223333");
+            assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &template(name, &own)), "{name}");
+            assert!(!fires(&SnapshotOrImageCopiedWithForeignKmsKey, &template(name, "alias/ebs")), "{name}");
+        }
+    }
 
     #[test]
     fn every_copy_under_a_foreign_key_fires() {

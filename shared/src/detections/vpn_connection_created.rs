@@ -8,7 +8,10 @@
 //! them rarely and deliberately, so each creation is reported, at low severity.
 //! The customer gateway (the far end's address) and the client VPN's
 //! authentication are kept as evidence. Creations AWS services make on their own
-//! are left out; a stack's creation counts.
+//! are left out; a stack's creation counts. After an evasion review, an existing
+//! site-to-site connection pointed at another customer gateway
+//! (`ModifyVpnConnection` naming `customerGatewayId`) counts as a new one: the far
+//! end is then whoever owns that gateway's address.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, keep_first_occurrences, succeeded_call, texts_at_key, values_at_key};
@@ -17,11 +20,11 @@ use crate::event::Record;
 pub struct VpnConnectionCreated;
 
 const EC2: &str = "ec2.amazonaws.com";
-const CALLS: &[&str] = &["CreateClientVpnEndpoint", "CreateVpnConnection"];
+const CALLS: &[&str] = &["CreateClientVpnEndpoint", "CreateVpnConnection", "ModifyVpnConnection"];
 
 pub static META: Meta = Meta {
     id: "vpn-connection-created",
-    title: "AWS VPN Connection or Client VPN Endpoint Created",
+    title: "AWS VPN Connection or Client VPN Endpoint Created or Re-pointed",
     description: "A site-to-site VPN connection or a Client VPN endpoint was created. Either \
                   is a standing way into the private network from outside: whoever holds the \
                   far end or a client certificate reaches private addresses directly.",
@@ -58,6 +61,11 @@ impl Detection for VpnConnectionCreated {
             .with_opt("customer_gateway", first("customerGatewayId"))
             .with_opt("vpn_gateway", first("vpnGatewayId"))
             .with_opt("transit_gateway", first("transitGatewayId"));
+        if rec.event_name() == "ModifyVpnConnection" {
+            // Only a new far end counts (not a gateway or tunnel option change).
+            first("customerGatewayId")?;
+            return fire(e.with_opt("vpn_connection", first("vpnConnectionId")));
+        }
         if rec.event_name() == "CreateVpnConnection" {
             return fire(e.with_opt("vpn_type", first("type")));
         }
@@ -106,6 +114,21 @@ mod tests {
             }
             other => panic!("expected a finding, got {other:?}"),
         }
+    }
+
+    /// From an evasion review: an existing connection given a new far end.
+    #[test]
+    fn a_connection_pointed_at_another_customer_gateway_fires() {
+        let moved = r#"{"ModifyVpnConnectionRequest":{"VpnConnectionId":"vpn-0a1b2c3d","CustomerGatewayId":"cgw-0ffee123"}}"#;
+        match eval(&VpnConnectionCreated, &record(EC2, "ModifyVpnConnection", ROLE, moved, "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("customer_gateway").and_then(|v| v.as_str()), Some("cgw-0ffee123"));
+                assert_eq!(e.get("vpn_connection").and_then(|v| v.as_str()), Some("vpn-0a1b2c3d"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let to_tgw = r#"{"ModifyVpnConnectionRequest":{"VpnConnectionId":"vpn-0a1b2c3d","TransitGatewayId":"tgw-0a1b"}}"#;
+        assert!(!fires(&VpnConnectionCreated, &record(EC2, "ModifyVpnConnection", ROLE, to_tgw, "")));
     }
 
     #[test]
