@@ -61,8 +61,15 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// The resource types a Region settings update opts out of AWS Backup (set to
-/// false in `resourceTypeOptInPreference`); `None` when it opts none out.
+/// The resource types AWS Backup protects by default in a Region: the console
+/// and tools resend the whole preference map, where the newer types are off
+/// unless someone turned them on, so only these switched off count (from a
+/// review: enabling S3 listed five types as opted out).
+const ON_BY_DEFAULT: &[&str] = &["Aurora", "DynamoDB", "EBS", "EC2", "EFS", "FSx", "RDS", "Storage Gateway"];
+
+/// The on-by-default resource types a Region settings update opts out of AWS
+/// Backup (set to false in `resourceTypeOptInPreference`); `None` when it opts
+/// none out.
 fn opted_out_types(rec: &Record<'_>) -> Option<Vec<String>> {
     let request = rec.request_parameters()?;
     let preferences = values_at_key(request, "resourceTypeOptInPreference");
@@ -70,7 +77,9 @@ fn opted_out_types(rec: &Record<'_>) -> Option<Vec<String>> {
         .iter()
         .filter_map(|p| p.as_object())
         .flatten()
-        .filter(|(_, on)| flag_value(on) == Some(false))
+        .filter(|(kind, on)| {
+            flag_value(on) == Some(false) && ON_BY_DEFAULT.iter().any(|d| d.eq_ignore_ascii_case(kind.trim()))
+        })
         .map(|(kind, _)| kind.clone())
         .collect();
     (!out.is_empty()).then_some(out)
@@ -123,6 +132,9 @@ mod tests {
         assert!(fires(&BackupVaultOrPlanDeleted, &opt_out));
         let opt_in = record(BACKUP, "UpdateRegionSettings", ROLE, r#"{"resourceTypeOptInPreference":{"EBS":true},"resourceTypeManagementPreference":{"DynamoDB":true}}"#, "");
         assert!(!fires(&BackupVaultOrPlanDeleted, &opt_in));
+        // The whole map resent with the newer types off, as tools send it.
+        let whole_map = record(BACKUP, "UpdateRegionSettings", ROLE, r#"{"resourceTypeOptInPreference":{"EBS":true,"EC2":true,"S3":true,"Redshift":false,"Timestream":false,"DocumentDB":false,"Neptune":false}}"#, "");
+        assert!(!fires(&BackupVaultOrPlanDeleted, &whole_map));
         let efs = |status: &str| record(EFS, "PutBackupPolicy", ROLE, &format!(r#"{{"fileSystemId":"fs-0a1b2c3d","backupPolicy":{{"status":"{status}"}}}}"#), "");
         assert!(fires(&BackupVaultOrPlanDeleted, &efs("DISABLED")));
         assert!(!fires(&BackupVaultOrPlanDeleted, &efs("ENABLED")));

@@ -43,7 +43,7 @@ const PRINCIPAL_KEYS: [&str; 2] = ["aws:principalarn", "aws:userid"];
 
 pub static META: Meta = Meta {
     id: "organizations-deny-all-policy",
-    title: "AWS Organizations Policy Denying Everything Created or Updated",
+    title: "AWS Organizations Policy Denying Everything Created or Updated, or FullAWSAccess Detached",
     description: "A service or resource control policy now denies every action on every \
                   resource, without condition or sparing only named principals, or the \
                   FullAWSAccess policy was detached. Attached to accounts, such a policy locks \
@@ -59,6 +59,8 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Quarantine policies that incident responders or account-closure workflows attach to \
          compromised or retired accounts.",
+        "FullAWSAccess detached on purpose by an organisation moving to allow-list control \
+         policies (medium).",
     ],
     next_steps: "Find where the policy is attached (ListTargetsForPolicy). If the change is \
                  not known, detach or restore it from the management account, and secure that \

@@ -10,8 +10,10 @@
 //! transit gateways and resolver rules (its traffic and names join this
 //! network), Glue catalogs, and more. A share created with
 //! `allowExternalPrincipals` false admits only the organisation's accounts and
-//! is left out; the flag's default is true. An extension cannot say what its
-//! share allows, so every other account it adds counts. Organisation and OU
+//! is left out; the flag's default is true. An extension's request cannot say
+//! what its share allows, so every other account it adds counts, unless the
+//! answer marks the association internal (`external` false: inside the
+//! organisation). Organisation and OU
 //! principals are the organisation's own (RAM shares with no other), and
 //! service principals are AWS's. Databases, subnets, transit gateways, resolver
 //! rules and Glue data are high; other resources medium. Calls AWS services
@@ -60,7 +62,8 @@ pub static META: Meta = Meta {
     false_positives: &[
         "A network or shared-services account sharing subnets, transit gateways or resolver \
          rules with the organisation's accounts by account id: create such shares with \
-         allowExternalPrincipals false (then they are left out), or tune by the role.",
+         allowExternalPrincipals false (then they are left out, and so are later additions \
+         RAM marks as inside the organisation), or tune by the role.",
     ],
     next_steps: "Check the principals in the evidence against the organisation's accounts. If \
                  one is unknown, remove it from the share (DisassociateResourceShare) or delete \
@@ -71,12 +74,25 @@ pub static META: Meta = Meta {
 };
 
 /// The principals of the request that are another account, or a role or user of
-/// one (organisation and OU ARNs, and service principals, are not).
+/// one (organisation and OU ARNs, and service principals, are not). When the
+/// answer lists the associations with RAM's own verdict on each (`external`:
+/// outside the organisation), an association RAM marks internal is left out
+/// (from a review: adding a member account to a shared subnet is onboarding).
 fn other_principals<'v>(rec: &Record<'_>, request: &'v Value) -> Vec<&'v str> {
+    let internal: Vec<&str> = rec
+        .response_element("resourceShareAssociations")
+        .map(|a| one_or_many(Some(a)))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a.get("external").and_then(flag_value) == Some(false))
+        .filter_map(|a| a.get("associatedEntity")?.as_str())
+        .map(str::trim)
+        .collect();
     one_or_many(request.get("principals"))
         .into_iter()
         .filter_map(Value::as_str)
         .filter(|p| !p.contains(":organizations::"))
+        .filter(|p| !internal.contains(&p.trim()))
         .filter(|p| principal_account(p).and_then(|a| foreign_account(rec, a)).is_some())
         .collect()
 }
@@ -169,6 +185,16 @@ mod tests {
         );
         assert!(fires(&RamResourceSharedWithAnotherAccount, &extended));
         assert_eq!(severity(&extended), Severity::High);
+        // RAM's answer says whether each new principal is outside the organisation.
+        let answered = |external: bool| {
+            extended.replace(
+                r#""responseElements":null"#,
+                &format!(r#""responseElements":{{"resourceShareAssociations":[{{"associatedEntity":"999988887777","associationType":"PRINCIPAL","status":"ASSOCIATING","external":{external}}}]}}"#),
+            )
+        };
+        assert!(answered(true).contains("external"));
+        assert!(fires(&RamResourceSharedWithAnotherAccount, &answered(true)));
+        assert!(!fires(&RamResourceSharedWithAnotherAccount, &answered(false)));
         let opened = share(
             "UpdateResourceShare",
             r#"{"resourceShareArn":"arn:aws:ram:us-east-1:111122223333:resource-share/7ab63972","allowExternalPrincipals":true}"#,

@@ -151,10 +151,18 @@ const KEY_CONTROL_PREFIXES: &[&str] = &["CloudTrail.", "GuardDuty.", "Config."];
 
 /// Whether a control switch-off names only ordinary controls: the id after the
 /// ARN's last `/` (`.../v/1.0.0/S3.1`) or a batch update's `SecurityControlId`.
+/// PCI's ids carry a `PCI.` prefix (`PCI.CloudTrail.1`), and CIS 1.2's are
+/// section numbers (`2.1`, logging among them): those stay key controls (from a
+/// review).
 fn only_ordinary_controls(rec: &Record<'_>) -> bool {
     let key = |id: &str| {
         let id = id.trim().rsplit('/').next().unwrap_or("");
-        KEY_CONTROL_PREFIXES.iter().any(|p| id.len() > p.len() && id[..p.len()].eq_ignore_ascii_case(p))
+        let id = id.get(..4).filter(|p| p.eq_ignore_ascii_case("PCI.")).map_or(id, |_| &id[4..]);
+        let numbered = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        numbered
+            || KEY_CONTROL_PREFIXES
+                .iter()
+                .any(|p| id.len() > p.len() && id.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p)))
     };
     let ids: Vec<&str> = match rec.event_name() {
         "UpdateStandardsControl" => request_param_any(rec, &["StandardsControlArn", "standardsControlArn"])
@@ -288,6 +296,17 @@ mod tests {
         let ordinary = batch("DISABLED").replace("CloudTrail.1", "IAM.6");
         assert_eq!(severity("BatchUpdateStandardsControlAssociations", &ordinary), Severity::Medium);
         assert_eq!(severity("DisableSecurityHub", "null"), Severity::High);
+        // PCI's and CIS 1.2's ids name CloudTrail too (from a review); a
+        // multi-byte id is read, not sliced through.
+        for id in ["pci-dss/v/3.2.1/PCI.CloudTrail.1", "cis-aws-foundations-benchmark/v/1.2.0/2.1"] {
+            let arn = format!("arn:aws:securityhub:us-east-1:111122223333:control/{id}");
+            let p = format!(r#"{{"StandardsControlArn":"{arn}","ControlStatus":"DISABLED"}}"#);
+            assert_eq!(severity("UpdateStandardsControl", &p), Severity::High, "{id}");
+        }
+        for id in ["Configéx", "CloudTrailé1", "é"] {
+            let odd = batch("DISABLED").replace("CloudTrail.1", id);
+            assert_eq!(severity("BatchUpdateStandardsControlAssociations", &odd), Severity::Medium, "{id}");
+        }
     }
 
     #[test]

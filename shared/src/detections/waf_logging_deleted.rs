@@ -1,14 +1,16 @@
 //! WAF logging removed from a web ACL (`DeleteLoggingConfiguration` on WAFv2 or
 //! classic WAF), or kept but told to drop every request (WAFv2
 //! `PutLoggingConfiguration` whose `loggingFilter` drops every allowed and
-//! blocked request, whatever its count actions: see [`drops_everything`]),
+//! blocked request, whatever its count actions: see `drops_everything`),
 //! successfully. A filter that keeps some requests (the blocked ones,
 //! a common way to save cost) does not fire. The delivery stream a WAF log goes to
 //! deleted (`DeleteDeliveryStream` of Firehose on a stream named `aws-waf-logs-*`,
 //! the prefix WAF requires of its streams) breaks the logging just as well, from an
-//! evasion review: the name is an exact sign. So does such a stream sent to
-//! another bucket (`UpdateDestination` naming a `bucketARN`, from a later one:
-//! the logs then land where the intruder reads or deletes them).
+//! evasion review: the name is an exact sign. Such a stream's destination
+//! updated with a bucket named (`UpdateDestination` with a `bucketARN`, from a
+//! later one: sent elsewhere, the logs land where the intruder reads or deletes
+//! them) is reported at low severity only: the console and tools resend the
+//! unchanged bucket with every edit, and the record does not say what it was.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -41,6 +43,8 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Infrastructure-as-code changing the log destination (delete then put), or a web ACL \
          being retired.",
+        "Edits of a WAF log stream's settings that resend its bucket (low: compare the \
+         bucket in the evidence with the one the stream should use).",
     ],
     next_steps: "Check whether logging was put back (PutLoggingConfiguration) shortly after. If \
                  not, restore it, and review the ACL's protected applications and the caller's \
@@ -55,6 +59,14 @@ pub static META: Meta = Meta {
 impl Detection for WafLoggingDeleted {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_source() == FIREHOSE && rec.event_name() == FIREHOSE_UPDATE {
+            Severity::Low
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -212,8 +224,7 @@ mod tests {
         ));
     }
 
-    /// From an evasion review: the stream WAF logs to, deleted.
-    /// From an evasion review: a WAF log stream sent to another bucket.
+    /// From an evasion review: a WAF log stream sent to another bucket (low).
     #[test]
     fn a_waf_log_stream_redirected_fires_other_edits_do_not() {
         let update = |stream: &str, dest: &str| {
@@ -221,11 +232,15 @@ mod tests {
         };
         let moved = r#"{"bucketARN":"arn:aws:s3:::exfil-bucket-829","prefix":"waf/"}"#;
         assert!(fires(&WafLoggingDeleted, &update("aws-waf-logs-shop", moved)));
+        let text = update("aws-waf-logs-shop", moved);
+        let parsed = crate::event::Record::from_json(&text).unwrap();
+        assert_eq!(WafLoggingDeleted.severity_for(&parsed), Severity::Low);
         assert!(!fires(&WafLoggingDeleted, &update("clickstream", moved)));
         let buffering = r#"{"bufferingHints":{"sizeInMBs":64,"intervalInSeconds":300}}"#;
         assert!(!fires(&WafLoggingDeleted, &update("aws-waf-logs-shop", buffering)));
     }
 
+    /// From an evasion review: the stream WAF logs to, deleted.
     #[test]
     fn a_waf_log_stream_deleted_fires_other_streams_do_not() {
         let delete = |name: &str| call("firehose.amazonaws.com", "DeleteDeliveryStream", &format!(r#"{{"deliveryStreamName":"{name}"}}"#));

@@ -107,9 +107,9 @@ impl LazyValue<'_> {
     pub fn get(&self) -> Option<&Value> {
         self.parsed
             .get_or_init(|| {
-                // The text was checked as JSON when the record was read; a value too
-                // deeply nested to build reads as absent. One that holds a lone
-                // surrogate escape is read with it replaced (`event::surrogates`).
+                // The text was checked as JSON when the record was read. One that
+                // serde_json refuses to build (a lone surrogate escape, a number past
+                // `f64`) is read repaired (`event::repair`).
                 let v = super::surrogates::parse_value(self.raw?)?;
                 (!v.is_null()).then_some(v)
             })
@@ -591,6 +591,19 @@ mod tests {
             v = &v[0];
         }
         assert_eq!(v[0], "(cut: nested too deep)");
+    }
+
+    /// From a review: a number past `f64` inside a nested value no longer makes
+    /// the whole value read as absent.
+    #[test]
+    fn a_number_past_f64_does_not_hide_the_request() {
+        let rec = Record::from_json(
+            r#"{"eventName":"X","requestParameters":{"MaxEntries":1e400,"Entry":{"Cidr":"0.0.0.0/0"}}}"#,
+        )
+        .unwrap();
+        let params = rec.request_parameters().expect("read repaired");
+        assert_eq!(params["Entry"]["Cidr"], "0.0.0.0/0");
+        assert_eq!(params["MaxEntries"], "1e400");
     }
 
     #[test]

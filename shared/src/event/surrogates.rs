@@ -41,14 +41,15 @@ pub fn repaired(text: &str) -> Option<String> {
     out.and_then(|b| String::from_utf8(b).ok())
 }
 
-/// `text` parsed as a JSON value, read again with its lone surrogate escapes
-/// replaced when that is what serde_json refused; `None` when it is not JSON.
+/// `text` parsed as a JSON value, read again repaired (`event::repair`: lone
+/// surrogate escapes, nesting past the limit, numbers past `f64`) when serde_json
+/// refused it; `None` when it is not JSON.
 /// For JSON carried inside a string (a policy, an event pattern), whose escapes
 /// the record's own parse left as text.
 pub fn parse_value(text: &str) -> Option<serde_json::Value> {
     serde_json::from_str(text)
         .ok()
-        .or_else(|| serde_json::from_str(&repaired(text)?).ok())
+        .or_else(|| serde_json::from_str(&super::repair::repaired(text)?).ok())
 }
 
 /// The code unit of the `\uXXXX` escape at `at`, if one is there.
