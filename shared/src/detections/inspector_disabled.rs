@@ -28,6 +28,7 @@ use crate::detections::common::{
     flag_value, lambda_operation, pascal_or_camel, succeeded_call, text_is, values_at_key,
 };
 use crate::event::Record;
+use crate::event::prefilter::{Needle, Peek};
 
 pub struct InspectorDisabled;
 
@@ -107,6 +108,19 @@ pub static META: Meta = Meta {
 impl Detection for InspectorDisabled {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    /// Every Lambda event reaches this detection (its tagging calls carry a
+    /// version suffix), and every EC2 `CreateTags`: only those whose bytes name an
+    /// Inspector exclusion tag are parsed (a review of the bench found the Lambda
+    /// reads parsed for nothing).
+    fn may_match_raw(&self, peek: &Peek<'_>, json: &[u8]) -> bool {
+        static INSPECTOR_TAG: Needle = Needle::new("Inspector");
+        match peek.event_source {
+            LAMBDA => peek.event_name.starts_with("TagResource") && INSPECTOR_TAG.is_in(json),
+            EC2 => INSPECTOR_TAG.is_in(json),
+            _ => true,
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
