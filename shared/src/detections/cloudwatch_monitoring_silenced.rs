@@ -233,12 +233,17 @@ impl Detection for CloudWatchMonitoringSilenced {
         if !succeeded_call(rec, LOGS, LOG_CHANGES) {
             return None;
         }
-        if rec.event_name() == "PutAccountPolicy" {
-            // The account-wide subscription filter rewritten to leave the trail's
-            // log group out: its only selector is `LogGroupName NOT IN [...]`, so a
-            // trail group named there stops streaming (from an evasion review).
+        if matches!(rec.event_name(), "PutAccountPolicy" | "DeleteAccountPolicy") {
+            // Only the account-wide subscription filter forwards logs; the other
+            // account policies (data protection, field indexes) do not.
             let kind = rec.request_param_str("policyType")?;
-            let criteria = rec.request_param_str("selectionCriteria").filter(|c| trail_log_group(c))?;
+            // Rewritten, it counts when it leaves the trail's log group out: its
+            // only selector is `LogGroupName NOT IN [...]`, so a trail group named
+            // there stops streaming (from an evasion review).
+            let criteria = match rec.event_name() {
+                "PutAccountPolicy" => Some(rec.request_param_str("selectionCriteria").filter(|c| trail_log_group(c))?),
+                _ => None,
+            };
             if !kind.trim().eq_ignore_ascii_case("SUBSCRIPTION_FILTER_POLICY") {
                 return None;
             }
@@ -247,21 +252,7 @@ impl Detection for CloudWatchMonitoringSilenced {
                     .with("action", rec.event_name())
                     .with("policy_type", kind)
                     .with_opt("policy_name", rec.request_param_str("policyName"))
-                    .with("selection_criteria", criteria),
-            );
-        }
-        if rec.event_name() == "DeleteAccountPolicy" {
-            // Only the account-wide subscription filter forwards logs; the other
-            // account policies (data protection, field indexes) do not.
-            let kind = rec.request_param_str("policyType")?;
-            if !kind.trim().eq_ignore_ascii_case("SUBSCRIPTION_FILTER_POLICY") {
-                return None;
-            }
-            return fire(
-                Evidence::new()
-                    .with("action", rec.event_name())
-                    .with("policy_type", kind)
-                    .with_opt("policy_name", rec.request_param_str("policyName")),
+                    .with_opt("selection_criteria", criteria),
             );
         }
         let group = rec.request_param_str("logGroupName").filter(|g| trail_log_group(g))?;

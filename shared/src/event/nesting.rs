@@ -93,20 +93,26 @@ fn closing(bytes: &[u8], open: usize) -> Option<usize> {
     None
 }
 
-enum Bracket {
+pub(super) enum Bracket {
     Open,
     Close,
 }
 
 /// A byte-by-byte walk of JSON text that tells brackets outside strings.
 #[derive(Default)]
-struct Walk {
+pub(super) struct Walk {
     in_string: bool,
     escaped: bool,
 }
 
 impl Walk {
-    fn step(&mut self, b: u8) -> Option<Bracket> {
+    /// The last byte stepped over was inside a string (or its closing quote
+    /// not yet seen).
+    pub(super) fn in_string(&self) -> bool {
+        self.in_string
+    }
+
+    pub(super) fn step(&mut self, b: u8) -> Option<Bracket> {
         if self.in_string {
             match b {
                 _ if self.escaped => self.escaped = false,

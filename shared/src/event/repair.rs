@@ -29,24 +29,10 @@ fn huge_numbers_quoted(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out: Option<Vec<u8>> = None;
     let (mut copied, mut at) = (0, 0);
-    let (mut in_string, mut escaped) = (false, false);
+    let mut walk = nesting::Walk::default();
     while let Some(&b) = bytes.get(at) {
-        if in_string {
-            match b {
-                _ if escaped => escaped = false,
-                b'\\' => escaped = true,
-                b'"' => in_string = false,
-                _ => {}
-            }
-            at += 1;
-            continue;
-        }
-        if b == b'"' {
-            in_string = true;
-            at += 1;
-            continue;
-        }
-        if b == b'-' || b.is_ascii_digit() {
+        // A number holds no quote or bracket: the walk need not see its bytes.
+        if !walk.in_string() && (b == b'-' || b.is_ascii_digit()) {
             let end = at
                 + bytes[at..]
                     .iter()
@@ -67,6 +53,7 @@ fn huge_numbers_quoted(text: &str) -> Option<String> {
             at = end;
             continue;
         }
+        walk.step(b);
         at += 1;
     }
     let mut buf = out?;
