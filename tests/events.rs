@@ -6,9 +6,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
+use std::path::Path;
 
 use trailwatch::catalog;
-use trailwatch_tests::{Expected, replay_file, root, sample_manifest};
+use trailwatch::engine::Settings;
+use trailwatch_tests::{
+    Expected, Replayed, named_manifest, replay_file_with, root, sample_manifest,
+};
 
 const MANIFEST: &str = "expected.jsonc";
 
@@ -25,6 +29,26 @@ fn manifests() -> Vec<(String, BTreeMap<String, Expected>)> {
         out.push((name, sample_manifest(&d.path())));
     }
     out
+}
+
+/// Replays the sample at `path` under `settings`; with it, how what fired
+/// differs from `expected.ids`, if it does (`label` names the case).
+fn replay_against(
+    path: &Path,
+    settings: Settings,
+    expected: &Expected,
+    label: &str,
+) -> (Replayed, Option<String>) {
+    let r = replay_file_with(path, settings);
+    assert!(
+        r.rejected.is_empty(),
+        "{label}: input problems {:?}",
+        r.rejected
+    );
+    let fired: BTreeSet<&str> = r.findings.iter().map(|f| f.detection_id).collect();
+    let want: BTreeSet<&str> = expected.ids.iter().map(String::as_str).collect();
+    let problem = (fired != want).then(|| format!("{label}: expected {want:?}, fired {fired:?}"));
+    (r, problem)
 }
 
 #[test]
@@ -52,19 +76,13 @@ fn every_sample_fires_exactly_what_its_manifest_says() {
                     "events/{dir}/{file}: unknown detection id {id}"
                 );
             }
-            let r = replay_file(&root().join("events").join(&dir).join(file));
-            assert!(
-                r.rejected.is_empty(),
-                "events/{dir}/{file}: input problems {:?}",
-                r.rejected
+            let (r, problem) = replay_against(
+                &root().join("events").join(&dir).join(file),
+                Settings::for_replay(),
+                expected,
+                &format!("events/{dir}/{file}"),
             );
-            let fired: BTreeSet<&str> = r.findings.iter().map(|f| f.detection_id).collect();
-            let want: BTreeSet<&str> = expected.ids.iter().map(String::as_str).collect();
-            if fired != want {
-                failures.push(format!(
-                    "events/{dir}/{file}: expected {want:?}, fired {fired:?}"
-                ));
-            }
+            failures.extend(problem);
             if let Some(counts) = &expected.counts {
                 let mut got: BTreeMap<&str, usize> = BTreeMap::new();
                 for f in &r.findings {
@@ -131,4 +149,77 @@ fn every_detection_has_positive_and_negative_samples() {
             "events/{id}/ needs a positive that fires {id} and a near-miss negative that does not"
         );
     }
+}
+
+/// The organisation a sample deployment calls its own.
+const OWN_ORGANIZATION: &str = "o-a1b2c3d4e5";
+/// The manifest of what a directory's samples fire when the deployment names
+/// [`OWN_ORGANIZATION`] (`replay --organization-ids`).
+const OWN_ORGANIZATION_MANIFEST: &str = "expected-with-own-organization.jsonc";
+
+/// A grant to everyone fenced to an organisation is private to a deployment that
+/// names none of its own (`expected.jsonc` says nothing fires), and reported when
+/// the organisation is not among those it names. Every `organization-fence-*`
+/// sample is in such a manifest, and each manifest holds one that fires.
+#[test]
+fn organization_fences_fire_only_around_other_organizations() {
+    let settings = || Settings {
+        own_organizations: Some(vec![OWN_ORGANIZATION.to_owned()].into()),
+        ..Settings::for_replay()
+    };
+    let mut failures = Vec::new();
+    let mut manifests_read = 0;
+    for (dir, _) in manifests() {
+        let path = root().join("events").join(&dir);
+        let fences: BTreeSet<String> = fs::read_dir(&path)
+            .expect("readable")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("organization-fence-") && n.ends_with(".json"))
+            .collect();
+        let manifest_path = path.join(OWN_ORGANIZATION_MANIFEST);
+        if !manifest_path.exists() {
+            assert!(
+                fences.is_empty(),
+                "events/{dir}: {fences:?} need {OWN_ORGANIZATION_MANIFEST}"
+            );
+            continue;
+        }
+        manifests_read += 1;
+        let manifest = named_manifest(&manifest_path);
+        for f in &fences {
+            assert!(
+                manifest.contains_key(f),
+                "events/{dir}/{f}: not in {OWN_ORGANIZATION_MANIFEST}"
+            );
+        }
+        assert!(
+            manifest.values().any(|e| e.ids.contains(&dir)),
+            "events/{dir}/{OWN_ORGANIZATION_MANIFEST}: no sample fires {dir}"
+        );
+        for (file, expected) in &manifest {
+            let (r, problem) = replay_against(
+                &path.join(file),
+                settings(),
+                expected,
+                &format!("events/{dir}/{file} with {OWN_ORGANIZATION}"),
+            );
+            failures.extend(problem);
+            for f in r
+                .findings
+                .iter()
+                .filter(|f| fences.contains(file.as_str()) && f.detection_id == dir)
+            {
+                assert!(
+                    f.evidence.get("other_organizations").is_some(),
+                    "events/{dir}/{file}: the finding does not name the organisation"
+                );
+            }
+        }
+    }
+    assert!(
+        manifests_read > 0,
+        "no {OWN_ORGANIZATION_MANIFEST} under events/"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

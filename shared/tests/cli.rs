@@ -911,6 +911,54 @@ fn the_resource_prefix_decides_what_is_trailwatch_s_own() {
 }
 
 #[test]
+fn own_organizations_decide_which_organisation_fences_are_reported() {
+    let theirs = sample(
+        "s3-bucket-policy-external-access/organization-fence-bucket-read-by-another-organization.json",
+    );
+    let ours = sample(
+        "s3-bucket-policy-external-access/negative-org-restricted-and-service-principal.json",
+    );
+    assert!(
+        fired(&replay(&[&theirs], &[])).is_empty(),
+        "no list: every fence is private"
+    );
+    // An empty list is no list.
+    assert!(fired(&replay(&[&theirs], &["--organization-ids", ""])).is_empty());
+    let named = replay(
+        &[&theirs, &ours],
+        &["--organization-ids", "o-a1b2c3d4e5, o-0000000000"],
+    );
+    assert_eq!(
+        fired(&named),
+        ["s3-bucket-policy-external-access"],
+        "{}",
+        stderr(&named)
+    );
+    let finding: serde_json::Value = serde_json::from_slice(
+        named
+            .stdout
+            .split(|b| *b == b'\n')
+            .next()
+            .unwrap_or_default(),
+    )
+    .expect("JSON");
+    assert_eq!(
+        finding["evidence"]["other_organizations"],
+        serde_json::json!(["o-zz9y8x7w6v"])
+    );
+    let bad = replay(
+        &[&theirs],
+        &["--organization-ids", "o-a1b2c3d4e5,111122223333"],
+    );
+    assert_refused(&bad, "--organization-ids: not an organization id", "bad id");
+    assert!(
+        stderr(&bad).contains("\"111122223333\""),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
 fn the_silence_threshold_decides_which_canary_gaps_are_findings() {
     // Canaries every 5 minutes, two missing: a 15-minute gap, at the threshold.
     let file = sample("pipeline-silent/negative-gap-under-threshold.json");

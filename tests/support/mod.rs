@@ -127,7 +127,12 @@ impl Sink for Run<'_> {
 
 /// Replays one file through every detection with fresh in-memory state.
 pub fn replay_file(path: &Path) -> Replayed {
-    let engine = Engine::new(Settings::for_replay());
+    replay_file_with(path, Settings::for_replay())
+}
+
+/// [`replay_file`] under other settings (a deployment's own organisations...).
+pub fn replay_file_with(path: &Path, settings: Settings) -> Replayed {
+    let engine = Engine::new(settings);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -166,7 +171,12 @@ pub struct Expected {
 /// The manifest of a sample directory (`expected.jsonc`, whole-line `//` comments
 /// allowed), by file name.
 pub fn sample_manifest(dir: &Path) -> std::collections::BTreeMap<String, Expected> {
-    let path = dir.join("expected.jsonc");
+    named_manifest(&dir.join("expected.jsonc"))
+}
+
+/// A manifest of [`sample_manifest`]'s form at `path`.
+pub fn named_manifest(path: &Path) -> std::collections::BTreeMap<String, Expected> {
+    let path = path.to_path_buf();
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let json: String = text
         .lines()

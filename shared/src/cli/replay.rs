@@ -86,6 +86,12 @@ pub struct Args {
     #[arg(long, value_name = "SECS", default_value_t = trailwatch::heartbeat::DEFAULT_SILENCE_SECS,
           value_parser = clap::builder::RangedI64ValueParser::<i64>::new().range(60..=trailwatch::heartbeat::MAX_SILENCE_SECS))]
     silence_secs: i64,
+    /// The organisation ids that are your own (comma-separated `o-...`): a grant
+    /// to everyone fenced by `aws:PrincipalOrgID` to any other organisation is
+    /// then reported (docs/coverage.md). Unset or empty, every organisation fence
+    /// counts as private. The functions read TRAILWATCH_ORGANIZATION_IDS.
+    #[arg(long, value_name = "IDS")]
+    organization_ids: Option<String>,
     /// Where windowed and correlated detections keep their state: in memory, or
     /// in a DynamoDB table (standard AWS SDK configuration: AWS_REGION, credentials,
     /// AWS_ENDPOINT_URL for a local endpoint such as moto).
@@ -663,6 +669,14 @@ pub fn run(mut args: Args) -> i32 {
             return EXIT_ERROR;
         }
     }
+    if let Some(Err(e)) = args
+        .organization_ids
+        .as_deref()
+        .map(trailwatch::detections::common::organizations::parse_organization_ids)
+    {
+        eprintln!("trailwatch: --organization-ids: {e}");
+        return EXIT_ERROR;
+    }
     if let Err(e) = trailwatch::resources::set_prefix(&args.resource_prefix) {
         eprintln!("trailwatch: --resource-prefix: {e}");
         return EXIT_ERROR;
@@ -834,6 +848,16 @@ fn execute<S: Store>(
         learn_secs: args.learn.map(|days| days * 86_400),
         silence_secs: Some(args.silence_secs),
         tuning_today: args.now.as_deref().and_then(trailwatch::tuning::parse_day),
+        // Checked in `run`.
+        own_organizations: args
+            .organization_ids
+            .as_deref()
+            .and_then(|ids| {
+                trailwatch::detections::common::organizations::parse_organization_ids(ids).ok()
+            })
+            // An empty list is no list, as the functions' empty variable is.
+            .filter(|ids| !ids.is_empty())
+            .map(Into::into),
         ..Settings::for_replay()
     };
     // Shared with the S3 reader's decoding threads (the prefilter).

@@ -5,7 +5,9 @@
 //!
 //! Decisions: a `*` permission narrowed by `sourceArn`, `sourceAccount` or
 //! `principalOrgID` is how S3 or an organisation is allowed in, not a public function,
-//! so it does not fire; a `sourceArn` that pins no source (`arn:aws:s3:::*`: no
+//! so it does not fire, unless the deployment names its own organisations
+//! (`TRAILWATCH_ORGANIZATION_IDS`) and `principalOrgID` is none of them: anyone
+//! can create an organisation, so that is a backdoor for the intruder's own; a `sourceArn` that pins no source (`arn:aws:s3:::*`: no
 //! account, and a wildcard for the resource) does not narrow. The principal is
 //! read from the request, or, when the request was stripped, from the statement
 //! in the response.
@@ -21,7 +23,7 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{call_context, condition_entries, lambda_operation, one_or_many};
+use crate::detections::common::{call_context, condition_entries, lambda_operation, one_or_many, organizations};
 use crate::event::Record;
 
 pub struct LambdaFunctionMadePublic;
@@ -78,11 +80,15 @@ fn is_s3_service(v: &Value) -> bool {
     }
 }
 
-/// Who `AddPermission` let in without narrowing it, if anyone: the request's
-/// `principal` (not narrowed by `sourceArn`, `sourceAccount` or
-/// `principalOrgID`), else the statement CloudTrail returns as JSON text (its
-/// `Principal`, and no `Condition`).
-fn exposure(rec: &Record) -> Option<&'static str> {
+/// What `AddPermission` exposed to a grant to everyone.
+const OTHER_ORGANIZATION: &str = "resource policy allows principal * in another organization";
+
+/// Who `AddPermission` let in without narrowing it, if anyone, and the
+/// organisations other than the deployment's own it was fenced to: the
+/// request's `principal` (not narrowed by `sourceArn` or `sourceAccount`, nor by
+/// `principalOrgID` of an organisation of our own), else the statement
+/// CloudTrail returns as JSON text (its `Principal` and `Condition`).
+fn exposure(rec: &Record) -> Option<(&'static str, Vec<String>)> {
     let judge = |principal: &Value| {
         if is_everyone(principal) {
             Some("resource policy allows principal *")
@@ -92,33 +98,47 @@ fn exposure(rec: &Record) -> Option<&'static str> {
             None
         }
     };
+    // Everyone, or S3 from anywhere, fenced to an organisation: reported only
+    // when the organisation is not ours (`common::organizations`).
+    let fenced = |principal: &Value, foreign: Vec<String>| {
+        (judge(principal).is_some() && !foreign.is_empty()).then_some((OTHER_ORGANIZATION, foreign))
+    };
     if let Some(p) = rec.request_param("principal").filter(|v| !v.is_null()) {
-        let narrowed = ["sourceAccount", "principalOrgID"]
-            .iter()
-            .any(|k| rec.request_param_str(k).is_some())
+        let by_source = rec.request_param_str("sourceAccount").is_some()
             || rec.request_param_str("sourceArn").is_some_and(source_arn_pins);
-        return if narrowed { None } else { judge(p) };
+        return match rec.request_param_str("principalOrgID") {
+            _ if by_source => None,
+            Some(org) => fenced(p, organizations::foreign_organization_id(org).into_iter().collect()),
+            None => judge(p).map(|r| (r, Vec::new())),
+        };
     }
     let statement = rec
         .response_element("statement")
         .and_then(Value::as_str)
         .and_then(crate::event::surrogates::parse_value)?;
-    if narrows_the_caller(statement.get("Condition")) {
-        return None;
+    let condition = statement.get("Condition");
+    let principal = statement.get("Principal")?;
+    match narrowing(condition) {
+        Narrowing::BySource => None,
+        Narrowing::ByOrganization => fenced(principal, organizations::foreign_organizations(condition)),
+        Narrowing::None => judge(principal).map(|r| (r, Vec::new())),
     }
-    judge(statement.get("Principal")?)
 }
 
-/// Whether a returned statement's `Condition` narrows who may call: a source
-/// account, ARN, organisation or event source token, as the request's keys do.
-/// A function URL's own condition (`lambda:FunctionUrlAuthType` `NONE`) narrows
-/// nothing (from a review: any condition was taken as narrowing).
-fn narrows_the_caller(condition: Option<&Value>) -> bool {
-    const NARROWING: [&str; 3] = [
-        "aws:sourceaccount",
-        "aws:principalorgid",
-        "lambda:eventsourcetoken",
-    ];
+/// What a returned statement's `Condition` narrows the callers to.
+enum Narrowing {
+    /// A source account, ARN or event source token, as the request's keys do.
+    BySource,
+    /// An organisation only.
+    ByOrganization,
+    None,
+}
+
+/// How a returned statement's `Condition` narrows who may call. A function URL's
+/// own condition (`lambda:FunctionUrlAuthType` `NONE`) narrows nothing (from a
+/// review: any condition was taken as narrowing).
+fn narrowing(condition: Option<&Value>) -> Narrowing {
+    const BY_SOURCE: [&str; 2] = ["aws:sourceaccount", "lambda:eventsourcetoken"];
     let source_arn_pinned = |values: &Value| {
         let values = one_or_many(Some(values));
         !values.is_empty()
@@ -126,11 +146,19 @@ fn narrows_the_caller(condition: Option<&Value>) -> bool {
                 .iter()
                 .all(|v| v.as_str().is_some_and(source_arn_pins))
     };
-    condition_entries(condition).any(|(key, values)| {
-            let key = key.trim().to_ascii_lowercase();
-            NARROWING.contains(&key.as_str())
-                || (key == "aws:sourcearn" && source_arn_pinned(values))
-        })
+    let mut by_organization = false;
+    for (key, values) in condition_entries(condition) {
+        let key = key.trim().to_ascii_lowercase();
+        if BY_SOURCE.contains(&key.as_str()) || (key == "aws:sourcearn" && source_arn_pinned(values)) {
+            return Narrowing::BySource;
+        }
+        by_organization |= key == "aws:principalorgid";
+    }
+    if by_organization {
+        Narrowing::ByOrganization
+    } else {
+        Narrowing::None
+    }
 }
 
 /// Whether a source ARN pins a source: it names an account (Lambda takes none
@@ -157,7 +185,12 @@ impl Detection for LambdaFunctionMadePublic {
         let e = call_context(rec).with_opt("function", rec.request_param_str("functionName"));
         match lambda_operation(rec.event_name()) {
             "AddPermission" => {
-                let exposure = exposure(rec)?;
+                let (exposure, organizations) = exposure(rec)?;
+                let e = if organizations.is_empty() {
+                    e
+                } else {
+                    e.with("other_organizations", organizations)
+                };
                 fire(e
                     .with("exposure", exposure)
                     .with_opt("action", rec.request_param_str("action"))

@@ -20,6 +20,9 @@
 //! accounts...), and an account principal counts when it is not the event's own
 //! account. A layer permission names one principal: `*` without an organisation
 //! is public, a 12-digit account other than the event's own is another account.
+//! When the deployment names its own organisations (`common::organizations`), a
+//! fence to any other (a policy's condition, a layer's `organizationId`, a bus
+//! grant's `aws:PrincipalOrgID`) is reported as a grant to that organisation.
 //! The policy is read as JSON text or as an object (Glacier nests it one level
 //! down). EFS statements that admit only clients mounting through the file
 //! system's mount targets (the console's default policy) are fenced by the network,
@@ -38,6 +41,7 @@ use crate::detections::common::{
     aws_service_caller_but_stack, flag_value, foreign_account, one_or_many, policy_document, policy_exposure,
     principal_account, principal_is_anyone, request_text_any, succeeded_call, texts_at_key, values_at_key,
 };
+use crate::detections::common::organizations;
 use crate::event::Record;
 
 pub struct ResourcePolicyExternalAccess;
@@ -161,12 +165,13 @@ fn through_mount_targets_only(statement: &serde_json::Value) -> bool {
         })
 }
 
-/// A layer permission's exposure: public (`*` without an organisation) or the
-/// other account it names.
+/// A layer permission's exposure: public (`*` without an organisation), an
+/// organisation other than the deployment's own, or the other account it names.
 fn layer_grant(rec: &Record<'_>) -> Option<Evidence> {
     let org = rec
         .request_param_str("organizationId")
-        .is_some_and(|o| !o.trim().is_empty());
+        .map(str::trim)
+        .filter(|o| !o.is_empty());
     let e = Evidence::new()
         .with_opt("resource", rec.request_param_str("layerName"))
         .with_json("version", rec.request_param("versionNumber"));
@@ -174,23 +179,31 @@ fn layer_grant(rec: &Record<'_>) -> Option<Evidence> {
 }
 
 /// An event bus permission given to one principal (`PutPermission` without a
-/// policy): public for `*` unless its condition holds callers to an organisation.
+/// policy): public for `*` unless its condition holds callers to an organisation
+/// (reported when it is not the deployment's own).
 fn bus_grant(rec: &Record<'_>) -> Option<Evidence> {
     let condition = rec.request_param("condition");
     let text = |k: &str| condition.and_then(|c| c.get(k)).and_then(|v| v.as_str()).map(str::trim);
-    let org = text("key").is_some_and(|k| k.eq_ignore_ascii_case("aws:PrincipalOrgID"))
-        && text("type").is_some_and(|t| t.eq_ignore_ascii_case("StringEquals"))
-        && text("value").is_some_and(|v| !v.is_empty() && !v.contains(['*', '?']));
+    let org = (text("key").is_some_and(|k| k.eq_ignore_ascii_case("aws:PrincipalOrgID"))
+        && text("type").is_some_and(|t| t.eq_ignore_ascii_case("StringEquals")))
+    .then(|| text("value"))
+    .flatten()
+    .filter(|v| !v.is_empty() && !v.contains(['*', '?']));
     let e = Evidence::new().with("resource", rec.request_param_str("eventBusName").unwrap_or("default"));
     principal_grant(rec, e, org)
 }
 
 /// The exposure of a grant to `requestParameters.principal`: public for `*`
-/// unless `org` fences it, or the other account it names.
-fn principal_grant(rec: &Record<'_>, e: Evidence, org: bool) -> Option<Evidence> {
+/// unless the organisation `org` fences it (then that organisation when it is
+/// not the deployment's own), or the other account it names.
+fn principal_grant(rec: &Record<'_>, e: Evidence, org: Option<&str>) -> Option<Evidence> {
     let principal = rec.request_param_str("principal")?.trim();
     if principal == "*" {
-        return (!org).then(|| e.with("public", true));
+        return match org {
+            None => Some(e.with("public", true)),
+            Some(org) => organizations::foreign_organization_id(org)
+                .map(|foreign| e.with("other_organizations", vec![foreign])),
+        };
     }
     let account = foreign_account(rec, principal_account(principal)?)?;
     Some(e.with("other_accounts", vec![account]))

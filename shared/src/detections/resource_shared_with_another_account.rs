@@ -9,7 +9,9 @@
 //! Decisions: grants to everyone on these resources are judged by
 //! `lambda-function-made-public`, `ecr-repository-policy-public` and
 //! `kms-key-policy-public-encrypt`; this one reports the grants that name accounts,
-//! which those leave out, and the service statements narrowed to another account's
+//! which those leave out, the grants to everyone fenced to an organisation other
+//! than the deployment's own when it names its own (`common::organizations`;
+//! evidence `other_organizations`), and the service statements narrowed to another account's
 //! resources (`aws:SourceArn` of its functions or trails, `aws:SourceAccount`: AWS's
 //! recipe for letting another account's Lambda functions pull images). The policy
 //! is read from the request, else from the response (ECR returns what it set). A
@@ -117,12 +119,40 @@ fn function_grantees(rec: &Record<'_>) -> Vec<String> {
         .collect()
 }
 
-/// A repository, registry or key policy's other accounts: those its statements
-/// name, and those a service statement is narrowed to (`aws:SourceArn` of another
-/// account's function, `aws:SourceAccount`). `None` when it names none, or
-/// (`skip_public`) when it is public and judged elsewhere. The policy is read from
-/// the request, else from the response (ECR returns the policy it set).
-fn policy_grantees(rec: &Record<'_>, key: &str, skip_public: bool) -> Option<(Vec<String>, bool)> {
+/// What a repository, registry or key policy shares beyond its account.
+struct Grantees {
+    /// The accounts its statements name, and those a service statement is
+    /// narrowed to (`aws:SourceArn` of another account's function,
+    /// `aws:SourceAccount`).
+    accounts: Vec<String>,
+    /// The organisations other than the deployment's own that a grant to
+    /// everyone is fenced to (`common::organizations`).
+    organizations: Vec<String>,
+    public: bool,
+}
+
+impl Grantees {
+    fn evidence(self, e: Evidence) -> Evidence {
+        // One of the two lists is never empty (`policy_grantees`).
+        let e = if self.accounts.is_empty() {
+            e
+        } else {
+            e.with("other_accounts", self.accounts)
+        };
+        let e = if self.organizations.is_empty() {
+            e
+        } else {
+            e.with("other_organizations", self.organizations)
+        };
+        if self.public { e.with("public", true) } else { e }
+    }
+}
+
+/// A repository, registry or key policy's grantees. `None` when it names no
+/// other account or organisation, or (`skip_public`) when it is public and judged
+/// elsewhere. The policy is read from the request, else from the response (ECR
+/// returns the policy it set).
+fn policy_grantees(rec: &Record<'_>, key: &str, skip_public: bool) -> Option<Grantees> {
     let doc = [rec.request_param(key), rec.response_element(key)]
         .into_iter()
         .flatten()
@@ -132,10 +162,14 @@ fn policy_grantees(rec: &Record<'_>, key: &str, skip_public: bool) -> Option<(Ve
     accounts.extend(service_grant_accounts(&doc, rec.account_id()));
     accounts.sort();
     accounts.dedup();
-    if accounts.is_empty() || (skip_public && exposure.public) {
+    if (accounts.is_empty() && exposure.organizations.is_empty()) || (skip_public && exposure.public) {
         return None;
     }
-    Some((accounts, exposure.public))
+    Some(Grantees {
+        accounts,
+        organizations: exposure.organizations,
+        public: exposure.public,
+    })
 }
 
 impl Detection for ResourceSharedWithAnotherAccount {
@@ -177,9 +211,9 @@ impl Detection for ResourceSharedWithAnotherAccount {
                 fire(e.with("resource", "(registry replication)").with("other_accounts", accounts))
             }
             (ECR, _) => {
-                let (accounts, _) = policy_grantees(rec, "policyText", true)?;
+                let grantees = policy_grantees(rec, "policyText", true)?;
                 let resource = rec.request_param_str("repositoryName").unwrap_or("(registry)");
-                fire(e.with("resource", resource).with("other_accounts", accounts))
+                fire(grantees.evidence(e.with("resource", resource)))
             }
             (KMS, "CreateGrant") => {
                 let grantee = rec.request_param_str("granteePrincipal")?;
@@ -191,12 +225,11 @@ impl Detection for ResourceSharedWithAnotherAccount {
                     .with("other_accounts", vec![account]))
             }
             (KMS, _) => {
-                let (accounts, public) = policy_grantees(rec, "policy", false)?;
+                let grantees = policy_grantees(rec, "policy", false)?;
                 let key = rec
                     .request_param_str("keyId")
                     .or_else(|| rec.response_element("keyMetadata")?.get("keyId")?.as_str());
-                let e = e.with_opt("resource", key).with("other_accounts", accounts);
-                fire(if public { e.with("public", true) } else { e })
+                fire(grantees.evidence(e.with_opt("resource", key)))
             }
             _ => None,
         }

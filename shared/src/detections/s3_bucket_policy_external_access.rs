@@ -9,8 +9,9 @@
 //! prefix (`o-*`, `vpce-*`), a negated, `...IfExists` or `ForAllValues:` operator or
 //! an empty block do not: `common::condition_restricts`), or names an
 //! AWS account other than the event's own, as a principal or in a condition that
-//! narrows `*` to it (`aws:PrincipalAccount`, `aws:PrincipalArn`); `Allow` with
-//! `NotPrincipal` counts as `*`. Service principals
+//! narrows `*` to it (`aws:PrincipalAccount`, `aws:PrincipalArn`), or, when the
+//! deployment names its own organisations, fences `*` to another organisation
+//! (`common::organizations`); `Allow` with `NotPrincipal` counts as `*`. Service principals
 //! (`cloudtrail.amazonaws.com` writing logs) do not count. Neither do `CanonicalUser`
 //! principals: a canonical id cannot be told apart from the event's own account in
 //! the record, and most such grants are CloudFront origin access identities (a

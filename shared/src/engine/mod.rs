@@ -69,6 +69,11 @@ pub struct Settings {
     pub clock: Clock,
     /// The delivery lease's length (seconds, wall clock); `None`: [`CLAIM_LEASE_SECS`].
     pub lease_secs: Option<i64>,
+    /// The organisation ids the deployment calls its own: a grant to everyone
+    /// fenced to another organisation is then reported
+    /// (`detections::common::organizations`). `None`: every organisation fence
+    /// counts as private.
+    pub own_organizations: Option<Arc<[String]>>,
 }
 
 impl Settings {

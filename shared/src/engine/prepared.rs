@@ -155,6 +155,12 @@ impl Engine {
         let mut unplaced = false;
         let mut heartbeat_routed = false;
         let t = tuning.as_deref();
+        // Only when configured: a scope costs two thread-local writes a record.
+        let _organizations = self
+            .settings
+            .own_organizations
+            .as_ref()
+            .map(|ids| crate::detections::common::organizations::in_scope(Some(ids)));
         for &i in self.candidates(rec).iter() {
             let det = self.detections[i];
             let meta = det.meta();

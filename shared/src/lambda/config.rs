@@ -47,6 +47,9 @@ pub const MAX_EXPECTED_MEMBERS: usize = 20_000;
 pub const ENV_SECURITY_HUB: &str = "TRAILWATCH_SECURITY_HUB";
 pub const ENV_CHAT_TOPIC_ARN: &str = "TRAILWATCH_CHAT_TOPIC_ARN";
 pub const ENV_FINDINGS_FORMAT: &str = "TRAILWATCH_FINDINGS_FORMAT";
+/// The organisation ids the deployment calls its own (comma list; empty: none),
+/// against which organisation fences are judged (`detections::common::organizations`).
+pub const ENV_ORGANIZATION_IDS: &str = "TRAILWATCH_ORGANIZATION_IDS";
 /// Where the tuning file is: a local path or `s3://BUCKET/KEY` (see `lambda::tuning`).
 pub const ENV_TUNING: &str = crate::tuning::location::ENV_LOCATION;
 /// The account that must own the tuning file's bucket (`tuning::location`).
@@ -69,6 +72,7 @@ const KNOWN_VARS: &[&str] = &[
     ENV_SECURITY_HUB,
     ENV_CHAT_TOPIC_ARN,
     ENV_FINDINGS_FORMAT,
+    ENV_ORGANIZATION_IDS,
     ENV_TUNING,
     ENV_TUNING_BUCKET_OWNER,
 ];
@@ -238,6 +242,15 @@ impl Config {
                 } else {
                     settings.disabled.insert(id.to_owned());
                 }
+            }
+        }
+        // A bad id is refused rather than dropped: the list is there to report
+        // more, and a typo would hide the fences around the organisation meant.
+        if let Some(list) = get(ENV_ORGANIZATION_IDS) {
+            match crate::detections::common::organizations::parse_organization_ids(list) {
+                Ok(ids) if !ids.is_empty() => settings.own_organizations = Some(ids.into()),
+                Ok(_) => {}
+                Err(e) => problems.push(format!("{ENV_ORGANIZATION_IDS}: {e}")),
             }
         }
         if let Some(v) = get(ENV_LATENESS) {
@@ -552,6 +565,31 @@ pub(super) mod tests {
     }
 
     pub(crate) const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:trailwatch-findings";
+
+    #[test]
+    fn own_organizations_are_read_and_checked() {
+        let g = catalog::function("data-exposure").unwrap();
+        let base = [(ENV_TABLE, "state"), (ENV_TOPIC_ARN, TOPIC)];
+        let with = |v: &str| {
+            let mut pairs = base.to_vec();
+            pairs.push((ENV_ORGANIZATION_IDS, v));
+            Config::from_vars(g, vars(&pairs))
+        };
+        let unset = Config::from_vars(g, vars(&base)).unwrap();
+        assert!(unset.settings.own_organizations.is_none());
+        // The template's default is the empty string: no list.
+        assert!(with("").unwrap().settings.own_organizations.is_none());
+        let c = with("o-zz9y8x7w6v, o-a1b2c3d4e5").unwrap();
+        assert_eq!(
+            c.settings.own_organizations.as_deref(),
+            Some(&["o-a1b2c3d4e5".to_owned(), "o-zz9y8x7w6v".to_owned()][..])
+        );
+        let err = with("o-a1b2c3d4e5,r-ab12").unwrap_err().to_string();
+        assert!(
+            err.contains(ENV_ORGANIZATION_IDS) && err.contains("\"r-ab12\""),
+            "{err}"
+        );
+    }
 
     #[test]
     fn a_complete_environment_is_accepted() {

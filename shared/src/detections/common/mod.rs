@@ -19,6 +19,8 @@
 //!   sharing lists, and `data_testing`.
 //! - `discovery.rs`: the discovery call list, the stable principal, per-principal
 //!   terms and counts, the Bedrock model calls.
+//! - `organizations.rs`: the organisations a deployment calls its own, in scope
+//!   while a detection runs (not re-exported: `common::organizations`).
 //! - `ecr.rs`: the ECR scan-finding detections, and `ecr_testing`.
 //! - `iam.rs`: iam-persistence: IAM calls, change evidence, managed and inline
 //!   policies, trust policies, and `iam_testing`.
@@ -30,6 +32,7 @@ mod discovery;
 mod ecr;
 mod general;
 mod iam;
+pub mod organizations;
 mod policy;
 mod security;
 mod signin;

@@ -214,11 +214,16 @@ pub struct PolicyExposure {
     pub public: bool,
     /// Other accounts named in `Allow` statements, sorted, without duplicates.
     pub accounts: Vec<String>,
+    /// Organisations other than the deployment's own that a grant to everyone
+    /// is fenced to (`aws:PrincipalOrgID`...), sorted, without duplicates; always
+    /// empty when no own organisation is configured
+    /// ([`super::organizations::foreign_organizations`]).
+    pub organizations: Vec<String>,
 }
 
 impl PolicyExposure {
     pub fn exposed(&self) -> bool {
-        self.public || !self.accounts.is_empty()
+        self.public || !self.accounts.is_empty() || !self.organizations.is_empty()
     }
     pub fn evidence(&self, e: Evidence) -> Evidence {
         let e = if self.public {
@@ -226,10 +231,15 @@ impl PolicyExposure {
         } else {
             e
         };
-        if self.accounts.is_empty() {
+        let e = if self.accounts.is_empty() {
             e
         } else {
             e.with("other_accounts", self.accounts.clone())
+        };
+        if self.organizations.is_empty() {
+            e
+        } else {
+            e.with("other_organizations", self.organizations.clone())
         }
     }
 }
@@ -253,6 +263,8 @@ pub fn policy_exposure(
         // A grant to everyone that a condition narrows to other accounts
         // (`aws:PrincipalAccount`, `aws:PrincipalArn`...) is a grant to them.
         let fenced_to = if anyone {
+            out.organizations
+                .extend(super::organizations::foreign_organizations(condition));
             condition_accounts(condition)
         } else {
             Vec::new()
@@ -264,6 +276,8 @@ pub fn policy_exposure(
         }
     }
     out.accounts.sort();
+    out.organizations.sort();
+    out.organizations.dedup();
     out
 }
 
@@ -346,7 +360,7 @@ pub fn condition_restricts(condition: Option<&serde_json::Value>) -> bool {
 /// `aws:PrincipalAccount` or `kms:CallerAccount`, for a caller in any organisation
 /// (anyone can make one) and for a call through any VPC endpoint, the caller's own
 /// included; `true` (absent) admits the anonymous callers.
-fn narrowing_operator(operator: &str) -> bool {
+pub(super) fn narrowing_operator(operator: &str) -> bool {
     let op = operator.trim().to_ascii_lowercase();
     !op.contains("not")
         && !op.ends_with("ifexists")
@@ -449,7 +463,7 @@ const WILDCARD_PINS_AFTER_PREFIX: usize = 4;
 /// `vpce`) is a prefix; anything else (`AROA...:ci-*`, a role's sessions named
 /// `ci-...`) is judged by its whole length (a review caught the first version
 /// taking any dash for an id's).
-fn literal_pins(literal: &str) -> bool {
+pub(super) fn literal_pins(literal: &str) -> bool {
     match literal.split_once('-') {
         Some((kind, own))
             if !kind.is_empty()
@@ -669,6 +683,39 @@ mod exposure_tests {
         let doc = json!({"Version": "2012-10-17", "Statement": [statement]});
         let e = policy_exposure(&doc, Some("111122223333"), |_| true);
         (e.public, e.accounts)
+    }
+
+    /// A grant to everyone fenced to an organisation is private until the
+    /// deployment names its own; then another organisation is reported, beside
+    /// the other accounts, and ours is not.
+    #[test]
+    fn organisation_fences_are_judged_against_the_organisations_in_scope() {
+        use crate::detections::common::organizations::in_scope;
+        let fenced = |org: &str| {
+            json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+                 "Condition": {"StringEquals": {"aws:PrincipalOrgID": org}}},
+                {"Effect": "Allow", "Principal": {"AWS": "444455556666"}, "Action": "s3:GetObject"}]})
+        };
+        let judge = |doc: &serde_json::Value| policy_exposure(doc, Some("111122223333"), |_| true);
+        let theirs = judge(&fenced("o-zz9y8x7w6v"));
+        assert!(!theirs.public && theirs.organizations.is_empty());
+        let ids: std::sync::Arc<[String]> = vec!["o-a1b2c3d4e5".to_owned()].into();
+        let _scope = in_scope(Some(&ids));
+        let theirs = judge(&fenced("o-zz9y8x7w6v"));
+        assert!(!theirs.public);
+        assert_eq!(theirs.organizations, ["o-zz9y8x7w6v"]);
+        assert_eq!(theirs.accounts, ["444455556666"]);
+        let evidence = theirs.evidence(crate::detection::Evidence::new());
+        assert_eq!(
+            evidence.get("other_organizations"),
+            Some(&json!(["o-zz9y8x7w6v"]))
+        );
+        let ours = judge(&fenced("o-a1b2c3d4e5"));
+        assert!(
+            ours.organizations.is_empty() && ours.exposed(),
+            "the named account still counts"
+        );
     }
 
     /// A document sent percent-encoded (as IAM's may be) is read, not skipped.

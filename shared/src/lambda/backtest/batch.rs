@@ -30,7 +30,7 @@ use tracing::{info, warn};
 
 use super::claims::Recording;
 use super::plan::{Key, RecordFilter, put};
-use super::{Backtest, BacktestError, check_run_id};
+use super::{Backtest, BacktestConfig, BacktestError, check_run_id};
 use crate::engine::{Clock, Engine, Settings};
 use crate::event::Record;
 use crate::event::reader::{self, Limits, Location, Sink};
@@ -86,9 +86,10 @@ pub fn failures_key(run_id: &str, batch: &str) -> String {
 /// detection but the disabled ones), on the event-time clock. Past heartbeat gaps
 /// are not reported: live, silences come from the scheduled check, not from
 /// records, and batches that run out of order would misplace them.
-pub fn settings(disabled: &[String], filter: &RecordFilter) -> Settings {
+pub fn settings(config: &BacktestConfig, filter: &RecordFilter) -> Settings {
     Settings {
-        disabled: disabled.iter().cloned().collect(),
+        disabled: config.disabled.iter().cloned().collect(),
+        own_organizations: config.own_organizations.clone(),
         clock: Clock::EventTime,
         learn_until_ms: filter.learn_until_ms,
         ..Settings::default()
@@ -383,7 +384,7 @@ pub async fn run(
             ));
         }
     };
-    let engine = Engine::new(settings(&bt.config.disabled, &input.filter));
+    let engine = Engine::new(settings(&bt.config, &input.filter));
     let tuning = load_tuning(bt, &engine).await?;
     let store = Recording::new(
         DynamoStore::new(

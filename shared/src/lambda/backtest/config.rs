@@ -11,7 +11,7 @@ use aws_types::sdk_config::TimeoutConfig;
 use crate::catalog;
 use crate::lambda::config::misnamed_vars;
 use crate::lambda::{
-    ENV_DISABLED, ENV_RESOURCE_PREFIX, ENV_TABLE, ENV_TOPIC_ARN, ENV_TUNING,
+    ENV_DISABLED, ENV_ORGANIZATION_IDS, ENV_RESOURCE_PREFIX, ENV_TABLE, ENV_TOPIC_ARN, ENV_TUNING,
     ENV_TUNING_BUCKET_OWNER, is_topic_arn,
 };
 use crate::tuning::location::Location;
@@ -35,6 +35,7 @@ const KNOWN_VARS: &[&str] = &[
     ENV_RESULTS_BUCKET,
     ENV_TOPIC_ARN,
     ENV_DISABLED,
+    ENV_ORGANIZATION_IDS,
     ENV_RESOURCE_PREFIX,
     ENV_STATE_RETENTION_DAYS,
     ENV_TUNING,
@@ -53,6 +54,8 @@ pub struct BacktestConfig {
     /// Findings are also published here when a run asks (`publish: true`).
     pub topic_arn: Option<String>,
     pub disabled: Vec<String>,
+    /// `TRAILWATCH_ORGANIZATION_IDS`, as the live functions read it.
+    pub own_organizations: Option<std::sync::Arc<[String]>>,
     pub resource_prefix: Option<String>,
     /// `TRAILWATCH_TUNING`: the tuning file every batch applies (read when the
     /// batch starts), as the live functions would; `None`: untuned.
@@ -132,6 +135,17 @@ impl BacktestConfig {
             }
             disabled.push(id.to_owned());
         }
+        let own_organizations = match get(ENV_ORGANIZATION_IDS)
+            .as_deref()
+            .map(crate::detections::common::organizations::parse_organization_ids)
+        {
+            Some(Ok(ids)) if !ids.is_empty() => Some(ids.into()),
+            Some(Err(e)) => {
+                problems.push(format!("{ENV_ORGANIZATION_IDS}: {e}"));
+                None
+            }
+            _ => None,
+        };
         let resource_prefix = get(ENV_RESOURCE_PREFIX);
         let state_keep_days = match get(ENV_STATE_RETENTION_DAYS).map(|v| v.parse::<i64>()) {
             None => DEFAULT_STATE_RETENTION_DAYS,
@@ -165,6 +179,7 @@ impl BacktestConfig {
                 results_bucket,
                 topic_arn,
                 disabled,
+                own_organizations,
                 resource_prefix,
                 tuning,
                 state_keep_secs: state_keep_days * 86_400,
@@ -189,6 +204,39 @@ pub async fn sdk_config() -> Result<SdkConfig, String> {
 mod tests {
     use super::*;
     use crate::lambda::ENV_TUNING_BUCKET_OWNER;
+
+    #[test]
+    fn own_organizations_are_read_as_the_live_functions_read_them() {
+        let base = || {
+            [
+                (ENV_TABLE, "t"),
+                (ENV_ARCHIVE_BUCKET, "archive"),
+                (ENV_RESULTS_BUCKET, "results"),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .to_vec()
+        };
+        assert!(
+            BacktestConfig::from_vars(base())
+                .unwrap()
+                .own_organizations
+                .is_none()
+        );
+        let mut vars = base();
+        vars.push((ENV_ORGANIZATION_IDS.to_owned(), "o-a1b2c3d4e5,".to_owned()));
+        let c = BacktestConfig::from_vars(vars).unwrap();
+        assert_eq!(
+            c.own_organizations.as_deref(),
+            Some(&["o-a1b2c3d4e5".to_owned()][..])
+        );
+        let mut vars = base();
+        vars.push((ENV_ORGANIZATION_IDS.to_owned(), "o-nope".to_owned()));
+        let e = BacktestConfig::from_vars(vars).unwrap_err();
+        assert!(
+            e.contains(ENV_ORGANIZATION_IDS) && e.contains("o-nope"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn every_missing_variable_is_named_at_once() {
