@@ -91,7 +91,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "network-exposure",
-        description: "Network bridges and network defences: VPC peering and transit gateway links with other accounts, VPNs, endpoint services opened to everyone, Network Firewall and load balancer access logs switched off",
+        description: "Network bridges and network defences: VPC peering and transit gateway links with other accounts, VPNs, endpoint services opened to everyone, Network Firewall, Firewall Manager and load balancer access logs switched off",
     },
     FunctionGroup {
         name: "monitoring-tamper",

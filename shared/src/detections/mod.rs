@@ -342,6 +342,7 @@ registry! {
     network_linked_to_another_account::NetworkLinkedToAnotherAccount,
     vpc_endpoint_service_opened_to_everyone::VpcEndpointServiceOpenedToEveryone,
     network_firewall_disabled::NetworkFirewallDisabled,
+    firewall_manager_policy_deleted::FirewallManagerPolicyDeleted,
     load_balancer_access_logs_disabled::LoadBalancerAccessLogsDisabled,
     snapshots_deleted_burst::SnapshotsDeletedBurst,
     ec2_instances_terminated_burst::Ec2InstancesTerminatedBurst,
