@@ -87,7 +87,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "backup-exposure",
-        description: "Backups and copies shared, exported or destroyed: snapshots, images, database copies and public access, backup vaults, file systems",
+        description: "Backups and copies shared, exported or destroyed: snapshots, images, database copies, Redshift datashares and public access, backup vaults, file systems",
     },
     FunctionGroup {
         name: "network-exposure",

@@ -339,6 +339,7 @@ registry! {
     backup_vault_policy_external_access::BackupVaultPolicyExternalAccess,
     backup_copied_to_another_account::BackupCopiedToAnotherAccount,
     redshift_snapshot_shared::RedshiftSnapshotShared,
+    redshift_datashare_authorized::RedshiftDatashareAuthorized,
     network_linked_to_another_account::NetworkLinkedToAnotherAccount,
     vpc_endpoint_service_opened_to_everyone::VpcEndpointServiceOpenedToEveryone,
     network_firewall_disabled::NetworkFirewallDisabled,
