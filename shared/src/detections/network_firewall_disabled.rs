@@ -1,17 +1,23 @@
 //! AWS Network Firewall taken down or blinded, successfully: a firewall deleted
 //! (`DeleteFirewall`), taken off subnets (`DisassociateSubnets`), its delete
 //! protection switched off (`UpdateFirewallDeleteProtection` with
-//! `deleteProtection` false), or its logging emptied (`UpdateLoggingConfiguration`
-//! leaving no log destination, or given no configuration at all, which clears it).
+//! `deleteProtection` false), its logging emptied (`UpdateLoggingConfiguration`
+//! leaving no log destination, or given no configuration at all, which clears it),
+//! or a firewall policy rewritten to pass every packet (`UpdateFirewallPolicy`).
 //!
 //! Decisions: each removes inspection or its record for a network's traffic, the
 //! step before exfiltration or command and control through it. Logging is judged
 //! by the configuration the request leaves: no destination at all is logging off
 //! (the API removes one destination per call, so an attacker's last call is the one
 //! seen); changing one destination for another is not. Deleting a firewall policy
-//! is not watched: the service refuses while a firewall uses it. Swapping a
-//! firewall's policy for an empty one (`AssociateFirewallPolicy`) cannot be told
-//! from an ordinary policy change in the record, a stated limit. Changes AWS services make on
+//! is not watched: the service refuses while a firewall uses it. A policy
+//! rewritten to pass everything is judged by what the request leaves (from an
+//! evasion review): no stateless rule group, and either a stateless default action
+//! of `aws:pass` (nothing reaches the stateful engine) or a forward to a stateful
+//! engine with no rule group and no default drop; a policy with any stateless rule
+//! group is not judged (its rules may drop). Swapping a firewall's policy for an
+//! empty one (`AssociateFirewallPolicy`) cannot be told from an ordinary policy
+//! change in the record, a stated limit. Changes AWS services make on
 //! their own (Firewall Manager's policies) are left out; a stack's change counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
@@ -25,6 +31,7 @@ const CALLS: &[&str] = &[
     "DeleteFirewall",
     "DisassociateSubnets",
     "UpdateFirewallDeleteProtection",
+    "UpdateFirewallPolicy",
     "UpdateLoggingConfiguration",
 ];
 
@@ -32,9 +39,10 @@ pub static META: Meta = Meta {
     id: "network-firewall-disabled",
     title: "AWS Network Firewall Deleted, Detached or Blinded",
     description: "A Network Firewall was deleted or taken off subnets, its delete \
-                  protection was switched off, or its logging was left with no \
-                  destination. Traffic through those networks is no longer inspected, \
-                  or no longer recorded.",
+                  protection was switched off, its logging was left with no \
+                  destination, or a firewall policy was rewritten to let every packet \
+                  through. Traffic through those networks is no longer inspected, or no \
+                  longer recorded.",
     severity: Severity::Medium,
     attack: &["T1562.004", "T1562.008"],
     origins: &[
@@ -79,6 +87,49 @@ fn logging_emptied(rec: &Record<'_>) -> Option<bool> {
     })
 }
 
+/// Whether an `UpdateFirewallPolicy` request leaves a policy that lets every
+/// packet through uninspected (see the module's decisions). `false` when the
+/// request carries no policy or one we cannot read.
+fn policy_passes_everything(rec: &Record<'_>) -> bool {
+    use serde_json::Value;
+    let Some(policy) = request_param_any(rec, &["firewallPolicy", "FirewallPolicy"]).filter(|p| p.is_object()) else {
+        return false;
+    };
+    let field = |names: [&str; 2]| names.into_iter().find_map(|k| policy.get(k)).filter(|v| !v.is_null());
+    // Actions as the request lists them, trimmed and in lower case; `None` for
+    // a value of another shape.
+    let actions = |names: [&str; 2]| -> Option<Vec<String>> {
+        match field(names) {
+            None => Some(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|a| a.as_str().map(|a| a.trim().to_ascii_lowercase()))
+                .collect(),
+            Some(_) => None,
+        }
+    };
+    let no_groups = |names: [&str; 2]| match field(names) {
+        None => true,
+        Some(Value::Array(items)) => items.is_empty(),
+        Some(_) => false,
+    };
+    if !no_groups(["statelessRuleGroupReferences", "StatelessRuleGroupReferences"]) {
+        return false;
+    }
+    let Some(stateless) = actions(["statelessDefaultActions", "StatelessDefaultActions"]) else {
+        return false;
+    };
+    if stateless.iter().any(|a| a == "aws:pass") {
+        return true;
+    }
+    let Some(stateful_default) = actions(["statefulDefaultActions", "StatefulDefaultActions"]) else {
+        return false;
+    };
+    stateless.iter().any(|a| a == "aws:forward_to_sfe")
+        && no_groups(["statefulRuleGroupReferences", "StatefulRuleGroupReferences"])
+        && !stateful_default.iter().any(|a| a.starts_with("aws:drop"))
+}
+
 impl Detection for NetworkFirewallDisabled {
     fn meta(&self) -> &'static Meta {
         &META
@@ -93,12 +144,13 @@ impl Detection for NetworkFirewallDisabled {
                 request_param_any(rec, &["deleteProtection", "DeleteProtection"]).and_then(flag_value) == Some(false)
             }
             "UpdateLoggingConfiguration" => logging_emptied(rec) == Some(true),
+            "UpdateFirewallPolicy" => policy_passes_everything(rec),
             _ => true,
         };
         if !counts {
             return None;
         }
-        let target = request_text_any(rec, &["firewallName", "firewallArn"]);
+        let target = request_text_any(rec, &["firewallName", "firewallArn", "firewallPolicyName", "firewallPolicyArn"]);
         fire(
             Evidence::new()
                 .with("action", rec.event_name())
@@ -148,5 +200,44 @@ mod tests {
         assert!(!fires(&NetworkFirewallDisabled, &record(SOURCE, "DeleteFirewall", SERVICE, &format!("{{{FW}}}"), "")));
         assert!(!fires(&NetworkFirewallDisabled, &failed(SOURCE, "DeleteFirewall", ROLE, &format!("{{{FW}}}"), "InvalidOperationException")));
         assert!(!fires(&NetworkFirewallDisabled, &record(SOURCE, "CreateFirewall", ROLE, &format!("{{{FW}}}"), "")));
+    }
+
+    fn policy_update(policy: &str) -> String {
+        let params = format!(r#"{{"firewallPolicyName":"egress-policy","updateToken":"t-1","firewallPolicy":{policy}}}"#);
+        record(SOURCE, "UpdateFirewallPolicy", ROLE, &params, "")
+    }
+
+    #[test]
+    fn a_policy_rewritten_to_pass_everything_fires() {
+        for policy in [
+            r#"{"statelessDefaultActions":["aws:pass"],"statelessFragmentDefaultActions":["aws:pass"]}"#,
+            r#"{"StatelessDefaultActions":[" AWS:PASS "],"StatefulRuleGroupReferences":[{"ResourceArn":"arn:aws:network-firewall:eu-west-1:123456789012:stateful-rulegroup/block"}]}"#,
+            r#"{"statelessDefaultActions":["aws:forward_to_sfe"],"statelessFragmentDefaultActions":["aws:forward_to_sfe"],"statefulRuleGroupReferences":[]}"#,
+            r#"{"statelessDefaultActions":["aws:forward_to_sfe"],"statefulDefaultActions":["aws:alert_strict"]}"#,
+        ] {
+            match eval(&NetworkFirewallDisabled, &policy_update(policy)) {
+                Some(Signal::Fire(e)) => {
+                    assert_eq!(e.get("target").and_then(|v| v.as_str()), Some("egress-policy"), "{policy}")
+                }
+                other => panic!("expected a finding for {policy}, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn policies_that_still_inspect_or_drop_do_not() {
+        for policy in [
+            r#"{"statelessDefaultActions":["aws:forward_to_sfe"],"statefulRuleGroupReferences":[{"resourceArn":"arn:aws:network-firewall:eu-west-1:123456789012:stateful-rulegroup/block"}]}"#,
+            r#"{"statelessDefaultActions":["aws:forward_to_sfe"],"statefulDefaultActions":["aws:drop_established"]}"#,
+            r#"{"statelessDefaultActions":["aws:drop"]}"#,
+            // Stateless rules decide first: not judged.
+            r#"{"statelessDefaultActions":["aws:pass"],"statelessRuleGroupReferences":[{"resourceArn":"arn:aws:network-firewall:eu-west-1:123456789012:stateless-rulegroup/deny","priority":1}]}"#,
+            r#"{"statelessDefaultActions":"aws:pass"}"#,
+            r#""(unreadable)""#,
+        ] {
+            assert!(!fires(&NetworkFirewallDisabled, &policy_update(policy)), "{policy}");
+        }
+        let params = r#"{"firewallPolicyName":"egress-policy","updateToken":"t-1"}"#;
+        assert!(!fires(&NetworkFirewallDisabled, &record(SOURCE, "UpdateFirewallPolicy", ROLE, params, "")));
     }
 }

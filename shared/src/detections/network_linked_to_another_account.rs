@@ -4,7 +4,10 @@
 //! transit gateway peering requested to another account's gateway
 //! (`CreateTransitGatewayPeeringAttachment` with a foreign `peerAccountId`), or a
 //! transit gateway attachment or peering from another account accepted
-//! (`AcceptTransitGatewayVpcAttachment`, `AcceptTransitGatewayPeeringAttachment`).
+//! (`AcceptTransitGatewayVpcAttachment`, `AcceptTransitGatewayPeeringAttachment`),
+//! or a transit gateway created or changed to accept the attachments of the
+//! accounts it is shared with without approval (`CreateTransitGateway`,
+//! `ModifyTransitGateway` with `AutoAcceptSharedAttachments` `enable`).
 //!
 //! Decisions: a bridge into the private network bypasses every internet-facing
 //! control: the other side reaches databases, instances and endpoints as if it were
@@ -14,7 +17,11 @@
 //! a response wrapper). An owner id equal to the event's own account is this side of
 //! the link and does not count. A request with no `peerOwnerId` peers within the
 //! caller's own account. Links AWS services make on their own (Resource Access
-//! Manager shares, Network Manager) are left out; a stack's link counts.
+//! Manager shares, Network Manager) are left out; a stack's link counts. A gateway
+//! that accepts shared attachments on its own names no account, and none of its
+//! links would then show an acceptance: it is reported when the setting is turned
+//! on (from an evasion review), whoever it is shared with (RAM's shares are
+//! `ram-resource-shared-with-another-account`'s).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, other_accounts, succeeded_call, texts_at_key};
@@ -27,16 +34,31 @@ const CALLS: &[&str] = &[
     "AcceptTransitGatewayPeeringAttachment",
     "AcceptTransitGatewayVpcAttachment",
     "AcceptVpcPeeringConnection",
+    "CreateTransitGateway",
     "CreateTransitGatewayPeeringAttachment",
     "CreateVpcPeeringConnection",
+    "ModifyTransitGateway",
 ];
+
+/// `CreateTransitGateway` or `ModifyTransitGateway` turning on the acceptance of
+/// shared attachments without approval (EC2 writes the request under a
+/// `...Request` wrapper with the API's own letter case; both cases are read).
+fn auto_accept_turned_on(rec: &Record<'_>) -> bool {
+    rec.request_parameters().is_some_and(|params| {
+        ["AutoAcceptSharedAttachments", "autoAcceptSharedAttachments"]
+            .into_iter()
+            .flat_map(|k| texts_at_key(params, k))
+            .any(|v| v.trim().eq_ignore_ascii_case("enable"))
+    })
+}
 
 pub static META: Meta = Meta {
     id: "network-linked-to-another-account",
     title: "AWS VPC Peering or Transit Gateway Link With Another Account",
     description: "A VPC peering connection, or a transit gateway attachment or peering, now \
                   links this account's private network with a network in another AWS \
-                  account. Traffic between them skips the internet-facing controls: the other \
+                  account, or a transit gateway now accepts attachments from the accounts it \
+                  is shared with without approval. Traffic between them skips the internet-facing controls: the other \
                   side can reach private databases, instances and endpoints directly.",
     severity: Severity::Medium,
     attack: &["T1599", "T1133"],
@@ -66,6 +88,22 @@ impl Detection for NetworkLinkedToAnotherAccount {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !succeeded_call(rec, EC2, CALLS) || aws_service_caller_but_stack(rec) {
             return None;
+        }
+        if matches!(rec.event_name(), "CreateTransitGateway" | "ModifyTransitGateway") {
+            if !auto_accept_turned_on(rec) {
+                return None;
+            }
+            let gateway = [rec.request_parameters(), rec.response_elements()]
+                .into_iter()
+                .flatten()
+                .flat_map(|v| ["TransitGatewayId", "transitGatewayId"].into_iter().flat_map(move |k| texts_at_key(v, k)))
+                .next();
+            return fire(
+                Evidence::new()
+                    .with("api", rec.event_name())
+                    .with_opt("transit_gateway", gateway)
+                    .with("auto_accept_shared_attachments", true),
+            );
         }
         let ids = if rec.event_name() == "CreateVpcPeeringConnection" {
             texts_at_key(rec.request_parameters()?, "peerOwnerId")
@@ -117,6 +155,27 @@ mod tests {
                 "requesterVpcInfo":{{"ownerId":"{requester}","vpcId":"vpc-0f9e8d7c"}},"accepterVpcInfo":{{"ownerId":"111122223333","vpcId":"vpc-0a1b2c3d"}}}}}}"#
             ),
         )
+    }
+
+    #[test]
+    fn a_transit_gateway_accepting_shared_attachments_on_its_own_fires() {
+        let modify = r#"{"ModifyTransitGatewayRequest":{"TransitGatewayId":"tgw-0a1b2c3d4e5f60718","Options":{"AutoAcceptSharedAttachments":"enable"}}}"#;
+        match eval(&NetworkLinkedToAnotherAccount, &record(EC2, "ModifyTransitGateway", ROLE, modify, "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("transit_gateway").and_then(|v| v.as_str()), Some("tgw-0a1b2c3d4e5f60718"));
+                assert_eq!(e.get("auto_accept_shared_attachments").and_then(|v| v.as_bool()), Some(true));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let create = r#"{"CreateTransitGatewayRequest":{"Description":"hub","Options":{"autoAcceptSharedAttachments":" ENABLE ","DefaultRouteTableAssociation":"enable"}}}"#;
+        assert!(fires(&NetworkLinkedToAnotherAccount, &record(EC2, "CreateTransitGateway", ROLE, create, "")));
+        for quiet in [
+            r#"{"ModifyTransitGatewayRequest":{"TransitGatewayId":"tgw-0a1b2c3d4e5f60718","Options":{"AutoAcceptSharedAttachments":"disable"}}}"#,
+            r#"{"ModifyTransitGatewayRequest":{"TransitGatewayId":"tgw-0a1b2c3d4e5f60718","Options":{"DnsSupport":"enable"}}}"#,
+        ] {
+            assert!(!fires(&NetworkLinkedToAnotherAccount, &record(EC2, "ModifyTransitGateway", ROLE, quiet, "")), "{quiet}");
+        }
+        assert!(!fires(&NetworkLinkedToAnotherAccount, &failed(EC2, "ModifyTransitGateway", ROLE, modify, "UnauthorizedOperation")));
     }
 
     #[test]
