@@ -133,6 +133,57 @@ fn protect_given_before_the_file_leaves_it_the_last_path() {
 const TUNING_FILE_OVERWRITTEN: &str = "f64c0354-a2c8-8310-17bc-b5d8a641c196";
 const TUNING_BUCKET_VERSIONING_SUSPENDED: &str = "b4deda69-0e58-252e-2a5f-625e83b64e62";
 
+/// The organisation-fence samples fire only for a deployment that names its
+/// own organisations: `--organization-ids` makes the gate protect them (from a
+/// review: a suppression of one passed the gate).
+#[test]
+fn protect_with_organization_ids_protects_the_organisation_fence_samples() {
+    let t = tmp(
+        "fence.toml",
+        r#"
+[[suppress]]
+id = "partner-org-bucket"
+detections = ["s3-bucket-policy-external-access"]
+reason = "finance exports bucket"
+owner = "platform@example.com"
+expires = "2027-03-01"
+[suppress.match]
+"requestParameters.bucketName" = "finance-exports"
+"userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/StorageAdmin/*"
+"#,
+    );
+    let sample = root().join("events/s3-bucket-policy-external-access");
+    let gate = |extra: &[&str]| {
+        let mut args = vec![
+            "tuning",
+            "check",
+            t.to_str().unwrap(),
+            "--now",
+            "2026-12-01",
+        ];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--protect", sample.to_str().unwrap()]);
+        run(&args)
+    };
+    let without = gate(&[]);
+    assert_eq!(without.status.code(), Some(0), "{}", stderr(&without));
+    let with = gate(&["--organization-ids", "o-a1b2c3d4e5"]);
+    assert_eq!(with.status.code(), Some(1), "{}", stderr(&with));
+    assert!(
+        stderr(&with)
+            .contains("entry \"partner-org-bucket\" silences s3-bucket-policy-external-access"),
+        "{}",
+        stderr(&with)
+    );
+    let bad = gate(&["--organization-ids", "o-nope"]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("--organization-ids: not an organization id"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
 #[test]
 fn protect_refuses_a_tuning_that_silences_a_sample_attack() {
     let t = tmp("silences.toml", SILENCES_AN_ATTACK);

@@ -39,6 +39,11 @@ pub enum Command {
         /// Warnings (expired entries, entries expiring within 14 days) fail too.
         #[arg(long)]
         strict: bool,
+        /// With --protect: replay as a deployment that names these organisation
+        /// ids its own (as `replay --organization-ids`), so that grants fenced to
+        /// other organisations fire and are protected too; pass your deployment's.
+        #[arg(long, value_name = "IDS", requires = "protect")]
+        organization_ids: Option<String>,
     },
     /// Validate a tuning file, then upload it to where the functions read it:
     /// `s3://BUCKET/KEY` (standard AWS SDK configuration), or a local path.
@@ -60,7 +65,19 @@ pub fn run(cmd: Command) -> i32 {
             mut protect,
             now,
             strict,
+            organization_ids,
         } => {
+            let own_organizations = match organization_ids
+                .as_deref()
+                .map(trailwatch::detections::common::organizations::parse_organization_ids)
+            {
+                Some(Err(e)) => {
+                    eprintln!("trailwatch: --organization-ids: {e}");
+                    return EXIT_ERROR;
+                }
+                Some(Ok(ids)) if !ids.is_empty() => Some(ids.into()),
+                _ => None,
+            };
             let file = match file {
                 Some(file) => file,
                 None if protect.len() >= 2 => protect.pop().unwrap_or_default(),
@@ -72,7 +89,7 @@ pub fn run(cmd: Command) -> i32 {
                     return EXIT_ERROR;
                 }
             };
-            check(&file, &protect, now.as_deref(), strict)
+            check(&file, &protect, own_organizations, now.as_deref(), strict)
         }
         Command::Push { file, to } => push(&file, &to),
         Command::Example => {
@@ -143,7 +160,13 @@ fn print_problems(problems: &[Problem]) {
     }
 }
 
-fn check(file: &Path, protect: &[PathBuf], now: Option<&str>, strict: bool) -> i32 {
+fn check(
+    file: &Path,
+    protect: &[PathBuf],
+    own_organizations: Option<Arc<[String]>>,
+    now: Option<&str>,
+    strict: bool,
+) -> i32 {
     let today = match today(now) {
         Ok(d) => d,
         Err(e) => {
@@ -168,7 +191,7 @@ fn check(file: &Path, protect: &[PathBuf], now: Option<&str>, strict: bool) -> i
         EXIT_OK
     };
     if !protect.is_empty() {
-        match protected(&t, today, protect) {
+        match protected(&t, today, protect, own_organizations) {
             Ok(p) => status = status.max(p.report(&name, strict)),
             Err(e) => {
                 eprintln!("trailwatch: {}", one_line(&e, 2000));
@@ -222,17 +245,27 @@ impl Protection {
 /// Replays `paths` without and with `tuning`; says what the tuning would silence.
 /// A protect set that cannot be read whole, or in which nothing fires untuned,
 /// is an error: a gate that checked nothing must not pass.
-pub fn protected(tuning: &Tuning, today: i64, paths: &[PathBuf]) -> Result<Protection, String> {
+pub fn protected(
+    tuning: &Tuning,
+    today: i64,
+    paths: &[PathBuf],
+    own_organizations: Option<Arc<[String]>>,
+) -> Result<Protection, String> {
     let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let paths = reader::expand_paths(paths).map_err(|e| e.to_string())?;
-    let untuned = replay(&paths, None, today)?;
+    let untuned = replay(&paths, None, today, own_organizations.clone())?;
     if untuned.is_empty() {
         return Err(format!(
             "--protect: nothing fires untuned in {}: no finding would be checked",
             shown.join(", ")
         ));
     }
-    let tuned = replay(&paths, Some(Arc::new(tuning.clone())), today)?;
+    let tuned = replay(
+        &paths,
+        Some(Arc::new(tuning.clone())),
+        today,
+        own_organizations,
+    )?;
     let by_id: HashMap<&str, &Finding> = tuned.iter().map(|f| (f.finding_id.as_str(), f)).collect();
     let mut out = Vec::new();
     let mut lowered = Vec::new();
@@ -341,12 +374,14 @@ fn replay(
     paths: &[PathBuf],
     tuning: Option<Arc<Tuning>>,
     today: i64,
+    own_organizations: Option<Arc<[String]>>,
 ) -> Result<Vec<Finding>, String> {
     // As `replay`: windows and claims go by event time, and a gap between
     // canaries is a `pipeline-silent` finding (from a review: the gate missed a
     // file that shadowed or turned off that critical detection).
     let settings = Settings {
         tuning_today: Some(today),
+        own_organizations,
         ..Settings::for_replay()
     };
     let engine = Engine::new(settings);

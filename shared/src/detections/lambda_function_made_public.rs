@@ -98,10 +98,11 @@ fn exposure(rec: &Record) -> Option<(&'static str, Vec<String>)> {
             None
         }
     };
-    // Everyone, or S3 from anywhere, fenced to an organisation: reported only
-    // when the organisation is not ours (`common::organizations`).
+    // Everyone fenced to an organisation: reported only when the organisation is
+    // not ours (`common::organizations`). A service principal carries no
+    // organisation, so S3 fenced to one lets nobody in (from a review).
     let fenced = |principal: &Value, foreign: Vec<String>| {
-        (judge(principal).is_some() && !foreign.is_empty()).then_some((OTHER_ORGANIZATION, foreign))
+        (is_everyone(principal) && !foreign.is_empty()).then_some((OTHER_ORGANIZATION, foreign))
     };
     if let Some(p) = rec.request_param("principal").filter(|v| !v.is_null()) {
         let by_source = rec.request_param_str("sourceAccount").is_some()
@@ -243,6 +244,31 @@ mod tests {
         assert!(!fires(&LambdaFunctionMadePublic, &record("lambda.amazonaws.com", "AddPermission20150331v2", ROLE, stripped, "")));
         let bad = r#""responseElements":{"statement":"not json"},"#;
         assert!(!fires(&LambdaFunctionMadePublic, &record("lambda.amazonaws.com", "AddPermission20150331v2", ROLE, stripped, bad)));
+    }
+
+    /// With the deployment's own organisation in scope, everyone fenced to
+    /// another fires, in the request or the returned statement; S3's principal
+    /// carries no organisation, so S3 fenced to one lets nobody in.
+    #[test]
+    fn everyone_fenced_to_another_organisation_fires_when_ours_are_named() {
+        use crate::detections::common::organizations::in_scope;
+        let request = |principal: &str, org: &str| {
+            let params = format!(r#"{{"functionName":"f","action":"lambda:InvokeFunction","principal":"{principal}","principalOrgID":"{org}"}}"#);
+            record("lambda.amazonaws.com", "AddPermission20150331v2", ROLE, &params, "")
+        };
+        let statement = r#""responseElements":{"statement":"{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"lambda:InvokeFunction\",\"Condition\":{\"StringEquals\":{\"aws:PrincipalOrgID\":\"o-zz9y8x7w6v\"}}}"},"#;
+        let stripped = record("lambda.amazonaws.com", "AddPermission20150331v2", ROLE, r#"{"functionName":"f"}"#, statement);
+        assert!(!fires(&LambdaFunctionMadePublic, &request("*", "o-zz9y8x7w6v")));
+        assert!(!fires(&LambdaFunctionMadePublic, &stripped));
+        let ids: std::sync::Arc<[String]> = vec!["o-a1b2c3d4e5".to_owned()].into();
+        let _scope = in_scope(Some(&ids));
+        for json in [request("*", "o-zz9y8x7w6v"), stripped] {
+            let e = evidence(&json);
+            assert_eq!(e.get("other_organizations"), Some(&serde_json::json!(["o-zz9y8x7w6v"])));
+            assert_eq!(e.get("exposure").and_then(|v| v.as_str()), Some(OTHER_ORGANIZATION));
+        }
+        assert!(!fires(&LambdaFunctionMadePublic, &request("*", "o-a1b2c3d4e5")));
+        assert!(!fires(&LambdaFunctionMadePublic, &request("s3.amazonaws.com", "o-zz9y8x7w6v")));
     }
 
     #[test]

@@ -17,7 +17,10 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use super::policy::{action_pattern_matches, literal_pins, narrowing_operator, one_or_many};
+use super::policy::{
+    action_pattern_matches, caller_variables_as_wildcards, literal_pins, narrowing_operator,
+    one_or_many,
+};
 
 thread_local! {
     static OWN: RefCell<Option<Arc<[String]>>> = const { RefCell::new(None) };
@@ -73,8 +76,9 @@ impl Drop for Scope {
 }
 
 /// Puts `ids` in scope for the detections run on this thread until the returned
-/// guard is dropped. `None` (no list configured) is a scope too: a detection
-/// then takes every organisation fence as private.
+/// guard is dropped. `None` (no list) is a scope too: a detection then takes every
+/// organisation fence as private. (`Engine::prepare` opens a scope only when its
+/// settings name a list: outside any scope there is none.)
 pub fn in_scope(ids: Option<&Arc<[String]>>) -> Scope {
     let before = OWN.with(|own| std::mem::replace(&mut *own.borrow_mut(), ids.cloned()));
     Scope { before }
@@ -90,10 +94,11 @@ fn configured() -> bool {
 /// a statement's `Condition` let in (`aws:PrincipalOrgID` or `aws:SourceOrgID`
 /// equal to or like an id, an organisation path that starts with one), under an
 /// operator that narrows. Sorted, without repeats; none when no list is in
-/// scope. Values that pin no organisation (`o-*`, a caller's own variable) are
-/// left to [`super::condition_restricts`], which reads them as everyone; a
-/// resource-side variable (`${aws:ResourceOrgID}`) is the resource's own
-/// organisation.
+/// scope. Values that pin no organisation (`o-*`, a caller's own variable alone)
+/// are left to [`super::condition_restricts`], which reads them as everyone;
+/// `${aws:ResourceOrgID}` is the resource's own organisation; a value that other
+/// variables help make (`o-zz9y8x7w6${aws:PrincipalTag/x}`, a resource tag) is
+/// reported as written, since whoever sets the tag picks the organisation.
 pub fn foreign_organizations(condition: Option<&serde_json::Value>) -> Vec<String> {
     if !configured() {
         return Vec::new();
@@ -107,12 +112,7 @@ pub fn foreign_organizations(condition: Option<&serde_json::Value>) -> Vec<Strin
 /// An organisation id given as a request parameter (Lambda's `principalOrgID`),
 /// when an organisation list is in scope and the id is not in it.
 pub fn foreign_organization_id(id: &str) -> Option<String> {
-    let id = id.trim();
-    OWN.with(|own| {
-        let own = own.borrow();
-        let ids = own.as_deref()?;
-        (!id.is_empty() && !ids.iter().any(|o| org_pattern_matches(id, o))).then(|| id.to_owned())
-    })
+    OWN.with(|own| foreign(id, false, own.borrow().as_deref()?))
 }
 
 /// [`foreign_organizations`] against an explicit list.
@@ -133,12 +133,8 @@ pub(crate) fn foreign_organizations_among(
             one_or_many(Some(value))
                 .into_iter()
                 .filter_map(serde_json::Value::as_str)
-                .filter_map(move |v| {
-                    let v = v.trim();
-                    // A path's first step is its organisation.
-                    let org = if is_path { v.split('/').next()? } else { v };
-                    foreign(org, own).then(|| org.to_owned())
-                })
+                // A path's first step is its organisation.
+                .filter_map(move |v| foreign(v, is_path, own))
         })
         .collect();
     out.sort();
@@ -165,24 +161,89 @@ fn organization_key(key: &str) -> Option<bool> {
     }
 }
 
-/// An organisation value (an id, or a pattern that pins one) that matches none
-/// of `own`. A variable, a value that is not an organisation's, or a pattern too
-/// short to pin anyone is not judged here.
-fn foreign(value: &str, own: &[String]) -> bool {
-    if !value.starts_with("o-") || value.contains("${") {
-        return false;
-    }
-    if let Some(at) = value.find(['*', '?'])
-        && !literal_pins(&value[..at])
+/// What an organisation value (an id, a path, or a pattern of either, from a
+/// condition) lets in that is none of `own`, as reported: its organisation part,
+/// or the value itself when variables made it. `None` when it is ours (an id of
+/// `own`, a pattern that spells one out whole before any wildcard, the resource's
+/// own organisation variable), when [`super::condition_restricts`] already takes
+/// it for everyone (a pattern or caller variable that pins nobody), or when it is
+/// no organisation's (AWS would match nothing).
+fn foreign(value: &str, is_path: bool, own: &[String]) -> Option<String> {
+    let value = value.trim();
+    // The resource's own organisation, whoever calls.
+    let resource_side = if is_path {
+        "${aws:ResourceOrgPaths}"
+    } else {
+        "${aws:ResourceOrgID}"
+    };
+    if value
+        .get(..resource_side.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(resource_side))
     {
-        return false;
+        return None;
     }
-    !own.iter().any(|o| org_pattern_matches(value, o))
+    // As `condition_restricts` reads it: a value that pins nobody once the
+    // caller's variables are wildcards was reported as public there.
+    let callers = caller_variables_as_wildcards(value);
+    if let Some(at) = callers.find(['*', '?'])
+        && !literal_pins(&callers[..at])
+    {
+        return None;
+    }
+    // Any other variable (a resource tag, which whoever writes the policy may
+    // set) stands for anything.
+    let pattern = variables_as_wildcards(&callers);
+    let org = if is_path {
+        pattern.split('/').next().unwrap_or_default()
+    } else {
+        pattern.as_str()
+    };
+    let made_by_variables = value.contains("${");
+    let reported = || {
+        Some(if made_by_variables {
+            value.to_owned()
+        } else {
+            org.to_owned()
+        })
+    };
+    if !org.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("o-")) {
+        return if made_by_variables { reported() } else { None };
+    }
+    let ours = match org.find(['*', '?']) {
+        // A pattern is ours only when it spells one of our ids out whole: a
+        // shorter one also admits the organisations that share its start.
+        Some(at) => own
+            .iter()
+            .any(|o| at >= o.len() && org_pattern_matches(org, o)),
+        None => own.iter().any(|o| o.eq_ignore_ascii_case(org)),
+    };
+    if ours { None } else { reported() }
+}
+
+/// `text` with every policy variable (`${...}`) as `*`.
+fn variables_as_wildcards(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("${") {
+        out.push_str(&rest[..at]);
+        match rest[at..].find('}') {
+            Some(end) => {
+                out.push('*');
+                rest = &rest[at + end + 1..];
+            }
+            None => {
+                out.push_str(&rest[at..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Whether an organisation value (with `*` and `?` wildcards) matches the id
 /// `org`, in any letter case (ids are lowercase; a value in capitals is still
-/// meant as the id).
+/// meant as the id, and `...IgnoreCase` operators compare so).
 fn org_pattern_matches(value: &str, org: &str) -> bool {
     action_pattern_matches(value, org)
 }
@@ -247,6 +308,43 @@ mod tests {
             foreign_of(json!({"StringLike": {"aws:SourceOrgID": "o-zz9y*"}})),
             ["o-zz9y*"]
         );
+        // From a review: `O-` in capitals under an operator that ignores case.
+        assert_eq!(
+            foreign_of(json!({"StringEqualsIgnoreCase": {"aws:PrincipalOrgID": "O-ZZ9Y8X7W6V"}})),
+            ["O-ZZ9Y8X7W6V"]
+        );
+        assert_eq!(
+            foreign_of(
+                json!({"ForAnyValue:StringEqualsIgnoreCase": {"aws:PrincipalOrgPaths": "O-ZZ9Y8X7W6V/r-ab12/"}})
+            ),
+            ["O-ZZ9Y8X7W6V"]
+        );
+        // A pattern shorter than our id admits the organisations that share its
+        // start (and a created organisation's id can be drawn until one does).
+        assert_eq!(
+            foreign_of(json!({"StringLike": {"aws:PrincipalOrgID": "o-a1b2*"}})),
+            ["o-a1b2*"]
+        );
+        // Variables that the policy's writer sets (a tag of the caller's or of
+        // the resource) make the organisation what they choose.
+        for value in [
+            "o-zz9y8x7w6${aws:PrincipalTag/x}",
+            "o-zz9y8x7w6v${aws:PrincipalTag/x}",
+            "${aws:ResourceTag/fence}",
+            "o-${aws:ResourceTag/fence}",
+        ] {
+            assert_eq!(
+                foreign_of(json!({"StringLike": {"aws:PrincipalOrgID": value}})),
+                [value],
+                "{value}"
+            );
+        }
+        assert_eq!(
+            foreign_of(
+                json!({"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-zz9y8x7w6${aws:PrincipalTag/x}/*"}})
+            ),
+            ["o-zz9y8x7w6${aws:PrincipalTag/x}/*"]
+        );
     }
 
     #[test]
@@ -254,9 +352,15 @@ mod tests {
         for condition in [
             json!({"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}),
             json!({"StringEquals": {"AWS:PRINCIPALORGID": " O-A1B2C3D4E5 "}}),
-            json!({"StringLike": {"aws:PrincipalOrgID": "o-a1b2*"}}),
+            json!({"StringLike": {"aws:PrincipalOrgID": "o-a1b2c3d4e5*"}}),
+            json!({"StringEqualsIgnoreCase": {"aws:PrincipalOrgID": "O-A1B2C3D4E5"}}),
             json!({"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-a1b2c3d4e5/*"}}),
             json!({"StringEquals": {"aws:PrincipalOrgID": "${aws:ResourceOrgID}"}}),
+            json!({"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "${aws:ResourceOrgPaths}*"}}),
+            // A caller's own variable alone pins nobody: public there, not here.
+            json!({"StringEquals": {"aws:PrincipalOrgID": "${aws:PrincipalOrgID}"}}),
+            // No organisation's id: AWS matches nothing.
+            json!({"StringEquals": {"aws:PrincipalOrgID": "111122223333"}}),
             // Too short to pin anyone: `condition_restricts` takes it for everyone.
             json!({"StringLike": {"aws:PrincipalOrgID": "o-*"}}),
             // Negations and `IfExists` narrow nothing (`condition_restricts`).

@@ -517,7 +517,7 @@ fn names_some_callers(key: &str, value: &serde_json::Value) -> bool {
 /// `${aws:ResourceOrgPaths}`, `${aws:ResourceTag/<key>}`) stays: the resource's
 /// own account, organisation or tags, which its owner sets, pin the callers. The escapes `${*}`, `${?}`, `${$}` are their
 /// character.
-fn caller_variables_as_wildcards(text: &str) -> std::borrow::Cow<'_, str> {
+pub(super) fn caller_variables_as_wildcards(text: &str) -> std::borrow::Cow<'_, str> {
     const RESOURCE_SIDE: [&str; 3] = [
         "aws:resourceaccount",
         "aws:resourceorgid",
