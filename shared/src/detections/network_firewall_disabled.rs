@@ -3,7 +3,8 @@
 //! protection switched off (`UpdateFirewallDeleteProtection` with
 //! `deleteProtection` false), its logging emptied (`UpdateLoggingConfiguration`
 //! leaving no log destination, or given no configuration at all, which clears it),
-//! or a firewall policy rewritten to pass every packet (`UpdateFirewallPolicy`).
+//! or a firewall policy written to pass every packet (`UpdateFirewallPolicy`, or
+//! `CreateFirewallPolicy` for a policy to associate later).
 //!
 //! Decisions: each removes inspection or its record for a network's traffic, the
 //! step before exfiltration or command and control through it. Logging is judged
@@ -15,9 +16,13 @@
 //! evasion review): no stateless rule group, and either a stateless default action
 //! of `aws:pass` (nothing reaches the stateful engine) or a forward to a stateful
 //! engine with no rule group and no default drop; a policy with any stateless rule
-//! group is not judged (its rules may drop). Swapping a firewall's policy for an
-//! empty one (`AssociateFirewallPolicy`) cannot be told from an ordinary policy
-//! change in the record, a stated limit. Changes AWS services make on
+//! group is not judged (its rules may drop). A policy created with a stateless
+//! default of `aws:pass` is judged too (one created without rule groups yet is
+//! not: that is how many are built):
+//! associating it with a firewall (`AssociateFirewallPolicy`) names it only, and
+//! cannot be told from an ordinary policy change in the record, a stated limit.
+//! Dry runs (`dryRun` true) change nothing and are left out. Not judged: stateful
+//! rule groups whose every drop is overridden to an alert (`DROP_TO_ALERT`). Changes AWS services make on
 //! their own (Firewall Manager's policies) are left out; a stack's change counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
@@ -30,6 +35,7 @@ const SOURCE: &str = "network-firewall.amazonaws.com";
 const CALLS: &[&str] = &[
     "DeleteFirewall",
     "DisassociateSubnets",
+    "CreateFirewallPolicy",
     "UpdateFirewallDeleteProtection",
     "UpdateFirewallPolicy",
     "UpdateLoggingConfiguration",
@@ -90,7 +96,7 @@ fn logging_emptied(rec: &Record<'_>) -> Option<bool> {
 /// Whether an `UpdateFirewallPolicy` request leaves a policy that lets every
 /// packet through uninspected (see the module's decisions). `false` when the
 /// request carries no policy or one we cannot read.
-fn policy_passes_everything(rec: &Record<'_>) -> bool {
+fn policy_passes_everything(rec: &Record<'_>, created: bool) -> bool {
     use serde_json::Value;
     let Some(policy) = request_param_any(rec, &["firewallPolicy", "FirewallPolicy"]).filter(|p| p.is_object()) else {
         return false;
@@ -122,6 +128,11 @@ fn policy_passes_everything(rec: &Record<'_>) -> bool {
     if stateless.iter().any(|a| a == "aws:pass") {
         return true;
     }
+    // A policy is often created before its rule groups are added: only an
+    // explicit pass is judged at creation.
+    if created {
+        return false;
+    }
     let Some(stateful_default) = actions(["statefulDefaultActions", "StatefulDefaultActions"]) else {
         return false;
     };
@@ -144,7 +155,10 @@ impl Detection for NetworkFirewallDisabled {
                 request_param_any(rec, &["deleteProtection", "DeleteProtection"]).and_then(flag_value) == Some(false)
             }
             "UpdateLoggingConfiguration" => logging_emptied(rec) == Some(true),
-            "UpdateFirewallPolicy" => policy_passes_everything(rec),
+            name @ ("CreateFirewallPolicy" | "UpdateFirewallPolicy") => {
+                policy_passes_everything(rec, name == "CreateFirewallPolicy")
+                    && request_param_any(rec, &["dryRun", "DryRun"]).and_then(flag_value) != Some(true)
+            }
             _ => true,
         };
         if !counts {
@@ -239,5 +253,21 @@ mod tests {
         }
         let params = r#"{"firewallPolicyName":"egress-policy","updateToken":"t-1"}"#;
         assert!(!fires(&NetworkFirewallDisabled, &record(SOURCE, "UpdateFirewallPolicy", ROLE, params, "")));
+        // A dry run changes nothing (from a review).
+        let dry = r#"{"firewallPolicyName":"egress-policy","updateToken":"t-1","dryRun":true,"firewallPolicy":{"statelessDefaultActions":["aws:pass"]}}"#;
+        assert!(!fires(&NetworkFirewallDisabled, &record(SOURCE, "UpdateFirewallPolicy", ROLE, dry, "")));
+    }
+
+    /// A policy created to pass everything, to be associated later (from a review).
+    #[test]
+    fn a_policy_created_to_pass_everything_fires() {
+        let pass = r#"{"firewallPolicyName":"quiet","firewallPolicy":{"statelessDefaultActions":["aws:pass"],"statelessFragmentDefaultActions":["aws:pass"]}}"#;
+        assert!(fires(&NetworkFirewallDisabled, &record(SOURCE, "CreateFirewallPolicy", ROLE, pass, "")));
+        let inspects = r#"{"firewallPolicyName":"egress","firewallPolicy":{"statelessDefaultActions":["aws:forward_to_sfe"],"statefulRuleGroupReferences":[{"resourceArn":"arn:aws:network-firewall:eu-west-1:123456789012:stateful-rulegroup/block"}]}}"#;
+        assert!(!fires(&NetworkFirewallDisabled, &record(SOURCE, "CreateFirewallPolicy", ROLE, inspects, "")));
+        // Created before its rule groups are added: only an update to that is judged.
+        let empty = r#"{"firewallPolicyName":"egress","firewallPolicy":{"statelessDefaultActions":["aws:forward_to_sfe"]}}"#;
+        assert!(!fires(&NetworkFirewallDisabled, &record(SOURCE, "CreateFirewallPolicy", ROLE, empty, "")));
+        assert!(fires(&NetworkFirewallDisabled, &record(SOURCE, "UpdateFirewallPolicy", ROLE, empty, "")));
     }
 }

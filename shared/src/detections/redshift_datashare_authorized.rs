@@ -10,7 +10,8 @@
 //! is watched: the consumer's association happens in the other account. A consumer
 //! that is the event's own account changes nothing; `ADX` (a Data Exchange product,
 //! for sale to anyone who subscribes) counts as another account; a consumer named
-//! by a namespace ARN counts by the ARN's account, so another Region's namespace
+//! by a namespace ARN counts by the ARN's account, and one named
+//! `DataCatalog/<account>` (shared through Lake Formation) by that account, so another Region's namespace
 //! of the same account is left out, as are authorisations AWS services make on
 //! their own.
 
@@ -26,6 +27,8 @@ const REDSHIFT: &str = "redshift.amazonaws.com";
 const CALLS: &[&str] = &["AuthorizeDataShare"];
 /// The consumer identifier of AWS Data Exchange.
 const DATA_EXCHANGE: &str = "ADX";
+/// The prefix of a Lake Formation consumer (`DataCatalog/<account>`).
+const DATA_CATALOG: &str = "DataCatalog/";
 
 pub static META: Meta = Meta {
     id: "redshift-datashare-authorized",
@@ -62,6 +65,12 @@ impl Detection for RedshiftDatashareAuthorized {
             return None;
         }
         let consumer = rec.request_param_str("consumerIdentifier")?.trim();
+        // Lake Formation's consumers: `DataCatalog/<account>` (from a review).
+        let consumer = consumer
+            .get(..DATA_CATALOG.len())
+            .filter(|p| p.eq_ignore_ascii_case(DATA_CATALOG))
+            .and_then(|_| consumer.get(DATA_CATALOG.len()..))
+            .unwrap_or(consumer);
         let consumer = if consumer.eq_ignore_ascii_case(DATA_EXCHANGE) {
             DATA_EXCHANGE
         } else if consumer.starts_with("arn:") {
@@ -118,6 +127,10 @@ mod tests {
         // Another Region's namespace of the same account; another account's counts.
         assert!(!fires(&RedshiftDatashareAuthorized, &authorize("arn:aws:redshift-serverless:eu-west-1:111122223333:namespace/7b6a5f4e", "")));
         assert!(fires(&RedshiftDatashareAuthorized, &authorize("arn:aws:redshift-serverless:eu-west-1:444455556666:namespace/7b6a5f4e", "")));
+        // Lake Formation: another account's catalog counts, our own does not.
+        assert!(fires(&RedshiftDatashareAuthorized, &authorize("DataCatalog/444455556666", "")));
+        assert!(fires(&RedshiftDatashareAuthorized, &authorize("datacatalog/444455556666", "")));
+        assert!(!fires(&RedshiftDatashareAuthorized, &authorize("DataCatalog/111122223333", "")));
         let params = format!(r#"{{"dataShareArn":"{SHARE}","consumerIdentifier":"444455556666"}}"#);
         assert!(!fires(&RedshiftDatashareAuthorized, &failed(REDSHIFT, "AuthorizeDataShare", ROLE, &params, "UnauthorizedOperation")));
         assert!(!fires(&RedshiftDatashareAuthorized, &record(REDSHIFT, "AuthorizeDataShare", SERVICE, &params, "")));

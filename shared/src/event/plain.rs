@@ -84,9 +84,12 @@ pub(super) fn record(text: &str) -> Option<Record<'_>> {
                 seen.first(18)?;
                 return c.lazy(&mut rec.additional_event_data);
             }
-            // What makes a document a `Records` file or an envelope: the reader's
-            // classifying parse decides those.
-            "Records" | "detail" | "detail-type" => return None,
+            // What makes a document a `Records` file, an envelope or an export:
+            // the reader's classifying parse decides those (serde's `Record`
+            // mirrors them, so that a duplicate fails as it fails there).
+            "Records" | "detail" | "detail-type" | "Events" | "events" | "CloudTrailEvent" => {
+                return None;
+            }
             _ => return c.skip(MAX_DEPTH - 1),
         };
         c.text_field(&mut seen, bit, field)

@@ -416,6 +416,16 @@ mod tests {
             r#"{"source":"aws.iam","detail":{"eventName":"E"},"detail-type":"late"}"#,
             r#"[{"eventName":"F"},{"eventSource":"s"}]"#,
             r#"{"userIdentity":{"type":"Root"}}"#,
+            // The exports' keys, twice (from a review), and an envelope whose
+            // detail holds them twice: the detail is offered first too.
+            r#"{"eventName":"A","Events":[],"Events":[]}"#,
+            r#"{"eventName":"A","events":1,"events":2}"#,
+            r#"{"eventName":"A","CloudTrailEvent":1,"CloudTrailEvent":2}"#,
+            r#"{"detail-type":"x","detail":{"eventName":"A","CloudTrailEvent":1,"CloudTrailEvent":2}}"#,
+            r#"{"detail-type":"x","detail":{"eventName":"A","Events":[],"Events":[]}}"#,
+            r#"{"detail-type":"x","detail":{"eventName":"A","Events":[{"x":1}]}}"#,
+            r#"{"detail-type":"x","detail":{"x":1}}"#,
+            r#"{"detail-type":"x","detail":[{"eventName":"A"}]}"#,
         ];
         let deep = format!(
             r#"{{"eventName":"A","requestParameters":{}{}}}"#,

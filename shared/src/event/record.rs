@@ -87,6 +87,15 @@ pub struct Record<'a> {
     pub(crate) _detail: Option<IgnoredAny>,
     #[serde(rename = "detail-type", default)]
     pub(crate) _detail_type: Option<IgnoredAny>,
+    /// The keys of the AWS CLI's exports (`Events`, `events`, `CloudTrailEvent`),
+    /// mirrored for the same reason (from a review: a detail with two
+    /// `CloudTrailEvent` keys, refused by the reader, was taken as a record).
+    #[serde(rename = "Events", default)]
+    pub(crate) _lookup_events: Option<IgnoredAny>,
+    #[serde(rename = "events", default)]
+    pub(crate) _log_events: Option<IgnoredAny>,
+    #[serde(rename = "CloudTrailEvent", default)]
+    pub(crate) _cloudtrail_event: Option<IgnoredAny>,
     /// `"true"` when the call used the temporary credentials of a console session.
     #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub session_credential_from_console: Option<Cow<'a, str>>,

@@ -407,12 +407,13 @@ fn envelope(detail: &RawValue, loc: &Location, limits: &Limits, sink: &mut impl 
     if !text.starts_with('{') {
         return sink.not_cloudtrail(loc);
     }
-    // Most details are records: offered before they are classified, as the
-    // items of `Records` are, so that a wanted envelope is not read a third time
-    // (the envelope, the detail's class, the record). The envelope's bytes were
-    // asked `wanted` already; a detail over the limit goes the long way, to be
-    // reported.
-    if text.len() <= limits.max_record_bytes && sink.try_record(loc, text) {
+    // Most details are records: asked `wanted` and offered before they are
+    // classified, as the items of `Records` are ([`value`]), so that a wanted
+    // envelope is not read a third time (the envelope, the detail's class, the
+    // record). A detail over the limit goes the long way, to be reported.
+    if text.len() <= limits.max_record_bytes
+        && (!sink.wanted(text.as_bytes()) || sink.try_record(loc, text))
+    {
         return;
     }
     match serde_json::from_str::<Node>(text) {
