@@ -1,8 +1,10 @@
 //! One caller deleting many snapshots and backups: at least ten distinct EBS, RDS,
 //! Aurora or Redshift snapshots or DynamoDB backups (`DeleteSnapshot`,
 //! `DeleteDBSnapshot`, `DeleteDBClusterSnapshot`, `DeleteClusterSnapshot`,
-//! `DeleteBackup`) within ten minutes, or one `BatchDeleteClusterSnapshots` naming
-//! ten, successfully.
+//! `DeleteBackup`), and, after an evasion review, FSx backups (`DeleteBackup`),
+//! ElastiCache snapshots (`DeleteSnapshot`, `DeleteServerlessCacheSnapshot`) and
+//! Redshift Serverless snapshots (`DeleteSnapshot`) within ten minutes, or one
+//! `BatchDeleteClusterSnapshots` naming ten, successfully.
 //!
 //! Decisions: each call but Redshift's batch deletes one snapshot, so the window
 //! counts snapshot ids per account and caller. The caller is the role behind an
@@ -35,15 +37,31 @@ const REDSHIFT: &str = "redshift.amazonaws.com";
 const REDSHIFT_CALLS: &[&str] = &["BatchDeleteClusterSnapshots", "DeleteClusterSnapshot"];
 const DYNAMODB: &str = "dynamodb.amazonaws.com";
 const DYNAMODB_CALLS: &[&str] = &["DeleteBackup"];
+const FSX: &str = "fsx.amazonaws.com";
+const FSX_CALLS: &[&str] = &["DeleteBackup"];
+const ELASTICACHE: &str = "elasticache.amazonaws.com";
+const ELASTICACHE_CALLS: &[&str] = &["DeleteServerlessCacheSnapshot", "DeleteSnapshot"];
+const REDSHIFT_SERVERLESS: &str = "redshift-serverless.amazonaws.com";
+const REDSHIFT_SERVERLESS_CALLS: &[&str] = &["DeleteSnapshot"];
+/// Every watched call, by source.
+const CALLS: [(&str, &[&str]); 7] = [
+    (EC2, EC2_CALLS),
+    (RDS, RDS_CALLS),
+    (REDSHIFT, REDSHIFT_CALLS),
+    (DYNAMODB, DYNAMODB_CALLS),
+    (FSX, FSX_CALLS),
+    (ELASTICACHE, ELASTICACHE_CALLS),
+    (REDSHIFT_SERVERLESS, REDSHIFT_SERVERLESS_CALLS),
+];
 /// Snapshots that make a burst, in one batch or within the window.
 const MANY: usize = 10;
 
 pub static META: Meta = Meta {
     id: "snapshots-deleted-burst",
     title: "AWS Many Snapshots Deleted by One Caller",
-    description: "One caller deleted at least ten different EBS, database or Redshift \
-                  snapshots or DynamoDB backups within ten minutes (or in one Redshift \
-                  batch). Wiping the recovery copies is how ransomware and destructive \
+    description: "One caller deleted at least ten different EBS, database, cache or \
+                  Redshift snapshots or DynamoDB or FSx backups within ten minutes (or in \
+                  one Redshift batch). Wiping the recovery copies is how ransomware and destructive \
                   attacks make sure the damage that follows cannot be undone.",
     severity: Severity::High,
     attack: &["T1490", "T1485"],
@@ -64,6 +82,9 @@ pub static META: Meta = Meta {
         Trigger::write(RDS, RDS_CALLS),
         Trigger::write(REDSHIFT, REDSHIFT_CALLS),
         Trigger::write(DYNAMODB, DYNAMODB_CALLS),
+        Trigger::write(FSX, FSX_CALLS),
+        Trigger::write(ELASTICACHE, ELASTICACHE_CALLS),
+        Trigger::write(REDSHIFT_SERVERLESS, REDSHIFT_SERVERLESS_CALLS),
     ],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,
@@ -77,10 +98,7 @@ impl Detection for SnapshotsDeletedBurst {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !(succeeded_call(rec, EC2, EC2_CALLS)
-            || succeeded_call(rec, RDS, RDS_CALLS)
-            || succeeded_call(rec, REDSHIFT, REDSHIFT_CALLS)
-            || succeeded_call(rec, DYNAMODB, DYNAMODB_CALLS))
+        if !CALLS.iter().any(|(source, names)| succeeded_call(rec, source, names))
             || aws_service_caller_but_stack(rec)
         {
             return None;
@@ -90,7 +108,16 @@ impl Detection for SnapshotsDeletedBurst {
         }
         let snapshot = request_text_any(
             rec,
-            &["snapshotId", "dBSnapshotIdentifier", "dBClusterSnapshotIdentifier", "snapshotIdentifier", "backupArn"],
+            &[
+                "snapshotId",
+                "dBSnapshotIdentifier",
+                "dBClusterSnapshotIdentifier",
+                "snapshotIdentifier",
+                "backupArn",
+                "backupId",
+                "snapshotName",
+                "serverlessCacheSnapshotName",
+            ],
         )?
         .trim();
         if snapshot.is_empty() {
@@ -147,6 +174,10 @@ mod tests {
                 r#"{"backupArn":"arn:aws:dynamodb:eu-west-1:111122223333:table/orders/backup/01700000000000-abcdef12"}"#,
                 "arn:aws:dynamodb:eu-west-1:111122223333:table/orders/backup/01700000000000-abcdef12",
             ),
+            (FSX, "DeleteBackup", r#"{"backupId":"backup-0a1b2c3d4e5f60718","clientRequestToken":"t"}"#, "backup-0a1b2c3d4e5f60718"),
+            (ELASTICACHE, "DeleteSnapshot", r#"{"snapshotName":"sessions-2026-05-01"}"#, "sessions-2026-05-01"),
+            (ELASTICACHE, "DeleteServerlessCacheSnapshot", r#"{"serverlessCacheSnapshotName":"cart-snap-1"}"#, "cart-snap-1"),
+            (REDSHIFT_SERVERLESS, "DeleteSnapshot", r#"{"snapshotName":"analytics-nightly-1"}"#, "analytics-nightly-1"),
         ] {
             match eval(&SnapshotsDeletedBurst, &record(source, name, ROLE, params, "")) {
                 Some(Signal::Distinct { group, value, .. }) => {
