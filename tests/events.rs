@@ -159,8 +159,9 @@ const OWN_ORGANIZATION_MANIFEST: &str = "expected-with-own-organization.jsonc";
 
 /// A grant to everyone fenced to an organisation is private to a deployment that
 /// names none of its own (`expected.jsonc` says nothing fires), and reported when
-/// the organisation is not among those it names. Every `organization-fence-*`
-/// sample is in such a manifest, and each manifest holds one that fires.
+/// the organisation is not among those it names; an image shared within a named
+/// organisation is not reported. Every `organization-fence-*` sample is in such
+/// a manifest, and each manifest holds one that fires.
 #[test]
 fn organization_fences_fire_only_around_other_organizations() {
     let settings = || Settings {

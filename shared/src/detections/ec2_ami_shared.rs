@@ -5,14 +5,16 @@
 //! `all` or a 12-digit account other than the event's own. Unlike snapshots, images
 //! can also be shared with an organization or an organizational unit
 //! (`organizationArn`, `organizationalUnitArn`): any such grant fires, since a
-//! record does not say which organization the account belongs to (suppress the
-//! organisation's own ARNs in the tuning file). Calls made through AWS Marketplace
+//! record does not say which organization the account belongs to, unless the
+//! deployment names its own organisations (`common::organizations`) and the
+//! grant is within one of them: sharing a golden image with one's own
+//! organisation is everyday work. Calls made through AWS Marketplace
 //! (`invokedBy` `assets.marketplace.amazonaws.com`) are publishing, not
 //! exfiltration, and are skipped as in the Elastic rule.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{ec2_permission_added, ec2_permission_items_added};
-use crate::detections::common::succeeded_call;
+use crate::detections::common::{organizations, succeeded_call};
 use crate::event::Record;
 
 pub struct Ec2AmiShared;
@@ -54,7 +56,8 @@ impl Detection for Ec2AmiShared {
         }
         let list = rec.request_param("launchPermission");
         let exposure = ec2_permission_added(list, rec.account_id());
-        let organizations = organizations_added(list);
+        let mut organizations = organizations_added(list);
+        organizations.retain(|arn| !organizations::organization_of_arn(arn).is_some_and(organizations::is_own_organization));
         if !exposure.exposed() && organizations.is_empty() {
             return None;
         }
@@ -130,6 +133,22 @@ mod tests {
         let empty = record("ec2.amazonaws.com", "ModifyImageAttribute", ROLE,
             &share(r#"{"organizationArn":""},{"organizationalUnitArn":null}"#), "");
         assert!(!fires(&Ec2AmiShared, &empty));
+    }
+
+    /// With the deployment's organisations named, a share within one of them is
+    /// not reported; one with another organisation still is.
+    #[test]
+    fn shares_within_our_own_organisation_are_not_reported_once_it_is_named() {
+        let ours = "arn:aws:organizations::111122223333:ou/o-a1b2c3d4e5/ou-ab12-cdef3456";
+        let theirs = "arn:aws:organizations::999988887777:organization/o-zz9y8x7w6v";
+        let rec = |arn: &str| {
+            record("ec2.amazonaws.com", "ModifyImageAttribute", ROLE, &share(&format!(r#"{{"organizationalUnitArn":"{arn}"}}"#)), "")
+        };
+        assert!(fires(&Ec2AmiShared, &rec(ours)), "no list: every organisation counts");
+        let ids: std::sync::Arc<[String]> = vec!["o-a1b2c3d4e5".to_owned()].into();
+        let _scope = organizations::in_scope(Some(&ids));
+        assert!(!fires(&Ec2AmiShared, &rec(ours)));
+        assert!(fires(&Ec2AmiShared, &rec(theirs)));
     }
 
     #[test]

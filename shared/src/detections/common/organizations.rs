@@ -115,6 +115,26 @@ pub fn foreign_organization_id(id: &str) -> Option<String> {
     OWN.with(|own| foreign(id, false, own.borrow().as_deref()?))
 }
 
+/// Whether `id` is one of the organisations in scope (none when no list is in
+/// scope: then nothing is known to be ours).
+pub fn is_own_organization(id: &str) -> bool {
+    let id = id.trim();
+    OWN.with(|own| {
+        own.borrow()
+            .as_deref()
+            .is_some_and(|ids| ids.iter().any(|o| o.eq_ignore_ascii_case(id)))
+    })
+}
+
+/// The organisation an AWS Organizations ARN names: an organisation's
+/// (`arn:aws:organizations::<account>:organization/o-...`) or an organisational
+/// unit's (`...:ou/o-.../ou-...`).
+pub fn organization_of_arn(arn: &str) -> Option<&str> {
+    let resource = arn.trim().splitn(6, ':').nth(5)?;
+    let (kind, rest) = resource.split_once('/')?;
+    matches!(kind, "organization" | "ou").then(|| rest.split('/').next().unwrap_or(rest))
+}
+
 /// [`foreign_organizations`] against an explicit list.
 pub(crate) fn foreign_organizations_among(
     condition: Option<&serde_json::Value>,
@@ -371,6 +391,36 @@ mod tests {
             assert!(foreign_of(condition.clone()).is_empty(), "{condition}");
         }
         assert!(foreign_organizations_among(None, &[OWN_ORG.to_owned()]).is_empty());
+    }
+
+    #[test]
+    fn organisation_arns_name_their_organisation() {
+        for (arn, org) in [
+            (
+                "arn:aws:organizations::111122223333:organization/o-a1b2c3d4e5",
+                Some("o-a1b2c3d4e5"),
+            ),
+            (
+                " arn:aws:organizations::111122223333:ou/o-a1b2c3d4e5/ou-ab12-cdef3456 ",
+                Some("o-a1b2c3d4e5"),
+            ),
+            (
+                "arn:aws:organizations::111122223333:account/o-a1b2c3d4e5/222233334444",
+                None,
+            ),
+            ("arn:aws:iam::111122223333:role/x", None),
+            ("o-a1b2c3d4e5", None),
+        ] {
+            assert_eq!(organization_of_arn(arn), org, "{arn}");
+        }
+        assert!(
+            !is_own_organization(OWN_ORG),
+            "no list in scope: nothing is ours"
+        );
+        let ids: Arc<[String]> = vec![OWN_ORG.to_owned()].into();
+        let _scope = in_scope(Some(&ids));
+        assert!(is_own_organization(" O-A1B2C3D4E5 "));
+        assert!(!is_own_organization("o-zz9y8x7w6v"));
     }
 
     #[test]
