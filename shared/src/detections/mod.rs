@@ -321,6 +321,7 @@ registry! {
     route53_domain_registered::Route53DomainRegistered,
     compute_launched_across_regions::ComputeLaunchedAcrossRegions,
     compute_gpu_capacity_prepared::ComputeGpuCapacityPrepared,
+    sagemaker_gpu_compute_requested::SageMakerGpuComputeRequested,
     route53_domain_auth_code_retrieved::Route53DomainAuthCodeRetrieved,
     route53_domain_contact_changed::Route53DomainContactChanged,
     route53_domain_nameservers_changed_or_deleted::Route53DomainNameserversChangedOrDeleted,
