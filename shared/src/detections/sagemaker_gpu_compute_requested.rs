@@ -5,6 +5,9 @@
 //! `gr`, `inf`, `trn`, `dl`, `f`, `vt`, as `common::unusual_instance_type` tells
 //! them).
 //!
+//! Pipelines (`CreatePipeline`, `UpdatePipeline`) are judged by the instance types
+//! their definition's steps name, and Studio apps (`CreateApp`) by theirs.
+//!
 //! Decisions: SageMaker launches the instances itself, in its own service account,
 //! so neither `ec2-unusual-instance-type-launched` nor
 //! `compute-gpu-capacity-prepared` sees them, and a miner with stolen keys gets
@@ -13,17 +16,21 @@
 //! (`instanceType`, in any nesting: a job's `resourceConfig` or its instance
 //! groups, a processing job's `clusterConfig`, an endpoint's production variants,
 //! a cluster's instance groups). Only the accelerated families count: SageMaker's
-//! large general-purpose and memory sizes are ordinary data work. Jobs started by
-//! AWS services on their own (SageMaker Pipelines' steps carry the pipeline's
-//! caller) are left out; a stack's count. Teams that train on GPUs every day
-//! should tune the detection by their execution roles or callers.
+//! large general-purpose and memory sizes are ordinary data work. Keys inside the
+//! caller's own maps (hyper-parameters, environment, tags) ask for nothing, and a
+//! group scaled to zero instances is no request. Jobs SageMaker starts itself
+//! (`invokedBy` SageMaker: a pipeline's steps, a tuning job's training jobs) are
+//! left out, since their pipeline or tuning job is judged when it is created or
+//! updated (from a review: a pipeline was an unwatched way in); a pipeline whose
+//! steps take their type from a parameter's default is not seen. A stack's calls
+//! count. Teams that train on GPUs every day should tune the detection by their
+//! execution roles or callers.
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
     aws_service_caller_but_stack, instance_type_text, request_text_any, succeeded_call, unusual_instance_type,
-    values_at_key,
 };
 use crate::event::Record;
 
@@ -31,22 +38,26 @@ pub struct SageMakerGpuComputeRequested;
 
 const SAGEMAKER: &str = "sagemaker.amazonaws.com";
 const CALLS: &[&str] = &[
+    "CreateApp",
     "CreateCluster",
     "CreateEndpointConfig",
     "CreateHyperParameterTuningJob",
     "CreateNotebookInstance",
+    "CreatePipeline",
     "CreateProcessingJob",
     "CreateTrainingJob",
     "CreateTransformJob",
     "UpdateCluster",
     "UpdateNotebookInstance",
+    "UpdatePipeline",
 ];
 
 pub static META: Meta = Meta {
     id: "sagemaker-gpu-compute-requested",
     title: "AWS SageMaker GPU Instances Requested",
-    description: "A SageMaker job, notebook instance, endpoint configuration or HyperPod \
-                  cluster asked for GPU or other accelerated instances. SageMaker runs them \
+    description: "A SageMaker job, pipeline, notebook instance, Studio app, endpoint \
+                  configuration or HyperPod cluster asked for GPU or other accelerated \
+                  instances. SageMaker runs them \
                   in its own service account, out of sight of the EC2 detections, and \
                   cryptocurrency miners with stolen credentials use training jobs to get \
                   GPUs billed to the account.",
@@ -69,28 +80,74 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// The accelerated `ml.` instance types a request names, trimmed, without
-/// repeats, in request order.
+/// Subtrees whose keys are the caller's own names (a job's hyper-parameters, a
+/// container's environment, tags): an `InstanceType` there asks for nothing.
+const FREE_FORM: [&str; 3] = ["hyperparameters", "environment", "tags"];
+
+/// The accelerated `ml.` instance types a request asks for, trimmed, without
+/// repeats, in request order: every `instanceType` (in any letter case) and every
+/// item of an `instanceTypes` list (HyperPod's flexible instance groups), except
+/// in the caller's free-form maps and in a group whose `instanceCount` is 0 (a
+/// HyperPod update restates every group, scaled down ones included).
 fn accelerated_types(params: &Value) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    for v in ["instanceType", "InstanceType"]
-        .into_iter()
-        .flat_map(|k| values_at_key(params, k))
-    {
-        let Some(text) = instance_type_text(v).map(str::trim) else {
-            continue;
-        };
-        let accelerated = text
-            .get(..3)
-            .filter(|p| p.eq_ignore_ascii_case("ml."))
-            .and_then(|_| text.get(3..))
-            .and_then(unusual_instance_type)
-            == Some("accelerated");
-        if accelerated && !out.contains(&text) {
-            out.push(text);
+    fn walk<'v>(v: &'v Value, out: &mut Vec<&'v str>, depth: usize) {
+        if depth > 32 {
+            return;
+        }
+        match v {
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out, depth + 1)),
+            Value::Object(map) => {
+                // A group scaled to zero asks for nothing, its flexible types included.
+                let scaled_to_zero = map.iter().any(|(k, c)| {
+                    k.eq_ignore_ascii_case("instanceCount") && (c.as_u64() == Some(0) || c.as_str().is_some_and(|t| t.trim() == "0"))
+                });
+                if scaled_to_zero {
+                    return;
+                }
+                for (key, value) in map {
+                    let key_lower = key.to_ascii_lowercase();
+                    if FREE_FORM.contains(&key_lower.as_str()) {
+                        continue;
+                    }
+                    let named: Vec<&str> = match key_lower.as_str() {
+                        "instancetype" => instance_type_text(value).into_iter().collect(),
+                        "instancetypes" => {
+                            value.as_array().into_iter().flatten().filter_map(Value::as_str).collect()
+                        }
+                        _ => {
+                            walk(value, out, depth + 1);
+                            Vec::new()
+                        }
+                    };
+                    for text in named.into_iter().map(str::trim) {
+                        if accelerated(text) && !out.contains(&text) {
+                            out.push(text);
+                        }
+                    }
+                }
+            }
+            _ => {}
         }
     }
+    let mut out = Vec::new();
+    walk(params, &mut out, 0);
     out
+}
+
+/// An `ml.` instance type of an accelerated family.
+fn accelerated(text: &str) -> bool {
+    text.get(..3)
+        .filter(|p| p.eq_ignore_ascii_case("ml."))
+        .and_then(|_| text.get(3..))
+        .and_then(unusual_instance_type)
+        == Some("accelerated")
+}
+
+/// The pipeline definition of `CreatePipeline` or `UpdatePipeline` (JSON text),
+/// whose steps name their instance types (`InstanceType`).
+fn pipeline_definition(rec: &Record<'_>) -> Option<Value> {
+    rec.request_param_str("pipelineDefinition")
+        .and_then(|text| crate::event::surrogates::parse_value(text.trim()))
 }
 
 impl Detection for SageMakerGpuComputeRequested {
@@ -102,7 +159,13 @@ impl Detection for SageMakerGpuComputeRequested {
         if !succeeded_call(rec, SAGEMAKER, CALLS) || aws_service_caller_but_stack(rec) {
             return None;
         }
-        let types = accelerated_types(rec.request_parameters()?);
+        let definition = matches!(rec.event_name(), "CreatePipeline" | "UpdatePipeline")
+            .then(|| pipeline_definition(rec))
+            .flatten();
+        let types = match &definition {
+            Some(d) => accelerated_types(d),
+            None => accelerated_types(rec.request_parameters()?),
+        };
         if types.is_empty() {
             return None;
         }
@@ -114,6 +177,8 @@ impl Detection for SageMakerGpuComputeRequested {
             "notebookInstanceName",
             "endpointConfigName",
             "clusterName",
+            "pipelineName",
+            "appName",
         ]);
         fire(
             Evidence::new()
@@ -172,6 +237,31 @@ mod tests {
         ] {
             assert_eq!(types(name, params), Some(want), "{name} {params}");
         }
+    }
+
+    /// From a review: HyperPod's flexible groups, pipelines and Studio apps count;
+    /// a group scaled to zero and the caller's own maps do not.
+    #[test]
+    fn flexible_groups_pipelines_and_apps_count_and_free_form_maps_do_not() {
+        let flexible = r#"{"clusterName":"hp","instanceGroups":[{"instanceGroupName":"w","instanceRequirements":{"instanceTypes":["ml.c5.xlarge","ml.p5.48xlarge"]},"instanceCount":16}]}"#;
+        assert_eq!(types("CreateCluster", flexible), Some(json!(["ml.p5.48xlarge"])));
+        let definition = serde_json::to_string(
+            r#"{"Version":"2020-12-01","Steps":[{"Name":"Train","Type":"Training","Arguments":{"ResourceConfig":{"InstanceType":"ml.p4d.24xlarge","InstanceCount":2}}}]}"#,
+        )
+        .unwrap();
+        let pipeline = format!(r#"{{"pipelineName":"nightly","pipelineDefinition":{definition},"roleArn":"arn:aws:iam::111122223333:role/Pipe"}}"#);
+        assert_eq!(types("CreatePipeline", &pipeline), Some(json!(["ml.p4d.24xlarge"])));
+        assert_eq!(types("UpdatePipeline", &pipeline), Some(json!(["ml.p4d.24xlarge"])));
+        let app = r#"{"domainId":"d-1","appType":"JupyterLab","appName":"default","resourceSpec":{"instanceType":"ml.g5.2xlarge"}}"#;
+        assert_eq!(types("CreateApp", app), Some(json!(["ml.g5.2xlarge"])));
+        let scaled_down = r#"{"clusterName":"hp","instanceGroups":[{"instanceGroupName":"w","instanceType":"ml.p5.48xlarge","instanceCount":0},{"instanceGroupName":"c","instanceType":"ml.c5.xlarge","instanceCount":2}]}"#;
+        assert_eq!(types("UpdateCluster", scaled_down), None);
+        let flexible_down = r#"{"clusterName":"hp","instanceGroups":[{"instanceGroupName":"w","instanceRequirements":{"instanceTypes":["ml.p5.48xlarge"]},"instanceCount":0}]}"#;
+        assert_eq!(types("UpdateCluster", flexible_down), None);
+        let in_hyperparameters = r#"{"trainingJobName":"t","hyperParameters":{"InstanceType":"ml.p3.2xlarge"},"environment":{"instanceType":"ml.p3.2xlarge"},"tags":[{"key":"instanceType","value":"ml.p3.2xlarge"}],"resourceConfig":{"instanceType":"ml.m5.xlarge"}}"#;
+        assert_eq!(types("CreateTrainingJob", in_hyperparameters), None);
+        let plain_pipeline = r#"{"pipelineName":"nightly","pipelineDefinition":"not json"}"#;
+        assert_eq!(types("CreatePipeline", plain_pipeline), None);
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! One caller deleting many snapshots and backups: at least ten distinct EBS, RDS,
 //! Aurora or Redshift snapshots or DynamoDB backups (`DeleteSnapshot`,
 //! `DeleteDBSnapshot`, `DeleteDBClusterSnapshot`, `DeleteClusterSnapshot`,
-//! `DeleteBackup`), and, after an evasion review, FSx backups (`DeleteBackup`),
-//! ElastiCache snapshots (`DeleteSnapshot`, `DeleteServerlessCacheSnapshot`) and
-//! Redshift Serverless snapshots (`DeleteSnapshot`) within ten minutes, or one
-//! `BatchDeleteClusterSnapshots` naming ten, successfully.
+//! `DeleteBackup`), and, after an evasion review, FSx backups and snapshots
+//! (`DeleteBackup`, `DeleteSnapshot`), ElastiCache snapshots (`DeleteSnapshot`,
+//! `DeleteServerlessCacheSnapshot`), MemoryDB and Redshift Serverless snapshots
+//! (`DeleteSnapshot`) within ten minutes, or one `BatchDeleteClusterSnapshots`
+//! naming ten, successfully. A snapshot counts by its ARN or by its id with its
+//! service and Region.
 //!
 //! Decisions: each call but Redshift's batch deletes one snapshot, so the window
 //! counts snapshot ids per account and caller. The caller is the role behind an
@@ -22,8 +24,8 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec, fire};
 use crate::detections::common::{
-    NamedBurst, account_role_term, aws_service_caller_but_stack, distinct_texts_at_key, named_burst, request_text_any,
-    succeeded_call,
+    NamedBurst, account_role_term, aws_service_caller_but_stack, distinct_texts_at_key, joined, named_burst,
+    request_text_any, succeeded_call,
 };
 use crate::event::Record;
 
@@ -38,13 +40,15 @@ const REDSHIFT_CALLS: &[&str] = &["BatchDeleteClusterSnapshots", "DeleteClusterS
 const DYNAMODB: &str = "dynamodb.amazonaws.com";
 const DYNAMODB_CALLS: &[&str] = &["DeleteBackup"];
 const FSX: &str = "fsx.amazonaws.com";
-const FSX_CALLS: &[&str] = &["DeleteBackup"];
+const FSX_CALLS: &[&str] = &["DeleteBackup", "DeleteSnapshot"];
+const MEMORYDB: &str = "memorydb.amazonaws.com";
+const MEMORYDB_CALLS: &[&str] = &["DeleteSnapshot"];
 const ELASTICACHE: &str = "elasticache.amazonaws.com";
 const ELASTICACHE_CALLS: &[&str] = &["DeleteServerlessCacheSnapshot", "DeleteSnapshot"];
 const REDSHIFT_SERVERLESS: &str = "redshift-serverless.amazonaws.com";
 const REDSHIFT_SERVERLESS_CALLS: &[&str] = &["DeleteSnapshot"];
 /// Every watched call, by source.
-const CALLS: [(&str, &[&str]); 7] = [
+const CALLS: [(&str, &[&str]); 8] = [
     (EC2, EC2_CALLS),
     (RDS, RDS_CALLS),
     (REDSHIFT, REDSHIFT_CALLS),
@@ -52,6 +56,7 @@ const CALLS: [(&str, &[&str]); 7] = [
     (FSX, FSX_CALLS),
     (ELASTICACHE, ELASTICACHE_CALLS),
     (REDSHIFT_SERVERLESS, REDSHIFT_SERVERLESS_CALLS),
+    (MEMORYDB, MEMORYDB_CALLS),
 ];
 /// Snapshots that make a burst, in one batch or within the window.
 const MANY: usize = 10;
@@ -85,6 +90,7 @@ pub static META: Meta = Meta {
         Trigger::write(FSX, FSX_CALLS),
         Trigger::write(ELASTICACHE, ELASTICACHE_CALLS),
         Trigger::write(REDSHIFT_SERVERLESS, REDSHIFT_SERVERLESS_CALLS),
+        Trigger::write(MEMORYDB, MEMORYDB_CALLS),
     ],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,
@@ -125,12 +131,25 @@ impl Detection for SnapshotsDeletedBurst {
         }
         Some(Signal::Distinct {
             group: account_role_term(rec),
-            value: snapshot.to_owned(),
+            value: snapshot_value(rec, snapshot),
             evidence: Evidence::new()
                 .with("api", rec.event_name())
                 .with_opt("source_ip", rec.source_ip()),
         })
     }
+}
+
+/// The value a deleted snapshot counts as: its ARN, or its id qualified by its
+/// service and Region. Names are unique only within one service and Region (an
+/// ElastiCache and a Redshift Serverless snapshot may both be `nightly-3`, and a
+/// stack deployed in two Regions names its snapshots alike): bare, such pairs
+/// counted once (from a review).
+fn snapshot_value(rec: &Record<'_>, id: &str) -> String {
+    if id.starts_with("arn:") {
+        return id.to_owned();
+    }
+    let service = rec.event_source().strip_suffix(".amazonaws.com").unwrap_or(rec.event_source());
+    joined(&[service, rec.region().unwrap_or(""), id], ':')
 }
 
 /// Redshift's batch: ten or more snapshots fire at once, fewer count as their set.
@@ -164,20 +183,22 @@ mod tests {
     #[test]
     fn each_deleted_snapshot_counts_per_caller() {
         for (source, name, params, id) in [
-            (EC2, "DeleteSnapshot", r#"{"snapshotId":"snap-0a1b2c3d4e5f60718"}"#, "snap-0a1b2c3d4e5f60718"),
-            (RDS, "DeleteDBSnapshot", r#"{"dBSnapshotIdentifier":"orders-2026-05-01"}"#, "orders-2026-05-01"),
-            (RDS, "DeleteDBClusterSnapshot", r#"{"dBClusterSnapshotIdentifier":"c-2026-05-01"}"#, "c-2026-05-01"),
-            (REDSHIFT, "DeleteClusterSnapshot", r#"{"snapshotIdentifier":"dw-2026-05-01"}"#, "dw-2026-05-01"),
+            (EC2, "DeleteSnapshot", r#"{"snapshotId":"snap-0a1b2c3d4e5f60718"}"#, "ec2:us-east-1:snap-0a1b2c3d4e5f60718"),
+            (RDS, "DeleteDBSnapshot", r#"{"dBSnapshotIdentifier":"orders-2026-05-01"}"#, "rds:us-east-1:orders-2026-05-01"),
+            (RDS, "DeleteDBClusterSnapshot", r#"{"dBClusterSnapshotIdentifier":"c-2026-05-01"}"#, "rds:us-east-1:c-2026-05-01"),
+            (REDSHIFT, "DeleteClusterSnapshot", r#"{"snapshotIdentifier":"dw-2026-05-01"}"#, "redshift:us-east-1:dw-2026-05-01"),
             (
                 DYNAMODB,
                 "DeleteBackup",
                 r#"{"backupArn":"arn:aws:dynamodb:eu-west-1:111122223333:table/orders/backup/01700000000000-abcdef12"}"#,
                 "arn:aws:dynamodb:eu-west-1:111122223333:table/orders/backup/01700000000000-abcdef12",
             ),
-            (FSX, "DeleteBackup", r#"{"backupId":"backup-0a1b2c3d4e5f60718","clientRequestToken":"t"}"#, "backup-0a1b2c3d4e5f60718"),
-            (ELASTICACHE, "DeleteSnapshot", r#"{"snapshotName":"sessions-2026-05-01"}"#, "sessions-2026-05-01"),
-            (ELASTICACHE, "DeleteServerlessCacheSnapshot", r#"{"serverlessCacheSnapshotName":"cart-snap-1"}"#, "cart-snap-1"),
-            (REDSHIFT_SERVERLESS, "DeleteSnapshot", r#"{"snapshotName":"analytics-nightly-1"}"#, "analytics-nightly-1"),
+            (FSX, "DeleteBackup", r#"{"backupId":"backup-0a1b2c3d4e5f60718","clientRequestToken":"t"}"#, "fsx:us-east-1:backup-0a1b2c3d4e5f60718"),
+            (FSX, "DeleteSnapshot", r#"{"snapshotId":"fsvolsnap-0123456789abcdef0"}"#, "fsx:us-east-1:fsvolsnap-0123456789abcdef0"),
+            (ELASTICACHE, "DeleteSnapshot", r#"{"snapshotName":"sessions-2026-05-01"}"#, "elasticache:us-east-1:sessions-2026-05-01"),
+            (ELASTICACHE, "DeleteServerlessCacheSnapshot", r#"{"serverlessCacheSnapshotName":"cart-snap-1"}"#, "elasticache:us-east-1:cart-snap-1"),
+            (REDSHIFT_SERVERLESS, "DeleteSnapshot", r#"{"snapshotName":"analytics-nightly-1"}"#, "redshift-serverless:us-east-1:analytics-nightly-1"),
+            (MEMORYDB, "DeleteSnapshot", r#"{"snapshotName":"orders-mem-1"}"#, "memorydb:us-east-1:orders-mem-1"),
         ] {
             match eval(&SnapshotsDeletedBurst, &record(source, name, ROLE, params, "")) {
                 Some(Signal::Distinct { group, value, .. }) => {

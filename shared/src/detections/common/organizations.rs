@@ -126,13 +126,31 @@ pub fn is_own_organization(id: &str) -> bool {
     })
 }
 
-/// The organisation an AWS Organizations ARN names: an organisation's
-/// (`arn:aws:organizations::<account>:organization/o-...`) or an organisational
-/// unit's (`...:ou/o-.../ou-...`).
+/// The organisation an AWS Organizations ARN names, read strictly (an exemption
+/// rests on it; from a review): an organisation's
+/// (`arn:<partition>:organizations::<account>:organization/o-...`, nothing after
+/// the id) or an organisational unit's (`...:ou/o-.../ou-...`, one unit), with an
+/// id of AWS's form. `None` for anything else.
 pub fn organization_of_arn(arn: &str) -> Option<&str> {
-    let resource = arn.trim().splitn(6, ':').nth(5)?;
-    let (kind, rest) = resource.split_once('/')?;
-    matches!(kind, "organization" | "ou").then(|| rest.split('/').next().unwrap_or(rest))
+    let parts: Vec<&str> = arn.trim().splitn(6, ':').collect();
+    let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
+        return None;
+    };
+    let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    if *prefix != "arn"
+        || !partition.starts_with("aws")
+        || *service != "organizations"
+        || !region.is_empty()
+        || !account_ok
+    {
+        return None;
+    }
+    let org = match resource.split('/').collect::<Vec<_>>().as_slice() {
+        ["organization", org] => *org,
+        ["ou", org, unit] if unit.starts_with("ou-") => *org,
+        _ => return None,
+    };
+    is_organization_id(org).then_some(org)
 }
 
 /// [`foreign_organizations`] against an explicit list.
@@ -403,6 +421,37 @@ mod tests {
             (
                 " arn:aws:organizations::111122223333:ou/o-a1b2c3d4e5/ou-ab12-cdef3456 ",
                 Some("o-a1b2c3d4e5"),
+            ),
+            (
+                "arn:aws-us-gov:organizations::111122223333:organization/o-a1b2c3d4e5",
+                Some("o-a1b2c3d4e5"),
+            ),
+            // From a review: loose forms that must not borrow our organisation.
+            (
+                "arn:aws:organizations::111122223333:organization/o-a1b2c3d4e5/extra",
+                None,
+            ),
+            (
+                "arn:aws:organizations::111122223333:organization/O-A1B2C3D4E5",
+                None,
+            ),
+            (
+                "arn:aws:organizations::111122223333:organization/ o-a1b2c3d4e5",
+                None,
+            ),
+            ("arn:aws:iam::999988887777:organization/o-a1b2c3d4e5", None),
+            (
+                "arn:aws:organizations:us-east-1:111122223333:organization/o-a1b2c3d4e5",
+                None,
+            ),
+            (
+                "arn:aws:organizations::1111:organization/o-a1b2c3d4e5",
+                None,
+            ),
+            ("arn:aws:organizations::111122223333:ou/o-a1b2c3d4e5", None),
+            (
+                "arn:aws:organizations::111122223333:ou/o-a1b2c3d4e5/ou-x/y",
+                None,
             ),
             (
                 "arn:aws:organizations::111122223333:account/o-a1b2c3d4e5/222233334444",
