@@ -672,7 +672,7 @@ pub fn run(mut args: Args) -> i32 {
     if let Some(Err(e)) = args
         .organization_ids
         .as_deref()
-        .map(trailwatch::detections::common::organizations::parse_organization_ids)
+        .map(trailwatch::detections::common::organizations::own_organizations)
     {
         eprintln!("trailwatch: --organization-ids: {e}");
         return EXIT_ERROR;
@@ -849,15 +849,11 @@ fn execute<S: Store>(
         silence_secs: Some(args.silence_secs),
         tuning_today: args.now.as_deref().and_then(trailwatch::tuning::parse_day),
         // Checked in `run`.
-        own_organizations: args
-            .organization_ids
-            .as_deref()
-            .and_then(|ids| {
-                trailwatch::detections::common::organizations::parse_organization_ids(ids).ok()
-            })
-            // An empty list is no list, as the functions' empty variable is.
-            .filter(|ids| !ids.is_empty())
-            .map(Into::into),
+        own_organizations: args.organization_ids.as_deref().and_then(|ids| {
+            trailwatch::detections::common::organizations::own_organizations(ids)
+                .ok()
+                .flatten()
+        }),
         ..Settings::for_replay()
     };
     // Shared with the S3 reader's decoding threads (the prefilter).

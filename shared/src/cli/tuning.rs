@@ -69,14 +69,14 @@ pub fn run(cmd: Command) -> i32 {
         } => {
             let own_organizations = match organization_ids
                 .as_deref()
-                .map(trailwatch::detections::common::organizations::parse_organization_ids)
+                .map(trailwatch::detections::common::organizations::own_organizations)
+                .transpose()
             {
-                Some(Err(e)) => {
+                Ok(ids) => ids.flatten(),
+                Err(e) => {
                     eprintln!("trailwatch: --organization-ids: {e}");
                     return EXIT_ERROR;
                 }
-                Some(Ok(ids)) if !ids.is_empty() => Some(ids.into()),
-                _ => None,
             };
             let file = match file {
                 Some(file) => file,

@@ -247,9 +247,8 @@ impl Config {
         // A bad id is refused rather than dropped: the list is there to report
         // more, and a typo would hide the fences around the organisation meant.
         if let Some(list) = get(ENV_ORGANIZATION_IDS) {
-            match crate::detections::common::organizations::parse_organization_ids(list) {
-                Ok(ids) if !ids.is_empty() => settings.own_organizations = Some(ids.into()),
-                Ok(_) => {}
+            match crate::detections::common::organizations::own_organizations(list) {
+                Ok(ids) => settings.own_organizations = ids,
                 Err(e) => problems.push(format!("{ENV_ORGANIZATION_IDS}: {e}")),
             }
         }

@@ -61,6 +61,12 @@ pub fn parse_organization_ids(list: &str) -> Result<Vec<String>, String> {
     Ok(ids)
 }
 
+/// [`parse_organization_ids`] as a deployment's setting: `None` for an empty
+/// list, which is no list (as an empty variable is).
+pub fn own_organizations(list: &str) -> Result<Option<Arc<[String]>>, String> {
+    parse_organization_ids(list).map(|ids| (!ids.is_empty()).then(|| ids.into()))
+}
+
 /// While alive, the detections run on this thread judge organisation fences
 /// against the list it was made with; dropped, the list before it is back.
 #[must_use = "the organisations are in scope only while the guard lives"]
@@ -84,12 +90,6 @@ pub fn in_scope(ids: Option<&Arc<[String]>>) -> Scope {
     Scope { before }
 }
 
-/// Whether an organisation list is in scope on this thread (a cheap check for
-/// callers that would otherwise walk a policy for nothing).
-fn configured() -> bool {
-    OWN.with(|own| own.borrow().is_some())
-}
-
 /// The organisations, other than those in scope, that the organisation keys of
 /// a statement's `Condition` let in (`aws:PrincipalOrgID` or `aws:SourceOrgID`
 /// equal to or like an id, an organisation path that starts with one), under an
@@ -100,12 +100,10 @@ fn configured() -> bool {
 /// variables help make (`o-zz9y8x7w6${aws:PrincipalTag/x}`, a resource tag) is
 /// reported as written, since whoever sets the tag picks the organisation.
 pub fn foreign_organizations(condition: Option<&serde_json::Value>) -> Vec<String> {
-    if !configured() {
-        return Vec::new();
-    }
-    OWN.with(|own| match own.borrow().as_deref() {
-        Some(ids) => foreign_organizations_among(condition, ids),
-        None => Vec::new(),
+    OWN.with(|own| {
+        own.borrow()
+            .as_deref()
+            .map_or_else(Vec::new, |ids| foreign_organizations_among(condition, ids))
     })
 }
 

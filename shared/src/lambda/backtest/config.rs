@@ -137,14 +137,14 @@ impl BacktestConfig {
         }
         let own_organizations = match get(ENV_ORGANIZATION_IDS)
             .as_deref()
-            .map(crate::detections::common::organizations::parse_organization_ids)
+            .map(crate::detections::common::organizations::own_organizations)
+            .transpose()
         {
-            Some(Ok(ids)) if !ids.is_empty() => Some(ids.into()),
-            Some(Err(e)) => {
+            Ok(ids) => ids.flatten(),
+            Err(e) => {
                 problems.push(format!("{ENV_ORGANIZATION_IDS}: {e}"));
                 None
             }
-            _ => None,
         };
         let resource_prefix = get(ENV_RESOURCE_PREFIX);
         let state_keep_days = match get(ENV_STATE_RETENTION_DAYS).map(|v| v.parse::<i64>()) {
