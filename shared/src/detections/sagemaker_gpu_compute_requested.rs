@@ -18,7 +18,8 @@
 //! a cluster's instance groups). Only the accelerated families count: SageMaker's
 //! large general-purpose and memory sizes are ordinary data work. Keys inside the
 //! caller's own maps (hyper-parameters, environment, tags) ask for nothing, and a
-//! group scaled to zero instances is no request. Jobs SageMaker starts itself
+//! group scaled to zero instances is no request, unless the cluster scales itself
+//! (HyperPod with Karpenter, whose groups start at zero). Jobs SageMaker starts itself
 //! (`invokedBy` SageMaker: a pipeline's steps, a tuning job's training jobs) are
 //! left out, since their pipeline or tuning job is judged when it is created or
 //! updated (from a review: a pipeline was an unwatched way in); a pipeline whose
@@ -88,17 +89,18 @@ const FREE_FORM: [&str; 3] = ["hyperparameters", "environment", "tags"];
 /// repeats, in request order: every `instanceType` (in any letter case) and every
 /// item of an `instanceTypes` list (HyperPod's flexible instance groups), except
 /// in the caller's free-form maps and in a group whose `instanceCount` is 0 (a
-/// HyperPod update restates every group, scaled down ones included).
+/// HyperPod update restates every group, scaled down ones included), unless the
+/// cluster scales itself ([`autoscaled`]).
 fn accelerated_types(params: &Value) -> Vec<&str> {
-    fn walk<'v>(v: &'v Value, out: &mut Vec<&'v str>, depth: usize) {
+    fn walk<'v>(v: &'v Value, out: &mut Vec<&'v str>, depth: usize, zero_asks: bool) {
         if depth > 32 {
             return;
         }
         match v {
-            Value::Array(items) => items.iter().for_each(|i| walk(i, out, depth + 1)),
+            Value::Array(items) => items.iter().for_each(|i| walk(i, out, depth + 1, zero_asks)),
             Value::Object(map) => {
                 // A group scaled to zero asks for nothing, its flexible types included.
-                let scaled_to_zero = map.iter().any(|(k, c)| {
+                let scaled_to_zero = !zero_asks && map.iter().any(|(k, c)| {
                     k.eq_ignore_ascii_case("instanceCount") && (c.as_u64() == Some(0) || c.as_str().is_some_and(|t| t.trim() == "0"))
                 });
                 if scaled_to_zero {
@@ -115,7 +117,7 @@ fn accelerated_types(params: &Value) -> Vec<&str> {
                             value.as_array().into_iter().flatten().filter_map(Value::as_str).collect()
                         }
                         _ => {
-                            walk(value, out, depth + 1);
+                            walk(value, out, depth + 1, zero_asks);
                             Vec::new()
                         }
                     };
@@ -130,8 +132,23 @@ fn accelerated_types(params: &Value) -> Vec<&str> {
         }
     }
     let mut out = Vec::new();
-    walk(params, &mut out, 0);
+    walk(params, &mut out, 0, autoscaled(params));
     out
+}
+
+/// A HyperPod cluster that scales itself (`autoScaling.mode` `Enable`, Karpenter):
+/// its groups must start at zero instances, and the service launches their types
+/// when work asks for them, with no later call of the caller's to see (from a
+/// review: a GPU cluster made that way went unreported).
+fn autoscaled(params: &Value) -> bool {
+    let Some(map) = params.as_object() else {
+        return false;
+    };
+    map.iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("autoScaling"))
+        .filter_map(|(_, v)| v.as_object())
+        .flat_map(|o| o.iter())
+        .any(|(k, v)| k.eq_ignore_ascii_case("mode") && v.as_str().is_some_and(|m| m.trim().eq_ignore_ascii_case("enable")))
 }
 
 /// An `ml.` instance type of an accelerated family.
@@ -184,6 +201,10 @@ impl Detection for SageMakerGpuComputeRequested {
             Evidence::new()
                 .with("api", rec.event_name())
                 .with_opt("resource", name)
+                // A Studio app is nearly always named `default`: its domain and
+                // space (or user profile) say whose it is.
+                .with_opt("domain_id", request_text_any(rec, &["domainId"]))
+                .with_opt("space", request_text_any(rec, &["spaceName", "userProfileName"]))
                 .with("instance_types", types),
         )
     }
@@ -254,10 +275,22 @@ mod tests {
         assert_eq!(types("UpdatePipeline", &pipeline), Some(json!(["ml.p4d.24xlarge"])));
         let app = r#"{"domainId":"d-1","appType":"JupyterLab","appName":"default","resourceSpec":{"instanceType":"ml.g5.2xlarge"}}"#;
         assert_eq!(types("CreateApp", app), Some(json!(["ml.g5.2xlarge"])));
+        match eval(&SageMakerGpuComputeRequested, &record(SAGEMAKER, "CreateApp", ROLE, app, "")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("domain_id"), Some(&json!("d-1"))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
         let scaled_down = r#"{"clusterName":"hp","instanceGroups":[{"instanceGroupName":"w","instanceType":"ml.p5.48xlarge","instanceCount":0},{"instanceGroupName":"c","instanceType":"ml.c5.xlarge","instanceCount":2}]}"#;
         assert_eq!(types("UpdateCluster", scaled_down), None);
         let flexible_down = r#"{"clusterName":"hp","instanceGroups":[{"instanceGroupName":"w","instanceRequirements":{"instanceTypes":["ml.p5.48xlarge"]},"instanceCount":0}]}"#;
         assert_eq!(types("UpdateCluster", flexible_down), None);
+        // A cluster that scales itself starts its groups at zero: they ask all the same.
+        let karpenter = flexible_down.replace(
+            r#""clusterName":"hp","#,
+            r#""clusterName":"hp","autoScaling":{"mode":"Enable","autoScalerType":"Karpenter"},"#,
+        );
+        assert_eq!(types("CreateCluster", &karpenter), Some(json!(["ml.p5.48xlarge"])));
+        let off = karpenter.replace(r#""mode":"Enable""#, r#""mode":"Disable""#);
+        assert_eq!(types("UpdateCluster", &off), None);
         let in_hyperparameters = r#"{"trainingJobName":"t","hyperParameters":{"InstanceType":"ml.p3.2xlarge"},"environment":{"instanceType":"ml.p3.2xlarge"},"tags":[{"key":"instanceType","value":"ml.p3.2xlarge"}],"resourceConfig":{"instanceType":"ml.m5.xlarge"}}"#;
         assert_eq!(types("CreateTrainingJob", in_hyperparameters), None);
         let plain_pipeline = r#"{"pipelineName":"nightly","pipelineDefinition":"not json"}"#;
