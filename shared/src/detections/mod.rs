@@ -348,6 +348,7 @@ registry! {
     load_balancer_access_logs_disabled::LoadBalancerAccessLogsDisabled,
     snapshots_deleted_burst::SnapshotsDeletedBurst,
     ec2_instances_terminated_burst::Ec2InstancesTerminatedBurst,
+    instance_groups_deleted_burst::InstanceGroupsDeletedBurst,
     backup_retention_shortened::BackupRetentionShortened,
     organizations_deny_all_policy::OrganizationsDenyAllPolicy,
     logs_streamed_to_another_account::LogsStreamedToAnotherAccount,
