@@ -41,10 +41,26 @@
 //! is not seen: the record would need judging which writes the role still may
 //! make. The account-wide subscription filter rewritten to leave a CloudTrail log
 //! group out (`PutAccountPolicy` whose `selectionCriteria` names it) counts too.
+//!
+//! The backstop of the two seed deletion detections (from an evasion review of
+//! this group): `cloudwatch-log-group-deletion` and `cloudwatch-alarm-deletion`
+//! leave out, by their specification, calls without an address for a source or
+//! with the agent `AWS Internal`, which a caller may send. Here a CloudTrail log
+//! group deleted that way (a stack, a forged agent: `DeleteLogGroup`) is high, and
+//! alarms deleted from an address with a forged `AWS Internal` agent
+//! (`DeleteAlarms`, unless all are Application Auto Scaling's `TargetTracking-`
+//! alarms, which console scaling changes delete that way) are medium; what the seeds report is not reported twice. A
+//! composite alarm given an actions suppressor (`PutCompositeAlarm` with
+//! `actionsSuppressor`, outside a stack) keeps `actionsEnabled` true while another
+//! alarm holds its actions back: medium too. So is a cross-account observability
+//! link or sink deleted (`DeleteLink`, `DeleteSink` of CloudWatch's `oam`): the
+//! source account's metrics, logs and traces stop reaching the monitoring account,
+//! whose alarms and dashboards go quiet while everything stays in place.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_managed_policy_name, aws_service_caller_but_stack, request_flag, succeeded_call, whole_number,
+    aws_managed_policy_name, aws_service_caller_but_stack, called_from_ip_not_aws_internal, request_flag,
+    request_text_any, source_ip_literal, succeeded_call, whole_number,
 };
 use crate::event::Record;
 
@@ -54,6 +70,7 @@ const LOGS: &str = "logs.amazonaws.com";
 const MONITORING: &str = "monitoring.amazonaws.com";
 const LOG_CHANGES: &[&str] = &[
     "DeleteAccountPolicy",
+    "DeleteLogGroup",
     "PutAccountPolicy",
     "DeleteMetricFilter",
     "DeleteSubscriptionFilter",
@@ -61,11 +78,16 @@ const LOG_CHANGES: &[&str] = &[
 ];
 const MUTE_RULE: &str = "PutAlarmMuteRule";
 const ALARM_CHANGES: &[&str] = &[
+    "DeleteAlarms",
     "DisableAlarmActions",
     "PutMetricAlarm",
     "PutCompositeAlarm",
     MUTE_RULE,
 ];
+/// CloudWatch cross-account observability: a link shares a source account's
+/// metrics, logs and traces with a monitoring account's sink.
+const OAM: &str = "oam.amazonaws.com";
+const OAM_CHANGES: &[&str] = &["DeleteLink", "DeleteSink"];
 const IAM: &str = "iam.amazonaws.com";
 const ROLE_CHANGES: &[&str] = &[
     "DeleteRole",
@@ -86,7 +108,10 @@ pub static META: Meta = Meta {
                   for CloudTrail a metric filter or a subscription filter (the stream to a \
                   SIEM) was deleted or the retention cut to three days or less, or the \
                   account-wide subscription filter (every log group's stream) was deleted, \
-                  or the role CloudTrail writes to its log group with was stripped. \
+                  or the role CloudTrail writes to its log group with was stripped; or \
+                  a CloudTrail log group or alarms were deleted by a stack or behind a \
+                  forged AWS agent, a composite alarm was given an actions suppressor, \
+                  or a cross-account observability link was deleted. \
                   The alarms and filters stay listed, so a glance finds \
                   monitoring in place, but the alerts on root use, IAM or trail changes no \
                   longer fire, or the trail's records soon disappear.",
@@ -111,6 +136,7 @@ pub static META: Meta = Meta {
         Trigger::write(LOGS, LOG_CHANGES),
         Trigger::write(MONITORING, ALARM_CHANGES),
         Trigger::write(IAM, ROLE_CHANGES),
+        Trigger::write(OAM, OAM_CHANGES),
     ],
     window: None,
 };
@@ -133,6 +159,27 @@ fn trail_log_role(name: &str) -> bool {
     let squeezed: String = lower.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     let logs_role = squeezed.starts_with("cloudtraillogsrole");
     known || (lower.contains("cloudtrail") && (lower.contains("cloudwatch") || lower.contains("cwl") || logs_role) && !reader)
+}
+
+/// A caller from an address sending the agent `AWS Internal`: AWS writes that
+/// agent for its own calls, whose source is a service's name, so from an
+/// address it is a caller hiding behind it (any SDK may set its whole agent).
+fn forged_internal_agent(rec: &Record<'_>) -> bool {
+    rec.user_agent().is_some_and(|a| a.trim() == "AWS Internal") && source_ip_literal(rec).is_some()
+}
+
+/// Whether a deletion names an alarm other than those Application Auto Scaling
+/// manages (`TargetTracking-...`): the console's scaling changes delete those with
+/// the agent `AWS Internal` from the user's address.
+fn names_own_alarm(rec: &Record<'_>) -> bool {
+    rec.request_param("alarmNames")
+        .and_then(|v| v.as_array())
+        .is_some_and(|names| {
+            names
+                .iter()
+                .filter_map(|n| n.as_str())
+                .any(|n| !n.trim().starts_with("TargetTracking-"))
+        })
 }
 
 /// The log group receives CloudTrail, by its name.
@@ -182,6 +229,9 @@ impl Detection for CloudWatchMonitoringSilenced {
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
         if rec.event_source() == MONITORING && names_trailwatch_alarm(rec) {
             Severity::Critical
+        } else if rec.event_source() == LOGS && rec.event_name() == "DeleteLogGroup" {
+            // The trail's log group gone, with its filters and alarms' inputs.
+            Severity::High
         } else {
             META.severity
         }
@@ -199,7 +249,23 @@ impl Detection for CloudWatchMonitoringSilenced {
                     .with_json("alarm_names", muted_alarms(rec));
                 return fire(if mutes_every_alarm(rec) { e.with("every_alarm", true) } else { e });
             }
-            if rec.event_name() != "DisableAlarmActions" && request_flag(rec, "actionsEnabled") != Some(false) {
+            if rec.event_name() == "DeleteAlarms" && !(forged_internal_agent(rec) && names_own_alarm(rec)) {
+                return None;
+            }
+            let suppressed = rec.event_name() == "PutCompositeAlarm"
+                && rec.request_param_str("actionsSuppressor").is_some_and(|a| !a.trim().is_empty())
+                && rec.invoked_by() != Some("cloudformation.amazonaws.com");
+            if suppressed {
+                return fire(
+                    Evidence::new()
+                        .with("action", rec.event_name())
+                        .with_opt("alarm_name", rec.request_param_str("alarmName"))
+                        .with_opt("actions_suppressor", rec.request_param_str("actionsSuppressor")),
+                );
+            }
+            if !matches!(rec.event_name(), "DisableAlarmActions" | "DeleteAlarms")
+                && request_flag(rec, "actionsEnabled") != Some(false)
+            {
                 return None;
             }
             return fire(
@@ -207,6 +273,13 @@ impl Detection for CloudWatchMonitoringSilenced {
                     .with("action", rec.event_name())
                     .with_json("alarm_names", rec.request_param("alarmNames"))
                     .with_opt("alarm_name", rec.request_param_str("alarmName")),
+            );
+        }
+        if succeeded_call(rec, OAM, OAM_CHANGES) {
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with_opt("link_or_sink", request_text_any(rec, &["Identifier", "identifier"])),
             );
         }
         if succeeded_call(rec, IAM, ROLE_CHANGES) {
@@ -256,6 +329,10 @@ impl Detection for CloudWatchMonitoringSilenced {
             );
         }
         let group = rec.request_param_str("logGroupName").filter(|g| trail_log_group(g))?;
+        // A deletion the seed reports is not reported twice.
+        if rec.event_name() == "DeleteLogGroup" && called_from_ip_not_aws_internal(rec) {
+            return None;
+        }
         let evidence = Evidence::new().with("action", rec.event_name()).with("log_group", group);
         if rec.event_name() == "PutRetentionPolicy" {
             let days = whole_number(rec.request_param("retentionInDays")).filter(|d| *d <= MAX_RETENTION_DAYS)?;
@@ -275,6 +352,49 @@ mod tests {
 
     fn retention(group: &str, days: &str) -> String {
         call(LOGS, "PutRetentionPolicy", &format!(r#"{{"logGroupName":"{group}","retentionInDays":{days}}}"#))
+    }
+
+    /// From an evasion review of this group: what the seed deletions leave out by
+    /// their specification (a stack, a forged `AWS Internal` agent), and a
+    /// composite alarm's actions held back by a suppressor.
+    #[test]
+    fn deletions_the_seeds_leave_out_and_suppressed_composite_alarms_fire() {
+        let delete = call(LOGS, "DeleteLogGroup", &format!(r#"{{"logGroupName":"{GROUP}"}}"#));
+        // Seen by cloudwatch-log-group-deletion: not twice.
+        assert!(!fires(&CloudWatchMonitoringSilenced, &delete));
+        let forged = delete.replace("aws-cli/2.15.0", "AWS Internal");
+        assert_eq!(fired_evidence(&CloudWatchMonitoringSilenced, &forged).get("log_group"), Some(&serde_json::json!(GROUP)));
+        assert_eq!(CloudWatchMonitoringSilenced.severity_for(&crate::event::Record::from_json(&forged).unwrap()), Severity::High);
+        let stack = delete
+            .replace("192.0.2.30", "cloudformation.amazonaws.com")
+            .replace(r#""userIdentity":{"#, r#""userIdentity":{"invokedBy":"cloudformation.amazonaws.com","#);
+        assert!(fires(&CloudWatchMonitoringSilenced, &stack));
+        let other_group = forged.replace(GROUP, "/aws/lambda/shop");
+        assert!(!fires(&CloudWatchMonitoringSilenced, &other_group));
+        let alarms = call(MONITORING, "DeleteAlarms", r#"{"alarmNames":["cis-root-usage","cis-iam-changes"]}"#);
+        assert!(!fires(&CloudWatchMonitoringSilenced, &alarms), "cloudwatch-alarm-deletion's");
+        assert!(fires(&CloudWatchMonitoringSilenced, &alarms.replace("aws-cli/2.15.0", "AWS Internal")));
+        // Application Auto Scaling's own alarms, deleted by a console scaling change.
+        let scaling = alarms
+            .replace("aws-cli/2.15.0", "AWS Internal")
+            .replace(r#"["cis-root-usage","cis-iam-changes"]"#, r#"["TargetTracking-table/orders-AlarmHigh-7b1e"]"#);
+        assert!(scaling.contains("TargetTracking-"));
+        assert!(!fires(&CloudWatchMonitoringSilenced, &scaling));
+        // A stack deleting its alarms is everyday work: left to the seed's rules.
+        let stack_alarms = alarms.replace("192.0.2.30", "cloudformation.amazonaws.com").replace("aws-cli/2.15.0", "AWS Internal");
+        assert!(!fires(&CloudWatchMonitoringSilenced, &stack_alarms));
+        let link = call(OAM, "DeleteLink", r#"{"Identifier":"arn:aws:oam:us-east-1:111122223333:link/a1b2c3d4-5678-90ab-cdef-example11111"}"#);
+        assert!(fired_evidence(&CloudWatchMonitoringSilenced, &link).get("link_or_sink").is_some());
+        assert!(!fires(&CloudWatchMonitoringSilenced, &failed(&link, "AccessDeniedException")));
+        let composite = |extra: &str| {
+            call(MONITORING, "PutCompositeAlarm", &format!(r#"{{"alarmName":"security-composite","actionsEnabled":true,"alarmRule":"ALARM(a)"{extra}}}"#))
+        };
+        assert!(!fires(&CloudWatchMonitoringSilenced, &composite("")));
+        let suppressed = composite(r#","actionsSuppressor":"always-in-alarm","actionsSuppressorExtensionPeriod":86400"#);
+        assert_eq!(
+            fired_evidence(&CloudWatchMonitoringSilenced, &suppressed).get("actions_suppressor"),
+            Some(&serde_json::json!("always-in-alarm"))
+        );
     }
 
     /// From an evasion review: the role CloudTrail writes to its log group with.

@@ -1,6 +1,7 @@
-//! One caller terminating many EC2 instances (`TerminateInstances`, successfully):
-//! one call naming at least ten instances, or calls naming ten different first
-//! instances within ten minutes.
+//! One caller terminating many EC2 instances (`TerminateInstances`, or Auto
+//! Scaling's `TerminateInstanceInAutoScalingGroup`, successfully): one call naming
+//! at least ten instances, or calls naming ten different first instances within
+//! ten minutes.
 //!
 //! Decisions: a call may name many instances, but a window keeps one value per
 //! record (the store keeps one observation per event), so a call that names ten or
@@ -21,6 +22,10 @@
 //! between calls would otherwise split the burst (IAM Identity Center's roles stay
 //! per person). Terminations AWS services make on their own (Auto Scaling
 //! scale-in, Spot interruptions, EKS node groups) are left out; a stack's count.
+//! An Auto Scaling group's instance terminated on request is terminated by Auto
+//! Scaling's own role, so the caller's `TerminateInstanceInAutoScalingGroup` is
+//! what counts, as that instance (from a review: twelve such calls went unseen).
+//! Whole groups and fleets deleted are `instance-groups-deleted-burst`.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec, fire};
 use crate::detections::common::{
@@ -32,6 +37,10 @@ pub struct Ec2InstancesTerminatedBurst;
 
 const EC2: &str = "ec2.amazonaws.com";
 const CALLS: &[&str] = &["TerminateInstances"];
+const AUTOSCALING: &str = "autoscaling.amazonaws.com";
+/// One instance of an Auto Scaling group, terminated by Auto Scaling's own role on
+/// the caller's request: the caller's call is the only record of who asked.
+const AUTOSCALING_CALLS: &[&str] = &["TerminateInstanceInAutoScalingGroup"];
 /// Instances that make a burst, in one call or within the window.
 const MANY: usize = 10;
 
@@ -57,7 +66,7 @@ pub static META: Meta = Meta {
     next_steps: "Stop the caller: revoke its credentials and check termination protection on \
                  what remains. Review what else it deleted and restore the services from \
                  their images and backups.",
-    triggers: &[Trigger::write(EC2, CALLS)],
+    triggers: &[Trigger::write(EC2, CALLS), Trigger::write(AUTOSCALING, AUTOSCALING_CALLS)],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,
         min_distinct: MANY,
@@ -70,13 +79,22 @@ impl Detection for Ec2InstancesTerminatedBurst {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, EC2, CALLS) || aws_service_caller_but_stack(rec) {
+        if aws_service_caller_but_stack(rec) {
             return None;
         }
         // The call's order is kept for the evidence; a repeated id counts once.
-        let instances = match newly_terminated(rec) {
-            Some(ids) => ids,
-            None => distinct_texts_at_key(rec.request_parameters()?, "instanceId"),
+        let instances = if succeeded_call(rec, EC2, CALLS) {
+            match newly_terminated(rec) {
+                Some(ids) => ids,
+                None => distinct_texts_at_key(rec.request_parameters()?, "instanceId"),
+            }
+        } else if succeeded_call(rec, AUTOSCALING, AUTOSCALING_CALLS) {
+            // One instance per call: it counts as that instance, as a
+            // `TerminateInstances` of it alone does.
+            let id = rec.request_param_str("instanceId")?.trim();
+            if id.is_empty() { Vec::new() } else { vec![id] }
+        } else {
+            return None;
         };
         match named_burst(instances, MANY)? {
             NamedBurst::Alone { count, listed } => fire(
@@ -202,6 +220,24 @@ mod tests {
             other => panic!("expected an observation, got {other:?}"),
         };
         assert_eq!(value(&with_old), value(&fresh));
+    }
+
+    #[test]
+    fn an_auto_scaling_groups_instance_terminated_on_request_counts_as_itself() {
+        const AS: &str = "autoscaling.amazonaws.com";
+        let one = |id: &str| {
+            record(AS, "TerminateInstanceInAutoScalingGroup", ROLE, &format!(r#"{{"instanceId":"{id}","shouldDecrementDesiredCapacity":true}}"#), "")
+        };
+        match eval(&Ec2InstancesTerminatedBurst, &one("i-0a1b2c3d4e5f60001")) {
+            Some(Signal::Distinct { group, value, .. }) => {
+                assert_eq!(group, "111122223333|arn:aws:iam::111122223333:role/DataOps");
+                assert_eq!(value, "i-0a1b2c3d4e5f60001");
+            }
+            other => panic!("expected an observation, got {other:?}"),
+        }
+        assert_eq!(eval(&Ec2InstancesTerminatedBurst, &one(" ")), None);
+        assert_eq!(eval(&Ec2InstancesTerminatedBurst, &record(AS, "TerminateInstanceInAutoScalingGroup", SERVICE, r#"{"instanceId":"i-1"}"#, "")), None);
+        assert_eq!(eval(&Ec2InstancesTerminatedBurst, &failed(AS, "TerminateInstanceInAutoScalingGroup", ROLE, r#"{"instanceId":"i-1"}"#, "ValidationError")), None);
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! the self-protection group). Calls an AWS service makes on someone's behalf
 //! (`userIdentity.invokedBy` a service, e.g. CloudFormation deleting a stack, or a
 //! service removing its managed rule) and `AWSService` callers are left out: those
-//! follow another change that is the thing to review. Calls made in the web console
+//! follow another change that is the thing to review, except a stack disabling a
+//! rule (`DisableRule`, or `PutRule` with `state` `DISABLED` through CloudFormation),
+//! which nothing else explains. Calls made in the web console
 //! (`invokedBy: signin.amazonaws.com`) are a person's and count.
 //! - A rule of trailwatch's own (its resource prefix) is critical, as
 //!   `trailwatch-tampering`'s findings are: that detection is fed by the central
@@ -62,9 +64,7 @@ impl Detection for EventBridgeRuleDisabledOrDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES)
-            || aws_service_caller(rec)
-        {
+        if !succeeded_call(rec, SOURCE, NAMES) || (aws_service_caller(rec) && !stack_disabling(rec)) {
             return None;
         }
         let ours = rule_name(rec).is_some_and(crate::resources::is_ours);
@@ -90,6 +90,20 @@ impl Detection for EventBridgeRuleDisabledOrDeleted {
     }
 }
 
+/// A stack setting a rule's state to disabled (`State: DISABLED` in its template):
+/// the same act as a person's, and no other change of the stack's explains it
+/// (from an evasion review: alert rules are mostly deployed by stacks). A stack's
+/// deletions and target changes are its updates' everyday work, and stay out.
+fn stack_disabling(rec: &Record<'_>) -> bool {
+    rec.invoked_by() == Some("cloudformation.amazonaws.com")
+        && rec.identity_type() != Some("AWSService")
+        && match rec.event_name() {
+            "DisableRule" => true,
+            "PutRule" => text_is(rec.request_param("state"), "DISABLED"),
+            _ => false,
+        }
+}
+
 /// The rule a call names: `name`, or `rule` for `RemoveTargets`.
 fn rule_name<'r>(rec: &'r Record<'_>) -> Option<&'r str> {
     rec.request_param_str("name")
@@ -106,6 +120,21 @@ mod tests {
         "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/x",
           "accountId":"111122223333","userName":"x"},
         "requestParameters":{"name":"guardduty-to-pagerduty","force":false},"responseElements":null}"#;
+
+    /// From an evasion review: alert rules are deployed by stacks, and a stack
+    /// update setting `State: DISABLED` was silent.
+    #[test]
+    fn a_stack_disabling_a_rule_fires_its_deletions_do_not() {
+        let via_stack = |json: &str| {
+            json.replace("198.51.100.30", "cloudformation.amazonaws.com")
+                .replace(r#""userIdentity":{"#, r#""userIdentity":{"invokedBy":"cloudformation.amazonaws.com","#)
+        };
+        let disabled = DELETE.replace("DeleteRule", "PutRule").replace(r#""force":false"#, r#""state":"DISABLED""#);
+        assert!(fires(&EventBridgeRuleDisabledOrDeleted, &via_stack(&disabled)));
+        assert!(fires(&EventBridgeRuleDisabledOrDeleted, &via_stack(&DELETE.replace("DeleteRule", "DisableRule"))));
+        assert!(!fires(&EventBridgeRuleDisabledOrDeleted, &via_stack(DELETE)));
+        assert!(!fires(&EventBridgeRuleDisabledOrDeleted, &via_stack(&disabled.replace("DISABLED", "ENABLED"))));
+    }
 
     #[test]
     fn fires_with_the_rule() {

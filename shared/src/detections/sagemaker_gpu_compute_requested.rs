@@ -204,7 +204,7 @@ impl Detection for SageMakerGpuComputeRequested {
                 // A Studio app is nearly always named `default`: its domain and
                 // space (or user profile) say whose it is.
                 .with_opt("domain_id", request_text_any(rec, &["domainId"]))
-                .with_opt("space", request_text_any(rec, &["spaceName", "userProfileName"]))
+                .with_opt("space_or_user_profile", request_text_any(rec, &["spaceName", "userProfileName"]))
                 .with("instance_types", types),
         )
     }

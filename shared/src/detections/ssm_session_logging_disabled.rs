@@ -11,8 +11,10 @@
 //! update too: it is the same state, and worth knowing. JSON content is parsed;
 //! YAML (the caller chooses the format) is read as the flat key lines the console
 //! and CLI write, within the top-level `inputs:` block only, which is enough for
-//! these two keys. Content the record does not carry, or an `inputs:` written in
-//! flow style, cannot be judged and does not fire. Creating the document is not
+//! these two keys, with YAML's tags (`!!str`, `!!null`), anchors and aliases read
+//! (from an evasion review) and an empty `inputs: {}` or null taken as no
+//! destination. Content the record does not carry, or an `inputs:` written in
+//! flow style with keys, cannot be judged and does not fire. Creating the document is not
 //! watched: before it exists nothing was logged, and the deletion that would
 //! precede a re-creation fires. Changes AWS services make on their own (Quick
 //! Setup) are left out; a stack's change counts.
@@ -229,16 +231,14 @@ fn destinations_empty(content: &serde_json::Value) -> Option<bool> {
                 .any(|(k, _)| known.contains(&k));
             return judged.then_some(true);
         }
-        // A comment after the key is not a value; anything else is flow style,
+        // A comment after the key is not a value; an empty mapping or a null is
+        // no destination (from an evasion review); anything else is flow style,
         // not read.
-        Some(line)
-            if at_top(line, base)
-                .and_then(yaml_entry)
-                .is_none_or(|(_, rest)| !without_comment(rest).trim().is_empty()) =>
-        {
-            return None;
-        }
-        Some(_) => {}
+        Some(line) => match at_top(line, base).and_then(yaml_entry).map(|(_, rest)| scalar(rest, text)) {
+            Some(v) if v.is_empty() => {}
+            Some(v) if v == "{}" || yaml_null(&v) => return Some(true),
+            _ => return None,
+        },
     }
     let block: Vec<&str> = lines
         .take_while(|l| {
@@ -250,13 +250,53 @@ fn destinations_empty(content: &serde_json::Value) -> Option<bool> {
     let value_of = |key: &str| {
         block.iter().find_map(|line| {
             let (k, rest) = yaml_entry(line)?;
-            // A trailing comment is not the value; quotes around it are not either.
-            (k == key).then(|| unquoted(without_comment(rest)).to_owned())
+            (k == key).then(|| scalar(rest, text))
         })
     };
-    // YAML's null: `~`, or `null` in any of its spellings (`Null`, `NULL`).
-    let null = |v: &str| v.is_empty() || v == "~" || v.eq_ignore_ascii_case("null");
-    Some(KEYS.iter().all(|k| value_of(k).is_none_or(|v| null(&v))))
+    Some(KEYS.iter().all(|k| value_of(k).is_none_or(|v| v.is_empty() || yaml_null(&v))))
+}
+
+/// YAML's null: `~`, or `null` in any of its spellings (`Null`, `NULL`).
+fn yaml_null(v: &str) -> bool {
+    v == "~" || v.eq_ignore_ascii_case("null")
+}
+
+/// What a YAML entry's value says, read as the flat YAML written by hand: without a
+/// trailing comment, its node properties (a tag such as `!!str`, an anchor
+/// `&name`) or the quotes around it; an alias (`*name`) is the value anchored
+/// under that name in `text`; a `!!null` tag is null (`~`). From an evasion
+/// review: `!!str ''`, `!!null` and anchors hid empty destinations.
+fn scalar(rest: &str, text: &str) -> String {
+    fn properties(mut v: &str) -> (bool, &str) {
+        let mut null = false;
+        // At most a tag and an anchor, in either order.
+        for _ in 0..2 {
+            let Some(first) = v.chars().next().filter(|c| *c == '!' || *c == '&') else {
+                break;
+            };
+            let (word, after) = v.split_once([' ', '\t']).unwrap_or((v, ""));
+            null |= first == '!' && word.eq_ignore_ascii_case("!!null");
+            v = after.trim_start();
+        }
+        (null, v)
+    }
+    let (mut null, mut value) = properties(without_comment(rest).trim());
+    if let Some(name) = value.strip_prefix('*').map(str::trim).filter(|n| !n.is_empty()) {
+        let anchor = format!("&{name}");
+        let anchored = text.lines().find_map(|l| {
+            let (_, after) = l.split_once(anchor.as_str())?;
+            // The whole name: `&b` is not `&bucket`.
+            (after.is_empty() || after.starts_with([' ', '\t'])).then_some(after)
+        });
+        match anchored {
+            Some(after) => (null, value) = properties(without_comment(after).trim()),
+            None => return String::new(),
+        }
+    }
+    if null {
+        return "~".to_owned();
+    }
+    unquoted(value).to_owned()
 }
 
 /// A YAML line without a trailing comment (` #` and what follows) or trailing
@@ -347,6 +387,38 @@ mod tests {
         let quoted = "\"schemaVersion\": \"1.0\"\n\"sessionType\" : \"Standard_Stream\"\n\"inputs\":\n  \"s3BucketName\": \"\"\n";
         assert!(fires(&SsmSessionLoggingDisabled, &yaml(quoted)));
         assert!(!fires(&SsmSessionLoggingDisabled, &yaml(&quoted.replace("\"s3BucketName\": \"\"", "'s3BucketName' : 'logs'"))));
+    }
+
+    /// From an evasion review: YAML's tags, anchors and aliases, and an empty
+    /// flow mapping, hid empty destinations from the flat reader.
+    #[test]
+    fn yaml_tags_anchors_and_empty_mappings_are_read() {
+        let yaml = |body: &str| {
+            let params = format!(
+                r#"{{"name":"{PREFERENCES}","documentFormat":"YAML","content":{}}}"#,
+                serde_json::to_string(&format!("schemaVersion: '1.0'\nsessionType: Standard_Stream\n{body}")).unwrap()
+            );
+            record(SSM, "UpdateDocument", ROLE, &params, "")
+        };
+        for body in [
+            "inputs:\n  s3BucketName: !!str ''\n  cloudWatchLogGroupName: !!str ''\n",
+            "inputs:\n  s3BucketName: !!null\n  cloudWatchLogGroupName: !!null 'x'\n",
+            "inputs:\n  s3BucketName: &b ''\n  cloudWatchLogGroupName: *b\n",
+            "inputs:\n  s3BucketName: !!str &b ''  # none\n  cloudWatchLogGroupName: *b\n",
+            "inputs: {}\n",
+            "inputs: ~\n",
+            "inputs:\n  s3BucketName: *nowhere\n",
+        ] {
+            assert!(fires(&SsmSessionLoggingDisabled, &yaml(body)), "{body}");
+        }
+        for body in [
+            "inputs:\n  s3BucketName: !!str session-logs\n",
+            "inputs:\n  s3BucketName: &bucket session-logs\n  cloudWatchLogGroupName: *bucket\n",
+            "inputs:\n  s3BucketName: &b ''\n  cloudWatchLogGroupName: &bb /ssm/sessions\n",
+            "inputs: {s3BucketName: session-logs}\n",
+        ] {
+            assert!(!fires(&SsmSessionLoggingDisabled, &yaml(body)), "{body}");
+        }
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! evasion review: the name is an exact sign. Such a stream's destination
 //! updated with a bucket named (`UpdateDestination` with a `bucketARN`, from a
 //! later one: sent elsewhere, the logs land where the intruder reads or deletes
-//! them) is reported at low severity only: the console and tools resend the
+//! them), or with another kind of destination (an HTTP endpoint, Splunk, a search
+//! domain, a warehouse: from a third review), is reported at low severity only: the console and tools resend the
 //! unchanged bucket with every edit, and the record does not say what it was.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
@@ -26,6 +27,18 @@ const PUT: &str = "PutLoggingConfiguration";
 const FIREHOSE: &str = "firehose.amazonaws.com";
 const FIREHOSE_DELETE: &str = "DeleteDeliveryStream";
 const FIREHOSE_UPDATE: &str = "UpdateDestination";
+/// The update blocks of `UpdateDestination` that send a stream somewhere other than
+/// S3.
+const OTHER_DESTINATIONS: [&str; 8] = [
+    "httpEndpointDestinationUpdate",
+    "splunkDestinationUpdate",
+    "amazonopensearchserviceDestinationUpdate",
+    "amazonOpenSearchServerlessDestinationUpdate",
+    "elasticsearchDestinationUpdate",
+    "redshiftDestinationUpdate",
+    "snowflakeDestinationUpdate",
+    "icebergDestinationUpdate",
+];
 /// The prefix WAF requires of the Firehose streams it logs to.
 const WAF_STREAM_PREFIX: &str = "aws-waf-logs-";
 
@@ -80,8 +93,15 @@ impl Detection for WafLoggingDeleted {
             }
             let e = waf_evidence(rec).with("delivery_stream", stream);
             if rec.event_name() == FIREHOSE_UPDATE {
+                let params = rec.request_parameters()?;
+                // Sent to another destination kind (an HTTP endpoint, Splunk, a
+                // search domain...): its update block is enough, since its address
+                // may be hidden in the record (from an evasion review).
+                if let Some(kind) = OTHER_DESTINATIONS.iter().find(|k| params.get(**k).is_some_and(|v| !v.is_null())) {
+                    return fire(e.with("new_destination", *kind));
+                }
                 // Sent to another bucket: buffering and prefix edits name none.
-                let bucket = values_at_key(rec.request_parameters()?, "bucketARN")
+                let bucket = values_at_key(params, "bucketARN")
                     .into_iter()
                     .find_map(|b| b.as_str())?;
                 return fire(e.with("new_bucket", bucket));
@@ -238,6 +258,15 @@ mod tests {
         assert!(!fires(&WafLoggingDeleted, &update("clickstream", moved)));
         let buffering = r#"{"bufferingHints":{"sizeInMBs":64,"intervalInSeconds":300}}"#;
         assert!(!fires(&WafLoggingDeleted, &update("aws-waf-logs-shop", buffering)));
+        // Another kind of destination: its update block says so.
+        let endpoint = update("aws-waf-logs-shop", buffering).replace(
+            r#""extendedS3DestinationUpdate""#,
+            r#""httpEndpointDestinationUpdate":{"endpointConfiguration":{"url":"HIDDEN_DUE_TO_SECURITY_REASONS"}},"s3""#,
+        );
+        assert_eq!(
+            crate::detections::common::testing::fired_evidence(&WafLoggingDeleted, &endpoint).get("new_destination"),
+            Some(&serde_json::json!("httpEndpointDestinationUpdate"))
+        );
     }
 
     /// From an evasion review: the stream WAF logs to, deleted.
