@@ -6,13 +6,17 @@
 //! account and principal (the role for assumed-role sessions) learns that list
 //! instead. Only successful pushes, by API clients from an address: the console (by
 //! its session, not by an agent any SDK can send) and AWS services (replication,
-//! pull-through cache) are left out.
+//! pull-through cache) are left out. ECR Public's `PutImage` counts too (from an
+//! evasion review): an image planted in the organisation's public gallery reaches
+//! everyone who pulls it; the evidence says `public`. One history serves both.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{aws_service_or_console_session_caller, first_seen_by_principal};
 use crate::event::Record;
 
 pub struct EcrImagePushByNewPrincipal;
+
+const ECR_PUBLIC: &str = "ecr-public.amazonaws.com";
 
 pub static META: Meta = Meta {
     id: "ecr-image-push-by-new-principal",
@@ -33,7 +37,10 @@ pub static META: Meta = Meta {
     next_steps: "Check who the principal is and whether a new pipeline was expected. Compare the \
                  image digest with the build system's output; if unknown, stop deployments of \
                  that tag and inspect the image.",
-    triggers: &[Trigger::write("ecr.amazonaws.com", &["PutImage"])],
+    triggers: &[
+        Trigger::write("ecr.amazonaws.com", &["PutImage"]),
+        Trigger::write(ECR_PUBLIC, &["PutImage"]),
+    ],
     window: Some(WindowSpec::FirstSeen { days: 30 }),
 };
 
@@ -43,7 +50,8 @@ impl Detection for EcrImagePushByNewPrincipal {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != "ecr.amazonaws.com"
+        let public = rec.event_source() == ECR_PUBLIC;
+        if !(public || rec.event_source() == "ecr.amazonaws.com")
             || rec.event_name() != "PutImage"
             || !rec.succeeded()
             || aws_service_or_console_session_caller(rec)
@@ -53,7 +61,7 @@ impl Detection for EcrImagePushByNewPrincipal {
         let evidence = Evidence::new()
             .with_opt("repository", rec.request_param_str("repositoryName"))
             .with_opt("image_tag", rec.request_param_str("imageTag"))
-        ;
+            .with("public", public);
         Some(first_seen_by_principal(rec, evidence))
     }
 }
@@ -80,6 +88,11 @@ mod tests {
                 assert_eq!(term, "111122223333|arn:aws:iam::111122223333:role/ci-publish");
                 assert_eq!(evidence.get("repository").and_then(|v| v.as_str()), Some("payments"));
             }
+            other => panic!("expected FirstSeen, got {other:?}"),
+        }
+        let public = record("docker/25.0.3 go/go1.21.6", "").replace("\"ecr.amazonaws.com\"", "\"ecr-public.amazonaws.com\"");
+        match eval(&EcrImagePushByNewPrincipal, &public) {
+            Some(Signal::FirstSeen { evidence, .. }) => assert_eq!(evidence.get("public"), Some(&serde_json::json!(true))),
             other => panic!("expected FirstSeen, got {other:?}"),
         }
     }

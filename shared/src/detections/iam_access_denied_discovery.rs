@@ -7,8 +7,10 @@
 //! different event names (five denials of one call are a misconfigured job, five
 //! denied calls of different kinds are probing). The EC2 (`UnauthorizedOperation`)
 //! and JSON-protocol (`AccessDeniedException`) spellings of a denial count too.
-//! Calls by AWS services (user agent `*.amazonaws.com`) are left out, as upstream,
-//! and so are console pages (a console session's credentials with a browser's or
+//! Calls AWS services make with a user's credentials are left out, as upstream, by
+//! their source, a service's name and not an address (`common::source_network`): not
+//! by their agent, which the caller writes (an SDK's agent ending in
+//! `ec2.amazonaws.com` hid a sweep; from an evasion review). So are console pages (a console session's credentials with a browser's or
 //! the console's agent, `common::console_session_caller`): a least-privilege user
 //! browsing the console is refused many reads per page. An IPv6 address counts as
 //! its `/64` (`common::source_network`): a host may take a new address of its `/64`
@@ -58,9 +60,6 @@ impl Detection for IamAccessDeniedDiscovery {
         if !is_discovery_call(rec)
             || rec.identity_type() != Some("IAMUser")
             || !rec.error_code().is_some_and(is_access_denied)
-            || rec
-                .user_agent()
-                .is_some_and(|ua| ua.trim().to_ascii_lowercase().ends_with(".amazonaws.com"))
             || console_session_caller(rec)
         {
             return None;
@@ -138,8 +137,12 @@ mod tests {
         assert_eq!(eval(&IamAccessDeniedDiscovery, &throttled), None);
         let role = record("ListRoles", "AccessDenied", "AssumedRole", "Boto3/1.34");
         assert_eq!(eval(&IamAccessDeniedDiscovery, &role), None);
-        let svc = record("ListRoles", "AccessDenied", "IAMUser", "config.amazonaws.com");
+        let svc = record("ListRoles", "AccessDenied", "IAMUser", "cloudformation.amazonaws.com")
+            .replace("203.0.113.99", "cloudformation.amazonaws.com");
         assert_eq!(eval(&IamAccessDeniedDiscovery, &svc), None);
+        // An SDK's agent that only ends like a service's still counts.
+        let forged = record("ListRoles", "AccessDenied", "IAMUser", "Boto3/1.35.36 Botocore/1.35.36 ec2.amazonaws.com");
+        assert!(eval(&IamAccessDeniedDiscovery, &forged).is_some());
         // A console page refused to a least-privilege user; the CLI on the same
         // kind of session (CloudShell) still counts.
         let page = record("ListRoles", "AccessDenied", "IAMUser", "Mozilla/5.0 (X11; Linux x86_64) Firefox/131.0")

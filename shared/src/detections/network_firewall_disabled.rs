@@ -1,5 +1,8 @@
 //! AWS Network Firewall taken down or blinded, successfully: a firewall deleted
-//! (`DeleteFirewall`), taken off subnets (`DisassociateSubnets`), its delete
+//! (`DeleteFirewall`), taken off subnets (`DisassociateSubnets`), off a transit
+//! gateway's Availability Zones (`DisassociateAvailabilityZones`) or out of a VPC
+//! it served through an endpoint association (`DeleteVpcEndpointAssociation`; both
+//! from an evasion review), its delete
 //! protection switched off (`UpdateFirewallDeleteProtection` with
 //! `deleteProtection` false), its logging emptied (`UpdateLoggingConfiguration`
 //! leaving no log destination, or given no configuration at all, which clears it),
@@ -34,6 +37,8 @@ pub struct NetworkFirewallDisabled;
 const SOURCE: &str = "network-firewall.amazonaws.com";
 const CALLS: &[&str] = &[
     "DeleteFirewall",
+    "DeleteVpcEndpointAssociation",
+    "DisassociateAvailabilityZones",
     "DisassociateSubnets",
     "CreateFirewallPolicy",
     "UpdateFirewallDeleteProtection",
@@ -187,6 +192,11 @@ mod tests {
         for (name, params) in [
             ("DeleteFirewall", format!("{{{FW}}}")),
             ("DisassociateSubnets", format!(r#"{{{FW},"subnetIds":["subnet-0a1b2c3d"]}}"#)),
+            ("DisassociateAvailabilityZones", format!(r#"{{{FW},"availabilityZoneMappings":[{{"availabilityZone":"us-east-1a"}}]}}"#)),
+            (
+                "DeleteVpcEndpointAssociation",
+                r#"{"vpcEndpointAssociationArn":"arn:aws:network-firewall:us-east-1:111122223333:vpc-endpoint-association/shared-vpc"}"#.to_owned(),
+            ),
             ("UpdateFirewallDeleteProtection", format!(r#"{{{FW},"deleteProtection":false}}"#)),
             ("UpdateFirewallDeleteProtection", format!(r#"{{{FW},"deleteProtection":"false"}}"#)),
             ("UpdateLoggingConfiguration", format!(r#"{{{FW},"loggingConfiguration":{{"logDestinationConfigs":[]}}}}"#)),

@@ -3,8 +3,11 @@
 //! `roleArns`). A profile names the roles that certificate holders may assume through
 //! Roles Anywhere; with a trust anchor it completes the path in. Adding an
 //! administrator role to a profile a trusted certificate authority already serves is
-//! the same way in, without a new anchor or profile to notice; an update that leaves
-//! the roles alone (a rename, a session duration) is left out. AWS service
+//! the same way in, without a new anchor or profile to notice; so is an update of the
+//! managed policies or session policy that cap the sessions it vends
+//! (`managedPolicyArns`, `sessionPolicy`: lifting the cap), and a disabled profile
+//! switched back on (`EnableProfile`), from an evasion review. An update that leaves
+//! the roles and caps alone (a rename, a session duration) is left out. AWS service
 //! identities are left out; a stack or deployment tool making the change counts.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
@@ -44,7 +47,7 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-const NAMES: &[&str] = &["CreateProfile", "UpdateProfile"];
+const NAMES: &[&str] = &["CreateProfile", "EnableProfile", "UpdateProfile"];
 
 impl Detection for RolesAnywhereProfileCreated {
     fn meta(&self) -> &'static Meta {
@@ -52,16 +55,19 @@ impl Detection for RolesAnywhereProfileCreated {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        // An update changes who may assume what only when it names the roles.
-        let names_roles = rec.request_param("roleArns").is_some_and(|r| r.is_array());
-        if rec.event_name() == "UpdateProfile" && !names_roles {
+        // An update changes who may assume what, or with which rights, only when
+        // it names the roles or the policies that cap their sessions.
+        let changes_access = ["roleArns", "managedPolicyArns", "sessionPolicy"]
+            .iter()
+            .any(|k| rec.request_param(k).is_some_and(|v| !v.is_null()));
+        if rec.event_name() == "UpdateProfile" && !changes_access {
             return None;
         }
         fire(change_by_anyone_but(
             rec,
             ROLES_ANYWHERE,
             NAMES,
-            &["name", "profileId", "roleArns", "durationSeconds"],
+            &["name", "profileId", "roleArns", "managedPolicyArns", "sessionPolicy", "durationSeconds"],
             &[],
         )?)
     }
@@ -97,6 +103,11 @@ mod tests {
         let add_admin = r#"{"profileId":"5f0d9a1e-2b3c-4d5e-8f90-a1b2c3d4e5f6",
             "roleArns":["arn:aws:iam::111122223333:role/batch","arn:aws:iam::111122223333:role/admin"]}"#;
         assert!(fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "UpdateProfile", USER, add_admin, "")));
+        // The cap on its sessions lifted, or the profile switched back on.
+        let uncapped = r#"{"profileId":"5f0d9a1e-2b3c-4d5e-8f90-a1b2c3d4e5f6","managedPolicyArns":["arn:aws:iam::aws:policy/AdministratorAccess"]}"#;
+        assert!(fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "UpdateProfile", USER, uncapped, "")));
+        let enabled = r#"{"profileId":"5f0d9a1e-2b3c-4d5e-8f90-a1b2c3d4e5f6"}"#;
+        assert!(fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "EnableProfile", USER, enabled, "")));
         let rename = r#"{"profileId":"5f0d9a1e-2b3c-4d5e-8f90-a1b2c3d4e5f6","name":"batch-2","durationSeconds":900}"#;
         assert!(!fires(&RolesAnywhereProfileCreated, &record(ROLES_ANYWHERE, "UpdateProfile", USER, rename, "")));
         let null_roles = r#"{"profileId":"5f0d9a1e-2b3c-4d5e-8f90-a1b2c3d4e5f6","name":"batch-2","roleArns":null}"#;

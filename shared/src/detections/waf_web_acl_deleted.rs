@@ -19,7 +19,10 @@
 //! An update of a Firewall Manager ACL (`FMManagedWebACL...`) is not an emptying:
 //! the policy's rule groups stay in force around the rules the update names.
 //! A Terraform agent is not enough, since the caller writes it: a pipeline's role is
-//! exempted in the tuning file by ARN.
+//! exempted in the tuning file by ARN. An ACL created empty (`CreateWebACL` with no
+//! rules and a default that allows) is low (from an evasion review): associated
+//! (`AssociateWebACL`), it silently replaces the ACL that protected the resource,
+//! and that association names only the new ACL, so the creation is the step to see.
 //!
 //! Decision: Splunk's "impair security services" list names WAF's `DeleteWebACL`,
 //! `DeleteRule`, `DeleteRuleGroup` and `DeleteIPSet` by event name only; we split them
@@ -42,6 +45,8 @@ const CLOUDFRONT: &str = "cloudfront.amazonaws.com";
 const CLOUDFRONT_NAMES: &[&str] = &["DisassociateDistributionTenantWebACL", "DisassociateDistributionWebACL"];
 const WAFV2: &str = "wafv2.amazonaws.com";
 const UPDATE: &str = "UpdateWebACL";
+/// WAFv2's `UpdateWebACL`, and `CreateWebACL` for an ACL built empty.
+const WRITES: &[&str] = &["CreateWebACL", UPDATE];
 
 pub static META: Meta = Meta {
     id: "waf-web-acl-deleted",
@@ -66,7 +71,7 @@ pub static META: Meta = Meta {
                  caller's activity since.",
     triggers: &Trigger::joined::<3, 2, 5>(
         waf_triggers(NAMES),
-        [Trigger::write(WAFV2, &[UPDATE]), Trigger::write(CLOUDFRONT, CLOUDFRONT_NAMES)],
+        [Trigger::write(WAFV2, WRITES), Trigger::write(CLOUDFRONT, CLOUDFRONT_NAMES)],
     ),
     window: None,
 };
@@ -76,13 +81,20 @@ impl Detection for WafWebAclDeleted {
         &META
     }
 
+    /// An ACL created empty protects nothing yet: low, since it is a step (it
+    /// replaces the protecting ACL when associated) and a test ACL looks the same.
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_name() == "CreateWebACL" { Severity::Low } else { META.severity }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if succeeded_call(rec, CLOUDFRONT, CLOUDFRONT_NAMES) {
             return (!aws_service_caller(rec)).then(|| Signal::Fire(waf_evidence(rec)));
         }
-        if succeeded_call(rec, WAFV2, &[UPDATE]) {
+        if succeeded_call(rec, WAFV2, WRITES) {
             let counts = emptied(rec) && !firewall_manager_acl(rec) && !aws_service_caller_but_stack(rec);
-            return counts.then(|| Signal::Fire(waf_evidence(rec).with("emptied", true)));
+            let what = if rec.event_name() == UPDATE { "emptied" } else { "created_empty" };
+            return counts.then(|| Signal::Fire(waf_evidence(rec).with(what, true)));
         }
         if !succeeded_waf_call(rec, NAMES) {
             return None;
@@ -219,6 +231,17 @@ mod tests {
         let by_fms = update(&emptied).replace(r#""userIdentity":{"#, r#""userIdentity":{"invokedBy":"fms.amazonaws.com","#);
         assert_ne!(by_fms, update(&emptied));
         assert!(!fires(&WafWebAclDeleted, &by_fms));
+        // From an evasion review: an ACL created empty, to be swapped in (low).
+        let created = update(&emptied).replace(r#""eventName":"UpdateWebACL""#, r#""eventName":"CreateWebACL""#);
+        assert_ne!(created, update(&emptied));
+        match eval(&WafWebAclDeleted, &created) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("created_empty"), Some(&serde_json::json!(true))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert_eq!(WafWebAclDeleted.severity_for(&crate::event::Record::from_json(&created).unwrap()), Severity::Low);
+        let with_rules = format!(r#","defaultAction":{{"allow":{{}}}},"rules":[{{"name":"rate","priority":0}}]{SEEN}"#);
+        let created_with_rules = update(&with_rules).replace(r#""eventName":"UpdateWebACL""#, r#""eventName":"CreateWebACL""#);
+        assert!(!fires(&WafWebAclDeleted, &created_with_rules));
     }
 
     /// From a review: Firewall Manager deleting the ACLs of its own policies.

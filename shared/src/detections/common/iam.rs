@@ -525,12 +525,18 @@ const TAKEOVER_ACTIONS: [(&str, &str); 5] = [
 ];
 
 /// The AWS managed policies whose attachment makes an administrator:
-/// `AdministratorAccess`, and `IAMFullAccess` (`iam:*` on everything: the means to
-/// attach the first to oneself), in any case.
+/// `AdministratorAccess`, `IAMFullAccess` (`iam:*` on everything: the means to
+/// attach the first to oneself), and `AdministratorAccess-Amplify` (role policies
+/// attached, put and rewritten on any role: AWS's guide calls it as powerful as
+/// `AdministratorAccess`; from an evasion review), in any case.
 pub fn admin_managed_policy(name: &str) -> bool {
-    ["AdministratorAccess", "IAMFullAccess"]
-        .iter()
-        .any(|admin| admin.eq_ignore_ascii_case(name))
+    [
+        "AdministratorAccess",
+        "IAMFullAccess",
+        "AdministratorAccess-Amplify",
+    ]
+    .iter()
+    .any(|admin| admin.eq_ignore_ascii_case(name))
 }
 
 /// The "new terms" observation of a caller: the term `<account>|<stable
@@ -810,9 +816,16 @@ pub mod iam_testing {
             fires(det, &attach(ROLE, "arn:aws:iam::aws:policy/IAMFullAccess")),
             "{event} of IAMFullAccess"
         );
+        assert!(
+            fires(
+                det,
+                &attach(ROLE, "arn:aws:iam::aws:policy/AdministratorAccess-Amplify")
+            ),
+            "{event} of AdministratorAccess-Amplify"
+        );
         for arn in [
             "arn:aws:iam::aws:policy/ReadOnlyAccess",
-            "arn:aws:iam::aws:policy/AdministratorAccess-Amplify",
+            "arn:aws:iam::aws:policy/AdministratorAccess-Amplify-Lookalike",
             "arn:aws:iam::111122223333:policy/AdministratorAccess",
             "arn:evil:iam::aws:policy/AdministratorAccess",
             "",
