@@ -12,55 +12,41 @@
 //!
 //! The SDK crates are built without `default-https-client`, whose aws-lc-rs crypto
 //! was most of a function binary; so a configuration loaded any other way has no
-//! HTTPS client and every call fails. The client here is hyper 1 with rustls and
-//! the ring provider. It trusts the platform's root certificates, read by
+//! HTTPS client and every call fails. The client here (`aws/https.rs`) is hyper 1's
+//! HTTP/1.1 client with rustls and the ring provider. It trusts the platform's root certificates, read by
 //! rustls-native-certs: `SSL_CERT_FILE` (a PEM bundle) or `SSL_CERT_DIR` replace
 //! the system store, which is how a private endpoint's certificate authority is
 //! trusted (and how the TLS tests trust their test CA).
 
 pub mod env;
 pub mod error;
+mod https;
 pub mod s3;
 pub(crate) mod signed;
 
-use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 pub use aws_types::SdkConfig;
 use aws_types::sdk_config::SharedHttpClient;
 
-/// The TLS of every connection trailwatch makes to AWS: rustls with ring and the
-/// default context, i.e. the platform's roots (see the module doc). One function
-/// so that the SDK clients and Security Hub's signed requests cannot drift apart.
-fn tls_provider() -> tls::Provider {
-    tls::Provider::Rustls(CryptoMode::Ring)
-}
-
 /// HTTPS (and plain HTTP, for endpoints such as moto) over rustls with ring,
-/// verifying certificates against the platform's roots (see the module doc).
+/// verifying certificates against the platform's roots (see the module doc): our
+/// HTTP/1.1 client (`aws/https.rs`).
 pub fn http_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(tls_provider())
-        .build_https()
+    SharedHttpClient::new(https::HttpsClient::default())
 }
 
-/// The connector that [`http_client`] gives an SDK client of `sdk`: the same
-/// TLS provider and roots, `sdk`'s connect and read timeouts, its sleep. For
-/// requests we sign ourselves (`signed`: Security Hub's import, S3): taking the connector from
-/// the `SharedHttpClient` itself needs an SDK client's complete runtime
-/// components (endpoint resolver, auth schemes, retry strategy, ...), which such
-/// a request does not have. Its connection pool is its own.
+/// A connector with `sdk`'s connect and read timeouts, for requests we sign
+/// ourselves (`signed`: Security Hub's import, S3, SNS): the same client as
+/// [`http_client`]'s, with its own connection pool (taking the connector from the
+/// `SharedHttpClient` needs an SDK client's complete runtime components, which such
+/// a request does not have).
 pub fn http_connector(
     sdk: &SdkConfig,
 ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
-    use aws_smithy_runtime_api::client::http::{HttpConnectorSettings, SharedHttpConnector};
-    let mut settings = HttpConnectorSettings::builder();
-    if let Some(t) = sdk.timeout_config() {
-        settings.set_connect_timeout(t.connect_timeout());
-        settings.set_read_timeout(t.read_timeout());
-    }
-    let mut builder =
-        aws_smithy_http_client::Connector::builder().connector_settings(settings.build());
-    builder.set_sleep_impl(sdk.sleep_impl());
-    SharedHttpConnector::new(builder.tls_provider(tls_provider()).build())
+    let timeouts = sdk.timeout_config();
+    aws_smithy_runtime_api::client::http::SharedHttpConnector::new(https::Https::new(
+        timeouts.and_then(|t| t.connect_timeout()),
+        timeouts.and_then(|t| t.read_timeout()),
+    ))
 }
 
 /// The SDK's default loader with [`http_client`]; callers add what they need

@@ -1,0 +1,254 @@
+//! The HTTP client of every call trailwatch makes to AWS: HTTP/1.1 over rustls with
+//! ring, trusting the platform's roots (`SSL_CERT_FILE` or `SSL_CERT_DIR` replace
+//! them; see the parent module), and plain HTTP for endpoints such as moto.
+//!
+//! Why our own and not the SDK's (`aws-smithy-http-client`): that client always
+//! offers HTTP/2, so the h2 crate and hyper's HTTP/2 half were linked into every
+//! function (about a quarter of a megabyte of code) for endpoints that answer
+//! HTTP/1.1 (DynamoDB, SNS, S3, Security Hub, the Lambda Runtime API). What it did
+//! that matters is done here too: one connection pool per pair of timeouts, the
+//! connect timeout on the TCP connect, the read timeout on the wait for the
+//! response, and the errors sorted as the SDK's retry policy expects (a refused or
+//! dropped connection and a timeout are retried, a malformed request is not).
+
+use std::collections::HashMap;
+use std::error::Error;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::retry::ErrorKind;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+
+/// The timeouts a connector applies: connect, then read.
+type Timeouts = (Option<Duration>, Option<Duration>);
+
+/// The SDK clients' HTTP client: one [`Https`] connector, and so one connection
+/// pool, per pair of timeouts asked for (the SDK asks once per operation).
+#[derive(Debug, Default)]
+pub(crate) struct HttpsClient {
+    connectors: Mutex<HashMap<Timeouts, SharedHttpConnector>>,
+}
+
+impl HttpClient for HttpsClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        _components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        let key = (settings.connect_timeout(), settings.read_timeout());
+        // A poisoned lock only means another thread panicked while inserting: the
+        // map is still whole.
+        let mut connectors = self.connectors.lock().unwrap_or_else(|e| e.into_inner());
+        connectors
+            .entry(key)
+            .or_insert_with(|| SharedHttpConnector::new(Https::new(key.0, key.1)))
+            .clone()
+    }
+}
+
+/// One connection pool and its timeouts.
+#[derive(Debug, Clone)]
+pub(crate) struct Https {
+    client: Client<hyper_rustls::HttpsConnector<TcpConnector>, SdkBody>,
+    read_timeout: Option<Duration>,
+}
+
+impl Https {
+    pub(crate) fn new(connect_timeout: Option<Duration>, read_timeout: Option<Duration>) -> Https {
+        let mut tcp = TcpConnector::new();
+        // The scheme is the TLS layer's to check: it takes https and http.
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        tcp.set_connect_timeout(connect_timeout);
+        let tls = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls_config())
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(tcp);
+        // The pool's timer: without it, idle connections are never expired by
+        // time, and one AWS closed meanwhile is tried first (as the SDK's client).
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .build(tls);
+        Https {
+            client,
+            read_timeout,
+        }
+    }
+}
+
+/// rustls with ring and the platform's roots, as the SDK's client configured it
+/// (the roots read once per process).
+fn tls_config() -> rustls::ClientConfig {
+    static ROOTS: std::sync::LazyLock<Arc<rustls::RootCertStore>> =
+        std::sync::LazyLock::new(|| {
+            let found = rustls_native_certs::load_native_certs();
+            if !found.errors.is_empty() {
+                // Before any logger: on standard error, which Lambda keeps in the logs.
+                eprintln!(
+                    "trailwatch: some root certificates could not be read: {:?}",
+                    found.errors
+                );
+            }
+            let mut roots = rustls::RootCertStore::empty();
+            let (_added, _ignored) = roots.add_parsable_certificates(found.certs);
+            if roots.is_empty() {
+                eprintln!("trailwatch: no root certificates found: every HTTPS call will fail");
+            }
+            Arc::new(roots)
+        });
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        // ring's provider supports TLS 1.2 and 1.3, the safe defaults: a static
+        // fact of the build, not something input can change.
+        .expect("ring supports the default TLS versions")
+        .with_root_certificates(ROOTS.clone())
+        .with_no_client_auth()
+}
+
+impl HttpConnector for Https {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let request = match request.try_into_http1x() {
+            Ok(request) => request,
+            Err(e) => return HttpConnectorFuture::ready(Err(ConnectorError::user(e.into()))),
+        };
+        let sent = self.client.request(request);
+        let read_timeout = self.read_timeout;
+        HttpConnectorFuture::new(async move {
+            let answer = match read_timeout {
+                Some(limit) => match tokio::time::timeout(limit, sent).await {
+                    Ok(answer) => answer,
+                    Err(elapsed) => return Err(ConnectorError::timeout(elapsed.into())),
+                },
+                None => sent.await,
+            };
+            match answer {
+                Ok(response) => HttpResponse::try_from(response.map(SdkBody::from_body_1_x))
+                    .map_err(|e| ConnectorError::other(e.into(), None)),
+                Err(e) => Err(classify(e)),
+            }
+        })
+    }
+}
+
+/// The retry policy's reading of a failed exchange: a connection that could not be
+/// made or was lost is I/O (retried), a timed-out one a timeout (retried), a reply
+/// cut short transient; anything else is not retried.
+fn classify(e: hyper_util::client::legacy::Error) -> ConnectorError {
+    let hyper = chain(&e).find_map(|s| s.downcast_ref::<hyper::Error>());
+    if let Some(h) = hyper {
+        if h.is_timeout() {
+            return ConnectorError::timeout(e.into());
+        }
+        if h.is_incomplete_message() {
+            return ConnectorError::other(e.into(), Some(ErrorKind::TransientError));
+        }
+        if h.is_closed() || h.is_canceled() {
+            return ConnectorError::io(e.into());
+        }
+        if h.is_user() {
+            return ConnectorError::user(e.into());
+        }
+    }
+    if e.is_connect() || chain(&e).any(|s| s.is::<std::io::Error>()) {
+        return ConnectorError::io(e.into());
+    }
+    ConnectorError::other(e.into(), None)
+}
+
+/// `e` and its sources.
+fn chain<'a>(e: &'a (dyn Error + 'static)) -> impl Iterator<Item = &'a (dyn Error + 'static)> {
+    std::iter::successors(Some(e), |&e| e.source())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(url: &str) -> HttpRequest {
+        let mut request = HttpRequest::new(SdkBody::empty());
+        request.set_uri(url).unwrap();
+        request
+    }
+
+    /// The retry policy's view of a failure: a refused connection is I/O and a
+    /// server that never answers a timeout (both retried); an answer is an answer.
+    #[tokio::test]
+    async fn failures_are_sorted_as_the_retry_policy_expects() {
+        // A port nothing listens on: bound, then released.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let https = Https::new(Some(Duration::from_secs(2)), Some(Duration::from_secs(2)));
+        let refused = https
+            .call(get(&format!("http://{closed}/")))
+            .await
+            .unwrap_err();
+        assert!(refused.is_io(), "{refused:?}");
+
+        // A server that takes the connection and says nothing.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = silent.local_addr().unwrap();
+        let held = tokio::spawn(async move {
+            let (socket, _) = silent.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            drop(socket);
+        });
+        let quick = Https::new(
+            Some(Duration::from_secs(2)),
+            Some(Duration::from_millis(200)),
+        );
+        let waited = quick
+            .call(get(&format!("http://{addr}/")))
+            .await
+            .unwrap_err();
+        assert!(waited.is_timeout(), "{waited:?}");
+        held.abort();
+
+        // A server that answers: the status and body come back.
+        let answering = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = answering.local_addr().unwrap();
+        tokio::spawn(async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let (mut socket, _) = answering.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket
+                .write_all(b"HTTP/1.1 418 I'm a teapot\r\ncontent-length: 2\r\n\r\nhi")
+                .await;
+        });
+        let answer = https.call(get(&format!("http://{addr}/"))).await.unwrap();
+        assert_eq!(answer.status().as_u16(), 418);
+        assert_eq!(answer.body().bytes(), None, "streamed, not buffered");
+    }
+
+    /// One connector, and so one pool, per pair of timeouts.
+    #[test]
+    fn one_pool_per_pair_of_timeouts() {
+        let client = HttpsClient::default();
+        let components = aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder::for_tests()
+            .build()
+            .unwrap();
+        let settings = |read: u64| {
+            HttpConnectorSettings::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .read_timeout(Duration::from_secs(read))
+                .build()
+        };
+        let _a = client.http_connector(&settings(5), &components);
+        let _b = client.http_connector(&settings(5), &components);
+        let _c = client.http_connector(&settings(9), &components);
+        assert_eq!(client.connectors.lock().unwrap().len(), 2);
+    }
+}
