@@ -664,7 +664,11 @@ where
     match e {
         SdkError::ServiceError(se) => se.err().code().is_some_and(|c| FATAL_CODES.contains(&c)),
         SdkError::ConstructionFailure(_) => true,
-        SdkError::DispatchFailure(d) => !(d.is_timeout() || d.is_io()),
+        SdkError::DispatchFailure(d) => {
+            let transient =
+                d.as_other() == Some(aws_smithy_types::retry::ErrorKind::TransientError);
+            !(d.is_timeout() || d.is_io() || transient)
+        }
         _ => false,
     }
 }

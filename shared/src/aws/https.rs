@@ -16,6 +16,8 @@ use std::error::Error;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connection::{CaptureSmithyConnection, ConnectionMetadata};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
 };
@@ -24,8 +26,11 @@ use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::ErrorKind;
+use hyper::Uri;
 use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector as TcpConnector;
+use hyper_util::client::legacy::connect::{
+    CaptureConnection, HttpConnector as TcpConnector, capture_connection,
+};
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 /// The timeouts a connector applies: connect, then read.
@@ -58,7 +63,7 @@ impl HttpClient for HttpsClient {
 /// One connection pool and its timeouts.
 #[derive(Debug, Clone)]
 pub(crate) struct Https {
-    client: Client<hyper_rustls::HttpsConnector<TcpConnector>, SdkBody>,
+    client: Client<TimedConnect, SdkBody>,
     read_timeout: Option<Duration>,
 }
 
@@ -68,12 +73,17 @@ impl Https {
         // The scheme is the TLS layer's to check: it takes https and http.
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
-        tcp.set_connect_timeout(connect_timeout);
+        // HTTP/1.1 only: hyper-rustls then offers no ALPN at all, which every
+        // AWS endpoint takes as HTTP/1.1.
         let tls = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls_config())
             .https_or_http()
             .enable_http1()
             .wrap_connector(tcp);
+        let tls = TimedConnect {
+            inner: tls,
+            limit: connect_timeout,
+        };
         // The pool's timer: without it, idle connections are never expired by
         // time, and one AWS closed meanwhile is tried first (as the SDK's client).
         let client = Client::builder(TokioExecutor::new())
@@ -106,7 +116,20 @@ fn tls_config() -> rustls::ClientConfig {
             }
             Arc::new(roots)
         });
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    // The suites the SDK's client offered: AES-GCM for TLS 1.3, and ECDHE with
+    // AES-GCM or ChaCha20 for TLS 1.2.
+    const SUITES: [rustls::CipherSuite; 7] = [
+        rustls::CipherSuite::TLS13_AES_256_GCM_SHA384,
+        rustls::CipherSuite::TLS13_AES_128_GCM_SHA256,
+        rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ];
+    let mut ring = rustls::crypto::ring::default_provider();
+    ring.cipher_suites.retain(|s| SUITES.contains(&s.suite()));
+    let provider = Arc::new(ring);
     rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         // ring's provider supports TLS 1.2 and 1.3, the safe defaults: a static
@@ -118,10 +141,17 @@ fn tls_config() -> rustls::ClientConfig {
 
 impl HttpConnector for Https {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let request = match request.try_into_http1x() {
+        let mut request = match request.try_into_http1x() {
             Ok(request) => request,
             Err(e) => return HttpConnectorFuture::ready(Err(ConnectorError::user(e.into()))),
         };
+        // The SDK's retries close a connection after a transient failure (a 5xx,
+        // a timeout) so that the next attempt reaches another host: they need the
+        // connection this request goes out on (from a review).
+        let captured = capture_connection(&mut request);
+        if let Some(capture) = request.extensions().get::<CaptureSmithyConnection>() {
+            capture.set_connection_retriever(move || connection_of(&captured));
+        }
         let sent = self.client.request(request);
         let read_timeout = self.read_timeout;
         HttpConnectorFuture::new(async move {
@@ -141,10 +171,82 @@ impl HttpConnector for Https {
     }
 }
 
+/// The connection a request went out on, for the SDK to close (poison) after a
+/// transient failure; `None` before one is made.
+fn connection_of(captured: &CaptureConnection) -> Option<ConnectionMetadata> {
+    captured.connection_metadata().as_ref()?;
+    let captured = captured.clone();
+    Some(
+        ConnectionMetadata::builder()
+            .proxied(false)
+            .poison_fn(move || {
+                if let Some(connection) = captured.connection_metadata().as_ref() {
+                    connection.poison();
+                }
+            })
+            .build(),
+    )
+}
+
+/// The TLS connector with one time limit over name resolution, the TCP connect and
+/// the TLS handshake together, as the SDK's client had (from a review: the TCP
+/// connector's own limit covers only `connect()`, so a stalled handshake waited
+/// for ever where no read timeout is set).
+#[derive(Debug, Clone)]
+struct TimedConnect {
+    inner: hyper_rustls::HttpsConnector<TcpConnector>,
+    limit: Option<Duration>,
+}
+
+/// A connection not made within its time limit.
+#[derive(Debug)]
+struct ConnectTimedOut(Duration);
+
+impl std::fmt::Display for ConnectTimedOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "connection not made within {:?}", self.0)
+    }
+}
+
+impl Error for ConnectTimedOut {}
+
+impl tower_service::Service<Uri> for TimedConnect {
+    type Response =
+        <hyper_rustls::HttpsConnector<TcpConnector> as tower_service::Service<Uri>>::Response;
+    type Error = BoxError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, BoxError>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let connecting = self.inner.call(uri);
+        let limit = self.limit;
+        Box::pin(async move {
+            match limit {
+                Some(limit) => match tokio::time::timeout(limit, connecting).await {
+                    Ok(connected) => connected,
+                    Err(_) => Err(Box::new(ConnectTimedOut(limit)) as BoxError),
+                },
+                None => connecting.await,
+            }
+        })
+    }
+}
+
 /// The retry policy's reading of a failed exchange: a connection that could not be
 /// made or was lost is I/O (retried), a timed-out one a timeout (retried), a reply
 /// cut short transient; anything else is not retried.
 fn classify(e: hyper_util::client::legacy::Error) -> ConnectorError {
+    if chain(&e).any(|s| s.is::<ConnectTimedOut>()) {
+        return ConnectorError::timeout(e.into());
+    }
     let hyper = chain(&e).find_map(|s| s.downcast_ref::<hyper::Error>());
     if let Some(h) = hyper {
         if h.is_timeout() {
@@ -231,6 +333,30 @@ mod tests {
         let answer = https.call(get(&format!("http://{addr}/"))).await.unwrap();
         assert_eq!(answer.status().as_u16(), 418);
         assert_eq!(answer.body().bytes(), None, "streamed, not buffered");
+    }
+
+    /// From a review: the connect timeout covers the TLS handshake too, so a
+    /// server that takes the connection and never answers the handshake is a
+    /// timeout (retried), not a wait for ever.
+    #[tokio::test]
+    async fn a_stalled_tls_handshake_is_a_timeout() {
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = silent.local_addr().unwrap();
+        let held = tokio::spawn(async move {
+            let (socket, _) = silent.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            drop(socket);
+        });
+        let https = Https::new(Some(Duration::from_millis(200)), None);
+        let stalled = tokio::time::timeout(
+            Duration::from_secs(3),
+            https.call(get(&format!("https://localhost:{}/", addr.port()))),
+        )
+        .await
+        .expect("the connector's own limit ends the wait")
+        .unwrap_err();
+        assert!(stalled.is_timeout(), "{stalled:?}");
+        held.abort();
     }
 
     /// One connector, and so one pool, per pair of timeouts.

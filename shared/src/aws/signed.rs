@@ -346,8 +346,11 @@ pub(crate) fn connector_failure(e: &ConnectorError) -> Failure {
     } else {
         format!("request not sent: {}", innermost(e))
     };
-    // The SDK retries timeouts and I/O errors; other errors are the request's.
-    Failure::new(cause, e.is_timeout() || e.is_io())
+    // The SDK retries timeouts, I/O errors and errors marked transient (a reply
+    // cut short, as when a kept-alive connection was closed by the other end as
+    // the request went out: from a review); other errors are the request's.
+    let transient = e.as_other() == Some(aws_smithy_types::retry::ErrorKind::TransientError);
+    Failure::new(cause, e.is_timeout() || e.is_io() || transient)
 }
 
 /// The endpoint configured for the service whose SDK id is `service_id`:
