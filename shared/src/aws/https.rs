@@ -283,6 +283,18 @@ mod tests {
         request
     }
 
+    /// A server that takes one connection and says nothing for five seconds.
+    async fn silent_server() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = silent.local_addr().unwrap();
+        let held = tokio::spawn(async move {
+            let (socket, _) = silent.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            drop(socket);
+        });
+        (addr, held)
+    }
+
     /// The retry policy's view of a failure: a refused connection is I/O and a
     /// server that never answers a timeout (both retried); an answer is an answer.
     #[tokio::test]
@@ -300,13 +312,7 @@ mod tests {
         assert!(refused.is_io(), "{refused:?}");
 
         // A server that takes the connection and says nothing.
-        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = silent.local_addr().unwrap();
-        let held = tokio::spawn(async move {
-            let (socket, _) = silent.accept().await.unwrap();
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            drop(socket);
-        });
+        let (addr, held) = silent_server().await;
         let quick = Https::new(
             Some(Duration::from_secs(2)),
             Some(Duration::from_millis(200)),
@@ -340,13 +346,7 @@ mod tests {
     /// timeout (retried), not a wait for ever.
     #[tokio::test]
     async fn a_stalled_tls_handshake_is_a_timeout() {
-        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = silent.local_addr().unwrap();
-        let held = tokio::spawn(async move {
-            let (socket, _) = silent.accept().await.unwrap();
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            drop(socket);
-        });
+        let (addr, held) = silent_server().await;
         let https = Https::new(Some(Duration::from_millis(200)), None);
         let stalled = tokio::time::timeout(
             Duration::from_secs(3),
