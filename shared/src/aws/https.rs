@@ -3,13 +3,16 @@
 //! them; see the parent module), and plain HTTP for endpoints such as moto.
 //!
 //! Why our own and not the SDK's (`aws-smithy-http-client`): that client always
-//! offers HTTP/2, so the h2 crate and hyper's HTTP/2 half were linked into every
-//! function (about a quarter of a megabyte of code) for endpoints that answer
-//! HTTP/1.1 (DynamoDB, SNS, S3, Security Hub, the Lambda Runtime API). What it did
-//! that matters is done here too: one connection pool per pair of timeouts, the
-//! connect timeout on the TCP connect, the read timeout on the wait for the
-//! response, and the errors sorted as the SDK's retry policy expects (a refused or
-//! dropped connection and a timeout are retried, a malformed request is not).
+//! offers HTTP/2, so the h2 crate, hyper's HTTP/2 half and the client's own layers
+//! were linked into every function (0.44 MB of each arm64 binary) for endpoints
+//! that answer HTTP/1.1 (DynamoDB, SNS, S3, Security Hub). What it did that matters
+//! is done here too: one connection pool per pair of timeouts, with a timer that
+//! expires idle connections; the connect timeout over name resolution, the TCP
+//! connect and the TLS handshake together; the read timeout on the wait for the
+//! response; its cipher suites; each request's connection handed to the SDK's
+//! retries, which close it after a transient failure; and the errors sorted as the
+//! retry policy expects (a refused or dropped connection and a timeout are
+//! retried, a malformed request is not).
 
 use std::collections::HashMap;
 use std::error::Error;
