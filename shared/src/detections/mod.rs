@@ -362,6 +362,7 @@ registry! {
     iam_oidc_provider_trust_widened::IamOidcProviderTrustWidened,
     resource_shared_with_another_account::ResourceSharedWithAnotherAccount,
     ram_resource_shared_with_another_account::RamResourceSharedWithAnotherAccount,
+    ram_share_from_another_account_accepted::RamShareFromAnotherAccountAccepted,
     cognito_identity_pool_guest_access::CognitoIdentityPoolGuestAccess,
     s3_acl_grants_another_account::S3AclGrantsAnotherAccount,
     cognito_user_pool_mfa_disabled::CognitoUserPoolMfaDisabled,
