@@ -27,9 +27,9 @@
 //! what counts, as that instance (from a review: twelve such calls went unseen).
 //! Whole groups and fleets deleted are `instance-groups-deleted-burst`.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec, fire};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{
-    NamedBurst, account_role_term, aws_service_caller_but_stack, distinct_texts_at_key, named_burst, succeeded_call,
+    aws_service_caller_but_stack, distinct_texts_at_key, named_burst_signal, succeeded_call,
 };
 use crate::event::Record;
 
@@ -96,20 +96,14 @@ impl Detection for Ec2InstancesTerminatedBurst {
         } else {
             return None;
         };
-        match named_burst(instances, MANY)? {
-            NamedBurst::Alone { count, listed } => fire(
-                Evidence::new()
-                    .with("instance_count", count)
-                    .with("instances", listed),
-            ),
-            NamedBurst::InWindow { value, listed } => Some(Signal::Distinct {
-                group: account_role_term(rec),
-                value,
-                evidence: Evidence::new()
-                    .with("instances", listed)
-                    .with_opt("source_ip", rec.source_ip()),
-            }),
-        }
+        named_burst_signal(rec, instances, MANY, |count, listed| match count {
+            Some(count) => Evidence::new()
+                .with("instance_count", count)
+                .with("instances", listed),
+            None => Evidence::new()
+                .with("instances", listed)
+                .with_opt("source_ip", rec.source_ip()),
+        })
     }
 }
 

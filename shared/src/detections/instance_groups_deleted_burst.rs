@@ -32,10 +32,10 @@
 
 use serde_json::Value;
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec, fire};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{
-    NamedBurst, account_role_term, aws_service_caller_but_stack, flag_value, joined, keep_first_occurrences,
-    named_burst, request_flag, succeeded_call,
+    account_role_term, aws_service_caller_but_stack, flag_value, joined, keep_first_occurrences,
+    named_burst_signal, pascal_or_camel, request_flag, succeeded_call,
 };
 use crate::event::Record;
 
@@ -137,25 +137,14 @@ fn fleets(rec: &Record<'_>) -> Option<Signal> {
     }
     keep_first_occurrences(&mut ids);
     let terminate = terminates_instances(params);
-    match named_burst(ids, MANY)? {
-        NamedBurst::Alone { count, listed } => fire(
-            Evidence::new()
-                .with("api", rec.event_name())
-                .with("fleet_count", count)
-                .with("fleets", listed)
-                .with("terminate_instances", terminate)
-                .with_opt("source_ip", rec.source_ip()),
-        ),
-        NamedBurst::InWindow { value, listed } => Some(Signal::Distinct {
-            group: account_role_term(rec),
-            value,
-            evidence: Evidence::new()
-                .with("api", rec.event_name())
-                .with("fleets", listed)
-                .with("terminate_instances", terminate)
-                .with_opt("source_ip", rec.source_ip()),
-        }),
-    }
+    named_burst_signal(rec, ids, MANY, |count, listed| {
+        Evidence::new()
+            .with("api", rec.event_name())
+            .with_opt("fleet_count", count)
+            .with("fleets", listed)
+            .with("terminate_instances", terminate)
+            .with_opt("source_ip", rec.source_ip())
+    })
 }
 
 /// Deepest nesting searched: EC2 wraps its request and answer once
@@ -200,15 +189,8 @@ fn answered_ids<'v>(v: &'v Value, depth: usize, out: &mut Vec<&'v str>) {
 /// under EC2's request wrapper. Evidence only: a fleet deleted without, after it
 /// was emptied, is the same wipe.
 fn terminates_instances(params: &Value) -> bool {
-    let Some(top) = params.as_object() else {
-        return false;
-    };
-    let flag = |o: &serde_json::Map<String, Value>| {
-        ["TerminateInstances", "terminateInstances"]
-            .iter()
-            .any(|k| o.get(*k).and_then(flag_value) == Some(true))
-    };
-    flag(top) || top.values().any(|v| v.as_object().is_some_and(flag))
+    let flag = |v: &Value| pascal_or_camel(v, "TerminateInstances").and_then(flag_value) == Some(true);
+    flag(params) || params.as_object().is_some_and(|top| top.values().any(flag))
 }
 
 /// The fleet ids (`fleet-...`, `sfr-...`) named anywhere in `v`, trimmed, in order

@@ -22,9 +22,9 @@
 //! `AWSService` identity) are left out; a stack's deletions count, as the
 //! person's own.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec, fire};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{
-    NamedBurst, account_role_term, aws_service_caller_but_stack, distinct_texts_at_key, joined, named_burst,
+    account_role_term, aws_service_caller_but_stack, distinct_texts_at_key, joined, named_burst_signal,
     request_text_any, succeeded_call,
 };
 use crate::event::Record;
@@ -155,23 +155,13 @@ fn snapshot_value(rec: &Record<'_>, id: &str) -> String {
 /// Redshift's batch: ten or more snapshots fire at once, fewer count as their set.
 fn batch(rec: &Record<'_>) -> Option<Signal> {
     let snapshots = distinct_texts_at_key(rec.request_parameters()?, "snapshotIdentifier");
-    match named_burst(snapshots, MANY)? {
-        NamedBurst::Alone { count, listed } => fire(
-            Evidence::new()
-                .with("api", rec.event_name())
-                .with("snapshot_count", count)
-                .with("snapshots", listed)
-                .with_opt("source_ip", rec.source_ip()),
-        ),
-        NamedBurst::InWindow { value, listed } => Some(Signal::Distinct {
-            group: account_role_term(rec),
-            value,
-            evidence: Evidence::new()
-                .with("api", rec.event_name())
-                .with("snapshots", listed)
-                .with_opt("source_ip", rec.source_ip()),
-        }),
-    }
+    named_burst_signal(rec, snapshots, MANY, |count, listed| {
+        Evidence::new()
+            .with("api", rec.event_name())
+            .with_opt("snapshot_count", count)
+            .with("snapshots", listed)
+            .with_opt("source_ip", rec.source_ip())
+    })
 }
 
 #[cfg(test)]

@@ -157,6 +157,28 @@ pub fn named_burst(mut names: Vec<&str>, many: usize) -> Option<NamedBurst<'_>> 
     })
 }
 
+/// What a call naming `names` adds to a burst of `many` ([`named_burst`]): a
+/// finding when it names `many` or more, else an observation of their set in the
+/// window of its account and role ([`super::account_role_term`]: a re-assumed role
+/// does not split the burst). `evidence` is given how many the call named (`Some`
+/// for the finding alone) and the names to list. `None` when it names nothing.
+pub fn named_burst_signal<'n>(
+    rec: &Record,
+    names: Vec<&'n str>,
+    many: usize,
+    evidence: impl FnOnce(Option<usize>, Vec<&'n str>) -> Evidence,
+) -> Option<crate::detection::Signal> {
+    use crate::detection::Signal;
+    Some(match named_burst(names, many)? {
+        NamedBurst::Alone { count, listed } => Signal::Fire(evidence(Some(count), listed)),
+        NamedBurst::InWindow { value, listed } => Signal::Distinct {
+            group: super::account_role_term(rec),
+            value,
+            evidence: evidence(None, listed),
+        },
+    })
+}
+
 /// Drops the later copies of repeated items, keeping each first one in its place:
 /// lists reported in the order the request gave them, each item once.
 pub fn keep_first_occurrences<T: Eq + std::hash::Hash + Copy>(items: &mut Vec<T>) {
