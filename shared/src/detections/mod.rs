@@ -232,6 +232,7 @@ registry! {
     elasticache_security_group_modified_or_deleted::ElastiCacheSecurityGroupModifiedOrDeleted,
     glue_dev_endpoint_activity::GlueDevEndpointActivity,
     codebuild_project_made_public::CodeBuildProjectMadePublic,
+
     // (end of compute-network)
 
     // --- security-services: GuardDuty, Security Hub, detective controls, organisation and account settings.
@@ -357,6 +358,7 @@ registry! {
     ssm_session_logging_disabled::SsmSessionLoggingDisabled,
     ebs_direct_snapshot_read_first_seen::EbsDirectSnapshotReadFirstSeen,
     vpn_connection_created::VpnConnectionCreated,
+    client_vpn_access_widened_or_unlogged::ClientVpnAccessWidenedOrUnlogged,
     resource_policy_external_access::ResourcePolicyExternalAccess,
     cloudtrail_bucket_policy_removed::CloudTrailBucketPolicyRemoved,
     iam_oidc_provider_trust_widened::IamOidcProviderTrustWidened,

@@ -11,10 +11,16 @@
 //! are left out; a stack's creation counts. After an evasion review, an existing
 //! site-to-site connection pointed at another customer gateway
 //! (`ModifyVpnConnection` naming `customerGatewayId`) counts as a new one: the far
-//! end is then whoever owns that gateway's address.
+//! end is then whoever owns that gateway's address. A Client VPN endpoint created
+//! with its connection log switched off is medium: nobody will see who connects
+//! (`client-vpn-access-widened-or-unlogged` reports the log switched off later, and
+//! rules added to an endpoint).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, keep_first_occurrences, succeeded_call, texts_at_key, values_at_key};
+use crate::detections::common::{
+    aws_service_caller_but_stack, client_vpn_option_off, keep_first_occurrences, pascal_or_camel, succeeded_call, texts_at_key,
+    values_at_key,
+};
 use crate::event::Record;
 
 pub struct VpnConnectionCreated;
@@ -50,6 +56,14 @@ impl Detection for VpnConnectionCreated {
         &META
     }
 
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_name() == "CreateClientVpnEndpoint" && created_unlogged(rec) {
+            Severity::Medium
+        } else {
+            META.severity
+        }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !succeeded_call(rec, EC2, CALLS) || aws_service_caller_but_stack(rec) {
             return None;
@@ -82,9 +96,22 @@ impl Detection for VpnConnectionCreated {
         keep_first_occurrences(&mut authentication);
         fire(
             e.with_opt("client_cidr", first("clientCidrBlock"))
-                .with_opt("authentication", (!authentication.is_empty()).then_some(authentication)),
+                .with_opt("authentication", (!authentication.is_empty()).then_some(authentication))
+                .with_opt("connection_log_off", created_unlogged(rec).then_some(true)),
         )
     }
+}
+
+/// A Client VPN endpoint created with its connection log switched off (options
+/// wrapped as EC2 logs them, or flat; either casing).
+fn created_unlogged(rec: &Record<'_>) -> bool {
+    let wrapped = rec.request_param("CreateClientVpnEndpointRequest");
+    let options = |key: &str| {
+        wrapped
+            .and_then(|w| pascal_or_camel(w, key))
+            .or_else(|| rec.request_parameters().and_then(|p| pascal_or_camel(p, key)))
+    };
+    client_vpn_option_off(options("ConnectionLogOptions"))
 }
 
 #[cfg(test)]
@@ -111,9 +138,17 @@ mod tests {
             Some(Signal::Fire(e)) => {
                 assert_eq!(e.get("client_cidr").and_then(|v| v.as_str()), Some("10.250.0.0/22"));
                 assert_eq!(e.get("authentication"), Some(&serde_json::json!(["certificate-authentication"])));
+                assert_eq!(e.get("connection_log_off"), Some(&serde_json::json!(true)));
             }
             other => panic!("expected a finding, got {other:?}"),
         }
+        let severity = |params: &str| {
+            let json = record(EC2, "CreateClientVpnEndpoint", ROLE, params, "");
+            VpnConnectionCreated.severity_for(&crate::event::Record::from_json(&json).unwrap())
+        };
+        assert_eq!(severity(client), Severity::Medium);
+        assert_eq!(severity(&client.replace(r#"{"Enabled":false}"#, r#"{"Enabled":true,"CloudwatchLogGroup":"vpn"}"#)), Severity::Low);
+        assert_eq!(severity(r#"{"clientCidrBlock":"10.250.0.0/22","connectionLogOptions":{"enabled":"false"}}"#), Severity::Medium);
     }
 
     /// From an evasion review: an existing connection given a new far end.

@@ -128,6 +128,16 @@ pub fn instance_id_param<'r>(rec: &'r Record) -> Option<&'r str> {
         .filter(|s| !s.is_empty())
 }
 
+/// A Client VPN endpoint's options (`ConnectionLogOptions`, `ClientConnectOptions`)
+/// given with `Enabled` false: its connection log or connect handler switched off,
+/// at creation or later.
+pub fn client_vpn_option_off(options: Option<&Value>) -> bool {
+    options
+        .and_then(|o| super::pascal_or_camel(o, "Enabled"))
+        .and_then(super::flag_value)
+        == Some(false)
+}
+
 /// The evidence every compute-network finding starts from: region, source address
 /// and user agent of the call.
 pub fn call_context(rec: &Record) -> Evidence {
