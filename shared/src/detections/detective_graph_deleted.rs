@@ -49,7 +49,7 @@ impl Detection for DetectiveGraphDeleted {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        if rec.event_name() == "UpdateOrganizationConfiguration" && request_flag(rec, "autoEnable") != Some(false) {
+        if rec.event_name() == "UpdateOrganizationConfiguration" && auto_enable(rec) != Some(false) {
             return None;
         }
         fire(
@@ -60,9 +60,15 @@ impl Detection for DetectiveGraphDeleted {
                     request_param_any(rec, &["graphArn", "GraphArn"]).and_then(|g| g.as_str()),
                 )
                 .with_json("accounts", request_param_any(rec, &["accountIds", "AccountIds"]))
-                .with_opt("auto_enable", request_flag(rec, "autoEnable")),
+                .with_opt("auto_enable", auto_enable(rec)),
         )
     }
+}
+
+/// `autoEnable` of `UpdateOrganizationConfiguration`, in the API's own PascalCase
+/// (`AutoEnable`, as Detective documents the request) or camelCase (from a review).
+fn auto_enable(rec: &Record<'_>) -> Option<bool> {
+    request_flag(rec, "AutoEnable").or_else(|| request_flag(rec, "autoEnable"))
 }
 
 #[cfg(test)]
@@ -110,6 +116,10 @@ mod tests {
         assert!(fires(&DetectiveGraphDeleted, &org("false")));
         assert!(!fires(&DetectiveGraphDeleted, &org("true")));
         assert!(!fires(&DetectiveGraphDeleted, &org("null")));
+        // From a review: the request as Detective documents it, in PascalCase.
+        let pascal = r#"{"GraphArn":"arn:aws:detective:us-east-1:111122223333:graph:0123abcd","AutoEnable":false}"#;
+        assert!(fires(&DetectiveGraphDeleted, &call("detective.amazonaws.com", "UpdateOrganizationConfiguration", pascal)));
+        assert!(!fires(&DetectiveGraphDeleted, &call("detective.amazonaws.com", "UpdateOrganizationConfiguration", &pascal.replace("false", "true"))));
     }
 
     #[test]

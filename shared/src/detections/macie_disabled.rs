@@ -12,13 +12,18 @@
 //! with both kinds off) and buckets taken out of discovery's scope
 //! (`UpdateClassificationScope` adding or replacing `s3.excludes.bucketNames`);
 //! after a later one, a classification job cancelled or paused
-//! (`UpdateClassificationJob` with `jobStatus` `CANCELLED` or `USER_PAUSED`).
+//! (`UpdateClassificationJob` with `jobStatus` `CANCELLED` or `USER_PAUSED`);
+//! after a second one, Macie no longer enabled in the organisation's new accounts
+//! (`UpdateOrganizationConfiguration` with `autoEnable` false, as GuardDuty's,
+//! Inspector's and Detective's detections judge it) and automated discovery switched
+//! off for chosen members (`BatchUpdateAutomatedDiscoveryAccounts` with an account
+//! at `DISABLED`).
 //!
 //! Decision: `UpdateMacieSession` also changes the publishing frequency; only a
 //! session set to `PAUSED` fires, and the same for a member's session. Filters that only show (`NOOP`) do not.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{flag_value, succeeded_call, text_is};
+use crate::detections::common::{flag_value, request_flag, succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct MacieDisabled;
@@ -38,6 +43,8 @@ const NAMES: &[&str] = &[
     "PutFindingsPublicationConfiguration",
     "UpdateClassificationScope",
     "UpdateClassificationJob",
+    "UpdateOrganizationConfiguration",
+    "BatchUpdateAutomatedDiscoveryAccounts",
 ];
 
 /// The findings-filter calls: they count only when the filter archives what it
@@ -101,6 +108,10 @@ impl Detection for MacieDisabled {
             "UpdateClassificationJob" => ["CANCELLED", "USER_PAUSED"]
                 .iter()
                 .any(|s| text_is(rec.request_param("jobStatus"), s)),
+            "UpdateOrganizationConfiguration" => {
+                request_flag(rec, "autoEnable").or_else(|| request_flag(rec, "AutoEnable")) == Some(false)
+            }
+            "BatchUpdateAutomatedDiscoveryAccounts" => !discovery_disabled_for(rec).is_empty(),
             "UpdateClassificationScope" => {
                 let excludes = rec.request_param("s3").and_then(|s3| s3.get("excludes"));
                 let adds = excludes.and_then(|e| e.get("operation")).is_some_and(|o| {
@@ -125,9 +136,27 @@ impl Detection for MacieDisabled {
                 .with_opt("filter", rec.request_param_str("name"))
                 .with_opt("job", rec.request_param_str("jobId"))
                 .with_opt("job_status", rec.request_param_str("jobStatus"))
-                .with_json("criteria", rec.request_param("findingCriteria")),
+                .with_json("criteria", rec.request_param("findingCriteria"))
+                .with_opt(
+                    "discovery_disabled_for",
+                    Some(discovery_disabled_for(rec)).filter(|a| !a.is_empty()),
+                ),
         )
     }
+}
+
+/// The accounts `BatchUpdateAutomatedDiscoveryAccounts` switches discovery off for.
+fn discovery_disabled_for<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
+    if rec.event_name() != "BatchUpdateAutomatedDiscoveryAccounts" {
+        return Vec::new();
+    }
+    rec.request_param("accounts")
+        .and_then(|a| a.as_array())
+        .into_iter()
+        .flatten()
+        .filter(|a| text_is(a.get("status"), "DISABLED"))
+        .filter_map(|a| a.get("accountId")?.as_str())
+        .collect()
 }
 
 #[cfg(test)]
@@ -200,6 +229,31 @@ mod tests {
         assert!(fires(&MacieDisabled, &scope("REPLACE", r#"["customer-exports"]"#)));
         assert!(!fires(&MacieDisabled, &scope("REMOVE", r#"["customer-exports"]"#)));
         assert!(!fires(&MacieDisabled, &scope("REPLACE", "[]")));
+    }
+
+    /// From a second review: new accounts left without Macie, and discovery off for
+    /// chosen members.
+    #[test]
+    fn organisation_auto_enable_off_and_members_discovery_off_count() {
+        let org = |flag: &str| call(SOURCE, "UpdateOrganizationConfiguration", &format!(r#"{{"autoEnable":{flag}}}"#));
+        assert!(fires(&MacieDisabled, &org("false")));
+        assert!(fires(&MacieDisabled, &org(r#""false""#)));
+        assert!(!fires(&MacieDisabled, &org("true")));
+        let members = |status: &str| {
+            call(
+                SOURCE,
+                "BatchUpdateAutomatedDiscoveryAccounts",
+                &format!(r#"{{"accounts":[{{"accountId":"444455556666","status":"{status}"}},{{"accountId":"555566667777","status":"ENABLED"}}]}}"#),
+            )
+        };
+        match crate::detections::common::testing::eval(&MacieDisabled, &members("DISABLED")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("discovery_disabled_for"), Some(&serde_json::json!(["444455556666"])));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(!fires(&MacieDisabled, &members("ENABLED")));
+        assert!(!fires(&MacieDisabled, &call(SOURCE, "BatchUpdateAutomatedDiscoveryAccounts", "{}")));
     }
 
     #[test]

@@ -293,7 +293,9 @@ fn resource_fields(source: &str, name: &str) -> &'static [&'static str] {
         "iam.amazonaws.com" => &["roleName", "policyArn"],
         "sqs.amazonaws.com" => &["queueUrl"],
         "monitoring.amazonaws.com" => &["alarmName", "alarmNames"],
-        "logs.amazonaws.com" => &["logGroupName"],
+        // `AssociateKmsKey` takes the group by ARN as `resourceIdentifier` instead of
+        // its name (from a review).
+        "logs.amazonaws.com" => &["logGroupName", "resourceIdentifier"],
         "ssm.amazonaws.com" => &["name", "names"],
         "cloudformation.amazonaws.com" => &["stackName", "stackSetName"],
         "states.amazonaws.com" => &["stateMachineArn"],
@@ -331,7 +333,10 @@ fn owned_name(field: &str, value: &str) -> String {
             .nth(1)
             .unwrap_or(value)
             .to_owned(),
-        "logGroupName" => value
+        "logGroupName" | "resourceIdentifier" => value
+            // `arn:...:log-group:<name>`, perhaps with `:*` after it.
+            .split_once(":log-group:")
+            .map_or(value, |(_, rest)| rest.strip_suffix(":*").unwrap_or(rest))
             .strip_prefix("/aws/lambda/")
             .or_else(|| value.strip_prefix("/aws/vendedlogs/"))
             .unwrap_or(value)
@@ -522,6 +527,8 @@ mod tests {
             ("sqs.amazonaws.com", "AddPermission", r#"{"queueUrl":"https://sqs.eu-west-1.amazonaws.com/111122223333/tw-prod-FailedEventsQueue-1","label":"x","aWSAccountIds":["999988887777"],"actions":["ReceiveMessage"]}"#),
             ("logs.amazonaws.com", "PutSubscriptionFilter", r#"{"logGroupName":"/aws/lambda/tw-prod-self-protection","filterName":"x","destinationArn":"arn:aws:logs:eu-west-1:999988887777:destination:d"}"#),
             ("logs.amazonaws.com", "AssociateKmsKey", r#"{"logGroupName":"/aws/lambda/tw-prod-pipeline","kmsKeyId":"arn:aws:kms:eu-west-1:111122223333:key/1"}"#),
+            // From a review: the group by ARN, as the same call also takes it.
+            ("logs.amazonaws.com", "AssociateKmsKey", r#"{"resourceIdentifier":"arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/tw-prod-pipeline","kmsKeyId":"arn:aws:kms:eu-west-1:111122223333:key/1"}"#),
             ("lambda.amazonaws.com", "PutFunctionCodeSigningConfig20200422", r#"{"functionName":"tw-prod-pipeline","codeSigningConfigArn":"arn:aws:lambda:eu-west-1:111122223333:code-signing-config:csc-1"}"#),
         ];
         // From a review: the health alarms, and a rule of anyone's sending to
