@@ -128,7 +128,8 @@ pub fn indexed(id: &str) -> Option<&'static Indexed> {
 /// Detections whose findings can be more severe than their catalogue severity
 /// (`Detection::severity_for`: about trailwatch's own rules and alarms, a
 /// padded policy document, a shared data store, a RAM share of a database or
-/// network, a Client VPN endpoint created without its log), and how severe. Kept
+/// network, a Client VPN endpoint created without its log, Block Public Access
+/// switched off for an organisation), and how severe. Kept
 /// by id, apart from the detections, because the functions' tuning checks read it
 /// for every group's detections; a test replays every sample and holds each
 /// finding to [`highest_severity`].
@@ -138,6 +139,7 @@ const RAISED: &[(&str, Severity)] = &[
     ("eventbridge-rule-disabled-or-deleted", Severity::Critical),
     ("ram-resource-shared-with-another-account", Severity::High),
     ("resource-policy-external-access", Severity::High),
+    ("s3-block-public-access-removed", Severity::High),
     ("vpn-connection-created", Severity::Medium),
 ];
 

@@ -11,14 +11,33 @@
 //! the event name and, for deletion, the waiting period in days. Calls by AWS
 //! service identities (`AWSService`) are skipped; a stack that removes its key (a
 //! CloudFormation `invokedBy`) counts: the same destruction through a stack update.
+//!
+//! From an evasion review, two more ways to the same end: a custom key store
+//! disconnected (`DisconnectCustomKeyStore`: every key in a CloudHSM or external
+//! key store then fails every cryptographic call, `DisableKey` on all of them at
+//! once), and a key policy that locks everyone out (`PutKeyPolicy` with
+//! `bypassPolicyLockoutSafetyCheck` true and a document that allows nothing, or
+//! denies every principal `kms:Decrypt` without a condition): the key can no longer
+//! be used, and no one but AWS Support can give it a policy again. The safety
+//! check is there to refuse exactly such policies, so skipping it on an ordinary
+//! policy is not reported.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_among, succeeded_call};
+use crate::detections::common::{
+    allow_statements, aws_service_among, deny_statements, flag_value, policy_document, principal_is_anyone,
+    statement_covers_action, succeeded_call,
+};
 use crate::event::Record;
 
 pub struct KmsKeyDisabledOrScheduledForDeletion;
 
-const NAMES: &[&str] = &["DeleteImportedKeyMaterial", "DisableKey", "ScheduleKeyDeletion"];
+const NAMES: &[&str] = &[
+    "DeleteImportedKeyMaterial",
+    "DisableKey",
+    "ScheduleKeyDeletion",
+    "DisconnectCustomKeyStore",
+    "PutKeyPolicy",
+];
 
 pub static META: Meta = Meta {
     id: "kms-key-disabled-or-scheduled-for-deletion",
@@ -50,12 +69,37 @@ impl Detection for KmsKeyDisabledOrScheduledForDeletion {
         if !succeeded_call(rec, "kms.amazonaws.com", NAMES) || aws_service_among(rec, &[]) {
             return None;
         }
+        let locked_out = rec.event_name() == "PutKeyPolicy";
+        if locked_out && !policy_locks_everyone_out(rec) {
+            return None;
+        }
         fire(
             Evidence::new()
+                .with("action", rec.event_name())
                 .with_opt("key_id", rec.request_param_str("keyId"))
+                .with_opt("custom_key_store_id", rec.request_param_str("customKeyStoreId"))
+                .with_opt("policy_locks_everyone_out", locked_out.then_some(true))
                 .with_json("pending_window_days", rec.request_param("pendingWindowInDays")),
         )
     }
+}
+
+/// `PutKeyPolicy` past the lockout safety check with a policy under which nobody
+/// can use the key: no `Allow` statement at all, or a `Deny` of `kms:Decrypt` to
+/// every principal with no condition.
+fn policy_locks_everyone_out(rec: &Record<'_>) -> bool {
+    if rec.request_param("bypassPolicyLockoutSafetyCheck").and_then(flag_value) != Some(true) {
+        return false;
+    }
+    let Some(doc) = rec.request_param("policy").and_then(policy_document) else {
+        return false;
+    };
+    allow_statements(&doc).is_empty()
+        || deny_statements(&doc).iter().any(|d| {
+            principal_is_anyone(d.get("Principal"))
+                && d.get("Condition").is_none()
+                && statement_covers_action(d, "kms:Decrypt")
+        })
 }
 
 #[cfg(test)]
@@ -77,6 +121,31 @@ mod tests {
         assert!(fires(&KmsKeyDisabledOrScheduledForDeletion, &material));
         let refused = failed("kms.amazonaws.com", "DeleteImportedKeyMaterial", ROLE, r#"{"keyId":"k"}"#, "UnsupportedOperationException");
         assert!(!fires(&KmsKeyDisabledOrScheduledForDeletion, &refused));
+    }
+
+    /// From an evasion review: the key store cut off, or the key's policy locking
+    /// everyone out past the safety check.
+    #[test]
+    fn a_disconnected_key_store_and_a_lockout_policy_count() {
+        let store = record("kms.amazonaws.com", "DisconnectCustomKeyStore", ROLE, r#"{"customKeyStoreId":"cks-1234567890abcdef0"}"#, "");
+        match eval(&KmsKeyDisabledOrScheduledForDeletion, &store) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("custom_key_store_id"), Some(&json!("cks-1234567890abcdef0"))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let policy = |doc: &str, bypass: &str| {
+            let doc = serde_json::to_string(doc).unwrap();
+            record("kms.amazonaws.com", "PutKeyPolicy", ROLE, &format!(r#"{{"keyId":"k","policyName":"default","policy":{doc}{bypass}}}"#), "")
+        };
+        let deny_all = r#"{"Version":"2012-10-17","Statement":[{"Sid":"x","Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*"}]}"#;
+        assert!(fires(&KmsKeyDisabledOrScheduledForDeletion, &policy(deny_all, r#","bypassPolicyLockoutSafetyCheck":true"#)));
+        let nothing = r#"{"Version":"2012-10-17","Statement":[]}"#;
+        assert!(fires(&KmsKeyDisabledOrScheduledForDeletion, &policy(nothing, r#","bypassPolicyLockoutSafetyCheck":"true""#)));
+        // The safety check kept: AWS refuses such a policy, so it was not put.
+        assert!(!fires(&KmsKeyDisabledOrScheduledForDeletion, &policy(deny_all, "")));
+        // An ordinary policy, the check skipped: not reported.
+        let ordinary = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},
+            {"Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}]}"#;
+        assert!(!fires(&KmsKeyDisabledOrScheduledForDeletion, &policy(ordinary, r#","bypassPolicyLockoutSafetyCheck":true"#)));
     }
 
     #[test]

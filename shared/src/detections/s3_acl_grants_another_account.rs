@@ -7,7 +7,8 @@
 //! the account by itself; the document (`AccessControlPolicy`) also names its
 //! `Owner`, so a grantee id that differs from the owner's is another account. The
 //! `awslogsdelivery` account that CloudFront's standard logs write through is left
-//! out (its documented canonical id): every CloudFront log bucket grants it. Grants
+//! out (its documented canonical ids, one for the China Regions' partition, from a
+//! review): every CloudFront log bucket grants it. Grants
 //! given as `x-amz-grant-*` headers or a canned ACL carry no owner to compare with
 //! and are not judged here (`s3-acl-grants-public-access` judges their public
 //! groups), except an `emailAddress=` grantee, which always names an account. Public groups in the document are that detection's too. Buckets created
@@ -22,10 +23,13 @@ use crate::event::Record;
 
 pub struct S3AclGrantsAnotherAccount;
 
-/// The canonical user of `awslogsdelivery`, which writes CloudFront standard logs
-/// (CloudFront's developer guide, standard logging).
-const CLOUDFRONT_LOG_DELIVERY: &str =
-    "c4c1ede66af53448b93c283ce9448c4ba468c9432aa01d700d3878632f77d2d0";
+/// The canonical users of `awslogsdelivery`, which writes CloudFront standard logs
+/// (CloudFront's developer guide, standard logging): the `aws` partition's, then the
+/// China Regions' (`aws-cn`).
+const CLOUDFRONT_LOG_DELIVERY: [&str; 2] = [
+    "c4c1ede66af53448b93c283ce9448c4ba468c9432aa01d700d3878632f77d2d0",
+    "a52cb28745c0c06e84ec548334e44bfa7fc2a85c54af20cd59e4969344b7af56",
+];
 
 pub static META: Meta = Meta {
     id: "s3-acl-grants-another-account",
@@ -79,7 +83,7 @@ fn other_grantees(policy: &Value) -> Vec<(String, String)> {
         let who = match (id, email) {
             // Without the owner there is nothing to compare an id with.
             (Some(id), _) if owner.is_some_and(|o| !o.eq_ignore_ascii_case(id)) => {
-                if id.eq_ignore_ascii_case(CLOUDFRONT_LOG_DELIVERY) {
+                if CLOUDFRONT_LOG_DELIVERY.iter().any(|c| id.eq_ignore_ascii_case(c)) {
                     continue;
                 }
                 id.to_owned()
@@ -194,8 +198,10 @@ mod tests {
     fn the_owner_public_groups_cloudfront_logs_and_headers_do_not() {
         let own = acl(&grant(OWNER_ID, "FULL_CONTROL"), OWNER_ID);
         assert!(!fires(&S3AclGrantsAnotherAccount, &put(&own)));
-        let cloudfront = acl(&format!("[{},{}]", grant(OWNER_ID, "FULL_CONTROL"), grant(CLOUDFRONT_LOG_DELIVERY, "FULL_CONTROL")), OWNER_ID);
-        assert!(!fires(&S3AclGrantsAnotherAccount, &put(&cloudfront)));
+        for log_delivery in CLOUDFRONT_LOG_DELIVERY {
+            let cloudfront = acl(&format!("[{},{}]", grant(OWNER_ID, "FULL_CONTROL"), grant(log_delivery, "FULL_CONTROL")), OWNER_ID);
+            assert!(!fires(&S3AclGrantsAnotherAccount, &put(&cloudfront)), "{log_delivery}");
+        }
         let public = acl(r#"{"Grantee":{"xsi:type":"Group","URI":"http://acs.amazonaws.com/groups/global/AllUsers"},"Permission":"READ"}"#, OWNER_ID);
         assert!(!fires(&S3AclGrantsAnotherAccount, &put(&public)));
         // No owner to compare with.

@@ -9,9 +9,19 @@
 //! stored as false, so a setting counts as off unless it is explicitly true
 //! (`{"BlockPublicAcls": true}` alone turns the other three off). The finding
 //! lists the settings turned off.
+//!
+//! From an evasion review: an organisation's S3 policy (`CreatePolicy` or
+//! `UpdatePolicy` of Organizations) whose `public_access_block_configuration`
+//! assigns `none` turns all four settings off at organisation level for every
+//! account it is attached to, and accounts cannot turn them back on while it
+//! applies. Its content is read as the declarative policy JSON text it is (the
+//! `@@assign` operator, either a bare value); a policy assigning `all` does not fire.
+//! A created policy acts only once attached; it is reported at creation, as the
+//! step before, and when an attached one is rewritten. High: it reaches every
+//! account the policy is attached to.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{flag_value, succeeded_call};
+use crate::detections::common::{flag_value, policy_document, succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct S3BlockPublicAccessRemoved;
@@ -22,6 +32,8 @@ const NAMES: &[&str] = &[
     "PutAccountPublicAccessBlock",
     "PutBucketPublicAccessBlock",
 ];
+const ORGANIZATIONS: &str = "organizations.amazonaws.com";
+const ORGANIZATION_POLICY: &[&str] = &["CreatePolicy", "UpdatePolicy"];
 const SETTINGS: &[&str] = &[
     "BlockPublicAcls",
     "BlockPublicPolicy",
@@ -43,7 +55,10 @@ pub static META: Meta = Meta {
     false_positives: &["Buckets deliberately opened for public websites or downloads."],
     next_steps: "Check which buckets the change affects and whether any bucket policy or ACL now \
                  grants public access; restore the block if not planned, and review the caller.",
-    triggers: &[Trigger::write("s3.amazonaws.com", NAMES)],
+    triggers: &[
+        Trigger::write("s3.amazonaws.com", NAMES),
+        Trigger::write(ORGANIZATIONS, ORGANIZATION_POLICY),
+    ],
     window: None,
 };
 
@@ -52,7 +67,18 @@ impl Detection for S3BlockPublicAccessRemoved {
         &META
     }
 
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_source() == ORGANIZATIONS {
+            Severity::High
+        } else {
+            META.severity
+        }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if succeeded_call(rec, ORGANIZATIONS, ORGANIZATION_POLICY) {
+            return organization_policy_turns_block_off(rec);
+        }
         if !succeeded_call(rec, "s3.amazonaws.com", NAMES) {
             return None;
         }
@@ -80,6 +106,28 @@ impl Detection for S3BlockPublicAccessRemoved {
         }
         fire(e.with("settings_off", off))
     }
+}
+
+/// An organisation S3 policy created or rewritten to assign `none` to Block
+/// Public Access: a finding naming the policy.
+fn organization_policy_turns_block_off(rec: &Record<'_>) -> Option<Signal> {
+    let doc = policy_document(rec.request_param("content")?)?;
+    let setting = doc.get("s3_attributes")?.get("public_access_block_configuration")?;
+    let assigned = setting.get("@@assign").unwrap_or(setting);
+    if !text_is(Some(assigned), "none") {
+        return None;
+    }
+    let summary = rec
+        .response_element("policy")
+        .and_then(|p| p.get("policySummary"));
+    let summary_text = |k: &str| summary.and_then(|s| s.get(k)).and_then(|v| v.as_str());
+    fire(
+        Evidence::new()
+            .with("scope", "organization")
+            .with("settings_off", SETTINGS.to_vec())
+            .with_opt("policy_id", rec.request_param_str("policyId").or_else(|| summary_text("id")))
+            .with_opt("policy_name", rec.request_param_str("name").or_else(|| summary_text("name"))),
+    )
 }
 
 #[cfg(test)]
@@ -119,6 +167,30 @@ mod tests {
         assert!(fires(&S3BlockPublicAccessRemoved, &record("s3.amazonaws.com", "PutAccountPublicAccessBlock", ROLE, &empty, "")));
         let not_an_object = put(r#""""#);
         assert!(!fires(&S3BlockPublicAccessRemoved, &record("s3.amazonaws.com", "PutBucketPublicAccessBlock", ROLE, &not_an_object, "")));
+    }
+
+    /// From an evasion review: the organisation's S3 policy assigning `none`.
+    #[test]
+    fn an_organisation_policy_assigning_none_fires() {
+        let org = |name: &str, params: &str| record(ORGANIZATIONS, name, ROLE, params, "");
+        let none = r#"{\"s3_attributes\":{\"public_access_block_configuration\":{\"@@assign\":\"none\"}}}"#;
+        let created = org("CreatePolicy", &format!(r#"{{"name":"s3-bpa","type":"S3_POLICY","content":"{none}"}}"#));
+        match eval(&S3BlockPublicAccessRemoved, &created) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("scope"), Some(&json!("organization")));
+                assert_eq!(e.get("policy_name"), Some(&json!("s3-bpa")));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let updated = org("UpdatePolicy", &format!(r#"{{"policyId":"p-5s3a1b2c","content":"{}"}}"#, none.replace("none", "NONE")));
+        assert!(fires(&S3BlockPublicAccessRemoved, &updated));
+        let updated = crate::event::Record::from_json(&updated).unwrap();
+        assert_eq!(S3BlockPublicAccessRemoved.severity_for(&updated), Severity::High);
+        let all = org("UpdatePolicy", &format!(r#"{{"policyId":"p-5s3a1b2c","content":"{}"}}"#, none.replace("none", "all")));
+        assert!(!fires(&S3BlockPublicAccessRemoved, &all));
+        let scp = org("CreatePolicy", r#"{"name":"deny","type":"SERVICE_CONTROL_POLICY","content":"{\"Version\":\"2012-10-17\",\"Statement\":[]}"}"#);
+        assert!(!fires(&S3BlockPublicAccessRemoved, &scp));
+        assert!(!fires(&S3BlockPublicAccessRemoved, &failed(ORGANIZATIONS, "UpdatePolicy", ROLE, &format!(r#"{{"policyId":"p-1","content":"{none}"}}"#), "AccessDeniedException")));
     }
 
     #[test]

@@ -8,7 +8,9 @@
 //! past makes every object the rule covers eligible for deletion at once), or its
 //! `NoncurrentVersionExpiration.NoncurrentDays` is below 3: on a versioned bucket the
 //! noncurrent versions are the recovery copies, and removing them within a day or two
-//! is how an overwrite or deletion is made final.
+//! is how an overwrite or deletion is made final. A rule that keeps some of them
+//! whatever their age (`NewerNoncurrentVersions` of 1 or more, from a review: a
+//! common Terraform set-up) leaves recovery copies, and does not count.
 //! A lifecycle on the bucket that receives CloudTrail logs is the classic case
 //! (Stratus cloudtrail-lifecycle-rule), but any bucket counts: we cannot tell which
 //! buckets hold logs from the event alone.
@@ -83,7 +85,10 @@ impl Detection for S3BucketLifecycleShortExpiration {
         });
         let noncurrent = enabled
             .iter()
-            .filter_map(|r| whole_number(r.get("NoncurrentVersionExpiration")?.get("NoncurrentDays")))
+            .filter_map(|r| r.get("NoncurrentVersionExpiration"))
+            // None of them kept whatever their age.
+            .filter(|n| whole_number(n.get("NewerNoncurrentVersions")).is_none_or(|kept| kept == 0))
+            .filter_map(|n| whole_number(n.get("NoncurrentDays")))
             .filter(|d| *d < MAX_DAYS_EXCLUSIVE)
             .min();
         if shortest.is_none() && soon.is_none() && noncurrent.is_none() {
@@ -173,6 +178,10 @@ mod tests {
         }
         let month = record("s3.amazonaws.com", "PutBucketLifecycle", ROLE,
             &put(r#"{"ID":"v","Status":"Enabled","Filter":{},"NoncurrentVersionExpiration":{"NoncurrentDays":30}}"#), "");
+        assert!(!fires(&S3BucketLifecycleShortExpiration, &record("s3.amazonaws.com", "PutBucketLifecycle", ROLE,
+            &put(r#"{"ID":"v","Status":"Enabled","Filter":{},"NoncurrentVersionExpiration":{"NoncurrentDays":1,"NewerNoncurrentVersions":10}}"#), "")));
+        assert!(fires(&S3BucketLifecycleShortExpiration, &record("s3.amazonaws.com", "PutBucketLifecycle", ROLE,
+            &put(r#"{"ID":"v","Status":"Enabled","Filter":{},"NoncurrentVersionExpiration":{"NoncurrentDays":1,"NewerNoncurrentVersions":0}}"#), "")));
         assert!(!fires(&S3BucketLifecycleShortExpiration, &month));
         let off = record("s3.amazonaws.com", "PutBucketLifecycle", ROLE,
             &put(r#"{"ID":"v","Status":"Disabled","NoncurrentVersionExpiration":{"NoncurrentDays":1}}"#), "");

@@ -6,7 +6,8 @@
 //! never add up; the value is the key plus `versionId` when present (deleting every
 //! version of one key counts each version, as each is destroyed). Calls by AWS
 //! services (lifecycle expiry is not logged as `DeleteObject`, but replication may
-//! be) are skipped.
+//! be) are skipped. From an evasion review: directory buckets (S3 Express One
+//! Zone) log the same calls under `s3express.amazonaws.com`, and count.
 //!
 //! The principal is the session for assumed roles, not the role: one role is often
 //! shared by an instance fleet, an ECS service's tasks or many pipelines' runs, and
@@ -36,7 +37,10 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the caller normally deletes data in this bucket and whether a note \
                  was uploaded afterwards. Restore what can be restored, and revoke the caller's \
                  credentials if the deletion was not planned.",
-    triggers: &[Trigger::data("s3.amazonaws.com", &["DeleteObject"])],
+    triggers: &[
+        Trigger::data("s3.amazonaws.com", &["DeleteObject"]),
+        Trigger::data("s3express.amazonaws.com", &["DeleteObject"]),
+    ],
     window: Some(WindowSpec::Distinct {
         window_secs: 300,
         min_distinct: 20,
@@ -49,7 +53,8 @@ impl Detection for S3ObjectDeletionBurst {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "s3.amazonaws.com", &["DeleteObject"])
+        let on_s3 = |source| succeeded_call(rec, source, &["DeleteObject"]);
+        if !(on_s3("s3.amazonaws.com") || on_s3("s3express.amazonaws.com"))
             || aws_service_caller(rec)
         {
             return None;
@@ -95,6 +100,9 @@ mod tests {
             Some(Signal::Distinct { value, .. }) => assert_eq!(value, "b.csv"),
             other => panic!("expected an observation, got {other:?}"),
         }
+        // A directory bucket's object (S3 Express One Zone), from an evasion review.
+        let rec = record("s3express.amazonaws.com", "DeleteObject", ROLE, &delete("c.csv", ""), "");
+        assert!(matches!(eval(&S3ObjectDeletionBurst, &rec), Some(Signal::Distinct { .. })));
     }
 
     #[test]

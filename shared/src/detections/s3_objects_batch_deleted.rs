@@ -5,7 +5,8 @@
 //! `DeleteObjects`, so each successful call is a finding; calls made by AWS services
 //! (lifecycle, replication: `AWSService` or `invokedBy`) are skipped. A batch that
 //! names object versions destroys them for good even when versioning is on, which
-//! is why ransomware prefers it.
+//! is why ransomware prefers it. From an evasion review: directory buckets (S3
+//! Express One Zone) log the same calls under `s3express.amazonaws.com`, and count.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller, succeeded_call};
@@ -31,7 +32,10 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the caller normally deletes objects in this bucket. List what is \
                  left (and any new note), restore deleted versions while they exist, and revoke \
                  the caller's credentials if the deletion was not planned.",
-    triggers: &[Trigger::data("s3.amazonaws.com", &["DeleteObjects"])],
+    triggers: &[
+        Trigger::data("s3.amazonaws.com", &["DeleteObjects"]),
+        Trigger::data("s3express.amazonaws.com", &["DeleteObjects"]),
+    ],
     window: None,
 };
 
@@ -41,7 +45,8 @@ impl Detection for S3ObjectsBatchDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "s3.amazonaws.com", &["DeleteObjects"])
+        let on_s3 = |source| succeeded_call(rec, source, &["DeleteObjects"]);
+        if !(on_s3("s3.amazonaws.com") || on_s3("s3express.amazonaws.com"))
             || aws_service_caller(rec)
         {
             return None;
@@ -66,6 +71,9 @@ mod tests {
             other => panic!("expected a finding, got {other:?}"),
         }
         assert!(fires(&S3ObjectsBatchDeleted, &record("s3.amazonaws.com", "DeleteObjects", USER, "null", "")));
+        // A directory bucket's batch (S3 Express One Zone), from an evasion review.
+        let express = r#"{"bucketName":"orders-cache--use1-az4--x-s3","delete":""}"#;
+        assert!(fires(&S3ObjectsBatchDeleted, &record("s3express.amazonaws.com", "DeleteObjects", ROLE, express, "")));
     }
 
     #[test]
