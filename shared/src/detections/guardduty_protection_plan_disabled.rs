@@ -30,10 +30,17 @@
 //! (from an evasion review). On EKS clusters and instances the tag only stops
 //! GuardDuty managing an agent the team may run itself, as for the management
 //! switches above, and does not count.
+//!
+//! One instance at a time, from a second review: the `GuardDutyExcluded` tag set to
+//! `true` on an instance or volume (EC2 `CreateTags`) makes GuardDuty's own malware
+//! scans skip it, as Inspector's exclusion tag does its scans
+//! (`inspector-disabled`). Only `CreateTags` calls naming that tag reach the
+//! function.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{flag_value, pascal_or_camel, request_flag, request_param_any, succeeded_call, text_is};
 use crate::event::Record;
+use crate::event::prefilter::{Needle, Peek};
 use serde_json::Value;
 
 pub struct GuardDutyProtectionPlanDisabled;
@@ -47,6 +54,10 @@ const ECS: &str = "ecs.amazonaws.com";
 const ECS_TAGGING: &[&str] = &["CreateCluster", "TagResource"];
 /// The tag that keeps GuardDuty's agent out of a cluster's tasks when `false`.
 const MANAGED_TAG: &str = "GuardDutyManaged";
+const EC2: &str = "ec2.amazonaws.com";
+/// The tag that keeps GuardDuty's malware scans off an instance or volume when `true`.
+const EXCLUDED_TAG: &str = "GuardDutyExcluded";
+const EXCLUDED_TAG_PATTERN: &str = r#"{"requestParameters":{"tagSet":{"items":{"key":["GuardDutyExcluded"]}}}}"#;
 const NAMES: &[&str] = &[
     "UpdateDetector",
     "UpdateMemberDetectors",
@@ -102,9 +113,33 @@ pub static META: Meta = Meta {
     next_steps: "Read which plans and which accounts the evidence names. Confirm the \
                  change with the security team; if unplanned, turn the plans back on and \
                  review the caller's other recent actions and what ran unwatched since.",
-    triggers: &[Trigger::write(SOURCE, NAMES), Trigger::write(ECS, ECS_TAGGING)],
+    triggers: &[
+        Trigger::write(SOURCE, NAMES),
+        Trigger::write(ECS, ECS_TAGGING),
+        Trigger::write(EC2, &["CreateTags"]).with_detail(EXCLUDED_TAG_PATTERN),
+    ],
     window: None,
 };
+
+/// EC2 resources tagged `GuardDutyExcluded=true` (`CreateTags`): their ids.
+fn ec2_resources_excluded<'r>(rec: &'r Record<'_>) -> Option<Vec<&'r str>> {
+    let tags = rec.request_param("tagSet")?.get("items")?.as_array()?;
+    let excluded = tags.iter().any(|t| {
+        pascal_or_camel(t, "Key")
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.trim() == EXCLUDED_TAG)
+            && text_is(pascal_or_camel(t, "Value"), "true")
+    });
+    excluded.then(|| {
+        rec.request_param("resourcesSet")
+            .and_then(|r| r.get("items"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|i| pascal_or_camel(i, "ResourceId")?.as_str())
+            .collect()
+    })
+}
 
 /// An ECS cluster tagged `GuardDutyManaged=false`: its resource (ARN or name).
 fn ecs_cluster_opted_out<'r>(rec: &'r Record<'_>) -> Option<&'r str> {
@@ -245,6 +280,13 @@ impl Detection for GuardDutyProtectionPlanDisabled {
         &META
     }
 
+    /// Every EC2 `CreateTags` of a replay reaches this detection: only those whose
+    /// bytes name the exclusion tag are parsed.
+    fn may_match_raw(&self, peek: &Peek<'_>, json: &[u8]) -> bool {
+        static EXCLUDED: Needle = Needle::new(EXCLUDED_TAG);
+        peek.event_source != EC2 || EXCLUDED.is_in(json)
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if succeeded_call(rec, ECS, ECS_TAGGING) {
             let cluster = ecs_cluster_opted_out(rec)?;
@@ -253,6 +295,15 @@ impl Detection for GuardDutyProtectionPlanDisabled {
                     .with("action", rec.event_name())
                     .with("switched_off", vec!["RUNTIME_MONITORING (ECS cluster tag GuardDutyManaged=false)"])
                     .with("ecs_cluster", cluster),
+            );
+        }
+        if succeeded_call(rec, EC2, &["CreateTags"]) {
+            let resources = ec2_resources_excluded(rec)?;
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with("switched_off", vec!["EC2 malware scans (tag GuardDutyExcluded=true)"])
+                    .with("resources", resources),
             );
         }
         if !succeeded_call(rec, SOURCE, NAMES) {
@@ -417,5 +468,22 @@ mod tests {
             assert!(!fires(&GuardDutyProtectionPlanDisabled, &update("UpdateMalwareScanSettings", quiet)), "{quiet}");
         }
         assert!(!fires(&GuardDutyProtectionPlanDisabled, &failed(&deleted, "AccessDeniedException")));
+    }
+
+    /// From a second review: GuardDuty's own exclusion tag on an instance.
+    #[test]
+    fn an_instance_tagged_out_of_malware_scans_fires() {
+        let tag = |key: &str, value: &str| {
+            call(EC2, "CreateTags", &format!(
+                r#"{{"resourcesSet":{{"items":[{{"resourceId":"i-0a1b2c3d4e5f60718"}}]}},"tagSet":{{"items":[{{"key":"Name","value":"web"}},{{"key":"{key}","value":"{value}"}}]}}}}"#
+            ))
+        };
+        match eval(&GuardDutyProtectionPlanDisabled, &tag("GuardDutyExcluded", "true")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("resources"), Some(&serde_json::json!(["i-0a1b2c3d4e5f60718"]))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(!fires(&GuardDutyProtectionPlanDisabled, &tag("GuardDutyExcluded", "false")));
+        assert!(!fires(&GuardDutyProtectionPlanDisabled, &tag("Owner", "true")));
+        assert!(!fires(&GuardDutyProtectionPlanDisabled, &failed(&tag("GuardDutyExcluded", "true"), "Client.UnauthorizedOperation")));
     }
 }
