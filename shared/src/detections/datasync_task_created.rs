@@ -4,17 +4,40 @@
 //! locations; the locations are ARNs of this account, so the request alone cannot
 //! say where data goes. Every successful creation fires, low severity, with both
 //! location ARNs for the analyst.
+//!
+//! From an evasion review: an existing task needs no new one to send data
+//! elsewhere when its location is pointed at another server
+//! (`UpdateLocationSmb`, `UpdateLocationNfs`, `UpdateLocationObjectStorage` naming
+//! a `serverHostname`, `UpdateLocationHdfs` naming `nameNodes`): such an update
+//! counts, with the new host. Updates of credentials, paths or options alone do not.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detections::common::{request_param_any, request_text_any, succeeded_call};
 use crate::event::Record;
 
 pub struct DataSyncTaskCreated;
 
+const DATASYNC: &str = "datasync.amazonaws.com";
+/// The location updates that can name another server.
+const RE_POINTS: &[&str] = &[
+    "UpdateLocationSmb",
+    "UpdateLocationNfs",
+    "UpdateLocationObjectStorage",
+    "UpdateLocationHdfs",
+];
+const CALLS: &[&str] = &[
+    "CreateTask",
+    "UpdateLocationSmb",
+    "UpdateLocationNfs",
+    "UpdateLocationObjectStorage",
+    "UpdateLocationHdfs",
+];
+
 pub static META: Meta = Meta {
     id: "datasync-task-created",
-    title: "AWS DataSync Task Created",
-    description: "A DataSync task was created. DataSync copies whole file systems and buckets to \
+    title: "AWS DataSync Task Created or Location Re-pointed",
+    description: "A DataSync task was created, or a location pointed at another server. \
+                  DataSync copies whole file systems and buckets to \
                   other locations, including servers outside AWS and other clouds: a bulk \
                   exfiltration channel that moves data without touching an instance.",
     severity: Severity::Low,
@@ -24,7 +47,7 @@ pub static META: Meta = Meta {
     false_positives: &["Migrations and backups run by storage administrators."],
     next_steps: "Look up the destination location (`DescribeLocation*`): where it points and who \
                  created it. Stop the task if unexpected and review the caller.",
-    triggers: &[Trigger::write("datasync.amazonaws.com", &["CreateTask"])],
+    triggers: &[Trigger::write(DATASYNC, CALLS)],
     window: None,
 };
 
@@ -34,7 +57,22 @@ impl Detection for DataSyncTaskCreated {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "datasync.amazonaws.com", &["CreateTask"]) {
+        if succeeded_call(rec, DATASYNC, RE_POINTS) {
+            let host = request_text_any(rec, &["serverHostname", "ServerHostname"]).map(str::trim);
+            let name_nodes = request_param_any(rec, &["nameNodes", "NameNodes"])
+                .filter(|n| n.as_array().is_some_and(|n| !n.is_empty()));
+            if host.is_none() && name_nodes.is_none() {
+                return None;
+            }
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with_opt("location", request_text_any(rec, &["locationArn", "LocationArn"]))
+                    .with_opt("server_hostname", host)
+                    .with_json("name_nodes", name_nodes),
+            );
+        }
+        if !succeeded_call(rec, DATASYNC, &["CreateTask"]) {
             return None;
         }
         fire(
@@ -63,5 +101,21 @@ mod tests {
         }
         assert!(!fires(&DataSyncTaskCreated, &failed("datasync.amazonaws.com", "CreateTask", ROLE, TASK, "InvalidRequestException")));
         assert!(!fires(&DataSyncTaskCreated, &record("datasync.amazonaws.com", "StartTaskExecution", ROLE, TASK, "")));
+    }
+
+    /// From an evasion review: an existing location pointed at another server.
+    #[test]
+    fn a_location_pointed_at_another_server_fires() {
+        let location = r#""locationArn":"arn:aws:datasync:us-east-1:111122223333:location/loc-0a1b2c3d4e5f60718""#;
+        let smb = format!(r#"{{{location},"serverHostname":"203.0.113.50","user":"svc","subdirectory":"/share"}}"#);
+        match eval(&DataSyncTaskCreated, &record(DATASYNC, "UpdateLocationSmb", ROLE, &smb, "")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("server_hostname"), Some(&json!("203.0.113.50"))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let hdfs = format!(r#"{{{location},"nameNodes":[{{"hostname":"nn.example.net","port":8020}}]}}"#);
+        assert!(fires(&DataSyncTaskCreated, &record(DATASYNC, "UpdateLocationHdfs", ROLE, &hdfs, "")));
+        let path_only = format!(r#"{{{location},"subdirectory":"/other"}}"#);
+        assert!(!fires(&DataSyncTaskCreated, &record(DATASYNC, "UpdateLocationNfs", ROLE, &path_only, "")));
+        assert!(!fires(&DataSyncTaskCreated, &failed(DATASYNC, "UpdateLocationSmb", ROLE, &smb, "InvalidRequestException")));
     }
 }

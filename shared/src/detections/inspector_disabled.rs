@@ -19,6 +19,14 @@
 //! `TagResource`, recorded with a version suffix), as the `GuardDutyManaged` tag
 //! is judged for GuardDuty.
 //!
+//! After a second review, from the ECR side: the registry's scanning set back to
+//! ECR's own (`PutRegistryScanningConfiguration` with `scanType` `BASIC`), or left
+//! enhanced with no rule (no repository is scanned), takes every image out of
+//! Inspector's scans, as `Disable` of `ECR` does. A registry that never used
+//! Inspector and is set to basic scanning again is reported too: the record cannot
+//! tell, and the call is rare. Enhanced rules narrowed to some repositories are not
+//! judged.
+//!
 //! Decision: `Disable` with a `resourceTypes` list turns off only those scan types
 //! (EC2, ECR, Lambda); it still fires, with the list in the evidence, since each type
 //! switched off is a blind spot.
@@ -45,6 +53,8 @@ const NAMES: &[&str] = &[
 
 const EC2: &str = "ec2.amazonaws.com";
 const LAMBDA: &str = "lambda.amazonaws.com";
+const ECR: &str = "ecr.amazonaws.com";
+const REGISTRY_SCANNING: &str = "PutRegistryScanningConfiguration";
 /// The instance tag that takes an instance out of Inspector's scans.
 const EC2_EXCLUSION: &str = "InspectorEc2Exclusion";
 /// Only `CreateTags` calls that put the exclusion tag reach the function.
@@ -101,6 +111,7 @@ pub static META: Meta = Meta {
         Trigger::write(SOURCE, NAMES),
         Trigger::write(EC2, &["CreateTags"]).with_detail(EC2_EXCLUSION_PATTERN),
         Trigger::write(LAMBDA, &[]).with_detail(r#"{"eventName":[{"prefix":"TagResource"}]}"#),
+        Trigger::write(ECR, &[REGISTRY_SCANNING]),
     ],
     window: None,
 };
@@ -138,6 +149,24 @@ impl Detection for InspectorDisabled {
                     .with("action", rec.event_name())
                     .with("exclusion_tag", tag)
                     .with_json("resources", resources),
+            );
+        }
+        if succeeded_call(rec, ECR, &[REGISTRY_SCANNING]) {
+            let scan_type = rec.request_param_str("scanType").map(str::trim);
+            let no_rules = rec
+                .request_param("rules")
+                .is_none_or(|r| r.is_null() || r.as_array().is_some_and(Vec::is_empty));
+            let basic = scan_type.is_some_and(|t| t.eq_ignore_ascii_case("BASIC"));
+            let enhanced = scan_type.is_some_and(|t| t.eq_ignore_ascii_case("ENHANCED"));
+            if !(basic || enhanced && no_rules) {
+                return None;
+            }
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with_opt("scan_type", scan_type)
+                    .with("resource_types", vec!["ECR"])
+                    .with_opt("no_rules", (enhanced && no_rules).then_some(true)),
             );
         }
         if !succeeded_call(rec, SOURCE, NAMES) {
@@ -212,6 +241,21 @@ mod tests {
 
     static DISABLE: LazyLock<String> =
         LazyLock::new(|| call("inspector2.amazonaws.com", "Disable", r#"{"resourceTypes":["EC2","ECR"]}"#));
+
+    /// From a second review: Inspector's image scans switched off from ECR.
+    #[test]
+    fn registry_scanning_taken_from_inspector_fires() {
+        let registry = |params: &str| call(ECR, REGISTRY_SCANNING, params);
+        assert!(fires(&InspectorDisabled, &registry(r#"{"scanType":"BASIC","rules":[]}"#)));
+        assert!(fires(&InspectorDisabled, &registry(r#"{"scanType":"BASIC","rules":[{"scanFrequency":"SCAN_ON_PUSH","repositoryFilters":[{"filter":"*","filterType":"WILDCARD"}]}]}"#)));
+        match eval(&InspectorDisabled, &registry(r#"{"scanType":"ENHANCED","rules":[]}"#)) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("no_rules"), Some(&json!(true))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let scanned = r#"{"scanType":"ENHANCED","rules":[{"scanFrequency":"CONTINUOUS_SCAN","repositoryFilters":[{"filter":"*","filterType":"WILDCARD"}]}]}"#;
+        assert!(!fires(&InspectorDisabled, &registry(scanned)));
+        assert!(!fires(&InspectorDisabled, &failed(&registry(r#"{"scanType":"BASIC"}"#), "AccessDeniedException")));
+    }
 
     #[test]
     fn deep_inspection_switched_off_fires() {

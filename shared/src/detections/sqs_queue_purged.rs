@@ -2,16 +2,26 @@
 //!
 //! Decision: every successful purge fires, low severity: purging is an ordinary
 //! operation in test environments but destroys every message waiting in the queue.
+//!
+//! From an evasion review: a queue's retention cut to five minutes or less
+//! (`SetQueueAttributes` with `MessageRetentionPeriod` of at most 300 seconds)
+//! expires every older message waiting in it, the purge by another name. Queues
+//! created with a short retention are not reported (`CreateQueue`: nothing waits
+//! in a new queue).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detections::common::{succeeded_call, whole_number};
 use crate::event::Record;
 
 pub struct SqsQueuePurged;
 
+const SQS: &str = "sqs.amazonaws.com";
+/// A retention at or under this (seconds) expires what waits in the queue.
+const SHORT_RETENTION_SECS: u64 = 300;
+
 pub static META: Meta = Meta {
     id: "sqs-queue-purged",
-    title: "AWS SQS Queue Purged",
+    title: "AWS SQS Queue Purged or Its Retention Cut",
     description: "Every message waiting in an SQS queue was deleted at once. Purging a production \
                   queue destroys orders, jobs or events in flight, and can hide messages an \
                   attacker does not want processed.",
@@ -22,7 +32,7 @@ pub static META: Meta = Meta {
     false_positives: &["Developers resetting test or staging queues."],
     next_steps: "Check which queue was purged and whether it carries production traffic; confirm \
                  with its owner and review the caller's other actions.",
-    triggers: &[Trigger::write("sqs.amazonaws.com", &["PurgeQueue"])],
+    triggers: &[Trigger::write(SQS, &["PurgeQueue", "SetQueueAttributes"])],
     window: None,
 };
 
@@ -32,10 +42,19 @@ impl Detection for SqsQueuePurged {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "sqs.amazonaws.com", &["PurgeQueue"]) {
+        let e = Evidence::new().with_opt("queue_url", rec.request_param_str("queueUrl"));
+        if succeeded_call(rec, SQS, &["SetQueueAttributes"]) {
+            let retention = whole_number(rec.request_param("attributes")?.get("MessageRetentionPeriod"))?;
+            return if retention <= SHORT_RETENTION_SECS {
+                fire(e.with("action", "SetQueueAttributes").with("retention_seconds", retention))
+            } else {
+                None
+            };
+        }
+        if !succeeded_call(rec, SQS, &["PurgeQueue"]) {
             return None;
         }
-        fire(Evidence::new().with_opt("queue_url", rec.request_param_str("queueUrl")))
+        fire(e)
     }
 }
 
@@ -52,5 +71,19 @@ mod tests {
         assert!(fires(&SqsQueuePurged, &record("sqs.amazonaws.com", "PurgeQueue", ROLE, PURGE, "")));
         assert!(!fires(&SqsQueuePurged, &failed("sqs.amazonaws.com", "PurgeQueue", ROLE, PURGE, "AWS.SimpleQueueService.PurgeQueueInProgress")));
         assert!(!fires(&SqsQueuePurged, &record("sqs.amazonaws.com", "DeleteQueue", ROLE, PURGE, "")));
+    }
+
+    /// From an evasion review: the retention cut so that what waits expires.
+    #[test]
+    fn a_retention_cut_to_minutes_fires() {
+        let retention = |value: &str| {
+            record(SQS, "SetQueueAttributes", ROLE,
+                &format!(r#"{{"queueUrl":"https://sqs.us-east-1.amazonaws.com/111122223333/orders","attributes":{{"MessageRetentionPeriod":{value}}}}}"#), "")
+        };
+        assert!(fires(&SqsQueuePurged, &retention(r#""60""#)));
+        assert!(fires(&SqsQueuePurged, &retention("300")));
+        assert!(!fires(&SqsQueuePurged, &retention(r#""345600""#)));
+        let policy = record(SQS, "SetQueueAttributes", ROLE, r#"{"queueUrl":"q","attributes":{"VisibilityTimeout":"60"}}"#, "");
+        assert!(!fires(&SqsQueuePurged, &policy));
     }
 }
