@@ -4,7 +4,10 @@
 //! it served through an endpoint association (`DeleteVpcEndpointAssociation`; both
 //! from an evasion review), its delete
 //! protection switched off (`UpdateFirewallDeleteProtection` with
-//! `deleteProtection` false), its logging emptied (`UpdateLoggingConfiguration`
+//! `deleteProtection` false; likewise, since a later session, its change
+//! protections: `UpdateFirewallPolicyChangeProtection`,
+//! `UpdateSubnetChangeProtection`, the guards that must go before its policy is
+//! swapped or its subnets detached), its logging emptied (`UpdateLoggingConfiguration`
 //! leaving no log destination, or given no configuration at all, which clears it),
 //! or a firewall policy written to pass every packet (`UpdateFirewallPolicy`, or
 //! `CreateFirewallPolicy` for a policy to associate later).
@@ -42,6 +45,8 @@ const CALLS: &[&str] = &[
     "DisassociateSubnets",
     "CreateFirewallPolicy",
     "UpdateFirewallDeleteProtection",
+    "UpdateFirewallPolicyChangeProtection",
+    "UpdateSubnetChangeProtection",
     "UpdateFirewallPolicy",
     "UpdateLoggingConfiguration",
 ];
@@ -50,7 +55,7 @@ pub static META: Meta = Meta {
     id: "network-firewall-disabled",
     title: "AWS Network Firewall Deleted, Detached or Blinded",
     description: "A Network Firewall was deleted or taken off subnets, its delete \
-                  protection was switched off, its logging was left with no \
+                  or change protection was switched off, its logging was left with no \
                   destination, or a firewall policy was rewritten to let every packet \
                   through. Traffic through those networks is no longer inspected, or no \
                   longer recorded.",
@@ -159,6 +164,15 @@ impl Detection for NetworkFirewallDisabled {
             "UpdateFirewallDeleteProtection" => {
                 request_param_any(rec, &["deleteProtection", "DeleteProtection"]).and_then(flag_value) == Some(false)
             }
+            "UpdateFirewallPolicyChangeProtection" => {
+                request_param_any(rec, &["firewallPolicyChangeProtection", "FirewallPolicyChangeProtection"])
+                    .and_then(flag_value)
+                    == Some(false)
+            }
+            "UpdateSubnetChangeProtection" => {
+                request_param_any(rec, &["subnetChangeProtection", "SubnetChangeProtection"]).and_then(flag_value)
+                    == Some(false)
+            }
             "UpdateLoggingConfiguration" => logging_emptied(rec) == Some(true),
             name @ ("CreateFirewallPolicy" | "UpdateFirewallPolicy") => {
                 policy_passes_everything(rec, name == "CreateFirewallPolicy")
@@ -199,6 +213,8 @@ mod tests {
             ),
             ("UpdateFirewallDeleteProtection", format!(r#"{{{FW},"deleteProtection":false}}"#)),
             ("UpdateFirewallDeleteProtection", format!(r#"{{{FW},"deleteProtection":"false"}}"#)),
+            ("UpdateFirewallPolicyChangeProtection", format!(r#"{{{FW},"firewallPolicyChangeProtection":false}}"#)),
+            ("UpdateSubnetChangeProtection", format!(r#"{{{FW},"SubnetChangeProtection":false}}"#)),
             ("UpdateLoggingConfiguration", format!(r#"{{{FW},"loggingConfiguration":{{"logDestinationConfigs":[]}}}}"#)),
             ("UpdateLoggingConfiguration", format!(r#"{{{FW},"loggingConfiguration":{{}}}}"#)),
         ] {
@@ -213,6 +229,8 @@ mod tests {
     fn protection_on_logging_kept_services_failures_and_other_calls_do_not() {
         let on = format!(r#"{{{FW},"deleteProtection":true}}"#);
         assert!(!fires(&NetworkFirewallDisabled, &record(SOURCE, "UpdateFirewallDeleteProtection", ROLE, &on, "")));
+        let on = format!(r#"{{{FW},"subnetChangeProtection":true}}"#);
+        assert!(!fires(&NetworkFirewallDisabled, &record(SOURCE, "UpdateSubnetChangeProtection", ROLE, &on, "")));
         let kept = format!(
             r#"{{{FW},"loggingConfiguration":{{"logDestinationConfigs":[{{"logType":"ALERT","logDestinationType":"S3","logDestination":{{"bucketName":"fw-logs"}}}}]}}}}"#
         );
