@@ -19,7 +19,7 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, call_context, client_vpn_option_off, flag_value, pascal_or_camel};
+use crate::detections::common::{aws_service_caller_but_stack, call_context, client_vpn_option_off, ec2_request, flag_value, pascal_or_camel};
 use crate::event::Record;
 
 pub struct ClientVpnAccessWidenedOrUnlogged;
@@ -72,7 +72,7 @@ impl Detection for ClientVpnAccessWidenedOrUnlogged {
         {
             return None;
         }
-        let request = ec2_request(rec, name).unwrap_or(&Value::Null);
+        let request = ec2_request(rec).unwrap_or(&Value::Null);
         let field = |key: &str| pascal_or_camel(request, key);
         let text = |key: &str| field(key).and_then(Value::as_str);
         let e = call_context(rec)
@@ -95,12 +95,6 @@ impl Detection for ClientVpnAccessWidenedOrUnlogged {
                 .with_opt("client_connect_handler_off", handler_off.then_some(true)),
         )
     }
-}
-
-/// The request under EC2's `<Action>Request` wrapper, else the flat parameters.
-fn ec2_request<'r>(rec: &'r Record<'_>, name: &str) -> Option<&'r Value> {
-    let wrapped = rec.request_param(&format!("{name}Request"));
-    wrapped.filter(|w| w.is_object()).or_else(|| rec.request_parameters())
 }
 
 #[cfg(test)]

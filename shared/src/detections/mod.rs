@@ -359,6 +359,7 @@ registry! {
     ebs_direct_snapshot_read_first_seen::EbsDirectSnapshotReadFirstSeen,
     vpn_connection_created::VpnConnectionCreated,
     client_vpn_access_widened_or_unlogged::ClientVpnAccessWidenedOrUnlogged,
+    verified_access_opened::VerifiedAccessOpened,
     resource_policy_external_access::ResourcePolicyExternalAccess,
     cloudtrail_bucket_policy_removed::CloudTrailBucketPolicyRemoved,
     iam_oidc_provider_trust_widened::IamOidcProviderTrustWidened,

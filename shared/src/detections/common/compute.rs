@@ -128,6 +128,15 @@ pub fn instance_id_param<'r>(rec: &'r Record) -> Option<&'r str> {
         .filter(|s| !s.is_empty())
 }
 
+/// An EC2 request as CloudTrail logs the newer query APIs: under a wrapper named
+/// for the call (`CreateClientVpnEndpointRequest`), else the flat parameters.
+pub fn ec2_request<'r>(rec: &'r Record<'_>) -> Option<&'r Value> {
+    let wrapped = rec.request_param(&format!("{}Request", rec.event_name()));
+    wrapped
+        .filter(|w| w.is_object())
+        .or_else(|| rec.request_parameters())
+}
+
 /// A Client VPN endpoint's options (`ConnectionLogOptions`, `ClientConnectOptions`)
 /// given with `Enabled` false: its connection log or connect handler switched off,
 /// at creation or later.

@@ -1,0 +1,238 @@
+//! AWS Verified Access opened to more people, successfully: an endpoint created
+//! (`CreateVerifiedAccessEndpoint`: an internal application reachable from the
+//! internet through Verified Access), a trust provider attached to an instance
+//! (`AttachVerifiedAccessTrustProvider`) or an OIDC trust provider pointed at
+//! another identity provider (`ModifyVerifiedAccessTrustProvider` naming an
+//! `Issuer` or an authorisation endpoint), or a group's or endpoint's access policy
+//! set to let every authenticated user in (`ModifyVerifiedAccessGroupPolicy`,
+//! `ModifyVerifiedAccessEndpointPolicy` with a Cedar `permit` without a condition,
+//! or the policy switched off).
+//!
+//! Decisions: from the network review's left-out list. Verified Access publishes
+//! internal load balancers, network interfaces and databases to whoever its trust
+//! provider vouches for, without a VPN: an intruder who creates an endpoint, or
+//! makes the trust provider one they run (an OIDC issuer of theirs), has a door from
+//! the internet that no security group opened to the internet reveals, beside
+//! `client-vpn-access-widened-or-unlogged`'s. Endpoints are set up rarely, and
+//! each is reported (medium). A policy is judged from its text: a `permit` whose
+//! closing parenthesis is followed by its semicolon (no `when` or `unless`), in a
+//! policy with no `forbid`, lets in every user the trust provider vouches for; a
+//! policy switched off (`PolicyEnabled` false) denies everyone and is not a door,
+//! so is not reported. Trust providers created and not attached open nothing. EC2
+//! logs these requests under a `<Action>Request` wrapper with the query API's
+//! names; a flat record, or camelCase, is read the same way. Calls AWS services
+//! make on their own are left out; a stack's count.
+
+use serde_json::Value;
+
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{aws_service_caller_but_stack, call_context, ec2_request, flag_value, pascal_or_camel};
+use crate::event::Record;
+
+pub struct VerifiedAccessOpened;
+
+const EC2: &str = "ec2.amazonaws.com";
+const CREATE_ENDPOINT: &str = "CreateVerifiedAccessEndpoint";
+const ATTACH_PROVIDER: &str = "AttachVerifiedAccessTrustProvider";
+const MODIFY_PROVIDER: &str = "ModifyVerifiedAccessTrustProvider";
+const GROUP_POLICY: &str = "ModifyVerifiedAccessGroupPolicy";
+const ENDPOINT_POLICY: &str = "ModifyVerifiedAccessEndpointPolicy";
+const CALLS: &[&str] = &[CREATE_ENDPOINT, ATTACH_PROVIDER, MODIFY_PROVIDER, GROUP_POLICY, ENDPOINT_POLICY];
+
+pub static META: Meta = Meta {
+    id: "verified-access-opened",
+    title: "AWS Verified Access Endpoint Created or Opened",
+    description: "An AWS Verified Access endpoint was created, a trust provider was attached \
+                  or pointed at another identity provider, or an access policy was set to let \
+                  every authenticated user in. Verified Access publishes internal applications \
+                  to whoever its trust provider vouches for, without a VPN: an intruder's \
+                  endpoint or identity provider is a door from the internet that no security \
+                  group reveals.",
+    severity: Severity::Medium,
+    attack: &["T1133", "T1556.007"],
+    origins: &[
+        "trailwatch: from the network review's left-out list (internal applications \
+         published through AWS Verified Access, beside client-vpn-access-widened-or-unlogged)",
+    ],
+    group: "network-exposure",
+    false_positives: &[
+        "The network or platform team publishing an internal application, or moving \
+         Verified Access to a new identity provider.",
+    ],
+    next_steps: "Check what the endpoint publishes (its load balancer, interface or \
+                 database, and its domain), which trust provider vouches for its users and who \
+                 runs that identity provider, and the group's and endpoint's policies. If \
+                 unplanned, delete the endpoint or detach the provider, and review Verified \
+                 Access's access logs for who came in.",
+    triggers: &[Trigger::write(EC2, CALLS)],
+    window: None,
+};
+
+impl Detection for VerifiedAccessOpened {
+    fn meta(&self) -> &'static Meta {
+        &META
+    }
+
+    fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        let name = rec.event_name();
+        if rec.event_source() != EC2 || !CALLS.contains(&name) || !rec.succeeded() || aws_service_caller_but_stack(rec) {
+            return None;
+        }
+        let request = ec2_request(rec).unwrap_or(&Value::Null);
+        let field = |key: &str| pascal_or_camel(request, key);
+        let text = |key: &str| field(key).and_then(Value::as_str).map(str::trim);
+        let e = call_context(rec).with("action", name);
+        match name {
+            CREATE_ENDPOINT => fire(
+                e.with_opt("group", text("VerifiedAccessGroupId"))
+                    .with_opt("endpoint_type", text("EndpointType"))
+                    .with_opt("application_domain", text("ApplicationDomain"))
+                    .with_opt("endpoint_id", created_endpoint(rec)),
+            ),
+            ATTACH_PROVIDER => fire(
+                e.with_opt("instance", text("VerifiedAccessInstanceId"))
+                    .with_opt("trust_provider", text("VerifiedAccessTrustProviderId")),
+            ),
+            MODIFY_PROVIDER => {
+                let oidc = field("OidcOptions")?;
+                let oidc_text = |key: &str| pascal_or_camel(oidc, key).and_then(Value::as_str).map(str::trim);
+                let issuer = oidc_text("Issuer");
+                let authorization = oidc_text("AuthorizationEndpoint");
+                if issuer.is_none() && authorization.is_none() {
+                    return None;
+                }
+                fire(
+                    e.with_opt("trust_provider", text("VerifiedAccessTrustProviderId"))
+                        .with_opt("issuer", issuer)
+                        .with_opt("authorization_endpoint", authorization),
+                )
+            }
+            _ => {
+                // A policy switched off denies everyone: not a door.
+                if field("PolicyEnabled").and_then(flag_value) == Some(false) {
+                    return None;
+                }
+                let policy = text("PolicyDocument")?;
+                if !permits_everyone(policy) {
+                    return None;
+                }
+                fire(
+                    e.with_opt("group", text("VerifiedAccessGroupId"))
+                        .with_opt("endpoint", text("VerifiedAccessEndpointId"))
+                        .with("permits_every_authenticated_user", true),
+                )
+            }
+        }
+    }
+}
+
+/// The new endpoint's id, from the answer (wrapped as EC2 writes it, or not).
+fn created_endpoint<'r>(rec: &'r Record<'_>) -> Option<&'r str> {
+    let answer = rec
+        .response_element("CreateVerifiedAccessEndpointResponse")
+        .and_then(|a| a.get("verifiedAccessEndpoint"))
+        .or_else(|| rec.response_element("verifiedAccessEndpoint"));
+    answer?.get("verifiedAccessEndpointId")?.as_str()
+}
+
+/// A Cedar policy with a `permit` that has no condition (its closing parenthesis
+/// followed by the statement's semicolon) and no `forbid`: every user the trust
+/// provider vouches for is let in. Comments (`//` to the end of a line) are skipped;
+/// text that cannot be read so (unbalanced parentheses) is not judged.
+fn permits_everyone(policy: &str) -> bool {
+    let code: String = policy
+        .lines()
+        .map(|line| line.split_once("//").map_or(line, |(code, _)| code))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if code.contains("forbid") {
+        return false;
+    }
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("permit") {
+        let after = rest[at + "permit".len()..].trim_start();
+        let Some(scope) = after.strip_prefix('(') else {
+            rest = &rest[at + "permit".len()..];
+            continue;
+        };
+        let Some(close) = scope.find(')') else {
+            return false;
+        };
+        let tail = scope[close + 1..].trim_start();
+        if tail.starts_with(';') {
+            return true;
+        }
+        rest = tail;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detections::common::compute_testing::{DENIED, ROLE, SERVICE, record};
+    use crate::detections::common::testing::{eval, fires};
+
+    fn call(name: &str, params: &str) -> String {
+        record(EC2, name, ROLE, params, "")
+    }
+
+    #[test]
+    fn an_endpoint_created_fires_with_what_it_publishes() {
+        let params = r#"{"CreateVerifiedAccessEndpointRequest":{"VerifiedAccessGroupId":"vagr-0a1b2c3d4e5f60718",
+            "EndpointType":"load-balancer","AttachmentType":"vpc","ApplicationDomain":"payroll.example.com",
+            "DomainCertificateArn":"arn:aws:acm:us-east-1:111122223333:certificate/1","EndpointDomainPrefix":"payroll",
+            "LoadBalancerOptions":{"LoadBalancerArn":"arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/payroll-internal/50dc6c495c0c9188","Port":443,"Protocol":"https"}}}"#;
+        match eval(&VerifiedAccessOpened, &call(CREATE_ENDPOINT, params)) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("application_domain"), Some(&serde_json::json!("payroll.example.com")));
+                assert_eq!(e.get("endpoint_type"), Some(&serde_json::json!("load-balancer")));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(!fires(&VerifiedAccessOpened, &record(EC2, CREATE_ENDPOINT, ROLE, params, DENIED)));
+        assert!(!fires(&VerifiedAccessOpened, &record(EC2, CREATE_ENDPOINT, SERVICE, params, "")));
+        assert!(!fires(&VerifiedAccessOpened, &call("DeleteVerifiedAccessEndpoint", params)));
+    }
+
+    #[test]
+    fn a_trust_provider_attached_or_pointed_elsewhere_fires() {
+        let attach = r#"{"AttachVerifiedAccessTrustProviderRequest":{"VerifiedAccessInstanceId":"vai-0a1b2c3d4e5f60718","VerifiedAccessTrustProviderId":"vatp-0f1e2d3c4b5a69788"}}"#;
+        assert!(fires(&VerifiedAccessOpened, &call(ATTACH_PROVIDER, attach)));
+        let moved = r#"{"ModifyVerifiedAccessTrustProviderRequest":{"VerifiedAccessTrustProviderId":"vatp-0f1e2d3c4b5a69788",
+            "OidcOptions":{"Issuer":"https://idp.attacker.example","AuthorizationEndpoint":"https://idp.attacker.example/authorize"}}}"#;
+        match eval(&VerifiedAccessOpened, &call(MODIFY_PROVIDER, moved)) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("issuer"), Some(&serde_json::json!("https://idp.attacker.example"))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let scope_only = r#"{"ModifyVerifiedAccessTrustProviderRequest":{"VerifiedAccessTrustProviderId":"vatp-1","OidcOptions":{"Scope":"openid email"}}}"#;
+        assert!(!fires(&VerifiedAccessOpened, &call(MODIFY_PROVIDER, scope_only)));
+        let description = r#"{"ModifyVerifiedAccessTrustProviderRequest":{"VerifiedAccessTrustProviderId":"vatp-1","Description":"corp"}}"#;
+        assert!(!fires(&VerifiedAccessOpened, &call(MODIFY_PROVIDER, description)));
+    }
+
+    #[test]
+    fn a_policy_that_lets_everyone_in_fires_and_a_conditional_one_does_not() {
+        let policy = |name: &str, doc: &str, enabled: &str| {
+            let doc = serde_json::to_string(doc).unwrap();
+            call(name, &format!(r#"{{"{name}Request":{{"VerifiedAccessGroupId":"vagr-1","VerifiedAccessEndpointId":"vae-1","PolicyEnabled":{enabled},"PolicyDocument":{doc}}}}}"#))
+        };
+        let open = "permit(principal, action, resource);";
+        assert!(fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, open, "true")));
+        assert!(fires(&VerifiedAccessOpened, &policy(ENDPOINT_POLICY, "// everyone\npermit ( principal,action,resource )\n;", "true")));
+        let grouped = r#"permit(principal, action, resource) when { context.idc.groups has "c242c5b0-6081-1845-6fa8-6e0d9513c107" };"#;
+        assert!(!fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, grouped, "true")));
+        let guarded = "permit(principal, action, resource);\nforbid(principal, action, resource) unless { context.oidc.email_verified == true };";
+        assert!(!fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, guarded, "true")));
+        assert!(!fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, open, "false")));
+    }
+
+    #[test]
+    fn cedar_is_read_with_care() {
+        assert!(permits_everyone("permit(principal,action,resource);"));
+        assert!(!permits_everyone("permit(principal,action,resource) when { true };"));
+        assert!(!permits_everyone("// permit(principal,action,resource);"));
+        assert!(!permits_everyone("permit(principal"));
+        assert!(!permits_everyone(""));
+    }
+}
