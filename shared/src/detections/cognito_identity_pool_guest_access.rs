@@ -13,12 +13,16 @@
 //! The flag is read from the request, or from the response when the request was
 //! stripped; text `"true"` counts as true. Changes AWS services make on their own
 //! are left out; a stack's count (a guest pool deployed with an app is still worth
-//! a look once).
+//! a look once). From a review: Amplify's stacks set both of a pool's roles,
+//! the guest role among them, while guest access stays off, so a stack's
+//! `SetIdentityPoolRoles` is low (the guest role grants nothing until the pool is
+//! opened, which is reported on its own); a person's stays medium, as swapping an
+//! open pool's guest role for a stronger one looks the same.
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, flag_value, succeeded_call};
+use crate::detections::common::{aws_service_caller_but_stack, flag_value, stack_deployment_caller, succeeded_call};
 use crate::event::Record;
 
 pub struct CognitoIdentityPoolGuestAccess;
@@ -72,6 +76,14 @@ fn pool_evidence(rec: &Record<'_>) -> Evidence {
 impl Detection for CognitoIdentityPoolGuestAccess {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_name() == "SetIdentityPoolRoles" && stack_deployment_caller(rec) {
+            Severity::Low
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -130,6 +142,13 @@ mod tests {
         let signed_in = record(SOURCE, "SetIdentityPoolRoles", ROLE,
             &format!(r#"{{"identityPoolId":"{POOL}","roles":{{"authenticated":"arn:aws:iam::111122223333:role/app-user"}}}}"#), "");
         assert!(!fires(&CognitoIdentityPoolGuestAccess, &signed_in));
+        // A stack setting both roles (Amplify's way): low; a person's: medium.
+        let by_stack = guest.replacen(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"cloudformation.amazonaws.com""#, 1);
+        assert_ne!(by_stack, guest);
+        let severity = |json: &str| CognitoIdentityPoolGuestAccess.severity_for(&crate::event::Record::from_json(json).unwrap());
+        assert!(fires(&CognitoIdentityPoolGuestAccess, &by_stack));
+        assert_eq!(severity(&by_stack), Severity::Low);
+        assert_eq!(severity(&guest), Severity::Medium);
     }
 
     #[test]

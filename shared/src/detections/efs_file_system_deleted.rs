@@ -2,9 +2,13 @@
 //!
 //! Decisions: Sigma's row matches any `DeleteFileSystem`, Elastic's only successful
 //! ones; a failed deletion destroys nothing, so this is one detection, success only.
+//! From a review: AWS Backup's restore testing deletes the file systems it restored
+//! through its service-linked role, every day where it runs; deletions by AWS
+//! service identities and service-linked roles (which only their service can
+//! assume) are left out. A stack's deletion counts.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::succeeded_call;
+use crate::detections::common::{aws_service_or_linked_role, succeeded_call};
 use crate::event::Record;
 
 pub struct EfsFileSystemDeleted;
@@ -34,7 +38,9 @@ impl Detection for EfsFileSystemDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "elasticfilesystem.amazonaws.com", &["DeleteFileSystem"]) {
+        if !succeeded_call(rec, "elasticfilesystem.amazonaws.com", &["DeleteFileSystem"])
+            || aws_service_or_linked_role(rec)
+        {
             return None;
         }
         fire(Evidence::new().with_opt("file_system_id", rec.request_param_str("fileSystemId")))

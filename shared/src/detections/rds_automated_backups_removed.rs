@@ -10,7 +10,8 @@
 //! Recovery). A modify that does not name the retention period, or names one of
 //! a day or more, changes nothing here. Aurora clusters cannot turn automated
 //! backups off (their minimum is one day), so `ModifyDBCluster` is not taken.
-//! Refused calls and AWS service identities do not fire; a stack update that sets the
+//! Refused calls, AWS service identities and service-linked roles (AWS Backup's
+//! restore testing cleans up its restores so, from a review) do not fire; a stack update that sets the
 //! retention to zero or deletes the database with nothing kept counts.
 //!
 //! A database deletion counts only when it leaves nothing to restore: no final
@@ -23,7 +24,7 @@
 //! and the data and its backups live on with the source or the cluster.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{change_by_anyone_but, count_is, flag_value};
+use crate::detections::common::{aws_service_or_linked_role, change_by_anyone_but, count_is, flag_value};
 use crate::event::Record;
 
 pub struct RdsAutomatedBackupsRemoved;
@@ -114,8 +115,11 @@ impl Detection for RdsAutomatedBackupsRemoved {
         // The backup deletions fire as they are; a modify only when it zeroes the
         // retention, a database deletion only when it keeps nothing.
         let name = rec.event_name();
+        // AWS Backup's restore testing deletes what it restored through its
+        // service-linked role, every day (from a review).
         if (name == MODIFY && !retention_set_to_zero(rec))
             || (DELETE_DATABASE.contains(&name) && !deleted_without_recovery(rec))
+            || aws_service_or_linked_role(rec)
         {
             return None;
         }
