@@ -18,6 +18,15 @@
 //! service principals are AWS's. Databases, subnets, transit gateways, resolver
 //! rules and Glue data are high; other resources medium. Calls AWS services
 //! make on their own are left out; a stack's count.
+//!
+//! From a later review: backup vaults (a logically air-gapped vault shared is a
+//! copy of every backup in it) and private certificate authorities (the other
+//! account issues certificates this account's systems trust) are high too; and
+//! Lake Formation's grants to another account (`GrantPermissions`,
+//! `BatchGrantPermissions` naming an account, or a role or user of one, as the
+//! `dataLakePrincipalIdentifier`), which Lake Formation turns into a RAM share it
+//! makes itself (left out as a service's call), are high: the other account reads
+//! the tables granted.
 
 use serde_json::Value;
 
@@ -42,16 +51,22 @@ const SENSITIVE: &[&str] = &[
     ":resolver-rule/",
     ":glue:",
     ":network-firewall:",
+    ":backup-vault:",
+    ":acm-pca:",
 ];
+
+const LAKE_FORMATION: &str = "lakeformation.amazonaws.com";
+const GRANTS: &[&str] = &["GrantPermissions", "BatchGrantPermissions"];
 
 pub static META: Meta = Meta {
     id: "ram-resource-shared-with-another-account",
-    title: "AWS RAM Resource Shared with Another Account",
+    title: "AWS RAM Resource or Lake Formation Data Shared with Another Account",
     description: "An AWS Resource Access Manager share now reaches an account other than this \
                   one, and may reach outside the organisation: a database cluster, subnet, \
                   transit gateway or other resource becomes usable from there. Another account \
                   given a shared subnet can launch instances inside this network; one given an \
-                  Aurora cluster can clone the whole database.",
+                  Aurora cluster can clone the whole database; one granted Lake Formation tables \
+                  reads them.",
     severity: Severity::Medium,
     attack: &["T1537", "T1098"],
     origins: &[
@@ -69,7 +84,7 @@ pub static META: Meta = Meta {
                  one is unknown, remove it from the share (DisassociateResourceShare) or delete \
                  the share, then look at what that account did with the resources: instances in \
                  shared subnets, clones of shared clusters, attachments to shared gateways.",
-    triggers: &[Trigger::write(RAM, NAMES)],
+    triggers: &[Trigger::write(RAM, NAMES), Trigger::write(LAKE_FORMATION, GRANTS)],
     window: None,
 };
 
@@ -103,6 +118,9 @@ impl Detection for RamResourceSharedWithAnotherAccount {
     }
 
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_source() == LAKE_FORMATION {
+            return Severity::High;
+        }
         let sensitive = rec
             .request_param("resourceArns")
             .map(|r| one_or_many(Some(r)))
@@ -114,6 +132,9 @@ impl Detection for RamResourceSharedWithAnotherAccount {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if succeeded_call(rec, LAKE_FORMATION, GRANTS) && !aws_service_caller_but_stack(rec) {
+            return lake_formation_grant(rec);
+        }
         if !succeeded_call(rec, RAM, NAMES) || aws_service_caller_but_stack(rec) {
             return None;
         }
@@ -144,6 +165,43 @@ impl Detection for RamResourceSharedWithAnotherAccount {
                 .with_opt("allow_external_principals", external),
         )
     }
+}
+
+/// A Lake Formation grant (one, or a batch's entries) to another account, or a
+/// role or user of one: a finding naming them, the resources and permissions.
+fn lake_formation_grant(rec: &Record<'_>) -> Option<Signal> {
+    let request = rec.request_parameters()?;
+    let entries = match rec.event_name() {
+        "BatchGrantPermissions" => one_or_many(request.get("entries")),
+        _ => vec![request],
+    };
+    let granted: Vec<&Value> = entries
+        .into_iter()
+        .filter(|entry| {
+            entry
+                .get("principal")
+                .and_then(|p| p.get("dataLakePrincipalIdentifier"))
+                .and_then(Value::as_str)
+                .and_then(principal_account)
+                .and_then(|a| foreign_account(rec, a))
+                .is_some()
+        })
+        .collect();
+    if granted.is_empty() {
+        return None;
+    }
+    let principals: Vec<&str> = granted
+        .iter()
+        .filter_map(|e| e.get("principal")?.get("dataLakePrincipalIdentifier")?.as_str())
+        .collect();
+    let resources: Vec<&Value> = granted.iter().filter_map(|e| e.get("resource")).collect();
+    let permissions: Vec<&Value> = granted.iter().filter_map(|e| e.get("permissions")).collect();
+    fire(
+        call_context(rec)
+            .with("other_principals", principals)
+            .with("resources", serde_json::json!(resources))
+            .with("permissions", serde_json::json!(permissions)),
+    )
 }
 
 #[cfg(test)]
@@ -222,5 +280,37 @@ mod tests {
         let params = r#"{"name":"db","principals":["999988887777"]}"#;
         assert!(!fires(&RamResourceSharedWithAnotherAccount, &failed(RAM, "CreateResourceShare", ROLE, params, "OperationNotPermittedException")));
         assert!(!fires(&RamResourceSharedWithAnotherAccount, &record(RAM, "CreateResourceShare", SERVICE, params, "")));
+    }
+
+    /// From a later review: Lake Formation's grants to another account, and the
+    /// kinds of share that are high.
+    #[test]
+    fn lake_formation_grants_to_another_account_fire_high() {
+        let grant = |params: &str| record(LAKE_FORMATION, "GrantPermissions", ROLE, params, "");
+        let outside = grant(r#"{"catalogId":"111122223333","principal":{"dataLakePrincipalIdentifier":"444455556666"},
+            "resource":{"table":{"catalogId":"111122223333","databaseName":"sales","tableWildcard":{}}},"permissions":["SELECT","DESCRIBE"]}"#);
+        let e = fired_evidence(&RamResourceSharedWithAnotherAccount, &outside);
+        assert_eq!(e.get("other_principals").unwrap(), &serde_json::json!(["444455556666"]));
+        assert_eq!(severity(&outside), Severity::High);
+        let role = grant(r#"{"principal":{"dataLakePrincipalIdentifier":"arn:aws:iam::444455556666:role/reader"},"resource":{"database":{"name":"sales"}},"permissions":["DESCRIBE"]}"#);
+        assert!(fires(&RamResourceSharedWithAnotherAccount, &role));
+        let batch = record(LAKE_FORMATION, "BatchGrantPermissions", ROLE, r#"{"catalogId":"111122223333","entries":[
+            {"id":"1","principal":{"dataLakePrincipalIdentifier":"arn:aws:iam::111122223333:role/analyst"},"resource":{"database":{"name":"sales"}},"permissions":["DESCRIBE"]},
+            {"id":"2","principal":{"dataLakePrincipalIdentifier":"444455556666"},"resource":{"database":{"name":"sales"}},"permissions":["ALL"]}]}"#, "");
+        let e = fired_evidence(&RamResourceSharedWithAnotherAccount, &batch);
+        assert_eq!(e.get("other_principals").unwrap(), &serde_json::json!(["444455556666"]));
+        // This account's own roles, the organisation, IAM_ALLOWED_PRINCIPALS: not another account.
+        for own in [
+            r#"{"principal":{"dataLakePrincipalIdentifier":"arn:aws:iam::111122223333:role/analyst"},"resource":{"database":{"name":"sales"}},"permissions":["ALL"]}"#,
+            r#"{"principal":{"dataLakePrincipalIdentifier":"arn:aws:organizations::111122223333:organization/o-a1b2c3d4e5"},"resource":{"database":{"name":"sales"}},"permissions":["DESCRIBE"]}"#,
+            r#"{"principal":{"dataLakePrincipalIdentifier":"IAM_ALLOWED_PRINCIPALS"},"resource":{"database":{"name":"sales"}},"permissions":["ALL"]}"#,
+        ] {
+            assert!(!fires(&RamResourceSharedWithAnotherAccount, &grant(own)), "{own}");
+        }
+        assert!(!fires(&RamResourceSharedWithAnotherAccount, &failed(LAKE_FORMATION, "GrantPermissions", ROLE, r#"{"principal":{"dataLakePrincipalIdentifier":"444455556666"}}"#, "AccessDeniedException")));
+        let vault = share("CreateResourceShare", r#"{"name":"v","resourceArns":["arn:aws:backup:us-east-1:111122223333:backup-vault:lag-vault"],"principals":["444455556666"]}"#);
+        assert_eq!(severity(&vault), Severity::High);
+        let ca = share("CreateResourceShare", r#"{"name":"c","resourceArns":["arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/1"],"principals":["444455556666"]}"#);
+        assert_eq!(severity(&ca), Severity::High);
     }
 }

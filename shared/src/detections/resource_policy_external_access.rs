@@ -13,6 +13,12 @@
 //! consumer, or the Glue Data Catalog (`PutResourcePolicy`, `policyInJson`). The
 //! calls added after reviews, 2026-12-05: the legacy OpenSearch names, the other
 //! access points, `CreateTable`, Redshift Serverless, EventBridge, Kinesis, Glue.
+//! After a review, 2026-12-06: a Systems Manager parameter (`PutResourcePolicy`:
+//! SecureString secrets shared), an S3 table bucket (`PutTableBucketPolicy`,
+//! `resourcePolicy`), an MSK cluster (`PutClusterPolicy`), and the endpoint
+//! grants that name one account (OpenSearch `AuthorizeVpcEndpointAccess`, Redshift
+//! `AuthorizeEndpointAccess`: that account reaches the domain or cluster from its
+//! own network), all data stores.
 //!
 //! Decisions: judged as the bucket, secret, topic, queue and vault policies are
 //! (`common::policy_exposure`): an `Allow` for the principal `*` counts unless a
@@ -56,12 +62,23 @@ const REDSHIFT_SERVERLESS: &str = "redshift-serverless.amazonaws.com";
 const EVENTBRIDGE: &str = "events.amazonaws.com";
 const KINESIS: &str = "kinesis.amazonaws.com";
 const GLUE: &str = "glue.amazonaws.com";
+const SSM: &str = "ssm.amazonaws.com";
+const S3_TABLES: &str = "s3tables.amazonaws.com";
+const MSK: &str = "kafka.amazonaws.com";
+const REDSHIFT: &str = "redshift.amazonaws.com";
+const SSM_CALLS: &[&str] = &["PutResourcePolicy"];
+const S3_TABLES_CALLS: &[&str] = &["PutTableBucketPolicy"];
+const MSK_CALLS: &[&str] = &["PutClusterPolicy"];
+/// Grants of a domain's or cluster's endpoint to one account (`account`).
+const ENDPOINT_GRANTS: &[&str] = &["AuthorizeVpcEndpointAccess", "AuthorizeEndpointAccess"];
+const REDSHIFT_CALLS: &[&str] = &["AuthorizeEndpointAccess"];
 const EVENTBRIDGE_CALLS: &[&str] = &["PutPermission"];
 const KINESIS_CALLS: &[&str] = &["PutResourcePolicy"];
 const GLUE_CALLS: &[&str] = &["PutResourcePolicy"];
 const DYNAMODB_CALLS: &[&str] = &["CreateTable", "PutResourcePolicy"];
 const EFS_CALLS: &[&str] = &["PutFileSystemPolicy"];
 const OPENSEARCH_CALLS: &[&str] = &[
+    "AuthorizeVpcEndpointAccess",
     "CreateDomain",
     "CreateElasticsearchDomain",
     "UpdateDomainConfig",
@@ -80,17 +97,31 @@ const LAMBDA_CALLS: &[&str] = &["AddLayerVersionPermission20181031"];
 /// The services whose resources here hold data: opened, they are as severe as a
 /// bucket policy opened to another account (high); layers, buses and the Glue
 /// catalog's metadata stay medium.
-const DATA_STORES: &[&str] = &[DYNAMODB, EFS, OPENSEARCH, S3, GLACIER, REDSHIFT_SERVERLESS, KINESIS];
+const DATA_STORES: &[&str] = &[
+    DYNAMODB,
+    EFS,
+    OPENSEARCH,
+    S3,
+    GLACIER,
+    REDSHIFT_SERVERLESS,
+    KINESIS,
+    SSM,
+    S3_TABLES,
+    MSK,
+    REDSHIFT,
+];
 
 pub static META: Meta = Meta {
     id: "resource-policy-external-access",
     title: "AWS Resource Policy Opened to Another Account or Everyone",
     description: "A DynamoDB table, EFS file system, OpenSearch domain, S3 access point, \
                   Glacier vault, Lambda layer, Redshift Serverless snapshot, event bus, \
-                  Kinesis stream or Glue Data Catalog now has a resource policy that lets another \
+                  Kinesis stream, Glue Data Catalog, Systems Manager parameter, S3 table \
+                  bucket or MSK cluster now has a resource policy that lets another \
                   AWS account, or anyone, use it. Whoever it names can read (and, depending on \
                   the actions, change or delete) the data without any credentials of this \
-                  account.",
+                  account. An OpenSearch domain's or Redshift cluster's endpoint granted to \
+                  another account is reported too.",
     severity: Severity::Medium,
     attack: &["T1537", "T1098"],
     origins: &[
@@ -120,6 +151,10 @@ pub static META: Meta = Meta {
         Trigger::write(EVENTBRIDGE, EVENTBRIDGE_CALLS),
         Trigger::write(KINESIS, KINESIS_CALLS),
         Trigger::write(GLUE, GLUE_CALLS),
+        Trigger::write(SSM, SSM_CALLS),
+        Trigger::write(S3_TABLES, S3_TABLES_CALLS),
+        Trigger::write(MSK, MSK_CALLS),
+        Trigger::write(REDSHIFT, REDSHIFT_CALLS),
     ],
     window: None,
 };
@@ -133,6 +168,7 @@ fn policy(rec: &Record<'_>) -> Option<serde_json::Value> {
         (OPENSEARCH, _) => "accessPolicies",
         (DYNAMODB, "CreateTable") => "resourcePolicy",
         (GLUE, _) => "policyInJson",
+        (S3_TABLES, _) => "resourcePolicy",
         _ => "policy",
     };
     values_at_key(rec.request_parameters()?, key)
@@ -234,12 +270,26 @@ impl Detection for ResourcePolicyExternalAccess {
             (EVENTBRIDGE, EVENTBRIDGE_CALLS),
             (KINESIS, KINESIS_CALLS),
             (GLUE, GLUE_CALLS),
+            (SSM, SSM_CALLS),
+            (S3_TABLES, S3_TABLES_CALLS),
+            (MSK, MSK_CALLS),
+            (REDSHIFT, REDSHIFT_CALLS),
         ];
         if !calls.iter().any(|(s, n)| succeeded_call(rec, s, n)) || aws_service_caller_but_stack(rec) {
             return None;
         }
         if rec.event_source() == LAMBDA {
             return fire(layer_grant(rec)?.with("api", rec.event_name()));
+        }
+        if ENDPOINT_GRANTS.contains(&rec.event_name()) {
+            let account = foreign_account(rec, request_text_any(rec, &["account", "Account"])?)?;
+            let resource = request_text_any(rec, &["domainName", "DomainName", "clusterIdentifier", "ClusterIdentifier"]);
+            return fire(
+                Evidence::new()
+                    .with("api", rec.event_name())
+                    .with_opt("resource", resource)
+                    .with("other_accounts", vec![account]),
+            );
         }
         if rec.event_source() == EVENTBRIDGE && rec.request_param("policy").is_none() {
             return fire(bus_grant(rec)?.with("api", rec.event_name()));
@@ -272,6 +322,8 @@ impl Detection for ResourcePolicyExternalAccess {
             "tableName",
             "eventBusName",
             "resourceARN",
+            "tableBucketARN",
+            "clusterArn",
         ])
         // Glue's policy is the account's Data Catalog's unless it names a resource.
         .or_else(|| (rec.event_source() == GLUE).then_some("Data Catalog"))
@@ -320,6 +372,10 @@ mod tests {
             record(EVENTBRIDGE, "PutPermission", ROLE, &format!(r#"{{"eventBusName":"orders","policy":{t}}}"#), ""),
             record(KINESIS, "PutResourcePolicy", ROLE, &format!(r#"{{"resourceARN":"arn:aws:kinesis:us-east-1:111122223333:stream/clicks","policy":{t}}}"#), ""),
             record(GLUE, "PutResourcePolicy", ROLE, &format!(r#"{{"policyInJson":{t},"enableHybrid":"TRUE"}}"#), ""),
+            // Added after a review, 2026-12-06.
+            record(SSM, "PutResourcePolicy", ROLE, &format!(r#"{{"resourceArn":"arn:aws:ssm:us-east-1:111122223333:parameter/prod/db-password","policy":{t}}}"#), ""),
+            record(S3_TABLES, "PutTableBucketPolicy", ROLE, &format!(r#"{{"tableBucketARN":"arn:aws:s3tables:us-east-1:111122223333:bucket/analytics","resourcePolicy":{t}}}"#), ""),
+            record(MSK, "PutClusterPolicy", ROLE, &format!(r#"{{"clusterArn":"arn:aws:kafka:us-east-1:111122223333:cluster/orders/0a1b2c3d","policy":{t}}}"#), ""),
         ]
     }
 
@@ -353,6 +409,24 @@ mod tests {
         for rec in each_service(FOREIGN) {
             assert!(fires(&ResourcePolicyExternalAccess, &rec), "{rec}");
         }
+    }
+
+    /// After a review: a domain's or cluster's endpoint granted to another account.
+    #[test]
+    fn an_endpoint_granted_to_another_account_fires_high() {
+        let domain = record(OPENSEARCH, "AuthorizeVpcEndpointAccess", ROLE, r#"{"domainName":"logs","account":"444455556666"}"#, "");
+        match eval(&ResourcePolicyExternalAccess, &domain) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("other_accounts"), Some(&serde_json::json!(["444455556666"])));
+                assert_eq!(e.get("resource"), Some(&serde_json::json!("logs")));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let cluster = record(REDSHIFT, "AuthorizeEndpointAccess", ROLE, r#"{"clusterIdentifier":"dw","account":"444455556666","vpcIds":["vpc-0a1b"]}"#, "");
+        assert!(fires(&ResourcePolicyExternalAccess, &cluster));
+        assert_eq!(ResourcePolicyExternalAccess.severity_for(&crate::event::Record::from_json(&cluster).unwrap()), Severity::High);
+        let own = record(REDSHIFT, "AuthorizeEndpointAccess", ROLE, r#"{"clusterIdentifier":"dw","account":"111122223333"}"#, "");
+        assert!(!fires(&ResourcePolicyExternalAccess, &own));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! `AWSAccountId` and `actionName`, as the two APIs name their parameters; either
 //! name is read for both, in any letter case: SQS's own example record writes
 //! `AWSAccountIds`, and a review found the camel-cased `aWSAccountIds` alone read),
-//! successfully.
+//! successfully. SQS's `CreateQueue` may log its attributes under `attribute`, in
+//! the singular (a real record of Terraform's, from a review): both are read.
 //!
 //! Decisions: judged as the other resource policies are (`common::policy_exposure`): a
 //! statement for the principal `*` counts unless a `Condition` fences in its callers
@@ -90,7 +91,9 @@ impl Detection for SnsSqsPolicyExternalAccess {
             }
             rec.request_param("attributeValue")?
         } else {
-            rec.request_param("attributes")?.get("Policy")?
+            ["attributes", "attribute"]
+                .iter()
+                .find_map(|k| rec.request_param(k)?.get("Policy"))?
         };
         let doc = policy_document(text)?;
         let exposure = policy_exposure(&doc, rec.account_id(), |_| true);
@@ -138,6 +141,9 @@ mod tests {
             other => panic!("expected a finding, got {other:?}"),
         }
         let created = format!(r#"{{"name":"alerts","attributes":{{"Policy":{}}}}}"#, policy(PUBLIC));
+        // From a review: CreateQueue's attributes in the singular, as Terraform's record has them.
+        let singular = format!(r#"{{"queueName":"orders","attribute":{{"Policy":{}}}}}"#, policy(PUBLIC));
+        assert!(fires(&SnsSqsPolicyExternalAccess, &record("sqs.amazonaws.com", "CreateQueue", ROLE, &singular, "")));
         assert!(fires(&SnsSqsPolicyExternalAccess, &record(SNS, "CreateTopic", ROLE, &created, "")));
         let permission = r#"{"queueUrl":"https://sqs.us-east-1.amazonaws.com/111122223333/orders","label":"x","aWSAccountIds":["444455556666"],"actions":["ReceiveMessage"]}"#;
         assert!(fires(&SnsSqsPolicyExternalAccess, &record(SQS, "AddPermission", ROLE, permission, "")));
