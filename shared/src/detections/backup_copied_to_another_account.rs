@@ -5,6 +5,12 @@
 //! share rules hand every snapshot it takes to other accounts
 //! (`CreateLifecyclePolicy`, `UpdateLifecyclePolicy` with `shareRules`'
 //! `targetAccounts`: the scheduled shares themselves are DLM's, from a review).
+//! From a later review: an EFS file system replicated to another account
+//! (`CreateReplicationConfiguration` whose destination `fileSystemId` is an ARN of
+//! another account: a live copy of every file there), and an organisation's backup
+//! policy (`CreatePolicy`, `UpdatePolicy` of Organizations, the policy's
+//! `target_backup_vault_arn` in another account: every member account's plans
+//! copy there; high, for its reach).
 //!
 //! Decisions: the destination counts when its vault ARN names an account other than
 //! the one the event was recorded in. The vault ARN is looked for under its name at
@@ -17,7 +23,7 @@
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
     arn_account, aws_service_caller_but_stack, foreign_arn_account, keep_first_occurrences, one_or_many, other_accounts,
-    request_text_any, succeeded_call, texts_at_key, values_at_key,
+    policy_document, request_text_any, succeeded_call, texts_at_key, values_at_key,
 };
 use crate::event::Record;
 
@@ -27,6 +33,10 @@ const BACKUP: &str = "backup.amazonaws.com";
 const CALLS: &[&str] = &["StartCopyJob", "CreateBackupPlan", "UpdateBackupPlan"];
 const DLM: &str = "dlm.amazonaws.com";
 const DLM_CALLS: &[&str] = &["CreateLifecyclePolicy", "UpdateLifecyclePolicy"];
+const EFS: &str = "elasticfilesystem.amazonaws.com";
+const EFS_CALLS: &[&str] = &["CreateReplicationConfiguration"];
+const ORGANIZATIONS: &str = "organizations.amazonaws.com";
+const ORGANIZATION_POLICY: &[&str] = &["CreatePolicy", "UpdatePolicy"];
 
 pub static META: Meta = Meta {
     id: "backup-copied-to-another-account",
@@ -49,13 +59,26 @@ pub static META: Meta = Meta {
     next_steps: "Identify the destination account. If it is not the organisation's, stop the \
                  copy jobs, remove the copy rule from the plan, and revoke the caller's \
                  credentials; ask the destination's owner to delete the copies if possible.",
-    triggers: &[Trigger::write(BACKUP, CALLS), Trigger::write(DLM, DLM_CALLS)],
+    triggers: &[
+        Trigger::write(BACKUP, CALLS),
+        Trigger::write(DLM, DLM_CALLS),
+        Trigger::write(EFS, EFS_CALLS),
+        Trigger::write(ORGANIZATIONS, ORGANIZATION_POLICY),
+    ],
     window: None,
 };
 
 impl Detection for BackupCopiedToAnotherAccount {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_source() == ORGANIZATIONS {
+            Severity::High
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -65,11 +88,27 @@ impl Detection for BackupCopiedToAnotherAccount {
         if succeeded_call(rec, DLM, DLM_CALLS) {
             return lifecycle_policy_shares(rec);
         }
-        if !succeeded_call(rec, BACKUP, CALLS) {
+        if succeeded_call(rec, EFS, EFS_CALLS) {
+            return efs_replicated_out(rec);
+        }
+        let organization_policy = succeeded_call(rec, ORGANIZATIONS, ORGANIZATION_POLICY);
+        if !organization_policy && !succeeded_call(rec, BACKUP, CALLS) {
             return None;
         }
         let own = rec.account_id();
-        let mut vaults: Vec<&str> = texts_at_key(rec.request_parameters()?, "destinationBackupVaultArn")
+        let document = organization_policy
+            .then(|| rec.request_param("content").and_then(policy_document))
+            .flatten();
+        let named: Vec<&str> = match &document {
+            // An organisation's backup policy: each copy action's target, assigned.
+            Some(doc) => values_at_key(doc, "target_backup_vault_arn")
+                .into_iter()
+                .filter_map(|v| v.as_str().or_else(|| v.get("@@assign")?.as_str()))
+                .collect(),
+            None if organization_policy => return None,
+            None => texts_at_key(rec.request_parameters()?, "destinationBackupVaultArn"),
+        };
+        let mut vaults: Vec<&str> = named
             .into_iter()
             .map(str::trim)
             .filter(|v| foreign_arn_account(rec, v).is_some())
@@ -79,7 +118,7 @@ impl Detection for BackupCopiedToAnotherAccount {
             return None;
         }
         let accounts = other_accounts(vaults.iter().filter_map(|v| arn_account(v)), own);
-        let plan = request_text_any(rec, &["backupPlanId", "BackupPlanId"]);
+        let plan = request_text_any(rec, &["backupPlanId", "BackupPlanId", "policyId", "name"]);
         let source = request_text_any(rec, &["recoveryPointArn", "RecoveryPointArn"]);
         fire(
             Evidence::new()
@@ -90,6 +129,28 @@ impl Detection for BackupCopiedToAnotherAccount {
                 .with_opt("recovery_point", source),
         )
     }
+}
+
+/// An EFS replication whose destination file system is another account's (named by
+/// its ARN).
+fn efs_replicated_out(rec: &Record<'_>) -> Option<Signal> {
+    let destinations: Vec<&str> = values_at_key(rec.request_param("destinations")?, "fileSystemId")
+        .into_iter()
+        .filter_map(|d| d.as_str())
+        .map(str::trim)
+        .filter(|d| foreign_arn_account(rec, d).is_some())
+        .collect();
+    if destinations.is_empty() {
+        return None;
+    }
+    let accounts = other_accounts(destinations.iter().filter_map(|d| arn_account(d)), rec.account_id());
+    fire(
+        Evidence::new()
+            .with("api", rec.event_name())
+            .with("destination_file_systems", destinations.clone())
+            .with("other_accounts", accounts)
+            .with_opt("file_system", request_text_any(rec, &["sourceFileSystemId", "SourceFileSystemId"])),
+    )
 }
 
 /// A DLM policy sharing its snapshots with accounts other than the record's own.
@@ -194,5 +255,32 @@ mod tests {
         assert!(!fires(&BackupCopiedToAnotherAccount, &record(BACKUP, "StartCopyJob", SERVICE, &copy(FOREIGN_VAULT), "")));
         assert!(!fires(&BackupCopiedToAnotherAccount, &failed(BACKUP, "StartCopyJob", ROLE, &copy(FOREIGN_VAULT), "AccessDeniedException")));
         assert!(!fires(&BackupCopiedToAnotherAccount, &record(BACKUP, "StartBackupJob", ROLE, &copy(FOREIGN_VAULT), "")));
+    }
+
+    /// From a later review: an EFS file system replicated to another account, and
+    /// an organisation's backup policy copying to another account's vault.
+    #[test]
+    fn efs_replication_and_organisation_backup_policies_to_another_account_fire() {
+        let efs = |destination: &str| {
+            record(EFS, "CreateReplicationConfiguration", ROLE, &format!(
+                r#"{{"sourceFileSystemId":"fs-0a1b2c3d","destinations":[{{"fileSystemId":"{destination}","region":"us-east-1","roleArn":"arn:aws:iam::111122223333:role/efs-repl"}}]}}"#
+            ), "")
+        };
+        assert!(fires(&BackupCopiedToAnotherAccount, &efs("arn:aws:elasticfilesystem:us-east-1:444455556666:file-system/fs-0f9e8d7c")));
+        assert!(!fires(&BackupCopiedToAnotherAccount, &efs("fs-0f9e8d7c")));
+        let policy = |vault: &str| {
+            let doc = format!(
+                r#"{{"plans":{{"daily":{{"rules":{{"d":{{"target_backup_vault_name":{{"@@assign":"Default"}},"copy_actions":{{"{vault}":{{"target_backup_vault_arn":{{"@@assign":"{vault}"}},"lifecycle":{{"delete_after_days":{{"@@assign":"30"}}}}}}}}}}}}}}}}}}"#
+            );
+            let doc = serde_json::to_string(&doc).unwrap();
+            record(ORGANIZATIONS, "CreatePolicy", ROLE, &format!(r#"{{"name":"org-backups","type":"BACKUP_POLICY","content":{doc}}}"#), "")
+        };
+        let outside = policy("arn:aws:backup:us-east-1:444455556666:backup-vault:collector");
+        assert!(fires(&BackupCopiedToAnotherAccount, &outside));
+        assert_eq!(BackupCopiedToAnotherAccount.severity_for(&crate::event::Record::from_json(&outside).unwrap()), Severity::High);
+        // Each member's own vault (the policy's placeholder), and a policy of another kind.
+        assert!(!fires(&BackupCopiedToAnotherAccount, &policy("arn:aws:backup:us-east-1:$account:backup-vault:secondary")));
+        let scp = record(ORGANIZATIONS, "CreatePolicy", ROLE, r#"{"name":"x","type":"SERVICE_CONTROL_POLICY","content":"{\"Version\":\"2012-10-17\",\"Statement\":[]}"}"#, "");
+        assert!(!fires(&BackupCopiedToAnotherAccount, &scp));
     }
 }

@@ -16,7 +16,11 @@
 //! plan then skips them), an EFS file system's automatic backups switched off
 //! (`PutBackupPolicy` with status `DISABLED`), and a Recycle Bin retention rule
 //! deleted or unlocked (`rbin` `DeleteRule`, `UnlockRule`: deleted snapshots and
-//! images are then gone for good, not held for recovery).
+//! images are then gone for good, not held for recovery). After a later review,
+//! Data Lifecycle Manager, EBS's own snapshot and AMI scheduler: a lifecycle
+//! policy deleted (`DeleteLifecyclePolicy`) or switched off (`UpdateLifecyclePolicy`
+//! with `state` `DISABLED`), the scheduled snapshots stop as a deleted plan's
+//! backups do.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_among, flag_value, succeeded_call, text_is, values_at_key};
@@ -36,6 +40,8 @@ const EFS: &str = "elasticfilesystem.amazonaws.com";
 const EFS_NAMES: &[&str] = &["PutBackupPolicy"];
 const RECYCLE_BIN: &str = "rbin.amazonaws.com";
 const RECYCLE_BIN_NAMES: &[&str] = &["DeleteRule", "UnlockRule"];
+const DLM: &str = "dlm.amazonaws.com";
+const DLM_NAMES: &[&str] = &["DeleteLifecyclePolicy", "UpdateLifecyclePolicy"];
 
 pub static META: Meta = Meta {
     id: "backup-vault-or-plan-deleted",
@@ -57,6 +63,7 @@ pub static META: Meta = Meta {
         Trigger::write(BACKUP, NAMES),
         Trigger::write(EFS, EFS_NAMES),
         Trigger::write(RECYCLE_BIN, RECYCLE_BIN_NAMES),
+        Trigger::write(DLM, DLM_NAMES),
     ],
     window: None,
 };
@@ -91,7 +98,7 @@ impl Detection for BackupVaultOrPlanDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        let calls = [(BACKUP, NAMES), (EFS, EFS_NAMES), (RECYCLE_BIN, RECYCLE_BIN_NAMES)];
+        let calls = [(BACKUP, NAMES), (EFS, EFS_NAMES), (RECYCLE_BIN, RECYCLE_BIN_NAMES), (DLM, DLM_NAMES)];
         if !calls.iter().any(|(source, names)| succeeded_call(rec, source, names))
             || aws_service_among(rec, &[BACKUP])
         {
@@ -106,6 +113,10 @@ impl Detection for BackupVaultOrPlanDeleted {
                     return None;
                 }
                 e.with_opt("file_system", rec.request_param_str("fileSystemId"))
+            }
+            "UpdateLifecyclePolicy" if !text_is(rec.request_param("state"), "DISABLED") => return None,
+            "DeleteLifecyclePolicy" | "UpdateLifecyclePolicy" => {
+                e.with_opt("lifecycle_policy", rec.request_param_str("policyId"))
             }
             "DeleteRule" | "UnlockRule" => {
                 e.with_opt("recycle_bin_rule", rec.request_param_str("identifier"))
@@ -169,5 +180,15 @@ mod tests {
         let by_stack = by_backup.replace("backup.amazonaws.com", "cloudformation.amazonaws.com");
         assert!(fires(&BackupVaultOrPlanDeleted, &record("backup.amazonaws.com", "DeleteRecoveryPoint", &by_stack, p, "")));
         assert!(!fires(&BackupVaultOrPlanDeleted, &record("backup.amazonaws.com", "DeleteBackupSelection", ROLE, p, "")));
+    }
+
+    /// From a later review: Data Lifecycle Manager's policies deleted or switched off.
+    #[test]
+    fn a_snapshot_lifecycle_policy_deleted_or_disabled_fires() {
+        let dlm = |name: &str, params: &str| record(DLM, name, ROLE, params, "");
+        assert!(fires(&BackupVaultOrPlanDeleted, &dlm("DeleteLifecyclePolicy", r#"{"policyId":"policy-0a1b2c3d4e5f60718"}"#)));
+        assert!(fires(&BackupVaultOrPlanDeleted, &dlm("UpdateLifecyclePolicy", r#"{"policyId":"policy-0a1b2c3d4e5f60718","state":"DISABLED"}"#)));
+        assert!(!fires(&BackupVaultOrPlanDeleted, &dlm("UpdateLifecyclePolicy", r#"{"policyId":"policy-0a1b2c3d4e5f60718","state":"ENABLED","description":"daily"}"#)));
+        assert!(!fires(&BackupVaultOrPlanDeleted, &dlm("UpdateLifecyclePolicy", r#"{"policyId":"policy-0a1b2c3d4e5f60718","executionRoleArn":"arn:aws:iam::111122223333:role/dlm"}"#)));
     }
 }

@@ -21,9 +21,23 @@
 //! account, an EventBridge API destination (`api-destination/` target, whose
 //! endpoint `CreateApiDestination` names) or a Firehose stream with an HTTP
 //! endpoint; their ARNs name the own account.
+//!
+//! From a later review, five more ways to the same end, each naming the other
+//! account: a CloudWatch cross-account observability link to another account's
+//! sink (`CreateLink` of `oam`: logs, metrics and traces shared from then on), VPC
+//! flow logs delivered to another account's Firehose stream (`CreateFlowLogs`), a
+//! Config aggregation authorised for another account (`PutAggregationAuthorization`:
+//! the whole resource inventory), a Security Lake subscriber of another account
+//! (`CreateSubscriber`), and a GuardDuty administrator invitation of another
+//! account accepted (`AcceptAdministratorInvitation`, `AcceptInvitation`: every
+//! finding goes to that administrator). Flow logs to a bucket of another account
+//! are not seen: an S3 ARN names no account.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{arn_account, aws_service_caller_but_stack, foreign_arn_account, other_accounts, policy_document, request_text_any, succeeded_call, text_is, texts_at_key};
+use crate::detections::common::{
+    arn_account, aws_service_caller_but_stack, ec2_request, foreign_account, foreign_arn_account, is_account_id,
+    other_accounts, pascal_or_camel, policy_document, request_text_any, succeeded_call, text_is, texts_at_key,
+};
 use crate::event::Record;
 
 pub struct LogsStreamedToAnotherAccount;
@@ -34,13 +48,23 @@ const LOGS_CALLS: &[&str] = &["CreateDelivery", "PutAccountPolicy", "PutSubscrip
 const EVENTS_CALLS: &[&str] = &["PutTargets"];
 const SNS: &str = "sns.amazonaws.com";
 const SNS_CALLS: &[&str] = &["Subscribe"];
+/// The other services' calls that name another account (from a review), by source.
+const OTHER_CALLS: &[(&str, &[&str])] = &[
+    ("oam.amazonaws.com", &["CreateLink"]),
+    ("ec2.amazonaws.com", &["CreateFlowLogs"]),
+    ("config.amazonaws.com", &["PutAggregationAuthorization"]),
+    ("securitylake.amazonaws.com", &["CreateSubscriber"]),
+    ("guardduty.amazonaws.com", &["AcceptAdministratorInvitation", "AcceptInvitation"]),
+];
 
 pub static META: Meta = Meta {
     id: "logs-streamed-to-another-account",
-    title: "AWS Logs or Events Streamed to Another Account",
-    description: "A CloudWatch Logs subscription filter, an EventBridge rule's target or an \
-                  SNS topic's subscription now sends this account's logs, events or messages to \
-                  a destination in another AWS account. Whatever the logs and events carry (tokens, personal data, every \
+    title: "AWS Logs, Events or Findings Streamed to Another Account",
+    description: "A CloudWatch Logs subscription filter or delivery, an EventBridge rule's \
+                  target, an SNS topic's subscription, an observability link, flow logs, a \
+                  Config aggregation, a Security Lake subscriber or a GuardDuty administrator \
+                  now sends this account's logs, events, inventory or findings to another AWS \
+                  account. Whatever the logs and events carry (tokens, personal data, every \
                   change made) flows out continuously until someone notices.",
     severity: Severity::Medium,
     attack: &["T1537", "T1020"],
@@ -61,6 +85,11 @@ pub static META: Meta = Meta {
         Trigger::write(LOGS, LOGS_CALLS),
         Trigger::write(EVENTS, EVENTS_CALLS),
         Trigger::write(SNS, SNS_CALLS),
+        Trigger::write(OTHER_CALLS[0].0, OTHER_CALLS[0].1),
+        Trigger::write(OTHER_CALLS[1].0, OTHER_CALLS[1].1),
+        Trigger::write(OTHER_CALLS[2].0, OTHER_CALLS[2].1),
+        Trigger::write(OTHER_CALLS[3].0, OTHER_CALLS[3].1),
+        Trigger::write(OTHER_CALLS[4].0, OTHER_CALLS[4].1),
     ],
     window: None,
 };
@@ -73,6 +102,27 @@ fn destinations<'r>(rec: &'r Record<'_>) -> Vec<std::borrow::Cow<'r, str>> {
         "PutSubscriptionFilter" => rec.request_param_str("destinationArn").map(Cow::Borrowed).into_iter().collect(),
         "CreateDelivery" => rec.request_param_str("deliveryDestinationArn").map(Cow::Borrowed).into_iter().collect(),
         "Subscribe" => rec.request_param_str("endpoint").map(Cow::Borrowed).into_iter().collect(),
+        // Destinations named by an ARN, or by the other account's id alone.
+        "CreateLink" => request_text_any(rec, &["SinkIdentifier", "sinkIdentifier"]).map(Cow::Borrowed).into_iter().collect(),
+        "CreateFlowLogs" => ec2_request(rec)
+            .and_then(|r| pascal_or_camel(r, "LogDestination"))
+            .and_then(|d| d.as_str())
+            .map(Cow::Borrowed)
+            .into_iter()
+            .collect(),
+        "PutAggregationAuthorization" => {
+            request_text_any(rec, &["authorizedAccountId", "AuthorizedAccountId"]).map(Cow::Borrowed).into_iter().collect()
+        }
+        "CreateSubscriber" => rec
+            .request_param("subscriberIdentity")
+            .and_then(|i| pascal_or_camel(i, "Principal"))
+            .and_then(|p| p.as_str())
+            .map(Cow::Borrowed)
+            .into_iter()
+            .collect(),
+        "AcceptAdministratorInvitation" | "AcceptInvitation" => {
+            request_text_any(rec, &["administratorId", "masterId"]).map(Cow::Borrowed).into_iter().collect()
+        }
         "PutAccountPolicy" => {
             if !text_is(rec.request_param("policyType"), "SUBSCRIPTION_FILTER_POLICY") {
                 return Vec::new();
@@ -111,7 +161,8 @@ impl Detection for LogsStreamedToAnotherAccount {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !(succeeded_call(rec, LOGS, LOGS_CALLS)
             || succeeded_call(rec, EVENTS, EVENTS_CALLS)
-            || succeeded_call(rec, SNS, SNS_CALLS))
+            || succeeded_call(rec, SNS, SNS_CALLS)
+            || OTHER_CALLS.iter().any(|(source, names)| succeeded_call(rec, source, names)))
             || aws_service_caller_but_stack(rec)
         {
             return None;
@@ -120,16 +171,19 @@ impl Detection for LogsStreamedToAnotherAccount {
         let foreign: Vec<String> = destinations(rec)
             .into_iter()
             .map(|d| d.trim().to_owned())
-            .filter(|d| foreign_arn_account(rec, d).is_some())
+            .filter(|d| foreign_arn_account(rec, d).or_else(|| foreign_account(rec, d)).is_some())
             .collect();
         if foreign.is_empty() {
             return None;
         }
-        let accounts: Vec<String> = other_accounts(foreign.iter().filter_map(|d| arn_account(d)), own)
+        let accounts: Vec<String> = other_accounts(foreign.iter().filter_map(|d| account_of(d)), own)
             .into_iter()
             .map(str::to_owned)
             .collect();
-        let source = request_text_any(rec, &["logGroupName", "policyName", "rule", "deliverySourceName", "topicArn"]);
+        let source = request_text_any(
+            rec,
+            &["logGroupName", "policyName", "rule", "deliverySourceName", "topicArn", "subscriberName", "detectorId"],
+        );
         fire(
             Evidence::new()
                 .with("api", rec.event_name())
@@ -140,6 +194,12 @@ impl Detection for LogsStreamedToAnotherAccount {
     }
 }
 
+/// The account a destination names: its ARN's, or the destination itself when it
+/// is an account id.
+fn account_of(destination: &str) -> Option<&str> {
+    arn_account(destination).or_else(|| is_account_id(destination).then_some(destination))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,6 +208,29 @@ mod tests {
 
     const FOREIGN: &str = "arn:aws:logs:us-east-1:444455556666:destination:collector";
     const OWN: &str = "arn:aws:firehose:us-east-1:111122223333:deliverystream/to-siem";
+
+    /// From a later review: links, flow logs, aggregation, Security Lake and
+    /// GuardDuty administrators of another account.
+    #[test]
+    fn other_services_sending_to_another_account_fire() {
+        let cases = [
+            ("oam.amazonaws.com", "CreateLink", r#"{"SinkIdentifier":"arn:aws:oam:us-east-1:444455556666:sink/0a1b2c3d","ResourceTypes":["AWS::Logs::LogGroup"],"LabelTemplate":"$AccountName"}"#),
+            ("ec2.amazonaws.com", "CreateFlowLogs", r#"{"CreateFlowLogsRequest":{"ResourceId":{"content":"vpc-0a1b","tag":1},"ResourceType":"VPC","TrafficType":"ALL","LogDestinationType":"kinesis-data-firehose","LogDestination":"arn:aws:firehose:us-east-1:444455556666:deliverystream/flows"}}"#),
+            ("config.amazonaws.com", "PutAggregationAuthorization", r#"{"authorizedAccountId":"444455556666","authorizedAwsRegion":"us-east-1"}"#),
+            ("securitylake.amazonaws.com", "CreateSubscriber", r#"{"subscriberName":"siem","subscriberIdentity":{"principal":"444455556666","externalId":"x"},"sources":[]}"#),
+            ("guardduty.amazonaws.com", "AcceptAdministratorInvitation", r#"{"detectorId":"12abc34d567e8fa901bc2d34e56789f0","administratorId":"444455556666","invitationId":"84b097800250d17d1872b34c4daadcf5"}"#),
+        ];
+        for (source, name, params) in cases {
+            match eval(&LogsStreamedToAnotherAccount, &record(source, name, ROLE, params, "")) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("other_accounts"), Some(&serde_json::json!(["444455556666"])), "{name}"),
+                other => panic!("expected a finding for {name}, got {other:?}"),
+            }
+            let own = params.replace("444455556666", "111122223333");
+            assert!(!fires(&LogsStreamedToAnotherAccount, &record(source, name, ROLE, &own, "")), "{name} to this account");
+        }
+        let to_bucket = r#"{"CreateFlowLogsRequest":{"LogDestinationType":"s3","LogDestination":"arn:aws:s3:::central-flow-logs"}}"#;
+        assert!(!fires(&LogsStreamedToAnotherAccount, &record("ec2.amazonaws.com", "CreateFlowLogs", ROLE, to_bucket, "")));
+    }
 
     /// From an evasion review: a topic subscribed to another account's queue.
     #[test]
