@@ -20,9 +20,16 @@
 //! launch templates) are left out: many fleets still launch that way, and what
 //! this reports is a setting taken back. AWS service identities are left out; a
 //! stack update setting `HttpTokens: optional` counts like the call itself.
+//!
+//! From a review, the same setting taken back through the services that manage
+//! the instances: a SageMaker notebook instance updated to accept version 1
+//! (`UpdateNotebookInstance` with `instanceMetadataServiceConfiguration`'s
+//! `minimumInstanceMetadataServiceVersion` `1`), and an Elastic Beanstalk
+//! environment updated with `DisableIMDSv1` false (`UpdateEnvironment`, in the
+//! `aws:autoscaling:launchconfiguration` or `aws:ec2:instances` option settings).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_among, change_evidence, succeeded_call};
+use crate::detections::common::{aws_service_among, change_evidence, one_or_many, pascal_or_camel, succeeded_call};
 use crate::event::Record;
 use serde_json::Value;
 
@@ -30,6 +37,8 @@ pub struct Ec2ImdsV1Enabled;
 
 const SOURCE: &str = "ec2.amazonaws.com";
 const NAMES: &[&str] = &["ModifyInstanceMetadataOptions", "ModifyInstanceMetadataDefaults"];
+const SAGEMAKER: &str = "sagemaker.amazonaws.com";
+const BEANSTALK: &str = "elasticbeanstalk.amazonaws.com";
 
 pub static META: Meta = Meta {
     id: "ec2-imdsv1-enabled",
@@ -51,7 +60,11 @@ pub static META: Meta = Meta {
     next_steps: "Ask the instance's owner why version 1 is needed. If not, set HttpTokens \
                  back to required, review the instance role's recent calls for use from \
                  outside the instance, and look for request forgery in the applications it runs.",
-    triggers: &[Trigger::write(SOURCE, NAMES)],
+    triggers: &[
+        Trigger::write(SOURCE, NAMES),
+        Trigger::write(SAGEMAKER, &["UpdateNotebookInstance"]),
+        Trigger::write(BEANSTALK, &["UpdateEnvironment"]),
+    ],
     window: None,
 };
 
@@ -95,6 +108,11 @@ impl Detection for Ec2ImdsV1Enabled {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if succeeded_call(rec, SAGEMAKER, &["UpdateNotebookInstance"])
+            || succeeded_call(rec, BEANSTALK, &["UpdateEnvironment"])
+        {
+            return managed_instances_take_v1(rec);
+        }
         if !succeeded_call(rec, SOURCE, NAMES) || aws_service_among(rec, &[]) {
             return None;
         }
@@ -128,6 +146,38 @@ impl Detection for Ec2ImdsV1Enabled {
                 .with_opt("instance_id", instance),
         )
     }
+}
+
+/// A notebook instance or a Beanstalk environment set to accept version 1: the
+/// finding naming it.
+fn managed_instances_take_v1(rec: &Record<'_>) -> Option<Signal> {
+    if aws_service_among(rec, &[]) {
+        return None;
+    }
+    let (resource, setting) = if rec.event_source() == SAGEMAKER {
+        let minimum = rec
+            .request_param("instanceMetadataServiceConfiguration")
+            .and_then(|c| pascal_or_camel(c, "MinimumInstanceMetadataServiceVersion"));
+        let v1 = match minimum? {
+            Value::String(v) => v.trim() == "1",
+            Value::Number(n) => n.as_u64() == Some(1),
+            _ => false,
+        };
+        (v1.then(|| rec.request_param_str("notebookInstanceName"))?, "minimumInstanceMetadataServiceVersion=1")
+    } else {
+        let reenabled = one_or_many(rec.request_param("optionSettings")).into_iter().any(|o| {
+            let text = |k: &str| pascal_or_camel(o, k).and_then(Value::as_str).map(str::trim);
+            text("OptionName").is_some_and(|n| n.eq_ignore_ascii_case("DisableIMDSv1"))
+                && text("Value").is_some_and(|v| v.eq_ignore_ascii_case("false"))
+        });
+        (reenabled.then(|| rec.request_param_str("environmentName").or_else(|| rec.request_param_str("environmentId")))?, "DisableIMDSv1=false")
+    };
+    fire(
+        change_evidence(rec, &[])
+            .with("http_tokens", "optional")
+            .with("setting", setting)
+            .with_opt("resource", resource),
+    )
 }
 
 #[cfg(test)]
@@ -214,5 +264,25 @@ mod tests {
             panic!("expected a finding");
         };
         assert_eq!(e.get("http_tokens").and_then(|v| v.as_str()), Some("optional"));
+    }
+
+    /// From a review: version 1 taken back through SageMaker and Elastic Beanstalk.
+    #[test]
+    fn notebooks_and_beanstalk_environments_taking_v1_fire() {
+        let notebook = |minimum: &str| {
+            record(SAGEMAKER, "UpdateNotebookInstance", ROLE,
+                &format!(r#"{{"notebookInstanceName":"research","instanceMetadataServiceConfiguration":{{"minimumInstanceMetadataServiceVersion":{minimum}}}}}"#), "")
+        };
+        assert!(fires(&Ec2ImdsV1Enabled, &notebook(r#""1""#)));
+        assert!(!fires(&Ec2ImdsV1Enabled, &notebook(r#""2""#)));
+        let environment = |value: &str| {
+            record(BEANSTALK, "UpdateEnvironment", ROLE,
+                &format!(r#"{{"environmentName":"shop-prod","optionSettings":[{{"namespace":"aws:autoscaling:launchconfiguration","optionName":"DisableIMDSv1","value":"{value}"}}]}}"#), "")
+        };
+        assert!(fires(&Ec2ImdsV1Enabled, &environment("false")));
+        assert!(!fires(&Ec2ImdsV1Enabled, &environment("true")));
+        let other = record(BEANSTALK, "UpdateEnvironment", ROLE,
+            r#"{"environmentName":"shop-prod","versionLabel":"v42"}"#, "");
+        assert!(!fires(&Ec2ImdsV1Enabled, &other));
     }
 }

@@ -30,6 +30,15 @@
 //! resource prefix (anyone else putting one is `trailwatch-tampering`'s). Not
 //! judged: rules on Identity Center's own user store (`sso-directory`,
 //! `identitystore`) and on SageMaker or other services' identities.
+//!
+//! From a review, the same trigger without EventBridge: a CloudWatch Logs
+//! subscription filter (`PutSubscriptionFilter`) that sends a Lambda function the
+//! log events naming identity creations (the trail's log group, a filter pattern
+//! naming one of [`IDENTITY_EVENTS`] and none of [`ORDINARY_IAM_EVENTS`]). The
+//! pattern is read as words, whatever its syntax (a JSON selector on
+//! `$.eventName` or a bare term). Filters to a stream or a Firehose (a SIEM's
+//! feed) are not judged, nor Config rules of custom Lambda functions on IAM
+//! resource types (compliance checks on users are everyday).
 
 use serde_json::Value;
 
@@ -41,13 +50,16 @@ pub struct EventBridgeRuleOnIdentityCreation;
 
 const SOURCE: &str = "events.amazonaws.com";
 const PUT_RULE: &str = "PutRule";
+const LOGS: &str = "logs.amazonaws.com";
+const SUBSCRIPTION: &str = "PutSubscriptionFilter";
 
 pub static META: Meta = Meta {
     id: "eventbridge-rule-on-identity-creation",
-    title: "AWS EventBridge Rule Triggered by New IAM Identities",
+    title: "AWS EventBridge Rule or Log Subscription Triggered by New IAM Identities",
     description: "An EventBridge rule was created or replaced with an event pattern that \
                   fires whenever an IAM user, role, access key or console password is \
-                  created. Attack tools use such a rule to run a function on every new \
+                  created, or a log subscription filter hands a function the log events of \
+                  those creations. Attack tools use such a rule to run a function on every new \
                   identity, backdooring each new role's trust or leaking each new key, long \
                   after the original access is gone.",
     severity: Severity::Medium,
@@ -65,7 +77,7 @@ pub static META: Meta = Meta {
                  configuration they run. If the rule is not known automation, delete it and \
                  its targets, then review the trust policies and access keys of every \
                  identity created since it was put.",
-    triggers: &[Trigger::write(SOURCE, &[PUT_RULE])],
+    triggers: &[Trigger::write(SOURCE, &[PUT_RULE]), Trigger::write(LOGS, &[SUBSCRIPTION])],
     window: None,
 };
 
@@ -213,6 +225,9 @@ impl Detection for EventBridgeRuleOnIdentityCreation {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() == LOGS && rec.event_name() == SUBSCRIPTION && !aws_service_caller(rec) {
+            return subscription_on_identity_creation(rec);
+        }
         if rec.event_source() != SOURCE || rec.event_name() != PUT_RULE || aws_service_caller(rec) {
             return None;
         }
@@ -237,6 +252,35 @@ impl Detection for EventBridgeRuleOnIdentityCreation {
             .with("succeeded", rec.succeeded());
         fire(with_error(e, rec))
     }
+}
+
+/// A log subscription filter that hands a Lambda function the log events of
+/// identity creations: its pattern names one of [`IDENTITY_EVENTS`] and none of
+/// [`ORDINARY_IAM_EVENTS`], as words.
+fn subscription_on_identity_creation(rec: &Record<'_>) -> Option<Signal> {
+    let destination = rec.request_param_str("destinationArn")?.trim();
+    if !destination.contains(":lambda:") {
+        return None;
+    }
+    let pattern = rec.request_param_str("filterPattern")?;
+    let words: Vec<&str> = pattern.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    if words.iter().any(|w| ORDINARY_IAM_EVENTS.contains(w)) {
+        return None;
+    }
+    let names: Vec<&str> = IDENTITY_EVENTS.iter().copied().filter(|e| words.contains(e)).collect();
+    if names.is_empty() {
+        return None;
+    }
+    let e = Evidence::new()
+        .with("api", SUBSCRIPTION)
+        .with_opt("log_group", rec.request_param_str("logGroupName"))
+        .with("destination", destination)
+        .with("identity_events", names.join(", "))
+        .with("filter_pattern", &pattern[..pattern.floor_char_boundary(PATTERN_EVIDENCE_BYTES)])
+        .with_opt("source_ip", rec.source_ip())
+        .with_opt("user_agent", rec.user_agent())
+        .with("succeeded", rec.succeeded());
+    fire(with_error(e, rec))
 }
 
 #[cfg(test)]
@@ -451,5 +495,29 @@ mod tests {
     #[test]
     fn aws_services_are_left_out() {
         assert!(!fires(&EventBridgeRuleOnIdentityCreation, &put_rule(PACU, SERVICE, "")));
+    }
+
+    /// From a review: a log subscription filter handing a function the creations.
+    #[test]
+    fn a_log_subscription_on_identity_creations_fires() {
+        let filter = |pattern: &str, destination: &str| {
+            let pattern = serde_json::to_string(pattern).unwrap();
+            record(LOGS, SUBSCRIPTION, ROLE, &format!(
+                r#"{{"logGroupName":"aws-cloudtrail-logs-111122223333","filterName":"iam-sync","filterPattern":{pattern},"destinationArn":"{destination}"}}"#
+            ), "")
+        };
+        let function = "arn:aws:lambda:us-east-1:111122223333:function:iam-sync";
+        let creations = r#"{ ($.eventSource = "iam.amazonaws.com") && (($.eventName = "CreateUser") || ($.eventName = "CreateRole")) }"#;
+        match eval(&EventBridgeRuleOnIdentityCreation, &filter(creations, function)) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("identity_events"), Some(&serde_json::json!("CreateRole, CreateUser"))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(fires(&EventBridgeRuleOnIdentityCreation, &filter("CreateAccessKey", function)));
+        // A SIEM's feed, a broad IAM filter, and other events: not judged so.
+        assert!(!fires(&EventBridgeRuleOnIdentityCreation, &filter(creations, "arn:aws:firehose:us-east-1:111122223333:deliverystream/siem")));
+        let broad = r#"{ ($.eventName = "CreateUser") || ($.eventName = "DeleteUser") || ($.eventName = "PutRolePolicy") }"#;
+        assert!(!fires(&EventBridgeRuleOnIdentityCreation, &filter(broad, function)));
+        assert!(!fires(&EventBridgeRuleOnIdentityCreation, &filter(r#"{ $.errorCode = "AccessDenied" }"#, function)));
+        assert!(!fires(&EventBridgeRuleOnIdentityCreation, &filter("", function)));
     }
 }

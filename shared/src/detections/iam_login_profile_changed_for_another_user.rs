@@ -6,17 +6,26 @@
 //! IAM user name exactly. Stateless, unlike `create-login-profile-then-console-login`,
 //! which also needs the sign-in that follows. Unlike Splunk's twin, a change made in the
 //! web console counts: resetting another user's password there is the same takeover.
+//!
+//! From a review: a Directory Service user's password reset through the AWS API
+//! (`ResetUserPassword` of `ds`: AWS Managed Microsoft AD, Simple AD) is the same
+//! takeover of a user who may sign in through IAM Identity Center, the console or
+//! the directory's own applications; every such reset counts (the API is an
+//! administrator's, not the user's own).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, caller_is_user, change_evidence, is_event};
+use crate::detections::common::{IAM, aws_service_caller, caller_is_user, change_evidence, is_event, succeeded_call};
 use crate::event::Record;
 
 pub struct IamLoginProfileChangedForAnotherUser;
 
+const DIRECTORY: &str = "ds.amazonaws.com";
+
 pub static META: Meta = Meta {
     id: "iam-login-profile-changed-for-another-user",
     title: "AWS IAM Login Profile Created or Modified for Another User",
-    description: "Someone set or reset the console password of another IAM user. An \
+    description: "Someone set or reset the console password of another IAM user, or reset \
+                  a Directory Service user's password through the AWS API. An \
                   attacker holding only API keys does this to sign in to the console \
                   as a user of their choice, or to take over a user outright by \
                   changing its password.",
@@ -37,7 +46,10 @@ pub static META: Meta = Meta {
     next_steps: "Confirm with the target user and the caller. If unexpected, delete \
                  or reset the login profile, require a password reset, and review \
                  console sign-ins of the user since the change.",
-    triggers: &[Trigger::write(IAM, &["CreateLoginProfile", "UpdateLoginProfile"])],
+    triggers: &[
+        Trigger::write(IAM, &["CreateLoginProfile", "UpdateLoginProfile"]),
+        Trigger::write(DIRECTORY, &["ResetUserPassword"]),
+    ],
     window: None,
 };
 
@@ -47,6 +59,10 @@ impl Detection for IamLoginProfileChangedForAnotherUser {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if succeeded_call(rec, DIRECTORY, &["ResetUserPassword"]) && !aws_service_caller(rec) {
+            rec.request_param_str("userName")?;
+            return fire(change_evidence(rec, &["directoryId", "userName"]));
+        }
         if !is_event(rec, IAM, &["CreateLoginProfile", "UpdateLoginProfile"]) || !rec.succeeded() {
             return None;
         }
@@ -87,5 +103,13 @@ mod tests {
         let denied = iam_failed("UpdateLoginProfile", USER, r#"{"userName":"bob"}"#, "AccessDenied");
         assert!(!fires(&IamLoginProfileChangedForAnotherUser, &denied));
         assert!(!fires(&IamLoginProfileChangedForAnotherUser, &profile("DeleteLoginProfile", USER, "bob")));
+    }
+
+    /// From a review: a directory user's password reset through Directory Service.
+    #[test]
+    fn a_directory_users_password_reset_fires() {
+        let reset = |params: &str| record(DIRECTORY, "ResetUserPassword", ROLE, params, "");
+        assert!(fires(&IamLoginProfileChangedForAnotherUser, &reset(r#"{"directoryId":"d-9067a1b2c3","userName":"jane.admin","newPassword":"HIDDEN_DUE_TO_SECURITY_REASONS"}"#)));
+        assert!(!fires(&IamLoginProfileChangedForAnotherUser, &reset(r#"{"directoryId":"d-9067a1b2c3"}"#)));
     }
 }

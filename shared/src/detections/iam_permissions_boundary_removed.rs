@@ -2,7 +2,10 @@
 //! `DeleteUserPermissionsBoundary`, successful) by a person, script or stack, or replaced
 //! by one that caps nothing: `Put{Role,User}PermissionsBoundary` with the AWS
 //! managed `AdministratorAccess` (any partition), which allows every action, so the
-//! principal's own policies take full effect as if the boundary were gone.
+//! principal's own policies take full effect as if the boundary were gone; after a
+//! review, the other AWS managed administrator policies too (`IAMFullAccess`,
+//! `AdministratorAccess-Amplify`: with them the principal removes the boundary
+//! itself).
 //!
 //! The IAM Identity Center form counts too: a permission set's boundary removed
 //! (`DeletePermissionsBoundaryFromPermissionSet`) or set to `AdministratorAccess`
@@ -14,8 +17,8 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    IAM, IDENTITY_CENTER, aws_managed_policy_name, change_by_anyone_but, identity_center_provisioning, pascal_or_camel,
-    request_param_any,
+    IAM, IDENTITY_CENTER, admin_managed_policy, aws_managed_policy_name, change_by_anyone_but,
+    identity_center_provisioning, pascal_or_camel, request_param_any,
 };
 use crate::event::Record;
 
@@ -33,11 +36,14 @@ const PERMISSION_SET_REMOVAL: &str = "DeletePermissionsBoundaryFromPermissionSet
 const PERMISSION_SET_PUT: &str = "PutPermissionsBoundaryToPermissionSet";
 const PERMISSION_SET_NAMES: &[&str] = &[PERMISSION_SET_REMOVAL, PERMISSION_SET_PUT];
 
-/// `permissionsBoundary` is the AWS managed `AdministratorAccess`, in any partition.
+/// `permissionsBoundary` is an AWS managed administrator policy, in any partition:
+/// `AdministratorAccess`, or (from a review) `IAMFullAccess` or
+/// `AdministratorAccess-Amplify`, with which the principal takes its own boundary
+/// off (`common::admin_managed_policy`).
 fn boundary_caps_nothing(rec: &Record<'_>) -> bool {
     rec.request_param_str("permissionsBoundary")
         .and_then(aws_managed_policy_name)
-        .is_some_and(|name| name.eq_ignore_ascii_case("AdministratorAccess"))
+        .is_some_and(admin_managed_policy)
 }
 
 /// A permission set's boundary removed, or replaced by the AWS managed
@@ -57,7 +63,7 @@ fn permission_set_boundary_removed(rec: &Record<'_>) -> Option<Evidence> {
     let boundary = request_param_any(rec, &["permissionsBoundary", "PermissionsBoundary"])?;
     let managed = pascal_or_camel(boundary, "ManagedPolicyArn")?.as_str()?;
     aws_managed_policy_name(managed)
-        .is_some_and(|name| name.eq_ignore_ascii_case("AdministratorAccess"))
+        .is_some_and(admin_managed_policy)
         .then(|| evidence.with("permissions_boundary", managed))
 }
 
@@ -134,6 +140,8 @@ mod tests {
             for arn in [
                 "arn:aws:iam::aws:policy/AdministratorAccess",
                 "arn:aws-us-gov:iam::aws:policy/AdministratorAccess",
+                "arn:aws:iam::aws:policy/IAMFullAccess",
+                "arn:aws:iam::aws:policy/AdministratorAccess-Amplify",
             ] {
                 let p = format!(r#"{{"{target}":"app-deployer","permissionsBoundary":"{arn}"}}"#);
                 assert!(fires(&IamPermissionsBoundaryRemoved, &iam(name, ROLE, &p)), "{name} {arn}");
