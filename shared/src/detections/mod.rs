@@ -370,5 +370,6 @@ registry! {
     s3_acl_grants_another_account::S3AclGrantsAnotherAccount,
     cognito_user_pool_mfa_disabled::CognitoUserPoolMfaDisabled,
     redshift_admin_password_reset::RedshiftAdminPasswordReset,
+    database_admin_password_reset::DatabaseAdminPasswordReset,
     // (end of more)
 }
