@@ -157,12 +157,96 @@ fn wrap(mut alternatives: Vec<Value>) -> Value {
 /// refuses to anyone else.
 pub const AWS_SOURCE_PREFIX: &str = "aws.";
 
-/// The pattern of a function group's central rule.
-pub fn group_pattern(group: &FunctionGroup) -> Value {
+/// The patterns of a function group's central rules, in order: one, unless the
+/// group's alternatives do not fit EventBridge's limit in one pattern even with
+/// the names compressed (by prefixes and merged alternatives); then as few as fit, every alternative of an
+/// event source in the same rule, so that an event matches one rule at most and
+/// the function is invoked once for it. The first rule is named after the group,
+/// the others after it with `-2`, `-3`... ([`group_rule_name`]).
+pub fn group_patterns(group: &FunctionGroup) -> Vec<Value> {
     let detections = catalog::group_detections(group);
     let alts = alternatives(detections.iter().flat_map(|d| d.meta().triggers));
     assert!(!alts.is_empty(), "group {} has no trigger", group.name);
-    fit(merge_sources(alts))
+    let alts = merge_sources(alts);
+    let one = fit(alts.clone());
+    if pattern_len(&one) <= MAX_PATTERN_CHARS {
+        return vec![one];
+    }
+    pack_by_source(alts)
+        .into_iter()
+        .map(|rule| {
+            let pattern = fit(rule);
+            assert!(
+                pattern_len(&pattern) <= MAX_PATTERN_CHARS,
+                "group {}: one event source's alternatives exceed {MAX_PATTERN_CHARS} characters",
+                group.name
+            );
+            pattern
+        })
+        .collect()
+}
+
+/// The name of a group's `index`th central rule (from 0), after the stack's:
+/// `<group>`, then `<group>-2`, `<group>-3`...
+pub fn group_rule_name(group: &FunctionGroup, index: usize) -> String {
+    match index {
+        0 => group.name.to_owned(),
+        n => format!("{}-{}", group.name, n + 1),
+    }
+}
+
+/// Alternatives packed into as few rules as fit [`MAX_PATTERN_CHARS`] each, in
+/// order: alternatives that share an event source are bundled first (one rule
+/// takes them all), then bundles fill the first rule with room.
+fn pack_by_source(alternatives: Vec<Value>) -> Vec<Vec<Value>> {
+    let sources_of = |alt: &Value| -> BTreeSet<String> {
+        alt["eventSource"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect()
+    };
+    let mut bundles: Vec<(BTreeSet<String>, Vec<Value>)> = Vec::new();
+    for alt in alternatives {
+        let mut sources = sources_of(&alt);
+        let mut members = vec![alt];
+        // Every bundle sharing a source joins this one (sources-less ones share "").
+        if sources.is_empty() {
+            sources.insert(String::new());
+        }
+        let mut i = 0;
+        while i < bundles.len() {
+            if bundles[i].0.is_disjoint(&sources) {
+                i += 1;
+            } else {
+                let (theirs, mut alts) = bundles.remove(i);
+                sources.extend(theirs);
+                alts.append(&mut members);
+                members = alts;
+            }
+        }
+        bundles.push((sources, members));
+    }
+    let mut rules: Vec<Vec<Value>> = Vec::new();
+    for (_, bundle) in bundles {
+        first_fit(&mut rules, bundle, fit);
+    }
+    rules
+}
+
+/// Puts `piece` into the first of `rules` it still fits in once `shape`d into a
+/// pattern, or into a new rule.
+fn first_fit(rules: &mut Vec<Vec<Value>>, piece: Vec<Value>, shape: fn(Vec<Value>) -> Value) {
+    let fits = |rule: &Vec<Value>| {
+        let mut all = rule.clone();
+        all.extend(piece.iter().cloned());
+        pattern_len(&shape(all)) <= MAX_PATTERN_CHARS
+    };
+    match rules.iter_mut().find(|r| fits(r)) {
+        Some(rule) => rule.extend(piece),
+        None => rules.push(piece),
+    }
 }
 
 /// Shared beginnings shorter than this never become a prefix: a short one
@@ -421,15 +505,7 @@ pub fn forwarder_patterns(kind: Forwarding) -> Vec<Value> {
     let mut rules: Vec<Vec<Value>> = Vec::new();
     for (source, bundle) in bundles {
         for piece in split_to_fit(bundle, &source) {
-            let fits = |rule: &Vec<Value>| {
-                let mut all = rule.clone();
-                all.extend(piece.iter().cloned());
-                pattern_len(&wrap(all)) <= MAX_PATTERN_CHARS
-            };
-            match rules.iter_mut().find(|r| fits(r)) {
-                Some(rule) => rule.extend(piece),
-                None => rules.push(piece),
-            }
+            first_fit(&mut rules, piece, wrap);
         }
     }
     rules.into_iter().map(wrap).collect()
@@ -626,5 +702,46 @@ mod tests {
         }
         let fits = alts[..3].to_vec();
         assert_eq!(fit(fits.clone()), wrap(fits));
+    }
+
+    /// Alternatives too many for one pattern are packed into rules that each fit,
+    /// with every alternative of one event source in the same rule: an event of
+    /// any source matches exactly one rule.
+    #[test]
+    fn alternatives_too_many_for_one_rule_are_packed_by_source() {
+        let mut alts: Vec<Value> = (0..60)
+            .map(|i| {
+                json!({"eventSource": [format!("service{i:02}.amazonaws.com")],
+                       "eventName": [format!("ChangeSomethingLong{i:02}"), format!("RemoveSomethingLong{i:02}")]})
+            })
+            .collect();
+        // A narrowed alternative of one source beside its plain one, and one that
+        // lists two sources, one of them another's.
+        alts.push(
+            json!({"eventSource": ["service07.amazonaws.com"], "eventName": ["PutThing"],
+                         "requestParameters": {"name": [{"prefix": "x"}]}}),
+        );
+        alts.push(json!({"eventSource": ["service08.amazonaws.com", "service41.amazonaws.com"], "eventName": ["Shared"]}));
+        let rules: Vec<Value> = pack_by_source(alts.clone()).into_iter().map(fit).collect();
+        assert!(rules.len() > 1, "needs more than one rule");
+        for rule in &rules {
+            assert!(pattern_len(rule) <= MAX_PATTERN_CHARS, "{rule}");
+        }
+        for alt in &alts {
+            for source in alt["eventSource"].as_array().unwrap() {
+                for name in alt["eventName"].as_array().unwrap() {
+                    let mut detail = json!({"eventSource": source, "eventName": name});
+                    if alt.get("requestParameters").is_some() {
+                        detail["requestParameters"] = json!({"name": "x1"});
+                    }
+                    let event = json!({"source": "aws.x", "detail": detail});
+                    let matching = rules
+                        .iter()
+                        .filter(|r| matcher::matches(r, &event) == Ok(true))
+                        .count();
+                    assert_eq!(matching, 1, "{event}");
+                }
+            }
+        }
     }
 }

@@ -9,17 +9,26 @@
 //! boolean or text. These are the steps before a table is wiped or deleted for good,
 //! as `rds-deletion-protection-disabled` and `rds-automated-backups-removed` are for
 //! databases; a stack's change counts (the same act through a stack update).
+//!
+//! From a review: recovery kept on with its window cut to a day or two
+//! (`recoveryPeriodInDays` below 3, the default being 35: the history older than
+//! that is gone at once), and an Amazon Keyspaces table's point-in-time recovery
+//! switched off (`UpdateTable` of `cassandra` with `pointInTimeRecovery.status`
+//! `DISABLED`).
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, flag_value, succeeded_call};
+use crate::detections::common::{aws_service_caller_but_stack, flag_value, succeeded_call, text_is, whole_number};
 use crate::event::Record;
 
 pub struct DynamoDbRecoveryProtectionDisabled;
 
 const SOURCE: &str = "dynamodb.amazonaws.com";
 const NAMES: &[&str] = &["UpdateContinuousBackups", "UpdateTable"];
+const KEYSPACES: &str = "cassandra.amazonaws.com";
+/// A recovery window shorter than this (days) is a cut, not a setting.
+const SHORT_RECOVERY_DAYS: u64 = 3;
 
 pub static META: Meta = Meta {
     id: "dynamodb-recovery-protection-disabled",
@@ -40,7 +49,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the table was then emptied or deleted and whether that was \
                  planned. Switch point-in-time recovery and deletion protection back on, and \
                  confirm that on-demand backups exist.",
-    triggers: &[Trigger::write(SOURCE, NAMES)],
+    triggers: &[Trigger::write(SOURCE, NAMES), Trigger::write(KEYSPACES, &["UpdateTable"])],
     window: None,
 };
 
@@ -50,16 +59,32 @@ impl Detection for DynamoDbRecoveryProtectionDisabled {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if succeeded_call(rec, KEYSPACES, &["UpdateTable"]) && !aws_service_caller_but_stack(rec) {
+            let status = rec.request_param("pointInTimeRecovery").and_then(|p| p.get("status"));
+            if !text_is(status, "DISABLED") {
+                return None;
+            }
+            return fire(
+                Evidence::new()
+                    .with("switched_off", "point-in-time recovery")
+                    .with_opt("keyspace", rec.request_param_str("keyspaceName"))
+                    .with_opt("table", rec.request_param_str("tableName")),
+            );
+        }
         if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller_but_stack(rec) {
             return None;
         }
         let switched_off = |v: Option<&Value>| v.and_then(flag_value) == Some(false);
         let what = match rec.event_name() {
             "UpdateContinuousBackups" => {
-                let pitr = rec
-                    .request_param("pointInTimeRecoverySpecification")
-                    .and_then(|s| s.get("pointInTimeRecoveryEnabled"));
-                switched_off(pitr).then_some("point-in-time recovery")
+                let spec = rec.request_param("pointInTimeRecoverySpecification");
+                let pitr = spec.and_then(|s| s.get("pointInTimeRecoveryEnabled"));
+                let days = whole_number(spec.and_then(|s| s.get("recoveryPeriodInDays")));
+                if switched_off(pitr) {
+                    Some("point-in-time recovery")
+                } else {
+                    days.is_some_and(|d| d < SHORT_RECOVERY_DAYS).then_some("point-in-time recovery history (window cut)")
+                }
             }
             _ => switched_off(rec.request_param("deletionProtectionEnabled")).then_some("deletion protection"),
         }?;
@@ -102,5 +127,22 @@ mod tests {
         assert!(!fires(&DynamoDbRecoveryProtectionDisabled, &record(SOURCE, "UpdateTable", SERVICE, off, "")));
         assert!(!fires(&DynamoDbRecoveryProtectionDisabled, &failed(SOURCE, "UpdateTable", ROLE, off, "ResourceInUseException")));
         assert!(!fires(&DynamoDbRecoveryProtectionDisabled, &record(SOURCE, "DeleteTable", ROLE, off, "")));
+    }
+
+    /// From a review: the recovery window cut, and Keyspaces' recovery switched off.
+    #[test]
+    fn a_cut_window_and_keyspaces_recovery_off_fire() {
+        let window = |days: &str| {
+            record(SOURCE, "UpdateContinuousBackups", ROLE,
+                &format!(r#"{{"tableName":"orders","pointInTimeRecoverySpecification":{{"pointInTimeRecoveryEnabled":true,"recoveryPeriodInDays":{days}}}}}"#), "")
+        };
+        assert!(fires(&DynamoDbRecoveryProtectionDisabled, &window("1")));
+        assert!(!fires(&DynamoDbRecoveryProtectionDisabled, &window("14")));
+        let keyspaces = |status: &str| {
+            record(KEYSPACES, "UpdateTable", ROLE,
+                &format!(r#"{{"keyspaceName":"orders","tableName":"line_items","pointInTimeRecovery":{{"status":"{status}"}}}}"#), "")
+        };
+        assert!(fires(&DynamoDbRecoveryProtectionDisabled, &keyspaces("DISABLED")));
+        assert!(!fires(&DynamoDbRecoveryProtectionDisabled, &keyspaces("ENABLED")));
     }
 }

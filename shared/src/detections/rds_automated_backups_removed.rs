@@ -23,8 +23,11 @@
 //! response names its source or its cluster): AWS requires `skipFinalSnapshot` there,
 //! and the data and its backups live on with the source or the cluster.
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_or_linked_role, change_by_anyone_but, count_is, flag_value};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{
+    aws_service_among, aws_service_or_linked_role, change_by_anyone_but, count_is, flag_value, request_text_any,
+    values_at_key,
+};
 use crate::event::Record;
 
 pub struct RdsAutomatedBackupsRemoved;
@@ -41,14 +44,25 @@ const NAMES: &[&str] = &[
     "ModifyDBInstance",
 ];
 
+/// The other data stores' switches (from a review): the call, and the retention
+/// key that turns automated backups off at zero, deleting the existing ones.
+const OTHER_STORES: &[(&str, &str, &str)] = &[
+    ("redshift.amazonaws.com", "ModifyCluster", "automatedSnapshotRetentionPeriod"),
+    ("fsx.amazonaws.com", "UpdateFileSystem", "automaticBackupRetentionDays"),
+];
+const ELASTICACHE: &str = "elasticache.amazonaws.com";
+const ELASTICACHE_CALLS: &[&str] = &["ModifyReplicationGroup", "ModifyCacheCluster"];
+
 pub static META: Meta = Meta {
     id: "rds-automated-backups-removed",
-    title: "AWS RDS Automated Backups Deleted or Disabled",
+    title: "AWS RDS or Other Data Store Automated Backups Deleted or Disabled",
     description: "A database's automated backups were deleted, or its backup retention set to \
                   zero, which turns them off and deletes the existing ones. Without them the \
                   database cannot be restored to a point in time, and a deleted database \
                   cannot be restored at all: removing them is a common step before destroying \
-                  data for ransom or sabotage.",
+                  data for ransom or sabotage. Redshift clusters, FSx file systems and \
+                  ElastiCache caches whose automated backups are switched off are reported \
+                  too.",
     severity: Severity::Medium,
     attack: &["T1490", "T1485"],
     origins: &["trailwatch: based on RDS recovery inhibition (DeleteDBInstanceAutomatedBackup, \
@@ -63,7 +77,12 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the database is still meant to be recoverable; if so, set the \
                  retention period back, take a manual snapshot now, and review the caller's \
                  other calls for deletions of instances, snapshots or backup vaults.",
-    triggers: &[Trigger::write(SOURCE, NAMES)],
+    triggers: &[
+        Trigger::write(SOURCE, NAMES),
+        Trigger::write("redshift.amazonaws.com", &["ModifyCluster"]),
+        Trigger::write("fsx.amazonaws.com", &["UpdateFileSystem"]),
+        Trigger::write(ELASTICACHE, ELASTICACHE_CALLS),
+    ],
     window: None,
 };
 
@@ -106,12 +125,38 @@ fn retention_set_to_zero(rec: &Record<'_>) -> bool {
     count_is(rec.request_param("backupRetentionPeriod"), 0)
 }
 
+/// A Redshift cluster's, FSx file system's or ElastiCache cache's automated
+/// backups switched off (their retention set to zero; FSx nests it in the file
+/// system type's configuration), by anyone but an AWS service.
+fn other_store_backups_off(rec: &Record<'_>) -> Option<Evidence> {
+    let key = OTHER_STORES
+        .iter()
+        .find(|(source, name, _)| rec.event_source() == *source && rec.event_name() == *name)
+        .map(|(_, _, key)| *key)
+        .or_else(|| {
+            (rec.event_source() == ELASTICACHE && ELASTICACHE_CALLS.contains(&rec.event_name()))
+                .then_some("snapshotRetentionLimit")
+        })?;
+    if !rec.succeeded() || aws_service_or_linked_role(rec) || aws_service_among(rec, &[]) {
+        return None;
+    }
+    let zero = values_at_key(rec.request_parameters()?, key).into_iter().any(|v| count_is(Some(v), 0));
+    if !zero {
+        return None;
+    }
+    let resource = request_text_any(rec, &["clusterIdentifier", "fileSystemId", "replicationGroupId", "cacheClusterId"]);
+    Some(Evidence::new().with("api", rec.event_name()).with_opt("resource", resource).with(key, 0))
+}
+
 impl Detection for RdsAutomatedBackupsRemoved {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if let Some(evidence) = other_store_backups_off(rec) {
+            return fire(evidence);
+        }
         // The backup deletions fire as they are; a modify only when it zeroes the
         // retention, a database deletion only when it keeps nothing.
         let name = rec.event_name();
@@ -224,5 +269,20 @@ mod tests {
         assert!(!fires(d, &record(SOURCE, "DescribeDBInstanceAutomatedBackups", ROLE, "null", "")));
         let zero_inst = r#"{"dBInstanceIdentifier":"orders-prod","backupRetentionPeriod":0}"#;
         assert!(!fires(d, &failed(SOURCE, "ModifyDBInstance", USER, zero_inst, "InvalidParameterCombination")));
+    }
+
+    /// From a review: the other data stores' automated backups switched off.
+    #[test]
+    fn other_stores_backups_switched_off_fire() {
+        for (source, name, params) in [
+            ("redshift.amazonaws.com", "ModifyCluster", r#"{"clusterIdentifier":"dw","automatedSnapshotRetentionPeriod":0}"#),
+            ("fsx.amazonaws.com", "UpdateFileSystem", r#"{"fileSystemId":"fs-0a1b","windowsConfiguration":{"automaticBackupRetentionDays":0}}"#),
+            ("elasticache.amazonaws.com", "ModifyReplicationGroup", r#"{"replicationGroupId":"sessions","snapshotRetentionLimit":"0"}"#),
+        ] {
+            assert!(fires(&RdsAutomatedBackupsRemoved, &record(source, name, ROLE, params, "")), "{name}");
+            let kept = params.replace(":0", ":7").replace(r#":"0""#, r#":"7""#);
+            assert!(!fires(&RdsAutomatedBackupsRemoved, &record(source, name, ROLE, &kept, "")), "{name} kept");
+            assert!(!fires(&RdsAutomatedBackupsRemoved, &record(source, name, SERVICE, params, "")), "{name} by a service");
+        }
     }
 }

@@ -4,7 +4,9 @@
 //!
 //! Decision: only a request that explicitly sets the flag to false fires (a modify
 //! that does not mention it leaves protection as it was). The flag may be a JSON
-//! boolean or text.
+//! boolean or text. From a review, the same switch on an Aurora DSQL cluster
+//! (`UpdateCluster` with `deletionProtectionEnabled` false) and a Neptune Analytics
+//! graph (`UpdateGraph` with `deletionProtection` false).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{flag_value, succeeded_call};
@@ -13,6 +15,11 @@ use crate::event::Record;
 pub struct RdsDeletionProtectionDisabled;
 
 const NAMES: &[&str] = &["ModifyDBCluster", "ModifyDBInstance"];
+/// The other databases' switches (from a review): source, call, flag.
+const OTHER_DATABASES: &[(&str, &str, &str)] = &[
+    ("dsql.amazonaws.com", "UpdateCluster", "deletionProtectionEnabled"),
+    ("neptune-graph.amazonaws.com", "UpdateGraph", "deletionProtection"),
+];
 
 pub static META: Meta = Meta {
     id: "rds-deletion-protection-disabled",
@@ -28,7 +35,11 @@ pub static META: Meta = Meta {
     false_positives: &["Decommissioning of a database by its owners."],
     next_steps: "Check whether a deletion of the database followed and whether it was planned; \
                  turn protection back on and verify that recent snapshots exist.",
-    triggers: &[Trigger::write("rds.amazonaws.com", NAMES)],
+    triggers: &[
+        Trigger::write("rds.amazonaws.com", NAMES),
+        Trigger::write("dsql.amazonaws.com", &["UpdateCluster"]),
+        Trigger::write("neptune-graph.amazonaws.com", &["UpdateGraph"]),
+    ],
     window: None,
 };
 
@@ -38,6 +49,18 @@ impl Detection for RdsDeletionProtectionDisabled {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        let other = OTHER_DATABASES
+            .iter()
+            .find(|(source, name, _)| succeeded_call(rec, source, &[name]));
+        if let Some((_, _, flag)) = other {
+            if rec.request_param(flag).and_then(flag_value) != Some(false) {
+                return None;
+            }
+            let target = rec
+                .request_param_str("identifier")
+                .or_else(|| rec.request_param_str("graphIdentifier"));
+            return fire(Evidence::new().with_opt("database", target));
+        }
         if !succeeded_call(rec, "rds.amazonaws.com", NAMES)
             || rec.request_param("deletionProtection").and_then(flag_value) != Some(false)
         {
@@ -70,5 +93,16 @@ mod tests {
         let off = r#"{"dBInstanceIdentifier":"orders-prod","deletionProtection":false}"#;
         assert!(!fires(&RdsDeletionProtectionDisabled, &failed("rds.amazonaws.com", "ModifyDBInstance", ROLE, off, "InvalidDBInstanceState")));
         assert!(!fires(&RdsDeletionProtectionDisabled, &record("rds.amazonaws.com", "CreateDBInstance", ROLE, off, "")));
+    }
+
+    /// From a review: Aurora DSQL clusters and Neptune Analytics graphs.
+    #[test]
+    fn other_databases_protection_turned_off_fires() {
+        let dsql = |flag: &str| record("dsql.amazonaws.com", "UpdateCluster", ROLE, &format!(r#"{{"identifier":"abcdefghijklmnopqrst12345","deletionProtectionEnabled":{flag}}}"#), "");
+        assert!(fires(&RdsDeletionProtectionDisabled, &dsql("false")));
+        assert!(!fires(&RdsDeletionProtectionDisabled, &dsql("true")));
+        let graph = |flag: &str| record("neptune-graph.amazonaws.com", "UpdateGraph", ROLE, &format!(r#"{{"graphIdentifier":"g-0a1b2c3d4e","deletionProtection":{flag}}}"#), "");
+        assert!(fires(&RdsDeletionProtectionDisabled, &graph("false")));
+        assert!(!fires(&RdsDeletionProtectionDisabled, &graph(r#""true""#)));
     }
 }

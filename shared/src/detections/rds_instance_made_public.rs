@@ -21,7 +21,10 @@
 //! `RestoreDBClusterToPointInTime`), judged as the instances' restores are.
 //! After an evasion review, a Redshift cluster too: changed or restored from a
 //! snapshot with `publiclyAccessible` true (`ModifyCluster`,
-//! `RestoreFromClusterSnapshot`), the same exposure of a warehouse.
+//! `RestoreFromClusterSnapshot`), the same exposure of a warehouse. After a later
+//! review, a Redshift Serverless workgroup (`UpdateWorkgroup` with
+//! `publiclyAccessible` true) and a Neptune Analytics graph (`UpdateGraph` with
+//! `publicConnectivity` true).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{flag_value, succeeded_call};
@@ -42,6 +45,8 @@ const NAMES: &[&str] = &[
 ];
 const REDSHIFT: &str = "redshift.amazonaws.com";
 const REDSHIFT_NAMES: &[&str] = &["ModifyCluster", "RestoreFromClusterSnapshot"];
+const REDSHIFT_SERVERLESS: &str = "redshift-serverless.amazonaws.com";
+const NEPTUNE_GRAPH: &str = "neptune-graph.amazonaws.com";
 
 pub static META: Meta = Meta {
     id: "rds-instance-made-public",
@@ -62,6 +67,8 @@ pub static META: Meta = Meta {
     triggers: &[
         Trigger::write("rds.amazonaws.com", NAMES),
         Trigger::write(REDSHIFT, REDSHIFT_NAMES),
+        Trigger::write(REDSHIFT_SERVERLESS, &["UpdateWorkgroup"]),
+        Trigger::write(NEPTUNE_GRAPH, &["UpdateGraph"]),
     ],
     window: None,
 };
@@ -72,6 +79,13 @@ impl Detection for RdsInstanceMadePublic {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        let opened = |key: &str| rec.request_param(key).and_then(flag_value) == Some(true);
+        if succeeded_call(rec, REDSHIFT_SERVERLESS, &["UpdateWorkgroup"]) && opened("publiclyAccessible") {
+            return fire(Evidence::new().with_opt("workgroup", rec.request_param_str("workgroupName")));
+        }
+        if succeeded_call(rec, NEPTUNE_GRAPH, &["UpdateGraph"]) && opened("publicConnectivity") {
+            return fire(Evidence::new().with_opt("graph", rec.request_param_str("graphIdentifier")));
+        }
         let rds = succeeded_call(rec, "rds.amazonaws.com", NAMES);
         if !(rds || succeeded_call(rec, REDSHIFT, REDSHIFT_NAMES)) || !made_public(rec) {
             return None;
@@ -257,5 +271,23 @@ mod tests {
         // A change that does not say leaves access as it was, whatever the instance is.
         let resize = r#"{"dBInstanceIdentifier":"copy-2","allocatedStorage":200}"#;
         assert!(!fires(&RdsInstanceMadePublic, &with_response("ModifyDBInstance", resize, "true")));
+    }
+
+    /// From a later review: a Serverless workgroup and a Neptune Analytics graph
+    /// opened to the internet.
+    #[test]
+    fn serverless_warehouses_and_graphs_made_public_fire() {
+        let workgroup = |flag: &str| {
+            record(REDSHIFT_SERVERLESS, "UpdateWorkgroup", ROLE,
+                &format!(r#"{{"workgroupName":"analytics","publiclyAccessible":{flag}}}"#), "")
+        };
+        assert!(fires(&RdsInstanceMadePublic, &workgroup("true")));
+        assert!(!fires(&RdsInstanceMadePublic, &workgroup("false")));
+        let graph = |flag: &str| {
+            record(NEPTUNE_GRAPH, "UpdateGraph", ROLE,
+                &format!(r#"{{"graphIdentifier":"g-0a1b2c3d4e","publicConnectivity":{flag}}}"#), "")
+        };
+        assert!(fires(&RdsInstanceMadePublic, &graph("true")));
+        assert!(!fires(&RdsInstanceMadePublic, &graph("false")));
     }
 }

@@ -6,15 +6,21 @@
 //! starts on its own are not; the finding names the bucket and the role), at
 //! medium severity: exports for analytics exist, but they are scheduled, rare and
 //! made by known roles. A refused export does not fire.
+//!
+//! From a review: a zero-ETL integration from a database to a warehouse of another
+//! account (`CreateIntegration` of RDS whose `targetArn` names another account)
+//! copies the database continuously, an export that never ends; one to this
+//! account's own warehouse is analytics and is left out.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::caller_change;
+use crate::detections::common::{caller_change, foreign_arn_account};
 use crate::event::Record;
 
 pub struct RdsSnapshotExported;
 
 const SOURCE: &str = "rds.amazonaws.com";
 const NAMES: &[&str] = &["StartExportTask"];
+const INTEGRATION: &[&str] = &["CreateIntegration"];
 
 pub static META: Meta = Meta {
     id: "rds-snapshot-exported",
@@ -30,7 +36,7 @@ pub static META: Meta = Meta {
     next_steps: "Check the destination bucket and prefix (`s3BucketName`, `s3Prefix`) and who can \
                  read them; if the export was not planned, cancel it (CancelExportTask), delete \
                  the exported files and review the caller's activity.",
-    triggers: &[Trigger::write(SOURCE, NAMES)],
+    triggers: &[Trigger::write(SOURCE, NAMES), Trigger::write(SOURCE, INTEGRATION)],
     window: None,
 };
 
@@ -40,6 +46,11 @@ impl Detection for RdsSnapshotExported {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_name() == INTEGRATION[0] {
+            let evidence = caller_change(rec, SOURCE, INTEGRATION, &["sourceArn", "targetArn", "integrationName"])?;
+            let other = foreign_arn_account(rec, rec.request_param_str("targetArn")?)?;
+            return fire(evidence.with("other_account", other));
+        }
         caller_change(
             rec,
             SOURCE,
@@ -77,5 +88,20 @@ mod tests {
         assert!(!fires(&RdsSnapshotExported, &failed(SOURCE, "StartExportTask", USER, EXPORT, "AccessDenied")));
         assert!(!fires(&RdsSnapshotExported, &record(SOURCE, "StartExportTask", SERVICE, EXPORT, "")));
         assert!(!fires(&RdsSnapshotExported, &record(SOURCE, "CancelExportTask", USER, EXPORT, "")));
+    }
+
+    /// From a review: a zero-ETL integration into another account's warehouse.
+    #[test]
+    fn an_integration_to_another_accounts_warehouse_fires() {
+        let integration = |target: &str| {
+            record(SOURCE, "CreateIntegration", USER, &format!(
+                r#"{{"sourceArn":"arn:aws:rds:us-east-1:111122223333:cluster:orders-prod","targetArn":"{target}","integrationName":"orders-to-analytics"}}"#
+            ), "")
+        };
+        match eval(&RdsSnapshotExported, &integration("arn:aws:redshift-serverless:us-east-1:444455556666:namespace/3c4d5e6f")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("other_account"), Some(&json!("444455556666"))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(!fires(&RdsSnapshotExported, &integration("arn:aws:redshift-serverless:us-east-1:111122223333:namespace/3c4d5e6f")));
     }
 }
