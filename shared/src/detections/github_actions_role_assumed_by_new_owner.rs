@@ -16,6 +16,16 @@
 //! claim, wherever it stands; a subject with none of them is taken whole. Letter case is ignored (GitHub owner names are). The
 //! first-seen window is ten days: a role a workflow assumes less often than that
 //! fires again on its next use, once per owner.
+//!
+//! From a review: the other CI services whose token issuer all their customers
+//! share are the same door, and count the same way, the owner read from their
+//! default subjects: GitLab.com (`project_path:GROUP/PROJECT:...`, the top group;
+//! or `namespace_path`), Terraform Cloud (`app.terraform.io`,
+//! `organization:ORG:...`) and Buildkite (`agent.buildkite.com`,
+//! `organization:ORG:...`). Their term carries the issuer (an owner of one service
+//! is not one of another). Issuers of one customer's own (self-managed GitLab,
+//! CircleCI's and Bitbucket's per-organisation issuers) cannot be used by another's
+//! workflows, and are left out.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::is_event;
@@ -26,10 +36,16 @@ pub struct GitHubActionsRoleAssumedByNewOwner;
 const STS: &str = "sts.amazonaws.com";
 const NAMES: &[&str] = &["AssumeRoleWithWebIdentity"];
 const GITHUB_OIDC: &str = "token.actions.githubusercontent.com";
+/// The other shared issuers, and the subject claim that names the owner.
+const OTHER_CI: &[(&str, &str)] = &[
+    ("gitlab.com", "project_path"),
+    ("app.terraform.io", "organization"),
+    ("agent.buildkite.com", "organization"),
+];
 
 pub static META: Meta = Meta {
     id: "github-actions-role-assumed-by-new-owner",
-    title: "AWS Role Assumed by a New GitHub Actions Owner",
+    title: "AWS Role Assumed by a New GitHub Actions (or Other CI) Owner",
     description: "A GitHub Actions workflow of a GitHub organisation or user that had not \
                   used this role in ten days assumed it through GitHub's OIDC provider. A \
                   trust that does not pin the repository owner lets any GitHub workflow in: \
@@ -65,15 +81,7 @@ fn owner_of(subject: &str) -> String {
     if let Some(rest) = subject.strip_prefix("repo:") {
         return rest.split(['/', ':']).next().unwrap_or(rest).to_ascii_lowercase();
     }
-    // The value of `claim`, where the claim opens the subject or follows a `:`.
-    let value_of = |claim: &str| {
-        let tag = format!("{claim}:");
-        let at = subject
-            .match_indices(&tag)
-            .map(|(i, _)| i)
-            .find(|&i| i == 0 || subject[..i].ends_with(':'))?;
-        Some(&subject[at + tag.len()..])
-    };
+    let value_of = |claim: &str| claim_value(subject, claim);
     let before = |value: &str, stop: &[char]| value.split(stop).next().unwrap_or(value).to_owned();
     let owner = value_of("repository_owner")
         .map(|v| before(v, &[':']))
@@ -83,6 +91,33 @@ fn owner_of(subject: &str) -> String {
         .or_else(|| value_of("job_workflow_ref").map(|v| before(v, &['/', ':'])))
         .unwrap_or_else(|| subject.to_owned());
     owner.to_ascii_lowercase()
+}
+
+/// The owner another CI service's subject names, in lower case: the value of
+/// `claim` (a GitLab `project_path`'s top group, or `namespace_path`'s; an
+/// `organization`) where it opens the subject or follows a `:`; else the whole
+/// subject.
+fn ci_owner_of(subject: &str, claim: &str) -> String {
+    let subject = subject.trim();
+    let value_of = |claim: &str| {
+        let value = claim_value(subject, claim)?;
+        Some(value.split(['/', ':']).next().unwrap_or(value))
+    };
+    value_of(claim)
+        .or_else(|| (claim == "project_path").then(|| value_of("namespace_path")).flatten())
+        .unwrap_or(subject)
+        .to_ascii_lowercase()
+}
+
+/// What follows `claim:` in a token subject, where the claim opens the subject
+/// or follows a `:` (claims are joined as `claim:value`).
+fn claim_value<'s>(subject: &'s str, claim: &str) -> Option<&'s str> {
+    let tag = format!("{claim}:");
+    let at = subject
+        .match_indices(&tag)
+        .map(|(i, _)| i)
+        .find(|&i| i == 0 || subject[..i].ends_with(':'))?;
+    Some(&subject[at + tag.len()..])
 }
 
 /// `responseElements.<key>` as non-blank text.
@@ -103,23 +138,30 @@ impl Detection for GitHubActionsRoleAssumedByNewOwner {
         }
         let provider = response_text(rec, "provider")
             .or_else(|| rec.identity().and_then(|u| u.principal_id.as_deref()))?;
-        if !provider.contains(GITHUB_OIDC) {
-            return None;
-        }
         let subject = response_text(rec, "subjectFromWebIdentityToken")
             .or_else(|| rec.identity().and_then(|u| u.user_name.as_deref()))?;
         let role = rec.request_param_str("roleArn")?;
-        let owner = owner_of(subject);
         let account = rec.account_id().unwrap_or("unknown");
         let evidence = Evidence::new()
             .with("role", role)
-            .with("github_owner", owner.as_str())
             .with("subject", subject)
             .with_opt("source_ip", rec.source_ip())
             .with_opt("user_agent", rec.user_agent());
+        if provider.contains(GITHUB_OIDC) {
+            let owner = owner_of(subject);
+            return Some(Signal::FirstSeen {
+                term: format!("{account}|{role}|{owner}"),
+                evidence: evidence.with("github_owner", owner.as_str()),
+            });
+        }
+        // The provider ARN ends with the issuer's host (`oidc-provider/gitlab.com`).
+        let (issuer, claim) = OTHER_CI
+            .iter()
+            .find(|(host, _)| provider.ends_with(&format!("oidc-provider/{host}")) || provider == *host)?;
+        let owner = ci_owner_of(subject, claim);
         Some(Signal::FirstSeen {
-            term: format!("{account}|{role}|{owner}"),
-            evidence,
+            term: format!("{account}|{role}|{issuer}:{owner}"),
+            evidence: evidence.with("ci_provider", *issuer).with("ci_owner", owner.as_str()),
         })
     }
 }
@@ -181,13 +223,35 @@ mod tests {
     #[test]
     fn other_providers_failures_and_calls_are_left_out() {
         let subject = "repo:example-org/shop-api:ref:refs/heads/main";
-        let gitlab = "arn:aws:iam::111122223333:oidc-provider/gitlab.com";
-        assert_eq!(first_seen_term(&GitHubActionsRoleAssumedByNewOwner, &assume(subject, gitlab, "")), None);
+        // A provider of one customer's own (Google's, a company IdP): left out.
+        let google = "accounts.google.com";
+        assert_eq!(first_seen_term(&GitHubActionsRoleAssumedByNewOwner, &assume(subject, google, "")), None);
         let denied = assume(subject, GITHUB, r#""errorCode":"AccessDenied","errorMessage":"Not authorized","#);
         assert_eq!(first_seen_term(&GitHubActionsRoleAssumedByNewOwner, &denied), None);
         let other = assume(subject, GITHUB, "").replace("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML");
         assert_eq!(first_seen_term(&GitHubActionsRoleAssumedByNewOwner, &other), None);
         let no_role = assume(subject, GITHUB, "").replace(r#""roleArn":"arn:aws:iam::111122223333:role/gha-deploy","#, "");
         assert_eq!(first_seen_term(&GitHubActionsRoleAssumedByNewOwner, &no_role), None);
+    }
+
+    /// From a review: GitLab.com, Terraform Cloud and Buildkite share their issuers
+    /// with all their customers too.
+    #[test]
+    fn other_shared_ci_issuers_count_by_their_owner() {
+        let gitlab = "arn:aws:iam::111122223333:oidc-provider/gitlab.com";
+        let ours = assume("project_path:example-group/shop-api:ref_type:branch:ref:main", gitlab, "");
+        let theirs = assume("project_path:attacker-group/x:ref_type:branch:ref:main", gitlab, "");
+        let term = |json: &str| first_seen_term(&GitHubActionsRoleAssumedByNewOwner, json).unwrap();
+        assert!(term(&ours).ends_with("|gitlab.com:example-group"), "{}", term(&ours));
+        assert_ne!(term(&ours), term(&theirs));
+        // Another project of the same group is the same owner.
+        let sibling = assume("project_path:example-group/billing:ref_type:branch:ref:main", gitlab, "");
+        assert_eq!(term(&ours), term(&sibling));
+        let tfc = "arn:aws:iam::111122223333:oidc-provider/app.terraform.io";
+        let run = assume("organization:Example-Org:project:Default Project:workspace:prod:run_phase:apply", tfc, "");
+        assert!(term(&run).ends_with("|app.terraform.io:example-org"), "{}", term(&run));
+        // A self-managed GitLab is the customer's own issuer.
+        let own = assume("project_path:example-group/shop-api:ref_type:branch:ref:main", "arn:aws:iam::111122223333:oidc-provider/gitlab.example.com", "");
+        assert_eq!(first_seen_term(&GitHubActionsRoleAssumedByNewOwner, &own), None);
     }
 }
