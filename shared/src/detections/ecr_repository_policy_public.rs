@@ -10,6 +10,13 @@
 //! listed in its finding; a policy that names other accounts without being public is
 //! `resource-shared-with-another-account`'s (lower stakes: cross-account pulls are the
 //! everyday way images are shared inside an organisation).
+//!
+//! From a review: a repository creation template with a public `repositoryPolicy`
+//! (`CreateRepositoryCreationTemplate`, `UpdateRepositoryCreationTemplate`) gives
+//! that policy to every repository created under its prefix from then on (pushes,
+//! pull-through caches, replication), and counts; and a policy that the record
+//! holds only in its answer (`responseElements.policyText`, a request stripped) is
+//! read from there.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{policy_document, policy_exposure, succeeded_call};
@@ -17,7 +24,12 @@ use crate::event::Record;
 
 pub struct EcrRepositoryPolicyPublic;
 
-const NAMES: &[&str] = &["PutRegistryPolicy", "SetRepositoryPolicy"];
+const NAMES: &[&str] = &[
+    "PutRegistryPolicy",
+    "SetRepositoryPolicy",
+    "CreateRepositoryCreationTemplate",
+    "UpdateRepositoryCreationTemplate",
+];
 
 pub static META: Meta = Meta {
     id: "ecr-repository-policy-public",
@@ -46,12 +58,18 @@ impl Detection for EcrRepositoryPolicyPublic {
         if !succeeded_call(rec, "ecr.amazonaws.com", NAMES) {
             return None;
         }
-        let doc = rec.request_param("policyText").and_then(policy_document)?;
+        let text = rec
+            .request_param("policyText")
+            .or_else(|| rec.request_param("repositoryPolicy"))
+            .or_else(|| rec.response_element("policyText"));
+        let doc = text.and_then(policy_document)?;
         let exposure = policy_exposure(&doc, rec.account_id(), |_| true);
         if !exposure.public {
             return None;
         }
-        let e = Evidence::new().with_opt("repository", rec.request_param_str("repositoryName"));
+        let e = Evidence::new()
+            .with_opt("repository", rec.request_param_str("repositoryName"))
+            .with_opt("creation_template_prefix", rec.request_param_str("prefix"));
         fire(exposure.evidence(e))
     }
 }
@@ -93,6 +111,26 @@ mod tests {
             let rec = record("ecr.amazonaws.com", "SetRepositoryPolicy", ROLE, &set(&statement), "");
             assert!(fires(&EcrRepositoryPolicyPublic, &rec), "{condition}");
         }
+    }
+
+    /// From a review: a creation template's policy, and a policy in the answer only.
+    #[test]
+    fn a_public_creation_template_or_answered_policy_fires() {
+        let public = r#"{"Sid":"p","Effect":"Allow","Principal":"*","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}"#;
+        let text = format!(r#"{{"Version":"2012-10-17","Statement":[{public}]}}"#);
+        let text = serde_json::to_string(&text).unwrap();
+        for name in ["CreateRepositoryCreationTemplate", "UpdateRepositoryCreationTemplate"] {
+            let params = format!(r#"{{"prefix":"ROOT","appliedFor":["CREATE_ON_PUSH","PULL_THROUGH_CACHE"],"repositoryPolicy":{text}}}"#);
+            match eval(&EcrRepositoryPolicyPublic, &record("ecr.amazonaws.com", name, ROLE, &params, "")) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("creation_template_prefix"), Some(&serde_json::json!("ROOT"))),
+                other => panic!("expected a finding for {name}, got {other:?}"),
+            }
+        }
+        let answered = record("ecr.amazonaws.com", "SetRepositoryPolicy", ROLE, r#"{"repositoryName":"payments-api"}"#, "").replace(
+            r#""responseElements":null"#,
+            &format!(r#""responseElements":{{"registryId":"111122223333","repositoryName":"payments-api","policyText":{text}}}"#),
+        );
+        assert!(fires(&EcrRepositoryPolicyPublic, &answered));
     }
 
     #[test]

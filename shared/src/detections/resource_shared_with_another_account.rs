@@ -49,7 +49,13 @@ const LAMBDA: &str = "lambda.amazonaws.com";
 const ECR: &str = "ecr.amazonaws.com";
 const KMS: &str = "kms.amazonaws.com";
 const LAMBDA_CALLS: &[&str] = &["AddPermission20150331", "AddPermission20150331v2"];
-const ECR_CALLS: &[&str] = &["PutRegistryPolicy", "PutReplicationConfiguration", "SetRepositoryPolicy"];
+const ECR_CALLS: &[&str] = &[
+    "PutRegistryPolicy",
+    "PutReplicationConfiguration",
+    "SetRepositoryPolicy",
+    "CreateRepositoryCreationTemplate",
+    "UpdateRepositoryCreationTemplate",
+];
 const KMS_CALLS: &[&str] = &["CreateGrant", "CreateKey", "PutKeyPolicy", "ReplicateKey"];
 
 pub static META: Meta = Meta {
@@ -210,6 +216,13 @@ impl Detection for ResourceSharedWithAnotherAccount {
                 }
                 fire(e.with("resource", "(registry replication)").with("other_accounts", accounts))
             }
+            // A creation template's policy goes to every repository made under its
+            // prefix from then on (from a review).
+            (ECR, "CreateRepositoryCreationTemplate" | "UpdateRepositoryCreationTemplate") => {
+                let grantees = policy_grantees(rec, "repositoryPolicy", true)?;
+                let prefix = rec.request_param_str("prefix").unwrap_or("ROOT");
+                fire(grantees.evidence(e.with("resource", format!("(creation template {prefix})"))))
+            }
             (ECR, _) => {
                 let grantees = policy_grantees(rec, "policyText", true)?;
                 let resource = rec.request_param_str("repositoryName").unwrap_or("(registry)");
@@ -327,6 +340,10 @@ mod tests {
         // Public and named: `ecr-repository-policy-public` reports it, with the account.
         let both = record(ECR, "SetRepositoryPolicy", ROLE, &params(&format!("{PUBLIC},{FOREIGN}")), "");
         assert!(!fires(&ResourceSharedWithAnotherAccount, &both));
+        // From a review: a creation template's policy naming another account.
+        let template = record(ECR, "CreateRepositoryCreationTemplate", ROLE,
+            &format!(r#"{{"prefix":"ROOT","appliedFor":["CREATE_ON_PUSH"],"repositoryPolicy":{}}}"#, doc(FOREIGN)), "");
+        assert!(fires(&ResourceSharedWithAnotherAccount, &template));
         let own = record(ECR, "SetRepositoryPolicy", ROLE, &params(OWN), "");
         assert!(!fires(&ResourceSharedWithAnotherAccount, &own));
     }
