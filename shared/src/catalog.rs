@@ -129,12 +129,11 @@ pub fn indexed(id: &str) -> Option<&'static Indexed> {
 /// (`Detection::severity_for`: about trailwatch's own rules and alarms, a
 /// padded policy document, a shared data store, a RAM share of a database or
 /// network, a Client VPN endpoint created without its log, Block Public Access
-/// switched off for an organisation, an organisation's backups copied out), and how severe. Kept
+/// switched off for an organisation), and how severe. Kept
 /// by id, apart from the detections, because the functions' tuning checks read it
 /// for every group's detections; a test replays every sample and holds each
 /// finding to [`highest_severity`].
 const RAISED: &[(&str, Severity)] = &[
-    ("backup-copied-to-another-account", Severity::High),
     ("cloudtrail-log-evasion", Severity::High),
     ("cloudwatch-monitoring-silenced", Severity::Critical),
     ("eventbridge-rule-disabled-or-deleted", Severity::Critical),

@@ -172,6 +172,17 @@ pub fn group_patterns(group: &FunctionGroup) -> Vec<Value> {
     if pattern_len(&one) <= MAX_PATTERN_CHARS {
         return vec![one];
     }
+    // An alternative without named sources (calls made as root, user agents) would
+    // have to be narrowed to each rule's sources, with the rest left to one rule;
+    // until a group needs it, a split group must have none (from a review: such an
+    // alternative in two rules would invoke the function twice).
+    let sourceless: Vec<&Value> = alts.iter().filter(|a| !has_named_sources(a)).collect();
+    assert!(
+        sourceless.is_empty(),
+        "group {} needs more than one rule but has alternatives without named event sources \
+         (they would match in every rule): {sourceless:?}",
+        group.name
+    );
     pack_by_source(alts)
         .into_iter()
         .map(|rule| {
@@ -184,6 +195,13 @@ pub fn group_patterns(group: &FunctionGroup) -> Vec<Value> {
             pattern
         })
         .collect()
+}
+
+/// An alternative that lists its event sources by name.
+fn has_named_sources(alt: &Value) -> bool {
+    alt["eventSource"]
+        .as_array()
+        .is_some_and(|s| !s.is_empty() && s.iter().all(Value::is_string))
 }
 
 /// The name of a group's `index`th central rule (from 0), after the stack's:

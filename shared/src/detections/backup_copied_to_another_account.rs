@@ -10,7 +10,8 @@
 //! another account: a live copy of every file there), and an organisation's backup
 //! policy (`CreatePolicy`, `UpdatePolicy` of Organizations, the policy's
 //! `target_backup_vault_arn` in another account: every member account's plans
-//! copy there; high, for its reach).
+//! copy there: a central backup account is AWS's recommended design, so medium as
+//! a plan's copy rule is, the account named for the analyst).
 //!
 //! Decisions: the destination counts when its vault ARN names an account other than
 //! the one the event was recorded in. The vault ARN is looked for under its name at
@@ -71,14 +72,6 @@ pub static META: Meta = Meta {
 impl Detection for BackupCopiedToAnotherAccount {
     fn meta(&self) -> &'static Meta {
         &META
-    }
-
-    fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        if rec.event_source() == ORGANIZATIONS {
-            Severity::High
-        } else {
-            META.severity
-        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -277,7 +270,6 @@ mod tests {
         };
         let outside = policy("arn:aws:backup:us-east-1:444455556666:backup-vault:collector");
         assert!(fires(&BackupCopiedToAnotherAccount, &outside));
-        assert_eq!(BackupCopiedToAnotherAccount.severity_for(&crate::event::Record::from_json(&outside).unwrap()), Severity::High);
         // Each member's own vault (the policy's placeholder), and a policy of another kind.
         assert!(!fires(&BackupCopiedToAnotherAccount, &policy("arn:aws:backup:us-east-1:$account:backup-vault:secondary")));
         let scp = record(ORGANIZATIONS, "CreatePolicy", ROLE, r#"{"name":"x","type":"SERVICE_CONTROL_POLICY","content":"{\"Version\":\"2012-10-17\",\"Statement\":[]}"}"#, "");

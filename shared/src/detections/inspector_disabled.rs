@@ -33,7 +33,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    flag_value, lambda_operation, pascal_or_camel, succeeded_call, text_is, values_at_key,
+    aws_service_among, aws_service_or_linked_role, flag_value, lambda_operation, pascal_or_camel, succeeded_call, text_is, values_at_key,
 };
 use crate::event::Record;
 use crate::event::prefilter::{Needle, Peek};
@@ -152,6 +152,11 @@ impl Detection for InspectorDisabled {
             );
         }
         if succeeded_call(rec, ECR, &[REGISTRY_SCANNING]) {
+            // Inspector itself resetting the registry when its scanning is switched
+            // off is the `Disable` finding's (from a review).
+            if aws_service_or_linked_role(rec) || aws_service_among(rec, &["inspector2.amazonaws.com"]) {
+                return None;
+            }
             let scan_type = rec.request_param_str("scanType").map(str::trim);
             let no_rules = rec
                 .request_param("rules")

@@ -75,6 +75,8 @@ pub static META: Meta = Meta {
     group: "resource-sharing",
     false_positives: &[
         "The organisation's central logging or security account: tune by that account.",
+        "Organisation baselines authorising a central Config aggregator or linking every \
+         account to a central observability sink (once per account and Region).",
         "trailwatch's own forwarder rules, which send CloudTrail events to the central \
          account's event bus.",
     ],
@@ -171,12 +173,12 @@ impl Detection for LogsStreamedToAnotherAccount {
         let foreign: Vec<String> = destinations(rec)
             .into_iter()
             .map(|d| d.trim().to_owned())
-            .filter(|d| foreign_arn_account(rec, d).or_else(|| foreign_account(rec, d)).is_some())
+            .filter(|d| foreign_arn_account(rec, d).or_else(|| named_by_id(rec).then(|| foreign_account(rec, d)).flatten()).is_some())
             .collect();
         if foreign.is_empty() {
             return None;
         }
-        let accounts: Vec<String> = other_accounts(foreign.iter().filter_map(|d| account_of(d)), own)
+        let accounts: Vec<String> = other_accounts(foreign.iter().filter_map(|d| account_of(rec, d)), own)
             .into_iter()
             .map(str::to_owned)
             .collect();
@@ -194,10 +196,19 @@ impl Detection for LogsStreamedToAnotherAccount {
     }
 }
 
-/// The account a destination names: its ARN's, or the destination itself when it
-/// is an account id.
-fn account_of(destination: &str) -> Option<&str> {
-    arn_account(destination).or_else(|| is_account_id(destination).then_some(destination))
+/// The calls whose destination is another account's id, not an ARN (an SNS
+/// endpoint that happens to be twelve digits is a phone number, from a review).
+fn named_by_id(rec: &Record<'_>) -> bool {
+    matches!(
+        rec.event_name(),
+        "PutAggregationAuthorization" | "CreateSubscriber" | "AcceptAdministratorInvitation" | "AcceptInvitation"
+    )
+}
+
+/// The account a destination names: its ARN's, or the destination itself when the
+/// call names accounts by id.
+fn account_of<'d>(rec: &Record<'_>, destination: &'d str) -> Option<&'d str> {
+    arn_account(destination).or_else(|| (named_by_id(rec) && is_account_id(destination)).then_some(destination))
 }
 
 #[cfg(test)]
@@ -228,6 +239,9 @@ mod tests {
             let own = params.replace("444455556666", "111122223333");
             assert!(!fires(&LogsStreamedToAnotherAccount, &record(source, name, ROLE, &own, "")), "{name} to this account");
         }
+        // A text message to a number of twelve digits is no account.
+        let sms = record(SNS, "Subscribe", ROLE, r#"{"topicArn":"arn:aws:sns:us-east-1:111122223333:orders","protocol":"sms","endpoint":"447700900123"}"#, "");
+        assert!(!fires(&LogsStreamedToAnotherAccount, &sms));
         let to_bucket = r#"{"CreateFlowLogsRequest":{"LogDestinationType":"s3","LogDestination":"arn:aws:s3:::central-flow-logs"}}"#;
         assert!(!fires(&LogsStreamedToAnotherAccount, &record("ec2.amazonaws.com", "CreateFlowLogs", ROLE, to_bucket, "")));
     }

@@ -301,6 +301,12 @@ impl Detection for ResourcePolicyExternalAccess {
         {
             return None;
         }
+        // Systems Manager's resource policies are parameters' and OpsCenter's; only a
+        // parameter holds data (OpsItem groups are shared with the delegated
+        // administrator by design, from a review).
+        if rec.event_source() == SSM && !rec.request_param_str("resourceArn").is_some_and(|a| a.contains(":parameter/")) {
+            return None;
+        }
         let doc = policy(rec)?;
         let efs = rec.event_source() == EFS;
         // The mount-target fence holds only for everyone: a named other account's
@@ -409,6 +415,15 @@ mod tests {
         for rec in each_service(FOREIGN) {
             assert!(fires(&ResourcePolicyExternalAccess, &rec), "{rec}");
         }
+    }
+
+    /// After a review: OpsCenter's item groups are shared with the delegated
+    /// administrator by design; only parameters count for Systems Manager.
+    #[test]
+    fn an_opsitem_group_policy_is_not_a_parameter() {
+        let t = text(FOREIGN);
+        let ops = record(SSM, "PutResourcePolicy", ROLE, &format!(r#"{{"resourceArn":"arn:aws:ssm:us-east-1:111122223333:opsitemgroup/default","policy":{t}}}"#), "");
+        assert!(!fires(&ResourcePolicyExternalAccess, &ops));
     }
 
     /// After a review: a domain's or cluster's endpoint granted to another account.

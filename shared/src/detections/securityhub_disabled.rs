@@ -22,10 +22,11 @@
 //! which Regions were linked before. And the organisation's administrator no
 //! longer enabling Security Hub in new accounts (`UpdateOrganizationConfiguration`
 //! with `AutoEnable` false; added after a review, as GuardDuty's and Inspector's
-//! versions of it already fired). After a second review, new accounts given
-//! Security Hub with no standards (`AutoEnableStandards` `NONE` outside central
-//! configuration): no control runs in them, `BatchDisableStandards` for every
-//! account to come; medium, as an organisation may enable its standards otherwise.
+//! versions of it already fired). New accounts given Security Hub with no
+//! standards (`AutoEnableStandards` `NONE` with `AutoEnable` true) are not
+//! reported: AWS's Security Reference Architecture sets exactly that on every run,
+//! in every Region, and enables the standards itself (from a review of a first
+//! version that did).
 //!
 //! Severity: high, but medium for ordinary controls switched off one call at a
 //! time (every control but CloudTrail's, GuardDuty's and Config's): AWS advises
@@ -37,7 +38,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    flag_value, one_or_many, pascal_or_camel, request_param_any, succeeded_call, text_is,
+    one_or_many, pascal_or_camel, request_param_any, succeeded_call, text_is,
 };
 use crate::event::Record;
 
@@ -87,9 +88,7 @@ fn switches_off(rec: &Record<'_>) -> bool {
                 .and_then(|c| pascal_or_camel(c, "ConfigurationType"));
             let auto = request_param_any(rec, &["AutoEnable", "autoEnable"]);
             !text_is(central, "CENTRAL")
-                && (matches!(auto, Some(serde_json::Value::Bool(false)))
-                    || text_is(auto, "false")
-                    || no_standards_for_new_accounts(rec))
+                && (matches!(auto, Some(serde_json::Value::Bool(false))) || text_is(auto, "false"))
         }
         "UpdateStandardsControl" => {
             text_is(request_param_any(rec, &["ControlStatus", "controlStatus"]), "DISABLED")
@@ -198,12 +197,7 @@ impl Detection for SecurityHubDisabled {
     /// would get the rule switched off (from an evasion review). The service,
     /// standards, membership and the logging services' controls stay high.
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        let only_standards_off = rec.event_name() == "UpdateOrganizationConfiguration"
-            && no_standards_for_new_accounts(rec)
-            && request_param_any(rec, &["AutoEnable", "autoEnable"])
-                .and_then(flag_value)
-                .is_none_or(|on| on);
-        if only_ordinary_controls(rec) || only_standards_off {
+        if only_ordinary_controls(rec) {
             Severity::Medium
         } else {
             META.severity
@@ -249,12 +243,6 @@ impl Detection for SecurityHubDisabled {
     }
 }
 
-/// `UpdateOrganizationConfiguration` giving new accounts no standards
-/// (`AutoEnableStandards` `NONE`).
-fn no_standards_for_new_accounts(rec: &Record<'_>) -> bool {
-    text_is(request_param_any(rec, &["AutoEnableStandards", "autoEnableStandards"]), "NONE")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,12 +263,10 @@ mod tests {
         assert!(fires(&SecurityHubDisabled, &org(r#"{"AutoEnable":false,"AutoEnableStandards":"NONE"}"#)));
         assert!(fires(&SecurityHubDisabled, &org(r#"{"autoEnable":"false"}"#)));
         assert!(!fires(&SecurityHubDisabled, &org(r#"{"AutoEnable":true,"AutoEnableStandards":"DEFAULT"}"#)));
-        // From a second review: new accounts get Security Hub, with no standard.
+        // Security Hub in new accounts without default standards: the Security
+        // Reference Architecture's own setting, on every run (from a review).
         let bare = org(r#"{"AutoEnable":true,"AutoEnableStandards":"NONE","OrganizationConfiguration":{"ConfigurationType":"LOCAL"}}"#);
-        assert!(fires(&SecurityHubDisabled, &bare));
-        let severity = |json: &str| SecurityHubDisabled.severity_for(&crate::event::Record::from_json(json).unwrap());
-        assert_eq!(severity(&bare), Severity::Medium);
-        assert_eq!(severity(&org(r#"{"AutoEnable":false,"AutoEnableStandards":"NONE"}"#)), Severity::High);
+        assert!(!fires(&SecurityHubDisabled, &bare));
         assert!(!fires(&SecurityHubDisabled, &org(r#"{"OrganizationConfiguration":{"ConfigurationType":"CENTRAL"}}"#)));
         let central = org(r#"{"AutoEnable":false,"AutoEnableStandards":"NONE","OrganizationConfiguration":{"ConfigurationType":"CENTRAL"}}"#);
         assert!(!fires(&SecurityHubDisabled, &central));

@@ -333,15 +333,18 @@ fn owned_name(field: &str, value: &str) -> String {
             .nth(1)
             .unwrap_or(value)
             .to_owned(),
-        "logGroupName" | "resourceIdentifier" => value
+        "logGroupName" | "resourceIdentifier" => {
             // `arn:...:log-group:<name>`, perhaps with `:*` after it.
-            .split_once(":log-group:")
-            .map_or(value, |(_, rest)| rest.strip_suffix(":*").unwrap_or(rest))
-            .strip_prefix("/aws/lambda/")
-            .or_else(|| value.strip_prefix("/aws/vendedlogs/"))
-            .unwrap_or(value)
-            .trim_start_matches('/')
-            .to_owned(),
+            let group = value
+                .split_once(":log-group:")
+                .map_or(value, |(_, rest)| rest.strip_suffix(":*").unwrap_or(rest));
+            group
+                .strip_prefix("/aws/lambda/")
+                .or_else(|| group.strip_prefix("/aws/vendedlogs/"))
+                .unwrap_or(group)
+                .trim_start_matches('/')
+                .to_owned()
+        }
         _ => resources::resource_name(value).trim_start_matches('/').to_owned(),
     }
 }
@@ -529,6 +532,8 @@ mod tests {
             ("logs.amazonaws.com", "AssociateKmsKey", r#"{"logGroupName":"/aws/lambda/tw-prod-pipeline","kmsKeyId":"arn:aws:kms:eu-west-1:111122223333:key/1"}"#),
             // From a review: the group by ARN, as the same call also takes it.
             ("logs.amazonaws.com", "AssociateKmsKey", r#"{"resourceIdentifier":"arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/tw-prod-pipeline","kmsKeyId":"arn:aws:kms:eu-west-1:111122223333:key/1"}"#),
+            // A group of another form, by ARN (from a review of the first version).
+            ("logs.amazonaws.com", "AssociateKmsKey", r#"{"resourceIdentifier":"arn:aws:logs:eu-west-1:111122223333:log-group:tw-prod-audit:*","kmsKeyId":"arn:aws:kms:eu-west-1:111122223333:key/1"}"#),
             ("lambda.amazonaws.com", "PutFunctionCodeSigningConfig20200422", r#"{"functionName":"tw-prod-pipeline","codeSigningConfigArn":"arn:aws:lambda:eu-west-1:111122223333:code-signing-config:csc-1"}"#),
         ];
         // From a review: the health alarms, and a rule of anyone's sending to

@@ -14,11 +14,13 @@
 //! makes the trust provider one they run (an OIDC issuer of theirs), has a door from
 //! the internet that no security group opened to the internet reveals, beside
 //! `client-vpn-access-widened-or-unlogged`'s. Endpoints are set up rarely, and
-//! each is reported (medium). A policy is judged from its text: a `permit` whose
-//! closing parenthesis is followed by its semicolon (no `when` or `unless`), in a
-//! policy with no `forbid`, lets in every user the trust provider vouches for; a
-//! policy switched off (`PolicyEnabled` false) denies everyone and is not a door,
-//! so is not reported. Trust providers created and not attached open nothing. EC2
+//! each is reported (medium). A policy is judged from its Cedar text: a `permit`
+//! with no condition, or only a literal `true` one, in a policy whose every `forbid`
+//! has a literal `false` condition (or none at all), lets in every user the trust
+//! provider vouches for (literal conditions after a review of the first version);
+//! a policy switched off (`PolicyEnabled` false) denies everyone and is not a
+//! door, so is not reported. A native application's OIDC options are read as a
+//! user provider's are. Trust providers created and not attached open nothing. EC2
 //! logs these requests under a `<Action>Request` wrapper with the query API's
 //! names; a flat record, or camelCase, is read the same way. Calls AWS services
 //! make on their own are left out; a stack's count.
@@ -94,7 +96,8 @@ impl Detection for VerifiedAccessOpened {
                     .with_opt("trust_provider", text("VerifiedAccessTrustProviderId")),
             ),
             MODIFY_PROVIDER => {
-                let oidc = field("OidcOptions")?;
+                // User providers' OIDC options, or a native application's (from a review).
+                let oidc = field("OidcOptions").or_else(|| field("NativeApplicationOidcOptions"))?;
                 let oidc_text = |key: &str| pascal_or_camel(oidc, key).and_then(Value::as_str).map(str::trim);
                 let issuer = oidc_text("Issuer");
                 let authorization = oidc_text("AuthorizationEndpoint");
@@ -135,36 +138,82 @@ fn created_endpoint<'r>(rec: &'r Record<'_>) -> Option<&'r str> {
     answer?.get("verifiedAccessEndpointId")?.as_str()
 }
 
-/// A Cedar policy with a `permit` that has no condition (its closing parenthesis
-/// followed by the statement's semicolon) and no `forbid`: every user the trust
-/// provider vouches for is let in. Comments (`//` to the end of a line) are skipped;
-/// text that cannot be read so (unbalanced parentheses) is not judged.
+/// A Cedar policy that lets every user the trust provider vouches for in: a
+/// `permit` with no condition, or one whose condition is the literal `true`
+/// (`when { true }`, `unless { false }`), and no `forbid` that can apply (one whose
+/// condition is the literal `false`, or `unless { true }`, never does). Comments
+/// (`//` to the end of a line) are skipped; text that cannot be read so
+/// (unbalanced parentheses or braces) is not judged.
 fn permits_everyone(policy: &str) -> bool {
     let code: String = policy
         .lines()
         .map(|line| line.split_once("//").map_or(line, |(code, _)| code))
         .collect::<Vec<_>>()
         .join("\n");
-    if code.contains("forbid") {
+    let Some(statements) = statements(&code) else {
         return false;
-    }
-    let mut rest = code.as_str();
-    while let Some(at) = rest.find("permit") {
-        let after = rest[at + "permit".len()..].trim_start();
-        let Some(scope) = after.strip_prefix('(') else {
-            rest = &rest[at + "permit".len()..];
+    };
+    // A statement applies unless its condition is the literal false.
+    let applies = |condition: &Option<bool>| condition.unwrap_or(true);
+    let of = |effect: &'static str| statements.iter().filter(move |(e, _)| *e == effect).map(|(_, c)| c);
+    of("forbid").all(|c| !applies(c)) && of("permit").any(applies)
+}
+
+/// Each statement's effect (`permit`, `forbid`) and what its condition comes to:
+/// `None` for no condition, `Some(true)` or `Some(false)` for a literal one
+/// (`when { true }`, `unless { true }`...), and a statement with any other
+/// condition is left out of the list for a permit (it may not apply) but kept as
+/// `Some(true)` for a forbid (it may). `None` when the text cannot be read.
+fn statements(code: &str) -> Option<Vec<(&'static str, Option<bool>)>> {
+    let mut out = Vec::new();
+    let mut rest = code.trim_start();
+    while !rest.is_empty() {
+        let effect = if let Some(r) = rest.strip_prefix("permit") {
+            rest = r;
+            "permit"
+        } else if let Some(r) = rest.strip_prefix("forbid") {
+            rest = r;
+            "forbid"
+        } else {
+            // Annotations (`@id("...")`) and anything else up to the next statement.
+            let next = ["permit", "forbid"].iter().filter_map(|k| rest.find(k)).min()?;
+            rest = &rest[next..];
             continue;
         };
-        let Some(close) = scope.find(')') else {
-            return false;
-        };
-        let tail = scope[close + 1..].trim_start();
-        if tail.starts_with(';') {
-            return true;
+        let scope = rest.trim_start().strip_prefix('(')?;
+        let close = scope.find(')')?;
+        rest = scope[close + 1..].trim_start();
+        let mut condition: Option<bool> = None;
+        let mut opaque = false;
+        loop {
+            let (negated, body) = if let Some(r) = rest.strip_prefix("when") {
+                (false, r)
+            } else if let Some(r) = rest.strip_prefix("unless") {
+                (true, r)
+            } else {
+                break;
+            };
+            let inner = body.trim_start().strip_prefix('{')?;
+            let end = inner.find('}')?;
+            let literal = match inner[..end].trim() {
+                "true" => Some(!negated),
+                "false" => Some(negated),
+                _ => None,
+            };
+            match literal {
+                Some(value) => condition = Some(condition.unwrap_or(true) && value),
+                None => opaque = true,
+            }
+            rest = inner[end + 1..].trim_start();
         }
-        rest = tail;
+        rest = rest.strip_prefix(';')?.trim_start();
+        match (effect, opaque) {
+            ("permit", true) => {}
+            ("forbid", true) => out.push((effect, Some(true))),
+            _ => out.push((effect, condition)),
+        }
     }
-    false
+    Some(out)
 }
 
 #[cfg(test)]
@@ -230,7 +279,13 @@ mod tests {
     #[test]
     fn cedar_is_read_with_care() {
         assert!(permits_everyone("permit(principal,action,resource);"));
-        assert!(!permits_everyone("permit(principal,action,resource) when { true };"));
+        // From a review: a literal condition is no condition.
+        assert!(permits_everyone("permit(principal,action,resource) when { true };"));
+        assert!(!permits_everyone("permit(principal,action,resource) when { false };"));
+        assert!(!permits_everyone("permit(principal,action,resource) when { context.http_request.http_method == \"GET\" };"));
+        // A forbid that can never apply does not fence anything.
+        assert!(permits_everyone("permit(principal,action,resource);\nforbid(principal,action,resource) when { false };"));
+        assert!(!permits_everyone("permit(principal,action,resource);\nforbid(principal,action,resource) unless { context.oidc.email_verified == true };"));
         assert!(!permits_everyone("// permit(principal,action,resource);"));
         assert!(!permits_everyone("permit(principal"));
         assert!(!permits_everyone(""));
