@@ -293,3 +293,43 @@ fn the_canary_travels_by_exactly_one_write_rule() {
     assert_eq!(by.len(), 1, "{by:?}");
     assert_eq!(by[0].0, "write");
 }
+
+/// Every group split into several rules, as a group whose pattern outgrew
+/// EventBridge's limit is (`rules::split_group_patterns`, packed small to force
+/// the split): no sample is matched by two of a group's rules (the function would
+/// run twice), and each sample a detection of the group takes is matched by one.
+/// This holds the narrowing of the alternatives that name no source (calls made
+/// as root, user agents) to every group's real samples.
+#[test]
+fn a_split_group_matches_each_event_by_one_rule_at_most() {
+    let engines = engines();
+    let samples = sample_envelopes();
+    let mut failures = Vec::new();
+    for g in catalog::GROUPS {
+        let split = rules::split_group_patterns(g, rules::MAX_PATTERN_CHARS / 4);
+        for p in &split {
+            assert!(
+                rules::pattern_len(p) <= rules::MAX_PATTERN_CHARS,
+                "{}: {p}",
+                g.name
+            );
+        }
+        for (origin, env) in &samples {
+            let matching = split
+                .iter()
+                .filter(|p| matcher::matches(p, env).expect("known operators"))
+                .count();
+            let taken = takers(&engines, &env["detail"])
+                .iter()
+                .any(|id| catalog::by_id(id).is_some_and(|d| d.meta().group == g.name));
+            if matching > 1 || (taken && matching == 0) {
+                failures.push(format!(
+                    "{origin}: {matching} of group {}'s {} split rules match it (taken by it: {taken})",
+                    g.name,
+                    split.len()
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

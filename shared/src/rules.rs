@@ -159,10 +159,13 @@ pub const AWS_SOURCE_PREFIX: &str = "aws.";
 
 /// The patterns of a function group's central rules, in order: one, unless the
 /// group's alternatives do not fit EventBridge's limit in one pattern even with
-/// the names compressed (by prefixes and merged alternatives); then as few as fit, every alternative of an
-/// event source in the same rule, so that an event matches one rule at most and
-/// the function is invoked once for it. The first rule is named after the group,
-/// the others after it with `-2`, `-3`... ([`group_rule_name`]).
+/// the names compressed (by prefixes and merged alternatives); then as few as fit,
+/// every alternative of an event source in the same rule, so that an event
+/// matches one rule at most and the function is invoked once for it. An
+/// alternative that names no source (calls made as root, user agents) goes into
+/// every rule narrowed: to that rule's own sources, and in the first rule to every
+/// source the others do not take. The first rule is named after the
+/// group, the others after it with `-2`, `-3`... ([`group_rule_name`]).
 pub fn group_patterns(group: &FunctionGroup) -> Vec<Value> {
     let detections = catalog::group_detections(group);
     let alts = alternatives(detections.iter().flat_map(|d| d.meta().triggers));
@@ -172,29 +175,127 @@ pub fn group_patterns(group: &FunctionGroup) -> Vec<Value> {
     if pattern_len(&one) <= MAX_PATTERN_CHARS {
         return vec![one];
     }
-    // An alternative without named sources (calls made as root, user agents) would
-    // have to be narrowed to each rule's sources, with the rest left to one rule;
-    // until a group needs it, a split group must have none (from a review: such an
-    // alternative in two rules would invoke the function twice).
-    let sourceless: Vec<&Value> = alts.iter().filter(|a| !has_named_sources(a)).collect();
-    assert!(
-        sourceless.is_empty(),
-        "group {} needs more than one rule but has alternatives without named event sources \
-         (they would match in every rule): {sourceless:?}",
-        group.name
-    );
-    pack_by_source(alts)
+    split_patterns(group.name, alts, MAX_PATTERN_CHARS)
+}
+
+/// A group's patterns split as [`group_patterns`] splits them when they do not
+/// fit one rule, packed into rules of `limit` characters to begin with (tests
+/// split every group so, to hold the split to the one-rule-per-event promise on
+/// every sample).
+pub fn split_group_patterns(group: &FunctionGroup, limit: usize) -> Vec<Value> {
+    let detections = catalog::group_detections(group);
+    let alts = merge_sources(alternatives(
+        detections.iter().flat_map(|d| d.meta().triggers),
+    ));
+    split_patterns(group.name, alts, limit)
+}
+
+fn split_patterns(group: &str, alts: Vec<Value>, first_limit: usize) -> Vec<Value> {
+    let (sourced, sourceless): (Vec<Value>, Vec<Value>) =
+        alts.into_iter().partition(has_named_sources);
+    // The narrowed copies take room the packing does not see: pack tighter until
+    // every rule fits with them.
+    let mut limit = first_limit;
+    loop {
+        let mut packed = pack_by_source(sourced.clone(), limit);
+        // A group of source-less alternatives alone still has its one rule.
+        if packed.is_empty() {
+            packed.push(Vec::new());
+        }
+        let patterns = with_sourceless(packed, &sourceless, group);
+        let longest = patterns.iter().map(pattern_len).max().unwrap_or(0);
+        if longest <= MAX_PATTERN_CHARS {
+            return patterns;
+        }
+        let tighter = limit.saturating_sub((longest - MAX_PATTERN_CHARS).max(32));
+        assert!(
+            tighter >= MAX_PATTERN_CHARS / 8,
+            "group {group}: its alternatives cannot be packed into rules of {MAX_PATTERN_CHARS} characters"
+        );
+        limit = tighter;
+    }
+}
+
+/// The patterns of packed rules, each given its narrowed copy of every
+/// source-less alternative.
+fn with_sourceless(rules: Vec<Vec<Value>>, sourceless: &[Value], group: &str) -> Vec<Value> {
+    let sources: Vec<BTreeSet<String>> = rules
+        .iter()
+        .map(|r| r.iter().flat_map(named_sources).collect())
+        .collect();
+    rules
         .into_iter()
-        .map(|rule| {
-            let pattern = fit(rule);
-            assert!(
-                pattern_len(&pattern) <= MAX_PATTERN_CHARS,
-                "group {}: one event source's alternatives exceed {MAX_PATTERN_CHARS} characters",
-                group.name
-            );
-            pattern
+        .enumerate()
+        .map(|(i, mut rule)| {
+            let others: BTreeSet<String> = sources
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .flat_map(|(_, s)| s.iter().cloned())
+                .collect();
+            for alt in sourceless {
+                rule.extend(narrowed(alt, i == 0, &sources[i], &others, group));
+            }
+            fit(rule)
         })
         .collect()
+}
+
+/// The sources an alternative names (none for a source-less one).
+fn named_sources(alt: &Value) -> BTreeSet<String> {
+    alt["eventSource"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A source-less alternative as one rule of a split group takes it: in the first
+/// rule, for every source but those of the other rules (and those it excluded
+/// already); in another, for that rule's own sources it does not exclude (none
+/// left: not at all). Only an alternative with no `eventSource`, or an
+/// `anything-but` of names, can be narrowed so; any other is refused.
+fn narrowed(
+    alt: &Value,
+    first: bool,
+    own: &BTreeSet<String>,
+    others: &BTreeSet<String>,
+    group: &str,
+) -> Option<Value> {
+    let excluded: BTreeSet<String> = match alt.get("eventSource") {
+        None => BTreeSet::new(),
+        Some(Value::Array(matchers)) => match matchers.as_slice() {
+            [matcher] => match matcher.get("anything-but") {
+                Some(Value::String(s)) => [s.clone()].into(),
+                Some(Value::Array(names)) if names.iter().all(Value::is_string) => names
+                    .iter()
+                    .filter_map(|n| n.as_str().map(str::to_owned))
+                    .collect(),
+                _ => {
+                    panic!("group {group}: cannot narrow an alternative's sources per rule: {alt}")
+                }
+            },
+            _ => panic!("group {group}: cannot narrow an alternative's sources per rule: {alt}"),
+        },
+        Some(_) => panic!("group {group}: cannot narrow an alternative's sources per rule: {alt}"),
+    };
+    let mut narrowed = alt.clone();
+    if first {
+        // Nothing to leave to other rules: the alternative as it was.
+        if others.is_empty() {
+            return Some(narrowed);
+        }
+        let all: Vec<String> = excluded.union(others).cloned().collect();
+        narrowed["eventSource"] = json!([{ "anything-but": all }]);
+    } else {
+        let mine: Vec<&String> = own.difference(&excluded).collect();
+        if mine.is_empty() {
+            return None;
+        }
+        narrowed["eventSource"] = json!(mine);
+    }
+    Some(narrowed)
 }
 
 /// An alternative that lists its event sources by name.
@@ -213,21 +314,13 @@ pub fn group_rule_name(group: &FunctionGroup, index: usize) -> String {
     }
 }
 
-/// Alternatives packed into as few rules as fit [`MAX_PATTERN_CHARS`] each, in
+/// Alternatives packed into as few rules as fit `limit` characters each, in
 /// order: alternatives that share an event source are bundled first (one rule
 /// takes them all), then bundles fill the first rule with room.
-fn pack_by_source(alternatives: Vec<Value>) -> Vec<Vec<Value>> {
-    let sources_of = |alt: &Value| -> BTreeSet<String> {
-        alt["eventSource"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s.as_str().map(str::to_owned))
-            .collect()
-    };
+fn pack_by_source(alternatives: Vec<Value>, limit: usize) -> Vec<Vec<Value>> {
     let mut bundles: Vec<(BTreeSet<String>, Vec<Value>)> = Vec::new();
     for alt in alternatives {
-        let mut sources = sources_of(&alt);
+        let mut sources = named_sources(&alt);
         let mut members = vec![alt];
         // Every bundle sharing a source joins this one (sources-less ones share "").
         if sources.is_empty() {
@@ -248,18 +341,23 @@ fn pack_by_source(alternatives: Vec<Value>) -> Vec<Vec<Value>> {
     }
     let mut rules: Vec<Vec<Value>> = Vec::new();
     for (_, bundle) in bundles {
-        first_fit(&mut rules, bundle, fit);
+        first_fit(&mut rules, bundle, fit, limit);
     }
     rules
 }
 
-/// Puts `piece` into the first of `rules` it still fits in once `shape`d into a
-/// pattern, or into a new rule.
-fn first_fit(rules: &mut Vec<Vec<Value>>, piece: Vec<Value>, shape: fn(Vec<Value>) -> Value) {
+/// Puts `piece` into the first of `rules` it still fits in (within `limit`
+/// characters) once `shape`d into a pattern, or into a new rule.
+fn first_fit(
+    rules: &mut Vec<Vec<Value>>,
+    piece: Vec<Value>,
+    shape: fn(Vec<Value>) -> Value,
+    limit: usize,
+) {
     let fits = |rule: &Vec<Value>| {
         let mut all = rule.clone();
         all.extend(piece.iter().cloned());
-        pattern_len(&shape(all)) <= MAX_PATTERN_CHARS
+        pattern_len(&shape(all)) <= limit
     };
     match rules.iter_mut().find(|r| fits(r)) {
         Some(rule) => rule.extend(piece),
@@ -523,7 +621,7 @@ pub fn forwarder_patterns(kind: Forwarding) -> Vec<Value> {
     let mut rules: Vec<Vec<Value>> = Vec::new();
     for (source, bundle) in bundles {
         for piece in split_to_fit(bundle, &source) {
-            first_fit(&mut rules, piece, wrap);
+            first_fit(&mut rules, piece, wrap, MAX_PATTERN_CHARS);
         }
     }
     rules.into_iter().map(wrap).collect()
@@ -740,7 +838,10 @@ mod tests {
                          "requestParameters": {"name": [{"prefix": "x"}]}}),
         );
         alts.push(json!({"eventSource": ["service08.amazonaws.com", "service41.amazonaws.com"], "eventName": ["Shared"]}));
-        let rules: Vec<Value> = pack_by_source(alts.clone()).into_iter().map(fit).collect();
+        let rules: Vec<Value> = pack_by_source(alts.clone(), MAX_PATTERN_CHARS)
+            .into_iter()
+            .map(fit)
+            .collect();
         assert!(rules.len() > 1, "needs more than one rule");
         for rule in &rules {
             assert!(pattern_len(rule) <= MAX_PATTERN_CHARS, "{rule}");
@@ -761,5 +862,38 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// From a review: an alternative that names no source (calls made as root) is
+    /// narrowed per rule, so a root call of any source matches exactly one rule.
+    #[test]
+    fn a_sourceless_alternative_is_narrowed_to_each_rule() {
+        let sourced: Vec<Value> = (0..60)
+            .map(|i| {
+                json!({"eventSource": [format!("service{i:02}.amazonaws.com")],
+                       "eventName": [format!("ChangeSomethingLong{i:02}"), format!("RemoveSomethingLong{i:02}")]})
+            })
+            .collect();
+        let packed = pack_by_source(sourced, MAX_PATTERN_CHARS);
+        assert!(packed.len() > 1);
+        let rules = with_sourceless(packed, &[root_alternative()], "test");
+        let as_root = |source: &str| json!({"source": "aws.x", "detail": {"eventSource": source, "eventName": "Anything", "userIdentity": {"type": "Root"}}});
+        for source in [
+            "service00.amazonaws.com",
+            "service59.amazonaws.com",
+            "s3.amazonaws.com",
+        ] {
+            let matching = rules
+                .iter()
+                .filter(|r| matcher::matches(r, &as_root(source)) == Ok(true))
+                .count();
+            assert_eq!(matching, 1, "{source}");
+        }
+        // The sign-in service's root events stay out, as the alternative says.
+        let signin = rules
+            .iter()
+            .filter(|r| matcher::matches(r, &as_root("signin.amazonaws.com")) == Ok(true))
+            .count();
+        assert_eq!(signin, 0);
     }
 }
