@@ -314,18 +314,16 @@ pub fn group_rule_name(group: &FunctionGroup, index: usize) -> String {
     }
 }
 
-/// Alternatives packed into as few rules as fit `limit` characters each, in
-/// order: alternatives that share an event source are bundled first (one rule
-/// takes them all), then bundles fill the first rule with room.
+/// Alternatives that name their sources packed into as few rules as fit `limit`
+/// characters each, in order: alternatives that share an event source are bundled
+/// first (one rule takes them all), then bundles fill the first rule with room.
+/// (Source-less alternatives are `with_sourceless`'s.)
 fn pack_by_source(alternatives: Vec<Value>, limit: usize) -> Vec<Vec<Value>> {
     let mut bundles: Vec<(BTreeSet<String>, Vec<Value>)> = Vec::new();
     for alt in alternatives {
         let mut sources = named_sources(&alt);
         let mut members = vec![alt];
-        // Every bundle sharing a source joins this one (sources-less ones share "").
-        if sources.is_empty() {
-            sources.insert(String::new());
-        }
+        // Every bundle sharing a source joins this one.
         let mut i = 0;
         while i < bundles.len() {
             if bundles[i].0.is_disjoint(&sources) {

@@ -44,14 +44,18 @@ const NAMES: &[&str] = &[
     "ModifyDBInstance",
 ];
 
-/// The other data stores' switches (from a review): the call, and the retention
-/// key that turns automated backups off at zero, deleting the existing ones.
-const OTHER_STORES: &[(&str, &str, &str)] = &[
-    ("redshift.amazonaws.com", "ModifyCluster", "automatedSnapshotRetentionPeriod"),
-    ("fsx.amazonaws.com", "UpdateFileSystem", "automaticBackupRetentionDays"),
+/// The other data stores' switches (from a review): the source, its calls, and the
+/// retention key that turns automated backups off at zero, deleting the existing
+/// ones. Their triggers are read from here.
+const OTHER_STORES: [(&str, &[&str], &str); 3] = [
+    ("redshift.amazonaws.com", &["ModifyCluster"], "automatedSnapshotRetentionPeriod"),
+    ("fsx.amazonaws.com", &["UpdateFileSystem"], "automaticBackupRetentionDays"),
+    (
+        "elasticache.amazonaws.com",
+        &["ModifyReplicationGroup", "ModifyCacheCluster"],
+        "snapshotRetentionLimit",
+    ),
 ];
-const ELASTICACHE: &str = "elasticache.amazonaws.com";
-const ELASTICACHE_CALLS: &[&str] = &["ModifyReplicationGroup", "ModifyCacheCluster"];
 
 pub static META: Meta = Meta {
     id: "rds-automated-backups-removed",
@@ -79,9 +83,9 @@ pub static META: Meta = Meta {
                  other calls for deletions of instances, snapshots or backup vaults.",
     triggers: &[
         Trigger::write(SOURCE, NAMES),
-        Trigger::write("redshift.amazonaws.com", &["ModifyCluster"]),
-        Trigger::write("fsx.amazonaws.com", &["UpdateFileSystem"]),
-        Trigger::write(ELASTICACHE, ELASTICACHE_CALLS),
+        Trigger::write(OTHER_STORES[0].0, OTHER_STORES[0].1),
+        Trigger::write(OTHER_STORES[1].0, OTHER_STORES[1].1),
+        Trigger::write(OTHER_STORES[2].0, OTHER_STORES[2].1),
     ],
     window: None,
 };
@@ -129,14 +133,9 @@ fn retention_set_to_zero(rec: &Record<'_>) -> bool {
 /// backups switched off (their retention set to zero; FSx nests it in the file
 /// system type's configuration), by anyone but an AWS service.
 fn other_store_backups_off(rec: &Record<'_>) -> Option<Evidence> {
-    let key = OTHER_STORES
+    let (_, _, key) = OTHER_STORES
         .iter()
-        .find(|(source, name, _)| rec.event_source() == *source && rec.event_name() == *name)
-        .map(|(_, _, key)| *key)
-        .or_else(|| {
-            (rec.event_source() == ELASTICACHE && ELASTICACHE_CALLS.contains(&rec.event_name()))
-                .then_some("snapshotRetentionLimit")
-        })?;
+        .find(|(source, names, _)| rec.event_source() == *source && names.contains(&rec.event_name()))?;
     if !rec.succeeded() || aws_service_or_linked_role(rec) || aws_service_among(rec, &[]) {
         return None;
     }

@@ -15,10 +15,11 @@ use crate::event::Record;
 pub struct RdsDeletionProtectionDisabled;
 
 const NAMES: &[&str] = &["ModifyDBCluster", "ModifyDBInstance"];
-/// The other databases' switches (from a review): source, call, flag.
-const OTHER_DATABASES: &[(&str, &str, &str)] = &[
-    ("dsql.amazonaws.com", "UpdateCluster", "deletionProtectionEnabled"),
-    ("neptune-graph.amazonaws.com", "UpdateGraph", "deletionProtection"),
+/// The other databases' switches (from a review): source, call, flag. Their
+/// triggers are read from here.
+const OTHER_DATABASES: [(&str, &[&str], &str); 2] = [
+    ("dsql.amazonaws.com", &["UpdateCluster"], "deletionProtectionEnabled"),
+    ("neptune-graph.amazonaws.com", &["UpdateGraph"], "deletionProtection"),
 ];
 
 pub static META: Meta = Meta {
@@ -37,8 +38,8 @@ pub static META: Meta = Meta {
                  turn protection back on and verify that recent snapshots exist.",
     triggers: &[
         Trigger::write("rds.amazonaws.com", NAMES),
-        Trigger::write("dsql.amazonaws.com", &["UpdateCluster"]),
-        Trigger::write("neptune-graph.amazonaws.com", &["UpdateGraph"]),
+        Trigger::write(OTHER_DATABASES[0].0, OTHER_DATABASES[0].1),
+        Trigger::write(OTHER_DATABASES[1].0, OTHER_DATABASES[1].1),
     ],
     window: None,
 };
@@ -51,7 +52,7 @@ impl Detection for RdsDeletionProtectionDisabled {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         let other = OTHER_DATABASES
             .iter()
-            .find(|(source, name, _)| succeeded_call(rec, source, &[name]));
+            .find(|(source, names, _)| succeeded_call(rec, source, names));
         if let Some((_, _, flag)) = other {
             if rec.request_param(flag).and_then(flag_value) != Some(false) {
                 return None;

@@ -18,7 +18,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller_but_stack, client_vpn_option_off, keep_first_occurrences, pascal_or_camel, succeeded_call, texts_at_key,
+    aws_service_caller_but_stack, client_vpn_option_off, ec2_request, keep_first_occurrences, pascal_or_camel, succeeded_call, texts_at_key,
     values_at_key,
 };
 use crate::event::Record;
@@ -105,13 +105,7 @@ impl Detection for VpnConnectionCreated {
 /// A Client VPN endpoint created with its connection log switched off (options
 /// wrapped as EC2 logs them, or flat; either casing).
 fn created_unlogged(rec: &Record<'_>) -> bool {
-    let wrapped = rec.request_param("CreateClientVpnEndpointRequest");
-    let options = |key: &str| {
-        wrapped
-            .and_then(|w| pascal_or_camel(w, key))
-            .or_else(|| rec.request_parameters().and_then(|p| pascal_or_camel(p, key)))
-    };
-    client_vpn_option_off(options("ConnectionLogOptions"))
+    client_vpn_option_off(ec2_request(rec).and_then(|r| pascal_or_camel(r, "ConnectionLogOptions")))
 }
 
 #[cfg(test)]
