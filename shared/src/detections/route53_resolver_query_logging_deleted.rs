@@ -7,6 +7,12 @@
 //! behaviour. Changes AWS services make on their own (Firewall Manager's policies)
 //! are left out, as the other logging detections leave them; a CloudFormation
 //! stack's change counts, as the person's own.
+//!
+//! A public hosted zone's query logging deleted (Route 53's own
+//! `DeleteQueryLoggingConfig`) is the same act for the queries resolvers on the
+//! internet make of the zone's names (a domain an intruder uses for callbacks or
+//! tunnelling, if it is ours): low, since those logs see outside resolvers,
+//! not the workloads'.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, succeeded_call};
@@ -19,11 +25,14 @@ const NAMES: &[&str] = &[
     "DeleteResolverQueryLogConfig",
     "DisassociateResolverQueryLogConfig",
 ];
+const ROUTE53: &str = "route53.amazonaws.com";
+const ZONE_LOGGING: &[&str] = &["DeleteQueryLoggingConfig"];
 
 pub static META: Meta = Meta {
     id: "route53-resolver-query-logging-deleted",
     title: "AWS Route 53 Resolver Query Logging Deleted",
-    description: "DNS query logging of Route 53 Resolver was deleted or detached from a VPC. \
+    description: "DNS query logging of Route 53 Resolver was deleted or detached from a VPC \
+                  (or, at low severity, a public hosted zone's query logging deleted). \
                   DNS queries show which domains workloads look up: command-and-control \
                   servers, DNS tunnelling, exfiltration endpoints. Removing the logging hides \
                   them from investigators.",
@@ -41,7 +50,7 @@ pub static META: Meta = Meta {
     next_steps: "Check which configuration and VPCs are affected and whether logging was \
                  recreated. If not planned, restore it, and review the caller's activity and the \
                  DNS activity of the affected VPCs from other sources since.",
-    triggers: &[Trigger::write(SOURCE, NAMES)],
+    triggers: &[Trigger::write(SOURCE, NAMES), Trigger::write(ROUTE53, ZONE_LOGGING)],
     window: None,
 };
 
@@ -50,7 +59,25 @@ impl Detection for Route53ResolverQueryLoggingDeleted {
         &META
     }
 
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_source() == ROUTE53 {
+            Severity::Low
+        } else {
+            META.severity
+        }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if succeeded_call(rec, ROUTE53, ZONE_LOGGING) {
+            if aws_service_caller_but_stack(rec) {
+                return None;
+            }
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with_opt("query_logging_config_id", rec.request_param_str("id")),
+            );
+        }
         if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller_but_stack(rec) {
             return None;
         }
@@ -123,6 +150,28 @@ mod tests {
     }
 
     #[test]
+    fn a_public_zones_query_logging_deleted_is_low() {
+        let zone = r#"{"eventSource":"route53.amazonaws.com","eventName":"DeleteQueryLoggingConfig",
+            "awsRegion":"us-east-1","sourceIPAddress":"192.0.2.60","userAgent":"aws-cli/2.15.0",
+            "userIdentity":{"type":"IAMUser","principalId":"AIDAEXAMPLE","arn":"arn:aws:iam::111122223333:user/ops",
+              "accountId":"111122223333","userName":"ops"},
+            "requestParameters":{"id":"87654321-dcba-4321-abcd-0123456789ab"},"responseElements":null}"#;
+        match eval(&Route53ResolverQueryLoggingDeleted, zone) {
+            Some(Signal::Fire(e)) => assert_eq!(
+                e.get("query_logging_config_id").and_then(|v| v.as_str()),
+                Some("87654321-dcba-4321-abcd-0123456789ab")
+            ),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let rec = crate::event::Record::from_json(zone).unwrap();
+        assert_eq!(Route53ResolverQueryLoggingDeleted.severity_for(&rec), Severity::Low);
+        let denied = zone.replace(r#""requestParameters""#, r#""errorCode":"AccessDenied","requestParameters""#);
+        assert!(!fires(&Route53ResolverQueryLoggingDeleted, &denied));
+        let created = zone.replace("DeleteQueryLoggingConfig", "CreateQueryLoggingConfig");
+        assert!(!fires(&Route53ResolverQueryLoggingDeleted, &created));
+    }
+
+    #[test]
     fn ignores_failures_and_other_calls() {
         let denied = DELETE.replace(
             "\"requestParameters\"",
@@ -133,6 +182,7 @@ mod tests {
             ("DeleteResolverQueryLogConfig", "CreateResolverQueryLogConfig"),
             ("DeleteResolverQueryLogConfig", "DeleteResolverRule"),
             ("route53resolver.amazonaws.com", "route53.amazonaws.com"),
+            ("DeleteResolverQueryLogConfig", "DeleteQueryLoggingConfig"),
         ] {
             assert!(
                 !fires(&Route53ResolverQueryLoggingDeleted, &DELETE.replace(from, to)),
