@@ -5,7 +5,9 @@
 //! resized to one (`ModifyInstanceAttribute`), a capacity reservation or fleet of
 //! them, a Capacity Block bought for them (`PurchaseCapacityBlock`, whose type only
 //! its answer names), or a Service Quotas increase for the accelerated instance
-//! families. The resize, reservations and Capacity Blocks were added after a review.
+//! families. The resize, reservations and Capacity Blocks were added after a review;
+//! an existing fleet or Spot Fleet switched to such types by its template
+//! overrides (`ModifyFleet`, `ModifySpotFleetRequest`) after a second one.
 //!
 //! Decisions: a miner with stolen keys often starts here rather than with
 //! `RunInstances` (which `ec2-unusual-instance-type-launched` watches): new
@@ -109,7 +111,9 @@ const EC2_NAMES: &[&str] = &[
     "CreateFleet",
     "CreateLaunchTemplate",
     "CreateLaunchTemplateVersion",
+    "ModifyFleet",
     "ModifyInstanceAttribute",
+    "ModifySpotFleetRequest",
     "PurchaseCapacityBlock",
     "RequestSpotFleet",
 ];
@@ -337,6 +341,23 @@ mod tests {
 
     fn evidence(json: &str) -> Evidence {
         fired_evidence(&ComputeGpuCapacityPrepared, json)
+    }
+
+    /// From a second evasion review: an existing CPU fleet switched to GPUs.
+    #[test]
+    fn a_fleet_switched_to_gpus_by_its_overrides_fires() {
+        for (name, ty) in [("ModifyFleet", "p4d.24xlarge"), ("ModifySpotFleetRequest", "g5.12xlarge")] {
+            let rec = record("ec2.amazonaws.com", name, ROLE, &format!(
+                r#"{{"{name}Request":{{"FleetId":"fleet-1a2b3c4d","TargetCapacitySpecification":{{"TotalTargetCapacity":40}},
+                "LaunchTemplateConfig":{{"LaunchTemplateSpecification":{{"LaunchTemplateId":"lt-0abc1234def567890","Version":"1"}},
+                "Overrides":{{"InstanceType":"{ty}","tag":1}},"tag":1}}}}}}"#), "");
+            assert_eq!(evidence(&rec).get("instance_type").and_then(|v| v.as_str()), Some(ty), "{name}");
+            let cpu = rec.replace(ty, "c5.large");
+            assert!(!fires(&ComputeGpuCapacityPrepared, &cpu), "{name}");
+            let capacity_only = record("ec2.amazonaws.com", name, ROLE,
+                &format!(r#"{{"{name}Request":{{"FleetId":"fleet-1","TargetCapacitySpecification":{{"TotalTargetCapacity":40}}}}}}"#), "");
+            assert!(!fires(&ComputeGpuCapacityPrepared, &capacity_only), "{name}");
+        }
     }
 
     fn template(name: &str, ty: &str) -> String {

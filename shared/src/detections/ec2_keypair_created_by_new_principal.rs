@@ -12,7 +12,10 @@
 //! people create them. The console's word elsewhere in an agent exempts nothing:
 //! any SDK can add it (from a review). `ImportKeyPair` counts too: an
 //! intruder imports its own public key rather than downloading a new private one.
-//! Only successful calls.
+//! Only successful calls. A CloudFormation stack's key pair (`AWS::EC2::KeyPair`,
+//! `invokedBy` CloudFormation) counts as its caller's own, like the other write
+//! detections' stacks (from a second evasion review: a stack importing an
+//! intruder's public key was exempt as an AWS service's call).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{aws_service_or_console_session_caller, first_seen_by_principal};
@@ -46,6 +49,11 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::FirstSeen { days: 10 }),
 };
 
+/// A CloudFormation stack's call for a person (not an AWS service identity).
+fn stack_call(rec: &Record<'_>) -> bool {
+    rec.invoked_by() == Some("cloudformation.amazonaws.com") && rec.identity_type() != Some("AWSService")
+}
+
 impl Detection for Ec2KeypairCreatedByNewPrincipal {
     fn meta(&self) -> &'static Meta {
         &META
@@ -55,7 +63,7 @@ impl Detection for Ec2KeypairCreatedByNewPrincipal {
         if rec.event_source() != "ec2.amazonaws.com"
             || !matches!(rec.event_name(), "CreateKeyPair" | "ImportKeyPair")
             || !rec.succeeded()
-            || aws_service_or_console_session_caller(rec)
+            || (aws_service_or_console_session_caller(rec) && !stack_call(rec))
         {
             return None;
         }
@@ -115,9 +123,24 @@ mod tests {
         assert_eq!(eval(&Ec2KeypairCreatedByNewPrincipal, &older), None);
         let internal = record("CreateKeyPair", "AWS Internal", "").replace("203.0.113.88", "AWS Internal");
         assert_eq!(eval(&Ec2KeypairCreatedByNewPrincipal, &internal), None);
-        let svc = record("CreateKeyPair", "cloudformation.amazonaws.com", r#""invokedBy":"cloudformation.amazonaws.com","#)
+        let other_service = record("CreateKeyPair", "elasticbeanstalk.amazonaws.com", "")
+            .replace("203.0.113.88", "elasticbeanstalk.amazonaws.com")
+            .replace(r#""userIdentity":{"#, r#""userIdentity":{"invokedBy":"elasticbeanstalk.amazonaws.com","#);
+        assert_eq!(eval(&Ec2KeypairCreatedByNewPrincipal, &other_service), None);
+    }
+
+    /// From a second evasion review: a stack's key pair is its caller's.
+    #[test]
+    fn a_stacks_key_pair_counts() {
+        let stack = record("ImportKeyPair", "cloudformation.amazonaws.com", "")
+            .replace("203.0.113.88", "cloudformation.amazonaws.com")
             .replace(r#""userIdentity":{"#, r#""userIdentity":{"invokedBy":"cloudformation.amazonaws.com","#);
-        assert_eq!(eval(&Ec2KeypairCreatedByNewPrincipal, &svc), None);
+        assert!(matches!(
+            eval(&Ec2KeypairCreatedByNewPrincipal, &stack),
+            Some(Signal::FirstSeen { .. })
+        ));
+        let service = stack.replace(r#""type":"AssumedRole""#, r#""type":"AWSService""#);
+        assert_eq!(eval(&Ec2KeypairCreatedByNewPrincipal, &service), None);
     }
 
     /// From a review: console-session keys used by the CLI with the console's word

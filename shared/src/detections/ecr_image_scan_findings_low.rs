@@ -8,7 +8,8 @@
 
 use crate::detection::{Detection, Meta, Severity, Signal};
 use crate::detections::common::{
-    ECR_SCAN_FALSE_POSITIVES, ECR_SCAN_NEXT_STEPS, ECR_SCAN_TRIGGERS, EcrScanTier, ecr_scan_signal,
+    ECR_SCAN_FALSE_POSITIVES, ECR_SCAN_NEXT_STEPS, ECR_SCAN_TRIGGERS, EcrScanTier, ecr_scan_finding_key,
+    ecr_scan_signal,
 };
 use crate::event::Record;
 
@@ -37,6 +38,11 @@ impl Detection for EcrImageScanFindingsLow {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         ecr_scan_signal(rec, EcrScanTier::Low)
+    }
+
+    /// Reads of one image's results on one day are one finding.
+    fn finding_key(&self, rec: &Record<'_>) -> Option<String> {
+        ecr_scan_finding_key(rec)
     }
 }
 

@@ -14,7 +14,10 @@
 //! the console's agent, `common::console_session_caller`): a least-privilege user
 //! browsing the console is refused many reads per page. An IPv6 address counts as
 //! its `/64` (`common::source_network`): a host may take a new address of its `/64`
-//! for every call, which split the window (from a review).
+//! for every call, which split the window (from a review). A federated session
+//! a user's key made (`GetFederationToken`: type `FederatedUser`, its issuer the
+//! user) counts as that user, with the user's own calls (from a second evasion
+//! review: the same leaked key probed unseen through such a session).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, WindowSpec};
 use crate::detections::common::{
@@ -58,12 +61,16 @@ impl Detection for IamAccessDeniedDiscovery {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !is_discovery_call(rec)
-            || rec.identity_type() != Some("IAMUser")
             || !rec.error_code().is_some_and(is_access_denied)
             || console_session_caller(rec)
         {
             return None;
         }
+        let user = match rec.identity_type() {
+            Some("IAMUser") => actor_key(rec),
+            Some("FederatedUser") => rec.session_issuer_arn().filter(|a| a.contains(":user/"))?,
+            _ => return None,
+        };
         let ip = source_network(rec)?;
         let evidence = Evidence::new()
             .with_opt("error_code", rec.error_code())
@@ -72,7 +79,7 @@ impl Detection for IamAccessDeniedDiscovery {
             group: format!(
                 "{}|{}|{ip}",
                 rec.account_id().unwrap_or("unknown"),
-                actor_key(rec)
+                user
             ),
             value: call_value(rec),
             evidence,
@@ -129,6 +136,27 @@ mod tests {
         assert_eq!(group("2001:db8:1:2::10"), group("2001:db8:1:2::15"));
         assert!(group("2001:db8:1:2::10").ends_with("|2001:db8:1:2::/64"));
         assert_ne!(group("2001:db8:1:2::10"), group("2001:db8:1:3::10"));
+    }
+
+    /// From a second evasion review: a federation token of the user's key counts
+    /// as the user; one a role issued is no user's.
+    #[test]
+    fn a_federated_session_of_a_user_counts_as_the_user() {
+        let federated = |issuer: &str| {
+            record("ListRoles", "AccessDenied", "FederatedUser", "Boto3/1.34").replace(
+                r#""arn":"arn:aws:iam::111122223333:user/leaked","userName":"leaked""#,
+                &format!(
+                    r#""arn":"arn:aws:sts::111122223333:federated-user/x","sessionContext":{{"sessionIssuer":{{"type":"IAMUser","arn":"{issuer}"}}}}"#
+                ),
+            )
+        };
+        match eval(&IamAccessDeniedDiscovery, &federated("arn:aws:iam::111122223333:user/leaked")) {
+            Some(Signal::Distinct { group, .. }) => {
+                assert_eq!(group, "111122223333|arn:aws:iam::111122223333:user/leaked|203.0.113.99")
+            }
+            other => panic!("expected Distinct, got {other:?}"),
+        }
+        assert_eq!(eval(&IamAccessDeniedDiscovery, &federated("arn:aws:iam::111122223333:role/r")), None);
     }
 
     #[test]

@@ -23,6 +23,15 @@
 //! and so does `FullAWSAccess` detached (`DetachPolicy` of `p-FullAWSAccess`),
 //! the allow-list way to the same lock-out. Conditions on the organisation or on
 //! accounts are data perimeters, not lock-outs, and stay left out.
+//!
+//! From a second evasion review, two more conditions every request meets: a
+//! test that the time is past a date (`DateGreaterThan` on `aws:CurrentTime`,
+//! `NumericGreaterThan` or a date test on `aws:EpochTime`, with or without
+//! `Equals` or `IfExists`): a lock-out that starts on its own later, or at once
+//! for a date already past; and a negated test that the caller's type is one
+//! no caller has (`StringNotEquals` on `aws:PrincipalType` with only values
+//! outside its five types). A time window that ends (`DateLessThan`) is not
+//! judged: the record would need its date compared with the event's.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{deny_statements, one_or_many, policy_document, succeeded_call};
@@ -237,10 +246,38 @@ fn met_by_every_request(condition: Option<&serde_json::Value>) -> bool {
                             v.as_str().is_some_and(|s| !s.trim().is_empty() && s.trim().chars().all(|c| c == '*'))
                         })
                 }
-                _ => false,
+                _ => past_a_time(&op, key) || no_caller_is_of_type(&op, key, &values),
             }
         })
     })
+}
+
+/// A test that the request comes after some time: true for every request from
+/// then on (a time bomb, or a lock-out now for a time already past).
+fn past_a_time(op: &str, key: &str) -> bool {
+    let op = op.strip_suffix("ifexists").unwrap_or(op);
+    let after = matches!(op, "dategreaterthan" | "dategreaterthanequals");
+    let numeric_after = matches!(op, "numericgreaterthan" | "numericgreaterthanequals");
+    let key = key.trim();
+    (after && (key.eq_ignore_ascii_case("aws:CurrentTime") || key.eq_ignore_ascii_case("aws:EpochTime")))
+        || (numeric_after && key.eq_ignore_ascii_case("aws:EpochTime"))
+}
+
+/// The caller types `aws:PrincipalType` takes.
+const PRINCIPAL_TYPES: [&str; 5] = ["Account", "User", "FederatedUser", "AssumedRole", "Anonymous"];
+
+/// `StringNotEquals` (or its case-insensitive or `IfExists` forms) on
+/// `aws:PrincipalType` with values that are none of its types: every caller
+/// differs from all of them.
+fn no_caller_is_of_type(op: &str, key: &str, values: &[&serde_json::Value]) -> bool {
+    let op = op.strip_suffix("ifexists").unwrap_or(op);
+    matches!(op, "stringnotequals" | "stringnotequalsignorecase")
+        && key.trim().eq_ignore_ascii_case("aws:PrincipalType")
+        && !values.is_empty()
+        && values.iter().all(|v| {
+            v.as_str()
+                .is_some_and(|t| !PRINCIPAL_TYPES.iter().any(|p| p.eq_ignore_ascii_case(t.trim())))
+        })
 }
 
 impl Detection for OrganizationsDenyAllPolicy {
@@ -281,6 +318,11 @@ mod tests {
             r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"Null":{"aws:PrincipalArn":"false"}}}"#,
             r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:PrincipalArn":["*"]},"Null":{"aws:userid":false}}}"#,
             r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnLikeIfExists":{"aws:SourceArn":"*"}}}"#,
+            // From a second evasion review: a time bomb, and tests every request passes.
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateGreaterThan":{"aws:CurrentTime":"2026-06-01T00:00:00Z"}}}"#,
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"NumericGreaterThan":{"aws:EpochTime":0}}}"#,
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateGreaterThanEqualsIfExists":{"aws:EpochTime":"1780000000"}}}"#,
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalType":["NoSuchType"]}}}"#,
             r#"{"Effect":"Deny","NotAction":"sdb:CreateDomain","Resource":"*"}"#,
             r#"{"Effect":"Deny","NotAction":["sdb:CreateDomain","sdb:ListDomains"]}"#,
         ] {
@@ -349,6 +391,13 @@ mod tests {
             r#"{"Effect":"Deny","NotAction":["iam:*","sts:*"],"Resource":"*"}"#,
             r#"{"Effect":"Deny","NotAction":["s3:GetObject","s3:PutObject","s3:ListBucket","ec2:DescribeInstances","sts:GetCallerIdentity","logs:PutLogEvents"],"Resource":"*"}"#,
             r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnLike":{"aws:userid":"*"}}}"#,
+            // A window that ends, a time test on another key, a type some caller has.
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"2026-06-01T00:00:00Z"}}}"#,
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateGreaterThan":{"aws:TokenIssueTime":"2026-06-01T00:00:00Z"}}}"#,
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"NumericGreaterThan":{"aws:CurrentTime":0}}}"#,
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalType":["NoSuchType","AssumedRole"]}}}"#,
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalType":[]}}}"#,
+            r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalType":"NoSuchType"}}}"#,
         ] {
             assert!(!fires(&OrganizationsDenyAllPolicy, &record(ORGANIZATIONS, "CreatePolicy", ROLE, &create(st), "")), "{st}");
         }

@@ -10,6 +10,13 @@
 //! provider, retiring a domain) and immediate, so High. The new name servers are
 //! the evidence: an analyst tells the organisation's own (Route 53's
 //! `awsdns` servers, its DNS provider's) from a stranger's at a glance.
+//!
+//! The slower ways to the same ends, medium (from a second evasion review):
+//! automatic renewal switched off (`DisableDomainAutoRenew`: the registration
+//! lapses at its expiry and the name goes back to the registry, as after a
+//! deletion), and a DNSSEC key removed from the registration
+//! (`DisassociateDelegationSignerFromDomain`: resolvers stop validating the
+//! domain's answers, so forged ones pass).
 
 use serde_json::Value;
 
@@ -27,6 +34,17 @@ const NAMES: &[&str] = &[
     "updateDomainNameservers",
     "DeleteDomain",
     "deleteDomain",
+    "DisableDomainAutoRenew",
+    "disableDomainAutoRenew",
+    "DisassociateDelegationSignerFromDomain",
+    "disassociateDelegationSignerFromDomain",
+];
+/// The calls whose harm comes later or takes another step: medium.
+const SLOWER: &[&str] = &[
+    "DisableDomainAutoRenew",
+    "disableDomainAutoRenew",
+    "DisassociateDelegationSignerFromDomain",
+    "disassociateDelegationSignerFromDomain",
 ];
 /// At most this many name servers are listed (Route 53 allows six).
 const MAX_LISTED: usize = 13;
@@ -35,7 +53,8 @@ pub static META: Meta = Meta {
     id: "route53-domain-nameservers-changed-or-deleted",
     title: "AWS Route 53 Domain Name Servers Changed or Domain Deleted",
     description: "The name servers of a domain registered through Route 53 were replaced, or \
-                  the registration was deleted. New name servers answer for the whole domain \
+                  the registration was deleted (or, at medium severity, its automatic renewal \
+                  switched off or a DNSSEC key removed). New name servers answer for the whole domain \
                   at once: whoever runs them receives its web traffic and e-mail and can pass \
                   certificate validation, with no transfer to notice. A deleted registration \
                   returns the name to the registry, where anyone may take it.",
@@ -62,6 +81,14 @@ impl Detection for Route53DomainNameserversChangedOrDeleted {
         &META
     }
 
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if SLOWER.contains(&rec.event_name()) {
+            Severity::Medium
+        } else {
+            META.severity
+        }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
@@ -74,7 +101,9 @@ impl Detection for Route53DomainNameserversChangedOrDeleted {
             .take(MAX_LISTED)
             .map(Value::from)
             .collect();
-        let mut e = domain_evidence(rec).with("api", rec.event_name());
+        let mut e = domain_evidence(rec)
+            .with("api", rec.event_name())
+            .with_opt("dnssec_key_id", rec.request_param_str("id"));
         if !servers.is_empty() {
             e = e.with("nameservers", Value::Array(servers));
         }
@@ -125,6 +154,30 @@ mod tests {
                 other => panic!("expected a finding for {name}, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn renewal_switched_off_and_dnssec_keys_removed_are_medium() {
+        for (name, params) in [
+            ("disableDomainAutoRenew", r#"{"domainName":"example.com"}"#),
+            ("DisassociateDelegationSignerFromDomain", r#"{"domainName":"example.com","id":"12345"}"#),
+        ] {
+            let rec = UPDATE.replace("updateDomainNameservers", name).replace(
+                r#"{"domainName":"example.com","nameservers":[{"name":"ns1.attacker.example"},
+          {"name":"ns2.attacker.example","glueIps":[]}]}"#,
+                params,
+            );
+            match eval(&Route53DomainNameserversChangedOrDeleted, &rec) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("domain"), Some(&json!("example.com")), "{name}"),
+                other => panic!("expected a finding for {name}, got {other:?}"),
+            }
+            let parsed = crate::event::Record::from_json(&rec).unwrap();
+            assert_eq!(Route53DomainNameserversChangedOrDeleted.severity_for(&parsed), Severity::Medium, "{name}");
+        }
+        let parsed = crate::event::Record::from_json(UPDATE).unwrap();
+        assert_eq!(Route53DomainNameserversChangedOrDeleted.severity_for(&parsed), Severity::High);
+        let enable = UPDATE.replace("updateDomainNameservers", "enableDomainAutoRenew");
+        assert!(!fires(&Route53DomainNameserversChangedOrDeleted, &enable));
     }
 
     #[test]

@@ -26,6 +26,17 @@
 //! steps take their type from a parameter's default is not seen. A stack's calls
 //! count. Teams that train on GPUs every day should tune the detection by their
 //! execution roles or callers.
+//!
+//! From a second evasion review: an optimization job's `deploymentInstanceType`
+//! counts as an instance type; a training plan (`CreateTrainingPlan`) reserves
+//! accelerated capacity whatever its offering (plans offer no other kind) and
+//! always counts; Bedrock's marketplace model endpoints
+//! (`CreateMarketplaceModelEndpoint`, `UpdateMarketplaceModelEndpoint`) run on
+//! SageMaker instances their `endpointConfig` names, launched by Bedrock, so
+//! they are judged here; and Bedrock provisioned throughput
+//! (`CreateProvisionedModelThroughput`: model units billed by the hour, or for
+//! one or six months' commitment) always counts, its units and commitment in
+//! the evidence.
 
 use serde_json::Value;
 
@@ -48,17 +59,28 @@ const CALLS: &[&str] = &[
     "CreateProcessingJob",
     "CreateTrainingJob",
     "CreateTransformJob",
+    "CreateOptimizationJob",
+    "CreateTrainingPlan",
     "UpdateCluster",
     "UpdateNotebookInstance",
     "UpdatePipeline",
 ];
+const BEDROCK: &str = "bedrock.amazonaws.com";
+const BEDROCK_CALLS: &[&str] = &[
+    "CreateMarketplaceModelEndpoint",
+    "CreateProvisionedModelThroughput",
+    "UpdateMarketplaceModelEndpoint",
+];
+/// Calls that reserve accelerated capacity whatever their request says.
+const ALWAYS_ACCELERATED: &[&str] = &["CreateProvisionedModelThroughput", "CreateTrainingPlan"];
 
 pub static META: Meta = Meta {
     id: "sagemaker-gpu-compute-requested",
     title: "AWS SageMaker GPU Instances Requested",
     description: "A SageMaker job, pipeline, notebook instance, Studio app, endpoint \
-                  configuration or HyperPod cluster asked for GPU or other accelerated \
-                  instances. SageMaker runs them \
+                  configuration, HyperPod cluster or training plan (or a Bedrock marketplace \
+                  endpoint or provisioned throughput) asked for GPU or other accelerated \
+                  capacity. SageMaker runs it \
                   in its own service account, out of sight of the EC2 detections, and \
                   cryptocurrency miners with stolen credentials use training jobs to get \
                   GPUs billed to the account.",
@@ -77,7 +99,7 @@ pub static META: Meta = Meta {
                  stop it (StopTrainingJob, StopNotebookInstance, DeleteEndpoint, DeleteCluster), \
                  look at the container image and the code it ran, and contain the identity \
                  that made the call.",
-    triggers: &[Trigger::write(SAGEMAKER, CALLS)],
+    triggers: &[Trigger::write(SAGEMAKER, CALLS), Trigger::write(BEDROCK, BEDROCK_CALLS)],
     window: None,
 };
 
@@ -112,7 +134,7 @@ fn accelerated_types(params: &Value) -> Vec<&str> {
                         continue;
                     }
                     let named: Vec<&str> = match key_lower.as_str() {
-                        "instancetype" => instance_type_text(value).into_iter().collect(),
+                        "instancetype" | "deploymentinstancetype" => instance_type_text(value).into_iter().collect(),
                         "instancetypes" => {
                             value.as_array().into_iter().flatten().filter_map(Value::as_str).collect()
                         }
@@ -173,8 +195,21 @@ impl Detection for SageMakerGpuComputeRequested {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SAGEMAKER, CALLS) || aws_service_caller_but_stack(rec) {
+        if !(succeeded_call(rec, SAGEMAKER, CALLS) || succeeded_call(rec, BEDROCK, BEDROCK_CALLS))
+            || aws_service_caller_but_stack(rec)
+        {
             return None;
+        }
+        if ALWAYS_ACCELERATED.contains(&rec.event_name()) {
+            return fire(
+                Evidence::new()
+                    .with("api", rec.event_name())
+                    .with_opt("resource", request_text_any(rec, &["trainingPlanName", "provisionedModelName"]))
+                    .with_opt("offering", request_text_any(rec, &["trainingPlanOfferingId"]))
+                    .with_opt("model", request_text_any(rec, &["modelId"]))
+                    .with_json("model_units", rec.request_param("modelUnits"))
+                    .with_opt("commitment", request_text_any(rec, &["commitmentDuration"])),
+            );
         }
         let definition = matches!(rec.event_name(), "CreatePipeline" | "UpdatePipeline")
             .then(|| pipeline_definition(rec))
@@ -196,6 +231,9 @@ impl Detection for SageMakerGpuComputeRequested {
             "clusterName",
             "pipelineName",
             "appName",
+            "optimizationJobName",
+            "endpointName",
+            "endpointArn",
         ]);
         fire(
             Evidence::new()
@@ -295,6 +333,51 @@ mod tests {
         assert_eq!(types("CreateTrainingJob", in_hyperparameters), None);
         let plain_pipeline = r#"{"pipelineName":"nightly","pipelineDefinition":"not json"}"#;
         assert_eq!(types("CreatePipeline", plain_pipeline), None);
+    }
+
+    /// From a second evasion review: optimization jobs, training plans and
+    /// Bedrock's marketplace endpoints and provisioned throughput.
+    #[test]
+    fn optimization_jobs_training_plans_and_bedrock_capacity_fire() {
+        let optimize = r#"{"optimizationJobName":"o","deploymentInstanceType":"ml.p4d.24xlarge","modelSource":{"s3":{"s3Uri":"s3://m/"}}}"#;
+        assert_eq!(types("CreateOptimizationJob", optimize), Some(json!(["ml.p4d.24xlarge"])));
+        let optimize_cpu = optimize.replace("ml.p4d.24xlarge", "ml.c5.xlarge");
+        assert_eq!(types("CreateOptimizationJob", &optimize_cpu), None);
+        let plan = r#"{"trainingPlanName":"tp-1","trainingPlanOfferingId":"tpo-0a1b2c3d4e5f6a7b8"}"#;
+        match eval(&SageMakerGpuComputeRequested, &record(SAGEMAKER, "CreateTrainingPlan", ROLE, plan, "")) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("resource"), Some(&json!("tp-1")));
+                assert_eq!(e.get("offering"), Some(&json!("tpo-0a1b2c3d4e5f6a7b8")));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let marketplace = r#"{"modelSourceIdentifier":"arn:aws:sagemaker:us-east-1:aws:hub-content/SageMakerPublicHub/Model/m/1.0.0",
+            "endpointConfig":{"sageMaker":{"initialInstanceCount":4,"instanceType":"ml.p4d.24xlarge","executionRole":"arn:aws:iam::111122223333:role/X"}},
+            "acceptEula":true,"endpointName":"llm-ep"}"#;
+        let endpoint = |name: &str, params: &str| eval(&SageMakerGpuComputeRequested, &record(BEDROCK, name, ROLE, params, ""));
+        for name in ["CreateMarketplaceModelEndpoint", "UpdateMarketplaceModelEndpoint"] {
+            match endpoint(name, marketplace) {
+                Some(Signal::Fire(e)) => {
+                    assert_eq!(e.get("instance_types"), Some(&json!(["ml.p4d.24xlarge"])), "{name}");
+                    assert_eq!(e.get("resource"), Some(&json!("llm-ep")), "{name}");
+                }
+                other => panic!("expected a finding for {name}, got {other:?}"),
+            }
+        }
+        assert_eq!(endpoint("CreateMarketplaceModelEndpoint", &marketplace.replace("ml.p4d.24xlarge", "ml.m5.xlarge")), None);
+        let throughput = r#"{"modelUnits":10,"provisionedModelName":"pm1","modelId":"anthropic.claude-3-haiku-20240307-v1:0:200k","commitmentDuration":"SixMonths"}"#;
+        match endpoint("CreateProvisionedModelThroughput", throughput) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("model_units"), Some(&json!(10)));
+                assert_eq!(e.get("commitment"), Some(&json!("SixMonths")));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let denied = record(BEDROCK, "CreateProvisionedModelThroughput", ROLE, throughput, r#""errorCode":"AccessDeniedException","#);
+        assert!(!fires(&SageMakerGpuComputeRequested, &denied));
+        // Training plans named on another service's call are not SageMaker's.
+        assert!(!fires(&SageMakerGpuComputeRequested, &record(BEDROCK, "CreateTrainingPlan", ROLE, plan, "")));
+        assert!(!fires(&SageMakerGpuComputeRequested, &record(SAGEMAKER, "CreateProvisionedModelThroughput", ROLE, throughput, "")));
     }
 
     #[test]

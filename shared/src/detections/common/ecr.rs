@@ -82,6 +82,35 @@ pub fn ecr_scan_evidence(
         )
 }
 
+/// What makes two scan reads one finding: the same image (repository and
+/// digest, else tag) in one account on one UTC day. A dashboard or a CI step
+/// reads the same results again and again; each read was a finding of its own
+/// (from a second evasion review). `None` when the request names no image.
+pub fn ecr_scan_finding_key(rec: &Record) -> Option<String> {
+    let image = rec.request_param("imageId")?;
+    let id = ["imageDigest", "imageTag"]
+        .into_iter()
+        .find_map(|k| image.get(k)?.as_str())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())?;
+    // Days since the epoch, UTC.
+    let day = rec
+        .event_time_ms()
+        .map(|ms| ms.div_euclid(86_400_000).to_string())
+        .unwrap_or_default();
+    Some(crate::detections::common::joined(
+        &[
+            "scan",
+            rec.account_id().unwrap_or_default(),
+            rec.request_param_str("registryId").unwrap_or_default(),
+            rec.request_param_str("repositoryName").unwrap_or_default(),
+            id,
+            &day,
+        ],
+        '|',
+    ))
+}
+
 /// What the three ECR scan-finding detections share besides their tier.
 pub static ECR_SCAN_TRIGGERS: &[crate::detection::Trigger] =
     &[crate::detection::Trigger::read_only(
@@ -90,7 +119,8 @@ pub static ECR_SCAN_TRIGGERS: &[crate::detection::Trigger] =
     )];
 pub const ECR_SCAN_FALSE_POSITIVES: &[&str] = &[
     "Base images with known, accepted vulnerabilities that the team tracks elsewhere.",
-    "Scan results read again and again by a dashboard or a CI step.",
+    "Scan results read by a dashboard, a CI step or a person in the console: the reads \
+     of one image on one day make one finding.",
 ];
 pub const ECR_SCAN_NEXT_STEPS: &str = "Look at the image's findings (repository, tag, digest) \
     and whether the image is deployed. Rebuild it from a patched base image, and check who \
@@ -132,6 +162,29 @@ pub mod ecr_testing {
 mod ecr_scan_tests {
     use super::ecr_testing::scan_record;
     use super::*;
+
+    /// From a second evasion review: one image's reads on one day share a key.
+    #[test]
+    fn reads_of_one_image_on_one_day_share_a_finding_key() {
+        let key = |json: &str| ecr_scan_finding_key(&Record::from_json(json).unwrap());
+        let read = scan_record(r#"{"findingSeverityCounts":{"HIGH":1}}"#);
+        let later = read.replace("10:00:01Z", "23:59:59Z");
+        assert!(key(&read).is_some());
+        assert_eq!(key(&read), key(&later));
+        assert_ne!(key(&read), key(&read.replace("2026-06-02", "2026-06-03")));
+        assert_ne!(
+            key(&read),
+            key(&read.replace(r#""imageTag":"v1""#, r#""imageTag":"v2""#))
+        );
+        assert_ne!(
+            key(&read),
+            key(&read.replace(r#""repositoryName":"web""#, r#""repositoryName":"api""#))
+        );
+        assert_eq!(
+            key(&read.replace(r#""imageId":{"imageTag":"v1"}"#, r#""imageId":{}"#)),
+            None
+        );
+    }
 
     fn tier(scan: &str) -> Option<EcrScanTier> {
         let json = scan_record(scan);
