@@ -792,8 +792,19 @@ fn list_filters_narrow_the_catalogue() {
             "{r}"
         );
     }
-    // A parent does not take a technique that merely shares its digits.
-    assert!(rows(&["--attack", "T156"]).is_empty());
+    // A parent does not take a technique that merely shares its digits, and
+    // what is no technique id is refused (from a review: `--attack foo` exited 0).
+    assert!(rows(&["--attack", "T1098"]).iter().all(|r| {
+        r["attack"].as_array().unwrap().iter().any(|t| {
+            let t = t.as_str().unwrap();
+            t == "T1098" || t.starts_with("T1098.")
+        })
+    }));
+    for bad in ["T156", "foo", "T1562.8"] {
+        let out = run(&["list", "--attack", bad], None);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(stderr(&out).contains("is not an ATT&CK technique id"), "{bad}");
+    }
     let first_seen = rows(&["--kind", "first-seen", "--group", "DISCOVERY"]);
     assert!(!first_seen.is_empty());
     assert!(
@@ -1042,6 +1053,41 @@ fn replay_renders_ocsf_asff_and_chat_one_object_per_line() {
             assert_eq!(detection, &f["detection_id"], "{format}");
         }
     }
+}
+
+/// From a review: a finding ASFF cannot carry (its record names no Region) is
+/// not written to stdout as some other object: it is said on stderr, and
+/// `--strict` exits 1; the other formats still print it.
+#[test]
+fn asff_leaves_out_a_finding_security_hub_would_refuse_and_says_so() {
+    let no_region = STOP_LOGGING.replace(r#""awsRegion":"us-east-1","#, "");
+    assert_ne!(
+        no_region, STOP_LOGGING,
+        "the record had a Region to take out"
+    );
+    let file = tmp("no-region.jsonl", format!("{no_region}\n").as_bytes());
+    let path = file.display().to_string();
+    for strict in [false, true] {
+        let mut args = vec!["replay", "--format", "asff", path.as_str()];
+        if strict {
+            args.push("--strict");
+        }
+        let out = run(&args, None);
+        assert_eq!(
+            out.status.code(),
+            Some(if strict { 1 } else { 0 }),
+            "{out:?}"
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("Security Hub would refuse it"), "{err}");
+    }
+    let jsonl = run(&["replay", "--format", "jsonl", &path], None);
+    assert!(!jsonl.stdout.is_empty());
 }
 
 /// From a review: CloudTrail log files named a Region at a time (`us-east-1/*

@@ -725,9 +725,14 @@ fn junk_invalid_utf8_and_broken_gzip_are_located_and_skipped() {
     log_file.extend_from_slice(b"junk");
     let log_file = tmp("log-file.json.gz", &log_file);
 
+    // From a review: a stream broken in its first block read as empty input.
+    let mut broken = gzip(format!("{}\n", stop("lost-too")).as_bytes());
+    broken[12] ^= 0x55;
+    let broken = tmp("broken-first-block.json.gz", &broken);
+
     let good = tmp("good.json", stop("5").as_bytes());
-    let paths: [&Path; 7] = [
-        &mixed, &binary, &truncated, &trailing, &cut, &log_file, &good,
+    let paths: [&Path; 8] = [
+        &mixed, &binary, &truncated, &trailing, &cut, &log_file, &broken, &good,
     ];
     for strict in [false, true] {
         let args: &[&str] = if strict { &["--strict"] } else { &[] };
@@ -749,6 +754,7 @@ fn junk_invalid_utf8_and_broken_gzip_are_located_and_skipped() {
                 "trailing.json.gz:2: read error",
                 "cut.json.gz:2: read error",
                 "log-file.json.gz:2: read error",
+                "broken-first-block.json.gz:1: read error",
             ],
         );
         assert!(

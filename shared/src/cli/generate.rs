@@ -44,7 +44,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = Shape::Jsonl)]
     shape: Shape,
     /// Records per S3 log file.
-    #[arg(long, default_value_t = 2_000)]
+    #[arg(long, default_value_t = 2_000,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     records_per_file: usize,
     /// Attack episodes per detection.
     #[arg(long, default_value_t = 3)]
@@ -685,6 +686,12 @@ impl Out for S3 {
 fn open(args: &Args) -> io::Result<Box<dyn Out>> {
     Ok(match args.shape {
         Shape::S3 => {
+            if args.out == Path::new("-") {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "--shape s3 writes a directory of log files: name one (`-` is stdout, for jsonl and eventbridge)",
+                ));
+            }
             fs::create_dir_all(&args.out)?;
             Box::new(S3 {
                 dir: args.out.clone(),

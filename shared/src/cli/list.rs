@@ -17,7 +17,7 @@ pub struct Filter {
     min_severity: Option<String>,
     /// Only detections mapped to one of these ATT&CK techniques (comma list); a
     /// technique also takes its sub-techniques (T1562 takes T1562.008).
-    #[arg(long, value_delimiter = ',', value_name = "TECHNIQUES")]
+    #[arg(long, value_delimiter = ',', value_name = "TECHNIQUES", value_parser = technique_id)]
     attack: Vec<String>,
     /// Only detections of this kind.
     #[arg(long, value_name = "KIND", value_parser = KINDS)]
@@ -80,6 +80,28 @@ impl Filter {
                 .group
                 .as_deref()
                 .is_none_or(|g| m.group.eq_ignore_ascii_case(g.trim()))
+    }
+}
+
+/// An ATT&CK technique id as `--attack` takes it: `T` and four digits, with a
+/// sub-technique's three after a dot (`T1562`, `t1562.008`); anything else is
+/// refused, as an unknown `--group` is (from a review: `--attack foo` matched
+/// nothing and exited 0).
+fn technique_id(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
+    let ok = t
+        .strip_prefix(['T', 't'])
+        .is_some_and(|rest| match rest.split_once('.') {
+            Some((main, sub)) => digits(main, 4) && digits(sub, 3),
+            None => digits(rest, 4),
+        });
+    if ok {
+        Ok(t.to_owned())
+    } else {
+        Err(format!(
+            "`{t}` is not an ATT&CK technique id (T1562, T1562.008)"
+        ))
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use trailwatch::finding::Finding;
 use trailwatch::notify::{Notifier, NotifyError};
@@ -27,10 +28,14 @@ pub struct Stdout_ {
     out: Mutex<BufWriter<Stdout>>,
     format: Format,
     colour: bool,
+    /// Do not report findings left out of the output on stderr.
+    quiet: bool,
+    /// Findings ASFF cannot carry (no valid account or Region), left out.
+    not_importable: AtomicU64,
 }
 
 impl Stdout_ {
-    pub fn new(format: Format) -> Self {
+    pub fn new(format: Format, quiet: bool) -> Self {
         let colour = format == Format::Text
             && io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none();
@@ -38,7 +43,15 @@ impl Stdout_ {
             out: Mutex::new(BufWriter::with_capacity(1 << 16, io::stdout())),
             format,
             colour,
+            quiet,
+            not_importable: AtomicU64::new(0),
         }
+    }
+
+    /// How many findings `--format asff` left out: Security Hub would refuse
+    /// them (the record has no valid account id or Region).
+    pub fn not_importable(&self) -> u64 {
+        self.not_importable.load(Ordering::Relaxed)
     }
 
     pub fn flush(&self) -> io::Result<()> {
@@ -57,7 +70,22 @@ impl Notifier for Stdout_ {
                 "{}",
                 json_line(render::ocsf::render(f, render::now_ms()).to_string())
             ),
-            Format::Asff => writeln!(out, "{}", json_line(asff_line(f))),
+            Format::Asff => match asff_line(f) {
+                Some(line) => writeln!(out, "{}", json_line(line)),
+                // Not a line of ASFF: said on stderr, counted (`--strict` exits 1),
+                // so that the output stays importable as it is (from a review).
+                None => {
+                    self.not_importable.fetch_add(1, Ordering::Relaxed);
+                    if !self.quiet {
+                        eprintln!(
+                            "trailwatch: finding {} ({}): no valid account id or Region in its record: \
+                             Security Hub would refuse it, left out of the ASFF output",
+                            f.finding_id, f.detection_id
+                        );
+                    }
+                    Ok(())
+                }
+            },
             Format::Chat => writeln!(out, "{}", json_line(render::chat::render(f).to_string())),
         };
         r.map_err(|e| {
@@ -75,20 +103,12 @@ impl Notifier for Stdout_ {
     }
 }
 
-/// The ASFF line of a finding; a finding without a valid account id or region
-/// cannot be imported, and says so in place of the finding.
-fn asff_line(f: &Finding) -> String {
+/// The ASFF line of a finding; `None` for a finding without a valid account
+/// id or Region, which Security Hub would not import.
+fn asff_line(f: &Finding) -> Option<String> {
     // Stamped with the last event time, so that a replay prints the same lines
     // every time (the functions stamp the import time).
     let now = render::event_span_ms(f).map_or_else(render::now_ms, |(_, last)| last);
-    match render::asff::Product::of_finding(f) {
-        Some(p) => serde_json::to_string(&render::asff::render(f, &p, now))
-            .unwrap_or_default(),
-        None => serde_json::json!({
-            "Id": f.finding_id,
-            "GeneratorId": f.detection_id,
-            "error": "no account id or region in the record: Security Hub would not accept this finding",
-        })
-        .to_string(),
-    }
+    let product = render::asff::Product::of_finding(f)?;
+    serde_json::to_string(&render::asff::render(f, &product, now)).ok()
 }

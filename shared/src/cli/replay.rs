@@ -48,15 +48,18 @@ pub struct Args {
     )]
     only: Vec<String>,
     /// Records larger than this many bytes are rejected.
-    #[arg(long, default_value_t = Limits::default().max_record_bytes)]
+    #[arg(long, default_value_t = Limits::default().max_record_bytes,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     max_record_bytes: usize,
     /// A JSON document (a line, a `Records` file) larger than this many bytes is
     /// rejected: it would be held whole in memory.
-    #[arg(long, default_value_t = Limits::default().max_document_bytes)]
+    #[arg(long, default_value_t = Limits::default().max_document_bytes,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     max_document_bytes: usize,
     /// A file larger than this many bytes (after decompression) is rejected: its
     /// records up to the limit are read, the rest is reported, not read.
-    #[arg(long, default_value_t = Limits::default().max_file_bytes)]
+    #[arg(long, default_value_t = Limits::default().max_file_bytes,
+          value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..))]
     max_file_bytes: u64,
     /// Threads that read, decompress and prefilter input (default: every core); a
     /// large JSON-lines file is read in ranges on all of them. Findings are the same
@@ -281,11 +284,12 @@ impl Progress {
 }
 
 impl<S: Store> Replay<'_, S> {
-    /// What a replay that ends here exits with: `--strict` on a rejection,
-    /// else `--exit-code` when a finding was notified.
+    /// What a replay that ends here exits with: `--strict` on a rejection (or a
+    /// finding `--format asff` had to leave out), else `--exit-code` when a
+    /// finding was notified.
     fn exit_status(&self, args: &Args) -> i32 {
         let notified: u64 = self.counts.findings.values().sum();
-        if args.strict && self.counts.rejected > 0 {
+        if args.strict && (self.counts.rejected > 0 || self.out.not_importable() > 0) {
             EXIT_REJECTED
         } else if notified > 0 && args.exit_code != 0 {
             i32::from(args.exit_code)
@@ -879,7 +883,7 @@ fn execute<S: Store>(
     let mut replay = Replay {
         engine: &engine,
         store,
-        out: Stdout_::new(args.format),
+        out: Stdout_::new(args.format, args.quiet),
         rt,
         counts: Counts::default(),
         quiet: args.quiet,

@@ -22,7 +22,7 @@ pub enum Command {
     /// Validate a tuning file: exit 0 when valid, 1 with every problem as
     /// `file:line:column: message`, 2 when it cannot be read.
     Check {
-        /// The tuning file (TOML).
+        /// The tuning file (TOML). Required: after --protect's paths, give it last.
         // Optional to the parser only: `--protect` takes every path after it, so
         // in `check --protect events/ tuning.toml` the file is its last value.
         #[arg(required_unless_present = "protect")]
@@ -96,10 +96,10 @@ pub fn run(cmd: Command) -> i32 {
             use std::io::Write;
             // A reader that goes away (`| head`) ends it quietly, as `list`
             // does; `print!` panicked on the closed pipe (from a review).
-            match std::io::stdout()
-                .lock()
-                .write_all(tuning::EXAMPLE.as_bytes())
-            {
+            match std::io::stdout().lock().write_all(
+                tuning::example_for(tuning::day_of(trailwatch::state::wall_clock_secs()))
+                    .as_bytes(),
+            ) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                     eprintln!("trailwatch: cannot write the example: {e}");
                     EXIT_ERROR

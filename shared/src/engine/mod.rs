@@ -476,9 +476,12 @@ impl Engine {
         if !first_seen {
             return false;
         }
+        // A span of zero learns nothing (from a review: records dated before
+        // the first one were learnt). In a longer span, records dated before
+        // the first one are older history still, and are learnt too.
         let by_span = self.settings.learn_secs.is_some_and(|span| {
             let first = *self.first_time_ms.get_or_init(|| t);
-            t < first.saturating_add(span.saturating_mul(1000))
+            span > 0 && t < first.saturating_add(span.saturating_mul(1000))
         });
         by_span || self.settings.learn_until_ms.is_some_and(|until| t < until)
     }
@@ -787,6 +790,29 @@ mod tests {
             ("3", "2026-01-03T12:00:00Z", "carol"),
         ];
         assert_eq!(run(&engine, &store, &records, NOW), [false, false, true]);
+    }
+
+    /// From a review: `--learn 0` learns nothing, not even records dated
+    /// before the first; a longer span learns those as older history.
+    #[test]
+    fn a_span_of_zero_learns_nothing_and_a_longer_one_learns_older_records() {
+        let records = [
+            ("1", "2026-01-02T00:00:00Z", "alice"),
+            ("2", "2026-01-01T00:00:00Z", "bob"),
+            ("3", "2026-01-04T00:00:00Z", "carol"),
+        ];
+        for (days, want) in [(0, [true, true, true]), (1, [false, false, true])] {
+            let settings = Settings {
+                learn_secs: Some(days * 86_400),
+                ..Settings::default()
+            };
+            let engine = Engine::with_detections([&NewCaller as &dyn Detection], settings);
+            assert_eq!(
+                run(&engine, &MemoryStore::default(), &records, NOW),
+                want,
+                "{days} days"
+            );
+        }
     }
 
     #[test]

@@ -262,7 +262,7 @@ impl<R: Read> Read for Capped<R> {
             return match self.inner.read(&mut probe)? {
                 0 => Ok(0),
                 _ => Err(io::Error::other(format!(
-                    "input is larger than the {}-byte limit",
+                    "input is larger than the {}-byte limit (--max-file-bytes)",
                     self.limit
                 ))),
             };
@@ -282,7 +282,7 @@ impl<R: BufRead> BufRead for Capped<R> {
             let more = !self.inner.fill_buf()?.is_empty();
             if more {
                 return Err(io::Error::other(format!(
-                    "input is larger than the {}-byte limit",
+                    "input is larger than the {}-byte limit (--max-file-bytes)",
                     self.limit
                 )));
             }
@@ -622,7 +622,8 @@ mod tests {
             s.rejected,
             [(
                 "t:17".to_owned(),
-                "read error: input is larger than the 1000-byte limit".to_owned()
+                "read error: input is larger than the 1000-byte limit (--max-file-bytes)"
+                    .to_owned()
             )]
         );
         assert!(read(b"").rejected[0].1.contains("empty"));

@@ -14,7 +14,7 @@
 use serde_json::{Value, json};
 
 use super::{account_id, region};
-use crate::finding::Finding;
+use crate::finding::{Disposition, Finding};
 use crate::render::cloudtrail_console_link;
 use crate::sanitize::compact_line;
 
@@ -119,6 +119,12 @@ pub fn render(f: &Finding) -> Value {
         _ => v("-"),
     };
     let evidence_to = lines.len();
+    if let Some(id) = &f.dry_run_suppression {
+        lines.push(format!(
+            "*Dry run* a tuning entry would suppress it: {}",
+            v(id)
+        ));
+    }
     lines.push(format!("*Time* {when}"));
     lines.push(format!("*Finding* `{}`", f.finding_id));
     let description = within_budget(&lines, evidence_from..evidence_to);
@@ -142,6 +148,17 @@ pub fn render(f: &Finding) -> Value {
     if let Some(a) = account_id(f) {
         keywords.push(a.to_owned());
     }
+    // A finding the tuning did not notify (replay's `--show-suppressed`) says
+    // so in its title, so that it cannot pass for a live one (from a review).
+    let held = f
+        .disposition
+        .filter(|d| *d != Disposition::Notified)
+        .map(|d| d.as_str().to_ascii_uppercase());
+    let title = match &held {
+        Some(d) => format!("[{d}] [{}] {}", f.severity.upper(), f.title),
+        None => format!("[{}] {}", f.severity.upper(), f.title),
+    };
+    keywords.extend(held);
 
     json!({
         "version": VERSION,
@@ -149,13 +166,13 @@ pub fn render(f: &Finding) -> Value {
         "id": f.finding_id,
         "content": {
             "textType": "client-markdown",
-            "title": format!("[{}] {}", f.severity.upper(), f.title),
+            "title": title,
             "description": description,
             "nextSteps": next_steps,
             "keywords": keywords,
         },
         "metadata": {
-            "summary": format!("[{}] {}", f.severity.upper(), f.title),
+            "summary": title,
         },
     })
 }
@@ -190,6 +207,42 @@ fn within_budget(lines: &[String], evidence: std::ops::Range<usize>) -> String {
 mod tests {
     use super::*;
     use crate::render::ocsf::tests::{STOP, finding};
+
+    /// From a review: a finding the tuning held back says so, in its title and
+    /// keywords; a dry run's entry is named.
+    #[test]
+    fn a_finding_not_notified_says_so() {
+        let mut f = finding(STOP);
+        f.disposition = Some(Disposition::Shadow);
+        let n = render(&f);
+        assert!(
+            n["content"]["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("[SHADOW] [HIGH] "),
+            "{n}"
+        );
+        assert_eq!(n["metadata"]["summary"], n["content"]["title"]);
+        assert_eq!(
+            n["content"]["keywords"].as_array().unwrap().last(),
+            Some(&json!("SHADOW"))
+        );
+        f.disposition = Some(Disposition::Notified);
+        f.dry_run_suppression = Some("ci-runner".into());
+        let n = render(&f);
+        assert!(
+            n["content"]["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("[HIGH] "),
+            "{n}"
+        );
+        let d = n["content"]["description"].as_str().unwrap();
+        assert!(
+            d.contains("*Dry run* a tuning entry would suppress it: `ci-runner`"),
+            "{d}"
+        );
+    }
 
     #[test]
     fn the_notification_has_chatbot_shape() {

@@ -41,6 +41,23 @@ pub use glob::Glob;
 /// A commented tuning file with every key (`trailwatch tuning example`).
 pub const EXAMPLE: &str = include_str!("example.toml");
 
+/// [`EXAMPLE`] with its expiry dates moved to 90 and 60 days after `today` (days
+/// since the epoch): a file started from the example passes `check --strict`
+/// for two months, whenever it is printed (from a review: the fixed dates
+/// went stale).
+pub fn example_for(today: i64) -> String {
+    let day = |offset: i64| {
+        let ms = (today + offset).saturating_mul(86_400_000);
+        crate::event::time::format_event_time(ms)
+            .chars()
+            .take(10)
+            .collect::<String>()
+    };
+    EXAMPLE
+        .replace("\"2027-03-01\"", &format!("\"{}\"", day(90)))
+        .replace("\"2027-01-31\"", &format!("\"{}\"", day(60)))
+}
+
 /// Warn this many days before an entry expires.
 pub const EXPIRY_WARNING_DAYS: i64 = 14;
 /// `expires` may be at most this many days ahead: every suppression is reviewed

@@ -139,6 +139,19 @@ fn the_example_is_valid_and_uses_every_key() {
     assert_eq!(t.entries().len(), 2);
 }
 
+/// From a review: the printed example's expiries are 90 and 60 days after the
+/// day it is printed, so it checks clean with `--strict` whatever the date.
+#[test]
+fn the_printed_example_expires_two_months_after_today() {
+    let today = parse_day("2030-05-10").unwrap();
+    let text = example_for(today);
+    assert!(text.contains("expires = \"2030-08-08\""), "{text}");
+    assert!(text.contains("expires = \"2030-07-09\""), "{text}");
+    let t = Tuning::parse(&text, "example.toml", today).unwrap();
+    assert!(t.warnings.is_empty(), "{:?}", t.warnings);
+    assert_eq!(t.entries().len(), 2);
+}
+
 #[test]
 fn every_problem_is_located() {
     let text = "[detections.nope]\nmode = \"on\"\n\n[detections.getpassworddata-burst]\nthreshold = \"many\"\n";

@@ -259,7 +259,7 @@ fn admit(text: &str, loc: &Location, limits: &Limits, sink: &mut impl Sink) -> b
         sink.rejected(
             loc,
             &format!(
-                "record of {} bytes is over the {}-byte limit",
+                "record of {} bytes is over the {}-byte limit (--max-record-bytes)",
                 text.len(),
                 limits.max_record_bytes
             ),

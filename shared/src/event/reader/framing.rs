@@ -18,9 +18,17 @@ pub(super) fn read_plain(
     sink: &mut impl Sink,
 ) {
     // UTF-16 (PowerShell 5's `>`): one clear rejection, not one per line.
-    if let Ok(head) = input.fill_buf()
-        && starts_utf16(head)
-    {
+    // A stream that fails before its first byte (a gzip file broken in its
+    // first block) is reported here: a reader that fails once then ends, as
+    // the decompressor's does, would otherwise read as empty (from a review).
+    let head = match input.fill_buf() {
+        Ok(head) => head,
+        Err(e) => {
+            sink.rejected(&at(source, Some(1)), &read_error(&e));
+            return;
+        }
+    };
+    if starts_utf16(head) {
         sink.rejected(
             &at(source, None),
             "UTF-16 text (it starts with a UTF-16 byte-order mark): trailwatch reads UTF-8; \
