@@ -803,7 +803,10 @@ fn list_filters_narrow_the_catalogue() {
     for bad in ["T156", "foo", "T1562.8"] {
         let out = run(&["list", "--attack", bad], None);
         assert_eq!(out.status.code(), Some(2), "{bad}");
-        assert!(stderr(&out).contains("is not an ATT&CK technique id"), "{bad}");
+        assert!(
+            stderr(&out).contains("is not an ATT&CK technique id"),
+            "{bad}"
+        );
     }
     let first_seen = rows(&["--kind", "first-seen", "--group", "DISCOVERY"]);
     assert!(!first_seen.is_empty());

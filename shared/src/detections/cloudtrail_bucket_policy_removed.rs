@@ -27,6 +27,16 @@
 //! prefix is `unused` (a stated limit, from a review).
 //! Changes AWS services make on their own are left out; a stack's change counts.
 //!
+//! From a second evasion review: the bucket itself deleted (`DeleteBucket`,
+//! which succeeds once it is emptied) stops delivery as surely, and frees its
+//! name for another account to take; and a `Deny` counts whose condition
+//! CloudTrail's deliveries meet from some time on (`DateGreaterThan` on
+//! `aws:CurrentTime` or `aws:EpochTime`, `NumericGreaterThan` on the latter: a
+//! time bomb that breaks delivery hours after a reviewer saw it working), or
+//! always (`Null` `false` on `aws:SourceArn` or `aws:SourceAccount`, which
+//! CloudTrail sends; a source account pattern with wildcards matching the
+//! record's own account).
+//!
 //! The KMS key a trail encrypts with does the same when its policy stops letting
 //! CloudTrail make data keys (from an evasion review): `PutKeyPolicy` on a key
 //! whose new policy still shows it is a trail's (a statement for the CloudTrail
@@ -39,15 +49,15 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    allow_statements, aws_service_caller_but_stack, condition_keys, deny_statements, flag_value, one_or_many,
-    policy_document, principal_is_anyone, statement_covers_action, succeeded_call,
+    action_pattern_matches, allow_statements, aws_service_caller_but_stack, condition_keys, deny_statements,
+    flag_value, one_or_many, policy_document, principal_is_anyone, statement_covers_action, succeeded_call,
 };
 use crate::event::Record;
 
 pub struct CloudTrailBucketPolicyRemoved;
 
 const S3: &str = "s3.amazonaws.com";
-const CALLS: &[&str] = &["DeleteBucketPolicy", "PutBucketPolicy"];
+const CALLS: &[&str] = &["DeleteBucket", "DeleteBucketPolicy", "PutBucketPolicy"];
 const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
 const KMS: &str = "kms.amazonaws.com";
 const PUT_KEY_POLICY: &str = "PutKeyPolicy";
@@ -57,7 +67,7 @@ const GENERATE_DATA_KEY: &str = "kms:GenerateDataKey";
 pub static META: Meta = Meta {
     id: "cloudtrail-bucket-policy-removed",
     title: "AWS CloudTrail Bucket or Key No Longer Lets CloudTrail Write",
-    description: "The policy of a bucket that receives CloudTrail logs was deleted, or \
+    description: "A bucket that receives CloudTrail logs was deleted, or its policy deleted or \
                   replaced by one that no longer lets CloudTrail write to it; or the policy of \
                   the KMS key a trail encrypts with no longer lets CloudTrail use it. Log \
                   delivery fails from then on while the trail still shows as logging: the \
@@ -132,6 +142,17 @@ fn holds_for_cloudtrail(statement: &serde_json::Value, own: Option<&str>) -> boo
                     .any(|v| text(v) == "*" || text(v).eq_ignore_ascii_case("bucket-owner-full-control")),
                 ("stringequals" | "stringlike", "aws:sourceaccount") => {
                     values.iter().any(|v| any_or_own(&text(v)))
+                        || (op == "stringlike"
+                            && own.is_some_and(|own| {
+                                values.iter().any(|v| action_pattern_matches(&text(v), own))
+                            }))
+                }
+                // From some time on: a time bomb (the date may be past: at once).
+                ("dategreaterthan" | "dategreaterthanequals", "aws:currenttime" | "aws:epochtime")
+                | ("numericgreaterthan" | "numericgreaterthanequals", "aws:epochtime") => true,
+                // CloudTrail's deliveries carry their source.
+                ("null", "aws:sourcearn" | "aws:sourceaccount") => {
+                    values.iter().all(|v| flag_value(v) == Some(false))
                 }
                 (
                     "stringequals" | "stringlike" | "arnequals" | "arnlike",
@@ -317,6 +338,11 @@ mod tests {
             r#"{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}"#,
             r#"{"ArnLike":{"aws:SourceArn":"arn:aws:cloudtrail:*:111122223333:trail/*"}}"#,
             r#"{"StringLike":{"aws:SourceAccount":"*"},"Bool":{"aws:SecureTransport":true}}"#,
+            // From a second evasion review: a time bomb, and tests every delivery passes.
+            r#"{"DateGreaterThan":{"aws:CurrentTime":"2026-05-02T03:00:00Z"}}"#,
+            r#"{"NumericGreaterThanEquals":{"aws:EpochTime":"1777000000"}}"#,
+            r#"{"Null":{"aws:SourceArn":"false"}}"#,
+            r#"{"StringLike":{"aws:SourceAccount":"1111*"}}"#,
         ] {
             let policy = put(BUCKET, &[ACL_CHECK, WRITE, &deny(condition)]);
             assert!(fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &policy, "")), "{condition}");
@@ -327,10 +353,26 @@ mod tests {
             r#"{"StringNotEquals":{"aws:SourceAccount":"111122223333"}}"#,
             r#"{"StringEquals":{"aws:SourceAccount":"999988887777"}}"#,
             r#"{"StringEquals":{"s3:x-amz-server-side-encryption":"AES256"}}"#,
+            // A window that ends, a missing source, another account's pattern.
+            r#"{"DateLessThan":{"aws:CurrentTime":"2026-05-02T03:00:00Z"}}"#,
+            r#"{"Null":{"aws:SourceArn":"true"}}"#,
+            r#"{"StringLike":{"aws:SourceAccount":"9999*"}}"#,
+            r#"{"StringEquals":{"aws:SourceAccount":"1111*"}}"#,
         ] {
             let policy = put(BUCKET, &[ACL_CHECK, WRITE, &deny(spares)]);
             assert!(!fires(&CloudTrailBucketPolicyRemoved, &record(S3, "PutBucketPolicy", ROLE, &policy, "")), "{spares}");
         }
+    }
+
+    /// From a second evasion review: the trail's bucket deleted.
+    #[test]
+    fn a_trail_bucket_deleted_fires() {
+        let delete = record(S3, "DeleteBucket", ROLE, &format!(r#"{{"bucketName":"{BUCKET}","Host":"{BUCKET}.s3.us-east-1.amazonaws.com"}}"#), "");
+        assert!(fires(&CloudTrailBucketPolicyRemoved, &delete));
+        let other = delete.replace(BUCKET, "build-artifacts-111122223333");
+        assert!(!fires(&CloudTrailBucketPolicyRemoved, &other));
+        let not_empty = failed(S3, "DeleteBucket", ROLE, &format!(r#"{{"bucketName":"{BUCKET}"}}"#), "BucketNotEmpty");
+        assert!(!fires(&CloudTrailBucketPolicyRemoved, &not_empty));
     }
 
     #[test]

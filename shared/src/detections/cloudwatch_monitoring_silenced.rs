@@ -56,11 +56,18 @@
 //! link or sink deleted (`DeleteLink`, `DeleteSink` of CloudWatch's `oam`): the
 //! source account's metrics, logs and traces stop reaching the monitoring account,
 //! whose alarms and dashboards go quiet while everything stays in place.
+//!
+//! From a second evasion review: a link rewritten to share no metrics
+//! (`UpdateLink` whose `resourceTypes` leave out `AWS::CloudWatch::Metric`) does
+//! the same to the alarms while the link stays; and the CloudTrail log role's
+//! trust replaced by one that no longer lets CloudTrail assume it
+//! (`UpdateAssumeRolePolicy`) silences every filter as stripping its policy does.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_managed_policy_name, aws_service_caller_but_stack, called_from_ip_not_aws_internal, request_flag,
-    request_text_any, source_ip_literal, succeeded_call, whole_number,
+    aws_managed_policy_name, aws_service_caller_but_stack, called_from_ip_not_aws_internal, one_or_many,
+    policy_document, request_flag, request_text_any, service_may_assume, source_ip_literal, succeeded_call,
+    whole_number,
 };
 use crate::event::Record;
 
@@ -71,6 +78,7 @@ const MONITORING: &str = "monitoring.amazonaws.com";
 const LOG_CHANGES: &[&str] = &[
     "DeleteAccountPolicy",
     "DeleteLogGroup",
+    "DeleteLogStream",
     "PutAccountPolicy",
     "DeleteMetricFilter",
     "DeleteSubscriptionFilter",
@@ -87,7 +95,9 @@ const ALARM_CHANGES: &[&str] = &[
 /// CloudWatch cross-account observability: a link shares a source account's
 /// metrics, logs and traces with a monitoring account's sink.
 const OAM: &str = "oam.amazonaws.com";
-const OAM_CHANGES: &[&str] = &["DeleteLink", "DeleteSink"];
+const OAM_CHANGES: &[&str] = &["DeleteLink", "DeleteSink", "UpdateLink"];
+/// The resource type a link must share for the monitoring account's alarms.
+const SHARED_METRICS: &str = "AWS::CloudWatch::Metric";
 const IAM: &str = "iam.amazonaws.com";
 const ROLE_CHANGES: &[&str] = &[
     "DeleteRole",
@@ -95,6 +105,7 @@ const ROLE_CHANGES: &[&str] = &[
     "DetachRolePolicy",
     "AttachRolePolicy",
     "PutRolePermissionsBoundary",
+    "UpdateAssumeRolePolicy",
 ];
 
 /// Retention this short (in days) lets the trail's records age out within a
@@ -111,7 +122,8 @@ pub static META: Meta = Meta {
                   or the role CloudTrail writes to its log group with was stripped; or \
                   a CloudTrail log group or alarms were deleted by a stack or behind a \
                   forged AWS agent, a composite alarm was given an actions suppressor, \
-                  or a cross-account observability link was deleted. \
+                  or a cross-account observability link was deleted or stopped sharing \
+                  metrics. \
                   The alarms and filters stay listed, so a glance finds \
                   monitoring in place, but the alerts on root use, IAM or trail changes no \
                   longer fire, or the trail's records soon disappear.",
@@ -229,7 +241,10 @@ impl Detection for CloudWatchMonitoringSilenced {
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
         if rec.event_source() == MONITORING && names_trailwatch_alarm(rec) {
             Severity::Critical
-        } else if rec.event_source() == LOGS && rec.event_name() == "DeleteLogGroup" {
+        } else if rec.event_source() == LOGS
+            && rec.event_name() == "DeleteLogGroup"
+            && rec.request_param_str("logGroupName").is_some_and(trail_log_group)
+        {
             // The trail's log group gone, with its filters and alarms' inputs.
             Severity::High
         } else {
@@ -276,15 +291,34 @@ impl Detection for CloudWatchMonitoringSilenced {
             );
         }
         if succeeded_call(rec, OAM, OAM_CHANGES) {
+            let mut e = Evidence::new();
+            if rec.event_name() == "UpdateLink" {
+                let types = rec.request_param("resourceTypes").or_else(|| rec.request_param("ResourceTypes"))?;
+                let shares_metrics = one_or_many(Some(types))
+                    .iter()
+                    .any(|t| t.as_str().is_some_and(|t| t.trim().eq_ignore_ascii_case(SHARED_METRICS)));
+                if shares_metrics {
+                    return None;
+                }
+                e = e.with_json("resource_types", Some(types));
+            }
             return fire(
-                Evidence::new()
-                    .with("action", rec.event_name())
+                e.with("action", rec.event_name())
                     .with_opt("link_or_sink", request_text_any(rec, &["Identifier", "identifier"])),
             );
         }
         if succeeded_call(rec, IAM, ROLE_CHANGES) {
             // A role named for CloudTrail: the one it writes to its log group with.
             let role = rec.request_param_str("roleName").filter(|r| trail_log_role(r))?;
+            // A new trust silences it when CloudTrail may no longer take the role.
+            if rec.event_name() == "UpdateAssumeRolePolicy"
+                && rec
+                    .request_param("policyDocument")
+                    .and_then(policy_document)
+                    .is_none_or(|doc| service_may_assume(&doc, "cloudtrail.amazonaws.com"))
+            {
+                return None;
+            }
             // Attached, only AWS's deny-everything policy silences it.
             if rec.event_name() == "AttachRolePolicy"
                 && !rec
@@ -328,9 +362,22 @@ impl Detection for CloudWatchMonitoringSilenced {
                     .with_opt("selection_criteria", criteria),
             );
         }
+        let deletion = matches!(rec.event_name(), "DeleteLogGroup" | "DeleteLogStream");
+        // Behind a forged `AWS Internal` agent, which the seeds leave out, any
+        // group's or stream's deletion (flow logs', WAF's, DNS queries') counts
+        // (from a second evasion review).
+        if deletion && forged_internal_agent(rec) {
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with_opt("log_group", rec.request_param_str("logGroupName"))
+                    .with_opt("log_stream", rec.request_param_str("logStreamName"))
+                    .with("user_agent", "AWS Internal"),
+            );
+        }
         let group = rec.request_param_str("logGroupName").filter(|g| trail_log_group(g))?;
         // A deletion the seed reports is not reported twice.
-        if rec.event_name() == "DeleteLogGroup" && called_from_ip_not_aws_internal(rec) {
+        if deletion && called_from_ip_not_aws_internal(rec) {
             return None;
         }
         let evidence = Evidence::new().with("action", rec.event_name()).with("log_group", group);
@@ -338,7 +385,11 @@ impl Detection for CloudWatchMonitoringSilenced {
             let days = whole_number(rec.request_param("retentionInDays")).filter(|d| *d <= MAX_RETENTION_DAYS)?;
             return fire(evidence.with("retention_days", days));
         }
-        fire(evidence.with_opt("filter_name", rec.request_param_str("filterName")))
+        fire(
+            evidence
+                .with_opt("filter_name", rec.request_param_str("filterName"))
+                .with_opt("log_stream", rec.request_param_str("logStreamName")),
+        )
     }
 }
 
@@ -369,8 +420,12 @@ mod tests {
             .replace("192.0.2.30", "cloudformation.amazonaws.com")
             .replace(r#""userIdentity":{"#, r#""userIdentity":{"invokedBy":"cloudformation.amazonaws.com","#);
         assert!(fires(&CloudWatchMonitoringSilenced, &stack));
+        // Another group behind the forged agent counts too, at medium (a second
+        // evasion review); a stack deleting another group does not.
         let other_group = forged.replace(GROUP, "/aws/lambda/shop");
-        assert!(!fires(&CloudWatchMonitoringSilenced, &other_group));
+        assert!(fires(&CloudWatchMonitoringSilenced, &other_group));
+        assert_eq!(CloudWatchMonitoringSilenced.severity_for(&crate::event::Record::from_json(&other_group).unwrap()), Severity::Medium);
+        assert!(!fires(&CloudWatchMonitoringSilenced, &stack.replace(GROUP, "/aws/lambda/shop")));
         let alarms = call(MONITORING, "DeleteAlarms", r#"{"alarmNames":["cis-root-usage","cis-iam-changes"]}"#);
         assert!(!fires(&CloudWatchMonitoringSilenced, &alarms), "cloudwatch-alarm-deletion's");
         assert!(fires(&CloudWatchMonitoringSilenced, &alarms.replace("aws-cli/2.15.0", "AWS Internal")));
@@ -395,6 +450,50 @@ mod tests {
             fired_evidence(&CloudWatchMonitoringSilenced, &suppressed).get("actions_suppressor"),
             Some(&serde_json::json!("always-in-alarm"))
         );
+    }
+
+    /// From a second evasion review: any log group or stream deleted behind a
+    /// forged `AWS Internal` agent; a trail group's stream deleted by a stack.
+    #[test]
+    fn deletions_the_seeds_leave_out_fire() {
+        let delete = |name: &str, group: &str, agent: &str| {
+            call(LOGS, name, &format!(r#"{{"logGroupName":"{group}","logStreamName":"111122223333_CloudTrail_us-east-1"}}"#))
+                .replace("aws-cli/2.15.0", agent)
+        };
+        for (name, group) in [("DeleteLogStream", GROUP), ("DeleteLogGroup", "/vpc/flow-logs/prod"), ("DeleteLogStream", "/vpc/flow-logs/prod")] {
+            assert!(fires(&CloudWatchMonitoringSilenced, &delete(name, group, "AWS Internal")), "{name} {group}");
+            // The seeds report what comes from an address with an SDK's agent.
+            assert!(!fires(&CloudWatchMonitoringSilenced, &delete(name, group, "aws-cli/2.15.0")), "{name} {group}");
+        }
+        let stack = delete("DeleteLogStream", GROUP, "cloudformation.amazonaws.com").replace("192.0.2.30", "cloudformation.amazonaws.com");
+        assert!(fires(&CloudWatchMonitoringSilenced, &stack));
+        let app_stack = stack.replace(GROUP, "/aws/lambda/orders");
+        assert!(!fires(&CloudWatchMonitoringSilenced, &app_stack));
+    }
+
+    /// From a second evasion review: a link that stops sharing metrics, and the
+    /// log role's trust taken from CloudTrail.
+    #[test]
+    fn a_link_without_metrics_and_a_log_role_cloudtrail_cannot_take_fire() {
+        let link = |types: &str| {
+            call(OAM, "UpdateLink", &format!(
+                r#"{{"identifier":"arn:aws:oam:us-east-1:111122223333:link/abcd1234-a123-456a-a12b-a123b456c789","resourceTypes":{types}}}"#
+            ))
+        };
+        assert_eq!(
+            fired_evidence(&CloudWatchMonitoringSilenced, &link(r#"["AWS::XRay::Trace"]"#)).get("resource_types"),
+            Some(&serde_json::json!(["AWS::XRay::Trace"]))
+        );
+        assert!(!fires(&CloudWatchMonitoringSilenced, &link(r#"["AWS::Logs::LogGroup","AWS::CloudWatch::Metric"]"#)));
+        assert!(!fires(&CloudWatchMonitoringSilenced, &call(OAM, "UpdateLink", r#"{"identifier":"x"}"#)));
+        let trust = |principal: &str| {
+            let doc = format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{principal}"}},"Action":"sts:AssumeRole"}}]}}"#);
+            call(IAM, "UpdateAssumeRolePolicy", &serde_json::json!({"roleName": "CloudTrail_CloudWatchLogs_Role", "policyDocument": doc}).to_string())
+        };
+        assert!(fires(&CloudWatchMonitoringSilenced, &trust("ec2.amazonaws.com")));
+        assert!(!fires(&CloudWatchMonitoringSilenced, &trust("cloudtrail.amazonaws.com")));
+        let other_role = trust("ec2.amazonaws.com").replace("CloudTrail_CloudWatchLogs_Role", "app-runtime");
+        assert!(!fires(&CloudWatchMonitoringSilenced, &other_role));
     }
 
     /// From an evasion review: the role CloudTrail writes to its log group with.

@@ -28,12 +28,21 @@
 //! moving the role) reports each of these calls. A recorder moved to
 //! another role (`PutConfigurationRecorder` with a new `roleARN`) is not seen: the
 //! call does not say which role it had, nor what the new one may do.
+//!
+//! From a second evasion review: a role named for the recorder given AWS's
+//! `AWSDenyAll`, any permissions boundary, or a trust that no longer lets Config
+//! assume it (`AttachRolePolicy`, `PutRolePermissionsBoundary`,
+//! `UpdateAssumeRolePolicy`), as the CloudTrail log role's are judged; and the
+//! configuration history's retention cut below a year
+//! (`PutRetentionConfiguration`, 30 days at least: Config deletes older history
+//! for good; the default keeps seven years).
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_managed_policy_name, aws_service_caller_but_stack, flag_value, pascal_or_camel, succeeded_call,
+    aws_managed_policy_name, aws_service_caller_but_stack, flag_value, pascal_or_camel, policy_document,
+    service_may_assume, succeeded_call, whole_number,
 };
 use crate::event::Record;
 
@@ -42,10 +51,20 @@ pub struct ConfigRecordingNarrowed;
 const SOURCE: &str = "config.amazonaws.com";
 const PUT: &str = "PutConfigurationRecorder";
 const DISASSOCIATE: &str = "DisassociateResourceTypes";
-const NAMES: &[&str] = &[DISASSOCIATE, PUT];
+const NAMES: &[&str] = &[DISASSOCIATE, PUT, RETENTION];
 const IAM: &str = "iam.amazonaws.com";
 const DETACH: &str = "DetachRolePolicy";
-const ROLE_CHANGES: &[&str] = &["DeleteRole", "DeleteRolePolicy", DETACH];
+const ROLE_CHANGES: &[&str] = &[
+    "AttachRolePolicy",
+    "DeleteRole",
+    "DeleteRolePolicy",
+    DETACH,
+    "PutRolePermissionsBoundary",
+    "UpdateAssumeRolePolicy",
+];
+const RETENTION: &str = "PutRetentionConfiguration";
+/// Configuration history kept fewer days than this is cut short.
+const MIN_RETENTION_DAYS: u64 = 365;
 /// The AWS managed policies a customer recorder role is given, by name (any
 /// partition, any case): today's, and the older one console-made roles still
 /// carry.
@@ -58,7 +77,9 @@ pub static META: Meta = Meta {
                   were taken off it, or the role it records with was stripped of its \
                   permissions. The recorder still reports that it is recording, but changes \
                   to the types left out (IAM roles and policies, say; every type, for the \
-                  role) leave no configuration history and escape Config rules.",
+                  role) leave no configuration history and escape Config rules. Or the \
+                  configuration history was set to be kept less than a year, so Config \
+                  deletes what is older.",
     severity: Severity::Medium,
     attack: &["T1562.001", "T1562.008"],
     origins: &[
@@ -144,12 +165,36 @@ fn recorder_role_stripped(rec: &Record<'_>) -> Option<Signal> {
     if !config_policy && !recorder_role {
         return None;
     }
+    match rec.event_name() {
+        // Attached, only AWS's deny-everything policy strips it.
+        "AttachRolePolicy" => {
+            let deny_all = rec
+                .request_param_str("policyArn")
+                .and_then(aws_managed_policy_name)
+                .is_some_and(|n| n.eq_ignore_ascii_case("AWSDenyAll"));
+            if !deny_all {
+                return None;
+            }
+        }
+        // A new trust strips it when Config may no longer take the role.
+        "UpdateAssumeRolePolicy" => {
+            let config_may_assume = rec
+                .request_param("policyDocument")
+                .and_then(policy_document)
+                .is_none_or(|doc| service_may_assume(&doc, SOURCE));
+            if config_may_assume {
+                return None;
+            }
+        }
+        _ => {}
+    }
     fire(
         Evidence::new()
             .with("action", rec.event_name())
             .with("role", role)
             .with_opt("policy", rec.request_param_str("policyArn"))
-            .with_opt("policy_name", rec.request_param_str("policyName")),
+            .with_opt("policy_name", rec.request_param_str("policyName"))
+            .with_opt("boundary", rec.request_param_str("permissionsBoundary")),
     )
 }
 
@@ -164,6 +209,11 @@ impl Detection for ConfigRecordingNarrowed {
         }
         if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller_but_stack(rec) {
             return None;
+        }
+        if rec.event_name() == RETENTION {
+            let days = whole_number(rec.request_param("retentionPeriodInDays"))
+                .filter(|d| *d < MIN_RETENTION_DAYS)?;
+            return fire(Evidence::new().with("action", RETENTION).with("retention_days", days));
         }
         if rec.event_name() == DISASSOCIATE {
             return fire(
@@ -262,6 +312,32 @@ mod tests {
         assert!(!fires(&ConfigRecordingNarrowed, &no_recorder));
     }
 
+    /// From a second evasion review: the recorder's role denied everything,
+    /// bounded or no longer Config's to assume; and history kept under a year.
+    #[test]
+    fn the_recorders_role_blocked_and_short_history_fire() {
+        let role = "aws-controltower-ConfigRecorderRole";
+        let deny_all = call(IAM, "AttachRolePolicy", &format!(r#"{{"roleName":"{role}","policyArn":"arn:aws:iam::aws:policy/AWSDenyAll"}}"#));
+        let boundary = call(IAM, "PutRolePermissionsBoundary", &format!(r#"{{"roleName":"{role}","permissionsBoundary":"arn:aws:iam::111122223333:policy/nothing"}}"#));
+        let trust = |service: &str| {
+            let doc = format!(r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":"sts:AssumeRole"}}]}}"#);
+            call(IAM, "UpdateAssumeRolePolicy", &json!({"roleName": role, "policyDocument": doc}).to_string())
+        };
+        for json in [&deny_all, &boundary, &trust("ec2.amazonaws.com")] {
+            assert!(fires(&ConfigRecordingNarrowed, json), "{json}");
+        }
+        assert!(!fires(&ConfigRecordingNarrowed, &trust("config.amazonaws.com")));
+        assert!(!fires(&ConfigRecordingNarrowed, &deny_all.replace(role, "app-runtime")));
+        let retention = |days: &str| call(SOURCE, "PutRetentionConfiguration", &format!(r#"{{"retentionPeriodInDays":{days}}}"#));
+        match eval(&ConfigRecordingNarrowed, &retention("30")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("retention_days"), Some(&json!(30))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        for days in ["365", "2557", "\"x\"", "null"] {
+            assert!(!fires(&ConfigRecordingNarrowed, &retention(days)), "{days}");
+        }
+    }
+
     /// From an evasion review: the recorder's role stripped records nothing
     /// while the recorder reports recording.
     #[test]
@@ -291,6 +367,7 @@ mod tests {
             detach("config-reader", "arn:aws:iam::111122223333:policy/AWS_ConfigRole"),
             call(IAM, "DeleteRole", r#"{"roleName":"app-config-loader"}"#),
             call(IAM, "AttachRolePolicy", r#"{"roleName":"ConfigRecorderRole","policyArn":"arn:aws:iam::aws:policy/service-role/AWS_ConfigRole"}"#),
+            call(IAM, "AttachRolePolicy", r#"{"roleName":"app-runtime","policyArn":"arn:aws:iam::aws:policy/AWSDenyAll"}"#),
         ] {
             assert!(!fires(&ConfigRecordingNarrowed, &json), "{json}");
         }

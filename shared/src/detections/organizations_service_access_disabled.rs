@@ -29,13 +29,21 @@ pub struct OrganizationsServiceAccessDisabled;
 const SOURCE: &str = "organizations.amazonaws.com";
 const NAMES: &[&str] = &["DeregisterDelegatedAdministrator", "DisableAWSServiceAccess"];
 
-/// The security services' own calls that remove their delegated administrator.
-const ADMIN_REMOVALS: [(&str, &str); 5] = [
+/// The security services' own calls that remove their delegated administrator
+/// or their organisation access: Security Lake's and Audit Manager's
+/// administrators, and StackSets' trusted access switched off from
+/// CloudFormation's side (it deploys trailwatch's forwarders), were added after
+/// a second evasion review. The service then calls Organizations itself, as an
+/// AWS service: only this call is the person's.
+const ADMIN_REMOVALS: [(&str, &str); 8] = [
     ("guardduty.amazonaws.com", "DisableOrganizationAdminAccount"),
     ("securityhub.amazonaws.com", "DisableOrganizationAdminAccount"),
     ("macie2.amazonaws.com", "DisableOrganizationAdminAccount"),
     ("detective.amazonaws.com", "DisableOrganizationAdminAccount"),
     ("inspector2.amazonaws.com", "DisableDelegatedAdminAccount"),
+    ("securitylake.amazonaws.com", "DeregisterDataLakeDelegatedAdministrator"),
+    ("auditmanager.amazonaws.com", "DeregisterOrganizationAdminAccount"),
+    ("cloudformation.amazonaws.com", "DeactivateOrganizationsAccess"),
 ];
 
 /// The services whose trusted access keeps the organisation logged and watched.
@@ -86,6 +94,9 @@ pub static META: Meta = Meta {
         Trigger::write(ADMIN_REMOVALS[2].0, &[ADMIN_REMOVALS[2].1]),
         Trigger::write(ADMIN_REMOVALS[3].0, &[ADMIN_REMOVALS[3].1]),
         Trigger::write(ADMIN_REMOVALS[4].0, &[ADMIN_REMOVALS[4].1]),
+        Trigger::write(ADMIN_REMOVALS[5].0, &[ADMIN_REMOVALS[5].1]),
+        Trigger::write(ADMIN_REMOVALS[6].0, &[ADMIN_REMOVALS[6].1]),
+        Trigger::write(ADMIN_REMOVALS[7].0, &[ADMIN_REMOVALS[7].1]),
     ],
     window: None,
 };
@@ -204,7 +215,10 @@ mod tests {
                 other => panic!("expected a finding for {source}, got {other:?}"),
             }
             assert!(!fires(&OrganizationsServiceAccessDisabled, &failed(&removed, "AccessDeniedException")), "{source}");
-            let enable = removed.replace("Disable", "Enable");
+            let enable = removed
+                .replace("Disable", "Enable")
+                .replace("Deregister", "Register")
+                .replace("Deactivate", "Activate");
             assert!(!fires(&OrganizationsServiceAccessDisabled, &enable), "{source}");
         }
     }

@@ -127,7 +127,11 @@ fn custom_shell_document(rec: &Record<'_>, name: &str) -> Option<Signal> {
 const SHELLS: &[&str] = &["bash", "sh", "zsh", "dash", "ksh", "su", "sudo", "powershell", "pwsh", "cmd", "cmd.exe", "powershell.exe"];
 
 /// An `InteractiveCommands` document's command (any platform's, JSON content) starts
-/// a shell: its first word, path removed, is one of [`SHELLS`].
+/// a shell: one of its words, path and quotes removed, is one of [`SHELLS`], or it
+/// spawns a terminal from Python (`pty.spawn`). Any word, not the first only
+/// (from a second evasion review: `/usr/bin/env bash`, `exec bash -l`,
+/// `script -q /dev/null`'s shell, `busybox sh` and `pty.spawn("/bin/bash")` got
+/// past the first word).
 fn runs_a_shell(content: &serde_json::Value) -> bool {
     let Some(doc) = policy_document(content) else {
         return false;
@@ -143,10 +147,10 @@ fn runs_a_shell(content: &serde_json::Value) -> bool {
             _ => Vec::new(),
         };
         texts.into_iter().any(|c| {
-            c.split_whitespace()
-                .next()
-                .map(|w| w.rsplit(['/', '\\']).next().unwrap_or(w).to_ascii_lowercase())
-                .is_some_and(|w| SHELLS.contains(&w.as_str()))
+            c.contains("pty.spawn")
+                || c.split(|ch: char| ch.is_whitespace() || "\"'();&|`".contains(ch))
+                    .map(|w| w.rsplit(['/', '\\']).next().unwrap_or(w).to_ascii_lowercase())
+                    .any(|w| SHELLS.contains(&w.as_str()))
         })
     })
 }
@@ -354,6 +358,18 @@ mod tests {
         };
         assert!(fires(&SsmSessionLoggingDisabled, &interactive("bash")));
         assert!(fires(&SsmSessionLoggingDisabled, &interactive("/usr/bin/sudo -i")));
+        // From a second evasion review: a shell started through a launcher.
+        for launched in [
+            "/usr/bin/env bash",
+            "exec bash -l",
+            "busybox sh",
+            "script -q /dev/null /bin/zsh",
+            "python3 -c 'import pty;pty.spawn(/bin/true)'",
+        ] {
+            assert!(fires(&SsmSessionLoggingDisabled, &interactive(launched)), "{launched}");
+        }
+        assert!(!fires(&SsmSessionLoggingDisabled, &interactive("tail -f /var/log/nginx/access.log")));
+        assert!(!fires(&SsmSessionLoggingDisabled, &interactive("/opt/app/healthcheck.sh --verbose")));
         assert!(!fires(&SsmSessionLoggingDisabled, &interactive("sudo systemctl restart nginx").replace("sudo systemctl", "systemctl")));
         assert!(!fires(&SsmSessionLoggingDisabled, &custom("CreateDocument", "Standard_Stream", "session-logs-bucket")));
         assert!(!fires(&SsmSessionLoggingDisabled, &custom("CreateDocument", "Port", "")));

@@ -193,6 +193,24 @@ pub fn statement_covers_action(statement: &serde_json::Value, action: &str) -> b
     }
 }
 
+/// Whether a role's trust policy lets `service` (`config.amazonaws.com`) assume
+/// it: an `Allow` of `sts:AssumeRole` (or a wildcard covering it) naming the
+/// service as principal.
+pub fn service_may_assume(doc: &serde_json::Value, service: &str) -> bool {
+    allow_statements(doc).iter().any(|st| {
+        statement_covers_action(st, "sts:AssumeRole")
+            && st
+                .get("Principal")
+                .and_then(|p| p.get("Service"))
+                .is_some_and(|s| {
+                    one_or_many(Some(s)).iter().any(|v| {
+                        v.as_str()
+                            .is_some_and(|v| v.trim().eq_ignore_ascii_case(service))
+                    })
+                })
+    })
+}
+
 /// An IAM action pattern against an action name: `*` any run of characters, `?`
 /// any one, letters compared without case.
 pub fn action_pattern_matches(pattern: &str, action: &str) -> bool {
