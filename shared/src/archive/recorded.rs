@@ -202,7 +202,9 @@ mod tests {
         parsed.replay(&mut heard);
         assert_eq!(heard.0.len(), 1);
         assert!(
-            heard.0[0].starts_with("rejected b.json:1 (record 1): invalid record: invalid type"),
+            heard.0[0].starts_with(
+                "rejected b.json:1 (record 1): invalid record: `eventName`: invalid type"
+            ),
             "{:?}",
             heard.0
         );

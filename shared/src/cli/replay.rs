@@ -398,7 +398,7 @@ impl<S: Store> Sink for Replay<'_, S> {
         let mut repaired = String::new();
         match Record::from_json_repairing(json, &mut repaired) {
             Ok(rec) => self.parsed(loc, &rec, None),
-            Err(e) => self.rejected(loc, &reader::invalid_record(&e)),
+            Err(e) => self.rejected(loc, &reader::invalid_record(&e, json)),
         }
     }
 

@@ -442,7 +442,9 @@ impl Sink for Collector<'_> {
         let mut repaired = String::new();
         let rec = match Record::from_json_repairing(json, &mut repaired) {
             Ok(rec) => rec,
-            Err(e) => return self.unreadable(loc, &format!("invalid record: {e}")),
+            Err(e) => {
+                return self.unreadable(loc, &trailwatch::event::reader::invalid_record(&e, json));
+            }
         };
         match self.rt.block_on(
             self.engine

@@ -49,12 +49,12 @@ impl Ahead<'_> {
             Ahead::PrepareOnly(engine) => {
                 let mut repaired = String::new();
                 let rec = Record::from_json_repairing(json, &mut repaired)
-                    .map_err(|e| reader::invalid_record(&e))?;
-                prepare_only(engine, &rec, json).map_err(|e| reader::invalid_record(&e))
+                    .map_err(|e| reader::invalid_record(&e, json))?;
+                prepare_only(engine, &rec, json).map_err(|e| reader::invalid_record(&e, json))
             }
             Ahead::Parse | Ahead::Prepare(_) => {
-                let rec =
-                    OwnedRecord::parse(json.to_owned()).map_err(|e| reader::invalid_record(&e))?;
+                let rec = OwnedRecord::parse(json.to_owned())
+                    .map_err(|e| reader::invalid_record(&e, json))?;
                 Ok(self.parsed(rec))
             }
         }

@@ -359,7 +359,7 @@ mod tests {
             }
             match crate::event::Record::from_json(json) {
                 Ok(rec) => self.parsed(loc, &rec, None),
-                Err(e) => self.rejected(loc, &reader::invalid_record(&e)),
+                Err(e) => self.rejected(loc, &reader::invalid_record(&e, json)),
             }
         }
         fn parsed(
@@ -436,7 +436,7 @@ mod tests {
             parsing
                 .0
                 .iter()
-                .any(|l| l.contains("invalid record: invalid type"))
+                .any(|l| l.contains("invalid record: ") && l.contains("invalid type"))
         );
         let engine = crate::engine::Engine::new(Default::default());
         for threads in [1, 2, 3, 8] {

@@ -166,9 +166,42 @@ pub trait Sink {
     }
 }
 
-/// The reason a record that does not parse is rejected with.
-pub fn invalid_record(e: &serde_json::Error) -> String {
-    format!("invalid record: {e}")
+/// The reason a record (`json`) that does not parse is rejected with. A value
+/// of the wrong type is named by its key (from a review: `eventName` given a
+/// number was reported at a line and column of the record's own text, which
+/// are not the file's); the location already says where the record is.
+pub fn invalid_record(e: &serde_json::Error, json: &str) -> String {
+    let message = e.to_string();
+    let message = message
+        .rfind(" at line ")
+        .map_or(message.as_str(), |i| &message[..i]);
+    match (e.classify(), key_before(json, e.line(), e.column())) {
+        (serde_json::error::Category::Data, Some(key)) => {
+            format!("invalid record: `{key}`: {message}")
+        }
+        _ => format!("invalid record: {message}"),
+    }
+}
+
+/// The key whose value ends at `line`/`column` (1-based, serde_json's) of
+/// `json`: the last `"key":` before that point, if it is a plain name.
+fn key_before(json: &str, line: usize, column: usize) -> Option<&str> {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        memchr::memchr_iter(b'\n', json.as_bytes()).nth(line - 2)? + 1
+    };
+    let end = (line_start + column).min(json.len());
+    let before = json.get(..end)?;
+    let colon = before.rfind("\":")?;
+    let open = before[..colon].rfind('"')?;
+    let key = &before[open + 1..colon];
+    (!key.is_empty()
+        && key.len() <= 64
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+    .then_some(key)
 }
 
 /// Reads one file (or `-` for stdin) and feeds `sink`. Errors opening the file are
@@ -376,7 +409,7 @@ mod tests {
         fn record(&mut self, loc: &Location, json: &str) {
             match crate::event::Record::from_json(json) {
                 Ok(rec) => self.0.push(format!("{loc} record {}", rec.event_name())),
-                Err(e) => self.rejected(loc, &invalid_record(&e)),
+                Err(e) => self.rejected(loc, &invalid_record(&e, json)),
             }
         }
         fn try_record(&mut self, loc: &Location, json: &str) -> bool {
@@ -505,6 +538,78 @@ mod tests {
         assert_eq!(s.rejected.len(), 2, "{:?}", s.rejected);
         assert_eq!(s.rejected[0].0, "t:2");
         assert_eq!(s.rejected[1].0, "t:4");
+    }
+
+    /// From a review: a pretty-printed document among JSON lines (`jq -c` of
+    /// one file, then `cat` of another) is read whole at its first line; one
+    /// that does not parse gives its lines back, each reported where it is.
+    #[test]
+    fn a_pretty_printed_document_among_json_lines_is_read_whole() {
+        let pretty = serde_json::to_string_pretty(&serde_json::json!({"Records": [
+            {"eventSource": "iam.amazonaws.com", "eventName": "CreateUser"}
+        ]}))
+        .unwrap();
+        let input = format!("{REC}\n{pretty}\n{REC}\n");
+        let s = read(input.as_bytes());
+        assert!(s.rejected.is_empty(), "{:?}", s.rejected);
+        assert_eq!(s.records.len(), 3);
+        assert_eq!(s.records[1].0, "t:2 (record 1)");
+        let broken = format!("{REC}\n{{\n\"eventName\": \n}}\n{REC}\n");
+        let s = read(broken.as_bytes());
+        assert_eq!(s.records.len(), 2);
+        let at: Vec<&str> = s.rejected.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(at, ["t:2", "t:3", "t:4"]);
+        // Never closed: the lines are given back at the end.
+        let open = format!("{REC}\n[\n{REC}\n");
+        let s = read(open.as_bytes());
+        assert_eq!(s.records.len(), 2, "{:?}", s.rejected);
+        assert_eq!(s.rejected.len(), 1);
+    }
+
+    /// From a review: a document cut off on its one line is reported there,
+    /// not on the line after, and says it was cut off.
+    #[test]
+    fn a_cut_off_document_is_reported_on_its_last_line() {
+        for (text, at) in [
+            ("{\"eventName\":\"StopLogging\"", "t:1"),
+            ("{\n\"eventName\":\"StopLogging\",\n\"x\": 1\n\n\n", "t:3"),
+        ] {
+            let s = read(text.as_bytes());
+            assert_eq!(s.rejected.len(), 1, "{text:?}");
+            assert_eq!(s.rejected[0].0, at, "{text:?}");
+            assert!(
+                s.rejected[0]
+                    .1
+                    .contains("ends before the document is closed"),
+                "{:?}",
+                s.rejected
+            );
+        }
+    }
+
+    /// From a review: a value of the wrong type is named by its key, without
+    /// the record text's own line and column.
+    #[test]
+    fn a_wrongly_typed_value_is_named_by_its_key() {
+        let e = |json: &str| {
+            let Err(err) = crate::event::Record::from_json(json) else {
+                panic!("accepted: {json}")
+            };
+            invalid_record(&err, json)
+        };
+        let json = "{\n  \"eventSource\": \"cloudtrail.amazonaws.com\",\n  \"eventName\": 42\n}";
+        assert_eq!(
+            e(json),
+            "invalid record: `eventName`: invalid type: integer `42`, expected a string"
+        );
+        let one_line = r#"{"eventSource":"s","eventName":["a"]}"#;
+        assert!(
+            e(one_line).starts_with("invalid record: `eventName`: invalid type: sequence"),
+            "{}",
+            e(one_line)
+        );
+        assert!(!e(one_line).contains("at line"));
+        assert_eq!(key_before("{\"a\":1}", 9, 1), None, "a line past the text");
     }
 
     #[test]

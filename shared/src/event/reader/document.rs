@@ -12,6 +12,10 @@ use super::{Limits, Location, Sink};
 fn json_error(e: &serde_json::Error) -> String {
     let s = e.to_string();
     match s.rfind(" at line ") {
+        // Cut off: where the text ends says more than a column past it.
+        Some(i) if e.is_eof() => {
+            format!("{}: the text ends before the document is closed", &s[..i])
+        }
         Some(i) => format!("{} (column {})", &s[..i], e.column()),
         None => s,
     }

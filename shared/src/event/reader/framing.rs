@@ -40,9 +40,10 @@ pub(super) fn read_plain(
     // The first non-blank line decides: a complete JSON value means JSON lines.
     let mut whole: Option<(u64, Vec<u8>)> = None;
     let mut json_lines = false;
+    let mut pretty = PrettyDocument::default();
     let read = lines.each(&mut input, |no, line| {
         if json_lines {
-            json_line(no, line, source, limits, sink);
+            pretty.line(no, line, source, limits, sink);
             return ControlFlow::Continue(());
         }
         let line = match line {
@@ -64,6 +65,7 @@ pub(super) fn read_plain(
             ControlFlow::Break(())
         }
     });
+    pretty.flush(source, limits, sink);
     if let Err((no, e)) = read {
         sink.rejected(&at(source, Some(no)), &read_error(&e));
         return;
@@ -125,11 +127,87 @@ pub(super) fn read_plain(
             if value_after_first(&whole, false) {
                 each_line_as_document(&whole, Some(first), source, limits, sink);
             } else {
-                let line = first + whole_err.line().saturating_sub(1) as u64;
+                let mut line = first + whole_err.line().saturating_sub(1) as u64;
+                // A document cut off ends on its last line with text, not on the
+                // newline the reader put after it (from a review: a one-line file
+                // was reported at line 2).
+                if whole_err.is_eof() {
+                    let text_end = whole
+                        .iter()
+                        .rposition(|b| !b.is_ascii_whitespace())
+                        .map_or(0, |i| i + 1);
+                    let last =
+                        first + memchr::memchr_iter(b'\n', &whole[..text_end]).count() as u64;
+                    line = line.min(last);
+                }
                 sink.rejected(
                     &at(source, Some(line)),
                     &Unparsed::Json(whole_err).to_string(),
                 );
+            }
+        }
+    }
+}
+
+/// A pretty-printed document among JSON lines (`jq -c` of one file, then `cat`
+/// of another: from a review, each of its lines was rejected on its own). A
+/// line that is only `{` or `[`, which no JSON line can be, opens it; its lines
+/// are kept until one that starts with `}` or `]` closes a document that
+/// parses, which is then read whole. Anything else (no such line, a document
+/// over `--max-document-bytes`) gives the lines back to be read one by one, as
+/// before. Well-formed JSON lines never reach it.
+#[derive(Default)]
+struct PrettyDocument {
+    /// The opening line's number, and the text kept since (lines and newlines).
+    pending: Option<(u64, Vec<u8>)>,
+}
+
+impl PrettyDocument {
+    fn line(
+        &mut self,
+        no: u64,
+        line: Result<&[u8], usize>,
+        source: &str,
+        limits: &Limits,
+        sink: &mut impl Sink,
+    ) {
+        if let Some((start, kept)) = &mut self.pending {
+            let Ok(l) = line else {
+                self.flush(source, limits, sink);
+                return json_line(no, line, source, limits, sink);
+            };
+            kept.extend_from_slice(l);
+            kept.push(b'\n');
+            if matches!(l.first(), Some(b'}' | b']'))
+                && let Ok((text, node)) = parse(kept)
+            {
+                let start = *start;
+                handle(node, text, &at(source, Some(start)), 0, limits, sink);
+                self.pending = None;
+            } else if kept.len() > limits.max_document_bytes {
+                self.flush(source, limits, sink);
+            }
+            return;
+        }
+        // Short lines only: a record's line is never looked at twice.
+        if let Ok(l) = line
+            && l.len() <= 16
+            && matches!(trim_line(l), b"{" | b"[")
+        {
+            let mut kept = l.to_vec();
+            kept.push(b'\n');
+            self.pending = Some((no, kept));
+            return;
+        }
+        json_line(no, line, source, limits, sink);
+    }
+
+    /// Gives the kept lines back, each read as a JSON line.
+    fn flush(&mut self, source: &str, limits: &Limits, sink: &mut impl Sink) {
+        if let Some((start, kept)) = self.pending.take() {
+            let body = kept.strip_suffix(b"\n").unwrap_or(&kept);
+            for (i, l) in body.split(|b| *b == b'\n').enumerate() {
+                json_line(start + i as u64, Ok(l), source, limits, sink);
             }
         }
     }

@@ -304,7 +304,7 @@ async fn process(
                     report.failures.push(failure_line(
                         &key,
                         Some(loc),
-                        &format!("invalid record: {e}"),
+                        &reader::invalid_record(&e, json),
                     ));
                     continue;
                 }
