@@ -551,6 +551,102 @@ fn list_names_every_detection() {
     }
 }
 
+/// Seconds since the start of the month of an RFC 3339 time (the generated
+/// corpus stays within one month).
+fn month_secs(t: &str) -> i64 {
+    let n = |r: std::ops::Range<usize>| t[r].parse::<i64>().unwrap();
+    ((n(8..10) * 24 + n(11..13)) * 60 + n(14..16)) * 60 + n(17..19)
+}
+
+/// From a review: `generate --shape s3` writes a trail's layout: each file one
+/// account's records in one Region (its folders'), none later than the minute
+/// the file is named for, none more than 31 minutes before it; every record once.
+#[test]
+fn generated_log_files_follow_a_trails_layout() {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("trailwatch-gen-s3-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let out = run(
+        &[
+            "generate",
+            "--records",
+            "20000",
+            "--seed",
+            "3",
+            "--shape",
+            "s3",
+            "--records-per-file",
+            "500",
+            "--out",
+            root.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (mut files, mut records) = (0, 0);
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            files += 1;
+            let rel: Vec<String> = path
+                .strip_prefix(&root)
+                .unwrap()
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect();
+            // AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<file>
+            let (account, region, name) = (&rel[1], &rel[3], &rel[7]);
+            let stamp = name.split('_').nth(3).unwrap();
+            let named = format!(
+                "{}-{}-{}T{}:{}:00Z",
+                &stamp[..4],
+                &stamp[4..6],
+                &stamp[6..8],
+                &stamp[9..11],
+                &stamp[11..13]
+            );
+            assert_eq!(
+                format!("{}{}{}", rel[4], rel[5], rel[6]),
+                stamp[..8],
+                "{name}: filed under its day"
+            );
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()),
+                &mut text,
+            )
+            .unwrap();
+            let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let batch = doc["Records"].as_array().unwrap();
+            assert!(!batch.is_empty() && batch.len() <= 500, "{name}");
+            records += batch.len();
+            let earliest_allowed = month_secs(&named) - 31 * 60;
+            for r in batch {
+                assert_eq!(
+                    r["recipientAccountId"].as_str(),
+                    Some(account.as_str()),
+                    "{name}"
+                );
+                assert_eq!(r["awsRegion"].as_str(), Some(region.as_str()), "{name}");
+                let t = r["eventTime"].as_str().unwrap();
+                assert!(t < named.as_str(), "{name}: {t} is not before {named}");
+                assert!(
+                    month_secs(t) >= earliest_allowed,
+                    "{name}: {t} is more than 31 minutes before {named}"
+                );
+            }
+        }
+    }
+    assert_eq!(records, 20000);
+    assert!(files >= 40, "{files} files");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
 /// `trailwatch list | head` and the like: the reader is gone before anything is
 /// written (the pipe's read end is closed before the command starts). From a
 /// review: `tuning example` panicked and `generate --out -` exited 2.

@@ -619,38 +619,53 @@ impl<W: Write> Out for Lines<W> {
     }
 }
 
+/// CloudTrail's S3 layout: each file holds one account's records in one Region,
+/// at most `per_file` of them over at most [`MAX_FILE_SPAN_MS`], and is named
+/// (and filed under the day) for the minute after its newest record, as a
+/// trail names a file for the minute it delivers it. So `replay s3://...` with
+/// `--since`, `--until`, `--accounts` and `--regions` prunes a generated tree
+/// as it prunes a trail's, and finds what a local replay of it finds (from a
+/// review: files named for their first record and mixing accounts and Regions
+/// were pruned wrongly).
 struct S3 {
     dir: PathBuf,
     per_file: usize,
-    batch: Vec<Value>,
+    /// Records waiting, per (account, Region), with the first one's time.
+    batches: BTreeMap<(String, String), (i64, Vec<Value>)>,
     files: u64,
 }
 
+/// A generated file spans at most this much event time: well inside the hour
+/// of delivery grace a replay allows after `--until` (a trail's files span
+/// about five minutes; longer files keep a large corpus at a few hundred).
+const MAX_FILE_SPAN_MS: i64 = 30 * 60_000;
+
+fn text<'v>(rec: &'v Value, key: &str, default: &'v str) -> &'v str {
+    rec[key].as_str().unwrap_or(default)
+}
+
+fn event_ms(rec: &Value) -> i64 {
+    trailwatch::event::time::parse_event_time(text(rec, "eventTime", "2026-03-01T00:00:00Z"))
+        .unwrap_or(0)
+}
+
 impl S3 {
-    fn flush_batch(&mut self) -> io::Result<()> {
-        if self.batch.is_empty() {
+    fn flush(&mut self, key: &(String, String)) -> io::Result<()> {
+        let Some((_, batch)) = self.batches.remove(key) else {
             return Ok(());
-        }
-        let first = &self.batch[0];
-        let account = first["recipientAccountId"]
-            .as_str()
-            .unwrap_or("111122223333")
-            .to_owned();
-        let region = first["awsRegion"]
-            .as_str()
-            .unwrap_or("us-east-1")
-            .to_owned();
-        let time = first["eventTime"]
-            .as_str()
-            .unwrap_or("2026-03-01T00:00:00Z")
-            .to_owned();
-        let (date, clock) = (&time[..10], time[11..16].replace(':', ""));
+        };
+        let (account, region) = key;
+        let newest = batch.iter().map(event_ms).max().unwrap_or(0);
+        // The minute after the newest record: the file holds nothing later.
+        let delivered =
+            trailwatch::event::time::format_event_time((newest.div_euclid(60_000) + 1) * 60_000);
+        let (date, clock) = (&delivered[..10], delivered[11..16].replace(':', ""));
         let dir = self
             .dir
             .join("AWSLogs")
-            .join(&account)
+            .join(account)
             .join("CloudTrail")
-            .join(&region)
+            .join(region)
             .join(date.replace('-', "/"));
         fs::create_dir_all(&dir)?;
         self.files += 1;
@@ -663,23 +678,42 @@ impl S3 {
             BufWriter::new(File::create(dir.join(name))?),
             flate2::Compression::default(),
         );
-        serde_json::to_writer(&mut gz, &json!({"Records": self.batch}))?;
+        serde_json::to_writer(&mut gz, &json!({"Records": batch}))?;
         gz.finish()?.flush()?;
-        self.batch.clear();
         Ok(())
     }
 }
 
 impl Out for S3 {
     fn put(&mut self, rec: &Value) -> io::Result<()> {
-        self.batch.push(rec.clone());
-        if self.batch.len() >= self.per_file {
-            self.flush_batch()?;
+        let key = (
+            text(rec, "recipientAccountId", "111122223333").to_owned(),
+            text(rec, "awsRegion", "us-east-1").to_owned(),
+        );
+        let t = event_ms(rec);
+        if self
+            .batches
+            .get(&key)
+            .is_some_and(|(first, _)| t - first > MAX_FILE_SPAN_MS)
+        {
+            self.flush(&key)?;
+        }
+        let (_, batch) = self
+            .batches
+            .entry(key.clone())
+            .or_insert_with(|| (t, Vec::new()));
+        batch.push(rec.clone());
+        if batch.len() >= self.per_file {
+            self.flush(&key)?;
         }
         Ok(())
     }
     fn finish(mut self: Box<Self>) -> io::Result<()> {
-        self.flush_batch()
+        let keys: Vec<(String, String)> = self.batches.keys().cloned().collect();
+        for key in keys {
+            self.flush(&key)?;
+        }
+        Ok(())
     }
 }
 
@@ -696,7 +730,7 @@ fn open(args: &Args) -> io::Result<Box<dyn Out>> {
             Box::new(S3 {
                 dir: args.out.clone(),
                 per_file: args.records_per_file.max(1),
-                batch: Vec::new(),
+                batches: BTreeMap::new(),
                 files: 0,
             })
         }
