@@ -1,5 +1,6 @@
 //! An EC2 Instance Connect Endpoint created (`CreateInstanceConnectEndpoint`),
-//! successfully, by anyone but an AWS service.
+//! successfully, by anyone but an AWS service (a CloudFormation stack's counts, as
+//! its caller's: from a second evasion review).
 //!
 //! Decisions: an endpoint in a private subnet lets whoever holds the IAM permission
 //! open SSH or RDP tunnels (`OpenTunnel`) to any instance there, with no bastion, no
@@ -9,7 +10,7 @@
 //! everyday use once an endpoint exists).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, call_context, succeeded_call};
+use crate::detections::common::{aws_service_caller_but_stack, call_context, succeeded_call};
 use crate::event::Record;
 
 pub struct Ec2InstanceConnectEndpointCreated;
@@ -45,7 +46,7 @@ impl Detection for Ec2InstanceConnectEndpointCreated {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, "ec2.amazonaws.com", NAMES) || aws_service_caller(rec) {
+        if !succeeded_call(rec, "ec2.amazonaws.com", NAMES) || aws_service_caller_but_stack(rec) {
             return None;
         }
         let request = rec.request_param("CreateInstanceConnectEndpointRequest");
@@ -88,6 +89,8 @@ mod tests {
     fn refusals_services_and_deletions_do_not_fire() {
         assert!(!fires(&Ec2InstanceConnectEndpointCreated, &record("ec2.amazonaws.com", "CreateInstanceConnectEndpoint", IAM_USER, CREATE, DENIED)));
         assert!(!fires(&Ec2InstanceConnectEndpointCreated, &record("ec2.amazonaws.com", "CreateInstanceConnectEndpoint", SERVICE, CREATE, "")));
+        let stack = r#"{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/Deployer/s","accountId":"111122223333","invokedBy":"cloudformation.amazonaws.com"}"#;
+        assert!(fires(&Ec2InstanceConnectEndpointCreated, &record("ec2.amazonaws.com", "CreateInstanceConnectEndpoint", stack, CREATE, "")));
         assert!(!fires(&Ec2InstanceConnectEndpointCreated, &record("ec2.amazonaws.com", "DeleteInstanceConnectEndpoint", IAM_USER, CREATE, "")));
     }
 }

@@ -94,12 +94,18 @@ fn request<'r>(rec: &'r Record) -> Request<'r> {
 /// to instances that have none.
 const QUICK_SETUP_PROFILE: &str = "AmazonSSMRoleForInstancesQuickSetup";
 
-/// The profile named (by ARN or name) is Quick Setup's.
+/// The profile named (by name, or by an ARN with no path) is Quick Setup's. An
+/// ARN under another path (`instance-profile/ops/AmazonSSMRoleForInstancesQuickSetup`)
+/// is a profile someone else made with that name (from a second evasion review:
+/// any path passed).
 fn quick_setup_profile(profile: Option<&Value>) -> bool {
-    profile
-        .and_then(Value::as_str)
-        .and_then(|p| p.trim().rsplit('/').next())
-        .is_some_and(|name| name == QUICK_SETUP_PROFILE)
+    let Some(p) = profile.and_then(Value::as_str).map(str::trim) else {
+        return false;
+    };
+    match p.split_once(":instance-profile/") {
+        Some((_, name)) => name == QUICK_SETUP_PROFILE,
+        None => p == QUICK_SETUP_PROFILE,
+    }
 }
 
 impl Detection for Ec2InstanceProfileAssociated {
@@ -186,6 +192,8 @@ mod tests {
         assert!(ssm.contains("invokedBy"), "the identity names its account");
         let quick_setup = ssm.replace("instance-profile/AdminProfile", "instance-profile/AmazonSSMRoleForInstancesQuickSetup");
         assert!(!fires(&Ec2InstanceProfileAssociated, &quick_setup));
+        let under_a_path = ssm.replace("instance-profile/AdminProfile", "instance-profile/ops/AmazonSSMRoleForInstancesQuickSetup");
+        assert!(fires(&Ec2InstanceProfileAssociated, &under_a_path));
         // From an evasion review: a runbook attaching any other profile counts.
         assert!(fires(&Ec2InstanceProfileAssociated, &ssm));
     }

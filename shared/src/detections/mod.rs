@@ -138,6 +138,7 @@ registry! {
     iam_login_profile_changed_for_another_user::IamLoginProfileChangedForAnotherUser,
     iam_login_profile_set_for_self_with_access_key::IamLoginProfileSetForSelfWithAccessKey,
     login_profile_reset_then_console_login::LoginProfileResetThenConsoleLogin,
+    instance_profile_role_swapped::InstanceProfileRoleSwapped,
     iam_oidc_provider_created_by_rare_user::IamOidcProviderCreatedByRareUser,
     rolesanywhere_trust_anchor_created::RolesAnywhereTrustAnchorCreated,
     rolesanywhere_profile_created::RolesAnywhereProfileCreated,

@@ -3,7 +3,9 @@
 //! and `AWS-RunDocument`, which fetch a script or command document from S3, GitHub or
 //! a URL and run it, `AWS-RunAnsiblePlaybook` and `AWS-ApplyAnsiblePlaybooks`, whose
 //! playbooks' tasks run any command, and `AWS-InstallPowerShellModule`, which runs
-//! the PowerShell commands it is given after the install), successfully, by a caller
+//! the PowerShell commands it is given after the install; `AWS-RunSaltState`,
+//! `AWS-ApplyChefRecipes`, `AWS-InstallApplication` and `AWS-RunDockerAction` since a
+//! second evasion review), successfully, by a caller
 //! other than an AWS service. A State Manager association with one of those
 //! documents (`CreateAssociation`, or `UpdateAssociation`) is the same command made
 //! recurring: it runs on its targets on a schedule and on every new instance they
@@ -64,7 +66,7 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-const SHELL_DOCUMENTS: [&str; 7] = [
+const SHELL_DOCUMENTS: [&str; 11] = [
     "AWS-RunShellScript",
     "AWS-RunPowerShellScript",
     "AWS-RunRemoteScript",
@@ -75,6 +77,13 @@ const SHELL_DOCUMENTS: [&str; 7] = [
     "AWS-ApplyAnsiblePlaybooks",
     // Its `commands` parameter runs after the module is installed.
     "AWS-InstallPowerShellModule",
+    // From a second evasion review: Salt states and Chef recipes run any
+    // command; an installer fetched from a URL runs as the system; a Docker
+    // action runs any container, privileged if asked.
+    "AWS-RunSaltState",
+    "AWS-ApplyChefRecipes",
+    "AWS-InstallApplication",
+    "AWS-RunDockerAction",
 ];
 
 impl Detection for SsmSendCommandShell {
@@ -249,7 +258,16 @@ mod tests {
 
     #[test]
     fn documents_that_fetch_and_run_a_script_count() {
-        for doc in ["AWS-RunRemoteScript", "AWS-RunDocument", "AWS-RunAnsiblePlaybook", "arn:aws:ssm:us-east-1::document/AWS-RunRemoteScript"] {
+        for doc in [
+            "AWS-RunRemoteScript",
+            "AWS-RunDocument",
+            "AWS-RunAnsiblePlaybook",
+            "arn:aws:ssm:us-east-1::document/AWS-RunRemoteScript",
+            "AWS-RunSaltState",
+            "AWS-ApplyChefRecipes",
+            "AWS-InstallApplication",
+            "AWS-RunDockerAction",
+        ] {
             assert!(fires(&SsmSendCommandShell, &record("ssm.amazonaws.com", "SendCommand", ROLE, &send(doc), "")), "{doc}");
         }
     }
