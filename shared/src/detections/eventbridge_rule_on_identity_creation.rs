@@ -216,6 +216,36 @@ fn singled_out(pattern: &Value) -> Vec<&'static str> {
         .collect()
 }
 
+/// An AWS Config change notification for a resource of `resource_type` whose
+/// change is `change` (`CREATE`, `UPDATE`), as EventBridge delivers it.
+fn config_change(resource_type: &str, change: &str) -> Value {
+    serde_json::json!({
+        "source": "aws.config",
+        "detail-type": "Config Configuration Item Change",
+        "detail": {
+            "messageType": "ConfigurationItemChangeNotification",
+            "configurationItem": {"resourceType": resource_type, "configurationItemStatus": "ResourceDiscovered"},
+            "configurationItemDiff": {"changeType": change},
+        },
+    })
+}
+
+/// The identity creations a pattern on AWS Config's change notifications singles
+/// out: new IAM roles or users, and not every change (an EC2 instance created, a
+/// role updated) as a forwarder of all of Config's events does (from a second
+/// evasion review: the same backdoor trigger, keyed on Config instead of IAM's calls).
+fn config_creations(pattern: &Value) -> Vec<&'static str> {
+    let takes = |ty: &str, change: &str| crate::rules::matcher::matches(pattern, &config_change(ty, change)) == Ok(true);
+    if takes("AWS::EC2::Instance", "CREATE") || takes("AWS::IAM::Role", "UPDATE") || takes("AWS::IAM::User", "UPDATE") {
+        return Vec::new();
+    }
+    [("AWS::IAM::Role", "CreateRole"), ("AWS::IAM::User", "CreateUser")]
+        .into_iter()
+        .filter(|(ty, _)| takes(ty, "CREATE"))
+        .map(|(_, name)| name)
+        .collect()
+}
+
 /// Evidence keeps at most this much of the pattern.
 const PATTERN_EVIDENCE_BYTES: usize = 2_000;
 
@@ -237,7 +267,10 @@ impl Detection for EventBridgeRuleOnIdentityCreation {
         }
         let text = rec.request_param_str("eventPattern")?;
         let pattern = crate::event::surrogates::parse_value(text)?;
-        let names = singled_out(&pattern);
+        let mut names = singled_out(&pattern);
+        if names.is_empty() {
+            names = config_creations(&pattern);
+        }
         if names.is_empty() {
             return None;
         }
@@ -263,11 +296,22 @@ fn subscription_on_identity_creation(rec: &Record<'_>) -> Option<Signal> {
         return None;
     }
     let pattern = rec.request_param_str("filterPattern")?;
-    let words: Vec<&str> = pattern.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
-    if words.iter().any(|w| ORDINARY_IAM_EVENTS.contains(w)) {
+    // Words, and words ending in `*`, which a filter pattern's quoted terms take
+    // as a prefix (from a second evasion review: `"CreateRol*"` hid the name).
+    let words: Vec<&str> = pattern
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '*')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let named = |event: &str| {
+        words.iter().any(|w| match w.strip_suffix('*') {
+            Some(prefix) => prefix.len() >= 4 && !prefix.contains('*') && event.starts_with(prefix),
+            None => *w == event,
+        })
+    };
+    if ORDINARY_IAM_EVENTS.iter().any(|e| named(e)) {
         return None;
     }
-    let names: Vec<&str> = IDENTITY_EVENTS.iter().copied().filter(|e| words.contains(e)).collect();
+    let names: Vec<&str> = IDENTITY_EVENTS.iter().copied().filter(|e| named(e)).collect();
     if names.is_empty() {
         return None;
     }
@@ -498,6 +542,31 @@ mod tests {
     }
 
     /// From a review: a log subscription filter handing a function the creations.
+    /// From a second evasion review: the trigger keyed on Config's notifications,
+    /// and a filter pattern's prefix terms.
+    #[test]
+    fn config_notifications_of_new_principals_and_prefix_terms_count() {
+        let config = r#"{"source":["aws.config"],"detail-type":["Config Configuration Item Change"],"detail":{"configurationItem":{"resourceType":["AWS::IAM::Role","AWS::IAM::User"]},"configurationItemDiff":{"changeType":["CREATE"]}}}"#;
+        match eval(&EventBridgeRuleOnIdentityCreation, &put_rule(config, ROLE, "")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("identity_events").and_then(|v| v.as_str()), Some("CreateRole, CreateUser")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        for broad in [
+            r#"{"source":["aws.config"],"detail-type":["Config Configuration Item Change"]}"#,
+            r#"{"source":["aws.config"],"detail":{"configurationItem":{"resourceType":["AWS::IAM::Role"]}}}"#,
+        ] {
+            assert!(!fires(&EventBridgeRuleOnIdentityCreation, &put_rule(broad, ROLE, "")), "{broad}");
+        }
+        let filter = |pattern: &str| {
+            let params = serde_json::json!({"logGroupName": "aws-cloudtrail-logs-org", "filterName": "sync",
+                "filterPattern": pattern, "destinationArn": "arn:aws:lambda:us-east-1:111122223333:function:principal-sync"});
+            record(LOGS, SUBSCRIPTION, ROLE, &params.to_string(), "")
+        };
+        assert!(fires(&EventBridgeRuleOnIdentityCreation, &filter(r#"{ ($.eventSource = "iam.amazonaws.com") && ($.eventName = "CreateRol*") }"#)));
+        assert!(!fires(&EventBridgeRuleOnIdentityCreation, &filter(r#"{ ($.eventName = "Cre*") }"#)));
+        assert!(!fires(&EventBridgeRuleOnIdentityCreation, &filter(r#"{ ($.eventName = "*") }"#)));
+    }
+
     #[test]
     fn a_log_subscription_on_identity_creations_fires() {
         let filter = |pattern: &str, destination: &str| {

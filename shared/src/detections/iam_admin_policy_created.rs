@@ -19,8 +19,10 @@
 //! became the default. A version that also denies changing permissions boundaries
 //! or policy versions (the shape of a permissions boundary: allow everything, deny
 //! escaping the cap) is read as a boundary and not reported, since every stack
-//! update of one would fire; a review of the change named it. A document that does
-//! not parse is not judged (IAM refuses such a call).
+//! update of one would fire; a review of the change named it. A new policy of that
+//! shape is reported at medium (from a second evasion review: a boundary's creation
+//! paged as an administrator policy). A document that does not parse is not judged
+//! (IAM refuses such a call).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{AdminGrant, IAM, admin_grant, change_evidence, is_event};
@@ -62,6 +64,14 @@ pub static META: Meta = Meta {
 impl Detection for IamAdminPolicyCreated {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        let boundary = policy_document_param(rec, "policyDocument")
+            .ok()
+            .flatten()
+            .is_some_and(|doc| admin_grant(&doc) == Some(AdminGrant::EveryAction) && boundary_shaped(&doc));
+        if boundary { Severity::Medium } else { META.severity }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -161,6 +171,8 @@ mod tests {
         assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(boundary))));
         // A new policy of that shape is still reported.
         assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicy", CFN, &create(boundary))));
+        let created = iam("CreatePolicy", CFN, &create(boundary));
+        assert_eq!(IamAdminPolicyCreated.severity_for(&Record::from_json(&created).unwrap()), Severity::Medium);
         // A decoy deny (conditional), or a boundary shape around a self-grant, is none.
         let decoy = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:PutRolePermissionsBoundary","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/never":"x"}}}]}"#;
         assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(decoy))));

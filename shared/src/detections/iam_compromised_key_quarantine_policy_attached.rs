@@ -4,6 +4,12 @@
 //! excluded. Before the managed policy existed, AWS put an inline policy named
 //! `AWSExposedCredentialPolicy_DO_NOT_REMOVE` on the user (`PutUserPolicy`): the same
 //! news, also taken (Panther's "AWS IAM Access Key Compromise Detection" reads it).
+//!
+//! Removing the quarantine is reported too, at medium (from a second evasion
+//! review): `DetachUserPolicy` of the managed policy or `DeleteUserPolicy` of the
+//! inline one. The quarantine denies the exposed user the means to lift it, so an
+//! intruder does it with another identity and goes on using the leaked key;
+//! lifting it after the key was rotated is the expected false positive.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_managed_policy_attached, change_evidence, is_event, IAM};
@@ -18,7 +24,8 @@ const EXPOSED_CREDENTIAL_POLICY: &str = "AWSExposedCredentialPolicy_DO_NOT_REMOV
 pub static META: Meta = Meta {
     id: "iam-compromised-key-quarantine-policy-attached",
     title: "AWS IAM CompromisedKeyQuarantine Policy Attached to User",
-    description: "An AWSCompromisedKeyQuarantine policy was attached to an IAM user. \
+    description: "An AWSCompromisedKeyQuarantine policy was attached to an IAM user (or, at \
+                  medium severity, removed from one). \
                   AWS does this when it finds one of the user's access keys published \
                   (for example in a public repository): the key is known to others \
                   and may already be in use by an attacker.",
@@ -37,7 +44,10 @@ pub static META: Meta = Meta {
                  review every call made with them since they were created (source \
                  addresses, regions, new principals), and only then remove the \
                  quarantine policy.",
-    triggers: &[Trigger::write(IAM, &["AttachUserPolicy", "PutUserPolicy"])],
+    triggers: &[Trigger::write(
+        IAM,
+        &["AttachUserPolicy", "DeleteUserPolicy", "DetachUserPolicy", "PutUserPolicy"],
+    )],
     window: None,
 };
 
@@ -46,7 +56,28 @@ impl Detection for IamCompromisedKeyQuarantinePolicyAttached {
         &META
     }
 
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if is_event(rec, IAM, &["DeleteUserPolicy", "DetachUserPolicy"]) {
+            Severity::Medium
+        } else {
+            META.severity
+        }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if is_event(rec, IAM, &["DeleteUserPolicy"]) {
+            let lifted = rec.succeeded()
+                && rec.request_param_str("policyName").map(str::trim) == Some(EXPOSED_CREDENTIAL_POLICY);
+            if !lifted {
+                return None;
+            }
+            return fire(change_evidence(rec, &["userName", "policyName"]).with("removed", true));
+        }
+        if is_event(rec, IAM, &["DetachUserPolicy"]) {
+            return fire(
+                aws_managed_policy_attached(rec, "DetachUserPolicy", "userName", quarantine_policy)?.with("removed", true),
+            );
+        }
         if is_event(rec, IAM, &["PutUserPolicy"]) {
             let exposed = rec.succeeded()
                 && rec.request_param_str("policyName").map(str::trim)
@@ -56,11 +87,13 @@ impl Detection for IamCompromisedKeyQuarantinePolicyAttached {
             }
             return fire(change_evidence(rec, &["userName", "policyName"]));
         }
-        fire(aws_managed_policy_attached(rec, "AttachUserPolicy", "userName", |name| {
-            name.to_ascii_lowercase()
-                .starts_with("awscompromisedkeyquarantine")
-        })?)
+        fire(aws_managed_policy_attached(rec, "AttachUserPolicy", "userName", quarantine_policy)?)
     }
+}
+
+/// AWS's quarantine policy, any version (`AWSCompromisedKeyQuarantineV3`).
+fn quarantine_policy(name: &str) -> bool {
+    name.to_ascii_lowercase().starts_with("awscompromisedkeyquarantine")
 }
 
 #[cfg(test)]
@@ -83,6 +116,22 @@ mod tests {
             assert!(fires(&IamCompromisedKeyQuarantinePolicyAttached, &attach(ROLE, p)), "{p}");
         }
         assert!(fires(&IamCompromisedKeyQuarantinePolicyAttached, &attach(CFN, "AWSCompromisedKeyQuarantineV2")));
+    }
+
+    /// From a second evasion review: the quarantine lifted is medium.
+    #[test]
+    fn the_quarantine_lifted_is_medium() {
+        let detach = attach(ROLE, "AWSCompromisedKeyQuarantineV3").replace("AttachUserPolicy", "DetachUserPolicy");
+        let delete = iam("DeleteUserPolicy", ROLE, r#"{"userName":"ci-bot","policyName":"AWSExposedCredentialPolicy_DO_NOT_REMOVE"}"#);
+        for json in [&detach, &delete] {
+            assert!(fires(&IamCompromisedKeyQuarantinePolicyAttached, json), "{json}");
+            let rec = Record::from_json(json).unwrap();
+            assert_eq!(IamCompromisedKeyQuarantinePolicyAttached.severity_for(&rec), Severity::Medium);
+        }
+        let other = attach(ROLE, "ReadOnlyAccess").replace("AttachUserPolicy", "DetachUserPolicy");
+        assert!(!fires(&IamCompromisedKeyQuarantinePolicyAttached, &other));
+        let other_inline = iam("DeleteUserPolicy", ROLE, r#"{"userName":"ci-bot","policyName":"s3-read"}"#);
+        assert!(!fires(&IamCompromisedKeyQuarantinePolicyAttached, &other_inline));
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! assume, and ECS tasks after the task, so a session term would be new each run.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{IAM, aws_service_caller, change_evidence, first_seen_by_actor, is_event};
+use crate::detections::common::{
+    IAM, aws_managed_policy_name, aws_service_caller, change_evidence, first_seen_by_actor, is_event,
+};
 use crate::event::Record;
 
 pub struct IamCustomerPolicyAttachedToRoleByRareUser;
@@ -50,8 +52,11 @@ impl Detection for IamCustomerPolicyAttachedToRoleByRareUser {
             return None;
         }
         let arn = rec.request_param_str("policyArn")?;
-        // AWS managed policies live in the `aws` account of every partition.
-        if arn.contains(":iam::aws:policy/") {
+        // AWS managed policies live in the `aws` account of every partition: read
+        // from the ARN's own fields, not found anywhere in it (from a second
+        // evasion review: a customer policy under the path `/ops:iam::aws:policy/`
+        // passed for one).
+        if aws_managed_policy_name(arn).is_some() {
             return None;
         }
         first_seen_by_actor(rec, None, change_evidence(rec, &["roleName", "policyArn"]))
@@ -61,6 +66,18 @@ impl Detection for IamCustomerPolicyAttachedToRoleByRareUser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// From a second evasion review: the AWS account's mark inside a customer
+    /// policy's path is no AWS managed policy.
+    #[test]
+    fn a_customer_policy_whose_path_spells_the_aws_account_counts() {
+        use crate::detections::common::testing::eval;
+        let attach = |arn: &str| {
+            crate::detections::common::calls::call(IAM, "AttachRolePolicy", &format!(r#"{{"roleName":"app-runner","policyArn":"{arn}"}}"#))
+        };
+        assert!(eval(&IamCustomerPolicyAttachedToRoleByRareUser, &attach("arn:aws:iam::111122223333:policy/ops:iam::aws:policy/OpsFull")).is_some());
+        assert!(eval(&IamCustomerPolicyAttachedToRoleByRareUser, &attach("arn:aws:iam::aws:policy/ReadOnlyAccess")).is_none());
+    }
     use crate::detections::common::iam_testing::*;
 
     const CUSTOM: &str = r#"{"roleName":"app","policyArn":"arn:aws:iam::111122223333:policy/app-extra"}"#;

@@ -29,6 +29,10 @@
 //! `ec2-instances-terminated-burst`. Fleet ids are read wherever the request or
 //! answer holds them, since EC2 logs its newer calls under a wrapper
 //! (`DeleteFleetsRequest`) and may write a list or one item.
+//!
+//! EMR clusters terminated (`TerminateJobFlows`, from a second evasion review)
+//! count as fleets do: EMR terminates their nodes itself, and five clusters in
+//! one call fire; fewer count as their set.
 
 use serde_json::Value;
 
@@ -47,6 +51,8 @@ const EKS: &str = "eks.amazonaws.com";
 const EKS_CALLS: &[&str] = &["DeleteNodegroup"];
 const EC2: &str = "ec2.amazonaws.com";
 const FLEET_CALLS: &[&str] = &["CancelSpotFleetRequests", "DeleteFleets"];
+const EMR: &str = "elasticmapreduce.amazonaws.com";
+const EMR_CALLS: &[&str] = &["TerminateJobFlows"];
 /// Groups and fleets that make a burst, in one call or within the window.
 const MANY: usize = 5;
 
@@ -54,7 +60,8 @@ pub static META: Meta = Meta {
     id: "instance-groups-deleted-burst",
     title: "AWS Many Auto Scaling Groups, Node Groups or Fleets Deleted by One Caller",
     description: "One caller deleted at least five Auto Scaling groups, EKS node groups, EC2 \
-                  Fleets or Spot Fleets within ten minutes (or five fleets in one call). \
+                  Fleets, Spot Fleets or EMR clusters within ten minutes (or five fleets or \
+                  clusters in one call). \
                   Those services terminate the instances themselves, so this mass \
                   termination shows no termination call of the caller's: the impact step \
                   of a destructive attack.",
@@ -76,6 +83,7 @@ pub static META: Meta = Meta {
         Trigger::write(AUTOSCALING, AUTOSCALING_CALLS),
         Trigger::write(EKS, EKS_CALLS),
         Trigger::write(EC2, FLEET_CALLS),
+        Trigger::write(EMR, EMR_CALLS),
     ],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,
@@ -107,6 +115,9 @@ impl Detection for InstanceGroupsDeletedBurst {
         }
         if succeeded_call(rec, EC2, FLEET_CALLS) {
             return fleets(rec);
+        }
+        if succeeded_call(rec, EMR, EMR_CALLS) {
+            return clusters(rec);
         }
         None
     }
@@ -143,6 +154,25 @@ fn fleets(rec: &Record<'_>) -> Option<Signal> {
             .with_opt("fleet_count", count)
             .with("fleets", listed)
             .with("terminate_instances", terminate)
+            .with_opt("source_ip", rec.source_ip())
+    })
+}
+
+/// EMR clusters terminated (`jobFlowIds`, a list or one id): five in one call
+/// fire, fewer count as their set.
+fn clusters(rec: &Record<'_>) -> Option<Signal> {
+    let listed = rec.request_param("jobFlowIds")?;
+    let mut ids: Vec<&str> = match listed {
+        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+        other => other.as_str().into_iter().collect(),
+    };
+    ids.retain(|id| !id.trim().is_empty());
+    keep_first_occurrences(&mut ids);
+    named_burst_signal(rec, ids, MANY, |count, listed| {
+        Evidence::new()
+            .with("api", rec.event_name())
+            .with_opt("cluster_count", count)
+            .with("clusters", listed)
             .with_opt("source_ip", rec.source_ip())
     })
 }
@@ -272,6 +302,20 @@ mod tests {
     fn wrapped(ids: &[&str], terminate: bool) -> String {
         let items: Vec<String> = ids.iter().enumerate().map(|(n, i)| format!(r#"{{"content":"{i}","tag":{}}}"#, n + 1)).collect();
         format!(r#"{{"DeleteFleetsRequest":{{"FleetId":[{}],"TerminateInstances":{terminate}}}}}"#, items.join(","))
+    }
+
+    /// From a second evasion review: EMR clusters terminated in bulk.
+    #[test]
+    fn emr_clusters_terminated_count_as_fleets_do() {
+        let terminate = |ids: &str| record(EMR, "TerminateJobFlows", ROLE, &format!(r#"{{"jobFlowIds":{ids}}}"#), "");
+        let six = terminate(r#"["j-2AXXXXXXGAPLF","j-3BXXXXXXHBQMG","j-1CXXXXXXICRNH","j-4DXXXXXXJDSOI","j-5EXXXXXXKETPJ","j-6FXXXXXXLFUQK"]"#);
+        match eval(&InstanceGroupsDeletedBurst, &six) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("cluster_count"), Some(&serde_json::json!(6))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert_eq!(observed(&terminate(r#""j-2AXXXXXXGAPLF""#)).1, "j-2AXXXXXXGAPLF");
+        assert_eq!(eval(&InstanceGroupsDeletedBurst, &terminate("[]")), None);
+        assert_eq!(eval(&InstanceGroupsDeletedBurst, &failed(EMR, "TerminateJobFlows", ROLE, r#"{"jobFlowIds":["j-1"]}"#, "AccessDenied")), None);
     }
 
     #[test]

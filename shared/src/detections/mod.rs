@@ -137,6 +137,7 @@ registry! {
     iam_root_access_key_created::IamRootAccessKeyCreated,
     iam_login_profile_changed_for_another_user::IamLoginProfileChangedForAnotherUser,
     iam_login_profile_set_for_self_with_access_key::IamLoginProfileSetForSelfWithAccessKey,
+    iam_access_key_created_for_self_with_access_key::IamAccessKeyCreatedForSelfWithAccessKey,
     login_profile_reset_then_console_login::LoginProfileResetThenConsoleLogin,
     instance_profile_role_swapped::InstanceProfileRoleSwapped,
     iam_oidc_provider_created_by_rare_user::IamOidcProviderCreatedByRareUser,

@@ -38,8 +38,9 @@ const POLICY_WRITES: [&str; 7] = [
 ];
 
 /// Services whose delegated administrator controls access or security for every
-/// account.
-const SENSITIVE: [&str; 9] = [
+/// account. StackSets' deploys stacks (roles trusting another account, say) into
+/// every member account (from a second evasion review).
+const SENSITIVE: [&str; 10] = [
     "sso.amazonaws.com",
     "iam.amazonaws.com",
     "organizations.amazonaws.com",
@@ -49,6 +50,7 @@ const SENSITIVE: [&str; 9] = [
     "cloudtrail.amazonaws.com",
     "config.amazonaws.com",
     "access-analyzer.amazonaws.com",
+    "member.org.stacksets.cloudformation.amazonaws.com",
 ];
 
 pub static META: Meta = Meta {
@@ -152,6 +154,11 @@ mod tests {
                 assert_eq!(e.get("sensitive"), Some(&serde_json::json!(true)));
                 assert_eq!(e.get("delegated_account").and_then(|v| v.as_str()), Some("444455556666"));
             }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let stacksets = sso.replace("sso.amazonaws.com", "member.org.stacksets.cloudformation.amazonaws.com");
+        match eval(&OrganizationsDelegatedAdministratorRegistered, &stacksets) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("sensitive"), Some(&serde_json::json!(true))),
             other => panic!("expected a finding, got {other:?}"),
         }
         let backup = call(SOURCE, "RegisterDelegatedAdministrator", r#"{"AccountId":"444455556666","ServicePrincipal":"backup.amazonaws.com"}"#);

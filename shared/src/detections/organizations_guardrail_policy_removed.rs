@@ -6,7 +6,11 @@
 //! guardrails exist for (`UpdatePolicy`; the response names the policy's type), a
 //! member account moved to the organisation's root (`MoveAccount`), or a Control
 //! Tower control or baseline switched off or its whole landing zone deleted
-//! (`DisableControl`, `DisableBaseline`, `DeleteLandingZone`), successfully.
+//! (`DisableControl`, `DisableBaseline`, `DeleteLandingZone`), successfully; or a
+//! control's parameters changed to exempt principals, actions or resources, or to
+//! allow more Regions (`UpdateEnabledControl`: Control Tower then rewrites the
+//! policy itself, a change left out below as its own; from a second evasion
+//! review), medium unless every role or user of every account is exempted.
 //!
 //! Decisions: service and resource control policies are the deny rules every member
 //! account lives under (no leaving the organisation, no disabling CloudTrail or
@@ -55,6 +59,16 @@ const SOURCE: &str = "organizations.amazonaws.com";
 const NAMES: &[&str] = &["DisablePolicyType", "DetachPolicy", "DeletePolicy", "UpdatePolicy", "MoveAccount"];
 const CONTROL_TOWER: &str = "controltower.amazonaws.com";
 const CONTROL_TOWER_NAMES: &[&str] = &["DisableControl", "DisableBaseline", "DeleteLandingZone"];
+/// A control's parameters changed: Control Tower then rewrites its policy itself.
+const UPDATE_CONTROL: &str = "UpdateEnabledControl";
+/// The parameters that narrow what a control applies to (`AllowedRegions` widens
+/// where the Region deny lets calls through).
+const LOOSENING_PARAMETERS: [&str; 4] = [
+    "ExemptedPrincipalArns",
+    "ExemptedActions",
+    "ExemptedResourceArns",
+    "AllowedRegions",
+];
 
 /// The policy types whose disabling removes guardrails.
 const GUARDRAIL_TYPES: [&str; 2] = ["SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"];
@@ -115,6 +129,7 @@ pub static META: Meta = Meta {
     triggers: &[
         Trigger::write(SOURCE, NAMES),
         Trigger::write(CONTROL_TOWER, CONTROL_TOWER_NAMES),
+        Trigger::write(CONTROL_TOWER, &[UPDATE_CONTROL]),
     ],
     window: None,
 };
@@ -125,6 +140,39 @@ pub static META: Meta = Meta {
 /// denying anything, or not allowing everything) or is of another type;
 /// `Some(true)` when the new content allows every action itself, `Some(false)` for
 /// a service control policy that denies none of them.
+/// The loosening parameters an `UpdateEnabledControl` sets
+/// (`parameters: [{"key": ..., "value": ...}]`), by key.
+fn control_parameters_loosened<'r>(rec: &'r Record) -> Vec<&'r str> {
+    let mut keys: Vec<&str> = rec
+        .request_param("parameters")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.get("key")?.as_str())
+        .map(str::trim)
+        .filter(|k| LOOSENING_PARAMETERS.iter().any(|l| l.eq_ignore_ascii_case(k)))
+        .collect();
+    keys.dedup();
+    keys
+}
+
+/// Whether the exempted principals take every role or user of every account
+/// (`arn:aws:iam::*:role/*`, `*`).
+fn exempts_everyone(rec: &Record) -> bool {
+    rec.request_param("parameters")
+        .and_then(serde_json::Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|p| p.get("key").and_then(|k| k.as_str()).is_some_and(|k| k.trim().eq_ignore_ascii_case("ExemptedPrincipalArns")))
+        .filter_map(|p| p.get("value"))
+        .flat_map(|v| crate::detections::common::one_or_many(Some(v)))
+        .filter_map(|v| v.as_str())
+        .any(|arn| {
+            let arn = arn.trim();
+            arn == "*" || arn.rsplit_once(':').is_some_and(|(_, res)| matches!(res, "role/*" | "user/*" | "*"))
+        })
+}
+
 fn unguarded_update(rec: &Record) -> Option<bool> {
     use crate::detections::create_policy_version_allow_all::{allows_every_action, one_or_many};
     let kind = rec
@@ -165,6 +213,10 @@ impl Detection for OrganizationsGuardrailPolicyRemoved {
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
         if rec.event_name() == "UpdatePolicy" && unguarded_update(rec) == Some(false) {
             Severity::Medium
+        } else if rec.event_name() == UPDATE_CONTROL && !exempts_everyone(rec) {
+            // Exempting named roles or allowing a Region is everyday tuning of a
+            // control; exempting every role of every account is not.
+            Severity::Medium
         } else {
             META.severity
         }
@@ -175,6 +227,18 @@ impl Detection for OrganizationsGuardrailPolicyRemoved {
         // Control Tower's own changes and AWS services, for both kinds of call.
         if aws_service_among(rec, &[CONTROL_TOWER]) {
             return None;
+        }
+        if succeeded_call(rec, CONTROL_TOWER, &[UPDATE_CONTROL]) {
+            let loosened = control_parameters_loosened(rec);
+            if loosened.is_empty() {
+                return None;
+            }
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with_opt("control", text(&["enabledControlIdentifier", "EnabledControlIdentifier"]))
+                    .with("parameters", loosened),
+            );
         }
         if succeeded_call(rec, CONTROL_TOWER, CONTROL_TOWER_NAMES) {
             return fire(
@@ -305,6 +369,25 @@ mod tests {
             assert!(fires(&OrganizationsGuardrailPolicyRemoved, &call(CONTROL_TOWER, name, params)), "{name}");
         }
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &call(CONTROL_TOWER, "EnableControl", r#"{"controlIdentifier":"x"}"#)));
+    }
+
+    /// From a second evasion review: a control loosened through its parameters.
+    #[test]
+    fn a_control_loosened_by_its_parameters_fires() {
+        let update = |parameters: &str| {
+            call(CONTROL_TOWER, UPDATE_CONTROL, &format!(
+                r#"{{"enabledControlIdentifier":"arn:aws:controltower:us-east-1:111122223333:enabledcontrol/XYZ123ABC456DEF7","parameters":{parameters}}}"#
+            ))
+        };
+        let severity = |json: &str| OrganizationsGuardrailPolicyRemoved.severity_for(&Record::from_json(json).unwrap());
+        let everyone = update(r#"[{"key":"AllowedRegions","value":["us-east-1","sa-east-1"]},{"key":"ExemptedPrincipalArns","value":["arn:aws:iam::*:role/*"]}]"#);
+        assert!(fires(&OrganizationsGuardrailPolicyRemoved, &everyone));
+        assert_eq!(severity(&everyone), Severity::High);
+        let one_role = update(r#"[{"key":"ExemptedPrincipalArns","value":["arn:aws:iam::*:role/deploy-pipeline"]}]"#);
+        assert!(fires(&OrganizationsGuardrailPolicyRemoved, &one_role));
+        assert_eq!(severity(&one_role), Severity::Medium);
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &update(r#"[{"key":"SomethingElse","value":"x"}]"#)));
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &update("null")));
     }
 
     #[test]

@@ -320,7 +320,7 @@ pub fn admin_grant_for(doc: &serde_json::Value, holder: Option<Holder<'_>>) -> O
     let statements = doc.get("Statement").map(one_or_many).unwrap_or_default();
     if statements
         .iter()
-        .any(|st| allows_every_action(st) && every_resource(st))
+        .any(|st| allows_every_action(st) && every_resource(st) && !fenced(st))
     {
         return Some(AdminGrant::EveryAction);
     }
@@ -333,6 +333,7 @@ pub fn admin_grant_for(doc: &serde_json::Value, holder: Option<Holder<'_>>) -> O
             st.get("Effect")
                 .and_then(|e| e.as_str())
                 .is_some_and(|e| e.trim().eq_ignore_ascii_case("Allow"))
+                && !fenced(st)
                 && actions.iter().any(|&(action, kind)| {
                     super::statement_covers_action(st, action)
                         && (every_resource(st)
@@ -350,6 +351,52 @@ pub fn admin_grant_for(doc: &serde_json::Value, holder: Option<Holder<'_>>) -> O
     }
 }
 
+/// A statement AWS's delegated-administrator patterns fence (from a second
+/// evasion review: helpdesk and delegated IAM policies were reported as
+/// administrators): a `StringEquals` or `ArnEquals` that requires, by literal ARN,
+/// a customer permissions boundary on the identity acted on
+/// (`iam:PermissionsBoundary`), or that limits the policies attached to named
+/// ones (`iam:PolicyARN`), none of them an administrator's managed policy nor a
+/// wildcard. A condition key the action does not carry makes such a test fail,
+/// so the statement's other actions are held by it too. A negated test, `Null`,
+/// `...IfExists` or a pattern can be met otherwise, and fences nothing.
+fn fenced(statement: &serde_json::Value) -> bool {
+    use crate::detections::create_policy_version_allow_all::one_or_many;
+    statement
+        .get("Condition")
+        .and_then(|c| c.as_object())
+        .into_iter()
+        .flatten()
+        .filter(|(op, _)| {
+            let op = op.trim();
+            op.eq_ignore_ascii_case("StringEquals") || op.eq_ignore_ascii_case("ArnEquals")
+        })
+        .filter_map(|(_, keys)| keys.as_object())
+        .flatten()
+        .any(|(key, value)| {
+            let values = one_or_many(value);
+            let texts: Vec<&str> = values.iter().filter_map(|v| v.as_str()).collect();
+            if texts.is_empty() || texts.len() != values.len() {
+                return false;
+            }
+            match key.trim().to_ascii_lowercase().as_str() {
+                "iam:permissionsboundary" => texts.iter().all(|t| customer_boundary_arn(t)),
+                "iam:policyarn" => texts.iter().all(|t| named_non_admin_policy(t)),
+                _ => false,
+            }
+        })
+}
+
+/// A literal managed policy ARN (no wildcard or variable) that is not one of
+/// AWS's administrator policies ([`admin_managed_policy`]).
+fn named_non_admin_policy(arn: &str) -> bool {
+    let arn = arn.trim();
+    let fields: Vec<&str> = arn.splitn(6, ':').collect();
+    matches!(fields[..], ["arn", _, "iam", "", _, resource] if resource.starts_with("policy/"))
+        && !arn.contains(['*', '?', '$'])
+        && !super::aws_managed_policy_name(arn).is_some_and(admin_managed_policy)
+}
+
 /// A customer managed policy's literal ARN (`arn:aws:iam::<12 digits>:policy/...`):
 /// a boundary the organisation wrote. An AWS managed policy
 /// (`arn:aws:iam::aws:policy/AdministratorAccess`) caps nothing, and a variable or
@@ -364,37 +411,13 @@ fn customer_boundary_arn(arn: &str) -> bool {
 /// Whether a statement's `Resource` names `holder` for an action on `kind`. A
 /// statement held to a permissions boundary (a condition on
 /// `iam:PermissionsBoundary`, AWS's delegated-administrator set-up) lets the holder
-/// grant itself only within that boundary, and does not count.
+/// grant itself only within that boundary: [`fenced`] leaves it out before this
+/// is asked.
 fn names_holder(statement: &serde_json::Value, kind: &str, holder: Option<Holder<'_>>) -> bool {
     use crate::detections::create_policy_version_allow_all::one_or_many;
     let Some(holder) = holder.filter(|h| h.kind == kind) else {
         return false;
     };
-    // Only a boundary required by name counts: `StringEquals`/`ArnEquals` on a
-    // literal policy ARN. A negated test, `Null`, `...IfExists` or a wildcard can be
-    // met by an identity without that boundary (a review caught `Null: true`).
-    let bounded = statement
-        .get("Condition")
-        .and_then(|c| c.as_object())
-        .into_iter()
-        .flatten()
-        .filter(|(op, _)| {
-            let op = op.trim();
-            op.eq_ignore_ascii_case("StringEquals") || op.eq_ignore_ascii_case("ArnEquals")
-        })
-        .filter_map(|(_, keys)| keys.as_object())
-        .flatten()
-        .any(|(key, value)| {
-            let values = one_or_many(value);
-            key.trim().eq_ignore_ascii_case("iam:PermissionsBoundary")
-                && !values.is_empty()
-                && values
-                    .iter()
-                    .all(|v| v.as_str().is_some_and(customer_boundary_arn))
-        });
-    if bounded {
-        return false;
-    }
     statement.get("Resource").is_some_and(|r| {
         one_or_many(r)
             .iter()
@@ -1028,5 +1051,46 @@ mod account_variable_tests {
         ] {
             assert!(grant(resource).is_none(), "{resource}");
         }
+    }
+}
+
+#[cfg(test)]
+mod fence_tests {
+    use super::*;
+
+    /// From a second evasion review: AWS's delegated-administrator patterns
+    /// (a required customer boundary, or named non-administrator policies) are
+    /// no administrator's grant; wildcards, variables, administrator policies and
+    /// conditions that can be met otherwise still are.
+    #[test]
+    fn delegated_administrator_fences_hold() {
+        let grant = |condition: &str| {
+            let doc: serde_json::Value = serde_json::from_str(&format!(
+                r#"{{"Statement":[{{"Effect":"Allow","Action":["iam:AttachUserPolicy","iam:PutUserPolicy","iam:CreateUser"],"Resource":"*","Condition":{condition}}}]}}"#
+            ))
+            .unwrap();
+            admin_grant(&doc)
+        };
+        for fence in [
+            r#"{"StringEquals":{"iam:PermissionsBoundary":"arn:aws:iam::111122223333:policy/XCompanyBoundaries"}}"#,
+            r#"{"ArnEquals":{"iam:PolicyARN":["arn:aws:iam::aws:policy/ReadOnlyAccess","arn:aws:iam::111122223333:policy/app-read"]}}"#,
+        ] {
+            assert_eq!(grant(fence), None, "{fence}");
+        }
+        for open in [
+            r#"{"StringEquals":{"iam:PolicyARN":"arn:aws:iam::aws:policy/AdministratorAccess"}}"#,
+            r#"{"ArnLike":{"iam:PolicyARN":"arn:aws:iam::aws:policy/*"}}"#,
+            r#"{"StringEquals":{"iam:PolicyARN":"arn:aws:iam::aws:policy/*"}}"#,
+            r#"{"StringEqualsIfExists":{"iam:PermissionsBoundary":"arn:aws:iam::111122223333:policy/b"}}"#,
+            r#"{"StringNotEquals":{"iam:PolicyARN":"arn:aws:iam::aws:policy/AdministratorAccess"}}"#,
+            r#"{"StringEquals":{"aws:PrincipalTag/team":"platform"}}"#,
+        ] {
+            assert_eq!(grant(open), Some(AdminGrant::SelfGrant), "{open}");
+        }
+        let everything: serde_json::Value = serde_json::from_str(
+            r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"ArnEquals":{"iam:PolicyARN":"arn:aws:iam::aws:policy/ReadOnlyAccess"}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(admin_grant(&everything), None);
     }
 }
