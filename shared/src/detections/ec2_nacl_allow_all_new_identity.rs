@@ -18,6 +18,10 @@
 //! stack makes are left out (its rules are reviewed with the template); a tool's user
 //! agent is no exemption, since the caller writes it (`common::stack_deployment_caller`).
 //! Both directions count: an all-traffic egress rule is the way out.
+//!
+//! From a second evasion review: every port of TCP or UDP (protocol `6` or `17`,
+//! or their names, with a port range of 0 to 65535) opens as much of what
+//! matters as `-1` does, and the older spelling `all` is `-1`.
 
 use serde_json::Value;
 
@@ -56,13 +60,27 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::FirstSeen { days: 7 }),
 };
 
-/// Protocol `-1` (all), written as a number or as text.
+/// Protocol `-1` (all), written as a number or as text, or its older name `all`.
 fn all_protocols(v: Option<&Value>) -> bool {
     match v {
-        Some(Value::String(s)) => s.trim() == "-1",
+        Some(Value::String(s)) => s.trim() == "-1" || s.trim().eq_ignore_ascii_case("all"),
         Some(Value::Number(n)) => n.as_i64() == Some(-1),
         _ => false,
     }
+}
+
+/// TCP or UDP (`6`, `17`, or their names) on every port (`portRange` 0 to 65535).
+fn every_port_of_tcp_or_udp(rec: &Record) -> bool {
+    let protocol = match rec.request_param("aclProtocol") {
+        Some(Value::String(s)) => s.trim().to_ascii_lowercase(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => return false,
+    };
+    let port = |k: &str| {
+        let v = rec.request_param("portRange")?.get(k)?;
+        v.as_i64().or_else(|| v.as_str()?.trim().parse().ok())
+    };
+    matches!(protocol.as_str(), "6" | "17" | "tcp" | "udp") && port("from") == Some(0) && port("to") == Some(65535)
 }
 
 /// The entry's block (`cidrBlock`, else `ipv6CidrBlock`) is a CIDR block narrower
@@ -95,7 +113,8 @@ impl Detection for Ec2NaclAllowAllNewIdentity {
         let allow = rec
             .request_param_str("ruleAction")
             .is_some_and(|a| a.trim().eq_ignore_ascii_case("allow"));
-        if !allow || !all_protocols(rec.request_param("aclProtocol")) || narrow_block(rec) {
+        let every_protocol = all_protocols(rec.request_param("aclProtocol")) || every_port_of_tcp_or_udp(rec);
+        if !allow || !every_protocol || narrow_block(rec) {
             return None;
         }
         Some(Signal::FirstSeen {
@@ -116,6 +135,20 @@ mod tests {
             r#"{{"networkAclId":"acl-0a1b2c3d","ruleNumber":50,"egress":true,"ruleAction":"{action}",
             "aclProtocol":{protocol},"cidrBlock":"0.0.0.0/0","portRange":{{}},"icmpTypeCode":{{}}}}"#
         )
+    }
+
+    /// From a second evasion review: every port of TCP or UDP, and `all`.
+    #[test]
+    fn every_port_of_tcp_or_udp_and_the_word_all_count() {
+        let ports = |protocol: &str, from: &str, to: &str| {
+            entry(protocol, "allow").replace(r#""portRange":{}"#, &format!(r#""portRange":{{"from":{from},"to":{to}}}"#))
+        };
+        for json in [ports(r#""6""#, "0", "65535"), ports(r#""17""#, r#""0""#, r#""65535""#), ports(r#""tcp""#, "0", "65535"), entry(r#""all""#, "allow")] {
+            assert!(term(&record("ec2.amazonaws.com", "ReplaceNetworkAclEntry", ROLE, &json, "")).is_some(), "{json}");
+        }
+        for json in [ports(r#""6""#, "3389", "3389"), ports(r#""6""#, "1", "65535"), ports(r#""1""#, "0", "65535"), entry(r#""6""#, "allow")] {
+            assert!(term(&record("ec2.amazonaws.com", "ReplaceNetworkAclEntry", ROLE, &json, "")).is_none(), "{json}");
+        }
     }
 
     fn term(json: &str) -> Option<String> {

@@ -30,6 +30,13 @@
 //! Dry runs (`dryRun` true) change nothing and are left out. Not judged: stateful
 //! rule groups whose every drop is overridden to an alert (`DROP_TO_ALERT`). Changes AWS services make on
 //! their own (Firewall Manager's policies) are left out; a stack's change counts.
+//!
+//! From a second evasion review: a stateful rule group created or rewritten
+//! (`CreateRuleGroup`, `UpdateRuleGroup`) with a rule that passes every packet of
+//! IP, TCP or UDP between any addresses and ports (`pass ip any any -> any any` in
+//! its Suricata text, or a `PASS` standard rule whose header says `ANY`
+//! throughout): in the default rule order pass rules are evaluated first, so one
+//! such rule in any group the policy uses lets everything through.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, flag_value, request_param_any, request_text_any, succeeded_call};
@@ -49,6 +56,8 @@ const CALLS: &[&str] = &[
     "UpdateSubnetChangeProtection",
     "UpdateFirewallPolicy",
     "UpdateLoggingConfiguration",
+    "CreateRuleGroup",
+    "UpdateRuleGroup",
 ];
 
 pub static META: Meta = Meta {
@@ -151,6 +160,46 @@ fn policy_passes_everything(rec: &Record<'_>, created: bool) -> bool {
         && !stateful_default.iter().any(|a| a.starts_with("aws:drop"))
 }
 
+/// Protocols a pass rule lets through wholly enough to open the network.
+const PASSED_PROTOCOLS: [&str; 3] = ["ip", "tcp", "udp"];
+
+/// A Suricata rule line that passes every packet of a protocol in
+/// [`PASSED_PROTOCOLS`]: `pass <proto> any any -> any any` (or `<>`).
+fn suricata_passes_everything(rules: &str) -> bool {
+    rules.lines().any(|line| {
+        let words: Vec<String> = line.split_whitespace().take(7).map(str::to_ascii_lowercase).collect();
+        matches!(&words[..], [action, proto, src, sport, dir, dst, dport]
+            if action == "pass"
+                && PASSED_PROTOCOLS.contains(&proto.as_str())
+                && [src, sport, dst, dport].iter().all(|w| *w == "any")
+                && (dir == "->" || dir == "<>"))
+    })
+}
+
+/// A rule group request (`rules` text, or `ruleGroup.rulesSource` with
+/// `rulesString` or `statefulRules`) that passes every packet.
+fn rule_group_passes_everything(rec: &Record<'_>) -> bool {
+    use crate::detections::common::{one_or_many, pascal_or_camel};
+    use serde_json::Value;
+    if request_text_any(rec, &["rules", "Rules"]).is_some_and(suricata_passes_everything) {
+        return true;
+    }
+    let Some(source) = request_param_any(rec, &["ruleGroup", "RuleGroup"]).and_then(|g| pascal_or_camel(g, "RulesSource")) else {
+        return false;
+    };
+    if pascal_or_camel(source, "RulesString").and_then(Value::as_str).is_some_and(suricata_passes_everything) {
+        return true;
+    }
+    let any = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|t| t.trim().eq_ignore_ascii_case("any"));
+    one_or_many(pascal_or_camel(source, "StatefulRules")).iter().any(|rule| {
+        let header = pascal_or_camel(rule, "Header");
+        let field = |k: &str| header.and_then(|h| pascal_or_camel(h, k));
+        pascal_or_camel(rule, "Action").and_then(Value::as_str).is_some_and(|a| a.trim().eq_ignore_ascii_case("pass"))
+            && field("Protocol").and_then(Value::as_str).is_some_and(|p| PASSED_PROTOCOLS.iter().any(|x| x.eq_ignore_ascii_case(p.trim())))
+            && ["Source", "SourcePort", "Destination", "DestinationPort"].iter().all(|k| any(field(k)))
+    })
+}
+
 impl Detection for NetworkFirewallDisabled {
     fn meta(&self) -> &'static Meta {
         &META
@@ -174,6 +223,10 @@ impl Detection for NetworkFirewallDisabled {
                     == Some(false)
             }
             "UpdateLoggingConfiguration" => logging_emptied(rec) == Some(true),
+            "CreateRuleGroup" | "UpdateRuleGroup" => {
+                rule_group_passes_everything(rec)
+                    && request_param_any(rec, &["dryRun", "DryRun"]).and_then(flag_value) != Some(true)
+            }
             name @ ("CreateFirewallPolicy" | "UpdateFirewallPolicy") => {
                 policy_passes_everything(rec, name == "CreateFirewallPolicy")
                     && request_param_any(rec, &["dryRun", "DryRun"]).and_then(flag_value) != Some(true)
@@ -183,7 +236,10 @@ impl Detection for NetworkFirewallDisabled {
         if !counts {
             return None;
         }
-        let target = request_text_any(rec, &["firewallName", "firewallArn", "firewallPolicyName", "firewallPolicyArn"]);
+        let target = request_text_any(
+            rec,
+            &["firewallName", "firewallArn", "firewallPolicyName", "firewallPolicyArn", "ruleGroupName", "ruleGroupArn"],
+        );
         fire(
             Evidence::new()
                 .with("action", rec.event_name())
@@ -287,6 +343,27 @@ mod tests {
     }
 
     /// A policy created to pass everything, to be associated later (from a review).
+    /// From a second evasion review: one pass rule for everything in a group.
+    #[test]
+    fn a_rule_group_passing_everything_fires() {
+        let text = |rules: &str| {
+            record(SOURCE, "UpdateRuleGroup", ROLE, &serde_json::json!({"ruleGroupName": "egress-block-list", "type": "STATEFUL", "rules": rules}).to_string(), "")
+        };
+        assert!(fires(&NetworkFirewallDisabled, &text("drop tls $HOME_NET any -> $EXTERNAL_NET any (tls.sni; content:\"evil.example\"; sid:1;)\npass ip any any -> any any (sid:1000001; rev:1;)")));
+        assert!(fires(&NetworkFirewallDisabled, &text("PASS TCP any any <> any any (sid:2;)")));
+        assert!(!fires(&NetworkFirewallDisabled, &text("pass tcp $HOME_NET any -> any 443 (sid:3;)")));
+        assert!(!fires(&NetworkFirewallDisabled, &text("drop ip any any -> any any (sid:4;)")));
+        let standard = |action: &str, port: &str| {
+            let group = serde_json::json!({"ruleGroupName": "g", "type": "STATEFUL", "ruleGroup": {"rulesSource": {"statefulRules": [
+                {"action": action, "header": {"protocol": "IP", "source": "ANY", "sourcePort": "ANY", "direction": "FORWARD", "destination": "ANY", "destinationPort": port}, "ruleOptions": [{"keyword": "sid", "settings": ["5"]}]}
+            ]}}});
+            record(SOURCE, "CreateRuleGroup", ROLE, &group.to_string(), "")
+        };
+        assert!(fires(&NetworkFirewallDisabled, &standard("PASS", "ANY")));
+        assert!(!fires(&NetworkFirewallDisabled, &standard("PASS", "443")));
+        assert!(!fires(&NetworkFirewallDisabled, &standard("DROP", "ANY")));
+    }
+
     #[test]
     fn a_policy_created_to_pass_everything_fires() {
         let pass = r#"{"firewallPolicyName":"quiet","firewallPolicy":{"statelessDefaultActions":["aws:pass"],"statelessFragmentDefaultActions":["aws:pass"]}}"#;
