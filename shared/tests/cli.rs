@@ -1187,6 +1187,21 @@ fn asff_leaves_out_a_finding_security_hub_would_refuse_and_says_so() {
     }
     let jsonl = run(&["replay", "--format", "jsonl", &path], None);
     assert!(!jsonl.stdout.is_empty());
+    // Said with -q too, and no finding was written for --exit-code to report.
+    let quiet = run(
+        &[
+            "replay",
+            "-q",
+            "--format",
+            "asff",
+            "--exit-code",
+            "3",
+            &path,
+        ],
+        None,
+    );
+    assert_eq!(quiet.status.code(), Some(0), "{quiet:?}");
+    assert!(String::from_utf8_lossy(&quiet.stderr).contains("Security Hub would refuse it"));
 }
 
 /// From a review: CloudTrail log files named a Region at a time (`us-east-1/*

@@ -28,14 +28,12 @@ pub struct Stdout_ {
     out: Mutex<BufWriter<Stdout>>,
     format: Format,
     colour: bool,
-    /// Do not report findings left out of the output on stderr.
-    quiet: bool,
     /// Findings ASFF cannot carry (no valid account or Region), left out.
     not_importable: AtomicU64,
 }
 
 impl Stdout_ {
-    pub fn new(format: Format, quiet: bool) -> Self {
+    pub fn new(format: Format) -> Self {
         let colour = format == Format::Text
             && io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none();
@@ -43,7 +41,6 @@ impl Stdout_ {
             out: Mutex::new(BufWriter::with_capacity(1 << 16, io::stdout())),
             format,
             colour,
-            quiet,
             not_importable: AtomicU64::new(0),
         }
     }
@@ -75,14 +72,14 @@ impl Notifier for Stdout_ {
                 // Not a line of ASFF: said on stderr, counted (`--strict` exits 1),
                 // so that the output stays importable as it is (from a review).
                 None => {
+                    // Said even with `-q`: a finding lost from the output is not an
+                    // input error to keep quiet about (a review of this change).
                     self.not_importable.fetch_add(1, Ordering::Relaxed);
-                    if !self.quiet {
-                        eprintln!(
-                            "trailwatch: finding {} ({}): no valid account id or Region in its record: \
-                             Security Hub would refuse it, left out of the ASFF output",
-                            f.finding_id, f.detection_id
-                        );
-                    }
+                    eprintln!(
+                        "trailwatch: finding {} ({}): no valid account id or Region in its record: \
+                         Security Hub would refuse it, left out of the ASFF output",
+                        f.finding_id, f.detection_id
+                    );
                     Ok(())
                 }
             },

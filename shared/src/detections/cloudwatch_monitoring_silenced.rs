@@ -315,7 +315,7 @@ impl Detection for CloudWatchMonitoringSilenced {
                 && rec
                     .request_param("policyDocument")
                     .and_then(policy_document)
-                    .is_none_or(|doc| service_may_assume(&doc, "cloudtrail.amazonaws.com"))
+                    .is_none_or(|doc| service_may_assume(&doc, "cloudtrail.amazonaws.com", rec.account_id()))
             {
                 return None;
             }
@@ -366,7 +366,9 @@ impl Detection for CloudWatchMonitoringSilenced {
         // Behind a forged `AWS Internal` agent, which the seeds leave out, any
         // group's or stream's deletion (flow logs', WAF's, DNS queries') counts
         // (from a second evasion review).
-        if deletion && forged_internal_agent(rec) {
+        // Not in a console session: the console's own pages call with that agent
+        // too (a review of this change).
+        if deletion && forged_internal_agent(rec) && !rec.from_console_session() {
             return fire(
                 Evidence::new()
                     .with("action", rec.event_name())
@@ -469,6 +471,9 @@ mod tests {
         assert!(fires(&CloudWatchMonitoringSilenced, &stack));
         let app_stack = stack.replace(GROUP, "/aws/lambda/orders");
         assert!(!fires(&CloudWatchMonitoringSilenced, &app_stack));
+        let console = delete("DeleteLogStream", "/aws/lambda/orders-api", "AWS Internal")
+            .replace(r#""userIdentity""#, r#""sessionCredentialFromConsole":"true","userIdentity""#);
+        assert!(!fires(&CloudWatchMonitoringSilenced, &console));
     }
 
     /// From a second evasion review: a link that stops sharing metrics, and the
@@ -492,6 +497,18 @@ mod tests {
         };
         assert!(fires(&CloudWatchMonitoringSilenced, &trust("ec2.amazonaws.com")));
         assert!(!fires(&CloudWatchMonitoringSilenced, &trust("cloudtrail.amazonaws.com")));
+        // A review of that change: a deny beside the allow, or an allow for another
+        // account's trails, shuts CloudTrail out as well.
+        let with_doc = |doc: &str| {
+            call(IAM, "UpdateAssumeRolePolicy", &serde_json::json!({"roleName": "CloudTrail_CloudWatchLogs_Role", "policyDocument": doc}).to_string())
+        };
+        let allow = r#"{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole"}"#;
+        let deny = r#"{"Effect":"Deny","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"sts:AssumeRole"}"#;
+        assert!(fires(&CloudWatchMonitoringSilenced, &with_doc(&format!(r#"{{"Statement":[{allow},{deny}]}}"#))));
+        let other_account = allow.replace(r#""Action":"sts:AssumeRole""#, r#""Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"999999999999"}}"#);
+        assert!(fires(&CloudWatchMonitoringSilenced, &with_doc(&format!(r#"{{"Statement":[{other_account}]}}"#))));
+        let own_account = other_account.replace("999999999999", "111122223333");
+        assert!(!fires(&CloudWatchMonitoringSilenced, &with_doc(&format!(r#"{{"Statement":[{own_account}]}}"#))));
         let other_role = trust("ec2.amazonaws.com").replace("CloudTrail_CloudWatchLogs_Role", "app-runtime");
         assert!(!fires(&CloudWatchMonitoringSilenced, &other_role));
     }

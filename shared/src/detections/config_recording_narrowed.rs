@@ -181,7 +181,7 @@ fn recorder_role_stripped(rec: &Record<'_>) -> Option<Signal> {
             let config_may_assume = rec
                 .request_param("policyDocument")
                 .and_then(policy_document)
-                .is_none_or(|doc| service_may_assume(&doc, SOURCE));
+                .is_none_or(|doc| service_may_assume(&doc, SOURCE, rec.account_id()));
             if config_may_assume {
                 return None;
             }

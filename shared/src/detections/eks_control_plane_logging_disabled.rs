@@ -5,11 +5,12 @@
 //! The request lists log types per entry; only an entry that disables some type counts
 //! (an update that only enables logging, or changes other settings, does not).
 //!
-//! A request that enables some types too restates the whole logging setting, as
-//! Terraform and the console send it whatever changed (from a second evasion
-//! review: enabling the audit log fired high, the types never on listed as
-//! disabled). It is medium when the audit log is among the disabled, low
-//! otherwise; a request that only disables stays high.
+//! A request that names all five types, some on and some off, restates the whole
+//! logging setting, as Terraform and the console send it whatever changed (from a
+//! second evasion review: enabling the audit log fired high, the types never on
+//! listed as disabled). It is medium when the audit log is among the disabled,
+//! low otherwise; any other request stays high, and the enabled types are in the
+//! evidence.
 
 use serde_json::Value;
 
@@ -58,13 +59,26 @@ fn disabled_types(rec: &Record) -> Vec<Value> {
     types_set(rec, false)
 }
 
+/// The control plane's five log types.
+const LOG_TYPES: [&str; 5] = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+
 impl Detection for EksControlPlaneLoggingDisabled {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        if types_set(rec, true).is_empty() {
+        // A restatement names every type, on or off; a request that enables one
+        // type beside the types it turns off is no restatement (a review of this
+        // change: any enabled entry lowered the finding).
+        let mut named: Vec<String> = types_set(rec, true)
+            .iter()
+            .chain(disabled_types(rec).iter())
+            .filter_map(|t| t.as_str().map(|t| t.trim().to_ascii_lowercase()))
+            .collect();
+        named.sort();
+        named.dedup();
+        if !LOG_TYPES.iter().all(|t| named.iter().any(|n| n.eq_ignore_ascii_case(t))) {
             return META.severity;
         }
         let audit_off = disabled_types(rec)
@@ -84,9 +98,14 @@ impl Detection for EksControlPlaneLoggingDisabled {
         if types.is_empty() {
             return None;
         }
-        fire(call_context(rec)
+        let enabled = types_set(rec, true);
+        let mut e = call_context(rec)
             .with_opt("cluster", rec.request_param_str("name"))
-            .with("disabled_log_types", types))
+            .with("disabled_log_types", types);
+        if !enabled.is_empty() {
+            e = e.with("enabled_log_types", enabled);
+        }
+        fire(e)
     }
 }
 
@@ -116,9 +135,17 @@ mod tests {
             assert!(fires(&EksControlPlaneLoggingDisabled, &json), "{entries}");
             EksControlPlaneLoggingDisabled.severity_for(&Record::from_json(&json).unwrap())
         };
-        assert_eq!(severity(r#"{"types":["audit"],"enabled":true},{"types":["api","scheduler"],"enabled":false}"#), Severity::Low);
-        assert_eq!(severity(r#"{"types":["api"],"enabled":true},{"types":["audit","scheduler"],"enabled":false}"#), Severity::Medium);
+        assert_eq!(
+            severity(r#"{"types":["audit"],"enabled":true},{"types":["api","authenticator","controllerManager","scheduler"],"enabled":false}"#),
+            Severity::Low
+        );
+        assert_eq!(
+            severity(r#"{"types":["api"],"enabled":true},{"types":["audit","authenticator","controllerManager","scheduler"],"enabled":false}"#),
+            Severity::Medium
+        );
         assert_eq!(severity(r#"{"types":["audit","scheduler"],"enabled":false}"#), Severity::High);
+        // Not a restatement: one type on beside the types turned off.
+        assert_eq!(severity(r#"{"types":["api"],"enabled":true},{"types":["audit","authenticator"],"enabled":false}"#), Severity::High);
     }
 
     #[test]

@@ -235,7 +235,11 @@ fn config_change(resource_type: &str, change: &str) -> Value {
 /// role updated) as a forwarder of all of Config's events does (from a second
 /// evasion review: the same backdoor trigger, keyed on Config instead of IAM's calls).
 fn config_creations(pattern: &Value) -> Vec<&'static str> {
-    let takes = |ty: &str, change: &str| crate::rules::matcher::matches(pattern, &config_change(ty, change)) == Ok(true);
+    // Judged by what picks the resource and the change only: an account, a
+    // Region or another field the notification does not carry here must not hide
+    // the rule (a review of this change).
+    let judged = config_judged_part(pattern);
+    let takes = |ty: &str, change: &str| crate::rules::matcher::matches(&judged, &config_change(ty, change)) == Ok(true);
     if takes("AWS::EC2::Instance", "CREATE") || takes("AWS::IAM::Role", "UPDATE") || takes("AWS::IAM::User", "UPDATE") {
         return Vec::new();
     }
@@ -244,6 +248,30 @@ fn config_creations(pattern: &Value) -> Vec<&'static str> {
         .filter(|(ty, _)| takes(ty, "CREATE"))
         .map(|(_, name)| name)
         .collect()
+}
+
+/// The part of a pattern on Config's notifications that picks the resource type
+/// and the change: `source`, `detail-type`, and under `detail` the
+/// `configurationItem.resourceType` and `configurationItemDiff.changeType` tests.
+fn config_judged_part(pattern: &Value) -> Value {
+    let keep = |v: Option<&Value>, key: &str| v.and_then(|o| o.get(key)).cloned();
+    let mut top = serde_json::Map::new();
+    for key in ["source", "detail-type"] {
+        if let Some(v) = keep(Some(pattern), key) {
+            top.insert(key.to_owned(), v);
+        }
+    }
+    let detail = pattern.get("detail");
+    let mut inner = serde_json::Map::new();
+    for (outer, key) in [("configurationItem", "resourceType"), ("configurationItemDiff", "changeType")] {
+        if let Some(v) = keep(detail.and_then(|d| d.get(outer)), key) {
+            inner.insert(outer.to_owned(), serde_json::json!({ key: v }));
+        }
+    }
+    if !inner.is_empty() {
+        top.insert("detail".to_owned(), Value::Object(inner));
+    }
+    Value::Object(top)
 }
 
 /// Evidence keeps at most this much of the pattern.
@@ -551,6 +579,9 @@ mod tests {
             Some(Signal::Fire(e)) => assert_eq!(e.get("identity_events").and_then(|v| v.as_str()), Some("CreateRole, CreateUser")),
             other => panic!("expected a finding, got {other:?}"),
         }
+        let with_account = config.replacen(r#"{"source""#, r#"{"account":["111122223333"],"region":["us-east-1"],"source""#, 1)
+            .replace(r#""configurationItem":{"resourceType""#, r#""configurationItem":{"awsAccountId":["111122223333"],"resourceType""#);
+        assert!(fires(&EventBridgeRuleOnIdentityCreation, &put_rule(&with_account, ROLE, "")), "{with_account}");
         for broad in [
             r#"{"source":["aws.config"],"detail-type":["Config Configuration Item Change"]}"#,
             r#"{"source":["aws.config"],"detail":{"configurationItem":{"resourceType":["AWS::IAM::Role"]}}}"#,

@@ -67,10 +67,12 @@ impl Detection for IamAdminPolicyCreated {
     }
 
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        // Every guard denied, not one: a single decoy deny beside an allow of
+        // everything kept it an administrator's policy (a review of this change).
         let boundary = policy_document_param(rec, "policyDocument")
             .ok()
             .flatten()
-            .is_some_and(|doc| admin_grant(&doc) == Some(AdminGrant::EveryAction) && boundary_shaped(&doc));
+            .is_some_and(|doc| admin_grant(&doc) == Some(AdminGrant::EveryAction) && guards_every_escape(&doc));
         if boundary { Severity::Medium } else { META.severity }
     }
 
@@ -106,22 +108,43 @@ const BOUNDARY_GUARDS: &[&str] = &[
     "iam:PutUserPermissionsBoundary",
 ];
 
+/// The document's `Deny` statements without a condition on every resource (`*`):
+/// the only denies that guard anything (a conditional or narrow one can be a decoy).
+fn unconditional_denies(doc: &serde_json::Value) -> Vec<&serde_json::Value> {
+    use crate::detections::common::one_or_many;
+    one_or_many(doc.get("Statement"))
+        .into_iter()
+        .filter(|st| {
+            st.get("Effect")
+                .and_then(|e| e.as_str())
+                .is_some_and(|e| e.trim().eq_ignore_ascii_case("Deny"))
+                && st.get("Condition").is_none_or(|c| c.as_object().is_some_and(|c| c.is_empty()))
+                && one_or_many(st.get("Resource"))
+                    .iter()
+                    .any(|r| r.as_str().is_some_and(|r| r.trim() == "*"))
+        })
+        .collect()
+}
+
 /// A document with an unconditional `Deny` of one of [`BOUNDARY_GUARDS`] on every
 /// resource: a permissions boundary's shape. Only an allow of every action is
 /// spared for it (the seed `create-policy-version-allow-all` still sees its literal
 /// form); a conditional or narrow deny is no guard (a review made one a decoy).
 fn boundary_shaped(doc: &serde_json::Value) -> bool {
-    use crate::detections::common::{one_or_many, statement_covers_action};
-    one_or_many(doc.get("Statement")).into_iter().any(|st| {
-        st.get("Effect")
-            .and_then(|e| e.as_str())
-            .is_some_and(|e| e.trim().eq_ignore_ascii_case("Deny"))
-            && st.get("Condition").is_none_or(|c| c.as_object().is_some_and(|c| c.is_empty()))
-            && one_or_many(st.get("Resource"))
-                .iter()
-                .any(|r| r.as_str().is_some_and(|r| r.trim() == "*"))
-            && BOUNDARY_GUARDS.iter().any(|a| statement_covers_action(st, a))
-    })
+    use crate::detections::common::statement_covers_action;
+    unconditional_denies(doc)
+        .iter()
+        .any(|st| BOUNDARY_GUARDS.iter().any(|a| statement_covers_action(st, a)))
+}
+
+/// Every one of [`BOUNDARY_GUARDS`] denied without condition on every resource:
+/// the whole shape of a permissions boundary.
+fn guards_every_escape(doc: &serde_json::Value) -> bool {
+    use crate::detections::common::statement_covers_action;
+    let denies = unconditional_denies(doc);
+    BOUNDARY_GUARDS
+        .iter()
+        .all(|a| denies.iter().any(|st| statement_covers_action(st, a)))
 }
 
 #[cfg(test)]
@@ -171,7 +194,11 @@ mod tests {
         assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(boundary))));
         // A new policy of that shape is still reported.
         assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicy", CFN, &create(boundary))));
+        // One guard denied is a decoy: high; every guard denied is a boundary: medium.
         let created = iam("CreatePolicy", CFN, &create(boundary));
+        assert_eq!(IamAdminPolicyCreated.severity_for(&Record::from_json(&created).unwrap()), Severity::High);
+        let whole = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":["iam:DeleteRolePermissionsBoundary","iam:DeleteUserPermissionsBoundary","iam:PutRolePermissionsBoundary","iam:PutUserPermissionsBoundary","iam:CreatePolicyVersion"],"Resource":"*"}]}"#;
+        let created = iam("CreatePolicy", CFN, &create(whole));
         assert_eq!(IamAdminPolicyCreated.severity_for(&Record::from_json(&created).unwrap()), Severity::Medium);
         // A decoy deny (conditional), or a boundary shape around a self-grant, is none.
         let decoy = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:PutRolePermissionsBoundary","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/never":"x"}}}]}"#;

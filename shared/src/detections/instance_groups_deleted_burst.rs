@@ -30,9 +30,10 @@
 //! answer holds them, since EC2 logs its newer calls under a wrapper
 //! (`DeleteFleetsRequest`) and may write a list or one item.
 //!
-//! EMR clusters terminated (`TerminateJobFlows`, from a second evasion review)
-//! count as fleets do: EMR terminates their nodes itself, and five clusters in
-//! one call fire; fewer count as their set.
+//! EMR clusters terminated in bulk (`TerminateJobFlows` naming five or more, from
+//! a second evasion review) fire: EMR terminates their nodes itself. Fewer are not
+//! counted in the window: orchestrators (Airflow, Step Functions) end transient
+//! clusters one by one all day (a review of this change).
 
 use serde_json::Value;
 
@@ -159,7 +160,7 @@ fn fleets(rec: &Record<'_>) -> Option<Signal> {
 }
 
 /// EMR clusters terminated (`jobFlowIds`, a list or one id): five in one call
-/// fire, fewer count as their set.
+/// fire; fewer are left out.
 fn clusters(rec: &Record<'_>) -> Option<Signal> {
     let listed = rec.request_param("jobFlowIds")?;
     let mut ids: Vec<&str> = match listed {
@@ -168,6 +169,9 @@ fn clusters(rec: &Record<'_>) -> Option<Signal> {
     };
     ids.retain(|id| !id.trim().is_empty());
     keep_first_occurrences(&mut ids);
+    if ids.len() < MANY {
+        return None;
+    }
     named_burst_signal(rec, ids, MANY, |count, listed| {
         Evidence::new()
             .with("api", rec.event_name())
@@ -313,7 +317,8 @@ mod tests {
             Some(Signal::Fire(e)) => assert_eq!(e.get("cluster_count"), Some(&serde_json::json!(6))),
             other => panic!("expected a finding, got {other:?}"),
         }
-        assert_eq!(observed(&terminate(r#""j-2AXXXXXXGAPLF""#)).1, "j-2AXXXXXXGAPLF");
+        // One cluster at a time is an orchestrator's everyday work: not counted.
+        assert_eq!(eval(&InstanceGroupsDeletedBurst, &terminate(r#""j-2AXXXXXXGAPLF""#)), None);
         assert_eq!(eval(&InstanceGroupsDeletedBurst, &terminate("[]")), None);
         assert_eq!(eval(&InstanceGroupsDeletedBurst, &failed(EMR, "TerminateJobFlows", ROLE, r#"{"jobFlowIds":["j-1"]}"#, "AccessDenied")), None);
     }

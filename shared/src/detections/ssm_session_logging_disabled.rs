@@ -124,14 +124,26 @@ fn custom_shell_document(rec: &Record<'_>, name: &str) -> Option<Signal> {
 }
 
 /// The programs whose start is a shell session, not a fixed command.
-const SHELLS: &[&str] = &["bash", "sh", "zsh", "dash", "ksh", "su", "sudo", "powershell", "pwsh", "cmd", "cmd.exe", "powershell.exe"];
+const SHELLS: &[&str] = &[
+    "bash", "sh", "zsh", "dash", "ksh", "ash", "csh", "tcsh", "fish", "mksh", "su", "sudo", "powershell", "pwsh",
+    "cmd", "cmd.exe", "powershell.exe",
+];
+
+/// Programs that start a shell of their own when given no command (`script`'s
+/// typescript, a terminal multiplexer, a changed root or namespace).
+const SHELL_STARTERS: &[&str] = &["script", "tmux", "screen", "chroot", "nsenter"];
+
+/// Words that run the command after them (with their options and `NAME=value`
+/// assignments): the command is what follows.
+const LAUNCHERS: &[&str] = &["env", "exec", "nohup", "busybox", "stdbuf", "setsid", "nice", "command", "builtin", "time"];
 
 /// An `InteractiveCommands` document's command (any platform's, JSON content) starts
-/// a shell: one of its words, path and quotes removed, is one of [`SHELLS`], or it
-/// spawns a terminal from Python (`pty.spawn`). Any word, not the first only
-/// (from a second evasion review: `/usr/bin/env bash`, `exec bash -l`,
-/// `script -q /dev/null`'s shell, `busybox sh` and `pty.spawn("/bin/bash")` got
-/// past the first word).
+/// a shell: a command of it (at the start, or after `;`, `&&`, `||`, `|` or `(`),
+/// past launchers, their options and assignments, is one of [`SHELLS`] (path
+/// removed) or of [`SHELL_STARTERS`], or it spawns a terminal from Python
+/// (`pty.spawn`). From a second evasion review (`/usr/bin/env bash`, `exec bash
+/// -l`, `busybox sh` got past the first word) and a review of that change (a shell
+/// named as an argument, `ls -l /bin/sh`, is no shell started).
 fn runs_a_shell(content: &serde_json::Value) -> bool {
     let Some(doc) = policy_document(content) else {
         return false;
@@ -146,12 +158,29 @@ fn runs_a_shell(content: &serde_json::Value) -> bool {
             Some(serde_json::Value::Array(items)) => items.iter().filter_map(|c| c.as_str()).collect(),
             _ => Vec::new(),
         };
-        texts.into_iter().any(|c| {
-            c.contains("pty.spawn")
-                || c.split(|ch: char| ch.is_whitespace() || "\"'();&|`".contains(ch))
-                    .map(|w| w.rsplit(['/', '\\']).next().unwrap_or(w).to_ascii_lowercase())
-                    .any(|w| SHELLS.contains(&w.as_str()))
-        })
+        texts.into_iter().any(|c| c.contains("pty.spawn") || command_is_a_shell(c))
+    })
+}
+
+/// Whether one of the commands of a command line starts a shell.
+fn command_is_a_shell(line: &str) -> bool {
+    let segments = line.split([';', '|', '&', '(', ')', '\n', '`']);
+    segments.into_iter().any(|segment| {
+        let words = segment
+            .split_whitespace()
+            .map(|w| w.trim_matches(['"', '\'']))
+            .filter(|w| !w.is_empty());
+        for word in words {
+            let name = word.rsplit(['/', '\\']).next().unwrap_or(word).to_ascii_lowercase();
+            if word.starts_with('-') || word.contains('=') {
+                continue;
+            }
+            if LAUNCHERS.contains(&name.as_str()) {
+                continue;
+            }
+            return SHELLS.contains(&name.as_str()) || SHELL_STARTERS.contains(&name.as_str());
+        }
+        false
     })
 }
 
@@ -370,6 +399,14 @@ mod tests {
         }
         assert!(!fires(&SsmSessionLoggingDisabled, &interactive("tail -f /var/log/nginx/access.log")));
         assert!(!fires(&SsmSessionLoggingDisabled, &interactive("/opt/app/healthcheck.sh --verbose")));
+        // A review of that change: shells started without being named, other
+        // shells, and shells only named as an argument.
+        for started in ["script -q /dev/null", "tmux", "busybox ash", "/usr/bin/fish", "chroot /host", "uptime; csh"] {
+            assert!(fires(&SsmSessionLoggingDisabled, &interactive(started)), "{started}");
+        }
+        for named in ["ls -l /bin/sh", "Get-Process -Name cmd", "cat /etc/shells | grep bash"] {
+            assert!(!fires(&SsmSessionLoggingDisabled, &interactive(named)), "{named}");
+        }
         assert!(!fires(&SsmSessionLoggingDisabled, &interactive("sudo systemctl restart nginx").replace("sudo systemctl", "systemctl")));
         assert!(!fires(&SsmSessionLoggingDisabled, &custom("CreateDocument", "Standard_Stream", "session-logs-bucket")));
         assert!(!fires(&SsmSessionLoggingDisabled, &custom("CreateDocument", "Port", "")));

@@ -49,7 +49,7 @@ use decompress::read_gz;
 use decompress::read_gz_file;
 use framing::read_plain;
 
-pub(super) use framing::{decides_json_lines, json_line, starts_json_lines, starts_utf16};
+pub(super) use framing::{PrettyDocument, decides_json_lines, starts_json_lines, starts_utf16};
 pub(super) use lines::{Lines, trim_line};
 pub use paths::{archive_order, expand_paths, is_input_file_name};
 
@@ -193,9 +193,13 @@ fn key_before(json: &str, line: usize, column: usize) -> Option<&str> {
     };
     let end = (line_start + column).min(json.len());
     let before = json.get(..end)?;
-    let colon = before.rfind("\":")?;
-    let open = before[..colon].rfind('"')?;
-    let key = &before[open + 1..colon];
+    // The last `:` before the value, then the key's closing quote before it
+    // (whitespace may stand between: `"eventName" : 42`; a review of this change).
+    let colon = before.rfind(':')?;
+    let close = before[..colon].trim_end();
+    let close = close.strip_suffix('"')?;
+    let open = close.rfind('"')?;
+    let key = &close[open + 1..];
     (!key.is_empty()
         && key.len() <= 64
         && key
@@ -559,6 +563,16 @@ mod tests {
         assert_eq!(s.records.len(), 2);
         let at: Vec<&str> = s.rejected.iter().map(|(l, _)| l.as_str()).collect();
         assert_eq!(at, ["t:2", "t:3", "t:4"]);
+        // Every line in column 0 (Python's `indent=0`), or the whole document
+        // indented: read whole, once (a review of this change).
+        let flat = format!("{REC}\n{{\n\"Records\": [\n{REC},\n{REC}\n]\n}}\n{REC}\n");
+        let s = read(flat.as_bytes());
+        assert!(s.rejected.is_empty(), "{:?}", s.rejected);
+        assert_eq!(s.records.len(), 4);
+        let indented = format!("{REC}\n  {{\n    \"Records\": [{REC}]\n  }}\n{REC}\n");
+        let s = read(indented.as_bytes());
+        assert!(s.rejected.is_empty(), "{:?}", s.rejected);
+        assert_eq!(s.records.len(), 3);
         // Never closed: the lines are given back at the end.
         let open = format!("{REC}\n[\n{REC}\n");
         let s = read(open.as_bytes());
@@ -610,6 +624,13 @@ mod tests {
         );
         assert!(!e(one_line).contains("at line"));
         assert_eq!(key_before("{\"a\":1}", 9, 1), None, "a line past the text");
+        let spaced =
+            r#"{"eventVersion":"1.08","eventSource":"iam.amazonaws.com","eventName" : 42}"#;
+        assert!(
+            e(spaced).starts_with("invalid record: `eventName`:"),
+            "{}",
+            e(spaced)
+        );
     }
 
     #[test]

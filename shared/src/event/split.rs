@@ -150,16 +150,21 @@ pub fn read_chunk(path: &Path, chunk: &Chunk, limits: &Limits, sink: &mut impl S
         }
     };
     let mut lines = Lines::new(limits.max_document_bytes, chunk.range.end - from);
+    // A pretty-printed document among the lines is read whole, as on one thread
+    // (from a review: findings then depended on the file's size and the threads).
+    // One that straddles the end of the range is given back line by line.
+    let mut pretty = reader::PrettyDocument::default();
     let read = lines.each(&mut input, |no, line| {
         let decided = chunk.first_line == Some(no)
             && line.is_ok_and(|l| {
                 reader::decides_json_lines(no, reader::trim_line(l), &source, limits, sink)
             });
         if !decided {
-            reader::json_line(no, line, &source, limits, sink);
+            pretty.line(no, line, &source, limits, sink);
         }
         ControlFlow::Continue(())
     });
+    pretty.flush(&source, limits, sink);
     match read {
         Ok(()) => ChunkEnd::Lines(lines.no),
         Err((no, e)) => {

@@ -318,6 +318,18 @@ pub fn admin_grant_for(doc: &serde_json::Value, holder: Option<Holder<'_>>) -> O
         }) || (st.get("Resource").is_none() && st.get("NotResource").is_some())
     };
     let statements = doc.get("Statement").map(one_or_many).unwrap_or_default();
+    // A fence holds only while nothing in the document lets the holder take it
+    // down: lift or replace a boundary, or rewrite a named policy (from a review
+    // of this fence: `iam:PermissionsBoundary` is a key of the boundary calls too).
+    let escapes = statements.iter().any(|st| {
+        st.get("Effect")
+            .and_then(|e| e.as_str())
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case("Allow"))
+            && FENCE_ESCAPES
+                .iter()
+                .any(|a| super::statement_covers_action(st, a))
+    });
+    let fenced = |st: &serde_json::Value| !escapes && fenced(st);
     if statements
         .iter()
         .any(|st| allows_every_action(st) && every_resource(st) && !fenced(st))
@@ -356,8 +368,9 @@ pub fn admin_grant_for(doc: &serde_json::Value, holder: Option<Holder<'_>>) -> O
 /// administrators): a `StringEquals` or `ArnEquals` that requires, by literal ARN,
 /// a customer permissions boundary on the identity acted on
 /// (`iam:PermissionsBoundary`), or that limits the policies attached to named
-/// ones (`iam:PolicyARN`), none of them an administrator's managed policy nor a
-/// wildcard. A condition key the action does not carry makes such a test fail,
+/// AWS managed ones (`iam:PolicyARN`), none of them an administrator's. The
+/// caller ([`admin_grant_for`]) also requires that no statement of the document
+/// allows taking the fence down ([`FENCE_ESCAPES`]). A condition key the action does not carry makes such a test fail,
 /// so the statement's other actions are held by it too. A negated test, `Null`,
 /// `...IfExists` or a pattern can be met otherwise, and fences nothing.
 fn fenced(statement: &serde_json::Value) -> bool {
@@ -387,14 +400,24 @@ fn fenced(statement: &serde_json::Value) -> bool {
         })
 }
 
-/// A literal managed policy ARN (no wildcard or variable) that is not one of
-/// AWS's administrator policies ([`admin_managed_policy`]).
+/// The calls that take a fence down: a permissions boundary lifted or replaced,
+/// a named policy rewritten or another version made its default.
+const FENCE_ESCAPES: [&str; 6] = [
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutUserPermissionsBoundary",
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+];
+
+/// A literal AWS managed policy ARN that is not one of AWS's administrator
+/// policies ([`admin_managed_policy`]). A customer policy's content is not in
+/// the record (it may grant everything), so naming one fences nothing.
 fn named_non_admin_policy(arn: &str) -> bool {
     let arn = arn.trim();
-    let fields: Vec<&str> = arn.splitn(6, ':').collect();
-    matches!(fields[..], ["arn", _, "iam", "", _, resource] if resource.starts_with("policy/"))
-        && !arn.contains(['*', '?', '$'])
-        && !super::aws_managed_policy_name(arn).is_some_and(admin_managed_policy)
+    !arn.contains(['*', '?', '$'])
+        && super::aws_managed_policy_name(arn).is_some_and(|name| !admin_managed_policy(name))
 }
 
 /// A customer managed policy's literal ARN (`arn:aws:iam::<12 digits>:policy/...`):
@@ -1073,9 +1096,25 @@ mod fence_tests {
         };
         for fence in [
             r#"{"StringEquals":{"iam:PermissionsBoundary":"arn:aws:iam::111122223333:policy/XCompanyBoundaries"}}"#,
-            r#"{"ArnEquals":{"iam:PolicyARN":["arn:aws:iam::aws:policy/ReadOnlyAccess","arn:aws:iam::111122223333:policy/app-read"]}}"#,
+            r#"{"ArnEquals":{"iam:PolicyARN":["arn:aws:iam::aws:policy/ReadOnlyAccess","arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"]}}"#,
         ] {
             assert_eq!(grant(fence), None, "{fence}");
+        }
+        // A customer policy's content is unknown: naming one fences nothing.
+        let customer =
+            r#"{"ArnEquals":{"iam:PolicyARN":"arn:aws:iam::111122223333:policy/app-read"}}"#;
+        assert_eq!(grant(customer), Some(AdminGrant::SelfGrant));
+        // A fence the document lets the holder take down (a review of the fence).
+        let boundary =
+            r#"{"StringEquals":{"iam:PermissionsBoundary":"arn:aws:iam::111122223333:policy/B"}}"#;
+        for escape in [
+            format!(r#"{{"Statement":[{{"Effect":"Allow","Action":["iam:PutRolePolicy","iam:DeleteRolePermissionsBoundary"],"Resource":"*","Condition":{boundary}}}]}}"#),
+            format!(r#"{{"Statement":[{{"Effect":"Allow","Action":"iam:PutRolePolicy","Resource":"*","Condition":{boundary}}},{{"Effect":"Allow","Action":"iam:PutRolePermissionsBoundary","Resource":"*"}}]}}"#),
+            format!(r#"{{"Statement":[{{"Effect":"Allow","Action":"*","Resource":"*","Condition":{boundary}}}]}}"#),
+            r#"{"Statement":[{"Effect":"Allow","Action":"iam:AttachRolePolicy","Resource":"*","Condition":{"ArnEquals":{"iam:PolicyARN":"arn:aws:iam::aws:policy/ReadOnlyAccess"}}},{"Effect":"Allow","Action":"iam:CreatePolicyVersion","Resource":"arn:aws:iam::111122223333:policy/app-read"}]}"#.to_owned(),
+        ] {
+            let doc: serde_json::Value = serde_json::from_str(&escape).unwrap();
+            assert!(admin_grant(&doc).is_some(), "{escape}");
         }
         for open in [
             r#"{"StringEquals":{"iam:PolicyARN":"arn:aws:iam::aws:policy/AdministratorAccess"}}"#,
@@ -1091,6 +1130,7 @@ mod fence_tests {
             r#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"ArnEquals":{"iam:PolicyARN":"arn:aws:iam::aws:policy/ReadOnlyAccess"}}}}"#,
         )
         .unwrap();
-        assert_eq!(admin_grant(&everything), None);
+        // Every action takes in the fence's escapes: still an administrator's.
+        assert_eq!(admin_grant(&everything), Some(AdminGrant::EveryAction));
     }
 }

@@ -194,21 +194,50 @@ pub fn statement_covers_action(statement: &serde_json::Value, action: &str) -> b
 }
 
 /// Whether a role's trust policy lets `service` (`config.amazonaws.com`) assume
-/// it: an `Allow` of `sts:AssumeRole` (or a wildcard covering it) naming the
-/// service as principal.
-pub fn service_may_assume(doc: &serde_json::Value, service: &str) -> bool {
-    allow_statements(doc).iter().any(|st| {
-        statement_covers_action(st, "sts:AssumeRole")
-            && st
-                .get("Principal")
-                .and_then(|p| p.get("Service"))
-                .is_some_and(|s| {
-                    one_or_many(Some(s)).iter().any(|v| {
-                        v.as_str()
-                            .is_some_and(|v| v.trim().eq_ignore_ascii_case(service))
+/// it for the account `own`: an `Allow` of `sts:AssumeRole` (or a wildcard
+/// covering it) naming the service as principal, whose `aws:SourceAccount` test,
+/// if any, names `own` (or any), and no `Deny` of it to the service (from a review:
+/// a deny, or a source account of someone else's, still read as allowed).
+pub fn service_may_assume(doc: &serde_json::Value, service: &str, own: Option<&str>) -> bool {
+    let names_service = |st: &serde_json::Value| {
+        st.get("Principal")
+            .and_then(|p| p.get("Service"))
+            .is_some_and(|s| {
+                one_or_many(Some(s)).iter().any(|v| {
+                    v.as_str()
+                        .is_some_and(|v| v.trim().eq_ignore_ascii_case(service))
+                })
+            })
+            || principal_is_anyone(st.get("Principal"))
+    };
+    let source_account_ok = |st: &serde_json::Value| {
+        let Some(ops) = st.get("Condition").and_then(|c| c.as_object()) else {
+            return true;
+        };
+        ops.iter()
+            .filter_map(|(_, keys)| keys.as_object())
+            .flat_map(|keys| keys.iter())
+            .filter(|(k, _)| k.trim().eq_ignore_ascii_case("aws:SourceAccount"))
+            .all(|(_, v)| {
+                one_or_many(Some(v)).iter().any(|a| {
+                    a.as_str().is_some_and(|a| {
+                        let a = a.trim();
+                        a.chars().all(|c| c == '*') || own.is_none_or(|own| a == own)
                     })
                 })
-    })
+            })
+    };
+    let denied = deny_statements(doc).iter().any(|st| {
+        statement_covers_action(st, "sts:AssumeRole")
+            && names_service(st)
+            && st.get("Condition").is_none()
+    });
+    !denied
+        && allow_statements(doc).iter().any(|st| {
+            statement_covers_action(st, "sts:AssumeRole")
+                && names_service(st)
+                && source_account_ok(st)
+        })
 }
 
 /// An IAM action pattern against an action name: `*` any run of characters, `?`

@@ -152,18 +152,36 @@ pub(super) fn read_plain(
 /// A pretty-printed document among JSON lines (`jq -c` of one file, then `cat`
 /// of another: from a review, each of its lines was rejected on its own). A
 /// line that is only `{` or `[`, which no JSON line can be, opens it; its lines
-/// are kept until one that starts with `}` or `]` closes a document that
-/// parses, which is then read whole. Anything else (no such line, a document
-/// over `--max-document-bytes`) gives the lines back to be read one by one, as
-/// before. Well-formed JSON lines never reach it.
+/// are kept, their brackets counted outside strings, until the depth is back to
+/// zero: the document is then parsed once and read whole (a review of this
+/// change: parsing at every closing line was quadratic, and a document indented
+/// as a whole never closed). Anything else (it does not parse, the depth goes
+/// below zero, it outgrows `--max-document-bytes`, the input ends) gives the
+/// lines back to be read one by one, as before. Well-formed JSON lines never
+/// reach it.
 #[derive(Default)]
-struct PrettyDocument {
+pub(in crate::event) struct PrettyDocument {
     /// The opening line's number, and the text kept since (lines and newlines).
     pending: Option<(u64, Vec<u8>)>,
+    /// Open brackets in the kept text, outside strings.
+    depth: i64,
+    walk: crate::event::nesting::Walk,
 }
 
 impl PrettyDocument {
-    fn line(
+    /// Counts the brackets of `line` outside strings.
+    fn scan(&mut self, line: &[u8]) {
+        use crate::event::nesting::Bracket;
+        for &b in line {
+            match self.walk.step(b) {
+                Some(Bracket::Open) => self.depth += 1,
+                Some(Bracket::Close) => self.depth -= 1,
+                None => {}
+            }
+        }
+    }
+
+    pub(in crate::event) fn line(
         &mut self,
         no: u64,
         line: Result<&[u8], usize>,
@@ -171,20 +189,26 @@ impl PrettyDocument {
         limits: &Limits,
         sink: &mut impl Sink,
     ) {
-        if let Some((start, kept)) = &mut self.pending {
+        if self.pending.is_some() {
             let Ok(l) = line else {
                 self.flush(source, limits, sink);
                 return json_line(no, line, source, limits, sink);
             };
+            self.scan(l);
+            let Some((start, kept)) = &mut self.pending else {
+                return;
+            };
             kept.extend_from_slice(l);
             kept.push(b'\n');
-            if matches!(l.first(), Some(b'}' | b']'))
-                && let Ok((text, node)) = parse(kept)
-            {
-                let start = *start;
-                handle(node, text, &at(source, Some(start)), 0, limits, sink);
-                self.pending = None;
-            } else if kept.len() > limits.max_document_bytes {
+            if self.depth == 0 && !self.walk.in_string() {
+                if let Ok((text, node)) = parse(kept) {
+                    let start = *start;
+                    handle(node, text, &at(source, Some(start)), 0, limits, sink);
+                    self.reset();
+                } else {
+                    self.flush(source, limits, sink);
+                }
+            } else if self.depth < 0 || kept.len() > limits.max_document_bytes {
                 self.flush(source, limits, sink);
             }
             return;
@@ -194,6 +218,8 @@ impl PrettyDocument {
             && l.len() <= 16
             && matches!(trim_line(l), b"{" | b"[")
         {
+            self.reset();
+            self.scan(l);
             let mut kept = l.to_vec();
             kept.push(b'\n');
             self.pending = Some((no, kept));
@@ -202,14 +228,19 @@ impl PrettyDocument {
         json_line(no, line, source, limits, sink);
     }
 
+    fn reset(&mut self) {
+        *self = PrettyDocument::default();
+    }
+
     /// Gives the kept lines back, each read as a JSON line.
-    fn flush(&mut self, source: &str, limits: &Limits, sink: &mut impl Sink) {
+    pub(in crate::event) fn flush(&mut self, source: &str, limits: &Limits, sink: &mut impl Sink) {
         if let Some((start, kept)) = self.pending.take() {
             let body = kept.strip_suffix(b"\n").unwrap_or(&kept);
             for (i, l) in body.split(|b| *b == b'\n').enumerate() {
                 json_line(start + i as u64, Ok(l), source, limits, sink);
             }
         }
+        self.reset();
     }
 }
 
