@@ -747,6 +747,32 @@ fn quiet_mistakes_are_refused() {
     }
 }
 
+/// From a new user's review: the summary says how many first-seen sightings
+/// `--learn` kept from being reported, and `--learn 0` keeps none.
+#[test]
+fn the_summary_counts_what_learn_kept_quiet() {
+    let samples =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../events/sts-federation-token-first-seen");
+    let samples = samples.display().to_string();
+    let learnt = |days: &str| -> u64 {
+        let out = run(
+            &["replay", "--format", "jsonl", "--learn", days, &samples],
+            None,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let err = stderr(&out);
+        let line = err
+            .lines()
+            .find(|l| l.contains("first-seen sightings learnt"))
+            .unwrap_or_else(|| panic!("{err}"));
+        line.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    assert!(learnt("30") > 0);
+    assert_eq!(learnt("0"), 0);
+    let plain = run(&["replay", "--format", "jsonl", &samples], None);
+    assert!(!stderr(&plain).contains("sightings learnt"));
+}
+
 /// `trailwatch replay events/ | head`, from a review: a record with two
 /// findings meeting the closed pipe ended the replay with an error (exit 2).
 #[test]

@@ -1016,6 +1016,14 @@ fn execute<S: Store>(
                 c.unplaced
             );
         }
+        // From a new user's review: what `--learn` kept from being reported.
+        if args.learn.is_some() {
+            eprintln!(
+                "  {} first-seen sightings learnt, not reported (--learn {})",
+                engine.learned(),
+                args.learn.unwrap_or_default()
+            );
+        }
         if s3_requests > 0 {
             eprintln!(
                 "  S3: {} files, {:.1} MB downloaded, {s3_requests} list requests",

@@ -87,7 +87,10 @@ impl Engine {
             _ => None,
         };
         let (new_term, decided) = if self.learning(&p, event_time_ms) {
-            // Record the term in the history, report nothing.
+            // Record the term in the history, report nothing (counted for the
+            // replay's summary).
+            self.learned
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let expires_at = claim_expiry(&p, at.valid);
             let taken = store
                 .claim(

@@ -213,6 +213,8 @@ pub struct Engine {
     settings: Settings,
     /// `eventTime` (epoch ms) of the first record handled, for `learn_secs`.
     first_time_ms: std::sync::OnceLock<i64>,
+    /// First-seen sightings recorded without a finding, inside the learning span.
+    learned: std::sync::atomic::AtomicU64,
     /// The tuning in force (replaced whole when the functions re-read it).
     tuning: RwLock<Option<Arc<Tuning>>>,
 }
@@ -276,6 +278,7 @@ impl Engine {
             by_root,
             settings,
             first_time_ms: std::sync::OnceLock::new(),
+            learned: std::sync::atomic::AtomicU64::new(0),
             tuning: RwLock::new(None),
         }
     }
@@ -460,6 +463,12 @@ impl Engine {
 }
 
 impl Engine {
+    /// How many first-seen sightings were learnt (recorded, not reported) inside
+    /// the learning span (`--learn`, a backtest's `learn_until`).
+    pub fn learned(&self) -> u64 {
+        self.learned.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// A first-seen finding about a record (whose `eventTime` is
     /// `event_time_ms`) inside the learning span. The span starts at the first
     /// record a first-seen detection takes: not at the first record handled,
