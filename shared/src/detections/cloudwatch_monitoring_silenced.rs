@@ -57,6 +57,10 @@
 //! source account's metrics, logs and traces stop reaching the monitoring account,
 //! whose alarms and dashboards go quiet while everything stays in place.
 //!
+//! A service's vended log delivery deleted (`DeleteDelivery`, its source or its
+//! destination: CloudFront's access logs and others sent through CloudWatch
+//! Logs' delivery API) is low: one service's record stops, not the trail's.
+//!
 //! From a second evasion review: a link rewritten to share no metrics
 //! (`UpdateLink` whose `resourceTypes` leave out `AWS::CloudWatch::Metric`) does
 //! the same to the alarms while the link stays; and the CloudTrail log role's
@@ -77,6 +81,9 @@ const LOGS: &str = "logs.amazonaws.com";
 const MONITORING: &str = "monitoring.amazonaws.com";
 const LOG_CHANGES: &[&str] = &[
     "DeleteAccountPolicy",
+    "DeleteDelivery",
+    "DeleteDeliveryDestination",
+    "DeleteDeliverySource",
     "DeleteLogGroup",
     "DeleteLogStream",
     "PutAccountPolicy",
@@ -96,6 +103,11 @@ const ALARM_CHANGES: &[&str] = &[
 /// metrics, logs and traces with a monitoring account's sink.
 const OAM: &str = "oam.amazonaws.com";
 const OAM_CHANGES: &[&str] = &["DeleteLink", "DeleteSink", "UpdateLink"];
+/// CloudWatch Logs' deliveries of services' own logs (CloudFront's access logs,
+/// Verified Access's, Bedrock agents'...): a delivery, its source or its
+/// destination deleted stops them (from the left-out list of an evasion review).
+const DELIVERIES: [&str; 3] = ["DeleteDelivery", "DeleteDeliveryDestination", "DeleteDeliverySource"];
+
 /// The resource type a link must share for the monitoring account's alarms.
 const SHARED_METRICS: &str = "AWS::CloudWatch::Metric";
 const IAM: &str = "iam.amazonaws.com";
@@ -123,7 +135,7 @@ pub static META: Meta = Meta {
                   a CloudTrail log group or alarms were deleted by a stack or behind a \
                   forged AWS agent, a composite alarm was given an actions suppressor, \
                   or a cross-account observability link was deleted or stopped sharing \
-                  metrics. \
+                  metrics (or, at low severity, a service's log delivery was deleted). \
                   The alarms and filters stay listed, so a glance finds \
                   monitoring in place, but the alerts on root use, IAM or trail changes no \
                   longer fire, or the trail's records soon disappear.",
@@ -241,6 +253,10 @@ impl Detection for CloudWatchMonitoringSilenced {
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
         if rec.event_source() == MONITORING && names_trailwatch_alarm(rec) {
             Severity::Critical
+        } else if rec.event_source() == LOGS && DELIVERIES.contains(&rec.event_name()) {
+            // A service's vended logs (a distribution's access logs, say) stopped:
+            // one service's record, not the trail's.
+            Severity::Low
         } else if rec.event_source() == LOGS
             && rec.event_name() == "DeleteLogGroup"
             && rec.request_param_str("logGroupName").is_some_and(trail_log_group)
@@ -339,6 +355,13 @@ impl Detection for CloudWatchMonitoringSilenced {
         }
         if !succeeded_call(rec, LOGS, LOG_CHANGES) {
             return None;
+        }
+        if DELIVERIES.contains(&rec.event_name()) {
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with_opt("delivery", request_text_any(rec, &["id", "name"])),
+            );
         }
         if matches!(rec.event_name(), "PutAccountPolicy" | "DeleteAccountPolicy") {
             // Only the account-wide subscription filter forwards logs; the other
@@ -474,6 +497,20 @@ mod tests {
         let console = delete("DeleteLogStream", "/aws/lambda/orders-api", "AWS Internal")
             .replace(r#""userIdentity""#, r#""sessionCredentialFromConsole":"true","userIdentity""#);
         assert!(!fires(&CloudWatchMonitoringSilenced, &console));
+    }
+
+    #[test]
+    fn a_vended_log_delivery_deleted_is_low() {
+        for (name, params) in [
+            ("DeleteDelivery", r#"{"id":"a1b2c3d4e5f6"}"#),
+            ("DeleteDeliverySource", r#"{"name":"cloudfront-E2EXAMPLE-access"}"#),
+            ("DeleteDeliveryDestination", r#"{"name":"s3-access-logs"}"#),
+        ] {
+            let json = call(LOGS, name, params);
+            assert!(fires(&CloudWatchMonitoringSilenced, &json), "{name}");
+            assert_eq!(CloudWatchMonitoringSilenced.severity_for(&crate::event::Record::from_json(&json).unwrap()), Severity::Low);
+        }
+        assert!(!fires(&CloudWatchMonitoringSilenced, &failed(&call(LOGS, "DeleteDelivery", r#"{"id":"x"}"#), "AccessDeniedException")));
     }
 
     /// From a second evasion review: a link that stops sharing metrics, and the
