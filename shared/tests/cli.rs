@@ -551,18 +551,13 @@ fn list_names_every_detection() {
     }
 }
 
-/// Seconds since the start of the month of an RFC 3339 time (the generated
-/// corpus stays within one month).
-fn month_secs(t: &str) -> i64 {
-    let n = |r: std::ops::Range<usize>| t[r].parse::<i64>().unwrap();
-    ((n(8..10) * 24 + n(11..13)) * 60 + n(14..16)) * 60 + n(17..19)
-}
-
 /// From a review: `generate --shape s3` writes a trail's layout: each file one
 /// account's records in one Region (its folders'), none later than the minute
 /// the file is named for, none more than 31 minutes before it; every record once.
 #[test]
 fn generated_log_files_follow_a_trails_layout() {
+    use trailwatch::archive::layout::LogKey;
+    use trailwatch::event::time::parse_event_time;
     let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("trailwatch-gen-s3-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
@@ -599,20 +594,17 @@ fn generated_log_files_follow_a_trails_layout() {
                 .iter()
                 .map(|p| p.to_string_lossy().into_owned())
                 .collect();
-            // AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<file>
-            let (account, region, name) = (&rel[1], &rel[3], &rel[7]);
-            let stamp = name.split('_').nth(3).unwrap();
-            let named = format!(
-                "{}-{}-{}T{}:{}:00Z",
-                &stamp[..4],
-                &stamp[4..6],
-                &stamp[6..8],
-                &stamp[9..11],
-                &stamp[11..13]
-            );
+            // AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/<file>, read as a
+            // replay reads a trail's keys.
+            let name = rel.join("/");
+            let key =
+                LogKey::parse(&name).unwrap_or_else(|| panic!("{name}: not a trail's layout"));
+            let named = key
+                .minute
+                .unwrap_or_else(|| panic!("{name}: no delivery minute"));
             assert_eq!(
-                format!("{}{}{}", rel[4], rel[5], rel[6]),
-                stamp[..8],
+                named.div_euclid(86_400_000),
+                key.day,
                 "{name}: filed under its day"
             );
             let mut text = String::new();
@@ -625,19 +617,22 @@ fn generated_log_files_follow_a_trails_layout() {
             let batch = doc["Records"].as_array().unwrap();
             assert!(!batch.is_empty() && batch.len() <= 500, "{name}");
             records += batch.len();
-            let earliest_allowed = month_secs(&named) - 31 * 60;
             for r in batch {
                 assert_eq!(
                     r["recipientAccountId"].as_str(),
-                    Some(account.as_str()),
+                    Some(key.account.as_str()),
                     "{name}"
                 );
-                assert_eq!(r["awsRegion"].as_str(), Some(region.as_str()), "{name}");
-                let t = r["eventTime"].as_str().unwrap();
-                assert!(t < named.as_str(), "{name}: {t} is not before {named}");
+                assert_eq!(r["awsRegion"].as_str(), Some(key.region.as_str()), "{name}");
+                let text = r["eventTime"].as_str().unwrap();
+                let t = parse_event_time(text).unwrap();
                 assert!(
-                    month_secs(t) >= earliest_allowed,
-                    "{name}: {t} is more than 31 minutes before {named}"
+                    t < named,
+                    "{name}: {text} is not before the minute it is named for"
+                );
+                assert!(
+                    t >= named - 31 * 60_000,
+                    "{name}: {text} is more than 31 minutes before its name"
                 );
             }
         }

@@ -50,7 +50,8 @@
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
     action_pattern_matches, allow_statements, aws_service_caller_but_stack, condition_keys, deny_statements,
-    flag_value, one_or_many, policy_document, principal_is_anyone, statement_covers_action, succeeded_call,
+    flag_value, one_or_many, policy_document, principal_is_anyone, principal_names_service, statement_covers_action,
+    succeeded_call,
 };
 use crate::event::Record;
 
@@ -93,11 +94,7 @@ pub static META: Meta = Meta {
 
 /// Whether a principal block names the CloudTrail service.
 fn names_cloudtrail(principal: Option<&serde_json::Value>) -> bool {
-    principal.and_then(|p| p.get("Service")).is_some_and(|s| {
-        one_or_many(Some(s))
-            .iter()
-            .any(|v| v.as_str().is_some_and(|v| v.trim().eq_ignore_ascii_case(CLOUDTRAIL)))
-    })
+    principal_names_service(principal, CLOUDTRAIL)
 }
 
 /// Whether `statement` applies to the CloudTrail service: it names it or everyone,

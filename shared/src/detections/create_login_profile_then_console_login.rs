@@ -103,15 +103,7 @@ fn password_side(
 /// user name to the caller, so a stolen key can give its own user a console
 /// password without naming it (from a review: the classic case went unpaired).
 pub(crate) fn password_target<'r>(rec: &'r Record) -> Option<&'r str> {
-    let named = |v: Option<&'r Value>| v.and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty());
-    named(rec.request_param("userName"))
-        .or_else(|| named(rec.response_element("loginProfile").and_then(|p| p.get("userName"))))
-        .or_else(|| {
-            rec.identity_type()
-                .is_some_and(|t| t == "IAMUser")
-                .then(|| rec.user_name())
-                .flatten()
-        })
+    crate::detections::common::target_user_or_caller(rec, "loginProfile")
 }
 
 /// The second side: a console sign-in as an IAM user, whatever its result.

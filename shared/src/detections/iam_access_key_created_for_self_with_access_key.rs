@@ -13,7 +13,7 @@
 //! else the caller (IAM defaults a missing name to the caller).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{IAM, access_key_id, caller_is_user, change_evidence, first_seen_by_actor, is_event};
+use crate::detections::common::{IAM, change_evidence, first_seen_by_actor, own_user_change_with_long_term_key};
 use crate::event::Record;
 
 pub struct IamAccessKeyCreatedForSelfWithAccessKey;
@@ -45,29 +45,13 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::FirstSeen { days: 90 }),
 };
 
-/// Whose key the call made: `requestParameters.userName`, else the answer's
-/// `accessKey.userName`, else the caller itself.
-fn key_owner<'r>(rec: &'r Record) -> Option<&'r str> {
-    let named = |v: Option<&'r serde_json::Value>| v.and_then(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty());
-    named(rec.request_param("userName"))
-        .or_else(|| named(rec.response_element("accessKey").and_then(|k| k.get("userName"))))
-        .or_else(|| rec.user_name())
-}
-
 impl Detection for IamAccessKeyCreatedForSelfWithAccessKey {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !is_event(rec, IAM, NAMES) || !rec.succeeded() || rec.from_console_session() {
-            return None;
-        }
-        let key = access_key_id(rec).filter(|k| k.starts_with("AKIA"))?;
-        let owner = key_owner(rec)?;
-        if !caller_is_user(rec, owner) {
-            return None;
-        }
+        let (key, _) = own_user_change_with_long_term_key(rec, NAMES, "accessKey")?;
         let new_key = rec
             .response_element("accessKey")
             .and_then(|k| k.get("accessKeyId"))

@@ -25,7 +25,7 @@
 //! (IAM refuses such a call).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{AdminGrant, IAM, admin_grant, change_evidence, is_event};
+use crate::detections::common::{AdminGrant, BOUNDARY_GUARDS, IAM, admin_grant, change_evidence, is_event};
 use crate::detections::create_policy_version_allow_all::policy_document_param;
 use crate::event::Record;
 
@@ -97,16 +97,6 @@ impl Detection for IamAdminPolicyCreated {
         fire(grant.noted_in(e))
     }
 }
-
-/// The calls a permissions boundary denies so that the identities it caps cannot
-/// lift it.
-const BOUNDARY_GUARDS: &[&str] = &[
-    "iam:CreatePolicyVersion",
-    "iam:DeleteRolePermissionsBoundary",
-    "iam:DeleteUserPermissionsBoundary",
-    "iam:PutRolePermissionsBoundary",
-    "iam:PutUserPermissionsBoundary",
-];
 
 /// The document's `Deny` statements without a condition on every resource (`*`):
 /// the only denies that guard anything (a conditional or narrow one can be a decoy).

@@ -15,8 +15,7 @@
 //! (`sessionCredentialFromConsole`, or temporary `ASIA` credentials) is left out.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, access_key_id, caller_is_user, change_evidence, is_event};
-use crate::detections::create_login_profile_then_console_login::password_target;
+use crate::detections::common::{IAM, change_evidence, own_user_change_with_long_term_key};
 use crate::event::Record;
 
 pub struct IamLoginProfileSetForSelfWithAccessKey;
@@ -53,14 +52,7 @@ impl Detection for IamLoginProfileSetForSelfWithAccessKey {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !is_event(rec, IAM, NAMES) || !rec.succeeded() || rec.from_console_session() {
-            return None;
-        }
-        let key = access_key_id(rec).filter(|k| k.starts_with("AKIA"))?;
-        let target = password_target(rec)?;
-        if !caller_is_user(rec, target) {
-            return None;
-        }
+        let (key, target) = own_user_change_with_long_term_key(rec, NAMES, "loginProfile")?;
         fire(
             change_evidence(rec, &["userName", "passwordResetRequired"])
                 .with("target_user", target)

@@ -46,6 +46,43 @@ pub fn is_event(rec: &Record, source: &str, names: &[&str]) -> bool {
     rec.event_source() == source && names.contains(&rec.event_name())
 }
 
+/// The IAM user a call acts on: `requestParameters.userName`, else the answer's
+/// `<answer>.userName` (`loginProfile`, `accessKey`), else an IAM user caller
+/// itself: IAM defaults a missing user name to the caller, so a stolen key can act
+/// on its own user without naming it.
+pub fn target_user_or_caller<'r>(rec: &'r Record, answer: &str) -> Option<&'r str> {
+    let named = |v: Option<&'r serde_json::Value>| {
+        v.and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    named(rec.request_param("userName"))
+        .or_else(|| named(rec.response_element(answer).and_then(|p| p.get("userName"))))
+        .or_else(|| {
+            rec.identity_type()
+                .is_some_and(|t| t == "IAMUser")
+                .then(|| rec.user_name())
+                .flatten()
+        })
+}
+
+/// A successful call of `names` that an IAM user made on itself
+/// ([`target_user_or_caller`] with `answer`) with its long-term access key
+/// (`AKIA`), outside any console session: the key and the user. What a stolen
+/// key does to keep its user's access once it is found.
+pub fn own_user_change_with_long_term_key<'r>(
+    rec: &'r Record,
+    names: &[&str],
+    answer: &str,
+) -> Option<(&'r str, &'r str)> {
+    if !is_event(rec, IAM, names) || !rec.succeeded() || rec.from_console_session() {
+        return None;
+    }
+    let key = super::access_key_id(rec).filter(|k| k.starts_with("AKIA"))?;
+    let user = target_user_or_caller(rec, answer)?;
+    caller_is_user(rec, user).then_some((key, user))
+}
+
 /// The caller is the IAM user named `target`. Letter case is ignored: IAM names
 /// are unique without regard to case and a request may name the user in any case
 /// (`ALICE` is alice), while `userIdentity.userName` is written as created. A
@@ -325,9 +362,7 @@ pub fn admin_grant_for(doc: &serde_json::Value, holder: Option<Holder<'_>>) -> O
         st.get("Effect")
             .and_then(|e| e.as_str())
             .is_some_and(|e| e.trim().eq_ignore_ascii_case("Allow"))
-            && FENCE_ESCAPES
-                .iter()
-                .any(|a| super::statement_covers_action(st, a))
+            && fence_escapes().any(|a| super::statement_covers_action(st, a))
     });
     let fenced = |st: &serde_json::Value| !escapes && fenced(st);
     if statements
@@ -370,7 +405,7 @@ pub fn admin_grant_for(doc: &serde_json::Value, holder: Option<Holder<'_>>) -> O
 /// (`iam:PermissionsBoundary`), or that limits the policies attached to named
 /// AWS managed ones (`iam:PolicyARN`), none of them an administrator's. The
 /// caller ([`admin_grant_for`]) also requires that no statement of the document
-/// allows taking the fence down ([`FENCE_ESCAPES`]). A condition key the action does not carry makes such a test fail,
+/// allows taking the fence down ([`fence_escapes`]). A condition key the action does not carry makes such a test fail,
 /// so the statement's other actions are held by it too. A negated test, `Null`,
 /// `...IfExists` or a pattern can be met otherwise, and fences nothing.
 fn fenced(statement: &serde_json::Value) -> bool {
@@ -400,16 +435,24 @@ fn fenced(statement: &serde_json::Value) -> bool {
         })
 }
 
-/// The calls that take a fence down: a permissions boundary lifted or replaced,
-/// a named policy rewritten or another version made its default.
-const FENCE_ESCAPES: [&str; 6] = [
+/// The calls a permissions boundary denies so that the identities it caps cannot
+/// lift it: a boundary lifted or replaced, a policy rewritten.
+pub const BOUNDARY_GUARDS: &[&str] = &[
+    "iam:CreatePolicyVersion",
     "iam:DeleteRolePermissionsBoundary",
     "iam:DeleteUserPermissionsBoundary",
     "iam:PutRolePermissionsBoundary",
     "iam:PutUserPermissionsBoundary",
-    "iam:CreatePolicyVersion",
-    "iam:SetDefaultPolicyVersion",
 ];
+
+/// The calls that take a fence down: [`BOUNDARY_GUARDS`], and another version of
+/// a named policy made its default.
+fn fence_escapes() -> impl Iterator<Item = &'static str> {
+    BOUNDARY_GUARDS
+        .iter()
+        .copied()
+        .chain(["iam:SetDefaultPolicyVersion"])
+}
 
 /// A literal AWS managed policy ARN that is not one of AWS's administrator
 /// policies ([`admin_managed_policy`]). A customer policy's content is not in

@@ -193,6 +193,18 @@ pub fn statement_covers_action(statement: &serde_json::Value, action: &str) -> b
     }
 }
 
+/// Whether a policy statement's principal block names the AWS service `service`
+/// (`{"Service": "cloudtrail.amazonaws.com"}`, or a list of them), letter case
+/// and surrounding space aside.
+pub fn principal_names_service(principal: Option<&serde_json::Value>, service: &str) -> bool {
+    principal.and_then(|p| p.get("Service")).is_some_and(|s| {
+        one_or_many(Some(s)).iter().any(|v| {
+            v.as_str()
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case(service))
+        })
+    })
+}
+
 /// Whether a role's trust policy lets `service` (`config.amazonaws.com`) assume
 /// it for the account `own`: an `Allow` of `sts:AssumeRole` (or a wildcard
 /// covering it) naming the service as principal, whose `aws:SourceAccount` test,
@@ -200,14 +212,7 @@ pub fn statement_covers_action(statement: &serde_json::Value, action: &str) -> b
 /// a deny, or a source account of someone else's, still read as allowed).
 pub fn service_may_assume(doc: &serde_json::Value, service: &str, own: Option<&str>) -> bool {
     let names_service = |st: &serde_json::Value| {
-        st.get("Principal")
-            .and_then(|p| p.get("Service"))
-            .is_some_and(|s| {
-                one_or_many(Some(s)).iter().any(|v| {
-                    v.as_str()
-                        .is_some_and(|v| v.trim().eq_ignore_ascii_case(service))
-                })
-            })
+        principal_names_service(st.get("Principal"), service)
             || principal_is_anyone(st.get("Principal"))
     };
     let source_account_ok = |st: &serde_json::Value| {
