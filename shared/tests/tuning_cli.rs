@@ -582,6 +582,65 @@ fn protect_checks_everything_it_is_given_and_what_dedup_and_severity_hide() {
     }
 }
 
+/// From a review: a window override gives a windowed finding another id, and
+/// the gate then took any tuned finding sharing a record as firing: a lowered
+/// severity and a hold behind another actor's finding went unseen once
+/// `window_secs` was set beside them.
+#[test]
+fn protect_judges_a_re_identified_windowed_finding_as_it_judges_one_found_by_id() {
+    let sample = std::fs::read_to_string(
+        root()
+            .join("events/getpassworddata-burst/positive-11-instances-rotating-ip-and-agent.json"),
+    )
+    .unwrap();
+    let envelopes: Vec<serde_json::Value> = serde_json::from_str(&sample).unwrap();
+    let mut lines = Vec::new();
+    // The pipeline's burst, then an intruder's in the same minutes.
+    for (role, suffix) in [("ci-deployer", ""), ("intruder", "-b")] {
+        for e in &envelopes {
+            let mut r = e["detail"].clone();
+            let text = r.to_string().replace("ci-deployer", role);
+            r = serde_json::from_str(&text).unwrap();
+            let id = format!("{}{suffix}", r["eventID"].as_str().unwrap());
+            r["eventID"] = id.into();
+            lines.push(r.to_string());
+        }
+    }
+    let bursts = tmp("two-bursts.jsonl", &(lines.join("\n") + "\n"));
+    let check = |tuning: &str, code: i32, needle: &str| {
+        let file = tmp("rewindowed.toml", tuning);
+        let o = run(&[
+            "tuning",
+            "check",
+            "--strict",
+            file.to_str().unwrap(),
+            "--now",
+            "2026-12-01",
+            "--protect",
+            bursts.to_str().unwrap(),
+        ]);
+        let text = stderr(&o);
+        assert_eq!(o.status.code(), Some(code), "{tuning}: {text}");
+        assert!(text.contains(needle), "{tuning}: {needle}: {text}");
+    };
+    let section = "[detections.getpassworddata-burst]\n";
+    check(
+        &format!("{section}window_secs = 290\n"),
+        0,
+        "every finding still fires",
+    );
+    check(
+        &format!("{section}window_secs = 290\nseverity = \"low\"\n"),
+        1,
+        "severity = \"low\" lowers getpassworddata-burst from medium",
+    );
+    check(
+        &format!("{section}window_secs = 290\ndedup_secs = 3600\ndedup_by = [\"account\"]\n"),
+        1,
+        "dedup_by = [\"account\"] holds back getpassworddata-burst",
+    );
+}
+
 /// The records of a sample file (a list of EventBridge envelopes or one), with
 /// copies of its first record `days` later after them, each with its own id.
 fn sample_and_later_copies(sample: &str, days: &[i64]) -> String {

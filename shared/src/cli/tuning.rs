@@ -272,7 +272,10 @@ pub fn protected(
     for f in &untuned {
         let det = f.detection_id;
         let ids = one_line(&f.event_ids.join(", "), 500);
-        let tuned_finding = by_id.get(f.finding_id.as_str());
+        let tuned_finding = by_id
+            .get(f.finding_id.as_str())
+            .copied()
+            .or_else(|| twin_by_records(&tuned, f));
         if let Some(g) = tuned_finding.filter(|g| g.severity < f.severity) {
             lowered.push(format!(
                 "[detections.{det}] severity = \"{}\" lowers {det} from {} on event ids: {ids}",
@@ -282,7 +285,8 @@ pub fn protected(
         }
         // What the tuned replay did with the finding decides; `off` is only why
         // it is missing (a finding no tuning reaches is still notified).
-        let why = match tuned_finding.and_then(|g| g.disposition) {
+        // A tuned finding without a disposition is one no tuning reached.
+        let why = match tuned_finding.map(|g| g.disposition.unwrap_or(Disposition::Notified)) {
             Some(Disposition::HeldBack) => tuned_finding
                 .and_then(|g| held_behind_another_actor(tuning, &tuned, g))
                 .map(|(by, notified)| {
@@ -301,23 +305,11 @@ pub fn protected(
                 Some(format!("entry {entry:?}"))
             }
             Some(Disposition::Shadow) => Some(format!("[detections.{det}] mode = \"shadow\"")),
-            Some(_) => None,
+            Some(Disposition::Notified) => None,
             None if tuning.mode(det) == Mode::Off => {
                 Some(format!("[detections.{det}] mode = \"off\""))
             }
-            // A changed window or threshold gives the finding another id:
-            // it still fires if one of the tuned findings shares a record.
-            None if tuned.iter().any(|g| {
-                g.detection_id == det
-                    && matches!(
-                        g.disposition,
-                        Some(Disposition::Notified | Disposition::HeldBack)
-                    )
-                    && g.event_ids.iter().any(|id| f.event_ids.contains(id))
-            }) =>
-            {
-                None
-            }
+            // A changed window or threshold, and no tuned finding shares a record.
             None => Some(format!("[detections.{det}] window_secs/threshold")),
         };
         if let Some(why) = why {
@@ -329,6 +321,28 @@ pub fn protected(
         silenced: out,
         lowered,
     })
+}
+
+/// The tuned finding that stands for `untuned` when a changed window or
+/// threshold gave it another id: one of the same detection sharing a record
+/// with it, a notified one first and the most severe of those, so the checks
+/// above judge it as they judge a finding found by id. From a review: with
+/// `window_secs` set too, a lowered severity and a hold behind another actor's
+/// finding went unseen, since any twin notified or held back counted as firing.
+fn twin_by_records<'t>(tuned: &'t [Finding], untuned: &Finding) -> Option<&'t Finding> {
+    let rank = |g: &Finding| match g.disposition {
+        Some(Disposition::Notified) | None => 3,
+        Some(Disposition::HeldBack) => 2,
+        Some(Disposition::Shadow) => 1,
+        Some(Disposition::Suppressed) => 0,
+    };
+    tuned
+        .iter()
+        .filter(|g| {
+            g.detection_id == untuned.detection_id
+                && g.event_ids.iter().any(|id| untuned.event_ids.contains(id))
+        })
+        .max_by_key(|g| (rank(g), g.severity))
 }
 
 /// A finding held back by dedup is silenced when the notified finding its

@@ -48,7 +48,7 @@ pub(super) fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
                     && narrow_network(v, cidr)
             }
             _ if IDENTITY_ARN_FIELDS.contains(&path) => names_principal_arn(v),
-            _ if PRINCIPAL_ID_FIELDS.contains(&path) => !v.starts_with(['*', '?']),
+            _ if PRINCIPAL_ID_FIELDS.contains(&path) => names_one_principal(v),
             _ => false,
         }
     };
@@ -131,6 +131,26 @@ pub(super) fn where_only(keys: &[(String, bool, Vec<String>)]) -> bool {
             }
         }
     })
+}
+
+/// Whether a principal id glob names one principal: it begins with IAM's
+/// unique id (`AROA...:*` is one role's sessions), or it is written whole (the
+/// root user's, the account id; a federated user's, `<account id>:<name>`).
+/// From a review: `A*` and `AROA*` name a kind, yet counted as naming the
+/// caller, so an entry on `userAgent` alone passed `--strict` beside one.
+fn names_one_principal(v: &str) -> bool {
+    let whole = !v.contains(['*', '?']);
+    let id = v.split([':', '*', '?']).next().unwrap_or("");
+    iam_unique_id(id) || (whole && crate::detections::common::is_account_id(id))
+}
+
+/// IAM's unique ids (`AIDA...`, `AROA...`, `AKIA...`): some 20 upper-case
+/// letters and digits, unique across accounts. Shorter, it is a prefix of many.
+fn iam_unique_id(id: &str) -> bool {
+    id.len() >= 16
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// A glob whose literal beginning, before its first wildcard, is shorter than
@@ -361,11 +381,7 @@ pub(super) fn identity_without_account(keys: &[(String, Vec<String>)]) -> Option
     // A federated user's is `<account id>:<name>`.
     let unique_id = |v: &str| {
         let id = v.split([':', '*', '?']).next().unwrap_or("");
-        literal_account(id)
-            || (id.len() >= 16
-                && id
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+        literal_account(id) || iam_unique_id(id)
     };
     let pinned = keys.iter().any(|(path, values)| {
         let path = path.as_str();

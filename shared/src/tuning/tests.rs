@@ -626,6 +626,11 @@ fn an_entry_on_caller_chosen_values_only_is_warned_of() {
         r#""responseElements.accessKey.userName" = "svc-ci-*""#,
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"cloudformation.amazonaws.com\"",
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"AWS Internal\"",
+        // From a review: a principal id by its first letters names a kind,
+        // not the caller; nor does an account's federated users, any name.
+        "\"userAgent\" = \"*Terraform/*\"\n\"userIdentity.principalId\" = \"A*\"",
+        "\"userAgent\" = \"*Terraform/*\"\n\"userIdentity.principalId\" = \"AROA*\"",
+        "\"userAgent\" = \"*Terraform/*\"\n\"userIdentity.principalId\" = \"111122223333:*\"",
     ] {
         assert!(warned(key), "{key}");
     }
@@ -638,6 +643,8 @@ fn an_entry_on_caller_chosen_values_only_is_warned_of() {
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"172.217.*\"",
         "\"userIdentity.accountId\" = \"111122223333\"\n\"requestParameters.cidrBlock\" = \"10.0.0.0/16\"",
         r#""userIdentity.principalId" = "AROAEXAMPLEEXAMPLE12:*""#,
+        "\"userAgent\" = \"*Terraform/*\"\n\"userIdentity.principalId\" = \"AROAEXAMPLEEXAMPLE12:*\"",
+        "\"userAgent\" = \"*Terraform/*\"\n\"userIdentity.principalId\" = \"111122223333\"",
         r#""eventName" = "ListBuckets""#,
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress|cidr\" = \"198.51.0.0/16\"",
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress|cidr\" = \"2001:db8::/32\"",
