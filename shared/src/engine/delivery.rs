@@ -307,8 +307,8 @@ pub(crate) async fn send<S: Store + ?Sized, N: Notifier + ?Sized>(
 }
 
 /// Delivers `p` to each of several destinations under a claim of its own
-/// (`t|<destination>|<claim>`, the same lease protocol, held as long as the
-/// finding's claim): one that refuses fails the invocation, and its retry,
+/// (`t|<destination>|<claim>`, the same lease protocol and guards, held as long
+/// as the finding's claim): one that refuses fails the invocation, and its retry,
 /// holding the finding's claim again, sends the finding to that one alone, not
 /// again to those that took it (from a review: a permanently refused Security
 /// Hub import sent the finding to the topics on every retry).
@@ -325,7 +325,16 @@ async fn to_each<S: Store + ?Sized, N: Notifier + ?Sized>(
         // A kind of its own (`t`): no claim key of another kind can be read
         // as one of these, whatever its last part holds (from a review).
         let key = format!("t|{to}|{}", p.claim.key);
-        let taken = match lease(store, &key, &[], at, lease_secs).await {
+        // The finding's guards, each as this destination's: a burst whose
+        // claim moved to an adjacent bucket after a partial failure (its own
+        // claim given back) is not sent again where it was taken (from a review).
+        let guards: Vec<String> = p
+            .claim
+            .guards
+            .iter()
+            .map(|g| format!("t|{to}|{g}"))
+            .collect();
+        let taken = match lease(store, &key, &guards, at, lease_secs).await {
             Ok(taken) => taken,
             Err(e) => {
                 failures.push(format!("{to}: {e}"));

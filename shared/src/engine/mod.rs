@@ -1048,6 +1048,49 @@ mod tests {
         assert_eq!((count(&chain.0), count(&chain.1.1)), (2, 2));
     }
 
+    /// From a review: after a partial failure gave a window's claim back, a
+    /// later record could make the burst's earliest full span start a bucket
+    /// sooner; its claim (guarded by the given-back one) was taken, and the
+    /// destinations that had taken the burst got it again under the new key.
+    /// A destination's claim carries the finding's guards as its own.
+    #[test]
+    fn a_burst_reclaimed_under_an_adjacent_bucket_goes_only_where_it_was_refused() {
+        use crate::notify::Then;
+        use crate::window::{Claim, Lifetime};
+        let store = MemoryStore::default();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let chain = Then(
+            Destination::new("security-hub", false),
+            Destination::new("findings-topic", true),
+        );
+        let pending = |bucket: i64| Pending {
+            finding: crate::render::ocsf::tests::finding(crate::render::ocsf::tests::STOP),
+            claim: Claim {
+                key: format!("c|burst|{bucket}"),
+                guards: vec![
+                    format!("c|burst|{}", bucket - 1),
+                    format!("c|burst|{}", bucket + 1),
+                ],
+                lifetime: Lifetime::For(3600),
+            },
+            matched: Vec::new(),
+            beyond_tuning: false,
+        };
+        let at = Now::live(NOW);
+        let deliver = |p: &Pending| rt.block_on(delivery::deliver(&store, &chain, p, at, 60));
+        assert!(deliver(&pending(10)).is_err(), "the topic refuses");
+        chain
+            .1
+            .refuses
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        assert!(matches!(deliver(&pending(9)), Ok(true)));
+        let count = |d: &Destination| d.took.0.lock().unwrap().len();
+        assert_eq!((count(&chain.0), count(&chain.1)), (1, 1), "each once");
+    }
+
     #[test]
     fn a_failed_delivery_gives_the_term_back() {
         let engine = Engine::with_detections([&NewCaller as &dyn Detection], Settings::default());

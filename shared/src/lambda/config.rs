@@ -425,7 +425,17 @@ impl Config {
                 None
             }
         };
-        // SNS takes a Publish only in the topic's own Region, and the client's
+        // The chat topic's messages are Chatbot's, not findings: on the
+        // findings topic they would reach every subscriber as a second message
+        // of another shape (from a review).
+        if chat_topic_arn.as_deref() == Some(topic_arn.as_str()) {
+            problems.push(format!(
+                "{ENV_CHAT_TOPIC_ARN} is {ENV_TOPIC_ARN}: the chat topic must be a topic of its \
+                 own, or every subscriber of the findings topic gets chat messages too"
+            ));
+        }
+        // SNS takes a Publish only in the topic's own Region, Security Hub an
+        // import only for its own Region's product, and the client's Region
         // is the function's.
         if let Some(here) = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")) {
             for (name, arn) in [
@@ -441,6 +451,16 @@ impl Config {
                          Publish only in the topic's Region"
                     ));
                 }
+            }
+            if let Some(there) = security_hub
+                .as_ref()
+                .map(|p| p.region.as_str())
+                .filter(|r| *r != here)
+            {
+                problems.push(format!(
+                    "{ENV_SECURITY_HUB}: the product is in {there}, this function in {here}: \
+                     Security Hub takes findings only for its own Region's product"
+                ));
             }
         }
         let findings_format = match get(ENV_FINDINGS_FORMAT) {
@@ -710,6 +730,19 @@ pub(super) mod tests {
         refused(
             &[("AWS_REGION", "eu-west-1")],
             "SNS takes a Publish only in the topic's Region",
+        );
+        // From a review: chat messages on the findings topic, and a Security
+        // Hub product every import would be refused for.
+        refused(&[(ENV_CHAT_TOPIC_ARN, TOPIC)], "must be a topic of its own");
+        refused(
+            &[
+                ("AWS_REGION", "us-east-1"),
+                (
+                    ENV_SECURITY_HUB,
+                    "arn:aws:securityhub:eu-west-1:123456789012:product/123456789012/default",
+                ),
+            ],
+            "Security Hub takes findings only for its own Region's product",
         );
         // What the template sets starts.
         let mut fine = base.to_vec();

@@ -190,6 +190,17 @@ impl BacktestConfig {
     }
 }
 
+/// Time limits on the state table's and the topic's calls: a delivery (its
+/// lease, a `Publish`, up to three confirmations) ends within 40 s, inside the
+/// engine's 60 s lease (`engine::CLAIM_LEASE_SECS`), whatever S3 is given.
+pub fn delivery_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(10))
+        .build()
+}
+
 /// The SDK configuration: a log file of tens of MB must have time to arrive.
 pub async fn sdk_config() -> Result<SdkConfig, String> {
     let timeouts = TimeoutConfig::builder()
@@ -204,6 +215,19 @@ pub async fn sdk_config() -> Result<SdkConfig, String> {
 mod tests {
     use super::*;
     use crate::lambda::ENV_TUNING_BUCKET_OWNER;
+
+    /// A delivery (a `Publish`, then up to three confirmations) must end
+    /// inside the lease it holds, or another batch may take the claim over.
+    #[test]
+    fn a_delivery_ends_within_its_lease() {
+        let t = delivery_timeouts();
+        let per_call = t.operation_timeout().unwrap();
+        let lease = Duration::from_secs(crate::engine::CLAIM_LEASE_SECS.unsigned_abs());
+        assert!(
+            per_call * 4 < lease,
+            "{per_call:?} per call against {lease:?}"
+        );
+    }
 
     #[test]
     fn own_organizations_are_read_as_the_live_functions_read_them() {
