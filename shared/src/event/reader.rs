@@ -587,6 +587,10 @@ mod tests {
         for (text, at) in [
             ("{\"eventName\":\"StopLogging\"", "t:1"),
             ("{\n\"eventName\":\"StopLogging\",\n\"x\": 1\n\n\n", "t:3"),
+            // Cut inside a string on its one line (from a review: the line
+            // end the reader puts back was read as a control character).
+            ("{\"Records\":[{\"eventName\":\"StopLog", "t:1"),
+            ("{\"Records\":[{\"eventName\":\"StopLog\n", "t:1"),
         ] {
             let s = read(text.as_bytes());
             assert_eq!(s.rejected.len(), 1, "{text:?}");

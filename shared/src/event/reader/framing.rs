@@ -85,6 +85,12 @@ pub(super) fn read_plain(
         sink.rejected(&at(source, Some(first)), &read_error(&e));
         return;
     }
+    if whole.len() == first_len + 1 {
+        // Nothing after the first line: without the line end put back above, a
+        // document cut off inside a string is reported as cut off, not as a
+        // control character in the string (from a review).
+        whole.pop();
+    }
     if whole.len() > limits.max_document_bytes {
         // Too large for one document: maybe JSON lines whose first line is
         // broken (a truncated head, a line of junk). If the first line does not

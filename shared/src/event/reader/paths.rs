@@ -52,12 +52,27 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
         let path = e.path();
         let kind = e.file_type()?;
         if kind.is_dir() {
-            walk(&path, out)?;
+            if !trail_side_folder(&path) {
+                walk(&path, out)?;
+            }
         } else if is_input_name(&path) && regular_file(&path, kind) {
             out.push(path);
         }
     }
     Ok(())
+}
+
+/// A trail's digest or Insights folder in a copy of its bucket
+/// (`AWSLogs/.../CloudTrail-Digest/`, `CloudTrail-Insight/`): an `s3://`
+/// replay never lists them, so a local copy skips them too and both count the
+/// same (from a review: their files were read and counted as not CloudTrail).
+/// Named on the command line, such a file is read as any file is.
+fn trail_side_folder(dir: &Path) -> bool {
+    let name = dir.file_name().and_then(|n| n.to_str());
+    matches!(name, Some("CloudTrail-Digest" | "CloudTrail-Insight"))
+        && dir
+            .ancestors()
+            .any(|a| a.file_name().is_some_and(|n| n == "AWSLogs"))
 }
 
 /// Only regular files (or links to one) are read from a directory: opening a
@@ -140,6 +155,16 @@ mod tests {
             "AWSLogs/notes.jsonl".to_owned(),
             "extra/a.json".to_owned(),
         ];
+        // Never read, as `s3://` never lists them.
+        let skipped = [
+            "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/02/25/d.json.gz",
+            "AWSLogs/o-abc123/111122223333/CloudTrail-Insight/us-east-1/2026/02/25/i.json.gz",
+        ];
+        for f in skipped {
+            let path = root.join(f);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, b"").unwrap();
+        }
         for f in &files {
             let path = root.join(f);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
