@@ -1732,7 +1732,11 @@ fn the_backtest_state_machine_plans_then_maps_the_manifest_and_grants_little() {
             ),
             (
                 "ManageOwnChildExecutions".into(),
-                s(&["states:DescribeExecution", "states:StopExecution"]),
+                s(&[
+                    "states:DescribeExecution",
+                    "states:RedriveExecution",
+                    "states:StopExecution",
+                ]),
                 json!({"Fn::Sub": format!("{machine}:execution:${{AWS::StackName}}-backtest/*")})
             ),
         ]
@@ -2275,5 +2279,33 @@ fn a_correlation_concurrency_of_zero_is_refused() {
             Value::Bool(ok),
             "{value}"
         );
+    }
+}
+
+/// The example SCP in docs/organization.md is JSON and fits Organizations'
+/// quota of 5,120 characters once minified (whitespace outside strings does
+/// not count), and it covers the backtest's state machine, whose definition
+/// decides what a backtest of a blinded account would report (from a review).
+#[test]
+fn the_example_scp_fits_the_quota() {
+    let doc = fs::read_to_string(root().join("docs/organization.md")).unwrap();
+    let section = doc
+        .split("## Protect the forwarders: example SCP")
+        .nth(1)
+        .expect("the SCP section");
+    let json = section
+        .split("```json\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("the SCP's JSON block");
+    let scp: Value = serde_json::from_str(json).unwrap();
+    let minified = serde_json::to_string(&scp).unwrap();
+    assert!(minified.len() <= 5_120, "{} characters", minified.len());
+    for action in [
+        "states:UpdateStateMachine",
+        "logs:PutSubscriptionFilter",
+        "logs:AssociateKmsKey",
+    ] {
+        assert!(minified.contains(&format!("\"{action}\"")), "{action}");
     }
 }

@@ -123,6 +123,21 @@ impl BacktestConfig {
         {
             problems.push(format!("{ENV_TOPIC_ARN} {a:?} is not an SNS topic ARN"));
         }
+        // SNS takes a Publish only in the topic's Region, the function's (from
+        // a review: every "publish" batch would fail at its first finding).
+        if let (Some(here), Some(there)) = (
+            get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")),
+            topic_arn
+                .as_deref()
+                .and_then(|a| a.split(':').nth(3))
+                .filter(|r| !r.is_empty()),
+        ) && here != there
+        {
+            problems.push(format!(
+                "{ENV_TOPIC_ARN}: the topic is in {there}, this function in {here}: SNS takes \
+                 a Publish only in the topic's Region"
+            ));
+        }
         let mut disabled = Vec::new();
         for id in get(ENV_DISABLED)
             .unwrap_or_default()
@@ -269,6 +284,15 @@ mod tests {
         for name in [ENV_TABLE, ENV_ARCHIVE_BUCKET, ENV_RESULTS_BUCKET, "nope"] {
             assert!(e.contains(name), "{e}");
         }
+    }
+
+    /// From a review: a topic of another Region failed every "publish" batch.
+    #[test]
+    fn a_topic_of_another_region_is_refused() {
+        let topic = "arn:aws:sns:eu-west-1:111122223333:findings";
+        let e = config_with(&[("AWS_REGION", "us-east-1"), (ENV_TOPIC_ARN, topic)]).unwrap_err();
+        assert!(e.contains("the topic is in eu-west-1"), "{e}");
+        assert!(config_with(&[("AWS_REGION", "eu-west-1"), (ENV_TOPIC_ARN, topic)]).is_ok());
     }
 
     /// The required variables set to "x", the optional ones unset but `given`
