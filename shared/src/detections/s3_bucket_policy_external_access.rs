@@ -19,13 +19,23 @@
 //! Elastic Load Balancing's log-delivery accounts (one per older Region), allowed
 //! only `s3:PutObject`, are not another account either: that statement is how every
 //! load balancer's access-log bucket is set up.
+//! CloudFront is the exception among services: it reads the bucket for whichever
+//! distribution names it as origin, in any account. A grant to
+//! `cloudfront.amazonaws.com`, or to `*` fenced only by which service calls
+//! (`aws:PrincipalServiceName`, `aws:PrincipalIsAWSService`), is public unless a
+//! condition pins the distribution or its account (`aws:SourceArn`,
+//! `aws:SourceAccount`); pinned to another account's distribution, it is a grant
+//! to that account (from an evasion review: origin access control without its
+//! `aws:SourceArn` was not seen).
 //! Directory buckets (S3 Express One Zone) log their bucket policies from
 //! `s3express.amazonaws.com` and are shared with other accounts the same way
 //! (from an evasion review: they were not watched).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    one_or_many, policy_document, policy_exposure, principal_accounts, succeeded_call,
+    PolicyExposure, allow_statements, condition_accounts, condition_restricts,
+    condition_restricts_beyond_service, one_or_many, policy_document, policy_exposure,
+    principal_accounts, principal_is_anyone, principal_names_service, succeeded_call,
 };
 use crate::event::Record;
 
@@ -111,6 +121,33 @@ fn elb_log_delivery(statement: &serde_json::Value) -> bool {
             .all(|a| a.as_str().is_some_and(|a| a.trim().eq_ignore_ascii_case("s3:PutObject")))
 }
 
+/// Adds what CloudFront's grants open (see the top comment): everyone, when no
+/// condition names the distribution or its account, else the accounts named.
+fn through_cloudfront(doc: &serde_json::Value, own: Option<&str>, out: &mut PolicyExposure) {
+    for st in allow_statements(doc) {
+        let principal = st.get("Principal");
+        let condition = st.get("Condition");
+        let cloudfront = principal_names_service(principal, "cloudfront.amazonaws.com");
+        // `*` fenced by a service key alone (a fence on anything else leaves it
+        // to `policy_exposure`).
+        let any_service = principal_is_anyone(principal) && condition_restricts(condition);
+        if !cloudfront && !any_service {
+            continue;
+        }
+        if !condition_restricts_beyond_service(condition) {
+            out.public = true;
+        }
+        if cloudfront {
+            for account in condition_accounts(condition) {
+                if Some(account) != own && !out.accounts.iter().any(|a| a == account) {
+                    out.accounts.push(account.to_owned());
+                }
+            }
+        }
+    }
+    out.accounts.sort();
+}
+
 impl Detection for S3BucketPolicyExternalAccess {
     fn meta(&self) -> &'static Meta {
         &META
@@ -126,7 +163,8 @@ impl Detection for S3BucketPolicyExternalAccess {
             .request_param("bucketPolicy")
             .or_else(|| rec.request_param("policy"))
             .and_then(policy_document)?;
-        let exposure = policy_exposure(&doc, rec.account_id(), |st| !elb_log_delivery(st));
+        let mut exposure = policy_exposure(&doc, rec.account_id(), |st| !elb_log_delivery(st));
+        through_cloudfront(&doc, rec.account_id(), &mut exposure);
         if !exposure.exposed() {
             return None;
         }
@@ -200,6 +238,10 @@ mod tests {
             r#"{"StringEquals":{"aws:PrincipalTag/team":"data"}}"#,
             r#"{"StringLike":{"aws:Referer":"https://example.com/*"}}"#,
             r#"{"Bool":{"aws:PrincipalIsAWSService":"false"}}"#,
+            // From an evasion review: any AWS service, CloudFront among them,
+            // reads for any customer.
+            r#"{"Bool":{"aws:PrincipalIsAWSService":"true"}}"#,
+            r#"{"StringEquals":{"aws:PrincipalServiceName":"cloudfront.amazonaws.com"}}"#,
             // Through some VPC endpoint: any account's, the caller's own included.
             r#"{"Null":{"aws:SourceVpc":"false"}}"#,
             r#"{"Null":{"aws:PrincipalAccount":"false"}}"#,
@@ -214,12 +256,40 @@ mod tests {
             r#"{"IpAddress":{"aws:SourceIp":["10.0.0.0/8","172.16.0.0/12"]}}"#,
             r#"{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/*"}}"#,
             r#"{"StringEquals":{"aws:PrincipalOrgID":["o-exampleorg"]},"Bool":{"aws:SecureTransport":"true"}}"#,
-            r#"{"Bool":{"aws:PrincipalIsAWSService":"true"}}"#,
         ] {
             let statement = format!(r#"[{{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{condition}}}]"#);
             let rec = record("s3.amazonaws.com", "PutBucketPolicy", ROLE, &put(&statement), "");
             assert!(!fires(&S3BucketPolicyExternalAccess, &rec), "{condition}");
         }
+    }
+
+    /// From an evasion review: CloudFront reads for any distribution that names
+    /// the bucket, in any account, unless a condition pins the distribution.
+    #[test]
+    fn cloudfront_grants_are_judged_by_the_distribution_they_pin() {
+        let judged = |condition: &str| {
+            let statement = format!(
+                r#"[{{"Effect":"Allow","Principal":{{"Service":"cloudfront.amazonaws.com"}},"Action":"s3:GetObject","Resource":"arn:aws:s3:::finance-exports/*"{condition}}}]"#
+            );
+            let rec = record("s3.amazonaws.com", "PutBucketPolicy", ROLE, &put(&statement), "");
+            match eval(&S3BucketPolicyExternalAccess, &rec) {
+                Some(Signal::Fire(e)) => Some(e),
+                _ => None,
+            }
+        };
+        let public = judged("").expect("no condition: any distribution");
+        assert_eq!(public.get("public"), Some(&json!(true)));
+        let wild = r#","Condition":{"StringLike":{"AWS:SourceArn":"arn:aws:cloudfront::*:distribution/*"}}"#;
+        assert!(judged(wild).is_some());
+        let theirs = r#","Condition":{"StringEquals":{"AWS:SourceArn":"arn:aws:cloudfront::444455556666:distribution/E2QWRUHEXAMPLE"}}"#;
+        let e = judged(theirs).expect("another account's distribution");
+        assert_eq!(e.get("other_accounts"), Some(&json!(["444455556666"])));
+        assert_eq!(e.get("public"), None);
+        // Origin access control as AWS documents it: the own distribution.
+        let own = r#","Condition":{"StringEquals":{"AWS:SourceArn":"arn:aws:cloudfront::111122223333:distribution/E2QWRUHEXAMPLE"}}"#;
+        assert!(judged(own).is_none());
+        let own_account = r#","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}"#;
+        assert!(judged(own_account).is_none());
     }
 
     /// Delegating the bucket to access points: another account's are that

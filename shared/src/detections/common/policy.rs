@@ -388,6 +388,29 @@ pub fn condition_entries(
 /// restricts nothing. A block of a shape we cannot read is taken as restricting (we
 /// do not guess at conditions we cannot read).
 pub fn condition_restricts(condition: Option<&serde_json::Value>) -> bool {
+    restricts(condition, |_| true)
+}
+
+/// [`condition_restricts`] with the keys that say only which AWS service calls
+/// (`aws:PrincipalServiceName`, `aws:PrincipalIsAWSService`) left out: a service
+/// such as CloudFront calls for whichever customer configures it, so such a key
+/// fences in no customer (from an evasion review).
+pub fn condition_restricts_beyond_service(condition: Option<&serde_json::Value>) -> bool {
+    restricts(condition, |key| {
+        !SERVICE_KEYS
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(key.trim()))
+    })
+}
+
+/// The condition keys that name which AWS service makes a call, not for whom.
+const SERVICE_KEYS: [&str; 3] = [
+    "aws:principalservicename",
+    "aws:principalservicenameslist",
+    "aws:principalisawsservice",
+];
+
+fn restricts(condition: Option<&serde_json::Value>, counts: impl Fn(&str) -> bool) -> bool {
     use serde_json::Value;
     let operators = match condition {
         None | Some(Value::Null) => return false,
@@ -397,9 +420,9 @@ pub fn condition_restricts(condition: Option<&serde_json::Value>) -> bool {
     operators.iter().any(|(operator, keys)| match keys {
         Value::Object(keys) => {
             narrowing_operator(operator)
-                && keys
-                    .iter()
-                    .any(|(key, value)| caller_key(key) && names_some_callers(key, value))
+                && keys.iter().any(|(key, value)| {
+                    counts(key) && caller_key(key) && names_some_callers(key, value)
+                })
         }
         Value::Null => false,
         _ => true,
@@ -422,7 +445,7 @@ pub(super) fn narrowing_operator(operator: &str) -> bool {
 
 /// The accounts a `Condition` block narrows a grant to, through keys that name the
 /// caller's account or ARN under an operator that narrows.
-fn condition_accounts(condition: Option<&serde_json::Value>) -> Vec<&str> {
+pub fn condition_accounts(condition: Option<&serde_json::Value>) -> Vec<&str> {
     let Some(serde_json::Value::Object(operators)) = condition else {
         return Vec::new();
     };
