@@ -10,10 +10,15 @@
 //! Only a share that succeeded counts: a refused one exposes nothing. Shares AWS
 //! services make (`common::aws_service_or_linked_role`: GuardDuty's malware scans
 //! share each snapshot they take with GuardDuty's account through a service-linked
-//! role) are left out (from a review: they fired at high on every scan).
+//! role) are left out (from a review: they fired at high on every scan), and so
+//! are AWS Backup's and Data Lifecycle Manager's shares to one account for a
+//! cross-account copy (`common::backup_service_copy`; the copy's configuration
+//! is `backup-copied-to-another-account`).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_or_linked_role, ec2_permission_added, succeeded_call};
+use crate::detections::common::{
+    aws_service_or_linked_role, backup_service_copy, ec2_permission_added, succeeded_call,
+};
 use crate::event::Record;
 
 pub struct EbsSnapshotShared;
@@ -58,7 +63,7 @@ impl Detection for EbsSnapshotShared {
         }
         let exposure =
             ec2_permission_added(rec.request_param("createVolumePermission"), rec.account_id());
-        if !exposure.exposed() {
+        if !exposure.exposed() || (backup_service_copy(rec) && !exposure.public) {
             return None;
         }
         let e = Evidence::new().with_opt("snapshot_id", rec.request_param_str("snapshotId"));
@@ -117,6 +122,31 @@ mod tests {
             let rec = record("ec2.amazonaws.com", "ModifySnapshotAttribute", ROLE, params, "");
             assert!(!fires(&EbsSnapshotShared, &rec), "{params}");
         }
+    }
+
+    /// From an evasion review: AWS Backup's and DLM's copies share with the
+    /// destination account first; a public share is never a copy's.
+    #[test]
+    fn a_backup_services_share_with_one_account_does_not_fire() {
+        let by = |service: &str| {
+            ROLE.replacen(
+                r#""accountId":"111122223333","#,
+                &format!(r#""accountId":"111122223333","invokedBy":"{service}","#),
+                1,
+            )
+        };
+        let to_one = share(r#"{"userId":"444455556666"}"#);
+        for service in ["backup.amazonaws.com", "dlm.amazonaws.com"] {
+            let who = by(service);
+            assert!(who.contains("invokedBy"));
+            let rec = record("ec2.amazonaws.com", "ModifySnapshotAttribute", &who, &to_one, "");
+            assert!(!fires(&EbsSnapshotShared, &rec), "{service}");
+            let public = record("ec2.amazonaws.com", "ModifySnapshotAttribute", &who, &share(r#"{"group":"all"}"#), "");
+            assert!(fires(&EbsSnapshotShared, &public), "{service}");
+        }
+        let by_stack = by("cloudformation.amazonaws.com");
+        let rec = record("ec2.amazonaws.com", "ModifySnapshotAttribute", &by_stack, &to_one, "");
+        assert!(fires(&EbsSnapshotShared, &rec));
     }
 
     /// From a review: GuardDuty's malware scans share their snapshots through a

@@ -10,11 +10,13 @@
 //! grant is within one of them: sharing a golden image with one's own
 //! organisation is everyday work. Calls made through AWS Marketplace
 //! (`invokedBy` `assets.marketplace.amazonaws.com`) are publishing, not
-//! exfiltration, and are skipped as in the Elastic rule.
+//! exfiltration, and are skipped as in the Elastic rule. So are AWS Backup's and
+//! Data Lifecycle Manager's shares for a cross-account copy
+//! (`common::backup_service_copy`), unless public.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{ec2_permission_added, ec2_permission_items_added};
-use crate::detections::common::{organizations, succeeded_call};
+use crate::detections::common::{backup_service_copy, organizations, succeeded_call};
 use crate::event::Record;
 
 pub struct Ec2AmiShared;
@@ -58,7 +60,9 @@ impl Detection for Ec2AmiShared {
         let exposure = ec2_permission_added(list, rec.account_id());
         let mut organizations = organizations_added(list);
         organizations.retain(|arn| !organizations::organization_of_arn(arn).is_some_and(organizations::is_own_organization));
-        if !exposure.exposed() && organizations.is_empty() {
+        if (!exposure.exposed() && organizations.is_empty())
+            || (backup_service_copy(rec) && !exposure.public)
+        {
             return None;
         }
         let mut e = Evidence::new().with_opt("image_id", rec.request_param_str("imageId"));

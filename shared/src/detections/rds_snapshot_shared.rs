@@ -3,10 +3,13 @@
 //! `attributeName` `restore` and `valuesToAdd`), successfully.
 //!
 //! Decision: `valuesToAdd` holding `all` is public; a 12-digit account other than the
-//! event's own is sharing. Removals (`valuesToRemove`) do not fire.
+//! event's own is sharing. Removals (`valuesToRemove`) do not fire. AWS Backup's
+//! shares to one account for a cross-account copy are left out
+//! (`common::backup_service_copy`; the copy's configuration is
+//! `backup-copied-to-another-account`).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{PolicyExposure, is_account_id, one_or_many};
+use crate::detections::common::{PolicyExposure, backup_service_copy, is_account_id, one_or_many};
 use crate::event::Record;
 
 pub struct RdsSnapshotShared;
@@ -67,7 +70,7 @@ impl Detection for RdsSnapshotShared {
             }
         }
         exposure.accounts.sort();
-        if !exposure.exposed() {
+        if !exposure.exposed() || (backup_service_copy(rec) && !exposure.public) {
             return None;
         }
         let snapshot = rec

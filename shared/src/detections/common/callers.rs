@@ -135,6 +135,19 @@ pub fn aws_service_among(rec: &Record, services: &[&str]) -> bool {
         || rec.invoked_by().is_some_and(|s| services.contains(&s))
 }
 
+/// A call AWS Backup or Data Lifecycle Manager made for a copy to another
+/// account (`invokedBy`, which AWS writes): each copy shares the snapshot or
+/// image with the destination, then takes the share back. The configuration
+/// behind it is `backup-copied-to-another-account`'s to report; the share
+/// detections leave such shares to one account out (from an evasion review:
+/// every nightly copy to a backup account fired at high).
+pub fn backup_service_copy(rec: &Record) -> bool {
+    matches!(
+        rec.invoked_by(),
+        Some("backup.amazonaws.com" | "dlm.amazonaws.com")
+    )
+}
+
 /// The call was made by a CloudFormation stack for its caller (`invokedBy` or
 /// `sourceIPAddress` `cloudformation.amazonaws.com`: AWS writes both, the caller
 /// cannot). A stack's changes are reviewed with its template. Tools that call
