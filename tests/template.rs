@@ -997,7 +997,7 @@ fn derivation_matches_by_hand_for_two_groups() {
     let g = catalog::group("signin-failures").unwrap();
     assert_eq!(
         expected_pattern(g),
-        json!({"source": [{"prefix": "aws."}], "detail": {"eventSource": ["signin.amazonaws.com"], "eventName": ["ConsoleLogin"]}})
+        json!({"source": [{"prefix": "aws."}], "detail": {"eventSource": ["signin.amazonaws.com"], "eventName": ["ConsoleLogin", "CredentialVerification"]}})
     );
     // The CLI rule sees read-only calls too, so it is narrowed to the two signals.
     let g = catalog::group("cli-endpoint").unwrap();

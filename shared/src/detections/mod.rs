@@ -274,6 +274,7 @@ registry! {
     ec2_imdsv1_enabled::Ec2ImdsV1Enabled,
     ec2_instance_credentials_console_login::Ec2InstanceCredentialsConsoleLogin,
     root_console_brute_force::RootConsoleBruteForce,
+    identity_center_sign_in_failures::IdentityCenterSignInFailures,
     root_user_activity::RootUserActivity,
     root_password_recovery_or_change::RootPasswordRecoveryOrChange,
     // (end of security-services)
