@@ -37,6 +37,13 @@
 //! its Suricata text, or a `PASS` standard rule whose header says `ANY`
 //! throughout): in the default rule order pass rules are evaluated first, so one
 //! such rule in any group the policy uses lets everything through.
+//!
+//! From a third evasion review: an address written as every address
+//! (`0.0.0.0/0`, `::/0`, a bracket list of them) is `any`; and a stateless rule
+//! group's rule that passes every packet (`aws:pass` with no narrowing match)
+//! counts, since stateless rules run first and a pass skips the stateful
+//! engine. Rules that pass only the protected network's own egress
+//! (`$HOME_NET -> any`) are not judged: that is many networks' design.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, flag_value, request_param_any, request_text_any, succeeded_call};
@@ -163,17 +170,76 @@ fn policy_passes_everything(rec: &Record<'_>, created: bool) -> bool {
 /// Protocols a pass rule lets through wholly enough to open the network.
 const PASSED_PROTOCOLS: [&str; 3] = ["ip", "tcp", "udp"];
 
+/// A rule's address that is every address: `any`, `0.0.0.0/0` (every IPv4
+/// address), `::/0`, or a bracket list of only those (`[0.0.0.0/0,::/0]`; from
+/// an evasion review: only the word `any` was read).
+fn every_address(word: &str) -> bool {
+    let word = word.trim();
+    let inner = word
+        .strip_prefix('[')
+        .and_then(|w| w.strip_suffix(']'))
+        .unwrap_or(word);
+    !inner.is_empty()
+        && inner.split(',').all(|a| {
+            let a = a.trim();
+            a.eq_ignore_ascii_case("any") || a == "0.0.0.0/0" || a == "::/0"
+        })
+}
+
 /// A Suricata rule line that passes every packet of a protocol in
-/// [`PASSED_PROTOCOLS`]: `pass <proto> any any -> any any` (or `<>`).
+/// [`PASSED_PROTOCOLS`]: `pass <proto> any any -> any any` (or `<>`; an
+/// address may be written as [`every_address`] reads it).
 fn suricata_passes_everything(rules: &str) -> bool {
     rules.lines().any(|line| {
         let words: Vec<String> = line.split_whitespace().take(7).map(str::to_ascii_lowercase).collect();
         matches!(&words[..], [action, proto, src, sport, dir, dst, dport]
             if action == "pass"
                 && PASSED_PROTOCOLS.contains(&proto.as_str())
-                && [src, sport, dst, dport].iter().all(|w| *w == "any")
+                && every_address(src)
+                && every_address(dst)
+                && sport == "any"
+                && dport == "any"
                 && (dir == "->" || dir == "<>"))
     })
+}
+
+/// A stateless rule (`StatelessRulesAndCustomActions.StatelessRules`) whose
+/// actions include `aws:pass` and whose match is every packet: no or only
+/// [`every_address`] sources and destinations, and no protocol, port or TCP
+/// flag narrowing. Stateless rules run before the stateful engine, and a pass
+/// there skips it: one such rule lets everything through uninspected (from an
+/// evasion review).
+fn stateless_rule_passes_everything(rule: &serde_json::Value) -> bool {
+    use crate::detections::common::{one_or_many, pascal_or_camel};
+    use serde_json::Value;
+    let Some(definition) = pascal_or_camel(rule, "RuleDefinition") else {
+        return false;
+    };
+    let passes = one_or_many(pascal_or_camel(definition, "Actions"))
+        .iter()
+        .any(|a| a.as_str().is_some_and(|a| a.trim().eq_ignore_ascii_case("aws:pass")));
+    let Some(matched) = pascal_or_camel(definition, "MatchAttributes").filter(|m| m.is_object()) else {
+        return passes && pascal_or_camel(definition, "MatchAttributes").is_none();
+    };
+    let unset = |k: &str| match pascal_or_camel(matched, k) {
+        None | Some(Value::Null) => true,
+        Some(Value::Array(items)) => items.is_empty(),
+        Some(_) => false,
+    };
+    let addresses_all = |k: &str| {
+        unset(k)
+            || one_or_many(pascal_or_camel(matched, k)).iter().all(|a| {
+                pascal_or_camel(a, "AddressDefinition")
+                    .and_then(Value::as_str)
+                    .is_some_and(every_address)
+            })
+    };
+    passes
+        && addresses_all("Sources")
+        && addresses_all("Destinations")
+        && ["SourcePorts", "DestinationPorts", "Protocols", "TCPFlags", "tcpFlags"]
+            .iter()
+            .all(|k| unset(k))
 }
 
 /// A rule group request (`rules` text, or `ruleGroup.rulesSource` with
@@ -191,13 +257,22 @@ fn rule_group_passes_everything(rec: &Record<'_>) -> bool {
         return true;
     }
     let any = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|t| t.trim().eq_ignore_ascii_case("any"));
-    one_or_many(pascal_or_camel(source, "StatefulRules")).iter().any(|rule| {
+    let address = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(every_address);
+    let stateful = one_or_many(pascal_or_camel(source, "StatefulRules")).iter().any(|rule| {
         let header = pascal_or_camel(rule, "Header");
         let field = |k: &str| header.and_then(|h| pascal_or_camel(h, k));
         pascal_or_camel(rule, "Action").and_then(Value::as_str).is_some_and(|a| a.trim().eq_ignore_ascii_case("pass"))
             && field("Protocol").and_then(Value::as_str).is_some_and(|p| PASSED_PROTOCOLS.iter().any(|x| x.eq_ignore_ascii_case(p.trim())))
-            && ["Source", "SourcePort", "Destination", "DestinationPort"].iter().all(|k| any(field(k)))
-    })
+            && address(field("Source"))
+            && address(field("Destination"))
+            && ["SourcePort", "DestinationPort"].iter().all(|k| any(field(k)))
+    });
+    stateful
+        || pascal_or_camel(source, "StatelessRulesAndCustomActions")
+            .map(|s| one_or_many(pascal_or_camel(s, "StatelessRules")))
+            .unwrap_or_default()
+            .iter()
+            .any(|rule| stateless_rule_passes_everything(rule))
 }
 
 impl Detection for NetworkFirewallDisabled {
@@ -362,6 +437,36 @@ mod tests {
         assert!(fires(&NetworkFirewallDisabled, &standard("PASS", "ANY")));
         assert!(!fires(&NetworkFirewallDisabled, &standard("PASS", "443")));
         assert!(!fires(&NetworkFirewallDisabled, &standard("DROP", "ANY")));
+    }
+
+    /// From a third evasion review: every address written as CIDRs, and a
+    /// stateless rule that passes every packet.
+    #[test]
+    fn every_address_and_a_stateless_pass_all_rule_fire() {
+        let text = |rules: &str| {
+            record(SOURCE, "UpdateRuleGroup", ROLE, &serde_json::json!({"ruleGroupName": "g", "type": "STATEFUL", "rules": rules}).to_string(), "")
+        };
+        assert!(fires(&NetworkFirewallDisabled, &text("pass ip 0.0.0.0/0 any -> 0.0.0.0/0 any (sid:7;)")));
+        assert!(fires(&NetworkFirewallDisabled, &text("pass ip [0.0.0.0/0,::/0] any -> any any (sid:8;)")));
+        assert!(!fires(&NetworkFirewallDisabled, &text("pass ip 10.0.0.0/8 any -> 0.0.0.0/0 any (sid:9;)")));
+        assert!(!fires(&NetworkFirewallDisabled, &text("pass ip [] any -> any any (sid:10;)")));
+        let stateless = |rule: serde_json::Value| {
+            let group = serde_json::json!({"ruleGroupName": "g", "type": "STATELESS", "capacity": 10, "ruleGroup": {"rulesSource": {"statelessRulesAndCustomActions": {"statelessRules": [
+                {"priority": 1, "ruleDefinition": {"matchAttributes": {"sources": [{"addressDefinition": "10.9.0.0/16"}]}, "actions": ["aws:drop"]}},
+                rule
+            ]}}}});
+            record(SOURCE, "UpdateRuleGroup", ROLE, &group.to_string(), "")
+        };
+        let all = serde_json::json!({"addressDefinition": "0.0.0.0/0"});
+        let pass_all = |matched: serde_json::Value| serde_json::json!({"priority": 2, "ruleDefinition": {"matchAttributes": matched, "actions": ["aws:pass"]}});
+        assert!(fires(&NetworkFirewallDisabled, &stateless(pass_all(serde_json::json!({"sources": [all], "destinations": [all]})))));
+        assert!(fires(&NetworkFirewallDisabled, &stateless(pass_all(serde_json::json!({})))));
+        // Narrowed by port, protocol or address, or not a pass: a rule among many.
+        assert!(!fires(&NetworkFirewallDisabled, &stateless(pass_all(serde_json::json!({"destinationPorts": [{"fromPort": 443, "toPort": 443}]})))));
+        assert!(!fires(&NetworkFirewallDisabled, &stateless(pass_all(serde_json::json!({"protocols": [17]})))));
+        assert!(!fires(&NetworkFirewallDisabled, &stateless(pass_all(serde_json::json!({"sources": [{"addressDefinition": "192.0.2.0/24"}]})))));
+        let forward = serde_json::json!({"priority": 2, "ruleDefinition": {"matchAttributes": {}, "actions": ["aws:forward_to_sfe"]}});
+        assert!(!fires(&NetworkFirewallDisabled, &stateless(forward)));
     }
 
     #[test]
