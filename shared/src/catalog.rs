@@ -28,7 +28,7 @@ pub static GROUPS: &[FunctionGroup] = &[
     },
     FunctionGroup {
         name: "signin-failures",
-        description: "Console sign-in failures, the root user's included",
+        description: "Console sign-in failures, the root user's included, and IAM Identity Center's",
     },
     FunctionGroup {
         name: "correlation",

@@ -5,8 +5,15 @@
 //! database (`UpdateRelationalDatabase` with `masterUserPassword`, or
 //! `rotateMasterUserPassword` true), an OpenSearch domain's master user
 //! (`UpdateDomainConfig` with `advancedSecurityOptions.masterUserOptions
-//! .masterUserPassword`), an ElastiCache replication group's or cluster's auth
-//! token (`ModifyReplicationGroup`, `ModifyCacheCluster` with `authToken`), an
+//! .masterUserPassword`, or its `masterUserARN`, which hands the master user to
+//! an IAM principal with no password at all; the Elasticsearch-era
+//! `UpdateElasticsearchDomainConfig` takes the same, on OpenSearch domains too),
+//! an ElastiCache replication group's or cluster's auth token
+//! (`ModifyReplicationGroup`, `ModifyCacheCluster` with `authToken`), an
+//! ElastiCache or MemoryDB user's passwords (ElastiCache `ModifyUser` with
+//! `passwords`, `authenticationMode` passwords, or `noPasswordRequired` true;
+//! MemoryDB `UpdateUser` with `authenticationMode` passwords: the role-based
+//! users of Valkey and Redis 7), an
 //! Amazon MQ broker's user (`UpdateUser` with `password`); and a Lightsail
 //! database's master password read out (`GetRelationalDatabaseMasterUserPassword`,
 //! which returns it).
@@ -31,13 +38,15 @@ const LIGHTSAIL: &str = "lightsail.amazonaws.com";
 const OPENSEARCH: &str = "es.amazonaws.com";
 const ELASTICACHE: &str = "elasticache.amazonaws.com";
 const MQ: &str = "mq.amazonaws.com";
+const MEMORYDB: &str = "memorydb.amazonaws.com";
 const READ_PASSWORD: &str = "GetRelationalDatabaseMasterUserPassword";
 
 pub static META: Meta = Meta {
     id: "database-admin-password-reset",
     title: "AWS Database or Broker Admin Password Reset or Read",
     description: "Someone set a new admin password on a DocumentDB elastic cluster, Lightsail \
-                  database, OpenSearch domain, ElastiCache cache or Amazon MQ broker, or read a \
+                  database, OpenSearch domain (or handed its master user to an IAM principal), \
+                  ElastiCache cache or user, MemoryDB user or Amazon MQ broker, or read a \
                   Lightsail database's master password. With the control-plane right to do \
                   this, an attacker gets full access to the data without knowing any database \
                   credential. Denied attempts are reported too.",
@@ -64,12 +73,26 @@ pub static META: Meta = Meta {
         Trigger::read_only(LIGHTSAIL, &[READ_PASSWORD]),
         // Without patterns on the password keys: the group's rule has no room left
         // for them (EventBridge's 2,048 characters); these calls are rare.
-        Trigger::write(OPENSEARCH, &["UpdateDomainConfig"]),
-        Trigger::write(ELASTICACHE, &["ModifyReplicationGroup", "ModifyCacheCluster"]),
+        Trigger::write(OPENSEARCH, &["UpdateDomainConfig", "UpdateElasticsearchDomainConfig"]),
+        Trigger::write(ELASTICACHE, &["ModifyReplicationGroup", "ModifyCacheCluster", "ModifyUser"]),
         Trigger::write(MQ, &["UpdateUser"]),
+        Trigger::write(MEMORYDB, &["UpdateUser"]),
     ],
     window: None,
 };
+
+/// An OpenSearch request's `advancedSecurityOptions.masterUserOptions`.
+fn master_user<'r>(rec: &'r Record<'_>) -> Option<&'r Value> {
+    rec.request_param("advancedSecurityOptions")?.get("masterUserOptions")
+}
+
+/// Passwords given in `authenticationMode` (`passwords`, either casing), as
+/// ElastiCache's `ModifyUser` and MemoryDB's `UpdateUser` take them.
+fn authentication_passwords(rec: &Record<'_>) -> bool {
+    rec.request_param("authenticationMode")
+        .and_then(|m| crate::detections::common::pascal_or_camel(m, "Passwords"))
+        .is_some()
+}
 
 impl Detection for DatabaseAdminPasswordReset {
     fn meta(&self) -> &'static Meta {
@@ -87,12 +110,18 @@ impl Detection for DatabaseAdminPasswordReset {
                     || rec.request_param("rotateMasterUserPassword").and_then(flag_value) == Some(true)
             }
             (LIGHTSAIL, READ_PASSWORD) => true,
-            (OPENSEARCH, "UpdateDomainConfig") => rec
-                .request_param("advancedSecurityOptions")
-                .and_then(|a| a.get("masterUserOptions"))
-                .and_then(|m| m.get("masterUserPassword"))
-                .is_some(),
+            (OPENSEARCH, "UpdateDomainConfig" | "UpdateElasticsearchDomainConfig") => {
+                master_user(rec).is_some_and(|m| {
+                    m.get("masterUserPassword").is_some() || m.get("masterUserARN").is_some()
+                })
+            }
             (ELASTICACHE, "ModifyReplicationGroup" | "ModifyCacheCluster") => rec.request_param("authToken").is_some(),
+            (ELASTICACHE, "ModifyUser") => {
+                rec.request_param("passwords").is_some()
+                    || authentication_passwords(rec)
+                    || rec.request_param("noPasswordRequired").and_then(flag_value) == Some(true)
+            }
+            (MEMORYDB, "UpdateUser") => authentication_passwords(rec),
             (MQ, "UpdateUser") => rec.request_param("password").is_some(),
             _ => false,
         };
@@ -108,12 +137,19 @@ impl Detection for DatabaseAdminPasswordReset {
                 "replicationGroupId",
                 "cacheClusterId",
                 "brokerId",
+                "userId",
+                "userName",
             ],
         );
         let evidence = Evidence::new()
             .with("api", rec.event_name())
             .with_opt("resource", resource)
             .with_opt("user", rec.request_param_str("username"))
+            .with_opt(
+                "master_user_arn",
+                master_user(rec).and_then(|m| m.get("masterUserARN")).and_then(Value::as_str),
+            )
+            .with_json("no_password_required", rec.request_param("noPasswordRequired"))
             .with_opt("auth_token_update_strategy", rec.request_param("authTokenUpdateStrategy").and_then(Value::as_str));
         fire(with_error(evidence, rec))
     }
@@ -139,6 +175,14 @@ mod tests {
             (OPENSEARCH, "UpdateDomainConfig", r#"{"domainName":"logs","advancedSecurityOptions":{"masterUserOptions":{"masterUserName":"admin","masterUserPassword":"HIDDEN_DUE_TO_SECURITY_REASONS"}}}"#),
             (ELASTICACHE, "ModifyReplicationGroup", r#"{"replicationGroupId":"sessions","authToken":"HIDDEN_DUE_TO_SECURITY_REASONS","authTokenUpdateStrategy":"SET","applyImmediately":true}"#),
             (MQ, "UpdateUser", r#"{"brokerId":"b-0a1b2c3d","username":"admin","password":"HIDDEN_DUE_TO_SECURITY_REASONS"}"#),
+            // From a third evasion review: the Elasticsearch-era API, the master
+            // user handed to an IAM principal, and role-based cache users.
+            (OPENSEARCH, "UpdateElasticsearchDomainConfig", r#"{"domainName":"logs","advancedSecurityOptions":{"masterUserOptions":{"masterUserName":"admin","masterUserPassword":"HIDDEN_DUE_TO_SECURITY_REASONS"}}}"#),
+            (OPENSEARCH, "UpdateDomainConfig", r#"{"domainName":"logs","advancedSecurityOptions":{"masterUserOptions":{"masterUserARN":"arn:aws:iam::111122223333:role/attacker"}}}"#),
+            (ELASTICACHE, "ModifyUser", r#"{"userId":"app-user","passwords":["HIDDEN_DUE_TO_SECURITY_REASONS"]}"#),
+            (ELASTICACHE, "ModifyUser", r#"{"userId":"app-user","authenticationMode":{"type":"password","passwords":["HIDDEN_DUE_TO_SECURITY_REASONS"]}}"#),
+            (ELASTICACHE, "ModifyUser", r#"{"userId":"app-user","noPasswordRequired":true}"#),
+            (MEMORYDB, "UpdateUser", r#"{"userName":"app-user","authenticationMode":{"type":"password","passwords":["HIDDEN_DUE_TO_SECURITY_REASONS"]}}"#),
         ] {
             match eval(&DatabaseAdminPasswordReset, &call(source, name, params)) {
                 Some(Signal::Fire(e)) => assert!(e.get("resource").is_some(), "{name}"),
@@ -158,6 +202,9 @@ mod tests {
             (OPENSEARCH, "UpdateDomainConfig", r#"{"domainName":"logs","clusterConfig":{"instanceCount":3}}"#),
             (ELASTICACHE, "ModifyReplicationGroup", r#"{"replicationGroupId":"sessions","cacheNodeType":"cache.r7g.large"}"#),
             (MQ, "UpdateUser", r#"{"brokerId":"b-0a1b2c3d","username":"app","groups":["ops"]}"#),
+            (OPENSEARCH, "UpdateElasticsearchDomainConfig", r#"{"domainName":"logs","elasticsearchClusterConfig":{"instanceCount":3}}"#),
+            (ELASTICACHE, "ModifyUser", r#"{"userId":"app-user","accessString":"on ~app:* +@read","noPasswordRequired":false}"#),
+            (MEMORYDB, "UpdateUser", r#"{"userName":"app-user","accessString":"on ~* +@read"}"#),
         ] {
             assert!(!fires(&DatabaseAdminPasswordReset, &call(source, name, params)), "{name} {params}");
         }
