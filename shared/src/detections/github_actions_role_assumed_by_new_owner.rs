@@ -13,7 +13,7 @@
 //! (`responseElements.subjectFromWebIdentityToken`, else `userIdentity.userName`):
 //! the default `repo:OWNER/REPO:...`, or a customised subject's
 //! `repository_owner`, `repository_owner_id`, `repository` or `job_workflow_ref`
-//! claim, wherever it stands; a subject with none of them is taken whole. Letter case is ignored (GitHub owner names are). The
+//! claim, wherever it stands. Letter case is ignored (GitHub owner names are). The
 //! first-seen window is ten days: a role a workflow assumes less often than that
 //! fires again on its next use, once per owner.
 //!
@@ -26,6 +26,15 @@
 //! is not one of another). Issuers of one customer's own (self-managed GitLab,
 //! CircleCI's and Bitbucket's per-organisation issuers) cannot be used by another's
 //! workflows, and are left out.
+//!
+//! From a third evasion review: a subject that names no owner (a customised
+//! template of `environment:production` alone) cannot tell one organisation's
+//! workflows from another's, and any organisation can set its own template to
+//! mint the same subject: such a trust lets in everyone who writes that one
+//! line. Taken whole as the owner, the intruder's token was the known term and
+//! never fired. Now every subject without an owner counts as one term per role
+//! (`owner unknown`): the first use in ten days is reported, with the subject,
+//! so that the trust is fixed; each later one within the ten days is not.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::is_event;
@@ -75,11 +84,11 @@ pub static META: Meta = Meta {
 /// `repo:OWNER/REPO:...`; in a customised subject (claims joined as
 /// `claim:value`, the context claim first in some), the first of
 /// `repository_owner`, `repository_owner_id` (as `id:N`), `repo`, `repository` or
-/// `job_workflow_ref` (`OWNER/...`); else the whole subject.
-fn owner_of(subject: &str) -> String {
+/// `job_workflow_ref` (`OWNER/...`); `None` when it names none of them.
+fn owner_of(subject: &str) -> Option<String> {
     let subject = subject.trim();
     if let Some(rest) = subject.strip_prefix("repo:") {
-        return rest.split(['/', ':']).next().unwrap_or(rest).to_ascii_lowercase();
+        return Some(rest.split(['/', ':']).next().unwrap_or(rest).to_ascii_lowercase());
     }
     let value_of = |claim: &str| claim_value(subject, claim);
     let before = |value: &str, stop: &[char]| value.split(stop).next().unwrap_or(value).to_owned();
@@ -88,16 +97,18 @@ fn owner_of(subject: &str) -> String {
         .or_else(|| value_of("repository_owner_id").map(|v| format!("id:{}", before(v, &[':']))))
         .or_else(|| value_of("repo").map(|v| before(v, &['/', ':'])))
         .or_else(|| value_of("repository").map(|v| before(v, &['/', ':'])))
-        .or_else(|| value_of("job_workflow_ref").map(|v| before(v, &['/', ':'])))
-        .unwrap_or_else(|| subject.to_owned());
-    owner.to_ascii_lowercase()
+        .or_else(|| value_of("job_workflow_ref").map(|v| before(v, &['/', ':'])))?;
+    Some(owner.to_ascii_lowercase())
 }
+
+/// The term part for a subject that names no owner: one per role.
+const OWNER_UNKNOWN: &str = "owner unknown";
 
 /// The owner another CI service's subject names, in lower case: the value of
 /// `claim` (a GitLab `project_path`'s top group, or `namespace_path`'s; an
-/// `organization`) where it opens the subject or follows a `:`; else the whole
-/// subject.
-fn ci_owner_of(subject: &str, claim: &str) -> String {
+/// `organization`) where it opens the subject or follows a `:`; `None` when
+/// it names none.
+fn ci_owner_of(subject: &str, claim: &str) -> Option<String> {
     let subject = subject.trim();
     let value_of = |claim: &str| {
         let value = claim_value(subject, claim)?;
@@ -105,8 +116,7 @@ fn ci_owner_of(subject: &str, claim: &str) -> String {
     };
     value_of(claim)
         .or_else(|| (claim == "project_path").then(|| value_of("namespace_path")).flatten())
-        .unwrap_or(subject)
-        .to_ascii_lowercase()
+        .map(str::to_ascii_lowercase)
 }
 
 /// What follows `claim:` in a token subject, where the claim opens the subject
@@ -149,9 +159,10 @@ impl Detection for GitHubActionsRoleAssumedByNewOwner {
             .with_opt("user_agent", rec.user_agent());
         if provider.contains(GITHUB_OIDC) {
             let owner = owner_of(subject);
+            let term = owner.as_deref().unwrap_or(OWNER_UNKNOWN);
             return Some(Signal::FirstSeen {
-                term: format!("{account}|{role}|{owner}"),
-                evidence: evidence.with("github_owner", owner.as_str()),
+                term: format!("{account}|{role}|{term}"),
+                evidence: evidence.with("github_owner", term),
             });
         }
         // The provider ARN ends with the issuer's host (`oidc-provider/gitlab.com`).
@@ -159,9 +170,10 @@ impl Detection for GitHubActionsRoleAssumedByNewOwner {
             .iter()
             .find(|(host, _)| provider.ends_with(&format!("oidc-provider/{host}")) || provider == *host)?;
         let owner = ci_owner_of(subject, claim);
+        let owner = owner.as_deref().unwrap_or(OWNER_UNKNOWN);
         Some(Signal::FirstSeen {
             term: format!("{account}|{role}|{issuer}:{owner}"),
-            evidence: evidence.with("ci_provider", *issuer).with("ci_owner", owner.as_str()),
+            evidence: evidence.with("ci_provider", *issuer).with("ci_owner", owner),
         })
     }
 }
@@ -207,10 +219,11 @@ mod tests {
             term("repository_owner_id:1234567:repository_id:7654321").as_deref(),
             Some("111122223333|arn:aws:iam::111122223333:role/gha-deploy|id:1234567")
         );
-        assert_eq!(
-            term("environment:prod").as_deref(),
-            Some("111122223333|arn:aws:iam::111122223333:role/gha-deploy|environment:prod")
-        );
+        // From a third evasion review: no owner claim, one term per role,
+        // whatever the subject (any organisation can mint it).
+        let unknown = Some("111122223333|arn:aws:iam::111122223333:role/gha-deploy|owner unknown");
+        assert_eq!(term("environment:prod").as_deref(), unknown);
+        assert_eq!(term("environment:staging").as_deref(), unknown);
     }
 
     #[test]
