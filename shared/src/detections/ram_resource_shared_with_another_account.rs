@@ -26,7 +26,9 @@
 //! `BatchGrantPermissions` naming an account, or a role or user of one, as the
 //! `dataLakePrincipalIdentifier`), which Lake Formation turns into a RAM share it
 //! makes itself (left out as a service's call), are high: the other account reads
-//! the tables granted.
+//! the tables granted. From a third evasion review: Systems Manager parameters
+//! (SecureString secrets) are high, as the same share by the parameter's own
+//! policy is (`resource-policy-external-access`).
 
 use serde_json::Value;
 
@@ -53,6 +55,9 @@ const SENSITIVE: &[&str] = &[
     ":network-firewall:",
     ":backup-vault:",
     ":acm-pca:",
+    // A Systems Manager parameter (SecureString secrets): high, as its own
+    // resource policy's share is (from an evasion review).
+    ":parameter/",
 ];
 
 const LAKE_FORMATION: &str = "lakeformation.amazonaws.com";
@@ -236,7 +241,10 @@ mod tests {
             r#"{"name":"params","resourceArns":["arn:aws:ssm:us-east-1:111122223333:parameter/app"],"principals":["arn:aws:iam::999988887777:role/reader"]}"#,
         );
         assert!(fires(&RamResourceSharedWithAnotherAccount, &by_role));
-        assert_eq!(severity(&by_role), Severity::Medium);
+        // A parameter is high since an evasion review, as its policy's share is.
+        assert_eq!(severity(&by_role), Severity::High);
+        let prefix_list = by_role.replace("ssm:us-east-1:111122223333:parameter/app", "ec2:us-east-1:111122223333:prefix-list/pl-0a1b");
+        assert_eq!(severity(&prefix_list), Severity::Medium);
         let extended = share(
             "AssociateResourceShare",
             &format!(r#"{{"resourceShareArn":"arn:aws:ram:us-east-1:111122223333:resource-share/7ab63972","principals":["999988887777"],"resourceArns":["{SUBNET}"]}}"#),

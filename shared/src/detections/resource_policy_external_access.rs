@@ -18,7 +18,10 @@
 //! `resourcePolicy`), an MSK cluster (`PutClusterPolicy`), and the endpoint
 //! grants that name one account (OpenSearch `AuthorizeVpcEndpointAccess`, Redshift
 //! `AuthorizeEndpointAccess`: that account reaches the domain or cluster from its
-//! own network), all data stores.
+//! own network), all data stores. After a third evasion review: an ACM private
+//! certificate authority's policy (`PutPolicy`), high as its RAM share is: the
+//! other account issues certificates this account's systems (and IAM Roles
+//! Anywhere) trust.
 //!
 //! Decisions: judged as the bucket, secret, topic, queue and vault policies are
 //! (`common::policy_exposure`): an `Allow` for the principal `*` counts unless a
@@ -66,6 +69,8 @@ const SSM: &str = "ssm.amazonaws.com";
 const S3_TABLES: &str = "s3tables.amazonaws.com";
 const MSK: &str = "kafka.amazonaws.com";
 const REDSHIFT: &str = "redshift.amazonaws.com";
+const PRIVATE_CA: &str = "acm-pca.amazonaws.com";
+const PRIVATE_CA_CALLS: &[&str] = &["PutPolicy"];
 const SSM_CALLS: &[&str] = &["PutResourcePolicy"];
 const S3_TABLES_CALLS: &[&str] = &["PutTableBucketPolicy"];
 const MSK_CALLS: &[&str] = &["PutClusterPolicy"];
@@ -109,6 +114,7 @@ const DATA_STORES: &[&str] = &[
     S3_TABLES,
     MSK,
     REDSHIFT,
+    PRIVATE_CA,
 ];
 
 pub static META: Meta = Meta {
@@ -117,7 +123,7 @@ pub static META: Meta = Meta {
     description: "A DynamoDB table, EFS file system, OpenSearch domain, S3 access point, \
                   Glacier vault, Lambda layer, Redshift Serverless snapshot, event bus, \
                   Kinesis stream, Glue Data Catalog, Systems Manager parameter, S3 table \
-                  bucket or MSK cluster now has a resource policy that lets another \
+                  bucket, MSK cluster or private certificate authority now has a resource policy that lets another \
                   AWS account, or anyone, use it. Whoever it names can read (and, depending on \
                   the actions, change or delete) the data without any credentials of this \
                   account. An OpenSearch domain's or Redshift cluster's endpoint granted to \
@@ -155,6 +161,7 @@ pub static META: Meta = Meta {
         Trigger::write(S3_TABLES, S3_TABLES_CALLS),
         Trigger::write(MSK, MSK_CALLS),
         Trigger::write(REDSHIFT, REDSHIFT_CALLS),
+        Trigger::write(PRIVATE_CA, PRIVATE_CA_CALLS),
     ],
     window: None,
 };
@@ -274,6 +281,7 @@ impl Detection for ResourcePolicyExternalAccess {
             (S3_TABLES, S3_TABLES_CALLS),
             (MSK, MSK_CALLS),
             (REDSHIFT, REDSHIFT_CALLS),
+            (PRIVATE_CA, PRIVATE_CA_CALLS),
         ];
         if !calls.iter().any(|(s, n)| succeeded_call(rec, s, n)) || aws_service_caller_but_stack(rec) {
             return None;
