@@ -12,6 +12,11 @@
 //! depth of the request (a bucket's rules are a list, and EC2 may wrap its
 //! parameters in a request object). Changes AWS services make on their own are left
 //! out; a CloudFormation stack's change counts, as the person's own.
+//!
+//! From a third evasion review: a Secrets Manager secret put under another
+//! account's key (`UpdateSecret`, or `CreateSecret`, naming a `kmsKeyId` ARN):
+//! every version of it is re-encrypted under that key, whose owner can then
+//! read it or make it unreadable, the same lever over a secret.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, foreign_key_account, succeeded_call, texts_at_key};
@@ -23,12 +28,15 @@ const S3: &str = "s3.amazonaws.com";
 const EC2: &str = "ec2.amazonaws.com";
 const S3_CALLS: &[&str] = &["PutBucketEncryption"];
 const EC2_CALLS: &[&str] = &["ModifyEbsDefaultKmsKeyId"];
+const SECRETS: &str = "secretsmanager.amazonaws.com";
+const SECRETS_CALLS: &[&str] = &["CreateSecret", "UpdateSecret"];
 
 pub static META: Meta = Meta {
     id: "default-encryption-set-to-foreign-kms-key",
     title: "AWS Default Encryption Set to Another Account's KMS Key",
-    description: "An S3 bucket's default encryption, or the Region's default key for EBS \
-                  volumes, now names a KMS key that belongs to another AWS account. Whatever \
+    description: "An S3 bucket's default encryption, the Region's default key for EBS \
+                  volumes, or a Secrets Manager secret now names a KMS key that belongs to \
+                  another AWS account. Whatever \
                   is written from then on is encrypted under a key its owner does not \
                   control: the other account can read it, or disable the key and hold the \
                   data for ransom.",
@@ -46,7 +54,11 @@ pub static META: Meta = Meta {
     next_steps: "Identify the account that owns the key. If it is not the organisation's, put \
                  the previous default key back, re-encrypt what was written since under an \
                  own key, and revoke the caller's credentials.",
-    triggers: &[Trigger::write(S3, S3_CALLS), Trigger::write(EC2, EC2_CALLS)],
+    triggers: &[
+        Trigger::write(S3, S3_CALLS),
+        Trigger::write(EC2, EC2_CALLS),
+        Trigger::write(SECRETS, SECRETS_CALLS),
+    ],
     window: None,
 };
 
@@ -57,7 +69,8 @@ impl Detection for DefaultEncryptionSetToForeignKmsKey {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         let bucket = succeeded_call(rec, S3, S3_CALLS);
-        if !(bucket || succeeded_call(rec, EC2, EC2_CALLS)) || aws_service_caller_but_stack(rec) {
+        let secret = succeeded_call(rec, SECRETS, SECRETS_CALLS);
+        if !(bucket || secret || succeeded_call(rec, EC2, EC2_CALLS)) || aws_service_caller_but_stack(rec) {
             return None;
         }
         let params = rec.request_parameters()?;
@@ -68,6 +81,8 @@ impl Detection for DefaultEncryptionSetToForeignKmsKey {
             .find_map(|key| Some((key, foreign_key_account(rec, key)?)))?;
         let target = if bucket {
             rec.request_param_str("bucketName")
+        } else if secret {
+            rec.request_param_str("secretId").or_else(|| rec.request_param_str("name"))
         } else {
             Some("EBS encryption by default")
         };
@@ -96,6 +111,23 @@ mod tests {
             "ServerSideEncryptionConfiguration":{{"xmlns":"http://s3.amazonaws.com/doc/2006-03-01/",
             "Rule":{{"ApplyServerSideEncryptionByDefault":{{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"{key}"}},"BucketKeyEnabled":true}}}}}}"#
         )
+    }
+
+    /// From a third evasion review: a secret put under another account's key.
+    #[test]
+    fn a_secret_under_a_foreign_key_fires() {
+        let update = |key: &str| record(SECRETS, "UpdateSecret", ROLE, &format!(r#"{{"secretId":"prod/db","kmsKeyId":"{key}"}}"#), "");
+        match eval(&DefaultEncryptionSetToForeignKmsKey, &update(FOREIGN)) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("target").and_then(|v| v.as_str()), Some("prod/db")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let create = record(SECRETS, "CreateSecret", ROLE, &format!(r#"{{"name":"prod/api","kmsKeyId":"{FOREIGN}"}}"#), "");
+        assert!(fires(&DefaultEncryptionSetToForeignKmsKey, &create));
+        for key in [OWN, "alias/secrets", "0f1e2d3c-4b5a-4697-8877-665544332211"] {
+            assert!(!fires(&DefaultEncryptionSetToForeignKmsKey, &update(key)), "{key}");
+        }
+        let value_only = record(SECRETS, "UpdateSecret", ROLE, r#"{"secretId":"prod/db","secretString":"HIDDEN_DUE_TO_SECURITY_REASONS"}"#, "");
+        assert!(!fires(&DefaultEncryptionSetToForeignKmsKey, &value_only));
     }
 
     #[test]

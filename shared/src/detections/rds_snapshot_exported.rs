@@ -11,6 +11,12 @@
 //! account (`CreateIntegration` of RDS whose `targetArn` names another account)
 //! copies the database continuously, an export that never ends; one to this
 //! account's own warehouse is analytics and is left out.
+//!
+//! From a third evasion review: the same integration created through Redshift's
+//! or Glue's own `CreateIntegration` (same `sourceArn` and `targetArn`), and an
+//! ElastiCache or MemoryDB snapshot exported to a bucket (`CopySnapshot` with a
+//! `targetBucket`: the whole cache as an `.rdb` file there), the cache's
+//! `StartExportTask`.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{caller_change, foreign_arn_account};
@@ -21,22 +27,37 @@ pub struct RdsSnapshotExported;
 const SOURCE: &str = "rds.amazonaws.com";
 const NAMES: &[&str] = &["StartExportTask"];
 const INTEGRATION: &[&str] = &["CreateIntegration"];
+/// The services whose `CreateIntegration` makes a zero-ETL integration.
+const INTEGRATION_SOURCES: [&str; 3] = [SOURCE, "redshift.amazonaws.com", "glue.amazonaws.com"];
+/// The caches whose `CopySnapshot` writes a snapshot to a bucket.
+const CACHES: [&str; 2] = ["elasticache.amazonaws.com", "memorydb.amazonaws.com"];
+const CACHE_EXPORT: &[&str] = &["CopySnapshot"];
 
 pub static META: Meta = Meta {
     id: "rds-snapshot-exported",
-    title: "AWS RDS Snapshot Exported to S3",
-    description: "The data of an RDS snapshot or Aurora cluster was exported to an S3 bucket. \
-                  The export holds every table as files that anyone with access to the bucket \
-                  can read or copy elsewhere, without a database credential.",
+    title: "AWS Database Snapshot Exported to S3 or Another Account",
+    description: "The data of an RDS snapshot or Aurora cluster, or an ElastiCache or MemoryDB \
+                  snapshot, was exported to an S3 bucket, or a database was set to copy itself \
+                  continuously into another account's warehouse (zero-ETL). The export holds \
+                  every table or key as files that anyone with access to the bucket can read or \
+                  copy elsewhere, without a database credential.",
     severity: Severity::Medium,
     attack: &["T1537", "T1530"],
     origins: &["Panther aws_rds_snapshot_export (successful StartExportTask)"],
     group: "backup-exposure",
     false_positives: &["Scheduled exports to a data lake by an analytics role."],
-    next_steps: "Check the destination bucket and prefix (`s3BucketName`, `s3Prefix`) and who can \
-                 read them; if the export was not planned, cancel it (CancelExportTask), delete \
-                 the exported files and review the caller's activity.",
-    triggers: &[Trigger::write(SOURCE, NAMES), Trigger::write(SOURCE, INTEGRATION)],
+    next_steps: "Check the destination bucket and prefix (`s3BucketName`, `s3Prefix`, \
+                 `targetBucket`) or the other account's warehouse (`targetArn`) and who can \
+                 read them; if the export was not planned, cancel it (CancelExportTask, or \
+                 DeleteIntegration), delete the exported files and review the caller's activity.",
+    triggers: &[
+        Trigger::write(SOURCE, NAMES),
+        Trigger::write(SOURCE, INTEGRATION),
+        Trigger::write(INTEGRATION_SOURCES[1], INTEGRATION),
+        Trigger::write(INTEGRATION_SOURCES[2], INTEGRATION),
+        Trigger::write(CACHES[0], CACHE_EXPORT),
+        Trigger::write(CACHES[1], CACHE_EXPORT),
+    ],
     window: None,
 };
 
@@ -47,9 +68,16 @@ impl Detection for RdsSnapshotExported {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_name() == INTEGRATION[0] {
-            let evidence = caller_change(rec, SOURCE, INTEGRATION, &["sourceArn", "targetArn", "integrationName"])?;
+            let source = INTEGRATION_SOURCES.into_iter().find(|s| *s == rec.event_source())?;
+            let evidence = caller_change(rec, source, INTEGRATION, &["sourceArn", "targetArn", "integrationName"])?;
             let other = foreign_arn_account(rec, rec.request_param_str("targetArn")?)?;
             return fire(evidence.with("other_account", other));
+        }
+        if rec.event_name() == CACHE_EXPORT[0] {
+            let source = CACHES.into_iter().find(|s| *s == rec.event_source())?;
+            rec.request_param_str("targetBucket").filter(|b| !b.trim().is_empty())?;
+            return caller_change(rec, source, CACHE_EXPORT, &["sourceSnapshotName", "targetSnapshotName", "targetBucket"])
+                .and_then(fire);
         }
         caller_change(
             rec,
@@ -103,5 +131,32 @@ mod tests {
             other => panic!("expected a finding, got {other:?}"),
         }
         assert!(!fires(&RdsSnapshotExported, &integration("arn:aws:redshift-serverless:us-east-1:111122223333:namespace/3c4d5e6f")));
+        // From a third evasion review: the same integration through Redshift's
+        // and Glue's APIs.
+        let outside = integration("arn:aws:redshift-serverless:us-east-1:444455556666:namespace/3c4d5e6f");
+        for service in ["redshift.amazonaws.com", "glue.amazonaws.com"] {
+            assert!(fires(&RdsSnapshotExported, &outside.replace(SOURCE, service)), "{service}");
+        }
+        assert!(!fires(&RdsSnapshotExported, &outside.replace(SOURCE, "dms.amazonaws.com")));
+    }
+
+    /// From a third evasion review: a cache's snapshot copied to a bucket.
+    #[test]
+    fn a_cache_snapshot_exported_to_a_bucket_fires() {
+        let copy = |source: &str, bucket: &str| {
+            record(source, "CopySnapshot", USER, &format!(
+                r#"{{"sourceSnapshotName":"sessions-2026-06-01","targetSnapshotName":"sessions-export","targetBucket":"{bucket}"}}"#
+            ), "")
+        };
+        for source in CACHES {
+            match eval(&RdsSnapshotExported, &copy(source, "tmp-exports-4471")) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("targetBucket"), Some(&json!("tmp-exports-4471"))),
+                other => panic!("{source}: expected a finding, got {other:?}"),
+            }
+            // A copy kept inside the service.
+            assert!(!fires(&RdsSnapshotExported, &copy(source, "")));
+        }
+        let kept = record(CACHES[0], "CopySnapshot", USER, r#"{"sourceSnapshotName":"a","targetSnapshotName":"b"}"#, "");
+        assert!(!fires(&RdsSnapshotExported, &kept));
     }
 }
