@@ -14,6 +14,9 @@
 //! A lifecycle on the bucket that receives CloudTrail logs is the classic case
 //! (Stratus cloudtrail-lifecycle-rule), but any bucket counts: we cannot tell which
 //! buckets hold logs from the event alone.
+//! Directory buckets (S3 Express One Zone) take expiration rules too, logged from
+//! `s3express.amazonaws.com` (`PutBucketLifecycleConfiguration`, or the general
+//! buckets' name): judged the same way (from a third evasion review).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{one_or_many, succeeded_call, whole_number};
@@ -21,6 +24,10 @@ use crate::event::Record;
 use crate::event::time::parse_event_time;
 
 pub struct S3BucketLifecycleShortExpiration;
+
+/// Directory buckets' event source and the names their lifecycle calls take.
+const DIRECTORY_BUCKETS: &str = "s3express.amazonaws.com";
+const DIRECTORY_BUCKET_CALLS: &[&str] = &["PutBucketLifecycleConfiguration", "PutBucketLifecycle"];
 
 /// Expiration below this many days fires.
 const MAX_DAYS_EXCLUSIVE: u64 = 3;
@@ -44,7 +51,10 @@ pub static META: Meta = Meta {
     next_steps: "Check what the bucket holds and whether a trail or a log pipeline writes to it. If \
                  the rule is not expected, remove it, check whether objects were already expired, \
                  and review the caller's other changes to logging.",
-    triggers: &[Trigger::write("s3.amazonaws.com", &["PutBucketLifecycle"])],
+    triggers: &[
+        Trigger::write("s3.amazonaws.com", &["PutBucketLifecycle"]),
+        Trigger::write(DIRECTORY_BUCKETS, DIRECTORY_BUCKET_CALLS),
+    ],
     window: None,
 };
 
@@ -55,6 +65,7 @@ impl Detection for S3BucketLifecycleShortExpiration {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !succeeded_call(rec, "s3.amazonaws.com", &["PutBucketLifecycle"])
+            && !succeeded_call(rec, DIRECTORY_BUCKETS, DIRECTORY_BUCKET_CALLS)
         {
             return None;
         }
@@ -166,6 +177,14 @@ mod tests {
         let listed = record("s3.amazonaws.com", "PutBucketLifecycle", USER, &put(
             r#"[{"ID":"a","Status":"Enabled","Expiration":{"Days":365}},{"ID":"b","Expiration":{"Days":"2"}}]"#), "");
         assert!(fires(&S3BucketLifecycleShortExpiration, &listed));
+        // From a third evasion review: a directory bucket, under either name.
+        let rules = put(r#"{"ID":"nuke","Status":"Enabled","Filter":"","Expiration":{"Days":1}}"#);
+        for name in DIRECTORY_BUCKET_CALLS {
+            let rec = record(DIRECTORY_BUCKETS, name, ROLE, &rules, "");
+            assert!(fires(&S3BucketLifecycleShortExpiration, &rec), "{name}");
+        }
+        let kept = put(r#"{"ID":"year","Status":"Enabled","Filter":"","Expiration":{"Days":365}}"#);
+        assert!(!fires(&S3BucketLifecycleShortExpiration, &record(DIRECTORY_BUCKETS, DIRECTORY_BUCKET_CALLS[0], ROLE, &kept, "")));
     }
 
     #[test]

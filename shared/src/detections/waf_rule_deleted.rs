@@ -1,5 +1,6 @@
-//! A WAF rule or rule group deleted (`DeleteRule`, `DeleteRuleGroup` on WAFv2 or
-//! classic WAF, and classic WAF's `DeleteRateBasedRule`), or a WAFv2 rule group
+//! A WAF rule group deleted (`DeleteRuleGroup`, WAFv2 or classic WAF), a classic
+//! WAF rule deleted (`DeleteRule`, `DeleteRateBasedRule`: WAFv2 has no such
+//! calls; its rules live inside web ACLs and rule groups), or a WAFv2 rule group
 //! emptied (`UpdateRuleGroup`, which replaces the whole group, sent with no rules:
 //! an empty list or none at all), successfully. WAFv2 refuses to delete a rule
 //! group that a web ACL still references, so emptying it is how its protection is
@@ -11,6 +12,12 @@
 //! sources are read here (EventBridge rules have their own detection). Classic WAF's
 //! `UpdateRuleGroup` lists changes (`updates`), not the group's rules: whether the
 //! group is left empty cannot be read from the record, so it is left out.
+//! A single rule dropped from a WAFv2 web ACL is an `UpdateWebACL` that leaves it
+//! out: telling that apart from any other edit needs the ACL's previous rules,
+//! which the record does not carry (a stated limit; an ACL emptied whole is
+//! `waf-web-acl-deleted`'s). Classic WAF's calls are kept for accounts that
+//! still hold it (from a third evasion review, which found the text claiming a
+//! WAFv2 `DeleteRule`).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
