@@ -3,7 +3,8 @@
 //! internet through Verified Access), a trust provider attached to an instance
 //! (`AttachVerifiedAccessTrustProvider`) or an OIDC trust provider pointed at
 //! another identity provider (`ModifyVerifiedAccessTrustProvider` naming an
-//! `Issuer` or an authorisation endpoint), or a group's or endpoint's access policy
+//! `Issuer` or an authorisation, token or user-info endpoint; or a device trust
+//! provider's `PublicSigningKeyUrl`, from a third evasion review), or a group's or endpoint's access policy
 //! set to let every authenticated user in (`ModifyVerifiedAccessGroupPolicy`,
 //! `ModifyVerifiedAccessEndpointPolicy` with a Cedar `permit` without a condition,
 //! or the policy switched off).
@@ -97,18 +98,38 @@ impl Detection for VerifiedAccessOpened {
             ),
             MODIFY_PROVIDER => {
                 // User providers' OIDC options, or a native application's (from a review).
-                let oidc = field("OidcOptions").or_else(|| field("NativeApplicationOidcOptions"))?;
-                let oidc_text = |key: &str| pascal_or_camel(oidc, key).and_then(Value::as_str).map(str::trim);
-                let issuer = oidc_text("Issuer");
-                let authorization = oidc_text("AuthorizationEndpoint");
-                if issuer.is_none() && authorization.is_none() {
+                let oidc = field("OidcOptions").or_else(|| field("NativeApplicationOidcOptions"));
+                let oidc_text = |key: &str| {
+                    oidc.and_then(|o| pascal_or_camel(o, key))
+                        .and_then(Value::as_str)
+                        .map(str::trim)
+                        .filter(|t| !t.is_empty())
+                };
+                // Where the claims come from (the token and user-info endpoints
+                // answer them), and a device provider's signing key (it checks
+                // posture tokens): each re-pointed lets whoever runs it vouch for
+                // anyone (from a third evasion review).
+                let signing_key = field("DeviceOptions")
+                    .and_then(|d| pascal_or_camel(d, "PublicSigningKeyUrl"))
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty());
+                let moved = [
+                    ("issuer", oidc_text("Issuer")),
+                    ("authorization_endpoint", oidc_text("AuthorizationEndpoint")),
+                    ("token_endpoint", oidc_text("TokenEndpoint")),
+                    ("user_info_endpoint", oidc_text("UserInfoEndpoint")),
+                    ("public_signing_key_url", signing_key),
+                ];
+                if moved.iter().all(|(_, v)| v.is_none()) {
                     return None;
                 }
-                fire(
-                    e.with_opt("trust_provider", text("VerifiedAccessTrustProviderId"))
-                        .with_opt("issuer", issuer)
-                        .with_opt("authorization_endpoint", authorization),
-                )
+                let e = moved
+                    .into_iter()
+                    .fold(e.with_opt("trust_provider", text("VerifiedAccessTrustProviderId")), |e, (k, v)| {
+                        e.with_opt(k, v)
+                    });
+                fire(e)
             }
             _ => {
                 // A policy switched off denies everyone: not a door.
@@ -258,6 +279,18 @@ mod tests {
         assert!(!fires(&VerifiedAccessOpened, &call(MODIFY_PROVIDER, scope_only)));
         let description = r#"{"ModifyVerifiedAccessTrustProviderRequest":{"VerifiedAccessTrustProviderId":"vatp-1","Description":"corp"}}"#;
         assert!(!fires(&VerifiedAccessOpened, &call(MODIFY_PROVIDER, description)));
+        // From a third evasion review: where the claims come from, and a device
+        // provider's signing key.
+        for options in [
+            r#""OidcOptions":{"TokenEndpoint":"https://idp.attacker.example/token"}"#,
+            r#""OidcOptions":{"UserInfoEndpoint":"https://idp.attacker.example/userinfo"}"#,
+            r#""DeviceOptions":{"PublicSigningKeyUrl":"https://keys.attacker.example/jwks"}"#,
+        ] {
+            let request = format!(r#"{{"ModifyVerifiedAccessTrustProviderRequest":{{"VerifiedAccessTrustProviderId":"vatp-1",{options}}}}}"#);
+            assert!(fires(&VerifiedAccessOpened, &call(MODIFY_PROVIDER, &request)), "{options}");
+        }
+        let blank = r#"{"ModifyVerifiedAccessTrustProviderRequest":{"VerifiedAccessTrustProviderId":"vatp-1","OidcOptions":{"TokenEndpoint":" "}}}"#;
+        assert!(!fires(&VerifiedAccessOpened, &call(MODIFY_PROVIDER, blank)));
     }
 
     #[test]
