@@ -21,11 +21,15 @@
 //! (Data Lifecycle Manager and AWS Backup retention, by `invokedBy` or an
 //! `AWSService` identity) are left out; a stack's deletions count, as the
 //! person's own.
+//!
+//! From a third evasion review: an AMI deregistered with its snapshots
+//! (`DeregisterImage` with `deleteAssociatedSnapshots` true) deletes them with
+//! no `DeleteSnapshot` call; each such image counts once (by its id).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{
-    account_role_term, aws_service_caller_but_stack, distinct_texts_at_key, joined, named_burst_signal,
-    request_text_any, succeeded_call,
+    account_role_term, aws_service_caller_but_stack, distinct_texts_at_key, flag_value, joined,
+    named_burst_signal, request_text_any, succeeded_call,
 };
 use crate::event::Record;
 
@@ -33,7 +37,7 @@ pub struct SnapshotsDeletedBurst;
 
 const EC2: &str = "ec2.amazonaws.com";
 const RDS: &str = "rds.amazonaws.com";
-const EC2_CALLS: &[&str] = &["DeleteSnapshot"];
+const EC2_CALLS: &[&str] = &["DeleteSnapshot", "DeregisterImage"];
 const RDS_CALLS: &[&str] = &["DeleteDBClusterSnapshot", "DeleteDBSnapshot"];
 const REDSHIFT: &str = "redshift.amazonaws.com";
 const REDSHIFT_CALLS: &[&str] = &["BatchDeleteClusterSnapshots", "DeleteClusterSnapshot"];
@@ -65,8 +69,8 @@ pub static META: Meta = Meta {
     id: "snapshots-deleted-burst",
     title: "AWS Many Snapshots Deleted by One Caller",
     description: "One caller deleted at least ten different EBS, database, cache or \
-                  Redshift snapshots or DynamoDB or FSx backups within ten minutes (or in \
-                  one Redshift batch). Wiping the recovery copies is how ransomware and destructive \
+                  Redshift snapshots or DynamoDB or FSx backups (or AMIs with their \
+                  snapshots) within ten minutes (or in one Redshift batch). Wiping the recovery copies is how ransomware and destructive \
                   attacks make sure the damage that follows cannot be undone.",
     severity: Severity::High,
     attack: &["T1490", "T1485"],
@@ -112,6 +116,9 @@ impl Detection for SnapshotsDeletedBurst {
         if rec.event_name() == "BatchDeleteClusterSnapshots" {
             return batch(rec);
         }
+        if rec.event_name() == "DeregisterImage" {
+            return image_with_snapshots(rec);
+        }
         let snapshot = request_text_any(
             rec,
             &[
@@ -152,6 +159,23 @@ fn snapshot_value(rec: &Record<'_>, id: &str) -> String {
     joined(&[service, rec.region().unwrap_or(""), id], ':')
 }
 
+/// An image deregistered with its snapshots: it counts once, by its id (its
+/// snapshots are named only in the answer, if at all).
+fn image_with_snapshots(rec: &Record<'_>) -> Option<Signal> {
+    if rec.request_param("deleteAssociatedSnapshots").and_then(flag_value) != Some(true) {
+        return None;
+    }
+    let image = rec.request_param_str("imageId").map(str::trim).filter(|i| !i.is_empty())?;
+    Some(Signal::Distinct {
+        group: account_role_term(rec),
+        value: snapshot_value(rec, image),
+        evidence: Evidence::new()
+            .with("api", rec.event_name())
+            .with("image_id", image)
+            .with_opt("source_ip", rec.source_ip()),
+    })
+}
+
 /// Redshift's batch: ten or more snapshots fire at once, fewer count as their set.
 fn batch(rec: &Record<'_>) -> Option<Signal> {
     let snapshots = distinct_texts_at_key(rec.request_parameters()?, "snapshotIdentifier");
@@ -189,6 +213,8 @@ mod tests {
             (ELASTICACHE, "DeleteServerlessCacheSnapshot", r#"{"serverlessCacheSnapshotName":"cart-snap-1"}"#, "elasticache:us-east-1:cart-snap-1"),
             (REDSHIFT_SERVERLESS, "DeleteSnapshot", r#"{"snapshotName":"analytics-nightly-1"}"#, "redshift-serverless:us-east-1:analytics-nightly-1"),
             (MEMORYDB, "DeleteSnapshot", r#"{"snapshotName":"orders-mem-1"}"#, "memorydb:us-east-1:orders-mem-1"),
+            // From a third evasion review: an AMI deregistered with its snapshots.
+            (EC2, "DeregisterImage", r#"{"imageId":"ami-0b87ea1d007078d18","deleteAssociatedSnapshots":true}"#, "ec2:us-east-1:ami-0b87ea1d007078d18"),
         ] {
             match eval(&SnapshotsDeletedBurst, &record(source, name, ROLE, params, "")) {
                 Some(Signal::Distinct { group, value, .. }) => {
@@ -197,6 +223,18 @@ mod tests {
                 }
                 other => panic!("expected an observation for {name}, got {other:?}"),
             }
+        }
+    }
+
+    /// An image deregistered without its snapshots leaves them: nothing counts.
+    #[test]
+    fn an_image_kept_snapshots_does_not_count() {
+        for params in [
+            r#"{"imageId":"ami-0b87ea1d007078d18"}"#,
+            r#"{"imageId":"ami-0b87ea1d007078d18","deleteAssociatedSnapshots":false}"#,
+            r#"{"deleteAssociatedSnapshots":true}"#,
+        ] {
+            assert_eq!(eval(&SnapshotsDeletedBurst, &record(EC2, "DeregisterImage", ROLE, params, "")), None, "{params}");
         }
     }
 
