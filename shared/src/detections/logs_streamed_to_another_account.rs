@@ -32,6 +32,14 @@
 //! account accepted (`AcceptAdministratorInvitation`, `AcceptInvitation`: every
 //! finding goes to that administrator). Flow logs to a bucket of another account
 //! are not seen: an S3 ARN names no account.
+//!
+//! From a third evasion review, GuardDuty's siblings: a Security Hub
+//! administrator's invitation accepted (`AcceptAdministratorInvitation`,
+//! `AcceptInvitation`), a Macie one (`AcceptInvitation`, `administratorAccountId`:
+//! that account also runs sensitive-data discovery on this one's buckets), a
+//! Detective behaviour graph of another account joined (`AcceptInvitation`,
+//! `graphArn`), and a Config delivery channel that notifies another account's
+//! topic of every configuration change (`PutDeliveryChannel`, `snsTopicARN`).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -52,9 +60,12 @@ const SNS_CALLS: &[&str] = &["Subscribe"];
 const OTHER_CALLS: &[(&str, &[&str])] = &[
     ("oam.amazonaws.com", &["CreateLink"]),
     ("ec2.amazonaws.com", &["CreateFlowLogs"]),
-    ("config.amazonaws.com", &["PutAggregationAuthorization"]),
+    ("config.amazonaws.com", &["PutAggregationAuthorization", "PutDeliveryChannel"]),
     ("securitylake.amazonaws.com", &["CreateSubscriber"]),
     ("guardduty.amazonaws.com", &["AcceptAdministratorInvitation", "AcceptInvitation"]),
+    ("securityhub.amazonaws.com", &["AcceptAdministratorInvitation", "AcceptInvitation"]),
+    ("macie2.amazonaws.com", &["AcceptInvitation"]),
+    ("detective.amazonaws.com", &["AcceptInvitation"]),
 ];
 
 pub static META: Meta = Meta {
@@ -62,8 +73,8 @@ pub static META: Meta = Meta {
     title: "AWS Logs, Events or Findings Streamed to Another Account",
     description: "A CloudWatch Logs subscription filter or delivery, an EventBridge rule's \
                   target, an SNS topic's subscription, an observability link, flow logs, a \
-                  Config aggregation, a Security Lake subscriber or a GuardDuty administrator \
-                  now sends this account's logs, events, inventory or findings to another AWS \
+                  Config aggregation or delivery channel, a Security Lake subscriber, or a \
+                  GuardDuty, Security Hub, Macie or Detective administrator now sends this account's logs, events, inventory or findings to another AWS \
                   account. Whatever the logs and events carry (tokens, personal data, every \
                   change made) flows out continuously until someone notices.",
     severity: Severity::Medium,
@@ -92,6 +103,9 @@ pub static META: Meta = Meta {
         Trigger::write(OTHER_CALLS[2].0, OTHER_CALLS[2].1),
         Trigger::write(OTHER_CALLS[3].0, OTHER_CALLS[3].1),
         Trigger::write(OTHER_CALLS[4].0, OTHER_CALLS[4].1),
+        Trigger::write(OTHER_CALLS[5].0, OTHER_CALLS[5].1),
+        Trigger::write(OTHER_CALLS[6].0, OTHER_CALLS[6].1),
+        Trigger::write(OTHER_CALLS[7].0, OTHER_CALLS[7].1),
     ],
     window: None,
 };
@@ -122,9 +136,20 @@ fn destinations<'r>(rec: &'r Record<'_>) -> Vec<std::borrow::Cow<'r, str>> {
             .map(Cow::Borrowed)
             .into_iter()
             .collect(),
-        "AcceptAdministratorInvitation" | "AcceptInvitation" => {
-            request_text_any(rec, &["administratorId", "masterId"]).map(Cow::Borrowed).into_iter().collect()
-        }
+        "AcceptAdministratorInvitation" | "AcceptInvitation" => request_text_any(
+            rec,
+            &["administratorId", "masterId", "administratorAccountId", "masterAccount", "graphArn"],
+        )
+        .map(Cow::Borrowed)
+        .into_iter()
+        .collect(),
+        "PutDeliveryChannel" => rec
+            .request_param("deliveryChannel")
+            .and_then(|c| pascal_or_camel(c, "SnsTopicARN"))
+            .and_then(|t| t.as_str())
+            .map(Cow::Borrowed)
+            .into_iter()
+            .collect(),
         "PutAccountPolicy" => {
             if !text_is(rec.request_param("policyType"), "SUBSCRIPTION_FILTER_POLICY") {
                 return Vec::new();
@@ -220,6 +245,19 @@ mod tests {
     const FOREIGN: &str = "arn:aws:logs:us-east-1:444455556666:destination:collector";
     const OWN: &str = "arn:aws:firehose:us-east-1:111122223333:deliverystream/to-siem";
 
+    /// A delivery channel notifying its own account's topic, or none, sends
+    /// nothing out.
+    #[test]
+    fn a_delivery_channel_to_its_own_topic_does_not_fire() {
+        for channel in [
+            r#"{"deliveryChannel":{"name":"default","s3BucketName":"config-bucket","snsTopicARN":"arn:aws:sns:us-east-1:111122223333:config-changes"}}"#,
+            r#"{"deliveryChannel":{"name":"default","s3BucketName":"config-bucket"}}"#,
+        ] {
+            let rec = record("config.amazonaws.com", "PutDeliveryChannel", ROLE, channel, "");
+            assert!(!fires(&LogsStreamedToAnotherAccount, &rec), "{channel}");
+        }
+    }
+
     /// From a later review: links, flow logs, aggregation, Security Lake and
     /// GuardDuty administrators of another account.
     #[test]
@@ -230,6 +268,12 @@ mod tests {
             ("config.amazonaws.com", "PutAggregationAuthorization", r#"{"authorizedAccountId":"444455556666","authorizedAwsRegion":"us-east-1"}"#),
             ("securitylake.amazonaws.com", "CreateSubscriber", r#"{"subscriberName":"siem","subscriberIdentity":{"principal":"444455556666","externalId":"x"},"sources":[]}"#),
             ("guardduty.amazonaws.com", "AcceptAdministratorInvitation", r#"{"detectorId":"12abc34d567e8fa901bc2d34e56789f0","administratorId":"444455556666","invitationId":"84b097800250d17d1872b34c4daadcf5"}"#),
+            // From a third evasion review: GuardDuty's siblings and Config's channel.
+            ("securityhub.amazonaws.com", "AcceptAdministratorInvitation", r#"{"administratorId":"444455556666","invitationId":"84b0978"}"#),
+            ("securityhub.amazonaws.com", "AcceptInvitation", r#"{"masterId":"444455556666","invitationId":"84b0978"}"#),
+            ("macie2.amazonaws.com", "AcceptInvitation", r#"{"administratorAccountId":"444455556666","invitationId":"84b0978"}"#),
+            ("detective.amazonaws.com", "AcceptInvitation", r#"{"graphArn":"arn:aws:detective:us-east-1:444455556666:graph:027c7c4610ea4aacaf0b883093cab899"}"#),
+            ("config.amazonaws.com", "PutDeliveryChannel", r#"{"deliveryChannel":{"name":"default","s3BucketName":"config-bucket","snsTopicARN":"arn:aws:sns:us-east-1:444455556666:config-changes"}}"#),
         ];
         for (source, name, params) in cases {
             match eval(&LogsStreamedToAnotherAccount, &record(source, name, ROLE, params, "")) {
