@@ -136,6 +136,7 @@ pub fn indexed(id: &str) -> Option<&'static Indexed> {
 const RAISED: &[(&str, Severity)] = &[
     ("cloudtrail-log-evasion", Severity::High),
     ("cloudwatch-monitoring-silenced", Severity::Critical),
+    ("ec2-block-public-access-disabled", Severity::High),
     ("eventbridge-rule-disabled-or-deleted", Severity::Critical),
     ("ram-resource-shared-with-another-account", Severity::High),
     ("resource-policy-external-access", Severity::High),

@@ -10,9 +10,15 @@
 //! `EnableSnapshotBlockPublicAccess`) also weakens it but leaves existing public
 //! snapshots as they are and new sharing blocked: left out. Refused calls and
 //! AWS service identities do not fire; a stack that turns the block off counts.
+//!
+//! From a third evasion review: an organisation's EC2 declarative policy
+//! (`CreatePolicy`, `UpdatePolicy` of Organizations) that assigns `unblocked` to
+//! `ec2_attributes.snapshot_block_public_access` or `image_block_public_access`
+//! turns the block off in every account it reaches, which cannot turn it back on
+//! themselves: high, as the S3 organisation policy that assigns `none` is.
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::change_by_anyone_but;
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::{change_by_anyone_but, policy_document, succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct Ec2BlockPublicAccessDisabled;
@@ -22,12 +28,20 @@ const NAMES: &[&str] = &[
     "DisableImageBlockPublicAccess",
     "DisableSnapshotBlockPublicAccess",
 ];
+const ORGANIZATIONS: &str = "organizations.amazonaws.com";
+const ORGANIZATION_POLICY: &[&str] = &["CreatePolicy", "UpdatePolicy"];
+/// The declarative policy's settings, as the findings name them.
+const SETTINGS: [(&str, &str); 2] = [
+    ("snapshot_block_public_access", "snapshots"),
+    ("image_block_public_access", "images"),
+];
 
 pub static META: Meta = Meta {
     id: "ec2-block-public-access-disabled",
     title: "AWS EC2 Block Public Access for Snapshots or AMIs Disabled",
     description: "The Region-wide block on public EBS snapshots or on public machine images \
-                  (AMIs) was turned off. With it off, a single call can share a disk or an \
+                  (AMIs) was turned off, in one account or, by an organisation's declarative \
+                  policy, in every account it reaches. With it off, a single call can share a disk or an \
                   image with every AWS account, the usual way to move a copy of a volume out \
                   of an organisation.",
     severity: Severity::Medium,
@@ -42,7 +56,10 @@ pub static META: Meta = Meta {
     next_steps: "Turn the block back on unless public sharing is intended, then look for \
                  snapshots and images shared since (ModifySnapshotAttribute, \
                  ModifyImageAttribute) and review the caller's other calls.",
-    triggers: &[Trigger::write(SOURCE, NAMES)],
+    triggers: &[
+        Trigger::write(SOURCE, NAMES),
+        Trigger::write(ORGANIZATIONS, ORGANIZATION_POLICY),
+    ],
     window: None,
 };
 
@@ -51,9 +68,48 @@ impl Detection for Ec2BlockPublicAccessDisabled {
         &META
     }
 
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_source() == ORGANIZATIONS {
+            Severity::High
+        } else {
+            META.severity
+        }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if succeeded_call(rec, ORGANIZATIONS, ORGANIZATION_POLICY) {
+            return organization_policy_unblocks(rec);
+        }
         change_by_anyone_but(rec, SOURCE, NAMES, &[], &[]).and_then(fire)
     }
+}
+
+/// An organisation's EC2 declarative policy created or rewritten to assign
+/// `unblocked` to either block: a finding naming the policy and what it opens.
+fn organization_policy_unblocks(rec: &Record<'_>) -> Option<Signal> {
+    let doc = policy_document(rec.request_param("content")?)?;
+    let attributes = doc.get("ec2_attributes")?;
+    let unblocked: Vec<&str> = SETTINGS
+        .iter()
+        .filter(|(key, _)| {
+            let state = attributes.get(*key).and_then(|s| s.get("state"));
+            let assigned = state.map(|s| s.get("@@assign").unwrap_or(s));
+            text_is(assigned, "unblocked")
+        })
+        .map(|(_, what)| *what)
+        .collect();
+    if unblocked.is_empty() {
+        return None;
+    }
+    let summary = rec.response_element("policy").and_then(|p| p.get("policySummary"));
+    let summary_text = |k: &str| summary.and_then(|s| s.get(k)).and_then(|v| v.as_str());
+    fire(
+        Evidence::new()
+            .with("scope", "organization")
+            .with("unblocked", unblocked)
+            .with_opt("policy_id", rec.request_param_str("policyId").or_else(|| summary_text("id")))
+            .with_opt("policy_name", rec.request_param_str("name").or_else(|| summary_text("name"))),
+    )
 }
 
 #[cfg(test)]
@@ -63,6 +119,30 @@ mod tests {
     use crate::detections::common::testing::fires;
 
     const PARAMS: &str = r#"{"DisableSnapshotBlockPublicAccessRequest":""}"#;
+
+    /// From a third evasion review: an organisation's declarative policy.
+    #[test]
+    fn an_organisation_policy_that_unblocks_fires_high() {
+        let policy = |content: &str| {
+            let content = serde_json::to_string(content).unwrap();
+            record(ORGANIZATIONS, "UpdatePolicy", ROLE, &format!(r#"{{"policyId":"p-5s3a1b2c","content":{content}}}"#), "")
+        };
+        let open = policy(r#"{"ec2_attributes":{"image_block_public_access":{"state":{"@@assign":"unblocked"}}}}"#);
+        match crate::detections::common::testing::eval(&Ec2BlockPublicAccessDisabled, &open) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("unblocked"), Some(&serde_json::json!(["images"]))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let rec = crate::event::Record::from_json(&open).unwrap();
+        assert_eq!(Ec2BlockPublicAccessDisabled.severity_for(&rec), Severity::High);
+        assert!(fires(&Ec2BlockPublicAccessDisabled, &policy(r#"{"ec2_attributes":{"snapshot_block_public_access":{"state":"unblocked"}}}"#)));
+        for kept in [
+            r#"{"ec2_attributes":{"snapshot_block_public_access":{"state":{"@@assign":"block_all_sharing"}}}}"#,
+            r#"{"ec2_attributes":{"serial_console_access":{"status":{"@@assign":"disabled"}}}}"#,
+            r#"{"s3_attributes":{"public_access_block_configuration":{"@@assign":"all"}}}"#,
+        ] {
+            assert!(!fires(&Ec2BlockPublicAccessDisabled, &policy(kept)), "{kept}");
+        }
+    }
 
     #[test]
     fn fires_when_either_block_is_turned_off() {
