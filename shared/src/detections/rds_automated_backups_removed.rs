@@ -22,6 +22,14 @@
 //! the deletion of a read replica or of an Aurora cluster's member instance (the
 //! response names its source or its cluster): AWS requires `skipFinalSnapshot` there,
 //! and the data and its backups live on with the source or the cluster.
+//!
+//! From a third evasion review: the same deletion on the other stores, where
+//! it is explicit: a Redshift cluster deleted with `skipFinalClusterSnapshot`
+//! true (its automated snapshots go with it) and an FSx file system deleted with
+//! `skipFinalBackup` true in its type's configuration (its automatic backups go
+//! with it). Left out: an ElastiCache cache deleted without a
+//! `finalSnapshotIdentifier`, which is how most caches are torn down, and a
+//! retention cut to one day, which keeps a day of recovery.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -42,6 +50,14 @@ const NAMES: &[&str] = &[
     "DeleteDBInstance",
     "DeleteDBInstanceAutomatedBackup",
     "ModifyDBInstance",
+];
+
+/// The other data stores' deletions that keep nothing when their flag is true
+/// (from a third evasion review): the source, the call and the flag's key (at
+/// any depth: FSx nests it in the file system type's configuration).
+const OTHER_DELETIONS: [(&str, &str, &str); 2] = [
+    ("redshift.amazonaws.com", "DeleteCluster", "skipFinalClusterSnapshot"),
+    ("fsx.amazonaws.com", "DeleteFileSystem", "skipFinalBackup"),
 ];
 
 /// The other data stores' switches (from a review): the source, its calls, and the
@@ -65,7 +81,8 @@ pub static META: Meta = Meta {
                   database cannot be restored to a point in time, and a deleted database \
                   cannot be restored at all: removing them is a common step before destroying \
                   data for ransom or sabotage. Redshift clusters, FSx file systems and \
-                  ElastiCache caches whose automated backups are switched off are reported \
+                  ElastiCache caches whose automated backups are switched off, and Redshift \
+                  clusters and FSx file systems deleted without a final copy, are reported \
                   too.",
     severity: Severity::Medium,
     attack: &["T1490", "T1485"],
@@ -86,6 +103,8 @@ pub static META: Meta = Meta {
         Trigger::write(OTHER_STORES[0].0, OTHER_STORES[0].1),
         Trigger::write(OTHER_STORES[1].0, OTHER_STORES[1].1),
         Trigger::write(OTHER_STORES[2].0, OTHER_STORES[2].1),
+        Trigger::write(OTHER_DELETIONS[0].0, &["DeleteCluster"]),
+        Trigger::write(OTHER_DELETIONS[1].0, &["DeleteFileSystem"]),
     ],
     window: None,
 };
@@ -147,13 +166,32 @@ fn other_store_backups_off(rec: &Record<'_>) -> Option<Evidence> {
     Some(Evidence::new().with("api", rec.event_name()).with_opt("resource", resource).with(key, 0))
 }
 
+/// A Redshift cluster or FSx file system deleted with its flag to skip the
+/// final copy true: nothing of it is left to restore.
+fn other_store_deleted_bare(rec: &Record<'_>) -> Option<Evidence> {
+    let (_, name, key) = OTHER_DELETIONS
+        .iter()
+        .find(|(source, name, _)| rec.event_source() == *source && rec.event_name() == *name)?;
+    if !rec.succeeded() || aws_service_or_linked_role(rec) || aws_service_among(rec, &[]) {
+        return None;
+    }
+    let skipped = values_at_key(rec.request_parameters()?, key)
+        .into_iter()
+        .any(|v| flag_value(v) == Some(true));
+    if !skipped {
+        return None;
+    }
+    let resource = request_text_any(rec, &["clusterIdentifier", "fileSystemId"]);
+    Some(Evidence::new().with("api", *name).with_opt("resource", resource).with(key, true))
+}
+
 impl Detection for RdsAutomatedBackupsRemoved {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if let Some(evidence) = other_store_backups_off(rec) {
+        if let Some(evidence) = other_store_backups_off(rec).or_else(|| other_store_deleted_bare(rec)) {
             return fire(evidence);
         }
         // The backup deletions fire as they are; a modify only when it zeroes the
@@ -187,6 +225,31 @@ mod tests {
         }
         let cluster = r#"{"dbClusterResourceId":"cluster-4RZ2EXAMPLE7LQ"}"#;
         assert!(fires(&RdsAutomatedBackupsRemoved, &record(SOURCE, "DeleteDBClusterAutomatedBackup", USER, cluster, "")));
+    }
+
+    /// From a third evasion review: Redshift and FSx deleted with nothing kept.
+    #[test]
+    fn other_stores_deleted_without_a_final_copy_fire() {
+        for (source, name, params) in [
+            ("redshift.amazonaws.com", "DeleteCluster", r#"{"clusterIdentifier":"dw-prod","skipFinalClusterSnapshot":true}"#),
+            ("fsx.amazonaws.com", "DeleteFileSystem", r#"{"fileSystemId":"fs-0a1b2c3d4e5f60718","windowsConfiguration":{"skipFinalBackup":true}}"#),
+            ("fsx.amazonaws.com", "DeleteFileSystem", r#"{"fileSystemId":"fs-0a1b2c3d4e5f60718","openZFSConfiguration":{"skipFinalBackup":"true","options":[]}}"#),
+        ] {
+            match eval(&RdsAutomatedBackupsRemoved, &record(source, name, ROLE, params, "")) {
+                Some(Signal::Fire(e)) => assert!(e.get("resource").is_some(), "{params}"),
+                other => panic!("{params}: expected a finding, got {other:?}"),
+            }
+        }
+        for (source, name, params) in [
+            ("redshift.amazonaws.com", "DeleteCluster", r#"{"clusterIdentifier":"dw-prod","skipFinalClusterSnapshot":false,"finalClusterSnapshotIdentifier":"dw-final"}"#),
+            ("redshift.amazonaws.com", "DeleteCluster", r#"{"clusterIdentifier":"dw-prod"}"#),
+            ("fsx.amazonaws.com", "DeleteFileSystem", r#"{"fileSystemId":"fs-1","windowsConfiguration":{"skipFinalBackup":false}}"#),
+            ("fsx.amazonaws.com", "DeleteFileSystem", r#"{"fileSystemId":"fs-1"}"#),
+        ] {
+            assert!(!fires(&RdsAutomatedBackupsRemoved, &record(source, name, ROLE, params, "")), "{params}");
+        }
+        let denied = failed("redshift.amazonaws.com", "DeleteCluster", ROLE, r#"{"clusterIdentifier":"dw-prod","skipFinalClusterSnapshot":true}"#, "UnauthorizedOperation");
+        assert!(!fires(&RdsAutomatedBackupsRemoved, &denied));
     }
 
     #[test]
