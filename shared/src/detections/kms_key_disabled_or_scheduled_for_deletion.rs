@@ -21,11 +21,21 @@
 //! be used, and no one but AWS Support can give it a policy again. The safety
 //! check is there to refuse exactly such policies, so skipping it on an ordinary
 //! policy is not reported.
+//!
+//! From a third evasion review, the lockout is read as the safety check reads
+//! it: a policy past the check locks the account out unless some `Allow` still
+//! lets the account (its root, or one of its principals, or everyone) change the
+//! policy (`kms:PutKeyPolicy`, a wildcard covering it), with no condition or only
+//! conditions on who calls, and no `Deny` of it (or of `kms:Decrypt`) to
+//! everyone, to the account, or through `NotPrincipal`, under no condition or
+//! one every caller meets (a `...Like` test of `*`). A deny to the account's
+//! root, a `NotPrincipal` deny, a condition every caller meets, or an allow of
+//! `kms:DescribeKey` only, or only before a date long past, all lock it too.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    allow_statements, aws_service_among, deny_statements, flag_value, policy_document, principal_is_anyone,
-    statement_covers_action, succeeded_call,
+    allow_statements, aws_service_among, condition_keys, deny_statements, flag_value,
+    policy_document, principal_accounts, principal_is_anyone, statement_covers_action, succeeded_call,
 };
 use crate::event::Record;
 
@@ -84,9 +94,8 @@ impl Detection for KmsKeyDisabledOrScheduledForDeletion {
     }
 }
 
-/// `PutKeyPolicy` past the lockout safety check with a policy under which nobody
-/// can use the key: no `Allow` statement at all, or a `Deny` of `kms:Decrypt` to
-/// every principal with no condition.
+/// `PutKeyPolicy` past the lockout safety check with a policy under which the
+/// account can no longer manage (or use) the key (see the top comment).
 fn policy_locks_everyone_out(rec: &Record<'_>) -> bool {
     if rec.request_param("bypassPolicyLockoutSafetyCheck").and_then(flag_value) != Some(true) {
         return false;
@@ -94,12 +103,61 @@ fn policy_locks_everyone_out(rec: &Record<'_>) -> bool {
     let Some(doc) = rec.request_param("policy").and_then(policy_document) else {
         return false;
     };
-    allow_statements(&doc).is_empty()
-        || deny_statements(&doc).iter().any(|d| {
-            principal_is_anyone(d.get("Principal"))
-                && d.get("Condition").is_none()
-                && statement_covers_action(d, "kms:Decrypt")
-        })
+    let own = rec.account_id();
+    // A statement's principal that takes in the account: everyone, its root or
+    // id, or any principal of it.
+    let takes_in_account = |principal: Option<&serde_json::Value>| {
+        principal_is_anyone(principal) || principal_accounts(principal).into_iter().any(|a| Some(a) == own)
+    };
+    let denied_to_all = deny_statements(&doc).iter().any(|d| {
+        (takes_in_account(d.get("Principal")) || d.get("NotPrincipal").is_some())
+            && always_holds(d.get("Condition"))
+            && (statement_covers_action(d, "kms:PutKeyPolicy") || statement_covers_action(d, "kms:Decrypt"))
+    });
+    let manageable = allow_statements(&doc).iter().any(|a| {
+        takes_in_account(a.get("Principal"))
+            && statement_covers_action(a, "kms:PutKeyPolicy")
+            && condition_keys(a.get("Condition")).all(names_the_caller)
+    });
+    denied_to_all || !manageable
+}
+
+/// A deny's condition that every caller meets: none, or only `...Like` tests
+/// of a bare wildcard (`StringLike aws:PrincipalArn *`). Any other may leave
+/// the account's own callers out (`StringNotEquals aws:PrincipalOrgID` denies
+/// only outsiders), so such a deny is not taken as locking the account out.
+fn always_holds(condition: Option<&serde_json::Value>) -> bool {
+    use serde_json::Value;
+    let Some(condition) = condition.filter(|c| !c.is_null()) else {
+        return true;
+    };
+    let Some(operators) = condition.as_object() else {
+        return false;
+    };
+    operators.iter().all(|(operator, keys)| {
+        let op = operator.trim().to_ascii_lowercase();
+        (op == "stringlike" || op == "arnlike")
+            && keys.as_object().is_some_and(|keys| {
+                keys.values().all(|v| match v {
+                    Value::String(s) => s.trim() == "*",
+                    Value::Array(items) => items.iter().any(|i| i.as_str().is_some_and(|s| s.trim() == "*")),
+                    _ => false,
+                })
+            })
+    })
+}
+
+/// A condition key that says who calls or from where, which the account's own
+/// principals can meet; any other (a date, a tag, a request value) may never
+/// hold, so an allow behind it is not counted on.
+fn names_the_caller(key: &str) -> bool {
+    let key = key.trim().to_ascii_lowercase();
+    key.starts_with("aws:principal")
+        || key.starts_with("aws:source")
+        || matches!(
+            key.as_str(),
+            "aws:userid" | "aws:username" | "kms:calleraccount" | "aws:multifactorauthpresent" | "aws:securetransport"
+        )
 }
 
 #[cfg(test)]
@@ -146,6 +204,27 @@ mod tests {
         let ordinary = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},
             {"Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}]}"#;
         assert!(!fires(&KmsKeyDisabledOrScheduledForDeletion, &policy(ordinary, r#","bypassPolicyLockoutSafetyCheck":true"#)));
+        // From a third evasion review: the other lockouts.
+        let root = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}"#;
+        for statements in [
+            format!(r#"{root},{{"Effect":"Deny","Principal":{{"AWS":"arn:aws:iam::111122223333:root"}},"Action":"kms:*","Resource":"*"}}"#),
+            format!(r#"{root},{{"Effect":"Deny","NotPrincipal":{{"AWS":"arn:aws:iam::444455556666:root"}},"Action":"kms:*","Resource":"*"}}"#),
+            format!(r#"{root},{{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{{"StringLike":{{"aws:PrincipalArn":"*"}}}}}}"#),
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:DescribeKey","Resource":"*"}"#.to_owned(),
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"2020-01-01T00:00:00Z"}}}"#.to_owned(),
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"kms:*","Resource":"*"}"#.to_owned(),
+        ] {
+            let doc = format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#);
+            assert!(fires(&KmsKeyDisabledOrScheduledForDeletion, &policy(&doc, r#","bypassPolicyLockoutSafetyCheck":true"#)), "{statements}");
+        }
+        // Still manageable: an admin role of the account, or a caller fence.
+        for statements in [
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/KeyAdmins"},"Action":["kms:Put*","kms:Describe*"],"Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#,
+        ] {
+            let doc = format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#);
+            assert!(!fires(&KmsKeyDisabledOrScheduledForDeletion, &policy(&doc, r#","bypassPolicyLockoutSafetyCheck":true"#)), "{statements}");
+        }
     }
 
     #[test]
