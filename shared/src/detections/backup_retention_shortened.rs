@@ -17,9 +17,22 @@
 //! `calculatedLifecycle.deleteAt` less than three days after the event fires,
 //! later does not. Without a readable answer, the days requested are judged as for
 //! a plan.
+//!
+//! From a third evasion review, the same setting elsewhere: an organisation's
+//! backup policy (Organizations `CreatePolicy`, `UpdatePolicy` of a
+//! `BACKUP_POLICY`) whose rules' `lifecycle.delete_after_days` (bare or
+//! `@@assign`) is under three, reaching every member account; a Data Lifecycle
+//! Manager policy, enabled, whose schedule's `retainRule` keeps snapshots under
+//! three days (`interval` in `DAYS`; DLM deletes older ones itself); and a
+//! Recycle Bin rule whose retention is cut under three days (`UpdateRule`,
+//! `retentionPeriod`: deleted snapshots and images then leave the bin for good
+//! within a day). A DLM rule that keeps a count of snapshots is not judged.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, request_text_any, succeeded_call, values_at_key, whole_number};
+use crate::detections::common::{
+    aws_service_caller_but_stack, policy_document, request_text_any, succeeded_call, text_is, values_at_key,
+    whole_number,
+};
 use crate::event::Record;
 use crate::event::time::{format_event_time, parse_response_time};
 
@@ -27,6 +40,12 @@ pub struct BackupRetentionShortened;
 
 const BACKUP: &str = "backup.amazonaws.com";
 const CALLS: &[&str] = &["CreateBackupPlan", "UpdateBackupPlan", "UpdateRecoveryPointLifecycle"];
+const ORGANIZATIONS: &str = "organizations.amazonaws.com";
+const ORGANIZATION_POLICY: &[&str] = &["CreatePolicy", "UpdatePolicy"];
+const DLM: &str = "dlm.amazonaws.com";
+const DLM_CALLS: &[&str] = &["CreateLifecyclePolicy", "UpdateLifecyclePolicy"];
+const RECYCLE_BIN: &str = "rbin.amazonaws.com";
+const RECYCLE_BIN_CALLS: &[&str] = &["UpdateRule"];
 /// Retention below this many days fires.
 const MAX_DAYS_EXCLUSIVE: u64 = 3;
 const DAY_MS: i64 = 86_400_000;
@@ -34,8 +53,10 @@ const DAY_MS: i64 = 86_400_000;
 pub static META: Meta = Meta {
     id: "backup-retention-shortened",
     title: "AWS Backup Recovery Points Set to Expire Within Days",
-    description: "A recovery point, or a backup plan's rule, was set to delete backups less \
-                  than three days after they are made. AWS Backup then deletes them itself: a \
+    description: "A recovery point, a backup plan's rule, an organisation's backup policy or \
+                  a Data Lifecycle Manager policy was set to delete backups less than three days \
+                  after they are made, or the Recycle Bin to let deleted snapshots and images \
+                  go within days. AWS Backup then deletes them itself: a \
                   way to destroy the backups without a deletion by the caller in the trail.",
     severity: Severity::High,
     attack: &["T1490"],
@@ -51,7 +72,12 @@ pub static META: Meta = Meta {
     next_steps: "Set the retention back on the affected plans and recovery points before AWS \
                  Backup acts on it, check what was already deleted, and revoke the caller's \
                  credentials if the change was not planned.",
-    triggers: &[Trigger::write(BACKUP, CALLS)],
+    triggers: &[
+        Trigger::write(BACKUP, CALLS),
+        Trigger::write(ORGANIZATIONS, ORGANIZATION_POLICY),
+        Trigger::write(DLM, DLM_CALLS),
+        Trigger::write(RECYCLE_BIN, RECYCLE_BIN_CALLS),
+    ],
     window: None,
 };
 
@@ -61,7 +87,19 @@ impl Detection for BackupRetentionShortened {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, BACKUP, CALLS) || aws_service_caller_but_stack(rec) {
+        if aws_service_caller_but_stack(rec) {
+            return None;
+        }
+        if succeeded_call(rec, ORGANIZATIONS, ORGANIZATION_POLICY) {
+            return organization_policy(rec);
+        }
+        if succeeded_call(rec, DLM, DLM_CALLS) {
+            return lifecycle_policy(rec);
+        }
+        if succeeded_call(rec, RECYCLE_BIN, RECYCLE_BIN_CALLS) {
+            return recycle_bin_rule(rec);
+        }
+        if !succeeded_call(rec, BACKUP, CALLS) {
             return None;
         }
         let shortest = values_at_key(rec.request_parameters()?, "deleteAfterDays")
@@ -93,6 +131,65 @@ impl Detection for BackupRetentionShortened {
     }
 }
 
+/// A number of days given as a number or its text, or as an organisation
+/// policy's `{"@@assign": ...}` of one.
+fn days(v: &serde_json::Value) -> Option<u64> {
+    whole_number(Some(v.get("@@assign").unwrap_or(v)))
+}
+
+/// An organisation's backup policy whose rules keep recovery points under
+/// three days.
+fn organization_policy(rec: &Record<'_>) -> Option<Signal> {
+    let doc = policy_document(rec.request_param("content")?)?;
+    let shortest = values_at_key(&doc, "delete_after_days")
+        .into_iter()
+        .filter_map(days)
+        .min()
+        .filter(|d| *d < MAX_DAYS_EXCLUSIVE)?;
+    fire(
+        Evidence::new()
+            .with("api", rec.event_name())
+            .with("scope", "organization")
+            .with_opt("target", rec.request_param_str("name").or_else(|| rec.request_param_str("policyId")))
+            .with("delete_after_days", shortest),
+    )
+}
+
+/// A Data Lifecycle Manager policy, not disabled, whose schedule keeps
+/// snapshots under three days (`retainRule` by interval in days).
+fn lifecycle_policy(rec: &Record<'_>) -> Option<Signal> {
+    if rec.request_param_str("state").is_some_and(|s| s.trim().eq_ignore_ascii_case("DISABLED")) {
+        return None;
+    }
+    let shortest = values_at_key(rec.request_param("policyDetails")?, "retainRule")
+        .into_iter()
+        .filter(|r| text_is(r.get("intervalUnit"), "DAYS"))
+        .filter_map(|r| whole_number(r.get("interval")))
+        .min()
+        .filter(|d| *d < MAX_DAYS_EXCLUSIVE)?;
+    fire(
+        Evidence::new()
+            .with("api", rec.event_name())
+            .with_opt("target", rec.request_param_str("policyId"))
+            .with("delete_after_days", shortest),
+    )
+}
+
+/// A Recycle Bin rule whose retention is cut under three days.
+fn recycle_bin_rule(rec: &Record<'_>) -> Option<Signal> {
+    let period = rec.request_param("retentionPeriod")?;
+    if !text_is(period.get("retentionPeriodUnit"), "DAYS") {
+        return None;
+    }
+    let kept = whole_number(period.get("retentionPeriodValue")).filter(|d| *d < MAX_DAYS_EXCLUSIVE)?;
+    fire(
+        Evidence::new()
+            .with("api", rec.event_name())
+            .with_opt("target", rec.request_param_str("identifier"))
+            .with("retention_days", kept),
+    )
+}
+
 /// When AWS Backup will delete the recovery point, as the answer to
 /// `UpdateRecoveryPointLifecycle` gives it (`calculatedLifecycle.deleteAt`).
 fn point_deletion(rec: &Record<'_>) -> Option<i64> {
@@ -122,6 +219,39 @@ mod tests {
             r#"{{"backupPlanId":"0f1e2d3c","backupPlan":{{"BackupPlanName":"nightly","Rules":[{{"RuleName":"daily","TargetBackupVaultName":"prod-vault",
             "Lifecycle":{{"DeleteAfterDays":{days}}},"CopyActions":[{{"DestinationBackupVaultArn":"arn:aws:backup:us-west-2:111122223333:backup-vault:dr","Lifecycle":{{"DeleteAfterDays":{copy_days}}}}}]}}]}}}}"#
         )
+    }
+
+    /// From a third evasion review: the organisation's backup policy, DLM and
+    /// the Recycle Bin.
+    #[test]
+    fn the_same_retention_elsewhere_fires() {
+        let org = |days: &str| {
+            let content = serde_json::to_string(&format!(
+                r#"{{"plans":{{"nightly":{{"rules":{{"daily":{{"lifecycle":{{"delete_after_days":{days}}}}}}}}}}}}}"#
+            ))
+            .unwrap();
+            record(ORGANIZATIONS, "UpdatePolicy", ROLE, &format!(r#"{{"policyId":"p-1","content":{content}}}"#), "")
+        };
+        assert!(fires(&BackupRetentionShortened, &org(r#"{"@@assign":"1"}"#)));
+        assert!(fires(&BackupRetentionShortened, &org("2")));
+        assert!(!fires(&BackupRetentionShortened, &org(r#"{"@@assign":"35"}"#)));
+        let dlm = |state: &str, rule: &str| {
+            record(DLM, "UpdateLifecyclePolicy", ROLE, &format!(
+                r#"{{"policyId":"policy-0a1b","state":"{state}","policyDetails":{{"schedules":[{{"name":"nightly","retainRule":{rule}}}]}}}}"#
+            ), "")
+        };
+        assert!(fires(&BackupRetentionShortened, &dlm("ENABLED", r#"{"interval":1,"intervalUnit":"DAYS"}"#)));
+        assert!(!fires(&BackupRetentionShortened, &dlm("DISABLED", r#"{"interval":1,"intervalUnit":"DAYS"}"#)));
+        assert!(!fires(&BackupRetentionShortened, &dlm("ENABLED", r#"{"interval":1,"intervalUnit":"WEEKS"}"#)));
+        assert!(!fires(&BackupRetentionShortened, &dlm("ENABLED", r#"{"count":1}"#)));
+        let bin = |value: &str, unit: &str| {
+            record(RECYCLE_BIN, "UpdateRule", ROLE, &format!(
+                r#"{{"identifier":"a1b2c3d4e5f","retentionPeriod":{{"retentionPeriodValue":{value},"retentionPeriodUnit":"{unit}"}}}}"#
+            ), "")
+        };
+        assert!(fires(&BackupRetentionShortened, &bin("1", "DAYS")));
+        assert!(!fires(&BackupRetentionShortened, &bin("7", "DAYS")));
+        assert!(!fires(&BackupRetentionShortened, &record(RECYCLE_BIN, "UpdateRule", ROLE, r#"{"identifier":"a1","description":"x"}"#, "")));
     }
 
     #[test]
