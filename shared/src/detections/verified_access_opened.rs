@@ -7,7 +7,9 @@
 //! provider's `PublicSigningKeyUrl`, from a third evasion review), or a group's or endpoint's access policy
 //! set to let every authenticated user in (`ModifyVerifiedAccessGroupPolicy`,
 //! `ModifyVerifiedAccessEndpointPolicy` with a Cedar `permit` without a condition,
-//! or the policy switched off).
+//! or the policy switched off); or, from a third evasion review, an instance's
+//! access logs switched off (`ModifyVerifiedAccessInstanceLoggingConfiguration`
+//! with every destination it names disabled), the record the next steps read.
 //!
 //! Decisions: from the network review's left-out list. Verified Access publishes
 //! internal load balancers, network interfaces and databases to whoever its trust
@@ -40,14 +42,18 @@ const ATTACH_PROVIDER: &str = "AttachVerifiedAccessTrustProvider";
 const MODIFY_PROVIDER: &str = "ModifyVerifiedAccessTrustProvider";
 const GROUP_POLICY: &str = "ModifyVerifiedAccessGroupPolicy";
 const ENDPOINT_POLICY: &str = "ModifyVerifiedAccessEndpointPolicy";
-const CALLS: &[&str] = &[CREATE_ENDPOINT, ATTACH_PROVIDER, MODIFY_PROVIDER, GROUP_POLICY, ENDPOINT_POLICY];
+const LOGGING: &str = "ModifyVerifiedAccessInstanceLoggingConfiguration";
+const CALLS: &[&str] = &[CREATE_ENDPOINT, ATTACH_PROVIDER, MODIFY_PROVIDER, GROUP_POLICY, ENDPOINT_POLICY, LOGGING];
+/// Where an instance's access logs go.
+const LOG_DESTINATIONS: [&str; 3] = ["S3", "CloudWatchLogs", "KinesisDataFirehose"];
 
 pub static META: Meta = Meta {
     id: "verified-access-opened",
-    title: "AWS Verified Access Endpoint Created or Opened",
+    title: "AWS Verified Access Endpoint Created, Opened or Unlogged",
     description: "An AWS Verified Access endpoint was created, a trust provider was attached \
-                  or pointed at another identity provider, or an access policy was set to let \
-                  every authenticated user in. Verified Access publishes internal applications \
+                  or pointed at another identity provider, an access policy was set to let \
+                  every authenticated user in, or an instance's access logs were switched \
+                  off. Verified Access publishes internal applications \
                   to whoever its trust provider vouches for, without a VPN: an intruder's \
                   endpoint or identity provider is a door from the internet that no security \
                   group reveals.",
@@ -96,6 +102,24 @@ impl Detection for VerifiedAccessOpened {
                 e.with_opt("instance", text("VerifiedAccessInstanceId"))
                     .with_opt("trust_provider", text("VerifiedAccessTrustProviderId")),
             ),
+            LOGGING => {
+                // Every destination the request names switched off, none left on
+                // (the twin of the Client VPN's connection log; from a third
+                // evasion review).
+                let logs = field("AccessLogs")?;
+                let states: Vec<Option<bool>> = LOG_DESTINATIONS
+                    .iter()
+                    .filter_map(|d| pascal_or_camel(logs, d))
+                    .map(|d| pascal_or_camel(d, "Enabled").and_then(flag_value))
+                    .collect();
+                if states.is_empty() || !states.iter().all(|s| *s == Some(false)) {
+                    return None;
+                }
+                fire(
+                    e.with_opt("instance", text("VerifiedAccessInstanceId"))
+                        .with("access_logs_off", true),
+                )
+            }
             MODIFY_PROVIDER => {
                 // User providers' OIDC options, or a native application's (from a review).
                 let oidc = field("OidcOptions").or_else(|| field("NativeApplicationOidcOptions"));
@@ -291,6 +315,18 @@ mod tests {
         }
         let blank = r#"{"ModifyVerifiedAccessTrustProviderRequest":{"VerifiedAccessTrustProviderId":"vatp-1","OidcOptions":{"TokenEndpoint":" "}}}"#;
         assert!(!fires(&VerifiedAccessOpened, &call(MODIFY_PROVIDER, blank)));
+    }
+
+    /// From a third evasion review: an instance's access logs switched off.
+    #[test]
+    fn access_logs_switched_off_fire() {
+        let logging = |logs: &str| {
+            call(LOGGING, &format!(r#"{{"ModifyVerifiedAccessInstanceLoggingConfigurationRequest":{{"VerifiedAccessInstanceId":"vai-0a1b","AccessLogs":{logs}}}}}"#))
+        };
+        assert!(fires(&VerifiedAccessOpened, &logging(r#"{"S3":{"Enabled":false},"CloudWatchLogs":{"Enabled":false},"KinesisDataFirehose":{"Enabled":false}}"#)));
+        assert!(fires(&VerifiedAccessOpened, &logging(r#"{"CloudWatchLogs":{"Enabled":"false"}}"#)));
+        assert!(!fires(&VerifiedAccessOpened, &logging(r#"{"S3":{"Enabled":false},"CloudWatchLogs":{"Enabled":true,"LogGroup":"va-logs"}}"#)));
+        assert!(!fires(&VerifiedAccessOpened, &logging(r#"{"IncludeTrustContext":true}"#)));
     }
 
     #[test]
