@@ -20,7 +20,9 @@
 //! each is reported (medium). A policy is judged from its Cedar text: a `permit`
 //! with no condition, or only a literal `true` one, in a policy whose every `forbid`
 //! has a literal `false` condition (or none at all), lets in every user the trust
-//! provider vouches for (literal conditions after a review of the first version);
+//! provider vouches for (literal conditions after a review of the first version;
+//! a body that reads nothing of the request, such as `1 == 1`, counts as a
+//! literal `true` since a third evasion review);
 //! a policy switched off (`PolicyEnabled` false) denies everyone and is not a
 //! door, so is not reported. A native application's OIDC options are read as a
 //! user provider's are. Trust providers created and not attached open nothing. EC2
@@ -204,6 +206,13 @@ fn permits_everyone(policy: &str) -> bool {
     of("forbid").all(|c| !applies(c)) && of("permit").any(applies)
 }
 
+/// A condition body that names no variable, attribute, string or function:
+/// only numbers, `true`, `false` and operators.
+fn constant(body: &str) -> bool {
+    let rest = body.replace("true", " ").replace("false", " ");
+    !rest.chars().any(|c| c.is_alphabetic() || c == '"' || c == '_')
+}
+
 /// Each statement's effect (`permit`, `forbid`) and what its condition comes to:
 /// `None` for no condition, `Some(true)` or `Some(false)` for a literal one
 /// (`when { true }`, `unless { true }`...), and a statement with any other
@@ -243,6 +252,10 @@ fn statements(code: &str) -> Option<Vec<(&'static str, Option<bool>)>> {
             let literal = match inner[..end].trim() {
                 "true" => Some(!negated),
                 "false" => Some(negated),
+                // A body that reads nothing of the request (`1 == 1`, `!false`)
+                // is a constant, taken as true (from a third evasion review: such
+                // a permit let everyone in while read as conditional).
+                body if constant(body) => Some(!negated),
                 _ => None,
             };
             match literal {
@@ -343,6 +356,12 @@ mod tests {
         let guarded = "permit(principal, action, resource);\nforbid(principal, action, resource) unless { context.oidc.email_verified == true };";
         assert!(!fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, guarded, "true")));
         assert!(!fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, open, "false")));
+        // From a third evasion review: a condition that reads nothing is constant.
+        for constant in ["permit(principal, action, resource) when { 1 == 1 };", "permit(principal, action, resource) when { !false };"] {
+            assert!(fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, constant, "true")), "{constant}");
+        }
+        let reads = r#"permit(principal, action, resource) when { context.http_request.http_method == "GET" };"#;
+        assert!(!fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, reads, "true")));
     }
 
     #[test]
