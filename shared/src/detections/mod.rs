@@ -370,6 +370,7 @@ registry! {
     ram_resource_shared_with_another_account::RamResourceSharedWithAnotherAccount,
     ram_share_from_another_account_accepted::RamShareFromAnotherAccountAccepted,
     cognito_identity_pool_guest_access::CognitoIdentityPoolGuestAccess,
+    cognito_identity_pool_public_login_provider::CognitoIdentityPoolPublicLoginProvider,
     s3_acl_grants_another_account::S3AclGrantsAnotherAccount,
     cognito_user_pool_mfa_disabled::CognitoUserPoolMfaDisabled,
     redshift_admin_password_reset::RedshiftAdminPasswordReset,
