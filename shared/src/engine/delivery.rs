@@ -161,9 +161,29 @@ pub async fn deliver_all<S: Store + ?Sized, N: Notifier + ?Sized>(
     let mut delivered = Vec::new();
     let mut failures = Vec::new();
     // Each is tried, as an event's findings are (one silent account's finding
-    // refused on every attempt must not keep the next account's from going out).
-    for p in pending {
-        match deliver(store, notifier, &p, Now::live(now), lease_secs).await {
+    // refused on every attempt must not keep the next account's from going out);
+    // several at a time when the store takes that and their claims are apart,
+    // as a record's are: an outage that silences every account and Region at
+    // once must not queue their findings one after another into the check's
+    // timeout (from a review).
+    let at_once = store.steps_at_once().max(1);
+    let together =
+        at_once > 1 && pending.len() > 1 && !notifier.keeps_order() && claims_apart(&pending, None);
+    let outcomes = if together {
+        let work: Vec<_> = pending
+            .iter()
+            .map(|p| deliver(store, notifier, p, Now::live(now), lease_secs))
+            .collect();
+        super::at_once::in_order(work, at_once).await
+    } else {
+        let mut outcomes = Vec::with_capacity(pending.len());
+        for p in &pending {
+            outcomes.push(deliver(store, notifier, p, Now::live(now), lease_secs).await);
+        }
+        outcomes
+    };
+    for (p, outcome) in pending.into_iter().zip(outcomes) {
+        match outcome {
             Ok(true) => delivered.push(p.finding),
             Ok(false) => {}
             Err(e) => failures.push(e),

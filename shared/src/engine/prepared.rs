@@ -896,4 +896,51 @@ mod tests {
         assert_eq!((expected.len(), held(&expected)), (40, 39));
         assert_eq!(found, expected);
     }
+
+    /// From a review: the heartbeat check's findings (one per silent account
+    /// and Region) went out one after another; an outage silencing every member
+    /// queued them into the check's timeout. They are delivered together, each
+    /// once, as a record's are.
+    #[test]
+    fn findings_of_the_scheduled_check_are_delivered_together() {
+        use crate::window::{Claim, Lifetime};
+        use std::sync::atomic::Ordering::SeqCst;
+        let pending = || -> Vec<crate::window::Pending> {
+            (0..40)
+                .map(|n| crate::window::Pending {
+                    finding: crate::render::ocsf::tests::finding(crate::render::ocsf::tests::STOP),
+                    claim: Claim {
+                        key: format!("s|member-{n}"),
+                        guards: Vec::new(),
+                        lifetime: Lifetime::For(3600),
+                    },
+                    matched: Vec::new(),
+                    beyond_tuning: false,
+                })
+                .collect()
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (one_by_one, together) = (Overlapping::new(1), Overlapping::new(16));
+        let out = Collect::default();
+        let sent = |store: &Overlapping| {
+            rt.block_on(crate::engine::deliver_all(
+                store,
+                &out,
+                pending(),
+                1_800_000_000,
+                60,
+            ))
+            .unwrap()
+            .len()
+        };
+        assert_eq!(sent(&one_by_one), 40);
+        assert_eq!(one_by_one.most_claiming.load(SeqCst), 1);
+        assert_eq!(sent(&together), 40);
+        assert_eq!(together.most_claiming.load(SeqCst), 16);
+        assert_eq!(out.take().len(), 80, "each once per store");
+        // Again: every claim is held, nothing goes out twice.
+        assert_eq!(sent(&together), 0);
+    }
 }
