@@ -11,7 +11,8 @@
 //! an ElastiCache replication group's or cluster's auth token
 //! (`ModifyReplicationGroup`, `ModifyCacheCluster` with `authToken`), an
 //! ElastiCache or MemoryDB user's passwords (ElastiCache `ModifyUser` with
-//! `passwords`, `authenticationMode` passwords, or `noPasswordRequired` true;
+//! `passwords`, `authenticationMode` passwords or type `no-password-required`,
+//! or `noPasswordRequired` true;
 //! MemoryDB `UpdateUser` with `authenticationMode` passwords: the role-based
 //! users of Valkey and Redis 7), an
 //! Amazon MQ broker's user (`UpdateUser` with `password`); and a Lightsail
@@ -120,6 +121,12 @@ impl Detection for DatabaseAdminPasswordReset {
                 rec.request_param("passwords").is_some()
                     || authentication_passwords(rec)
                     || rec.request_param("noPasswordRequired").and_then(flag_value) == Some(true)
+                    // The same through the current API (from a review).
+                    || rec
+                        .request_param("authenticationMode")
+                        .and_then(|m| crate::detections::common::pascal_or_camel(m, "Type"))
+                        .and_then(Value::as_str)
+                        .is_some_and(|t| t.trim().eq_ignore_ascii_case("no-password-required"))
             }
             (MEMORYDB, "UpdateUser") => authentication_passwords(rec),
             (MQ, "UpdateUser") => rec.request_param("password").is_some(),
@@ -182,6 +189,7 @@ mod tests {
             (ELASTICACHE, "ModifyUser", r#"{"userId":"app-user","passwords":["HIDDEN_DUE_TO_SECURITY_REASONS"]}"#),
             (ELASTICACHE, "ModifyUser", r#"{"userId":"app-user","authenticationMode":{"type":"password","passwords":["HIDDEN_DUE_TO_SECURITY_REASONS"]}}"#),
             (ELASTICACHE, "ModifyUser", r#"{"userId":"app-user","noPasswordRequired":true}"#),
+            (ELASTICACHE, "ModifyUser", r#"{"userId":"app-user","authenticationMode":{"type":"No-Password-Required"}}"#),
             (MEMORYDB, "UpdateUser", r#"{"userName":"app-user","authenticationMode":{"type":"password","passwords":["HIDDEN_DUE_TO_SECURITY_REASONS"]}}"#),
         ] {
             match eval(&DatabaseAdminPasswordReset, &call(source, name, params)) {
@@ -204,6 +212,7 @@ mod tests {
             (MQ, "UpdateUser", r#"{"brokerId":"b-0a1b2c3d","username":"app","groups":["ops"]}"#),
             (OPENSEARCH, "UpdateElasticsearchDomainConfig", r#"{"domainName":"logs","elasticsearchClusterConfig":{"instanceCount":3}}"#),
             (ELASTICACHE, "ModifyUser", r#"{"userId":"app-user","accessString":"on ~app:* +@read","noPasswordRequired":false}"#),
+            (ELASTICACHE, "ModifyUser", r#"{"userId":"app-user","authenticationMode":{"type":"iam"}}"#),
             (MEMORYDB, "UpdateUser", r#"{"userName":"app-user","accessString":"on ~* +@read"}"#),
         ] {
             assert!(!fires(&DatabaseAdminPasswordReset, &call(source, name, params)), "{name} {params}");

@@ -26,16 +26,21 @@
 //! it: a policy past the check locks the account out unless some `Allow` still
 //! lets the account (its root, or one of its principals, or everyone) change the
 //! policy (`kms:PutKeyPolicy`, a wildcard covering it), with no condition or only
-//! conditions on who calls, and no `Deny` of it (or of `kms:Decrypt`) to
-//! everyone, to the account, or through `NotPrincipal`, under no condition or
-//! one every caller meets (a `...Like` test of `*`). A deny to the account's
+//! conditions on who calls that a caller of the account can meet (a caller
+//! account or ARN test must name the account), and no `Deny` of it (or of
+//! `kms:Decrypt`) to the whole account (everyone, its root or id, or all but
+//! `NotPrincipal`s none of which is the account's) under no condition or one
+//! every caller of it meets (`...Like *`, `Null` false on a key every request
+//! has, TLS, or a negated test naming only other accounts). A deny to one role
+//! leaves the others in charge. Left out: an allow behind a source address,
+//! which the account's admins may well meet. A deny to the account's
 //! root, a `NotPrincipal` deny, a condition every caller meets, or an allow of
 //! `kms:DescribeKey` only, or only before a date long past, all lock it too.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    allow_statements, aws_service_among, condition_keys, deny_statements, flag_value,
-    policy_document, principal_accounts, principal_is_anyone, statement_covers_action, succeeded_call,
+    allow_statements, arn_account, aws_service_among, deny_statements, flag_value, is_account_id,
+    one_or_many, policy_document, principal_accounts, principal_is_anyone, statement_covers_action, succeeded_call,
 };
 use crate::event::Record;
 
@@ -104,29 +109,49 @@ fn policy_locks_everyone_out(rec: &Record<'_>) -> bool {
         return false;
     };
     let own = rec.account_id();
-    // A statement's principal that takes in the account: everyone, its root or
-    // id, or any principal of it.
-    let takes_in_account = |principal: Option<&serde_json::Value>| {
-        principal_is_anyone(principal) || principal_accounts(principal).into_iter().any(|a| Some(a) == own)
-    };
     let denied_to_all = deny_statements(&doc).iter().any(|d| {
-        (takes_in_account(d.get("Principal")) || d.get("NotPrincipal").is_some())
-            && always_holds(d.get("Condition"))
+        denies_whole_account(d, own)
+            && holds_for_the_account(d.get("Condition"), own)
             && (statement_covers_action(d, "kms:PutKeyPolicy") || statement_covers_action(d, "kms:Decrypt"))
     });
     let manageable = allow_statements(&doc).iter().any(|a| {
-        takes_in_account(a.get("Principal"))
+        let principal = a.get("Principal");
+        (principal_is_anyone(principal) || principal_accounts(principal).into_iter().any(|p| Some(p) == own))
             && statement_covers_action(a, "kms:PutKeyPolicy")
-            && condition_keys(a.get("Condition")).all(names_the_caller)
+            && allow_condition_can_hold(a.get("Condition"), own)
     });
     denied_to_all || !manageable
 }
 
-/// A deny's condition that every caller meets: none, or only `...Like` tests
-/// of a bare wildcard (`StringLike aws:PrincipalArn *`). Any other may leave
-/// the account's own callers out (`StringNotEquals aws:PrincipalOrgID` denies
-/// only outsiders), so such a deny is not taken as locking the account out.
-fn always_holds(condition: Option<&serde_json::Value>) -> bool {
+/// A deny that reaches every principal of the account: to everyone, to the
+/// account itself (its root or id), or to all but principals that `NotPrincipal`
+/// names, none of them the account's. A deny to one role or user of it leaves
+/// the others (from a review of the first version).
+fn denies_whole_account(deny: &serde_json::Value, own: Option<&str>) -> bool {
+    let principal = deny.get("Principal");
+    let whole = |p: &serde_json::Value| {
+        p.as_str().is_some_and(|p| {
+            let p = p.trim();
+            Some(p) == own || own.is_some_and(|own| p.ends_with(&format!(":{own}:root")))
+        })
+    };
+    if let Some(excepted) = deny.get("NotPrincipal") {
+        return !principal_accounts(Some(excepted)).into_iter().any(|a| Some(a) == own);
+    }
+    principal_is_anyone(principal)
+        || principal
+            .and_then(|p| p.get("AWS"))
+            .is_some_and(|aws| one_or_many(Some(aws)).into_iter().any(whole))
+}
+
+/// A deny's condition that every caller of the account meets: none; `...Like`
+/// tests of a bare wildcard; `Null` false on a key every signed request has;
+/// `aws:SecureTransport` true (KMS takes TLS only); or a negated test of the
+/// caller's account or ARN whose values all name other accounts ("deny everyone
+/// but the intruder's account"). Any other may leave the account's callers out
+/// (`StringNotEquals aws:PrincipalOrgID` denies only outsiders), so such a deny
+/// is not taken as locking the account out.
+fn holds_for_the_account(condition: Option<&serde_json::Value>, own: Option<&str>) -> bool {
     use serde_json::Value;
     let Some(condition) = condition.filter(|c| !c.is_null()) else {
         return true;
@@ -134,30 +159,94 @@ fn always_holds(condition: Option<&serde_json::Value>) -> bool {
     let Some(operators) = condition.as_object() else {
         return false;
     };
+    let texts = |v: &Value| -> Vec<String> {
+        one_or_many(Some(v))
+            .into_iter()
+            .filter_map(|t| match t {
+                Value::String(s) => Some(s.trim().to_owned()),
+                Value::Bool(b) => Some(b.to_string()),
+                _ => None,
+            })
+            .collect()
+    };
     operators.iter().all(|(operator, keys)| {
         let op = operator.trim().to_ascii_lowercase();
-        (op == "stringlike" || op == "arnlike")
-            && keys.as_object().is_some_and(|keys| {
-                keys.values().all(|v| match v {
-                    Value::String(s) => s.trim() == "*",
-                    Value::Array(items) => items.iter().any(|i| i.as_str().is_some_and(|s| s.trim() == "*")),
-                    _ => false,
+        let op = op.strip_suffix("ifexists").unwrap_or(&op);
+        keys.as_object().is_some_and(|keys| {
+            !keys.is_empty()
+                && keys.iter().all(|(key, value)| {
+                    let key = key.trim().to_ascii_lowercase();
+                    let values = texts(value);
+                    match op {
+                        "stringlike" | "arnlike" => values.iter().any(|v| v == "*"),
+                        "null" => ALWAYS_PRESENT.contains(&key.as_str()) && values.iter().all(|v| v.eq_ignore_ascii_case("false")),
+                        "bool" => key == "aws:securetransport" && values.iter().all(|v| v.eq_ignore_ascii_case("true")),
+                        "stringnotequals" | "stringnotlike" | "arnnotequals" | "arnnotlike" => {
+                            ACCOUNT_KEYS.contains(&key.as_str())
+                                && !values.is_empty()
+                                && values.iter().all(|v| other_account(v, own))
+                        }
+                        _ => false,
+                    }
                 })
-            })
+        })
     })
 }
 
-/// A condition key that says who calls or from where, which the account's own
-/// principals can meet; any other (a date, a tag, a request value) may never
-/// hold, so an allow behind it is not counted on.
-fn names_the_caller(key: &str) -> bool {
+/// Keys every signed request carries.
+const ALWAYS_PRESENT: [&str; 3] = ["aws:principalarn", "aws:principalaccount", "kms:calleraccount"];
+/// Keys whose values are the caller's account, or an ARN naming it.
+const ACCOUNT_KEYS: [&str; 3] = ["aws:principalaccount", "kms:calleraccount", "aws:principalarn"];
+
+/// A value naming an account other than `own`: an account id, or an ARN of one.
+fn other_account(value: &str, own: Option<&str>) -> bool {
+    let account = if is_account_id(value) { Some(value) } else { arn_account(value) };
+    account.is_some_and(|a| Some(a) != own)
+}
+
+/// Whether some principal of the account can meet an allow's condition: each
+/// entry [`own_caller_can_meet`]; a block of another shape cannot be counted on.
+fn allow_condition_can_hold(condition: Option<&serde_json::Value>, own: Option<&str>) -> bool {
+    let Some(condition) = condition.filter(|c| !c.is_null()) else {
+        return true;
+    };
+    condition.as_object().is_some_and(|operators| {
+        operators.iter().all(|(operator, keys)| {
+            let negated = operator.to_ascii_lowercase().contains("not");
+            keys.as_object()
+                .is_some_and(|keys| keys.iter().all(|(key, value)| own_caller_can_meet(key, value, negated, own)))
+        })
+    })
+}
+
+/// Whether some principal of the account can meet one condition entry of an
+/// allow: a key that says who calls or from where (any other, a date, a tag,
+/// a request value, may never hold), and, for the caller's account or ARN, a
+/// value that names the account (or, negated, values that leave it out; from a
+/// review: `StringEquals aws:PrincipalAccount <another account>` passed).
+fn own_caller_can_meet(key: &str, value: &serde_json::Value, negated: bool, own: Option<&str>) -> bool {
     let key = key.trim().to_ascii_lowercase();
-    key.starts_with("aws:principal")
+    let about_the_caller = key.starts_with("aws:principal")
         || key.starts_with("aws:source")
         || matches!(
             key.as_str(),
             "aws:userid" | "aws:username" | "kms:calleraccount" | "aws:multifactorauthpresent" | "aws:securetransport"
-        )
+        );
+    if !about_the_caller {
+        return false;
+    }
+    if !ACCOUNT_KEYS.contains(&key.as_str()) {
+        return true;
+    }
+    let values: Vec<&str> = one_or_many(Some(value))
+        .into_iter()
+        .filter_map(serde_json::Value::as_str)
+        .map(str::trim)
+        .collect();
+    if negated {
+        return values.iter().all(|v| other_account(v, own));
+    }
+    values.iter().any(|v| v.contains(['*', '?']) || !other_account(v, own))
 }
 
 #[cfg(test)]
@@ -217,10 +306,28 @@ mod tests {
             let doc = format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#);
             assert!(fires(&KmsKeyDisabledOrScheduledForDeletion, &policy(&doc, r#","bypassPolicyLockoutSafetyCheck":true"#)), "{statements}");
         }
+        // From a review of that change: conditions no caller of the account
+        // meets, and denies every caller of it meets.
+        for statements in [
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"444455556666"}}}"#.to_owned(),
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*","Condition":{"StringNotEquals":{"kms:CallerAccount":"111122223333"}}}"#.to_owned(),
+            format!(r#"{root},{{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{{"StringNotEquals":{{"aws:PrincipalAccount":"444455556666"}}}}}}"#),
+            format!(r#"{root},{{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{{"Null":{{"aws:PrincipalArn":"false"}}}}}}"#),
+            format!(r#"{root},{{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{{"Bool":{{"aws:SecureTransport":"true"}}}}}}"#),
+            format!(r#"{root},{{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{{"StringLikeIfExists":{{"aws:PrincipalArn":"*"}}}}}}"#),
+            format!(r#"{root},{{"Effect":"Deny","Principal":{{"AWS":"111122223333"}},"Action":"kms:PutKeyPolicy","Resource":"*"}}"#),
+        ] {
+            let doc = format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#);
+            assert!(fires(&KmsKeyDisabledOrScheduledForDeletion, &policy(&doc, r#","bypassPolicyLockoutSafetyCheck":true"#)), "{statements}");
+        }
         // Still manageable: an admin role of the account, or a caller fence.
         for statements in [
             r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/KeyAdmins"},"Action":["kms:Put*","kms:Describe*"],"Resource":"*"}"#,
             r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}}"#,
+            // A deny to one role, or to all but the account's admins, leaves the account in charge.
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:role/CiRole"},"Action":"kms:Decrypt","Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::111122223333:root","arn:aws:iam::111122223333:role/KeyAdmins"]},"Action":"kms:PutKeyPolicy","Resource":"*"}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"111122223333"}}}"#,
         ] {
             let doc = format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#);
             assert!(!fires(&KmsKeyDisabledOrScheduledForDeletion, &policy(&doc, r#","bypassPolicyLockoutSafetyCheck":true"#)), "{statements}");
