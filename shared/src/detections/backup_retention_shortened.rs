@@ -22,8 +22,9 @@
 //! backup policy (Organizations `CreatePolicy`, `UpdatePolicy` of a
 //! `BACKUP_POLICY`) whose rules' `lifecycle.delete_after_days` (bare or
 //! `@@assign`) is under three, reaching every member account; a Data Lifecycle
-//! Manager policy, enabled, whose schedule's `retainRule` keeps snapshots under
-//! three days (`interval` in `DAYS`; DLM deletes older ones itself); and a
+//! Manager policy whose schedule's `retainRule` keeps snapshots under three days
+//! (`interval` in `DAYS`), or a default policy's `retainInterval` under three
+//! (DLM deletes older ones itself; judged whatever the policy's state); and a
 //! Recycle Bin rule whose retention is cut under three days (`UpdateRule`,
 //! `retentionPeriod`: deleted snapshots and images then leave the bin for good
 //! within a day). A DLM rule that keeps a count of snapshots is not judged.
@@ -155,18 +156,21 @@ fn organization_policy(rec: &Record<'_>) -> Option<Signal> {
     )
 }
 
-/// A Data Lifecycle Manager policy, not disabled, whose schedule keeps
-/// snapshots under three days (`retainRule` by interval in days).
+/// A Data Lifecycle Manager policy whose schedule keeps snapshots under three
+/// days: a `retainRule` by interval in days, or a default policy's
+/// `retainInterval` (days, at the top of the request or in its
+/// `policyDetails`). Judged whatever its `state`: a policy created disabled is
+/// enabled later by a call that restates nothing (from a review).
 fn lifecycle_policy(rec: &Record<'_>) -> Option<Signal> {
-    if rec.request_param_str("state").is_some_and(|s| s.trim().eq_ignore_ascii_case("DISABLED")) {
-        return None;
-    }
-    let shortest = values_at_key(rec.request_param("policyDetails")?, "retainRule")
+    let params = rec.request_parameters()?;
+    let by_rule = values_at_key(params, "retainRule")
         .into_iter()
         .filter(|r| text_is(r.get("intervalUnit"), "DAYS"))
-        .filter_map(|r| whole_number(r.get("interval")))
-        .min()
-        .filter(|d| *d < MAX_DAYS_EXCLUSIVE)?;
+        .filter_map(|r| whole_number(r.get("interval")));
+    let by_default = values_at_key(params, "retainInterval")
+        .into_iter()
+        .filter_map(|v| whole_number(Some(v)));
+    let shortest = by_rule.chain(by_default).min().filter(|d| *d < MAX_DAYS_EXCLUSIVE)?;
     fire(
         Evidence::new()
             .with("api", rec.event_name())
@@ -241,7 +245,13 @@ mod tests {
             ), "")
         };
         assert!(fires(&BackupRetentionShortened, &dlm("ENABLED", r#"{"interval":1,"intervalUnit":"DAYS"}"#)));
-        assert!(!fires(&BackupRetentionShortened, &dlm("DISABLED", r#"{"interval":1,"intervalUnit":"DAYS"}"#)));
+        // Created disabled, it is enabled later by a call that restates nothing.
+        assert!(fires(&BackupRetentionShortened, &dlm("DISABLED", r#"{"interval":1,"intervalUnit":"DAYS"}"#)));
+        // A default policy's retention, at the top or in its details.
+        let default = |params: &str| record(DLM, "CreateLifecyclePolicy", ROLE, params, "");
+        assert!(fires(&BackupRetentionShortened, &default(r#"{"defaultPolicy":"VOLUME","createInterval":1,"retainInterval":2,"state":"ENABLED"}"#)));
+        assert!(fires(&BackupRetentionShortened, &default(r#"{"state":"ENABLED","policyDetails":{"policyLanguage":"SIMPLIFIED","resourceType":"VOLUME","createInterval":1,"retainInterval":2}}"#)));
+        assert!(!fires(&BackupRetentionShortened, &default(r#"{"defaultPolicy":"VOLUME","createInterval":1,"retainInterval":7,"state":"ENABLED"}"#)));
         assert!(!fires(&BackupRetentionShortened, &dlm("ENABLED", r#"{"interval":1,"intervalUnit":"WEEKS"}"#)));
         assert!(!fires(&BackupRetentionShortened, &dlm("ENABLED", r#"{"count":1}"#)));
         let bin = |value: &str, unit: &str| {

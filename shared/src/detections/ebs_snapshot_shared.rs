@@ -63,7 +63,7 @@ impl Detection for EbsSnapshotShared {
         }
         let exposure =
             ec2_permission_added(rec.request_param("createVolumePermission"), rec.account_id());
-        if !exposure.exposed() || (backup_service_copy(rec) && !exposure.public) {
+        if !exposure.exposed() || (backup_service_copy(rec) && !exposure.public && exposure.accounts.len() == 1) {
             return None;
         }
         let e = Evidence::new().with_opt("snapshot_id", rec.request_param_str("snapshotId"));
@@ -144,6 +144,9 @@ mod tests {
             let public = record("ec2.amazonaws.com", "ModifySnapshotAttribute", &who, &share(r#"{"group":"all"}"#), "");
             assert!(fires(&EbsSnapshotShared, &public), "{service}");
         }
+        // A copy goes to one account: shares to two are not a copy's.
+        let to_two = share(r#"{"userId":"444455556666"},{"userId":"555566667777"}"#);
+        assert!(fires(&EbsSnapshotShared, &record("ec2.amazonaws.com", "ModifySnapshotAttribute", &by("backup.amazonaws.com"), &to_two, "")));
         let by_stack = by("cloudformation.amazonaws.com");
         let rec = record("ec2.amazonaws.com", "ModifySnapshotAttribute", &by_stack, &to_one, "");
         assert!(fires(&EbsSnapshotShared, &rec));

@@ -61,7 +61,10 @@ impl Detection for Ec2AmiShared {
         let mut organizations = organizations_added(list);
         organizations.retain(|arn| !organizations::organization_of_arn(arn).is_some_and(organizations::is_own_organization));
         if (!exposure.exposed() && organizations.is_empty())
-            || (backup_service_copy(rec) && !exposure.public)
+            || (backup_service_copy(rec)
+                && !exposure.public
+                && exposure.accounts.len() == 1
+                && organizations.is_empty())
         {
             return None;
         }

@@ -34,7 +34,10 @@
 //! line. Taken whole as the owner, the intruder's token was the known term and
 //! never fired. Now every subject without an owner counts as one term per role
 //! (`owner unknown`): the first use in ten days is reported, with the subject,
-//! so that the trust is fixed; each later one within the ten days is not.
+//! so that the trust is fixed; each later one within the ten days is not. A
+//! stated limit: a role used daily through such a trust is reported once, when
+//! first seen (or after the learning span), and an intruder's use among the
+//! daily ones is not told apart: the record holds nothing that could.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::is_event;

@@ -70,7 +70,7 @@ impl Detection for RdsSnapshotShared {
             }
         }
         exposure.accounts.sort();
-        if !exposure.exposed() || (backup_service_copy(rec) && !exposure.public) {
+        if !exposure.exposed() || (backup_service_copy(rec) && !exposure.public && exposure.accounts.len() == 1) {
             return None;
         }
         let snapshot = rec
