@@ -21,8 +21,8 @@
 //! with no condition, or only a literal `true` one, in a policy whose every `forbid`
 //! has a literal `false` condition (or none at all), lets in every user the trust
 //! provider vouches for (literal conditions after a review of the first version;
-//! a body that reads nothing of the request, such as `1 == 1`, counts as a
-//! literal `true` since a third evasion review);
+//! the simplest constant bodies, such as `1 == 1` or `!false`, are worked out
+//! since a third evasion review);
 //! a policy switched off (`PolicyEnabled` false) denies everyone and is not a
 //! door, so is not reported. A native application's OIDC options are read as a
 //! user provider's are. Trust providers created and not attached open nothing. EC2
@@ -206,11 +206,39 @@ fn permits_everyone(policy: &str) -> bool {
     of("forbid").all(|c| !applies(c)) && of("permit").any(applies)
 }
 
-/// A condition body that names no variable, attribute, string or function:
-/// only numbers, `true`, `false` and operators.
-fn constant(body: &str) -> bool {
-    let rest = body.replace("true", " ").replace("false", " ");
-    !rest.chars().any(|c| c.is_alphabetic() || c == '"' || c == '_')
+/// The value of a condition body of the simplest constant shapes: `true`,
+/// `false`, `!` of a constant, and `==` or `!=` between two number or string
+/// literals. Anything else (it reads the request, or is more than that) is
+/// `None`, and the statement stays conditional.
+fn constant(body: &str) -> Option<bool> {
+    let body = body.trim();
+    if let Some(rest) = body.strip_prefix('!') {
+        return constant(rest).map(|v| !v);
+    }
+    if let Some(inner) = body.strip_prefix('(').and_then(|b| b.strip_suffix(')')) {
+        return constant(inner);
+    }
+    match body {
+        "true" => return Some(true),
+        "false" => return Some(false),
+        _ => {}
+    }
+    let (left, right, equal) = if let Some((l, r)) = body.split_once("==") {
+        (l, r, true)
+    } else if let Some((l, r)) = body.split_once("!=") {
+        (l, r, false)
+    } else {
+        return None;
+    };
+    let literal = |t: &str| -> Option<String> {
+        let t = t.trim();
+        if let Some(text) = t.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+            return (!text.contains(['"', '\\'])).then(|| format!("s:{text}"));
+        }
+        t.parse::<i64>().ok().map(|n| format!("n:{n}"))
+    };
+    let (l, r) = (literal(left)?, literal(right)?);
+    Some((l == r) == equal)
 }
 
 /// Each statement's effect (`permit`, `forbid`) and what its condition comes to:
@@ -252,11 +280,11 @@ fn statements(code: &str) -> Option<Vec<(&'static str, Option<bool>)>> {
             let literal = match inner[..end].trim() {
                 "true" => Some(!negated),
                 "false" => Some(negated),
-                // A body that reads nothing of the request (`1 == 1`, `!false`)
-                // is a constant, taken as true (from a third evasion review: such
-                // a permit let everyone in while read as conditional).
-                body if constant(body) => Some(!negated),
-                _ => None,
+                // A constant body (`1 == 1`, `!false`, `"a" == "a"`) is worked
+                // out (from a third evasion review: such a permit let everyone
+                // in while read as conditional; and from a review of that
+                // change, a constant false is false).
+                body => constant(body).map(|value| value != negated),
             };
             match literal {
                 Some(value) => condition = Some(condition.unwrap_or(true) && value),
@@ -356,9 +384,23 @@ mod tests {
         let guarded = "permit(principal, action, resource);\nforbid(principal, action, resource) unless { context.oidc.email_verified == true };";
         assert!(!fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, guarded, "true")));
         assert!(!fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, open, "false")));
-        // From a third evasion review: a condition that reads nothing is constant.
-        for constant in ["permit(principal, action, resource) when { 1 == 1 };", "permit(principal, action, resource) when { !false };"] {
+        // From a third evasion review: a constant condition is worked out.
+        for constant in [
+            "permit(principal, action, resource) when { 1 == 1 };",
+            "permit(principal, action, resource) when { !false };",
+            r#"permit(principal, action, resource) when { "a" == "a" };"#,
+            "permit(principal, action, resource);\nforbid(principal, action, resource) when { 1 == 2 };",
+        ] {
             assert!(fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, constant, "true")), "{constant}");
+        }
+        // From a review of that change: a constant false is false.
+        for never in [
+            "permit(principal, action, resource) when { 1 == 2 };",
+            "permit(principal, action, resource) when { !true };",
+            "permit(principal, action, resource);\nforbid(principal, action, resource) unless { 1 == 2 };",
+            "permit(principal, action, resource) when { 1 == 1 && context.x };",
+        ] {
+            assert!(!fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, never, "true")), "{never}");
         }
         let reads = r#"permit(principal, action, resource) when { context.http_request.http_method == "GET" };"#;
         assert!(!fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, reads, "true")));
