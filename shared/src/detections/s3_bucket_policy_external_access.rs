@@ -143,9 +143,15 @@ fn through_cloudfront(doc: &serde_json::Value, own: Option<&str>, out: &mut Poli
                     out.accounts.push(account.to_owned());
                 }
             }
+            // Fenced to another organisation's distributions (`aws:SourceOrgID`),
+            // as a grant to everyone fenced so is (from a review).
+            out.organizations
+                .extend(crate::detections::common::organizations::foreign_organizations(condition));
         }
     }
     out.accounts.sort();
+    out.organizations.sort();
+    out.organizations.dedup();
 }
 
 impl Detection for S3BucketPolicyExternalAccess {
