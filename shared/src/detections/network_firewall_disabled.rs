@@ -38,15 +38,20 @@
 //! throughout): in the default rule order pass rules are evaluated first, so one
 //! such rule in any group the policy uses lets everything through.
 //!
-//! From a third evasion review: an address written as every address
-//! (`0.0.0.0/0`, `::/0`, a bracket list of them) is `any`; and a stateless rule
-//! group's rule that passes every packet (`aws:pass` with no narrowing match)
+//! From a third evasion review: an address that takes in the internet
+//! (`0.0.0.0/0`, `::/0`, two halves: `common::cidrs_open_to_internet`) is `any`,
+//! and so is a port range over every port (`0:65535`, `[1:]`); and a stateless
+//! rule group's rule that passes every packet (`aws:pass`, with no address,
+//! port or flag narrowing, and TCP or UDP among its protocols if it lists any)
 //! counts, since stateless rules run first and a pass skips the stateful
 //! engine. Rules that pass only the protected network's own egress
 //! (`$HOME_NET -> any`) are not judged: that is many networks' design.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, flag_value, request_param_any, request_text_any, succeeded_call};
+use crate::detections::common::{
+    aws_service_caller_but_stack, cidrs_open_to_internet, flag_value, request_param_any, request_text_any, succeeded_call,
+    whole_number,
+};
 use crate::event::Record;
 
 pub struct NetworkFirewallDisabled;
@@ -170,20 +175,36 @@ fn policy_passes_everything(rec: &Record<'_>, created: bool) -> bool {
 /// Protocols a pass rule lets through wholly enough to open the network.
 const PASSED_PROTOCOLS: [&str; 3] = ["ip", "tcp", "udp"];
 
-/// A rule's address that is every address: `any`, `0.0.0.0/0` (every IPv4
-/// address), `::/0`, or a bracket list of only those (`[0.0.0.0/0,::/0]`; from
-/// an evasion review: only the word `any` was read).
+/// A rule's address that takes in the internet: `any`, or a block or bracket
+/// list of blocks that does (`0.0.0.0/0`, `::/0`, `[0.0.0.0/1,128.0.0.0/1]`:
+/// `common::cidrs_open_to_internet`, as security groups are judged; from an
+/// evasion review, and a review of that change: only the word `any`, then only
+/// three spellings, were read).
 fn every_address(word: &str) -> bool {
     let word = word.trim();
     let inner = word
         .strip_prefix('[')
         .and_then(|w| w.strip_suffix(']'))
         .unwrap_or(word);
-    !inner.is_empty()
-        && inner.split(',').all(|a| {
-            let a = a.trim();
-            a.eq_ignore_ascii_case("any") || a == "0.0.0.0/0" || a == "::/0"
-        })
+    let items: Vec<&str> = inner.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
+    items.iter().any(|a| a.eq_ignore_ascii_case("any")) || !cidrs_open_to_internet(&items).is_empty()
+}
+
+/// A rule's port that is every port: `any`, or a range from 0 or 1 to the top
+/// (`0:65535`, `1:65535`, `0:`), alone or in a bracket list.
+fn every_port(word: &str) -> bool {
+    let word = word.trim();
+    let inner = word
+        .strip_prefix('[')
+        .and_then(|w| w.strip_suffix(']'))
+        .unwrap_or(word);
+    inner.split(',').map(str::trim).any(|p| {
+        p.eq_ignore_ascii_case("any")
+            || p.split_once(':').is_some_and(|(low, high)| {
+                low.trim().parse::<u32>().is_ok_and(|l| l <= 1)
+                    && (high.trim().is_empty() || high.trim().parse::<u32>().is_ok_and(|h| h >= 65_535))
+            })
+    })
 }
 
 /// A Suricata rule line that passes every packet of a protocol in
@@ -197,8 +218,8 @@ fn suricata_passes_everything(rules: &str) -> bool {
                 && PASSED_PROTOCOLS.contains(&proto.as_str())
                 && every_address(src)
                 && every_address(dst)
-                && sport == "any"
-                && dport == "any"
+                && every_port(sport)
+                && every_port(dport)
                 && (dir == "->" || dir == "<>"))
     })
 }
@@ -227,19 +248,33 @@ fn stateless_rule_passes_everything(rule: &serde_json::Value) -> bool {
         Some(_) => false,
     };
     let addresses_all = |k: &str| {
+        let blocks: Vec<&str> = one_or_many(pascal_or_camel(matched, k))
+            .iter()
+            .filter_map(|a| pascal_or_camel(a, "AddressDefinition").and_then(Value::as_str))
+            .collect();
+        unset(k) || !cidrs_open_to_internet(&blocks).is_empty()
+    };
+    // Ports: none given, or one range from 0 or 1 to the top.
+    let ports_all = |k: &str| {
         unset(k)
-            || one_or_many(pascal_or_camel(matched, k)).iter().all(|a| {
-                pascal_or_camel(a, "AddressDefinition")
-                    .and_then(Value::as_str)
-                    .is_some_and(every_address)
+            || one_or_many(pascal_or_camel(matched, k)).iter().any(|r| {
+                whole_number(pascal_or_camel(r, "FromPort")).is_some_and(|f| f <= 1)
+                    && whole_number(pascal_or_camel(r, "ToPort")).is_some_and(|t| t >= 65_535)
             })
     };
+    // Protocols: none given, or TCP or UDP among them (as the stateful path
+    // takes `pass tcp` and `pass udp`).
+    let protocols_wide = unset("Protocols")
+        || one_or_many(pascal_or_camel(matched, "Protocols"))
+            .iter()
+            .any(|p| whole_number(Some(p)).is_some_and(|n| n == 6 || n == 17));
     passes
         && addresses_all("Sources")
         && addresses_all("Destinations")
-        && ["SourcePorts", "DestinationPorts", "Protocols", "TCPFlags", "tcpFlags"]
-            .iter()
-            .all(|k| unset(k))
+        && ports_all("SourcePorts")
+        && ports_all("DestinationPorts")
+        && protocols_wide
+        && ["TCPFlags", "tcpFlags"].iter().all(|k| unset(k))
 }
 
 /// A rule group request (`rules` text, or `ruleGroup.rulesSource` with
@@ -256,7 +291,7 @@ fn rule_group_passes_everything(rec: &Record<'_>) -> bool {
     if pascal_or_camel(source, "RulesString").and_then(Value::as_str).is_some_and(suricata_passes_everything) {
         return true;
     }
-    let any = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(|t| t.trim().eq_ignore_ascii_case("any"));
+    let any = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(every_port);
     let address = |v: Option<&Value>| v.and_then(Value::as_str).is_some_and(every_address);
     let stateful = one_or_many(pascal_or_camel(source, "StatefulRules")).iter().any(|rule| {
         let header = pascal_or_camel(rule, "Header");
@@ -450,6 +485,14 @@ mod tests {
         assert!(fires(&NetworkFirewallDisabled, &text("pass ip [0.0.0.0/0,::/0] any -> any any (sid:8;)")));
         assert!(!fires(&NetworkFirewallDisabled, &text("pass ip 10.0.0.0/8 any -> 0.0.0.0/0 any (sid:9;)")));
         assert!(!fires(&NetworkFirewallDisabled, &text("pass ip [] any -> any any (sid:10;)")));
+        for rule in [
+            "pass ip any [1:65535] -> any [0:] (sid:11;)",
+            "pass ip [0.0.0.0/1,128.0.0.0/1] any -> 0::/0 any (sid:12;)",
+            "pass tcp any 0:65535 -> any any (sid:13;)",
+        ] {
+            assert!(fires(&NetworkFirewallDisabled, &text(rule)), "{rule}");
+        }
+        assert!(!fires(&NetworkFirewallDisabled, &text("pass ip any any -> any [1:1024] (sid:14;)")));
         let stateless = |rule: serde_json::Value| {
             let group = serde_json::json!({"ruleGroupName": "g", "type": "STATELESS", "capacity": 10, "ruleGroup": {"rulesSource": {"statelessRulesAndCustomActions": {"statelessRules": [
                 {"priority": 1, "ruleDefinition": {"matchAttributes": {"sources": [{"addressDefinition": "10.9.0.0/16"}]}, "actions": ["aws:drop"]}},
@@ -463,7 +506,14 @@ mod tests {
         assert!(fires(&NetworkFirewallDisabled, &stateless(pass_all(serde_json::json!({})))));
         // Narrowed by port, protocol or address, or not a pass: a rule among many.
         assert!(!fires(&NetworkFirewallDisabled, &stateless(pass_all(serde_json::json!({"destinationPorts": [{"fromPort": 443, "toPort": 443}]})))));
-        assert!(!fires(&NetworkFirewallDisabled, &stateless(pass_all(serde_json::json!({"protocols": [17]})))));
+        assert!(!fires(&NetworkFirewallDisabled, &stateless(pass_all(serde_json::json!({"protocols": [1]})))));
+        // From a review of that change: TCP or UDP among the protocols, the
+        // full port range, the internet in two halves.
+        assert!(fires(&NetworkFirewallDisabled, &stateless(pass_all(serde_json::json!({"protocols": [6, 17, 1]})))));
+        assert!(fires(&NetworkFirewallDisabled, &stateless(pass_all(serde_json::json!({"protocols": [17]})))));
+        assert!(fires(&NetworkFirewallDisabled, &stateless(pass_all(serde_json::json!({"destinationPorts": [{"fromPort": 0, "toPort": 65535}]})))));
+        let halves = serde_json::json!([{"addressDefinition": "0.0.0.0/1"}, {"addressDefinition": "128.0.0.0/1"}]);
+        assert!(fires(&NetworkFirewallDisabled, &stateless(pass_all(serde_json::json!({"sources": halves, "destinations": halves})))));
         assert!(!fires(&NetworkFirewallDisabled, &stateless(pass_all(serde_json::json!({"sources": [{"addressDefinition": "192.0.2.0/24"}]})))));
         let forward = serde_json::json!({"priority": 2, "ruleDefinition": {"matchAttributes": {}, "actions": ["aws:forward_to_sfe"]}});
         assert!(!fires(&NetworkFirewallDisabled, &stateless(forward)));
