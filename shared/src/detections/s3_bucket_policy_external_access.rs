@@ -126,8 +126,12 @@ fn elb_log_delivery(statement: &serde_json::Value) -> bool {
 fn through_cloudfront(doc: &serde_json::Value, own: Option<&str>, out: &mut PolicyExposure) {
     for st in allow_statements(doc) {
         let principal = st.get("Principal");
-        let condition = st.get("Condition");
         let cloudfront = principal_names_service(principal, "cloudfront.amazonaws.com");
+        // CloudFront always sends the source keys, so for its own grant an
+        // `...IfExists` test of them narrows as the plain test does (from a
+        // review: origin access control written so read as public).
+        let read_plainly = cloudfront.then(|| without_if_exists(st.get("Condition"))).flatten();
+        let condition = read_plainly.as_ref().or(st.get("Condition"));
         // `*` fenced by a service key alone (a fence on anything else leaves it
         // to `policy_exposure`).
         let any_service = principal_is_anyone(principal) && condition_restricts(condition);
@@ -152,6 +156,24 @@ fn through_cloudfront(doc: &serde_json::Value, own: Option<&str>, out: &mut Poli
     out.accounts.sort();
     out.organizations.sort();
     out.organizations.dedup();
+}
+
+/// A condition block with its operators' `IfExists` suffixes dropped.
+fn without_if_exists(condition: Option<&serde_json::Value>) -> Option<serde_json::Value> {
+    let operators = condition?.as_object()?;
+    Some(serde_json::Value::Object(
+        operators
+            .iter()
+            .map(|(op, keys)| {
+                let plain = op
+                    .len()
+                    .checked_sub("IfExists".len())
+                    .filter(|&at| op.is_char_boundary(at) && op[at..].eq_ignore_ascii_case("IfExists"))
+                    .map_or(op.as_str(), |at| &op[..at]);
+                (plain.to_owned(), keys.clone())
+            })
+            .collect(),
+    ))
 }
 
 impl Detection for S3BucketPolicyExternalAccess {
@@ -296,6 +318,11 @@ mod tests {
         assert!(judged(own).is_none());
         let own_account = r#","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}"#;
         assert!(judged(own_account).is_none());
+        // CloudFront always sends the key: IfExists narrows as the plain test.
+        let if_exists = r#","Condition":{"StringEqualsIfExists":{"AWS:SourceArn":"arn:aws:cloudfront::111122223333:distribution/E2QWRUHEXAMPLE"}}"#;
+        assert!(judged(if_exists).is_none());
+        let theirs_if_exists = r#","Condition":{"ArnLikeIfExists":{"AWS:SourceArn":"arn:aws:cloudfront::444455556666:distribution/*"}}"#;
+        assert_eq!(judged(theirs_if_exists).and_then(|e| e.get("other_accounts").cloned()), Some(json!(["444455556666"])));
     }
 
     /// Delegating the bucket to access points: another account's are that
