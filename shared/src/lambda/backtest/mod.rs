@@ -102,7 +102,7 @@ pub struct Backtest {
 impl Backtest {
     /// S3 reads and writes take `sdk`'s time limits (a log file of tens of MB
     /// must have time to arrive); the state table and the topic take
-    /// [`config::delivery_timeouts`], so that a delivery ends well within its
+    /// `config::delivery_timeouts`, so that a delivery ends well within its
     /// lease (from a review: with S3's three minutes per call, a slow `Publish`
     /// outlived its 60 s lease and another batch could take the claim over).
     pub fn from_config(config: BacktestConfig, sdk: &crate::aws::SdkConfig) -> Backtest {
