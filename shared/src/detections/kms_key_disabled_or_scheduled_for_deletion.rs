@@ -28,11 +28,12 @@
 //! policy (`kms:PutKeyPolicy`, a wildcard covering it), with no condition or only
 //! conditions on who calls that a caller of the account can meet (a caller
 //! account or ARN test must name the account), and no `Deny` of it (or of
-//! `kms:Decrypt`) to the whole account (everyone, its root or id, or all but
-//! `NotPrincipal`s none of which is the account's) under no condition or one
-//! every caller of it meets (`...Like *`, `Null` false on a key every request
-//! has, TLS, or a negated test naming only other accounts). A deny to one role
-//! leaves the others in charge. Left out: an allow behind a source address,
+//! `kms:Decrypt`) to the whole account (everyone, its root or id, or all but a
+//! `NotPrincipal` that does not name the account itself) under no condition or
+//! one every caller of it meets (`...Like *` on a key every request has, `Null`
+//! false on one, TLS, a test naming the whole account, or a negated test naming
+//! only other accounts). A deny to one role leaves the others in charge; so
+//! does an allow that leaves one role out. Left out: an allow behind a source address,
 //! which the account's admins may well meet. A deny to the account's
 //! root, a `NotPrincipal` deny, a condition every caller meets, or an allow of
 //! `kms:DescribeKey` only, or only before a date long past, all lock it too.
@@ -125,61 +126,76 @@ fn policy_locks_everyone_out(rec: &Record<'_>) -> bool {
 
 /// A deny that reaches every principal of the account: to everyone, to the
 /// account itself (its root or id), or to all but principals that `NotPrincipal`
-/// names, none of them the account's. A deny to one role or user of it leaves
-/// the others (from a review of the first version).
+/// names unless it names the account itself (AWS judges the account first: a
+/// `NotPrincipal` of one role alone denies the whole account, from a review). A
+/// deny to one role or user of it leaves the others (from a review of the
+/// first version).
 fn denies_whole_account(deny: &serde_json::Value, own: Option<&str>) -> bool {
-    let principal = deny.get("Principal");
-    let whole = |p: &serde_json::Value| {
+    let names_account = |p: &serde_json::Value| {
         p.as_str().is_some_and(|p| {
             let p = p.trim();
             Some(p) == own || own.is_some_and(|own| p.ends_with(&format!(":{own}:root")))
         })
     };
-    if let Some(excepted) = deny.get("NotPrincipal") {
-        return !principal_accounts(Some(excepted)).into_iter().any(|a| Some(a) == own);
-    }
-    principal_is_anyone(principal)
-        || principal
+    let names_it = |principals: Option<&serde_json::Value>| {
+        principals
             .and_then(|p| p.get("AWS"))
-            .is_some_and(|aws| one_or_many(Some(aws)).into_iter().any(whole))
+            .is_some_and(|aws| one_or_many(Some(aws)).into_iter().any(names_account))
+    };
+    if let Some(excepted) = deny.get("NotPrincipal") {
+        return !names_it(Some(excepted));
+    }
+    let principal = deny.get("Principal");
+    principal_is_anyone(principal) || names_it(principal)
 }
 
-/// A deny's condition that every caller of the account meets: none; `...Like`
-/// tests of a bare wildcard; `Null` false on a key every signed request has;
-/// `aws:SecureTransport` true (KMS takes TLS only); or a negated test of the
-/// caller's account or ARN whose values all name other accounts ("deny everyone
-/// but the intruder's account"). Any other may leave the account's callers out
-/// (`StringNotEquals aws:PrincipalOrgID` denies only outsiders), so such a deny
-/// is not taken as locking the account out.
-fn holds_for_the_account(condition: Option<&serde_json::Value>, own: Option<&str>) -> bool {
+/// A condition value's texts: strings trimmed, numbers and booleans written
+/// out (an account id may be given as a number, from a review).
+fn texts(v: &serde_json::Value) -> Vec<String> {
     use serde_json::Value;
+    one_or_many(Some(v))
+        .into_iter()
+        .filter_map(|t| match t {
+            Value::String(s) => Some(s.trim().to_owned()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A deny's condition that every caller of the account meets: none; a
+/// `...Like` test of a bare wildcard on a key every signed request has (or any
+/// key, `...IfExists`); `Null` false on such a key; `aws:SecureTransport` true
+/// (KMS takes TLS only); a test of the caller's account or ARN that takes in the
+/// whole account (its id, `arn:...:iam::<account>:*`); or a negated one whose
+/// values all name other accounts ("deny everyone but the intruder's account").
+/// Any other may leave the account's callers out (`StringNotEquals
+/// aws:PrincipalOrgID` denies only outsiders; a tag or encryption-context test
+/// only some calls), so such a deny is not taken as locking the account out.
+fn holds_for_the_account(condition: Option<&serde_json::Value>, own: Option<&str>) -> bool {
     let Some(condition) = condition.filter(|c| !c.is_null()) else {
         return true;
     };
     let Some(operators) = condition.as_object() else {
         return false;
     };
-    let texts = |v: &Value| -> Vec<String> {
-        one_or_many(Some(v))
-            .into_iter()
-            .filter_map(|t| match t {
-                Value::String(s) => Some(s.trim().to_owned()),
-                Value::Bool(b) => Some(b.to_string()),
-                _ => None,
-            })
-            .collect()
-    };
     operators.iter().all(|(operator, keys)| {
-        let op = operator.trim().to_ascii_lowercase();
-        let op = op.strip_suffix("ifexists").unwrap_or(&op);
+        let lower = operator.trim().to_ascii_lowercase();
+        let if_exists = lower.ends_with("ifexists");
+        let op = lower.strip_suffix("ifexists").unwrap_or(&lower);
         keys.as_object().is_some_and(|keys| {
             !keys.is_empty()
                 && keys.iter().all(|(key, value)| {
                     let key = key.trim().to_ascii_lowercase();
+                    let present = ALWAYS_PRESENT.contains(&key.as_str());
                     let values = texts(value);
                     match op {
-                        "stringlike" | "arnlike" => values.iter().any(|v| v == "*"),
-                        "null" => ALWAYS_PRESENT.contains(&key.as_str()) && values.iter().all(|v| v.eq_ignore_ascii_case("false")),
+                        "stringlike" | "arnlike" if values.iter().any(|v| v == "*") => present || if_exists,
+                        "stringequals" | "stringlike" | "arnequals" | "arnlike" => {
+                            ACCOUNT_KEYS.contains(&key.as_str()) && values.iter().any(|v| whole_account(v, own))
+                        }
+                        "null" => present && values.iter().all(|v| v.eq_ignore_ascii_case("false")),
                         "bool" => key == "aws:securetransport" && values.iter().all(|v| v.eq_ignore_ascii_case("true")),
                         "stringnotequals" | "stringnotlike" | "arnnotequals" | "arnnotlike" => {
                             ACCOUNT_KEYS.contains(&key.as_str())
@@ -204,6 +220,14 @@ fn other_account(value: &str, own: Option<&str>) -> bool {
     account.is_some_and(|a| Some(a) != own)
 }
 
+/// A value that takes in every principal of `own`: its id, or an ARN pattern
+/// of its IAM principals that leaves the name to a wildcard (`arn:aws:iam::<own>:*`).
+fn whole_account(value: &str, own: Option<&str>) -> bool {
+    Some(value) == own
+        || (arn_account(value).is_some_and(|a| Some(a) == own)
+            && value.split(':').nth(5).is_some_and(|resource| resource.starts_with('*')))
+}
+
 /// Whether some principal of the account can meet an allow's condition: each
 /// entry [`own_caller_can_meet`]; a block of another shape cannot be counted on.
 fn allow_condition_can_hold(condition: Option<&serde_json::Value>, own: Option<&str>) -> bool {
@@ -221,16 +245,26 @@ fn allow_condition_can_hold(condition: Option<&serde_json::Value>, own: Option<&
 
 /// Whether some principal of the account can meet one condition entry of an
 /// allow: a key that says who calls or from where (any other, a date, a tag,
-/// a request value, may never hold), and, for the caller's account or ARN, a
-/// value that names the account (or, negated, values that leave it out; from a
-/// review: `StringEquals aws:PrincipalAccount <another account>` passed).
+/// a request value, may never hold; nor can a test that the caller is an AWS
+/// service), and, for the caller's account or ARN, a value that names the
+/// account (or, negated, values that do not take in the whole account: one
+/// role left out leaves the rest; from a review: `StringEquals
+/// aws:PrincipalAccount <another account>` passed).
 fn own_caller_can_meet(key: &str, value: &serde_json::Value, negated: bool, own: Option<&str>) -> bool {
     let key = key.trim().to_ascii_lowercase();
+    if key.starts_with("aws:principalservicename") || key == "aws:principalisawsservice" {
+        return false;
+    }
     let about_the_caller = key.starts_with("aws:principal")
         || key.starts_with("aws:source")
         || matches!(
             key.as_str(),
-            "aws:userid" | "aws:username" | "kms:calleraccount" | "aws:multifactorauthpresent" | "aws:securetransport"
+            "aws:userid"
+                | "aws:username"
+                | "kms:calleraccount"
+                | "aws:multifactorauthpresent"
+                | "aws:multifactorauthage"
+                | "aws:securetransport"
         );
     if !about_the_caller {
         return false;
@@ -238,13 +272,9 @@ fn own_caller_can_meet(key: &str, value: &serde_json::Value, negated: bool, own:
     if !ACCOUNT_KEYS.contains(&key.as_str()) {
         return true;
     }
-    let values: Vec<&str> = one_or_many(Some(value))
-        .into_iter()
-        .filter_map(serde_json::Value::as_str)
-        .map(str::trim)
-        .collect();
+    let values = texts(value);
     if negated {
-        return values.iter().all(|v| other_account(v, own));
+        return !values.iter().any(|v| whole_account(v, own));
     }
     values.iter().any(|v| v.contains(['*', '?']) || !other_account(v, own))
 }
@@ -316,6 +346,12 @@ mod tests {
             format!(r#"{root},{{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{{"Bool":{{"aws:SecureTransport":"true"}}}}}}"#),
             format!(r#"{root},{{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{{"StringLikeIfExists":{{"aws:PrincipalArn":"*"}}}}}}"#),
             format!(r#"{root},{{"Effect":"Deny","Principal":{{"AWS":"111122223333"}},"Action":"kms:PutKeyPolicy","Resource":"*"}}"#),
+            // From a review of the rewrite: a deny naming the account by its
+            // condition, a NotPrincipal of one role alone, an allow to services.
+            format!(r#"{root},{{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{{"StringEquals":{{"aws:PrincipalAccount":"111122223333"}}}}}}"#),
+            format!(r#"{root},{{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{{"ArnLike":{{"aws:PrincipalArn":"arn:aws:iam::111122223333:*"}}}}}}"#),
+            format!(r#"{root},{{"Effect":"Deny","NotPrincipal":{{"AWS":"arn:aws:iam::111122223333:role/KeyAdmins"}},"Action":"kms:*","Resource":"*"}}"#),
+            r#"{"Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"Bool":{"aws:PrincipalIsAWSService":"true"}}}"#.to_owned(),
         ] {
             let doc = format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#);
             assert!(fires(&KmsKeyDisabledOrScheduledForDeletion, &policy(&doc, r#","bypassPolicyLockoutSafetyCheck":true"#)), "{statements}");
@@ -328,6 +364,13 @@ mod tests {
             r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:role/CiRole"},"Action":"kms:Decrypt","Resource":"*"}"#,
             r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},{"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::111122223333:root","arn:aws:iam::111122223333:role/KeyAdmins"]},"Action":"kms:PutKeyPolicy","Resource":"*"}"#,
             r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"111122223333"}}}"#,
+            // From a review of the rewrite: one role left out, an MFA age, an
+            // account id as a number, denies of only tagged keys or some contexts.
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*","Condition":{"ArnNotEquals":{"aws:PrincipalArn":"arn:aws:iam::111122223333:role/Intern"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*","Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":"3600"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":111122223333}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},{"Effect":"Deny","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringLike":{"aws:ResourceTag/Quarantine":"*"}}}"#,
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},{"Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringLike":{"kms:EncryptionContext:Project":"*"}}}"#,
         ] {
             let doc = format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#);
             assert!(!fires(&KmsKeyDisabledOrScheduledForDeletion, &policy(&doc, r#","bypassPolicyLockoutSafetyCheck":true"#)), "{statements}");

@@ -44,7 +44,9 @@
 //! rule group's rule that passes every packet (`aws:pass`, with no address,
 //! port or flag narrowing, and TCP or UDP among its protocols if it lists any)
 //! counts, since stateless rules run first and a pass skips the stateful
-//! engine. Rules that pass only the protected network's own egress
+//! engine. A stateful rule whose options do more than name it (`content`, a
+//! sticky buffer such as `tls.sni`, `flow`...) is narrowed by them, and does
+//! not count (from a review: domain allow-lists fired). Rules that pass only the protected network's own egress
 //! (`$HOME_NET -> any`) are not judged: that is many networks' design.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
@@ -213,6 +215,7 @@ fn every_port(word: &str) -> bool {
 fn suricata_passes_everything(rules: &str) -> bool {
     rules.lines().any(|line| {
         let words: Vec<String> = line.split_whitespace().take(7).map(str::to_ascii_lowercase).collect();
+        let options = line.split_once('(').map_or("", |(_, rest)| rest.rsplit_once(')').map_or(rest, |(o, _)| o));
         matches!(&words[..], [action, proto, src, sport, dir, dst, dport]
             if action == "pass"
                 && PASSED_PROTOCOLS.contains(&proto.as_str())
@@ -221,7 +224,20 @@ fn suricata_passes_everything(rules: &str) -> bool {
                 && every_port(sport)
                 && every_port(dport)
                 && (dir == "->" || dir == "<>"))
+            && options_only_describe(options.split(';').map(|o| o.split(':').next().unwrap_or("")))
     })
+}
+
+/// Rule options that only name and describe a rule; any other (`content`, a
+/// sticky buffer such as `tls.sni`, `flow`, `dsize`...) narrows what it
+/// matches, so the pass is not of every packet (from a review: an allow-list
+/// of domains, `pass tcp any any -> any any (tls.sni; content:...)`, fired).
+fn options_only_describe<'o>(keywords: impl Iterator<Item = &'o str>) -> bool {
+    const DESCRIBING: [&str; 8] = ["sid", "rev", "msg", "metadata", "classtype", "priority", "gid", "reference"];
+    keywords
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .all(|k| DESCRIBING.iter().any(|d| d.eq_ignore_ascii_case(k)))
 }
 
 /// A stateless rule (`StatelessRulesAndCustomActions.StatelessRules`) whose
@@ -301,6 +317,11 @@ fn rule_group_passes_everything(rec: &Record<'_>) -> bool {
             && address(field("Source"))
             && address(field("Destination"))
             && ["SourcePort", "DestinationPort"].iter().all(|k| any(field(k)))
+            && options_only_describe(
+                one_or_many(pascal_or_camel(rule, "RuleOptions"))
+                    .into_iter()
+                    .filter_map(|o| pascal_or_camel(o, "Keyword").and_then(Value::as_str)),
+            )
     });
     stateful
         || pascal_or_camel(source, "StatelessRulesAndCustomActions")
@@ -470,6 +491,11 @@ mod tests {
             record(SOURCE, "CreateRuleGroup", ROLE, &group.to_string(), "")
         };
         assert!(fires(&NetworkFirewallDisabled, &standard("PASS", "ANY")));
+        let handshake = serde_json::json!({"ruleGroupName": "g", "type": "STATEFUL", "ruleGroup": {"rulesSource": {"statefulRules": [
+            {"action": "PASS", "header": {"protocol": "TCP", "source": "ANY", "sourcePort": "ANY", "direction": "ANY", "destination": "ANY", "destinationPort": "ANY"},
+             "ruleOptions": [{"keyword": "sid", "settings": ["6"]}, {"keyword": "flow", "settings": ["not_established"]}]}
+        ]}}});
+        assert!(!fires(&NetworkFirewallDisabled, &record(SOURCE, "CreateRuleGroup", ROLE, &handshake.to_string(), "")));
         assert!(!fires(&NetworkFirewallDisabled, &standard("PASS", "443")));
         assert!(!fires(&NetworkFirewallDisabled, &standard("DROP", "ANY")));
     }
@@ -493,6 +519,16 @@ mod tests {
             assert!(fires(&NetworkFirewallDisabled, &text(rule)), "{rule}");
         }
         assert!(!fires(&NetworkFirewallDisabled, &text("pass ip any any -> any [1:1024] (sid:14;)")));
+        // From a review: options that narrow the pass (an allow-list of
+        // domains, the handshake rule) are not a pass of everything.
+        for narrowed in [
+            r#"pass tcp any any -> any any (tls.sni; content:"example.com"; endswith; nocase; sid:1;)"#,
+            "pass tcp any any <> any any (flow:not_established; sid:2;)",
+            r#"pass udp any any -> any any (dns.query; content:"amazonaws.com"; endswith; sid:20;)"#,
+        ] {
+            assert!(!fires(&NetworkFirewallDisabled, &text(narrowed)), "{narrowed}");
+        }
+        assert!(fires(&NetworkFirewallDisabled, &text(r#"pass ip any any -> any any (msg:"all out"; sid:15; rev:2;)"#)));
         let stateless = |rule: serde_json::Value| {
             let group = serde_json::json!({"ruleGroupName": "g", "type": "STATELESS", "capacity": 10, "ruleGroup": {"rulesSource": {"statelessRulesAndCustomActions": {"statelessRules": [
                 {"priority": 1, "ruleDefinition": {"matchAttributes": {"sources": [{"addressDefinition": "10.9.0.0/16"}]}, "actions": ["aws:drop"]}},

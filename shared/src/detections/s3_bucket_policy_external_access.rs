@@ -158,22 +158,43 @@ fn through_cloudfront(doc: &serde_json::Value, own: Option<&str>, out: &mut Poli
     out.organizations.dedup();
 }
 
-/// A condition block with its operators' `IfExists` suffixes dropped.
+/// A condition block with the `IfExists` suffix dropped from the operators that
+/// test only the keys CloudFront always sends (`aws:SourceArn`,
+/// `aws:SourceAccount`); others keep it (a key CloudFront does not send, such as
+/// `aws:PrincipalOrgID`, passes an `IfExists` test for anyone: from a review).
+/// A dropped operator's keys join those of the plain one already there.
 fn without_if_exists(condition: Option<&serde_json::Value>) -> Option<serde_json::Value> {
+    use serde_json::{Map, Value};
     let operators = condition?.as_object()?;
-    Some(serde_json::Value::Object(
-        operators
-            .iter()
-            .map(|(op, keys)| {
-                let plain = op
-                    .len()
-                    .checked_sub("IfExists".len())
-                    .filter(|&at| op.is_char_boundary(at) && op[at..].eq_ignore_ascii_case("IfExists"))
-                    .map_or(op.as_str(), |at| &op[..at]);
-                (plain.to_owned(), keys.clone())
+    let always_sent = |keys: &Map<String, Value>| {
+        !keys.is_empty()
+            && keys.keys().all(|k| {
+                let k = k.trim();
+                k.eq_ignore_ascii_case("aws:SourceArn") || k.eq_ignore_ascii_case("aws:SourceAccount")
             })
-            .collect(),
-    ))
+    };
+    let mut out: Map<String, Value> = Map::new();
+    for (op, keys) in operators {
+        let suffix_at = op
+            .len()
+            .checked_sub("IfExists".len())
+            .filter(|&at| op.is_char_boundary(at) && op[at..].eq_ignore_ascii_case("IfExists"));
+        let plain = match (suffix_at, keys.as_object()) {
+            (Some(at), Some(k)) if always_sent(k) => &op[..at],
+            _ => op.as_str(),
+        };
+        match (out.get_mut(plain), keys) {
+            (Some(Value::Object(there)), Value::Object(more)) => {
+                for (k, v) in more {
+                    there.entry(k.clone()).or_insert_with(|| v.clone());
+                }
+            }
+            _ => {
+                out.insert(plain.to_owned(), keys.clone());
+            }
+        }
+    }
+    Some(Value::Object(out))
 }
 
 impl Detection for S3BucketPolicyExternalAccess {
@@ -323,6 +344,17 @@ mod tests {
         assert!(judged(if_exists).is_none());
         let theirs_if_exists = r#","Condition":{"ArnLikeIfExists":{"AWS:SourceArn":"arn:aws:cloudfront::444455556666:distribution/*"}}"#;
         assert_eq!(judged(theirs_if_exists).and_then(|e| e.get("other_accounts").cloned()), Some(json!(["444455556666"])));
+        // From a review: keys CloudFront does not send keep their IfExists
+        // (any distribution passes it), and a plain block beside a dropped one
+        // keeps its keys.
+        for open in [
+            r#","Condition":{"StringEqualsIfExists":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}"#,
+            r#","Condition":{"StringEqualsIfExists":{"aws:SourceVpce":"vpce-0a1b2c3d"}}"#,
+        ] {
+            assert_eq!(judged(open).and_then(|e| e.get("public").cloned()), Some(json!(true)), "{open}");
+        }
+        let both = r#","Condition":{"StringEquals":{"AWS:SourceArn":"arn:aws:cloudfront::111122223333:distribution/E2QWRUHEXAMPLE"},"StringEqualsIfExists":{"s3:ExistingObjectTag/public":"yes"}}"#;
+        assert!(judged(both).is_none());
     }
 
     /// Delegating the bucket to access points: another account's are that

@@ -207,38 +207,50 @@ fn permits_everyone(policy: &str) -> bool {
 }
 
 /// The value of a condition body of the simplest constant shapes: `true`,
-/// `false`, `!` of a constant, and `==` or `!=` between two number or string
-/// literals. Anything else (it reads the request, or is more than that) is
-/// `None`, and the statement stays conditional.
+/// `false`, `!` of one, and `==` or `!=` between two number or string literals,
+/// any of them in parentheses. Anything else (it reads the request, or is more
+/// than that) is `None`, and the statement stays conditional. Read in a loop,
+/// not by recursion: a body of thirty thousand `!` overflowed the stack (from a
+/// review). A `!` binds tighter than `==`, so `!1 == 2` is not a constant.
 fn constant(body: &str) -> Option<bool> {
-    let body = body.trim();
-    if let Some(rest) = body.strip_prefix('!') {
-        return constant(rest).map(|v| !v);
-    }
-    if let Some(inner) = body.strip_prefix('(').and_then(|b| b.strip_suffix(')')) {
-        return constant(inner);
-    }
-    match body {
-        "true" => return Some(true),
-        "false" => return Some(false),
-        _ => {}
-    }
-    let (left, right, equal) = if let Some((l, r)) = body.split_once("==") {
-        (l, r, true)
-    } else if let Some((l, r)) = body.split_once("!=") {
-        (l, r, false)
-    } else {
-        return None;
-    };
-    let literal = |t: &str| -> Option<String> {
-        let t = t.trim();
-        if let Some(text) = t.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-            return (!text.contains(['"', '\\'])).then(|| format!("s:{text}"));
+    let mut body = body.trim();
+    let mut flip = false;
+    // A `!` applied to what is not in parentheses: only a literal may follow.
+    let mut bare_not = false;
+    loop {
+        if let Some(rest) = body.strip_prefix('!') {
+            flip = !flip;
+            body = rest.trim_start();
+            bare_not |= !body.starts_with('(');
+        } else if let Some(inner) = body.strip_prefix('(').and_then(|b| b.strip_suffix(')')) {
+            body = inner.trim();
+        } else {
+            break;
         }
-        t.parse::<i64>().ok().map(|n| format!("n:{n}"))
+    }
+    let value = match body {
+        "true" => true,
+        "false" => false,
+        _ if bare_not => return None,
+        _ => {
+            let (left, right, equal) = if let Some((l, r)) = body.split_once("==") {
+                (l, r, true)
+            } else if let Some((l, r)) = body.split_once("!=") {
+                (l, r, false)
+            } else {
+                return None;
+            };
+            let literal = |t: &str| -> Option<String> {
+                let t = t.trim();
+                if let Some(text) = t.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+                    return (!text.contains(['"', '\\'])).then(|| format!("s:{text}"));
+                }
+                t.parse::<i64>().ok().map(|n| format!("n:{n}"))
+            };
+            (literal(left)? == literal(right)?) == equal
+        }
     };
-    let (l, r) = (literal(left)?, literal(right)?);
-    Some((l == r) == equal)
+    Some(value != flip)
 }
 
 /// Each statement's effect (`permit`, `forbid`) and what its condition comes to:
@@ -393,12 +405,18 @@ mod tests {
         ] {
             assert!(fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, constant, "true")), "{constant}");
         }
+        let deep = format!("permit(principal, action, resource) when {{ {}true }};", "!".repeat(30_000));
+        assert!(fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, &deep, "true")));
+        assert!(fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, "permit(principal, action, resource) when { !(1 == 2) };", "true")));
         // From a review of that change: a constant false is false.
         for never in [
             "permit(principal, action, resource) when { 1 == 2 };",
             "permit(principal, action, resource) when { !true };",
             "permit(principal, action, resource);\nforbid(principal, action, resource) unless { 1 == 2 };",
             "permit(principal, action, resource) when { 1 == 1 && context.x };",
+            // From a review: `!` binds tighter than `==`; and thirty thousand of
+            // them are read in a loop, not on the stack.
+            "permit(principal, action, resource) when { !1 == 2 };",
         ] {
             assert!(!fires(&VerifiedAccessOpened, &policy(GROUP_POLICY, never, "true")), "{never}");
         }
