@@ -41,22 +41,12 @@ impl Engine {
         store: &S,
         notifier: &N,
     ) -> Vec<Result<Option<Finding>, HandleError>> {
-        let at_once = store.steps_at_once().max(1);
-        let decide = |p| self.decide(p, how, store, notifier);
-        let together = at_once > 1
-            && pending.len() > 1
-            && !notifier.keeps_order()
-            && claims_apart(&pending, how.tuning);
-        if together {
-            let work: Vec<_> = pending.into_iter().map(decide).collect();
-            super::at_once::in_order(work, at_once).await
-        } else {
-            let mut outcomes = Vec::with_capacity(pending.len());
-            for p in pending {
-                outcomes.push(decide(p).await);
-            }
-            outcomes
-        }
+        let at_once = deliveries_at_once(store, notifier, &pending, how.tuning);
+        let work: Vec<_> = pending
+            .into_iter()
+            .map(|p| self.decide(p, how, store, notifier))
+            .collect();
+        super::at_once::in_order(work, at_once).await
     }
 
     /// Decides one finding of a record: a first-seen term inside the learning
@@ -149,6 +139,24 @@ fn claims_apart(pending: &[Pending], tuning: Option<&Tuning>) -> bool {
     })
 }
 
+/// How many of `pending`'s decisions may run at once: the store's
+/// [`Store::steps_at_once`] when no two touch the same claim or dedup period
+/// and the notifier's output is not its order ([`Notifier::keeps_order`]); else
+/// one, one after another.
+fn deliveries_at_once<S: Store + ?Sized, N: Notifier + ?Sized>(
+    store: &S,
+    notifier: &N,
+    pending: &[Pending],
+    tuning: Option<&Tuning>,
+) -> usize {
+    let at_once = store.steps_at_once().max(1);
+    let together = at_once > 1
+        && pending.len() > 1
+        && !notifier.keeps_order()
+        && claims_apart(pending, tuning);
+    if together { at_once } else { 1 }
+}
+
 /// Delivers findings that did not come from one record (the heartbeat's scheduled
 /// check, live): each exactly once, like [`Engine::handle`](super::Engine::handle).
 pub async fn deliver_all<S: Store + ?Sized, N: Notifier + ?Sized>(
@@ -166,22 +174,12 @@ pub async fn deliver_all<S: Store + ?Sized, N: Notifier + ?Sized>(
     // as a record's are: an outage that silences every account and Region at
     // once must not queue their findings one after another into the check's
     // timeout (from a review).
-    let at_once = store.steps_at_once().max(1);
-    let together =
-        at_once > 1 && pending.len() > 1 && !notifier.keeps_order() && claims_apart(&pending, None);
-    let outcomes = if together {
-        let work: Vec<_> = pending
-            .iter()
-            .map(|p| deliver(store, notifier, p, Now::live(now), lease_secs))
-            .collect();
-        super::at_once::in_order(work, at_once).await
-    } else {
-        let mut outcomes = Vec::with_capacity(pending.len());
-        for p in &pending {
-            outcomes.push(deliver(store, notifier, p, Now::live(now), lease_secs).await);
-        }
-        outcomes
-    };
+    let at_once = deliveries_at_once(store, notifier, &pending, None);
+    let work: Vec<_> = pending
+        .iter()
+        .map(|p| deliver(store, notifier, p, Now::live(now), lease_secs))
+        .collect();
+    let outcomes = super::at_once::in_order(work, at_once).await;
     for (p, outcome) in pending.into_iter().zip(outcomes) {
         match outcome {
             Ok(true) => delivered.push(p.finding),
