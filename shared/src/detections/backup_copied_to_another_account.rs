@@ -24,7 +24,7 @@
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
     arn_account, aws_service_caller_but_stack, foreign_arn_account, keep_first_occurrences, one_or_many, other_accounts,
-    policy_document, request_text_any, succeeded_call, texts_at_key, values_at_key,
+    organizations, policy_document, request_text_any, succeeded_call, texts_at_key, values_at_key,
 };
 use crate::event::Record;
 
@@ -96,7 +96,7 @@ impl Detection for BackupCopiedToAnotherAccount {
             // An organisation's backup policy: each copy action's target, assigned.
             Some(doc) => values_at_key(doc, "target_backup_vault_arn")
                 .into_iter()
-                .filter_map(|v| v.as_str().or_else(|| v.get("@@assign")?.as_str()))
+                .filter_map(|v| organizations::assigned(v).as_str())
                 .collect(),
             None if organization_policy => return None,
             None => texts_at_key(rec.request_parameters()?, "destinationBackupVaultArn"),

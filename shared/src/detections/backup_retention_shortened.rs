@@ -31,7 +31,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller_but_stack, policy_document, request_text_any, succeeded_call, text_is, values_at_key,
+    aws_service_caller_but_stack, organizations, policy_document, request_text_any, succeeded_call, text_is, values_at_key,
     whole_number,
 };
 use crate::event::Record;
@@ -135,7 +135,7 @@ impl Detection for BackupRetentionShortened {
 /// A number of days given as a number or its text, or as an organisation
 /// policy's `{"@@assign": ...}` of one.
 fn days(v: &serde_json::Value) -> Option<u64> {
-    whole_number(Some(v.get("@@assign").unwrap_or(v)))
+    whole_number(Some(organizations::assigned(v)))
 }
 
 /// An organisation's backup policy whose rules keep recovery points under

@@ -18,7 +18,7 @@
 //! themselves: high, as the S3 organisation policy that assigns `none` is.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{change_by_anyone_but, policy_document, succeeded_call, text_is};
+use crate::detections::common::{change_by_anyone_but, organizations, policy_document, succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct Ec2BlockPublicAccessDisabled;
@@ -93,23 +93,19 @@ fn organization_policy_unblocks(rec: &Record<'_>) -> Option<Signal> {
         .iter()
         .filter(|(key, _)| {
             let state = attributes.get(*key).and_then(|s| s.get("state"));
-            let assigned = state.map(|s| s.get("@@assign").unwrap_or(s));
-            text_is(assigned, "unblocked")
+            text_is(state.map(organizations::assigned), "unblocked")
         })
         .map(|(_, what)| *what)
         .collect();
     if unblocked.is_empty() {
         return None;
     }
-    let summary = rec.response_element("policy").and_then(|p| p.get("policySummary"));
-    let summary_text = |k: &str| summary.and_then(|s| s.get(k)).and_then(|v| v.as_str());
-    fire(
+    fire(organizations::with_policy_named(
         Evidence::new()
             .with("scope", "organization")
-            .with("unblocked", unblocked)
-            .with_opt("policy_id", rec.request_param_str("policyId").or_else(|| summary_text("id")))
-            .with_opt("policy_name", rec.request_param_str("name").or_else(|| summary_text("name"))),
-    )
+            .with("unblocked", unblocked),
+        rec,
+    ))
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@
 //! account the policy is attached to.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{flag_value, policy_document, succeeded_call, text_is};
+use crate::detections::common::{flag_value, organizations, policy_document, succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct S3BlockPublicAccessRemoved;
@@ -113,21 +113,15 @@ impl Detection for S3BlockPublicAccessRemoved {
 fn organization_policy_turns_block_off(rec: &Record<'_>) -> Option<Signal> {
     let doc = policy_document(rec.request_param("content")?)?;
     let setting = doc.get("s3_attributes")?.get("public_access_block_configuration")?;
-    let assigned = setting.get("@@assign").unwrap_or(setting);
-    if !text_is(Some(assigned), "none") {
+    if !text_is(Some(organizations::assigned(setting)), "none") {
         return None;
     }
-    let summary = rec
-        .response_element("policy")
-        .and_then(|p| p.get("policySummary"));
-    let summary_text = |k: &str| summary.and_then(|s| s.get(k)).and_then(|v| v.as_str());
-    fire(
+    fire(organizations::with_policy_named(
         Evidence::new()
             .with("scope", "organization")
-            .with("settings_off", SETTINGS.to_vec())
-            .with_opt("policy_id", rec.request_param_str("policyId").or_else(|| summary_text("id")))
-            .with_opt("policy_name", rec.request_param_str("name").or_else(|| summary_text("name"))),
-    )
+            .with("settings_off", SETTINGS.to_vec()),
+        rec,
+    ))
 }
 
 #[cfg(test)]

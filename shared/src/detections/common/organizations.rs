@@ -26,6 +26,35 @@ thread_local! {
     static OWN: RefCell<Option<Arc<[String]>>> = const { RefCell::new(None) };
 }
 
+/// The value an organisation policy's document assigns to a setting:
+/// `{"@@assign": value}`'s value, or the value written bare.
+pub fn assigned(v: &serde_json::Value) -> &serde_json::Value {
+    v.get("@@assign").unwrap_or(v)
+}
+
+/// `e` with the organisation policy a `CreatePolicy` or `UpdatePolicy` writes:
+/// its id and name as the request gives them, else as the answer's
+/// `policy.policySummary` does.
+pub fn with_policy_named(
+    e: crate::detection::Evidence,
+    rec: &crate::event::Record,
+) -> crate::detection::Evidence {
+    let summary = rec
+        .response_element("policy")
+        .and_then(|p| p.get("policySummary"));
+    let summary_text = |k: &str| summary.and_then(|s| s.get(k)).and_then(|v| v.as_str());
+    e.with_opt(
+        "policy_id",
+        rec.request_param_str("policyId")
+            .or_else(|| summary_text("id")),
+    )
+    .with_opt(
+        "policy_name",
+        rec.request_param_str("name")
+            .or_else(|| summary_text("name")),
+    )
+}
+
 /// An organisation id as AWS writes it: `o-` and 10 to 32 lowercase letters or
 /// digits.
 pub fn is_organization_id(s: &str) -> bool {
