@@ -22,7 +22,9 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, flag_value, stack_deployment_caller, succeeded_call};
+use crate::detections::common::{
+    aws_service_caller_but_stack, flag_value, request_or_response, stack_deployment_caller, succeeded_call,
+};
 use crate::event::Record;
 
 pub struct CognitoIdentityPoolGuestAccess;
@@ -59,18 +61,11 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// `key` of the request, else of the response (a stripped request).
-fn param<'r>(rec: &'r Record<'_>, key: &str) -> Option<&'r Value> {
-    rec.request_param(key)
-        .filter(|v| !v.is_null())
-        .or_else(|| rec.response_element(key).filter(|v| !v.is_null()))
-}
-
 fn pool_evidence(rec: &Record<'_>) -> Evidence {
     Evidence::new()
         .with("api", rec.event_name())
-        .with_opt("identity_pool_id", param(rec, "identityPoolId").and_then(Value::as_str))
-        .with_opt("identity_pool_name", param(rec, "identityPoolName").and_then(Value::as_str))
+        .with_opt("identity_pool_id", request_or_response(rec, "identityPoolId").and_then(Value::as_str))
+        .with_opt("identity_pool_name", request_or_response(rec, "identityPoolName").and_then(Value::as_str))
 }
 
 impl Detection for CognitoIdentityPoolGuestAccess {
@@ -91,7 +86,7 @@ impl Detection for CognitoIdentityPoolGuestAccess {
             return None;
         }
         if rec.event_name() == "SetIdentityPoolRoles" {
-            let role = param(rec, "roles")?
+            let role = request_or_response(rec, "roles")?
                 .as_object()?
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case("unauthenticated"))?
@@ -101,7 +96,7 @@ impl Detection for CognitoIdentityPoolGuestAccess {
                 .filter(|r| !r.is_empty())?;
             return fire(pool_evidence(rec).with("guest_role", role));
         }
-        if param(rec, "allowUnauthenticatedIdentities").and_then(flag_value) != Some(true) {
+        if request_or_response(rec, "allowUnauthenticatedIdentities").and_then(flag_value) != Some(true) {
             return None;
         }
         fire(pool_evidence(rec).with("guest_access", true))

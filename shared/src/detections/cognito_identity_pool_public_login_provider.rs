@@ -24,7 +24,7 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{aws_service_caller_but_stack, one_or_many, succeeded_call};
+use crate::detections::common::{aws_service_caller_but_stack, one_or_many, request_or_response, succeeded_call};
 use crate::event::Record;
 
 pub struct CognitoIdentityPoolPublicLoginProvider;
@@ -61,17 +61,10 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::FirstSeen { days: 90 }),
 };
 
-/// `key` of the request, else of the response (a stripped request).
-fn param<'r>(rec: &'r Record<'_>, key: &str) -> Option<&'r Value> {
-    rec.request_param(key)
-        .filter(|v| !v.is_null())
-        .or_else(|| rec.response_element(key).filter(|v| !v.is_null()))
-}
-
 /// The public providers and apps (`provider=app`) and OIDC providers the pool
 /// trusts, trimmed, in lower case, sorted, each once.
 fn trusted(rec: &Record<'_>) -> Vec<String> {
-    let mut out: Vec<String> = param(rec, "supportedLoginProviders")
+    let mut out: Vec<String> = request_or_response(rec, "supportedLoginProviders")
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
@@ -80,7 +73,7 @@ fn trusted(rec: &Record<'_>) -> Vec<String> {
             (!app.is_empty()).then(|| format!("{}={app}", provider.trim()).to_ascii_lowercase())
         })
         .chain(
-            one_or_many(param(rec, "openIdConnectProviderARNs"))
+            one_or_many(request_or_response(rec, "openIdConnectProviderARNs"))
                 .into_iter()
                 .filter_map(Value::as_str)
                 .map(|arn| arn.trim().to_ascii_lowercase())
@@ -105,8 +98,8 @@ impl Detection for CognitoIdentityPoolPublicLoginProvider {
         if providers.is_empty() {
             return None;
         }
-        let pool = param(rec, "identityPoolId")
-            .or_else(|| param(rec, "identityPoolName"))
+        let pool = request_or_response(rec, "identityPoolId")
+            .or_else(|| request_or_response(rec, "identityPoolName"))
             .and_then(Value::as_str)?
             .trim();
         let account = rec.account_id().unwrap_or("unknown");

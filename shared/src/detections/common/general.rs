@@ -18,6 +18,14 @@ pub fn request_param_any<'r>(rec: &'r Record, keys: &[&str]) -> Option<&'r serde
     keys.iter().find_map(|k| rec.request_param(k))
 }
 
+/// `key` of the request, else of the response (a stripped request: Cognito's
+/// identity pools echo their whole configuration), null taken as absent.
+pub fn request_or_response<'r>(rec: &'r Record, key: &str) -> Option<&'r serde_json::Value> {
+    rec.request_param(key)
+        .filter(|v| !v.is_null())
+        .or_else(|| rec.response_element(key).filter(|v| !v.is_null()))
+}
+
 /// The first of `keys` whose `requestParameters` value is text: one parameter
 /// spelled the ways CloudTrail may spell it (`accountId`, `AccountId`), or the
 /// first of several parameters that name the same thing (`snapshotId`,
