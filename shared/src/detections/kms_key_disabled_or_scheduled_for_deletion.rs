@@ -40,7 +40,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    allow_statements, arn_account, aws_service_among, deny_statements, flag_value, is_account_id,
+    allow_statements, arn_account, aws_service_among, deny_statements, flag_value, is_other_account,
     one_or_many, policy_document, principal_accounts, principal_is_anyone, statement_covers_action, succeeded_call,
 };
 use crate::event::Record;
@@ -216,8 +216,7 @@ const ACCOUNT_KEYS: [&str; 3] = ["aws:principalaccount", "kms:calleraccount", "a
 
 /// A value naming an account other than `own`: an account id, or an ARN of one.
 fn other_account(value: &str, own: Option<&str>) -> bool {
-    let account = if is_account_id(value) { Some(value) } else { arn_account(value) };
-    account.is_some_and(|a| Some(a) != own)
+    is_other_account(value, own) || arn_account(value).is_some_and(|a| is_other_account(a, own))
 }
 
 /// A value that takes in every principal of `own`: its id, or an ARN pattern

@@ -183,24 +183,26 @@ const PASSED_PROTOCOLS: [&str; 3] = ["ip", "tcp", "udp"];
 /// evasion review, and a review of that change: only the word `any`, then only
 /// three spellings, were read).
 fn every_address(word: &str) -> bool {
-    let word = word.trim();
-    let inner = word
-        .strip_prefix('[')
-        .and_then(|w| w.strip_suffix(']'))
-        .unwrap_or(word);
-    let items: Vec<&str> = inner.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
+    let items: Vec<&str> = listed(word).collect();
     items.iter().any(|a| a.eq_ignore_ascii_case("any")) || !cidrs_open_to_internet(&items).is_empty()
+}
+
+/// The items of a rule's address or port: one, or a bracket list of them
+/// (`[0.0.0.0/1,128.0.0.0/1]`), trimmed, empty ones left out.
+fn listed(word: &str) -> impl Iterator<Item = &str> {
+    let word = word.trim();
+    word.strip_prefix('[')
+        .and_then(|w| w.strip_suffix(']'))
+        .unwrap_or(word)
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
 }
 
 /// A rule's port that is every port: `any`, or a range from 0 or 1 to the top
 /// (`0:65535`, `1:65535`, `0:`), alone or in a bracket list.
 fn every_port(word: &str) -> bool {
-    let word = word.trim();
-    let inner = word
-        .strip_prefix('[')
-        .and_then(|w| w.strip_suffix(']'))
-        .unwrap_or(word);
-    inner.split(',').map(str::trim).any(|p| {
+    listed(word).any(|p| {
         p.eq_ignore_ascii_case("any")
             || p.split_once(':').is_some_and(|(low, high)| {
                 low.trim().parse::<u32>().is_ok_and(|l| l <= 1)

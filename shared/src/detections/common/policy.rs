@@ -23,7 +23,7 @@ pub fn arn_account(arn: &str) -> Option<&str> {
 }
 
 /// Whether `id` (trimmed) is a 12-digit account id other than `own`.
-fn is_other_account(id: &str, own: Option<&str>) -> bool {
+pub fn is_other_account(id: &str, own: Option<&str>) -> bool {
     let id = id.trim();
     is_account_id(id) && Some(id) != own
 }
