@@ -442,15 +442,7 @@ impl Config {
                 (ENV_TOPIC_ARN, Some(&topic_arn)),
                 (ENV_CHAT_TOPIC_ARN, chat_topic_arn.as_ref()),
             ] {
-                if let Some(there) = arn
-                    .and_then(|a| a.split(':').nth(3))
-                    .filter(|r| !r.is_empty() && *r != here)
-                {
-                    problems.push(format!(
-                        "{name}: the topic is in {there}, this function in {here}: SNS takes a \
-                         Publish only in the topic's Region"
-                    ));
-                }
+                problems.extend(arn.and_then(|a| topic_in_another_region(name, a, here)));
             }
             if let Some(there) = security_hub
                 .as_ref()
@@ -518,6 +510,19 @@ impl Config {
     pub fn key_prefix(&self) -> String {
         key_prefix(self.function.group.name)
     }
+}
+
+/// The problem with a topic (`arn`, set by `variable`) of a Region other than
+/// the function's (`here`): SNS takes a Publish only in the topic's Region.
+pub(crate) fn topic_in_another_region(variable: &str, arn: &str, here: &str) -> Option<String> {
+    let there = arn
+        .split(':')
+        .nth(3)
+        .filter(|r| !r.is_empty() && *r != here)?;
+    Some(format!(
+        "{variable}: the topic is in {there}, this function in {here}: SNS takes a Publish only \
+         in the topic's Region"
+    ))
 }
 
 /// A standard SNS topic's ARN, `arn:<partition>:sns:<region>:<account>:<name>`,

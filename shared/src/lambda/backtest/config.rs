@@ -9,7 +9,7 @@ use crate::aws::SdkConfig;
 use aws_types::sdk_config::TimeoutConfig;
 
 use crate::catalog;
-use crate::lambda::config::misnamed_vars;
+use crate::lambda::config::{misnamed_vars, topic_in_another_region};
 use crate::lambda::{
     ENV_DISABLED, ENV_ORGANIZATION_IDS, ENV_RESOURCE_PREFIX, ENV_TABLE, ENV_TOPIC_ARN, ENV_TUNING,
     ENV_TUNING_BUCKET_OWNER, is_topic_arn,
@@ -125,18 +125,11 @@ impl BacktestConfig {
         }
         // SNS takes a Publish only in the topic's Region, the function's (from
         // a review: every "publish" batch would fail at its first finding).
-        if let (Some(here), Some(there)) = (
+        if let (Some(here), Some(arn)) = (
             get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")),
-            topic_arn
-                .as_deref()
-                .and_then(|a| a.split(':').nth(3))
-                .filter(|r| !r.is_empty()),
-        ) && here != there
-        {
-            problems.push(format!(
-                "{ENV_TOPIC_ARN}: the topic is in {there}, this function in {here}: SNS takes \
-                 a Publish only in the topic's Region"
-            ));
+            topic_arn.as_deref(),
+        ) {
+            problems.extend(topic_in_another_region(ENV_TOPIC_ARN, arn, &here));
         }
         let mut disabled = Vec::new();
         for id in get(ENV_DISABLED)
