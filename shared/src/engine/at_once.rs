@@ -10,6 +10,16 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 /// waiting out another delivery's lease, a throttled import) kept the next ones
 /// from starting while the other slots stood idle (from a review).
 pub(super) async fn in_order<F: Future>(work: Vec<F>, at_once: usize) -> Vec<F::Output> {
+    // One at a time, or nothing to overlap: a plain loop. Replay decides every
+    // record's findings here, most records none, and building the stream cost
+    // an allocation and a copy of the future's state for each (a profile's 1.6 %).
+    if at_once <= 1 || work.len() <= 1 {
+        let mut outputs = Vec::with_capacity(work.len());
+        for f in work {
+            outputs.push(f.await);
+        }
+        return outputs;
+    }
     let mut outputs: Vec<Option<F::Output>> =
         std::iter::repeat_with(|| None).take(work.len()).collect();
     let mut waiting = work.into_iter().enumerate();
@@ -36,6 +46,33 @@ async fn numbered<F: Future>(at: usize, f: F) -> (usize, F::Output) {
 #[cfg(test)]
 mod tests {
     use super::in_order;
+
+    /// One at a time means in the order given, the slow one first; an empty
+    /// list gives nothing.
+    #[test]
+    fn one_at_a_time_keeps_the_order_given() {
+        use std::sync::Mutex;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let finished = Mutex::new(Vec::new());
+        let work: Vec<_> = (0..4)
+            .map(|n| {
+                let finished = &finished;
+                async move {
+                    let wait = if n == 0 { 20 } else { 1 };
+                    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                    finished.lock().unwrap().push(n);
+                    n + 1
+                }
+            })
+            .collect();
+        assert_eq!(rt.block_on(in_order(work, 1)), [1, 2, 3, 4]);
+        assert_eq!(finished.into_inner().unwrap(), [0, 1, 2, 3]);
+        let none: Vec<std::future::Ready<u8>> = Vec::new();
+        assert!(rt.block_on(in_order(none, 4)).is_empty());
+    }
 
     /// A slow first future does not hold back the rest, and the outputs keep
     /// their order.
