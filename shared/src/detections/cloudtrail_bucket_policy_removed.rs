@@ -37,6 +37,13 @@
 //! CloudTrail sends; a source account pattern with wildcards matching the
 //! record's own account).
 //!
+//! From a third evasion review: a `Deny` of every AWS service
+//! (`aws:PrincipalIsAWSService` true) or of CloudTrail by its service name
+//! (`aws:PrincipalServiceName`) holds for CloudTrail, and so does a "perimeter"
+//! deny that negates a key CloudTrail's deliveries never carry (`aws:SourceVpce`,
+//! `aws:SourceVpc`, `aws:PrincipalOrgID`, `aws:PrincipalOrgPaths`) without sparing
+//! AWS services in the same statement (`aws:PrincipalIsAWSService` false).
+//!
 //! The KMS key a trail encrypts with does the same when its policy stops letting
 //! CloudTrail make data keys (from an evasion review): `PutKeyPolicy` on a key
 //! whose new policy still shows it is a trail's (a statement for the CloudTrail
@@ -111,9 +118,10 @@ fn applies_to_cloudtrail(statement: &serde_json::Value) -> bool {
 /// Whether a `Deny` statement's condition holds for CloudTrail's own deliveries
 /// into the bucket of account `own`: none at all, or only tests they meet (TLS,
 /// the `bucket-owner-full-control` ACL, a source account or trail ARN of `own` or
-/// any account). Other conditions (encryption headers, another account's source,
-/// negated tests) cannot be judged from the policy alone and are taken as sparing
-/// it.
+/// any account), that name it as an AWS service, or that negate a key its
+/// deliveries never carry (a VPC endpoint, an organisation). Other conditions
+/// (encryption headers, another account's source, other negated tests) cannot be
+/// judged from the policy alone and are taken as sparing it.
 fn holds_for_cloudtrail(statement: &serde_json::Value, own: Option<&str>) -> bool {
     let Some(condition) = statement.get("Condition").filter(|c| !c.is_null()) else {
         return true;
@@ -151,6 +159,23 @@ fn holds_for_cloudtrail(statement: &serde_json::Value, own: Option<&str>) -> boo
                 ("null", "aws:sourcearn" | "aws:sourceaccount") => {
                     values.iter().all(|v| flag_value(v) == Some(false))
                 }
+                // CloudTrail is an AWS service principal, named as itself (from a
+                // third evasion review: a deny of every service, or of CloudTrail
+                // by its service name, looked like a condition it escapes).
+                ("bool", "aws:principalisawsservice") => values.iter().all(|v| flag_value(v) == Some(true)),
+                (
+                    "stringequals" | "stringequalsignorecase" | "stringlike" | "foranyvalue:stringequals"
+                    | "foranyvalue:stringequalsignorecase" | "foranyvalue:stringlike",
+                    "aws:principalservicename" | "aws:principalservicenameslist",
+                ) => values
+                    .iter()
+                    .any(|v| action_pattern_matches(&text(v), "cloudtrail.amazonaws.com")),
+                // Keys a service principal's deliveries never carry: a negated test
+                // of one holds (the "perimeter" deny that forgot to spare services).
+                (
+                    "stringnotequals" | "stringnotequalsignorecase" | "stringnotlike",
+                    "aws:sourcevpce" | "aws:sourcevpc" | "aws:principalorgid" | "aws:principalorgpaths",
+                ) => true,
                 (
                     "stringequals" | "stringlike" | "arnequals" | "arnlike",
                     "aws:sourcearn" | "kms:encryptioncontext:aws:cloudtrail:arn",
