@@ -26,6 +26,10 @@
 //! - A new version of the tuning file (or its deletion) is medium: editing it is
 //!   the team's routine, and also the way to silence a detection, so every
 //!   version is reported for review; the bucket keeps them all.
+//! - An SNS request CloudTrail logs without its parameters, as too large (over
+//!   about 100 KB: a subscription filter policy padded to mute the findings
+//!   topic's e-mail), is judged by the subscription its response names, else
+//!   reported at high with an unknown resource (from a third evasion review).
 //! - Creating a resource with trailwatch's prefix is not tampering (deployments
 //!   do it); enabling a rule is not either.
 //! - The tuning file cannot silence the report of its own change: findings
@@ -34,6 +38,7 @@
 //!   deployment role's stack updates) can be tuned like any others.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
+use crate::detections::common::request_omitted_as_too_large;
 use crate::event::Record;
 use crate::event::prefilter::{Needle, Peek};
 use crate::resources;
@@ -369,29 +374,46 @@ pub fn tampered_resource(rec: &Record<'_>, prefix: &str) -> Option<String> {
             }
             _ => Vec::new(),
         };
-        for v in values {
-            let name = owned_name(field, v);
-            // IAM names are unique without regard to case: `TrailWatch-Role` names the
-            // same role as `trailwatch-role`. Bucket names are lowercase, so the
-            // tuning bucket CloudFormation names after a stack `TrailWatch` is
-            // `trailwatch-tuningbucket-...`.
-            let prefixed_any_case = || {
-                name.get(..prefix.len())
-                    .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
-            };
-            let ours = match source {
-                "iam.amazonaws.com" => prefixed_any_case(),
-                "s3.amazonaws.com" => {
-                    prefixed_any_case() && name[prefix.len()..].starts_with(TUNING_BUCKET_MARK)
-                }
-                _ => name.starts_with(prefix),
-            };
-            if ours {
-                return Some(v.to_owned());
-            }
+        if let Some(v) = values.into_iter().find(|v| is_ours(source, field, v, prefix)) {
+            return Some(v.to_owned());
         }
     }
+    // A request past CloudTrail's size limit is logged without its parameters
+    // (from a third evasion review: a filter policy padded past 100 KB muted the
+    // findings topic's e-mail unseen). SNS requests that large are not routine: the
+    // response's subscription names the topic when there is one, else the change
+    // is reported as one to an unknown resource.
+    if source == "sns.amazonaws.com" && request_omitted_as_too_large(rec) {
+        return match rec.response_element_str("subscriptionArn") {
+            Some(arn) if arn.starts_with("arn:") => {
+                is_ours(source, "subscriptionArn", arn, prefix).then(|| arn.to_owned())
+            }
+            _ => Some(UNKNOWN_RESOURCE.to_owned()),
+        };
+    }
     None
+}
+
+/// The resource of an SNS change whose request CloudTrail left out as too large.
+const UNKNOWN_RESOURCE: &str = "unknown (request too large to log)";
+
+/// Whether `value`, read from the request's `field`, names one of the
+/// deployment's resources (those named with `prefix`).
+fn is_ours(source: &str, field: &str, value: &str, prefix: &str) -> bool {
+    let name = owned_name(field, value);
+    // IAM names are unique without regard to case: `TrailWatch-Role` names the
+    // same role as `trailwatch-role`. Bucket names are lowercase, so the
+    // tuning bucket CloudFormation names after a stack `TrailWatch` is
+    // `trailwatch-tuningbucket-...`.
+    let prefixed_any_case = || {
+        name.get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    };
+    match source {
+        "iam.amazonaws.com" => prefixed_any_case(),
+        "s3.amazonaws.com" => prefixed_any_case() && name[prefix.len()..].starts_with(TUNING_BUCKET_MARK),
+        _ => name.starts_with(prefix),
+    }
 }
 
 /// The bus a stack update points the forwarders at (`CentralEventBusArn` in
@@ -470,6 +492,11 @@ impl Detection for TrailwatchTampering {
         let cloudformation = rec.event_source() == "cloudformation.amazonaws.com";
         if cloudformation && retargeted_bus(rec, resources::prefix()).is_some() {
             return Severity::Critical;
+        }
+        // Which resource an oversized SNS request changed is not known: likely
+        // not ours, but worth a look the same day.
+        if tampered_resource(rec, resources::prefix()).as_deref() == Some(UNKNOWN_RESOURCE) {
+            return Severity::High;
         }
         let stack_update = cloudformation && !rec.event_name().starts_with("Delete");
         if rec.invoked_by() == Some("cloudformation.amazonaws.com") || tuning_file || stack_update {
