@@ -14,7 +14,8 @@
 //! unseen (from an evasion review).
 //!
 //! Failures are counted per account and source address (password spraying and
-//! guessing both come from few addresses), each once by its `eventID` (else by
+//! guessing both come from few addresses; an IPv6 address by its /64, as a host
+//! may take a new one of its network for every attempt), each once by its `eventID` (else by
 //! time and user name), ten within ten minutes, as `root-console-brute-force`
 //! counts root's. A record that says nothing of the result is not counted;
 //! one whose result is anything but `Success` is (an error code alone counts
@@ -25,6 +26,7 @@
 use serde::Deserialize;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detections::common::source_network;
 use crate::event::Record;
 
 pub struct IdentityCenterSignInFailures;
@@ -99,7 +101,9 @@ impl Detection for IdentityCenterSignInFailures {
         if !failed {
             return None;
         }
-        let source = rec.source_ip().unwrap_or("unknown");
+        // By network, as the console's per-address windows count: an IPv6 host
+        // may take a new address of its /64 for every attempt (from a review).
+        let source = source_network(rec).unwrap_or_else(|| rec.source_ip().unwrap_or("unknown").to_owned());
         let attempt = match rec.event_id() {
             Some(id) => id.to_owned(),
             None => format!(
