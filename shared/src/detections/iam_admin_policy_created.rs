@@ -17,8 +17,9 @@
 //! the version detection leaves to stacks, so a policy rewritten to an
 //! administrator's through a stack went unseen); the evidence says whether it
 //! became the default. A version that also denies changing permissions boundaries
-//! or policy versions (the shape of a permissions boundary: allow everything, deny
-//! escaping the cap) is read as a boundary and not reported, since every stack
+//! and policy versions (the shape of a permissions boundary: allow everything, deny
+//! every way of escaping the cap, `common::BOUNDARY_GUARDS`; one guard denied alone
+//! is a decoy, from a third evasion review) is read as a boundary and not reported, since every stack
 //! update of one would fire; a review of the change named it. A new policy of that
 //! shape is reported at medium (from a second evasion review: a boundary's creation
 //! paged as an administrator policy). A document that does not parse is not judged
@@ -82,7 +83,7 @@ impl Detection for IamAdminPolicyCreated {
         }
         let doc = policy_document_param(rec, "policyDocument").ok()??;
         let grant = admin_grant(&doc)?;
-        if rec.event_name() == "CreatePolicyVersion" && grant == AdminGrant::EveryAction && boundary_shaped(&doc) {
+        if rec.event_name() == "CreatePolicyVersion" && grant == AdminGrant::EveryAction && guards_every_escape(&doc) {
             return None;
         }
         let arn = rec
@@ -116,19 +117,10 @@ fn unconditional_denies(doc: &serde_json::Value) -> Vec<&serde_json::Value> {
         .collect()
 }
 
-/// A document with an unconditional `Deny` of one of [`BOUNDARY_GUARDS`] on every
-/// resource: a permissions boundary's shape. Only an allow of every action is
-/// spared for it (the seed `create-policy-version-allow-all` still sees its literal
-/// form); a conditional or narrow deny is no guard (a review made one a decoy).
-fn boundary_shaped(doc: &serde_json::Value) -> bool {
-    use crate::detections::common::statement_covers_action;
-    unconditional_denies(doc)
-        .iter()
-        .any(|st| BOUNDARY_GUARDS.iter().any(|a| statement_covers_action(st, a)))
-}
-
 /// Every one of [`BOUNDARY_GUARDS`] denied without condition on every resource:
-/// the whole shape of a permissions boundary.
+/// the whole shape of a permissions boundary. A conditional or narrow deny is no
+/// guard, nor one guard alone (a decoy deny of one escape beside an allow of
+/// everything left the others open; from reviews).
 fn guards_every_escape(doc: &serde_json::Value) -> bool {
     use crate::detections::common::statement_covers_action;
     let denies = unconditional_denies(doc);
@@ -179,9 +171,12 @@ mod tests {
         assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(not_action))));
         let narrow = r#"{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}"#;
         assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(narrow))));
-        // A permissions boundary's new version (a review of this change).
+        // A version denying some escapes only leaves the others open (a third
+        // evasion review: one decoy deny of a user's boundary), as a new policy does.
         let boundary = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":["iam:DeleteRolePermissionsBoundary","iam:PutRolePermissionsBoundary","iam:CreatePolicyVersion"],"Resource":"*"}]}"#;
-        assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(boundary))));
+        assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(boundary))));
+        let one_guard = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:PutUserPermissionsBoundary","Resource":"*"}]}"#;
+        assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", USER, &version(one_guard))));
         // A new policy of that shape is still reported.
         assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicy", CFN, &create(boundary))));
         // One guard denied is a decoy: high; every guard denied is a boundary: medium.
@@ -190,6 +185,9 @@ mod tests {
         let whole = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":["iam:DeleteRolePermissionsBoundary","iam:DeleteUserPermissionsBoundary","iam:PutRolePermissionsBoundary","iam:PutUserPermissionsBoundary","iam:CreatePolicyVersion"],"Resource":"*"}]}"#;
         let created = iam("CreatePolicy", CFN, &create(whole));
         assert_eq!(IamAdminPolicyCreated.severity_for(&Record::from_json(&created).unwrap()), Severity::Medium);
+        // A permissions boundary's new version, every escape denied (a review of
+        // an earlier change): every stack update of one would fire.
+        assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(whole))));
         // A decoy deny (conditional), or a boundary shape around a self-grant, is none.
         let decoy = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:PutRolePermissionsBoundary","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/never":"x"}}}]}"#;
         assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(decoy))));
