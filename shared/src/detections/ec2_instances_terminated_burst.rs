@@ -61,7 +61,8 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Pipelines that tear down test or build fleets under their own role: tune by that role.",
         "Node autoscalers that call EC2 themselves (Karpenter consolidating ten or more nodes \
-         in one call, under its controller's role): tune by that role.",
+         in one call, under its controller's role; Kubernetes Cluster Autoscaler removing ten \
+         nodes with one Auto Scaling call each as a cluster empties): tune by that role.",
     ],
     next_steps: "Stop the caller: revoke its credentials and check termination protection on \
                  what remains. Review what else it deleted and restore the services from \
