@@ -14,12 +14,16 @@
 //! severity (the API takes 7 to 3,653; stores keep a year or seven by default; an
 //! update that restates a short retention a store already had, or lengthens it,
 //! looks the same); a longer one, however much shorter than before, does not.
+//! An update that turns an organisation's store into one account's
+//! (`organizationEnabled` false: high, every member account goes unrecorded) or a
+//! multi-Region store into one Region's (`multiRegionEnabled` false: medium) fires
+//! as well, as those changes to a trail do (from a third evasion review).
 //! Refused calls change nothing and do not fire. A store kept running but told to
 //! drop management events (`UpdateEventDataStore` with such selectors) is
 //! `cloudtrail-management-events-disabled`'s, as for a trail.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{request_param_any, succeeded_call, whole_number};
+use crate::detections::common::{flag_value, request_param_any, succeeded_call, whole_number};
 use crate::event::Record;
 
 pub struct CloudTrailLakeIngestionStopped;
@@ -33,7 +37,8 @@ const SHORT_RETENTION_DAYS: u64 = 90;
 pub static META: Meta = Meta {
     id: "cloudtrail-lake-ingestion-stopped",
     title: "AWS CloudTrail Lake Event Data Store Stopped, Deleted or Its Retention Cut",
-    description: "A CloudTrail Lake event data store stopped taking events, was deleted, or \
+    description: "A CloudTrail Lake event data store stopped taking events, was deleted, \
+                  stopped taking the organisation's member accounts or the other Regions, or \
                   was given a retention of 90 days or less. Where the organisation's audit \
                   trail lives in CloudTrail Lake, this silences it as surely as stopping a \
                   trail: what the intruder does next goes unrecorded, deletion removes what \
@@ -70,7 +75,7 @@ impl Detection for CloudTrailLakeIngestionStopped {
     /// A short retention is reported at medium: the call does not say whether it
     /// was longer before.
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        if rec.event_name() == UPDATE {
+        if rec.event_name() == UPDATE && !narrowed(rec, ORGANIZATION) {
             Severity::Medium
         } else {
             META.severity
@@ -81,23 +86,36 @@ impl Detection for CloudTrailLakeIngestionStopped {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        let retention = if rec.event_name() == UPDATE {
-            match whole_number(request_param_any(rec, &["retentionPeriod", "RetentionPeriod"])) {
-                Some(days) if days <= SHORT_RETENTION_DAYS => Some(days),
-                _ => return None,
-            }
-        } else {
-            None
-        };
+        let update = rec.event_name() == UPDATE;
+        let retention = whole_number(request_param_any(rec, &["retentionPeriod", "RetentionPeriod"]))
+            .filter(|days| update && *days <= SHORT_RETENTION_DAYS);
+        let (one_account, one_region) = (update && narrowed(rec, ORGANIZATION), update && narrowed(rec, MULTI_REGION));
+        if update && retention.is_none() && !one_account && !one_region {
+            return None;
+        }
         let store = request_param_any(rec, &["eventDataStore", "EventDataStore"])
             .and_then(|v| v.as_str());
         fire(
             Evidence::new()
                 .with("action", rec.event_name())
                 .with_opt("event_data_store", store)
-                .with_opt("retention_days", retention),
+                .with_opt("retention_days", retention)
+                .with_opt("organization_enabled", one_account.then_some(false))
+                .with_opt("multi_region_enabled", one_region.then_some(false)),
         )
     }
+}
+
+/// The request's spellings of the switch that makes a store take every member
+/// account's events, and of the one that makes it take every Region's.
+const ORGANIZATION: [&str; 2] = ["organizationEnabled", "OrganizationEnabled"];
+const MULTI_REGION: [&str; 2] = ["multiRegionEnabled", "MultiRegionEnabled"];
+
+/// Whether an update turns `switch` off: an organisation's store made one
+/// account's (every member goes unrecorded, high), or a store made one Region's
+/// (medium), as `cloudtrail-log-updated` judges a trail (a third evasion review).
+fn narrowed(rec: &Record<'_>, switch: [&str; 2]) -> bool {
+    request_param_any(rec, &switch).and_then(flag_value) == Some(false)
 }
 
 #[cfg(test)]
