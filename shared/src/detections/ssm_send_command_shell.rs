@@ -5,7 +5,8 @@
 //! playbooks' tasks run any command, and `AWS-InstallPowerShellModule`, which runs
 //! the PowerShell commands it is given after the install; `AWS-RunSaltState`,
 //! `AWS-ApplyChefRecipes`, `AWS-InstallApplication` and `AWS-RunDockerAction` since a
-//! second evasion review), successfully, by a caller
+//! second evasion review; `AWS-ApplyDSCMofs` and `AWS-RunInspecChecks` since a
+//! third), successfully, by a caller
 //! other than an AWS service. A State Manager association with one of those
 //! documents (`CreateAssociation`, or `UpdateAssociation`) is the same command made
 //! recurring: it runs on its targets on a schedule and on every new instance they
@@ -66,7 +67,7 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-const SHELL_DOCUMENTS: [&str; 11] = [
+const SHELL_DOCUMENTS: [&str; 13] = [
     "AWS-RunShellScript",
     "AWS-RunPowerShellScript",
     "AWS-RunRemoteScript",
@@ -84,6 +85,10 @@ const SHELL_DOCUMENTS: [&str; 11] = [
     "AWS-ApplyChefRecipes",
     "AWS-InstallApplication",
     "AWS-RunDockerAction",
+    // From a third evasion review: DSC configurations' script resources run any
+    // PowerShell, InSpec profiles' Ruby runs as root (and runs commands).
+    "AWS-ApplyDSCMofs",
+    "AWS-RunInspecChecks",
 ];
 
 impl Detection for SsmSendCommandShell {
