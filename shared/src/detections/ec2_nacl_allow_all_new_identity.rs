@@ -20,8 +20,8 @@
 //! Both directions count: an all-traffic egress rule is the way out.
 //!
 //! From a second evasion review: every port of TCP or UDP (protocol `6` or `17`,
-//! or their names, with a port range of 0 to 65535) opens as much of what
-//! matters as `-1` does, and the older spelling `all` is `-1`.
+//! or their names, with a port range of 0, or 1 since a third review, to 65535)
+//! opens as much of what matters as `-1` does, and the older spelling `all` is `-1`.
 
 use serde_json::Value;
 
@@ -80,7 +80,11 @@ fn every_port_of_tcp_or_udp(rec: &Record) -> bool {
         let v = rec.request_param("portRange")?.get(k)?;
         v.as_i64().or_else(|| v.as_str()?.trim().parse().ok())
     };
-    matches!(protocol.as_str(), "6" | "17" | "tcp" | "udp") && port("from") == Some(0) && port("to") == Some(65535)
+    // Port 0 carries no TCP or UDP service: 1 to 65535 opens the same (a third
+    // evasion review).
+    matches!(protocol.as_str(), "6" | "17" | "tcp" | "udp")
+        && port("from").is_some_and(|p| p <= 1)
+        && port("to") == Some(65535)
 }
 
 /// The entry's block (`cidrBlock`, else `ipv6CidrBlock`) is a CIDR block narrower
@@ -143,10 +147,10 @@ mod tests {
         let ports = |protocol: &str, from: &str, to: &str| {
             entry(protocol, "allow").replace(r#""portRange":{}"#, &format!(r#""portRange":{{"from":{from},"to":{to}}}"#))
         };
-        for json in [ports(r#""6""#, "0", "65535"), ports(r#""17""#, r#""0""#, r#""65535""#), ports(r#""tcp""#, "0", "65535"), entry(r#""all""#, "allow")] {
+        for json in [ports(r#""6""#, "0", "65535"), ports(r#""17""#, r#""0""#, r#""65535""#), ports(r#""tcp""#, "0", "65535"), ports(r#""6""#, "1", "65535"), entry(r#""all""#, "allow")] {
             assert!(term(&record("ec2.amazonaws.com", "ReplaceNetworkAclEntry", ROLE, &json, "")).is_some(), "{json}");
         }
-        for json in [ports(r#""6""#, "3389", "3389"), ports(r#""6""#, "1", "65535"), ports(r#""1""#, "0", "65535"), entry(r#""6""#, "allow")] {
+        for json in [ports(r#""6""#, "3389", "3389"), ports(r#""6""#, "2", "65535"), ports(r#""1""#, "0", "65535"), entry(r#""6""#, "allow")] {
             assert!(term(&record("ec2.amazonaws.com", "ReplaceNetworkAclEntry", ROLE, &json, "")).is_none(), "{json}");
         }
     }
