@@ -3,6 +3,14 @@
 //! `AssociateAccessPolicy`, `DisassociateAccessPolicy`), successfully, by someone other
 //! than an AWS service.
 //!
+//! From a third evasion review, two more doors of the same kind: an OIDC identity
+//! provider associated with the cluster (`AssociateIdentityProviderConfig`: tokens of
+//! an issuer the caller picks sign in to Kubernetes, whose RBAC CloudTrail does not
+//! see), and an IAM role handed to a service account's pods through EKS Pod Identity
+//! (`CreatePodIdentityAssociation`, `UpdatePodIdentityAssociation`: every pod
+//! running as that account gets the role's credentials, as an instance profile gives
+//! an instance's).
+//!
 //! Calls by an AWS service are left out (identity type `AWSService` or `invokedBy` a
 //! service: EKS's own, and a CloudFormation stack's, whose access entries are
 //! reviewed with the stack). A tool's user agent (eksctl, Terraform) is no exemption:
@@ -18,19 +26,24 @@ pub struct EksAccessEntryModified;
 
 const NAMES: &[&str] = &[
     "AssociateAccessPolicy",
+    "AssociateIdentityProviderConfig",
     "CreateAccessEntry",
+    "CreatePodIdentityAssociation",
     "DeleteAccessEntry",
     "DisassociateAccessPolicy",
     "UpdateAccessEntry",
+    "UpdatePodIdentityAssociation",
 ];
 
 pub static META: Meta = Meta {
     id: "eks-access-entry-modified",
-    title: "AWS EKS Access Entry Modified",
-    description: "Someone changed who may access an EKS cluster through its access entries: \
-                  an entry or an access policy was added, changed or removed by someone \
-                  other than an AWS service. Adding an entry grants an IAM principal access to \
-                  Kubernetes; removing one can lock defenders out.",
+    title: "AWS EKS Access Entry, Identity Provider or Pod Role Modified",
+    description: "Someone changed who may access an EKS cluster, or what its pods may do in \
+                  AWS: an access entry or access policy was added, changed or removed, an \
+                  OIDC identity provider was associated, or an IAM role was given to a \
+                  service account's pods, by someone other than an AWS service. Adding an \
+                  entry or a provider grants access to Kubernetes; removing one can lock \
+                  defenders out; a pod role hands its credentials to whatever runs there.",
     severity: Severity::Medium,
     attack: &["T1098", "T1078.004"],
     origins: &["Elastic rules/integrations/aws/persistence_eks_access_entry_modified.toml"],
@@ -63,7 +76,15 @@ impl Detection for EksAccessEntryModified {
             .with_opt("cluster", rec.request_param_str("name"))
             .with_opt("principal_arn", rec.request_param_str("principalArn"))
             .with_opt("policy_arn", rec.request_param_str("policyArn"))
-            .with_json("kubernetes_groups", rec.request_param("kubernetesGroups"));
+            .with_json("kubernetes_groups", rec.request_param("kubernetesGroups"))
+            .with_opt(
+                "issuer_url",
+                rec.request_param("oidc").and_then(|o| o.get("issuerUrl")).and_then(|u| u.as_str()),
+            )
+            .with_opt("role_arn", rec.request_param_str("roleArn"))
+            .with_opt("target_role_arn", rec.request_param_str("targetRoleArn"))
+            .with_opt("namespace", rec.request_param_str("namespace"))
+            .with_opt("service_account", rec.request_param_str("serviceAccount"));
         fire(e)
     }
 }
