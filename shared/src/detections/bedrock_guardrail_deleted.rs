@@ -1,4 +1,6 @@
-//! A Bedrock guardrail deleted (`DeleteGuardrail`), successfully.
+//! A Bedrock guardrail deleted (`DeleteGuardrail`), or the account's enforced
+//! guardrail configuration removed (`DeleteEnforcedGuardrailConfiguration`: no
+//! guardrail applies to every model call any more), successfully.
 //!
 //! Decisions: a guardrail filters what an application's model accepts and says
 //! (harmful content, sensitive data, denied topics); deleting it removes that
@@ -15,14 +17,17 @@ use crate::event::Record;
 pub struct BedrockGuardrailDeleted;
 
 const SOURCE: &str = "bedrock.amazonaws.com";
-const NAMES: &[&str] = &["DeleteGuardrail"];
+/// A guardrail deleted, or the account's enforced guardrail configuration, which
+/// applies one to every model call in the Region (from a third evasion review).
+const NAMES: &[&str] = &["DeleteGuardrail", "DeleteEnforcedGuardrailConfiguration"];
 
 pub static META: Meta = Meta {
     id: "bedrock-guardrail-deleted",
     title: "AWS Bedrock Guardrail Deleted",
-    description: "A Bedrock guardrail was deleted (or one of its versions). Applications that \
-                  relied on it now send prompts to models and return answers without its \
-                  content, sensitive-data and topic filters.",
+    description: "A Bedrock guardrail was deleted (or one of its versions), or the account's \
+                  enforced guardrail configuration was removed. Applications that relied on it \
+                  now send prompts to models and return answers without its content, \
+                  sensitive-data and topic filters.",
     severity: Severity::Medium,
     attack: &["T1562.001", "T1485"],
     origins: &["Panther aws_bedrock_guardrail_update_delete (the deletion part)"],
@@ -41,7 +46,7 @@ impl Detection for BedrockGuardrailDeleted {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        change_by_anyone_but(rec, SOURCE, NAMES, &["guardrailIdentifier", "guardrailVersion"], &[])
+        change_by_anyone_but(rec, SOURCE, NAMES, &["guardrailIdentifier", "guardrailVersion", "configId"], &[])
             .and_then(fire)
     }
 }
