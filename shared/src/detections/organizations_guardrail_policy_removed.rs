@@ -19,7 +19,11 @@
 //! only, whatever its type (tag and backup policies use the same calls), so every
 //! detachment and deletion counts, except the AWS-managed `FullAWSAccess` policy
 //! (`p-FullAWSAccess`), whose removal restricts rather than loosens. Disabling the other
-//! policy types (tag, backup, AI opt-out) is left out. Control Tower's own changes
+//! policy types (tag, backup, AI opt-out) is left out, except the Bedrock policy
+//! (`BEDROCK_POLICY`, which enforces guardrails on every model call: medium).
+//! Attaching `FullAWSAccess` (`AttachPolicy`) counts at medium: where an
+//! organisation lists what it allows instead of what it denies, it lifts every
+//! limit; elsewhere it is attached already (both from a third evasion review). Control Tower's own changes
 //! (`invokedBy` `controltower.amazonaws.com`) and AWS service identities are left out
 //! (a person switching a control off, or deleting the landing zone with all its
 //! controls, is reported by their own call); a CloudFormation stack's change counts.
@@ -56,7 +60,16 @@ use crate::event::Record;
 pub struct OrganizationsGuardrailPolicyRemoved;
 
 const SOURCE: &str = "organizations.amazonaws.com";
-const NAMES: &[&str] = &["DisablePolicyType", "DetachPolicy", "DeletePolicy", "UpdatePolicy", "MoveAccount"];
+const NAMES: &[&str] = &["DisablePolicyType", "DetachPolicy", "DeletePolicy", "UpdatePolicy", "MoveAccount", ATTACH];
+/// Attaching a policy tightens, except AWS's allow-everything one (below).
+const ATTACH: &str = "AttachPolicy";
+/// The AWS-managed policy that allows every action: attached where an
+/// organisation lists what it allows instead, it lifts every limit.
+const FULL_ACCESS: &str = "p-FullAWSAccess";
+/// Policy types that guard something other than identities' and resources'
+/// permissions: switched off, medium (from a third evasion review: the
+/// organisation's Bedrock policy enforces guardrails on every model call).
+const OTHER_GUARDING_TYPES: [&str; 1] = ["BEDROCK_POLICY"];
 const CONTROL_TOWER: &str = "controltower.amazonaws.com";
 const CONTROL_TOWER_NAMES: &[&str] = &["DisableControl", "DisableBaseline", "DeleteLandingZone"];
 /// A control's parameters changed: Control Tower then rewrites its policy itself.
@@ -213,6 +226,10 @@ impl Detection for OrganizationsGuardrailPolicyRemoved {
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
         if rec.event_name() == "UpdatePolicy" && unguarded_update(rec) == Some(false) {
             Severity::Medium
+        } else if rec.event_name() == ATTACH || disabled_type_among(rec, &OTHER_GUARDING_TYPES) {
+            // Where `FullAWSAccess` is attached everywhere (most organisations),
+            // attaching it again changes nothing.
+            Severity::Medium
         } else if rec.event_name() == UPDATE_CONTROL && !exempts_everyone(rec) {
             // Exempting named roles or allowing a Region is everyday tuning of a
             // control; exempting every role of every account is not.
@@ -271,12 +288,14 @@ impl Detection for OrganizationsGuardrailPolicyRemoved {
         let policy = text(&["policyId", "PolicyId"]);
         let loosens = match rec.event_name() {
             "DisablePolicyType" => {
-                let t = policy_type?.trim();
-                GUARDRAIL_TYPES.iter().any(|g| g.eq_ignore_ascii_case(t))
+                disabled_type_among(rec, &GUARDRAIL_TYPES) || disabled_type_among(rec, &OTHER_GUARDING_TYPES)
             }
             "UpdatePolicy" => unguarded_update(rec).is_some(),
+            // From a third evasion review: an organisation that lists what it
+            // allows is opened whole by attaching the allow-everything policy.
+            ATTACH => policy.is_some_and(|p| p.trim().eq_ignore_ascii_case(FULL_ACCESS)),
             // Removing `FullAWSAccess` restricts rather than loosens.
-            _ => !policy.is_some_and(|p| p.trim().eq_ignore_ascii_case("p-FullAWSAccess")),
+            _ => !policy.is_some_and(|p| p.trim().eq_ignore_ascii_case(FULL_ACCESS)),
         };
         if !loosens {
             return None;
@@ -289,6 +308,13 @@ impl Detection for OrganizationsGuardrailPolicyRemoved {
                 .with_opt("target", text(&["targetId", "TargetId", "rootId", "RootId"])),
         )
     }
+}
+
+/// A `DisablePolicyType` of one of `types`.
+fn disabled_type_among(rec: &Record<'_>, types: &[&str]) -> bool {
+    rec.event_name() == "DisablePolicyType"
+        && request_text_any(rec, &["policyType", "PolicyType"])
+            .is_some_and(|t| types.iter().any(|g| g.eq_ignore_ascii_case(t.trim())))
 }
 
 #[cfg(test)]
