@@ -1,7 +1,9 @@
 //! GPU, accelerator or high-memory EC2 capacity made ready without launching it
 //! directly: a launch template or template version, an EC2 fleet or Spot Fleet, an
 //! Auto Scaling group or launch configuration, an EKS managed node group or an AWS
-//! Batch compute environment that asks for such instances, a stopped instance
+//! Batch compute environment or an EMR cluster, instance group or fleet
+//! (`RunJobFlow`, `AddInstanceGroups`, `AddInstanceFleet`, `ModifyInstanceFleet`,
+//! since a third evasion review) that asks for such instances, a stopped instance
 //! resized to one (`ModifyInstanceAttribute`), a capacity reservation or fleet of
 //! them, a Capacity Block bought for them (`PurchaseCapacityBlock`, whose type only
 //! its answer names), or a Service Quotas increase for the accelerated instance
@@ -93,6 +95,7 @@ pub static META: Meta = Meta {
         Trigger::write("batch.amazonaws.com", BATCH_NAMES),
         Trigger::write("ec2.amazonaws.com", EC2_NAMES),
         Trigger::write("eks.amazonaws.com", EKS_NAMES),
+        Trigger::write("elasticmapreduce.amazonaws.com", EMR_NAMES),
         Trigger::write("ecs.amazonaws.com", ECS_NAMES),
         Trigger::write("servicequotas.amazonaws.com", &[QUOTA_INCREASE]),
     ],
@@ -125,6 +128,10 @@ const EKS_NAMES: &[&str] = &["CreateNodegroup"];
 const ECS_NAMES: &[&str] = &["CreateCapacityProvider", "UpdateCapacityProvider"];
 
 const BATCH_NAMES: &[&str] = &["CreateComputeEnvironment", "UpdateComputeEnvironment"];
+
+/// EMR clusters and their instance groups and fleets, which EMR launches under its
+/// own role (from a third evasion review).
+const EMR_NAMES: &[&str] = &["RunJobFlow", "AddInstanceGroups", "AddInstanceFleet", "ModifyInstanceFleet"];
 
 const QUOTA_INCREASE: &str = "RequestServiceQuotaIncrease";
 
@@ -306,6 +313,7 @@ impl Detection for ComputeGpuCapacityPrepared {
             ("eks.amazonaws.com", name) if EKS_NAMES.contains(&name) => capacity(rec)?,
             ("ecs.amazonaws.com", name) if ECS_NAMES.contains(&name) => capacity(rec)?,
             ("batch.amazonaws.com", name) if BATCH_NAMES.contains(&name) => capacity(rec)?,
+            ("elasticmapreduce.amazonaws.com", name) if EMR_NAMES.contains(&name) => capacity(rec)?,
             ("servicequotas.amazonaws.com", QUOTA_INCREASE) => accelerated_quota_increase(rec)?,
             _ => return None,
         };
