@@ -61,6 +61,14 @@
 //! destination: CloudFront's access logs and others sent through CloudWatch
 //! Logs' delivery API) is low: one service's record stops, not the trail's.
 //!
+//! From a third evasion review: a composite alarm whose rule is never true
+//! (`FALSE`, `NOT TRUE`, or either as an operand of its top-level `AND`s: AWS
+//! documents `FALSE` for testing) keeps its actions and never fires them; and a
+//! CloudWatch Logs resource policy deleted
+//! (`DeleteResourcePolicy`): the deliveries that wrote through it (vended logs,
+//! DNS query logs) fail quietly; medium for the names AWS gives those policies
+//! (`AWSLogDeliveryWrite...`, `route53-query-logging...`), low for others.
+//!
 //! From a second evasion review: a link rewritten to share no metrics
 //! (`UpdateLink` whose `resourceTypes` leave out `AWS::CloudWatch::Metric`) does
 //! the same to the alarms while the link stays; and the CloudTrail log role's
@@ -90,7 +98,18 @@ const LOG_CHANGES: &[&str] = &[
     "DeleteMetricFilter",
     "DeleteSubscriptionFilter",
     "PutRetentionPolicy",
+    RESOURCE_POLICY_DELETED,
 ];
+/// The resource policy that lets services deliver into log groups deleted: their
+/// deliveries fail quietly (from a third evasion review).
+const RESOURCE_POLICY_DELETED: &str = "DeleteResourcePolicy";
+
+/// Whether a CloudWatch Logs resource policy's name is one AWS gives the policies
+/// its log deliveries write through (vended logs', DNS query logs').
+fn delivery_policy_name(name: &str) -> bool {
+    let lower = name.trim().to_ascii_lowercase();
+    lower.starts_with("awslogdeliverywrite") || lower.starts_with("route53-query-logging")
+}
 const MUTE_RULE: &str = "PutAlarmMuteRule";
 const ALARM_CHANGES: &[&str] = &[
     "DeleteAlarms",
@@ -253,6 +272,12 @@ impl Detection for CloudWatchMonitoringSilenced {
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
         if rec.event_source() == MONITORING && names_trailwatch_alarm(rec) {
             Severity::Critical
+        } else if rec.event_source() == LOGS
+            && rec.event_name() == RESOURCE_POLICY_DELETED
+            && !rec.request_param_str("policyName").is_some_and(delivery_policy_name)
+        {
+            // Some other policy: one service's writes, if any.
+            Severity::Low
         } else if rec.event_source() == LOGS && DELIVERIES.contains(&rec.event_name()) {
             // A service's vended logs (a distribution's access logs, say) stopped:
             // one service's record, not the trail's.
@@ -286,6 +311,19 @@ impl Detection for CloudWatchMonitoringSilenced {
             let suppressed = rec.event_name() == "PutCompositeAlarm"
                 && rec.request_param_str("actionsSuppressor").is_some_and(|a| !a.trim().is_empty())
                 && rec.invoked_by() != Some("cloudformation.amazonaws.com");
+            // From a third evasion review: a composite alarm whose rule can never
+            // be true keeps its actions and never fires them.
+            let never = rec.event_name() == "PutCompositeAlarm"
+                && rec.request_param_str("alarmRule").is_some_and(rule_never_true)
+                && rec.invoked_by() != Some("cloudformation.amazonaws.com");
+            if never {
+                return fire(
+                    Evidence::new()
+                        .with("action", rec.event_name())
+                        .with_opt("alarm_name", rec.request_param_str("alarmName"))
+                        .with_opt("alarm_rule", rec.request_param_str("alarmRule")),
+                );
+            }
             if suppressed {
                 return fire(
                     Evidence::new()
@@ -363,6 +401,13 @@ impl Detection for CloudWatchMonitoringSilenced {
                     .with_opt("delivery", request_text_any(rec, &["id", "name"])),
             );
         }
+        if rec.event_name() == RESOURCE_POLICY_DELETED {
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with_opt("policy_name", rec.request_param_str("policyName")),
+            );
+        }
         if matches!(rec.event_name(), "PutAccountPolicy" | "DeleteAccountPolicy") {
             // Only the account-wide subscription filter forwards logs; the other
             // account policies (data protection, field indexes) do not.
@@ -418,6 +463,43 @@ impl Detection for CloudWatchMonitoringSilenced {
     }
 }
 
+/// Whether a composite alarm's rule is false whatever its alarms' states:
+/// `FALSE` (or `NOT TRUE`) alone, or as one operand of its top-level `AND`s.
+fn rule_never_true(rule: &str) -> bool {
+    let upper = rule.to_ascii_uppercase();
+    let words: Vec<&str> = upper.split_whitespace().collect();
+    let joined = words.join(" ");
+    let mut depth = 0i32;
+    let mut operands = Vec::new();
+    let mut start = 0;
+    let bytes = joined.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            b' ' if depth == 0 && joined[i..].starts_with(" AND ") => {
+                operands.push(&joined[start..i]);
+                start = i + 5;
+                i += 5;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    operands.push(&joined[start..]);
+    operands.iter().any(|op| {
+        let mut op = op.trim();
+        // Redundant parentheses around the whole operand.
+        while let Some(inner) = op.strip_prefix('(').and_then(|o| o.strip_suffix(')')) {
+            op = inner.trim();
+        }
+        let squeezed: String = op.chars().filter(|c| !c.is_whitespace() && *c != '(' && *c != ')').collect();
+        squeezed == "FALSE" || squeezed == "NOTTRUE"
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,6 +552,15 @@ mod tests {
             call(MONITORING, "PutCompositeAlarm", &format!(r#"{{"alarmName":"security-composite","actionsEnabled":true,"alarmRule":"ALARM(a)"{extra}}}"#))
         };
         assert!(!fires(&CloudWatchMonitoringSilenced, &composite("")));
+        // A rule that can never be true (a third evasion review).
+        for rule in ["FALSE", " ( false ) ", "NOT TRUE", "ALARM(CIS-3.5) AND FALSE", "(ALARM(a) OR ALARM(b)) AND (FALSE)"] {
+            let json = call(MONITORING, "PutCompositeAlarm", &format!(r#"{{"alarmName":"c","actionsEnabled":true,"alarmRule":"{rule}"}}"#));
+            assert!(fires(&CloudWatchMonitoringSilenced, &json), "{rule}");
+        }
+        for rule in ["ALARM(a) OR FALSE", "ALARM(FALSE-positives)", "TRUE", "ALARM(a) AND NOT ALARM(b)"] {
+            let json = call(MONITORING, "PutCompositeAlarm", &format!(r#"{{"alarmName":"c","actionsEnabled":true,"alarmRule":"{rule}"}}"#));
+            assert!(!fires(&CloudWatchMonitoringSilenced, &json), "{rule}");
+        }
         let suppressed = composite(r#","actionsSuppressor":"always-in-alarm","actionsSuppressorExtensionPeriod":86400"#);
         assert_eq!(
             fired_evidence(&CloudWatchMonitoringSilenced, &suppressed).get("actions_suppressor"),
