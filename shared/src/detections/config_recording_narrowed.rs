@@ -36,6 +36,11 @@
 //! configuration history's retention cut below a year
 //! (`PutRetentionConfiguration`, 30 days at least: Config deletes older history
 //! for good; the default keeps seven years).
+//!
+//! From a third evasion review: a source account's authorization for an
+//! aggregator deleted (`DeleteAggregationAuthorization`): the account keeps
+//! recording, but the organisation's central view stops receiving it, as deleting
+//! the aggregator (`config-resource-deletion`) does for every account.
 
 use serde_json::Value;
 
@@ -51,7 +56,10 @@ pub struct ConfigRecordingNarrowed;
 const SOURCE: &str = "config.amazonaws.com";
 const PUT: &str = "PutConfigurationRecorder";
 const DISASSOCIATE: &str = "DisassociateResourceTypes";
-const NAMES: &[&str] = &[DISASSOCIATE, PUT, RETENTION];
+const NAMES: &[&str] = &[DISASSOCIATE, PUT, RETENTION, AGGREGATOR_LET_GO];
+/// A source account's leave for an aggregator to collect its configuration,
+/// withdrawn: the central view loses the account (from a third evasion review).
+const AGGREGATOR_LET_GO: &str = "DeleteAggregationAuthorization";
 const IAM: &str = "iam.amazonaws.com";
 const DETACH: &str = "DetachRolePolicy";
 const ROLE_CHANGES: &[&str] = &[
@@ -209,6 +217,14 @@ impl Detection for ConfigRecordingNarrowed {
         }
         if !succeeded_call(rec, SOURCE, NAMES) || aws_service_caller_but_stack(rec) {
             return None;
+        }
+        if rec.event_name() == AGGREGATOR_LET_GO {
+            return fire(
+                Evidence::new()
+                    .with("action", AGGREGATOR_LET_GO)
+                    .with_opt("aggregator_account", rec.request_param_str("authorizedAccountId"))
+                    .with_opt("aggregator_region", rec.request_param_str("authorizedAwsRegion")),
+            );
         }
         if rec.event_name() == RETENTION {
             let days = whole_number(rec.request_param("retentionPeriodInDays"))
