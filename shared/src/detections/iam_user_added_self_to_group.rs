@@ -2,10 +2,13 @@
 //! to the calling IAM user's name). Elastic's rule reports every addition;
 //! administrators add people to groups all day, so we keep the escalation pattern: a
 //! user with iam:AddUserToGroup putting itself into a more privileged group. IAM
-//! names ignore letter case, so `ALICE` in the request is alice herself.
+//! names ignore letter case, so `ALICE` in the request is alice herself. A federated
+//! session the user issued (`GetFederationToken`, then a console sign-in: federated
+//! sessions may call IAM from the console) counts as the user (from a third evasion
+//! review; the finding says `federated`).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, caller_is_user, change_evidence, is_event};
+use crate::detections::common::{IAM, caller_is_user_or_its_federation, change_evidence, is_event};
 use crate::event::Record;
 
 pub struct IamUserAddedSelfToGroup;
@@ -43,10 +46,11 @@ impl Detection for IamUserAddedSelfToGroup {
             return None;
         }
         let target = rec.request_param_str("userName")?;
-        if !caller_is_user(rec, target) {
+        if !caller_is_user_or_its_federation(rec, target) {
             return None;
         }
-        fire(change_evidence(rec, &["userName", "groupName"]))
+        let e = change_evidence(rec, &["userName", "groupName"]);
+        fire(if rec.identity_type() == Some("FederatedUser") { e.with("federated", true) } else { e })
     }
 }
 

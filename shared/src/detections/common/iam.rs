@@ -102,6 +102,23 @@ pub fn caller_is_user(rec: &Record, target: &str) -> bool {
         .is_some_and(|name| name.eq_ignore_ascii_case(target.trim()))
 }
 
+/// [`caller_is_user`], or a federated session that user issued
+/// (`GetFederationToken`): its rights are the user's, capped by the session's
+/// policy, and from the console it may call IAM (from a third evasion review: a
+/// stolen key's federated console session added its own user to a group).
+pub fn caller_is_user_or_its_federation(rec: &Record, target: &str) -> bool {
+    if caller_is_user(rec, target) {
+        return true;
+    }
+    rec.identity_type() == Some("FederatedUser")
+        && rec.session_issuer_type() == Some("IAMUser")
+        && rec
+            .session_issuer_arn()
+            .and_then(|arn| arn.split_once(":user/"))
+            .and_then(|(_, path)| path.rsplit('/').next())
+            .is_some_and(|name| name.eq_ignore_ascii_case(target.trim()))
+}
+
 /// The caller and the request as evidence: the API, who called (name and type),
 /// from where, with what, and the request parameters `params` as they were sent.
 pub fn change_evidence(rec: &Record, params: &[&'static str]) -> Evidence {
