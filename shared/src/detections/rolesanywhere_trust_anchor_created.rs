@@ -1,7 +1,9 @@
 //! An IAM Roles Anywhere trust anchor created or re-pointed (`CreateTrustAnchor`,
 //! `UpdateTrustAnchor`, successful) whose source is an external certificate bundle
-//! (`source.sourceType` `CERTIFICATE_BUNDLE`). A trust anchor backed by an AWS Private
-//! CA (`AWS_ACM_PCA`) in the account is left out: its certificates are issued inside
+//! (`source.sourceType` `CERTIFICATE_BUNDLE`), or any other source than an AWS
+//! Private CA (`SELF_SIGNED_REPOSITORY`, types to come; from a third evasion
+//! review). A trust anchor backed by an AWS Private CA (`AWS_ACM_PCA`, in any
+//! letter case) in the account is left out: its certificates are issued inside
 //! AWS, under CloudTrail. An update without a source does not change who is trusted and
 //! is left out too. A disabled anchor switched back on (`EnableTrustAnchor`, whose
 //! answer names its source) counts the same, from an evasion review: an anchor the
@@ -78,11 +80,11 @@ impl Detection for RolesAnywhereTrustAnchorCreated {
                 .map_or(Some("unknown"), |s| s.get("sourceType").and_then(|t| t.as_str())),
             _ => rec.request_param("source")?.get("sourceType")?.as_str(),
         };
-        let source_type = source?;
-        if source_type == "AWS_ACM_PCA" {
-            return None;
-        }
-        if !matches!(source_type, "CERTIFICATE_BUNDLE" | "unknown") {
+        // Every source but the account's own private CA: the API names others
+        // (`SELF_SIGNED_REPOSITORY`), and an allow-list let them pass (from a
+        // third evasion review).
+        let source_type = source?.trim();
+        if source_type.eq_ignore_ascii_case("AWS_ACM_PCA") {
             return None;
         }
         let anchor_arn = rec
@@ -165,6 +167,9 @@ mod tests {
     #[test]
     fn ignores_private_ca_failures_and_updates_without_source() {
         assert!(!fires(&RolesAnywhereTrustAnchorCreated, &anchor("CreateTrustAnchor", USER, "AWS_ACM_PCA", "")));
+        assert!(!fires(&RolesAnywhereTrustAnchorCreated, &anchor("CreateTrustAnchor", USER, "aws_acm_pca", "")));
+        // Any other source counts (a third evasion review).
+        assert!(fires(&RolesAnywhereTrustAnchorCreated, &anchor("CreateTrustAnchor", USER, "SELF_SIGNED_REPOSITORY", "")));
         let denied = anchor("CreateTrustAnchor", USER, "CERTIFICATE_BUNDLE", r#""errorCode":"AccessDeniedException","#);
         assert!(!fires(&RolesAnywhereTrustAnchorCreated, &denied));
         let rename = record(ROLES_ANYWHERE, "UpdateTrustAnchor", USER, r#"{"trustAnchorId":"x","name":"y"}"#, "");
