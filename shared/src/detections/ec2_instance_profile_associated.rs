@@ -4,10 +4,11 @@
 //!
 //! Elastic also names `ReplaceIamInstanceProfile`, which is not an EC2 API; the real
 //! replacement call is `ReplaceIamInstanceProfileAssociation`, so that is what we
-//! match. AWS service identities and service-linked roles are left out, and so is
+//! match. AWS service identities and service-linked roles are left out.
 //! Systems Manager attaching its own Quick Setup profile
 //! (`AmazonSSMRoleForInstancesQuickSetup`: host management gives instances without
-//! a profile that one). Any other profile Systems Manager attaches stays in: an
+//! a profile that one) is low (left out until a third evasion review gave an
+//! administrator's role a profile of that name). Any other profile Systems Manager attaches stays in: an
 //! Automation runbook (`AWS-AttachIAMToInstance`, or an `aws:executeAwsApi` step)
 //! attaches whatever profile its runner names, so leaving out every call it made
 //! let a runbook attach an administrator's profile unseen (from an evasion review;
@@ -113,6 +114,18 @@ impl Detection for Ec2InstanceProfileAssociated {
         &META
     }
 
+    /// Systems Manager attaching Quick Setup's profile is low, not left out: the
+    /// name is anyone's to give a profile of their own (from a third evasion
+    /// review: a profile so named, holding an administrator's role, attached by a
+    /// runbook went unseen).
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.invoked_by() == Some("ssm.amazonaws.com") && quick_setup_profile(request(rec).profile) {
+            Severity::Low
+        } else {
+            META.severity
+        }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != "ec2.amazonaws.com"
             || !matches!(
@@ -125,9 +138,6 @@ impl Detection for Ec2InstanceProfileAssociated {
             return None;
         }
         let req = request(rec);
-        if rec.invoked_by() == Some("ssm.amazonaws.com") && quick_setup_profile(req.profile) {
-            return None;
-        }
         let e = call_context(rec)
             .with_opt("instance_id", req.instance_id)
             .with_opt("association_id", req.association_id)
@@ -191,7 +201,10 @@ mod tests {
             .replace(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"ssm.amazonaws.com""#);
         assert!(ssm.contains("invokedBy"), "the identity names its account");
         let quick_setup = ssm.replace("instance-profile/AdminProfile", "instance-profile/AmazonSSMRoleForInstancesQuickSetup");
-        assert!(!fires(&Ec2InstanceProfileAssociated, &quick_setup));
+        assert!(fires(&Ec2InstanceProfileAssociated, &quick_setup));
+        let severity = |json: &str| Ec2InstanceProfileAssociated.severity_for(&crate::event::Record::from_json(json).unwrap());
+        assert_eq!(severity(&quick_setup), Severity::Low);
+        assert_eq!(severity(&ssm), Severity::High);
         let under_a_path = ssm.replace("instance-profile/AdminProfile", "instance-profile/ops/AmazonSSMRoleForInstancesQuickSetup");
         assert!(fires(&Ec2InstanceProfileAssociated, &under_a_path));
         // From an evasion review: a runbook attaching any other profile counts.
