@@ -375,5 +375,6 @@ registry! {
     cognito_user_pool_mfa_disabled::CognitoUserPoolMfaDisabled,
     redshift_admin_password_reset::RedshiftAdminPasswordReset,
     database_admin_password_reset::DatabaseAdminPasswordReset,
+    account_joined_another_organization::AccountJoinedAnotherOrganization,
     // (end of more)
 }
