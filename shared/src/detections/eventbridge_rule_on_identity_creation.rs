@@ -31,6 +31,11 @@
 //! judged: rules on Identity Center's own user store (`sso-directory`,
 //! `identitystore`) and on SageMaker or other services' identities.
 //!
+//! From a third evasion review, Pacu's third such module: a rule that singles out
+//! new security groups (`CreateSecurityGroup`, and none of the EC2 events a
+//! broad subscription takes), whose function opens each new group to the
+//! intruder's address.
+//!
 //! From a review, the same trigger without EventBridge: a CloudWatch Logs
 //! subscription filter (`PutSubscriptionFilter`) that sends a Lambda function the
 //! log events naming identity creations (the trail's log group, a filter pattern
@@ -55,18 +60,20 @@ const SUBSCRIPTION: &str = "PutSubscriptionFilter";
 
 pub static META: Meta = Meta {
     id: "eventbridge-rule-on-identity-creation",
-    title: "AWS EventBridge Rule or Log Subscription Triggered by New IAM Identities",
+    title: "AWS EventBridge Rule or Log Subscription Triggered by New IAM Identities or Security Groups",
     description: "An EventBridge rule was created or replaced with an event pattern that \
-                  fires whenever an IAM user, role, access key or console password is \
-                  created, or a log subscription filter hands a function the log events of \
-                  those creations. Attack tools use such a rule to run a function on every new \
-                  identity, backdooring each new role's trust or leaking each new key, long \
-                  after the original access is gone.",
+                  fires whenever an IAM user, role, access key or console password (or a \
+                  security group) is created, or a log subscription filter hands a function \
+                  the log events of those creations. Attack tools use such a rule to run a \
+                  function on every new identity or group, backdooring each new role's trust, \
+                  leaking each new key or opening each new group to the intruder, long after \
+                  the original access is gone.",
     severity: Severity::Medium,
     attack: &["T1546", "T1098", "T1648"],
     origins: &[
-        "trailwatch: based on Pacu's lambda__backdoor_new_roles and lambda__backdoor_new_users \
-         modules (an EventBridge rule on IAM creation events invoking a Lambda function)",
+        "trailwatch: based on Pacu's lambda__backdoor_new_roles, lambda__backdoor_new_users \
+         and lambda__backdoor_new_sec_groups modules (an EventBridge rule on creation events \
+         invoking a Lambda function)",
     ],
     group: "iam-persistence",
     false_positives: &[
@@ -216,6 +223,41 @@ fn singled_out(pattern: &Value) -> Vec<&'static str> {
         .collect()
 }
 
+/// EC2 events any broad subscription to EC2 takes: a pattern that takes one of
+/// them does not single out new security groups.
+const ORDINARY_EC2_EVENTS: &[&str] = &[
+    "AuthorizeSecurityGroupIngress",
+    "CreateTags",
+    "CreateVolume",
+    "DeleteSecurityGroup",
+    "DescribeInstances",
+    "RunInstances",
+    "TerminateInstances",
+];
+
+/// The record of EC2 call `event_name` as EventBridge delivers it.
+fn ec2_call(event_name: &str) -> Value {
+    serde_json::json!({
+        "source": "aws.ec2",
+        "detail-type": "AWS API Call via CloudTrail",
+        "detail": {"eventSource": "ec2.amazonaws.com", "eventName": event_name},
+    })
+}
+
+/// Whether `pattern` singles out new security groups: it takes `CreateSecurityGroup`
+/// and none of [`ORDINARY_EC2_EVENTS`] (from a third evasion review: Pacu's
+/// `lambda__backdoor_new_sec_groups` opens each new group to the intruder's
+/// address, a `/32` the open-to-internet detections rightly leave alone).
+fn singles_out_new_security_groups(pattern: &Value) -> bool {
+    let judged = judged_part(pattern, JUDGED_TOP);
+    let takes = |name: &str| crate::rules::matcher::matches(&judged, &ec2_call(name));
+    // Not a rule on every service's creations either (`prefix` `Create`).
+    let other_services = crate::rules::matcher::matches(&judged, &iam_call("CreateRole"));
+    takes("CreateSecurityGroup") == Ok(true)
+        && ORDINARY_EC2_EVENTS.iter().all(|n| takes(n) == Ok(false))
+        && other_services == Ok(false)
+}
+
 /// An AWS Config change notification for a resource of `resource_type` whose
 /// change is `change` (`CREATE`, `UPDATE`), as EventBridge delivers it.
 fn config_change(resource_type: &str, change: &str) -> Value {
@@ -299,14 +341,16 @@ impl Detection for EventBridgeRuleOnIdentityCreation {
         if names.is_empty() {
             names = config_creations(&pattern);
         }
-        if names.is_empty() {
+        let security_groups = names.is_empty() && singles_out_new_security_groups(&pattern);
+        if names.is_empty() && !security_groups {
             return None;
         }
         let e = Evidence::new()
             .with_opt("rule", name)
             .with_opt("event_bus", rec.request_param_str("eventBusName"))
             .with_opt("state", rec.request_param_str("state"))
-            .with("identity_events", names.join(", "))
+            .with_opt("identity_events", (!names.is_empty()).then(|| names.join(", ")))
+            .with_opt("security_group_events", security_groups.then_some("CreateSecurityGroup"))
             .with("event_pattern", &text[..text.floor_char_boundary(PATTERN_EVIDENCE_BYTES)])
             .with_opt("source_ip", rec.source_ip())
             .with_opt("user_agent", rec.user_agent())
@@ -552,8 +596,14 @@ mod tests {
             };
             if let Some(Signal::Fire(e)) = eval(&EventBridgeRuleOnIdentityCreation, &put_rule(&pattern, ROLE, "")) {
                 fired += 1;
-                let named = e.get("identity_events").and_then(|v| v.as_str()).unwrap_or_default();
                 let parsed: Value = serde_json::from_str(&pattern).unwrap();
+                if e.get("security_group_events").is_some() {
+                    let judged = judged_part(&parsed, JUDGED_TOP);
+                    assert_eq!(crate::rules::matcher::matches(&judged, &ec2_call("CreateSecurityGroup")), Ok(true), "{pattern}");
+                    assert_eq!(crate::rules::matcher::matches(&judged, &iam_call("CreateRole")), Ok(false), "{pattern}");
+                    continue;
+                }
+                let named = e.get("identity_events").and_then(|v| v.as_str()).unwrap_or_default();
                 for event in named.split(", ") {
                     assert!(IDENTITY_EVENTS.contains(&event), "{pattern}");
                     let judged = judged_part(&parsed, JUDGED_TOP);
