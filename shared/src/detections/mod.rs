@@ -376,5 +376,6 @@ registry! {
     redshift_admin_password_reset::RedshiftAdminPasswordReset,
     database_admin_password_reset::DatabaseAdminPasswordReset,
     account_joined_another_organization::AccountJoinedAnotherOrganization,
+    vpc_block_public_access_disabled::VpcBlockPublicAccessDisabled,
     // (end of more)
 }
