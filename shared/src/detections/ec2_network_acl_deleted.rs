@@ -3,9 +3,15 @@
 //!
 //! Deleting a deny rule opens traffic it blocked; deleting a whole ACL is only possible
 //! when no subnet uses it. Both are reported, medium severity, as Elastic does.
+//!
+//! From a third evasion review: an entry replaced in place by one that allows
+//! traffic from or to the internet (`ReplaceNetworkAclEntry` with `ruleAction`
+//! `allow` and a block `common::cidrs_open_to_internet` reads as the internet)
+//! opens what deleting the deny rule under that number would. The record does not
+//! say what the rule was before: an allow restated reads the same.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{call_context, nacl_entry_evidence};
+use crate::detections::common::{call_context, cidrs_open_to_internet, nacl_entry_evidence};
 use crate::event::Record;
 
 pub struct Ec2NetworkAclDeleted;
@@ -27,7 +33,7 @@ pub static META: Meta = Meta {
                  if it was a deny rule nobody meant to remove.",
     triggers: &[Trigger::write(
         "ec2.amazonaws.com",
-        &["DeleteNetworkAcl", "DeleteNetworkAclEntry"],
+        &["DeleteNetworkAcl", "DeleteNetworkAclEntry", REPLACE],
     )],
     window: None,
 };
@@ -39,13 +45,30 @@ impl Detection for Ec2NetworkAclDeleted {
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != "ec2.amazonaws.com"
-            || !matches!(rec.event_name(), "DeleteNetworkAcl" | "DeleteNetworkAclEntry")
+            || !matches!(rec.event_name(), "DeleteNetworkAcl" | "DeleteNetworkAclEntry" | REPLACE)
             || !rec.succeeded()
         {
             return None;
         }
+        if rec.event_name() == REPLACE && !allows_the_internet(rec) {
+            return None;
+        }
         fire(nacl_entry_evidence(call_context(rec), rec))
     }
+}
+
+/// An entry replaced in place (see the top comment).
+const REPLACE: &str = "ReplaceNetworkAclEntry";
+
+/// The replacing entry allows traffic from or to the internet.
+fn allows_the_internet(rec: &Record<'_>) -> bool {
+    let allow = rec
+        .request_param_str("ruleAction")
+        .is_some_and(|a| a.trim().eq_ignore_ascii_case("allow"));
+    let block = rec
+        .request_param_str("cidrBlock")
+        .or_else(|| rec.request_param_str("ipv6CidrBlock"));
+    allow && block.is_some_and(|b| !cidrs_open_to_internet(&[b]).is_empty())
 }
 
 #[cfg(test)]
@@ -67,5 +90,18 @@ mod tests {
         assert!(!fires(&Ec2NetworkAclDeleted, &denied));
         let create = record("ec2.amazonaws.com", "CreateNetworkAclEntry", IAM_USER, "{}", "");
         assert!(!fires(&Ec2NetworkAclDeleted, &create));
+    }
+
+    /// From a third evasion review: a deny rule replaced by an allow from anywhere.
+    #[test]
+    fn an_entry_replaced_by_an_allow_from_the_internet_fires() {
+        let entry = |action: &str, cidr: &str| {
+            format!(r#"{{"networkAclId":"acl-0a1b2c3d","ruleNumber":50,"egress":false,"ruleAction":"{action}","aclProtocol":"6","cidrBlock":"{cidr}","portRange":{{"from":22,"to":22}}}}"#)
+        };
+        let replace = |json: &str| record("ec2.amazonaws.com", REPLACE, IAM_USER, json, "");
+        assert!(fires(&Ec2NetworkAclDeleted, &replace(&entry("allow", "0.0.0.0/0"))));
+        assert!(fires(&Ec2NetworkAclDeleted, &replace(&entry("ALLOW", "0.0.0.0/1"))));
+        assert!(!fires(&Ec2NetworkAclDeleted, &replace(&entry("allow", "10.0.0.0/8"))));
+        assert!(!fires(&Ec2NetworkAclDeleted, &replace(&entry("deny", "0.0.0.0/0"))));
     }
 }
