@@ -377,5 +377,6 @@ registry! {
     database_admin_password_reset::DatabaseAdminPasswordReset,
     account_joined_another_organization::AccountJoinedAnotherOrganization,
     vpc_block_public_access_disabled::VpcBlockPublicAccessDisabled,
+    ecs_task_role_overridden::EcsTaskRoleOverridden,
     // (end of more)
 }
