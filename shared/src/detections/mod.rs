@@ -378,5 +378,6 @@ registry! {
     account_joined_another_organization::AccountJoinedAnotherOrganization,
     vpc_block_public_access_disabled::VpcBlockPublicAccessDisabled,
     ecs_task_role_overridden::EcsTaskRoleOverridden,
+    cost_alerting_deleted::CostAlertingDeleted,
     // (end of more)
 }
