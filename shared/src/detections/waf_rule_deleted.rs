@@ -15,14 +15,17 @@
 //! A single rule dropped from a WAFv2 web ACL is an `UpdateWebACL` that leaves it
 //! out: telling that apart from any other edit needs the ACL's previous rules,
 //! which the record does not carry (a stated limit; an ACL emptied whole is
-//! `waf-web-acl-deleted`'s). Classic WAF's calls are kept for accounts that
+//! `waf-web-acl-deleted`'s). From a third evasion review: a WAFv2 IP set's
+//! address list replaced (`UpdateIPSet` replaces it whole) by one that holds
+//! the internet (medium: never sane in a block list or an allow list) or by
+//! nothing (low: a block rule that used it now blocks nothing). Classic WAF's calls are kept for accounts that
 //! still hold it (from a third evasion review, which found the text claiming a
 //! WAFv2 `DeleteRule`).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller_but_stack, succeeded_call, succeeded_waf_call, waf_evidence, waf_rules_emptied,
-    waf_triggers,
+    aws_service_caller_but_stack, cidrs_open_to_internet, succeeded_call, succeeded_waf_call, waf_evidence,
+    waf_rules_emptied, waf_triggers,
 };
 use crate::event::Record;
 
@@ -31,12 +34,14 @@ pub struct WafRuleDeleted;
 const NAMES: &[&str] = &["DeleteRule", "DeleteRuleGroup", "DeleteRateBasedRule"];
 const WAFV2: &str = "wafv2.amazonaws.com";
 const UPDATE: &str = "UpdateRuleGroup";
+/// An IP set's whole address list replaced (from a third evasion review).
+const IP_SET: &str = "UpdateIPSet";
 
 pub static META: Meta = Meta {
     id: "waf-rule-deleted",
-    title: "AWS WAF Rule or Rule Group Deleted",
-    description: "A WAF rule or rule group was deleted, or a rule group was emptied of its \
-                  rules. Removing the rule that blocks an attacker's addresses, rate-limits a \
+    title: "AWS WAF Rule or Rule Group Deleted, or IP Set Emptied or Opened",
+    description: "A WAF rule or rule group was deleted, a rule group was emptied of its \
+                  rules, or an IP set was emptied or given the whole internet. Removing the rule that blocks an attacker's addresses, rate-limits a \
                   login page or filters injection payloads weakens the web ACLs that used it \
                   without deleting them outright.",
     severity: Severity::Medium,
@@ -51,7 +56,7 @@ pub static META: Meta = Meta {
     next_steps: "Check which web ACLs used the rule and what it blocked. If not planned, \
                  restore it and review the protected applications' traffic and the caller's \
                  activity since.",
-    triggers: &Trigger::joined::<3, 1, 4>(waf_triggers(NAMES), [Trigger::write(WAFV2, &[UPDATE])]),
+    triggers: &Trigger::joined::<3, 1, 4>(waf_triggers(NAMES), [Trigger::write(WAFV2, &[UPDATE, IP_SET])]),
     window: None,
 };
 
@@ -60,7 +65,24 @@ impl Detection for WafRuleDeleted {
         &META
     }
 
+    /// An IP set emptied is low: emptying an allow list only tightens, and block
+    /// lists are cleared by hand too.
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_name() == IP_SET && ip_set_change(rec) == Some(IpSetChange::Emptied) {
+            Severity::Low
+        } else {
+            META.severity
+        }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if succeeded_call(rec, WAFV2, &[IP_SET]) && !aws_service_caller_but_stack(rec) {
+            let e = waf_evidence(rec);
+            return match ip_set_change(rec)? {
+                IpSetChange::Emptied => fire(e.with("emptied", true)),
+                IpSetChange::OpenToInternet(blocks) => fire(e.with("open_to_internet", blocks)),
+            };
+        }
         if succeeded_call(rec, WAFV2, &[UPDATE]) {
             return waf_rules_emptied(rec).then(|| Signal::Fire(waf_evidence(rec).with("emptied", true)));
         }
@@ -69,6 +91,30 @@ impl Detection for WafRuleDeleted {
         }
         fire(waf_evidence(rec))
     }
+}
+
+/// What an `UpdateIPSet` did that matters: emptied the set (a block list's rule
+/// now blocks nothing while every ACL still references it), or listed the
+/// internet (`common::cidrs_open_to_internet`: halves of it included), which in an
+/// allow list lets every request skip the later rules.
+#[derive(Debug, PartialEq)]
+enum IpSetChange {
+    Emptied,
+    OpenToInternet(Vec<String>),
+}
+
+fn ip_set_change(rec: &Record<'_>) -> Option<IpSetChange> {
+    let addresses: Vec<&str> = rec
+        .request_param("addresses")?
+        .as_array()?
+        .iter()
+        .filter_map(|a| a.as_str())
+        .collect();
+    if addresses.iter().all(|a| a.trim().is_empty()) {
+        return Some(IpSetChange::Emptied);
+    }
+    let open = cidrs_open_to_internet(&addresses);
+    (!open.is_empty()).then(|| IpSetChange::OpenToInternet(open.into_iter().map(str::to_owned).collect()))
 }
 
 #[cfg(test)]
@@ -80,6 +126,26 @@ mod tests {
 
     static DELETE: LazyLock<String> =
         LazyLock::new(|| call("wafv2.amazonaws.com", "DeleteRuleGroup", r#"{"name":"block-bad-ips","scope":"CLOUDFRONT","id":"rg-1","lockToken":"t"}"#));
+
+    /// From a third evasion review: an IP set emptied or given the internet.
+    #[test]
+    fn ip_sets_emptied_or_opened_fire() {
+        let set = |addresses: &str| {
+            call(WAFV2, IP_SET, &format!(r#"{{"name":"blocked-scanners","scope":"REGIONAL","id":"s-1","addresses":{addresses},"lockToken":"t"}}"#))
+        };
+        let severity = |json: &str| WafRuleDeleted.severity_for(&crate::event::Record::from_json(json).unwrap());
+        let emptied = set("[]");
+        assert!(fires(&WafRuleDeleted, &emptied));
+        assert_eq!(severity(&emptied), Severity::Low);
+        let halves = set(r#"["0.0.0.0/1","128.0.0.0/1"]"#);
+        match eval(&WafRuleDeleted, &halves) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("open_to_internet"), Some(&serde_json::json!(["0.0.0.0/1", "128.0.0.0/1"]))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert_eq!(severity(&halves), Severity::Medium);
+        assert!(!fires(&WafRuleDeleted, &set(r#"["198.51.100.0/24","2001:db8::/32"]"#)));
+        assert!(!fires(&WafRuleDeleted, &call(WAFV2, IP_SET, r#"{"name":"x","id":"s-1"}"#)));
+    }
 
     #[test]
     fn fires_on_rules_and_rule_groups() {
