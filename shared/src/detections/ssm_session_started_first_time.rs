@@ -4,19 +4,23 @@
 //! First-seen on account, principal and target: Session Manager is an everyday way in
 //! for some teams, so each principal-and-instance pair is reported once per ten days.
 //!
+//! From a third evasion review: an interactive ECS Exec session into a container
+//! (`ExecuteCommand` of ECS with `interactive` true, which runs over Session
+//! Manager), first seen per principal, cluster and container.
+//!
 //! The caller in the term is the role of an assumed-role session, not the session
 //! (`common::account_principal_term`): the CLI and SDKs name a new session on every
 //! assume, and ECS tasks after the task, so a session term would be new each run.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_principal_term, call_context};
+use crate::detections::common::{account_principal_term, call_context, flag_value};
 use crate::event::Record;
 
 pub struct SsmSessionStartedFirstTime;
 
 pub static META: Meta = Meta {
     id: "ssm-session-started-first-time",
-    title: "AWS SSM Session Started to an Instance for the First Time",
+    title: "AWS SSM Session Started to an Instance or Container for the First Time",
     description: "A principal opened a Systems Manager session (a shell, or a port forwarded \
                   through the instance) to an instance it has not connected to in the last ten \
                   days. Session Manager gives an interactive shell or a tunnel without SSH keys \
@@ -35,7 +39,10 @@ pub static META: Meta = Meta {
     next_steps: "Confirm the session with the person behind the principal. Session logs (if \
                  Session Manager logs to S3 or CloudWatch) show what was typed; terminate the \
                  session and contain the credentials if it was not them.",
-    triggers: &[Trigger::write("ssm.amazonaws.com", &["StartSession"])],
+    triggers: &[
+        Trigger::write("ssm.amazonaws.com", &["StartSession"]),
+        Trigger::write(ECS, &[ECS_EXEC]),
+    ],
     window: Some(WindowSpec::FirstSeen { days: 10 }),
 };
 
@@ -45,6 +52,9 @@ impl Detection for SsmSessionStartedFirstTime {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
+        if rec.event_source() == ECS && rec.event_name() == ECS_EXEC {
+            return ecs_exec_shell(rec);
+        }
         if rec.event_source() != "ssm.amazonaws.com"
             || rec.event_name() != "StartSession"
             || !rec.succeeded()
@@ -67,6 +77,38 @@ impl Detection for SsmSessionStartedFirstTime {
             evidence,
         })
     }
+}
+
+const ECS: &str = "ecs.amazonaws.com";
+/// ECS Exec, which opens its shell over Session Manager (from a third evasion
+/// review: an interactive shell in a container was never reported).
+const ECS_EXEC: &str = "ExecuteCommand";
+
+/// An interactive ECS Exec session, first seen per principal, cluster and
+/// container (not the task: every deployment makes new ones).
+fn ecs_exec_shell(rec: &Record<'_>) -> Option<Signal> {
+    if !rec.succeeded() || rec.request_param("interactive").and_then(flag_value) != Some(true) {
+        return None;
+    }
+    let cluster = rec.request_param_str("cluster").map(str::trim).filter(|c| !c.is_empty())?;
+    // A cluster given by ARN or by name is one cluster.
+    let cluster_name = cluster.rsplit_once(":cluster/").map_or(cluster, |(_, name)| name);
+    let container = rec.request_param_str("container").map(str::trim).unwrap_or("");
+    let target = format!("ecs:{cluster_name}/{container}");
+    let evidence = call_context(rec)
+        .with("target", target.as_str())
+        .with_opt("task", rec.request_param_str("task"))
+        .with_opt("command", rec.request_param_str("command"))
+        .with_opt(
+            "session_id",
+            rec.response_element("session")
+                .and_then(|s| s.get("sessionId"))
+                .and_then(|v| v.as_str()),
+        );
+    Some(Signal::FirstSeen {
+        term: format!("{}|{target}", account_principal_term(rec)),
+        evidence,
+    })
 }
 
 #[cfg(test)]
@@ -96,5 +138,27 @@ mod tests {
         }
         let end = record("ssm.amazonaws.com", "TerminateSession", ROLE, r#"{"sessionId":"x"}"#, "");
         assert_eq!(eval(&SsmSessionStartedFirstTime, &end), None);
+    }
+
+    /// From a third evasion review: a shell into a container through ECS Exec.
+    #[test]
+    fn an_interactive_ecs_exec_session_counts_by_cluster_and_container() {
+        let exec = |cluster: &str, interactive: &str| {
+            record(ECS, ECS_EXEC, IAM_USER, &format!(
+                r#"{{"cluster":"{cluster}","container":"api","command":"/bin/sh","interactive":{interactive},"task":"arn:aws:ecs:us-east-1:111122223333:task/prod/0123"}}"#
+            ), "")
+        };
+        for cluster in ["prod", "arn:aws:ecs:us-east-1:111122223333:cluster/prod"] {
+            match eval(&SsmSessionStartedFirstTime, &exec(cluster, "true")) {
+                Some(Signal::FirstSeen { term, evidence }) => {
+                    assert_eq!(term, "111122223333|arn:aws:iam::111122223333:user/dana|ecs:prod/api");
+                    assert_eq!(evidence.get("command").and_then(|v| v.as_str()), Some("/bin/sh"));
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(eval(&SsmSessionStartedFirstTime, &exec("prod", "false")), None);
+        let denied = record(ECS, ECS_EXEC, ROLE, r#"{"cluster":"prod","container":"api","interactive":true}"#, ACCESS_DENIED);
+        assert_eq!(eval(&SsmSessionStartedFirstTime, &denied), None);
     }
 }
