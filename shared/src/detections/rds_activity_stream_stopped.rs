@@ -13,13 +13,22 @@
 //! to CloudWatch Logs switched off (`ModifyDBCluster`, `ModifyDBInstance` whose
 //! `cloudwatchLogsExportConfiguration.disableLogTypes` names `audit`, MySQL's,
 //! MariaDB's and Oracle's audit log, or `postgresql`, where pgAudit writes).
+//!
+//! From a third evasion review, the auditing switched off at its source, the
+//! export left running with nothing in it: a parameter group's audit settings
+//! (`ModifyDBClusterParameterGroup`, `ModifyDBParameterGroup`: Aurora MySQL's and
+//! MariaDB's `server_audit_logging` off, `server_audit_events` emptied,
+//! `server_audit_excl_users` given users, `pgaudit.log` set to `none`, Oracle's
+//! `audit_trail` `NONE`), or the audit plugin taken out of an option group
+//! (`ModifyOptionGroup` removing `MARIADB_AUDIT_PLUGIN` or `SQLSERVER_AUDIT`). The
+//! call names the group, not the databases that use it.
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller_but_stack, change_by_anyone_but, one_or_many, pascal_or_camel, request_text_any,
-    succeeded_call,
+    aws_service_caller_but_stack, change_by_anyone_but, one_or_many, pascal_or_camel, request_param_any,
+    request_text_any, succeeded_call,
 };
 use crate::event::Record;
 
@@ -31,13 +40,47 @@ const POLICY: &[&str] = &["ModifyActivityStream"];
 const EXPORTS: &[&str] = &["ModifyDBCluster", "ModifyDBInstance"];
 /// The log types a database's audit records go to.
 const AUDIT_LOGS: [&str; 2] = ["audit", "postgresql"];
+/// Where a database's own auditing is switched (from a third evasion review).
+const PARAMETER_GROUPS: &[&str] = &["ModifyDBClusterParameterGroup", "ModifyDBParameterGroup"];
+const OPTION_GROUPS: &[&str] = &["ModifyOptionGroup"];
+/// The audit plugins an option group carries (RDS for MySQL and MariaDB, SQL
+/// Server).
+const AUDIT_OPTIONS: [&str; 2] = ["MARIADB_AUDIT_PLUGIN", "SQLSERVER_AUDIT"];
+
+/// The audit parameters a parameter group change silences, by name: Aurora
+/// MySQL's and MariaDB's `server_audit_logging` off, `server_audit_events`
+/// emptied, `server_audit_excl_users` given users to leave out, pgAudit's
+/// `pgaudit.log` set to `none` or emptied, Oracle's `audit_trail` set to `NONE`.
+fn audit_parameters_silenced<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
+    let Some(items) = request_param_any(rec, &["parameters", "Parameters"]) else {
+        return Vec::new();
+    };
+    one_or_many(Some(items))
+        .into_iter()
+        .filter_map(|p| {
+            let name = pascal_or_camel(p, "ParameterName")?.as_str()?.trim();
+            let value = pascal_or_camel(p, "ParameterValue").and_then(Value::as_str).map(str::trim);
+            let off = |v: Option<&str>| v.is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "off" | "0" | "false"));
+            let silenced = match name.to_ascii_lowercase().as_str() {
+                "server_audit_logging" => off(value),
+                "server_audit_events" => value.is_some_and(str::is_empty),
+                "server_audit_excl_users" => value.is_some_and(|v| !v.is_empty()),
+                "pgaudit.log" => value.is_some_and(|v| v.is_empty() || v.eq_ignore_ascii_case("none")),
+                "audit_trail" => value.is_some_and(|v| v.eq_ignore_ascii_case("none")),
+                _ => false,
+            };
+            silenced.then_some(name)
+        })
+        .collect()
+}
 
 pub static META: Meta = Meta {
     id: "rds-activity-stream-stopped",
     title: "AWS RDS Database Activity Stream Stopped",
     description: "The activity stream of an RDS database or Aurora cluster was stopped (or its \
-                  audit policy unlocked, or the database's audit log no longer exported to \
-                  CloudWatch Logs). The \
+                  audit policy unlocked, the database's audit log no longer exported to \
+                  CloudWatch Logs, or its auditing switched off in a parameter or option \
+                  group). The \
                   stream is the database's own audit log (queries, logins, schema changes) sent \
                   to monitoring; once it stops, what happens inside the database is no longer \
                   recorded.",
@@ -55,6 +98,8 @@ pub static META: Meta = Meta {
         Trigger::write(SOURCE, NAMES),
         Trigger::write(SOURCE, POLICY),
         Trigger::write(SOURCE, EXPORTS),
+        Trigger::write(SOURCE, PARAMETER_GROUPS),
+        Trigger::write(SOURCE, OPTION_GROUPS),
     ],
     window: None,
 };
@@ -100,6 +145,40 @@ impl Detection for RdsActivityStreamStopped {
                         request_text_any(rec, &["dBClusterIdentifier", "dBInstanceIdentifier"]),
                     )
                     .with("log_exports_disabled", disabled),
+            );
+        }
+        if succeeded_call(rec, SOURCE, PARAMETER_GROUPS) && !aws_service_caller_but_stack(rec) {
+            let silenced = audit_parameters_silenced(rec);
+            if silenced.is_empty() {
+                return None;
+            }
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with_opt(
+                        "parameter_group",
+                        request_text_any(rec, &["dBClusterParameterGroupName", "dBParameterGroupName"]),
+                    )
+                    .with("audit_parameters", silenced),
+            );
+        }
+        if succeeded_call(rec, SOURCE, OPTION_GROUPS) && !aws_service_caller_but_stack(rec) {
+            let removed: Vec<&str> = request_param_any(rec, &["optionsToRemove", "OptionsToRemove"])
+                .map(|v| one_or_many(Some(v)))
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(Value::as_str)
+                .map(str::trim)
+                .filter(|o| AUDIT_OPTIONS.iter().any(|a| a.eq_ignore_ascii_case(o)))
+                .collect();
+            if removed.is_empty() {
+                return None;
+            }
+            return fire(
+                Evidence::new()
+                    .with("action", rec.event_name())
+                    .with_opt("option_group", request_text_any(rec, &["optionGroupName", "OptionGroupName"]))
+                    .with("options_removed", removed),
             );
         }
         change_by_anyone_but(rec, SOURCE, NAMES, &["resourceArn", "applyImmediately"], &[])
@@ -153,6 +232,40 @@ mod tests {
         ] {
             assert!(!fires(&RdsActivityStreamStopped, &record(SOURCE, "ModifyDBCluster", ROLE, params, "")), "{params}");
         }
+    }
+
+    /// From a third evasion review: auditing switched off at its source.
+    #[test]
+    fn audit_parameters_and_plugins_switched_off_fire() {
+        let group = |name: &str, value: &str| {
+            format!(r#"{{"dBClusterParameterGroupName":"prod-aurora-mysql8","parameters":[{{"parameterName":"{name}","parameterValue":"{value}","applyMethod":"immediate"}}]}}"#)
+        };
+        for (name, value) in [
+            ("server_audit_logging", "OFF"),
+            ("server_audit_logging", "0"),
+            ("server_audit_events", ""),
+            ("server_audit_excl_users", "intruder"),
+            ("pgaudit.log", "none"),
+            ("audit_trail", "NONE"),
+        ] {
+            match eval(&RdsActivityStreamStopped, &record(SOURCE, "ModifyDBClusterParameterGroup", ROLE, &group(name, value), "")) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("audit_parameters"), Some(&json!([name])), "{name}"),
+                other => panic!("expected a finding for {name}={value}, got {other:?}"),
+            }
+        }
+        for (name, value) in [
+            ("server_audit_logging", "ON"),
+            ("server_audit_events", "CONNECT,QUERY"),
+            ("server_audit_excl_users", ""),
+            ("pgaudit.log", "all"),
+            ("max_connections", "0"),
+        ] {
+            assert!(!fires(&RdsActivityStreamStopped, &record(SOURCE, "ModifyDBParameterGroup", ROLE, &group(name, value), "")), "{name}");
+        }
+        let plugin = r#"{"optionGroupName":"mysql-audit","optionsToRemove":["MARIADB_AUDIT_PLUGIN"],"applyImmediately":true}"#;
+        assert!(fires(&RdsActivityStreamStopped, &record(SOURCE, "ModifyOptionGroup", ROLE, plugin, "")));
+        let other = plugin.replace("MARIADB_AUDIT_PLUGIN", "MEMCACHED");
+        assert!(!fires(&RdsActivityStreamStopped, &record(SOURCE, "ModifyOptionGroup", ROLE, &other, "")));
     }
 
     #[test]
