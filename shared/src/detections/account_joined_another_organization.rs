@@ -11,9 +11,11 @@
 //! invitation itself is logged only in the inviting organisation's management
 //! account, so this call is all the victim's trail shows.
 //!
-//! The organisation is read from the handshake's parties (`ORGANIZATION`), else
-//! from its ARN (`.../handshake/o-.../invite/...`); the inviting management
-//! account from its resources (`MASTER_ACCOUNT`), else from the ARN's account.
+//! The organisation and the inviting management account are read from the
+//! handshake's ARN (`arn:aws:organizations::<account>:handshake/o-.../invite/...`),
+//! else from its parties (`ORGANIZATION`) and resources (`MASTER_ACCOUNT`) when
+//! those hold real ids: CloudTrail masks them as sensitive (`****`). A handshake
+//! whose organisation cannot be read is reported at medium, naming none.
 //! An organisation the deployment names as its own (`TRAILWATCH_ORGANIZATION_IDS`,
 //! `--organization-ids`) is the routine case (an account brought into the
 //! organisation) and does not fire; another one is high; without a list nothing
@@ -78,17 +80,25 @@ fn invitation<'r>(rec: &'r Record<'_>) -> Option<(Option<&'r str>, Option<&'r st
     let arn_parts = arn.and_then(|a| {
         let (head, resource) = a.split_once(":handshake/")?;
         let account = head.rsplit(':').next().filter(|a| !a.is_empty());
-        let org = resource.split('/').next().filter(|o| o.starts_with("o-"));
+        let org = resource.split('/').next().filter(|o| organizations::is_organization_id(o));
         Some((org, account))
     });
-    let organization = of_type(handshake.get("parties"), "ORGANIZATION").or(arn_parts.and_then(|p| p.0));
-    let management = handshake
-        .get("resources")
-        .and_then(|r| r.as_array())
-        .into_iter()
-        .flatten()
-        .find_map(|r| of_type(r.get("resources"), "MASTER_ACCOUNT"))
-        .or(arn_parts.and_then(|p| p.1));
+    // The ARN first: CloudTrail masks the parties' ids and the resources'
+    // values as sensitive (`****`), so those count only when they are real ids
+    // (from a review of this detection).
+    let organization = arn_parts.and_then(|p| p.0).or_else(|| {
+        of_type(handshake.get("parties"), "ORGANIZATION").filter(|o| organizations::is_organization_id(o))
+    });
+    let account_id = |a: &&str| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
+    let management = arn_parts.and_then(|p| p.1).filter(account_id).or_else(|| {
+        handshake
+            .get("resources")
+            .and_then(|r| r.as_array())
+            .into_iter()
+            .flatten()
+            .find_map(|r| of_type(r.get("resources"), "MASTER_ACCOUNT"))
+            .filter(account_id)
+    });
     Some((organization, management))
 }
 
@@ -161,6 +171,37 @@ mod tests {
             }
             other => panic!("expected a finding, got {other:?}"),
         }
+    }
+
+    /// From a review: CloudTrail masks the parties' ids and the resources'
+    /// values; the ARN still names both, and an own organisation stays quiet.
+    #[test]
+    fn masked_parties_are_read_from_the_arn() {
+        let masked = accept(&INVITE.replace(r#""id":"o-attacker0001""#, r#""id":"****""#).replace(
+            r#""value":"999988887777""#,
+            r#""value":"****""#,
+        ));
+        assert!(masked.contains("****"));
+        match eval(&AccountJoinedAnotherOrganization, &masked) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("organization_id").and_then(|v| v.as_str()), Some("o-attacker0001"));
+                assert_eq!(e.get("management_account").and_then(|v| v.as_str()), Some("999988887777"));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let no_arn = accept(
+            r#"{"handshake":{"action":"INVITE","parties":[{"id":"****","type":"ORGANIZATION"}],"resources":[{"value":"****","type":"ORGANIZATION","resources":[{"value":"****","type":"MASTER_ACCOUNT"}]}]}}"#,
+        );
+        match eval(&AccountJoinedAnotherOrganization, &no_arn) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("organization_id"), None);
+                assert_eq!(e.get("management_account"), None);
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        let ids: std::sync::Arc<[String]> = vec!["o-attacker0001".to_owned()].into();
+        let _scope = organizations::in_scope(Some(&ids));
+        assert!(!fires(&AccountJoinedAnotherOrganization, &masked));
     }
 
     #[test]
