@@ -22,8 +22,8 @@ pub static META: Meta = Meta {
     id: "ssm-session-started-first-time",
     title: "AWS SSM Session Started to an Instance or Container for the First Time",
     description: "A principal opened a Systems Manager session (a shell, or a port forwarded \
-                  through the instance) to an instance it has not connected to in the last ten \
-                  days. Session Manager gives an interactive shell or a tunnel without SSH keys \
+                  through the instance) to an instance, or an interactive ECS Exec shell into a \
+                  container, it has not connected to in the last ten days. Session Manager gives an interactive shell or a tunnel without SSH keys \
                   or open ports, so stolen cloud credentials are enough to get onto a host or \
                   reach what it can reach.",
     severity: Severity::Medium,
@@ -35,6 +35,8 @@ pub static META: Meta = Meta {
     false_positives: &[
         "An engineer connecting to an instance for the first time, or to a newly launched \
          instance.",
+        "An engineer debugging a service's container through ECS Exec for the first time \
+         (after a new deployment its cluster and container stay the same).",
     ],
     next_steps: "Confirm the session with the person behind the principal. Session logs (if \
                  Session Manager logs to S3 or CloudWatch) show what was typed; terminate the \
@@ -87,14 +89,28 @@ const ECS_EXEC: &str = "ExecuteCommand";
 /// An interactive ECS Exec session, first seen per principal, cluster and
 /// container (not the task: every deployment makes new ones).
 fn ecs_exec_shell(rec: &Record<'_>) -> Option<Signal> {
+    fn text(v: Option<&str>) -> Option<&str> {
+        v.map(str::trim).filter(|c| !c.is_empty())
+    }
     if !rec.succeeded() || rec.request_param("interactive").and_then(flag_value) != Some(true) {
         return None;
     }
-    let cluster = rec.request_param_str("cluster").map(str::trim).filter(|c| !c.is_empty())?;
-    // A cluster given by ARN or by name is one cluster.
-    let cluster_name = cluster.rsplit_once(":cluster/").map_or(cluster, |(_, name)| name);
-    let container = rec.request_param_str("container").map(str::trim).unwrap_or("");
-    let target = format!("ecs:{cluster_name}/{container}");
+    // The cluster is optional (the `default` cluster): else the answer's ARN,
+    // else the task ARN's cluster (`task/<cluster>/<id>`; from a review). A
+    // cluster given by ARN or by name is one cluster.
+    let cluster = text(rec.request_param_str("cluster"))
+        .or_else(|| text(rec.response_element_str("clusterArn")))
+        .map(|c| c.rsplit_once(":cluster/").map_or(c, |(_, name)| name))
+        .or_else(|| {
+            let task = text(rec.request_param_str("task"))?;
+            let (_, path) = task.split_once(":task/")?;
+            path.split_once('/').map(|(cluster, _)| cluster)
+        })
+        .unwrap_or("default");
+    let container = text(rec.request_param_str("container"))
+        .or_else(|| text(rec.response_element_str("containerName")))
+        .unwrap_or("");
+    let target = format!("ecs:{cluster}/{container}");
     let evidence = call_context(rec)
         .with("target", target.as_str())
         .with_opt("task", rec.request_param_str("task"))
@@ -158,6 +174,19 @@ mod tests {
             }
         }
         assert_eq!(eval(&SsmSessionStartedFirstTime, &exec("prod", "false")), None);
+        // No cluster named: the default one, or the answer's, or the task's (a review).
+        let term_of = |params: &str, response: &str| match eval(
+            &SsmSessionStartedFirstTime,
+            &record(ECS, ECS_EXEC, IAM_USER, params, response),
+        ) {
+            Some(Signal::FirstSeen { term, .. }) => term,
+            other => panic!("unexpected {other:?}"),
+        };
+        let bare = r#"{"task":"arn:aws:ecs:us-east-1:111122223333:task/batch/0123","interactive":true,"command":"/bin/sh"}"#;
+        assert!(term_of(bare, "").ends_with("|ecs:batch/"));
+        let answered = r#""responseElements":{"clusterArn":"arn:aws:ecs:us-east-1:111122223333:cluster/default","containerName":"web"},"#;
+        assert!(term_of(bare, answered).ends_with("|ecs:default/web"));
+        assert!(term_of(r#"{"task":"0123","interactive":true}"#, "").ends_with("|ecs:default/"));
         let denied = record(ECS, ECS_EXEC, ROLE, r#"{"cluster":"prod","container":"api","interactive":true}"#, ACCESS_DENIED);
         assert_eq!(eval(&SsmSessionStartedFirstTime, &denied), None);
     }
