@@ -18,17 +18,21 @@
 //! export left running with nothing in it: a parameter group's audit settings
 //! (`ModifyDBClusterParameterGroup`, `ModifyDBParameterGroup`: Aurora MySQL's and
 //! MariaDB's `server_audit_logging` off, `server_audit_events` emptied,
-//! `server_audit_excl_users` given users, `pgaudit.log` set to `none`, Oracle's
-//! `audit_trail` `NONE`), or the audit plugin taken out of an option group
-//! (`ModifyOptionGroup` removing `MARIADB_AUDIT_PLUGIN` or `SQLSERVER_AUDIT`). The
-//! call names the group, not the databases that use it.
+//! `server_audit_excl_users` given users, `server_audit_incl_users` given a few,
+//! `pgaudit.log` set to `none`, Oracle's `audit_trail` `NONE`; a reset of every
+//! parameter or of an audit parameter, since auditing is off by default: the
+//! `Reset...ParameterGroup` calls), or the audit plugin taken out of an option
+//! group or its settings changed the same way (`ModifyOptionGroup` removing
+//! `MARIADB_AUDIT_PLUGIN` or `SQLSERVER_AUDIT`, or setting its
+//! `SERVER_AUDIT_...` options). The call names the group, not the databases
+//! that use it.
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller_but_stack, change_by_anyone_but, one_or_many, pascal_or_camel, request_param_any,
-    request_text_any, succeeded_call,
+    aws_service_caller_but_stack, change_by_anyone_but, flag_value, one_or_many, pascal_or_camel,
+    request_param_any, request_text_any, succeeded_call,
 };
 use crate::event::Record;
 
@@ -41,7 +45,12 @@ const EXPORTS: &[&str] = &["ModifyDBCluster", "ModifyDBInstance"];
 /// The log types a database's audit records go to.
 const AUDIT_LOGS: [&str; 2] = ["audit", "postgresql"];
 /// Where a database's own auditing is switched (from a third evasion review).
-const PARAMETER_GROUPS: &[&str] = &["ModifyDBClusterParameterGroup", "ModifyDBParameterGroup"];
+const PARAMETER_GROUPS: &[&str] = &[
+    "ModifyDBClusterParameterGroup",
+    "ModifyDBParameterGroup",
+    "ResetDBClusterParameterGroup",
+    "ResetDBParameterGroup",
+];
 const OPTION_GROUPS: &[&str] = &["ModifyOptionGroup"];
 /// The audit plugins an option group carries (RDS for MySQL and MariaDB, SQL
 /// Server).
@@ -52,6 +61,12 @@ const AUDIT_OPTIONS: [&str; 2] = ["MARIADB_AUDIT_PLUGIN", "SQLSERVER_AUDIT"];
 /// emptied, `server_audit_excl_users` given users to leave out, pgAudit's
 /// `pgaudit.log` set to `none` or emptied, Oracle's `audit_trail` set to `NONE`.
 fn audit_parameters_silenced<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
+    let reset = rec.event_name().starts_with("Reset");
+    // A reset puts the defaults back, and auditing is off by default (from a
+    // review): all of them, or the audit parameters it names.
+    if reset && request_param_any(rec, &["resetAllParameters", "ResetAllParameters"]).and_then(flag_value) == Some(true) {
+        return vec!["all parameters reset"];
+    }
     let Some(items) = request_param_any(rec, &["parameters", "Parameters"]) else {
         return Vec::new();
     };
@@ -60,18 +75,59 @@ fn audit_parameters_silenced<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
         .filter_map(|p| {
             let name = pascal_or_camel(p, "ParameterName")?.as_str()?.trim();
             let value = pascal_or_camel(p, "ParameterValue").and_then(Value::as_str).map(str::trim);
-            let off = |v: Option<&str>| v.is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "off" | "0" | "false"));
-            let silenced = match name.to_ascii_lowercase().as_str() {
-                "server_audit_logging" => off(value),
-                "server_audit_events" => value.is_some_and(str::is_empty),
-                "server_audit_excl_users" => value.is_some_and(|v| !v.is_empty()),
-                "pgaudit.log" => value.is_some_and(|v| v.is_empty() || v.eq_ignore_ascii_case("none")),
-                "audit_trail" => value.is_some_and(|v| v.eq_ignore_ascii_case("none")),
-                _ => false,
-            };
-            silenced.then_some(name)
+            let audit = AUDIT_PARAMETERS.iter().any(|a| a.eq_ignore_ascii_case(name));
+            (audit && (reset || audit_setting_silences(name, value))).then_some(name)
         })
         .collect()
+}
+
+/// The parameters and option settings that decide what a database audits.
+const AUDIT_PARAMETERS: [&str; 6] = [
+    "server_audit_logging",
+    "server_audit_events",
+    "server_audit_excl_users",
+    "server_audit_incl_users",
+    "pgaudit.log",
+    "audit_trail",
+];
+
+/// Whether setting `name` to `value` silences auditing: logging off, no events,
+/// users left out, or only some users (a decoy) left in.
+fn audit_setting_silences(name: &str, value: Option<&str>) -> bool {
+    let off = value.is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "off" | "0" | "false"));
+    match name.to_ascii_lowercase().as_str() {
+        "server_audit_logging" => off,
+        "server_audit_events" => value.is_some_and(str::is_empty),
+        "server_audit_excl_users" | "server_audit_incl_users" => value.is_some_and(|v| !v.is_empty()),
+        "pgaudit.log" => value.is_some_and(|v| v.is_empty() || v.eq_ignore_ascii_case("none")),
+        "audit_trail" => value.is_some_and(|v| v.eq_ignore_ascii_case("none")),
+        _ => false,
+    }
+}
+
+/// The audit plugin's settings an option group change silences
+/// (`optionsToInclude[].optionSettings[]`: `SERVER_AUDIT_EXCL_USERS` and the like).
+fn audit_option_settings_silenced(rec: &Record<'_>) -> Vec<String> {
+    let Some(options) = request_param_any(rec, &["optionsToInclude", "OptionsToInclude"]) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for option in one_or_many(Some(options)) {
+        let name = pascal_or_camel(option, "OptionName").and_then(Value::as_str).map(str::trim);
+        if !name.is_some_and(|n| AUDIT_OPTIONS.iter().any(|a| a.eq_ignore_ascii_case(n))) {
+            continue;
+        }
+        for setting in pascal_or_camel(option, "OptionSettings").map(|s| one_or_many(Some(s))).unwrap_or_default() {
+            let Some(key) = pascal_or_camel(setting, "Name").and_then(Value::as_str).map(str::trim) else {
+                continue;
+            };
+            let value = pascal_or_camel(setting, "Value").and_then(Value::as_str).map(str::trim);
+            if audit_setting_silences(key, value) {
+                out.push(key.to_owned());
+            }
+        }
+    }
+    out
 }
 
 pub static META: Meta = Meta {
@@ -171,14 +227,16 @@ impl Detection for RdsActivityStreamStopped {
                 .map(str::trim)
                 .filter(|o| AUDIT_OPTIONS.iter().any(|a| a.eq_ignore_ascii_case(o)))
                 .collect();
-            if removed.is_empty() {
+            let settings = audit_option_settings_silenced(rec);
+            if removed.is_empty() && settings.is_empty() {
                 return None;
             }
             return fire(
                 Evidence::new()
                     .with("action", rec.event_name())
                     .with_opt("option_group", request_text_any(rec, &["optionGroupName", "OptionGroupName"]))
-                    .with("options_removed", removed),
+                    .with_opt("options_removed", (!removed.is_empty()).then_some(removed))
+                    .with_opt("audit_settings", (!settings.is_empty()).then_some(settings)),
             );
         }
         change_by_anyone_but(rec, SOURCE, NAMES, &["resourceArn", "applyImmediately"], &[])
@@ -262,6 +320,19 @@ mod tests {
         ] {
             assert!(!fires(&RdsActivityStreamStopped, &record(SOURCE, "ModifyDBParameterGroup", ROLE, &group(name, value), "")), "{name}");
         }
+        // From a review: the include list, a reset, the plugin's own settings.
+        let incl = group("server_audit_incl_users", "nobody");
+        assert!(fires(&RdsActivityStreamStopped, &record(SOURCE, "ModifyDBClusterParameterGroup", ROLE, &incl, "")));
+        let reset_all = r#"{"dBClusterParameterGroupName":"prod-aurora-mysql8","resetAllParameters":true}"#;
+        assert!(fires(&RdsActivityStreamStopped, &record(SOURCE, "ResetDBClusterParameterGroup", ROLE, reset_all, "")));
+        let reset_one = r#"{"dBParameterGroupName":"pg","parameters":[{"parameterName":"pgaudit.log","applyMethod":"immediate"}]}"#;
+        assert!(fires(&RdsActivityStreamStopped, &record(SOURCE, "ResetDBParameterGroup", ROLE, reset_one, "")));
+        let reset_other = reset_one.replace("pgaudit.log", "work_mem");
+        assert!(!fires(&RdsActivityStreamStopped, &record(SOURCE, "ResetDBParameterGroup", ROLE, &reset_other, "")));
+        let settings = r#"{"optionGroupName":"mysql80-audit","optionsToInclude":[{"optionName":"MARIADB_AUDIT_PLUGIN","optionSettings":[{"name":"SERVER_AUDIT_EXCL_USERS","value":"mallory"}]}]}"#;
+        assert!(fires(&RdsActivityStreamStopped, &record(SOURCE, "ModifyOptionGroup", ROLE, settings, "")));
+        let kept = settings.replace("SERVER_AUDIT_EXCL_USERS", "SERVER_AUDIT_FILE_ROTATIONS");
+        assert!(!fires(&RdsActivityStreamStopped, &record(SOURCE, "ModifyOptionGroup", ROLE, &kept, "")));
         let plugin = r#"{"optionGroupName":"mysql-audit","optionsToRemove":["MARIADB_AUDIT_PLUGIN"],"applyImmediately":true}"#;
         assert!(fires(&RdsActivityStreamStopped, &record(SOURCE, "ModifyOptionGroup", ROLE, plugin, "")));
         let other = plugin.replace("MARIADB_AUDIT_PLUGIN", "MEMCACHED");
