@@ -62,8 +62,9 @@
 //! Logs' delivery API) is low: one service's record stops, not the trail's.
 //!
 //! From a third evasion review: a composite alarm whose rule is never true
-//! (`FALSE`, `NOT TRUE`, or either as an operand of its top-level `AND`s: AWS
-//! documents `FALSE` for testing) keeps its actions and never fires them; and a
+//! (`FALSE`, `NOT TRUE`, `x AND FALSE`, `ALARM(a) AND OK(a)`: every combination
+//! of its alarms' states is tried, `common::alarm_rule`; AWS documents `FALSE` for
+//! testing) keeps its actions and never fires them; and a
 //! CloudWatch Logs resource policy deleted
 //! (`DeleteResourcePolicy`): the deliveries that wrote through it (vended logs,
 //! DNS query logs) fail quietly; medium for the names AWS gives those policies
@@ -77,7 +78,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_managed_policy_name, aws_service_caller_but_stack, called_from_ip_not_aws_internal, one_or_many,
+    alarm_rule, aws_managed_policy_name, aws_service_caller_but_stack, called_from_ip_not_aws_internal, one_or_many,
     policy_document, request_flag, request_text_any, service_may_assume, source_ip_literal, succeeded_call,
     whole_number,
 };
@@ -314,7 +315,7 @@ impl Detection for CloudWatchMonitoringSilenced {
             // From a third evasion review: a composite alarm whose rule can never
             // be true keeps its actions and never fires them.
             let never = rec.event_name() == "PutCompositeAlarm"
-                && rec.request_param_str("alarmRule").is_some_and(rule_never_true)
+                && rec.request_param_str("alarmRule").is_some_and(alarm_rule::never_true)
                 && rec.invoked_by() != Some("cloudformation.amazonaws.com");
             if never {
                 return fire(
@@ -461,43 +462,6 @@ impl Detection for CloudWatchMonitoringSilenced {
                 .with_opt("log_stream", rec.request_param_str("logStreamName")),
         )
     }
-}
-
-/// Whether a composite alarm's rule is false whatever its alarms' states:
-/// `FALSE` (or `NOT TRUE`) alone, or as one operand of its top-level `AND`s.
-fn rule_never_true(rule: &str) -> bool {
-    let upper = rule.to_ascii_uppercase();
-    let words: Vec<&str> = upper.split_whitespace().collect();
-    let joined = words.join(" ");
-    let mut depth = 0i32;
-    let mut operands = Vec::new();
-    let mut start = 0;
-    let bytes = joined.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'(' => depth += 1,
-            b')' => depth -= 1,
-            b' ' if depth == 0 && joined[i..].starts_with(" AND ") => {
-                operands.push(&joined[start..i]);
-                start = i + 5;
-                i += 5;
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    operands.push(&joined[start..]);
-    operands.iter().any(|op| {
-        let mut op = op.trim();
-        // Redundant parentheses around the whole operand.
-        while let Some(inner) = op.strip_prefix('(').and_then(|o| o.strip_suffix(')')) {
-            op = inner.trim();
-        }
-        let squeezed: String = op.chars().filter(|c| !c.is_whitespace() && *c != '(' && *c != ')').collect();
-        squeezed == "FALSE" || squeezed == "NOTTRUE"
-    })
 }
 
 #[cfg(test)]

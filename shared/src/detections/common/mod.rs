@@ -26,6 +26,7 @@
 //!   policies, trust policies, and `iam_testing`.
 
 pub(crate) mod agent;
+pub mod alarm_rule;
 mod callers;
 mod compute;
 mod discovery;
