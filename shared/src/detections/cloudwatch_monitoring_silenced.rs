@@ -65,10 +65,12 @@
 //! (`FALSE`, `NOT TRUE`, `x AND FALSE`, `ALARM(a) AND OK(a)`: every combination
 //! of its alarms' states is tried, `common::alarm_rule`; AWS documents `FALSE` for
 //! testing) keeps its actions and never fires them; and a
-//! CloudWatch Logs resource policy deleted
-//! (`DeleteResourcePolicy`): the deliveries that wrote through it (vended logs,
-//! DNS query logs) fail quietly; medium for the names AWS gives those policies
-//! (`AWSLogDeliveryWrite...`, `route53-query-logging...`), low for others.
+//! CloudWatch Logs resource policy deleted (`DeleteResourcePolicy`), or one of
+//! AWS's delivery policies rewritten without its service's `logs:PutLogEvents`
+//! (`PutResourcePolicy` of the same name): the deliveries that wrote through it
+//! (vended logs, DNS query logs) fail quietly; medium for the names AWS gives
+//! those policies (`AWSLogDeliveryWrite...`, `route53-query-logging...`), low for
+//! others.
 //!
 //! From a second evasion review: a link rewritten to share no metrics
 //! (`UpdateLink` whose `resourceTypes` leave out `AWS::CloudWatch::Metric`) does
@@ -78,8 +80,9 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    alarm_rule, aws_managed_policy_name, aws_service_caller_but_stack, called_from_ip_not_aws_internal, one_or_many,
-    policy_document, request_flag, request_text_any, service_may_assume, source_ip_literal, succeeded_call,
+    alarm_rule, allow_statements, aws_managed_policy_name, aws_service_caller_but_stack, called_from_ip_not_aws_internal, one_or_many,
+    policy_document, principal_names_service, request_flag, request_text_any, service_may_assume,
+    source_ip_literal, statement_covers_action, succeeded_call,
     whole_number,
 };
 use crate::event::Record;
@@ -100,7 +103,11 @@ const LOG_CHANGES: &[&str] = &[
     "DeleteSubscriptionFilter",
     "PutRetentionPolicy",
     RESOURCE_POLICY_DELETED,
+    RESOURCE_POLICY_PUT,
 ];
+/// The same policy rewritten so that it no longer lets the delivery services
+/// write (from a review: `PutResourcePolicy` replaces a policy of the same name).
+const RESOURCE_POLICY_PUT: &str = "PutResourcePolicy";
 /// The resource policy that lets services deliver into log groups deleted: their
 /// deliveries fail quietly (from a third evasion review).
 const RESOURCE_POLICY_DELETED: &str = "DeleteResourcePolicy";
@@ -108,8 +115,35 @@ const RESOURCE_POLICY_DELETED: &str = "DeleteResourcePolicy";
 /// Whether a CloudWatch Logs resource policy's name is one AWS gives the policies
 /// its log deliveries write through (vended logs', DNS query logs').
 fn delivery_policy_name(name: &str) -> bool {
+    delivery_service(name).is_some()
+}
+
+/// The service a delivery policy named `name` lets write: vended logs' delivery
+/// service, or Route 53 for its query logging policy.
+fn delivery_service(name: &str) -> Option<&'static str> {
     let lower = name.trim().to_ascii_lowercase();
-    lower.starts_with("awslogdeliverywrite") || lower.starts_with("route53-query-logging")
+    if lower.starts_with("awslogdeliverywrite") {
+        Some("delivery.logs.amazonaws.com")
+    } else if lower.starts_with("route53-query-logging") {
+        Some("route53.amazonaws.com")
+    } else {
+        None
+    }
+}
+
+/// A delivery policy (by its name) rewritten so that no `Allow` lets its service
+/// put log events: the deliveries fail as if it were deleted. A document that
+/// cannot be read is not judged.
+fn delivery_policy_gutted(rec: &Record<'_>) -> bool {
+    let Some(service) = rec.request_param_str("policyName").and_then(delivery_service) else {
+        return false;
+    };
+    let Some(doc) = rec.request_param("policyDocument").and_then(policy_document) else {
+        return false;
+    };
+    !allow_statements(&doc).iter().any(|st| {
+        principal_names_service(st.get("Principal"), service) && statement_covers_action(st, "logs:PutLogEvents")
+    })
 }
 const MUTE_RULE: &str = "PutAlarmMuteRule";
 const ALARM_CHANGES: &[&str] = &[
@@ -274,7 +308,7 @@ impl Detection for CloudWatchMonitoringSilenced {
         if rec.event_source() == MONITORING && names_trailwatch_alarm(rec) {
             Severity::Critical
         } else if rec.event_source() == LOGS
-            && rec.event_name() == RESOURCE_POLICY_DELETED
+            && matches!(rec.event_name(), RESOURCE_POLICY_DELETED | RESOURCE_POLICY_PUT)
             && !rec.request_param_str("policyName").is_some_and(delivery_policy_name)
         {
             // Some other policy: one service's writes, if any.
@@ -402,7 +436,10 @@ impl Detection for CloudWatchMonitoringSilenced {
                     .with_opt("delivery", request_text_any(rec, &["id", "name"])),
             );
         }
-        if rec.event_name() == RESOURCE_POLICY_DELETED {
+        if rec.event_name() == RESOURCE_POLICY_PUT && !delivery_policy_gutted(rec) {
+            return None;
+        }
+        if matches!(rec.event_name(), RESOURCE_POLICY_DELETED | RESOURCE_POLICY_PUT) {
             return fire(
                 Evidence::new()
                     .with("action", rec.event_name())
@@ -534,6 +571,27 @@ mod tests {
 
     /// From a second evasion review: any log group or stream deleted behind a
     /// forged `AWS Internal` agent; a trail group's stream deleted by a stack.
+    /// From a review: AWS's delivery policy rewritten without the delivery
+    /// service's write is as good as deleted; a rewrite that keeps it is not.
+    #[test]
+    fn a_delivery_policy_rewritten_without_its_service_fires() {
+        let put = |name: &str, service: &str| {
+            let doc = serde_json::to_string(&format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Service":"{service}"}},"Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}}]}}"#
+            ))
+            .unwrap();
+            call(LOGS, "PutResourcePolicy", &format!(r#"{{"policyName":"{name}","policyDocument":{doc}}}"#))
+        };
+        let gutted = put("AWSLogDeliveryWrite20150319", "es.amazonaws.com");
+        assert!(fires(&CloudWatchMonitoringSilenced, &gutted));
+        let severity = |json: &str| CloudWatchMonitoringSilenced.severity_for(&crate::event::Record::from_json(json).unwrap());
+        assert_eq!(severity(&gutted), Severity::Medium);
+        assert!(!fires(&CloudWatchMonitoringSilenced, &put("AWSLogDeliveryWrite20150319", "delivery.logs.amazonaws.com")));
+        assert!(!fires(&CloudWatchMonitoringSilenced, &put("route53-query-logging-policy", "route53.amazonaws.com")));
+        assert!(fires(&CloudWatchMonitoringSilenced, &put("route53-query-logging-policy", "delivery.logs.amazonaws.com")));
+        assert!(!fires(&CloudWatchMonitoringSilenced, &put("my-app-policy", "es.amazonaws.com")));
+    }
+
     #[test]
     fn deletions_the_seeds_leave_out_fire() {
         let delete = |name: &str, group: &str, agent: &str| {
