@@ -230,7 +230,11 @@ fn asks_for_gpu(v: &Value) -> Option<(String, &'static str)> {
         Value::Object(o) => o.iter().find_map(|(key, value)| {
             let key = key.to_ascii_lowercase();
             match key.as_str() {
-                "instancetype" => instance_type_text(value).and_then(accelerated_type),
+                // EMR's uniform clusters name theirs apart (`masterInstanceType`,
+                // `slaveInstanceType`; from a review).
+                "instancetype" | "masterinstancetype" | "slaveinstancetype" => {
+                    instance_type_text(value).and_then(accelerated_type)
+                }
                 "instancetypes" => {
                     let mut types = Vec::new();
                     strings_in(value, &mut types);
@@ -349,6 +353,21 @@ mod tests {
 
     fn evidence(json: &str) -> Evidence {
         fired_evidence(&ComputeGpuCapacityPrepared, json)
+    }
+
+    /// From a third evasion review and its review: EMR clusters of GPU types, by
+    /// instance group, fleet or the uniform cluster's own fields.
+    #[test]
+    fn gpu_emr_clusters_fire() {
+        for params in [
+            r#"{"name":"etl","instances":{"instanceGroups":[{"instanceRole":"CORE","instanceType":"p3.16xlarge","instanceCount":20}]}}"#,
+            r#"{"name":"etl","instances":{"masterInstanceType":"m5.xlarge","slaveInstanceType":"p4d.24xlarge","instanceCount":8}}"#,
+            r#"{"name":"etl","instances":{"instanceFleets":[{"instanceFleetType":"CORE","instanceTypeConfigs":[{"instanceType":"g5.48xlarge"}]}]}}"#,
+        ] {
+            assert!(fires(&ComputeGpuCapacityPrepared, &record("elasticmapreduce.amazonaws.com", "RunJobFlow", ROLE, params, "")), "{params}");
+        }
+        let cpu = r#"{"name":"etl","instances":{"masterInstanceType":"m5.xlarge","slaveInstanceType":"r5.4xlarge","instanceCount":8}}"#;
+        assert!(!fires(&ComputeGpuCapacityPrepared, &record("elasticmapreduce.amazonaws.com", "RunJobFlow", ROLE, cpu, "")));
     }
 
     /// From a second evasion review: an existing CPU fleet switched to GPUs.

@@ -20,7 +20,9 @@
 //! detachment and deletion counts, except the AWS-managed `FullAWSAccess` policy
 //! (`p-FullAWSAccess`), whose removal restricts rather than loosens. Disabling the other
 //! policy types (tag, backup, AI opt-out) is left out, except the Bedrock policy
-//! (`BEDROCK_POLICY`, which enforces guardrails on every model call: medium).
+//! (`BEDROCK_POLICY`, which enforces guardrails on every model call) and the EC2
+//! declarative policy (`DECLARATIVE_POLICY_EC2`, which enforces the public
+//! access blocks of images, snapshots and VPCs), both medium.
 //! Attaching `FullAWSAccess` (`AttachPolicy`) counts at medium: where an
 //! organisation lists what it allows instead of what it denies, it lifts every
 //! limit; elsewhere it is attached already (both from a third evasion review). Control Tower's own changes
@@ -69,7 +71,9 @@ const FULL_ACCESS: &str = "p-FullAWSAccess";
 /// Policy types that guard something other than identities' and resources'
 /// permissions: switched off, medium (from a third evasion review: the
 /// organisation's Bedrock policy enforces guardrails on every model call).
-const OTHER_GUARDING_TYPES: [&str; 1] = ["BEDROCK_POLICY"];
+/// The EC2 declarative policy too (from a review): it enforces the blocks on
+/// public AMIs, snapshots and VPCs across the organisation.
+const OTHER_GUARDING_TYPES: [&str; 2] = ["BEDROCK_POLICY", "DECLARATIVE_POLICY_EC2"];
 const CONTROL_TOWER: &str = "controltower.amazonaws.com";
 const CONTROL_TOWER_NAMES: &[&str] = &["DisableControl", "DisableBaseline", "DeleteLandingZone"];
 /// A control's parameters changed: Control Tower then rewrites its policy itself.
@@ -332,6 +336,15 @@ mod tests {
         }
         let rcp = call(SOURCE, "DisablePolicyType", r#"{"rootId":"r-ab12","policyType":"RESOURCE_CONTROL_POLICY"}"#);
         assert!(fires(&OrganizationsGuardrailPolicyRemoved, &rcp));
+        // Bedrock's and EC2's declarative policies: medium; tag policies: nothing.
+        for (kind, fired) in [("BEDROCK_POLICY", true), ("DECLARATIVE_POLICY_EC2", true), ("TAG_POLICY", false)] {
+            let json = call(SOURCE, "DisablePolicyType", &format!(r#"{{"rootId":"r-ab12","policyType":"{kind}"}}"#));
+            assert_eq!(fires(&OrganizationsGuardrailPolicyRemoved, &json), fired, "{kind}");
+            if fired {
+                let rec = Record::from_json(&json).unwrap();
+                assert_eq!(OrganizationsGuardrailPolicyRemoved.severity_for(&rec), Severity::Medium, "{kind}");
+            }
+        }
         for (name, params) in [
             ("DetachPolicy", r#"{"policyId":"p-examplepolicyid111","targetId":"ou-ab12-cdef3456"}"#),
             ("DeletePolicy", r#"{"policyId":"p-examplepolicyid111"}"#),
