@@ -80,9 +80,9 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    alarm_rule, allow_statements, aws_managed_policy_name, aws_service_caller_but_stack, called_from_ip_not_aws_internal, one_or_many,
-    policy_document, principal_names_service, request_flag, request_text_any, service_may_assume,
-    source_ip_literal, statement_covers_action, succeeded_call,
+    alarm_rule, aws_managed_policy_name, aws_service_caller_but_stack, called_from_ip_not_aws_internal, one_or_many,
+    policy_document, request_flag, request_text_any, service_may, service_may_assume, source_ip_literal,
+    succeeded_call,
     whole_number,
 };
 use crate::event::Record;
@@ -131,9 +131,11 @@ fn delivery_service(name: &str) -> Option<&'static str> {
     }
 }
 
-/// A delivery policy (by its name) rewritten so that no `Allow` lets its service
-/// put log events: the deliveries fail as if it were deleted. A document that
-/// cannot be read is not judged.
+/// A delivery policy (by its name) rewritten so that it no longer lets its
+/// service put log events for this account (`common::service_may`: no allow, an
+/// unconditional deny, or another account's `aws:SourceAccount`; a review found
+/// the deny and the foreign account read as allowed): the deliveries fail as if
+/// it were deleted. A document that cannot be read is not judged.
 fn delivery_policy_gutted(rec: &Record<'_>) -> bool {
     let Some(service) = rec.request_param_str("policyName").and_then(delivery_service) else {
         return false;
@@ -141,9 +143,7 @@ fn delivery_policy_gutted(rec: &Record<'_>) -> bool {
     let Some(doc) = rec.request_param("policyDocument").and_then(policy_document) else {
         return false;
     };
-    !allow_statements(&doc).iter().any(|st| {
-        principal_names_service(st.get("Principal"), service) && statement_covers_action(st, "logs:PutLogEvents")
-    })
+    !service_may(&doc, service, "logs:PutLogEvents", rec.account_id())
 }
 const MUTE_RULE: &str = "PutAlarmMuteRule";
 const ALARM_CHANGES: &[&str] = &[
@@ -590,6 +590,19 @@ mod tests {
         assert!(!fires(&CloudWatchMonitoringSilenced, &put("route53-query-logging-policy", "route53.amazonaws.com")));
         assert!(fires(&CloudWatchMonitoringSilenced, &put("route53-query-logging-policy", "delivery.logs.amazonaws.com")));
         assert!(!fires(&CloudWatchMonitoringSilenced, &put("my-app-policy", "es.amazonaws.com")));
+        // A deny of the service, or another account's source, is as gutted; an
+        // allow to anyone for this account is not (a review of this change).
+        let with = |statements: &str| {
+            let doc = serde_json::to_string(&format!(r#"{{"Statement":[{statements}]}}"#)).unwrap();
+            call(LOGS, "PutResourcePolicy", &format!(r#"{{"policyName":"AWSLogDeliveryWrite20150319","policyDocument":{doc}}}"#))
+        };
+        let allow = r#"{"Effect":"Allow","Principal":{"Service":["delivery.logs.amazonaws.com"]},"Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":["*"]}"#;
+        let deny = r#"{"Effect":"Deny","Principal":{"Service":"delivery.logs.amazonaws.com"},"Action":"logs:PutLogEvents","Resource":"*"}"#;
+        assert!(fires(&CloudWatchMonitoringSilenced, &with(&format!("{allow},{deny}"))));
+        let foreign = allow.replace(r#""Resource":["*"]"#, r#""Resource":["*"],"Condition":{"StringEquals":{"aws:SourceAccount":"999999999999"}}"#);
+        assert!(fires(&CloudWatchMonitoringSilenced, &with(&foreign)));
+        let anyone = r#"{"Effect":"Allow","Principal":"*","Action":"logs:*","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}"#;
+        assert!(!fires(&CloudWatchMonitoringSilenced, &with(anyone)));
     }
 
     #[test]

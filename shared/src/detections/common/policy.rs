@@ -211,6 +211,19 @@ pub fn principal_names_service(principal: Option<&serde_json::Value>, service: &
 /// if any, names `own` (or any), and no `Deny` of it to the service (from a review:
 /// a deny, or a source account of someone else's, still read as allowed).
 pub fn service_may_assume(doc: &serde_json::Value, service: &str, own: Option<&str>) -> bool {
+    service_may(doc, service, "sts:AssumeRole", own)
+}
+
+/// Whether a resource or trust policy lets `service` call `action` for the
+/// account `own`, as [`service_may_assume`] judges `sts:AssumeRole`: an `Allow`
+/// naming the service (or anyone), whose `aws:SourceAccount` test, if any, names
+/// `own` (or any), and no unconditional `Deny` of it to the service.
+pub fn service_may(
+    doc: &serde_json::Value,
+    service: &str,
+    action: &str,
+    own: Option<&str>,
+) -> bool {
     let names_service = |st: &serde_json::Value| {
         principal_names_service(st.get("Principal"), service)
             || principal_is_anyone(st.get("Principal"))
@@ -233,15 +246,11 @@ pub fn service_may_assume(doc: &serde_json::Value, service: &str, own: Option<&s
             })
     };
     let denied = deny_statements(doc).iter().any(|st| {
-        statement_covers_action(st, "sts:AssumeRole")
-            && names_service(st)
-            && st.get("Condition").is_none()
+        statement_covers_action(st, action) && names_service(st) && st.get("Condition").is_none()
     });
     !denied
         && allow_statements(doc).iter().any(|st| {
-            statement_covers_action(st, "sts:AssumeRole")
-                && names_service(st)
-                && source_account_ok(st)
+            statement_covers_action(st, action) && names_service(st) && source_account_ok(st)
         })
 }
 
