@@ -18,10 +18,12 @@
 //! export left running with nothing in it: a parameter group's audit settings
 //! (`ModifyDBClusterParameterGroup`, `ModifyDBParameterGroup`: Aurora MySQL's and
 //! MariaDB's `server_audit_logging` off, `server_audit_events` emptied,
-//! `server_audit_excl_users` given users, `server_audit_incl_users` given a few,
-//! `pgaudit.log` set to `none`, Oracle's `audit_trail` `NONE`; a reset of every
-//! parameter or of an audit parameter, since auditing is off by default: the
-//! `Reset...ParameterGroup` calls), or the audit plugin taken out of an option
+//! `server_audit_excl_users` given users other than RDS's own (`rdsadmin`, which
+//! AWS's guide suggests leaving out), `server_audit_incl_users` given a few (low:
+//! auditing only the privileged users is a documented choice), `pgaudit.log` set
+//! to `none`, Oracle's `audit_trail` `NONE`; a reset of an audit switch, since
+//! auditing is off by default, or of every parameter (low: the request does not
+//! say the group audited), through the `Reset...ParameterGroup` calls), or the audit plugin taken out of an option
 //! group or its settings changed the same way (`ModifyOptionGroup` removing
 //! `MARIADB_AUDIT_PLUGIN` or `SQLSERVER_AUDIT`, or setting its
 //! `SERVER_AUDIT_...` options). The call names the group, not the databases
@@ -63,8 +65,10 @@ const AUDIT_OPTIONS: [&str; 2] = ["MARIADB_AUDIT_PLUGIN", "SQLSERVER_AUDIT"];
 fn audit_parameters_silenced<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
     let reset = rec.event_name().starts_with("Reset");
     // A reset puts the defaults back, and auditing is off by default (from a
-    // review): all of them, or the audit parameters it names.
-    if reset && request_param_any(rec, &["resetAllParameters", "ResetAllParameters"]).and_then(flag_value) == Some(true) {
+    // review): all of them (low: the request does not say the group audited), or
+    // the audit switches it names. The user lists' default (empty) audits
+    // everyone: resetting them restores auditing.
+    if reset && reset_all(rec) {
         return vec!["all parameters reset"];
     }
     let Some(items) = request_param_any(rec, &["parameters", "Parameters"]) else {
@@ -76,9 +80,21 @@ fn audit_parameters_silenced<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
             let name = pascal_or_camel(p, "ParameterName")?.as_str()?.trim();
             let value = pascal_or_camel(p, "ParameterValue").and_then(Value::as_str).map(str::trim);
             let audit = AUDIT_PARAMETERS.iter().any(|a| a.eq_ignore_ascii_case(name));
-            (audit && (reset || audit_setting_silences(name, value))).then_some(name)
+            let user_list = name.to_ascii_lowercase().ends_with("_users");
+            let silenced = if reset { !user_list } else { audit_setting_silences(name, value) };
+            (audit && silenced).then_some(name)
         })
         .collect()
+}
+
+/// The users RDS manages the database with, which AWS's guide suggests leaving
+/// out of the audit log.
+const RDS_USERS: [&str; 4] = ["rdsadmin", "rdsrepladmin", "rdsproxyadmin", "rdstopmgr"];
+
+/// Whether the call resets every parameter of its group.
+fn reset_all(rec: &Record<'_>) -> bool {
+    rec.event_name().starts_with("Reset")
+        && request_param_any(rec, &["resetAllParameters", "ResetAllParameters"]).and_then(flag_value) == Some(true)
 }
 
 /// The parameters and option settings that decide what a database audits.
@@ -92,13 +108,21 @@ const AUDIT_PARAMETERS: [&str; 6] = [
 ];
 
 /// Whether setting `name` to `value` silences auditing: logging off, no events,
-/// users left out, or only some users (a decoy) left in.
+/// users left out (other than RDS's own, which AWS's guide suggests leaving
+/// out), or only some users left in (low, see `severity_for`: auditing only the
+/// privileged users is a documented choice).
 fn audit_setting_silences(name: &str, value: Option<&str>) -> bool {
     let off = value.is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "off" | "0" | "false"));
+    let others_than_rds = |v: &str| {
+        v.split(',')
+            .map(str::trim)
+            .any(|u| !u.is_empty() && !RDS_USERS.iter().any(|r| r.eq_ignore_ascii_case(u)))
+    };
     match name.to_ascii_lowercase().as_str() {
         "server_audit_logging" => off,
         "server_audit_events" => value.is_some_and(str::is_empty),
-        "server_audit_excl_users" | "server_audit_incl_users" => value.is_some_and(|v| !v.is_empty()),
+        "server_audit_excl_users" => value.is_some_and(others_than_rds),
+        "server_audit_incl_users" => value.is_some_and(|v| !v.is_empty()),
         "pgaudit.log" => value.is_some_and(|v| v.is_empty() || v.eq_ignore_ascii_case("none")),
         "audit_trail" => value.is_some_and(|v| v.eq_ignore_ascii_case("none")),
         _ => false,
@@ -163,6 +187,29 @@ pub static META: Meta = Meta {
 impl Detection for RdsActivityStreamStopped {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    /// Low for a reset of every parameter (the request does not say the group
+    /// audited) and for an include list alone (auditing only some users is a
+    /// documented choice); from a second review of the parameter groups.
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        let include_list = |name: &str| name.eq_ignore_ascii_case("server_audit_incl_users");
+        let only_include_lists = if PARAMETER_GROUPS.contains(&rec.event_name()) {
+            let silenced = audit_parameters_silenced(rec);
+            !silenced.is_empty() && silenced.iter().all(|n| include_list(n))
+        } else if OPTION_GROUPS.contains(&rec.event_name()) {
+            let settings = audit_option_settings_silenced(rec);
+            let removed = request_param_any(rec, &["optionsToRemove", "OptionsToRemove"]).is_some_and(|v| {
+                one_or_many(Some(v))
+                    .iter()
+                    .filter_map(|o| o.as_str())
+                    .any(|o| AUDIT_OPTIONS.iter().any(|a| a.eq_ignore_ascii_case(o.trim())))
+            });
+            !removed && !settings.is_empty() && settings.iter().all(|n| include_list(n))
+        } else {
+            false
+        };
+        if reset_all(rec) || only_include_lists { Severity::Low } else { META.severity }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -329,7 +376,20 @@ mod tests {
         assert!(fires(&RdsActivityStreamStopped, &record(SOURCE, "ResetDBParameterGroup", ROLE, reset_one, "")));
         let reset_other = reset_one.replace("pgaudit.log", "work_mem");
         assert!(!fires(&RdsActivityStreamStopped, &record(SOURCE, "ResetDBParameterGroup", ROLE, &reset_other, "")));
+        // RDS's own users left out, as AWS's guide suggests, silence nothing; a
+        // reset of the user lists restores auditing; an include list alone and a
+        // reset of everything are low (a second review).
+        let rdsadmin = group("server_audit_excl_users", "rdsadmin");
+        assert!(!fires(&RdsActivityStreamStopped, &record(SOURCE, "ModifyDBClusterParameterGroup", ROLE, &rdsadmin, "")));
+        let reset_list = reset_one.replace("pgaudit.log", "server_audit_excl_users");
+        assert!(!fires(&RdsActivityStreamStopped, &record(SOURCE, "ResetDBClusterParameterGroup", ROLE, &reset_list, "")));
+        let severity = |json: &str| RdsActivityStreamStopped.severity_for(&crate::event::Record::from_json(json).unwrap());
+        assert_eq!(severity(&record(SOURCE, "ModifyDBClusterParameterGroup", ROLE, &incl, "")), Severity::Low);
+        assert_eq!(severity(&record(SOURCE, "ResetDBClusterParameterGroup", ROLE, reset_all, "")), Severity::Low);
+        assert_eq!(severity(&record(SOURCE, "ResetDBParameterGroup", ROLE, reset_one, "")), Severity::Medium);
         let settings = r#"{"optionGroupName":"mysql80-audit","optionsToInclude":[{"optionName":"MARIADB_AUDIT_PLUGIN","optionSettings":[{"name":"SERVER_AUDIT_EXCL_USERS","value":"mallory"}]}]}"#;
+        let suggested = settings.replace("mallory", "rdsadmin");
+        assert!(!fires(&RdsActivityStreamStopped, &record(SOURCE, "ModifyOptionGroup", ROLE, &suggested, "")));
         assert!(fires(&RdsActivityStreamStopped, &record(SOURCE, "ModifyOptionGroup", ROLE, settings, "")));
         let kept = settings.replace("SERVER_AUDIT_EXCL_USERS", "SERVER_AUDIT_FILE_ROTATIONS");
         assert!(!fires(&RdsActivityStreamStopped, &record(SOURCE, "ModifyOptionGroup", ROLE, &kept, "")));
