@@ -603,6 +603,24 @@ mod tests {
         assert!(fires(&CloudWatchMonitoringSilenced, &with(&foreign)));
         let anyone = r#"{"Effect":"Allow","Principal":"*","Action":"logs:*","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}"#;
         assert!(!fires(&CloudWatchMonitoringSilenced, &with(anyone)));
+        // A third review: another account's source ARN, a deny conditioned on this
+        // account or on not being another, a deny to all but the account's root.
+        let own_shape = allow.replace(
+            r#""Resource":["*"]"#,
+            r#""Resource":["*"],"Condition":{"StringEquals":{"aws:SourceAccount":["111122223333"]},"ArnLike":{"aws:SourceArn":["arn:aws:logs:us-east-1:111122223333:*"]}}"#,
+        );
+        assert!(!fires(&CloudWatchMonitoringSilenced, &with(&own_shape)), "AWS's own shape");
+        let other_arn = own_shape.replace("arn:aws:logs:us-east-1:111122223333:*", "arn:aws:logs:us-east-1:999999999999:*");
+        assert!(fires(&CloudWatchMonitoringSilenced, &with(&other_arn)));
+        for deny in [
+            r#"{"Effect":"Deny","Principal":{"Service":"delivery.logs.amazonaws.com"},"Action":"logs:PutLogEvents","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"111122223333"}}}"#,
+            r#"{"Effect":"Deny","Principal":{"Service":"delivery.logs.amazonaws.com"},"Action":"logs:PutLogEvents","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceAccount":"999999999999"}}}"#,
+            r#"{"Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"logs:PutLogEvents","Resource":"*"}"#,
+        ] {
+            assert!(fires(&CloudWatchMonitoringSilenced, &with(&format!("{own_shape},{deny}"))), "{deny}");
+        }
+        let deny_elsewhere = r#"{"Effect":"Deny","Principal":{"Service":"delivery.logs.amazonaws.com"},"Action":"logs:PutLogEvents","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":"999999999999"}}}"#;
+        assert!(!fires(&CloudWatchMonitoringSilenced, &with(&format!("{own_shape},{deny_elsewhere}"))));
     }
 
     #[test]

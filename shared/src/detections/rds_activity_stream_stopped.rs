@@ -91,6 +91,27 @@ fn audit_parameters_silenced<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
 /// out of the audit log.
 const RDS_USERS: [&str; 4] = ["rdsadmin", "rdsrepladmin", "rdsproxyadmin", "rdstopmgr"];
 
+/// The include lists a parameter or option group change sets, as written.
+fn include_lists_named<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
+    let mut out = Vec::new();
+    let mut read = |items: Option<&'r Value>, name_key: &str, value_key: &str| {
+        for item in items.map(|v| one_or_many(Some(v))).unwrap_or_default() {
+            let name = pascal_or_camel(item, name_key).and_then(Value::as_str).map(str::trim);
+            if name.is_some_and(|n| n.eq_ignore_ascii_case("server_audit_incl_users")) {
+                out.extend(pascal_or_camel(item, value_key).and_then(Value::as_str));
+            }
+        }
+    };
+    read(request_param_any(rec, &["parameters", "Parameters"]), "ParameterName", "ParameterValue");
+    for option in request_param_any(rec, &["optionsToInclude", "OptionsToInclude"])
+        .map(|v| one_or_many(Some(v)))
+        .unwrap_or_default()
+    {
+        read(pascal_or_camel(option, "OptionSettings"), "Name", "Value");
+    }
+    out
+}
+
 /// Whether the call resets every parameter of its group.
 fn reset_all(rec: &Record<'_>) -> bool {
     rec.event_name().starts_with("Reset")
@@ -116,7 +137,7 @@ fn audit_setting_silences(name: &str, value: Option<&str>) -> bool {
     let others_than_rds = |v: &str| {
         v.split(',')
             .map(str::trim)
-            .any(|u| !u.is_empty() && !RDS_USERS.iter().any(|r| r.eq_ignore_ascii_case(u)))
+            .any(|u| !u.is_empty() && !RDS_USERS.contains(&u))
     };
     match name.to_ascii_lowercase().as_str() {
         "server_audit_logging" => off,
@@ -194,6 +215,12 @@ impl Detection for RdsActivityStreamStopped {
     /// documented choice); from a second review of the parameter groups.
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
         let include_list = |name: &str| name.eq_ignore_ascii_case("server_audit_incl_users");
+        // An include list of RDS's own users alone audits no real user: as bad
+        // as logging off (a third review).
+        let only_rds_users = |v: &str| v.split(',').map(str::trim).filter(|u| !u.is_empty()).all(|u| RDS_USERS.contains(&u));
+        if include_lists_named(rec).iter().any(|v| only_rds_users(v)) {
+            return META.severity;
+        }
         let only_include_lists = if PARAMETER_GROUPS.contains(&rec.event_name()) {
             let silenced = audit_parameters_silenced(rec);
             !silenced.is_empty() && silenced.iter().all(|n| include_list(n))
@@ -385,6 +412,12 @@ mod tests {
         assert!(!fires(&RdsActivityStreamStopped, &record(SOURCE, "ResetDBClusterParameterGroup", ROLE, &reset_list, "")));
         let severity = |json: &str| RdsActivityStreamStopped.severity_for(&crate::event::Record::from_json(json).unwrap());
         assert_eq!(severity(&record(SOURCE, "ModifyDBClusterParameterGroup", ROLE, &incl, "")), Severity::Low);
+        // RDS's own user alone in the include list audits nobody real; a name
+        // that only looks like it is another user (a third review).
+        let incl_rds = group("server_audit_incl_users", "rdsadmin");
+        assert_eq!(severity(&record(SOURCE, "ModifyDBClusterParameterGroup", ROLE, &incl_rds, "")), Severity::Medium);
+        let look_alike = group("server_audit_excl_users", "RDSADMIN");
+        assert!(fires(&RdsActivityStreamStopped, &record(SOURCE, "ModifyDBClusterParameterGroup", ROLE, &look_alike, "")));
         assert_eq!(severity(&record(SOURCE, "ResetDBClusterParameterGroup", ROLE, reset_all, "")), Severity::Low);
         assert_eq!(severity(&record(SOURCE, "ResetDBParameterGroup", ROLE, reset_one, "")), Severity::Medium);
         let settings = r#"{"optionGroupName":"mysql80-audit","optionsToInclude":[{"optionName":"MARIADB_AUDIT_PLUGIN","optionSettings":[{"name":"SERVER_AUDIT_EXCL_USERS","value":"mallory"}]}]}"#;

@@ -39,7 +39,9 @@ const MAX_ENUMERATED: usize = 8;
 struct Reader<'a> {
     text: &'a [u8],
     at: usize,
-    alarms: Vec<&'a [u8]>,
+    /// The rule's alarms by name; `None` for an `AT_LEAST` condition, which no
+    /// name can refer to.
+    alarms: Vec<Option<&'a [u8]>>,
 }
 
 impl<'a> Reader<'a> {
@@ -112,15 +114,18 @@ impl<'a> Reader<'a> {
 
     /// A new alarm index for `name`, or the one it already has.
     fn alarm(&mut self, name: &'a [u8]) -> usize {
-        // An ARN names the alarm after `:alarm:`.
-        let name = name
-            .windows(7)
-            .rposition(|w| w == b":alarm:")
-            .map_or(name, |at| &name[at + 7..]);
-        match self.alarms.iter().position(|a| *a == name) {
+        // An alarm's ARN (`arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`)
+        // names it as its name does; a name that merely holds `:alarm:` does not
+        // (names may hold any printable character; from a review).
+        let fields: Vec<&[u8]> = name.splitn(7, |&b| b == b':').collect();
+        let name = match fields.as_slice() {
+            [b"arn", _, b"cloudwatch", _, _, b"alarm", rest] => rest,
+            _ => name,
+        };
+        match self.alarms.iter().position(|a| *a == Some(name)) {
             Some(i) => i,
             None => {
-                self.alarms.push(name);
+                self.alarms.push(Some(name));
                 self.alarms.len() - 1
             }
         }
@@ -161,7 +166,7 @@ impl<'a> Reader<'a> {
             // True or false whatever is known: an alarm of its own.
             self.skip_group()?;
             let free = self.alarms.len();
-            self.alarms.push(b"");
+            self.alarms.push(None);
             return Some(Expr::Atom(free, State::Alarm));
         }
         let state = if self.keyword("ALARM") {
@@ -385,6 +390,11 @@ mod tests {
             "ALARM(a) AND OK(b)",
             "AT_LEAST(2, ALARM, (a, b, c)) OR ALARM(d)",
             "AT_LEAST(2, ALARM, (\"a)\", b))",
+            // Names that hold `:alarm:` without being ARNs, and an empty name beside
+            // an AT_LEAST (a third review).
+            "ALARM(\"foo:alarm:a\") AND OK(a)",
+            "ALARM(\"x:alarm:y\") AND NOT ALARM(\"z:alarm:y\")",
+            "AT_LEAST(1, ALARM, (a, b)) AND NOT ALARM(\"\")",
             "ALARM(a",
             "FALSE FALSE",
             "",

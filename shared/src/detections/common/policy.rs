@@ -216,8 +216,13 @@ pub fn service_may_assume(doc: &serde_json::Value, service: &str, own: Option<&s
 
 /// Whether a resource or trust policy lets `service` call `action` for the
 /// account `own`, as [`service_may_assume`] judges `sts:AssumeRole`: an `Allow`
-/// naming the service (or anyone), whose `aws:SourceAccount` test, if any, names
-/// `own` (or any), and no unconditional `Deny` of it to the service.
+/// naming the service (or anyone) whose source tests, if any, admit `own`, and no
+/// `Deny` of it that applies: one naming the service (or anyone, or everyone but
+/// principals that leave the service out, `NotPrincipal`), unconditional or
+/// conditioned only on source tests that admit `own`. A source test admits `own`
+/// when `aws:SourceAccount` is `own` or a wildcard, and `aws:SourceArn`'s account
+/// field is `own` or holds a wildcard (from reviews: a deny, a conditional deny, a
+/// source account or source ARN of someone else's still read as allowed).
 pub fn service_may(
     doc: &serde_json::Value,
     service: &str,
@@ -228,29 +233,68 @@ pub fn service_may(
         principal_names_service(st.get("Principal"), service)
             || principal_is_anyone(st.get("Principal"))
     };
-    let source_account_ok = |st: &serde_json::Value| {
-        let Some(ops) = st.get("Condition").and_then(|c| c.as_object()) else {
-            return true;
+    let all_but_service = |st: &serde_json::Value| {
+        st.get("NotPrincipal").is_some_and(|n| {
+            !principal_names_service(Some(n), service) && !principal_is_anyone(Some(n))
+        })
+    };
+    let admits_own = |key: &str, value: &str| {
+        let value = value.trim();
+        let account = if key == "aws:sourcearn" {
+            match value.split(':').nth(4) {
+                Some(account) => account,
+                None => return value.chars().all(|c| c == '*'),
+            }
+        } else {
+            value
         };
-        ops.iter()
-            .filter_map(|(_, keys)| keys.as_object())
-            .flat_map(|keys| keys.iter())
-            .filter(|(k, _)| k.trim().eq_ignore_ascii_case("aws:SourceAccount"))
-            .all(|(_, v)| {
-                one_or_many(Some(v)).iter().any(|a| {
-                    a.as_str().is_some_and(|a| {
-                        let a = a.trim();
-                        a.chars().all(|c| c == '*') || own.is_none_or(|own| a == own)
-                    })
-                })
-            })
+        account.contains(['*', '?']) || own.is_none_or(|own| account == own)
+    };
+    // `Some(true)`: the statement's conditions are only source tests, all of
+    // which admit `own`; `Some(false)`: a source test shuts `own` out; `None`:
+    // some other condition, which cannot be judged here.
+    let source_tests = |st: &serde_json::Value, affirmative_only: bool| -> Option<bool> {
+        let Some(ops) = st.get("Condition").and_then(|c| c.as_object()) else {
+            return Some(true);
+        };
+        let mut all = true;
+        for (op, keys) in ops {
+            let op = op.trim().to_ascii_lowercase();
+            let op = op.strip_suffix("ifexists").unwrap_or(&op);
+            let negated = op.contains("not");
+            for (key, value) in keys.as_object()? {
+                let key = key.trim().to_ascii_lowercase();
+                if key != "aws:sourceaccount" && key != "aws:sourcearn" {
+                    if affirmative_only {
+                        continue;
+                    }
+                    return None;
+                }
+                // The service sends its source: `Null` `false` holds, `true` fails.
+                if op == "null" {
+                    all &= one_or_many(Some(value))
+                        .iter()
+                        .all(|v| super::flag_value(v) == Some(false));
+                    continue;
+                }
+                let admitted = one_or_many(Some(value))
+                    .iter()
+                    .any(|v| v.as_str().is_some_and(|v| admits_own(&key, v)));
+                all &= if negated { !admitted } else { admitted };
+            }
+        }
+        Some(all)
     };
     let denied = deny_statements(doc).iter().any(|st| {
-        statement_covers_action(st, action) && names_service(st) && st.get("Condition").is_none()
+        statement_covers_action(st, action)
+            && (names_service(st) || all_but_service(st))
+            && source_tests(st, false) == Some(true)
     });
     !denied
         && allow_statements(doc).iter().any(|st| {
-            statement_covers_action(st, action) && names_service(st) && source_account_ok(st)
+            statement_covers_action(st, action)
+                && names_service(st)
+                && source_tests(st, true) != Some(false)
         })
 }
 
