@@ -91,6 +91,18 @@ fn audit_parameters_silenced<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
 /// out of the audit log.
 const RDS_USERS: [&str; 4] = ["rdsadmin", "rdsrepladmin", "rdsproxyadmin", "rdstopmgr"];
 
+/// The audit plugins an option group change removes.
+fn audit_options_removed<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
+    request_param_any(rec, &["optionsToRemove", "OptionsToRemove"])
+        .map(|v| one_or_many(Some(v)))
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(Value::as_str)
+        .map(str::trim)
+        .filter(|o| AUDIT_OPTIONS.iter().any(|a| a.eq_ignore_ascii_case(o)))
+        .collect()
+}
+
 /// The include lists a parameter or option group change sets, as written.
 fn include_lists_named<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
     let mut out = Vec::new();
@@ -226,13 +238,7 @@ impl Detection for RdsActivityStreamStopped {
             !silenced.is_empty() && silenced.iter().all(|n| include_list(n))
         } else if OPTION_GROUPS.contains(&rec.event_name()) {
             let settings = audit_option_settings_silenced(rec);
-            let removed = request_param_any(rec, &["optionsToRemove", "OptionsToRemove"]).is_some_and(|v| {
-                one_or_many(Some(v))
-                    .iter()
-                    .filter_map(|o| o.as_str())
-                    .any(|o| AUDIT_OPTIONS.iter().any(|a| a.eq_ignore_ascii_case(o.trim())))
-            });
-            !removed && !settings.is_empty() && settings.iter().all(|n| include_list(n))
+            audit_options_removed(rec).is_empty() && !settings.is_empty() && settings.iter().all(|n| include_list(n))
         } else {
             false
         };
@@ -293,14 +299,7 @@ impl Detection for RdsActivityStreamStopped {
             );
         }
         if succeeded_call(rec, SOURCE, OPTION_GROUPS) && !aws_service_caller_but_stack(rec) {
-            let removed: Vec<&str> = request_param_any(rec, &["optionsToRemove", "OptionsToRemove"])
-                .map(|v| one_or_many(Some(v)))
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(Value::as_str)
-                .map(str::trim)
-                .filter(|o| AUDIT_OPTIONS.iter().any(|a| a.eq_ignore_ascii_case(o)))
-                .collect();
+            let removed = audit_options_removed(rec);
             let settings = audit_option_settings_silenced(rec);
             if removed.is_empty() && settings.is_empty() {
                 return None;
