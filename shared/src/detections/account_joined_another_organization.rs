@@ -24,7 +24,7 @@
 //! belongs to), refused calls and AWS services are left out.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, organizations, succeeded_call};
+use crate::detections::common::{aws_service_caller, is_account_id, organizations, succeeded_call};
 use crate::event::Record;
 
 pub struct AccountJoinedAnotherOrganization;
@@ -89,15 +89,14 @@ fn invitation<'r>(rec: &'r Record<'_>) -> Option<(Option<&'r str>, Option<&'r st
     let organization = arn_parts.and_then(|p| p.0).or_else(|| {
         of_type(handshake.get("parties"), "ORGANIZATION").filter(|o| organizations::is_organization_id(o))
     });
-    let account_id = |a: &&str| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
-    let management = arn_parts.and_then(|p| p.1).filter(account_id).or_else(|| {
+    let management = arn_parts.and_then(|p| p.1).filter(|a| is_account_id(a)).or_else(|| {
         handshake
             .get("resources")
             .and_then(|r| r.as_array())
             .into_iter()
             .flatten()
             .find_map(|r| of_type(r.get("resources"), "MASTER_ACCOUNT"))
-            .filter(account_id)
+            .filter(|a| is_account_id(a))
     });
     Some((organization, management))
 }

@@ -114,7 +114,7 @@ pub static META: Meta = Meta {
 /// The command strings of container definitions or overrides: `command`,
 /// `entryPoint` and `healthCheck.command`, each a list of strings (or one string in
 /// some producers), and the values of `environment` (a list of `name`, `value`).
-fn command_strings(containers: Option<&Value>) -> Vec<&str> {
+pub(crate) fn command_strings(containers: Option<&Value>) -> Vec<&str> {
     let mut out = Vec::new();
     for c in containers.and_then(Value::as_array).into_iter().flatten() {
         let health = c.get("healthCheck").and_then(|h| h.get("command"));

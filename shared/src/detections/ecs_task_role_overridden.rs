@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller_but_stack, call_context};
+use crate::detections::ecs_task_definition_credential_endpoint::command_strings;
 use crate::event::Record;
 
 pub struct EcsTaskRoleOverridden;
@@ -51,21 +52,11 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// The overridden containers' commands, entry points and environment values,
-/// joined and cut to [`COMMAND_EVIDENCE_BYTES`].
+/// The overridden containers' commands, entry points and environment values
+/// (read as `ecs-task-definition-credential-endpoint` reads them), joined and cut
+/// to [`COMMAND_EVIDENCE_BYTES`].
 fn overridden_commands(overrides: &Value) -> Option<String> {
-    let mut parts: Vec<&str> = Vec::new();
-    for c in overrides.get("containerOverrides").and_then(Value::as_array).into_iter().flatten() {
-        for key in ["command", "entryPoint"] {
-            match c.get(key) {
-                Some(Value::Array(items)) => parts.extend(items.iter().filter_map(Value::as_str)),
-                Some(Value::String(s)) => parts.push(s),
-                _ => {}
-            }
-        }
-        let environment = c.get("environment").and_then(Value::as_array).into_iter().flatten();
-        parts.extend(environment.filter_map(|v| v.get("value")).filter_map(Value::as_str));
-    }
+    let parts = command_strings(overrides.get("containerOverrides"));
     if parts.is_empty() {
         return None;
     }

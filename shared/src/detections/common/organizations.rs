@@ -163,7 +163,7 @@ pub fn organization_of_arn(arn: &str) -> Option<&str> {
     let [prefix, partition, service, region, account, resource] = parts.as_slice() else {
         return None;
     };
-    let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    let account_ok = super::is_account_id(account);
     if *prefix != "arn"
         || !partition.starts_with("aws")
         || *service != "organizations"
