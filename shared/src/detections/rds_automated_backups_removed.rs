@@ -27,14 +27,22 @@
 //! it is explicit: a Redshift cluster deleted with `skipFinalClusterSnapshot`
 //! true (its automated snapshots go with it) and an FSx file system deleted with
 //! `skipFinalBackup` true in its type's configuration (its automatic backups go
-//! with it). Left out: an ElastiCache cache deleted without a
-//! `finalSnapshotIdentifier`, which is how most caches are torn down, and a
-//! retention cut to one day, which keeps a day of recovery.
+//! with it). Left out: a retention cut to one day, which keeps a day of recovery.
+//!
+//! ElastiCache caches (sixth session): most are torn down without a final
+//! snapshot, and that is no loss when the cache kept no backups. A deleted cache's
+//! automatic snapshots go with it, so a deletion counts when the response shows the
+//! cache kept them (`snapshotRetentionLimit` above zero) and the request asked for
+//! no final snapshot (`finalSnapshotIdentifier`, `finalSnapshotName` for a serverless
+//! cache). A replication group's primary kept (`retainPrimaryCluster`) or one node
+//! of a replication group deleted (the group keeps the data and its snapshots) does
+//! not count; without a response the cache's backups are not known and it does not
+//! fire.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
     aws_service_among, aws_service_or_linked_role, change_by_anyone_but, count_is, flag_value, request_text_any,
-    values_at_key,
+    texts_at_key, values_at_key, whole_number,
 };
 use crate::event::Record;
 
@@ -60,6 +68,14 @@ const OTHER_DELETIONS: [(&str, &str, &str); 2] = [
     ("fsx.amazonaws.com", "DeleteFileSystem", "skipFinalBackup"),
 ];
 
+const ELASTICACHE: &str = "elasticache.amazonaws.com";
+/// ElastiCache's deletions and the request key that asks each for a final snapshot.
+const CACHE_DELETIONS: [(&str, &str); 3] = [
+    ("DeleteCacheCluster", "finalSnapshotIdentifier"),
+    ("DeleteReplicationGroup", "finalSnapshotIdentifier"),
+    ("DeleteServerlessCache", "finalSnapshotName"),
+];
+
 /// The other data stores' switches (from a review): the source, its calls, and the
 /// retention key that turns automated backups off at zero, deleting the existing
 /// ones. Their triggers are read from here.
@@ -67,7 +83,7 @@ const OTHER_STORES: [(&str, &[&str], &str); 3] = [
     ("redshift.amazonaws.com", &["ModifyCluster"], "automatedSnapshotRetentionPeriod"),
     ("fsx.amazonaws.com", &["UpdateFileSystem"], "automaticBackupRetentionDays"),
     (
-        "elasticache.amazonaws.com",
+        ELASTICACHE,
         &["ModifyReplicationGroup", "ModifyCacheCluster"],
         "snapshotRetentionLimit",
     ),
@@ -82,8 +98,9 @@ pub static META: Meta = Meta {
                   cannot be restored at all: removing them is a common step before destroying \
                   data for ransom or sabotage. Redshift clusters, FSx file systems and \
                   ElastiCache caches whose automated backups are switched off, and Redshift \
-                  clusters and FSx file systems deleted without a final copy, are reported \
-                  too.",
+                  clusters and FSx file systems deleted without a final copy, and ElastiCache \
+                  caches that kept automatic snapshots deleted without a final one, are \
+                  reported too.",
     severity: Severity::Medium,
     attack: &["T1490", "T1485"],
     origins: &["trailwatch: based on RDS recovery inhibition (DeleteDBInstanceAutomatedBackup, \
@@ -105,6 +122,7 @@ pub static META: Meta = Meta {
         Trigger::write(OTHER_STORES[2].0, OTHER_STORES[2].1),
         Trigger::write(OTHER_DELETIONS[0].0, &["DeleteCluster"]),
         Trigger::write(OTHER_DELETIONS[1].0, &["DeleteFileSystem"]),
+        Trigger::write(ELASTICACHE, &["DeleteCacheCluster", "DeleteReplicationGroup", "DeleteServerlessCache"]),
     ],
     window: None,
 };
@@ -185,13 +203,55 @@ fn other_store_deleted_bare(rec: &Record<'_>) -> Option<Evidence> {
     Some(Evidence::new().with("api", *name).with_opt("resource", resource).with(key, true))
 }
 
+/// An ElastiCache cache that kept automatic snapshots deleted without a final
+/// one: its snapshots go with it. The response says whether it kept any (a cache
+/// cluster, replication group or serverless cache, flat or wrapped); without one,
+/// or for a node of a replication group, it does not count.
+fn cache_deleted_with_its_snapshots(rec: &Record<'_>) -> Option<Evidence> {
+    if rec.event_source() != ELASTICACHE {
+        return None;
+    }
+    let (name, final_key) = CACHE_DELETIONS.iter().find(|(name, _)| rec.event_name() == *name)?;
+    if !rec.succeeded() || aws_service_or_linked_role(rec) || aws_service_among(rec, &[]) {
+        return None;
+    }
+    let params = rec.request_parameters();
+    let asked = |key: &str| params.map(|p| values_at_key(p, key)).unwrap_or_default();
+    let final_snapshot = asked(final_key).into_iter().any(|v| v.as_str().is_some_and(|s| !s.trim().is_empty()));
+    let primary_kept = asked("retainPrimaryCluster").into_iter().any(|v| flag_value(v) == Some(true));
+    if final_snapshot || primary_kept {
+        return None;
+    }
+    let response = rec.response_elements()?;
+    let kept_days = values_at_key(response, "snapshotRetentionLimit")
+        .into_iter()
+        .filter_map(|v| whole_number(Some(v)))
+        .max()
+        .filter(|days| *days > 0)?;
+    let in_group = *name == "DeleteCacheCluster"
+        && texts_at_key(response, "replicationGroupId").iter().any(|s| !s.trim().is_empty());
+    if in_group {
+        return None;
+    }
+    let resource = request_text_any(rec, &["cacheClusterId", "replicationGroupId", "serverlessCacheName"]);
+    Some(
+        Evidence::new()
+            .with("api", *name)
+            .with_opt("resource", resource)
+            .with("snapshotRetentionLimit", kept_days),
+    )
+}
+
 impl Detection for RdsAutomatedBackupsRemoved {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if let Some(evidence) = other_store_backups_off(rec).or_else(|| other_store_deleted_bare(rec)) {
+        if let Some(evidence) = other_store_backups_off(rec)
+            .or_else(|| other_store_deleted_bare(rec))
+            .or_else(|| cache_deleted_with_its_snapshots(rec))
+        {
             return fire(evidence);
         }
         // The backup deletions fire as they are; a modify only when it zeroes the
@@ -250,6 +310,53 @@ mod tests {
         }
         let denied = failed("redshift.amazonaws.com", "DeleteCluster", ROLE, r#"{"clusterIdentifier":"dw-prod","skipFinalClusterSnapshot":true}"#, "UnauthorizedOperation");
         assert!(!fires(&RdsAutomatedBackupsRemoved, &denied));
+    }
+
+    /// Sixth session: an ElastiCache cache that kept automatic snapshots, deleted
+    /// without a final one, takes them with it.
+    #[test]
+    fn caches_deleted_with_their_snapshots_fire() {
+        let d = &RdsAutomatedBackupsRemoved;
+        let deleted = |name: &str, params: &str, response: &str| {
+            record(ELASTICACHE, name, ROLE, params, "")
+                .replace(r#""responseElements":null"#, &format!(r#""responseElements":{response}"#))
+        };
+        for (name, params, response) in [
+            ("DeleteCacheCluster", r#"{"cacheClusterId":"sessions-prod"}"#, r#"{"cacheClusterId":"sessions-prod","engine":"redis","snapshotRetentionLimit":7,"cacheClusterStatus":"deleting"}"#),
+            ("DeleteReplicationGroup", r#"{"replicationGroupId":"orders-cache","retainPrimaryCluster":false}"#, r#"{"replicationGroupId":"orders-cache","status":"deleting","snapshotRetentionLimit":"5"}"#),
+            ("DeleteServerlessCache", r#"{"serverlessCacheName":"carts"}"#, r#"{"serverlessCache":{"serverlessCacheName":"carts","status":"deleting","snapshotRetentionLimit":1}}"#),
+            ("DeleteReplicationGroup", r#"{"replicationGroupId":"orders-cache","finalSnapshotIdentifier":"  "}"#, r#"{"replicationGroupId":"orders-cache","snapshotRetentionLimit":35}"#),
+        ] {
+            match eval(d, &deleted(name, params, response)) {
+                Some(Signal::Fire(e)) => {
+                    assert!(e.get("resource").is_some(), "{params}");
+                    assert!(e.get("snapshotRetentionLimit").is_some(), "{params}");
+                }
+                other => panic!("{name} {params}: expected a finding, got {other:?}"),
+            }
+        }
+        for (name, params, response) in [
+            // A final snapshot asked for, the primary kept, no snapshots kept, or
+            // not known to have kept any.
+            ("DeleteCacheCluster", r#"{"cacheClusterId":"sessions-prod","finalSnapshotIdentifier":"sessions-final"}"#, r#"{"cacheClusterId":"sessions-prod","snapshotRetentionLimit":7}"#),
+            ("DeleteServerlessCache", r#"{"serverlessCacheName":"carts","finalSnapshotName":"carts-final"}"#, r#"{"serverlessCache":{"snapshotRetentionLimit":1}}"#),
+            ("DeleteReplicationGroup", r#"{"replicationGroupId":"orders-cache","retainPrimaryCluster":true}"#, r#"{"replicationGroupId":"orders-cache","snapshotRetentionLimit":5}"#),
+            ("DeleteCacheCluster", r#"{"cacheClusterId":"memcached-1"}"#, r#"{"cacheClusterId":"memcached-1","engine":"memcached","snapshotRetentionLimit":0}"#),
+            ("DeleteCacheCluster", r#"{"cacheClusterId":"tmp-1"}"#, r#"{"cacheClusterId":"tmp-1","engine":"memcached"}"#),
+            ("DeleteCacheCluster", r#"{"cacheClusterId":"sessions-prod"}"#, "null"),
+            // One node of a replication group: the group keeps the data.
+            ("DeleteCacheCluster", r#"{"cacheClusterId":"orders-cache-003"}"#, r#"{"cacheClusterId":"orders-cache-003","replicationGroupId":"orders-cache","snapshotRetentionLimit":5}"#),
+        ] {
+            assert!(!fires(d, &deleted(name, params, response)), "{name} {params} {response}");
+        }
+        let kept = r#"{"cacheClusterId":"sessions-prod","snapshotRetentionLimit":7}"#;
+        let refused = failed(ELASTICACHE, "DeleteCacheCluster", ROLE, r#"{"cacheClusterId":"sessions-prod"}"#, "AccessDenied")
+            .replace(r#""responseElements":null"#, &format!(r#""responseElements":{kept}"#));
+        assert!(refused.contains("snapshotRetentionLimit"), "the response is in the record");
+        assert!(!fires(d, &refused));
+        let by_service = record(ELASTICACHE, "DeleteCacheCluster", SERVICE, r#"{"cacheClusterId":"sessions-prod"}"#, "")
+            .replace(r#""responseElements":null"#, &format!(r#""responseElements":{kept}"#));
+        assert!(!fires(d, &by_service));
     }
 
     #[test]
