@@ -26,11 +26,20 @@
 //! service instead (from a second evasion review): a command naming
 //! `169.254.169.254` (or `fd00:ec2::254`) and the credentials path
 //! `security-credentials` counts too; the metadata service's other paths do not.
+//!
+//! AWS Batch runs its container jobs as ECS tasks with the job role behind the
+//! same endpoint (sixth session, left out by the fifth session's review for want of
+//! room in the group's EventBridge rule, now its second one): a job definition
+//! (`RegisterJobDefinition`: container, multi-node and ECS properties) or a
+//! submitted job's overrides (`SubmitJob`) whose commands, arguments or environment
+//! values read it count the same way. They are found at any depth of the request
+//! (`command`, `entryPoint`, `args`, and the values of `environment` or `env`), since
+//! each job type nests its containers differently.
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::call_context;
+use crate::detections::common::{call_context, request_text_any, texts_at_key, values_at_key};
 use crate::event::Record;
 
 pub struct EcsTaskDefinitionCredentialEndpoint;
@@ -89,10 +98,11 @@ fn reads_credentials(command: &str) -> bool {
 pub static META: Meta = Meta {
     id: "ecs-task-definition-credential-endpoint",
     title: "AWS ECS Task Definition That Queries The Credential Endpoint",
-    description: "An ECS task was defined or started with a command that reads the task \
-                  role's credential endpoint. Ordinary applications let the SDK do that; a \
-                  command that fetches it explicitly is typically sending the role's \
-                  temporary credentials somewhere else.",
+    description: "An ECS task (or an AWS Batch job, which runs as one) was defined or \
+                  started with a command that reads the task role's credential endpoint. \
+                  Ordinary applications let the SDK do that; a command that fetches it \
+                  explicitly is typically sending the role's temporary credentials \
+                  somewhere else.",
     severity: Severity::Medium,
     attack: &["T1552.005", "T1525"],
     origins: &["Sigma rules/cloud/aws/cloudtrail/aws_ecs_task_definition_cred_endpoint_query.yml"],
@@ -104,12 +114,41 @@ pub static META: Meta = Meta {
     next_steps: "Read the full command of the task definition and where it sends the \
                  response. If the credentials left the task, revoke the role's sessions and \
                  review what the role did from outside AWS.",
-    triggers: &[Trigger::write(
-        "ecs.amazonaws.com",
-        &["ExecuteCommand", "RegisterTaskDefinition", "RunTask", "StartTask"],
-    )],
+    triggers: &[
+        Trigger::write(
+            "ecs.amazonaws.com",
+            &["ExecuteCommand", "RegisterTaskDefinition", "RunTask", "StartTask"],
+        ),
+        Trigger::write(BATCH, &["RegisterJobDefinition", "SubmitJob"]),
+    ],
     window: None,
 };
+
+const BATCH: &str = "batch.amazonaws.com";
+
+/// The command strings of an AWS Batch job definition or submitted job, wherever
+/// its job type nests its containers: `command`, `entryPoint` and `args` (a list of
+/// strings or one string) and the values of `environment` or `env` (lists of
+/// `name`, `value`).
+fn batch_command_strings(params: &Value) -> Vec<&str> {
+    let mut out = Vec::new();
+    for key in ["command", "entryPoint", "args"] {
+        for value in values_at_key(params, key) {
+            match value {
+                Value::Array(parts) => out.extend(parts.iter().filter_map(Value::as_str)),
+                Value::String(s) => out.push(s.as_str()),
+                _ => {}
+            }
+        }
+    }
+    for key in ["environment", "env"] {
+        for list in values_at_key(params, key) {
+            let pairs = list.as_array().into_iter().flatten();
+            out.extend(pairs.filter_map(|v| v.get("value")).filter_map(Value::as_str));
+        }
+    }
+    out
+}
 
 /// The command strings of container definitions or overrides: `command`,
 /// `entryPoint` and `healthCheck.command`, each a list of strings (or one string in
@@ -137,7 +176,13 @@ impl Detection for EcsTaskDefinitionCredentialEndpoint {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if rec.event_source() != "ecs.amazonaws.com" || !rec.succeeded() {
+        if !rec.succeeded() {
+            return None;
+        }
+        if rec.event_source() == BATCH {
+            return batch_job_reads_credentials(rec);
+        }
+        if rec.event_source() != "ecs.amazonaws.com" {
             return None;
         }
         let commands = match rec.event_name() {
@@ -158,6 +203,27 @@ impl Detection for EcsTaskDefinitionCredentialEndpoint {
             .with("command", *hit);
         fire(e)
     }
+}
+
+/// An AWS Batch job defined or submitted with a command that reads the credential
+/// endpoint: the job's names and role in the evidence.
+fn batch_job_reads_credentials(rec: &Record<'_>) -> Option<Signal> {
+    if !matches!(rec.event_name(), "RegisterJobDefinition" | "SubmitJob") {
+        return None;
+    }
+    let params = rec.request_parameters()?;
+    let commands = batch_command_strings(params);
+    let hit = commands.iter().find(|c| reads_credentials(c))?;
+    let role = ["jobRoleArn", "taskRoleArn"]
+        .iter()
+        .find_map(|key| texts_at_key(params, key).into_iter().next());
+    let e = call_context(rec)
+        .with_opt("job_definition", request_text_any(rec, &["jobDefinitionName", "jobDefinition"]))
+        .with_opt("job_name", rec.request_param_str("jobName"))
+        .with_opt("job_queue", rec.request_param_str("jobQueue"))
+        .with_opt("job_role_arn", role)
+        .with("command", *hit);
+    fire(e)
 }
 
 #[cfg(test)]
@@ -255,6 +321,31 @@ mod tests {
         let proxy_only = r#"{"family":"worker","containerDefinitions":[{"name":"app","image":"alpine:3.20",
             "environment":[{"name":"NO_PROXY","value":"169.254.170.2,169.254.169.254"},{"name":"PORT","value":"8080"}]}]}"#;
         assert!(!fires(&EcsTaskDefinitionCredentialEndpoint, &record("ecs.amazonaws.com", "RegisterTaskDefinition", ROLE, proxy_only, "")));
+    }
+
+    /// Sixth session: AWS Batch jobs run as ECS tasks with the job role behind the
+    /// same endpoint.
+    #[test]
+    fn batch_jobs_reading_the_endpoint_count() {
+        let d = &EcsTaskDefinitionCredentialEndpoint;
+        for (name, params) in [
+            ("RegisterJobDefinition", format!(r#"{{"jobDefinitionName":"nightly-etl","type":"container","containerProperties":{{"image":"alpine:3.20","command":{STEAL},"jobRoleArn":"arn:aws:iam::111122223333:role/EtlJob"}}}}"#)),
+            ("RegisterJobDefinition", format!(r#"{{"jobDefinitionName":"mpi","type":"multinode","nodeProperties":{{"numNodes":2,"mainNode":0,"nodeRangeProperties":[{{"targetNodes":"0:","container":{{"image":"alpine","command":{STEAL}}}}}]}}}}"#)),
+            ("RegisterJobDefinition", r#"{"jobDefinitionName":"ecs-style","ecsProperties":{"taskProperties":[{"taskRoleArn":"arn:aws:iam::111122223333:role/EtlJob","containers":[{"name":"app","image":"alpine","command":["sh","-c","$RUN"],"environment":[{"name":"RUN","value":"wget -qO- 169.254.170.2/$P"}]}]}]}}"#.to_string()),
+            ("SubmitJob", format!(r#"{{"jobName":"adhoc","jobQueue":"default","jobDefinition":"nightly-etl:4","containerOverrides":{{"command":{STEAL}}}}}"#)),
+            ("SubmitJob", r#"{"jobName":"adhoc","jobQueue":"default","jobDefinition":"nightly-etl:4","containerOverrides":{"environment":[{"name":"RUN","value":"curl -s 169.254.169.254/latest/meta-data/iam/security-credentials/"}]}}"#.to_string()),
+        ] {
+            match crate::detections::common::testing::eval(d, &record(BATCH, name, ROLE, &params, "")) {
+                Some(Signal::Fire(e)) => assert!(e.get("command").is_some(), "{params}"),
+                other => panic!("{name} {params}: expected a finding, got {other:?}"),
+            }
+        }
+        let ordinary = r#"{"jobDefinitionName":"nightly-etl","type":"container","containerProperties":{"image":"alpine:3.20","command":["python","etl.py","Ref::day"],"environment":[{"name":"NO_PROXY","value":"169.254.170.2,169.254.169.254"}]}}"#;
+        assert!(!fires(d, &record(BATCH, "RegisterJobDefinition", ROLE, ordinary, "")));
+        let steal = format!(r#"{{"jobName":"adhoc","jobQueue":"default","jobDefinition":"etl:4","containerOverrides":{{"command":{STEAL}}}}}"#);
+        assert!(!fires(d, &record(BATCH, "SubmitJob", ROLE, &steal, ACCESS_DENIED)));
+        assert!(!fires(d, &record(BATCH, "CreateComputeEnvironment", ROLE, &steal, "")));
+        assert!(!fires(d, &record(BATCH, "SubmitJob", ROLE, "null", "")));
     }
 
     #[test]
