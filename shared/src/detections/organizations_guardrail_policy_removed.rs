@@ -25,7 +25,10 @@
 //! access blocks of images, snapshots and VPCs), both medium.
 //! Attaching `FullAWSAccess` (`AttachPolicy`) counts at medium: where an
 //! organisation lists what it allows instead of what it denies, it lifts every
-//! limit; elsewhere it is attached already (both from a third evasion review). Control Tower's own changes
+//! limit; elsewhere it is attached already (both from a third evasion review).
+//! So does creating a service control policy that allows every action itself
+//! (`CreatePolicy`, sixth session): its later attachment names only an id.
+//! Control Tower's own changes
 //! (`invokedBy` `controltower.amazonaws.com`) and AWS service identities are left out
 //! (a person switching a control off, or deleting the landing zone with all its
 //! controls, is reported by their own call); a CloudFormation stack's change counts.
@@ -62,7 +65,18 @@ use crate::event::Record;
 pub struct OrganizationsGuardrailPolicyRemoved;
 
 const SOURCE: &str = "organizations.amazonaws.com";
-const NAMES: &[&str] = &["DisablePolicyType", "DetachPolicy", "DeletePolicy", "UpdatePolicy", "MoveAccount", ATTACH];
+const NAMES: &[&str] = &[
+    "DisablePolicyType",
+    "DetachPolicy",
+    "DeletePolicy",
+    "UpdatePolicy",
+    "MoveAccount",
+    ATTACH,
+    CREATE,
+];
+/// Creating a policy loosens nothing until it is attached, except a control
+/// policy that allows everything itself (below).
+const CREATE: &str = "CreatePolicy";
 /// Attaching a policy tightens, except AWS's allow-everything one (below).
 const ATTACH: &str = "AttachPolicy";
 /// The AWS-managed policy that allows every action: attached where an
@@ -119,7 +133,8 @@ pub static META: Meta = Meta {
     title: "AWS Organizations Guardrail Policies Removed",
     description: "Service or resource control policies were switched off for the \
                   organisation, an organisation policy was detached or deleted, or an account \
-                  was moved out of its organisational unit to the root. These \
+                  was moved out of its organisational unit to the root, or a control policy \
+                  that allows everything was created or attached. These \
                   policies are the deny rules every member account lives under (keeping \
                   CloudTrail and GuardDuty on, Regions allowed, no leaving the \
                   organisation); an intruder in the management account removes them before \
@@ -138,6 +153,8 @@ pub static META: Meta = Meta {
          policy's type; the finding gives its id).",
         "A service control policy about Regions, costs or services edited: it holds none of \
          the guardrail denies either way (medium severity).",
+        "An organisation that keeps its own copy of an allow-everything policy beside \
+         FullAWSAccess (medium severity).",
     ],
     next_steps: "Find the policy and its targets, or the account moved (the finding names \
                  them) and confirm with the platform team. If unplanned, attach the policy \
@@ -191,12 +208,32 @@ fn exempts_everyone(rec: &Record) -> bool {
 }
 
 fn unguarded_update(rec: &Record) -> Option<bool> {
-    use crate::detections::create_policy_version_allow_all::{allows_every_action, one_or_many};
-    let kind = rec
-        .response_element("policy")
+    unguarded_content(rec, created_or_updated_type(rec))
+}
+
+/// The type of the policy a `CreatePolicy` or `UpdatePolicy` wrote: the response's
+/// `policy.policySummary.type`, or a creation's requested `type`.
+fn created_or_updated_type<'r>(rec: &'r Record) -> Option<&'r str> {
+    rec.response_element("policy")
         .and_then(|p| p.get("policySummary"))
         .and_then(|s| s.get("type"))
-        .and_then(|t| t.as_str());
+        .and_then(|t| t.as_str())
+        .or_else(|| (rec.event_name() == CREATE).then(|| request_text_any(rec, &["type", "Type"])).flatten())
+}
+
+/// A service control policy created that allows every action itself and denies
+/// none of the guardrail actions (a resource control policy: denies nothing). From
+/// the sixth session, left out by the fifth: attaching it later names only its id,
+/// and where an organisation lists what it allows that attachment lifts every
+/// limit, as `FullAWSAccess` does. A new policy of denies is every ordinary one.
+fn allow_everything_created(rec: &Record) -> bool {
+    rec.event_name() == CREATE && unguarded_content(rec, created_or_updated_type(rec)) == Some(true)
+}
+
+/// What a written service or resource control policy's content leaves (see
+/// [`unguarded_update`]), given its type.
+fn unguarded_content(rec: &Record, kind: Option<&str>) -> Option<bool> {
+    use crate::detections::create_policy_version_allow_all::{allows_every_action, one_or_many};
     if !kind.is_some_and(|k| GUARDRAIL_TYPES.iter().any(|g| g.eq_ignore_ascii_case(k))) {
         return None;
     }
@@ -230,7 +267,10 @@ impl Detection for OrganizationsGuardrailPolicyRemoved {
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
         if rec.event_name() == "UpdatePolicy" && unguarded_update(rec) == Some(false) {
             Severity::Medium
-        } else if rec.event_name() == ATTACH || disabled_type_among(rec, &OTHER_GUARDING_TYPES) {
+        } else if rec.event_name() == ATTACH
+            || rec.event_name() == CREATE
+            || disabled_type_among(rec, &OTHER_GUARDING_TYPES)
+        {
             // Where `FullAWSAccess` is attached everywhere (most organisations),
             // attaching it again changes nothing.
             Severity::Medium
@@ -295,6 +335,7 @@ impl Detection for OrganizationsGuardrailPolicyRemoved {
                 disabled_type_among(rec, &GUARDRAIL_TYPES) || disabled_type_among(rec, &OTHER_GUARDING_TYPES)
             }
             "UpdatePolicy" => unguarded_update(rec).is_some(),
+            CREATE => allow_everything_created(rec),
             // From a third evasion review: an organisation that lists what it
             // allows is opened whole by attaching the allow-everything policy.
             ATTACH => policy.is_some_and(|p| p.trim().eq_ignore_ascii_case(FULL_ACCESS)),
@@ -304,11 +345,15 @@ impl Detection for OrganizationsGuardrailPolicyRemoved {
         if !loosens {
             return None;
         }
+        // A created policy's id and name are in the response and request.
+        let created = rec.response_element("policy").and_then(|p| p.get("policySummary"));
+        let created_field = |key: &str| created.and_then(|s| s.get(key)).and_then(|v| v.as_str());
         fire(
             Evidence::new()
                 .with("action", rec.event_name())
-                .with_opt("policy_id", policy)
-                .with_opt("policy_type", policy_type)
+                .with_opt("policy_id", policy.or_else(|| created_field("id")))
+                .with_opt("policy_name", text(&["name", "Name"]).filter(|_| rec.event_name() == CREATE))
+                .with_opt("policy_type", policy_type.or_else(|| created_or_updated_type(rec)))
                 .with_opt("target", text(&["targetId", "TargetId", "rootId", "RootId"])),
         )
     }
@@ -408,6 +453,51 @@ mod tests {
             assert!(fires(&OrganizationsGuardrailPolicyRemoved, &call(CONTROL_TOWER, name, params)), "{name}");
         }
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &call(CONTROL_TOWER, "EnableControl", r#"{"controlIdentifier":"x"}"#)));
+    }
+
+    /// Sixth session: a control policy created that allows everything itself; its
+    /// attachment will name only its id.
+    #[test]
+    fn an_allow_everything_control_policy_created_fires_at_medium() {
+        let create = |kind: &str, content: &str, with_response: bool| {
+            let content = serde_json::to_string(content).unwrap();
+            let json = call(SOURCE, "CreatePolicy", &format!(r#"{{"name":"ops-allow","description":"","type":"{kind}","content":{content}}}"#));
+            if !with_response {
+                return json;
+            }
+            json.replace(
+                r#""responseElements":null"#,
+                &format!(r#""responseElements":{{"policy":{{"policySummary":{{"id":"p-0a1b2c3d","name":"ops-allow","type":"{kind}","awsManaged":false}},"content":{content}}}}}"#),
+            )
+        };
+        let open = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+        for with_response in [true, false] {
+            let json = create("SERVICE_CONTROL_POLICY", open, with_response);
+            match crate::detections::common::testing::eval(&OrganizationsGuardrailPolicyRemoved, &json) {
+                Some(Signal::Fire(e)) => {
+                    assert_eq!(e.get("policy_name"), Some(&serde_json::json!("ops-allow")));
+                    assert_eq!(e.get("policy_type"), Some(&serde_json::json!("SERVICE_CONTROL_POLICY")));
+                    if with_response {
+                        assert_eq!(e.get("policy_id"), Some(&serde_json::json!("p-0a1b2c3d")));
+                    }
+                }
+                other => panic!("expected a finding, got {other:?}"),
+            }
+            let rec = Record::from_json(&json).unwrap();
+            assert_eq!(OrganizationsGuardrailPolicyRemoved.severity_for(&rec), Severity::Medium);
+        }
+        assert!(fires(&OrganizationsGuardrailPolicyRemoved, &create("RESOURCE_CONTROL_POLICY", open, true)));
+        // Ordinary new policies: denies, a guarded allow, other types.
+        let region_deny = r#"{"Statement":[{"Effect":"Deny","NotAction":["iam:*","sts:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-west-1"]}}}]}"#;
+        let guarded = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#;
+        for (kind, content) in [
+            ("SERVICE_CONTROL_POLICY", region_deny),
+            ("SERVICE_CONTROL_POLICY", guarded),
+            ("TAG_POLICY", open),
+            ("BACKUP_POLICY", open),
+        ] {
+            assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &create(kind, content, true)), "{kind} {content}");
+        }
     }
 
     /// From a second evasion review: a control loosened through its parameters.
