@@ -67,9 +67,24 @@ pub fn plan(path: &Path, limits: &Limits, chunk_bytes: u64) -> Option<Vec<Chunk>
     if first >= size {
         return None;
     }
-    let starts =
-        std::iter::once(0).chain((first..size).step_by(usize::try_from(chunk_bytes).ok()?));
-    let starts: Vec<u64> = starts.collect();
+    // Each cut is moved on to where a document must begin, so that no document
+    // spread over lines (pretty-printed among JSON lines) is split between two
+    // chunks: findings must not depend on the threads (from a review).
+    let mut file = io::BufReader::with_capacity(BUFFER, File::open(path).ok()?);
+    let mut starts = vec![0];
+    let mut nominal = first;
+    while nominal < size {
+        match document_start_from(&mut file, nominal).ok()? {
+            Some(start) => {
+                starts.push(start);
+                nominal = start.saturating_add(chunk_bytes);
+            }
+            None => break,
+        }
+    }
+    if starts.len() < 2 {
+        return None;
+    }
     let chunks = starts
         .iter()
         .enumerate()
@@ -84,6 +99,59 @@ pub fn plan(path: &Path, limits: &Limits, chunk_bytes: u64) -> Option<Vec<Chunk>
 
 /// How far [`plan`] looks for the first non-blank line.
 const PROBE_BYTES: u64 = 1 << 20;
+
+/// How far before a cut [`document_start_from`] starts reading, to see how the
+/// line before the cut ends.
+const LOOK_BACK: u64 = 256;
+
+/// The first line start at or after `from` where a document must begin: the line
+/// opens with `{` or `[`, and the last non-blank line before it ends with `}` or
+/// `]`. Inside one JSON value no such pair of lines can occur (a comma would stand
+/// between them, and a string cannot hold a raw newline), so a cut there splits no
+/// document, whatever its layout; JSON lines meet it at every line. `None` when no
+/// such line starts before the end of the file. A line whose end lies before what
+/// was read is taken as not closing a document (the cut moves one line on).
+fn document_start_from(file: &mut io::BufReader<File>, from: u64) -> io::Result<Option<u64>> {
+    let mut pos = from.saturating_sub(LOOK_BACK);
+    file.seek(SeekFrom::Start(pos))?;
+    // Whether the last non-blank line seen ends a document; unknown (false) for
+    // the line the reading starts in, unless it starts the file. The tail of a
+    // line entered in the middle tells how it ends too.
+    let mut closed = false;
+    let mut at_line_start = pos == 0;
+    // The last non-blank byte of the current line, if any yet.
+    let mut last: Option<u8> = None;
+    loop {
+        let buf = match file.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        let mut used = 0;
+        for &b in buf {
+            if at_line_start {
+                if pos + used as u64 >= from && closed && matches!(b, b'{' | b'[') {
+                    return Ok(Some(pos + used as u64));
+                }
+                at_line_start = false;
+            }
+            used += 1;
+            if b == b'\n' {
+                if let Some(l) = last.take() {
+                    closed = matches!(l, b'}' | b']');
+                }
+                at_line_start = true;
+            } else if !b.is_ascii_whitespace() {
+                last = Some(b);
+            }
+        }
+        file.consume(used);
+        pos += used as u64;
+    }
+}
 
 /// The number of the first non-blank line, and the offset after it, when it lies
 /// wholly in the first `limit` bytes and makes the input JSON lines; `None` for
@@ -344,6 +412,66 @@ mod tests {
         }
     }
 
+    /// From a review: a pretty-printed document among JSON lines that a cut would
+    /// fall inside was read line by line with more than one thread, and whole with
+    /// one. The cut now moves on to where a document must begin.
+    #[test]
+    fn a_pretty_document_is_never_cut() {
+        let mut text = String::new();
+        for i in 0..8 {
+            text.push_str(&format!("{}\n", rec("Keep", i)));
+        }
+        let pretty = format!(
+            "{{\n  \"Records\": [\n    {},\n    {}\n  ]\n}}\n",
+            rec("Pretty", 1),
+            rec("Pretty", 2)
+        );
+        text.push_str(&pretty);
+        text.push_str(&format!("{}\n", rec("After", 0)));
+        // One object over several lines, indented, then a JSON line.
+        text.push_str(&format!(
+            "{{\n  \"eventName\": \"Spread\",\n  \"eventSource\": \"s.amazonaws.com\"\n}}\n{}\n",
+            rec("Tail", 0)
+        ));
+        let path = tmp("straddle.jsonl", text.as_bytes());
+        let whole = sequential(&path);
+        let records = whole.0.iter().filter(|(k, ..)| *k == "record").count();
+        assert_eq!(records, 8 + 2 + 1 + 1 + 1, "{whole:?}");
+        assert!(whole.0.iter().all(|(k, ..)| *k != "rejected"), "{whole:?}");
+        for size in 1..=text.len() as u64 {
+            if let Some((_, log)) = chunked(&path, size) {
+                assert_eq!(log, whole, "chunks of {size} bytes");
+            }
+        }
+        // A pretty document cut off after a line that closes an inner object: the
+        // next document is read whole all the same, on any number of threads.
+        let cut = format!(
+            "{}\n{{\n  \"Records\": [\n    {}\n{}{}\n",
+            rec("Keep", 0),
+            rec("Lost", 1),
+            pretty,
+            rec("After", 0)
+        );
+        let path = tmp("cutoff.jsonl", cut.as_bytes());
+        let whole = sequential(&path);
+        let names: Vec<&str> = whole
+            .0
+            .iter()
+            .filter(|(k, ..)| *k == "record")
+            .filter_map(|(_, _, json)| json.split("\"eventName\":\"").nth(1)?.split('"').next())
+            .collect();
+        assert_eq!(
+            names,
+            ["Keep", "Lost", "Pretty", "Pretty", "After"],
+            "{whole:?}"
+        );
+        for size in 1..=cut.len() as u64 {
+            if let Some((_, log)) = chunked(&path, size) {
+                assert_eq!(log, whole, "chunks of {size} bytes");
+            }
+        }
+    }
+
     #[test]
     fn a_malformed_line_in_the_third_chunk_keeps_its_line_number() {
         // 5 lines of 100 bytes per 500-byte chunk: line 13 lies in the third.
@@ -374,11 +502,12 @@ mod tests {
             .iter()
             .map(|c| read_chunk(&path, c, &LIMITS, &mut Log::default()))
             .collect();
-        // Line 2 starts in chunk 0 and runs through chunks 1-4, which own no line.
-        assert_eq!(counts[0], ChunkEnd::Lines(2));
-        assert!(
-            counts[1..5].iter().all(|c| *c == ChunkEnd::Lines(0)),
-            "{counts:?}"
+        // Line 2 runs past many chunk sizes: the cut moves on to line 3, where a
+        // document must begin, so chunk 0 holds lines 1 and 2.
+        assert_eq!(counts, [ChunkEnd::Lines(2), ChunkEnd::Lines(1)]);
+        assert_eq!(
+            chunks[1].range.start,
+            (rec("A", 0).len() + long.len() + 2) as u64
         );
         assert_eq!(chunked(&path, 64).unwrap().1, sequential(&path));
     }
@@ -389,14 +518,18 @@ mod tests {
         let small = tmp("small.jsonl", jsonl.as_bytes());
         assert!(plan(&small, &LIMITS, 1 << 20).is_none(), "one chunk");
         let chunks = plan(&small, &LIMITS, 1000).unwrap();
-        assert_eq!(chunks.len(), jsonl.len().div_ceil(1000));
+        // Each cut moves on to the next line start: 18 lines of 56 bytes.
+        let line = rec("A", 0).len() as u64 + 1;
+        assert_eq!(line, 56);
         let ranges: Vec<_> = chunks.iter().map(|c| c.range.clone()).collect();
-        assert_eq!(ranges[..2], [0..1000, 1000..2000]);
+        assert_eq!(ranges[..2], [0..1008, 1008..2016]);
+        assert_eq!(chunks.len(), (jsonl.len() as u64).div_ceil(1008) as usize);
         assert_eq!(ranges.last().unwrap().end, jsonl.len() as u64);
-        // A chunk smaller than the first line: the first chunk holds it whole.
+        // A chunk smaller than the first line: the first chunk holds it whole,
+        // and every other chunk one line.
         let chunks = plan(&small, &LIMITS, 10).unwrap();
-        assert_eq!(chunks[0].range, 0..(rec("A", 0).len() as u64 + 1));
-        assert_eq!(chunks[1].range.end - chunks[1].range.start, 10);
+        assert_eq!(chunks[0].range, 0..line);
+        assert_eq!(chunks[1].range.end - chunks[1].range.start, line);
         assert_eq!(chunks[0].first_line, Some(1));
         assert!(chunks.last().unwrap().last && !chunks[0].last);
 

@@ -172,6 +172,8 @@ pub(in crate::event) struct PrettyDocument {
     /// Open brackets in the kept text, outside strings.
     depth: i64,
     walk: crate::event::nesting::Walk,
+    /// The last non-blank line kept ends with `}` or `]`.
+    closed: bool,
 }
 
 impl PrettyDocument {
@@ -200,6 +202,16 @@ impl PrettyDocument {
                 self.flush(source, limits, sink);
                 return json_line(no, line, source, limits, sink);
             };
+            // A line where a document must begin (see `split`): the one kept
+            // never closed, and is given back; this line starts afresh, as it
+            // does when a chunk of the file starts with it.
+            if self.closed && matches!(l.first(), Some(b'{' | b'[')) {
+                self.flush(source, limits, sink);
+                return self.line(no, line, source, limits, sink);
+            }
+            if let Some(last) = l.iter().rev().find(|b| !b.is_ascii_whitespace()) {
+                self.closed = matches!(last, b'}' | b']');
+            }
             self.scan(l);
             let Some((start, kept)) = &mut self.pending else {
                 return;
