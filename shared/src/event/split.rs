@@ -122,11 +122,7 @@ fn document_start_from(file: &mut io::BufReader<File>, from: u64) -> io::Result<
     // The last non-blank byte of the current line, if any yet.
     let mut last: Option<u8> = None;
     loop {
-        let buf = match file.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let buf = filled(file)?;
         if buf.is_empty() {
             return Ok(None);
         }
@@ -242,15 +238,23 @@ pub fn read_chunk(path: &Path, chunk: &Chunk, limits: &Limits, sink: &mut impl S
     }
 }
 
+/// The reader's buffer, filled again if empty; an interrupted read is tried again.
+fn filled(input: &mut impl BufRead) -> io::Result<&[u8]> {
+    loop {
+        match input.fill_buf() {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+            Ok(_) => break,
+        }
+    }
+    input.fill_buf()
+}
+
 /// Consumes `input` (at offset `pos`) through the next newline before `end`: the
 /// offset after it, or `None` when no line starts before `end`.
 fn skip_line(input: &mut impl BufRead, mut pos: u64, end: u64) -> io::Result<Option<u64>> {
     while pos < end {
-        let buf = match input.fill_buf() {
-            Ok(b) => b,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
+        let buf = filled(input)?;
         if buf.is_empty() {
             return Ok(None);
         }
