@@ -1322,6 +1322,14 @@ async fn a_refused_import_fails_the_invocation_but_holds_nothing_back() {
         ["cloudtrail-important-change", "cloudtrail-log-suspended"],
         "each refused import's finding published once\n{logs}"
     );
+    // From a review: published to the topic, each finding is counted (the health
+    // topic's tampering and silence alarms read the count) on the first attempt,
+    // though Security Hub refused it; the retry publishes nothing new.
+    let counted = logs
+        .lines()
+        .filter(|l| l.contains("\"_aws\"") && l.contains("\"Findings\":1"))
+        .count();
+    assert_eq!(counted, 2, "each finding counted once\n{logs}");
 }
 
 /// A tuning file for the StopLogging sample: its `cloudtrail-log-suspended`

@@ -291,20 +291,47 @@ pub(crate) async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
     let Some(lease) = lease(store, &p.claim.key, &p.claim.guards, at, lease_secs).await? else {
         return Ok(false);
     };
-    if let Err(e) = send(store, notifier, p, at, lease_secs).await {
+    if let Err(Unsent {
+        error,
+        reached_another,
+    }) = send(store, notifier, p, at, lease_secs).await
+    {
         // Best effort: if the release fails too, the lease lapses and a retry
         // after it sends the finding; say so.
-        if let Err(re) = store.release(&p.claim.key, Some(&lease)).await {
-            return Err(HandleError::Notify(NotifyError(format!(
+        let error = match store.release(&p.claim.key, Some(&lease)).await {
+            Ok(_) => error,
+            Err(re) => NotifyError(format!(
                 "{}; and releasing its claim failed ({re}): a retry after the lease \
                  ({lease_secs} s) sends it",
-                e.0
-            ))));
-        }
-        return Err(HandleError::Notify(e));
+                error.0
+            )),
+        };
+        return Err(unsent_error(p, error, reached_another));
     }
     confirm(store, &p.claim.key, &lease, claim_expiry(p, at.valid)).await;
     Ok(true)
+}
+
+/// A finding that did not reach every destination: why, and whether this
+/// attempt took it to another one.
+pub(crate) struct Unsent {
+    pub error: NotifyError,
+    pub reached_another: bool,
+}
+
+/// The error of a finding [`Unsent`]: one that another destination took this
+/// time is published all the same, and said to be (from a review: with the chat
+/// topic deleted, no finding was counted, so the tampering and silence alarms of
+/// the health topic stayed quiet while the findings topic had them).
+pub(crate) fn unsent_error(p: &Pending, error: NotifyError, reached_another: bool) -> HandleError {
+    if reached_another {
+        HandleError::Unfinished {
+            published: Box::new(p.finding.clone()),
+            cause: error,
+        }
+    } else {
+        HandleError::Notify(error)
+    }
 }
 
 /// Sends `p` (whose claim the caller holds) to the notifier: to each of its
@@ -315,12 +342,15 @@ pub(crate) async fn send<S: Store + ?Sized, N: Notifier + ?Sized>(
     p: &Pending,
     at: Now,
     lease_secs: i64,
-) -> Result<(), NotifyError> {
+) -> Result<(), Unsent> {
     let destinations = notifier.destinations();
     if destinations.len() > 1 {
         to_each(store, notifier, &destinations, p, at, lease_secs).await
     } else {
-        notifier.notify(&p.finding).await
+        notifier.notify(&p.finding).await.map_err(|error| Unsent {
+            error,
+            reached_another: false,
+        })
     }
 }
 
@@ -337,8 +367,9 @@ async fn to_each<S: Store + ?Sized, N: Notifier + ?Sized>(
     p: &Pending,
     at: Now,
     lease_secs: i64,
-) -> Result<(), NotifyError> {
+) -> Result<(), Unsent> {
     let mut failures = Vec::new();
+    let mut reached = false;
     for to in destinations {
         // A kind of its own (`t`): no claim key of another kind can be read
         // as one of these, whatever its last part holds (from a review).
@@ -363,7 +394,10 @@ async fn to_each<S: Store + ?Sized, N: Notifier + ?Sized>(
             continue; // delivered there by an earlier attempt
         };
         match notifier.notify_to(to, &p.finding).await {
-            Ok(()) => confirm(store, &key, &sub, claim_expiry(p, at.valid)).await,
+            Ok(()) => {
+                reached = true;
+                confirm(store, &key, &sub, claim_expiry(p, at.valid)).await;
+            }
             Err(e) => {
                 // If the release fails too, the lease lapses: the retry after it
                 // sends the finding there.
@@ -375,6 +409,9 @@ async fn to_each<S: Store + ?Sized, N: Notifier + ?Sized>(
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(NotifyError(failures.join("; ")))
+        Err(Unsent {
+            error: NotifyError(failures.join("; ")),
+            reached_another: reached,
+        })
     }
 }

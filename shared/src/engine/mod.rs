@@ -7,7 +7,7 @@ mod delivery;
 mod prepared;
 
 pub use delivery::{CLAIM_LEASE_SECS, CLAIM_TTL_SECS, deliver_all};
-pub(crate) use delivery::{claim_expiry, confirm, deliver, lease, send, take_under};
+pub(crate) use delivery::{claim_expiry, confirm, deliver, lease, send, take_under, unsent_error};
 pub use prepared::Prepared;
 
 use std::collections::{HashMap, HashSet};
@@ -124,6 +124,13 @@ pub enum HandleError {
         failed: usize,
         first: Box<HandleError>,
     },
+    /// A finding one destination refused (`cause`) and another took this time:
+    /// it is published (logged and counted as such), and the invocation fails so
+    /// that the retry takes it to the one that refused.
+    Unfinished {
+        published: Box<Finding>,
+        cause: NotifyError,
+    },
 }
 
 impl HandleError {
@@ -138,9 +145,23 @@ impl HandleError {
     /// Gathers the failures of an event's findings, each tried in turn: `Ok`
     /// when none failed, the one error alone when nothing else was decided.
     fn gather(
-        decided: Vec<Finding>,
+        mut decided: Vec<Finding>,
         failures: Vec<HandleError>,
     ) -> Result<Vec<Finding>, HandleError> {
+        // A finding that reached some of its destinations is published: it is
+        // among the decided ones, and its failure stays one.
+        let failures: Vec<HandleError> = failures
+            .into_iter()
+            .map(|f| match f {
+                HandleError::Unfinished { published, cause } => {
+                    decided.push(*published);
+                    HandleError::Notify(NotifyError(format!(
+                        "{cause} (its other destinations took it)"
+                    )))
+                }
+                other => other,
+            })
+            .collect();
         let failed = failures.len();
         let mut failures = failures.into_iter();
         match failures.next() {
@@ -160,6 +181,9 @@ impl std::fmt::Display for HandleError {
         match self {
             HandleError::Store(e) => e.fmt(f),
             HandleError::Notify(e) => e.fmt(f),
+            HandleError::Unfinished { cause, .. } => {
+                write!(f, "{cause} (its other destinations took it)")
+            }
             HandleError::Leased { key, until } => write!(
                 f,
                 "finding claim {:?} is leased by another delivery until {until} (epoch s); \
@@ -1022,6 +1046,19 @@ mod tests {
                 .block_on(engine.handle(&rec, &store, &chain, NOW + attempt))
                 .unwrap_err();
             assert!(e.to_string().contains("security-hub refused"), "{e}");
+            // From a review: the first attempt published both findings (the
+            // topic took them), so they are decided, to be logged and counted
+            // (the health topic's alarms count them); the retries publish
+            // nothing new.
+            let HandleError::Partly {
+                decided, failed, ..
+            } = &e
+            else {
+                panic!("attempt {attempt}: {e:?}");
+            };
+            assert_eq!(*failed, 2, "attempt {attempt}");
+            let expected = if attempt == 0 { 2 } else { 0 };
+            assert_eq!(decided.len(), expected, "attempt {attempt}: {decided:?}");
         }
         let count = |d: &Destination| d.took.0.lock().unwrap().len();
         assert_eq!(

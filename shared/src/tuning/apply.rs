@@ -14,7 +14,9 @@
 //! notification marker, when the next notification goes out.
 
 use crate::detection::Evidence;
-use crate::engine::{HandleError, claim_expiry, confirm, deliver, lease, send, take_under};
+use crate::engine::{
+    HandleError, claim_expiry, confirm, deliver, lease, send, take_under, unsent_error,
+};
 use crate::event::time::{format_event_time, parse_event_time};
 use crate::finding::{Disposition, Finding, finding_id};
 use crate::notify::Notifier;
@@ -274,9 +276,9 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
                 .with("held_back_first", format_event_time(*first))
                 .with("held_back_last", format_event_time(*last));
         }
-        send(store, notifier, &p, at, lease_secs)
-            .await
-            .map_err(HandleError::Notify)?;
+        if let Err(unsent) = send(store, notifier, &p, at, lease_secs).await {
+            return Err(unsent_error(&p, unsent.error, unsent.reached_another));
+        }
         // Best effort: without the marker, the next notification also counts the
         // findings this one already reported; it is never a reason to resend.
         let _ = store
