@@ -18,6 +18,14 @@
 //! S3's data events, so the rule takes only those that name a KMS key
 //! (`x-amz-server-side-encryption-aws-kms-key-id` present), and replay looks for the
 //! header in the bytes before parsing an upload.
+//!
+//! An object written into another account's bucket under that account's own key
+//! does not count (from a review of false positives, sixth session): a data lake or
+//! log archive whose bucket policy requires its writers to use its key gets every
+//! write so, and its owner holding the key to its own data takes nothing from us.
+//! The bucket's owner is read from the record's `resources` (CloudTrail names the
+//! bucket's `accountId` there); writing our data out to another account's bucket is
+//! exfiltration, another question than this detection's.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{foreign_key_account, succeeded_call};
@@ -68,6 +76,13 @@ impl Detection for S3CopyObjectForeignKmsKey {
         }
         let key = rec.request_param_str("x-amz-server-side-encryption-aws-kms-key-id")?;
         let key_account = foreign_key_account(rec, key)?;
+        let bucket = rec.request_param_str("bucketName");
+        if bucket
+            .and_then(|b| bucket_owner(rec, b))
+            .is_some_and(|owner| owner == key_account)
+        {
+            return None;
+        }
         fire(
             Evidence::new()
                 .with_opt("bucket", rec.request_param_str("bucketName"))
@@ -83,6 +98,20 @@ impl Detection for S3CopyObjectForeignKmsKey {
         static KEY_HEADER: Needle = Needle::new("x-amz-server-side-encryption-aws-kms-key-id");
         peek.event_name != "PutObject" || KEY_HEADER.is_in(json)
     }
+}
+
+/// The account that owns `bucket`, as the record's `resources` name it (the
+/// bucket's entry, `AWS::S3::Bucket`, with its `accountId`). Read from the record's
+/// text, only for the rare writes under another account's key.
+fn bucket_owner(rec: &Record<'_>, bucket: &str) -> Option<String> {
+    let doc = crate::event::surrogates::parse_value(rec.raw?)?;
+    doc.get("resources")?.as_array()?.iter().find_map(|r| {
+        let is_bucket = r.get("type")?.as_str()? == "AWS::S3::Bucket";
+        let arn = r.get("ARN")?.as_str()?;
+        let named = arn.strip_prefix("arn:")?.split_once(":s3:::")?.1 == bucket;
+        let owner = r.get("accountId")?.as_str()?.trim();
+        (is_bucket && named && !owner.is_empty()).then(|| owner.to_owned())
+    })
 }
 
 /// `aws:kms` or `aws:kms:dsse` (letter case and spaces around ignored).
@@ -149,6 +178,34 @@ mod tests {
         assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "PutObject", USER, &own, "")));
         let plain = r#"{"bucketName":"claims-archive","key":"2026/q2/claims.csv"}"#;
         assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "PutObject", USER, plain, "")));
+    }
+
+    /// From a review of false positives: writing into another account's bucket
+    /// under that account's own key is how a data lake takes its writers' data.
+    #[test]
+    fn a_write_into_the_key_owners_own_bucket_does_not_count() {
+        let upload = r#"{"bucketName":"central-lake","key":"orders/part-0001.json",
+            "x-amz-server-side-encryption":"aws:kms",
+            "x-amz-server-side-encryption-aws-kms-key-id":"arn:aws:kms:us-east-1:444455556666:key/0f1e2d3c-4b5a-4697-8877-665544332211"}"#;
+        let with_owner = |owner: &str, bucket: &str| {
+            record("s3.amazonaws.com", "PutObject", ROLE, upload, "").replacen(
+                r#""eventSource""#,
+                &format!(
+                    r#""resources":[{{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::{bucket}/orders/part-0001.json"}},
+                    {{"accountId":"{owner}","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::{bucket}"}}],"eventSource""#
+                ),
+                1,
+            )
+        };
+        let lake = with_owner("444455556666", "central-lake");
+        assert!(lake.contains(r#""accountId":"444455556666","type":"AWS::S3::Bucket""#));
+        assert!(!fires(&S3CopyObjectForeignKmsKey, &lake));
+        // Our own bucket, another owner's bucket than the key's, or the entry of
+        // another bucket: the key is foreign to the data.
+        for (owner, bucket) in [("111122223333", "central-lake"), ("777788889999", "central-lake"), ("444455556666", "other-bucket")] {
+            assert!(fires(&S3CopyObjectForeignKmsKey, &with_owner(owner, bucket)), "{owner} {bucket}");
+        }
+        assert!(fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "PutObject", ROLE, upload, "")));
     }
 
     #[test]
