@@ -5,6 +5,12 @@
 //! Matched on the policy's name at the end of its ARN, whatever the partition. The
 //! access scope (cluster or namespaces) is reported: admin on a namespace is less than
 //! cluster admin, but still lets its holder read every secret there.
+//!
+//! From a review of false positives (sixth session): onboarding a team onto a shared
+//! cluster gives its role `AmazonEKSAdminPolicy` on its own namespaces, so that
+//! scope is medium. It stays high when a namespace is `kube-system` or a wildcard
+//! that could take it (`*`, `kube-*`): the system's service accounts there hold
+//! the cluster.
 
 use serde_json::Value;
 
@@ -27,6 +33,8 @@ pub static META: Meta = Meta {
     group: "compute-network",
     false_positives: &[
         "Platform teams granting admin to a new operator role or a break-glass role.",
+        "A team's role made admin of its own namespaces on a shared cluster (medium \
+         severity).",
     ],
     next_steps: "Check the principal that received the policy and who granted it. If \
                  unexpected, disassociate the policy, delete the access entry, and review \
@@ -35,9 +43,43 @@ pub static META: Meta = Meta {
     window: None,
 };
 
+/// `AmazonEKSAdminPolicy` on named namespaces, none of them `kube-system` or a
+/// wildcard that could take it.
+fn team_namespaces_only(rec: &Record<'_>) -> bool {
+    let Some(scope) = rec.request_param("accessScope") else {
+        return false;
+    };
+    let namespaced = scope
+        .get("type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("namespace"));
+    let policy = rec.request_param_str("policyArn").unwrap_or_default().trim();
+    let admin = policy.rsplit('/').next() == Some("AmazonEKSAdminPolicy");
+    let namespaces: Vec<&str> = scope
+        .get("namespaces")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|n| n.as_str().unwrap_or("*").trim())
+        .collect();
+    let takes_system = |n: &&str| match n.strip_suffix('*') {
+        Some(prefix) => "kube-system".starts_with(prefix),
+        None => n.eq_ignore_ascii_case("kube-system"),
+    };
+    namespaced && admin && !namespaces.is_empty() && !namespaces.iter().any(takes_system)
+}
+
 impl Detection for EksAccessEntryClusterAdmin {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if team_namespaces_only(rec) {
+            Severity::Medium
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -86,6 +128,35 @@ mod tests {
         ] {
             assert!(fires(&EksAccessEntryClusterAdmin, &record("eks.amazonaws.com", "AssociateAccessPolicy", IAM_USER, &associate(p), "")), "{p}");
         }
+    }
+
+    /// From a review of false positives: a team's namespaces are medium; the
+    /// system namespace, a wildcard that takes it, or the cluster stay high.
+    #[test]
+    fn namespaces_of_a_team_are_medium() {
+        let scoped = |policy: &str, scope: &str| {
+            let params = format!(
+                r#"{{"name":"platform-prod","principalArn":"arn:aws:iam::111122223333:role/team-payments-deployer",
+                "policyArn":"arn:aws:eks::aws:cluster-access-policy/{policy}","accessScope":{scope}}}"#
+            );
+            let json = record("eks.amazonaws.com", "AssociateAccessPolicy", ROLE, &params, "");
+            assert!(fires(&EksAccessEntryClusterAdmin, &json), "{policy} {scope}");
+            EksAccessEntryClusterAdmin.severity_for(&Record::from_json(&json).unwrap())
+        };
+        let team = r#"{"type":"namespace","namespaces":["payments","payments-jobs"]}"#;
+        assert_eq!(scoped("AmazonEKSAdminPolicy", team), Severity::Medium);
+        for scope in [
+            r#"{"type":"cluster"}"#,
+            r#"{"type":"namespace","namespaces":["payments","kube-system"]}"#,
+            r#"{"type":"namespace","namespaces":["kube-*"]}"#,
+            r#"{"type":"namespace","namespaces":["*"]}"#,
+            r#"{"type":"namespace","namespaces":[]}"#,
+            r#"{"type":"namespace","namespaces":[7]}"#,
+            r#"{"type":"namespace"}"#,
+        ] {
+            assert_eq!(scoped("AmazonEKSAdminPolicy", scope), Severity::High, "{scope}");
+        }
+        assert_eq!(scoped("AmazonEKSClusterAdminPolicy", team), Severity::High);
     }
 
     #[test]
