@@ -30,6 +30,12 @@
 //!   about 100 KB: a subscription filter policy padded to mute the findings
 //!   topic's e-mail), is judged by the subscription its response names, else
 //!   reported at high with an unknown resource (from a third evasion review).
+//! - Log shipping and retention enforcement touch every log group (from a review
+//!   of false positives, sixth session): a subscription filter sending the
+//!   functions' logs to a destination in the same account (a Datadog or Splunk
+//!   forwarder) and a retention of 30 days or more (the templates' default) are
+//!   medium; a destination in another account, or a shorter retention that
+//!   hastens the evidence's end, stays critical.
 //! - Creating a resource with trailwatch's prefix is not tampering (deployments
 //!   do it); enabling a rule is not either.
 //! - The tuning file cannot silence the report of its own change: findings
@@ -499,11 +505,38 @@ impl Detection for TrailwatchTampering {
             return Severity::High;
         }
         let stack_update = cloudformation && !rec.event_name().starts_with("Delete");
-        if rec.invoked_by() == Some("cloudformation.amazonaws.com") || tuning_file || stack_update {
+        if rec.invoked_by() == Some("cloudformation.amazonaws.com")
+            || tuning_file
+            || stack_update
+            || routine_log_shipping(rec)
+        {
             Severity::Medium
         } else {
             META.severity
         }
+    }
+}
+
+/// The shortest retention of the functions' logs that is not cutting it: the
+/// templates' default (`LogRetentionDays`).
+const ROUTINE_RETENTION_DAYS: u64 = 30;
+
+/// A subscription filter to a destination in the record's own account, or a
+/// retention of [`ROUTINE_RETENTION_DAYS`] or more: what log shippers and
+/// retention enforcers do to every log group.
+fn routine_log_shipping(rec: &Record<'_>) -> bool {
+    use crate::detections::common::{arn_account, foreign_arn_account, whole_number};
+    if rec.event_source() != "logs.amazonaws.com" {
+        return false;
+    }
+    match rec.event_name() {
+        "PutSubscriptionFilter" => rec
+            .request_param_str("destinationArn")
+            .map(str::trim)
+            .is_some_and(|d| arn_account(d).is_some() && foreign_arn_account(rec, d).is_none()),
+        "PutRetentionPolicy" => whole_number(rec.request_param("retentionInDays"))
+            .is_some_and(|days| days >= ROUTINE_RETENTION_DAYS),
+        _ => false,
     }
 }
 
@@ -739,6 +772,32 @@ mod tests {
         );
         let r = Record::from_json(&cfn).unwrap();
         assert_eq!(TrailwatchTampering.severity_for(&r), Severity::Medium);
+    }
+
+    /// From a review of false positives: log shippers subscribe every log group
+    /// to a forwarder of the same account, and retention enforcers set long
+    /// retentions; another account's destination or a short retention stays
+    /// critical.
+    #[test]
+    fn log_shipping_in_the_account_is_medium() {
+        let severity = |name: &str, params: &str| {
+            let json = rec("logs.amazonaws.com", name, params);
+            let r = Record::from_json(&json).unwrap();
+            assert!(matches!(TrailwatchTampering.evaluate(&r), Some(Signal::Fire(_))), "{params}");
+            TrailwatchTampering.severity_for(&r)
+        };
+        let group = "/aws/lambda/trailwatch-self-protection";
+        let to = |dest: &str| format!(r#"{{"logGroupName":"{group}","filterName":"datadog","filterPattern":"","destinationArn":"{dest}"}}"#);
+        assert_eq!(severity("PutSubscriptionFilter", &to("arn:aws:lambda:eu-west-1:111122223333:function:datadog-forwarder")), Severity::Medium);
+        assert_eq!(severity("PutSubscriptionFilter", &to("arn:aws:firehose:eu-west-1:111122223333:deliverystream/splunk")), Severity::Medium);
+        assert_eq!(severity("PutSubscriptionFilter", &to("arn:aws:logs:eu-west-1:999988887777:destination:d")), Severity::Critical);
+        assert_eq!(severity("PutSubscriptionFilter", &to("not-an-arn")), Severity::Critical);
+        let keep = |days: &str| format!(r#"{{"logGroupName":"{group}","retentionInDays":{days}}}"#);
+        assert_eq!(severity("PutRetentionPolicy", &keep("365")), Severity::Medium);
+        assert_eq!(severity("PutRetentionPolicy", &keep("30")), Severity::Medium);
+        assert_eq!(severity("PutRetentionPolicy", &keep("1")), Severity::Critical);
+        assert_eq!(severity("PutRetentionPolicy", &keep("null")), Severity::Critical);
+        assert_eq!(severity("DeleteSubscriptionFilter", &format!(r#"{{"logGroupName":"{group}","filterName":"datadog"}}"#)), Severity::Critical);
     }
 
     /// The tuning bucket's name is lowercase whatever the stack's; a new version
