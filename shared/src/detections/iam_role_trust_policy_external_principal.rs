@@ -38,10 +38,20 @@
 //! token, and a job chooses its own audience, so only a subject whose owner part
 //! (the top group, the organisation) is spelled out without wildcards pins one
 //! owner; otherwise `<issuer>:any-owner` is reported.
+//!
+//! From a review of false positives (sixth session): roles AWS's own machinery
+//! creates in every new account do not page. A service-linked role's call (the
+//! StackSets member role creating `stacksets-exec-*`, trusting the management
+//! account) is not reported: no one can act as one. Control Tower's enrolment
+//! (CloudFormation as `AWSControlTowerExecution` creating `aws-controltower-*`
+//! roles that trust only the audit account's `aws-controltower-*` roles) is
+//! medium: the shape is Control Tower's, but whoever holds the management account
+//! can write it.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    IAM, allow_statements, change_evidence, flag_value, foreign_trusted_principals, is_event, one_or_many,
+    IAM, allow_statements, aws_service_or_linked_role, change_evidence, flag_value, foreign_trusted_principals,
+    is_event, one_or_many,
 };
 use crate::detections::create_policy_version_allow_all::policy_document_param;
 use crate::event::Record;
@@ -70,6 +80,8 @@ pub static META: Meta = Meta {
          vendor integration with an external id.",
         "Organisation-wide roles trusting `*` restricted by an aws:PrincipalOrgID \
          condition.",
+        "Control Tower enrolling an account: its `aws-controltower-*` roles trust the audit \
+         account (medium severity).",
     ],
     next_steps: "Check the trusted accounts against your organisation's and vendors' \
                  account ids. If one is unknown, restore the previous trust policy \
@@ -313,8 +325,20 @@ impl Detection for IamRoleTrustPolicyExternalPrincipal {
         &META
     }
 
+    /// Control Tower's enrolment shape is medium.
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if control_tower_enrolment(rec) {
+            Severity::Medium
+        } else {
+            META.severity
+        }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !is_event(rec, IAM, &["CreateRole", "UpdateAssumeRolePolicy"]) || !rec.succeeded() {
+        if !is_event(rec, IAM, &["CreateRole", "UpdateAssumeRolePolicy"])
+            || !rec.succeeded()
+            || aws_service_or_linked_role(rec)
+        {
             return None;
         }
         let key = if rec.event_name() == "CreateRole" {
@@ -334,6 +358,41 @@ impl Detection for IamRoleTrustPolicyExternalPrincipal {
         }
         fire(change_evidence(rec, &["roleName"]).with("trusted_principals", foreign))
     }
+}
+
+/// Control Tower's prefix for the roles it creates in an enrolled account and
+/// the audit account's roles they trust.
+const CONTROL_TOWER_ROLES: &str = "aws-controltower-";
+
+/// CloudFormation, as Control Tower's execution role, creating an
+/// `aws-controltower-*` role whose outside principals are all `aws-controltower-*`
+/// roles (the audit account's).
+fn control_tower_enrolment(rec: &Record<'_>) -> bool {
+    let caller = rec
+        .session_issuer_arn()
+        .and_then(|arn| arn.rsplit('/').next())
+        .is_some_and(|name| name == "AWSControlTowerExecution");
+    let role = rec
+        .request_param_str("roleName")
+        .is_some_and(|n| n.starts_with(CONTROL_TOWER_ROLES));
+    if !caller || !role || rec.invoked_by() != Some("cloudformation.amazonaws.com") {
+        return false;
+    }
+    let Some(doc) = policy_document_param(rec, "assumeRolePolicyDocument")
+        .ok()
+        .flatten()
+    else {
+        return false;
+    };
+    let foreign = foreign_trusted_principals(&doc, rec.account_id());
+    !foreign.is_empty()
+        && foreign.iter().all(|p| {
+            p.split_once(":role/")
+                .is_some_and(|(_, name)| name.starts_with(CONTROL_TOWER_ROLES))
+        })
+        && !github_actions_open_to_any_repository(&doc)
+        && web_identities_open_to_anyone(&doc).is_empty()
+        && shared_ci_open_to_any_owner(&doc).is_empty()
 }
 
 #[cfg(test)]
@@ -551,6 +610,46 @@ mod tests {
         ] {
             let pinned = trust(provider, condition);
             assert!(principals(&update(USER, &pinned)).is_empty(), "{pinned}");
+        }
+    }
+
+    /// From a review of false positives: AWS's own plumbing in every new account.
+    #[test]
+    fn service_linked_roles_and_control_tower_enrolment() {
+        let d = &IamRoleTrustPolicyExternalPrincipal;
+        let create = |identity: &str, role: &str, trusted: &str| {
+            let doc = format!(r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{trusted}"}},"Action":"sts:AssumeRole"}}]}}"#);
+            let params = format!(r#"{{"roleName":"{role}","assumeRolePolicyDocument":{}}}"#, serde_json::to_string(&doc).unwrap());
+            record(IAM, "CreateRole", identity, &params, "")
+        };
+        let stacksets = r#"{"type":"AssumedRole","principalId":"AROASLREXAMPLE00001:StackSetsOrgMember",
+            "arn":"arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForCloudFormationStackSetsOrgMember/StackSetsOrgMember",
+            "accountId":"111122223333","invokedBy":"member.org.stacksets.cloudformation.amazonaws.com",
+            "sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROASLREXAMPLE00001",
+            "arn":"arn:aws:iam::111122223333:role/aws-service-role/member.org.stacksets.cloudformation.amazonaws.com/AWSServiceRoleForCloudFormationStackSetsOrgMember",
+            "accountId":"111122223333","userName":"AWSServiceRoleForCloudFormationStackSetsOrgMember"}}}"#;
+        let exec = create(stacksets, "stacksets-exec-0f9e8d7c6b5a4938", "arn:aws:iam::999900001111:role/aws-service-role/stacksets.cloudformation.amazonaws.com/AWSServiceRoleForCloudFormationStackSetsOrgAdmin");
+        assert!(!fires(d, &exec));
+        let control_tower = r#"{"type":"AssumedRole","principalId":"AROACTEXAMPLE00001:1c8d2a4f",
+            "arn":"arn:aws:sts::111122223333:assumed-role/AWSControlTowerExecution/1c8d2a4f",
+            "accountId":"111122223333","invokedBy":"cloudformation.amazonaws.com",
+            "sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROACTEXAMPLE00001",
+            "arn":"arn:aws:iam::111122223333:role/AWSControlTowerExecution","accountId":"111122223333","userName":"AWSControlTowerExecution"}}}"#;
+        let severity = |json: &str| {
+            assert!(fires(d, json), "{json}");
+            d.severity_for(&Record::from_json(json).unwrap())
+        };
+        let enrol = create(control_tower, "aws-controltower-AdministratorExecutionRole", "arn:aws:iam::333344445555:role/aws-controltower-AuditAdministratorRole");
+        assert_eq!(severity(&enrol), Severity::Medium);
+        // Another name, another principal, or by hand: high.
+        for json in [
+            create(control_tower, "ops-backdoor", "arn:aws:iam::333344445555:role/aws-controltower-AuditAdministratorRole"),
+            create(control_tower, "aws-controltower-AdministratorExecutionRole", "arn:aws:iam::999988887777:root"),
+            create(control_tower, "aws-controltower-AdministratorExecutionRole", "999988887777"),
+            create(&control_tower.replace(r#","invokedBy":"cloudformation.amazonaws.com""#, ""), "aws-controltower-AdministratorExecutionRole", "arn:aws:iam::333344445555:role/aws-controltower-AuditAdministratorRole"),
+            create(ROLE, "aws-controltower-AdministratorExecutionRole", "arn:aws:iam::333344445555:role/aws-controltower-AuditAdministratorRole"),
+        ] {
+            assert_eq!(severity(&json), Severity::High, "{json}");
         }
     }
 }
