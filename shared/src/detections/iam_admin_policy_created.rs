@@ -24,6 +24,10 @@
 //! shape is reported at medium (from a second evasion review: a boundary's creation
 //! paged as an administrator policy). A document that does not parse is not judged
 //! (IAM refuses such a call).
+//!
+//! A guard counts unconditional on every resource, or tied to the boundary itself
+//! as a working boundary's must be (from a review of false positives, sixth
+//! session; see `guards_every_escape`).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{AdminGrant, BOUNDARY_GUARDS, IAM, admin_grant, change_evidence, is_event};
@@ -70,10 +74,14 @@ impl Detection for IamAdminPolicyCreated {
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
         // Every guard denied, not one: a single decoy deny beside an allow of
         // everything kept it an administrator's policy (a review of this change).
+        let own = own_policy_arn(rec);
         let boundary = policy_document_param(rec, "policyDocument")
             .ok()
             .flatten()
-            .is_some_and(|doc| admin_grant(&doc) == Some(AdminGrant::EveryAction) && guards_every_escape(&doc));
+            .is_some_and(|doc| {
+                admin_grant(&doc) == Some(AdminGrant::EveryAction)
+                    && guards_every_escape(&doc, own.as_deref(), rec.account_id())
+            });
         if boundary { Severity::Medium } else { META.severity }
     }
 
@@ -83,7 +91,11 @@ impl Detection for IamAdminPolicyCreated {
         }
         let doc = policy_document_param(rec, "policyDocument").ok()??;
         let grant = admin_grant(&doc)?;
-        if rec.event_name() == "CreatePolicyVersion" && grant == AdminGrant::EveryAction && guards_every_escape(&doc) {
+        let own = own_policy_arn(rec);
+        if rec.event_name() == "CreatePolicyVersion"
+            && grant == AdminGrant::EveryAction
+            && guards_every_escape(&doc, own.as_deref(), rec.account_id())
+        {
             return None;
         }
         let arn = rec
@@ -117,16 +129,100 @@ fn unconditional_denies(doc: &serde_json::Value) -> Vec<&serde_json::Value> {
         .collect()
 }
 
-/// Every one of [`BOUNDARY_GUARDS`] denied without condition on every resource:
-/// the whole shape of a permissions boundary. A conditional or narrow deny is no
-/// guard, nor one guard alone (a decoy deny of one escape beside an allow of
-/// everything left the others open; from reviews).
-fn guards_every_escape(doc: &serde_json::Value) -> bool {
+/// Every one of [`BOUNDARY_GUARDS`] denied: the whole shape of a permissions
+/// boundary. A deny without condition on every resource guards; so do the forms a
+/// working boundary must use, tied to the policy itself (`own`, its ARN; from a
+/// review of false positives: a boundary's guards cannot be unconditional, or no
+/// one could create a role under it):
+/// - a new version denied on the policy's own ARN;
+/// - boundary removal denied on every role or user when the boundary is this
+///   policy (`StringEquals` `iam:PermissionsBoundary` its ARN);
+/// - a boundary put denied on every role or user unless it is this policy
+///   (`StringNotEquals`).
+///
+/// Any other conditional or narrow deny is no guard, nor one guard alone (a decoy
+/// deny of one escape beside an allow of everything left the others open; from
+/// reviews).
+fn guards_every_escape(doc: &serde_json::Value, own: Option<&str>, account: Option<&str>) -> bool {
     use crate::detections::common::statement_covers_action;
-    let denies = unconditional_denies(doc);
-    BOUNDARY_GUARDS
+    let unconditional = unconditional_denies(doc);
+    let denies = crate::detections::common::deny_statements(doc);
+    BOUNDARY_GUARDS.iter().all(|a| {
+        unconditional.iter().any(|st| statement_covers_action(st, a))
+            || own.is_some_and(|own| {
+                denies
+                    .iter()
+                    .any(|st| statement_covers_action(st, a) && tied_guard(st, a, own, account))
+            })
+    })
+}
+
+/// `st` (a deny of `action`) guards the boundary `own` in the form a working
+/// boundary uses for that action (see [`guards_every_escape`]).
+fn tied_guard(st: &serde_json::Value, action: &str, own: &str, account: Option<&str>) -> bool {
+    use crate::detections::common::one_or_many;
+    let resources: Vec<&str> = one_or_many(st.get("Resource"))
         .iter()
-        .all(|a| denies.iter().any(|st| statement_covers_action(st, a)))
+        .filter_map(|r| r.as_str())
+        .map(str::trim)
+        .collect();
+    let condition = st.get("Condition");
+    let unconditioned = condition.is_none_or(|c| c.as_object().is_some_and(|c| c.is_empty()));
+    if action == "iam:CreatePolicyVersion" {
+        return unconditioned && resources.iter().any(|r| *r == "*" || *r == own);
+    }
+    // Every role (or user) of the account: `*`, or `arn:<partition>:iam::<account or *>:role/*`.
+    let kind = if action.contains("Role") { "role/*" } else { "user/*" };
+    let every = resources.iter().any(|r| {
+        *r == "*"
+            || r.strip_prefix("arn:")
+                .and_then(|r| r.split_once(":iam::"))
+                .and_then(|(_, rest)| rest.split_once(':'))
+                .is_some_and(|(acct, res)| res == kind && (acct == "*" || Some(acct) == account))
+    });
+    let operator = if action.starts_with("iam:Delete") { "StringEquals" } else { "StringNotEquals" };
+    every && (unconditioned || only_boundary_test(condition, operator, own))
+}
+
+/// A condition that is exactly `operator` on `iam:PermissionsBoundary` with the
+/// one value `own`.
+fn only_boundary_test(condition: Option<&serde_json::Value>, operator: &str, own: &str) -> bool {
+    use crate::detections::common::one_or_many;
+    let Some(tests) = condition.and_then(|c| c.as_object()) else {
+        return false;
+    };
+    let [(op, keys)] = tests.iter().collect::<Vec<_>>()[..] else {
+        return false;
+    };
+    let Some(keys) = keys.as_object() else {
+        return false;
+    };
+    let [(key, value)] = keys.iter().collect::<Vec<_>>()[..] else {
+        return false;
+    };
+    let values = one_or_many(Some(value));
+    op.trim() == operator
+        && key.trim().eq_ignore_ascii_case("iam:PermissionsBoundary")
+        && values.len() == 1
+        && values[0].as_str().is_some_and(|v| v.trim() == own)
+}
+
+/// The ARN of the policy a record creates (its response's, or made of the
+/// request's path and name in the record's account) or versions (`policyArn`).
+fn own_policy_arn(rec: &Record<'_>) -> Option<String> {
+    if let Some(arn) = rec.request_param_str("policyArn") {
+        return Some(arn.trim().to_owned());
+    }
+    let answered = rec
+        .response_element("policy")
+        .and_then(|p| p.get("arn"))
+        .and_then(|a| a.as_str());
+    if let Some(arn) = answered {
+        return Some(arn.trim().to_owned());
+    }
+    let name = rec.request_param_str("policyName")?.trim();
+    let path = rec.request_param_str("path").map(str::trim).filter(|p| !p.is_empty()).unwrap_or("/");
+    Some(format!("arn:aws:iam::{}:policy{path}{name}", rec.account_id()?))
 }
 
 #[cfg(test)]
@@ -260,5 +356,56 @@ mod tests {
         assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicy", USER, r#"{"policyName":"x"}"#)));
         let other_source = iam("CreatePolicy", USER, &create(ADMIN)).replace("iam.amazonaws.com", "sso.amazonaws.com");
         assert!(!fires(&IamAdminPolicyCreated, &other_source));
+    }
+
+    /// From a review of false positives: a working boundary's guards are tied to
+    /// the policy itself (a new version denied on its ARN, removal denied when it
+    /// is the boundary, a put denied unless it is), not unconditional.
+    #[test]
+    fn guards_tied_to_the_boundary_itself_count() {
+        const OWN: &str = "arn:aws:iam::111122223333:policy/PermissionsBoundary";
+        let doc = |own: &str, put_condition: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[
+                {{"Effect":"Allow","Action":"*","Resource":"*"}},
+                {{"Effect":"Deny","Action":["iam:DeletePolicy","iam:DeletePolicyVersion","iam:CreatePolicyVersion","iam:SetDefaultPolicyVersion"],"Resource":["{own}"]}},
+                {{"Effect":"Deny","Action":["iam:DeleteUserPermissionsBoundary","iam:DeleteRolePermissionsBoundary"],
+                  "Resource":["arn:aws:iam::111122223333:user/*","arn:aws:iam::111122223333:role/*"],
+                  "Condition":{{"StringEquals":{{"iam:PermissionsBoundary":"{own}"}}}}}},
+                {{"Effect":"Deny","Action":["iam:PutUserPermissionsBoundary","iam:PutRolePermissionsBoundary"],
+                  "Resource":["arn:aws:iam::111122223333:user/*","arn:aws:iam::111122223333:role/*"],
+                  "Condition":{put_condition}}}]}}"#
+            )
+        };
+        let tied = |own: &str| format!(r#"{{"StringNotEquals":{{"iam:PermissionsBoundary":"{own}"}}}}"#);
+        let version = |d: &str| {
+            let d = serde_json::to_string(d).unwrap();
+            iam("CreatePolicyVersion", ROLE, &format!(r#"{{"policyArn":"{OWN}","policyDocument":{d},"setAsDefault":true}}"#))
+        };
+        let created = |d: &str| {
+            let d = serde_json::to_string(d).unwrap();
+            iam("CreatePolicy", ROLE, &format!(r#"{{"policyName":"PermissionsBoundary","path":"/","policyDocument":{d}}}"#))
+        };
+        let severity = |json: &str| {
+            assert!(fires(&IamAdminPolicyCreated, json), "{json}");
+            IamAdminPolicyCreated.severity_for(&Record::from_json(json).unwrap())
+        };
+        let boundary = doc(OWN, &tied(OWN));
+        assert!(!fires(&IamAdminPolicyCreated, &version(&boundary)));
+        assert_eq!(severity(&created(&boundary)), Severity::Medium);
+        // Tied to another policy, a condition that tests more, or the puts left
+        // open (as CDK's example boundary leaves them): no boundary.
+        let other = "arn:aws:iam::111122223333:policy/Other";
+        for d in [
+            doc(other, &tied(other)),
+            doc(OWN, &tied(other)),
+            doc(OWN, &format!(r#"{{"StringNotEquals":{{"iam:PermissionsBoundary":"{OWN}","aws:PrincipalTag/team":"x"}}}}"#)),
+            doc(OWN, &format!(r#"{{"StringEquals":{{"iam:PermissionsBoundary":"{OWN}"}}}}"#)),
+            doc(OWN, &format!(r#"{{"StringNotEquals":{{"iam:PermissionsBoundary":["{OWN}","{other}"]}}}}"#)),
+            boundary.replace("user/*", "user/ops-*"),
+        ] {
+            assert!(fires(&IamAdminPolicyCreated, &version(&d)), "{d}");
+            assert_eq!(severity(&created(&d)), Severity::High, "{d}");
+        }
     }
 }
