@@ -36,7 +36,8 @@ pub static META: Meta = Meta {
     group: "backup-exposure",
     false_positives: &[
         "Golden images shared on purpose with the organisation's other accounts or with \
-         customers (suppress the known receiving accounts).",
+         customers: suppress the pipeline's role with the known receiving accounts, \
+         every one of them (`requestParameters.launchPermission.add.items[].userId`).",
     ],
     next_steps: "Check the receiving account. If it is unknown, remove the launch permission, find \
                  out what the image contains (credentials, keys, data) and rotate what it holds; \

@@ -211,16 +211,17 @@ impl Entry {
     pub fn active(&self, day: i64) -> bool {
         day <= self.expires_day
     }
-    /// Whether every key of `match` matches the record.
+    /// Whether every key of `match` matches the record: its field's text, or
+    /// through a list (`items[]`) every item's, each any of the key's values.
     fn matches(&self, fields: &Fields<'_, '_>) -> bool {
         self.matchers.iter().all(|m| {
-            let Some(text) = fields.text(&m.path) else {
+            let Some(texts) = fields.texts(&m.path) else {
                 return false;
             };
-            match &m.values {
-                Values::Globs(gs) => gs.iter().any(|g| g.matches(&text)),
-                Values::Cidrs(cs) => cs.iter().any(|c| c.contains(&text)),
-            }
+            texts.iter().all(|text| match &m.values {
+                Values::Globs(gs) => gs.iter().any(|g| g.matches(text)),
+                Values::Cidrs(cs) => cs.iter().any(|c| c.contains(text)),
+            })
         })
     }
 }
@@ -372,24 +373,48 @@ impl<'r, 'a> Fields<'r, 'a> {
         }
     }
 
-    /// The text of the field: strings as they are, numbers and booleans as their
-    /// JSON text; `None` when absent, null, an object or an array.
-    fn text(&self, path: &[String]) -> Option<String> {
+    /// The texts of the field: strings as they are, numbers and booleans as their
+    /// JSON text. A part written `name[]` goes into the list `name`, item by item:
+    /// one text per item, all or nothing. `None` when the field is absent, null,
+    /// an object or an array, or a list is empty or not a list, or any item lacks
+    /// the rest of the path: an entry then does not match, and the finding goes out.
+    fn texts(&self, path: &[String]) -> Option<Vec<String>> {
         let tree = self
             .tree
             .get_or_init(|| self.rec.raw.and_then(crate::event::surrogates::parse_value));
-        let mut v = tree.as_ref()?;
-        for part in path {
-            v = v.as_object()?.get(part)?;
-        }
-        match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            _ => None,
-        }
+        let mut out = Vec::new();
+        collect_texts(tree.as_ref()?, path, &mut out)?;
+        Some(out)
     }
 }
+
+/// [`Fields::texts`] below `v`.
+fn collect_texts(v: &Value, path: &[String], out: &mut Vec<String>) -> Option<()> {
+    let Some((part, rest)) = path.split_first() else {
+        out.push(match v {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => return None,
+        });
+        return Some(());
+    };
+    match part.strip_suffix(LIST_MARK) {
+        Some(name) => {
+            let items = v.as_object()?.get(name)?.as_array()?;
+            if items.is_empty() {
+                return None;
+            }
+            items
+                .iter()
+                .try_for_each(|item| collect_texts(item, rest, out))
+        }
+        None => collect_texts(v.as_object()?.get(part)?, rest, out),
+    }
+}
+
+/// What ends a path part that goes into a list, item by item (`items[]`).
+pub(crate) const LIST_MARK: &str = "[]";
 
 #[cfg(test)]
 mod tests;

@@ -717,18 +717,19 @@ fn matches(
             None => (key, None),
         };
         let parts: Vec<String> = path.split('.').map(str::to_owned).collect();
-        if parts
-            .iter()
-            .any(|p| p.is_empty() || p.chars().any(char::is_control))
-        {
+        let name = |p: &str| p.strip_suffix(super::LIST_MARK).unwrap_or(p).to_owned();
+        if parts.iter().any(|p| {
+            let n = name(p);
+            n.is_empty() || n.chars().any(char::is_control) || n.contains(super::LIST_MARK)
+        }) {
             ok = false;
             c.error(
                 k.span(),
-                format!("{key:?} is not a field path (names joined by dots)"),
+                format!("{key:?} is not a field path (names joined by dots, a list's name followed by [])"),
             );
             continue;
         }
-        if !RECORD_FIELDS.contains(&parts[0].as_str()) {
+        if !RECORD_FIELDS.contains(&name(&parts[0]).as_str()) {
             ok = false;
             c.error(
                 k.span(),
@@ -852,7 +853,7 @@ fn never_matches(parts: &[String]) -> Option<&'static str> {
     ];
     let path = parts.join(".");
     if parts[0] == "resources" {
-        Some("resources is a list, and a path does not reach into lists")
+        Some("resources is a list: write resources[].<field> to match each of its items")
     } else if OBJECTS.contains(&path.as_str()) {
         Some("it ends on an object; name a field inside it")
     } else {

@@ -280,6 +280,78 @@ fn matching_globs_cidrs_lists_missing_fields_and_scalars() {
     assert!(t.matching("cloudtrail-log-deleted", &rec).is_empty());
 }
 
+/// From a review of false positives: an image shared with the organisation's
+/// own accounts could not be suppressed by them, since a path did not reach into
+/// lists. `items[]` goes into a list: every item must match, so one account more
+/// (an outsider's) makes the entry miss and the finding go out.
+#[test]
+fn a_path_into_a_list_matches_when_every_item_does() {
+    let t = tuning(&entry(
+        "golden-ami",
+        "",
+        r#""userIdentity.accountId" = "111122223333"
+"requestParameters.launchPermission.add.items[].userId" = ["222233334444", "333344445555"]
+"resources[].type" = "AWS::EC2::Image""#,
+    ));
+    let shared = |items: &str, resources: &str| {
+        let json = format!(
+            r#"{{"eventVersion":"1.09","eventSource":"ec2.amazonaws.com","eventName":"ModifyImageAttribute",
+            "eventTime":"2026-11-30T10:00:00Z","awsRegion":"us-east-1","recipientAccountId":"111122223333",
+            "userIdentity":{{"type":"AssumedRole","accountId":"111122223333","arn":"arn:aws:sts::111122223333:assumed-role/ImagePipeline/build"}},
+            "requestParameters":{{"imageId":"ami-0a1b2c3d4e5f60718","launchPermission":{{"add":{{"items":{items}}}}},"attributeType":"launchPermission"}},
+            "resources":{resources}}}"#
+        );
+        let rec = crate::event::Record::from_json(&json).unwrap();
+        !t.matching("getpassworddata-burst", &rec).is_empty()
+    };
+    let image = r#"[{"type":"AWS::EC2::Image","ARN":"arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60718"}]"#;
+    assert!(shared(
+        r#"[{"userId":"222233334444"},{"userId":"333344445555"}]"#,
+        image
+    ));
+    assert!(shared(r#"[{"userId":"333344445555"}]"#, image));
+    // One outsider among them, a public share, an empty or missing list, or an
+    // item that is not what the path says: the entry does not match.
+    for items in [
+        r#"[{"userId":"222233334444"},{"userId":"999988887777"}]"#,
+        r#"[{"group":"all"}]"#,
+        r#"[{"userId":"222233334444"},{"group":"all"}]"#,
+        "[]",
+        "null",
+        r#"{"userId":"222233334444"}"#,
+        r#"["222233334444"]"#,
+    ] {
+        assert!(!shared(items, image), "{items}");
+    }
+    let two = r#"[{"type":"AWS::EC2::Image","ARN":"a"},{"type":"AWS::S3::Bucket","ARN":"b"}]"#;
+    assert!(!shared(r#"[{"userId":"222233334444"}]"#, two));
+    // A list of plain values, the list's name alone.
+    let plain = tuning(&entry(
+        "p",
+        "",
+        r#""requestParameters.userIds[]" = ["2222*"]"#,
+    ));
+    let json = r#"{"eventSource":"ec2.amazonaws.com","eventName":"ModifyImageAttribute","eventTime":"2026-11-30T10:00:00Z",
+        "requestParameters":{"userIds":["222233334444","222200001111"]}}"#;
+    let rec = crate::event::Record::from_json(json).unwrap();
+    assert!(!plain.matching("getpassworddata-burst", &rec).is_empty());
+    // A malformed list path is refused, located.
+    for key in [
+        r#""requestParameters.[]" = "x""#,
+        r#""requestParameters.a[][]" = "x""#,
+        r#""requestParameters.a[]b" = "x""#,
+    ] {
+        let text = entry("bad", "", key);
+        assert!(
+            problems(&text)
+                .iter()
+                .any(|p| p.contains("not a field path")),
+            "{key}: {:?}",
+            problems(&text)
+        );
+    }
+}
+
 #[test]
 fn suppression_expiry_dry_run_and_severity() {
     let at = "2026-11-30T10:00:00Z";
