@@ -40,7 +40,11 @@ pub static META: Meta = Meta {
     group: "correlation",
     false_positives: &[
         "An administrator moving a fleet to a new role by hand (most teams do it through \
-         infrastructure as code, whose stacks are left out, or by attaching a new profile).",
+         infrastructure as code, whose CloudFormation stacks are left out, or by attaching \
+         a new profile).",
+        "Terraform replacing a profile's role (a remove and an add seconds apart by the \
+         pipeline's role): its calls are its own, not a stack's, and look exactly like the \
+         swap; suppress the pipeline's role with the profile's name.",
     ],
     next_steps: "Check which instances use the profile and whether the new role was \
                  expected. If not, put the old role back, look at what the new role's \
