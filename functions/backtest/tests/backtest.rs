@@ -684,6 +684,74 @@ async fn a_batch_whose_every_key_is_refused_fails() {
     );
 }
 
+/// From a review: batches of one key each judged every refused key alone, so a
+/// run over an archive S3 refuses whole (the KMS key not granted, files archived
+/// to Glacier) succeeded having read nothing. The plan reads the first byte of
+/// its first and last key, and refuses such a run with the remedy.
+#[tokio::test]
+async fn a_plan_over_an_archive_s3_refuses_fails_with_the_remedy() {
+    let mut d = deploy().await;
+    d.put_stop_logging("20260314T1300Z", "denied-a").await;
+    d.put_stop_logging("20260314T1310Z", "denied-b").await;
+    let moto = Moto::shared()
+        .endpoint
+        .trim_start_matches("http://")
+        .to_owned();
+    d.restart_function(&refusing_proxy(moto, "denied".into()).await)
+        .await;
+    let plan = |run: &str| {
+        json!({"mode": "plan", "run_id": run, "prefixes": [format!("AWSLogs/{ACCOUNT}/")],
+               "since": "2026-03-14", "until": "2026-03-14", "max_keys_per_batch": 1})
+    };
+    let err = d.runtime.invoke(&plan(&unique("refused-plan"))).await.err();
+    assert_eq!(err["errorType"], "trailwatch.BacktestInvalid", "{err}");
+    let message = err["errorMessage"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("S3 refuses to read the archive")
+            && message.contains("AccessDenied")
+            && message.contains("KMS key"),
+        "{err}"
+    );
+    // One key readable, the last: the run goes ahead, its batches skip the others.
+    d.put_stop_logging("20260314T1320Z", "good").await;
+    let out = d
+        .runtime
+        .invoke(&plan(&unique("partly-refused-plan")))
+        .await
+        .ok();
+    assert_eq!(out["keys"], 3, "{out}");
+}
+
+/// Files archived to Glacier cannot be read until restored: the plan says so.
+#[tokio::test]
+async fn a_plan_over_archived_files_asks_for_a_restore() {
+    let d = deploy().await;
+    let stop = records("cloudtrail-log-suspended/positive-stop-logging-iam-user.json");
+    for stamp in ["20260314T1300Z", "20260314T1310Z"] {
+        s3(&d.sdk)
+            .put_object()
+            .bucket(&d.archive)
+            .key(trail_key(ACCOUNT, stamp, "cold"))
+            .storage_class(aws_sdk_s3::types::StorageClass::Glacier)
+            .body(log_file(&stop).into())
+            .send()
+            .await
+            .expect("PutObject GLACIER");
+    }
+    let err = d
+        .runtime
+        .invoke(&json!({"mode": "plan", "run_id": unique("cold-plan"), "prefixes": [format!("AWSLogs/{ACCOUNT}/")],
+                        "since": "2026-03-14", "until": "2026-03-14"}))
+        .await
+        .err();
+    assert_eq!(err["errorType"], "trailwatch.BacktestInvalid", "{err}");
+    let message = err["errorMessage"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("InvalidObjectState") && message.contains("restore"),
+        "{err}"
+    );
+}
+
 /// The measurement docs/backtest.md quotes (tests/bench/backtest runs it with a
 /// release build): one batch of the `trailwatch generate --shape s3` files in
 /// `TRAILWATCH_BENCH_S3_DIR`, through the real binary against moto. Prints

@@ -166,6 +166,32 @@ impl S3Client {
         }
     }
 
+    /// The first byte of an object (`GetObject` with `Range: bytes=0-0`): whether
+    /// S3 and KMS let the object be read at all, for the price of one byte. An
+    /// empty object (416, no byte to give) is readable.
+    pub async fn first_byte(
+        &self,
+        bucket: &str,
+        key: &str,
+        expected_owner: Option<&str>,
+    ) -> Result<(), S3Error> {
+        let url = self.url(bucket, Some(key), &[]).map_err(S3Error::Other)?;
+        let owner = owner_header(expected_owner);
+        let headers: Vec<(&str, &str)> =
+            owner.into_iter().chain([("range", "bytes=0-0")]).collect();
+        let request = Request {
+            method: "GET",
+            url: &url,
+            headers: &headers,
+            body: &[],
+        };
+        self.call(&request, &[], 64, |r| match r.status {
+            200..=299 | 416 => Ok(()),
+            _ => Err(r),
+        })
+        .await
+    }
+
     /// `GetObject`, with `If-None-Match` when an ETag is given; an object over
     /// `max_bytes` is [`S3Error::TooLarge`]. With `expected_owner` (an account
     /// id), S3 refuses (403) to read a bucket another account owns: a bucket

@@ -148,7 +148,8 @@ async fn fetch(
                 Some(code @ ("AccessDenied" | "NoSuchKey" | "InvalidObjectState")) => {
                     Fetch::Unreadable {
                         cause: msg,
-                        denied: code == "AccessDenied",
+                        // Refused: not granted, or archived (from a review).
+                        denied: code != "NoSuchKey",
                     }
                 }
                 _ => Fetch::Failed(msg),
@@ -341,9 +342,10 @@ async fn process(
     // is judged like a key, not a run.
     if denied > 1 && denied == keys.len() {
         return Err(format!(
-            "every key of this batch was refused (AccessDenied), e.g. {}: grant the \
-             backtest role the archive's KMS key (ArchiveKmsKeyArn) and s3:GetObject in \
-             the bucket policy",
+            "every key of this batch was refused (AccessDenied, or InvalidObjectState for \
+             archived files), e.g. {}: grant the backtest role the archive's KMS key \
+             (ArchiveKmsKeyArn) and s3:GetObject in the bucket policy, or restore the \
+             archived files first",
             report.failures.first().map_or("", String::as_str)
         ));
     }

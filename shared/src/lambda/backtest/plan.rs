@@ -416,6 +416,53 @@ async fn walk(
     Ok(())
 }
 
+/// Why the archive cannot be read, when S3 refuses the first and the last key
+/// planned for the same reason: the trail's KMS key not granted to the backtest
+/// role or a bucket policy (`AccessDenied`), or the files archived to a storage
+/// class that must be restored first (`InvalidObjectState`). The batches skip a
+/// key they cannot read, so without this a run of such an archive succeeded
+/// having read nothing when its batches held one key each (from a review). One
+/// byte of each is read; any other answer leaves the judgement to the batches.
+async fn refused_archive(
+    s3: &crate::aws::s3::S3Client,
+    bucket: (&str, Option<&str>),
+    keys: &[Key],
+) -> Option<String> {
+    let (first, last) = (keys.first()?, keys.last()?);
+    let mut causes = Vec::new();
+    for key in if keys.len() > 1 {
+        vec![first, last]
+    } else {
+        vec![first]
+    } {
+        match s3.first_byte(bucket.0, &key.key, bucket.1).await {
+            Err(e) if matches!(e.code(), Some("AccessDenied" | "InvalidObjectState")) => {
+                causes.push((e.code().map(str::to_owned), key.key.clone()));
+            }
+            _ => return None,
+        }
+    }
+    let code = causes[0].0.clone()?;
+    if causes
+        .iter()
+        .any(|(c, _)| c.as_deref() != Some(code.as_str()))
+    {
+        return None;
+    }
+    let remedy = if code == "AccessDenied" {
+        "grant the backtest role the archive's KMS key (ArchiveKmsKeyArn) and s3:GetObject \
+         in the bucket policy"
+    } else {
+        "the log files are in an archived storage class: restore them (S3 RestoreObject, \
+         or a Batch Operations restore job) before the backtest"
+    };
+    Some(format!(
+        "S3 refuses to read the archive ({code} for the first and the last key planned, e.g. \
+         {}): {remedy}",
+        crate::sanitize::one_line(&causes[0].1, 300)
+    ))
+}
+
 pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError> {
     if let Some(given) = &input.execution_input {
         check_execution_input(given).map_err(BacktestError::Invalid)?;
@@ -473,6 +520,9 @@ pub async fn run(bt: &Backtest, input: PlanInput) -> Result<Value, BacktestError
                 .collect::<Vec<_>>()
                 .join(", ")
         )));
+    }
+    if let Some(why) = refused_archive(&bt.s3, bucket, &keys).await {
+        return Err(BacktestError::Invalid(why));
     }
     let total_bytes: u64 = keys.iter().map(|k| k.size).sum();
     let total_keys = keys.len();
