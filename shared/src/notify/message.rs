@@ -377,17 +377,32 @@ fn ascii_line(text: &str, max_chars: usize) -> String {
 }
 
 /// [`cut`], keeping a quoted value's closing quote while its opening one stays.
+/// A cut that would leave an opening quote alone ends before it instead: what
+/// follows in the subject (`by <actor>`) must not read as part of the value
+/// (from a review).
 fn cut_quoted(s: &str, max: usize) -> String {
-    match s.strip_suffix('"') {
+    let out = match s.strip_suffix('"') {
         Some(open) if s.chars().count() > max && max > SUBJECT_CUT.len() + 1 => {
             let kept = cut(open, max - 1);
-            if kept.contains('"') {
+            // Only the opening quote, with nothing of the value after it, is no
+            // quoted value.
+            let opened = kept
+                .rfind('"')
+                .is_some_and(|at| kept[at + 1..] != *SUBJECT_CUT);
+            if opened {
                 format!("{kept}\"")
             } else {
                 cut(s, max)
             }
         }
         _ => cut(s, max),
+    };
+    if out.matches('"').count() % 2 == 0 {
+        return out;
+    }
+    match out.rfind('"') {
+        Some(at) => cut(&format!("{}{SUBJECT_CUT}", out[..at].trim_end()), max),
+        None => out,
     }
 }
 
@@ -635,6 +650,19 @@ mod tests {
             cut_quoted(r#"user name "x by root""#, 16),
             r#"user name "x...""#
         );
+        // From a review: a cut just past the opening quote left it alone, and
+        // the subject's "by <actor>" read as part of the value.
+        let value = r#"user name "x by root""#;
+        for max in 0..=value.len() + 2 {
+            let cut = cut_quoted(value, max);
+            if value.len() <= max {
+                assert_eq!(cut, value);
+            } else {
+                assert!(cut.chars().count() <= max, "{max}: {cut}");
+            }
+            assert_eq!(cut.matches('"').count() % 2, 0, "{max}: {cut}");
+        }
+        assert_eq!(cut_quoted(value, 14), "user name...");
         f.evidence = Evidence::new().with("user_name", "=?UTF-8?B?4oCuW0xPV10gYWxsIGZpbmU=?=");
         let s = subject(&f);
         assert!(!s.contains("=?"), "{s}");
