@@ -764,3 +764,33 @@ fn junk_invalid_utf8_and_broken_gzip_are_located_and_skipped() {
         );
     }
 }
+
+/// From a review: a closed or full standard error (`2>/dev/full`, a pipe whose
+/// reader left) made the first message a panic, exit 101: the exit code a
+/// pipeline tests is kept, the message lost.
+#[test]
+fn a_full_standard_error_keeps_the_exit_code() {
+    let file = tmp("full-stderr.jsonl", stop("full-stderr").as_bytes());
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full")
+    };
+    let out = command(&["--exit-code", "3"], &[&file])
+        .stderr(full())
+        .output()
+        .expect("the binary runs");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let missing = Command::new(BIN)
+        .args(["tuning", "check", "/nonexistent/tuning.toml"])
+        .stderr(full())
+        .output()
+        .expect("the binary runs");
+    assert_eq!(missing.status.code(), Some(2));
+}

@@ -102,12 +102,15 @@ impl Https {
 /// rustls with ring and the platform's roots, as the SDK's client configured it
 /// (the roots read once per process).
 fn tls_config() -> rustls::ClientConfig {
+    use std::io::Write as _;
     static ROOTS: std::sync::LazyLock<Arc<rustls::RootCertStore>> =
         std::sync::LazyLock::new(|| {
             let found = rustls_native_certs::load_native_certs();
             if !found.errors.is_empty() {
                 // Before any logger: on standard error, which Lambda keeps in the logs.
-                eprintln!(
+                // A closed standard error must not end the process (`let _`).
+                let _ = writeln!(
+                    std::io::stderr(),
                     "trailwatch: some root certificates could not be read: {:?}",
                     found.errors
                 );
@@ -115,7 +118,10 @@ fn tls_config() -> rustls::ClientConfig {
             let mut roots = rustls::RootCertStore::empty();
             let (_added, _ignored) = roots.add_parsable_certificates(found.certs);
             if roots.is_empty() {
-                eprintln!("trailwatch: no root certificates found: every HTTPS call will fail");
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "trailwatch: no root certificates found: every HTTPS call will fail"
+                );
             }
             Arc::new(roots)
         });

@@ -752,14 +752,14 @@ pub fn run(args: Args) -> i32 {
     match generate(&args) {
         Ok(counts) => {
             let manifest = serde_json::to_string_pretty(&counts).unwrap_or_default();
-            eprintln!(
+            say!(
                 "trailwatch generate: {} records; attack episodes per detection: {manifest}",
                 args.records
             );
             if let Some(p) = &args.manifest
                 && let Err(e) = fs::write(p, manifest + "\n")
             {
-                eprintln!("trailwatch generate: {}: {e}", p.display());
+                say!("trailwatch generate: {}: {e}", p.display());
                 return EXIT_ERROR;
             }
             EXIT_OK
@@ -768,7 +768,7 @@ pub fn run(args: Args) -> i32 {
         // `list` take it.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe && args.out == Path::new("-") => EXIT_OK,
         Err(e) => {
-            eprintln!("trailwatch generate: {}: {e}", args.out.display());
+            say!("trailwatch generate: {}: {e}", args.out.display());
             EXIT_ERROR
         }
     }

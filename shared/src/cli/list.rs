@@ -212,7 +212,7 @@ fn needs(m: &Meta) -> &'static str {
 pub fn run(format: ListFormat, ids: &[String], filter: &Filter) -> i32 {
     let all = metas();
     if let Err(e) = filter.check(&all) {
-        eprintln!("trailwatch: {e}");
+        say!("trailwatch: {e}");
         return EXIT_ERROR;
     }
     let named = if ids.is_empty() {
@@ -231,7 +231,7 @@ pub fn run(format: ListFormat, ids: &[String], filter: &Filter) -> i32 {
         .filter(|m| filter.admits(m))
         .collect();
     if chosen.is_empty() && named.as_ref().is_none_or(|n| !n.is_empty()) {
-        eprintln!("trailwatch: no detection matches these filters");
+        say!("trailwatch: no detection matches these filters");
     }
     let table = match format {
         // Named detections are shown whole.
@@ -248,7 +248,7 @@ pub fn run(format: ListFormat, ids: &[String], filter: &Filter) -> i32 {
         Ok(()) => EXIT_OK,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
         Err(e) => {
-            eprintln!("trailwatch: cannot write the list: {e}");
+            say!("trailwatch: cannot write the list: {e}");
             EXIT_ERROR
         }
     }
@@ -271,14 +271,14 @@ fn named(all: &[&'static Meta], ids: &[String]) -> Option<Vec<&'static Meta>> {
             Some(m) => chosen.push(m),
             None => {
                 unknown = true;
-                eprintln!("trailwatch: {}", super::unknown_id(id, &known));
+                say!("trailwatch: {}", super::unknown_id(id, &known));
             }
         }
     }
     if chosen.is_empty() && !unknown {
         // `list ""` (an unset shell variable) names nothing: refused, as
         // `--only ""` is, not shown as every detection or as none.
-        eprintln!("trailwatch: the detection ids given are empty");
+        say!("trailwatch: the detection ids given are empty");
         return None;
     }
     (!unknown).then_some(chosen)

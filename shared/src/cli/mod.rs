@@ -1,5 +1,20 @@
 //! Command-line interface.
 
+/// `eprintln!` that cannot panic: a closed or full standard error (`2>&-`,
+/// `2>/dev/full`, a pipe whose reader has left) loses the message, not the exit
+/// code (from a review: the replay ended in a panic, exit 101). `say!(in ...)`
+/// writes without a line end, as `eprint!`.
+macro_rules! say {
+    (in $($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($arg)*);
+    }};
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 #[cfg(feature = "cli-alloc")]
 pub mod alloc;
 mod generate;

@@ -75,10 +75,11 @@ impl Notifier for Stdout_ {
                     // Said even with `-q`: a finding lost from the output is not an
                     // input error to keep quiet about (a review of this change).
                     self.not_importable.fetch_add(1, Ordering::Relaxed);
-                    eprintln!(
+                    say!(
                         "trailwatch: finding {} ({}): no valid account id or Region in its record: \
                          Security Hub would refuse it, left out of the ASFF output",
-                        f.finding_id, f.detection_id
+                        f.finding_id,
+                        f.detection_id
                     );
                     Ok(())
                 }

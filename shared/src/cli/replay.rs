@@ -268,7 +268,7 @@ impl Progress {
         } else {
             String::new()
         };
-        eprint!(
+        say!(in
             "\r\x1b[K{records} records, {rate:.0} records/s, {}{total} files{bytes}",
             self.files_done
         );
@@ -277,7 +277,7 @@ impl Progress {
 
     fn clear(&mut self) {
         if self.shown {
-            eprint!("\r\x1b[K");
+            say!(in "\r\x1b[K");
             self.shown = false;
         }
     }
@@ -372,7 +372,7 @@ impl<S: Store> Replay<'_, S> {
 
     fn warn(&self, loc: &Location, reason: &str) {
         if !self.quiet {
-            eprintln!(
+            say!(
                 "trailwatch: {}: {}",
                 one_line(&loc.to_string(), 300),
                 one_line(reason, 500)
@@ -480,7 +480,7 @@ impl<S: Store> Sink for Replay<'_, S> {
     fn unreadable(&mut self, err: &std::io::Error) {
         self.counts.rejected += 1;
         if !self.quiet {
-            eprintln!("trailwatch: {}", one_line(&err.to_string(), 2000));
+            say!("trailwatch: {}", one_line(&err.to_string(), 2000));
         }
     }
 
@@ -643,7 +643,7 @@ pub fn run(mut args: Args) -> i32 {
         && inputs(&args.paths).iter().any(|p| p.as_os_str() == "-")
         && std::io::stdin().is_terminal()
     {
-        eprintln!(
+        say!(
             "trailwatch: reading CloudTrail records from standard input (end with Ctrl-D); \
              name files, directories or s3:// archives to read them instead (trailwatch replay --help)"
         );
@@ -651,7 +651,7 @@ pub fn run(mut args: Args) -> i32 {
     let paths = match gather(&inputs(&args.paths)).and_then(|i| Ok((i, filter(&args)?))) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("trailwatch: {e}");
+            say!("trailwatch: {e}");
             return EXIT_ERROR;
         }
     };
@@ -667,7 +667,7 @@ pub fn run(mut args: Args) -> i32 {
             None
         };
         if let Some(p) = problem {
-            eprintln!("trailwatch: --expected-bucket-owner: {p}");
+            say!("trailwatch: --expected-bucket-owner: {p}");
             return EXIT_ERROR;
         }
     }
@@ -675,7 +675,7 @@ pub fn run(mut args: Args) -> i32 {
         Ok(disabled) => args.disable = disabled,
         Err(problems) => {
             for p in problems {
-                eprintln!("trailwatch: {p}");
+                say!("trailwatch: {p}");
             }
             return EXIT_ERROR;
         }
@@ -685,16 +685,16 @@ pub fn run(mut args: Args) -> i32 {
         .as_deref()
         .map(trailwatch::detections::common::organizations::own_organizations)
     {
-        eprintln!("trailwatch: --organization-ids: {e}");
+        say!("trailwatch: --organization-ids: {e}");
         return EXIT_ERROR;
     }
     if let Err(e) = trailwatch::resources::set_prefix(&args.resource_prefix) {
-        eprintln!("trailwatch: --resource-prefix: {e}");
+        say!("trailwatch: --resource-prefix: {e}");
         return EXIT_ERROR;
     }
     // 2 means an error, and 1 a rejected input under --strict.
     if args.exit_code == 2 || (args.exit_code == 1 && args.strict) {
-        eprintln!(
+        say!(
             "trailwatch: --exit-code {}: {} (use 3 to 255)",
             args.exit_code,
             if args.exit_code == 2 {
@@ -709,7 +709,7 @@ pub fn run(mut args: Args) -> i32 {
     // table that keeps the history, every run would learn again and hide up to
     // the span's new terms (from a review).
     if args.state == StateKind::Dynamodb && args.learn.is_some() {
-        eprintln!(
+        say!(
             "trailwatch: --learn needs --state memory: a table keeps the history, and each \
              run would learn again (replay the learning span once without --learn's findings, \
              or use a backtest's learn_until)"
@@ -717,7 +717,7 @@ pub fn run(mut args: Args) -> i32 {
         return EXIT_ERROR;
     }
     if args.state == StateKind::Memory && (args.table.is_some() || args.create_table) {
-        eprintln!("trailwatch: --table and --create-table need --state dynamodb");
+        say!("trailwatch: --table and --create-table need --state dynamodb");
         return EXIT_ERROR;
     }
     let rt = match tokio::runtime::Builder::new_current_thread()
@@ -726,7 +726,7 @@ pub fn run(mut args: Args) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("trailwatch: cannot start the async runtime: {e}");
+            say!("trailwatch: cannot start the async runtime: {e}");
             return EXIT_ERROR;
         }
     };
@@ -734,13 +734,13 @@ pub fn run(mut args: Args) -> i32 {
         StateKind::Memory => execute(MemoryStore::default(), rt, &paths, &args),
         StateKind::Dynamodb => {
             let Some(table) = args.table.as_deref() else {
-                eprintln!("trailwatch: --state dynamodb needs --table NAME");
+                say!("trailwatch: --state dynamodb needs --table NAME");
                 return EXIT_ERROR;
             };
             match rt.block_on(dynamodb::connect(table, args.create_table, args.quiet)) {
                 Ok(store) => execute(store, rt, &paths, &args),
                 Err(e) => {
-                    eprintln!("trailwatch: {}", one_line(&e, 2000));
+                    say!("trailwatch: {}", one_line(&e, 2000));
                     EXIT_ERROR
                 }
             }
@@ -767,12 +767,12 @@ mod dynamodb {
             .map_err(|e| e.to_string())?;
         if !quiet {
             if check.created {
-                eprintln!(
+                say!(
                     "trailwatch: created DynamoDB table {table} (TTL on {})",
                     schema::TTL_ATTRIBUTE
                 );
             } else if !check.ttl_enabled {
-                eprintln!(
+                say!(
                     "trailwatch: warning: TTL is not enabled on {} of table {table}: expired items \
                      are ignored but never deleted",
                     schema::TTL_ATTRIBUTE
@@ -873,7 +873,7 @@ fn execute<S: Store>(
         let today = match super::tuning::today(args.now.as_deref()) {
             Ok(d) => d,
             Err(e) => {
-                eprintln!("trailwatch: {e}");
+                say!("trailwatch: {e}");
                 return EXIT_ERROR;
             }
         };
@@ -941,7 +941,7 @@ fn execute<S: Store>(
                     Err(e) => {
                         replay.progress.clear();
                         let _ = replay.out.flush();
-                        eprintln!("trailwatch: {}", one_line(&e, 2000));
+                        say!("trailwatch: {}", one_line(&e, 2000));
                         return EXIT_ERROR;
                     }
                 }
@@ -957,7 +957,7 @@ fn execute<S: Store>(
         // Only the terminal going away ends a replay quietly; a state store error
         // that happens to mention a broken pipe is still an error.
         if !(msg.starts_with("cannot write findings:") && msg.ends_with("broken pipe")) {
-            eprintln!("trailwatch: {msg}");
+            say!("trailwatch: {msg}");
             return EXIT_ERROR;
         }
         // Findings were being written when the reader went away (`| head`):
@@ -969,7 +969,7 @@ fn execute<S: Store>(
     if let Err(e) = flushed
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
-        eprintln!("trailwatch: cannot write findings: {e}");
+        say!("trailwatch: cannot write findings: {e}");
         return EXIT_ERROR;
     }
     let c = &replay.counts;
@@ -978,23 +978,23 @@ fn execute<S: Store>(
         // the totals stay on screen.
         if args.tuning.is_none() {
             for (id, n) in &c.findings {
-                eprintln!("  {n:>6}  {id}");
+                say!("  {n:>6}  {id}");
             }
         } else {
-            eprintln!("  notified suppressed  shadow held-back  detection");
+            say!("  notified suppressed  shadow held-back  detection");
             for (id, [n, s, sh, h]) in &c.dispositions {
-                eprintln!("  {n:>8} {s:>10} {sh:>7} {h:>9}  {id}");
+                say!("  {n:>8} {s:>10} {sh:>7} {h:>9}  {id}");
             }
             // Every entry, those that matched nothing too: the impact preview.
             for e in engine.tuning().iter().flat_map(|t| t.entries().to_vec()) {
                 let n = c.entries.get(&e.id).copied().unwrap_or(0);
                 let dry = if e.dry_run { " (dry run)" } else { "" };
-                eprintln!("  entry {}{dry}: {n} finding(s)", e.id);
+                say!("  entry {}{dry}: {n} finding(s)", e.id);
             }
         }
         let secs = started.elapsed().as_secs_f64();
         let total: u64 = c.findings.values().sum();
-        eprintln!(
+        say!(
             "trailwatch: {} records read, {} rejected, {} not CloudTrail, {} findings in {:.3}s ({:.0} records/s)",
             c.records,
             c.rejected,
@@ -1004,28 +1004,28 @@ fn execute<S: Store>(
             c.records as f64 / secs.max(1e-9)
         );
         if !filter.is_empty() {
-            eprintln!(
+            say!(
                 "  {} records outside --since/--until/--accounts/--regions (of those a detection \
                  read: records no detection takes are not looked at; --strict reads all)",
                 c.outside
             );
         }
         if c.unplaced > 0 {
-            eprintln!(
+            say!(
                 "  {} records without a readable eventTime that windowed or correlated detections could not count",
                 c.unplaced
             );
         }
         // From a new user's review: what `--learn` kept from being reported.
         if args.learn.is_some() {
-            eprintln!(
+            say!(
                 "  {} first-seen sightings learnt, not reported (--learn {})",
                 engine.learned(),
                 args.learn.unwrap_or_default()
             );
         }
         if s3_requests > 0 {
-            eprintln!(
+            say!(
                 "  S3: {} files, {:.1} MB downloaded, {s3_requests} list requests",
                 replay.progress.files_done,
                 replay.progress.bytes as f64 / 1e6
@@ -1035,7 +1035,7 @@ fn execute<S: Store>(
     // Said even with --quiet: a replay of another deployment's archive under
     // the default prefix reports neither its silences nor its tampering.
     if let (n @ 1.., Some(first)) = (c.foreign_canaries, &c.first_foreign_canary) {
-        eprintln!(
+        say!(
             "trailwatch: {n} canary record(s) (the first on {first:?}) do not start with the \
              resource prefix {:?}: not taken as canaries, and trailwatch-tampering takes only \
              resources under that prefix; pass --resource-prefix <the stack's name>",

@@ -74,7 +74,7 @@ pub fn run(cmd: Command) -> i32 {
             {
                 Ok(ids) => ids.flatten(),
                 Err(e) => {
-                    eprintln!("trailwatch: --organization-ids: {e}");
+                    say!("trailwatch: --organization-ids: {e}");
                     return EXIT_ERROR;
                 }
             };
@@ -82,7 +82,7 @@ pub fn run(cmd: Command) -> i32 {
                 Some(file) => file,
                 None if protect.len() >= 2 => protect.pop().unwrap_or_default(),
                 None => {
-                    eprintln!(
+                    say!(
                         "trailwatch: tuning check: no tuning file: give it before --protect \
                          (`tuning check FILE --protect PATH...`)"
                     );
@@ -101,7 +101,7 @@ pub fn run(cmd: Command) -> i32 {
                     .as_bytes(),
             ) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    eprintln!("trailwatch: cannot write the example: {e}");
+                    say!("trailwatch: cannot write the example: {e}");
                     EXIT_ERROR
                 }
                 _ => EXIT_OK,
@@ -130,7 +130,7 @@ fn load_read(file: &Path, today: i64, quiet: bool) -> Result<(Tuning, String), i
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!(
+            say!(
                 "trailwatch: {}: {e}",
                 one_line(&file.display().to_string(), 500)
             );
@@ -156,7 +156,7 @@ fn load_read(file: &Path, today: i64, quiet: bool) -> Result<(Tuning, String), i
 
 fn print_problems(problems: &[Problem]) {
     for p in problems {
-        eprintln!("{}", one_line(&p.to_string(), 2000));
+        say!("{}", one_line(&p.to_string(), 2000));
     }
 }
 
@@ -170,7 +170,7 @@ fn check(
     let today = match today(now) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("trailwatch: {e}");
+            say!("trailwatch: {e}");
             return EXIT_ERROR;
         }
     };
@@ -180,7 +180,7 @@ fn check(
     };
     let name = one_line(&file.display().to_string(), 500);
     let dry = t.entries().iter().filter(|e| e.dry_run).count();
-    eprintln!(
+    say!(
         "{name}: valid: {} suppression entries ({dry} dry-run), {} warning(s)",
         t.entries().len(),
         t.warnings.len()
@@ -194,7 +194,7 @@ fn check(
         match protected(&t, today, protect, own_organizations) {
             Ok(p) => status = status.max(p.report(&name, strict)),
             Err(e) => {
-                eprintln!("trailwatch: {}", one_line(&e, 2000));
+                say!("trailwatch: {}", one_line(&e, 2000));
                 return EXIT_ERROR;
             }
         }
@@ -217,18 +217,18 @@ impl Protection {
     /// Says what was found on stderr; the exit status it calls for.
     fn report(&self, name: &str, strict: bool) -> i32 {
         for line in &self.lowered {
-            eprintln!("{name}: --protect: warning: {line}");
+            say!("{name}: --protect: warning: {line}");
         }
         for line in &self.silenced {
-            eprintln!("{name}: --protect: {line}");
+            say!("{name}: --protect: {line}");
         }
         if self.silenced.is_empty() {
-            eprintln!(
+            say!(
                 "{name}: --protect: every finding still fires ({} checked)",
                 self.checked
             );
         } else {
-            eprintln!(
+            say!(
                 "{name}: --protect: {} of {} finding(s) would be silenced",
                 self.silenced.len(),
                 self.checked
@@ -484,7 +484,7 @@ fn push(file: &Path, to: &str) -> i32 {
     let today = match today(None) {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("trailwatch: {e}");
+            say!("trailwatch: {e}");
             return EXIT_ERROR;
         }
     };
@@ -495,7 +495,7 @@ fn push(file: &Path, to: &str) -> i32 {
     };
     match upload(text.as_bytes(), to) {
         Ok(()) => {
-            eprintln!(
+            say!(
                 "trailwatch: pushed {} to {}",
                 one_line(&file.display().to_string(), 500),
                 one_line(to, 500)
@@ -503,7 +503,7 @@ fn push(file: &Path, to: &str) -> i32 {
             EXIT_OK
         }
         Err(e) => {
-            eprintln!(
+            say!(
                 "trailwatch: push to {}: {}",
                 one_line(to, 500),
                 one_line(&e, 2000)

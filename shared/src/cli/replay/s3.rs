@@ -145,7 +145,7 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
             )));
         } else if !replay.quiet {
             // A quiet range, or one after the last delivery: said, not an error.
-            eprintln!("trailwatch: {at}: no log file for the days, accounts and Regions asked");
+            say!("trailwatch: {at}: no log file for the days, accounts and Regions asked");
         }
     }
     walked.map(|w| w.list_requests)
