@@ -711,3 +711,26 @@ fn a_window_lengthened_past_a_day_reports_its_burst_once() {
         assert_eq!(ids.len(), 1, "{detection}: {ids:?}");
     }
 }
+
+/// From a review: a file that is not UTF-8 exited 2 (as a file that cannot be
+/// read) with no position. It is an invalid file: exit 1, at its first bad byte.
+#[test]
+fn a_file_that_is_not_utf8_is_invalid_at_its_first_bad_byte() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("tw-tuning-utf8-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("latin1.toml");
+    std::fs::write(
+        &file,
+        b"[detections.cloudtrail-log-deleted]\nmode = \"sh\xe9dow\"\n",
+    )
+    .unwrap();
+    let out = run(&["tuning", "check", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let said = stderr(&out);
+    assert!(
+        said.contains("latin1.toml:2:11: not UTF-8 text (byte 0xE9)"),
+        "{said}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

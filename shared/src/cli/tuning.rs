@@ -127,17 +127,30 @@ pub fn load(file: &Path, today: i64, quiet: bool) -> Result<Tuning, i32> {
 /// As `load`, with the text that was validated (what `push` uploads: the file
 /// may change between two reads).
 fn load_read(file: &Path, today: i64, quiet: bool) -> Result<(Tuning, String), i32> {
-    let text = match std::fs::read_to_string(file) {
-        Ok(t) => t,
+    let source = one_line(&file.display().to_string(), 500);
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
         Err(e) => {
-            say!(
-                "trailwatch: {}: {e}",
-                one_line(&file.display().to_string(), 500)
-            );
+            say!("trailwatch: {source}: {e}");
             return Err(EXIT_ERROR);
         }
     };
-    let source = one_line(&file.display().to_string(), 500);
+    // A file that is not UTF-8 is an invalid file, located like its other
+    // problems (from a review: it exited 2, as an unreadable one, unlocated).
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+            let column =
+                valid.len() - valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+            let byte = e.as_bytes().get(valid.len()).copied().unwrap_or_default();
+            say!(
+                "{source}:{line}:{column}: not UTF-8 text (byte 0x{byte:02X}): save the file as UTF-8"
+            );
+            return Err(EXIT_REJECTED);
+        }
+    };
     match Tuning::parse(&text, &source, today) {
         Ok(t) => {
             if !quiet {
