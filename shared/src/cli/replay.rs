@@ -288,14 +288,11 @@ impl<S: Store> Replay<'_, S> {
     /// finding `--format asff` had to leave out), else `--exit-code` when a
     /// finding was notified.
     fn exit_status(&self, args: &Args) -> i32 {
-        // A finding `--format asff` left out was not written (a review: the exit
-        // code said a finding was notified over an empty output).
-        let notified: u64 = self
-            .counts
-            .findings
-            .values()
-            .sum::<u64>()
-            .saturating_sub(self.out.not_importable());
+        // A finding `--format asff` left out (named on stderr) still fired: a
+        // gate on `--exit-code` fails whatever the format (from a review: with
+        // ASFF, a record without a valid account passed a gate the other formats
+        // failed).
+        let notified: u64 = self.counts.findings.values().sum();
         if args.strict && (self.counts.rejected > 0 || self.out.not_importable() > 0) {
             EXIT_REJECTED
         } else if notified > 0 && args.exit_code != 0 {
