@@ -413,8 +413,9 @@ fn a_gzip_bomb_over_the_document_limit_is_refused_with_default_limits() {
     assert_reports(
         &err,
         &[
-            "one-line-bomb.json.gz:1: line of ",
-            "bytes or more is over the 67108864-byte document limit (--max-document-bytes)",
+            // Read document by document since the sixth session (documents back
+            // to back over the limit): the one document over it is reported.
+            "one-line-bomb.json.gz:1: document over the 67108864-byte limit (--max-document-bytes)",
             "pretty-bomb.json.gz:1: document over the 67108864-byte limit (--max-document-bytes)",
             " 2 rejected",
         ],
@@ -793,4 +794,62 @@ fn a_full_standard_error_keeps_the_exit_code() {
         .output()
         .expect("the binary runs");
     assert_eq!(missing.status.code(), Some(2));
+}
+
+/// From a review: documents back to back past `--max-document-bytes` (`cat` of
+/// CloudTrail's files, which end without a newline; `jq .` of a large file), on
+/// one line or pretty-printed, were one rejection: every record was lost. Each
+/// is read on its own, from a file or standard input, on any number of threads.
+#[test]
+fn documents_back_to_back_past_the_limit_are_each_read() {
+    let ids: Vec<String> = (0..30).map(|i| format!("cat-{i}")).collect();
+    let one_line: String = ids
+        .iter()
+        .map(|id| format!("{{\"Records\":[{}]}}", stop(id)))
+        .collect();
+    let pretty: String = ids
+        .iter()
+        .map(|id| {
+            let v: serde_json::Value = serde_json::from_str(&stop(id)).unwrap();
+            format!("{}\n", serde_json::to_string_pretty(&v).unwrap())
+        })
+        .collect();
+    let limit = "4000";
+    assert!(one_line.len() > 4000 && pretty.len() > 4000);
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    for (name, text) in [
+        ("cat-one-line.json", &one_line),
+        ("jq-pretty.json", &pretty),
+    ] {
+        let file = tmp(name, text.as_bytes());
+        for threads in ["1", "2"] {
+            let out = replay(
+                &["--max-document-bytes", limit, "--threads", threads],
+                &[&file],
+            );
+            assert_eq!(
+                fired(&out),
+                stops_fired(&ids),
+                "{name} {threads}: {}",
+                stderr(&out)
+            );
+            assert!(
+                stderr(&out).contains(" 0 rejected"),
+                "{name}: {}",
+                stderr(&out)
+            );
+        }
+        let mut piped = command(&["--max-document-bytes", limit], &[])
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("trailwatch runs");
+        std::io::Write::write_all(&mut piped.stdin.take().unwrap(), text.as_bytes()).unwrap();
+        let out = piped.wait_with_output().unwrap();
+        assert_eq!(
+            fired(&out),
+            stops_fired(&ids),
+            "{name} on stdin: {}",
+            stderr(&out)
+        );
+    }
 }

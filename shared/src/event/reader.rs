@@ -22,7 +22,8 @@
 //!
 //! Each step is a file under `reader/`: `paths` (which files, in which order),
 //! `decompress` (gzip), `lines` (a stream cut into lines), `framing` (JSON
-//! lines, one document, or documents back to back) and `document` (what a
+//! lines, one document, or documents back to back), `stream` (documents back to
+//! back past the document limit, read one at a time) and `document` (what a
 //! document holds, unwrapped into records).
 //!
 //! Malformed input never stops a run: a bad line, record or file is reported with
@@ -42,6 +43,7 @@ mod document;
 mod framing;
 mod lines;
 mod paths;
+mod stream;
 
 #[cfg(not(feature = "cli-gunzip"))]
 use decompress::read_gz;

@@ -36,7 +36,9 @@ pub(super) fn read_plain(
         );
         return;
     }
-    let mut lines = Lines::new(limits.max_document_bytes, u64::MAX);
+    // A first line too long for one document is kept, to be read document by
+    // document below.
+    let mut lines = Lines::new(limits.max_document_bytes, u64::MAX).keeping_a_long_first_line();
     // The first non-blank line decides: a complete JSON value means JSON lines.
     let mut whole: Option<(u64, Vec<u8>)> = None;
     let mut json_lines = false;
@@ -68,6 +70,13 @@ pub(super) fn read_plain(
     pretty.flush(source, limits, sink);
     if let Err((no, e)) = read {
         sink.rejected(&at(source, Some(no)), &read_error(&e));
+        return;
+    }
+    // The first line is over the document limit: documents back to back on one
+    // line (`cat` of CloudTrail's files, which end without a newline), each read
+    // on its own (from a review: the whole text was one rejection).
+    if let Some(head) = lines.long_first.take() {
+        super::stream::read_documents(head, 1, &mut input, source, limits, sink);
         return;
     }
     let Some((first, mut whole)) = whole else {
@@ -113,13 +122,11 @@ pub(super) fn read_plain(
             );
             return;
         }
-        sink.rejected(
-            &at(source, Some(first)),
-            &format!(
-                "document over the {}-byte limit (--max-document-bytes)",
-                limits.max_document_bytes
-            ),
-        );
+        // Too large to hold whole: maybe many documents one after another
+        // (`jq .` of a large file); each is read on its own (from a review: the
+        // whole text was lost to one rejection). One document alone over the
+        // limit is reported as before.
+        super::stream::read_documents(whole, first, &mut input, source, limits, sink);
         return;
     }
     match parse(&whole) {
@@ -274,7 +281,7 @@ fn value_after_first(text: &[u8], objects: bool) -> bool {
 
 /// A line (trimmed) that is a JSON value on its own; with `objects`, a
 /// non-empty object.
-fn stands_alone(line: &[u8], objects: bool) -> bool {
+pub(super) fn stands_alone(line: &[u8], objects: bool) -> bool {
     let l = trim_line(line);
     !l.is_empty()
         && (!objects || (l.len() > 2 && l.first() == Some(&b'{')))
@@ -283,7 +290,7 @@ fn stands_alone(line: &[u8], objects: bool) -> bool {
 
 /// Each non-blank line of `text` as a document of its own, numbered from
 /// `first`: JSON lines found where one document was expected.
-fn each_line_as_document(
+pub(super) fn each_line_as_document(
     text: &[u8],
     first: Option<u64>,
     source: &str,
@@ -416,7 +423,13 @@ pub(in crate::event) fn starts_json_lines(line: &[u8]) -> bool {
 
 /// One JSON document in its own right (a JSON line): unwraps arrays, `Records`
 /// files and envelopes into records.
-fn document(bytes: &[u8], source: &str, line: Option<u64>, limits: &Limits, sink: &mut impl Sink) {
+pub(super) fn document(
+    bytes: &[u8],
+    source: &str,
+    line: Option<u64>,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) {
     let loc = at(source, line);
     match parse(bytes) {
         Ok((text, node)) => handle(node, text, &loc, 0, limits, sink),

@@ -18,6 +18,12 @@ pub(in crate::event) struct Lines {
     /// Bytes consumed from the input so far.
     offset: u64,
     end: u64,
+    /// Keep the input's first line when it is over `max`, and stop there: set
+    /// by [`Lines::keeping_a_long_first_line`].
+    keep_long_first: bool,
+    /// That first line's bytes so far (at least `max`): the rest of it is still
+    /// in the input.
+    pub(in crate::event) long_first: Option<Vec<u8>>,
 }
 
 impl Lines {
@@ -29,7 +35,33 @@ impl Lines {
             no: 0,
             offset: 0,
             end,
+            keep_long_first: false,
+            long_first: None,
         }
+    }
+
+    /// A first line over `max` is not dropped: [`Lines::each`] stops inside it,
+    /// its bytes so far in `long_first`, for a caller that reads it otherwise
+    /// (documents back to back on one line: `cat` of CloudTrail's files).
+    pub(in crate::event) fn keeping_a_long_first_line(mut self) -> Self {
+        self.keep_long_first = true;
+        self
+    }
+
+    /// Whether `part` would make the first line too long to keep while it is
+    /// kept whole: then it is kept, and the reading stops.
+    fn stops_at_long_first(&mut self, part: &[u8]) -> bool {
+        if !self.keep_long_first
+            || self.no != 0
+            || self.dropped > 0
+            || self.scratch.len() + part.len() <= self.max
+        {
+            return false;
+        }
+        let mut kept = std::mem::take(&mut self.scratch);
+        kept.extend_from_slice(part);
+        self.long_first = Some(kept);
+        true
     }
 
     /// Calls `f(line number, line)` until the input ends or `f` breaks. A read
@@ -62,6 +94,11 @@ impl Lines {
                 None => (buf.len(), false),
             };
             let mut flow = ControlFlow::Continue(());
+            if self.stops_at_long_first(&buf[..take]) {
+                input.consume(take);
+                self.offset += take as u64;
+                return Ok(());
+            }
             if complete {
                 self.no += 1;
                 if self.scratch.is_empty() && self.dropped == 0 {

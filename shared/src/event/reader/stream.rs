@@ -1,0 +1,384 @@
+//! Documents one after another, read one at a time: the way out when a text is
+//! too large to hold whole (over `--max-document-bytes`) because it holds many
+//! documents, not one (`cat` of a day of CloudTrail's files, which end without a
+//! newline; `jq .` of a large JSON-lines file). From a review: such a text lost
+//! every record to one rejection once it passed the limit.
+//!
+//! The text is walked byte by byte, brackets counted outside strings: each
+//! top-level object or array, as it closes, is read as a document at the line it
+//! starts on, so memory holds one document (and the text already read ahead) at
+//! a time. A document over the limit is reported and skipped, and reading goes
+//! on after it. What is not a document between them (a `null` that `jq`
+//! printed, junk) is read as a value of its own, up to the next blank or
+//! bracket. A last document the input ends inside is read as JSON lines if a
+//! line of it is an object on its own, else reported as cut off.
+
+use std::io::BufRead;
+
+use super::framing::{document, each_line_as_document, stands_alone};
+use super::{Limits, Sink, at, read_error};
+use crate::event::nesting::{Bracket, Walk};
+
+/// What the walk is in.
+#[derive(Clone, Copy)]
+enum Inside {
+    /// Between documents.
+    Nothing,
+    /// A document opened at `line`, `depth` brackets open; its bytes are kept
+    /// from `start` in the buffer, or dropped (`start` `None`) once it outgrew
+    /// the limit, its end still looked for.
+    Document {
+        line: u64,
+        depth: usize,
+        start: Option<usize>,
+    },
+    /// A value that is not an object or an array, from `start`, opened at `line`.
+    Scalar { line: u64, start: usize },
+}
+
+/// Reads `head` (already taken from the input, starting at line `first`) and
+/// then the rest of `input`, document by document.
+pub(super) fn read_documents(
+    head: Vec<u8>,
+    first: u64,
+    input: &mut impl BufRead,
+    source: &str,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) {
+    let mut walker = Walker {
+        inside: Inside::Nothing,
+        walk: Walk::default(),
+        buf: head,
+        line: first,
+        source,
+        limits,
+    };
+    walker.scan(0, sink);
+    loop {
+        let more = match input.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                sink.rejected(&at(source, Some(walker.line)), &read_error(&e));
+                return;
+            }
+        };
+        if more.is_empty() {
+            break;
+        }
+        let (from, n) = (walker.buf.len(), more.len());
+        walker.buf.extend_from_slice(more);
+        input.consume(n);
+        walker.scan(from, sink);
+    }
+    walker.end(sink);
+}
+
+struct Walker<'s, 'l> {
+    inside: Inside,
+    walk: Walk,
+    /// The text read and not yet done with: from the start of the document (or
+    /// value) under way.
+    buf: Vec<u8>,
+    /// The line the walk is on.
+    line: u64,
+    source: &'s str,
+    limits: &'l Limits,
+}
+
+impl Walker<'_, '_> {
+    /// Walks `buf[from..]`, reading each document as it closes, then lets go of
+    /// what is done with.
+    fn scan(&mut self, from: usize, sink: &mut impl Sink) {
+        let mut i = from;
+        while i < self.buf.len() {
+            let b = self.buf[i];
+            if self.step(i, b, sink) {
+                // The byte ended a value and starts something else: again.
+                continue;
+            }
+            if b == b'\n' {
+                self.line += 1;
+            }
+            i += 1;
+        }
+        // Keep the document under way only, moved to the front (no new memory).
+        let keep_from = match self.inside {
+            Inside::Document { start: Some(s), .. } | Inside::Scalar { start: s, .. } => s,
+            _ => self.buf.len(),
+        };
+        self.buf.drain(..keep_from);
+        self.inside = match self.inside {
+            Inside::Document {
+                line,
+                depth,
+                start: Some(_),
+            } => Inside::Document {
+                line,
+                depth,
+                start: Some(0),
+            },
+            Inside::Scalar { line, .. } => Inside::Scalar { line, start: 0 },
+            other => other,
+        };
+        if self.buf.is_empty() {
+            // A document given up on may have held the limit's worth.
+            self.buf.shrink_to(super::BUFFER);
+        }
+    }
+
+    /// One byte at `i`; `true` when it is to be stepped again (it ended a value
+    /// and begins what follows).
+    fn step(&mut self, i: usize, b: u8, sink: &mut impl Sink) -> bool {
+        match self.inside {
+            Inside::Nothing => {
+                if b.is_ascii_whitespace() {
+                    return false;
+                }
+                self.walk = Walk::default();
+                self.inside = match self.walk.step(b) {
+                    Some(Bracket::Open) => Inside::Document {
+                        line: self.line,
+                        depth: 1,
+                        start: Some(i),
+                    },
+                    _ => Inside::Scalar {
+                        line: self.line,
+                        start: i,
+                    },
+                };
+                false
+            }
+            Inside::Scalar { line, start } => {
+                let ends =
+                    !self.walk.in_string() && (b.is_ascii_whitespace() || matches!(b, b'{' | b'['));
+                if ends {
+                    document(
+                        &self.buf[start..i],
+                        self.source,
+                        Some(line),
+                        self.limits,
+                        sink,
+                    );
+                    self.inside = Inside::Nothing;
+                    return true;
+                }
+                self.walk.step(b);
+                if i + 1 - start > self.limits.max_document_bytes {
+                    // Junk without a blank for as long as a document may be:
+                    // reported once, then read on as a new start.
+                    self.over_limit(line, sink);
+                    self.inside = Inside::Nothing;
+                }
+                false
+            }
+            Inside::Document { line, depth, start } => {
+                let depth = match self.walk.step(b) {
+                    Some(Bracket::Open) => depth + 1,
+                    Some(Bracket::Close) => depth - 1,
+                    None => depth,
+                };
+                let mut start = start;
+                if start.is_some_and(|s| i + 1 - s > self.limits.max_document_bytes) {
+                    start = None;
+                    self.over_limit(line, sink);
+                }
+                if depth == 0 {
+                    if let Some(s) = start {
+                        document(&self.buf[s..=i], self.source, Some(line), self.limits, sink);
+                    }
+                    self.inside = Inside::Nothing;
+                } else {
+                    self.inside = Inside::Document { line, depth, start };
+                }
+                false
+            }
+        }
+    }
+
+    fn over_limit(&mut self, line: u64, sink: &mut impl Sink) {
+        sink.rejected(
+            &at(self.source, Some(line)),
+            &format!(
+                "document over the {}-byte limit (--max-document-bytes); reading goes on after it",
+                self.limits.max_document_bytes
+            ),
+        );
+    }
+
+    /// The input ended: a value under way is read; a document cut off is read
+    /// as JSON lines when a line of it stands alone, else reported.
+    fn end(&mut self, sink: &mut impl Sink) {
+        match std::mem::replace(&mut self.inside, Inside::Nothing) {
+            Inside::Nothing | Inside::Document { start: None, .. } => {}
+            Inside::Scalar { line, start } => {
+                document(
+                    &self.buf[start..],
+                    self.source,
+                    Some(line),
+                    self.limits,
+                    sink,
+                );
+            }
+            Inside::Document {
+                line,
+                start: Some(s),
+                ..
+            } => {
+                let rest = &self.buf[s..];
+                if rest
+                    .split(|b| *b == b'\n')
+                    .skip(1)
+                    .any(|l| stands_alone(l, true))
+                {
+                    each_line_as_document(rest, Some(line), self.source, self.limits, sink);
+                } else {
+                    sink.rejected(
+                        &at(self.source, Some(line)),
+                        "document cut off: the input ends inside it",
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Location, read_stream};
+    use super::*;
+
+    #[derive(Default, Debug, PartialEq)]
+    struct Seen(Vec<String>);
+    impl Sink for Seen {
+        fn record(&mut self, loc: &Location, json: &str) {
+            let name = json
+                .split("\"eventName\":\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next());
+            self.0.push(format!("{loc} record {}", name.unwrap_or("?")));
+        }
+        fn rejected(&mut self, loc: &Location, reason: &str) {
+            self.0.push(format!("{loc} rejected {reason}"));
+        }
+        fn not_cloudtrail(&mut self, loc: &Location) {
+            self.0.push(format!("{loc} other"));
+        }
+    }
+
+    const LIMITS: Limits = Limits {
+        max_record_bytes: 1000,
+        max_document_bytes: 400,
+        max_file_bytes: 1 << 30,
+    };
+
+    fn rec(name: &str) -> String {
+        format!(r#"{{"eventSource":"iam.amazonaws.com","eventName":"{name}","x":"a {{ ] \" b"}}"#)
+    }
+
+    fn read(bytes: &[u8]) -> Vec<String> {
+        let mut seen = Seen::default();
+        read_stream(bytes, "t", &LIMITS, &mut seen);
+        seen.0
+    }
+
+    /// The same text handed over in reads of every size up to `most`.
+    fn read_in_pieces(bytes: &[u8], most: usize) -> Vec<Vec<String>> {
+        (1..=most)
+            .map(|size| {
+                let mut seen = Seen::default();
+                let mut input = std::io::BufReader::with_capacity(size, bytes);
+                read_documents(Vec::new(), 1, &mut input, "t", &LIMITS, &mut seen);
+                seen.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pretty_documents_over_the_limit_are_read_one_by_one() {
+        let pretty: String = (0..12)
+            .map(|i| {
+                format!(
+                    "{{\n  \"Records\": [\n    {}\n  ]\n}}\n",
+                    rec(&format!("P{i}"))
+                )
+            })
+            .collect();
+        assert!(pretty.len() > LIMITS.max_document_bytes);
+        let seen = read(pretty.as_bytes());
+        let expected: Vec<String> = (0..12)
+            .map(|i| format!("t:{} (record 1) record P{i}", 1 + 5 * i))
+            .collect();
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn documents_back_to_back_on_one_line_are_read_one_by_one() {
+        let line: String = (0..12)
+            .map(|i| format!("{{\"Records\":[{}]}}", rec(&format!("C{i}"))))
+            .collect();
+        assert!(line.len() > LIMITS.max_document_bytes);
+        let text = format!("{line}\n{}\n", rec("Next"));
+        let seen = read(text.as_bytes());
+        let mut expected: Vec<String> = (0..12)
+            .map(|i| format!("t:1 (record 1) record C{i}"))
+            .collect();
+        expected.push("t:2 record Next".to_owned());
+        assert_eq!(seen, expected);
+        // Whatever the reads' sizes, the same.
+        for (size, pieces) in read_in_pieces(text.as_bytes(), 64).into_iter().enumerate() {
+            assert_eq!(pieces, expected, "reads of {} bytes", size + 1);
+        }
+    }
+
+    #[test]
+    fn one_document_over_the_limit_is_reported_and_reading_goes_on() {
+        let big = format!("{{\"Records\":[{}]}}", vec![rec("Big"); 8].join(","));
+        assert!(big.len() > LIMITS.max_document_bytes);
+        let text = format!("{}\n{big}\nnull\n{}junk!\n{}", rec("A"), rec("B"), rec("C"));
+        let seen = read_in_pieces(text.as_bytes(), 1).remove(0);
+        assert_eq!(
+            seen,
+            [
+                "t:1 record A".to_owned(),
+                format!(
+                    "t:2 rejected document over the {}-byte limit (--max-document-bytes); reading goes on after it",
+                    LIMITS.max_document_bytes
+                ),
+                "t:3 other".to_owned(),
+                "t:4 record B".to_owned(),
+                "t:4 rejected malformed JSON: expected value (column 1)".to_owned(),
+                "t:5 record C".to_owned(),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_document_the_input_ends_inside_is_reported_or_read_as_lines() {
+        let cut = format!(
+            "{}\n{{\n  \"Records\": [\n    {}",
+            rec("A"),
+            &rec("Z")[..20]
+        );
+        let seen = read_in_pieces(cut.as_bytes(), 1).remove(0);
+        assert_eq!(
+            seen,
+            [
+                "t:1 record A",
+                "t:2 rejected document cut off: the input ends inside it"
+            ]
+        );
+        // Lines that stand alone inside it are records (JSON lines after a broken head).
+        let lines = format!("{{\"Records\": [\n{}\n{}\n", rec("L1"), rec("L2"));
+        let seen = read_in_pieces(lines.as_bytes(), 1).remove(0);
+        assert_eq!(
+            seen,
+            [
+                "t:1 rejected malformed JSON: EOF while parsing a list: the text ends before the document is closed",
+                "t:2 record L1",
+                "t:3 record L2"
+            ]
+        );
+    }
+}
