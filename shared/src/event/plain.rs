@@ -87,7 +87,8 @@ pub(super) fn record(text: &str) -> Option<Record<'_>> {
             // What makes a document a `Records` file, an envelope or an export:
             // the reader's classifying parse decides those (serde's `Record`
             // mirrors them, so that a duplicate fails as it fails there).
-            "Records" | "detail" | "detail-type" | "Events" | "events" | "CloudTrailEvent" => {
+            "Records" | "detail" | "detail-type" | "Events" | "events" | "logEvents"
+            | "CloudTrailEvent" => {
                 return None;
             }
             _ => return c.skip(MAX_DEPTH - 1),

@@ -11,8 +11,10 @@
 //!   `CloudTrailEvent` (JSON text, or an object), read oldest first (the export
 //!   lists the newest first); one such item on its own (`jq -c '.Events[]'`);
 //! - a CloudWatch Logs export (`aws logs filter-log-events`, `get-log-events`),
-//!   `{"events": [...]}`: each item's `message` holding a record or an envelope
-//!   (any other message is not CloudTrail);
+//!   `{"events": [...]}`, or a subscription's payload as Firehose writes it to S3
+//!   (`{"messageType": "DATA_MESSAGE", "logEvents": [...]}`, payloads back to
+//!   back): each item's `message` holding a record or an envelope (any other
+//!   message, a control message's included, is not CloudTrail);
 //! - a JSON array of any of these (nested once at the most: `[[record]]`);
 //! - JSON lines (one of the above per line), or one pretty-printed document;
 //! - documents written one after another (`cat` of log files, `jq` without
@@ -404,6 +406,22 @@ mod tests {
                 s.other
             );
         }
+    }
+
+    /// From a review: a trail's log group sent on through a subscription and
+    /// Firehose to S3 is payloads back to back, each with `logEvents`; a control
+    /// message among them is not CloudTrail.
+    #[test]
+    fn subscription_payloads_from_firehose_are_read() {
+        let message = serde_json::to_string(REC).unwrap();
+        let data = format!(
+            r#"{{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"aws-cloudtrail-logs","logStream":"111122223333_CloudTrail_us-east-1","subscriptionFilters":["to-firehose"],"logEvents":[{{"id":"1","timestamp":1767225600000,"message":{message}}},{{"id":"2","timestamp":1767225600001,"message":{message}}}]}}"#
+        );
+        let control = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1767225600000,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
+        let s = read(format!("{data}{control}{data}").as_bytes());
+        assert_eq!(s.records.len(), 4, "{:?} {:?}", s.rejected, s.other);
+        assert!(s.rejected.is_empty(), "{:?}", s.rejected);
+        assert_eq!(s.other.len(), 1, "the control message: {:?}", s.other);
     }
 
     /// A sink that parses records, as replay does; with `.1`, it also takes the

@@ -94,6 +94,8 @@ pub struct Record<'a> {
     pub(crate) _lookup_events: Option<IgnoredAny>,
     #[serde(rename = "events", default)]
     pub(crate) _log_events: Option<IgnoredAny>,
+    #[serde(rename = "logEvents", default)]
+    pub(crate) _subscription_log_events: Option<IgnoredAny>,
     #[serde(rename = "CloudTrailEvent", default)]
     pub(crate) _cloudtrail_event: Option<IgnoredAny>,
     /// `"true"` when the call used the temporary credentials of a console session.

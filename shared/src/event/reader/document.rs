@@ -37,7 +37,8 @@ pub(super) struct Probe<'a> {
     /// `Events` (`aws cloudtrail lookup-events`, newest first): its items if it
     /// is an array.
     lookup_events: Option<Option<Vec<&'a RawValue>>>,
-    /// `events` (`aws logs filter-log-events`, `get-log-events`, oldest first).
+    /// `events` (`aws logs filter-log-events`, `get-log-events`, oldest first), or
+    /// `logEvents` (a subscription's payload, as Firehose writes it to S3).
     log_events: Option<Option<Vec<&'a RawValue>>>,
     detail: Option<&'a RawValue>,
     detail_type: bool,
@@ -190,7 +191,9 @@ impl<'de> Deserialize<'de> for Key {
                 Ok(match k {
                     "Records" => Key::Records,
                     "Events" => Key::LookupEvents,
-                    "events" => Key::LogEvents,
+                    // CloudWatch Logs' subscription payload (a trail's log group
+                    // sent on through Firehose to S3) names them `logEvents`.
+                    "events" | "logEvents" => Key::LogEvents,
                     "detail" => Key::Detail,
                     "detail-type" => Key::DetailType,
                     "eventName" => Key::EventName,
