@@ -582,8 +582,18 @@ fn gather(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
             continue;
         }
         // The message names the path, which may hold any character.
-        let found = reader::expand_paths(std::slice::from_ref(p))
+        let mut unread = Vec::new();
+        let found = reader::expand_paths_noting(std::slice::from_ref(p), &mut unread)
             .map_err(|e| one_line(&e.to_string(), 2000))?;
+        if let Some(first) = unread.first() {
+            say!(
+                "trailwatch: {}: {} file(s) skipped, compressed in a form trailwatch does not read \
+                 (bzip2, zstd, xz, zip), e.g. {}: decompress them (or gzip them) first",
+                one_line(&p.display().to_string(), 500),
+                unread.len(),
+                one_line(&first.display().to_string(), 500)
+            );
+        }
         if found.is_empty() {
             out.push(Input::Empty(p.clone()));
             continue;
