@@ -424,6 +424,39 @@ mod tests {
         assert_eq!(s.other.len(), 1, "the control message: {:?}", s.other);
     }
 
+    /// From a review: one byte that is not UTF-8 in a `Records` file lost every
+    /// record of it. Only the damaged record is rejected, at its place.
+    #[test]
+    fn a_damaged_byte_loses_only_its_record() {
+        let bad = REC
+            .replace("CreateUser", "Create\u{e9}User")
+            .replace('\u{e9}', "\u{1}");
+        let records = |sep: &str| {
+            let mut doc = format!("{{{sep}\"Records\":[{REC},{bad},{REC}]{sep}}}").into_bytes();
+            let at = doc.iter().position(|b| *b == 1).unwrap();
+            doc[at] = 0xE9;
+            doc
+        };
+        for doc in [records(""), records("\n")] {
+            let s = read(&doc);
+            assert_eq!(s.records.len(), 2, "{:?}", s.rejected);
+            assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+            assert!(s.rejected[0].0.ends_with("(record 2)"), "{:?}", s.rejected);
+            assert!(s.rejected[0].1.contains("not UTF-8"), "{:?}", s.rejected);
+        }
+        // A record alone is rejected whole, as before.
+        let mut alone = REC.replace("CreateUser", "Create\u{1}User").into_bytes();
+        let at = alone.iter().position(|b| *b == 1).unwrap();
+        alone[at] = 0xE9;
+        let s = read(&alone);
+        assert!(s.records.is_empty());
+        assert!(
+            s.rejected[0].1.starts_with("not UTF-8 text ("),
+            "{:?}",
+            s.rejected
+        );
+    }
+
     /// A sink that parses records, as replay does; with `.1`, it also takes the
     /// records offered before classification ([`Sink::try_record`]).
     #[derive(Default)]

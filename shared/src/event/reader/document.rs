@@ -2,6 +2,7 @@
 //! then unwrapped (arrays, `Records`, envelopes, AWS CLI exports) into records.
 
 use std::fmt;
+use std::io;
 
 use serde::{Deserialize, de};
 use serde_json::value::RawValue;
@@ -67,6 +68,76 @@ impl fmt::Display for Unparsed {
             Unparsed::NotUtf8(e) => write!(f, "not UTF-8 text ({e})"),
             Unparsed::Json(e) => write!(f, "malformed JSON: {}", json_error(e)),
         }
+    }
+}
+
+/// A document that is not UTF-8 (a damaged file) and holds several records (a
+/// `Records` file, an array, an export): read with each byte that is not UTF-8
+/// replaced (U+FFFD), and each record that then holds a replacement rejected on
+/// its own, at its place (from a review: one bad byte lost every record of the
+/// file). `false` (nothing reported) when it is not such a document: the caller
+/// rejects it whole, as before. A record that held U+FFFD itself is rejected
+/// with the damaged ones: CloudTrail writes UTF-8, so such a file is damaged or
+/// made by hand anyway.
+pub(super) fn read_damaged(
+    bytes: &[u8],
+    loc: &Location,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    match serde_json::from_str::<Node>(&text) {
+        Ok(Node::Object(p)) if p.is_record() => false,
+        Ok(Node::Other) | Err(_) => false,
+        Ok(node) => {
+            handle(node, &text, loc, 0, limits, &mut Damaged(sink));
+            true
+        }
+    }
+}
+
+/// A sink that rejects the records of a damaged document that hold a
+/// replaced byte, and passes the rest on.
+struct Damaged<'s, S: Sink>(&'s mut S);
+
+const DAMAGED: &str = "not UTF-8 text: a byte of this record is not UTF-8 (the file is damaged)";
+
+impl<S: Sink> Sink for Damaged<'_, S> {
+    fn record(&mut self, loc: &Location, json: &str) {
+        if json.contains('\u{FFFD}') {
+            self.0.rejected(loc, DAMAGED);
+        } else {
+            self.0.record(loc, json);
+        }
+    }
+    fn rejected(&mut self, loc: &Location, reason: &str) {
+        self.0.rejected(loc, reason);
+    }
+    fn not_cloudtrail(&mut self, loc: &Location) {
+        self.0.not_cloudtrail(loc);
+    }
+    fn wanted(&mut self, json: &[u8]) -> bool {
+        // A damaged record is looked at, to be reported.
+        self.0.wanted(json) || json.windows(3).any(|w| w == "\u{FFFD}".as_bytes())
+    }
+    fn try_record(&mut self, loc: &Location, json: &str) -> bool {
+        if json.contains('\u{FFFD}') {
+            self.0.rejected(loc, DAMAGED);
+            return true;
+        }
+        self.0.try_record(loc, json)
+    }
+    fn skipped(&mut self, n: u64) {
+        self.0.skipped(n);
+    }
+    fn unreadable(&mut self, err: &io::Error) {
+        self.0.unreadable(err);
+    }
+    fn file_done(&mut self, source: &str) {
+        self.0.file_done(source);
+    }
+    fn stopped(&self) -> bool {
+        self.0.stopped()
     }
 }
 

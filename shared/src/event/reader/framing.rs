@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use serde_json::value::RawValue;
 
-use super::document::{Node, Unparsed, handle, parse};
+use super::document::{Node, Unparsed, handle, parse, read_damaged};
 use super::lines::{Lines, is_blank, trim_line};
 use super::{Limits, Sink, at, read_error};
 
@@ -131,6 +131,8 @@ pub(super) fn read_plain(
     }
     match parse(&whole) {
         Ok((text, node)) => handle(node, text, &at(source, Some(first)), 0, limits, sink),
+        Err(Unparsed::NotUtf8(_))
+            if read_damaged(&whole, &at(source, Some(first)), limits, sink) => {}
         Err(e @ Unparsed::NotUtf8(_)) => sink.rejected(&at(source, Some(first)), &e.to_string()),
         Err(Unparsed::Json(whole_err))
             if concatenated(&whole, &whole_err, Some(first), source, limits, sink) => {}
@@ -406,9 +408,13 @@ pub(in crate::event) fn decides_json_lines(
             handle(node, text, &at(source, Some(no)), 0, limits, sink);
             true
         }
-        // A lone line of invalid UTF-8 is reported as what it is.
+        // A lone line of invalid UTF-8 is reported as what it is; a damaged
+        // `Records` file loses only its damaged records.
         Err(e @ Unparsed::NotUtf8(_)) => {
-            sink.rejected(&at(source, Some(no)), &e.to_string());
+            let loc = at(source, Some(no));
+            if !read_damaged(line, &loc, limits, sink) {
+                sink.rejected(&loc, &e.to_string());
+            }
             true
         }
         Err(Unparsed::Json(_)) => false,
@@ -434,6 +440,7 @@ pub(super) fn document(
     match parse(bytes) {
         Ok((text, node)) => handle(node, text, &loc, 0, limits, sink),
         Err(Unparsed::Json(e)) if concatenated(bytes, &e, line, source, limits, sink) => {}
+        Err(Unparsed::NotUtf8(_)) if read_damaged(bytes, &loc, limits, sink) => {}
         Err(e) => sink.rejected(&loc, &e.to_string()),
     }
 }
