@@ -20,7 +20,8 @@
 //! - documents written one after another (`cat` of log files, `jq` without
 //!   `-c`): when the first is an object or an array, each is read at its own
 //!   line; what cannot be read after them is read as JSON lines if a line of it
-//!   is an object on its own, else rejected once.
+//!   is an object on its own, else rejected once, reading going on where another
+//!   document begins (a line that is only `{` or `[`, or `{"Records":`).
 //!
 //! Each step is a file under `reader/`: `paths` (which files, in which order),
 //! `decompress` (gzip), `lines` (a stream cut into lines), `framing` (JSON
@@ -455,6 +456,58 @@ mod tests {
             "{:?}",
             s.rejected
         );
+    }
+
+    /// From a review: a document cut off among documents back to back lost every
+    /// document after it. Reading goes on where another begins: a line that is
+    /// only `{` (as `jq .` writes them), or `{"Records":` (`cat` of CloudTrail's
+    /// files).
+    #[test]
+    fn a_document_cut_off_in_the_middle_loses_only_itself() {
+        let pretty = |name: &str| {
+            format!(
+                "{{\n  \"eventSource\": \"iam.amazonaws.com\",\n  \"eventName\": \"{name}\"\n}}\n"
+            )
+        };
+        let cut = pretty("Cut");
+        let cut = &cut[..cut.len() - 3];
+        let text = format!("{}{cut}\n{}{}", pretty("A"), pretty("B"), pretty("C"));
+        let s = read(text.as_bytes());
+        assert_eq!(s.records.len(), 3, "{:?}", s.rejected);
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+        assert!(
+            s.rejected[0].0 == "t:5" && s.rejected[0].1.contains("reading goes on at line 8"),
+            "{:?}",
+            s.rejected
+        );
+        assert_eq!(
+            s.records
+                .iter()
+                .map(|(l, _)| l.as_str())
+                .collect::<Vec<_>>(),
+            ["t:1", "t:8", "t:12"]
+        );
+        let file = |id: &str| format!("{{\"Records\":[{REC},{REC}],\"id\":\"{id}\"}}");
+        let half = file("half");
+        let text = format!(
+            "{}{}{}",
+            file("one"),
+            &half[..half.len() / 2],
+            file("three")
+        );
+        let s = read(text.as_bytes());
+        assert_eq!(s.records.len(), 4, "{:?}", s.rejected);
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+        // Many cut-off documents: one rejection each, no stack to speak of.
+        let many = format!(
+            "{}{}{}",
+            file("first"),
+            "{\"Records\":[{\"eventName\":\"x".repeat(1_000),
+            file("last")
+        );
+        let s = read(many.as_bytes());
+        assert_eq!(s.records.len(), 4);
+        assert_eq!(s.rejected.len(), 1_000);
     }
 
     /// A sink that parses records, as replay does; with `.1`, it also takes the

@@ -524,8 +524,103 @@ fn concatenated(
         if rest.split(|b| *b == b'\n').any(|l| stands_alone(l, true)) {
             each_line_as_document(rest, tail_line, source, limits, sink);
         } else {
-            sink.rejected(&at(source, tail_line), &Unparsed::Json(e).to_string());
+            after_cut_off(rest, tail_line, e, source, limits, sink);
         }
     }
     true
+}
+
+/// What follows a document that could not be read among documents back to
+/// back (`rest`, from its start at line `line`): when another document begins
+/// after it (a line that is only `{` or `[`, as `jq .` starts each, or
+/// `{"Records":`, as each of CloudTrail's files starts), the cut-off part is
+/// one rejection and reading goes on there, document by document; else the
+/// rest is one rejection (from a review: a file cut off in the middle of a
+/// `cat` lost every file after it). A loop, not recursion: a text of many
+/// cut-off documents costs no stack.
+fn after_cut_off(
+    mut rest: &[u8],
+    mut line: Option<u64>,
+    mut err: serde_json::Error,
+    source: &str,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) {
+    loop {
+        let Some(restart) = restart_point(rest) else {
+            sink.rejected(&at(source, line), &Unparsed::Json(err).to_string());
+            return;
+        };
+        let newlines = memchr::memchr_iter(b'\n', &rest[..restart]).count() as u64;
+        let restart_line = line.map(|l| l + newlines);
+        let said = match restart_line {
+            Some(l) => format!(
+                "{} (cut off: reading goes on at line {l})",
+                Unparsed::Json(err)
+            ),
+            None => format!(
+                "{} (cut off: reading goes on after it)",
+                Unparsed::Json(err)
+            ),
+        };
+        sink.rejected(&at(source, line), &said);
+        rest = &rest[restart..];
+        line = restart_line;
+        // The documents from there on, each at its own line, up to the next
+        // that cannot be read.
+        let Ok(text) = std::str::from_utf8(rest) else {
+            return sink.rejected(&at(source, line), "not UTF-8 text");
+        };
+        let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
+        let mut counted_to = 0usize;
+        loop {
+            let before = stream.byte_offset();
+            let start = text[before..]
+                .find(|c: char| !c.is_ascii_whitespace())
+                .map_or(before, |i| before + i);
+            let at_line = line
+                .map(|l| l + memchr::memchr_iter(b'\n', &rest[counted_to..start]).count() as u64);
+            match stream.next() {
+                None => return,
+                Some(Ok(raw)) => {
+                    counted_to = start;
+                    line = at_line;
+                    let loc = at(source, at_line);
+                    match serde_json::from_str::<Node>(raw.get()) {
+                        Ok(node) => handle(node, raw.get(), &loc, 0, limits, sink),
+                        Err(e) => sink.rejected(&loc, &Unparsed::Json(e).to_string()),
+                    }
+                }
+                Some(Err(e)) => {
+                    rest = &rest[start..];
+                    line = at_line;
+                    err = e;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Where, after its first byte, a document begins again in `text`: a line that
+/// is only `{` or `[` (trailing blanks aside), or the text `{"Records":`
+/// anywhere (CloudTrail's files, back to back without newlines).
+fn restart_point(text: &[u8]) -> Option<usize> {
+    static RECORDS: crate::event::prefilter::Needle =
+        crate::event::prefilter::Needle::new("{\"Records\":");
+    let by_line = memchr::memchr_iter(b'\n', text)
+        .map(|i| i + 1)
+        .find(|&start| {
+            let line_end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |e| start + e);
+            matches!(trim_line(&text[start..line_end]), b"{" | b"[")
+                && matches!(text.get(start), Some(b'{' | b'['))
+        });
+    let by_records = text
+        .get(1..)
+        .and_then(|t| RECORDS.finder().find(t))
+        .map(|i| i + 1);
+    match (by_line, by_records) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
