@@ -70,6 +70,11 @@ pub struct Finding {
     /// notified, marked with it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dry_run_suppression: Option<String>,
+    /// Delivered by a retry to the destinations an earlier attempt missed: that
+    /// attempt published it and counted it, so this one logs it without counting
+    /// it again (the health alarms count findings).
+    #[serde(skip)]
+    pub finished_late: bool,
 }
 
 impl Finding {
@@ -105,6 +110,7 @@ impl Finding {
             evidence,
             disposition: None,
             dry_run_suppression: None,
+            finished_late: false,
         }
     }
 

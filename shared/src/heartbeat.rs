@@ -322,6 +322,7 @@ fn silent_finding(member: &str, since_ms: i64, now_ms: i64, silence: Silence) ->
         evidence,
         disposition: None,
         dry_run_suppression: None,
+        finished_late: false,
     };
     Pending {
         finding,

@@ -853,3 +853,25 @@ fn documents_back_to_back_past_the_limit_are_each_read() {
         );
     }
 }
+
+/// From a review: logs of a directory compressed in a form trailwatch does not
+/// read were skipped, and a gate on `--strict` passed a directory it had not
+/// read whole. They are counted as rejected, said in one line.
+#[test]
+fn files_compressed_in_an_unread_form_fail_strict() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("trailwatch-limits-bz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("good.json"), stop("bz-good")).unwrap();
+    std::fs::write(dir.join("a.json.bz2"), b"BZh9").unwrap();
+    std::fs::write(dir.join("b.json.zst"), b"\x28\xb5\x2f\xfd").unwrap();
+    let out = replay(&["--strict"], &[&dir]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(fired(&out), stops_fired(&["bz-good"]));
+    let err = stderr(&out);
+    assert!(
+        err.contains("2 file(s) not read, compressed") && err.contains(" 2 rejected"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

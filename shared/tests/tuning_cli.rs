@@ -722,14 +722,14 @@ fn a_file_that_is_not_utf8_is_invalid_at_its_first_bad_byte() {
     let file = dir.join("latin1.toml");
     std::fs::write(
         &file,
-        b"[detections.cloudtrail-log-deleted]\nmode = \"sh\xe9dow\"\n",
+        b"[detections.cloudtrail-log-deleted]\nmode = \"caf\xc3\xa9 sh\xe9dow\"\n",
     )
     .unwrap();
     let out = run(&["tuning", "check", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let said = stderr(&out);
     assert!(
-        said.contains("latin1.toml:2:11: not UTF-8 text (byte 0xE9)"),
+        said.contains("latin1.toml:2:16: not UTF-8 text (byte 0xE9)"),
         "{said}"
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -1158,6 +1158,13 @@ async fn security_hub_gets_each_finding_once_and_a_retry_does_not_import_it_agai
         other => panic!("hub-2: {other:?}\n{logs}"),
     };
     assert_eq!(sent.len(), 2, "{retry:?}");
+    // Published (to Security Hub) and counted by the first attempt; the retry
+    // that finishes them on the topic does not count them again (from a review).
+    let counted = logs
+        .lines()
+        .filter(|l| l.contains("\"_aws\"") && l.contains("\"Findings\":1"))
+        .count();
+    assert_eq!(counted, 2, "each finding counted once\n{logs}");
     match &dup {
         Outcome::Response(v) => assert_eq!(v["findings"], json!([]), "a duplicate sends nothing"),
         other => panic!("hub-3: {other:?}\n{logs}"),

@@ -538,7 +538,7 @@ fn local_files(inputs: &[Input]) -> Option<usize> {
         .iter()
         .map(|i| match i {
             Input::Local(p) => Some(p.len()),
-            Input::Empty(_) => Some(0),
+            Input::Empty(_) | Input::Unread { .. } => Some(0),
             Input::S3 { .. } => None,
         })
         .sum()
@@ -561,6 +561,13 @@ enum Input {
     /// rejected (`--strict` exits 1), as an S3 PREFIX with nothing under it is,
     /// while the other inputs are read (from two reviews).
     Empty(PathBuf),
+    /// Files of a directory named, compressed in a form the reader does not
+    /// take: each counted as rejected (`--strict` exits 1), said once (from a
+    /// review: a gate on `--strict` passed a directory it had not read whole).
+    Unread {
+        dir: PathBuf,
+        files: Vec<PathBuf>,
+    },
 }
 
 /// The inputs in the order given, consecutive local paths read together (their
@@ -585,14 +592,11 @@ fn gather(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
         let mut unread = Vec::new();
         let found = reader::expand_paths_noting(std::slice::from_ref(p), &mut unread)
             .map_err(|e| one_line(&e.to_string(), 2000))?;
-        if let Some(first) = unread.first() {
-            say!(
-                "trailwatch: {}: {} file(s) skipped, compressed in a form trailwatch does not read \
-                 (bzip2, zstd, xz, zip), e.g. {}: decompress them (or gzip them) first",
-                one_line(&p.display().to_string(), 500),
-                unread.len(),
-                one_line(&first.display().to_string(), 500)
-            );
+        if !unread.is_empty() {
+            out.push(Input::Unread {
+                dir: p.clone(),
+                files: unread,
+            });
         }
         if found.is_empty() {
             out.push(Input::Empty(p.clone()));
@@ -603,7 +607,7 @@ fn gather(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
         let run = out
             .iter_mut()
             .rev()
-            .find(|input| !matches!(input, Input::Empty(_)));
+            .find(|input| !matches!(input, Input::Empty(_) | Input::Unread { .. }));
         match run {
             Some(Input::Local(files)) => files.extend(found),
             _ => out.push(Input::Local(found)),
@@ -918,9 +922,22 @@ fn execute<S: Store>(
     for input in inputs {
         match input {
             Input::Empty(dir) => replay.unreadable(&std::io::Error::other(format!(
-                "{}: no input files in it (.json, .jsonl, .ndjson, .gz)",
+                "{}: no input files in it (.json, .jsonl, .ndjson, .gz, .gzip)",
                 one_line(&dir.display().to_string(), 500)
             ))),
+            Input::Unread { dir, files } => {
+                replay.counts.rejected += files.len() as u64 - 1;
+                replay.unreadable(&std::io::Error::other(format!(
+                    "{}: {} file(s) not read, compressed in a form trailwatch does not read \
+                     (bzip2, zstd, xz, zip), e.g. {}: decompress them (or gzip them) first",
+                    one_line(&dir.display().to_string(), 500),
+                    files.len(),
+                    files
+                        .first()
+                        .map(|f| one_line(&f.display().to_string(), 500))
+                        .unwrap_or_default()
+                )));
+            }
             Input::Local(paths) => read_local(
                 paths,
                 threads,

@@ -142,8 +142,10 @@ fn load_read(file: &Path, today: i64, quiet: bool) -> Result<(Tuning, String), i
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
             let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+            // In characters, as the other problems' columns are.
+            let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
             let column =
-                valid.len() - valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+                std::str::from_utf8(&valid[line_start..]).map_or(0, |t| t.chars().count()) + 1;
             let byte = e.as_bytes().get(valid.len()).copied().unwrap_or_default();
             say!(
                 "{source}:{line}:{column}: not UTF-8 text (byte 0x{byte:02X}): save the file as UTF-8"

@@ -95,8 +95,8 @@ impl Engine {
             let decided =
                 tuning::apply::apply(t, today, store, notifier, p, at, lease_secs).await?;
             (decided.is_some(), decided)
-        } else if deliver(store, notifier, &p, at, lease_secs).await? {
-            (true, Some(p.finding))
+        } else if let Some(sent) = deliver(store, notifier, &p, at, lease_secs).await? {
+            (true, Some(delivered(p, &sent)))
         } else {
             (false, None)
         };
@@ -166,7 +166,7 @@ pub async fn deliver_all<S: Store + ?Sized, N: Notifier + ?Sized>(
     now: i64,
     lease_secs: i64,
 ) -> Result<Vec<Finding>, HandleError> {
-    let mut delivered = Vec::new();
+    let mut done = Vec::new();
     let mut failures = Vec::new();
     // Each is tried, as an event's findings are (one silent account's finding
     // refused on every attempt must not keep the next account's from going out);
@@ -182,12 +182,12 @@ pub async fn deliver_all<S: Store + ?Sized, N: Notifier + ?Sized>(
     let outcomes = super::at_once::in_order(work, at_once).await;
     for (p, outcome) in pending.into_iter().zip(outcomes) {
         match outcome {
-            Ok(true) => delivered.push(p.finding),
-            Ok(false) => {}
+            Ok(Some(sent)) => done.push(delivered(p, &sent)),
+            Ok(None) => {}
             Err(e) => failures.push(e),
         }
     }
-    HandleError::gather(delivered, failures)
+    HandleError::gather(done, failures)
 }
 
 /// How often, and after how long, a claim found under another delivery's live
@@ -280,21 +280,22 @@ pub(crate) async fn confirm<S: Store + ?Sized>(
 }
 
 /// Leases the claim, notifies, then confirms it; releases the lease on failure.
-/// `Ok(false)` when the finding had already been delivered (its claim is held).
+/// `Ok(None)` when the finding had already been delivered (its claim is held).
 pub(crate) async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
     store: &S,
     notifier: &N,
     p: &Pending,
     at: Now,
     lease_secs: i64,
-) -> Result<bool, HandleError> {
+) -> Result<Option<Sent>, HandleError> {
     let Some(lease) = lease(store, &p.claim.key, &p.claim.guards, at, lease_secs).await? else {
-        return Ok(false);
+        return Ok(None);
     };
+    let sent = send(store, notifier, p, at, lease_secs).await;
     if let Err(Unsent {
         error,
         reached_another,
-    }) = send(store, notifier, p, at, lease_secs).await
+    }) = sent
     {
         // Best effort: if the release fails too, the lease lapses and a retry
         // after it sends the finding; say so.
@@ -309,11 +310,28 @@ pub(crate) async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
         return Err(unsent_error(p, error, reached_another));
     }
     confirm(store, &p.claim.key, &lease, claim_expiry(p, at.valid)).await;
-    Ok(true)
+    Ok(sent.ok())
+}
+
+/// `p`'s finding as delivered: marked when a retry only finished a delivery an
+/// earlier attempt began and counted (`Unfinished`), so that it is not counted
+/// again (from a review: it was counted once per attempt that reached a
+/// destination).
+pub(crate) fn delivered(p: Pending, sent: &Sent) -> Finding {
+    let mut f = p.finding;
+    f.finished_late = !sent.first;
+    f
+}
+
+/// A finding sent to every destination: `first` when none had it before this
+/// attempt (it is published now, not finished after an earlier partial one).
+pub(crate) struct Sent {
+    pub first: bool,
 }
 
 /// A finding that did not reach every destination: why, and whether this
-/// attempt took it to another one.
+/// attempt first published it, taking it to another one while none had it
+/// before.
 pub(crate) struct Unsent {
     pub error: NotifyError,
     pub reached_another: bool,
@@ -342,15 +360,18 @@ pub(crate) async fn send<S: Store + ?Sized, N: Notifier + ?Sized>(
     p: &Pending,
     at: Now,
     lease_secs: i64,
-) -> Result<(), Unsent> {
+) -> Result<Sent, Unsent> {
     let destinations = notifier.destinations();
     if destinations.len() > 1 {
         to_each(store, notifier, &destinations, p, at, lease_secs).await
     } else {
-        notifier.notify(&p.finding).await.map_err(|error| Unsent {
-            error,
-            reached_another: false,
-        })
+        match notifier.notify(&p.finding).await {
+            Ok(()) => Ok(Sent { first: true }),
+            Err(error) => Err(Unsent {
+                error,
+                reached_another: false,
+            }),
+        }
     }
 }
 
@@ -367,9 +388,11 @@ async fn to_each<S: Store + ?Sized, N: Notifier + ?Sized>(
     p: &Pending,
     at: Now,
     lease_secs: i64,
-) -> Result<(), Unsent> {
+) -> Result<Sent, Unsent> {
     let mut failures = Vec::new();
     let mut reached = false;
+    // A destination an earlier attempt took it to: this one finishes it.
+    let mut held_before = false;
     for to in destinations {
         // A kind of its own (`t`): no claim key of another kind can be read
         // as one of these, whatever its last part holds (from a review).
@@ -391,6 +414,7 @@ async fn to_each<S: Store + ?Sized, N: Notifier + ?Sized>(
             }
         };
         let Some(sub) = taken else {
+            held_before = true;
             continue; // delivered there by an earlier attempt
         };
         match notifier.notify_to(to, &p.finding).await {
@@ -407,11 +431,13 @@ async fn to_each<S: Store + ?Sized, N: Notifier + ?Sized>(
         }
     }
     if failures.is_empty() {
-        Ok(())
+        Ok(Sent {
+            first: !held_before,
+        })
     } else {
         Err(Unsent {
             error: NotifyError(failures.join("; ")),
-            reached_another: reached,
+            reached_another: reached && !held_before,
         })
     }
 }

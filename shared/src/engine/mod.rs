@@ -7,7 +7,9 @@ mod delivery;
 mod prepared;
 
 pub use delivery::{CLAIM_LEASE_SECS, CLAIM_TTL_SECS, deliver_all};
-pub(crate) use delivery::{claim_expiry, confirm, deliver, lease, send, take_under, unsent_error};
+pub(crate) use delivery::{
+    claim_expiry, confirm, deliver, delivered, lease, send, take_under, unsent_error,
+};
 pub use prepared::Prepared;
 
 use std::collections::{HashMap, HashSet};
@@ -207,7 +209,8 @@ impl std::fmt::Display for HandleError {
                 first,
             } => write!(
                 f,
-                "{failed} finding(s) not delivered ({} others delivered or decided): {first}",
+                "{failed} finding(s) not delivered everywhere ({} delivered somewhere or \
+                 decided; one a destination took counts in both): {first}",
                 decided.len()
             ),
         }
@@ -1074,7 +1077,11 @@ mod tests {
         let delivered = rt
             .block_on(engine.handle(&rec, &store, &chain, NOW + 3))
             .unwrap();
+        // Finished, not published anew: the first attempt published (and
+        // counted) them, so they are marked not to be counted again (from a
+        // review: counted again here).
         assert_eq!(delivered.len(), 2);
+        assert!(delivered.iter().all(|f| f.finished_late), "{delivered:?}");
         assert_eq!((count(&chain.0), count(&chain.1.1)), (2, 2));
         // Delivered everywhere: a later copy of the event sends nothing.
         assert!(
@@ -1123,7 +1130,9 @@ mod tests {
             .1
             .refuses
             .store(false, std::sync::atomic::Ordering::SeqCst);
-        assert!(matches!(deliver(&pending(9)), Ok(true)));
+        // Finished where it was refused: published (and counted) by the first
+        // attempt, so not again.
+        assert!(matches!(deliver(&pending(9)), Ok(Some(sent)) if !sent.first));
         let count = |d: &Destination| d.took.0.lock().unwrap().len();
         assert_eq!((count(&chain.0), count(&chain.1)), (1, 1), "each once");
     }

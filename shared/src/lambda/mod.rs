@@ -368,14 +368,18 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                 entry = entry.unwrap_or(""),
                 finding_event_ids = f.event_ids.join(","),
                 "{}",
-                if outcome == "notified" {
+                if outcome == "notified" && f.finished_late {
+                    "finding delivered where an earlier attempt failed (published and counted then)"
+                } else if outcome == "notified" {
                     "finding published"
                 } else {
                     "finding not notified (tuning)"
                 }
             );
             if self.metrics {
-                if outcome == "notified" {
+                // A retry finishing a delivery was counted by the attempt that
+                // began it.
+                if outcome == "notified" && !f.finished_late {
                     emit_metric(self.group.name, f);
                 }
                 if f.disposition.is_some() {
@@ -457,7 +461,7 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                     outcome = "notified",
                     "pipeline silent"
                 );
-                if self.metrics {
+                if self.metrics && !f.finished_late {
                     emit_metric(self.group.name, f);
                 }
             }

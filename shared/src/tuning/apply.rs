@@ -15,7 +15,7 @@
 
 use crate::detection::Evidence;
 use crate::engine::{
-    HandleError, claim_expiry, confirm, deliver, lease, send, take_under, unsent_error,
+    HandleError, claim_expiry, confirm, deliver, delivered, lease, send, take_under, unsent_error,
 };
 use crate::event::time::{format_event_time, parse_event_time};
 use crate::finding::{Disposition, Finding, finding_id};
@@ -127,7 +127,7 @@ async fn notify<S: Store + ?Sized, N: Notifier + ?Sized>(
 ) -> Result<Option<Finding>, HandleError> {
     Ok(deliver(store, notifier, &p, at, lease_secs)
         .await?
-        .then_some(p.finding))
+        .map(|sent| delivered(p, &sent)))
 }
 
 /// A finding that is decided but not notified: counted once.

@@ -548,6 +548,7 @@ fn span_finding(
         evidence,
         disposition: None,
         dry_run_suppression: None,
+        finished_late: false,
     };
     Ok((finding, matched))
 }
