@@ -36,6 +36,17 @@ pub(super) fn read_plain(
         );
         return;
     }
+    // Compressed otherwise than gzip (named on the command line: a directory
+    // walk notes such files by name): one clear rejection, not one per line.
+    if let Some(kind) = other_compression(head) {
+        sink.rejected(
+            &at(source, None),
+            &format!(
+                "compressed with {kind}: trailwatch reads gzip or plain text; decompress it first"
+            ),
+        );
+        return;
+    }
     // A first line too long for one document is kept, to be read document by
     // document below.
     let mut lines = Lines::new(limits.max_document_bytes, u64::MAX).keeping_a_long_first_line();
@@ -76,7 +87,19 @@ pub(super) fn read_plain(
     // line (`cat` of CloudTrail's files, which end without a newline), each read
     // on its own (from a review: the whole text was one rejection).
     if let Some(head) = lines.long_first.take() {
-        super::stream::read_documents(head, 1, &mut input, source, limits, sink);
+        // That line only: the lines after it are JSON lines again, each on its
+        // own (from a review: one bad line lost the rest of the file). A line
+        // that does not open a document is one rejection, as before.
+        if super::stream::opens_a_document(&head) {
+            super::stream::read_documents(head, 1, &mut input, true, source, limits, sink);
+        } else {
+            let len = head.len() as u64 + skip_rest_of_line(&mut input);
+            sink.rejected(
+                &at(source, Some(1)),
+                &too_large(usize::try_from(len).unwrap_or(usize::MAX), limits),
+            );
+        }
+        json_lines_after_all(b"", 1, input, source, limits, sink);
         return;
     }
     let Some((first, mut whole)) = whole else {
@@ -125,8 +148,18 @@ pub(super) fn read_plain(
         // Too large to hold whole: maybe many documents one after another
         // (`jq .` of a large file); each is read on its own (from a review: the
         // whole text was lost to one rejection). One document alone over the
-        // limit is reported as before.
-        super::stream::read_documents(whole, first, &mut input, source, limits, sink);
+        // limit is reported as before, and so is text that opens no document.
+        if super::stream::opens_a_document(&whole) {
+            super::stream::read_documents(whole, first, &mut input, false, source, limits, sink);
+        } else {
+            sink.rejected(
+                &at(source, Some(first)),
+                &format!(
+                    "document over the {}-byte limit (--max-document-bytes)",
+                    limits.max_document_bytes
+                ),
+            );
+        }
         return;
     }
     match parse(&whole) {
@@ -312,9 +345,44 @@ pub(super) fn each_line_as_document(
     }
 }
 
+/// The compression a text's first bytes show when it is one the reader does
+/// not take: bzip2, zstd, xz or zip.
+fn other_compression(head: &[u8]) -> Option<&'static str> {
+    if head.len() >= 4 && head.starts_with(b"BZh") && (b'1'..=b'9').contains(&head[3]) {
+        Some("bzip2")
+    } else if head.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
+        Some("zstd")
+    } else if head.starts_with(&[0xFD, b'7', b'z', b'X', b'Z', 0x00]) {
+        Some("xz")
+    } else if head.starts_with(b"PK\x03\x04") {
+        Some("zip")
+    } else {
+        None
+    }
+}
+
 /// A text that begins with a UTF-16 byte-order mark (PowerShell 5's `>`).
 pub(in crate::event) fn starts_utf16(head: &[u8]) -> bool {
     head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF])
+}
+
+/// Consumes `input` through the end of its current line: the bytes skipped.
+fn skip_rest_of_line(input: &mut impl BufRead) -> u64 {
+    let mut skipped = 0u64;
+    loop {
+        let (used, done) = match input.fill_buf() {
+            Ok([]) | Err(_) => return skipped,
+            Ok(buf) => match memchr::memchr(b'\n', buf) {
+                Some(k) => (k + 1, true),
+                None => (buf.len(), false),
+            },
+        };
+        input.consume(used);
+        skipped += used as u64;
+        if done {
+            return skipped;
+        }
+    }
 }
 
 /// Reads `read` (whole lines, numbered from `first`, its last ending in a

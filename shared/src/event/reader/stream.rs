@@ -36,21 +36,39 @@ enum Inside {
     Scalar { line: u64, start: usize },
 }
 
+/// Whether a text (its first bytes) may hold documents: it opens with an
+/// object or an array. Anything else (a flow log, plain text) is not cut into
+/// values word by word (from a review: millions of rejections).
+pub(super) fn opens_a_document(text: &[u8]) -> bool {
+    let text = text.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(text);
+    matches!(
+        text.iter().find(|b| !b.is_ascii_whitespace()),
+        Some(b'{' | b'[')
+    )
+}
+
 /// Reads `head` (already taken from the input, starting at line `first`) and
-/// then the rest of `input`, document by document.
+/// then the rest of `input`, document by document. With `one_line`, only up to
+/// the end of the line `head` begins (consumed, newline included): the caller
+/// reads what follows as JSON lines again.
 pub(super) fn read_documents(
-    head: Vec<u8>,
+    mut head: Vec<u8>,
     first: u64,
     input: &mut impl BufRead,
+    one_line: bool,
     source: &str,
     limits: &Limits,
     sink: &mut impl Sink,
 ) {
+    if head.starts_with(b"\xEF\xBB\xBF") {
+        head.drain(..3);
+    }
     let mut walker = Walker {
         inside: Inside::Nothing,
         walk: Walk::default(),
         buf: head,
         line: first,
+        last_significant: None,
         source,
         limits,
     };
@@ -67,10 +85,19 @@ pub(super) fn read_documents(
         if more.is_empty() {
             break;
         }
-        let (from, n) = (walker.buf.len(), more.len());
-        walker.buf.extend_from_slice(more);
-        input.consume(n);
+        let line_end = if one_line {
+            memchr::memchr(b'\n', more)
+        } else {
+            None
+        };
+        let take = line_end.unwrap_or(more.len());
+        let from = walker.buf.len();
+        walker.buf.extend_from_slice(&more[..take]);
+        input.consume(take + usize::from(line_end.is_some()));
         walker.scan(from, sink);
+        if line_end.is_some() {
+            break;
+        }
     }
     walker.end(sink);
 }
@@ -83,6 +110,9 @@ struct Walker<'s, 'l> {
     buf: Vec<u8>,
     /// The line the walk is on.
     line: u64,
+    /// The last byte before the current one that is not a blank, strings or
+    /// not: inside a document, a value opens only after `:`, `,` or `[`.
+    last_significant: Option<u8>,
     source: &'s str,
     limits: &'l Limits,
 }
@@ -100,6 +130,8 @@ impl Walker<'_, '_> {
             }
             if b == b'\n' {
                 self.line += 1;
+            } else if !b.is_ascii_whitespace() {
+                self.last_significant = Some(b);
             }
             i += 1;
         }
@@ -173,6 +205,19 @@ impl Walker<'_, '_> {
                 }
                 false
             }
+            Inside::Document { line, start, .. } if self.begins_again(i, b) => {
+                // The document never closed (a file cut off in a `cat`): it
+                // is given up, and another begins here (from a review: one
+                // cut-off document swallowed everything after it).
+                if start.is_some() {
+                    sink.rejected(
+                        &at(self.source, Some(line)),
+                        &format!("document cut off: reading goes on at line {}", self.line),
+                    );
+                }
+                self.inside = Inside::Nothing;
+                true
+            }
             Inside::Document { line, depth, start } => {
                 let depth = match self.walk.step(b) {
                     Some(Bracket::Open) => depth + 1,
@@ -195,6 +240,24 @@ impl Walker<'_, '_> {
                 false
             }
         }
+    }
+
+    /// Whether another document begins at `i` (byte `b`) inside one that has
+    /// not closed. Inside a document a value opens only after `:`, `,` or `[`;
+    /// and neither a raw `{"Records":` (the start of each of CloudTrail's files)
+    /// nor a line that is only `{` or `[` (how `jq .` starts each document) can
+    /// be inside a string. Either, not after those bytes, is a new document,
+    /// whatever the walk believes about strings (a cut may have left it inside
+    /// one).
+    fn begins_again(&self, i: usize, b: u8) -> bool {
+        if !matches!(b, b'{' | b'[') || matches!(self.last_significant, Some(b':' | b',' | b'[')) {
+            return false;
+        }
+        let rest = &self.buf[i..];
+        let records = rest.starts_with(b"{\"Records\":");
+        let alone_on_its_line = (i == 0 || self.buf[i - 1] == b'\n')
+            && matches!(rest.get(1..3), Some([b'\n', _]) | Some([b'\r', b'\n']));
+        records || alone_on_its_line
     }
 
     fn over_limit(&mut self, line: u64, sink: &mut impl Sink) {
@@ -289,7 +352,7 @@ mod tests {
             .map(|size| {
                 let mut seen = Seen::default();
                 let mut input = std::io::BufReader::with_capacity(size, bytes);
-                read_documents(Vec::new(), 1, &mut input, "t", &LIMITS, &mut seen);
+                read_documents(Vec::new(), 1, &mut input, false, "t", &LIMITS, &mut seen);
                 seen.0
             })
             .collect()
@@ -380,5 +443,115 @@ mod tests {
                 "t:3 record L2"
             ]
         );
+    }
+
+    /// From a review: a document that never closes (a file cut off in a `cat`,
+    /// a `jq .` document cut short) swallowed everything after it. Another
+    /// begins at `{"Records":` or at a line that is only `{`, when not after
+    /// `:`, `,` or `[`.
+    #[test]
+    fn a_document_cut_off_gives_way_to_the_next() {
+        let file = |name: &str| format!("{{\"Records\":[{}]}}", rec(name));
+        let half = file("Half");
+        let cut_in_string = &half[..half.len() - 20];
+        let text = format!("{}{cut_in_string}{}{}", file("A"), file("B"), "x".repeat(0));
+        let big = format!(
+            "{text}{}",
+            (0..10).map(|i| file(&format!("C{i}"))).collect::<String>()
+        );
+        assert!(big.len() > LIMITS.max_document_bytes);
+        let seen = read(big.as_bytes());
+        let records: Vec<&String> = seen.iter().filter(|l| l.contains(" record ")).collect();
+        assert_eq!(records.len(), 12, "{seen:?}");
+        assert!(
+            seen.iter()
+                .any(|l| l.contains("document cut off: reading goes on at line 1")),
+            "{seen:?}"
+        );
+        let pretty = |name: &str| format!("{{\n  \"Records\": [\n    {}\n  ]\n}}\n", rec(name));
+        let cut = pretty("Cut");
+        let text: String = format!("{}{}\n", pretty("A"), &cut[..cut.len() - 12])
+            + &(0..10)
+                .map(|i| pretty(&format!("P{i}")))
+                .collect::<String>();
+        let seen = read(text.as_bytes());
+        let records = seen.iter().filter(|l| l.contains(" record ")).count();
+        assert_eq!(records, 11, "{seen:?}");
+        // A nested object's key `Records` or a `{` line after `[` is no new start.
+        let nested = format!(
+            "[\n{{\"eventSource\":\"s\",\"eventName\":\"N\",\"x\":{{\"Records\":[1]}}}},\n{{\n\"eventName\":\"M\"}}\n]\n{}",
+            (0..10).map(|i| file(&format!("D{i}"))).collect::<String>()
+        );
+        let seen = read(nested.as_bytes());
+        assert!(!seen.iter().any(|l| l.contains("rejected")), "{seen:?}");
+        assert_eq!(
+            seen.iter().filter(|l| l.contains(" record ")).count(),
+            12,
+            "{seen:?}"
+        );
+    }
+
+    /// From a review: text that opens no document (a flow log) over the limit
+    /// is one rejection, not one per word; a byte-order mark before documents
+    /// back to back is read past.
+    #[test]
+    fn plain_text_over_the_limit_is_one_rejection_and_a_bom_is_read_past() {
+        let flow = "2 111122223333 eni-0a1b2c3d 10.0.0.1 10.0.0.2 443 49152 6 10 840 1700000000 1700000060 ACCEPT OK\n".repeat(20);
+        let seen = read(flow.as_bytes());
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        let back_to_back: String = (0..12)
+            .map(|i| format!("{{\"Records\":[{}]}}", rec(&format!("B{i}"))))
+            .collect();
+        let seen = read(format!("\u{feff}{back_to_back}").as_bytes());
+        assert_eq!(seen.len(), 12, "{seen:?}");
+        assert!(seen.iter().all(|l| l.contains(" record ")), "{seen:?}");
+    }
+
+    /// From a review: after a first line over the limit, the lines after it
+    /// are JSON lines again, each on its own: one bad line loses only itself.
+    #[test]
+    fn after_a_long_first_line_the_lines_are_read_one_by_one() {
+        let first: String = (0..12)
+            .map(|i| format!("{{\"Records\":[{}]}}", rec(&format!("F{i}"))))
+            .collect();
+        let text = format!(
+            "{first}\n{}\nWARN could not parse \"userAgent\n{}\n",
+            rec("L2"),
+            rec("L4")
+        );
+        let seen = read(text.as_bytes());
+        let records: Vec<&String> = seen.iter().filter(|l| l.contains(" record ")).collect();
+        assert_eq!(records.len(), 14, "{seen:?}");
+        assert!(
+            seen.contains(&"t:2 record L2".to_owned())
+                && seen.contains(&"t:4 record L4".to_owned()),
+            "{seen:?}"
+        );
+        assert_eq!(
+            seen.iter().filter(|l| l.contains("rejected")).count(),
+            1,
+            "{seen:?}"
+        );
+        // A first line over the limit that opens no document: one rejection, then lines.
+        let text = format!("{}\n{}\n", "x".repeat(500), rec("After"));
+        let seen = read(text.as_bytes());
+        assert_eq!(seen.len(), 2, "{seen:?}");
+        assert_eq!(seen[1], "t:2 record After");
+    }
+
+    #[test]
+    fn other_compressions_are_one_rejection() {
+        for head in [
+            &b"BZh91AY&SY"[..],
+            &[0x28, 0xB5, 0x2F, 0xFD, 0, 0][..],
+            &[0xFD, b'7', b'z', b'X', b'Z', 0, 1][..],
+            &b"PK\x03\x04rest"[..],
+        ] {
+            let mut bytes = head.to_vec();
+            bytes.extend_from_slice(b"\nline\nline\n");
+            let seen = read(&bytes);
+            assert_eq!(seen.len(), 1, "{seen:?}");
+            assert!(seen[0].contains("compressed with"), "{seen:?}");
+        }
     }
 }
