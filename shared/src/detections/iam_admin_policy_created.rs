@@ -27,7 +27,10 @@
 //!
 //! A guard counts unconditional on every resource, or tied to the boundary itself
 //! as a working boundary's must be (from a review of false positives, sixth
-//! session; see `guards_every_escape`).
+//! session; see `guards_every_escape`). A new version of a boundary's shape is
+//! reported at medium too, no longer left out: the guards restrict nothing its
+//! holder needs when the policy is attached as an identity's, so an attacker's
+//! own policy restated so gave them everything unseen (a review of the change).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{AdminGrant, BOUNDARY_GUARDS, IAM, admin_grant, change_evidence, is_event};
@@ -91,13 +94,6 @@ impl Detection for IamAdminPolicyCreated {
         }
         let doc = policy_document_param(rec, "policyDocument").ok()??;
         let grant = admin_grant(&doc)?;
-        let own = own_policy_arn(rec);
-        if rec.event_name() == "CreatePolicyVersion"
-            && grant == AdminGrant::EveryAction
-            && guards_every_escape(&doc, own.as_deref(), rec.account_id())
-        {
-            return None;
-        }
         let arn = rec
             .response_element("policy")
             .and_then(|p| p.get("arn"))
@@ -281,9 +277,11 @@ mod tests {
         let whole = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":["iam:DeleteRolePermissionsBoundary","iam:DeleteUserPermissionsBoundary","iam:PutRolePermissionsBoundary","iam:PutUserPermissionsBoundary","iam:CreatePolicyVersion"],"Resource":"*"}]}"#;
         let created = iam("CreatePolicy", CFN, &create(whole));
         assert_eq!(IamAdminPolicyCreated.severity_for(&Record::from_json(&created).unwrap()), Severity::Medium);
-        // A permissions boundary's new version, every escape denied (a review of
-        // an earlier change): every stack update of one would fire.
-        assert!(!fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(whole))));
+        // A permissions boundary's new version, every escape denied: medium
+        // since the sixth session (an identity policy restated so grants all).
+        let restated = iam("CreatePolicyVersion", CFN, &version(whole));
+        assert!(fires(&IamAdminPolicyCreated, &restated));
+        assert_eq!(IamAdminPolicyCreated.severity_for(&Record::from_json(&restated).unwrap()), Severity::Medium);
         // A decoy deny (conditional), or a boundary shape around a self-grant, is none.
         let decoy = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:PutRolePermissionsBoundary","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/never":"x"}}}]}"#;
         assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(decoy))));
@@ -391,7 +389,7 @@ mod tests {
             IamAdminPolicyCreated.severity_for(&Record::from_json(json).unwrap())
         };
         let boundary = doc(OWN, &tied(OWN));
-        assert!(!fires(&IamAdminPolicyCreated, &version(&boundary)));
+        assert_eq!(severity(&version(&boundary)), Severity::Medium);
         assert_eq!(severity(&created(&boundary)), Severity::Medium);
         // Tied to another policy, a condition that tests more, or the puts left
         // open (as CDK's example boundary leaves them): no boundary.

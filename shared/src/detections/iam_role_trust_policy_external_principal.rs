@@ -43,10 +43,10 @@
 //! creates in every new account do not page. A service-linked role's call (the
 //! StackSets member role creating `stacksets-exec-*`, trusting the management
 //! account) is not reported: no one can act as one. Control Tower's enrolment
-//! (CloudFormation as `AWSControlTowerExecution` creating `aws-controltower-*`
-//! roles that trust only the audit account's `aws-controltower-*` roles) is
-//! medium: the shape is Control Tower's, but whoever holds the management account
-//! can write it.
+//! (CloudFormation as `AWSControlTowerExecution` creating its administrator or
+//! read-only execution role, each trusting only the audit account's role of its
+//! kind) is medium: the shape is Control Tower's, but whoever holds the
+//! management account can write it.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -384,11 +384,25 @@ fn control_tower_enrolment(rec: &Record<'_>) -> bool {
     else {
         return false;
     };
+    // Control Tower's pairs only, in one account (from a review of the change:
+    // any `aws-controltower-*` role of any account passed): its administrator
+    // and read-only execution roles, each trusting the audit account's role of
+    // its kind.
+    let trusted_role = match rec.request_param_str("roleName").map(str::trim) {
+        Some("aws-controltower-AdministratorExecutionRole") => "aws-controltower-AuditAdministratorRole",
+        Some("aws-controltower-ReadOnlyExecutionRole") => "aws-controltower-AuditReadOnlyRole",
+        _ => return false,
+    };
     let foreign = foreign_trusted_principals(&doc, rec.account_id());
+    let accounts: std::collections::BTreeSet<&str> = foreign
+        .iter()
+        .filter_map(|p| crate::detections::common::arn_account(p))
+        .collect();
     !foreign.is_empty()
+        && accounts.len() == 1
         && foreign.iter().all(|p| {
             p.split_once(":role/")
-                .is_some_and(|(_, name)| name.starts_with(CONTROL_TOWER_ROLES))
+                .is_some_and(|(_, name)| name == trusted_role)
         })
         && !github_actions_open_to_any_repository(&doc)
         && web_identities_open_to_anyone(&doc).is_empty()
@@ -641,6 +655,16 @@ mod tests {
         };
         let enrol = create(control_tower, "aws-controltower-AdministratorExecutionRole", "arn:aws:iam::333344445555:role/aws-controltower-AuditAdministratorRole");
         assert_eq!(severity(&enrol), Severity::Medium);
+        let read_only = create(control_tower, "aws-controltower-ReadOnlyExecutionRole", "arn:aws:iam::333344445555:role/aws-controltower-AuditReadOnlyRole");
+        assert_eq!(severity(&read_only), Severity::Medium);
+        // From a review of the change: another name of the prefix, or a role of
+        // the pair's kind trusting another kind, stays high.
+        for json in [
+            create(control_tower, "aws-controltower-SupportAccessRole", "arn:aws:iam::999988887777:role/aws-controltower-Support"),
+            create(control_tower, "aws-controltower-ReadOnlyExecutionRole", "arn:aws:iam::333344445555:role/aws-controltower-AuditAdministratorRole"),
+        ] {
+            assert_eq!(severity(&json), Severity::High, "{json}");
+        }
         // Another name, another principal, or by hand: high.
         for json in [
             create(control_tower, "ops-backdoor", "arn:aws:iam::333344445555:role/aws-controltower-AuditAdministratorRole"),

@@ -221,13 +221,34 @@ fn created_or_updated_type<'r>(rec: &'r Record) -> Option<&'r str> {
         .or_else(|| (rec.event_name() == CREATE).then(|| request_text_any(rec, &["type", "Type"])).flatten())
 }
 
-/// A service control policy created that allows every action itself and denies
-/// none of the guardrail actions (a resource control policy: denies nothing). From
-/// the sixth session, left out by the fifth: attaching it later names only its id,
-/// and where an organisation lists what it allows that attachment lifts every
-/// limit, as `FullAWSAccess` does. A new policy of denies is every ordinary one.
+/// A service or resource control policy created that allows every action itself
+/// (`Action` `*`, or an `Allow` of `NotAction`, which allows all it does not
+/// list), whatever it denies beside: attaching it later names only its id, and
+/// where an organisation lists what it allows that attachment lifts the limits,
+/// as `FullAWSAccess` does. From the sixth session, left out by the fifth; a
+/// review of the change found a decoy deny (under a condition never met) and a
+/// `NotAction` allow passing, so its denies are not weighed here. A new policy
+/// of denies is every ordinary one.
 fn allow_everything_created(rec: &Record) -> bool {
-    rec.event_name() == CREATE && unguarded_content(rec, created_or_updated_type(rec)) == Some(true)
+    use crate::detections::create_policy_version_allow_all::{allows_every_action, one_or_many};
+    let kind = created_or_updated_type(rec);
+    if rec.event_name() != CREATE || !kind.is_some_and(|k| GUARDRAIL_TYPES.iter().any(|g| g.eq_ignore_ascii_case(k))) {
+        return false;
+    }
+    let Some(doc) = request_param_any(rec, &["content", "Content"]).and_then(policy_document) else {
+        return false;
+    };
+    let allows_all_but = |st: &serde_json::Value| {
+        st.get("Effect")
+            .and_then(|e| e.as_str())
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case("Allow"))
+            && st.get("NotAction").is_some()
+    };
+    doc.get("Statement")
+        .map(one_or_many)
+        .unwrap_or_default()
+        .iter()
+        .any(|st| allows_every_action(st) || allows_all_but(st))
 }
 
 /// What a written service or resource control policy's content leaves (see
@@ -489,10 +510,19 @@ mod tests {
         assert!(fires(&OrganizationsGuardrailPolicyRemoved, &create("RESOURCE_CONTROL_POLICY", open, true)));
         // Ordinary new policies: denies, a guarded allow, other types.
         let region_deny = r#"{"Statement":[{"Effect":"Deny","NotAction":["iam:*","sts:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-west-1"]}}}]}"#;
-        let guarded = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#;
+        // Whatever it denies beside (a review of the change: a decoy deny under a
+        // condition never met), or an allow of all but one action.
+        for content in [
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#,
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"000000000000"}}}]}"#,
+            r#"{"Statement":[{"Effect":"Allow","NotAction":"organizations:LeaveOrganization","Resource":"*"}]}"#,
+        ] {
+            assert!(fires(&OrganizationsGuardrailPolicyRemoved, &create("SERVICE_CONTROL_POLICY", content, true)), "{content}");
+        }
+        let narrow_allow = r#"{"Statement":[{"Effect":"Allow","Action":["ec2:*","s3:*"],"Resource":"*"}]}"#;
         for (kind, content) in [
             ("SERVICE_CONTROL_POLICY", region_deny),
-            ("SERVICE_CONTROL_POLICY", guarded),
+            ("SERVICE_CONTROL_POLICY", narrow_allow),
             ("TAG_POLICY", open),
             ("BACKUP_POLICY", open),
         ] {

@@ -24,8 +24,9 @@
 //! log archive whose bucket policy requires its writers to use its key gets every
 //! write so, and its owner holding the key to its own data takes nothing from us.
 //! The bucket's owner is read from the record's `resources` (CloudTrail names the
-//! bucket's `accountId` there); writing our data out to another account's bucket is
-//! exfiltration, another question than this detection's.
+//! bucket's `accountId` there). A copy counts unless the bucket copied from is the
+//! key owner's too: our objects copied out to its bucket under its key are what a
+//! ransom needs (from a review of the change).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{foreign_key_account, succeeded_call};
@@ -76,11 +77,18 @@ impl Detection for S3CopyObjectForeignKmsKey {
         }
         let key = rec.request_param_str("x-amz-server-side-encryption-aws-kms-key-id")?;
         let key_account = foreign_key_account(rec, key)?;
-        let bucket = rec.request_param_str("bucketName");
-        if bucket
-            .and_then(|b| bucket_owner(rec, b))
-            .is_some_and(|owner| owner == key_account)
-        {
+        // The key's owner owns the bucket written to, and, for a copy, the
+        // bucket copied from: its own data under its own key. A copy of ours out
+        // to its bucket under its key is ransom material, not a data lake's
+        // upload (from a review of this change).
+        let owned_by_key_owner = |b: &str| bucket_owner(rec, b).is_some_and(|owner| owner == key_account);
+        let source_bucket = rec
+            .request_param_str("x-amz-copy-source")
+            .map(|s| s.trim().trim_start_matches('/'))
+            .map(|s| s.split('/').next().unwrap_or(s));
+        let theirs = rec.request_param_str("bucketName").is_some_and(owned_by_key_owner)
+            && source_bucket.is_none_or(owned_by_key_owner);
+        if theirs {
             return None;
         }
         fire(
@@ -178,6 +186,29 @@ mod tests {
         assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "PutObject", USER, &own, "")));
         let plain = r#"{"bucketName":"claims-archive","key":"2026/q2/claims.csv"}"#;
         assert!(!fires(&S3CopyObjectForeignKmsKey, &record("s3.amazonaws.com", "PutObject", USER, plain, "")));
+    }
+
+    /// From a review of this change: our objects copied out to the key owner's
+    /// bucket under its key are ransom material, not a data lake's upload.
+    #[test]
+    fn a_copy_of_our_objects_out_to_the_key_owners_bucket_counts() {
+        let copy = r#"{"bucketName":"attacker-loot","key":"claims/q1.csv","x-amz-copy-source":"claims-archive/claims/q1.csv",
+            "x-amz-server-side-encryption":"aws:kms",
+            "x-amz-server-side-encryption-aws-kms-key-id":"arn:aws:kms:us-east-1:999988887777:key/0f1e2d3c-4b5a-4697-8877-665544332211"}"#;
+        let with = |resources: &str| {
+            record("s3.amazonaws.com", "CopyObject", ROLE, copy, "")
+                .replacen(r#""eventSource""#, &format!(r#""resources":{resources},"eventSource""#), 1)
+        };
+        let out = with(r#"[{"accountId":"999988887777","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::attacker-loot"},
+            {"accountId":"111122223333","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::claims-archive"}]"#);
+        assert!(fires(&S3CopyObjectForeignKmsKey, &out));
+        // The source's owner unknown: it may be ours.
+        let unknown = with(r#"[{"accountId":"999988887777","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::attacker-loot"}]"#);
+        assert!(fires(&S3CopyObjectForeignKmsKey, &unknown));
+        // Both buckets the key owner's: its data under its key.
+        let theirs = with(r#"[{"accountId":"999988887777","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::attacker-loot"},
+            {"accountId":"999988887777","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::claims-archive"}]"#);
+        assert!(!fires(&S3CopyObjectForeignKmsKey, &theirs));
     }
 
     /// From a review of false positives: writing into another account's bucket
