@@ -71,8 +71,7 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dry_run_suppression: Option<String>,
     /// Delivered by a retry to the destinations an earlier attempt missed: that
-    /// attempt published it and counted it, so this one logs it without counting
-    /// it again (the health alarms count findings).
+    /// attempt published it elsewhere, and the log line says so.
     #[serde(skip)]
     pub finished_late: bool,
 }

@@ -314,9 +314,7 @@ pub(crate) async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
 }
 
 /// `p`'s finding as delivered: marked when a retry only finished a delivery an
-/// earlier attempt began and counted (`Unfinished`), so that it is not counted
-/// again (from a review: it was counted once per attempt that reached a
-/// destination).
+/// earlier attempt began (`Unfinished`), for its log line to say so.
 pub(crate) fn delivered(p: Pending, sent: &Sent) -> Finding {
     let mut f = p.finding;
     f.finished_late = !sent.first;

@@ -369,7 +369,7 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                 finding_event_ids = f.event_ids.join(","),
                 "{}",
                 if outcome == "notified" && f.finished_late {
-                    "finding delivered where an earlier attempt failed (published and counted then)"
+                    "finding delivered where an earlier attempt failed (it published the finding elsewhere)"
                 } else if outcome == "notified" {
                     "finding published"
                 } else {
@@ -377,9 +377,12 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                 }
             );
             if self.metrics {
-                // A retry finishing a delivery was counted by the attempt that
-                // began it.
-                if outcome == "notified" && !f.finished_late {
+                // A retry finishing a delivery counts it again: whether the
+                // attempt that began it lived to count it is not known (it may
+                // have died between two destinations), and a health alarm
+                // counted twice sends two messages, never none (a review of
+                // this change, after one that counted it once).
+                if outcome == "notified" {
                     emit_metric(self.group.name, f);
                 }
                 if f.disposition.is_some() {
@@ -461,7 +464,7 @@ impl<S: Store, N: Notifier> Handler<S, N> {
                     outcome = "notified",
                     "pipeline silent"
                 );
-                if self.metrics && !f.finished_late {
+                if self.metrics {
                     emit_metric(self.group.name, f);
                 }
             }

@@ -99,7 +99,20 @@ pub(super) fn read_plain(
                 &too_large(usize::try_from(len).unwrap_or(usize::MAX), limits),
             );
         }
-        json_lines_after_all(b"", 1, input, source, limits, sink);
+        // The lines after it, as JSON lines with pretty-printed documents among
+        // them (a review of this change: `jq .` output after the long line was
+        // rejected line by line).
+        let mut rest = Lines::new(limits.max_document_bytes, u64::MAX);
+        rest.no = 1;
+        let mut pretty = PrettyDocument::default();
+        let read = rest.each(&mut input, |no, line| {
+            pretty.line(no, line, source, limits, sink);
+            ControlFlow::Continue(())
+        });
+        pretty.flush(source, limits, sink);
+        if let Err((no, e)) = read {
+            sink.rejected(&at(source, Some(no)), &read_error(&e));
+        }
         return;
     }
     let Some((first, mut whole)) = whole else {
@@ -149,7 +162,32 @@ pub(super) fn read_plain(
         // (`jq .` of a large file); each is read on its own (from a review: the
         // whole text was lost to one rejection). One document alone over the
         // limit is reported as before, and so is text that opens no document.
-        if super::stream::opens_a_document(&whole) {
+        // Junk before them (a tool's error line, from a review of this change):
+        // one rejection, then the documents from the first line that opens one.
+        let opens_later = (!super::stream::opens_a_document(&whole))
+            .then(|| {
+                memchr::memchr_iter(b'\n', &whole)
+                    .map(|i| i + 1)
+                    .find(|&at| matches!(whole.get(at), Some(b'{' | b'[')))
+            })
+            .flatten();
+        if let Some(at_doc) = opens_later {
+            let skipped = memchr::memchr_iter(b'\n', &whole[..at_doc]).count() as u64;
+            sink.rejected(
+                &at(source, Some(first)),
+                &format!("not JSON: {skipped} line(s) before the first document"),
+            );
+            let docs = whole.split_off(at_doc);
+            super::stream::read_documents(
+                docs,
+                first + skipped,
+                &mut input,
+                false,
+                source,
+                limits,
+                sink,
+            );
+        } else if super::stream::opens_a_document(&whole) {
             super::stream::read_documents(whole, first, &mut input, false, source, limits, sink);
         } else {
             sink.rejected(

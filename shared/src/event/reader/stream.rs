@@ -69,6 +69,7 @@ pub(super) fn read_documents(
         buf: head,
         line: first,
         last_significant: None,
+        walked: 0,
         source,
         limits,
     };
@@ -91,14 +92,14 @@ pub(super) fn read_documents(
             None
         };
         let take = line_end.unwrap_or(more.len());
-        let from = walker.buf.len();
         walker.buf.extend_from_slice(&more[..take]);
         input.consume(take + usize::from(line_end.is_some()));
-        walker.scan(from, sink);
+        walker.scan(walker.walked, sink);
         if line_end.is_some() {
             break;
         }
     }
+    walker.scan_to(walker.walked, true, sink);
     walker.end(sink);
 }
 
@@ -113,6 +114,8 @@ struct Walker<'s, 'l> {
     /// The last byte before the current one that is not a blank, strings or
     /// not: inside a document, a value opens only after `:`, `,` or `[`.
     last_significant: Option<u8>,
+    /// How many bytes at the front of `buf` have been walked.
+    walked: usize,
     source: &'s str,
     limits: &'l Limits,
 }
@@ -121,8 +124,30 @@ impl Walker<'_, '_> {
     /// Walks `buf[from..]`, reading each document as it closes, then lets go of
     /// what is done with.
     fn scan(&mut self, from: usize, sink: &mut impl Sink) {
+        self.scan_to(from, false, sink);
+    }
+
+    /// Walks `buf[from..]`, reading each document as it closes, then lets go of
+    /// what is done with. Unless `last` (the input has ended), the last few
+    /// bytes wait for the next read: whether a document begins again there is
+    /// told by the bytes after it (from a review: a restart at a read's edge was
+    /// missed).
+    fn scan_to(&mut self, from: usize, last: bool, sink: &mut impl Sink) {
+        const LOOK_AHEAD: usize = 12;
+        let limit = if last {
+            self.buf.len()
+        } else {
+            self.buf.len().saturating_sub(LOOK_AHEAD)
+        };
         let mut i = from;
-        while i < self.buf.len() {
+        while i < limit {
+            // A byte-order mark before a document (`cat` of files that each
+            // begin with one) is read past, as at the start.
+            if matches!(self.inside, Inside::Nothing) && self.buf[i..].starts_with(b"\xEF\xBB\xBF")
+            {
+                i += 3;
+                continue;
+            }
             let b = self.buf[i];
             if self.step(i, b, sink) {
                 // The byte ended a value and starts something else: again.
@@ -135,23 +160,28 @@ impl Walker<'_, '_> {
             }
             i += 1;
         }
-        // Keep the document under way only, moved to the front (no new memory).
+        // Keep the document under way and the bytes not walked yet, moved to
+        // the front (no new memory).
         let keep_from = match self.inside {
-            Inside::Document { start: Some(s), .. } | Inside::Scalar { start: s, .. } => s,
-            _ => self.buf.len(),
+            Inside::Document { start: Some(s), .. } | Inside::Scalar { start: s, .. } => s.min(i),
+            _ => i,
         };
         self.buf.drain(..keep_from);
+        self.walked = i - keep_from;
         self.inside = match self.inside {
             Inside::Document {
                 line,
                 depth,
-                start: Some(_),
+                start: Some(s),
             } => Inside::Document {
                 line,
                 depth,
-                start: Some(0),
+                start: Some(s - keep_from),
             },
-            Inside::Scalar { line, .. } => Inside::Scalar { line, start: 0 },
+            Inside::Scalar { line, start } => Inside::Scalar {
+                line,
+                start: start - keep_from,
+            },
             other => other,
         };
         if self.buf.is_empty() {
@@ -552,6 +582,75 @@ mod tests {
             let seen = read(&bytes);
             assert_eq!(seen.len(), 1, "{seen:?}");
             assert!(seen[0].contains("compressed with"), "{seen:?}");
+        }
+    }
+
+    /// From a review of this change: pretty documents after a long first line,
+    /// junk before documents past the limit, a byte-order mark before each of
+    /// several documents, and a restart at a read's edge.
+    #[test]
+    fn pretty_after_a_long_line_junk_before_boms_between_and_read_edges() {
+        let file = |name: &str| format!("{{\"Records\":[{}]}}", rec(name));
+        let pretty = |name: &str| format!("{{\n  \"Records\": [\n    {}\n  ]\n}}\n", rec(name));
+        let long: String = (0..6).map(|i| file(&format!("L{i}"))).collect();
+        assert!(long.len() > LIMITS.max_document_bytes);
+        let text = format!("{long}\n{}{}", pretty("P1"), pretty("P2"));
+        let seen = read(text.as_bytes());
+        assert_eq!(
+            seen.iter().filter(|l| l.contains(" record ")).count(),
+            8,
+            "{seen:?}"
+        );
+        assert!(!seen.iter().any(|l| l.contains("rejected")), "{seen:?}");
+        // Every line of the documents pretty, as `jq .` writes them.
+        let jq = |name: &str| {
+            let v: serde_json::Value = serde_json::from_str(&file(name)).unwrap();
+            format!("{}\n", serde_json::to_string_pretty(&v).unwrap())
+        };
+        let text = format!(
+            "jq: error (at a.json:0): Cannot iterate over null\n{}",
+            (0..4).map(|i| jq(&format!("J{i}"))).collect::<String>()
+        );
+        assert!(text.len() > LIMITS.max_document_bytes);
+        let seen = read(text.as_bytes());
+        assert_eq!(
+            seen.iter().filter(|l| l.contains(" record ")).count(),
+            4,
+            "{seen:?}"
+        );
+        assert_eq!(
+            seen.iter().filter(|l| l.contains("rejected")).count(),
+            1,
+            "{seen:?}"
+        );
+        let boms: String = (0..6)
+            .map(|i| format!("\u{feff}{}", file(&format!("B{i}"))))
+            .collect();
+        assert!(boms.len() > LIMITS.max_document_bytes);
+        let seen = read(boms.as_bytes());
+        assert_eq!(
+            seen.iter().filter(|l| l.contains(" record ")).count(),
+            6,
+            "{seen:?}"
+        );
+        assert!(!seen.iter().any(|l| l.contains("rejected")), "{seen:?}");
+        // A cut-off document, then files: the same whatever the reads' sizes.
+        let cut = pretty("Cut");
+        // Cut inside a string (after `,` or `:` a new file's start is taken for
+        // a value, the heuristic's limit).
+        let inside = cut.find(" { ]").unwrap();
+        let text = format!(
+            "{}{}",
+            &cut[..inside],
+            (0..3).map(|i| file(&format!("R{i}"))).collect::<String>()
+        );
+        for (size, seen) in read_in_pieces(text.as_bytes(), 40).into_iter().enumerate() {
+            assert_eq!(
+                seen.iter().filter(|l| l.contains(" record ")).count(),
+                3,
+                "reads of {}: {seen:?}",
+                size + 1
+            );
         }
     }
 }
