@@ -17,7 +17,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
 
 /// [`expand_paths`], adding to `unread` the files of the directories walked that
 /// look like compressed logs in a form the reader does not take
-/// ([`is_unread_compressed_name`]), for the caller to say so.
+/// (`is_unread_compressed_name`), for the caller to say so.
 pub fn expand_paths_noting(
     paths: &[PathBuf],
     unread: &mut Vec<PathBuf>,
