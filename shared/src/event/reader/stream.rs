@@ -10,8 +10,10 @@
 //! a time. A document over the limit is reported and skipped, and reading goes
 //! on after it. What is not a document between them (a `null` that `jq`
 //! printed, junk) is read as a value of its own, up to the next blank or
-//! bracket. A last document the input ends inside is read as JSON lines if a
-//! line of it is an object on its own, else reported as cut off.
+//! bracket. A document that never closes (a file cut off in a `cat`) gives way
+//! to the next where one must begin (`Walker::begins_again`). A last document
+//! the input ends inside is read as JSON lines if a line of it is an object on
+//! its own, else reported as cut off.
 
 use std::io::BufRead;
 
