@@ -688,7 +688,9 @@ fn a_strict_replay_into_a_closed_pipe_still_reports_a_rejection() {
 /// directory with nothing to read) a reported rejection.
 #[test]
 fn quiet_mistakes_are_refused() {
-    let empty = std::env::temp_dir().join(format!("trailwatch-empty-{}", std::process::id()));
+    // Under the target directory, not the system's: nothing left behind in /tmp.
+    let empty = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("trailwatch-empty-{}", std::process::id()));
     std::fs::create_dir_all(&empty).expect("a directory");
     let empty = empty.display().to_string();
     let file = tmp("one-stop.json", STOP_LOGGING.as_bytes());
