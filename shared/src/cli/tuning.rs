@@ -141,11 +141,9 @@ fn load_read(file: &Path, today: i64, quiet: bool) -> Result<(Tuning, String), i
         Ok(t) => t,
         Err(e) => {
             let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-            // In characters, as the other problems' columns are.
-            let line_start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-            let column =
-                std::str::from_utf8(&valid[line_start..]).map_or(0, |t| t.chars().count()) + 1;
+            // Located as the other problems are (lossless: the text up to there is UTF-8).
+            let before = String::from_utf8_lossy(valid);
+            let (line, column) = trailwatch::tuning::line_column(&before, before.len());
             let byte = e.as_bytes().get(valid.len()).copied().unwrap_or_default();
             say!(
                 "{source}:{line}:{column}: not UTF-8 text (byte 0x{byte:02X}): save the file as UTF-8"
