@@ -90,6 +90,18 @@ impl Deployed {
         self.child = Some(self.start_function(s3));
     }
 
+    /// The function restarted with its S3 requests sent through a proxy that
+    /// answers AccessDenied to every request naming `refused` (a bucket policy
+    /// or a KMS key that moto does not play).
+    async fn restart_behind_refusing_proxy(&mut self, refused: &str) {
+        let moto = Moto::shared()
+            .endpoint
+            .trim_start_matches("http://")
+            .to_owned();
+        self.restart_function(&refusing_proxy(moto, refused.to_owned()).await)
+            .await;
+    }
+
     /// A function process serving `runtime`, its S3 requests sent to `s3`
     /// (moto, or a proxy in front of it).
     fn start_function(&self, s3: &str) -> tokio::process::Child {
@@ -661,12 +673,7 @@ async fn a_batch_whose_every_key_is_refused_fails() {
     let (_, denied) = d.put_stop_logging("20260314T1300Z", "denied").await;
     let (_, denied_too) = d.put_stop_logging("20260314T1305Z", "denied-too").await;
     let (_, good) = d.put_stop_logging("20260314T1320Z", "good").await;
-    let moto = Moto::shared()
-        .endpoint
-        .trim_start_matches("http://")
-        .to_owned();
-    d.restart_function(&refusing_proxy(moto, "denied".into()).await)
-        .await;
+    d.restart_behind_refusing_proxy("denied").await;
     let run = unique("refused");
     let out = d.batch(&run, "000001", &[denied.clone(), good]).await;
     assert_eq!(out["failed_keys"], 1, "{out}");
@@ -693,12 +700,7 @@ async fn a_plan_over_an_archive_s3_refuses_fails_with_the_remedy() {
     let mut d = deploy().await;
     d.put_stop_logging("20260314T1300Z", "denied-a").await;
     d.put_stop_logging("20260314T1310Z", "denied-b").await;
-    let moto = Moto::shared()
-        .endpoint
-        .trim_start_matches("http://")
-        .to_owned();
-    d.restart_function(&refusing_proxy(moto, "denied".into()).await)
-        .await;
+    d.restart_behind_refusing_proxy("denied").await;
     let plan = |run: &str| {
         json!({"mode": "plan", "run_id": run, "prefixes": [format!("AWSLogs/{ACCOUNT}/")],
                "since": "2026-03-14", "until": "2026-03-14", "max_keys_per_batch": 1})

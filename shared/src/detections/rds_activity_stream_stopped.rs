@@ -91,16 +91,20 @@ fn audit_parameters_silenced<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
 /// out of the audit log.
 const RDS_USERS: [&str; 4] = ["rdsadmin", "rdsrepladmin", "rdsproxyadmin", "rdstopmgr"];
 
-/// The audit plugins an option group change removes.
-fn audit_options_removed<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
-    request_param_any(rec, &["optionsToRemove", "OptionsToRemove"])
-        .map(|v| one_or_many(Some(v)))
-        .unwrap_or_default()
+/// The texts of `v` (one or a list), trimmed, that are among `names` (letter
+/// case ignored).
+fn named_among<'v>(v: Option<&'v Value>, names: &[&str]) -> Vec<&'v str> {
+    one_or_many(v)
         .into_iter()
         .filter_map(Value::as_str)
         .map(str::trim)
-        .filter(|o| AUDIT_OPTIONS.iter().any(|a| a.eq_ignore_ascii_case(o)))
+        .filter(|t| names.iter().any(|n| n.eq_ignore_ascii_case(t)))
         .collect()
+}
+
+/// The audit plugins an option group change removes.
+fn audit_options_removed<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
+    named_among(request_param_any(rec, &["optionsToRemove", "OptionsToRemove"]), &AUDIT_OPTIONS)
 }
 
 /// The include lists a parameter or option group change sets, as written.
@@ -259,17 +263,12 @@ impl Detection for RdsActivityStreamStopped {
             );
         }
         if succeeded_call(rec, SOURCE, EXPORTS) && !aws_service_caller_but_stack(rec) {
-            let disabled: Vec<&str> = rec
-                .request_parameters()
-                .and_then(|p| pascal_or_camel(p, "CloudwatchLogsExportConfiguration"))
-                .and_then(|c| pascal_or_camel(c, "DisableLogTypes"))
-                .map(|d| one_or_many(Some(d)))
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(Value::as_str)
-                .map(str::trim)
-                .filter(|t| AUDIT_LOGS.iter().any(|a| a.eq_ignore_ascii_case(t)))
-                .collect();
+            let disabled = named_among(
+                rec.request_parameters()
+                    .and_then(|p| pascal_or_camel(p, "CloudwatchLogsExportConfiguration"))
+                    .and_then(|c| pascal_or_camel(c, "DisableLogTypes")),
+                &AUDIT_LOGS,
+            );
             if disabled.is_empty() {
                 return None;
             }

@@ -429,15 +429,15 @@ mod tests {
     /// record of it. Only the damaged record is rejected, at its place.
     #[test]
     fn a_damaged_byte_loses_only_its_record() {
-        let bad = REC
-            .replace("CreateUser", "Create\u{e9}User")
-            .replace('\u{e9}', "\u{1}");
-        let records = |sep: &str| {
-            let mut doc = format!("{{{sep}\"Records\":[{REC},{bad},{REC}]{sep}}}").into_bytes();
-            let at = doc.iter().position(|b| *b == 1).unwrap();
-            doc[at] = 0xE9;
-            doc
+        // The text with its one U+0001 replaced by a byte that is not UTF-8.
+        let damaged = |text: String| {
+            let mut bytes = text.into_bytes();
+            let at = bytes.iter().position(|b| *b == 1).unwrap();
+            bytes[at] = 0xE9;
+            bytes
         };
+        let bad = REC.replace("CreateUser", "Create\u{1}User");
+        let records = |sep: &str| damaged(format!("{{{sep}\"Records\":[{REC},{bad},{REC}]{sep}}}"));
         for doc in [records(""), records("\n")] {
             let s = read(&doc);
             assert_eq!(s.records.len(), 2, "{:?}", s.rejected);
@@ -446,10 +446,7 @@ mod tests {
             assert!(s.rejected[0].1.contains("not UTF-8"), "{:?}", s.rejected);
         }
         // A record alone is rejected whole, as before.
-        let mut alone = REC.replace("CreateUser", "Create\u{1}User").into_bytes();
-        let at = alone.iter().position(|b| *b == 1).unwrap();
-        alone[at] = 0xE9;
-        let s = read(&alone);
+        let s = read(&damaged(bad.clone()));
         assert!(s.records.is_empty());
         assert!(
             s.rejected[0].1.starts_with("not UTF-8 text ("),
