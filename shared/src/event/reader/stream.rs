@@ -75,7 +75,7 @@ pub(super) fn read_documents(
         source,
         limits,
     };
-    walker.scan(0, sink);
+    walker.scan_to(0, false, sink);
     loop {
         let more = match input.fill_buf() {
             Ok(b) => b,
@@ -96,7 +96,7 @@ pub(super) fn read_documents(
         let take = line_end.unwrap_or(more.len());
         walker.buf.extend_from_slice(&more[..take]);
         input.consume(take + usize::from(line_end.is_some()));
-        walker.scan(walker.walked, sink);
+        walker.scan_to(walker.walked, false, sink);
         if line_end.is_some() {
             break;
         }
@@ -123,12 +123,6 @@ struct Walker<'s, 'l> {
 }
 
 impl Walker<'_, '_> {
-    /// Walks `buf[from..]`, reading each document as it closes, then lets go of
-    /// what is done with.
-    fn scan(&mut self, from: usize, sink: &mut impl Sink) {
-        self.scan_to(from, false, sink);
-    }
-
     /// Walks `buf[from..]`, reading each document as it closes, then lets go of
     /// what is done with. Unless `last` (the input has ended), the last few
     /// bytes wait for the next read: whether a document begins again there is
