@@ -184,6 +184,22 @@ async fn an_s3_tuning_applies_at_the_next_reread_and_failures_keep_the_last_good
         .unwrap();
     assert_eq!(sent(&sdk, &queue).await, ONE);
 
+    // A file that is not UTF-8: refused, located as the CLI locates it.
+    put_s3(
+        &s3,
+        &bucket,
+        "tuning.toml",
+        b"# tuning\n# owner: Ren\xe9e\n".to_vec(),
+    )
+    .await
+    .unwrap();
+    let r = handler.load_tuning(t0 + 140).await;
+    assert!(
+        matches!(&r, Some(Refresh::Failed(e)) if e.contains("/tuning.toml:2:13: not UTF-8 text (byte 0xE9)")),
+        "{r:?}"
+    );
+    assert_eq!(handler.engine().tuning().unwrap().digest, good);
+
     // Deleted: the same.
     Moto::s3(&sdk)
         .delete_object()

@@ -137,17 +137,10 @@ fn load_read(file: &Path, today: i64, quiet: bool) -> Result<(Tuning, String), i
     };
     // A file that is not UTF-8 is an invalid file, located like its other
     // problems (from a review: it exited 2, as an unreadable one, unlocated).
-    let text = match String::from_utf8(bytes) {
+    let text = match trailwatch::tuning::text_from_bytes(bytes, &source) {
         Ok(t) => t,
         Err(e) => {
-            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-            // Located as the other problems are (lossless: the text up to there is UTF-8).
-            let before = String::from_utf8_lossy(valid);
-            let (line, column) = trailwatch::tuning::line_column(&before, before.len());
-            let byte = e.as_bytes().get(valid.len()).copied().unwrap_or_default();
-            say!(
-                "{source}:{line}:{column}: not UTF-8 text (byte 0x{byte:02X}): save the file as UTF-8"
-            );
+            say!("{e}");
             return Err(EXIT_REJECTED);
         }
     };

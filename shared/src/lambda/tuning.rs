@@ -206,8 +206,8 @@ impl TuningSource {
                         location::MAX_TUNING_BYTES
                     ));
                 }
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let text = crate::tuning::text_from_bytes(bytes, &path.display().to_string())?;
                 Ok(Some((text, Some(v))))
             }
             Location::S3 { bucket, key, owner } => {
@@ -265,6 +265,13 @@ mod tests {
         let r = block_on(src.refresh(&engine, "f", t0 + 121, false));
         assert!(
             matches!(&r, Refresh::Failed(e) if e.contains("unknown detection id")),
+            "{r:?}"
+        );
+        // Not UTF-8: located as the CLI locates it (line 2, column 13).
+        std::fs::write(&path, b"# tuning\n# owner: Ren\xe9e\n").unwrap();
+        let r = block_on(src.refresh(&engine, "f", t0 + 150, true));
+        assert!(
+            matches!(&r, Refresh::Failed(e) if e.ends_with("tuning.toml:2:13: not UTF-8 text (byte 0xE9): save the file as UTF-8")),
             "{r:?}"
         );
         std::fs::write(&path, " ".repeat(location::MAX_TUNING_BYTES as usize + 1)).unwrap();

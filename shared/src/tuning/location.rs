@@ -155,7 +155,6 @@ pub async fn get_s3(
         }
         Err(e) => return Err(format!("S3 GetObject s3://{bucket}/{key}: {e}")),
     };
-    let text =
-        String::from_utf8(bytes).map_err(|_| format!("s3://{bucket}/{key} is not UTF-8 text"))?;
+    let text = super::text_from_bytes(bytes, &format!("s3://{bucket}/{key}"))?;
     Ok(Fetched::Body { text, etag })
 }

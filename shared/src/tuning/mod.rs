@@ -37,7 +37,7 @@ use crate::event::Record;
 
 pub use cidr::Cidr;
 pub use glob::Glob;
-pub use parse::line_column;
+pub use parse::{line_column, text_from_bytes};
 
 /// A commented tuning file with every key (`trailwatch tuning example`).
 pub const EXAMPLE: &str = include_str!("example.toml");

@@ -882,6 +882,24 @@ fn compile<T>(
     out
 }
 
+/// The text of a tuning file read as bytes. One that is not UTF-8 is refused
+/// with where its first bad byte is, `source:line:column`, as every other
+/// problem is located: the CLI, a function's local file and its S3 object say
+/// the same (from a review: the functions said only "not UTF-8 text").
+pub fn text_from_bytes(bytes: Vec<u8>, source: &str) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        // Lossless: the bytes up to there are UTF-8.
+        let before = String::from_utf8_lossy(&bytes[..valid]);
+        let (line, column) = line_column(&before, before.len());
+        let byte = bytes.get(valid).copied().unwrap_or_default();
+        format!(
+            "{source}:{line}:{column}: not UTF-8 text (byte 0x{byte:02X}): save the file as UTF-8"
+        )
+    })
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
