@@ -238,6 +238,42 @@ fn stop_logging_with_id(tail: &str) -> String {
     )
 }
 
+/// A trail's log group sent through a subscription to Firehose: the objects are
+/// CloudWatch Logs' gzip payloads, named without an extension. A directory of
+/// them is read whole; a note beside them is not.
+#[test]
+fn a_copy_of_a_firehose_bucket_is_read() {
+    let root = tmp("firehose-root", b"").with_file_name("firehose");
+    let dir = root.join("2026/03/02/10");
+    std::fs::create_dir_all(&dir).unwrap();
+    let payload = |records: &[&str]| {
+        let events: Vec<String> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                format!(
+                    r#"{{"id":"{i}","timestamp":1772446500000,"message":{}}}"#,
+                    serde_json::to_string(r).unwrap()
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"messageType":"DATA_MESSAGE","owner":"111122223333","logGroup":"aws-cloudtrail-logs","logStream":"111122223333_CloudTrail_us-east-1","subscriptionFilters":["to-firehose"],"logEvents":[{}]}}"#,
+            events.join(",")
+        )
+    };
+    let name = "trail-to-s3-1-2026-03-02-10-15-02-0b6d3c1e-4f2a-4c8e-9a57-21d4f0e6b3aa";
+    // Firehose joins the payloads of one buffer back to back, each gzip.
+    let mut object = gzip(payload(&[STOP_LOGGING, DESCRIBE]).as_bytes());
+    object.extend(gzip(payload(&[DESCRIBE]).as_bytes()));
+    std::fs::write(dir.join(name), object).unwrap();
+    std::fs::write(dir.join("placeholder"), b"not CloudTrail").unwrap();
+    let out = replay(&[&root], &["--strict"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(fired(&out).len(), 2, "{}", stderr(&out));
+    assert_summary(&out, "3 records read, 0 rejected", "");
+}
+
 /// From a review: values one after another with nothing between them are each
 /// read (`cat` of CloudTrail's files, which end without a newline, lost every
 /// record to one "trailing characters" rejection; `jq` without `-c` too). A

@@ -111,6 +111,11 @@ const LOOK_BACK: u64 = 256;
 /// document, whatever its layout; JSON lines meet it at every line. `None` when no
 /// such line starts before the end of the file. A line whose end lies before what
 /// was read is taken as not closing a document (the cut moves one line on).
+///
+/// Not the readers' restart points (`framing::restart_point`,
+/// `stream::Walker::begins_again`): those guess where reading can go on in
+/// damaged text; this must never cut a valid file inside a document, so it asks
+/// more of a line and guesses nothing.
 fn document_start_from(file: &mut io::BufReader<File>, from: u64) -> io::Result<Option<u64>> {
     let mut pos = from.saturating_sub(LOOK_BACK);
     file.seek(SeekFrom::Start(pos))?;

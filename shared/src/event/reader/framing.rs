@@ -710,7 +710,9 @@ fn after_cut_off(
 
 /// Where, after its first byte, a document begins again in `text`: a line that
 /// is only `{` or `[` (trailing blanks aside), or the text `{"Records":`
-/// anywhere (CloudTrail's files, back to back without newlines).
+/// anywhere (CloudTrail's files, back to back without newlines). The stream
+/// reader's `Walker::begins_again` is the same guess over a document past the
+/// size limit, read a buffer at a time.
 fn restart_point(text: &[u8]) -> Option<usize> {
     static RECORDS: crate::event::prefilter::Needle =
         crate::event::prefilter::Needle::new("{\"Records\":");

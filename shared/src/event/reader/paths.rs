@@ -5,7 +5,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// Input files named on the command line, expanded: directories are walked
-/// recursively (sorted, `.json`, `.jsonl`, `.ndjson` and `.gz` files only);
+/// recursively (sorted, `.json`, `.jsonl`, `.ndjson`, `.gz` and `.gzip` files,
+/// and Firehose's objects without an extension: `is_firehose_object_name`);
 /// files named explicitly are taken whatever their extension. CloudTrail log
 /// files (a copy of a trail's bucket, or its files named one by one) come in
 /// the order an `s3://` replay reads them, across all the paths given: see
@@ -128,7 +129,38 @@ pub fn archive_order(files: &mut [PathBuf]) {
 }
 
 fn is_input_name(p: &Path) -> bool {
-    is_input_file_name(&p.file_name().unwrap_or_default().to_string_lossy())
+    let name = p.file_name().unwrap_or_default().to_string_lossy();
+    is_input_file_name(&name) || is_firehose_object_name(&name)
+}
+
+/// An object as Firehose names it when its stream sets no file extension:
+/// `<stream>-<version>-<YYYY>-<MM>-<DD>-<hh>-<mm>-<ss>-<uuid>`. A trail's log
+/// group sent through a subscription to Firehose lands so, gzip without `.gz`
+/// (CloudWatch Logs compresses it; Firehose adds the extension only when it
+/// compresses). The reader knows gzip by its first bytes, whatever the name.
+/// From a review: a copy of such a bucket was walked and nothing read, without
+/// a word.
+fn is_firehose_object_name(name: &str) -> bool {
+    // Bytes, read from the end: a name may hold any character, and a cut
+    // inside one must not panic.
+    let pattern: &[u8] = b"-9999-99-99-99-99-99-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+    let name = name.as_bytes();
+    let Some((rest, tail)) = name
+        .len()
+        .checked_sub(pattern.len())
+        .map(|at| name.split_at(at))
+    else {
+        return false;
+    };
+    let tail_ok = tail.iter().zip(pattern).all(|(b, p)| match p {
+        b'9' => b.is_ascii_digit(),
+        b'x' => b.is_ascii_hexdigit(),
+        _ => b == p,
+    });
+    // `<stream>-<version>`: a version of digits after a stream name.
+    let version = rest.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    let stream = &rest[..rest.len() - version];
+    tail_ok && version > 0 && stream.len() > 1 && stream.ends_with(b"-")
 }
 
 /// Whether a file of a directory (or an S3 day folder) is read: its name ends
@@ -282,6 +314,44 @@ mod tests {
         assert_eq!(got, ["a.json", "b.json.gzip"]);
         let noted: Vec<String> = unread.iter().map(name).collect();
         assert_eq!(noted, ["c.json.bz2", "e.xz", "sub/d.JSON.ZST"]);
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// Firehose's objects without an extension are read in a directory walk; a
+    /// name that only looks like one (a README, a time without its uuid, a
+    /// version that is not a number) is not.
+    #[test]
+    fn firehose_objects_without_an_extension_are_read() {
+        let uuid = "0b6d3c1e-4f2a-4c8e-9a57-21d4f0e6b3aa";
+        for name in [
+            format!("trail-to-s3-1-2026-02-25-10-15-02-{uuid}"),
+            format!("a-b-c-12-2026-12-31-23-59-59-{}", uuid.to_uppercase()),
+        ] {
+            assert!(is_firehose_object_name(&name), "{name}");
+        }
+        for name in [
+            "README".to_owned(),
+            format!("-1-2026-02-25-10-15-02-{uuid}"),
+            format!("stream-v1-2026-02-25-10-15-02-{uuid}"),
+            "stream-1-2026-02-25-10-15-02".to_owned(),
+            format!("stream-1-2026-02-25-10-15-{uuid}"),
+            format!("stream-1-2026-02-25-10-15-02-{}", &uuid[1..]),
+            format!("stream-1-2026-02-25-10-15-02-{}x", &uuid[1..]),
+            format!("stream-1-2026-02-25T10-15-02-{uuid}"),
+            format!("stream-1-2026-02-25-10-15-02-{uuid}.tmp"),
+            format!("é-1-2026-02-25-10-15-02-{}", &uuid[..35]),
+        ] {
+            assert!(!is_firehose_object_name(&name), "{name}");
+        }
+        let root = std::env::temp_dir().join(format!("trailwatch-firehose-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("2026/02/25/10")).unwrap();
+        let object = format!("2026/02/25/10/trail-to-s3-1-2026-02-25-10-15-02-{uuid}");
+        for name in [object.as_str(), "README", "2026/02/25/10/notes"] {
+            std::fs::write(root.join(name), b"").unwrap();
+        }
+        let got: Vec<PathBuf> = expand_paths(std::slice::from_ref(&root)).unwrap();
+        assert_eq!(got, [root.join(&object)]);
         std::fs::remove_dir_all(&root).unwrap();
     }
 }
