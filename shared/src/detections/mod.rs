@@ -294,6 +294,7 @@ registry! {
     console_failed_logins_for_user::ConsoleFailedLoginsForUser,
     console_failed_logins_from_ip::ConsoleFailedLoginsFromIp,
     console_login_spray_from_ip::ConsoleLoginSprayFromIp,
+    console_login_spray_across_accounts::ConsoleLoginSprayAcrossAccounts,
     console_mfa_failures_for_user::ConsoleMfaFailuresForUser,
     iam_access_denied_discovery::IamAccessDeniedDiscovery,
     ses_enumeration_long_term_key::SesEnumerationLongTermKey,
