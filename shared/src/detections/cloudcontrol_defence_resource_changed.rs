@@ -10,7 +10,13 @@
 //! detections read as their caller's own act, `common::USER_DRIVEN_SERVICES`,
 //! whatever its exact shape). So the request itself is judged, by the type it
 //! names ([`DEFENCE_TYPES`]): a deletion is high, an update (a JSON Patch, shown
-//! in the evidence) medium, since most patches are ordinary edits. The type and
+//! in the evidence) medium, since most patches are ordinary edits. A deletion is
+//! medium too for the types every application has (log groups, alarms, rules,
+//! keys, buckets...: not core in [`DEFENCE_TYPES`]) unless its identifier names CloudTrail's
+//! or trailwatch's resources: the call Cloud Control makes to the service is
+//! judged by that service's detection as well, and a preview stack torn down by
+//! a Cloud Control tool (Pulumi's aws-native) paged high for each (from a
+//! review). The type and
 //! identifier are read in either casing. Calls AWS services make on their own
 //! are left out.
 
@@ -28,41 +34,55 @@ const NAMES: &[&str] = &["DeleteResource", "UpdateResource"];
 /// The CloudFormation types whose deletion or change blinds the security team:
 /// audit logging, log delivery and alarms, network logging and firewalls, the
 /// security services, and the backups an intruder deletes before ransom. Compared
-/// without regard to letter case.
-pub const DEFENCE_TYPES: &[&str] = &[
-    "AWS::CloudTrail::Trail",
-    "AWS::CloudTrail::EventDataStore",
-    "AWS::Logs::LogGroup",
-    "AWS::Logs::SubscriptionFilter",
-    "AWS::Logs::MetricFilter",
-    "AWS::Logs::AccountPolicy",
-    "AWS::CloudWatch::Alarm",
-    "AWS::CloudWatch::CompositeAlarm",
-    "AWS::Events::Rule",
-    "AWS::EC2::FlowLog",
-    "AWS::Route53Resolver::ResolverQueryLoggingConfig",
-    "AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation",
-    "AWS::Route53Resolver::FirewallRuleGroupAssociation",
-    "AWS::NetworkFirewall::Firewall",
-    "AWS::NetworkFirewall::LoggingConfiguration",
-    "AWS::WAFv2::WebACL",
-    "AWS::WAFv2::WebACLAssociation",
-    "AWS::WAFv2::LoggingConfiguration",
-    "AWS::GuardDuty::Detector",
-    "AWS::GuardDuty::Filter",
-    "AWS::SecurityHub::Hub",
-    "AWS::Detective::Graph",
-    "AWS::Macie::Session",
-    "AWS::AccessAnalyzer::Analyzer",
-    "AWS::Config::ConfigurationRecorder",
-    "AWS::Config::DeliveryChannel",
-    "AWS::Config::ConfigRule",
-    "AWS::KMS::Key",
-    "AWS::Backup::BackupVault",
-    "AWS::Backup::BackupPlan",
-    "AWS::Backup::BackupSelection",
-    "AWS::S3::Bucket",
+/// without regard to letter case. Each with whether it is core: the audit trail,
+/// network logging and firewalls, the security services and the backup vaults
+/// themselves, whose deletion is high whatever they are called; the others are
+/// types every application has too.
+pub const DEFENCE_TYPES: &[(&str, bool)] = &[
+    ("AWS::CloudTrail::Trail", true),
+    ("AWS::CloudTrail::EventDataStore", true),
+    ("AWS::Logs::LogGroup", false),
+    ("AWS::Logs::SubscriptionFilter", false),
+    ("AWS::Logs::MetricFilter", false),
+    ("AWS::Logs::AccountPolicy", true),
+    ("AWS::CloudWatch::Alarm", false),
+    ("AWS::CloudWatch::CompositeAlarm", false),
+    ("AWS::Events::Rule", false),
+    ("AWS::EC2::FlowLog", true),
+    ("AWS::Route53Resolver::ResolverQueryLoggingConfig", true),
+    ("AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation", true),
+    ("AWS::Route53Resolver::FirewallRuleGroupAssociation", false),
+    ("AWS::NetworkFirewall::Firewall", true),
+    ("AWS::NetworkFirewall::LoggingConfiguration", true),
+    ("AWS::WAFv2::WebACL", true),
+    ("AWS::WAFv2::WebACLAssociation", true),
+    ("AWS::WAFv2::LoggingConfiguration", true),
+    ("AWS::GuardDuty::Detector", true),
+    ("AWS::GuardDuty::Filter", true),
+    ("AWS::SecurityHub::Hub", true),
+    ("AWS::Detective::Graph", true),
+    ("AWS::Macie::Session", true),
+    ("AWS::AccessAnalyzer::Analyzer", true),
+    ("AWS::Config::ConfigurationRecorder", true),
+    ("AWS::Config::DeliveryChannel", true),
+    ("AWS::Config::ConfigRule", false),
+    ("AWS::KMS::Key", false),
+    ("AWS::Backup::BackupVault", true),
+    ("AWS::Backup::BackupPlan", false),
+    ("AWS::Backup::BackupSelection", false),
+    ("AWS::S3::Bucket", false),
 ];
+
+/// Whether a deletion is of a core type, or its identifier (parts split at `|`,
+/// `/` and `:`) names CloudTrail's resources or trailwatch's own.
+fn core_deletion(rec: &Record<'_>, kind: &str) -> bool {
+    if DEFENCE_TYPES.iter().any(|(t, core)| *core && t.eq_ignore_ascii_case(kind)) {
+        return true;
+    }
+    let identifier = request_text_any(rec, &["identifier", "Identifier"]).unwrap_or("");
+    identifier.to_ascii_lowercase().contains("cloudtrail")
+        || identifier.split(['|', '/', ':']).any(|part| !part.trim().is_empty() && crate::resources::is_ours(part))
+}
 
 pub static META: Meta = Meta {
     id: "cloudcontrol-defence-resource-changed",
@@ -83,6 +103,8 @@ pub static META: Meta = Meta {
         "Infrastructure tools built on Cloud Control (the Terraform awscc provider, \
          resource managers) removing or editing these resources on purpose: tune by their \
          role.",
+        "Preview or test stacks torn down through Cloud Control (Pulumi's aws-native \
+         provider): their log groups, alarms, rules and buckets are medium.",
     ],
     next_steps: "Check the type and identifier in the evidence. If the change was not \
                  planned, restore the resource (re-create the trail, alarm or detector; restore \
@@ -95,7 +117,7 @@ pub static META: Meta = Meta {
 /// The request's resource type, when it is one of [`DEFENCE_TYPES`].
 fn defence_type<'r>(rec: &'r Record<'_>) -> Option<&'r str> {
     let kind = request_text_any(rec, &["typeName", "TypeName"])?;
-    DEFENCE_TYPES.iter().any(|t| t.eq_ignore_ascii_case(kind)).then_some(kind)
+    DEFENCE_TYPES.iter().any(|(t, _)| t.eq_ignore_ascii_case(kind)).then_some(kind)
 }
 
 impl Detection for CloudControlDefenceResourceChanged {
@@ -104,7 +126,8 @@ impl Detection for CloudControlDefenceResourceChanged {
     }
 
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        if rec.event_name() == "UpdateResource" {
+        let core = defence_type(rec).is_some_and(|kind| core_deletion(rec, kind));
+        if rec.event_name() == "UpdateResource" || !core {
             Severity::Medium
         } else {
             META.severity
@@ -154,6 +177,21 @@ mod tests {
         let e = fired_evidence(&CloudControlDefenceResourceChanged, &patched);
         assert!(e.get("patch").and_then(|v| v.as_str()).is_some_and(|p| p.contains("IsLogging")));
         assert_eq!(severity(&patched), Severity::Medium);
+        // An application's resources deleted: medium, unless named for CloudTrail
+        // or trailwatch; the core types stay high whatever their name.
+        for (kind, identifier, want) in [
+            ("AWS::Logs::LogGroup", "/aws/lambda/pr-1423-orders-api", Severity::Medium),
+            ("AWS::Events::Rule", "pr-1423-nightly", Severity::Medium),
+            ("AWS::S3::Bucket", "pr-1423-uploads", Severity::Medium),
+            ("AWS::Logs::MetricFilter", "CloudTrail/DefaultLogGroup|root-usage", Severity::High),
+            ("AWS::Events::Rule", &format!("default|{}-logging-tamper", crate::resources::prefix()), Severity::High),
+            ("AWS::GuardDuty::Detector", "12abc34d567e8fa901bc2d34e56789f0", Severity::High),
+            ("AWS::EC2::FlowLog", "fl-0123456789abcdef0", Severity::High),
+        ] {
+            let json = call("DeleteResource", &format!(r#"{{"typeName":"{kind}","identifier":"{identifier}"}}"#));
+            assert!(fires(&CloudControlDefenceResourceChanged, &json), "{kind}");
+            assert_eq!(severity(&json), want, "{kind} {identifier}");
+        }
     }
 
     #[test]

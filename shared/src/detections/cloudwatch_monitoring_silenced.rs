@@ -1,6 +1,6 @@
 //! Monitoring kept in place but silenced: CloudWatch alarm actions switched off
 //! (`DisableAlarmActions`, or an alarm rewritten with `actionsEnabled` false by
-//! `PutMetricAlarm` or `PutCompositeAlarm`) or muted on a schedule
+//! `PutMetricAlarm` or `PutCompositeAlarm`, naming actions) or muted on a schedule
 //! (`PutAlarmMuteRule`, whose `muteTargets.alarmNames` keep evaluating with their
 //! actions muted while the rule is active: added after an evasion review), or a
 //! CloudTrail log group's metric filter deleted
@@ -297,6 +297,18 @@ fn muted_alarms<'r>(rec: &'r Record<'_>) -> Option<&'r serde_json::Value> {
     rec.request_param("muteTargets")?.get("alarmNames")
 }
 
+/// Whether an alarm written names any action. One written with its actions
+/// switched off and none named silences nothing it had not already dropped: an
+/// alarm rewritten without actions is not seen either way (the call does not show
+/// what it replaced), and new alarms of preview stages are made so (from a
+/// review: `actionsEnabled: stage == 'prod'` in CDK paged for each).
+fn names_actions(rec: &Record<'_>) -> bool {
+    ["alarmActions", "oKActions", "OKActions", "insufficientDataActions"]
+        .iter()
+        .filter_map(|k| rec.request_param(k))
+        .any(|v| one_or_many(Some(v)).iter().any(|a| a.as_str().is_some_and(|a| !a.trim().is_empty())))
+}
+
 impl Detection for CloudWatchMonitoringSilenced {
     fn meta(&self) -> &'static Meta {
         &META
@@ -368,7 +380,7 @@ impl Detection for CloudWatchMonitoringSilenced {
                 );
             }
             if !matches!(rec.event_name(), "DisableAlarmActions" | "DeleteAlarms")
-                && request_flag(rec, "actionsEnabled") != Some(false)
+                && (request_flag(rec, "actionsEnabled") != Some(false) || !names_actions(rec))
             {
                 return None;
             }
@@ -810,6 +822,13 @@ mod tests {
             assert!(!fires(&CloudWatchMonitoringSilenced, &put("true")), "{name}");
             let unset = call(MONITORING, name, r#"{"alarmName":"cis-root-usage"}"#);
             assert!(!fires(&CloudWatchMonitoringSilenced, &unset), "{name}");
+            // Switched off with no action named: nothing to silence.
+            for actions in ["", r#","alarmActions":[]"#, r#","oKActions":[""]"#] {
+                let none = call(MONITORING, name, &format!(r#"{{"alarmName":"preview-errors","actionsEnabled":false{actions}}}"#));
+                assert!(!fires(&CloudWatchMonitoringSilenced, &none), "{name} {actions}");
+            }
+            let ok_only = call(MONITORING, name, r#"{"alarmName":"cis-root-usage","actionsEnabled":false,"oKActions":["arn:aws:sns:us-east-1:111122223333:security"]}"#);
+            assert!(fires(&CloudWatchMonitoringSilenced, &ok_only), "{name}");
         }
         assert!(!fires(&CloudWatchMonitoringSilenced, &failed(&disable, "AccessDenied")));
     }

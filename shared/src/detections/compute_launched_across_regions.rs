@@ -88,8 +88,9 @@ pub static META: Meta = Meta {
              every Region"],
     group: "hijacking",
     false_positives: &[
-        "A deployment pipeline that launches instances in many Regions itself rather than \
-         through StackSets or Auto Scaling.",
+        "A deployment pipeline that launches instances, or creates Auto Scaling groups, in \
+         many Regions itself rather than through StackSets (Spinnaker's global deploys): \
+         tune by its role.",
         "Region-wide capacity or quota tests.",
         "A CI role starting CodeBuild builds in many Regions itself (builds started by \
          CodePipeline are the service's and left out): tune by that role.",

@@ -2,7 +2,7 @@
 //! (`CreateIPSet`, `UpdateIPSet`, and their newer entity-list forms, which take
 //! domains too: `CreateTrustedEntitySet`, `UpdateTrustedEntitySet`), a threat list's
 //! content replaced (`UpdateThreatIntelSet`, `UpdateThreatEntitySet`, with a new
-//! `location`), or a suppression rule written (`CreateFilter` or
+//! `location`; medium), or a suppression rule written (`CreateFilter` or
 //! `UpdateFilter` with action `ARCHIVE`), or findings archived by a script
 //! (`ArchiveFindings` outside the console), successfully.
 //!
@@ -12,7 +12,10 @@
 //! fires when it activates the list or points it at a new `location` (the list's
 //! content is replaced). A threat list works the other way (its addresses raise more
 //! findings), so creating or activating one hides nothing; pointing one at new
-//! content can empty it, and fires. Filters fire only with action `ARCHIVE`: a `NOOP` filter is a
+//! content can empty it, and fires at medium: no more than deleting or switching
+//! off the list (`guardduty-threat-intel-set-deleted`), which threat-feed
+//! automation does every day when it rotates its lists (from a review: the
+//! rotation paged high, the deletion medium). Filters fire only with action `ARCHIVE`: a `NOOP` filter is a
 //! saved search and hides nothing. Sigma's rule (#72) is `CreateIPSet` alone, a subset.
 //! An `UpdateFilter` that changes only `findingCriteria` (no `action`) does not fire:
 //! the record does not say whether that filter archives. Analysts archive the
@@ -71,9 +74,18 @@ pub static META: Meta = Meta {
     window: None,
 };
 
+/// A threat list's content replaced: it can only raise fewer findings.
+fn threat_list_replaced(rec: &Record<'_>) -> bool {
+    matches!(rec.event_name(), "UpdateThreatIntelSet" | "UpdateThreatEntitySet")
+}
+
 impl Detection for GuardDutyFindingSuppression {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if threat_list_replaced(rec) { Severity::Medium } else { META.severity }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -98,7 +110,7 @@ impl Detection for GuardDutyFindingSuppression {
         let suppresses = if name.ends_with("Filter") {
             rec.request_param_str("action")
                 .is_some_and(|a| a.trim().eq_ignore_ascii_case("ARCHIVE"))
-        } else if name == "UpdateThreatIntelSet" || name == "UpdateThreatEntitySet" {
+        } else if threat_list_replaced(rec) {
             rec.request_param_str("location").is_some()
         } else if name.starts_with("Create") {
             activates
@@ -179,6 +191,10 @@ mod tests {
         }
         let replaced = call("UpdateThreatEntitySet", r#"{"detectorId":"d1","threatEntitySetId":"t9","location":"https://s3.amazonaws.com/b/empty.txt"}"#);
         assert!(fires(&GuardDutyFindingSuppression, &replaced));
+        // Medium, as deleting the list is; a trusted list stays high.
+        let severity = |json: &str| GuardDutyFindingSuppression.severity_for(&Record::from_json(json).unwrap());
+        assert_eq!(severity(&replaced), Severity::Medium);
+        assert_eq!(severity(&trusted), Severity::High);
         let inactive = call("CreateTrustedEntitySet", r#"{"detectorId":"d1","name":"ops","activate":false,"location":"https://s3.amazonaws.com/b/x.txt"}"#);
         assert!(!fires(&GuardDutyFindingSuppression, &inactive));
         let threat_on = call("UpdateThreatEntitySet", r#"{"detectorId":"d1","threatEntitySetId":"t9","activate":true}"#);

@@ -46,7 +46,12 @@
 //! (CloudFormation as `AWSControlTowerExecution` creating its administrator or
 //! read-only execution role, each trusting only the audit account's role of its
 //! kind) is medium: the shape is Control Tower's, but whoever holds the
-//! management account can write it.
+//! management account can write it. So is Account Factory for Terraform's
+//! (seventh session, from a review: two highs in every account it vends, and
+//! two more at each later run, which restates the trust): `AWSControlTowerExecution`
+//! creating or updating `AWSAFTExecution` or `AWSAFTService`, trusting only the
+//! AFT management account's `AWSAFTAdmin` role or its `AWSAFT-Session` session,
+//! in one account.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -82,6 +87,8 @@ pub static META: Meta = Meta {
          condition.",
         "Control Tower enrolling an account: its `aws-controltower-*` roles trust the audit \
          account (medium severity).",
+        "Account Factory for Terraform vending or updating an account: `AWSAFTExecution` and \
+         `AWSAFTService` trust the AFT management account (medium severity).",
     ],
     next_steps: "Check the trusted accounts against your organisation's and vendors' \
                  account ids. If one is unknown, restore the previous trust policy \
@@ -325,9 +332,9 @@ impl Detection for IamRoleTrustPolicyExternalPrincipal {
         &META
     }
 
-    /// Control Tower's enrolment shape is medium.
+    /// Control Tower's and AFT's shapes are medium.
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        if control_tower_enrolment(rec) {
+        if control_tower_enrolment(rec) || account_factory_roles(rec) {
             Severity::Medium
         } else {
             META.severity
@@ -360,30 +367,49 @@ impl Detection for IamRoleTrustPolicyExternalPrincipal {
     }
 }
 
-/// Control Tower's prefix for the roles it creates in an enrolled account and
-/// the audit account's roles they trust.
-const CONTROL_TOWER_ROLES: &str = "aws-controltower-";
-
-/// CloudFormation, as Control Tower's execution role, creating an
-/// `aws-controltower-*` role whose outside principals are all `aws-controltower-*`
-/// roles (the audit account's).
-fn control_tower_enrolment(rec: &Record<'_>) -> bool {
-    let caller = rec
-        .session_issuer_arn()
+/// Whether the caller is a session of `AWSControlTowerExecution`, the role Control
+/// Tower and AFT act through in a member account.
+fn control_tower_execution(rec: &Record<'_>) -> bool {
+    rec.session_issuer_arn()
         .and_then(|arn| arn.rsplit('/').next())
-        .is_some_and(|name| name == "AWSControlTowerExecution");
-    let role = rec
-        .request_param_str("roleName")
-        .is_some_and(|n| n.starts_with(CONTROL_TOWER_ROLES));
-    if !caller || !role || rec.invoked_by() != Some("cloudformation.amazonaws.com") {
-        return false;
-    }
-    let Some(doc) = policy_document_param(rec, "assumeRolePolicyDocument")
-        .ok()
-        .flatten()
-    else {
+        .is_some_and(|name| name == "AWSControlTowerExecution")
+}
+
+/// Whether the trust policy the call writes lets in outside principals of one
+/// account only, each of them `trusted`, and nothing open to any repository or
+/// identity.
+fn trusts_only(rec: &Record<'_>, trusted: impl Fn(&str) -> bool) -> bool {
+    let key = if rec.event_name() == "CreateRole" {
+        "assumeRolePolicyDocument"
+    } else {
+        "policyDocument"
+    };
+    let Some(doc) = policy_document_param(rec, key).ok().flatten() else {
         return false;
     };
+    let foreign = foreign_trusted_principals(&doc, rec.account_id());
+    let accounts: std::collections::BTreeSet<&str> = foreign
+        .iter()
+        .filter_map(|p| crate::detections::common::arn_account(p))
+        .collect();
+    !foreign.is_empty()
+        && accounts.len() == 1
+        && foreign.iter().all(|p| trusted(p))
+        && !github_actions_open_to_any_repository(&doc)
+        && web_identities_open_to_anyone(&doc).is_empty()
+        && shared_ci_open_to_any_owner(&doc).is_empty()
+}
+
+/// CloudFormation, as Control Tower's execution role, creating its
+/// administrator or read-only execution role trusting the audit account's role of
+/// its kind.
+fn control_tower_enrolment(rec: &Record<'_>) -> bool {
+    if rec.event_name() != "CreateRole"
+        || !control_tower_execution(rec)
+        || rec.invoked_by() != Some("cloudformation.amazonaws.com")
+    {
+        return false;
+    }
     // Control Tower's pairs only, in one account (from a review of the change:
     // any `aws-controltower-*` role of any account passed): its administrator
     // and read-only execution roles, each trusting the audit account's role of
@@ -393,20 +419,28 @@ fn control_tower_enrolment(rec: &Record<'_>) -> bool {
         Some("aws-controltower-ReadOnlyExecutionRole") => "aws-controltower-AuditReadOnlyRole",
         _ => return false,
     };
-    let foreign = foreign_trusted_principals(&doc, rec.account_id());
-    let accounts: std::collections::BTreeSet<&str> = foreign
-        .iter()
-        .filter_map(|p| crate::detections::common::arn_account(p))
-        .collect();
-    !foreign.is_empty()
-        && accounts.len() == 1
-        && foreign.iter().all(|p| {
+    trusts_only(rec, |p| {
+        p.split_once(":role/")
+            .is_some_and(|(_, name)| name == trusted_role)
+    })
+}
+
+/// Account Factory for Terraform, as `AWSControlTowerExecution` in the vended
+/// account, writing the trust of `AWSAFTExecution` or `AWSAFTService`: every
+/// outside principal is the AFT management account's `AWSAFTAdmin` role or its
+/// `AWSAFT-Session` session, all in one account.
+fn account_factory_roles(rec: &Record<'_>) -> bool {
+    let role = rec
+        .request_param_str("roleName")
+        .is_some_and(|n| matches!(n.trim(), "AWSAFTExecution" | "AWSAFTService"));
+    role && control_tower_execution(rec)
+        && trusts_only(rec, |p| {
             p.split_once(":role/")
-                .is_some_and(|(_, name)| name == trusted_role)
+                .is_some_and(|(head, name)| head.contains(":iam::") && name == "AWSAFTAdmin")
+                || p.split_once(":assumed-role/").is_some_and(|(head, name)| {
+                    head.contains(":sts::") && name == "AWSAFTAdmin/AWSAFT-Session"
+                })
         })
-        && !github_actions_open_to_any_repository(&doc)
-        && web_identities_open_to_anyone(&doc).is_empty()
-        && shared_ci_open_to_any_owner(&doc).is_empty()
 }
 
 #[cfg(test)]
@@ -675,5 +709,38 @@ mod tests {
         ] {
             assert_eq!(severity(&json), Severity::High, "{json}");
         }
+        // Account Factory for Terraform: its two roles trusting the AFT management
+        // account's admin role and session, created or restated, are medium.
+        let aft = control_tower
+            .replace(r#","invokedBy":"cloudformation.amazonaws.com""#, "")
+            .replace("1c8d2a4f", "AWSAFT-Session");
+        let admin = "arn:aws:iam::888877776666:role/AWSAFTAdmin";
+        let session = "arn:aws:sts::888877776666:assumed-role/AWSAFTAdmin/AWSAFT-Session";
+        let both = |role: &str, name: &str, trusted: &[&str]| {
+            let doc = serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":trusted},"Action":"sts:AssumeRole"}]}).to_string();
+            let key = if name == "CreateRole" { "assumeRolePolicyDocument" } else { "policyDocument" };
+            let params = serde_json::json!({"roleName": role, key: doc}).to_string();
+            record(IAM, name, &aft, &params, "")
+        };
+        for name in ["CreateRole", "UpdateAssumeRolePolicy"] {
+            for role in ["AWSAFTExecution", "AWSAFTService"] {
+                assert_eq!(severity(&both(role, name, &[admin, session])), Severity::Medium, "{name} {role}");
+                assert_eq!(severity(&both(role, name, &[session])), Severity::Medium, "{name} {role}");
+            }
+            // Another role name, another principal beside them, two accounts, the
+            // admin role's other sessions, or another caller: high.
+            for json in [
+                both("AWSAFTBackdoor", name, &[admin]),
+                both("AWSAFTExecution", name, &[admin, "arn:aws:iam::999988887777:root"]),
+                both("AWSAFTExecution", name, &[admin, "arn:aws:iam::999988887777:role/AWSAFTAdmin"]),
+                both("AWSAFTExecution", name, &["arn:aws:sts::888877776666:assumed-role/AWSAFTAdmin/other"]),
+                both("AWSAFTExecution", name, &["arn:aws:iam::888877776666:user/AWSAFTAdmin"]),
+            ] {
+                assert_eq!(severity(&json), Severity::High, "{json}");
+            }
+        }
+        let doc = serde_json::json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":[admin]},"Action":"sts:AssumeRole"}]}).to_string();
+        let params = serde_json::json!({"roleName": "AWSAFTExecution", "assumeRolePolicyDocument": doc}).to_string();
+        assert_eq!(severity(&record(IAM, "CreateRole", ROLE, &params, "")), Severity::High);
     }
 }

@@ -1,7 +1,7 @@
 //! The organisation's guardrails loosened from the management account: a policy type
 //! switched off for a root (`DisablePolicyType` with `SERVICE_CONTROL_POLICY` or
 //! `RESOURCE_CONTROL_POLICY`), a policy detached from a root, organisational unit or
-//! account (`DetachPolicy`) or deleted (`DeletePolicy`), a service or resource control
+//! account (`DetachPolicy`), a service or resource control
 //! policy rewritten to allow every action and deny none of the protections
 //! guardrails exist for (`UpdatePolicy`; the response names the policy's type), a
 //! member account moved to the organisation's root (`MoveAccount`), or a Control
@@ -15,9 +15,9 @@
 //! Decisions: service and resource control policies are the deny rules every member
 //! account lives under (no leaving the organisation, no disabling CloudTrail or
 //! GuardDuty, Regions allowed); an intruder in the management account removes them
-//! before acting in the members. `DetachPolicy` and `DeletePolicy` name a policy id
-//! only, whatever its type (tag and backup policies use the same calls), so every
-//! detachment and deletion counts, except the AWS-managed `FullAWSAccess` policy
+//! before acting in the members. `DetachPolicy` names a policy id only, whatever
+//! its type (tag and backup policies use the same call), so every detachment
+//! counts, except the AWS-managed `FullAWSAccess` policy
 //! (`p-FullAWSAccess`), whose removal restricts rather than loosens. Disabling the other
 //! policy types (tag, backup, AI opt-out) is left out, except the Bedrock policy
 //! (`BEDROCK_POLICY`, which enforces guardrails on every model call) and the EC2
@@ -28,6 +28,9 @@
 //! limit; elsewhere it is attached already (both from a third evasion review).
 //! So does creating a service control policy that allows every action itself
 //! (`CreatePolicy`, sixth session): its later attachment names only an id.
+//! A deletion (`DeletePolicy`) is not reported: Organizations refuses to delete a
+//! policy attached anywhere (`PolicyInUseException`), so it follows a detachment
+//! that was (from a review: every policy rollout paged twice).
 //! Control Tower's own changes
 //! (`invokedBy` `controltower.amazonaws.com`) and AWS service identities are left out
 //! (a person switching a control off, or deleting the landing zone with all its
@@ -68,7 +71,6 @@ const SOURCE: &str = "organizations.amazonaws.com";
 const NAMES: &[&str] = &[
     "DisablePolicyType",
     "DetachPolicy",
-    "DeletePolicy",
     "UpdatePolicy",
     "MoveAccount",
     ATTACH,
@@ -132,7 +134,7 @@ pub static META: Meta = Meta {
     id: "organizations-guardrail-policy-removed",
     title: "AWS Organizations Guardrail Policies Removed",
     description: "Service or resource control policies were switched off for the \
-                  organisation, an organisation policy was detached or deleted, or an account \
+                  organisation, an organisation policy was detached, or an account \
                   was moved out of its organisational unit to the root, or a control policy \
                   that allows everything was created or attached. These \
                   policies are the deny rules every member account lives under (keeping \
@@ -142,14 +144,14 @@ pub static META: Meta = Meta {
     severity: Severity::High,
     attack: &["T1484.002", "T1562.001"],
     origins: &[
-        "trailwatch: based on the AWS Organizations DisablePolicyType, DetachPolicy and \
-         DeletePolicy APIs, and a review of management-account abuse techniques",
+        "trailwatch: based on the AWS Organizations DisablePolicyType and DetachPolicy \
+         APIs, and a review of management-account abuse techniques",
     ],
     group: "iam-persistence",
     false_positives: &[
         "The platform team reorganising or replacing policies (a new policy is usually \
          attached before the old one is detached).",
-        "Tag, backup or AI opt-out policies detached or deleted (the call does not say the \
+        "Tag, backup or AI opt-out policies detached (the call does not say the \
          policy's type; the finding gives its id).",
         "A service control policy about Regions, costs or services edited: it holds none of \
          the guardrail denies either way (medium severity).",
@@ -394,7 +396,7 @@ mod tests {
     use crate::detections::common::testing::{eval, fires};
 
     #[test]
-    fn guardrails_switched_off_detached_or_deleted_fire() {
+    fn guardrails_switched_off_or_detached_fire() {
         let disable = call(SOURCE, "DisablePolicyType", r#"{"rootId":"r-ab12","policyType":"SERVICE_CONTROL_POLICY"}"#);
         match eval(&OrganizationsGuardrailPolicyRemoved, &disable) {
             Some(Signal::Fire(e)) => assert_eq!(e.get("target").and_then(|v| v.as_str()), Some("r-ab12")),
@@ -411,12 +413,12 @@ mod tests {
                 assert_eq!(OrganizationsGuardrailPolicyRemoved.severity_for(&rec), Severity::Medium, "{kind}");
             }
         }
-        for (name, params) in [
-            ("DetachPolicy", r#"{"policyId":"p-examplepolicyid111","targetId":"ou-ab12-cdef3456"}"#),
-            ("DeletePolicy", r#"{"policyId":"p-examplepolicyid111"}"#),
-        ] {
-            assert!(fires(&OrganizationsGuardrailPolicyRemoved, &call(SOURCE, name, params)), "{name}");
-        }
+        let detach = r#"{"policyId":"p-examplepolicyid111","targetId":"ou-ab12-cdef3456"}"#;
+        assert!(fires(&OrganizationsGuardrailPolicyRemoved, &call(SOURCE, "DetachPolicy", detach)));
+        // Organizations deletes only a policy attached nowhere: its detachment,
+        // reported, came first (from a review: a rollout paged twice).
+        let delete = r#"{"policyId":"p-examplepolicyid111"}"#;
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &call(SOURCE, "DeletePolicy", delete)));
         // A stack's change counts.
         let stack = call(SOURCE, "DetachPolicy", r#"{"policyId":"p-examplepolicyid111","targetId":"r-ab12"}"#)
             .replacen(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"cloudformation.amazonaws.com""#, 1);
@@ -564,7 +566,7 @@ mod tests {
             .replacen(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"controltower.amazonaws.com""#, 1);
         assert!(own_control.contains("invokedBy"));
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &own_control));
-        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &failed(&call(SOURCE, "DeletePolicy", r#"{"policyId":"p-examplepolicyid111"}"#), "AccessDeniedException")));
+        assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &failed(&call(SOURCE, "DetachPolicy", r#"{"policyId":"p-examplepolicyid111","targetId":"r-ab12"}"#), "AccessDeniedException")));
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &call(SOURCE, "AttachPolicy", r#"{"policyId":"p-examplepolicyid111","targetId":"r-ab12"}"#)));
     }
 

@@ -29,8 +29,10 @@
 //! version that did).
 //!
 //! Severity: high, but medium for ordinary controls switched off one call at a
-//! time (every control but CloudTrail's, GuardDuty's and Config's): AWS advises
-//! switching some off in every Region but one (from an evasion review).
+//! time (every control but those checking that CloudTrail, GuardDuty and Config
+//! are on: `KEY_CONTROLS`, PCI's controls of those services and the CIS
+//! benchmark's logging section): AWS advises switching some off in every Region
+//! but one (from an evasion review).
 //!
 //! Decision: the Elastic rule watches `DisableSecurityHub`; disabling every standard or
 //! leaving the administrator has the same effect for the security team (no checks, or
@@ -149,25 +151,54 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-/// The controls of the logging and detection services themselves: switching one
-/// off hides the checks that CloudTrail, GuardDuty or Config are running.
-const KEY_CONTROL_PREFIXES: &[&str] = &["CloudTrail.", "GuardDuty.", "Config."];
+/// The controls that check the logging and detection services are on: switching
+/// one off hides the checks that CloudTrail, GuardDuty or Config are running. A
+/// trail's CloudWatch Logs delivery (`CloudTrail.5`, which an organisation trail
+/// does without), its bucket's access logging and its tags are ordinary (from a
+/// review: they paged high in every member account).
+const KEY_CONTROLS: &[&str] = &[
+    "CloudTrail.1",
+    "CloudTrail.2",
+    "CloudTrail.3",
+    "CloudTrail.4",
+    "CloudTrail.6",
+    "Config.1",
+    "GuardDuty.1",
+];
+
+/// PCI's ids carry a `PCI.` prefix and number the services' controls their own
+/// way (`PCI.CloudTrail.2` is the trail being on): all of these are key.
+const PCI_KEY_SERVICES: &[&str] = &["CloudTrail.", "GuardDuty.", "Config."];
+
+/// The CIS benchmark's logging section in each version Security Hub runs, whose
+/// ids are section numbers (`.../cis-aws-foundations-benchmark/v/1.2.0/2.1`). A
+/// version not listed keeps every numbered control key.
+const CIS_LOGGING_SECTIONS: &[(&str, &str)] = &[("1.2.0", "2"), ("1.4.0", "3"), ("3.0.0", "3"), ("5.0.0", "3")];
+
+/// Whether switching off the control `id` (an ARN or a bare id) hides a check of
+/// the logging services.
+fn key_control(id: &str) -> bool {
+    let id = id.trim();
+    let mut parts = id.rsplit('/');
+    let last = parts.next().unwrap_or("");
+    let starts = |text: &str, head: &str| text.len() > head.len() && text.get(..head.len()).is_some_and(|h| h.eq_ignore_ascii_case(head));
+    if starts(last, "PCI.") {
+        return PCI_KEY_SERVICES.iter().any(|s| starts(&last[4..], s));
+    }
+    if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let section = last.split('.').next().unwrap_or("");
+        let version = parts.next().unwrap_or("");
+        return CIS_LOGGING_SECTIONS
+            .iter()
+            .find(|(v, _)| *v == version)
+            .is_none_or(|(_, logging)| section == *logging);
+    }
+    KEY_CONTROLS.iter().any(|k| last.eq_ignore_ascii_case(k))
+}
 
 /// Whether a control switch-off names only ordinary controls: the id after the
 /// ARN's last `/` (`.../v/1.0.0/S3.1`) or a batch update's `SecurityControlId`.
-/// PCI's ids carry a `PCI.` prefix (`PCI.CloudTrail.1`), and CIS 1.2's are
-/// section numbers (`2.1`, logging among them): those stay key controls (from a
-/// review).
 fn only_ordinary_controls(rec: &Record<'_>) -> bool {
-    let key = |id: &str| {
-        let id = id.trim().rsplit('/').next().unwrap_or("");
-        let id = id.get(..4).filter(|p| p.eq_ignore_ascii_case("PCI.")).map_or(id, |_| &id[4..]);
-        let numbered = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-        numbered
-            || KEY_CONTROL_PREFIXES
-                .iter()
-                .any(|p| id.len() > p.len() && id.get(..p.len()).is_some_and(|head| head.eq_ignore_ascii_case(p)))
-    };
     let ids: Vec<&str> = match rec.event_name() {
         "UpdateStandardsControl" => request_param_any(rec, &["StandardsControlArn", "standardsControlArn"])
             .and_then(|v| v.as_str())
@@ -184,7 +215,7 @@ fn only_ordinary_controls(rec: &Record<'_>) -> bool {
         .collect(),
         _ => return false,
     };
-    !ids.is_empty() && !ids.iter().any(|id| key(id))
+    !ids.is_empty() && !ids.iter().any(|id| key_control(id))
 }
 
 impl Detection for SecurityHubDisabled {
@@ -311,7 +342,28 @@ mod tests {
             let p = format!(r#"{{"StandardsControlArn":"{arn}","ControlStatus":"DISABLED"}}"#);
             assert_eq!(severity("UpdateStandardsControl", &p), Severity::High, "{id}");
         }
-        for id in ["Configéx", "CloudTrailé1", "é"] {
+        // CIS's numbered controls are key in the logging section of their version
+        // only (from a review: its IAM and metric-filter controls paged high);
+        // a version not known keeps them all key.
+        for (id, want) in [
+            ("cis-aws-foundations-benchmark/v/1.2.0/3.1", Severity::Medium),
+            ("cis-aws-foundations-benchmark/v/1.2.0/1.13", Severity::Medium),
+            ("cis-aws-foundations-benchmark/v/1.2.0/2.5", Severity::High),
+            ("cis-aws-foundations-benchmark/v/1.4.0/3.1", Severity::High),
+            ("cis-aws-foundations-benchmark/v/1.4.0/1.12", Severity::Medium),
+            ("cis-aws-foundations-benchmark/v/3.0.0/2.1.1", Severity::Medium),
+            ("cis-aws-foundations-benchmark/v/9.0.0/1.1", Severity::High),
+            ("aws-foundational-security-best-practices/v/1.0.0/CloudTrail.5", Severity::Medium),
+            ("aws-foundational-security-best-practices/v/1.0.0/GuardDuty.6", Severity::Medium),
+            ("aws-foundational-security-best-practices/v/1.0.0/Config.1", Severity::High),
+            ("pci-dss/v/3.2.1/PCI.GuardDuty.1", Severity::High),
+            ("pci-dss/v/3.2.1/PCI.IAM.1", Severity::Medium),
+        ] {
+            let arn = format!("arn:aws:securityhub:us-east-1:111122223333:control/{id}");
+            let p = format!(r#"{{"StandardsControlArn":"{arn}","ControlStatus":"DISABLED"}}"#);
+            assert_eq!(severity("UpdateStandardsControl", &p), want, "{id}");
+        }
+        for id in ["Configéx", "CloudTrailé1", "é", "PCI.é"] {
             let odd = batch("DISABLED").replace("CloudTrail.1", id);
             assert_eq!(severity("BatchUpdateStandardsControlAssociations", &odd), Severity::Medium, "{id}");
         }
