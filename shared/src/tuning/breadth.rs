@@ -396,3 +396,51 @@ pub(super) fn identity_without_account(keys: &[(String, Vec<String>)]) -> Option
         .map(|(path, _)| path.as_str())
         .find(|path| IDENTITY_NAME_FIELDS.contains(path))
 }
+
+/// The first key that matches a policy document's text with a wildcard: a field
+/// whose name says it holds a policy or a document (`policyDocument`,
+/// `assumeRolePolicyDocument`, `policy`, `keyPolicy`...), a value with `*` or
+/// `?`. Such a glob (`"*arn:aws:iam::999988887777:root*"`) also matches the
+/// document with another principal or statement added beside the text it names
+/// (from a review: the only entry a CDK bootstrap's cross-account trust could be
+/// given let an outsider's account beside it through).
+pub(super) fn glob_over_policy_text(keys: &[(String, bool, Vec<String>)]) -> Option<&str> {
+    keys.iter()
+        .find(|(path, cidr, values)| {
+            let last = path.rsplit('.').next().unwrap_or(path);
+            let last = last
+                .strip_suffix(super::LIST_MARK)
+                .unwrap_or(last)
+                .to_ascii_lowercase();
+            !cidr
+                && (last.contains("policy") || last.contains("document"))
+                && values.iter().any(|v| v.contains(['*', '?']))
+        })
+        .map(|(path, _, _)| path.as_str())
+}
+
+/// The first key that goes through a policy's statements into their principals
+/// (`...Statement[].Principal.AWS`) with a value matching `"*"`, everyone. The
+/// values a list path takes must match every statement's, so an entry written
+/// for a policy whose deny names everyone (the TLS-only deny of every CDK bucket)
+/// matches an allow to everyone too (from a review).
+pub(super) fn principal_everyone(keys: &[(String, bool, Vec<String>)]) -> Option<&str> {
+    keys.iter()
+        .find(|(path, cidr, values)| {
+            let parts: Vec<&str> = path.split('.').collect();
+            let named = |p: &str, name: &str| {
+                p.strip_suffix(super::LIST_MARK)
+                    .unwrap_or(p)
+                    .eq_ignore_ascii_case(name)
+            };
+            let statements = parts.iter().position(|p| named(p, "Statement"));
+            let principal =
+                statements.is_some_and(|s| parts[s..].iter().any(|p| named(p, "Principal")));
+            !cidr
+                && principal
+                && values
+                    .iter()
+                    .any(|v| super::Glob::new(v).is_ok_and(|g| g.matches("*")))
+        })
+        .map(|(path, _, _)| path.as_str())
+}

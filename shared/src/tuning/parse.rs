@@ -8,7 +8,8 @@ use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::breadth::{
-    ALWAYS_WRITTEN, caller_chosen_only, identity_without_account, matches_anything, where_only,
+    ALWAYS_WRITTEN, caller_chosen_only, glob_over_policy_text, identity_without_account,
+    matches_anything, principal_everyone, where_only,
 };
 use super::{
     Cidr, DedupKey, DetectionTuning, EXPIRY_WARNING_DAYS, Entry, Glob, Level, MAX_DEDUP_SECS,
@@ -831,6 +832,28 @@ fn matches(
              and no key names who the caller is. Add one: the identity (userIdentity.arn with a \
              literal user or role name and its account, a principal or access key id), or \
              vpcEndpointAccountId beside a private block",
+        );
+    }
+    if ok && let Some(path) = glob_over_policy_text(&all) {
+        c.warn(
+            v.span(),
+            format!(
+                "{path:?} matches a policy document's text with a wildcard: the document with \
+                 another principal or statement beside the text matched (an outsider's account \
+                 added to a trust you meant to allow) matches too, and is silenced. Match who \
+                 made the change (the identity and its account) instead, or a list path into \
+                 the document's fields (each item must match)"
+            ),
+        );
+    }
+    if ok && let Some(path) = principal_everyone(&all) {
+        c.warn(
+            v.span(),
+            format!(
+                "{path:?} takes the principal \"*\", everyone: a statement allowing everyone \
+                 matches as surely as a deny naming everyone, so a policy opened to the public \
+                 is silenced. Match the principals you mean, without \"*\""
+            ),
         );
     }
     ok.then_some((out, all))

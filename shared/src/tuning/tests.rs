@@ -1637,3 +1637,45 @@ fn suppressing_a_first_seen_detection_is_noted() {
         .is_empty()
     );
 }
+
+/// From a review: the entries a CDK bootstrap's cross-account trust or a CDK
+/// bucket's policy invite (a glob over the policy text, a principal of "*"
+/// through the statements) silence an outsider or the public beside what they
+/// meant, and are warned of.
+#[test]
+fn a_glob_over_a_policy_or_a_principal_of_everyone_is_warned_of() {
+    let identity = "\"userIdentity.arn\" = \"arn:aws:sts::111122223333:assumed-role/cdk-hnb659fds-cfn-exec-role-111122223333-us-east-1/*\"";
+    let warned = |key: &str, says: &str| {
+        said(&entry("cdk", "", &format!("{identity}\n{key}")))
+            .iter()
+            .any(|w| w.contains(says))
+    };
+    for key in [
+        r#""requestParameters.assumeRolePolicyDocument" = "*arn:aws:iam::999988887777:root*""#,
+        r#""requestParameters.policyDocument" = ["*999988887777*", "x"]"#,
+        r#""requestParameters.keyPolicy" = "*""#,
+    ] {
+        assert!(warned(key, "matches a policy document's text with a wildcard"), "{key}");
+    }
+    for key in [
+        r#""requestParameters.bucketPolicy.Statement[].Principal.AWS" = ["*", "arn:aws:iam::999988887777:root"]"#,
+        r#""requestParameters.bucketPolicy.Statement[].Principal" = "?""#,
+        r#""requestParameters.bucketPolicy.statement[].principal.AWS[]" = "?*""#,
+    ] {
+        assert!(warned(key, "takes the principal \"*\", everyone"), "{key}");
+    }
+    // Literal documents, principals named, and other fields' globs are not.
+    for key in [
+        r#""requestParameters.policyDocument" = "{\"Version\":\"2012-10-17\"}""#,
+        r#""requestParameters.bucketPolicy.Statement[].Principal.AWS" = "arn:aws:iam::999988887777:root""#,
+        r#""requestParameters.bucketPolicy.Statement[].Effect" = "*""#,
+        r#""requestParameters.roleName" = "cdk-*""#,
+        r#""requestParameters.bucketPolicy.Statement[].Principal.AWS" = "arn:aws:iam::*""#,
+    ] {
+        let s = said(&entry("cdk", "", &format!("{identity}\n{key}")));
+        assert!(
+            !s.iter().any(|w| w.contains("policy document's text") || w.contains("everyone:")),
+            "{key}: {s:?}"
+        );
+    }
+}
