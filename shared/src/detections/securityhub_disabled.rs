@@ -259,6 +259,15 @@ impl Detection for SecurityHubDisabled {
                     "control",
                     request_param_any(rec, &["StandardsControlArn", "standardsControlArn"]),
                 )
+                // A batch's controls, each with its standard and status (from a
+                // review: the finding named none).
+                .with_json(
+                    "control_associations",
+                    request_param_any(
+                        rec,
+                        &["StandardsControlAssociationUpdates", "standardsControlAssociationUpdates"],
+                    ),
+                )
                 .with_json(
                     "configuration_policy",
                     request_param_any(rec, &["Name", "name", "Identifier", "identifier"]),
@@ -320,7 +329,13 @@ mod tests {
         let batch = |status: &str| {
             format!(r#"{{"StandardsControlAssociationUpdates":[{{"SecurityControlId":"CloudTrail.1","StandardsArn":"arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0","AssociationStatus":"{status}"}}]}}"#)
         };
-        assert!(fires(&SecurityHubDisabled, &with("BatchUpdateStandardsControlAssociations", &batch("DISABLED"))));
+        match eval(&SecurityHubDisabled, &with("BatchUpdateStandardsControlAssociations", &batch("DISABLED"))) {
+            Some(Signal::Fire(e)) => {
+                let controls = e.get("control_associations").map(|v| v.to_string()).unwrap_or_default();
+                assert!(controls.contains("CloudTrail.1"), "{e:?}");
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
         assert!(!fires(&SecurityHubDisabled, &with("BatchUpdateStandardsControlAssociations", &batch("ENABLED"))));
         assert!(!fires(&SecurityHubDisabled, &with("BatchUpdateStandardsControlAssociations", "null")));
         // CloudTrail's controls are high; an ordinary control is medium.

@@ -1655,7 +1655,10 @@ fn a_glob_over_a_policy_or_a_principal_of_everyone_is_warned_of() {
         r#""requestParameters.policyDocument" = ["*999988887777*", "x"]"#,
         r#""requestParameters.keyPolicy" = "*""#,
     ] {
-        assert!(warned(key, "matches a policy document's text with a wildcard"), "{key}");
+        assert!(
+            warned(key, "matches a policy document's text with a wildcard"),
+            "{key}"
+        );
     }
     for key in [
         r#""requestParameters.bucketPolicy.Statement[].Principal.AWS" = ["*", "arn:aws:iam::999988887777:root"]"#,
@@ -1674,7 +1677,8 @@ fn a_glob_over_a_policy_or_a_principal_of_everyone_is_warned_of() {
     ] {
         let s = said(&entry("cdk", "", &format!("{identity}\n{key}")));
         assert!(
-            !s.iter().any(|w| w.contains("policy document's text") || w.contains("everyone:")),
+            !s.iter()
+                .any(|w| w.contains("policy document's text") || w.contains("everyone:")),
             "{key}: {s:?}"
         );
     }
