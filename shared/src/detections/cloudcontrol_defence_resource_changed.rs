@@ -23,7 +23,9 @@
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller_but_stack, call_context, request_text_any, succeeded_call};
+use crate::detections::common::{
+    aws_service_caller_but_stack, call_context, names_trail_bucket, request_text_any, succeeded_call,
+};
 use crate::event::Record;
 
 pub struct CloudControlDefenceResourceChanged;
@@ -74,14 +76,16 @@ pub const DEFENCE_TYPES: &[(&str, bool)] = &[
 ];
 
 /// Whether a deletion is of a core type, or its identifier (parts split at `|`,
-/// `/` and `:`) names CloudTrail's resources or trailwatch's own.
+/// `/` and `:`) names CloudTrail's resources (`cloudtrail` in it, or a log
+/// archive bucket: `common::names_trail_bucket`) or trailwatch's own.
 fn core_deletion(rec: &Record<'_>, kind: &str) -> bool {
     if DEFENCE_TYPES.iter().any(|(t, core)| *core && t.eq_ignore_ascii_case(kind)) {
         return true;
     }
     let identifier = request_text_any(rec, &["identifier", "Identifier"]).unwrap_or("");
-    identifier.to_ascii_lowercase().contains("cloudtrail")
-        || identifier.split(['|', '/', ':']).any(|part| !part.trim().is_empty() && crate::resources::is_ours(part))
+    identifier.split(['|', '/', ':']).any(|part| {
+        !part.trim().is_empty() && (names_trail_bucket(part) || crate::resources::is_ours(part))
+    })
 }
 
 pub static META: Meta = Meta {
@@ -184,6 +188,8 @@ mod tests {
             ("AWS::Events::Rule", "pr-1423-nightly", Severity::Medium),
             ("AWS::S3::Bucket", "pr-1423-uploads", Severity::Medium),
             ("AWS::Logs::MetricFilter", "CloudTrail/DefaultLogGroup|root-usage", Severity::High),
+            ("AWS::S3::Bucket", "aws-controltower-logs-444455556666-us-east-1", Severity::High),
+            ("AWS::S3::Bucket", "aws-controltower-s3-access-logs-444455556666-us-east-1", Severity::Medium),
             ("AWS::Events::Rule", &format!("default|{}-logging-tamper", crate::resources::prefix()), Severity::High),
             ("AWS::GuardDuty::Detector", "12abc34d567e8fa901bc2d34e56789f0", Severity::High),
             ("AWS::EC2::FlowLog", "fl-0123456789abcdef0", Severity::High),

@@ -4,11 +4,12 @@
 //!
 //! Decisions: without that grant CloudTrail cannot deliver, and the trail goes
 //! silent while it still shows as logging: evasion without touching the trail
-//! itself. A bucket that receives CloudTrail is told by its name containing
-//! `cloudtrail` (any case: the console's `aws-cloudtrail-logs-...`, most
-//! organisations' own names), as `cloudwatch-monitoring-silenced` tells a trail's log
-//! group; a trail bucket named otherwise is not seen (a stated limit: the record does
-//! not say which trail writes where). A new policy counts when no `Allow` statement
+//! itself. A bucket that receives CloudTrail is told by its name
+//! (`common::names_trail_bucket`: `cloudtrail` in any case, or Control Tower's
+//! and the Landing Zone Accelerator's log archive buckets), as
+//! `cloudwatch-monitoring-silenced` tells a trail's log group; a trail bucket
+//! named otherwise is not seen (a stated limit: the record does not say which
+//! trail writes where). A new policy counts when no `Allow` statement
 //! for the CloudTrail service principal covers `s3:PutObject` on this bucket's
 //! objects (a grant for another bucket lets CloudTrail write nowhere here; its
 //! conditions are not judged: an organisation trail's rightly name another
@@ -58,7 +59,7 @@ use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fir
 use crate::detections::common::{
     action_pattern_matches, allow_statements, aws_service_caller_but_stack, condition_keys, deny_statements,
     flag_value, one_or_many, policy_document, principal_is_anyone, principal_names_service, statement_covers_action,
-    succeeded_call,
+    names_trail_bucket, succeeded_call,
 };
 use crate::event::Record;
 
@@ -296,7 +297,7 @@ impl Detection for CloudTrailBucketPolicyRemoved {
             return None;
         }
         let bucket = rec.request_param_str("bucketName")?.trim();
-        if !bucket.to_ascii_lowercase().contains("cloudtrail") {
+        if !names_trail_bucket(bucket) {
             return None;
         }
         if rec.event_name() == "PutBucketPolicy" {
@@ -393,6 +394,17 @@ mod tests {
         assert!(fires(&CloudTrailBucketPolicyRemoved, &delete));
         let other = delete.replace(BUCKET, "build-artifacts-111122223333");
         assert!(!fires(&CloudTrailBucketPolicyRemoved, &other));
+        // The log archive buckets of Control Tower and the Landing Zone
+        // Accelerator hold organisation trails (from a review); their access-log
+        // buckets do not.
+        for (bucket, fired) in [
+            ("aws-controltower-logs-444455556666-us-east-1", true),
+            ("aws-accelerator-central-logs-444455556666-us-east-1", true),
+            ("aws-controltower-s3-access-logs-444455556666-us-east-1", false),
+        ] {
+            let json = delete.replace(BUCKET, bucket);
+            assert_eq!(fires(&CloudTrailBucketPolicyRemoved, &json), fired, "{bucket}");
+        }
         let not_empty = failed(S3, "DeleteBucket", ROLE, &format!(r#"{{"bucketName":"{BUCKET}"}}"#), "BucketNotEmpty");
         assert!(!fires(&CloudTrailBucketPolicyRemoved, &not_empty));
     }

@@ -298,10 +298,11 @@ fn muted_alarms<'r>(rec: &'r Record<'_>) -> Option<&'r serde_json::Value> {
 }
 
 /// Whether an alarm written names any action. One written with its actions
-/// switched off and none named silences nothing it had not already dropped: an
-/// alarm rewritten without actions is not seen either way (the call does not show
-/// what it replaced), and new alarms of preview stages are made so (from a
-/// review: `actionsEnabled: stage == 'prod'` in CDK paged for each).
+/// switched off and none named is judged as one written without actions, which
+/// is not seen: the write replaces the alarm, so both drop what actions it had,
+/// and the call does not show what it replaced (a stated limit; trailwatch's own
+/// alarms are `trailwatch-tampering`'s). New alarms of preview stages are made
+/// so (from a review: `actionsEnabled: stage == 'prod'` in CDK paged for each).
 fn names_actions(rec: &Record<'_>) -> bool {
     ["alarmActions", "oKActions", "OKActions", "insufficientDataActions"]
         .iter()

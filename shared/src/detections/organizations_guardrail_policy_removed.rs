@@ -19,10 +19,11 @@
 //! its type (tag and backup policies use the same call), so every detachment
 //! counts, except the AWS-managed `FullAWSAccess` policy
 //! (`p-FullAWSAccess`), whose removal restricts rather than loosens. Disabling the other
-//! policy types (tag, backup, AI opt-out) is left out, except the Bedrock policy
-//! (`BEDROCK_POLICY`, which enforces guardrails on every model call) and the EC2
+//! policy types (tag, AI opt-out) is left out, except the Bedrock policy
+//! (`BEDROCK_POLICY`, which enforces guardrails on every model call), the EC2
 //! declarative policy (`DECLARATIVE_POLICY_EC2`, which enforces the public
-//! access blocks of images, snapshots and VPCs), both medium.
+//! access blocks of images, snapshots and VPCs) and backup policies
+//! (`BACKUP_POLICY`: the backup plans they run in every account stop), all medium.
 //! Attaching `FullAWSAccess` (`AttachPolicy`) counts at medium: where an
 //! organisation lists what it allows instead of what it denies, it lifts every
 //! limit; elsewhere it is attached already (both from a third evasion review).
@@ -88,8 +89,10 @@ const FULL_ACCESS: &str = "p-FullAWSAccess";
 /// permissions: switched off, medium (from a third evasion review: the
 /// organisation's Bedrock policy enforces guardrails on every model call).
 /// The EC2 declarative policy too (from a review): it enforces the blocks on
-/// public AMIs, snapshots and VPCs across the organisation.
-const OTHER_GUARDING_TYPES: [&str; 2] = ["BEDROCK_POLICY", "DECLARATIVE_POLICY_EC2"];
+/// public AMIs, snapshots and VPCs across the organisation. And backup policies
+/// (seventh session, from a review): switching the type off detaches them all
+/// with no `DetachPolicy`, and the backup plans they run in every account stop.
+const OTHER_GUARDING_TYPES: [&str; 3] = ["BEDROCK_POLICY", "DECLARATIVE_POLICY_EC2", "BACKUP_POLICY"];
 const CONTROL_TOWER: &str = "controltower.amazonaws.com";
 const CONTROL_TOWER_NAMES: &[&str] = &["DisableControl", "DisableBaseline", "DeleteLandingZone"];
 /// A control's parameters changed: Control Tower then rewrites its policy itself.
@@ -404,8 +407,16 @@ mod tests {
         }
         let rcp = call(SOURCE, "DisablePolicyType", r#"{"rootId":"r-ab12","policyType":"RESOURCE_CONTROL_POLICY"}"#);
         assert!(fires(&OrganizationsGuardrailPolicyRemoved, &rcp));
-        // Bedrock's and EC2's declarative policies: medium; tag policies: nothing.
-        for (kind, fired) in [("BEDROCK_POLICY", true), ("DECLARATIVE_POLICY_EC2", true), ("TAG_POLICY", false)] {
+        // Bedrock's, EC2's declarative and backup policies: medium (backup policies
+        // from a review: their deletion after the type is off was reported, no
+        // longer); tag and AI opt-out policies: nothing.
+        for (kind, fired) in [
+            ("BEDROCK_POLICY", true),
+            ("DECLARATIVE_POLICY_EC2", true),
+            ("BACKUP_POLICY", true),
+            ("TAG_POLICY", false),
+            ("AISERVICES_OPT_OUT_POLICY", false),
+        ] {
             let json = call(SOURCE, "DisablePolicyType", &format!(r#"{{"rootId":"r-ab12","policyType":"{kind}"}}"#));
             assert_eq!(fires(&OrganizationsGuardrailPolicyRemoved, &json), fired, "{kind}");
             if fired {

@@ -30,8 +30,8 @@
 //!
 //! Severity: high, but medium for ordinary controls switched off one call at a
 //! time (every control but those checking that CloudTrail, GuardDuty and Config
-//! are on: `KEY_CONTROLS`, PCI's controls of those services and the CIS
-//! benchmark's logging section): AWS advises switching some off in every Region
+//! are on: `KEY_CONTROLS`, PCI's controls of those services and their numbers
+//! in the CIS benchmark's versions): AWS advises switching some off in every Region
 //! but one (from an evasion review).
 //!
 //! Decision: the Elastic rule watches `DisableSecurityHub`; disabling every standard or
@@ -170,10 +170,21 @@ const KEY_CONTROLS: &[&str] = &[
 /// way (`PCI.CloudTrail.2` is the trail being on): all of these are key.
 const PCI_KEY_SERVICES: &[&str] = &["CloudTrail.", "GuardDuty.", "Config."];
 
-/// The CIS benchmark's logging section in each version Security Hub runs, whose
-/// ids are section numbers (`.../cis-aws-foundations-benchmark/v/1.2.0/2.1`). A
-/// version not listed keeps every numbered control key.
-const CIS_LOGGING_SECTIONS: &[(&str, &str)] = &[("1.2.0", "2"), ("1.4.0", "3"), ("3.0.0", "3"), ("5.0.0", "3")];
+/// The key controls of the CIS benchmark in each version Security Hub runs,
+/// whose ids are section numbers (`.../cis-aws-foundations-benchmark/v/1.2.0/2.1`):
+/// its logging section, and within it the numbers that are [`KEY_CONTROLS`]
+/// (the trail on in every Region, its validation, its bucket not public, Config
+/// on, the trail encrypted), so that its CloudWatch Logs delivery, bucket access
+/// logging, key rotation and flow logs are ordinary as their own ids are (from a
+/// review: one control was high or medium by the call that switched it off).
+/// Where the numbers are not listed, the whole section is key; a version not
+/// listed keeps every numbered control key.
+const CIS_KEY_CONTROLS: &[(&str, &str, Option<&[&str]>)] = &[
+    ("1.2.0", "2", Some(&["2.1", "2.2", "2.3", "2.5", "2.7"])),
+    ("1.4.0", "3", Some(&["3.1", "3.2", "3.3", "3.5", "3.7"])),
+    ("3.0.0", "3", Some(&["3.1", "3.2", "3.3", "3.5"])),
+    ("5.0.0", "3", None),
+];
 
 /// Whether switching off the control `id` (an ARN or a bare id) hides a check of
 /// the logging services.
@@ -188,10 +199,13 @@ fn key_control(id: &str) -> bool {
     if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         let section = last.split('.').next().unwrap_or("");
         let version = parts.next().unwrap_or("");
-        return CIS_LOGGING_SECTIONS
+        return CIS_KEY_CONTROLS
             .iter()
-            .find(|(v, _)| *v == version)
-            .is_none_or(|(_, logging)| section == *logging);
+            .find(|(v, _, _)| *v == version)
+            .is_none_or(|(_, logging, key)| match key {
+                Some(numbers) => numbers.contains(&last),
+                None => section == *logging,
+            });
     }
     KEY_CONTROLS.iter().any(|k| last.eq_ignore_ascii_case(k))
 }
@@ -364,6 +378,15 @@ mod tests {
             ("cis-aws-foundations-benchmark/v/1.2.0/3.1", Severity::Medium),
             ("cis-aws-foundations-benchmark/v/1.2.0/1.13", Severity::Medium),
             ("cis-aws-foundations-benchmark/v/1.2.0/2.5", Severity::High),
+            // From a review of the change: the logging section's ordinary
+            // controls are as ordinary as their own ids (CloudTrail.5, EC2.6).
+            ("cis-aws-foundations-benchmark/v/1.2.0/2.4", Severity::Medium),
+            ("cis-aws-foundations-benchmark/v/1.2.0/2.7", Severity::High),
+            ("cis-aws-foundations-benchmark/v/1.4.0/3.4", Severity::Medium),
+            ("cis-aws-foundations-benchmark/v/3.0.0/3.3", Severity::High),
+            ("cis-aws-foundations-benchmark/v/3.0.0/3.7", Severity::Medium),
+            ("cis-aws-foundations-benchmark/v/5.0.0/3.9", Severity::High),
+            ("cis-aws-foundations-benchmark/v/5.0.0/4.1", Severity::Medium),
             ("cis-aws-foundations-benchmark/v/1.4.0/3.1", Severity::High),
             ("cis-aws-foundations-benchmark/v/1.4.0/1.12", Severity::Medium),
             ("cis-aws-foundations-benchmark/v/3.0.0/2.1.1", Severity::Medium),

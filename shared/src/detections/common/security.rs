@@ -78,6 +78,20 @@ pub fn params_evidence(rec: &Record, pairs: &[(&'static str, &str)]) -> Evidence
     })
 }
 
+/// Whether a bucket name says CloudTrail delivers to it: `cloudtrail` anywhere
+/// (the console's `aws-cloudtrail-logs-...`, most organisations' own names), or
+/// the log archive buckets of Control Tower (`aws-controltower-logs-...`) and
+/// the Landing Zone Accelerator (`aws-accelerator-central-logs-...`), which hold
+/// organisation trails (from a review: those two were not seen). Any letter
+/// case. The record never says which trail writes where, so a trail bucket
+/// named otherwise is not seen.
+pub fn names_trail_bucket(name: &str) -> bool {
+    let name = name.trim().to_ascii_lowercase();
+    name.contains("cloudtrail")
+        || name.starts_with("aws-controltower-logs-")
+        || name.starts_with("aws-accelerator-central-logs-")
+}
+
 #[cfg(test)]
 pub mod calls {
     //! Test records of the security-services theme: one API call by an IAM user.
