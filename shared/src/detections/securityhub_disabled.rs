@@ -167,23 +167,23 @@ const KEY_CONTROLS: &[&str] = &[
 ];
 
 /// PCI's ids carry a `PCI.` prefix and number the services' controls their own
-/// way (`PCI.CloudTrail.2` is the trail being on): all of these are key.
-const PCI_KEY_SERVICES: &[&str] = &["CloudTrail.", "GuardDuty.", "Config."];
+/// way (`PCI.CloudTrail.2` is the trail being on; `.4`, its CloudWatch Logs
+/// delivery, is ordinary as `CloudTrail.5` is: from a review).
+const PCI_KEY_CONTROLS: &[&str] = &["CloudTrail.1", "CloudTrail.2", "CloudTrail.3", "Config.1", "GuardDuty.1"];
 
 /// The key controls of the CIS benchmark in each version Security Hub runs,
 /// whose ids are section numbers (`.../cis-aws-foundations-benchmark/v/1.2.0/2.1`):
-/// its logging section, and within it the numbers that are [`KEY_CONTROLS`]
-/// (the trail on in every Region, its validation, its bucket not public, Config
-/// on, the trail encrypted), so that its CloudWatch Logs delivery, bucket access
-/// logging, key rotation and flow logs are ordinary as their own ids are (from a
-/// review: one control was high or medium by the call that switched it off).
-/// Where the numbers are not listed, the whole section is key; a version not
-/// listed keeps every numbered control key.
-const CIS_KEY_CONTROLS: &[(&str, &str, Option<&[&str]>)] = &[
-    ("1.2.0", "2", Some(&["2.1", "2.2", "2.3", "2.5", "2.7"])),
-    ("1.4.0", "3", Some(&["3.1", "3.2", "3.3", "3.5", "3.7"])),
-    ("3.0.0", "3", Some(&["3.1", "3.2", "3.3", "3.5"])),
-    ("5.0.0", "3", None),
+/// the numbers of its logging section that are [`KEY_CONTROLS`] (the trail on in
+/// every Region, its validation, its bucket not public where the version checks
+/// it, Config on, the trail encrypted), so that its CloudWatch Logs delivery,
+/// bucket access logging, key rotation and flow logs are ordinary as their own
+/// ids are (from a review: one control was high or medium by the call that
+/// switched it off). A version not listed keeps every numbered control key.
+const CIS_KEY_CONTROLS: &[(&str, &[&str])] = &[
+    ("1.2.0", &["2.1", "2.2", "2.3", "2.5", "2.7"]),
+    ("1.4.0", &["3.1", "3.2", "3.3", "3.5", "3.7"]),
+    ("3.0.0", &["3.1", "3.2", "3.3", "3.5"]),
+    ("5.0.0", &["3.1", "3.2", "3.3", "3.5"]),
 ];
 
 /// Whether switching off the control `id` (an ARN or a bare id) hides a check of
@@ -194,18 +194,14 @@ fn key_control(id: &str) -> bool {
     let last = parts.next().unwrap_or("");
     let starts = |text: &str, head: &str| text.len() > head.len() && text.get(..head.len()).is_some_and(|h| h.eq_ignore_ascii_case(head));
     if starts(last, "PCI.") {
-        return PCI_KEY_SERVICES.iter().any(|s| starts(&last[4..], s));
+        return PCI_KEY_CONTROLS.iter().any(|k| last[4..].eq_ignore_ascii_case(k));
     }
     if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        let section = last.split('.').next().unwrap_or("");
         let version = parts.next().unwrap_or("");
         return CIS_KEY_CONTROLS
             .iter()
-            .find(|(v, _, _)| *v == version)
-            .is_none_or(|(_, logging, key)| match key {
-                Some(numbers) => numbers.contains(&last),
-                None => section == *logging,
-            });
+            .find(|(v, _)| *v == version)
+            .is_none_or(|(_, numbers)| numbers.contains(&last));
     }
     KEY_CONTROLS.iter().any(|k| last.eq_ignore_ascii_case(k))
 }
@@ -371,7 +367,7 @@ mod tests {
             let p = format!(r#"{{"StandardsControlArn":"{arn}","ControlStatus":"DISABLED"}}"#);
             assert_eq!(severity("UpdateStandardsControl", &p), Severity::High, "{id}");
         }
-        // CIS's numbered controls are key in the logging section of their version
+        // CIS's numbered controls are key by their number in their version
         // only (from a review: its IAM and metric-filter controls paged high);
         // a version not known keeps them all key.
         for (id, want) in [
@@ -385,7 +381,11 @@ mod tests {
             ("cis-aws-foundations-benchmark/v/1.4.0/3.4", Severity::Medium),
             ("cis-aws-foundations-benchmark/v/3.0.0/3.3", Severity::High),
             ("cis-aws-foundations-benchmark/v/3.0.0/3.7", Severity::Medium),
-            ("cis-aws-foundations-benchmark/v/5.0.0/3.9", Severity::High),
+            ("cis-aws-foundations-benchmark/v/5.0.0/3.9", Severity::Medium),
+            ("cis-aws-foundations-benchmark/v/5.0.0/3.7", Severity::Medium),
+            ("cis-aws-foundations-benchmark/v/5.0.0/3.1", Severity::High),
+            ("pci-dss/v/3.2.1/PCI.CloudTrail.4", Severity::Medium),
+            ("pci-dss/v/3.2.1/PCI.CloudTrail.2", Severity::High),
             ("cis-aws-foundations-benchmark/v/5.0.0/4.1", Severity::Medium),
             ("cis-aws-foundations-benchmark/v/1.4.0/3.1", Severity::High),
             ("cis-aws-foundations-benchmark/v/1.4.0/1.12", Severity::Medium),

@@ -397,50 +397,67 @@ pub(super) fn identity_without_account(keys: &[(String, Vec<String>)]) -> Option
         .find(|path| IDENTITY_NAME_FIELDS.contains(path))
 }
 
-/// The first key that matches a policy document's text with a wildcard: a field
-/// whose name says it holds a policy or a document (`policyDocument`,
-/// `assumeRolePolicyDocument`, `policy`, `keyPolicy`...), a value with `*` or
-/// `?`. Such a glob (`"*arn:aws:iam::999988887777:root*"`) also matches the
-/// document with another principal or statement added beside the text it names
-/// (from a review: the only entry a CDK bootstrap's cross-account trust could be
-/// given let an outsider's account beside it through).
-pub(super) fn glob_over_policy_text(keys: &[(String, bool, Vec<String>)]) -> Option<&str> {
-    keys.iter()
-        .find(|(path, cidr, values)| {
-            let last = path.rsplit('.').next().unwrap_or(path);
-            let last = last
-                .strip_suffix(super::LIST_MARK)
-                .unwrap_or(last)
-                .to_ascii_lowercase();
-            !cidr
-                && (last.contains("policy") || last.contains("document"))
-                && values.iter().any(|v| v.contains(['*', '?']))
-        })
-        .map(|(path, _, _)| path.as_str())
+/// The request fields that hold a policy document as text, as CloudTrail logs
+/// them (IAM's `policyDocument` and `assumeRolePolicyDocument`, KMS's, EFS's and
+/// AWS Backup's `policy`, ECR's `policyText`, Secrets Manager's
+/// `resourcePolicy`, OpenSearch's `accessPolicies`, an SNS or SQS attribute's
+/// `attributeValue`, an organisation policy's `content`...).
+const POLICY_TEXT_FIELDS: &[&str] = &[
+    "policyDocument",
+    "assumeRolePolicyDocument",
+    "policy",
+    "keyPolicy",
+    "policyText",
+    "resourcePolicy",
+    "policyInJson",
+    "inlinePolicy",
+    "accessPolicies",
+    "attributeValue",
+    "content",
+    "Policy",
+];
+
+/// Whether a key matches a policy document's text with a wildcard: a field that
+/// holds one ([`POLICY_TEXT_FIELDS`], as named in the record), a value with an
+/// unescaped `*` or `?`. Such a glob (`"*arn:aws:iam::999988887777:root*"`) also
+/// matches the document with another principal or statement added beside the
+/// text it names (from a review: the only entry a CDK bootstrap's cross-account
+/// trust could be given let an outsider's account beside it through). A
+/// document written out whole, without wildcards, matches itself only.
+pub(super) fn glob_over_policy_text(path: &str, cidr: bool, values: &[String]) -> bool {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    let last = last.strip_suffix(super::LIST_MARK).unwrap_or(last);
+    !cidr
+        && POLICY_TEXT_FIELDS.contains(&last)
+        && values
+            .iter()
+            .any(|v| super::Glob::new(v).is_ok_and(|g| !g.is_literal()))
 }
 
-/// The first key that goes through a policy's statements into their principals
-/// (`...Statement[].Principal.AWS`) with a value matching `"*"`, everyone. The
-/// values a list path takes must match every statement's, so an entry written
-/// for a policy whose deny names everyone (the TLS-only deny of every CDK bucket)
-/// matches an allow to everyone too (from a review).
-pub(super) fn principal_everyone(keys: &[(String, bool, Vec<String>)]) -> Option<&str> {
-    keys.iter()
-        .find(|(path, cidr, values)| {
-            let parts: Vec<&str> = path.split('.').collect();
-            let named = |p: &str, name: &str| {
-                p.strip_suffix(super::LIST_MARK)
-                    .unwrap_or(p)
-                    .eq_ignore_ascii_case(name)
-            };
-            let statements = parts.iter().position(|p| named(p, "Statement"));
-            let principal =
-                statements.is_some_and(|s| parts[s..].iter().any(|p| named(p, "Principal")));
-            !cidr
-                && principal
-                && values
-                    .iter()
-                    .any(|v| super::Glob::new(v).is_ok_and(|g| g.matches("*")))
-        })
-        .map(|(path, _, _)| path.as_str())
+/// Whether a key goes through a policy's statements into their principals
+/// (`...Statement[].Principal.AWS`, `NotPrincipal` too) with a value that takes
+/// everyone (`"*"`) or any account (`arn:aws:iam::*:root`, an account id glob).
+/// The values a list path takes must match every statement's, so an entry
+/// written for a policy whose deny names everyone (the TLS-only deny of every
+/// CDK bucket) matches an allow to everyone too (from a review).
+pub(super) fn principal_everyone(path: &str, cidr: bool, values: &[String]) -> bool {
+    let parts: Vec<&str> = path
+        .split('.')
+        .map(|p| p.strip_suffix(super::LIST_MARK).unwrap_or(p))
+        .collect();
+    let principal = parts
+        .iter()
+        .position(|p| *p == "Statement")
+        .is_some_and(|s| {
+            parts[s..]
+                .iter()
+                .any(|p| matches!(*p, "Principal" | "NotPrincipal"))
+        });
+    // Principals no entry means to name: everyone, and an account nobody owns.
+    let outsiders = ["*", "arn:aws:iam::000000000000:root", "000000000000"];
+    !cidr
+        && principal
+        && values
+            .iter()
+            .any(|v| super::Glob::new(v).is_ok_and(|g| outsiders.iter().any(|o| g.matches(o))))
 }

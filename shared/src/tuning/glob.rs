@@ -80,6 +80,11 @@ impl Glob {
         &self.text
     }
 
+    /// Whether the pattern has no wildcard (escaped ones are literal).
+    pub fn is_literal(&self) -> bool {
+        self.literal.is_some()
+    }
+
     /// Whether the whole of `text` matches. Linear in practice; at worst pattern
     /// length times text length (one backtrack point, the last `*`).
     pub fn matches(&self, text: &str) -> bool {

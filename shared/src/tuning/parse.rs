@@ -766,12 +766,33 @@ fn matches(
         let mut texts: Vec<&str> = values.iter().map(|(v, _)| *v).collect();
         texts.sort_unstable();
         texts.dedup();
+        let owned: Vec<String> = texts.iter().map(|t| (*t).to_owned()).collect();
+        let cidr = modifier == Some("cidr");
+        if glob_over_policy_text(path, cidr, &owned) {
+            c.warn(
+                k.span(),
+                format!(
+                    "{key:?} matches a policy document's text with a wildcard: the document \
+                     with another principal or statement beside the text matched (an \
+                     outsider's account added to a trust you meant to allow) matches too, and \
+                     is silenced. Write the whole document without wildcards (escape a `*` in \
+                     it as `\\*`), or match who made the change (the identity and its account)"
+                ),
+            );
+        }
+        if principal_everyone(path, cidr, &owned) {
+            c.warn(
+                k.span(),
+                format!(
+                    "{key:?} takes the principal \"*\" (everyone) or any account: a statement \
+                     allowing them matches as surely as a deny naming everyone, so a policy \
+                     opened to the public or to an outsider is silenced. Name the principals \
+                     you mean, without wildcards in their account"
+                ),
+            );
+        }
         let definition = format!("{key}={}", texts.join("\u{1f}"));
-        all.push((
-            path.to_owned(),
-            modifier == Some("cidr"),
-            texts.iter().map(|t| (*t).to_owned()).collect(),
-        ));
+        all.push((path.to_owned(), cidr, owned));
         if modifier.is_none() {
             plain.push((
                 path.to_owned(),
@@ -832,28 +853,6 @@ fn matches(
              and no key names who the caller is. Add one: the identity (userIdentity.arn with a \
              literal user or role name and its account, a principal or access key id), or \
              vpcEndpointAccountId beside a private block",
-        );
-    }
-    if ok && let Some(path) = glob_over_policy_text(&all) {
-        c.warn(
-            v.span(),
-            format!(
-                "{path:?} matches a policy document's text with a wildcard: the document with \
-                 another principal or statement beside the text matched (an outsider's account \
-                 added to a trust you meant to allow) matches too, and is silenced. Match who \
-                 made the change (the identity and its account) instead, or a list path into \
-                 the document's fields (each item must match)"
-            ),
-        );
-    }
-    if ok && let Some(path) = principal_everyone(&all) {
-        c.warn(
-            v.span(),
-            format!(
-                "{path:?} takes the principal \"*\", everyone: a statement allowing everyone \
-                 matches as surely as a deny naming everyone, so a policy opened to the public \
-                 is silenced. Match the principals you mean, without \"*\""
-            ),
         );
     }
     ok.then_some((out, all))

@@ -1639,46 +1639,63 @@ fn suppressing_a_first_seen_detection_is_noted() {
 }
 
 /// From a review: the entries a CDK bootstrap's cross-account trust or a CDK
-/// bucket's policy invite (a glob over the policy text, a principal of "*"
-/// through the statements) silence an outsider or the public beside what they
-/// meant, and are warned of.
+/// bucket's policy invite (a glob over the policy text, a principal of "*" or of
+/// any account through the statements) silence an outsider or the public beside
+/// what they meant, and are warned of, at the key; a document written out whole
+/// and other fields' globs are not.
 #[test]
 fn a_glob_over_a_policy_or_a_principal_of_everyone_is_warned_of() {
     let identity = "\"userIdentity.arn\" = \"arn:aws:sts::111122223333:assumed-role/cdk-hnb659fds-cfn-exec-role-111122223333-us-east-1/*\"";
-    let warned = |key: &str, says: &str| {
-        said(&entry("cdk", "", &format!("{identity}\n{key}")))
-            .iter()
-            .any(|w| w.contains(says))
-    };
+    let said_of = |key: &str| said(&entry("cdk", "", &format!("{identity}\n{key}")));
+    let text = "matches a policy document's text with a wildcard";
+    let principal = "takes the principal \"*\" (everyone) or any account";
     for key in [
         r#""requestParameters.assumeRolePolicyDocument" = "*arn:aws:iam::999988887777:root*""#,
         r#""requestParameters.policyDocument" = ["*999988887777*", "x"]"#,
-        r#""requestParameters.keyPolicy" = "*""#,
+        r#""requestParameters.policy" = "*""#,
+        r#""requestParameters.accessPolicies" = "*999988887777*""#,
+        r#""requestParameters.attributeValue" = "*999988887777*""#,
+        r#""requestParameters.attributes.Policy" = "*999988887777*""#,
+        r#""requestParameters.content" = "?*""#,
     ] {
+        let s = said_of(key);
+        // Located at the key (line 11 of the entry), not the table.
         assert!(
-            warned(key, "matches a policy document's text with a wildcard"),
-            "{key}"
+            s.iter()
+                .any(|w| w.contains(text) && w.starts_with("t.toml:11:")),
+            "{key}: {s:?}"
         );
     }
     for key in [
         r#""requestParameters.bucketPolicy.Statement[].Principal.AWS" = ["*", "arn:aws:iam::999988887777:root"]"#,
         r#""requestParameters.bucketPolicy.Statement[].Principal" = "?""#,
-        r#""requestParameters.bucketPolicy.statement[].principal.AWS[]" = "?*""#,
-    ] {
-        assert!(warned(key, "takes the principal \"*\", everyone"), "{key}");
-    }
-    // Literal documents, principals named, and other fields' globs are not.
-    for key in [
-        r#""requestParameters.policyDocument" = "{\"Version\":\"2012-10-17\"}""#,
-        r#""requestParameters.bucketPolicy.Statement[].Principal.AWS" = "arn:aws:iam::999988887777:root""#,
-        r#""requestParameters.bucketPolicy.Statement[].Effect" = "*""#,
-        r#""requestParameters.roleName" = "cdk-*""#,
+        r#""requestParameters.bucketPolicy.Statement[].Principal.AWS[]" = "?*""#,
+        r#""requestParameters.bucketPolicy.Statement[].Principal.AWS" = "arn:aws:iam::*:root""#,
         r#""requestParameters.bucketPolicy.Statement[].Principal.AWS" = "arn:aws:iam::*""#,
+        r#""requestParameters.bucketPolicy.Statement[].NotPrincipal.AWS" = "*""#,
     ] {
-        let s = said(&entry("cdk", "", &format!("{identity}\n{key}")));
+        let s = said_of(key);
         assert!(
-            !s.iter()
-                .any(|w| w.contains("policy document's text") || w.contains("everyone:")),
+            s.iter()
+                .any(|w| w.contains(principal) && w.starts_with("t.toml:11:")),
+            "{key}: {s:?}"
+        );
+    }
+    for key in [
+        // A whole document, its `*` escaped: it matches itself only.
+        r#""requestParameters.policyDocument" = "{\"Statement\":[{\"Action\":\"s3:\\*\"}]}""#,
+        r#""requestParameters.bucketPolicy.Statement[].Principal.AWS" = "arn:aws:iam::999988887777:root""#,
+        r#""requestParameters.bucketPolicy.Statement[].Principal.AWS" = "arn:aws:iam::999988887777:role/*""#,
+        r#""requestParameters.bucketPolicy.Statement[].Effect" = "*""#,
+        r#""requestParameters.policyArn" = "arn:aws:iam::111122223333:policy/team-boundary-*""#,
+        r#""requestParameters.policyName" = "cdk-*""#,
+        r#""requestParameters.documentName" = "Team-*""#,
+        r#""requestParameters.policyType" = "*_POLICY""#,
+        r#""requestParameters.roleName" = "cdk-*""#,
+    ] {
+        let s = said_of(key);
+        assert!(
+            !s.iter().any(|w| w.contains(text) || w.contains(principal)),
             "{key}: {s:?}"
         );
     }
