@@ -27,11 +27,13 @@
 //! (DLM deletes older ones itself; judged whatever the policy's state); and a
 //! Recycle Bin rule whose retention is cut under three days (`UpdateRule`,
 //! `retentionPeriod`: deleted snapshots and images then leave the bin for good
-//! within a day). A DLM rule that keeps a count of snapshots is not judged.
+//! within a day). A DLM rule that keeps a count of snapshots is judged by the
+//! hours its schedule's interval makes of it (seventh session); one made by a
+//! cron expression is not.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller_but_stack, organizations, policy_document, request_text_any, succeeded_call, text_is, values_at_key,
+    aws_service_caller_but_stack, one_or_many, organizations, policy_document, request_text_any, succeeded_call, text_is, values_at_key,
     whole_number,
 };
 use crate::event::Record;
@@ -159,23 +161,46 @@ fn organization_policy(rec: &Record<'_>) -> Option<Signal> {
 /// A Data Lifecycle Manager policy whose schedule keeps snapshots under three
 /// days: a `retainRule` by interval in days, or a default policy's
 /// `retainInterval` (days, at the top of the request or in its
-/// `policyDetails`). Judged whatever its `state`: a policy created disabled is
-/// enabled later by a call that restates nothing (from a review).
+/// `policyDetails`), or by count: a schedule that keeps `count` snapshots made
+/// every `interval` hours keeps them count times interval hours (seventh
+/// session, a left-out of a review: one snapshot of a daily schedule is a day of
+/// recovery). A schedule made by a cron expression is not judged by count (its
+/// interval is not given). Judged whatever its `state`: a policy created
+/// disabled is enabled later by a call that restates nothing (from a review).
 fn lifecycle_policy(rec: &Record<'_>) -> Option<Signal> {
     let params = rec.request_parameters()?;
     let by_rule = values_at_key(params, "retainRule")
         .into_iter()
         .filter(|r| text_is(r.get("intervalUnit"), "DAYS"))
-        .filter_map(|r| whole_number(r.get("interval")));
+        .filter_map(|r| whole_number(r.get("interval")))
+        .map(|days| days.saturating_mul(24));
     let by_default = values_at_key(params, "retainInterval")
         .into_iter()
-        .filter_map(|v| whole_number(Some(v)));
-    let shortest = by_rule.chain(by_default).min().filter(|d| *d < MAX_DAYS_EXCLUSIVE)?;
+        .filter_map(|v| whole_number(Some(v)))
+        .map(|days| days.saturating_mul(24));
+    let by_count = values_at_key(params, "schedules")
+        .into_iter()
+        .flat_map(|s| one_or_many(Some(s)))
+        .filter_map(|schedule| {
+            let create = schedule.get("createRule")?;
+            if !text_is(create.get("intervalUnit"), "HOURS") {
+                return None;
+            }
+            let every = whole_number(create.get("interval"))?;
+            let count = whole_number(schedule.get("retainRule")?.get("count"))?;
+            Some(count.saturating_mul(every))
+        });
+    let hours = by_rule
+        .chain(by_default)
+        .chain(by_count)
+        .min()
+        .filter(|h| *h < MAX_DAYS_EXCLUSIVE * 24)?;
     fire(
         Evidence::new()
             .with("api", rec.event_name())
             .with_opt("target", rec.request_param_str("policyId"))
-            .with("delete_after_days", shortest),
+            .with("delete_after_days", hours / 24)
+            .with("kept_hours", hours),
     )
 }
 
@@ -254,6 +279,24 @@ mod tests {
         assert!(!fires(&BackupRetentionShortened, &default(r#"{"defaultPolicy":"VOLUME","createInterval":1,"retainInterval":7,"state":"ENABLED"}"#)));
         assert!(!fires(&BackupRetentionShortened, &dlm("ENABLED", r#"{"interval":1,"intervalUnit":"WEEKS"}"#)));
         assert!(!fires(&BackupRetentionShortened, &dlm("ENABLED", r#"{"count":1}"#)));
+        // By count: snapshots kept times the hours between them (a left-out
+        // taken up); a cron schedule's interval is not given.
+        let counted = |every: &str, count: &str| {
+            record(DLM, "CreateLifecyclePolicy", ROLE, &format!(
+                r#"{{"state":"ENABLED","policyDetails":{{"policyType":"EBS_SNAPSHOT_MANAGEMENT","schedules":[{{"name":"daily","createRule":{every},"retainRule":{{"count":{count}}}}}]}}}}"#
+            ), "")
+        };
+        let daily = r#"{"interval":24,"intervalUnit":"HOURS","times":["03:00"]}"#;
+        let hourly = r#"{"interval":1,"intervalUnit":"HOURS"}"#;
+        let cron = r#"{"cronExpression":"cron(0 3 * * ? *)"}"#;
+        match eval(&BackupRetentionShortened, &counted(daily, "2")) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("kept_hours"), Some(&serde_json::json!(48))),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(fires(&BackupRetentionShortened, &counted(hourly, "48")));
+        for (every, count) in [(daily, "3"), (daily, "14"), (hourly, "72"), (cron, "1")] {
+            assert!(!fires(&BackupRetentionShortened, &counted(every, count)), "{every} {count}");
+        }
         let bin = |value: &str, unit: &str| {
             record(RECYCLE_BIN, "UpdateRule", ROLE, &format!(
                 r#"{{"identifier":"a1b2c3d4e5f","retentionPeriod":{{"retentionPeriodValue":{value},"retentionPeriodUnit":"{unit}"}}}}"#
