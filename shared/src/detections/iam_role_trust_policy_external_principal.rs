@@ -368,47 +368,15 @@ impl Detection for IamRoleTrustPolicyExternalPrincipal {
     }
 }
 
-/// Whether the caller is a session of `AWSControlTowerExecution`, the role Control
-/// Tower and AFT act through in a member account.
-fn control_tower_execution(rec: &Record<'_>) -> bool {
-    rec.session_issuer_arn()
-        .and_then(|arn| arn.rsplit('/').next())
-        .is_some_and(|name| name == "AWSControlTowerExecution")
-}
-
-/// Whether the trust policy the call writes lets in outside principals of one
-/// account only, each of them `trusted`, and nothing open to any repository or
-/// identity.
-fn trusts_only(rec: &Record<'_>, trusted: impl Fn(&str) -> bool) -> bool {
-    let key = if rec.event_name() == "CreateRole" {
-        "assumeRolePolicyDocument"
-    } else {
-        "policyDocument"
-    };
-    let Some(doc) = policy_document_param(rec, key).ok().flatten() else {
-        return false;
-    };
-    let foreign = foreign_trusted_principals(&doc, rec.account_id());
-    let accounts: std::collections::BTreeSet<&str> = foreign
-        .iter()
-        .filter_map(|p| crate::detections::common::arn_account(p))
-        .collect();
-    !foreign.is_empty()
-        && accounts.len() == 1
-        && foreign.iter().all(|p| trusted(p))
-        && !github_actions_open_to_any_repository(&doc)
-        && web_identities_open_to_anyone(&doc).is_empty()
-        && shared_ci_open_to_any_owner(&doc).is_empty()
-}
-
 /// CloudFormation, as Control Tower's execution role, creating its
 /// administrator or read-only execution role trusting the audit account's role of
 /// its kind.
 fn control_tower_enrolment(rec: &Record<'_>) -> bool {
-    if rec.event_name() != "CreateRole"
-        || !control_tower_execution(rec)
-        || rec.invoked_by() != Some("cloudformation.amazonaws.com")
-    {
+    let caller = rec
+        .session_issuer_arn()
+        .and_then(|arn| arn.rsplit('/').next())
+        .is_some_and(|name| name == "AWSControlTowerExecution");
+    if !caller || rec.invoked_by() != Some("cloudformation.amazonaws.com") {
         return false;
     }
     // Control Tower's pairs only, in one account (from a review of the change:
@@ -420,10 +388,27 @@ fn control_tower_enrolment(rec: &Record<'_>) -> bool {
         Some("aws-controltower-ReadOnlyExecutionRole") => "aws-controltower-AuditReadOnlyRole",
         _ => return false,
     };
-    trusts_only(rec, |p| {
-        p.split_once(":role/")
-            .is_some_and(|(_, name)| name == trusted_role)
-    })
+    // `CreateRole` only: an update's document is `policyDocument`.
+    let Some(doc) = policy_document_param(rec, "assumeRolePolicyDocument")
+        .ok()
+        .flatten()
+    else {
+        return false;
+    };
+    let foreign = foreign_trusted_principals(&doc, rec.account_id());
+    let accounts: std::collections::BTreeSet<&str> = foreign
+        .iter()
+        .filter_map(|p| crate::detections::common::arn_account(p))
+        .collect();
+    !foreign.is_empty()
+        && accounts.len() == 1
+        && foreign.iter().all(|p| {
+            p.split_once(":role/")
+                .is_some_and(|(_, name)| name == trusted_role)
+        })
+        && !github_actions_open_to_any_repository(&doc)
+        && web_identities_open_to_anyone(&doc).is_empty()
+        && shared_ci_open_to_any_owner(&doc).is_empty()
 }
 
 #[cfg(test)]

@@ -192,9 +192,8 @@ fn key_control(id: &str) -> bool {
     let id = id.trim();
     let mut parts = id.rsplit('/');
     let last = parts.next().unwrap_or("");
-    let starts = |text: &str, head: &str| text.len() > head.len() && text.get(..head.len()).is_some_and(|h| h.eq_ignore_ascii_case(head));
-    if starts(last, "PCI.") {
-        return PCI_KEY_CONTROLS.iter().any(|k| last[4..].eq_ignore_ascii_case(k));
+    if let Some(pci) = last.get(..4).filter(|p| p.eq_ignore_ascii_case("PCI.")).map(|_| &last[4..]) {
+        return PCI_KEY_CONTROLS.iter().any(|k| pci.eq_ignore_ascii_case(k));
     }
     if !last.is_empty() && last.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         let version = parts.next().unwrap_or("");

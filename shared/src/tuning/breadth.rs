@@ -424,14 +424,10 @@ const POLICY_TEXT_FIELDS: &[&str] = &[
 /// text it names (from a review: the only entry a CDK bootstrap's cross-account
 /// trust could be given let an outsider's account beside it through). A
 /// document written out whole, without wildcards, matches itself only.
-pub(super) fn glob_over_policy_text(path: &str, cidr: bool, values: &[String]) -> bool {
+pub(super) fn glob_over_policy_text(path: &str, globs: &[super::Glob]) -> bool {
     let last = path.rsplit('.').next().unwrap_or(path);
     let last = last.strip_suffix(super::LIST_MARK).unwrap_or(last);
-    !cidr
-        && POLICY_TEXT_FIELDS.contains(&last)
-        && values
-            .iter()
-            .any(|v| super::Glob::new(v).is_ok_and(|g| !g.is_literal()))
+    POLICY_TEXT_FIELDS.contains(&last) && globs.iter().any(|g| !g.is_literal())
 }
 
 /// Whether a key goes through a policy's statements into their principals
@@ -440,7 +436,7 @@ pub(super) fn glob_over_policy_text(path: &str, cidr: bool, values: &[String]) -
 /// The values a list path takes must match every statement's, so an entry
 /// written for a policy whose deny names everyone (the TLS-only deny of every
 /// CDK bucket) matches an allow to everyone too (from a review).
-pub(super) fn principal_everyone(path: &str, cidr: bool, values: &[String]) -> bool {
+pub(super) fn principal_everyone(path: &str, globs: &[super::Glob]) -> bool {
     let parts: Vec<&str> = path
         .split('.')
         .map(|p| p.strip_suffix(super::LIST_MARK).unwrap_or(p))
@@ -455,9 +451,5 @@ pub(super) fn principal_everyone(path: &str, cidr: bool, values: &[String]) -> b
         });
     // Principals no entry means to name: everyone, and an account nobody owns.
     let outsiders = ["*", "arn:aws:iam::000000000000:root", "000000000000"];
-    !cidr
-        && principal
-        && values
-            .iter()
-            .any(|v| super::Glob::new(v).is_ok_and(|g| outsiders.iter().any(|o| g.matches(o))))
+    principal && globs.iter().any(|g| outsiders.iter().any(|o| g.matches(o)))
 }

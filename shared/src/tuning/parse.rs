@@ -766,33 +766,12 @@ fn matches(
         let mut texts: Vec<&str> = values.iter().map(|(v, _)| *v).collect();
         texts.sort_unstable();
         texts.dedup();
-        let owned: Vec<String> = texts.iter().map(|t| (*t).to_owned()).collect();
-        let cidr = modifier == Some("cidr");
-        if glob_over_policy_text(path, cidr, &owned) {
-            c.warn(
-                k.span(),
-                format!(
-                    "{key:?} matches a policy document's text with a wildcard: the document \
-                     with another principal or statement beside the text matched (an \
-                     outsider's account added to a trust you meant to allow) matches too, and \
-                     is silenced. Write the whole document without wildcards (escape a `*` in \
-                     it as `\\*`), or match who made the change (the identity and its account)"
-                ),
-            );
-        }
-        if principal_everyone(path, cidr, &owned) {
-            c.warn(
-                k.span(),
-                format!(
-                    "{key:?} takes the principal \"*\" (everyone) or any account: a statement \
-                     allowing them matches as surely as a deny naming everyone, so a policy \
-                     opened to the public or to an outsider is silenced. Name the principals \
-                     you mean, without wildcards in their account"
-                ),
-            );
-        }
         let definition = format!("{key}={}", texts.join("\u{1f}"));
-        all.push((path.to_owned(), cidr, owned));
+        all.push((
+            path.to_owned(),
+            modifier == Some("cidr"),
+            texts.iter().map(|t| (*t).to_owned()).collect(),
+        ));
         if modifier.is_none() {
             plain.push((
                 path.to_owned(),
@@ -811,6 +790,32 @@ fn matches(
                 continue;
             }
         };
+        if let Values::Globs(globs) = &compiled {
+            if glob_over_policy_text(path, globs) {
+                c.warn(
+                    k.span(),
+                    format!(
+                        "{key:?} matches a policy document's text with a wildcard: the document \
+                         with another principal or statement beside the text matched (an \
+                         outsider's account added to a trust you meant to allow) matches too, \
+                         and is silenced. Write the whole document without wildcards (escape a \
+                         `*` in it as `\\*`), or match who made the change (the identity and its \
+                         account)"
+                    ),
+                );
+            }
+            if principal_everyone(path, globs) {
+                c.warn(
+                    k.span(),
+                    format!(
+                        "{key:?} takes the principal \"*\" (everyone) or any account: a \
+                         statement allowing them matches as surely as a deny naming everyone, so \
+                         a policy opened to the public or to an outsider is silenced. Name the \
+                         principals you mean, without wildcards in their account"
+                    ),
+                );
+            }
+        }
         out.push(Matcher {
             path: parts,
             values: compiled,
