@@ -56,6 +56,7 @@ fn every_sample_fires_exactly_what_its_manifest_says() {
     let known: BTreeSet<&str> = catalog::ALL.iter().map(|d| d.meta().id).collect();
     let mut failures = Vec::new();
     let mut files = 0;
+    let mut reach_keys_seen = BTreeSet::new();
     for (dir, manifest) in manifests() {
         let on_disk: BTreeSet<String> = fs::read_dir(root().join("events").join(&dir))
             .expect("readable")
@@ -97,6 +98,11 @@ fn every_sample_fires_exactly_what_its_manifest_says() {
                 }
             }
             for f in &r.findings {
+                reach_keys_seen.extend(reach_evidence_outside(
+                    f,
+                    &format!("events/{dir}/{file}"),
+                    &mut failures,
+                ));
                 // Tuning checks judge a detection by the highest severity it
                 // can report (`catalog::highest_severity`).
                 let index = catalog::indexed(f.detection_id).expect("indexed");
@@ -127,6 +133,57 @@ fn every_sample_fires_exactly_what_its_manifest_says() {
         failures.len(),
         failures.join("\n")
     );
+    let unseen: Vec<&&str> = trailwatch::tuning::REACH_EVIDENCE_KEYS
+        .iter()
+        .filter(|k| !reach_keys_seen.contains(**k))
+        .collect();
+    assert!(
+        unseen.is_empty(),
+        "REACH_EVIDENCE_KEYS {unseen:?} are in no sample's finding: a key renamed?"
+    );
+}
+
+/// `tuning::REACH_EVIDENCE_KEYS` are the evidence keys that name where a
+/// share or trust reaches outside the record's account: `tuning check` lets an
+/// entry listing accounts there stand without naming a caller. Holds the
+/// samples' findings to it: the accounts such a key names (account ids, the
+/// account of an ARN) are never the finding's own. Returns the keys seen.
+fn reach_evidence_outside(
+    f: &trailwatch::finding::Finding,
+    label: &str,
+    failures: &mut Vec<String>,
+) -> Vec<&'static str> {
+    fn accounts(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) => {
+                let s = s.trim();
+                if let Some(a) = trailwatch::detections::common::arn_account(s) {
+                    out.push(a.to_owned());
+                } else if trailwatch::detections::common::is_account_id(s) {
+                    out.push(s.to_owned());
+                }
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|i| accounts(i, out)),
+            serde_json::Value::Object(m) => m.values().for_each(|i| accounts(i, out)),
+            _ => {}
+        }
+    }
+    let mut seen = Vec::new();
+    for key in trailwatch::tuning::REACH_EVIDENCE_KEYS {
+        let Some(v) = f.evidence.get(key) else {
+            continue;
+        };
+        seen.push(*key);
+        let mut named = Vec::new();
+        accounts(v, &mut named);
+        if named.iter().any(|a| Some(a) == f.account_id.as_ref()) {
+            failures.push(format!(
+                "{label}: {}'s evidence {key} = {v} names the finding's own account",
+                f.detection_id
+            ));
+        }
+    }
+    seen
 }
 
 #[test]

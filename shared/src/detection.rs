@@ -414,6 +414,19 @@ pub enum Signal {
     Beat { member: String, evidence: Evidence },
 }
 
+impl Signal {
+    /// What the detection gave as evidence with this signal.
+    pub fn evidence(&self) -> &Evidence {
+        match self {
+            Signal::Fire(evidence)
+            | Signal::Distinct { evidence, .. }
+            | Signal::Pair { evidence, .. }
+            | Signal::FirstSeen { evidence, .. }
+            | Signal::Beat { evidence, .. } => evidence,
+        }
+    }
+}
+
 /// One detection: metadata and logic, in one file under `detections/`.
 pub trait Detection: Send + Sync {
     fn meta(&self) -> &'static Meta;

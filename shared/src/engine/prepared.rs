@@ -178,16 +178,20 @@ impl Engine {
             let Some(signal) = det.evaluate(rec) else {
                 continue;
             };
-            let matched = match t {
-                Some(t) if t.has_entries_for(meta.id) => t.matching(meta.id, rec),
-                _ => Vec::new(),
-            };
             let window_override = tuned
                 .and_then(|d| d.window_secs)
                 .or_else(|| self.settings.window_overrides.get(meta.id).copied());
             // Most detections give one signal; a call naming several resources may
             // give one per resource (`Detection::further_signals`).
             for signal in std::iter::once(signal).chain(det.further_signals(rec)) {
+                // Per signal: an entry may match the evidence (`evidence.<key>`),
+                // which differs between a call's resources.
+                let matched = match t {
+                    Some(t) if t.has_entries_for(meta.id) => {
+                        t.matching(meta.id, rec, signal.evidence())
+                    }
+                    _ => Vec::new(),
+                };
                 let windowed = matches!(signal, Signal::Distinct { .. } | Signal::Pair { .. });
                 match self.step(
                     det,

@@ -2,6 +2,7 @@
 //! identity without its account, or matches only what a caller chooses.
 
 use super::Cidr;
+use crate::detections::common::is_account_id;
 
 /// Whether an entry (`(path, |cidr, values)` per key) can be matched by anyone
 /// with stolen keys. Either some key matches what a caller writes beside its
@@ -20,6 +21,7 @@ pub(super) fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
     });
     let chosen = |path: &str, cidr: bool, v: &str| {
         path == "userAgent"
+            || (is_evidence(path) && !(reach_evidence(path) && names_account(v)))
             || path == "userIdentity.sessionContext.sourceIdentity"
             || path.starts_with("tlsDetails.")
             || (IDENTITY_ARN_FIELDS.contains(&path) && session_only_arn(v))
@@ -49,6 +51,9 @@ pub(super) fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
             }
             _ if IDENTITY_ARN_FIELDS.contains(&path) => names_principal_arn(v),
             _ if PRINCIPAL_ID_FIELDS.contains(&path) => names_one_principal(v),
+            // Not the caller, but where a share or trust may reach: only the
+            // accounts listed, so stolen keys gain nothing (`names_account`).
+            _ if reach_evidence(path) => names_account(v),
             _ => false,
         }
     };
@@ -449,7 +454,71 @@ pub(super) fn principal_everyone(path: &str, globs: &[super::Glob]) -> bool {
                 .iter()
                 .any(|p| matches!(*p, "Principal" | "NotPrincipal"))
         });
-    // Principals no entry means to name: everyone, and an account nobody owns.
+    principal && takes_outsiders(globs)
+}
+
+/// Whether a key reads the finding's evidence (`evidence.other_accounts[]`)
+/// with a value that takes everyone (`"*"`) or any account: the share or trust
+/// with an outsider matches as surely as one with the accounts meant.
+pub(super) fn evidence_takes_anyone(path: &str, globs: &[super::Glob]) -> bool {
+    is_evidence(path) && takes_outsiders(globs)
+}
+
+/// Whether some glob takes a principal no entry means to name: everyone, or an
+/// account nobody owns (so any account).
+fn takes_outsiders(globs: &[super::Glob]) -> bool {
     let outsiders = ["*", "arn:aws:iam::000000000000:root", "000000000000"];
-    principal && globs.iter().any(|g| outsiders.iter().any(|o| g.matches(o)))
+    globs.iter().any(|g| outsiders.iter().any(|o| g.matches(o)))
+}
+
+/// Whether a `match` key reads the finding's evidence rather than the record.
+fn is_evidence(path: &str) -> bool {
+    path.strip_prefix(super::EVIDENCE_ROOT)
+        .is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// The evidence keys that name where a share, a trust, a copy or a key reaches
+/// outside the record's account: the accounts or principals, never the
+/// record's own (`tests/events.rs` holds the samples' findings to that).
+/// An entry listing accounts in one of them (`names_account`) pins what an
+/// intruder could gain to those accounts. Other evidence keys that hold an
+/// account (`account`, `target_account`: the account acted on) do not.
+pub const REACH_EVIDENCE_KEYS: &[&str] = &[
+    "other_accounts",
+    "other_account",
+    "destination_accounts",
+    "trusted_principals",
+    "other_principals",
+    "grantee",
+    "kms_key_account",
+    "layers_from_other_accounts",
+    "to_account",
+];
+
+/// Whether a key is `evidence.<key>` or `evidence.<key>[]` with a key of
+/// [`REACH_EVIDENCE_KEYS`].
+fn reach_evidence(path: &str) -> bool {
+    path.strip_prefix(super::EVIDENCE_ROOT)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .map(|key| key.strip_suffix(super::LIST_MARK).unwrap_or(key))
+        .is_some_and(|key| REACH_EVIDENCE_KEYS.contains(&key))
+}
+
+/// Whether a value names accounts that it writes out: a 12-digit account id, or
+/// an ARN whose account is one, without a wildcard up to it
+/// (`arn:aws:iam::111122223333:role/cdk-*`). Listed in an evidence key
+/// (`evidence.other_accounts[]`), such values let a share or a trust reach
+/// those accounts only, so whoever made the call, an intruder gains nothing
+/// from the entry.
+fn names_account(value: &str) -> bool {
+    if is_account_id(value) {
+        return true;
+    }
+    let mut parts = value.splitn(6, ':');
+    let head: Vec<&str> = parts.by_ref().take(5).collect();
+    head.len() == 5
+        && head[0] == "arn"
+        && head[..4].iter().all(|p| !p.contains(['*', '?', '\\']))
+        && is_account_id(head[4])
+        && parts.next().is_some()
 }

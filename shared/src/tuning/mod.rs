@@ -32,9 +32,10 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::detection::Severity;
+use crate::detection::{Evidence, Severity};
 use crate::event::Record;
 
+pub use breadth::REACH_EVIDENCE_KEYS;
 pub use cidr::Cidr;
 pub use glob::Glob;
 pub use parse::{line_column, text_from_bytes};
@@ -212,11 +213,16 @@ impl Entry {
     pub fn active(&self, day: i64) -> bool {
         day <= self.expires_day
     }
-    /// Whether every key of `match` matches the record: its field's text, or
-    /// through a list (`items[]`) every item's, each any of the key's values.
-    fn matches(&self, fields: &Fields<'_, '_>) -> bool {
+    /// Whether every key of `match` matches the record, or the evidence the
+    /// detection gave for it (`evidence.<key>`): its field's text, or through a
+    /// list (`items[]`) every item's, each any of the key's values.
+    fn matches(&self, fields: &Fields<'_, '_>, evidence: &Evidence) -> bool {
         self.matchers.iter().all(|m| {
-            let Some(texts) = fields.texts(&m.path) else {
+            let texts = match m.path.split_first() {
+                Some((root, rest)) if root == EVIDENCE_ROOT => evidence_texts(evidence, rest),
+                _ => fields.texts(&m.path),
+            };
+            let Some(texts) = texts else {
                 return false;
             };
             texts.iter().all(|text| match &m.values {
@@ -314,14 +320,15 @@ impl Tuning {
     }
 
     /// The fingerprints of the entries (expired or not, dry-run or not) that
-    /// name `detection` and match every key on `rec`. Expiry is decided when the
-    /// finding is, so a window's records matched earlier still count, as long as
-    /// the entry has not been changed since.
-    pub fn matching(&self, detection: &str, rec: &Record<'_>) -> Vec<String> {
+    /// name `detection` and match every key on `rec` and on `evidence`, what the
+    /// detection gave for it (the finding's, or a window's record's part of it).
+    /// Expiry is decided when the finding is, so a window's records matched
+    /// earlier still count, as long as the entry has not been changed since.
+    pub fn matching(&self, detection: &str, rec: &Record<'_>, evidence: &Evidence) -> Vec<String> {
         let fields = Fields::new(rec);
         self.entries
             .iter()
-            .filter(|e| e.names(detection) && e.matches(&fields))
+            .filter(|e| e.names(detection) && e.matches(&fields, evidence))
             .map(|e| e.fingerprint.clone())
             .collect()
     }
@@ -416,6 +423,35 @@ fn collect_texts(v: &Value, path: &[String], out: &mut Vec<String>) -> Option<()
 
 /// What ends a path part that goes into a list, item by item (`items[]`).
 pub(crate) const LIST_MARK: &str = "[]";
+
+/// The first part of a `match` key that reads the finding's evidence rather
+/// than the record: `evidence.trusted_principals[]`.
+pub(crate) const EVIDENCE_ROOT: &str = "evidence";
+
+/// The texts at `path` below the evidence, as [`Fields::texts`] gives a
+/// record's. A key the evidence holds more than once must match in each
+/// (none of the detections writes one twice; fail-safe if one did).
+fn evidence_texts(evidence: &Evidence, path: &[String]) -> Option<Vec<String>> {
+    let (first, rest) = path.split_first()?;
+    let (name, list) = match first.strip_suffix(LIST_MARK) {
+        Some(name) => (name, true),
+        None => (first.as_str(), false),
+    };
+    let mut out = Vec::new();
+    let mut found = false;
+    for (_, v) in evidence.0.iter().filter(|(k, _)| k == name) {
+        found = true;
+        if list {
+            let items = v.as_array().filter(|items| !items.is_empty())?;
+            items
+                .iter()
+                .try_for_each(|item| collect_texts(item, rest, &mut out))?;
+        } else {
+            collect_texts(v, rest, &mut out)?;
+        }
+    }
+    found.then_some(out)
+}
 
 #[cfg(test)]
 mod tests;

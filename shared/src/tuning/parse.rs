@@ -8,8 +8,8 @@ use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::breadth::{
-    ALWAYS_WRITTEN, caller_chosen_only, glob_over_policy_text, identity_without_account,
-    matches_anything, principal_everyone, where_only,
+    ALWAYS_WRITTEN, caller_chosen_only, evidence_takes_anyone, glob_over_policy_text,
+    identity_without_account, matches_anything, principal_everyone, where_only,
 };
 use super::{
     Cidr, DedupKey, DetectionTuning, EXPIRY_WARNING_DAYS, Entry, Glob, Level, MAX_DEDUP_SECS,
@@ -730,12 +730,21 @@ fn matches(
             );
             continue;
         }
-        if !RECORD_FIELDS.contains(&name(&parts[0]).as_str()) {
+        if parts[0] == super::EVIDENCE_ROOT {
+            if parts.len() < 2 {
+                ok = false;
+                c.error(
+                    k.span(),
+                    format!("{key:?}: name a key of the finding's evidence (evidence.<key>, as a finding shows it)"),
+                );
+                continue;
+            }
+        } else if !RECORD_FIELDS.contains(&name(&parts[0]).as_str()) {
             ok = false;
             c.error(
                 k.span(),
                 format!(
-                    "{key:?}: {:?} is not a CloudTrail record field (e.g. userIdentity.arn, sourceIPAddress, userAgent, requestParameters.<name>)",
+                    "{key:?}: {:?} is not a CloudTrail record field (e.g. userIdentity.arn, sourceIPAddress, userAgent, requestParameters.<name>) nor evidence.<key>",
                     parts[0]
                 ),
             );
@@ -801,6 +810,17 @@ fn matches(
                          and is silenced. Write the whole document without wildcards (escape a \
                          `*` in it as `\\*`), or match who made the change (the identity and its \
                          account)"
+                    ),
+                );
+            }
+            if evidence_takes_anyone(path, globs) {
+                c.warn(
+                    k.span(),
+                    format!(
+                        "{key:?} takes everyone (\"*\") or any account in the finding's \
+                         evidence: a share or trust with an outsider matches as surely as one \
+                         with the accounts you mean, and is silenced. List those accounts or \
+                         principals without wildcards in their account id"
                     ),
                 );
             }

@@ -131,12 +131,13 @@ fn the_example_is_valid_and_uses_every_key() {
         "dry_run",
         "|cidr",
         "[suppress.match]",
+        "\"evidence.",
     ] {
         assert!(EXAMPLE.contains(key), "{key}");
     }
     assert_eq!(t.mode("aws-cli-custom-endpoint-url"), Mode::Shadow);
     assert_eq!(t.mode("cloudtrail-log-created"), Mode::Off);
-    assert_eq!(t.entries().len(), 2);
+    assert_eq!(t.entries().len(), 3);
 }
 
 /// From a review: the printed example's expiries are 90 and 60 days after the
@@ -149,7 +150,7 @@ fn the_printed_example_expires_two_months_after_today() {
     assert!(text.contains("expires = \"2030-07-09\""), "{text}");
     let t = Tuning::parse(&text, "example.toml", today).unwrap();
     assert!(t.warnings.is_empty(), "{:?}", t.warnings);
-    assert_eq!(t.entries().len(), 2);
+    assert_eq!(t.entries().len(), 3);
 }
 
 #[test]
@@ -256,7 +257,7 @@ fn matching_globs_cidrs_lists_missing_fields_and_scalars() {
     // The entries' ids (a fingerprint is the id, '@', a digest).
     let m = |json: &str| {
         let rec = crate::event::Record::from_json(json).unwrap();
-        t.matching("cloudwatch-log-group-deletion", &rec)
+        t.matching("cloudwatch-log-group-deletion", &rec, &Evidence::new())
             .into_iter()
             .map(|f| f.split_once('@').expect("id@digest").0.to_owned())
             .collect::<Vec<_>>()
@@ -277,7 +278,10 @@ fn matching_globs_cidrs_lists_missing_fields_and_scalars() {
     // Not named: not looked at.
     let json = delete_log_group("1", TERRAFORM, "10.1.2.3", at);
     let rec = crate::event::Record::from_json(&json).unwrap();
-    assert!(t.matching("cloudtrail-log-deleted", &rec).is_empty());
+    assert!(
+        t.matching("cloudtrail-log-deleted", &rec, &Evidence::new())
+            .is_empty()
+    );
 }
 
 /// From a review of false positives: an image shared with the organisation's
@@ -302,7 +306,8 @@ fn a_path_into_a_list_matches_when_every_item_does() {
             "resources":{resources}}}"#
         );
         let rec = crate::event::Record::from_json(&json).unwrap();
-        !t.matching("getpassworddata-burst", &rec).is_empty()
+        !t.matching("getpassworddata-burst", &rec, &Evidence::new())
+            .is_empty()
     };
     let image = r#"[{"type":"AWS::EC2::Image","ARN":"arn:aws:ec2:us-east-1::image/ami-0a1b2c3d4e5f60718"}]"#;
     assert!(shared(
@@ -334,7 +339,11 @@ fn a_path_into_a_list_matches_when_every_item_does() {
     let json = r#"{"eventSource":"ec2.amazonaws.com","eventName":"ModifyImageAttribute","eventTime":"2026-11-30T10:00:00Z",
         "requestParameters":{"userIds":["222233334444","222200001111"]}}"#;
     let rec = crate::event::Record::from_json(json).unwrap();
-    assert!(!plain.matching("getpassworddata-burst", &rec).is_empty());
+    assert!(
+        !plain
+            .matching("getpassworddata-burst", &rec, &Evidence::new())
+            .is_empty()
+    );
     // A malformed list path is refused, located.
     for key in [
         r#""requestParameters.[]" = "x""#,
@@ -1528,7 +1537,7 @@ fn an_entry_changed_under_the_same_id_is_another_entry() {
     ));
     let rec = delete_log_group("1", TERRAFORM, "10.9.0.1", "2026-11-30T10:00:00Z");
     let rec = crate::event::Record::from_json(&rec).unwrap();
-    let matched = wide.matching("cloudwatch-log-group-deletion", &rec);
+    let matched = wide.matching("cloudwatch-log-group-deletion", &rec, &Evidence::new());
     assert_eq!(matched.len(), 1);
     let today = parse_day("2026-11-30").unwrap();
     assert_eq!(
@@ -1553,7 +1562,7 @@ fn an_entry_changed_under_the_same_id_is_another_entry() {
     assert_ne!(listed(r#"["10.0.0.0/8"]"#), listed(r#"["10.0.0.0/9"]"#));
     assert!(
         narrow
-            .matching("cloudwatch-log-group-deletion", &rec)
+            .matching("cloudwatch-log-group-deletion", &rec, &Evidence::new())
             .is_empty()
     );
 }
@@ -1699,4 +1708,142 @@ fn a_glob_over_a_policy_or_a_principal_of_everyone_is_warned_of() {
             "{key}: {s:?}"
         );
     }
+}
+
+/// A CreateRole of a CDK bootstrap-style role trusting `principals` (AWS
+/// principals, JSON), through CloudFormation, by a deploying user.
+fn cdk_trust_role(id: &str, principals: &str) -> String {
+    let doc = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":{principals}}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    json!({
+        "eventVersion": "1.09", "eventSource": "iam.amazonaws.com", "eventName": "CreateRole",
+        "eventTime": "2026-11-30T10:00:00Z", "awsRegion": "us-east-1", "eventID": id,
+        "recipientAccountId": "111122223333", "sourceIPAddress": "cloudformation.amazonaws.com",
+        "userAgent": "cloudformation.amazonaws.com",
+        "userIdentity": {"type": "AssumedRole", "accountId": "111122223333",
+            "arn": "arn:aws:sts::111122223333:assumed-role/PlatformDeployer/jo",
+            "invokedBy": "cloudformation.amazonaws.com"},
+        "requestParameters": {"roleName": "cdk-hnb659fds-deploy-role-111122223333-us-east-1",
+            "assumeRolePolicyDocument": doc},
+        "responseElements": {"role": {"arn": "arn:aws:iam::111122223333:role/cdk-hnb659fds-deploy-role-111122223333-us-east-1"}}
+    })
+    .to_string()
+}
+
+/// From the left-outs: a CDK bootstrap's trust of the pipeline account could
+/// only be suppressed by its whole document. `evidence.<key>` matches what the
+/// detection concluded, the foreign principals it lists, item by item: one
+/// outsider beside the accounts meant, or everyone, and the finding goes out.
+#[test]
+fn an_entry_matches_the_evidence_item_by_item() {
+    let t = tuning(
+        r#"
+[[suppress]]
+id = "cdk-trust"
+detections = ["iam-role-trust-policy-external-principal"]
+reason = "CDK bootstrap trusts the pipeline and tooling accounts"
+owner = "platform@example.com"
+expires = "2027-03-01"
+[suppress.match]
+"requestParameters.roleName" = "cdk-hnb659fds-*"
+"evidence.trusted_principals[]" = ["arn:aws:iam::444455556666:root", "arn:aws:iam::777788889999:role/cdk-*"]
+"#,
+    );
+    let outcome = |principals: &str| {
+        let (decided, _) = run(Some(t.clone()), DAY, &[cdk_trust_role("e1", principals)]);
+        let f = of(&decided, "iam-role-trust-policy-external-principal");
+        assert_eq!(f.len(), 1, "{principals}: {decided:?}");
+        f[0].disposition
+    };
+    assert_eq!(
+        outcome(r#""arn:aws:iam::444455556666:root""#),
+        Some(Disposition::Suppressed)
+    );
+    assert_eq!(
+        outcome(
+            r#"["arn:aws:iam::444455556666:root", "arn:aws:iam::777788889999:role/cdk-hnb659fds-lookup"]"#
+        ),
+        Some(Disposition::Suppressed)
+    );
+    for principals in [
+        r#"["arn:aws:iam::444455556666:root", "arn:aws:iam::999988887777:root"]"#,
+        r#"["arn:aws:iam::444455556666:root", "*"]"#,
+        r#""999988887777""#,
+        r#""arn:aws:iam::777788889999:root""#,
+    ] {
+        assert_eq!(
+            outcome(principals),
+            Some(Disposition::Notified),
+            "{principals}"
+        );
+    }
+    // A key the evidence does not hold, or a list path over a value that is
+    // no list, never matches.
+    for key in [
+        r#""evidence.trusted_principal[]" = "*""#,
+        r#""evidence.bucketName" = "*""#,
+        r#""evidence.trusted_principals" = "arn:aws:iam::444455556666:root""#,
+    ] {
+        let t = tuning(&format!(
+            "[[suppress]]\nid = \"x\"\ndetections = [\"iam-role-trust-policy-external-principal\"]\nreason = \"r\"\nowner = \"o\"\nexpires = \"2027-03-01\"\n[suppress.match]\n{key}\n"
+        ));
+        let json = cdk_trust_role("e2", r#""arn:aws:iam::444455556666:root""#);
+        let rec = crate::event::Record::from_json(&json).unwrap();
+        use crate::detection::Detection;
+        let evidence = crate::detections::iam_role_trust_policy_external_principal::IamRoleTrustPolicyExternalPrincipal
+            .evaluate(&rec)
+            .expect("fires");
+        assert!(
+            t.matching(
+                "iam-role-trust-policy-external-principal",
+                &rec,
+                evidence.evidence()
+            )
+            .is_empty(),
+            "{key}"
+        );
+    }
+}
+
+#[test]
+fn evidence_keys_are_checked_for_breadth() {
+    let said_of = |key: &str| said(&entry("e", "", key));
+    let anyone = "takes everyone (\"*\") or any account in the finding's evidence";
+    let stolen = "anyone with stolen keys can match this entry";
+    for key in [
+        r#""evidence.other_accounts[]" = ["444455556666", "*"]"#,
+        r#""evidence.trusted_principals[]" = "arn:aws:iam::*:root""#,
+        r#""evidence.other_accounts[]" = "?*""#,
+    ] {
+        assert!(said_of(key).iter().any(|w| w.contains(anyone)), "{key}");
+    }
+    // The accounts a share or trust reaches, written out: what an intruder could
+    // gain is those accounts, so no caller need be named.
+    for key in [
+        r#""evidence.other_accounts[]" = ["444455556666", "777788889999"]"#,
+        r#""evidence.trusted_principals[]" = "arn:aws:iam::444455556666:role/cdk-*""#,
+        "\"evidence.trusted_principals[]\" = \"444455556666\"\n\"userAgent\" = \"*aws-cdk*\"",
+    ] {
+        let s = said_of(key);
+        assert!(
+            !s.iter().any(|w| w.contains(anyone) || w.contains(stolen)),
+            "{key}: {s:?}"
+        );
+    }
+    // Other evidence is what the caller asked for, and an account there may be
+    // the one acted on: not enough alone.
+    for key in [
+        r#""evidence.roleName" = "cdk-hnb659fds-deploy-role""#,
+        r#""evidence.account" = "111122223333""#,
+        r#""evidence.other_accounts[]" = "arn:aws:iam::4444*""#,
+    ] {
+        assert!(said_of(key).iter().any(|w| w.contains(stolen)), "{key}");
+    }
+    // `evidence` alone is no key.
+    assert!(
+        problems(&entry("e", "", r#""evidence" = "x""#))
+            .iter()
+            .any(|p| p.contains("name a key of the finding's evidence")),
+    );
 }
