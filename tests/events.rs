@@ -98,6 +98,15 @@ fn every_sample_fires_exactly_what_its_manifest_says() {
                 }
             }
             for f in &r.findings {
+                // From a review: a key written twice made the JSON a strict
+                // parser (or a SIEM) rejects.
+                let mut keys = BTreeSet::new();
+                if let Some((k, _)) = f.evidence.0.iter().find(|(k, _)| !keys.insert(k)) {
+                    failures.push(format!(
+                        "events/{dir}/{file}: {} writes the evidence key {k} twice",
+                        f.detection_id
+                    ));
+                }
                 reach_keys_seen.extend(reach_evidence_outside(
                     f,
                     &format!("events/{dir}/{file}"),

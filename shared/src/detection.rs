@@ -328,9 +328,18 @@ impl Evidence {
     pub fn new() -> Self {
         Self::default()
     }
-    /// Adds `key: value`.
-    pub fn with(mut self, key: &'static str, value: impl Into<Value>) -> Self {
-        self.0.push((Cow::Borrowed(key), value.into()));
+    /// Adds `key: value`; a key given again keeps its place and takes the new
+    /// value, so a finding's evidence never repeats a key (from a review: a
+    /// detection's second `api` made the JSON a strict parser, or a SIEM that
+    /// refuses duplicate fields, rejects).
+    pub fn with(self, key: &'static str, value: impl Into<Value>) -> Self {
+        self.set(Cow::Borrowed(key), value.into())
+    }
+    fn set(mut self, key: Cow<'static, str>, value: Value) -> Self {
+        match self.0.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => *v = value,
+            None => self.0.push((key, value)),
+        }
         self
     }
     /// Adds `key: value` when there is a value.
@@ -347,10 +356,9 @@ impl Evidence {
             _ => self,
         }
     }
-    /// Adds an entry whose key was read back from storage.
-    pub fn with_owned_key(mut self, key: String, value: Value) -> Self {
-        self.0.push((Cow::Owned(key), value));
-        self
+    /// Adds an entry whose key was read back from storage (as [`Evidence::with`]).
+    pub fn with_owned_key(self, key: String, value: Value) -> Self {
+        self.set(Cow::Owned(key), value)
     }
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)

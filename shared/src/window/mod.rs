@@ -516,6 +516,10 @@ fn span_finding(
         }
     }
     for (k, mut vs) in merged {
+        // The window's own keys (`distinct_count`, the value label) stand.
+        if evidence.get(k).is_some() {
+            continue;
+        }
         let v = if value_label.is_none() && vs.len() == 1 {
             vs.remove(0)
         } else {
