@@ -204,7 +204,7 @@ impl Finding {
             .unwrap_or(0)
             .clamp(TEXT_LABEL_MIN, TEXT_LABEL_MAX);
         for (label, value) in &lines {
-            let _ = writeln!(s, "  {label:<width$} {value}");
+            crate::sanitize::hanging_lines(&mut s, &format!("  {label:<width$} "), value);
         }
         s
     }
@@ -231,10 +231,15 @@ const HEADER_LABELS: &[&str] = &[
 
 /// An evidence key as the text block labels it: `target_account` reads
 /// `target account`; a key that would then read as a header line's label
-/// (`user_agent` beside a different `user agent`) keeps its own spelling.
+/// (`user_agent` beside a different `user agent`) keeps its own spelling, and
+/// one spelt as a label already (`source`, `account`) is marked as evidence
+/// (from a review: a launch template named like an address printed a second
+/// `source` line).
 pub fn text_label(key: &str) -> String {
     let words = key.replace('_', " ");
-    if HEADER_LABELS.contains(&words.as_str()) {
+    if HEADER_LABELS.contains(&key) {
+        format!("{key} (evidence)")
+    } else if HEADER_LABELS.contains(&words.as_str()) {
         key.to_owned()
     } else {
         words

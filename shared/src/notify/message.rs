@@ -543,8 +543,10 @@ fn section(s: &mut String, title: &str) {
     let _ = writeln!(s, "\n{title}");
 }
 
+/// A labelled line, a long value wrapped under its column
+/// ([`crate::sanitize::hanging_lines`]).
 fn field(s: &mut String, label: &str, value: &str) {
-    let _ = writeln!(s, "  {label:<14} {value}");
+    crate::sanitize::hanging_lines(s, &format!("  {label:<14} "), value);
 }
 
 /// Our own prose (metadata), wrapped at about 76 columns and indented.
@@ -771,10 +773,7 @@ mod tests {
             ),
         ));
         let body = email_text(&f);
-        let agent = body
-            .lines()
-            .find(|l| l.trim_start().starts_with("User agent"))
-            .unwrap_or_default();
+        let agent = field_value(&body, "User agent");
         assert!(
             agent.ends_with(
                 "https[:]//signin.aws.amazon.com.evil.example/verify Source IP 10.0.0.5"
@@ -795,14 +794,57 @@ mod tests {
                 "\u{2800}".repeat(120)
             ),
         ));
-        let agent = email_text(&f)
-            .lines()
-            .find(|l| l.trim_start().starts_with("User agent"))
-            .unwrap_or_default()
-            .to_owned();
+        let agent = field_value(&email_text(&f), "User agent");
         assert!(
             agent.ends_with("www[.]signin-aws.example/verify Source IP 10.0.0.5"),
             "{agent}"
+        );
+    }
+
+    /// The value of the e-mail's field `label`, its lines joined: every line
+    /// after the first is indented to the value's column, none reaches the
+    /// first column, and none is wider than the body's 76 columns.
+    fn field_value(body: &str, label: &str) -> String {
+        let mut lines = body
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with(label));
+        let first = lines.next().unwrap_or_default();
+        let column = first.len() - first[2 + label.len()..].trim_start().len();
+        let mut value = first[column..].to_owned();
+        for l in lines.take_while(|l| l.len() > column && l[..column].trim().is_empty()) {
+            assert!(l.chars().count() <= crate::sanitize::LINE_COLUMNS, "{l}");
+            value.push(' ');
+            value.push_str(&l[column..]);
+        }
+        value
+    }
+
+    /// From a review: a value folded by the mail client at 80 columns put a fake
+    /// header line (`[LOW] ...`) at the first column. Long values are wrapped
+    /// under their column instead.
+    #[test]
+    fn a_long_value_wraps_under_its_column_not_at_the_first() {
+        let fake = "[LOW] AWS CloudWatch Alarm Deletion (cloudwatch-alarm-deletion)";
+        let agent = format!(
+            "{}{fake}",
+            "Mozilla/5.0-(X11;Linux-x86_64)AppleWebKit/537.36-Chrome/131.0.0.0-x"
+        );
+        let f = finding(&STOP.replace("aws-cli/2.27.40", &agent));
+        for body in [email_text(&f), f.to_text(false)] {
+            for line in body.lines().skip(1) {
+                // Only our section titles start at the first column.
+                assert!(!line.starts_with('['), "{line}\n{body}");
+                // Our console links are one word each, left whole.
+                let link = line.trim_start().starts_with("https://");
+                assert!(
+                    link || line.chars().count() <= crate::sanitize::LINE_COLUMNS,
+                    "{line}\n{body}"
+                );
+            }
+        }
+        assert_eq!(
+            field_value(&email_text(&f), "User agent").replace(" ", ""),
+            agent.replace(" ", "")
         );
     }
 
