@@ -226,29 +226,55 @@ fn label(s: Severity) -> &'static str {
 }
 
 /// Record text made fit for ASFF strings that people read in the console: one
-/// line, no control or bidi characters, at most `max` characters.
+/// line, no control or bidi characters, at most `max` UTF-8 bytes. Bytes, not
+/// characters: Security Hub's limits are not documented in either unit, and a
+/// byte cap holds under any count (from a review: emoji names made an Evidence
+/// field of 1,872 characters and 7,227 bytes against a limit of 2,048; a
+/// refused import is a lost finding the attacker chose).
 fn text(value: &str, max: usize) -> String {
-    let mut s = one_line(value, max);
-    if s.chars().count() > max {
-        // `one_line` appends its mark past the cap: make room for it.
-        let keep = max.saturating_sub(crate::sanitize::CUT_MARK.chars().count());
-        s = one_line(value, keep);
+    let s = one_line(value, max);
+    if s.len() <= max {
+        return s;
     }
-    s
+    // Cut at a character boundary, leaving room for the mark.
+    let room = max.saturating_sub(crate::sanitize::CUT_MARK.len());
+    let mut cut = String::with_capacity(max);
+    for c in s.chars() {
+        if cut.len() + c.len_utf8() > room {
+            break;
+        }
+        cut.push(c);
+    }
+    cut.push_str(crate::sanitize::CUT_MARK);
+    cut
 }
 
-/// The evidence as JSON of at most `max` characters that is still JSON (its
-/// consumers parse it): a long one has its values cut, to 512, then 128, then
-/// 32 characters each, before the text would be; past that, a mark alone.
-fn evidence_json(f: &Finding, max: usize) -> String {
-    let full = serde_json::to_string(&f.evidence).unwrap_or_default();
-    if full.chars().count() <= max {
-        return full;
+/// The evidence's strings made one line, every control, format and bidi
+/// character a `?` (as [`text`] does): JSON escapes (`\r\n`, `\u001b`) would
+/// give them back to whoever parses the field (from a review).
+fn safe_strings(v: &mut Value) {
+    match v {
+        // Never cut here (a string has no more characters than bytes).
+        Value::String(s) => *s = one_line(s, s.len()),
+        Value::Array(items) => items.iter_mut().for_each(safe_strings),
+        Value::Object(map) => map.values_mut().for_each(safe_strings),
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
     }
-    let Ok(Value::Object(mut evidence)) = serde_json::from_str::<Value>(&full) else {
-        // Nested deeper than serde_json reads back: said, not cut.
+}
+
+/// The evidence as JSON of at most `max` UTF-8 bytes that is still JSON (its
+/// consumers parse it), its strings made safe ([`safe_strings`]): a long one
+/// has its values cut, to 512, then 128, then 32 characters each, before the
+/// text would be; past that, a mark alone.
+fn evidence_json(f: &Finding, max: usize) -> String {
+    let Ok(Value::Object(mut evidence)) = serde_json::to_value(&f.evidence) else {
         return r#"{"evidence_truncated":true}"#.to_owned();
     };
+    evidence.values_mut().for_each(safe_strings);
+    let full = Value::Object(evidence.clone()).to_string();
+    if full.len() <= max {
+        return full;
+    }
     evidence.insert("evidence_truncated".into(), Value::Bool(true));
     for cap in [512, 128, 32] {
         for (_, v) in evidence.iter_mut() {
@@ -263,7 +289,7 @@ fn evidence_json(f: &Finding, max: usize) -> String {
             }
         }
         let cut = Value::Object(evidence.clone()).to_string();
-        if cut.chars().count() <= max {
+        if cut.len() <= max {
             return cut;
         }
     }
@@ -770,12 +796,42 @@ mod tests {
         ));
         let p = Product::of_finding(&f).unwrap();
         let a = render(&f, &p, 0);
-        assert!(a.description.chars().count() <= MAX_DESCRIPTION);
+        assert!(a.description.len() <= MAX_DESCRIPTION);
         assert!(!a.description.chars().any(crate::sanitize::is_unsafe));
         for v in a.product_fields.values() {
-            assert!(v.chars().count() <= MAX_PRODUCT_FIELD);
+            assert!(v.len() <= MAX_PRODUCT_FIELD);
             assert!(!v.chars().any(crate::sanitize::is_unsafe));
         }
+    }
+
+    /// From a review: limits are kept in UTF-8 bytes (emoji names made an
+    /// Evidence field of 1,872 characters and 7,227 bytes), and the Evidence
+    /// field's strings lose their controls, which JSON escapes would give back
+    /// to whoever parses it.
+    #[test]
+    fn limits_hold_in_bytes_and_evidence_strings_hold_no_controls() {
+        let mut f = finding(&stop());
+        f.title = "Ünïcödé ".repeat(40).leak();
+        let names: Vec<String> = (0..60)
+            .map(|i| format!("decoy-{i}-🚨🚨🚨🚨🚨🚨🚨🚨"))
+            .collect();
+        f.evidence = crate::detection::Evidence::new()
+            .with("alarm_names", names)
+            .with("key", "claims.csv\r\n\r\n[LOW] benign\u{1b}[8m\u{202e}");
+        let p = Product::of_finding(&f).unwrap();
+        let a = render(&f, &p, 0);
+        assert!(a.title.len() <= MAX_TITLE, "{}", a.title.len());
+        let ev = &a.product_fields[&format!("{FIELD_PREFIX}Evidence")];
+        assert!(ev.len() <= MAX_PRODUCT_FIELD, "{}", ev.len());
+        let v: Value = serde_json::from_str(ev).expect("still JSON");
+        let mut small = finding(&stop());
+        small.evidence = crate::detection::Evidence::new()
+            .with("key", "claims.csv\r\n\r\n[LOW] benign\u{1b}[8m\u{202e}");
+        let small =
+            render(&small, &p, 0).product_fields[&format!("{FIELD_PREFIX}Evidence")].clone();
+        let key: Value = serde_json::from_str(&small).expect("JSON");
+        assert_eq!(key["key"], "claims.csv????[LOW] benign?[8m?", "{small}");
+        assert_eq!(v["evidence_truncated"], true);
     }
 
     /// From a review: the evidence field is JSON to its readers, so a long one
@@ -793,7 +849,7 @@ mod tests {
             .with("quotes", "\"\\\u{1}".repeat(800));
         let p = Product::of_finding(&f).unwrap();
         let ev = &render(&f, &p, 0).product_fields[&format!("{FIELD_PREFIX}Evidence")];
-        assert!(ev.chars().count() <= MAX_PRODUCT_FIELD, "{}", ev.len());
+        assert!(ev.len() <= MAX_PRODUCT_FIELD, "{}", ev.len());
         let v: Value = serde_json::from_str(ev).expect("still JSON");
         assert_eq!(v["trail"], "org-trail");
         assert_eq!(v["evidence_truncated"], true);

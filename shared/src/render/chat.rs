@@ -7,7 +7,7 @@
 //! domain names become links, `<url|text>` hides where a link goes. Every value
 //! from the CloudTrail record therefore goes through [`chat_value`]: one line, no
 //! control or bidi characters, capped, `@ < > & |` and backticks replaced by
-//! look-alikes, `://` defanged, and the whole set in a code span (no formatting,
+//! look-alikes, `://`, `www.` and `mailto:` defanged, and the whole set in a code span (no formatting,
 //! no link detection inside). The title, next steps and keywords are our own text
 //! (metadata, severity, ids checked for their shape).
 
@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::{account_id, region};
 use crate::finding::{Disposition, Finding};
 use crate::render::cloudtrail_console_link;
-use crate::sanitize::compact_line;
+use crate::sanitize::defanged_line;
 
 /// The custom-notification schema version Chatbot documents.
 pub const VERSION: &str = "1.0";
@@ -27,10 +27,13 @@ pub const MAX_EVIDENCE_LINES: usize = 6;
 
 /// An attacker-controlled value, made inert for chat markdown (see module docs).
 pub fn chat_value(text: &str, max_chars: usize) -> String {
-    let line = compact_line(text.trim(), max_chars);
+    // Defanged as the e-mail is (`://`, `www.`, `mailto:`): the code span is
+    // all that stops link detection, and not every client has one (from a
+    // review).
+    let line = defanged_line(text.trim(), max_chars);
     let mut out = String::with_capacity(line.len() + 2);
     out.push('`');
-    for c in line.replace("://", "[:]//").chars() {
+    for c in line.chars() {
         out.push(match c {
             '`' => '\'',
             '@' => '＠',
@@ -74,6 +77,21 @@ fn scalar_text(v: &Value) -> String {
     }
 }
 
+/// An evidence entry that says what the *Actor* and *API* lines say: the call
+/// (`api`), the caller and its type, the source address, as the finding has them.
+fn repeats_a_line(f: &Finding, key: &str, v: &Value) -> bool {
+    let Some(text) = v.as_str() else {
+        return false;
+    };
+    match key {
+        "api" => f.event_names.iter().any(|n| n == text),
+        "caller" => f.actor.display == text,
+        "caller_type" => f.actor.kind.as_deref() == Some(text),
+        "source_ip" => f.source_ip.as_deref() == Some(text),
+        _ => false,
+    }
+}
+
 /// The custom notification for a finding (a JSON object; publish it as the SNS
 /// message, with no message structure).
 pub fn render(f: &Finding) -> Value {
@@ -107,11 +125,25 @@ pub fn render(f: &Finding) -> Value {
         v(f.region.as_deref().unwrap_or("-"))
     ));
     let evidence_from = lines.len();
-    for (k, val) in f.evidence.0.iter().take(MAX_EVIDENCE_LINES) {
-        let l = label(k);
-        if !l.is_empty() {
-            lines.push(format!("*{l}* {}", v(&scalar_text(val))));
-        }
+    // What the lines above say already is not listed again, and entries past
+    // the last listed are counted (from a review: six slots went to the API,
+    // the caller and the address, and the other account was dropped unsaid).
+    let listed: Vec<(String, &Value)> = f
+        .evidence
+        .0
+        .iter()
+        .filter(|(k, val)| !repeats_a_line(f, k, val))
+        .map(|(k, val)| (label(k), val))
+        .filter(|(l, _)| !l.is_empty())
+        .collect();
+    for (l, val) in listed.iter().take(MAX_EVIDENCE_LINES) {
+        lines.push(format!("*{l}* {}", v(&scalar_text(val))));
+    }
+    if listed.len() > MAX_EVIDENCE_LINES {
+        lines.push(format!(
+            "*Evidence* {} more: see the finding JSON",
+            listed.len() - MAX_EVIDENCE_LINES
+        ));
     }
     let when = match (&f.event_time.first, &f.event_time.last) {
         (Some(a), Some(b)) if a != b => format!("{} .. {}", v(a), v(b)),

@@ -378,8 +378,11 @@ fn evidences(f: &Finding) -> Vec<Value> {
         }
         if i == 0 {
             let mut data = serde_json::to_value(&f.evidence).unwrap_or(Value::Null);
+            // The detection's own `error_code` (a window's list of codes)
+            // stands: replacing it with the first record's changed its type
+            // and lost the rest (from a review).
             if let (Value::Object(m), Some(code)) = (&mut data, &f.error_code) {
-                m.insert("error_code".into(), json!(code));
+                m.entry("error_code").or_insert_with(|| json!(code));
             }
             if data.as_object().is_some_and(|m| !m.is_empty()) {
                 e.insert("data".into(), data);
@@ -577,6 +580,19 @@ pub(crate) mod tests {
 
     /// From a review: the partition, so that ARNs can be built for aws-cn and
     /// aws-us-gov accounts.
+    /// From a review: a window's list of error codes in the evidence was
+    /// replaced by the first record's code (another type, the rest lost).
+    #[test]
+    fn the_evidence_error_code_stands() {
+        let mut f = finding(STOP);
+        f.error_code = Some("ValidationException".into());
+        let data = |f: &Finding| render(f, 0)["evidences"][0]["data"]["error_code"].clone();
+        assert_eq!(data(&f), "ValidationException");
+        f.evidence =
+            Evidence::new().with("error_code", vec!["ValidationException", "AccessDenied"]);
+        assert_eq!(data(&f), json!(["ValidationException", "AccessDenied"]));
+    }
+
     #[test]
     fn the_cloud_names_its_partition() {
         let partition = |region: &str| {
