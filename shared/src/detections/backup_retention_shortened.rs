@@ -30,6 +30,13 @@
 //! within a day). A DLM rule that keeps a count of snapshots is judged by the
 //! hours its schedule's interval makes of it (seventh session); one made by a
 //! cron expression is not.
+//!
+//! From a review of false positives (eighth session): a DLM schedule with an
+//! `archiveRule` is not judged by its standard tier (its snapshots move to the
+//! archive, kept 90 days at least); a new backup plan, DLM policy or
+//! organisation backup policy is medium, as it holds no recovery points yet.
+//! A change to an existing plan stays high, even one that restates a short
+//! rule beside the rule it lengthens: the record does not say which changed.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -87,6 +94,17 @@ pub static META: Meta = Meta {
 impl Detection for BackupRetentionShortened {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    /// A new plan, Data Lifecycle Manager policy or organisation backup policy
+    /// is medium: it holds no recovery points yet, and the points of other
+    /// plans and policies keep their own lifecycle (from a review: the classic
+    /// hourly plan kept a day paged high). A change to an existing one stays high.
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        match rec.event_name() {
+            "CreateBackupPlan" | "CreateLifecyclePolicy" | "CreatePolicy" => Severity::Medium,
+            _ => META.severity,
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -169,8 +187,22 @@ fn organization_policy(rec: &Record<'_>) -> Option<Signal> {
 /// disabled is enabled later by a call that restates nothing (from a review).
 fn lifecycle_policy(rec: &Record<'_>) -> Option<Signal> {
     let params = rec.request_parameters()?;
+    let schedules: Vec<&serde_json::Value> = values_at_key(params, "schedules")
+        .into_iter()
+        .flat_map(|s| one_or_many(Some(s)))
+        .collect();
+    // A schedule with an `archiveRule` moves its snapshots to the archive tier
+    // when its `retainRule` ends, and the archive keeps them 90 days at least:
+    // nothing is deleted then (from a review: a monthly archive schedule's
+    // standard tier of 0 days paged high).
+    let archiving: Vec<&serde_json::Value> = schedules
+        .iter()
+        .filter(|s| s.get("archiveRule").is_some_and(|a| !a.is_null()))
+        .filter_map(|s| s.get("retainRule"))
+        .collect();
     let by_rule = values_at_key(params, "retainRule")
         .into_iter()
+        .filter(|r| !archiving.iter().any(|a| std::ptr::eq(*a, *r)))
         .filter(|r| text_is(r.get("intervalUnit"), "DAYS"))
         .filter_map(|r| whole_number(r.get("interval")))
         .map(|days| days.saturating_mul(24));
@@ -178,9 +210,9 @@ fn lifecycle_policy(rec: &Record<'_>) -> Option<Signal> {
         .into_iter()
         .filter_map(|v| whole_number(Some(v)))
         .map(|days| days.saturating_mul(24));
-    let by_count = values_at_key(params, "schedules")
-        .into_iter()
-        .flat_map(|s| one_or_many(Some(s)))
+    let by_count = schedules
+        .iter()
+        .filter(|s| s.get("archiveRule").is_none_or(serde_json::Value::is_null))
         .filter_map(|schedule| {
             let create = schedule.get("createRule")?;
             if !text_is(create.get("intervalUnit"), "HOURS") {
@@ -305,6 +337,33 @@ mod tests {
         assert!(fires(&BackupRetentionShortened, &bin("1", "DAYS")));
         assert!(!fires(&BackupRetentionShortened, &bin("7", "DAYS")));
         assert!(!fires(&BackupRetentionShortened, &record(RECYCLE_BIN, "UpdateRule", ROLE, r#"{"identifier":"a1","description":"x"}"#, "")));
+    }
+
+    /// From a review of false positives: an archive schedule's standard tier
+    /// ends by moving snapshots to the archive, not deleting them; a new plan or
+    /// policy holds no recovery points yet.
+    #[test]
+    fn archive_tiers_are_not_deletions_and_new_plans_are_medium() {
+        let archive = |archive_rule: &str| {
+            record(DLM, "UpdateLifecyclePolicy", ROLE, &format!(
+                r#"{{"policyId":"policy-0a1b","state":"ENABLED","policyDetails":{{"schedules":[{{"name":"monthly","createRule":{{"cronExpression":"cron(0 3 1 * ? *)"}},"retainRule":{{"interval":0,"intervalUnit":"DAYS"}}{archive_rule}}}]}}}}"#
+            ), "")
+        };
+        let to_archive = r#","archiveRule":{"retainRule":{"retentionArchiveTier":{"interval":12,"intervalUnit":"MONTHS"}}}"#;
+        assert!(!fires(&BackupRetentionShortened, &archive(to_archive)));
+        assert!(fires(&BackupRetentionShortened, &archive("")));
+        assert!(fires(&BackupRetentionShortened, &archive(r#","archiveRule":null"#)));
+        // A second schedule without an archive is still judged.
+        let two = record(DLM, "UpdateLifecyclePolicy", ROLE, &format!(
+            r#"{{"policyId":"p","policyDetails":{{"schedules":[{{"name":"monthly","retainRule":{{"interval":0,"intervalUnit":"DAYS"}}{to_archive}}},{{"name":"hourly","createRule":{{"interval":1,"intervalUnit":"HOURS"}},"retainRule":{{"count":24}}}}]}}}}"#
+        ), "");
+        assert!(fires(&BackupRetentionShortened, &two));
+        let severity = |name: &str, source: &str, params: &str| {
+            BackupRetentionShortened.severity_for(&crate::event::Record::from_json(&record(source, name, ROLE, params, "")).unwrap())
+        };
+        assert_eq!(severity("CreateBackupPlan", BACKUP, &plan("1", "35")), Severity::Medium);
+        assert_eq!(severity("UpdateBackupPlan", BACKUP, &plan("1", "35")), Severity::High);
+        assert_eq!(severity("UpdateRecoveryPointLifecycle", BACKUP, &lifecycle("1")), Severity::High);
     }
 
     #[test]

@@ -6,6 +6,12 @@
 //! MFA; the finding then names the caller as the target (`target_user`, "root" for
 //! the root user). Deleting the virtual device afterwards (`DeleteVirtualMFADevice`)
 //! needs the deactivation first, so it is not a second finding.
+//!
+//! From a review of false positives (eighth session): a root session opened by
+//! AWS Organizations' centralized root access (`sts:AssumeRoot`, marked
+//! `assumedRoot`) switching off root's MFA is medium: that is how the
+//! `IAMDeleteRootUserCredentials` task hardens member accounts, and the
+//! session's writes are `root-user-activity`'s (high).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{IAM, change_evidence, is_event};
@@ -41,6 +47,26 @@ pub static META: Meta = Meta {
 impl Detection for IamMfaDeviceDeactivated {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    /// Root's own device switched off in a session of AWS Organizations'
+    /// centralized root access (`assumedRoot`, opened with the
+    /// `IAMDeleteRootUserCredentials` task: AWS's recommended hardening of
+    /// member accounts) is medium: `root-user-activity` reports the session's
+    /// writes high, and using root without its MFA still takes a password and
+    /// a sign-in, each reported high (from a review: two high findings per
+    /// member account).
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        let assumed_root = rec
+            .identity()
+            .and_then(|i| i.session_context.as_ref())
+            .and_then(|s| s.assumed_root.as_deref())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+        if assumed_root && rec.identity_type() == Some("Root") {
+            Severity::Medium
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -92,6 +118,27 @@ mod tests {
                 other => panic!("expected a finding for {who}, got {other:?}"),
             }
         }
+    }
+
+    /// From a review of false positives: root's credentials removed through
+    /// centralized root access (`assumedRoot`) are medium; root's own session,
+    /// or anyone else's, stays high.
+    #[test]
+    fn a_centralized_root_session_is_medium() {
+        let own = r#"{"serialNumber":"arn:aws:iam::111122223333:mfa/root-account-mfa-device"}"#;
+        let assumed = r#"{"type":"Root","principalId":"111122223333","arn":"arn:aws:iam::111122223333:root",
+            "accountId":"111122223333","accessKeyId":"ASIAEXAMPLEDROOT0000",
+            "sessionContext":{"attributes":{"creationDate":"2026-06-03T09:59:00Z","mfaAuthenticated":"false"},"assumedRoot":"true"}}"#;
+        let severity = |who: &str| {
+            let json = iam("DeactivateMFADevice", who, own);
+            let rec = crate::event::Record::from_json(&json).unwrap();
+            assert!(fires(&IamMfaDeviceDeactivated, &json), "{who}");
+            IamMfaDeviceDeactivated.severity_for(&rec)
+        };
+        assert_eq!(severity(assumed), Severity::Medium);
+        assert_eq!(severity(&assumed.replace(r#""assumedRoot":"true""#, r#""assumedRoot":"false""#)), Severity::High);
+        assert_eq!(severity(ROOT), Severity::High);
+        assert_eq!(severity(USER), Severity::High);
     }
 
     #[test]
