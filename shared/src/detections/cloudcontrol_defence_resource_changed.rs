@@ -16,7 +16,8 @@
 //! or trailwatch's resources: the call Cloud Control makes to the service is
 //! judged by that service's detection as well, and a preview stack torn down by
 //! a Cloud Control tool (Pulumi's aws-native) paged high for each (from a
-//! review). The type and
+//! review). A core type whose own detection is medium (a flow log, a web ACL)
+//! is medium here too (eighth session, from a review). The type and
 //! identifier are read in either casing. Calls AWS services make on their own
 //! are left out.
 
@@ -36,10 +37,14 @@ const NAMES: &[&str] = &["DeleteResource", "UpdateResource"];
 /// The CloudFormation types whose deletion or change blinds the security team:
 /// audit logging, log delivery and alarms, network logging and firewalls, the
 /// security services, and the backups an intruder deletes before ransom. Compared
-/// without regard to letter case. Each with whether it is core: the audit trail,
-/// network logging and firewalls, the security services and the backup vaults
-/// themselves, whose deletion is high whatever they are called; the others are
-/// types every application has too.
+/// without regard to letter case. Each with whether it is core: the audit trail
+/// and event data store, the organisation's log policy, GuardDuty, Security Hub
+/// and Config, whose deletion is high whatever they are called. The others are
+/// medium, as the service's own detection of the same deletion is (flow logs,
+/// resolver query logging, Network Firewall, WAF, Detective, Macie, Access
+/// Analyzer, backup vaults: from a review, a flow log replaced by Pulumi's
+/// aws-native paged high here and medium directly), or types every application
+/// has too.
 pub const DEFENCE_TYPES: &[(&str, bool)] = &[
     ("AWS::CloudTrail::Trail", true),
     ("AWS::CloudTrail::EventDataStore", true),
@@ -50,26 +55,26 @@ pub const DEFENCE_TYPES: &[(&str, bool)] = &[
     ("AWS::CloudWatch::Alarm", false),
     ("AWS::CloudWatch::CompositeAlarm", false),
     ("AWS::Events::Rule", false),
-    ("AWS::EC2::FlowLog", true),
-    ("AWS::Route53Resolver::ResolverQueryLoggingConfig", true),
-    ("AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation", true),
+    ("AWS::EC2::FlowLog", false),
+    ("AWS::Route53Resolver::ResolverQueryLoggingConfig", false),
+    ("AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation", false),
     ("AWS::Route53Resolver::FirewallRuleGroupAssociation", false),
-    ("AWS::NetworkFirewall::Firewall", true),
-    ("AWS::NetworkFirewall::LoggingConfiguration", true),
-    ("AWS::WAFv2::WebACL", true),
-    ("AWS::WAFv2::WebACLAssociation", true),
-    ("AWS::WAFv2::LoggingConfiguration", true),
+    ("AWS::NetworkFirewall::Firewall", false),
+    ("AWS::NetworkFirewall::LoggingConfiguration", false),
+    ("AWS::WAFv2::WebACL", false),
+    ("AWS::WAFv2::WebACLAssociation", false),
+    ("AWS::WAFv2::LoggingConfiguration", false),
     ("AWS::GuardDuty::Detector", true),
     ("AWS::GuardDuty::Filter", true),
     ("AWS::SecurityHub::Hub", true),
-    ("AWS::Detective::Graph", true),
-    ("AWS::Macie::Session", true),
-    ("AWS::AccessAnalyzer::Analyzer", true),
+    ("AWS::Detective::Graph", false),
+    ("AWS::Macie::Session", false),
+    ("AWS::AccessAnalyzer::Analyzer", false),
     ("AWS::Config::ConfigurationRecorder", true),
     ("AWS::Config::DeliveryChannel", true),
     ("AWS::Config::ConfigRule", false),
     ("AWS::KMS::Key", false),
-    ("AWS::Backup::BackupVault", true),
+    ("AWS::Backup::BackupVault", false),
     ("AWS::Backup::BackupPlan", false),
     ("AWS::Backup::BackupSelection", false),
     ("AWS::S3::Bucket", false),
@@ -192,7 +197,12 @@ mod tests {
             ("AWS::S3::Bucket", "aws-controltower-s3-access-logs-444455556666-us-east-1", Severity::Medium),
             ("AWS::Events::Rule", &format!("default|{}-logging-tamper", crate::resources::prefix()), Severity::High),
             ("AWS::GuardDuty::Detector", "12abc34d567e8fa901bc2d34e56789f0", Severity::High),
-            ("AWS::EC2::FlowLog", "fl-0123456789abcdef0", Severity::High),
+            ("AWS::CloudTrail::Trail", "org-audit", Severity::High),
+            // As medium as their own detections of the same deletion (eighth
+            // session, from a review).
+            ("AWS::EC2::FlowLog", "fl-0123456789abcdef0", Severity::Medium),
+            ("AWS::WAFv2::WebACL", "edge-acl|3f2a|REGIONAL", Severity::Medium),
+            ("AWS::Backup::BackupVault", "prod-vault", Severity::Medium),
         ] {
             let json = call("DeleteResource", &format!(r#"{{"typeName":"{kind}","identifier":"{identifier}"}}"#));
             assert!(fires(&CloudControlDefenceResourceChanged, &json), "{kind}");
