@@ -509,11 +509,77 @@ impl Detection for TrailwatchTampering {
             || tuning_file
             || stack_update
             || routine_log_shipping(rec)
+            || bucket_hardening_restated(rec)
         {
             Severity::Medium
         } else {
             META.severity
         }
+    }
+}
+
+/// One of the settings an organisation's S3 baseline puts on every bucket, the
+/// tuning bucket's included, written in the shape that weakens nothing: Block
+/// Public Access with its four flags on, ACLs switched off
+/// (`BucketOwnerEnforced`), versioning enabled (with no MFA-delete element),
+/// or lifecycle rules that only abort unfinished multipart uploads (no
+/// expiration, no transition). Medium, refused or not (from a review: each run
+/// of a baseline paged critical, and the organisation's guardrail refusing it
+/// paged again). Any other value of these settings stays critical.
+fn bucket_hardening_restated(rec: &Record<'_>) -> bool {
+    use serde_json::Value;
+    if rec.event_source() != "s3.amazonaws.com" {
+        return false;
+    }
+    let is_true = |v: Option<&Value>| match v {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    };
+    let rules = |v: Option<&Value>| -> Vec<Value> {
+        match v {
+            Some(Value::Array(items)) => items.clone(),
+            Some(one @ Value::Object(_)) => vec![one.clone()],
+            _ => Vec::new(),
+        }
+    };
+    match rec.event_name() {
+        "PutBucketPublicAccessBlock" => rec
+            .request_param("PublicAccessBlockConfiguration")
+            .is_some_and(|c| {
+                ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"]
+                    .iter()
+                    .all(|flag| is_true(c.get(flag)))
+            }),
+        "PutBucketOwnershipControls" => {
+            let controls = rec.request_param("OwnershipControls");
+            let rules = rules(controls.and_then(|c| c.get("Rule")));
+            !rules.is_empty()
+                && rules.iter().all(|r| {
+                    r.get("ObjectOwnership").and_then(Value::as_str) == Some("BucketOwnerEnforced")
+                })
+        }
+        "PutBucketVersioning" => rec
+            .request_param("VersioningConfiguration")
+            .is_some_and(|c| {
+                c.get("Status").and_then(Value::as_str) == Some("Enabled") && c.get("MfaDelete").is_none()
+            }),
+        "PutBucketLifecycle" | "PutBucketLifecycleConfiguration" => {
+            let config = rec.request_param("LifecycleConfiguration");
+            let rules = rules(config.and_then(|c| c.get("Rule")));
+            const REMOVES: &[&str] = &[
+                "Expiration",
+                "NoncurrentVersionExpiration",
+                "Transition",
+                "NoncurrentVersionTransition",
+            ];
+            !rules.is_empty()
+                && rules.iter().all(|r| {
+                    r.get("AbortIncompleteMultipartUpload").is_some()
+                        && r.as_object().is_some_and(|o| o.keys().all(|k| !REMOVES.contains(&k.as_str())))
+                })
+        }
+        _ => false,
     }
 }
 
@@ -834,6 +900,41 @@ mod tests {
             ("PutBucketTagging", r#"{"bucketName":"tw-prod-tuningbucket-1abc"}"#),
         ] {
             assert!(tampered(&rec("s3.amazonaws.com", name, params), "tw-prod").is_none(), "{name}");
+        }
+    }
+
+    /// From a review of false positives: an S3 baseline restating settings that
+    /// weaken nothing on the tuning bucket is medium; any other value of the
+    /// same settings stays critical.
+    #[test]
+    fn a_baseline_hardening_the_tuning_bucket_is_medium() {
+        let severity = |name: &str, params: &str| {
+            let params = params.replace("{B}", r#""bucketName":"trailwatch-tuningbucket-1abc""#);
+            let json = rec("s3.amazonaws.com", name, &params);
+            let r = Record::from_json(&json).unwrap();
+            assert!(TrailwatchTampering.evaluate(&r).is_some(), "{name} {params}");
+            TrailwatchTampering.severity_for(&r)
+        };
+        let abort = r#""AbortIncompleteMultipartUpload":{"DaysAfterInitiation":7}"#;
+        for (name, params) in [
+            ("PutBucketPublicAccessBlock", r#"{{B},"PublicAccessBlockConfiguration":{"RestrictPublicBuckets":true,"BlockPublicPolicy":true,"BlockPublicAcls":true,"IgnorePublicAcls":"true"}}"#.to_owned()),
+            ("PutBucketOwnershipControls", r#"{{B},"OwnershipControls":{"Rule":{"ObjectOwnership":"BucketOwnerEnforced"}}}"#.to_owned()),
+            ("PutBucketVersioning", r#"{{B},"VersioningConfiguration":{"Status":"Enabled"}}"#.to_owned()),
+            ("PutBucketLifecycle", format!(r#"{{{{B}},"LifecycleConfiguration":{{"Rule":[{{"ID":"mpu","Status":"Enabled","Filter":{{"Prefix":""}},{abort}}}]}}}}"#)),
+        ] {
+            assert_eq!(severity(name, &params), Severity::Medium, "{name}");
+        }
+        for (name, params) in [
+            ("PutBucketPublicAccessBlock", r#"{{B},"PublicAccessBlockConfiguration":{"RestrictPublicBuckets":false,"BlockPublicPolicy":true,"BlockPublicAcls":true,"IgnorePublicAcls":true}}"#.to_owned()),
+            ("PutBucketPublicAccessBlock", r#"{{B},"PublicAccessBlockConfiguration":{"BlockPublicPolicy":true,"BlockPublicAcls":true,"IgnorePublicAcls":true}}"#.to_owned()),
+            ("PutBucketOwnershipControls", r#"{{B},"OwnershipControls":{"Rule":{"ObjectOwnership":"ObjectWriter"}}}"#.to_owned()),
+            ("PutBucketVersioning", r#"{{B},"VersioningConfiguration":{"Status":"Suspended"}}"#.to_owned()),
+            ("PutBucketVersioning", r#"{{B},"VersioningConfiguration":{"Status":"Enabled","MfaDelete":"Disabled"}}"#.to_owned()),
+            ("PutBucketLifecycle", format!(r#"{{{{B}},"LifecycleConfiguration":{{"Rule":{{"ID":"mpu","Status":"Enabled",{abort},"Expiration":{{"Days":1}}}}}}}}"#)),
+            ("PutBucketLifecycle", format!(r#"{{{{B}},"LifecycleConfiguration":{{"Rule":[{{"ID":"a",{abort}}},{{"ID":"b","NoncurrentVersionExpiration":{{"NoncurrentDays":1}}}}]}}}}"#)),
+            ("PutBucketLifecycle", r#"{{B},"LifecycleConfiguration":{"Rule":[]}}"#.to_owned()),
+        ] {
+            assert_eq!(severity(name, &params), Severity::Critical, "{name} {params}");
         }
     }
 }
