@@ -27,6 +27,10 @@
 //! `aws:SourceAccount`); pinned to another account's distribution, it is a grant
 //! to that account (from an evasion review: origin access control without its
 //! `aws:SourceArn` was not seen).
+//! A policy that opens nothing but replication into the bucket (the other
+//! accounts may only write replicas: `REPLICATION_WRITES`) is medium (eighth
+//! session, from a review of false positives); listing, versioning changes or
+//! any wildcard stay high.
 //! Directory buckets (S3 Express One Zone) log their bucket policies from
 //! `s3express.amazonaws.com` and are shared with other accounts the same way
 //! (from an evasion review: they were not watched).
@@ -121,6 +125,47 @@ fn elb_log_delivery(statement: &serde_json::Value) -> bool {
             .all(|a| a.as_str().is_some_and(|a| a.trim().eq_ignore_ascii_case("s3:PutObject")))
 }
 
+/// What the bucket policy of `rec` opens, of the `Allow` statements `keep`
+/// takes, CloudFront's grants included; `None` when the request has no
+/// readable policy.
+fn exposure(rec: &Record<'_>, keep: impl Fn(&serde_json::Value) -> bool) -> Option<PolicyExposure> {
+    let doc = rec
+        .request_param("bucketPolicy")
+        .or_else(|| rec.request_param("policy"))
+        .and_then(policy_document)?;
+    let mut exposure = policy_exposure(&doc, rec.account_id(), keep);
+    through_cloudfront(&doc, rec.account_id(), &mut exposure);
+    Some(exposure)
+}
+
+/// What a replication destination's policy lets the source account do: write
+/// replicas, deletions and tags, hand their ownership to the bucket's owner,
+/// and read whether versioning is on.
+const REPLICATION_WRITES: &[&str] = &[
+    "s3:ReplicateObject",
+    "s3:ReplicateDelete",
+    "s3:ReplicateTags",
+    "s3:ObjectOwnerOverrideToBucketOwner",
+    "s3:GetBucketVersioning",
+];
+
+/// A statement naming AWS principals (not everyone, not `NotPrincipal`) whose
+/// every action is one of [`REPLICATION_WRITES`], written out without
+/// wildcards, with no `NotAction`.
+fn replication_writes_only(statement: &serde_json::Value) -> bool {
+    let principal = statement.get("Principal");
+    let actions = one_or_many(statement.get("Action"));
+    !principal_is_anyone(principal)
+        && statement.get("NotPrincipal").is_none()
+        && statement.get("NotAction").is_none()
+        && !actions.is_empty()
+        && actions.iter().all(|a| {
+            a.as_str().is_some_and(|a| {
+                REPLICATION_WRITES.iter().any(|r| r.eq_ignore_ascii_case(a.trim()))
+            })
+        })
+}
+
 /// Adds what CloudFront's grants open (see the top comment): everyone, when no
 /// condition names the distribution or its account, else the accounts named.
 fn through_cloudfront(doc: &serde_json::Value, own: Option<&str>, out: &mut PolicyExposure) {
@@ -202,18 +247,27 @@ impl Detection for S3BucketPolicyExternalAccess {
         &META
     }
 
+    /// Medium when all the policy opens is replication into the bucket: the
+    /// other accounts named may only write replicas (`REPLICATION_WRITES`), which
+    /// reads nothing (from a review: every replication destination bucket in
+    /// another account paged high). Listing, versioning or any wildcard stays high.
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        let beyond_replication =
+            exposure(rec, |st| !elb_log_delivery(st) && !replication_writes_only(st));
+        if beyond_replication.is_some_and(|e| !e.exposed()) {
+            Severity::Medium
+        } else {
+            META.severity
+        }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !succeeded_call(rec, "s3.amazonaws.com", &["PutBucketPolicy"])
             && !succeeded_call(rec, DIRECTORY_BUCKETS, &["PutBucketPolicy"])
         {
             return None;
         }
-        let doc = rec
-            .request_param("bucketPolicy")
-            .or_else(|| rec.request_param("policy"))
-            .and_then(policy_document)?;
-        let mut exposure = policy_exposure(&doc, rec.account_id(), |st| !elb_log_delivery(st));
-        through_cloudfront(&doc, rec.account_id(), &mut exposure);
+        let exposure = exposure(rec, |st| !elb_log_delivery(st))?;
         if !exposure.exposed() {
             return None;
         }
@@ -258,6 +312,34 @@ mod tests {
                 assert_eq!(e.get("bucket"), Some(&json!("finance-exports")));
             }
             other => panic!("expected a finding, got {other:?}"),
+        }
+    }
+
+    /// From a review of false positives: a replication destination's policy
+    /// lets the source account write replicas only: medium. Reads, listing,
+    /// versioning changes, wildcards or a second grant stay high.
+    #[test]
+    fn replication_writes_alone_are_medium() {
+        let severity = |statements: &str| {
+            let json = record("s3.amazonaws.com", "PutBucketPolicy", ROLE, &put(statements), "");
+            assert!(fires(&S3BucketPolicyExternalAccess, &json), "{statements}");
+            let rec = crate::event::Record::from_json(&json).unwrap();
+            S3BucketPolicyExternalAccess.severity_for(&rec)
+        };
+        let source = r#""Principal":{"AWS":"arn:aws:iam::444455556666:role/s3-replication"}"#;
+        let replication = format!(
+            r#"{{"Effect":"Allow",{source},"Action":["s3:ReplicateObject","s3:ReplicateDelete","s3:ReplicateTags","s3:ObjectOwnerOverrideToBucketOwner"],"Resource":"arn:aws:s3:::finance-exports/*"}},
+            {{"Effect":"Allow",{source},"Action":"s3:GetBucketVersioning","Resource":"arn:aws:s3:::finance-exports"}}"#
+        );
+        assert_eq!(severity(&format!("[{replication}]")), Severity::Medium);
+        for more in [
+            format!(r#"{{"Effect":"Allow",{source},"Action":["s3:List*","s3:PutBucketVersioning"],"Resource":"*"}}"#),
+            format!(r#"{{"Effect":"Allow",{source},"Action":"s3:Replicate*","Resource":"*"}}"#),
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"s3:GetObject","Resource":"*"}"#.to_owned(),
+            r#"{"Effect":"Allow","Principal":"*","Action":"s3:ReplicateObject","Resource":"*"}"#.to_owned(),
+            format!(r#"{{"Effect":"Allow",{source},"NotAction":"s3:GetObject","Resource":"*"}}"#),
+        ] {
+            assert_eq!(severity(&format!("[{replication},{more}]")), Severity::High, "{more}");
         }
     }
 
