@@ -4,7 +4,11 @@
 //! or ARN) of another account. Service principals, and federated ones but those below,
 //! are not judged; a
 //! condition (such as `sts:ExternalId` or `aws:PrincipalOrgID`) does not silence the
-//! finding but is visible in the document, which the analyst reads. The role's account
+//! finding but is visible in the document, which the analyst reads. When the
+//! deployment names its own organisations (`TRAILWATCH_ORGANIZATION_IDS`), a trust
+//! whose every outside principal is fenced to them by `aws:PrincipalOrgID` or
+//! `aws:PrincipalOrgPaths` is medium (eighth session, from a review of false
+//! positives): only an account of ours can assume it. The role's account
 //! is `recipientAccountId` (else the caller's); without it, only `*` is reported.
 //! Infrastructure-as-code callers are not excluded: a cross-account trust is worth a
 //! look whoever writes it. A document that does not parse is not reported (IAM refuses
@@ -333,9 +337,10 @@ impl Detection for IamRoleTrustPolicyExternalPrincipal {
         &META
     }
 
-    /// Control Tower's enrolment shape is medium.
+    /// Control Tower's enrolment shape is medium; so is a trust whose every
+    /// outside principal is fenced to the deployment's own organisations.
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        if control_tower_enrolment(rec) {
+        if control_tower_enrolment(rec) || fenced_to_own_organizations(rec) {
             Severity::Medium
         } else {
             META.severity
@@ -366,6 +371,42 @@ impl Detection for IamRoleTrustPolicyExternalPrincipal {
         }
         fire(change_evidence(rec, &["roleName"]).with("trusted_principals", foreign))
     }
+}
+
+/// Whether every statement that lets in an AWS principal outside the account
+/// fences it to the organisations the deployment names as its own
+/// (`aws:PrincipalOrgID` or `aws:PrincipalOrgPaths`:
+/// `organizations::fences_to_own_organizations`), and the trust opens nothing
+/// else (no federated principal is judged open). Only an account of ours can
+/// then assume the role: lateral movement at worst, medium (eighth session,
+/// from a review of false positives: an ops account's StackSet roles fenced to
+/// the organisation paged high). No list named, or any statement unfenced,
+/// `...IfExists`, a wildcard or a second organisation: high.
+fn fenced_to_own_organizations(rec: &Record<'_>) -> bool {
+    use crate::detections::common::organizations::fences_to_own_organizations;
+    let key = if rec.event_name() == "CreateRole" {
+        "assumeRolePolicyDocument"
+    } else {
+        "policyDocument"
+    };
+    let Ok(Some(doc)) = policy_document_param(rec, key) else {
+        return false;
+    };
+    if github_actions_open_to_any_repository(&doc)
+        || !web_identities_open_to_anyone(&doc).is_empty()
+        || !shared_ci_open_to_any_owner(&doc).is_empty()
+    {
+        return false;
+    }
+    let statements = one_or_many(doc.get("Statement"));
+    let unfenced: Vec<serde_json::Value> = statements
+        .iter()
+        .filter(|st| !fences_to_own_organizations(st.get("Condition")))
+        .map(|st| (*st).clone())
+        .collect();
+    let unfenced = serde_json::json!({ "Statement": unfenced });
+    !foreign_trusted_principals(&doc, rec.account_id()).is_empty()
+        && foreign_trusted_principals(&unfenced, rec.account_id()).is_empty()
 }
 
 /// CloudFormation, as Control Tower's execution role, creating its
@@ -447,6 +488,51 @@ mod tests {
         for who in [ROOT, FEDERATED, CFN] {
             assert!(fires(&IamRoleTrustPolicyExternalPrincipal, &update(who, EXTERNAL)), "{who}");
         }
+    }
+
+    /// From a review of false positives: with the deployment's organisations
+    /// named, a trust whose every outside principal is fenced to them is medium;
+    /// unnamed, or any statement unfenced, it stays high.
+    #[test]
+    fn a_trust_fenced_to_our_organization_is_medium() {
+        use crate::detections::common::organizations::in_scope;
+        let fenced = |principal: &str, condition: &str| {
+            format!(r#"{{"Effect":"Allow","Principal":{principal},"Action":"sts:AssumeRole","Condition":{condition}}}"#)
+        };
+        let ops = r#"{"AWS":"arn:aws:iam::444455556666:role/StackSetAdmin"}"#;
+        let org = r#"{"StringEquals":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}"#;
+        let severity = |statements: &str| {
+            let json = update(USER, statements);
+            assert!(fires(&IamRoleTrustPolicyExternalPrincipal, &json), "{statements}");
+            let rec = crate::event::Record::from_json(&json).unwrap();
+            IamRoleTrustPolicyExternalPrincipal.severity_for(&rec)
+        };
+        let ids: std::sync::Arc<[String]> = vec!["o-a1b2c3d4e5".to_owned()].into();
+        let medium = [
+            fenced(ops, org),
+            fenced(r#"{"AWS":"*"}"#, org),
+            fenced(ops, r#"{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":["o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"]}}"#),
+            format!("{},{}", fenced(ops, org), r#"{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}"#),
+        ];
+        {
+            let _scope = in_scope(Some(&ids));
+            for st in &medium {
+                assert_eq!(severity(st), Severity::Medium, "{st}");
+            }
+            for st in [
+                fenced(ops, r#"{"StringEqualsIfExists":{"aws:PrincipalOrgID":"o-a1b2c3d4e5"}}"#),
+                fenced(ops, r#"{"StringLike":{"aws:PrincipalOrgID":"o-a1b2*"}}"#),
+                fenced(ops, r#"{"StringEquals":{"aws:PrincipalOrgID":["o-a1b2c3d4e5","o-zz9y8x7w6v"]}}"#),
+                fenced(ops, r#"{"StringNotEquals":{"aws:PrincipalOrgID":"o-zz9y8x7w6v"}}"#),
+                fenced(ops, r#"{"StringEquals":{"aws:SourceOrgID":"o-a1b2c3d4e5"}}"#),
+                fenced(ops, r#"{"StringEquals":{"aws:PrincipalOrgPaths":"o-a1b2c3d4e5"}}"#),
+                format!("{},{EXTERNAL}", fenced(ops, org)),
+            ] {
+                assert_eq!(severity(&st), Severity::High, "{st}");
+            }
+        }
+        // No organisation named: nothing is known to be ours.
+        assert_eq!(severity(&medium[0]), Severity::High);
     }
 
     #[test]

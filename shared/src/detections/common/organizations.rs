@@ -136,6 +136,53 @@ pub fn foreign_organizations(condition: Option<&serde_json::Value>) -> Vec<Strin
     })
 }
 
+/// Whether a statement's `Condition` fences its callers to the organisations in
+/// scope: under an operator that narrows, `aws:PrincipalOrgID` with every value
+/// one of their ids, or `aws:PrincipalOrgPaths` with every path starting with
+/// one, all written out (no wildcard, no variable). AWS sets the caller's
+/// organisation from its real account, so no account outside them passes. False
+/// when no list is in scope: then no organisation is known to be ours.
+pub fn fences_to_own_organizations(condition: Option<&serde_json::Value>) -> bool {
+    OWN.with(|own| {
+        let own = own.borrow();
+        let (Some(ids), Some(serde_json::Value::Object(operators))) = (own.as_deref(), condition)
+        else {
+            return false;
+        };
+        let ours = |value: &str, is_path: bool| {
+            let value = value.trim();
+            let org = if is_path {
+                value.split('/').next().unwrap_or_default()
+            } else {
+                value
+            };
+            !value.contains(['*', '?', '$'])
+                && (!is_path || value.len() > org.len())
+                && ids.iter().any(|o| o.eq_ignore_ascii_case(org))
+        };
+        operators
+            .iter()
+            .filter(|(op, _)| narrowing_operator(op))
+            .filter_map(|(_, keys)| keys.as_object())
+            .flat_map(|keys| keys.iter())
+            .any(|(key, value)| {
+                let key = key.trim();
+                let is_path = if key.eq_ignore_ascii_case("aws:PrincipalOrgID") {
+                    false
+                } else if key.eq_ignore_ascii_case("aws:PrincipalOrgPaths") {
+                    true
+                } else {
+                    return false;
+                };
+                let values = one_or_many(Some(value));
+                !values.is_empty()
+                    && values
+                        .iter()
+                        .all(|v| v.as_str().is_some_and(|v| ours(v, is_path)))
+            })
+    })
+}
+
 /// An organisation id given as a request parameter (Lambda's `principalOrgID`),
 /// when an organisation list is in scope and the id is not in it.
 pub fn foreign_organization_id(id: &str) -> Option<String> {
