@@ -43,7 +43,8 @@
 //! review: it was medium while `AuthorizeSnapshotAccess` was high); so, after a
 //! later one, is every data store here (tables, file systems, domains, access
 //! points, vaults, streams), as a bucket opened to another account is. The
-//! mount-target fence of EFS holds only for statements open to everyone.
+//! mount-target fence of EFS holds only for statements open to everyone; so does
+//! a fence to access points of the file system's own account (eighth session).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -208,6 +209,44 @@ fn through_mount_targets_only(statement: &serde_json::Value) -> bool {
         })
 }
 
+/// An EFS statement that admits only clients mounting through access points of
+/// the file system's own account (`elasticfilesystem:AccessPointArn`, every
+/// value a whole ARN of `own`, under an operator that narrows): an access point
+/// is mounted through the mount targets too, so the fence is the same network
+/// one as [`through_mount_targets_only`] (eighth session, from a review of
+/// false positives: a policy fenced to one access point read as public).
+fn through_own_access_points(statement: &serde_json::Value, own: Option<&str>) -> bool {
+    let Some(own) = own else {
+        return false;
+    };
+    statement
+        .get("Condition")
+        .and_then(|c| c.as_object())
+        .into_iter()
+        .flatten()
+        .filter(|(operator, _)| {
+            ["StringEquals", "ArnEquals", "StringLike", "ArnLike"]
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(operator.trim()))
+        })
+        .filter_map(|(_, keys)| keys.as_object())
+        .flatten()
+        .any(|(key, value)| {
+            let values = one_or_many(Some(value));
+            key.trim().eq_ignore_ascii_case("elasticfilesystem:AccessPointArn")
+                && !values.is_empty()
+                && values.iter().all(|v| {
+                    v.as_str().is_some_and(|arn| {
+                        let arn = arn.trim();
+                        !arn.contains(['*', '?', '$'])
+                            && arn.split(':').nth(2) == Some("elasticfilesystem")
+                            && arn.split(':').nth(4) == Some(own)
+                            && arn.contains(":access-point/fsap-")
+                    })
+                })
+        })
+}
+
 /// A layer permission's exposure: public (`*` without an organisation), an
 /// organisation other than the deployment's own, or the other account it names.
 fn layer_grant(rec: &Record<'_>) -> Option<Evidence> {
@@ -321,7 +360,8 @@ impl Detection for ResourcePolicyExternalAccess {
         // clients mount through the targets too, from a peered network (from an
         // evasion review).
         let exposure = policy_exposure(&doc, rec.account_id(), |st| {
-            !(efs && through_mount_targets_only(st) && principal_is_anyone(st.get("Principal")))
+            let fenced = through_mount_targets_only(st) || through_own_access_points(st, rec.account_id());
+            !(efs && fenced && principal_is_anyone(st.get("Principal")))
         });
         if !exposure.exposed() {
             return None;
@@ -479,6 +519,23 @@ mod tests {
         let named = default_efs.replace(r#"{"AWS":"*"}"#, r#"{"AWS":"arn:aws:iam::999988887777:root"}"#);
         let efs = record(EFS, "PutFileSystemPolicy", ROLE, &format!(r#"{{"fileSystemId":"fs-1","policy":{}}}"#, text(&named)), "");
         assert!(fires(&ResourcePolicyExternalAccess, &efs));
+        // Fenced to an access point of the file system's own account (eighth
+        // session): the same network fence; another account's, or a wildcard,
+        // fences nothing.
+        let access_point = |arn: &str| {
+            let st = format!(
+                r#"{{"Effect":"Allow","Principal":{{"AWS":"*"}},"Action":"elasticfilesystem:ClientMount","Resource":"*","Condition":{{"StringEquals":{{"elasticfilesystem:AccessPointArn":"{arn}"}}}}}}"#
+            );
+            record(EFS, "PutFileSystemPolicy", ROLE, &format!(r#"{{"fileSystemId":"fs-1","policy":{}}}"#, text(&st)), "")
+        };
+        assert!(!fires(&ResourcePolicyExternalAccess, &access_point("arn:aws:elasticfilesystem:us-east-1:111122223333:access-point/fsap-0a1b2c3d4e5f60718")));
+        for arn in [
+            "arn:aws:elasticfilesystem:us-east-1:999988887777:access-point/fsap-0a1b2c3d4e5f60718",
+            "arn:aws:elasticfilesystem:us-east-1:111122223333:access-point/*",
+            "arn:aws:elasticfilesystem:us-east-1:111122223333:file-system/fs-1",
+        ] {
+            assert!(fires(&ResourcePolicyExternalAccess, &access_point(arn)), "{arn}");
+        }
         for name in ["CreateDomain", "CreateElasticsearchDomain"] {
             let vpc = record(OPENSEARCH, name, ROLE, &format!(r#"{{"domainName":"logs","vPCOptions":{{"subnetIds":["subnet-1"]}},"accessPolicies":{}}}"#, text(PUBLIC)), "");
             assert!(!fires(&ResourcePolicyExternalAccess, &vpc), "{name}");
