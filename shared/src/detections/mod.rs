@@ -276,6 +276,7 @@ registry! {
     root_console_brute_force::RootConsoleBruteForce,
     identity_center_sign_in_failures::IdentityCenterSignInFailures,
     root_user_activity::RootUserActivity,
+    root_session_assumed::RootSessionAssumed,
     root_password_recovery_or_change::RootPasswordRecoveryOrChange,
     // (end of security-services)
 
