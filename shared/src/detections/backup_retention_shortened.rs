@@ -33,10 +33,13 @@
 //!
 //! From a review of false positives (eighth session): a DLM schedule with an
 //! `archiveRule` is not judged by its standard tier (its snapshots move to the
-//! archive, kept 90 days at least); a new backup plan, DLM policy or
-//! organisation backup policy is medium, as it holds no recovery points yet.
-//! A change to an existing plan stays high, even one that restates a short
-//! rule beside the rule it lengthens: the record does not say which changed.
+//! archive, kept 90 days at least); a new backup plan or DLM policy that also
+//! keeps backups three days or more is medium, as it holds no recovery points
+//! yet. One that keeps nothing that long, and an organisation's new backup
+//! policy (which overrides members' plans once attached), stay high (from an
+//! evasion review). A change to an existing plan stays high, even one that
+//! restates a short rule beside the rule it lengthens: the record does not say
+//! which changed.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -96,14 +99,34 @@ impl Detection for BackupRetentionShortened {
         &META
     }
 
-    /// A new plan, Data Lifecycle Manager policy or organisation backup policy
-    /// is medium: it holds no recovery points yet, and the points of other
-    /// plans and policies keep their own lifecycle (from a review: the classic
-    /// hourly plan kept a day paged high). A change to an existing one stays high.
+    /// A new backup plan or Data Lifecycle Manager policy that also keeps
+    /// backups three days or more (the tiered plan: hourly points kept a day,
+    /// daily ones five weeks) is medium: it holds no recovery points yet, and
+    /// the points of other plans keep their own lifecycle (from a review: the
+    /// classic hourly plan paged high). One that keeps nothing that long stays
+    /// high: swapped in for the old one, it is the update's end by another way
+    /// (from an evasion review). An organisation's new backup policy stays
+    /// high: its `@@assign` overrides the members' plans of the same name once
+    /// it is attached.
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        match rec.event_name() {
-            "CreateBackupPlan" | "CreateLifecyclePolicy" | "CreatePolicy" => Severity::Medium,
-            _ => META.severity,
+        let longest_hours = match rec.event_name() {
+            "CreateBackupPlan" if rec.event_source() == BACKUP => rec
+                .request_parameters()
+                .map(|p| values_at_key(p, "deleteAfterDays"))
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|v| whole_number(Some(v)))
+                .map(|days| days.saturating_mul(24))
+                .max(),
+            "CreateLifecyclePolicy" if rec.event_source() == DLM => {
+                rec.request_parameters().and_then(|p| dlm_kept_hours(p).into_iter().max())
+            }
+            _ => None,
+        };
+        if longest_hours.is_some_and(|h| h >= MAX_DAYS_EXCLUSIVE * 24) {
+            Severity::Medium
+        } else {
+            META.severity
         }
     }
 
@@ -187,6 +210,22 @@ fn organization_policy(rec: &Record<'_>) -> Option<Signal> {
 /// disabled is enabled later by a call that restates nothing (from a review).
 fn lifecycle_policy(rec: &Record<'_>) -> Option<Signal> {
     let params = rec.request_parameters()?;
+    let hours = dlm_kept_hours(params)
+        .into_iter()
+        .min()
+        .filter(|h| *h < MAX_DAYS_EXCLUSIVE * 24)?;
+    fire(
+        Evidence::new()
+            .with("api", rec.event_name())
+            .with_opt("target", rec.request_param_str("policyId"))
+            .with("delete_after_days", hours / 24)
+            .with("kept_hours", hours),
+    )
+}
+
+/// The hours each judged rule of a Data Lifecycle Manager request keeps its
+/// snapshots (see [`lifecycle_policy`]).
+fn dlm_kept_hours(params: &serde_json::Value) -> Vec<u64> {
     let schedules: Vec<&serde_json::Value> = values_at_key(params, "schedules")
         .into_iter()
         .flat_map(|s| one_or_many(Some(s)))
@@ -222,18 +261,7 @@ fn lifecycle_policy(rec: &Record<'_>) -> Option<Signal> {
             let count = whole_number(schedule.get("retainRule")?.get("count"))?;
             Some(count.saturating_mul(every))
         });
-    let hours = by_rule
-        .chain(by_default)
-        .chain(by_count)
-        .min()
-        .filter(|h| *h < MAX_DAYS_EXCLUSIVE * 24)?;
-    fire(
-        Evidence::new()
-            .with("api", rec.event_name())
-            .with_opt("target", rec.request_param_str("policyId"))
-            .with("delete_after_days", hours / 24)
-            .with("kept_hours", hours),
-    )
+    by_rule.chain(by_default).chain(by_count).collect()
 }
 
 /// A Recycle Bin rule whose retention is cut under three days.
@@ -362,6 +390,19 @@ mod tests {
             BackupRetentionShortened.severity_for(&crate::event::Record::from_json(&record(source, name, ROLE, params, "")).unwrap())
         };
         assert_eq!(severity("CreateBackupPlan", BACKUP, &plan("1", "35")), Severity::Medium);
+        // From an evasion review: a new plan keeping nothing three days is the
+        // update's end by a swap, and an organisation's new backup policy
+        // overrides the members' plans once attached.
+        assert_eq!(severity("CreateBackupPlan", BACKUP, &plan("1", "2")), Severity::High);
+        let org = r#"{"name":"org-nightly","type":"BACKUP_POLICY","content":"{\"plans\":{\"nightly\":{\"rules\":{\"daily\":{\"lifecycle\":{\"delete_after_days\":{\"@@assign\":\"1\"}}}}}}}"}"#;
+        assert_eq!(severity("CreatePolicy", ORGANIZATIONS, org), Severity::High);
+        let dlm = |schedules: &str| {
+            format!(r#"{{"state":"ENABLED","policyDetails":{{"schedules":[{schedules}]}}}}"#)
+        };
+        let hourly = r#"{"name":"hourly","createRule":{"interval":1,"intervalUnit":"HOURS"},"retainRule":{"count":24}}"#;
+        let daily = r#"{"name":"daily","createRule":{"interval":24,"intervalUnit":"HOURS"},"retainRule":{"interval":30,"intervalUnit":"DAYS"}}"#;
+        assert_eq!(severity("CreateLifecyclePolicy", DLM, &dlm(&format!("{hourly},{daily}"))), Severity::Medium);
+        assert_eq!(severity("CreateLifecyclePolicy", DLM, &dlm(hourly)), Severity::High);
         assert_eq!(severity("UpdateBackupPlan", BACKUP, &plan("1", "35")), Severity::High);
         assert_eq!(severity("UpdateRecoveryPointLifecycle", BACKUP, &lifecycle("1")), Severity::High);
     }

@@ -62,7 +62,12 @@ impl Detection for IamMfaDeviceDeactivated {
             .and_then(|i| i.session_context.as_ref())
             .and_then(|s| s.assumed_root.as_deref())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-        if assumed_root && rec.identity_type() == Some("Root") {
+        // Root's own device only: no `userName` (from an evasion review: a
+        // user's device switched off in such a session was medium too).
+        if assumed_root
+            && rec.identity_type() == Some("Root")
+            && rec.request_param_str("userName").is_none()
+        {
             Severity::Medium
         } else {
             META.severity
@@ -139,6 +144,10 @@ mod tests {
         assert_eq!(severity(&assumed.replace(r#""assumedRoot":"true""#, r#""assumedRoot":"false""#)), Severity::High);
         assert_eq!(severity(ROOT), Severity::High);
         assert_eq!(severity(USER), Severity::High);
+        // A user's device, in the same session: high.
+        let json = iam("DeactivateMFADevice", assumed, PARAMS);
+        let rec = crate::event::Record::from_json(&json).unwrap();
+        assert_eq!(IamMfaDeviceDeactivated.severity_for(&rec), Severity::High);
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //! condition (such as `sts:ExternalId` or `aws:PrincipalOrgID`) does not silence the
 //! finding but is visible in the document, which the analyst reads. When the
 //! deployment names its own organisations (`TRAILWATCH_ORGANIZATION_IDS`), a trust
-//! whose every outside principal is fenced to them by `aws:PrincipalOrgID` or
-//! `aws:PrincipalOrgPaths` is medium (eighth session, from a review of false
-//! positives): only an account of ours can assume it. The role's account
+//! whose every outside principal is named (not everyone) and fenced to them by
+//! `aws:PrincipalOrgID` or `aws:PrincipalOrgPaths` is medium (eighth session,
+//! from a review of false positives): only an account of ours can assume it. The role's account
 //! is `recipientAccountId` (else the caller's); without it, only `*` is reported.
 //! Infrastructure-as-code callers are not excluded: a cross-account trust is worth a
 //! look whoever writes it. A document that does not parse is not reported (IAM refuses
@@ -374,14 +374,18 @@ impl Detection for IamRoleTrustPolicyExternalPrincipal {
 }
 
 /// Whether every statement that lets in an AWS principal outside the account
-/// fences it to the organisations the deployment names as its own
+/// names it (not everyone) and fences it to the organisations the deployment
+/// names as its own
 /// (`aws:PrincipalOrgID` or `aws:PrincipalOrgPaths`:
 /// `organizations::fences_to_own_organizations`), and the trust opens nothing
 /// else (no federated principal is judged open). Only an account of ours can
 /// then assume the role: lateral movement at worst, medium (eighth session,
 /// from a review of false positives: an ops account's StackSet roles fenced to
 /// the organisation paged high). No list named, or any statement unfenced,
-/// `...IfExists`, a wildcard or a second organisation: high.
+/// `...IfExists`, a wildcard or a second organisation: high. So is everyone
+/// fenced to the organisation (any principal of any member account), and an
+/// account named beside the fence that is not yet a member becomes one only
+/// by an invitation from the management account.
 fn fenced_to_own_organizations(rec: &Record<'_>) -> bool {
     use crate::detections::common::organizations::fences_to_own_organizations;
     let key = if rec.event_name() == "CreateRole" {
@@ -399,9 +403,16 @@ fn fenced_to_own_organizations(rec: &Record<'_>) -> bool {
         return false;
     }
     let statements = one_or_many(doc.get("Statement"));
+    // A fenced grant to everyone stays: every principal of every member
+    // account, a sandbox's included, could assume the role (from an evasion
+    // review).
     let unfenced: Vec<serde_json::Value> = statements
         .iter()
-        .filter(|st| !fences_to_own_organizations(st.get("Condition")))
+        .filter(|st| {
+            !fences_to_own_organizations(st.get("Condition"))
+                || st.get("NotPrincipal").is_some()
+                || crate::detections::common::principal_is_anyone(st.get("Principal"))
+        })
         .map(|st| (*st).clone())
         .collect();
     let unfenced = serde_json::json!({ "Statement": unfenced });
@@ -510,7 +521,6 @@ mod tests {
         let ids: std::sync::Arc<[String]> = vec!["o-a1b2c3d4e5".to_owned()].into();
         let medium = [
             fenced(ops, org),
-            fenced(r#"{"AWS":"*"}"#, org),
             fenced(ops, r#"{"ForAnyValue:StringLike":{"aws:PrincipalOrgPaths":["o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"]}}"#),
             format!("{},{}", fenced(ops, org), r#"{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}"#),
         ];
@@ -527,6 +537,9 @@ mod tests {
                 fenced(ops, r#"{"StringEquals":{"aws:SourceOrgID":"o-a1b2c3d4e5"}}"#),
                 fenced(ops, r#"{"StringEquals":{"aws:PrincipalOrgPaths":"o-a1b2c3d4e5"}}"#),
                 format!("{},{EXTERNAL}", fenced(ops, org)),
+                // Everyone in the organisation (from an evasion review).
+                fenced(r#"{"AWS":"*"}"#, org),
+                fenced(r#""*""#, org),
             ] {
                 assert_eq!(severity(&st), Severity::High, "{st}");
             }

@@ -18,8 +18,8 @@
 //! - `IAMDeleteRootUserCredentials`: medium. AWS's recommended hardening of
 //!   member accounts, though it also removes root's MFA.
 //! - `IAMAuditRootUserCredentials`: low. It reads root's credentials'
-//!   metadata only; the member account's reads in any such session (but those
-//!   refused for want of permission) are left out of `root-user-activity`.
+//!   metadata only; the member account's reads in any such session (those
+//!   that succeeded or found nothing) are left out of `root-user-activity`.
 //! - Any other task, or none named: high.
 //!
 //! Failed calls are not reported: no session was opened. AWS services calling

@@ -18,7 +18,7 @@
 //! or else the access key id, so a stolen root key used while the owner works in the
 //! console is a finding of its own. Read-only calls count too, so its rule takes every
 //! management event made as root. The reads of a centralized root session
-//! (but those refused for want of permission) are left to
+//! (those that succeeded or found nothing) are left to
 //! `root-session-assumed`, which reports the `AssumeRoot` call that opened it
 //! (eighth session).
 
@@ -85,13 +85,13 @@ impl Detection for RootUserActivity {
         // asked): the audit task reads root's credentials in every member
         // account on a schedule (`NoSuchEntity` where there are none), and
         // paged high in each (from a review of false positives). Its writes,
-        // and its calls refused for want of permission, stay. (STS's `Get...`
-        // calls make credentials: never a read here.)
-        let refused = rec
-            .error_code()
-            .is_some_and(crate::detections::common::is_access_denied);
+        // and its calls that failed otherwise than for a missing item, stay:
+        // a session probing past its task is refused under many codes
+        // (`AuthorizationError`, `NotAuthorizedException`; from an evasion
+        // review). (STS's `Get...` calls make credentials: never a read here.)
+        let read_or_missing = rec.error_code().is_none_or(names_a_missing_item);
         if assumed_root
-            && !refused
+            && read_or_missing
             && rec.event_source() != "sts.amazonaws.com"
             && reads_only(rec.event_name())
         {
@@ -142,6 +142,14 @@ fn reads_only(name: &str) -> bool {
             .and_then(|rest| rest.chars().next())
             .is_some_and(|c| c.is_ascii_uppercase())
     })
+}
+
+/// An error that says the item read is not there (`NoSuchEntity`,
+/// `NoSuchBucketPolicy`, `ResourceNotFoundException`,
+/// `AWS.SimpleQueueService.NonExistentQueue`): how the audit task learns that
+/// root has no password.
+fn names_a_missing_item(code: &str) -> bool {
+    code.contains("NoSuch") || code.contains("NotFound") || code.contains("NonExistent")
 }
 
 /// A trimmed, non-empty text field.
@@ -275,6 +283,9 @@ mod tests {
         assert!(read(&assumed, "DeleteLoginProfile", "").is_some());
         assert!(read(&assumed, "GetLoginProfile", r#","errorCode":"AccessDenied""#).is_some());
         assert!(read(&assumed, "GetLoginProfile", r#","errorCode":"NoSuchEntityException""#).is_none());
+        for refused in ["AuthorizationError", "NotAuthorizedException", "ValidationError"] {
+            assert!(read(&assumed, "GetTopicAttributes", &format!(r#","errorCode":"{refused}""#)).is_some(), "{refused}");
+        }
         assert!(read(&assumed, "Getaway", "").is_some());
         assert!(read(ROOT_CONSOLE, "GetLoginProfile", "").is_some());
         let sts = record(&assumed, "")

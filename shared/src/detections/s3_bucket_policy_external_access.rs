@@ -28,9 +28,11 @@
 //! to that account (from an evasion review: origin access control without its
 //! `aws:SourceArn` was not seen).
 //! A policy that opens nothing but replication into the bucket (the other
-//! accounts may only write replicas: `REPLICATION_WRITES`) is medium (eighth
-//! session, from a review of false positives); listing, versioning changes or
-//! any wildcard stay high.
+//! accounts may only write replicas: `REPLICATION_WRITES`) says so in its
+//! evidence (`replication_writes_only`) and stays high: a replica is the current
+//! version of its key, a replicated delete marker hides one (eighth session: a
+//! medium for it, from a review of false positives, was undone by an evasion
+//! review).
 //! Directory buckets (S3 Express One Zone) log their bucket policies from
 //! `s3express.amazonaws.com` and are shared with other accounts the same way
 //! (from an evasion review: they were not watched).
@@ -128,7 +130,7 @@ fn elb_log_delivery(statement: &serde_json::Value) -> bool {
 /// What the bucket policy of `rec` opens, of the `Allow` statements `keep`
 /// takes, CloudFront's grants included; `None` when the request has no
 /// readable policy.
-fn exposure(rec: &Record<'_>, keep: impl Fn(&serde_json::Value) -> bool) -> Option<PolicyExposure> {
+fn opened_by_policy(rec: &Record<'_>, keep: impl Fn(&serde_json::Value) -> bool) -> Option<PolicyExposure> {
     let doc = rec
         .request_param("bucketPolicy")
         .or_else(|| rec.request_param("policy"))
@@ -247,31 +249,29 @@ impl Detection for S3BucketPolicyExternalAccess {
         &META
     }
 
-    /// Medium when all the policy opens is replication into the bucket: the
-    /// other accounts named may only write replicas (`REPLICATION_WRITES`), which
-    /// reads nothing (from a review: every replication destination bucket in
-    /// another account paged high). Listing, versioning or any wildcard stays high.
-    fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        let beyond_replication =
-            exposure(rec, |st| !elb_log_delivery(st) && !replication_writes_only(st));
-        if beyond_replication.is_some_and(|e| !e.exposed()) {
-            Severity::Medium
-        } else {
-            META.severity
-        }
-    }
-
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !succeeded_call(rec, "s3.amazonaws.com", &["PutBucketPolicy"])
             && !succeeded_call(rec, DIRECTORY_BUCKETS, &["PutBucketPolicy"])
         {
             return None;
         }
-        let exposure = exposure(rec, |st| !elb_log_delivery(st))?;
+        let exposure = opened_by_policy(rec, |st| !elb_log_delivery(st))?;
         if !exposure.exposed() {
             return None;
         }
-        let e = Evidence::new().with_opt("bucket", rec.request_param_str("bucketName"));
+        // All it opens is replication into the bucket: said, not lowered. A
+        // replica written there is the current version of its key, and a
+        // replicated delete marker hides one, so it stays high (from an evasion
+        // review of a medium for it); tune a disaster-recovery partner by
+        // `evidence.other_accounts[]`.
+        let beyond_replication =
+            opened_by_policy(rec, |st| !elb_log_delivery(st) && !replication_writes_only(st));
+        let e = Evidence::new()
+            .with_opt("bucket", rec.request_param_str("bucketName"))
+            .with_opt(
+                "replication_writes_only",
+                beyond_replication.is_some_and(|e| !e.exposed()).then_some(true),
+            );
         fire(exposure.evidence(e))
     }
 }
@@ -315,16 +315,19 @@ mod tests {
         }
     }
 
-    /// From a review of false positives: a replication destination's policy
-    /// lets the source account write replicas only: medium. Reads, listing,
-    /// versioning changes, wildcards or a second grant stay high.
+    /// A replication destination's policy lets the source account write
+    /// replicas only: said in the evidence, and high (a replica overwrites a
+    /// key's current version). Reads, listing, versioning changes, wildcards
+    /// or a second grant are not "replication only".
     #[test]
-    fn replication_writes_alone_are_medium() {
+    fn replication_writes_alone_are_said() {
         let severity = |statements: &str| {
             let json = record("s3.amazonaws.com", "PutBucketPolicy", ROLE, &put(statements), "");
-            assert!(fires(&S3BucketPolicyExternalAccess, &json), "{statements}");
-            let rec = crate::event::Record::from_json(&json).unwrap();
-            S3BucketPolicyExternalAccess.severity_for(&rec)
+            match eval(&S3BucketPolicyExternalAccess, &json) {
+                Some(Signal::Fire(e)) if e.get("replication_writes_only") == Some(&json!(true)) => Severity::Medium,
+                Some(Signal::Fire(_)) => Severity::High,
+                other => panic!("expected a finding for {statements}, got {other:?}"),
+            }
         };
         let source = r#""Principal":{"AWS":"arn:aws:iam::444455556666:role/s3-replication"}"#;
         let replication = format!(
