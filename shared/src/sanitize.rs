@@ -79,24 +79,41 @@ pub fn compact_line(text: &str, max_chars: usize) -> String {
 pub const LINE_COLUMNS: usize = 76;
 
 /// Writes `prefix` and `value` (already made one line), wrapped at
-/// [`LINE_COLUMNS`] (and at least 40 characters of value a line) under a
+/// [`LINE_COLUMNS`] (and at least 40 columns of value a line) under a
 /// hanging indent: every line after the first starts with as many spaces as
 /// the prefix is wide. A long value is never soft-wrapped by a mail client or
 /// terminal, so none of its text reaches the first column, where our header
 /// line (`[HIGH] Title (id)`) starts (from a review: a user agent of 65
 /// characters and a fake header, folded at 80 columns, read as a finding of
 /// its own). Breaks at a space in the second half of a line, else anywhere.
+/// Widths are counted as a terminal may draw them, at most: two columns for
+/// any character beyond ASCII (a wide CJK character or an emoji takes two;
+/// from a review, 76 of them folded an 80-column terminal), so text beyond
+/// ASCII wraps sooner than it must, never later.
 pub fn hanging_lines(out: &mut String, prefix: &str, value: &str) {
     let indent = prefix.chars().count();
     let room = LINE_COLUMNS.saturating_sub(indent).max(40);
+    let width = |c: char| if c.is_ascii() { 1 } else { 2 };
     let mut rest = value;
     let mut lead = prefix.to_owned();
     loop {
-        let cut = match rest.char_indices().nth(room) {
+        // The byte where the line's room ends: the first character that
+        // would not fit.
+        let mut used = 0;
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| {
+                used += width(c);
+                used > room
+            })
+            .map(|(at, _)| at);
+        let cut = match end {
             None => rest.len(),
-            Some((end, _)) => rest[..end]
+            // At least one character a line, whatever its width.
+            Some(0) => rest.chars().next().map_or(0, char::len_utf8),
+            Some(end) => rest[..end]
                 .rfind(' ')
-                .filter(|&space| rest[..space].chars().count() >= room / 2)
+                .filter(|&space| rest[..space].chars().map(width).sum::<usize>() >= room / 2)
                 .unwrap_or(end),
         };
         let (line, tail) = rest.split_at(cut);
@@ -243,6 +260,38 @@ fn is_noncharacter(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    /// Long values wrap under their column, wide characters counted as two
+    /// columns, nothing lost but the blanks at a break, never a line empty.
+    #[test]
+    fn hanging_lines_wrap_under_the_value_column() {
+        let width = |l: &str| {
+            l.chars()
+                .map(|c| if c.is_ascii() { 1 } else { 2 })
+                .sum::<usize>()
+        };
+        for value in [
+            "Mozilla/5.0-(X11;Linux-x86_64)AppleWebKit/537.36-x[LOW] AWS CloudWatch Alarm Deletion (cloudwatch-alarm-deletion)".to_owned(),
+            "警報".repeat(60),
+            "🚨".repeat(90),
+            format!("{} {}", "a".repeat(100), "é".repeat(50)),
+            "short".to_owned(),
+            String::new(),
+        ] {
+            let mut out = String::new();
+            hanging_lines(&mut out, "  user agent   ", &value);
+            let lines: Vec<&str> = out.lines().collect();
+            assert!(lines[0].starts_with("  user agent   "), "{out}");
+            for l in &lines[1..] {
+                assert!(l.starts_with(&" ".repeat(15)) && !l[15..].starts_with(' '), "{out}");
+            }
+            for l in &lines {
+                assert!(width(l) <= LINE_COLUMNS, "{} columns: {l}", width(l));
+            }
+            let joined: String = lines.iter().map(|l| &l[15..]).collect::<String>().replace(' ', "");
+            assert_eq!(joined, value.replace(' ', ""));
+        }
+    }
     use super::*;
 
     #[test]

@@ -533,12 +533,6 @@ fn check_text(h: &Finding, innocent: &Finding, value_chars: usize, ctx: &str) {
         assert!(lines[1..].iter().all(|l| !l.contains('\x1b')), "{ctx}");
         let plain = strip_sgr(&text);
         let labels = expected_text_labels(h);
-        assert_eq!(
-            lines.len(),
-            1 + labels.len(),
-            "{ctx}: one header and one line per field: {}",
-            snip(&plain)
-        );
         // One label width per finding: its longest label, within bounds.
         let width = labels
             .iter()
@@ -549,22 +543,46 @@ fn check_text(h: &Finding, innocent: &Finding, value_chars: usize, ctx: &str) {
                 trailwatch::finding::TEXT_LABEL_MIN,
                 trailwatch::finding::TEXT_LABEL_MAX,
             );
-        for (line, label) in lines[1..].iter().zip(&labels) {
+        // A long value goes on under its column (a hanging indent): the lines
+        // that start with the blank prefix continue the field above.
+        let blank = " ".repeat(2 + width + 1);
+        let mut fields: Vec<(&str, String)> = Vec::new();
+        for line in &lines[1..] {
+            assert!(
+                line.chars().count() <= text_line_max(),
+                "{ctx}: line of {} chars",
+                line.chars().count()
+            );
+            match (line.strip_prefix(&blank), fields.last_mut()) {
+                (Some(more), Some((_, value))) => {
+                    assert!(!more.starts_with(' '), "{ctx}: line {}", snip(line));
+                    value.push_str(more);
+                }
+                _ => fields.push((line, String::new())),
+            }
+        }
+        assert_eq!(
+            fields.len(),
+            labels.len(),
+            "{ctx}: one header and one field per label: {}",
+            snip(&plain)
+        );
+        for ((line, more), label) in fields.iter().zip(&labels) {
             let prefix = format!("  {label:<width$} ");
             assert!(
                 line.starts_with(&prefix),
                 "{ctx}: line {} does not start with {prefix:?}",
                 snip(line)
             );
-            assert!(
-                line.chars().count() <= text_line_max(),
-                "{ctx}: line of {} chars",
-                line.chars().count()
-            );
+            let _ = more;
         }
         if value_chars > TEXT_VALUE_CHARS {
+            // The mark has no blank in it, so a break inside it is where the
+            // line was full: the field's lines joined as they are end with it.
             assert!(
-                lines.iter().any(|l| l.ends_with(CUT_MARK)),
+                fields
+                    .iter()
+                    .any(|(line, more)| format!("{line}{more}").ends_with(CUT_MARK)),
                 "{ctx}: no cut mark: {}",
                 snip(&text)
             );

@@ -218,6 +218,13 @@ pub fn check_finding(f: &Finding) {
     // Terminal text.
     let text = f.to_text(false);
     let header = format!("[{}] {} ({})", f.severity.upper(), f.title, f.detection_id);
+    // The column values start at: that of the first field (`actor`). A line
+    // indented to it continues the value above (a hanging indent).
+    let value_column = text
+        .lines()
+        .nth(1)
+        .and_then(|l| l.strip_prefix("  actor"))
+        .map(|rest| 2 + "actor".len() + (rest.len() - rest.trim_start().len()));
     for (i, line) in text.split_terminator('\n').enumerate() {
         if let Some(c) = line.chars().find(|&c| c.is_control() || is_unsafe(c)) {
             panic!("to_text line {i} holds {c:?}: {}", preview(line));
@@ -225,9 +232,16 @@ pub fn check_finding(f: &Finding) {
         if i == 0 {
             assert_eq!(line, header, "to_text header");
         } else {
+            let field = line.starts_with("  ") && !line[2..].starts_with(' ');
+            let continued = i > 1
+                && value_column.is_some_and(|col| {
+                    line.len() > col
+                        && line.as_bytes()[..col].iter().all(|&b| b == b' ')
+                        && line.as_bytes()[col] != b' '
+                });
             assert!(
-                line.starts_with("  ") && !line[2..].starts_with(' '),
-                "to_text line {i} is not an indented field: {}",
+                field || continued,
+                "to_text line {i} is neither an indented field nor a value continued under its column: {}",
                 preview(line)
             );
         }

@@ -369,7 +369,12 @@ impl Detection for IamRoleTrustPolicyExternalPrincipal {
         if foreign.is_empty() {
             return None;
         }
-        fire(change_evidence(rec, &["roleName"]).with("trusted_principals", foreign))
+        let federated = federated_principals(&doc);
+        fire(
+            change_evidence(rec, &["roleName"])
+                .with("trusted_principals", foreign)
+                .with_opt("federated_principals", (!federated.is_empty()).then_some(federated)),
+        )
     }
 }
 
@@ -418,6 +423,24 @@ fn fenced_to_own_organizations(rec: &Record<'_>) -> bool {
     let unfenced = serde_json::json!({ "Statement": unfenced });
     !foreign_trusted_principals(&doc, rec.account_id()).is_empty()
         && foreign_trusted_principals(&unfenced, rec.account_id()).is_empty()
+}
+
+/// The identity providers an `Allow` statement trusts (`Principal.Federated`),
+/// pinned or not, sorted, without repeats: beside a finding's outside accounts
+/// they say the trust reaches an identity provider's users too, which no
+/// account names (a tuning entry listing the accounts then misses:
+/// `tuning::WIDER_REACH_KEYS`; from a review).
+fn federated_principals(doc: &serde_json::Value) -> Vec<String> {
+    let mut out: Vec<String> = allow_statements(doc)
+        .into_iter()
+        .flat_map(|st| one_or_many(st.get("Principal").and_then(|p| p.get("Federated"))))
+        .filter_map(serde_json::Value::as_str)
+        .map(|p| p.trim().to_owned())
+        .filter(|p| !p.is_empty())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// CloudFormation, as Control Tower's execution role, creating its

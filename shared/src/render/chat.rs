@@ -77,8 +77,9 @@ fn scalar_text(v: &Value) -> String {
     }
 }
 
-/// An evidence entry that says what the *Actor* and *API* lines say: the call
-/// (`api`), the caller and its type, the source address, as the finding has them.
+/// An evidence entry that says what the *Actor*, *API* and *Account* lines say:
+/// the call (`api`), the caller and its type, the source address, the Region,
+/// as the finding has them.
 fn repeats_a_line(f: &Finding, key: &str, v: &Value) -> bool {
     let Some(text) = v.as_str() else {
         return false;
@@ -88,6 +89,7 @@ fn repeats_a_line(f: &Finding, key: &str, v: &Value) -> bool {
         "caller" => f.actor.display == text,
         "caller_type" => f.actor.kind.as_deref() == Some(text),
         "source_ip" => f.source_ip.as_deref() == Some(text),
+        "region" => f.region.as_deref() == Some(text),
         _ => false,
     }
 }

@@ -578,8 +578,6 @@ pub(crate) mod tests {
         );
     }
 
-    /// From a review: the partition, so that ARNs can be built for aws-cn and
-    /// aws-us-gov accounts.
     /// From a review: a window's list of error codes in the evidence was
     /// replaced by the first record's code (another type, the rest lost).
     #[test]
@@ -593,6 +591,8 @@ pub(crate) mod tests {
         assert_eq!(data(&f), json!(["ValidationException", "AccessDenied"]));
     }
 
+    /// From a review: the partition, so that ARNs can be built for aws-cn and
+    /// aws-us-gov accounts.
     #[test]
     fn the_cloud_names_its_partition() {
         let partition = |region: &str| {

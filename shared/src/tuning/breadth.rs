@@ -486,7 +486,6 @@ fn is_evidence(path: &str) -> bool {
 pub const REACH_EVIDENCE_KEYS: &[&str] = &[
     "other_accounts",
     "other_account",
-    "destination_accounts",
     "trusted_principals",
     "other_principals",
     "grantee",
@@ -495,9 +494,38 @@ pub const REACH_EVIDENCE_KEYS: &[&str] = &[
     "to_account",
 ];
 
+/// The evidence keys that say a share, trust or policy reaches further than
+/// the accounts a reach key lists: everyone (`public`), organisations, and a
+/// trust's federated principals (an identity provider's users, which no
+/// account names). An entry with a reach key misses a finding that holds any
+/// of them (from a review: `"evidence.other_accounts[]"` listing a partner
+/// silenced a snapshot made public beside it, and a trust of the pipeline
+/// account silenced a GitHub owner's workflows added beside it).
+pub const WIDER_REACH_KEYS: &[&str] = &[
+    "public",
+    "other_organizations",
+    "organizations",
+    "federated_principals",
+];
+
+/// Whether `evidence` holds one of [`WIDER_REACH_KEYS`] with a value (not
+/// `false`, `null`, an empty list or text).
+pub(super) fn reaches_wider(evidence: &crate::detection::Evidence) -> bool {
+    use serde_json::Value;
+    evidence.0.iter().any(|(k, v)| {
+        WIDER_REACH_KEYS.contains(&k.as_ref())
+            && match v {
+                Value::Null | Value::Bool(false) => false,
+                Value::Array(items) => !items.is_empty(),
+                Value::String(s) => !s.is_empty(),
+                _ => true,
+            }
+    })
+}
+
 /// Whether a key is `evidence.<key>` or `evidence.<key>[]` with a key of
 /// [`REACH_EVIDENCE_KEYS`].
-fn reach_evidence(path: &str) -> bool {
+pub(super) fn reach_evidence(path: &str) -> bool {
     path.strip_prefix(super::EVIDENCE_ROOT)
         .and_then(|rest| rest.strip_prefix('.'))
         .map(|key| key.strip_suffix(super::LIST_MARK).unwrap_or(key))

@@ -175,6 +175,10 @@ pub struct Entry {
     pub expires_day: i64,
     pub dry_run: bool,
     matchers: Vec<Matcher>,
+    /// Whether a key reads where a share or trust reaches
+    /// ([`REACH_EVIDENCE_KEYS`]): the entry then misses a finding that reaches
+    /// further (`breadth::WIDER_REACH_KEYS`).
+    reaches: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -217,6 +221,9 @@ impl Entry {
     /// detection gave for it (`evidence.<key>`): its field's text, or through a
     /// list (`items[]`) every item's, each any of the key's values.
     fn matches(&self, fields: &Fields<'_, '_>, evidence: &Evidence) -> bool {
+        if self.reaches && breadth::reaches_wider(evidence) {
+            return false;
+        }
         self.matchers.iter().all(|m| {
             let texts = match m.path.split_first() {
                 Some((root, rest)) if root == EVIDENCE_ROOT => evidence_texts(evidence, rest),

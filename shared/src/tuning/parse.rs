@@ -9,7 +9,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::breadth::{
     ALWAYS_WRITTEN, caller_chosen_only, evidence_takes_anyone, glob_over_policy_text,
-    identity_without_account, matches_anything, principal_everyone, where_only,
+    identity_without_account, matches_anything, principal_everyone, reach_evidence, where_only,
 };
 use super::{
     Cidr, DedupKey, DetectionTuning, EXPIRY_WARNING_DAYS, Entry, Glob, Level, MAX_DEDUP_SECS,
@@ -618,7 +618,9 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
         );
     }
     let fingerprint = Entry::fingerprint_of(&id, &detections, &matchers);
+    let reaches = keys.iter().any(|(path, _, _)| reach_evidence(path));
     Some(Entry {
+        reaches,
         id,
         fingerprint,
         detections,

@@ -1778,6 +1778,53 @@ expires = "2027-03-01"
             "{principals}"
         );
     }
+    // From a code review: a trust reaching an identity provider's users beside
+    // the accounts listed (a GitHub owner's workflows) goes out too.
+    let github = r#"{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:intruder-lab/anything:*"}}}"#;
+    let doc = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::444455556666:root"}},"Action":"sts:AssumeRole"}},{github}]}}"#
+    );
+    let mut with_github: serde_json::Value =
+        serde_json::from_str(&cdk_trust_role("e3", r#""arn:aws:iam::444455556666:root""#)).unwrap();
+    with_github["requestParameters"]["assumeRolePolicyDocument"] = json!(doc);
+    let (decided, _) = run(Some(t.clone()), DAY, &[with_github.to_string()]);
+    let f = of(&decided, "iam-role-trust-policy-external-principal");
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].disposition, Some(Disposition::Notified));
+    // Everyone, or an organisation, beside the accounts listed: no match.
+    let partner = tuning(
+        "[[suppress]]\nid = \"dr\"\ndetections = [\"ebs-snapshot-shared\"]\nreason = \"r\"\nowner = \"o\"\nexpires = \"2027-03-01\"\n[suppress.match]\n\"evidence.other_accounts[]\" = \"444455556666\"\n",
+    );
+    let json = delete_log_group("1", TERRAFORM, "10.1.2.3", "2026-11-30T10:00:00Z");
+    let rec = crate::event::Record::from_json(&json).unwrap();
+    let shared = || Evidence::new().with("other_accounts", vec!["444455556666"]);
+    assert!(
+        !partner
+            .matching("ebs-snapshot-shared", &rec, &shared())
+            .is_empty()
+    );
+    for wider in [
+        shared().with("public", true),
+        shared().with("other_organizations", vec!["o-zz9y8x7w6v"]),
+        shared().with(
+            "organizations",
+            vec!["arn:aws:organizations::999988887777:organization/o-zz9y8x7w6v"],
+        ),
+        shared().with("federated_principals", vec!["accounts.google.com"]),
+    ] {
+        assert!(
+            partner
+                .matching("ebs-snapshot-shared", &rec, &wider)
+                .is_empty(),
+            "{:?}",
+            wider.0
+        );
+    }
+    assert!(
+        !partner
+            .matching("ebs-snapshot-shared", &rec, &shared().with("public", false))
+            .is_empty()
+    );
     // A key the evidence does not hold, or a list path over a value that is
     // no list, never matches.
     for key in [
