@@ -112,12 +112,8 @@ impl Detection for BackupRetentionShortened {
         let longest_hours = match rec.event_name() {
             "CreateBackupPlan" if rec.event_source() == BACKUP => rec
                 .request_parameters()
-                .map(|p| values_at_key(p, "deleteAfterDays"))
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|v| whole_number(Some(v)))
-                .map(|days| days.saturating_mul(24))
-                .max(),
+                .and_then(|p| kept_days(p).max())
+                .map(|days| days.saturating_mul(24)),
             "CreateLifecyclePolicy" if rec.event_source() == DLM => {
                 rec.request_parameters().and_then(|p| dlm_kept_hours(p).into_iter().max())
             }
@@ -146,10 +142,7 @@ impl Detection for BackupRetentionShortened {
         if !succeeded_call(rec, BACKUP, CALLS) {
             return None;
         }
-        let shortest = values_at_key(rec.request_parameters()?, "deleteAfterDays")
-            .into_iter()
-            .filter_map(|v| whole_number(Some(v)))
-            .min()?;
+        let shortest = kept_days(rec.request_parameters()?).min()?;
         let deletes_at = point_deletion(rec);
         let soon = match (deletes_at, rec.event_time_ms()) {
             (Some(at), Some(now)) => at - now < MAX_DAYS_EXCLUSIVE as i64 * DAY_MS,
@@ -173,6 +166,14 @@ impl Detection for BackupRetentionShortened {
                 .with_opt("deletes_at", deletes_at.map(format_event_time)),
         )
     }
+}
+
+/// The days an AWS Backup request's rules and copy actions keep recovery points
+/// (`DeleteAfterDays` at any depth, in either casing, a number or its text).
+fn kept_days(params: &serde_json::Value) -> impl Iterator<Item = u64> + '_ {
+    values_at_key(params, "deleteAfterDays")
+        .into_iter()
+        .filter_map(|v| whole_number(Some(v)))
 }
 
 /// A number of days given as a number or its text, or as an organisation

@@ -14,7 +14,7 @@
 //! session's writes are `root-user-activity`'s (high).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{IAM, change_evidence, is_event};
+use crate::detections::common::{IAM, centralized_root_session, change_evidence, is_event};
 use crate::event::Record;
 
 pub struct IamMfaDeviceDeactivated;
@@ -57,14 +57,9 @@ impl Detection for IamMfaDeviceDeactivated {
     /// a sign-in, each reported high (from a review: two high findings per
     /// member account).
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        let assumed_root = rec
-            .identity()
-            .and_then(|i| i.session_context.as_ref())
-            .and_then(|s| s.assumed_root.as_deref())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
         // Root's own device only: no `userName` (from an evasion review: a
         // user's device switched off in such a session was medium too).
-        if assumed_root
+        if centralized_root_session(rec)
             && rec.identity_type() == Some("Root")
             && rec.request_param_str("userName").is_none()
         {

@@ -354,12 +354,7 @@ impl Detection for IamRoleTrustPolicyExternalPrincipal {
         {
             return None;
         }
-        let key = if rec.event_name() == "CreateRole" {
-            "assumeRolePolicyDocument"
-        } else {
-            "policyDocument"
-        };
-        let doc = policy_document_param(rec, key).ok()??;
+        let doc = trust_document(rec)?;
         let mut foreign = foreign_trusted_principals(&doc, rec.account_id());
         if github_actions_open_to_any_repository(&doc) {
             foreign.push("github-actions:any-repository".to_owned());
@@ -378,6 +373,18 @@ impl Detection for IamRoleTrustPolicyExternalPrincipal {
     }
 }
 
+/// The trust policy a `CreateRole` (`assumeRolePolicyDocument`) or an
+/// `UpdateAssumeRolePolicy` (`policyDocument`) writes; `None` when it does not
+/// parse.
+fn trust_document(rec: &Record<'_>) -> Option<serde_json::Value> {
+    let key = if rec.event_name() == "CreateRole" {
+        "assumeRolePolicyDocument"
+    } else {
+        "policyDocument"
+    };
+    policy_document_param(rec, key).ok()?
+}
+
 /// Whether every statement that lets in an AWS principal outside the account
 /// names it (not everyone) and fences it to the organisations the deployment
 /// names as its own
@@ -393,12 +400,7 @@ impl Detection for IamRoleTrustPolicyExternalPrincipal {
 /// by an invitation from the management account.
 fn fenced_to_own_organizations(rec: &Record<'_>) -> bool {
     use crate::detections::common::organizations::fences_to_own_organizations;
-    let key = if rec.event_name() == "CreateRole" {
-        "assumeRolePolicyDocument"
-    } else {
-        "policyDocument"
-    };
-    let Ok(Some(doc)) = policy_document_param(rec, key) else {
+    let Some(doc) = trust_document(rec) else {
         return false;
     };
     if github_actions_open_to_any_repository(&doc)

@@ -48,7 +48,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller_but_stack, flag_value, foreign_account, one_or_many, policy_document, policy_exposure,
+    aws_service_caller_but_stack, condition_entries_under, flag_value, foreign_account, one_or_many, policy_document, policy_exposure,
     principal_account, principal_is_anyone, request_text_any, succeeded_call, texts_at_key, values_at_key,
 };
 use crate::detections::common::organizations;
@@ -195,14 +195,7 @@ fn policy(rec: &Record<'_>) -> Option<serde_json::Value> {
 /// default policy): they sit in the file system's own networks, a fence like
 /// `aws:SourceVpc`.
 fn through_mount_targets_only(statement: &serde_json::Value) -> bool {
-    statement
-        .get("Condition")
-        .and_then(|c| c.as_object())
-        .into_iter()
-        .flatten()
-        .filter(|(operator, _)| operator.eq_ignore_ascii_case("Bool"))
-        .filter_map(|(_, keys)| keys.as_object())
-        .flatten()
+    condition_entries_under(statement.get("Condition"), |op| op.eq_ignore_ascii_case("Bool"))
         .any(|(key, value)| {
             key.eq_ignore_ascii_case("elasticfilesystem:AccessedViaMountTarget")
                 && one_or_many(Some(value)).iter().all(|v| flag_value(v) == Some(true))
@@ -219,19 +212,12 @@ fn through_own_access_points(statement: &serde_json::Value, own: Option<&str>) -
     let Some(own) = own else {
         return false;
     };
-    statement
-        .get("Condition")
-        .and_then(|c| c.as_object())
-        .into_iter()
-        .flatten()
-        .filter(|(operator, _)| {
-            ["StringEquals", "ArnEquals", "StringLike", "ArnLike"]
-                .iter()
-                .any(|o| o.eq_ignore_ascii_case(operator.trim()))
-        })
-        .filter_map(|(_, keys)| keys.as_object())
-        .flatten()
-        .any(|(key, value)| {
+    condition_entries_under(statement.get("Condition"), |op| {
+        ["StringEquals", "ArnEquals", "StringLike", "ArnLike"]
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(op.trim()))
+    })
+    .any(|(key, value)| {
             let values = one_or_many(Some(value));
             key.trim().eq_ignore_ascii_case("elasticfilesystem:AccessPointArn")
                 && !values.is_empty()

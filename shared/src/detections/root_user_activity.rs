@@ -23,7 +23,9 @@
 //! (eighth session).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{aws_service_caller, call_value, caller_evidence, joined};
+use crate::detections::common::{
+    aws_service_caller, call_value, caller_evidence, centralized_root_session, joined,
+};
 use crate::event::Record;
 
 pub struct RootUserActivity;
@@ -77,9 +79,7 @@ impl Detection for RootUserActivity {
         let key = text(&identity.access_key_id);
         let session = identity.session_context.as_ref();
         let attributes = session.and_then(|s| s.attributes.as_ref());
-        let assumed_root = session
-            .and_then(|s| text(&s.assumed_root))
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let assumed_root = centralized_root_session(rec);
         // A centralized root session's reads are left to the `AssumeRoot` call
         // that opened it (`root-session-assumed`, which names the task and who
         // asked): the audit task reads root's credentials in every member

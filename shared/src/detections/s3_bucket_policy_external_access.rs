@@ -127,17 +127,16 @@ fn elb_log_delivery(statement: &serde_json::Value) -> bool {
             .all(|a| a.as_str().is_some_and(|a| a.trim().eq_ignore_ascii_case("s3:PutObject")))
 }
 
-/// What the bucket policy of `rec` opens, of the `Allow` statements `keep`
-/// takes, CloudFront's grants included; `None` when the request has no
-/// readable policy.
-fn opened_by_policy(rec: &Record<'_>, keep: impl Fn(&serde_json::Value) -> bool) -> Option<PolicyExposure> {
-    let doc = rec
-        .request_param("bucketPolicy")
-        .or_else(|| rec.request_param("policy"))
-        .and_then(policy_document)?;
-    let mut exposure = policy_exposure(&doc, rec.account_id(), keep);
-    through_cloudfront(&doc, rec.account_id(), &mut exposure);
-    Some(exposure)
+/// What the bucket policy `doc` of an account `own` opens, of the `Allow`
+/// statements `keep` takes, CloudFront's grants included.
+fn opened_by_policy(
+    doc: &serde_json::Value,
+    own: Option<&str>,
+    keep: impl Fn(&serde_json::Value) -> bool,
+) -> PolicyExposure {
+    let mut exposure = policy_exposure(doc, own, keep);
+    through_cloudfront(doc, own, &mut exposure);
+    exposure
 }
 
 /// What a replication destination's policy lets the source account do: write
@@ -255,7 +254,12 @@ impl Detection for S3BucketPolicyExternalAccess {
         {
             return None;
         }
-        let exposure = opened_by_policy(rec, |st| !elb_log_delivery(st))?;
+        let doc = rec
+            .request_param("bucketPolicy")
+            .or_else(|| rec.request_param("policy"))
+            .and_then(policy_document)?;
+        let own = rec.account_id();
+        let exposure = opened_by_policy(&doc, own, |st| !elb_log_delivery(st));
         if !exposure.exposed() {
             return None;
         }
@@ -265,13 +269,10 @@ impl Detection for S3BucketPolicyExternalAccess {
         // review of a medium for it); tune a disaster-recovery partner by
         // `evidence.other_accounts[]`.
         let beyond_replication =
-            opened_by_policy(rec, |st| !elb_log_delivery(st) && !replication_writes_only(st));
+            opened_by_policy(&doc, own, |st| !elb_log_delivery(st) && !replication_writes_only(st));
         let e = Evidence::new()
             .with_opt("bucket", rec.request_param_str("bucketName"))
-            .with_opt(
-                "replication_writes_only",
-                beyond_replication.is_some_and(|e| !e.exposed()).then_some(true),
-            );
+            .with_opt("replication_writes_only", (!beyond_replication.exposed()).then_some(true));
         fire(exposure.evidence(e))
     }
 }

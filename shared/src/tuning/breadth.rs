@@ -2,7 +2,7 @@
 //! identity without its account, or matches only what a caller chooses.
 
 use super::Cidr;
-use crate::detections::common::is_account_id;
+use crate::detections::common::{arn_account, is_account_id};
 
 /// Whether an entry (`(path, |cidr, values)` per key) can be matched by anyone
 /// with stolen keys. Either some key matches what a caller writes beside its
@@ -539,14 +539,9 @@ pub(super) fn reach_evidence(path: &str) -> bool {
 /// those accounts only, so whoever made the call, an intruder gains nothing
 /// from the entry.
 fn names_account(value: &str) -> bool {
-    if is_account_id(value) {
-        return true;
-    }
-    let mut parts = value.splitn(6, ':');
-    let head: Vec<&str> = parts.by_ref().take(5).collect();
-    head.len() == 5
-        && head[0] == "arn"
-        && head[..4].iter().all(|p| !p.contains(['*', '?', '\\']))
-        && is_account_id(head[4])
-        && parts.next().is_some()
+    let written_out_to_the_account = || {
+        let parts: Vec<&str> = value.splitn(6, ':').collect();
+        parts.len() == 6 && parts[..4].iter().all(|p| !p.contains(['*', '?', '\\']))
+    };
+    is_account_id(value) || (arn_account(value).is_some() && written_out_to_the_account())
 }

@@ -15,6 +15,15 @@ pub fn called_from_ip_not_aws_internal(rec: &Record) -> bool {
         && rec.user_agent() != Some("AWS Internal")
 }
 
+/// A root session opened by AWS Organizations' centralized root access
+/// (`sts:AssumeRoot`): CloudTrail marks it `sessionContext.assumedRoot` "true".
+pub fn centralized_root_session(rec: &Record) -> bool {
+    rec.identity()
+        .and_then(|i| i.session_context.as_ref())
+        .and_then(|s| s.assumed_root.as_deref())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+}
+
 /// An AWS service acting on its own or on a caller's behalf (`userIdentity.type`
 /// `AWSService`, a session of a service-linked role, or `invokedBy` naming a
 /// service such as `backup.amazonaws.com`). The

@@ -427,29 +427,22 @@ pub fn admin_grant_for(doc: &serde_json::Value, holder: Option<Holder<'_>>) -> O
 /// `...IfExists` or a pattern can be met otherwise, and fences nothing.
 fn fenced(statement: &serde_json::Value) -> bool {
     use crate::detections::create_policy_version_allow_all::one_or_many;
-    statement
-        .get("Condition")
-        .and_then(|c| c.as_object())
-        .into_iter()
-        .flatten()
-        .filter(|(op, _)| {
-            let op = op.trim();
-            op.eq_ignore_ascii_case("StringEquals") || op.eq_ignore_ascii_case("ArnEquals")
-        })
-        .filter_map(|(_, keys)| keys.as_object())
-        .flatten()
-        .any(|(key, value)| {
-            let values = one_or_many(value);
-            let texts: Vec<&str> = values.iter().filter_map(|v| v.as_str()).collect();
-            if texts.is_empty() || texts.len() != values.len() {
-                return false;
-            }
-            match key.trim().to_ascii_lowercase().as_str() {
-                "iam:permissionsboundary" => texts.iter().all(|t| customer_boundary_arn(t)),
-                "iam:policyarn" => texts.iter().all(|t| named_non_admin_policy(t)),
-                _ => false,
-            }
-        })
+    super::condition_entries_under(statement.get("Condition"), |op| {
+        let op = op.trim();
+        op.eq_ignore_ascii_case("StringEquals") || op.eq_ignore_ascii_case("ArnEquals")
+    })
+    .any(|(key, value)| {
+        let values = one_or_many(value);
+        let texts: Vec<&str> = values.iter().filter_map(|v| v.as_str()).collect();
+        if texts.is_empty() || texts.len() != values.len() {
+            return false;
+        }
+        match key.trim().to_ascii_lowercase().as_str() {
+            "iam:permissionsboundary" => texts.iter().all(|t| customer_boundary_arn(t)),
+            "iam:policyarn" => texts.iter().all(|t| named_non_admin_policy(t)),
+            _ => false,
+        }
+    })
 }
 
 /// The calls a permissions boundary denies so that the identities it caps cannot

@@ -18,8 +18,8 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use super::policy::{
-    action_pattern_matches, caller_variables_as_wildcards, literal_pins, narrowing_operator,
-    one_or_many,
+    action_pattern_matches, caller_variables_as_wildcards, condition_entries_under, literal_pins,
+    narrowing_operator, one_or_many,
 };
 
 thread_local! {
@@ -145,8 +145,7 @@ pub fn foreign_organizations(condition: Option<&serde_json::Value>) -> Vec<Strin
 pub fn fences_to_own_organizations(condition: Option<&serde_json::Value>) -> bool {
     OWN.with(|own| {
         let own = own.borrow();
-        let (Some(ids), Some(serde_json::Value::Object(operators))) = (own.as_deref(), condition)
-        else {
+        let Some(ids) = own.as_deref() else {
             return false;
         };
         let ours = |value: &str, is_path: bool| {
@@ -160,26 +159,21 @@ pub fn fences_to_own_organizations(condition: Option<&serde_json::Value>) -> boo
                 && (!is_path || value.len() > org.len())
                 && ids.iter().any(|o| o.eq_ignore_ascii_case(org))
         };
-        operators
-            .iter()
-            .filter(|(op, _)| narrowing_operator(op))
-            .filter_map(|(_, keys)| keys.as_object())
-            .flat_map(|keys| keys.iter())
-            .any(|(key, value)| {
-                let key = key.trim();
-                let is_path = if key.eq_ignore_ascii_case("aws:PrincipalOrgID") {
-                    false
-                } else if key.eq_ignore_ascii_case("aws:PrincipalOrgPaths") {
-                    true
-                } else {
-                    return false;
-                };
-                let values = one_or_many(Some(value));
-                !values.is_empty()
-                    && values
-                        .iter()
-                        .all(|v| v.as_str().is_some_and(|v| ours(v, is_path)))
-            })
+        condition_entries_under(condition, narrowing_operator).any(|(key, value)| {
+            let key = key.trim();
+            let is_path = if key.eq_ignore_ascii_case("aws:PrincipalOrgID") {
+                false
+            } else if key.eq_ignore_ascii_case("aws:PrincipalOrgPaths") {
+                true
+            } else {
+                return false;
+            };
+            let values = one_or_many(Some(value));
+            !values.is_empty()
+                && values
+                    .iter()
+                    .all(|v| v.as_str().is_some_and(|v| ours(v, is_path)))
+        })
     })
 }
 
@@ -232,14 +226,7 @@ pub(crate) fn foreign_organizations_among(
     condition: Option<&serde_json::Value>,
     own: &[String],
 ) -> Vec<String> {
-    let Some(serde_json::Value::Object(operators)) = condition else {
-        return Vec::new();
-    };
-    let mut out: Vec<String> = operators
-        .iter()
-        .filter(|(op, _)| narrowing_operator(op))
-        .filter_map(|(_, keys)| keys.as_object())
-        .flat_map(|keys| keys.iter())
+    let mut out: Vec<String> = condition_entries_under(condition, narrowing_operator)
         .filter_map(|(key, value)| Some((organization_key(key)?, value)))
         .flat_map(|(is_path, value)| {
             one_or_many(Some(value))

@@ -421,11 +421,21 @@ pub fn condition_keys(condition: Option<&serde_json::Value>) -> impl Iterator<It
 pub fn condition_entries(
     condition: Option<&serde_json::Value>,
 ) -> impl Iterator<Item = (&str, &serde_json::Value)> {
+    condition_entries_under(condition, |_| true)
+}
+
+/// [`condition_entries`] under the operators `operator` takes (given as
+/// written: `StringEquals`, `ForAnyValue:StringLike`...).
+pub fn condition_entries_under(
+    condition: Option<&serde_json::Value>,
+    operator: impl Fn(&str) -> bool,
+) -> impl Iterator<Item = (&str, &serde_json::Value)> {
     condition
         .and_then(serde_json::Value::as_object)
         .into_iter()
-        .flat_map(|operators| operators.values())
-        .filter_map(serde_json::Value::as_object)
+        .flatten()
+        .filter(move |(op, _)| operator(op))
+        .filter_map(|(_, keys)| keys.as_object())
         .flat_map(|keys| keys.iter().map(|(key, value)| (key.as_str(), value)))
 }
 
@@ -499,14 +509,7 @@ pub(super) fn narrowing_operator(operator: &str) -> bool {
 /// The accounts a `Condition` block narrows a grant to, through keys that name the
 /// caller's account or ARN under an operator that narrows.
 pub fn condition_accounts(condition: Option<&serde_json::Value>) -> Vec<&str> {
-    let Some(serde_json::Value::Object(operators)) = condition else {
-        return Vec::new();
-    };
-    operators
-        .iter()
-        .filter(|(op, _)| narrowing_operator(op))
-        .filter_map(|(_, keys)| keys.as_object())
-        .flat_map(|keys| keys.iter())
+    condition_entries_under(condition, narrowing_operator)
         .filter(|(key, _)| {
             ACCOUNT_KEYS
                 .iter()
