@@ -1213,6 +1213,102 @@ fn replay_renders_ocsf_asff_and_chat_one_object_per_line() {
     }
 }
 
+/// `--format sns`: one `Publish` request per finding, as the functions send it:
+/// the subject, every protocol's message (the finding JSON, or OCSF with
+/// `--findings-format ocsf`, and the e-mail text) and the attributes filter
+/// policies match. `--findings-format` without `--format sns` is refused.
+#[test]
+fn replay_prints_the_sns_publish_the_functions_send() {
+    let input = format!("{STOP_LOGGING}\n{DESCRIBE}\n");
+    let file = tmp("sns.jsonl", input.as_bytes());
+    let findings: Vec<serde_json::Value> = String::from_utf8_lossy(&replay(&[&file], &[]).stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    let path = file.display().to_string();
+    for machine in ["json", "ocsf"] {
+        let out = run(
+            &[
+                "replay",
+                "--format",
+                "sns",
+                "--findings-format",
+                machine,
+                &path,
+            ],
+            None,
+        );
+        assert!(out.status.success(), "{machine}: {out:?}");
+        let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+            .collect();
+        assert_eq!(lines.len(), findings.len(), "{machine}");
+        for (line, f) in lines.iter().zip(&findings) {
+            let severity = f["severity"].as_str().unwrap();
+            let subject = line["Subject"].as_str().unwrap();
+            assert!(
+                subject.starts_with(&format!("[{}] ", severity.to_uppercase())),
+                "{subject}"
+            );
+            assert!(subject.len() < 100, "{subject}");
+            assert_eq!(line["MessageStructure"], "json");
+            let attributes = &line["MessageAttributes"];
+            assert_eq!(attributes["severity"]["StringValue"], severity);
+            assert_eq!(attributes["detection_id"]["StringValue"], f["detection_id"]);
+            assert_eq!(attributes["account_id"]["StringValue"], "111122223333");
+            assert_eq!(attributes["severity_rank"]["DataType"], "Number");
+            let message: serde_json::Value =
+                serde_json::from_str(line["Message"].as_str().unwrap()).unwrap();
+            for protocol in [
+                "default",
+                "sqs",
+                "lambda",
+                "https",
+                "http",
+                "email",
+                "email-json",
+            ] {
+                assert!(message[protocol].is_string(), "{protocol} in {message}");
+            }
+            let default: serde_json::Value =
+                serde_json::from_str(message["default"].as_str().unwrap()).unwrap();
+            assert_eq!(message["default"], message["sqs"]);
+            if machine == "ocsf" {
+                assert_eq!(default["class_uid"], 2004);
+                assert_eq!(default["finding_info"]["uid"], f["finding_id"]);
+                assert_eq!(attributes["format"]["StringValue"], "ocsf");
+            } else {
+                assert_eq!(default["finding_id"], f["finding_id"]);
+                assert!(attributes.get("format").is_none(), "{attributes}");
+            }
+            assert!(
+                message["email"]
+                    .as_str()
+                    .unwrap()
+                    .contains(f["title"].as_str().unwrap())
+            );
+        }
+    }
+    let refused = run(
+        &[
+            "replay",
+            "--format",
+            "jsonl",
+            "--findings-format",
+            "ocsf",
+            &path,
+        ],
+        None,
+    );
+    assert_eq!(refused.status.code(), Some(2), "{refused:?}");
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("--format sns"),
+        "{refused:?}"
+    );
+}
+
 /// From a review: a finding ASFF cannot carry (its record names no Region) is
 /// not written to stdout as some other object: it is said on stderr, and
 /// `--strict` exits 1; the other formats still print it.

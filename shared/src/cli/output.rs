@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use trailwatch::finding::Finding;
+use trailwatch::notify::message::{self, MachineFormat};
 use trailwatch::notify::{Notifier, NotifyError};
 use trailwatch::render;
 use trailwatch::sanitize::json_line;
@@ -22,24 +23,52 @@ pub enum Format {
     Asff,
     /// The AWS Chatbot custom notification, one per line.
     Chat,
+    /// The SNS `Publish` request the functions send for the finding
+    /// (`Subject`, `Message`, `MessageStructure`, `MessageAttributes`), one per
+    /// line: what each protocol's subscribers get and what filter policies
+    /// match. The JSON protocols carry what `--findings-format` says.
+    Sns,
+}
+
+/// What the findings topic's JSON protocols carry (`--findings-format`; the
+/// functions read `TRAILWATCH_FINDINGS_FORMAT`).
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FindingsFormat {
+    /// trailwatch's own finding JSON.
+    Json,
+    /// The OCSF Detection Finding.
+    Ocsf,
+}
+
+impl From<FindingsFormat> for MachineFormat {
+    fn from(f: FindingsFormat) -> Self {
+        match f {
+            FindingsFormat::Json => MachineFormat::Json,
+            FindingsFormat::Ocsf => MachineFormat::Ocsf,
+        }
+    }
 }
 
 pub struct Stdout_ {
     out: Mutex<BufWriter<Stdout>>,
     format: Format,
+    /// What `--format sns` gives the JSON protocols.
+    machine: MachineFormat,
     colour: bool,
     /// Findings ASFF cannot carry (no valid account or Region), left out.
     not_importable: AtomicU64,
 }
 
 impl Stdout_ {
-    pub fn new(format: Format) -> Self {
+    /// `machine`: what `--format sns` gives the JSON protocols.
+    pub fn new(format: Format, machine: MachineFormat) -> Self {
         let colour = format == Format::Text
             && io::stdout().is_terminal()
             && std::env::var_os("NO_COLOR").is_none();
         Stdout_ {
             out: Mutex::new(BufWriter::with_capacity(1 << 16, io::stdout())),
             format,
+            machine,
             colour,
             not_importable: AtomicU64::new(0),
         }
@@ -85,6 +114,11 @@ impl Notifier for Stdout_ {
                 }
             },
             Format::Chat => writeln!(out, "{}", json_line(render::chat::render(f).to_string())),
+            Format::Sns => writeln!(
+                out,
+                "{}",
+                json_line(sns_publish(f, self.machine).to_string())
+            ),
         };
         r.map_err(|e| {
             NotifyError(if e.kind() == io::ErrorKind::BrokenPipe {
@@ -99,6 +133,26 @@ impl Notifier for Stdout_ {
     fn keeps_order(&self) -> bool {
         true
     }
+}
+
+/// The `Publish` request's parameters as the SNS API names them (the input
+/// `aws sns publish --cli-input-json` takes, but for `TopicArn`).
+fn sns_publish(f: &Finding, machine: MachineFormat) -> serde_json::Value {
+    let m = message::build_as(f, machine);
+    let attributes: serde_json::Map<String, serde_json::Value> = m
+        .attributes
+        .iter()
+        .map(|(name, a)| {
+            let value = serde_json::json!({ "DataType": a.data_type(), "StringValue": a.value() });
+            ((*name).to_owned(), value)
+        })
+        .collect();
+    serde_json::json!({
+        "Subject": m.subject,
+        "Message": m.message,
+        "MessageStructure": "json",
+        "MessageAttributes": attributes,
+    })
 }
 
 /// The ASFF line of a finding; `None` for a finding without a valid account

@@ -19,7 +19,7 @@ use trailwatch::notify::Notifier;
 use trailwatch::sanitize::one_line;
 use trailwatch::state::{MemoryStore, Store};
 
-use super::output::{Format, Stdout_};
+use super::output::{FindingsFormat, Format, Stdout_};
 use super::{EXIT_ERROR, EXIT_OK, EXIT_REJECTED, inputs};
 
 #[derive(clap::Args)]
@@ -27,6 +27,10 @@ pub struct Args {
     /// Output: readable text blocks, or one JSON finding per line.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// With `--format sns`: what the JSON protocols (SQS, Lambda, HTTPS)
+    /// carry, as the functions' TRAILWATCH_FINDINGS_FORMAT says. Default: json.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    findings_format: Option<FindingsFormat>,
     /// Exit with status 1 if any input was rejected (malformed, oversized, unreadable).
     #[arg(long)]
     strict: bool,
@@ -699,6 +703,10 @@ pub fn run(mut args: Args) -> i32 {
         say!("trailwatch: --organization-ids: {e}");
         return EXIT_ERROR;
     }
+    if args.findings_format.is_some() && args.format != Format::Sns {
+        say!("trailwatch: --findings-format applies to --format sns only");
+        return EXIT_ERROR;
+    }
     if let Err(e) = trailwatch::resources::set_prefix(&args.resource_prefix) {
         say!("trailwatch: --resource-prefix: {e}");
         return EXIT_ERROR;
@@ -901,7 +909,10 @@ fn execute<S: Store>(
     let mut replay = Replay {
         engine: &engine,
         store,
-        out: Stdout_::new(args.format),
+        out: Stdout_::new(
+            args.format,
+            args.findings_format.unwrap_or(FindingsFormat::Json).into(),
+        ),
         rt,
         counts: Counts::default(),
         quiet: args.quiet,

@@ -16,8 +16,10 @@
 //!
 //! One federated case is judged: GitHub Actions' OIDC provider
 //! (`token.actions.githubusercontent.com`) trusted without pinning the token's
-//! owner: no string condition on `sub`, `repository` or `repository_owner` (a
-//! `Null` test or a negated operator pins nothing), or one that
+//! owner: no string condition on `sub`, `repository`, `repository_owner` or
+//! their ids (`repository_id`, `repository_owner_id`, `enterprise_id`; a negated
+//! operator pins nothing, nor, but on `sub`, a `Null` test or an `IfExists` or
+//! `ForAllValues:` form, which a claim IAM leaves out of the request passes), or one that
 //! accepts any owner (`*`, `repo:*`, a wildcard in the owner such as
 //! `repo:*:ref:refs/heads/main` or `repo:*/app:*` under `StringLike`, or a list
 //! with one such value among pinned ones). Every workflow of every GitHub
@@ -160,7 +162,7 @@ fn subject_owner_pinned(issuer: &str, prefix: &str, condition: Option<&serde_jso
                     !values.is_empty()
                         && values.into_iter().all(|v| match test {
                             OwnerTest::MustBeAbsent => flag_value(v) == Some(true),
-                            OwnerTest::Strings { like } => v.as_str().is_some_and(|v| {
+                            OwnerTest::Strings { like, .. } => v.as_str().is_some_and(|v| {
                                 let v = v.trim();
                                 if !like {
                                     return !v.is_empty() && !v.trim_start_matches(prefix).chars().all(|c| matches!(c, '*' | '?' | ':'));
@@ -237,8 +239,12 @@ fn github_actions_open_to_any_repository(doc: &serde_json::Value) -> bool {
 }
 
 /// The claims that name the repository's owner: the subject
-/// (`repo:OWNER/REPO:...`), `repository` (`OWNER/REPO`) and `repository_owner`.
-const GITHUB_OWNER_CLAIMS: &[&str] = &["sub", "repository", "repository_owner"];
+/// (`repo:OWNER/REPO:...`), `repository` (`OWNER/REPO`) and `repository_owner`,
+/// and the numeric ids GitHub recommends pinning against a name registered
+/// again: `repository_id`, `repository_owner_id` and `enterprise_id` (an
+/// enterprise's own organisations).
+const GITHUB_OWNER_CLAIMS: &[&str] =
+    &["sub", "repository", "repository_owner", "repository_id", "repository_owner_id", "enterprise_id"];
 
 /// The condition block pins the token to one owner: some non-negated operator
 /// tests an owner claim ([`GITHUB_OWNER_CLAIMS`]) and every value it accepts
@@ -249,26 +255,36 @@ const GITHUB_OWNER_CLAIMS: &[&str] = &["sub", "repository", "repository_owner"];
 /// `repo:acme*/app` (an attacker registers `acme-evil`) leave the owner open; an
 /// exact operator takes them literally, and only a value of wildcards alone
 /// (`*`, `repo:*`, `repo:*:*`) is read as meant to let in anyone.
+///
+/// Only `sub` is a claim IAM documents for every OIDC provider. A key IAM does
+/// not put in the request never matches a plain string test (the role then
+/// lets in no one, which is no opening either way), but passes an `IfExists`
+/// or `ForAllValues:` test and a `Null` test of `true`: on the other claims
+/// those pin nothing.
 fn github_owner_pinned(condition: Option<&serde_json::Value>) -> bool {
     owner_tests(condition).any(|(test, keys)| {
-            keys.iter().any(|(key, values)| {
-                let claim = key
-                    .split_once(':')
-                    .filter(|(issuer, _)| issuer.eq_ignore_ascii_case(GITHUB_OIDC))
-                    .map(|(_, claim)| claim.to_ascii_lowercase());
-                let Some(claim) = claim.filter(|c| GITHUB_OWNER_CLAIMS.contains(&c.as_str())) else {
-                    return false;
-                };
-                let values = one_or_many(Some(values));
-                !values.is_empty()
-                    && values.into_iter().all(|v| match test {
-                        OwnerTest::Strings { like } => v.as_str().is_some_and(|v| names_one_owner(&claim, v.trim(), like)),
-                        // Every GitHub token carries these claims: requiring one
-                        // to be absent lets no token in.
-                        OwnerTest::MustBeAbsent => flag_value(v) == Some(true),
-                    })
-            })
+        keys.iter().any(|(key, values)| {
+            let claim = key
+                .split_once(':')
+                .filter(|(issuer, _)| issuer.eq_ignore_ascii_case(GITHUB_OIDC))
+                .map(|(_, claim)| claim.to_ascii_lowercase());
+            let Some(claim) = claim.filter(|c| GITHUB_OWNER_CLAIMS.contains(&c.as_str())) else {
+                return false;
+            };
+            let always_present = claim == "sub";
+            let values = one_or_many(Some(values));
+            !values.is_empty()
+                && values.into_iter().all(|v| match test {
+                    OwnerTest::Strings { like, passes_when_absent } => {
+                        (always_present || !passes_when_absent)
+                            && v.as_str().is_some_and(|v| names_one_owner(&claim, v.trim(), like))
+                    }
+                    // Every GitHub token carries a subject: requiring it to be
+                    // absent lets no token in.
+                    OwnerTest::MustBeAbsent => always_present && flag_value(v) == Some(true),
+                })
         })
+    })
 }
 
 /// The operators of a condition block that can pin a claim, each with its keys.
@@ -286,8 +302,9 @@ fn owner_tests(
 #[derive(Clone, Copy)]
 enum OwnerTest {
     /// A string operator: the claim must match one of the values, as wildcard
-    /// patterns when `like`.
-    Strings { like: bool },
+    /// patterns when `like`; `passes_when_absent` for the `IfExists` and
+    /// `ForAllValues:` forms, which a request without the key satisfies.
+    Strings { like: bool, passes_when_absent: bool },
     /// `Null`: with `true` the claim must be absent; with `false` it only has to
     /// exist, which pins nothing.
     MustBeAbsent,
@@ -298,12 +315,14 @@ enum OwnerTest {
 /// `ForAnyValue:`/`ForAllValues:` forms) and `Null`. Negated operators and the
 /// rest pin nothing.
 fn owner_test(operator: &str) -> Option<OwnerTest> {
-    let op = operator.to_ascii_lowercase();
-    let op = op.rsplit(':').next().unwrap_or(&op);
+    let full = operator.to_ascii_lowercase();
+    let op = full.rsplit(':').next().unwrap_or(&full);
     if op == "null" {
         return Some(OwnerTest::MustBeAbsent);
     }
-    (op.starts_with("string") && !op.contains("not")).then(|| OwnerTest::Strings { like: op.contains("like") })
+    let passes_when_absent = op.ends_with("ifexists") || full.starts_with("forallvalues:");
+    (op.starts_with("string") && !op.contains("not"))
+        .then(|| OwnerTest::Strings { like: op.contains("like"), passes_when_absent })
 }
 
 /// `value` of the owner claim `claim` can only match tokens of one owner.
@@ -663,9 +682,17 @@ mod tests {
             like(r#""repository:*/deploy:*""#),
             trust(r#","Null":{"token.actions.githubusercontent.com:sub":"false"}"#),
             trust(r#","StringNotLike":{"token.actions.githubusercontent.com:sub":"repo:evil/*"}"#),
+            // A claim IAM may leave out of the request passes these forms.
+            trust(r#","StringEqualsIfExists":{"token.actions.githubusercontent.com:repository_owner":"example-org"}"#),
+            trust(r#","ForAllValues:StringEquals":{"token.actions.githubusercontent.com:repository_id":["892436512"]}"#),
+            trust(r#","Null":{"token.actions.githubusercontent.com:repository_owner_id":"true"}"#),
+            trust(r#","StringLike":{"token.actions.githubusercontent.com:repository_owner_id":"*"}"#),
         ] {
             assert_eq!(principals(&update(USER, &open)), vec!["github-actions:any-repository"], "{open}");
         }
+        let with_aud = |claims: &str| {
+            trust("").replace(r#":aud":"sts.amazonaws.com""#, &format!(r#":aud":"sts.amazonaws.com",{claims}"#))
+        };
         for pinned in [
             like(r#"["repo:example-org/shop-webhook:environment:production","repo:example-org/shop-webhook:ref:refs/tags/v*"]"#),
             like(r#""repo:example-org/*""#),
@@ -678,6 +705,10 @@ mod tests {
             trust(r#","Null":{"token.actions.githubusercontent.com:sub":"true"}"#),
             trust(r#","StringEqualsIgnoreCase":{"token.actions.githubusercontent.com:sub":"repo:Example-Org/deploy:ref:refs/heads/main"}"#),
             trust(r#","ForAllValues:StringLike":{"token.actions.githubusercontent.com:sub":["repo:example-org/*"]}"#),
+            // The ids GitHub recommends against a name registered again.
+            with_aud(r#""token.actions.githubusercontent.com:repository_id":"892436512""#),
+            with_aud(r#""token.actions.githubusercontent.com:repository_owner_id":["1342004","99187"]"#),
+            with_aud(r#""token.actions.githubusercontent.com:enterprise_id":"11468""#),
         ] {
             assert!(!fires(&IamRoleTrustPolicyExternalPrincipal, &update(USER, &pinned)), "{pinned}");
         }
