@@ -13,10 +13,19 @@
 //! exfiltration, and are skipped as in the Elastic rule. So are AWS Backup's and
 //! Data Lifecycle Manager's shares for a cross-account copy
 //! (`common::backup_service_copy`), unless public.
+//!
+//! From a review of false positives (ninth session): EC2 Image Builder shares
+//! each new image with the accounts its distribution configuration names, as its
+//! service-linked role, on every pipeline run. No one can act as that role, but
+//! whoever writes the distribution configuration chooses the accounts, and no
+//! detection reads those configurations: a service-linked role's share with
+//! named accounts is medium, not silent (`ebs-snapshot-shared` leaves the
+//! snapshots' shares of such a run out). Public, or to an organisation not named
+//! as ours, it stays high.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{ec2_permission_added, ec2_permission_items_added};
-use crate::detections::common::{backup_service_copy, organizations, succeeded_call};
+use crate::detections::common::{aws_service_or_linked_role, backup_service_copy, organizations, succeeded_call};
 use crate::event::Record;
 
 pub struct Ec2AmiShared;
@@ -51,6 +60,18 @@ impl Detection for Ec2AmiShared {
         &META
     }
 
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        let list = rec.request_param("launchPermission");
+        if aws_service_or_linked_role(rec)
+            && !ec2_permission_added(list, rec.account_id()).public
+            && foreign_organizations_added(list).is_empty()
+        {
+            Severity::Medium
+        } else {
+            META.severity
+        }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if !succeeded_call(rec, "ec2.amazonaws.com", &["ModifyImageAttribute"])
             || rec.invoked_by() == Some("assets.marketplace.amazonaws.com")
@@ -59,8 +80,7 @@ impl Detection for Ec2AmiShared {
         }
         let list = rec.request_param("launchPermission");
         let exposure = ec2_permission_added(list, rec.account_id());
-        let mut organizations = organizations_added(list);
-        organizations.retain(|arn| !organizations::organization_of_arn(arn).is_some_and(organizations::is_own_organization));
+        let organizations = foreign_organizations_added(list);
         if (!exposure.exposed() && organizations.is_empty())
             || (backup_service_copy(rec)
                 && !exposure.public
@@ -75,6 +95,14 @@ impl Detection for Ec2AmiShared {
         }
         fire(exposure.evidence(e))
     }
+}
+
+/// The organizations and organizational units a `launchPermission` list adds
+/// outside the deployment's own organisations.
+fn foreign_organizations_added(list: Option<&serde_json::Value>) -> Vec<&str> {
+    let mut added = organizations_added(list);
+    added.retain(|arn| !organizations::organization_of_arn(arn).is_some_and(organizations::is_own_organization));
+    added
 }
 
 /// The organizations and organizational units (their ARNs) a `launchPermission`
@@ -157,6 +185,29 @@ mod tests {
         let _scope = organizations::in_scope(Some(&ids));
         assert!(!fires(&Ec2AmiShared, &rec(ours)));
         assert!(fires(&Ec2AmiShared, &rec(theirs)));
+    }
+
+    /// Image Builder's service-linked role sharing with named accounts is
+    /// medium; public, or anyone else doing it, stays high.
+    #[test]
+    fn a_service_linked_roles_share_with_accounts_is_medium() {
+        let image_builder = r#"{"type":"AssumedRole","principalId":"AROAEXAMPLEIB0001:ImageBuilder",
+            "arn":"arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForImageBuilder/ImageBuilder","accountId":"111122223333",
+            "sessionContext":{"sessionIssuer":{"type":"Role","userName":"AWSServiceRoleForImageBuilder",
+            "arn":"arn:aws:iam::111122223333:role/aws-service-role/imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder"}}}"#;
+        let severity = |identity: &str, items: &str| {
+            let json = record("ec2.amazonaws.com", "ModifyImageAttribute", identity, &share(items), "");
+            assert!(fires(&Ec2AmiShared, &json), "{json}");
+            Ec2AmiShared.severity_for(&Record::from_json(&json).unwrap())
+        };
+        let accounts = r#"{"userId":"444455556666"},{"userId":"555566667777"}"#;
+        assert_eq!(severity(image_builder, accounts), Severity::Medium);
+        assert_eq!(severity(ROLE, accounts), Severity::High);
+        assert_eq!(severity(image_builder, r#"{"group":"all"}"#), Severity::High);
+        assert_eq!(
+            severity(image_builder, r#"{"organizationArn":"arn:aws:organizations::999999999999:organization/o-theirs0001"}"#),
+            Severity::High
+        );
     }
 
     #[test]

@@ -16,6 +16,12 @@
 //! ingress or egress: it counts, with `direction` `not stated` in the finding, so an
 //! outbound rule edited to reach anywhere fires too (rarer, and cheap to dismiss);
 //! missing the usual way a person opens an existing port would be worse.
+//!
+//! From a review of false positives (ninth session): AWS's guide has load
+//! balancers and VPN endpoints allow ICMP "fragmentation needed" (and ICMPv6
+//! "packet too big") from anywhere for path MTU discovery. A rule of ICMP alone
+//! opens no port: when every open rule of the call is ICMP or ICMPv6, the finding
+//! is low, not silent (ICMP can still carry a tunnel).
 
 use serde_json::{Value, json};
 
@@ -149,9 +155,39 @@ fn authorized_rules<'r>(rec: &'r Record<'_>) -> Vec<Entry<'r>> {
     entries
 }
 
+/// The call's rules open to the internet, as the analyst reads them.
+fn open_rules(rec: &Record<'_>) -> Vec<Value> {
+    match rec.event_name() {
+        "ModifySecurityGroupRules" => rec
+            .request_param("ModifySecurityGroupRulesRequest")
+            .map(|wrapped| open_entries(&modified_rules(wrapped)))
+            .unwrap_or_default(),
+        "AuthorizeSecurityGroupIngress" => open_entries(&authorized_rules(rec)),
+        _ => Vec::new(),
+    }
+}
+
+/// A rule's protocol is ICMP or ICMPv6, by name or number (1, 58).
+fn icmp(protocol: &Value) -> bool {
+    match protocol {
+        Value::String(p) => matches!(p.trim().to_ascii_lowercase().as_str(), "icmp" | "icmpv6" | "1" | "58"),
+        Value::Number(n) => matches!(n.as_i64(), Some(1 | 58)),
+        _ => false,
+    }
+}
+
 impl Detection for Ec2SecurityGroupOpenToInternet {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        let open = open_rules(rec);
+        if !open.is_empty() && open.iter().all(|rule| icmp(&rule["protocol"])) {
+            Severity::Low
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -160,7 +196,7 @@ impl Detection for Ec2SecurityGroupOpenToInternet {
         }
         if rec.event_name() == "ModifySecurityGroupRules" {
             let wrapped = rec.request_param("ModifySecurityGroupRulesRequest")?;
-            let open = open_entries(&modified_rules(wrapped));
+            let open = open_rules(rec);
             if open.is_empty() {
                 return None;
             }
@@ -174,7 +210,7 @@ impl Detection for Ec2SecurityGroupOpenToInternet {
         if rec.event_name() != "AuthorizeSecurityGroupIngress" {
             return None;
         }
-        let open = open_entries(&authorized_rules(rec));
+        let open = open_rules(rec);
         if open.is_empty() {
             return None;
         }
@@ -197,6 +233,29 @@ mod tests {
         format!(
             r#"{{"ModifySecurityGroupRulesRequest":{{"GroupId":"sg-0a1b2c3d","SecurityGroupRule":{{"SecurityGroupRuleId":"sgr-0123456789abcdef0","SecurityGroupRule":{rule}}}}}}}"#
         )
+    }
+
+    /// ICMP alone from anywhere (path MTU discovery) is low; any other protocol
+    /// beside it keeps the finding medium.
+    #[test]
+    fn icmp_alone_is_low() {
+        let severity = |rules: &str| {
+            let params = format!(r#"{{"groupId":"sg-0a1b2c3d","ipPermissions":{{"items":[{rules}]}}}}"#);
+            let json = record("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", ROLE, &params, "");
+            assert!(fires(&Ec2SecurityGroupOpenToInternet, &json), "{json}");
+            Ec2SecurityGroupOpenToInternet.severity_for(&Record::from_json(&json).unwrap())
+        };
+        let icmp = r#"{"ipProtocol":"icmp","fromPort":3,"toPort":4,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}}"#;
+        let icmpv6 = r#"{"ipProtocol":"58","fromPort":2,"toPort":0,"ipv6Ranges":{"items":[{"cidrIpv6":"::/0"}]}}"#;
+        let ssh = r#"{"ipProtocol":"tcp","fromPort":22,"toPort":22,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}}"#;
+        let all = r#"{"ipProtocol":"-1","ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}}"#;
+        assert_eq!(severity(icmp), Severity::Low);
+        assert_eq!(severity(&format!("{icmp},{icmpv6}")), Severity::Low);
+        assert_eq!(severity(&format!("{icmp},{ssh}")), Severity::Medium);
+        assert_eq!(severity(all), Severity::Medium);
+        let edited = modify(r#"{"IpProtocol":"icmp","FromPort":-1,"ToPort":-1,"CidrIpv4":"0.0.0.0/0"}"#);
+        let json = record("ec2.amazonaws.com", "ModifySecurityGroupRules", ROLE, &edited, "");
+        assert_eq!(Ec2SecurityGroupOpenToInternet.severity_for(&Record::from_json(&json).unwrap()), Severity::Low);
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! Decisions: "unusual" means a type an attacker wants for mining or model training and
 //! a workload rarely needs: the accelerated families (p, g, gr, inf, trn, dl, f, vt), the
-//! high-memory `u-` family, bare metal, and any size of 24xlarge or more. Failed calls
+//! high-memory `u-` family, bare metal (but EC2 Mac's, which exists only as bare
+//! metal: a review of false positives, ninth session), and any size of 24xlarge or more. Failed calls
 //! count, with their error code: a denied launch of p-class instances is the attacker
 //! testing what the stolen identity may do (Stratus Red Team's technique is exactly
 //! that). Launches made by an AWS service (Auto Scaling, EKS node groups, fleets) are
@@ -148,6 +149,10 @@ mod tests {
             ("ux-1.large", None),
             ("u7i.large", None),
             ("m5.metal", Some("bare metal")),
+            ("mac2-m2pro.metal", None),
+            ("mac1.metal", None),
+            ("mac-m4.metal", None),
+            ("macx9.metal", Some("bare metal")),
             ("c5.24xlarge", Some("very large")),
             ("r6i.32xlarge", Some("very large")),
             ("m5.xlarge", None),

@@ -17,6 +17,13 @@
 //! the caller writes it (`common::stack_deployment_caller`); a platform team's role
 //! is exempted in the tuning file by its ARN. The admin-policy case also has its own, higher-severity
 //! detection, `eks-access-entry-cluster-admin`.
+//!
+//! From a review of false positives (ninth session): onboarding a principal is
+//! two calls, a `CreateAccessEntry` and the `AssociateAccessPolicy` that gives it
+//! its rights, so every onboarding paged twice. An entry of type `STANDARD` (the
+//! default) with no Kubernetes groups and no username of the caller's choosing
+//! grants nothing by itself: low, not silent (a binding in the cluster to its
+//! default username is not visible here). The policy's association stays medium.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{aws_service_caller, call_context};
@@ -64,6 +71,10 @@ impl Detection for EksAccessEntryModified {
         &META
     }
 
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if empty_standard_entry(rec) { Severity::Low } else { META.severity }
+    }
+
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         if rec.event_source() != "eks.amazonaws.com"
             || !NAMES.contains(&rec.event_name())
@@ -89,6 +100,22 @@ impl Detection for EksAccessEntryModified {
     }
 }
 
+/// A `CreateAccessEntry` of type `STANDARD` (or none: the default) naming no
+/// Kubernetes group and no username: it grants nothing until a policy is
+/// associated with it.
+fn empty_standard_entry(rec: &Record) -> bool {
+    let blank = |key: &str| match rec.request_param(key) {
+        None | Some(serde_json::Value::Null) => true,
+        Some(serde_json::Value::String(s)) => s.trim().is_empty(),
+        Some(serde_json::Value::Array(items)) => items.is_empty(),
+        Some(_) => false,
+    };
+    rec.event_name() == "CreateAccessEntry"
+        && (blank("type") || rec.request_param_str("type").is_some_and(|t| t.trim().eq_ignore_ascii_case("STANDARD")))
+        && blank("kubernetesGroups")
+        && blank("username")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +130,31 @@ mod tests {
             assert!(fires(&EksAccessEntryModified, &record("eks.amazonaws.com", name, IAM_USER, ENTRY, "")), "{name}");
         }
         assert!(fires(&EksAccessEntryModified, &record("eks.amazonaws.com", "DeleteAccessEntry", ROLE, "null", "")));
+    }
+
+    /// An empty standard entry is low; groups, a username, another type or the
+    /// policy's association stay medium.
+    #[test]
+    fn an_entry_granting_nothing_yet_is_low() {
+        let severity = |name: &str, params: &str| {
+            let json = record("eks.amazonaws.com", name, ROLE, params, "");
+            assert!(fires(&EksAccessEntryModified, &json), "{json}");
+            EksAccessEntryModified.severity_for(&Record::from_json(&json).unwrap())
+        };
+        let arn = r#""name":"prod","principalArn":"arn:aws:iam::111122223333:role/team-payments-deployer""#;
+        for low in [format!("{{{arn}}}"), format!(r#"{{{arn},"type":"STANDARD","kubernetesGroups":[]}}"#)] {
+            assert_eq!(severity("CreateAccessEntry", &low), Severity::Low, "{low}");
+        }
+        for medium in [
+            format!(r#"{{{arn},"kubernetesGroups":["system:masters"]}}"#),
+            format!(r#"{{{arn},"username":"admin"}}"#),
+            format!(r#"{{{arn},"type":"EC2_LINUX"}}"#),
+        ] {
+            assert_eq!(severity("CreateAccessEntry", &medium), Severity::Medium, "{medium}");
+        }
+        let policy = format!(r#"{{{arn},"policyArn":"arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy"}}"#);
+        assert_eq!(severity("AssociateAccessPolicy", &policy), Severity::Medium);
+        assert_eq!(severity("UpdateAccessEntry", &format!("{{{arn}}}")), Severity::Medium);
     }
 
     #[test]

@@ -11,6 +11,12 @@
 //! listed as disabled). It is medium when the audit log is among the disabled,
 //! low otherwise; any other request stays high, and the enabled types are in the
 //! evidence.
+//!
+//! From a review of false positives (ninth session): turning off only the
+//! controller manager's and the scheduler's logs (the costly, chatty types, on
+//! after a debugging session) is low however the request is written, as its
+//! restatement already was; `api`, `audit` or `authenticator` among the disabled
+//! keep the rules above.
 
 use serde_json::Value;
 
@@ -68,6 +74,15 @@ impl Detection for EksControlPlaneLoggingDisabled {
     }
 
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        let disabled = disabled_types(rec);
+        let only_chatty = disabled.iter().all(|t| {
+            t.as_str()
+                .map(str::trim)
+                .is_some_and(|t| t.eq_ignore_ascii_case("controllerManager") || t.eq_ignore_ascii_case("scheduler"))
+        });
+        if !disabled.is_empty() && only_chatty {
+            return Severity::Low;
+        }
         // A restatement names every type, on or off; a request that enables one
         // type beside the types it turns off is no restatement (a review of this
         // change: any enabled entry lowered the finding).
@@ -146,6 +161,11 @@ mod tests {
         assert_eq!(severity(r#"{"types":["audit","scheduler"],"enabled":false}"#), Severity::High);
         // Not a restatement: one type on beside the types turned off.
         assert_eq!(severity(r#"{"types":["api"],"enabled":true},{"types":["audit","authenticator"],"enabled":false}"#), Severity::High);
+        // The chatty types alone, in any form, are low.
+        assert_eq!(severity(r#"{"types":["controllerManager","scheduler"],"enabled":false}"#), Severity::Low);
+        assert_eq!(severity(r#"{"types":["scheduler"],"enabled":false},{"types":["controllerManager"],"enabled":false}"#), Severity::Low);
+        assert_eq!(severity(r#"{"types":["controllerManager","api"],"enabled":false}"#), Severity::High);
+        assert_eq!(severity(r#"{"types":["scheduler",""],"enabled":false}"#), Severity::High);
     }
 
     #[test]

@@ -244,7 +244,10 @@ pub fn unusual_instance_type(instance_type: &str) -> Option<&'static str> {
     {
         return Some("accelerated");
     }
-    if size.starts_with("metal") {
+    // EC2 Mac instances (`mac1`, `mac2-m2pro`, `mac-m4`) exist only as bare metal
+    // on Dedicated Hosts, so every iOS build host would read as one (a review of
+    // false positives, ninth session).
+    if size.starts_with("metal") && letters != "mac" {
         return Some("bare metal");
     }
     let multiple = size.strip_suffix("xlarge")?.parse::<u32>().ok()?;
