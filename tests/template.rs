@@ -1099,6 +1099,22 @@ fn forwarder_rules(t: &Value) -> Vec<(&String, &Value)> {
         .collect()
 }
 
+/// docs/organization.md deploys the forwarder with `--template-file` alone,
+/// which sends it inline: CloudFormation takes at most 51,200 bytes so (a review
+/// of the templates, ninth session). Past that, the docs need `--s3-bucket`.
+#[test]
+fn the_forwarder_can_be_deployed_inline() {
+    const MAX_INLINE_TEMPLATE_BYTES: u64 = 51_200;
+    let bytes = fs::metadata(root().join("deploy/forwarder.yaml"))
+        .expect("deploy/forwarder.yaml")
+        .len();
+    assert!(
+        bytes <= MAX_INLINE_TEMPLATE_BYTES,
+        "deploy/forwarder.yaml is {bytes} bytes, over CloudFormation's {MAX_INLINE_TEMPLATE_BYTES} for an inline \
+         template: add --s3-bucket to docs/organization.md's forwarder commands, then raise this"
+    );
+}
+
 #[test]
 fn the_forwarder_rules_are_derived_from_the_catalogue() {
     if std::env::var("TRAILWATCH_BLESS").as_deref() == Ok("1") {
@@ -1387,6 +1403,14 @@ fn the_organisation_stackset_deploys_the_forwarder_with_its_prefix() {
         assert!(
             fwd["Parameters"].get(*name).is_some(),
             "the forwarder has no parameter {name}"
+        );
+    }
+    // The global services' Region is required, as the central ExpectedRegions.
+    let global = &org["Rules"]["RegionsIncludeGlobalServices"]["Assertions"][0]["Assert"]["Fn::Or"];
+    for region in ["us-east-1", "us-gov-west-1", "cn-north-1"] {
+        assert!(
+            global.as_array().is_some_and(|a| a.contains(&json!({"Fn::Contains": [{"Ref": "Regions"}, region]}))),
+            "{region}: {global}"
         );
     }
 }
@@ -1818,6 +1842,7 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
     let mut want = BTreeSet::from([
         "FailedEventsAlarm".to_owned(),
         "FailedEventsSentAlarm".to_owned(),
+        "ForeignCanariesAlarm".to_owned(),
         "HeartbeatCheckAlarm".to_owned(),
         "PipelineErrorsAlarm".to_owned(),
         "SilenceReportedAlarm".to_owned(),
@@ -1880,6 +1905,17 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
     assert_eq!(
         res["PipelineErrorsAlarm"]["Properties"]["Dimensions"][0]["Value"],
         json!({"Ref": "PipelineFunction"})
+    );
+    // A canary under another prefix (lambda::logs::emit_foreign_canary: the
+    // pipeline function, this stack's prefix).
+    let foreign = &res["ForeignCanariesAlarm"]["Properties"];
+    assert_eq!(foreign["Namespace"], trailwatch::lambda::METRICS_NAMESPACE);
+    assert_eq!(foreign["MetricName"], trailwatch::lambda::FOREIGN_CANARIES);
+    assert_eq!(foreign["Dimensions"], check["Dimensions"]);
+    assert_eq!(foreign["TreatMissingData"], "notBreaching");
+    assert_eq!(
+        foreign["ComparisonOperator"],
+        "GreaterThanOrEqualToThreshold"
     );
     // A refused tuning file (lambda::logs::emit_tuning_error: dimension prefix,
     // the stack's name, for all functions at once), only with one configured.

@@ -42,6 +42,30 @@ pub mod canary {
         .with_detail(r#"{"requestParameters":{"name":[{"suffix":"-canary"}]}}"#);
 }
 
+/// EventBridge's own calls on a forwarding rule (`<prefix>-forward-<kind>-<n>`):
+/// disabling, deleting, re-patterning or retargeting it. They travel by the rule
+/// that carries `events.amazonaws.com`'s alternatives and also by one other, so
+/// that whichever is switched off first, the other forwards the call (a review
+/// of the templates, ninth session: one `DisableRule` on the first rule blinded
+/// the account to the rest, and the canary, on another rule, stayed green).
+/// Such a call travels twice; the claims send each finding once and windows
+/// count each event id once.
+pub mod guard {
+    /// The `detail` alternatives added to a second write rule: the rule calls
+    /// name it in `name`, the target calls in `rule`.
+    pub const ALTERNATIVES: &str = r#"[
+        {"eventSource":["events.amazonaws.com"],"eventName":["DeleteRule","DisableRule","PutRule"],
+         "requestParameters":{"name":[{"wildcard":"*-forward-*"}]}},
+        {"eventSource":["events.amazonaws.com"],"eventName":["PutTargets","RemoveTargets"],
+         "requestParameters":{"rule":[{"wildcard":"*-forward-*"}]}}
+    ]"#;
+
+    /// [`ALTERNATIVES`] parsed.
+    pub fn alternatives() -> Vec<serde_json::Value> {
+        serde_json::from_str(ALTERNATIVES).expect("guard::ALTERNATIVES is a JSON array")
+    }
+}
+
 /// The `detail` alternatives that take every event of `triggers`: one per (event
 /// source, extra pattern) with the names merged, and each user-agent alternative.
 fn alternatives<'a>(triggers: impl IntoIterator<Item = &'a Trigger>) -> Vec<Value> {
@@ -622,7 +646,33 @@ pub fn forwarder_patterns(kind: Forwarding) -> Vec<Value> {
             first_fit(&mut rules, piece, wrap, MAX_PATTERN_CHARS);
         }
     }
+    if kind == Forwarding::Write {
+        add_guard(&mut rules);
+    }
     rules.into_iter().map(wrap).collect()
+}
+
+/// Puts [`guard::ALTERNATIVES`] in the first write rule with room for them that
+/// is not the rule of `events.amazonaws.com` (else one `DisableRule` would
+/// silence both), or in a rule of their own.
+fn add_guard(rules: &mut Vec<Vec<Value>>) {
+    let of_events = |a: &Value| {
+        a["eventSource"]
+            .as_array()
+            .is_some_and(|s| s.contains(&json!("events.amazonaws.com")))
+    };
+    let guard = guard::alternatives();
+    let room = rules.iter().position(|r| {
+        !r.iter().any(of_events) && {
+            let mut with = r.clone();
+            with.extend(guard.iter().cloned());
+            pattern_len(&wrap(with)) <= MAX_PATTERN_CHARS
+        }
+    });
+    match room {
+        Some(i) => rules[i].extend(guard),
+        None => rules.push(guard),
+    }
 }
 
 /// A bundle that does not fit one pattern is split by its names (one alternative
@@ -679,6 +729,47 @@ mod tests {
             .filter(|p| matcher::matches(p, &canary).unwrap())
             .count();
         assert_eq!(n, 1, "the canary travels by exactly one rule");
+        // A change to a forwarding rule travels by two: the rule of EventBridge's
+        // calls and the canary's; a rule of another name by one.
+        for (name, params) in [
+            ("DisableRule", json!({"name": "trailwatch-forward-write-6"})),
+            (
+                "DeleteRule",
+                json!({"name": "tw-forward-read-only-1", "force": true}),
+            ),
+            (
+                "PutRule",
+                json!({"name": "trailwatch-forward-write-13", "eventPattern": "{}"}),
+            ),
+            (
+                "RemoveTargets",
+                json!({"rule": "trailwatch-forward-write-2", "ids": ["central-bus"]}),
+            ),
+            (
+                "PutTargets",
+                json!({"rule": "trailwatch-forward-write-2", "targets": []}),
+            ),
+        ] {
+            let change = json!({"source": "aws.events", "detail-type": "AWS API Call via CloudTrail", "detail": {
+                "eventSource": "events.amazonaws.com", "eventName": name, "readOnly": false,
+                "requestParameters": params}});
+            let n = write
+                .iter()
+                .filter(|p| matcher::matches(p, &change).unwrap())
+                .count();
+            assert_eq!(n, 2, "{name}: {change}");
+            let mut other = change.clone();
+            for key in ["name", "rule"] {
+                if other["detail"]["requestParameters"].get(key).is_some() {
+                    other["detail"]["requestParameters"][key] = json!("nightly-report");
+                }
+            }
+            let n = write
+                .iter()
+                .filter(|p| matcher::matches(p, &other).unwrap())
+                .count();
+            assert_eq!(n, 1, "{name} on another rule: {other}");
+        }
         let other = json!({"source": "aws.ssm", "detail": {"eventSource": "ssm.amazonaws.com", "eventName": "PutParameter",
             "requestParameters": {"name": "app-config"}}});
         assert!(!write.iter().any(|p| matcher::matches(p, &other).unwrap()));

@@ -51,19 +51,42 @@ pub(super) fn emit_heartbeat_check(function: &str) {
 }
 
 fn heartbeat_check_line(function: &str) -> serde_json::Value {
+    count_line(function, HEARTBEAT_CHECKS)
+}
+
+/// One EMF line: `metric` = 1, per function and deployment (the resource
+/// prefix, the stack's name), the dimensions a health alarm reads.
+fn count_line(function: &str, metric: &str) -> serde_json::Value {
     json!({
         "_aws": {
             "Timestamp": now_ms(),
             "CloudWatchMetrics": [{
                 "Namespace": METRICS_NAMESPACE,
                 "Dimensions": [["function", "prefix"]],
-                "Metrics": [{"Name": HEARTBEAT_CHECKS, "Unit": "Count"}],
+                "Metrics": [{"Name": metric, "Unit": "Count"}],
             }],
         },
         "function": function,
         "prefix": crate::resources::prefix(),
-        HEARTBEAT_CHECKS: 1,
+        metric: 1,
     })
+}
+
+/// The metric of a canary under another resource prefix (the health alarm
+/// `foreign-canaries` watches it).
+pub const FOREIGN_CANARIES: &str = "ForeignCanaries";
+
+/// One EMF line: `ForeignCanaries` = 1, for a canary whose parameter is not
+/// named with this deployment's prefix: most likely a forwarder deployed with
+/// another `ResourcePrefix`, whose account and Region are then never watched (a
+/// review of the templates, ninth session: only a log line said so). Per
+/// function and deployment, as [`emit_heartbeat_check`].
+pub(super) fn emit_foreign_canary(function: &str) {
+    println!("{}", foreign_canary_line(function));
+}
+
+fn foreign_canary_line(function: &str) -> serde_json::Value {
+    count_line(function, FOREIGN_CANARIES)
 }
 
 /// The metric of a tuning file refused (the health alarm `tuning-refused`
@@ -265,6 +288,20 @@ mod tests {
                 json!([["function"]])
             );
         }
+    }
+
+    /// A foreign canary is counted per function and deployment, as the
+    /// `foreign-canaries` health alarm reads it.
+    #[test]
+    fn a_foreign_canary_is_one_emf_count() {
+        let line = foreign_canary_line("pipeline");
+        let metric = &line["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(metric["Namespace"], METRICS_NAMESPACE);
+        assert_eq!(metric["Metrics"][0]["Name"], FOREIGN_CANARIES);
+        assert_eq!(metric["Dimensions"], json!([["function", "prefix"]]));
+        assert_eq!(line["function"], "pipeline");
+        assert_eq!(line["prefix"], crate::resources::prefix());
+        assert_eq!(line[FOREIGN_CANARIES], 1);
     }
 
     /// The line CloudWatch turns into the metric the health alarm watches.

@@ -32,7 +32,9 @@ pub mod backtest;
 mod config;
 mod envelope;
 mod logs;
-pub use logs::{HEARTBEAT_CHECKS, METRICS_NAMESPACE, TUNING_ERRORS, TUNING_WARNINGS};
+pub use logs::{
+    FOREIGN_CANARIES, HEARTBEAT_CHECKS, METRICS_NAMESPACE, TUNING_ERRORS, TUNING_WARNINGS,
+};
 pub mod tuning;
 
 use std::fmt;
@@ -297,6 +299,15 @@ impl<S: Store, N: Notifier> Handler<S, N> {
             return reject("detail has no eventSource or eventName".into());
         }
         let cloudtrail_id = rec.event_id().unwrap_or("(none)").to_owned();
+        // A canary under another prefix: a forwarder deployed with the wrong
+        // ResourcePrefix, its account and Region never watched; counted for the
+        // `foreign-canaries` health alarm (the heartbeat logs it too).
+        if self.keeps_heartbeat()
+            && self.metrics
+            && crate::heartbeat::foreign_canary(&rec).is_some()
+        {
+            logs::emit_foreign_canary(self.group.name);
+        }
         if !self.engine.wants(&rec) {
             debug!(
                 request_id,
