@@ -1148,18 +1148,24 @@ fn the_silence_threshold_decides_which_canary_gaps_are_findings() {
     assert_eq!(too_short.status.code(), Some(2));
 }
 
-/// `--format ocsf|asff|chat`: one object per line, one line per finding, in the
-/// same order as `jsonl`, each naming the same finding; the same output twice.
-#[test]
-fn replay_renders_ocsf_asff_and_chat_one_object_per_line() {
+/// A file of two records that each fire (`name` in the temp dir), and their
+/// findings as `--format jsonl` prints them.
+fn two_findings(name: &str) -> (String, Vec<serde_json::Value>) {
     let input = format!("{STOP_LOGGING}\n{DESCRIBE}\n");
-    let file = tmp("formats.jsonl", input.as_bytes());
+    let file = tmp(name, input.as_bytes());
     let findings: Vec<serde_json::Value> = String::from_utf8_lossy(&replay(&[&file], &[]).stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(findings.len(), 2, "{findings:?}");
-    let path = file.display().to_string();
+    (file.display().to_string(), findings)
+}
+
+/// `--format ocsf|asff|chat`: one object per line, one line per finding, in the
+/// same order as `jsonl`, each naming the same finding; the same output twice.
+#[test]
+fn replay_renders_ocsf_asff_and_chat_one_object_per_line() {
+    let (path, findings) = two_findings("formats.jsonl");
     for format in ["ocsf", "asff", "chat"] {
         let out = run(&["replay", "--format", format, &path], None);
         assert!(out.status.success(), "{format}: {out:?}");
@@ -1219,14 +1225,7 @@ fn replay_renders_ocsf_asff_and_chat_one_object_per_line() {
 /// policies match. `--findings-format` without `--format sns` is refused.
 #[test]
 fn replay_prints_the_sns_publish_the_functions_send() {
-    let input = format!("{STOP_LOGGING}\n{DESCRIBE}\n");
-    let file = tmp("sns.jsonl", input.as_bytes());
-    let findings: Vec<serde_json::Value> = String::from_utf8_lossy(&replay(&[&file], &[]).stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(findings.len(), 2, "{findings:?}");
-    let path = file.display().to_string();
+    let (path, findings) = two_findings("sns.jsonl");
     for machine in ["json", "ocsf"] {
         let out = run(
             &[
