@@ -9,6 +9,13 @@
 //! policies, so a weakening cannot be told from a strengthening. A refused
 //! deletion does not fire, nor does an AWS service identity; a stack that deletes
 //! the guardrail counts.
+//!
+//! A deletion naming a `guardrailVersion` removes that one numbered version, not
+//! the guardrail: CDK's guardrail version construct replaces its version on every
+//! edit, and CloudFormation then deletes the old one. Applications pinned to that
+//! version fail their calls rather than going unfiltered, so such a deletion is
+//! low; the whole guardrail deleted stays medium, and so does the enforced
+//! configuration removed (a review of false positives (ninth session)).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::change_by_anyone_but;
@@ -40,9 +47,27 @@ pub static META: Meta = Meta {
     window: None,
 };
 
+/// The deletion names one version of the guardrail (`guardrailVersion`, text that
+/// is not blank, or a number): that version alone goes.
+fn names_a_version(rec: &Record<'_>) -> bool {
+    match rec.request_param("guardrailVersion") {
+        Some(serde_json::Value::String(v)) => !v.trim().is_empty(),
+        Some(serde_json::Value::Number(_)) => true,
+        _ => false,
+    }
+}
+
 impl Detection for BedrockGuardrailDeleted {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_name() == "DeleteGuardrail" && names_a_version(rec) {
+            Severity::Low
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -66,6 +91,30 @@ mod tests {
             Some(Signal::Fire(e)) => assert_eq!(e.get("guardrailIdentifier"), Some(&json!("cmy5azq5koeo"))),
             other => panic!("expected a finding, got {other:?}"),
         }
+    }
+
+    fn severity(json: &str) -> Severity {
+        BedrockGuardrailDeleted.severity_for(&Record::from_json(json).expect("test record parses"))
+    }
+
+    /// Ninth session, from a review of false positives: one numbered version
+    /// deleted (CDK replacing its guardrail version) is low; the whole guardrail,
+    /// or the enforced configuration, stays medium.
+    #[test]
+    fn a_version_deleted_is_low_and_the_whole_guardrail_medium() {
+        for version in [r#""3""#, "3"] {
+            let params = format!(r#"{{"guardrailIdentifier":"arn:aws:bedrock:us-east-1:111122223333:guardrail/cmy5azq5koeo","guardrailVersion":{version}}}"#);
+            let rec = record(SOURCE, "DeleteGuardrail", ROLE, &params, "");
+            assert!(fires(&BedrockGuardrailDeleted, &rec), "{params}");
+            assert_eq!(severity(&rec), Severity::Low, "{params}");
+        }
+        assert_eq!(severity(&record(SOURCE, "DeleteGuardrail", ROLE, GUARDRAIL, "")), Severity::Medium);
+        for blank in [r#""  ""#, "null"] {
+            let params = format!(r#"{{"guardrailIdentifier":"cmy5azq5koeo","guardrailVersion":{blank}}}"#);
+            assert_eq!(severity(&record(SOURCE, "DeleteGuardrail", ROLE, &params, "")), Severity::Medium, "{params}");
+        }
+        let enforced = r#"{"configId":"cfg-1","guardrailVersion":"3"}"#;
+        assert_eq!(severity(&record(SOURCE, "DeleteEnforcedGuardrailConfiguration", ROLE, enforced, "")), Severity::Medium);
     }
 
     #[test]

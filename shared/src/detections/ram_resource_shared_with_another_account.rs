@@ -29,13 +29,22 @@
 //! the tables granted. From a third evasion review: Systems Manager parameters
 //! (SecureString secrets) are high, as the same share by the parameter's own
 //! policy is (`resource-policy-external-access`).
+//!
+//! From a review of false positives (ninth session): a Lake Formation grant to
+//! an organisation or one of its units (`arn:aws:organizations::<management
+//! account>:organization/o-...` or `...:ou/o-.../ou-...`) is left out, as RAM's
+//! own shares to them are: Lake Formation makes it through RAM, which shares
+//! with an organisation only inside the caller's own. Its ARN names the
+//! management account, which read as another account. When the deployment names
+//! its own organisations (`common::organizations`), a grant to any other
+//! organisation is reported all the same, naming it (`other_organizations`).
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
     aws_service_caller_but_stack, call_context, flag_value, foreign_account, one_or_many,
-    principal_account, succeeded_call,
+    organizations, principal_account, succeeded_call,
 };
 use crate::event::Record;
 
@@ -172,38 +181,65 @@ impl Detection for RamResourceSharedWithAnotherAccount {
     }
 }
 
+/// Whom a Lake Formation grant entry's principal reaches outside this account.
+enum Grantee<'v> {
+    /// Another account, or a role or user of one, as the entry names it.
+    Account(&'v str),
+    /// An organisation other than the deployment's own, or a unit of one.
+    Organization(String),
+}
+
+/// The grantee outside this account of a Lake Formation grant entry
+/// (`principal.dataLakePrincipalIdentifier`). An organisation's or unit's ARN
+/// (read strictly, `organizations::organization_of_arn`) is none unless the
+/// deployment names its own organisations and this is not one of them: RAM
+/// shares with an organisation only inside the caller's own.
+fn grantee<'v>(rec: &Record<'_>, entry: &'v Value) -> Option<Grantee<'v>> {
+    let id = entry.get("principal")?.get("dataLakePrincipalIdentifier")?.as_str()?;
+    if let Some(org) = organizations::organization_of_arn(id) {
+        return organizations::foreign_organization_id(org).map(Grantee::Organization);
+    }
+    principal_account(id).and_then(|a| foreign_account(rec, a)).map(|_| Grantee::Account(id))
+}
+
 /// A Lake Formation grant (one, or a batch's entries) to another account, or a
-/// role or user of one: a finding naming them, the resources and permissions.
+/// role or user of one, or to an organisation not the deployment's own: a
+/// finding naming them, the resources and permissions.
 fn lake_formation_grant(rec: &Record<'_>) -> Option<Signal> {
     let request = rec.request_parameters()?;
     let entries = match rec.event_name() {
         "BatchGrantPermissions" => one_or_many(request.get("entries")),
         _ => vec![request],
     };
-    let granted: Vec<&Value> = entries
+    let granted: Vec<(&Value, Grantee)> = entries
         .into_iter()
-        .filter(|entry| {
-            entry
-                .get("principal")
-                .and_then(|p| p.get("dataLakePrincipalIdentifier"))
-                .and_then(Value::as_str)
-                .and_then(principal_account)
-                .and_then(|a| foreign_account(rec, a))
-                .is_some()
-        })
+        .filter_map(|entry| Some((entry, grantee(rec, entry)?)))
         .collect();
     if granted.is_empty() {
         return None;
     }
     let principals: Vec<&str> = granted
         .iter()
-        .filter_map(|e| e.get("principal")?.get("dataLakePrincipalIdentifier")?.as_str())
+        .filter_map(|(_, g)| match g {
+            Grantee::Account(id) => Some(*id),
+            Grantee::Organization(_) => None,
+        })
         .collect();
-    let resources: Vec<&Value> = granted.iter().filter_map(|e| e.get("resource")).collect();
-    let permissions: Vec<&Value> = granted.iter().filter_map(|e| e.get("permissions")).collect();
+    let mut others: Vec<&str> = granted
+        .iter()
+        .filter_map(|(_, g)| match g {
+            Grantee::Organization(org) => Some(org.as_str()),
+            Grantee::Account(_) => None,
+        })
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    let resources: Vec<&Value> = granted.iter().filter_map(|(e, _)| e.get("resource")).collect();
+    let permissions: Vec<&Value> = granted.iter().filter_map(|(e, _)| e.get("permissions")).collect();
     fire(
         call_context(rec)
-            .with("other_principals", principals)
+            .with_opt("other_principals", (!principals.is_empty()).then_some(principals))
+            .with_opt("other_organizations", (!others.is_empty()).then_some(others))
             .with("resources", serde_json::json!(resources))
             .with("permissions", serde_json::json!(permissions)),
     )
@@ -320,5 +356,47 @@ mod tests {
         assert_eq!(severity(&vault), Severity::High);
         let ca = share("CreateResourceShare", r#"{"name":"c","resourceArns":["arn:aws:acm-pca:us-east-1:111122223333:certificate-authority/1"],"principals":["444455556666"]}"#);
         assert_eq!(severity(&ca), Severity::High);
+    }
+
+    /// Ninth session, from a review of false positives: a Lake Formation grant
+    /// to the organisation or a unit of it (whose ARN names the management
+    /// account) is not another account's; one to another organisation is
+    /// reported when the deployment names its own; an account beside it still is.
+    #[test]
+    fn lake_formation_grants_to_an_organisation_are_the_organisations() {
+        let grant = |principal: &str| {
+            record(LAKE_FORMATION, "GrantPermissions", ROLE, &format!(
+                r#"{{"principal":{{"dataLakePrincipalIdentifier":"{principal}"}},"resource":{{"table":{{"catalogId":"111122223333","databaseName":"sales","name":"orders"}}}},"permissions":["SELECT"]}}"#
+            ), "")
+        };
+        let org = "arn:aws:organizations::999988887777:organization/o-a1b2c3d4e5";
+        let unit = "arn:aws:organizations::999988887777:ou/o-a1b2c3d4e5/ou-ab12-cdef3456";
+        let theirs = "arn:aws:organizations::444455556666:organization/o-zz9988776655";
+        for principal in [org, unit, theirs] {
+            assert!(!fires(&RamResourceSharedWithAnotherAccount, &grant(principal)), "no list: {principal}");
+        }
+        let batch = |principals: &[&str]| {
+            let entries: Vec<String> = principals.iter().enumerate().map(|(i, p)| format!(
+                r#"{{"id":"{i}","principal":{{"dataLakePrincipalIdentifier":"{p}"}},"resource":{{"database":{{"name":"sales"}}}},"permissions":["DESCRIBE"]}}"#
+            )).collect();
+            record(LAKE_FORMATION, "BatchGrantPermissions", ROLE, &format!(r#"{{"catalogId":"111122223333","entries":[{}]}}"#, entries.join(",")), "")
+        };
+        assert!(!fires(&RamResourceSharedWithAnotherAccount, &batch(&[org, unit])));
+        // An account beside the organisation is still another account.
+        let mixed = batch(&[org, "arn:aws:iam::444455556666:role/reader"]);
+        let e = fired_evidence(&RamResourceSharedWithAnotherAccount, &mixed);
+        assert_eq!(e.get("other_principals").unwrap(), &serde_json::json!(["arn:aws:iam::444455556666:role/reader"]));
+        assert_eq!(e.get("other_organizations"), None);
+        assert_eq!(severity(&mixed), Severity::High);
+        // An ARN of the organisations service that names no organisation is read by its account.
+        assert!(fires(&RamResourceSharedWithAnotherAccount, &grant("arn:aws:organizations::999988887777:account/o-a1b2c3d4e5/999988887777")));
+        let ids: std::sync::Arc<[String]> = vec!["o-a1b2c3d4e5".to_owned()].into();
+        let _scope = organizations::in_scope(Some(&ids));
+        assert!(!fires(&RamResourceSharedWithAnotherAccount, &grant(org)));
+        assert!(!fires(&RamResourceSharedWithAnotherAccount, &grant(unit)));
+        let e = fired_evidence(&RamResourceSharedWithAnotherAccount, &grant(theirs));
+        assert_eq!(e.get("other_organizations").unwrap(), &serde_json::json!(["o-zz9988776655"]));
+        assert_eq!(e.get("other_principals"), None);
+        assert_eq!(severity(&grant(theirs)), Severity::High);
     }
 }

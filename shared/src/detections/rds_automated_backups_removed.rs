@@ -38,6 +38,13 @@
 //! of a replication group deleted (the group keeps the data and its snapshots) does
 //! not count; without a response the cache's backups are not known and it does not
 //! fire.
+//!
+//! A Redshift cluster deleted without a final snapshot whose response shows it
+//! kept no automated snapshots (`automatedSnapshotRetentionPeriod` 0: a CI
+//! cluster, say) takes no backups with it, and is not reported, as a cache that
+//! kept none is not. Without a response, or with a retention above zero, it
+//! still counts; switching the snapshots off beforehand is reported on its own
+//! (a review of false positives (ninth session)).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -196,11 +203,22 @@ fn other_store_deleted_bare(rec: &Record<'_>) -> Option<Evidence> {
     let skipped = values_at_key(rec.request_parameters()?, key)
         .into_iter()
         .any(|v| flag_value(v) == Some(true));
-    if !skipped {
+    if !skipped || (*name == "DeleteCluster" && kept_no_automated_snapshots(rec)) {
         return None;
     }
     let resource = request_text_any(rec, &["clusterIdentifier", "fileSystemId"]);
     Some(Evidence::new().with("api", *name).with_opt("resource", resource).with(key, true))
+}
+
+/// The response of a Redshift deletion shows the cluster kept no automated
+/// snapshots: every `automatedSnapshotRetentionPeriod` it gives (flat or
+/// wrapped) is 0, and it gives one. Without a response it is not known.
+fn kept_no_automated_snapshots(rec: &Record<'_>) -> bool {
+    let retention = rec
+        .response_elements()
+        .map(|r| values_at_key(r, "automatedSnapshotRetentionPeriod"))
+        .unwrap_or_default();
+    !retention.is_empty() && retention.into_iter().all(|v| whole_number(Some(v)) == Some(0))
 }
 
 /// An ElastiCache cache that kept automatic snapshots deleted without a final
@@ -310,6 +328,34 @@ mod tests {
         }
         let denied = failed("redshift.amazonaws.com", "DeleteCluster", ROLE, r#"{"clusterIdentifier":"dw-prod","skipFinalClusterSnapshot":true}"#, "UnauthorizedOperation");
         assert!(!fires(&RdsAutomatedBackupsRemoved, &denied));
+    }
+
+    /// Ninth session, from a review of false positives: a Redshift cluster whose
+    /// response shows it kept no automated snapshots loses none when deleted
+    /// bare; one that kept some, or whose response says nothing, still counts.
+    #[test]
+    fn a_redshift_cluster_that_kept_no_snapshots_deleted_bare_does_not_fire() {
+        let params = r#"{"clusterIdentifier":"dw-ci-pr-4821","skipFinalClusterSnapshot":true}"#;
+        let deleted = |response: &str| {
+            record("redshift.amazonaws.com", "DeleteCluster", ROLE, params, "")
+                .replace(r#""responseElements":null"#, &format!(r#""responseElements":{response}"#))
+        };
+        for response in [
+            r#"{"clusterIdentifier":"dw-ci-pr-4821","clusterStatus":"deleting","automatedSnapshotRetentionPeriod":0}"#,
+            r#"{"cluster":{"clusterIdentifier":"dw-ci-pr-4821","automatedSnapshotRetentionPeriod":"0"}}"#,
+        ] {
+            assert!(!fires(&RdsAutomatedBackupsRemoved, &deleted(response)), "{response}");
+        }
+        for response in [
+            r#"{"clusterIdentifier":"dw-prod","clusterStatus":"deleting","automatedSnapshotRetentionPeriod":7}"#,
+            r#"{"clusterIdentifier":"dw-prod","automatedSnapshotRetentionPeriod":"many"}"#,
+            r#"{"clusterIdentifier":"dw-prod","clusterStatus":"deleting"}"#,
+            "null",
+        ] {
+            let rec = deleted(response);
+            assert!(rec.contains(response), "the response is in the record");
+            assert!(fires(&RdsAutomatedBackupsRemoved, &rec), "{response}");
+        }
     }
 
     /// Sixth session: an ElastiCache cache that kept automatic snapshots, deleted

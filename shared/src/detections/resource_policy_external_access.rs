@@ -45,11 +45,27 @@
 //! points, vaults, streams), as a bucket opened to another account is. The
 //! mount-target fence of EFS holds only for statements open to everyone; so does
 //! a fence to access points of the file system's own account (eighth session).
+//!
+//! From a review of false positives (ninth session): an OpenSearch domain whose
+//! request turns fine-grained access control on (`advancedSecurityOptions`
+//! `enabled` true, anonymous access not on: not named on a create, false on an
+//! update, where leaving it out keeps what was there) behind a policy open to
+//! everyone for HTTP calls alone (`es:ESHttp*`) is medium, not high, its evidence
+//! saying `fine_grained_access_control`: AWS's guide recommends that pairing, and
+//! every request must still sign in. Without fine-grained access control in the
+//! request (an update carrying only the policy), with anonymous access on, or
+//! with an open statement granting any other action (`es:*`,
+//! `es:UpdateDomainConfig`), it stays high. And a Glue catalog statement that
+//! holds only under `Bool` `glue:EvaluatedByLakeFormationTags` true (how Lake
+//! Formation's cross-account grants by LF-tag require the catalog policy to
+//! read) is fenced: Lake Formation decides what it reaches, and its grants to
+//! other accounts are reported by `ram-resource-shared-with-another-account`.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller_but_stack, condition_entries_under, flag_value, foreign_account, one_or_many, policy_document, policy_exposure,
-    principal_account, principal_is_anyone, request_text_any, succeeded_call, texts_at_key, values_at_key,
+    allow_statements, aws_service_caller_but_stack, condition_entries_under, flag_value, foreign_account, one_or_many, pascal_or_camel,
+    policy_document, policy_exposure, principal_account, principal_is_anyone, request_param_any, request_text_any, succeeded_call,
+    texts_at_key, values_at_key,
 };
 use crate::detections::common::organizations;
 use crate::event::Record;
@@ -233,6 +249,59 @@ fn through_own_access_points(statement: &serde_json::Value, own: Option<&str>) -
         })
 }
 
+/// A Glue catalog statement that holds only when Lake Formation evaluates the
+/// call by LF-tags (`Bool` `glue:EvaluatedByLakeFormationTags`, every value
+/// true; not `BoolIfExists`, which a call without the key passes): what it
+/// reaches is what Lake Formation's grants give, judged where they are made.
+fn evaluated_by_lake_formation_tags(statement: &serde_json::Value) -> bool {
+    condition_entries_under(statement.get("Condition"), |op| op.trim().eq_ignore_ascii_case("Bool")).any(|(key, value)| {
+        let values = one_or_many(Some(value));
+        key.trim().eq_ignore_ascii_case("glue:EvaluatedByLakeFormationTags")
+            && !values.is_empty()
+            && values.iter().all(|v| flag_value(v) == Some(true))
+    })
+}
+
+/// An OpenSearch domain's policy open to everyone for HTTP calls alone, behind
+/// fine-grained access control that the same request turns on: the request's
+/// `advancedSecurityOptions` has `enabled` true and anonymous access not on (not
+/// true on a create; false on an update, where leaving it out keeps what was
+/// there); the policy names no other account, and every `Allow` open to everyone
+/// (`*`, or `NotPrincipal`) lists only `es:ESHttp...` actions. Every request must
+/// then still sign in to the domain.
+fn fine_grained_access_control_guards(rec: &Record<'_>, doc: &serde_json::Value) -> bool {
+    if rec.event_source() != OPENSEARCH || ENDPOINT_GRANTS.contains(&rec.event_name()) {
+        return false;
+    }
+    let Some(options) = request_param_any(rec, &["advancedSecurityOptions", "AdvancedSecurityOptions"]) else {
+        return false;
+    };
+    let flag = |key: &str| pascal_or_camel(options, key).and_then(flag_value);
+    let anonymous_off = if OPENSEARCH_CREATE.contains(&rec.event_name()) {
+        flag("AnonymousAuthEnabled") != Some(true)
+    } else {
+        flag("AnonymousAuthEnabled") == Some(false)
+    };
+    let http_only = |st: &serde_json::Value| {
+        st.get("NotAction").is_none() && {
+            let actions = one_or_many(st.get("Action"));
+            !actions.is_empty()
+                && actions.iter().all(|a| {
+                    a.as_str()
+                        .and_then(|a| a.trim().get(..9))
+                        .is_some_and(|p| p.eq_ignore_ascii_case("es:ESHttp"))
+                })
+        }
+    };
+    flag("Enabled") == Some(true)
+        && anonymous_off
+        && policy_exposure(doc, rec.account_id(), |_| true).accounts.is_empty()
+        && allow_statements(doc)
+            .into_iter()
+            .filter(|st| principal_is_anyone(st.get("Principal")) || st.get("NotPrincipal").is_some())
+            .all(http_only)
+}
+
 /// A layer permission's exposure: public (`*` without an organisation), an
 /// organisation other than the deployment's own, or the other account it names.
 fn layer_grant(rec: &Record<'_>) -> Option<Evidence> {
@@ -283,7 +352,9 @@ impl Detection for ResourcePolicyExternalAccess {
     }
 
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        if DATA_STORES.contains(&rec.event_source()) {
+        if rec.event_source() == OPENSEARCH && policy(rec).is_some_and(|doc| fine_grained_access_control_guards(rec, &doc)) {
+            Severity::Medium
+        } else if DATA_STORES.contains(&rec.event_source()) {
             Severity::High
         } else {
             META.severity
@@ -342,12 +413,16 @@ impl Detection for ResourcePolicyExternalAccess {
         }
         let doc = policy(rec)?;
         let efs = rec.event_source() == EFS;
+        let glue = rec.event_source() == GLUE;
         // The mount-target fence holds only for everyone: a named other account's
         // clients mount through the targets too, from a peered network (from an
         // evasion review).
         let exposure = policy_exposure(&doc, rec.account_id(), |st| {
             let fenced = through_mount_targets_only(st) || through_own_access_points(st, rec.account_id());
-            !(efs && fenced && principal_is_anyone(st.get("Principal")))
+            let efs_network = efs && fenced && principal_is_anyone(st.get("Principal"));
+            // Lake Formation decides what an LF-tag statement reaches (ninth session).
+            let lake_formation = glue && evaluated_by_lake_formation_tags(st);
+            !(efs_network || lake_formation)
         });
         if !exposure.exposed() {
             return None;
@@ -369,10 +444,12 @@ impl Detection for ResourcePolicyExternalAccess {
         .or_else(|| (rec.event_source() == GLUE).then_some("Data Catalog"))
         // A multi-Region access point names itself inside its request's details.
         .or_else(|| texts_at_key(rec.request_parameters()?, "name").first().copied());
+        let guarded = fine_grained_access_control_guards(rec, &doc);
         fire(exposure.evidence(
             Evidence::new()
                 .with("api", rec.event_name())
-                .with_opt("resource", resource),
+                .with_opt("resource", resource)
+                .with_opt("fine_grained_access_control", guarded.then_some(true)),
         ))
     }
 }
@@ -532,6 +609,103 @@ mod tests {
         // A stray `policy` flag before the document does not hide it.
         let stray = record(S3, "PutAccessPointPolicy", ROLE, &format!(r#"{{"name":"ap","Policy":[""],"PutAccessPointPolicyRequest":{{"Policy":{}}}}}"#, text(PUBLIC)), "");
         assert!(fires(&ResourcePolicyExternalAccess, &stray));
+    }
+
+    fn severity(json: &str) -> Severity {
+        ResourcePolicyExternalAccess.severity_for(&crate::event::Record::from_json(json).unwrap())
+    }
+
+    /// Ninth session, from a review of false positives: a domain opened to
+    /// everyone for HTTP calls behind fine-grained access control the request
+    /// turns on is medium; without it, with anonymous access, with other actions,
+    /// or a policy alone, it is high.
+    #[test]
+    fn an_open_http_policy_behind_fine_grained_access_control_is_medium() {
+        let http = r#"{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"es:ESHttp*","Resource":"arn:aws:es:us-east-1:111122223333:domain/logs/*"}"#;
+        let fgac = r#","advancedSecurityOptions":{"enabled":true,"internalUserDatabaseEnabled":false,"anonymousAuthEnabled":false,"masterUserOptions":{"masterUserARN":"arn:aws:iam::111122223333:role/os-admin"}}"#;
+        let domain = |name: &str, statement: &str, options: &str| {
+            record(OPENSEARCH, name, ROLE, &format!(r#"{{"domainName":"logs","accessPolicies":{}{options}}}"#, text(statement)), "")
+        };
+        let without_anonymous = fgac.replace(r#","anonymousAuthEnabled":false"#, "");
+        for (name, options) in [
+            ("CreateDomain", fgac.to_owned()),
+            ("CreateElasticsearchDomain", fgac.to_owned()),
+            ("UpdateDomainConfig", fgac.to_owned()),
+            ("UpdateElasticsearchDomainConfig", fgac.to_owned()),
+            ("CreateDomain", without_anonymous.clone()),
+            ("CreateDomain", fgac.replace(r#""enabled":true"#, r#""Enabled":"true""#)),
+        ] {
+            let rec = domain(name, http, &options);
+            match eval(&ResourcePolicyExternalAccess, &rec) {
+                Some(Signal::Fire(e)) => {
+                    assert_eq!(e.get("public"), Some(&serde_json::json!(true)), "{rec}");
+                    assert_eq!(e.get("fine_grained_access_control"), Some(&serde_json::json!(true)), "{rec}");
+                }
+                other => panic!("expected a finding for {rec}, got {other:?}"),
+            }
+            assert_eq!(severity(&rec), Severity::Medium, "{rec}");
+        }
+        let any_es = http.replace(r#""es:ESHttp*""#, r#""es:*""#);
+        let admin = http.replace(r#""es:ESHttp*""#, r#"["es:ESHttpGet","es:UpdateDomainConfig"]"#);
+        let not_action = http.replace(r#""Action":"es:ESHttp*""#, r#""NotAction":"es:ESHttpDelete""#);
+        let and_an_account = format!(r#"{http},{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::444455556666:root"}},"Action":"es:ESHttpGet","Resource":"*"}}"#);
+        for (name, statement, options) in [
+            ("CreateDomain", http, String::new()),
+            ("CreateDomain", http, fgac.replace(r#""anonymousAuthEnabled":false"#, r#""anonymousAuthEnabled":true"#)),
+            ("CreateDomain", http, fgac.replace(r#""enabled":true"#, r#""enabled":false"#)),
+            ("CreateDomain", any_es.as_str(), fgac.to_owned()),
+            ("CreateDomain", admin.as_str(), fgac.to_owned()),
+            ("CreateDomain", not_action.as_str(), fgac.to_owned()),
+            ("CreateDomain", and_an_account.as_str(), fgac.to_owned()),
+            ("UpdateDomainConfig", http, String::new()),
+            // An update that leaves anonymous access out keeps what was there.
+            ("UpdateDomainConfig", http, without_anonymous.clone()),
+        ] {
+            let rec = domain(name, statement, &options);
+            match eval(&ResourcePolicyExternalAccess, &rec) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("fine_grained_access_control"), None, "{rec}"),
+                other => panic!("expected a finding for {rec}, got {other:?}"),
+            }
+            assert_eq!(severity(&rec), Severity::High, "{rec}");
+        }
+    }
+
+    /// Ninth session, from a review of false positives: a Glue catalog statement
+    /// that holds only when Lake Formation evaluates by LF-tags is fenced; the
+    /// same grant without that condition, or under `BoolIfExists`, is not.
+    #[test]
+    fn a_glue_grant_evaluated_by_lake_formation_tags_is_fenced() {
+        let grant = |condition: &str| {
+            let st = format!(
+                r#"{{"Effect":"Allow","Action":["glue:*"],"Principal":{{"AWS":["arn:aws:iam::444455556666:root","arn:aws:iam::777788889999:root"]}},"Resource":["arn:aws:glue:us-east-1:111122223333:table/*","arn:aws:glue:us-east-1:111122223333:catalog"]{condition}}}"#
+            );
+            record(GLUE, "PutResourcePolicy", ROLE, &format!(r#"{{"policyInJson":{},"enableHybrid":"TRUE"}}"#, text(&st)), "")
+        };
+        for condition in [
+            r#","Condition":{"Bool":{"glue:EvaluatedByLakeFormationTags":"true"}}"#,
+            r#","Condition":{"Bool":{"glue:EvaluatedByLakeFormationTags":true}}"#,
+            r#","Condition":{"Bool":{"glue:EvaluatedByLakeFormationTags":["true"]}}"#,
+        ] {
+            assert!(!fires(&ResourcePolicyExternalAccess, &grant(condition)), "{condition}");
+        }
+        for condition in [
+            "",
+            r#","Condition":{"Bool":{"glue:EvaluatedByLakeFormationTags":"false"}}"#,
+            r#","Condition":{"Bool":{"glue:EvaluatedByLakeFormationTags":["true","false"]}}"#,
+            r#","Condition":{"BoolIfExists":{"glue:EvaluatedByLakeFormationTags":"true"}}"#,
+            r#","Condition":{"Bool":{"aws:SecureTransport":"true"}}"#,
+        ] {
+            match eval(&ResourcePolicyExternalAccess, &grant(condition)) {
+                Some(Signal::Fire(e)) => {
+                    assert_eq!(e.get("other_accounts"), Some(&serde_json::json!(["444455556666", "777788889999"])), "{condition}");
+                }
+                other => panic!("expected a finding for {condition}, got {other:?}"),
+            }
+        }
+        // The key means nothing to another service's policy.
+        let st = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"dynamodb:*","Resource":"*","Condition":{"Bool":{"glue:EvaluatedByLakeFormationTags":"true"}}}"#;
+        let table = record(DYNAMODB, "PutResourcePolicy", ROLE, &format!(r#"{{"resourceArn":"arn:aws:dynamodb:us-east-1:111122223333:table/orders","policy":{}}}"#, text(st)), "");
+        assert!(fires(&ResourcePolicyExternalAccess, &table));
     }
 
     /// From a review: a bus open to anyone takes forged events.

@@ -37,12 +37,19 @@
 //! (`CreateProvisionedModelThroughput`: model units billed by the hour, or for
 //! one or six months' commitment) always counts, its units and commitment in
 //! the evidence.
+//!
+//! Provisioned throughput bought without a commitment for a custom model of the
+//! call's own account (`modelId` an ARN of this account's `custom-model/`) is low:
+//! that is how a fine-tuned model is served or evaluated, billed by the hour and
+//! within a small quota. A foundation model, another account's model, a model
+//! named otherwise, or any commitment stays medium (a review of false positives
+//! (ninth session)).
 
 use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller_but_stack, instance_type_text, request_text_any, succeeded_call, unusual_instance_type,
+    arn_account, aws_service_caller_but_stack, instance_type_text, request_text_any, succeeded_call, unusual_instance_type,
 };
 use crate::event::Record;
 
@@ -189,9 +196,39 @@ fn pipeline_definition(rec: &Record<'_>) -> Option<Value> {
         .and_then(|text| crate::event::surrogates::parse_value(text.trim()))
 }
 
+/// Bedrock provisioned throughput with no commitment (`commitmentDuration`
+/// absent, null or blank) for a custom model of the record's own account: a
+/// `modelId` ARN of Bedrock whose account is the record's and whose resource is
+/// a `custom-model/`.
+fn own_custom_model_by_the_hour(rec: &Record<'_>) -> bool {
+    if rec.event_source() != BEDROCK || rec.event_name() != "CreateProvisionedModelThroughput" {
+        return false;
+    }
+    let committed = match rec.request_param("commitmentDuration") {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        Some(_) => true,
+    };
+    let own_custom_model = request_text_any(rec, &["modelId"]).is_some_and(|model| {
+        let model = model.trim();
+        let parts: Vec<&str> = model.splitn(6, ':').collect();
+        matches!(parts.as_slice(), [_, _, "bedrock", _, _, resource] if resource.starts_with("custom-model/"))
+            && arn_account(model).is_some_and(|account| rec.account_id() == Some(account))
+    });
+    !committed && own_custom_model
+}
+
 impl Detection for SageMakerGpuComputeRequested {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if own_custom_model_by_the_hour(rec) {
+            Severity::Low
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -378,6 +415,42 @@ mod tests {
         // Training plans named on another service's call are not SageMaker's.
         assert!(!fires(&SageMakerGpuComputeRequested, &record(BEDROCK, "CreateTrainingPlan", ROLE, plan, "")));
         assert!(!fires(&SageMakerGpuComputeRequested, &record(SAGEMAKER, "CreateProvisionedModelThroughput", ROLE, throughput, "")));
+    }
+
+    fn severity(json: &str) -> Severity {
+        SageMakerGpuComputeRequested.severity_for(&crate::event::Record::from_json(json).expect("test record parses"))
+    }
+
+    /// Ninth session, from a review of false positives: throughput without a
+    /// commitment for this account's own custom model is low; a foundation
+    /// model, another account's model or a commitment stays medium.
+    #[test]
+    fn own_custom_model_throughput_by_the_hour_is_low() {
+        let custom = "arn:aws:bedrock:us-east-1:111122223333:custom-model/amazon.nova-lite-v1:0:300k/a1b2c3d4e5f6";
+        let throughput = |model: &str, commitment: &str| {
+            record(BEDROCK, "CreateProvisionedModelThroughput", ROLE,
+                &format!(r#"{{"modelUnits":1,"provisionedModelName":"ft-eval","modelId":"{model}"{commitment}}}"#), "")
+        };
+        for commitment in ["", r#","commitmentDuration":null"#, r#","commitmentDuration":" ""#] {
+            let rec = throughput(custom, commitment);
+            assert!(fires(&SageMakerGpuComputeRequested, &rec), "{rec}");
+            assert_eq!(severity(&rec), Severity::Low, "{rec}");
+        }
+        for (model, commitment) in [
+            (custom, r#","commitmentDuration":"OneMonth""#),
+            ("arn:aws:bedrock:us-east-1:444455556666:custom-model/amazon.nova-lite-v1:0:300k/a1b2c3d4e5f6", ""),
+            ("arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-5-sonnet-20240620-v1:0", ""),
+            ("anthropic.claude-3-haiku-20240307-v1:0:200k", ""),
+            ("my-fine-tuned-model", ""),
+            ("arn:aws:bedrock:us-east-1:111122223333:imported-model/abc123", ""),
+            ("arn:aws:sagemaker:us-east-1:111122223333:custom-model/x", ""),
+        ] {
+            let rec = throughput(model, commitment);
+            assert!(fires(&SageMakerGpuComputeRequested, &rec), "{rec}");
+            assert_eq!(severity(&rec), Severity::Medium, "{rec}");
+        }
+        let gpu = r#"{"trainingJobName":"t","resourceConfig":{"instanceType":"ml.p4d.24xlarge"}}"#;
+        assert_eq!(severity(&record(SAGEMAKER, "CreateTrainingJob", ROLE, gpu, "")), Severity::Medium);
     }
 
     #[test]

@@ -17,6 +17,14 @@
 //! until a notebook uses it). SageMaker logs request keys in camel case; the
 //! capitalised API spelling is read too. AWS service calls are skipped;
 //! infrastructure-as-code is not, as the user agent is the caller's to choose.
+//!
+//! A user profile or domain created with lifecycle configurations
+//! (`CreateUserProfile`, `CreateDomain`) is low: that is how every profile is
+//! onboarded with the standard auto-shutdown script, and the script runs only in
+//! the new profile's or domain's apps, as the execution role their creator gave
+//! them. A space created with them (`CreateSpace`: shared spaces others open) and
+//! every update of an existing notebook, domain, profile or space stay medium (a
+//! review of false positives (ninth session)).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::change_by_anyone_but;
@@ -46,6 +54,10 @@ const NAMES: &[&str] = &[
     "UpdateSpace",
     "UpdateUserProfile",
 ];
+
+/// Creations whose scripts run only in the created profile's or domain's own
+/// apps: low.
+const CREATED_OWN: &[&str] = &["CreateDomain", "CreateUserProfile"];
 
 /// The lifecycle configuration ARNs attached anywhere in `v`: values of keys named
 /// `LifecycleConfigArns` in any letter case (the app settings of JupyterLab,
@@ -114,6 +126,14 @@ fn param<'r>(rec: &'r Record, camel: &str, pascal: &str) -> Option<&'r str> {
 impl Detection for SageMakerNotebookLifecycleConfigChanged {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if CREATED_OWN.contains(&rec.event_name()) {
+            Severity::Low
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -223,5 +243,43 @@ mod tests {
         assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, "UpdateSpace", ROLE, other, "")));
         assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &record(SOURCE, "UpdateUserProfile", ROLE, "null", "")));
         assert!(!fires(&SageMakerNotebookLifecycleConfigChanged, &failed(SOURCE, "UpdateUserProfile", ROLE, &profile, "AccessDenied")));
+    }
+
+    fn severity(json: &str) -> Severity {
+        SageMakerNotebookLifecycleConfigChanged.severity_for(&Record::from_json(json).expect("test record parses"))
+    }
+
+    /// Ninth session, from a review of false positives: a profile or domain
+    /// created with the standard auto-shutdown script is low; a space created
+    /// with one, and an existing profile, domain, space or notebook given one,
+    /// stay medium.
+    #[test]
+    fn a_profile_or_domain_created_with_a_script_is_low() {
+        let arn = "arn:aws:sagemaker:us-east-1:111122223333:studio-lifecycle-config/auto-shutdown-jupyterlab";
+        let profile = format!(
+            r#"{{"domainId":"d-abcd1234efgh","userProfileName":"priya","userSettings":{{"executionRole":"arn:aws:iam::111122223333:role/ds","jupyterLabAppSettings":{{"lifecycleConfigArns":["{arn}"]}}}}}}"#
+        );
+        let domain = format!(
+            r#"{{"domainName":"ds-studio","authMode":"IAM","defaultUserSettings":{{"executionRole":"arn:aws:iam::111122223333:role/ds","jupyterLabAppSettings":{{"lifecycleConfigArns":["{arn}"]}}}}}}"#
+        );
+        for (name, params) in [("CreateUserProfile", &profile), ("CreateDomain", &domain)] {
+            let rec = record(SOURCE, name, ROLE, params, "");
+            assert!(fires(&SageMakerNotebookLifecycleConfigChanged, &rec), "{name}");
+            assert_eq!(severity(&rec), Severity::Low, "{name}");
+        }
+        let space = format!(
+            r#"{{"domainId":"d-abcd1234efgh","spaceName":"team","spaceSettings":{{"jupyterLabAppSettings":{{"lifecycleConfigArns":["{arn}"]}}}}}}"#
+        );
+        for (name, params) in [
+            ("CreateSpace", &space),
+            ("UpdateSpace", &space),
+            ("UpdateUserProfile", &profile),
+            ("UpdateDomain", &domain),
+        ] {
+            let rec = record(SOURCE, name, ROLE, params, "");
+            assert!(fires(&SageMakerNotebookLifecycleConfigChanged, &rec), "{name}");
+            assert_eq!(severity(&rec), Severity::Medium, "{name}");
+        }
+        assert_eq!(severity(&record(SOURCE, ATTACH, ROLE, ATTACHED, "")), Severity::Medium);
     }
 }
