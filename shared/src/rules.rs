@@ -42,23 +42,36 @@ pub mod canary {
         .with_detail(r#"{"requestParameters":{"name":[{"suffix":"-canary"}]}}"#);
 }
 
-/// EventBridge's own calls on a forwarding rule (`<prefix>-forward-<kind>-<n>`):
-/// disabling, deleting, re-patterning or retargeting it. They travel by the rule
-/// that carries `events.amazonaws.com`'s alternatives and also by one other, so
-/// that whichever is switched off first, the other forwards the call (a review
-/// of the templates, ninth session: one `DisableRule` on the first rule blinded
-/// the account to the rest, and the canary, on another rule, stayed green).
-/// Such a call travels twice; the claims send each finding once and windows
-/// count each event id once.
+/// The forwarders' own rules and role, watched from two rules. EventBridge's
+/// calls on a forwarding rule (`<prefix>-forward-<kind>-<n>`: disabling,
+/// deleting, re-patterning or retargeting it, or a target change too large for
+/// CloudTrail to log its parameters) and IAM's on the forwarder's role
+/// (`<prefix>-forwarder-<region>`: its trust, policies or boundary) travel by
+/// the rule of their service and also by the canary's rule, which carries them
+/// with the canary (a review of the templates and an evasion review, ninth
+/// session: one `DisableRule` on the rule of EventBridge's calls blinded the
+/// account to the rest, and a trust narrowed to the canary's rule kept the
+/// canary green while every other rule lost the role). Whichever goes first, the
+/// other rule forwards the call; breaking the canary's rule itself silences the
+/// canary (`pipeline-silent`). Such a call travels twice; the claims send each
+/// finding once and windows count each event id once.
 pub mod guard {
-    /// The `detail` alternatives added to a second write rule: the rule calls
-    /// name it in `name`, the target calls in `rule`.
+    /// The `detail` alternatives the canary's rule carries besides the canary.
     pub const ALTERNATIVES: &str = r#"[
         {"eventSource":["events.amazonaws.com"],"eventName":["DeleteRule","DisableRule","PutRule"],
          "requestParameters":{"name":[{"wildcard":"*-forward-*"}]}},
         {"eventSource":["events.amazonaws.com"],"eventName":["PutTargets","RemoveTargets"],
-         "requestParameters":{"rule":[{"wildcard":"*-forward-*"}]}}
+         "requestParameters":{"rule":[{"wildcard":"*-forward-*"}]}},
+        {"eventSource":["events.amazonaws.com"],"eventName":["PutRule","PutTargets"],
+         "requestParameters":{"reason":["requestParameters too large"]}},
+        {"eventSource":["iam.amazonaws.com"],"eventName":["AttachRolePolicy","DeleteRole",
+         "DeleteRolePermissionsBoundary","DeleteRolePolicy","DetachRolePolicy","PutRolePermissionsBoundary",
+         "PutRolePolicy","UpdateAssumeRolePolicy"],
+         "requestParameters":{"roleName":[{"wildcard":"*-forwarder-*"}]}}
     ]"#;
+    /// The services whose own rules must not carry the guard: a call that
+    /// switches their rule off would switch the guard off with it.
+    pub const WATCHED_SOURCES: [&str; 2] = ["events.amazonaws.com", "iam.amazonaws.com"];
 
     /// [`ALTERNATIVES`] parsed.
     pub fn alternatives() -> Vec<serde_json::Value> {
@@ -614,15 +627,18 @@ impl Forwarding {
 /// in [`MAX_PATTERN_CHARS`] each. Alternatives of one event source stay in one rule
 /// (a narrowed and a plain alternative of a source may both match one event, and
 /// two rules would forward it twice); the user-agent alternatives go into the first
-/// rule. Empty when no trigger needs this kind.
+/// rule; the canary and [`guard`] go into a write rule of their own choosing.
+/// Empty when no trigger needs this kind.
 pub fn forwarder_patterns(kind: Forwarding) -> Vec<Value> {
     let triggers: Vec<&Trigger> = catalog::ALL
         .iter()
         .flat_map(|d| d.meta().triggers)
         .filter(|t| kind == Forwarding::Write || t.takes_read_only_events())
-        .chain((kind == Forwarding::Write).then_some(&canary::TRIGGER))
         .collect();
     let mut alts = alternatives(triggers);
+    // The canary travels with the guard (`add_guard`), whatever names it.
+    let canary = alternatives([&canary::TRIGGER]);
+    alts.retain(|a| !canary.contains(a));
     if kind == Forwarding::ReadOnly {
         for a in &mut alts {
             let m = a.as_object_mut().expect("alternatives are objects");
@@ -652,26 +668,27 @@ pub fn forwarder_patterns(kind: Forwarding) -> Vec<Value> {
     rules.into_iter().map(wrap).collect()
 }
 
-/// Puts [`guard::ALTERNATIVES`] in the first write rule with room for them that
-/// is not the rule of `events.amazonaws.com` (else one `DisableRule` would
-/// silence both), or in a rule of their own.
+/// Puts the canary with [`guard::ALTERNATIVES`] in the first write rule with
+/// room for them that carries no alternative of the services the guard watches
+/// ([`guard::WATCHED_SOURCES`]), or in a rule of their own.
 fn add_guard(rules: &mut Vec<Vec<Value>>) {
-    let of_events = |a: &Value| {
+    let watched = |a: &Value| {
         a["eventSource"]
             .as_array()
-            .is_some_and(|s| s.contains(&json!("events.amazonaws.com")))
+            .is_some_and(|s| guard::WATCHED_SOURCES.iter().any(|w| s.contains(&json!(w))))
     };
-    let guard = guard::alternatives();
+    let mut bundle = alternatives([&canary::TRIGGER]);
+    bundle.extend(guard::alternatives());
     let room = rules.iter().position(|r| {
-        !r.iter().any(of_events) && {
+        !r.iter().any(watched) && {
             let mut with = r.clone();
-            with.extend(guard.iter().cloned());
+            with.extend(bundle.iter().cloned());
             pattern_len(&wrap(with)) <= MAX_PATTERN_CHARS
         }
     });
     match room {
-        Some(i) => rules[i].extend(guard),
-        None => rules.push(guard),
+        Some(i) => rules[i].extend(bundle),
+        None => rules.push(bundle),
     }
 }
 
@@ -731,44 +748,76 @@ mod tests {
         assert_eq!(n, 1, "the canary travels by exactly one rule");
         // A change to a forwarding rule travels by two: the rule of EventBridge's
         // calls and the canary's; a rule of another name by one.
-        for (name, params) in [
-            ("DisableRule", json!({"name": "trailwatch-forward-write-6"})),
+        for (service, name, params) in [
             (
+                "events",
+                "DisableRule",
+                json!({"name": "trailwatch-forward-write-6"}),
+            ),
+            (
+                "events",
                 "DeleteRule",
                 json!({"name": "tw-forward-read-only-1", "force": true}),
             ),
             (
+                "events",
                 "PutRule",
                 json!({"name": "trailwatch-forward-write-13", "eventPattern": "{}"}),
             ),
             (
+                "events",
                 "RemoveTargets",
                 json!({"rule": "trailwatch-forward-write-2", "ids": ["central-bus"]}),
             ),
             (
+                "events",
                 "PutTargets",
                 json!({"rule": "trailwatch-forward-write-2", "targets": []}),
             ),
+            (
+                "events",
+                "PutTargets",
+                json!({"reason": "requestParameters too large", "omitted": true}),
+            ),
+            (
+                "iam",
+                "UpdateAssumeRolePolicy",
+                json!({"roleName": "trailwatch-forwarder-us-east-1", "policyDocument": "{}"}),
+            ),
+            (
+                "iam",
+                "DeleteRolePolicy",
+                json!({"roleName": "trailwatch-forwarder-eu-west-1", "policyName": "put-events"}),
+            ),
         ] {
-            let change = json!({"source": "aws.events", "detail-type": "AWS API Call via CloudTrail", "detail": {
-                "eventSource": "events.amazonaws.com", "eventName": name, "readOnly": false,
+            let change = json!({"source": format!("aws.{service}"), "detail-type": "AWS API Call via CloudTrail",
+                "detail": {"eventSource": format!("{service}.amazonaws.com"), "eventName": name, "readOnly": false,
                 "requestParameters": params}});
-            let n = write
+            let by: Vec<&Value> = write
                 .iter()
                 .filter(|p| matcher::matches(p, &change).unwrap())
-                .count();
-            assert_eq!(n, 2, "{name}: {change}");
+                .collect();
+            assert_eq!(by.len(), 2, "{name}: {change}");
+            // One of the two is the canary's rule.
+            assert!(
+                by.iter().any(|p| matcher::matches(p, &canary).unwrap()),
+                "{name}: not by the canary's rule"
+            );
             let mut other = change.clone();
-            for key in ["name", "rule"] {
+            let mut renamed = false;
+            for key in ["name", "rule", "roleName"] {
                 if other["detail"]["requestParameters"].get(key).is_some() {
                     other["detail"]["requestParameters"][key] = json!("nightly-report");
+                    renamed = true;
                 }
             }
-            let n = write
-                .iter()
-                .filter(|p| matcher::matches(p, &other).unwrap())
-                .count();
-            assert_eq!(n, 1, "{name} on another rule: {other}");
+            if renamed {
+                let n = write
+                    .iter()
+                    .filter(|p| matcher::matches(p, &other).unwrap())
+                    .count();
+                assert_eq!(n, 1, "{name} on another rule or role: {other}");
+            }
         }
         let other = json!({"source": "aws.ssm", "detail": {"eventSource": "ssm.amazonaws.com", "eventName": "PutParameter",
             "requestParameters": {"name": "app-config"}}});

@@ -14,18 +14,18 @@
 //! Data Lifecycle Manager's shares for a cross-account copy
 //! (`common::backup_service_copy`), unless public.
 //!
-//! From a review of false positives (ninth session): EC2 Image Builder shares
-//! each new image with the accounts its distribution configuration names, as its
-//! service-linked role, on every pipeline run. No one can act as that role, but
-//! whoever writes the distribution configuration chooses the accounts, and no
-//! detection reads those configurations: a service-linked role's share with
-//! named accounts is medium, not silent (`ebs-snapshot-shared` leaves the
-//! snapshots' shares of such a run out). Public, or to an organisation not named
-//! as ours, it stays high.
+//! EC2 Image Builder shares each new image with the accounts its distribution
+//! configuration names, as its service-linked role, on every pipeline run (a
+//! review of false positives, ninth session). That stays high: whoever writes a
+//! distribution configuration chooses the accounts, and no detection reads those
+//! configurations (an evasion review of a medium for it: an intruder's
+//! distribution passed at medium, its snapshot's share silent). Tune the
+//! pipeline's shares by the role and the receiving accounts written out
+//! (`evidence.other_accounts[]`, docs/tuning.md).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{ec2_permission_added, ec2_permission_items_added};
-use crate::detections::common::{aws_service_or_linked_role, backup_service_copy, organizations, succeeded_call};
+use crate::detections::common::{backup_service_copy, organizations, succeeded_call};
 use crate::event::Record;
 
 pub struct Ec2AmiShared;
@@ -45,8 +45,9 @@ pub static META: Meta = Meta {
     group: "backup-exposure",
     false_positives: &[
         "Golden images shared on purpose with the organisation's other accounts or with \
-         customers: suppress the pipeline's role with the known receiving accounts, \
-         every one of them (`requestParameters.launchPermission.add.items[].userId`).",
+         customers, by hand or by EC2 Image Builder's distributions (its service-linked \
+         role): suppress the pipeline's role with the known receiving accounts, every \
+         one of them (`evidence.other_accounts[]`).",
     ],
     next_steps: "Check the receiving account. If it is unknown, remove the launch permission, find \
                  out what the image contains (credentials, keys, data) and rotate what it holds; \
@@ -58,18 +59,6 @@ pub static META: Meta = Meta {
 impl Detection for Ec2AmiShared {
     fn meta(&self) -> &'static Meta {
         &META
-    }
-
-    fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        let list = rec.request_param("launchPermission");
-        if aws_service_or_linked_role(rec)
-            && !ec2_permission_added(list, rec.account_id()).public
-            && foreign_organizations_added(list).is_empty()
-        {
-            Severity::Medium
-        } else {
-            META.severity
-        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -187,27 +176,18 @@ mod tests {
         assert!(fires(&Ec2AmiShared, &rec(theirs)));
     }
 
-    /// Image Builder's service-linked role sharing with named accounts is
-    /// medium; public, or anyone else doing it, stays high.
+    /// Image Builder's service-linked role sharing with named accounts is as
+    /// high as anyone's: its distribution configuration is the caller's choice.
     #[test]
-    fn a_service_linked_roles_share_with_accounts_is_medium() {
+    fn a_service_linked_roles_share_is_high_too() {
         let image_builder = r#"{"type":"AssumedRole","principalId":"AROAEXAMPLEIB0001:ImageBuilder",
             "arn":"arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForImageBuilder/ImageBuilder","accountId":"111122223333",
             "sessionContext":{"sessionIssuer":{"type":"Role","userName":"AWSServiceRoleForImageBuilder",
             "arn":"arn:aws:iam::111122223333:role/aws-service-role/imagebuilder.amazonaws.com/AWSServiceRoleForImageBuilder"}}}"#;
-        let severity = |identity: &str, items: &str| {
-            let json = record("ec2.amazonaws.com", "ModifyImageAttribute", identity, &share(items), "");
-            assert!(fires(&Ec2AmiShared, &json), "{json}");
-            Ec2AmiShared.severity_for(&Record::from_json(&json).unwrap())
-        };
-        let accounts = r#"{"userId":"444455556666"},{"userId":"555566667777"}"#;
-        assert_eq!(severity(image_builder, accounts), Severity::Medium);
-        assert_eq!(severity(ROLE, accounts), Severity::High);
-        assert_eq!(severity(image_builder, r#"{"group":"all"}"#), Severity::High);
-        assert_eq!(
-            severity(image_builder, r#"{"organizationArn":"arn:aws:organizations::999999999999:organization/o-theirs0001"}"#),
-            Severity::High
-        );
+        let json = record("ec2.amazonaws.com", "ModifyImageAttribute", image_builder,
+            &share(r#"{"userId":"444455556666"},{"userId":"555566667777"}"#), "");
+        assert!(fires(&Ec2AmiShared, &json));
+        assert_eq!(Ec2AmiShared.severity_for(&Record::from_json(&json).unwrap()), Severity::High);
     }
 
     #[test]

@@ -29,7 +29,9 @@
 //! - An SNS request CloudTrail logs without its parameters, as too large (over
 //!   about 100 KB: a subscription filter policy padded to mute the findings
 //!   topic's e-mail), is judged by the subscription its response names, else
-//!   reported at high with an unknown resource (from a third evasion review).
+//!   reported at high with an unknown resource (from a third evasion review). So
+//!   is an EventBridge change logged so (ninth session, an evasion review: a
+//!   `PutTargets` padded past the limit retargets a forwarding rule unnamed).
 //! - Log shipping and retention enforcement touch every log group (from a review
 //!   of false positives, sixth session): a subscription filter sending the
 //!   functions' logs to a destination in the same account (a Datadog or Splunk
@@ -389,7 +391,7 @@ pub fn tampered_resource(rec: &Record<'_>, prefix: &str) -> Option<String> {
     // findings topic's e-mail unseen). SNS requests that large are not routine: the
     // response's subscription names the topic when there is one, else the change
     // is reported as one to an unknown resource.
-    if source == "sns.amazonaws.com" && request_omitted_as_too_large(rec) {
+    if matches!(source, "sns.amazonaws.com" | "events.amazonaws.com") && request_omitted_as_too_large(rec) {
         return match rec.response_element_str("subscriptionArn") {
             Some(arn) if arn.starts_with("arn:") => {
                 is_ours(source, "subscriptionArn", arn, prefix).then(|| arn.to_owned())
@@ -400,7 +402,8 @@ pub fn tampered_resource(rec: &Record<'_>, prefix: &str) -> Option<String> {
     None
 }
 
-/// The resource of an SNS change whose request CloudTrail left out as too large.
+/// The resource of an SNS or EventBridge change whose request CloudTrail left
+/// out as too large.
 const UNKNOWN_RESOURCE: &str = "unknown (request too large to log)";
 
 /// Whether `value`, read from the request's `field`, names one of the
@@ -499,7 +502,7 @@ impl Detection for TrailwatchTampering {
         if cloudformation && retargeted_bus(rec, resources::prefix()).is_some() {
             return Severity::Critical;
         }
-        // Which resource an oversized SNS request changed is not known: likely
+        // Which resource an oversized SNS or EventBridge request changed is not known: likely
         // not ours, but worth a look the same day.
         if tampered_resource(rec, resources::prefix()).as_deref() == Some(UNKNOWN_RESOURCE) {
             return Severity::High;
@@ -621,6 +624,19 @@ mod tests {
 
     fn tampered(json: &str, prefix: &str) -> Option<String> {
         tampered_resource(&Record::from_json(json).unwrap(), prefix)
+    }
+
+    /// An EventBridge or SNS change logged without its parameters names no
+    /// resource: reported at high, as an unknown one; other services' are not.
+    #[test]
+    fn an_oversized_eventbridge_or_sns_change_is_high_and_unnamed() {
+        let stub = r#"{"reason":"requestParameters too large","omitted":true,"originalSize":302144}"#;
+        for (source, name) in [("events.amazonaws.com", "PutTargets"), ("sns.amazonaws.com", "SetSubscriptionAttributes")] {
+            let json = rec(source, name, stub);
+            assert_eq!(tampered(&json, "tw-prod").as_deref(), Some(UNKNOWN_RESOURCE), "{name}");
+            assert_eq!(TrailwatchTampering.severity_for(&Record::from_json(&json).unwrap()), Severity::High, "{name}");
+        }
+        assert_eq!(tampered(&rec("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", stub), "tw-prod"), None);
     }
 
     #[test]
