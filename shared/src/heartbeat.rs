@@ -119,12 +119,21 @@ pub fn canary_member(rec: &Record<'_>) -> Option<String> {
     Some(member(rec.account_id()?, rec.region()?))
 }
 
+/// Who makes the canary's call on the forwarder's schedule.
+const SCHEDULER: &str = "scheduler.amazonaws.com";
+
 /// The parameter name of a record that looks like another deployment's canary:
 /// the forwarder's shape (`<prefix>-canary`, the prefix 1 to 128 letters, digits
 /// or dashes, as a stack name may be when `ResourcePrefix` is left empty; no
-/// path), under another prefix than this one's. `/myapp/release-canary`
-/// is an application's parameter, not a canary (from a review).
+/// path), under another prefix than this one's, written as the canary writes
+/// it: successfully, by EventBridge Scheduler (`invokedBy`, which no caller
+/// sets). `/myapp/release-canary` is an application's parameter, not a canary
+/// (from a review), and so is `payments-canary` written by a person (a review of
+/// the ninth session: it would have raised the foreign-canaries alarm).
 pub fn foreign_canary(rec: &Record<'_>) -> Option<String> {
+    if !rec.succeeded() || rec.invoked_by() != Some(SCHEDULER) {
+        return None;
+    }
     let name = canary_call_parameter(rec)?;
     let name = name.strip_prefix('/').unwrap_or(name);
     let prefix = name.strip_suffix(CANARY_SUFFIX)?;
@@ -404,7 +413,8 @@ mod tests {
         let rec = |name: &str| {
             format!(
                 r#"{{"eventSource":"ssm.amazonaws.com","eventName":"PutParameter","awsRegion":"eu-west-1",
-                "recipientAccountId":"111122223333","requestParameters":{{"name":"{name}"}}}}"#
+                "recipientAccountId":"111122223333","requestParameters":{{"name":"{name}"}},
+                "userIdentity":{{"type":"AssumedRole","invokedBy":"scheduler.amazonaws.com"}}}}"#
             )
         };
         for (name, member) in [
@@ -436,6 +446,15 @@ mod tests {
             let r = Record::from_json(&json).unwrap();
             assert_eq!(foreign_canary(&r).as_deref(), foreign, "{name}");
         }
+        // Not the scheduler's call, or refused: an application's, not a canary.
+        let by_hand =
+            rec("payments-canary").replace(r#","invokedBy":"scheduler.amazonaws.com""#, "");
+        assert_eq!(foreign_canary(&Record::from_json(&by_hand).unwrap()), None);
+        let refused = rec("prod-sec-canary").replace(
+            r#""awsRegion""#,
+            r#""errorCode":"AccessDenied","awsRegion""#,
+        );
+        assert_eq!(foreign_canary(&Record::from_json(&refused).unwrap()), None);
     }
 
     /// What the check delivers at `now`, through the engine's claims (so a

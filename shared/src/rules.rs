@@ -45,8 +45,11 @@ pub mod canary {
 /// The forwarders' own rules and role, watched from two rules. EventBridge's
 /// calls on a forwarding rule (`<prefix>-forward-<kind>-<n>`: disabling,
 /// deleting, re-patterning or retargeting it, or a target change too large for
-/// CloudTrail to log its parameters) and IAM's on the forwarder's role
-/// (`<prefix>-forwarder-<region>`: its trust, policies or boundary) travel by
+/// CloudTrail to log its parameters) and IAM's that can take the forwarder's
+/// role away (`<prefix>-forwarder-<region>`: its trust, policies, boundary, or a
+/// new version of a managed policy attached to it; any role's, since IAM takes
+/// a role's name in any letter case and a pattern cannot, and a policy version
+/// names only its policy) travel by
 /// the rule of their service and also by the canary's rule, which carries them
 /// with the canary (a review of the templates and an evasion review, ninth
 /// session: one `DisableRule` on the rule of EventBridge's calls blinded the
@@ -64,10 +67,9 @@ pub mod guard {
          "requestParameters":{"rule":[{"wildcard":"*-forward-*"}]}},
         {"eventSource":["events.amazonaws.com"],"eventName":["PutRule","PutTargets"],
          "requestParameters":{"reason":["requestParameters too large"]}},
-        {"eventSource":["iam.amazonaws.com"],"eventName":["AttachRolePolicy","DeleteRole",
+        {"eventSource":["iam.amazonaws.com"],"eventName":["AttachRolePolicy","CreatePolicyVersion","DeleteRole",
          "DeleteRolePermissionsBoundary","DeleteRolePolicy","DetachRolePolicy","PutRolePermissionsBoundary",
-         "PutRolePolicy","UpdateAssumeRolePolicy"],
-         "requestParameters":{"roleName":[{"wildcard":"*-forwarder-*"}]}}
+         "PutRolePolicy","SetDefaultPolicyVersion","UpdateAssumeRolePolicy"]}
     ]"#;
     /// The services whose own rules must not carry the guard: a call that
     /// switches their rule off would switch the guard off with it.
@@ -787,7 +789,12 @@ mod tests {
             (
                 "iam",
                 "DeleteRolePolicy",
-                json!({"roleName": "trailwatch-forwarder-eu-west-1", "policyName": "put-events"}),
+                json!({"roleName": "TrailWatch-Forwarder-eu-west-1", "policyName": "put-events"}),
+            ),
+            (
+                "iam",
+                "CreatePolicyVersion",
+                json!({"policyArn": "arn:aws:iam::111122223333:policy/shared-deny", "setAsDefault": true}),
             ),
         ] {
             let change = json!({"source": format!("aws.{service}"), "detail-type": "AWS API Call via CloudTrail",
@@ -804,8 +811,9 @@ mod tests {
                 "{name}: not by the canary's rule"
             );
             let mut other = change.clone();
+            // EventBridge's rule names are exact: another rule's call travels once.
             let mut renamed = false;
-            for key in ["name", "rule", "roleName"] {
+            for key in ["name", "rule"] {
                 if other["detail"]["requestParameters"].get(key).is_some() {
                     other["detail"]["requestParameters"][key] = json!("nightly-report");
                     renamed = true;

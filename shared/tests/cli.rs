@@ -1226,18 +1226,13 @@ fn replay_renders_ocsf_asff_and_chat_one_object_per_line() {
 #[test]
 fn replay_prints_the_sns_publish_the_functions_send() {
     let (path, findings) = two_findings("sns.jsonl");
-    for machine in ["json", "ocsf"] {
-        let out = run(
-            &[
-                "replay",
-                "--format",
-                "sns",
-                "--findings-format",
-                machine,
-                &path,
-            ],
-            None,
-        );
+    // No --findings-format: trailwatch's JSON, as the functions by default.
+    for machine in ["default", "json", "ocsf"] {
+        let mut args = vec!["replay", "--format", "sns", path.as_str()];
+        if machine != "default" {
+            args.extend(["--findings-format", machine]);
+        }
+        let out = run(&args, None);
         assert!(out.status.success(), "{machine}: {out:?}");
         let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
             .lines()

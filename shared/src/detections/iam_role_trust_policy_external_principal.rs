@@ -257,10 +257,10 @@ const GITHUB_OWNER_CLAIMS: &[&str] =
 /// (`*`, `repo:*`, `repo:*:*`) is read as meant to let in anyone.
 ///
 /// Only `sub` is a claim IAM documents for every OIDC provider. A key IAM does
-/// not put in the request never matches a plain string test (the role then
-/// lets in no one, which is no opening either way), but passes an `IfExists`
-/// or `ForAllValues:` test and a `Null` test of `true`: on the other claims
-/// those pin nothing.
+/// not put in the request never matches a plain string test: a trust testing
+/// one is pinned, or lets in no one if IAM does not pass that claim (not an
+/// opening either way), but the key passes an `IfExists` or `ForAllValues:`
+/// test and a `Null` test of `true`: on the other claims those pin nothing.
 fn github_owner_pinned(condition: Option<&serde_json::Value>) -> bool {
     owner_tests(condition).any(|(test, keys)| {
         keys.iter().any(|(key, values)| {

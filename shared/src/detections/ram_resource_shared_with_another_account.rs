@@ -32,12 +32,13 @@
 //!
 //! From a review of false positives (ninth session): a Lake Formation grant to
 //! an organisation or one of its units (`arn:aws:organizations::<management
-//! account>:organization/o-...` or `...:ou/o-.../ou-...`) is left out, as RAM's
-//! own shares to them are: Lake Formation makes it through RAM, which shares
-//! with an organisation only inside the caller's own. Its ARN names the
-//! management account, which read as another account. When the deployment names
-//! its own organisations (`common::organizations`), a grant to any other
-//! organisation is reported all the same, naming it (`other_organizations`).
+//! account>:organization/o-...` or `...:ou/o-.../ou-...`) read as a grant to the
+//! management account, high. Lake Formation makes it through RAM, which shares
+//! with an organisation only inside the caller's own: it is low, the
+//! organisation named (`organizations`), not silent (an evasion review: every
+//! member account, a sandbox's included, then reads the tables). When the
+//! deployment names its own organisations (`common::organizations`), a grant to
+//! any other organisation is high, naming it (`other_organizations`).
 
 use serde_json::Value;
 
@@ -133,7 +134,14 @@ impl Detection for RamResourceSharedWithAnotherAccount {
 
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
         if rec.event_source() == LAKE_FORMATION {
-            return Severity::High;
+            // Grants to our own organisation alone (or one not known to be
+            // another's) are low: every member account, a sandbox's too, reads
+            // them, but no one outside (ninth session: a review of false
+            // positives, then an evasion review of their silence).
+            let grantees = lake_formation_grantees(rec);
+            let ours_only = !grantees.is_empty()
+                && grantees.iter().all(|(_, g)| matches!(g, Grantee::OurOrganization(_)));
+            return if ours_only { Severity::Low } else { Severity::High };
         }
         let sensitive = rec
             .request_param("resourceArns")
@@ -187,59 +195,80 @@ enum Grantee<'v> {
     Account(&'v str),
     /// An organisation other than the deployment's own, or a unit of one.
     Organization(String),
+    /// An organisation or unit not known to be another's (the deployment's own,
+    /// or any while it names none), as the entry names it.
+    OurOrganization(&'v str),
 }
 
 /// The grantee outside this account of a Lake Formation grant entry
 /// (`principal.dataLakePrincipalIdentifier`). An organisation's or unit's ARN
-/// (read strictly, `organizations::organization_of_arn`) is none unless the
-/// deployment names its own organisations and this is not one of them: RAM
-/// shares with an organisation only inside the caller's own.
+/// (read strictly, `organizations::organization_of_arn`) names the management
+/// account, which is no grantee: the organisation is, another's when the
+/// deployment names its own and this is not one of them.
 fn grantee<'v>(rec: &Record<'_>, entry: &'v Value) -> Option<Grantee<'v>> {
     let id = entry.get("principal")?.get("dataLakePrincipalIdentifier")?.as_str()?;
     if let Some(org) = organizations::organization_of_arn(id) {
-        return organizations::foreign_organization_id(org).map(Grantee::Organization);
+        return Some(match organizations::foreign_organization_id(org) {
+            Some(other) => Grantee::Organization(other),
+            None => Grantee::OurOrganization(id),
+        });
     }
     principal_account(id).and_then(|a| foreign_account(rec, a)).map(|_| Grantee::Account(id))
 }
 
-/// A Lake Formation grant (one, or a batch's entries) to another account, or a
-/// role or user of one, or to an organisation not the deployment's own: a
-/// finding naming them, the resources and permissions.
-fn lake_formation_grant(rec: &Record<'_>) -> Option<Signal> {
-    let request = rec.request_parameters()?;
+/// The entries of a Lake Formation grant (one, or a batch's) that reach outside
+/// this account, each with its grantee.
+fn lake_formation_grantees<'r>(rec: &'r Record<'_>) -> Vec<(&'r Value, Grantee<'r>)> {
+    let Some(request) = rec.request_parameters() else {
+        return Vec::new();
+    };
     let entries = match rec.event_name() {
         "BatchGrantPermissions" => one_or_many(request.get("entries")),
         _ => vec![request],
     };
-    let granted: Vec<(&Value, Grantee)> = entries
+    entries
         .into_iter()
         .filter_map(|entry| Some((entry, grantee(rec, entry)?)))
-        .collect();
+        .collect()
+}
+
+/// A Lake Formation grant to another account, or a role or user of one, or to
+/// an organisation (another's, or ours: every member account, a sandbox's
+/// included, then reads it): a finding naming them, the resources and
+/// permissions.
+fn lake_formation_grant(rec: &Record<'_>) -> Option<Signal> {
+    let granted = lake_formation_grantees(rec);
     if granted.is_empty() {
         return None;
     }
-    let principals: Vec<&str> = granted
-        .iter()
-        .filter_map(|(_, g)| match g {
-            Grantee::Account(id) => Some(*id),
-            Grantee::Organization(_) => None,
-        })
-        .collect();
-    let mut others: Vec<&str> = granted
-        .iter()
-        .filter_map(|(_, g)| match g {
-            Grantee::Organization(org) => Some(org.as_str()),
-            Grantee::Account(_) => None,
-        })
-        .collect();
-    others.sort_unstable();
-    others.dedup();
+    let named = |pick: fn(&Grantee<'_>) -> Option<String>| {
+        let mut out: Vec<String> = granted.iter().filter_map(|(_, g)| pick(g)).collect();
+        out.dedup();
+        (!out.is_empty()).then_some(out)
+    };
+    let principals = named(|g| match g {
+        Grantee::Account(id) => Some((*id).to_owned()),
+        _ => None,
+    });
+    let mut others = named(|g| match g {
+        Grantee::Organization(org) => Some(org.clone()),
+        _ => None,
+    });
+    if let Some(o) = others.as_mut() {
+        o.sort_unstable();
+        o.dedup();
+    }
+    let ours = named(|g| match g {
+        Grantee::OurOrganization(arn) => Some((*arn).to_owned()),
+        _ => None,
+    });
     let resources: Vec<&Value> = granted.iter().filter_map(|(e, _)| e.get("resource")).collect();
     let permissions: Vec<&Value> = granted.iter().filter_map(|(e, _)| e.get("permissions")).collect();
     fire(
         call_context(rec)
-            .with_opt("other_principals", (!principals.is_empty()).then_some(principals))
-            .with_opt("other_organizations", (!others.is_empty()).then_some(others))
+            .with_opt("other_principals", principals)
+            .with_opt("other_organizations", others)
+            .with_opt("organizations", ours)
             .with("resources", serde_json::json!(resources))
             .with("permissions", serde_json::json!(permissions)),
     )
@@ -343,10 +372,13 @@ mod tests {
             {"id":"2","principal":{"dataLakePrincipalIdentifier":"444455556666"},"resource":{"database":{"name":"sales"}},"permissions":["ALL"]}]}"#, "");
         let e = fired_evidence(&RamResourceSharedWithAnotherAccount, &batch);
         assert_eq!(e.get("other_principals").unwrap(), &serde_json::json!(["444455556666"]));
-        // This account's own roles, the organisation, IAM_ALLOWED_PRINCIPALS: not another account.
+        // The organisation, even from its management account, reaches every
+        // member: low (ninth session).
+        let org = grant(r#"{"principal":{"dataLakePrincipalIdentifier":"arn:aws:organizations::111122223333:organization/o-a1b2c3d4e5"},"resource":{"database":{"name":"sales"}},"permissions":["DESCRIBE"]}"#);
+        assert_eq!(severity(&org), Severity::Low);
+        // This account's own roles, IAM_ALLOWED_PRINCIPALS: not another account.
         for own in [
             r#"{"principal":{"dataLakePrincipalIdentifier":"arn:aws:iam::111122223333:role/analyst"},"resource":{"database":{"name":"sales"}},"permissions":["ALL"]}"#,
-            r#"{"principal":{"dataLakePrincipalIdentifier":"arn:aws:organizations::111122223333:organization/o-a1b2c3d4e5"},"resource":{"database":{"name":"sales"}},"permissions":["DESCRIBE"]}"#,
             r#"{"principal":{"dataLakePrincipalIdentifier":"IAM_ALLOWED_PRINCIPALS"},"resource":{"database":{"name":"sales"}},"permissions":["ALL"]}"#,
         ] {
             assert!(!fires(&RamResourceSharedWithAnotherAccount, &grant(own)), "{own}");
@@ -358,10 +390,11 @@ mod tests {
         assert_eq!(severity(&ca), Severity::High);
     }
 
-    /// Ninth session, from a review of false positives: a Lake Formation grant
-    /// to the organisation or a unit of it (whose ARN names the management
-    /// account) is not another account's; one to another organisation is
-    /// reported when the deployment names its own; an account beside it still is.
+    /// Ninth session, from a review of false positives and an evasion review: a
+    /// Lake Formation grant to the organisation or a unit of it (whose ARN names
+    /// the management account) is not another account's, but low; one to
+    /// another organisation is high when the deployment names its own; an
+    /// account beside it is high.
     #[test]
     fn lake_formation_grants_to_an_organisation_are_the_organisations() {
         let grant = |principal: &str| {
@@ -372,8 +405,12 @@ mod tests {
         let org = "arn:aws:organizations::999988887777:organization/o-a1b2c3d4e5";
         let unit = "arn:aws:organizations::999988887777:ou/o-a1b2c3d4e5/ou-ab12-cdef3456";
         let theirs = "arn:aws:organizations::444455556666:organization/o-zz9988776655";
+        // No organisation named as ours: any is read as ours, low, named.
         for principal in [org, unit, theirs] {
-            assert!(!fires(&RamResourceSharedWithAnotherAccount, &grant(principal)), "no list: {principal}");
+            let e = fired_evidence(&RamResourceSharedWithAnotherAccount, &grant(principal));
+            assert_eq!(e.get("organizations").unwrap(), &serde_json::json!([principal]), "no list: {principal}");
+            assert_eq!(e.get("other_principals"), None);
+            assert_eq!(severity(&grant(principal)), Severity::Low, "no list: {principal}");
         }
         let batch = |principals: &[&str]| {
             let entries: Vec<String> = principals.iter().enumerate().map(|(i, p)| format!(
@@ -381,19 +418,20 @@ mod tests {
             )).collect();
             record(LAKE_FORMATION, "BatchGrantPermissions", ROLE, &format!(r#"{{"catalogId":"111122223333","entries":[{}]}}"#, entries.join(",")), "")
         };
-        assert!(!fires(&RamResourceSharedWithAnotherAccount, &batch(&[org, unit])));
+        assert_eq!(severity(&batch(&[org, unit])), Severity::Low);
         // An account beside the organisation is still another account.
         let mixed = batch(&[org, "arn:aws:iam::444455556666:role/reader"]);
         let e = fired_evidence(&RamResourceSharedWithAnotherAccount, &mixed);
         assert_eq!(e.get("other_principals").unwrap(), &serde_json::json!(["arn:aws:iam::444455556666:role/reader"]));
         assert_eq!(e.get("other_organizations"), None);
+        assert_eq!(e.get("organizations").unwrap(), &serde_json::json!([org]));
         assert_eq!(severity(&mixed), Severity::High);
         // An ARN of the organisations service that names no organisation is read by its account.
         assert!(fires(&RamResourceSharedWithAnotherAccount, &grant("arn:aws:organizations::999988887777:account/o-a1b2c3d4e5/999988887777")));
         let ids: std::sync::Arc<[String]> = vec!["o-a1b2c3d4e5".to_owned()].into();
         let _scope = organizations::in_scope(Some(&ids));
-        assert!(!fires(&RamResourceSharedWithAnotherAccount, &grant(org)));
-        assert!(!fires(&RamResourceSharedWithAnotherAccount, &grant(unit)));
+        assert_eq!(severity(&grant(org)), Severity::Low);
+        assert_eq!(severity(&grant(unit)), Severity::Low);
         let e = fired_evidence(&RamResourceSharedWithAnotherAccount, &grant(theirs));
         assert_eq!(e.get("other_organizations").unwrap(), &serde_json::json!(["o-zz9988776655"]));
         assert_eq!(e.get("other_principals"), None);

@@ -41,10 +41,11 @@
 //!
 //! A Redshift cluster deleted without a final snapshot whose response shows it
 //! kept no automated snapshots (`automatedSnapshotRetentionPeriod` 0: a CI
-//! cluster, say) takes no backups with it, and is not reported, as a cache that
-//! kept none is not. Without a response, or with a retention above zero, it
-//! still counts; switching the snapshots off beforehand is reported on its own
-//! (a review of false positives (ninth session)).
+//! cluster, say) takes no automated backups with it: low (a review of false
+//! positives, ninth session), not silent (an evasion review: its manual
+//! snapshots may have been deleted just before, under the burst threshold).
+//! Without a response, or with a retention above zero, it stays medium;
+//! switching the snapshots off beforehand is reported on its own.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
@@ -203,11 +204,16 @@ fn other_store_deleted_bare(rec: &Record<'_>) -> Option<Evidence> {
     let skipped = values_at_key(rec.request_parameters()?, key)
         .into_iter()
         .any(|v| flag_value(v) == Some(true));
-    if !skipped || (*name == "DeleteCluster" && kept_no_automated_snapshots(rec)) {
+    if !skipped {
         return None;
     }
     let resource = request_text_any(rec, &["clusterIdentifier", "fileSystemId"]);
-    Some(Evidence::new().with("api", *name).with_opt("resource", resource).with(key, true))
+    let e = Evidence::new().with("api", *name).with_opt("resource", resource).with(key, true);
+    Some(if *name == "DeleteCluster" && kept_no_automated_snapshots(rec) {
+        e.with("automated_snapshot_retention_days", 0)
+    } else {
+        e
+    })
 }
 
 /// The response of a Redshift deletion shows the cluster kept no automated
@@ -263,6 +269,19 @@ fn cache_deleted_with_its_snapshots(rec: &Record<'_>) -> Option<Evidence> {
 impl Detection for RdsAutomatedBackupsRemoved {
     fn meta(&self) -> &'static Meta {
         &META
+    }
+
+    /// A Redshift cluster that kept no automated snapshots loses none with it:
+    /// low, not silent (its manual snapshots may have gone before it).
+    fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        if rec.event_source() == "redshift.amazonaws.com"
+            && rec.event_name() == "DeleteCluster"
+            && kept_no_automated_snapshots(rec)
+        {
+            Severity::Low
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -332,9 +351,9 @@ mod tests {
 
     /// Ninth session, from a review of false positives: a Redshift cluster whose
     /// response shows it kept no automated snapshots loses none when deleted
-    /// bare; one that kept some, or whose response says nothing, still counts.
+    /// bare (low); one that kept some, or whose response says nothing, is medium.
     #[test]
-    fn a_redshift_cluster_that_kept_no_snapshots_deleted_bare_does_not_fire() {
+    fn a_redshift_cluster_that_kept_no_snapshots_deleted_bare_is_low() {
         let params = r#"{"clusterIdentifier":"dw-ci-pr-4821","skipFinalClusterSnapshot":true}"#;
         let deleted = |response: &str| {
             record("redshift.amazonaws.com", "DeleteCluster", ROLE, params, "")
@@ -344,7 +363,10 @@ mod tests {
             r#"{"clusterIdentifier":"dw-ci-pr-4821","clusterStatus":"deleting","automatedSnapshotRetentionPeriod":0}"#,
             r#"{"cluster":{"clusterIdentifier":"dw-ci-pr-4821","automatedSnapshotRetentionPeriod":"0"}}"#,
         ] {
-            assert!(!fires(&RdsAutomatedBackupsRemoved, &deleted(response)), "{response}");
+            let rec = deleted(response);
+            assert!(fires(&RdsAutomatedBackupsRemoved, &rec), "{response}");
+            let severity = RdsAutomatedBackupsRemoved.severity_for(&Record::from_json(&rec).unwrap());
+            assert_eq!(severity, Severity::Low, "{response}");
         }
         for response in [
             r#"{"clusterIdentifier":"dw-prod","clusterStatus":"deleting","automatedSnapshotRetentionPeriod":7}"#,
@@ -355,6 +377,8 @@ mod tests {
             let rec = deleted(response);
             assert!(rec.contains(response), "the response is in the record");
             assert!(fires(&RdsAutomatedBackupsRemoved, &rec), "{response}");
+            let severity = RdsAutomatedBackupsRemoved.severity_for(&Record::from_json(&rec).unwrap());
+            assert_eq!(severity, Severity::Medium, "{response}");
         }
     }
 

@@ -55,7 +55,9 @@
 //! every request must still sign in. Without fine-grained access control in the
 //! request (an update carrying only the policy), with anonymous access on, or
 //! with an open statement granting any other action (`es:*`,
-//! `es:UpdateDomainConfig`), it stays high. And a Glue catalog statement that
+//! `es:UpdateDomainConfig`), it stays high; so does a request that also sets a
+//! master user with a password, a master role of another account, or a SAML or
+//! JWT sign-in (an evasion review: the caller would be the one who signs in). And a Glue catalog statement that
 //! holds only under `Bool` `glue:EvaluatedByLakeFormationTags` true (how Lake
 //! Formation's cross-account grants by LF-tag require the catalog policy to
 //! read) is fenced: Lake Formation decides what it reaches, and its grants to
@@ -262,6 +264,15 @@ fn evaluated_by_lake_formation_tags(statement: &serde_json::Value) -> bool {
     })
 }
 
+/// A statement's principals are named accounts or their principals: no
+/// `NotPrincipal`, no one standing for everyone (an evasion review: the LF-tag
+/// fence hid a statement open to everyone, which Lake Formation's documented
+/// shape never is).
+fn names_accounts_only(statement: &serde_json::Value) -> bool {
+    statement.get("NotPrincipal").is_none()
+        && statement.get("Principal").is_some_and(|p| !principal_is_anyone(Some(p)))
+}
+
 /// An OpenSearch domain's policy open to everyone for HTTP calls alone, behind
 /// fine-grained access control that the same request turns on: the request's
 /// `advancedSecurityOptions` has `enabled` true and anonymous access not on (not
@@ -293,8 +304,28 @@ fn fine_grained_access_control_guards(rec: &Record<'_>, doc: &serde_json::Value)
                 })
         }
     };
+    // Who signs in must be no one the caller can be (an evasion review of this
+    // cut): not a master user whose password the caller just set, not another
+    // account's master role, not tokens of a SAML or JWT issuer the request names.
+    let master = pascal_or_camel(options, "MasterUserOptions");
+    let password_user = master.is_some_and(|m| {
+        ["MasterUserName", "MasterUserPassword"]
+            .iter()
+            .any(|k| pascal_or_camel(m, k).is_some_and(|v| !v.is_null()))
+    });
+    let master_elsewhere = master
+        .and_then(|m| pascal_or_camel(m, "MasterUserARN"))
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|arn| principal_account(arn).is_none_or(|a| Some(a) != rec.account_id()));
+    let federated = ["SAMLOptions", "JWTOptions"]
+        .iter()
+        .filter_map(|k| pascal_or_camel(options, k))
+        .any(|o| pascal_or_camel(o, "Enabled").and_then(flag_value) != Some(false));
     flag("Enabled") == Some(true)
         && anonymous_off
+        && !password_user
+        && !master_elsewhere
+        && !federated
         && policy_exposure(doc, rec.account_id(), |_| true).accounts.is_empty()
         && allow_statements(doc)
             .into_iter()
@@ -421,7 +452,7 @@ impl Detection for ResourcePolicyExternalAccess {
             let fenced = through_mount_targets_only(st) || through_own_access_points(st, rec.account_id());
             let efs_network = efs && fenced && principal_is_anyone(st.get("Principal"));
             // Lake Formation decides what an LF-tag statement reaches (ninth session).
-            let lake_formation = glue && evaluated_by_lake_formation_tags(st);
+            let lake_formation = glue && names_accounts_only(st) && evaluated_by_lake_formation_tags(st);
             !(efs_network || lake_formation)
         });
         if !exposure.exposed() {
@@ -634,6 +665,8 @@ mod tests {
             ("UpdateElasticsearchDomainConfig", fgac.to_owned()),
             ("CreateDomain", without_anonymous.clone()),
             ("CreateDomain", fgac.replace(r#""enabled":true"#, r#""Enabled":"true""#)),
+            // A SAML sign-in written switched off is none.
+            ("CreateDomain", fgac.replace(r#""anonymousAuthEnabled":false"#, r#""anonymousAuthEnabled":false,"sAMLOptions":{"enabled":false}"#)),
         ] {
             let rec = domain(name, http, &options);
             match eval(&ResourcePolicyExternalAccess, &rec) {
@@ -660,6 +693,20 @@ mod tests {
             ("UpdateDomainConfig", http, String::new()),
             // An update that leaves anonymous access out keeps what was there.
             ("UpdateDomainConfig", http, without_anonymous.clone()),
+            // Whoever signs in is the caller's choice (an evasion review): a
+            // master user whose password it sets, another account's master
+            // role, a SAML or JWT issuer it names.
+            (
+                "UpdateDomainConfig",
+                http,
+                fgac.replace(
+                    r#"{"masterUserARN":"arn:aws:iam::111122223333:role/os-admin"}"#,
+                    r#"{"masterUserName":"admin","masterUserPassword":"HIDDEN_DUE_TO_SECURITY_REASONS"}"#,
+                ),
+            ),
+            ("UpdateDomainConfig", http, fgac.replace("111122223333:role/os-admin", "444455556666:role/os-admin")),
+            ("UpdateDomainConfig", http, fgac.replace(r#""anonymousAuthEnabled":false"#, r#""anonymousAuthEnabled":false,"sAMLOptions":{"enabled":true,"idp":{"entityId":"https://idp.example"}}"#)),
+            ("UpdateDomainConfig", http, fgac.replace(r#""anonymousAuthEnabled":false"#, r#""anonymousAuthEnabled":false,"jWTOptions":{"enabled":true,"publicKey":"x"}"#)),
         ] {
             let rec = domain(name, statement, &options);
             match eval(&ResourcePolicyExternalAccess, &rec) {
@@ -702,6 +749,17 @@ mod tests {
                 other => panic!("expected a finding for {condition}, got {other:?}"),
             }
         }
+        // Only over named accounts (an evasion review): everyone, or everyone
+        // but someone, under the condition is still reported.
+        let lf = r#","Condition":{"Bool":{"glue:EvaluatedByLakeFormationTags":"true"}}"#;
+        let open = grant(lf).replace(
+            r#"{\"AWS\":[\"arn:aws:iam::444455556666:root\",\"arn:aws:iam::777788889999:root\"]}"#,
+            r#"\"*\""#,
+        );
+        assert_ne!(open, grant(lf), "the principal was replaced");
+        assert!(fires(&ResourcePolicyExternalAccess, &open), "{open}");
+        let not_principal = grant(lf).replace(r#"\"Principal\""#, r#"\"NotPrincipal\""#);
+        assert!(fires(&ResourcePolicyExternalAccess, &not_principal), "{not_principal}");
         // The key means nothing to another service's policy.
         let st = r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"dynamodb:*","Resource":"*","Condition":{"Bool":{"glue:EvaluatedByLakeFormationTags":"true"}}}"#;
         let table = record(DYNAMODB, "PutResourcePolicy", ROLE, &format!(r#"{{"resourceArn":"arn:aws:dynamodb:us-east-1:111122223333:table/orders","policy":{}}}"#, text(st)), "");

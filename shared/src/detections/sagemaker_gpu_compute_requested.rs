@@ -199,7 +199,9 @@ fn pipeline_definition(rec: &Record<'_>) -> Option<Value> {
 /// Bedrock provisioned throughput with no commitment (`commitmentDuration`
 /// absent, null or blank) for a custom model of the record's own account: a
 /// `modelId` ARN of Bedrock whose account is the record's and whose resource is
-/// a `custom-model/`.
+/// a `custom-model/`; and at most [`EVALUATION_MODEL_UNITS`] model units (an
+/// evasion review: forty units of one's own model by the hour cost as much as
+/// a committed foundation model).
 fn own_custom_model_by_the_hour(rec: &Record<'_>) -> bool {
     if rec.event_source() != BEDROCK || rec.event_name() != "CreateProvisionedModelThroughput" {
         return false;
@@ -215,8 +217,17 @@ fn own_custom_model_by_the_hour(rec: &Record<'_>) -> bool {
         matches!(parts.as_slice(), [_, _, "bedrock", _, _, resource] if resource.starts_with("custom-model/"))
             && arn_account(model).is_some_and(|account| rec.account_id() == Some(account))
     });
-    !committed && own_custom_model
+    let units = rec.request_param("modelUnits").and_then(|v| match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(t) => t.trim().parse().ok(),
+        _ => None,
+    });
+    !committed && own_custom_model && units.is_some_and(|u| u <= EVALUATION_MODEL_UNITS)
 }
+
+/// The model units an evaluation of one's own fine-tuned model takes: Bedrock's
+/// default quota for provisioned throughput without commitment.
+const EVALUATION_MODEL_UNITS: u64 = 2;
 
 impl Detection for SageMakerGpuComputeRequested {
     fn meta(&self) -> &'static Meta {
@@ -449,6 +460,14 @@ mod tests {
             assert!(fires(&SageMakerGpuComputeRequested, &rec), "{rec}");
             assert_eq!(severity(&rec), Severity::Medium, "{rec}");
         }
+        // More units than an evaluation takes, or none said, stays medium.
+        for units in [r#""modelUnits":40"#, r#""modelUnits":"3""#, r#""modelUnits":null"#] {
+            let rec = throughput(custom, "").replace(r#""modelUnits":1"#, units);
+            assert!(rec.contains(units), "{rec}");
+            assert_eq!(severity(&rec), Severity::Medium, "{rec}");
+        }
+        let two = throughput(custom, "").replace(r#""modelUnits":1"#, r#""modelUnits":"2""#);
+        assert_eq!(severity(&two), Severity::Low, "{two}");
         let gpu = r#"{"trainingJobName":"t","resourceConfig":{"instanceType":"ml.p4d.24xlarge"}}"#;
         assert_eq!(severity(&record(SAGEMAKER, "CreateTrainingJob", ROLE, gpu, "")), Severity::Medium);
     }

@@ -123,13 +123,27 @@ fn param<'r>(rec: &'r Record, camel: &str, pascal: &str) -> Option<&'r str> {
         .or_else(|| rec.request_param_str(pascal))
 }
 
+/// A new domain's default space settings name lifecycle configurations: they
+/// run in every shared space created later, which other members open (a code
+/// review of the ninth session's cut), as `CreateSpace`'s do.
+fn sets_shared_spaces(rec: &Record<'_>) -> bool {
+    let mut arns = Vec::new();
+    if let Some(space) = rec
+        .request_parameters()
+        .and_then(|r| r.get("defaultSpaceSettings").or_else(|| r.get("DefaultSpaceSettings")))
+    {
+        lifecycle_config_arns(space, 0, &mut arns);
+    }
+    !arns.is_empty()
+}
+
 impl Detection for SageMakerNotebookLifecycleConfigChanged {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        if CREATED_OWN.contains(&rec.event_name()) {
+        if CREATED_OWN.contains(&rec.event_name()) && !sets_shared_spaces(rec) {
             Severity::Low
         } else {
             META.severity
@@ -270,7 +284,12 @@ mod tests {
         let space = format!(
             r#"{{"domainId":"d-abcd1234efgh","spaceName":"team","spaceSettings":{{"jupyterLabAppSettings":{{"lifecycleConfigArns":["{arn}"]}}}}}}"#
         );
+        // A new domain's default for shared spaces runs where others work.
+        let shared_default = format!(
+            r#"{{"domainName":"ds-studio","authMode":"IAM","defaultUserSettings":{{"executionRole":"arn:aws:iam::111122223333:role/ds"}},"defaultSpaceSettings":{{"jupyterLabAppSettings":{{"lifecycleConfigArns":["{arn}"]}}}}}}"#
+        );
         for (name, params) in [
+            ("CreateDomain", &shared_default),
             ("CreateSpace", &space),
             ("UpdateSpace", &space),
             ("UpdateUserProfile", &profile),
