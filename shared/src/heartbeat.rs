@@ -126,12 +126,13 @@ const SCHEDULER: &str = "scheduler.amazonaws.com";
 /// the forwarder's shape (`<prefix>-canary`, the prefix 1 to 128 letters, digits
 /// or dashes, as a stack name may be when `ResourcePrefix` is left empty; no
 /// path), under another prefix than this one's, written as the canary writes
-/// it: successfully, by EventBridge Scheduler (`invokedBy`, which no caller
-/// sets). `/myapp/release-canary` is an application's parameter, not a canary
+/// it: successfully, by EventBridge Scheduler (`invokedBy` or the source
+/// address, which no caller sets). `/myapp/release-canary` is an application's parameter, not a canary
 /// (from a review), and so is `payments-canary` written by a person (a review of
 /// the ninth session: it would have raised the foreign-canaries alarm).
 pub fn foreign_canary(rec: &Record<'_>) -> Option<String> {
-    if !rec.succeeded() || rec.invoked_by() != Some(SCHEDULER) {
+    let by_scheduler = rec.invoked_by() == Some(SCHEDULER) || rec.source_ip() == Some(SCHEDULER);
+    if !rec.succeeded() || !by_scheduler {
         return None;
     }
     let name = canary_call_parameter(rec)?;
@@ -450,6 +451,15 @@ mod tests {
         let by_hand =
             rec("payments-canary").replace(r#","invokedBy":"scheduler.amazonaws.com""#, "");
         assert_eq!(foreign_canary(&Record::from_json(&by_hand).unwrap()), None);
+        // The scheduler named by the source address alone is the scheduler.
+        let by_address = by_hand.replace(
+            r#""awsRegion""#,
+            r#""sourceIPAddress":"scheduler.amazonaws.com","awsRegion""#,
+        );
+        assert_eq!(
+            foreign_canary(&Record::from_json(&by_address).unwrap()).as_deref(),
+            Some("payments-canary")
+        );
         let refused = rec("prod-sec-canary").replace(
             r#""awsRegion""#,
             r#""errorCode":"AccessDenied","awsRegion""#,

@@ -35,7 +35,7 @@
 //! account>:organization/o-...` or `...:ou/o-.../ou-...`) read as a grant to the
 //! management account, high. Lake Formation makes it through RAM, which shares
 //! with an organisation only inside the caller's own: it is low, the
-//! organisation named (`organizations`), not silent (an evasion review: every
+//! organisation named (`organizations_granted`), not silent (an evasion review: every
 //! member account, a sandbox's included, then reads the tables). When the
 //! deployment names its own organisations (`common::organizations`), a grant to
 //! any other organisation is high, naming it (`other_organizations`).
@@ -241,9 +241,14 @@ fn lake_formation_grant(rec: &Record<'_>) -> Option<Signal> {
     if granted.is_empty() {
         return None;
     }
+    // Each grantee once, in the request's order.
     let named = |pick: fn(&Grantee<'_>) -> Option<String>| {
-        let mut out: Vec<String> = granted.iter().filter_map(|(_, g)| pick(g)).collect();
-        out.dedup();
+        let mut out: Vec<String> = Vec::new();
+        for name in granted.iter().filter_map(|(_, g)| pick(g)) {
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
         (!out.is_empty()).then_some(out)
     };
     let principals = named(|g| match g {
@@ -256,7 +261,6 @@ fn lake_formation_grant(rec: &Record<'_>) -> Option<Signal> {
     });
     if let Some(o) = others.as_mut() {
         o.sort_unstable();
-        o.dedup();
     }
     let ours = named(|g| match g {
         Grantee::OurOrganization(arn) => Some((*arn).to_owned()),
@@ -268,7 +272,7 @@ fn lake_formation_grant(rec: &Record<'_>) -> Option<Signal> {
         call_context(rec)
             .with_opt("other_principals", principals)
             .with_opt("other_organizations", others)
-            .with_opt("organizations", ours)
+            .with_opt("organizations_granted", ours)
             .with("resources", serde_json::json!(resources))
             .with("permissions", serde_json::json!(permissions)),
     )
@@ -408,7 +412,7 @@ mod tests {
         // No organisation named as ours: any is read as ours, low, named.
         for principal in [org, unit, theirs] {
             let e = fired_evidence(&RamResourceSharedWithAnotherAccount, &grant(principal));
-            assert_eq!(e.get("organizations").unwrap(), &serde_json::json!([principal]), "no list: {principal}");
+            assert_eq!(e.get("organizations_granted").unwrap(), &serde_json::json!([principal]), "no list: {principal}");
             assert_eq!(e.get("other_principals"), None);
             assert_eq!(severity(&grant(principal)), Severity::Low, "no list: {principal}");
         }
@@ -419,12 +423,15 @@ mod tests {
             record(LAKE_FORMATION, "BatchGrantPermissions", ROLE, &format!(r#"{{"catalogId":"111122223333","entries":[{}]}}"#, entries.join(",")), "")
         };
         assert_eq!(severity(&batch(&[org, unit])), Severity::Low);
+        // Each organisation named once.
+        let e = fired_evidence(&RamResourceSharedWithAnotherAccount, &batch(&[org, unit, org]));
+        assert_eq!(e.get("organizations_granted").unwrap(), &serde_json::json!([org, unit]));
         // An account beside the organisation is still another account.
         let mixed = batch(&[org, "arn:aws:iam::444455556666:role/reader"]);
         let e = fired_evidence(&RamResourceSharedWithAnotherAccount, &mixed);
         assert_eq!(e.get("other_principals").unwrap(), &serde_json::json!(["arn:aws:iam::444455556666:role/reader"]));
         assert_eq!(e.get("other_organizations"), None);
-        assert_eq!(e.get("organizations").unwrap(), &serde_json::json!([org]));
+        assert_eq!(e.get("organizations_granted").unwrap(), &serde_json::json!([org]));
         assert_eq!(severity(&mixed), Severity::High);
         // An ARN of the organisations service that names no organisation is read by its account.
         assert!(fires(&RamResourceSharedWithAnotherAccount, &grant("arn:aws:organizations::999988887777:account/o-a1b2c3d4e5/999988887777")));

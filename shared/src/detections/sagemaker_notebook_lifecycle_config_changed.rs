@@ -22,9 +22,10 @@
 //! (`CreateUserProfile`, `CreateDomain`) is low: that is how every profile is
 //! onboarded with the standard auto-shutdown script, and the script runs only in
 //! the new profile's or domain's apps, as the execution role their creator gave
-//! them. A space created with them (`CreateSpace`: shared spaces others open) and
-//! every update of an existing notebook, domain, profile or space stay medium (a
-//! review of false positives (ninth session)).
+//! them. A space created with them (`CreateSpace`: shared spaces others open), a
+//! domain created with them for its shared spaces (`defaultSpaceSettings`, from a
+//! code review) and every update of an existing notebook, domain, profile or
+//! space stay medium (a review of false positives (ninth session)).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::change_by_anyone_but;

@@ -40,6 +40,10 @@
 //!   hastens the evidence's end, stays critical.
 //! - Creating a resource with trailwatch's prefix is not tampering (deployments
 //!   do it); enabling a rule is not either.
+//! - An organisation's policy created or updated naming trailwatch's resources
+//!   (`<prefix>-` in its text: an SCP or RCP can deny the forwarders' role every
+//!   rule but the canary's) is medium, since the example SCP that protects them
+//!   names them too (an evasion review, ninth session).
 //! - The tuning file cannot silence the report of its own change: findings
 //!   about the tuning bucket and file ignore the tuning (mode, severity,
 //!   suppressions, dedup; `Detection::beyond_tuning`). Its other findings (a
@@ -176,6 +180,12 @@ const BUS_PARAMETER: &str = "CentralEventBusArn";
 /// (docs/self-protection.md), and a definition that selects nothing would
 /// report a clean archive (from a review).
 const STATES: &[&str] = &["UpdateStateMachine", "DeleteStateMachine"];
+/// An organisation's policies (service or resource control policies, and any
+/// other type) written naming trailwatch's resources: one can deny the
+/// forwarders' role some rules while the canary's keeps flowing (an evasion
+/// review, ninth session). The example SCP of docs/organization.md names them
+/// too, to protect them: medium, the policy's name in the finding.
+const ORGANIZATIONS: &[&str] = &["CreatePolicy", "UpdatePolicy"];
 /// The tuning bucket's configuration (management events).
 const S3_BUCKET: &[&str] = &[
     "DeleteBucket",
@@ -252,6 +262,7 @@ pub static META: Meta = Meta {
         Trigger::write("ssm.amazonaws.com", SSM),
         Trigger::write("cloudformation.amazonaws.com", CLOUDFORMATION),
         Trigger::write("states.amazonaws.com", STATES),
+        Trigger::write("organizations.amazonaws.com", ORGANIZATIONS),
         Trigger::write("s3.amazonaws.com", S3_BUCKET).with_detail(TUNING_BUCKET_PATTERN),
         Trigger::data("s3.amazonaws.com", S3_OBJECT).with_detail(TUNING_BUCKET_PATTERN),
     ],
@@ -282,6 +293,7 @@ fn watched(source: &str, name: &str) -> bool {
         "ssm.amazonaws.com" => SSM,
         "cloudformation.amazonaws.com" => CLOUDFORMATION,
         "states.amazonaws.com" => STATES,
+        "organizations.amazonaws.com" => ORGANIZATIONS,
         "s3.amazonaws.com" => return S3_BUCKET.contains(&name) || S3_OBJECT.contains(&name),
         _ => return false,
     };
@@ -368,6 +380,9 @@ pub fn tampered_resource(rec: &Record<'_>, prefix: &str) -> Option<String> {
     if !watched(source, name) {
         return None;
     }
+    if source == "organizations.amazonaws.com" {
+        return organization_policy_naming_ours(rec, prefix);
+    }
     for field in resource_fields(source, name) {
         let values: Vec<&str> = match rec.request_param(field) {
             Some(serde_json::Value::String(s)) => vec![s.as_str()],
@@ -400,6 +415,22 @@ pub fn tampered_resource(rec: &Record<'_>, prefix: &str) -> Option<String> {
         };
     }
     None
+}
+
+/// An organisation's policy whose text names a resource of trailwatch's
+/// (`<prefix>-`, in any letter case: IAM's names ignore it): `organization
+/// policy <name or id>`.
+fn organization_policy_naming_ours(rec: &Record<'_>, prefix: &str) -> Option<String> {
+    let content = rec.request_param_str("content")?.to_ascii_lowercase();
+    let named = format!("{}-", prefix.to_ascii_lowercase());
+    if prefix.is_empty() || !content.contains(&named) {
+        return None;
+    }
+    let policy = rec
+        .request_param_str("name")
+        .or_else(|| rec.request_param_str("policyId"))
+        .map_or_else(|| "(unnamed)".to_owned(), |p| crate::sanitize::one_line(p, 128));
+    Some(format!("organization policy {policy}"))
 }
 
 /// The resource of an SNS or EventBridge change whose request CloudTrail left
@@ -508,7 +539,10 @@ impl Detection for TrailwatchTampering {
             return Severity::High;
         }
         let stack_update = cloudformation && !rec.event_name().starts_with("Delete");
-        if rec.invoked_by() == Some("cloudformation.amazonaws.com")
+        // The example SCP that protects trailwatch names its resources too.
+        let organization_policy = rec.event_source() == "organizations.amazonaws.com";
+        if organization_policy
+            || rec.invoked_by() == Some("cloudformation.amazonaws.com")
             || tuning_file
             || stack_update
             || routine_log_shipping(rec)
@@ -624,6 +658,21 @@ mod tests {
 
     fn tampered(json: &str, prefix: &str) -> Option<String> {
         tampered_resource(&Record::from_json(json).unwrap(), prefix)
+    }
+
+    /// An organisation's policy naming trailwatch's resources, in any case, is
+    /// medium; one that does not is none of trailwatch's.
+    #[test]
+    fn an_organization_policy_naming_our_resources_is_medium() {
+        let rcp = r#"{"name":"deny-forwarders","type":"RESOURCE_CONTROL_POLICY","content":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"sts:AssumeRole\",\"Resource\":\"arn:aws:iam::*:role/TW-Prod-forwarder-*\",\"Condition\":{\"StringNotLike\":{\"aws:SourceArn\":\"*forward-write-14\"}}}]}"}"#;
+        let json = rec("organizations.amazonaws.com", "CreatePolicy", rcp);
+        assert_eq!(tampered(&json, "tw-prod").as_deref(), Some("organization policy deny-forwarders"));
+        assert_eq!(TrailwatchTampering.severity_for(&Record::from_json(&json).unwrap()), Severity::Medium);
+        let update = rec("organizations.amazonaws.com", "UpdatePolicy", &rcp.replace(r#""name":"deny-forwarders","type":"RESOURCE_CONTROL_POLICY""#, r#""policyId":"p-abcd1234""#));
+        assert_eq!(tampered(&update, "tw-prod").as_deref(), Some("organization policy p-abcd1234"));
+        let other = rec("organizations.amazonaws.com", "CreatePolicy", &rcp.replace("TW-Prod-forwarder", "payments-app"));
+        assert_eq!(tampered(&other, "tw-prod"), None);
+        assert_eq!(tampered(&rec("organizations.amazonaws.com", "AttachPolicy", r#"{"policyId":"p-abcd1234","targetId":"r-ab12"}"#), "tw-prod"), None);
     }
 
     /// An EventBridge or SNS change logged without its parameters names no

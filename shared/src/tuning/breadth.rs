@@ -505,15 +505,22 @@ pub const WIDER_REACH_KEYS: &[&str] = &[
     "public",
     "other_organizations",
     "organizations",
+    "organizations_granted",
     "federated_principals",
 ];
 
 /// Whether `evidence` holds one of [`WIDER_REACH_KEYS`] with a value (not
-/// `false`, `null`, an empty list or text).
-pub(super) fn reaches_wider(evidence: &crate::detection::Evidence) -> bool {
+/// `false`, `null`, an empty list or text) that the entry does not name itself
+/// (`named`: an entry listing the organisations it allows pins that reach too;
+/// a review of the ninth session).
+pub(super) fn reaches_wider(
+    evidence: &crate::detection::Evidence,
+    named: impl Fn(&str) -> bool,
+) -> bool {
     use serde_json::Value;
     evidence.0.iter().any(|(k, v)| {
         WIDER_REACH_KEYS.contains(&k.as_ref())
+            && !named(k.as_ref())
             && match v {
                 Value::Null | Value::Bool(false) => false,
                 Value::Array(items) => !items.is_empty(),

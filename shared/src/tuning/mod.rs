@@ -217,11 +217,21 @@ impl Entry {
     pub fn active(&self, day: i64) -> bool {
         day <= self.expires_day
     }
+    /// Whether a key reads the evidence's `key` (`evidence.<key>` or
+    /// `evidence.<key>[]`).
+    fn names_evidence(&self, key: &str) -> bool {
+        self.matchers.iter().any(|m| match m.path.as_slice() {
+            [root, named] => {
+                root == EVIDENCE_ROOT && named.strip_suffix(LIST_MARK).unwrap_or(named) == key
+            }
+            _ => false,
+        })
+    }
     /// Whether every key of `match` matches the record, or the evidence the
     /// detection gave for it (`evidence.<key>`): its field's text, or through a
     /// list (`items[]`) every item's, each any of the key's values.
     fn matches(&self, fields: &Fields<'_, '_>, evidence: &Evidence) -> bool {
-        if self.reaches && breadth::reaches_wider(evidence) {
+        if self.reaches && breadth::reaches_wider(evidence, |key| self.names_evidence(key)) {
             return false;
         }
         self.matchers.iter().all(|m| {

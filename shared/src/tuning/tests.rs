@@ -1811,6 +1811,10 @@ expires = "2027-03-01"
             vec!["arn:aws:organizations::999988887777:organization/o-zz9y8x7w6v"],
         ),
         shared().with("federated_principals", vec!["accounts.google.com"]),
+        shared().with(
+            "organizations_granted",
+            vec!["arn:aws:organizations::999988887777:organization/o-a1b2c3d4e5"],
+        ),
     ] {
         assert!(
             partner
@@ -1820,6 +1824,40 @@ expires = "2027-03-01"
             wider.0
         );
     }
+    // An entry that names the wider reach itself pins it too (ninth session):
+    // the partner and our organisation, each listed.
+    let org = "arn:aws:organizations::999988887777:organization/o-a1b2c3d4e5";
+    let partner_and_org = tuning(&format!(
+        "[[suppress]]\nid = \"dr\"\ndetections = [\"ebs-snapshot-shared\"]\nreason = \"r\"\nowner = \"o\"\nexpires = \"2027-03-01\"\n[suppress.match]\n\"evidence.other_accounts[]\" = \"444455556666\"\n\"evidence.organizations_granted[]\" = \"{org}\"\n"
+    ));
+    let with_org = shared().with("organizations_granted", vec![org]);
+    assert!(
+        !partner_and_org
+            .matching("ebs-snapshot-shared", &rec, &with_org)
+            .is_empty()
+    );
+    let another = shared().with(
+        "organizations_granted",
+        vec![
+            org,
+            "arn:aws:organizations::444455556666:organization/o-zz9y8x7w6v",
+        ],
+    );
+    assert!(
+        partner_and_org
+            .matching("ebs-snapshot-shared", &rec, &another)
+            .is_empty()
+    );
+    // ...but not another wider reach beside it.
+    assert!(
+        partner_and_org
+            .matching(
+                "ebs-snapshot-shared",
+                &rec,
+                &with_org.clone().with("public", true)
+            )
+            .is_empty()
+    );
     assert!(
         !partner
             .matching("ebs-snapshot-shared", &rec, &shared().with("public", false))
