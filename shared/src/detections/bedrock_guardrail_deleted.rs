@@ -12,10 +12,11 @@
 //!
 //! A deletion naming a `guardrailVersion` removes that one numbered version, not
 //! the guardrail: CDK's guardrail version construct replaces its version on every
-//! edit, and CloudFormation then deletes the old one. Applications pinned to that
-//! version fail their calls rather than going unfiltered, so such a deletion is
-//! low; the whole guardrail deleted stays medium, and so does the enforced
-//! configuration removed (a review of false positives (ninth session)).
+//! edit, and CloudFormation then deletes the old one. The guardrail, its draft
+//! and its other versions stay, so such a deletion is low (whether calls still
+//! naming that version then fail or run unfiltered is not confirmed here); the
+//! whole guardrail deleted stays medium, and so does the enforced configuration
+//! removed (a review of false positives (ninth session)).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::change_by_anyone_but;

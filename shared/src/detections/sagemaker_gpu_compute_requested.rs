@@ -39,11 +39,11 @@
 //! the evidence.
 //!
 //! Provisioned throughput bought without a commitment for a custom model of the
-//! call's own account (`modelId` an ARN of this account's `custom-model/`) is low:
-//! that is how a fine-tuned model is served or evaluated, billed by the hour and
-//! within a small quota. A foundation model, another account's model, a model
-//! named otherwise, or any commitment stays medium (a review of false positives
-//! (ninth session)).
+//! call's own account (`modelId` an ARN of this account's `custom-model/`), of at
+//! most two model units, is low: that is how a fine-tuned model is evaluated,
+//! billed by the hour. A foundation model, another account's model, a model
+//! named otherwise, more units (an evasion review) or any commitment stays
+//! medium (a review of false positives (ninth session)).
 
 use serde_json::Value;
 
