@@ -102,6 +102,10 @@ fn read_only_management(event: &Value) -> bool {
 struct Patterns {
     groups: HashMap<&'static str, Vec<Value>>,
     forwarding: Vec<(Forwarding, Vec<Value>)>,
+    /// What the canary's rule carries besides the canary (`rules::guard`).
+    guard: Value,
+    /// The write rule that forwards the canary.
+    canarys_rule: Value,
 }
 
 impl Patterns {
@@ -115,6 +119,16 @@ impl Patterns {
                 .into_iter()
                 .map(|kind| (kind, rules::forwarder_patterns(kind)))
                 .collect(),
+            guard: json!({"source": [{"prefix": "aws."}], "detail": {"$or": rules::guard::alternatives()}}),
+            canarys_rule: {
+                let canary = json!({"source": "aws.ssm", "detail-type": "AWS API Call via CloudTrail", "detail": {
+                    "eventSource": "ssm.amazonaws.com", "eventName": "PutParameter", "readOnly": false,
+                    "requestParameters": {"name": "trailwatch-canary", "type": "String"}}});
+                rules::forwarder_patterns(Forwarding::Write)
+                    .into_iter()
+                    .find(|p| matcher::matches(p, &canary).expect("known operators"))
+                    .expect("a write rule forwards the canary")
+            },
         }
     }
 
@@ -137,18 +151,8 @@ impl Patterns {
     /// Whether `event` is one the canary's rule carries besides the canary
     /// (`rules::guard`), and that rule forwards it.
     fn guarded(&self, event: &Value) -> bool {
-        let guard = json!({"source": [{"prefix": "aws."}], "detail": {"$or": rules::guard::alternatives()}});
-        let canary = json!({"source": "aws.ssm", "detail-type": "AWS API Call via CloudTrail", "detail": {
-            "eventSource": "ssm.amazonaws.com", "eventName": "PutParameter", "readOnly": false,
-            "requestParameters": {"name": "trailwatch-canary", "type": "String"}}});
-        let by_canarys_rule = self.forwarding.iter().any(|(kind, patterns)| {
-            *kind == Forwarding::Write
-                && patterns.iter().any(|p| {
-                    matcher::matches(p, &canary).expect("known operators")
-                        && matcher::matches(p, event).expect("known operators")
-                })
-        });
-        by_canarys_rule && matcher::matches(&guard, event).expect("known operators")
+        matcher::matches(&self.canarys_rule, event).expect("known operators")
+            && matcher::matches(&self.guard, event).expect("known operators")
     }
 
     /// The forwarding rules (state, pattern) that would put this event on the

@@ -665,7 +665,7 @@ pub fn forwarder_patterns(kind: Forwarding) -> Vec<Value> {
         }
     }
     if kind == Forwarding::Write {
-        add_guard(&mut rules);
+        add_guard(&mut rules, canary);
     }
     rules.into_iter().map(wrap).collect()
 }
@@ -673,13 +673,13 @@ pub fn forwarder_patterns(kind: Forwarding) -> Vec<Value> {
 /// Puts the canary with [`guard::ALTERNATIVES`] in the first write rule with
 /// room for them that carries no alternative of the services the guard watches
 /// ([`guard::WATCHED_SOURCES`]), or in a rule of their own.
-fn add_guard(rules: &mut Vec<Vec<Value>>) {
+fn add_guard(rules: &mut Vec<Vec<Value>>, canary: Vec<Value>) {
     let watched = |a: &Value| {
         a["eventSource"]
             .as_array()
             .is_some_and(|s| guard::WATCHED_SOURCES.iter().any(|w| s.contains(&json!(w))))
     };
-    let mut bundle = alternatives([&canary::TRIGGER]);
+    let mut bundle = canary;
     bundle.extend(guard::alternatives());
     let room = rules.iter().position(|r| {
         !r.iter().any(watched) && {

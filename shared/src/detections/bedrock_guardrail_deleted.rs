@@ -81,7 +81,7 @@ impl Detection for BedrockGuardrailDeleted {
 mod tests {
     use super::*;
     use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{self, eval, fires};
     use serde_json::json;
 
     const GUARDRAIL: &str = r#"{"guardrailIdentifier":"cmy5azq5koeo"}"#;
@@ -95,7 +95,7 @@ mod tests {
     }
 
     fn severity(json: &str) -> Severity {
-        BedrockGuardrailDeleted.severity_for(&Record::from_json(json).expect("test record parses"))
+        testing::severity(&BedrockGuardrailDeleted, json)
     }
 
     /// Ninth session, from a review of false positives: one numbered version

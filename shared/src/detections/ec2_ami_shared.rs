@@ -115,7 +115,7 @@ fn organizations_added(list: Option<&serde_json::Value>) -> Vec<&str> {
 mod tests {
     use super::*;
     use crate::detections::common::data_testing::{ROLE, USER, failed, record};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{eval, fires, severity};
     use serde_json::json;
 
     fn share(items: &str) -> String {
@@ -187,7 +187,7 @@ mod tests {
         let json = record("ec2.amazonaws.com", "ModifyImageAttribute", image_builder,
             &share(r#"{"userId":"444455556666"},{"userId":"555566667777"}"#), "");
         assert!(fires(&Ec2AmiShared, &json));
-        assert_eq!(Ec2AmiShared.severity_for(&Record::from_json(&json).unwrap()), Severity::High);
+        assert_eq!(severity(&Ec2AmiShared, &json), Severity::High);
     }
 
     #[test]

@@ -227,7 +227,7 @@ mod tests {
     use super::*;
     use crate::detection::Evidence;
     use crate::detections::common::compute_testing::{DENIED, IAM_USER, ROLE, record};
-    use crate::detections::common::testing::{fired_evidence, fires};
+    use crate::detections::common::testing::{self, fired_evidence, fires};
 
     fn modify(rule: &str) -> String {
         format!(
@@ -243,7 +243,7 @@ mod tests {
             let params = format!(r#"{{"groupId":"sg-0a1b2c3d","ipPermissions":{{"items":[{rules}]}}}}"#);
             let json = record("ec2.amazonaws.com", "AuthorizeSecurityGroupIngress", ROLE, &params, "");
             assert!(fires(&Ec2SecurityGroupOpenToInternet, &json), "{json}");
-            Ec2SecurityGroupOpenToInternet.severity_for(&Record::from_json(&json).unwrap())
+            testing::severity(&Ec2SecurityGroupOpenToInternet, &json)
         };
         let icmp = r#"{"ipProtocol":"icmp","fromPort":3,"toPort":4,"ipRanges":{"items":[{"cidrIp":"0.0.0.0/0"}]}}"#;
         let icmpv6 = r#"{"ipProtocol":"58","fromPort":2,"toPort":0,"ipv6Ranges":{"items":[{"cidrIpv6":"::/0"}]}}"#;
@@ -255,7 +255,7 @@ mod tests {
         assert_eq!(severity(all), Severity::Medium);
         let edited = modify(r#"{"IpProtocol":"icmp","FromPort":-1,"ToPort":-1,"CidrIpv4":"0.0.0.0/0"}"#);
         let json = record("ec2.amazonaws.com", "ModifySecurityGroupRules", ROLE, &edited, "");
-        assert_eq!(Ec2SecurityGroupOpenToInternet.severity_for(&Record::from_json(&json).unwrap()), Severity::Low);
+        assert_eq!(testing::severity(&Ec2SecurityGroupOpenToInternet, &json), Severity::Low);
     }
 
     #[test]

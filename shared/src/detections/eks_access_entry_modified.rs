@@ -120,7 +120,7 @@ fn empty_standard_entry(rec: &Record) -> bool {
 mod tests {
     use super::*;
     use crate::detections::common::compute_testing::{ACCESS_DENIED, IAM_USER, ROLE, SERVICE, record};
-    use crate::detections::common::testing::fires;
+    use crate::detections::common::testing::{self, fires};
 
     const ENTRY: &str = r#"{"name":"prod-cluster","principalArn":"arn:aws:iam::111122223333:role/ContractorRole","kubernetesGroups":["viewers"]}"#;
 
@@ -139,7 +139,7 @@ mod tests {
         let severity = |name: &str, params: &str| {
             let json = record("eks.amazonaws.com", name, ROLE, params, "");
             assert!(fires(&EksAccessEntryModified, &json), "{json}");
-            EksAccessEntryModified.severity_for(&Record::from_json(&json).unwrap())
+            testing::severity(&EksAccessEntryModified, &json)
         };
         let arn = r#""name":"prod","principalArn":"arn:aws:iam::111122223333:role/team-payments-deployer""#;
         for low in [format!("{{{arn}}}"), format!(r#"{{{arn},"type":"STANDARD","kubernetesGroups":[]}}"#)] {

@@ -310,7 +310,7 @@ impl Detection for RdsAutomatedBackupsRemoved {
 mod tests {
     use super::*;
     use crate::detections::common::data_testing::{ROLE, SERVICE, USER, failed, record};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{self, eval, fires};
     use serde_json::json;
 
     #[test]
@@ -365,7 +365,7 @@ mod tests {
         ] {
             let rec = deleted(response);
             assert!(fires(&RdsAutomatedBackupsRemoved, &rec), "{response}");
-            let severity = RdsAutomatedBackupsRemoved.severity_for(&Record::from_json(&rec).unwrap());
+            let severity = testing::severity(&RdsAutomatedBackupsRemoved, &rec);
             assert_eq!(severity, Severity::Low, "{response}");
         }
         for response in [
@@ -377,7 +377,7 @@ mod tests {
             let rec = deleted(response);
             assert!(rec.contains(response), "the response is in the record");
             assert!(fires(&RdsAutomatedBackupsRemoved, &rec), "{response}");
-            let severity = RdsAutomatedBackupsRemoved.severity_for(&Record::from_json(&rec).unwrap());
+            let severity = testing::severity(&RdsAutomatedBackupsRemoved, &rec);
             assert_eq!(severity, Severity::Medium, "{response}");
         }
     }

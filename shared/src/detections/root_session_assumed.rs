@@ -117,7 +117,7 @@ impl Detection for RootSessionAssumed {
 mod tests {
     use super::*;
     use crate::detections::common::iam_testing::{ROLE, record};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{self, eval, fires};
 
     fn assume_root(task: &str) -> String {
         record(
@@ -132,7 +132,7 @@ mod tests {
     }
 
     fn severity(json: &str) -> Severity {
-        RootSessionAssumed.severity_for(&Record::from_json(json).unwrap())
+        testing::severity(&RootSessionAssumed, json)
     }
 
     #[test]

@@ -185,7 +185,7 @@ impl Detection for SageMakerNotebookLifecycleConfigChanged {
 mod tests {
     use super::*;
     use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
-    use crate::detections::common::testing::{eval, fires};
+    use crate::detections::common::testing::{self, eval, fires};
     use serde_json::json;
 
     const ATTACHED: &str = r#"{"notebookInstanceName":"research-nb","lifecycleConfigName":"nb-start-7f3a"}"#;
@@ -261,7 +261,7 @@ mod tests {
     }
 
     fn severity(json: &str) -> Severity {
-        SageMakerNotebookLifecycleConfigChanged.severity_for(&Record::from_json(json).expect("test record parses"))
+        testing::severity(&SageMakerNotebookLifecycleConfigChanged, json)
     }
 
     /// Ninth session, from a review of false positives: a profile or domain

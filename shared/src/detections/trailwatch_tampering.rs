@@ -646,6 +646,7 @@ fn routine_log_shipping(rec: &Record<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
 
     fn rec(source: &str, name: &str, params: &str) -> String {
         format!(
@@ -667,7 +668,7 @@ mod tests {
         let rcp = r#"{"name":"deny-forwarders","type":"RESOURCE_CONTROL_POLICY","content":"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"sts:AssumeRole\",\"Resource\":\"arn:aws:iam::*:role/TW-Prod-forwarder-*\",\"Condition\":{\"StringNotLike\":{\"aws:SourceArn\":\"*forward-write-14\"}}}]}"}"#;
         let json = rec("organizations.amazonaws.com", "CreatePolicy", rcp);
         assert_eq!(tampered(&json, "tw-prod").as_deref(), Some("organization policy deny-forwarders"));
-        assert_eq!(TrailwatchTampering.severity_for(&Record::from_json(&json).unwrap()), Severity::Medium);
+        assert_eq!(testing::severity(&TrailwatchTampering, &json), Severity::Medium);
         let update = rec("organizations.amazonaws.com", "UpdatePolicy", &rcp.replace(r#""name":"deny-forwarders","type":"RESOURCE_CONTROL_POLICY""#, r#""policyId":"p-abcd1234""#));
         assert_eq!(tampered(&update, "tw-prod").as_deref(), Some("organization policy p-abcd1234"));
         let other = rec("organizations.amazonaws.com", "CreatePolicy", &rcp.replace("TW-Prod-forwarder", "payments-app"));
@@ -683,7 +684,7 @@ mod tests {
         for (source, name) in [("events.amazonaws.com", "PutTargets"), ("sns.amazonaws.com", "SetSubscriptionAttributes")] {
             let json = rec(source, name, stub);
             assert_eq!(tampered(&json, "tw-prod").as_deref(), Some(UNKNOWN_RESOURCE), "{name}");
-            assert_eq!(TrailwatchTampering.severity_for(&Record::from_json(&json).unwrap()), Severity::High, "{name}");
+            assert_eq!(testing::severity(&TrailwatchTampering, &json), Severity::High, "{name}");
         }
         assert_eq!(tampered(&rec("lambda.amazonaws.com", "UpdateFunctionCode20150331v2", stub), "tw-prod"), None);
     }

@@ -405,6 +405,11 @@ pub mod testing {
         got
     }
 
+    /// The severity `det` gives the record in `json` (a raw CloudTrail record).
+    pub fn severity(det: &dyn Detection, json: &str) -> crate::detection::Severity {
+        det.severity_for(&Record::from_json(json).expect("test record parses"))
+    }
+
     /// The detection's raw check on `json`, `None` when the peek gives up (the
     /// record is then parsed whatever the check says).
     pub fn raw(det: &dyn Detection, json: &str) -> Option<bool> {
