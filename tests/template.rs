@@ -1840,6 +1840,7 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
     let res = resources(&t);
     let alarms = of_type(&t, "AWS::CloudWatch::Alarm");
     let mut want = BTreeSet::from([
+        "DeadLettersLostAlarm".to_owned(),
         "FailedEventsAlarm".to_owned(),
         "FailedEventsSentAlarm".to_owned(),
         "ForeignCanariesAlarm".to_owned(),
@@ -1852,6 +1853,7 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
     ]);
     for g in catalog::GROUPS {
         want.insert(event_age_alarm_id(&t, g.name));
+        want.insert(events_lost_alarm_id(&t, g.name));
     }
     let names: BTreeSet<String> = alarms.iter().map(|(n, _)| (*n).clone()).collect();
     assert_eq!(names, want);
@@ -1861,11 +1863,13 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
         // A new failed event fires, and the alarm falls back by itself: an OK
         // after each one would be noise.
         let ok = if [
+            "DeadLettersLostAlarm",
             "FailedEventsSentAlarm",
             "SilenceReportedAlarm",
             "TamperingReportedAlarm",
         ]
         .contains(&name.as_str())
+            || name.ends_with("EventsLostAlarm")
         {
             Value::Null
         } else {
@@ -2042,13 +2046,107 @@ fn the_health_topic_reaches_the_health_email_else_the_alert_email() {
 /// The logical id of a group's event-age alarm: `<Camel>EventAgeAlarm`, beside its
 /// `<Camel>Function` (tests/new-group copies both with the identity-abuse block).
 fn event_age_alarm_id(t: &Value, group: &str) -> String {
+    group_alarm_id(t, group, "EventAgeAlarm")
+}
+
+/// The logical id of a group's events-lost alarm: `<Camel>EventsLostAlarm`.
+fn events_lost_alarm_id(t: &Value, group: &str) -> String {
+    group_alarm_id(t, group, "EventsLostAlarm")
+}
+
+fn group_alarm_id(t: &Value, group: &str, suffix: &str) -> String {
     let (function_id, _) = function(t, group);
     format!(
-        "{}EventAgeAlarm",
+        "{}{suffix}",
         function_id
             .strip_suffix("Function")
             .expect("<Camel>Function")
     )
+}
+
+/// An event Lambda gives up on goes to the failed-events queue, which two alarms
+/// watch; one it cannot put there is lost, so each function's
+/// `DestinationDeliveryFailures` has an alarm of its own, and the rules' like
+/// failures (`InvocationsFailedToBeSentToDlq`) one query over the bus.
+#[test]
+fn events_lost_on_the_way_to_the_failed_events_queue_alarm() {
+    let t = template();
+    let res = resources(&t);
+    for g in catalog::GROUPS {
+        let (function_id, f) = function(&t, g.name);
+        assert_eq!(
+            f["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]["Destination"],
+            json!({"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}),
+            "{function_id}"
+        );
+        let id = events_lost_alarm_id(&t, g.name);
+        let p = &res[&id]["Properties"];
+        assert_eq!(
+            p["AlarmName"],
+            json!({"Fn::Sub": format!("${{AWS::StackName}}-{}-events-lost", g.name)}),
+            "{id}"
+        );
+        assert_eq!(p["Namespace"], "AWS/Lambda", "{id}");
+        assert_eq!(p["MetricName"], "DestinationDeliveryFailures", "{id}");
+        assert_eq!(
+            p["Dimensions"],
+            json!([{"Name": "FunctionName", "Value": {"Ref": function_id}}]),
+            "{id}: its own function"
+        );
+        assert_eq!(p["Statistic"], "Sum", "{id}");
+        assert_eq!(p["Threshold"], 1, "{id}");
+        assert_eq!(
+            p["ComparisonOperator"], "GreaterThanOrEqualToThreshold",
+            "{id}"
+        );
+        assert_eq!(p["TreatMissingData"], "notBreaching", "{id}");
+    }
+    // Every rule on the bus dead-letters to the queue, and the query reads the
+    // bus by its name (the stack's), whatever rules a bless adds.
+    let mut rules = 0;
+    for g in catalog::GROUPS {
+        let (function_id, f) = function(&t, g.name);
+        for (event, e) in f["Properties"]["Events"].as_object().into_iter().flatten() {
+            if e["Type"] == "EventBridgeRule"
+                && e["Properties"]["EventBusName"] == json!({"Ref": "EventBus"})
+            {
+                rules += 1;
+                assert_eq!(
+                    e["Properties"]["DeadLetterConfig"]["Arn"],
+                    json!({"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}),
+                    "{function_id}.{event}"
+                );
+            }
+        }
+    }
+    assert!(rules > catalog::GROUPS.len(), "{rules} rules on the bus");
+    let p = &res["DeadLettersLostAlarm"]["Properties"];
+    let metrics = p["Metrics"].as_array().expect("Metrics");
+    assert_eq!(metrics.len(), 1);
+    assert_eq!(metrics[0]["ReturnData"], true);
+    assert_eq!(
+        metrics[0]["Expression"],
+        json!({"Fn::Sub": "SELECT SUM(InvocationsFailedToBeSentToDlq) FROM SCHEMA(\"AWS/Events\", EventBusName, RuleName) WHERE EventBusName = '${EventBus.Name}'"})
+    );
+    assert_eq!(
+        res["EventBus"]["Properties"]["Name"],
+        json!({"Ref": "AWS::StackName"})
+    );
+    assert_eq!(p["Threshold"], 1);
+    assert_eq!(p["ComparisonOperator"], "GreaterThanOrEqualToThreshold");
+    assert_eq!(p["TreatMissingData"], "notBreaching");
+    for key in [
+        "Namespace",
+        "MetricName",
+        "Dimensions",
+        "Statistic",
+        "Period",
+    ] {
+        assert!(
+            p.get(key).is_none(),
+            "{key}: a query alarm names its metric in the query"
+        );
+    }
 }
 
 /// Every function is invoked asynchronously and keeps an event up to 6 hours
