@@ -1902,6 +1902,21 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
         env["TRAILWATCH_RESOURCE_PREFIX"],
         json!({"Ref": "AWS::StackName"})
     );
+    // The retention the stack gives its log groups is the routine one for
+    // trailwatch-tampering (an enforcer setting it is not cutting it).
+    assert_eq!(
+        env["TRAILWATCH_LOG_RETENTION_DAYS"],
+        json!({"Ref": "LogRetentionDays"})
+    );
+    let allowed = t["Parameters"]["LogRetentionDays"]["AllowedValues"]
+        .as_array()
+        .expect("AllowedValues");
+    assert!(
+        allowed
+            .iter()
+            .all(|d| d.as_u64().is_some_and(|d| (1..=3653).contains(&d))),
+        "every allowed retention passes the functions' check"
+    );
     assert!(
         env.get("TRAILWATCH_METRICS").is_none(),
         "metrics on (the default)"

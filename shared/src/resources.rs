@@ -44,6 +44,20 @@ pub fn check_prefix(prefix: &str) -> Result<(), String> {
     Ok(())
 }
 
+static LOG_RETENTION_DAYS: OnceLock<u64> = OnceLock::new();
+
+/// The retention, in days, the deployment gave its functions' log groups
+/// (`LogRetentionDays`, through `TRAILWATCH_LOG_RETENTION_DAYS`; first call
+/// wins). A retention enforcer that sets the same is doing what the team chose.
+pub fn set_log_retention_days(days: u64) {
+    let _ = LOG_RETENTION_DAYS.set(days);
+}
+
+/// [`set_log_retention_days`]'s value, if set (replay and the backtest: not).
+pub fn log_retention_days() -> Option<u64> {
+    LOG_RETENTION_DAYS.get().copied()
+}
+
 static HOME: OnceLock<(String, String)> = OnceLock::new();
 
 /// Sets the Region and account trailwatch's central resources live in, from the

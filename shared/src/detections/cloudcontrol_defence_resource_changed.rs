@@ -17,7 +17,8 @@
 //! judged by that service's detection as well, and a preview stack torn down by
 //! a Cloud Control tool (Pulumi's aws-native) paged high for each (from a
 //! review). A core type whose own detection is medium (a flow log, a web ACL)
-//! is medium here too (eighth session, from a review). The type and
+//! is medium here too (eighth session, from a review). A GuardDuty filter
+//! deleted is low: it can only bring archived findings back. The type and
 //! identifier are read in either casing. Calls AWS services make on their own
 //! are left out.
 
@@ -65,7 +66,7 @@ pub const DEFENCE_TYPES: &[(&str, bool)] = &[
     ("AWS::WAFv2::WebACLAssociation", false),
     ("AWS::WAFv2::LoggingConfiguration", false),
     ("AWS::GuardDuty::Detector", true),
-    ("AWS::GuardDuty::Filter", true),
+    (GUARDDUTY_FILTER, true),
     ("AWS::SecurityHub::Hub", true),
     ("AWS::Detective::Graph", false),
     ("AWS::Macie::Session", false),
@@ -79,6 +80,8 @@ pub const DEFENCE_TYPES: &[(&str, bool)] = &[
     ("AWS::Backup::BackupSelection", false),
     ("AWS::S3::Bucket", false),
 ];
+
+const GUARDDUTY_FILTER: &str = "AWS::GuardDuty::Filter";
 
 /// Whether a deletion is of a core type, or its identifier (parts split at `|`,
 /// `/` and `:`) names CloudTrail's resources (`cloudtrail` in it, or a log
@@ -135,6 +138,15 @@ impl Detection for CloudControlDefenceResourceChanged {
     }
 
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
+        // A GuardDuty filter deleted can only bring findings back: what it
+        // archived is reported again (from a review of a security team's
+        // routine work). Setting one to archive is `guardduty-finding-suppression`'s,
+        // on the `UpdateFilter` call Cloud Control makes.
+        if rec.event_name() == "DeleteResource"
+            && defence_type(rec).is_some_and(|kind| kind.eq_ignore_ascii_case(GUARDDUTY_FILTER))
+        {
+            return Severity::Low;
+        }
         let core = defence_type(rec).is_some_and(|kind| core_deletion(rec, kind));
         if rec.event_name() == "UpdateResource" || !core {
             Severity::Medium
@@ -186,6 +198,11 @@ mod tests {
         let e = fired_evidence(&CloudControlDefenceResourceChanged, &patched);
         assert!(e.get("patch").and_then(|v| v.as_str()).is_some_and(|p| p.contains("IsLogging")));
         assert_eq!(severity(&patched), Severity::Medium);
+        let filter_patched = call(
+            "UpdateResource",
+            r#"{"typeName":"AWS::GuardDuty::Filter","identifier":"12abc34d|quiet","patchDocument":"[{\"op\":\"replace\",\"path\":\"/Action\",\"value\":\"ARCHIVE\"}]"}"#,
+        );
+        assert_eq!(severity(&filter_patched), Severity::Medium, "a filter patched may archive");
         // An application's resources deleted: medium, unless named for CloudTrail
         // or trailwatch; the core types stay high whatever their name.
         for (kind, identifier, want) in [
@@ -203,6 +220,10 @@ mod tests {
             ("AWS::EC2::FlowLog", "fl-0123456789abcdef0", Severity::Medium),
             ("AWS::WAFv2::WebACL", "edge-acl|3f2a|REGIONAL", Severity::Medium),
             ("AWS::Backup::BackupVault", "prod-vault", Severity::Medium),
+            // A suppression rule deleted brings findings back (ninth session's
+            // review of a security team's work); the detector stays high.
+            ("AWS::GuardDuty::Filter", "12abc34d567e8fa901bc2d34e56789f0|archive-scanner", Severity::Low),
+            ("aws::guardduty::filter", "12abc34d567e8fa901bc2d34e56789f0|trailwatch-x", Severity::Low),
         ] {
             let json = call("DeleteResource", &format!(r#"{{"typeName":"{kind}","identifier":"{identifier}"}}"#));
             assert!(fires(&CloudControlDefenceResourceChanged, &json), "{kind}");

@@ -1,8 +1,9 @@
 //! One principal's console session seen from two or more IP addresses within five
 //! minutes (AWS Health `DescribeEventAggregates`, which the console home page calls).
+//! An IPv6 address counts as its /64 (`common::source_network`).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_actor_group, source_ip_normalized};
+use crate::detections::common::{account_actor_group, source_network};
 use crate::event::Record;
 
 pub struct ConcurrentSessionsDifferentIps;
@@ -52,7 +53,10 @@ impl Detection for ConcurrentSessionsDifferentIps {
             return None;
         }
         // `AWS Internal` and service names are not a client's address: ignored.
-        let ip = source_ip_normalized(rec)?;
+        // An IPv6 address counts as its /64, as in the other per-address
+        // windows: a laptop takes a new temporary address in its /64 while an
+        // old tab keeps the previous one (from a review: one medium each time).
+        let ip = source_network(rec)?;
         Some(Signal::Distinct {
             group: account_actor_group(rec),
             value: ip,
@@ -132,8 +136,19 @@ mod tests {
             &ConcurrentSessionsDifferentIps,
             &record(USER, "2001:db8:0:0::7"),
         ));
-        assert_eq!(a.1, "2001:db8::7");
+        assert_eq!(a.1, "2001:db8::/64");
         assert_eq!(a.1, b.1);
+        // A temporary address of the same /64 is the same place; another /64 is not.
+        let temporary = distinct(eval(
+            &ConcurrentSessionsDifferentIps,
+            &record(USER, "2001:db8::a9c3:11ff:fe22:7"),
+        ));
+        assert_eq!(temporary.1, a.1);
+        let elsewhere = distinct(eval(
+            &ConcurrentSessionsDifferentIps,
+            &record(USER, "2001:db8:0:1::7"),
+        ));
+        assert_ne!(elsewhere.1, a.1);
         let c = distinct(eval(
             &ConcurrentSessionsDifferentIps,
             &record(USER, "::ffff:192.0.2.44"),

@@ -64,7 +64,11 @@ pub static META: Meta = Meta {
         "The security team registering the organisation's own scanners or egress addresses \
          as trusted, or suppressing known-benign finding types.",
         "Threat-intelligence feeds whose list location is rotated by automation.",
-        "A response playbook that archives triaged findings through the API.",
+        "A response playbook that archives triaged findings through the API (at most 50 \
+         per call, so one clean-up is many findings): suppress `ArchiveFindings` by the \
+         playbook's role ARN; the same role creating an archiving filter is still reported.",
+        "Infrastructure as code restating a trusted IP list or an archiving filter on every \
+         update: pin its role and the list's exact S3 location, and protect that object.",
     ],
     next_steps: "Read the list location or the filter criteria in the evidence: which \
                  addresses, finding types or resources are now ignored? Confirm the change with \

@@ -50,6 +50,9 @@ pub static META: Meta = Meta {
         "Secret-scanning or backup tools.",
         "A function that reads one secret per tenant or customer on each run: suppress \
          its role (the tuning file) rather than raising the threshold for everyone.",
+        "GitHub Actions runs of one role: configure-aws-credentials names every session \
+         `GitHubActions` unless told otherwise, so all runs count as one session; set \
+         `role-session-name` per run (the run id).",
     ],
     next_steps: "Check whether the caller normally reads these secrets. If not, rotate every \
                  secret it read successfully, revoke its session or keys, and review where its \

@@ -11,10 +11,15 @@
 //! the organisation-wide form: a central configuration policy created or changed so
 //! that it switches Security Hub off (`CreateConfigurationPolicy` or
 //! `UpdateConfigurationPolicy` with `SecurityHub.ServiceEnabled` false) in every account
-//! it is associated with. A policy that keeps the service on but lists disabled
-//! controls is left out, unlike the one-account control calls above: a policy
-//! carries its whole list on every update, so every later edit would fire again for
-//! controls switched off long ago. And the cross-Region aggregation removed
+//! it is associated with, enables no standard, or switches off a control that
+//! checks CloudTrail, GuardDuty or Config are on (named among the disabled
+//! controls, or left out of a list of enabled ones; from a review: the same in
+//! one account paged high, for the whole organisation nothing). A policy that
+//! only switches off ordinary controls is left out, unlike the one-account
+//! control calls above: a policy carries its whole list on every update, so every
+//! later edit would fire again for controls switched off long ago. Associating
+//! an existing policy with more accounts (`StartConfigurationPolicyAssociation`)
+//! is left out: the call does not say what the policy holds. And the cross-Region aggregation removed
 //! (`DeleteFindingAggregator`, `DeleteAggregatorV2`) or set to link no Region
 //! (`UpdateFindingAggregator`, `UpdateAggregatorV2` with `RegionLinkingMode`
 //! `NO_REGIONS`): the linked Regions' findings stop reaching the home Region the
@@ -32,7 +37,8 @@
 //! time (every control but those checking that CloudTrail, GuardDuty and Config
 //! are on: `KEY_CONTROLS`, PCI's controls of those services and their numbers
 //! in the CIS benchmark's versions): AWS advises switching some off in every Region
-//! but one (from an evasion review).
+//! but one (from an evasion review), and organisations that keep the default
+//! SSE-S3 switch the trail-encryption control off with a reason everywhere.
 //!
 //! Decision: the Elastic rule watches `DisableSecurityHub`; disabling every standard or
 //! leaving the administrator has the same effect for the security team (no checks, or
@@ -73,7 +79,7 @@ const NAMES: &[&str] = &[
 fn switches_off(rec: &Record<'_>) -> bool {
     match rec.event_name() {
         "CreateConfigurationPolicy" | "UpdateConfigurationPolicy" => {
-            policy_disables_service(request_param_any(
+            policy_blinds(request_param_any(
                 rec,
                 &["ConfigurationPolicy", "configurationPolicy"],
             ))
@@ -110,18 +116,49 @@ fn switches_off(rec: &Record<'_>) -> bool {
     }
 }
 
-/// A configuration policy whose Security Hub part says `ServiceEnabled` false (a
-/// boolean, or its text): every account the policy is associated with turns Security
-/// Hub off. A policy that only narrows standards or controls is left out (the
-/// security team tunes them all the time).
-fn policy_disables_service(policy: Option<&serde_json::Value>) -> bool {
-    let enabled = policy
-        .and_then(|p| pascal_or_camel(p, "SecurityHub"))
-        .and_then(|h| pascal_or_camel(h, "ServiceEnabled"));
-    match enabled {
+/// A configuration policy that blinds every account it is associated with: its
+/// Security Hub part says `ServiceEnabled` false (a boolean, or its text), enables no
+/// standard (`EnabledStandardIdentifiers` an empty list), or switches off a
+/// [`KEY_CONTROLS`] control, by naming it among the disabled controls or by
+/// leaving it out of a list of enabled ones (a policy that lists the enabled
+/// controls disables all others). A policy that only narrows ordinary standards or
+/// controls is left out: the security team tunes them all the time, and a policy
+/// carries its whole list on every update.
+fn policy_blinds(policy: Option<&serde_json::Value>) -> bool {
+    let hub = policy.and_then(|p| pascal_or_camel(p, "SecurityHub"));
+    let enabled = hub.and_then(|h| pascal_or_camel(h, "ServiceEnabled"));
+    let service_off = match enabled {
         Some(serde_json::Value::Bool(enabled)) => !enabled,
         v => text_is(v, "false"),
-    }
+    };
+    let no_standard = hub
+        .and_then(|h| pascal_or_camel(h, "EnabledStandardIdentifiers"))
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(Vec::is_empty);
+    service_off || no_standard || !policy_key_controls_off(policy).is_empty()
+}
+
+/// The [`KEY_CONTROLS`] a configuration policy switches off, named or left out.
+fn policy_key_controls_off(policy: Option<&serde_json::Value>) -> Vec<&'static str> {
+    let controls = policy
+        .and_then(|p| pascal_or_camel(p, "SecurityHub"))
+        .and_then(|h| pascal_or_camel(h, "SecurityControlsConfiguration"));
+    let ids = |key: &str| -> Option<Vec<&str>> {
+        controls
+            .and_then(|c| pascal_or_camel(c, key))
+            .and_then(serde_json::Value::as_array)
+            .map(|list| list.iter().filter_map(serde_json::Value::as_str).map(str::trim).collect())
+    };
+    let disabled = ids("DisabledSecurityControlIdentifiers").unwrap_or_default();
+    let enabled = ids("EnabledSecurityControlIdentifiers");
+    KEY_CONTROLS
+        .iter()
+        .copied()
+        .filter(|key| {
+            disabled.iter().any(|id| id.eq_ignore_ascii_case(key))
+                || enabled.as_ref().is_some_and(|on| !on.iter().any(|id| id.eq_ignore_ascii_case(key)))
+        })
+        .collect()
 }
 
 pub static META: Meta = Meta {
@@ -155,35 +192,33 @@ pub static META: Meta = Meta {
 /// one off hides the checks that CloudTrail, GuardDuty or Config are running. A
 /// trail's CloudWatch Logs delivery (`CloudTrail.5`, which an organisation trail
 /// does without), its bucket's access logging and its tags are ordinary (from a
-/// review: they paged high in every member account).
-const KEY_CONTROLS: &[&str] = &[
-    "CloudTrail.1",
-    "CloudTrail.2",
-    "CloudTrail.3",
-    "CloudTrail.4",
-    "CloudTrail.6",
-    "Config.1",
-    "GuardDuty.1",
-];
+/// review: they paged high in every member account). So are the controls of how a
+/// running trail is kept: its KMS encryption (`CloudTrail.2`, failed wherever the
+/// default SSE-S3 is enough, so switched off with a reason across organisations),
+/// its log file validation (`.4`) and its bucket not public (`.6`): changing any of
+/// those states is itself reported high (`cloudtrail-log-updated`,
+/// `s3-bucket-policy-external-access`), so the control is a second witness, not
+/// the only one (from a review of a security team's routine work).
+const KEY_CONTROLS: &[&str] = &["CloudTrail.1", "CloudTrail.3", "Config.1", "GuardDuty.1"];
 
 /// PCI's ids carry a `PCI.` prefix and number the services' controls their own
-/// way (`PCI.CloudTrail.2` is the trail being on; `.4`, its CloudWatch Logs
-/// delivery, is ordinary as `CloudTrail.5` is: from a review).
-const PCI_KEY_CONTROLS: &[&str] = &["CloudTrail.1", "CloudTrail.2", "CloudTrail.3", "Config.1", "GuardDuty.1"];
+/// way: `PCI.CloudTrail.2` is the trail being on; `.1` (encryption), `.3`
+/// (validation) and `.4` (CloudWatch Logs delivery) are ordinary as their
+/// foundational twins are.
+const PCI_KEY_CONTROLS: &[&str] = &["CloudTrail.2", "Config.1", "GuardDuty.1"];
 
 /// The key controls of the CIS benchmark in each version Security Hub runs,
 /// whose ids are section numbers (`.../cis-aws-foundations-benchmark/v/1.2.0/2.1`):
 /// the numbers of its logging section that are [`KEY_CONTROLS`] (the trail on in
-/// every Region, its validation, its bucket not public where the version checks
-/// it, Config on, the trail encrypted), so that its CloudWatch Logs delivery,
-/// bucket access logging, key rotation and flow logs are ordinary as their own
-/// ids are (from a review: one control was high or medium by the call that
+/// every Region, Config on), so that its validation, encryption, bucket, CloudWatch
+/// Logs delivery, access logging, key rotation and flow logs are ordinary as their
+/// own ids are (from a review: one control was high or medium by the call that
 /// switched it off). A version not listed keeps every numbered control key.
 const CIS_KEY_CONTROLS: &[(&str, &[&str])] = &[
-    ("1.2.0", &["2.1", "2.2", "2.3", "2.5", "2.7"]),
-    ("1.4.0", &["3.1", "3.2", "3.3", "3.5", "3.7"]),
-    ("3.0.0", &["3.1", "3.2", "3.3", "3.5"]),
-    ("5.0.0", &["3.1", "3.2", "3.3", "3.5"]),
+    ("1.2.0", &["2.1", "2.5"]),
+    ("1.4.0", &["3.1", "3.5"]),
+    ("3.0.0", &["3.1", "3.3"]),
+    ("5.0.0", &["3.1", "3.3"]),
 ];
 
 /// Whether switching off the control `id` (an ARN or a bare id) hides a check of
@@ -248,6 +283,12 @@ impl Detection for SecurityHubDisabled {
         if !succeeded_call(rec, SOURCE, NAMES) || !switches_off(rec) {
             return None;
         }
+        let key_controls_off = Some(policy_key_controls_off(request_param_any(
+            rec,
+            &["ConfigurationPolicy", "configurationPolicy"],
+        )))
+        .filter(|off| !off.is_empty())
+        .map(|off| serde_json::json!(off));
         fire(
             Evidence::new()
                 .with("action", rec.event_name())
@@ -268,6 +309,10 @@ impl Detection for SecurityHubDisabled {
                     "control",
                     request_param_any(rec, &["StandardsControlArn", "standardsControlArn"]),
                 )
+                .with_json(
+                    "disabled_reason",
+                    request_param_any(rec, &["DisabledReason", "disabledReason"]),
+                )
                 // A batch's controls, each with its standard and status (from a
                 // review: the finding named none).
                 .with_json(
@@ -281,6 +326,7 @@ impl Detection for SecurityHubDisabled {
                     "configuration_policy",
                     request_param_any(rec, &["Name", "name", "Identifier", "identifier"]),
                 )
+                .with_json("key_controls_off", key_controls_off.as_ref())
                 .with_json(
                     "finding_aggregator",
                     request_param_any(
@@ -345,6 +391,12 @@ mod tests {
             }
             other => panic!("expected a finding, got {other:?}"),
         }
+        // The reason written with a control switched off is shown (from a review).
+        let reasoned = format!(r#"{{"StandardsControlArn":"{control}","ControlStatus":"DISABLED","DisabledReason":"KMS not required"}}"#);
+        match eval(&SecurityHubDisabled, &with("UpdateStandardsControl", &reasoned)) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("disabled_reason").and_then(|v| v.as_str()), Some("KMS not required")),
+            other => panic!("expected a finding, got {other:?}"),
+        }
         assert!(!fires(&SecurityHubDisabled, &with("BatchUpdateStandardsControlAssociations", &batch("ENABLED"))));
         assert!(!fires(&SecurityHubDisabled, &with("BatchUpdateStandardsControlAssociations", "null")));
         // CloudTrail's controls are high; an ordinary control is medium.
@@ -361,7 +413,7 @@ mod tests {
         assert_eq!(severity("DisableSecurityHub", "null"), Severity::High);
         // PCI's and CIS 1.2's ids name CloudTrail too (from a review); a
         // multi-byte id is read, not sliced through.
-        for id in ["pci-dss/v/3.2.1/PCI.CloudTrail.1", "cis-aws-foundations-benchmark/v/1.2.0/2.1"] {
+        for id in ["pci-dss/v/3.2.1/PCI.CloudTrail.2", "cis-aws-foundations-benchmark/v/1.2.0/2.1"] {
             let arn = format!("arn:aws:securityhub:us-east-1:111122223333:control/{id}");
             let p = format!(r#"{{"StandardsControlArn":"{arn}","ControlStatus":"DISABLED"}}"#);
             assert_eq!(severity("UpdateStandardsControl", &p), Severity::High, "{id}");
@@ -376,7 +428,20 @@ mod tests {
             // From a review of the change: the logging section's ordinary
             // controls are as ordinary as their own ids (CloudTrail.5, EC2.6).
             ("cis-aws-foundations-benchmark/v/1.2.0/2.4", Severity::Medium),
-            ("cis-aws-foundations-benchmark/v/1.2.0/2.7", Severity::High),
+            // From a review of a security team's routine work: how a running
+            // trail is kept (encryption, validation, its bucket) is ordinary;
+            // changing it is reported by the trail's and bucket's detections.
+            ("cis-aws-foundations-benchmark/v/1.2.0/2.7", Severity::Medium),
+            ("cis-aws-foundations-benchmark/v/1.2.0/2.2", Severity::Medium),
+            ("cis-aws-foundations-benchmark/v/1.4.0/3.7", Severity::Medium),
+            ("cis-aws-foundations-benchmark/v/3.0.0/3.2", Severity::Medium),
+            ("cis-aws-foundations-benchmark/v/3.0.0/3.5", Severity::Medium),
+            ("aws-foundational-security-best-practices/v/1.0.0/CloudTrail.2", Severity::Medium),
+            ("aws-foundational-security-best-practices/v/1.0.0/CloudTrail.4", Severity::Medium),
+            ("aws-foundational-security-best-practices/v/1.0.0/CloudTrail.6", Severity::Medium),
+            ("aws-foundational-security-best-practices/v/1.0.0/CloudTrail.3", Severity::High),
+            ("pci-dss/v/3.2.1/PCI.CloudTrail.1", Severity::Medium),
+            ("pci-dss/v/3.2.1/PCI.CloudTrail.3", Severity::Medium),
             ("cis-aws-foundations-benchmark/v/1.4.0/3.4", Severity::Medium),
             ("cis-aws-foundations-benchmark/v/3.0.0/3.3", Severity::High),
             ("cis-aws-foundations-benchmark/v/3.0.0/3.7", Severity::Medium),
@@ -428,8 +493,35 @@ mod tests {
             .replace("SecurityHub\":", "securityHub\":")
             .replace("ServiceEnabled\":false", "serviceEnabled\":\"false\"");
         assert!(fires(&SecurityHubDisabled, &camel));
-        let on = r#"{"ServiceEnabled":true,"EnabledStandardIdentifiers":[],"SecurityControlsConfiguration":{"DisabledSecurityControlIdentifiers":["CloudTrail.1"]}}"#;
-        assert!(!fires(&SecurityHubDisabled, &policy("CreateConfigurationPolicy", on)));
+        // The service on, but no standard, or a control that checks the logging
+        // services switched off, named or left out (from a review).
+        let fsbp = r#"["arn:aws:securityhub:us-east-1::standards/aws-foundational-security-best-practices/v/1.0.0"]"#;
+        for (hub, off) in [
+            (r#"{"ServiceEnabled":true,"EnabledStandardIdentifiers":[]}"#.to_owned(), None),
+            (
+                format!(r#"{{"ServiceEnabled":true,"EnabledStandardIdentifiers":{fsbp},"SecurityControlsConfiguration":{{"DisabledSecurityControlIdentifiers":["IAM.6","cloudtrail.1"]}}}}"#),
+                Some(json!(["CloudTrail.1"])),
+            ),
+            (
+                format!(r#"{{"ServiceEnabled":true,"EnabledStandardIdentifiers":{fsbp},"SecurityControlsConfiguration":{{"EnabledSecurityControlIdentifiers":["CloudTrail.1","CloudTrail.3","Config.1","S3.1"]}}}}"#),
+                Some(json!(["GuardDuty.1"])),
+            ),
+        ] {
+            match eval(&SecurityHubDisabled, &policy("UpdateConfigurationPolicy", &hub)) {
+                Some(Signal::Fire(e)) => assert_eq!(e.get("key_controls_off").cloned(), off, "{hub}"),
+                other => panic!("expected a finding for {hub}, got {other:?}"),
+            }
+        }
+        // Ordinary controls switched off, or every key control listed as enabled:
+        // the team's tuning, not reported.
+        for hub in [
+            format!(r#"{{"ServiceEnabled":true,"EnabledStandardIdentifiers":{fsbp},"SecurityControlsConfiguration":{{"DisabledSecurityControlIdentifiers":["IAM.6","CloudTrail.5","CloudTrail.2"]}}}}"#),
+            format!(r#"{{"ServiceEnabled":true,"EnabledStandardIdentifiers":{fsbp},"SecurityControlsConfiguration":{{"EnabledSecurityControlIdentifiers":["CloudTrail.1","CloudTrail.3","Config.1","GuardDuty.1"]}}}}"#),
+            format!(r#"{{"ServiceEnabled":true,"EnabledStandardIdentifiers":{fsbp},"SecurityControlsConfiguration":{{"DisabledSecurityControlIdentifiers":[]}}}}"#),
+            r#"{"ServiceEnabled":true}"#.to_owned(),
+        ] {
+            assert!(!fires(&SecurityHubDisabled, &policy("CreateConfigurationPolicy", &hub)), "{hub}");
+        }
         assert!(!fires(&SecurityHubDisabled, &policy("UpdateConfigurationPolicy", "{}")));
         assert!(!fires(
             &SecurityHubDisabled,

@@ -54,6 +54,9 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Analysts suppressing accepted risks or false positives during triage; tuning \
          automation rules written by the security team.",
+        "A SOAR setting findings to SUPPRESSED one call at a time: a dedup of an hour by \
+         account and actor (the tuning file) notifies its first call and holds back the \
+         repeats; another identity still gets a finding of its own.",
     ],
     next_steps: "List the findings or the rule criteria in the evidence and check whether they \
                  concern resources the caller touched recently. Confirm with the security team; \

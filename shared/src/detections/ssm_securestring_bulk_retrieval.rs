@@ -45,6 +45,9 @@ pub static META: Meta = Meta {
         "Configuration tools that load all parameters of an application at start.",
         "A function that reads one parameter per tenant or customer on each run: \
          suppress its role (the tuning file).",
+        "GitHub Actions runs of one role: configure-aws-credentials names every session \
+         `GitHubActions` unless told otherwise, so all runs count as one session; set \
+         `role-session-name` per run (the run id).",
     ],
     next_steps: "Check whether the caller normally reads these parameters. If not, rotate the \
                  values it read, revoke its credentials and review its other activity.",

@@ -35,9 +35,10 @@
 //! - Log shipping and retention enforcement touch every log group (from a review
 //!   of false positives, sixth session): a subscription filter sending the
 //!   functions' logs to a destination in the same account (a Datadog or Splunk
-//!   forwarder) and a retention of 30 days or more (the templates' default) are
-//!   medium; a destination in another account, or a shorter retention that
-//!   hastens the evidence's end, stays critical.
+//!   forwarder) and a retention of 30 days or more (the templates' default), or
+//!   of the stack's own shorter `LogRetentionDays`, are medium; a destination in
+//!   another account, or a shorter retention that hastens the evidence's end,
+//!   stays critical.
 //! - Creating a resource with trailwatch's prefix is not tampering (deployments
 //!   do it); enabling a rule is not either.
 //! - An organisation's policy created or updated naming trailwatch's resources
@@ -621,11 +622,17 @@ fn bucket_hardening_restated(rec: &Record<'_>) -> bool {
 }
 
 /// The shortest retention of the functions' logs that is not cutting it: the
-/// templates' default (`LogRetentionDays`).
+/// templates' default (`LogRetentionDays`), or the deployment's own when shorter
+/// (`resources::log_retention_days`: a stack deployed with 14 days whose
+/// enforcer sets 14 paged critical for every group; from a review).
 const ROUTINE_RETENTION_DAYS: u64 = 30;
 
+fn routine_retention_days() -> u64 {
+    crate::resources::log_retention_days().map_or(ROUTINE_RETENTION_DAYS, |days| days.min(ROUTINE_RETENTION_DAYS))
+}
+
 /// A subscription filter to a destination in the record's own account, or a
-/// retention of [`ROUTINE_RETENTION_DAYS`] or more: what log shippers and
+/// retention of [`routine_retention_days`] or more: what log shippers and
 /// retention enforcers do to every log group.
 fn routine_log_shipping(rec: &Record<'_>) -> bool {
     use crate::detections::common::{arn_account, foreign_arn_account, whole_number};
@@ -638,7 +645,7 @@ fn routine_log_shipping(rec: &Record<'_>) -> bool {
             .map(str::trim)
             .is_some_and(|d| arn_account(d).is_some() && foreign_arn_account(rec, d).is_none()),
         "PutRetentionPolicy" => whole_number(rec.request_param("retentionInDays"))
-            .is_some_and(|days| days >= ROUTINE_RETENTION_DAYS),
+            .is_some_and(|days| days >= routine_retention_days()),
         _ => false,
     }
 }
@@ -930,6 +937,13 @@ mod tests {
         assert_eq!(severity("PutRetentionPolicy", &keep("1")), Severity::Critical);
         assert_eq!(severity("PutRetentionPolicy", &keep("null")), Severity::Critical);
         assert_eq!(severity("DeleteSubscriptionFilter", &format!(r#"{{"logGroupName":"{group}","filterName":"datadog"}}"#)), Severity::Critical);
+        // A stack deployed with 14 days: an enforcer setting 14 does what the team
+        // chose (from a review); shorter still cuts. (Process-wide, as in the
+        // functions; no other test of this binary sets a retention of 8 to 29 days.)
+        crate::resources::set_log_retention_days(14);
+        assert_eq!(severity("PutRetentionPolicy", &keep("14")), Severity::Medium);
+        assert_eq!(severity("PutRetentionPolicy", &keep("30")), Severity::Medium);
+        assert_eq!(severity("PutRetentionPolicy", &keep("7")), Severity::Critical);
     }
 
     /// The tuning bucket's name is lowercase whatever the stack's; a new version

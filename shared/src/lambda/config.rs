@@ -32,6 +32,9 @@ pub const TEMPLATE_TIMEOUT_SECS: i64 = 30;
 pub const ENV_METRICS: &str = "TRAILWATCH_METRICS";
 /// The name prefix of trailwatch's own resources (the stack name in the templates).
 pub const ENV_RESOURCE_PREFIX: &str = "TRAILWATCH_RESOURCE_PREFIX";
+/// The retention of the functions' log groups, days (the template's
+/// `LogRetentionDays`): a retention enforcer setting it is routine.
+pub const ENV_LOG_RETENTION_DAYS: &str = "TRAILWATCH_LOG_RETENTION_DAYS";
 /// The heartbeat's silence threshold, seconds (default 900).
 pub const ENV_SILENCE: &str = "TRAILWATCH_SILENCE_SECS";
 /// The accounts and Regions the heartbeat check expects canaries from (comma
@@ -66,6 +69,7 @@ const KNOWN_VARS: &[&str] = &[
     ENV_CLAIM_LEASE,
     ENV_METRICS,
     ENV_RESOURCE_PREFIX,
+    ENV_LOG_RETENTION_DAYS,
     ENV_SILENCE,
     ENV_EXPECTED_ACCOUNTS,
     ENV_EXPECTED_REGIONS,
@@ -92,6 +96,8 @@ pub struct Config {
     pub metrics: bool,
     /// `TRAILWATCH_RESOURCE_PREFIX`, when set (else `resources::DEFAULT_PREFIX`).
     pub resource_prefix: Option<String>,
+    /// `TRAILWATCH_LOG_RETENTION_DAYS`, when set.
+    pub log_retention_days: Option<u64>,
     /// Import findings into this Security Hub product (this account's default).
     pub security_hub: Option<Product>,
     /// Publish AWS Chatbot custom notifications to this topic.
@@ -244,6 +250,19 @@ impl Config {
                 }
             }
         }
+        // CloudWatch Logs' longest retention is 3,653 days; anything else is a typo.
+        let log_retention_days = get(ENV_LOG_RETENTION_DAYS).and_then(|v| {
+            match v.trim().parse::<u64>() {
+                Ok(days) if (1..=3653).contains(&days) => Some(days),
+                _ => {
+                    problems.push(format!(
+                        "{ENV_LOG_RETENTION_DAYS}: {:?} is not a whole number of days from 1 to 3653",
+                        crate::sanitize::one_line(v, 40)
+                    ));
+                    None
+                }
+            }
+        });
         // A bad id is refused rather than dropped: the list is there to report
         // more, and a typo would hide the fences around the organisation meant.
         if let Some(list) = get(ENV_ORGANIZATION_IDS) {
@@ -494,6 +513,7 @@ impl Config {
                 settings,
                 metrics,
                 resource_prefix,
+                log_retention_days,
                 security_hub,
                 chat_topic_arn,
                 findings_format,
@@ -613,6 +633,29 @@ pub(super) mod tests {
             err.contains(ENV_ORGANIZATION_IDS) && err.contains("\"r-ab12\""),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_log_retention_is_a_number_of_days_cloudwatch_takes() {
+        let g = catalog::function("self-protection").unwrap();
+        let base = [(ENV_TABLE, "state"), (ENV_TOPIC_ARN, TOPIC)];
+        let with = |v: &str| {
+            let mut pairs = base.to_vec();
+            pairs.push((ENV_LOG_RETENTION_DAYS, v));
+            Config::from_vars(g, vars(&pairs))
+        };
+        assert_eq!(
+            Config::from_vars(g, vars(&base))
+                .unwrap()
+                .log_retention_days,
+            None
+        );
+        assert_eq!(with("14").unwrap().log_retention_days, Some(14));
+        assert_eq!(with(" 3653 ").unwrap().log_retention_days, Some(3653));
+        for bad in ["0", "3654", "-1", "14d", "1.5"] {
+            let err = with(bad).unwrap_err().to_string();
+            assert!(err.contains(ENV_LOG_RETENTION_DAYS), "{bad}: {err}");
+        }
     }
 
     #[test]

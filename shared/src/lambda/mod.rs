@@ -566,6 +566,9 @@ pub async fn run(function: &'static GroupDetections) -> Result<(), Error> {
         error!(group = group.name, error = %e, "start-up failed");
         return Err(e.into());
     }
+    if let Some(days) = config.log_retention_days {
+        crate::resources::set_log_retention_days(days);
+    }
     // The findings topic is in the central account and Region, with the bus.
     crate::resources::set_home_from_arn(&config.topic_arn);
     let sdk = match sdk_config().await {
