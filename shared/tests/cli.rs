@@ -935,7 +935,7 @@ fn list_filters_narrow_the_catalogue() {
     assert!(ids(&impair).contains(&"cloudtrail-log-suspended".to_owned()));
     for r in &impair {
         assert!(
-            matches!(r["severity"].as_str(), Some("high" | "critical")),
+            matches!(r["highest_severity"].as_str(), Some("high" | "critical")),
             "{r}"
         );
         let techniques = r["attack"].as_array().unwrap();
@@ -979,6 +979,57 @@ fn list_filters_narrow_the_catalogue() {
     // A group no detection has is a typo, named with the real ones.
     let out = run(&["list", "--group", "discover"], None);
     assert_refused(&out, "the groups are: ", "unknown group");
+}
+
+/// From a usability review: `list --min-severity` judged a detection by its
+/// listed severity, so `replay --only "$(list --min-severity high ...)"` lost
+/// the critical findings of a detection listed low. It goes by the highest
+/// severity a detection reports, and every format shows it.
+#[test]
+fn min_severity_keeps_a_detection_whose_findings_are_raised() {
+    let raised = "eventbridge-rule-disabled-or-deleted";
+    let out = run(
+        &["list", "--format", "json", "--min-severity", "high"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).expect("json");
+    let row = rows
+        .iter()
+        .find(|r| r["id"] == raised)
+        .unwrap_or_else(|| panic!("{raised} left out of --min-severity high"));
+    assert_eq!(row["severity"], "low", "{row}");
+    assert_eq!(row["highest_severity"], "critical", "{row}");
+    // A detection that raises nothing is still judged by its own severity.
+    assert!(rows.iter().all(|r| r["id"] != "cloudtrail-log-created"));
+    let critical = run(
+        &["list", "--format", "json", "--min-severity", "critical"],
+        None,
+    );
+    let critical: Vec<serde_json::Value> = serde_json::from_slice(&critical.stdout).unwrap();
+    assert!(critical.iter().any(|r| r["id"] == raised));
+    assert!(critical.iter().all(|r| r["highest_severity"] == "critical"));
+
+    let text = run(&["list", "--min-severity", "high"], None);
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(raised))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("low (up to critical)"), "{line}");
+    let markdown = run(&["list", "--format", "markdown", raised], None);
+    assert!(
+        String::from_utf8_lossy(&markdown.stdout)
+            .contains(&format!("| `{raised}` | low (up to critical) |")),
+        "{}",
+        String::from_utf8_lossy(&markdown.stdout)
+    );
+    let whole = run(&["list", raised], None);
+    assert!(
+        String::from_utf8_lossy(&whole.stdout).contains("severity: low, up to critical"),
+        "{}",
+        String::from_utf8_lossy(&whole.stdout)
+    );
 }
 
 #[test]

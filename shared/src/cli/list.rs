@@ -4,17 +4,20 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 
 use trailwatch::catalog;
-use trailwatch::detection::{Meta, Severity, Trigger};
+use trailwatch::detection::{Indexed, Meta, Severity, Trigger};
 
-use super::{EXIT_ERROR, EXIT_OK, ListFormat};
+use super::{EXIT_ERROR, EXIT_OK, Level, ListFormat};
 
 /// Narrows the list (all given must hold): for a subscription filter, a
 /// `replay --only` list, or what covers one ATT&CK technique.
 #[derive(clap::Args, Default)]
 pub struct Filter {
-    /// Only detections of this severity or higher.
-    #[arg(long, value_name = "LEVEL", value_parser = ["low", "medium", "high", "critical"])]
-    min_severity: Option<String>,
+    /// Only detections that can report findings of this severity or higher:
+    /// judged by the highest severity a detection reports (some raise their
+    /// findings above their listed severity), so that `replay --only` with this
+    /// list misses none of them.
+    #[arg(long, value_name = "LEVEL", value_enum)]
+    min_severity: Option<Level>,
     /// Only detections mapped to one of these ATT&CK techniques (comma list); a
     /// technique also takes its sub-techniques (T1562 takes T1562.008).
     #[arg(long, value_delimiter = ',', value_name = "TECHNIQUES", value_parser = technique_id)]
@@ -56,12 +59,6 @@ impl Filter {
     }
 
     fn admits(&self, m: &Meta) -> bool {
-        let severity = |level: &str| match level {
-            "low" => Severity::Low,
-            "medium" => Severity::Medium,
-            "high" => Severity::High,
-            _ => Severity::Critical,
-        };
         let technique = |asked: &str| {
             let asked = asked.trim();
             m.attack.iter().any(|t| {
@@ -72,8 +69,7 @@ impl Filter {
             })
         };
         self.min_severity
-            .as_deref()
-            .is_none_or(|l| m.severity >= severity(l))
+            .is_none_or(|l| highest_severity(m) >= Severity::from(l))
             && (self.attack.is_empty() || self.attack.iter().any(|a| technique(a)))
             && self.kind.as_deref().is_none_or(|k| kind(m) == k)
             && self
@@ -133,6 +129,23 @@ fn events(m: &Meta) -> String {
     let mut seen = std::collections::HashSet::new();
     parts.retain(|p| seen.insert(p.clone()));
     parts.join(", ")
+}
+
+/// The highest severity a detection's findings can have: above its listed
+/// severity for the few that raise some findings (`catalog::RAISED`).
+fn highest_severity(m: &Meta) -> Severity {
+    catalog::highest_severity(&Indexed::of(m))
+}
+
+/// The severity as the list shows it: `low`, or `low (up to critical)` for a
+/// detection that can report findings above its listed severity.
+fn severity_label(m: &Meta) -> String {
+    let highest = highest_severity(m);
+    if highest == m.severity {
+        m.severity.as_str().to_owned()
+    } else {
+        format!("{} (up to {})", m.severity.as_str(), highest.as_str())
+    }
 }
 
 fn kind(m: &Meta) -> &'static str {
@@ -293,6 +306,14 @@ fn detail(m: &Meta) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{} ({}, {})", m.id, m.severity.as_str(), kind(m));
     let _ = writeln!(out, "  {}", m.title);
+    if highest_severity(m) != m.severity {
+        let _ = writeln!(
+            out,
+            "  severity: {}, up to {} for some findings",
+            m.severity.as_str(),
+            highest_severity(m).as_str()
+        );
+    }
     let _ = writeln!(out, "  function group: {}", m.group);
     let _ = writeln!(out, "  events: {}", events(m));
     if let Some(w) = window_text(m) {
@@ -324,21 +345,28 @@ fn render(format: ListFormat, metas: &[&Meta]) -> String {
     match format {
         ListFormat::Text => {
             let w = metas.iter().map(|m| m.id.len()).max().unwrap_or(0);
+            // As wide as the widest label shown, "SEVERITY" at least.
+            let sw = metas
+                .iter()
+                .map(|m| severity_label(m).len())
+                .max()
+                .unwrap_or(0)
+                .max("SEVERITY".len());
             let _ = writeln!(
                 out,
-                "{:<w$}  {:<8}  {:<10}  TITLE / EVENTS",
+                "{:<w$}  {:<sw$}  {:<10}  TITLE / EVENTS",
                 "ID", "SEVERITY", "KIND"
             );
             for m in metas {
                 let _ = writeln!(
                     out,
-                    "{:<w$}  {:<8}  {:<10}  {}",
+                    "{:<w$}  {:<sw$}  {:<10}  {}",
                     m.id,
-                    m.severity.as_str(),
+                    severity_label(m),
                     kind(m),
                     m.title
                 );
-                let _ = writeln!(out, "{:<w$}  {:<8}  {:<10}  ({})", "", "", "", events(m));
+                let _ = writeln!(out, "{:<w$}  {:<sw$}  {:<10}  ({})", "", "", "", events(m));
             }
         }
         ListFormat::Markdown => {
@@ -352,7 +380,7 @@ fn render(format: ListFormat, metas: &[&Meta]) -> String {
                     out,
                     "| `{}` | {} | {} | {} | {} | {} | {} |",
                     m.id,
-                    m.severity.as_str(),
+                    severity_label(m),
                     m.title,
                     events(m),
                     kind(m),
@@ -366,7 +394,8 @@ fn render(format: ListFormat, metas: &[&Meta]) -> String {
                 .iter()
                 .map(|m| {
                     serde_json::json!({
-                        "id": m.id, "title": m.title, "severity": m.severity, "kind": kind(m),
+                        "id": m.id, "title": m.title, "severity": m.severity,
+                        "highest_severity": highest_severity(m), "kind": kind(m),
                         "events": events(m), "read_only_events": m.needs_read_only_events(),
                         "data_events": m.needs_data_events(), "group": m.group,
                         "attack": m.attack, "origin": m.origins.first(), "origins": m.origins,

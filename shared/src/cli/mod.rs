@@ -74,6 +74,27 @@ enum ListFormat {
     Json,
 }
 
+/// A severity as `--min-severity` takes it (`list`, `replay`).
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Level {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<Level> for trailwatch::detection::Severity {
+    fn from(level: Level) -> Self {
+        use trailwatch::detection::Severity;
+        match level {
+            Level::Low => Severity::Low,
+            Level::Medium => Severity::Medium,
+            Level::High => Severity::High,
+            Level::Critical => Severity::Critical,
+        }
+    }
+}
+
 /// Exit statuses.
 pub const EXIT_OK: i32 = 0;
 /// `--strict` and some input was rejected.
