@@ -1109,6 +1109,85 @@ fn a_line_over_the_document_limit_is_refused_and_reading_goes_on() {
     assert!(err.contains("over the 100000-byte document limit"), "{err}");
 }
 
+/// `replay --min-severity` goes by each finding's own severity, in every
+/// format and in the summary: the eventbridge samples report low findings and
+/// critical ones (trailwatch's own rules), and only the critical ones are shown.
+#[test]
+fn min_severity_leaves_out_lower_findings_everywhere() {
+    let dir = sample("eventbridge-rule-disabled-or-deleted");
+    let all = replay(&[&dir], &[]);
+    let severities = |out: &Output| -> Vec<String> {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+                v["severity"].as_str().expect("severity").to_owned()
+            })
+            .collect()
+    };
+    let at_least_high = |s: &String| matches!(s.as_str(), "high" | "critical");
+    let every = severities(&all);
+    let high = every.iter().filter(|s| at_least_high(s)).count();
+    assert!(high > 0 && high < every.len(), "{every:?}");
+
+    let out = replay(&[&dir], &["--min-severity", "high"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = severities(&out);
+    assert_eq!(shown.len(), high, "{shown:?}");
+    assert!(shown.iter().all(at_least_high), "{shown:?}");
+    assert_summary(&out, &format!("{high} findings in"), "--min-severity high");
+    let below = every.len() - high;
+    assert!(
+        stderr(&out).contains(&format!("  {below} findings below high not shown")),
+        "{}",
+        stderr(&out)
+    );
+    // Per detection, only what was shown is counted.
+    assert!(
+        !stderr(&out).contains("logs-streamed-to-another-account"),
+        "{}",
+        stderr(&out)
+    );
+    for format in ["ocsf", "asff", "chat", "sns"] {
+        let out = run(
+            &[
+                "replay",
+                "--format",
+                format,
+                "--min-severity",
+                "high",
+                dir.to_str().unwrap(),
+            ],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+        let lines = String::from_utf8_lossy(&out.stdout).lines().count();
+        assert_eq!(lines, high, "{format}");
+    }
+    let text = run(
+        &["replay", "--min-severity", "high", dir.to_str().unwrap()],
+        None,
+    );
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    let blocks = text.matches("[CRITICAL]").count() + text.matches("[HIGH]").count();
+    assert_eq!(blocks, high, "{text}");
+    assert!(
+        !text.contains("[LOW]") && !text.contains("[MEDIUM]"),
+        "{text}"
+    );
+    // A finding left out does not trip --exit-code.
+    let low_only = sample("eventbridge-rule-disabled-or-deleted/positive-delete-rule.json");
+    let gate = |extra: &[&str]| {
+        let mut args = vec!["--exit-code", "3"];
+        args.extend_from_slice(extra);
+        replay(&[&low_only], &args).status.code()
+    };
+    assert_eq!(gate(&[]), Some(3));
+    assert_eq!(gate(&["--min-severity", "medium"]), Some(0));
+    let out = replay(&[&low_only], &["--min-severity", "severe"]);
+    assert_refused(&out, "invalid value 'severe'", "unknown level");
+}
+
 /// The repository's events/ directory (samples shared with tests/events.rs).
 fn sample(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

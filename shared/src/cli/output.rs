@@ -6,6 +6,7 @@ use std::io::{self, BufWriter, IsTerminal, Stdout, Write};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use trailwatch::detection::Severity;
 use trailwatch::finding::Finding;
 use trailwatch::notify::message::{self, MachineFormat};
 use trailwatch::notify::{Notifier, NotifyError};
@@ -57,6 +58,8 @@ pub struct Stdout_ {
     colour: bool,
     /// Findings ASFF cannot carry (no valid account or Region), left out.
     not_importable: AtomicU64,
+    /// `--min-severity`: findings below it are not written.
+    min_severity: Option<Severity>,
 }
 
 impl Stdout_ {
@@ -71,7 +74,22 @@ impl Stdout_ {
             machine,
             colour,
             not_importable: AtomicU64::new(0),
+            min_severity: None,
         }
+    }
+
+    /// Writes only findings of `min` or higher (`--min-severity`).
+    pub fn showing_at_least(self, min: Option<Severity>) -> Self {
+        Stdout_ {
+            min_severity: min,
+            ..self
+        }
+    }
+
+    /// Whether `f` is written: its own severity (a raised one, a tuning's
+    /// override) is at least `--min-severity`. The summary counts by it too.
+    pub fn shows(&self, f: &Finding) -> bool {
+        self.min_severity.is_none_or(|min| f.severity >= min)
     }
 
     /// How many findings `--format asff` left out: Security Hub would refuse
@@ -87,6 +105,9 @@ impl Stdout_ {
 
 impl Notifier for Stdout_ {
     async fn notify(&self, f: &Finding) -> Result<(), NotifyError> {
+        if !self.shows(f) {
+            return Ok(());
+        }
         let mut out = self.out.lock().unwrap_or_else(|p| p.into_inner());
         let r = match self.format {
             Format::Jsonl => writeln!(out, "{}", f.to_json()),

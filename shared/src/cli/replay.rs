@@ -37,9 +37,15 @@ pub struct Args {
     /// Exit with this status when any finding is notified (for CI, as `--exit-code
     /// 3`; not 2, which means an error, nor 1 with --strict, where it means a
     /// rejected input); a rejected input under --strict still exits 1. 0, the
-    /// default: findings do not change the status.
+    /// default: findings do not change the status. A finding --min-severity
+    /// leaves out does not count.
     #[arg(long, value_name = "N", default_value_t = 0)]
     exit_code: u8,
+    /// Print and count only findings of this severity or higher (each
+    /// finding's own: some detections raise theirs above their listed
+    /// severity); the summary says how many were left out.
+    #[arg(long, value_name = "LEVEL", value_enum)]
+    min_severity: Option<super::Level>,
     /// Detection ids not to run (comma-separated).
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     disable: Vec<String>,
@@ -170,6 +176,8 @@ struct Counts {
     foreign_canaries: u64,
     first_foreign_canary: Option<String>,
     findings: BTreeMap<&'static str, u64>,
+    /// Findings below `--min-severity`: neither printed nor counted above.
+    below_min_severity: u64,
     /// Under a tuning: per detection, [notified, suppressed, shadow, held-back].
     dispositions: BTreeMap<&'static str, [u64; 4]>,
     /// Under a tuning: per entry id, the findings it decided (suppressed, or
@@ -325,6 +333,10 @@ impl<S: Store> Replay<'_, S> {
         match handled {
             Ok(found) => {
                 for f in found {
+                    if !self.out.shows(&f) {
+                        self.counts.below_min_severity += 1;
+                        continue;
+                    }
                     self.counts.count(&f);
                     let notified = matches!(f.disposition, None | Some(Disposition::Notified));
                     if self.show_suppressed
@@ -912,7 +924,8 @@ fn execute<S: Store>(
         out: Stdout_::new(
             args.format,
             args.findings_format.unwrap_or(FindingsFormat::Json).into(),
-        ),
+        )
+        .showing_at_least(args.min_severity.map(Into::into)),
         rt,
         counts: Counts::default(),
         quiet: args.quiet,
@@ -1038,6 +1051,13 @@ fn execute<S: Store>(
             secs,
             c.records as f64 / secs.max(1e-9)
         );
+        if let Some(level) = args.min_severity {
+            say!(
+                "  {} findings below {} not shown (--min-severity)",
+                c.below_min_severity,
+                trailwatch::detection::Severity::from(level).as_str()
+            );
+        }
         if !filter.is_empty() {
             say!(
                 "  {} records outside --since/--until/--accounts/--regions (of those a detection \
