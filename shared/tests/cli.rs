@@ -1188,6 +1188,37 @@ fn min_severity_leaves_out_lower_findings_everywhere() {
     assert_refused(&out, "invalid value 'severe'", "unknown level");
 }
 
+/// From a usability review: files a directory walk does not take by name were
+/// skipped without a word. One summary line counts them and names the first;
+/// they are no rejection, `--strict` or not.
+#[test]
+fn files_skipped_by_name_are_said_once() {
+    let dir = tmp("by-name-root", b"").with_file_name("by-name");
+    std::fs::create_dir_all(&dir).unwrap();
+    for name in ["a.json", "b.log", "d.txt", "e.json.bak"] {
+        std::fs::write(dir.join(name), STOP_LOGGING).unwrap();
+    }
+    let out = replay(&[&dir], &["--strict"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(fired(&out).len(), 2, "a.json alone is read");
+    let err = stderr(&out);
+    let said: Vec<&str> = err.lines().filter(|l| l.contains("by name")).collect();
+    assert_eq!(said.len(), 1, "{err}");
+    assert!(
+        said[0].starts_with("  3 file(s) in the directories read skipped by name (not .json, "),
+        "{err}"
+    );
+    assert!(
+        said[0].ends_with(&format!("e.g. {}", dir.join("b.log").display())),
+        "{err}"
+    );
+    assert_summary(&out, "1 records read, 0 rejected", "by name");
+    // Named on the command line, a file is read whatever its name.
+    let named = replay(&[&dir.join("b.log")], &[]);
+    assert_eq!(fired(&named).len(), 2, "{}", stderr(&named));
+    assert!(!stderr(&named).contains("by name"), "{}", stderr(&named));
+}
+
 /// The repository's events/ directory (samples shared with tests/events.rs).
 fn sample(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

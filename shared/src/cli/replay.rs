@@ -31,7 +31,11 @@ pub struct Args {
     /// carry, as the functions' TRAILWATCH_FINDINGS_FORMAT says. Default: json.
     #[arg(long, value_enum, value_name = "FORMAT")]
     findings_format: Option<FindingsFormat>,
-    /// Exit with status 1 if any input was rejected (malformed, oversized, unreadable).
+    /// Exit with status 1 if any input was rejected (malformed, oversized,
+    /// unreadable). Files of a
+    /// directory skipped by their names (not .json, .jsonl, .ndjson, .gz, .gzip
+    /// or Firehose's) are counted in the summary, not rejected: a trail's bucket
+    /// holds other files too.
     #[arg(long)]
     strict: bool,
     /// Exit with this status when any finding is notified (for CI, as `--exit-code
@@ -586,11 +590,28 @@ enum Input {
     },
 }
 
+/// Files of the directories named that were not read for their names
+/// (`b.log`, `e.json.bak`): said in the summary, never an error, `--strict`
+/// or not (a trail's bucket holds digests and other files legitimately).
+#[derive(Default)]
+struct SkippedByName {
+    count: u64,
+    first: Option<PathBuf>,
+}
+
+/// What the command line asks to read.
+struct Plan {
+    inputs: Vec<Input>,
+    filter: Filter,
+    skipped_by_name: SkippedByName,
+}
+
 /// The inputs in the order given, consecutive local paths read together (their
 /// CloudTrail log files in the order an S3 replay reads them, across the paths:
-/// `reader::archive_order`).
-fn gather(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
+/// `reader::archive_order`), and the files of directories not taken by name.
+fn gather(paths: &[PathBuf]) -> Result<(Vec<Input>, SkippedByName), String> {
     let mut out: Vec<Input> = Vec::new();
+    let mut skipped = SkippedByName::default();
     // Standard input can be read once: a second `-` would only say it was empty.
     if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return Err("standard input (-) is named more than once".into());
@@ -605,13 +626,17 @@ fn gather(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
             continue;
         }
         // The message names the path, which may hold any character.
-        let mut unread = Vec::new();
-        let found = reader::expand_paths_noting(std::slice::from_ref(p), &mut unread)
+        let mut left_out = reader::LeftOut::default();
+        let found = reader::expand_paths_noting(std::slice::from_ref(p), &mut left_out)
             .map_err(|e| one_line(&e.to_string(), 2000))?;
-        if !unread.is_empty() {
+        skipped.count += left_out.by_name;
+        if skipped.first.is_none() {
+            skipped.first = left_out.first_by_name;
+        }
+        if !left_out.compressed.is_empty() {
             out.push(Input::Unread {
                 dir: p.clone(),
-                files: unread,
+                files: left_out.compressed,
             });
         }
         if found.is_empty() {
@@ -634,7 +659,7 @@ fn gather(paths: &[PathBuf]) -> Result<Vec<Input>, String> {
             reader::archive_order(files);
         }
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
 /// `--since`, `--until`, `--accounts`, `--regions`.
@@ -675,7 +700,14 @@ pub fn run(mut args: Args) -> i32 {
              name files, directories or s3:// archives to read them instead (trailwatch replay --help)"
         );
     }
-    let paths = match gather(&inputs(&args.paths)).and_then(|i| Ok((i, filter(&args)?))) {
+    let plan = gather(&inputs(&args.paths)).and_then(|(inputs, skipped_by_name)| {
+        Ok(Plan {
+            inputs,
+            filter: filter(&args)?,
+            skipped_by_name,
+        })
+    });
+    let plan = match plan {
         Ok(p) => p,
         Err(e) => {
             say!("trailwatch: {e}");
@@ -688,7 +720,7 @@ pub fn run(mut args: Args) -> i32 {
                 "{:?} is not an account id (12 digits)",
                 one_line(owner, 80)
             ))
-        } else if !paths.0.iter().any(|i| matches!(i, Input::S3 { .. })) {
+        } else if !plan.inputs.iter().any(|i| matches!(i, Input::S3 { .. })) {
             Some("applies to s3:// inputs only".to_owned())
         } else {
             None
@@ -762,14 +794,14 @@ pub fn run(mut args: Args) -> i32 {
         }
     };
     match args.state {
-        StateKind::Memory => execute(MemoryStore::default(), rt, &paths, &args),
+        StateKind::Memory => execute(MemoryStore::default(), rt, &plan, &args),
         StateKind::Dynamodb => {
             let Some(table) = args.table.as_deref() else {
                 say!("trailwatch: --state dynamodb needs --table NAME");
                 return EXIT_ERROR;
             };
             match rt.block_on(dynamodb::connect(table, args.create_table, args.quiet)) {
-                Ok(store) => execute(store, rt, &paths, &args),
+                Ok(store) => execute(store, rt, &plan, &args),
                 Err(e) => {
                     say!("trailwatch: {}", one_line(&e, 2000));
                     EXIT_ERROR
@@ -882,7 +914,11 @@ fn chosen_detections(disable: &[String], only: &[String]) -> Result<Vec<String>,
 fn execute<S: Store>(
     store: S,
     rt: tokio::runtime::Runtime,
-    (inputs, filter): &(Vec<Input>, Filter),
+    Plan {
+        inputs,
+        filter,
+        skipped_by_name,
+    }: &Plan,
     args: &Args,
 ) -> i32 {
     let settings = Settings {
@@ -1077,6 +1113,14 @@ fn execute<S: Store>(
                 "  {} first-seen sightings learnt, not reported (--learn {})",
                 engine.learned(),
                 args.learn.unwrap_or_default()
+            );
+        }
+        if let (n @ 1.., Some(first)) = (skipped_by_name.count, &skipped_by_name.first) {
+            say!(
+                "  {n} file(s) in the directories read skipped by name (not {} or a Firehose \
+                 object's name), e.g. {}",
+                reader::INPUT_EXTENSIONS.join(", "),
+                one_line(&first.display().to_string(), 500)
             );
         }
         if s3_requests > 0 {

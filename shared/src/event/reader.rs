@@ -56,7 +56,9 @@ use framing::read_plain;
 
 pub(super) use framing::{PrettyDocument, decides_json_lines, starts_json_lines, starts_utf16};
 pub(super) use lines::{Lines, trim_line};
-pub use paths::{archive_order, expand_paths, expand_paths_noting, is_input_file_name};
+pub use paths::{
+    INPUT_EXTENSIONS, LeftOut, archive_order, expand_paths, expand_paths_noting, is_input_file_name,
+};
 
 /// Bounds that hold whatever the input.
 #[derive(Debug, Clone, Copy)]

@@ -13,16 +13,32 @@ use std::path::{Path, PathBuf};
 /// `archive_order`. Named a Region at a time (`us-east-1/* eu-west-1/*`), a
 /// caller's records would otherwise reach the windows a Region at a time.
 pub fn expand_paths(paths: &[PathBuf]) -> io::Result<Vec<PathBuf>> {
-    expand_paths_noting(paths, &mut Vec::new())
+    expand_paths_noting(paths, &mut LeftOut::default())
 }
 
-/// [`expand_paths`], adding to `unread` the files of the directories walked that
-/// look like compressed logs in a form the reader does not take
-/// (`is_unread_compressed_name`), for the caller to say so.
-pub fn expand_paths_noting(
-    paths: &[PathBuf],
-    unread: &mut Vec<PathBuf>,
-) -> io::Result<Vec<PathBuf>> {
+/// What a directory walk did not take, for the caller to say so.
+#[derive(Debug, Default)]
+pub struct LeftOut {
+    /// Files that look like logs compressed in a form the reader does not take
+    /// (`is_unread_compressed_name`).
+    pub compressed: Vec<PathBuf>,
+    /// Files whose names are not taken as input (`b.log`, `e.json.bak`): how
+    /// many, and the first in walk order. Only counted: a trail's bucket may
+    /// hold any number of them.
+    pub by_name: u64,
+    pub first_by_name: Option<PathBuf>,
+}
+
+impl LeftOut {
+    fn skipped_by_name(&mut self, path: PathBuf) {
+        self.by_name += 1;
+        self.first_by_name.get_or_insert(path);
+    }
+}
+
+/// [`expand_paths`], adding to `left_out` the files of the directories walked
+/// that it does not take.
+pub fn expand_paths_noting(paths: &[PathBuf], left_out: &mut LeftOut) -> io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
         if p.as_os_str() == "-" {
@@ -33,7 +49,7 @@ pub fn expand_paths_noting(
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
         if meta.is_dir() {
             let mut found = Vec::new();
-            walk(p, &mut found, unread)?;
+            walk(p, &mut found, left_out)?;
             out.extend(found);
         } else {
             // A named file that cannot be opened is refused before anything is
@@ -54,7 +70,7 @@ pub fn expand_paths_noting(
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>, unread: &mut Vec<PathBuf>) -> io::Result<()> {
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, left_out: &mut LeftOut) -> io::Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", dir.display())))?
         .collect::<Result<Vec<_>, _>>()?;
@@ -64,13 +80,19 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, unread: &mut Vec<PathBuf>) -> io::Re
         let kind = e.file_type()?;
         if kind.is_dir() {
             if !trail_side_folder(&path) {
-                walk(&path, out, unread)?;
+                walk(&path, out, left_out)?;
             }
-        } else if is_input_name(&path) && regular_file(&path, kind) {
-            out.push(path);
+        } else if is_input_name(&path) {
+            // A named pipe or device with an input's name is left alone, not
+            // counted as skipped by name.
+            if regular_file(&path, kind) {
+                out.push(path);
+            }
         } else if is_unread_compressed_name(&path.file_name().unwrap_or_default().to_string_lossy())
         {
-            unread.push(path);
+            left_out.compressed.push(path);
+        } else {
+            left_out.skipped_by_name(path);
         }
     }
     Ok(())
@@ -168,10 +190,11 @@ fn is_firehose_object_name(name: &str) -> bool {
 /// `.DS_Store`, notes and temporary files are not.
 pub fn is_input_file_name(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    [".json", ".jsonl", ".ndjson", ".gz", ".gzip"]
-        .iter()
-        .any(|ext| name.ends_with(ext))
+    INPUT_EXTENSIONS.iter().any(|ext| name.ends_with(ext))
 }
+
+/// The name endings a directory walk takes (beside Firehose's object names).
+pub const INPUT_EXTENSIONS: [&str; 5] = [".json", ".jsonl", ".ndjson", ".gz", ".gzip"];
 
 /// A file name of logs compressed in a form the reader does not take (bzip2,
 /// zstd, xz, zip): skipped in a directory, but said (from a review: they were
@@ -304,16 +327,57 @@ mod tests {
         ] {
             std::fs::write(root.join(name), b"").unwrap();
         }
-        let mut unread = Vec::new();
+        let mut left_out = LeftOut::default();
         let name = |p: &PathBuf| p.strip_prefix(&root).unwrap().to_str().unwrap().to_owned();
-        let got: Vec<String> = expand_paths_noting(std::slice::from_ref(&root), &mut unread)
+        let got: Vec<String> = expand_paths_noting(std::slice::from_ref(&root), &mut left_out)
             .unwrap()
             .iter()
             .map(name)
             .collect();
         assert_eq!(got, ["a.json", "b.json.gzip"]);
-        let noted: Vec<String> = unread.iter().map(name).collect();
+        let noted: Vec<String> = left_out.compressed.iter().map(name).collect();
         assert_eq!(noted, ["c.json.bz2", "e.xz", "sub/d.JSON.ZST"]);
+        // Not taken by name, and not compressed logs either.
+        assert_eq!(left_out.by_name, 1);
+        assert_eq!(
+            left_out.first_by_name.as_ref().map(name).as_deref(),
+            Some("notes.txt")
+        );
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    /// From a usability review: files a walk does not take by their names were
+    /// skipped without a word. They are counted and the first is named; a trail's
+    /// digest folder is not walked at all, so its files are not counted.
+    #[test]
+    fn files_skipped_by_name_are_counted() {
+        let root = std::env::temp_dir().join(format!("trailwatch-by-name-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let digest = "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2026/02/25";
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::create_dir_all(root.join(digest)).unwrap();
+        for name in [
+            "a.json",
+            "b.log",
+            "c.JSONL",
+            "sub/d.txt",
+            "e.json.bak",
+            "f.zip",
+            &format!("{digest}/x.json.gz"),
+            &format!("{digest}/y.sig"),
+        ] {
+            std::fs::write(root.join(name), b"").unwrap();
+        }
+        let mut left_out = LeftOut::default();
+        let got = expand_paths_noting(std::slice::from_ref(&root), &mut left_out).unwrap();
+        assert_eq!(got, [root.join("a.json"), root.join("c.JSONL")]);
+        assert_eq!(left_out.by_name, 3, "b.log, e.json.bak, sub/d.txt");
+        assert_eq!(left_out.first_by_name, Some(root.join("b.log")));
+        assert_eq!(left_out.compressed, [root.join("f.zip")]);
+        // A file named on the command line is taken whatever its name.
+        let mut named = LeftOut::default();
+        let got = expand_paths_noting(&[root.join("b.log")], &mut named).unwrap();
+        assert_eq!((got.len(), named.by_name), (1, 0));
         std::fs::remove_dir_all(&root).unwrap();
     }
 
