@@ -191,17 +191,88 @@ fn records_a_window_cannot_place_are_named_and_counted() {
     assert!(!stderr(&replay(&[&timed], &[])).contains("eventTime"));
 }
 
+/// Beside CloudTrail records, values that are not CloudTrail are counted, not
+/// rejected. When nothing read was CloudTrail (the wrong input), a warning
+/// names the first value, and `--strict` exits 1, as for a rejected input: from
+/// a usability review, such a run looked clean.
 #[test]
 fn non_cloudtrail_values_are_counted_not_rejected() {
     let other = r#"{"version":"0","id":"2","detail-type":"EC2 Instance State-change Notification","source":"aws.ec2","account":"111122223333","time":"2026-03-02T10:15:00Z","region":"us-east-1","resources":[],"detail":{"instance-id":"i-0abc","state":"running"}}"#;
-    let out = replay(&[&tmp("other.json", other.as_bytes())], &["--strict"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(fired(&out).is_empty());
-    assert!(
-        stderr(&out).contains("1 not CloudTrail"),
-        "{}",
-        stderr(&out)
+    let mixed = tmp(
+        "other-and-one.jsonl",
+        format!("{other}\n{STOP_LOGGING}\n").as_bytes(),
     );
+    let out = replay(&[&mixed], &["--strict"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(fired(&out).len(), 2);
+    assert_summary(
+        &out,
+        "1 records read, 0 rejected, 1 not CloudTrail",
+        "mixed",
+    );
+    assert!(!stderr(&out).contains("warning"), "{}", stderr(&out));
+
+    let only = tmp("other.jsonl", format!("{other}\n{other}\n").as_bytes());
+    let warning = format!(
+        "trailwatch: warning: no CloudTrail record was read: 2 value(s) read are not \
+         CloudTrail (the first at {}:1)",
+        only.display()
+    );
+    for (extra, status) in [
+        (&[][..], 0),
+        (&["--strict"][..], 1),
+        (&["--strict", "-q"][..], 1),
+    ] {
+        let out = replay(&[&only], extra);
+        assert_eq!(
+            out.status.code(),
+            Some(status),
+            "{extra:?}: {}",
+            stderr(&out)
+        );
+        assert!(fired(&out).is_empty());
+        assert!(
+            stderr(&out).contains(&warning),
+            "{extra:?}: {}",
+            stderr(&out)
+        );
+    }
+    assert_summary(
+        &replay(&[&only], &[]),
+        "0 rejected, 2 not CloudTrail",
+        "only",
+    );
+}
+
+/// From a usability review: `--regions us-esat-1` matched nothing and the run
+/// ended as a clean one. A value no record held is named, with a few values
+/// that were seen; a warning, not a failure.
+#[test]
+fn a_filter_value_that_matched_no_record_is_named() {
+    let file = tmp("one-stop-logging.json", STOP_LOGGING.as_bytes());
+    let warnings = |extra: &[&str]| {
+        let out = replay(&[&file], extra);
+        assert_eq!(out.status.code(), Some(0), "{extra:?}: {}", stderr(&out));
+        stderr(&out)
+            .lines()
+            .filter(|l| l.starts_with("trailwatch: warning:"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        warnings(&["--regions", "us-esat-1,us-east-1", "--strict"]),
+        ["trailwatch: warning: --regions us-esat-1 matched no record; Regions seen: us-east-1"]
+    );
+    assert_eq!(
+        warnings(&["--accounts", "999999999999", "-q"]),
+        [
+            "trailwatch: warning: --accounts 999999999999 matched no record; accounts seen: \
+             111122223333"
+        ]
+    );
+    assert!(warnings(&["--regions", "us-east-1", "--accounts", "111122223333"]).is_empty());
+    // Judged on its own: the Region matched even though --since left the record out.
+    assert!(warnings(&["--regions", "us-east-1", "--since", "2027-01-01"]).is_empty());
 }
 
 #[test]

@@ -32,7 +32,8 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "FORMAT")]
     findings_format: Option<FindingsFormat>,
     /// Exit with status 1 if any input was rejected (malformed, oversized,
-    /// unreadable). Files of a
+    /// unreadable), or if values were read and none was a CloudTrail record
+    /// (the wrong input). Files of a
     /// directory skipped by their names (not .json, .jsonl, .ndjson, .gz, .gzip
     /// or Firehose's) are counted in the summary, not rejected: a trail's bucket
     /// holds other files too.
@@ -172,6 +173,9 @@ struct Counts {
     outside: u64,
     rejected: u64,
     not_cloudtrail: u64,
+    /// Where the first value that is not CloudTrail was, to name it when
+    /// nothing read was CloudTrail.
+    first_not_cloudtrail: Option<String>,
     /// Taken by a windowed or correlated detection that could not place them:
     /// no readable `eventTime`.
     unplaced: u64,
@@ -190,6 +194,12 @@ struct Counts {
 }
 
 impl Counts {
+    /// Values were read and not one was a CloudTrail record: the wrong input,
+    /// which a clean summary must not pass for a clean archive.
+    fn nothing_was_cloudtrail(&self) -> bool {
+        self.records == 0 && self.not_cloudtrail > 0
+    }
+
     fn count(&mut self, f: &Finding) {
         let Some(d) = f.disposition else {
             *self.findings.entry(f.detection_id).or_default() += 1;
@@ -235,6 +245,8 @@ struct Replay<'a, S: Store> {
     progress: Progress,
     show_suppressed: bool,
     filter: Filter,
+    /// Which `--accounts` and `--regions` values matched a record.
+    matches: matched::FilterMatches,
 }
 
 /// A one-line progress report on stderr for long replays, only on a terminal.
@@ -308,8 +320,13 @@ impl<S: Store> Replay<'_, S> {
         // gate on `--exit-code` fails whatever the format (from a review: with
         // ASFF, a record without a valid account passed a gate the other formats
         // failed).
+        // Nothing read being CloudTrail fails as a rejection does: a gate on
+        // `--strict` must not pass the wrong input (from a usability review).
         let notified: u64 = self.counts.findings.values().sum();
-        if args.strict && (self.counts.rejected > 0 || self.out.not_importable() > 0) {
+        let failed = self.counts.rejected > 0
+            || self.out.not_importable() > 0
+            || self.counts.nothing_was_cloudtrail();
+        if args.strict && failed {
             EXIT_REJECTED
         } else if notified > 0 && args.exit_code != 0 {
             i32::from(args.exit_code)
@@ -445,13 +462,15 @@ impl<S: Store> Sink for Replay<'_, S> {
         if !self.counted() {
             return;
         }
-        if !self.filter.is_empty()
-            && !self
+        if !self.filter.is_empty() {
+            self.matches.note(rec.account_id(), rec.region());
+            if !self
                 .filter
                 .admits(rec.event_time_ms(), rec.account_id(), rec.region())
-        {
-            self.counts.outside += 1;
-            return;
+            {
+                self.counts.outside += 1;
+                return;
+            }
         }
         let prepared = prepared.unwrap_or_else(|| self.engine.prepare(rec));
         self.note_unplaced(loc, &prepared);
@@ -472,8 +491,11 @@ impl<S: Store> Sink for Replay<'_, S> {
         self.warn(loc, reason);
     }
 
-    fn not_cloudtrail(&mut self, _loc: &Location) {
+    fn not_cloudtrail(&mut self, loc: &Location) {
         self.counts.not_cloudtrail += 1;
+        if self.counts.first_not_cloudtrail.is_none() {
+            self.counts.first_not_cloudtrail = Some(one_line(&loc.to_string(), 500));
+        }
     }
 
     fn wanted(&mut self, json: &[u8]) -> bool {
@@ -811,6 +833,7 @@ pub fn run(mut args: Args) -> i32 {
     }
 }
 
+mod matched;
 mod s3;
 
 #[cfg(feature = "aws-chain")]
@@ -973,6 +996,7 @@ fn execute<S: Store>(
         ),
         show_suppressed: args.show_suppressed,
         filter: filter.clone(),
+        matches: matched::FilterMatches::new(filter),
     };
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
@@ -1140,6 +1164,26 @@ fn execute<S: Store>(
              resources under that prefix; pass --resource-prefix <the stack's name>",
             trailwatch::resources::prefix()
         );
+    }
+    // Said even with --quiet, as the canaries above: a replay that checked
+    // nothing of what was asked for otherwise ends as a clean one does.
+    if c.nothing_was_cloudtrail() {
+        say!(
+            "trailwatch: warning: no CloudTrail record was read: {} value(s) read are not \
+             CloudTrail (the first at {}); nothing was checked{}",
+            c.not_cloudtrail,
+            c.first_not_cloudtrail.as_deref().unwrap_or("?"),
+            if args.strict {
+                " (--strict: exit 1)"
+            } else {
+                ""
+            }
+        );
+    }
+    if c.records > 0 {
+        for warning in replay.matches.warnings() {
+            say!("trailwatch: warning: {warning}");
+        }
     }
     let code = replay.exit_status(args);
     // The process ends next: freeing a long replay's window items one by one
