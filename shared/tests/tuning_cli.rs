@@ -461,6 +461,58 @@ fn push_validates_before_it_writes() {
     std::fs::remove_file(&dest).ok();
 }
 
+/// `tuning push` prints a file's warnings and uploads it; with `--strict` it
+/// refuses to upload a file with any warning, as `tuning check --strict` fails
+/// on it (a threshold ten times the built-in is a warning on any day).
+#[test]
+fn push_prints_warnings_and_strict_refuses_them() {
+    let text = "[detections.getpassworddata-burst]\nthreshold = 200\n";
+    let warned = tmp("push-warned.toml", text);
+    let dest = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "trailwatch-pushed-warned-{}.toml",
+        std::process::id()
+    ));
+    let d = dest.to_str().unwrap();
+    let push = |extra: &[&str]| {
+        let mut args = vec!["tuning", "push", warned.to_str().unwrap(), "--to", d];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let warning = "push-warned.toml:2:13: warning: threshold 200";
+    let o = push(&["--strict"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains(warning), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 warning(s), not pushed (--strict)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !dest.exists(),
+        "a file with a warning is not pushed under --strict"
+    );
+    let o = push(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains(warning), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&dest).unwrap(), text);
+    // A file without warnings is pushed under --strict too.
+    let clean = tmp(
+        "push-clean.toml",
+        "[detections.cloudtrail-log-created]\nmode = \"shadow\"\n",
+    );
+    let o = run(&[
+        "tuning",
+        "push",
+        clean.to_str().unwrap(),
+        "--to",
+        d,
+        "--strict",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&dest).unwrap().contains("shadow"));
+    std::fs::remove_file(&dest).ok();
+}
+
 /// The DeleteLogGroup sample's record, as another actor
 /// (`role`) `minutes` later, with its own event id.
 fn log_group_deleted_by(role: &str, minutes: u32, id: &str) -> String {

@@ -36,7 +36,10 @@ pub enum Command {
         /// The day expiry is judged on (default: today, UTC).
         #[arg(long, value_name = "YYYY-MM-DD")]
         now: Option<String>,
-        /// Warnings (expired entries, entries expiring within 14 days) fail too.
+        /// Every warning fails too (exit 1): expired entries and entries
+        /// expiring within 14 days, entries that could silence an attacker, a
+        /// window or threshold far from the built-in, a dedup that holds one
+        /// caller behind another; with --protect, a lowered severity. Notes do not.
         #[arg(long)]
         strict: bool,
         /// With --protect: replay as a deployment that names these organisation
@@ -53,6 +56,11 @@ pub enum Command {
         /// Where to: s3://BUCKET/KEY (where the functions read it), or a local path.
         #[arg(long, value_name = "LOCATION")]
         to: String,
+        /// Refuse to upload a file with any warning (exit 1), as `tuning check
+        /// --strict` fails on it; without it, the warnings are printed and the
+        /// file is uploaded.
+        #[arg(long)]
+        strict: bool,
     },
     /// Print a commented tuning file with every key.
     Example,
@@ -91,7 +99,7 @@ pub fn run(cmd: Command) -> i32 {
             };
             check(&file, &protect, own_organizations, now.as_deref(), strict)
         }
-        Command::Push { file, to } => push(&file, &to),
+        Command::Push { file, to, strict } => push(&file, &to, strict),
         Command::Example => {
             use std::io::Write;
             // A reader that goes away (`| head`) ends it quietly, as `list`
@@ -486,7 +494,7 @@ impl Sink for Collector<'_> {
     }
 }
 
-fn push(file: &Path, to: &str) -> i32 {
+fn push(file: &Path, to: &str, strict: bool) -> i32 {
     let today = match today(None) {
         Ok(d) => d,
         Err(e) => {
@@ -496,6 +504,14 @@ fn push(file: &Path, to: &str) -> i32 {
     };
     // The bytes validated are the bytes uploaded.
     let text = match load_read(file, today, false) {
+        Ok((t, _)) if strict && !t.warnings.is_empty() => {
+            say!(
+                "trailwatch: {}: {} warning(s), not pushed (--strict)",
+                one_line(&file.display().to_string(), 500),
+                t.warnings.len()
+            );
+            return EXIT_REJECTED;
+        }
         Ok((_, text)) => text,
         Err(code) => return code,
     };
