@@ -2109,6 +2109,11 @@ fn events_lost_on_the_way_to_the_failed_events_queue_alarm() {
             "{id}: its own function"
         );
         assert_eq!(p["Statistic"], "Sum", "{id}");
+        assert_eq!(
+            (&p["Period"], &p["EvaluationPeriods"]),
+            (&json!(300), &json!(1)),
+            "{id}"
+        );
         assert_eq!(p["Threshold"], 1, "{id}");
         assert_eq!(
             p["ComparisonOperator"], "GreaterThanOrEqualToThreshold",
@@ -2139,6 +2144,9 @@ fn events_lost_on_the_way_to_the_failed_events_queue_alarm() {
     let metrics = p["Metrics"].as_array().expect("Metrics");
     assert_eq!(metrics.len(), 1);
     assert_eq!(metrics[0]["ReturnData"], true);
+    // A query names its own period (CloudFormation requires it there).
+    assert_eq!(metrics[0]["Period"], 300);
+    assert_eq!(p["EvaluationPeriods"], 1);
     assert_eq!(
         metrics[0]["Expression"],
         json!({"Fn::Sub": "SELECT SUM(InvocationsFailedToBeSentToDlq) FROM SCHEMA(\"AWS/Events\", EventBusName, RuleName) WHERE EventBusName = '${EventBus.Name}'"})

@@ -420,6 +420,19 @@ pub enum Signal {
     FirstSeen { term: String, evidence: Evidence },
     /// A heartbeat of `member` (e.g. `account|region`), see `WindowSpec::Heartbeat`.
     Beat { member: String, evidence: Evidence },
+    /// One record naming `count` distinct resources of a distinct-count window's
+    /// `group` at once (a call terminating many instances). At or above the
+    /// window's threshold, as tuned, it is a finding on its own (`alone`), claimed
+    /// as the group's window finding is, so that a run of such calls is one
+    /// finding; below it, it counts in the window as `value` (`in_window`), as a
+    /// `Distinct` signal would ([`Signal::below_threshold`]).
+    Batch {
+        group: String,
+        value: String,
+        count: usize,
+        alone: Evidence,
+        in_window: Evidence,
+    },
 }
 
 impl Signal {
@@ -430,7 +443,30 @@ impl Signal {
             | Signal::Distinct { evidence, .. }
             | Signal::Pair { evidence, .. }
             | Signal::FirstSeen { evidence, .. }
-            | Signal::Beat { evidence, .. } => evidence,
+            | Signal::Beat { evidence, .. }
+            | Signal::Batch {
+                alone: evidence, ..
+            } => evidence,
+        }
+    }
+
+    /// A [`Signal::Batch`] under a window of `threshold` distinct values: a
+    /// `Distinct` observation when it names fewer, else unchanged. Other signals
+    /// unchanged.
+    pub fn below_threshold(self, threshold: usize) -> Signal {
+        match self {
+            Signal::Batch {
+                group,
+                value,
+                count,
+                in_window,
+                ..
+            } if count < threshold => Signal::Distinct {
+                group,
+                value,
+                evidence: in_window,
+            },
+            other => other,
         }
     }
 }

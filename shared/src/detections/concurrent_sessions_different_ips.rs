@@ -3,7 +3,7 @@
 //! An IPv6 address counts as its /64 (`common::source_network`).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
-use crate::detections::common::{account_actor_group, source_network};
+use crate::detections::common::{account_actor_group, source_ip_normalized, source_network};
 use crate::event::Record;
 
 pub struct ConcurrentSessionsDifferentIps;
@@ -60,7 +60,10 @@ impl Detection for ConcurrentSessionsDifferentIps {
         Some(Signal::Distinct {
             group: account_actor_group(rec),
             value: ip,
+            // The address itself, which the /64 counted stands for: the next
+            // steps ask whether every listed address is the principal's.
             evidence: Evidence::new()
+                .with_opt("addresses", source_ip_normalized(rec))
                 .with_opt("user_agent", rec.user_agent())
                 .with_opt("region", rec.region()),
         })
@@ -110,6 +113,10 @@ mod tests {
             "111122223333|arn:aws:sts::111122223333:assumed-role/Operators/dana"
         );
         assert_eq!(value, "198.51.100.23");
+        assert_eq!(
+            evidence.get("addresses").and_then(|v| v.as_str()),
+            Some("198.51.100.23")
+        );
         assert_eq!(
             evidence.get("user_agent").and_then(|v| v.as_str()),
             Some("Mozilla/5.0 (X11; Linux x86_64)")

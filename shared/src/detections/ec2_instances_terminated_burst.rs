@@ -5,7 +5,10 @@
 //!
 //! Decisions: a call may name many instances, but a window keeps one value per
 //! record (the store keeps one observation per event), so a call that names ten or
-//! more fires on its own, and smaller calls count in the window by the set of
+//! more (the threshold in force, when tuned) fires on its own, under the claim the
+//! window's finding for the same caller would take (a run of such calls, an
+//! autoscaler's twenty calls of twelve, is one finding: from a review), and
+//! smaller calls count in the window by the set of
 //! instances they name (`common::set_value`: a repeated call counts once, and a
 //! sacrificial instance put first in every call no longer merges them, as counting
 //! by the first instance did). When the answer says which instances were running
@@ -97,7 +100,7 @@ impl Detection for Ec2InstancesTerminatedBurst {
         } else {
             return None;
         };
-        named_burst_signal(rec, instances, MANY, |count, listed| match count {
+        named_burst_signal(rec, instances, |count, listed| match count {
             Some(count) => Evidence::new()
                 .with("instance_count", count)
                 .with("instances", listed),

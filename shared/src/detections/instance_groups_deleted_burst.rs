@@ -149,7 +149,7 @@ fn fleets(rec: &Record<'_>) -> Option<Signal> {
     }
     keep_first_occurrences(&mut ids);
     let terminate = terminates_instances(params);
-    named_burst_signal(rec, ids, MANY, |count, listed| {
+    named_burst_signal(rec, ids, |count, listed| {
         Evidence::new()
             .with("api", rec.event_name())
             .with_opt("fleet_count", count)
@@ -172,7 +172,7 @@ fn clusters(rec: &Record<'_>) -> Option<Signal> {
     if ids.len() < MANY {
         return None;
     }
-    named_burst_signal(rec, ids, MANY, |count, listed| {
+    named_burst_signal(rec, ids, |count, listed| {
         Evidence::new()
             .with("api", rec.event_name())
             .with_opt("cluster_count", count)

@@ -131,14 +131,34 @@ fn policy_blinds(policy: Option<&serde_json::Value>) -> bool {
         Some(serde_json::Value::Bool(enabled)) => !enabled,
         v => text_is(v, "false"),
     };
+    // A control runs only in an enabled standard that holds it: a list of
+    // standards none of which holds the key controls (the tagging standard alone)
+    // is as blind as an empty one (from a review of the change).
     let no_standard = hub
         .and_then(|h| pascal_or_camel(h, "EnabledStandardIdentifiers"))
         .and_then(serde_json::Value::as_array)
-        .is_some_and(Vec::is_empty);
+        .is_some_and(|standards| {
+            !standards
+                .iter()
+                .filter_map(serde_json::Value::as_str)
+                .any(|arn| KEY_STANDARDS.iter().any(|k| arn.to_ascii_lowercase().contains(k)))
+        });
     service_off || no_standard || !policy_key_controls_off(policy).is_empty()
 }
 
+/// The standards (by the name in their ARN) that hold some of [`KEY_CONTROLS`]:
+/// AWS Foundational Security Best Practices, the CIS benchmark, PCI DSS and NIST
+/// SP 800-53 (NIST 800-171 and the tagging standard hold none).
+const KEY_STANDARDS: &[&str] = &[
+    "aws-foundational-security-best-practices",
+    "cis-aws-foundations-benchmark",
+    "pci-dss",
+    "nist-800-53",
+];
+
 /// The [`KEY_CONTROLS`] a configuration policy switches off, named or left out.
+/// A control is named by its id or its ARN (read after the last `/`, as the
+/// one-account calls' are).
 fn policy_key_controls_off(policy: Option<&serde_json::Value>) -> Vec<&'static str> {
     let controls = policy
         .and_then(|p| pascal_or_camel(p, "SecurityHub"))
@@ -147,7 +167,12 @@ fn policy_key_controls_off(policy: Option<&serde_json::Value>) -> Vec<&'static s
         controls
             .and_then(|c| pascal_or_camel(c, key))
             .and_then(serde_json::Value::as_array)
-            .map(|list| list.iter().filter_map(serde_json::Value::as_str).map(str::trim).collect())
+            .map(|list| {
+                list.iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .map(|id| id.trim().rsplit('/').next().unwrap_or(""))
+                    .collect()
+            })
     };
     let disabled = ids("DisabledSecurityControlIdentifiers").unwrap_or_default();
     let enabled = ids("EnabledSecurityControlIdentifiers");
@@ -165,9 +190,11 @@ pub static META: Meta = Meta {
     id: "securityhub-disabled",
     title: "AWS Security Hub Disabled",
     description: "Security Hub was disabled in an account and Region, its security standards \
-                  were turned off, the account left its Security Hub administrator, or a central \
-                  configuration policy was set to turn Security Hub off, or its cross-Region \
-                  aggregation was deleted. Posture checks stop, or \
+                  were turned off, the account left its Security Hub administrator, a central \
+                  configuration policy was set to turn Security Hub off, enable no standard \
+                  that checks the logging services, or switch off a control that checks \
+                  CloudTrail, Config or GuardDuty are on, or its cross-Region aggregation was \
+                  deleted. Posture checks stop, or \
                   findings stop reaching the central team, and the aggregated findings of \
                   GuardDuty, Inspector and Macie are no longer collected there.",
     severity: Severity::High,
@@ -179,6 +206,11 @@ pub static META: Meta = Meta {
          replacing one standard with another, done by the security team.",
         "The security team switching off controls that do not apply to the account, or \
          stopping a product's findings it does not use: tune by caller or control.",
+        "A central configuration policy that keeps a key control off on purpose (Config.1 \
+         where Control Tower records elsewhere) fires again on each edit, since a policy \
+         restates its whole list: tune by the policy (`requestParameters.Identifier`) with \
+         `\"evidence.key_controls_off[]\" = [\"Config.1\"]`, which misses once another key \
+         control is switched off.",
     ],
     next_steps: "Confirm with the security team. If unplanned, re-enable Security Hub and its \
                  standards (or re-accept the administrator's invitation), check the other \
@@ -192,14 +224,15 @@ pub static META: Meta = Meta {
 /// one off hides the checks that CloudTrail, GuardDuty or Config are running. A
 /// trail's CloudWatch Logs delivery (`CloudTrail.5`, which an organisation trail
 /// does without), its bucket's access logging and its tags are ordinary (from a
-/// review: they paged high in every member account). So are the controls of how a
-/// running trail is kept: its KMS encryption (`CloudTrail.2`, failed wherever the
-/// default SSE-S3 is enough, so switched off with a reason across organisations),
-/// its log file validation (`.4`) and its bucket not public (`.6`): changing any of
-/// those states is itself reported high (`cloudtrail-log-updated`,
-/// `s3-bucket-policy-external-access`), so the control is a second witness, not
-/// the only one (from a review of a security team's routine work).
-const KEY_CONTROLS: &[&str] = &["CloudTrail.1", "CloudTrail.3", "Config.1", "GuardDuty.1"];
+/// review: they paged high in every member account). So are the trail's KMS
+/// encryption (`CloudTrail.2`, failed wherever the default SSE-S3 is enough, so
+/// switched off with a reason across organisations) and its log file validation
+/// (`.4`): turning either off on a trail is itself reported high
+/// (`cloudtrail-log-updated`), so the control is a second witness, not the only
+/// one (from a review of a security team's routine work). The trail's bucket not
+/// public (`.6`) stays key: a public ACL or Block Public Access removed on that
+/// bucket is only medium elsewhere (from a review of the cut).
+const KEY_CONTROLS: &[&str] = &["CloudTrail.1", "CloudTrail.3", "CloudTrail.6", "Config.1", "GuardDuty.1"];
 
 /// PCI's ids carry a `PCI.` prefix and number the services' controls their own
 /// way: `PCI.CloudTrail.2` is the trail being on; `.1` (encryption), `.3`
@@ -210,13 +243,14 @@ const PCI_KEY_CONTROLS: &[&str] = &["CloudTrail.2", "Config.1", "GuardDuty.1"];
 /// The key controls of the CIS benchmark in each version Security Hub runs,
 /// whose ids are section numbers (`.../cis-aws-foundations-benchmark/v/1.2.0/2.1`):
 /// the numbers of its logging section that are [`KEY_CONTROLS`] (the trail on in
-/// every Region, Config on), so that its validation, encryption, bucket, CloudWatch
-/// Logs delivery, access logging, key rotation and flow logs are ordinary as their
-/// own ids are (from a review: one control was high or medium by the call that
-/// switched it off). A version not listed keeps every numbered control key.
+/// every Region, its bucket not public where the version checks it, Config on),
+/// so that its validation, encryption, CloudWatch Logs delivery, access logging,
+/// key rotation and flow logs are ordinary as their own ids are (from a review:
+/// one control was high or medium by the call that switched it off). A version
+/// not listed keeps every numbered control key.
 const CIS_KEY_CONTROLS: &[(&str, &[&str])] = &[
-    ("1.2.0", &["2.1", "2.5"]),
-    ("1.4.0", &["3.1", "3.5"]),
+    ("1.2.0", &["2.1", "2.3", "2.5"]),
+    ("1.4.0", &["3.1", "3.3", "3.5"]),
     ("3.0.0", &["3.1", "3.3"]),
     ("5.0.0", &["3.1", "3.3"]),
 ];
@@ -328,6 +362,10 @@ impl Detection for SecurityHubDisabled {
                 )
                 .with_json("key_controls_off", key_controls_off.as_ref())
                 .with_json(
+                    "updated_reason",
+                    request_param_any(rec, &["UpdatedReason", "updatedReason"]),
+                )
+                .with_json(
                     "finding_aggregator",
                     request_param_any(
                         rec,
@@ -428,9 +466,10 @@ mod tests {
             // From a review of the change: the logging section's ordinary
             // controls are as ordinary as their own ids (CloudTrail.5, EC2.6).
             ("cis-aws-foundations-benchmark/v/1.2.0/2.4", Severity::Medium),
-            // From a review of a security team's routine work: how a running
-            // trail is kept (encryption, validation, its bucket) is ordinary;
-            // changing it is reported by the trail's and bucket's detections.
+            // From a review of a security team's routine work: the trail's
+            // encryption and validation are ordinary (turning them off is
+            // reported high by the trail's detection); its bucket not public
+            // stays key (a public ACL on it is only medium elsewhere).
             ("cis-aws-foundations-benchmark/v/1.2.0/2.7", Severity::Medium),
             ("cis-aws-foundations-benchmark/v/1.2.0/2.2", Severity::Medium),
             ("cis-aws-foundations-benchmark/v/1.4.0/3.7", Severity::Medium),
@@ -438,7 +477,9 @@ mod tests {
             ("cis-aws-foundations-benchmark/v/3.0.0/3.5", Severity::Medium),
             ("aws-foundational-security-best-practices/v/1.0.0/CloudTrail.2", Severity::Medium),
             ("aws-foundational-security-best-practices/v/1.0.0/CloudTrail.4", Severity::Medium),
-            ("aws-foundational-security-best-practices/v/1.0.0/CloudTrail.6", Severity::Medium),
+            ("aws-foundational-security-best-practices/v/1.0.0/CloudTrail.6", Severity::High),
+            ("cis-aws-foundations-benchmark/v/1.2.0/2.3", Severity::High),
+            ("cis-aws-foundations-benchmark/v/1.4.0/3.3", Severity::High),
             ("aws-foundational-security-best-practices/v/1.0.0/CloudTrail.3", Severity::High),
             ("pci-dss/v/3.2.1/PCI.CloudTrail.1", Severity::Medium),
             ("pci-dss/v/3.2.1/PCI.CloudTrail.3", Severity::Medium),
@@ -503,7 +544,17 @@ mod tests {
                 Some(json!(["CloudTrail.1"])),
             ),
             (
-                format!(r#"{{"ServiceEnabled":true,"EnabledStandardIdentifiers":{fsbp},"SecurityControlsConfiguration":{{"EnabledSecurityControlIdentifiers":["CloudTrail.1","CloudTrail.3","Config.1","S3.1"]}}}}"#),
+                format!(r#"{{"ServiceEnabled":true,"EnabledStandardIdentifiers":{fsbp},"SecurityControlsConfiguration":{{"EnabledSecurityControlIdentifiers":["CloudTrail.1","CloudTrail.3","CloudTrail.6","Config.1","S3.1"]}}}}"#),
+                Some(json!(["GuardDuty.1"])),
+            ),
+            // Only a standard that holds no key control (from a review).
+            (
+                r#"{"ServiceEnabled":true,"EnabledStandardIdentifiers":["arn:aws:securityhub:us-east-1::standards/aws-resource-tagging-standard/v/1.0.0"]}"#.to_owned(),
+                None,
+            ),
+            // A control named by its ARN (from a review).
+            (
+                format!(r#"{{"ServiceEnabled":true,"EnabledStandardIdentifiers":{fsbp},"SecurityControlsConfiguration":{{"DisabledSecurityControlIdentifiers":["arn:aws:securityhub:us-east-1:111122223333:security-control/GuardDuty.1"]}}}}"#),
                 Some(json!(["GuardDuty.1"])),
             ),
         ] {
@@ -516,7 +567,9 @@ mod tests {
         // the team's tuning, not reported.
         for hub in [
             format!(r#"{{"ServiceEnabled":true,"EnabledStandardIdentifiers":{fsbp},"SecurityControlsConfiguration":{{"DisabledSecurityControlIdentifiers":["IAM.6","CloudTrail.5","CloudTrail.2"]}}}}"#),
-            format!(r#"{{"ServiceEnabled":true,"EnabledStandardIdentifiers":{fsbp},"SecurityControlsConfiguration":{{"EnabledSecurityControlIdentifiers":["CloudTrail.1","CloudTrail.3","Config.1","GuardDuty.1"]}}}}"#),
+            format!(r#"{{"ServiceEnabled":true,"EnabledStandardIdentifiers":{fsbp},"SecurityControlsConfiguration":{{"EnabledSecurityControlIdentifiers":["CloudTrail.1","CloudTrail.3","CloudTrail.6","Config.1","GuardDuty.1"]}}}}"#),
+            format!(r#"{{"ServiceEnabled":true,"EnabledStandardIdentifiers":{fsbp},"SecurityControlsConfiguration":{{"EnabledSecurityControlIdentifiers":["arn:aws:securityhub:us-east-1:111122223333:security-control/CloudTrail.1","CloudTrail.3","CloudTrail.6","Config.1","GuardDuty.1"]}}}}"#),
+            r#"{"ServiceEnabled":true,"EnabledStandardIdentifiers":["arn:aws:securityhub:us-east-1::standards/cis-aws-foundations-benchmark/v/1.2.0"]}"#.to_owned(),
             format!(r#"{{"ServiceEnabled":true,"EnabledStandardIdentifiers":{fsbp},"SecurityControlsConfiguration":{{"DisabledSecurityControlIdentifiers":[]}}}}"#),
             r#"{"ServiceEnabled":true}"#.to_owned(),
         ] {

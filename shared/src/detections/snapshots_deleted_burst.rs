@@ -14,8 +14,9 @@
 //! `ec2-instances-terminated-burst`): an intruder who re-assumes the role between
 //! calls would otherwise split the burst (IAM Identity Center's roles stay per
 //! person). A batch counts in the window by the set of snapshots it names
-//! (`common::set_value`), and fires on its own from ten (the store keeps one value
-//! per record). Ten in ten minutes is far
+//! (`common::set_value`), and fires on its own from ten, or the threshold in force
+//! (the store keeps one value per record), under the window's claim for the
+//! caller, so that a run of such batches is one finding. Ten in ten minutes is far
 //! above a person's tidying and below a script wiping a Region's recovery copies
 //! before ransomware or a wiper runs. Deletions AWS services make on their own
 //! (Data Lifecycle Manager and AWS Backup retention, by `invokedBy` or an
@@ -179,7 +180,7 @@ fn image_with_snapshots(rec: &Record<'_>) -> Option<Signal> {
 /// Redshift's batch: ten or more snapshots fire at once, fewer count as their set.
 fn batch(rec: &Record<'_>) -> Option<Signal> {
     let snapshots = distinct_texts_at_key(rec.request_parameters()?, "snapshotIdentifier");
-    named_burst_signal(rec, snapshots, MANY, |count, listed| {
+    named_burst_signal(rec, snapshots, |count, listed| {
         Evidence::new()
             .with("api", rec.event_name())
             .with_opt("snapshot_count", count)

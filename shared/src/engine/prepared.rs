@@ -178,12 +178,19 @@ impl Engine {
             let Some(signal) = det.evaluate(rec) else {
                 continue;
             };
+            let threshold = self.threshold(meta, tuned);
             let window_override = tuned
                 .and_then(|d| d.window_secs)
                 .or_else(|| self.settings.window_overrides.get(meta.id).copied());
             // Most detections give one signal; a call naming several resources may
             // give one per resource (`Detection::further_signals`).
             for signal in std::iter::once(signal).chain(det.further_signals(rec)) {
+                // A burst in one record is a finding at the threshold in force,
+                // tuned or not; below it, one value of the window.
+                let signal = match threshold {
+                    Some(threshold) => signal.below_threshold(threshold),
+                    None => signal,
+                };
                 // Per signal: an entry may match the evidence (`evidence.<key>`),
                 // which differs between a call's resources.
                 let matched = match t {
@@ -192,7 +199,10 @@ impl Engine {
                     }
                     _ => Vec::new(),
                 };
-                let windowed = matches!(signal, Signal::Distinct { .. } | Signal::Pair { .. });
+                let windowed = matches!(
+                    signal,
+                    Signal::Distinct { .. } | Signal::Pair { .. } | Signal::Batch { .. }
+                );
                 match self.step(
                     det,
                     tuned,
@@ -222,6 +232,20 @@ impl Engine {
                 .then(|| crate::heartbeat::foreign_canary(rec))
                 .flatten(),
         }
+    }
+
+    /// The threshold in force of a distinct-count detection: the tuning file's,
+    /// else the configured override, else the built-in. `None` for other kinds.
+    fn threshold(&self, meta: &Meta, tuned: Option<&DetectionTuning>) -> Option<usize> {
+        let Some(WindowSpec::Distinct { min_distinct, .. }) = meta.window else {
+            return None;
+        };
+        Some(
+            tuned
+                .and_then(|d| d.threshold)
+                .or_else(|| self.settings.threshold_overrides.get(meta.id).copied())
+                .unwrap_or(min_distinct),
+        )
     }
 
     /// The step one signal of `det` on `rec` asks for; `None` when it asks for none
@@ -271,10 +295,7 @@ impl Engine {
                 }),
             ) => {
                 let obs = observe(rec, value, evidence, matched, payload)?;
-                let threshold = tuned
-                    .and_then(|d| d.threshold)
-                    .or_else(|| self.settings.threshold_overrides.get(meta.id).copied())
-                    .unwrap_or(min_distinct);
+                let threshold = self.threshold(meta, tuned).unwrap_or(min_distinct);
                 // Shadowed and suppressed findings take claims of their own.
                 let claim_is_final = t
                     .is_none_or(|t| t.mode(meta.id) != Mode::Shadow && !t.has_entries_for(meta.id));
@@ -285,6 +306,31 @@ impl Engine {
                     key: GroupKey::new(meta.id, group),
                     obs,
                 }
+            }
+            // A burst in one record (at or above the threshold: see `prepare`):
+            // a finding now, claimed as the group's window finding, so that a
+            // run of such calls, or such a call inside a burst the window
+            // reports, is one finding (from a review: an autoscaler's twenty
+            // calls of twelve instances were twenty findings).
+            (
+                Signal::Batch { group, alone, .. },
+                Some(WindowSpec::Distinct { window_secs, .. }),
+            ) => {
+                let time_ms = rec.event_time_ms()?;
+                let mut finding = Finding::from_record(meta, rec, alone);
+                finding.severity = det.severity_for(rec);
+                Step::Ready(Box::new(Pending {
+                    finding,
+                    claim: window::group_claim(
+                        meta,
+                        &group,
+                        window_override.unwrap_or(window_secs),
+                        self.settings.window,
+                        time_ms,
+                    ),
+                    matched: matched.to_vec(),
+                    beyond_tuning: t.is_some() && det.beyond_tuning(rec),
+                }))
             }
             (
                 Signal::Pair {
@@ -648,6 +694,96 @@ mod tests {
             serde_json::to_string(&handed).unwrap(),
             serde_json::to_string(&direct).unwrap()
         );
+    }
+
+    /// `count` instances terminated by one call `n` minutes (and `n` seconds) after
+    /// 10:00, ids unique to the call.
+    fn terminate(n: usize, count: usize) -> String {
+        let ids: Vec<String> = (0..count)
+            .map(|i| format!(r#"{{"instanceId":"i-{n:04}{i:013x}"}}"#))
+            .collect();
+        format!(
+            r#"{{"eventVersion":"1.09","eventSource":"ec2.amazonaws.com","eventName":"TerminateInstances",
+            "eventTime":"2026-05-04T10:{m:02}:{n:02}Z","eventID":"t-{n}","awsRegion":"us-east-1",
+            "recipientAccountId":"111122223333","sourceIPAddress":"198.51.100.9","userAgent":"Boto3/1.34.1",
+            "requestParameters":{{"instancesSet":{{"items":[{ids}]}}}},"responseElements":null,
+            "userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/karpenter/node-1",
+            "accountId":"111122223333","principalId":"AROAEXAMPLE:node-1",
+            "sessionContext":{{"sessionIssuer":{{"type":"Role","arn":"arn:aws:iam::111122223333:role/karpenter","userName":"karpenter"}}}}}}}}"#,
+            m = n / 3,
+            ids = ids.join(",")
+        )
+    }
+
+    fn burst_findings(settings: Settings, calls: &[String]) -> Vec<Finding> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let engine = Engine::new(settings);
+        let (store, out) = (MemoryStore::default(), Collect::default());
+        let mut found = Vec::new();
+        for json in calls {
+            let rec = Record::from_json(json).unwrap();
+            found.extend(
+                rt.block_on(engine.handle(&rec, &store, &out, 1_800_000_000))
+                    .unwrap(),
+            );
+        }
+        found.retain(|f| f.detection_id == "ec2-instances-terminated-burst");
+        found
+    }
+
+    /// From a review: an autoscaler's twenty calls of twelve instances within
+    /// eight minutes were twenty findings, one per call, whatever the threshold
+    /// was tuned to. A call that is a burst on its own now takes the group's
+    /// window claim (one finding for the run), and is a burst only at the
+    /// threshold in force.
+    #[test]
+    fn a_run_of_calls_each_a_burst_is_one_finding_at_the_threshold_in_force() {
+        let run: Vec<String> = (0..20).map(|n| terminate(n, 12)).collect();
+        let found = burst_findings(Settings::for_replay(), &run);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            found[0].evidence.get("instance_count"),
+            Some(&serde_json::json!(12))
+        );
+
+        // Tuned to fifty, a call of twelve is one value of the window: twenty
+        // calls are twenty values, under fifty.
+        let mut fifty = Settings::for_replay();
+        fifty
+            .threshold_overrides
+            .insert("ec2-instances-terminated-burst".into(), 50);
+        assert_eq!(burst_findings(fifty, &run), Vec::new());
+        let mut fifty = Settings::for_replay();
+        fifty
+            .threshold_overrides
+            .insert("ec2-instances-terminated-burst".into(), 50);
+        assert_eq!(burst_findings(fifty, &[terminate(0, 60)]).len(), 1);
+
+        // Tuned to five, a call of seven is a burst on its own.
+        let mut five = Settings::for_replay();
+        five.threshold_overrides
+            .insert("ec2-instances-terminated-burst".into(), 5);
+        assert_eq!(burst_findings(five, &[terminate(0, 7)]).len(), 1);
+        assert_eq!(
+            burst_findings(Settings::for_replay(), &[terminate(0, 7)]),
+            Vec::new()
+        );
+
+        // Small calls that make a burst in the window, then a call that is one
+        // on its own, minutes later: one burst, one finding.
+        let mut mixed: Vec<String> = (0..10).map(|n| terminate(n, 2)).collect();
+        mixed.push(terminate(12, 15));
+        assert_eq!(burst_findings(Settings::for_replay(), &mixed).len(), 1);
+
+        // An hour later, the next burst is reported again.
+        let later = terminate(0, 12)
+            .replace("T10:00:00Z", "T11:30:00Z")
+            .replace("\"t-0\"", "\"t-late\"");
+        let mut two = vec![terminate(0, 12)];
+        two.push(later);
+        assert_eq!(burst_findings(Settings::for_replay(), &two).len(), 2);
     }
 
     /// A memory store that makes every write and claim wait once, as a remote

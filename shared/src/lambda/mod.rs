@@ -547,6 +547,18 @@ fn tuned_outcome(f: &Finding) -> (&'static str, Option<&str>) {
     }
 }
 
+/// What detections read process-wide from the configuration (they are pure
+/// functions of one record): the resource prefix and the stack's log retention.
+fn set_process_wide(config: &Config) -> Result<(), String> {
+    if let Some(prefix) = &config.resource_prefix {
+        crate::resources::set_prefix(prefix)?;
+    }
+    if let Some(days) = config.log_retention_days {
+        crate::resources::set_log_retention_days(days);
+    }
+    Ok(())
+}
+
 /// The whole life of a function: logging, configuration (a bad one stops it at
 /// start-up with every problem in the log), clients, then invocations until the
 /// runtime stops.
@@ -560,14 +572,9 @@ pub async fn run(function: &'static GroupDetections) -> Result<(), Error> {
             return Err(e.into());
         }
     };
-    if let Some(prefix) = &config.resource_prefix
-        && let Err(e) = crate::resources::set_prefix(prefix)
-    {
+    if let Err(e) = set_process_wide(&config) {
         error!(group = group.name, error = %e, "start-up failed");
         return Err(e.into());
-    }
-    if let Some(days) = config.log_retention_days {
-        crate::resources::set_log_retention_days(days);
     }
     // The findings topic is in the central account and Region, with the bus.
     crate::resources::set_home_from_arn(&config.topic_arn);
@@ -632,6 +639,25 @@ mod tests {
             "{cause}"
         );
         assert!(cause.starts_with("notification: SNS Publish"), "{cause}");
+    }
+
+    /// The stack's log retention reaches trailwatch-tampering through the
+    /// process-wide setting (14 days, as the detection's own test sets it: the
+    /// setting is process-wide and first-set wins).
+    #[test]
+    fn start_up_hands_the_log_retention_to_the_detections() {
+        let g = catalog::function("self-protection").unwrap();
+        let c = Config::from_vars(
+            g,
+            vars(&[
+                (ENV_TABLE, "t"),
+                (ENV_TOPIC_ARN, TOPIC),
+                (config::ENV_LOG_RETENTION_DAYS, "14"),
+            ]),
+        )
+        .unwrap();
+        set_process_wide(&c).unwrap();
+        assert_eq!(crate::resources::log_retention_days(), Some(14));
     }
 
     fn handler(group: &str) -> Handler<crate::state::MemoryStore, crate::notify::Collect> {

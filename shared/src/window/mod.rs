@@ -316,10 +316,32 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         return Ok(None);
     };
     let span = &around[start..end];
-    let bucket = span[0].time_ms.div_euclid(w);
-    // A later record can rebuild a span that starts in these three buckets
-    // for three windows after this one's start, arriving up to the lateness.
-    let claim = Claim {
+    let claim = group_claim(meta, group, window_secs, settings, span[0].time_ms);
+    let (finding, matched) = span_finding(meta, span, &claim.key, Some(meta_value_label(meta)))?;
+    Ok(Some(Pending {
+        finding,
+        claim,
+        matched,
+        beyond_tuning: false,
+    }))
+}
+
+/// The claim of a distinct-count finding of `group` whose span starts at
+/// `start_ms`: its window bucket's, guarded by the buckets either side. A later
+/// record can rebuild a span that starts in these three buckets for three windows
+/// after this one's start, arriving up to the lateness. A record that is a burst
+/// on its own (`Signal::Batch`) takes the same claim, so that the group's burst
+/// is one finding whichever way it is seen.
+pub fn group_claim(
+    meta: &Meta,
+    group: &str,
+    window_secs: i64,
+    settings: WindowSettings,
+    start_ms: i64,
+) -> Claim {
+    let claim_key = |b: i64| partition_key("c", meta.id, &format!("{group}|{b}"));
+    let bucket = start_ms.div_euclid(window_secs.max(1) * 1000);
+    Claim {
         key: claim_key(bucket),
         guards: vec![claim_key(bucket - 1), claim_key(bucket + 1)],
         lifetime: Lifetime::For(
@@ -329,14 +351,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
                     .saturating_add(settings.lateness_secs),
             ),
         ),
-    };
-    let (finding, matched) = span_finding(meta, span, &claim.key, Some(meta_value_label(meta)))?;
-    Ok(Some(Pending {
-        finding,
-        claim,
-        matched,
-        beyond_tuning: false,
-    }))
+    }
 }
 
 /// The evidence key under which a distinct-count finding lists its values.

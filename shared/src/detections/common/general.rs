@@ -128,62 +128,37 @@ pub fn set_value(names: &[&str]) -> String {
     value
 }
 
-/// How a call naming several resources counts toward a burst of `many`
-/// ([`named_burst`]).
-#[derive(Debug, PartialEq)]
-pub enum NamedBurst<'a> {
-    /// `many` or more in the one call: a finding on its own, with how many it named
-    /// and the first 100 of them.
-    Alone { count: usize, listed: Vec<&'a str> },
-    /// Fewer: one window value standing for the whole set ([`set_value`]), and the
-    /// names for the observation's evidence.
-    InWindow { value: String, listed: Vec<&'a str> },
-}
-
 /// Resources listed in a burst finding, at most.
 const MAX_BURST_LISTED: usize = 100;
 
-/// How `names` (distinct, in the call's order) count toward a burst of `many`:
-/// the window keeps one value per record, so a call naming `many` fires alone and
-/// a smaller one counts as its set. `None` when it names nothing.
-pub fn named_burst(mut names: Vec<&str>, many: usize) -> Option<NamedBurst<'_>> {
+/// What a call naming `names` (distinct, in the call's order) adds to a burst: a
+/// [`Signal::Batch`] of their count, set value ([`set_value`]) and first hundred
+/// names, in the window of its account and role ([`super::account_role_term`]: a
+/// re-assumed role does not split the burst). The engine makes it a finding alone when the
+/// count reaches the window's threshold (the built-in one unless tuned: a call of
+/// twelve under a threshold tuned to fifty counts in the window), else an
+/// observation: the window keeps one value per record.
+/// `evidence` is given how many the call named (`Some` for the finding alone) and
+/// the names to list. `None` when it names nothing.
+///
+/// [`Signal::Batch`]: crate::detection::Signal::Batch
+pub fn named_burst_signal<'n>(
+    rec: &Record,
+    mut names: Vec<&'n str>,
+    evidence: impl Fn(Option<usize>, Vec<&'n str>) -> Evidence,
+) -> Option<crate::detection::Signal> {
     if names.is_empty() {
         return None;
     }
-    Some(if names.len() >= many {
-        let count = names.len();
-        names.truncate(MAX_BURST_LISTED);
-        NamedBurst::Alone {
-            count,
-            listed: names,
-        }
-    } else {
-        NamedBurst::InWindow {
-            value: set_value(&names),
-            listed: names,
-        }
-    })
-}
-
-/// What a call naming `names` adds to a burst of `many` ([`named_burst`]): a
-/// finding when it names `many` or more, else an observation of their set in the
-/// window of its account and role ([`super::account_role_term`]: a re-assumed role
-/// does not split the burst). `evidence` is given how many the call named (`Some`
-/// for the finding alone) and the names to list. `None` when it names nothing.
-pub fn named_burst_signal<'n>(
-    rec: &Record,
-    names: Vec<&'n str>,
-    many: usize,
-    evidence: impl FnOnce(Option<usize>, Vec<&'n str>) -> Evidence,
-) -> Option<crate::detection::Signal> {
-    use crate::detection::Signal;
-    Some(match named_burst(names, many)? {
-        NamedBurst::Alone { count, listed } => Signal::Fire(evidence(Some(count), listed)),
-        NamedBurst::InWindow { value, listed } => Signal::Distinct {
-            group: super::account_role_term(rec),
-            value,
-            evidence: evidence(None, listed),
-        },
+    let count = names.len();
+    let value = set_value(&names);
+    names.truncate(MAX_BURST_LISTED);
+    Some(crate::detection::Signal::Batch {
+        group: super::account_role_term(rec),
+        value,
+        count,
+        alone: evidence(Some(count), names.clone()),
+        in_window: evidence(None, names),
     })
 }
 
@@ -396,7 +371,17 @@ pub mod testing {
     /// Evaluates `det` on the record in `json` (a raw CloudTrail record).
     pub fn eval(det: &dyn Detection, json: &str) -> Option<Signal> {
         let rec = Record::from_json(json).expect("test record parses");
-        let got = det.evaluate(&rec);
+        // A batch as the engine takes it under the built-in threshold: counted in
+        // the window below it, a finding of its own at or above it.
+        let got = det.evaluate(&rec).map(|signal| match det.meta().window {
+            Some(crate::detection::WindowSpec::Distinct { min_distinct, .. }) => {
+                match signal.below_threshold(min_distinct) {
+                    Signal::Batch { alone, .. } => Signal::Fire(alone),
+                    other => other,
+                }
+            }
+            _ => signal,
+        });
         // Replay skips what the raw check refuses: it must keep every record
         // `evaluate` takes.
         if got.is_some() {
@@ -435,25 +420,44 @@ pub mod testing {
 #[cfg(test)]
 mod tests {
     use super::{
-        NamedBurst, distinct_texts_at_key, named_burst, set_value, source_network, texts_at_key,
+        distinct_texts_at_key, named_burst_signal, set_value, source_network, texts_at_key,
     };
 
     #[test]
-    fn a_call_of_many_names_stands_alone_a_smaller_one_counts_as_its_set() {
-        assert_eq!(named_burst(Vec::new(), 10), None);
-        assert_eq!(
-            named_burst(vec!["b", "a"], 10),
-            Some(NamedBurst::InWindow {
-                value: "a,b".to_owned(),
-                listed: vec!["b", "a"]
-            })
-        );
-        let many: Vec<String> = (0..150).map(|i| format!("i-{i:03}")).collect();
-        match named_burst(many.iter().map(String::as_str).collect(), 10) {
-            Some(NamedBurst::Alone { count, listed }) => {
-                assert_eq!((count, listed.len()), (150, 100))
+    fn a_call_of_many_names_is_one_batch_of_its_set() {
+        use crate::detection::{Evidence, Signal};
+        let json = r#"{"eventSource":"ec2.amazonaws.com","eventName":"TerminateInstances","recipientAccountId":"111122223333",
+            "userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/eve","accountId":"111122223333"}}"#;
+        let rec = crate::event::Record::from_json(json).expect("record");
+        let listed = |count: Option<usize>, names: Vec<&str>| {
+            Evidence::new()
+                .with_opt("count", count)
+                .with("names", names)
+        };
+        assert_eq!(named_burst_signal(&rec, Vec::new(), listed), None);
+        match named_burst_signal(&rec, vec!["b", "a"], listed) {
+            Some(Signal::Batch {
+                value,
+                count,
+                in_window,
+                ..
+            }) => {
+                assert_eq!((value.as_str(), count), ("a,b", 2));
+                assert_eq!(in_window.get("names"), Some(&serde_json::json!(["b", "a"])));
             }
-            other => panic!("expected a finding alone, got {other:?}"),
+            other => panic!("expected a batch, got {other:?}"),
+        }
+        let many: Vec<String> = (0..150).map(|i| format!("i-{i:03}")).collect();
+        match named_burst_signal(&rec, many.iter().map(String::as_str).collect(), listed) {
+            Some(Signal::Batch { count, alone, .. }) => {
+                assert_eq!(count, 150);
+                assert_eq!(alone.get("count"), Some(&serde_json::json!(150)));
+                assert_eq!(
+                    alone.get("names").and_then(|n| n.as_array()).map(Vec::len),
+                    Some(100)
+                );
+            }
+            other => panic!("expected a batch, got {other:?}"),
         }
     }
     use serde_json::json;
