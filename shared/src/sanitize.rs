@@ -85,7 +85,8 @@ pub const LINE_COLUMNS: usize = 76;
 /// terminal, so none of its text reaches the first column, where our header
 /// line (`[HIGH] Title (id)`) starts (from a review: a user agent of 65
 /// characters and a fake header, folded at 80 columns, read as a finding of
-/// its own). Breaks at a space in the second half of a line, else anywhere.
+/// its own). Breaks at a space in the second half of a line, else after a `/`,
+/// `:`, `,`, `|`, `&` or `=` there (between an ARN's parts), else anywhere.
 /// Widths are counted as a terminal may draw them, at most: two columns for
 /// any character beyond ASCII (a wide CJK character or an emoji takes two;
 /// from a review, 76 of them folded an 80-column terminal), so text beyond
@@ -111,10 +112,23 @@ pub fn hanging_lines(out: &mut String, prefix: &str, value: &str) {
             None => rest.len(),
             // At least one character a line, whatever its width.
             Some(0) => rest.chars().next().map_or(0, char::len_utf8),
-            Some(end) => rest[..end]
-                .rfind(' ')
-                .filter(|&space| rest[..space].chars().map(width).sum::<usize>() >= room / 2)
-                .unwrap_or(end),
+            Some(end) => {
+                let in_second_half =
+                    |at: &usize| rest[..*at].chars().map(width).sum::<usize>() >= room / 2;
+                rest[..end]
+                    .rfind(' ')
+                    .filter(in_second_half)
+                    // Else after a separator of an ARN, a path or a list, so that
+                    // an ARN breaks between its parts, not inside a name (from a
+                    // review: `...analyzer/org-a` / `nalyzer`).
+                    .or_else(|| {
+                        rest[..end]
+                            .rfind(['/', ':', ',', '|', '&', '='])
+                            .map(|at| at + 1)
+                            .filter(in_second_half)
+                    })
+                    .unwrap_or(end)
+            }
         };
         let (line, tail) = rest.split_at(cut);
         out.push_str(&lead);
@@ -291,6 +305,20 @@ mod tests {
             let joined: String = lines.iter().map(|l| &l[15..]).collect::<String>().replace(' ', "");
             assert_eq!(joined, value.replace(' ', ""));
         }
+        // An ARN breaks between its parts, not inside a name (from a review).
+        let arn = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_PlatformAdministrators_0123456789abcdef/first.last@example.com";
+        let mut out = String::new();
+        hanging_lines(&mut out, "  actor key       ", arn);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines.len() > 1, "{out}");
+        for l in &lines[..lines.len() - 1] {
+            assert!(l.ends_with('/') || l.ends_with(':'), "{out}");
+        }
+        let joined: String = lines
+            .iter()
+            .map(|l| &l["  actor key       ".len()..])
+            .collect();
+        assert_eq!(joined, arn);
     }
     use super::*;
 

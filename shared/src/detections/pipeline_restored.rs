@@ -15,7 +15,7 @@ pub static META: Meta = Meta {
                   seen by trailwatch.",
     severity: Severity::Low,
     attack: &["T1562.008"],
-    origins: &["trailwatch: pipeline heartbeat (issue 10)"],
+    origins: &["trailwatch: the pipeline heartbeat (docs/self-protection.md)"],
     group: heartbeat::GROUP,
     false_positives: &["The end of a planned maintenance or of a delivery delay."],
     next_steps: "Find out why it was silent (the pipeline-silent finding names the start), and \

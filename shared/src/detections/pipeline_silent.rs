@@ -25,7 +25,7 @@ pub static META: Meta = Meta {
                   it is mended.",
     severity: Severity::Critical,
     attack: &["T1562.008", "T1562.001"],
-    origins: &["trailwatch: pipeline heartbeat (issue 10), after the trail-silence checks in research-2.md section 5"],
+    origins: &["trailwatch: the pipeline heartbeat (docs/self-protection.md), after peers' checks that a trail or log source has gone silent"],
     group: heartbeat::GROUP,
     false_positives: &[
         "A forwarder stack or Region deliberately removed (the member is forgotten after 7 days).",

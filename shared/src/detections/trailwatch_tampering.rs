@@ -239,7 +239,7 @@ pub static META: Meta = Meta {
                   watcher is how an attacker makes every later step invisible.",
     severity: Severity::Critical,
     attack: &["T1562.001", "T1562.008"],
-    origins: &["trailwatch: self-protection (issue 10), after the self-protection notes in research-2.md section 5"],
+    origins: &["trailwatch: self-protection (docs/self-protection.md), after peers' practice of alerting on changes to the detection pipeline itself"],
     group: "self-protection",
     false_positives: &[
         "A deployment of trailwatch itself (medium when CloudFormation made the call; deny \
