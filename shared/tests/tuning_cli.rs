@@ -267,6 +267,32 @@ fn protect_refuses_a_tuning_that_silences_a_sample_attack() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
+/// From a first-hour review: a detection the tuning switched off reported
+/// nothing and the summary said nothing of it.
+#[test]
+fn replay_names_the_detections_the_tuning_switched_off() {
+    let t = tmp(
+        "off.toml",
+        "[detections.cloudwatch-log-group-deletion]\nmode = \"off\"\n",
+    );
+    let sample = root().join("events/cloudwatch-log-group-deletion/positive-assumed-role-sdk.json");
+    let o = run(&[
+        "replay",
+        "--tuning",
+        t.to_str().unwrap(),
+        "--only",
+        "cloudwatch-log-group-deletion",
+        sample.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "nothing runs");
+    let summary = stderr(&o);
+    assert!(
+        summary.contains("off by the tuning (not run): cloudwatch-log-group-deletion"),
+        "{summary}"
+    );
+}
+
 #[test]
 fn replay_shows_dispositions_and_counts_them() {
     let t = tmp("replay.toml", SILENCES_AN_ATTACK);

@@ -135,18 +135,7 @@ pub(crate) fn unknown_id(id: &str, known: &[&str]) -> String {
 
 /// The known id closest to `id` by edits (at most a third of its length), if any.
 fn nearest_id<'k>(id: &str, known: &[&'k str]) -> Option<&'k str> {
-    let edits = trailwatch::spelling::edit_distance;
-    let id = id
-        .chars()
-        .take(100)
-        .collect::<String>()
-        .to_ascii_lowercase();
-    known
-        .iter()
-        .map(|k| (edits(&id, k), *k))
-        .min()
-        .filter(|(d, _)| *d <= id.chars().count().div_ceil(3))
-        .map(|(_, k)| k)
+    trailwatch::spelling::nearest(id, known.iter().copied())
 }
 
 /// Paths given on the command line; none means stdin.

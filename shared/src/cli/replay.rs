@@ -1099,6 +1099,16 @@ fn execute<S: Store>(
                 let dry = if e.dry_run { " (dry run)" } else { "" };
                 say!("  entry {}{dry}: {n} finding(s)", e.id);
             }
+            // What the file switched off reports nothing above: say so, or an
+            // empty table reads as nothing to find (from a first-hour review).
+            let off: Vec<String> = engine
+                .tuning()
+                .iter()
+                .flat_map(|t| t.off().map(str::to_owned).collect::<Vec<_>>())
+                .collect();
+            if !off.is_empty() {
+                say!("  off by the tuning (not run): {}", off.join(", "));
+            }
         }
         let secs = started.elapsed().as_secs_f64();
         let total: u64 = c.findings.values().sum();

@@ -267,7 +267,10 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
         let Some(meta) = catalog::indexed(id) else {
             c.error(
                 key.span(),
-                format!("unknown detection id {id:?} (see `trailwatch list`)"),
+                format!(
+                    "unknown detection id {id:?}{} (see `trailwatch list`)",
+                    crate::spelling::detection_hint(id)
+                ),
             );
             continue;
         };
@@ -500,7 +503,10 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
                         ok = false;
                         c.error(
                             span,
-                            format!("unknown detection id {name:?} (see `trailwatch list`, or \"*\" for all)"),
+                            format!(
+                                "unknown detection id {name:?}{} (see `trailwatch list`, or \"*\" for all)",
+                                crate::spelling::detection_hint(name)
+                            ),
                         );
                     }
                 }

@@ -163,6 +163,14 @@ fn every_problem_is_located() {
             "t.toml:5:13: threshold must be an integer, not string",
         ]
     );
+    // A misspelt id is told the id it most likely means, as the CLI's flags are
+    // (from a first-hour review).
+    assert_eq!(
+        problems("[detections.getpasswordata-burst]\nmode = \"on\"\n"),
+        [
+            "t.toml:1:13: unknown detection id \"getpasswordata-burst\"; did you mean \"getpassworddata-burst\"? (see `trailwatch list`)"
+        ]
+    );
     let bad = entry(
         "x",
         "expires2 = 1",
