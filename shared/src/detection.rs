@@ -422,10 +422,11 @@ pub enum Signal {
     Beat { member: String, evidence: Evidence },
     /// One record naming `count` distinct resources of a distinct-count window's
     /// `group` at once (a call terminating many instances). At or above the
-    /// window's threshold, as tuned, it is a finding on its own (`alone`), claimed
-    /// as the group's window finding is, so that a run of such calls is one
-    /// finding; below it, it counts in the window as `value` (`in_window`), as a
-    /// `Distinct` signal would ([`Signal::below_threshold`]).
+    /// window's built-in threshold (or a lower tuned one) it is a finding on its
+    /// own (`alone`), under a claim the group's such records share for the
+    /// built-in window, so that a run of such calls is one finding; below it, it
+    /// counts in the window as `value` (`in_window`), as a `Distinct` signal
+    /// would ([`Signal::below_threshold`]).
     Batch {
         group: String,
         value: String,

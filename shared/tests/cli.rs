@@ -261,13 +261,15 @@ fn a_filter_value_that_matched_no_record_is_named() {
     };
     assert_eq!(
         warnings(&["--regions", "us-esat-1,us-east-1", "--strict"]),
-        ["trailwatch: warning: --regions us-esat-1 matched no record; Regions seen: us-east-1"]
+        [
+            "trailwatch: warning: --regions us-esat-1 matched none of the records the detections read; Regions seen among them: us-east-1"
+        ]
     );
     assert_eq!(
         warnings(&["--accounts", "999999999999", "-q"]),
         [
-            "trailwatch: warning: --accounts 999999999999 matched no record; accounts seen: \
-             111122223333"
+            "trailwatch: warning: --accounts 999999999999 matched none of the records the \
+             detections read; accounts seen among them: 111122223333"
         ]
     );
     assert!(warnings(&["--regions", "us-east-1", "--accounts", "111122223333"]).is_empty());
@@ -1266,8 +1268,17 @@ fn min_severity_leaves_out_lower_findings_everywhere() {
 fn files_skipped_by_name_are_said_once() {
     let dir = tmp("by-name-root", b"").with_file_name("by-name");
     std::fs::create_dir_all(&dir).unwrap();
-    for name in ["a.json", "b.log", "d.txt", "e.json.bak"] {
+    for name in ["a.json", "b.log", "d.txt", "e.json.bak", "expected.jsonc"] {
         std::fs::write(dir.join(name), STOP_LOGGING).unwrap();
+    }
+    // JSON with comments (events/'s expectations) is skipped without a word;
+    // a link to a directory is said apart (from a review).
+    #[cfg(unix)]
+    {
+        let target = dir.with_file_name("by-name-target");
+        std::fs::create_dir_all(&target).unwrap();
+        let _ = std::fs::remove_file(dir.join("linked"));
+        std::os::unix::fs::symlink(&target, dir.join("linked")).unwrap();
     }
     let out = replay(&[&dir], &["--strict"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -1281,6 +1292,14 @@ fn files_skipped_by_name_are_said_once() {
     );
     assert!(
         said[0].ends_with(&format!("e.g. {}", dir.join("b.log").display())),
+        "{err}"
+    );
+    #[cfg(unix)]
+    assert!(
+        err.contains(&format!(
+            "  1 symbolic link(s) to directories not followed, e.g. {}",
+            dir.join("linked").display()
+        )),
         "{err}"
     );
     assert_summary(&out, "1 records read, 0 rejected", "by name");

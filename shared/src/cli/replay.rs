@@ -200,9 +200,18 @@ impl Counts {
         self.records == 0 && self.not_cloudtrail > 0
     }
 
-    fn count(&mut self, f: &Finding) {
+    /// Counts a finding: in the tuning's preview (dispositions, entries)
+    /// whether or not `shown`, and as a finding only when shown (`--min-severity`),
+    /// notified ones left out counted apart.
+    fn count(&mut self, f: &Finding, shown: bool) {
+        let notified = matches!(f.disposition, None | Some(Disposition::Notified));
+        if !shown && notified {
+            self.below_min_severity += 1;
+        }
         let Some(d) = f.disposition else {
-            *self.findings.entry(f.detection_id).or_default() += 1;
+            if shown {
+                *self.findings.entry(f.detection_id).or_default() += 1;
+            }
             return;
         };
         let slot = match d {
@@ -211,8 +220,11 @@ impl Counts {
             Disposition::Shadow => 2,
             Disposition::HeldBack => 3,
         };
+        // The preview of what the tuning does counts every finding: an entry
+        // must not read "0 finding(s)" because --min-severity hid its findings
+        // (from a review).
         self.dispositions.entry(f.detection_id).or_default()[slot] += 1;
-        if d == Disposition::Notified {
+        if d == Disposition::Notified && shown {
             *self.findings.entry(f.detection_id).or_default() += 1;
         }
         // The entry that decided it, and a dry-run entry that matched it too.
@@ -354,11 +366,11 @@ impl<S: Store> Replay<'_, S> {
         match handled {
             Ok(found) => {
                 for f in found {
-                    if !self.out.shows(&f) {
-                        self.counts.below_min_severity += 1;
+                    let shown = self.out.shows(&f);
+                    self.counts.count(&f, shown);
+                    if !shown {
                         continue;
                     }
-                    self.counts.count(&f);
                     let notified = matches!(f.disposition, None | Some(Disposition::Notified));
                     if self.show_suppressed
                         && !notified
@@ -619,6 +631,8 @@ enum Input {
 struct SkippedByName {
     count: u64,
     first: Option<PathBuf>,
+    /// Symbolic links to directories: not followed, said apart.
+    symlinked_dirs: Vec<PathBuf>,
 }
 
 /// What the command line asks to read.
@@ -655,6 +669,7 @@ fn gather(paths: &[PathBuf]) -> Result<(Vec<Input>, SkippedByName), String> {
         if skipped.first.is_none() {
             skipped.first = left_out.first_by_name;
         }
+        skipped.symlinked_dirs.extend(left_out.symlinked_dirs);
         if !left_out.compressed.is_empty() {
             out.push(Input::Unread {
                 dir: p.clone(),
@@ -1154,6 +1169,13 @@ fn execute<S: Store>(
                 "  {n} file(s) in the directories read skipped by name (not {} or a Firehose \
                  object's name), e.g. {}",
                 reader::INPUT_EXTENSIONS.join(", "),
+                one_line(&first.display().to_string(), 500)
+            );
+        }
+        if let Some(first) = skipped_by_name.symlinked_dirs.first() {
+            say!(
+                "  {} symbolic link(s) to directories not followed, e.g. {} (name the target to read it)",
+                skipped_by_name.symlinked_dirs.len(),
                 one_line(&first.display().to_string(), 500)
             );
         }

@@ -16,8 +16,10 @@
 //! one stack per Region is as easy a sweep as one call per Region. The launches Auto Scaling makes are
 //! such service calls, so the intruder's own `CreateAutoScalingGroup` is what counts
 //! for a sweep done through groups. The group is the principal (the role for
-//! assumed-role sessions); the count is `awsRegion`, so the detection needs every
-//! Region's records (the organisation forwarders).
+//! assumed-role sessions, with its identity provider for a web identity session:
+//! one autoscaler role trusted by several Regions' clusters is several workloads);
+//! the count is `awsRegion`, so the detection needs every Region's records (the
+//! organisation forwarders).
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
 use crate::detections::common::{
@@ -138,7 +140,25 @@ impl Detection for ComputeLaunchedAcrossRegions {
         {
             return None;
         }
-        region_per_principal(rec, caller_evidence(rec).with("api", rec.event_name()))
+        let signal = region_per_principal(rec, caller_evidence(rec).with("api", rec.event_name()))?;
+        Some(per_identity_provider(rec, signal))
+    }
+}
+
+/// A web identity session counts with its identity provider: one role trusted by
+/// the OIDC providers of clusters in five Regions (an autoscaler such as
+/// Karpenter, each cluster launching in its own Region) is five workloads, not a
+/// sweep (from a review: a high every two hours). AWS writes the provider, and a
+/// stolen token is one cluster's, so a sweep from it is still one group; the
+/// role's other sessions keep the role alone.
+fn per_identity_provider(rec: &Record<'_>, signal: Signal) -> Signal {
+    match (signal, rec.web_identity_provider()) {
+        (Signal::Distinct { group, value, evidence }, Some(provider)) => Signal::Distinct {
+            group: format!("{group}|{}", provider.trim()),
+            value,
+            evidence: evidence.with("identity_provider", provider),
+        },
+        (signal, _) => signal,
     }
 }
 
@@ -173,6 +193,38 @@ mod tests {
             "arn":"arn:aws:iam::111122223333:role/Deploy"}}}}{extra}}},
             "requestParameters":{{}}}}"#
         )
+    }
+
+    /// From a review: one Karpenter role trusted by five Regions' clusters.
+    #[test]
+    fn a_web_identity_session_counts_with_its_provider() {
+        let provider = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE";
+        let web = record(EC2, "CreateFleet", "eu-west-1", "").replace(
+            r#""sessionContext":{"sessionIssuer""#,
+            &format!(r#""sessionContext":{{"webIdFederationData":{{"federatedProvider":"{provider}","attributes":{{}}}},"sessionIssuer""#),
+        );
+        for parsed in [Record::from_json(&web).unwrap(), Record::from_json(&web.replace("\"CreateFleet\"", "\"Create\\u0046leet\"")).unwrap()] {
+            assert_eq!(parsed.web_identity_provider(), Some(provider), "the plain reader and serde_json agree");
+        }
+        match eval(&ComputeLaunchedAcrossRegions, &web) {
+            Some(Signal::Distinct { group, evidence, .. }) => {
+                assert_eq!(group, format!("111122223333|arn:aws:iam::111122223333:role/Deploy|{provider}"));
+                assert_eq!(evidence.get("identity_provider").and_then(|v| v.as_str()), Some(provider));
+            }
+            other => panic!("expected Distinct, got {other:?}"),
+        }
+        // Any other session of the role (an empty webIdFederationData, as
+        // CloudTrail writes it) keeps the role alone.
+        let plain = record(EC2, "CreateFleet", "eu-west-1", "").replace(
+            r#""sessionContext":{"sessionIssuer""#,
+            r#""sessionContext":{"webIdFederationData":{},"sessionIssuer""#,
+        );
+        match eval(&ComputeLaunchedAcrossRegions, &plain) {
+            Some(Signal::Distinct { group, .. }) => {
+                assert_eq!(group, "111122223333|arn:aws:iam::111122223333:role/Deploy")
+            }
+            other => panic!("expected Distinct, got {other:?}"),
+        }
     }
 
     #[test]

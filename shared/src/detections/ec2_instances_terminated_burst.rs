@@ -5,10 +5,10 @@
 //!
 //! Decisions: a call may name many instances, but a window keeps one value per
 //! record (the store keeps one observation per event), so a call that names ten or
-//! more (the threshold in force, when tuned) fires on its own, under the claim the
-//! window's finding for the same caller would take (a run of such calls, an
-//! autoscaler's twenty calls of twelve, is one finding: from a review), and
-//! smaller calls count in the window by the set of
+//! more (or a lower tuned threshold) fires on its own, under a claim the caller's
+//! such calls share for ten minutes (a run of them, an autoscaler's twenty calls
+//! of twelve, is one finding: from a review), and smaller calls count in the
+//! window by the set of
 //! instances they name (`common::set_value`: a repeated call counts once, and a
 //! sacrificial instance put first in every call no longer merges them, as counting
 //! by the first instance did). When the answer says which instances were running

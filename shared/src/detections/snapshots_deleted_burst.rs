@@ -14,9 +14,9 @@
 //! `ec2-instances-terminated-burst`): an intruder who re-assumes the role between
 //! calls would otherwise split the burst (IAM Identity Center's roles stay per
 //! person). A batch counts in the window by the set of snapshots it names
-//! (`common::set_value`), and fires on its own from ten, or the threshold in force
-//! (the store keeps one value per record), under the window's claim for the
-//! caller, so that a run of such batches is one finding. Ten in ten minutes is far
+//! (`common::set_value`), and fires on its own from ten, or a lower tuned
+//! threshold (the store keeps one value per record), under a claim the caller's
+//! such batches share, so that a run of them is one finding. Ten in ten minutes is far
 //! above a person's tidying and below a script wiping a Region's recovery copies
 //! before ransomware or a wiper runs. Deletions AWS services make on their own
 //! (Data Lifecycle Manager and AWS Backup retention, by `invokedBy` or an

@@ -37,6 +37,10 @@ pub static META: Meta = Meta {
          instance.",
         "An engineer debugging a service's container through ECS Exec for the first time \
          (after a new deployment its cluster and container stay the same).",
+        "Automation opening sessions to a fleet replaced every day (Ansible's aws_ssm \
+         connection, a patching job): every new instance is a new target, one finding \
+         each; suppress that automation's role in the tuning file, which keeps every \
+         other principal's first sessions.",
     ],
     next_steps: "Confirm the session with the person behind the principal. Session logs (if \
                  Session Manager logs to S3 or CloudWatch) show what was typed; terminate the \

@@ -19,6 +19,7 @@ use std::borrow::Cow;
 
 use super::record::{
     LazyValue, Record, SessionAttributes, SessionContext, SessionIssuer, TlsDetails, UserIdentity,
+    WebIdFederationData,
 };
 
 /// Nesting the reader follows before it declines (serde_json's limit is 128).
@@ -245,6 +246,11 @@ fn session_context<'a>(c: &mut Cursor<'_, 'a>, depth: usize) -> Option<SessionCo
                 s.attributes = Some(c.nested(depth, |c, d| c.text_object(d, attributes_field))?);
             }
             "assumedRoot" => c.text_field(&mut seen, 2, &mut s.assumed_root)?,
+            "webIdFederationData" => {
+                seen.first(3)?;
+                s.web_id_federation_data =
+                    Some(c.nested(depth, |c, d| c.text_object(d, web_identity_field))?);
+            }
             _ => c.skip(depth - 1)?,
         }
         Some(())
@@ -266,6 +272,13 @@ fn issuer_field<'t, 'a>(s: &'t mut SessionIssuer<'a>, key: &str) -> TextSlot<'t,
         "userName" | "username" => (4, &mut s.user_name),
         _ => return None,
     })
+}
+
+fn web_identity_field<'t, 'a>(w: &'t mut WebIdFederationData<'a>, key: &str) -> TextSlot<'t, 'a> {
+    match key {
+        "federatedProvider" => Some((0, &mut w.federated_provider)),
+        _ => None,
+    }
 }
 
 fn attributes_field<'t, 'a>(s: &'t mut SessionAttributes<'a>, key: &str) -> TextSlot<'t, 'a> {

@@ -187,6 +187,21 @@ pub struct SessionContext<'a> {
     /// in a member account (`sts:AssumeRoot`).
     #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub assumed_root: Option<Cow<'a, str>>,
+    /// A session opened with a web identity token (`AssumeRoleWithWebIdentity`).
+    #[serde(borrow, default, deserialize_with = "lenient_struct")]
+    pub web_id_federation_data: Option<WebIdFederationData<'a>>,
+}
+
+/// `userIdentity.sessionContext.webIdFederationData`: who issued the token the
+/// session was opened with.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebIdFederationData<'a> {
+    /// The identity provider, e.g. an EKS cluster's OIDC issuer
+    /// (`arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>`)
+    /// or `token.actions.githubusercontent.com`.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub federated_provider: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -313,6 +328,19 @@ impl<'a> Record<'a> {
             .as_ref()?
             .session_issuer
             .as_ref()
+    }
+    /// `userIdentity.sessionContext.webIdFederationData.federatedProvider`: the
+    /// identity provider of a web identity session.
+    pub fn web_identity_provider(&self) -> Option<&str> {
+        non_empty(
+            &self
+                .identity()?
+                .session_context
+                .as_ref()?
+                .web_id_federation_data
+                .as_ref()?
+                .federated_provider,
+        )
     }
     /// `userIdentity.sessionContext.sessionIssuer.arn`.
     pub fn session_issuer_arn(&self) -> Option<&str> {

@@ -329,9 +329,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
 /// The claim of a distinct-count finding of `group` whose span starts at
 /// `start_ms`: its window bucket's, guarded by the buckets either side. A later
 /// record can rebuild a span that starts in these three buckets for three windows
-/// after this one's start, arriving up to the lateness. A record that is a burst
-/// on its own (`Signal::Batch`) takes the same claim, so that the group's burst
-/// is one finding whichever way it is seen.
+/// after this one's start, arriving up to the lateness.
 pub fn group_claim(
     meta: &Meta,
     group: &str,
@@ -339,7 +337,34 @@ pub fn group_claim(
     settings: WindowSettings,
     start_ms: i64,
 ) -> Claim {
-    let claim_key = |b: i64| partition_key("c", meta.id, &format!("{group}|{b}"));
+    bucket_claim("c", meta, group, window_secs, settings, start_ms)
+}
+
+/// The claim of a record that is a burst on its own (`Signal::Batch`) of
+/// `group` at `time_ms`: a kind of its own, bucketed by the built-in window and
+/// guarded by the buckets either side, so that a run of such records (an
+/// autoscaler's calls) is one finding, while a burst the window counts, another
+/// of the group's sessions' for one, is still reported (from a review: a shared
+/// claim swallowed it), and a longer tuned window does not merge more.
+pub fn batch_claim(
+    meta: &Meta,
+    group: &str,
+    window_secs: i64,
+    settings: WindowSettings,
+    time_ms: i64,
+) -> Claim {
+    bucket_claim("b", meta, group, window_secs, settings, time_ms)
+}
+
+fn bucket_claim(
+    kind: &str,
+    meta: &Meta,
+    group: &str,
+    window_secs: i64,
+    settings: WindowSettings,
+    start_ms: i64,
+) -> Claim {
+    let claim_key = |b: i64| partition_key(kind, meta.id, &format!("{group}|{b}"));
     let bucket = start_ms.div_euclid(window_secs.max(1) * 1000);
     Claim {
         key: claim_key(bucket),

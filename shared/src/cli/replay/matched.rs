@@ -67,7 +67,7 @@ impl ListMatches {
             .filter(|(_, matched)| !**matched)
             .map(|(value, _)| {
                 format!(
-                    "{} {} matched no record; {} seen: {}{more}",
+                    "{} {} matched none of the records the detections read; {} seen among them: {}{more}",
                     self.option,
                     one_line(value, 80),
                     self.what,
@@ -128,7 +128,9 @@ mod tests {
         }
         assert_eq!(
             m.warnings(),
-            ["--regions us-esat-1 matched no record; Regions seen: us-east-1, eu-west-1"]
+            [
+                "--regions us-esat-1 matched none of the records the detections read; Regions seen among them: us-east-1, eu-west-1"
+            ]
         );
     }
 
@@ -142,7 +144,7 @@ mod tests {
         assert_eq!(warnings.len(), 1);
         assert!(
             warnings[0].ends_with(
-                "accounts seen: 111122223330, 111122223331, 111122223332, 111122223333, 111122223334, ..."
+                "accounts seen among them: 111122223330, 111122223331, 111122223332, 111122223333, 111122223334, ..."
             ),
             "{warnings:?}"
         );

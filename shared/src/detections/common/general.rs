@@ -134,9 +134,9 @@ const MAX_BURST_LISTED: usize = 100;
 /// What a call naming `names` (distinct, in the call's order) adds to a burst: a
 /// [`Signal::Batch`] of their count, set value ([`set_value`]) and first hundred
 /// names, in the window of its account and role ([`super::account_role_term`]: a
-/// re-assumed role does not split the burst). The engine makes it a finding alone when the
-/// count reaches the window's threshold (the built-in one unless tuned: a call of
-/// twelve under a threshold tuned to fifty counts in the window), else an
+/// re-assumed role does not split the burst). The engine makes it a finding alone
+/// when the count reaches the window's built-in threshold, or a lower tuned one
+/// (a raised one must not hide a wipe done in calls of many), else an
 /// observation: the window keeps one value per record.
 /// `evidence` is given how many the call named (`Some` for the finding alone) and
 /// the names to list. `None` when it names nothing.
