@@ -144,6 +144,15 @@ fn observe(
     ))
 }
 
+/// A stateless finding's claim: its own id's, for a day.
+fn record_claim(finding: &Finding) -> Claim {
+    Claim {
+        key: format!("f|{}", finding.finding_id),
+        guards: Vec::new(),
+        lifetime: Lifetime::For(super::CLAIM_TTL_SECS),
+    }
+}
+
 impl Engine {
     /// Runs every routed detection on `rec` under the tuning in force, without
     /// the store. Safe on any thread.
@@ -279,11 +288,7 @@ impl Engine {
                 if let Some(key) = det.finding_key(rec) {
                     finding.finding_id = crate::finding::finding_id(&[meta.id, &key]);
                 }
-                let claim = Claim {
-                    key: format!("f|{}", finding.finding_id),
-                    guards: Vec::new(),
-                    lifetime: Lifetime::For(super::CLAIM_TTL_SECS),
-                };
+                let claim = record_claim(&finding);
                 Step::Ready(Box::new(Pending {
                     finding,
                     claim,
@@ -327,18 +332,15 @@ impl Engine {
                 let mut finding = Finding::from_record(meta, rec, alone);
                 finding.severity = det.severity_for(rec);
                 let claim = match rec.event_time_ms() {
-                    Some(time_ms) => window::batch_claim(
+                    Some(time_ms) => window::bucket_claim(
+                        window::BATCH_CLAIM,
                         meta,
                         &group,
                         window_secs,
                         self.settings.window,
                         time_ms,
                     ),
-                    None => Claim {
-                        key: format!("f|{}", finding.finding_id),
-                        guards: Vec::new(),
-                        lifetime: Lifetime::For(super::CLAIM_TTL_SECS),
-                    },
+                    None => record_claim(&finding),
                 };
                 Step::Ready(Box::new(Pending {
                     finding,
@@ -550,11 +552,7 @@ impl Engine {
                     let mut finding = Finding::from_record(meta, rec, evidence);
                     finding.event_time.first =
                         Some(crate::event::time::format_event_time(previous));
-                    let claim = Claim {
-                        key: format!("f|{}", finding.finding_id),
-                        guards: Vec::new(),
-                        lifetime: Lifetime::For(super::CLAIM_TTL_SECS),
-                    };
+                    let claim = record_claim(&finding);
                     out.push(Pending {
                         finding,
                         claim,

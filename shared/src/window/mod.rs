@@ -316,7 +316,14 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         return Ok(None);
     };
     let span = &around[start..end];
-    let claim = group_claim(meta, group, window_secs, settings, span[0].time_ms);
+    let claim = bucket_claim(
+        WINDOW_CLAIM,
+        meta,
+        group,
+        window_secs,
+        settings,
+        span[0].time_ms,
+    );
     let (finding, matched) = span_finding(meta, span, &claim.key, Some(meta_value_label(meta)))?;
     Ok(Some(Pending {
         finding,
@@ -326,37 +333,21 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     }))
 }
 
-/// The claim of a distinct-count finding of `group` whose span starts at
-/// `start_ms`: its window bucket's, guarded by the buckets either side. A later
-/// record can rebuild a span that starts in these three buckets for three windows
-/// after this one's start, arriving up to the lateness.
-pub fn group_claim(
-    meta: &Meta,
-    group: &str,
-    window_secs: i64,
-    settings: WindowSettings,
-    start_ms: i64,
-) -> Claim {
-    bucket_claim("c", meta, group, window_secs, settings, start_ms)
-}
+/// The kind of a distinct-count finding's claim: its span's window bucket's. A
+/// later record can rebuild a span that starts in the bucket either side for
+/// three windows after this one's start, arriving up to the lateness.
+pub const WINDOW_CLAIM: &str = "c";
 
-/// The claim of a record that is a burst on its own (`Signal::Batch`) of
-/// `group` at `time_ms`: a kind of its own, bucketed by the built-in window and
-/// guarded by the buckets either side, so that a run of such records (an
+/// The kind of the claim of a record that is a burst on its own
+/// (`Signal::Batch`), bucketed by the built-in window: a run of such records (an
 /// autoscaler's calls) is one finding, while a burst the window counts, another
 /// of the group's sessions' for one, is still reported (from a review: a shared
 /// claim swallowed it), and a longer tuned window does not merge more.
-pub fn batch_claim(
-    meta: &Meta,
-    group: &str,
-    window_secs: i64,
-    settings: WindowSettings,
-    time_ms: i64,
-) -> Claim {
-    bucket_claim("b", meta, group, window_secs, settings, time_ms)
-}
+pub const BATCH_CLAIM: &str = "b";
 
-fn bucket_claim(
+/// The claim of `kind` of `group` at `start_ms`: its bucket of `window_secs`,
+/// guarded by the buckets either side.
+pub fn bucket_claim(
     kind: &str,
     meta: &Meta,
     group: &str,
