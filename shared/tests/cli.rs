@@ -1297,7 +1297,7 @@ fn files_skipped_by_name_are_said_once() {
     #[cfg(unix)]
     assert!(
         err.contains(&format!(
-            "  1 symbolic link(s) to directories not followed, e.g. {}",
+            "  1 symbolic link(s) to directories, or broken, not followed, e.g. {}",
             dir.join("linked").display()
         )),
         "{err}"

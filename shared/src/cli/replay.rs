@@ -1174,7 +1174,7 @@ fn execute<S: Store>(
         }
         if let Some(first) = skipped_by_name.symlinked_dirs.first() {
             say!(
-                "  {} symbolic link(s) to directories not followed, e.g. {} (name the target to read it)",
+                "  {} symbolic link(s) to directories, or broken, not followed, e.g. {} (name the target to read it)",
                 skipped_by_name.symlinked_dirs.len(),
                 one_line(&first.display().to_string(), 500)
             );

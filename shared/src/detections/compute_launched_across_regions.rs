@@ -101,6 +101,9 @@ pub static META: Meta = Meta {
         "A team hunting for scarce GPU capacity Region by Region (every attempt failing \
          with InsufficientInstanceCapacity): the attempts count like a miner's, whose \
          launches fail the same way.",
+        "One autoscaler role shared by clusters in five Regions through EKS Pod Identity, \
+         whose sessions name no identity provider (IRSA's do, and count apart): tune by \
+         that role, or give each cluster a role of its own.",
     ],
     next_steps: "Check whether the principal deploys to these Regions. If not, revoke the \
                  credentials, then stop and terminate what was launched (delete Batch compute \

@@ -321,21 +321,32 @@ impl Engine {
                 }
             }
             // A burst in one record (at or above the bar: see `prepare`): a
-            // finding now, under a claim shared by the group's such records of
+            // finding now, under a claim shared by one caller's such records of
             // the built-in window, so that a run of them is one finding (from a
             // review: an autoscaler's twenty calls of twelve instances were
-            // twenty). Without an event time, the record's own claim.
+            // twenty); the finding names the run's first call. Without an event
+            // time, the record's own claim.
             (
                 Signal::Batch { group, alone, .. },
                 Some(WindowSpec::Distinct { window_secs, .. }),
             ) => {
                 let mut finding = Finding::from_record(meta, rec, alone);
                 finding.severity = det.severity_for(rec);
+                // One caller's run: the session and its network, within the
+                // group (another session of the role is another run).
+                let caller = crate::detections::common::joined(
+                    &[
+                        &group,
+                        crate::event::actor_key(rec),
+                        &crate::detections::common::source_network(rec).unwrap_or_default(),
+                    ],
+                    '|',
+                );
                 let claim = match rec.event_time_ms() {
                     Some(time_ms) => window::bucket_claim(
                         window::BATCH_CLAIM,
                         meta,
-                        &group,
+                        &caller,
                         window_secs,
                         self.settings.window,
                         time_ms,
@@ -798,6 +809,19 @@ mod tests {
             burst_findings(Settings::for_replay(), &[terminate(0, 12), later]).len(),
             2
         );
+
+        // Another session of the same role, from elsewhere, minutes after the
+        // autoscaler's run (a stolen token's wipe): reported beside it (from a
+        // review of the claim shared by the role).
+        let intruder = terminate(9, 300)
+            .replace(
+                "assumed-role/karpenter/node-1",
+                "assumed-role/karpenter/stolen",
+            )
+            .replace("198.51.100.9", "203.0.113.50");
+        let mut covered = run.clone();
+        covered.push(intruder);
+        assert_eq!(burst_findings(Settings::for_replay(), &covered).len(), 2);
 
         // Without an event time, the call's own claim, as before.
         let untimed = terminate(0, 12).replace("\"eventTime\":\"2026-05-04T10:00:00Z\",", "");

@@ -282,7 +282,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     {
         return Ok(None);
     }
-    let claim_key = |b: i64| partition_key("c", meta.id, &format!("{group}|{b}"));
+    let claim_key = |b: i64| partition_key(WINDOW_CLAIM, meta.id, &format!("{group}|{b}"));
     // A span containing the record starts in `[t - w, t]`, so its bucket is the
     // record's or the one before; either claim held blocks both (key or guard).
     // A flood against a reported burst stops here, without reading the group
@@ -339,10 +339,12 @@ pub async fn observe_distinct<S: Store + ?Sized>(
 pub const WINDOW_CLAIM: &str = "c";
 
 /// The kind of the claim of a record that is a burst on its own
-/// (`Signal::Batch`), bucketed by the built-in window: a run of such records (an
-/// autoscaler's calls) is one finding, while a burst the window counts, another
-/// of the group's sessions' for one, is still reported (from a review: a shared
-/// claim swallowed it), and a longer tuned window does not merge more.
+/// (`Signal::Batch`), bucketed by the built-in window and keyed by the caller's
+/// session and network: a run of one caller's such records (an autoscaler's
+/// calls) is one finding, while a burst the window counts, or another session's
+/// batch under the same role (a stolen token's wipe beside the autoscaler's
+/// routine calls), is still reported (from two reviews: a claim shared by the
+/// role swallowed both), and a longer tuned window does not merge more.
 pub const BATCH_CLAIM: &str = "b";
 
 /// The claim of `kind` of `group` at `start_ms`: its bucket of `window_secs`,

@@ -27,7 +27,7 @@ pub struct LeftOut {
     /// hold any number of them.
     pub by_name: u64,
     pub first_by_name: Option<PathBuf>,
-    /// Symbolic links to directories met in a walk: not followed.
+    /// Symbolic links to directories, or broken ones, met in a walk: not followed.
     pub symlinked_dirs: Vec<PathBuf>,
 }
 
@@ -102,9 +102,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, left_out: &mut LeftOut) -> io::Resul
         } else if is_unread_compressed_name(&path.file_name().unwrap_or_default().to_string_lossy())
         {
             left_out.compressed.push(path);
-        } else if kind.is_symlink() && path.is_dir() {
-            // Not followed (a link may lead back up the tree); said apart, its
-            // name is not what left it out (from a review).
+        } else if kind.is_symlink() && !path.is_file() {
+            // A link to a directory is not followed (it may lead back up the
+            // tree), and a broken one leads nowhere: said apart, their names
+            // are not what left them out (from two reviews).
             left_out.symlinked_dirs.push(path);
         } else if !unlisted_name(&path) {
             left_out.skipped_by_name(path);
