@@ -187,26 +187,27 @@ impl Engine {
             let Some(signal) = det.evaluate(rec) else {
                 continue;
             };
-            // A burst in one record is judged at the built-in threshold or the
-            // one in force if lower: a threshold raised for a window's noise must
-            // not hide a wipe done in calls of many (from a review: six calls of
-            // forty instances under a threshold of fifty were nothing).
-            let batch_bar = match meta.window {
-                Some(WindowSpec::Distinct { min_distinct, .. }) => {
-                    self.threshold(meta, tuned).map(|t| t.min(min_distinct))
-                }
-                _ => None,
-            };
+
             let window_override = tuned
                 .and_then(|d| d.window_secs)
                 .or_else(|| self.settings.window_overrides.get(meta.id).copied());
             // Most detections give one signal; a call naming several resources may
             // give one per resource (`Detection::further_signals`).
             for signal in std::iter::once(signal).chain(det.further_signals(rec)) {
-                // Below the bar, one value of the window.
-                let signal = match batch_bar {
-                    Some(bar) => signal.below_threshold(bar),
-                    None => signal,
+                // A burst in one record is judged at the built-in threshold or
+                // the one in force if lower: a threshold raised for a window's
+                // noise must not hide a wipe done in calls of many (from a
+                // review: six calls of forty instances under a threshold of
+                // fifty were nothing). Below the bar, one value of the window.
+                // Looked up for batches only: windows see most of the traffic.
+                let signal = match (&signal, meta.window) {
+                    (Signal::Batch { .. }, Some(WindowSpec::Distinct { min_distinct, .. })) => {
+                        let bar = self
+                            .threshold(meta, tuned)
+                            .map_or(min_distinct, |t| t.min(min_distinct));
+                        signal.below_threshold(bar)
+                    }
+                    _ => signal,
                 };
                 // Per signal: an entry may match the evidence (`evidence.<key>`),
                 // which differs between a call's resources.
