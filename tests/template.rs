@@ -2069,6 +2069,29 @@ fn events_lost_alarm_id(t: &Value, group: &str) -> String {
     group_alarm_id(t, group, "EventsLostAlarm")
 }
 
+/// The properties of the alarm `id` on `group`'s function, held to what every
+/// such alarm is: named `<stack>-<group>-<name>`, on Lambda's `metric` of its
+/// own function.
+fn function_alarm<'t>(t: &'t Value, group: &str, id: &str, name: &str, metric: &str) -> &'t Value {
+    let (function_id, _) = function(t, group);
+    let alarm = &resources(t)[id];
+    assert_eq!(alarm["Type"], "AWS::CloudWatch::Alarm", "{id}");
+    let p = &alarm["Properties"];
+    assert_eq!(
+        p["AlarmName"],
+        json!({"Fn::Sub": format!("${{AWS::StackName}}-{group}-{name}")}),
+        "{id}"
+    );
+    assert_eq!(p["Namespace"], "AWS/Lambda", "{id}");
+    assert_eq!(p["MetricName"], metric, "{id}");
+    assert_eq!(
+        p["Dimensions"],
+        json!([{"Name": "FunctionName", "Value": {"Ref": function_id}}]),
+        "{id}: its own function"
+    );
+    p
+}
+
 fn group_alarm_id(t: &Value, group: &str, suffix: &str) -> String {
     let (function_id, _) = function(t, group);
     format!(
@@ -2095,18 +2118,12 @@ fn events_lost_on_the_way_to_the_failed_events_queue_alarm() {
             "{function_id}"
         );
         let id = events_lost_alarm_id(&t, g.name);
-        let p = &res[&id]["Properties"];
-        assert_eq!(
-            p["AlarmName"],
-            json!({"Fn::Sub": format!("${{AWS::StackName}}-{}-events-lost", g.name)}),
-            "{id}"
-        );
-        assert_eq!(p["Namespace"], "AWS/Lambda", "{id}");
-        assert_eq!(p["MetricName"], "DestinationDeliveryFailures", "{id}");
-        assert_eq!(
-            p["Dimensions"],
-            json!([{"Name": "FunctionName", "Value": {"Ref": function_id}}]),
-            "{id}: its own function"
+        let p = function_alarm(
+            &t,
+            g.name,
+            &id,
+            "events-lost",
+            "DestinationDeliveryFailures",
         );
         assert_eq!(p["Statistic"], "Sum", "{id}");
         assert_eq!(
@@ -2178,25 +2195,10 @@ fn events_lost_on_the_way_to_the_failed_events_queue_alarm() {
 #[test]
 fn every_function_alarms_when_its_events_wait() {
     let t = template();
-    let res = resources(&t);
     for g in catalog::GROUPS {
-        let (function_id, f) = function(&t, g.name);
+        let (_, f) = function(&t, g.name);
         let id = event_age_alarm_id(&t, g.name);
-        let alarm = &res[&id];
-        assert_eq!(alarm["Type"], "AWS::CloudWatch::Alarm", "{id}");
-        let p = &alarm["Properties"];
-        assert_eq!(
-            p["AlarmName"],
-            json!({"Fn::Sub": format!("${{AWS::StackName}}-{}-event-age", g.name)}),
-            "{id}"
-        );
-        assert_eq!(p["Namespace"], "AWS/Lambda", "{id}");
-        assert_eq!(p["MetricName"], "AsyncEventAge", "{id}");
-        assert_eq!(
-            p["Dimensions"],
-            json!([{"Name": "FunctionName", "Value": {"Ref": function_id}}]),
-            "{id}: its own function"
-        );
+        let p = function_alarm(&t, g.name, &id, "event-age", "AsyncEventAge");
         assert_eq!(p["Statistic"], "Maximum", "{id}");
         assert_eq!(p["ComparisonOperator"], "GreaterThanThreshold", "{id}");
         assert_eq!(p["TreatMissingData"], "notBreaching", "{id}");

@@ -624,30 +624,23 @@ enum Input {
     },
 }
 
-/// Files of the directories named that were not read for their names
-/// (`b.log`, `e.json.bak`): said in the summary, never an error, `--strict`
-/// or not (a trail's bucket holds digests and other files legitimately).
-#[derive(Default)]
-struct SkippedByName {
-    count: u64,
-    first: Option<PathBuf>,
-    /// Symbolic links to directories: not followed, said apart.
-    symlinked_dirs: Vec<PathBuf>,
-}
-
 /// What the command line asks to read.
 struct Plan {
     inputs: Vec<Input>,
     filter: Filter,
-    skipped_by_name: SkippedByName,
+    /// What the directory walks did not read (compressed files aside, which
+    /// are inputs of their own): files skipped by name, links not followed.
+    /// Said in the summary, never an error, `--strict` or not (a trail's
+    /// bucket holds digests and other files legitimately).
+    skipped_by_name: reader::LeftOut,
 }
 
 /// The inputs in the order given, consecutive local paths read together (their
 /// CloudTrail log files in the order an S3 replay reads them, across the paths:
 /// `reader::archive_order`), and the files of directories not taken by name.
-fn gather(paths: &[PathBuf]) -> Result<(Vec<Input>, SkippedByName), String> {
+fn gather(paths: &[PathBuf]) -> Result<(Vec<Input>, reader::LeftOut), String> {
     let mut out: Vec<Input> = Vec::new();
-    let mut skipped = SkippedByName::default();
+    let mut left_out = reader::LeftOut::default();
     // Standard input can be read once: a second `-` would only say it was empty.
     if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return Err("standard input (-) is named more than once".into());
@@ -662,18 +655,14 @@ fn gather(paths: &[PathBuf]) -> Result<(Vec<Input>, SkippedByName), String> {
             continue;
         }
         // The message names the path, which may hold any character.
-        let mut left_out = reader::LeftOut::default();
         let found = reader::expand_paths_noting(std::slice::from_ref(p), &mut left_out)
             .map_err(|e| one_line(&e.to_string(), 2000))?;
-        skipped.count += left_out.by_name;
-        if skipped.first.is_none() {
-            skipped.first = left_out.first_by_name;
-        }
-        skipped.symlinked_dirs.extend(left_out.symlinked_dirs);
-        if !left_out.compressed.is_empty() {
+        // Compressed files are said per path (its own input); the rest adds up.
+        let compressed = std::mem::take(&mut left_out.compressed);
+        if !compressed.is_empty() {
             out.push(Input::Unread {
                 dir: p.clone(),
-                files: left_out.compressed,
+                files: compressed,
             });
         }
         if found.is_empty() {
@@ -696,7 +685,7 @@ fn gather(paths: &[PathBuf]) -> Result<(Vec<Input>, SkippedByName), String> {
             reader::archive_order(files);
         }
     }
-    Ok((out, skipped))
+    Ok((out, left_out))
 }
 
 /// `--since`, `--until`, `--accounts`, `--regions`.

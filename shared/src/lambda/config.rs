@@ -610,16 +610,23 @@ pub(super) mod tests {
 
     pub(crate) const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:trailwatch-findings";
 
+    /// `group`'s configuration from the least environment (table and topic),
+    /// plus `key` set to `value` when there is one.
+    pub(crate) fn with_var(
+        group: &str,
+        key: &str,
+        value: Option<&str>,
+    ) -> Result<Config, ConfigError> {
+        let g = catalog::function(group).expect("a function group");
+        let mut pairs = vec![(ENV_TABLE, "state"), (ENV_TOPIC_ARN, TOPIC)];
+        pairs.extend(value.map(|v| (key, v)));
+        Config::from_vars(g, vars(&pairs))
+    }
+
     #[test]
     fn own_organizations_are_read_and_checked() {
-        let g = catalog::function("data-exposure").unwrap();
-        let base = [(ENV_TABLE, "state"), (ENV_TOPIC_ARN, TOPIC)];
-        let with = |v: &str| {
-            let mut pairs = base.to_vec();
-            pairs.push((ENV_ORGANIZATION_IDS, v));
-            Config::from_vars(g, vars(&pairs))
-        };
-        let unset = Config::from_vars(g, vars(&base)).unwrap();
+        let with = |v: &str| with_var("data-exposure", ENV_ORGANIZATION_IDS, Some(v));
+        let unset = with_var("data-exposure", ENV_ORGANIZATION_IDS, None).unwrap();
         assert!(unset.settings.own_organizations.is_none());
         // The template's default is the empty string: no list.
         assert!(with("").unwrap().settings.own_organizations.is_none());
@@ -637,15 +644,9 @@ pub(super) mod tests {
 
     #[test]
     fn the_log_retention_is_a_number_of_days_cloudwatch_takes() {
-        let g = catalog::function("self-protection").unwrap();
-        let base = [(ENV_TABLE, "state"), (ENV_TOPIC_ARN, TOPIC)];
-        let with = |v: &str| {
-            let mut pairs = base.to_vec();
-            pairs.push((ENV_LOG_RETENTION_DAYS, v));
-            Config::from_vars(g, vars(&pairs))
-        };
+        let with = |v: &str| with_var("self-protection", ENV_LOG_RETENTION_DAYS, Some(v));
         assert_eq!(
-            Config::from_vars(g, vars(&base))
+            with_var("self-protection", ENV_LOG_RETENTION_DAYS, None)
                 .unwrap()
                 .log_retention_days,
             None

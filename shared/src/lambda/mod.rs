@@ -646,14 +646,10 @@ mod tests {
     /// setting is process-wide and first-set wins).
     #[test]
     fn start_up_hands_the_log_retention_to_the_detections() {
-        let g = catalog::function("self-protection").unwrap();
-        let c = Config::from_vars(
-            g,
-            vars(&[
-                (ENV_TABLE, "t"),
-                (ENV_TOPIC_ARN, TOPIC),
-                (config::ENV_LOG_RETENTION_DAYS, "14"),
-            ]),
+        let c = config::tests::with_var(
+            "self-protection",
+            config::ENV_LOG_RETENTION_DAYS,
+            Some("14"),
         )
         .unwrap();
         set_process_wide(&c).unwrap();

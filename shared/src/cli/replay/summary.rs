@@ -7,7 +7,7 @@ use trailwatch::engine::Engine;
 use trailwatch::event::reader;
 use trailwatch::sanitize::one_line;
 
-use super::{Args, Counts, SkippedByName};
+use super::{Args, Counts};
 
 /// What the end of a replay knows.
 pub(super) struct Ending<'a> {
@@ -15,7 +15,7 @@ pub(super) struct Ending<'a> {
     pub engine: &'a Engine,
     pub counts: &'a Counts,
     pub filter: &'a Filter,
-    pub skipped_by_name: &'a SkippedByName,
+    pub skipped_by_name: &'a reader::LeftOut,
     /// For an `s3://` replay: files and bytes downloaded, list requests.
     pub s3: Option<(usize, u64, u64)>,
     pub secs: f64,
@@ -95,7 +95,7 @@ pub(super) fn report(e: &Ending<'_>) {
                 args.learn.unwrap_or_default()
             );
         }
-        if let (n @ 1.., Some(first)) = (skipped_by_name.count, &skipped_by_name.first) {
+        if let (n @ 1.., Some(first)) = (skipped_by_name.by_name, &skipped_by_name.first_by_name) {
             say!(
                 "  {n} file(s) in the directories read skipped by name (not {} or a Firehose \
                  object's name), e.g. {}",
