@@ -1068,6 +1068,159 @@ async fn concurrent_invocations_give_exactly_one_finding_memory() {
 // ---------------------------------------------------------------------------
 // Retries and failures
 
+/// A live step per record, each handed over a minute after its event time.
+fn live(records: &[(i64, String)]) -> Vec<Step> {
+    records
+        .iter()
+        .map(|(secs, json)| Step {
+            json: json.clone(),
+            now: BASE + secs + 60,
+        })
+        .collect()
+}
+
+/// One engineer's two VPN egress addresses, in use all day: the console
+/// sessions window reports them once, not in every window they meet again
+/// (from a review: every window paged). A third address is news and names
+/// itself; a day after the finding the same two are reported again.
+#[tokio::test]
+async fn a_window_reports_the_same_values_once_a_day_and_any_new_one_at_once() {
+    let pair = |id: &str, secs: i64| {
+        [
+            (
+                secs,
+                console_load(&format!("{id}-a"), secs, "rosa", "198.51.100.7"),
+            ),
+            (
+                secs + 20,
+                console_load(&format!("{id}-b"), secs + 20, "rosa", "203.0.113.40"),
+            ),
+        ]
+    };
+    let mut records: Vec<(i64, String)> = Vec::new();
+    // Every half hour for five hours: the same two addresses.
+    for i in 0..10 {
+        records.extend(pair(&format!("vpn{i}"), 1800 * i));
+    }
+    let found = on_both_stores(&live(&records)).await;
+    assert_eq!(counts(&found), [(SESSIONS, 1)].into(), "{found:#?}");
+    assert!(found[0].evidence.get("new_values").is_none());
+
+    // A third address six hours in: reported, naming the address that is new.
+    records.push((
+        6 * 3600,
+        console_load("new-1", 6 * 3600, "rosa", "192.0.2.99"),
+    ));
+    records.push((
+        6 * 3600 + 30,
+        console_load("new-2", 6 * 3600 + 30, "rosa", "198.51.100.7"),
+    ));
+    let found = on_both_stores(&live(&records)).await;
+    assert_eq!(counts(&found), [(SESSIONS, 2)].into(), "{found:#?}");
+    assert_eq!(
+        found[1].evidence.get("new_values"),
+        Some(&serde_json::json!(["192.0.2.99"]))
+    );
+    assert_eq!(
+        listed(&found[1]),
+        ["192.0.2.99", "198.51.100.7"].map(String::from).into()
+    );
+
+    // A day and a minute after the first finding the pair is reported again:
+    // the second address was last reported over a day ago (the first was in
+    // the second finding, within the day).
+    records.extend(pair("next-day", 86_400 + 60));
+    let found = on_both_stores(&live(&records)).await;
+    assert_eq!(counts(&found), [(SESSIONS, 3)].into(), "{found:#?}");
+    assert_eq!(
+        found[2].evidence.get("new_values"),
+        Some(&serde_json::json!(["203.0.113.40"]))
+    );
+
+    // The same eleven instances' passwords an hour apart: the second time
+    // from another address, which is news though no instance is.
+    let round = |secs: i64, ip: &str| -> Vec<(i64, String)> {
+        burst("uma", secs, 11)
+            .into_iter()
+            .enumerate()
+            .map(|(i, json)| (secs + 24 * i as i64, json.replace("203.0.113.50", ip)))
+            .collect()
+    };
+    let mut passwords = round(0, "203.0.113.50");
+    passwords.extend(round(3600, "203.0.113.50"));
+    passwords.extend(round(7200, "192.0.2.66"));
+    let found = on_both_stores(&live(&passwords)).await;
+    assert_eq!(counts(&found), [(BURST, 2)].into(), "{found:#?}");
+    assert!(found[1].evidence.get("new_values").is_none(), "{found:#?}");
+    assert_eq!(
+        found[1].evidence.get("new_sources"),
+        Some(&serde_json::json!(["192.0.2.66"]))
+    );
+
+    // Another engineer's same two addresses are another group: reported.
+    let other: Vec<(i64, String)> = pair("vpn0", 0)
+        .into_iter()
+        .chain(pair("sam", 3600).map(|(t, j)| (t, j.replace("rosa", "sam"))))
+        .collect();
+    let found = on_both_stores(&live(&other)).await;
+    assert_eq!(counts(&found), [(SESSIONS, 2)].into(), "{found:#?}");
+}
+
+/// The memory of reported values is written only once a finding is notified:
+/// a delivery that fails leaves nothing to hold back its retry, nor the same
+/// values' next span.
+async fn a_failed_delivery_remembers_nothing<S: Store>(store: &S) -> Vec<Finding> {
+    let engine = engine();
+    let sns = FailFirst::new(1);
+    let first = [
+        console_load("fd-1", 0, "tara", "198.51.100.7"),
+        console_load("fd-2", 20, "tara", "203.0.113.40"),
+    ];
+    assert!(
+        handle(&engine, store, &sns, &first[0], BASE + 60)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    match handle(&engine, store, &sns, &first[1], BASE + 80).await {
+        Err(HandleError::Notify(_)) => {}
+        other => panic!("expected a delivery failure, got {other:?}"),
+    }
+    // Not retried (the event was lost); the same two addresses an hour later
+    // are reported, since nothing was.
+    let later = [
+        console_load("fd-3", 3600, "tara", "198.51.100.7"),
+        console_load("fd-4", 3620, "tara", "203.0.113.40"),
+    ];
+    for r in &later {
+        handle(&engine, store, &sns, r, BASE + 3700).await.unwrap();
+    }
+    // And now that it was, two hours later they are not.
+    let again = [
+        console_load("fd-5", 7200, "tara", "198.51.100.7"),
+        console_load("fd-6", 7220, "tara", "203.0.113.40"),
+    ];
+    for r in &again {
+        assert!(
+            handle(&engine, store, &sns, r, BASE + 7300)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+    let delivered = sns.delivered.take();
+    assert_eq!(counts(&delivered), [(SESSIONS, 1)].into(), "{delivered:#?}");
+    assert_eq!(delivered[0].event_ids, ["fd-3", "fd-4"]);
+    delivered
+}
+
+#[tokio::test]
+async fn a_failed_delivery_leaves_its_values_unremembered() {
+    let memory = a_failed_delivery_remembers_nothing(&MemoryStore::default()).await;
+    let dynamo = a_failed_delivery_remembers_nothing(&table().await.store()).await;
+    assert_eq!(as_json(&memory), as_json(&dynamo));
+}
+
 async fn retries<S: Store>(store: &S) {
     let engine = engine();
     let records = burst("nina", 0, 11);

@@ -168,10 +168,12 @@ impl Trigger {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WindowSpec {
     /// Fire when at least `min_distinct` distinct values of one group fall within
-    /// any `window_secs` span of `eventTime`.
+    /// any `window_secs` span of `eventTime`; `repeats` says whether a span whose
+    /// values were all reported already is reported again.
     Distinct {
         window_secs: i64,
         min_distinct: usize,
+        repeats: Repeats,
     },
     /// Fire when a `Second` observation follows a `First` one with the same key at
     /// most `max_gap_secs` later (by `eventTime`), whichever arrives first.
@@ -189,6 +191,35 @@ pub enum WindowSpec {
         lookback_days: i64,
         live_on_gap: bool,
     },
+}
+
+/// What a distinct-count window does with a later span of a group when every
+/// value in it, from every source address in it, was in a finding of the group
+/// notified within the finding claim's time (a day, or longer for a longer
+/// window; `window::Reported`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeats {
+    /// Not reported again: the values name what was touched or from where
+    /// (addresses, instances, secrets, calls, Regions), so the same ones from
+    /// the same places are an activity already reported, and an analyst paged
+    /// for it every window learns nothing (from a review: one engineer's VPN
+    /// egress addresses paged all day). A span holding any other value or
+    /// source address is reported, naming the new values (`new_values`).
+    OnlyNew,
+    /// Reported in every window: the values are the steps of a sequence (the
+    /// same steps on the same resource again are another incident), or the
+    /// window is a rate limit of one finding per window.
+    Always,
+}
+
+impl Repeats {
+    /// The word `trailwatch list` shows.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Repeats::OnlyNew => "only-new",
+            Repeats::Always => "always",
+        }
+    }
 }
 
 impl WindowSpec {

@@ -344,6 +344,7 @@ fn silent_finding(member: &str, since_ms: i64, now_ms: i64, silence: Silence) ->
         // No record is behind it, so no suppression entry can match all of them.
         matched: Vec::new(),
         beyond_tuning: false,
+        reported: None,
     }
 }
 

@@ -167,8 +167,13 @@ fn window(m: &Meta) -> Option<serde_json::Value> {
         WindowSpec::Distinct {
             window_secs,
             min_distinct,
+            repeats,
         } => {
-            serde_json::json!({"window_secs": window_secs, "threshold": min_distinct})
+            serde_json::json!({
+                "window_secs": window_secs,
+                "threshold": min_distinct,
+                "repeats": repeats.as_str(),
+            })
         }
         WindowSpec::Sequence { max_gap_secs } => serde_json::json!({"window_secs": max_gap_secs}),
         WindowSpec::FirstSeen { days } => serde_json::json!({"history_days": days}),
@@ -190,7 +195,10 @@ fn window_text(m: &Meta) -> Option<String> {
     Some(
         fields
             .iter()
-            .map(|(k, v)| format!("{k} {v}"))
+            .map(|(k, v)| match v {
+                serde_json::Value::String(word) => format!("{k} {word}"),
+                v => format!("{k} {v}"),
+            })
             .collect::<Vec<_>>()
             .join(", "),
     )

@@ -6,7 +6,7 @@
 //! so all of them count as one name. A failure is what `common::failed_console_login`
 //! says. An IPv6 source counts as its `/64` (`common::source_network`).
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
 use crate::detections::common::{failed_console_login, signin_user, source_network};
 use crate::event::Record;
 
@@ -33,6 +33,7 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::Distinct {
         window_secs: 300,
         min_distinct: 10,
+        repeats: Repeats::OnlyNew,
     }),
 };
 

@@ -11,7 +11,7 @@
 //! other than the console's sign-in) are left out. `GetConsoleOutput` (the serial log)
 //! is not counted: monitoring and boot-diagnosis tools read it routinely.
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
 use crate::detections::common::{aws_service_caller, instance_per_principal};
 use crate::event::Record;
 
@@ -46,6 +46,7 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::Distinct {
         window_secs: 3600,
         min_distinct: 3,
+        repeats: Repeats::OnlyNew,
     }),
 };
 

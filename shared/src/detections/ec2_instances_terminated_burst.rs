@@ -30,7 +30,7 @@
 //! what counts, as that instance (from a review: twelve such calls went unseen).
 //! Whole groups and fleets deleted are `instance-groups-deleted-burst`.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
 use crate::detections::common::{
     aws_service_caller_but_stack, distinct_texts_at_key, named_burst_signal, succeeded_call,
 };
@@ -74,6 +74,7 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::Distinct {
         window_secs: 600,
         min_distinct: MANY,
+        repeats: Repeats::OnlyNew,
     }),
 };
 

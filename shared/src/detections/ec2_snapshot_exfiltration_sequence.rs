@@ -21,7 +21,7 @@
 //! it can be shared) are the creation step too: they count as `CreateSnapshot`, so a
 //! creation followed by a copy is one step, not two.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
 use crate::detections::common::{account_role_term, aws_service_caller};
 use crate::event::Record;
 
@@ -64,6 +64,7 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::Distinct {
         window_secs: 300,
         min_distinct: 2,
+        repeats: Repeats::Always,
     }),
 };
 

@@ -25,7 +25,7 @@
 
 use serde::Deserialize;
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
 use crate::detections::common::source_network;
 use crate::event::Record;
 
@@ -56,6 +56,7 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::Distinct {
         window_secs: 600,
         min_distinct: 10,
+        repeats: Repeats::OnlyNew,
     }),
 };
 

@@ -7,7 +7,7 @@
 //! counted by time and source address). Failures are read as the failed-login
 //! detections read them (`responseElements.ConsoleLogin` = `Failure`, or an error).
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
 use crate::detections::common::failed_console_login;
 use crate::event::Record;
 
@@ -32,6 +32,7 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::Distinct {
         window_secs: 600,
         min_distinct: 10,
+        repeats: Repeats::OnlyNew,
     }),
 };
 

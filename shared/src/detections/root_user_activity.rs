@@ -22,7 +22,7 @@
 //! `root-session-assumed`, which reports the `AssumeRoot` call that opened it
 //! (eighth session).
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
 use crate::detections::common::{
     aws_service_caller, call_value, caller_evidence, centralized_root_session, joined,
 };
@@ -59,6 +59,7 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::Distinct {
         window_secs: 3600,
         min_distinct: 1,
+        repeats: Repeats::Always,
     }),
 };
 

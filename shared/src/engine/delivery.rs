@@ -2,11 +2,11 @@
 //! (the lease is released again when notifying fails).
 
 use super::{Engine, FIRST_SEEN_REFRESH_SLACK_SECS, HandleError};
-use crate::finding::Finding;
+use crate::finding::{Disposition, Finding};
 use crate::notify::{Notifier, NotifyError};
 use crate::state::{Claimed, Lease, Now, Store, Take};
 use crate::tuning::{self, Tuning};
-use crate::window::{Lifetime, Pending};
+use crate::window::{Lifetime, Pending, Reported};
 
 /// How long a delivered finding's claim is kept: a retried or re-delivered event
 /// within this time does not send it again (EventBridge retries for up to 24 h).
@@ -57,11 +57,12 @@ impl Engine {
     /// moved on.
     async fn decide<S: Store + ?Sized, N: Notifier + ?Sized>(
         &self,
-        p: Pending,
+        mut p: Pending,
         how: Deciding<'_>,
         store: &S,
         notifier: &N,
     ) -> Result<Option<Finding>, HandleError> {
+        let reported = p.reported.take();
         let Deciding {
             tuning,
             today,
@@ -106,7 +107,29 @@ impl Engine {
                 .extend(&key, expires_at, FIRST_SEEN_REFRESH_SLACK_SECS, at)
                 .await?;
         }
+        if let (Some(r), Some(f)) = (reported, &decided)
+            && f.disposition.is_none_or(|d| d == Disposition::Notified)
+        {
+            remember(store, *r).await;
+        }
         Ok(decided)
+    }
+}
+
+/// Writes a notified distinct-count finding's values to its group's memory
+/// (`window::Reported`). A failure is logged, not returned: the finding was
+/// delivered and a retry would not write it again (its claim is held); the
+/// next span with the same values is then reported again, noise rather than
+/// silence.
+async fn remember<S: Store + ?Sized>(store: &S, r: Reported) {
+    if let Err(_e) = store.put(&r.partition, r.obs, r.expires_at).await {
+        #[cfg(feature = "lambda")]
+        tracing::error!(
+            memory = crate::sanitize::one_line(&r.partition, 200),
+            error = crate::sanitize::one_line(&_e.0, 400),
+            "a notified finding's values could not be remembered: the same values \
+             may be reported again in a later window"
+        );
     }
 }
 

@@ -1122,6 +1122,7 @@ mod tests {
             },
             matched: Vec::new(),
             beyond_tuning: false,
+            reported: None,
         };
         let at = Now::live(NOW);
         let deliver = |p: &Pending| rt.block_on(delivery::deliver(&store, &chain, p, at, 60));
@@ -1168,6 +1169,7 @@ mod tests {
         window: Some(WindowSpec::Distinct {
             window_secs: 300,
             min_distinct: 2,
+            repeats: crate::detection::Repeats::OnlyNew,
         }),
         ..NEW_CALLER
     };

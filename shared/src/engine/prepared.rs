@@ -295,6 +295,7 @@ impl Engine {
                     claim,
                     matched: matched.to_vec(),
                     beyond_tuning: t.is_some() && det.beyond_tuning(rec),
+                    reported: None,
                 }))
             }
             (
@@ -306,6 +307,7 @@ impl Engine {
                 Some(WindowSpec::Distinct {
                     window_secs,
                     min_distinct,
+                    ..
                 }),
             ) => {
                 let obs = observe(rec, value, evidence, matched, payload)?;
@@ -359,6 +361,7 @@ impl Engine {
                     claim,
                     matched: matched.to_vec(),
                     beyond_tuning: t.is_some() && det.beyond_tuning(rec),
+                    reported: None,
                 }))
             }
             (
@@ -570,6 +573,7 @@ impl Engine {
                         claim,
                         matched,
                         beyond_tuning: false,
+                        reported: None,
                     });
                 }
             }
@@ -1099,6 +1103,7 @@ mod tests {
                     },
                     matched: Vec::new(),
                     beyond_tuning: false,
+                    reported: None,
                 })
                 .collect()
         };

@@ -13,17 +13,25 @@
 //!   whatever the window is) bucket of the span's start, guarded by the two
 //!   neighbouring buckets. All spans of one burst start within one window length of
 //!   each other, so they fall in one bucket or two adjacent ones: one finding.
-//!   A longer attack yields another finding at least two windows later.
+//!   A longer attack yields another finding at least two windows later, unless
+//!   every value of its span was already reported (below).
+//! - No repeat of what was reported: a notified finding's values are remembered
+//!   for the group as long as its claim holds (a day, or three windows and the
+//!   lateness if longer). A later span whose values were all reported within
+//!   that time is not reported again (one engineer's four VPN egress addresses
+//!   paged every window); a span holding any other value is, and names the new
+//!   ones (`new_values`). The memory is written once the finding is notified,
+//!   so a delivery that fails leaves nothing to suppress its retry.
 //! - Pairs: a `First` and a `Second` with the same key fire when the second's time is
 //!   within `[first, first + max_gap]`; the claim is the first record's, so one
 //!   creation followed by many logins is one finding.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::Value;
 
-use crate::detection::{Evidence, Meta, Side, WindowSpec};
+use crate::detection::{Evidence, Meta, Repeats, Side, WindowSpec};
 use crate::engine::CLAIM_TTL_SECS;
 use crate::event::time::format_event_time;
 use crate::event::{Actor, Record};
@@ -62,7 +70,33 @@ pub struct Pending {
     pub matched: Vec<String>,
     /// The tuning does not apply to it (`Detection::beyond_tuning`).
     pub beyond_tuning: bool,
+    /// What to remember once it is notified: a distinct-count finding's values
+    /// (see [`Reported`]).
+    pub reported: Option<Box<Reported>>,
 }
+
+/// The values a distinct-count finding reported, and the networks they came
+/// from, to be written to its group's memory (`r|<detection>|<group>`) once the
+/// finding is notified: an item whose payload is `{"values": [...], "sources":
+/// [...]}`, dated at the span's start and kept as long as the finding's claim
+/// (see [`Repeats`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reported {
+    pub partition: String,
+    pub obs: Observation,
+    pub expires_at: i64,
+}
+
+/// The key kind of a group's memory of reported values.
+const REPORTED_KIND: &str = "r";
+/// A reported item's `value`.
+const REPORTED_VALUE: &str = "reported";
+/// A span with more distinct values and sources than this, or whose memory
+/// would take more bytes than the next, is not remembered: such a burst (a
+/// thousand instances) does not come back with the same values, and a DynamoDB
+/// item holds 400 KB.
+const MAX_REMEMBERED_VALUES: usize = 500;
+const MAX_REMEMBERED_BYTES: usize = 64 * 1024;
 
 /// The claim a finding must take before it is delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -207,6 +241,7 @@ pub fn first_seen(
         },
         matched: Vec::new(),
         beyond_tuning: false,
+        reported: None,
     }
 }
 
@@ -316,21 +351,149 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         return Ok(None);
     };
     let span = &around[start..end];
-    let claim = bucket_claim(
-        WINDOW_CLAIM,
-        meta,
-        group,
-        window_secs,
-        settings,
-        span[0].time_ms,
-    );
-    let (finding, matched) = span_finding(meta, span, &claim.key, Some(meta_value_label(meta)))?;
+    let start_ms = span[0].time_ms;
+    let claim = bucket_claim(WINDOW_CLAIM, meta, group, window_secs, settings, start_ms);
+    let remembered_secs = match claim.lifetime {
+        Lifetime::For(secs) => secs,
+        Lifetime::Until(_) => CLAIM_TTL_SECS,
+    };
+    let (mut finding, matched) =
+        span_finding(meta, span, &claim.key, Some(meta_value_label(meta)))?;
+    let mut reported = None;
+    if matches!(
+        meta.window,
+        Some(WindowSpec::Distinct {
+            repeats: Repeats::OnlyNew,
+            ..
+        })
+    ) {
+        let seen = Seen::of(span)?;
+        let memory = partition_key(REPORTED_KIND, meta.id, group);
+        let known = reported_before(store, &memory, start_ms, remembered_secs, now).await?;
+        if !known.is_empty() {
+            if seen.within(&known) {
+                // Every value, from every source, was in a notified finding of
+                // this group within the memory's time: a repeat, not news. No
+                // claim is taken, so a value that comes later still makes a
+                // finding.
+                return Ok(None);
+            }
+            // What makes it news: values, or networks, no finding of the
+            // group reported within the memory's time.
+            finding.evidence = std::mem::take(&mut finding.evidence)
+                .with_opt("new_values", not_in(&seen.values, &known.values))
+                .with_opt("new_sources", not_in(&seen.sources, &known.sources));
+        }
+        reported = seen.kept().map(|payload| {
+            Box::new(Reported {
+                partition: memory,
+                obs: Observation {
+                    time_ms: start_ms,
+                    event_id: claim.key.clone(),
+                    value: REPORTED_VALUE.to_owned(),
+                    payload: payload.into(),
+                },
+                expires_at: expiry(now, start_ms, remembered_secs),
+            })
+        });
+    }
     Ok(Some(Pending {
         finding,
         claim,
         matched,
         beyond_tuning: false,
+        reported,
     }))
+}
+
+/// The distinct values of a span, in the order they came.
+fn span_values(span: &[Observation]) -> Vec<&str> {
+    let mut values: Vec<&str> = Vec::new();
+    for o in span {
+        if !values.contains(&o.value.as_str()) {
+            values.push(&o.value);
+        }
+    }
+    values
+}
+
+/// What a group's memory keeps of a notified finding, and what a later span is
+/// compared with: its distinct values and the networks it came from (an IPv6
+/// address as its /64, other text as written), so that the same calls from
+/// another place are news.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct Seen {
+    values: BTreeSet<String>,
+    sources: BTreeSet<String>,
+}
+
+impl Seen {
+    fn of(span: &[Observation]) -> Result<Seen, StoreError> {
+        let mut seen = Seen::default();
+        for o in span {
+            seen.values.insert(o.value.clone());
+            let context = Context::read(&o.payload)?;
+            seen.sources
+                .insert(crate::detections::common::network_of_text(
+                    context.text(Text::SourceIp),
+                ));
+        }
+        Ok(seen)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Every value and source of `self` is in `known`.
+    fn within(&self, known: &Seen) -> bool {
+        self.values.is_subset(&known.values) && self.sources.is_subset(&known.sources)
+    }
+
+    /// Its JSON, unless it is too large to keep (see [`MAX_REMEMBERED_VALUES`]).
+    fn kept(&self) -> Option<String> {
+        if self.values.len() + self.sources.len() > MAX_REMEMBERED_VALUES {
+            return None;
+        }
+        serde_json::to_string(self)
+            .ok()
+            .filter(|json| json.len() <= MAX_REMEMBERED_BYTES)
+    }
+}
+
+/// The first [`MAX_LISTED_VALUES`] of `seen` that are not in `known`, if any.
+fn not_in(seen: &BTreeSet<String>, known: &BTreeSet<String>) -> Option<Vec<String>> {
+    let new: Vec<String> = seen
+        .iter()
+        .filter(|v| !known.contains(*v))
+        .take(MAX_LISTED_VALUES)
+        .cloned()
+        .collect();
+    (!new.is_empty()).then_some(new)
+}
+
+/// What notified findings of `memory`'s group reported for spans that started
+/// within `remembered_secs` before `start_ms` (or at it), together. An item
+/// that does not read as one is passed over: the finding is reported.
+async fn reported_before<S: Store + ?Sized>(
+    store: &S,
+    memory: &str,
+    start_ms: i64,
+    remembered_secs: i64,
+    now: i64,
+) -> Result<Seen, StoreError> {
+    let from = start_ms.saturating_sub(remembered_secs.saturating_mul(1000));
+    let mut known = Seen::default();
+    for item in store.range(memory, from, start_ms, now).await? {
+        if item.value != REPORTED_VALUE {
+            continue;
+        }
+        if let Ok(seen) = serde_json::from_str::<Seen>(&item.payload.json()?) {
+            known.values.extend(seen.values);
+            known.sources.extend(seen.sources);
+        }
+    }
+    Ok(known)
 }
 
 /// The kind of a distinct-count finding's claim: its span's window bucket's. A
@@ -487,6 +650,7 @@ fn pair_finding(
         },
         matched,
         beyond_tuning: false,
+        reported: None,
     })
 }
 
@@ -523,12 +687,7 @@ fn span_finding(
     }
     let mut evidence = Evidence::new();
     if let Some(label) = value_label {
-        let mut values: Vec<&str> = Vec::new();
-        for o in span {
-            if !values.contains(&o.value.as_str()) {
-                values.push(&o.value);
-            }
-        }
+        let mut values = span_values(span);
         let count = values.len();
         values.truncate(MAX_LISTED_VALUES);
         evidence = evidence.with("distinct_count", count).with(label, values);
@@ -675,6 +834,44 @@ mod tests {
         assert_eq!(long.group(), long_group);
         let empty = GroupKey::new("det-a", String::new());
         assert_eq!((empty.partition(), empty.group()), ("w|det-a|", ""));
+    }
+
+    /// A group's memory keeps a span's values and networks, unless there are
+    /// more than 500 of them or their JSON passes 64 KB: then the next span is
+    /// reported, never held back by a memory cut short.
+    #[test]
+    fn a_memory_too_large_to_keep_is_not_kept() {
+        let seen = |values: usize, len: usize| Seen {
+            values: (0..values).map(|i| format!("{i:0len$}")).collect(),
+            sources: ["192.0.2.1".to_owned()].into(),
+        };
+        let kept = seen(3, 4).kept().expect("kept");
+        assert_eq!(
+            kept,
+            r#"{"values":["0000","0001","0002"],"sources":["192.0.2.1"]}"#
+        );
+        assert!(seen(499, 8).kept().is_some());
+        assert!(seen(500, 8).kept().is_none(), "501 values and sources");
+        assert!(seen(100, 700).kept().is_none(), "70 KB");
+        let known = seen(3, 4);
+        assert!(seen(2, 4).within(&known));
+        assert!(!seen(4, 4).within(&known));
+        let mut elsewhere = seen(2, 4);
+        elsewhere.sources = ["2001:db8:1:2::/64".to_owned()].into();
+        assert!(
+            !elsewhere.within(&known),
+            "the same values from another network"
+        );
+    }
+
+    /// Sources count as the per-address windows count them.
+    #[test]
+    fn a_source_counts_as_its_network() {
+        use crate::detections::common::network_of_text;
+        assert_eq!(network_of_text("2001:DB8:1:2::77"), "2001:db8:1:2::/64");
+        assert_eq!(network_of_text("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(network_of_text("AWS Internal"), "AWS Internal");
+        assert_eq!(network_of_text(""), "");
     }
 
     fn o(t: i64, v: &str) -> Observation {
