@@ -200,7 +200,12 @@ fn protect_refuses_a_tuning_that_silences_a_sample_attack() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let text = stderr(&o);
     assert!(
-        text.contains("entry \"app-role-log-rotation\" silences cloudwatch-log-group-deletion on event ids: d825ddd3-7788-49a8-aa42-2b3b33a87fe8"),
+        text.contains("entry \"app-role-log-rotation\" silences cloudwatch-log-group-deletion on event ids: d825ddd3-7788-49a8-aa42-2b3b33a87fe8 (in "),
+        "{text}"
+    );
+    // The sample it silences is named, as read.
+    assert!(
+        text.contains("events/cloudwatch-log-group-deletion/positive-assumed-role-sdk.json)"),
         "{text}"
     );
     assert!(text.contains(": --protect: 1 of "), "{text}");

@@ -267,14 +267,14 @@ pub fn protected(
 ) -> Result<Protection, String> {
     let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let paths = reader::expand_paths(paths).map_err(|e| e.to_string())?;
-    let untuned = replay(&paths, None, today, own_organizations.clone())?;
+    let (untuned, places) = replay(&paths, None, today, own_organizations.clone())?;
     if untuned.is_empty() {
         return Err(format!(
             "--protect: nothing fires untuned in {}: no finding would be checked",
             shown.join(", ")
         ));
     }
-    let tuned = replay(
+    let (tuned, _) = replay(
         &paths,
         Some(Arc::new(tuning.clone())),
         today,
@@ -285,7 +285,11 @@ pub fn protected(
     let mut lowered = Vec::new();
     for f in &untuned {
         let det = f.detection_id;
-        let ids = one_line(&f.event_ids.join(", "), 500);
+        let ids = format!(
+            "{}{}",
+            one_line(&f.event_ids.join(", "), 500),
+            files_of(&places, &f.event_ids)
+        );
         let tuned_finding = by_id
             .get(f.finding_id.as_str())
             .copied()
@@ -336,6 +340,29 @@ pub fn protected(
         lowered,
     })
 }
+
+/// ` (in FILE, ...)`: the files the records `ids` were read from, so that a
+/// gate's failure points at the sample it would silence (from a review: event
+/// ids alone sent people grepping).
+fn files_of(places: &Places, ids: &[String]) -> String {
+    let mut files: Vec<&str> = Vec::new();
+    for id in ids {
+        if let Some(file) = places.get(id)
+            && !files.contains(&&**file)
+        {
+            files.push(file);
+        }
+    }
+    if files.is_empty() {
+        String::new()
+    } else {
+        format!(" (in {})", one_line(&files.join(", "), 500))
+    }
+}
+
+/// Where each record of a replay was read from, by its identity (the ids a
+/// finding names).
+type Places = HashMap<String, Arc<str>>;
 
 /// The tuned finding that stands for `untuned` when a changed window or
 /// threshold gave it another id: one of the same detection sharing a record
@@ -397,13 +424,15 @@ fn held_behind_another_actor<'t>(
     })
 }
 
-/// Every finding of a replay of `paths` (with its disposition under a tuning).
+/// Every finding of a replay of `paths` (with its disposition under a tuning),
+/// and, replayed without a tuning, where each record it took was read from.
 fn replay(
     paths: &[PathBuf],
     tuning: Option<Arc<Tuning>>,
     today: i64,
     own_organizations: Option<Arc<[String]>>,
-) -> Result<Vec<Finding>, String> {
+) -> Result<(Vec<Finding>, Places), String> {
+    let keep_places = tuning.is_none();
     // As `replay`: windows and claims go by event time, and a gap between
     // canaries is a `pipeline-silent` finding (from a review: the gate missed a
     // file that shadowed or turned off that critical detection).
@@ -428,6 +457,8 @@ fn replay(
         error: None,
         unreadable: 0,
         first_unreadable: None,
+        places: keep_places.then(Places::new),
+        source: None,
     };
     for p in paths {
         reader::read_path(p, &Limits::default(), &mut sink).map_err(|e| e.to_string())?;
@@ -441,7 +472,7 @@ fn replay(
             sink.unreadable
         ));
     }
-    Ok(sink.found)
+    Ok((sink.found, sink.places.unwrap_or_default()))
 }
 
 struct Collector<'e> {
@@ -455,6 +486,9 @@ struct Collector<'e> {
     /// Records rejected or not valid, and where the first was.
     unreadable: u64,
     first_unreadable: Option<String>,
+    /// Where each record taken was read from, when asked; the file being read.
+    places: Option<Places>,
+    source: Option<Arc<str>>,
 }
 
 impl Collector<'_> {
@@ -474,6 +508,13 @@ impl Sink for Collector<'_> {
                 return self.unreadable(loc, &trailwatch::event::reader::invalid_record(&e, json));
             }
         };
+        if let Some(places) = &mut self.places {
+            let source = match &self.source {
+                Some(s) if **s == *loc.source => s.clone(),
+                _ => self.source.insert(Arc::from(loc.source.as_str())).clone(),
+            };
+            places.insert(trailwatch::finding::record_identity(&rec), source);
+        }
         match self.rt.block_on(
             self.engine
                 .handle(&rec, &self.store, &self.notifier, self.now),
