@@ -190,7 +190,7 @@ pub(crate) async fn signed(
     let credentials = credentials
         .provide_credentials()
         .await
-        .map_err(|e| format!("no credentials: {e}"))?;
+        .map_err(|e| crate::aws::error::no_credentials(&innermost(&e)))?;
     let identity = credentials.into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
