@@ -85,16 +85,16 @@ pub(crate) fn innermost(e: &(dyn Error + 'static)) -> String {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_refused_connection_is_one_short_line() {
-        // Nothing listens on port 9 of loopback (discard is not run here).
+    /// The short cause of a DynamoDB call with `credentials` to loopback's port
+    /// 9, where nothing listens (discard is not run here).
+    async fn cause_of_a_call_to_nothing(
+        credentials: impl aws_credential_types::provider::ProvideCredentials + 'static,
+    ) -> String {
         let config = aws_sdk_dynamodb::Config::builder()
             .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
             .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
             .endpoint_url("http://127.0.0.1:9")
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "test", "test", None, None, "test",
-            ))
+            .credentials_provider(credentials)
             .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
             .http_client(crate::aws::http_client())
             .build();
@@ -105,7 +105,15 @@ mod tests {
             .send()
             .await
             .expect_err("nothing listens");
-        let cause = short_cause(&e);
+        short_cause(&e)
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_one_short_line() {
+        let cause = cause_of_a_call_to_nothing(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .await;
         assert!(cause.starts_with("connection failed: "), "{cause}");
         assert!(
             !cause.contains("DispatchFailure") && !cause.contains('{'),
@@ -133,22 +141,7 @@ mod tests {
                 ))
             }
         }
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-            .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-            .endpoint_url("http://127.0.0.1:9")
-            .credentials_provider(Nowhere)
-            .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
-            .http_client(crate::aws::http_client())
-            .build();
-        let client = aws_sdk_dynamodb::Client::from_conf(config);
-        let e = client
-            .describe_table()
-            .table_name("t")
-            .send()
-            .await
-            .expect_err("no credentials");
-        let cause = short_cause(&e);
+        let cause = cause_of_a_call_to_nothing(Nowhere).await;
         assert!(
             cause.starts_with(
                 "no AWS credentials (the instance metadata service refused the request). \
