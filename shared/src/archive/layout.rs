@@ -154,6 +154,70 @@ pub fn is_org_id(s: &str) -> bool {
 
 /// A Region name as a folder: lowercase letters, digits and dashes, starting with
 /// a letter (`us-east-1`, `us-gov-west-1`, `cn-north-1`).
+/// The Regions AWS had when this list was written (December 2026), in every
+/// partition: a `--regions` value outside it is most likely mistyped, which an
+/// S3 replay, listing only the Regions asked, cannot see for itself. A newer
+/// Region is still read: the list only warns.
+pub const KNOWN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eusc-de-east-1",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// A warning for each of `regions` not in [`KNOWN_REGIONS`], with the known
+/// Region it most likely means.
+pub fn unknown_regions(regions: &[String]) -> Vec<String> {
+    regions
+        .iter()
+        .filter(|r| !KNOWN_REGIONS.contains(&r.as_str()))
+        .map(|r| {
+            let hint = crate::spelling::nearest(r, KNOWN_REGIONS.iter().copied())
+                .map(|k| format!(" (did you mean {k}?)"))
+                .unwrap_or_default();
+            format!(
+                "--regions: {:?} is not a Region this build knows{hint}; read as given",
+                crate::sanitize::one_line(r, 80)
+            )
+        })
+        .collect()
+}
+
 pub fn is_region(s: &str) -> bool {
     (4..=32).contains(&s.len())
         && s.as_bytes()[0].is_ascii_lowercase()
@@ -780,6 +844,21 @@ mod tests {
         );
         assert!(parse_regions(&strings(&["us-east-1/.."])).is_err());
         assert!(parse_regions(&strings(&["US-EAST-1"])).is_err());
+    }
+
+    /// A Region this build does not know is named with the one it most likely
+    /// means; known ones, and none, say nothing.
+    #[test]
+    fn unknown_regions_are_named_with_a_guess() {
+        assert!(unknown_regions(&strings(&["us-east-1", "eusc-de-east-1"])).is_empty());
+        assert_eq!(
+            unknown_regions(&strings(&["us-eas-1", "zz-nowhere-9"])),
+            [
+                "--regions: \"us-eas-1\" is not a Region this build knows (did you mean us-east-1?); read as given",
+                "--regions: \"zz-nowhere-9\" is not a Region this build knows; read as given",
+            ]
+        );
+        assert!(KNOWN_REGIONS.iter().all(|r| is_region(r)));
     }
 
     #[test]

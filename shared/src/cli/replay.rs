@@ -147,7 +147,8 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     accounts: Vec<String>,
     /// Only records of these Regions (`awsRegion`; comma-separated). For s3://
-    /// inputs, also the Region folders read.
+    /// inputs, also the Region folders read. A Region this build does not know
+    /// is read, with a warning naming the nearest known one.
     #[arg(long, value_delimiter = ',', value_name = "REGIONS")]
     regions: Vec<String>,
     /// For s3:// inputs: the account that must own the bucket (12 digits). S3
@@ -617,6 +618,10 @@ pub fn run(mut args: Args) -> i32 {
             return EXIT_ERROR;
         }
     };
+    // Said whatever `--quiet` says, like the other signs of a wrong input.
+    for warning in layout::unknown_regions(&plan.filter.regions) {
+        say!("trailwatch: warning: {warning}");
+    }
     if let Some(owner) = &args.expected_bucket_owner {
         let problem = if !layout::is_account(owner) {
             Some(format!(
