@@ -1137,24 +1137,22 @@ async fn a_window_reports_the_same_values_once_a_day_and_any_new_one_at_once() {
         Some(&serde_json::json!(["203.0.113.40"]))
     );
 
-    // The same eleven instances' passwords an hour apart: the second time
-    // from another address, which is news though no instance is.
-    let round = |secs: i64, ip: &str| -> Vec<(i64, String)> {
-        burst("uma", secs, 11)
-            .into_iter()
-            .enumerate()
-            .map(|(i, json)| (secs + 24 * i as i64, json.replace("203.0.113.50", ip)))
-            .collect()
-    };
-    let mut passwords = round(0, "203.0.113.50");
-    passwords.extend(round(3600, "203.0.113.50"));
-    passwords.extend(round(7200, "192.0.2.66"));
-    let found = on_both_stores(&live(&passwords)).await;
-    assert_eq!(counts(&found), [(BURST, 2)].into(), "{found:#?}");
-    assert!(found[1].evidence.get("new_values").is_none(), "{found:#?}");
+    // A new address delivered before the loads it makes a burst with, in a
+    // span after one that only repeats (from a review: only the earliest span
+    // holding the last record was looked at, a repeat, and nothing fired).
+    let early = [
+        (0, console_load("oo-1", 0, "vic", "198.51.100.7")),
+        (20, console_load("oo-2", 20, "vic", "203.0.113.40")),
+        (3350, console_load("oo-3", 3350, "vic", "198.51.100.7")),
+        (3360, console_load("oo-4", 3360, "vic", "203.0.113.40")),
+        (3700, console_load("oo-5", 3700, "vic", "192.0.2.77")),
+        (3500, console_load("oo-6", 3500, "vic", "198.51.100.7")),
+    ];
+    let found = on_both_stores(&live(&early)).await;
+    assert_eq!(counts(&found), [(SESSIONS, 2)].into(), "{found:#?}");
     assert_eq!(
-        found[1].evidence.get("new_sources"),
-        Some(&serde_json::json!(["192.0.2.66"]))
+        found[1].evidence.get("new_values"),
+        Some(&serde_json::json!(["192.0.2.77"]))
     );
 
     // Another engineer's same two addresses are another group: reported.

@@ -194,21 +194,24 @@ pub enum WindowSpec {
 }
 
 /// What a distinct-count window does with a later span of a group when every
-/// value in it, from every source address in it, was in a finding of the group
-/// notified within the finding claim's time (a day, or longer for a longer
-/// window; `window::Reported`).
+/// (value, network) pair in it was in a finding of the group notified within
+/// the day (`window::Reported`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Repeats {
-    /// Not reported again: the values name what was touched or from where
-    /// (addresses, instances, secrets, calls, Regions), so the same ones from
-    /// the same places are an activity already reported, and an analyst paged
-    /// for it every window learns nothing (from a review: one engineer's VPN
-    /// egress addresses paged all day). A span holding any other value or
-    /// source address is reported, naming the new values (`new_values`).
+    /// Not reported again: the values name what was touched from where (the
+    /// caller's own addresses, the instances one host reads), so the same
+    /// pairs are an activity already reported, and an analyst paged for it
+    /// every window learns nothing (from a review: one engineer's VPN egress
+    /// addresses paged all day). A span with any other pair, or a record whose
+    /// source is no address, is reported, naming what is new (`new_values`,
+    /// `new_sources`). Chosen only where a new incident cannot bring back the
+    /// same pairs: an evasion review found Regions, kinds of call, object keys
+    /// and sprayed users that do.
     OnlyNew,
-    /// Reported in every window: the values are the steps of a sequence (the
-    /// same steps on the same resource again are another incident), or the
-    /// window is a rate limit of one finding per window.
+    /// Reported in every window: the values can come back in a new incident
+    /// (a small fixed set such as Regions or steps of a sequence, names that
+    /// can be made again), the window is an attack in itself (a spray), or it
+    /// is a rate limit of one finding per window.
     Always,
 }
 

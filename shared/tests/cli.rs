@@ -924,7 +924,7 @@ fn list_shows_windows_and_thresholds() {
             "json",
             "getpassworddata-burst",
             "cloudtrail-log-suspended",
-            "root-user-activity",
+            "concurrent-sessions-different-ips",
         ],
         None,
     );
@@ -939,14 +939,17 @@ fn list_shows_windows_and_thresholds() {
     };
     assert_eq!(
         window("getpassworddata-burst"),
-        serde_json::json!({"window_secs": 300, "threshold": 11, "repeats": "only-new"})
+        serde_json::json!({"window_secs": 300, "threshold": 11, "repeats": "always"})
     );
-    assert_eq!(window("root-user-activity")["repeats"], "always");
+    assert_eq!(
+        window("concurrent-sessions-different-ips")["repeats"],
+        "only-new"
+    );
     assert_eq!(window("cloudtrail-log-suspended"), serde_json::Value::Null);
     let text = run(&["list", "getpassworddata-burst"], None);
     assert!(
         String::from_utf8_lossy(&text.stdout)
-            .contains("window: repeats only-new, threshold 11, window_secs 300"),
+            .contains("window: repeats always, threshold 11, window_secs 300"),
         "{}",
         String::from_utf8_lossy(&text.stdout)
     );

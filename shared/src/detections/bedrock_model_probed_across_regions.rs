@@ -64,7 +64,7 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::Distinct {
         window_secs: 3600,
         min_distinct: 3,
-        repeats: Repeats::OnlyNew,
+        repeats: Repeats::Always,
     }),
 };
 

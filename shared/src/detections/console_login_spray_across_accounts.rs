@@ -43,7 +43,7 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::Distinct {
         window_secs: 600,
         min_distinct: 5,
-        repeats: Repeats::OnlyNew,
+        repeats: Repeats::Always,
     }),
 };
 

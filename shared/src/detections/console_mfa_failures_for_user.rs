@@ -30,7 +30,7 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::Distinct {
         window_secs: 300,
         min_distinct: 11,
-        repeats: Repeats::OnlyNew,
+        repeats: Repeats::Always,
     }),
 };
 

@@ -49,7 +49,7 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::Distinct {
         window_secs: 10,
         min_distinct: 6,
-        repeats: Repeats::OnlyNew,
+        repeats: Repeats::Always,
     }),
 };
 

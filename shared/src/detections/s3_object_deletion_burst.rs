@@ -44,7 +44,7 @@ pub static META: Meta = Meta {
     window: Some(WindowSpec::Distinct {
         window_secs: 300,
         min_distinct: 20,
-        repeats: Repeats::OnlyNew,
+        repeats: Repeats::Always,
     }),
 };
 

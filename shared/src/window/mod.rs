@@ -15,13 +15,14 @@
 //!   each other, so they fall in one bucket or two adjacent ones: one finding.
 //!   A longer attack yields another finding at least two windows later, unless
 //!   every value of its span was already reported (below).
-//! - No repeat of what was reported: a notified finding's values are remembered
-//!   for the group as long as its claim holds (a day, or three windows and the
-//!   lateness if longer). A later span whose values were all reported within
-//!   that time is not reported again (one engineer's four VPN egress addresses
-//!   paged every window); a span holding any other value is, and names the new
-//!   ones (`new_values`). The memory is written once the finding is notified,
-//!   so a delivery that fails leaves nothing to suppress its retry.
+//! - No repeat of what was reported, for the windows that choose it
+//!   (`Repeats::OnlyNew`): a notified finding's (value, network) pairs are
+//!   remembered for the group for a day. When every full span containing a
+//!   record holds only remembered pairs from addresses, nothing is reported
+//!   (one engineer's VPN egress addresses paged every window); otherwise the
+//!   first span with a new pair is, and names what is new (`new_values`,
+//!   `new_sources`). The memory is written once the finding is notified, so a
+//!   delivery that fails leaves nothing to suppress its retry.
 //! - Pairs: a `First` and a `Second` with the same key fire when the second's time is
 //!   within `[first, first + max_gap]`; the claim is the first record's, so one
 //!   creation followed by many logins is one finding.
@@ -75,11 +76,10 @@ pub struct Pending {
     pub reported: Option<Box<Reported>>,
 }
 
-/// The values a distinct-count finding reported, and the networks they came
-/// from, to be written to its group's memory (`r|<detection>|<group>`) once the
-/// finding is notified: an item whose payload is `{"values": [...], "sources":
-/// [...]}`, dated at the span's start and kept as long as the finding's claim
-/// (see [`Repeats`]).
+/// The (value, network) pairs a distinct-count finding reported, to be written
+/// to its group's memory (`r|<detection>|<group>`) once the finding is notified:
+/// an item whose payload is `{"pairs": [[value, network], ...]}`, dated at the
+/// record that made the finding and kept for a day (see [`Repeats`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reported {
     pub partition: String,
@@ -91,8 +91,8 @@ pub struct Reported {
 const REPORTED_KIND: &str = "r";
 /// A reported item's `value`.
 const REPORTED_VALUE: &str = "reported";
-/// A span with more distinct values and sources than this, or whose memory
-/// would take more bytes than the next, is not remembered: such a burst (a
+/// A span with more (value, network) pairs than this, or whose memory would
+/// take more bytes than the next, is not remembered: such a burst (a
 /// thousand instances) does not come back with the same values, and a DynamoDB
 /// item holds 400 KB.
 const MAX_REMEMBERED_VALUES: usize = 500;
@@ -347,56 +347,76 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         );
         around = near;
     }
-    let Some((start, end)) = first_full_span(&around, t, w, min_distinct) else {
-        return Ok(None);
-    };
-    let span = &around[start..end];
-    let start_ms = span[0].time_ms;
-    let claim = bucket_claim(WINDOW_CLAIM, meta, group, window_secs, settings, start_ms);
-    let remembered_secs = match claim.lifetime {
-        Lifetime::For(secs) => secs,
-        Lifetime::Until(_) => CLAIM_TTL_SECS,
-    };
-    let (mut finding, matched) =
-        span_finding(meta, span, &claim.key, Some(meta_value_label(meta)))?;
-    let mut reported = None;
-    if matches!(
+    let only_new = matches!(
         meta.window,
         Some(WindowSpec::Distinct {
             repeats: Repeats::OnlyNew,
             ..
         })
-    ) {
-        let seen = Seen::of(span)?;
+    );
+    let mut reported = None;
+    let mut news = None;
+    let (start, end) = if only_new {
+        // Every full span containing the record is looked at, not only the
+        // earliest: a record delivered early may hold a new value in a later
+        // span while the earliest repeats what was reported (from a review).
+        let spans = full_spans(&around, t, w, min_distinct, false);
+        let Some(&(first, _)) = spans.first() else {
+            return Ok(None);
+        };
+        let last = spans.iter().map(|s| s.1).max().unwrap_or(first);
         let memory = partition_key(REPORTED_KIND, meta.id, group);
-        let known = reported_before(store, &memory, start_ms, remembered_secs, now).await?;
-        if !known.is_empty() {
-            if seen.within(&known) {
-                // Every value, from every source, was in a notified finding of
-                // this group within the memory's time: a repeat, not news. No
-                // claim is taken, so a value that comes later still makes a
-                // finding.
-                return Ok(None);
-            }
-            // What makes it news: values, or networks, no finding of the
-            // group reported within the memory's time.
-            finding.evidence = std::mem::take(&mut finding.evidence)
-                .with_opt("new_values", not_in(&seen.values, &known.values))
-                .with_opt("new_sources", not_in(&seen.sources, &known.sources));
+        let known = reported_before(store, &memory, t, now).await?;
+        // Which observations are news: a (value, network) pair no finding
+        // of the group reported within the day, or a source that is no
+        // address (a service acting for the caller hides where the caller
+        // is, so nothing it did is taken as known).
+        let mut is_new = vec![false; around.len()];
+        for i in first..last {
+            let (pair, placed) = pair_of(&around[i])?;
+            is_new[i] = !placed || !known.pairs.contains(&pair);
         }
-        reported = seen.kept().map(|payload| {
-            Box::new(Reported {
-                partition: memory,
-                obs: Observation {
-                    time_ms: start_ms,
-                    event_id: claim.key.clone(),
-                    value: REPORTED_VALUE.to_owned(),
-                    payload: payload.into(),
-                },
-                expires_at: expiry(now, start_ms, remembered_secs),
-            })
-        });
+        let Some(&span) = spans.iter().find(|(s, e)| is_new[*s..*e].contains(&true)) else {
+            // Every span repeats what was reported: not news. No claim is
+            // taken, so a value that comes later still makes a finding.
+            return Ok(None);
+        };
+        let seen = Seen::of(&around[span.0..span.1])?;
+        if !known.pairs.is_empty() {
+            news = Some(seen.news(&known));
+        }
+        reported = seen.kept().map(|payload| (memory, payload));
+        span
+    } else {
+        match full_spans(&around, t, w, min_distinct, true).first() {
+            Some(&span) => span,
+            None => return Ok(None),
+        }
+    };
+    let span = &around[start..end];
+    let start_ms = span[0].time_ms;
+    let claim = bucket_claim(WINDOW_CLAIM, meta, group, window_secs, settings, start_ms);
+    let (mut finding, matched) =
+        span_finding(meta, span, &claim.key, Some(meta_value_label(meta)))?;
+    if let Some((values, sources)) = news {
+        // What makes it news: values, or networks, in pairs no finding of
+        // the group reported within the day.
+        finding.evidence = std::mem::take(&mut finding.evidence)
+            .with_opt("new_values", values)
+            .with_opt("new_sources", sources);
     }
+    let reported = reported.map(|(memory, payload)| {
+        Box::new(Reported {
+            partition: memory,
+            obs: Observation {
+                time_ms: t,
+                event_id: claim.key.clone(),
+                value: REPORTED_VALUE.to_owned(),
+                payload: payload.into(),
+            },
+            expires_at: expiry(now, t, REMEMBERED_SECS),
+        })
+    });
     Ok(Some(Pending {
         finding,
         claim,
@@ -417,42 +437,63 @@ fn span_values(span: &[Observation]) -> Vec<&str> {
     values
 }
 
+/// How long a group's memory keeps what a finding reported: a day, whatever
+/// the window (a tuned week-long window kept it three weeks; from a review).
+const REMEMBERED_SECS: i64 = CLAIM_TTL_SECS;
+
+/// An observation's (value, network) pair, and whether its source is an
+/// address: the network is an IPv4 address or an IPv6 /64, else the source as
+/// written (`AWS Internal`, a service's name).
+fn pair_of(o: &Observation) -> Result<((String, String), bool), StoreError> {
+    let context = Context::read(&o.payload)?;
+    let source = context.text(Text::SourceIp);
+    let placed = source.trim().parse::<std::net::IpAddr>().is_ok();
+    let network = crate::detections::common::network_of_text(source);
+    Ok(((o.value.clone(), network), placed))
+}
+
 /// What a group's memory keeps of a notified finding, and what a later span is
-/// compared with: its distinct values and the networks it came from (an IPv6
-/// address as its /64, other text as written), so that the same calls from
-/// another place are news.
+/// compared with: each value with the network it came from, so that the same
+/// values from another place, or another value from a known place, are news
+/// (from a review: values and networks kept apart let an intruder's reads
+/// from a reported address of instances reported from another pass).
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Seen {
-    values: BTreeSet<String>,
-    sources: BTreeSet<String>,
+    pairs: BTreeSet<(String, String)>,
 }
 
 impl Seen {
     fn of(span: &[Observation]) -> Result<Seen, StoreError> {
         let mut seen = Seen::default();
         for o in span {
-            seen.values.insert(o.value.clone());
-            let context = Context::read(&o.payload)?;
-            seen.sources
-                .insert(crate::detections::common::network_of_text(
-                    context.text(Text::SourceIp),
-                ));
+            seen.pairs.insert(pair_of(o)?.0);
         }
         Ok(seen)
     }
 
-    fn is_empty(&self) -> bool {
-        self.values.is_empty()
-    }
-
-    /// Every value and source of `self` is in `known`.
-    fn within(&self, known: &Seen) -> bool {
-        self.values.is_subset(&known.values) && self.sources.is_subset(&known.sources)
+    /// The values, and the networks, of its pairs `known` does not hold (at
+    /// most [`MAX_LISTED_VALUES`] of each; `None` for none).
+    fn news(&self, known: &Seen) -> (Option<Vec<String>>, Option<Vec<String>>) {
+        let mut values: Vec<String> = Vec::new();
+        let mut networks: Vec<String> = Vec::new();
+        for (value, network) in self.pairs.iter().filter(|p| !known.pairs.contains(*p)) {
+            if values.len() < MAX_LISTED_VALUES && !values.contains(value) {
+                values.push(value.clone());
+            }
+            if networks.len() < MAX_LISTED_VALUES && !networks.contains(network) {
+                networks.push(network.clone());
+            }
+        }
+        let some = |mut v: Vec<String>| {
+            v.sort();
+            (!v.is_empty()).then_some(v)
+        };
+        (some(values), some(networks))
     }
 
     /// Its JSON, unless it is too large to keep (see [`MAX_REMEMBERED_VALUES`]).
     fn kept(&self) -> Option<String> {
-        if self.values.len() + self.sources.len() > MAX_REMEMBERED_VALUES {
+        if self.pairs.len() > MAX_REMEMBERED_VALUES {
             return None;
         }
         serde_json::to_string(self)
@@ -461,36 +502,23 @@ impl Seen {
     }
 }
 
-/// The first [`MAX_LISTED_VALUES`] of `seen` that are not in `known`, if any.
-fn not_in(seen: &BTreeSet<String>, known: &BTreeSet<String>) -> Option<Vec<String>> {
-    let new: Vec<String> = seen
-        .iter()
-        .filter(|v| !known.contains(*v))
-        .take(MAX_LISTED_VALUES)
-        .cloned()
-        .collect();
-    (!new.is_empty()).then_some(new)
-}
-
-/// What notified findings of `memory`'s group reported for spans that started
-/// within `remembered_secs` before `start_ms` (or at it), together. An item
-/// that does not read as one is passed over: the finding is reported.
+/// What notified findings of `memory`'s group reported within the day up to
+/// `t_ms`, together. An item that does not read as one is passed over: what it
+/// held is reported again.
 async fn reported_before<S: Store + ?Sized>(
     store: &S,
     memory: &str,
-    start_ms: i64,
-    remembered_secs: i64,
+    t_ms: i64,
     now: i64,
 ) -> Result<Seen, StoreError> {
-    let from = start_ms.saturating_sub(remembered_secs.saturating_mul(1000));
+    let from = t_ms.saturating_sub(REMEMBERED_SECS.saturating_mul(1000));
     let mut known = Seen::default();
-    for item in store.range(memory, from, start_ms, now).await? {
+    for item in store.range(memory, from, t_ms, now).await? {
         if item.value != REPORTED_VALUE {
             continue;
         }
         if let Ok(seen) = serde_json::from_str::<Seen>(&item.payload.json()?) {
-            known.values.extend(seen.values);
-            known.sources.extend(seen.sources);
+            known.pairs.extend(seen.pairs);
         }
     }
     Ok(known)
@@ -543,14 +571,17 @@ fn meta_value_label(meta: &Meta) -> &'static str {
     }
 }
 
-/// The earliest span `[s, s + w]` that contains `t` and holds `min_distinct`
-/// distinct values; returned as a range of indexes into `obs` (sorted by time).
-fn first_full_span(
+/// The spans `[s, s + w]` that contain `t` and hold `min_distinct` distinct
+/// values, earliest first (only the earliest with `first_only`); each a range
+/// of indexes into `obs` (sorted by time).
+fn full_spans(
     obs: &[Observation],
     t: i64,
     w: i64,
     min_distinct: usize,
-) -> Option<(usize, usize)> {
+    first_only: bool,
+) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
     let mut counts: HashMap<&str, usize> = HashMap::new();
     let mut end = 0;
     for start in 0..obs.len() {
@@ -563,7 +594,10 @@ fn first_full_span(
             end += 1;
         }
         if s >= t - w && obs[end - 1].time_ms >= t && counts.len() >= min_distinct {
-            return Some((start, end));
+            found.push((start, end));
+            if first_only {
+                break;
+            }
         }
         if let Some(c) = counts.get_mut(obs[start].value.as_str()) {
             *c -= 1;
@@ -572,7 +606,7 @@ fn first_full_span(
             }
         }
     }
-    None
+    found
 }
 
 /// Records `obs` (from [`observation`], its value the side's name), one side of
@@ -836,32 +870,79 @@ mod tests {
         assert_eq!((empty.partition(), empty.group()), ("w|det-a|", ""));
     }
 
-    /// A group's memory keeps a span's values and networks, unless there are
-    /// more than 500 of them or their JSON passes 64 KB: then the next span is
-    /// reported, never held back by a memory cut short.
+    /// A group's memory keeps a span's (value, network) pairs, unless there
+    /// are more than 500 of them or their JSON passes 64 KB: then the next span
+    /// is reported, never held back by a memory cut short. What is news are
+    /// the values and networks of pairs not known.
     #[test]
-    fn a_memory_too_large_to_keep_is_not_kept() {
-        let seen = |values: usize, len: usize| Seen {
-            values: (0..values).map(|i| format!("{i:0len$}")).collect(),
-            sources: ["192.0.2.1".to_owned()].into(),
+    fn a_memory_keeps_pairs_and_names_what_is_new() {
+        let seen = |pairs: &[(&str, &str)]| Seen {
+            pairs: pairs
+                .iter()
+                .map(|(v, n)| (v.to_string(), n.to_string()))
+                .collect(),
         };
-        let kept = seen(3, 4).kept().expect("kept");
+        let known = seen(&[("i-1", "192.0.2.1"), ("i-2", "192.0.2.1")]);
         assert_eq!(
-            kept,
-            r#"{"values":["0000","0001","0002"],"sources":["192.0.2.1"]}"#
+            known.kept().expect("kept"),
+            r#"{"pairs":[["i-1","192.0.2.1"],["i-2","192.0.2.1"]]}"#
         );
-        assert!(seen(499, 8).kept().is_some());
-        assert!(seen(500, 8).kept().is_none(), "501 values and sources");
-        assert!(seen(100, 700).kept().is_none(), "70 KB");
-        let known = seen(3, 4);
-        assert!(seen(2, 4).within(&known));
-        assert!(!seen(4, 4).within(&known));
-        let mut elsewhere = seen(2, 4);
-        elsewhere.sources = ["2001:db8:1:2::/64".to_owned()].into();
-        assert!(
-            !elsewhere.within(&known),
-            "the same values from another network"
+        // A known value from a known network, but not together, is news.
+        let crossed = seen(&[
+            ("i-1", "192.0.2.1"),
+            ("i-3", "192.0.2.1"),
+            ("i-2", "198.51.100.9"),
+        ]);
+        assert_eq!(
+            crossed.news(&known),
+            (
+                Some(vec!["i-2".to_owned(), "i-3".to_owned()]),
+                Some(vec!["192.0.2.1".to_owned(), "198.51.100.9".to_owned()])
+            )
         );
+        assert_eq!(seen(&[("i-2", "192.0.2.1")]).news(&known), (None, None));
+        let many = |n: usize, len: usize| Seen {
+            pairs: (0..n)
+                .map(|i| (format!("{i:0len$}"), "192.0.2.1".to_owned()))
+                .collect(),
+        };
+        assert!(many(500, 8).kept().is_some());
+        assert!(many(501, 8).kept().is_none(), "501 pairs");
+        assert!(many(100, 700).kept().is_none(), "70 KB");
+    }
+
+    /// A source that is no address (a service acting for the caller) is never
+    /// placed: nothing from it counts as known.
+    #[test]
+    fn a_service_source_is_not_placed() {
+        let pair = |source: &str| {
+            let json = format!(
+                r#"{{"eventSource":"ec2.amazonaws.com","eventName":"DescribeInstanceAttribute","eventID":"e1",
+                "sourceIPAddress":"{source}","eventTime":"2026-06-02T10:00:01Z"}}"#
+            );
+            let rec = Record::from_json(&json).unwrap();
+            let obs = observation(&rec, 1, "i-1".into(), Evidence::new(), &[], &mut None);
+            pair_of(&obs).unwrap()
+        };
+        assert_eq!(
+            pair("2001:db8:1:2::9"),
+            (("i-1".into(), "2001:db8:1:2::/64".into()), true)
+        );
+        assert!(!pair("cloudformation.amazonaws.com").1);
+        assert!(!pair("AWS Internal").1);
+    }
+
+    /// Every full span containing the record, earliest first; or only the
+    /// earliest.
+    #[test]
+    fn every_full_span_containing_the_record_is_found() {
+        let obs = vec![o(0, "a"), o(100, "b"), o(250, "a"), o(380, "c")];
+        assert_eq!(
+            full_spans(&obs, 250, 300, 2, false),
+            [(0, 3), (1, 4), (2, 4)]
+        );
+        assert_eq!(full_spans(&obs, 250, 300, 2, true), [(0, 3)]);
+        assert_eq!(full_spans(&obs, 380, 300, 3, false), [(1, 4)]);
     }
 
     /// Sources count as the per-address windows count them.
@@ -886,14 +967,14 @@ mod tests {
     #[test]
     fn span_must_contain_the_new_record() {
         let obs = vec![o(0, "a"), o(100, "b"), o(1000, "c")];
-        assert_eq!(first_full_span(&obs, 100, 300, 2), Some((0, 2)));
-        assert_eq!(first_full_span(&obs, 1000, 300, 2), None);
+        assert_eq!(full_spans(&obs, 100, 300, 2, true), [(0, 2)]);
+        assert_eq!(full_spans(&obs, 1000, 300, 2, false), []);
     }
 
     #[test]
     fn ends_are_inclusive_and_repeats_count_once() {
         let obs = vec![o(0, "a"), o(0, "a"), o(300, "b")];
-        assert_eq!(first_full_span(&obs, 300, 300, 2), Some((0, 3)));
-        assert_eq!(first_full_span(&obs, 300, 299, 2), None);
+        assert_eq!(full_spans(&obs, 300, 300, 2, true), [(0, 3)]);
+        assert_eq!(full_spans(&obs, 300, 299, 2, false), []);
     }
 }
