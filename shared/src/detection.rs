@@ -194,17 +194,17 @@ pub enum WindowSpec {
 }
 
 /// What a distinct-count window does with a later span of a group when every
-/// (value, network) pair in it was in a finding of the group notified within
-/// the day (`window::Reported`).
+/// value in it, each from the same address and actor, was in a finding of the
+/// group notified within the day (`window::Reported`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Repeats {
     /// Not reported again: the values name what was touched from where (the
     /// caller's own addresses, the instances one host reads), so the same
     /// pairs are an activity already reported, and an analyst paged for it
     /// every window learns nothing (from a review: one engineer's VPN egress
-    /// addresses paged all day). A span with any other pair, or a record whose
-    /// source is no address, is reported, naming what is new (`new_values`,
-    /// `new_sources`). Chosen only where a new incident cannot bring back the
+    /// addresses paged all day). A span with any other value, address or
+    /// actor, or a record whose source is no address, is reported, naming what
+    /// is new (`new_values`, `new_sources`). Chosen only where a new incident cannot bring back the
     /// same pairs: an evasion review found Regions, kinds of call, object keys
     /// and sprayed users that do.
     OnlyNew,

@@ -16,13 +16,13 @@
 //!   A longer attack yields another finding at least two windows later, unless
 //!   every value of its span was already reported (below).
 //! - No repeat of what was reported, for the windows that choose it
-//!   (`Repeats::OnlyNew`): a notified finding's (value, network) pairs are
-//!   remembered for the group for a day. When every full span containing a
-//!   record holds only remembered pairs from addresses, nothing is reported
-//!   (one engineer's VPN egress addresses paged every window); otherwise the
-//!   first span with a new pair is, and names what is new (`new_values`,
-//!   `new_sources`). The memory is written once the finding is notified, so a
-//!   delivery that fails leaves nothing to suppress its retry.
+//!   (`Repeats::OnlyNew`): a notified finding's (value, address, actor)
+//!   triples are remembered for the group for a day. When every full span
+//!   containing a record holds only remembered triples from addresses, nothing
+//!   is reported (one engineer's VPN egress addresses paged every window);
+//!   otherwise the first span with a new triple is, and names what is new
+//!   (`new_values`, `new_sources`). The memory is written once the finding is
+//!   notified, so a delivery that fails leaves nothing to suppress its retry.
 //! - Pairs: a `First` and a `Second` with the same key fire when the second's time is
 //!   within `[first, first + max_gap]`; the claim is the first record's, so one
 //!   creation followed by many logins is one finding.
@@ -76,10 +76,11 @@ pub struct Pending {
     pub reported: Option<Box<Reported>>,
 }
 
-/// The (value, network) pairs a distinct-count finding reported, to be written
-/// to its group's memory (`r|<detection>|<group>`) once the finding is notified:
-/// an item whose payload is `{"pairs": [[value, network], ...]}`, dated at the
-/// record that made the finding and kept for a day (see [`Repeats`]).
+/// The (value, address, actor) triples a distinct-count finding reported, to
+/// be written to its group's memory (`r|<detection>|<group>`) once the finding
+/// is notified: an item whose payload is `{"pairs": [[value, address, actor],
+/// ...]}`, dated at the record that made the finding and kept for a day (see
+/// [`Repeats`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reported {
     pub partition: String,
@@ -91,7 +92,7 @@ pub struct Reported {
 const REPORTED_KIND: &str = "r";
 /// A reported item's `value`.
 const REPORTED_VALUE: &str = "reported";
-/// A span with more (value, network) pairs than this, or whose memory would
+/// A span with more (value, address, actor) triples than this, or whose memory would
 /// take more bytes than the next, is not remembered: such a burst (a
 /// thousand instances) does not come back with the same values, and a DynamoDB
 /// item holds 400 KB.
@@ -301,6 +302,13 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     let (window_secs, min_distinct) = spec;
     let t = obs.time_ms;
     let w = window_secs * 1000;
+    let only_new = matches!(
+        meta.window,
+        Some(WindowSpec::Distinct {
+            repeats: Repeats::OnlyNew,
+            ..
+        })
+    );
     // Every span containing the record lies in [t - w, t + w]: fewer distinct values
     // there than the threshold means no finding, without reading the window back.
     let around = DistinctCount {
@@ -347,13 +355,6 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         );
         around = near;
     }
-    let only_new = matches!(
-        meta.window,
-        Some(WindowSpec::Distinct {
-            repeats: Repeats::OnlyNew,
-            ..
-        })
-    );
     let mut reported = None;
     let mut news = None;
     let (start, end) = if only_new {
@@ -367,18 +368,18 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         let last = spans.iter().map(|s| s.1).max().unwrap_or(first);
         let memory = partition_key(REPORTED_KIND, meta.id, group);
         let known = reported_before(store, &memory, t, now).await?;
-        // Which observations are news: a (value, network) pair no finding
-        // of the group reported within the day, or a source that is no
+        // Which observations are news: a (value, address, actor) triple no
+        // finding of the group reported within the day, or a source that is no
         // address (a service acting for the caller hides where the caller
         // is, so nothing it did is taken as known).
         let mut is_new = vec![false; around.len()];
         for i in first..last {
-            let (pair, placed) = pair_of(&around[i])?;
-            is_new[i] = !placed || !known.pairs.contains(&pair);
+            let (triple, placed) = triple_of(&around[i])?;
+            is_new[i] = !placed || !known.pairs.contains(&triple);
         }
         let Some(&span) = spans.iter().find(|(s, e)| is_new[*s..*e].contains(&true)) else {
             // Every span repeats what was reported: not news. No claim is
-            // taken, so a value that comes later still makes a finding.
+            // taken, so what comes later is judged afresh.
             return Ok(None);
         };
         let seen = Seen::of(&around[span.0..span.1])?;
@@ -399,8 +400,8 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     let (mut finding, matched) =
         span_finding(meta, span, &claim.key, Some(meta_value_label(meta)))?;
     if let Some((values, sources)) = news {
-        // What makes it news: values, or networks, in pairs no finding of
-        // the group reported within the day.
+        // What makes it news: values in triples, and addresses, no finding
+        // of the group reported within the day.
         finding.evidence = std::mem::take(&mut finding.evidence)
             .with_opt("new_values", values)
             .with_opt("new_sources", sources);
@@ -441,46 +442,73 @@ fn span_values(span: &[Observation]) -> Vec<&str> {
 /// the window (a tuned week-long window kept it three weeks; from a review).
 const REMEMBERED_SECS: i64 = CLAIM_TTL_SECS;
 
-/// An observation's (value, network) pair, and whether its source is an
-/// address: the network is an IPv4 address or an IPv6 /64, else the source as
-/// written (`AWS Internal`, a service's name).
-fn pair_of(o: &Observation) -> Result<((String, String), bool), StoreError> {
+/// Who made an observation: the network it came from (an address as written
+/// canonically, IPv6 whole: an AWS subnet is one /64 shared by its hosts;
+/// other text as written) and the actor (a role session: a role's sessions
+/// are different people), and whether the source is an address.
+fn caller_of(o: &Observation) -> Result<(String, String, bool), StoreError> {
     let context = Context::read(&o.payload)?;
     let source = context.text(Text::SourceIp);
-    let placed = source.trim().parse::<std::net::IpAddr>().is_ok();
-    let network = crate::detections::common::network_of_text(source);
-    Ok(((o.value.clone(), network), placed))
+    let address = source.trim().parse::<std::net::IpAddr>().ok();
+    let network = address.map_or_else(|| source.to_owned(), |a| a.to_canonical().to_string());
+    Ok((
+        network,
+        context.text(Text::ActorKey).to_owned(),
+        address.is_some(),
+    ))
 }
 
+/// An observation's (value, network, actor) triple, and whether its source is
+/// an address (see [`caller_of`]).
+fn triple_of(o: &Observation) -> Result<(Triple, bool), StoreError> {
+    let (network, actor, placed) = caller_of(o)?;
+    Ok(((o.value.clone(), network, actor), placed))
+}
+
+/// A value, the network it came from and the actor who asked.
+type Triple = (String, String, String);
+
 /// What a group's memory keeps of a notified finding, and what a later span is
-/// compared with: each value with the network it came from, so that the same
-/// values from another place, or another value from a known place, are news
-/// (from a review: values and networks kept apart let an intruder's reads
-/// from a reported address of instances reported from another pass).
+/// compared with: each value with the network and the actor it came from, so
+/// that the same values from another place or person, or another value from a
+/// known one, are news (from two reviews: values and networks kept apart let an
+/// intruder's reads from a reported address of instances reported from another
+/// pass, and another session of the same role passed as the first).
 #[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 struct Seen {
-    pairs: BTreeSet<(String, String)>,
+    pairs: BTreeSet<Triple>,
+    /// Networks of the span that are no address (never known), not kept.
+    #[serde(skip)]
+    unplaced: BTreeSet<String>,
 }
 
 impl Seen {
     fn of(span: &[Observation]) -> Result<Seen, StoreError> {
         let mut seen = Seen::default();
         for o in span {
-            seen.pairs.insert(pair_of(o)?.0);
+            let (triple, placed) = triple_of(o)?;
+            if !placed {
+                seen.unplaced.insert(triple.1.clone());
+            }
+            seen.pairs.insert(triple);
         }
         Ok(seen)
     }
 
-    /// The values, and the networks, of its pairs `known` does not hold (at
-    /// most [`MAX_LISTED_VALUES`] of each; `None` for none).
+    /// What is news against `known` (at most [`MAX_LISTED_VALUES`] of each;
+    /// `None` for none): the values of triples it does not hold, and the
+    /// networks none of its triples came from, or that are no address.
     fn news(&self, known: &Seen) -> (Option<Vec<String>>, Option<Vec<String>>) {
         let mut values: Vec<String> = Vec::new();
-        let mut networks: Vec<String> = Vec::new();
-        for (value, network) in self.pairs.iter().filter(|p| !known.pairs.contains(*p)) {
+        let mut networks: Vec<String> = self.unplaced.iter().cloned().collect();
+        for (value, network, _) in self.pairs.iter().filter(|p| !known.pairs.contains(*p)) {
             if values.len() < MAX_LISTED_VALUES && !values.contains(value) {
                 values.push(value.clone());
             }
-            if networks.len() < MAX_LISTED_VALUES && !networks.contains(network) {
+            if networks.len() < MAX_LISTED_VALUES
+                && !networks.contains(network)
+                && !known.pairs.iter().any(|k| &k.1 == network)
+            {
                 networks.push(network.clone());
             }
         }
@@ -870,44 +898,61 @@ mod tests {
         assert_eq!((empty.partition(), empty.group()), ("w|det-a|", ""));
     }
 
-    /// A group's memory keeps a span's (value, network) pairs, unless there
-    /// are more than 500 of them or their JSON passes 64 KB: then the next span
-    /// is reported, never held back by a memory cut short. What is news are
-    /// the values and networks of pairs not known.
+    /// A group's memory keeps a span's (value, network, actor) triples, unless
+    /// there are more than 500 of them or their JSON passes 64 KB: then the
+    /// next span is reported, never held back by a memory cut short. What is
+    /// news: the values of triples not known, and networks no known triple
+    /// came from.
     #[test]
-    fn a_memory_keeps_pairs_and_names_what_is_new() {
-        let seen = |pairs: &[(&str, &str)]| Seen {
-            pairs: pairs
+    fn a_memory_keeps_triples_and_names_what_is_new() {
+        let seen = |triples: &[(&str, &str, &str)]| Seen {
+            pairs: triples
                 .iter()
-                .map(|(v, n)| (v.to_string(), n.to_string()))
+                .map(|(v, n, a)| (v.to_string(), n.to_string(), a.to_string()))
                 .collect(),
+            unplaced: BTreeSet::new(),
         };
-        let known = seen(&[("i-1", "192.0.2.1"), ("i-2", "192.0.2.1")]);
+        let known = seen(&[("i-1", "192.0.2.1", "alice"), ("i-2", "192.0.2.1", "alice")]);
         assert_eq!(
             known.kept().expect("kept"),
-            r#"{"pairs":[["i-1","192.0.2.1"],["i-2","192.0.2.1"]]}"#
+            r#"{"pairs":[["i-1","192.0.2.1","alice"],["i-2","192.0.2.1","alice"]]}"#
         );
-        // A known value from a known network, but not together, is news.
+        // A known value from a known network, but not together, is news; so
+        // is a known one asked for by another actor from a known network.
         let crossed = seen(&[
-            ("i-1", "192.0.2.1"),
-            ("i-3", "192.0.2.1"),
-            ("i-2", "198.51.100.9"),
+            ("i-1", "192.0.2.1", "alice"),
+            ("i-3", "192.0.2.1", "alice"),
+            ("i-2", "198.51.100.9", "alice"),
+            ("i-1", "192.0.2.1", "bob"),
         ]);
         assert_eq!(
             crossed.news(&known),
             (
-                Some(vec!["i-2".to_owned(), "i-3".to_owned()]),
-                Some(vec!["192.0.2.1".to_owned(), "198.51.100.9".to_owned()])
+                Some(vec!["i-1".to_owned(), "i-2".to_owned(), "i-3".to_owned()]),
+                Some(vec!["198.51.100.9".to_owned()])
             )
         );
-        assert_eq!(seen(&[("i-2", "192.0.2.1")]).news(&known), (None, None));
+        assert_eq!(
+            seen(&[("i-2", "192.0.2.1", "alice")]).news(&known),
+            (None, None)
+        );
+        let mut internal = seen(&[("i-2", "AWS Internal", "alice")]);
+        internal.unplaced.insert("AWS Internal".into());
+        assert_eq!(
+            internal.news(&known),
+            (
+                Some(vec!["i-2".to_owned()]),
+                Some(vec!["AWS Internal".to_owned()])
+            )
+        );
         let many = |n: usize, len: usize| Seen {
             pairs: (0..n)
-                .map(|i| (format!("{i:0len$}"), "192.0.2.1".to_owned()))
+                .map(|i| (format!("{i:0len$}"), "192.0.2.1".to_owned(), "a".to_owned()))
                 .collect(),
+            unplaced: BTreeSet::new(),
         };
         assert!(many(500, 8).kept().is_some());
-        assert!(many(501, 8).kept().is_none(), "501 pairs");
+        assert!(many(501, 8).kept().is_none(), "501 triples");
         assert!(many(100, 700).kept().is_none(), "70 KB");
     }
 
@@ -922,11 +967,15 @@ mod tests {
             );
             let rec = Record::from_json(&json).unwrap();
             let obs = observation(&rec, 1, "i-1".into(), Evidence::new(), &[], &mut None);
-            pair_of(&obs).unwrap()
+            triple_of(&obs).unwrap()
         };
+        // An IPv6 address whole: a subnet's hosts share its /64.
         assert_eq!(
-            pair("2001:db8:1:2::9"),
-            (("i-1".into(), "2001:db8:1:2::/64".into()), true)
+            pair("2001:DB8:1:2::9"),
+            (
+                ("i-1".into(), "2001:db8:1:2::9".into(), "unknown".into()),
+                true
+            )
         );
         assert!(!pair("cloudformation.amazonaws.com").1);
         assert!(!pair("AWS Internal").1);
