@@ -200,13 +200,14 @@ pub enum WindowSpec {
 pub enum Repeats {
     /// Not reported again: the values name what was touched from where (the
     /// caller's own addresses, the instances one host reads), so the same
-    /// pairs are an activity already reported, and an analyst paged for it
-    /// every window learns nothing (from a review: one engineer's VPN egress
-    /// addresses paged all day). A span with any other value, address or
-    /// actor, or a record whose source is no address, is reported, naming what
-    /// is new (`new_values`, `new_sources`). Chosen only where a new incident cannot bring back the
-    /// same pairs: an evasion review found Regions, kinds of call, object keys
-    /// and sprayed users that do.
+    /// values from the same addresses and actors are an activity already
+    /// reported, and an analyst paged for it every window learns nothing (from
+    /// a review: one engineer's VPN egress addresses paged all day). A span
+    /// with any other value, address or actor, or a record whose source is no
+    /// address, is reported, naming what is new (`new_values`, `new_sources`).
+    /// Chosen only where a new incident cannot bring the same values back: an
+    /// evasion review found Regions, kinds of call, object keys and sprayed
+    /// users that do.
     OnlyNew,
     /// Reported in every window: the values can come back in a new incident
     /// (a small fixed set such as Regions or steps of a sequence, names that

@@ -152,8 +152,6 @@ pub fn is_org_id(s: &str) -> bool {
     })
 }
 
-/// A Region name as a folder: lowercase letters, digits and dashes, starting with
-/// a letter (`us-east-1`, `us-gov-west-1`, `cn-north-1`).
 /// The Regions AWS had when this list was written (December 2026), in every
 /// partition: a `--regions` value outside it is most likely mistyped, which an
 /// S3 replay, listing only the Regions asked, cannot see for itself. A newer
@@ -218,6 +216,8 @@ pub fn unknown_regions(regions: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// A Region name as a folder: lowercase letters, digits and dashes, starting with
+/// a letter (`us-east-1`, `us-gov-west-1`, `cn-north-1`).
 pub fn is_region(s: &str) -> bool {
     (4..=32).contains(&s.len())
         && s.as_bytes()[0].is_ascii_lowercase()

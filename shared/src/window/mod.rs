@@ -372,17 +372,20 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         // finding of the group reported within the day, or a source that is no
         // address (a service acting for the caller hides where the caller
         // is, so nothing it did is taken as known).
-        let mut is_new = vec![false; around.len()];
-        for i in first..last {
-            let (triple, placed) = triple_of(&around[i])?;
-            is_new[i] = !placed || !known.pairs.contains(&triple);
-        }
-        let Some(&span) = spans.iter().find(|(s, e)| is_new[*s..*e].contains(&true)) else {
+        let triples = around[first..last]
+            .iter()
+            .map(triple_of)
+            .collect::<Result<Vec<_>, _>>()?;
+        let is_new = |(triple, placed): &(Triple, bool)| !placed || !known.pairs.contains(triple);
+        let Some(&span) = spans
+            .iter()
+            .find(|(s, e)| triples[s - first..e - first].iter().any(is_new))
+        else {
             // Every span repeats what was reported: not news. No claim is
             // taken, so what comes later is judged afresh.
             return Ok(None);
         };
-        let seen = Seen::of(&around[span.0..span.1])?;
+        let seen = Seen::of(&triples[span.0 - first..span.1 - first]);
         if !known.pairs.is_empty() {
             news = Some(seen.news(&known));
         }
@@ -483,16 +486,16 @@ struct Seen {
 }
 
 impl Seen {
-    fn of(span: &[Observation]) -> Result<Seen, StoreError> {
+    /// Of a span's observations' triples (see [`triple_of`]).
+    fn of(triples: &[(Triple, bool)]) -> Seen {
         let mut seen = Seen::default();
-        for o in span {
-            let (triple, placed) = triple_of(o)?;
+        for (triple, placed) in triples {
             if !placed {
                 seen.unplaced.insert(triple.1.clone());
             }
-            seen.pairs.insert(triple);
+            seen.pairs.insert(triple.clone());
         }
-        Ok(seen)
+        seen
     }
 
     /// What is news against `known` (at most [`MAX_LISTED_VALUES`] of each;
@@ -977,6 +980,7 @@ mod tests {
                 true
             )
         );
+        assert_eq!(pair("::ffff:192.0.2.7").0.1, "192.0.2.7");
         assert!(!pair("cloudformation.amazonaws.com").1);
         assert!(!pair("AWS Internal").1);
     }
@@ -992,16 +996,6 @@ mod tests {
         );
         assert_eq!(full_spans(&obs, 250, 300, 2, true), [(0, 3)]);
         assert_eq!(full_spans(&obs, 380, 300, 3, false), [(1, 4)]);
-    }
-
-    /// Sources count as the per-address windows count them.
-    #[test]
-    fn a_source_counts_as_its_network() {
-        use crate::detections::common::network_of_text;
-        assert_eq!(network_of_text("2001:DB8:1:2::77"), "2001:db8:1:2::/64");
-        assert_eq!(network_of_text("::ffff:192.0.2.7"), "192.0.2.7");
-        assert_eq!(network_of_text("AWS Internal"), "AWS Internal");
-        assert_eq!(network_of_text(""), "");
     }
 
     fn o(t: i64, v: &str) -> Observation {

@@ -227,27 +227,13 @@ pub fn source_ip_normalized(rec: &Record) -> Option<String> {
 /// given a whole `/64` and may take a new address in it for every call, so the
 /// address alone let one caller split such a window (from a review).
 pub fn source_network(rec: &Record) -> Option<String> {
-    source_ip_literal(rec).map(network_of)
-}
-
-/// An address as [`source_network`] counts it.
-pub fn network_of(ip: IpAddr) -> String {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => v4.to_string(),
+    match source_ip_literal(rec)?.to_canonical() {
+        IpAddr::V4(v4) => Some(v4.to_string()),
         IpAddr::V6(v6) => {
             let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-            format!("{}/64", std::net::Ipv6Addr::from(prefix))
+            Some(format!("{}/64", std::net::Ipv6Addr::from(prefix)))
         }
     }
-}
-
-/// A `sourceIPAddress` as written, as [`source_network`] counts it when it is
-/// an address; other text (`AWS Internal`, a service's name) as it is.
-pub fn network_of_text(source: &str) -> String {
-    source
-        .trim()
-        .parse()
-        .map_or_else(|_| source.to_owned(), network_of)
 }
 
 /// The window group "who, in which account": `<account>|<actor key>`, with
