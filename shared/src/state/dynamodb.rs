@@ -302,10 +302,10 @@ impl DynamoStore {
         if seen.len() >= MAX_SEEN_CLAIMS {
             seen.clear();
         }
-        // Only window and pair claims (`c|`) are ever asked about.
+        // Only window, news and pair claims (`c|`, `u|`) are ever asked about.
         seen.extend(
             keys.into_iter()
-                .filter(|k| k.starts_with("c|"))
+                .filter(|k| k.starts_with("c|") || k.starts_with("u|"))
                 .map(str::to_owned),
         );
     }
@@ -889,6 +889,15 @@ impl Store for DynamoStore {
                 _ => Err(self.error("DeleteItem (claim)", e)),
             },
         }
+    }
+
+    async fn any_claim_held(&self, keys: &[String], now: i64) -> Result<bool, StoreError> {
+        for key in keys {
+            if self.claim_held(key, now).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Asks only about keys this process saw taken (one small `Query` each, until

@@ -420,6 +420,18 @@ pub trait Store: Send + Sync {
         std::future::ready(Ok(false))
     }
 
+    /// As [`Store::claims_held`], but asking about every key, whether or not
+    /// this process saw it taken (one small request each, until one is held).
+    /// Only a rare decision uses it: which of two claims a finding of news
+    /// takes (`window::NEWS_CLAIM`).
+    fn any_claim_held(
+        &self,
+        keys: &[String],
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.claims_held(keys, now)
+    }
+
     /// Records that `member` of `partition` (e.g. an account and Region of the
     /// pipeline heartbeat) was last seen at `time_ms`, unless it was seen at that
     /// time or later already; one atomic conditional write.

@@ -104,6 +104,14 @@ pub trait Wrapper: Send + Sync {
         self.inner().claims_held(keys, now)
     }
 
+    fn any_claim_held(
+        &self,
+        keys: &[String],
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        self.inner().any_claim_held(keys, now)
+    }
+
     fn beat(
         &self,
         partition: &str,
@@ -222,6 +230,14 @@ impl<W: Wrapper> Store for W {
         now: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         Wrapper::claims_held(self, keys, now)
+    }
+
+    fn any_claim_held(
+        &self,
+        keys: &[String],
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        Wrapper::any_claim_held(self, keys, now)
     }
 
     fn beat(

@@ -23,6 +23,9 @@
 //!   otherwise the first span with a new triple is, and names what is new
 //!   (`new_values`, `new_sources`). The memory is written once the finding is
 //!   notified, so a delivery that fails leaves nothing to suppress its retry.
+//!   Once the memory holds a finding of the day, a span with a caller (address
+//!   and actor) it does not know is claimed apart ([`NEWS_CLAIM`]), so that an
+//!   intruder minutes after a routine activity's finding is not merged into it.
 //! - Pairs: a `First` and a `Second` with the same key fire when the second's time is
 //!   within `[first, first + max_gap]`; the claim is the first record's, so one
 //!   creation followed by many logins is one finding.
@@ -318,6 +321,12 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         enough: min_distinct,
     };
     let expires_at = expiry(now, t, window_secs + settings.lateness_secs);
+    // The record's own (value, address, actor), for the claims' shortcut below.
+    let own = if only_new && claim_is_final {
+        Some(triple_of(&obs)?)
+    } else {
+        None
+    };
     if store
         .put_then_count_distinct(partition, obs, expires_at, around)
         .await?
@@ -325,18 +334,45 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     {
         return Ok(None);
     }
-    let claim_key = |b: i64| partition_key(WINDOW_CLAIM, meta.id, &format!("{group}|{b}"));
+    let memory = partition_key(REPORTED_KIND, meta.id, group);
+    // What the group's notified findings reported within the day, when the
+    // claims below made it known already.
+    let mut known = None;
     // A span containing the record starts in `[t - w, t]`, so its bucket is the
     // record's or the one before; either claim held blocks both (key or guard).
     // A flood against a reported burst stops here, without reading the group
     // back or rebuilding the finding from its items.
     if claim_is_final {
         let b = t.div_euclid(w);
-        if store
-            .claims_held(&[claim_key(b - 1), claim_key(b)], now)
-            .await?
-        {
-            return Ok(None);
+        let held = |kind: &str| {
+            let key = |b: i64| partition_key(kind, meta.id, &format!("{group}|{b}"));
+            let keys = [key(b - 1), key(b)];
+            async move { store.claims_held(&keys, now).await }
+        };
+        if held(WINDOW_CLAIM).await? {
+            // For a window whose repeats are only-new, a new caller (address
+            // and actor) under a reported burst's claim is reported once more,
+            // under a claim of news: the first finding of a routine activity
+            // is the day's, and an intruder after it must not be merged into
+            // it (from a review). A record of a caller the memory knows is the
+            // burst's own growth, merged as before: it stops here, having read
+            // only the memory; so does any record once this window's news was
+            // reported. One that completes a span whose new caller came
+            // before it is left to that caller's next record (docs/state.md).
+            if !only_new || held(NEWS_CLAIM).await? {
+                return Ok(None);
+            }
+            let Some((triple, placed)) = &own else {
+                return Ok(None);
+            };
+            let reported = reported_before(store, &memory, t, now).await?;
+            if reported.pairs.is_empty() || (*placed && reported.knows_caller(triple)) {
+                // Nothing remembered yet (the burst's finding is being
+                // delivered, or was too large to keep): a finding now would
+                // take the held claim.
+                return Ok(None);
+            }
+            known = Some(reported);
         }
     }
     let mut around = store.range(partition, t - w, t + w, now).await?;
@@ -357,6 +393,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     }
     let mut reported = None;
     let mut news = None;
+    let mut claim_kind = WINDOW_CLAIM;
     let (start, end) = if only_new {
         // Every full span containing the record is looked at, not only the
         // earliest: a record delivered early may hold a new value in a later
@@ -366,8 +403,10 @@ pub async fn observe_distinct<S: Store + ?Sized>(
             return Ok(None);
         };
         let last = spans.iter().map(|s| s.1).max().unwrap_or(first);
-        let memory = partition_key(REPORTED_KIND, meta.id, group);
-        let known = reported_before(store, &memory, t, now).await?;
+        let known = match known {
+            Some(known) => known,
+            None => reported_before(store, &memory, t, now).await?,
+        };
         // Which observations are news: a (value, address, actor) triple no
         // finding of the group reported within the day, or a source that is no
         // address (a service acting for the caller hides where the caller
@@ -377,14 +416,38 @@ pub async fn observe_distinct<S: Store + ?Sized>(
             .map(triple_of)
             .collect::<Result<Vec<_>, _>>()?;
         let is_new = |(triple, placed): &(Triple, bool)| !placed || !known.pairs.contains(triple);
-        let Some(&span) = spans
-            .iter()
-            .find(|(s, e)| triples[s - first..e - first].iter().any(is_new))
-        else {
+        let new_caller = |(triple, placed): &(Triple, bool)| !placed || !known.knows_caller(triple);
+        let first_with = |news: &dyn Fn(&(Triple, bool)) -> bool| {
+            spans
+                .iter()
+                .find(|(s, e)| triples[s - first..e - first].iter().any(news))
+                .copied()
+        };
+        let Some(mut span) = first_with(&is_new) else {
             // Every span repeats what was reported: not news. No claim is
             // taken, so what comes later is judged afresh.
             return Ok(None);
         };
+        // Once the group has a notified finding within the day, a span with a
+        // caller it did not name, whose group claim is held (by a finding it
+        // would be merged into), is claimed apart (`NEWS_CLAIM`): at most one
+        // such finding per window, beside the group's. Where the group's claim
+        // is free it is taken as before, so every finding reported without
+        // claims of news still is (a review: a claim of news taken first
+        // guarded the next window against an intruder). New values from known
+        // callers take the group's claim, and are merged into a finding that
+        // holds it (a burst growing past its threshold is one finding).
+        if !known.pairs.is_empty()
+            && let Some(news_span) = first_with(&new_caller)
+        {
+            let bucket = around[span.0].time_ms.div_euclid(w);
+            let group_claims = [bucket - 1, bucket, bucket + 1]
+                .map(|b| partition_key(WINDOW_CLAIM, meta.id, &format!("{group}|{b}")));
+            if store.any_claim_held(&group_claims, now).await? {
+                span = news_span;
+                claim_kind = NEWS_CLAIM;
+            }
+        }
         let seen = Seen::of(&triples[span.0 - first..span.1 - first]);
         if !known.pairs.is_empty() {
             news = Some(seen.news(&known));
@@ -399,7 +462,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     };
     let span = &around[start..end];
     let start_ms = span[0].time_ms;
-    let claim = bucket_claim(WINDOW_CLAIM, meta, group, window_secs, settings, start_ms);
+    let claim = bucket_claim(claim_kind, meta, group, window_secs, settings, start_ms);
     let (mut finding, matched) =
         span_finding(meta, span, &claim.key, Some(meta_value_label(meta)))?;
     if let Some((values, sources)) = news {
@@ -412,8 +475,11 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     let reported = reported.map(|(memory, payload)| {
         Box::new(Reported {
             partition: memory,
+            // Dated at the span's start, not at the record that made it: a
+            // record of the span delivered later reads the memory up to its
+            // own time, and must find it (from a review).
             obs: Observation {
-                time_ms: t,
+                time_ms: start_ms,
                 event_id: claim.key.clone(),
                 value: REPORTED_VALUE.to_owned(),
                 payload: payload.into(),
@@ -498,6 +564,13 @@ impl Seen {
         seen
     }
 
+    /// Whether a triple of its came from `triple`'s network and actor.
+    fn knows_caller(&self, triple: &Triple) -> bool {
+        self.pairs
+            .iter()
+            .any(|(_, network, actor)| network == &triple.1 && actor == &triple.2)
+    }
+
     /// What is news against `known` (at most [`MAX_LISTED_VALUES`] of each;
     /// `None` for none): the values of triples it does not hold, and the
     /// networks none of its triples came from, or that are no address.
@@ -559,6 +632,14 @@ async fn reported_before<S: Store + ?Sized>(
 /// later record can rebuild a span that starts in the bucket either side for
 /// three windows after this one's start, arriving up to the lateness.
 pub const WINDOW_CLAIM: &str = "c";
+
+/// The kind of the claim of a finding of a new caller (`Repeats::OnlyNew`): a
+/// span holding a (address, actor) no notified finding of the group named
+/// within the day, once one did. Bucketed as [`WINDOW_CLAIM`] and apart from
+/// it, so that a new caller in the buckets a routine activity's finding holds
+/// is still reported, at most once per window (claims per caller were tried:
+/// every new address of a burst then paged on its own).
+pub const NEWS_CLAIM: &str = "u";
 
 /// The kind of the claim of a record that is a burst on its own
 /// (`Signal::Batch`), bucketed by the built-in window and keyed by the caller's
