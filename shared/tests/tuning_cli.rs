@@ -817,3 +817,79 @@ fn a_file_that_is_not_utf8_is_invalid_at_its_first_bad_byte() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The recipe `macie-disabled`'s false-positive text gives for a team's
+/// standing exclusions in the sensitivity inspection template: the same
+/// exclusions restated are suppressed; credentials excluded beside them (the
+/// sample attack) are still notified.
+#[test]
+fn the_macie_template_recipe_keeps_a_new_exclusion_reported() {
+    let t = tmp(
+        "macie.toml",
+        r#"
+[[suppress]]
+id = "macie-standing-exclusions"
+detections = ["macie-disabled"]
+reason = "we do not scan for names and addresses"
+owner = "security@example.com"
+expires = "2027-06-01"
+[suppress.match]
+"userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6789/*"
+"eventName" = "UpdateSensitivityInspectionTemplate"
+"evidence.excluded_identifiers[]" = ["NAME", "ADDRESS"]
+"#,
+    );
+    let attack =
+        root().join("events/macie-disabled/positive-discovery-template-excludes-credentials.json");
+    let text = std::fs::read_to_string(&attack).unwrap();
+    let mut standing: serde_json::Value = serde_json::from_str(&text).unwrap();
+    standing["detail"]["requestParameters"]["excludes"]["managedDataIdentifierIds"] =
+        serde_json::json!(["NAME", "ADDRESS"]);
+    standing["detail"]["eventID"] = serde_json::json!("0d6f3e39-5b1a-4c3e-9d7e-1f2a3b4c5d6e");
+    let standing = tmp("macie-standing.json", &standing.to_string());
+    let o = run(&[
+        "replay",
+        "--format",
+        "jsonl",
+        "--tuning",
+        t.to_str().unwrap(),
+        "--now",
+        "2026-12-01",
+        standing.to_str().unwrap(),
+        attack.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dispositions: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|f| {
+            format!(
+                "{} {}",
+                f["evidence"]["excluded_identifiers"], f["disposition"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        dispositions,
+        [r#"["AWS_CREDENTIALS","CREDIT_CARD_NUMBER","OPENSSH_PRIVATE_KEY"] "notified""#],
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("entry macie-standing-exclusions: 1 finding(s)"),
+        "{}",
+        stderr(&o)
+    );
+    // The gate agrees: no sample attack is silenced, and the file is clean.
+    let o = run(&[
+        "tuning",
+        "check",
+        t.to_str().unwrap(),
+        "--now",
+        "2026-12-01",
+        "--strict",
+        "--protect",
+        root().join("events").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

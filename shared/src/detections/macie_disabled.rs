@@ -17,7 +17,13 @@
 //! (`UpdateOrganizationConfiguration` with `autoEnable` false, as GuardDuty's,
 //! Inspector's and Detective's detections judge it) and automated discovery switched
 //! off for chosen members (`BatchUpdateAutomatedDiscoveryAccounts` with an account
-//! at `DISABLED`).
+//! at `DISABLED`); after the eleventh session's left-outs, automated discovery
+//! blinded by content (`UpdateSensitivityInspectionTemplate` excluding managed
+//! data identifiers, or including allow lists: text an allow list matches is
+//! not reported as sensitive, and a list's regex can match anything), and an
+//! allow list changed (`UpdateAllowList`: a list a template or job already uses
+//! changes what it hides without the template changing; creating one hides
+//! nothing until it is used).
 //!
 //! Decision: `UpdateMacieSession` also changes the publishing frequency; only a
 //! session set to `PAUSED` fires, and the same for a member's session. Filters that only show (`NOOP`) do not.
@@ -45,6 +51,8 @@ const NAMES: &[&str] = &[
     "UpdateClassificationJob",
     "UpdateOrganizationConfiguration",
     "BatchUpdateAutomatedDiscoveryAccounts",
+    "UpdateSensitivityInspectionTemplate",
+    "UpdateAllowList",
 ];
 
 /// The findings-filter calls: they count only when the filter archives what it
@@ -66,6 +74,13 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Cost reviews or account decommissioning by the security team.",
         "Archiving filters for buckets and findings the team has reviewed and accepted.",
+        "A sensitivity inspection template that excludes managed data identifiers the team \
+         does not need (names, addresses) or uses an allow list of its test data: each update \
+         restates them. A tuning entry matching `eventName` \
+         `UpdateSensitivityInspectionTemplate`, the team's own choices in \
+         `evidence.excluded_identifiers[]` or `evidence.allow_lists[]` (every item must be \
+         one of them) and the caller's role keeps any other exclusion reported.",
+        "The team refining an allow list of its test data (`UpdateAllowList`).",
     ],
     next_steps: "Confirm with the security team. If unplanned, re-enable Macie, and review S3 \
                  access to sensitive buckets and the caller's activity since the change.",
@@ -112,6 +127,13 @@ impl Detection for MacieDisabled {
                 request_flag(rec, "autoEnable").or_else(|| request_flag(rec, "AutoEnable")) == Some(false)
             }
             "BatchUpdateAutomatedDiscoveryAccounts" => !discovery_disabled_for(rec).is_empty(),
+            // The template replaces what discovery looks for: a restatement
+            // of the same exclusions fires again (as an archiving filter's
+            // does); a template that only adds custom identifiers does not.
+            "UpdateSensitivityInspectionTemplate" => {
+                !template_ids(rec, "excludes", "managedDataIdentifierIds").is_empty()
+                    || !template_ids(rec, "includes", "allowListIds").is_empty()
+            }
             "UpdateClassificationScope" => {
                 let excludes = rec.request_param("s3").and_then(|s3| s3.get("excludes"));
                 let adds = excludes.and_then(|e| e.get("operation")).is_some_and(|o| {
@@ -128,21 +150,61 @@ impl Detection for MacieDisabled {
         if !blinded {
             return None;
         }
+        // What `id` and `name` name: a member, filter or scope, or the
+        // template or allow list.
+        let (id_key, name_key) = match rec.event_name() {
+            "UpdateSensitivityInspectionTemplate" => ("template", "template_name"),
+            "UpdateAllowList" => ("allow_list", "allow_list_name"),
+            _ => ("member", "filter"),
+        };
         fire(
             Evidence::new()
                 .with("action", rec.event_name())
                 .with_opt("status", status)
-                .with_opt("member", rec.request_param_str("id"))
-                .with_opt("filter", rec.request_param_str("name"))
+                .with_opt(id_key, rec.request_param_str("id"))
+                .with_opt(name_key, rec.request_param_str("name"))
                 .with_opt("job", rec.request_param_str("jobId"))
                 .with_opt("job_status", rec.request_param_str("jobStatus"))
                 .with_json("criteria", rec.request_param("findingCriteria"))
                 .with_opt(
                     "discovery_disabled_for",
                     Some(discovery_disabled_for(rec)).filter(|a| !a.is_empty()),
-                ),
+                )
+                .with_opt(
+                    "excluded_identifiers",
+                    Some(template_ids(rec, "excludes", "managedDataIdentifierIds"))
+                        .filter(|a| !a.is_empty()),
+                )
+                .with_opt(
+                    "allow_lists",
+                    Some(template_ids(rec, "includes", "allowListIds")).filter(|a| !a.is_empty()),
+                )
+                .with_json("allow_list_criteria", allow_list_criteria(rec)),
         )
     }
+}
+
+/// What `UpdateAllowList` makes the list match: a regex, or an S3 object of words.
+fn allow_list_criteria<'r>(rec: &'r Record<'_>) -> Option<&'r serde_json::Value> {
+    (rec.event_name() == "UpdateAllowList")
+        .then(|| rec.request_param("criteria"))
+        .flatten()
+}
+
+/// The ids `UpdateSensitivityInspectionTemplate` lists under `part.key`
+/// (`excludes.managedDataIdentifierIds`, `includes.allowListIds`); at most 20.
+fn template_ids<'r>(rec: &'r Record<'_>, part: &str, key: &str) -> Vec<&'r str> {
+    if rec.event_name() != "UpdateSensitivityInspectionTemplate" {
+        return Vec::new();
+    }
+    rec.request_param(part)
+        .and_then(|p| p.get(key))
+        .and_then(|ids| ids.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|id| id.as_str())
+        .take(20)
+        .collect()
 }
 
 /// The accounts `BatchUpdateAutomatedDiscoveryAccounts` switches discovery off for.
@@ -229,6 +291,36 @@ mod tests {
         assert!(fires(&MacieDisabled, &scope("REPLACE", r#"["customer-exports"]"#)));
         assert!(!fires(&MacieDisabled, &scope("REMOVE", r#"["customer-exports"]"#)));
         assert!(!fires(&MacieDisabled, &scope("REPLACE", "[]")));
+    }
+
+    /// Twelfth session (a left-out of the security-services review): Macie
+    /// blinded by content, not by bucket.
+    #[test]
+    fn discovery_blinded_by_excluded_identifiers_or_allow_lists_counts() {
+        let template = |params: &str| call(SOURCE, "UpdateSensitivityInspectionTemplate", params);
+        let excluded = template(
+            r#"{"id":"9f3c2a","excludes":{"managedDataIdentifierIds":["CREDIT_CARD_NUMBER","AWS_CREDENTIALS"]},"includes":{"customDataIdentifierIds":["c1"]}}"#,
+        );
+        match crate::detections::common::testing::eval(&MacieDisabled, &excluded) {
+            Some(Signal::Fire(e)) => assert_eq!(
+                e.get("excluded_identifiers"),
+                Some(&serde_json::json!(["CREDIT_CARD_NUMBER", "AWS_CREDENTIALS"]))
+            ),
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(fires(&MacieDisabled, &template(r#"{"id":"9f3c2a","includes":{"allowListIds":["al-1"]}}"#)));
+        // Custom identifiers added, or nothing excluded: discovery sees more, not less.
+        assert!(!fires(&MacieDisabled, &template(r#"{"id":"9f3c2a","includes":{"customDataIdentifierIds":["c1"]}}"#)));
+        assert!(!fires(&MacieDisabled, &template(r#"{"id":"9f3c2a","excludes":{"managedDataIdentifierIds":[]},"description":"d"}"#)));
+        assert!(!fires(&MacieDisabled, &failed(&template(r#"{"id":"9f3c2a","includes":{"allowListIds":["al-1"]}}"#), "AccessDeniedException")));
+        let list = call(SOURCE, "UpdateAllowList", r#"{"id":"al-1","name":"test-cards","criteria":{"regex":".*"}}"#);
+        match crate::detections::common::testing::eval(&MacieDisabled, &list) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("allow_list_criteria"), Some(&serde_json::json!({"regex": ".*"})))
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        assert!(!fires(&MacieDisabled, &call(SOURCE, "CreateAllowList", r#"{"name":"test-cards","criteria":{"regex":".*"}}"#)));
     }
 
     /// From a second review: new accounts left without Macie, and discovery off for
