@@ -76,13 +76,12 @@ const NAMES: &[&str] = &[
 /// For the calls that can also switch things on: a control switched off
 /// (`UpdateStandardsControl` with `ControlStatus` `DISABLED`, or a batch update with
 /// some association `DISABLED`), or a configuration policy that turns the service off.
-fn switches_off(rec: &Record<'_>) -> bool {
+/// `key_controls_off`: what [`policy_key_controls_off`] found in the request's
+/// configuration policy, worked out once by the caller.
+fn switches_off(rec: &Record<'_>, key_controls_off: &[&str]) -> bool {
     match rec.event_name() {
         "CreateConfigurationPolicy" | "UpdateConfigurationPolicy" => {
-            policy_blinds(request_param_any(
-                rec,
-                &["ConfigurationPolicy", "configurationPolicy"],
-            ))
+            policy_blinds(configuration_policy(rec), key_controls_off)
         }
         "UpdateFindingAggregator" | "UpdateAggregatorV2" => text_is(
             request_param_any(rec, &["RegionLinkingMode", "regionLinkingMode"]),
@@ -124,7 +123,7 @@ fn switches_off(rec: &Record<'_>) -> bool {
 /// controls disables all others). A policy that only narrows ordinary standards or
 /// controls is left out: the security team tunes them all the time, and a policy
 /// carries its whole list on every update.
-fn policy_blinds(policy: Option<&serde_json::Value>) -> bool {
+fn policy_blinds(policy: Option<&serde_json::Value>, key_controls_off: &[&str]) -> bool {
     let hub = policy.and_then(|p| pascal_or_camel(p, "SecurityHub"));
     let enabled = hub.and_then(|h| pascal_or_camel(h, "ServiceEnabled"));
     let service_off = match enabled {
@@ -143,7 +142,12 @@ fn policy_blinds(policy: Option<&serde_json::Value>) -> bool {
                 .filter_map(serde_json::Value::as_str)
                 .any(|arn| KEY_STANDARDS.iter().any(|k| arn.to_ascii_lowercase().contains(k)))
         });
-    service_off || no_standard || !policy_key_controls_off(policy).is_empty()
+    service_off || no_standard || !key_controls_off.is_empty()
+}
+
+/// A configuration policy call's policy (`ConfigurationPolicy`, either case).
+fn configuration_policy<'r>(rec: &'r Record<'_>) -> Option<&'r serde_json::Value> {
+    request_param_any(rec, &["ConfigurationPolicy", "configurationPolicy"])
 }
 
 /// The standards (by the name in their ARN) that hold some of [`KEY_CONTROLS`]:
@@ -314,15 +318,14 @@ impl Detection for SecurityHubDisabled {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        if !succeeded_call(rec, SOURCE, NAMES) || !switches_off(rec) {
+        if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
-        let key_controls_off = Some(policy_key_controls_off(request_param_any(
-            rec,
-            &["ConfigurationPolicy", "configurationPolicy"],
-        )))
-        .filter(|off| !off.is_empty())
-        .map(|off| serde_json::json!(off));
+        let off = policy_key_controls_off(configuration_policy(rec));
+        if !switches_off(rec, &off) {
+            return None;
+        }
+        let key_controls_off = (!off.is_empty()).then(|| serde_json::json!(off));
         fire(
             Evidence::new()
                 .with("action", rec.event_name())

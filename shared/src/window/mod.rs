@@ -321,12 +321,9 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         enough: min_distinct,
     };
     let expires_at = expiry(now, t, window_secs + settings.lateness_secs);
-    // The record's own (value, address, actor), for the claims' shortcut below.
-    let own = if only_new && claim_is_final {
-        Some(triple_of(&obs)?)
-    } else {
-        None
-    };
+    // The record itself, for the claims' shortcut below (its payload is
+    // shared, not copied; read only when the shortcut needs its caller).
+    let own = (only_new && claim_is_final).then(|| obs.clone());
     if store
         .put_then_count_distinct(partition, obs, expires_at, around)
         .await?
@@ -362,11 +359,11 @@ pub async fn observe_distinct<S: Store + ?Sized>(
             if !only_new || held(NEWS_CLAIM).await? {
                 return Ok(None);
             }
-            let Some((triple, placed)) = &own else {
+            let Some((triple, placed)) = own.as_ref().map(triple_of).transpose()? else {
                 return Ok(None);
             };
             let reported = reported_before(store, &memory, t, now).await?;
-            if reported.pairs.is_empty() || (*placed && reported.knows_caller(triple)) {
+            if reported.pairs.is_empty() || (placed && reported.knows_caller(&triple)) {
                 // Nothing remembered yet (the burst's finding is being
                 // delivered, or was too large to keep): a finding now would
                 // take the held claim.
