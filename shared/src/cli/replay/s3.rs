@@ -62,7 +62,7 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
     let filter = src.filter.clone();
     let decode: Decode<Recorded> = Arc::new(move |key: &str, bytes: Vec<u8>| {
         let ahead = if threads > 1 {
-            super::preparing(&engine, &filter)
+            super::sink::preparing(&engine, &filter)
         } else {
             Ahead::Parse
         };
