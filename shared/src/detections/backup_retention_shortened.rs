@@ -295,6 +295,7 @@ fn point_deletion(rec: &Record<'_>) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
     use crate::detections::common::testing::{eval, fires};
 
@@ -388,7 +389,7 @@ mod tests {
         ), "");
         assert!(fires(&BackupRetentionShortened, &two));
         let severity = |name: &str, source: &str, params: &str| {
-            BackupRetentionShortened.severity_for(&crate::event::Record::from_json(&record(source, name, ROLE, params, "")).unwrap())
+            testing::severity(&BackupRetentionShortened, &record(source, name, ROLE, params, ""))
         };
         assert_eq!(severity("CreateBackupPlan", BACKUP, &plan("1", "35")), Severity::Medium);
         // From an evasion review: a new plan keeping nothing three days is the

@@ -176,6 +176,7 @@ impl Detection for CloudControlDefenceResourceChanged {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
     use crate::detections::common::testing::{fired_evidence, fires};
 
@@ -189,7 +190,7 @@ mod tests {
         let e = fired_evidence(&CloudControlDefenceResourceChanged, &deleted);
         assert_eq!(e.get("resource_type").and_then(|v| v.as_str()), Some("AWS::Logs::LogGroup"));
         assert_eq!(e.get("identifier").and_then(|v| v.as_str()), Some("aws-cloudtrail-logs-org"));
-        let severity = |rec: &str| CloudControlDefenceResourceChanged.severity_for(&Record::from_json(rec).unwrap());
+        let severity = |rec: &str| testing::severity(&CloudControlDefenceResourceChanged, rec);
         assert_eq!(severity(&deleted), Severity::High);
         let patched = call(
             "UpdateResource",

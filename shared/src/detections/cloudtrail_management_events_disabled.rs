@@ -318,6 +318,7 @@ impl Detection for CloudTrailManagementEventsDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::testing::{eval, fires};
 
     fn put(params: &str) -> String {
@@ -502,7 +503,7 @@ mod tests {
         let rec = Record::from_json(&data_json).unwrap();
         assert_eq!(CloudTrailManagementEventsDisabled.severity_for(&rec), Severity::Medium);
         assert_eq!(
-            CloudTrailManagementEventsDisabled.severity_for(&Record::from_json(&store(reads)).unwrap()),
+            testing::severity(&CloudTrailManagementEventsDisabled, &store(reads)),
             Severity::High
         );
         // Stores that never hold management events.

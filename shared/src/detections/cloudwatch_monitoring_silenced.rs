@@ -517,6 +517,7 @@ impl Detection for CloudWatchMonitoringSilenced {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::calls::{call, failed};
     use crate::detections::common::testing::{eval, fired_evidence, fires};
 
@@ -536,7 +537,7 @@ mod tests {
         assert!(!fires(&CloudWatchMonitoringSilenced, &delete));
         let forged = delete.replace("aws-cli/2.15.0", "AWS Internal");
         assert_eq!(fired_evidence(&CloudWatchMonitoringSilenced, &forged).get("log_group"), Some(&serde_json::json!(GROUP)));
-        assert_eq!(CloudWatchMonitoringSilenced.severity_for(&crate::event::Record::from_json(&forged).unwrap()), Severity::High);
+        assert_eq!(testing::severity(&CloudWatchMonitoringSilenced, &forged), Severity::High);
         let stack = delete
             .replace("192.0.2.30", "cloudformation.amazonaws.com")
             .replace(r#""userIdentity":{"#, r#""userIdentity":{"invokedBy":"cloudformation.amazonaws.com","#);
@@ -545,7 +546,7 @@ mod tests {
         // evasion review); a stack deleting another group does not.
         let other_group = forged.replace(GROUP, "/aws/lambda/shop");
         assert!(fires(&CloudWatchMonitoringSilenced, &other_group));
-        assert_eq!(CloudWatchMonitoringSilenced.severity_for(&crate::event::Record::from_json(&other_group).unwrap()), Severity::Medium);
+        assert_eq!(testing::severity(&CloudWatchMonitoringSilenced, &other_group), Severity::Medium);
         assert!(!fires(&CloudWatchMonitoringSilenced, &stack.replace(GROUP, "/aws/lambda/shop")));
         let alarms = call(MONITORING, "DeleteAlarms", r#"{"alarmNames":["cis-root-usage","cis-iam-changes"]}"#);
         assert!(!fires(&CloudWatchMonitoringSilenced, &alarms), "cloudwatch-alarm-deletion's");
@@ -597,7 +598,7 @@ mod tests {
         };
         let gutted = put("AWSLogDeliveryWrite20150319", "es.amazonaws.com");
         assert!(fires(&CloudWatchMonitoringSilenced, &gutted));
-        let severity = |json: &str| CloudWatchMonitoringSilenced.severity_for(&crate::event::Record::from_json(json).unwrap());
+        let severity = |json: &str| testing::severity(&CloudWatchMonitoringSilenced, json);
         assert_eq!(severity(&gutted), Severity::Medium);
         assert!(!fires(&CloudWatchMonitoringSilenced, &put("AWSLogDeliveryWrite20150319", "delivery.logs.amazonaws.com")));
         assert!(!fires(&CloudWatchMonitoringSilenced, &put("route53-query-logging-policy", "route53.amazonaws.com")));
@@ -665,7 +666,7 @@ mod tests {
         ] {
             let json = call(LOGS, name, params);
             assert!(fires(&CloudWatchMonitoringSilenced, &json), "{name}");
-            assert_eq!(CloudWatchMonitoringSilenced.severity_for(&crate::event::Record::from_json(&json).unwrap()), Severity::Low);
+            assert_eq!(testing::severity(&CloudWatchMonitoringSilenced, &json), Severity::Low);
         }
         assert!(!fires(&CloudWatchMonitoringSilenced, &failed(&call(LOGS, "DeleteDelivery", r#"{"id":"x"}"#), "AccessDeniedException")));
     }
@@ -813,8 +814,8 @@ mod tests {
         assert!(!fires(&CloudWatchMonitoringSilenced, &disable.replace("DisableAlarmActions", "EnableAlarmActions")));
         // trailwatch's own alarms: critical (from a review).
         let ours = disable.replace("cis-iam-changes", &format!("{}-heartbeat-check-not-running", crate::resources::prefix()));
-        assert_eq!(CloudWatchMonitoringSilenced.severity_for(&Record::from_json(&ours).unwrap()), Severity::Critical);
-        assert_eq!(CloudWatchMonitoringSilenced.severity_for(&Record::from_json(&disable).unwrap()), META.severity);
+        assert_eq!(testing::severity(&CloudWatchMonitoringSilenced, &ours), Severity::Critical);
+        assert_eq!(testing::severity(&CloudWatchMonitoringSilenced, &disable), META.severity);
         for name in ["PutMetricAlarm", "PutCompositeAlarm"] {
             let put = |enabled: &str| {
                 call(MONITORING, name, &format!(r#"{{"alarmName":"cis-root-usage","actionsEnabled":{enabled},"alarmActions":["arn:aws:sns:us-east-1:111122223333:security"]}}"#))
@@ -851,9 +852,9 @@ mod tests {
             }
             other => panic!("expected a finding, got {other:?}"),
         }
-        assert_eq!(CloudWatchMonitoringSilenced.severity_for(&Record::from_json(&theirs).unwrap()), META.severity);
+        assert_eq!(testing::severity(&CloudWatchMonitoringSilenced, &theirs), META.severity);
         let ours = mute(&format!(r#""cis-root-usage","{}-tampering-reported""#, crate::resources::prefix()));
-        assert_eq!(CloudWatchMonitoringSilenced.severity_for(&Record::from_json(&ours).unwrap()), Severity::Critical);
+        assert_eq!(testing::severity(&CloudWatchMonitoringSilenced, &ours), Severity::Critical);
         assert!(!fires(&CloudWatchMonitoringSilenced, &failed(&ours, "AccessDenied")));
         // No targets: every alarm, trailwatch's among them (from a review).
         for every in [
@@ -863,7 +864,7 @@ mod tests {
             assert!(every.contains("PutAlarmMuteRule") && !every.contains("cis-root-usage"));
             let e = fired_evidence(&CloudWatchMonitoringSilenced, &every);
             assert_eq!(e.get("every_alarm"), Some(&serde_json::json!(true)));
-            assert_eq!(CloudWatchMonitoringSilenced.severity_for(&Record::from_json(&every).unwrap()), Severity::Critical);
+            assert_eq!(testing::severity(&CloudWatchMonitoringSilenced, &every), Severity::Critical);
         }
         assert!(!fires(&CloudWatchMonitoringSilenced, &ours.replace("PutAlarmMuteRule", "DeleteAlarmMuteRule")));
     }

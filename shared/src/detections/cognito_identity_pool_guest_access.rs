@@ -106,6 +106,7 @@ impl Detection for CognitoIdentityPoolGuestAccess {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
     use crate::detections::common::testing::{fired_evidence, fires};
 
@@ -140,7 +141,7 @@ mod tests {
         // A stack setting both roles (Amplify's way): low; a person's: medium.
         let by_stack = guest.replacen(r#""accountId":"111122223333""#, r#""accountId":"111122223333","invokedBy":"cloudformation.amazonaws.com""#, 1);
         assert_ne!(by_stack, guest);
-        let severity = |json: &str| CognitoIdentityPoolGuestAccess.severity_for(&crate::event::Record::from_json(json).unwrap());
+        let severity = |json: &str| testing::severity(&CognitoIdentityPoolGuestAccess, json);
         assert!(fires(&CognitoIdentityPoolGuestAccess, &by_stack));
         assert_eq!(severity(&by_stack), Severity::Low);
         assert_eq!(severity(&guest), Severity::Medium);

@@ -149,6 +149,7 @@ impl Detection for Ec2InstanceProfileAssociated {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detection::Evidence;
     use crate::detections::common::compute_testing::{DENIED, IAM_USER, ROLE, SERVICE, record};
     use crate::detections::common::testing::{fired_evidence, fires};
@@ -202,7 +203,7 @@ mod tests {
         assert!(ssm.contains("invokedBy"), "the identity names its account");
         let quick_setup = ssm.replace("instance-profile/AdminProfile", "instance-profile/AmazonSSMRoleForInstancesQuickSetup");
         assert!(fires(&Ec2InstanceProfileAssociated, &quick_setup));
-        let severity = |json: &str| Ec2InstanceProfileAssociated.severity_for(&crate::event::Record::from_json(json).unwrap());
+        let severity = |json: &str| testing::severity(&Ec2InstanceProfileAssociated, json);
         assert_eq!(severity(&quick_setup), Severity::Low);
         assert_eq!(severity(&ssm), Severity::High);
         let under_a_path = ssm.replace("instance-profile/AdminProfile", "instance-profile/ops/AmazonSSMRoleForInstancesQuickSetup");

@@ -74,6 +74,7 @@ impl Detection for Ec2UserDataModified {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::compute_testing::{DENIED, IAM_USER, ROLE, record};
     use crate::detections::common::testing::fires;
 
@@ -86,7 +87,7 @@ mod tests {
             .replace(r#""userIdentity":{"#, r#""userIdentity":{"invokedBy":"cloudformation.amazonaws.com","#);
         assert!(stack.contains("invokedBy"));
         assert!(fires(&Ec2UserDataModified, &stack));
-        let severity = |json: &str| Ec2UserDataModified.severity_for(&Record::from_json(json).unwrap());
+        let severity = |json: &str| testing::severity(&Ec2UserDataModified, json);
         assert_eq!(severity(&stack), Severity::Medium);
         assert_eq!(severity(&record("ec2.amazonaws.com", NAME, ROLE, member, "")), Severity::High);
     }

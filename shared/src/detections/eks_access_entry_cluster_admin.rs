@@ -125,6 +125,7 @@ impl Detection for EksAccessEntryClusterAdmin {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::compute_testing::{ACCESS_DENIED, IAM_USER, ROLE, record};
     use crate::detections::common::testing::fires;
 
@@ -156,7 +157,7 @@ mod tests {
             );
             let json = record("eks.amazonaws.com", "AssociateAccessPolicy", ROLE, &params, "");
             assert!(fires(&EksAccessEntryClusterAdmin, &json), "{policy} {scope}");
-            EksAccessEntryClusterAdmin.severity_for(&Record::from_json(&json).unwrap())
+            testing::severity(&EksAccessEntryClusterAdmin, &json)
         };
         let team = r#"{"type":"namespace","namespaces":["payments","payments-jobs"]}"#;
         assert_eq!(scoped("AmazonEKSAdminPolicy", team), Severity::Medium);

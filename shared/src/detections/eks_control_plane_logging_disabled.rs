@@ -127,6 +127,7 @@ impl Detection for EksControlPlaneLoggingDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::compute_testing::{ACCESS_DENIED, IAM_USER, ROLE, record};
     use crate::detections::common::testing::fires;
 
@@ -148,7 +149,7 @@ mod tests {
         let severity = |entries: &str| {
             let json = record("eks.amazonaws.com", "UpdateClusterConfig", ROLE, &logging(entries), "");
             assert!(fires(&EksControlPlaneLoggingDisabled, &json), "{entries}");
-            EksControlPlaneLoggingDisabled.severity_for(&Record::from_json(&json).unwrap())
+            testing::severity(&EksControlPlaneLoggingDisabled, &json)
         };
         assert_eq!(
             severity(r#"{"types":["audit"],"enabled":true},{"types":["api","authenticator","controllerManager","scheduler"],"enabled":false}"#),

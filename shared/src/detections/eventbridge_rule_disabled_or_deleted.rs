@@ -113,6 +113,7 @@ fn rule_name<'r>(rec: &'r Record<'_>) -> Option<&'r str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::testing::{eval, fires};
 
     const DELETE: &str = r#"{"eventSource":"events.amazonaws.com","eventName":"DeleteRule",
@@ -155,7 +156,7 @@ mod tests {
     #[test]
     fn a_rule_of_trailwatch_s_own_is_critical() {
         let ours = DELETE.replace("guardduty-to-pagerduty", "trailwatch-self-protection");
-        let sev = |text: &str| EventBridgeRuleDisabledOrDeleted.severity_for(&Record::from_json(text).unwrap());
+        let sev = |text: &str| testing::severity(&EventBridgeRuleDisabledOrDeleted, text);
         assert!(fires(&EventBridgeRuleDisabledOrDeleted, &ours));
         assert_eq!(sev(&ours), Severity::Critical);
         let stripped = ours.replace("DeleteRule", "RemoveTargets").replace(r#""name":"#, r#""rule":"#);
@@ -182,7 +183,7 @@ mod tests {
                 &format!(r#""rule":"{rule}","targets":[{{"id":"1","arn":"arn:aws:sqs:eu-west-1:444455556666:sink"}}]"#),
             )
         };
-        let sev = |text: &str| EventBridgeRuleDisabledOrDeleted.severity_for(&Record::from_json(text).unwrap());
+        let sev = |text: &str| testing::severity(&EventBridgeRuleDisabledOrDeleted, text);
         for ours in [put_rule("trailwatch-self-protection"), put_targets("trailwatch-logging-tamper")] {
             match eval(&EventBridgeRuleDisabledOrDeleted, &ours) {
                 Some(Signal::Fire(e)) => assert!(e.get("new_pattern").or(e.get("new_targets")).is_some(), "{e:?}"),

@@ -104,6 +104,7 @@ impl Detection for FirewallManagerPolicyDeleted {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
     use crate::detections::common::testing::{eval, fires};
 
@@ -112,7 +113,7 @@ mod tests {
     fn severity(name: &str, params: &str) -> Severity {
         let json = record(SOURCE, name, ROLE, params, "");
         assert!(fires(&FirewallManagerPolicyDeleted, &json), "{name} {params}");
-        FirewallManagerPolicyDeleted.severity_for(&Record::from_json(&json).unwrap())
+        testing::severity(&FirewallManagerPolicyDeleted, &json)
     }
 
     #[test]

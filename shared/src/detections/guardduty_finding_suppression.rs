@@ -143,6 +143,7 @@ impl Detection for GuardDutyFindingSuppression {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::testing::{eval, fires};
 
     fn call(name: &str, params: &str) -> String {
@@ -196,7 +197,7 @@ mod tests {
         let replaced = call("UpdateThreatEntitySet", r#"{"detectorId":"d1","threatEntitySetId":"t9","location":"https://s3.amazonaws.com/b/empty.txt"}"#);
         assert!(fires(&GuardDutyFindingSuppression, &replaced));
         // Medium, as deleting the list is; a trusted list stays high.
-        let severity = |json: &str| GuardDutyFindingSuppression.severity_for(&Record::from_json(json).unwrap());
+        let severity = |json: &str| testing::severity(&GuardDutyFindingSuppression, json);
         assert_eq!(severity(&replaced), Severity::Medium);
         assert_eq!(severity(&trusted), Severity::High);
         let inactive = call("CreateTrustedEntitySet", r#"{"detectorId":"d1","name":"ops","activate":false,"location":"https://s3.amazonaws.com/b/x.txt"}"#);

@@ -224,6 +224,7 @@ fn own_policy_arn(rec: &Record<'_>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::iam_testing::*;
     use crate::detections::common::testing::{eval, fires};
 
@@ -273,15 +274,15 @@ mod tests {
         assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicy", CFN, &create(boundary))));
         // One guard denied is a decoy: high; every guard denied is a boundary: medium.
         let created = iam("CreatePolicy", CFN, &create(boundary));
-        assert_eq!(IamAdminPolicyCreated.severity_for(&Record::from_json(&created).unwrap()), Severity::High);
+        assert_eq!(testing::severity(&IamAdminPolicyCreated, &created), Severity::High);
         let whole = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":["iam:DeleteRolePermissionsBoundary","iam:DeleteUserPermissionsBoundary","iam:PutRolePermissionsBoundary","iam:PutUserPermissionsBoundary","iam:CreatePolicyVersion"],"Resource":"*"}]}"#;
         let created = iam("CreatePolicy", CFN, &create(whole));
-        assert_eq!(IamAdminPolicyCreated.severity_for(&Record::from_json(&created).unwrap()), Severity::Medium);
+        assert_eq!(testing::severity(&IamAdminPolicyCreated, &created), Severity::Medium);
         // A permissions boundary's new version, every escape denied: medium
         // since the sixth session (an identity policy restated so grants all).
         let restated = iam("CreatePolicyVersion", CFN, &version(whole));
         assert!(fires(&IamAdminPolicyCreated, &restated));
-        assert_eq!(IamAdminPolicyCreated.severity_for(&Record::from_json(&restated).unwrap()), Severity::Medium);
+        assert_eq!(testing::severity(&IamAdminPolicyCreated, &restated), Severity::Medium);
         // A decoy deny (conditional), or a boundary shape around a self-grant, is none.
         let decoy = r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},{"Effect":"Deny","Action":"iam:PutRolePermissionsBoundary","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/never":"x"}}}]}"#;
         assert!(fires(&IamAdminPolicyCreated, &iam("CreatePolicyVersion", CFN, &version(decoy))));
@@ -386,7 +387,7 @@ mod tests {
         };
         let severity = |json: &str| {
             assert!(fires(&IamAdminPolicyCreated, json), "{json}");
-            IamAdminPolicyCreated.severity_for(&Record::from_json(json).unwrap())
+            testing::severity(&IamAdminPolicyCreated, json)
         };
         let boundary = doc(OWN, &tied(OWN));
         assert_eq!(severity(&version(&boundary)), Severity::Medium);

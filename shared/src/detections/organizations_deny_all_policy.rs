@@ -297,6 +297,7 @@ impl Detection for OrganizationsDenyAllPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::data_testing::{ROLE, failed, record};
     use crate::detections::common::testing::{eval, fires};
 
@@ -343,7 +344,7 @@ mod tests {
     /// written as an ARN of wildcards, and `FullAWSAccess` detached.
     #[test]
     fn lockouts_sparing_named_principals_or_by_detaching_full_access_are_medium() {
-        let severity = |rec: &str| OrganizationsDenyAllPolicy.severity_for(&Record::from_json(rec).unwrap());
+        let severity = |rec: &str| testing::severity(&OrganizationsDenyAllPolicy, rec);
         for st in [
             r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/OrganizationAccountAccessRole"}}}"#,
             r#"{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringNotLikeIfExists":{"aws:PrincipalArn":["arn:aws:iam::*:role/BreakGlass","arn:aws:iam::*:role/Ops*"]}}}"#,

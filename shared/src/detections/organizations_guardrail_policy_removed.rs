@@ -395,6 +395,7 @@ fn disabled_type_among(rec: &Record<'_>, types: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::calls::{call, failed};
     use crate::detections::common::testing::{eval, fires};
 
@@ -471,7 +472,7 @@ mod tests {
         let rec = Record::from_json(&json).unwrap();
         assert_eq!(OrganizationsGuardrailPolicyRemoved.severity_for(&rec), Severity::Medium);
         let rec_open = update("SERVICE_CONTROL_POLICY", open);
-        assert_eq!(OrganizationsGuardrailPolicyRemoved.severity_for(&Record::from_json(&rec_open).unwrap()), Severity::High);
+        assert_eq!(testing::severity(&OrganizationsGuardrailPolicyRemoved, &rec_open), Severity::High);
         let deny_only_guarded = r#"{"Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}"#;
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &update("SERVICE_CONTROL_POLICY", deny_only_guarded)));
         // A resource control policy's denies are about data access: any deny guards it.
@@ -551,7 +552,7 @@ mod tests {
                 r#"{{"enabledControlIdentifier":"arn:aws:controltower:us-east-1:111122223333:enabledcontrol/XYZ123ABC456DEF7","parameters":{parameters}}}"#
             ))
         };
-        let severity = |json: &str| OrganizationsGuardrailPolicyRemoved.severity_for(&Record::from_json(json).unwrap());
+        let severity = |json: &str| testing::severity(&OrganizationsGuardrailPolicyRemoved, json);
         let everyone = update(r#"[{"key":"AllowedRegions","value":["us-east-1","sa-east-1"]},{"key":"ExemptedPrincipalArns","value":["arn:aws:iam::*:role/*"]}]"#);
         assert!(fires(&OrganizationsGuardrailPolicyRemoved, &everyone));
         assert_eq!(severity(&everyone), Severity::High);

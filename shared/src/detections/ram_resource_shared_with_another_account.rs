@@ -281,6 +281,7 @@ fn lake_formation_grant(rec: &Record<'_>) -> Option<Signal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
     use crate::detections::common::testing::{fired_evidence, fires};
 
@@ -292,7 +293,7 @@ mod tests {
     }
 
     fn severity(rec: &str) -> Severity {
-        RamResourceSharedWithAnotherAccount.severity_for(&Record::from_json(rec).unwrap())
+        testing::severity(&RamResourceSharedWithAnotherAccount, rec)
     }
 
     #[test]

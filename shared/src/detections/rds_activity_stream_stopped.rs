@@ -319,6 +319,7 @@ impl Detection for RdsActivityStreamStopped {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
     use crate::detections::common::testing::{eval, fires};
     use serde_json::json;
@@ -408,7 +409,7 @@ mod tests {
         assert!(!fires(&RdsActivityStreamStopped, &record(SOURCE, "ModifyDBClusterParameterGroup", ROLE, &rdsadmin, "")));
         let reset_list = reset_one.replace("pgaudit.log", "server_audit_excl_users");
         assert!(!fires(&RdsActivityStreamStopped, &record(SOURCE, "ResetDBClusterParameterGroup", ROLE, &reset_list, "")));
-        let severity = |json: &str| RdsActivityStreamStopped.severity_for(&crate::event::Record::from_json(json).unwrap());
+        let severity = |json: &str| testing::severity(&RdsActivityStreamStopped, json);
         assert_eq!(severity(&record(SOURCE, "ModifyDBClusterParameterGroup", ROLE, &incl, "")), Severity::Low);
         // RDS's own user alone in the include list audits nobody real; a name
         // that only looks like it is another user (a third review).

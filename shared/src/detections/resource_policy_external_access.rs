@@ -486,6 +486,7 @@ impl Detection for ResourcePolicyExternalAccess {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
     use crate::detections::common::testing::{eval, fires};
 
@@ -579,7 +580,7 @@ mod tests {
         }
         let cluster = record(REDSHIFT, "AuthorizeEndpointAccess", ROLE, r#"{"clusterIdentifier":"dw","account":"444455556666","vpcIds":["vpc-0a1b"]}"#, "");
         assert!(fires(&ResourcePolicyExternalAccess, &cluster));
-        assert_eq!(ResourcePolicyExternalAccess.severity_for(&crate::event::Record::from_json(&cluster).unwrap()), Severity::High);
+        assert_eq!(testing::severity(&ResourcePolicyExternalAccess, &cluster), Severity::High);
         let own = record(REDSHIFT, "AuthorizeEndpointAccess", ROLE, r#"{"clusterIdentifier":"dw","account":"111122223333"}"#, "");
         assert!(!fires(&ResourcePolicyExternalAccess, &own));
     }
@@ -641,7 +642,7 @@ mod tests {
     }
 
     fn severity(json: &str) -> Severity {
-        ResourcePolicyExternalAccess.severity_for(&crate::event::Record::from_json(json).unwrap())
+        testing::severity(&ResourcePolicyExternalAccess, json)
     }
 
     /// Ninth session, from a review of false positives: a domain opened to

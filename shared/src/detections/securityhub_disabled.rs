@@ -382,6 +382,7 @@ impl Detection for SecurityHubDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::testing::{eval, fires};
     use serde_json::json;
 
@@ -442,7 +443,7 @@ mod tests {
         assert!(!fires(&SecurityHubDisabled, &with("BatchUpdateStandardsControlAssociations", "null")));
         // CloudTrail's controls are high; an ordinary control is medium.
         let severity = |name: &str, params: &str| {
-            SecurityHubDisabled.severity_for(&crate::event::Record::from_json(&with(name, params)).unwrap())
+            testing::severity(&SecurityHubDisabled, &with(name, params))
         };
         let p = format!(r#"{{"StandardsControlArn":"{control}","ControlStatus":"DISABLED"}}"#);
         assert_eq!(severity("UpdateStandardsControl", &p), Severity::High);

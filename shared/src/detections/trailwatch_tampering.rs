@@ -806,7 +806,7 @@ mod tests {
         let ours = "arn:aws:events:us-east-1:111122223333:event-bus/tw-prod";
         let theirs = "arn:aws:events:us-east-1:999988887777:event-bus/collector";
         let prefix = crate::resources::prefix();
-        let sev = |json: &str| TrailwatchTampering.severity_for(&Record::from_json(json).unwrap());
+        let sev = |json: &str| testing::severity(&TrailwatchTampering, json);
         for (name, field) in [("UpdateStackInstances", "parameterOverrides"), ("UpdateStackSet", "parameters")] {
             let kept = with_bus(name, field, ours).replace("tw-prod", prefix);
             assert!(tampered(&kept, prefix).is_some(), "{name}");

@@ -133,11 +133,12 @@ impl Detection for VpcBlockPublicAccessDisabled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
     use crate::detections::common::testing::{eval, fires};
 
     fn severity(json: &str) -> Severity {
-        VpcBlockPublicAccessDisabled.severity_for(&Record::from_json(json).unwrap())
+        testing::severity(&VpcBlockPublicAccessDisabled, json)
     }
 
     #[test]

@@ -111,6 +111,7 @@ fn created_unlogged(rec: &Record<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::data_testing::{ROLE, SERVICE, failed, record};
     use crate::detections::common::testing::{eval, fires};
 
@@ -138,7 +139,7 @@ mod tests {
         }
         let severity = |params: &str| {
             let json = record(EC2, "CreateClientVpnEndpoint", ROLE, params, "");
-            VpnConnectionCreated.severity_for(&crate::event::Record::from_json(&json).unwrap())
+            testing::severity(&VpnConnectionCreated, &json)
         };
         assert_eq!(severity(client), Severity::Medium);
         assert_eq!(severity(&client.replace(r#"{"Enabled":false}"#, r#"{"Enabled":true,"CloudwatchLogGroup":"vpn"}"#)), Severity::Low);

@@ -120,6 +120,7 @@ fn ip_set_change(rec: &Record<'_>) -> Option<IpSetChange> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::calls::{call, failed};
     use crate::detections::common::testing::{eval, fires};
     use std::sync::LazyLock;
@@ -133,7 +134,7 @@ mod tests {
         let set = |addresses: &str| {
             call(WAFV2, IP_SET, &format!(r#"{{"name":"blocked-scanners","scope":"REGIONAL","id":"s-1","addresses":{addresses},"lockToken":"t"}}"#))
         };
-        let severity = |json: &str| WafRuleDeleted.severity_for(&crate::event::Record::from_json(json).unwrap());
+        let severity = |json: &str| testing::severity(&WafRuleDeleted, json);
         let emptied = set("[]");
         assert!(fires(&WafRuleDeleted, &emptied));
         assert_eq!(severity(&emptied), Severity::Low);

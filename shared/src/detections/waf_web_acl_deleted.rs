@@ -135,6 +135,7 @@ fn emptied(rec: &Record<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detections::common::testing;
     use crate::detections::common::calls::{call, failed};
     use crate::detections::common::testing::{eval, fires};
     use std::sync::LazyLock;
@@ -238,7 +239,7 @@ mod tests {
             Some(Signal::Fire(e)) => assert_eq!(e.get("created_empty"), Some(&serde_json::json!(true))),
             other => panic!("expected a finding, got {other:?}"),
         }
-        assert_eq!(WafWebAclDeleted.severity_for(&crate::event::Record::from_json(&created).unwrap()), Severity::Low);
+        assert_eq!(testing::severity(&WafWebAclDeleted, &created), Severity::Low);
         let with_rules = format!(r#","defaultAction":{{"allow":{{}}}},"rules":[{{"name":"rate","priority":0}}]{SEEN}"#);
         let created_with_rules = update(&with_rules).replace(r#""eventName":"UpdateWebACL""#, r#""eventName":"CreateWebACL""#);
         assert!(!fires(&WafWebAclDeleted, &created_with_rules));
