@@ -1251,6 +1251,32 @@ async fn a_new_caller_under_a_reported_claim_is_reported_once_per_window() {
         found[1].evidence.get("new_sources"),
         Some(&serde_json::json!(["45.133.1.20"]))
     );
+
+    // A record just before the reported span, delivered after it, reads the
+    // memory up to a window after it (a second review: it read up to its own
+    // time, found nothing, and was refused by the group's claim).
+    let records = [
+        dana("early-1", 600, "198.51.100.7"),
+        dana("early-2", 630, "203.0.113.40"),
+        dana("early-3", 570, "45.133.1.20"),
+    ];
+    let found = on_both_stores(&live(&records)).await;
+    assert_eq!(counts(&found), [(SESSIONS, 2)].into(), "{found:#?}");
+    assert_eq!(
+        found[1].evidence.get("new_sources"),
+        Some(&serde_json::json!(["45.133.1.20"]))
+    );
+
+    // A laptop's next temporary IPv6 address in the reported /64 is the same
+    // place (a second review: it paged again as a new caller).
+    let records = [
+        dana("v6-1", 0, "198.51.100.7"),
+        dana("v6-2", 20, "2001:db8:4:5::1"),
+        dana("v6-3", 140, "2001:db8:4:5::2"),
+        dana("v6-4", 150, "198.51.100.7"),
+    ];
+    let found = on_both_stores(&live(&records)).await;
+    assert_eq!(counts(&found), [(SESSIONS, 1)].into(), "{found:#?}");
 }
 
 /// The memory of reported values is written only once a finding is notified:

@@ -836,6 +836,7 @@ expires = "2027-06-01"
 [suppress.match]
 "userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_AdministratorAccess_0a1b2c3d4e5f6789/*"
 "eventName" = "UpdateSensitivityInspectionTemplate"
+"evidence.template_hides[]" = ["managed_identifiers"]
 "evidence.excluded_identifiers[]" = ["NAME", "ADDRESS"]
 "#,
     );
@@ -846,7 +847,14 @@ expires = "2027-06-01"
     standing["detail"]["requestParameters"]["excludes"]["managedDataIdentifierIds"] =
         serde_json::json!(["NAME", "ADDRESS"]);
     standing["detail"]["eventID"] = serde_json::json!("0d6f3e39-5b1a-4c3e-9d7e-1f2a3b4c5d6e");
+    // The same exclusions with an allow list included beside them (from a
+    // review: an allow list matching any text passed under the first recipe).
+    let mut with_list = standing.clone();
+    with_list["detail"]["requestParameters"]["includes"]["allowListIds"] =
+        serde_json::json!(["7rrhc8o9bqv1k3c2d4e5f6a7b"]);
+    with_list["detail"]["eventID"] = serde_json::json!("5a0b7c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d");
     let standing = tmp("macie-standing.json", &standing.to_string());
+    let with_list = tmp("macie-with-list.json", &with_list.to_string());
     let o = run(&[
         "replay",
         "--format",
@@ -856,6 +864,7 @@ expires = "2027-06-01"
         "--now",
         "2026-12-01",
         standing.to_str().unwrap(),
+        with_list.to_str().unwrap(),
         attack.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -864,14 +873,19 @@ expires = "2027-06-01"
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .map(|f| {
             format!(
-                "{} {}",
-                f["evidence"]["excluded_identifiers"], f["disposition"]
+                "{} {} {}",
+                f["evidence"]["excluded_identifiers"],
+                f["evidence"]["allow_lists"],
+                f["disposition"]
             )
         })
         .collect();
     assert_eq!(
         dispositions,
-        [r#"["AWS_CREDENTIALS","CREDIT_CARD_NUMBER","OPENSSH_PRIVATE_KEY"] "notified""#],
+        [
+            r#"["NAME","ADDRESS"] ["7rrhc8o9bqv1k3c2d4e5f6a7b"] "notified""#,
+            r#"["AWS_CREDENTIALS","CREDIT_CARD_NUMBER","OPENSSH_PRIVATE_KEY"] null "notified""#
+        ],
         "{}",
         stderr(&o)
     );

@@ -180,6 +180,16 @@ impl<S: Store> Wrapper for Counted<S> {
         self.held_checks.fetch_add(1, Ordering::Relaxed);
         self.inner.claims_held(keys, now).await
     }
+
+    /// Counted with the claims checks (a claim of news asks about the group's
+    /// claims this way); `forward_held` off answers as a store that cannot tell.
+    async fn any_claim_held(&self, keys: &[String], now: i64) -> Result<bool, StoreError> {
+        if !self.forward_held {
+            return Ok(false);
+        }
+        self.held_checks.fetch_add(1, Ordering::Relaxed);
+        self.inner.any_claim_held(keys, now).await
+    }
 }
 
 /// A small deterministic generator.

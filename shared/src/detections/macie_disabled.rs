@@ -77,9 +77,11 @@ pub static META: Meta = Meta {
         "A sensitivity inspection template that excludes managed data identifiers the team \
          does not need (names, addresses) or uses an allow list of its test data: each update \
          restates them. A tuning entry matching `eventName` \
-         `UpdateSensitivityInspectionTemplate`, the team's own choices in \
-         `evidence.excluded_identifiers[]` or `evidence.allow_lists[]` (every item must be \
-         one of them) and the caller's role keeps any other exclusion reported.",
+         `UpdateSensitivityInspectionTemplate`, the kinds it allows in \
+         `evidence.template_hides[]` (`managed_identifiers`, `allow_lists`), the team's own \
+         choices in `evidence.excluded_identifiers[]` and `evidence.allow_lists[]` (every \
+         item must be one of them; name only the kinds listed) and the caller's role keeps \
+         any other exclusion or allow list reported.",
         "The team refining an allow list of its test data (`UpdateAllowList`).",
     ],
     next_steps: "Confirm with the security team. If unplanned, re-enable Macie, and review S3 \
@@ -179,9 +181,26 @@ impl Detection for MacieDisabled {
                     "allow_lists",
                     Some(template_ids(rec, "includes", "allowListIds")).filter(|a| !a.is_empty()),
                 )
+                .with_opt("template_hides", template_hides(rec))
                 .with_json("allow_list_criteria", allow_list_criteria(rec)),
         )
     }
+}
+
+/// What a template update hides from discovery, by kind (`managed_identifiers`,
+/// `allow_lists`): a tuning entry for a team's standing exclusions names the
+/// kinds it allows, so that an allow list included beside them is reported (a
+/// missing evidence key cannot be required; from a review).
+fn template_hides(rec: &Record<'_>) -> Option<Vec<&'static str>> {
+    let kinds: Vec<&'static str> = [
+        ("managed_identifiers", ("excludes", "managedDataIdentifierIds")),
+        ("allow_lists", ("includes", "allowListIds")),
+    ]
+    .into_iter()
+    .filter(|(_, (part, key))| !template_ids(rec, part, key).is_empty())
+    .map(|(kind, _)| kind)
+    .collect();
+    (!kinds.is_empty()).then_some(kinds)
 }
 
 /// What `UpdateAllowList` makes the list match: a regex, or an S3 object of words.
@@ -192,7 +211,9 @@ fn allow_list_criteria<'r>(rec: &'r Record<'_>) -> Option<&'r serde_json::Value>
 }
 
 /// The ids `UpdateSensitivityInspectionTemplate` lists under `part.key`
-/// (`excludes.managedDataIdentifierIds`, `includes.allowListIds`); at most 20.
+/// (`excludes.managedDataIdentifierIds`, `includes.allowListIds`), all of
+/// them: a tuning entry allows the list only while every item is one it names
+/// (from a review: the first 20 of a longer list let the rest through).
 fn template_ids<'r>(rec: &'r Record<'_>, part: &str, key: &str) -> Vec<&'r str> {
     if rec.event_name() != "UpdateSensitivityInspectionTemplate" {
         return Vec::new();
@@ -203,7 +224,6 @@ fn template_ids<'r>(rec: &'r Record<'_>, part: &str, key: &str) -> Vec<&'r str> 
         .into_iter()
         .flatten()
         .filter_map(|id| id.as_str())
-        .take(20)
         .collect()
 }
 

@@ -93,6 +93,17 @@ pub struct Reported {
 
 /// The key kind of a group's memory of reported values.
 const REPORTED_KIND: &str = "r";
+
+/// Whether `partition` is a group's memory of reported values.
+#[cfg(feature = "lambda")]
+pub(crate) fn is_reported_memory(partition: &str) -> bool {
+    partition.starts_with("r|")
+}
+
+/// A memory item's payload once its finding was given back (a backtest batch
+/// that failed): it remembers nothing.
+#[cfg(feature = "lambda")]
+pub(crate) const FORGOTTEN: &str = r#"{"pairs":[]}"#;
 /// A reported item's `value`.
 const REPORTED_VALUE: &str = "reported";
 /// A span with more (value, address, actor) triples than this, or whose memory would
@@ -343,7 +354,13 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         let b = t.div_euclid(w);
         let held = |kind: &str| {
             let key = |b: i64| partition_key(kind, meta.id, &format!("{group}|{b}"));
-            let keys = [key(b - 1), key(b)];
+            // A claim of news is bucketed by the record's own time (below):
+            // its key or either guard held refuses it.
+            let keys = if kind == NEWS_CLAIM {
+                vec![key(b - 1), key(b), key(b + 1)]
+            } else {
+                vec![key(b - 1), key(b)]
+            };
             async move { store.claims_held(&keys, now).await }
         };
         if held(WINDOW_CLAIM).await? {
@@ -362,7 +379,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
             let Some((triple, placed)) = own.as_ref().map(triple_of).transpose()? else {
                 return Ok(None);
             };
-            let reported = reported_before(store, &memory, t, now).await?;
+            let reported = reported_before(store, &memory, t, w, now).await?;
             if reported.pairs.is_empty() || (placed && reported.knows_caller(&triple)) {
                 // Nothing remembered yet (the burst's finding is being
                 // delivered, or was too large to keep): a finding now would
@@ -402,7 +419,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         let last = spans.iter().map(|s| s.1).max().unwrap_or(first);
         let known = match known {
             Some(known) => known,
-            None => reported_before(store, &memory, t, now).await?,
+            None => reported_before(store, &memory, t, w, now).await?,
         };
         // Which observations are news: a (value, address, actor) triple no
         // finding of the group reported within the day, or a source that is no
@@ -459,7 +476,17 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     };
     let span = &around[start..end];
     let start_ms = span[0].time_ms;
-    let claim = bucket_claim(claim_kind, meta, group, window_secs, settings, start_ms);
+    // A claim of news goes by the record's own time, not its span's start:
+    // the earliest span with a new caller can lie in a bucket a neighbouring
+    // claim of news guards, and every later record of that caller would then
+    // be refused, each reading the window (from a review). Records of one
+    // burst within a window still fall in one bucket or two adjacent ones.
+    let claim_at = if claim_kind == NEWS_CLAIM {
+        t
+    } else {
+        start_ms
+    };
+    let claim = bucket_claim(claim_kind, meta, group, window_secs, settings, claim_at);
     let (mut finding, matched) =
         span_finding(meta, span, &claim.key, Some(meta_value_label(meta)))?;
     if let Some((values, sources)) = news {
@@ -526,8 +553,18 @@ fn caller_of(o: &Observation) -> Result<(String, String, bool), StoreError> {
 
 /// An observation's (value, network, actor) triple, and whether its source is
 /// an address (see [`caller_of`]).
+/// Where the window's value is the caller's own network (an IPv6 address
+/// counted as its /64, `concurrent-sessions-different-ips`), the network is
+/// that value: a laptop's next temporary address in a reported /64 is the same
+/// place, not a new caller (from a review: it paged again).
 fn triple_of(o: &Observation) -> Result<(Triple, bool), StoreError> {
-    let (network, actor, placed) = caller_of(o)?;
+    let (mut network, actor, placed) = caller_of(o)?;
+    if let Ok(std::net::IpAddr::V6(v6)) = network.parse::<std::net::IpAddr>() {
+        let prefix = u128::from(v6) & !((1u128 << 64) - 1);
+        if o.value == format!("{}/64", std::net::Ipv6Addr::from(prefix)) {
+            network = o.value.clone();
+        }
+    }
     Ok(((o.value.clone(), network, actor), placed))
 }
 
@@ -603,18 +640,24 @@ impl Seen {
     }
 }
 
-/// What notified findings of `memory`'s group reported within the day up to
-/// `t_ms`, together. An item that does not read as one is passed over: what it
-/// held is reported again.
+/// What notified findings of `memory`'s group reported within the day before
+/// `t_ms`, or in a span that can hold it (up to `w_ms` after it: a record
+/// delivered after the finding of a span it belongs to; from a review),
+/// together. An item that does not read as one is passed over: what it held is
+/// reported again.
 async fn reported_before<S: Store + ?Sized>(
     store: &S,
     memory: &str,
     t_ms: i64,
+    w_ms: i64,
     now: i64,
 ) -> Result<Seen, StoreError> {
     let from = t_ms.saturating_sub(REMEMBERED_SECS.saturating_mul(1000));
     let mut known = Seen::default();
-    for item in store.range(memory, from, t_ms, now).await? {
+    for item in store
+        .range(memory, from, t_ms.saturating_add(w_ms), now)
+        .await?
+    {
         if item.value != REPORTED_VALUE {
             continue;
         }
