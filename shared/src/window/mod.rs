@@ -499,9 +499,10 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     let reported = reported.map(|(memory, payload)| {
         Box::new(Reported {
             partition: memory,
-            // Dated at the span's start, not at the record that made it: a
-            // record of the span delivered later reads the memory up to its
-            // own time, and must find it (from a review).
+            // Dated at the span's start, not at the record that made it, and
+            // read up to a window after each record (`reported_before`): a
+            // record of the span delivered later must find it (from two
+            // reviews).
             obs: Observation {
                 time_ms: start_ms,
                 event_id: claim.key.clone(),
@@ -553,6 +554,7 @@ fn caller_of(o: &Observation) -> Result<(String, String, bool), StoreError> {
 
 /// An observation's (value, network, actor) triple, and whether its source is
 /// an address (see [`caller_of`]).
+///
 /// Where the window's value is the caller's own network (an IPv6 address
 /// counted as its /64, `concurrent-sessions-different-ips`), the network is
 /// that value: a laptop's next temporary address in a reported /64 is the same
@@ -675,10 +677,11 @@ pub const WINDOW_CLAIM: &str = "c";
 
 /// The kind of the claim of a finding of a new caller (`Repeats::OnlyNew`): a
 /// span holding a (address, actor) no notified finding of the group named
-/// within the day, once one did. Bucketed as [`WINDOW_CLAIM`] and apart from
-/// it, so that a new caller in the buckets a routine activity's finding holds
-/// is still reported, at most once per window (claims per caller were tried:
-/// every new address of a burst then paged on its own).
+/// within the day, once one did, where the group's claim is held. Apart from
+/// [`WINDOW_CLAIM`], bucketed by the record's own time and guarded by the
+/// buckets either side, so that a new caller in the buckets a routine
+/// activity's finding holds is still reported, at most once per window (claims
+/// per caller were tried: every new address of a burst then paged on its own).
 pub const NEWS_CLAIM: &str = "u";
 
 /// The kind of the claim of a record that is a burst on its own
