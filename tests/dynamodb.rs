@@ -1229,12 +1229,7 @@ async fn a_new_caller_under_a_reported_claim_is_reported_once_per_window() {
         dana("hn-5", 660, "198.51.100.7"),
         dana("hn-6", 690, "45.133.1.20"),
     ];
-    let found = on_both_stores(&live(&records)).await;
-    assert_eq!(counts(&found), [(SESSIONS, 3)].into(), "{found:#?}");
-    assert_eq!(
-        found[2].evidence.get("new_sources"),
-        Some(&serde_json::json!(["45.133.1.20"]))
-    );
+    last_names(&records, 3, "45.133.1.20").await;
 
     // A record of the first finding's span delivered after it (an earlier
     // time than the record that made the finding) finds the memory: it is
@@ -1245,12 +1240,7 @@ async fn a_new_caller_under_a_reported_claim_is_reported_once_per_window() {
         dana("late-2", 180, "203.0.113.40"),
         dana("late-3", 120, "45.133.1.20"),
     ];
-    let found = on_both_stores(&live(&records)).await;
-    assert_eq!(counts(&found), [(SESSIONS, 2)].into(), "{found:#?}");
-    assert_eq!(
-        found[1].evidence.get("new_sources"),
-        Some(&serde_json::json!(["45.133.1.20"]))
-    );
+    last_names(&records, 2, "45.133.1.20").await;
 
     // A record just before the reported span, delivered after it, reads the
     // memory up to a window after it (a second review: it read up to its own
@@ -1260,12 +1250,7 @@ async fn a_new_caller_under_a_reported_claim_is_reported_once_per_window() {
         dana("early-2", 630, "203.0.113.40"),
         dana("early-3", 570, "45.133.1.20"),
     ];
-    let found = on_both_stores(&live(&records)).await;
-    assert_eq!(counts(&found), [(SESSIONS, 2)].into(), "{found:#?}");
-    assert_eq!(
-        found[1].evidence.get("new_sources"),
-        Some(&serde_json::json!(["45.133.1.20"]))
-    );
+    last_names(&records, 2, "45.133.1.20").await;
 
     // A laptop's next temporary IPv6 address in the reported /64 is the same
     // place (a second review: it paged again as a new caller).
@@ -1277,6 +1262,17 @@ async fn a_new_caller_under_a_reported_claim_is_reported_once_per_window() {
     ];
     let found = on_both_stores(&live(&records)).await;
     assert_eq!(counts(&found), [(SESSIONS, 1)].into(), "{found:#?}");
+}
+
+/// Runs `records` live on both stores: `n` console-session findings, the last
+/// naming `source`, and no other, as new.
+async fn last_names(records: &[(i64, String)], n: usize, source: &str) {
+    let found = on_both_stores(&live(records)).await;
+    assert_eq!(counts(&found), [(SESSIONS, n)].into(), "{found:#?}");
+    assert_eq!(
+        found[n - 1].evidence.get("new_sources"),
+        Some(&serde_json::json!([source]))
+    );
 }
 
 /// The memory of reported values is written only once a finding is notified:

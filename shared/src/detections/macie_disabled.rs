@@ -108,6 +108,10 @@ impl Detection for MacieDisabled {
         if FILTERS.contains(&rec.event_name()) && !text_is(rec.request_param("action"), "ARCHIVE") {
             return None;
         }
+        // Read once, for the decision and the evidence.
+        let excluded = template_ids(rec, "excludes", "managedDataIdentifierIds");
+        let allow_lists = template_ids(rec, "includes", "allowListIds");
+        let disabled_for = discovery_disabled_for(rec);
         let blinded = match rec.event_name() {
             // Off for this account, or no longer enabled for the organisation's new
             // members.
@@ -128,14 +132,11 @@ impl Detection for MacieDisabled {
             "UpdateOrganizationConfiguration" => {
                 request_flag(rec, "autoEnable").or_else(|| request_flag(rec, "AutoEnable")) == Some(false)
             }
-            "BatchUpdateAutomatedDiscoveryAccounts" => !discovery_disabled_for(rec).is_empty(),
+            "BatchUpdateAutomatedDiscoveryAccounts" => !disabled_for.is_empty(),
             // The template replaces what discovery looks for: a restatement
             // of the same exclusions fires again (as an archiving filter's
             // does); a template that only adds custom identifiers does not.
-            "UpdateSensitivityInspectionTemplate" => {
-                !template_ids(rec, "excludes", "managedDataIdentifierIds").is_empty()
-                    || !template_ids(rec, "includes", "allowListIds").is_empty()
-            }
+            "UpdateSensitivityInspectionTemplate" => !excluded.is_empty() || !allow_lists.is_empty(),
             "UpdateClassificationScope" => {
                 let excludes = rec.request_param("s3").and_then(|s3| s3.get("excludes"));
                 let adds = excludes.and_then(|e| e.get("operation")).is_some_and(|o| {
@@ -159,6 +160,7 @@ impl Detection for MacieDisabled {
             "UpdateAllowList" => ("allow_list", "allow_list_name"),
             _ => ("member", "filter"),
         };
+        let hides = template_hides(&excluded, &allow_lists);
         fire(
             Evidence::new()
                 .with("action", rec.event_name())
@@ -168,20 +170,10 @@ impl Detection for MacieDisabled {
                 .with_opt("job", rec.request_param_str("jobId"))
                 .with_opt("job_status", rec.request_param_str("jobStatus"))
                 .with_json("criteria", rec.request_param("findingCriteria"))
-                .with_opt(
-                    "discovery_disabled_for",
-                    Some(discovery_disabled_for(rec)).filter(|a| !a.is_empty()),
-                )
-                .with_opt(
-                    "excluded_identifiers",
-                    Some(template_ids(rec, "excludes", "managedDataIdentifierIds"))
-                        .filter(|a| !a.is_empty()),
-                )
-                .with_opt(
-                    "allow_lists",
-                    Some(template_ids(rec, "includes", "allowListIds")).filter(|a| !a.is_empty()),
-                )
-                .with_opt("template_hides", template_hides(rec))
+                .with_opt("discovery_disabled_for", some_listed(disabled_for))
+                .with_opt("excluded_identifiers", some_listed(excluded))
+                .with_opt("allow_lists", some_listed(allow_lists))
+                .with_opt("template_hides", hides)
                 .with_json("allow_list_criteria", allow_list_criteria(rec)),
         )
     }
@@ -191,16 +183,18 @@ impl Detection for MacieDisabled {
 /// `allow_lists`): a tuning entry for a team's standing exclusions names the
 /// kinds it allows, so that an allow list included beside them is reported (a
 /// missing evidence key cannot be required; from a review).
-fn template_hides(rec: &Record<'_>) -> Option<Vec<&'static str>> {
-    let kinds: Vec<&'static str> = [
-        ("managed_identifiers", ("excludes", "managedDataIdentifierIds")),
-        ("allow_lists", ("includes", "allowListIds")),
-    ]
-    .into_iter()
-    .filter(|(_, (part, key))| !template_ids(rec, part, key).is_empty())
-    .map(|(kind, _)| kind)
-    .collect();
-    (!kinds.is_empty()).then_some(kinds)
+fn template_hides(excluded: &[&str], allow_lists: &[&str]) -> Option<Vec<&'static str>> {
+    let kinds = [("managed_identifiers", excluded), ("allow_lists", allow_lists)]
+        .into_iter()
+        .filter(|(_, ids)| !ids.is_empty())
+        .map(|(kind, _)| kind)
+        .collect();
+    some_listed(kinds)
+}
+
+/// A list for the evidence, none when it is empty.
+fn some_listed<T>(list: Vec<T>) -> Option<Vec<T>> {
+    (!list.is_empty()).then_some(list)
 }
 
 /// What `UpdateAllowList` makes the list match: a regex, or an S3 object of words.

@@ -310,6 +310,21 @@ impl DynamoStore {
         );
     }
 
+    /// Whether one of `keys` is held ([`DynamoStore::claim_held`]), asking one
+    /// after another until one is.
+    async fn first_held<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k String>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        for key in keys {
+            if self.claim_held(key, now).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// One strongly consistent `Query` of the claim item `key`: is it there and
     /// unexpired at `now`?
     async fn claim_held(&self, key: &str, now: i64) -> Result<bool, StoreError> {
@@ -892,12 +907,7 @@ impl Store for DynamoStore {
     }
 
     async fn any_claim_held(&self, keys: &[String], now: i64) -> Result<bool, StoreError> {
-        for key in keys {
-            if self.claim_held(key, now).await? {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        self.first_held(keys, now).await
     }
 
     /// Asks only about keys this process saw taken (one small `Query` each, until
@@ -907,12 +917,7 @@ impl Store for DynamoStore {
             let seen = self.seen_claims.lock().unwrap_or_else(|p| p.into_inner());
             keys.iter().filter(|k| seen.contains(k.as_str())).collect()
         };
-        for key in asked {
-            if self.claim_held(key, now).await? {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        self.first_held(asked, now).await
     }
 
     /// An `UpdateItem` of the member's item on condition that it is absent,

@@ -353,7 +353,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     if claim_is_final {
         let b = t.div_euclid(w);
         let held = |kind: &str| {
-            let key = |b: i64| partition_key(kind, meta.id, &format!("{group}|{b}"));
+            let key = |b: i64| bucket_key(kind, meta.id, group, b);
             // A claim of news is bucketed by the record's own time (below):
             // its key or either guard held refuses it.
             let keys = if kind == NEWS_CLAIM {
@@ -454,10 +454,19 @@ pub async fn observe_distinct<S: Store + ?Sized>(
         if !known.pairs.is_empty()
             && let Some(news_span) = first_with(&new_caller)
         {
-            let bucket = around[span.0].time_ms.div_euclid(w);
-            let group_claims = [bucket - 1, bucket, bucket + 1]
-                .map(|b| partition_key(WINDOW_CLAIM, meta.id, &format!("{group}|{b}")));
-            if store.any_claim_held(&group_claims, now).await? {
+            // The claim this span would take, and its guards.
+            let Claim {
+                key, mut guards, ..
+            } = bucket_claim(
+                WINDOW_CLAIM,
+                meta,
+                group,
+                window_secs,
+                settings,
+                around[span.0].time_ms,
+            );
+            guards.push(key);
+            if store.any_claim_held(&guards, now).await? {
                 span = news_span;
                 claim_kind = NEWS_CLAIM;
             }
@@ -561,11 +570,10 @@ fn caller_of(o: &Observation) -> Result<(String, String, bool), StoreError> {
 /// place, not a new caller (from a review: it paged again).
 fn triple_of(o: &Observation) -> Result<(Triple, bool), StoreError> {
     let (mut network, actor, placed) = caller_of(o)?;
-    if let Ok(std::net::IpAddr::V6(v6)) = network.parse::<std::net::IpAddr>() {
-        let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-        if o.value == format!("{}/64", std::net::Ipv6Addr::from(prefix)) {
-            network = o.value.clone();
-        }
+    if let Ok(ip @ std::net::IpAddr::V6(_)) = network.parse::<std::net::IpAddr>()
+        && o.value == crate::detections::common::ip_network(ip)
+    {
+        network = o.value.clone();
     }
     Ok(((o.value.clone(), network, actor), placed))
 }
@@ -693,6 +701,11 @@ pub const NEWS_CLAIM: &str = "u";
 /// role swallowed both), and a longer tuned window does not merge more.
 pub const BATCH_CLAIM: &str = "b";
 
+/// The key of the claim of `kind` of `group` in window bucket `bucket`.
+fn bucket_key(kind: &str, detection: &str, group: &str, bucket: i64) -> String {
+    partition_key(kind, detection, &format!("{group}|{bucket}"))
+}
+
 /// The claim of `kind` of `group` at `start_ms`: its bucket of `window_secs`,
 /// guarded by the buckets either side.
 pub fn bucket_claim(
@@ -703,7 +716,7 @@ pub fn bucket_claim(
     settings: WindowSettings,
     start_ms: i64,
 ) -> Claim {
-    let claim_key = |b: i64| partition_key(kind, meta.id, &format!("{group}|{b}"));
+    let claim_key = |b: i64| bucket_key(kind, meta.id, group, b);
     let bucket = start_ms.div_euclid(window_secs.max(1) * 1000);
     Claim {
         key: claim_key(bucket),

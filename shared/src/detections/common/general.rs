@@ -227,11 +227,16 @@ pub fn source_ip_normalized(rec: &Record) -> Option<String> {
 /// given a whole `/64` and may take a new address in it for every call, so the
 /// address alone let one caller split such a window (from a review).
 pub fn source_network(rec: &Record) -> Option<String> {
-    match source_ip_literal(rec)?.to_canonical() {
-        IpAddr::V4(v4) => Some(v4.to_string()),
+    Some(ip_network(source_ip_literal(rec)?))
+}
+
+/// [`source_network`] of an address: IPv4 as it is, IPv6 as its `/64`.
+pub fn ip_network(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => {
             let prefix = u128::from(v6) & !((1u128 << 64) - 1);
-            Some(format!("{}/64", std::net::Ipv6Addr::from(prefix)))
+            format!("{}/64", std::net::Ipv6Addr::from(prefix))
         }
     }
 }
