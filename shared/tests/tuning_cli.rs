@@ -57,7 +57,7 @@ fn check_exit_statuses_and_located_problems() {
     let o = run(&["tuning", "check", good, "--now", "2027-01-25"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains(":65:1: warning: entry \"localstack-dev\" expires"),
+        stderr(&o).contains(":67:1: warning: entry \"localstack-dev\" expires"),
         "{}",
         stderr(&o)
     );

@@ -194,6 +194,8 @@ struct Matcher {
 enum Values {
     Globs(Vec<Glob>),
     Cidrs(Vec<Cidr>),
+    /// `|absent = true`: the path reaches no value ([`Fields::absent`]).
+    Absent,
 }
 
 impl Entry {
@@ -235,16 +237,30 @@ impl Entry {
             return false;
         }
         self.matchers.iter().all(|m| {
-            let texts = match m.path.split_first() {
-                Some((root, rest)) if root == EVIDENCE_ROOT => evidence_texts(evidence, rest),
-                _ => fields.texts(&m.path),
+            let in_evidence = match m.path.split_first() {
+                Some((root, rest)) if root == EVIDENCE_ROOT => Some(rest),
+                _ => None,
+            };
+            let values = match &m.values {
+                Values::Absent => {
+                    return match in_evidence {
+                        Some(rest) => evidence_absent(evidence, rest),
+                        None => fields.absent(&m.path),
+                    };
+                }
+                values => values,
+            };
+            let texts = match in_evidence {
+                Some(rest) => evidence_texts(evidence, rest),
+                None => fields.texts(&m.path),
             };
             let Some(texts) = texts else {
                 return false;
             };
-            texts.iter().all(|text| match &m.values {
+            texts.iter().all(|text| match values {
                 Values::Globs(gs) => gs.iter().any(|g| g.matches(text)),
                 Values::Cidrs(cs) => cs.iter().any(|c| c.contains(text)),
+                Values::Absent => false,
             })
         })
     }
@@ -404,12 +420,52 @@ impl<'r, 'a> Fields<'r, 'a> {
     /// an object or an array, or a list is empty or not a list, or any item lacks
     /// the rest of the path: an entry then does not match, and the finding goes out.
     fn texts(&self, path: &[String]) -> Option<Vec<String>> {
-        let tree = self
-            .tree
-            .get_or_init(|| self.rec.raw.and_then(crate::event::surrogates::parse_value));
         let mut out = Vec::new();
-        collect_texts(tree.as_ref()?, path, &mut out)?;
+        collect_texts(self.tree()?, path, &mut out)?;
         Some(out)
+    }
+
+    /// Whether the path reaches no value: a part of it missing or null, or a
+    /// list it goes into (`name[]`) missing, null, empty or without the rest
+    /// of the path in any item. An empty string or list at its end is a value.
+    /// Where the record holds something else than the path expects (text where
+    /// it goes into an object or a list), or could not be read, it is not
+    /// absent: the entry then does not match, and the finding goes out.
+    fn absent(&self, path: &[String]) -> bool {
+        self.tree().is_some_and(|tree| reaches_nothing(tree, path))
+    }
+
+    fn tree(&self) -> Option<&Value> {
+        self.tree
+            .get_or_init(|| self.rec.raw.and_then(crate::event::surrogates::parse_value))
+            .as_ref()
+    }
+}
+
+/// [`Fields::absent`] below `v`.
+fn reaches_nothing(v: &Value, path: &[String]) -> bool {
+    match (path.split_first(), v) {
+        (_, Value::Null) => true,
+        (None, _) => false,
+        (Some((part, rest)), Value::Object(object)) => {
+            let (name, list) = match part.strip_suffix(LIST_MARK) {
+                Some(name) => (name, true),
+                None => (part.as_str(), false),
+            };
+            field_reaches_nothing(object.get(name), list, rest)
+        }
+        (Some(_), _) => false,
+    }
+}
+
+/// Whether a field (`None` when missing), read as a list when `list`, reaches
+/// no value by `rest`.
+fn field_reaches_nothing(field: Option<&Value>, list: bool, rest: &[String]) -> bool {
+    match field {
+        None | Some(Value::Null) => true,
+        Some(Value::Array(items)) if list => items.iter().all(|item| reaches_nothing(item, rest)),
+        Some(_) if list => false,
+        Some(v) => reaches_nothing(v, rest),
     }
 }
 
@@ -468,6 +524,23 @@ fn evidence_texts(evidence: &Evidence, path: &[String]) -> Option<Vec<String>> {
         }
     }
     found.then_some(out)
+}
+
+/// [`Fields::absent`] for `evidence.<path>`: no evidence key of that name, or
+/// none whose value reaches anything by the rest of the path.
+fn evidence_absent(evidence: &Evidence, path: &[String]) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        return false;
+    };
+    let (name, list) = match first.strip_suffix(LIST_MARK) {
+        Some(name) => (name, true),
+        None => (first.as_str(), false),
+    };
+    evidence
+        .0
+        .iter()
+        .filter(|(k, _)| k == name)
+        .all(|(_, v)| field_reaches_nothing(Some(v), list, rest))
 }
 
 #[cfg(test)]

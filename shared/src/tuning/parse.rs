@@ -758,6 +758,48 @@ fn matches(
             );
             continue;
         }
+        if let Some(other) = modifier.filter(|m| !matches!(*m, "cidr" | "absent")) {
+            ok = false;
+            c.error(
+                k.span(),
+                format!("{key:?}: unknown modifier |{other} (|cidr or |absent)"),
+            );
+            continue;
+        }
+        if modifier == Some("absent") {
+            // Only ever narrows an entry, so it joins none of the breadth
+            // checks below: an absent field names no caller and no resource.
+            match val.get_ref() {
+                DeValue::Boolean(true) => {}
+                other => {
+                    ok = false;
+                    c.error(
+                        val.span(),
+                        format!(
+                            "{key:?} takes true (the field is missing or null), not {}: a field \
+                             with any value is written \"{path}\" = \"*\"",
+                            match other {
+                                DeValue::Boolean(false) => "false",
+                                other => other.type_str(),
+                            }
+                        ),
+                    );
+                    continue;
+                }
+            }
+            if ALWAYS_WRITTEN.contains(&path) {
+                c.note(
+                    k.span(),
+                    format!("{key:?} never matches: CloudTrail writes {path} in every record"),
+                );
+            }
+            out.push(Matcher {
+                path: parts,
+                values: Values::Absent,
+                definition: format!("{key}=true"),
+            });
+            continue;
+        }
         let values = c.strings(val, key);
         if values.is_empty() {
             ok = false;
@@ -795,17 +837,10 @@ fn matches(
                 texts.iter().map(|t| (*t).to_owned()).collect(),
             ));
         }
-        let compiled = match modifier {
-            None => Values::Globs(compile(c, &mut ok, values, Glob::new, "bad glob")),
-            Some("cidr") => Values::Cidrs(compile(c, &mut ok, values, Cidr::new, "bad CIDR block")),
-            Some(other) => {
-                ok = false;
-                c.error(
-                    k.span(),
-                    format!("{key:?}: unknown modifier |{other} (only |cidr)"),
-                );
-                continue;
-            }
+        let compiled = if modifier == Some("cidr") {
+            Values::Cidrs(compile(c, &mut ok, values, Cidr::new, "bad CIDR block"))
+        } else {
+            Values::Globs(compile(c, &mut ok, values, Glob::new, "bad glob"))
         };
         if let Values::Globs(globs) = &compiled {
             if glob_over_policy_text(path, globs) {
@@ -849,6 +884,14 @@ fn matches(
             values: compiled,
             definition,
         });
+    }
+    if ok && !out.is_empty() && out.iter().all(|m| matches!(m.values, Values::Absent)) {
+        c.error(
+            v.span(),
+            "every key of this match is |absent: an entry must also say which records it \
+             covers with a key that takes values (the identity, the call, the resource)",
+        );
+        return None;
     }
     if ok && let Some(field) = identity_without_account(&plain) {
         c.warn(

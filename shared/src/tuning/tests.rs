@@ -369,6 +369,156 @@ fn a_path_into_a_list_matches_when_every_item_does() {
     }
 }
 
+/// `|absent` narrows an entry to records without a field: missing or null, or
+/// a list path that reaches no item. Anything else there (a value, an empty
+/// string, text where the path expects an object, a record that cannot be
+/// read) makes the entry miss, so the finding goes out.
+#[test]
+fn an_absent_key_matches_only_where_the_path_reaches_nothing() {
+    let t = tuning(&entry(
+        "tf",
+        "",
+        r#""userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/TerraformCI/*"
+"requestParameters.retentionInDays|absent" = true
+"requestParameters.tags[].key|absent" = true"#,
+    ));
+    let at = "2026-11-30T10:00:00Z";
+    let with = |params: serde_json::Value| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&delete_log_group("1", TERRAFORM, "10.1.2.3", at)).unwrap();
+        v["requestParameters"] = params;
+        let json = v.to_string();
+        let rec = crate::event::Record::from_json(&json).unwrap();
+        !t.matching("cloudwatch-log-group-deletion", &rec, &Evidence::new())
+            .is_empty()
+    };
+    for absent in [
+        json!({"logGroupName": "/ci/1"}),
+        json!({"logGroupName": "/ci/1", "retentionInDays": null, "tags": null}),
+        json!({"logGroupName": "/ci/1", "tags": []}),
+        json!({"logGroupName": "/ci/1", "tags": [{"value": "x"}, null]}),
+        serde_json::Value::Null,
+    ] {
+        assert!(with(absent.clone()), "{absent}");
+    }
+    for present in [
+        json!({"retentionInDays": 1}),
+        json!({"retentionInDays": ""}),
+        json!({"retentionInDays": []}),
+        json!({"retentionInDays": {}}),
+        json!({"tags": [{"value": "x"}, {"key": "owner"}]}),
+        json!({"tags": [{"key": null}, {"key": ""}]}),
+        // Not the shape the path expects: not absent.
+        json!({"tags": {"key": "owner"}}),
+        json!({"tags": ["owner"]}),
+        json!({"tags": "owner"}),
+        json!("text"),
+    ] {
+        assert!(!with(present.clone()), "{present}");
+    }
+    // Another caller: the other keys still decide.
+    let json = delete_log_group("1", OTHER, "10.1.2.3", at);
+    let rec = crate::event::Record::from_json(&json).unwrap();
+    assert!(
+        t.matching("cloudwatch-log-group-deletion", &rec, &Evidence::new())
+            .is_empty()
+    );
+    // The evidence: a key the detection did not write, or one reaching nothing.
+    let e = tuning(&entry(
+        "e",
+        "",
+        r#""userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/TerraformCI/*"
+"evidence.allow_lists|absent" = true
+"evidence.accounts[].id|absent" = true"#,
+    ));
+    let json = delete_log_group("1", TERRAFORM, "10.1.2.3", at);
+    let rec = crate::event::Record::from_json(&json).unwrap();
+    let m = |evidence: Evidence| {
+        !e.matching("cloudwatch-log-group-deletion", &rec, &evidence)
+            .is_empty()
+    };
+    assert!(m(Evidence::new()));
+    assert!(m(
+        Evidence::new().with("allow_lists", serde_json::Value::Null)
+    ));
+    assert!(m(Evidence::new().with("accounts", json!([{"name": "a"}]))));
+    assert!(!m(Evidence::new().with("allow_lists", json!([]))));
+    assert!(!m(Evidence::new().with("allow_lists", json!(["list-1"]))));
+    assert!(!m(Evidence::new().with("accounts", json!([{"id": "1"}]))));
+    // A change of the keys is another entry.
+    let without = tuning(&entry(
+        "tf",
+        "",
+        r#""userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/TerraformCI/*""#,
+    ));
+    assert_ne!(t.entries()[0].fingerprint, without.entries()[0].fingerprint);
+}
+
+#[test]
+fn absent_keys_are_checked() {
+    let account = "\"userIdentity.accountId\" = \"111122223333\"\n";
+    for (key, error) in [
+        (r#""requestParameters.x|absent" = false"#, "takes true"),
+        (r#""requestParameters.x|absent" = "yes""#, "takes true"),
+        (r#""requestParameters.x|absent" = [true]"#, "takes true"),
+        (
+            r#""requestParameters.x|present" = true"#,
+            "unknown modifier |present (|cidr or |absent)",
+        ),
+        (
+            r#""requestParametres.x|absent" = true"#,
+            "not a CloudTrail record field",
+        ),
+    ] {
+        let text = entry("k", "", &format!("{account}{key}"));
+        let p = problems(&text);
+        assert!(p.iter().any(|p| p.contains(error)), "{key}: {p:?}");
+        assert!(Tuning::parse(&text, "t.toml", DAY).is_err(), "{key}");
+    }
+    // Absent keys alone say nothing of which records: refused like an empty match.
+    let only = entry(
+        "k",
+        "",
+        "\"requestParameters.x|absent\" = true\n\"evidence.y|absent\" = true",
+    );
+    assert!(
+        problems(&only)
+            .iter()
+            .any(|p| p.contains("every key of this match is |absent")),
+        "{:?}",
+        problems(&only)
+    );
+    // A field every record has is never absent.
+    let always = entry("k", "", &format!("{account}\"eventName|absent\" = true"));
+    assert!(
+        said(&always).iter().any(|n| n.contains("never matches")),
+        "{:?}",
+        said(&always)
+    );
+    // An absent key names nobody: an entry on caller-chosen values plus an
+    // absent field is still warned of.
+    let chosen = entry(
+        "k",
+        "",
+        "\"userAgent\" = \"Terraform/*\"\n\"requestParameters.x|absent\" = true",
+    );
+    assert!(
+        said(&chosen)
+            .iter()
+            .any(|n| n.contains("anyone with stolen keys")),
+        "{:?}",
+        said(&chosen)
+    );
+    let fine = entry(
+        "k",
+        "",
+        &format!(
+            "{account}\"userIdentity.arn\" = \"arn:aws:iam::111122223333:user/ci\"\n\"requestParameters.x|absent\" = true"
+        ),
+    );
+    assert!(said(&fine).is_empty(), "{:?}", said(&fine));
+}
+
 #[test]
 fn suppression_expiry_dry_run_and_severity() {
     let at = "2026-11-30T10:00:00Z";
