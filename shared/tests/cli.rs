@@ -808,6 +808,11 @@ fn quiet_mistakes_are_refused() {
     let empty = empty.display().to_string();
     let file = tmp("one-stop.json", STOP_LOGGING.as_bytes());
     let file = file.display().to_string();
+    let tuning = tmp(
+        "quiet-mistakes.toml",
+        b"[detections.cloudtrail-log-suspended]\nmode = \"shadow\"\n",
+    );
+    let tuning = tuning.display().to_string();
     for (args, says) in [
         (vec!["replay", "-", "-"], "more than once"),
         (
@@ -832,6 +837,18 @@ fn quiet_mistakes_are_refused() {
             "--learn needs --state memory",
         ),
         (vec!["list", ""], "are empty"),
+        (
+            vec![
+                "replay",
+                "--tuning",
+                tuning.as_str(),
+                "--show-suppressed",
+                "--format",
+                "sns",
+                file.as_str(),
+            ],
+            "--show-suppressed with --format sns",
+        ),
     ] {
         assert_refused(&run(&args, Some(b"")), says, &format!("{args:?}"));
     }

@@ -303,6 +303,17 @@ pub fn run(mut args: Args) -> i32 {
         say!("trailwatch: --organization-ids: {e}");
         return EXIT_ERROR;
     }
+    // From a new user's review: the requests of findings the tuning held back
+    // read as ones the functions send (nothing in their subject or attributes
+    // says otherwise), ready for `aws sns publish`.
+    if args.show_suppressed && args.format == Format::Sns {
+        say!(
+            "trailwatch: --show-suppressed with --format sns: the functions publish notified \
+             findings only, so every line of --format sns is a request they would send; see \
+             the others' dispositions with --format jsonl, text, chat or ocsf"
+        );
+        return EXIT_ERROR;
+    }
     if args.findings_format.is_some() && args.format != Format::Sns {
         say!("trailwatch: --findings-format applies to --format sns only");
         return EXIT_ERROR;

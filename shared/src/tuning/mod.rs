@@ -222,12 +222,17 @@ impl Entry {
     /// Whether a key reads the evidence's `key` (`evidence.<key>` or
     /// `evidence.<key>[]`).
     fn names_evidence(&self, key: &str) -> bool {
-        self.matchers.iter().any(|m| match m.path.as_slice() {
-            [root, named] => {
-                root == EVIDENCE_ROOT && named.strip_suffix(LIST_MARK).unwrap_or(named) == key
-            }
-            _ => false,
-        })
+        // A key of values only: an absent key pins no reach (it reads a list
+        // of nulls as absent, which `reaches_wider` counts as reaching).
+        self.matchers
+            .iter()
+            .filter(|m| !matches!(m.values, Values::Absent))
+            .any(|m| match m.path.as_slice() {
+                [root, named] => {
+                    root == EVIDENCE_ROOT && named.strip_suffix(LIST_MARK).unwrap_or(named) == key
+                }
+                _ => false,
+            })
     }
     /// Whether every key of `match` matches the record, or the evidence the
     /// detection gave for it (`evidence.<key>`): its field's text, or through a
@@ -452,6 +457,15 @@ fn reaches_nothing(v: &Value, path: &[String]) -> bool {
                 Some(name) => (name, true),
                 None => (part.as_str(), false),
             };
+            // A key with a dot in its name (Macie's `severity.description`)
+            // cannot be named by a dotted path: one that begins with the
+            // path's next part and a dot counts as present (from a review).
+            if object.get(name).is_none() && !rest.is_empty() {
+                let dotted = format!("{name}.");
+                if object.keys().any(|k| k.starts_with(&dotted)) {
+                    return false;
+                }
+            }
             field_reaches_nothing(object.get(name), list, rest)
         }
         (Some(_), _) => false,

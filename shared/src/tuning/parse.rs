@@ -777,7 +777,8 @@ fn matches(
                         val.span(),
                         format!(
                             "{key:?} takes true (the field is missing or null), not {}: a field \
-                             with any value is written \"{path}\" = \"*\"",
+                             with any text, number or boolean is written \"{path}\" = \"*\" \
+                             (a list's items \"name[].field\" = \"*\")",
                             match other {
                                 DeValue::Boolean(false) => "false",
                                 other => other.type_str(),
@@ -787,10 +788,33 @@ fn matches(
                     continue;
                 }
             }
-            if ALWAYS_WRITTEN.contains(&path) {
+            // From a review: the engine adds these to a finding after its
+            // entries are matched, so an absent key on them always matched.
+            if parts[0] == super::EVIDENCE_ROOT
+                && ENGINE_EVIDENCE.contains(&name(&parts[1]).as_str())
+            {
+                ok = false;
+                c.error(
+                    k.span(),
+                    format!(
+                        "{key:?}: the engine adds {} to a finding after its tuning entries are \
+                         matched, so it is absent from every record an entry sees",
+                        name(&parts[1])
+                    ),
+                );
+                continue;
+            }
+            if EVERY_RECORD.contains(&path) {
                 c.note(
                     k.span(),
-                    format!("{key:?} never matches: CloudTrail writes {path} in every record"),
+                    format!("{key:?} never matches: every CloudTrail record has {path}"),
+                );
+            } else if parts[0] == "resources" && parts.len() > 1 {
+                c.note(
+                    k.span(),
+                    format!(
+                        "{key:?} always matches: resources is a list, write resources[].<field>"
+                    ),
                 );
             }
             out.push(Matcher {
@@ -885,6 +909,17 @@ fn matches(
             definition,
         });
     }
+    for m in out.iter().filter(|m| matches!(m.values, Values::Absent)) {
+        let path = m.path.join(".");
+        if all.iter().any(|(p, _, _)| *p == path) {
+            c.note(
+                v.span(),
+                format!(
+                    "this match never matches: {path:?} is asked to be absent and to have a value"
+                ),
+            );
+        }
+    }
     if ok && !out.is_empty() && out.iter().all(|m| matches!(m.values, Values::Absent)) {
         c.error(
             v.span(),
@@ -933,6 +968,30 @@ fn matches(
     }
     ok.then_some((out, all))
 }
+
+/// The evidence keys the engine adds to a finding after its record's tuning
+/// entries are matched (a window's count, values and news, a first-seen
+/// detection's history, the heartbeat's silence).
+const ENGINE_EVIDENCE: &[&str] = &[
+    "distinct_count",
+    "distinct_values",
+    "new_values",
+    "new_sources",
+    "history_days",
+    "silent_from",
+    "silent_until",
+    "silent_secs",
+];
+
+/// Fields every CloudTrail record has, whatever its version or caller (the
+/// breadth checks' `ALWAYS_WRITTEN` holds some a few records lack).
+const EVERY_RECORD: &[&str] = &[
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "eventID",
+    "awsRegion",
+];
 
 /// Why a path can never reach a string, number or boolean, for the paths a
 /// record always shapes the same way: the objects CloudTrail writes (matched

@@ -445,6 +445,28 @@ fn an_absent_key_matches_only_where_the_path_reaches_nothing() {
     assert!(!m(Evidence::new().with("allow_lists", json!([]))));
     assert!(!m(Evidence::new().with("allow_lists", json!(["list-1"]))));
     assert!(!m(Evidence::new().with("accounts", json!([{"id": "1"}]))));
+    // A key whose own name holds a dot (Macie's criteria) cannot be named by a
+    // path: one beginning with the path's next part and a dot is present.
+    let dotted = tuning(&entry(
+        "d",
+        "",
+        r#""userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/TerraformCI/*"
+"requestParameters.criterion.severity.description|absent" = true"#,
+    ));
+    let m = |params: serde_json::Value| {
+        let mut v: serde_json::Value =
+            serde_json::from_str(&delete_log_group("1", TERRAFORM, "10.1.2.3", at)).unwrap();
+        v["requestParameters"] = params;
+        let json = v.to_string();
+        let rec = crate::event::Record::from_json(&json).unwrap();
+        !dotted
+            .matching("cloudwatch-log-group-deletion", &rec, &Evidence::new())
+            .is_empty()
+    };
+    assert!(!m(
+        json!({"criterion": {"severity.description": {"eq": ["Low"]}}})
+    ));
+    assert!(m(json!({"criterion": {"severityLabel": "Low"}})));
     // A change of the keys is another entry.
     let without = tuning(&entry(
         "tf",
@@ -475,6 +497,21 @@ fn absent_keys_are_checked() {
         assert!(p.iter().any(|p| p.contains(error)), "{key}: {p:?}");
         assert!(Tuning::parse(&text, "t.toml", DAY).is_err(), "{key}");
     }
+    // The engine's own evidence keys are added after matching: always absent.
+    for key in [
+        "evidence.distinct_count",
+        "evidence.new_sources[]",
+        "evidence.history_days",
+    ] {
+        let text = entry("k", "", &format!("{account}\"{key}|absent\" = true"));
+        assert!(
+            problems(&text)
+                .iter()
+                .any(|p| p.contains("the engine adds")),
+            "{key}: {:?}",
+            problems(&text)
+        );
+    }
     // Absent keys alone say nothing of which records: refused like an empty match.
     let only = entry(
         "k",
@@ -488,12 +525,40 @@ fn absent_keys_are_checked() {
         "{:?}",
         problems(&only)
     );
-    // A field every record has is never absent.
+    // A field every record has is never absent; one most records have (a
+    // root sign-in has no requestID) is not noted.
     let always = entry("k", "", &format!("{account}\"eventName|absent\" = true"));
     assert!(
         said(&always).iter().any(|n| n.contains("never matches")),
         "{:?}",
         said(&always)
+    );
+    let mostly = entry("k", "", &format!("{account}\"requestID|absent\" = true"));
+    assert!(said(&mostly).is_empty(), "{:?}", said(&mostly));
+    // `resources` is a list; a key both absent and with a value never matches.
+    let list = entry(
+        "k",
+        "",
+        &format!("{account}\"resources.accountId|absent\" = true"),
+    );
+    assert!(
+        said(&list)
+            .iter()
+            .any(|n| n.contains("resources is a list")),
+        "{:?}",
+        said(&list)
+    );
+    let both = entry(
+        "k",
+        "",
+        &format!("{account}\"requestParameters.x\" = \"*\"\n\"requestParameters.x|absent\" = true"),
+    );
+    assert!(
+        said(&both)
+            .iter()
+            .any(|n| n.contains("asked to be absent and to have a value")),
+        "{:?}",
+        said(&both)
     );
     // An absent key names nobody: an entry on caller-chosen values plus an
     // absent field is still warned of.
