@@ -17,8 +17,11 @@
 //! automation does every day when it rotates its lists (from a review: the
 //! rotation paged high, the deletion medium). Filters fire only with action `ARCHIVE`: a `NOOP` filter is a
 //! saved search and hides nothing. Sigma's rule (#72) is `CreateIPSet` alone, a subset.
-//! An `UpdateFilter` that changes only `findingCriteria` (no `action`) does not fire:
-//! the record does not say whether that filter archives. Analysts archive the
+//! An `UpdateFilter` that rewrites `findingCriteria` without `action` fires at
+//! medium: the filter keeps its action, which the record does not hold, and
+//! Terraform sends only what changed, so widening an archiving rule looks like
+//! this (as does a caller leaving `action` out on purpose); a saved search edited
+//! the same way is the price. Analysts archive the
 //! findings they triaged in the console every day; an `ArchiveFindings` from an SDK
 //! or the CLI is how an intruder clears the findings their own tools raised, so it
 //! counts. The console is told by its session (`common::console_session_caller`),
@@ -26,7 +29,10 @@
 //! too: suppress its role.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{aws_service_caller, console_session_caller, request_flag, request_text_any, succeeded_call};
+use crate::detections::common::{
+    aws_service_caller, console_session_caller, filter_criteria_without_action, request_flag, request_text_any,
+    succeeded_call,
+};
 use crate::event::Record;
 
 pub struct GuardDutyFindingSuppression;
@@ -50,7 +56,8 @@ pub static META: Meta = Meta {
     description: "GuardDuty was configured to stay silent: a trusted IP or entity list (which \
                   takes domains too) was activated or replaced, a threat list's content \
                   replaced, or a suppression rule now archives matching \
-                  findings as they arrive. Traffic from a trusted address raises no findings \
+                  findings as they arrive (or an existing rule's criteria were rewritten \
+                  without its action, which the record does not hold: medium). Traffic from a trusted address raises no findings \
                   at all, so an intruder who adds their own address, or archives the findings \
                   their tools cause, works on without an alert.",
     severity: Severity::High,
@@ -69,6 +76,10 @@ pub static META: Meta = Meta {
          playbook's role ARN; the same role creating an archiving filter is still reported.",
         "Infrastructure as code restating a trusted IP list or an archiving filter on every \
          update: pin its role and the list's exact S3 location, and protect that object.",
+        "Infrastructure as code changing a saved search's (`NOOP`) criteria: Terraform leaves \
+         the unchanged `action` out, so the record cannot tell it from an archiving rule \
+         widened (`evidence.filter_action_unstated`, medium). Suppress by the pipeline's role \
+         and the filter's `evidence.name`, not by the flag alone.",
     ],
     next_steps: "Read the list location or the filter criteria in the evidence: which \
                  addresses, finding types or resources are now ignored? Confirm the change with \
@@ -83,13 +94,22 @@ fn threat_list_replaced(rec: &Record<'_>) -> bool {
     matches!(rec.event_name(), "UpdateThreatIntelSet" | "UpdateThreatEntitySet")
 }
 
+/// A filter's criteria rewritten without its action: it may archive.
+fn filter_widened_unstated(rec: &Record<'_>) -> bool {
+    rec.event_name() == "UpdateFilter" && filter_criteria_without_action(rec, "findingCriteria")
+}
+
 impl Detection for GuardDutyFindingSuppression {
     fn meta(&self) -> &'static Meta {
         &META
     }
 
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        if threat_list_replaced(rec) { Severity::Medium } else { META.severity }
+        if threat_list_replaced(rec) || filter_widened_unstated(rec) {
+            Severity::Medium
+        } else {
+            META.severity
+        }
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
@@ -111,9 +131,12 @@ impl Detection for GuardDutyFindingSuppression {
             );
         }
         let activates = request_flag(rec, "activate") == Some(true);
+        let unstated = filter_widened_unstated(rec);
         let suppresses = if name.ends_with("Filter") {
-            rec.request_param_str("action")
-                .is_some_and(|a| a.trim().eq_ignore_ascii_case("ARCHIVE"))
+            unstated
+                || rec
+                    .request_param_str("action")
+                    .is_some_and(|a| a.trim().eq_ignore_ascii_case("ARCHIVE"))
         } else if threat_list_replaced(rec) {
             rec.request_param_str("location").is_some()
         } else if name.starts_with("Create") {
@@ -128,13 +151,14 @@ impl Detection for GuardDutyFindingSuppression {
             Evidence::new()
                 .with("action", name)
                 .with_opt("detector_id", rec.request_param_str("detectorId"))
-                .with_opt("name", rec.request_param_str("name"))
+                .with_opt("name", request_text_any(rec, &["name", "filterName"]))
                 .with_opt(
                     "set_id",
                     request_text_any(rec, &["ipSetId", "threatIntelSetId", "trustedEntitySetId", "threatEntitySetId"]),
                 )
                 .with_opt("location", rec.request_param_str("location"))
                 .with_opt("filter_action", rec.request_param_str("action"))
+                .with_opt("filter_action_unstated", unstated.then_some(true))
                 .with_json("finding_criteria", rec.request_param("findingCriteria")),
         )
     }
@@ -260,6 +284,46 @@ mod tests {
         assert!(!fires(
             &GuardDutyFindingSuppression,
             &call("UpdateFilter", r#"{"detectorId":"d1","filterName":"f","action":7}"#)
+        ));
+    }
+
+    /// Terraform sends only what changed: criteria rewritten without `action`
+    /// may widen an archiving rule, and fire at medium, naming the filter.
+    #[test]
+    fn criteria_rewritten_without_the_action_fire_at_medium() {
+        let widened = call(
+            "UpdateFilter",
+            r#"{"detectorId":"d1","filterName":"quiet","findingCriteria":{"criterion":{"severity":{"lt":9}}}}"#,
+        );
+        match eval(&GuardDutyFindingSuppression, &widened) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("filter_action_unstated"), Some(&serde_json::json!(true)));
+                assert_eq!(e.get("name"), Some(&serde_json::json!("quiet")));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(testing::severity(&GuardDutyFindingSuppression, &widened), Severity::Medium);
+        let archive = call(
+            "UpdateFilter",
+            r#"{"detectorId":"d1","filterName":"quiet","action":"ARCHIVE","findingCriteria":{"criterion":{"severity":{"lt":9}}}}"#,
+        );
+        assert_eq!(testing::severity(&GuardDutyFindingSuppression, &archive), Severity::High);
+        match eval(&GuardDutyFindingSuppression, &archive) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("filter_action_unstated"), None),
+            other => panic!("{other:?}"),
+        }
+        for quiet in [
+            // A saved search, said so; a rename or a new rank; a new filter
+            // without an action is a saved search (NOOP is the default).
+            r#"{"detectorId":"d1","filterName":"quiet","action":"NOOP","findingCriteria":{"criterion":{"severity":{"lt":9}}}}"#,
+            r#"{"detectorId":"d1","filterName":"quiet","description":"renamed","rank":2}"#,
+            r#"{"detectorId":"d1","filterName":"quiet","action":null,"findingCriteria":null}"#,
+        ] {
+            assert!(!fires(&GuardDutyFindingSuppression, &call("UpdateFilter", quiet)), "{quiet}");
+        }
+        assert!(!fires(
+            &GuardDutyFindingSuppression,
+            &call("CreateFilter", r#"{"detectorId":"d1","name":"view","findingCriteria":{"criterion":{"severity":{"gte":7}}}}"#)
         ));
     }
 

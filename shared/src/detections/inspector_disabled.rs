@@ -4,7 +4,9 @@
 //! accounts (`UpdateOrganizationConfiguration`; the optional Lambda switches are
 //! resent false by organisations that never used them, so they do not count), or a
 //! suppression rule made (`CreateFilter`, `UpdateFilter` with `action` `SUPPRESS`:
-//! matching findings stop showing), or deep inspection switched off
+//! matching findings stop showing; an `UpdateFilter` rewriting `filterCriteria`
+//! without `action` too, since the filter keeps an action the record does not
+//! hold and Terraform sends only what changed), or deep inspection switched off
 //! (`UpdateEc2DeepInspectionConfiguration` with `activateDeepInspection` false: the
 //! application packages of Linux instances are no longer scanned; or, by the
 //! administrator for members, `BatchUpdateMemberEc2DeepInspectionStatus` with some
@@ -33,7 +35,8 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_among, aws_service_or_linked_role, flag_value, lambda_operation, pascal_or_camel, succeeded_call, text_is, values_at_key,
+    aws_service_among, aws_service_or_linked_role, filter_criteria_without_action, flag_value, lambda_operation, pascal_or_camel,
+    succeeded_call, text_is, values_at_key,
 };
 use crate::event::Record;
 use crate::event::prefilter::{Needle, Peek};
@@ -103,6 +106,10 @@ pub static META: Meta = Meta {
         "Cost reviews, account decommissioning, or a change of delegated administrator by \
          the security team.",
         "Suppression rules for risks the team has accepted.",
+        "A saved filter's (`NONE`) criteria changed by a tool that leaves the unchanged \
+         `action` out: the record cannot tell it from a suppression rule widened \
+         (`evidence.filter_action_unstated`). Suppress by the tool's role and \
+         `evidence.filter_arn`, not by the flag alone.",
     ],
     next_steps: "Check which accounts and resource types were disabled (evidence). Confirm \
                  with the security team; if unplanned, re-enable Inspector and review the \
@@ -178,6 +185,7 @@ impl Detection for InspectorDisabled {
             return None;
         }
         let auto_enable_off = auto_enable_off(rec);
+        let unstated = rec.event_name() == "UpdateFilter" && filter_criteria_without_action(rec, "filterCriteria");
         let counts = match rec.event_name() {
             "Disable" | "DisassociateMember" => true,
             "UpdateOrganizationConfiguration" => !auto_enable_off.is_empty(),
@@ -190,8 +198,10 @@ impl Detection for InspectorDisabled {
                 .into_iter()
                 .flatten()
                 .any(|a| a.get("activateDeepInspection").and_then(flag_value) == Some(false)),
-            // A filter counts only as a suppression rule (its matches hidden).
-            _ => text_is(rec.request_param("action"), "SUPPRESS"),
+            // A filter counts only as a suppression rule (its matches hidden),
+            // or as a filter whose criteria were rewritten without its action
+            // (which the record does not hold).
+            _ => text_is(rec.request_param("action"), "SUPPRESS") || unstated,
         };
         if !counts {
             return None;
@@ -208,7 +218,9 @@ impl Detection for InspectorDisabled {
                 .with_json("resource_types", rec.request_param("resourceTypes"))
                 .with_json("account_ids", rec.request_param("accountIds"))
                 .with_opt("filter", rec.request_param_str("name"))
-                .with_json("criteria", rec.request_param("filterCriteria")),
+                .with_opt("filter_arn", rec.request_param_str("filterArn"))
+                .with_json("criteria", rec.request_param("filterCriteria"))
+                .with_opt("filter_action_unstated", unstated.then_some(true)),
         )
     }
 }
@@ -288,6 +300,28 @@ mod tests {
             assert!(fires(&InspectorDisabled, &call("inspector2.amazonaws.com", name, &filter("SUPPRESS"))), "{name}");
             assert!(!fires(&InspectorDisabled, &call("inspector2.amazonaws.com", name, &filter("NONE"))), "{name}");
         }
+        // Criteria rewritten without the action (Terraform sends only what
+        // changed): the filter may suppress.
+        let widened = call(
+            "inspector2.amazonaws.com",
+            "UpdateFilter",
+            r#"{"filterArn":"arn:aws:inspector2:us-east-1:111122223333:owner/111122223333/filter/0123456789abcdef","filterCriteria":{"severity":[{"comparison":"NOT_EQUALS","value":"INFORMATIONAL"}]}}"#,
+        );
+        match eval(&InspectorDisabled, &widened) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("filter_action_unstated"), Some(&json!(true)));
+                assert!(e.get("filter_arn").is_some());
+            }
+            other => panic!("{other:?}"),
+        }
+        let renamed = call(
+            "inspector2.amazonaws.com",
+            "UpdateFilter",
+            r#"{"filterArn":"arn:aws:inspector2:us-east-1:111122223333:owner/111122223333/filter/0123456789abcdef","name":"renamed"}"#,
+        );
+        assert!(!fires(&InspectorDisabled, &renamed));
+        let created = call("inspector2.amazonaws.com", "CreateFilter", r#"{"name":"v","filterCriteria":{"severity":[]}}"#);
+        assert!(!fires(&InspectorDisabled, &created));
     }
 
     #[test]

@@ -27,9 +27,13 @@
 //!
 //! Decision: `UpdateMacieSession` also changes the publishing frequency; only a
 //! session set to `PAUSED` fires, and the same for a member's session. Filters that only show (`NOOP`) do not.
+//! An `UpdateFindingsFilter` that rewrites `findingCriteria` without `action`
+//! fires: the filter keeps its action, which the record does not hold, and
+//! Terraform sends only what changed, so widening an archiving filter looks like
+//! this (from the twelfth session's left-outs).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{flag_value, request_flag, succeeded_call, text_is};
+use crate::detections::common::{filter_criteria_without_action, flag_value, request_flag, succeeded_call, text_is};
 use crate::event::Record;
 
 pub struct MacieDisabled;
@@ -74,6 +78,10 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Cost reviews or account decommissioning by the security team.",
         "Archiving filters for buckets and findings the team has reviewed and accepted.",
+        "Infrastructure as code changing a saved search's (`NOOP`) criteria: Terraform leaves \
+         the unchanged `action` out, so the record cannot tell it from an archiving filter \
+         widened (`evidence.filter_action_unstated`). Suppress by the pipeline's role and the \
+         filter's `evidence.filter_id`, not by the flag alone.",
         "A sensitivity inspection template that excludes managed data identifiers the team \
          does not need (names, addresses) or uses an allow list of its test data: each update \
          restates them. A tuning entry matching `eventName` \
@@ -105,7 +113,12 @@ impl Detection for MacieDisabled {
         {
             return None;
         }
-        if FILTERS.contains(&rec.event_name()) && !text_is(rec.request_param("action"), "ARCHIVE") {
+        let unstated = rec.event_name() == "UpdateFindingsFilter"
+            && filter_criteria_without_action(rec, "findingCriteria");
+        if FILTERS.contains(&rec.event_name())
+            && !unstated
+            && !text_is(rec.request_param("action"), "ARCHIVE")
+        {
             return None;
         }
         // Read once, for the decision and the evidence.
@@ -158,6 +171,7 @@ impl Detection for MacieDisabled {
         let (id_key, name_key) = match rec.event_name() {
             "UpdateSensitivityInspectionTemplate" => ("template", "template_name"),
             "UpdateAllowList" => ("allow_list", "allow_list_name"),
+            "UpdateFindingsFilter" => ("filter_id", "filter"),
             _ => ("member", "filter"),
         };
         let hides = template_hides(&excluded, &allow_lists);
@@ -170,6 +184,7 @@ impl Detection for MacieDisabled {
                 .with_opt("job", rec.request_param_str("jobId"))
                 .with_opt("job_status", rec.request_param_str("jobStatus"))
                 .with_json("criteria", rec.request_param("findingCriteria"))
+                .with_opt("filter_action_unstated", unstated.then_some(true))
                 .with_opt("discovery_disabled_for", some_listed(disabled_for))
                 .with_opt("excluded_identifiers", some_listed(excluded))
                 .with_opt("allow_lists", some_listed(allow_lists))
@@ -181,8 +196,9 @@ impl Detection for MacieDisabled {
 
 /// What a template update hides from discovery, by kind (`managed_identifiers`,
 /// `allow_lists`): a tuning entry for a team's standing exclusions names the
-/// kinds it allows, so that an allow list included beside them is reported (a
-/// missing evidence key cannot be required; from a review).
+/// kinds it allows, so that an allow list included beside them is reported
+/// (from a review; `evidence.allow_lists|absent` says the same since tuning
+/// can require a key to be absent).
 fn template_hides(excluded: &[&str], allow_lists: &[&str]) -> Option<Vec<&'static str>> {
     let kinds = [("managed_identifiers", excluded), ("allow_lists", allow_lists)]
         .into_iter()
@@ -239,7 +255,7 @@ fn discovery_disabled_for<'r>(rec: &'r Record<'_>) -> Vec<&'r str> {
 mod tests {
     use super::*;
     use crate::detections::common::calls::{call, failed};
-    use crate::detections::common::testing::fires;
+    use crate::detections::common::testing::{eval, fires};
     use std::sync::LazyLock;
 
     static DISABLE: LazyLock<String> =
@@ -280,6 +296,23 @@ mod tests {
             assert!(!fires(&MacieDisabled, &call("macie2.amazonaws.com", name, &filter("NOOP"))), "{name}");
         }
         assert!(!fires(&MacieDisabled, &call("macie2.amazonaws.com", "UpdateFindingsFilter", r#"{"id":"f1","description":"x"}"#)));
+        // Criteria rewritten without the action (Terraform sends only what
+        // changed): the filter may archive.
+        let widened = call(
+            "macie2.amazonaws.com",
+            "UpdateFindingsFilter",
+            r#"{"id":"f1","findingCriteria":{"criterion":{"severity.description":{"eq":["Low","Medium","High"]}}}}"#,
+        );
+        match eval(&MacieDisabled, &widened) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("filter_action_unstated"), Some(&serde_json::json!(true)));
+                assert_eq!(e.get("filter_id"), Some(&serde_json::json!("f1")));
+                assert_eq!(e.get("member"), None);
+            }
+            other => panic!("{other:?}"),
+        }
+        let created = call("macie2.amazonaws.com", "CreateFindingsFilter", r#"{"name":"v","findingCriteria":{"criterion":{}}}"#);
+        assert!(!fires(&MacieDisabled, &created));
     }
 
     /// From a review: blinding Macie without pausing it.

@@ -11,7 +11,10 @@
 //! future finding its criteria match. So does a rule that marks its findings
 //! `RESOLVED` (V2's `StatusId` 4) on arrival: resolving one finding after a fix is
 //! triage, resolving every future one unseen takes them out of the views of new
-//! work. Lowering to `LOW` is ordinary tuning.
+//! work. Lowering to `LOW` is ordinary tuning. A rule's update that rewrites its
+//! `Criteria` without its `Actions` (`BatchUpdateAutomationRules`,
+//! `UpdateAutomationRuleV2`) counts too: the rule keeps actions the record does
+//! not hold, and a suppressing rule widened looks like this.
 //!
 //! Decisions: Sigma's rule takes every `BatchUpdateFindings`, `UpdateFindings`,
 //! `DeleteInsight` and `UpdateInsight` call. Most of those are ordinary triage (notes,
@@ -130,6 +133,14 @@ fn rule_v2_hides(rule: &Value) -> bool {
         })
 }
 
+/// An automation rule's update that rewrites its criteria without its actions:
+/// the rule keeps actions the record does not hold, so a suppressing rule
+/// widened to more findings looks like this (from the thirteenth session, as
+/// the GuardDuty, Macie and Inspector filters are judged).
+fn criteria_without_actions(rule: &Value) -> bool {
+    field(rule, "Actions").is_none_or(Value::is_null) && field(rule, "Criteria").is_some_and(|c| !c.is_null())
+}
+
 impl Detection for SecurityHubFindingsEvasion {
     fn meta(&self) -> &'static Meta {
         &META
@@ -140,16 +151,21 @@ impl Detection for SecurityHubFindingsEvasion {
             return None;
         }
         let params = rec.request_parameters()?;
-        let hidden = match rec.event_name() {
-            "BatchUpdateFindings" => suppresses(params),
-            "UpdateFindings" => text_is(field(params, "RecordState"), "ARCHIVED"),
-            "CreateAutomationRule" => rule_suppresses(params),
-            "BatchUpdateFindingsV2" => ocsf_status_hides(field(params, "StatusId")),
-            "CreateAutomationRuleV2" | "UpdateAutomationRuleV2" => rule_v2_hides(params),
-            _ => field(params, "UpdateAutomationRulesRequestItems")
-                .and_then(Value::as_array)
-                .is_some_and(|items| items.iter().any(rule_suppresses)),
+        let batch = field(params, "UpdateAutomationRulesRequestItems").and_then(Value::as_array);
+        let unstated = match rec.event_name() {
+            "UpdateAutomationRuleV2" => criteria_without_actions(params),
+            "BatchUpdateAutomationRules" => batch.is_some_and(|items| items.iter().any(criteria_without_actions)),
+            _ => false,
         };
+        let hidden = unstated
+            || match rec.event_name() {
+                "BatchUpdateFindings" => suppresses(params),
+                "UpdateFindings" => text_is(field(params, "RecordState"), "ARCHIVED"),
+                "CreateAutomationRule" => rule_suppresses(params),
+                "BatchUpdateFindingsV2" => ocsf_status_hides(field(params, "StatusId")),
+                "CreateAutomationRuleV2" | "UpdateAutomationRuleV2" => rule_v2_hides(params),
+                _ => batch.is_some_and(|items| items.iter().any(rule_suppresses)),
+            };
         if !hidden {
             return None;
         }
@@ -160,7 +176,9 @@ impl Detection for SecurityHubFindingsEvasion {
                 .with_json("metadata_uids", field(params, "MetadataUids"))
                 .with_json("filters", field(params, "Filters"))
                 .with_json("rule_name", field(params, "RuleName"))
-                .with_json("criteria", field(params, "Criteria")),
+                .with_json("criteria", field(params, "Criteria"))
+                .with_json("rules", field(params, "UpdateAutomationRulesRequestItems"))
+                .with_opt("rule_actions_unstated", unstated.then_some(true)),
         )
     }
 }
@@ -276,6 +294,35 @@ mod tests {
         assert!(fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRuleV2", &resolves_v2)));
         let notified = rule.replace("SUPPRESSED", "NOTIFIED");
         assert!(!fires(&SecurityHubFindingsEvasion, &call("CreateAutomationRule", &notified)));
+    }
+
+    /// A rule's criteria rewritten without its actions: the rule keeps actions
+    /// the record does not hold, and may suppress what the criteria now match.
+    #[test]
+    fn rule_criteria_rewritten_without_actions_count() {
+        let arn = "arn:aws:securityhub:eu-west-1:111122223333:automation-rule/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111";
+        let widened = format!(
+            r#"{{"UpdateAutomationRulesRequestItems":[{{"RuleArn":"{arn}","Criteria":{{"SeverityLabel":[{{"Value":"CRITICAL","Comparison":"NOT_EQUALS"}}]}}}}]}}"#
+        );
+        match eval(&SecurityHubFindingsEvasion, &call("BatchUpdateAutomationRules", &widened)) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("rule_actions_unstated"), Some(&serde_json::json!(true)));
+                assert!(e.get("rules").is_some_and(|r| r.to_string().contains(arn)));
+            }
+            other => panic!("{other:?}"),
+        }
+        let v2 = r#"{"Identifier":"a1b2","Criteria":{"OcsfFindingCriteria":{}}}"#;
+        assert!(fires(&SecurityHubFindingsEvasion, &call("UpdateAutomationRuleV2", v2)));
+        // Renamed, reordered or switched off, or actions stated that hide nothing.
+        for quiet in [
+            format!(r#"{{"UpdateAutomationRulesRequestItems":[{{"RuleArn":"{arn}","RuleOrder":3,"RuleStatus":"DISABLED"}}]}}"#),
+            format!(
+                r#"{{"UpdateAutomationRulesRequestItems":[{{"RuleArn":"{arn}","Criteria":{{}},"Actions":[{{"Type":"FINDING_FIELDS_UPDATE","FindingFieldsUpdate":{{"Note":{{"Text":"x","UpdatedBy":"y"}}}}}}]}}]}}"#
+            ),
+        ] {
+            assert!(!fires(&SecurityHubFindingsEvasion, &call("BatchUpdateAutomationRules", &quiet)), "{quiet}");
+        }
+        assert!(!fires(&SecurityHubFindingsEvasion, &call("UpdateAutomationRuleV2", r#"{"Identifier":"a1b2","RuleName":"x"}"#)));
     }
 
     #[test]

@@ -14,6 +14,17 @@ pub fn request_flag(rec: &Record, key: &str) -> Option<bool> {
     rec.request_param(key).and_then(flag_value)
 }
 
+/// A findings filter's update that rewrites what it matches (`criteria`, the
+/// request's criteria field) without saying what it does with its matches (no
+/// `action`): the filter keeps its action, which the record does not hold.
+/// Terraform sends only the fields that changed, so an archiving rule widened
+/// through it is recorded this way, as is one widened by a caller who leaves
+/// `action` out (from the twelfth session's left-outs).
+pub fn filter_criteria_without_action(rec: &Record, criteria: &str) -> bool {
+    rec.request_param("action").is_none_or(Value::is_null)
+        && rec.request_param(criteria).is_some_and(|c| !c.is_null())
+}
+
 /// The three WAF APIs: classic global, classic regional, and WAFv2.
 pub const WAF_SOURCES: [&str; 3] = [
     "waf.amazonaws.com",
