@@ -167,6 +167,8 @@ struct Gen {
     rng: Rng,
     /// Milliseconds since the epoch of the next record.
     clock: i64,
+    /// Attack episodes written so far.
+    episodes: u64,
 }
 
 impl Gen {
@@ -493,7 +495,17 @@ fn attack(g: &mut Gen, id: &str) -> Vec<Value> {
         }
         "concurrent-sessions-different-ips" => {
             let id = g.identity(account, 4);
-            let (a, b) = ("198.51.100.10", "203.0.113.200");
+            // Each episode from its own pair of addresses, picked by the
+            // episode's number (not from the pseudo-random sequence, which the
+            // rest of the corpus follows): the same pair again the same day is
+            // an ongoing activity, reported once (docs/state.md), not another
+            // attack.
+            let k = g.episodes % 100;
+            let (a, b) = (
+                format!("198.51.100.{}", 10 + k),
+                format!("203.0.113.{}", 110 + k),
+            );
+            let (a, b) = (a.as_str(), b.as_str());
             vec![
                 g.record(
                     account,
@@ -778,6 +790,7 @@ fn generate(args: &Args) -> io::Result<BTreeMap<&'static str, u64>> {
     let mut g = Gen {
         rng: Rng(args.seed),
         clock: 1_772_000_000_000,
+        episodes: 0,
     };
     let mut out = open(args)?;
     let ids: Vec<&'static str> = trailwatch::catalog::ALL
@@ -797,6 +810,7 @@ fn generate(args: &Args) -> io::Result<BTreeMap<&'static str, u64>> {
             let recs = attack(&mut g, id);
             if !recs.is_empty() && written + recs.len() as u64 <= args.records {
                 *counts.entry(id).or_default() += 1;
+                g.episodes += 1;
                 for r in &recs {
                     out.put(r)?;
                 }
