@@ -731,9 +731,28 @@ fn junk_invalid_utf8_and_broken_gzip_are_located_and_skipped() {
     broken[12] ^= 0x55;
     let broken = tmp("broken-first-block.json.gz", &broken);
 
+    // From a new user's review: a CloudTrail log file (one `Records` line)
+    // cut off lost every record in it; those before the break are read.
+    let records = format!(
+        "{{\"Records\":[{},{}{}]}}",
+        stop("8"),
+        format!("{DESCRIBE},").repeat(4000),
+        stop("lost-three")
+    );
+    let records = gzip(records.as_bytes());
+    let cut_log_file = tmp("cut-log-file.json.gz", &records[..records.len() / 2]);
+
     let good = tmp("good.json", stop("5").as_bytes());
-    let paths: [&Path; 8] = [
-        &mixed, &binary, &truncated, &trailing, &cut, &log_file, &broken, &good,
+    let paths: [&Path; 9] = [
+        &mixed,
+        &binary,
+        &truncated,
+        &trailing,
+        &cut,
+        &log_file,
+        &broken,
+        &cut_log_file,
+        &good,
     ];
     for strict in [false, true] {
         let args: &[&str] = if strict { &["--strict"] } else { &[] };
@@ -742,7 +761,7 @@ fn junk_invalid_utf8_and_broken_gzip_are_located_and_skipped() {
         assert_eq!(out.status.code(), Some(if strict { 1 } else { 0 }), "{err}");
         assert_eq!(
             fired(&out),
-            stops_fired(&["1", "2", "3", "4", "5", "6", "7"]),
+            stops_fired(&["1", "2", "3", "4", "5", "6", "7", "8"]),
             "{err}"
         );
         assert_reports(
@@ -756,6 +775,7 @@ fn junk_invalid_utf8_and_broken_gzip_are_located_and_skipped() {
                 "cut.json.gz:2: read error",
                 "log-file.json.gz:2: read error",
                 "broken-first-block.json.gz:1: read error",
+                "cut-log-file.json.gz:1 (record ",
             ],
         );
         assert!(

@@ -41,6 +41,7 @@ use std::path::Path;
 use super::Record;
 use crate::engine::Prepared;
 
+mod broken;
 mod decompress;
 mod document;
 mod framing;
@@ -457,6 +458,98 @@ mod tests {
         );
     }
 
+    /// From a new user's review: a `Records` file or an array broken inside (a
+    /// download cut off, a gzip member ending early, a record edited by hand)
+    /// lost every record, "1 rejected". Its complete records are read; a
+    /// malformed one is rejected alone and reading goes on after it; where the
+    /// text ends, the rest is one rejection saying how many came before.
+    #[test]
+    fn a_broken_records_file_keeps_the_records_before_the_break() {
+        use std::io::Write;
+        let name = |i: usize| REC.replace("CreateUser", &format!("CreateUser{i}"));
+        let items: Vec<String> = (1..=6).map(name).collect();
+        let whole = format!("{{\"Records\":[{}]}}", items.join(","));
+        let pretty = serde_json::to_string_pretty(
+            &serde_json::from_str::<serde_json::Value>(&whole).unwrap(),
+        )
+        .unwrap();
+        // Cut inside the fourth record: one line, pretty-printed, an array,
+        // inside a character of several bytes, and in a gzip stream.
+        let cut = |text: &str| {
+            let at = text.find("CreateUser4").unwrap() + 4;
+            text[..at].to_owned()
+        };
+        let array = format!("[{}]", items.join(","));
+        let accented = whole.replace("CreateUser4", "Créé4");
+        let mid_char = &accented.as_bytes()[..accented.find("Créé4").unwrap() + 3];
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(whole.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        let gz_cut = &gz[..gz.len() * 3 / 4];
+        let plain_cut = (cut(&whole), cut(&pretty), cut(&array));
+        for (what, bytes) in [
+            ("one line", plain_cut.0.as_bytes()),
+            ("pretty", plain_cut.1.as_bytes()),
+            ("array", plain_cut.2.as_bytes()),
+            ("mid-character", mid_char),
+        ] {
+            let s = read(bytes);
+            assert_eq!(s.records.len(), 3, "{what}: {:?}", s.rejected);
+            assert_eq!(s.rejected.len(), 1, "{what}: {:?}", s.rejected);
+            assert!(
+                s.rejected[0].0.ends_with("(record 4)"),
+                "{what}: {:?}",
+                s.rejected
+            );
+            assert!(
+                s.rejected[0].1.contains("(3 item(s) before it were)"),
+                "{what}: {:?}",
+                s.rejected
+            );
+        }
+        let s = read(gz_cut);
+        assert!(
+            !s.records.is_empty() && s.records.len() < 6,
+            "{:?}",
+            s.rejected
+        );
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+        assert!(
+            s.rejected[0].1.starts_with("read error: "),
+            "{:?}",
+            s.rejected
+        );
+        // A malformed record in the middle (a colon lost): only it is lost.
+        let bad = whole.replacen(
+            "\"eventName\":\"CreateUser2\"",
+            "\"eventName\"\"CreateUser2\"",
+            1,
+        );
+        let s = read(bad.as_bytes());
+        assert_eq!(s.records.len(), 5, "{:?}", s.rejected);
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+        assert!(s.rejected[0].0.ends_with("(record 2)"), "{:?}", s.rejected);
+        assert!(
+            s.rejected[0].1.contains("of the record"),
+            "{:?}",
+            s.rejected
+        );
+        // Junk after a whole file: its records, and the junk rejected.
+        let s = read(format!("{whole} ]junk").as_bytes());
+        assert_eq!(s.records.len(), 6, "{:?}", s.rejected);
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+        // Not a `Records` file (another key first, a record cut off): one
+        // rejection, as before.
+        for other in [
+            format!("{{\"id\":1,\"Records\":[{REC},{REC}"),
+            REC[..REC.len() - 5].to_owned(),
+        ] {
+            let s = read(other.as_bytes());
+            assert!(s.records.is_empty(), "{other}");
+            assert_eq!(s.rejected.len(), 1, "{other}: {:?}", s.rejected);
+        }
+    }
+
     /// From a review: a document cut off among documents back to back lost every
     /// document after it. Reading goes on where another begins: a line that is
     /// only `{` (as `jq .` writes them), or `{"Records":` (`cat` of CloudTrail's
@@ -810,11 +903,13 @@ mod tests {
         );
     }
 
+    /// A broken document is one located error, after its complete records.
     #[test]
     fn a_broken_document_is_one_located_error() {
         let s = read(b"{\n \"Records\": [\n  {\"eventName\": \"X\"},\n  {\"eventName\": \n");
-        assert!(s.records.is_empty());
+        assert_eq!(s.records.len(), 1, "{:?}", s.rejected);
         assert_eq!(s.rejected.len(), 1);
+        assert_eq!(s.rejected[0].0, "t:1 (record 2)");
         assert!(
             s.rejected[0].1.starts_with("malformed JSON"),
             "{:?}",

@@ -7,6 +7,7 @@ use std::io::{self, BufReader, Read};
 
 #[cfg(feature = "cli-gunzip")]
 use super::Capped;
+use super::broken::{opens_items, read_broken};
 use super::framing::read_plain;
 use super::{BUFFER, Limits, Sink, at, read_error};
 
@@ -49,6 +50,25 @@ pub(super) fn read_gz(mut decoded: impl Read, source: &str, limits: &Limits, sin
                 let lines = memchr::memchr_iter(b'\n', text).count() + 1;
                 read_whole(buf, len, source, limits, sink);
                 sink.rejected(&at(source, Some(lines as u64 + 1)), &read_error(&e));
+                return;
+            }
+            // A `Records` file (CloudTrail writes each on one line) or an array
+            // cut off by the error, a truncated download: the lines before it,
+            // then its complete records, and the rest rejected where it broke
+            // (from a new user's review: every record of the file was lost).
+            if opens_items(tail) {
+                let head = &text[..text.len() - tail.len()];
+                if !head.is_empty() {
+                    read_plain(head, source, limits, sink);
+                }
+                let line = memchr::memchr_iter(b'\n', head).count() as u64 + 1;
+                let loc = at(source, Some(line));
+                // Nothing before the break (its first record cut off): the
+                // error alone, as before.
+                if !read_broken(tail, &loc, &read_error(&e), limits, sink) {
+                    sink.rejected(&loc, &read_error(&e));
+                }
+                DECODED.set(buf);
                 return;
             }
             read_plain(

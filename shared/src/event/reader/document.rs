@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use super::{Limits, Location, Sink};
 
 /// serde_json's message without its own "at line X column Y" (we say where).
-fn json_error(e: &serde_json::Error) -> String {
+pub(super) fn json_error(e: &serde_json::Error) -> String {
     let s = e.to_string();
     match s.rfind(" at line ") {
         // Cut off: where the text ends says more than a column past it.
@@ -20,6 +20,11 @@ fn json_error(e: &serde_json::Error) -> String {
         Some(i) => format!("{} (column {})", &s[..i], e.column()),
         None => s,
     }
+}
+
+/// What a document refused by serde_json is rejected with.
+pub(super) fn malformed(e: &serde_json::Error) -> String {
+    format!("malformed JSON: {}", json_error(e))
 }
 
 /// A JSON document, classified in the one pass that checks it: an array (its items
@@ -66,7 +71,7 @@ impl fmt::Display for Unparsed {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Unparsed::NotUtf8(e) => write!(f, "not UTF-8 text ({e})"),
-            Unparsed::Json(e) => write!(f, "malformed JSON: {}", json_error(e)),
+            Unparsed::Json(e) => f.write_str(&malformed(e)),
         }
     }
 }
@@ -329,6 +334,12 @@ fn value(raw: &RawValue, loc: &Location, depth: usize, limits: &Limits, sink: &m
         Ok(node) => handle(node, text, loc, depth, limits, sink),
         Err(e) => sink.rejected(loc, &format!("unexpected structure: {}", json_error(&e))),
     }
+}
+
+/// An item of a `Records` file or an array read on its own (`broken`), as
+/// [`each_item`] reads those of a whole one.
+pub(super) fn item(raw: &RawValue, loc: &Location, limits: &Limits, sink: &mut impl Sink) {
+    value(raw, loc, 1, limits, sink);
 }
 
 /// The size limit, then the sink's prefilter: `false` when the item is done with.

@@ -6,7 +6,8 @@ use std::ops::ControlFlow;
 
 use serde_json::value::RawValue;
 
-use super::document::{Node, Unparsed, handle, parse, read_damaged};
+use super::broken::read_broken;
+use super::document::{Node, Unparsed, handle, malformed, parse, read_damaged};
 use super::lines::{Lines, is_blank, trim_line};
 use super::{Limits, Sink, at, read_error};
 
@@ -204,14 +205,36 @@ pub(super) fn read_plain(
         Ok((text, node)) => handle(node, text, &at(source, Some(first)), 0, limits, sink),
         Err(Unparsed::NotUtf8(_))
             if read_damaged(&whole, &at(source, Some(first)), limits, sink) => {}
+        Err(Unparsed::NotUtf8(e))
+            if e.error_len().is_none()
+                && read_broken(
+                    &whole,
+                    &at(source, Some(first)),
+                    CUT_IN_A_CHARACTER,
+                    limits,
+                    sink,
+                ) => {}
         Err(e @ Unparsed::NotUtf8(_)) => sink.rejected(&at(source, Some(first)), &e.to_string()),
         Err(Unparsed::Json(whole_err))
             if concatenated(&whole, &whole_err, Some(first), source, limits, sink) => {}
         Err(Unparsed::Json(whole_err)) => {
             // Maybe JSON lines whose first line is broken: if any later line stands
             // on its own, report lines one by one; else the file is one bad document.
-            if value_after_first(&whole, false) {
+            // A pretty-printed `Records` file or array (its first line only
+            // the opening bracket) broken inside: its items one by one, before
+            // its lines could be taken for JSON lines (strings alone on a line).
+            let pretty = matches!(trim_line(&whole[..first_len]), b"{" | b"[");
+            if !(pretty && breaks_syntax(&whole_err)) && value_after_first(&whole, false) {
                 each_line_as_document(&whole, Some(first), source, limits, sink);
+            } else if breaks_syntax(&whole_err)
+                && read_broken(
+                    &whole,
+                    &at(source, Some(first)),
+                    &malformed(&whole_err),
+                    limits,
+                    sink,
+                )
+            {
             } else {
                 let mut line = first + whole_err.line().saturating_sub(1) as u64;
                 // A document cut off ends on its last line with text, not on the
@@ -518,7 +541,10 @@ pub(in crate::event) fn decides_json_lines(
         // `Records` file loses only its damaged records.
         Err(e @ Unparsed::NotUtf8(_)) => {
             let loc = at(source, Some(no));
-            if !read_damaged(line, &loc, limits, sink) {
+            let cut = matches!(&e, Unparsed::NotUtf8(u) if u.error_len().is_none());
+            let read = read_damaged(line, &loc, limits, sink)
+                || cut && read_broken(line, &loc, CUT_IN_A_CHARACTER, limits, sink);
+            if !read {
                 sink.rejected(&loc, &e.to_string());
             }
             true
@@ -546,9 +572,24 @@ pub(super) fn document(
     match parse(bytes) {
         Ok((text, node)) => handle(node, text, &loc, 0, limits, sink),
         Err(Unparsed::Json(e)) if concatenated(bytes, &e, line, source, limits, sink) => {}
+        Err(Unparsed::Json(e))
+            if breaks_syntax(&e) && read_broken(bytes, &loc, &malformed(&e), limits, sink) => {}
         Err(Unparsed::NotUtf8(_)) if read_damaged(bytes, &loc, limits, sink) => {}
+        Err(Unparsed::NotUtf8(e))
+            if e.error_len().is_none()
+                && read_broken(bytes, &loc, CUT_IN_A_CHARACTER, limits, sink) => {}
         Err(e) => sink.rejected(&loc, &e.to_string()),
     }
+}
+
+/// Why a text that ends inside a character of several bytes is not read on.
+const CUT_IN_A_CHARACTER: &str = "not UTF-8 text: it ends inside a character (the text is cut off)";
+
+/// Whether a document was refused for its text (cut off, malformed), not for
+/// what it holds: only then are its items read one by one ([`read_broken`]).
+fn breaks_syntax(e: &serde_json::Error) -> bool {
+    use serde_json::error::Category;
+    matches!(e.classify(), Category::Syntax | Category::Eof)
 }
 
 /// Documents written one after another (`cat` of CloudTrail files, which end
