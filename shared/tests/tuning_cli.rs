@@ -594,6 +594,10 @@ fn protect_checks_everything_it_is_given_and_what_dedup_and_severity_hide() {
     // Read whole, but a sample on which nothing fires (a wrong path, say).
     let quiet = root().join("events/cloudwatch-log-group-deletion/negative-not-found.json");
     check(&all, &[], &quiet, 2, &["nothing fires untuned"]);
+    // A directory without an input file says so (from a new user's review).
+    let empty = tmp("anchor.txt", "").with_file_name("protect-empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    check(&all, &[], &empty, 2, &["--protect: no input files in "]);
     let attack = log_group_deleted_by("ec2-app-role", 0, "a-1");
     let mixed = tmp("mixed.jsonl", &format!("{attack}\n{{\"not\": json\n"));
     let unread = [

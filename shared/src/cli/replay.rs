@@ -557,9 +557,12 @@ fn execute<S: Store>(
     let mut s3_requests = 0;
     for input in inputs {
         match input {
+            // The names the summary's skipped-by-name line gives (from a new
+            // user's review: Firehose's were left out here).
             Input::Empty(dir) => replay.unreadable(&std::io::Error::other(format!(
-                "{}: no input files in it (.json, .jsonl, .ndjson, .gz, .gzip)",
-                one_line(&dir.display().to_string(), 500)
+                "{}: no input files in it ({} or a Firehose object's name)",
+                one_line(&dir.display().to_string(), 500),
+                trailwatch::event::reader::INPUT_EXTENSIONS.join(", ")
             ))),
             Input::Unread { dir, files } => {
                 replay.counts.rejected += files.len() as u64 - 1;

@@ -267,6 +267,14 @@ pub fn protected(
 ) -> Result<Protection, String> {
     let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
     let paths = reader::expand_paths(paths).map_err(|e| e.to_string())?;
+    // From a new user's review: an empty directory was said to fire nothing.
+    if paths.is_empty() {
+        return Err(format!(
+            "--protect: no input files in {} ({} or a Firehose object's name): no finding would be checked",
+            shown.join(", "),
+            reader::INPUT_EXTENSIONS.join(", ")
+        ));
+    }
     let (untuned, places) = replay(&paths, None, today, own_organizations.clone())?;
     if untuned.is_empty() {
         return Err(format!(

@@ -903,6 +903,28 @@ mod tests {
         );
     }
 
+    /// From a new user's review: a duplicate key is named as the document
+    /// writes it (it was `EventName`).
+    #[test]
+    fn a_duplicate_key_is_named_as_written() {
+        for (text, key) in [
+            (r#"{"eventName":"A","eventName":"B"}"#, "\"eventName\""),
+            (r#"{"Records":[],"Records":[]}"#, "\"Records\""),
+            (
+                r#"{"detail-type":"x","detail-type":"y"}"#,
+                "\"detail-type\"",
+            ),
+        ] {
+            let s = read(text.as_bytes());
+            assert_eq!(s.rejected.len(), 1, "{text}");
+            assert!(
+                s.rejected[0].1.contains(&format!("duplicate key {key}")),
+                "{:?}",
+                s.rejected
+            );
+        }
+    }
+
     /// A broken document is one located error, after its complete records.
     #[test]
     fn a_broken_document_is_one_located_error() {

@@ -228,7 +228,10 @@ impl<'de> de::Visitor<'de> for NodeVisitor {
                 }
             };
             if seen {
-                return Err(de::Error::custom(format_args!("duplicate key {key:?}")));
+                return Err(de::Error::custom(format_args!(
+                    "duplicate key \"{}\"",
+                    key.name()
+                )));
             }
         }
         Ok(Node::Object(p))
@@ -253,6 +256,24 @@ enum Key {
     EventSource,
     CloudTrailEvent,
     Other,
+}
+
+impl Key {
+    /// The key as a document writes it (from a new user's review: the
+    /// duplicate `eventName` was reported as `EventName`).
+    fn name(self) -> &'static str {
+        match self {
+            Key::Records => "Records",
+            Key::LookupEvents => "Events",
+            Key::LogEvents => "events or logEvents",
+            Key::Detail => "detail",
+            Key::DetailType => "detail-type",
+            Key::EventName => "eventName",
+            Key::EventSource => "eventSource",
+            Key::CloudTrailEvent => "CloudTrailEvent",
+            Key::Other => "(another key)",
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Key {
