@@ -911,3 +911,93 @@ expires = "2027-06-01"
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// The recipe the filters' false-positive texts give for a pipeline editing a
+/// saved view's criteria without restating its action (Terraform's Macie
+/// filter): with the flag, the routine edit is suppressed, while the same role
+/// switching that view to ARCHIVE, or widening another filter, is notified
+/// (from a review: the first recipe, without the flag, silenced the switch).
+#[test]
+fn the_unstated_filter_recipe_keeps_a_switch_to_archive_reported() {
+    let t = tmp(
+        "macie-view.toml",
+        r#"
+[[suppress]]
+id = "terraform-saved-views"
+detections = ["macie-disabled"]
+reason = "Terraform edits the team's saved views"
+owner = "security@example.com"
+expires = "2027-06-01"
+[suppress.match]
+"userIdentity.sessionContext.sessionIssuer.arn" = "arn:aws:iam::111122223333:role/security-tooling-terraform"
+"evidence.filter_id" = "0b7c2f4e-3a1d-4e6b-9c8f-71d2e5a9b304"
+"evidence.filter_action_unstated" = "true"
+"#,
+    );
+    let sample =
+        root().join("events/macie-disabled/positive-archiving-filter-widened-by-terraform.json");
+    let widened: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sample).unwrap()).unwrap();
+    let view_id = "0b7c2f4e-3a1d-4e6b-9c8f-71d2e5a9b304";
+    let variant = |event_id: &str, id: &str, action: Option<&str>| {
+        let mut v = widened.clone();
+        v["detail"]["eventID"] = serde_json::json!(event_id);
+        v["detail"]["requestParameters"]["id"] = serde_json::json!(id);
+        if let Some(a) = action {
+            v["detail"]["requestParameters"]["action"] = serde_json::json!(a);
+        }
+        v.to_string()
+    };
+    let records = [
+        variant("7f1e0c2a-0000-4000-8000-000000000001", view_id, None),
+        variant(
+            "7f1e0c2a-0000-4000-8000-000000000002",
+            view_id,
+            Some("ARCHIVE"),
+        ),
+    ]
+    .join("\n");
+    let records = tmp("macie-view.jsonl", &records);
+    let o = run(&[
+        "replay",
+        "--format",
+        "jsonl",
+        "--tuning",
+        t.to_str().unwrap(),
+        "--now",
+        "2026-12-01",
+        "--show-suppressed",
+        records.to_str().unwrap(),
+        sample.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let seen: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|f| format!("{} {}", f["event_ids"][0], f["disposition"]))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            r#""7f1e0c2a-0000-4000-8000-000000000001" "suppressed""#,
+            r#""7f1e0c2a-0000-4000-8000-000000000002" "notified""#,
+            &format!(
+                r#""{}" "notified""#,
+                widened["detail"]["eventID"].as_str().unwrap()
+            ),
+        ],
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "tuning",
+        "check",
+        t.to_str().unwrap(),
+        "--now",
+        "2026-12-01",
+        "--strict",
+        "--protect",
+        root().join("events").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

@@ -18,10 +18,10 @@
 //! rotation paged high, the deletion medium). Filters fire only with action `ARCHIVE`: a `NOOP` filter is a
 //! saved search and hides nothing. Sigma's rule (#72) is `CreateIPSet` alone, a subset.
 //! An `UpdateFilter` that rewrites `findingCriteria` without `action` fires at
-//! medium: the filter keeps its action, which the record does not hold, and
-//! Terraform sends only what changed, so widening an archiving rule looks like
-//! this (as does a caller leaving `action` out on purpose); a saved search edited
-//! the same way is the price. Analysts archive the
+//! medium: the filter keeps its action, which the record does not hold, so a
+//! CLI or SDK caller leaving `action` out widens an archiving rule unseen
+//! otherwise (Terraform restates the action); a saved search edited the same way
+//! is the price. Analysts archive the
 //! findings they triaged in the console every day; an `ArchiveFindings` from an SDK
 //! or the CLI is how an intruder clears the findings their own tools raised, so it
 //! counts. The console is told by its session (`common::console_session_caller`),
@@ -30,8 +30,8 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller, console_session_caller, filter_criteria_without_action, request_flag, request_text_any,
-    succeeded_call,
+    aws_service_caller, console_session_caller, filter_criteria_without_action, pascal_or_camel, request_flag,
+    request_text_any, succeeded_call, text_is,
 };
 use crate::event::Record;
 
@@ -76,10 +76,12 @@ pub static META: Meta = Meta {
          playbook's role ARN; the same role creating an archiving filter is still reported.",
         "Infrastructure as code restating a trusted IP list or an archiving filter on every \
          update: pin its role and the list's exact S3 location, and protect that object.",
-        "Infrastructure as code changing a saved search's (`NOOP`) criteria: Terraform leaves \
-         the unchanged `action` out, so the record cannot tell it from an archiving rule \
-         widened (`evidence.filter_action_unstated`, medium). Suppress by the pipeline's role \
-         and the filter's `evidence.name`, not by the flag alone.",
+        "A script changing a saved search's (`NOOP`) criteria without restating its `action` \
+         (Terraform restates it): the record cannot tell it from an archiving rule widened \
+         (`evidence.filter_action_unstated`, medium). Suppress by the script's role, the \
+         filter's `evidence.name` and `\"evidence.filter_action_unstated\" = \"true\"` \
+         together: without the flag the entry also silences that role switching the filter \
+         to `ARCHIVE`.",
     ],
     next_steps: "Read the list location or the filter criteria in the evidence: which \
                  addresses, finding types or resources are now ignored? Confirm the change with \
@@ -96,7 +98,7 @@ fn threat_list_replaced(rec: &Record<'_>) -> bool {
 
 /// A filter's criteria rewritten without its action: it may archive.
 fn filter_widened_unstated(rec: &Record<'_>) -> bool {
-    rec.event_name() == "UpdateFilter" && filter_criteria_without_action(rec, "findingCriteria")
+    rec.event_name() == "UpdateFilter" && filter_criteria_without_action(rec, "FindingCriteria")
 }
 
 impl Detection for GuardDutyFindingSuppression {
@@ -133,10 +135,7 @@ impl Detection for GuardDutyFindingSuppression {
         let activates = request_flag(rec, "activate") == Some(true);
         let unstated = filter_widened_unstated(rec);
         let suppresses = if name.ends_with("Filter") {
-            unstated
-                || rec
-                    .request_param_str("action")
-                    .is_some_and(|a| a.trim().eq_ignore_ascii_case("ARCHIVE"))
+            unstated || text_is(rec.request_parameters().and_then(|p| pascal_or_camel(p, "Action")), "ARCHIVE")
         } else if threat_list_replaced(rec) {
             rec.request_param_str("location").is_some()
         } else if name.starts_with("Create") {
@@ -312,6 +311,20 @@ mod tests {
             Some(Signal::Fire(e)) => assert_eq!(e.get("filter_action_unstated"), None),
             other => panic!("{other:?}"),
         }
+        // An empty action is none; the request's keys in either case.
+        let empty = call(
+            "UpdateFilter",
+            r#"{"detectorId":"d1","filterName":"quiet","action":"","findingCriteria":{"criterion":{}}}"#,
+        );
+        assert_eq!(testing::severity(&GuardDutyFindingSuppression, &empty), Severity::Medium);
+        assert!(fires(&GuardDutyFindingSuppression, &empty));
+        let pascal = call(
+            "UpdateFilter",
+            r#"{"DetectorId":"d1","FilterName":"quiet","Action":"ARCHIVE","FindingCriteria":{"Criterion":{}}}"#,
+        );
+        assert_eq!(testing::severity(&GuardDutyFindingSuppression, &pascal), Severity::High);
+        let pascal_unstated = pascal.replace(r#""Action":"ARCHIVE","#, "");
+        assert_eq!(testing::severity(&GuardDutyFindingSuppression, &pascal_unstated), Severity::Medium);
         for quiet in [
             // A saved search, said so; a rename or a new rank; a new filter
             // without an action is a saved search (NOOP is the default).

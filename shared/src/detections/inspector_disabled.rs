@@ -6,7 +6,7 @@
 //! suppression rule made (`CreateFilter`, `UpdateFilter` with `action` `SUPPRESS`:
 //! matching findings stop showing; an `UpdateFilter` rewriting `filterCriteria`
 //! without `action` too, since the filter keeps an action the record does not
-//! hold and Terraform sends only what changed), or deep inspection switched off
+//! hold and a CLI or SDK caller may leave it out), or deep inspection switched off
 //! (`UpdateEc2DeepInspectionConfiguration` with `activateDeepInspection` false: the
 //! application packages of Linux instances are no longer scanned; or, by the
 //! administrator for members, `BatchUpdateMemberEc2DeepInspectionStatus` with some
@@ -106,10 +106,12 @@ pub static META: Meta = Meta {
         "Cost reviews, account decommissioning, or a change of delegated administrator by \
          the security team.",
         "Suppression rules for risks the team has accepted.",
-        "A saved filter's (`NONE`) criteria changed by a tool that leaves the unchanged \
-         `action` out: the record cannot tell it from a suppression rule widened \
-         (`evidence.filter_action_unstated`). Suppress by the tool's role and \
-         `evidence.filter_arn`, not by the flag alone.",
+        "A script changing a saved filter's (`NONE`) criteria without restating its `action` \
+         (Terraform restates it): the record cannot tell it from a suppression rule widened \
+         (`evidence.filter_action_unstated`). Suppress by the script's role, \
+         `evidence.filter_arn` and `\"evidence.filter_action_unstated\" = \"true\"` together: \
+         without the flag the entry also silences that role switching the filter to \
+         `SUPPRESS`.",
     ],
     next_steps: "Check which accounts and resource types were disabled (evidence). Confirm \
                  with the security team; if unplanned, re-enable Inspector and review the \
@@ -185,7 +187,7 @@ impl Detection for InspectorDisabled {
             return None;
         }
         let auto_enable_off = auto_enable_off(rec);
-        let unstated = rec.event_name() == "UpdateFilter" && filter_criteria_without_action(rec, "filterCriteria");
+        let unstated = rec.event_name() == "UpdateFilter" && filter_criteria_without_action(rec, "FilterCriteria");
         let counts = match rec.event_name() {
             "Disable" | "DisassociateMember" => true,
             "UpdateOrganizationConfiguration" => !auto_enable_off.is_empty(),
@@ -201,7 +203,7 @@ impl Detection for InspectorDisabled {
             // A filter counts only as a suppression rule (its matches hidden),
             // or as a filter whose criteria were rewritten without its action
             // (which the record does not hold).
-            _ => text_is(rec.request_param("action"), "SUPPRESS") || unstated,
+            _ => text_is(rec.request_parameters().and_then(|p| pascal_or_camel(p, "Action")), "SUPPRESS") || unstated,
         };
         if !counts {
             return None;

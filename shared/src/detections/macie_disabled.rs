@@ -29,11 +29,14 @@
 //! session set to `PAUSED` fires, and the same for a member's session. Filters that only show (`NOOP`) do not.
 //! An `UpdateFindingsFilter` that rewrites `findingCriteria` without `action`
 //! fires: the filter keeps its action, which the record does not hold, and
-//! Terraform sends only what changed, so widening an archiving filter looks like
-//! this (from the twelfth session's left-outs).
+//! Terraform's `aws_macie2_findings_filter` sends the action only when it
+//! changed, so widening an archiving filter looks like this (from the twelfth
+//! session's left-outs).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{filter_criteria_without_action, flag_value, request_flag, succeeded_call, text_is};
+use crate::detections::common::{
+    filter_criteria_without_action, flag_value, pascal_or_camel, request_flag, succeeded_call, text_is,
+};
 use crate::event::Record;
 
 pub struct MacieDisabled;
@@ -78,10 +81,12 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Cost reviews or account decommissioning by the security team.",
         "Archiving filters for buckets and findings the team has reviewed and accepted.",
-        "Infrastructure as code changing a saved search's (`NOOP`) criteria: Terraform leaves \
-         the unchanged `action` out, so the record cannot tell it from an archiving filter \
-         widened (`evidence.filter_action_unstated`). Suppress by the pipeline's role and the \
-         filter's `evidence.filter_id`, not by the flag alone.",
+        "Terraform changing a saved view's (`NOOP`) criteria: its `aws_macie2_findings_filter` \
+         leaves the unchanged `action` out, so the record cannot tell it from an archiving \
+         filter widened (`evidence.filter_action_unstated`). Suppress by the pipeline's role, \
+         the filter's `evidence.filter_id` and `\"evidence.filter_action_unstated\" = \"true\"` \
+         together: without the flag the entry also silences that role switching the filter to \
+         `ARCHIVE`.",
         "A sensitivity inspection template that excludes managed data identifiers the team \
          does not need (names, addresses) or uses an allow list of its test data: each update \
          restates them. A tuning entry matching `eventName` \
@@ -114,10 +119,10 @@ impl Detection for MacieDisabled {
             return None;
         }
         let unstated = rec.event_name() == "UpdateFindingsFilter"
-            && filter_criteria_without_action(rec, "findingCriteria");
+            && filter_criteria_without_action(rec, "FindingCriteria");
         if FILTERS.contains(&rec.event_name())
             && !unstated
-            && !text_is(rec.request_param("action"), "ARCHIVE")
+            && !text_is(rec.request_parameters().and_then(|p| pascal_or_camel(p, "Action")), "ARCHIVE")
         {
             return None;
         }

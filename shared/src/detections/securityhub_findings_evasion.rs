@@ -12,9 +12,11 @@
 //! `RESOLVED` (V2's `StatusId` 4) on arrival: resolving one finding after a fix is
 //! triage, resolving every future one unseen takes them out of the views of new
 //! work. Lowering to `LOW` is ordinary tuning. A rule's update that rewrites its
-//! `Criteria` without its `Actions` (`BatchUpdateAutomationRules`,
-//! `UpdateAutomationRuleV2`) counts too: the rule keeps actions the record does
-//! not hold, and a suppressing rule widened looks like this.
+//! `Criteria`, or switches it on (`RuleStatus` `ENABLED`), without its `Actions`
+//! (`BatchUpdateAutomationRules`, `UpdateAutomationRuleV2`) counts too: the rule
+//! keeps actions the record does not hold, and a suppressing rule widened or
+//! switched back on looks like this. Items the service lists as unprocessed
+//! changed nothing and do not count.
 //!
 //! Decisions: Sigma's rule takes every `BatchUpdateFindings`, `UpdateFindings`,
 //! `DeleteInsight` and `UpdateInsight` call. Most of those are ordinary triage (notes,
@@ -27,7 +29,7 @@ use serde_json::Value;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 // Keys are read in the API's PascalCase and, for hand-made records, in camelCase.
-use crate::detections::common::{pascal_or_camel as field, succeeded_call, text_is, whole_number};
+use crate::detections::common::{pascal_or_camel as field, succeeded_call, text_is, unstated, whole_number};
 use crate::event::Record;
 
 pub struct SecurityHubFindingsEvasion;
@@ -60,6 +62,12 @@ pub static META: Meta = Meta {
         "A SOAR setting findings to SUPPRESSED one call at a time: a dedup of an hour by \
          account and actor (the tuning file) notifies its first call and holds back the \
          repeats; another identity still gets a finding of its own.",
+        "A script switching rules on or editing their criteria without restating their \
+         actions (Terraform restates them): the record cannot tell a note-adding rule from a \
+         suppressing one (`evidence.rule_actions_unstated`). Suppress by the script's role, \
+         `evidence.rules_changed[]` and `\"evidence.rule_actions_unstated\" = \"true\"` \
+         together: without the flag the entry also silences that role making those rules \
+         suppress.",
     ],
     next_steps: "List the findings or the rule criteria in the evidence and check whether they \
                  concern resources the caller touched recently. Confirm with the security team; \
@@ -133,12 +141,33 @@ fn rule_v2_hides(rule: &Value) -> bool {
         })
 }
 
-/// An automation rule's update that rewrites its criteria without its actions:
-/// the rule keeps actions the record does not hold, so a suppressing rule
-/// widened to more findings looks like this (from the thirteenth session, as
-/// the GuardDuty, Macie and Inspector filters are judged).
-fn criteria_without_actions(rule: &Value) -> bool {
-    field(rule, "Actions").is_none_or(Value::is_null) && field(rule, "Criteria").is_some_and(|c| !c.is_null())
+/// An automation rule's update that rewrites its criteria, or switches it on,
+/// without its actions: the rule keeps actions the record does not hold, so a
+/// suppressing rule widened to more findings, or switched back on, looks like
+/// this (from the thirteenth session, as the GuardDuty, Macie and Inspector
+/// filters are judged; Terraform restates a rule's actions on every update).
+fn actions_unstated(rule: &Value) -> bool {
+    let widened = field(rule, "Criteria").is_some_and(|c| !c.is_null());
+    let enabled = text_is(field(rule, "RuleStatus"), "ENABLED");
+    unstated(field(rule, "Actions")) && (widened || enabled)
+}
+
+/// The items of `BatchUpdateAutomationRules` the service applied: those it
+/// lists under `UnprocessedAutomationRules` changed nothing.
+fn applied<'r>(rec: &'r Record<'_>, items: &'r [Value]) -> impl Iterator<Item = &'r Value> {
+    let refused: Vec<&str> = rec
+        .response_elements()
+        .and_then(|r| field(r, "UnprocessedAutomationRules"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|u| field(u, "RuleArn").and_then(Value::as_str))
+        .collect();
+    items.iter().filter(move |item| {
+        field(item, "RuleArn")
+            .and_then(Value::as_str)
+            .is_none_or(|arn| !refused.contains(&arn))
+    })
 }
 
 impl Detection for SecurityHubFindingsEvasion {
@@ -151,10 +180,26 @@ impl Detection for SecurityHubFindingsEvasion {
             return None;
         }
         let params = rec.request_parameters()?;
-        let batch = field(params, "UpdateAutomationRulesRequestItems").and_then(Value::as_array);
+        let batch: Vec<&Value> = field(params, "UpdateAutomationRulesRequestItems")
+            .and_then(Value::as_array)
+            .map(|items| applied(rec, items).collect())
+            .unwrap_or_default();
+        // The rules that now hide findings, or may: named in the evidence
+        // before the requests themselves, whose text an attacker writes.
+        let changed: Vec<&Value> = match rec.event_name() {
+            "UpdateAutomationRuleV2" if actions_unstated(params) || rule_v2_hides(params) => {
+                field(params, "Identifier").into_iter().collect()
+            }
+            "BatchUpdateAutomationRules" => batch
+                .iter()
+                .filter(|r| actions_unstated(r) || rule_suppresses(r))
+                .filter_map(|r| field(r, "RuleArn"))
+                .collect(),
+            _ => Vec::new(),
+        };
         let unstated = match rec.event_name() {
-            "UpdateAutomationRuleV2" => criteria_without_actions(params),
-            "BatchUpdateAutomationRules" => batch.is_some_and(|items| items.iter().any(criteria_without_actions)),
+            "UpdateAutomationRuleV2" => actions_unstated(params),
+            "BatchUpdateAutomationRules" => batch.iter().any(|r| actions_unstated(r)),
             _ => false,
         };
         let hidden = unstated
@@ -164,7 +209,7 @@ impl Detection for SecurityHubFindingsEvasion {
                 "CreateAutomationRule" => rule_suppresses(params),
                 "BatchUpdateFindingsV2" => ocsf_status_hides(field(params, "StatusId")),
                 "CreateAutomationRuleV2" | "UpdateAutomationRuleV2" => rule_v2_hides(params),
-                _ => batch.is_some_and(|items| items.iter().any(rule_suppresses)),
+                _ => batch.iter().any(|r| rule_suppresses(r)),
             };
         if !hidden {
             return None;
@@ -177,6 +222,10 @@ impl Detection for SecurityHubFindingsEvasion {
                 .with_json("filters", field(params, "Filters"))
                 .with_json("rule_name", field(params, "RuleName"))
                 .with_json("criteria", field(params, "Criteria"))
+                .with_opt(
+                    "rules_changed",
+                    (!changed.is_empty()).then(|| changed.into_iter().cloned().collect::<Vec<Value>>()),
+                )
                 .with_json("rules", field(params, "UpdateAutomationRulesRequestItems"))
                 .with_opt("rule_actions_unstated", unstated.then_some(true)),
         )
@@ -307,8 +356,29 @@ mod tests {
         match eval(&SecurityHubFindingsEvasion, &call("BatchUpdateAutomationRules", &widened)) {
             Some(Signal::Fire(e)) => {
                 assert_eq!(e.get("rule_actions_unstated"), Some(&serde_json::json!(true)));
+                assert_eq!(e.get("rules_changed"), Some(&serde_json::json!([arn])));
                 assert!(e.get("rules").is_some_and(|r| r.to_string().contains(arn)));
             }
+            other => panic!("{other:?}"),
+        }
+        // Switched back on without its actions, or with an empty list of them.
+        for on in [
+            format!(r#"{{"UpdateAutomationRulesRequestItems":[{{"RuleArn":"{arn}","RuleStatus":"ENABLED"}}]}}"#),
+            format!(r#"{{"UpdateAutomationRulesRequestItems":[{{"RuleArn":"{arn}","Criteria":{{}},"Actions":[]}}]}}"#),
+        ] {
+            assert!(fires(&SecurityHubFindingsEvasion, &call("BatchUpdateAutomationRules", &on)), "{on}");
+        }
+        assert!(fires(&SecurityHubFindingsEvasion, &call("UpdateAutomationRuleV2", r#"{"Identifier":"a1b2","RuleStatus":"ENABLED"}"#)));
+        // An item the service did not process changed nothing.
+        let refused = call("BatchUpdateAutomationRules", &widened).replace(
+            r#""responseElements":null"#,
+            &format!(r#""responseElements":{{"ProcessedAutomationRules":[],"UnprocessedAutomationRules":[{{"RuleArn":"{arn}","ErrorCode":400,"ErrorMessage":"x"}}]}}"#),
+        );
+        assert!(refused.contains("UnprocessedAutomationRules"));
+        assert!(!fires(&SecurityHubFindingsEvasion, &refused));
+        // The V2 rule is named.
+        match eval(&SecurityHubFindingsEvasion, &call("UpdateAutomationRuleV2", r#"{"Identifier":"a1b2","Criteria":{}}"#)) {
+            Some(Signal::Fire(e)) => assert_eq!(e.get("rules_changed"), Some(&serde_json::json!(["a1b2"]))),
             other => panic!("{other:?}"),
         }
         let v2 = r#"{"Identifier":"a1b2","Criteria":{"OcsfFindingCriteria":{}}}"#;

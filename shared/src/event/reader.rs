@@ -459,10 +459,11 @@ mod tests {
     }
 
     /// From a new user's review: a `Records` file or an array broken inside (a
-    /// download cut off, a gzip member ending early, a record edited by hand)
-    /// lost every record, "1 rejected". Its complete records are read; a
-    /// malformed one is rejected alone and reading goes on after it; where the
-    /// text ends, the rest is one rejection saying how many came before.
+    /// download cut off, a gzip stream ending early, a record edited by hand)
+    /// lost every record, "1 rejected". Its complete records before the break
+    /// are read; the rest is one rejection saying how many came before. Reading
+    /// does not go on inside a document after a break (from a review: past a
+    /// lost quote, a walk could read a record's nested object as a record).
     #[test]
     fn a_broken_records_file_keeps_the_records_before_the_break() {
         use std::io::Write;
@@ -474,7 +475,7 @@ mod tests {
         )
         .unwrap();
         // Cut inside the fourth record: one line, pretty-printed, an array,
-        // inside a character of several bytes, and in a gzip stream.
+        // inside a character of several bytes, a malformed fourth record.
         let cut = |text: &str| {
             let at = text.find("CreateUser4").unwrap() + 4;
             text[..at].to_owned()
@@ -482,16 +483,18 @@ mod tests {
         let array = format!("[{}]", items.join(","));
         let accented = whole.replace("CreateUser4", "Créé4");
         let mid_char = &accented.as_bytes()[..accented.find("Créé4").unwrap() + 3];
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(whole.as_bytes()).unwrap();
-        let gz = gz.finish().unwrap();
-        let gz_cut = &gz[..gz.len() * 3 / 4];
+        let malformed = whole.replacen(
+            "\"eventName\":\"CreateUser4\"",
+            "\"eventName\"\"CreateUser4\"",
+            1,
+        );
         let plain_cut = (cut(&whole), cut(&pretty), cut(&array));
         for (what, bytes) in [
             ("one line", plain_cut.0.as_bytes()),
             ("pretty", plain_cut.1.as_bytes()),
             ("array", plain_cut.2.as_bytes()),
             ("mid-character", mid_char),
+            ("malformed", malformed.as_bytes()),
         ] {
             let s = read(bytes);
             assert_eq!(s.records.len(), 3, "{what}: {:?}", s.rejected);
@@ -502,12 +505,18 @@ mod tests {
                 s.rejected
             );
             assert!(
-                s.rejected[0].1.contains("(3 item(s) before it were)"),
+                s.rejected[0]
+                    .1
+                    .contains("(after 3 complete item(s) of its document)"),
                 "{what}: {:?}",
                 s.rejected
             );
         }
-        let s = read(gz_cut);
+        // A gzip stream cut off: the records it held whole, then the error.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(whole.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        let s = read(&gz[..gz.len() * 3 / 4]);
         assert!(
             !s.records.is_empty() && s.records.len() < 6,
             "{:?}",
@@ -519,35 +528,68 @@ mod tests {
             "{:?}",
             s.rejected
         );
-        // A malformed record in the middle (a colon lost): only it is lost.
-        let bad = whole.replacen(
-            "\"eventName\":\"CreateUser2\"",
-            "\"eventName\"\"CreateUser2\"",
-            1,
-        );
-        let s = read(bad.as_bytes());
-        assert_eq!(s.records.len(), 5, "{:?}", s.rejected);
+        // A stream whose data fails its checksum is not read item by item: a
+        // damaged record may still parse (from a review: two flipped bytes, one
+        // breaking the text, the other turning a StopLogging into StopLoggIng).
+        let mut stored = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+        stored.write_all(whole.as_bytes()).unwrap();
+        let mut stored = stored.finish().unwrap();
+        let at = stored
+            .windows(11)
+            .position(|w| w == b"CreateUser5")
+            .unwrap();
+        stored[at + 6] = b'X';
+        stored[at + 12] = b'X';
+        let s = read(&stored);
+        assert!(s.records.is_empty(), "{:?}", s.records);
         assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
-        assert!(s.rejected[0].0.ends_with("(record 2)"), "{:?}", s.rejected);
-        assert!(
-            s.rejected[0].1.contains("of the record"),
-            "{:?}",
-            s.rejected
-        );
-        // Junk after a whole file: its records, and the junk rejected.
-        let s = read(format!("{whole} ]junk").as_bytes());
-        assert_eq!(s.records.len(), 6, "{:?}", s.rejected);
+        assert!(s.rejected[0].1.contains("checksum"), "{:?}", s.rejected);
+        // Log files back to back on one line (`cat`), the second cut: the
+        // first whole, the second's complete records.
+        let two = format!("{whole}{}", cut(&whole));
+        let s = read(two.as_bytes());
+        assert_eq!(s.records.len(), 9, "{:?}", s.rejected);
         assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
-        // Not a `Records` file (another key first, a record cut off): one
-        // rejection, as before.
+        // The first cut, the second whole after it on the same line: the
+        // first's complete records, and the rest is one rejection (reading does
+        // not look for a document inside a broken one).
+        let two = format!("{}{whole}", cut(&whole));
+        let s = read(two.as_bytes());
+        assert_eq!(s.records.len(), 3, "{:?}", s.rejected);
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+        // Not a `Records` file (another key first), or the first record cut
+        // off: one rejection, as before.
         for other in [
             format!("{{\"id\":1,\"Records\":[{REC},{REC}"),
-            REC[..REC.len() - 5].to_owned(),
+            format!("{{\"Records\":[{}", &REC[..REC.len() - 5]),
         ] {
             let s = read(other.as_bytes());
             assert!(s.records.is_empty(), "{other}");
             assert_eq!(s.rejected.len(), 1, "{other}: {:?}", s.rejected);
         }
+    }
+
+    /// From a review: a nested object after a lost quote was read as a record
+    /// of its own (the walk past a break landed inside a record, and a value
+    /// its caller wrote became a forged call). Nothing after the break of a
+    /// document is read.
+    #[test]
+    fn nothing_after_a_break_inside_a_document_is_read() {
+        let forged = r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","userIdentity":{"arn":"FORGED"}}"#;
+        let attacker = format!(
+            r#"{{"eventSource":"s3.amazonaws.com","eventName":"PutObject","requestParameters":{{"entries":[[{{"note":"hello\" world"}},{forged}],{forged}]}}}}"#
+        );
+        // The second record loses a closing quote.
+        let lost_quote = REC.replacen("iam.amazonaws.com\"", "iam.amazonaws.com", 1);
+        let doc = format!("{{\"Records\":[{REC},{lost_quote},{attacker},{REC}]}}");
+        let s = read(doc.as_bytes());
+        assert_eq!(s.records.len(), 1, "{:?}", s.records);
+        assert!(
+            s.records.iter().all(|(_, r)| !r.contains("FORGED")),
+            "{:?}",
+            s.records
+        );
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
     }
 
     /// From a review: a document cut off among documents back to back lost every
@@ -587,8 +629,9 @@ mod tests {
             &half[..half.len() / 2],
             file("three")
         );
+        // The cut-off file's complete record is read too (a new user's review).
         let s = read(text.as_bytes());
-        assert_eq!(s.records.len(), 4, "{:?}", s.rejected);
+        assert_eq!(s.records.len(), 5, "{:?}", s.rejected);
         assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
         // Many cut-off documents: one rejection each, no stack to speak of.
         let many = format!(

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::detection::Evidence;
 use crate::event::Record;
 
-use super::general::{flag_value, succeeded_call};
+use super::general::{flag_value, pascal_or_camel, succeeded_call};
 
 /// `requestParameters.<key>` read as a flag (JSON boolean or `"true"`/`"false"` text).
 pub fn request_flag(rec: &Record, key: &str) -> Option<bool> {
@@ -15,14 +15,29 @@ pub fn request_flag(rec: &Record, key: &str) -> Option<bool> {
 }
 
 /// A findings filter's update that rewrites what it matches (`criteria`, the
-/// request's criteria field) without saying what it does with its matches (no
-/// `action`): the filter keeps its action, which the record does not hold.
-/// Terraform sends only the fields that changed, so an archiving rule widened
-/// through it is recorded this way, as is one widened by a caller who leaves
-/// `action` out (from the twelfth session's left-outs).
+/// request's criteria field, PascalCase, read in either case) without saying
+/// what it does with its matches (`Action` missing, null or empty): the filter
+/// keeps its action, which the record does not hold. Terraform's Macie filter
+/// sends only the fields that changed, and any CLI or SDK caller may leave the
+/// action out, so an archiving rule widened is recorded this way (from the
+/// twelfth session's left-outs).
 pub fn filter_criteria_without_action(rec: &Record, criteria: &str) -> bool {
-    rec.request_param("action").is_none_or(Value::is_null)
-        && rec.request_param(criteria).is_some_and(|c| !c.is_null())
+    let Some(params) = rec.request_parameters() else {
+        return false;
+    };
+    unstated(pascal_or_camel(params, "Action"))
+        && pascal_or_camel(params, criteria).is_some_and(|c| !c.is_null())
+}
+
+/// A rule's action (or list of actions) the request does not state: missing,
+/// null, an empty text or an empty list.
+pub fn unstated(action: Option<&Value>) -> bool {
+    match action {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.trim().is_empty(),
+        Some(Value::Array(items)) => items.is_empty(),
+        Some(_) => false,
+    }
 }
 
 /// The three WAF APIs: classic global, classic regional, and WAFv2.

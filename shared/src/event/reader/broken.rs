@@ -1,21 +1,28 @@
 //! A `Records` file or a JSON array broken inside: a download cut off, a gzip
-//! member that ends early, a record edited by hand. From a new user's review:
+//! stream that ends early, a record edited by hand. From a new user's review:
 //! such a file was one rejection, every record in it lost, and "1 rejected"
-//! read as one record lost. Its items are now read one by one: each complete
-//! one as the whole file's would be, at its place (`(record n)`); a malformed
-//! one is rejected on its own and reading goes on after it where its brackets
-//! close; where the text ends inside an item, or between items, the rest is
-//! rejected once, saying how many records came before.
+//! read as one record lost. Its items are now read one by one up to the break,
+//! each complete one as the whole file's would be, at its place
+//! (`(record n)`), and the rest is one rejection saying how many came before.
+//!
+//! Reading never goes on after the break inside a document: a review showed
+//! that a walk past a lost quote can land inside a record and read one of its
+//! nested objects (text its caller wrote) as a record of its own. What comes
+//! before the break is parsed exactly from the document's start, so every item
+//! read is an item of the file. Documents that follow a whole one on the same
+//! text (`cat` of log files, which end without a newline; gzip members) are
+//! read in turn, from where the whole one ended.
 
 use serde_json::value::RawValue;
 
 use super::document::item;
 use super::{Limits, Location, Sink};
 
-/// Reads the items of a broken `Records` file or array in `bytes` (the whole
-/// document from its first byte, or what of it was read before `why` stopped
-/// the reading), and rejects what cannot be read. `false`, nothing reported,
-/// when `bytes` opens neither form: the caller rejects it whole, as before.
+/// Reads the items of a broken `Records` file or array in `bytes` (the text
+/// from a document's first byte, or what of it was read before `why` stopped
+/// the reading), and rejects the rest once. `false`, nothing reported, when
+/// `bytes` opens neither form, is over the document limit, or its first item
+/// is already broken: the caller rejects it whole, as before.
 pub(super) fn read_broken(
     bytes: &[u8],
     loc: &Location,
@@ -23,113 +30,104 @@ pub(super) fn read_broken(
     limits: &Limits,
     sink: &mut impl Sink,
 ) -> bool {
+    if bytes.len() > limits.max_document_bytes {
+        return false;
+    }
     // Cut inside a character, or a damaged byte: the text before it.
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
     };
-    let Some((mut at, records_file)) = items_start(text.as_bytes()) else {
-        return false;
-    };
     let b = text.as_bytes();
+    let mut at = 0;
     let mut place = loc.clone();
-    let (mut items, mut broken) = (0usize, 0usize);
-    loop {
-        at = skip_blank(b, at);
-        match b.get(at) {
-            None => return stop(&mut place, items, why, sink),
-            Some(b']') if items == 0 => {
-                at += 1;
-                break;
+    let mut documents = 0;
+    while let Some((start, records_file)) = items_start(&b[at..]) {
+        match items(text, at + start, &mut place, limits, sink) {
+            Ok(end) => {
+                documents += 1;
+                at = skip_blank(b, end);
+                if records_file {
+                    if b.get(at) != Some(&b'}') {
+                        return rest_not_read(&mut place, None, why, sink);
+                    }
+                    at = skip_blank(b, at + 1);
+                }
+                if at == b.len() {
+                    // Whole up to the end: the break came after it (a cut
+                    // between documents, a stream cut there).
+                    place.record = None;
+                    sink.rejected(&place, why);
+                    return true;
+                }
             }
-            Some(_) => {}
-        }
-        let mut one = serde_json::Deserializer::from_str(&text[at..]).into_iter::<&RawValue>();
-        items += 1;
-        place.record = Some(items);
-        match one.next() {
-            Some(Ok(raw)) => {
-                let end = at + one.byte_offset();
-                item(raw, &place, limits, sink);
-                at = end;
-            }
-            Some(Err(e)) if !e.is_eof() => {
-                // Where its brackets close, the next item begins: reading goes
-                // on there. Not closed: the text ends inside it.
-                let close = matches!(b[at], b'{' | b'[')
-                    .then(|| crate::event::nesting::closing(b, at))
-                    .flatten();
-                let Some(close) = close else {
-                    return stop(&mut place, items - 1, why, sink);
-                };
-                broken += 1;
-                sink.rejected(
-                    &place,
-                    &format!("malformed JSON in this record: {}", within(&e)),
-                );
-                at = close + 1;
-            }
-            _ => return stop(&mut place, items - 1, why, sink),
-        }
-        at = skip_blank(b, at);
-        match b.get(at) {
-            Some(b',') => at += 1,
-            Some(b']') => {
-                at += 1;
-                break;
-            }
-            _ => return stop(&mut place, items, why, sink),
+            Err(read) if read == 0 && documents == 0 => return false,
+            Err(read) => return rest_not_read(&mut place, Some(read), why, sink),
         }
     }
-    // The array closed: what may follow it is the `Records` object's end.
-    at = skip_blank(b, at);
-    if records_file && b.get(at) == Some(&b'}') {
-        at = skip_blank(b, at + 1);
-    }
-    if at < b.len() || broken == 0 {
-        // The break is after the items (text after the document), or `why`
-        // came from the reading, which stopped after the document's end.
-        place.record = None;
-        sink.rejected(
-            &place,
-            &format!("{why}: after the {items} item(s), which were read"),
-        );
-    }
-    true
-}
-
-/// A record's own parse error, placed in the record (its columns count from
-/// the record's first character, not the line's).
-fn within(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    let what = text
-        .rfind(" at line ")
-        .map_or(text.as_str(), |i| &text[..i]);
-    if e.line() > 1 {
-        format!(
-            "{what} (line {}, column {} of the record)",
-            e.line(),
-            e.column()
-        )
-    } else {
-        format!("{what} (character {} of the record)", e.column())
-    }
-}
-
-/// Ends the reading where the text stops being an array of items: the rest is
-/// one rejection, at the item it falls in, after `read` items; `true`. When
-/// nothing came before it (the first item cut off), nothing is reported and
-/// `false`: the caller rejects the document whole, as a cut-off record is.
-fn stop(place: &mut Location, read: usize, why: &str, sink: &mut impl Sink) -> bool {
-    if read == 0 {
+    if documents == 0 {
         return false;
     }
-    place.record = Some(read + 1);
+    rest_not_read(&mut place, None, why, sink)
+}
+
+/// Reads the items of the array whose first item begins at `at`, each at its
+/// place. `Ok(end)`, just after the array's `]`, when it closes; else
+/// `Err(items read)`, at the item where it broke (in `place`).
+fn items(
+    text: &str,
+    mut at: usize,
+    place: &mut Location,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) -> Result<usize, usize> {
+    let b = text.as_bytes();
+    let mut read = 0;
+    place.record = Some(1);
+    at = skip_blank(b, at);
+    if b.get(at) == Some(&b']') {
+        return Ok(at + 1);
+    }
+    loop {
+        place.record = Some(read + 1);
+        let mut one = serde_json::Deserializer::from_str(&text[at..]).into_iter::<&RawValue>();
+        let Some(Ok(raw)) = one.next() else {
+            return Err(read);
+        };
+        at += one.byte_offset();
+        item(raw, place, limits, sink);
+        read += 1;
+        at = skip_blank(b, at);
+        match b.get(at) {
+            Some(b',') => at = skip_blank(b, at + 1),
+            Some(b']') => return Ok(at + 1),
+            _ => {
+                place.record = Some(read + 1);
+                return Err(read);
+            }
+        }
+    }
+}
+
+/// The rest of the text, from the item `place` names (`read` items of its
+/// document before it) or from after the last whole document, is one
+/// rejection with `why`; `true`.
+fn rest_not_read(
+    place: &mut Location,
+    read: Option<usize>,
+    why: &str,
+    sink: &mut impl Sink,
+) -> bool {
+    let what = match read {
+        Some(read) => format!("after {read} complete item(s) of its document"),
+        None => {
+            place.record = None;
+            "after the whole documents before it".to_owned()
+        }
+    };
     sink.rejected(
         place,
-        &format!(
-            "{why}: the records from here to the end are not read ({read} item(s) before it were)"
-        ),
+        &format!("{why}: the rest of the text is not read ({what})"),
     );
     true
 }

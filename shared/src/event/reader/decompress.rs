@@ -56,7 +56,10 @@ pub(super) fn read_gz(mut decoded: impl Read, source: &str, limits: &Limits, sin
             // cut off by the error, a truncated download: the lines before it,
             // then its complete records, and the rest rejected where it broke
             // (from a new user's review: every record of the file was lost).
-            if opens_items(tail) {
+            // Only a stream that ended early: one whose data failed its check
+            // (a checksum, a bad block) may hold damaged records that still
+            // parse, and is rejected whole, as before (from a review).
+            if e.kind() == io::ErrorKind::UnexpectedEof && opens_items(tail) {
                 let head = &text[..text.len() - tail.len()];
                 if !head.is_empty() {
                     read_plain(head, source, limits, sink);

@@ -220,11 +220,7 @@ pub(super) fn read_plain(
         Err(Unparsed::Json(whole_err)) => {
             // Maybe JSON lines whose first line is broken: if any later line stands
             // on its own, report lines one by one; else the file is one bad document.
-            // A pretty-printed `Records` file or array (its first line only
-            // the opening bracket) broken inside: its items one by one, before
-            // its lines could be taken for JSON lines (strings alone on a line).
-            let pretty = matches!(trim_line(&whole[..first_len]), b"{" | b"[");
-            if !(pretty && breaks_syntax(&whole_err)) && value_after_first(&whole, false) {
+            if value_after_first(&whole, false) {
                 each_line_as_document(&whole, Some(first), source, limits, sink);
             } else if breaks_syntax(&whole_err)
                 && read_broken(
@@ -695,7 +691,11 @@ fn after_cut_off(
 ) {
     loop {
         let Some(restart) = restart_point(rest) else {
-            sink.rejected(&at(source, line), &Unparsed::Json(err).to_string());
+            // Its complete records first, if it is a `Records` file or an array.
+            let why = malformed(&err);
+            if !read_broken(rest, &at(source, line), &why, limits, sink) {
+                sink.rejected(&at(source, line), &why);
+            }
             return;
         };
         let newlines = memchr::memchr_iter(b'\n', &rest[..restart]).count() as u64;
@@ -710,7 +710,9 @@ fn after_cut_off(
                 Unparsed::Json(err)
             ),
         };
-        sink.rejected(&at(source, line), &said);
+        if !read_broken(&rest[..restart], &at(source, line), &said, limits, sink) {
+            sink.rejected(&at(source, line), &said);
+        }
         rest = &rest[restart..];
         line = restart_line;
         // The documents from there on, each at its own line, up to the next
