@@ -125,20 +125,7 @@ fn tls_config() -> rustls::ClientConfig {
             }
             Arc::new(roots)
         });
-    // The suites the SDK's client offered: AES-GCM for TLS 1.3, and ECDHE with
-    // AES-GCM or ChaCha20 for TLS 1.2.
-    const SUITES: [rustls::CipherSuite; 7] = [
-        rustls::CipherSuite::TLS13_AES_256_GCM_SHA384,
-        rustls::CipherSuite::TLS13_AES_128_GCM_SHA256,
-        rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-        rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-        rustls::CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-    ];
-    let mut ring = rustls::crypto::ring::default_provider();
-    ring.cipher_suites.retain(|s| SUITES.contains(&s.suite()));
-    let provider = Arc::new(ring);
+    let provider = Arc::new(provider());
     rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         // ring's provider supports TLS 1.2 and 1.3, the safe defaults: a static
@@ -146,6 +133,110 @@ fn tls_config() -> rustls::ClientConfig {
         .expect("ring supports the default TLS versions")
         .with_root_certificates(ROOTS.clone())
         .with_no_client_auth()
+}
+
+/// ring's TLS, with only what AWS endpoints need: AES-GCM suites (TLS 1.3, and
+/// ECDHE for TLS 1.2) over the NIST curves, and certificates signed with ECDSA
+/// (P-256, P-384) or RSA. Built here rather than filtered from ring's default
+/// provider, which names every suite, curve and algorithm and so keeps them all
+/// in the link: ChaCha20-Poly1305, X25519 and Ed25519 cost each function
+/// binary about 100 KB (issue 13's 6 MB). An endpoint of one's own
+/// (`AWS_ENDPOINT_URL`) must offer the same: any TLS server library does.
+fn provider() -> rustls::crypto::CryptoProvider {
+    use rustls::crypto::ring::{cipher_suite as suite, kx_group};
+    rustls::crypto::CryptoProvider {
+        cipher_suites: vec![
+            suite::TLS13_AES_256_GCM_SHA384,
+            suite::TLS13_AES_128_GCM_SHA256,
+            suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        ],
+        kx_groups: vec![kx_group::SECP256R1, kx_group::SECP384R1],
+        signature_verification_algorithms: SIGNATURES,
+        secure_random: &RingRandom,
+        key_provider: &NoClientKeys,
+    }
+}
+
+/// The signatures a server's certificate chain and handshake may use: rustls's
+/// list for ring, Ed25519 aside (no AWS endpoint uses it).
+const SIGNATURES: rustls::crypto::WebPkiSupportedAlgorithms = {
+    use rustls::SignatureScheme as S;
+    use webpki::ring as alg;
+    rustls::crypto::WebPkiSupportedAlgorithms {
+        all: &[
+            alg::ECDSA_P256_SHA256,
+            alg::ECDSA_P256_SHA384,
+            alg::ECDSA_P384_SHA256,
+            alg::ECDSA_P384_SHA384,
+            alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY,
+            alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY,
+            alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY,
+            alg::RSA_PKCS1_2048_8192_SHA256,
+            alg::RSA_PKCS1_2048_8192_SHA384,
+            alg::RSA_PKCS1_2048_8192_SHA512,
+            alg::RSA_PKCS1_2048_8192_SHA256_ABSENT_PARAMS,
+            alg::RSA_PKCS1_2048_8192_SHA384_ABSENT_PARAMS,
+            alg::RSA_PKCS1_2048_8192_SHA512_ABSENT_PARAMS,
+        ],
+        mapping: &[
+            // For TLS 1.2 the curve is not fixed by the scheme; for 1.3 it is.
+            (
+                S::ECDSA_NISTP384_SHA384,
+                &[alg::ECDSA_P384_SHA384, alg::ECDSA_P256_SHA384],
+            ),
+            (
+                S::ECDSA_NISTP256_SHA256,
+                &[alg::ECDSA_P256_SHA256, alg::ECDSA_P384_SHA256],
+            ),
+            (
+                S::RSA_PSS_SHA512,
+                &[alg::RSA_PSS_2048_8192_SHA512_LEGACY_KEY],
+            ),
+            (
+                S::RSA_PSS_SHA384,
+                &[alg::RSA_PSS_2048_8192_SHA384_LEGACY_KEY],
+            ),
+            (
+                S::RSA_PSS_SHA256,
+                &[alg::RSA_PSS_2048_8192_SHA256_LEGACY_KEY],
+            ),
+            (S::RSA_PKCS1_SHA512, &[alg::RSA_PKCS1_2048_8192_SHA512]),
+            (S::RSA_PKCS1_SHA384, &[alg::RSA_PKCS1_2048_8192_SHA384]),
+            (S::RSA_PKCS1_SHA256, &[alg::RSA_PKCS1_2048_8192_SHA256]),
+        ],
+    }
+};
+
+/// The operating system's randomness through ring, as rustls's ring provider
+/// takes it.
+#[derive(Debug)]
+struct RingRandom;
+
+impl rustls::crypto::SecureRandom for RingRandom {
+    fn fill(&self, buf: &mut [u8]) -> Result<(), rustls::crypto::GetRandomFailed> {
+        use ring::rand::SecureRandom as _;
+        ring::rand::SystemRandom::new()
+            .fill(buf)
+            .map_err(|_| rustls::crypto::GetRandomFailed)
+    }
+}
+
+/// trailwatch presents no client certificate: no private key is ever loaded.
+#[derive(Debug)]
+struct NoClientKeys;
+
+impl rustls::crypto::KeyProvider for NoClientKeys {
+    fn load_private_key(
+        &self,
+        _: rustls::pki_types::PrivateKeyDer<'static>,
+    ) -> Result<Arc<dyn rustls::sign::SigningKey>, rustls::Error> {
+        Err(rustls::Error::General(
+            "trailwatch loads no private key (no client certificate)".to_owned(),
+        ))
+    }
 }
 
 impl HttpConnector for Https {
