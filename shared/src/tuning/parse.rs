@@ -752,8 +752,9 @@ fn matches(
             c.error(
                 k.span(),
                 format!(
-                    "{key:?}: {:?} is not a CloudTrail record field (e.g. userIdentity.arn, sourceIPAddress, userAgent, requestParameters.<name>) nor evidence.<key>",
-                    parts[0]
+                    "{key:?}: {:?} is not a CloudTrail record field (e.g. userIdentity.arn, sourceIPAddress, userAgent, requestParameters.<name>) nor evidence.<key>{}",
+                    parts[0],
+                    field_hint(&name(&parts[0]))
                 ),
             );
             continue;
@@ -967,6 +968,24 @@ fn matches(
         );
     }
     ok.then_some((out, all))
+}
+
+/// `; did you mean "<field>"?` for a first part that is not a record field,
+/// when one is near it, letter case ignored (from a new user's review); else
+/// nothing.
+fn field_hint(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    RECORD_FIELDS
+        .iter()
+        .map(|f| {
+            (
+                crate::spelling::edit_distance(&lower, &f.to_ascii_lowercase()),
+                *f,
+            )
+        })
+        .min()
+        .filter(|(d, _)| *d <= lower.chars().count().div_ceil(3))
+        .map_or(String::new(), |(_, f)| format!("; did you mean {f:?}?"))
 }
 
 /// The evidence keys the engine adds to a finding after its record's tuning

@@ -489,7 +489,11 @@ fn absent_keys_are_checked() {
         ),
         (
             r#""requestParametres.x|absent" = true"#,
-            "not a CloudTrail record field",
+            "nor evidence.<key>; did you mean \"requestParameters\"?",
+        ),
+        (
+            r#""useridentity.arn" = "x""#,
+            "nor evidence.<key>; did you mean \"userIdentity\"?",
         ),
     ] {
         let text = entry("k", "", &format!("{account}{key}"));
