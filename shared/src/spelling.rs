@@ -28,7 +28,7 @@ pub fn nearest<'k>(name: &str, known: impl IntoIterator<Item = &'k str>) -> Opti
         .to_ascii_lowercase();
     known
         .into_iter()
-        .map(|k| (edit_distance(&name, k), k))
+        .map(|k| (edit_distance(&name, &k.to_ascii_lowercase()), k))
         .min()
         .filter(|(d, _)| *d <= name.chars().count().div_ceil(3))
         .map(|(_, k)| k)

@@ -9,7 +9,7 @@
 //! is done here too: one connection pool per pair of timeouts, with a timer that
 //! expires idle connections; the connect timeout over name resolution, the TCP
 //! connect and the TLS handshake together; the read timeout on the wait for the
-//! response; its cipher suites; each request's connection handed to the SDK's
+//! response; AES-GCM suites (see [`provider`]); each request's connection handed to the SDK's
 //! retries, which close it after a transient failure; and the errors sorted as the
 //! retry policy expects (a refused or dropped connection and a timeout are
 //! retried, a malformed request is not).
@@ -140,7 +140,7 @@ fn tls_config() -> rustls::ClientConfig {
 /// (P-256, P-384) or RSA. Built here rather than filtered from ring's default
 /// provider, which names every suite, curve and algorithm and so keeps them all
 /// in the link: ChaCha20-Poly1305, X25519 and Ed25519 cost each function
-/// binary about 100 KB (issue 13's 6 MB). An endpoint of one's own
+/// binary about 130 KB (issue 13's 6 MB). An endpoint of one's own
 /// (`AWS_ENDPOINT_URL`) must offer the same: any TLS server library does.
 fn provider() -> rustls::crypto::CryptoProvider {
     use rustls::crypto::ring::{cipher_suite as suite, kx_group};

@@ -15,8 +15,9 @@
 //! content can empty it, and fires at medium: no more than deleting or switching
 //! off the list (`guardduty-threat-intel-set-deleted`), which threat-feed
 //! automation does every day when it rotates its lists (from a review: the
-//! rotation paged high, the deletion medium). Filters fire only with action `ARCHIVE`: a `NOOP` filter is a
-//! saved search and hides nothing. Sigma's rule (#72) is `CreateIPSet` alone, a subset.
+//! rotation paged high, the deletion medium). Filters fire with action `ARCHIVE`
+//! (or, below, with none stated): a `NOOP` filter is a saved search and hides
+//! nothing. Sigma's rule (#72) is `CreateIPSet` alone, a subset.
 //! An `UpdateFilter` that rewrites `findingCriteria` without `action` fires at
 //! medium: the filter keeps its action, which the record does not hold, so a
 //! CLI or SDK caller leaving `action` out widens an archiving rule unseen

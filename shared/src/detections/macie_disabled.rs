@@ -171,12 +171,13 @@ impl Detection for MacieDisabled {
         if !blinded {
             return None;
         }
-        // What `id` and `name` name: a member, filter or scope, or the
-        // template or allow list.
+        // What `id` and `name` name: the template, allow list, filter or
+        // classification scope, else a member (a new filter has no id yet).
         let (id_key, name_key) = match rec.event_name() {
             "UpdateSensitivityInspectionTemplate" => ("template", "template_name"),
             "UpdateAllowList" => ("allow_list", "allow_list_name"),
             "UpdateFindingsFilter" => ("filter_id", "filter"),
+            "UpdateClassificationScope" => ("scope", "scope_name"),
             _ => ("member", "filter"),
         };
         let hides = template_hides(&excluded, &allow_lists);

@@ -197,10 +197,13 @@ impl Detection for SecurityHubFindingsEvasion {
                 .collect(),
             _ => Vec::new(),
         };
-        let unstated = match rec.event_name() {
-            "UpdateAutomationRuleV2" => actions_unstated(params),
-            "BatchUpdateAutomationRules" => batch.iter().any(|r| actions_unstated(r)),
-            _ => false,
+        let (unstated, suppressing) = match rec.event_name() {
+            "UpdateAutomationRuleV2" => (actions_unstated(params), rule_v2_hides(params)),
+            "BatchUpdateAutomationRules" => (
+                batch.iter().any(|r| actions_unstated(r)),
+                batch.iter().any(|r| rule_suppresses(r)),
+            ),
+            _ => (false, false),
         };
         let hidden = unstated
             || match rec.event_name() {
@@ -227,7 +230,10 @@ impl Detection for SecurityHubFindingsEvasion {
                     (!changed.is_empty()).then(|| changed.into_iter().cloned().collect::<Vec<Value>>()),
                 )
                 .with_json("rules", field(params, "UpdateAutomationRulesRequestItems"))
-                .with_opt("rule_actions_unstated", unstated.then_some(true)),
+                // Only when no rule of the call says it hides findings: a tuning
+                // entry on the flag must not take a rule switched to suppress
+                // beside another edited without its actions (from a review).
+                .with_opt("rule_actions_unstated", (unstated && !suppressing).then_some(true)),
         )
     }
 }
@@ -358,6 +364,20 @@ mod tests {
                 assert_eq!(e.get("rule_actions_unstated"), Some(&serde_json::json!(true)));
                 assert_eq!(e.get("rules_changed"), Some(&serde_json::json!([arn])));
                 assert!(e.get("rules").is_some_and(|r| r.to_string().contains(arn)));
+            }
+            other => panic!("{other:?}"),
+        }
+        // A rule switched to suppress beside another edited without its
+        // actions: reported, without the flag a tuning entry may take.
+        let rule = |arn: &str| format!(r#"{{"RuleArn":"{arn}","Actions":[{{"Type":"FINDING_FIELDS_UPDATE","FindingFieldsUpdate":{{"Workflow":{{"Status":"SUPPRESSED"}}}}}}]}}"#);
+        let mixed = format!(
+            r#"{{"UpdateAutomationRulesRequestItems":[{},{{"RuleArn":"{arn}","Criteria":{{}}}}]}}"#,
+            rule("arn:aws:securityhub:eu-west-1:111122223333:automation-rule/other")
+        );
+        match eval(&SecurityHubFindingsEvasion, &call("BatchUpdateAutomationRules", &mixed)) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("rule_actions_unstated"), None);
+                assert_eq!(e.get("rules_changed").and_then(|r| r.as_array()).map(Vec::len), Some(2));
             }
             other => panic!("{other:?}"),
         }

@@ -75,7 +75,7 @@ pub fn cut_deeper_than(json: &str, keep: usize) -> Option<String> {
 }
 
 /// The index of the bracket that closes the one at `open`, strings skipped.
-pub(super) fn closing(bytes: &[u8], open: usize) -> Option<usize> {
+fn closing(bytes: &[u8], open: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut walk = Walk::default();
     for (i, &b) in bytes.iter().enumerate().skip(open) {

@@ -512,6 +512,20 @@ mod tests {
                 s.rejected
             );
         }
+        // Pretty-printed records holding a list of plain values, whose last
+        // item stands alone on its line (from a review: read line by line, the
+        // file lost every record).
+        let listed = whole.replace(
+            "\"eventName\"",
+            "\"resources\":[\"arn:aws:iam::111122223333:user/a\"],\"eventName\"",
+        );
+        let listed = serde_json::to_string_pretty(
+            &serde_json::from_str::<serde_json::Value>(&listed).unwrap(),
+        )
+        .unwrap();
+        let s = read(cut(&listed).as_bytes());
+        assert_eq!(s.records.len(), 3, "{:?}", s.rejected);
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
         // A gzip stream cut off: the records it held whole, then the error.
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(whole.as_bytes()).unwrap();

@@ -236,7 +236,8 @@ impl Entry {
     }
     /// Whether every key of `match` matches the record, or the evidence the
     /// detection gave for it (`evidence.<key>`): its field's text, or through a
-    /// list (`items[]`) every item's, each any of the key's values.
+    /// list (`items[]`) every item's, each any of the key's values; for an
+    /// `|absent` key, the path reaching no value ([`Fields::absent`]).
     fn matches(&self, fields: &Fields<'_, '_>, evidence: &Evidence) -> bool {
         if self.reaches && breadth::reaches_wider(evidence, |key| self.names_evidence(key)) {
             return false;

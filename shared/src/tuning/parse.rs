@@ -698,9 +698,10 @@ fn expiry(c: &mut Checker<'_>, v: &Value<'_>) -> Option<(String, i64)> {
     Some((text, day))
 }
 
-/// `[suppress.match]`: field path (with an optional `|cidr`) to a value or a list.
-/// The matchers, and every key as `(path, whether |cidr, values)` for the
-/// entry's own breadth checks.
+/// `[suppress.match]`: field path (with an optional `|cidr` or `|absent`) to a
+/// value or a list (`true` for `|absent`). The matchers, and every key that
+/// takes values as `(path, whether |cidr, values)` for the entry's own breadth
+/// checks (an absent key names nothing, so it joins none of them).
 #[allow(clippy::type_complexity)]
 fn matches(
     c: &mut Checker<'_>,
@@ -814,7 +815,8 @@ fn matches(
                 c.note(
                     k.span(),
                     format!(
-                        "{key:?} always matches: resources is a list, write resources[].<field>"
+                        "{key:?} is absent only where resources is: resources is a list, write \
+                         resources[].<field>"
                     ),
                 );
             }
@@ -974,23 +976,14 @@ fn matches(
 /// when one is near it, letter case ignored (from a new user's review); else
 /// nothing.
 fn field_hint(name: &str) -> String {
-    let lower = name.to_ascii_lowercase();
-    RECORD_FIELDS
-        .iter()
-        .map(|f| {
-            (
-                crate::spelling::edit_distance(&lower, &f.to_ascii_lowercase()),
-                *f,
-            )
-        })
-        .min()
-        .filter(|(d, _)| *d <= lower.chars().count().div_ceil(3))
-        .map_or(String::new(), |(_, f)| format!("; did you mean {f:?}?"))
+    crate::spelling::nearest(name, RECORD_FIELDS.iter().copied())
+        .map_or(String::new(), |f| format!("; did you mean {f:?}?"))
 }
 
 /// The evidence keys the engine adds to a finding after its record's tuning
-/// entries are matched (a window's count, values and news, a first-seen
-/// detection's history, the heartbeat's silence).
+/// entries are matched: a window's count, values and news, a first-seen
+/// detection's history, the heartbeat's silence, the tuning's own marks and
+/// held-back counts.
 const ENGINE_EVIDENCE: &[&str] = &[
     "distinct_count",
     "distinct_values",
@@ -1000,6 +993,15 @@ const ENGINE_EVIDENCE: &[&str] = &[
     "silent_from",
     "silent_until",
     "silent_secs",
+    "last_canary",
+    "checked_at",
+    "never_heard",
+    "expected_since",
+    "suppressed_by",
+    "dry_run_match",
+    "held_back_count",
+    "held_back_first",
+    "held_back_last",
 ];
 
 /// Fields every CloudTrail record has, whatever its version or caller (the

@@ -506,6 +506,8 @@ fn absent_keys_are_checked() {
         "evidence.distinct_count",
         "evidence.new_sources[]",
         "evidence.history_days",
+        "evidence.suppressed_by",
+        "evidence.held_back_count",
     ] {
         let text = entry("k", "", &format!("{account}\"{key}|absent\" = true"));
         assert!(

@@ -220,7 +220,11 @@ pub(super) fn read_plain(
         Err(Unparsed::Json(whole_err)) => {
             // Maybe JSON lines whose first line is broken: if any later line stands
             // on its own, report lines one by one; else the file is one bad document.
-            if value_after_first(&whole, false) {
+            // A pretty-printed document (its first line only the bracket) has
+            // lines of plain values that stand alone (a list's last string):
+            // only objects alone on a line make it JSON lines (from a review).
+            let pretty = matches!(trim_line(&whole[..first_len]), b"{" | b"[");
+            if value_after_first(&whole, pretty) {
                 each_line_as_document(&whole, Some(first), source, limits, sink);
             } else if breaks_syntax(&whole_err)
                 && read_broken(
