@@ -859,18 +859,14 @@ expires = "2027-06-01"
     with_list["detail"]["eventID"] = serde_json::json!("5a0b7c1d-2e3f-4a5b-8c6d-7e8f9a0b1c2d");
     let standing = tmp("macie-standing.json", &standing.to_string());
     let with_list = tmp("macie-with-list.json", &with_list.to_string());
-    let o = run(&[
-        "replay",
-        "--format",
-        "jsonl",
-        "--tuning",
-        t.to_str().unwrap(),
-        "--now",
-        "2026-12-01",
-        standing.to_str().unwrap(),
-        with_list.to_str().unwrap(),
-        attack.to_str().unwrap(),
-    ]);
+    let o = replay_tuned(
+        &t,
+        &[
+            standing.to_str().unwrap(),
+            with_list.to_str().unwrap(),
+            attack.to_str().unwrap(),
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let dispositions: Vec<String> = String::from_utf8_lossy(&o.stdout)
         .lines()
@@ -948,18 +944,14 @@ expires = "2027-06-01"
     ]
     .join("\n");
     let records = tmp("macie-view.jsonl", &records);
-    let o = run(&[
-        "replay",
-        "--format",
-        "jsonl",
-        "--tuning",
-        t.to_str().unwrap(),
-        "--now",
-        "2026-12-01",
-        "--show-suppressed",
-        records.to_str().unwrap(),
-        sample.to_str().unwrap(),
-    ]);
+    let o = replay_tuned(
+        &t,
+        &[
+            "--show-suppressed",
+            records.to_str().unwrap(),
+            sample.to_str().unwrap(),
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let seen: Vec<String> = String::from_utf8_lossy(&o.stdout)
         .lines()
@@ -996,4 +988,19 @@ fn passes_the_gate(t: &std::path::Path) {
         root().join("events").to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// `replay --format jsonl --tuning T --now 2026-12-01 ARGS...`.
+fn replay_tuned(t: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let mut all = vec![
+        "replay",
+        "--format",
+        "jsonl",
+        "--tuning",
+        t.to_str().unwrap(),
+        "--now",
+        "2026-12-01",
+    ];
+    all.extend_from_slice(args);
+    run(&all)
 }

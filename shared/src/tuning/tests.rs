@@ -369,6 +369,23 @@ fn a_path_into_a_list_matches_when_every_item_does() {
     }
 }
 
+/// Whether an entry of `t` matches TerraformCI's log group deletion with these
+/// request parameters.
+fn deletion_with_params_matches(t: &Tuning, params: serde_json::Value) -> bool {
+    let mut v: serde_json::Value = serde_json::from_str(&delete_log_group(
+        "1",
+        TERRAFORM,
+        "10.1.2.3",
+        "2026-11-30T10:00:00Z",
+    ))
+    .unwrap();
+    v["requestParameters"] = params;
+    let json = v.to_string();
+    let rec = crate::event::Record::from_json(&json).unwrap();
+    !t.matching("cloudwatch-log-group-deletion", &rec, &Evidence::new())
+        .is_empty()
+}
+
 /// `|absent` narrows an entry to records without a field: missing or null, or
 /// a list path that reaches no item. Anything else there (a value, an empty
 /// string, text where the path expects an object, a record that cannot be
@@ -383,15 +400,7 @@ fn an_absent_key_matches_only_where_the_path_reaches_nothing() {
 "requestParameters.tags[].key|absent" = true"#,
     ));
     let at = "2026-11-30T10:00:00Z";
-    let with = |params: serde_json::Value| {
-        let mut v: serde_json::Value =
-            serde_json::from_str(&delete_log_group("1", TERRAFORM, "10.1.2.3", at)).unwrap();
-        v["requestParameters"] = params;
-        let json = v.to_string();
-        let rec = crate::event::Record::from_json(&json).unwrap();
-        !t.matching("cloudwatch-log-group-deletion", &rec, &Evidence::new())
-            .is_empty()
-    };
+    let with = |params: serde_json::Value| deletion_with_params_matches(&t, params);
     for absent in [
         json!({"logGroupName": "/ci/1"}),
         json!({"logGroupName": "/ci/1", "retentionInDays": null, "tags": null}),
@@ -453,16 +462,7 @@ fn an_absent_key_matches_only_where_the_path_reaches_nothing() {
         r#""userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/TerraformCI/*"
 "requestParameters.criterion.severity.description|absent" = true"#,
     ));
-    let m = |params: serde_json::Value| {
-        let mut v: serde_json::Value =
-            serde_json::from_str(&delete_log_group("1", TERRAFORM, "10.1.2.3", at)).unwrap();
-        v["requestParameters"] = params;
-        let json = v.to_string();
-        let rec = crate::event::Record::from_json(&json).unwrap();
-        !dotted
-            .matching("cloudwatch-log-group-deletion", &rec, &Evidence::new())
-            .is_empty()
-    };
+    let m = |params: serde_json::Value| deletion_with_params_matches(&dotted, params);
     assert!(!m(
         json!({"criterion": {"severity.description": {"eq": ["Low"]}}})
     ));
@@ -510,84 +510,47 @@ fn absent_keys_are_checked() {
         "evidence.held_back_count",
     ] {
         let text = entry("k", "", &format!("{account}\"{key}|absent\" = true"));
-        assert!(
-            problems(&text)
-                .iter()
-                .any(|p| p.contains("the engine adds")),
-            "{key}: {:?}",
-            problems(&text)
-        );
+        says(&problems(&text), "the engine adds");
     }
     // Absent keys alone say nothing of which records: refused like an empty match.
-    let only = entry(
-        "k",
-        "",
-        "\"requestParameters.x|absent\" = true\n\"evidence.y|absent\" = true",
-    );
-    assert!(
-        problems(&only)
-            .iter()
-            .any(|p| p.contains("every key of this match is |absent")),
-        "{:?}",
-        problems(&only)
+    let only = "\"requestParameters.x|absent\" = true\n\"evidence.y|absent\" = true";
+    says(
+        &problems(&entry("k", "", only)),
+        "every key of this match is |absent",
     );
     // A field every record has is never absent; one most records have (a
     // root sign-in has no requestID) is not noted.
-    let always = entry("k", "", &format!("{account}\"eventName|absent\" = true"));
-    assert!(
-        said(&always).iter().any(|n| n.contains("never matches")),
-        "{:?}",
-        said(&always)
-    );
-    let mostly = entry("k", "", &format!("{account}\"requestID|absent\" = true"));
+    let keys = |extra: &str| entry("k", "", &format!("{account}{extra}"));
+    says(&said(&keys("\"eventName|absent\" = true")), "never matches");
+    let mostly = keys("\"requestID|absent\" = true");
     assert!(said(&mostly).is_empty(), "{:?}", said(&mostly));
     // `resources` is a list; a key both absent and with a value never matches.
-    let list = entry(
-        "k",
-        "",
-        &format!("{account}\"resources.accountId|absent\" = true"),
+    says(
+        &said(&keys("\"resources.accountId|absent\" = true")),
+        "resources is a list",
     );
-    assert!(
-        said(&list)
-            .iter()
-            .any(|n| n.contains("resources is a list")),
-        "{:?}",
-        said(&list)
-    );
-    let both = entry(
-        "k",
-        "",
-        &format!("{account}\"requestParameters.x\" = \"*\"\n\"requestParameters.x|absent\" = true"),
-    );
-    assert!(
-        said(&both)
-            .iter()
-            .any(|n| n.contains("asked to be absent and to have a value")),
-        "{:?}",
-        said(&both)
+    says(
+        &said(&keys(
+            "\"requestParameters.x\" = \"*\"\n\"requestParameters.x|absent\" = true",
+        )),
+        "asked to be absent and to have a value",
     );
     // An absent key names nobody: an entry on caller-chosen values plus an
     // absent field is still warned of.
-    let chosen = entry(
-        "k",
-        "",
-        "\"userAgent\" = \"Terraform/*\"\n\"requestParameters.x|absent\" = true",
-    );
-    assert!(
-        said(&chosen)
-            .iter()
-            .any(|n| n.contains("anyone with stolen keys")),
-        "{:?}",
-        said(&chosen)
-    );
-    let fine = entry(
-        "k",
-        "",
-        &format!(
-            "{account}\"userIdentity.arn\" = \"arn:aws:iam::111122223333:user/ci\"\n\"requestParameters.x|absent\" = true"
-        ),
+    let chosen = "\"userAgent\" = \"Terraform/*\"\n\"requestParameters.x|absent\" = true";
+    says(&said(&entry("k", "", chosen)), "anyone with stolen keys");
+    let fine = keys(
+        "\"userIdentity.arn\" = \"arn:aws:iam::111122223333:user/ci\"\n\"requestParameters.x|absent\" = true",
     );
     assert!(said(&fine).is_empty(), "{:?}", said(&fine));
+}
+
+/// Asserts that one of `lines` (problems, notes or warnings) holds `needle`.
+fn says(lines: &[String], needle: &str) {
+    assert!(
+        lines.iter().any(|l| l.contains(needle)),
+        "{needle:?} not in {lines:?}"
+    );
 }
 
 #[test]
