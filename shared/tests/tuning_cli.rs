@@ -27,6 +27,14 @@ fn run(args: &[&str]) -> Output {
         .expect("trailwatch runs")
 }
 
+/// The findings `replay --format jsonl` printed, one per line.
+fn findings(o: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -326,10 +334,7 @@ fn replay_shows_dispositions_and_counts_them() {
         root_console,
     ]);
     assert!(notified.status.success(), "{}", stderr(&notified));
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&notified.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = findings(&notified);
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["disposition"], "notified");
     let summary = stderr(&notified);
@@ -356,10 +361,7 @@ fn replay_shows_dispositions_and_counts_them() {
         silenced,
         root_console,
     ]);
-    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&all.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let lines = findings(&all);
     let mut d: Vec<&str> = lines
         .iter()
         .map(|l| l["disposition"].as_str().unwrap())
@@ -868,9 +870,8 @@ expires = "2027-06-01"
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let dispositions: Vec<String> = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    let dispositions: Vec<String> = findings(&o)
+        .into_iter()
         .map(|f| {
             format!(
                 "{} {} {}",
@@ -953,9 +954,8 @@ expires = "2027-06-01"
         ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    let seen: Vec<String> = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    let seen: Vec<String> = findings(&o)
+        .into_iter()
         .map(|f| format!("{} {}", f["event_ids"][0], f["disposition"]))
         .collect();
     assert_eq!(

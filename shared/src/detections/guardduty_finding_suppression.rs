@@ -31,7 +31,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_caller, console_session_caller, filter_criteria_without_action, pascal_or_camel, request_flag,
+    aws_service_caller, console_session_caller, filter_action, filter_criteria_without_action, request_flag,
     request_text_any, succeeded_call, text_is,
 };
 use crate::event::Record;
@@ -136,7 +136,7 @@ impl Detection for GuardDutyFindingSuppression {
         let activates = request_flag(rec, "activate") == Some(true);
         let unstated = filter_widened_unstated(rec);
         let suppresses = if name.ends_with("Filter") {
-            unstated || text_is(rec.request_parameters().and_then(|p| pascal_or_camel(p, "Action")), "ARCHIVE")
+            unstated || text_is(filter_action(rec), "ARCHIVE")
         } else if threat_list_replaced(rec) {
             rec.request_param_str("location").is_some()
         } else if name.starts_with("Create") {

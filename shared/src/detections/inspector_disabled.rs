@@ -35,7 +35,8 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_among, aws_service_or_linked_role, filter_criteria_without_action, flag_value, lambda_operation, pascal_or_camel,
+    aws_service_among, aws_service_or_linked_role, filter_action, filter_criteria_without_action, flag_value, lambda_operation,
+    pascal_or_camel,
     succeeded_call, text_is, values_at_key,
 };
 use crate::event::Record;
@@ -203,7 +204,7 @@ impl Detection for InspectorDisabled {
             // A filter counts only as a suppression rule (its matches hidden),
             // or as a filter whose criteria were rewritten without its action
             // (which the record does not hold).
-            _ => text_is(rec.request_parameters().and_then(|p| pascal_or_camel(p, "Action")), "SUPPRESS") || unstated,
+            _ => text_is(filter_action(rec), "SUPPRESS") || unstated,
         };
         if !counts {
             return None;

@@ -35,7 +35,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    filter_criteria_without_action, flag_value, pascal_or_camel, request_flag, succeeded_call, text_is,
+    filter_action, filter_criteria_without_action, flag_value, request_flag, succeeded_call, text_is,
 };
 use crate::event::Record;
 
@@ -122,7 +122,7 @@ impl Detection for MacieDisabled {
             && filter_criteria_without_action(rec, "FindingCriteria");
         if FILTERS.contains(&rec.event_name())
             && !unstated
-            && !text_is(rec.request_parameters().and_then(|p| pascal_or_camel(p, "Action")), "ARCHIVE")
+            && !text_is(filter_action(rec), "ARCHIVE")
         {
             return None;
         }

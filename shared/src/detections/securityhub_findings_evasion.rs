@@ -170,6 +170,14 @@ fn applied<'r>(rec: &'r Record<'_>, items: &'r [Value]) -> impl Iterator<Item = 
     })
 }
 
+/// A rule an update call changes: whether it leaves its actions unstated,
+/// whether its stated actions hide findings, and its id.
+struct Changed<'v> {
+    unstated: bool,
+    hides: bool,
+    id: Option<&'v Value>,
+}
+
 impl Detection for SecurityHubFindingsEvasion {
     fn meta(&self) -> &'static Meta {
         &META
@@ -180,39 +188,45 @@ impl Detection for SecurityHubFindingsEvasion {
             return None;
         }
         let params = rec.request_parameters()?;
-        let batch: Vec<&Value> = field(params, "UpdateAutomationRulesRequestItems")
-            .and_then(Value::as_array)
-            .map(|items| applied(rec, items).collect())
-            .unwrap_or_default();
-        // The rules that now hide findings, or may: named in the evidence
-        // before the requests themselves, whose text an attacker writes.
-        let changed: Vec<&Value> = match rec.event_name() {
-            "UpdateAutomationRuleV2" if actions_unstated(params) || rule_v2_hides(params) => {
-                field(params, "Identifier").into_iter().collect()
-            }
-            "BatchUpdateAutomationRules" => batch
-                .iter()
-                .filter(|r| actions_unstated(r) || rule_suppresses(r))
-                .filter_map(|r| field(r, "RuleArn"))
-                .collect(),
+        // The rules an update call changes, each judged once.
+        let rules: Vec<Changed<'_>> = match rec.event_name() {
+            "UpdateAutomationRuleV2" => vec![Changed {
+                unstated: actions_unstated(params),
+                hides: rule_v2_hides(params),
+                id: field(params, "Identifier"),
+            }],
+            "BatchUpdateAutomationRules" => field(params, "UpdateAutomationRulesRequestItems")
+                .and_then(Value::as_array)
+                .map(|items| {
+                    applied(rec, items)
+                        .map(|r| Changed {
+                            unstated: actions_unstated(r),
+                            hides: rule_suppresses(r),
+                            id: field(r, "RuleArn"),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
             _ => Vec::new(),
         };
-        let (unstated, suppressing) = match rec.event_name() {
-            "UpdateAutomationRuleV2" => (actions_unstated(params), rule_v2_hides(params)),
-            "BatchUpdateAutomationRules" => (
-                batch.iter().any(|r| actions_unstated(r)),
-                batch.iter().any(|r| rule_suppresses(r)),
-            ),
-            _ => (false, false),
-        };
+        let unstated = rules.iter().any(|r| r.unstated);
+        let suppressing = rules.iter().any(|r| r.hides);
+        // The rules that now hide findings, or may: named in the evidence
+        // before the requests themselves, whose text an attacker writes.
+        let changed: Vec<Value> = rules
+            .iter()
+            .filter(|r| r.unstated || r.hides)
+            .filter_map(|r| r.id.cloned())
+            .collect();
         let hidden = unstated
+            || suppressing
             || match rec.event_name() {
                 "BatchUpdateFindings" => suppresses(params),
                 "UpdateFindings" => text_is(field(params, "RecordState"), "ARCHIVED"),
                 "CreateAutomationRule" => rule_suppresses(params),
                 "BatchUpdateFindingsV2" => ocsf_status_hides(field(params, "StatusId")),
-                "CreateAutomationRuleV2" | "UpdateAutomationRuleV2" => rule_v2_hides(params),
-                _ => batch.iter().any(|r| rule_suppresses(r)),
+                "CreateAutomationRuleV2" => rule_v2_hides(params),
+                _ => false,
             };
         if !hidden {
             return None;
@@ -225,10 +239,7 @@ impl Detection for SecurityHubFindingsEvasion {
                 .with_json("filters", field(params, "Filters"))
                 .with_json("rule_name", field(params, "RuleName"))
                 .with_json("criteria", field(params, "Criteria"))
-                .with_opt(
-                    "rules_changed",
-                    (!changed.is_empty()).then(|| changed.into_iter().cloned().collect::<Vec<Value>>()),
-                )
+                .with_opt("rules_changed", (!changed.is_empty()).then_some(changed))
                 .with_json("rules", field(params, "UpdateAutomationRulesRequestItems"))
                 // Only when no rule of the call says it hides findings: a tuning
                 // entry on the flag must not take a rule switched to suppress

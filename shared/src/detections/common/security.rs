@@ -25,8 +25,13 @@ pub fn filter_criteria_without_action(rec: &Record, criteria: &str) -> bool {
     let Some(params) = rec.request_parameters() else {
         return false;
     };
-    unstated(pascal_or_camel(params, "Action"))
-        && pascal_or_camel(params, criteria).is_some_and(|c| !c.is_null())
+    unstated(filter_action(rec)) && pascal_or_camel(params, criteria).is_some_and(|c| !c.is_null())
+}
+
+/// A findings filter's `Action` in its request, read in either case.
+pub fn filter_action<'r>(rec: &'r Record) -> Option<&'r Value> {
+    rec.request_parameters()
+        .and_then(|p| pascal_or_camel(p, "Action"))
 }
 
 /// A rule's action (or list of actions) the request does not state: missing,

@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use super::broken::read_broken;
 use super::document::{Node, Unparsed, handle, malformed, parse, read_damaged};
 use super::lines::{Lines, is_blank, trim_line};
-use super::{Limits, Sink, at, read_error};
+use super::{Limits, Location, Sink, at, read_error};
 
 /// Reads decompressed text: JSON lines, or one document spread over many lines.
 pub(super) fn read_plain(
@@ -206,14 +206,7 @@ pub(super) fn read_plain(
         Err(Unparsed::NotUtf8(_))
             if read_damaged(&whole, &at(source, Some(first)), limits, sink) => {}
         Err(Unparsed::NotUtf8(e))
-            if e.error_len().is_none()
-                && read_broken(
-                    &whole,
-                    &at(source, Some(first)),
-                    CUT_IN_A_CHARACTER,
-                    limits,
-                    sink,
-                ) => {}
+            if read_cut_in_a_character(&whole, &e, &at(source, Some(first)), limits, sink) => {}
         Err(e @ Unparsed::NotUtf8(_)) => sink.rejected(&at(source, Some(first)), &e.to_string()),
         Err(Unparsed::Json(whole_err))
             if concatenated(&whole, &whole_err, Some(first), source, limits, sink) => {}
@@ -226,14 +219,7 @@ pub(super) fn read_plain(
             let pretty = matches!(trim_line(&whole[..first_len]), b"{" | b"[");
             if value_after_first(&whole, pretty) {
                 each_line_as_document(&whole, Some(first), source, limits, sink);
-            } else if breaks_syntax(&whole_err)
-                && read_broken(
-                    &whole,
-                    &at(source, Some(first)),
-                    &malformed(&whole_err),
-                    limits,
-                    sink,
-                )
+            } else if read_broken_syntax(&whole, &whole_err, &at(source, Some(first)), limits, sink)
             {
             } else {
                 let mut line = first + whole_err.line().saturating_sub(1) as u64;
@@ -541,9 +527,8 @@ pub(in crate::event) fn decides_json_lines(
         // `Records` file loses only its damaged records.
         Err(e @ Unparsed::NotUtf8(_)) => {
             let loc = at(source, Some(no));
-            let cut = matches!(&e, Unparsed::NotUtf8(u) if u.error_len().is_none());
             let read = read_damaged(line, &loc, limits, sink)
-                || cut && read_broken(line, &loc, CUT_IN_A_CHARACTER, limits, sink);
+                || matches!(&e, Unparsed::NotUtf8(u) if read_cut_in_a_character(line, u, &loc, limits, sink));
             if !read {
                 sink.rejected(&loc, &e.to_string());
             }
@@ -572,24 +557,44 @@ pub(super) fn document(
     match parse(bytes) {
         Ok((text, node)) => handle(node, text, &loc, 0, limits, sink),
         Err(Unparsed::Json(e)) if concatenated(bytes, &e, line, source, limits, sink) => {}
-        Err(Unparsed::Json(e))
-            if breaks_syntax(&e) && read_broken(bytes, &loc, &malformed(&e), limits, sink) => {}
+        Err(Unparsed::Json(e)) if read_broken_syntax(bytes, &e, &loc, limits, sink) => {}
         Err(Unparsed::NotUtf8(_)) if read_damaged(bytes, &loc, limits, sink) => {}
-        Err(Unparsed::NotUtf8(e))
-            if e.error_len().is_none()
-                && read_broken(bytes, &loc, CUT_IN_A_CHARACTER, limits, sink) => {}
+        Err(Unparsed::NotUtf8(e)) if read_cut_in_a_character(bytes, &e, &loc, limits, sink) => {}
         Err(e) => sink.rejected(&loc, &e.to_string()),
     }
 }
 
-/// Why a text that ends inside a character of several bytes is not read on.
-const CUT_IN_A_CHARACTER: &str = "not UTF-8 text: it ends inside a character (the text is cut off)";
-
-/// Whether a document was refused for its text (cut off, malformed), not for
-/// what it holds: only then are its items read one by one ([`read_broken`]).
-fn breaks_syntax(e: &serde_json::Error) -> bool {
+/// [`read_broken`] for a document refused for its text (cut off, malformed),
+/// not for what it holds (a duplicate key): `false` for the latter.
+fn read_broken_syntax(
+    bytes: &[u8],
+    e: &serde_json::Error,
+    loc: &Location,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) -> bool {
     use serde_json::error::Category;
     matches!(e.classify(), Category::Syntax | Category::Eof)
+        && read_broken(bytes, loc, &malformed(e), limits, sink)
+}
+
+/// [`read_broken`] for a text that ends inside a character of several bytes
+/// (cut off there); `false` for a byte that is not UTF-8 elsewhere.
+fn read_cut_in_a_character(
+    bytes: &[u8],
+    e: &std::str::Utf8Error,
+    loc: &Location,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) -> bool {
+    e.error_len().is_none()
+        && read_broken(
+            bytes,
+            loc,
+            "not UTF-8 text: it ends inside a character (the text is cut off)",
+            limits,
+            sink,
+        )
 }
 
 /// Documents written one after another (`cat` of CloudTrail files, which end
