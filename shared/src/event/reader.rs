@@ -659,6 +659,56 @@ mod tests {
         assert_eq!(s.rejected.len(), 1_000);
     }
 
+    /// Left out in the thirteenth session: reading went on at any `{"Records":` after a cut, one
+    /// inside the cut-off file's record included. A request parameter shaped
+    /// `{"Records":[...]}` was then read as a file of its own, so whoever made
+    /// the call chose records (here a `StopLogging`). It is a value inside the
+    /// cut-off document, and reading goes on at the next file.
+    #[test]
+    fn a_records_key_inside_a_cut_off_file_is_not_a_file() {
+        let forged =
+            r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","FORGED":1}"#;
+        let nested = format!(
+            r#"{{"Records":[{{"eventSource":"kinesis.amazonaws.com","eventName":"PutRecords","requestParameters":{{"Records":[{forged}],"streamName":"s"}},"eventID":"x"}},{{"eventName":"Cut"#
+        );
+        let whole = format!("{{\"Records\":[{REC}]}}");
+        for between in ["", "\n"] {
+            let text = format!("{whole}{nested}{between}{whole}");
+            let s = read(text.as_bytes());
+            assert!(
+                s.records.iter().all(|(_, r)| r != forged),
+                "{:?}",
+                s.records
+            );
+            // The cut-off file's complete record, and both whole files.
+            assert_eq!(s.records.len(), 3, "{:?} {:?}", s.records, s.rejected);
+            assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+        }
+        // Nested in a list, or alone on its line inside the cut-off text, the
+        // same; a next file cut off again is still read up to its break.
+        let listed = nested.replace(r#"{"Records":[{forged}]"#, "").replace(
+            r#""requestParameters":{"#,
+            &format!(r#""requestParameters":{{"items":[{{"Records":[{forged}]}}],"#),
+        );
+        let lined = nested.replace(r#""requestParameters":{"#, "\"requestParameters\":\n{\n");
+        for cut in [listed, lined] {
+            let text = format!("{whole}{cut}{nested}");
+            let s = read(text.as_bytes());
+            assert!(
+                s.records.iter().all(|(_, r)| r != forged),
+                "{cut}: {:?}",
+                s.records
+            );
+            assert_eq!(
+                s.records.len(),
+                3,
+                "{cut}: {:?} {:?}",
+                s.records,
+                s.rejected
+            );
+        }
+    }
+
     /// A sink that parses records, as replay does; with `.1`, it also takes the
     /// records offered before classification ([`Sink::try_record`]).
     #[derive(Default)]
