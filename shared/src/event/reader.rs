@@ -659,6 +659,75 @@ mod tests {
         assert_eq!(s.rejected.len(), 1_000);
     }
 
+    /// Left out in the thirteenth session: a gzip stream cut short kept its
+    /// complete records only when its text was read whole (up to 8 MiB, one
+    /// line); a larger log file, or a pretty-printed one, was one rejection.
+    #[test]
+    fn a_cut_gzip_stream_keeps_its_records_whatever_its_size_or_layout() {
+        let record = |n: usize| {
+            format!(
+                r#"{{"eventVersion":"1.09","eventSource":"iam.amazonaws.com","eventName":"CreateUser{n}","eventTime":"2026-06-01T10:00:00Z","eventID":"{n:08}","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/a"}}}}"#
+            )
+        };
+        let gzip_cut = |text: &str| {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
+            let gz = gz.finish().unwrap();
+            gz[..gz.len() * 3 / 4].to_vec()
+        };
+        let records: Vec<String> = (0..60_000).map(record).collect();
+        let large = format!("{{\"Records\":[{}]}}", records.join(","));
+        assert!(large.len() > decompress::WHOLE_GZ, "{}", large.len());
+        let mut s = Seen::default();
+        read_stream(
+            gzip_cut(&large).as_slice(),
+            "t",
+            &Limits {
+                max_record_bytes: 1 << 20,
+                max_document_bytes: 64 << 20,
+                max_file_bytes: 1 << 30,
+            },
+            &mut s,
+        );
+        assert!(
+            s.records.len() > 30_000 && s.records.len() < 60_000,
+            "{} {:?}",
+            s.records.len(),
+            s.rejected
+        );
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+        assert!(
+            s.rejected[0].1.starts_with("read error: ")
+                && s.rejected[0].1.contains("complete item(s)"),
+            "{:?}",
+            s.rejected
+        );
+        // Each record read is one of the file's, whole, in order.
+        assert!(
+            s.records
+                .iter()
+                .zip(&records)
+                .all(|((_, got), want)| got == want)
+        );
+        // Pretty-printed (`jq .` of a log file, then gzip), small.
+        let pretty = serde_json::to_string_pretty(
+            &serde_json::from_str::<serde_json::Value>(&format!(
+                "{{\"Records\":[{}]}}",
+                records[..40].join(",")
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let s = read(&gzip_cut(&pretty));
+        assert!(
+            s.records.len() > 10 && s.records.len() < 40,
+            "{} {:?}",
+            s.records.len(),
+            s.rejected
+        );
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+    }
+
     /// Left out in the thirteenth session: reading went on at any `{"Records":` after a cut, one
     /// inside the cut-off file's record included. A request parameter shaped
     /// `{"Records":[...]}` was then read as a file of its own, so whoever made

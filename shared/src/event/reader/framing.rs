@@ -81,8 +81,7 @@ pub(super) fn read_plain(
     });
     pretty.flush(source, limits, sink);
     if let Err((no, e)) = read {
-        sink.rejected(&at(source, Some(no)), &read_error(&e));
-        return;
+        return interrupted(lines.interrupted_line(), no, &e, source, limits, sink);
     }
     // The first line is over the document limit: documents back to back on one
     // line (`cat` of CloudTrail's files, which end without a newline), each read
@@ -112,7 +111,7 @@ pub(super) fn read_plain(
         });
         pretty.flush(source, limits, sink);
         if let Err((no, e)) = read {
-            sink.rejected(&at(source, Some(no)), &read_error(&e));
+            interrupted(rest.interrupted_line(), no, &e, source, limits, sink);
         }
         return;
     }
@@ -128,8 +127,7 @@ pub(super) fn read_plain(
     let room = limits.max_document_bytes.saturating_sub(whole.len()) as u64;
     let mut rest = (&mut input).take(room.saturating_add(1));
     if let Err(e) = rest.read_to_end(&mut whole) {
-        sink.rejected(&at(source, Some(first)), &read_error(&e));
-        return;
+        return interrupted(Some(&whole), first, &e, source, limits, sink);
     }
     if whole.len() == first_len + 1 {
         // Nothing after the first line: without the line end put back above, a
@@ -454,7 +452,33 @@ fn json_lines_after_all(
         ControlFlow::Continue(())
     });
     if let Err((no, e)) = read {
-        sink.rejected(&at(source, Some(no)), &read_error(&e));
+        interrupted(lines.interrupted_line(), no, &e, source, limits, sink);
+    }
+}
+
+/// A read error at line `no`, `cut` the text of the document it interrupted
+/// so far. When the input ended early (a gzip stream cut short, as a
+/// truncated download of a large log file is) and that text opens a `Records`
+/// file or an array, its complete records are read first ([`read_broken`]),
+/// as for a file decompressed whole; then the error, once. Another error (a
+/// checksum that fails, a bad block) may have damaged what was read, which is
+/// rejected whole, as before.
+fn interrupted(
+    cut: Option<&[u8]>,
+    no: u64,
+    e: &io::Error,
+    source: &str,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) {
+    let loc = at(source, Some(no));
+    let why = read_error(e);
+    let salvaged = e.kind() == io::ErrorKind::UnexpectedEof
+        && cut.is_some_and(|text| {
+            super::broken::opens_items(text) && read_broken(text, &loc, &why, limits, sink)
+        });
+    if !salvaged {
+        sink.rejected(&loc, &why);
     }
 }
 

@@ -124,6 +124,12 @@ impl Lines {
         }
     }
 
+    /// The line a read error interrupted, as far as it was read: `None` when
+    /// nothing of it was kept (empty, or over `max` and dropped).
+    pub(in crate::event) fn interrupted_line(&self) -> Option<&[u8]> {
+        (self.dropped == 0 && !self.scratch.is_empty()).then_some(self.scratch.as_slice())
+    }
+
     fn append(&mut self, part: &[u8]) {
         if self.dropped > 0 || self.scratch.len() + part.len() > self.max {
             self.dropped += self.scratch.len() + part.len();
