@@ -776,6 +776,46 @@ mod tests {
                 s.rejected
             );
         }
+        // From a review of the first fix: a cut inside the nested object (its
+        // caller can make it most of the file) restarted there and read its
+        // items up to the break. At every cut, with a file after it or none.
+        let padded = nested.replace(
+            r#","streamName":"s""#,
+            &format!(r#","data":"{}","streamName":"s""#, "x".repeat(200)),
+        );
+        let inner = padded
+            .find(r#"{"Records":[{"eventSource":"cloudtrail"#)
+            .unwrap();
+        for cut in (inner + 1..padded.len()).step_by(7) {
+            for after in ["", whole.as_str()] {
+                let text = format!("{whole}{}{after}", &padded[..cut]);
+                let s = read(text.as_bytes());
+                assert!(
+                    s.records.iter().all(|(_, r)| r != forged),
+                    "cut at {cut}: {:?}",
+                    s.records
+                );
+            }
+        }
+        // Many nested candidates in one cut-off file cost one pass, not one per
+        // candidate (the first fix took minutes on a few MB of them).
+        let many = format!(
+            "{whole}{{\"Records\":[{{\"p\":[{}{{\"eventName\":\"Cut{whole}",
+            r#"{"Records":[]},"#.repeat(200_000)
+        );
+        let mut s = Seen::default();
+        read_stream(
+            many.as_bytes(),
+            "t",
+            &Limits {
+                max_record_bytes: 1 << 20,
+                max_document_bytes: 64 << 20,
+                max_file_bytes: 1 << 30,
+            },
+            &mut s,
+        );
+        assert_eq!(s.records.len(), 2, "{:?}", s.rejected);
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
     }
 
     /// A sink that parses records, as replay does; with `.1`, it also takes the

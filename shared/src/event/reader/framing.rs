@@ -723,7 +723,7 @@ fn after_cut_off(
     sink: &mut impl Sink,
 ) {
     loop {
-        let Some(restart) = restart_point(rest, limits.max_record_bytes) else {
+        let Some(restart) = restart_point(rest) else {
             // Its complete records first, if it is a `Records` file or an array.
             let why = malformed(&err);
             if !read_broken(rest, &at(source, line), &why, limits, sink) {
@@ -786,60 +786,44 @@ fn after_cut_off(
 
 /// Where, after its first byte, a document begins again in `text`: a line that
 /// is only `{` or `[` (trailing blanks aside), or the text `{"Records":`
-/// anywhere (CloudTrail's files, back to back without newlines), unless what
-/// begins there is a value inside the cut-off document ([`inside_a_value`]).
-/// The stream reader's `Walker::begins_again` is the same guess over a
-/// document past the size limit, read a buffer at a time.
-fn restart_point(text: &[u8], max_record_bytes: usize) -> Option<usize> {
+/// anywhere (CloudTrail's files, back to back without newlines), unless a `:`,
+/// `,` or `[` comes just before it (blanks aside): there it is a value inside
+/// the cut-off document, a request parameter shaped `{"Records":[...]}` whose
+/// items are its caller's text, not records. A cut cannot change the byte
+/// before such a value, wherever it falls (a review of the first fix, which
+/// skipped only a complete value: a cut inside one its caller made large read
+/// its items as records). The price: a file that begins right after a cut
+/// falling just after one of those three bytes is not found, and is part of
+/// the one rejection. The stream reader's `Walker::begins_again` asks the same
+/// over a document past the size limit, read a buffer at a time.
+fn restart_point(text: &[u8]) -> Option<usize> {
     static RECORDS: crate::event::prefilter::Needle =
         crate::event::prefilter::Needle::new("{\"Records\":");
-    let by_line = |from: usize| {
-        memchr::memchr_iter(b'\n', &text[from..])
-            .map(|i| from + i + 1)
-            .find(|&start| {
-                let line_end =
-                    memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |e| start + e);
-                matches!(trim_line(&text[start..line_end]), b"{" | b"[")
-                    && matches!(text.get(start), Some(b'{' | b'['))
-            })
+    let after_a_separator = |at: usize| {
+        matches!(
+            text[..at].iter().rev().find(|b| !b.is_ascii_whitespace()),
+            Some(b':' | b',' | b'[')
+        )
     };
-    let by_records = |from: usize| {
-        text.get(from..)
-            .and_then(|t| RECORDS.finder().find(t))
-            .map(|i| from + i)
-    };
-    let mut from: usize = 1;
-    loop {
-        let candidate = match (by_line(from.saturating_sub(1)), by_records(from)) {
-            (Some(a), Some(b)) => a.min(b),
-            (a, b) => a.or(b)?,
-        };
-        if !inside_a_value(text, candidate, max_record_bytes) {
-            return Some(candidate);
-        }
-        from = candidate + 1;
+    // One pass over each kind of candidate (from a review: the first fix
+    // searched again from each skipped candidate, quadratic on a text of many).
+    let by_line = memchr::memchr_iter(b'\n', text)
+        .map(|i| i + 1)
+        .find(|&start| {
+            let line_end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |e| start + e);
+            matches!(trim_line(&text[start..line_end]), b"{" | b"[")
+                && matches!(text.get(start), Some(b'{' | b'['))
+                && !after_a_separator(start)
+        });
+    let by_records = text.get(1..).and_then(|t| {
+        RECORDS
+            .finder()
+            .find_iter(t)
+            .map(|i| i + 1)
+            .find(|&at| !after_a_separator(at))
+    });
+    match (by_line, by_records) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
-}
-
-/// Whether the value that opens at `at` is complete and followed by `,`, `]`,
-/// `}` or `:`: then it sits inside the cut-off document (a request parameter
-/// with a `Records` key of its own), and its items are the caller's text, not
-/// records; reading must not restart there (a thirteenth-session left-out: a nested
-/// `{"Records":[...]}` in a cut-off file was read as a file of its own, so its
-/// caller could forge records). A value cut off again is taken as a document:
-/// the next file, itself cut off. Read up to a record's size: a value inside
-/// a record is no larger (and a text of nested candidates costs that much
-/// each, not the whole text).
-fn inside_a_value(text: &[u8], at: usize, max_record_bytes: usize) -> bool {
-    let upto = text.len().min(at.saturating_add(max_record_bytes));
-    let mut values =
-        serde_json::Deserializer::from_slice(&text[at..upto]).into_iter::<serde::de::IgnoredAny>();
-    if !matches!(values.next(), Some(Ok(_))) {
-        return false;
-    }
-    let end = at + values.byte_offset();
-    matches!(
-        text[end..].iter().find(|b| !b.is_ascii_whitespace()),
-        Some(b',' | b']' | b'}' | b':')
-    )
 }
