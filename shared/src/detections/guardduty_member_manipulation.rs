@@ -54,11 +54,34 @@ impl Detection for GuardDutyMemberManipulation {
         if !succeeded_call(rec, SOURCE, NAMES) {
             return None;
         }
+        // Accounts GuardDuty answered it did not process (`unprocessedAccounts`)
+        // are named apart, not among those detached (from a responder's
+        // review). A call none was processed by still fires: an attempt.
+        let unprocessed: Vec<&str> = rec
+            .response_element("unprocessedAccounts")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.get("accountId").and_then(serde_json::Value::as_str))
+            .collect();
+        let account_ids = rec.request_param("accountIds").map(|ids| match ids {
+            serde_json::Value::Array(list) if !unprocessed.is_empty() => serde_json::Value::Array(
+                list.iter()
+                    .filter(|id| !id.as_str().is_some_and(|id| unprocessed.contains(&id)))
+                    .cloned()
+                    .collect(),
+            ),
+            other => other.clone(),
+        });
         fire(
             Evidence::new()
                 .with("action", rec.event_name())
                 .with_opt("detector_id", rec.request_param_str("detectorId"))
-                .with_json("account_ids", rec.request_param("accountIds")),
+                .with_json("account_ids", account_ids.as_ref())
+                .with_opt(
+                    "unprocessed_account_ids",
+                    (!unprocessed.is_empty()).then(|| serde_json::json!(unprocessed)),
+                ),
         )
     }
 }
@@ -98,6 +121,34 @@ mod tests {
             .replace("StopMonitoringMembers", "DisassociateFromAdministratorAccount")
             .replace(r#"{"detectorId":"d1","accountIds":["444455556666"]}"#, "null");
         assert!(fires(&GuardDutyMemberManipulation, &member_side));
+    }
+
+    /// From a responder's review: an account GuardDuty did not process was
+    /// listed among those detached.
+    #[test]
+    fn unprocessed_accounts_are_named_apart() {
+        let partial = STOP
+            .replace(r#"["444455556666"]"#, r#"["444455556666","777788889999"]"#)
+            .replace(
+                r#""unprocessedAccounts":[]"#,
+                r#""unprocessedAccounts":[{"accountId":"777788889999","result":"The request is rejected because the account is not a member"}]"#,
+            );
+        match eval(&GuardDutyMemberManipulation, &partial) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("account_ids"), Some(&json!(["444455556666"])));
+                assert_eq!(e.get("unprocessed_account_ids"), Some(&json!(["777788889999"])));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
+        // None processed: still an attempt, reported, the accounts named apart.
+        let none = partial.replace(r#""accountIds":["444455556666","#, r#""accountIds":["#);
+        match eval(&GuardDutyMemberManipulation, &none) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("account_ids"), Some(&json!([])));
+                assert_eq!(e.get("unprocessed_account_ids"), Some(&json!(["777788889999"])));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
     }
 
     #[test]

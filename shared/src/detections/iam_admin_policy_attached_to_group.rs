@@ -21,11 +21,13 @@ pub struct IamAdminPolicyAttachedToGroup;
 pub static META: Meta = Meta {
     id: "iam-admin-policy-attached-to-group",
     title: "AWS IAM AdministratorAccess Policy Attached to Group",
-    description: "The AWS managed AdministratorAccess policy (or IAMFullAccess, the means to \
-                  attach it to oneself) was attached to an IAM \
-                  group. It allows every action on every resource, so whoever can act \
-                  as that group now controls the account; attackers attach it to a \
-                  group they hold to escalate or keep access.",
+    description: "Administrator rights were granted to an IAM group: the AWS managed \
+                  AdministratorAccess policy attached (every action on every resource), \
+                  IAMFullAccess attached (every IAM action: the means to grant the rest), or \
+                  an inline policy put on the group that grants the same (`inline` in the \
+                  evidence) or the means to grant it (`admin_equivalent`). So \
+                  every member of that group controls the account, or can in one more call; attackers \
+                  grant it to a group they hold to escalate or keep access.",
     severity: Severity::Medium,
     attack: &["T1098", "T1098.003"],
     origins: &[
@@ -38,10 +40,11 @@ pub static META: Meta = Meta {
         "Account bootstrap or break-glass procedures that grant full access on \
          purpose.",
     ],
-    next_steps: "Confirm with the caller that the group should be an administrator. \
-                 If not, detach the policy, review how the caller obtained \
-                 iam:AttachGroupPolicy, and look at what the group did since the \
-                 attachment.",
+    next_steps: "Confirm with the caller that the group should be an administrator. If \
+                 not, remove the grant: detach the managed policy (DetachGroupPolicy) or \
+                 delete the inline one (DeleteGroupPolicy, its name in the evidence). \
+                 Review how the caller obtained iam:AttachGroupPolicy or \
+                 iam:PutGroupPolicy, and look at what the group did since.",
     triggers: &[Trigger::write(IAM, &["AttachGroupPolicy", "PutGroupPolicy"])],
     window: None,
 };

@@ -25,11 +25,13 @@ pub struct IamAdminPolicyAttachedToRole;
 pub static META: Meta = Meta {
     id: "iam-admin-policy-attached-to-role",
     title: "AWS IAM AdministratorAccess Policy Attached to Role",
-    description: "The AWS managed AdministratorAccess policy (or IAMFullAccess, the means to \
-                  attach it to oneself) was attached to an IAM \
-                  role. It allows every action on every resource, so whoever can act \
-                  as that role now controls the account; attackers attach it to a \
-                  role they hold to escalate or keep access.",
+    description: "Administrator rights were granted to an IAM role: the AWS managed \
+                  AdministratorAccess policy attached (every action on every resource), \
+                  IAMFullAccess attached (every IAM action: the means to grant the rest), or \
+                  an inline policy put on the role that grants the same (`inline` in the \
+                  evidence) or the means to grant it (`admin_equivalent`). So \
+                  whoever can act as that role controls the account, or can in one more call; attackers \
+                  grant it to a role they hold to escalate or keep access.",
     severity: Severity::Medium,
     attack: &["T1098", "T1098.003"],
     origins: &[
@@ -44,9 +46,10 @@ pub static META: Meta = Meta {
          purpose.",
     ],
     next_steps: "Confirm with the caller that the role should be an administrator. If \
-                 not, detach the policy, review how the caller obtained \
-                 iam:AttachRolePolicy, and look at what the role did since the \
-                 attachment.",
+                 not, remove the grant: detach the managed policy (DetachRolePolicy) or \
+                 delete the inline one (DeleteRolePolicy, its name in the evidence). \
+                 Review how the caller obtained iam:AttachRolePolicy or \
+                 iam:PutRolePolicy, and look at what the role did since.",
     triggers: &[Trigger::write(IAM, &["AttachRolePolicy", "PutRolePolicy"])],
     window: None,
 };

@@ -20,11 +20,13 @@ pub struct IamAdminPolicyAttachedToUser;
 pub static META: Meta = Meta {
     id: "iam-admin-policy-attached-to-user",
     title: "AWS IAM AdministratorAccess Policy Attached to User",
-    description: "The AWS managed AdministratorAccess policy (or IAMFullAccess, the means to \
-                  attach it to oneself) was attached to an IAM \
-                  user. It allows every action on every resource, so whoever can act \
-                  as that user now controls the account; attackers attach it to a \
-                  user they hold to escalate or keep access.",
+    description: "Administrator rights were granted to an IAM user: the AWS managed \
+                  AdministratorAccess policy attached (every action on every resource), \
+                  IAMFullAccess attached (every IAM action: the means to grant the rest), or \
+                  an inline policy put on the user that grants the same (`inline` in the \
+                  evidence) or the means to grant it (`admin_equivalent`). So \
+                  whoever can act as that user controls the account, or can in one more call; attackers \
+                  grant it to a user they hold to escalate or keep access.",
     severity: Severity::High,
     attack: &["T1098", "T1098.003"],
     origins: &[
@@ -39,9 +41,10 @@ pub static META: Meta = Meta {
          purpose.",
     ],
     next_steps: "Confirm with the caller that the user should be an administrator. If \
-                 not, detach the policy, review how the caller obtained \
-                 iam:AttachUserPolicy, and look at what the user did since the \
-                 attachment.",
+                 not, remove the grant: detach the managed policy (DetachUserPolicy) or \
+                 delete the inline one (DeleteUserPolicy, its name in the evidence). \
+                 Review how the caller obtained iam:AttachUserPolicy or \
+                 iam:PutUserPolicy, and look at what the user did since.",
     triggers: &[Trigger::write(IAM, &["AttachUserPolicy", "PutUserPolicy"])],
     window: None,
 };

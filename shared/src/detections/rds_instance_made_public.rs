@@ -50,10 +50,12 @@ const NEPTUNE_GRAPH: &str = "neptune-graph.amazonaws.com";
 
 pub static META: Meta = Meta {
     id: "rds-instance-made-public",
-    title: "AWS RDS Database Made Publicly Accessible",
-    description: "A database instance, Multi-AZ cluster or Redshift cluster was changed, or an instance restored \
-                  from a backup, replicated or added to an existing cluster, with public access \
-                  turned on: it gets an address \
+    title: "AWS Database Made Publicly Accessible",
+    description: "An RDS database instance or Multi-AZ cluster, a Redshift cluster or \
+                  serverless workgroup, or a Neptune Analytics graph was changed, or an \
+                  instance restored from a backup, replicated or added to an existing \
+                  cluster, with public access turned on (`service` in the evidence says \
+                  which): it gets an address \
                   reachable from the internet, and only its security groups and password stand \
                   between the data and anyone who finds it.",
     severity: Severity::Medium,
@@ -62,7 +64,7 @@ pub static META: Meta = Meta {
                 with publiclyAccessible true)"],
     group: "backup-exposure",
     false_positives: &["Databases meant to be reached from outside, behind tight security groups."],
-    next_steps: "Check the instance's security groups for open inbound rules, whether the change was \
+    next_steps: "Check the database's security groups for open inbound rules, whether the change was \
                  planned, and connections since; turn public access off if not needed.",
     triggers: &[
         Trigger::write("rds.amazonaws.com", NAMES),
@@ -81,10 +83,18 @@ impl Detection for RdsInstanceMadePublic {
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
         let opened = |key: &str| rec.request_param(key).and_then(flag_value) == Some(true);
         if succeeded_call(rec, REDSHIFT_SERVERLESS, &["UpdateWorkgroup"]) && opened("publiclyAccessible") {
-            return fire(Evidence::new().with_opt("workgroup", rec.request_param_str("workgroupName")));
+            return fire(
+                Evidence::new()
+                    .with("service", "Redshift Serverless")
+                    .with_opt("workgroup", rec.request_param_str("workgroupName")),
+            );
         }
         if succeeded_call(rec, NEPTUNE_GRAPH, &["UpdateGraph"]) && opened("publicConnectivity") {
-            return fire(Evidence::new().with_opt("graph", rec.request_param_str("graphIdentifier")));
+            return fire(
+                Evidence::new()
+                    .with("service", "Neptune Analytics")
+                    .with_opt("graph", rec.request_param_str("graphIdentifier")),
+            );
         }
         let rds = succeeded_call(rec, "rds.amazonaws.com", NAMES);
         if !(rds || succeeded_call(rec, REDSHIFT, REDSHIFT_NAMES)) || !made_public(rec) {
@@ -97,8 +107,12 @@ impl Detection for RdsInstanceMadePublic {
         let instance = rec
             .request_param_str("dBInstanceIdentifier")
             .or_else(|| rec.request_param_str("targetDBInstanceIdentifier"));
+        // Named first (a notification's subject shows the first evidence):
+        // a responder must know which service's commands to run (from a
+        // responder's review: a Redshift cluster read as an RDS database).
         fire(
             Evidence::new()
+                .with("service", if rds { "RDS" } else { "Redshift" })
                 .with_opt("db_instance", instance)
                 .with_opt(
                     "db_cluster",
@@ -289,5 +303,12 @@ mod tests {
         };
         assert!(fires(&RdsInstanceMadePublic, &graph("true")));
         assert!(!fires(&RdsInstanceMadePublic, &graph("false")));
+        // Each says which service it is, first (a responder's review).
+        let service = |json: &str| match crate::detections::common::testing::eval(&RdsInstanceMadePublic, json) {
+            Some(Signal::Fire(e)) => e.0.first().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default())),
+            other => panic!("expected a finding, got {other:?}"),
+        };
+        assert_eq!(service(&workgroup("true")).as_deref(), Some("service=Redshift Serverless"));
+        assert_eq!(service(&graph("true")).as_deref(), Some("service=Neptune Analytics"));
     }
 }

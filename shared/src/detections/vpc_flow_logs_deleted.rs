@@ -100,14 +100,19 @@ impl Detection for VpcFlowLogsDeleted {
         }
         let ids = flow_log_ids(rec);
         let failed = unsuccessful_ids(rec);
-        if !ids.is_empty()
-            && ids
-                .iter()
-                .all(|id| id.as_str().is_some_and(|id| failed.contains(&id)))
-        {
+        // The evidence names what was deleted, and apart what was asked and not
+        // deleted (from a responder's review: a failed id was listed as deleted).
+        let (not_deleted, deleted): (Vec<Value>, Vec<Value>) = ids
+            .into_iter()
+            .partition(|id| id.as_str().is_some_and(|id| failed.contains(&id)));
+        if deleted.is_empty() && !not_deleted.is_empty() {
             return None;
         }
-        fire(Evidence::new().with_opt("flow_log_ids", (!ids.is_empty()).then_some(ids)))
+        fire(
+            Evidence::new()
+                .with_opt("flow_log_ids", (!deleted.is_empty()).then_some(deleted))
+                .with_opt("not_deleted", (!not_deleted.is_empty()).then_some(not_deleted)),
+        )
     }
 }
 
@@ -166,7 +171,14 @@ mod tests {
             )
         };
         assert!(!fires(&VpcFlowLogsDeleted, &unsuccessful(&["fl-01", "fl-02"])));
-        assert!(fires(&VpcFlowLogsDeleted, &unsuccessful(&["fl-02"])));
+        // One of two deleted: the evidence names it, and the other apart.
+        match eval(&VpcFlowLogsDeleted, &unsuccessful(&["fl-02"])) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("flow_log_ids"), Some(&json!(["fl-01"])));
+                assert_eq!(e.get("not_deleted"), Some(&json!(["fl-02"])));
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
         let one = delete(r#"{"DeleteFlowLogsRequest":{"FlowLogId":{"content":"fl-01","tag":1}}}"#).replace(
             r#""responseElements":null"#,
             r#""responseElements":{"DeleteFlowLogsResponse":{"unsuccessful":{"item":{"resourceId":"fl-01"}}}}"#,

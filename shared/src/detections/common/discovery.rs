@@ -107,7 +107,7 @@ pub fn account_role_term(rec: &Record) -> String {
         .session_issuer_arn()
         .filter(|a| a.contains(":role/") || (federated && a.starts_with("arn:")));
     let principal = match issuer {
-        Some(role) if !identity_center_role(role) => role,
+        Some(role) if !identity_center_role_strictly(role) => role,
         _ => crate::event::actor_key(rec),
     };
     joined(&[rec.account_id().unwrap_or("unknown"), principal], '|')
@@ -141,13 +141,36 @@ pub fn identity_center_session(rec: &Record) -> bool {
         .is_some_and(|(role, _)| role.starts_with("AWSReservedSSO_"))
 }
 
-/// A role IAM Identity Center made for a permission set.
+/// A role IAM Identity Center made for a permission set, by its path or its
+/// name (some records write the issuer's ARN without its path).
 fn identity_center_role(role_arn: &str) -> bool {
     role_arn.contains("/aws-reserved/sso.amazonaws.com/")
         || role_arn
             .rsplit('/')
             .next()
             .is_some_and(|name| name.starts_with("AWSReservedSSO_"))
+}
+
+/// [`identity_center_role`], strictly: its path and its name both, as Identity
+/// Center writes them (`role/aws-reserved/sso.amazonaws.com/`, a Region
+/// sometimes, then `AWSReservedSSO_<permission set>_<id>`). For windows an
+/// intruder could split: either alone is a name anyone allowed to create roles
+/// can choose (from an identity review: a role named `AWSReservedSSO_x`, or put
+/// under that path, split a burst by session name, one session per call).
+fn identity_center_role_strictly(role_arn: &str) -> bool {
+    let Some((_, path_and_name)) = role_arn.split_once(":role/") else {
+        return false;
+    };
+    let Some(rest) = path_and_name.strip_prefix("aws-reserved/sso.amazonaws.com/") else {
+        return false;
+    };
+    let name = match rest.split_once('/') {
+        // A Region, then the name.
+        Some((region, name)) if !region.is_empty() && !name.contains('/') => name,
+        Some(_) => return false,
+        None => rest,
+    };
+    name.starts_with("AWSReservedSSO_")
 }
 
 /// `<account>|<stable principal>`: a first-seen term (or a window's group) of the
@@ -317,6 +340,39 @@ mod stable_principal_tests {
             super::account_role_term(&rec),
             "111122223333|arn:aws:iam::111122223333:user/leaked"
         );
+    }
+
+    /// From an identity review: a role named like Identity Center's, or put
+    /// under its path, split a burst by session, one session per call. Only
+    /// both together keep the session apart.
+    #[test]
+    fn a_burst_keeps_sessions_apart_only_for_identity_centers_own_roles() {
+        let term = |issuer: &str, session: &str| {
+            let role = issuer.rsplit('/').next().unwrap_or_default();
+            let json = format!(
+                r#"{{"eventSource":"ec2.amazonaws.com","eventName":"TerminateInstances","userIdentity":{{
+                "type":"AssumedRole","principalId":"AROAEXAMPLE:{session}",
+                "arn":"arn:aws:sts::111122223333:assumed-role/{role}/{session}","accountId":"111122223333",
+                "sessionContext":{{"sessionIssuer":{{"type":"Role","principalId":"AROAEXAMPLE",
+                "arn":"{issuer}","accountId":"111122223333","userName":"{role}"}}}}}}}}"#
+            );
+            super::account_role_term(&Record::from_json(&json).expect("record"))
+        };
+        for lookalike in [
+            "arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0a1b2c3d4e5f6a7b",
+            "arn:aws:iam::111122223333:role/team/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0a1b",
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/Wiper",
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/a/b/AWSReservedSSO_Admin_0a1b",
+        ] {
+            assert_eq!(term(lookalike, "s1"), term(lookalike, "s2"), "{lookalike}");
+            assert_eq!(term(lookalike, "s1"), format!("111122223333|{lookalike}"));
+        }
+        for own in [
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0a1b2c3d4e5f6a7b",
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0a1b",
+        ] {
+            assert_ne!(term(own, "alice"), term(own, "bob"), "{own}");
+        }
     }
 
     #[test]
