@@ -4,7 +4,9 @@
 //! Decisions: denied calls count too (a stolen identity probing which secrets it may
 //! read is as telling as a successful harvest); the error codes are in the finding.
 //! The group is the caller alone, so rotating addresses or user agents does not
-//! reset the count. Calls made by AWS services on a caller's behalf (`invokedBy`,
+//! reset the count, and in its own account: an outside role reading secrets that
+//! several accounts share with it is one count (a secret of another account is
+//! named with that account). Calls made by AWS services on a caller's behalf (`invokedBy`,
 //! e.g. CloudFormation resolving dynamic references) are skipped. A secret asked for
 //! by its full ARN counts as its name (the ARN's `:secret:` part less the six-character
 //! suffix Secrets Manager appends), so one secret read both ways is one secret.
@@ -26,7 +28,7 @@
 //! the role for every few calls splits the count: a known limit (docs/coverage.md).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
-use crate::detections::common::{account_actor_group, aws_service_caller};
+use crate::detections::common::aws_service_caller;
 use crate::event::Record;
 
 pub struct SecretsManagerRapidRetrieval;
@@ -110,9 +112,31 @@ impl Detection for SecretsManagerRapidRetrieval {
         if secret.is_empty() {
             return None;
         }
+        // The caller's own account, not the secret's: one outside caller
+        // harvesting secrets its role may read in several accounts is one
+        // count (from an identity review: five in each of two accounts were
+        // two counts of five). A secret of another account is named with it,
+        // its owner read from its ARN, so the copy of a call CloudTrail
+        // writes in the caller's account and the owner's copy are one value.
+        let caller_account = rec
+            .identity()
+            .and_then(|u| u.account_id.as_deref())
+            .filter(|a| !a.is_empty())
+            .or_else(|| rec.account_id())
+            .unwrap_or("unknown");
+        let owner = secret
+            .strip_prefix("arn:")
+            .and_then(|a| a.split(':').nth(3))
+            .filter(|a| !a.is_empty())
+            .or_else(|| rec.account_id());
+        let name = secret_name(secret);
+        let value = match owner {
+            Some(owner) if owner != caller_account => format!("{owner}:{name}"),
+            _ => name.to_owned(),
+        };
         Some(Signal::Distinct {
-            group: account_actor_group(rec),
-            value: secret_name(secret).to_owned(),
+            group: crate::detections::common::joined(&[caller_account, crate::event::actor_key(rec)], '|'),
+            value,
             evidence: Evidence::new()
                 .with_opt("error_code", rec.error_code())
                 .with_opt("source_ip", rec.source_ip())
@@ -145,6 +169,32 @@ mod tests {
             }
             other => panic!("expected an observation, got {other:?}"),
         }
+    }
+
+    /// From an identity review: an outside caller reading five secrets in
+    /// each of two accounts was two counts of five, one per owner.
+    #[test]
+    fn a_caller_is_counted_across_the_accounts_it_reads_in() {
+        let outside = ROLE.replace("111122223333", "999988887777");
+        let observe = |recipient: &str, owner: &str, name: &str| {
+            let params = format!(r#"{{"secretId":"arn:aws:secretsmanager:us-east-1:{owner}:secret:{name}-AbCdEf"}}"#);
+            let json = record("secretsmanager.amazonaws.com", "GetSecretValue", &outside, &params, "")
+                .replace(r#""recipientAccountId":"111122223333""#, &format!(r#""recipientAccountId":"{recipient}""#));
+            match eval(&SecretsManagerRapidRetrieval, &json) {
+                Some(Signal::Distinct { group, value, .. }) => (group, value),
+                other => panic!("expected an observation, got {other:?}"),
+            }
+        };
+        let (in_a, a) = observe("111122223333", "111122223333", "prod/db");
+        let (in_b, b) = observe("444455556666", "444455556666", "prod/db");
+        assert_eq!(in_a, in_b);
+        assert_eq!(in_a, "999988887777|arn:aws:sts::999988887777:assumed-role/DataOps/ops-session");
+        // Two accounts' secrets of one name are two secrets.
+        assert_eq!((a.as_str(), b.as_str()), ("111122223333:prod/db", "444455556666:prod/db"));
+        // The copy written in the caller's own account is the same value.
+        assert_eq!(observe("999988887777", "111122223333", "prod/db"), (in_a.clone(), a));
+        // A caller's own secret keeps its plain name.
+        assert_eq!(observe("999988887777", "999988887777", "own").1, "own");
     }
 
     #[test]
