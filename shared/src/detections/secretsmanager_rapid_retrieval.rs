@@ -50,6 +50,9 @@ pub static META: Meta = Meta {
     false_positives: &[
         "Deployment or configuration tools that read every secret of an environment at start.",
         "Secret-scanning or backup tools.",
+        "A central tool's role reading a secret in each of many accounts that share it \
+         with that role (a resource policy): the reads count together, as an outside \
+         harvest's do; suppress the role.",
         "A function that reads one secret per tenant or customer on each run: suppress \
          its role (the tuning file) rather than raising the threshold for everyone.",
         "GitHub Actions runs of one role: configure-aws-credentials names every session \
