@@ -46,8 +46,9 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-fn names_public_group(text: &str) -> bool {
-    PUBLIC_GROUPS.iter().any(|g| text.contains(g))
+/// The last part of a public group's URI (`AllUsers`, `AuthenticatedUsers`).
+fn group_name(uri: &str) -> &str {
+    uri.rsplit('/').next().unwrap_or(uri)
 }
 
 /// A request value that may be text or a list of text (some exports wrap headers in
@@ -78,33 +79,48 @@ impl Detection for S3AclGrantsPublicAccess {
         let canned = texts(params.get("x-amz-acl"))
             .into_iter()
             .find(|c| PUBLIC_CANNED.iter().any(|p| c.trim().eq_ignore_ascii_case(p)));
-        let header = params.iter().any(|(k, v)| {
-            grant_header_permission(k).is_some()
-                && texts(Some(v)).into_iter().any(names_public_group)
-        });
+        // Each public grant as `<group>:<permission>` (`AllUsers:READ`): who
+        // may now do what (from a responder's review: the finding named only
+        // the bucket).
+        let mut public = Vec::new();
+        let mut grant = |text: &str, permission: &str| {
+            for group in PUBLIC_GROUPS.iter().filter(|g| text.contains(**g)) {
+                let named = format!("{}:{}", group_name(group), permission.to_ascii_uppercase().replace('-', "_"));
+                if !public.contains(&named) {
+                    public.push(named);
+                }
+            }
+        };
+        for (k, v) in params {
+            if let Some(permission) = grant_header_permission(k) {
+                texts(Some(v)).into_iter().for_each(|t| grant(t, &permission));
+            }
+        }
         let grants = params
             .get("AccessControlPolicy")
             .and_then(|p| p.get("AccessControlList"))
             .and_then(|l| l.get("Grant"));
-        let listed = one_or_many(grants).into_iter().any(|g| {
-            g.get("Grantee")
-                .and_then(|e| e.get("URI"))
-                .and_then(|u| u.as_str())
-                .is_some_and(names_public_group)
-        });
+        for g in one_or_many(grants) {
+            if let Some(uri) = g.get("Grantee").and_then(|e| e.get("URI")).and_then(|u| u.as_str()) {
+                grant(uri, g.get("Permission").and_then(|p| p.as_str()).unwrap_or("unstated"));
+            }
+        }
         // Some records carry the grant headers under `AccessControlList` directly.
-        let nested = params
-            .get("AccessControlList")
-            .and_then(|l| l.as_object())
-            .is_some_and(|l| l.values().any(|v| texts(Some(v)).into_iter().any(names_public_group)));
-        if canned.is_none() && !header && !listed && !nested {
+        if let Some(list) = params.get("AccessControlList").and_then(|l| l.as_object()) {
+            for (k, v) in list {
+                let permission = grant_header_permission(k).unwrap_or_else(|| k.clone());
+                texts(Some(v)).into_iter().for_each(|t| grant(t, &permission));
+            }
+        }
+        if canned.is_none() && public.is_empty() {
             return None;
         }
         fire(
             Evidence::new()
                 .with_opt("bucket", rec.request_param_str("bucketName"))
                 .with_opt("key", rec.request_param_str("key"))
-                .with_opt("canned_acl", canned),
+                .with_opt("canned_acl", canned)
+                .with_opt("public_grants", (!public.is_empty()).then_some(public)),
         )
     }
 }
@@ -133,6 +149,28 @@ mod tests {
         ] {
             assert!(fires(&S3AclGrantsPublicAccess, &record("s3.amazonaws.com", "PutObjectAcl", ROLE, params, "")), "{params}");
         }
+    }
+
+    /// From a responder's review: the finding said which bucket, not who
+    /// may now do what.
+    #[test]
+    fn the_evidence_names_each_public_grant() {
+        let grants = |params: &str| match crate::detections::common::testing::eval(
+            &S3AclGrantsPublicAccess,
+            &record("s3.amazonaws.com", "PutObjectAcl", ROLE, params, ""),
+        ) {
+            Some(Signal::Fire(e)) => e.get("public_grants").cloned(),
+            other => panic!("expected a finding, got {other:?}"),
+        };
+        let list = acl(&format!(
+            r#"[{OWNER},{{"Grantee":{{"URI":"http://acs.amazonaws.com/groups/global/AllUsers"}},"Permission":"READ"}},{{"Grantee":{{"URI":"http://acs.amazonaws.com/groups/global/AuthenticatedUsers"}},"Permission":"FULL_CONTROL"}}]"#
+        ));
+        assert_eq!(grants(&list), Some(serde_json::json!(["AllUsers:READ", "AuthenticatedUsers:FULL_CONTROL"])));
+        let headers = r#"{"bucketName":"b","x-amz-grant-write-acp":"uri=http://acs.amazonaws.com/groups/global/AllUsers","x-amz-grant-read":"id=abc, uri=http://acs.amazonaws.com/groups/global/AllUsers"}"#;
+        let mut got = grants(headers).unwrap();
+        got.as_array_mut().unwrap().sort_by_key(|v| v.to_string());
+        assert_eq!(got, serde_json::json!(["AllUsers:READ", "AllUsers:WRITE_ACP"]));
+        assert_eq!(grants(r#"{"bucketName":"b","x-amz-acl":"public-read"}"#), None);
     }
 
     #[test]
