@@ -52,7 +52,9 @@ pub static META: Meta = Meta {
         "Secret-scanning or backup tools.",
         "A central tool's role reading a secret in each of many accounts that share it \
          with that role (a resource policy): the reads count together, as an outside \
-         harvest's do; suppress the role.",
+         harvest's do. Suppress that role's own session names or agent rather than the \
+         role, and match it by `userIdentity.principalId` too: the copies written in the \
+         owner accounts may name the caller by its role id alone, without an ARN.",
         "A function that reads one secret per tenant or customer on each run: suppress \
          its role (the tuning file) rather than raising the threshold for everyone.",
         "GitHub Actions runs of one role: configure-aws-credentials names every session \

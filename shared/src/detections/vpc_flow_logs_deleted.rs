@@ -102,9 +102,23 @@ impl Detection for VpcFlowLogsDeleted {
         let failed = unsuccessful_ids(rec);
         // The evidence names what was deleted, and apart what was asked and not
         // deleted (from a responder's review: a failed id was listed as deleted).
-        let (not_deleted, deleted): (Vec<Value>, Vec<Value>) = ids
+        // An id asked for twice and reported failed once (the repeat, not
+        // found once deleted) was deleted (from a review): each failure
+        // answers one request.
+        let mut failed = failed;
+        let (not_deleted, deleted): (Vec<Value>, Vec<Value>) = ids.into_iter().partition(|id| {
+            match failed.iter().position(|f| Some(*f) == id.as_str()) {
+                Some(at) => {
+                    failed.swap_remove(at);
+                    true
+                }
+                None => false,
+            }
+        });
+        let not_deleted: Vec<Value> = not_deleted
             .into_iter()
-            .partition(|id| id.as_str().is_some_and(|id| failed.contains(&id)));
+            .filter(|id| !deleted.contains(id))
+            .collect();
         if deleted.is_empty() && !not_deleted.is_empty() {
             return None;
         }
@@ -171,6 +185,19 @@ mod tests {
             )
         };
         assert!(!fires(&VpcFlowLogsDeleted, &unsuccessful(&["fl-01", "fl-02"])));
+        // The same id asked for twice, its repeat not found: deleted.
+        let twice = delete(r#"{"DeleteFlowLogsRequest":{"FlowLogId":[{"content":"fl-01","tag":1},{"content":"fl-01","tag":2}]}}"#)
+            .replace(
+                r#""responseElements":null"#,
+                r#""responseElements":{"DeleteFlowLogsResponse":{"unsuccessful":{"item":{"resourceId":"fl-01"}}}}"#,
+            );
+        match eval(&VpcFlowLogsDeleted, &twice) {
+            Some(Signal::Fire(e)) => {
+                assert_eq!(e.get("flow_log_ids"), Some(&json!(["fl-01"])));
+                assert_eq!(e.get("not_deleted"), None);
+            }
+            other => panic!("expected a finding, got {other:?}"),
+        }
         // One of two deleted: the evidence names it, and the other apart.
         match eval(&VpcFlowLogsDeleted, &unsuccessful(&["fl-02"])) {
             Some(Signal::Fire(e)) => {

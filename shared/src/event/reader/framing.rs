@@ -507,7 +507,8 @@ pub(in crate::event) fn json_line(
             }
             // An oversized line is parsed, so that it is reported, not skipped.
             if line.len() > limits.max_record_bytes {
-                return document(line, source, Some(no), limits, sink);
+                document(line, source, Some(no), limits, sink);
+                return;
             }
             if !sink.wanted(line) {
                 return;
@@ -569,23 +570,28 @@ pub(in crate::event) fn starts_json_lines(line: &[u8]) -> bool {
 }
 
 /// One JSON document in its own right (a JSON line): unwraps arrays, `Records`
-/// files and envelopes into records.
+/// files and envelopes into records. `true` when the text parsed whole as one
+/// value (else it was read in parts, up to a break, or rejected).
 pub(super) fn document(
     bytes: &[u8],
     source: &str,
     line: Option<u64>,
     limits: &Limits,
     sink: &mut impl Sink,
-) {
+) -> bool {
     let loc = at(source, line);
     match parse(bytes) {
-        Ok((text, node)) => handle(node, text, &loc, 0, limits, sink),
+        Ok((text, node)) => {
+            handle(node, text, &loc, 0, limits, sink);
+            return true;
+        }
         Err(Unparsed::Json(e)) if concatenated(bytes, &e, line, source, limits, sink) => {}
         Err(Unparsed::Json(e)) if read_broken_syntax(bytes, &e, &loc, limits, sink) => {}
         Err(Unparsed::NotUtf8(_)) if read_damaged(bytes, &loc, limits, sink) => {}
         Err(Unparsed::NotUtf8(e)) if read_cut_in_a_character(bytes, &e, &loc, limits, sink) => {}
         Err(e) => sink.rejected(&loc, &e.to_string()),
     }
+    false
 }
 
 /// [`read_broken`] for a document refused for its text (cut off, malformed),

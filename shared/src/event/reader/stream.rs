@@ -72,6 +72,8 @@ pub(super) fn read_documents(
         line: first,
         last_significant: None,
         walked: 0,
+        resync: None,
+        after_newline: true,
         source,
         limits,
     };
@@ -118,6 +120,17 @@ struct Walker<'s, 'l> {
     last_significant: Option<u8>,
     /// How many bytes at the front of `buf` have been walked.
     walked: usize,
+    /// The walk may be out of step with the text: the last document it closed
+    /// did not parse whole, outgrew the limit, or never closed. A cut inside a
+    /// string leaves the walk taking strings for structure, so its caller's
+    /// text could close a document and open the next (from a review: a forged
+    /// `StopLogging` that way). Until a document begins where a file does
+    /// ([`Walker::begins_again`]) or a line does (no string holds a raw
+    /// newline), nothing opens; the text passed over is reported once, here:
+    /// its line and length.
+    resync: Option<(u64, usize)>,
+    /// The byte walked last was a newline (or nothing was walked yet).
+    after_newline: bool,
     source: &'s str,
     limits: &'l Limits,
 }
@@ -154,6 +167,7 @@ impl Walker<'_, '_> {
             } else if !b.is_ascii_whitespace() {
                 self.last_significant = Some(b);
             }
+            self.after_newline = b == b'\n';
             i += 1;
         }
         // Keep the document under way and the bytes not walked yet, moved to
@@ -194,6 +208,22 @@ impl Walker<'_, '_> {
                 if b.is_ascii_whitespace() {
                     return false;
                 }
+                if let Some((line, passed)) = self.resync {
+                    if !self.after_newline && !self.begins_again(i, b) {
+                        self.resync = Some((line, passed + 1));
+                        return false;
+                    }
+                    self.resync = None;
+                    if passed > 0 {
+                        sink.rejected(
+                            &at(self.source, Some(line)),
+                            &format!(
+                                "{passed} byte(s) after a broken document not read: reading goes on at line {}, where a document begins as a file does",
+                                self.line
+                            ),
+                        );
+                    }
+                }
                 self.walk = Walk::default();
                 self.inside = match self.walk.step(b) {
                     Some(Bracket::Open) => Inside::Document {
@@ -212,13 +242,15 @@ impl Walker<'_, '_> {
                 let ends =
                     !self.walk.in_string() && (b.is_ascii_whitespace() || matches!(b, b'{' | b'['));
                 if ends {
-                    document(
+                    if !document(
                         &self.buf[start..i],
                         self.source,
                         Some(line),
                         self.limits,
                         sink,
-                    );
+                    ) {
+                        self.resync = Some((self.line, 0));
+                    }
                     self.inside = Inside::Nothing;
                     return true;
                 }
@@ -242,6 +274,7 @@ impl Walker<'_, '_> {
                     );
                 }
                 self.inside = Inside::Nothing;
+                self.resync = Some((self.line, 0));
                 true
             }
             Inside::Document { line, depth, start } => {
@@ -256,8 +289,11 @@ impl Walker<'_, '_> {
                     self.over_limit(line, sink);
                 }
                 if depth == 0 {
-                    if let Some(s) = start {
-                        document(&self.buf[s..=i], self.source, Some(line), self.limits, sink);
+                    let whole = start.is_some_and(|s| {
+                        document(&self.buf[s..=i], self.source, Some(line), self.limits, sink)
+                    });
+                    if !whole {
+                        self.resync = Some((self.line, 0));
                     }
                     self.inside = Inside::Nothing;
                 } else {
@@ -649,6 +685,39 @@ mod tests {
                 "reads of {}: {seen:?}",
                 size + 1
             );
+        }
+    }
+    /// From a review: a file cut inside a string left the walk taking the next
+    /// file's strings for structure; a caller's string of `}` then closed the
+    /// document in its eyes, and an object in the caller's parameters was read
+    /// as a document of its own (a forged `StopLogging`). After a document not
+    /// read whole, nothing opens until one begins as a file or a line does.
+    #[test]
+    fn a_walk_out_of_step_reads_nothing_its_caller_wrote() {
+        let file = |records: &[String]| format!("{{\"Records\":[{}]}}", records.join(","));
+        let stop =
+            r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","FORGED":1}"#;
+        let tagged = format!(
+            r#"{{"eventSource":"ec2.amazonaws.com","eventName":"CreateTags","requestParameters":{{"value":"{}"}}}}"#,
+            ",".repeat(500)
+        );
+        let x = file(&[rec("X1"), tagged, rec("X2")]);
+        let cut = x.find(",,,,").unwrap() + 250;
+        let gadget = format!(
+            r#"{{"eventSource":"ec2.amazonaws.com","eventName":"CreateLaunchTemplate","requestParameters":{{"description":"{}\"","launchTemplateData":{{"Records":[{stop}],"userData":"x"}}}}}}"#,
+            "}".repeat(10)
+        );
+        let text = format!(
+            "{}{}{}{}",
+            file(&[rec("A")]),
+            &x[..cut],
+            file(&[gadget, rec("C")]),
+            file(&[rec("D")])
+        );
+        for seen in read_in_pieces(text.as_bytes(), 16) {
+            assert!(!seen.iter().any(|l| l.contains("StopLogging")), "{seen:?}");
+            // The file after the broken text is read again.
+            assert!(seen.iter().any(|l| l.ends_with("record D")), "{seen:?}");
         }
     }
 }
