@@ -552,9 +552,18 @@ mod tests {
             .windows(11)
             .position(|w| w == b"CreateUser5")
             .unwrap();
+        let pristine = stored.clone();
         stored[at + 6] = b'X';
         stored[at + 12] = b'X';
         let s = read(&stored);
+        assert!(s.records.is_empty(), "{:?}", s.records);
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+        assert!(s.rejected[0].1.contains("checksum"), "{:?}", s.rejected);
+        // One changed byte that leaves the text whole JSON (a second review:
+        // the whole text was read, the damaged record with it).
+        let mut quiet = pristine;
+        quiet[at + 6] = b'X';
+        let s = read(&quiet);
         assert!(s.records.is_empty(), "{:?}", s.records);
         assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
         assert!(s.rejected[0].1.contains("checksum"), "{:?}", s.rejected);
@@ -816,6 +825,25 @@ mod tests {
         );
         assert_eq!(s.records.len(), 2, "{:?}", s.rejected);
         assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+        // Many cut-off files, then many lines: each cut searched the lines
+        // after it again (a second review: 41 s on 3 MB).
+        let text = format!(
+            "{{\"Records\":[{REC}]}}{}{}\n",
+            r#"{"Records":}"#.repeat(3_000),
+            "\n[]".repeat(300_000)
+        );
+        let mut s = Seen::default();
+        read_stream(
+            text.as_bytes(),
+            "t",
+            &Limits {
+                max_record_bytes: 1 << 20,
+                max_document_bytes: 64 << 20,
+                max_file_bytes: 1 << 30,
+            },
+            &mut s,
+        );
+        assert_eq!(s.records.len(), 1, "{:?}", &s.rejected[..3]);
     }
 
     /// A sink that parses records, as replay does; with `.1`, it also takes the

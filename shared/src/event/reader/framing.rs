@@ -702,9 +702,13 @@ fn concatenated(
     }
     if let Some((offset, e)) = tail {
         let (tail_line, start) = line_at(offset);
-        let rest = &text.as_bytes()[start..];
-        if rest.split(|b| *b == b'\n').any(|l| stands_alone(l, true)) {
-            each_line_as_document(rest, tail_line, source, limits, sink);
+        let rest = &text[start..];
+        if rest
+            .as_bytes()
+            .split(|b| *b == b'\n')
+            .any(|l| stands_alone(l, true))
+        {
+            each_line_as_document(rest.as_bytes(), tail_line, source, limits, sink);
         } else {
             after_cut_off(rest, tail_line, e, source, limits, sink);
         }
@@ -713,31 +717,35 @@ fn concatenated(
 }
 
 /// What follows a document that could not be read among documents back to
-/// back (`rest`, from its start at line `line`): when another document begins
-/// after it (a line that is only `{` or `[`, as `jq .` starts each, or
-/// `{"Records":`, as each of CloudTrail's files starts), the cut-off part is
+/// back (`whole`, from its start at line `line`): when another document begins
+/// after it ([`Restarts`]: a line that is only `{` or `[`, as `jq .` starts
+/// each, or `{"Records":`, as each of CloudTrail's files starts), the cut-off part is
 /// one rejection and reading goes on there, document by document; else the
 /// rest is one rejection (from a review: a file cut off in the middle of a
 /// `cat` lost every file after it). A loop, not recursion: a text of many
 /// cut-off documents costs no stack.
 fn after_cut_off(
-    mut rest: &[u8],
+    whole: &str,
     mut line: Option<u64>,
     mut err: serde_json::Error,
     source: &str,
     limits: &Limits,
     sink: &mut impl Sink,
 ) {
+    // Where the cut-off document under way begins in `whole`.
+    let mut from = 0usize;
+    let mut restarts = Restarts::new(whole.as_bytes());
     loop {
-        let Some(restart) = restart_point(rest) else {
+        let rest = &whole[from..];
+        let Some(restart) = restarts.after(from).map(|r| r - from) else {
             // Its complete records first, if it is a `Records` file or an array.
             let why = malformed(&err);
-            if !read_broken(rest, &at(source, line), &why, limits, sink) {
+            if !read_broken(rest.as_bytes(), &at(source, line), &why, limits, sink) {
                 sink.rejected(&at(source, line), &why);
             }
             return;
         };
-        let newlines = memchr::memchr_iter(b'\n', &rest[..restart]).count() as u64;
+        let newlines = memchr::memchr_iter(b'\n', &rest.as_bytes()[..restart]).count() as u64;
         let restart_line = line.map(|l| l + newlines);
         let said = match restart_line {
             Some(l) => format!(
@@ -749,16 +757,21 @@ fn after_cut_off(
                 Unparsed::Json(err)
             ),
         };
-        if !read_broken(&rest[..restart], &at(source, line), &said, limits, sink) {
+        if !read_broken(
+            &rest.as_bytes()[..restart],
+            &at(source, line),
+            &said,
+            limits,
+            sink,
+        ) {
             sink.rejected(&at(source, line), &said);
         }
-        rest = &rest[restart..];
+        from += restart;
         line = restart_line;
         // The documents from there on, each at its own line, up to the next
-        // that cannot be read.
-        let Ok(text) = std::str::from_utf8(rest) else {
-            return sink.rejected(&at(source, line), "not UTF-8 text");
-        };
+        // that cannot be read. (A restart is at an ASCII bracket: a character
+        // boundary.)
+        let text = &whole[from..];
         let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
         let mut counted_to = 0usize;
         loop {
@@ -766,8 +779,9 @@ fn after_cut_off(
             let start = text[before..]
                 .find(|c: char| !c.is_ascii_whitespace())
                 .map_or(before, |i| before + i);
-            let at_line = line
-                .map(|l| l + memchr::memchr_iter(b'\n', &rest[counted_to..start]).count() as u64);
+            let at_line = line.map(|l| {
+                l + memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..start]).count() as u64
+            });
             match stream.next() {
                 None => return,
                 Some(Ok(raw)) => {
@@ -780,7 +794,7 @@ fn after_cut_off(
                     }
                 }
                 Some(Err(e)) => {
-                    rest = &rest[start..];
+                    from += start;
                     line = at_line;
                     err = e;
                     break;
@@ -790,8 +804,8 @@ fn after_cut_off(
     }
 }
 
-/// Where, after its first byte, a document begins again in `text`: a line that
-/// is only `{` or `[` (trailing blanks aside), or the text `{"Records":`
+/// Where a document may begin again in a text after a cut-off one: a line
+/// that is only `{` or `[` (trailing blanks aside), or the text `{"Records":`
 /// anywhere (CloudTrail's files, back to back without newlines), unless a `:`,
 /// `,` or `[` comes just before it (blanks aside): there it is a value inside
 /// the cut-off document, a request parameter shaped `{"Records":[...]}` whose
@@ -802,34 +816,79 @@ fn after_cut_off(
 /// falling just after one of those three bytes is not found, and is part of
 /// the one rejection. The stream reader's `Walker::begins_again` asks the same
 /// over a document past the size limit, read a buffer at a time.
-fn restart_point(text: &[u8]) -> Option<usize> {
-    static RECORDS: crate::event::prefilter::Needle =
-        crate::event::prefilter::Needle::new("{\"Records\":");
-    let after_a_separator = |at: usize| {
-        matches!(
-            text[..at].iter().rev().find(|b| !b.is_ascii_whitespace()),
-            Some(b':' | b',' | b'[')
-        )
-    };
-    // One pass over each kind of candidate (from a review: the first fix
-    // searched again from each skipped candidate, quadratic on a text of many).
-    let by_line = memchr::memchr_iter(b'\n', text)
-        .map(|i| i + 1)
-        .find(|&start| {
-            let line_end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |e| start + e);
-            matches!(trim_line(&text[start..line_end]), b"{" | b"[")
-                && matches!(text.get(start), Some(b'{' | b'['))
-                && !after_a_separator(start)
+///
+/// Each kind's next place is kept until the reading passes it, so a text of
+/// many cuts is searched once, not once per cut (from reviews: quadratic
+/// twice, on nested candidates and on many small cut-off files).
+struct Restarts<'t> {
+    text: &'t [u8],
+    /// The next line-alone bracket found, and where its search began.
+    line: Option<(usize, Option<usize>)>,
+    /// The next `{"Records":` found, and where its search began.
+    records: Option<(usize, Option<usize>)>,
+}
+
+impl<'t> Restarts<'t> {
+    fn new(text: &'t [u8]) -> Self {
+        Restarts {
+            text,
+            line: None,
+            records: None,
+        }
+    }
+
+    /// The first place after `at` (the start of the document cut off there).
+    fn after(&mut self, at: usize) -> Option<usize> {
+        let text = self.text;
+        let after_a_separator = |at: usize| {
+            matches!(
+                text[..at].iter().rev().find(|b| !b.is_ascii_whitespace()),
+                Some(b':' | b',' | b'[')
+            )
+        };
+        let line = cached(&mut self.line, at, |from| {
+            memchr::memchr_iter(b'\n', &text[from..])
+                .map(|i| from + i + 1)
+                .find(|&start| {
+                    let line_end =
+                        memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |e| start + e);
+                    matches!(trim_line(&text[start..line_end]), b"{" | b"[")
+                        && matches!(text.get(start), Some(b'{' | b'['))
+                        && !after_a_separator(start)
+                })
         });
-    let by_records = text.get(1..).and_then(|t| {
-        RECORDS
-            .finder()
-            .find_iter(t)
-            .map(|i| i + 1)
-            .find(|&at| !after_a_separator(at))
-    });
-    match (by_line, by_records) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
+        static RECORDS: crate::event::prefilter::Needle =
+            crate::event::prefilter::Needle::new("{\"Records\":");
+        let records = cached(&mut self.records, at, |from| {
+            text.get(from + 1..).and_then(|t| {
+                RECORDS
+                    .finder()
+                    .find_iter(t)
+                    .map(|i| from + 1 + i)
+                    .find(|&c| !after_a_separator(c))
+            })
+        });
+        match (line, records) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// The first place after `at`: the one kept when it is still ahead (or none
+/// was found from an earlier start), else `search(at)`'s, kept.
+fn cached(
+    kept: &mut Option<(usize, Option<usize>)>,
+    at: usize,
+    search: impl FnOnce(usize) -> Option<usize>,
+) -> Option<usize> {
+    match *kept {
+        Some((_, Some(found))) if found > at => Some(found),
+        Some((from, None)) if from <= at => None,
+        _ => {
+            let found = search(at);
+            *kept = Some((at, found));
+            found
+        }
     }
 }
