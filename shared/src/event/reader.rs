@@ -574,11 +574,12 @@ mod tests {
         assert_eq!(s.records.len(), 9, "{:?}", s.rejected);
         assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
         // The first cut, the second whole after it on the same line: the
-        // first's complete records, and the rest is one rejection (reading does
-        // not look for a document inside a broken one).
+        // first's complete records, then the second, read from where it begins
+        // as a file does (never at a value inside the broken one: see
+        // `a_records_key_inside_a_cut_off_file_is_not_a_file`).
         let two = format!("{}{whole}", cut(&whole));
         let s = read(two.as_bytes());
-        assert_eq!(s.records.len(), 3, "{:?}", s.rejected);
+        assert_eq!(s.records.len(), 9, "{:?}", s.rejected);
         assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
         // Not a `Records` file (another key first), or the first record cut
         // off: one rejection, as before.
@@ -666,6 +667,29 @@ mod tests {
         let s = read(many.as_bytes());
         assert_eq!(s.records.len(), 4);
         assert_eq!(s.rejected.len(), 1_000);
+        // The first file cut off: the files after it are read too (a second
+        // review: every one was lost), compact or pretty.
+        let first = format!(
+            "{}{}{}",
+            &half[..half.len() / 2],
+            file("two"),
+            file("three")
+        );
+        let s = read(first.as_bytes());
+        assert_eq!(s.records.len(), 5, "{:?}", s.rejected);
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+        let jq = |id: &str| {
+            serde_json::to_string_pretty(
+                &serde_json::from_str::<serde_json::Value>(&file(id)).unwrap(),
+            )
+            .unwrap()
+                + "\n"
+        };
+        let cut = jq("cut");
+        let pretty = format!("{}{}{}", &cut[..cut.len() / 2], jq("two"), jq("three"));
+        let s = read(pretty.as_bytes());
+        assert_eq!(s.records.len(), 4 + 1, "{:?} {:?}", s.records, s.rejected);
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
     }
 
     /// Left out in the thirteenth session: a gzip stream cut short kept its

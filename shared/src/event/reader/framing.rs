@@ -217,7 +217,8 @@ pub(super) fn read_plain(
             let pretty = matches!(trim_line(&whole[..first_len]), b"{" | b"[");
             if value_after_first(&whole, pretty) {
                 each_line_as_document(&whole, Some(first), source, limits, sink);
-            } else if read_broken_syntax(&whole, &whole_err, &at(source, Some(first)), limits, sink)
+            } else if cut_off_before_others(&whole, &whole_err, Some(first), source, limits, sink)
+                || read_broken_syntax(&whole, &whole_err, &at(source, Some(first)), limits, sink)
             {
             } else {
                 let mut line = first + whole_err.line().saturating_sub(1) as u64;
@@ -586,12 +587,45 @@ pub(super) fn document(
             return true;
         }
         Err(Unparsed::Json(e)) if concatenated(bytes, &e, line, source, limits, sink) => {}
+        Err(Unparsed::Json(e)) if cut_off_before_others(bytes, &e, line, source, limits, sink) => {}
         Err(Unparsed::Json(e)) if read_broken_syntax(bytes, &e, &loc, limits, sink) => {}
         Err(Unparsed::NotUtf8(_)) if read_damaged(bytes, &loc, limits, sink) => {}
         Err(Unparsed::NotUtf8(e)) if read_cut_in_a_character(bytes, &e, &loc, limits, sink) => {}
         Err(e) => sink.rejected(&loc, &e.to_string()),
     }
     false
+}
+
+/// A first document cut off with others after it (`cat` of log files, the
+/// first cut off in its download): read as [`concatenated`] reads one cut off
+/// after whole ones ([`after_cut_off`]), its complete records first, then the
+/// documents from where the next begins. `false`, nothing reported, when no
+/// document begins after it ([`Restarts`]) or it was refused for what it holds
+/// (a duplicate key), not for its text. From a review: every file after a
+/// first one cut off was lost.
+fn cut_off_before_others(
+    bytes: &[u8],
+    e: &serde_json::Error,
+    line: Option<u64>,
+    source: &str,
+    limits: &Limits,
+    sink: &mut impl Sink,
+) -> bool {
+    use serde_json::error::Category;
+    if !matches!(e.classify(), Category::Syntax | Category::Eof) {
+        return false;
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    if Restarts::new(bytes).after(0).is_none() {
+        return false;
+    }
+    let Err(err) = serde_json::from_str::<serde::de::IgnoredAny>(text) else {
+        return false;
+    };
+    after_cut_off(text, line, err, source, limits, sink);
+    true
 }
 
 /// [`read_broken`] for a document refused for its text (cut off, malformed),
