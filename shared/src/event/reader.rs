@@ -567,6 +567,19 @@ mod tests {
         assert!(s.records.is_empty(), "{:?}", s.records);
         assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
         assert!(s.rejected[0].1.contains("checksum"), "{:?}", s.rejected);
+        // JSON lines the same (a third review: they were read line by line).
+        let lines = format!(
+            "{REC}\n{}\n{REC}\n",
+            REC.replace("CreateUser", "CreateUser5")
+        );
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+        gz.write_all(lines.as_bytes()).unwrap();
+        let mut gz = gz.finish().unwrap();
+        let at = gz.windows(11).position(|w| w == b"CreateUser5").unwrap();
+        gz[at + 6] = b'X';
+        let s = read(&gz);
+        assert!(s.records.is_empty(), "{:?}", s.records);
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
         // Log files back to back on one line (`cat`), the second cut: the
         // first whole, the second's complete records.
         let two = format!("{whole}{}", cut(&whole));

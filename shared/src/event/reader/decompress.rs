@@ -77,6 +77,16 @@ pub(super) fn read_gz(mut decoded: impl Read, source: &str, limits: &Limits, sin
                 DECODED.set(buf);
                 return;
             }
+            // Damaged data (a checksum failed, a bad block) is known before
+            // any line is read: none is (a third review: JSON lines of a
+            // stream that failed its checksum were read, a changed record
+            // among them). Past `WHOLE_GZ` the stream is read as it comes and
+            // its check fails only at the end: a stated limit.
+            if !ended_between_members(&e) {
+                sink.rejected(&at(source, Some(1)), &read_error(&e));
+                DECODED.set(buf);
+                return;
+            }
             read_plain(
                 buf[..len].chain(BufReader::new(FailOnce(Some(e)))),
                 source,

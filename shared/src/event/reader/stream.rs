@@ -209,7 +209,13 @@ impl Walker<'_, '_> {
                     return false;
                 }
                 if let Some((line, passed)) = self.resync {
-                    if !self.after_newline && !self.begins_again(i, b) {
+                    // A line's start is outside any string, not outside any
+                    // document: writers that break lines without indenting
+                    // put nested items at its start, after `,` or `[` (a
+                    // third review forged a record that way).
+                    let line_start = self.after_newline
+                        && !matches!(self.last_significant, Some(b':' | b',' | b'['));
+                    if !line_start && !self.begins_again(i, b) {
                         self.resync = Some((line, passed + 1));
                         return false;
                     }
@@ -335,8 +341,18 @@ impl Walker<'_, '_> {
     }
 
     /// The input ended: a value under way is read; a document cut off is read
-    /// as JSON lines when a line of it stands alone, else reported.
+    /// as JSON lines when a line of it stands alone, else reported; text passed
+    /// over after a broken document is reported (a third review: it was lost
+    /// without a word).
     fn end(&mut self, sink: &mut impl Sink) {
+        if let Some((line, passed)) = self.resync.take()
+            && passed > 0
+        {
+            sink.rejected(
+                &at(self.source, Some(line)),
+                &format!("{passed} byte(s) after a broken document not read: no document begins after it as a file does"),
+            );
+        }
         match std::mem::replace(&mut self.inside, Inside::Nothing) {
             Inside::Nothing | Inside::Document { start: None, .. } => {}
             Inside::Scalar { line, start } => {
@@ -707,17 +723,27 @@ mod tests {
             r#"{{"eventSource":"ec2.amazonaws.com","eventName":"CreateLaunchTemplate","requestParameters":{{"description":"{}\"","launchTemplateData":{{"Records":[{stop}],"userData":"x"}}}}}}"#,
             "}".repeat(10)
         );
-        let text = format!(
-            "{}{}{}{}",
-            file(&[rec("A")]),
-            &x[..cut],
-            file(&[gadget, rec("C")]),
-            file(&[rec("D")])
+        // Inline, and with the nested record at a line's start, as writers
+        // that break lines without indenting put it (a third review: a line's
+        // start after `[` reopened the walk there).
+        let column_0 = gadget.replace(
+            "[{\"eventSource\":\"cloudtrail",
+            "[\n{\"eventSource\":\"cloudtrail",
         );
-        for seen in read_in_pieces(text.as_bytes(), 16) {
-            assert!(!seen.iter().any(|l| l.contains("StopLogging")), "{seen:?}");
-            // The file after the broken text is read again.
-            assert!(seen.iter().any(|l| l.ends_with("record D")), "{seen:?}");
+        assert_ne!(column_0, gadget);
+        for gadget in [gadget, column_0] {
+            let text = format!(
+                "{}{}{}\n{}",
+                file(&[rec("A")]),
+                &x[..cut],
+                file(&[gadget, rec("C")]),
+                file(&[rec("D")])
+            );
+            for seen in read_in_pieces(text.as_bytes(), 16) {
+                assert!(!seen.iter().any(|l| l.contains("StopLogging")), "{seen:?}");
+                // The file after the broken text is read again.
+                assert!(seen.iter().any(|l| l.ends_with("record D")), "{seen:?}");
+            }
         }
     }
 }
