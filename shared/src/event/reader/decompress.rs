@@ -98,15 +98,19 @@ pub(super) fn read_gz(mut decoded: impl Read, source: &str, limits: &Limits, sin
     DECODED.set(buf);
 }
 
-/// Whether a gzip error leaves the text before it as it was written: the
-/// stream ended early, or what follows a member is not another (junk after a
-/// log file). Not a failed checksum or a bad block: the text may be damaged,
-/// and a damaged record may still parse (from a review: a changed byte read
-/// as `alicf` where the record said `alice`). Named, not guessed: an error
-/// this does not know is taken as damage.
+/// Whether an error reading a gzip stream leaves the text before it as it was
+/// written: the stream ended early, what follows a member is not another
+/// (junk after a log file), or our own size limit stopped it (`Capped`, an
+/// `Other` error; the decoder's are not). Not a failed checksum or a bad
+/// block: the text may be damaged, and a damaged record may still parse (from
+/// a review: a changed byte read as `alicf` where the record said `alice`).
+/// Named, not guessed: a decoder error this does not know is taken as damage.
 fn ended_between_members(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::UnexpectedEof
-        || (e.kind() == io::ErrorKind::InvalidInput && e.to_string() == "invalid gzip header")
+    match e.kind() {
+        io::ErrorKind::UnexpectedEof | io::ErrorKind::Other => true,
+        io::ErrorKind::InvalidInput => e.to_string() == "invalid gzip header",
+        _ => false,
+    }
 }
 
 /// Reads the whole decompressed text `buf[..len]`, then keeps `buf` for the

@@ -126,8 +126,8 @@ struct Walker<'s, 'l> {
     /// text could close a document and open the next (from a review: a forged
     /// `StopLogging` that way). Until a document begins where a file does
     /// ([`Walker::begins_again`]) or a line does (no string holds a raw
-    /// newline), nothing opens; the text passed over is reported once, here:
-    /// its line and length.
+    /// newline), neither right after `:`, `,` or `[`, nothing opens; the text
+    /// passed over is reported once, here: its line and length.
     resync: Option<(u64, usize)>,
     /// The byte walked last was a newline (or nothing was walked yet).
     after_newline: bool,
@@ -224,7 +224,7 @@ impl Walker<'_, '_> {
                         sink.rejected(
                             &at(self.source, Some(line)),
                             &format!(
-                                "{passed} byte(s) after a broken document not read: reading goes on at line {}, where a document begins as a file does",
+                                "{passed} byte(s) after a broken document not read: reading goes on at line {}, where a document begins as a file or a line does",
                                 self.line
                             ),
                         );
@@ -707,7 +707,8 @@ mod tests {
     /// file's strings for structure; a caller's string of `}` then closed the
     /// document in its eyes, and an object in the caller's parameters was read
     /// as a document of its own (a forged `StopLogging`). After a document not
-    /// read whole, nothing opens until one begins as a file or a line does.
+    /// read whole, nothing opens until one begins as a file or a line does,
+    /// not right after `:`, `,` or `[`.
     #[test]
     fn a_walk_out_of_step_reads_nothing_its_caller_wrote() {
         let file = |records: &[String]| format!("{{\"Records\":[{}]}}", records.join(","));
