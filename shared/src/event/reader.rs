@@ -382,6 +382,13 @@ mod tests {
         s
     }
 
+    /// [`read`] under the default limits (large files).
+    fn read_default(bytes: &[u8]) -> Seen {
+        let mut s = Seen::default();
+        read_stream(bytes, "t", &Limits::default(), &mut s);
+        s
+    }
+
     const REC: &str = r#"{"eventSource":"iam.amazonaws.com","eventName":"CreateUser"}"#;
 
     #[test]
@@ -724,17 +731,7 @@ mod tests {
         let records: Vec<String> = (0..60_000).map(record).collect();
         let large = format!("{{\"Records\":[{}]}}", records.join(","));
         assert!(large.len() > decompress::WHOLE_GZ, "{}", large.len());
-        let mut s = Seen::default();
-        read_stream(
-            gzip_cut(&large).as_slice(),
-            "t",
-            &Limits {
-                max_record_bytes: 1 << 20,
-                max_document_bytes: 64 << 20,
-                max_file_bytes: 1 << 30,
-            },
-            &mut s,
-        );
+        let s = read_default(gzip_cut(&large).as_slice());
         assert!(
             s.records.len() > 30_000 && s.records.len() < 60_000,
             "{} {:?}",
@@ -849,17 +846,7 @@ mod tests {
             "{whole}{{\"Records\":[{{\"p\":[{}{{\"eventName\":\"Cut{whole}",
             r#"{"Records":[]},"#.repeat(200_000)
         );
-        let mut s = Seen::default();
-        read_stream(
-            many.as_bytes(),
-            "t",
-            &Limits {
-                max_record_bytes: 1 << 20,
-                max_document_bytes: 64 << 20,
-                max_file_bytes: 1 << 30,
-            },
-            &mut s,
-        );
+        let s = read_default(many.as_bytes());
         assert_eq!(s.records.len(), 2, "{:?}", s.rejected);
         assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
         // Many cut-off files, then many lines: each cut searched the lines
@@ -869,17 +856,7 @@ mod tests {
             r#"{"Records":}"#.repeat(3_000),
             "\n[]".repeat(300_000)
         );
-        let mut s = Seen::default();
-        read_stream(
-            text.as_bytes(),
-            "t",
-            &Limits {
-                max_record_bytes: 1 << 20,
-                max_document_bytes: 64 << 20,
-                max_file_bytes: 1 << 30,
-            },
-            &mut s,
-        );
+        let s = read_default(text.as_bytes());
         assert_eq!(s.records.len(), 1, "{:?}", &s.rejected[..3]);
     }
 
