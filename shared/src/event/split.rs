@@ -112,7 +112,7 @@ const LOOK_BACK: u64 = 256;
 /// such line starts before the end of the file. A line whose end lies before what
 /// was read is taken as not closing a document (the cut moves one line on).
 ///
-/// Not the readers' restart points (`framing::restart_point`,
+/// Not the readers' restart points (`framing::Restarts`,
 /// `stream::Walker::begins_again`): those guess where reading can go on in
 /// damaged text; this must never cut a valid file inside a document, so it asks
 /// more of a line and guesses nothing.

@@ -316,7 +316,7 @@ impl Walker<'_, '_> {
     /// nor a line that is only `{` or `[` (how `jq .` starts each document) can
     /// be inside a string. Either, not after those bytes, is a new document,
     /// whatever the walk believes about strings (a cut may have left it inside
-    /// one). `framing::restart_point` asks the same of text held whole; here the
+    /// one). `framing::Restarts` asks the same of text held whole; here the
     /// line must end right after the bracket, since the walk sees only a few
     /// bytes past a read's edge.
     fn begins_again(&self, i: usize, b: u8) -> bool {
