@@ -28,7 +28,7 @@
 //! the role for every few calls splits the count: a known limit (docs/coverage.md).
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
-use crate::detections::common::aws_service_caller;
+use crate::detections::common::{arn_account, aws_service_caller};
 use crate::event::Record;
 
 pub struct SecretsManagerRapidRetrieval;
@@ -129,11 +129,7 @@ impl Detection for SecretsManagerRapidRetrieval {
             .filter(|a| !a.is_empty())
             .or_else(|| rec.account_id())
             .unwrap_or("unknown");
-        let owner = secret
-            .strip_prefix("arn:")
-            .and_then(|a| a.split(':').nth(3))
-            .filter(|a| !a.is_empty())
-            .or_else(|| rec.account_id());
+        let owner = arn_account(secret).or_else(|| rec.account_id());
         let name = secret_name(secret);
         let value = match owner {
             Some(owner) if owner != caller_account => format!("{owner}:{name}"),

@@ -99,13 +99,12 @@ impl Detection for VpcFlowLogsDeleted {
             return None;
         }
         let ids = flow_log_ids(rec);
-        let failed = unsuccessful_ids(rec);
         // The evidence names what was deleted, and apart what was asked and not
         // deleted (from a responder's review: a failed id was listed as deleted).
         // An id asked for twice and reported failed once (the repeat, not
         // found once deleted) was deleted (from a review): each failure
         // answers one request.
-        let mut failed = failed;
+        let mut failed = unsuccessful_ids(rec);
         let (not_deleted, deleted): (Vec<Value>, Vec<Value>) = ids.into_iter().partition(|id| {
             match failed.iter().position(|f| Some(*f) == id.as_str()) {
                 Some(at) => {

@@ -382,6 +382,12 @@ mod tests {
         s
     }
 
+    /// `text` printed again as `jq .` prints it.
+    fn jq(text: &str) -> String {
+        serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(text).unwrap())
+            .unwrap()
+    }
+
     /// [`read`] under the default limits (large files).
     fn read_default(bytes: &[u8]) -> Seen {
         let mut s = Seen::default();
@@ -477,10 +483,7 @@ mod tests {
         let name = |i: usize| REC.replace("CreateUser", &format!("CreateUser{i}"));
         let items: Vec<String> = (1..=6).map(name).collect();
         let whole = format!("{{\"Records\":[{}]}}", items.join(","));
-        let pretty = serde_json::to_string_pretty(
-            &serde_json::from_str::<serde_json::Value>(&whole).unwrap(),
-        )
-        .unwrap();
+        let pretty = jq(&whole);
         // Cut inside the fourth record: one line, pretty-printed, an array,
         // inside a character of several bytes, a malformed fourth record.
         let cut = |text: &str| {
@@ -526,10 +529,7 @@ mod tests {
             "\"eventName\"",
             "\"resources\":[\"arn:aws:iam::111122223333:user/a\"],\"eventName\"",
         );
-        let listed = serde_json::to_string_pretty(
-            &serde_json::from_str::<serde_json::Value>(&listed).unwrap(),
-        )
-        .unwrap();
+        let listed = jq(&listed);
         let s = read(cut(&listed).as_bytes());
         assert_eq!(s.records.len(), 3, "{:?}", s.rejected);
         assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
@@ -698,15 +698,14 @@ mod tests {
         let s = read(first.as_bytes());
         assert_eq!(s.records.len(), 5, "{:?}", s.rejected);
         assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
-        let jq = |id: &str| {
-            serde_json::to_string_pretty(
-                &serde_json::from_str::<serde_json::Value>(&file(id)).unwrap(),
-            )
-            .unwrap()
-                + "\n"
-        };
-        let cut = jq("cut");
-        let pretty = format!("{}{}{}", &cut[..cut.len() / 2], jq("two"), jq("three"));
+        let jq_file = |id: &str| jq(&file(id)) + "\n";
+        let cut = jq_file("cut");
+        let pretty = format!(
+            "{}{}{}",
+            &cut[..cut.len() / 2],
+            jq_file("two"),
+            jq_file("three")
+        );
         let s = read(pretty.as_bytes());
         assert_eq!(s.records.len(), 4 + 1, "{:?} {:?}", s.records, s.rejected);
         assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
@@ -753,14 +752,7 @@ mod tests {
                 .all(|((_, got), want)| got == want)
         );
         // Pretty-printed (`jq .` of a log file, then gzip), small.
-        let pretty = serde_json::to_string_pretty(
-            &serde_json::from_str::<serde_json::Value>(&format!(
-                "{{\"Records\":[{}]}}",
-                records[..40].join(",")
-            ))
-            .unwrap(),
-        )
-        .unwrap();
+        let pretty = jq(&format!("{{\"Records\":[{}]}}", records[..40].join(",")));
         let s = read(&gzip_cut(&pretty));
         assert!(
             s.records.len() > 10 && s.records.len() < 40,

@@ -7,7 +7,6 @@ use std::io::{self, BufReader, Read};
 
 #[cfg(feature = "cli-gunzip")]
 use super::Capped;
-use super::broken::{opens_items, read_broken};
 use super::framing::read_plain;
 use super::{BUFFER, Limits, Sink, at, read_error};
 
@@ -55,28 +54,6 @@ pub(super) fn read_gz(mut decoded: impl Read, source: &str, limits: &Limits, sin
                 sink.rejected(&at(source, Some(lines as u64 + 1)), &read_error(&e));
                 return;
             }
-            // A `Records` file (CloudTrail writes each on one line) or an array
-            // cut off by the error, a truncated download: the lines before it,
-            // then its complete records, and the rest rejected where it broke
-            // (from a new user's review: every record of the file was lost).
-            // Only a stream that ended early: one whose data failed its check
-            // (a checksum, a bad block) may hold damaged records that still
-            // parse, and is rejected whole, as before (from a review).
-            if e.kind() == io::ErrorKind::UnexpectedEof && opens_items(tail) {
-                let head = &text[..text.len() - tail.len()];
-                if !head.is_empty() {
-                    read_plain(head, source, limits, sink);
-                }
-                let line = memchr::memchr_iter(b'\n', head).count() as u64 + 1;
-                let loc = at(source, Some(line));
-                // Nothing before the break (its first record cut off): the
-                // error alone, as before.
-                if !read_broken(tail, &loc, &read_error(&e), limits, sink) {
-                    sink.rejected(&loc, &read_error(&e));
-                }
-                DECODED.set(buf);
-                return;
-            }
             // Damaged data (a checksum failed, a bad block) is known before
             // any line is read: none is (a third review: JSON lines of a
             // stream that failed its checksum were read, a changed record
@@ -87,6 +64,9 @@ pub(super) fn read_gz(mut decoded: impl Read, source: &str, limits: &Limits, sin
                 DECODED.set(buf);
                 return;
             }
+            // Else the lines before the error, and a `Records` file or an
+            // array it cut off (a truncated download) read up to the break
+            // (`framing::interrupted`, as for any stream).
             read_plain(
                 buf[..len].chain(BufReader::new(FailOnce(Some(e)))),
                 source,

@@ -621,10 +621,7 @@ fn cut_off_before_others(
     if Restarts::new(bytes).after(0).is_none() {
         return false;
     }
-    let Err(err) = serde_json::from_str::<serde::de::IgnoredAny>(text) else {
-        return false;
-    };
-    after_cut_off(text, line, err, source, limits, sink);
+    after_cut_off(text, line, malformed(e), source, limits, sink);
     true
 }
 
@@ -744,14 +741,14 @@ fn concatenated(
         {
             each_line_as_document(rest.as_bytes(), tail_line, source, limits, sink);
         } else {
-            after_cut_off(rest, tail_line, e, source, limits, sink);
+            after_cut_off(rest, tail_line, malformed(&e), source, limits, sink);
         }
     }
     true
 }
 
 /// What follows a document that could not be read among documents back to
-/// back (`whole`, from its start at line `line`): when another document begins
+/// back (`whole`, from its start at line `line`, refused for `why`): when another document begins
 /// after it ([`Restarts`]: a line that is only `{` or `[`, as `jq .` starts
 /// each, or `{"Records":`, as each of CloudTrail's files starts), the cut-off part is
 /// one rejection and reading goes on there, document by document; else the
@@ -761,7 +758,7 @@ fn concatenated(
 fn after_cut_off(
     whole: &str,
     mut line: Option<u64>,
-    mut err: serde_json::Error,
+    mut why: String,
     source: &str,
     limits: &Limits,
     sink: &mut impl Sink,
@@ -773,7 +770,6 @@ fn after_cut_off(
         let rest = &whole[from..];
         let Some(restart) = restarts.after(from).map(|r| r - from) else {
             // Its complete records first, if it is a `Records` file or an array.
-            let why = malformed(&err);
             if !read_broken(rest.as_bytes(), &at(source, line), &why, limits, sink) {
                 sink.rejected(&at(source, line), &why);
             }
@@ -782,14 +778,8 @@ fn after_cut_off(
         let newlines = memchr::memchr_iter(b'\n', &rest.as_bytes()[..restart]).count() as u64;
         let restart_line = line.map(|l| l + newlines);
         let said = match restart_line {
-            Some(l) => format!(
-                "{} (cut off: reading goes on at line {l})",
-                Unparsed::Json(err)
-            ),
-            None => format!(
-                "{} (cut off: reading goes on after it)",
-                Unparsed::Json(err)
-            ),
+            Some(l) => format!("{why} (cut off: reading goes on at line {l})"),
+            None => format!("{why} (cut off: reading goes on after it)"),
         };
         if !read_broken(
             &rest.as_bytes()[..restart],
@@ -830,7 +820,7 @@ fn after_cut_off(
                 Some(Err(e)) => {
                     from += start;
                     line = at_line;
-                    err = e;
+                    why = malformed(&e);
                     break;
                 }
             }
