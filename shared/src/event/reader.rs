@@ -769,6 +769,71 @@ mod tests {
     /// the call chose records (here a `StopLogging`). It is a value inside the
     /// cut-off document, and reading goes on at the next file.
     #[test]
+    fn a_break_inside_a_pretty_document_names_its_own_line() {
+        // A record broken by hand at some line of a `jq .` file: the items
+        // before it are read, and the rejection, placed at the document's
+        // first line and the record's number, names the broken line (it said
+        // "column 19" of line 1).
+        let file = jq(&format!("{{\"Records\":[{REC},{REC},{REC}]}}"));
+        let broken_at = 1 + file.lines().position(|l| l.contains("CreateUser")).unwrap();
+        let second = file.match_indices("\"eventName\":").nth(1).unwrap().0;
+        let broken_line = 1 + file[..second].matches('\n').count();
+        assert!(broken_line > broken_at);
+        let bad = format!(
+            "{}\"eventName\" {}",
+            &file[..second],
+            &file[second + "\"eventName\":".len()..]
+        );
+        let column = second - file[..second].rfind('\n').unwrap();
+        // `"eventName"  "CreateUser"`: serde stops at the value's quote.
+        let want = format!("(line {broken_line}, column {})", column + 13);
+        let s = read(bad.as_bytes());
+        assert_eq!(s.records.len(), 1, "{:?}", s.rejected);
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+        assert_eq!(s.rejected[0].0, "t:1 (record 2)");
+        assert!(s.rejected[0].1.contains(&want), "{want}: {:?}", s.rejected);
+        // The same file after a whole one on the same line (`cat`), and after
+        // a cut-off one: the line is counted from the file's start.
+        let whole = format!("{{\"Records\":[{REC}]}}");
+        let lines_before = 1 + whole.matches('\n').count();
+        let s = read(format!("{whole}\n{bad}").as_bytes());
+        let shifted = format!("(line {}, column", broken_line + lines_before);
+        assert_eq!(s.records.len(), 2, "{:?}", s.rejected);
+        assert!(
+            s.rejected[0].1.contains(&shifted),
+            "{shifted}: {:?}",
+            s.rejected
+        );
+        let cut = &whole[..whole.len() - 3];
+        let s = read(format!("{cut}\n{bad}").as_bytes());
+        assert_eq!(s.rejected.len(), 2, "{:?}", s.rejected);
+        assert!(
+            s.rejected[1].1.contains(&shifted),
+            "{shifted}: {:?}",
+            s.rejected
+        );
+        // Among JSON lines, cut off at the end, its complete records are
+        // read; cut off with a JSON line after it, that line is still read
+        // (the kept lines are given back one by one, as before).
+        let pretty = jq(&format!("{{\"Records\":[{REC},{REC}]}}"));
+        let cut = &pretty[..pretty.rfind("CreateUser").unwrap()];
+        let s = read(format!("{REC}\n{cut}").as_bytes());
+        assert_eq!(s.records.len(), 2, "{:?}", s.rejected);
+        assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
+        assert_eq!(s.rejected[0].0, "t:2 (record 2)");
+        let s = read(format!("{REC}\n{cut}\n{REC}\n").as_bytes());
+        assert_eq!(s.records.len(), 2, "{:?}", s.rejected);
+        assert_eq!(
+            s.records[1].0,
+            format!("t:{}", 3 + cut.matches('\n').count())
+        );
+        // Broken on its first line, the column is on the place's line.
+        let s = read(format!("[{REC},{{\"eventName\" 1}}]").as_bytes());
+        let why = &s.rejected[0].1;
+        assert!(why.contains("(column ") && !why.contains("(line "), "{why}");
+    }
+
+    #[test]
     fn a_records_key_inside_a_cut_off_file_is_not_a_file() {
         let forged =
             r#"{"eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","FORGED":1}"#;

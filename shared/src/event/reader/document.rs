@@ -27,6 +27,26 @@ pub(super) fn malformed(e: &serde_json::Error) -> String {
     format!("malformed JSON: {}", json_error(e))
 }
 
+/// [`malformed`] for a text parsed from its line `start` whose rejection is
+/// reported at another place (its document's first line, `(record n)`): past
+/// that text's first line the error names its own line, since a column alone
+/// would point into another one (from a review: a pretty-printed file broken
+/// at line 75 was reported at line 1, "column 19").
+pub(super) fn malformed_from(e: &serde_json::Error, start: Option<u64>) -> String {
+    match start {
+        Some(start) if e.line() > 1 && !e.is_eof() => {
+            let s = e.to_string();
+            let head = s.rfind(" at line ").map_or(s.as_str(), |i| &s[..i]);
+            let line = start + (e.line() - 1) as u64;
+            format!(
+                "malformed JSON: {head} (line {line}, column {})",
+                e.column()
+            )
+        }
+        _ => malformed(e),
+    }
+}
+
 /// A JSON document, classified in the one pass that checks it: an array (its items
 /// still raw), an object (the keys that tell what it is), or anything else.
 pub(super) enum Node<'a> {

@@ -7,7 +7,7 @@ use std::ops::ControlFlow;
 use serde_json::value::RawValue;
 
 use super::broken::read_broken;
-use super::document::{Node, Unparsed, handle, malformed, parse, read_damaged};
+use super::document::{Node, Unparsed, handle, malformed_from, parse, read_damaged};
 use super::lines::{Lines, is_blank, trim_line};
 use super::{Limits, Location, Sink, at, read_error};
 
@@ -338,12 +338,26 @@ impl PrettyDocument {
         *self = PrettyDocument::default();
     }
 
-    /// Gives the kept lines back, each read as a JSON line.
+    /// Gives the kept lines back. A `Records` file or an array broken inside
+    /// (a record edited by hand: its brackets close) or cut off at the end of
+    /// the kept text has its complete items read up to the break, exactly
+    /// from its first line, as a file of its own would ([`read_broken`]; it
+    /// was rejected line by line, its records lost). Any other text is read
+    /// line by line, as JSON lines: a document cut off with JSON lines after
+    /// it keeps those lines so.
     pub(in crate::event) fn flush(&mut self, source: &str, limits: &Limits, sink: &mut impl Sink) {
         if let Some((start, kept)) = self.pending.take() {
             let body = kept.strip_suffix(b"\n").unwrap_or(&kept);
-            for (i, l) in body.split(|b| *b == b'\n').enumerate() {
-                json_line(start + i as u64, Ok(l), source, limits, sink);
+            let read = match parse(body) {
+                Err(Unparsed::Json(e)) if self.depth == 0 || e.is_eof() => {
+                    read_broken_syntax(body, &e, &at(source, Some(start)), limits, sink)
+                }
+                _ => false,
+            };
+            if !read {
+                for (i, l) in body.split(|b| *b == b'\n').enumerate() {
+                    json_line(start + i as u64, Ok(l), source, limits, sink);
+                }
             }
         }
         self.reset();
@@ -621,7 +635,7 @@ fn cut_off_before_others(
     if Restarts::new(bytes).after(0).is_none() {
         return false;
     }
-    after_cut_off(text, line, malformed(e), source, limits, sink);
+    after_cut_off(text, line, malformed_from(e, line), source, limits, sink);
     true
 }
 
@@ -636,7 +650,7 @@ fn read_broken_syntax(
 ) -> bool {
     use serde_json::error::Category;
     matches!(e.classify(), Category::Syntax | Category::Eof)
-        && read_broken(bytes, loc, &malformed(e), limits, sink)
+        && read_broken(bytes, loc, &malformed_from(e, loc.line), limits, sink)
 }
 
 /// [`read_broken`] for a text that ends inside a character of several bytes
@@ -741,7 +755,14 @@ fn concatenated(
         {
             each_line_as_document(rest.as_bytes(), tail_line, source, limits, sink);
         } else {
-            after_cut_off(rest, tail_line, malformed(&e), source, limits, sink);
+            after_cut_off(
+                rest,
+                tail_line,
+                malformed_from(&e, first),
+                source,
+                limits,
+                sink,
+            );
         }
     }
     true
@@ -796,6 +817,7 @@ fn after_cut_off(
         // that cannot be read. (A restart is at an ASCII bracket: a character
         // boundary.)
         let text = &whole[from..];
+        let text_line = line;
         let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
         let mut counted_to = 0usize;
         loop {
@@ -820,7 +842,7 @@ fn after_cut_off(
                 Some(Err(e)) => {
                     from += start;
                     line = at_line;
-                    why = malformed(&e);
+                    why = malformed_from(&e, text_line);
                     break;
                 }
             }
