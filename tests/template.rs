@@ -1986,39 +1986,80 @@ fn alarms_watch_the_heartbeat_check_and_the_failed_events() {
     }
 }
 
-/// The two findings about trailwatch itself also reach the health topic, from
+/// The findings about trailwatch itself also reach the health topic, from
 /// the Findings metric the functions emit (a review: an unsubscribed findings
 /// topic hid its own tampering finding).
 #[test]
 fn tampering_and_silence_findings_also_raise_health_alarms() {
     let t = template();
     let alarms = of_type(&t, "AWS::CloudWatch::Alarm");
-    for id in ["trailwatch-tampering", "pipeline-silent"] {
+    let findings_dimensions = |id: &str| {
         let group = catalog::by_id(id).expect(id).meta().group;
-        let found = alarms.iter().find(|(_, a)| {
-            let p = &a["Properties"];
-            p["MetricName"] == "Findings"
-                && p["Namespace"] == "trailwatch"
-                && p["Dimensions"]
-                    == json!([
-                        {"Name": "function", "Value": group},
-                        {"Name": "detection_id", "Value": id},
-                        // Critical only (a deployment's changes are medium), and
-                        // this stack's (lambda/logs.rs emits both dimensions).
-                        {"Name": "severity", "Value": "critical"},
-                        {"Name": "prefix", "Value": {"Ref": "AWS::StackName"}},
-                    ])
-        });
-        let (name, alarm) = found.unwrap_or_else(|| panic!("no Findings alarm for {id}"));
-        let p = &alarm["Properties"];
-        assert_eq!(p["AlarmActions"], json!([{"Ref": "HealthTopic"}]), "{name}");
-        assert_eq!(
-            p["ComparisonOperator"], "GreaterThanOrEqualToThreshold",
-            "{name}"
-        );
-        assert_eq!(p["Threshold"], 1, "{name}");
-        assert_eq!(p["TreatMissingData"], "notBreaching", "{name}");
+        json!([
+            {"Name": "function", "Value": group},
+            {"Name": "detection_id", "Value": id},
+            // Critical only (a deployment's changes are medium), and
+            // this stack's (lambda/logs.rs emits both dimensions).
+            {"Name": "severity", "Value": "critical"},
+            {"Name": "prefix", "Value": {"Ref": "AWS::StackName"}},
+        ])
+    };
+    // Tampering: the sum of three detections' critical findings, each critical
+    // only about trailwatch's own resources (an evasion review: the second
+    // path's findings, in monitoring-tamper, were not counted).
+    let tampering = &alarms
+        .iter()
+        .find(|(n, _)| n.as_str() == "TamperingReportedAlarm")
+        .expect("TamperingReportedAlarm")
+        .1["Properties"];
+    let metrics = tampering["Metrics"]
+        .as_array()
+        .expect("a metric math alarm");
+    let expression = metrics
+        .iter()
+        .find(|m| m["ReturnData"] == true)
+        .and_then(|m| m["Expression"].as_str())
+        .expect("one expression returned");
+    for id in [
+        "trailwatch-tampering",
+        "eventbridge-rule-disabled-or-deleted",
+        "cloudwatch-monitoring-silenced",
+    ] {
+        let stat = metrics
+            .iter()
+            .find(|m| m["MetricStat"]["Metric"]["Dimensions"] == findings_dimensions(id))
+            .unwrap_or_else(|| panic!("TamperingReportedAlarm does not count {id}"));
+        let metric = &stat["MetricStat"]["Metric"];
+        assert_eq!(metric["MetricName"], "Findings", "{id}");
+        assert_eq!(metric["Namespace"], "trailwatch", "{id}");
+        assert_eq!(stat["MetricStat"]["Stat"], "Sum", "{id}");
+        let term = format!("FILL({}, 0)", stat["Id"].as_str().expect("an id"));
+        assert!(expression.contains(&term), "{expression}: {term}");
     }
+    assert_eq!(expression.matches("FILL(").count(), 3, "{expression}");
+    assert_eq!(
+        tampering["ComparisonOperator"],
+        "GreaterThanOrEqualToThreshold"
+    );
+    assert_eq!(tampering["Threshold"], 1);
+    assert_eq!(tampering["TreatMissingData"], "notBreaching");
+    // Silence: pipeline-silent's own.
+    let id = "pipeline-silent";
+    let found = alarms.iter().find(|(_, a)| {
+        let p = &a["Properties"];
+        p["MetricName"] == "Findings"
+            && p["Namespace"] == "trailwatch"
+            && p["Dimensions"] == findings_dimensions(id)
+    });
+    let (name, alarm) = found.unwrap_or_else(|| panic!("no Findings alarm for {id}"));
+    let p = &alarm["Properties"];
+    assert_eq!(p["AlarmActions"], json!([{"Ref": "HealthTopic"}]), "{name}");
+    assert_eq!(
+        p["ComparisonOperator"], "GreaterThanOrEqualToThreshold",
+        "{name}"
+    );
+    assert_eq!(p["Threshold"], 1, "{name}");
+    assert_eq!(p["TreatMissingData"], "notBreaching", "{name}");
 }
 
 /// The health alarms reach someone by default: HealthEmail, else AlertEmail.

@@ -61,7 +61,7 @@ pub mod canary {
 pub mod guard {
     /// The `detail` alternatives the canary's rule carries besides the canary.
     pub const ALTERNATIVES: &str = r#"[
-        {"eventSource":["events.amazonaws.com"],"eventName":["DeleteRule","DisableRule","PutRule"],
+        {"eventSource":["events.amazonaws.com"],"eventName":["DeleteRule","DisableRule","EnableRule","PutRule"],
          "requestParameters":{"name":[{"wildcard":"*-forward-*"}]}},
         {"eventSource":["events.amazonaws.com"],"eventName":["PutTargets","RemoveTargets"],
          "requestParameters":{"rule":[{"wildcard":"*-forward-*"}]}},
@@ -447,6 +447,18 @@ fn fit(mut alternatives: Vec<Value>) -> Value {
                     }
                 }
             }
+            // A name one service lists whole and another by a prefix
+            // (Lambda's `AddPermission`, SQS's) is taken by the prefix alone.
+            if let Some(Value::Array(names)) = merged.get_mut("eventName") {
+                let prefixes: Vec<String> = names
+                    .iter()
+                    .filter_map(|n| Some(n.get("prefix")?.as_str()?.to_owned()))
+                    .collect();
+                names.retain(|n| {
+                    n.as_str()
+                        .is_none_or(|n| !prefixes.iter().any(|p| n.starts_with(p.as_str())))
+                });
+            }
         } else {
             break;
         }
@@ -763,6 +775,11 @@ mod tests {
             ),
             (
                 "events",
+                "EnableRule",
+                json!({"name": "trailwatch-forward-write-6"}),
+            ),
+            (
+                "events",
                 "PutRule",
                 json!({"name": "trailwatch-forward-write-13", "eventPattern": "{}"}),
             ),
@@ -966,6 +983,42 @@ mod tests {
         assert_eq!(fit(fits.clone()), wrap(fits));
     }
 
+    /// Two alternatives merged, one listing a name the other takes by a prefix
+    /// (Lambda's `AddPermission` prefix, SQS's `AddPermission`): the name is
+    /// dropped, since the prefix matches it for every source of the merge.
+    #[test]
+    fn a_merged_name_a_prefix_already_takes_is_dropped() {
+        let mut alts: Vec<Value> = (0..30)
+            .map(|i| {
+                json!({"eventSource": [format!("service{i:02}.amazonaws.com")],
+                       "eventName": [format!("Change{i:02}"), format!("Remove{i:02}")]})
+            })
+            .collect();
+        alts.push(json!({"eventSource": ["lambda.amazonaws.com"], "eventName": [{"prefix": "AddPermission"}]}));
+        alts.push(json!({"eventSource": ["sqs.amazonaws.com"], "eventName": ["AddPermission"]}));
+        let fitted = fit(alts);
+        let merged = fitted["detail"]["$or"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| {
+                a["eventSource"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!("sqs.amazonaws.com"))
+            })
+            .unwrap()
+            .clone();
+        let names = merged["eventName"].as_array().unwrap();
+        assert!(
+            names.contains(&json!({"prefix": "AddPermission"})),
+            "{merged}"
+        );
+        assert!(!names.contains(&json!("AddPermission")), "{merged}");
+        let event = json!({"source": "aws.sqs", "detail": {"eventSource": "sqs.amazonaws.com", "eventName": "AddPermission"}});
+        assert_eq!(matcher::matches(&fitted, &event), Ok(true));
+    }
+
     /// Alternatives too many for one pattern are packed into rules that each fit,
     /// with every alternative of one event source in the same rule: an event of
     /// any source matches exactly one rule.
@@ -1017,9 +1070,10 @@ mod tests {
         let sourced: Vec<Value> = (0..60)
             .map(|i| {
                 json!({"eventSource": [format!("service{i:02}.amazonaws.com")],
-                       "eventName": [format!("ChangeSomethingLong{i:02}"), format!("RemoveSomethingLong{i:02}")]})
+                       "eventName": [format!("C{i:02}hangeSomethingLong"), format!("R{i:02}emoveSomethingLong")]})
             })
             .collect();
+        // Names that share no long beginning: no prefix shortens them.
         let packed = pack_by_source(sourced, MAX_PATTERN_CHARS);
         assert!(packed.len() > 1);
         let rules = with_sourceless(packed, &[root_alternative()], "test");

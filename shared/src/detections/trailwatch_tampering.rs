@@ -40,7 +40,12 @@
 //!   another account, or a shorter retention that hastens the evidence's end,
 //!   stays critical.
 //! - Creating a resource with trailwatch's prefix is not tampering (deployments
-//!   do it); enabling a rule is not either.
+//!   do it). Enabling one of its rules again (`EnableRule`) is high: nothing
+//!   routine disables them (a deployment puts them enabled), and a rule cannot
+//!   carry the record of its own disabling, so a re-enable is often the only
+//!   trace of a blind spot too short for `pipeline-silent` (an evasion review,
+//!   fifteenth session: sixteen rules off for ten minutes, then on again, left
+//!   nothing).
 //! - An organisation's policy created or updated naming trailwatch's resources
 //!   (`<prefix>-` in its text: an SCP or RCP can deny the forwarders' role every
 //!   rule but the canary's) is medium, since the example SCP that protects them
@@ -61,6 +66,7 @@ pub struct TrailwatchTampering;
 const EVENTS: &[&str] = &[
     "DeleteRule",
     "DisableRule",
+    "EnableRule",
     "PutRule",
     "PutTargets",
     "RemoveTargets",
@@ -235,7 +241,8 @@ pub static META: Meta = Meta {
     description: "A call changed or removed one of trailwatch's own resources (a rule, target, \
                   bus or bus policy, the canary schedule, a function, the findings topic or its \
                   subscriptions, the state table, a role or policy, the backtest's state \
-                  machine, the tuning bucket or file), or tried to. Disabling the \
+                  machine, the tuning bucket or file), or tried to, or enabled one of its \
+                  rules again after it was switched off. Disabling the \
                   watcher is how an attacker makes every later step invisible.",
     severity: Severity::Critical,
     attack: &["T1562.001", "T1562.008"],
@@ -249,7 +256,9 @@ pub static META: Meta = Meta {
                  restore the resource (redeploy the stack), review the caller's other actions, \
                  and check pipeline-silent findings for the accounts and Regions it affects. \
                  For the tuning file, compare the new version with the one before: the \
-                 bucket keeps every version.",
+                 bucket keeps every version. A rule enabled again was off before, and what \
+                 happened meanwhile reached no function: find when it was disabled (CloudTrail \
+                 of that account and Region) and backtest that span.",
     triggers: &[
         Trigger::write("events.amazonaws.com", EVENTS),
         Trigger::write("scheduler.amazonaws.com", SCHEDULER),
@@ -537,6 +546,10 @@ impl Detection for TrailwatchTampering {
         // Which resource an oversized SNS or EventBridge request changed is not known: likely
         // not ours, but worth a look the same day.
         if tampered_resource(rec, resources::prefix()).as_deref() == Some(UNKNOWN_RESOURCE) {
+            return Severity::High;
+        }
+        // Switched back on: the change to look into is the disabling before it.
+        if rec.event_source() == "events.amazonaws.com" && rec.event_name() == "EnableRule" {
             return Severity::High;
         }
         let stack_update = cloudformation && !rec.event_name().starts_with("Delete");
@@ -875,10 +888,24 @@ mod tests {
         assert!(tampered(&queue, "tw-prod").is_none());
     }
 
+    /// One of its rules switched back on is high: the trace of a blind spot
+    /// (an evasion review, fifteenth session); another team's rule is none of
+    /// trailwatch's, and a rule put enabled is critical as any `PutRule` is.
+    #[test]
+    fn a_rule_enabled_again_is_high() {
+        let json = rec("events.amazonaws.com", "EnableRule", r#"{"name":"tw-prod-forward-write-6"}"#);
+        assert_eq!(tampered(&json, "tw-prod").as_deref(), Some("tw-prod-forward-write-6"));
+        let json = rec("events.amazonaws.com", "EnableRule", r#"{"name":"trailwatch-forward-write-6"}"#);
+        assert_eq!(testing::severity(&TrailwatchTampering, &json), Severity::High);
+        let other = rec("events.amazonaws.com", "EnableRule", r#"{"name":"orders-nightly"}"#);
+        assert_eq!(tampered(&other, "tw-prod"), None);
+        let put = rec("events.amazonaws.com", "PutRule", r#"{"name":"trailwatch-forward-write-6","state":"ENABLED"}"#);
+        assert_eq!(testing::severity(&TrailwatchTampering, &put), Severity::Critical);
+    }
+
     #[test]
     fn reads_creations_and_unwatched_calls_are_not_tampering() {
         for (source, name, params) in [
-            ("events.amazonaws.com", "EnableRule", r#"{"name":"tw-prod-x"}"#),
             ("events.amazonaws.com", "DescribeRule", r#"{"name":"tw-prod-x"}"#),
             ("lambda.amazonaws.com", "GetFunction20150331v2", r#"{"functionName":"tw-prod-x"}"#),
             ("lambda.amazonaws.com", "Invoke", r#"{"functionName":"tw-prod-x"}"#),
