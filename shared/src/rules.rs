@@ -945,18 +945,24 @@ mod tests {
         assert_eq!(fit(vec![small.clone()]), wrap(vec![small]));
     }
 
+    /// Thirty alternatives of one source and two short names each: too many
+    /// for one pattern, and no prefix shortens them.
+    fn thirty_plain_alternatives() -> Vec<Value> {
+        (0..30)
+            .map(|i| {
+                json!({"eventSource": [format!("service{i:02}.amazonaws.com")],
+                       "eventName": [format!("Change{i:02}"), format!("Remove{i:02}")]})
+            })
+            .collect()
+    }
+
     /// With no prefix left to take, the smallest alternatives of sources and
     /// names alone merge until the pattern fits: every call is still matched,
     /// an alternative with a read verb's name or a condition on a request
     /// parameter is never merged, and a pattern that fits is left as it is.
     #[test]
     fn an_oversized_central_pattern_merges_its_smallest_plain_alternatives() {
-        let mut alts: Vec<Value> = (0..30)
-            .map(|i| {
-                json!({"eventSource": [format!("service{i:02}.amazonaws.com")],
-                       "eventName": [format!("Change{i:02}"), format!("Remove{i:02}")]})
-            })
-            .collect();
+        let mut alts = thirty_plain_alternatives();
         let reads = json!({"eventSource": ["reads.amazonaws.com"], "eventName": ["GetThing", "ListThings"]});
         let bucket = json!({"eventSource": ["s3.amazonaws.com"], "eventName": ["PutBucketPolicy"],
                             "requestParameters": {"bucketName": [{"wildcard": "*-tuningbucket-*"}]}});
@@ -988,12 +994,7 @@ mod tests {
     /// dropped, since the prefix matches it for every source of the merge.
     #[test]
     fn a_merged_name_a_prefix_already_takes_is_dropped() {
-        let mut alts: Vec<Value> = (0..30)
-            .map(|i| {
-                json!({"eventSource": [format!("service{i:02}.amazonaws.com")],
-                       "eventName": [format!("Change{i:02}"), format!("Remove{i:02}")]})
-            })
-            .collect();
+        let mut alts = thirty_plain_alternatives();
         alts.push(json!({"eventSource": ["lambda.amazonaws.com"], "eventName": [{"prefix": "AddPermission"}]}));
         alts.push(json!({"eventSource": ["sqs.amazonaws.com"], "eventName": ["AddPermission"]}));
         let fitted = fit(alts);
