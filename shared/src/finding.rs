@@ -84,8 +84,15 @@ impl Finding {
             .map(format_event_time)
             .or_else(|| rec.event_time.as_deref().map(str::to_owned));
         let identity = record_identity(rec);
+        // The two copies of a cross-account call (one per account, each its
+        // own `eventID`) are one action: one finding, claimed once (from a
+        // review, fifteenth session: six detections reported such calls twice).
+        let action = rec.shared_event_id().map_or_else(
+            || identity.clone(),
+            |shared| format!("sharedEventID {shared}"),
+        );
         Finding {
-            finding_id: finding_id(&[meta.id, &identity]),
+            finding_id: finding_id(&[meta.id, &action]),
             meta,
             detection_id: meta.id,
             title: meta.title,
@@ -143,10 +150,11 @@ impl Finding {
         let line = |lines: &mut Vec<(String, String)>, label: &str, value: &str| {
             lines.push((label.to_owned(), compact_line(value, 300)));
         };
-        let mut who = self.actor.display.clone();
-        if let Some(kind) = &self.actor.kind {
-            who = format!("{who} ({kind})");
-        }
+        let who = format!(
+            "{}{}",
+            self.actor.display,
+            self.actor.qualifier(str::to_owned)
+        );
         line(&mut lines, "actor", &who);
         if self.actor.key != self.actor.display {
             line(&mut lines, "actor key", &self.actor.key);
@@ -307,4 +315,44 @@ pub fn finding_id(parts: &[&str]) -> String {
         }
     }
     format!("{a:016x}{b:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The two copies of one cross-account call (one `sharedEventID`, two
+    /// `eventID`s, one per account) make one finding id, each keeping its own
+    /// event id; another call, or a record without the field, its own.
+    #[test]
+    fn the_copies_of_a_cross_account_call_are_one_finding() {
+        let meta = crate::catalog::by_id("resource-shared-with-another-account")
+            .unwrap()
+            .meta();
+        let copy = |event_id: &str, recipient: &str, shared: &str| {
+            let text = format!(
+                r#"{{"eventSource":"kms.amazonaws.com","eventName":"CreateGrant","eventID":"{event_id}",
+                "recipientAccountId":"{recipient}","sharedEventID":{shared},
+                "userIdentity":{{"type":"AWSAccount","principalId":"AROAEXAMPLE:s","accountId":"111122223333"}}}}"#
+            );
+            let rec = Record::from_json(Box::leak(text.into_boxed_str())).unwrap();
+            Finding::from_record(meta, &rec, Evidence::new())
+        };
+        let callers = copy("e-1", "111122223333", r#""s-1""#);
+        let owners = copy("e-2", "444455556666", r#""s-1""#);
+        assert_eq!(callers.finding_id, owners.finding_id);
+        assert_eq!(owners.event_ids, ["e-2"]);
+        assert_eq!(owners.actor.account.as_deref(), Some("111122223333"));
+        assert_eq!(callers.actor.account, None);
+        assert!(owners.to_text(false).contains("from account 111122223333"));
+        assert_ne!(
+            copy("e-3", "444455556666", r#""s-2""#).finding_id,
+            owners.finding_id
+        );
+        for missing in [r#""""#, r#""  ""#, "null", "{}"] {
+            let alone = copy("e-2", "444455556666", missing);
+            assert_ne!(alone.finding_id, owners.finding_id, "{missing}");
+            assert_eq!(alone.finding_id, finding_id(&[meta.id, "e-2"]), "{missing}");
+        }
+    }
 }

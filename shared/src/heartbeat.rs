@@ -319,6 +319,7 @@ fn silent_finding(member: &str, since_ms: i64, now_ms: i64, silence: Silence) ->
             key: "trailwatch-heartbeat".into(),
             display: "no canary received (trailwatch heartbeat check)".into(),
             kind: None,
+            account: None,
         },
         source_ip: None,
         user_agent: None,

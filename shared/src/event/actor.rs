@@ -16,6 +16,13 @@ pub struct Actor {
     /// `userIdentity.type` (`IAMUser`, `AssumedRole`, `Root`, ...), when present.
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    /// The caller's own account (`userIdentity.accountId`) when it is not the
+    /// record's: a cross-account call, whose copy in the resource owner's
+    /// account may name the caller by a principal id alone (from a review,
+    /// fifteenth session: such a finding did not say which account to turn
+    /// to). Stateless findings only; a window's finding leaves it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 impl Actor {
@@ -24,8 +31,31 @@ impl Actor {
             key: actor_key(rec).to_owned(),
             display: actor_display(rec),
             kind: rec.identity_type().map(str::to_owned),
+            account: caller_account_elsewhere(rec).map(str::to_owned),
         }
     }
+
+    /// The text after the caller's name where findings show it: its type, and
+    /// its own account when that is not the finding's (`mallory (IAMUser)
+    /// from account 111122223333`), each value as the renderer writes one.
+    pub fn qualifier(&self, value: impl Fn(&str) -> String) -> String {
+        let mut out = String::new();
+        if let Some(k) = &self.kind {
+            out.push_str(&format!(" ({})", value(k)));
+        }
+        if let Some(a) = &self.account {
+            out.push_str(&format!(" from account {}", value(a)));
+        }
+        out
+    }
+}
+
+/// `userIdentity.accountId` when it is an account id and not the record's
+/// account (`recipientAccountId`).
+fn caller_account_elsewhere<'r>(rec: &'r Record) -> Option<&'r str> {
+    let caller = nonempty(rec.identity()?.account_id.as_deref())?.trim();
+    let is_account = caller.len() == 12 && caller.bytes().all(|b| b.is_ascii_digit());
+    (is_account && rec.account_id().map(str::trim) != Some(caller)).then_some(caller)
 }
 
 fn nonempty(s: Option<&str>) -> Option<&str> {
@@ -81,8 +111,11 @@ pub fn actor_display_text<'r>(rec: &'r Record) -> Cow<'r, str> {
                 }
                 (Some(r), Some(s)) => Cow::Owned(format!("{r}/{s}")),
                 (Some(r), None) => Cow::Borrowed(r),
+                // Without an ARN (a resource owner's copy of a cross-account
+                // call may have none): the principal id, `AROA...:session`.
                 (None, _) => arn
                     .map(last_segment)
+                    .or_else(|| nonempty(u.principal_id.as_deref()).map(Cow::Borrowed))
                     .unwrap_or(Cow::Borrowed("unknown role")),
             }
         }
@@ -188,5 +221,35 @@ mod tests {
         assert_eq!(actor_display_text(&no_arn), "arn:aws:sts::1:user");
         let account = rec(r#"{"type":"AWSAccount","accountId":"2"}"#);
         assert_eq!(actor_display_text(&account), "account 2");
+    }
+
+    /// The resource owner's copy of a cross-account call: the caller's own
+    /// account is named beside the record's, and a role session without an
+    /// ARN by its principal id (it was "unknown role"). A caller of the
+    /// record's own account, or an account that is not one, names none.
+    #[test]
+    fn a_cross_account_caller_is_named_with_its_account() {
+        let copy = |identity: &str, recipient: &str| {
+            let text = format!(
+                r#"{{"eventName":"CreateGrant","recipientAccountId":"{recipient}","userIdentity":{identity}}}"#
+            );
+            Record::from_json(Box::leak(text.into_boxed_str())).unwrap()
+        };
+        let thin = r#"{"type":"AWSAccount","principalId":"AROAEXAMPLEDATAOPS01:ops-session","accountId":"111122223333"}"#;
+        let actor = Actor::of(&copy(thin, "444455556666"));
+        assert_eq!(actor.account.as_deref(), Some("111122223333"));
+        assert_eq!(actor.display, "AROAEXAMPLEDATAOPS01:ops-session");
+        assert_eq!(
+            actor.qualifier(str::to_owned),
+            " (AWSAccount) from account 111122223333"
+        );
+        assert_eq!(Actor::of(&copy(thin, "111122223333")).account, None);
+        let no_arn = r#"{"type":"AssumedRole","principalId":"AROAEXAMPLEDATAOPS01:ops-session","accountId":"111122223333"}"#;
+        let actor = Actor::of(&copy(no_arn, "444455556666"));
+        assert_eq!(actor.display, "AROAEXAMPLEDATAOPS01:ops-session");
+        assert_eq!(actor.account.as_deref(), Some("111122223333"));
+        let odd = r#"{"type":"AWSAccount","principalId":"x","accountId":"1111-2222-3333"}"#;
+        assert_eq!(Actor::of(&copy(odd, "444455556666")).account, None);
+        assert_eq!(Actor::of(&Record::default()).qualifier(str::to_owned), "");
     }
 }

@@ -364,6 +364,29 @@ impl<'a> Record<'a> {
             .or_else(|| self.identity().and_then(|u| non_empty(&u.account_id)))
     }
 
+    /// `sharedEventID`: CloudTrail's one id for a call it writes to two
+    /// accounts (a cross-account call: the caller's copy and the resource
+    /// owner's, each with its own `eventID`). Read from the record's text on
+    /// demand: only the records behind a finding ask, so the readers do not
+    /// carry it for every record.
+    pub fn shared_event_id(&self) -> Option<String> {
+        #[derive(Deserialize)]
+        struct Shared<'t> {
+            #[serde(
+                rename = "sharedEventID",
+                borrow,
+                default,
+                deserialize_with = "lenient_str"
+            )]
+            id: Option<Cow<'t, str>>,
+        }
+        let shared: Shared = serde_json::from_str(self.raw?).ok()?;
+        shared
+            .id
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty())
+    }
+
     /// Success means no `errorCode` and no `errorMessage` (empty strings count as absent).
     pub fn succeeded(&self) -> bool {
         self.error_code().is_none() && self.error_message().is_none()

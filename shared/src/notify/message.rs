@@ -463,9 +463,10 @@ fn email_text_within(f: &Finding, max_bytes: usize) -> String {
 
     section(&mut s, "Who");
     let mut who = safe(&f.actor.display);
-    if let Some(kind) = &f.actor.kind {
-        let _ = write!(who, " ({})", crate::sanitize::defanged_line(kind, 40));
-    }
+    who.push_str(
+        &f.actor
+            .qualifier(|kind| crate::sanitize::defanged_line(kind, 40)),
+    );
     field(&mut s, "Principal", &who);
     if f.actor.key != f.actor.display {
         field(&mut s, "Identity", &safe(&f.actor.key));

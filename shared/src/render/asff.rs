@@ -400,6 +400,8 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
     field("FindingId", &f.finding_id);
     field("Actor", &f.actor.key);
     field("ActorType", f.actor.kind.as_deref().unwrap_or(""));
+    // A cross-account caller's own account (the finding's is the record's).
+    field("ActorAccountId", f.actor.account.as_deref().unwrap_or(""));
     field("SourceAccountId", f.account_id.as_deref().unwrap_or(""));
     field("SourceIp", f.source_ip.as_deref().unwrap_or(""));
     field("UserAgent", f.user_agent.as_deref().unwrap_or(""));

@@ -101,9 +101,7 @@ pub fn render(f: &Finding) -> Value {
     let v = |s: &str| chat_value(s, MAX_VALUE_CHARS);
     let mut lines = Vec::new();
     let mut who = format!("*Actor* {}", v(&f.actor.display));
-    if let Some(kind) = &f.actor.kind {
-        who.push_str(&format!(" ({})", v(kind)));
-    }
+    who.push_str(&f.actor.qualifier(|kind| v(kind)));
     lines.push(who);
     let mut what = format!(
         "*API* {}",

@@ -293,13 +293,18 @@ fn user_type_id(kind: Option<&str>) -> i64 {
     }
 }
 
-/// The caller's own account, from its key (`userIdentity.arn`, else the bare
-/// account id): not the record's account, which a cross-account caller is not
-/// in. `None` for a service or a caller known only by a principal id.
+/// The caller's own account: the one the record names when it is not the
+/// record's (a cross-account call), else from its key (`userIdentity.arn`,
+/// else the bare account id). `None` for a service, or a caller known only by
+/// a principal id in its own account.
 fn caller_account(f: &Finding) -> Option<&str> {
     use crate::detections::common::{arn_account, is_account_id};
     let key = f.actor.key.as_str();
-    arn_account(key).or_else(|| is_account_id(key).then_some(key))
+    f.actor
+        .account
+        .as_deref()
+        .or_else(|| arn_account(key))
+        .or_else(|| is_account_id(key).then_some(key))
 }
 
 fn user(f: &Finding) -> Value {

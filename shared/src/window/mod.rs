@@ -936,6 +936,8 @@ fn span_finding(
             key: head.text(Text::ActorKey).to_owned(),
             display: head.text(Text::ActorDisplay).to_owned(),
             kind: head.owned(Text::ActorType),
+            // Not kept in a window's context (docs/findings.md).
+            account: None,
         },
         source_ip: head.owned(Text::SourceIp),
         user_agent: head.owned(Text::UserAgent),
