@@ -84,15 +84,8 @@ impl Finding {
             .map(format_event_time)
             .or_else(|| rec.event_time.as_deref().map(str::to_owned));
         let identity = record_identity(rec);
-        // The two copies of a cross-account call (one per account, each its
-        // own `eventID`) are one action: one finding, claimed once (from a
-        // review, fifteenth session: six detections reported such calls twice).
-        let action = rec.shared_event_id().map_or_else(
-            || identity.clone(),
-            |shared| format!("sharedEventID {shared}"),
-        );
         Finding {
-            finding_id: finding_id(&[meta.id, &action]),
+            finding_id: finding_id(&[meta.id, &identity]),
             meta,
             detection_id: meta.id,
             title: meta.title,
@@ -282,6 +275,28 @@ fn severity_colour(s: Severity) -> &'static str {
     }
 }
 
+/// The id of a stateless finding about a call CloudTrail wrote to two accounts
+/// (a cross-account call: the caller's copy and the resource owner's, one
+/// `sharedEventID`, each its own `eventID`): the same for both copies, so that
+/// the call is one finding, claimed and sent once (from a review, fifteenth
+/// session: six detections reported such calls twice). The severity is part of
+/// it: a detection that judges the copies apart (one critical, the other not)
+/// sends both, never only the first to arrive. `None` for a record without
+/// the field.
+pub fn cross_account_finding_id(
+    meta: &Meta,
+    rec: &Record<'_>,
+    severity: Severity,
+) -> Option<String> {
+    let shared = rec.shared_event_id()?;
+    Some(finding_id(&[
+        meta.id,
+        "sharedEventID",
+        &shared,
+        severity.as_str(),
+    ]))
+}
+
 /// What identifies a record when deduplicating: its `eventID`, else a digest of the
 /// fields that distinguish it.
 pub fn record_identity(rec: &Record<'_>) -> String {
@@ -323,7 +338,8 @@ mod tests {
 
     /// The two copies of one cross-account call (one `sharedEventID`, two
     /// `eventID`s, one per account) make one finding id, each keeping its own
-    /// event id; another call, or a record without the field, its own.
+    /// event id; another call, a record without the field, or another
+    /// severity, its own.
     #[test]
     fn the_copies_of_a_cross_account_call_are_one_finding() {
         let meta = crate::catalog::by_id("resource-shared-with-another-account")
@@ -335,24 +351,28 @@ mod tests {
                 "recipientAccountId":"{recipient}","sharedEventID":{shared},
                 "userIdentity":{{"type":"AWSAccount","principalId":"AROAEXAMPLE:s","accountId":"111122223333"}}}}"#
             );
-            let rec = Record::from_json(Box::leak(text.into_boxed_str())).unwrap();
-            Finding::from_record(meta, &rec, Evidence::new())
+            Record::from_json(Box::leak(text.into_boxed_str())).unwrap()
         };
-        let callers = copy("e-1", "111122223333", r#""s-1""#);
-        let owners = copy("e-2", "444455556666", r#""s-1""#);
-        assert_eq!(callers.finding_id, owners.finding_id);
-        assert_eq!(owners.event_ids, ["e-2"]);
-        assert_eq!(owners.actor.account.as_deref(), Some("111122223333"));
-        assert_eq!(callers.actor.account, None);
-        assert!(owners.to_text(false).contains("from account 111122223333"));
-        assert_ne!(
-            copy("e-3", "444455556666", r#""s-2""#).finding_id,
-            owners.finding_id
+        let id = |rec: &Record<'_>| cross_account_finding_id(meta, rec, Severity::Medium);
+        let (callers, owners) = (
+            copy("e-1", "111122223333", r#""s-1""#),
+            copy("e-2", "444455556666", r#""s-1""#),
         );
+        assert!(id(&callers).is_some());
+        assert_eq!(id(&callers), id(&owners));
+        assert_ne!(
+            id(&owners),
+            cross_account_finding_id(meta, &owners, Severity::Critical)
+        );
+        assert_ne!(id(&copy("e-3", "444455556666", r#""s-2""#)), id(&owners));
         for missing in [r#""""#, r#""  ""#, "null", "{}"] {
-            let alone = copy("e-2", "444455556666", missing);
-            assert_ne!(alone.finding_id, owners.finding_id, "{missing}");
-            assert_eq!(alone.finding_id, finding_id(&[meta.id, "e-2"]), "{missing}");
+            assert_eq!(id(&copy("e-2", "444455556666", missing)), None, "{missing}");
         }
+        let finding = Finding::from_record(meta, &owners, Evidence::new());
+        assert_eq!(finding.event_ids, ["e-2"]);
+        assert_eq!(finding.actor.account.as_deref(), Some("111122223333"));
+        assert!(finding.to_text(false).contains("from account 111122223333"));
+        let callers = Finding::from_record(meta, &callers, Evidence::new());
+        assert_eq!(callers.actor.account, None);
     }
 }

@@ -288,6 +288,10 @@ impl Engine {
                 finding.severity = det.severity_for(rec);
                 if let Some(key) = det.finding_key(rec) {
                     finding.finding_id = crate::finding::finding_id(&[meta.id, &key]);
+                } else if let Some(id) =
+                    crate::finding::cross_account_finding_id(meta, rec, finding.severity)
+                {
+                    finding.finding_id = id;
                 }
                 let claim = record_claim(&finding);
                 Step::Ready(Box::new(Pending {
