@@ -83,13 +83,30 @@ pub fn caller_evidence(rec: &Record) -> Evidence {
 /// name is the person, so the session is kept (one engineer is not another). So is a
 /// session named like an e-mail address (`alice@example.com`): SAML and web identity
 /// federation name sessions after the person signed in, and a role shared through
-/// an identity provider is many people.
+/// an identity provider is many people. A session named by its principal id
+/// alone is its role's unique id ([`session_role_id`]).
 pub fn stable_principal<'r>(rec: &'r Record) -> &'r str {
     let issuer = rec.session_issuer_arn().filter(|a| a.contains(":role/"));
     match issuer {
         Some(role) if !identity_center_role(role) && !person_session(rec) => role,
-        _ => crate::event::actor_key(rec),
+        _ => session_role_id(rec).unwrap_or_else(|| crate::event::actor_key(rec)),
     }
+}
+
+/// The role's unique id (`AROA...`) of an assumed-role session that the record
+/// names by its principal id alone (`AROA...:<session>`, no ARN and no session
+/// context), as the resource owner's copy of a cross-account call may: the
+/// session name is its caller's choice, the role's id is not (from a review,
+/// fifteenth session: a nightly job's copies were a new caller every night,
+/// and an outside caller could split a burst one session per call).
+pub fn session_role_id<'r>(rec: &'r Record) -> Option<&'r str> {
+    let u = rec.identity()?;
+    if rec.session_issuer_arn().is_some() || u.arn.as_deref().is_some_and(|a| !a.is_empty()) {
+        return None;
+    }
+    let (role, _session) = u.principal_id.as_deref()?.split_once(':')?;
+    let id = role.strip_prefix("AROA")?;
+    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(role)
 }
 
 /// `<account>|<role>` for a window an intruder could split: the role of an
@@ -108,7 +125,7 @@ pub fn account_role_term(rec: &Record) -> String {
         .filter(|a| a.contains(":role/") || (federated && a.starts_with("arn:")));
     let principal = match issuer {
         Some(role) if !identity_center_role_strictly(role) => role,
-        _ => crate::event::actor_key(rec),
+        _ => session_role_id(rec).unwrap_or_else(|| crate::event::actor_key(rec)),
     };
     joined(&[rec.account_id().unwrap_or("unknown"), principal], '|')
 }
@@ -277,6 +294,47 @@ mod stable_principal_tests {
             let json = session(issuer, sso_session);
             let rec = Record::from_json(&json).expect("record");
             assert_eq!(stable_principal(&rec), sso_session, "{issuer}");
+        }
+    }
+
+    /// The resource owner's copy of a cross-account call, naming a role session
+    /// by its principal id alone: its role's id stands for it, whatever the
+    /// session is called, in histories and bursts; other principal ids (a user's
+    /// `AIDA...`, a malformed one) stay the actor key.
+    #[test]
+    fn a_session_named_by_its_principal_id_alone_is_its_role() {
+        let copy = |identity: &str| {
+            let text = format!(
+                r#"{{"eventSource":"dynamodb.amazonaws.com","eventName":"Scan","recipientAccountId":"444455556666","userIdentity":{identity}}}"#
+            );
+            Record::from_json(Box::leak(text.into_boxed_str())).expect("record")
+        };
+        for kind in ["AWSAccount", "AssumedRole"] {
+            let night = |session: &str| {
+                copy(&format!(
+                    r#"{{"type":"{kind}","principalId":"AROAEXAMPLEREPORT001:{session}","accountId":"111122223333"}}"#
+                ))
+            };
+            let (monday, tuesday) = (night("task-13a7"), night("task-14a7"));
+            assert_eq!(stable_principal(&monday), "AROAEXAMPLEREPORT001", "{kind}");
+            assert_eq!(stable_principal(&monday), stable_principal(&tuesday));
+            assert_eq!(
+                super::account_role_term(&tuesday),
+                "444455556666|AROAEXAMPLEREPORT001"
+            );
+        }
+        for other in [
+            r#"{"type":"AWSAccount","principalId":"AIDAEXAMPLEUSER0001","accountId":"111122223333"}"#,
+            r#"{"type":"AWSAccount","principalId":"AROA:s","accountId":"111122223333"}"#,
+            r#"{"type":"AWSAccount","principalId":"AROA x:s","accountId":"111122223333"}"#,
+            r#"{"type":"AssumedRole","principalId":"AROAEXAMPLE01:s","arn":"arn:aws:sts::111122223333:assumed-role/R/s","accountId":"111122223333"}"#,
+        ] {
+            let rec = copy(other);
+            assert_eq!(
+                stable_principal(&rec),
+                crate::event::actor_key(&rec),
+                "{other}"
+            );
         }
     }
 
