@@ -228,8 +228,10 @@ pub fn read_chunk(path: &Path, chunk: &Chunk, limits: &Limits, sink: &mut impl S
             && line.is_ok_and(|l| {
                 reader::decides_json_lines(no, reader::trim_line(l), &source, limits, sink)
             });
-        if !decided {
-            pretty.line(no, line, &source, limits, sink);
+        match line {
+            Ok(l) if decided => pretty.read_as_json_line(l),
+            _ if !decided => pretty.line(no, line, &source, limits, sink),
+            _ => {}
         }
         ControlFlow::Continue(())
     });

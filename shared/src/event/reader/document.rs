@@ -27,19 +27,29 @@ pub(super) fn malformed(e: &serde_json::Error) -> String {
     format!("malformed JSON: {}", json_error(e))
 }
 
-/// [`malformed`] for a text parsed from its line `start` whose rejection is
-/// reported at another place (its document's first line, `(record n)`): past
-/// that text's first line the error names its own line, since a column alone
+/// [`malformed`] for a document rejected at its first line (`(record n)`)
+/// whose text was parsed from line `parse_start` (the document's own first
+/// line, `doc_start`, or an earlier document's): past the document's first
+/// line the error names its line within the document, since a column alone
 /// would point into another one (from a review: a pretty-printed file broken
-/// at line 75 was reported at line 1, "column 19").
-pub(super) fn malformed_from(e: &serde_json::Error, start: Option<u64>) -> String {
-    match start {
-        Some(start) if e.line() > 1 && !e.is_eof() => {
+/// at line 75 was reported at line 1, "column 19"). Counted from the
+/// document, not the file: a large file read in parts on several threads
+/// knows the file's line of a place, not of a text (from a second review).
+pub(super) fn malformed_from(
+    e: &serde_json::Error,
+    parse_start: Option<u64>,
+    doc_start: Option<u64>,
+) -> String {
+    let line_in_document = match (parse_start, doc_start) {
+        (Some(parsed), Some(doc)) => (parsed + e.line() as u64).checked_sub(doc),
+        _ => None,
+    };
+    match line_in_document {
+        Some(line) if line > 1 && !e.is_eof() => {
             let s = e.to_string();
             let head = s.rfind(" at line ").map_or(s.as_str(), |i| &s[..i]);
-            let line = start + (e.line() - 1) as u64;
             format!(
-                "malformed JSON: {head} (line {line}, column {})",
+                "malformed JSON: {head} (line {line} of the document, column {})",
                 e.column()
             )
         }

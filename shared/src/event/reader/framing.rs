@@ -73,6 +73,7 @@ pub(super) fn read_plain(
         }
         if decides_json_lines(no, line, source, limits, sink) {
             json_lines = true;
+            pretty.read_as_json_line(line);
             ControlFlow::Continue(())
         } else {
             whole = Some((no, line.to_vec()));
@@ -262,6 +263,9 @@ pub(in crate::event) struct PrettyDocument {
     walk: crate::event::nesting::Walk,
     /// The last non-blank line kept ends with `}` or `]`.
     closed: bool,
+    /// The last line read as a JSON line was an object on its one line (a
+    /// record): an indented bracket right after it opens a document.
+    after_object_line: bool,
 }
 
 impl PrettyDocument {
@@ -306,6 +310,14 @@ impl PrettyDocument {
             };
             kept.extend_from_slice(l);
             kept.push(b'\n');
+            // A line that ends inside a string: no pretty-printed document
+            // does (a string holds no raw newline), so it was cut here, and
+            // the walk's idea of what is a string is wrong from here on (from
+            // a review: a caller's `]]]` then read as brackets closed it).
+            if self.walk.in_string() {
+                self.flush(source, limits, sink);
+                return;
+            }
             if self.depth == 0 && !self.walk.in_string() {
                 if let Ok((text, node)) = parse(kept) {
                     let start = *start;
@@ -319,9 +331,17 @@ impl PrettyDocument {
             }
             return;
         }
-        // Short lines only: a record's line is never looked at twice.
+        // Short lines only: a record's line is never looked at twice. Only
+        // at the line's start, where printers put a document's own bracket,
+        // or indented right after a JSON line (a document indented as a
+        // whole): any other bracket alone on its line is nested, a value of
+        // its record, which may be a caller's (from a review, fifteenth
+        // session: after a cut, a caller's nested object was opened and read
+        // as a record). Inside a printed document the line before a nested
+        // bracket ends with `,` or `[`, never with a whole object.
         if let Ok(l) = line
             && l.len() <= 16
+            && (matches!(l.first(), Some(b'{' | b'[')) || self.after_object_line)
             && matches!(trim_line(l), b"{" | b"[")
         {
             self.reset();
@@ -331,33 +351,33 @@ impl PrettyDocument {
             self.pending = Some((no, kept));
             return;
         }
+        match line {
+            Ok(l) => self.read_as_json_line(l),
+            Err(_) => self.after_object_line = false,
+        }
         json_line(no, line, source, limits, sink);
+    }
+
+    /// Notes a line read as a JSON line outside this reader (a file's or a
+    /// part's first line, which decides how the rest is read).
+    pub(in crate::event) fn read_as_json_line(&mut self, line: &[u8]) {
+        let t = trim_line(line);
+        self.after_object_line = t.len() > 2 && t.first() == Some(&b'{') && t.last() == Some(&b'}');
     }
 
     fn reset(&mut self) {
         *self = PrettyDocument::default();
     }
 
-    /// Gives the kept lines back. A `Records` file or an array broken inside
-    /// (a record edited by hand: its brackets close) or cut off at the end of
-    /// the kept text has its complete items read up to the break, exactly
-    /// from its first line, as a file of its own would ([`read_broken`]; it
-    /// was rejected line by line, its records lost). Any other text is read
-    /// line by line, as JSON lines: a document cut off with JSON lines after
-    /// it keeps those lines so.
+    /// Gives the kept lines back, each read as a JSON line. (Reading a broken
+    /// document's complete items here was tried and dropped: from a review,
+    /// fifteenth session, a document opened inside a caller's value then read
+    /// their objects as records, and JSON lines after a cut one were lost.)
     pub(in crate::event) fn flush(&mut self, source: &str, limits: &Limits, sink: &mut impl Sink) {
         if let Some((start, kept)) = self.pending.take() {
             let body = kept.strip_suffix(b"\n").unwrap_or(&kept);
-            let read = match parse(body) {
-                Err(Unparsed::Json(e)) if self.depth == 0 || e.is_eof() => {
-                    read_broken_syntax(body, &e, &at(source, Some(start)), limits, sink)
-                }
-                _ => false,
-            };
-            if !read {
-                for (i, l) in body.split(|b| *b == b'\n').enumerate() {
-                    json_line(start + i as u64, Ok(l), source, limits, sink);
-                }
+            for (i, l) in body.split(|b| *b == b'\n').enumerate() {
+                json_line(start + i as u64, Ok(l), source, limits, sink);
             }
         }
         self.reset();
@@ -635,7 +655,14 @@ fn cut_off_before_others(
     if Restarts::new(bytes).after(0).is_none() {
         return false;
     }
-    after_cut_off(text, line, malformed_from(e, line), source, limits, sink);
+    after_cut_off(
+        text,
+        line,
+        malformed_from(e, line, line),
+        source,
+        limits,
+        sink,
+    );
     true
 }
 
@@ -650,7 +677,13 @@ fn read_broken_syntax(
 ) -> bool {
     use serde_json::error::Category;
     matches!(e.classify(), Category::Syntax | Category::Eof)
-        && read_broken(bytes, loc, &malformed_from(e, loc.line), limits, sink)
+        && read_broken(
+            bytes,
+            loc,
+            &malformed_from(e, loc.line, loc.line),
+            limits,
+            sink,
+        )
 }
 
 /// [`read_broken`] for a text that ends inside a character of several bytes
@@ -758,7 +791,7 @@ fn concatenated(
             after_cut_off(
                 rest,
                 tail_line,
-                malformed_from(&e, first),
+                malformed_from(&e, first, tail_line),
                 source,
                 limits,
                 sink,
@@ -798,9 +831,13 @@ fn after_cut_off(
         };
         let newlines = memchr::memchr_iter(b'\n', &rest.as_bytes()[..restart]).count() as u64;
         let restart_line = line.map(|l| l + newlines);
-        let said = match restart_line {
-            Some(l) => format!("{why} (cut off: reading goes on at line {l})"),
-            None => format!("{why} (cut off: reading goes on after it)"),
+        // Counted from the rejection's own place, not the file's start: a
+        // large file read in parts knows the file's line of a place only (from
+        // a review: "at line 1194" of a piece, for the file's 5966).
+        let said = match newlines {
+            0 => format!("{why} (cut off: reading goes on further along its line)"),
+            1 => format!("{why} (cut off: reading goes on 1 line below)"),
+            n => format!("{why} (cut off: reading goes on {n} lines below)"),
         };
         if !read_broken(
             &rest.as_bytes()[..restart],
@@ -842,7 +879,7 @@ fn after_cut_off(
                 Some(Err(e)) => {
                     from += start;
                     line = at_line;
-                    why = malformed_from(&e, text_line);
+                    why = malformed_from(&e, text_line, at_line);
                     break;
                 }
             }
