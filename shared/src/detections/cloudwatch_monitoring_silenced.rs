@@ -283,6 +283,13 @@ fn names_trailwatch_alarm(rec: &Record<'_>) -> bool {
         || rec.request_param("alarmName").is_some_and(named)
 }
 
+/// Whether the record is in `home`, the central Region and account, where
+/// trailwatch's health alarms are; when they are not known (replay, the
+/// backtest), every account and Region might be.
+fn in_home(rec: &Record<'_>, home: Option<(&str, &str)>) -> bool {
+    home.is_none_or(|(region, account)| rec.region() == Some(region) && rec.account_id() == Some(account))
+}
+
 /// A mute rule that names no alarm: it mutes every alarm of the account and
 /// Region, trailwatch's own among them (from a review).
 fn mutes_every_alarm(rec: &Record<'_>) -> bool {
@@ -318,7 +325,17 @@ impl Detection for CloudWatchMonitoringSilenced {
     /// trailwatch's own health alarms silenced are tampering with trailwatch:
     /// critical, as `trailwatch-tampering`'s findings are.
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        if rec.event_source() == MONITORING && names_trailwatch_alarm(rec) {
+        if rec.event_source() == MONITORING
+            && mutes_every_alarm(rec)
+            && !in_home(rec, crate::resources::home())
+        {
+            // Every alarm muted away from the central account and Region: a
+            // member's forward-failed alarm at most among them, and "quiet
+            // hours" rules are routine there; high, not critical, so that the
+            // `tampering-reported` health alarm, which counts critical ones,
+            // stays for trailwatch's own (from a review, fifteenth session).
+            Severity::High
+        } else if rec.event_source() == MONITORING && names_trailwatch_alarm(rec) {
             Severity::Critical
         } else if rec.event_source() == LOGS
             && matches!(rec.event_name(), RESOURCE_POLICY_DELETED | RESOURCE_POLICY_PUT)
@@ -865,6 +882,14 @@ mod tests {
             let e = fired_evidence(&CloudWatchMonitoringSilenced, &every);
             assert_eq!(e.get("every_alarm"), Some(&serde_json::json!(true)));
             assert_eq!(testing::severity(&CloudWatchMonitoringSilenced, &every), Severity::Critical);
+            // Away from the central account and Region (known live), trailwatch's
+            // health alarms are not among them: high, so that the health alarm
+            // counting critical findings stays for its own (from a review).
+            let rec = Record::from_json(&every).unwrap();
+            let (region, account) = (rec.region().unwrap(), rec.account_id().unwrap());
+            assert!(in_home(&rec, None) && in_home(&rec, Some((region, account))));
+            assert!(!in_home(&rec, Some((region, "999988887777"))));
+            assert!(!in_home(&rec, Some(("ap-south-2", account))));
         }
         assert!(!fires(&CloudWatchMonitoringSilenced, &ours.replace("PutAlarmMuteRule", "DeleteAlarmMuteRule")));
     }

@@ -548,8 +548,12 @@ impl Detection for TrailwatchTampering {
         if tampered_resource(rec, resources::prefix()).as_deref() == Some(UNKNOWN_RESOURCE) {
             return Severity::High;
         }
-        // Switched back on: the change to look into is the disabling before it.
-        if rec.event_source() == "events.amazonaws.com" && rec.event_name() == "EnableRule" {
+        // Switched back on: the change to look into is the disabling before it
+        // (through a stack, medium as every stack's change is: from a review).
+        if rec.event_source() == "events.amazonaws.com"
+            && rec.event_name() == "EnableRule"
+            && rec.invoked_by() != Some("cloudformation.amazonaws.com")
+        {
             return Severity::High;
         }
         let stack_update = cloudformation && !rec.event_name().starts_with("Delete");
@@ -901,6 +905,9 @@ mod tests {
         assert_eq!(tampered(&other, "tw-prod"), None);
         let put = rec("events.amazonaws.com", "PutRule", r#"{"name":"trailwatch-forward-write-6","state":"ENABLED"}"#);
         assert_eq!(testing::severity(&TrailwatchTampering, &put), Severity::Critical);
+        // Through a stack: medium, as every stack's change is (from a review).
+        let stack = json.replace(r#""type":"IAMUser""#, r#""type":"AssumedRole","invokedBy":"cloudformation.amazonaws.com""#);
+        assert_eq!(testing::severity(&TrailwatchTampering, &stack), Severity::Medium);
     }
 
     #[test]

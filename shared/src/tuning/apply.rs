@@ -11,7 +11,10 @@
 //! suppressed. Dedup takes the finding's own claim, then one claim per detection
 //! and group (`d|...`) that lapses `dedup_secs` after the notified finding's event
 //! time; held-back findings are written to `h|...` and counted, up to the
-//! notification marker, when the next notification goes out.
+//! notification marker, when the next notification goes out. A held-back
+//! finding holds a claim of its own (`h|<group>|` + its claim key) and gives
+//! the finding's claim back, so that a finding sharing that claim in another
+//! group (the two copies of a cross-account call) is decided on its own.
 
 use crate::detection::Evidence;
 use crate::engine::{
@@ -247,6 +250,27 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
                     now.max(t) + dedup_secs + HELD_BACK_MEMORY_SECS,
                 )
                 .await?;
+            // Held back under a claim of its own kind and group, as a
+            // suppressed finding is: the finding's claim is given back (below),
+            // so that another finding under it in another group (the other
+            // account's copy of a cross-account call, whose group may have no
+            // period) is still decided on its own (from a review, fifteenth
+            // session: it was dropped as delivered).
+            let held_claim = format!("h|{}|{}", finding_id(&[&group]), p.claim.key);
+            let taken = store
+                .claim(
+                    &held_claim,
+                    &[],
+                    Take::Confirmed {
+                        expires_at: expires,
+                    },
+                    at,
+                )
+                .await?;
+            if taken != Claimed::Taken {
+                // Held back before (a retried or re-delivered record).
+                return Ok(None);
+            }
             p.finding.disposition = Some(Disposition::HeldBack);
             return Ok(Some(p.finding.clone()));
         }
@@ -307,7 +331,11 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
             confirm(store, &period, &lease, t + dedup_secs).await;
             confirm(store, &p.claim.key, &lease, expires).await;
         }
-        Ok(_) => confirm(store, &p.claim.key, &lease, expires).await,
+        // Held back (now or before): its own claim holds it, the finding's is
+        // given back.
+        Ok(_) => {
+            let _ = store.release(&p.claim.key, Some(&lease)).await;
+        }
     }
     result
 }

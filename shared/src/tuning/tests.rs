@@ -691,6 +691,64 @@ fn dedup_holds_back_repeats_by_event_time_and_reports_them() {
     assert_eq!(sent[3].evidence.get("held_back_count"), Some(&json!(1)));
 }
 
+/// From a review (fifteenth session): the two copies of a cross-account call
+/// are one finding, but each falls in its own dedup group (its account and
+/// actor). A copy held back behind its group's period no longer holds the
+/// finding's claim: the other copy, whose group has no period, is notified
+/// (it was dropped as delivered). Read again (a retry, a re-delivery),
+/// nothing is decided twice.
+#[test]
+fn a_copy_held_back_does_not_hold_back_the_other_accounts_copy() {
+    let grant = |event_id: &str,
+                 recipient: &str,
+                 identity: &str,
+                 shared: &str,
+                 key_account: &str| {
+        format!(
+            r#"{{"eventVersion":"1.09","eventSource":"kms.amazonaws.com","eventName":"CreateGrant",
+            "eventTime":"2026-11-30T10:05:00Z","awsRegion":"us-east-1","eventID":"{event_id}",
+            "recipientAccountId":"{recipient}","userIdentity":{identity}{shared},
+            "requestParameters":{{"keyId":"arn:aws:kms:us-east-1:{key_account}:key/1111aaaa-2222-3333-4444-555566667777",
+            "granteePrincipal":"arn:aws:iam::999988887777:role/ExternalReader","operations":["Decrypt"]}}}}"#
+        )
+    };
+    let full = r#"{"type":"AssumedRole","principalId":"AROAEXAMPLEDATAOPS01:ops","arn":"arn:aws:sts::111122223333:assumed-role/DataOps/ops","accountId":"111122223333","sessionContext":{"sessionIssuer":{"type":"Role","arn":"arn:aws:iam::111122223333:role/DataOps","userName":"DataOps"}}}"#;
+    let thin = r#"{"type":"AWSAccount","principalId":"AROAEXAMPLEDATAOPS01:ops","accountId":"111122223333"}"#;
+    let shared = r#","sharedEventID":"a80a265b-bbbe-4605-1c86-122012a7b919""#;
+    let records = [
+        // A grant on the caller's own key opens its group's period.
+        grant("own", "111122223333", full, "", "111122223333"),
+        // Then one on another account's key: the caller's copy first.
+        grant("callers-copy", "111122223333", full, shared, "444455556666"),
+        grant("owners-copy", "444455556666", thin, shared, "444455556666"),
+    ];
+    let t = || {
+        tuning(
+            "[detections.resource-shared-with-another-account]\ndedup_secs = 3600\ndedup_by = [\"account\", \"actor\"]\n",
+        )
+    };
+    let decided_of = |decided: &[Finding]| -> Vec<(String, Disposition)> {
+        of(decided, "resource-shared-with-another-account")
+            .iter()
+            .map(|f| (f.event_ids[0].clone(), f.disposition.unwrap()))
+            .collect()
+    };
+    let (decided, _) = run(Some(t()), DAY, &records);
+    use Disposition::*;
+    assert_eq!(
+        decided_of(&decided),
+        [
+            ("own".into(), Notified),
+            ("callers-copy".into(), HeldBack),
+            ("owners-copy".into(), Notified),
+        ]
+    );
+    let again: Vec<String> = records.iter().chain(records.iter()).cloned().collect();
+    let (decided, sent) = run(Some(t()), DAY, &again);
+    assert_eq!(decided_of(&decided).len(), 3, "{:?}", decided_of(&decided));
+    assert_eq!(of(&sent, "resource-shared-with-another-account").len(), 2);
+}
+
 /// The dispositions of `cloudwatch-log-group-deletion` findings under a one-hour
 /// dedup by actor, one record at a time, each handled at its own `now`, with
 /// the engine's other `settings`.
