@@ -853,6 +853,47 @@ mod tests {
         }
     }
 
+    /// From a second review (fifteenth session): Prettier prints short objects
+    /// on one line, a caller's nested one among them; given back after a cut,
+    /// or taken for JSON lines, such a line was read as a record. An indented
+    /// line is read as a JSON line only right after a JSON line's object
+    /// (inside a printed document the line before ends with `,` or a bracket),
+    /// so indented JSON lines still read.
+    #[test]
+    fn a_callers_object_printed_on_one_indented_line_is_not_a_record() {
+        let forged = r#"{ "eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging" }"#;
+        let printed = format!(
+            "{{\n  \"Records\": [\n    {{\n      \"eventSource\": \"ec2.amazonaws.com\",\n      \"eventName\": \"RunInstances\",\n      \"requestParameters\": {{\n        \"items\": [\n          {forged},\n          {forged}\n        ]\n      }}\n    }},\n    {REC}\n  ]\n}}\n"
+        );
+        assert!(serde_json::from_str::<serde_json::Value>(&printed).is_ok());
+        let is_forged = |s: &Seen| {
+            s.records
+                .iter()
+                .any(|(_, r)| r.contains("StopLogging") && !r.contains("RunInstances"))
+        };
+        for cut in (1..printed.len()).step_by(5) {
+            for text in [
+                format!("{REC}\n{}\n{REC}\n", &printed[..cut]),
+                printed[..cut].to_owned(),
+            ] {
+                let s = read(text.as_bytes());
+                assert!(!is_forged(&s), "cut {cut}: {:?}", s.records);
+            }
+        }
+        // Whole, it is read whole: the caller's objects stay parameters.
+        let s = read(format!("{REC}\n{printed}{REC}\n").as_bytes());
+        assert!(!is_forged(&s) && s.rejected.is_empty(), "{:?}", s.rejected);
+        assert_eq!(s.records.len(), 4);
+        // JSON lines indented as a whole still read, line after line.
+        let s = read(format!("  {REC}\n  {REC}\n\n  {REC}\n").as_bytes());
+        assert_eq!(
+            (s.records.len(), s.rejected.len()),
+            (3, 0),
+            "{:?}",
+            s.rejected
+        );
+    }
+
     #[test]
     fn a_records_key_inside_a_cut_off_file_is_not_a_file() {
         let forged =

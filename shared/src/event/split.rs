@@ -455,7 +455,10 @@ mod tests {
             }
         }
         // A pretty document cut off after a line that closes an inner object: the
-        // next document is read whole all the same, on any number of threads.
+        // next document is read whole all the same, on any number of threads. The
+        // cut one's record printed on one indented line is rejected unread: it
+        // cannot be told from a caller's nested object printed so (a review,
+        // fifteenth session, forged a record that way).
         let cut = format!(
             "{}\n{{\n  \"Records\": [\n    {}\n{}{}\n",
             rec("Keep", 0),
@@ -471,11 +474,7 @@ mod tests {
             .filter(|(k, ..)| *k == "record")
             .filter_map(|(_, _, json)| json.split("\"eventName\":\"").nth(1)?.split('"').next())
             .collect();
-        assert_eq!(
-            names,
-            ["Keep", "Lost", "Pretty", "Pretty", "After"],
-            "{whole:?}"
-        );
+        assert_eq!(names, ["Keep", "Pretty", "Pretty", "After"], "{whole:?}");
         for size in 1..=cut.len() as u64 {
             if let Some((_, log)) = chunked(&path, size) {
                 assert_eq!(log, whole, "chunks of {size} bytes");

@@ -352,6 +352,11 @@ impl PrettyDocument {
             return;
         }
         match line {
+            Ok(l) if is_blank(l) => {}
+            Ok(l) if indented_unread(l, self.after_object_line, &at(source, Some(no)), sink) => {
+                self.after_object_line = false;
+                return;
+            }
             Ok(l) => self.read_as_json_line(l),
             Err(_) => self.after_object_line = false,
         }
@@ -361,23 +366,28 @@ impl PrettyDocument {
     /// Notes a line read as a JSON line outside this reader (a file's or a
     /// part's first line, which decides how the rest is read).
     pub(in crate::event) fn read_as_json_line(&mut self, line: &[u8]) {
-        let t = trim_line(line);
-        self.after_object_line = t.len() > 2 && t.first() == Some(&b'{') && t.last() == Some(&b'}');
+        self.after_object_line = object_on_its_line(line);
     }
 
     fn reset(&mut self) {
         *self = PrettyDocument::default();
     }
 
-    /// Gives the kept lines back, each read as a JSON line. (Reading a broken
-    /// document's complete items here was tried and dropped: from a review,
-    /// fifteenth session, a document opened inside a caller's value then read
-    /// their objects as records, and JSON lines after a cut one were lost.)
+    /// Gives the kept lines back, each read as a JSON line, except an indented
+    /// one, which is a nested value of the document (Prettier prints short
+    /// objects on one line, a caller's among them: from a review, fifteenth
+    /// session, such a line was read as a record) and is rejected unread.
+    /// (Reading a broken document's complete items here was tried and
+    /// dropped: a document opened inside a caller's value then read their
+    /// objects as records, and JSON lines after a cut one were lost.)
     pub(in crate::event) fn flush(&mut self, source: &str, limits: &Limits, sink: &mut impl Sink) {
         if let Some((start, kept)) = self.pending.take() {
             let body = kept.strip_suffix(b"\n").unwrap_or(&kept);
             for (i, l) in body.split(|b| *b == b'\n').enumerate() {
-                json_line(start + i as u64, Ok(l), source, limits, sink);
+                let no = start + i as u64;
+                if is_blank(l) || !indented_unread(l, false, &at(source, Some(no)), sink) {
+                    json_line(no, Ok(l), source, limits, sink);
+                }
             }
         }
         self.reset();
@@ -388,10 +398,20 @@ impl PrettyDocument {
 /// whose first line is broken, not one document. `objects`: only a non-empty
 /// object counts (a record; a pretty-printed document has lines that stand
 /// alone too, strings in arrays, and empty objects, which hold no record).
+/// With `objects`, only a line at its line's start counts: a printer that puts
+/// short objects on one line (Prettier) indents the nested ones, which may be a
+/// caller's (from a review, fifteenth session: such a line made a cut file
+/// JSON lines, and its caller's object a record).
 fn value_after_first(text: &[u8], objects: bool) -> bool {
     text.split(|b| *b == b'\n')
         .skip(1)
+        .filter(|l| !objects || !starts_indented(l))
         .any(|l| stands_alone(l, objects))
+}
+
+/// A line that begins with a blank: inside a printed document, a nested value.
+pub(super) fn starts_indented(line: &[u8]) -> bool {
+    line.first().is_some_and(|b| matches!(b, b' ' | b'\t'))
 }
 
 /// A line (trimmed) that is a JSON value on its own; with `objects`, a
@@ -412,17 +432,49 @@ pub(super) fn each_line_as_document(
     limits: &Limits,
     sink: &mut impl Sink,
 ) {
+    let mut after_object_line = false;
     for (i, l) in text.split(|b| *b == b'\n').enumerate() {
-        if !is_blank(l) {
-            document(
-                trim_line(l),
-                source,
-                first.map(|f| f + i as u64),
-                limits,
-                sink,
-            );
+        if is_blank(l) {
+            continue;
         }
+        let no = first.map(|f| f + i as u64);
+        if indented_unread(l, after_object_line, &at(source, no), sink) {
+            after_object_line = false;
+            continue;
+        }
+        after_object_line = object_on_its_line(l);
+        document(trim_line(l), source, no, limits, sink);
     }
+}
+
+/// Why an indented line is not read as a JSON line.
+const INDENTED_UNREAD: &str = "not read: an indented line where JSON lines were read, \
+     most likely a nested value of a pretty-printed document that could not be read \
+     whole (cut off or broken); its values may be a caller's";
+
+/// An indented line not right after a JSON line's object: inside a printed
+/// document (Prettier prints short objects on one line, a caller's nested one
+/// among them), so it is rejected unread (`true`). From a review, fifteenth
+/// session: such a line, given back after a cut, was read as a record. Inside a
+/// printed document the line before a nested value ends with `,` or an opening
+/// bracket, never with a whole object, so indented JSON lines still read.
+fn indented_unread(
+    line: &[u8],
+    after_object_line: bool,
+    at: &Location,
+    sink: &mut impl Sink,
+) -> bool {
+    if after_object_line || !starts_indented(line) {
+        return false;
+    }
+    sink.rejected(at, INDENTED_UNREAD);
+    true
+}
+
+/// A line that is an object on its own line, by its ends (`{...}`).
+fn object_on_its_line(line: &[u8]) -> bool {
+    let t = trim_line(line);
+    t.len() > 2 && t.first() == Some(&b'{') && t.last() == Some(&b'}')
 }
 
 /// The compression a text's first bytes show when it is one the reader does
@@ -784,6 +836,7 @@ fn concatenated(
         if rest
             .as_bytes()
             .split(|b| *b == b'\n')
+            .filter(|l| !starts_indented(l))
             .any(|l| stands_alone(l, true))
         {
             each_line_as_document(rest.as_bytes(), tail_line, source, limits, sink);

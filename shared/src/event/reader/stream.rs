@@ -373,6 +373,7 @@ impl Walker<'_, '_> {
                 if rest
                     .split(|b| *b == b'\n')
                     .skip(1)
+                    .filter(|l| !super::framing::starts_indented(l))
                     .any(|l| stands_alone(l, true))
                 {
                     each_line_as_document(rest, Some(line), self.source, self.limits, sink);
