@@ -54,8 +54,9 @@ impl Actor {
 /// account (`recipientAccountId`).
 fn caller_account_elsewhere<'r>(rec: &'r Record) -> Option<&'r str> {
     let caller = nonempty(rec.identity()?.account_id.as_deref())?.trim();
-    let is_account = caller.len() == 12 && caller.bytes().all(|b| b.is_ascii_digit());
-    (is_account && rec.account_id().map(str::trim) != Some(caller)).then_some(caller)
+    (crate::detections::common::is_account_id(caller)
+        && rec.account_id().map(str::trim) != Some(caller))
+    .then_some(caller)
 }
 
 fn nonempty(s: Option<&str>) -> Option<&str> {

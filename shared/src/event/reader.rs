@@ -689,24 +689,14 @@ mod tests {
         assert_eq!(s.rejected.len(), 1_000);
         // The first file cut off: the files after it are read too (a second
         // review: every one was lost), compact or pretty.
-        let first = format!(
-            "{}{}{}",
-            &half[..half.len() / 2],
-            file("two"),
-            file("three")
-        );
-        let s = read(first.as_bytes());
+        let cut_then_two = |cut: &str, next: &dyn Fn(&str) -> String| {
+            format!("{}{}{}", &cut[..cut.len() / 2], next("two"), next("three"))
+        };
+        let s = read(cut_then_two(&half, &file).as_bytes());
         assert_eq!(s.records.len(), 5, "{:?}", s.rejected);
         assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
         let jq_file = |id: &str| jq(&file(id)) + "\n";
-        let cut = jq_file("cut");
-        let pretty = format!(
-            "{}{}{}",
-            &cut[..cut.len() / 2],
-            jq_file("two"),
-            jq_file("three")
-        );
-        let s = read(pretty.as_bytes());
+        let s = read(cut_then_two(&jq_file("cut"), &jq_file).as_bytes());
         assert_eq!(s.records.len(), 4 + 1, "{:?} {:?}", s.records, s.rejected);
         assert_eq!(s.rejected.len(), 1, "{:?}", s.rejected);
     }

@@ -264,7 +264,9 @@ pub(in crate::event) struct PrettyDocument {
     /// The last non-blank line kept ends with `}` or `]`.
     closed: bool,
     /// The last line read as a JSON line was an object on its one line (a
-    /// record): an indented bracket right after it opens a document.
+    /// record): right after it an indented bracket opens a document, and an
+    /// indented line is read as a JSON line (elsewhere it is rejected unread,
+    /// [`indented_unread`]).
     after_object_line: bool,
 }
 
@@ -318,7 +320,7 @@ impl PrettyDocument {
                 self.flush(source, limits, sink);
                 return;
             }
-            if self.depth == 0 && !self.walk.in_string() {
+            if self.depth == 0 {
                 if let Ok((text, node)) = parse(kept) {
                     let start = *start;
                     handle(node, text, &at(source, Some(start)), 0, limits, sink);
