@@ -19,7 +19,10 @@
 //! time and user name), ten within ten minutes, as `root-console-brute-force`
 //! counts root's. A record that says nothing of the result is not counted;
 //! one whose result is anything but `Success` is (an error code alone counts
-//! too). Users of an external identity provider sign in there, not here: their
+//! too). Since July 2025 Identity Center writes the user as
+//! `IdentityCenterUser`, by its id (`onBehalfOf.userId`), and the name typed at
+//! the portal in `additionalEventData.UserName`, no longer in `userIdentity`:
+//! the evidence gives both, from either shape. Users of an external identity provider sign in there, not here: their
 //! failures are the provider's to log. Left out: attempts spread over many
 //! addresses or paced under ten per ten minutes (each address is judged alone).
 
@@ -48,7 +51,8 @@ pub static META: Meta = Meta {
         "An office or VPN exit address shared by many users on a morning of expired passwords.",
         "A user retrying a forgotten password or a drifted one-time code many times.",
     ],
-    next_steps: "Look up the source address and the user names in the evidence. Check whether \
+    next_steps: "Look up the source address and the user names and ids in the evidence \
+                 (`aws identitystore describe-user --user-id`). Check whether \
                  any of those users signed in successfully afterwards (`UserAuthentication`) \
                  and from where; reset the passwords and MFA devices of users whose sign-in \
                  succeeded, and block the address if the attempts go on.",
@@ -105,16 +109,22 @@ impl Detection for IdentityCenterSignInFailures {
         // By network, as the console's per-address windows count: an IPv6 host
         // may take a new address of its /64 for every attempt (from a review).
         let source = source_network(rec).unwrap_or_else(|| rec.source_ip().unwrap_or("unknown").to_owned());
+        // The older shape names the user in `userIdentity`; the newer one
+        // gives the name typed in the event's data.
+        let user_name = rec
+            .user_name()
+            .or_else(|| rec.additional_data_str("UserName").filter(|n| !n.is_empty()));
         let attempt = match rec.event_id() {
             Some(id) => id.to_owned(),
             None => format!(
                 "{}|{}",
                 rec.event_time.as_deref().unwrap_or(""),
-                rec.user_name().unwrap_or("")
+                user_name.or_else(|| rec.on_behalf_of_user_id()).unwrap_or("")
             ),
         };
         let evidence = Evidence::new()
-            .with_opt("user_name", rec.user_name())
+            .with_opt("user_name", user_name)
+            .with_opt("user_id", rec.on_behalf_of_user_id())
             .with_opt("credential_type", rec.additional_data_str("CredentialType"))
             .with_opt("result", result.as_deref())
             .with_opt("error_code", rec.error_code())
@@ -171,6 +181,32 @@ mod tests {
             .replace(r#""requestParameters":null"#, r#""errorCode":"AuthenticationFailed","requestParameters":null"#);
         assert!(error_only.contains("errorCode") && !error_only.contains("serviceEventDetails"));
         assert!(eval(&IdentityCenterSignInFailures, &error_only).is_some());
+    }
+
+    /// Identity Center's shape since July 2025: the user by id in
+    /// `onBehalfOf`, the name typed in `additionalEventData.UserName`; the
+    /// evidence names both (it named no user).
+    #[test]
+    fn the_newer_identity_center_shape_names_the_user() {
+        let newer = FAILED
+            .replace(
+                r#"{"type":"Unknown","principalId":"111122223333","arn":"",
+          "accountId":"111122223333","accessKeyId":"","userName":"jdoe"}"#,
+                r#"{"type":"IdentityCenterUser","accountId":"111122223333",
+          "onBehalfOf":{"userId":"a1b2c3d4-1111-2222-3333-444455556666",
+          "identityStoreArn":"arn:aws:identitystore::111122223333:identitystore/d-1234567890"},
+          "credentialId":"EXAMPLEcredential"}"#,
+            )
+            .replace(r#""CredentialType":"PASSWORD"}"#, r#""CredentialType":"PASSWORD","UserName":"jdoe"}"#);
+        assert!(newer.contains("onBehalfOf") && newer.contains(r#""UserName":"jdoe""#));
+        let Some(Signal::Distinct { evidence, .. }) = eval(&IdentityCenterSignInFailures, &newer) else {
+            panic!("counted");
+        };
+        assert_eq!(evidence.get("user_name").and_then(|v| v.as_str()), Some("jdoe"));
+        assert_eq!(
+            evidence.get("user_id").and_then(|v| v.as_str()),
+            Some("a1b2c3d4-1111-2222-3333-444455556666")
+        );
     }
 
     #[test]

@@ -2,9 +2,12 @@
 //! records when a job is accepted).
 //!
 //! Decisions: Splunk's row watches `JobCreated`; the service event names the job
-//! but not its caller or operation (the matching `CreateJob` call does). A batch
-//! job can copy, re-encrypt or delete millions of objects, possibly into another
-//! account. Low severity: data teams use batch jobs routinely.
+//! (`serviceEventDetails.jobId`, `jobArn`, which the evidence gives) but not its
+//! caller or operation (the matching `CreateJob` call does). A batch job can copy,
+//! re-encrypt or delete millions of objects, possibly into another account. Low
+//! severity: data teams use batch jobs routinely.
+
+use serde::Deserialize;
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::event::Record;
@@ -22,11 +25,45 @@ pub static META: Meta = Meta {
     origins: &["Splunk ESCU detections/cloud/aws_exfiltration_via_batch_service.yml"],
     group: "data-exposure",
     false_positives: &["Data migrations and bulk tagging or restore jobs by storage teams."],
-    next_steps: "Find the matching CreateJob call (same account, same minute) for the caller, the \
-                 operation and the destination; cancel the job if it is not expected.",
+    next_steps: "Describe the job in the evidence (`aws s3control describe-job --account-id \
+                 <account> --job-id <job_id>`) for its operation, manifest and destination, \
+                 and find the matching CreateJob call (same account, same minute) for its \
+                 caller; cancel the job if it is not expected.",
     triggers: &[Trigger::write("s3.amazonaws.com", &["JobCreated"])],
     window: None,
 };
+
+/// The job as the service event names it: `serviceEventDetails`, which `Record`
+/// does not type, read from the record's text.
+#[derive(Deserialize)]
+struct ServiceEvent {
+    #[serde(rename = "serviceEventDetails")]
+    details: Option<JobDetails>,
+}
+
+#[derive(Deserialize)]
+struct JobDetails {
+    #[serde(rename = "jobId")]
+    job_id: Option<serde_json::Value>,
+    #[serde(rename = "jobArn")]
+    job_arn: Option<serde_json::Value>,
+}
+
+/// The job's id and ARN, each when the record gives it as text.
+fn job(rec: &Record) -> (Option<String>, Option<String>) {
+    let text = |v: Option<serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => Some(s),
+        _ => None,
+    };
+    let details = rec
+        .raw
+        .and_then(|raw| serde_json::from_str::<ServiceEvent>(raw).ok())
+        .and_then(|event| event.details);
+    match details {
+        Some(d) => (text(d.job_id), text(d.job_arn)),
+        None => (None, None),
+    }
+}
 
 impl Detection for S3BatchOperationsJobCreated {
     fn meta(&self) -> &'static Meta {
@@ -37,14 +74,20 @@ impl Detection for S3BatchOperationsJobCreated {
         if rec.event_source() != "s3.amazonaws.com" || rec.event_name() != "JobCreated" {
             return None;
         }
-        fire(Evidence::new().with_opt("region", rec.region()))
+        let (job_id, job_arn) = job(rec);
+        fire(
+            Evidence::new()
+                .with_opt("region", rec.region())
+                .with_opt("job_id", job_id.as_deref())
+                .with_opt("job_arn", job_arn.as_deref()),
+        )
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detections::common::testing::fires;
+    use crate::detections::common::testing::{eval, fires};
 
     const CREATED: &str = r#"{"eventVersion":"1.05","userIdentity":{"accountId":"111122223333","invokedBy":"s3.amazonaws.com"},
         "eventTime":"2026-05-04T15:25:49Z","eventSource":"s3.amazonaws.com","eventName":"JobCreated","awsRegion":"us-east-1",
@@ -56,5 +99,20 @@ mod tests {
         assert!(fires(&S3BatchOperationsJobCreated, CREATED));
         assert!(!fires(&S3BatchOperationsJobCreated, &CREATED.replace("JobCreated", "JobStatusChanged")));
         assert!(!fires(&S3BatchOperationsJobCreated, &CREATED.replace("\"s3.amazonaws.com\",\"eventName\"", "\"batch.amazonaws.com\",\"eventName\"")));
+    }
+
+    /// The finding names the job, so that it can be described and cancelled;
+    /// a record without the details (or with a non-text id) still fires.
+    #[test]
+    fn names_the_job() {
+        let Some(Signal::Fire(evidence)) = eval(&S3BatchOperationsJobCreated, CREATED) else {
+            panic!("fires");
+        };
+        assert_eq!(evidence.get("job_id").and_then(|v| v.as_str()), Some("e849b567-5232-44be-9a0c-40988f14e80c"));
+        let without = CREATED.replace(r#""jobId":"e849b567-5232-44be-9a0c-40988f14e80c""#, r#""jobId":7"#);
+        let Some(Signal::Fire(evidence)) = eval(&S3BatchOperationsJobCreated, &without) else {
+            panic!("fires without a text id");
+        };
+        assert_eq!(evidence.get("job_id").and_then(|v| v.as_str()), None);
     }
 }

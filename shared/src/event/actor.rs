@@ -8,7 +8,8 @@ use super::record::Record;
 /// The caller of a CloudTrail record, as findings show and windows group it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Actor {
-    /// Stable grouping key: `userIdentity.arn`, else `principalId`, else `accountId`.
+    /// Stable grouping key: `userIdentity.arn`, else `principalId`, else an
+    /// Identity Center user's id (`onBehalfOf.userId`), else `accountId`.
     pub key: String,
     /// What a person reads: the user name, `role/session`, `root`, the federated
     /// user name, or the invoking service.
@@ -63,13 +64,17 @@ fn nonempty(s: Option<&str>) -> Option<&str> {
     s.filter(|s| !s.is_empty())
 }
 
-/// `userIdentity.arn`, else `principalId`, else `accountId`, else `"unknown"`.
+/// `userIdentity.arn`, else `principalId`, else an IAM Identity Center user's
+/// id (`onBehalfOf.userId`: such records have neither, and keyed by their
+/// account every user of the portal was one caller), else `accountId`, else
+/// `"unknown"`.
 pub fn actor_key<'r>(rec: &'r Record) -> &'r str {
     let Some(u) = rec.identity() else {
         return "unknown";
     };
     nonempty(u.arn.as_deref())
         .or_else(|| nonempty(u.principal_id.as_deref()))
+        .or_else(|| rec.on_behalf_of_user_id())
         .or_else(|| nonempty(u.account_id.as_deref()))
         .unwrap_or("unknown")
 }
@@ -128,6 +133,13 @@ pub fn actor_display_text<'r>(rec: &'r Record) -> Cow<'r, str> {
         Some("AWSService") => {
             Cow::Borrowed(nonempty(u.invoked_by.as_deref()).unwrap_or("AWS service"))
         }
+        // Named by its id in the identity store (`aws identitystore
+        // describe-user --user-id`): the record has no name for it, except
+        // the one a sign-in's user typed (`additionalEventData.UserName`).
+        Some("IdentityCenterUser") => rec
+            .on_behalf_of_user_id()
+            .or_else(|| nonempty(u.user_name.as_deref()))
+            .map_or(Cow::Borrowed("unknown Identity Center user"), Cow::Borrowed),
         _ => nonempty(u.user_name.as_deref())
             .map(Cow::Borrowed)
             .or_else(|| arn.map(last_segment))
@@ -188,6 +200,19 @@ mod tests {
                 r#"{"type":"IAMUser","arn":"","principalId":"","accountId":"3","userName":"HIDDEN_DUE_TO_SECURITY_REASONS"}"#,
                 "HIDDEN_DUE_TO_SECURITY_REASONS",
                 "3",
+            ),
+            // IAM Identity Center's shape since July 2025: the user by its id,
+            // no name, no principal id; each user a caller of its own.
+            (
+                r#"{"type":"IdentityCenterUser","accountId":"4","onBehalfOf":{"userId":"544894e8-80c1-707f-60e3-3ba6510dfac1",
+                   "identityStoreArn":"arn:aws:identitystore::4:identitystore/d-9067642ac7"},"credentialId":"EXAMPLE"}"#,
+                "544894e8-80c1-707f-60e3-3ba6510dfac1",
+                "544894e8-80c1-707f-60e3-3ba6510dfac1",
+            ),
+            (
+                r#"{"type":"IdentityCenterUser","accountId":"4","onBehalfOf":null}"#,
+                "unknown Identity Center user",
+                "4",
             ),
         ];
         for (json, display, key) in cases {

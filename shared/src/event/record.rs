@@ -174,6 +174,22 @@ pub struct UserIdentity<'a> {
     pub invoked_by: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "lenient_struct")]
     pub session_context: Option<SessionContext<'a>>,
+    /// The person an `IdentityCenterUser` record acts for: IAM Identity Center
+    /// names its users by id here, and has written no `userName` or
+    /// `principalId` since July 2025.
+    #[serde(borrow, default, deserialize_with = "lenient_struct")]
+    pub on_behalf_of: Option<OnBehalfOf<'a>>,
+}
+
+/// `userIdentity.onBehalfOf`: an IAM Identity Center user, by its id in an
+/// identity store.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnBehalfOf<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub user_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub identity_store_arn: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -316,6 +332,11 @@ impl<'a> Record<'a> {
     }
     pub fn user_name(&self) -> Option<&str> {
         self.identity().and_then(|u| non_empty(&u.user_name))
+    }
+    /// `userIdentity.onBehalfOf.userId`: the IAM Identity Center user a record
+    /// acts for.
+    pub fn on_behalf_of_user_id(&self) -> Option<&str> {
+        non_empty(&self.identity()?.on_behalf_of.as_ref()?.user_id)
     }
     pub fn invoked_by(&self) -> Option<&str> {
         self.identity().and_then(|u| non_empty(&u.invoked_by))
