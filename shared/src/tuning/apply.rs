@@ -182,8 +182,21 @@ pub fn dedup_group(f: &Finding, by: &[DedupKey]) -> String {
             DedupKey::SourceIp => f.source_ip.as_deref().unwrap_or(""),
             DedupKey::Region => f.region.as_deref().unwrap_or(""),
         });
+        // A caller the record does not name (a console login by a user name
+        // that does not exist, keyed by its account) is told apart by where it
+        // calls from: as one actor, an office's failed login held back an
+        // intruder's from another address (from a review of tuning mistakes).
+        if *k == DedupKey::Actor && unnamed_caller(&f.actor.key) {
+            parts.push("actor_from");
+            parts.push(f.source_ip.as_deref().unwrap_or(""));
+        }
     }
     finding_id(&parts)
+}
+
+/// An actor key that names no principal: the account alone, or nothing.
+fn unnamed_caller(key: &str) -> bool {
+    key.is_empty() || key == "unknown" || crate::detections::common::is_account_id(key)
 }
 
 async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(

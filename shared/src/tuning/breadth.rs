@@ -19,13 +19,22 @@ pub(super) fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
         (path == "vpcEndpointId" || path == "vpcEndpointAccountId")
             && values.iter().all(|v| !v.contains(['*', '?']))
     });
+    // A federated user's name and the service a call went through are the
+    // caller's choice too: any IAM user allowed `GetFederationToken` names its
+    // session, and anyone allowed to run a stack or an automation calls
+    // through CloudFormation or Systems Manager (from a review of tuning
+    // mistakes: both passed `--strict` as naming who called, and an intruder's
+    // `StopLogging` matched).
     let chosen = |path: &str, cidr: bool, v: &str| {
         path == "userAgent"
+            || path == "userIdentity.invokedBy"
             || (is_evidence(path) && !(reach_evidence(path) && names_account(v)))
             || path == "userIdentity.sessionContext.sourceIdentity"
             || path.starts_with("tlsDetails.")
-            || (IDENTITY_ARN_FIELDS.contains(&path) && session_only_arn(v))
-            || (PRINCIPAL_ID_FIELDS.contains(&path) && v.starts_with(['*', '?']))
+            || (IDENTITY_ARN_FIELDS.contains(&path)
+                && (session_only_arn(v) || federated_user_arn(v)))
+            || (PRINCIPAL_ID_FIELDS.contains(&path)
+                && (v.starts_with(['*', '?']) || federated_principal_id(v)))
             || (path == "sourceIPAddress" && !through_endpoint && private_address(v, cidr))
     };
     // A value names the caller only without wildcards where the name is
@@ -35,8 +44,9 @@ pub(super) fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
         match path {
             "vpcEndpointId"
             | "vpcEndpointAccountId"
-            | "userIdentity.invokedBy"
             | "userIdentity.accessKeyId"
+            // An IAM Identity Center user's id, which its identity store gives.
+            | "userIdentity.onBehalfOf.userId"
             | "userIdentity.userName"
             | "userIdentity.sessionContext.sessionIssuer.userName" => literal,
             // A public network, whole or by its first octets, not wider than
@@ -139,14 +149,31 @@ pub(super) fn where_only(keys: &[(String, bool, Vec<String>)]) -> bool {
 }
 
 /// Whether a principal id glob names one principal: it begins with IAM's
-/// unique id (`AROA...:*` is one role's sessions), or it is written whole (the
-/// root user's, the account id; a federated user's, `<account id>:<name>`).
-/// From a review: `A*` and `AROA*` name a kind, yet counted as naming the
-/// caller, so an entry on `userAgent` alone passed `--strict` beside one.
+/// unique id (`AROA...:*` is one role's sessions), or it is the root user's,
+/// the account id written whole. From a review: `A*` and `AROA*` name a kind,
+/// yet counted as naming the caller, so an entry on `userAgent` alone passed
+/// `--strict` beside one. A federated user's, `<account id>:<name>`, names
+/// a session its issuer chose ([`federated_principal_id`]).
 fn names_one_principal(v: &str) -> bool {
-    let whole = !v.contains(['*', '?']);
     let id = v.split([':', '*', '?']).next().unwrap_or("");
-    iam_unique_id(id) || (whole && crate::detections::common::is_account_id(id))
+    iam_unique_id(id) || (!v.contains(['*', '?', ':']) && is_account_id(id))
+}
+
+/// A federated user's principal id, `<account id>:<name>`: the name is the
+/// one the caller of `GetFederationToken` gave it.
+fn federated_principal_id(v: &str) -> bool {
+    v.split_once(':')
+        .is_some_and(|(account, _)| is_account_id(account))
+}
+
+/// A federated user's ARN (`arn:aws:sts::<account>:federated-user/<name>`):
+/// the name is the one its issuer gave it, any IAM user allowed
+/// `GetFederationToken` can give the same; the issuer
+/// (`sessionContext.sessionIssuer.arn`) names who.
+fn federated_user_arn(glob: &str) -> bool {
+    glob.splitn(6, ':')
+        .nth(5)
+        .is_some_and(|resource| resource.starts_with("federated-user/"))
 }
 
 /// IAM's unique ids (`AIDA...`, `AROA...`, `AKIA...`): some 20 upper-case
@@ -285,7 +312,7 @@ fn names_principal_arn(glob: &str) -> bool {
     };
     match resource.strip_prefix("assumed-role/") {
         Some(_) => !session_only_arn(glob),
-        None => !resource.is_empty() && !resource.contains(['*', '?']),
+        None => !resource.is_empty() && !resource.contains(['*', '?']) && !federated_user_arn(glob),
     }
 }
 

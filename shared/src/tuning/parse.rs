@@ -380,6 +380,34 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
                 ),
             }
         }
+        // Each under its own warning, a higher threshold in a shorter window
+        // can still ask for a rate the burst never reaches (from a review of
+        // tuning mistakes: 100 in 31 s for 11 in 300 s passed `--strict`).
+        if let (
+            Some(WindowSpec::Distinct {
+                window_secs: built_in_secs,
+                min_distinct,
+                ..
+            }),
+            Some(threshold),
+        ) = (meta.window, d.threshold)
+        {
+            let secs = d.window_secs.unwrap_or(built_in_secs);
+            let rate = |n: usize, secs: i64| n as f64 / secs.max(1) as f64;
+            let times = rate(threshold, secs) / rate(min_distinct, built_in_secs);
+            let each_warned = threshold >= min_distinct.saturating_mul(10)
+                || meta.window.and_then(|w| w.window_far_below(secs)).is_some();
+            if times >= 10.0 && !each_warned {
+                c.warn(
+                    key.span(),
+                    format!(
+                        "[detections.{id}]: threshold {threshold} in window_secs {secs} asks for \
+                         {times:.0} times the built-in rate ({min_distinct} in {built_in_secs} s): \
+                         it may never fire"
+                    ),
+                );
+            }
+        }
         // From a review: both passed `tuning check --strict` in silence.
         if d.dedup_secs > 0 && !d.dedup_by.contains(&DedupKey::Actor) {
             c.warn(
@@ -963,7 +991,8 @@ fn matches(
             v.span(),
             "anyone with stolen keys can match this entry and silence their own findings: it \
              matches what the caller chooses (userAgent, tlsDetails, sourceIdentity, a session \
-             name, a private address without a VPC endpoint key, or request parameters alone) \
+             or federated user's name, invokedBy, a private address without a VPC endpoint \
+             key, or request parameters alone) \
              and no key names who the caller is. Add one: the identity (userIdentity.arn with a \
              literal user or role name and its account, a principal or access key id), or \
              vpcEndpointAccountId beside a private block",

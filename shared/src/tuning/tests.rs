@@ -691,6 +691,42 @@ fn dedup_holds_back_repeats_by_event_time_and_reports_them() {
     assert_eq!(sent[3].evidence.get("held_back_count"), Some(&json!(1)));
 }
 
+/// From a review of tuning mistakes: a caller the record does not name (a
+/// failed console login by a user name that does not exist is keyed by its
+/// account) was one actor for dedup, so an office's finding held back an
+/// intruder's from another address. Such callers are told apart by address;
+/// a named caller's findings from two addresses still share a period.
+#[test]
+fn dedup_tells_unnamed_callers_apart_by_address() {
+    let t = log_group_dedup_tuning();
+    let unnamed = |id: &str, ip: &str, time: &str| {
+        let mut rec: serde_json::Value =
+            serde_json::from_str(&delete_log_group(id, OTHER, ip, time)).unwrap();
+        rec["userIdentity"] = json!({"type": "IAMUser", "accountId": "111122223333",
+            "userName": "HIDDEN_DUE_TO_SECURITY_REASONS"});
+        rec.to_string()
+    };
+    let records = [
+        unnamed("1", "203.0.113.10", "2026-11-30T10:00:00Z"),
+        unnamed("2", "198.51.100.66", "2026-11-30T10:20:00Z"),
+        unnamed("3", "203.0.113.10", "2026-11-30T10:30:00Z"),
+        delete_log_group("4", OTHER, "198.51.100.1", "2026-11-30T10:00:00Z"),
+        delete_log_group("5", OTHER, "198.51.100.2", "2026-11-30T10:20:00Z"),
+    ];
+    let (decided, _) = run(Some(t), DAY, &records);
+    use Disposition::*;
+    assert_eq!(
+        first_event_and_disposition(&decided),
+        [
+            ("1".into(), Notified),
+            ("2".into(), Notified),
+            ("3".into(), HeldBack),
+            ("4".into(), Notified),
+            ("5".into(), HeldBack),
+        ]
+    );
+}
+
 /// From a review (fifteenth session): the two copies of a cross-account call
 /// are one finding, but each falls in its own dedup group (its account and
 /// actor). A copy held back behind its group's period no longer holds the
@@ -962,6 +998,15 @@ fn an_entry_on_caller_chosen_values_only_is_warned_of() {
         "\"userAgent\" = \"*Terraform/*\"\n\"userIdentity.principalId\" = \"A*\"",
         "\"userAgent\" = \"*Terraform/*\"\n\"userIdentity.principalId\" = \"AROA*\"",
         "\"userAgent\" = \"*Terraform/*\"\n\"userIdentity.principalId\" = \"111122223333:*\"",
+        // From a review of tuning mistakes: a federated user's name is its
+        // issuer's choice, any IAM user allowed GetFederationToken can take
+        // it; any caller allowed a stack or an automation calls through the
+        // service (`invokedBy`).
+        r#""userIdentity.arn" = "arn:aws:sts::444455556666:federated-user/trail-rotator""#,
+        r#""userIdentity.principalId" = "444455556666:trail-rotator""#,
+        "\"userIdentity.invokedBy\" = \"ssm.amazonaws.com\"\n\"requestParameters.name\" = \"arn:aws:cloudtrail:us-east-1:444455556666:trail/org\"",
+        r#""userIdentity.invokedBy" = "cloudformation.amazonaws.com""#,
+        "\"userIdentity.invokedBy\" = \"ssm.amazonaws.com\"\n\"userIdentity.accountId\" = \"444455556666\"",
     ] {
         assert!(warned(key), "{key}");
     }
@@ -980,6 +1025,11 @@ fn an_entry_on_caller_chosen_values_only_is_warned_of() {
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress|cidr\" = \"198.51.0.0/16\"",
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress|cidr\" = \"2001:db8::/32\"",
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"2001:db8:*\"",
+        // An Identity Center user by its id says who.
+        "\"userAgent\" = \"Mozilla/*\"\n\"userIdentity.onBehalfOf.userId\" = \"544894e8-80c1-707f-60e3-3ba6510dfac1\"",
+        // The federated user's issuer, or the role beside the service, says who.
+        "\"userIdentity.arn\" = \"arn:aws:sts::444455556666:federated-user/trail-rotator\"\n\"userIdentity.sessionContext.sessionIssuer.arn\" = \"arn:aws:iam::444455556666:user/rotator\"",
+        "\"userIdentity.invokedBy\" = \"cloudformation.amazonaws.com\"\n\"userIdentity.sessionContext.sessionIssuer.arn\" = \"arn:aws:iam::444455556666:role/Deployer\"",
     ] {
         assert!(!warned(key), "{key}");
     }
@@ -1837,11 +1887,18 @@ fn a_window_or_threshold_that_may_never_fire_is_warned_of() {
         &format!("{pair}window_secs = 1\n"),
         "may never fire"
     ));
+    // From a review of tuning mistakes: each just under its own warning, a
+    // threshold of 100 in 31 s asks for 88 times the built-in 11 in 300 s.
+    assert!(warned(
+        &format!("{burst}threshold = 100\nwindow_secs = 31\n"),
+        "times the built-in rate"
+    ));
     for fine in [
         format!("{burst}window_secs = 60\n"),
         format!("{burst}window_secs = 86400\n"),
         format!("{burst}threshold = 20\n"),
         format!("{pair}window_secs = 600\n"),
+        format!("{burst}threshold = 20\nwindow_secs = 600\n"),
     ] {
         assert!(
             !warned(&fine, "may never fire"),
