@@ -18,8 +18,8 @@
 use std::borrow::Cow;
 
 use super::record::{
-    LazyValue, Record, SessionAttributes, SessionContext, SessionIssuer, TlsDetails, UserIdentity,
-    WebIdFederationData,
+    LazyValue, OnBehalfOf, Record, SessionAttributes, SessionContext, SessionIssuer, TlsDetails,
+    UserIdentity, WebIdFederationData,
 };
 
 /// Nesting the reader follows before it declines (serde_json's limit is 128).
@@ -225,6 +225,12 @@ fn user_identity<'a>(c: &mut Cursor<'_, 'a>, depth: usize) -> Option<UserIdentit
                 u.session_context = Some(c.nested(depth, session_context)?);
                 return Some(());
             }
+            "onBehalfOf" => {
+                seen.first(8)?;
+                u.on_behalf_of =
+                    Some(c.nested(depth, |c, d| c.text_object(d, on_behalf_of_field))?);
+                return Some(());
+            }
             _ => return c.skip(depth - 1),
         };
         c.text_field(&mut seen, bit, field)
@@ -270,6 +276,14 @@ fn issuer_field<'t, 'a>(s: &'t mut SessionIssuer<'a>, key: &str) -> TextSlot<'t,
         "accountId" => (3, &mut s.account_id),
         // One field under two spellings: either after the other is a duplicate.
         "userName" | "username" => (4, &mut s.user_name),
+        _ => return None,
+    })
+}
+
+fn on_behalf_of_field<'t, 'a>(o: &'t mut OnBehalfOf<'a>, key: &str) -> TextSlot<'t, 'a> {
+    Some(match key {
+        "userId" => (0, &mut o.user_id),
+        "identityStoreArn" => (1, &mut o.identity_store_arn),
         _ => return None,
     })
 }

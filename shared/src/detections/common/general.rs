@@ -364,9 +364,16 @@ pub mod testing {
                 let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
                     continue;
                 };
-                texts.push(serde_json::to_string(&v).expect("JSON"));
-                if let Some(detail) = v.get("detail") {
-                    texts.push(serde_json::to_string(detail).expect("JSON"));
+                // A file holds one envelope or a list of them: each, and its record.
+                let envelopes = match &v {
+                    serde_json::Value::Array(items) => items.iter().collect(),
+                    one => vec![one],
+                };
+                for envelope in envelopes {
+                    texts.push(serde_json::to_string(envelope).expect("JSON"));
+                    if let Some(detail) = envelope.get("detail") {
+                        texts.push(serde_json::to_string(detail).expect("JSON"));
+                    }
                 }
             }
         }
