@@ -1768,3 +1768,71 @@ fn canaries_under_another_prefix_are_said() {
     let own = replay(&[sample.as_path()], &["--quiet"]);
     assert!(!stderr(&own).contains("canary record"), "{}", stderr(&own));
 }
+
+/// A trail that logs network activity events writes a VPC endpoint's record of
+/// each call through it beside the call's own: the same caller and call name,
+/// no parameters, no response (`eventCategory` `NetworkActivity`). The call is
+/// judged once, on its own record; a call the endpoint refused
+/// (`VpceAccessDenied`) has no other record and is judged as a refused call.
+#[test]
+fn a_vpc_endpoints_copy_of_a_call_is_not_judged_again() {
+    let through_endpoint = STOP_LOGGING
+        .replace("\"203.0.113.50\"", "\"10.0.141.54\"")
+        .replace(
+            ",\"eventCategory\":\"Management\"}",
+            ",\"vpcEndpointId\":\"vpce-0a1b2c3d4e5f67890\",\"vpcEndpointAccountId\":\"111122223333\",\"eventCategory\":\"Management\"}",
+        );
+    let copy = |id: &str, error: &str| {
+        format!(
+            r#"{{"eventVersion":"1.11","userIdentity":{{"type":"IAMUser","principalId":"AIDAEXAMPLEEXAMPLE1","arn":"arn:aws:iam::111122223333:user/mallory","accountId":"111122223333","accessKeyId":"AKIAEXAMPLEEXAMPLE1","userName":"mallory"}},"eventTime":"2026-03-02T10:15:00Z","eventSource":"cloudtrail.amazonaws.com","eventName":"StopLogging","awsRegion":"us-east-1","sourceIPAddress":"10.0.141.54","userAgent":"aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64",{error}"requestID":"5e0f1c2a-0000-4000-8000-000000000001","eventID":"{id}","eventType":"AwsVpceEvent","recipientAccountId":"111122223333","sharedEventID":"735fbea7-a934-43f7-a926-355589c59007","vpcEndpointId":"vpce-0a1b2c3d4e5f67890","vpcEndpointAccountId":"111122223333","eventCategory":"NetworkActivity"}}"#
+        )
+    };
+    let let_through = copy("33980b64-2ce1-471d-856c-376497e887bb", "");
+    let refused = copy(
+        "43980b64-2ce1-471d-856c-376497e887bc",
+        r#""errorCode":"VpceAccessDenied","errorMessage":"The request was denied due to a VPC endpoint policy","#,
+    );
+    let both = tmp(
+        "network-activity.json",
+        format!(r#"{{"Records":[{through_endpoint},{let_through}]}}"#).as_bytes(),
+    );
+    let mut found = fired(&replay(&[both.as_path()], &[]));
+    found.sort();
+    assert_eq!(
+        found,
+        ["cloudtrail-important-change", "cloudtrail-log-suspended"]
+    );
+    let alone = tmp(
+        "network-activity-alone.json",
+        format!("{let_through}\n").as_bytes(),
+    );
+    assert_eq!(
+        fired(&replay(&[alone.as_path()], &[])),
+        Vec::<String>::new()
+    );
+    // A copy written with the call's parameters (as a public rule test writes
+    // one) is judged on them.
+    let with_parameters = let_through.replacen(
+        "\"requestID\"",
+        "\"requestParameters\":{\"name\":\"management-trail\"},\"requestID\"",
+        1,
+    );
+    let with_parameters = tmp(
+        "network-activity-with-parameters.json",
+        format!("{with_parameters}\n").as_bytes(),
+    );
+    let mut found = fired(&replay(&[with_parameters.as_path()], &[]));
+    found.sort();
+    assert_eq!(
+        found,
+        ["cloudtrail-important-change", "cloudtrail-log-suspended"]
+    );
+    let denied = tmp(
+        "network-activity-denied.json",
+        format!("{refused}\n").as_bytes(),
+    );
+    assert_eq!(
+        fired(&replay(&[denied.as_path()], &[])),
+        ["cloudtrail-important-change"]
+    );
+}

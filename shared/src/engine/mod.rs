@@ -389,6 +389,13 @@ impl Engine {
     /// The detections a record is routed to, each once, in catalogue order.
     fn candidates(&self, rec: &Record<'_>) -> std::borrow::Cow<'_, [usize]> {
         use std::borrow::Cow;
+        // A VPC endpoint's copy of a call it let through: the call's own
+        // record is judged; this one, without parameters or response, would
+        // report the call twice and could be read as a call that asked for
+        // nothing (a trail that logs network activity events).
+        if rec.is_network_activity_let_through() {
+            return Cow::Borrowed(&[]);
+        }
         let (source, name, ua) = (rec.event_source(), rec.event_name(), rec.user_agent());
         let by_event = self.event_route(source, name);
         let by_source = self.source_route(source);

@@ -63,6 +63,7 @@ pub(super) fn record(text: &str) -> Option<Record<'_>> {
             "recipientAccountId" => (11, &mut rec.recipient_account_id),
             "vpcEndpointId" => (12, &mut rec.vpc_endpoint_id),
             "sessionCredentialFromConsole" => (13, &mut rec.session_credential_from_console),
+            "eventCategory" => (19, &mut rec.event_category),
             "userIdentity" => {
                 seen.first(14)?;
                 rec.user_identity = Some(c.nested(MAX_DEPTH, user_identity)?);

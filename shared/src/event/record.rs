@@ -60,6 +60,10 @@ pub struct Record<'a> {
     pub recipient_account_id: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub vpc_endpoint_id: Option<Cow<'a, str>>,
+    /// `Management`, `Data`, or `NetworkActivity` for the record a VPC
+    /// endpoint writes of a call through it, beside the call's own.
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub event_category: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "lenient_struct")]
     pub user_identity: Option<UserIdentity<'a>>,
     #[serde(borrow, default, deserialize_with = "lenient_struct")]
@@ -332,6 +336,17 @@ impl<'a> Record<'a> {
     }
     pub fn user_name(&self) -> Option<&str> {
         self.identity().and_then(|u| non_empty(&u.user_name))
+    }
+    /// A VPC endpoint's bare record of a call it let through (`eventCategory`
+    /// `NetworkActivity`, no error, neither parameters nor response): the call
+    /// is recorded again as itself, a management or data event with both. A
+    /// call the endpoint refused (`VpceAccessDenied`) has no other record; a
+    /// copy that carries the call's parameters is judged on them.
+    pub fn is_network_activity_let_through(&self) -> bool {
+        non_empty(&self.event_category) == Some("NetworkActivity")
+            && self.error_code().is_none()
+            && self.request_parameters.get().is_none()
+            && self.response_elements.get().is_none()
     }
     /// `userIdentity.onBehalfOf.userId`: the IAM Identity Center user a record
     /// acts for.
