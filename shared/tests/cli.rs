@@ -1792,24 +1792,18 @@ fn a_vpc_endpoints_copy_of_a_call_is_not_judged_again() {
         "43980b64-2ce1-471d-856c-376497e887bc",
         r#""errorCode":"VpceAccessDenied","errorMessage":"The request was denied due to a VPC endpoint policy","#,
     );
-    let both = tmp(
-        "network-activity.json",
-        format!(r#"{{"Records":[{through_endpoint},{let_through}]}}"#).as_bytes(),
-    );
-    let mut found = fired(&replay(&[both.as_path()], &[]));
-    found.sort();
-    assert_eq!(
-        found,
-        ["cloudtrail-important-change", "cloudtrail-log-suspended"]
-    );
-    let alone = tmp(
-        "network-activity-alone.json",
-        format!("{let_through}\n").as_bytes(),
-    );
-    assert_eq!(
-        fired(&replay(&[alone.as_path()], &[])),
-        Vec::<String>::new()
-    );
+    // The detections that fire on `text`, sorted.
+    let fired_on = |name: &str, text: String| {
+        let path = tmp(name, text.as_bytes());
+        let mut found = fired(&replay(&[path.as_path()], &[]));
+        found.sort();
+        found
+    };
+    let both_fire = ["cloudtrail-important-change", "cloudtrail-log-suspended"];
+    let both = format!(r#"{{"Records":[{through_endpoint},{let_through}]}}"#);
+    assert_eq!(fired_on("network-activity.json", both), both_fire);
+    let alone = format!("{let_through}\n");
+    assert!(fired_on("network-activity-alone.json", alone).is_empty());
     // A copy written with the call's parameters (as a public rule test writes
     // one) is judged on them.
     let with_parameters = let_through.replacen(
@@ -1817,22 +1811,14 @@ fn a_vpc_endpoints_copy_of_a_call_is_not_judged_again() {
         "\"requestParameters\":{\"name\":\"management-trail\"},\"requestID\"",
         1,
     );
-    let with_parameters = tmp(
-        "network-activity-with-parameters.json",
-        format!("{with_parameters}\n").as_bytes(),
-    );
-    let mut found = fired(&replay(&[with_parameters.as_path()], &[]));
-    found.sort();
+    let with_parameters = format!("{with_parameters}\n");
     assert_eq!(
-        found,
-        ["cloudtrail-important-change", "cloudtrail-log-suspended"]
+        fired_on("network-activity-with-parameters.json", with_parameters),
+        both_fire
     );
-    let denied = tmp(
-        "network-activity-denied.json",
-        format!("{refused}\n").as_bytes(),
-    );
+    let denied = format!("{refused}\n");
     assert_eq!(
-        fired(&replay(&[denied.as_path()], &[])),
+        fired_on("network-activity-denied.json", denied),
         ["cloudtrail-important-change"]
     );
 }
