@@ -839,3 +839,84 @@ fn a_missing_bucket_or_a_prefix_outside_the_layout_is_an_error() {
         assert!(stderr.contains("no log file for the days"), "{stderr}");
     }
 }
+
+/// From a review of replay from S3: a date PREFIX lists nothing above it (a
+/// year PREFIX listed its Region folder, which a policy narrowed to the PREFIX
+/// refuses), and says that its last day's late records, delivered under the
+/// next day's folder, are not read (a day PREFIX found nothing of nora's
+/// record from 23:59:30, and said nothing).
+#[test]
+fn a_date_prefix_lists_nothing_above_it_and_names_the_late_records_it_cuts_off() {
+    let region = format!("AWSLogs/{ORG}/{A}/CloudTrail/{EAST}/");
+    let year = format!("{region}2026/");
+    let (out, requests) = replay(&[&url(&year)]);
+    assert_eq!(out.status.code(), Some(0));
+    let lists = listed(&requests);
+    assert!(!lists.is_empty());
+    assert!(lists.iter().all(|l| l.starts_with(&year)), "{lists:?}");
+    let day = format!("{region}2026/01/05/");
+    let (out, _) = replay(&[&url(&day)]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!findings(&out).iter().any(|(_, id)| id == "night"));
+    assert!(
+        stderr.contains("late records are delivered under the next day's folder (2026/01/06/)"),
+        "{stderr}"
+    );
+    // Through the Region folder, nora's record is read; nothing is said.
+    let (out, _) = replay(&[
+        &url(&region),
+        "--since",
+        "2026-01-05",
+        "--until",
+        "2026-01-05",
+    ]);
+    assert!(findings(&out).iter().any(|(_, id)| id == "night"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("late records"));
+}
+
+/// From a review of replay from S3: a range whose day folders could not be
+/// listed was followed by "no log file for the days ... asked", as if quiet;
+/// and a run whose every download was refused (a missing kms:Decrypt) ended
+/// like a clean one. Both are said; the exit codes stay as documented (0, and
+/// 1 with --strict).
+#[test]
+fn a_range_left_unread_is_not_reported_as_quiet() {
+    let a = archive();
+    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let target = a.moto.endpoint.trim_start_matches("http://").to_owned();
+    let run = |refused: &str, args: &[&str]| {
+        let proxy = rt.block_on(refusing_proxy(target.clone(), refused.to_owned()));
+        trailwatch_on(&proxy)
+            .args(["replay", "--format", "jsonl"])
+            .args(args)
+            .output()
+            .expect("trailwatch runs")
+    };
+    // Every day folder refused (the month's listing, with its delimiter, is not).
+    let out = run(
+        "%2f2026%2f01%2f0",
+        &[&url(&format!("AWSLogs/{ORG}/{A}/")), "--regions", EAST],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("AccessDenied"), "{stderr}");
+    assert!(
+        stderr.contains("no log file found, but 3 folder(s) could not be listed"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("no log file for the days"), "{stderr}");
+    // Every download refused.
+    let root = url(&format!("AWSLogs/{ORG}/"));
+    let out = run(
+        "x-id=getobject",
+        &[&[root.as_str()][..], &A_EAST_ON_THE_5TH].concat(),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("log file(s) found could be read (named above): check s3:GetObject"),
+        "{stderr}"
+    );
+    assert!(findings(&out).is_empty());
+}

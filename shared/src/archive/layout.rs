@@ -519,6 +519,8 @@ pub struct Plan {
     /// First and last day folder to read (day numbers), each when known.
     first_day: Option<i64>,
     last_day: Option<i64>,
+    /// Today's day number (UTC, with the delivery grace): no folder is later.
+    today: i64,
 }
 
 impl Plan {
@@ -542,11 +544,26 @@ impl Plan {
             scope,
             first_day,
             last_day,
+            today,
         }
     }
 
     pub fn filter(&self) -> &Filter {
         &self.filter
+    }
+
+    /// The day folder after the PREFIX's last one, when the PREFIX names date
+    /// folders and the range asked reaches past them: the files of its last
+    /// day's late records are delivered there, outside the PREFIX, and are not
+    /// read (from a review: a month PREFIX with `--until` its last day found
+    /// nothing of a record from 23:59, which the Region PREFIX finds).
+    pub fn late_deliveries_outside(&self) -> Option<String> {
+        let (_, last) = self.scope.days()?;
+        let asked = self
+            .filter
+            .until
+            .map(|u| (u - 1 + DELIVERY_GRACE_MS).div_euclid(DAY_MS));
+        (last < self.today && asked.is_none_or(|a| a > last)).then(|| day_folder(last + 1))
     }
 
     /// The folders the PREFIX names (down to the Region), for one listing
@@ -691,9 +708,22 @@ impl Plan {
                     });
                 }
             }
-            _ => out.push(Step::List {
-                prefix: prefix.to_owned(),
-                level: Level::Years,
+            // From the deepest date folder the PREFIX names: listing the
+            // Region above a year PREFIX went outside it, which a policy
+            // narrowed to the PREFIX refuses (from a review).
+            _ => out.push(match self.scope.date[..] {
+                [y] => Step::List {
+                    prefix: format!("{prefix}{y:04}/"),
+                    level: Level::Months,
+                },
+                [y, m] => Step::List {
+                    prefix: format!("{prefix}{y:04}/{m:02}/"),
+                    level: Level::Days,
+                },
+                _ => Step::List {
+                    prefix: prefix.to_owned(),
+                    level: Level::Years,
+                },
             }),
         }
     }
@@ -1240,6 +1270,60 @@ mod tests {
                 k(B, "20260105T1005Z"),
                 k(A, "20260105T1010Z")
             ]
+        );
+    }
+
+    /// From a review: a year PREFIX over more than 31 days listed the Region
+    /// folder above it, which a policy narrowed to the PREFIX refuses; the
+    /// listing starts at the PREFIX's own folder.
+    #[test]
+    fn a_long_range_under_a_date_prefix_lists_nothing_above_it() {
+        let r = format!("AWSLogs/{ORG}/{A}/CloudTrail/us-east-1/");
+        let plan =
+            |prefix: &str| Plan::new(Scope::parse(prefix).unwrap(), Filter::default(), today());
+        assert_eq!(
+            prefixes(&plan(&format!("{r}2026/")).start()),
+            [format!("list {r}2026/ Months")]
+        );
+        assert_eq!(prefixes(&plan(&r).start()), [format!("list {r} Years")]);
+        // A month is at most 31 days: its days are written down.
+        assert_eq!(plan(&format!("{r}2025/12/")).start().len(), 31);
+    }
+
+    /// From a review: a date PREFIX cuts off its last day's late deliveries,
+    /// which sit in the next day's folder; the plan names that folder when
+    /// the range asked reaches past the PREFIX, and only then.
+    #[test]
+    fn late_deliveries_outside_a_date_prefix_are_named() {
+        let r = format!("AWSLogs/{ORG}/{A}/CloudTrail/us-east-1/");
+        let plan = |prefix: &str, until: Option<&str>| {
+            let filter = Filter {
+                until: until.map(|u| parse_until(u).unwrap()),
+                ..Filter::default()
+            };
+            Plan::new(Scope::parse(prefix).unwrap(), filter, today())
+        };
+        let month = format!("{r}2025/12/");
+        assert_eq!(
+            plan(&month, Some("2025-12-31"))
+                .late_deliveries_outside()
+                .as_deref(),
+            Some("2026/01/01")
+        );
+        assert_eq!(
+            plan(&month, None).late_deliveries_outside().as_deref(),
+            Some("2026/01/01")
+        );
+        // The range ends before the PREFIX's last hour; no date PREFIX; the
+        // PREFIX's last day is today.
+        assert_eq!(
+            plan(&month, Some("2025-12-30")).late_deliveries_outside(),
+            None
+        );
+        assert_eq!(plan(&r, None).late_deliveries_outside(), None);
+        assert_eq!(
+            plan(&format!("{r}2026/12/05/"), None).late_deliveries_outside(),
+            None
         );
     }
 }

@@ -44,6 +44,19 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
     let scope = Scope::parse(src.prefix)?;
     let now_ms = trailwatch::render::now_ms();
     let plan = Plan::new(scope, src.filter.clone(), now_ms);
+    let at = format!(
+        "s3://{}/{}",
+        src.bucket,
+        trailwatch::sanitize::one_line(src.prefix, 300)
+    );
+    if let Some(next) = plan.late_deliveries_outside() {
+        // Said even with --quiet: records inside the range are not read.
+        say!(
+            "trailwatch: {at}: the PREFIX ends with a date folder, and its last day's late \
+             records are delivered under the next day's folder ({next}/), outside it: they are \
+             not read. Name the Region folder (with --since/--until) to read them"
+        );
+    }
     let threads = src.threads.max(1);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -92,6 +105,9 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
         options,
         decode,
     );
+    // Folders that could not be listed, and objects read or not: a range
+    // left unread is not a quiet one (from a review).
+    let (mut unlisted, mut objects_read, mut objects_unread) = (0u64, 0u64, 0u64);
     while let Some(delivery) = reader.next_blocking() {
         match delivery {
             Delivery::Object {
@@ -104,19 +120,25 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
                 replay.progress.bytes += size;
                 match outcome {
                     Ok(found) => {
+                        objects_read += 1;
                         if found.replay(replay) {
                             break;
                         }
                         replay.file_done(&name);
                     }
-                    Err(e) => replay.unreadable(&std::io::Error::other(format!("{name}: {e}"))),
+                    Err(e) => {
+                        objects_unread += 1;
+                        replay.unreadable(&std::io::Error::other(format!("{name}: {e}")))
+                    }
                 }
                 drop(permit);
             }
             Delivery::Unlisted { cause, .. } => {
+                unlisted += 1;
                 replay.unreadable(&std::io::Error::other(cause));
             }
             Delivery::Lost { cause, .. } => {
+                objects_unread += 1;
                 let text = format!("s3://{}/{cause}", src.bucket);
                 replay.unreadable(&std::io::Error::other(text));
             }
@@ -128,16 +150,22 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
     let walked = reader.finish();
     // Downloads still in flight after a stop are abandoned, not awaited.
     rt.shutdown_background();
+    if walked.is_ok() && replay.fatal.is_none() && objects_read == 0 && objects_unread > 0 {
+        say!(
+            "trailwatch: {at}: none of the {objects_unread} log file(s) found could be read \
+             (named above): check s3:GetObject on the bucket, and kms:Decrypt on the trail's key"
+        );
+    }
     if let Ok(w) = &walked
         && w.keys_listed == 0
         && replay.fatal.is_none()
     {
-        let at = format!(
-            "s3://{}/{}",
-            src.bucket,
-            trailwatch::sanitize::one_line(src.prefix, 300)
-        );
-        if w.folder_listings > 0 && w.folders_found == 0 {
+        if unlisted > 0 {
+            say!(
+                "trailwatch: {at}: no log file found, but {unlisted} folder(s) could not be \
+                 listed (named above): the days, accounts and Regions asked were not all read"
+            );
+        } else if w.folder_listings > 0 && w.folders_found == 0 {
             // Nothing under the PREFIX at all: mistyped (counted as rejected,
             // so `--strict` fails; from a review).
             replay.unreadable(&std::io::Error::other(format!(
