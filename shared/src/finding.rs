@@ -297,10 +297,11 @@ pub fn cross_account_finding_id(
     ]))
 }
 
-/// What identifies a record when deduplicating: its `eventID`, else a digest of the
-/// fields that distinguish it.
+/// What identifies a record when deduplicating: the call's `eventID` (the first
+/// record's for one CloudTrail wrote again, [`Record::call_id`]), else a digest
+/// of the fields that distinguish it.
 pub fn record_identity(rec: &Record<'_>) -> String {
-    match rec.event_id() {
+    match rec.call_id() {
         Some(id) => id.to_owned(),
         None => finding_id(&[
             rec.event_source(),
@@ -335,6 +336,31 @@ pub fn finding_id(parts: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// From a review of newer record shapes: a record CloudTrail wrote again
+    /// with data it lacked (`addendum`) is the first record's call, for
+    /// findings and for the windows that count records (they counted the two
+    /// as two failed logins); its own `eventID` is still listed.
+    #[test]
+    fn a_record_written_again_is_the_same_call() {
+        let first = r#"{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","eventID":"aaaa-1"}"#;
+        let again = r#"{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","eventID":"bbbb-2",
+            "addendum":{"reason":"UPDATED_DATA","updatedFields":"userIdentity","originalEventID":"aaaa-1"}}"#;
+        let (first, again) = (
+            Record::from_json(first).unwrap(),
+            Record::from_json(again).unwrap(),
+        );
+        assert_eq!(record_identity(&again), record_identity(&first));
+        assert_eq!(
+            crate::detections::common::record_identity(&again),
+            crate::detections::common::record_identity(&first)
+        );
+        assert_eq!(again.event_id(), Some("bbbb-2"));
+        // A late record that names no first one is its own call.
+        let late = r#"{"eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","eventID":"cccc-3",
+            "addendum":{"reason":"DELIVERY_DELAY"}}"#;
+        assert_eq!(Record::from_json(late).unwrap().call_id(), Some("cccc-3"));
+    }
 
     /// The two copies of one cross-account call (one `sharedEventID`, two
     /// `eventID`s, one per account) make one finding id, each keeping its own

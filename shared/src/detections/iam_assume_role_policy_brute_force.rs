@@ -67,7 +67,7 @@ impl Detection for IamAssumeRolePolicyBruteForce {
         {
             return None;
         }
-        let value = rec.event_id()?.to_owned();
+        let value = rec.call_id()?.to_owned();
         let evidence = Evidence::new()
             .with("api", rec.event_name())
             .with_opt("role_name", rec.request_param_str("roleName"))

@@ -114,7 +114,7 @@ impl Detection for IdentityCenterSignInFailures {
         let user_name = rec
             .user_name()
             .or_else(|| rec.additional_data_str("UserName").filter(|n| !n.is_empty()));
-        let attempt = match rec.event_id() {
+        let attempt = match rec.call_id() {
             Some(id) => id.to_owned(),
             None => format!(
                 "{}|{}",

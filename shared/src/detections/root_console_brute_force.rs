@@ -46,7 +46,7 @@ impl Detection for RootConsoleBruteForce {
         if rec.identity_type() != Some("Root") {
             return None;
         }
-        let attempt = match rec.event_id() {
+        let attempt = match rec.call_id() {
             Some(id) => id.to_owned(),
             None => format!(
                 "{}|{}",

@@ -18,8 +18,8 @@
 use std::borrow::Cow;
 
 use super::record::{
-    LazyValue, OnBehalfOf, Record, SessionAttributes, SessionContext, SessionIssuer, TlsDetails,
-    UserIdentity, WebIdFederationData,
+    Addendum, InScopeOf, LazyValue, OnBehalfOf, Record, SessionAttributes, SessionContext,
+    SessionIssuer, TlsDetails, UserIdentity, WebIdFederationData,
 };
 
 /// Nesting the reader follows before it declines (serde_json's limit is 128).
@@ -64,6 +64,11 @@ pub(super) fn record(text: &str) -> Option<Record<'_>> {
             "vpcEndpointId" => (12, &mut rec.vpc_endpoint_id),
             "sessionCredentialFromConsole" => (13, &mut rec.session_credential_from_console),
             "eventCategory" => (19, &mut rec.event_category),
+            "addendum" => {
+                seen.first(20)?;
+                rec.addendum = Some(c.nested(MAX_DEPTH, |c, d| c.text_object(d, addendum_field))?);
+                return Some(());
+            }
             "userIdentity" => {
                 seen.first(14)?;
                 rec.user_identity = Some(c.nested(MAX_DEPTH, user_identity)?);
@@ -232,6 +237,11 @@ fn user_identity<'a>(c: &mut Cursor<'_, 'a>, depth: usize) -> Option<UserIdentit
                     Some(c.nested(depth, |c, d| c.text_object(d, on_behalf_of_field))?);
                 return Some(());
             }
+            "inScopeOf" => {
+                seen.first(9)?;
+                u.in_scope_of = Some(c.nested(depth, |c, d| c.text_object(d, in_scope_of_field))?);
+                return Some(());
+            }
             _ => return c.skip(depth - 1),
         };
         c.text_field(&mut seen, bit, field)
@@ -277,6 +287,21 @@ fn issuer_field<'t, 'a>(s: &'t mut SessionIssuer<'a>, key: &str) -> TextSlot<'t,
         "accountId" => (3, &mut s.account_id),
         // One field under two spellings: either after the other is a duplicate.
         "userName" | "username" => (4, &mut s.user_name),
+        _ => return None,
+    })
+}
+
+fn addendum_field<'t, 'a>(a: &'t mut Addendum<'a>, key: &str) -> TextSlot<'t, 'a> {
+    match key {
+        "originalEventID" => Some((0, &mut a.original_event_id)),
+        _ => None,
+    }
+}
+
+fn in_scope_of_field<'t, 'a>(i: &'t mut InScopeOf<'a>, key: &str) -> TextSlot<'t, 'a> {
+    Some(match key {
+        "issuerType" => (0, &mut i.issuer_type),
+        "credentialsIssuedTo" => (1, &mut i.credentials_issued_to),
         _ => return None,
     })
 }

@@ -60,6 +60,10 @@ pub struct Record<'a> {
     pub recipient_account_id: Option<Cow<'a, str>>,
     #[serde(borrow, default, deserialize_with = "lenient_str")]
     pub vpc_endpoint_id: Option<Cow<'a, str>>,
+    /// Set on a record CloudTrail wrote again: late, or with data it lacked
+    /// (`reason` `UPDATED_DATA`), naming the call's first record.
+    #[serde(borrow, default, deserialize_with = "lenient_struct")]
+    pub addendum: Option<Addendum<'a>>,
     /// `Management`, `Data`, or `NetworkActivity` for the record a VPC
     /// endpoint writes of a call through it, beside the call's own.
     #[serde(borrow, default, deserialize_with = "lenient_str")]
@@ -183,6 +187,33 @@ pub struct UserIdentity<'a> {
     /// `principalId` since July 2025.
     #[serde(borrow, default, deserialize_with = "lenient_struct")]
     pub on_behalf_of: Option<OnBehalfOf<'a>>,
+    #[serde(borrow, default, deserialize_with = "lenient_struct")]
+    pub in_scope_of: Option<InScopeOf<'a>>,
+}
+
+/// `addendum`: why CloudTrail wrote a record again, and the call's first
+/// record (`originalEventID`).
+#[derive(Debug, Default, Deserialize)]
+pub struct Addendum<'a> {
+    #[serde(
+        rename = "originalEventID",
+        borrow,
+        default,
+        deserialize_with = "lenient_str"
+    )]
+    pub original_event_id: Option<Cow<'a, str>>,
+}
+
+/// `userIdentity.inScopeOf`: the resource AWS issued the session's
+/// credentials to (a Lambda function, an EC2 instance), which AWS writes and
+/// the caller cannot.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InScopeOf<'a> {
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub issuer_type: Option<Cow<'a, str>>,
+    #[serde(borrow, default, deserialize_with = "lenient_str")]
+    pub credentials_issued_to: Option<Cow<'a, str>>,
 }
 
 /// `userIdentity.onBehalfOf`: an IAM Identity Center user, by its id in an
@@ -313,6 +344,16 @@ impl<'a> Record<'a> {
     pub fn event_id(&self) -> Option<&str> {
         non_empty(&self.event_id)
     }
+    /// The call this record is of: the first record's `eventID` for a record
+    /// CloudTrail wrote again (`addendum.originalEventID`: the same call, with
+    /// data it lacked), else the record's own. Findings and windows count
+    /// calls by it, so that the second record is not a second call.
+    pub fn call_id(&self) -> Option<&str> {
+        self.addendum
+            .as_ref()
+            .and_then(|a| non_empty(&a.original_event_id))
+            .or_else(|| self.event_id())
+    }
     pub fn region(&self) -> Option<&str> {
         non_empty(&self.aws_region)
     }
@@ -347,6 +388,13 @@ impl<'a> Record<'a> {
             && self.error_code().is_none()
             && self.request_parameters.get().is_none()
             && self.response_elements.get().is_none()
+    }
+    /// The Lambda function an assumed role's credentials were issued to
+    /// (`userIdentity.inScopeOf`, issuer type `AWS::Lambda::Function`).
+    pub fn credentials_of_lambda_function(&self) -> Option<&str> {
+        let scope = self.identity()?.in_scope_of.as_ref()?;
+        (non_empty(&scope.issuer_type) == Some("AWS::Lambda::Function"))
+            .then(|| non_empty(&scope.credentials_issued_to).unwrap_or("unknown function"))
     }
     /// `userIdentity.onBehalfOf.userId`: the IAM Identity Center user a record
     /// acts for.

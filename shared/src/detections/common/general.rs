@@ -198,9 +198,10 @@ pub fn succeeded_call(rec: &Record, source: &str, names: &[&str]) -> bool {
 }
 
 /// A value that is different for every record, to count records (not values) in a
-/// distinct-count window: `eventID`, else the time, address and user name together.
+/// distinct-count window: the call's `eventID` ([`Record::call_id`]), else the
+/// time, address and user name together.
 pub fn record_identity(rec: &Record) -> String {
-    match rec.event_id() {
+    match rec.call_id() {
         Some(id) => id.to_owned(),
         None => format!(
             "{}|{}|{}",
