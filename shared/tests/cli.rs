@@ -1816,6 +1816,17 @@ fn a_vpc_endpoints_copy_of_a_call_is_not_judged_again() {
         fired_on("network-activity-with-parameters.json", with_parameters),
         both_fire
     );
+    // Another account's credentials through the endpoint: that account's
+    // trail has the call's own record, this one may not (from a review).
+    let outsider = let_through.replace(
+        "\"arn:aws:iam::111122223333:user/mallory\",\"accountId\":\"111122223333\"",
+        "\"arn:aws:iam::999988887777:user/mallory\",\"accountId\":\"999988887777\"",
+    );
+    assert!(outsider.contains("999988887777"));
+    assert_eq!(
+        fired_on("network-activity-outsider.json", format!("{outsider}\n")),
+        both_fire
+    );
     let denied = format!("{refused}\n");
     assert_eq!(
         fired_on("network-activity-denied.json", denied),

@@ -378,16 +378,23 @@ impl<'a> Record<'a> {
     pub fn user_name(&self) -> Option<&str> {
         self.identity().and_then(|u| non_empty(&u.user_name))
     }
-    /// A VPC endpoint's bare record of a call it let through (`eventCategory`
-    /// `NetworkActivity`, no error, neither parameters nor response): the call
-    /// is recorded again as itself, a management or data event with both. A
-    /// call the endpoint refused (`VpceAccessDenied`) has no other record; a
-    /// copy that carries the call's parameters is judged on them.
+    /// A VPC endpoint's bare record of a call it let through by a caller of
+    /// its own account (`eventCategory` `NetworkActivity`, no error, neither
+    /// parameters nor response, `userIdentity.accountId` the record's): the
+    /// account's trail records the call again as itself, with both. A call the
+    /// endpoint refused (`VpceAccessDenied`) has no other record, nor may a
+    /// call by another account's credentials (its own record goes to that
+    /// account's trail): those are judged, as is a copy that carries the
+    /// call's parameters.
     pub fn is_network_activity_let_through(&self) -> bool {
         non_empty(&self.event_category) == Some("NetworkActivity")
             && self.error_code().is_none()
             && self.request_parameters.get().is_none()
             && self.response_elements.get().is_none()
+            && self
+                .identity()
+                .and_then(|u| non_empty(&u.account_id))
+                .is_some_and(|caller| Some(caller) == non_empty(&self.recipient_account_id))
     }
     /// The Lambda function an assumed role's credentials were issued to
     /// (`userIdentity.inScopeOf`, issuer type `AWS::Lambda::Function`).

@@ -183,10 +183,11 @@ pub fn dedup_group(f: &Finding, by: &[DedupKey]) -> String {
             DedupKey::Region => f.region.as_deref().unwrap_or(""),
         });
         // A caller the record does not name (a console login by a user name
-        // that does not exist, keyed by its account) is told apart by where it
+        // that does not exist, keyed by its account), or a sign-in, whose
+        // "actor" is the user whose name was typed, is told apart by where it
         // calls from: as one actor, an office's failed login held back an
-        // intruder's from another address (from a review of tuning mistakes).
-        if *k == DedupKey::Actor && unnamed_caller(&f.actor.key) {
+        // intruder's from another address (from two reviews of tuning).
+        if *k == DedupKey::Actor && (unnamed_caller(&f.actor.key) || sign_in(f)) {
             parts.push("actor_from");
             parts.push(f.source_ip.as_deref().unwrap_or(""));
         }
@@ -197,6 +198,22 @@ pub fn dedup_group(f: &Finding, by: &[DedupKey]) -> String {
 /// An actor key that names no principal: the account alone, or nothing.
 fn unnamed_caller(key: &str) -> bool {
     key.is_empty() || key == "unknown" || crate::detections::common::is_account_id(key)
+}
+
+/// A finding about sign-ins only (the console's, IAM Identity Center's): who
+/// typed the name is not known, only whose name it was.
+fn sign_in(f: &Finding) -> bool {
+    const SIGN_IN: &[&str] = &[
+        "ConsoleLogin",
+        "CheckMfa",
+        "CredentialChallenge",
+        "CredentialVerification",
+        "UserAuthentication",
+        "ExternalIdPDirectoryLogin",
+        "PasswordRecoveryRequested",
+        "PasswordRecoveryCompleted",
+    ];
+    !f.event_names.is_empty() && f.event_names.iter().all(|n| SIGN_IN.contains(&n.as_str()))
 }
 
 async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(

@@ -25,9 +25,20 @@ pub(super) fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
     // through CloudFormation or Systems Manager (from a review of tuning
     // mistakes: both passed `--strict` as naming who called, and an intruder's
     // `StopLogging` matched).
+    // A service's own record (`userIdentity.type` `AWSService` alone) has no
+    // other identity than the service: stolen keys cannot make one, and its
+    // `invokedBy` names who.
+    let service_record = keys.iter().any(|(path, _, values)| {
+        path == "userIdentity.type"
+            && !values.is_empty()
+            && values.iter().all(|v| v == "AWSService")
+    });
     let chosen = |path: &str, cidr: bool, v: &str| {
         path == "userAgent"
-            || path == "userIdentity.invokedBy"
+            || (path == "userIdentity.invokedBy" && !service_record)
+            // A service's name as the source address is the service a call
+            // went through, as `invokedBy` is (from a review).
+            || (path == "sourceIPAddress" && !address_like(v, cidr))
             || (is_evidence(path) && !(reach_evidence(path) && names_account(v)))
             || path == "userIdentity.sessionContext.sourceIdentity"
             || path.starts_with("tlsDetails.")
@@ -42,11 +53,10 @@ pub(super) fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
     let pins = |path: &str, cidr: bool, v: &str| {
         let literal = !v.contains(['*', '?']);
         match path {
+            "userIdentity.invokedBy" => service_record && literal,
             "vpcEndpointId"
             | "vpcEndpointAccountId"
             | "userIdentity.accessKeyId"
-            // An IAM Identity Center user's id, which its identity store gives.
-            | "userIdentity.onBehalfOf.userId"
             | "userIdentity.userName"
             | "userIdentity.sessionContext.sessionIssuer.userName" => literal,
             // A public network, whole or by its first octets, not wider than
@@ -160,10 +170,11 @@ fn names_one_principal(v: &str) -> bool {
 }
 
 /// A federated user's principal id, `<account id>:<name>`: the name is the
-/// one the caller of `GetFederationToken` gave it.
+/// one the caller of `GetFederationToken` gave it; so is a glob of one
+/// (`111122223333?trail-rotator`, `111122223333*rotator`; from a review).
 fn federated_principal_id(v: &str) -> bool {
-    v.split_once(':')
-        .is_some_and(|(account, _)| is_account_id(account))
+    let head_end = v.find([':', '*', '?']).unwrap_or(v.len());
+    is_account_id(&v[..head_end]) && head_end < v.len()
 }
 
 /// A federated user's ARN (`arn:aws:sts::<account>:federated-user/<name>`):

@@ -727,6 +727,48 @@ fn dedup_tells_unnamed_callers_apart_by_address() {
     );
 }
 
+/// From a review of the session's changes: a sign-in's "actor" is the user
+/// whose name was typed, so an office's failed login and an intruder's
+/// guess at the same user's password from elsewhere are told apart by
+/// address; the same address is still held back.
+#[test]
+fn dedup_tells_sign_ins_apart_by_address() {
+    let t = tuning("[detections.consolelogin-failed-authentication]\ndedup_secs = 3600\n");
+    let login = |id: &str, ip: &str, time: &str| {
+        json!({
+            "eventVersion": "1.09", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+            "eventID": id, "eventTime": time, "awsRegion": "us-east-1", "sourceIPAddress": ip,
+            "userAgent": "Mozilla/5.0", "recipientAccountId": "111122223333",
+            "eventType": "AwsConsoleSignIn", "errorMessage": "Failed authentication",
+            "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLEANN000001",
+                "arn": "arn:aws:iam::111122223333:user/ann", "accountId": "111122223333",
+                "userName": "ann"},
+            "responseElements": {"ConsoleLogin": "Failure"},
+            "additionalEventData": {"MFAUsed": "No", "LoginTo": "https://console.aws.amazon.com/"}
+        })
+        .to_string()
+    };
+    let records = [
+        login("1", "198.51.100.23", "2026-11-30T10:00:00Z"),
+        login("2", "203.0.113.66", "2026-11-30T10:20:00Z"),
+        login("3", "198.51.100.23", "2026-11-30T10:30:00Z"),
+    ];
+    let (decided, _) = run(Some(t), DAY, &records);
+    let d: Vec<_> = of(&decided, "consolelogin-failed-authentication")
+        .iter()
+        .map(|f| (f.event_ids[0].clone(), f.disposition.unwrap()))
+        .collect();
+    use Disposition::*;
+    assert_eq!(
+        d,
+        [
+            ("1".into(), Notified),
+            ("2".into(), Notified),
+            ("3".into(), HeldBack),
+        ]
+    );
+}
+
 /// From a review (fifteenth session): the two copies of a cross-account call
 /// are one finding, but each falls in its own dedup group (its account and
 /// actor). A copy held back behind its group's period no longer holds the
@@ -1007,6 +1049,13 @@ fn an_entry_on_caller_chosen_values_only_is_warned_of() {
         "\"userIdentity.invokedBy\" = \"ssm.amazonaws.com\"\n\"requestParameters.name\" = \"arn:aws:cloudtrail:us-east-1:444455556666:trail/org\"",
         r#""userIdentity.invokedBy" = "cloudformation.amazonaws.com""#,
         "\"userIdentity.invokedBy\" = \"ssm.amazonaws.com\"\n\"userIdentity.accountId\" = \"444455556666\"",
+        // From a review of the session's changes: a federated user's name as
+        // a glob; a service's name as the source address; an Identity
+        // Center user's id, which a sign-in's typist picks.
+        r#""userIdentity.principalId" = "444455556666?trail-rotator""#,
+        r#""userIdentity.principalId" = "444455556666*rotator""#,
+        "\"sourceIPAddress\" = \"ssm.amazonaws.com\"\n\"userIdentity.accountId\" = \"444455556666\"",
+        "\"userAgent\" = \"Mozilla/*\"\n\"userIdentity.onBehalfOf.userId\" = \"544894e8-80c1-707f-60e3-3ba6510dfac1\"",
     ] {
         assert!(warned(key), "{key}");
     }
@@ -1025,8 +1074,8 @@ fn an_entry_on_caller_chosen_values_only_is_warned_of() {
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress|cidr\" = \"198.51.0.0/16\"",
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress|cidr\" = \"2001:db8::/32\"",
         "\"userAgent\" = \"*Terraform/*\"\n\"sourceIPAddress\" = \"2001:db8:*\"",
-        // An Identity Center user by its id says who.
-        "\"userAgent\" = \"Mozilla/*\"\n\"userIdentity.onBehalfOf.userId\" = \"544894e8-80c1-707f-60e3-3ba6510dfac1\"",
+        // A service's own record, by the service.
+        "\"userIdentity.type\" = \"AWSService\"\n\"userIdentity.invokedBy\" = \"logs.amazonaws.com\"\n\"userIdentity.accountId\" = \"111122223333\"",
         // The federated user's issuer, or the role beside the service, says who.
         "\"userIdentity.arn\" = \"arn:aws:sts::444455556666:federated-user/trail-rotator\"\n\"userIdentity.sessionContext.sessionIssuer.arn\" = \"arn:aws:iam::444455556666:user/rotator\"",
         "\"userIdentity.invokedBy\" = \"cloudformation.amazonaws.com\"\n\"userIdentity.sessionContext.sessionIssuer.arn\" = \"arn:aws:iam::444455556666:role/Deployer\"",
@@ -1891,6 +1940,11 @@ fn a_window_or_threshold_that_may_never_fire_is_warned_of() {
     // threshold of 100 in 31 s asks for 88 times the built-in 11 in 300 s.
     assert!(warned(
         &format!("{burst}threshold = 100\nwindow_secs = 31\n"),
+        "times the built-in rate"
+    ));
+    // A built-in threshold of one or two: no rate to speak of (from a review).
+    assert!(!warned(
+        "[detections.root-user-activity]\nthreshold = 2\nwindow_secs = 600\n",
         "times the built-in rate"
     ));
     for fine in [

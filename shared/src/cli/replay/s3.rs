@@ -153,7 +153,8 @@ pub fn read<S: Store>(src: &Source<'_>, replay: &mut Replay<'_, S>) -> Result<u6
     if walked.is_ok() && replay.fatal.is_none() && objects_read == 0 && objects_unread > 0 {
         say!(
             "trailwatch: {at}: none of the {objects_unread} log file(s) found could be read \
-             (named above): check s3:GetObject on the bucket, and kms:Decrypt on the trail's key"
+             (named above): check s3:GetObject on the bucket and kms:Decrypt on the trail's \
+             key, or restore the objects a lifecycle rule archived (InvalidObjectState)"
         );
     }
     if let Ok(w) = &walked
