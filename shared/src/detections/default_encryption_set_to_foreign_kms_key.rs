@@ -25,6 +25,9 @@ use crate::event::Record;
 pub struct DefaultEncryptionSetToForeignKmsKey;
 
 const S3: &str = "s3.amazonaws.com";
+/// Directory buckets (S3 Express One Zone) are managed under their own source;
+/// one keeps its customer managed key for its whole life.
+const S3_EXPRESS: &str = "s3express.amazonaws.com";
 const EC2: &str = "ec2.amazonaws.com";
 const S3_CALLS: &[&str] = &["PutBucketEncryption"];
 const EC2_CALLS: &[&str] = &["ModifyEbsDefaultKmsKeyId"];
@@ -56,6 +59,7 @@ pub static META: Meta = Meta {
                  own key, and revoke the caller's credentials.",
     triggers: &[
         Trigger::write(S3, S3_CALLS),
+        Trigger::write(S3_EXPRESS, S3_CALLS),
         Trigger::write(EC2, EC2_CALLS),
         Trigger::write(SECRETS, SECRETS_CALLS),
     ],
@@ -68,7 +72,7 @@ impl Detection for DefaultEncryptionSetToForeignKmsKey {
     }
 
     fn evaluate(&self, rec: &Record<'_>) -> Option<Signal> {
-        let bucket = succeeded_call(rec, S3, S3_CALLS);
+        let bucket = succeeded_call(rec, S3, S3_CALLS) || succeeded_call(rec, S3_EXPRESS, S3_CALLS);
         let secret = succeeded_call(rec, SECRETS, SECRETS_CALLS);
         if !(bucket || secret || succeeded_call(rec, EC2, EC2_CALLS)) || aws_service_caller_but_stack(rec) {
             return None;
@@ -146,6 +150,10 @@ mod tests {
             {{"ApplyServerSideEncryptionByDefault":{{"SSEAlgorithm":"aws:kms","KMSMasterKeyID":"{FOREIGN}"}}}}]}}}}"#
         );
         assert!(fires(&DefaultEncryptionSetToForeignKmsKey, &record(S3, "PutBucketEncryption", USER, &rules, "")));
+        // A directory bucket (S3 Express One Zone), under its own source (from
+        // a review of newer shapes: it was not watched).
+        let directory = bucket(FOREIGN).replace("orders-archive", "orders--use1-az4--x-s3");
+        assert!(fires(&DefaultEncryptionSetToForeignKmsKey, &record(S3_EXPRESS, "PutBucketEncryption", ROLE, &directory, "")));
         for params in [
             format!(r#"{{"ModifyEbsDefaultKmsKeyIdRequest":{{"KmsKeyId":"{FOREIGN}"}}}}"#),
             format!(r#"{{"kmsKeyId":"{FOREIGN}"}}"#),

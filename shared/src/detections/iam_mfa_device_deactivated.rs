@@ -57,11 +57,13 @@ impl Detection for IamMfaDeviceDeactivated {
     /// a sign-in, each reported high (from a review: two high findings per
     /// member account).
     fn severity_for(&self, rec: &Record<'_>) -> Severity {
-        // Root's own device only: no `userName` (from an evasion review: a
-        // user's device switched off in such a session was medium too).
+        // Root's own device only: no `userName`, or root's own as IAM writes
+        // it (`AWS ROOT USER`; from a review of newer shapes) (from an
+        // evasion review: a user's device switched off in such a session was
+        // medium too).
         if centralized_root_session(rec)
             && rec.identity_type() == Some("Root")
-            && rec.request_param_str("userName").is_none()
+            && rec.request_param_str("userName").is_none_or(|u| u == "AWS ROOT USER")
         {
             Severity::Medium
         } else {
@@ -143,6 +145,11 @@ mod tests {
         let json = iam("DeactivateMFADevice", assumed, PARAMS);
         let rec = crate::event::Record::from_json(&json).unwrap();
         assert_eq!(IamMfaDeviceDeactivated.severity_for(&rec), Severity::High);
+        // Root's own named as IAM writes it (from a review of newer shapes).
+        let named = r#"{"userName":"AWS ROOT USER","serialNumber":"arn:aws:iam::111122223333:mfa/root-account-mfa-device"}"#;
+        let json = iam("DeactivateMFADevice", assumed, named);
+        let rec = crate::event::Record::from_json(&json).unwrap();
+        assert_eq!(IamMfaDeviceDeactivated.severity_for(&rec), Severity::Medium);
     }
 
     #[test]
