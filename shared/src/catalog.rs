@@ -144,6 +144,33 @@ const RAISED: &[(&str, Severity)] = &[
     ("vpn-connection-created", Severity::Medium),
 ];
 
+/// Detections of sign-in attempts (console, IAM Identity Center, root's
+/// password recovery) that anyone may make, failed ones among them: the
+/// identity such a record names is the user whose name was typed, by anyone,
+/// not who typed it. Kept by id, as [`RAISED`] is, for the functions' tuning
+/// checks; a test holds each to sign-in triggers alone. (Successful sign-ins'
+/// detections, `GetSigninToken`'s and a federated console session's name who
+/// signed in.)
+const SIGN_IN_ATTEMPTS: &[&str] = &[
+    "console-failed-logins-for-user",
+    "console-failed-logins-from-ip",
+    "console-login-failed-mfa-challenge",
+    "console-login-spray-across-accounts",
+    "console-login-spray-from-ip",
+    "console-mfa-failures-for-user",
+    "consolelogin-failed-authentication",
+    "credential-access-failed-login",
+    "identity-center-sign-in-failures",
+    "root-console-brute-force",
+    "root-password-recovery-or-change",
+];
+
+/// Whether the detection `id` reports sign-in attempts anyone may make
+/// ([`SIGN_IN_ATTEMPTS`]).
+pub fn reports_sign_in_attempts(id: &str) -> bool {
+    SIGN_IN_ATTEMPTS.contains(&id)
+}
+
 /// The highest severity a detection's findings can have: what tuning checks
 /// judge an entry or a muted detection by.
 pub fn highest_severity(d: &Indexed) -> Severity {
@@ -236,6 +263,20 @@ pub fn function(name: &str) -> Option<&'static GroupDetections> {
 mod tests {
     use super::*;
     use crate::detection::{Trigger, WindowSpec};
+
+    /// Every detection of [`SIGN_IN_ATTEMPTS`] is triggered by sign-ins alone.
+    #[test]
+    fn the_sign_in_attempt_detections_are_triggered_by_sign_ins_alone() {
+        for id in SIGN_IN_ATTEMPTS {
+            let m = by_id(id).unwrap_or_else(|| panic!("{id}")).meta();
+            assert!(
+                m.triggers.iter().all(|t| {
+                    matches!(t, Trigger::Events { source, .. } if *source == "signin.amazonaws.com")
+                }),
+                "{id}"
+            );
+        }
+    }
 
     #[test]
     fn ids_are_unique_and_kebab_case() {

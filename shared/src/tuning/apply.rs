@@ -171,7 +171,8 @@ async fn quiet<S: Store + ?Sized>(
 /// never held back behind a less severe one (a subscription that takes only
 /// `high` would otherwise never hear of it).
 pub fn dedup_group(f: &Finding, by: &[DedupKey]) -> String {
-    let mut parts: Vec<&str> = Vec::with_capacity(by.len() * 2 + 2);
+    let mut from = None;
+    let mut parts: Vec<&str> = Vec::with_capacity(by.len() * 2 + 4);
     parts.push("severity");
     parts.push(f.severity.as_str());
     for k in by {
@@ -188,9 +189,12 @@ pub fn dedup_group(f: &Finding, by: &[DedupKey]) -> String {
         // calls from: as one actor, an office's failed login held back an
         // intruder's from another address (from two reviews of tuning).
         if *k == DedupKey::Actor && (unnamed_caller(&f.actor.key) || sign_in(f)) {
-            parts.push("actor_from");
-            parts.push(f.source_ip.as_deref().unwrap_or(""));
+            from = Some(addresses(f));
         }
+    }
+    if let Some(from) = &from {
+        parts.push("actor_from");
+        parts.push(from);
     }
     finding_id(&parts)
 }
@@ -198,6 +202,22 @@ pub fn dedup_group(f: &Finding, by: &[DedupKey]) -> String {
 /// An actor key that names no principal: the account alone, or nothing.
 fn unnamed_caller(key: &str) -> bool {
     key.is_empty() || key == "unknown" || crate::detections::common::is_account_id(key)
+}
+
+/// Every address a finding names: a window's lists each of its records'
+/// (`evidence.source_ip`), sorted, so that an intruder's attempts in a span
+/// opened by the user's own are not taken for the user's (from a review);
+/// else the finding's own.
+fn addresses(f: &Finding) -> String {
+    match f.evidence.get("source_ip") {
+        Some(serde_json::Value::Array(items)) => {
+            let mut ips: Vec<&str> = items.iter().filter_map(|v| v.as_str()).collect();
+            ips.sort_unstable();
+            ips.dedup();
+            ips.join(",")
+        }
+        _ => f.source_ip.clone().unwrap_or_default(),
+    }
 }
 
 /// A finding about sign-ins only (the console's, IAM Identity Center's): who

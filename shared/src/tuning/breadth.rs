@@ -59,16 +59,7 @@ pub(super) fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
             | "userIdentity.accessKeyId"
             | "userIdentity.userName"
             | "userIdentity.sessionContext.sessionIssuer.userName" => literal,
-            // A public network, whole or by its first octets, not wider than
-            // an organisation's.
-            // A service's name (`cloudformation.amazonaws.com`, `AWS Internal`)
-            // is no network: anyone calling through the service is logged so.
-            "sourceIPAddress" => {
-                address_like(v, cidr)
-                    && !private_address(v, cidr)
-                    && !v.starts_with(['*', '?'])
-                    && narrow_network(v, cidr)
-            }
+            "sourceIPAddress" => public_network(v, cidr),
             _ if IDENTITY_ARN_FIELDS.contains(&path) => names_principal_arn(v),
             _ if PRINCIPAL_ID_FIELDS.contains(&path) => names_one_principal(v),
             // Not the caller, but where a share or trust may reach: only the
@@ -214,12 +205,36 @@ const BOOKKEEPING_FIELDS: &[&str] = &[
 ];
 
 /// Whether a `sourceIPAddress` value is written as an address (a block, an
-/// address, or a glob of an address's characters), not a service's name.
+/// address, or a glob of an address's characters with a digit or a `:`), not
+/// a service's name: `c*` and `c?????????????.?????????.c??` are made of hex
+/// letters and match `cloudformation.amazonaws.com` (from a review).
 fn address_like(value: &str, cidr: bool) -> bool {
     cidr || value.parse::<std::net::IpAddr>().is_ok()
-        || value
+        || (value
             .bytes()
             .all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'*' | b'?'))
+            && value.bytes().any(|b| b.is_ascii_digit() || b == b':'))
+}
+
+/// A public network, whole or by its first octets, not wider than an
+/// organisation's: where a caller is. A service's name
+/// (`cloudformation.amazonaws.com`, `AWS Internal`) is no network: anyone
+/// calling through the service is logged so.
+fn public_network(v: &str, cidr: bool) -> bool {
+    address_like(v, cidr)
+        && !private_address(v, cidr)
+        && !v.starts_with(['*', '?'])
+        && narrow_network(v, cidr)
+}
+
+/// Whether some key names where the caller is: a `sourceIPAddress` key whose
+/// every value is a public network (see [`public_network`]).
+pub(super) fn names_a_network(keys: &[(String, bool, Vec<String>)]) -> bool {
+    keys.iter().any(|(path, cidr, values)| {
+        path == "sourceIPAddress"
+            && !values.is_empty()
+            && values.iter().all(|v| public_network(v, *cidr))
+    })
 }
 
 /// Fields CloudTrail writes in every record, or nearly (a service's own

@@ -9,7 +9,8 @@ use toml::de::{DeTable, DeValue};
 
 use super::breadth::{
     ALWAYS_WRITTEN, caller_chosen_only, evidence_takes_anyone, glob_over_policy_text,
-    identity_without_account, matches_anything, principal_everyone, reach_evidence, where_only,
+    identity_without_account, matches_anything, names_a_network, principal_everyone,
+    reach_evidence, where_only,
 };
 use super::{
     Cidr, DedupKey, DetectionTuning, EXPIRY_WARNING_DAYS, Entry, Glob, Level, MAX_DEDUP_SECS,
@@ -397,15 +398,13 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
             let times = rate(threshold, secs) / rate(min_distinct, built_in_secs);
             let each_warned = threshold >= min_distinct.saturating_mul(10)
                 || meta.window.and_then(|w| w.window_far_below(secs)).is_some();
-            // A rate means little for a built-in threshold of one or two (a
-            // review's `root-user-activity` at 2 in 600 s fired on samples).
-            if times >= 10.0 && !each_warned && min_distinct >= 3 {
+            if times >= 10.0 && !each_warned {
                 c.warn(
                     key.span(),
                     format!(
                         "[detections.{id}]: threshold {threshold} in window_secs {secs} asks for \
                          {times:.0} times the built-in rate ({min_distinct} in {built_in_secs} s): \
-                         a burst at up to ten times that rate is no longer reported"
+                         a burst slower than that is no longer reported"
                     ),
                 );
             }
@@ -628,6 +627,26 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
                  recorded (accounts, Regions, call names, identity types, record metadata, any \
                  value of a field): it silences every caller there, an intruder's stolen keys \
                  included. Name who (the identity), what (the resource) or from where (a network)"
+            ),
+        );
+    }
+    // A sign-in attempt's identity is the user whose name was typed, by
+    // anyone: an entry on it (the user retrying a forgotten password)
+    // silences an intruder's guesses at that password (from a review).
+    if !detections.is_empty()
+        && detections
+            .iter()
+            .all(|d| catalog::reports_sign_in_attempts(d))
+        && !names_a_network(&keys)
+    {
+        c.warn(
+            span.clone(),
+            format!(
+                "entry {id:?} covers sign-in attempts only ({}), whose identity is the user \
+                 whose name was typed, by anyone: it silences an intruder's guesses at that \
+                 user's password too. Name where the sign-ins come from (sourceIPAddress, a \
+                 public block of at most a /16)",
+                detections.join(", ")
             ),
         );
     }
