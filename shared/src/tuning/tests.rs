@@ -727,6 +727,20 @@ fn dedup_tells_unnamed_callers_apart_by_address() {
     );
 }
 
+/// A console sign-in by `identity` refused with "Failed authentication".
+fn failed_console_login(id: &str, ip: &str, time: &str, identity: &serde_json::Value) -> String {
+    json!({
+        "eventVersion": "1.09", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+        "eventID": id, "eventTime": time, "awsRegion": "us-east-1", "sourceIPAddress": ip,
+        "userAgent": "Mozilla/5.0", "recipientAccountId": "111122223333",
+        "eventType": "AwsConsoleSignIn", "errorMessage": "Failed authentication",
+        "userIdentity": identity,
+        "responseElements": {"ConsoleLogin": "Failure"},
+        "additionalEventData": {"MFAUsed": "No", "LoginTo": "https://console.aws.amazon.com/"}
+    })
+    .to_string()
+}
+
 /// From a review of the session's changes: a sign-in's "actor" is the user
 /// whose name was typed, so an office's failed login and an intruder's
 /// guess at the same user's password from elsewhere are told apart by
@@ -734,20 +748,9 @@ fn dedup_tells_unnamed_callers_apart_by_address() {
 #[test]
 fn dedup_tells_sign_ins_apart_by_address() {
     let t = tuning("[detections.consolelogin-failed-authentication]\ndedup_secs = 3600\n");
-    let login = |id: &str, ip: &str, time: &str| {
-        json!({
-            "eventVersion": "1.09", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
-            "eventID": id, "eventTime": time, "awsRegion": "us-east-1", "sourceIPAddress": ip,
-            "userAgent": "Mozilla/5.0", "recipientAccountId": "111122223333",
-            "eventType": "AwsConsoleSignIn", "errorMessage": "Failed authentication",
-            "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLEANN000001",
-                "arn": "arn:aws:iam::111122223333:user/ann", "accountId": "111122223333",
-                "userName": "ann"},
-            "responseElements": {"ConsoleLogin": "Failure"},
-            "additionalEventData": {"MFAUsed": "No", "LoginTo": "https://console.aws.amazon.com/"}
-        })
-        .to_string()
-    };
+    let ann = json!({"type": "IAMUser", "principalId": "AIDAEXAMPLEANN000001",
+        "arn": "arn:aws:iam::111122223333:user/ann", "accountId": "111122223333", "userName": "ann"});
+    let login = |id: &str, ip: &str, time: &str| failed_console_login(id, ip, time, &ann);
     let records = [
         login("1", "198.51.100.23", "2026-11-30T10:00:00Z"),
         login("2", "203.0.113.66", "2026-11-30T10:20:00Z"),
@@ -776,19 +779,9 @@ fn dedup_tells_sign_ins_apart_by_address() {
 #[test]
 fn dedup_tells_sign_in_windows_apart_by_every_address() {
     let t = tuning("[detections.root-console-brute-force]\ndedup_secs = 7200\n");
-    let failure = |id: String, ip: &str, time: String| {
-        json!({
-            "eventVersion": "1.09", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
-            "eventID": id, "eventTime": time, "awsRegion": "us-east-1", "sourceIPAddress": ip,
-            "userAgent": "Mozilla/5.0", "recipientAccountId": "111122223333",
-            "eventType": "AwsConsoleSignIn", "errorMessage": "Failed authentication",
-            "userIdentity": {"type": "Root", "principalId": "111122223333",
-                "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"},
-            "responseElements": {"ConsoleLogin": "Failure"},
-            "additionalEventData": {"MFAUsed": "No", "LoginTo": "https://console.aws.amazon.com/"}
-        })
-        .to_string()
-    };
+    let root = json!({"type": "Root", "principalId": "111122223333",
+        "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"});
+    let failure = |id: String, ip: &str, time: String| failed_console_login(&id, ip, &time, &root);
     let office = "198.51.100.23";
     let mut records: Vec<String> = (0..10)
         .map(|i| {
