@@ -165,8 +165,9 @@ const SIGN_IN_ATTEMPTS: &[&str] = &[
     "root-password-recovery-or-change",
 ];
 
-/// Whether the detection `id` reports sign-in attempts anyone may make
-/// ([`SIGN_IN_ATTEMPTS`]).
+/// Whether the detection `id` reports sign-in attempts anyone may make (a
+/// failed console or portal sign-in, root's password recovery), whose identity
+/// is the user whose name was typed.
 pub fn reports_sign_in_attempts(id: &str) -> bool {
     SIGN_IN_ATTEMPTS.contains(&id)
 }
