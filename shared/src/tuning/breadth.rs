@@ -19,12 +19,6 @@ pub(super) fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
         (path == "vpcEndpointId" || path == "vpcEndpointAccountId")
             && values.iter().all(|v| !v.contains(['*', '?']))
     });
-    // A federated user's name and the service a call went through are the
-    // caller's choice too: any IAM user allowed `GetFederationToken` names its
-    // session, and anyone allowed to run a stack or an automation calls
-    // through CloudFormation or Systems Manager (from a review of tuning
-    // mistakes: both passed `--strict` as naming who called, and an intruder's
-    // `StopLogging` matched).
     // A service's own record (`userIdentity.type` `AWSService` alone) has no
     // other identity than the service: stolen keys cannot make one, and its
     // `invokedBy` names who.
@@ -33,6 +27,12 @@ pub(super) fn caller_chosen_only(keys: &[(String, bool, Vec<String>)]) -> bool {
             && !values.is_empty()
             && values.iter().all(|v| v == "AWSService")
     });
+    // A federated user's name and the service a call went through are the
+    // caller's choice too: any IAM user allowed `GetFederationToken` names its
+    // session, and anyone allowed to run a stack or an automation calls
+    // through CloudFormation or Systems Manager (from a review of tuning
+    // mistakes: both passed `--strict` as naming who called, and an intruder's
+    // `StopLogging` matched).
     let chosen = |path: &str, cidr: bool, v: &str| {
         path == "userAgent"
             || (path == "userIdentity.invokedBy" && !service_record)
