@@ -279,6 +279,9 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
             continue;
         };
         let mut d = DetectionTuning::default();
+        // A window or threshold already warned of on its own: the combined
+        // rate below says nothing more.
+        let mut warned_alone = false;
         for (k, v) in table.iter() {
             match k.get_ref().as_ref() {
                 "mode" => match c.string(v, "mode") {
@@ -341,6 +344,7 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
                         // spread as attacks usually are may never fit (seconds
                         // written for minutes; from a review).
                         if let Some(built_in) = meta.window.and_then(|w| w.window_far_below(n)) {
+                            warned_alone = true;
                             c.warn(
                                 v.span(),
                                 format!(
@@ -362,6 +366,7 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
                         if let Some(WindowSpec::Distinct { min_distinct, .. }) = meta.window
                             && n as usize >= min_distinct.saturating_mul(10)
                         {
+                            warned_alone = true;
                             c.warn(
                                 v.span(),
                                 format!(
@@ -396,9 +401,7 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
             let secs = d.window_secs.unwrap_or(built_in_secs);
             let rate = |n: usize, secs: i64| n as f64 / secs.max(1) as f64;
             let times = rate(threshold, secs) / rate(min_distinct, built_in_secs);
-            let each_warned = threshold >= min_distinct.saturating_mul(10)
-                || meta.window.and_then(|w| w.window_far_below(secs)).is_some();
-            if times >= 10.0 && !each_warned {
+            if times >= 10.0 && !warned_alone {
                 c.warn(
                     key.span(),
                     format!(
