@@ -677,22 +677,44 @@ fn a_refused_first_day_listing_stops_the_replay() {
     assert!(head.contains(&day), "{head}");
 }
 
+/// The archive's moto behind proxies that refuse the requests whose head
+/// holds a needle: one replay at a time (the lock held), and a runtime that
+/// keeps the proxies serving.
+struct Refusing {
+    _one: std::sync::MutexGuard<'static, ()>,
+    rt: tokio::runtime::Runtime,
+    target: String,
+}
+
+impl Refusing {
+    fn new() -> Refusing {
+        let a = archive();
+        Refusing {
+            _one: SERIAL.lock().unwrap_or_else(|p| p.into_inner()),
+            rt: tokio::runtime::Runtime::new().unwrap(),
+            target: a.moto.endpoint.trim_start_matches("http://").to_owned(),
+        }
+    }
+
+    /// A proxy's endpoint that refuses what holds `needle` (lower case).
+    fn proxy(&self, needle: &str) -> String {
+        self.rt
+            .block_on(refusing_proxy(self.target.clone(), needle.to_owned()))
+    }
+}
+
 /// From a review: a folder refused to the caller (a policy that lets it list
 /// some accounts' prefixes and not others) is reported and skipped whichever
 /// account sorts first; before, a refusal of the first-sorted one stopped the
 /// replay and a refusal of a later one did not. `--strict` makes it exit 1.
 #[test]
 fn a_refused_account_folder_is_skipped_whichever_sorts_first() {
-    let a = archive();
-    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let refusing = Refusing::new();
     for (refused, kept, lost) in [(A, "s2", "s1"), (B, "s1", "s2")] {
-        let needle = format!(
+        let proxy = refusing.proxy(&format!(
             "prefix=awslogs%2f{}%2f{refused}%2f",
             ORG.to_ascii_lowercase()
-        );
-        let target = a.moto.endpoint.trim_start_matches("http://").to_owned();
-        let proxy = rt.block_on(refusing_proxy(target, needle));
+        ));
         let run = |strict: bool| {
             trailwatch_on(&proxy)
                 .args(["replay", "--format", "jsonl"])
@@ -733,11 +755,8 @@ fn a_refused_account_folder_is_skipped_whichever_sorts_first() {
 /// one request per planned folder (here 2 accounts x 5 Regions x 27 days).
 #[test]
 fn a_walk_whose_listings_are_all_refused_stops() {
-    let a = archive();
-    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let target = a.moto.endpoint.trim_start_matches("http://").to_owned();
-    let proxy = rt.block_on(refusing_proxy(target, "list-type=2".into()));
+    let refusing = Refusing::new();
+    let proxy = refusing.proxy("list-type=2");
     let out = trailwatch_on(&proxy)
         .args(["replay", "--format", "jsonl"])
         .arg(url(&format!("AWSLogs/{ORG}/")))
@@ -881,13 +900,9 @@ fn a_date_prefix_lists_nothing_above_it_and_names_the_late_records_it_cuts_off()
 /// 1 with --strict).
 #[test]
 fn a_range_left_unread_is_not_reported_as_quiet() {
-    let a = archive();
-    let _one = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let target = a.moto.endpoint.trim_start_matches("http://").to_owned();
+    let refusing = Refusing::new();
     let run = |refused: &str, args: &[&str]| {
-        let proxy = rt.block_on(refusing_proxy(target.clone(), refused.to_owned()));
-        trailwatch_on(&proxy)
+        trailwatch_on(&refusing.proxy(refused))
             .args(["replay", "--format", "jsonl"])
             .args(args)
             .output()
