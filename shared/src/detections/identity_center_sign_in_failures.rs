@@ -22,8 +22,8 @@
 //! too). Since July 2025 Identity Center writes the user as
 //! `IdentityCenterUser`, by its id (`onBehalfOf.userId`), and the name typed at
 //! the portal in `additionalEventData.UserName`, no longer in `userIdentity`:
-//! the evidence gives both, from either shape. Users of an external identity provider sign in there, not here: their
-//! failures are the provider's to log. Left out: attempts spread over many
+//! the evidence gives both, from either shape. Users of an external identity
+//! provider sign in there, not here: their failures are the provider's to log. Left out: attempts spread over many
 //! addresses or paced under ten per ten minutes (each address is judged alone).
 
 use serde::Deserialize;
