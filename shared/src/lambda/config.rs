@@ -29,6 +29,9 @@ pub const MAX_CLAIM_LEASE_SECS: i64 = 60;
 /// The detection functions' timeout in template.yaml (held to it by
 /// tests/template.rs): a lease shorter than it can lapse under a live delivery.
 pub const TEMPLATE_TIMEOUT_SECS: i64 = 30;
+/// A lateness below this starts the function with a warning: it is shorter than
+/// the delays CloudTrail's delivery and Lambda's retries can add.
+const MIN_QUIET_LATENESS_SECS: i64 = 900;
 pub const ENV_METRICS: &str = "TRAILWATCH_METRICS";
 /// The name prefix of trailwatch's own resources (the stack name in the templates).
 pub const ENV_RESOURCE_PREFIX: &str = "TRAILWATCH_RESOURCE_PREFIX";
@@ -273,7 +276,21 @@ impl Config {
         }
         if let Some(v) = get(ENV_LATENESS) {
             match parse_secs(v, true) {
-                Ok(s) => settings.window.lateness_secs = s,
+                Ok(s) => {
+                    // Allowed (a test deployment may want it) but most likely a
+                    // mistake: CloudTrail's events reach EventBridge minutes late
+                    // at times, and Lambda retries a failed invocation a minute
+                    // and three minutes later (from a review of tuning mistakes).
+                    if s < MIN_QUIET_LATENESS_SECS {
+                        warnings.push(format!(
+                            "{ENV_LATENESS}: {s} s: an event that arrives more than {s} s after \
+                             the others of its burst or pair (CloudTrail's delivery takes minutes \
+                             at times, a retried invocation runs a minute or more later) no \
+                             longer meets them, and the finding is not made"
+                        ));
+                    }
+                    settings.window.lateness_secs = s;
+                }
                 Err(e) => problems.push(format!("{ENV_LATENESS}: {e}")),
             }
         }
@@ -803,6 +820,7 @@ pub(super) mod tests {
             (ENV_RESOURCE_PREFIX, "prod-sec"),
             ("AWS_REGION", "us-east-1"),
             ("TRAILWATCH_WINDOW_GETPASSWORDDATA_BURST_SECS", "60"),
+            (ENV_LATENESS, "900"),
         ]);
         let c = Config::from_vars(g, vars(&fine)).unwrap();
         assert!(c.warnings.is_empty(), "{:?}", c.warnings);
@@ -845,6 +863,9 @@ pub(super) mod tests {
         );
         // A lease a live delivery can outlast (from a review).
         warned(&[(ENV_CLAIM_LEASE, "10")], "sent twice");
+        // A lateness shorter than CloudTrail's delays and Lambda's retries.
+        warned(&[(ENV_LATENESS, "0")], "no longer meets them");
+        warned(&[(ENV_LATENESS, "899")], "no longer meets them");
         // A 30-character stack name, cut in the generated function name.
         warned(
             &[
