@@ -279,6 +279,51 @@ mod tests {
         }
     }
 
+    /// A window that says it counts a fixed set (`Countable::OneOf`, which
+    /// bounds a tuning threshold) gives no other value on any sample: every
+    /// record of `events/`, its further signals included. And the set is no
+    /// smaller than the threshold, which could never be met otherwise.
+    #[test]
+    fn fixed_value_sets_hold_every_value_the_samples_give() {
+        use crate::detection::{Countable, Signal};
+        use crate::event::Record;
+        let bounded: Vec<_> = ALL
+            .iter()
+            .filter_map(|d| match d.meta().window {
+                Some(WindowSpec::Distinct {
+                    values: Countable::OneOf(set),
+                    min_distinct,
+                    ..
+                }) => {
+                    assert!(set.len() >= min_distinct, "{}", d.meta().id);
+                    Some((*d, set))
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(bounded.len() >= 3, "the fixed sets are gone");
+        let mut seen = 0;
+        for line in crate::detections::common::testing::sample_lines() {
+            let Ok(rec) = Record::from_json(&line) else {
+                continue;
+            };
+            for (d, set) in &bounded {
+                let signals = d.evaluate(&rec).into_iter().chain(d.further_signals(&rec));
+                for signal in signals {
+                    if let Signal::Distinct { value, .. } | Signal::Batch { value, .. } = &signal {
+                        assert!(
+                            set.contains(&value.as_str()),
+                            "{}: {value:?} is not one of {set:?}",
+                            d.meta().id
+                        );
+                        seen += 1;
+                    }
+                }
+            }
+        }
+        assert!(seen >= 10, "only {seen} values seen");
+    }
+
     #[test]
     fn ids_are_unique_and_kebab_case() {
         let mut seen = std::collections::HashSet::new();

@@ -174,6 +174,9 @@ pub enum WindowSpec {
         window_secs: i64,
         min_distinct: usize,
         repeats: Repeats,
+        /// What the window can count: a fixed set (steps, kinds), or values without
+        /// a bound (callers, addresses, resources, call names).
+        values: Countable,
     },
     /// Fire when a `Second` observation follows a `First` one with the same key at
     /// most `max_gap_secs` later (by `eventTime`), whichever arrives first.
@@ -191,6 +194,17 @@ pub enum WindowSpec {
         lookback_days: i64,
         live_on_gap: bool,
     },
+}
+
+/// The values a distinct-count window can count. A tuning threshold above the
+/// size of a fixed set could never be met, and is refused (`tuning::parse`); a
+/// test replays every sample and holds each value a detection gives to its set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Countable {
+    /// No fixed set.
+    Open,
+    /// Only these (the steps of a sequence, the kinds of what was learned).
+    OneOf(&'static [&'static str]),
 }
 
 /// What a distinct-count window does with a later span of a group when every

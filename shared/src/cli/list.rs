@@ -168,12 +168,18 @@ fn window(m: &Meta) -> Option<serde_json::Value> {
             window_secs,
             min_distinct,
             repeats,
+            values,
         } => {
-            serde_json::json!({
+            let mut w = serde_json::json!({
                 "window_secs": window_secs,
                 "threshold": min_distinct,
                 "repeats": repeats.as_str(),
-            })
+            });
+            // A fixed set bounds the threshold a tuning file may set.
+            if let trailwatch::detection::Countable::OneOf(set) = values {
+                w["values"] = serde_json::json!(set);
+            }
+            w
         }
         WindowSpec::Sequence { max_gap_secs } => serde_json::json!({"window_secs": max_gap_secs}),
         WindowSpec::FirstSeen { days } => serde_json::json!({"history_days": days}),
@@ -197,6 +203,14 @@ fn window_text(m: &Meta) -> Option<String> {
             .iter()
             .map(|(k, v)| match v {
                 serde_json::Value::String(word) => format!("{k} {word}"),
+                serde_json::Value::Array(words) => format!(
+                    "{k} {}",
+                    words
+                        .iter()
+                        .filter_map(serde_json::Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join("|")
+                ),
                 v => format!("{k} {v}"),
             })
             .collect::<Vec<_>>()

@@ -19,7 +19,7 @@
 //! so it needs the records of every Region: deployed in one Region without the
 //! organisation forwarders, it sees only that Region's calls and cannot fire.
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{
     BEDROCK_MODEL_CALLS, aws_service_caller, caller_evidence, region_per_principal,
 };
@@ -65,6 +65,7 @@ pub static META: Meta = Meta {
         window_secs: 3600,
         min_distinct: 3,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

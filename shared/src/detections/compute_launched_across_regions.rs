@@ -21,7 +21,7 @@
 //! the count is `awsRegion`, so the detection needs every Region's records (the
 //! organisation forwarders).
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{
     aws_service_caller_but_stack, caller_evidence, is_event, region_per_principal,
 };
@@ -129,6 +129,7 @@ pub static META: Meta = Meta {
         window_secs: 3600,
         min_distinct: 5,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

@@ -2,7 +2,7 @@
 //! minutes (AWS Health `DescribeEventAggregates`, which the console home page calls).
 //! An IPv6 address counts as its /64 (`common::source_network`).
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{account_actor_group, source_ip_normalized, source_network};
 use crate::event::Record;
 
@@ -39,6 +39,7 @@ pub static META: Meta = Meta {
         window_secs: 300,
         min_distinct: 2,
         repeats: Repeats::OnlyNew,
+        values: Countable::Open,
     }),
 };
 

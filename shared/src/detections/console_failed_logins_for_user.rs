@@ -9,7 +9,7 @@
 //! failures, which the shared reading names `root`, fired both). The seed detections fire on every single failure; this one says
 //! that a user is under sustained attack.
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{failed_console_login, failed_login_per_user};
 use crate::event::Record;
 
@@ -38,6 +38,7 @@ pub static META: Meta = Meta {
         window_secs: 600,
         min_distinct: 21,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

@@ -8,7 +8,7 @@
 //! "Unusual Number of Failed Authentications From Ip" asks the same question with a
 //! statistical baseline we do not keep, so it is an origin of this detection.
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{failed_console_login, record_identity, source_network};
 use crate::event::Record;
 
@@ -40,6 +40,7 @@ pub static META: Meta = Meta {
         window_secs: 300,
         min_distinct: 21,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

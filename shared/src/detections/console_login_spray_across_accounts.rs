@@ -14,7 +14,7 @@
 //! organisation's sign-in events in one place: the organisation-wide deployment
 //! (docs/organization.md), or a replay of an organisation trail.
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{failed_console_login, source_network};
 use crate::event::Record;
 
@@ -44,6 +44,7 @@ pub static META: Meta = Meta {
         window_secs: 600,
         min_distinct: 5,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

@@ -6,7 +6,7 @@
 //! so all of them count as one name. A failure is what `common::failed_console_login`
 //! says. An IPv6 source counts as its `/64` (`common::source_network`).
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{failed_console_login, signin_user, source_network};
 use crate::event::Record;
 
@@ -34,6 +34,7 @@ pub static META: Meta = Meta {
         window_secs: 300,
         min_distinct: 10,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

@@ -7,7 +7,7 @@
 //! `console-login-failed-mfa-challenge` fires on each such failure; this one on a
 //! sustained run of them.
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{failed_console_login, failed_login_per_user};
 use crate::event::Record;
 
@@ -31,6 +31,7 @@ pub static META: Meta = Meta {
         window_secs: 300,
         min_distinct: 11,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

@@ -15,7 +15,7 @@
 //! re-assumes a role every few calls splits the count (a known limit, as for
 //! `discovery-sweep-by-principal`; docs/coverage.md).
 
-use crate::detection::{Detection, Meta, Severity, Signal, Repeats, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Repeats, Countable, WindowSpec};
 use crate::detections::common::{
     DISCOVERY_TRIGGERS, account_actor_group, caller_evidence, aws_service_or_console_caller, is_aws_cli_agent,
     is_discovery_call,
@@ -50,6 +50,7 @@ pub static META: Meta = Meta {
         window_secs: 10,
         min_distinct: 6,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

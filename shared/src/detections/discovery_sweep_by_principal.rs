@@ -17,7 +17,7 @@
 //! pooling their calls would add up unrelated workloads. An intruder who re-assumes
 //! the role for every few calls splits the count: a known limit (docs/coverage.md).
 
-use crate::detection::{Detection, Meta, Severity, Signal, Repeats, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Repeats, Countable, WindowSpec};
 use crate::detections::common::{
     DISCOVERY_TRIGGERS, account_actor_group, aws_service_or_console_caller, call_value, caller_evidence, iac_agent,
     is_discovery_call, service_or_console_agent, service_or_iac_caller, user_driven_agent,
@@ -52,6 +52,7 @@ pub static META: Meta = Meta {
         window_secs: 3600,
         min_distinct: 12,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

@@ -11,7 +11,7 @@
 //! other than the console's sign-in) are left out. `GetConsoleOutput` (the serial log)
 //! is not counted: monitoring and boot-diagnosis tools read it routinely.
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{aws_service_caller, instance_per_principal};
 use crate::event::Record;
 
@@ -47,6 +47,7 @@ pub static META: Meta = Meta {
         window_secs: 3600,
         min_distinct: 3,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

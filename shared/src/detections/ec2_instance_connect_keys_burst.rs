@@ -10,7 +10,7 @@
 //! (`common::account_role_term`), so that a script assuming the role afresh for
 //! each host is still one sweep.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{account_role_term, instance_id_param};
 use crate::detections::ec2_instance_connect_ssh_key_sent::SOURCE;
 use crate::event::Record;
@@ -44,6 +44,7 @@ pub static META: Meta = Meta {
         window_secs: 3600,
         min_distinct: 10,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

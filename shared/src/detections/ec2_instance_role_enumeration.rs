@@ -13,7 +13,7 @@
 //! caller's to choose, a gap docs/coverage.md lists with the other agent-based
 //! exclusions.
 
-use crate::detection::{Detection, Meta, Severity, Signal, Repeats, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Repeats, Countable, WindowSpec};
 use crate::detections::common::{
     DISCOVERY_TRIGGERS, account_actor_group, call_value, caller_evidence, iac_agent, is_discovery_call,
     raw_may_use_instance_credentials, service_or_iac_caller, uses_instance_credentials,
@@ -49,6 +49,7 @@ pub static META: Meta = Meta {
         window_secs: 600,
         min_distinct: 5,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

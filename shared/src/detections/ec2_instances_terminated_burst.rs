@@ -30,7 +30,7 @@
 //! what counts, as that instance (from a review: twelve such calls went unseen).
 //! Whole groups and fleets deleted are `instance-groups-deleted-burst`.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{
     aws_service_caller_but_stack, distinct_texts_at_key, named_burst_signal, succeeded_call,
 };
@@ -75,6 +75,7 @@ pub static META: Meta = Meta {
         window_secs: 600,
         min_distinct: MANY,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

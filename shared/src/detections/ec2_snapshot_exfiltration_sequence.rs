@@ -21,7 +21,7 @@
 //! it can be shared) are the creation step too: they count as `CreateSnapshot`, so a
 //! creation followed by a copy is one step, not two.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{account_role_term, aws_service_caller};
 use crate::event::Record;
 
@@ -35,6 +35,14 @@ const WRITES: &[&str] = &[
     "ModifySnapshotAttribute",
 ];
 const READS: &[&str] = &["DescribeSnapshotAttribute"];
+/// The steps the window counts: the calls above, a batch creation and a copy
+/// counted as `CreateSnapshot`.
+const STEPS: &[&str] = &[
+    "CreateSnapshot",
+    "DeleteSnapshot",
+    "ModifySnapshotAttribute",
+    "DescribeSnapshotAttribute",
+];
 
 pub static META: Meta = Meta {
     id: "ec2-snapshot-exfiltration-sequence",
@@ -65,6 +73,7 @@ pub static META: Meta = Meta {
         window_secs: 300,
         min_distinct: 2,
         repeats: Repeats::Always,
+        values: Countable::OneOf(STEPS),
     }),
 };
 

@@ -16,7 +16,7 @@
 
 use serde_json::Value;
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{
     account_role_term, instance_id_param, stack_deployment_caller,
 };
@@ -52,6 +52,7 @@ pub static META: Meta = Meta {
         window_secs: 300,
         min_distinct: 3,
         repeats: Repeats::Always,
+        values: Countable::OneOf(&["stop", "modify-user-data", "start"]),
     }),
 };
 

@@ -18,7 +18,7 @@
 //! `common::USER_DRIVEN_SERVICES`) are left out. The evidence keeps each call's error code, so the finding shows what was read
 //! and what was refused.
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{aws_service_caller, instance_per_principal};
 use crate::event::Record;
 
@@ -58,6 +58,7 @@ pub static META: Meta = Meta {
         window_secs: 3600,
         min_distinct: 3,
         repeats: Repeats::OnlyNew,
+        values: Countable::Open,
     }),
 };
 

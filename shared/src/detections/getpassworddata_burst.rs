@@ -1,7 +1,7 @@
 //! One principal asking for the Windows administrator password of more than ten
 //! EC2 instances within five minutes (`GetPasswordData`, allowed or denied).
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::account_actor_group;
 use crate::event::Record;
 
@@ -39,6 +39,7 @@ pub static META: Meta = Meta {
         window_secs: 300,
         min_distinct: 11,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

@@ -19,7 +19,7 @@
 //! user) counts as that user, with the user's own calls (from a second evasion
 //! review: the same leaked key probed unseen through such a session).
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Repeats, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Repeats, Countable, WindowSpec};
 use crate::detections::common::{
     DISCOVERY_TRIGGERS, call_value, console_session_caller, is_access_denied, is_discovery_call,
     source_network,
@@ -52,6 +52,7 @@ pub static META: Meta = Meta {
         window_secs: 3600,
         min_distinct: 5,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

@@ -11,7 +11,7 @@
 //! session (`common::account_role_term`): a tool that assumes the role afresh
 //! for each try would otherwise start the count again every time.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{IAM, account_role_term, aws_service_caller, is_event, user_driven_call};
 use crate::event::Record;
 
@@ -45,6 +45,7 @@ pub static META: Meta = Meta {
         window_secs: 600,
         min_distinct: 5,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

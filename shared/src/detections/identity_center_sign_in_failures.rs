@@ -28,7 +28,7 @@
 
 use serde::Deserialize;
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::source_network;
 use crate::event::Record;
 
@@ -61,6 +61,7 @@ pub static META: Meta = Meta {
         window_secs: 600,
         min_distinct: 10,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

@@ -37,7 +37,7 @@
 
 use serde_json::Value;
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{
     account_role_term, aws_service_caller_but_stack, flag_value, joined, keep_first_occurrences,
     named_burst_signal, pascal_or_camel, request_flag, succeeded_call,
@@ -90,6 +90,7 @@ pub static META: Meta = Meta {
         window_secs: 600,
         min_distinct: MANY,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

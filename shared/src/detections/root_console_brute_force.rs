@@ -7,7 +7,7 @@
 //! counted by time and source address). Failures are read as the failed-login
 //! detections read them (`responseElements.ConsoleLogin` = `Failure`, or an error).
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::failed_console_login;
 use crate::event::Record;
 
@@ -33,6 +33,7 @@ pub static META: Meta = Meta {
         window_secs: 600,
         min_distinct: 10,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

@@ -22,7 +22,7 @@
 //! `root-session-assumed`, which reports the `AssumeRoot` call that opened it
 //! (eighth session).
 
-use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{
     aws_service_caller, call_value, caller_evidence, centralized_root_session, joined,
 };
@@ -60,6 +60,7 @@ pub static META: Meta = Meta {
         window_secs: 3600,
         min_distinct: 1,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

@@ -27,7 +27,7 @@
 //! pooling their calls would add up unrelated workloads. An intruder who re-assumes
 //! the role for every few calls splits the count: a known limit (docs/coverage.md).
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{arn_account, aws_service_caller};
 use crate::event::Record;
 
@@ -72,6 +72,7 @@ pub static META: Meta = Meta {
         window_secs: 300,
         min_distinct: 10,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

@@ -22,7 +22,7 @@
 //! some and session keys for others, counts once, as does a key used by several
 //! tools.
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{access_key_id, user_key_outside_console};
 use crate::event::{Record, actor_display, actor_key};
 
@@ -69,6 +69,7 @@ pub static META: Meta = Meta {
         window_secs: 600,
         min_distinct: 2,
         repeats: Repeats::Always,
+        values: Countable::OneOf(&["sending", "identities"]),
     }),
 };
 

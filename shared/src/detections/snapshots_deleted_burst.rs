@@ -27,7 +27,7 @@
 //! (`DeregisterImage` with `deleteAssociatedSnapshots` true) deletes them with
 //! no `DeleteSnapshot` call; each such image counts once (by its id).
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{
     account_role_term, aws_service_caller_but_stack, distinct_texts_at_key, flag_value, joined,
     named_burst_signal, request_text_any, succeeded_call,
@@ -101,6 +101,7 @@ pub static META: Meta = Meta {
         window_secs: 600,
         min_distinct: MANY,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

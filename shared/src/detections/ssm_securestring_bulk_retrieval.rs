@@ -18,7 +18,7 @@
 //! pooling their calls would add up unrelated workloads. An intruder who re-assumes
 //! the role for every few calls splits the count: a known limit (docs/coverage.md).
 
-use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, WindowSpec};
+use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
 use crate::detections::common::{
     account_actor_group, aws_service_caller, flag_value, one_or_many, set_value,
 };
@@ -59,6 +59,7 @@ pub static META: Meta = Meta {
         window_secs: 600,
         min_distinct: 5,
         repeats: Repeats::Always,
+        values: Countable::Open,
     }),
 };
 

@@ -1177,6 +1177,7 @@ mod tests {
             window_secs: 300,
             min_distinct: 2,
             repeats: crate::detection::Repeats::OnlyNew,
+            values: crate::detection::Countable::Open,
         }),
         ..NEW_CALLER
     };

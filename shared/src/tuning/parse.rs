@@ -17,7 +17,7 @@ use super::{
     MAX_EXPIRY_DAYS, Matcher, Mode, Problem, Tuning, Values, parse_day,
 };
 use crate::catalog;
-use crate::detection::{Indexed, Severity, WindowSpec};
+use crate::detection::{Countable, Indexed, Severity, WindowSpec};
 use crate::window::MAX_WINDOW_SECS;
 
 /// The largest threshold: a window keeps at most this many records per group.
@@ -363,7 +363,24 @@ fn detections(c: &mut Checker<'_>, t: &DeTable<'_>, out: &mut HashMap<String, De
                             format!("threshold: {id} does not count distinct values in a window"),
                         );
                     } else if let Some(n) = c.integer(v, "threshold", 2, MAX_THRESHOLD as i64) {
-                        if let Some(WindowSpec::Distinct { min_distinct, .. }) = meta.window
+                        if let Some(WindowSpec::Distinct {
+                            values: Countable::OneOf(set),
+                            ..
+                        }) = meta.window
+                            && n as usize > set.len()
+                        {
+                            // Refused, not warned of: it can never be met, and
+                            // the detection would be off without a word.
+                            c.error(
+                                v.span(),
+                                format!(
+                                    "threshold {n}: {id} counts only {} distinct values ({}), so \
+                                     it would never fire",
+                                    set.len(),
+                                    set.join(", ")
+                                ),
+                            );
+                        } else if let Some(WindowSpec::Distinct { min_distinct, .. }) = meta.window
                             && n as usize >= min_distinct.saturating_mul(10)
                         {
                             warned_alone = true;

@@ -2052,6 +2052,24 @@ fn a_window_or_threshold_that_may_never_fire_is_warned_of() {
     }
 }
 
+/// A threshold above the number of values a window can count at all (a fixed
+/// set of steps or kinds) could never be met: refused, naming the set.
+#[test]
+fn a_threshold_above_a_fixed_set_is_refused() {
+    let steps = "[detections.ec2-stop-modify-user-data-start]\n";
+    let refused = problems(&format!("{steps}threshold = 4\n"));
+    assert!(
+        refused.len() == 1
+            && refused[0].contains("t.toml:2:13")
+            && refused[0].contains("counts only 3 distinct values (stop, modify-user-data, start)"),
+        "{refused:?}"
+    );
+    assert!(!problems("[detections.ses-enumeration-long-term-key]\nthreshold = 3\n").is_empty());
+    tuning(&format!("{steps}threshold = 3\n"));
+    // A window without a fixed set takes any threshold up to the maximum.
+    tuning("[detections.getpassworddata-burst]\nthreshold = 12\n");
+}
+
 /// From a review: an entry for a principal's first key pair from the office was
 /// read as covering its later key pairs from elsewhere. A suppressed first
 /// sighting makes the term known; `tuning check` says so, as a note.
