@@ -279,6 +279,25 @@ mod tests {
         }
     }
 
+    /// `tuning`'s list of the sign-in attempts' event names is every name the
+    /// [`SIGN_IN_ATTEMPTS`] detections trigger on, and nothing else.
+    #[test]
+    fn the_sign_in_event_names_are_the_sign_in_attempts_triggers() {
+        let mut names: Vec<&str> = SIGN_IN_ATTEMPTS
+            .iter()
+            .flat_map(|id| by_id(id).unwrap_or_else(|| panic!("{id}")).meta().triggers)
+            .flat_map(|t| match t {
+                Trigger::Events { names, .. } => names.to_vec(),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let mut listed = crate::tuning::SIGN_IN_EVENT_NAMES.to_vec();
+        listed.sort_unstable();
+        assert_eq!(names, listed);
+    }
+
     /// A window that says it counts a fixed set (`Countable::OneOf`, which
     /// bounds a tuning threshold) gives no other value on any sample: every
     /// record of `events/`, its further signals included. And the set is no

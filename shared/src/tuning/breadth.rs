@@ -1,7 +1,7 @@
 //! Whether a `[suppress.match]` is too broad: it covers every record, names an
 //! identity without its account, or matches only what a caller chooses.
 
-use super::Cidr;
+use super::{Cidr, Glob};
 use crate::detections::common::{arn_account, is_account_id};
 
 /// Whether an entry (`(path, |cidr, values)` per key) can be matched by anyone
@@ -101,6 +101,51 @@ fn any_value_of_every_record(path: &str, cidr: bool, values: &[String]) -> bool 
     ALWAYS_WRITTEN.contains(&path) && values.iter().any(|v| matches_anything(cidr, v))
 }
 
+/// Whether an entry can match a failed sign-in's record and names its user as
+/// that record does (the user name, ARN, principal id or Identity Center id of
+/// the name that was typed, by anyone). No key keeps it off sign-ins: an event
+/// source, event name or identity type that sign-ins do not have, or a request
+/// parameter (a sign-in has none).
+pub(super) fn names_a_signing_in_user(keys: &[(String, bool, Vec<String>)]) -> bool {
+    let takes = |values: &[String], text: &str| {
+        values
+            .iter()
+            .any(|v| Glob::new(v).is_ok_and(|g| g.matches(text)))
+    };
+    let kept_off = keys.iter().any(|(path, _, values)| match path.as_str() {
+        "eventSource" => !takes(values, "signin.amazonaws.com"),
+        "eventName" => !SIGN_IN_EVENT_NAMES.iter().any(|n| takes(values, n)),
+        "userIdentity.type" => !["IAMUser", "Root", "IdentityCenterUser"]
+            .iter()
+            .any(|t| takes(values, t)),
+        path => path.starts_with("requestParameters.") || path.starts_with("resources"),
+    });
+    let names_user = keys.iter().any(|(path, _, values)| match path.as_str() {
+        "userIdentity.userName"
+        | "userIdentity.onBehalfOf.userId"
+        | "additionalEventData.UserName" => true,
+        "userIdentity.principalId" => values.iter().any(|v| !v.starts_with("AROA")),
+        // A role's or a session's ARN is never a sign-in's identity.
+        "userIdentity.arn" => values.iter().any(|v| {
+            !["assumed-role/", ":role/", "federated-user/"]
+                .iter()
+                .any(|kind| v.contains(kind))
+        }),
+        _ => false,
+    });
+    names_user && !kept_off
+}
+
+/// The event names of the sign-in attempts `catalog::reports_sign_in_attempts`
+/// names (a test in `catalog` holds them to those detections' triggers).
+pub const SIGN_IN_EVENT_NAMES: &[&str] = &[
+    "ConsoleLogin",
+    "CredentialVerification",
+    "PasswordRecoveryRequested",
+    "PasswordRecoveryCompleted",
+    "PasswordUpdated",
+];
+
 /// Whether an entry narrows only by where and how a call was recorded: every
 /// key is about the account, the Region, the call's name, the identity's type
 /// or the record itself, takes any value of a field, or names identities by
@@ -135,6 +180,12 @@ pub(super) fn where_only(keys: &[(String, bool, Vec<String>)]) -> bool {
             "userIdentity.userName" | "userIdentity.sessionContext.sessionIssuer.userName" => {
                 any(&|v| v.starts_with(['*', '?']))
             }
+            // What AWS issued the credentials to: one instance or function by
+            // its whole ARN, else a kind of them (from a review of identity
+            // shapes: `arn:aws:ec2:*` silenced every instance's credentials,
+            // stolen ones included, and passed `--strict`).
+            "userIdentity.inScopeOf.credentialsIssuedTo" => any(&kind_only_arn),
+            _ if KIND_FIELDS.contains(&path) => true,
             // Any value of a field asks only that the field be written: every
             // StopLogging names its trail (from a review: `"requestParameters.name"
             // = "*"` beside an account passed `--strict`).
@@ -192,6 +243,18 @@ fn iam_unique_id(id: &str) -> bool {
 fn short_head(v: &str) -> bool {
     v.find(['*', '?']).is_some_and(|at| at < 16)
 }
+
+/// Fields that name a kind of caller only, whatever their value: the kind of
+/// resource credentials were issued to (every instance, every function), how an
+/// instance's credentials were delivered, the web identity provider (every
+/// workflow of a CI service) and the Identity Center directory (every user).
+const KIND_FIELDS: &[&str] = &[
+    "userIdentity.inScopeOf.issuerType",
+    "userIdentity.inScopeOf.credentialsIssuedToVersion",
+    "userIdentity.sessionContext.ec2RoleDelivery",
+    "userIdentity.sessionContext.webIdFederationData.federatedProvider",
+    "userIdentity.onBehalfOf.identityStoreArn",
+];
 
 /// Fields about how a call was recorded that not every record has: with
 /// [`ALWAYS_WRITTEN`] (the source address aside), what [`where_only`] takes

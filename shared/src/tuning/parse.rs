@@ -9,8 +9,8 @@ use toml::de::{DeTable, DeValue};
 
 use super::breadth::{
     ALWAYS_WRITTEN, caller_chosen_only, evidence_takes_anyone, glob_over_policy_text,
-    identity_without_account, matches_anything, names_a_network, principal_everyone,
-    reach_evidence, where_only,
+    identity_without_account, matches_anything, names_a_network, names_a_signing_in_user,
+    principal_everyone, reach_evidence, where_only,
 };
 use super::{
     Cidr, DedupKey, DetectionTuning, EXPIRY_WARNING_DAYS, Entry, Glob, Level, MAX_DEDUP_SECS,
@@ -653,12 +653,11 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
     // A sign-in attempt's identity is the user whose name was typed, by
     // anyone: an entry on it (the user retrying a forgotten password)
     // silences an intruder's guesses at that password (from a review).
-    if !detections.is_empty()
+    let sign_ins_only = !detections.is_empty()
         && detections
             .iter()
-            .all(|d| catalog::reports_sign_in_attempts(d))
-        && !names_a_network(&keys)
-    {
+            .all(|d| catalog::reports_sign_in_attempts(d));
+    if sign_ins_only && !names_a_network(&keys) {
         c.warn(
             span.clone(),
             format!(
@@ -667,6 +666,35 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
                  user's password too. Name where the sign-ins come from (sourceIPAddress, a \
                  public block of at most a /16)",
                 detections.join(", ")
+            ),
+        );
+    }
+    // The same through `*` or a longer list, when the entry names a user as a
+    // failed sign-in names it (from a review of identity shapes: an Identity
+    // Center user's id on every detection silenced sign-in failures typed
+    // under that user's name).
+    let sign_ins = detections
+        .iter()
+        .filter(|d| *d == "*" || catalog::reports_sign_in_attempts(d))
+        .map(String::as_str)
+        .collect::<Vec<_>>();
+    if !sign_ins_only
+        && !sign_ins.is_empty()
+        && names_a_signing_in_user(&keys)
+        && !names_a_network(&keys)
+    {
+        let which = if sign_ins.contains(&"*") {
+            "every detection, the failed sign-in ones among them".to_owned()
+        } else {
+            sign_ins.join(", ")
+        };
+        c.warn(
+            span.clone(),
+            format!(
+                "entry {id:?} covers {which} and names a user as a failed sign-in names the \
+                 user whose name was typed, by anyone: it silences an intruder's guesses at \
+                 that user's password too. Leave the sign-in detections out of its list, or \
+                 name where the calls come from (sourceIPAddress, a public block of at most a /16)"
             ),
         );
     }

@@ -1227,6 +1227,16 @@ fn an_entry_that_names_only_where_is_warned_of_for_every_or_a_high_severity_dete
         "\"userIdentity.accountId\" = \"210987654321\"\n\"requestParameters.name\" = \"*\"",
         "\"eventName\" = [\"StopLogging\", \"DeleteTrail\"]\n\"requestParameters.name\" = [\"sandbox\", \"?*\"]",
         "\"recipientAccountId\" = \"210987654321\"\n\"errorCode\" = \"*\"",
+        // From a review of identity shapes: what AWS issued the credentials
+        // to, named by its kind (every instance, every function), how an
+        // instance's were delivered, a web identity provider (every workflow
+        // of a CI service) and an Identity Center directory (every user).
+        r#""userIdentity.inScopeOf.issuerType" = "AWS::EC2::Instance""#,
+        r#""userIdentity.inScopeOf.credentialsIssuedTo" = "arn:aws:ec2:*""#,
+        r#""userIdentity.inScopeOf.credentialsIssuedTo" = "arn:aws:lambda:us-east-1:210987654321:function:*""#,
+        r#""userIdentity.sessionContext.ec2RoleDelivery" = "2.0""#,
+        r#""userIdentity.sessionContext.webIdFederationData.federatedProvider" = "arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com""#,
+        r#""userIdentity.onBehalfOf.identityStoreArn" = "arn:aws:identitystore::210987654321:identitystore/d-1234567890""#,
     ] {
         assert!(warned(everything, key), "* {key}");
         assert!(warned(high, key), "high {key}");
@@ -1254,6 +1264,8 @@ fn an_entry_that_names_only_where_is_warned_of_for_every_or_a_high_severity_dete
         "\"recipientAccountId\" = \"210987654321\"\n\"eventID\" = \"b7e41f09-2c8d-4a6e-b35f-9d0c1e7a2f6?\"",
         "\"recipientAccountId\" = \"210987654321\"\n\"sourceIPAddress|cidr\" = \"203.0.113.0/24\"",
         "\"recipientAccountId\" = \"210987654321\"\n\"vpcEndpointId\" = \"vpce-0a1b2c3d4e5f67890\"",
+        // One instance's or one function's credentials.
+        r#""userIdentity.inScopeOf.credentialsIssuedTo" = "arn:aws:ec2:us-east-1:210987654321:instance/i-0a1b2c3d4e5f67890""#,
     ] {
         assert!(!warned(everything, key), "{key}");
     }
@@ -2049,6 +2061,63 @@ fn a_window_or_threshold_that_may_never_fire_is_warned_of() {
             "{fine}: {:?}",
             said(&fine)
         );
+    }
+}
+
+/// From a review of identity shapes: an entry on every detection (or a list
+/// with sign-in ones) that names a user as a failed sign-in names it silenced
+/// an intruder's guesses at that user's password. Warned of, unless the entry
+/// names a network or keeps itself off sign-ins.
+#[test]
+fn an_entry_naming_a_user_over_sign_in_detections_is_warned_of() {
+    let warned = |detections: &str, key: &str| {
+        let text = entry("user", "", key).replace(
+            "[\"cloudwatch-log-group-deletion\", \"getpassworddata-burst\"]",
+            detections,
+        );
+        assert!(text.contains(detections), "{text}");
+        said(&text)
+            .iter()
+            .any(|w| w.contains("names a user as a failed sign-in names the user"))
+    };
+    let everything = r#"["*"]"#;
+    let mixed = r#"["cloudtrail-log-suspended", "identity-center-sign-in-failures"]"#;
+    let ann = "\"userIdentity.accountId\" = \"111122223333\"\n";
+    for key in [
+        format!("{ann}\"userIdentity.userName\" = \"ann\""),
+        format!("{ann}\"userIdentity.arn\" = \"arn:aws:iam::111122223333:user/ann\""),
+        format!("{ann}\"userIdentity.principalId\" = \"AIDAEXAMPLEEXAMPLE12\""),
+        format!(
+            "{ann}\"userIdentity.onBehalfOf.userId\" = \"c950c708-1a6f-9c1e-897e-67b97ddb203a\""
+        ),
+        format!("{ann}\"userIdentity.userName\" = \"ann\"\n\"eventSource\" = \"sign*\""),
+    ] {
+        assert!(warned(everything, &key), "* {key}");
+        assert!(warned(mixed, &key), "mixed {key}");
+        // Without a sign-in detection, no such warning.
+        assert!(!warned(r#"["cloudtrail-log-suspended"]"#, &key), "{key}");
+    }
+    for key in [
+        // A network names where the sign-ins come from.
+        format!(
+            "{ann}\"userIdentity.userName\" = \"ann\"\n\"sourceIPAddress|cidr\" = \"198.51.100.0/24\""
+        ),
+        // Roles and sessions never sign in so.
+        format!("{ann}\"userIdentity.arn\" = \"arn:aws:sts::111122223333:assumed-role/Deploy/*\""),
+        format!("{ann}\"userIdentity.principalId\" = \"AROAEXAMPLEEXAMPLE12:*\""),
+        // Keys a sign-in's record cannot match.
+        format!("{ann}\"userIdentity.userName\" = \"ann\"\n\"eventSource\" = \"s3.amazonaws.com\""),
+        format!(
+            "{ann}\"userIdentity.userName\" = \"ann\"\n\"eventName\" = [\"PutBucketPolicy\", \"DeleteBucketPolicy\"]"
+        ),
+        format!(
+            "{ann}\"userIdentity.userName\" = \"ann\"\n\"userIdentity.type\" = \"AssumedRole\""
+        ),
+        format!(
+            "{ann}\"userIdentity.userName\" = \"ann\"\n\"requestParameters.bucketName\" = \"logs\""
+        ),
+    ] {
+        assert!(!warned(everything, &key), "{key}");
     }
 }
 
