@@ -270,18 +270,34 @@ impl DynamoStore {
         item_number(item, self.valid_attr()).filter(|valid| *valid > now.valid)
     }
 
-    /// A refused claim's answer from the items that refused it; an answer
-    /// without the items (never expected) counts as held, as before leases.
+    /// A refused claim's answer from the items that refused it. DynamoDB
+    /// returns them (`ReturnValuesOnConditionCheckFailure`); an endpoint that
+    /// does not (older DynamoDB-compatible stores) fails the call, so that the
+    /// invocation is retried: taking it for a delivered finding would drop the
+    /// finding without a word (from a review of delivery under faults).
     fn refused<'a>(
         &self,
         items: impl IntoIterator<Item = Option<&'a HashMap<String, AttributeValue>>>,
         now: Now,
-    ) -> Claimed {
-        let holders: Vec<Claimed> = items
-            .into_iter()
-            .map(|i| i.and_then(|i| self.holder(i, now)).unwrap_or(Claimed::Held))
-            .collect();
-        refusal(holders).unwrap_or(Claimed::Held)
+    ) -> Result<Claimed, StoreError> {
+        let mut holders = Vec::new();
+        for item in items {
+            let Some(item) = item else {
+                return Err(StoreError(format!(
+                    "DynamoDB table {}: a claim was refused without the item that refused it \
+                     (does the endpoint support ReturnValuesOnConditionCheckFailure?)",
+                    self.table
+                )));
+            };
+            // Refused by an item this reading does not find held (the
+            // condition and this reading use the same `now`, so not
+            // expected): asked again, as a lease that lapses now would be.
+            holders.push(
+                self.holder(item, now)
+                    .unwrap_or(Claimed::Leased { until: now.wall }),
+            );
+        }
+        Ok(refusal(holders).unwrap_or(Claimed::Held))
     }
 
     pub fn table(&self) -> &str {
@@ -538,7 +554,7 @@ impl DynamoStore {
                         Ok(Some(Claimed::Taken))
                     }
                     Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(c)) => {
-                        Ok(Some(self.refused([c.item()], now)))
+                        self.refused([c.item()], now).map(Some)
                     }
                     Some(se) if se.is_transaction_conflict_exception() => Ok(None),
                     _ => Err(self.error("PutItem (claim)", e)),
@@ -603,7 +619,7 @@ impl DynamoStore {
                         .map(|r| r.item())
                         .collect();
                     if !failed.is_empty() {
-                        return Ok(Some(self.refused(failed, now)));
+                        return self.refused(failed, now).map(Some);
                     }
                     if reasons
                         .iter()
@@ -1123,6 +1139,39 @@ mod tests {
             Some(&item("tok-1")),
             &Take::Confirmed { expires_at: 100 }
         ));
+    }
+
+    /// From a review of delivery under faults: a refusal without the item
+    /// that refused it (an endpoint without `ReturnValuesOnConditionCheckFailure`)
+    /// was taken for a delivered finding, which was then dropped. It fails the
+    /// call now, so that the invocation is retried.
+    #[test]
+    fn a_refusal_without_its_item_fails_the_call() {
+        let conf = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .build();
+        let store = DynamoStore::new(Client::from_conf(conf), "state", "g#");
+        let now = Now::live(1_000);
+        let e = store.refused([None], now).unwrap_err();
+        assert!(e.0.contains("without the item"), "{e:?}");
+        let confirmed = HashMap::from([(
+            schema::TTL_ATTRIBUTE.to_owned(),
+            AttributeValue::N("2000".into()),
+        )]);
+        assert_eq!(store.refused([Some(&confirmed)], now), Ok(Claimed::Held));
+        let lease = HashMap::from([
+            (schema::LEASE.to_owned(), AttributeValue::S("tok".into())),
+            (
+                schema::TTL_ATTRIBUTE.to_owned(),
+                AttributeValue::N("1030".into()),
+            ),
+        ]);
+        assert_eq!(
+            store.refused([Some(&lease)], now),
+            Ok(Claimed::Leased { until: 1030 })
+        );
+        // One item missing among others still fails.
+        assert!(store.refused([Some(&confirmed), None], now).is_err());
     }
 
     fn obs(t: i64, id: &str) -> Observation {
