@@ -36,6 +36,15 @@ const HEADERS: [(&str, &str); 1] = [(
 )];
 /// What is read of a response: a `PublishResponse` is a few hundred bytes.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+/// How long one `Publish` attempt may wait for its answer, and the whole call,
+/// at least (longer when the configuration says so). SNS takes no idempotency
+/// token, so an attempt given up while its request lands is a second copy on
+/// the retry: under the functions' 2 s attempt limit for every call, an SNS
+/// answering in 2.2 s got each finding 6 to 8 times, and the invocation failed
+/// anyway (from a review of delivery under faults). A connection that cannot
+/// be made still fails within the connect limit: nothing was sent.
+pub(crate) const PUBLISH_ATTEMPT: std::time::Duration = std::time::Duration::from_secs(8);
+pub(crate) const PUBLISH_OPERATION: std::time::Duration = std::time::Duration::from_secs(12);
 
 /// Sends `Publish` requests with one SDK configuration's credentials, Region,
 /// endpoint settings and timeouts. Cheap to clone.
@@ -49,8 +58,11 @@ pub struct SnsClient {
 
 impl SnsClient {
     pub fn new(sdk: &SdkConfig) -> SnsClient {
+        let mut signer = Signer::new(sdk);
+        signer.attempt_timeout = signer.attempt_timeout.map(|t| t.max(PUBLISH_ATTEMPT));
+        signer.operation_timeout = signer.operation_timeout.map(|t| t.max(PUBLISH_OPERATION));
         SnsClient {
-            signer: Signer::new(sdk),
+            signer,
             url: endpoint(sdk),
         }
     }
@@ -398,6 +410,65 @@ mod tests {
             parse_response(400, escaped).unwrap_err().cause,
             "HTTP 400: InvalidParameter: a <b> & c"
         );
+    }
+
+    /// From a review of delivery under faults: an SNS answering in 2.5 s,
+    /// past the functions' 2 s attempt limit for other calls, got each finding
+    /// several times (every attempt had landed) and the call failed anyway.
+    /// One request now, answered.
+    #[tokio::test]
+    async fn a_slow_answer_is_waited_for_not_sent_again() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let counted = requests.clone();
+        let server = tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let counted = counted.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    let _ = socket.read(&mut buf).await;
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+                    let body = "<PublishResponse><PublishResult><MessageId>m-1</MessageId>\
+                                </PublishResult></PublishResponse>";
+                    let answer = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        let vars = [
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "secret".to_owned()),
+            ("AWS_ENDPOINT_URL", format!("http://{addr}")),
+        ]
+        .map(|(k, v)| (k.to_owned(), v));
+        // The functions' limits for every other call (`lambda::timeouts`).
+        let timeouts = aws_types::sdk_config::TimeoutConfig::builder()
+            .connect_timeout(std::time::Duration::from_secs(2))
+            .operation_attempt_timeout(std::time::Duration::from_secs(2))
+            .operation_timeout(std::time::Duration::from_secs(5))
+            .build();
+        let sdk = crate::aws::env::from_vars(vars, timeouts).unwrap();
+        let client = SnsClient::new(&sdk);
+        let publish = Publish {
+            topic_arn: "arn:aws:sns:us-east-1:111122223333:findings",
+            message: "m",
+            subject: None,
+            per_protocol: false,
+            attributes: &[],
+        };
+        assert_eq!(client.publish(&publish).await.as_deref(), Ok("m-1"));
+        assert_eq!(requests.load(Ordering::SeqCst), 1);
+        server.abort();
     }
 
     #[test]
