@@ -435,7 +435,7 @@ async fn a_batch_writes_each_finding_as_one_json_line() {
         json!({
             "run_id": run, "batch": "000000", "keys": 2, "records": 2, "outside_filter": 0, "findings": 2,
             "findings_key": format!("{run}/findings/000000.jsonl"),
-            "failed_keys": 0, "rejected_records": 0, "failures_key": null,
+            "failed_keys": 0, "rejected_records": 0, "not_cloudtrail": 0, "failures_key": null,
         })
     );
     assert_eq!(d.findings(&run, "000000").await, stop_findings(&stop));
@@ -642,25 +642,49 @@ async fn unreadable_keys_are_listed_and_the_batch_goes_on() {
             log_file(&stop),
         )
         .await;
+    // From a review: JSON that is not a trail's log file (a digest-like
+    // object, a lower-case `records`) was read as a quiet file, unreported.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(br#"{"records":[{"eventname":"StopLogging"}]}"#)
+        .expect("gzip");
+    let foreign = d
+        .put(
+            &trail_key(ACCOUNT, "20260314T1325Z", "foreign"),
+            gz.finish().expect("gzip"),
+        )
+        .await;
     let run = unique("unreadable");
     let out = d
-        .batch(&run, "000007", &[missing.clone(), corrupt.clone(), good])
+        .batch(
+            &run,
+            "000007",
+            &[missing.clone(), corrupt.clone(), good, foreign.clone()],
+        )
         .await;
     assert_eq!(out["findings"], 2, "{out}");
     assert_eq!(out["failed_keys"], 2, "{out}");
     assert_eq!(out["records"], 1, "{out}");
+    assert_eq!(out["not_cloudtrail"], 1, "{out}");
     let lines = d
         .json_lines(&format!("{run}/failures/000007.jsonl"))
         .await
         .expect("failures object");
     let failures = format!("{lines:?}");
-    assert_eq!(lines.len(), 2, "{failures}");
+    assert_eq!(lines.len(), 3, "{failures}");
     assert_eq!(lines[0]["key"], missing["key"]);
     assert!(
         lines[0]["error"].as_str().unwrap().contains("NoSuchKey"),
         "{failures}"
     );
     assert_eq!(lines[1]["key"], corrupt["key"]);
+    assert_eq!(lines[2]["key"], foreign["key"]);
+    assert!(
+        lines[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("1 JSON value(s) that are not CloudTrail records"),
+        "{failures}"
+    );
     assert_eq!(d.findings(&run, "000007").await, stop_findings(&stop));
 }
 

@@ -107,6 +107,10 @@ struct Report {
     failures: Vec<String>,
     failed_keys: u64,
     rejected_records: u64,
+    /// JSON values read that are not CloudTrail records (a digest file,
+    /// another service's log in a day folder): listed among the failures, so
+    /// that a batch of them does not succeed as if it had read a quiet day.
+    not_cloudtrail: u64,
 }
 
 /// Why a key could not be fetched.
@@ -183,6 +187,9 @@ struct Collected<'e> {
     records: Vec<(Location, String)>,
     skipped: u64,
     rejected: Vec<(Location, String)>,
+    /// How many values were not CloudTrail records, and where the first was.
+    other: u64,
+    first_other: Option<Location>,
 }
 
 impl Sink for Collected<'_> {
@@ -192,7 +199,12 @@ impl Sink for Collected<'_> {
     fn rejected(&mut self, loc: &Location, reason: &str) {
         self.rejected.push((loc.clone(), reason.to_owned()));
     }
-    fn not_cloudtrail(&mut self, _loc: &Location) {}
+    fn not_cloudtrail(&mut self, loc: &Location) {
+        self.other += 1;
+        if self.first_other.is_none() {
+            self.first_other = Some(loc.clone());
+        }
+    }
     fn wanted(&mut self, json: &[u8]) -> bool {
         let keep = self.engine.wants_json(json);
         if !keep {
@@ -285,12 +297,28 @@ async fn process(
             records: Vec::new(),
             skipped: 0,
             rejected: Vec::new(),
+            other: 0,
+            first_other: None,
         };
         reader::read_stream(&bytes[..], &key, &limits, &mut got);
         drop(bytes);
         for (loc, reason) in &got.rejected {
             report.rejected_records += 1;
             report.failures.push(failure_line(&key, Some(loc), reason));
+        }
+        // One line a key, as the CLI counts them (from a review: a digest
+        // file or another service's JSON read as an empty day, unreported).
+        if got.other > 0 {
+            report.not_cloudtrail += got.other;
+            report.failures.push(failure_line(
+                &key,
+                got.first_other.as_ref(),
+                &format!(
+                    "{} JSON value(s) that are not CloudTrail records (no \"Records\" list, \
+                     no eventName and eventSource): not a trail's log file",
+                    got.other
+                ),
+            ));
         }
         report.records += got.skipped;
         // A key with any record it could not read counts once among the failed.
@@ -513,6 +541,7 @@ async fn write(
         "findings_key": findings_key,
         "failed_keys": r.failed_keys,
         "rejected_records": r.rejected_records,
+        "not_cloudtrail": r.not_cloudtrail,
         "failures_key": failures,
     });
     // Only under a tuning: what an untuned run reports stays as it was.
