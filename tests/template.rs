@@ -1505,7 +1505,36 @@ fn the_backtest_function_reads_the_archive_prefix_writes_results_and_its_run_key
                         "only through S3 (amazonaws.com, or amazonaws.com.cn in China)"
                     );
                 }
-                "WriteResults" => assert_eq!(s["Resource"], json!({"Fn::Sub": "${ResultsBucket.Arn}/*"})),
+                // The keys `findings_key`, `failures_key` and `manifest_key`
+                // make, not the map's results (from a review).
+                "WriteResults" => {
+                    use trailwatch::lambda::backtest::batch::{failures_key, findings_key};
+                    use trailwatch::lambda::backtest::plan::manifest_key;
+                    assert_eq!(
+                        s["Resource"],
+                        json!([
+                            {"Fn::Sub": "${ResultsBucket.Arn}/*/findings/*"},
+                            {"Fn::Sub": "${ResultsBucket.Arn}/*/failures/*"},
+                            {"Fn::Sub": "${ResultsBucket.Arn}/*/manifest*.json"}
+                        ])
+                    );
+                    // IAM's `*` takes any characters, `/` included, as a
+                    // tuning glob's does.
+                    let granted = |key: &str| {
+                        ["*/findings/*", "*/failures/*", "*/manifest*.json"]
+                            .iter()
+                            .any(|p| trailwatch::tuning::Glob::new(p).is_ok_and(|g| g.matches(key)))
+                    };
+                    for key in [
+                        findings_key("r-1", "000001"),
+                        failures_key("r-1", "000001"),
+                        manifest_key("r-1", None),
+                        manifest_key("r-1", Some("q1")),
+                    ] {
+                        assert!(granted(&key), "{key}");
+                    }
+                    assert!(!granted("r-1/map/0f1e/SUCCEEDED_0.json"));
+                }
                 "RunKeysInBacktestTable" => {
                     assert_eq!(get_att_target(&s["Resource"]), Some("BacktestTable"));
                     assert_eq!(
