@@ -403,6 +403,14 @@ impl<'a> Record<'a> {
         (non_empty(&scope.issuer_type) == Some("AWS::Lambda::Function"))
             .then(|| non_empty(&scope.credentials_issued_to).unwrap_or("unknown function"))
     }
+    /// Whether `userIdentity.inScopeOf` says the credentials were issued to an
+    /// EC2 instance (its role's credentials, delivered by the instance metadata
+    /// service): written by AWS, not the caller.
+    pub fn credentials_of_ec2_instance(&self) -> bool {
+        self.identity()
+            .and_then(|u| u.in_scope_of.as_ref())
+            .is_some_and(|scope| non_empty(&scope.issuer_type) == Some("AWS::EC2::Instance"))
+    }
     /// `userIdentity.onBehalfOf.userId`: the IAM Identity Center user a record
     /// acts for.
     pub fn on_behalf_of_user_id(&self) -> Option<&str> {

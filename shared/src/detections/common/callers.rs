@@ -239,7 +239,9 @@ pub const USER_OR_ROOT_DETAIL: &str =
 
 /// The caller is an EC2 instance using its instance-profile role: an assumed-role
 /// session named after the instance (`principalId` `AROA...:i-0abc...`, ARN
-/// `.../assumed-role/<role>/i-0abc...`).
+/// `.../assumed-role/<role>/i-0abc...`), or one whose `inScopeOf` says its
+/// credentials were issued to an instance (AWS writes it; a review of identity
+/// shapes asked that it be read).
 pub fn uses_instance_credentials(rec: &Record) -> bool {
     let Some(u) = rec.identity() else {
         return false;
@@ -250,7 +252,8 @@ pub fn uses_instance_credentials(rec: &Record) -> bool {
     };
     rec.identity_type() == Some("AssumedRole")
         && (session_is_instance(u.principal_id.as_deref(), ':')
-            || session_is_instance(u.arn.as_deref(), '/'))
+            || session_is_instance(u.arn.as_deref(), '/')
+            || rec.credentials_of_ec2_instance())
 }
 
 /// For raw checks: the bytes may hold an EC2 instance-profile session (see
@@ -480,6 +483,33 @@ mod agent_tests {
         ] {
             assert!(!agent_names_iac(ua), "{ua}");
         }
+    }
+
+    /// `inScopeOf` names an instance's credentials whatever the session is
+    /// named; a Lambda function's are not an instance's.
+    #[test]
+    fn an_instance_s_credentials_are_known_by_in_scope_of_too() {
+        let record = |session: &str, issuer: &str| {
+            format!(
+                r#"{{"eventSource":"iam.amazonaws.com","eventName":"CreateUser",
+                "userIdentity":{{"type":"AssumedRole","principalId":"AROAEXAMPLEEXAMPLE12:{session}",
+                "arn":"arn:aws:sts::111122223333:assumed-role/web/{session}","accountId":"111122223333",
+                "inScopeOf":{{"issuerType":"{issuer}","credentialsIssuedTo":"arn:aws:ec2:us-east-1:111122223333:instance/i-0a1b2c3d4e5f67890"}}}}}}"#
+            )
+        };
+        let uses = |json: &str| {
+            let rec = crate::event::Record::from_json(json).unwrap();
+            (
+                super::uses_instance_credentials(&rec),
+                super::raw_may_use_instance_credentials(json.as_bytes()),
+            )
+        };
+        assert_eq!(
+            uses(&record("web-session", "AWS::EC2::Instance")),
+            (true, true)
+        );
+        assert!(!uses(&record("web-session", "AWS::Lambda::Function")).0);
+        assert!(uses(&record("i-0a1b2c3d4e5f67890", "AWS::Lambda::Function")).0);
     }
 
     #[test]
