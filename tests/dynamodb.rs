@@ -2342,3 +2342,43 @@ async fn dedup_counts_what_it_held_back_on_both_stores() {
         Some(&serde_json::json!(at(1_200)))
     );
 }
+
+/// From a review of delivery under faults: a table the function may no longer
+/// use (a policy denying it, the table deleted: `ResourceNotFoundException`)
+/// refused every claim, so no finding went out, the one about that change among
+/// them. A stateless finding is sent without a claim; the invocation still fails.
+#[tokio::test]
+async fn a_deleted_table_does_not_silence_a_stateless_finding() {
+    let t = table().await;
+    t.client
+        .delete_table()
+        .table_name(&t.name)
+        .send()
+        .await
+        .expect("DeleteTable");
+    let engine = Engine::with_detections(
+        [trailwatch::catalog::by_id("cloudtrail-log-suspended").expect("a detection")],
+        Settings::default(),
+    );
+    let text = std::fs::read_to_string(
+        trailwatch_tests::root()
+            .join("events/cloudtrail-log-suspended/positive-stop-logging-iam-user.json"),
+    )
+    .expect("sample");
+    let envelope: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let detail = envelope["detail"].to_string();
+    let rec = trailwatch::event::Record::from_json(&detail).expect("record");
+    let out = Collect::default();
+    let err = engine
+        .handle(&rec, &t.store(), &out, 1_900_000_000)
+        .await
+        .expect_err("the invocation fails");
+    let text = err.to_string();
+    assert!(
+        text.contains("sent without a claim") && text.contains("ResourceNotFoundException"),
+        "{text}"
+    );
+    let sent = out.take();
+    assert_eq!(sent.len(), 1, "{text}");
+    assert_eq!(sent[0].detection_id, "cloudtrail-log-suspended");
+}

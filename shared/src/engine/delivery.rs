@@ -234,6 +234,38 @@ pub(crate) async fn lease<S: Store + ?Sized>(
         .then_some(lease))
 }
 
+/// [`lease`] for `p`'s claim, as a delivery takes it. A store that refuses for
+/// good ([`crate::state::StoreError::is_refused`]: a table policy denying the
+/// function, the table deleted, its key disabled) would otherwise keep every
+/// finding from going out, the one about that change among them, and an
+/// intruder can cause it (from a review of delivery under faults): the finding
+/// is sent without a claim, and the invocation still fails, so that the event
+/// reaches the failed-events queue and its alarm. Each retry sends it again.
+pub(crate) async fn lease_or_send<S: Store + ?Sized, N: Notifier + ?Sized>(
+    store: &S,
+    notifier: &N,
+    p: &Pending,
+    at: Now,
+    lease_secs: i64,
+) -> Result<Option<Lease>, HandleError> {
+    match lease(store, &p.claim.key, &p.claim.guards, at, lease_secs).await {
+        Err(HandleError::Store(e)) if e.is_refused() => match notifier.notify(&p.finding).await {
+            Ok(()) => Err(HandleError::Unfinished {
+                published: Box::new(p.finding.clone()),
+                cause: NotifyError(format!(
+                    "sent without a claim, since the {e}; each retry of this event sends it \
+                     again"
+                )),
+            }),
+            Err(unsent) => Err(HandleError::Store(crate::state::StoreError(format!(
+                "{}; and sending the finding without a claim failed too: {unsent}",
+                e.0
+            )))),
+        },
+        other => other,
+    }
+}
+
 /// Takes `key` under `lease` (see [`lease`]): `true` when taken, `false` when a
 /// confirmed claim holds it. Another delivery's live lease is waited for
 /// briefly, then fails the invocation ([`HandleError::Leased`]).
@@ -311,7 +343,7 @@ pub(crate) async fn deliver<S: Store + ?Sized, N: Notifier + ?Sized>(
     at: Now,
     lease_secs: i64,
 ) -> Result<Option<Sent>, HandleError> {
-    let Some(lease) = lease(store, &p.claim.key, &p.claim.guards, at, lease_secs).await? else {
+    let Some(lease) = lease_or_send(store, notifier, p, at, lease_secs).await? else {
         return Ok(None);
     };
     let sent = send(store, notifier, p, at, lease_secs).await;

@@ -8,7 +8,7 @@ mod prepared;
 
 pub use delivery::{CLAIM_LEASE_SECS, CLAIM_TTL_SECS, deliver_all};
 pub(crate) use delivery::{
-    claim_expiry, confirm, deliver, delivered, lease, send, take_under, unsent_error,
+    claim_expiry, confirm, deliver, delivered, lease_or_send, send, take_under, unsent_error,
 };
 pub use prepared::Prepared;
 
@@ -897,7 +897,13 @@ mod tests {
         let pending = rt.block_on(engine.evaluate(&rec, &store, NOW)).unwrap();
         let key = &pending[0].claim.key;
         let dead = rt
-            .block_on(lease(&store, key, &[], Now::live(NOW), CLAIM_LEASE_SECS))
+            .block_on(delivery::lease(
+                &store,
+                key,
+                &[],
+                Now::live(NOW),
+                CLAIM_LEASE_SECS,
+            ))
             .unwrap();
         assert!(dead.is_some());
         // A retry within the lease fails (the finding may still be on its way).
@@ -1248,6 +1254,78 @@ mod tests {
             Err(HandleError::Store(_))
         ));
         assert!(sink.take().is_empty());
+    }
+
+    /// A store that refuses every claim: for good (`refused`: a table policy
+    /// denying the function), or for now.
+    struct ClaimsRefused {
+        inner: MemoryStore,
+        refused: bool,
+    }
+    impl crate::state::Wrapper for ClaimsRefused {
+        type Inner = MemoryStore;
+        fn inner(&self) -> &MemoryStore {
+            &self.inner
+        }
+        async fn claim(
+            &self,
+            _: &str,
+            _: &[String],
+            _: crate::state::Take<'_>,
+            _: Now,
+        ) -> Result<crate::state::Claimed, crate::state::StoreError> {
+            let cause = "DynamoDB PutItem (claim) on table t failed: AccessDeniedException: no";
+            Err(if self.refused {
+                crate::state::StoreError::refused(cause.into())
+            } else {
+                crate::state::StoreError("throttled".into())
+            })
+        }
+    }
+
+    /// From a review of delivery under faults: a table that refuses the
+    /// function for good (a policy denying it) kept every finding from going
+    /// out, the one about that policy among them. The finding is sent without
+    /// a claim and the invocation fails (the failed-events queue and its alarm
+    /// see the event); a store failing for now sends nothing, as before.
+    #[test]
+    fn a_store_refusing_for_good_does_not_silence_a_finding() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let engine = Engine::with_detections([&NewCaller as &dyn Detection], Settings::default());
+        let rec_json = record("1", "2026-01-01T00:00:00Z", "alice");
+        let rec = Record::from_json(&rec_json).unwrap();
+        let sink = Collect::default();
+        let store = ClaimsRefused {
+            inner: MemoryStore::default(),
+            refused: true,
+        };
+        match rt.block_on(engine.handle(&rec, &store, &sink, NOW)) {
+            Err(HandleError::Partly { decided, first, .. }) => {
+                assert_eq!(decided.len(), 1, "counted as published");
+                assert!(
+                    first.to_string().contains("sent without a claim")
+                        && first.to_string().contains("AccessDeniedException"),
+                    "{first}"
+                );
+            }
+            other => panic!("expected a failure beside the finding sent, got {other:?}"),
+        }
+        assert_eq!(sink.take().len(), 1, "the finding went out");
+        let store = ClaimsRefused {
+            inner: MemoryStore::default(),
+            refused: false,
+        };
+        assert!(matches!(
+            rt.block_on(engine.handle(&rec, &store, &sink, NOW)),
+            Err(HandleError::Store(_))
+        ));
+        assert!(
+            sink.take().is_empty(),
+            "a store failing for now: the retry sends it"
+        );
     }
 
     /// A store whose confirmations fail `failures` times first.

@@ -646,10 +646,22 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
-    StoreError(format!(
+    let message = format!(
         "DynamoDB {operation} on table {table} failed: {}",
         crate::aws::error::short_cause(&e)
-    ))
+    );
+    // Denied, the table gone, or its KMS key unusable: no retry will do
+    // better (from a review of delivery under faults: a table policy denying
+    // the functions stopped every finding, the one about that policy too).
+    let refused = e.code().is_some_and(|code| {
+        matches!(code, "AccessDeniedException" | "ResourceNotFoundException")
+            || code.starts_with("KMS")
+    });
+    if refused {
+        StoreError::refused(message)
+    } else {
+        StoreError(message)
+    }
 }
 
 /// The time part of a sort key: 15 digits for non-negative times (the documented

@@ -264,6 +264,24 @@ impl std::fmt::Display for StoreError {
 }
 impl std::error::Error for StoreError {}
 
+impl StoreError {
+    /// What [`StoreError::refused`] puts first.
+    const REFUSED: &'static str = "refused for good: ";
+
+    /// The store refuses this function for good: access denied (a policy on the
+    /// table), the table gone, its key unusable. Retrying does not help, and an
+    /// intruder can cause it: stateless findings are then sent without a claim
+    /// (`engine::delivery`).
+    pub fn refused(cause: String) -> StoreError {
+        StoreError(format!("{}{cause}", Self::REFUSED))
+    }
+
+    /// Whether this is [`StoreError::refused`]'s.
+    pub fn is_refused(&self) -> bool {
+        self.0.starts_with(Self::REFUSED)
+    }
+}
+
 /// The state port. All methods are atomic per call and read what was written
 /// before them (strong consistency).
 pub trait Store: Send + Sync {

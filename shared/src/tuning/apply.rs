@@ -18,7 +18,8 @@
 
 use crate::detection::Evidence;
 use crate::engine::{
-    HandleError, claim_expiry, confirm, deliver, delivered, lease, send, take_under, unsent_error,
+    HandleError, claim_expiry, confirm, deliver, delivered, lease_or_send, send, take_under,
+    unsent_error,
 };
 use crate::event::time::{format_event_time, parse_event_time};
 use crate::finding::{Disposition, Finding, finding_id};
@@ -246,7 +247,7 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
 ) -> Result<Option<Finding>, HandleError> {
     let now = at.valid;
     let expires = claim_expiry(&p, now);
-    let Some(lease) = lease(store, &p.claim.key, &p.claim.guards, at, lease_secs).await? else {
+    let Some(lease) = lease_or_send(store, notifier, &p, at, lease_secs).await? else {
         return Ok(None);
     };
     // Event time, so that a replay of an archive collapses repeats as the live
