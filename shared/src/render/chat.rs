@@ -78,17 +78,26 @@ fn scalar_text(v: &Value) -> String {
 }
 
 /// An evidence entry that says what the *Actor*, *API* and *Account* lines say:
-/// the call (`api`), the caller and its type, the source address, the Region,
-/// as the finding has them.
+/// the call (`api`, `action`), the caller and its type, the source address (a
+/// window's list of one address too), the error code, the Region, as the
+/// finding has them. From a review: `action` and a window's `source_ip` took
+/// the slots of a root session's `mfa_authenticated` and `root_account_id`.
 fn repeats_a_line(f: &Finding, key: &str, v: &Value) -> bool {
-    let Some(text) = v.as_str() else {
-        return false;
+    let text = match v {
+        Value::String(s) => s.as_str(),
+        // A list that says only what the line says.
+        Value::Array(items) if items.len() == 1 => match items[0].as_str() {
+            Some(s) => s,
+            None => return false,
+        },
+        _ => return false,
     };
     match key {
-        "api" => f.event_names.iter().any(|n| n == text),
+        "api" | "action" => f.event_names.iter().take(10).any(|n| n == text),
         "caller" => f.actor.display == text,
         "caller_type" => f.actor.kind.as_deref() == Some(text),
         "source_ip" => f.source_ip.as_deref() == Some(text),
+        "error_code" => f.error_code.as_deref() == Some(text),
         "region" => f.region.as_deref() == Some(text),
         _ => false,
     }
@@ -293,6 +302,30 @@ mod tests {
             c["keywords"],
             json!(["HIGH", "cloudtrail-log-suspended", "111122223333"])
         );
+    }
+
+    /// From a review of the docs: evidence that says what the *API* line
+    /// says (the call as `action`, a window's one address as a list, the error
+    /// code) took slots that other evidence needed.
+    #[test]
+    fn evidence_the_lines_show_takes_no_slot() {
+        let mut f = finding(STOP);
+        f.error_code = Some("AccessDenied".into());
+        let ip = f.source_ip.clone().unwrap();
+        f.evidence = crate::detection::Evidence(vec![
+            ("action".into(), json!(f.event_names[0])),
+            ("source_ip".into(), json!([ip])),
+            ("error_code".into(), json!("AccessDenied")),
+            ("mfa_authenticated".into(), json!(true)),
+            ("other_ips".into(), json!([ip, "198.51.100.9"])),
+        ]);
+        let n = render(&f);
+        let d = n["content"]["description"].as_str().unwrap();
+        for gone in ["*action*", "*source ip*", "*error code*"] {
+            assert!(!d.contains(gone), "{gone} in {d}");
+        }
+        assert!(d.contains("*mfa authenticated* `true`"), "{d}");
+        assert!(d.contains("198.51.100.9"), "a list with more is kept: {d}");
     }
 
     /// From a review: six evidence values full of `://` (each written `[:]//`,
