@@ -343,13 +343,21 @@ fn telling_evidence(f: &Finding) -> Option<(String, String)> {
         .find_map(|(k, v)| render(v).map(|v| (label(k), v)))
 }
 
-/// `arn:...:trail/org-trail` -> `org-trail`; anything else unchanged.
+/// `arn:...:trail/org-trail` -> `org-trail`: the resource's name, everything
+/// after its type (`role/service-role/x` -> `service-role/x`), or after the last
+/// `:` when it has no `/` (`function:f:prod` -> `prod`); anything else
+/// unchanged. Not only the last segment: a caller's invalid
+/// `trail/decoy/management-events` read as the real `management-events` trail
+/// (from a review of delivery under faults).
 fn short_arn(s: &str) -> &str {
-    if !s.starts_with("arn:") {
+    let Some(resource) = s.strip_prefix("arn:").and_then(|_| s.splitn(6, ':').nth(5)) else {
         return s;
-    }
-    let tail = s.rsplit(['/', ':']).next().unwrap_or(s);
-    if tail.is_empty() { s } else { tail }
+    };
+    let name = match resource.split_once('/') {
+        Some((_, name)) => name,
+        None => resource.rsplit(':').next().unwrap_or(resource),
+    };
+    if name.is_empty() { s } else { name }
 }
 
 /// [`one_line`], then every non-ASCII character as `?` (SNS subjects are ASCII),
@@ -676,6 +684,42 @@ mod tests {
             "{}",
             subject(&f)
         );
+    }
+
+    /// The subject names a resource by its whole name: a caller's invalid
+    /// `trail/decoy/management-events` is not the real `management-events`
+    /// trail (from a review of delivery under faults).
+    #[test]
+    fn an_arn_is_named_by_its_whole_resource_name() {
+        for (arn, name) in [
+            (
+                "arn:aws:cloudtrail:us-east-1:111122223333:trail/org-trail",
+                "org-trail",
+            ),
+            (
+                "arn:aws:cloudtrail:us-east-1:111122223333:trail/decoy/management-events",
+                "decoy/management-events",
+            ),
+            (
+                "arn:aws:iam::111122223333:role/service-role/x",
+                "service-role/x",
+            ),
+            (
+                "arn:aws:lambda:us-east-1:111122223333:function:f:prod",
+                "prod",
+            ),
+            ("arn:aws:s3:::logs-bucket", "logs-bucket"),
+            ("arn:aws:s3:::logs-bucket/AWSLogs/x.gz", "AWSLogs/x.gz"),
+            ("arn:aws:iam::111122223333:root", "root"),
+            ("arn:partial", "arn:partial"),
+            ("org-trail", "org-trail"),
+            (
+                "arn:aws:cloudtrail:us-east-1:111122223333:trail/",
+                "arn:aws:cloudtrail:us-east-1:111122223333:trail/",
+            ),
+        ] {
+            assert_eq!(short_arn(arn), name, "{arn}");
+        }
     }
 
     #[test]
