@@ -298,6 +298,32 @@ mod tests {
         assert_eq!(names, listed);
     }
 
+    /// `tuning`'s list of the identity types a failed sign-in carries holds
+    /// every type of the sign-in records the samples give these detections.
+    #[test]
+    fn the_sign_in_identity_types_are_the_samples_types() {
+        use crate::event::Record;
+        let mut seen = std::collections::BTreeSet::new();
+        for line in crate::detections::common::testing::sample_lines() {
+            let Ok(rec) = Record::from_json(&line) else {
+                continue;
+            };
+            if rec.event_source() == "signin.amazonaws.com"
+                && SIGN_IN_ATTEMPTS
+                    .iter()
+                    .any(|id| by_id(id).is_some_and(|d| d.evaluate(&rec).is_some()))
+            {
+                let t = rec.identity_type().unwrap_or("(none)").to_owned();
+                assert!(
+                    crate::tuning::SIGN_IN_IDENTITY_TYPES.contains(&t.as_str()),
+                    "{t}: {line}"
+                );
+                seen.insert(t);
+            }
+        }
+        assert!(seen.len() >= 3, "{seen:?}");
+    }
+
     /// A window that says it counts a fixed set (`Countable::OneOf`, which
     /// bounds a tuning threshold) gives no other value on any sample: every
     /// record of `events/`, its further signals included. And the set is no

@@ -249,21 +249,54 @@ pub(crate) async fn lease_or_send<S: Store + ?Sized, N: Notifier + ?Sized>(
     lease_secs: i64,
 ) -> Result<Option<Lease>, HandleError> {
     match lease(store, &p.claim.key, &p.claim.guards, at, lease_secs).await {
-        Err(HandleError::Store(e)) if e.is_refused() => match notifier.notify(&p.finding).await {
-            Ok(()) => Err(HandleError::Unfinished {
-                published: Box::new(p.finding.clone()),
-                cause: NotifyError(format!(
-                    "sent without a claim, since the {e}; each retry of this event sends it \
-                     again"
-                )),
-            }),
-            Err(unsent) => Err(HandleError::Store(crate::state::StoreError(format!(
-                "{}; and sending the finding without a claim failed too: {unsent}",
-                e.0
-            )))),
-        },
+        Err(HandleError::Store(e)) if e.is_refused() => {
+            let (reached, failed) = send_unclaimed(notifier, &p.finding).await;
+            if reached {
+                let mut cause = format!(
+                    "sent without a claim, since the {e}; each retry of this event sends it again"
+                );
+                for f in &failed {
+                    cause.push_str(&format!("; {f}"));
+                }
+                // Published: counted so, as a finding one destination took is
+                // (the tampering and silence alarms count them).
+                Err(HandleError::Unfinished {
+                    published: Box::new(p.finding.clone()),
+                    cause: NotifyError(cause),
+                })
+            } else {
+                Err(HandleError::Store(crate::state::StoreError(format!(
+                    "{}; and sending the finding without a claim failed too: {}",
+                    e.0,
+                    failed.join("; ")
+                ))))
+            }
+        }
         other => other,
     }
+}
+
+/// Sends a finding to every destination without a claim (see [`lease_or_send`]):
+/// whether any took it, and why each other did not.
+async fn send_unclaimed<N: Notifier + ?Sized>(
+    notifier: &N,
+    finding: &Finding,
+) -> (bool, Vec<String>) {
+    let destinations = notifier.destinations();
+    if destinations.len() <= 1 {
+        return match notifier.notify(finding).await {
+            Ok(()) => (true, Vec::new()),
+            Err(e) => (false, vec![e.0]),
+        };
+    }
+    let (mut reached, mut failed) = (false, Vec::new());
+    for to in destinations {
+        match notifier.notify_to(to, finding).await {
+            Ok(()) => reached = true,
+            Err(e) => failed.push(format!("{to}: {}", e.0)),
+        }
+    }
+    (reached, failed)
 }
 
 /// Takes `key` under `lease` (see [`lease`]): `true` when taken, `false` when a
@@ -461,6 +494,23 @@ async fn to_each<S: Store + ?Sized, N: Notifier + ?Sized>(
             .collect();
         let taken = match lease(store, &key, &guards, at, lease_secs).await {
             Ok(taken) => taken,
+            // A destination's claim refused for good (a deny on these keys
+            // alone) is no reason to keep the finding from it: sent without
+            // one, as `lease_or_send` does (from a review of this fallback).
+            Err(HandleError::Store(e)) if e.is_refused() => {
+                match notifier.notify_to(to, &p.finding).await {
+                    Ok(()) => {
+                        reached = true;
+                        failures.push(format!(
+                            "{to}: sent without a claim, since the {e}; each retry sends it again"
+                        ));
+                    }
+                    Err(ne) => {
+                        failures.push(format!("{to}: {e}; and sending without a claim: {}", ne.0))
+                    }
+                }
+                continue;
+            }
             Err(e) => {
                 failures.push(format!("{to}: {e}"));
                 continue;

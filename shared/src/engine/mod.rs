@@ -158,7 +158,8 @@ impl HandleError {
                 HandleError::Unfinished { published, cause } => {
                     decided.push(*published);
                     HandleError::Notify(NotifyError(format!(
-                        "{cause} (its other destinations took it)"
+                        "{} (its other destinations took it)",
+                        cause.0
                     )))
                 }
                 other => other,
@@ -1261,6 +1262,8 @@ mod tests {
     struct ClaimsRefused {
         inner: MemoryStore,
         refused: bool,
+        /// Only claims whose key starts so (a deny on some leading keys).
+        only: &'static str,
     }
     impl crate::state::Wrapper for ClaimsRefused {
         type Inner = MemoryStore;
@@ -1269,11 +1272,14 @@ mod tests {
         }
         async fn claim(
             &self,
-            _: &str,
-            _: &[String],
-            _: crate::state::Take<'_>,
-            _: Now,
+            key: &str,
+            guards: &[String],
+            take: crate::state::Take<'_>,
+            now: Now,
         ) -> Result<crate::state::Claimed, crate::state::StoreError> {
+            if !key.starts_with(self.only) {
+                return self.inner.claim(key, guards, take, now).await;
+            }
             let cause = "DynamoDB PutItem (claim) on table t failed: AccessDeniedException: no";
             Err(if self.refused {
                 crate::state::StoreError::refused(cause.into())
@@ -1301,6 +1307,7 @@ mod tests {
         let store = ClaimsRefused {
             inner: MemoryStore::default(),
             refused: true,
+            only: "",
         };
         match rt.block_on(engine.handle(&rec, &store, &sink, NOW)) {
             Err(HandleError::Partly { decided, first, .. }) => {
@@ -1317,6 +1324,7 @@ mod tests {
         let store = ClaimsRefused {
             inner: MemoryStore::default(),
             refused: false,
+            only: "",
         };
         assert!(matches!(
             rt.block_on(engine.handle(&rec, &store, &sink, NOW)),
@@ -1325,6 +1333,71 @@ mod tests {
         assert!(
             sink.take().is_empty(),
             "a store failing for now: the retry sends it"
+        );
+    }
+
+    /// From an adversarial review of that fallback: with several destinations
+    /// a deny on their claims alone (`t|...`) still kept the finding from every
+    /// one; and with the whole table denied and one destination refusing, the
+    /// finding the other took was not counted as published (the tampering and
+    /// silence alarms count them).
+    #[test]
+    fn refused_claims_keep_no_destination_from_a_finding() {
+        use crate::notify::Then;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let engine = Engine::new(Settings::default());
+        let rec = Record::from_json(STOP_BY_MALLORY).unwrap();
+        for only in ["t|", ""] {
+            let store = ClaimsRefused {
+                inner: MemoryStore::default(),
+                refused: true,
+                only,
+            };
+            let chain = Then(
+                Destination::new("chat-topic", false),
+                Destination::new("findings-topic", false),
+            );
+            let e = rt
+                .block_on(engine.handle(&rec, &store, &chain, NOW))
+                .unwrap_err();
+            assert!(
+                e.to_string().contains("sent without a claim"),
+                "{only:?}: {e}"
+            );
+            let HandleError::Partly { decided, .. } = &e else {
+                panic!("{only:?}: {e:?}");
+            };
+            let sent = chain.0.took.take().len();
+            assert!(sent > 0, "{only:?}: nothing reached the chat topic");
+            assert_eq!(chain.1.took.take().len(), sent, "{only:?}");
+            assert_eq!(decided.len(), sent, "{only:?}: counted as published");
+        }
+        // The whole table denied and one destination refusing: the other's
+        // copy is published, and counted so.
+        let store = ClaimsRefused {
+            inner: MemoryStore::default(),
+            refused: true,
+            only: "",
+        };
+        let chain = Then(
+            Destination::new("chat-topic", true),
+            Destination::new("findings-topic", false),
+        );
+        let e = rt
+            .block_on(engine.handle(&rec, &store, &chain, NOW))
+            .unwrap_err();
+        let HandleError::Partly { decided, .. } = &e else {
+            panic!("{e:?}");
+        };
+        let sent = chain.1.took.take().len();
+        assert!(sent > 0 && decided.len() == sent, "{e}");
+        assert!(e.to_string().contains("chat-topic refused"), "{e}");
+        assert!(
+            !e.to_string().contains("notification: notification:"),
+            "{e}"
         );
     }
 

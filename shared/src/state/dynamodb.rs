@@ -653,9 +653,17 @@ where
     // Denied, the table gone, or its KMS key unusable: no retry will do
     // better (from a review of delivery under faults: a table policy denying
     // the functions stopped every finding, the one about that policy too).
+    // Not KMS throttling: that passes (from a review).
     let refused = e.code().is_some_and(|code| {
-        matches!(code, "AccessDeniedException" | "ResourceNotFoundException")
-            || code.starts_with("KMS")
+        matches!(
+            code,
+            "AccessDeniedException"
+                | "ResourceNotFoundException"
+                | "KMSAccessDeniedException"
+                | "KMSDisabledException"
+                | "KMSInvalidStateException"
+                | "KMSNotFoundException"
+        )
     });
     if refused {
         StoreError::refused(message)

@@ -1234,6 +1234,9 @@ fn an_entry_that_names_only_where_is_warned_of_for_every_or_a_high_severity_dete
         r#""userIdentity.inScopeOf.issuerType" = "AWS::EC2::Instance""#,
         r#""userIdentity.inScopeOf.credentialsIssuedTo" = "arn:aws:ec2:*""#,
         r#""userIdentity.inScopeOf.credentialsIssuedTo" = "arn:aws:lambda:us-east-1:210987654321:function:*""#,
+        // Every instance id begins `i-` (from an adversarial review).
+        r#""userIdentity.inScopeOf.credentialsIssuedTo" = "arn:aws:ec2:*:*:instance/i-*""#,
+        r#""userIdentity.inScopeOf.credentialsIssuedTo" = "arn:aws:ec2:us-east-1:210987654321:instance/i-0*""#,
         r#""userIdentity.sessionContext.ec2RoleDelivery" = "2.0""#,
         r#""userIdentity.sessionContext.webIdFederationData.federatedProvider" = "arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com""#,
         r#""userIdentity.onBehalfOf.identityStoreArn" = "arn:aws:identitystore::210987654321:identitystore/d-1234567890""#,
@@ -2091,6 +2094,10 @@ fn an_entry_naming_a_user_over_sign_in_detections_is_warned_of() {
             "{ann}\"userIdentity.onBehalfOf.userId\" = \"c950c708-1a6f-9c1e-897e-67b97ddb203a\""
         ),
         format!("{ann}\"userIdentity.userName\" = \"ann\"\n\"eventSource\" = \"sign*\""),
+        // From an adversarial review: the type IAM Identity Center's older
+        // sign-in records carry, and the root user named by its type.
+        format!("{ann}\"userIdentity.userName\" = \"hana\"\n\"userIdentity.type\" = \"Unknown\""),
+        format!("{ann}\"userIdentity.type\" = \"Root\""),
     ] {
         assert!(warned(everything, &key), "* {key}");
         assert!(warned(mixed, &key), "mixed {key}");

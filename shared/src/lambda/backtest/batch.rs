@@ -454,6 +454,7 @@ pub async fn run(
                 records = report.records,
                 findings = report.findings.len(),
                 failed_keys = report.failed_keys,
+                not_cloudtrail = report.not_cloudtrail,
                 "batch done"
             );
             Ok(summary)
