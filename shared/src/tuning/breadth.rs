@@ -187,11 +187,10 @@ pub(super) fn where_only(keys: &[(String, bool, Vec<String>)]) -> bool {
                 any(&|v| v.starts_with(['*', '?']))
             }
             // What AWS issued the credentials to: one instance or function by
-            // its whole ARN, else a kind of them (from a review of identity
-            // shapes: `arn:aws:ec2:*` silenced every instance's credentials,
-            // stolen ones included, and passed `--strict`).
-            // A wildcard anywhere names many: every instance id starts `i-`,
-            // so `instance/i-*` is every instance (from a review).
+            // its whole ARN, else a kind of them. A wildcard anywhere names
+            // many (every instance id starts `i-`). From two reviews:
+            // `arn:aws:ec2:*` and `instance/i-*` silenced every instance's
+            // credentials, stolen ones included, and passed `--strict`.
             "userIdentity.inScopeOf.credentialsIssuedTo" => {
                 any(&|v| kind_only_arn(v) || v.contains(['*', '?']))
             }

@@ -684,7 +684,7 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
         && !names_a_network(&keys)
     {
         let which = if sign_ins.contains(&"*") {
-            "every detection, the failed sign-in ones among them".to_owned()
+            "every detection (the failed sign-in ones among them)".to_owned()
         } else {
             sign_ins.join(", ")
         };
