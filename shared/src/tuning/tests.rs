@@ -1026,6 +1026,17 @@ fn said(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether one entry over `detections` (a TOML list) matching `key` draws a
+/// note or warning that contains `needle`.
+fn warned_over(detections: &str, key: &str, needle: &str) -> bool {
+    let text = entry("e", "", key).replace(
+        "[\"cloudwatch-log-group-deletion\", \"getpassworddata-burst\"]",
+        detections,
+    );
+    assert!(text.contains(detections), "{text}");
+    said(&text).iter().any(|w| w.contains(needle))
+}
+
 /// From a review: an identity named without its account matches the same name
 /// in every other account (an organization trail, a cross-account caller).
 #[test]
@@ -1180,14 +1191,11 @@ fn an_entry_on_caller_chosen_values_only_is_warned_of() {
 #[test]
 fn an_entry_that_names_only_where_is_warned_of_for_every_or_a_high_severity_detection() {
     let warned = |detections: &str, key: &str| {
-        let text = entry("acct", "", key).replace(
-            "[\"cloudwatch-log-group-deletion\", \"getpassworddata-burst\"]",
+        warned_over(
             detections,
-        );
-        assert!(text.contains(detections), "{text}");
-        said(&text)
-            .iter()
-            .any(|w| w.contains("narrows it only by where and how the call was recorded"))
+            key,
+            "narrows it only by where and how the call was recorded",
+        )
     };
     let everything = r#"["*"]"#;
     let high = r#"["cloudtrail-log-suspended"]"#;
@@ -2074,14 +2082,11 @@ fn a_window_or_threshold_that_may_never_fire_is_warned_of() {
 #[test]
 fn an_entry_naming_a_user_over_sign_in_detections_is_warned_of() {
     let warned = |detections: &str, key: &str| {
-        let text = entry("user", "", key).replace(
-            "[\"cloudwatch-log-group-deletion\", \"getpassworddata-burst\"]",
+        warned_over(
             detections,
-        );
-        assert!(text.contains(detections), "{text}");
-        said(&text)
-            .iter()
-            .any(|w| w.contains("names a user as a failed sign-in names the user"))
+            key,
+            "names a user as a failed sign-in names the user",
+        )
     };
     let everything = r#"["*"]"#;
     let mixed = r#"["cloudtrail-log-suspended", "identity-center-sign-in-failures"]"#;
