@@ -319,6 +319,28 @@ mod tests {
                     "{t}: {line}"
                 );
                 seen.insert(t);
+                // Every field it has is one a tuning key may match a sign-in
+                // on (`tuning::SIGN_IN_FIELDS`, or below one of them).
+                let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+                let v = v.get("detail").cloned().unwrap_or(v);
+                let mut fields = Vec::new();
+                if let Some(o) = v.as_object() {
+                    for (k, inner) in o {
+                        match (k.as_str(), inner.as_object()) {
+                            ("userIdentity", Some(u)) => {
+                                fields.extend(u.keys().map(|f| format!("userIdentity.{f}")))
+                            }
+                            _ => fields.push(k.clone()),
+                        }
+                    }
+                }
+                for f in fields {
+                    assert!(
+                        crate::tuning::SIGN_IN_FIELDS.contains(&f.as_str())
+                            || (f == "requestParameters" && v["requestParameters"].is_null()),
+                        "{f} is missing from tuning::SIGN_IN_FIELDS: {line}"
+                    );
+                }
             }
         }
         assert!(seen.len() >= 3, "{seen:?}");

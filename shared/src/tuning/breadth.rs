@@ -101,41 +101,77 @@ fn any_value_of_every_record(path: &str, cidr: bool, values: &[String]) -> bool 
     ALWAYS_WRITTEN.contains(&path) && values.iter().any(|v| matches_anything(cidr, v))
 }
 
-/// Whether an entry can match a failed sign-in's record and names its user as
-/// that record does (the user name, ARN, principal id or Identity Center id of
-/// the name that was typed, by anyone). No key keeps it off sign-ins: an event
-/// source, event name or identity type that sign-ins do not have, or a request
-/// parameter (a sign-in has none).
-pub(super) fn names_a_signing_in_user(keys: &[(String, bool, Vec<String>)]) -> bool {
+/// Whether an entry can match a failed sign-in's record, whose identity is the
+/// user whose name was typed, by anyone. It cannot when a key asks for a field
+/// sign-ins never have (request parameters, a session, an access key, a
+/// service that called), or for a value theirs never take: another event
+/// source, event name, event type or identity type, a role's or a session's
+/// ARN or principal id, `readOnly` true. From two reviews: first an entry
+/// naming a user over every detection, then `userIdentity.type` written as a
+/// glob (`R*t`) or a list, beside a field every failed sign-in carries
+/// (`responseElements.ConsoleLogin` `Failure`), silenced guesses at passwords.
+pub(super) fn may_match_a_sign_in(keys: &[(String, bool, Vec<String>)]) -> bool {
     let takes = |values: &[String], text: &str| {
         values
             .iter()
             .any(|v| Glob::new(v).is_ok_and(|g| g.matches(text)))
     };
+    let never = |values: &[String], kinds: &[&str]| {
+        values.iter().all(|v| kinds.iter().any(|k| v.contains(k)))
+    };
     let kept_off = keys.iter().any(|(path, _, values)| match path.as_str() {
         "eventSource" => !takes(values, "signin.amazonaws.com"),
         "eventName" => !SIGN_IN_EVENT_NAMES.iter().any(|n| takes(values, n)),
+        "eventType" => !takes(values, "AwsConsoleSignIn"),
+        "readOnly" => !takes(values, "false"),
         "userIdentity.type" => !SIGN_IN_IDENTITY_TYPES.iter().any(|t| takes(values, t)),
-        path => path.starts_with("requestParameters.") || path.starts_with("resources"),
-    });
-    let names_user = keys.iter().any(|(path, _, values)| match path.as_str() {
-        "userIdentity.userName"
-        | "userIdentity.onBehalfOf.userId"
-        | "additionalEventData.UserName" => true,
-        "userIdentity.principalId" => values.iter().any(|v| !v.starts_with("AROA")),
-        // The root user, named by its type beside its account (from a review:
-        // it passed over `*`, and silenced guesses at root's password).
-        "userIdentity.type" => !values.is_empty() && values.iter().all(|v| v == "Root"),
-        // A role's or a session's ARN is never a sign-in's identity.
-        "userIdentity.arn" => values.iter().any(|v| {
-            !["assumed-role/", ":role/", "federated-user/"]
-                .iter()
-                .any(|kind| v.contains(kind))
+        // Sign-ins carry an empty access key id.
+        "userIdentity.accessKeyId" => !takes(values, ""),
+        "userIdentity.arn" => never(values, &["assumed-role/", ":role/", "federated-user/"]),
+        "userIdentity.principalId" => never(values, &["AROA"]),
+        path => !SIGN_IN_FIELDS.iter().any(|f| {
+            path == *f
+                || path
+                    .strip_prefix(*f)
+                    .is_some_and(|rest| rest.starts_with('.'))
         }),
-        _ => false,
     });
-    names_user && !kept_off
+    !kept_off
 }
+
+/// The fields a failed sign-in's record may have (a key on any other asks
+/// for a field it never has); those that hold objects take the keys below
+/// them too. A test in `catalog` holds every sign-in sample's fields to it.
+pub const SIGN_IN_FIELDS: &[&str] = &[
+    "eventVersion",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "awsRegion",
+    "sourceIPAddress",
+    "userAgent",
+    "errorMessage",
+    "errorCode",
+    "requestID",
+    "eventID",
+    "readOnly",
+    "eventType",
+    "managementEvent",
+    "recipientAccountId",
+    "eventCategory",
+    "responseElements",
+    "additionalEventData",
+    "serviceEventDetails",
+    "tlsDetails",
+    "userIdentity.type",
+    "userIdentity.principalId",
+    "userIdentity.arn",
+    "userIdentity.accountId",
+    "userIdentity.accessKeyId",
+    "userIdentity.userName",
+    "userIdentity.onBehalfOf",
+    "userIdentity.credentialId",
+];
 
 /// The identity types a failed sign-in's record carries: IAM users, the root
 /// user, IAM Identity Center's users (`IdentityCenterUser`, `Unknown` in its
@@ -186,15 +222,20 @@ pub(super) fn where_only(keys: &[(String, bool, Vec<String>)]) -> bool {
             "userIdentity.userName" | "userIdentity.sessionContext.sessionIssuer.userName" => {
                 any(&|v| v.starts_with(['*', '?']))
             }
-            // What AWS issued the credentials to: one instance or function by
-            // its whole ARN, else a kind of them. A wildcard anywhere names
-            // many (every instance id starts `i-`). From two reviews:
-            // `arn:aws:ec2:*` and `instance/i-*` silenced every instance's
-            // credentials, stolen ones included, and passed `--strict`.
-            "userIdentity.inScopeOf.credentialsIssuedTo" => {
-                any(&|v| kind_only_arn(v) || v.contains(['*', '?']))
-            }
             _ if KIND_FIELDS.contains(&path) => true,
+            // What AWS issued the credentials to (`credentialsIssuedTo`, and
+            // any other ARN of `inScopeOf`): one instance or function by its
+            // whole resource part (a Region or account left open still names
+            // one), else a kind of them: a wildcard there names many (every
+            // instance id starts `i-`). From two reviews: `arn:aws:ec2:*` and
+            // `instance/i-*` silenced every instance's credentials, stolen
+            // ones included, and passed `--strict`.
+            _ if path.starts_with("userIdentity.inScopeOf.") => any(&|v| {
+                kind_only_arn(v)
+                    || v.splitn(6, ':')
+                        .nth(5)
+                        .is_none_or(|resource| resource.contains(['*', '?']))
+            }),
             // Any value of a field asks only that the field be written: every
             // StopLogging names its trail (from a review: `"requestParameters.name"
             // = "*"` beside an account passed `--strict`).

@@ -35,7 +35,9 @@ use serde_json::Value;
 use crate::detection::{Evidence, Severity};
 use crate::event::Record;
 
-pub use breadth::{REACH_EVIDENCE_KEYS, SIGN_IN_EVENT_NAMES, SIGN_IN_IDENTITY_TYPES};
+pub use breadth::{
+    REACH_EVIDENCE_KEYS, SIGN_IN_EVENT_NAMES, SIGN_IN_FIELDS, SIGN_IN_IDENTITY_TYPES,
+};
 pub use cidr::Cidr;
 pub use glob::Glob;
 pub use parse::{line_column, text_from_bytes};

@@ -9,7 +9,7 @@ use toml::de::{DeTable, DeValue};
 
 use super::breadth::{
     ALWAYS_WRITTEN, caller_chosen_only, evidence_takes_anyone, glob_over_policy_text,
-    identity_without_account, matches_anything, names_a_network, names_a_signing_in_user,
+    identity_without_account, matches_anything, may_match_a_sign_in, names_a_network,
     principal_everyone, reach_evidence, where_only,
 };
 use super::{
@@ -669,10 +669,10 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
             ),
         );
     }
-    // The same through `*` or a longer list, when the entry names a user as a
-    // failed sign-in names it (from a review of identity shapes: an Identity
-    // Center user's id on every detection silenced sign-in failures typed
-    // under that user's name).
+    // The same through `*` or a longer list, when the entry can match a
+    // failed sign-in (from two reviews: an Identity Center user's id on every
+    // detection silenced failures typed under that user's name; a type glob
+    // beside the failure's own outcome silenced every failed login).
     let sign_ins = detections
         .iter()
         .filter(|d| *d == "*" || catalog::reports_sign_in_attempts(d))
@@ -680,7 +680,7 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
         .collect::<Vec<_>>();
     if !sign_ins_only
         && !sign_ins.is_empty()
-        && names_a_signing_in_user(&keys)
+        && may_match_a_sign_in(&keys)
         && !names_a_network(&keys)
     {
         let which = if sign_ins.contains(&"*") {
@@ -691,10 +691,10 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
         c.warn(
             span.clone(),
             format!(
-                "entry {id:?} covers {which} and names a user as a failed sign-in names the \
-                 user whose name was typed, by anyone: it silences an intruder's guesses at \
-                 that user's password too. Leave the sign-in detections out of its list, or \
-                 name where the calls come from (sourceIPAddress, a public block of at most a /16)"
+                "entry {id:?} covers {which} and can match a failed sign-in, whose identity is \
+                 the user whose name was typed, by anyone: it silences an intruder's guesses \
+                 at passwords too. Leave the sign-in detections out of its list, or name where \
+                 the calls come from (sourceIPAddress, a public block of at most a /16)"
             ),
         );
     }

@@ -1242,7 +1242,9 @@ fn an_entry_that_names_only_where_is_warned_of_for_every_or_a_high_severity_dete
         r#""userIdentity.inScopeOf.issuerType" = "AWS::EC2::Instance""#,
         r#""userIdentity.inScopeOf.credentialsIssuedTo" = "arn:aws:ec2:*""#,
         r#""userIdentity.inScopeOf.credentialsIssuedTo" = "arn:aws:lambda:us-east-1:210987654321:function:*""#,
-        // Every instance id begins `i-` (from an adversarial review).
+        // Every instance id begins `i-` (from an adversarial review); any
+        // other ARN of `inScopeOf` by a glob (from a second).
+        r#""userIdentity.inScopeOf.sourceArn" = "arn:aws:ec2:*""#,
         r#""userIdentity.inScopeOf.credentialsIssuedTo" = "arn:aws:ec2:*:*:instance/i-*""#,
         r#""userIdentity.inScopeOf.credentialsIssuedTo" = "arn:aws:ec2:us-east-1:210987654321:instance/i-0*""#,
         r#""userIdentity.sessionContext.ec2RoleDelivery" = "2.0""#,
@@ -1275,8 +1277,10 @@ fn an_entry_that_names_only_where_is_warned_of_for_every_or_a_high_severity_dete
         "\"recipientAccountId\" = \"210987654321\"\n\"eventID\" = \"b7e41f09-2c8d-4a6e-b35f-9d0c1e7a2f6?\"",
         "\"recipientAccountId\" = \"210987654321\"\n\"sourceIPAddress|cidr\" = \"203.0.113.0/24\"",
         "\"recipientAccountId\" = \"210987654321\"\n\"vpcEndpointId\" = \"vpce-0a1b2c3d4e5f67890\"",
-        // One instance's or one function's credentials.
+        // One instance's or one function's credentials, the Region left
+        // open too (from a second adversarial review).
         r#""userIdentity.inScopeOf.credentialsIssuedTo" = "arn:aws:ec2:us-east-1:210987654321:instance/i-0a1b2c3d4e5f67890""#,
+        r#""userIdentity.inScopeOf.credentialsIssuedTo" = "arn:aws:ec2:*:210987654321:instance/i-0a1b2c3d4e5f67890""#,
     ] {
         assert!(!warned(everything, key), "{key}");
     }
@@ -2076,18 +2080,14 @@ fn a_window_or_threshold_that_may_never_fire_is_warned_of() {
 }
 
 /// From a review of identity shapes: an entry on every detection (or a list
-/// with sign-in ones) that names a user as a failed sign-in names it silenced
-/// an intruder's guesses at that user's password. Warned of, unless the entry
-/// names a network or keeps itself off sign-ins.
+/// with sign-in ones) that can match a failed sign-in (naming a user as it
+/// names it, or its type and outcome) silenced an intruder's guesses at
+/// passwords. Warned of, unless the entry names a network or keeps itself off
+/// sign-ins.
 #[test]
-fn an_entry_naming_a_user_over_sign_in_detections_is_warned_of() {
-    let warned = |detections: &str, key: &str| {
-        warned_over(
-            detections,
-            key,
-            "names a user as a failed sign-in names the user",
-        )
-    };
+fn an_entry_that_can_match_a_sign_in_over_sign_in_detections_is_warned_of() {
+    let warned =
+        |detections: &str, key: &str| warned_over(detections, key, "can match a failed sign-in");
     let everything = r#"["*"]"#;
     let mixed = r#"["cloudtrail-log-suspended", "identity-center-sign-in-failures"]"#;
     let ann = "\"userIdentity.accountId\" = \"111122223333\"\n";
@@ -2103,6 +2103,15 @@ fn an_entry_naming_a_user_over_sign_in_detections_is_warned_of() {
         // sign-in records carry, and the root user named by its type.
         format!("{ann}\"userIdentity.userName\" = \"hana\"\n\"userIdentity.type\" = \"Unknown\""),
         format!("{ann}\"userIdentity.type\" = \"Root\""),
+        // From a second adversarial review: the type as a glob or a list,
+        // beside what every failed sign-in carries.
+        format!(
+            "{ann}\"userIdentity.type\" = \"R*t\"\n\"responseElements.ConsoleLogin\" = \"Failure\""
+        ),
+        format!(
+            "{ann}\"userIdentity.type\" = [\"Root\", \"IAMUser\"]\n\"errorMessage\" = \"Failed authentication\""
+        ),
+        format!("{ann}\"additionalEventData.MFAUsed\" = \"No\""),
     ] {
         assert!(warned(everything, &key), "* {key}");
         assert!(warned(mixed, &key), "mixed {key}");
@@ -2127,6 +2136,17 @@ fn an_entry_naming_a_user_over_sign_in_detections_is_warned_of() {
         ),
         format!(
             "{ann}\"userIdentity.userName\" = \"ann\"\n\"requestParameters.bucketName\" = \"logs\""
+        ),
+        // From the second review: fields or values a failed sign-in never has.
+        format!(
+            "{ann}\"userIdentity.userName\" = \"ci-bot\"\n\"userIdentity.accessKeyId\" = \"AKIAEXAMPLEEXAMPLE12\""
+        ),
+        format!(
+            "{ann}\"userIdentity.userName\" = \"ci-bot\"\n\"userIdentity.sessionContext.attributes.mfaAuthenticated\" = \"false\""
+        ),
+        format!("{ann}\"userIdentity.userName\" = \"ci-bot\"\n\"readOnly\" = \"true\""),
+        format!(
+            "{ann}\"userIdentity.userName\" = \"ci-bot\"\n\"userIdentity.invokedBy\" = \"cloudformation.amazonaws.com\""
         ),
     ] {
         assert!(!warned(everything, &key), "{key}");
