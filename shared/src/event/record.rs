@@ -396,20 +396,24 @@ impl<'a> Record<'a> {
                 .and_then(|u| non_empty(&u.account_id))
                 .is_some_and(|caller| Some(caller) == non_empty(&self.recipient_account_id))
     }
-    /// The Lambda function an assumed role's credentials were issued to
-    /// (`userIdentity.inScopeOf`, issuer type `AWS::Lambda::Function`).
-    pub fn credentials_of_lambda_function(&self) -> Option<&str> {
+    /// The resource `userIdentity.inScopeOf` says the session's credentials
+    /// were issued to, when it is of `issuer_type`: written by AWS, not the
+    /// caller. `Some("")` when the issuer is named without the resource.
+    fn credentials_issued_to(&self, issuer_type: &str) -> Option<&str> {
         let scope = self.identity()?.in_scope_of.as_ref()?;
-        (non_empty(&scope.issuer_type) == Some("AWS::Lambda::Function"))
-            .then(|| non_empty(&scope.credentials_issued_to).unwrap_or("unknown function"))
+        (non_empty(&scope.issuer_type) == Some(issuer_type))
+            .then(|| non_empty(&scope.credentials_issued_to).unwrap_or(""))
     }
-    /// Whether `userIdentity.inScopeOf` says the credentials were issued to an
-    /// EC2 instance (its role's credentials, delivered by the instance metadata
-    /// service): written by AWS, not the caller.
+    /// The Lambda function an assumed role's credentials were issued to
+    /// (issuer type `AWS::Lambda::Function`).
+    pub fn credentials_of_lambda_function(&self) -> Option<&str> {
+        self.credentials_issued_to("AWS::Lambda::Function")
+            .map(|f| if f.is_empty() { "unknown function" } else { f })
+    }
+    /// Whether the credentials were issued to an EC2 instance (its role's,
+    /// delivered by the instance metadata service).
     pub fn credentials_of_ec2_instance(&self) -> bool {
-        self.identity()
-            .and_then(|u| u.in_scope_of.as_ref())
-            .is_some_and(|scope| non_empty(&scope.issuer_type) == Some("AWS::EC2::Instance"))
+        self.credentials_issued_to("AWS::EC2::Instance").is_some()
     }
     /// `userIdentity.onBehalfOf.userId`: the IAM Identity Center user a record
     /// acts for.
