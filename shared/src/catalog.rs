@@ -353,7 +353,6 @@ mod tests {
     #[test]
     fn fixed_value_sets_hold_every_value_the_samples_give() {
         use crate::detection::{Countable, Signal};
-        use crate::event::Record;
         let bounded: Vec<_> = ALL
             .iter()
             .filter_map(|d| match d.meta().window {
@@ -370,25 +369,88 @@ mod tests {
             .collect();
         assert!(bounded.len() >= 3, "the fixed sets are gone");
         let mut seen = 0;
+        let detections: Vec<&dyn Detection> = bounded.iter().map(|(d, _)| *d).collect();
+        for_each_sample_signal(&detections, |i, signal| {
+            let (d, set) = bounded[i];
+            if let Signal::Distinct { value, .. } | Signal::Batch { value, .. } = signal {
+                assert!(
+                    set.contains(&value.as_str()),
+                    "{}: {value:?} is not one of {set:?}",
+                    d.meta().id
+                );
+                seen += 1;
+            }
+        });
+        assert!(seen >= 10, "only {seen} values seen");
+    }
+
+    /// Calls `each` with every signal (further signals included) a detection of
+    /// `detections`, by its index there, gives a record of `events/`.
+    fn for_each_sample_signal(
+        detections: &[&dyn Detection],
+        mut each: impl FnMut(usize, &crate::detection::Signal),
+    ) {
         for line in crate::detections::common::testing::sample_lines() {
-            let Ok(rec) = Record::from_json(&line) else {
+            let Ok(rec) = crate::event::Record::from_json(&line) else {
                 continue;
             };
-            for (d, set) in &bounded {
-                let signals = d.evaluate(&rec).into_iter().chain(d.further_signals(&rec));
-                for signal in signals {
-                    if let Signal::Distinct { value, .. } | Signal::Batch { value, .. } = &signal {
-                        assert!(
-                            set.contains(&value.as_str()),
-                            "{}: {value:?} is not one of {set:?}",
-                            d.meta().id
-                        );
-                        seen += 1;
-                    }
+            for (i, d) in detections.iter().enumerate() {
+                for signal in d.evaluate(&rec).into_iter().chain(d.further_signals(&rec)) {
+                    each(i, &signal);
                 }
             }
         }
-        assert!(seen >= 10, "only {seen} values seen");
+    }
+
+    /// What a tuning entry's `evidence.<key>` is checked against holds every key
+    /// the samples' signals give.
+    #[test]
+    fn every_sample_signal_holds_to_its_declared_evidence_keys() {
+        let mut seen = 0;
+        for_each_sample_signal(ALL, |i, signal| {
+            let d = ALL[i];
+            let undeclared = d.meta().undeclared_evidence(signal);
+            assert!(
+                undeclared.is_empty(),
+                "{}: {undeclared:?} not in its evidence keys",
+                d.meta().id
+            );
+            seen += 1;
+        });
+        assert!(seen >= 1000, "only {seen} signals");
+    }
+
+    /// An `evidence.<key>` a detection's own text tells the reader to tune by
+    /// is one of its evidence keys.
+    #[test]
+    fn the_evidence_keys_the_metadata_names_are_declared() {
+        let mut named = 0;
+        for m in ALL.iter().map(|d| d.meta()) {
+            let texts = m
+                .false_positives
+                .iter()
+                .chain([&m.description, &m.next_steps]);
+            for text in texts {
+                for (at, _) in text.match_indices("evidence.") {
+                    let rest = &text[at + "evidence.".len()..];
+                    let end = rest
+                        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                        .unwrap_or(rest.len());
+                    // "in the evidence." ends a sentence.
+                    if end == 0 {
+                        continue;
+                    }
+                    assert!(
+                        m.evidence.contains(&&rest[..end]),
+                        "{}: evidence.{} is not one of its keys",
+                        m.id,
+                        &rest[..end]
+                    );
+                    named += 1;
+                }
+            }
+        }
+        assert!(named >= 10, "only {named} keys named");
     }
 
     #[test]

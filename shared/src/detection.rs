@@ -285,6 +285,12 @@ pub struct Meta {
     pub false_positives: &'static [&'static str],
     /// What to look at next, for the person reading the alert.
     pub next_steps: &'static str,
+    /// Every key its signals' evidence may hold (what a tuning entry's
+    /// `evidence.<key>` can name), in the order a finding shows them. Tests hold
+    /// every signal of the unit tests, the samples and the engine's debug builds
+    /// to it ([`Meta::undeclared_evidence`]), and every key a detection's file
+    /// writes by name.
+    pub evidence: &'static [&'static str],
     pub triggers: &'static [Trigger],
     /// `None` for stateless detections.
     pub window: Option<WindowSpec>,
@@ -308,6 +314,8 @@ pub struct Indexed {
     pub id: &'static str,
     pub severity: Severity,
     pub window: Option<WindowSpec>,
+    /// See [`Meta::evidence`].
+    pub evidence: &'static [&'static str],
 }
 
 impl Indexed {
@@ -316,6 +324,7 @@ impl Indexed {
             id: meta.id,
             severity: meta.severity,
             window: meta.window,
+            evidence: meta.evidence,
         }
     }
 
@@ -326,6 +335,20 @@ impl Indexed {
 }
 
 impl Meta {
+    /// The keys of the signal's evidence (both of a batch's) that
+    /// [`Meta::evidence`] does not list.
+    pub fn undeclared_evidence<'s>(&self, signal: &'s Signal) -> Vec<&'s str> {
+        let in_window = match signal {
+            Signal::Batch { in_window, .. } => Some(in_window),
+            _ => None,
+        };
+        std::iter::once(signal.evidence())
+            .chain(in_window)
+            .flat_map(|e| e.0.iter())
+            .map(|(k, _)| k.as_ref())
+            .filter(|k| !self.evidence.contains(k))
+            .collect()
+    }
     pub fn stateful(&self) -> bool {
         self.window.is_some()
     }

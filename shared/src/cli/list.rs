@@ -344,6 +344,10 @@ fn detail(m: &Meta) -> String {
     if !m.attack.is_empty() {
         let _ = writeln!(out, "  ATT&CK: {}", m.attack.join(", "));
     }
+    if !m.evidence.is_empty() {
+        // What a tuning entry's `evidence.<key>` may name.
+        let _ = writeln!(out, "  evidence keys: {}", m.evidence.join(", "));
+    }
     let _ = writeln!(out, "\n  {}", m.description);
     if !m.false_positives.is_empty() {
         let _ = writeln!(out, "\n  False positives:");
@@ -422,7 +426,7 @@ fn render(format: ListFormat, metas: &[&Meta]) -> String {
                         "data_events": m.needs_data_events(), "group": m.group,
                         "attack": m.attack, "origin": m.origins.first(), "origins": m.origins,
                         "description": m.description, "false_positives": m.false_positives,
-                        "window": window(m),
+                        "window": window(m), "evidence_keys": m.evidence,
                     })
                 })
                 .collect();

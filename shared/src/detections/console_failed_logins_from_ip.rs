@@ -35,6 +35,10 @@ pub static META: Meta = Meta {
     next_steps: "Look up the address and the user names it tried. Check whether any sign-in \
                  from it succeeded; if so, treat that user as compromised. Block the address \
                  at the edge if it is not yours.",
+    evidence: &[
+        "console_login", "error_code", "error_message", "login_to", "mfa_used", "unknown_user",
+        "user_name",
+    ],
     triggers: &[Trigger::write("signin.amazonaws.com", &["ConsoleLogin"])],
     window: Some(WindowSpec::Distinct {
         window_secs: 300,
@@ -55,7 +59,7 @@ impl Detection for ConsoleFailedLoginsFromIp {
         Some(Signal::Distinct {
             group: format!("{}|{ip}", rec.account_id().unwrap_or("unknown")),
             value: record_identity(rec),
-            evidence: failed.evidence(rec),
+            evidence: failed.failure_evidence(rec),
         })
     }
 }

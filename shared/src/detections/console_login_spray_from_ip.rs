@@ -29,6 +29,10 @@ pub static META: Meta = Meta {
     next_steps: "List the user names tried from the address and check every later successful \
                  sign-in of those users. Enforce MFA on them, and block the address if it is not \
                  yours.",
+    evidence: &[
+        "console_login", "error_code", "error_message", "login_to", "mfa_used", "unknown_user",
+        "user_name",
+    ],
     triggers: &[Trigger::write("signin.amazonaws.com", &["ConsoleLogin"])],
     window: Some(WindowSpec::Distinct {
         window_secs: 300,
@@ -50,7 +54,7 @@ impl Detection for ConsoleLoginSprayFromIp {
         Some(Signal::Distinct {
             group: format!("{}|{ip}", rec.account_id().unwrap_or("unknown")),
             value: user.to_owned(),
-            evidence: failed.evidence(rec),
+            evidence: failed.failure_evidence(rec),
         })
     }
 }

@@ -52,6 +52,7 @@ pub static META: Meta = Meta {
     next_steps: "Check the receiving account. If it is unknown, remove the launch permission, find \
                  out what the image contains (credentials, keys, data) and rotate what it holds; \
                  review how the caller got its rights.",
+    evidence: &["image_id", "organizations", "other_accounts", "other_organizations", "public"],
     triggers: &[Trigger::write("ec2.amazonaws.com", &["ModifyImageAttribute"])],
     window: None,
 };
@@ -82,7 +83,7 @@ impl Detection for Ec2AmiShared {
         if !organizations.is_empty() {
             e = e.with("organizations", organizations);
         }
-        fire(exposure.evidence(e))
+        fire(exposure.exposure_evidence(e))
     }
 }
 

@@ -45,6 +45,9 @@ pub static META: Meta = Meta {
     next_steps: "Read the statement and the actions it grants. If the repository should not be \
                  public, restore the previous policy, check pulls from unknown accounts, and \
                  review images pushed since the change.",
+    evidence: &[
+        "creation_template_prefix", "other_accounts", "other_organizations", "public", "repository",
+    ],
     triggers: &[Trigger::write("ecr.amazonaws.com", NAMES)],
     window: None,
 };
@@ -70,7 +73,7 @@ impl Detection for EcrRepositoryPolicyPublic {
         let e = Evidence::new()
             .with_opt("repository", rec.request_param_str("repositoryName"))
             .with_opt("creation_template_prefix", rec.request_param_str("prefix"));
-        fire(exposure.evidence(e))
+        fire(exposure.exposure_evidence(e))
     }
 }
 

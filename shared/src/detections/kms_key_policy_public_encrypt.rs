@@ -42,6 +42,7 @@ pub static META: Meta = Meta {
     next_steps: "Read the key policy. If the open statement was not intended, restore a policy \
                  limited to the account, check which principals used the key since (KMS events \
                  `Encrypt`, `GenerateDataKey`), and review the caller.",
+    evidence: &["key_id", "other_accounts", "other_organizations", "public", "replica_region"],
     triggers: &[Trigger::write("kms.amazonaws.com", NAMES)],
     window: None,
 };
@@ -82,7 +83,7 @@ impl Detection for KmsKeyPolicyPublicEncrypt {
                 .get("keyId")?
                 .as_str()
         });
-        fire(exposure.evidence(
+        fire(exposure.exposure_evidence(
             Evidence::new()
                 .with_opt("key_id", key)
                 .with_opt("replica_region", rec.request_param_str("replicaRegion")),

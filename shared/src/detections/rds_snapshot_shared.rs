@@ -32,6 +32,7 @@ pub static META: Meta = Meta {
     next_steps: "Check the receiving account. If unknown, remove it from the snapshot's restore \
                  attribute, treat the database content as exposed (credentials, personal data) \
                  and review the caller's activity.",
+    evidence: &["other_accounts", "other_organizations", "public", "snapshot"],
     triggers: &[Trigger::write(
         "rds.amazonaws.com",
         &["ModifyDBClusterSnapshotAttribute", "ModifyDBSnapshotAttribute"],
@@ -76,7 +77,7 @@ impl Detection for RdsSnapshotShared {
         let snapshot = rec
             .request_param_str("dBSnapshotIdentifier")
             .or_else(|| rec.request_param_str("dBClusterSnapshotIdentifier"));
-        fire(exposure.evidence(Evidence::new().with_opt("snapshot", snapshot)))
+        fire(exposure.exposure_evidence(Evidence::new().with_opt("snapshot", snapshot)))
     }
 }
 

@@ -165,6 +165,10 @@ pub static META: Meta = Meta {
     next_steps: "Read the policy in the evidence: which accounts, which actions? If the \
                  receiving account is unknown, put the previous policy back, and review the \
                  resource's access since the change.",
+    evidence: &[
+        "api", "fine_grained_access_control", "other_accounts", "other_organizations", "public",
+        "resource", "version",
+    ],
     triggers: &[
         Trigger::write(DYNAMODB, DYNAMODB_CALLS),
         Trigger::write(EFS, EFS_CALLS),
@@ -474,7 +478,7 @@ impl Detection for ResourcePolicyExternalAccess {
         // A multi-Region access point names itself inside its request's details.
         .or_else(|| texts_at_key(rec.request_parameters()?, "name").first().copied());
         let guarded = fine_grained_access_control_guards(rec, &doc);
-        fire(exposure.evidence(
+        fire(exposure.exposure_evidence(
             Evidence::new()
                 .with("api", rec.event_name())
                 .with_opt("resource", resource)

@@ -88,6 +88,10 @@ pub static META: Meta = Meta {
                  the previous policy, RevokeGrant), then review the resource's use by that \
                  account since the change (Lambda invocations, ECR pulls, KMS calls with its \
                  principal).",
+    evidence: &[
+        "action", "api", "grantee", "operation", "operations", "other_accounts",
+        "other_organizations", "public", "resource", "statement_id",
+    ],
     triggers: &[
         Trigger::write(LAMBDA, LAMBDA_CALLS),
         Trigger::write(ECR, ECR_CALLS),
@@ -138,7 +142,7 @@ struct Grantees {
 }
 
 impl Grantees {
-    fn evidence(self, e: Evidence) -> Evidence {
+    fn grantee_evidence(self, e: Evidence) -> Evidence {
         // One of the two lists is never empty (`policy_grantees`).
         let e = if self.accounts.is_empty() {
             e
@@ -221,12 +225,12 @@ impl Detection for ResourceSharedWithAnotherAccount {
             (ECR, "CreateRepositoryCreationTemplate" | "UpdateRepositoryCreationTemplate") => {
                 let grantees = policy_grantees(rec, "repositoryPolicy", true)?;
                 let prefix = rec.request_param_str("prefix").unwrap_or("ROOT");
-                fire(grantees.evidence(e.with("resource", format!("(creation template {prefix})"))))
+                fire(grantees.grantee_evidence(e.with("resource", format!("(creation template {prefix})"))))
             }
             (ECR, _) => {
                 let grantees = policy_grantees(rec, "policyText", true)?;
                 let resource = rec.request_param_str("repositoryName").unwrap_or("(registry)");
-                fire(grantees.evidence(e.with("resource", resource)))
+                fire(grantees.grantee_evidence(e.with("resource", resource)))
             }
             (KMS, "CreateGrant") => {
                 let grantee = rec.request_param_str("granteePrincipal")?;
@@ -242,7 +246,7 @@ impl Detection for ResourceSharedWithAnotherAccount {
                 let key = rec
                     .request_param_str("keyId")
                     .or_else(|| rec.response_element("keyMetadata")?.get("keyId")?.as_str());
-                fire(grantees.evidence(e.with_opt("resource", key)))
+                fire(grantees.grantee_evidence(e.with_opt("resource", key)))
             }
             _ => None,
         }

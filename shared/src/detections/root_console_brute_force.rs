@@ -28,6 +28,10 @@ pub static META: Meta = Meta {
     next_steps: "Check the source addresses in the evidence and whether any root sign-in \
                  succeeded afterwards. Make sure root has a strong password and MFA, ask the \
                  owner, and block the sources if the attempts go on.",
+    evidence: &[
+        "console_login", "error_code", "error_message", "login_to", "mfa_used", "source_ip",
+        "unknown_user", "user_name",
+    ],
     triggers: &[Trigger::write("signin.amazonaws.com", &["ConsoleLogin"])],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,
@@ -58,7 +62,7 @@ impl Detection for RootConsoleBruteForce {
         Some(Signal::Distinct {
             group: rec.account_id().unwrap_or("unknown").to_owned(),
             value: attempt,
-            evidence: failed.evidence(rec).with_opt("source_ip", rec.source_ip()),
+            evidence: failed.failure_evidence(rec).with_opt("source_ip", rec.source_ip()),
         })
     }
 }

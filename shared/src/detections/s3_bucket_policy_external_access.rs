@@ -67,6 +67,9 @@ pub static META: Meta = Meta {
     next_steps: "Read the statement that opened the bucket and check the receiving account. If it \
                  is not expected, restore the previous policy, turn on Block Public Access, check \
                  the bucket's access logs for reads from that account and review the caller.",
+    evidence: &[
+        "bucket", "other_accounts", "other_organizations", "public", "replication_writes_only",
+    ],
     triggers: &[
         Trigger::write("s3.amazonaws.com", &["PutBucketPolicy"]),
         Trigger::write(DIRECTORY_BUCKETS, &["PutBucketPolicy"]),
@@ -273,7 +276,7 @@ impl Detection for S3BucketPolicyExternalAccess {
         let e = Evidence::new()
             .with_opt("bucket", rec.request_param_str("bucketName"))
             .with_opt("replication_writes_only", (!beyond_replication.exposed()).then_some(true));
-        fire(exposure.evidence(e))
+        fire(exposure.exposure_evidence(e))
     }
 }
 

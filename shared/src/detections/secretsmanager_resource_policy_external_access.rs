@@ -28,6 +28,7 @@ pub static META: Meta = Meta {
     false_positives: &["Secrets shared on purpose with the organisation's other accounts."],
     next_steps: "Check the receiving account. If unknown, delete the resource policy, rotate the \
                  secret, and look for GetSecretValue calls from other accounts since the change.",
+    evidence: &["other_accounts", "other_organizations", "public", "secret"],
     triggers: &[Trigger::write("secretsmanager.amazonaws.com", &["PutResourcePolicy"])],
     window: None,
 };
@@ -47,7 +48,7 @@ impl Detection for SecretsManagerResourcePolicyExternalAccess {
             return None;
         }
         let e = Evidence::new().with_opt("secret", rec.request_param_str("secretId"));
-        fire(exposure.evidence(e))
+        fire(exposure.exposure_evidence(e))
     }
 }
 

@@ -194,6 +194,14 @@ impl Engine {
             // Most detections give one signal; a call naming several resources may
             // give one per resource (`Detection::further_signals`).
             for signal in std::iter::once(signal).chain(det.further_signals(rec)) {
+                // A tuning entry's `evidence.<key>` is checked against the
+                // declared keys: a key written but not declared would be refused.
+                debug_assert_eq!(
+                    meta.undeclared_evidence(&signal),
+                    Vec::<&str>::new(),
+                    "{}: evidence keys not in its metadata",
+                    meta.id
+                );
                 // A burst in one record is judged at the built-in threshold or
                 // the one in force if lower: a threshold raised for a window's
                 // noise must not hide a wipe done in calls of many (from a

@@ -606,6 +606,11 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
             );
         }
     }
+    if let Some(DeValue::Table(m)) = lookup(t, "match").map(Spanned::get_ref)
+        && !detections.is_empty()
+    {
+        ok &= evidence_keys_written(c, m, &detections);
+    }
     let (expires, expires_day) = expires?;
     if expires_day < c.today {
         c.warn_expiry(
@@ -734,6 +739,85 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
         dry_run,
         matchers,
     })
+}
+
+/// Each `evidence.<key>` of an entry's `match` names a key one of the entry's
+/// `detections` writes (`Meta::evidence`, shown by `trailwatch list ID`). A
+/// misspelt key never matches; a misspelt `|absent` one is absent from every
+/// finding, so the entry matches them all and silences more than it says. A key
+/// the engine adds after matching is refused for `|absent` where the other
+/// modifiers are checked (`matches`), and here for a value: it never matches.
+fn evidence_keys_written(c: &mut Checker<'_>, m: &DeTable<'_>, detections: &[String]) -> bool {
+    let scope: Vec<&Indexed> = if detections.iter().any(|d| d == "*") {
+        crate::detections::INDEX.iter().collect()
+    } else {
+        detections
+            .iter()
+            .filter_map(|d| catalog::indexed(d))
+            .collect()
+    };
+    let mut ok = true;
+    for (k, _) in m.iter() {
+        let key = k.get_ref().as_ref();
+        let (path, modifier) = key
+            .split_once('|')
+            .map_or((key, None), |(p, m)| (p, Some(m)));
+        let Some(rest) = path
+            .strip_prefix(super::EVIDENCE_ROOT)
+            .and_then(|r| r.strip_prefix('.'))
+        else {
+            continue;
+        };
+        // Malformed paths and modifiers are refused in `matches`, once.
+        if modifier.is_some_and(|m| m != "absent" && m != "cidr")
+            || rest
+                .split('.')
+                .any(|p| p.is_empty() || p.chars().any(char::is_control))
+        {
+            continue;
+        }
+        let first = rest.split('.').next().unwrap_or(rest);
+        let name = first.strip_suffix(super::LIST_MARK).unwrap_or(first);
+        let absent = modifier == Some("absent");
+        if name.is_empty() || scope.iter().any(|d| d.evidence.contains(&name)) {
+            continue;
+        }
+        if ENGINE_EVIDENCE.contains(&name) {
+            if !absent {
+                ok = false;
+                c.error(
+                    k.span(),
+                    format!(
+                        "{key:?}: the engine adds {name} to a finding after its tuning entries \
+                         are matched, so the entry would never match"
+                    ),
+                );
+            }
+            continue;
+        }
+        ok = false;
+        let which = match scope.as_slice() {
+            [one] => format!("{} never writes", one.id),
+            _ if detections.iter().any(|d| d == "*") => "no detection writes".to_owned(),
+            _ => "none of its detections writes".to_owned(),
+        };
+        let outcome = if absent {
+            "it would be absent from every finding, and the entry match them all"
+        } else {
+            "the entry would never match"
+        };
+        let hint =
+            crate::spelling::nearest(name, scope.iter().flat_map(|d| d.evidence.iter().copied()))
+                .map_or(String::new(), |k| format!("; did you mean {k:?}?"));
+        c.error(
+            k.span(),
+            format!(
+                "{key:?}: {which} the evidence key {name:?}, so {outcome}{hint} (`trailwatch list ID` \
+                 shows a detection's evidence keys)"
+            ),
+        );
+    }
+    ok
 }
 
 /// The first of an entry's `detections` that is `"*"` or one `applies` to.

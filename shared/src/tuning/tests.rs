@@ -432,20 +432,23 @@ fn an_absent_key_matches_only_where_the_path_reaches_nothing() {
         t.matching("cloudwatch-log-group-deletion", &rec, &Evidence::new())
             .is_empty()
     );
-    // The evidence: a key the detection did not write, or one reaching nothing.
-    let e = tuning(&entry(
-        "e",
-        "",
-        r#""userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/TerraformCI/*"
+    // The evidence (keys Macie's detection writes): a key this finding lacks,
+    // or one reaching nothing.
+    let e = tuning(
+        r#"[[suppress]]
+id = "e"
+detections = ["macie-disabled", "securityhub-disabled"]
+reason = "CI"
+owner = "platform@example.com"
+expires = "2027-03-01"
+[suppress.match]
+"userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/TerraformCI/*"
 "evidence.allow_lists|absent" = true
 "evidence.accounts[].id|absent" = true"#,
-    ));
+    );
     let json = delete_log_group("1", TERRAFORM, "10.1.2.3", at);
     let rec = crate::event::Record::from_json(&json).unwrap();
-    let m = |evidence: Evidence| {
-        !e.matching("cloudwatch-log-group-deletion", &rec, &evidence)
-            .is_empty()
-    };
+    let m = |evidence: Evidence| !e.matching("macie-disabled", &rec, &evidence).is_empty();
     assert!(m(Evidence::new()));
     assert!(m(
         Evidence::new().with("allow_lists", serde_json::Value::Null)
@@ -2395,18 +2398,19 @@ expires = "2027-03-01"
         );
     }
     // An entry that names the wider reach itself pins it too (ninth session):
-    // the partner and our organisation, each listed.
+    // the partner and our organisation, each listed (a RAM share names both).
     let org = "arn:aws:organizations::999988887777:organization/o-a1b2c3d4e5";
     let partner_and_org = tuning(&format!(
-        "[[suppress]]\nid = \"dr\"\ndetections = [\"ebs-snapshot-shared\"]\nreason = \"r\"\nowner = \"o\"\nexpires = \"2027-03-01\"\n[suppress.match]\n\"evidence.other_accounts[]\" = \"444455556666\"\n\"evidence.organizations_granted[]\" = \"{org}\"\n"
+        "[[suppress]]\nid = \"dr\"\ndetections = [\"ram-resource-shared-with-another-account\"]\nreason = \"r\"\nowner = \"o\"\nexpires = \"2027-03-01\"\n[suppress.match]\n\"evidence.other_principals[]\" = \"444455556666\"\n\"evidence.organizations_granted[]\" = \"{org}\"\n"
     ));
-    let with_org = shared().with("organizations_granted", vec![org]);
+    let ram_shared = || Evidence::new().with("other_principals", vec!["444455556666"]);
+    let with_org = ram_shared().with("organizations_granted", vec![org]);
     assert!(
         !partner_and_org
-            .matching("ebs-snapshot-shared", &rec, &with_org)
+            .matching("ram-resource-shared-with-another-account", &rec, &with_org)
             .is_empty()
     );
-    let another = shared().with(
+    let another = ram_shared().with(
         "organizations_granted",
         vec![
             org,
@@ -2415,14 +2419,14 @@ expires = "2027-03-01"
     );
     assert!(
         partner_and_org
-            .matching("ebs-snapshot-shared", &rec, &another)
+            .matching("ram-resource-shared-with-another-account", &rec, &another)
             .is_empty()
     );
     // ...but not another wider reach beside it.
     assert!(
         partner_and_org
             .matching(
-                "ebs-snapshot-shared",
+                "ram-resource-shared-with-another-account",
                 &rec,
                 &with_org.clone().with("public", true)
             )
@@ -2433,13 +2437,35 @@ expires = "2027-03-01"
             .matching("ebs-snapshot-shared", &rec, &shared().with("public", false))
             .is_empty()
     );
-    // A key the evidence does not hold, or a list path over a value that is
-    // no list, never matches.
-    for key in [
-        r#""evidence.trusted_principal[]" = "*""#,
-        r#""evidence.bucketName" = "*""#,
-        r#""evidence.trusted_principals" = "arn:aws:iam::444455556666:root""#,
+    // A key the detection never writes is refused, a misspelling with the
+    // name it is nearest; present or absent, it would never or always match.
+    for (key, hint) in [
+        (
+            r#""evidence.trusted_principal[]" = "*""#,
+            "did you mean \"trusted_principals\"?",
+        ),
+        (
+            r#""evidence.bucketName" = "*""#,
+            "never writes the evidence key \"bucketName\"",
+        ),
+        (
+            r#""evidence.trusted_principal|absent" = true"#,
+            "absent from every finding",
+        ),
     ] {
+        let text = format!(
+            "[[suppress]]\nid = \"x\"\ndetections = [\"iam-role-trust-policy-external-principal\"]\nreason = \"r\"\nowner = \"o\"\nexpires = \"2027-03-01\"\n[suppress.match]\n\"userIdentity.arn\" = \"arn:aws:iam::111122223333:role/cdk\"\n{key}\n"
+        );
+        let p = problems(&text);
+        assert!(
+            p.iter()
+                .any(|p| p.contains(hint) && p.contains("trailwatch list ID")),
+            "{key}: {p:?}"
+        );
+    }
+    // A list path over a value that is no list never matches.
+    {
+        let key = r#""evidence.trusted_principals" = "arn:aws:iam::444455556666:root""#;
         let t = tuning(&format!(
             "[[suppress]]\nid = \"x\"\ndetections = [\"iam-role-trust-policy-external-principal\"]\nreason = \"r\"\nowner = \"o\"\nexpires = \"2027-03-01\"\n[suppress.match]\n{key}\n"
         ));
@@ -2463,7 +2489,13 @@ expires = "2027-03-01"
 
 #[test]
 fn evidence_keys_are_checked_for_breadth() {
-    let said_of = |key: &str| said(&entry("e", "", key));
+    // Over detections that write these keys (an entry's evidence keys must be).
+    let said_of = |key: &str| {
+        said(&entry("e", "", key).replace(
+            r#"["cloudwatch-log-group-deletion", "getpassworddata-burst"]"#,
+            r#"["ebs-snapshot-shared", "iam-role-trust-policy-external-principal", "organizations-leave-attempt"]"#,
+        ))
+    };
     let anyone = "takes everyone (\"*\") or any account in the finding's evidence";
     let stolen = "anyone with stolen keys can match this entry";
     for key in [

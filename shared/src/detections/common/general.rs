@@ -386,7 +386,16 @@ pub mod testing {
         let rec = Record::from_json(json).expect("test record parses");
         // A batch as the engine takes it under the built-in threshold: counted in
         // the window below it, a finding of its own at or above it.
-        let got = det.evaluate(&rec).map(|signal| match det.meta().window {
+        let got = det.evaluate(&rec);
+        if let Some(signal) = &got {
+            let undeclared = det.meta().undeclared_evidence(signal);
+            assert!(
+                undeclared.is_empty(),
+                "{}: evidence keys {undeclared:?} not in its metadata",
+                det.meta().id
+            );
+        }
+        let got = got.map(|signal| match det.meta().window {
             Some(crate::detection::WindowSpec::Distinct { min_distinct, .. }) => {
                 match signal.below_threshold(min_distinct) {
                     Signal::Batch { alone, .. } => Signal::Fire(alone),

@@ -31,6 +31,8 @@ mod callers;
 mod compute;
 mod discovery;
 mod ecr;
+#[cfg(test)]
+mod evidence_keys;
 mod general;
 mod iam;
 pub mod organizations;

@@ -330,7 +330,7 @@ impl PolicyExposure {
     pub fn exposed(&self) -> bool {
         self.public || !self.accounts.is_empty() || !self.organizations.is_empty()
     }
-    pub fn evidence(&self, e: Evidence) -> Evidence {
+    pub fn exposure_evidence(&self, e: Evidence) -> Evidence {
         let e = if self.public {
             e.with("public", true)
         } else {
@@ -837,7 +837,7 @@ mod exposure_tests {
         assert!(!theirs.public);
         assert_eq!(theirs.organizations, ["o-zz9y8x7w6v"]);
         assert_eq!(theirs.accounts, ["444455556666"]);
-        let evidence = theirs.evidence(crate::detection::Evidence::new());
+        let evidence = theirs.exposure_evidence(crate::detection::Evidence::new());
         assert_eq!(
             evidence.get("other_organizations"),
             Some(&json!(["o-zz9y8x7w6v"]))

@@ -76,7 +76,7 @@ pub fn failed_console_login<'r>(rec: &'r Record) -> Option<FailedConsoleLogin<'r
 impl FailedConsoleLogin<'_> {
     /// What the analyst needs about a failed sign-in: the user name tried, the result,
     /// whether MFA was involved, where the user was going, and the error.
-    pub fn evidence(&self, rec: &Record) -> Evidence {
+    pub fn failure_evidence(&self, rec: &Record) -> Evidence {
         let e = Evidence::new()
             .with_opt("user_name", rec.user_name())
             .with_opt("console_login", self.result)
@@ -116,7 +116,9 @@ pub fn failed_login_per_user(
     Some(crate::detection::Signal::Distinct {
         group: format!("{}|{user}", rec.account_id().unwrap_or("unknown")),
         value: record_identity(rec),
-        evidence: failed.evidence(rec).with_opt("source_ip", rec.source_ip()),
+        evidence: failed
+            .failure_evidence(rec)
+            .with_opt("source_ip", rec.source_ip()),
     })
 }
 
