@@ -286,7 +286,7 @@ pub struct Meta {
     /// What to look at next, for the person reading the alert.
     pub next_steps: &'static str,
     /// Every key its signals' evidence may hold (what a tuning entry's
-    /// `evidence.<key>` can name), in the order a finding shows them. Tests hold
+    /// `evidence.<key>` can name), sorted. Tests hold
     /// every signal of the unit tests, the samples and the engine's debug builds
     /// to it ([`Meta::undeclared_evidence`]), and every key a detection's file
     /// writes by name.

@@ -507,6 +507,8 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
     let mut ok = true;
     let mut id = None;
     let mut detections = Vec::new();
+    // An id misspelt: the evidence keys are not judged against the others.
+    let mut unknown_id = false;
     let mut reason = None;
     let mut owner = None;
     let mut expires = None;
@@ -550,6 +552,7 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
                         detections.push(name.to_owned());
                     } else {
                         ok = false;
+                        unknown_id = true;
                         c.error(
                             span,
                             format!(
@@ -608,6 +611,7 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
     }
     if let Some(DeValue::Table(m)) = lookup(t, "match").map(Spanned::get_ref)
         && !detections.is_empty()
+        && !unknown_id
     {
         ok &= evidence_keys_written(c, m, &detections);
     }
@@ -741,14 +745,20 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
     })
 }
 
-/// Each `evidence.<key>` of an entry's `match` names a key one of the entry's
-/// `detections` writes (`Meta::evidence`, shown by `trailwatch list ID`). A
+/// Each `evidence.<key>` of an entry's `match` names a key the entry's
+/// `detections` write (`Meta::evidence`, shown by `trailwatch list ID`). A
 /// misspelt key never matches; a misspelt `|absent` one is absent from every
-/// finding, so the entry matches them all and silences more than it says. A key
-/// the engine adds after matching is refused for `|absent` where the other
-/// modifiers are checked (`matches`), and here for a value: it never matches.
+/// finding, so the entry matches them all and silences more than it says. So
+/// a value key must be written by one of the detections, and an `|absent` key
+/// by each of a list's (a review: a list of two where one wrote the key left
+/// the other's every finding silenced); over `"*"` an `|absent` key written by
+/// only some is a warning. A name below the key (`open_rules[].from_port`) is
+/// not catalogued: with `|absent` it is a warning. A key the engine adds after
+/// matching is refused for `|absent` where the other modifiers are checked
+/// (`matches`), and here for a value: it never matches.
 fn evidence_keys_written(c: &mut Checker<'_>, m: &DeTable<'_>, detections: &[String]) -> bool {
-    let scope: Vec<&Indexed> = if detections.iter().any(|d| d == "*") {
+    let every = detections.iter().any(|d| d == "*");
+    let scope: Vec<&Indexed> = if every {
         crate::detections::INDEX.iter().collect()
     } else {
         detections
@@ -769,20 +779,25 @@ fn evidence_keys_written(c: &mut Checker<'_>, m: &DeTable<'_>, detections: &[Str
             continue;
         };
         // Malformed paths and modifiers are refused in `matches`, once.
-        if modifier.is_some_and(|m| m != "absent" && m != "cidr")
-            || rest
-                .split('.')
-                .any(|p| p.is_empty() || p.chars().any(char::is_control))
+        let malformed = |p: &str| {
+            let p = p.strip_suffix(super::LIST_MARK).unwrap_or(p);
+            p.is_empty() || p.contains(super::LIST_MARK) || p.chars().any(char::is_control)
+        };
+        if modifier.is_some_and(|m| m != "absent" && m != "cidr") || rest.split('.').any(malformed)
         {
             continue;
         }
-        let first = rest.split('.').next().unwrap_or(rest);
+        let mut names = rest.split('.');
+        let first = names.next().unwrap_or(rest);
+        let nested = names.next().is_some();
         let name = first.strip_suffix(super::LIST_MARK).unwrap_or(first);
         let absent = modifier == Some("absent");
-        if name.is_empty() || scope.iter().any(|d| d.evidence.contains(&name)) {
-            continue;
-        }
-        if ENGINE_EVIDENCE.contains(&name) {
+        let writers: Vec<&str> = scope
+            .iter()
+            .filter(|d| d.evidence.contains(&name))
+            .map(|d| d.id)
+            .collect();
+        if ENGINE_EVIDENCE.contains(&name) && writers.is_empty() {
             if !absent {
                 ok = false;
                 c.error(
@@ -795,29 +810,103 @@ fn evidence_keys_written(c: &mut Checker<'_>, m: &DeTable<'_>, detections: &[Str
             }
             continue;
         }
-        ok = false;
-        let which = match scope.as_slice() {
-            [one] => format!("{} never writes", one.id),
-            _ if detections.iter().any(|d| d == "*") => "no detection writes".to_owned(),
-            _ => "none of its detections writes".to_owned(),
-        };
-        let outcome = if absent {
-            "it would be absent from every finding, and the entry match them all"
-        } else {
-            "the entry would never match"
-        };
-        let hint =
-            crate::spelling::nearest(name, scope.iter().flat_map(|d| d.evidence.iter().copied()))
-                .map_or(String::new(), |k| format!("; did you mean {k:?}?"));
-        c.error(
-            k.span(),
-            format!(
-                "{key:?}: {which} the evidence key {name:?}, so {outcome}{hint} (`trailwatch list ID` \
-                 shows a detection's evidence keys)"
-            ),
-        );
+        if writers.is_empty() {
+            ok = false;
+            let which = match scope.as_slice() {
+                [one] => format!("{} never writes", one.id),
+                _ if every => "no detection writes".to_owned(),
+                _ => "none of its detections writes".to_owned(),
+            };
+            let outcome = if absent {
+                "it would be absent from every finding, and the entry would match them all"
+            } else {
+                "the entry would never match"
+            };
+            c.error(
+                k.span(),
+                format!(
+                    "{key:?}: {which} the evidence key {name:?}, so {outcome}{}",
+                    keys_hint(name, &scope)
+                ),
+            );
+            continue;
+        }
+        if !absent {
+            continue;
+        }
+        let without: Vec<&Indexed> = scope
+            .iter()
+            .copied()
+            .filter(|d| !writers.contains(&d.id))
+            .collect();
+        if !without.is_empty() && !every {
+            ok = false;
+            let one = without.len() == 1;
+            c.error(
+                k.span(),
+                format!(
+                    "{key:?}: {} never write{} the evidence key {name:?}, which is then absent \
+                     from every one of {} findings, and the entry matches them all: give {} an \
+                     entry of {} own{}",
+                    without.iter().map(|d| d.id).collect::<Vec<_>>().join(", "),
+                    if one { "s" } else { "" },
+                    if one { "its" } else { "their" },
+                    if one { "it" } else { "them" },
+                    if one { "its" } else { "their" },
+                    keys_hint(name, &without),
+                ),
+            );
+        } else if !without.is_empty() {
+            c.warn(
+                k.span(),
+                format!(
+                    "{key:?}: only {} of the detections write the evidence key {name:?} ({}): \
+                     over every other one the entry matches without it",
+                    writers.len(),
+                    writers
+                        .iter()
+                        .take(5)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                        + if writers.len() > 5 { ", ..." } else { "" }
+                ),
+            );
+        } else if nested {
+            c.warn(
+                k.span(),
+                format!(
+                    "{key:?}: the names below evidence.{first} are not checked, and a misspelt \
+                     one is absent from every finding, which the entry then matches: try it \
+                     with `tuning check --protect` on a sample that has the field, or \
+                     dry_run = true first"
+                ),
+            );
+        }
     }
     ok
+}
+
+/// The keys an entry's detections write, to name beside a key none of them
+/// writes: all of them when there are few, else the nearest one.
+fn keys_hint(name: &str, scope: &[&Indexed]) -> String {
+    let mut keys: Vec<&str> = scope
+        .iter()
+        .flat_map(|d| d.evidence.iter().copied())
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.len() <= 12 {
+        return format!(" (its keys: {})", keys.join(", "));
+    }
+    crate::spelling::nearest(name, keys.iter().copied()).map_or(
+        " (`trailwatch list ID` shows a detection's evidence keys)".to_owned(),
+        |k| {
+            format!(
+                "; did you mean {k:?}? (`trailwatch list ID` shows a detection's evidence keys)"
+            )
+        },
+    )
 }
 
 /// The first of an entry's `detections` that is `"*"` or one `applies` to.
@@ -1184,6 +1273,8 @@ const ENGINE_EVIDENCE: &[&str] = &[
     "held_back_count",
     "held_back_first",
     "held_back_last",
+    "pipeline",
+    "canary_dated_ahead",
 ];
 
 /// Fields every CloudTrail record has, whatever its version or caller (the

@@ -437,14 +437,14 @@ fn an_absent_key_matches_only_where_the_path_reaches_nothing() {
     let e = tuning(
         r#"[[suppress]]
 id = "e"
-detections = ["macie-disabled", "securityhub-disabled"]
+detections = ["macie-disabled"]
 reason = "CI"
 owner = "platform@example.com"
 expires = "2027-03-01"
 [suppress.match]
 "userIdentity.arn" = "arn:aws:sts::111122223333:assumed-role/TerraformCI/*"
 "evidence.allow_lists|absent" = true
-"evidence.accounts[].id|absent" = true"#,
+"evidence.excluded_identifiers[].id|absent" = true"#,
     );
     let json = delete_log_group("1", TERRAFORM, "10.1.2.3", at);
     let rec = crate::event::Record::from_json(&json).unwrap();
@@ -453,10 +453,14 @@ expires = "2027-03-01"
     assert!(m(
         Evidence::new().with("allow_lists", serde_json::Value::Null)
     ));
-    assert!(m(Evidence::new().with("accounts", json!([{"name": "a"}]))));
+    assert!(m(
+        Evidence::new().with("excluded_identifiers", json!([{"name": "a"}]))
+    ));
     assert!(!m(Evidence::new().with("allow_lists", json!([]))));
     assert!(!m(Evidence::new().with("allow_lists", json!(["list-1"]))));
-    assert!(!m(Evidence::new().with("accounts", json!([{"id": "1"}]))));
+    assert!(!m(
+        Evidence::new().with("excluded_identifiers", json!([{"id": "1"}]))
+    ));
     // A key whose own name holds a dot (Macie's criteria) cannot be named by a
     // path: one beginning with the path's next part and a dot is present.
     let dotted = tuning(&entry(
@@ -2437,12 +2441,12 @@ expires = "2027-03-01"
             .matching("ebs-snapshot-shared", &rec, &shared().with("public", false))
             .is_empty()
     );
-    // A key the detection never writes is refused, a misspelling with the
-    // name it is nearest; present or absent, it would never or always match.
+    // A key the detection never writes is refused, with the keys it writes;
+    // present or absent, it would never or always match.
     for (key, hint) in [
         (
             r#""evidence.trusted_principal[]" = "*""#,
-            "did you mean \"trusted_principals\"?",
+            "(its keys: api, caller",
         ),
         (
             r#""evidence.bucketName" = "*""#,
@@ -2457,11 +2461,7 @@ expires = "2027-03-01"
             "[[suppress]]\nid = \"x\"\ndetections = [\"iam-role-trust-policy-external-principal\"]\nreason = \"r\"\nowner = \"o\"\nexpires = \"2027-03-01\"\n[suppress.match]\n\"userIdentity.arn\" = \"arn:aws:iam::111122223333:role/cdk\"\n{key}\n"
         );
         let p = problems(&text);
-        assert!(
-            p.iter()
-                .any(|p| p.contains(hint) && p.contains("trailwatch list ID")),
-            "{key}: {p:?}"
-        );
+        assert!(p.iter().any(|p| p.contains(hint)), "{key}: {p:?}");
     }
     // A list path over a value that is no list never matches.
     {
@@ -2532,5 +2532,86 @@ fn evidence_keys_are_checked_for_breadth() {
         problems(&entry("e", "", r#""evidence" = "x""#))
             .iter()
             .any(|p| p.contains("name a key of the finding's evidence")),
+    );
+}
+
+/// An entry over `detections` matching `keys` (TOML lines).
+fn entry_over(detections: &str, keys: &str) -> String {
+    format!(
+        "[[suppress]]\nid = \"e\"\ndetections = {detections}\nreason = \"r\"\nowner = \"o\"\nexpires = \"2027-03-01\"\n[suppress.match]\n\"userIdentity.arn\" = \"arn:aws:iam::111122223333:role/ci\"\n{keys}\n"
+    )
+}
+
+#[test]
+fn evidence_keys_are_judged_against_the_entrys_detections() {
+    let rds = r#"["rds-snapshot-shared"]"#;
+    let both = r#"["rds-snapshot-shared", "redshift-snapshot-shared"]"#;
+    let refused = |detections: &str, keys: &str, says: &str| {
+        let p = problems(&entry_over(detections, keys));
+        assert!(p.iter().any(|p| p.contains(says)), "{keys}: {p:?}");
+    };
+    // A misspelling, with the few keys the detection writes.
+    refused(
+        rds,
+        r#""evidence.other_account[]" = "444455556666""#,
+        "would never match (its keys: other_accounts,",
+    );
+    refused(
+        rds,
+        r#""evidence.publik|absent" = true"#,
+        "the entry would match them all",
+    );
+    // From a review: over a list, an absent key one detection writes left the
+    // other's every finding matched (`other_account` is Redshift's).
+    refused(
+        both,
+        r#""evidence.other_account|absent" = true"#,
+        "rds-snapshot-shared never writes the evidence key \"other_account\"",
+    );
+    // A value key one of them writes is enough: it only narrows.
+    assert!(
+        problems(&entry_over(
+            both,
+            r#""evidence.other_account" = "444455556666""#
+        ))
+        .is_empty()
+    );
+    // Keys the engine adds, the heartbeat's member among them (from a review).
+    refused(
+        rds,
+        r#""evidence.distinct_count" = "3""#,
+        "the engine adds distinct_count",
+    );
+    refused(
+        r#"["pipeline-silent"]"#,
+        r#""evidence.pipeline" = "111122223333|us-east-1""#,
+        "the engine adds pipeline",
+    );
+    // A misspelt id is the error, not the keys judged against the others.
+    let p = problems(&entry_over(
+        r#"["rds-snapshot-sharde", "redshift-snapshot-shared"]"#,
+        r#""evidence.public|absent" = true"#,
+    ));
+    assert_eq!(p.len(), 1, "{p:?}");
+    // Over every detection an absent key only some write is a warning, and so
+    // is a name below a key, which is not catalogued.
+    let all = said(&entry_over(
+        r#"["*"]"#,
+        r#""evidence.public|absent" = true"#,
+    ));
+    assert!(
+        all.iter().any(|w| w.contains("only ")
+            && w.contains("over every other one the entry matches without it")),
+        "{all:?}"
+    );
+    let below = said(&entry_over(
+        r#"["ec2-security-group-open-to-internet"]"#,
+        r#""evidence.open_rules[].fromPort|absent" = true"#,
+    ));
+    assert!(
+        below
+            .iter()
+            .any(|w| w.contains("the names below evidence.open_rules[] are not checked")),
+        "{below:?}"
     );
 }
