@@ -420,6 +420,23 @@ mod tests {
         assert!(seen >= 1000, "only {seen} signals");
     }
 
+    /// The declared evidence keys are names, sorted and each once: the text
+    /// is split on spaces, so a comma or a quote would make a key no finding has.
+    #[test]
+    fn evidence_keys_are_sorted_names() {
+        for m in ALL.iter().map(|d| d.meta()) {
+            let keys: Vec<&str> = m.evidence_keys().collect();
+            assert!(keys.windows(2).all(|w| w[0] < w[1]), "{}: {keys:?}", m.id);
+            for k in &keys {
+                assert!(
+                    k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+                    "{}: {k:?}",
+                    m.id
+                );
+            }
+        }
+    }
+
     /// An `evidence.<key>` a detection's own text tells the reader to tune by
     /// is one of its evidence keys.
     #[test]
@@ -441,7 +458,7 @@ mod tests {
                         continue;
                     }
                     assert!(
-                        m.evidence.contains(&&rest[..end]),
+                        m.evidence_keys().any(|k| k == &rest[..end]),
                         "{}: evidence.{} is not one of its keys",
                         m.id,
                         &rest[..end]

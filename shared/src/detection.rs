@@ -286,11 +286,14 @@ pub struct Meta {
     /// What to look at next, for the person reading the alert.
     pub next_steps: &'static str,
     /// Every key its signals' evidence may hold (what a tuning entry's
-    /// `evidence.<key>` can name), sorted. Tests hold
+    /// `evidence.<key>` can name), sorted and separated by spaces: one text
+    /// rather than a list, as every function carries it for every detection
+    /// (`Indexed`), and a list of texts cost a pointer and a relocation per
+    /// key (100 KB of a function binary). Tests hold
     /// every signal of the unit tests, the samples and the engine's debug builds
     /// to it ([`Meta::undeclared_evidence`]), and every key a detection's file
     /// writes by name.
-    pub evidence: &'static [&'static str],
+    pub evidence: &'static str,
     pub triggers: &'static [Trigger],
     /// `None` for stateless detections.
     pub window: Option<WindowSpec>,
@@ -315,7 +318,7 @@ pub struct Indexed {
     pub severity: Severity,
     pub window: Option<WindowSpec>,
     /// See [`Meta::evidence`].
-    pub evidence: &'static [&'static str],
+    pub evidence: &'static str,
 }
 
 impl Indexed {
@@ -332,6 +335,11 @@ impl Indexed {
     pub fn stateful(&self) -> bool {
         self.window.is_some()
     }
+
+    /// See [`Meta::evidence_keys`].
+    pub fn evidence_keys(&self) -> impl Iterator<Item = &'static str> {
+        self.evidence.split_ascii_whitespace()
+    }
 }
 
 impl Meta {
@@ -346,8 +354,12 @@ impl Meta {
             .chain(in_window)
             .flat_map(|e| e.0.iter())
             .map(|(k, _)| k.as_ref())
-            .filter(|k| !self.evidence.contains(k))
+            .filter(|k| !self.evidence_keys().any(|declared| declared == *k))
             .collect()
+    }
+    /// The keys of [`Meta::evidence`].
+    pub fn evidence_keys(&self) -> impl Iterator<Item = &'static str> {
+        self.evidence.split_ascii_whitespace()
     }
     pub fn stateful(&self) -> bool {
         self.window.is_some()

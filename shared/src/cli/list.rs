@@ -346,7 +346,8 @@ fn detail(m: &Meta) -> String {
     }
     if !m.evidence.is_empty() {
         // What a tuning entry's `evidence.<key>` may name.
-        let _ = writeln!(out, "  evidence keys: {}", m.evidence.join(", "));
+        let keys: Vec<&str> = m.evidence_keys().collect();
+        let _ = writeln!(out, "  evidence keys: {}", keys.join(", "));
     }
     let _ = writeln!(out, "\n  {}", m.description);
     if !m.false_positives.is_empty() {
@@ -426,7 +427,7 @@ fn render(format: ListFormat, metas: &[&Meta]) -> String {
                         "data_events": m.needs_data_events(), "group": m.group,
                         "attack": m.attack, "origin": m.origins.first(), "origins": m.origins,
                         "description": m.description, "false_positives": m.false_positives,
-                        "window": window(m), "evidence_keys": m.evidence,
+                        "window": window(m), "evidence_keys": m.evidence_keys().collect::<Vec<_>>(),
                     })
                 })
                 .collect();

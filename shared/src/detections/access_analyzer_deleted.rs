@@ -40,7 +40,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether another analyzer still covers the account or organisation. If \
                  not and the deletion was unplanned, re-create it and review the caller's recent \
                  sharing and policy changes.",
-    evidence: &["action", "analyzer", "finding_ids", "resource", "rule"],
+    evidence: "action analyzer finding_ids resource rule",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -53,7 +53,7 @@ pub static META: Meta = Meta {
     next_steps: "Check with the account's owners whether the move was planned. If not, find \
                  who accepted (and how they got their credentials), contact AWS Support to \
                  regain control, and review the service control policies now attached.",
-    evidence: &["account", "handshake_id", "management_account", "organization_id"],
+    evidence: "account handshake_id management_account organization_id",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -47,7 +47,7 @@ pub static META: Meta = Meta {
                  not planned, set the address back at once, reset the root password and MFA, \
                  check for root sign-ins and password recovery in that account, and review \
                  what else the caller did in the management account.",
-    evidence: &["new_email", "status", "target_account"],
+    evidence: "new_email status target_account",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

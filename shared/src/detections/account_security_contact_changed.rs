@@ -37,7 +37,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm the new contact with the security and finance teams. If it is not \
                  theirs, set it back, look for AWS notifications sent since (abuse reports, \
                  exposed keys, billing alerts), and review the caller's other activity.",
-    evidence: &["action", "contact_type", "email", "target_account"],
+    evidence: "action contact_type email target_account",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

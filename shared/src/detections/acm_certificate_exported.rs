@@ -45,7 +45,7 @@ pub static META: Meta = Meta {
     next_steps: "Check who exported the certificate and where it is meant to be installed. If \
                  the export is not explained, revoke the certificate, issue a new one, and \
                  review the caller's other activity.",
-    evidence: &["certificate_arn"],
+    evidence: "certificate_arn",
     triggers: &[Trigger::read_only(ACM, CALLS)],
     window: None,
 };

@@ -43,10 +43,8 @@ pub static META: Meta = Meta {
                  CloudTrail record: host telemetry is the only place to see those.",
     // Read-only calls too (`aws s3 ls`, `aws sts get-caller-identity`): the rule runs
     // with all management events, so its pattern must stay this narrow.
-    evidence: &[
-        "cli_command", "error_code", "error_message", "event_source", "host_header", "signals",
-        "ua_features", "vpc_endpoint_id",
-    ],
+    evidence: "cli_command error_code error_message event_source host_header signals ua_features \
+        vpc_endpoint_id",
     triggers: &[Trigger::UserAgentMatching {
         prefix: CLI_PREFIX,
         detail_alternatives: EVENTBRIDGE_ALTERNATIVES,

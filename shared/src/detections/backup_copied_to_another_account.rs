@@ -60,10 +60,8 @@ pub static META: Meta = Meta {
     next_steps: "Identify the destination account. If it is not the organisation's, stop the \
                  copy jobs, remove the copy rule from the plan, and revoke the caller's \
                  credentials; ask the destination's owner to delete the copies if possible.",
-    evidence: &[
-        "api", "backup_plan", "description", "destination_file_systems", "destination_vaults",
-        "file_system", "lifecycle_policy", "other_accounts", "recovery_point",
-    ],
+    evidence: "api backup_plan description destination_file_systems destination_vaults \
+        file_system lifecycle_policy other_accounts recovery_point",
     triggers: &[
         Trigger::write(BACKUP, CALLS),
         Trigger::write(DLM, DLM_CALLS),

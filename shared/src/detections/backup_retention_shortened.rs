@@ -85,9 +85,7 @@ pub static META: Meta = Meta {
     next_steps: "Set the retention back on the affected plans and recovery points before AWS \
                  Backup acts on it, check what was already deleted, and revoke the caller's \
                  credentials if the change was not planned.",
-    evidence: &[
-        "api", "delete_after_days", "deletes_at", "kept_hours", "retention_days", "scope", "target",
-    ],
+    evidence: "api delete_after_days deletes_at kept_hours retention_days scope target",
     triggers: &[
         Trigger::write(BACKUP, CALLS),
         Trigger::write(ORGANIZATIONS, ORGANIZATION_POLICY),

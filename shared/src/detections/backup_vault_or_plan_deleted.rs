@@ -59,10 +59,8 @@ pub static META: Meta = Meta {
     next_steps: "Check what the vault or plan protected and whether other copies exist. If the \
                  deletion was not planned, stop the caller, recreate the plan and review other \
                  destructive calls made by it.",
-    evidence: &[
-        "api", "backup_plan", "backup_vault", "file_system", "lifecycle_policy", "opted_out",
-        "recovery_point", "recycle_bin_rule",
-    ],
+    evidence: "api backup_plan backup_vault file_system lifecycle_policy opted_out recovery_point \
+        recycle_bin_rule",
     triggers: &[
         Trigger::write(BACKUP, NAMES),
         Trigger::write(EFS, EFS_NAMES),

@@ -43,7 +43,7 @@ pub static META: Meta = Meta {
     next_steps: "Read the policy in the evidence: which accounts, which actions? If the \
                  receiving account is unknown, put the previous policy back, check the vault's \
                  copy and restore jobs since the change, and revoke the caller's credentials.",
-    evidence: &["backup_vault", "other_accounts", "other_organizations", "public"],
+    evidence: "backup_vault other_accounts other_organizations public",
     triggers: &[Trigger::write(BACKUP, CALLS)],
     window: None,
 };

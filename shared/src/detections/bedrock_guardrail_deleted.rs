@@ -44,10 +44,8 @@ pub static META: Meta = Meta {
     next_steps: "Check which applications used the guardrail (`guardrailIdentifier`) and whether \
                  a replacement is in place; if the deletion was not planned, recreate it and \
                  review the caller's Bedrock calls.",
-    evidence: &[
-        "api", "caller", "caller_type", "configId", "guardrailIdentifier", "guardrailVersion",
-        "source_ip", "user_agent",
-    ],
+    evidence: "api caller caller_type configId guardrailIdentifier guardrailVersion source_ip \
+        user_agent",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -44,7 +44,7 @@ pub static META: Meta = Meta {
     next_steps: "Restore the invocation logging if the removal was not planned, then review \
                  the caller's Bedrock calls (InvokeModel, Converse, model access changes) \
                  since the deletion and where its credentials came from.",
-    evidence: &["api", "caller", "caller_type", "delivers_nothing", "source_ip", "user_agent"],
+    evidence: "api caller caller_type delivers_nothing source_ip user_agent",
     triggers: &[Trigger::write(SOURCE, NAMES), Trigger::write(SOURCE, &[PUT])],
     window: None,
 };

@@ -44,7 +44,7 @@ pub static META: Meta = Meta {
     next_steps: "Find the key's owner and whether they ran this check. If not, deactivate \
                  the key at once, look for Bedrock model calls and model-access requests made \
                  with it, and review how it leaked.",
-    evidence: &["access_key_id", "error_code", "source_ip", "user_agent"],
+    evidence: "access_key_id error_code source_ip user_agent",
     triggers: &[Trigger::read_only(SOURCE, NAMES)
         .with_detail(USER_OR_ROOT_DETAIL)],
     window: None,

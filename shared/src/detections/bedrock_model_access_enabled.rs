@@ -44,7 +44,7 @@ pub static META: Meta = Meta {
                  not, find the credentials used, revoke them, remove the model access, and \
                  look for InvokeModel or Converse calls and for changes to the model \
                  invocation logging by the same caller.",
-    evidence: &["api", "caller", "caller_type", "modelId", "source_ip", "user_agent"],
+    evidence: "api caller caller_type modelId source_ip user_agent",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

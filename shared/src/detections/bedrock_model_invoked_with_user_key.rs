@@ -48,10 +48,7 @@ pub static META: Meta = Meta {
     next_steps: "Find who owns the access key and where it was used from. If the use is not \
                  known, deactivate the key, check the Bedrock bill and the model invocation \
                  logs for the prompts sent, and look for the key in code repositories.",
-    evidence: &[
-        "access_key_id", "api", "caller", "caller_type", "error_code", "modelId", "source_ip",
-        "user_agent",
-    ],
+    evidence: "access_key_id api caller caller_type error_code modelId source_ip user_agent",
     triggers: &[Trigger::read_only(SOURCE, NAMES)
         .with_detail(USER_OR_ROOT_DETAIL)],
     window: Some(WindowSpec::FirstSeen { days: 10 }),

@@ -60,7 +60,7 @@ pub static META: Meta = Meta {
                  are not explained, revoke the credentials, check whether models were run \
                  afterwards (the Bedrock bill, model invocation logs) and whether model access \
                  was enabled in new Regions.",
-    evidence: &["error_code", "model_id", "source_ip", "user_agent"],
+    evidence: "error_code model_id source_ip user_agent",
     triggers: &[Trigger::read_only(SOURCE, NAMES).with_detail(r#"{"errorCode":[{"exists":true}]}"#)],
     window: Some(WindowSpec::Distinct {
         window_secs: 3600,

@@ -54,11 +54,8 @@ pub static META: Meta = Meta {
                  (RevokeClientVpnIngress) or switch the log or handler back on, and review the \
                  connections made through the endpoint (DescribeClientVpnConnections, the \
                  connection log) and the hosts reached.",
-    evidence: &[
-        "access_group_id", "action", "authorize_all_groups", "client_connect_handler_off",
-        "client_vpn_endpoint_id", "connection_log_off", "region", "source_ip",
-        "target_network_cidr", "user_agent",
-    ],
+    evidence: "access_group_id action authorize_all_groups client_connect_handler_off \
+        client_vpn_endpoint_id connection_log_off region source_ip target_network_cidr user_agent",
     triggers: &[Trigger::write(EC2, &[AUTHORIZE, MODIFY])],
     window: None,
 };

@@ -122,7 +122,7 @@ pub static META: Meta = Meta {
                  planned, restore the resource (re-create the trail, alarm or detector; restore \
                  the logs from their archive), revoke the caller's credentials, and review what \
                  happened while it was gone.",
-    evidence: &["identifier", "patch", "region", "resource_type", "source_ip", "user_agent"],
+    evidence: "identifier patch region resource_type source_ip user_agent",
     triggers: &[Trigger::write(CLOUD_CONTROL, NAMES)],
     window: None,
 };

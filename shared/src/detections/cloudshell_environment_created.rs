@@ -26,7 +26,7 @@ pub static META: Meta = Meta {
                  started (the ConsoleLogin before it: source address, MFA), and look for CLI calls \
                  made from inside CloudShell afterwards (user agents with exec-env/CloudShell) by \
                  the same principal.",
-    evidence: &["environment_id", "environment_name", "region", "vpc_config"],
+    evidence: "environment_id environment_name region vpc_config",
     triggers: &[Trigger::Events {
         source: "cloudshell.amazonaws.com",
         names: &["CreateEnvironment"],

@@ -96,7 +96,7 @@ pub static META: Meta = Meta {
                  delivery status (GetTrailStatus: LatestDeliveryError) and review what the \
                  caller did while delivery failed, from another account's trail or the \
                  event history.",
-    evidence: &["api", "bucket", "key"],
+    evidence: "api bucket key",
     triggers: &[Trigger::write(S3, CALLS), Trigger::write(KMS, &[PUT_KEY_POLICY])],
     window: None,
 };

@@ -25,7 +25,7 @@ pub static META: Meta = Meta {
                  targeted. If it succeeded and was not planned, restore the trail (StartLogging, \
                  revert the settings or recreate it); either way, ask the caller and review what \
                  the same principal did around this time.",
-    evidence: &["action", "error_code", "error_message", "succeeded", "trail"],
+    evidence: "action error_code error_message succeeded trail",
     triggers: &[Trigger::Events {
         source: "cloudtrail.amazonaws.com",
         names: NAMES,

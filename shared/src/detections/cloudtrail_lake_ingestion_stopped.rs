@@ -63,10 +63,7 @@ pub static META: Meta = Meta {
                  set the retention back (what it already removed is gone: look for copies in \
                  the trails' S3 buckets), check that trails still record, and review the \
                  caller's other activity.",
-    evidence: &[
-        "action", "event_data_store", "multi_region_enabled", "organization_enabled",
-        "retention_days",
-    ],
+    evidence: "action event_data_store multi_region_enabled organization_enabled retention_days",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -22,11 +22,8 @@ pub static META: Meta = Meta {
     next_steps: "Check who created the trail and from where, and where it delivers: is the S3 \
                  bucket (and KMS key, log group) owned by your organisation? Note that creating a \
                  trail does not start it; look for a StartLogging that follows.",
-    evidence: &[
-        "cloudwatch_log_group", "include_global_service_events", "kms_key_id",
-        "log_file_validation", "multi_region", "organization_trail", "s3_bucket", "s3_key_prefix",
-        "trail", "trail_arn",
-    ],
+    evidence: "cloudwatch_log_group include_global_service_events kms_key_id log_file_validation \
+        multi_region organization_trail s3_bucket s3_key_prefix trail trail_arn",
     triggers: &[Trigger::Events {
         source: "cloudtrail.amazonaws.com",
         names: &["CreateTrail"],

@@ -28,7 +28,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm the deletion with the caller or the change record. If unplanned, recreate \
                  the trail at once, check which trails still log this account and Region, and \
                  review the caller's other activity from the same source address.",
-    evidence: &["trail"],
+    evidence: "trail",
     triggers: &[Trigger::Events {
         source: "cloudtrail.amazonaws.com",
         names: &["DeleteTrail"],

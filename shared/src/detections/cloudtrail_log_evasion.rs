@@ -50,7 +50,7 @@ pub static META: Meta = Meta {
                  GetRolePolicy, GetUserPolicy, GetGroupPolicy or GetRole for the resource the \
                  caller touched (the responses are URL-encoded JSON). Review the permissions it \
                  grants, who made the call, and what that principal did next.",
-    evidence: &["api", "original_size", "reason"],
+    evidence: "api original_size reason",
     triggers: &[Trigger::Events {
         source: "iam.amazonaws.com",
         names: &[],

@@ -26,7 +26,7 @@ pub static META: Meta = Meta {
     false_positives: &["Sanctioned maintenance that pauses a trail."],
     next_steps: "Restart logging (StartLogging) if this was not planned, confirm with the caller, \
                  and review what the same principal did after this time.",
-    evidence: &["trail"],
+    evidence: "trail",
     triggers: &[Trigger::Events {
         source: "cloudtrail.amazonaws.com",
         names: &["StopLogging"],

@@ -36,7 +36,7 @@ pub static META: Meta = Meta {
                  any new S3 bucket, KMS key or log group belongs to your organisation, confirm the \
                  change with the caller, and restore the baseline configuration if it was not \
                  planned.",
-    evidence: &["destination_changes", "trail", "trail_arn", "weakening"],
+    evidence: "destination_changes trail trail_arn weakening",
     triggers: &[Trigger::Events {
         source: "cloudtrail.amazonaws.com",
         names: &["UpdateTrail"],

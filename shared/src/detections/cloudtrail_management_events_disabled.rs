@@ -67,10 +67,8 @@ pub static META: Meta = Meta {
                  every Region. If not, restore the selectors (includeManagementEvents true, \
                  readWriteType All) at once, review the caller, and use other sources for the \
                  gap since this call.",
-    evidence: &[
-        "advanced_event_selectors", "effect", "event_data_store", "event_selectors",
-        "narrowed_sources", "original_size", "trail",
-    ],
+    evidence: "advanced_event_selectors effect event_data_store event_selectors narrowed_sources \
+        original_size trail",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -38,7 +38,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the deleted alarms guarded security or billing signals, confirm \
                  the change with the caller or its pipeline, recreate the alarms if it was not \
                  planned, and review what the same principal did around this time.",
-    evidence: &["alarm_names"],
+    evidence: "alarm_names",
     triggers: &[Trigger::Events {
         source: SOURCE,
         names: &[EVENT],

@@ -40,7 +40,7 @@ pub static META: Meta = Meta {
     next_steps: "Find out what the log group held (application, VPC flow, CloudTrail or security \
                  logs), whether a copy exists elsewhere (S3 export, subscription), confirm the \
                  deletion with the caller, and review the caller's other recent activity.",
-    evidence: &["log_group"],
+    evidence: "log_group",
     triggers: &[Trigger::Events {
         source: SOURCE,
         names: &[EVENT],

@@ -39,7 +39,7 @@ pub static META: Meta = Meta {
     next_steps: "Check which group and stream were removed and what they recorded, whether the \
                  caller normally manages them (a per-principal allow-list helps where streams \
                  rotate), and what else the principal did around this time.",
-    evidence: &["log_group", "log_stream"],
+    evidence: "log_group log_stream",
     triggers: &[Trigger::Events {
         source: SOURCE,
         names: &[EVENT],

@@ -210,12 +210,9 @@ pub static META: Meta = Meta {
                  was planned. If not, restore the filter, the alarm actions or the \
                  retention, then review what happened since, reading the trail in S3 if \
                  the log group lost it.",
-    evidence: &[
-        "action", "actions_suppressor", "alarm_name", "alarm_names", "alarm_rule", "boundary",
-        "delivery", "every_alarm", "filter_name", "link_or_sink", "log_group", "log_stream",
-        "mute_rule", "policy_arn", "policy_name", "policy_type", "resource_types", "retention_days",
-        "role", "selection_criteria", "user_agent",
-    ],
+    evidence: "action actions_suppressor alarm_name alarm_names alarm_rule boundary delivery \
+        every_alarm filter_name link_or_sink log_group log_stream mute_rule policy_arn \
+        policy_name policy_type resource_types retention_days role selection_criteria user_agent",
     triggers: &[
         Trigger::write(LOGS, LOG_CHANGES),
         Trigger::write(MONITORING, ALARM_CHANGES),

@@ -34,10 +34,7 @@ pub static META: Meta = Meta {
     next_steps: "Set the project back to private unless its builds are meant to be public, \
                  read its recent build logs for secrets to rotate, and review the caller's \
                  other calls.",
-    evidence: &[
-        "api", "caller", "caller_type", "projectArn", "projectVisibility", "source_ip",
-        "user_agent",
-    ],
+    evidence: "api caller caller_type projectArn projectVisibility source_ip user_agent",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

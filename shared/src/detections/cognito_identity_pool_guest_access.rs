@@ -57,7 +57,7 @@ pub static META: Meta = Meta {
                  allowUnauthenticatedIdentities to false and remove the role, then review \
                  CloudTrail for GetCredentialsForIdentity and the guest role's sessions since \
                  the change.",
-    evidence: &["api", "guest_access", "guest_role", "identity_pool_id", "identity_pool_name"],
+    evidence: "api guest_access guest_role identity_pool_id identity_pool_name",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

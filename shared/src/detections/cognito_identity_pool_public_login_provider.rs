@@ -57,7 +57,7 @@ pub static META: Meta = Meta {
                  IAM's identity providers). If one is not, remove it from the pool, review \
                  the authenticated role's sessions since (GetCredentialsForIdentity), and \
                  how the caller got the right to change the pool.",
-    evidence: &["api", "identity_pool", "login_providers", "source_ip", "user_agent"],
+    evidence: "api identity_pool login_providers source_ip user_agent",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: Some(WindowSpec::FirstSeen { days: 90 }),
 };

@@ -36,7 +36,7 @@ pub static META: Meta = Meta {
                  (SetUserPoolMfaConfig with ON or OPTIONAL), review the caller's other \
                  changes to the pool, and look for sign-ins and password changes of the pool's \
                  users since the change.",
-    evidence: &["mfa_configuration", "user_pool_id"],
+    evidence: "mfa_configuration user_pool_id",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -90,10 +90,8 @@ pub static META: Meta = Meta {
     next_steps: "Ask the account's owners whether the capacity was planned. If not, withdraw \
                  the quota request, delete the template, fleet or group, look for instances \
                  launched from them, and contain the identity that made the call.",
-    evidence: &[
-        "desired_value", "error_code", "error_message", "instance_type", "quota_code", "quota_name",
-        "reason", "region", "source_ip", "succeeded", "user_agent",
-    ],
+    evidence: "desired_value error_code error_message instance_type quota_code quota_name reason \
+        region source_ip succeeded user_agent",
     triggers: &[
         Trigger::write("autoscaling.amazonaws.com", AUTO_SCALING_NAMES),
         Trigger::write("batch.amazonaws.com", BATCH_NAMES),

@@ -113,7 +113,7 @@ pub static META: Meta = Meta {
                  search the principal's launches in every enabled Region. Look for other \
                  launch paths (launch templates, Auto Scaling groups, Lambda, ECS tasks) the \
                  intruder may have set up.",
-    evidence: &["api", "error_code", "identity_provider", "source_ip", "user_agent"],
+    evidence: "api error_code identity_provider source_ip user_agent",
     triggers: &[
         Trigger::write(EC2, EC2_LAUNCHES),
         Trigger::write(ECS, ECS_LAUNCHES),

@@ -28,7 +28,7 @@ pub static META: Meta = Meta {
     next_steps: "Ask the principal whether every listed address is theirs. If not, revoke the \
                  role's or user's active sessions, reset the credentials and MFA, and review \
                  what the session did from the unknown address.",
-    evidence: &["addresses", "region", "user_agent"],
+    evidence: "addresses region user_agent",
     triggers: &[Trigger::Events {
         source: "health.amazonaws.com",
         names: &["DescribeEventAggregates"],

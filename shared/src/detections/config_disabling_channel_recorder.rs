@@ -27,7 +27,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the call succeeded (error code), confirm the change with the \
                  caller, run StartConfigurationRecorder or recreate the channel if it was not \
                  planned, and review what changed in the account while Config was not recording.",
-    evidence: &["configuration_recorder", "delivery_channel", "error_code", "error_message"],
+    evidence: "configuration_recorder delivery_channel error_code error_message",
     triggers: &[Trigger::Events {
         source: SOURCE,
         names: EVENTS,

@@ -26,7 +26,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm the change with the caller, restart the recorder \
                  (StartConfigurationRecorder) if it was not planned, and review the changes the \
                  same principal and others made while recording was off.",
-    evidence: &["configuration_recorder"],
+    evidence: "configuration_recorder",
     triggers: &[Trigger::Events {
         source: SOURCE,
         names: &[EVENT],

@@ -106,11 +106,9 @@ pub static META: Meta = Meta {
                  standard (DescribeConfigurationRecorders, and the role's policies). If types \
                  were dropped or the role stripped without a reason, restore them and review \
                  changes to those types made since, from CloudTrail.",
-    evidence: &[
-        "action", "aggregator_account", "aggregator_region", "boundary", "excluded_types",
-        "include_global_resource_types", "policy", "policy_name", "recorded_types", "recorder",
-        "removed_types", "retention_days", "role", "strategy",
-    ],
+    evidence: "action aggregator_account aggregator_region boundary excluded_types \
+        include_global_resource_types policy policy_name recorded_types recorder removed_types \
+        retention_days role strategy",
     triggers: &[Trigger::write(SOURCE, NAMES), Trigger::write(IAM, ROLE_CHANGES)],
     window: None,
 };

@@ -80,7 +80,7 @@ pub static META: Meta = Meta {
     next_steps: "Check what was deleted and whether it protected a security control, confirm the \
                  change with the caller or its pipeline, restore the resource if it was not \
                  planned, and review the caller's other recent changes.",
-    evidence: &["deleted", "invoked_by"],
+    evidence: "deleted invoked_by",
     triggers: &[Trigger::Events {
         source: SOURCE,
         names: EVENTS,

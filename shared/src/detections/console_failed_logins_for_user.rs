@@ -33,10 +33,8 @@ pub static META: Meta = Meta {
     next_steps: "Check the source addresses and user agents of the failures and whether any \
                  sign-in for the user succeeded afterwards. Make sure the user has MFA, reset \
                  the password if a success followed, and block the addresses if they are foreign.",
-    evidence: &[
-        "console_login", "error_code", "error_message", "login_to", "mfa_used", "source_ip",
-        "unknown_user", "user_name",
-    ],
+    evidence: "console_login error_code error_message login_to mfa_used source_ip unknown_user \
+        user_name",
     triggers: &[Trigger::write("signin.amazonaws.com", &["ConsoleLogin"])],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,

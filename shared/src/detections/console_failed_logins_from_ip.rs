@@ -35,10 +35,7 @@ pub static META: Meta = Meta {
     next_steps: "Look up the address and the user names it tried. Check whether any sign-in \
                  from it succeeded; if so, treat that user as compromised. Block the address \
                  at the edge if it is not yours.",
-    evidence: &[
-        "console_login", "error_code", "error_message", "login_to", "mfa_used", "unknown_user",
-        "user_name",
-    ],
+    evidence: "console_login error_code error_message login_to mfa_used unknown_user user_name",
     triggers: &[Trigger::write("signin.amazonaws.com", &["ConsoleLogin"])],
     window: Some(WindowSpec::Distinct {
         window_secs: 300,

@@ -43,7 +43,7 @@ pub static META: Meta = Meta {
                  obtained (a preceding GetFederationToken or AssumeRole), check whether the source \
                  address and user agent are expected for that principal, and review the console \
                  activity that followed; revoke the session if it is not recognised.",
-    evidence: &["access_key_id", "error_code", "error_message", "session_issuer"],
+    evidence: "access_key_id error_code error_message session_issuer",
     triggers: &TRIGGERS,
     window: None,
 };

@@ -38,10 +38,7 @@ pub static META: Meta = Meta {
     next_steps: "Treat the credentials as stolen: identify them (access key, session issuer), \
                  revoke the sessions, rotate the keys, and review the console activity that \
                  followed from the same address.",
-    evidence: &[
-        "access_key_id", "error_code", "error_message", "identity_type", "session_issuer",
-        "user_agent",
-    ],
+    evidence: "access_key_id error_code error_message identity_type session_issuer user_agent",
     triggers: &TRIGGERS,
     window: None,
 };

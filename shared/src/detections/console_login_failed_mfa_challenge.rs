@@ -25,10 +25,7 @@ pub static META: Meta = Meta {
                  and Region against the user's usual ones and for repeated attempts; if the \
                  user was not signing in, treat the password as known to someone else and reset \
                  it.",
-    evidence: &[
-        "console_login", "error_code", "error_message", "login_to", "mfa_used", "unknown_user",
-        "user_name",
-    ],
+    evidence: "console_login error_code error_message login_to mfa_used unknown_user user_name",
     triggers: &[Trigger::Events {
         source: "signin.amazonaws.com",
         names: &["ConsoleLogin"],

@@ -39,10 +39,8 @@ pub static META: Meta = Meta {
                  sign-in from it in the same hours. Treat a success as a compromised user. \
                  Block the address at the edge if it is not yours, and move the accounts' \
                  people to IAM Identity Center with MFA.",
-    evidence: &[
-        "account_id", "console_login", "error_code", "error_message", "login_to", "mfa_used",
-        "unknown_user", "user_name",
-    ],
+    evidence: "account_id console_login error_code error_message login_to mfa_used unknown_user \
+        user_name",
     triggers: &[Trigger::write("signin.amazonaws.com", &["ConsoleLogin"])],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,

@@ -29,10 +29,7 @@ pub static META: Meta = Meta {
     next_steps: "List the user names tried from the address and check every later successful \
                  sign-in of those users. Enforce MFA on them, and block the address if it is not \
                  yours.",
-    evidence: &[
-        "console_login", "error_code", "error_message", "login_to", "mfa_used", "unknown_user",
-        "user_name",
-    ],
+    evidence: "console_login error_code error_message login_to mfa_used unknown_user user_name",
     triggers: &[Trigger::write("signin.amazonaws.com", &["ConsoleLogin"])],
     window: Some(WindowSpec::Distinct {
         window_secs: 300,

@@ -40,7 +40,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm the sign-in with the user (address, time, browser). Require MFA for the \
                  user (a policy that denies actions without aws:MultiFactorAuthPresent), and if \
                  the sign-in is not theirs, reset the password and review the session's activity.",
-    evidence: &["identity_type", "login_to", "mfa_used", "source_ip", "user_name"],
+    evidence: "identity_type login_to mfa_used source_ip user_name",
     triggers: &[Trigger::write("signin.amazonaws.com", &["ConsoleLogin"])],
     window: Some(WindowSpec::FirstSeen { days: 7 }),
 };

@@ -26,10 +26,8 @@ pub static META: Meta = Meta {
     false_positives: &["A user whose MFA device clock drifted, retrying again and again."],
     next_steps: "Treat the user's password as known to an attacker: reset it, check the MFA \
                  devices registered to the user, and review the source addresses of the attempts.",
-    evidence: &[
-        "console_login", "error_code", "error_message", "login_to", "mfa_used", "source_ip",
-        "unknown_user", "user_name",
-    ],
+    evidence: "console_login error_code error_message login_to mfa_used source_ip unknown_user \
+        user_name",
     triggers: &[Trigger::write("signin.amazonaws.com", &["ConsoleLogin"])],
     window: Some(WindowSpec::Distinct {
         window_secs: 300,

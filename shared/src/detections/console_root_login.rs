@@ -29,7 +29,7 @@ pub static META: Meta = Meta {
     next_steps: "Ask the owner of the root credentials whether they signed in, from this \
                  address and at this time. If not, reset the root password, check and reset \
                  its MFA, and review everything root did in the session.",
-    evidence: &["identity_type", "login_to", "mfa_used", "source_ip", "user_name"],
+    evidence: "identity_type login_to mfa_used source_ip user_name",
     triggers: &[Trigger::write("signin.amazonaws.com", &["ConsoleLogin"])],
     window: None,
 };

@@ -24,10 +24,7 @@ pub static META: Meta = Meta {
     next_steps: "Count recent failures for the same user and from the same address, check \
                  whether a successful sign-in followed, and whether the address, user agent and \
                  Region are usual for the user; reset the password and review MFA if not.",
-    evidence: &[
-        "console_login", "error_code", "error_message", "login_to", "mfa_used", "unknown_user",
-        "user_name",
-    ],
+    evidence: "console_login error_code error_message login_to mfa_used unknown_user user_name",
     triggers: &[Trigger::Events {
         source: "signin.amazonaws.com",
         names: &["ConsoleLogin"],

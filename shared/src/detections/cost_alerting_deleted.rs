@@ -39,10 +39,8 @@ pub static META: Meta = Meta {
     next_steps: "Check with the account's owners whether the alert was retired on purpose; if \
                  not, recreate it, look at the account's cost by service for the last days, \
                  and review what else the caller did.",
-    evidence: &[
-        "api", "budgetName", "caller", "caller_type", "monitorArn", "notification", "source_ip",
-        "subscriptionArn", "user_agent",
-    ],
+    evidence: "api budgetName caller caller_type monitorArn notification source_ip \
+        subscriptionArn user_agent",
     triggers: &[
         Trigger::write(COST_EXPLORER, ANOMALY_NAMES),
         Trigger::write(BUDGETS, BUDGET_NAMES),

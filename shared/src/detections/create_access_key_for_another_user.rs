@@ -29,10 +29,7 @@ pub static META: Meta = Meta {
     next_steps: "Ask the caller and the owner of the target user whether the key was expected. \
                  If not, deactivate and delete the new key, check the user's other keys, and \
                  review how the caller obtained the permission to create it.",
-    evidence: &[
-        "access_key_id", "access_key_status", "access_key_user", "caller", "caller_type",
-        "target_user",
-    ],
+    evidence: "access_key_id access_key_status access_key_user caller caller_type target_user",
     triggers: &[Trigger::Events {
         source: "iam.amazonaws.com",
         names: &["CreateAccessKey"],

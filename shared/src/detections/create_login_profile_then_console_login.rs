@@ -32,10 +32,8 @@ pub static META: Meta = Meta {
     next_steps: "Confirm with the creator and the user that the password was expected. If not, \
                  delete the login profile, deactivate the access keys the creator used, and \
                  review what the console session did after signing in.",
-    evidence: &[
-        "creator", "creator_type", "login_error", "login_result", "login_user_agent", "mfa_used",
-        "password_reset_required", "target_user",
-    ],
+    evidence: "creator creator_type login_error login_result login_user_agent mfa_used \
+        password_reset_required target_user",
     triggers: &[
         Trigger::Events {
             source: "iam.amazonaws.com",

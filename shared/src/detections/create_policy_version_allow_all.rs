@@ -34,7 +34,7 @@ pub static META: Meta = Meta {
                  (set_as_default, or a later SetDefaultPolicyVersion). If unexpected, restore \
                  the previous default version, delete the new one, and review what the \
                  attached principals did since.",
-    evidence: &["policy_arn", "problem", "set_as_default", "statement"],
+    evidence: "policy_arn problem set_as_default statement",
     triggers: &[Trigger::Events {
         source: "iam.amazonaws.com",
         names: &["CreatePolicyVersion"],

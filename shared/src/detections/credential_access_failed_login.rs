@@ -26,10 +26,7 @@ pub static META: Meta = Meta {
                  recently, whether a successful sign-in followed from that address, and whether \
                  the address and user agent are usual for the user; for unknown user names, look \
                  for the same address trying other names.",
-    evidence: &[
-        "console_login", "error_code", "error_message", "login_to", "mfa_used", "unknown_user",
-        "user_name",
-    ],
+    evidence: "console_login error_code error_message login_to mfa_used unknown_user user_name",
     triggers: &[Trigger::Events {
         source: "signin.amazonaws.com",
         names: &["ConsoleLogin"],

@@ -67,10 +67,8 @@ pub static META: Meta = Meta {
                  password (or hand it to Secrets Manager), review the store's connection logs \
                  since the change, and check how the caller got the right. An error code \
                  means the attempt failed.",
-    evidence: &[
-        "api", "auth_token_update_strategy", "error_code", "error_message", "master_user_arn",
-        "no_password_required", "resource", "user",
-    ],
+    evidence: "api auth_token_update_strategy error_code error_message master_user_arn \
+        no_password_required resource user",
     triggers: &[
         Trigger::write(DOCDB_ELASTIC, &["UpdateCluster"])
             .with_detail(r#"{"requestParameters":{"adminUserPassword":[{"exists":true}]}}"#),

@@ -47,10 +47,8 @@ pub static META: Meta = Meta {
     false_positives: &["Migrations and backups run by storage administrators."],
     next_steps: "Look up the destination location (`DescribeLocation*`): where it points and who \
                  created it. Stop the task if unexpected and review the caller.",
-    evidence: &[
-        "action", "destination_location", "location", "name", "name_nodes", "server_hostname",
-        "source_location",
-    ],
+    evidence: "action destination_location location name name_nodes server_hostname \
+        source_location",
     triggers: &[Trigger::write(DATASYNC, CALLS)],
     window: None,
 };

@@ -57,7 +57,7 @@ pub static META: Meta = Meta {
     next_steps: "Identify the account that owns the key. If it is not the organisation's, put \
                  the previous default key back, re-encrypt what was written since under an \
                  own key, and revoke the caller's credentials.",
-    evidence: &["api", "kms_key", "kms_key_account", "target"],
+    evidence: "api kms_key kms_key_account target",
     triggers: &[
         Trigger::write(S3, S3_CALLS),
         Trigger::write(S3_EXPRESS, S3_CALLS),

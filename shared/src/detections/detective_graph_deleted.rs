@@ -36,7 +36,7 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Confirm with the security team. If unplanned, re-create the graph and invite \
                  the members again (the old history is lost), and review the caller's activity.",
-    evidence: &["accounts", "action", "auto_enable", "graph"],
+    evidence: "accounts action auto_enable graph",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

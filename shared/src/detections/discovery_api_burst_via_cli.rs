@@ -45,7 +45,7 @@ pub static META: Meta = Meta {
                  expected. Look at the calls that followed the burst (policy changes, new keys, \
                  data access) and at where the source address is. If unexpected, disable the \
                  access key or revoke the role sessions.",
-    evidence: &["error_code", "source_ip", "user_agent"],
+    evidence: "error_code source_ip user_agent",
     triggers: DISCOVERY_TRIGGERS,
     window: Some(WindowSpec::Distinct {
         window_secs: 10,

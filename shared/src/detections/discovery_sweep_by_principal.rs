@@ -47,7 +47,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the principal belongs to a known scanner. If not, review how it \
                  obtained credentials, what it did after the sweep, and where the calls came \
                  from; revoke the credentials if the activity is not explained.",
-    evidence: &["error_code", "source_ip", "user_agent"],
+    evidence: "error_code source_ip user_agent",
     triggers: DISCOVERY_TRIGGERS,
     window: Some(WindowSpec::Distinct {
         window_secs: 3600,

@@ -49,7 +49,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the table was then emptied or deleted and whether that was \
                  planned. Switch point-in-time recovery and deletion protection back on, and \
                  confirm that on-demand backups exist.",
-    evidence: &["keyspace", "switched_off", "table"],
+    evidence: "keyspace switched_off table",
     triggers: &[Trigger::write(SOURCE, NAMES), Trigger::write(KEYSPACES, &["UpdateTable"])],
     window: None,
 };

@@ -37,7 +37,7 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Check whether the caller has a reason to read the whole table, how many scans \
                  followed, and where the data could have gone.",
-    evidence: &["table"],
+    evidence: "table",
     triggers: &[Trigger::data("dynamodb.amazonaws.com", &["Scan", "ExecuteStatement"])],
     window: Some(WindowSpec::FirstSeen { days: 10 }),
 };

@@ -34,7 +34,7 @@ pub static META: Meta = Meta {
     false_positives: &["New analytics or backup pipelines that export tables."],
     next_steps: "Check the destination bucket and its owner (`s3BucketOwner`), whether the export \
                  was planned, and who can read the exported files.",
-    evidence: &["another_account", "bucket", "bucket_owner", "table"],
+    evidence: "another_account bucket bucket_owner table",
     triggers: &[Trigger::write("dynamodb.amazonaws.com", &["ExportTableToPointInTime"])],
     window: Some(WindowSpec::FirstSeen { days: 10 }),
 };

@@ -43,7 +43,7 @@ pub static META: Meta = Meta {
     next_steps: "Check who the caller is and whether it runs backups. If not, find which \
                  snapshots it read (the snapshot ids in the evidence and the following \
                  calls), what the disks held, and revoke the credentials.",
-    evidence: &["api", "snapshot"],
+    evidence: "api snapshot",
     triggers: &[Trigger::data(EBS, CALLS)],
     window: Some(WindowSpec::FirstSeen { days: 10 }),
 };

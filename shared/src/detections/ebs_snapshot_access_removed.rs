@@ -47,7 +47,7 @@ pub static META: Meta = Meta {
                  processes that depend on the snapshot or image; restore the permission if the \
                  change was not planned, and look for deletions of the snapshot or image that \
                  follow.",
-    evidence: &["image_id", "removed_accounts", "snapshot_id"],
+    evidence: "image_id removed_accounts snapshot_id",
     triggers: &[
         Trigger::write(EC2, NAMES),
         Trigger::write(EC2, IMAGE_NAMES),

@@ -46,7 +46,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the receiving account belongs to the organisation. If not, remove \
                  the permission at once, find out what the volume held (secrets, databases), \
                  and review the caller's other activity and how its credentials were obtained.",
-    evidence: &["other_accounts", "other_organizations", "public", "snapshot_id"],
+    evidence: "other_accounts other_organizations public snapshot_id",
     triggers: &[Trigger::write("ec2.amazonaws.com", &["ModifySnapshotAttribute"])],
     window: None,
 };

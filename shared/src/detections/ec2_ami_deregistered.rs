@@ -26,7 +26,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether launch templates or auto scaling groups still reference the image \
                  and whether its snapshots remain; re-register it from the snapshot if the \
                  removal was not planned.",
-    evidence: &["image_id", "snapshots_deleted"],
+    evidence: "image_id snapshots_deleted",
     triggers: &[Trigger::write("ec2.amazonaws.com", &["DeregisterImage"])],
     window: None,
 };

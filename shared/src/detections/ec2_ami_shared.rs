@@ -52,7 +52,7 @@ pub static META: Meta = Meta {
     next_steps: "Check the receiving account. If it is unknown, remove the launch permission, find \
                  out what the image contains (credentials, keys, data) and rotate what it holds; \
                  review how the caller got its rights.",
-    evidence: &["image_id", "organizations", "other_accounts", "other_organizations", "public"],
+    evidence: "image_id organizations other_accounts other_organizations public",
     triggers: &[Trigger::write("ec2.amazonaws.com", &["ModifyImageAttribute"])],
     window: None,
 };

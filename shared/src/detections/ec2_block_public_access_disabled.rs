@@ -56,10 +56,7 @@ pub static META: Meta = Meta {
     next_steps: "Turn the block back on unless public sharing is intended, then look for \
                  snapshots and images shared since (ModifySnapshotAttribute, \
                  ModifyImageAttribute) and review the caller's other calls.",
-    evidence: &[
-        "api", "caller", "caller_type", "policy_id", "policy_name", "scope", "source_ip",
-        "unblocked", "user_agent",
-    ],
+    evidence: "api caller caller_type policy_id policy_name scope source_ip unblocked user_agent",
     triggers: &[
         Trigger::write(SOURCE, NAMES),
         Trigger::write(ORGANIZATIONS, ORGANIZATION_POLICY),

@@ -42,7 +42,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the principal troubleshoots these instances. If not, look at \
                  where its credentials came from and what else it called; for the requests \
                  that succeeded, consider what the screens could have shown.",
-    evidence: &["error_code", "source_ip", "user_agent"],
+    evidence: "error_code source_ip user_agent",
     triggers: &[Trigger::read_only(SOURCE, &["GetConsoleScreenshot"])],
     window: Some(WindowSpec::Distinct {
         window_secs: 3600,

@@ -26,7 +26,7 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Confirm the caller had a reason to look at deprecated images. Check whether an \
                  instance was launched from one afterwards and what else the principal read.",
-    evidence: &["filters", "owners", "user_agent"],
+    evidence: "filters owners user_agent",
     triggers: &[Trigger::read_only("ec2.amazonaws.com", &["DescribeImages"])],
     window: None,
 };

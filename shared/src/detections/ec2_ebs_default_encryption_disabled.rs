@@ -32,7 +32,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm the change with the caller and re-enable it \
                  (EnableEbsEncryptionByDefault). List volumes and snapshots created in the \
                  Region since, and review the caller's other recent actions.",
-    evidence: &["region", "source_ip", "user_agent"],
+    evidence: "region source_ip user_agent",
     triggers: &[Trigger::write(
         "ec2.amazonaws.com",
         &["DisableEbsEncryptionByDefault"],

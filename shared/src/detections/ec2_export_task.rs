@@ -29,7 +29,7 @@ pub static META: Meta = Meta {
     false_positives: &["Migrations of virtual machines to on-premises or another cloud."],
     next_steps: "Check the destination bucket and who owns it, whether the export was planned, and \
                  what the instance held. Cancel running export tasks and review the caller.",
-    evidence: &["bucket", "image_id", "instance_id"],
+    evidence: "bucket image_id instance_id",
     triggers: &[Trigger::write("ec2.amazonaws.com", NAMES)],
     window: None,
 };

@@ -30,7 +30,7 @@ pub static META: Meta = Meta {
     next_steps: "Find who or what used the role (session name, source address, user agent) and \
                  whether it has tried other credential reads. If the session is not explained, \
                  revoke the role's active sessions and review the role's trust policy.",
-    evidence: &["error_code", "instance_id", "role", "session", "source_ip", "user_agent"],
+    evidence: "error_code instance_id role session source_ip user_agent",
     triggers: &[Trigger::read_only("ec2.amazonaws.com", &["GetPasswordData"])],
     window: Some(WindowSpec::FirstSeen { days: 7 }),
 };

@@ -60,10 +60,8 @@ pub static META: Meta = Meta {
     next_steps: "Ask the instance's owner why version 1 is needed. If not, set HttpTokens \
                  back to required, review the instance role's recent calls for use from \
                  outside the instance, and look for request forgery in the applications it runs.",
-    evidence: &[
-        "api", "caller", "caller_type", "http_tokens", "instance_id", "resource", "setting",
-        "source_ip", "user_agent",
-    ],
+    evidence: "api caller caller_type http_tokens instance_id resource setting source_ip \
+        user_agent",
     triggers: &[
         Trigger::write(SOURCE, NAMES),
         Trigger::write(SAGEMAKER, &["UpdateNotebookInstance"]),

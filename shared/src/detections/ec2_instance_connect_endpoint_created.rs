@@ -36,7 +36,7 @@ pub static META: Meta = Meta {
                  ec2-instance-connect:OpenTunnel. If unplanned, delete the endpoint and \
                  review the tunnels opened through it (OpenTunnel events) and the instances \
                  reached.",
-    evidence: &["preserve_client_ip", "region", "source_ip", "subnet", "user_agent"],
+    evidence: "preserve_client_ip region source_ip subnet user_agent",
     triggers: &[Trigger::write("ec2.amazonaws.com", NAMES)],
     window: None,
 };

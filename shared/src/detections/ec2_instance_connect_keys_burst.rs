@@ -39,7 +39,7 @@ pub static META: Meta = Meta {
     next_steps: "List the instances reached and the OS users used. If the identity is not a \
                  known automation, revoke its sessions or keys and review the SSH logs of every \
                  instance for what ran after the pushes.",
-    evidence: &["os_user", "source_ip"],
+    evidence: "os_user source_ip",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: Some(WindowSpec::Distinct {
         window_secs: 3600,

@@ -34,9 +34,7 @@ pub static META: Meta = Meta {
     next_steps: "Check that the caller is expected to log in to this instance and as this OS \
                  user. Look at the instance's SSH logs for the session that followed, and at \
                  what the caller's credentials did before the push.",
-    evidence: &[
-        "instance_id", "key_type", "os_user", "region", "serial_console", "source_ip", "user_agent",
-    ],
+    evidence: "instance_id key_type os_user region serial_console source_ip user_agent",
     triggers: &[Trigger::write(
         SOURCE,
         &["SendSSHPublicKey", "SendSerialConsoleSSHPublicKey"],

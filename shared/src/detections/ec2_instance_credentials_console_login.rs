@@ -34,7 +34,7 @@ pub static META: Meta = Meta {
                  sign-in; if the address is not the instance's, treat the role's credentials as \
                  stolen: revoke the role's active sessions, look for SSRF or compromise on the \
                  instance, and review what the console session did.",
-    evidence: &["action", "instance_session", "role_arn", "source_ip"],
+    evidence: "action instance_session role_arn source_ip",
     triggers: &[
         Trigger::write(SOURCE, &["ConsoleLogin"]),
         Trigger::read_only(SOURCE, &["GetSigninToken"]),

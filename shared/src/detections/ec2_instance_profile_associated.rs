@@ -44,9 +44,7 @@ pub static META: Meta = Meta {
     next_steps: "Check which role the profile carries and what it may do, and who can run \
                  code on the instance. If unexpected, disassociate the profile, and review the \
                  role's activity from that instance (sessions named after the instance id).",
-    evidence: &[
-        "association_id", "instance_id", "instance_profile", "region", "source_ip", "user_agent",
-    ],
+    evidence: "association_id instance_id instance_profile region source_ip user_agent",
     triggers: &[Trigger::write(
         "ec2.amazonaws.com",
         &[

@@ -44,7 +44,7 @@ pub static META: Meta = Meta {
     next_steps: "Identify the instance (the session name) and what runs on it. Check the calls' \
                  source address: outside the instance's network means stolen credentials. \
                  Isolate the instance and revoke the role's sessions if unexplained.",
-    evidence: &["error_code", "source_ip", "user_agent"],
+    evidence: "error_code source_ip user_agent",
     triggers: DISCOVERY_TRIGGERS,
     window: Some(WindowSpec::Distinct {
         window_secs: 600,

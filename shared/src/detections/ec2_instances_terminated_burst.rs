@@ -70,7 +70,7 @@ pub static META: Meta = Meta {
     next_steps: "Stop the caller: revoke its credentials and check termination protection on \
                  what remains. Review what else it deleted and restore the services from \
                  their images and backups.",
-    evidence: &["instance_count", "instances", "source_ip"],
+    evidence: "instance_count instances source_ip",
     triggers: &[Trigger::write(EC2, CALLS), Trigger::write(AUTOSCALING, AUTOSCALING_CALLS)],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,

@@ -42,7 +42,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm the principal was expected to create a key pair, and check whether an \
                  instance was launched with it. If not expected, delete the key pair, terminate \
                  instances using it, and review the principal's credentials.",
-    evidence: &["key_fingerprint", "key_name", "source_ip", "user_agent"],
+    evidence: "key_fingerprint key_name source_ip user_agent",
     triggers: &[Trigger::write(
         "ec2.amazonaws.com",
         &["CreateKeyPair", "ImportKeyPair"],

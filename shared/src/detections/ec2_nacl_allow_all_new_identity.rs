@@ -53,10 +53,8 @@ pub static META: Meta = Meta {
     next_steps: "Check the rule's CIDR and direction and the subnets using the ACL. Confirm the \
                  change with the identity's owner; replace the rule with the intended narrow \
                  one if it was not planned.",
-    evidence: &[
-        "cidr_block", "egress", "error_code", "error_message", "ipv6_cidr_block", "network_acl_id",
-        "protocol", "region", "rule_action", "rule_number", "source_ip", "user_agent",
-    ],
+    evidence: "cidr_block egress error_code error_message ipv6_cidr_block network_acl_id protocol \
+        region rule_action rule_number source_ip user_agent",
     triggers: &[Trigger::write(
         "ec2.amazonaws.com",
         &["CreateNetworkAclEntry", "ReplaceNetworkAclEntry"],

@@ -24,10 +24,8 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Check the rule (direction, protocol, ports, CIDR, allow or deny) and whether \
                  a change request covers it. Remove unexpected allow rules.",
-    evidence: &[
-        "cidr_block", "egress", "ipv6_cidr_block", "network_acl_id", "protocol", "region",
-        "rule_action", "rule_number", "source_ip", "user_agent", "vpc_id",
-    ],
+    evidence: "cidr_block egress ipv6_cidr_block network_acl_id protocol region rule_action \
+        rule_number source_ip user_agent vpc_id",
     triggers: &[Trigger::write(
         "ec2.amazonaws.com",
         &["CreateNetworkAcl", "CreateNetworkAclEntry"],

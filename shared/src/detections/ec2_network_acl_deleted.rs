@@ -31,10 +31,8 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Find what the deleted rule did (AWS Config history of the ACL) and restore it \
                  if it was a deny rule nobody meant to remove.",
-    evidence: &[
-        "cidr_block", "egress", "ipv6_cidr_block", "network_acl_id", "protocol", "region",
-        "rule_action", "rule_number", "source_ip", "user_agent",
-    ],
+    evidence: "cidr_block egress ipv6_cidr_block network_acl_id protocol region rule_action \
+        rule_number source_ip user_agent",
     triggers: &[Trigger::write(
         "ec2.amazonaws.com",
         &["DeleteNetworkAcl", "DeleteNetworkAclEntry", REPLACE],

@@ -54,7 +54,7 @@ pub static META: Meta = Meta {
                  (`get-managed-prefix-list-associations`). Unless they are meant to be public, \
                  remove the entry, then look at the instances' logs for connections that came \
                  in while it was there.",
-    evidence: &["open_cidrs", "prefix_list", "region", "source_ip", "user_agent"],
+    evidence: "open_cidrs prefix_list region source_ip user_agent",
     triggers: &[Trigger::write(EC2, NAMES)],
     window: None,
 };

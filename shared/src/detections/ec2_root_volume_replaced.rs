@@ -45,7 +45,7 @@ pub static META: Meta = Meta {
     next_steps: "Check the image named: who owns it and what it holds. If it is not the \
                  organisation's, stop the instance, review what the instance's role did \
                  since the replacement and revoke the caller's credentials.",
-    evidence: &["image_id", "instance_id", "region", "source_ip", "user_agent"],
+    evidence: "image_id instance_id region source_ip user_agent",
     triggers: &[Trigger::write(EC2, NAMES)],
     window: None,
 };

@@ -29,10 +29,8 @@ pub static META: Meta = Meta {
     next_steps: "Check the route's destination and target (gateway, NAT, peering, instance or \
                  interface). An unexpected route to an internet gateway or to an instance \
                  deserves a call to the identity's owner.",
-    evidence: &[
-        "destination", "gateway_id", "region", "route_table_id", "source_ip", "target",
-        "target_kind", "user_agent",
-    ],
+    evidence: "destination gateway_id region route_table_id source_ip target target_kind \
+        user_agent",
     triggers: &[Trigger::write(
         "ec2.amazonaws.com",
         &["CreateRoute", "CreateRouteTable"],

@@ -37,10 +37,8 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Compare the route table before and after (AWS Config history) and check the \
                  new target. Restore the previous route if the change was not planned.",
-    evidence: &[
-        "association_id", "destination", "gateway_id", "region", "route_table_id", "source_ip",
-        "target", "target_kind", "user_agent",
-    ],
+    evidence: "association_id destination gateway_id region route_table_id source_ip target \
+        target_kind user_agent",
     triggers: &[Trigger::write("ec2.amazonaws.com", NAMES)],
     window: Some(WindowSpec::FirstSeen { days: 10 }),
 };

@@ -42,10 +42,8 @@ pub static META: Meta = Meta {
     next_steps: "Look at the rule: which ports and which sources. Changes that open ports to \
                  wide ranges, or that the owner of the group does not recognise, should be \
                  reverted.",
-    evidence: &[
-        "group_id", "group_name", "group_set", "instance_id", "ip_permissions",
-        "network_interface_id", "region", "rules", "source_ip", "user_agent",
-    ],
+    evidence: "group_id group_name group_set instance_id ip_permissions network_interface_id \
+        region rules source_ip user_agent",
     triggers: &[
         Trigger::write("ec2.amazonaws.com", RULE_CALLS),
         Trigger::write(

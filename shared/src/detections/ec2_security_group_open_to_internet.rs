@@ -51,9 +51,7 @@ pub static META: Meta = Meta {
     next_steps: "Check the ports and the instances using the group. Unless the service is \
                  meant to be public, revoke the rule, then look at the instances' logs for \
                  connections that came in while it was open.",
-    evidence: &[
-        "direction", "group_id", "group_name", "open_rules", "region", "source_ip", "user_agent",
-    ],
+    evidence: "direction group_id group_name open_rules region source_ip user_agent",
     triggers: &[Trigger::write(
         "ec2.amazonaws.com",
         &["AuthorizeSecurityGroupIngress", "ModifySecurityGroupRules"],

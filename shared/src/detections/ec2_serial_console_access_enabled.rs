@@ -46,9 +46,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm the reason with the caller and turn it off again \
                  (DisableSerialConsoleAccess) when done. Look for \
                  SendSerialConsoleSSHPublicKey calls that followed.",
-    evidence: &[
-        "declarative_policy", "policy_id", "policy_name", "region", "source_ip", "user_agent",
-    ],
+    evidence: "declarative_policy policy_id policy_name region source_ip user_agent",
     triggers: &[
         Trigger::write("ec2.amazonaws.com", &["EnableSerialConsoleAccess"]),
         Trigger::write(ORGANIZATIONS, POLICY_WRITES),

@@ -65,7 +65,7 @@ pub static META: Meta = Meta {
     next_steps: "List the snapshots the caller touched and whether any was shared with another \
                  account (see ebs-snapshot-shared). Remove shares that are not expected and review \
                  how the caller got its credentials.",
-    evidence: &["instance_id", "snapshot_id", "source_ip"],
+    evidence: "instance_id snapshot_id source_ip",
     triggers: &[
         Trigger::write("ec2.amazonaws.com", WRITES),
         Trigger::read_only("ec2.amazonaws.com", READS),

@@ -44,7 +44,7 @@ pub static META: Meta = Meta {
     next_steps: "Read the new user data and the instance's console output and logs from the \
                  boot. If unknown code ran, isolate the instance, rotate the role's credentials \
                  and review what the role did since.",
-    evidence: &["instance_id", "source_ip", "user_agent"],
+    evidence: "instance_id source_ip user_agent",
     triggers: &[Trigger::write(
         "ec2.amazonaws.com",
         &["StopInstances", "ModifyInstanceAttribute", "StartInstances"],

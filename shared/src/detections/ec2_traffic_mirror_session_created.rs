@@ -33,10 +33,8 @@ pub static META: Meta = Meta {
     next_steps: "Check who owns the mirror target (an NLB, interface or Gateway Load Balancer \
                  endpoint, possibly in another account) and the filter. If unexpected, delete \
                  the session and the target, and review the caller's credentials.",
-    evidence: &[
-        "network_interface_id", "region", "source_ip", "traffic_mirror_filter_id",
-        "traffic_mirror_session_id", "traffic_mirror_target_id", "user_agent",
-    ],
+    evidence: "network_interface_id region source_ip traffic_mirror_filter_id \
+        traffic_mirror_session_id traffic_mirror_target_id user_agent",
     triggers: &[Trigger::write(
         "ec2.amazonaws.com",
         &["CreateTrafficMirrorSession", "ModifyTrafficMirrorSession"],

@@ -51,10 +51,8 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the account runs such workloads. If not, terminate the \
                  instances, look for the key pair and user data used, and contain the \
                  identity (its keys or sessions) that made the call.",
-    evidence: &[
-        "error_code", "error_message", "instance_type", "max_count", "reason", "region",
-        "source_ip", "succeeded", "user_agent",
-    ],
+    evidence: "error_code error_message instance_type max_count reason region source_ip succeeded \
+        user_agent",
     triggers: &[Trigger::write("ec2.amazonaws.com", NAMES)],
     window: None,
 };

@@ -35,7 +35,7 @@ pub static META: Meta = Meta {
     next_steps: "Read the instance's current user data (DescribeInstanceAttribute) and compare \
                  it with the expected script. If unknown code was added, stop the instance, \
                  restore the script, and review the role's activity since the change.",
-    evidence: &["instance_id", "region", "source_ip", "user_agent"],
+    evidence: "instance_id region source_ip user_agent",
     triggers: &[Trigger::write("ec2.amazonaws.com", &["ModifyInstanceAttribute"])],
     window: None,
 };

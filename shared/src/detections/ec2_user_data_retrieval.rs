@@ -50,7 +50,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the principal normally manages that instance. Review the user \
                  data for secrets and rotate any it contains; look at what the principal did \
                  next with them.",
-    evidence: &["error_code", "source_ip", "user_agent"],
+    evidence: "error_code source_ip user_agent",
     triggers: &[Trigger::read_only(
         "ec2.amazonaws.com",
         &["DescribeInstanceAttribute", "GetLaunchTemplateData"],

@@ -37,7 +37,7 @@ pub static META: Meta = Meta {
     next_steps: "Check who the principal is and whether a new pipeline was expected. Compare the \
                  image digest with the build system's output; if unknown, stop deployments of \
                  that tag and inspect the image.",
-    evidence: &["image_tag", "public", "repository", "source_ip", "user_agent"],
+    evidence: "image_tag public repository source_ip user_agent",
     triggers: &[
         Trigger::write("ecr.amazonaws.com", &["PutImage"]),
         Trigger::write(ECR_PUBLIC, &["PutImage"]),

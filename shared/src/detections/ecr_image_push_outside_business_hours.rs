@@ -35,7 +35,7 @@ pub static META: Meta = Meta {
     next_steps: "Check who pushed the image and whether a build or release was scheduled. \
                  Compare the image digest with the build system's output; if it is unknown, \
                  stop deployments of that tag and inspect the image.",
-    evidence: &["image_digest", "image_tag", "repository", "utc_time", "weekend"],
+    evidence: "image_digest image_tag repository utc_time weekend",
     triggers: &[Trigger::write("ecr.amazonaws.com", &["PutImage"])],
     window: None,
 };

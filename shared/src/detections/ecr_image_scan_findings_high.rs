@@ -27,7 +27,7 @@ pub static META: Meta = Meta {
     group: "discovery",
     false_positives: ECR_SCAN_FALSE_POSITIVES,
     next_steps: ECR_SCAN_NEXT_STEPS,
-    evidence: &["image_digest", "image_tag", "repository", "severity_counts"],
+    evidence: "image_digest image_tag repository severity_counts",
     triggers: ECR_SCAN_TRIGGERS,
     window: None,
 };

@@ -45,9 +45,7 @@ pub static META: Meta = Meta {
     next_steps: "Read the statement and the actions it grants. If the repository should not be \
                  public, restore the previous policy, check pulls from unknown accounts, and \
                  review images pushed since the change.",
-    evidence: &[
-        "creation_template_prefix", "other_accounts", "other_organizations", "public", "repository",
-    ],
+    evidence: "creation_template_prefix other_accounts other_organizations public repository",
     triggers: &[Trigger::write("ecr.amazonaws.com", NAMES)],
     window: None,
 };

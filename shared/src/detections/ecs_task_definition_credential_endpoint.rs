@@ -114,10 +114,8 @@ pub static META: Meta = Meta {
     next_steps: "Read the full command of the task definition and where it sends the \
                  response. If the credentials left the task, revoke the role's sessions and \
                  review what the role did from outside AWS.",
-    evidence: &[
-        "cluster", "command", "family", "job_definition", "job_name", "job_queue", "job_role_arn",
-        "region", "source_ip", "task_definition", "task_role_arn", "user_agent",
-    ],
+    evidence: "cluster command family job_definition job_name job_queue job_role_arn region \
+        source_ip task_definition task_role_arn user_agent",
     triggers: &[
         Trigger::write(
             "ecs.amazonaws.com",

@@ -48,10 +48,7 @@ pub static META: Meta = Meta {
     next_steps: "Check the role named and the command the task ran; if the caller had no \
                  reason to run it so, stop the task, review what the role did from it \
                  (CloudTrail by the task's session) and remove the caller's iam:PassRole.",
-    evidence: &[
-        "cluster", "command", "region", "source_ip", "task_definition", "task_role_arn",
-        "user_agent",
-    ],
+    evidence: "cluster command region source_ip task_definition task_role_arn user_agent",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -28,7 +28,7 @@ pub static META: Meta = Meta {
     false_positives: &["Decommissioning of an application or environment."],
     next_steps: "Confirm the deletion with the owner. If unplanned, restore from AWS Backup if a \
                  recovery point exists and review the caller's other deletions.",
-    evidence: &["file_system_id"],
+    evidence: "file_system_id",
     triggers: &[Trigger::write("elasticfilesystem.amazonaws.com", &["DeleteFileSystem"])],
     window: None,
 };

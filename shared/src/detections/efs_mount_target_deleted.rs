@@ -21,7 +21,7 @@ pub static META: Meta = Meta {
     false_positives: &["Network changes and teardown of environments by infrastructure as code."],
     next_steps: "Check whether the file system still has mount targets and whether a deletion of \
                  the file system followed; confirm the change with its owner.",
-    evidence: &["mount_target_id"],
+    evidence: "mount_target_id",
     triggers: &[Trigger::write("elasticfilesystem.amazonaws.com", &["DeleteMountTarget"])],
     window: None,
 };

@@ -39,10 +39,7 @@ pub static META: Meta = Meta {
     next_steps: "Check the principal that received the policy and who granted it. If \
                  unexpected, disassociate the policy, delete the access entry, and review \
                  the cluster's audit log for that principal.",
-    evidence: &[
-        "access_scope", "cluster", "policy_arn", "principal_arn", "region", "source_ip",
-        "user_agent",
-    ],
+    evidence: "access_scope cluster policy_arn principal_arn region source_ip user_agent",
     triggers: &[Trigger::write("eks.amazonaws.com", &["AssociateAccessPolicy"])],
     window: None,
 };

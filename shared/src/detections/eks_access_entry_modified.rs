@@ -62,10 +62,8 @@ pub static META: Meta = Meta {
     next_steps: "Check the principal ARN and Kubernetes groups or policy involved, and whether \
                  the change was requested. Revert unexpected access and review the cluster's \
                  audit log for the principal.",
-    evidence: &[
-        "cluster", "issuer_url", "kubernetes_groups", "namespace", "policy_arn", "principal_arn",
-        "region", "role_arn", "service_account", "source_ip", "target_role_arn", "user_agent",
-    ],
+    evidence: "cluster issuer_url kubernetes_groups namespace policy_arn principal_arn region \
+        role_arn service_account source_ip target_role_arn user_agent",
     triggers: &[Trigger::write("eks.amazonaws.com", NAMES)],
     window: None,
 };

@@ -25,7 +25,7 @@ pub static META: Meta = Meta {
     next_steps: "Check that the cluster belongs to a planned project. For an unexpected \
                  creation, look at its node groups and workloads; for a deletion, confirm with \
                  the owners and check backups.",
-    evidence: &["cluster", "region", "role_arn", "source_ip", "user_agent"],
+    evidence: "cluster region role_arn source_ip user_agent",
     triggers: &[Trigger::write(
         "eks.amazonaws.com",
         &["CreateCluster", "DeleteCluster"],

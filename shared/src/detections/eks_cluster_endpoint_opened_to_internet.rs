@@ -43,7 +43,7 @@ pub static META: Meta = Meta {
     next_steps: "Check who needs the endpoint and from where. Unless it is meant to be public, \
                  narrow publicAccessCidrs again or make the endpoint private, then review the \
                  cluster's audit log for API calls from unknown addresses since.",
-    evidence: &["cluster", "public_access_cidrs"],
+    evidence: "cluster public_access_cidrs",
     triggers: &[Trigger::write(SOURCE, &["UpdateClusterConfig"])],
     window: None,
 };

@@ -42,9 +42,7 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Re-enable the log types unless the change was approved, and look at what the \
                  caller and other principals did in the cluster while logging was off.",
-    evidence: &[
-        "cluster", "disabled_log_types", "enabled_log_types", "region", "source_ip", "user_agent",
-    ],
+    evidence: "cluster disabled_log_types enabled_log_types region source_ip user_agent",
     triggers: &[Trigger::write("eks.amazonaws.com", &["UpdateClusterConfig"])],
     window: None,
 };

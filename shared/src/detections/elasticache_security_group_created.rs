@@ -22,7 +22,7 @@ pub static META: Meta = Meta {
     group: "compute-network",
     false_positives: &["Legacy ElastiCache set-ups managed by hand."],
     next_steps: "Check which cache clusters use the group and which sources it admits.",
-    evidence: &["cache_security_group", "region", "source_ip", "user_agent"],
+    evidence: "cache_security_group region source_ip user_agent",
     triggers: &[Trigger::write(
         "elasticache.amazonaws.com",
         &["CreateCacheSecurityGroup"],

@@ -30,10 +30,8 @@ pub static META: Meta = Meta {
     false_positives: &["Legacy ElastiCache set-ups maintained by hand."],
     next_steps: "Check the EC2 security group and owner account now admitted (or removed), and \
                  whether the cache's owners expected the change.",
-    evidence: &[
-        "cache_security_group", "ec2_security_group", "ec2_security_group_owner", "region",
-        "source_ip", "user_agent",
-    ],
+    evidence: "cache_security_group ec2_security_group ec2_security_group_owner region source_ip \
+        user_agent",
     triggers: &[Trigger::write("elasticache.amazonaws.com", NAMES)],
     window: None,
 };

@@ -47,7 +47,7 @@ pub static META: Meta = Meta {
     next_steps: "Check what the rule fed (its targets) and whether it belonged to security \
                  monitoring or remediation. Confirm with the owner; if unexpected, re-enable or \
                  recreate it and review the caller's activity.",
-    evidence: &["action", "event_bus", "new_pattern", "new_targets", "removed_targets", "rule"],
+    evidence: "action event_bus new_pattern new_targets removed_targets rule",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -84,11 +84,8 @@ pub static META: Meta = Meta {
                  configuration they run. If the rule is not known automation, delete it and \
                  its targets, then review the trust policies and access keys of every \
                  identity created since it was put.",
-    evidence: &[
-        "api", "destination", "error_code", "error_message", "event_bus", "event_pattern",
-        "filter_pattern", "identity_events", "log_group", "rule", "security_group_events",
-        "source_ip", "state", "succeeded", "user_agent",
-    ],
+    evidence: "api destination error_code error_message event_bus event_pattern filter_pattern \
+        identity_events log_group rule security_group_events source_ip state succeeded user_agent",
     triggers: &[Trigger::write(SOURCE, &[PUT_RULE]), Trigger::write(LOGS, &[SUBSCRIPTION])],
     window: None,
 };

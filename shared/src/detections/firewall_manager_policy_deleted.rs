@@ -59,7 +59,7 @@ pub static META: Meta = Meta {
                  explained, recreate the policy or the administrator, check the web ACLs and \
                  security groups of the accounts in scope, and review what reached the \
                  resources it protected since the change.",
-    evidence: &["action", "other_account", "policy_id", "policy_resources_removed", "topic"],
+    evidence: "action other_account policy_id policy_resources_removed topic",
     triggers: &[Trigger::write(SOURCE, CALLS)],
     window: None,
 };

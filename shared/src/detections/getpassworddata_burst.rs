@@ -28,7 +28,7 @@ pub static META: Meta = Meta {
                  it holds the key pairs to decrypt them. Look at the error codes: successes \
                  mean passwords may be exposed (rotate them on those instances); denials mean \
                  probing. Review the principal's other calls and where its credentials came from.",
-    evidence: &["error_code", "source_ip", "user_agent"],
+    evidence: "error_code source_ip user_agent",
     triggers: &[Trigger::Events {
         source: "ec2.amazonaws.com",
         names: &["GetPasswordData"],

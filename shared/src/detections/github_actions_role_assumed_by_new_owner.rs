@@ -79,9 +79,7 @@ pub static META: Meta = Meta {
                  organisations. If the owner is not yours, pin the role's trust to your \
                  owner at once (token.actions.githubusercontent.com:sub), revoke the \
                  role's sessions, and review what the session did.",
-    evidence: &[
-        "ci_owner", "ci_provider", "github_owner", "role", "source_ip", "subject", "user_agent",
-    ],
+    evidence: "ci_owner ci_provider github_owner role source_ip subject user_agent",
     triggers: &[Trigger::read_only(STS, NAMES)],
     window: Some(WindowSpec::FirstSeen { days: 10 }),
 };

@@ -29,7 +29,7 @@ pub static META: Meta = Meta {
     false_positives: &["Data engineers developing Glue jobs interactively."],
     next_steps: "Check the endpoint's role and the public keys it accepts. If the caller \
                  should not hold that role, delete the endpoint and review the role's use.",
-    evidence: &["endpoint", "public_key_given", "region", "role_arn", "source_ip", "user_agent"],
+    evidence: "endpoint public_key_given region role_arn source_ip user_agent",
     triggers: &[Trigger::write("glue.amazonaws.com", NAMES)],
     window: None,
 };

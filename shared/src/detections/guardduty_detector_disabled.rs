@@ -39,7 +39,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm the change with the security team. If unplanned, re-enable GuardDuty \
                  in that Region at once, review what the caller did before and after, and check \
                  the other Regions and member accounts for the same change.",
-    evidence: &["action", "detector_id"],
+    evidence: "action detector_id",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -88,10 +88,8 @@ pub static META: Meta = Meta {
                  addresses, finding types or resources are now ignored? Confirm the change with \
                  the security team; if unexpected, deactivate the list or delete the filter and \
                  review the archived findings and the caller's other activity.",
-    evidence: &[
-        "action", "detector_id", "filter_action", "filter_action_unstated", "finding_criteria",
-        "finding_ids", "findings_archived", "location", "name", "set_id",
-    ],
+    evidence: "action detector_id filter_action filter_action_unstated finding_criteria \
+        finding_ids findings_archived location name set_id",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

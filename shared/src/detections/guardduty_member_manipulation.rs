@@ -41,7 +41,7 @@ pub static META: Meta = Meta {
                  disassociating itself is more suspicious than the administrator removing a \
                  closed account. Re-associate the accounts if unplanned and review their \
                  activity since.",
-    evidence: &["account_ids", "action", "detector_id", "unprocessed_account_ids"],
+    evidence: "account_ids action detector_id unprocessed_account_ids",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -113,9 +113,7 @@ pub static META: Meta = Meta {
     next_steps: "Read which plans and which accounts the evidence names. Confirm the \
                  change with the security team; if unplanned, turn the plans back on and \
                  review the caller's other recent actions and what ran unwatched since.",
-    evidence: &[
-        "action", "detector_id", "ecs_cluster", "member_accounts", "resources", "switched_off",
-    ],
+    evidence: "action detector_id ecs_cluster member_accounts resources switched_off",
     triggers: &[
         Trigger::write(SOURCE, NAMES),
         Trigger::write(ECS, ECS_TAGGING),

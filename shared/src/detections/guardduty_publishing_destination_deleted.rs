@@ -31,7 +31,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether a new destination was created for the detector. If not, \
                  recreate the export, read the findings raised since (they are still in \
                  GuardDuty) and review the caller's activity.",
-    evidence: &["action", "destination_id", "detector_id", "new_destination_arn"],
+    evidence: "action destination_id detector_id new_destination_arn",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -35,7 +35,7 @@ pub static META: Meta = Meta {
     next_steps: "Check which list was removed and whether a replacement is active. If not \
                  planned, restore it and review the caller's activity and the network activity \
                  the list would have flagged.",
-    evidence: &["detector_id", "threat_entity_set_id", "threat_intel_set_id"],
+    evidence: "detector_id threat_entity_set_id threat_intel_set_id",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

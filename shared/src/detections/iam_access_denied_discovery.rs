@@ -47,7 +47,7 @@ pub static META: Meta = Meta {
     next_steps: "Ask the user whether they ran the calls. Check where the access key was used \
                  from before and whether any call of it succeeded; deactivate the key if the \
                  activity is not theirs.",
-    evidence: &["error_code", "user_agent"],
+    evidence: "error_code user_agent",
     triggers: DISCOVERY_TRIGGERS,
     window: Some(WindowSpec::Distinct {
         window_secs: 3600,

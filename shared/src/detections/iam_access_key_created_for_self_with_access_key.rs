@@ -41,10 +41,8 @@ pub static META: Meta = Meta {
     next_steps: "Ask the user whether they created the key. If not, deactivate both keys, \
                  review where the old one was used from, and look for other credentials the \
                  user made since.",
-    evidence: &[
-        "access_key_id", "api", "caller", "caller_type", "new_access_key_id", "source_ip",
-        "userName", "user_agent",
-    ],
+    evidence: "access_key_id api caller caller_type new_access_key_id source_ip userName \
+        user_agent",
     triggers: &[Trigger::write(IAM, NAMES)],
     window: Some(WindowSpec::FirstSeen { days: 90 }),
 };

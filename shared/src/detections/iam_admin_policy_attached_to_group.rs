@@ -45,10 +45,8 @@ pub static META: Meta = Meta {
                  delete the inline one (DeleteGroupPolicy, its name in the evidence). \
                  Review how the caller obtained iam:AttachGroupPolicy or \
                  iam:PutGroupPolicy, and look at what the group did since.",
-    evidence: &[
-        "admin_equivalent", "api", "caller", "caller_type", "groupName", "inline", "policyArn",
-        "policyName", "source_ip", "user_agent",
-    ],
+    evidence: "admin_equivalent api caller caller_type groupName inline policyArn policyName \
+        source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["AttachGroupPolicy", "PutGroupPolicy"])],
     window: None,
 };

@@ -50,10 +50,8 @@ pub static META: Meta = Meta {
                  delete the inline one (DeleteRolePolicy, its name in the evidence). \
                  Review how the caller obtained iam:AttachRolePolicy or \
                  iam:PutRolePolicy, and look at what the role did since.",
-    evidence: &[
-        "admin_equivalent", "api", "caller", "caller_type", "inline", "policyArn", "policyName",
-        "roleName", "source_ip", "user_agent",
-    ],
+    evidence: "admin_equivalent api caller caller_type inline policyArn policyName roleName \
+        source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["AttachRolePolicy", "PutRolePolicy"])],
     window: None,
 };

@@ -45,10 +45,8 @@ pub static META: Meta = Meta {
                  delete the inline one (DeleteUserPolicy, its name in the evidence). \
                  Review how the caller obtained iam:AttachUserPolicy or \
                  iam:PutUserPolicy, and look at what the user did since.",
-    evidence: &[
-        "admin_equivalent", "api", "caller", "caller_type", "inline", "policyArn", "policyName",
-        "source_ip", "userName", "user_agent",
-    ],
+    evidence: "admin_equivalent api caller caller_type inline policyArn policyName source_ip \
+        userName user_agent",
     triggers: &[Trigger::write(IAM, &["AttachUserPolicy", "PutUserPolicy"])],
     window: None,
 };

@@ -65,10 +65,8 @@ pub static META: Meta = Meta {
                  AttachGroupPolicy naming its ARN) and who can use those identities. If the \
                  policy is not expected, detach it everywhere and delete it, and review how \
                  the caller obtained iam:CreatePolicy.",
-    evidence: &[
-        "admin_equivalent", "api", "caller", "caller_type", "path", "policyName", "policy_arn",
-        "set_as_default", "source_ip", "user_agent",
-    ],
+    evidence: "admin_equivalent api caller caller_type path policyName policy_arn set_as_default \
+        source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["CreatePolicy", "CreatePolicyVersion"])],
     window: None,
 };

@@ -40,7 +40,7 @@ pub static META: Meta = Meta {
     next_steps: "Look at the principals named in the rejected documents (they show \
                  which accounts were probed) and where the caller's credentials came \
                  from. Revoke the credentials if the activity is not recognised.",
-    evidence: &["api", "role_name", "source_ip", "user_agent"],
+    evidence: "api role_name source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["CreateRole", "UpdateAssumeRolePolicy"])],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,

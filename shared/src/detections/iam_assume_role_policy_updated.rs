@@ -35,9 +35,7 @@ pub static META: Meta = Meta {
                  previous one (CloudTrail history of the role). If it adds principals \
                  you do not recognise, restore it and review AssumeRole calls on the \
                  role since.",
-    evidence: &[
-        "api", "caller", "caller_type", "policyDocument", "roleName", "source_ip", "user_agent",
-    ],
+    evidence: "api caller caller_type policyDocument roleName source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["UpdateAssumeRolePolicy"])],
     window: Some(WindowSpec::FirstSeen { days: 7 }),
 };

@@ -56,10 +56,8 @@ pub static META: Meta = Meta {
                  before) and its source address. If the user did not do it, attach a \
                  deny-all policy to the user (revoking the long-term key does not end the \
                  session) and review the IAM changes made.",
-    evidence: &[
-        "access_key_id", "api", "caller", "caller_type", "error_code", "error_message", "policyArn",
-        "roleName", "source_ip", "userName", "user_agent",
-    ],
+    evidence: "access_key_id api caller caller_type error_code error_message policyArn roleName \
+        source_ip userName user_agent",
     triggers: &[Trigger::write(IAM, &[])
         .with_detail(r#"{"userIdentity":{"type":["IAMUser"],"accessKeyId":[{"prefix":"ASIA"}]}}"#)],
     window: Some(WindowSpec::FirstSeen { days: 7 }),

@@ -44,10 +44,7 @@ pub static META: Meta = Meta {
                  review every call made with them since they were created (source \
                  addresses, regions, new principals), and only then remove the \
                  quarantine policy.",
-    evidence: &[
-        "api", "caller", "caller_type", "policyArn", "policyName", "removed", "source_ip",
-        "userName", "user_agent",
-    ],
+    evidence: "api caller caller_type policyArn policyName removed source_ip userName user_agent",
     triggers: &[Trigger::write(
         IAM,
         &["AttachUserPolicy", "DeleteUserPolicy", "DetachUserPolicy", "PutUserPolicy"],

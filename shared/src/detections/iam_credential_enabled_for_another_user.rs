@@ -50,10 +50,7 @@ pub static META: Meta = Meta {
     next_steps: "Ask the user whether they expected the change. If not, deactivate the key, \
                  review what it did since it came back on, and find out how the caller got \
                  the permission to manage other users' credentials.",
-    evidence: &[
-        "access_key_id", "api", "caller", "caller_type", "service_credential_id", "ssh_key_id",
-        "target_user",
-    ],
+    evidence: "access_key_id api caller caller_type service_credential_id ssh_key_id target_user",
     triggers: &[Trigger::write(IAM, CALLS)],
     window: None,
 };

@@ -38,7 +38,7 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Read the policy (GetPolicyVersion of its default version) and check \
                  who can assume the role. Detach it if it is not expected.",
-    evidence: &["api", "caller", "caller_type", "policyArn", "roleName", "source_ip", "user_agent"],
+    evidence: "api caller caller_type policyArn roleName source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["AttachRolePolicy"])],
     window: Some(WindowSpec::FirstSeen { days: 7 }),
 };

@@ -31,7 +31,7 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Check the group's policies and members (for a new group) or what it \
                  granted (for a deleted one), and whether the change was requested.",
-    evidence: &["api", "caller", "caller_type", "groupName", "source_ip", "user_agent"],
+    evidence: "api caller caller_type groupName source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["CreateGroup", "DeleteGroup"])],
     window: None,
 };

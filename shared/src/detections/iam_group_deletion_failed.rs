@@ -29,10 +29,7 @@ pub static META: Meta = Meta {
     next_steps: "Look at the error and at the caller's other calls around it; \
                  repeated denials from an unexpected principal suggest stolen \
                  credentials being tested.",
-    evidence: &[
-        "api", "caller", "caller_type", "error_code", "error_message", "groupName", "source_ip",
-        "user_agent",
-    ],
+    evidence: "api caller caller_type error_code error_message groupName source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["DeleteGroup"])],
     window: None,
 };

@@ -29,9 +29,7 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Read the policy (GetGroupPolicy) and the group's members; if it \
                  grants more than intended, delete it and ask the caller.",
-    evidence: &[
-        "api", "caller", "caller_type", "groupName", "policyName", "source_ip", "user_agent",
-    ],
+    evidence: "api caller caller_type groupName policyName source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["PutGroupPolicy"])],
     window: None,
 };

@@ -46,10 +46,8 @@ pub static META: Meta = Meta {
     next_steps: "Confirm with the target user and the caller. If unexpected, delete \
                  or reset the login profile, require a password reset, and review \
                  console sign-ins of the user since the change.",
-    evidence: &[
-        "api", "caller", "caller_type", "directoryId", "passwordResetRequired", "source_ip",
-        "userName", "user_agent",
-    ],
+    evidence: "api caller caller_type directoryId passwordResetRequired source_ip userName \
+        user_agent",
     triggers: &[
         Trigger::write(IAM, &["CreateLoginProfile", "UpdateLoginProfile"]),
         Trigger::write(DIRECTORY, &["ResetUserPassword"]),

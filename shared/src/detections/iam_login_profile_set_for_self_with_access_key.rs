@@ -42,10 +42,8 @@ pub static META: Meta = Meta {
     next_steps: "Ask the user whether they set the password. If not, delete the login \
                  profile, deactivate the access key that made the call and review the \
                  user's console sign-ins and activity since.",
-    evidence: &[
-        "access_key_id", "api", "caller", "caller_type", "passwordResetRequired", "source_ip",
-        "target_user", "userName", "user_agent",
-    ],
+    evidence: "access_key_id api caller caller_type passwordResetRequired source_ip target_user \
+        userName user_agent",
     triggers: &[Trigger::write(IAM, NAMES)],
     window: None,
 };

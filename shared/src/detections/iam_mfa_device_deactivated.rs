@@ -40,10 +40,7 @@ pub static META: Meta = Meta {
     next_steps: "Ask the user whether they changed their device. If not, re-enable \
                  MFA, reset the password and access keys, and review the user's \
                  sign-ins and calls since the deactivation.",
-    evidence: &[
-        "api", "caller", "caller_type", "serialNumber", "source_ip", "target_user", "userName",
-        "user_agent",
-    ],
+    evidence: "api caller caller_type serialNumber source_ip target_user userName user_agent",
     triggers: &[Trigger::write(IAM, &["DeactivateMFADevice"])],
     window: None,
 };

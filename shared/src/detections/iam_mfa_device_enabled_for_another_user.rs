@@ -46,10 +46,8 @@ pub static META: Meta = Meta {
     next_steps: "Ask the target user whether they own the new device. If not, \
                  deactivate it, reset the user's password, and review what the caller \
                  did to the user's other credentials.",
-    evidence: &[
-        "api", "caller", "caller_type", "self_with_access_key", "serialNumber", "source_ip",
-        "userName", "user_agent",
-    ],
+    evidence: "api caller caller_type self_with_access_key serialNumber source_ip userName \
+        user_agent",
     triggers: &[Trigger::write(IAM, &["EnableMFADevice"])],
     window: None,
 };

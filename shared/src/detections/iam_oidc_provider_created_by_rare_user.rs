@@ -34,7 +34,7 @@ pub static META: Meta = Meta {
     next_steps: "Check the provider URL and client ids; list roles whose trust policy \
                  names the provider. If unknown, delete the provider and review \
                  AssumeRoleWithWebIdentity calls through it.",
-    evidence: &["api", "caller", "caller_type", "clientIDList", "source_ip", "url", "user_agent"],
+    evidence: "api caller caller_type clientIDList source_ip url user_agent",
     triggers: &[Trigger::write(IAM, &["CreateOpenIDConnectProvider"])],
     window: Some(WindowSpec::FirstSeen { days: 10 }),
 };

@@ -43,7 +43,7 @@ pub static META: Meta = Meta {
                  provider without an `aud` condition. If it is not known, remove the client id \
                  (or restore the thumbprints) and review the role sessions taken through the \
                  provider since (AssumeRoleWithWebIdentity).",
-    evidence: &["api", "client_id", "provider", "thumbprints"],
+    evidence: "api client_id provider thumbprints",
     triggers: &[Trigger::write(IAM, CALLS)],
     window: None,
 };

@@ -31,7 +31,7 @@ pub static META: Meta = Meta {
     next_steps: "Ask the caller why the policy was removed and restore it \
                  (UpdateAccountPasswordPolicy). Check which console passwords were \
                  set or changed while no policy applied.",
-    evidence: &["api", "caller", "caller_type", "source_ip", "user_agent"],
+    evidence: "api caller caller_type source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["DeleteAccountPasswordPolicy"])],
     window: None,
 };

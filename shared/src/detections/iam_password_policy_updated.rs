@@ -33,11 +33,9 @@ pub static META: Meta = Meta {
     next_steps: "Compare the new settings with your baseline (minimum length, \
                  complexity, expiry, reuse). If they are weaker and the change was \
                  not planned, restore the policy and ask the caller.",
-    evidence: &[
-        "api", "caller", "caller_type", "hardExpiry", "maxPasswordAge", "minimumPasswordLength",
-        "passwordReusePrevention", "requireLowercaseCharacters", "requireNumbers", "requireSymbols",
-        "requireUppercaseCharacters", "source_ip", "user_agent",
-    ],
+    evidence: "api caller caller_type hardExpiry maxPasswordAge minimumPasswordLength \
+        passwordReusePrevention requireLowercaseCharacters requireNumbers requireSymbols \
+        requireUppercaseCharacters source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["UpdateAccountPasswordPolicy"])],
     window: None,
 };

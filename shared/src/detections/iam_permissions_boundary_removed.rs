@@ -91,10 +91,8 @@ pub static META: Meta = Meta {
     next_steps: "Check whether a new boundary was set right after; if not, restore \
                  it, review the principal's policies and what it did without the \
                  boundary, and ask the caller.",
-    evidence: &[
-        "api", "caller", "caller_type", "instanceArn", "permissionSetArn", "permissionsBoundary",
-        "permissions_boundary", "roleName", "source_ip", "userName", "user_agent",
-    ],
+    evidence: "api caller caller_type instanceArn permissionSetArn permissionsBoundary \
+        permissions_boundary roleName source_ip userName user_agent",
     triggers: &[
         Trigger::write(IAM, NAMES),
         Trigger::write(IDENTITY_CENTER, PERMISSION_SET_NAMES),

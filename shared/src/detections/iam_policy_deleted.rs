@@ -31,7 +31,7 @@ pub static META: Meta = Meta {
     next_steps: "Check what the policy granted or denied and to whom it was attached \
                  (earlier Attach* and CreatePolicy records). If it was a guardrail, \
                  recreate it and ask the caller why it went.",
-    evidence: &["api", "caller", "caller_type", "policyArn", "source_ip", "user_agent"],
+    evidence: "api caller caller_type policyArn source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["DeletePolicy"])],
     window: None,
 };

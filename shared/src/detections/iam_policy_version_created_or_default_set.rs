@@ -36,10 +36,7 @@ pub static META: Meta = Meta {
     next_steps: "Compare the new default version with the previous one \
                  (GetPolicyVersion) and list who the policy is attached to. If \
                  unexpected, set the previous version as default and ask the caller.",
-    evidence: &[
-        "api", "caller", "caller_type", "policyArn", "setAsDefault", "source_ip", "user_agent",
-        "versionId",
-    ],
+    evidence: "api caller caller_type policyArn setAsDefault source_ip user_agent versionId",
     triggers: &[Trigger::write(IAM, &["CreatePolicyVersion", "SetDefaultPolicyVersion"])],
     window: None,
 };

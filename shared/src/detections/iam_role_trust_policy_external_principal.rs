@@ -102,10 +102,8 @@ pub static META: Meta = Meta {
                  (or delete the role), look for AssumeRole calls from that account, \
                  and review how the caller got iam:UpdateAssumeRolePolicy or \
                  iam:CreateRole.",
-    evidence: &[
-        "api", "caller", "caller_type", "federated_principals", "roleName", "source_ip",
-        "trusted_principals", "user_agent",
-    ],
+    evidence: "api caller caller_type federated_principals roleName source_ip trusted_principals \
+        user_agent",
     triggers: &[Trigger::write(IAM, &["CreateRole", "UpdateAssumeRolePolicy"])],
     window: None,
 };

@@ -31,7 +31,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm with the account owner. If unexpected, deactivate and delete the \
                  key, secure the root password and MFA, and review every call made as root \
                  since the key was created (its id is in the evidence).",
-    evidence: &["access_key_id", "api", "caller", "caller_type", "source_ip", "user_agent"],
+    evidence: "access_key_id api caller caller_type source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["CreateAccessKey"])],
     window: None,
 };

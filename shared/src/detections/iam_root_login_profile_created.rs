@@ -29,7 +29,7 @@ pub static META: Meta = Meta {
                  root login profile (via AssumeRoot with \
                  IAMDeleteRootUserCredentials), check root MFA, and trace the session \
                  that made the call (AssumeRoot caller).",
-    evidence: &["api", "caller", "caller_type", "passwordResetRequired", "source_ip", "user_agent"],
+    evidence: "api caller caller_type passwordResetRequired source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["CreateLoginProfile"])],
     window: None,
 };

@@ -36,9 +36,7 @@ pub static META: Meta = Meta {
     next_steps: "Verify the provider and its certificate with the identity team; list \
                  the roles that trust it. If unexpected, delete it (or restore the \
                  old metadata) and review AssumeRoleWithSAML calls through it.",
-    evidence: &[
-        "api", "caller", "caller_type", "name", "sAMLProviderArn", "source_ip", "user_agent",
-    ],
+    evidence: "api caller caller_type name sAMLProviderArn source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["CreateSAMLProvider", "UpdateSAMLProvider"])],
     window: None,
 };

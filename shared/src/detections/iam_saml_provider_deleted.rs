@@ -30,7 +30,7 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Confirm with the identity team; if unplanned, recreate the provider \
                  from its metadata and find out what else the caller changed.",
-    evidence: &["api", "caller", "caller_type", "sAMLProviderArn", "source_ip", "user_agent"],
+    evidence: "api caller caller_type sAMLProviderArn source_ip user_agent",
     triggers: &[Trigger::write(IAM, &["DeleteSAMLProvider"])],
     window: None,
 };

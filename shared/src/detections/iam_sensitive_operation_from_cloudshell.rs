@@ -31,10 +31,8 @@ pub static META: Meta = Meta {
     next_steps: "Check with the person behind the console session; review the \
                  CloudShell environment's other commands (CloudTrail from the same \
                  session) and undo the IAM change if it is not expected.",
-    evidence: &[
-        "api", "caller", "caller_type", "groupName", "policyArn", "policyName", "roleName",
-        "source_ip", "userName", "user_agent",
-    ],
+    evidence: "api caller caller_type groupName policyArn policyName roleName source_ip userName \
+        user_agent",
     triggers: &[Trigger::write(IAM, SENSITIVE_IAM_CALLS)],
     window: None,
 };

@@ -46,10 +46,8 @@ pub static META: Meta = Meta {
                  changes and undo the IAM change if it is not expected. A call from \
                  outside Lambda's addresses with the function's credentials means \
                  they were stolen: revoke the role's sessions.",
-    evidence: &[
-        "api", "caller", "caller_type", "function", "groupName", "policyArn", "policyName",
-        "roleName", "source_ip", "userName", "user_agent",
-    ],
+    evidence: "api caller caller_type function groupName policyArn policyName roleName source_ip \
+        userName user_agent",
     triggers: &[Trigger::write(IAM, SENSITIVE_IAM_CALLS)],
     window: None,
 };

@@ -41,7 +41,7 @@ pub static META: Meta = Meta {
                  delete it (DeleteServiceSpecificCredential), review the user's other \
                  credentials, and look for the credential's use (Bedrock invocations, Git \
                  pushes) since it was created.",
-    evidence: &["action", "credential_id", "service", "service_user_name", "user"],
+    evidence: "action credential_id service service_user_name user",
     triggers: &[Trigger::write(IAM, NAMES)],
     window: None,
 };

@@ -32,10 +32,7 @@ pub static META: Meta = Meta {
     next_steps: "Check the group's permissions and whether the user should be in it. \
                  If not, remove it, review how it got iam:AddUserToGroup, and look at \
                  what it did as a member.",
-    evidence: &[
-        "api", "caller", "caller_type", "federated", "groupName", "source_ip", "userName",
-        "user_agent",
-    ],
+    evidence: "api caller caller_type federated groupName source_ip userName user_agent",
     triggers: &[Trigger::write(IAM, &["AddUserToGroup"])],
     window: None,
 };

@@ -31,7 +31,7 @@ pub static META: Meta = Meta {
                  for credential theft (SSRF, IMDS access). Delete the new user's keys \
                  and login profile if unexpected, and rotate the instance role's \
                  sessions.",
-    evidence: &["api", "caller", "caller_type", "source_ip", "userName", "user_agent"],
+    evidence: "api caller caller_type source_ip userName user_agent",
     triggers: &[Trigger::write(IAM, &["CreateUser"])],
     window: Some(WindowSpec::FirstSeen { days: 10 }),
 };

@@ -51,7 +51,7 @@ pub static META: Meta = Meta {
                  restore the previous identity source, review the sign-ins since the change \
                  (the portal's Authenticate and Federate events) and secure the management or \
                  delegated administrator account it came from.",
-    evidence: &["action", "directory"],
+    evidence: "action directory",
     triggers: &[Trigger::write(SSO, SSO_CALLS), Trigger::write(DIRECTORY, DIRECTORY_CALLS)],
     window: None,
 };

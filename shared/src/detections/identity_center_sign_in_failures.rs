@@ -56,10 +56,7 @@ pub static META: Meta = Meta {
                  any of those users signed in successfully afterwards (`UserAuthentication`) \
                  and from where; reset the passwords and MFA devices of users whose sign-in \
                  succeeded, and block the address if the attempts go on.",
-    evidence: &[
-        "credential_type", "error_code", "result", "source_ip", "user_agent", "user_id",
-        "user_name",
-    ],
+    evidence: "credential_type error_code result source_ip user_agent user_id user_name",
     triggers: &[Trigger::write("signin.amazonaws.com", &["CredentialVerification"])],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,

@@ -117,11 +117,8 @@ pub static META: Meta = Meta {
     next_steps: "Check which accounts and resource types were disabled (evidence). Confirm \
                  with the security team; if unplanned, re-enable Inspector and review the \
                  caller's activity and recent deployments.",
-    evidence: &[
-        "account_id", "account_ids", "action", "auto_enable_off", "criteria", "exclusion_tag",
-        "filter", "filter_action_unstated", "filter_arn", "no_rules", "resource_types", "resources",
-        "scan_type",
-    ],
+    evidence: "account_id account_ids action auto_enable_off criteria exclusion_tag filter \
+        filter_action_unstated filter_arn no_rules resource_types resources scan_type",
     triggers: &[
         Trigger::write(SOURCE, NAMES),
         Trigger::write(EC2, &["CreateTags"]).with_detail(EC2_EXCLUSION_PATTERN),

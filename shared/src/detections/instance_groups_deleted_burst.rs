@@ -80,10 +80,8 @@ pub static META: Meta = Meta {
     next_steps: "Stop the caller: revoke its credentials. Check which services lost their \
                  capacity, recreate the groups and fleets from their templates, and review \
                  what else the caller deleted.",
-    evidence: &[
-        "api", "auto_scaling_group", "cluster", "cluster_count", "clusters", "fleet_count",
-        "fleets", "force_delete", "node_group", "source_ip", "terminate_instances",
-    ],
+    evidence: "api auto_scaling_group cluster cluster_count clusters fleet_count fleets \
+        force_delete node_group source_ip terminate_instances",
     triggers: &[
         Trigger::write(AUTOSCALING, AUTOSCALING_CALLS),
         Trigger::write(EKS, EKS_CALLS),

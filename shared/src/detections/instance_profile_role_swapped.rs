@@ -50,7 +50,7 @@ pub static META: Meta = Meta {
                  expected. If not, put the old role back, look at what the new role's \
                  credentials did from those instances, and review how the caller came to \
                  hold iam:AddRoleToInstanceProfile and iam:PassRole.",
-    evidence: &["added_from", "added_role", "instance_profile", "removed_from", "removed_role"],
+    evidence: "added_from added_role instance_profile removed_from removed_role",
     triggers: &[Trigger::write(IAM, &[ADD, REMOVE])],
     window: Some(WindowSpec::Sequence { max_gap_secs: 3600 }),
 };

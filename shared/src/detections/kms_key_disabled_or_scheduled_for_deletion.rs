@@ -72,10 +72,7 @@ pub static META: Meta = Meta {
     next_steps: "Find what the key encrypts (CloudTrail `Decrypt` and `GenerateDataKey` events, \
                  resources naming it). If the change was not planned, cancel the deletion \
                  (`CancelKeyDeletion`) and enable the key again at once, then review the caller.",
-    evidence: &[
-        "action", "custom_key_store_id", "key_id", "pending_window_days",
-        "policy_locks_everyone_out",
-    ],
+    evidence: "action custom_key_store_id key_id pending_window_days policy_locks_everyone_out",
     triggers: &[Trigger::write("kms.amazonaws.com", NAMES)],
     window: None,
 };

@@ -42,7 +42,7 @@ pub static META: Meta = Meta {
     next_steps: "Read the key policy. If the open statement was not intended, restore a policy \
                  limited to the account, check which principals used the key since (KMS events \
                  `Encrypt`, `GenerateDataKey`), and review the caller.",
-    evidence: &["key_id", "other_accounts", "other_organizations", "public", "replica_region"],
+    evidence: "key_id other_accounts other_organizations public replica_region",
     triggers: &[Trigger::write("kms.amazonaws.com", NAMES)],
     window: None,
 };

@@ -42,10 +42,8 @@ pub static META: Meta = Meta {
     next_steps: "Compare the new code's hash (code_sha256) with the one your pipeline \
                  published. If it is unknown, download the code, roll back to a known \
                  version, and review the execution role's activity since the update.",
-    evidence: &[
-        "code_sha256", "command", "entry_point", "function", "image_uri", "publish", "region",
-        "s3_bucket", "source_ip", "user_agent",
-    ],
+    evidence: "code_sha256 command entry_point function image_uri publish region s3_bucket \
+        source_ip user_agent",
     triggers: &[Trigger::write(
         "lambda.amazonaws.com",
         &[

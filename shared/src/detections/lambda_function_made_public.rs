@@ -48,10 +48,8 @@ pub static META: Meta = Meta {
     next_steps: "Read the function's policy (GetPolicy) and URL configuration. Unless the \
                  function is meant to be public, remove the statement or set the URL's auth \
                  type to AWS_IAM, then review the function's invocations since the change.",
-    evidence: &[
-        "action", "exposure", "function", "function_url", "other_organizations", "region",
-        "source_ip", "statement_id", "user_agent",
-    ],
+    evidence: "action exposure function function_url other_organizations region source_ip \
+        statement_id user_agent",
     triggers: &[Trigger::write(
         "lambda.amazonaws.com",
         &[

@@ -47,7 +47,7 @@ pub static META: Meta = Meta {
                  function's history). If the change is not planned, set the old role back, \
                  check the function's recent invocations and code, and review how the caller \
                  obtained iam:PassRole on that role.",
-    evidence: &["function", "region", "role", "source_ip", "user_agent"],
+    evidence: "function region role source_ip user_agent",
     triggers: &[Trigger::write("lambda.amazonaws.com", LAMBDA_CONFIGURATION_UPDATES)],
     window: None,
 };

@@ -36,9 +36,7 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Check each layer's publisher account and version. Download and inspect \
                  unknown layers; remove them and review what the function's role did since.",
-    evidence: &[
-        "function", "layers", "layers_from_other_accounts", "region", "source_ip", "user_agent",
-    ],
+    evidence: "function layers layers_from_other_accounts region source_ip user_agent",
     triggers: &[Trigger::write("lambda.amazonaws.com", LAMBDA_CONFIGURATION_UPDATES)],
     window: None,
 };

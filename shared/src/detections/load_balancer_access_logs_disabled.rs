@@ -40,7 +40,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm the change with the application's owners. If it is not explained, \
                  switch access logging back on and review the application's own logs and the \
                  caller's other activity since the change.",
-    evidence: &["load_balancer"],
+    evidence: "load_balancer",
     triggers: &[Trigger::write(ELB, CALLS)],
     window: None,
 };

@@ -42,10 +42,8 @@ pub static META: Meta = Meta {
     next_steps: "Confirm with the user and whoever reset the password that it was expected. \
                  If not, reset it again with a forced change, deactivate the access keys the \
                  reset was made with, and review what the console session did.",
-    evidence: &[
-        "login_error", "login_result", "login_user_agent", "mfa_used", "password_reset_required",
-        "reset_by", "reset_by_type", "target_user",
-    ],
+    evidence: "login_error login_result login_user_agent mfa_used password_reset_required \
+        reset_by reset_by_type target_user",
     triggers: &[
         Trigger::write("iam.amazonaws.com", &["UpdateLoginProfile"]),
         Trigger::write("signin.amazonaws.com", &["ConsoleLogin"]),

@@ -94,7 +94,7 @@ pub static META: Meta = Meta {
     next_steps: "Identify the receiving account. If it is not the organisation's, remove the \
                  filter or target, and judge what was sent since: rotate secrets that appear \
                  in the streamed logs.",
-    evidence: &["api", "destinations", "other_accounts", "source"],
+    evidence: "api destinations other_accounts source",
     triggers: &[
         Trigger::write(LOGS, LOGS_CALLS),
         Trigger::write(EVENTS, EVENTS_CALLS),

@@ -99,12 +99,9 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Confirm with the security team. If unplanned, re-enable Macie, and review S3 \
                  access to sensitive buckets and the caller's activity since the change.",
-    evidence: &[
-        "action", "allow_list", "allow_list_criteria", "allow_list_name", "allow_lists", "criteria",
-        "discovery_disabled_for", "excluded_identifiers", "filter", "filter_action_unstated",
-        "filter_id", "job", "job_status", "member", "scope", "scope_name", "status", "template",
-        "template_hides", "template_name",
-    ],
+    evidence: "action allow_list allow_list_criteria allow_list_name allow_lists criteria \
+        discovery_disabled_for excluded_identifiers filter filter_action_unstated filter_id job \
+        job_status member scope scope_name status template template_hides template_name",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -96,7 +96,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm the change with the network team. If it is not explained, restore the \
                  firewall, its subnets and its logging, and review the traffic of the affected \
                  networks since the change.",
-    evidence: &["action", "subnets", "target"],
+    evidence: "action subnets target",
     triggers: &[Trigger::write(SOURCE, CALLS)],
     window: None,
 };

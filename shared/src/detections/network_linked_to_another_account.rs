@@ -76,10 +76,8 @@ pub static META: Meta = Meta {
                  not known, delete the peering connection or attachment, review the route \
                  tables and security groups that admit its ranges, and look for traffic in the \
                  flow logs since it came up.",
-    evidence: &[
-        "api", "auto_accept_shared_attachments", "link", "other_accounts", "peer_vpc",
-        "transit_gateway", "vpc",
-    ],
+    evidence: "api auto_accept_shared_attachments link other_accounts peer_vpc transit_gateway \
+        vpc",
     triggers: &[Trigger::write(EC2, CALLS)],
     window: None,
 };

@@ -66,7 +66,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether a security assessment is scheduled and who runs it. If not, treat \
                  the credentials as stolen: disable the access key or revoke the sessions, and \
                  review everything the principal did from that address.",
-    evidence: &["error_code", "source_ip", "tool", "user_agent"],
+    evidence: "error_code source_ip tool user_agent",
     triggers: &TRIGGERS,
     window: None,
 };

@@ -37,7 +37,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm the closure with the account owner and the platform team. An account \
                  can be reopened during the post-closure period: act quickly if it was not \
                  planned, and review what else the caller did in the management account.",
-    evidence: &["closed_account", "error_code", "error_message", "succeeded"],
+    evidence: "closed_account error_code error_message succeeded",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -49,10 +49,8 @@ pub static META: Meta = Meta {
                  review what the caller did in the management account, cancel the invitation \
                  or move the account to a quarantine organizational unit with a deny-all SCP, \
                  and look for resources started in it.",
-    evidence: &[
-        "api", "caller", "caller_type", "create_request_id", "invited", "invited_type", "roleName",
-        "source_ip", "user_agent",
-    ],
+    evidence: "api caller caller_type create_request_id invited invited_type roleName source_ip \
+        user_agent",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -40,7 +40,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the call succeeded and whether the removal was planned. If not, \
                  invite the account back at once, secure the management account's credentials \
                  and review what the removed account did since.",
-    evidence: &["account", "error_code", "error_message", "removed_account", "succeeded"],
+    evidence: "account error_code error_message removed_account succeeded",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

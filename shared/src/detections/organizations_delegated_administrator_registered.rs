@@ -75,9 +75,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm that the account is meant to administer the service. If not, \
                  deregister it (DeregisterDelegatedAdministrator), then review what it did \
                  with the service since, and how the caller reached the management account.",
-    evidence: &[
-        "delegated_account", "delegated_accounts", "delegation_policy", "sensitive", "service",
-    ],
+    evidence: "delegated_account delegated_accounts delegation_policy sensitive service",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -74,7 +74,7 @@ pub static META: Meta = Meta {
     next_steps: "Find where the policy is attached (ListTargetsForPolicy). If the change is \
                  not known, detach or restore it from the management account, and secure that \
                  account's credentials first: only it can change control policies.",
-    evidence: &["api", "policy_id", "policy_name", "policy_type", "spared_principals", "target_id"],
+    evidence: "api policy_id policy_name policy_type spared_principals target_id",
     triggers: &[Trigger::write(ORGANIZATIONS, CALLS)],
     window: None,
 };

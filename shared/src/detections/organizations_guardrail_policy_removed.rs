@@ -165,10 +165,7 @@ pub static META: Meta = Meta {
                  them) and confirm with the platform team. If unplanned, attach the policy \
                  again, re-enable the policy type or move the account back to its unit, then \
                  review what the caller and the affected accounts did since.",
-    evidence: &[
-        "account", "action", "control", "from", "parameters", "policy_id", "policy_name",
-        "policy_type", "target",
-    ],
+    evidence: "account action control from parameters policy_id policy_name policy_type target",
     triggers: &[
         Trigger::write(SOURCE, NAMES),
         Trigger::write(CONTROL_TOWER, CONTROL_TOWER_NAMES),

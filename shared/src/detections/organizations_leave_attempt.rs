@@ -37,7 +37,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the call succeeded. If it did and was not planned, invite the \
                  account back at once and review everything it did since. Either way, find out \
                  how the caller got its credentials and what else it tried.",
-    evidence: &["account", "error_code", "error_message", "succeeded"],
+    evidence: "account error_code error_message succeeded",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -87,7 +87,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm with the platform team. If unplanned, enable trusted access again \
                  (EnableAWSServiceAccess), check that the organisation trail and the \
                  service's member accounts are intact, and review the caller's other changes.",
-    evidence: &["action", "admin_account", "service", "service_principal"],
+    evidence: "action admin_account service service_principal",
     triggers: &[
         Trigger::write(SOURCE, NAMES),
         Trigger::write(ADMIN_REMOVALS[0].0, &[ADMIN_REMOVALS[0].1]),

@@ -21,7 +21,7 @@ pub static META: Meta = Meta {
     next_steps: "Find out why it was silent (the pipeline-silent finding names the start), and \
                  replay that account and Region's CloudTrail archive for the silent span \
                  (`trailwatch replay s3://...`) to see what would have fired.",
-    evidence: &[],
+    evidence: "",
     triggers: heartbeat::CANARY_TRIGGERS,
     window: Some(WindowSpec::Heartbeat {
         silence_secs: DEFAULT_SILENCE_SECS,

@@ -35,7 +35,7 @@ pub static META: Meta = Meta {
                  forwarder's rules are enabled with their target, the forwarder role can put \
                  events on the central bus, and the canary schedule runs. Then look for \
                  CloudTrail, EventBridge, IAM and Scheduler changes just before the silence began.",
-    evidence: &[],
+    evidence: "",
     triggers: heartbeat::CANARY_TRIGGERS,
     window: Some(WindowSpec::Heartbeat {
         silence_secs: DEFAULT_SILENCE_SECS,

@@ -99,11 +99,8 @@ pub static META: Meta = Meta {
                  one is unknown, remove it from the share (DisassociateResourceShare) or delete \
                  the share, then look at what that account did with the resources: instances in \
                  shared subnets, clones of shared clusters, attachments to shared gateways.",
-    evidence: &[
-        "allow_external_principals", "organizations_granted", "other_organizations",
-        "other_principals", "permissions", "region", "resources", "share", "source_ip",
-        "user_agent",
-    ],
+    evidence: "allow_external_principals organizations_granted other_organizations \
+        other_principals permissions region resources share source_ip user_agent",
     triggers: &[Trigger::write(RAM, NAMES), Trigger::write(LAKE_FORMATION, GRANTS)],
     window: None,
 };

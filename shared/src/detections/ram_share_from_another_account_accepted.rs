@@ -45,7 +45,7 @@ pub static META: Meta = Meta {
                  the share holds. If unexpected, leave the share (DisassociateResourceShare \
                  from this account's side) and look for attachments, instances or resolver \
                  rule associations made with its resources.",
-    evidence: &["invitation", "resource_share", "resource_share_arn", "sender_account"],
+    evidence: "invitation resource_share resource_share_arn sender_account",
     triggers: &[Trigger::write(RAM, NAMES)],
     window: None,
 };

@@ -211,12 +211,9 @@ pub static META: Meta = Meta {
     next_steps: "Restart the stream if the stop was not planned, then review the caller's other \
                  calls and, from the database's own logs, what ran on it since the stream \
                  stopped.",
-    evidence: &[
-        "action", "api", "applyImmediately", "audit_parameters", "audit_policy_state",
-        "audit_settings", "caller", "caller_type", "database", "log_exports_disabled",
-        "option_group", "options_removed", "parameter_group", "resourceArn", "source_ip",
-        "user_agent",
-    ],
+    evidence: "action api applyImmediately audit_parameters audit_policy_state audit_settings \
+        caller caller_type database log_exports_disabled option_group options_removed \
+        parameter_group resourceArn source_ip user_agent",
     triggers: &[
         Trigger::write(SOURCE, NAMES),
         Trigger::write(SOURCE, POLICY),

@@ -123,14 +123,11 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the database is still meant to be recoverable; if so, set the \
                  retention period back, take a manual snapshot now, and review the caller's \
                  other calls for deletions of instances, snapshots or backup vaults.",
-    evidence: &[
-        "api", "automatedSnapshotRetentionPeriod", "automated_snapshot_retention_days",
-        "automaticBackupRetentionDays", "backupRetentionPeriod", "caller", "caller_type",
-        "dBClusterIdentifier", "dBInstanceAutomatedBackupsArn", "dBInstanceIdentifier",
-        "dbClusterResourceId", "dbiResourceId", "deleteAutomatedBackups", "resource",
-        "skipFinalBackup", "skipFinalClusterSnapshot", "skipFinalSnapshot",
-        "snapshotRetentionLimit", "source_ip", "user_agent",
-    ],
+    evidence: "api automatedSnapshotRetentionPeriod automated_snapshot_retention_days \
+        automaticBackupRetentionDays backupRetentionPeriod caller caller_type dBClusterIdentifier \
+        dBInstanceAutomatedBackupsArn dBInstanceIdentifier dbClusterResourceId dbiResourceId \
+        deleteAutomatedBackups resource skipFinalBackup skipFinalClusterSnapshot \
+        skipFinalSnapshot snapshotRetentionLimit source_ip user_agent",
     triggers: &[
         Trigger::write(SOURCE, NAMES),
         Trigger::write(OTHER_STORES[0].0, OTHER_STORES[0].1),

@@ -36,7 +36,7 @@ pub static META: Meta = Meta {
     false_positives: &["Decommissioning of a database by its owners."],
     next_steps: "Check whether a deletion of the database followed and whether it was planned; \
                  turn protection back on and verify that recent snapshots exist.",
-    evidence: &["database"],
+    evidence: "database",
     triggers: &[
         Trigger::write("rds.amazonaws.com", NAMES),
         Trigger::write(OTHER_DATABASES[0].0, OTHER_DATABASES[0].1),

@@ -66,10 +66,8 @@ pub static META: Meta = Meta {
     false_positives: &["Databases meant to be reached from outside, behind tight security groups."],
     next_steps: "Check the database's security groups for open inbound rules, whether the change was \
                  planned, and connections since; turn public access off if not needed.",
-    evidence: &[
-        "db_cluster", "db_instance", "from_snapshot", "graph", "replica_of", "restored_from",
-        "service", "workgroup",
-    ],
+    evidence: "db_cluster db_instance from_snapshot graph replica_of restored_from service \
+        workgroup",
     triggers: &[
         Trigger::write("rds.amazonaws.com", NAMES),
         Trigger::write(REDSHIFT, REDSHIFT_NAMES),

@@ -28,7 +28,7 @@ pub static META: Meta = Meta {
                  password (or hand it to Secrets Manager), review database logins since the \
                  change, and check how the caller got rds:ModifyDBInstance or \
                  rds:ModifyDBCluster. An error code means the attempt failed.",
-    evidence: &["apply_immediately", "db_cluster", "db_instance", "error_code", "error_message"],
+    evidence: "apply_immediately db_cluster db_instance error_code error_message",
     triggers: &[Trigger::Events {
         source: "rds.amazonaws.com",
         names: &["ModifyDBInstance", "ModifyDBCluster"],

@@ -50,11 +50,9 @@ pub static META: Meta = Meta {
                  `targetBucket`) or the other account's warehouse (`targetArn`) and who can \
                  read them; if the export was not planned, cancel it (CancelExportTask, or \
                  DeleteIntegration), delete the exported files and review the caller's activity.",
-    evidence: &[
-        "api", "caller", "caller_type", "exportOnly", "iamRoleArn", "integrationName",
-        "other_account", "s3BucketName", "s3Prefix", "sourceArn", "sourceSnapshotName", "source_ip",
-        "targetArn", "targetBucket", "targetSnapshotName", "user_agent",
-    ],
+    evidence: "api caller caller_type exportOnly iamRoleArn integrationName other_account \
+        s3BucketName s3Prefix sourceArn sourceSnapshotName source_ip targetArn targetBucket \
+        targetSnapshotName user_agent",
     triggers: &[
         Trigger::write(SOURCE, NAMES),
         Trigger::write(SOURCE, INTEGRATION),

@@ -32,7 +32,7 @@ pub static META: Meta = Meta {
     next_steps: "Check the receiving account. If unknown, remove it from the snapshot's restore \
                  attribute, treat the database content as exposed (credentials, personal data) \
                  and review the caller's activity.",
-    evidence: &["other_accounts", "other_organizations", "public", "snapshot"],
+    evidence: "other_accounts other_organizations public snapshot",
     triggers: &[Trigger::write(
         "rds.amazonaws.com",
         &["ModifyDBClusterSnapshotAttribute", "ModifyDBSnapshotAttribute"],

@@ -39,7 +39,7 @@ pub static META: Meta = Meta {
                  connection and user activity logs since the change, and check how the \
                  caller got redshift:ModifyCluster or redshift-serverless:UpdateNamespace. \
                  An error code means the attempt failed.",
-    evidence: &["api", "cluster", "error_code", "error_message", "namespace"],
+    evidence: "api cluster error_code error_message namespace",
     triggers: &[
         Trigger::Events {
             source: REDSHIFT,

@@ -51,7 +51,7 @@ pub static META: Meta = Meta {
     next_steps: "Identify the consumer account. If it is not the organisation's, deauthorise \
                  the datashare (DeauthorizeDataShare), check what the share exposed and whether \
                  it allowed writes, and revoke the caller's credentials.",
-    evidence: &["consumer", "datashare", "writes_allowed"],
+    evidence: "consumer datashare writes_allowed",
     triggers: &[Trigger::write(REDSHIFT, CALLS)],
     window: None,
 };

@@ -35,7 +35,7 @@ pub static META: Meta = Meta {
     next_steps: "Identify the account. If it is not the organisation's, revoke the access \
                  (RevokeSnapshotAccess), check whether it restored or copied the snapshot, and \
                  revoke the caller's credentials.",
-    evidence: &["cluster", "other_account", "snapshot"],
+    evidence: "cluster other_account snapshot",
     triggers: &[Trigger::write(REDSHIFT, CALLS)],
     window: None,
 };

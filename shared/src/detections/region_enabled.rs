@@ -27,7 +27,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm with the platform team that the Region is wanted. If not, disable it \
                  again, check that no resources were created there, and review the caller's \
                  other activity.",
-    evidence: &["enabled_region", "target_account"],
+    evidence: "enabled_region target_account",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -165,10 +165,8 @@ pub static META: Meta = Meta {
     next_steps: "Read the policy in the evidence: which accounts, which actions? If the \
                  receiving account is unknown, put the previous policy back, and review the \
                  resource's access since the change.",
-    evidence: &[
-        "api", "fine_grained_access_control", "other_accounts", "other_organizations", "public",
-        "resource", "version",
-    ],
+    evidence: "api fine_grained_access_control other_accounts other_organizations public resource \
+        version",
     triggers: &[
         Trigger::write(DYNAMODB, DYNAMODB_CALLS),
         Trigger::write(EFS, EFS_CALLS),

@@ -88,10 +88,8 @@ pub static META: Meta = Meta {
                  the previous policy, RevokeGrant), then review the resource's use by that \
                  account since the change (Lambda invocations, ECR pulls, KMS calls with its \
                  principal).",
-    evidence: &[
-        "action", "api", "grantee", "operation", "operations", "other_accounts",
-        "other_organizations", "public", "resource", "statement_id",
-    ],
+    evidence: "action api grantee operation operations other_accounts other_organizations public \
+        resource statement_id",
     triggers: &[
         Trigger::write(LAMBDA, LAMBDA_CALLS),
         Trigger::write(ECR, ECR_CALLS),

@@ -43,10 +43,8 @@ pub static META: Meta = Meta {
     next_steps: "Review the roles in the profile and the trust anchors of the \
                  account. If unexpected, disable the profile (or put its earlier roles \
                  back) and look for CreateSession calls that used it.",
-    evidence: &[
-        "api", "caller", "caller_type", "durationSeconds", "managedPolicyArns", "name", "profileId",
-        "roleArns", "sessionPolicy", "source_ip", "user_agent",
-    ],
+    evidence: "api caller caller_type durationSeconds managedPolicyArns name profileId roleArns \
+        sessionPolicy source_ip user_agent",
     triggers: &[Trigger::write(ROLES_ANYWHERE, NAMES)],
     window: None,
 };

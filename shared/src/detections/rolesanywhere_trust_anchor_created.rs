@@ -45,10 +45,8 @@ pub static META: Meta = Meta {
     next_steps: "Identify the CA certificate (subject, issuer) with its owners. If \
                  unknown, disable or delete the trust anchor, delete profiles created \
                  with it, and review CreateSession calls from Roles Anywhere since.",
-    evidence: &[
-        "api", "caller", "caller_type", "crlId", "enabled", "name", "revocation", "source_ip",
-        "source_type", "trustAnchorId", "trust_anchor_arn", "user_agent",
-    ],
+    evidence: "api caller caller_type crlId enabled name revocation source_ip source_type \
+        trustAnchorId trust_anchor_arn user_agent",
     triggers: &[Trigger::write(ROLES_ANYWHERE, &[
         "CreateTrustAnchor",
         "DeleteCrl",

@@ -28,10 +28,8 @@ pub static META: Meta = Meta {
     next_steps: "Check the source addresses in the evidence and whether any root sign-in \
                  succeeded afterwards. Make sure root has a strong password and MFA, ask the \
                  owner, and block the sources if the attempts go on.",
-    evidence: &[
-        "console_login", "error_code", "error_message", "login_to", "mfa_used", "source_ip",
-        "unknown_user", "user_name",
-    ],
+    evidence: "console_login error_code error_message login_to mfa_used source_ip unknown_user \
+        user_name",
     triggers: &[Trigger::write("signin.amazonaws.com", &["ConsoleLogin"])],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,

@@ -49,7 +49,7 @@ pub static META: Meta = Meta {
                  If not, recover the account through AWS (the password and the mailbox of the \
                  root address), check root's MFA devices and access keys, and review what root \
                  did after the change.",
-    evidence: &["error_code", "identity_type", "outcome", "source_ip", "step", "user_agent"],
+    evidence: "error_code identity_type outcome source_ip step user_agent",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

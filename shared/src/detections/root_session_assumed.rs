@@ -73,7 +73,7 @@ pub static META: Meta = Meta {
                  following minutes (root-user-activity), delete a root password created, \
                  restore a deleted bucket or queue policy, and review the caller's \
                  credentials in the management account.",
-    evidence: &["duration_seconds", "region", "source_ip", "target_account", "task", "user_agent"],
+    evidence: "duration_seconds region source_ip target_account task user_agent",
     triggers: &[Trigger::write(STS, ASSUME_ROOT)],
     window: None,
 };

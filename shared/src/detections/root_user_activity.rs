@@ -55,10 +55,8 @@ pub static META: Meta = Meta {
                  this address and at this time. If not, or if the credential is an access \
                  key, delete root's access keys, reset its password and MFA, and review \
                  everything the credential did.",
-    evidence: &[
-        "access_key_id", "credential", "error_code", "mfa_authenticated", "root_account_id",
-        "source_ip", "user_agent",
-    ],
+    evidence: "access_key_id credential error_code mfa_authenticated root_account_id source_ip \
+        user_agent",
     triggers: &[Trigger::RootIdentity],
     window: Some(WindowSpec::Distinct {
         window_secs: 3600,

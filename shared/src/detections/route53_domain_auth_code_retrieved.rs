@@ -39,7 +39,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm with the domain's owner. If the move is not planned, make sure the \
                  transfer lock is on, ask Route 53 support to stop any pending transfer, and \
                  review how the caller got its credentials and what else it did.",
-    evidence: &["domain"],
+    evidence: "domain",
     triggers: &[Trigger::read_only(SOURCE, NAMES)],
     window: None,
 };

@@ -49,7 +49,7 @@ pub static META: Meta = Meta {
     next_steps: "Check the domain's contacts now (GetDomainDetail) with the domain's owner. If \
                  the change is not theirs, put the contacts back, check that the transfer lock \
                  is on and no transfer is pending, and review the caller's activity.",
-    evidence: &["contacts", "domain"],
+    evidence: "contacts domain",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -72,7 +72,7 @@ pub static META: Meta = Meta {
                  back (UpdateDomainNameservers), check the domain's records and certificates \
                  issued since, and review the caller's credentials. For a deletion, contact \
                  Route 53 support at once.",
-    evidence: &["api", "dnssec_key_id", "domain", "nameservers"],
+    evidence: "api dnssec_key_id domain nameservers",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

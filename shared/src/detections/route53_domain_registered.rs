@@ -38,10 +38,8 @@ pub static META: Meta = Meta {
     next_steps: "Ask the domain or brand team whether the domain is theirs. If not, disable \
                  auto-renewal, contact AWS Support about the registration, revoke the caller's \
                  credentials and look at what else it created.",
-    evidence: &[
-        "api", "autoRenew", "caller", "caller_type", "domain", "durationInYears",
-        "privacyProtectRegistrantContact", "source_ip", "user_agent",
-    ],
+    evidence: "api autoRenew caller caller_type domain durationInYears \
+        privacyProtectRegistrantContact source_ip user_agent",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

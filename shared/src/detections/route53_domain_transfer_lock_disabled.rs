@@ -30,7 +30,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm with the domain's owner. If not planned, re-enable the lock at once, \
                  check for a pending transfer or an authorisation code request, and review the \
                  caller's activity.",
-    evidence: &["domain"],
+    evidence: "domain",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

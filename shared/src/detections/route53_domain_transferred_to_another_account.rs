@@ -46,7 +46,7 @@ pub static META: Meta = Meta {
     next_steps: "Check that the receiving account (evidence) belongs to the organisation. If \
                  not, cancel the transfer (CancelDomainTransferToAnotherAwsAccount) before it is \
                  accepted and review the caller's activity.",
-    evidence: &["domain", "to_account", "to_registrar_tag"],
+    evidence: "domain to_account to_registrar_tag",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

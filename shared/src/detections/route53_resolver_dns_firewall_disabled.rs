@@ -57,7 +57,7 @@ pub static META: Meta = Meta {
                  planned, associate the rule group again (or set fail-open back to \
                  disabled), then review the VPC's DNS activity since and the caller's other \
                  actions.",
-    evidence: &["action", "association_id", "domain_list_id", "rule_group_id", "vpc"],
+    evidence: "action association_id domain_list_id rule_group_id vpc",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

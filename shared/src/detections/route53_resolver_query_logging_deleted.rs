@@ -50,9 +50,7 @@ pub static META: Meta = Meta {
     next_steps: "Check which configuration and VPCs are affected and whether logging was \
                  recreated. If not planned, restore it, and review the caller's activity and the \
                  DNS activity of the affected VPCs from other sources since.",
-    evidence: &[
-        "action", "destination", "name", "query_log_config_id", "query_logging_config_id", "vpc",
-    ],
+    evidence: "action destination name query_log_config_id query_logging_config_id vpc",
     triggers: &[Trigger::write(SOURCE, NAMES), Trigger::write(ROUTE53, ZONE_LOGGING)],
     window: None,
 };

@@ -56,7 +56,7 @@ pub static META: Meta = Meta {
                  look it up among your organisation's accounts). If it is unknown, set the ACL \
                  back to the owner alone, consider disabling ACLs (bucket owner enforced), and \
                  review access to the bucket since the change.",
-    evidence: &["bucket", "grants", "key"],
+    evidence: "bucket grants key",
     triggers: &[
         Trigger::write("s3.amazonaws.com", &["PutBucketAcl"]),
         Trigger::data("s3.amazonaws.com", &["PutObjectAcl"]),

@@ -39,7 +39,7 @@ pub static META: Meta = Meta {
     next_steps: "Check what the bucket or object holds. If it should not be public, set the ACL back \
                  to private, enable Block Public Access, and look for reads from unknown \
                  addresses since the change.",
-    evidence: &["bucket", "canned_acl", "key", "public_grants"],
+    evidence: "bucket canned_acl key public_grants",
     triggers: &[
         Trigger::write("s3.amazonaws.com", &["PutBucketAcl"]),
         Trigger::data("s3.amazonaws.com", &["PutObjectAcl"]),

@@ -29,7 +29,7 @@ pub static META: Meta = Meta {
                  <account> --job-id <job_id>`) for its operation, manifest and destination, \
                  and find the matching CreateJob call (same account, same minute) for its \
                  caller; cancel the job if it is not expected.",
-    evidence: &["job_arn", "job_id", "region"],
+    evidence: "job_arn job_id region",
     triggers: &[Trigger::write("s3.amazonaws.com", &["JobCreated"])],
     window: None,
 };

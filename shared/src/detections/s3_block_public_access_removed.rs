@@ -55,7 +55,7 @@ pub static META: Meta = Meta {
     false_positives: &["Buckets deliberately opened for public websites or downloads."],
     next_steps: "Check which buckets the change affects and whether any bucket policy or ACL now \
                  grants public access; restore the block if not planned, and review the caller.",
-    evidence: &["bucket", "deleted", "policy_id", "policy_name", "scope", "settings_off"],
+    evidence: "bucket deleted policy_id policy_name scope settings_off",
     triggers: &[
         Trigger::write("s3.amazonaws.com", NAMES),
         Trigger::write(ORGANIZATIONS, ORGANIZATION_POLICY),

@@ -51,7 +51,7 @@ pub static META: Meta = Meta {
     next_steps: "Check what the bucket holds and whether a trail or a log pipeline writes to it. If \
                  the rule is not expected, remove it, check whether objects were already expired, \
                  and review the caller's other changes to logging.",
-    evidence: &["bucket", "expiration_date", "expiration_days", "noncurrent_expiration_days"],
+    evidence: "bucket expiration_date expiration_days noncurrent_expiration_days",
     triggers: &[
         Trigger::write("s3.amazonaws.com", &["PutBucketLifecycle"]),
         Trigger::write(DIRECTORY_BUCKETS, DIRECTORY_BUCKET_CALLS),

@@ -67,9 +67,7 @@ pub static META: Meta = Meta {
     next_steps: "Read the statement that opened the bucket and check the receiving account. If it \
                  is not expected, restore the previous policy, turn on Block Public Access, check \
                  the bucket's access logs for reads from that account and review the caller.",
-    evidence: &[
-        "bucket", "other_accounts", "other_organizations", "public", "replication_writes_only",
-    ],
+    evidence: "bucket other_accounts other_organizations public replication_writes_only",
     triggers: &[
         Trigger::write("s3.amazonaws.com", &["PutBucketPolicy"]),
         Trigger::write(DIRECTORY_BUCKETS, &["PutBucketPolicy"]),

@@ -45,7 +45,7 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Check the destination bucket and account in the finding. If they are not the \
                  organisation's, remove the replication rule, and list what was replicated since.",
-    evidence: &["bucket", "destination_accounts", "destination_buckets"],
+    evidence: "bucket destination_accounts destination_buckets",
     triggers: &[Trigger::write("s3.amazonaws.com", &["PutBucketReplication"])],
     window: None,
 };

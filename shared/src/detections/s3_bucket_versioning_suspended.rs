@@ -30,7 +30,7 @@ pub static META: Meta = Meta {
     next_steps: "Check what the bucket holds and whether the change was planned. If not, turn \
                  versioning back on, look for deletions or overwrites that followed, and review \
                  the caller's other S3 changes.",
-    evidence: &["bucket"],
+    evidence: "bucket",
     triggers: &[Trigger::write("s3.amazonaws.com", &["PutBucketVersioning"])],
     window: None,
 };

@@ -51,7 +51,7 @@ pub static META: Meta = Meta {
     next_steps: "Identify the account that owns the key. If it is not the organisation's, revoke \
                  the caller's credentials at once, stop further copies, and restore earlier \
                  object versions before the key owner can revoke access.",
-    evidence: &["api", "bucket", "key", "kms_key", "kms_key_account"],
+    evidence: "api bucket key kms_key kms_key_account",
     triggers: &[
         Trigger::data("s3.amazonaws.com", &["CopyObject", "CreateMultipartUpload"]),
         Trigger::data("s3.amazonaws.com", &["PutObject"]).with_detail(

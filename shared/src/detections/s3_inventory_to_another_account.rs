@@ -44,7 +44,7 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Identify the destination account. If it is not the organisation's, delete \
                  the inventory configuration and ask what the reports already delivered held.",
-    evidence: &["bucket", "destination_bucket", "enabled", "other_accounts"],
+    evidence: "bucket destination_bucket enabled other_accounts",
     triggers: &[Trigger::write(S3, CALLS)],
     window: None,
 };

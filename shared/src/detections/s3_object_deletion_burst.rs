@@ -37,7 +37,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the caller normally deletes data in this bucket and whether a note \
                  was uploaded afterwards. Restore what can be restored, and revoke the caller's \
                  credentials if the deletion was not planned.",
-    evidence: &["bucket", "source_ip"],
+    evidence: "bucket source_ip",
     triggers: &[
         Trigger::data("s3.amazonaws.com", &["DeleteObject"]),
         Trigger::data("s3express.amazonaws.com", &["DeleteObject"]),

@@ -39,7 +39,7 @@ pub static META: Meta = Meta {
     next_steps: "Check how many objects the caller rewrote and whether a ransom note appeared in \
                  the bucket. Revoke the caller's credentials, restore earlier object versions if \
                  versioning is on, and check who else used the same access key.",
-    evidence: &["algorithm", "bucket", "copy_source", "in_place", "key", "upload_id"],
+    evidence: "algorithm bucket copy_source in_place key upload_id",
     triggers: &[Trigger::data("s3.amazonaws.com", NAMES)],
     window: None,
 };

@@ -32,7 +32,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the caller normally deletes objects in this bucket. List what is \
                  left (and any new note), restore deleted versions while they exist, and revoke \
                  the caller's credentials if the deletion was not planned.",
-    evidence: &["bucket"],
+    evidence: "bucket",
     triggers: &[
         Trigger::data("s3.amazonaws.com", &["DeleteObjects"]),
         Trigger::data("s3express.amazonaws.com", &["DeleteObjects"]),

@@ -29,7 +29,7 @@ pub static META: Meta = Meta {
     false_positives: &["Buckets being decommissioned, or logging moved to CloudTrail data events."],
     next_steps: "Check what the bucket holds and whether the change was planned; turn logging back \
                  on and review the caller's other S3 and logging changes.",
-    evidence: &["bucket"],
+    evidence: "bucket",
     triggers: &[Trigger::write("s3.amazonaws.com", &["PutBucketLogging"])],
     window: None,
 };

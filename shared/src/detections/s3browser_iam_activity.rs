@@ -45,7 +45,7 @@ pub static META: Meta = Meta {
     next_steps: "Identify who holds the credentials used and whether they run S3 Browser. If \
                  not, delete the users, keys and policies it created, deactivate the key it \
                  used, and search for other activity from the same address.",
-    evidence: &["bucket", "error_code", "error_message", "source_ip", "target_user", "user_agent"],
+    evidence: "bucket error_code error_message source_ip target_user user_agent",
     triggers: &[
         Trigger::write("iam.amazonaws.com", IAM_WRITES),
         Trigger::write("s3.amazonaws.com", &["PutBucketPolicy"]),

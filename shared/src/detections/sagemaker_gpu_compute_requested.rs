@@ -106,10 +106,8 @@ pub static META: Meta = Meta {
                  stop it (StopTrainingJob, StopNotebookInstance, DeleteEndpoint, DeleteCluster), \
                  look at the container image and the code it ran, and contain the identity \
                  that made the call.",
-    evidence: &[
-        "api", "commitment", "domain_id", "instance_types", "model", "model_units", "offering",
-        "resource", "space_or_user_profile",
-    ],
+    evidence: "api commitment domain_id instance_types model model_units offering resource \
+        space_or_user_profile",
     triggers: &[Trigger::write(SAGEMAKER, CALLS), Trigger::write(BEDROCK, BEDROCK_CALLS)],
     window: None,
 };

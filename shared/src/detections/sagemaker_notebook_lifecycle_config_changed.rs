@@ -114,10 +114,8 @@ pub static META: Meta = Meta {
                  (DescribeNotebookInstanceLifecycleConfig, base64). If they were not planned, \
                  detach the configuration, stop the notebook, rotate what its execution role \
                  can reach, and review the role's calls since the notebook last started.",
-    evidence: &[
-        "api", "caller", "caller_type", "domain_id", "lifecycle_config", "lifecycle_configs",
-        "notebook_instance", "source_ip", "space", "user_agent", "user_profile",
-    ],
+    evidence: "api caller caller_type domain_id lifecycle_config lifecycle_configs \
+        notebook_instance source_ip space user_agent user_profile",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -33,7 +33,7 @@ pub static META: Meta = Meta {
     next_steps: "Check which secrets the call returned (filters in the request, secret names in \
                  the response if logged) and whether the caller needs them. If not, rotate them \
                  and revoke the caller's credentials.",
-    evidence: &["filters", "secret_ids"],
+    evidence: "filters secret_ids",
     triggers: &[Trigger::read_only(
         "secretsmanager.amazonaws.com",
         &["BatchGetSecretValue"],

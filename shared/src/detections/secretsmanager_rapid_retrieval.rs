@@ -64,7 +64,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the caller normally reads these secrets. If not, rotate every \
                  secret it read successfully, revoke its session or keys, and review where its \
                  credentials were used from.",
-    evidence: &["error_code", "source_ip", "user_agent"],
+    evidence: "error_code source_ip user_agent",
     triggers: &[Trigger::read_only(
         "secretsmanager.amazonaws.com",
         &["GetSecretValue"],

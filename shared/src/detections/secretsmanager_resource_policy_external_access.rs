@@ -28,7 +28,7 @@ pub static META: Meta = Meta {
     false_positives: &["Secrets shared on purpose with the organisation's other accounts."],
     next_steps: "Check the receiving account. If unknown, delete the resource policy, rotate the \
                  secret, and look for GetSecretValue calls from other accounts since the change.",
-    evidence: &["other_accounts", "other_organizations", "public", "secret"],
+    evidence: "other_accounts other_organizations public secret",
     triggers: &[Trigger::write("secretsmanager.amazonaws.com", &["PutResourcePolicy"])],
     window: None,
 };

@@ -25,7 +25,7 @@ pub static META: Meta = Meta {
     false_positives: &["Test automation that creates and deletes secrets with the same name."],
     next_steps: "Find which applications used the secret and restore its value from its source \
                  (database, provider); review the caller's other deletions.",
-    evidence: &["secret"],
+    evidence: "secret",
     triggers: &[Trigger::write("secretsmanager.amazonaws.com", &["DeleteSecret"])],
     window: None,
 };

@@ -220,11 +220,8 @@ pub static META: Meta = Meta {
                  standards (or re-accept the administrator's invitation), check the other \
                  Regions and security services for the same change, and review the caller's \
                  activity.",
-    evidence: &[
-        "accounts", "action", "configuration_policy", "control", "control_associations",
-        "disabled_reason", "finding_aggregator", "key_controls_off", "product_subscription",
-        "standards", "updated_reason",
-    ],
+    evidence: "accounts action configuration_policy control control_associations disabled_reason \
+        finding_aggregator key_controls_off product_subscription standards updated_reason",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -73,10 +73,8 @@ pub static META: Meta = Meta {
                  concern resources the caller touched recently. Confirm with the security team; \
                  if unexpected, set the findings back to NEW, disable the rule and review the \
                  caller's other activity.",
-    evidence: &[
-        "action", "criteria", "filters", "findings", "metadata_uids", "rule_actions_unstated",
-        "rule_name", "rules", "rules_changed",
-    ],
+    evidence: "action criteria filters findings metadata_uids rule_actions_unstated rule_name \
+        rules rules_changed",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

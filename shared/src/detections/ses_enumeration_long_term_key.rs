@@ -64,9 +64,7 @@ pub static META: Meta = Meta {
     next_steps: "Find where the access key is used from and by whom. If the key is not expected \
                  to touch SES, deactivate it, check SES for new identities or sending, and look \
                  for the key in code repositories.",
-    evidence: &[
-        "access_key_id", "api", "caller", "error_code", "region", "source_ip", "user_agent",
-    ],
+    evidence: "access_key_id api caller error_code region source_ip user_agent",
     triggers: &[Trigger::read_only("ses.amazonaws.com", SES_RECON)],
     window: Some(WindowSpec::Distinct {
         window_secs: 600,

@@ -53,10 +53,7 @@ pub static META: Meta = Meta {
     next_steps: "Check whether the address or domain belongs to the organisation. If not, \
                  delete the identity, revoke the caller's credentials, and look for \
                  production-access requests and sending statistics in every Region.",
-    evidence: &[
-        "api", "caller", "caller_type", "domain", "emailAddress", "emailIdentity", "source_ip",
-        "user_agent",
-    ],
+    evidence: "api caller caller_type domain emailAddress emailIdentity source_ip user_agent",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: Some(WindowSpec::FirstSeen { days: 10 }),
 };

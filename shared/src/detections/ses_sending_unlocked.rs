@@ -45,10 +45,8 @@ pub static META: Meta = Meta {
     next_steps: "Ask the account's owners whether SES is meant to send mail. If not, withdraw \
                  the request or pause sending, revoke the caller's credentials, and check \
                  verified identities, sending statistics and who the contact addresses belong to.",
-    evidence: &[
-        "additionalContactEmailAddresses", "api", "caller", "caller_type", "mailType",
-        "productionAccessEnabled", "source_ip", "user_agent", "websiteURL",
-    ],
+    evidence: "additionalContactEmailAddresses api caller caller_type mailType \
+        productionAccessEnabled source_ip user_agent websiteURL",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -78,7 +78,7 @@ pub static META: Meta = Meta {
     next_steps: "Identify the account that owns the key. If it is not the organisation's, \
                  delete the copy, revoke the caller's credentials and check whether the copy \
                  was shared or copied on; review the caller's other snapshot activity.",
-    evidence: &["api", "kms_key", "kms_key_account", "source", "source_region"],
+    evidence: "api kms_key kms_key_account source source_region",
     triggers: &[
         Trigger::write(EC2, EC2_COPIES),
         Trigger::Events {

@@ -87,7 +87,7 @@ pub static META: Meta = Meta {
     next_steps: "Stop the caller: revoke its credentials. Check what recovery copies remain \
                  (other Regions, AWS Backup vaults, shared copies) and what the caller did \
                  next.",
-    evidence: &["api", "image_id", "snapshot_count", "snapshots", "source_ip"],
+    evidence: "api image_id snapshot_count snapshots source_ip",
     triggers: &[
         Trigger::write(EC2, EC2_CALLS),
         Trigger::write(RDS, RDS_CALLS),

@@ -51,7 +51,7 @@ pub static META: Meta = Meta {
     next_steps: "Read the policy in the evidence: which accounts, and which actions? If the \
                  receiving account is unknown, put the previous policy back and review who \
                  subscribed to the topic or read from the queue since the change.",
-    evidence: &["actions", "api", "other_accounts", "other_organizations", "public", "resource"],
+    evidence: "actions api other_accounts other_organizations public resource",
     triggers: &[Trigger::write(SNS, SNS_CALLS), Trigger::write(SQS, SQS_CALLS)],
     window: None,
 };

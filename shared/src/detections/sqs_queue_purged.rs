@@ -32,7 +32,7 @@ pub static META: Meta = Meta {
     false_positives: &["Developers resetting test or staging queues."],
     next_steps: "Check which queue was purged and whether it carries production traffic; confirm \
                  with its owner and review the caller's other actions.",
-    evidence: &["action", "queue_url", "retention_seconds"],
+    evidence: "action queue_url retention_seconds",
     triggers: &[Trigger::write(SQS, &["PurgeQueue", "SetQueueAttributes"])],
     window: None,
 };

@@ -51,7 +51,7 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Check whether the caller normally reads these parameters. If not, rotate the \
                  values it read, revoke its credentials and review its other activity.",
-    evidence: &["error_code", "parameters_requested", "path", "source_ip"],
+    evidence: "error_code parameters_requested path source_ip",
     triggers: &[Trigger::read_only(
         "ssm.amazonaws.com",
         &["GetParameter", "GetParameterHistory", "GetParameters", "GetParametersByPath"],

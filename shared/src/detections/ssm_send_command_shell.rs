@@ -60,10 +60,8 @@ pub static META: Meta = Meta {
     next_steps: "Read the command's parameters and output (GetCommandInvocation, or the S3 \
                  or CloudWatch output). If the caller had no reason to run commands on these \
                  instances, contain its credentials and check the instances for persistence.",
-    evidence: &[
-        "command_id", "document", "documents", "instance_ids", "region", "schedule", "source_ip",
-        "targets", "user_agent",
-    ],
+    evidence: "command_id document documents instance_ids region schedule source_ip targets \
+        user_agent",
     triggers: &[Trigger::write(
         "ssm.amazonaws.com",
         &["SendCommand", "CreateAssociation", "CreateAssociationBatch", "UpdateAssociation"],

@@ -59,7 +59,7 @@ pub static META: Meta = Meta {
     ],
     next_steps: "Set the logging destinations back, then review the sessions started since \
                  the change (StartSession events) and what their users did on the instances.",
-    evidence: &["api", "document", "document_format", "document_version", "session_type"],
+    evidence: "api document document_format document_version session_type",
     triggers: &[Trigger::write(SSM, CALLS)],
     window: None,
 };

@@ -45,9 +45,7 @@ pub static META: Meta = Meta {
     next_steps: "Confirm the session with the person behind the principal. Session logs (if \
                  Session Manager logs to S3 or CloudWatch) show what was typed; terminate the \
                  session and contain the credentials if it was not them.",
-    evidence: &[
-        "command", "document", "region", "session_id", "source_ip", "target", "task", "user_agent",
-    ],
+    evidence: "command document region session_id source_ip target task user_agent",
     triggers: &[
         Trigger::write("ssm.amazonaws.com", &["StartSession"]),
         Trigger::write(ECS, &[ECS_EXEC]),

@@ -46,9 +46,7 @@ pub static META: Meta = Meta {
     next_steps: "Check which permission set changed and who is assigned to it, in which \
                  accounts. If the change is not planned, remove the policy, re-provision the \
                  set, and review assignments and sign-ins made since.",
-    evidence: &[
-        "action", "admin_equivalent", "inline", "instance", "managed_policy", "permission_set",
-    ],
+    evidence: "action admin_equivalent inline instance managed_policy permission_set",
     triggers: &[Trigger::write(IDENTITY_CENTER, NAMES)],
     window: None,
 };

@@ -33,10 +33,8 @@ pub static META: Meta = Meta {
                  federated user (responseElements.federatedUser) did and at any \
                  GetSigninToken from it; deactivating the caller's key does not end \
                  the session, so attach a deny-all policy to the user as well.",
-    evidence: &[
-        "api", "caller", "caller_type", "durationSeconds", "federated_user_arn", "name",
-        "source_ip", "user_agent",
-    ],
+    evidence: "api caller caller_type durationSeconds federated_user_arn name source_ip \
+        user_agent",
     triggers: &[Trigger::write(STS, &["GetFederationToken"])],
     window: Some(WindowSpec::FirstSeen { days: 10 }),
 };

@@ -259,7 +259,7 @@ pub static META: Meta = Meta {
                  bucket keeps every version. A rule enabled again was off before, and what \
                  happened meanwhile reached no function: find when it was disabled (CloudTrail \
                  of that account and Region) and backtest that span.",
-    evidence: &["forwarders_sent_to", "invoked_by", "key", "resource", "resource_prefix"],
+    evidence: "forwarders_sent_to invoked_by key resource resource_prefix",
     triggers: &[
         Trigger::write("events.amazonaws.com", EVENTS),
         Trigger::write("scheduler.amazonaws.com", SCHEDULER),

@@ -75,12 +75,10 @@ pub static META: Meta = Meta {
                  runs that identity provider, and the group's and endpoint's policies. If \
                  unplanned, delete the endpoint or detach the provider, and review Verified \
                  Access's access logs for who came in.",
-    evidence: &[
-        "access_logs_off", "action", "application_domain", "authorization_endpoint", "endpoint",
-        "endpoint_id", "endpoint_type", "group", "instance", "issuer",
-        "permits_every_authenticated_user", "public_signing_key_url", "region", "source_ip",
-        "token_endpoint", "trust_provider", "user_agent", "user_info_endpoint",
-    ],
+    evidence: "access_logs_off action application_domain authorization_endpoint endpoint \
+        endpoint_id endpoint_type group instance issuer permits_every_authenticated_user \
+        public_signing_key_url region source_ip token_endpoint trust_provider user_agent \
+        user_info_endpoint",
     triggers: &[Trigger::write(EC2, CALLS)],
     window: None,
 };

@@ -54,10 +54,8 @@ pub static META: Meta = Meta {
     next_steps: "Turn the block back on or remove the exclusion unless the change was \
                  planned, then look for security groups, routes and public addresses opened \
                  since in the networks it covered.",
-    evidence: &[
-        "action", "exclusion_id", "exclusion_mode", "internet_gateway_block_mode", "lifted",
-        "policy_id", "policy_name", "scope", "subnet_id", "vpc_id",
-    ],
+    evidence: "action exclusion_id exclusion_mode internet_gateway_block_mode lifted policy_id \
+        policy_name scope subnet_id vpc_id",
     triggers: &[
         Trigger::write(EC2, &[OPTIONS]),
         Trigger::write(EC2, EXCLUSIONS),

@@ -37,7 +37,7 @@ pub static META: Meta = Meta {
     next_steps: "Remove `*` from the service's allowed principals, list the endpoint \
                  connections made since the change and reject those from unknown accounts, \
                  and check that acceptance is required.",
-    evidence: &["added_principal", "service_id"],
+    evidence: "added_principal service_id",
     triggers: &[Trigger::write(EC2, CALLS)],
     window: None,
 };

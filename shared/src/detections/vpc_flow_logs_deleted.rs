@@ -45,7 +45,7 @@ pub static META: Meta = Meta {
     next_steps: "Check which flow logs were removed and whether new ones replaced them. If not \
                  planned, recreate them, and review the caller's activity and the network \
                  activity of the affected resources from other sources since the deletion.",
-    evidence: &["flow_log_ids", "not_deleted"],
+    evidence: "flow_log_ids not_deleted",
     triggers: &[Trigger::write(SOURCE, NAMES)],
     window: None,
 };

@@ -47,10 +47,8 @@ pub static META: Meta = Meta {
     next_steps: "Confirm the connection with the network team: where is the far end, who \
                  holds its keys or client certificates? If it is not known, delete it and \
                  review the routes and security groups that admit its ranges.",
-    evidence: &[
-        "api", "authentication", "client_cidr", "connection_log_off", "customer_gateway",
-        "transit_gateway", "vpn_connection", "vpn_gateway", "vpn_type",
-    ],
+    evidence: "api authentication client_cidr connection_log_off customer_gateway transit_gateway \
+        vpn_connection vpn_gateway vpn_type",
     triggers: &[Trigger::write(EC2, CALLS)],
     window: None,
 };

@@ -62,10 +62,8 @@ pub static META: Meta = Meta {
     next_steps: "Check whether logging was put back (PutLoggingConfiguration) shortly after. If \
                  not, restore it, and review the ACL's protected applications and the caller's \
                  activity since.",
-    evidence: &[
-        "action", "api", "delivery_stream", "drops_every_request", "id", "name", "new_bucket",
-        "new_destination", "resource_arn", "scope",
-    ],
+    evidence: "action api delivery_stream drops_every_request id name new_bucket new_destination \
+        resource_arn scope",
     triggers: &Trigger::joined::<3, 2, 5>(
         waf_triggers(NAMES),
         [Trigger::write(WAFV2, &[PUT]), Trigger::write(FIREHOSE, &[FIREHOSE_DELETE, FIREHOSE_UPDATE])],

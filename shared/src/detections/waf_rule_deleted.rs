@@ -56,9 +56,7 @@ pub static META: Meta = Meta {
     next_steps: "Check which web ACLs used the rule and what it blocked. If not planned, \
                  restore it and review the protected applications' traffic and the caller's \
                  activity since.",
-    evidence: &[
-        "action", "api", "emptied", "id", "name", "open_to_internet", "resource_arn", "scope",
-    ],
+    evidence: "action api emptied id name open_to_internet resource_arn scope",
     triggers: &Trigger::joined::<3, 1, 4>(waf_triggers(NAMES), [Trigger::write(WAFV2, &[UPDATE, IP_SET])]),
     window: None,
 };

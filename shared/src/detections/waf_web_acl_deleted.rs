@@ -69,7 +69,7 @@ pub static META: Meta = Meta {
     next_steps: "Check what the ACL protected and whether a replacement is in place. If not \
                  planned, restore it and review the protected applications' traffic and the \
                  caller's activity since.",
-    evidence: &["action", "api", "created_empty", "emptied", "id", "name", "resource_arn", "scope"],
+    evidence: "action api created_empty emptied id name resource_arn scope",
     triggers: &Trigger::joined::<3, 2, 5>(
         waf_triggers(NAMES),
         [Trigger::write(WAFV2, WRITES), Trigger::write(CLOUDFRONT, CLOUDFRONT_NAMES)],

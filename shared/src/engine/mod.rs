@@ -583,7 +583,7 @@ mod tests {
         group: "correlation",
         false_positives: &["none"],
         next_steps: "none",
-        evidence: &[],
+        evidence: "",
         triggers: &[Trigger::write("iam.amazonaws.com", &["CreateUser"])],
         window: Some(WindowSpec::FirstSeen { days: 10 }),
     };

@@ -794,7 +794,7 @@ fn evidence_keys_written(c: &mut Checker<'_>, m: &DeTable<'_>, detections: &[Str
         let absent = modifier == Some("absent");
         let writers: Vec<&str> = scope
             .iter()
-            .filter(|d| d.evidence.contains(&name))
+            .filter(|d| d.evidence_keys().any(|k| k == name))
             .map(|d| d.id)
             .collect();
         if ENGINE_EVIDENCE.contains(&name) && writers.is_empty() {
@@ -890,10 +890,7 @@ fn evidence_keys_written(c: &mut Checker<'_>, m: &DeTable<'_>, detections: &[Str
 /// The keys an entry's detections write, to name beside a key none of them
 /// writes: all of them when there are few, else the nearest one.
 fn keys_hint(name: &str, scope: &[&Indexed]) -> String {
-    let mut keys: Vec<&str> = scope
-        .iter()
-        .flat_map(|d| d.evidence.iter().copied())
-        .collect();
+    let mut keys: Vec<&str> = scope.iter().flat_map(|d| d.evidence_keys()).collect();
     keys.sort_unstable();
     keys.dedup();
     if keys.len() <= 12 {

@@ -244,7 +244,10 @@ fn every_detection_declares_the_evidence_keys_its_source_writes() {
             );
             continue;
         };
-        let undeclared: Vec<&&str> = keys.iter().filter(|k| !meta.evidence.contains(k)).collect();
+        let undeclared: Vec<&&str> = keys
+            .iter()
+            .filter(|k| !meta.evidence_keys().any(|d| d == **k))
+            .collect();
         assert!(
             undeclared.is_empty(),
             "{}: evidence keys {undeclared:?} are not in its META.evidence",
