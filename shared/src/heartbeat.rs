@@ -320,6 +320,7 @@ fn silent_finding(member: &str, since_ms: i64, now_ms: i64, silence: Silence) ->
             display: "no canary received (trailwatch heartbeat check)".into(),
             kind: None,
             account: None,
+            on_behalf_of: None,
         },
         source_ip: None,
         user_agent: None,

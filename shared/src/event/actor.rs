@@ -24,6 +24,14 @@ pub struct Actor {
     /// to). Stateless findings only; a window's finding leaves it out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    /// The IAM Identity Center user a role session acted for, by its id in the
+    /// identity store (`userIdentity.onBehalfOf.userId`: trusted identity
+    /// propagation, an application calling AWS as the person signed in to it),
+    /// when the caller is not that user itself (an `IdentityCenterUser` is
+    /// shown by that id already). The role is the caller; the person is who to
+    /// ask. Stateless findings only, as `account`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
 }
 
 impl Actor {
@@ -33,12 +41,14 @@ impl Actor {
             display: actor_display(rec),
             kind: rec.identity_type().map(str::to_owned),
             account: caller_account_elsewhere(rec).map(str::to_owned),
+            on_behalf_of: person_acted_for(rec).map(str::to_owned),
         }
     }
 
-    /// The text after the caller's name where findings show it: its type, and
-    /// its own account when that is not the finding's (`mallory (IAMUser)
-    /// from account 111122223333`), each value as the renderer writes one.
+    /// The text after the caller's name where findings show it: its type, its
+    /// own account when that is not the finding's (`mallory (IAMUser) from
+    /// account 111122223333`), and the Identity Center user a session acted
+    /// for, each value as the renderer writes one.
     pub fn qualifier(&self, value: impl Fn(&str) -> String) -> String {
         let mut out = String::new();
         if let Some(k) = &self.kind {
@@ -47,8 +57,28 @@ impl Actor {
         if let Some(a) = &self.account {
             out.push_str(&format!(" from account {}", value(a)));
         }
+        if let Some(p) = &self.on_behalf_of {
+            out.push_str(&format!(" for Identity Center user {}", value(p)));
+        }
         out
     }
+}
+
+/// `onBehalfOf.userId` of a caller that is not that Identity Center user,
+/// when it has the shape of an identity store's user id (at most 47 letters,
+/// digits and hyphens: a UUID, perhaps after a 10-character prefix). The
+/// record's text is the caller's to write in a replay or a forged event:
+/// anything else would be shown after the caller's name as if it were ours.
+fn person_acted_for<'r>(rec: &'r Record) -> Option<&'r str> {
+    (rec.identity_type() != Some("IdentityCenterUser"))
+        .then(|| rec.on_behalf_of_user_id())
+        .flatten()
+        .map(str::trim)
+        .filter(|p| {
+            !p.is_empty()
+                && p.len() <= 47
+                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
 }
 
 /// `userIdentity.accountId` when it is an account id and not the record's
@@ -221,6 +251,50 @@ mod tests {
             assert_eq!(actor_key(&r), key, "{json}");
         }
         assert_eq!(actor_display(&Record::default()), "unknown");
+    }
+
+    /// A role session of trusted identity propagation names the person it
+    /// acted for beside the role (which stays the caller and the key); an
+    /// Identity Center user is that id already, and an empty id is none.
+    #[test]
+    fn a_session_acting_for_an_identity_center_user_names_the_person() {
+        let tip = rec(
+            r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/QBusinessWebExperience/app-session",
+               "principalId":"AROAEXAMPLE:app-session","accountId":"1",
+               "onBehalfOf":{"userId":"544894e8-80c1-707f-60e3-3ba6510dfac1",
+                             "identityStoreArn":"arn:aws:identitystore::1:identitystore/d-9067642ac7"}}"#,
+        );
+        let a = Actor::of(&tip);
+        assert_eq!(
+            a.key,
+            "arn:aws:sts::1:assumed-role/QBusinessWebExperience/app-session"
+        );
+        assert_eq!(
+            a.on_behalf_of.as_deref(),
+            Some("544894e8-80c1-707f-60e3-3ba6510dfac1")
+        );
+        assert_eq!(
+            a.qualifier(|v| format!("<{v}>")),
+            " (<AssumedRole>) for Identity Center user <544894e8-80c1-707f-60e3-3ba6510dfac1>"
+        );
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(json["on_behalf_of"], "544894e8-80c1-707f-60e3-3ba6510dfac1");
+        for none in [
+            r#"{"type":"IdentityCenterUser","accountId":"1","onBehalfOf":{"userId":"544894e8-80c1-707f-60e3-3ba6510dfac1"}}"#,
+            r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","onBehalfOf":{"userId":" "}}"#,
+            r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","onBehalfOf":{"userId":"x (Root) from account 999988887777"}}"#,
+            r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","onBehalfOf":null}"#,
+            r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s"}"#,
+        ] {
+            let a = Actor::of(&rec(none));
+            assert_eq!(a.on_behalf_of, None, "{none}");
+            assert!(
+                serde_json::to_value(&a)
+                    .unwrap()
+                    .get("on_behalf_of")
+                    .is_none()
+            );
+        }
     }
 
     /// An assumed role's name comes from its session issuer when that differs

@@ -402,6 +402,11 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
     field("ActorType", f.actor.kind.as_deref().unwrap_or(""));
     // A cross-account caller's own account (the finding's is the record's).
     field("ActorAccountId", f.actor.account.as_deref().unwrap_or(""));
+    // The Identity Center user a role session acted for.
+    field(
+        "ActorOnBehalfOf",
+        f.actor.on_behalf_of.as_deref().unwrap_or(""),
+    );
     field("SourceAccountId", f.account_id.as_deref().unwrap_or(""));
     field("SourceIp", f.source_ip.as_deref().unwrap_or(""));
     field("UserAgent", f.user_agent.as_deref().unwrap_or(""));
@@ -575,6 +580,16 @@ mod tests {
         assert_eq!(
             a.product_fields["trailwatch/SourceAccountId"],
             "444455556666"
+        );
+        assert!(!a.product_fields.contains_key("trailwatch/ActorOnBehalfOf"));
+        // A session of trusted identity propagation names its person.
+        let tip = stop().replace(
+            r#""userName":"alice""#,
+            r#""userName":"alice","onBehalfOf":{"userId":"544894e8-80c1-707f-60e3-3ba6510dfac1"}"#,
+        );
+        assert_eq!(
+            render(&finding(&tip), &p, 1_800_000_000_000).product_fields["trailwatch/ActorOnBehalfOf"],
+            "544894e8-80c1-707f-60e3-3ba6510dfac1"
         );
         assert_eq!(a.severity.label, "HIGH");
         assert_eq!(a.types, ["TTPs/Defense Evasion"]);

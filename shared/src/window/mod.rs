@@ -938,6 +938,7 @@ fn span_finding(
             kind: head.owned(Text::ActorType),
             // Not kept in a window's context (docs/findings.md).
             account: None,
+            on_behalf_of: None,
         },
         source_ip: head.owned(Text::SourceIp),
         user_agent: head.owned(Text::UserAgent),
