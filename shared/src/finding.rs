@@ -149,6 +149,9 @@ impl Finding {
             self.actor.qualifier(str::to_owned)
         );
         line(&mut lines, "actor", &who);
+        if let Some(person) = self.actor.acting_for(str::to_owned) {
+            line(&mut lines, "on behalf of", &person);
+        }
         if self.actor.key != self.actor.display {
             line(&mut lines, "actor key", &self.actor.key);
         }

@@ -21,7 +21,8 @@ pub struct Actor {
     /// record's: a cross-account call, whose copy in the resource owner's
     /// account may name the caller by a principal id alone (from a review,
     /// fifteenth session: such a finding did not say which account to turn
-    /// to). Stateless findings only; a window's finding leaves it out.
+    /// to). Findings made from one record (stateless, first-seen, a burst in one
+    /// call); a window's finding over several leaves it out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
     /// The IAM Identity Center user a role session acted for, by its id in the
@@ -29,7 +30,7 @@ pub struct Actor {
     /// propagation, an application calling AWS as the person signed in to it),
     /// when the caller is not that user itself (an `IdentityCenterUser` is
     /// shown by that id already). The role is the caller; the person is who to
-    /// ask. Stateless findings only, as `account`.
+    /// ask. Findings made from one record, as `account`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_behalf_of: Option<String>,
 }
@@ -45,10 +46,9 @@ impl Actor {
         }
     }
 
-    /// The text after the caller's name where findings show it: its type, its
-    /// own account when that is not the finding's (`mallory (IAMUser) from
-    /// account 111122223333`), and the Identity Center user a session acted
-    /// for, each value as the renderer writes one.
+    /// The text after the caller's name where findings show it: its type, and
+    /// its own account when that is not the finding's (`mallory (IAMUser)
+    /// from account 111122223333`), each value as the renderer writes one.
     pub fn qualifier(&self, value: impl Fn(&str) -> String) -> String {
         let mut out = String::new();
         if let Some(k) = &self.kind {
@@ -57,28 +57,49 @@ impl Actor {
         if let Some(a) = &self.account {
             out.push_str(&format!(" from account {}", value(a)));
         }
-        if let Some(p) = &self.on_behalf_of {
-            out.push_str(&format!(" for Identity Center user {}", value(p)));
-        }
         out
+    }
+
+    /// The person a session acted for, as the line of its own that findings
+    /// show it on (`<id> (Identity Center user)`): the id first, so that a
+    /// message wrapped at its width keeps it whole (from a review: e-mail cut
+    /// it after the caller's name).
+    pub fn acting_for(&self, value: impl Fn(&str) -> String) -> Option<String> {
+        let person = self.on_behalf_of.as_deref()?;
+        Some(format!("{} (Identity Center user)", value(person)))
     }
 }
 
-/// `onBehalfOf.userId` of a caller that is not that Identity Center user,
-/// when it has the shape of an identity store's user id (at most 47 letters,
-/// digits and hyphens: a UUID, perhaps after a 10-character prefix). The
-/// record's text is the caller's to write in a replay or a forged event:
-/// anything else would be shown after the caller's name as if it were ours.
+/// `onBehalfOf.userId` of a role session (`AssumedRole`: trusted identity
+/// propagation is a role acting for a person), when it has the form of an
+/// identity store's user id: a UUID in hexadecimal, perhaps after ten hex
+/// digits and a hyphen (stores made before the Identity Center's own). The
+/// record's text is the caller's to write in a replay or a forged event, and
+/// anything else would be shown after the caller's name as if it were ours
+/// (from a review: `true`, `Administrator`, `root-from-account-...`).
 fn person_acted_for<'r>(rec: &'r Record) -> Option<&'r str> {
-    (rec.identity_type() != Some("IdentityCenterUser"))
-        .then(|| rec.on_behalf_of_user_id())
-        .flatten()
-        .map(str::trim)
-        .filter(|p| {
-            !p.is_empty()
-                && p.len() <= 47
-                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
+    if rec.identity_type() != Some("AssumedRole") {
+        return None;
+    }
+    let id = rec.on_behalf_of_user_id()?.trim();
+    is_identity_store_user_id(id).then_some(id)
+}
+
+/// `8-4-4-4-12` hexadecimal digits, optionally after `10 digits-`.
+fn is_identity_store_user_id(id: &str) -> bool {
+    let uuid = match id.len() {
+        36 => id,
+        47 if id.as_bytes()[10] == b'-' && id[..10].bytes().all(|b| b.is_ascii_hexdigit()) => {
+            &id[11..]
+        }
+        _ => return false,
+    };
+    let groups: Vec<&str> = uuid.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// `userIdentity.accountId` when it is an account id and not the record's
@@ -181,6 +202,22 @@ pub fn actor_display_text<'r>(rec: &'r Record) -> Cow<'r, str> {
     }
 }
 
+/// `record` (whose caller is the IAM user `alice`) as made by an application's
+/// role session acting for the Identity Center user `person`.
+#[cfg(test)]
+pub(crate) fn acting_for_in_test(record: &str, person: &str) -> String {
+    record
+        .replace("\"IAMUser\"", "\"AssumedRole\"")
+        .replace(
+            ":user/alice",
+            ":assumed-role/QBusinessWebExperience/app-session",
+        )
+        .replace(
+            r#""userName":"alice""#,
+            &format!(r#""onBehalfOf":{{"userId":"{person}"}}"#),
+        )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,16 +310,29 @@ mod tests {
             a.on_behalf_of.as_deref(),
             Some("544894e8-80c1-707f-60e3-3ba6510dfac1")
         );
+        assert_eq!(a.qualifier(|v| format!("<{v}>")), " (<AssumedRole>)");
         assert_eq!(
-            a.qualifier(|v| format!("<{v}>")),
-            " (<AssumedRole>) for Identity Center user <544894e8-80c1-707f-60e3-3ba6510dfac1>"
+            a.acting_for(|v| format!("<{v}>")).as_deref(),
+            Some("<544894e8-80c1-707f-60e3-3ba6510dfac1> (Identity Center user)")
         );
         let json = serde_json::to_value(&a).unwrap();
         assert_eq!(json["on_behalf_of"], "544894e8-80c1-707f-60e3-3ba6510dfac1");
+        // A store older than Identity Center's own prefixes ten hex digits.
+        let prefixed = r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s",
+            "onBehalfOf":{"userId":"9067642ac7-544894e8-80c1-707f-60e3-3ba6510dfac1"}}"#;
+        assert_eq!(
+            Actor::of(&rec(prefixed)).on_behalf_of.as_deref(),
+            Some("9067642ac7-544894e8-80c1-707f-60e3-3ba6510dfac1")
+        );
         for none in [
             r#"{"type":"IdentityCenterUser","accountId":"1","onBehalfOf":{"userId":"544894e8-80c1-707f-60e3-3ba6510dfac1"}}"#,
             r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","onBehalfOf":{"userId":" "}}"#,
             r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","onBehalfOf":{"userId":"x (Root) from account 999988887777"}}"#,
+            r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","onBehalfOf":{"userId":"root-from-account-999988887777"}}"#,
+            r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","onBehalfOf":{"userId":true}}"#,
+            r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","onBehalfOf":{"userId":"544894e8-80c1-707f-60e3-3ba6510dfac"}}"#,
+            r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","onBehalfOf":{"userId":"544894e8-80c1-707f-60e3_3ba6510dfac1"}}"#,
+            r#"{"type":"Root","arn":"arn:aws:iam::1:root","onBehalfOf":{"userId":"544894e8-80c1-707f-60e3-3ba6510dfac1"}}"#,
             r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s","onBehalfOf":null}"#,
             r#"{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/R/s"}"#,
         ] {

@@ -20,6 +20,8 @@ pub mod surrogates;
 pub mod time;
 pub mod utf8;
 
+#[cfg(test)]
+pub(crate) use actor::acting_for_in_test;
 pub use actor::{Actor, actor_display, actor_display_text, actor_key};
 pub use owned::OwnedRecord;
 pub use record::Record;

@@ -476,6 +476,14 @@ fn email_text_within(f: &Finding, max_bytes: usize) -> String {
             .qualifier(|kind| crate::sanitize::defanged_line(kind, 40)),
     );
     field(&mut s, "Principal", &who);
+    // Cut at 64: an Identity Center user id is 47 with its store's prefix (a
+    // review found it cut at 40).
+    if let Some(person) = f
+        .actor
+        .acting_for(|id| crate::sanitize::defanged_line(id, 64))
+    {
+        field(&mut s, "On behalf of", &person);
+    }
     if f.actor.key != f.actor.display {
         field(&mut s, "Identity", &safe(&f.actor.key));
     }
@@ -626,6 +634,19 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert_eq!(v["finding_id"], f.finding_id.as_str());
         assert_eq!(v["evidence_truncated"], true);
+    }
+
+    /// From a review: the e-mail cut an Identity Center user id with its
+    /// store's prefix (47 characters) at 40.
+    #[test]
+    fn the_email_names_the_whole_id_of_the_person_a_session_acted_for() {
+        let person = "9067642ac7-544894e8-80c1-707f-60e3-3ba6510dfac1";
+        let tip = crate::event::acting_for_in_test(STOP, person);
+        let text = email_text(&finding(&tip));
+        assert!(
+            text.contains(&format!("On behalf of   {person} (Identity")),
+            "{text}"
+        );
     }
 
     #[test]

@@ -583,9 +583,9 @@ mod tests {
         );
         assert!(!a.product_fields.contains_key("trailwatch/ActorOnBehalfOf"));
         // A session of trusted identity propagation names its person.
-        let tip = stop().replace(
-            r#""userName":"alice""#,
-            r#""userName":"alice","onBehalfOf":{"userId":"544894e8-80c1-707f-60e3-3ba6510dfac1"}"#,
+        let tip = crate::event::acting_for_in_test(
+            crate::render::ocsf::tests::STOP,
+            "544894e8-80c1-707f-60e3-3ba6510dfac1",
         );
         assert_eq!(
             render(&finding(&tip), &p, 1_800_000_000_000).product_fields["trailwatch/ActorOnBehalfOf"],

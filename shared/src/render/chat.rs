@@ -112,6 +112,9 @@ pub fn render(f: &Finding) -> Value {
     let mut who = format!("*Actor* {}", v(&f.actor.display));
     who.push_str(&f.actor.qualifier(|kind| v(kind)));
     lines.push(who);
+    if let Some(person) = f.actor.acting_for(|id| v(id)) {
+        lines.push(format!("*On behalf of* {person}"));
+    }
     let mut what = format!(
         "*API* {}",
         v(&f.event_names

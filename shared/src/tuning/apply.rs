@@ -197,6 +197,19 @@ pub fn dedup_group(f: &Finding, by: &[DedupKey]) -> String {
         parts.push("actor_from");
         parts.push(from);
     }
+    // A role session acting for people (trusted identity propagation): each
+    // person is an actor of its own, as an Identity Center user calling
+    // directly is (from a review: one application session held a second
+    // person's finding back behind the first's).
+    if let Some(person) = f
+        .actor
+        .on_behalf_of
+        .as_deref()
+        .filter(|_| by.contains(&DedupKey::Actor))
+    {
+        parts.push("on_behalf_of");
+        parts.push(person);
+    }
     finding_id(&parts)
 }
 

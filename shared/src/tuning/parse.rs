@@ -861,19 +861,18 @@ fn evidence_keys_written(c: &mut Checker<'_>, m: &DeTable<'_>, detections: &[Str
                 k.span(),
                 format!(
                     "{key:?}: only {} of the detections write the evidence key {name:?} ({}): \
-                     over every other one the entry matches without it",
+                     over the {} others ({}) the key is absent from every finding, and the \
+                     entry matches each one its other keys match",
                     writers.len(),
-                    writers
-                        .iter()
-                        .take(5)
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                        + if writers.len() > 5 { ", ..." } else { "" }
+                    listed(&writers, 5),
+                    without.len(),
+                    listed(&without.iter().map(|d| d.id).collect::<Vec<_>>(), 3),
                 ),
             );
         } else if nested {
-            c.warn(
+            // A note, not a warning: the name may well be right, and `--strict`
+            // could not be met (from a review).
+            c.note(
                 k.span(),
                 format!(
                     "{key:?}: the names below evidence.{first} are not checked, and a misspelt \
@@ -887,6 +886,15 @@ fn evidence_keys_written(c: &mut Checker<'_>, m: &DeTable<'_>, detections: &[Str
     ok
 }
 
+/// The first `n` of `items`, and `...` when there are more.
+fn listed(items: &[&str], n: usize) -> String {
+    let mut out = items.iter().take(n).copied().collect::<Vec<_>>().join(", ");
+    if items.len() > n {
+        out.push_str(", ...");
+    }
+    out
+}
+
 /// The keys an entry's detections write, to name beside a key none of them
 /// writes: all of them when there are few, else the nearest one.
 fn keys_hint(name: &str, scope: &[&Indexed]) -> String {
@@ -896,14 +904,28 @@ fn keys_hint(name: &str, scope: &[&Indexed]) -> String {
     if keys.len() <= 12 {
         return format!(" (its keys: {})", keys.join(", "));
     }
-    crate::spelling::nearest(name, keys.iter().copied()).map_or(
-        " (`trailwatch list ID` shows a detection's evidence keys)".to_owned(),
-        |k| {
-            format!(
-                "; did you mean {k:?}? (`trailwatch list ID` shows a detection's evidence keys)"
-            )
-        },
-    )
+    // A key the name begins with, or that begins with the name, before the
+    // nearest by spelling (a review: `bucket_name` was offered `budgetName`
+    // beside `bucket`).
+    let lower = name.to_ascii_lowercase();
+    let stem = keys
+        .iter()
+        .copied()
+        .filter(|k| k.len() >= 4)
+        .filter(|k| {
+            let k = k.to_ascii_lowercase();
+            lower.starts_with(&k) || k.starts_with(&lower)
+        })
+        .max_by_key(|k| k.len());
+    stem.or_else(|| crate::spelling::nearest(name, keys.iter().copied()))
+        .map_or(
+            " (`trailwatch list ID` shows a detection's evidence keys)".to_owned(),
+            |k| {
+                format!(
+                    "; did you mean {k:?}? (`trailwatch list ID` shows a detection's evidence keys)"
+                )
+            },
+        )
 }
 
 /// The first of an entry's `detections` that is `"*"` or one `applies` to.

@@ -2601,7 +2601,7 @@ fn evidence_keys_are_judged_against_the_entrys_detections() {
     ));
     assert!(
         all.iter().any(|w| w.contains("only ")
-            && w.contains("over every other one the entry matches without it")),
+            && w.contains("the key is absent from every finding, and the entry matches each one")),
         "{all:?}"
     );
     let below = said(&entry_over(
@@ -2613,5 +2613,37 @@ fn evidence_keys_are_judged_against_the_entrys_detections() {
             .iter()
             .any(|w| w.contains("the names below evidence.open_rules[] are not checked")),
         "{below:?}"
+    );
+}
+
+/// Under `dedup_by = ["actor"]`, each person a role session acts for is an
+/// actor of its own; other keys are unchanged by it.
+#[test]
+fn a_session_acting_for_two_people_is_two_dedup_actors() {
+    use super::DedupKey;
+    let session = |person: &str| {
+        let detail = crate::event::acting_for_in_test(crate::render::ocsf::tests::STOP, person);
+        crate::render::ocsf::tests::finding(&detail)
+    };
+    let (one, two) = (
+        session("544894e8-80c1-707f-60e3-3ba6510dfac1"),
+        session("9067642ac7-11111111-2222-3333-4444-555555555555"),
+    );
+    assert!(one.actor.on_behalf_of.is_some() && two.actor.on_behalf_of.is_some());
+    let group = |f, by: &[DedupKey]| super::dedup_group(f, by);
+    assert_ne!(
+        group(&one, &[DedupKey::Actor]),
+        group(&two, &[DedupKey::Actor])
+    );
+    assert_eq!(
+        group(&one, &[DedupKey::Account]),
+        group(&two, &[DedupKey::Account])
+    );
+    assert_eq!(
+        group(&one, &[DedupKey::Actor]),
+        group(
+            &session("544894e8-80c1-707f-60e3-3ba6510dfac1"),
+            &[DedupKey::Actor]
+        )
     );
 }
