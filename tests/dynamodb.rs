@@ -106,9 +106,9 @@ async fn the_table_has_the_schema_and_ttl() {
 
     let missing = ensure_table(&client, &name, false).await.unwrap_err();
     assert!(
-        missing.0.contains(&name)
-            && missing.0.contains("does not exist")
-            && missing.0.contains("--create-table"),
+        missing.message().contains(&name)
+            && missing.message().contains("does not exist")
+            && missing.message().contains("--create-table"),
         "{missing}"
     );
 
@@ -177,7 +177,7 @@ async fn the_table_has_the_schema_and_ttl() {
         .await
         .expect("create other table");
     let wrong = ensure_table(&client, &other, true).await.unwrap_err();
-    assert!(wrong.0.contains("key schema"), "{wrong}");
+    assert!(wrong.message().contains("key schema"), "{wrong}");
 }
 
 // ---------------------------------------------------------------------------
@@ -2284,7 +2284,7 @@ async fn a_conflicting_transaction_is_tried_again_then_an_error() {
         .claim("k", &guards, take, at)
         .await
         .expect_err("five conflicts");
-    assert!(e.0.contains("still conflicting"), "{e}");
+    assert!(e.message().contains("still conflicting"), "{e}");
     assert_eq!(requests.snapshot().get("TransactWriteItems"), Some(&5));
     // Nothing was written: the next attempt (Lambda's retry) takes it.
     assert_eq!(

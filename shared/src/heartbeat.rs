@@ -388,7 +388,7 @@ impl crate::state::Wrapper for RefusesToArm {
             && member == self.member
             && self.refuse.load(std::sync::atomic::Ordering::SeqCst)
         {
-            return Err(StoreError("throttled".into()));
+            return Err(StoreError::new("throttled"));
         }
         self.inner
             .beat(partition, member, time_ms, expires_at, now)
@@ -631,7 +631,7 @@ mod tests {
         assert_eq!(check.findings.len(), 1, "the heard member's silence");
         assert_eq!(check.to_arm, expected);
         let e = rt.block_on(arm(&store, &check.to_arm, later)).unwrap_err();
-        assert!(e.0.contains("throttled"), "{e}");
+        assert!(e.message().contains("throttled"), "{e}");
         let armed = rt
             .block_on(store.members(EXPECTED_PARTITION, later))
             .unwrap();

@@ -126,7 +126,7 @@ async fn remember<S: Store + ?Sized>(store: &S, r: Reported) {
         #[cfg(feature = "lambda")]
         tracing::error!(
             memory = crate::sanitize::one_line(&r.partition, 200),
-            error = crate::sanitize::one_line(&_e.0, 400),
+            error = crate::sanitize::one_line(_e.message(), 400),
             "a notified finding's values could not be remembered: the same values \
              may be reported again in a later window"
         );
@@ -265,11 +265,13 @@ pub(crate) async fn lease_or_send<S: Store + ?Sized, N: Notifier + ?Sized>(
                     cause: NotifyError(cause),
                 })
             } else {
-                Err(HandleError::Store(crate::state::StoreError(format!(
-                    "{}; and sending the finding without a claim failed too: {}",
-                    e.0,
-                    failed.join("; ")
-                ))))
+                Err(HandleError::Store(crate::state::StoreError::refused(
+                    format!(
+                        "{}; and sending the finding without a claim failed too: {}",
+                        e.message(),
+                        failed.join("; ")
+                    ),
+                )))
             }
         }
         other => other,
@@ -358,7 +360,7 @@ pub(crate) async fn confirm<S: Store + ?Sized>(
                 #[cfg(feature = "lambda")]
                 tracing::error!(
                     claim = crate::sanitize::one_line(key, 200),
-                    error = crate::sanitize::one_line(&_e.0, 400),
+                    error = crate::sanitize::one_line(_e.message(), 400),
                     "a delivered finding's claim could not be confirmed: its lease \
                      lapses, and a later event may deliver it again"
                 );

@@ -1215,7 +1215,7 @@ mod tests {
             _: crate::state::Observation,
             _: i64,
         ) -> Result<(), crate::state::StoreError> {
-            Err(crate::state::StoreError("throttled".into()))
+            Err(crate::state::StoreError::new("throttled"))
         }
     }
 
@@ -1285,7 +1285,7 @@ mod tests {
             Err(if self.refused {
                 crate::state::StoreError::refused(cause.into())
             } else {
-                crate::state::StoreError("throttled".into())
+                crate::state::StoreError::new("throttled")
             })
         }
     }
@@ -1425,7 +1425,7 @@ mod tests {
                 .fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1))
                 .is_ok()
             {
-                return Err(crate::state::StoreError("throttled".into()));
+                return Err(crate::state::StoreError::new("throttled"));
             }
             self.inner.confirm(key, lease, expires_at).await
         }

@@ -283,7 +283,7 @@ impl DynamoStore {
         let mut holders = Vec::new();
         for item in items {
             let Some(item) = item else {
-                return Err(StoreError(format!(
+                return Err(StoreError::new(format!(
                     "DynamoDB table {}: a claim was refused without the item that refused it \
                      (does the endpoint support ReturnValuesOnConditionCheckFailure?)",
                     self.table
@@ -404,7 +404,7 @@ impl DynamoStore {
                 .map_err(|e| self.error("Query", e))?;
             for item in page.items() {
                 let obs = observation_of(item).ok_or_else(|| {
-                    StoreError(format!(
+                    StoreError::new(format!(
                         "DynamoDB Query on table {}: malformed observation item in partition {:?}",
                         self.table,
                         crate::sanitize::one_line(partition, 200)
@@ -562,7 +562,7 @@ impl DynamoStore {
             };
         }
         let build = |what: &str, e: aws_sdk_dynamodb::error::BuildError| {
-            StoreError(format!(
+            StoreError::new(format!(
                 "DynamoDB TransactWriteItems on table {}: cannot build the {what}: {e}",
                 self.table
             ))
@@ -668,7 +668,7 @@ where
     if refused {
         StoreError::refused(message)
     } else {
-        StoreError(message)
+        StoreError::new(message)
     }
 }
 
@@ -822,7 +822,7 @@ impl Store for DynamoStore {
                 tokio::time::sleep(backoff(attempt)).await;
             }
         }
-        Err(StoreError(format!(
+        Err(StoreError::new(format!(
             "DynamoDB claim on table {}: still conflicting with other transactions after {} attempts",
             self.table, CLAIM_ATTEMPTS
         )))
@@ -1071,7 +1071,7 @@ impl Store for DynamoStore {
             Some(item) => item_number(item, schema::LAST_SEEN)
                 .map(Some)
                 .ok_or_else(|| {
-                    StoreError(format!(
+                    StoreError::new(format!(
                         "DynamoDB Query on table {}: malformed heartbeat item in partition {:?}",
                         self.table,
                         crate::sanitize::one_line(partition, 200)
@@ -1105,7 +1105,7 @@ impl Store for DynamoStore {
                 match (member, last) {
                     (Some(m), Some(t)) => out.push((m.to_owned(), t)),
                     _ => {
-                        return Err(StoreError(format!(
+                        return Err(StoreError::new(format!(
                             "DynamoDB Query on table {}: malformed heartbeat item in partition {:?}",
                             self.table,
                             crate::sanitize::one_line(partition, 200)
@@ -1173,7 +1173,7 @@ mod tests {
         let store = DynamoStore::new(Client::from_conf(conf), "state", "g#");
         let now = Now::live(1_000);
         let e = store.refused([None], now).unwrap_err();
-        assert!(e.0.contains("without the item"), "{e:?}");
+        assert!(e.message().contains("without the item"), "{e:?}");
         let confirmed = HashMap::from([(
             schema::TTL_ATTRIBUTE.to_owned(),
             AttributeValue::N("2000".into()),

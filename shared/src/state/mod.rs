@@ -255,30 +255,53 @@ pub(crate) fn refusal(holders: impl IntoIterator<Item = Claimed>) -> Option<Clai
 
 /// A failed call to the state store. The invocation must fail so it is retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreError(pub String);
+pub struct StoreError {
+    message: String,
+    /// See [`StoreError::refused`].
+    refused: bool,
+}
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "state store: {}", self.0)
+        let refused = if self.refused {
+            "refused for good: "
+        } else {
+            ""
+        };
+        write!(f, "state store: {refused}{}", self.message)
     }
 }
 impl std::error::Error for StoreError {}
 
 impl StoreError {
-    /// What [`StoreError::refused`] puts first.
-    const REFUSED: &'static str = "refused for good: ";
+    /// A failure a retry may get past (throttling, a timeout, a bad answer).
+    pub fn new(message: impl Into<String>) -> StoreError {
+        StoreError {
+            message: message.into(),
+            refused: false,
+        }
+    }
 
     /// The store refuses this function for good: access denied (a policy on the
     /// table), the table gone, its key unusable. Retrying does not help, and an
     /// intruder can cause it: stateless findings are then sent without a claim
-    /// (`engine::delivery`).
+    /// (`engine::delivery`). A flag, not a mark in the text, so that no message
+    /// can pass for one.
     pub fn refused(cause: String) -> StoreError {
-        StoreError(format!("{}{cause}", Self::REFUSED))
+        StoreError {
+            message: cause,
+            refused: true,
+        }
     }
 
     /// Whether this is [`StoreError::refused`]'s.
     pub fn is_refused(&self) -> bool {
-        self.0.starts_with(Self::REFUSED)
+        self.refused
+    }
+
+    /// What failed, without the "state store: " [`Display`](std::fmt::Display) puts first.
+    pub fn message(&self) -> &str {
+        &self.message
     }
 }
 
@@ -478,4 +501,24 @@ pub trait Store: Send + Sync {
         member: &str,
         now: i64,
     ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    /// Only [`StoreError::refused`] makes a refusal: a message that reads like
+    /// one (an SDK's text, a table's name) does not.
+    #[test]
+    fn a_refusal_is_a_flag_not_a_text() {
+        let lookalike = StoreError::new("refused for good: AccessDenied");
+        assert!(!lookalike.is_refused());
+        let refused = StoreError::refused("AccessDeniedException on table t".into());
+        assert!(refused.is_refused());
+        assert_eq!(
+            refused.to_string(),
+            "state store: refused for good: AccessDeniedException on table t"
+        );
+        assert_eq!(refused.message(), "AccessDeniedException on table t");
+    }
 }

@@ -431,13 +431,13 @@ impl Context {
         let text = payload.json()?;
         serde_json::from_str::<ContextJson>(&text)
             .map(|j| Cow::Owned(Context::from_json(j)))
-            .map_err(|e| StoreError(format!("unreadable window item: {e}")))
+            .map_err(|e| StoreError::new(format!("unreadable window item: {e}")))
     }
 }
 
 impl PayloadValue for Context {
     fn to_json(&self) -> Result<String, StoreError> {
-        serde_json::to_string(&self.json()).map_err(|e| StoreError(e.to_string()))
+        serde_json::to_string(&self.json()).map_err(|e| StoreError::new(e.to_string()))
     }
 }
 

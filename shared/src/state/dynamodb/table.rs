@@ -26,7 +26,7 @@ pub struct TableCheck {
 /// active, and enables TTL on [`schema::TTL_ATTRIBUTE`].
 pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
     let build = |e: aws_sdk_dynamodb::error::BuildError| {
-        StoreError(format!(
+        StoreError::new(format!(
             "DynamoDB CreateTable on table {table}: cannot build the request: {e}"
         ))
     };
@@ -73,7 +73,7 @@ async fn wait_active(client: &Client, table: &str) -> Result<(), StoreError> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    Err(StoreError(format!(
+    Err(StoreError::new(format!(
         "DynamoDB table {table} did not become ACTIVE within 5 minutes"
     )))
 }
@@ -84,7 +84,7 @@ async fn enable_ttl(client: &Client, table: &str) -> Result<(), StoreError> {
         .attribute_name(schema::TTL_ATTRIBUTE)
         .build()
         .map_err(|e| {
-            StoreError(format!(
+            StoreError::new(format!(
                 "DynamoDB UpdateTimeToLive on table {table}: cannot build the request: {e}"
             ))
         })?;
@@ -114,7 +114,7 @@ pub async fn ensure_table(
                 .is_some_and(|se| se.is_resource_not_found_exception()) =>
         {
             if !create {
-                return Err(StoreError(format!(
+                return Err(StoreError::new(format!(
                     "DynamoDB table {table} does not exist (pass --create-table to create it, \
                      or deploy template.yaml)"
                 )));
@@ -146,7 +146,7 @@ pub async fn ensure_table(
     let mut sorted = keys.clone();
     sorted.sort_by(|a, b| a.1.cmp(&b.1));
     if sorted != want {
-        return Err(StoreError(format!(
+        return Err(StoreError::new(format!(
             "DynamoDB table {table} has the key schema {keys:?}; trailwatch needs \
              {} (HASH, string) and {} (RANGE, string)",
             schema::PARTITION_KEY,
