@@ -289,7 +289,9 @@ pub struct Meta {
     /// `evidence.<key>` can name), sorted and separated by spaces: one text
     /// rather than a list, as every function carries it for every detection
     /// (`Indexed`), and a list of texts cost a pointer and a relocation per
-    /// key (100 KB of a function binary). Tests hold
+    /// key (100 KB of a function binary). A debug build stops on a signal with
+    /// a key not listed (so the tests and the fuzzing do); a release build does
+    /// not check. Tests hold
     /// every signal of the unit tests, the samples and the engine's debug builds
     /// to it ([`Meta::undeclared_evidence`]), and every key a detection's file
     /// writes by name.
@@ -297,6 +299,11 @@ pub struct Meta {
     pub triggers: &'static [Trigger],
     /// `None` for stateless detections.
     pub window: Option<WindowSpec>,
+}
+
+/// The keys of a [`Meta::evidence`] text.
+fn keys_of(evidence: &'static str) -> impl Iterator<Item = &'static str> {
+    evidence.split_ascii_whitespace()
 }
 
 /// A detection is its id: two metadata are equal when their ids are (findings
@@ -338,7 +345,7 @@ impl Indexed {
 
     /// See [`Meta::evidence_keys`].
     pub fn evidence_keys(&self) -> impl Iterator<Item = &'static str> {
-        self.evidence.split_ascii_whitespace()
+        keys_of(self.evidence)
     }
 }
 
@@ -359,7 +366,7 @@ impl Meta {
     }
     /// The keys of [`Meta::evidence`].
     pub fn evidence_keys(&self) -> impl Iterator<Item = &'static str> {
-        self.evidence.split_ascii_whitespace()
+        keys_of(self.evidence)
     }
     pub fn stateful(&self) -> bool {
         self.window.is_some()

@@ -127,6 +127,7 @@ async fn remember<S: Store + ?Sized>(store: &S, r: Reported) {
         tracing::error!(
             memory = crate::sanitize::one_line(&r.partition, 200),
             error = crate::sanitize::one_line(_e.message(), 400),
+            refused = _e.is_refused(),
             "a notified finding's values could not be remembered: the same values \
              may be reported again in a later window"
         );
@@ -361,6 +362,7 @@ pub(crate) async fn confirm<S: Store + ?Sized>(
                 tracing::error!(
                     claim = crate::sanitize::one_line(key, 200),
                     error = crate::sanitize::one_line(_e.message(), 400),
+                    refused = _e.is_refused(),
                     "a delivered finding's claim could not be confirmed: its lease \
                      lapses, and a later event may deliver it again"
                 );

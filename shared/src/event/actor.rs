@@ -89,7 +89,11 @@ fn person_acted_for<'r>(rec: &'r Record) -> Option<&'r str> {
 fn is_identity_store_user_id(id: &str) -> bool {
     let uuid = match id.len() {
         36 => id,
-        47 if id.as_bytes()[10] == b'-' && id[..10].bytes().all(|b| b.is_ascii_hexdigit()) => {
+        47 if id.as_bytes()[10] == b'-'
+            && id[..10]
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+        {
             &id[11..]
         }
         _ => return false,

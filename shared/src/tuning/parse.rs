@@ -752,8 +752,9 @@ fn entry(c: &mut Checker<'_>, t: &DeTable<'_>, span: Range<usize>) -> Option<Ent
 /// a value key must be written by one of the detections, and an `|absent` key
 /// by each of a list's (a review: a list of two where one wrote the key left
 /// the other's every finding silenced); over `"*"` an `|absent` key written by
-/// only some is a warning. A name below the key (`open_rules[].from_port`) is
-/// not catalogued: with `|absent` it is a warning. A key the engine adds after
+/// only some is refused too. A name below the key (`open_rules[].from_port`)
+/// is not catalogued: with `|absent` it is a note (a warning would fail
+/// `--strict` on a right one). A key the engine adds after
 /// matching is refused for `|absent` where the other modifiers are checked
 /// (`matches`), and here for a value: it never matches.
 fn evidence_keys_written(c: &mut Checker<'_>, m: &DeTable<'_>, detections: &[String]) -> bool {
@@ -767,7 +768,7 @@ fn evidence_keys_written(c: &mut Checker<'_>, m: &DeTable<'_>, detections: &[Str
             .collect()
     };
     let mut ok = true;
-    for (k, _) in m.iter() {
+    for (k, v) in m.iter() {
         let key = k.get_ref().as_ref();
         let (path, modifier) = key
             .split_once('|')
@@ -783,7 +784,11 @@ fn evidence_keys_written(c: &mut Checker<'_>, m: &DeTable<'_>, detections: &[Str
             let p = p.strip_suffix(super::LIST_MARK).unwrap_or(p);
             p.is_empty() || p.contains(super::LIST_MARK) || p.chars().any(char::is_control)
         };
-        if modifier.is_some_and(|m| m != "absent" && m != "cidr") || rest.split('.').any(malformed)
+        // An `|absent` key whose value is not `true` is refused there too.
+        let not_true = !matches!(v.get_ref(), DeValue::Boolean(true));
+        if modifier.is_some_and(|m| m != "absent" && m != "cidr")
+            || (modifier == Some("absent") && not_true)
+            || rest.split('.').any(malformed)
         {
             continue;
         }
@@ -839,34 +844,37 @@ fn evidence_keys_written(c: &mut Checker<'_>, m: &DeTable<'_>, detections: &[Str
             .copied()
             .filter(|d| !writers.contains(&d.id))
             .collect();
-        if !without.is_empty() && !every {
+        if every && !without.is_empty() {
+            // From two reviews: as a warning it loaded live and muted the
+            // caller's every finding of the detections that never write it.
+            ok = false;
+            c.error(
+                k.span(),
+                format!(
+                    "{key:?}: over every detection (\"*\"), the {} that never write the \
+                     evidence key {name:?} ({}) have it absent from every finding, and the \
+                     entry would match each one its other keys match: list the detections \
+                     that write it ({})",
+                    without.len(),
+                    listed(&without.iter().map(|d| d.id).collect::<Vec<_>>(), 3),
+                    listed(&writers, 5),
+                ),
+            );
+        } else if !without.is_empty() {
             ok = false;
             let one = without.len() == 1;
             c.error(
                 k.span(),
                 format!(
                     "{key:?}: {} never write{} the evidence key {name:?}, which is then absent \
-                     from every one of {} findings, and the entry matches them all: give {} an \
-                     entry of {} own{}",
+                     from every one of {} findings, and the entry would match each one its \
+                     other keys match: give {} an entry of {} own{}",
                     without.iter().map(|d| d.id).collect::<Vec<_>>().join(", "),
                     if one { "s" } else { "" },
                     if one { "its" } else { "their" },
                     if one { "it" } else { "them" },
                     if one { "its" } else { "their" },
                     keys_hint(name, &without),
-                ),
-            );
-        } else if !without.is_empty() {
-            c.warn(
-                k.span(),
-                format!(
-                    "{key:?}: only {} of the detections write the evidence key {name:?} ({}): \
-                     over the {} others ({}) the key is absent from every finding, and the \
-                     entry matches each one its other keys match",
-                    writers.len(),
-                    listed(&writers, 5),
-                    without.len(),
-                    listed(&without.iter().map(|d| d.id).collect::<Vec<_>>(), 3),
                 ),
             );
         } else if nested {
@@ -896,36 +904,40 @@ fn listed(items: &[&str], n: usize) -> String {
 }
 
 /// The keys an entry's detections write, to name beside a key none of them
-/// writes: all of them when there are few, else the nearest one.
+/// writes: all of them when there are few, else the one it is likeliest a
+/// misspelling of.
 fn keys_hint(name: &str, scope: &[&Indexed]) -> String {
     let mut keys: Vec<&str> = scope.iter().flat_map(|d| d.evidence_keys()).collect();
     keys.sort_unstable();
     keys.dedup();
     if keys.len() <= 12 {
-        return format!(" (its keys: {})", keys.join(", "));
+        let whose = if scope.len() == 1 { "its" } else { "their" };
+        return format!(" ({whose} keys: {})", keys.join(", "));
     }
-    // A key the name begins with, or that begins with the name, before the
-    // nearest by spelling (a review: `bucket_name` was offered `budgetName`
-    // beside `bucket`).
+    // A key the name begins with (the longest), else one that begins with the
+    // name (the shortest), else the nearest by spelling; a name of fewer than
+    // four letters begins too many (a review: `bucket_name` was offered
+    // `budgetName` beside `bucket`).
     let lower = name.to_ascii_lowercase();
-    let stem = keys
+    let begins = |k: &&str| lower.starts_with(&k.to_ascii_lowercase());
+    let extends = |k: &&str| k.to_ascii_lowercase().starts_with(&lower);
+    let long_enough = |k: &&str| k.len() >= 4 && lower.len() >= 4;
+    let near = keys
         .iter()
         .copied()
-        .filter(|k| k.len() >= 4)
-        .filter(|k| {
-            let k = k.to_ascii_lowercase();
-            lower.starts_with(&k) || k.starts_with(&lower)
+        .filter(long_enough)
+        .filter(begins)
+        .max_by_key(|k| k.len())
+        .or_else(|| {
+            keys.iter()
+                .copied()
+                .filter(long_enough)
+                .filter(extends)
+                .min_by_key(|k| k.len())
         })
-        .max_by_key(|k| k.len());
-    stem.or_else(|| crate::spelling::nearest(name, keys.iter().copied()))
-        .map_or(
-            " (`trailwatch list ID` shows a detection's evidence keys)".to_owned(),
-            |k| {
-                format!(
-                    "; did you mean {k:?}? (`trailwatch list ID` shows a detection's evidence keys)"
-                )
-            },
-        )
+        .or_else(|| crate::spelling::nearest(name, keys.iter().copied()));
+    let list = " (`trailwatch list ID` shows a detection's evidence keys)";
+    near.map_or(list.to_owned(), |k| format!("; did you mean {k:?}?{list}"))
 }
 
 /// The first of an entry's `detections` that is `"*"` or one `applies` to.

@@ -2593,27 +2593,28 @@ fn evidence_keys_are_judged_against_the_entrys_detections() {
         r#""evidence.public|absent" = true"#,
     ));
     assert_eq!(p.len(), 1, "{p:?}");
-    // Over every detection an absent key only some write is a warning, and so
-    // is a name below a key, which is not catalogued.
-    let all = said(&entry_over(
+    // Over every detection, an absent key only some write is refused as over a
+    // list (from two reviews: as a warning it loaded live), naming who writes it.
+    refused(
         r#"["*"]"#,
         r#""evidence.public|absent" = true"#,
-    ));
-    assert!(
-        all.iter().any(|w| w.contains("only ")
-            && w.contains("the key is absent from every finding, and the entry matches each one")),
-        "{all:?}"
+        "list the detections that write it (",
     );
-    let below = said(&entry_over(
+    // A name below a key is not catalogued: a note, not a warning, so that
+    // `--strict` passes a right one (from a review).
+    let below = tuning(&entry_over(
         r#"["ec2-security-group-open-to-internet"]"#,
-        r#""evidence.open_rules[].fromPort|absent" = true"#,
+        r#""evidence.open_rules[].from_port|absent" = true"#,
     ));
-    assert!(
-        below
-            .iter()
-            .any(|w| w.contains("the names below evidence.open_rules[] are not checked")),
-        "{below:?}"
-    );
+    let says = |p: &Problem| {
+        p.to_string()
+            .contains("the names below evidence.open_rules[] are not checked")
+    };
+    assert!(below.notes.iter().any(says), "{:?}", below.notes);
+    assert!(!below.warnings.iter().any(says), "{:?}", below.warnings);
+    // An `|absent` key whose value is not `true` is one error, not two.
+    let p = problems(&entry_over(rds, r#""evidence.publik|absent" = false"#));
+    assert_eq!(p.len(), 1, "{p:?}");
 }
 
 /// Under `dedup_by = ["actor"]`, each person a role session acts for is an

@@ -124,8 +124,9 @@ fn literals(text: &str, pairs: bool) -> BTreeSet<&str> {
 }
 
 /// The request parameters `text` hands the helpers of [`PARAMETER_HELPERS`]: the
-/// literals of the argument, or of a `const` it names in the same file.
-fn parameter_keys<'t>(text: &'t str, file: &Path) -> BTreeSet<&'t str> {
+/// literals of the argument, or of a `const` it names in `file` (whose code is
+/// `consts`).
+fn parameter_keys<'t>(text: &'t str, consts: &'t str, file: &Path) -> BTreeSet<&'t str> {
     let mut keys = BTreeSet::new();
     for &(helper, index) in PARAMETER_HELPERS {
         let pairs = helper == "params_evidence";
@@ -141,21 +142,18 @@ fn parameter_keys<'t>(text: &'t str, file: &Path) -> BTreeSet<&'t str> {
                 && !named.is_empty()
             {
                 let declared = format!("const {named}:");
-                let at = text.find(&declared).unwrap_or_else(|| {
+                let at = consts.find(&declared).unwrap_or_else(|| {
                     panic!(
                         "{}: {helper} is handed {named}, not a const of this file",
                         file.display()
                     )
                 });
-                let value = &text[at..];
+                let value = &consts[at..];
                 keys.extend(literals(
                     &value[..value.find(';').unwrap_or(value.len())],
                     pairs,
                 ));
             }
-        }
-        if helper == "aws_managed_policy_attached" && !calls(text, helper).is_empty() {
-            keys.insert("policyArn");
         }
     }
     keys
@@ -176,21 +174,28 @@ fn rust_files(dir: &Path) -> Vec<PathBuf> {
 fn every_detection_declares_the_evidence_keys_its_source_writes() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/detections");
     // The shared helpers' keys, each with the keys of the helpers it calls.
-    let common: Vec<String> = rust_files(&dir.join("common"))
-        .iter()
+    let common: Vec<(PathBuf, String)> = rust_files(&dir.join("common"))
+        .into_iter()
         .filter(|p| !p.ends_with("evidence_keys.rs"))
-        .map(|p| std::fs::read_to_string(p).expect("common/"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).expect("common/");
+            (p, text)
+        })
         .collect();
     let mut bodies: BTreeMap<&str, String> = BTreeMap::new();
-    for text in &common {
-        for (name, body) in functions(code(text)) {
+    // Each helper's keys written by name, and the parameters it hands a
+    // helper that copies them (`aws_managed_policy_attached` hands
+    // `change_evidence` its `policyArn`).
+    let mut helpers: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (path, text) in &common {
+        let file = code(text);
+        for (name, body) in functions(file) {
             bodies.entry(name).or_default().push_str(body);
+            let keys = helpers.entry(name).or_default();
+            keys.extend(written_keys(body));
+            keys.extend(parameter_keys(body, file, path));
         }
     }
-    let mut helpers: BTreeMap<&str, BTreeSet<&str>> = bodies
-        .iter()
-        .map(|(name, body)| (*name, written_keys(body)))
-        .collect();
     loop {
         let mut grew = false;
         for (name, body) in &bodies {
@@ -214,6 +219,10 @@ fn every_detection_declares_the_evidence_keys_its_source_writes() {
         helpers["change_evidence"].contains("caller"),
         "the scan lost the helpers"
     );
+    assert!(
+        helpers["aws_managed_policy_attached"].contains("policyArn"),
+        "the scan lost the parameters"
+    );
 
     let metas: BTreeMap<&str, &crate::detection::Meta> = crate::detections::ALL
         .iter()
@@ -227,7 +236,7 @@ fn every_detection_declares_the_evidence_keys_its_source_writes() {
         let whole = std::fs::read_to_string(&file).expect("a detection's file");
         let text = code(&whole);
         let mut keys = written_keys(text);
-        keys.extend(parameter_keys(text, &file));
+        keys.extend(parameter_keys(text, text, &file));
         for (helper, own) in &helpers {
             if !own.is_empty() && !calls(text, helper).is_empty() {
                 keys.extend(own.iter().copied());
@@ -255,8 +264,9 @@ fn every_detection_declares_the_evidence_keys_its_source_writes() {
         );
         checked += 1;
     }
+    // Only `pipeline_silent.rs` names its id by a constant (and writes no key).
     assert!(
-        checked + 2 >= crate::detections::COUNT,
+        checked + 1 >= crate::detections::COUNT,
         "only {checked} files checked"
     );
 }

@@ -387,7 +387,12 @@ pub mod testing {
         // A batch as the engine takes it under the built-in threshold: counted in
         // the window below it, a finding of its own at or above it.
         let got = det.evaluate(&rec);
-        if let Some(signal) = &got {
+        // Its further signals too (a call naming several resources).
+        let further = got
+            .as_ref()
+            .map(|_| det.further_signals(&rec))
+            .unwrap_or_default();
+        for signal in got.iter().chain(&further) {
             let undeclared = det.meta().undeclared_evidence(signal);
             assert!(
                 undeclared.is_empty(),
