@@ -5,6 +5,9 @@
 //! checked against the declared keys, so a key no sample reaches must be declared
 //! all the same; the unit tests, the samples and the engine's debug builds hold
 //! every signal they see to the list besides (`Meta::undeclared_evidence`).
+//! The other way, every declared key must be found by the scan, in a sample's
+//! signals, or in [`SEEN_ELSEWHERE`]: a stale key would let an `|absent` entry
+//! on it match every finding.
 //!
 //! A plain scan of the text, not a parser: it reads `.with("key"`,
 //! `.with_opt("key"` and `.with_json("key"`, function bodies up to the next `fn`,
@@ -25,6 +28,22 @@ const PARAMETER_HELPERS: &[(&str, usize)] = &[
     ("successful_change", 3),
     ("aws_managed_policy_attached", 2),
     ("params_evidence", 1),
+];
+
+/// Declared keys that neither the scan nor a sample finds, each written where
+/// the scan does not look: (detection, key).
+const SEEN_ELSEWHERE: &[(&str, &str)] = &[
+    // The keys naming what `id` and `name` name, by call (a `match`).
+    ("macie-disabled", "scope"),
+    ("macie-disabled", "scope_name"),
+    ("macie-disabled", "template_name"),
+    // `source_key`: a read replica's source, or a restore's.
+    ("rds-instance-made-public", "restored_from"),
+    // A trust provider's moved endpoints, `(key, value)` pairs.
+    ("verified-access-opened", "authorization_endpoint"),
+    ("verified-access-opened", "issuer"),
+    ("verified-access-opened", "token_endpoint"),
+    ("verified-access-opened", "user_info_endpoint"),
 ];
 
 /// The part of a file before its unit tests.
@@ -228,6 +247,23 @@ fn every_detection_declares_the_evidence_keys_its_source_writes() {
         .iter()
         .map(|d| (d.meta().id, d.meta()))
         .collect();
+    // The keys every sample's signals give, by detection.
+    let mut observed: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for line in super::testing::sample_lines() {
+        let Ok(rec) = crate::event::Record::from_json(&line) else {
+            continue;
+        };
+        for d in crate::detections::ALL {
+            for signal in d.evaluate(&rec).into_iter().chain(d.further_signals(&rec)) {
+                let seen = observed.entry(d.meta().id).or_default();
+                seen.extend(signal.evidence().0.iter().map(|(k, _)| k.to_string()));
+                if let crate::detection::Signal::Batch { in_window, .. } = &signal {
+                    seen.extend(in_window.0.iter().map(|(k, _)| k.to_string()));
+                }
+            }
+        }
+    }
+    let mut unseen: Vec<String> = Vec::new();
     let mut checked = 0;
     for file in rust_files(&dir) {
         if file.ends_with("mod.rs") {
@@ -262,8 +298,31 @@ fn every_detection_declares_the_evidence_keys_its_source_writes() {
             "{}: evidence keys {undeclared:?} are not in its META.evidence",
             meta.id
         );
+        // The other way: a declared key that neither the scan nor a sample
+        // finds may be stale, and an `|absent` entry on it would be taken and
+        // match every finding of the detection.
+        for (_, key) in SEEN_ELSEWHERE.iter().filter(|(id, _)| *id == meta.id) {
+            assert!(
+                text.contains(&format!("\"{key}\"")),
+                "{}: {key} is not in its code",
+                meta.id
+            );
+        }
+        for declared in meta.evidence_keys() {
+            let sampled = observed.get(meta.id).is_some_and(|o| o.contains(declared));
+            if !keys.contains(declared)
+                && !sampled
+                && !SEEN_ELSEWHERE.contains(&(meta.id, declared))
+            {
+                unseen.push(format!("{} {declared}", meta.id));
+            }
+        }
         checked += 1;
     }
+    assert!(
+        unseen.is_empty(),
+        "declared but neither written by name nor in a sample: {unseen:?}"
+    );
     // Only `pipeline_silent.rs` names its id by a constant (and writes no key).
     assert!(
         checked + 1 >= crate::detections::COUNT,
