@@ -75,7 +75,7 @@ impl Actor {
 /// identity store's user id: a UUID in hexadecimal, perhaps after ten hex
 /// digits and a hyphen (stores made before the Identity Center's own). The
 /// record's text is the caller's to write in a replay or a forged event, and
-/// anything else would be shown after the caller's name as if it were ours
+/// anything else would be shown under the caller's name as if it were ours
 /// (from a review: `true`, `Administrator`, `root-from-account-...`).
 fn person_acted_for<'r>(rec: &'r Record) -> Option<&'r str> {
     if rec.identity_type() != Some("AssumedRole") {
@@ -85,7 +85,8 @@ fn person_acted_for<'r>(rec: &'r Record) -> Option<&'r str> {
     is_identity_store_user_id(id).then_some(id)
 }
 
-/// `8-4-4-4-12` hexadecimal digits, optionally after `10 digits-`.
+/// `8-4-4-4-12` hexadecimal digits, optionally after ten lowercase hex digits
+/// and a hyphen (AWS's form of a user id).
 fn is_identity_store_user_id(id: &str) -> bool {
     let uuid = match id.len() {
         36 => id,

@@ -299,7 +299,7 @@ impl StoreError {
         self.refused
     }
 
-    /// What failed, without the "state store: " [`Display`](std::fmt::Display) puts first.
+    /// What failed, without what [`Display`](std::fmt::Display) puts first.
     pub fn message(&self) -> &str {
         &self.message
     }
