@@ -370,7 +370,7 @@ mod tests {
         assert!(bounded.len() >= 3, "the fixed sets are gone");
         let mut seen = 0;
         let detections: Vec<&dyn Detection> = bounded.iter().map(|(d, _)| *d).collect();
-        for_each_sample_signal(&detections, |i, signal| {
+        crate::detections::common::testing::for_each_sample_signal(&detections, |i, signal| {
             let (d, set) = bounded[i];
             if let Signal::Distinct { value, .. } | Signal::Batch { value, .. } = signal {
                 assert!(
@@ -382,42 +382,6 @@ mod tests {
             }
         });
         assert!(seen >= 10, "only {seen} values seen");
-    }
-
-    /// Calls `each` with every signal (further signals included) a detection of
-    /// `detections`, by its index there, gives a record of `events/`.
-    fn for_each_sample_signal(
-        detections: &[&dyn Detection],
-        mut each: impl FnMut(usize, &crate::detection::Signal),
-    ) {
-        for line in crate::detections::common::testing::sample_lines() {
-            let Ok(rec) = crate::event::Record::from_json(&line) else {
-                continue;
-            };
-            for (i, d) in detections.iter().enumerate() {
-                for signal in d.evaluate(&rec).into_iter().chain(d.further_signals(&rec)) {
-                    each(i, &signal);
-                }
-            }
-        }
-    }
-
-    /// What a tuning entry's `evidence.<key>` is checked against holds every key
-    /// the samples' signals give.
-    #[test]
-    fn every_sample_signal_holds_to_its_declared_evidence_keys() {
-        let mut seen = 0;
-        for_each_sample_signal(ALL, |i, signal| {
-            let d = ALL[i];
-            let undeclared = d.meta().undeclared_evidence(signal);
-            assert!(
-                undeclared.is_empty(),
-                "{}: {undeclared:?} not in its evidence keys",
-                d.meta().id
-            );
-            seen += 1;
-        });
-        assert!(seen >= 1000, "only {seen} signals");
     }
 
     /// The declared evidence keys are names, sorted and each once: the text

@@ -353,14 +353,8 @@ impl Meta {
     /// The keys of the signal's evidence (both of a batch's) that
     /// [`Meta::evidence`] does not list.
     pub fn undeclared_evidence<'s>(&self, signal: &'s Signal) -> Vec<&'s str> {
-        let in_window = match signal {
-            Signal::Batch { in_window, .. } => Some(in_window),
-            _ => None,
-        };
-        std::iter::once(signal.evidence())
-            .chain(in_window)
-            .flat_map(|e| e.0.iter())
-            .map(|(k, _)| k.as_ref())
+        signal
+            .evidence_keys()
             .filter(|k| !self.evidence_keys().any(|declared| declared == *k))
             .collect()
     }
@@ -540,6 +534,19 @@ impl Signal {
                 alone: evidence, ..
             } => evidence,
         }
+    }
+
+    /// Every key of the signal's evidence, and of a batch's evidence for its
+    /// window too.
+    pub fn evidence_keys(&self) -> impl Iterator<Item = &str> {
+        let in_window = match self {
+            Signal::Batch { in_window, .. } => Some(in_window),
+            _ => None,
+        };
+        std::iter::once(self.evidence())
+            .chain(in_window)
+            .flat_map(|e| e.0.iter())
+            .map(|(k, _)| k.as_ref())
     }
 
     /// A [`Signal::Batch`] under a window of `threshold` distinct values: a

@@ -247,22 +247,28 @@ fn every_detection_declares_the_evidence_keys_its_source_writes() {
         .iter()
         .map(|d| (d.meta().id, d.meta()))
         .collect();
-    // The keys every sample's signals give, by detection.
-    let mut observed: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
-    for line in super::testing::sample_lines() {
-        let Ok(rec) = crate::event::Record::from_json(&line) else {
-            continue;
-        };
-        for d in crate::detections::ALL {
-            for signal in d.evaluate(&rec).into_iter().chain(d.further_signals(&rec)) {
-                let seen = observed.entry(d.meta().id).or_default();
-                seen.extend(signal.evidence().0.iter().map(|(k, _)| k.to_string()));
-                if let crate::detection::Signal::Batch { in_window, .. } = &signal {
-                    seen.extend(in_window.0.iter().map(|(k, _)| k.to_string()));
-                }
-            }
-        }
-    }
+    // The keys every sample's signals give, by detection; each must be declared
+    // (a tuning entry's `evidence.<key>` is checked against the list).
+    let mut observed: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    let mut signals = 0;
+    let all = crate::detections::ALL;
+    super::testing::for_each_sample_signal(all, |i, signal| {
+        let meta = all[i].meta();
+        let undeclared = meta.undeclared_evidence(signal);
+        assert!(
+            undeclared.is_empty(),
+            "{}: {undeclared:?} not in its evidence keys",
+            meta.id
+        );
+        // Declared, so the detection's own (static) names stand for them.
+        let seen = observed.entry(meta.id).or_default();
+        seen.extend(
+            meta.evidence_keys()
+                .filter(|k| signal.evidence_keys().any(|s| s == *k)),
+        );
+        signals += 1;
+    });
+    assert!(signals >= 1000, "only {signals} signals");
     let mut unseen: Vec<String> = Vec::new();
     let mut checked = 0;
     for file in rust_files(&dir) {

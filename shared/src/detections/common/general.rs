@@ -381,6 +381,24 @@ pub mod testing {
         texts
     }
 
+    /// Calls `each` with every signal (further signals included) a detection of
+    /// `detections`, by its index there, gives a record of `events/`.
+    pub fn for_each_sample_signal(
+        detections: &[&dyn Detection],
+        mut each: impl FnMut(usize, &Signal),
+    ) {
+        for line in sample_lines() {
+            let Ok(rec) = Record::from_json(&line) else {
+                continue;
+            };
+            for (i, d) in detections.iter().enumerate() {
+                for signal in d.evaluate(&rec).into_iter().chain(d.further_signals(&rec)) {
+                    each(i, &signal);
+                }
+            }
+        }
+    }
+
     /// Evaluates `det` on the record in `json` (a raw CloudTrail record).
     pub fn eval(det: &dyn Detection, json: &str) -> Option<Signal> {
         let rec = Record::from_json(json).expect("test record parses");
