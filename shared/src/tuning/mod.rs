@@ -8,6 +8,8 @@
 //! - `breadth.rs`: the checks of whether an entry's match is too broad (any
 //!   record, a name in any account, only what the caller chooses), which `parse.rs`
 //!   reports;
+//! - `parse/evidence_keys.rs`: an entry's `evidence.<key>` names held to the
+//!   keys its detections write;
 //! - `glob.rs`, `cidr.rs`: the value matchers of `[suppress.match]`;
 //! - `apply.rs`: what the engine does with a finding once a tuning is set
 //!   (off, then shadow, then suppression, then dedup, then notify);
