@@ -60,6 +60,10 @@ pub struct Finding {
     pub event_ids: Vec<String>,
     /// The distinct `eventName`s that contributed, in order of first appearance.
     pub event_names: Vec<String>,
+    /// The distinct `eventSource`s (the services called, as
+    /// `cloudtrail.amazonaws.com`) that contributed, in order of first
+    /// appearance: an `eventName` alone can be two services' (`DeleteRule`).
+    pub event_sources: Vec<String>,
     /// `errorCode` of the record that triggered it, for rules that fire on attempts.
     pub error_code: Option<String>,
     pub evidence: Evidence,
@@ -105,6 +109,11 @@ impl Finding {
                 .map(|id| vec![id.to_owned()])
                 .unwrap_or_default(),
             event_names: vec![rec.event_name().to_owned()],
+            event_sources: Some(rec.event_source())
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .into_iter()
+                .collect(),
             error_code: rec.error_code().map(str::to_owned),
             evidence,
             disposition: None,
@@ -174,6 +183,9 @@ impl Finding {
             _ => "-".into(),
         };
         line(&mut lines, "time", &when);
+        if !self.event_sources.is_empty() {
+            line(&mut lines, "event source", &self.event_sources.join(", "));
+        }
         line(&mut lines, "events", &self.event_names.join(", "));
         if let Some(code) = &self.error_code {
             line(&mut lines, "error code", code);
@@ -226,6 +238,7 @@ const HEADER_LABELS: &[&str] = &[
     "source",
     "user agent",
     "time",
+    "event source",
     "events",
     "error code",
     "event ids",
@@ -401,6 +414,14 @@ mod tests {
         assert_eq!(finding.event_ids, ["e-2"]);
         assert_eq!(finding.actor.account.as_deref(), Some("111122223333"));
         assert!(finding.to_text(false).contains("from account 111122223333"));
+        assert_eq!(finding.event_sources, ["kms.amazonaws.com"]);
+        let text = finding.to_text(false);
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with("event source ")
+                    && l.trim_end().ends_with(" kms.amazonaws.com")),
+            "{text}"
+        );
         let callers = Finding::from_record(meta, &callers, Evidence::new());
         assert_eq!(callers.actor.account, None);
     }

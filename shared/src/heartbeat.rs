@@ -330,6 +330,7 @@ fn silent_finding(member: &str, since_ms: i64, now_ms: i64, silence: Silence) ->
         },
         event_ids: Vec::new(),
         event_names: Vec::new(),
+        event_sources: Vec::new(),
         error_code: None,
         evidence,
         disposition: None,

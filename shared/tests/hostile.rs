@@ -497,9 +497,13 @@ fn expected_text_labels(f: &Finding) -> Vec<String> {
     if f.actor.key != f.actor.display {
         labels.push("actor key".into());
     }
-    for l in ["account", "source", "user agent", "time", "events"] {
+    for l in ["account", "source", "user agent", "time"] {
         labels.push(l.into());
     }
+    if !f.event_sources.is_empty() {
+        labels.push("event source".into());
+    }
+    labels.push("events".into());
     if f.error_code.is_some() {
         labels.push("error code".into());
     }

@@ -77,7 +77,7 @@ impl Actor {
 /// record's text is the caller's to write in a replay or a forged event, and
 /// anything else would be shown under the caller's name as if it were ours
 /// (from a review: `true`, `Administrator`, `root-from-account-...`).
-fn person_acted_for<'r>(rec: &'r Record) -> Option<&'r str> {
+pub(crate) fn person_acted_for<'r>(rec: &'r Record) -> Option<&'r str> {
     if rec.identity_type() != Some("AssumedRole") {
         return None;
     }
@@ -109,7 +109,7 @@ fn is_identity_store_user_id(id: &str) -> bool {
 
 /// `userIdentity.accountId` when it is an account id and not the record's
 /// account (`recipientAccountId`).
-fn caller_account_elsewhere<'r>(rec: &'r Record) -> Option<&'r str> {
+pub(crate) fn caller_account_elsewhere<'r>(rec: &'r Record) -> Option<&'r str> {
     let caller = nonempty(rec.identity()?.account_id.as_deref())?.trim();
     (crate::detections::common::is_account_id(caller)
         && rec.account_id().map(str::trim) != Some(caller))

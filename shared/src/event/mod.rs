@@ -23,5 +23,6 @@ pub mod utf8;
 #[cfg(test)]
 pub(crate) use actor::acting_for_in_test;
 pub use actor::{Actor, actor_display, actor_display_text, actor_key};
+pub(crate) use actor::{caller_account_elsewhere, person_acted_for};
 pub use owned::OwnedRecord;
 pub use record::Record;

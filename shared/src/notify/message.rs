@@ -449,6 +449,11 @@ fn email_text_within(f: &Finding, max_bytes: usize) -> String {
     let mut what = f.event_names.iter().map(|n| safe(n)).collect::<Vec<_>>();
     what.truncate(20);
     field(&mut s, "API call", &what.join(", "));
+    if !f.event_sources.is_empty() {
+        let mut sources = f.event_sources.iter().map(|n| safe(n)).collect::<Vec<_>>();
+        sources.truncate(20);
+        field(&mut s, "Event source", &sources.join(", "));
+    }
     if let Some(code) = &f.error_code {
         field(&mut s, "Error code", &safe(code));
     }
@@ -645,6 +650,10 @@ mod tests {
         let text = email_text(&finding(&tip));
         assert!(
             text.contains(&format!("On behalf of   {person} (Identity")),
+            "{text}"
+        );
+        assert!(
+            text.contains("Event source   cloudtrail.amazonaws.com\n"),
             "{text}"
         );
     }

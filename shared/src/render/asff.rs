@@ -146,6 +146,9 @@ pub struct RemoteIp {
 #[serde(rename_all = "PascalCase")]
 pub struct ApiCallAction {
     pub api: String,
+    /// The first record's event source (`cloudtrail.amazonaws.com`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
     /// `remoteip` when the caller is an IP address, `domain` for an AWS service.
     pub caller_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -411,6 +414,7 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
     field("SourceIp", f.source_ip.as_deref().unwrap_or(""));
     field("UserAgent", f.user_agent.as_deref().unwrap_or(""));
     field("EventNames", &f.event_names.join(","));
+    field("EventSources", &f.event_sources.join(","));
     field("EventIds", &f.event_ids.join(","));
     field("ErrorCode", f.error_code.as_deref().unwrap_or(""));
     field("Attack", &f.attack.join(","));
@@ -470,6 +474,11 @@ pub fn render(f: &Finding, product: &Product, now_ms: i64) -> AsffFinding {
             action_type: "AWS_API_CALL",
             aws_api_call_action: ApiCallAction {
                 api: text(api, 128),
+                service_name: f
+                    .event_sources
+                    .first()
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| text(s, 128)),
                 caller_type,
                 remote_ip_details,
                 domain_details,
@@ -582,6 +591,19 @@ mod tests {
             "444455556666"
         );
         assert!(!a.product_fields.contains_key("trailwatch/ActorOnBehalfOf"));
+        assert_eq!(
+            a.product_fields["trailwatch/EventSources"],
+            "cloudtrail.amazonaws.com"
+        );
+        assert_eq!(
+            a.action
+                .as_ref()
+                .unwrap()
+                .aws_api_call_action
+                .service_name
+                .as_deref(),
+            Some("cloudtrail.amazonaws.com")
+        );
         // A session of trusted identity propagation names its person.
         let tip = crate::event::acting_for_in_test(
             crate::render::ocsf::tests::STOP,

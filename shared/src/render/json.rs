@@ -81,7 +81,7 @@ fn ids_only(f: &Finding) -> String {
 
 /// Keeps long id lists readable within the budget (the first ids are kept).
 fn trim_lists(obj: &mut Map<String, Value>) {
-    for key in ["event_ids", "event_names"] {
+    for key in ["event_ids", "event_names", "event_sources"] {
         if let Some(Value::Array(items)) = obj.get_mut(key)
             && items.len() > 200
         {

@@ -141,8 +141,13 @@ pub fn render(f: &Finding, now_ms: i64) -> Value {
     if let Some(r) = resources(f) {
         o.insert("resources".into(), r);
     }
+    // The first record's call and service (its name and source come first).
     if let Some(name) = f.event_names.first() {
-        o.insert("api".into(), json!({"operation": name}));
+        let mut api = json!({"operation": name});
+        if let Some(source) = f.event_sources.first() {
+            api["service"] = json!({"name": source});
+        }
+        o.insert("api".into(), api);
     }
     o.insert("actor".into(), actor(f));
     o.insert("evidences".into(), Value::Array(evidences(f)));
@@ -477,6 +482,8 @@ pub(crate) mod tests {
         assert_eq!(o["actor"]["user"]["type"], "User");
         assert_eq!(o["actor"]["user"]["account"]["uid"], "111122223333");
         assert_eq!(o["evidences"][0]["api"]["operation"], "StopLogging");
+        assert_eq!(o["api"]["operation"], "StopLogging");
+        assert_eq!(o["api"]["service"]["name"], "cloudtrail.amazonaws.com");
         assert_eq!(o["evidences"][0]["src_endpoint"]["ip"], "192.0.2.87");
         assert_eq!(o["evidences"][0]["data"]["trail"], "org-trail");
         assert_eq!(o["status_id"], 1);

@@ -3,7 +3,8 @@
 //!
 //! Replay keeps one context per observed record in memory (tens of thousands at
 //! a time on a busy organisation's trail), so a context is kept small:
-//! - the record's own fields (event name, address, error) live in one string;
+//! - the record's own fields (event name and source, address, error) live in
+//!   one string;
 //! - the caller's fields (agent, account, Region, actor) are the same on most of
 //!   one caller's records, so contexts share them: each thread remembers the
 //!   callers it packed lately ([`shared_caller`]);
@@ -28,11 +29,11 @@ use crate::state::{Payload, PayloadValue, StoreError};
 /// What the finding needs about one contributing record.
 #[derive(Debug, Clone)]
 pub(super) struct Context {
-    /// [`OWN`]: the record's event name, address and error.
-    own: Packed<3>,
+    /// [`OWN`]: the record's event name and source, address and error.
+    own: Packed<4>,
     /// [`CALLER`]: agent, account, Region and actor, shared with the other
     /// contexts of the same caller.
-    caller: Arc<Packed<6>>,
+    caller: Arc<Packed<8>>,
     /// Each value either points at a field of this context or is kept as is.
     pub(super) evidence: KeptEvidence,
     /// The tuning entries this record matched when it was observed: a windowed
@@ -52,9 +53,14 @@ pub(super) enum Text {
     ActorDisplay,
     ActorType,
     ErrorCode,
+    EventSource,
+    /// The caller's own account when it is not the record's (`Actor::account`).
+    ActorAccount,
+    /// The Identity Center user a role session acted for (`Actor::on_behalf_of`).
+    OnBehalfOf,
 }
 
-const TEXT_FIELDS: usize = 9;
+const TEXT_FIELDS: usize = 12;
 
 /// Every [`Text`] field, in the order [`Context::pack`] takes them.
 const ALL_TEXT: [Text; TEXT_FIELDS] = [
@@ -67,18 +73,28 @@ const ALL_TEXT: [Text; TEXT_FIELDS] = [
     Text::ActorDisplay,
     Text::ActorType,
     Text::ErrorCode,
+    Text::EventSource,
+    Text::ActorAccount,
+    Text::OnBehalfOf,
 ];
 
 /// The fields a context keeps of its own, in order.
-const OWN: [Text; 3] = [Text::EventName, Text::SourceIp, Text::ErrorCode];
+const OWN: [Text; 4] = [
+    Text::EventName,
+    Text::EventSource,
+    Text::SourceIp,
+    Text::ErrorCode,
+];
 /// The fields a context shares with its caller's other records, in order.
-const CALLER: [Text; 6] = [
+const CALLER: [Text; 8] = [
     Text::UserAgent,
     Text::AccountId,
     Text::Region,
     Text::ActorKey,
     Text::ActorDisplay,
     Text::ActorType,
+    Text::ActorAccount,
+    Text::OnBehalfOf,
 ];
 
 /// Where a [`Text`] field lives in a context: at this index of its own string,
@@ -186,7 +202,7 @@ const MAX_SHARED_CALLER_BYTES: usize = 2_048;
 /// (per thread): callers are attacker-controlled text, and a known seed would let
 /// crafted agents pile up under one hash.
 struct Callers {
-    table: hashbrown::HashTable<Arc<Packed<6>>>,
+    table: hashbrown::HashTable<Arc<Packed<8>>>,
     hasher: foldhash::fast::RandomState,
 }
 
@@ -204,7 +220,7 @@ thread_local! {
 /// type follow from the actor's ARN). The agent and actor are hashed whole (an
 /// attacker controls them); callers that differ only in the other fields share a
 /// hash and are told apart by [`Packed::holds`].
-fn caller_hash(hasher: &foldhash::fast::RandomState, fields: [Option<&str>; 6]) -> u64 {
+fn caller_hash(hasher: &foldhash::fast::RandomState, fields: [Option<&str>; 8]) -> u64 {
     use std::hash::BuildHasher;
     const AGENT: usize = caller_index(Text::UserAgent);
     const ACTOR: usize = caller_index(Text::ActorKey);
@@ -217,7 +233,7 @@ fn caller_hash(hasher: &foldhash::fast::RandomState, fields: [Option<&str>; 6]) 
 
 /// The caller `fields` packed, shared with this thread's earlier contexts that
 /// have the same ones.
-fn shared_caller(fields: [Option<&str>; 6]) -> Arc<Packed<6>> {
+fn shared_caller(fields: [Option<&str>; 8]) -> Arc<Packed<8>> {
     if fields.iter().flatten().map(|f| f.len()).sum::<usize>() > MAX_SHARED_CALLER_BYTES {
         return Arc::new(Packed::new(fields));
     }
@@ -278,6 +294,14 @@ struct ContextJson<'a> {
     actor_type: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     error_code: Option<Cow<'a, str>>,
+    // Newer than the others: absent from items written before them, and left
+    // out when empty (every item of a window carries its context).
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    event_source: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    actor_account: Option<Cow<'a, str>>,
+    #[serde(default, borrow, skip_serializing_if = "Option::is_none")]
+    on_behalf_of: Option<Cow<'a, str>>,
     #[serde(default)]
     evidence: Cow<'a, [(Cow<'static, str>, Value)]>,
     #[serde(default, skip_serializing_if = "no_entries")]
@@ -307,6 +331,9 @@ impl Context {
                 Some(&display),
                 rec.identity_type(),
                 rec.error_code(),
+                Some(rec.event_source()).filter(|s| !s.is_empty()),
+                crate::event::caller_account_elsewhere(rec),
+                crate::event::person_acted_for(rec),
             ],
             evidence.0,
             matched.to_vec(),
@@ -395,6 +422,9 @@ impl Context {
             actor_display: Cow::Borrowed(self.text(Text::ActorDisplay)),
             actor_type: cow(Text::ActorType),
             error_code: cow(Text::ErrorCode),
+            event_source: cow(Text::EventSource),
+            actor_account: cow(Text::ActorAccount),
+            on_behalf_of: cow(Text::OnBehalfOf),
             evidence: self
                 .evidence
                 .iter()
@@ -416,6 +446,9 @@ impl Context {
                 Some(&j.actor_display),
                 j.actor_type.as_deref(),
                 j.error_code.as_deref(),
+                j.event_source.as_deref(),
+                j.actor_account.as_deref(),
+                j.on_behalf_of.as_deref(),
             ],
             j.evidence.into_owned(),
             j.tuning.into_owned(),
@@ -456,6 +489,9 @@ mod tests {
             Some("a"),
             Some("IAMUser"),
             None,
+            Some("iam.amazonaws.com"),
+            None,
+            None,
         ]
     }
 
@@ -472,6 +508,9 @@ mod tests {
                 Some("a"),
                 None,
                 Some("AccessDenied"),
+                Some("iam.amazonaws.com"),
+                Some("444455556666"),
+                Some("d4f8a4b8-1011-70f8-6a2c-1c1e5e5e5e5e"),
             ],
             vec![
                 ("k".into(), Value::from(1)),
@@ -500,6 +539,8 @@ mod tests {
         assert_eq!(v["event_name"], "ListUsers");
         assert_eq!(v["source_ip"], Value::Null);
         assert_eq!(v["actor_display"], "a");
+        assert_eq!(v["event_source"], "iam.amazonaws.com");
+        assert_eq!(v["actor_account"], "444455556666");
         assert_eq!(
             v["evidence"],
             serde_json::json!([
@@ -518,6 +559,23 @@ mod tests {
             (back.evidence.clone(), back.tuning.clone()),
             (c.evidence, c.tuning)
         );
+    }
+
+    /// An item written before the newer fields read back without them, and a
+    /// context without them writes none.
+    #[test]
+    fn the_newer_fields_are_optional_in_items() {
+        let old = r#"{"event_name":"ListUsers","source_ip":null,"user_agent":"ua","account_id":"111122223333","region":"us-east-1","actor_key":"arn:a","actor_display":"a","actor_type":"IAMUser","error_code":null,"evidence":[]}"#;
+        let payload = Payload::from(old);
+        let c = Context::read(&payload).unwrap();
+        assert_eq!(c.get(Text::EventName), Some("ListUsers"));
+        for f in [Text::EventSource, Text::ActorAccount, Text::OnBehalfOf] {
+            assert_eq!(c.get(f), None, "{f:?}");
+        }
+        let v: Value = serde_json::from_str(&c.to_json().unwrap()).unwrap();
+        for key in ["event_source", "actor_account", "on_behalf_of"] {
+            assert!(v.get(key).is_none(), "{key} written: {v}");
+        }
     }
 
     /// The own and caller fields name every field once, and each is read back

@@ -878,6 +878,7 @@ fn span_finding(
         .collect();
     let mut event_ids: Vec<String> = Vec::new();
     let mut event_names: Vec<String> = Vec::new();
+    let mut event_sources: Vec<String> = Vec::new();
     for (o, c) in span.iter().zip(&contexts) {
         if !event_ids.contains(&o.event_id) {
             event_ids.push(o.event_id.clone());
@@ -886,7 +887,20 @@ fn span_finding(
         if !event_names.iter().any(|n| n == name) {
             event_names.push(name.to_owned());
         }
+        // Items written before contexts kept it have none.
+        if let Some(source) = c.get(Text::EventSource)
+            && !event_sources.iter().any(|s| s == source)
+        {
+            event_sources.push(source.to_owned());
+        }
     }
+    // The person a role session acted for, when every record of the span
+    // acted for the same one: naming the first record's would put one
+    // person's name on another's calls.
+    let on_behalf_of = head
+        .get(Text::OnBehalfOf)
+        .filter(|p| contexts.iter().all(|c| c.get(Text::OnBehalfOf) == Some(p)))
+        .map(str::to_owned);
     let mut evidence = Evidence::new();
     if let Some(label) = value_label {
         let mut values = span_values(span);
@@ -936,15 +950,16 @@ fn span_finding(
             key: head.text(Text::ActorKey).to_owned(),
             display: head.text(Text::ActorDisplay).to_owned(),
             kind: head.owned(Text::ActorType),
-            // Not kept in a window's context (docs/findings.md).
-            account: None,
-            on_behalf_of: None,
+            // The first record's, as the rest of the actor.
+            account: head.owned(Text::ActorAccount),
+            on_behalf_of,
         },
         source_ip: head.owned(Text::SourceIp),
         user_agent: head.owned(Text::UserAgent),
         event_time: TimeSpan { first, last },
         event_ids,
         event_names,
+        event_sources,
         error_code: head.owned(Text::ErrorCode),
         evidence,
         disposition: None,
@@ -1023,6 +1038,82 @@ mod tests {
             Some(&Value::from(listed))
         );
         assert_eq!(finding.event_ids.len(), 150, "every record is named");
+    }
+
+    /// A window's finding lists each service its records called, carries the
+    /// first record's caller account, and names the person a role session
+    /// acted for only when every record acted for that one person.
+    #[test]
+    fn a_window_finding_names_services_account_and_one_person() {
+        let meta = &crate::detections::discovery_sweep_by_principal::META;
+        let person = |p: &str| {
+            if p.is_empty() {
+                String::new()
+            } else {
+                format!(r#","onBehalfOf":{{"userId":"{p}"}}"#)
+            }
+        };
+        let record = |i: usize, source: &str, name: &str, p: &str| {
+            format!(
+                r#"{{"eventSource":"{source}","eventName":"{name}","eventID":"e{i}",
+                "recipientAccountId":"111122223333","awsRegion":"us-east-1",
+                "userIdentity":{{"type":"AssumedRole","accountId":"444455556666",
+                "arn":"arn:aws:sts::444455556666:assumed-role/app/s"{}}},
+                "sourceIPAddress":"198.51.100.7","userAgent":"aws-cli/2.15","eventTime":"2026-06-02T10:00:01Z"}}"#,
+                person(p)
+            )
+        };
+        const ANN: &str = "d4f8a4b8-1011-70f8-6a2c-1c1e5e5e5e5e";
+        const BOB: &str = "94a8e4f8-2021-7011-c3d4-0a0b0c0d0e0f";
+        let span_of = |calls: &[(&str, &str, &str)]| -> Finding {
+            let span: Vec<Observation> = calls
+                .iter()
+                .enumerate()
+                .map(|(i, (source, name, p))| {
+                    let json = record(i, source, name, p);
+                    let rec = Record::from_json(&json).unwrap();
+                    observation(
+                        &rec,
+                        i as i64,
+                        name.to_string(),
+                        Evidence::new(),
+                        &[],
+                        // A record's own: shared only among one record's windows.
+                        &mut None,
+                    )
+                })
+                .collect();
+            span_finding(meta, &span, "k", Some("calls")).unwrap().0
+        };
+        let same = span_of(&[
+            ("iam.amazonaws.com", "ListUsers", ANN),
+            ("s3.amazonaws.com", "ListBuckets", ANN),
+            ("iam.amazonaws.com", "ListRoles", ANN),
+        ]);
+        assert_eq!(
+            same.event_sources,
+            ["iam.amazonaws.com", "s3.amazonaws.com"]
+        );
+        assert_eq!(same.actor.account.as_deref(), Some("444455556666"));
+        assert_eq!(same.actor.on_behalf_of.as_deref(), Some(ANN));
+        for mixed in [
+            [
+                ("iam.amazonaws.com", "ListUsers", ANN),
+                ("s3.amazonaws.com", "ListBuckets", BOB),
+            ],
+            [
+                ("iam.amazonaws.com", "ListUsers", ANN),
+                ("s3.amazonaws.com", "ListBuckets", ""),
+            ],
+            [
+                ("iam.amazonaws.com", "ListUsers", ""),
+                ("s3.amazonaws.com", "ListBuckets", ANN),
+            ],
+        ] {
+            let f = span_of(&mixed);
+            assert_eq!(f.actor.on_behalf_of, None, "{mixed:?}");
+            assert_eq!(f.event_sources.len(), 2);
+        }
     }
 
     /// A group is read back from its partition key, or kept beside a digest.
