@@ -2,7 +2,7 @@
 //! under `detections/`) and the signal it gives for one record.
 //!
 //! Detections are pure functions of one record. Stateless ones say "fire" with
-//! evidence; windowed and correlated ones return an observation, and `window.rs`
+//! evidence; windowed and correlated ones return an observation, and `window/`
 //! decides with the state store whether the group crossed its threshold.
 
 use std::borrow::Cow;
@@ -338,11 +338,6 @@ impl Indexed {
         }
     }
 
-    /// See [`Meta::stateful`].
-    pub fn stateful(&self) -> bool {
-        self.window.is_some()
-    }
-
     /// See [`Meta::evidence_keys`].
     pub fn evidence_keys(&self) -> impl Iterator<Item = &'static str> {
         keys_of(self.evidence)
@@ -364,18 +359,6 @@ impl Meta {
     }
     pub fn stateful(&self) -> bool {
         self.window.is_some()
-    }
-    /// Windowed or paired: it reads its window back (`Store::range`). First-seen
-    /// detections only take claims.
-    pub fn reads_windows(&self) -> bool {
-        matches!(
-            self.window,
-            Some(
-                WindowSpec::Distinct { .. }
-                    | WindowSpec::Sequence { .. }
-                    | WindowSpec::Heartbeat { .. }
-            )
-        )
     }
     /// Whether the functions fire it from records. `pipeline-silent` fires from
     /// canary gaps only in a replay: live, the scheduled check reports silences.

@@ -46,7 +46,7 @@ const TEXT_VALUE_CHARS: usize = 300;
 /// 24; the longest label here is shorter than that), a space, a value of at most
 /// 300 characters and the cut mark.
 fn text_line_max() -> usize {
-    2 + trailwatch::finding::TEXT_LABEL_MAX + 1 + TEXT_VALUE_CHARS + CUT_MARK.chars().count()
+    2 + trailwatch::render::text::TEXT_LABEL_MAX + 1 + TEXT_VALUE_CHARS + CUT_MARK.chars().count()
 }
 
 /// The longest line the e-mail text may write: a field label (at most 40) and the
@@ -515,7 +515,7 @@ fn expected_text_labels(f: &Finding) -> Vec<String> {
                 let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
                 !f.repeats_header(k, &text)
             })
-            .map(|(k, _)| trailwatch::finding::text_label(k)),
+            .map(|(k, _)| trailwatch::render::text::text_label(k)),
     );
     labels.push("event ids".into());
     labels
@@ -544,8 +544,8 @@ fn check_text(h: &Finding, innocent: &Finding, value_chars: usize, ctx: &str) {
             .max()
             .unwrap_or(0)
             .clamp(
-                trailwatch::finding::TEXT_LABEL_MIN,
-                trailwatch::finding::TEXT_LABEL_MAX,
+                trailwatch::render::text::TEXT_LABEL_MIN,
+                trailwatch::render::text::TEXT_LABEL_MAX,
             );
         // A long value goes on under its column (a hanging indent): the lines
         // that start with the blank prefix continue the field above.

@@ -335,7 +335,8 @@ pub fn run(mut args: Args) -> i32 {
         );
         return EXIT_ERROR;
     }
-    // The learning span starts at the first record of this process: against a
+    // The learning span starts at the first record a first-seen detection
+    // takes in this process: against a
     // table that keeps the history, every run would learn again and hide up to
     // the span's new terms (from a review).
     if args.state == StateKind::Dynamodb && args.learn.is_some() {

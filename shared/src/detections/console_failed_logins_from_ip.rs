@@ -9,7 +9,7 @@
 //! statistical baseline we do not keep, so it is an origin of this detection.
 
 use crate::detection::{Detection, Meta, Severity, Signal, Trigger, Repeats, Countable, WindowSpec};
-use crate::detections::common::{failed_console_login, record_identity, source_network};
+use crate::detections::common::{failed_console_login, source_network, value_per_record};
 use crate::event::Record;
 
 pub struct ConsoleFailedLoginsFromIp;
@@ -55,7 +55,7 @@ impl Detection for ConsoleFailedLoginsFromIp {
         let ip = source_network(rec)?;
         Some(Signal::Distinct {
             group: format!("{}|{ip}", rec.account_id().unwrap_or("unknown")),
-            value: record_identity(rec),
+            value: value_per_record(rec),
             evidence: failed.failure_evidence(rec),
         })
     }

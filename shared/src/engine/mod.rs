@@ -52,8 +52,9 @@ pub struct Settings {
     pub tuning_today: Option<i64>,
     pub window: WindowSettings,
     /// First-seen detections learn without firing for this many seconds of event
-    /// time from the first record handled: a replay's first days only build the
-    /// history (`trailwatch replay --learn`). `None` in the functions.
+    /// time from the first record a first-seen detection takes: a replay's first
+    /// days only build the history (`trailwatch replay --learn`). `None` in the
+    /// functions.
     pub learn_secs: Option<i64>,
     /// First-seen detections also learn without firing from every record before
     /// this event time (epoch ms): a backtest's learning period, the same for all
@@ -239,7 +240,8 @@ pub struct Engine {
     /// detections that take every call made as the root user
     by_root: Vec<usize>,
     settings: Settings,
-    /// `eventTime` (epoch ms) of the first record handled, for `learn_secs`.
+    /// `eventTime` (epoch ms) of the first record a first-seen detection took,
+    /// for `learn_secs`.
     first_time_ms: std::sync::OnceLock<i64>,
     /// First-seen sightings recorded without a finding, inside the learning span.
     learned: std::sync::atomic::AtomicU64,
@@ -767,7 +769,8 @@ mod tests {
         assert!(!routed(&sign_in).0);
     }
 
-    /// `--learn` counts from the first record handled; a backtest's `learn_until`
+    /// `--learn` counts from the first record a first-seen detection takes; a
+    /// backtest's `learn_until`
     /// is a fixed time, whatever order records come in.
     #[test]
     fn learning_records_terms_without_firing() {

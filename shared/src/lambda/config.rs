@@ -545,7 +545,8 @@ impl Config {
     /// The prefix of every key this function writes in the state table; IAM limits
     /// the function to it (`dynamodb:LeadingKeys`).
     pub fn key_prefix(&self) -> String {
-        key_prefix(self.function.group.name)
+        // `<group>#`: the schema's one definition.
+        crate::state::dynamodb::schema::key_prefix(self.function.group.name)
     }
 }
 
@@ -576,11 +577,6 @@ pub(crate) fn is_topic_arn(a: &str) -> bool {
                 && !name.is_empty()
                 && !name.ends_with(".fifo")
     )
-}
-
-/// `<group>#` (the schema's one definition).
-pub fn key_prefix(group: &str) -> String {
-    crate::state::dynamodb::schema::key_prefix(group)
 }
 
 fn parse_secs(v: &str, zero_ok: bool) -> Result<i64, String> {

@@ -4,7 +4,8 @@
 //! Microsoft Teams, Amazon Chime). Pure functions of a [`Finding`] and its
 //! detection's metadata (which the finding carries), so that they work for
 //! every detection, the replay CLI prints exactly what the functions send, and the
-//! tests need no network. Field-by-field tables: docs/findings.md.
+//! tests need no network. Field-by-field tables: docs/findings.md. Also the
+//! readable text block (`text`) and the JSON within a byte budget (`json`).
 //!
 //! [`Finding`]: crate::finding::Finding
 
@@ -13,6 +14,7 @@ pub mod attack;
 pub mod chat;
 pub mod json;
 pub mod ocsf;
+pub mod text;
 
 use std::fmt::Write;
 

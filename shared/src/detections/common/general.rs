@@ -200,7 +200,7 @@ pub fn succeeded_call(rec: &Record, source: &str, names: &[&str]) -> bool {
 /// A value that is different for every record, to count records (not values) in a
 /// distinct-count window: the call's `eventID` ([`Record::call_id`]), else the
 /// time, address and user name together.
-pub fn record_identity(rec: &Record) -> String {
+pub fn value_per_record(rec: &Record) -> String {
     match rec.call_id() {
         Some(id) => id.to_owned(),
         None => format!(

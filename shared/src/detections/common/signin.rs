@@ -3,7 +3,7 @@
 use crate::detection::Evidence;
 use crate::event::Record;
 
-use super::general::{record_identity, with_error};
+use super::general::{value_per_record, with_error};
 
 /// `responseElements.ConsoleLogin` (`Success` / `Failure`) of a sign-in record.
 pub fn console_login_result<'r>(rec: &'r Record) -> Option<&'r str> {
@@ -115,7 +115,7 @@ pub fn failed_login_per_user(
     let user = signin_user(rec)?;
     Some(crate::detection::Signal::Distinct {
         group: format!("{}|{user}", rec.account_id().unwrap_or("unknown")),
-        value: record_identity(rec),
+        value: value_per_record(rec),
         evidence: failed
             .failure_evidence(rec)
             .with_opt("source_ip", rec.source_ip()),
