@@ -1818,6 +1818,35 @@ fn the_backtest_state_machine_plans_then_maps_the_manifest_and_grants_little() {
     );
 }
 
+/// Each function crate says what its group is as the catalogue does, in its
+/// manifest's description and its first doc line (tests/new-group writes both;
+/// a group's description changed in the catalogue alone had left three stale).
+#[test]
+fn every_function_crate_describes_its_group_as_the_catalogue_does() {
+    let mut wrong = Vec::new();
+    for g in catalog::GROUPS {
+        let dir = root().join("functions").join(g.name);
+        let manifest = fs::read_to_string(dir.join("Cargo.toml")).expect("Cargo.toml");
+        let said = format!(
+            "description = \"trailwatch Lambda function: {}\"",
+            g.description
+        );
+        if !manifest.lines().any(|l| l == said) {
+            wrong.push(format!("functions/{}/Cargo.toml: {said}", g.name));
+        }
+        let main = fs::read_to_string(dir.join("src/main.rs")).expect("src/main.rs");
+        let first = format!("//! The `{}` Lambda function: {}.", g.name, g.description);
+        if main.lines().next() != Some(first.as_str()) {
+            wrong.push(format!("functions/{}/src/main.rs: {first}", g.name));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "these lines differ from the catalogue:\n{}",
+        wrong.join("\n")
+    );
+}
+
 #[test]
 fn the_deployment_guide_lists_every_function_with_its_rule_state() {
     // docs/deploy.md's table of functions, written by hand: each group's row must

@@ -1,5 +1,5 @@
-//! `trailwatch`: replay CloudTrail through the detections on your machine, and list
-//! them. The command-line code lives only in this binary; the Lambda functions link
+//! `trailwatch`: replay CloudTrail through the detections on your machine, list
+//! them, check a tuning file, write a synthetic corpus. The command-line code lives only in this binary; the Lambda functions link
 //! the library alone.
 
 mod cli;

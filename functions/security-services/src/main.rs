@@ -1,4 +1,4 @@
-//! The `security-services` Lambda function: Security services and account controls: GuardDuty, Security Hub, detective services, organisation and Region settings.
+//! The `security-services` Lambda function: Security services switched off or blinded: GuardDuty, Security Hub, Macie, Inspector, Detective, Access Analyzer.
 //! All logic lives in the `trailwatch` crate; this only names the group's
 //! detections (so that the binary carries no other group's).
 

@@ -1,4 +1,4 @@
-//! The `signin-failures` Lambda function: Console sign-in failures.
+//! The `signin-failures` Lambda function: Console sign-in failures, the root user's included, and IAM Identity Center's.
 //! All logic lives in the `trailwatch` crate; this only names the group's
 //! detections (so that the binary carries no other group's).
 

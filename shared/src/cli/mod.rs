@@ -27,7 +27,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// CloudTrail threat detections: replay logs locally, or list what is detected.
+/// CloudTrail threat detections: replay logs locally, list what is detected, check
+/// a tuning file, or write a synthetic corpus.
 #[derive(Parser)]
 #[command(name = "trailwatch", version, about)]
 struct Cli {

@@ -1,4 +1,5 @@
-//! The notification port: where findings go (SNS in Lambda, the terminal in replay).
+//! The notification port: where findings go (SNS, and Security Hub when asked,
+//! in Lambda; the terminal in replay).
 
 pub mod message;
 #[cfg(feature = "securityhub")]
