@@ -31,6 +31,7 @@ use crate::detection::{Evidence, Signal, Trigger};
 use crate::event::time::format_event_time;
 use crate::event::{Actor, Record};
 use crate::finding::{Finding, TimeSpan, finding_id};
+use crate::state::keys;
 use crate::state::{Store, StoreError};
 use crate::window::{Claim, Pending};
 
@@ -287,7 +288,7 @@ fn silent_finding(member: &str, since_ms: i64, now_ms: i64, silence: Silence) ->
         Silence::LastCanary => (
             gap_evidence(member, since_ms, now_ms)
                 .with("last_canary", Value::from(format_event_time(since_ms))),
-            format!("s|{member}|{since_ms}"),
+            format!("{}|{member}|{since_ms}", keys::SILENT_CLAIM),
         ),
         Silence::DatedAhead => (
             Evidence::new()
@@ -297,13 +298,13 @@ fn silent_finding(member: &str, since_ms: i64, now_ms: i64, silence: Silence) ->
                     Value::from(format_event_time(since_ms)),
                 )
                 .with("checked_at", Value::from(format_event_time(now_ms))),
-            format!("a|{member}|{since_ms}"),
+            format!("{}|{member}|{since_ms}", keys::DATED_AHEAD_CLAIM),
         ),
         Silence::NeverHeard => (
             gap_evidence(member, since_ms, now_ms)
                 .with("never_heard", true)
                 .with("expected_since", Value::from(format_event_time(since_ms))),
-            format!("e|{member}|{since_ms}"),
+            format!("{}|{member}|{since_ms}", keys::NEVER_HEARD_CLAIM),
         ),
     };
     let finding = Finding {

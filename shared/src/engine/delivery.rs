@@ -4,6 +4,7 @@
 use super::{Engine, FIRST_SEEN_REFRESH_SLACK_SECS, HandleError};
 use crate::finding::{Disposition, Finding};
 use crate::notify::{Notifier, NotifyError};
+use crate::state::keys;
 use crate::state::{Claimed, Lease, Now, Store, Take};
 use crate::tuning::{self, Tuning};
 use crate::window::{Lifetime, Pending, Reported};
@@ -484,9 +485,9 @@ async fn to_each<S: Store + ?Sized, N: Notifier + ?Sized>(
     // A destination an earlier attempt took it to: this one finishes it.
     let mut held_before = false;
     for to in destinations {
-        // A kind of its own (`t`): no claim key of another kind can be read
-        // as one of these, whatever its last part holds (from a review).
-        let key = format!("t|{to}|{}", p.claim.key);
+        // A kind of its own: no claim key of another kind can be read as one
+        // of these, whatever its last part holds (from a review).
+        let key = format!("{}|{to}|{}", keys::DESTINATION_CLAIM, p.claim.key);
         // The finding's guards, each as this destination's: a burst whose
         // claim moved to an adjacent bucket after a partial failure (its own
         // claim given back) is not sent again where it was taken (from a review).
@@ -494,7 +495,7 @@ async fn to_each<S: Store + ?Sized, N: Notifier + ?Sized>(
             .claim
             .guards
             .iter()
-            .map(|g| format!("t|{to}|{g}"))
+            .map(|g| format!("{}|{to}|{g}", keys::DESTINATION_CLAIM))
             .collect();
         let taken = match lease(store, &key, &guards, at, lease_secs).await {
             Ok(taken) => taken,

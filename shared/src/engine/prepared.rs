@@ -11,6 +11,7 @@ use super::Engine;
 use crate::detection::{Detection, Evidence, Meta, Side, Signal, WindowSpec};
 use crate::event::Record;
 use crate::finding::Finding;
+use crate::state::keys;
 use crate::state::{Observation, Payload, Store, StoreError};
 use crate::tuning::{DetectionTuning, Mode, Tuning};
 use crate::window::{self, Claim, GroupKey, Lifetime, Pending};
@@ -147,7 +148,7 @@ fn observe(
 /// A stateless finding's claim: its own id's, for a day.
 fn record_claim(finding: &Finding) -> Claim {
     Claim {
-        key: format!("f|{}", finding.finding_id),
+        key: format!("{}|{}", keys::FINDING_CLAIM, finding.finding_id),
         guards: Vec::new(),
         lifetime: Lifetime::For(super::CLAIM_TTL_SECS),
     }
@@ -359,7 +360,7 @@ impl Engine {
                 );
                 let claim = match rec.event_time_ms() {
                     Some(time_ms) => window::bucket_claim(
-                        window::BATCH_CLAIM,
+                        keys::BATCH_CLAIM,
                         meta,
                         &caller,
                         window_secs,

@@ -318,10 +318,13 @@ impl DynamoStore {
         if seen.len() >= MAX_SEEN_CLAIMS {
             seen.clear();
         }
-        // Only window, news and pair claims (`c|`, `u|`) are ever asked about.
+        // Only window, news and pair claims are ever asked about.
         seen.extend(
             keys.into_iter()
-                .filter(|k| k.starts_with("c|") || k.starts_with("u|"))
+                .filter(|k| {
+                    super::keys::is(super::keys::WINDOW_CLAIM, k)
+                        || super::keys::is(super::keys::NEWS_CLAIM, k)
+                })
                 .map(str::to_owned),
         );
     }

@@ -298,7 +298,7 @@ impl MemoryStore {
         inner.partitions.retain(|key, partition| {
             // Held-back findings (tuning dedup) must outlive windows: the next
             // notification, however much later, reports them.
-            if key.starts_with("h|") {
+            if super::keys::is(super::keys::HELD_BACK, key) {
                 return true;
             }
             let keep_ms = self.horizon_ms.max(partition.longest_life_ms);

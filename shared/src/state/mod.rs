@@ -13,10 +13,12 @@
 //! Every item carries an expiry (epoch seconds). Stores delete expired items lazily
 //! (DynamoDB TTL can take days), so every read ignores items whose expiry has passed.
 //! The in-memory adapter is in `memory.rs`; the DynamoDB one (`dynamodb.rs`, feature
-//! `aws`) implements the same contract against one table.
+//! `aws`) implements the same contract against one table. `keys.rs` names the
+//! kinds of key every item's key begins with.
 
 #[cfg(feature = "aws")]
 pub mod dynamodb;
+pub mod keys;
 pub mod memory;
 pub mod wrapper;
 

@@ -24,6 +24,7 @@ use crate::engine::{
 use crate::event::time::{format_event_time, parse_event_time};
 use crate::finding::{Disposition, Finding, finding_id};
 use crate::notify::Notifier;
+use crate::state::keys;
 use crate::state::{Claimed, Now, Observation, Store, Take};
 use crate::window::{Lifetime, Pending, partition_key};
 
@@ -289,8 +290,8 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
     let group = dedup_group(&p.finding, by);
     // The period's key holds its length: a period begun under a longer
     // `dedup_secs` does not hold findings back once the file says shorter.
-    let period = partition_key("d", id, &format!("{group}|{dedup_secs}"));
-    let held_part = partition_key("h", id, &group);
+    let period = partition_key(keys::DEDUP_PERIOD, id, &format!("{group}|{dedup_secs}"));
+    let held_part = partition_key(keys::HELD_BACK, id, &group);
     let result: Result<Option<Finding>, HandleError> = async {
         let period_at = Now { valid: t, ..at };
         // The period is leased with the finding, and confirmed with it once
@@ -320,7 +321,12 @@ async fn dedup<S: Store + ?Sized, N: Notifier + ?Sized>(
             // account's copy of a cross-account call, whose group may have no
             // period) is still decided on its own (from a review, fifteenth
             // session: it was dropped as delivered).
-            let held_claim = format!("h|{}|{}", finding_id(&[&group]), p.claim.key);
+            let held_claim = format!(
+                "{}|{}|{}",
+                keys::HELD_BACK,
+                finding_id(&[&group]),
+                p.claim.key
+            );
             let taken = store
                 .claim(
                     &held_claim,

@@ -42,6 +42,7 @@ use crate::engine::CLAIM_TTL_SECS;
 use crate::event::time::format_event_time;
 use crate::event::{Actor, Record};
 use crate::finding::{Finding, TimeSpan, finding_id, record_identity};
+use crate::state::keys;
 use crate::state::{DistinctCount, Observation, Payload, Store, StoreError};
 
 mod context;
@@ -52,9 +53,7 @@ pub use pair::observe_pair;
 pub use reported::Reported;
 #[cfg(feature = "lambda")]
 pub(crate) use reported::{FORGOTTEN, is_reported_memory};
-use reported::{
-    REMEMBERED_SECS, REPORTED_KIND, REPORTED_VALUE, Seen, Triple, reported_before, triple_of,
-};
+use reported::{REMEMBERED_SECS, REPORTED_VALUE, Seen, Triple, reported_before, triple_of};
 
 use context::{Context, Text};
 
@@ -129,13 +128,9 @@ impl Default for WindowSettings {
     }
 }
 
-/// The key kind of a first-seen term's history claim.
-const FIRST_SEEN_KIND: &str = "n";
-
 /// The claim `key` is a first-seen term's history (a [`first_seen`] claim).
 pub(crate) fn is_first_seen_history(key: &str) -> bool {
-    key.strip_prefix(FIRST_SEEN_KIND)
-        .is_some_and(|rest| rest.starts_with('|'))
+    keys::is(keys::FIRST_SEEN, key)
 }
 
 pub(crate) fn partition_key(kind: &str, detection: &str, group: &str) -> String {
@@ -148,7 +143,7 @@ pub(crate) fn partition_key(kind: &str, detection: &str, group: &str) -> String 
     }
 }
 
-/// A window's partition key (`partition_key("w", detection, group)`) with its
+/// A window's partition key (`partition_key(keys::WINDOW, detection, group)`) with its
 /// group, which claim keys are built from. The group is read from the key itself
 /// and kept apart only when the key is a digest: one string per observation
 /// instead of two (replay hands every observation to the thread that keeps the
@@ -170,8 +165,8 @@ enum Group {
 
 impl GroupKey {
     pub fn new(detection: &str, group: String) -> GroupKey {
-        let partition = partition_key("w", detection, &group);
-        let group_at = "w|".len() + detection.len() + 1;
+        let partition = partition_key(keys::WINDOW, detection, &group);
+        let group_at = keys::WINDOW.len() + 1 + detection.len() + 1;
         let group = if partition.get(group_at..) == Some(group.as_str()) {
             Group::Tail(group_at)
         } else {
@@ -228,7 +223,7 @@ pub fn first_seen(
     Pending {
         finding,
         claim: Claim {
-            key: partition_key(FIRST_SEEN_KIND, meta.id, term),
+            key: partition_key(keys::FIRST_SEEN, meta.id, term),
             guards: Vec::new(),
             lifetime: Lifetime::Until(expiry(now, time_ms, days.saturating_mul(86_400))),
         },
@@ -320,7 +315,7 @@ pub async fn observe_distinct<S: Store + ?Sized>(
     {
         return Ok(None);
     }
-    let memory = partition_key(REPORTED_KIND, meta.id, group);
+    let memory = partition_key(keys::REPORTED, meta.id, group);
     // What the group's notified findings reported within the day, when the
     // claims below made it known already.
     let mut known = None;
@@ -519,28 +514,7 @@ fn span_values(span: &[Observation]) -> Vec<&str> {
     values
 }
 
-/// The kind of a distinct-count finding's claim: its span's window bucket's. A
-/// later record can rebuild a span that starts in the bucket either side for
-/// three windows after this one's start, arriving up to the lateness.
-pub const WINDOW_CLAIM: &str = "c";
-
-/// The kind of the claim of a finding of a new caller (`Repeats::OnlyNew`): a
-/// span holding a (address, actor) no notified finding of the group named
-/// within the day, once one did, where the group's claim is held. Apart from
-/// [`WINDOW_CLAIM`], bucketed by the record's own time and guarded by the
-/// buckets either side, so that a new caller in the buckets a routine
-/// activity's finding holds is still reported, at most once per window (claims
-/// per caller were tried: every new address of a burst then paged on its own).
-pub const NEWS_CLAIM: &str = "u";
-
-/// The kind of the claim of a record that is a burst on its own
-/// (`Signal::Batch`), bucketed by the built-in window and keyed by the caller's
-/// session and network: a run of one caller's such records (an autoscaler's
-/// calls) is one finding, while a burst the window counts, or another session's
-/// batch under the same role (a stolen token's wipe beside the autoscaler's
-/// routine calls), is still reported (from two reviews: a claim shared by the
-/// role swallowed both), and a longer tuned window does not merge more.
-pub const BATCH_CLAIM: &str = "b";
+pub use crate::state::keys::{BATCH_CLAIM, NEWS_CLAIM, WINDOW_CLAIM};
 
 /// The key of the claim of `kind` of `group` in window bucket `bucket`.
 fn bucket_key(kind: &str, detection: &str, group: &str, bucket: i64) -> String {

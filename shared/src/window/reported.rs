@@ -21,13 +21,10 @@ pub struct Reported {
     pub expires_at: i64,
 }
 
-/// The key kind of a group's memory of reported values.
-pub(super) const REPORTED_KIND: &str = "r";
-
 /// Whether `partition` is a group's memory of reported values.
 #[cfg(feature = "lambda")]
 pub(crate) fn is_reported_memory(partition: &str) -> bool {
-    partition.starts_with("r|")
+    crate::state::keys::is(crate::state::keys::REPORTED, partition)
 }
 
 /// A memory item's payload once its finding was given back (a backtest batch
