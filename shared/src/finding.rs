@@ -1,5 +1,7 @@
 //! The finding model, and its JSON (its readable text is `render::text`).
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use crate::detection::{Evidence, Meta, Severity};
@@ -108,11 +110,7 @@ impl Finding {
                 .map(|id| vec![id.to_owned()])
                 .unwrap_or_default(),
             event_names: vec![rec.event_name().to_owned()],
-            event_sources: Some(rec.event_source())
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .into_iter()
-                .collect(),
+            event_sources: event_source(rec).map(Cow::into_owned).into_iter().collect(),
             error_code: rec.error_code().map(str::to_owned),
             evidence,
             disposition: None,
@@ -127,6 +125,30 @@ impl Finding {
         crate::sanitize::json_line(
             serde_json::to_string(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
         )
+    }
+}
+
+/// The longest event source a finding shows. Real ones are under 64 bytes
+/// (`bedrock-agentcore-control.amazonaws.com`); a record's own text past it is
+/// cut, with the mark, so that a forged source (a detection that takes any
+/// call of a root session takes any source) cannot crowd out of a size-bound
+/// message what it must carry, nor push a window's item past DynamoDB's item
+/// size (from a review: both happened).
+pub const MAX_EVENT_SOURCE_BYTES: usize = 128;
+
+/// The record's `eventSource` as findings show it: trimmed, cut at
+/// [`MAX_EVENT_SOURCE_BYTES`], and none when blank.
+pub fn event_source<'r>(rec: &'r Record<'_>) -> Option<Cow<'r, str>> {
+    let source = rec.event_source().trim();
+    if source.is_empty() {
+        None
+    } else if source.len() > MAX_EVENT_SOURCE_BYTES {
+        Some(Cow::Owned(crate::render::json::cut_utf8(
+            source,
+            MAX_EVENT_SOURCE_BYTES,
+        )))
+    } else {
+        Some(Cow::Borrowed(source))
     }
 }
 
@@ -263,5 +285,27 @@ mod tests {
         );
         let callers = Finding::from_record(meta, &callers, Evidence::new());
         assert_eq!(callers.actor.account, None);
+    }
+
+    /// A finding's source is the record's, trimmed, none when blank, and a
+    /// forged long one cut with the mark (from a review: a 100 KB source
+    /// left only the ids of a finding in its size-bound copies).
+    #[test]
+    fn an_event_source_is_trimmed_and_cut() {
+        let of = |source: &str| {
+            let json =
+                serde_json::json!({"eventSource": source, "eventName": "CreateUser"}).to_string();
+            let rec = Record::from_json(&json).unwrap();
+            event_source(&rec).map(Cow::into_owned)
+        };
+        assert_eq!(
+            of(" iam.amazonaws.com ").as_deref(),
+            Some("iam.amazonaws.com")
+        );
+        assert_eq!(of("   "), None);
+        assert_eq!(of(""), None);
+        let long = of(&"é".repeat(100_000)).unwrap();
+        assert!(long.len() <= MAX_EVENT_SOURCE_BYTES + crate::sanitize::CUT_MARK.len());
+        assert!(long.ends_with(crate::sanitize::CUT_MARK));
     }
 }

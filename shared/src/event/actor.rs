@@ -21,8 +21,8 @@ pub struct Actor {
     /// record's: a cross-account call, whose copy in the resource owner's
     /// account may name the caller by a principal id alone (from a review,
     /// fifteenth session: such a finding did not say which account to turn
-    /// to). Findings made from one record (stateless, first-seen, a burst in one
-    /// call); a window's finding over several leaves it out.
+    /// to). A window's finding over several records carries its first
+    /// record's, as the rest of its actor.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
     /// The IAM Identity Center user a role session acted for, by its id in the
@@ -30,7 +30,8 @@ pub struct Actor {
     /// propagation, an application calling AWS as the person signed in to it),
     /// when the caller is not that user itself (an `IdentityCenterUser` is
     /// shown by that id already). The role is the caller; the person is who to
-    /// ask. Findings made from one record, as `account`.
+    /// ask. A window's finding over several records carries it when every one
+    /// of them acted for that one person.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub on_behalf_of: Option<String>,
 }

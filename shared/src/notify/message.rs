@@ -471,6 +471,10 @@ fn email_text_within(f: &Finding, max_bytes: usize) -> String {
                 .join(", "),
             other => other.to_string(),
         };
+        // The one source the lines above name already (`aws-cli-custom-endpoint-url`).
+        if k == "event_source" && f.repeats_header(k, &text) {
+            continue;
+        }
         field(&mut s, &one_line(&k.replace('_', " "), 40), &safe(&text));
     }
 
@@ -656,6 +660,28 @@ mod tests {
             text.contains("Event source   cloudtrail.amazonaws.com\n"),
             "{text}"
         );
+    }
+
+    /// Evidence naming the finding's one source (`aws-cli-custom-endpoint-url`)
+    /// is not a second line of it in the text or the e-mail; another source is.
+    #[test]
+    fn the_one_event_source_is_shown_once() {
+        for (evidence, lines) in [("cloudtrail.amazonaws.com", 1), ("s3.amazonaws.com", 2)] {
+            let mut f = finding(STOP);
+            f.evidence = Evidence::new().with("event_source", evidence);
+            let email = email_text(&f);
+            let text = f.to_text(false);
+            let count = |t: &str| {
+                t.lines()
+                    .filter(|l| l.to_lowercase().replace('_', " ").contains("event source"))
+                    .count()
+            };
+            assert_eq!(
+                (count(&email), count(&text)),
+                (lines, lines),
+                "{email}\n{text}"
+            );
+        }
     }
 
     #[test]

@@ -142,14 +142,16 @@ pub fn text_label(key: &str) -> String {
 
 impl Finding {
     /// An evidence entry that says again what the text block's header lines say
-    /// (`source_ip`, `user_agent`, `error_code` as the finding has them): left out
-    /// of the text block, kept in every other rendering.
+    /// (`source_ip`, `user_agent`, `error_code` as the finding has them, an
+    /// `event_source` that is its one source): left out of the text block and
+    /// the e-mail's evidence, kept in every other rendering.
     pub fn repeats_header(&self, key: &str, text: &str) -> bool {
         let same = |v: &Option<String>| v.as_deref() == Some(text);
         match key {
             "source_ip" => same(&self.source_ip),
             "user_agent" => same(&self.user_agent),
             "error_code" => same(&self.error_code),
+            "event_source" => matches!(self.event_sources.as_slice(), [one] if one == text),
             _ => false,
         }
     }

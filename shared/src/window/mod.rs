@@ -623,12 +623,17 @@ fn span_finding(
         if !event_names.iter().any(|n| n == name) {
             event_names.push(name.to_owned());
         }
-        // Items written before contexts kept it have none.
         if let Some(source) = c.get(Text::EventSource)
             && !event_sources.iter().any(|s| s == source)
         {
             event_sources.push(source.to_owned());
         }
+    }
+    // The first source is the first call's (OCSF's and ASFF's service): a
+    // first record without one (an item written before contexts kept it)
+    // leaves the list empty rather than name another record's (from a review).
+    if head.get(Text::EventSource).is_none() {
+        event_sources.clear();
     }
     // The person a role session acted for, when every record of the span
     // acted for the same one: naming the first record's would put one
@@ -832,6 +837,13 @@ mod tests {
         );
         assert_eq!(same.actor.account.as_deref(), Some("444455556666"));
         assert_eq!(same.actor.on_behalf_of.as_deref(), Some(ANN));
+        // A first record without a source (an item written before contexts
+        // kept it): no list, rather than another call's service first.
+        let old = span_of(&[
+            ("", "ListUsers", ANN),
+            ("s3.amazonaws.com", "ListBuckets", ANN),
+        ]);
+        assert!(old.event_sources.is_empty());
         for mixed in [
             [
                 ("iam.amazonaws.com", "ListUsers", ANN),
