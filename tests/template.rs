@@ -1818,11 +1818,11 @@ fn the_backtest_state_machine_plans_then_maps_the_manifest_and_grants_little() {
     );
 }
 
-/// Each function crate says what its group is as the catalogue does, in its
+/// Each group's function crate says what its group is as the catalogue does, in its
 /// manifest's description and its first doc line (tests/new-group writes both;
 /// a group's description changed in the catalogue alone had left three stale).
 #[test]
-fn every_function_crate_describes_its_group_as_the_catalogue_does() {
+fn every_groups_crate_describes_it_as_the_catalogue_does() {
     let mut wrong = Vec::new();
     for g in catalog::GROUPS {
         let dir = root().join("functions").join(g.name);

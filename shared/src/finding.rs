@@ -304,8 +304,10 @@ mod tests {
         );
         assert_eq!(of("   "), None);
         assert_eq!(of(""), None);
-        let long = of(&"é".repeat(100_000)).unwrap();
-        assert!(long.len() <= MAX_EVENT_SOURCE_BYTES + crate::sanitize::CUT_MARK.len());
-        assert!(long.ends_with(crate::sanitize::CUT_MARK));
+        // Three-byte characters: the cap falls inside one, and the cut must not.
+        let long = of(&"€".repeat(100_000)).unwrap();
+        let kept = long.strip_suffix(crate::sanitize::CUT_MARK).unwrap();
+        assert!(!kept.is_empty() && kept.len() <= MAX_EVENT_SOURCE_BYTES);
+        assert!(kept.chars().all(|c| c == '€'));
     }
 }

@@ -39,11 +39,11 @@ const NOW: i64 = 1_800_000_000;
 /// SNS refuses a `Publish` whose message (with subject and attributes) is larger.
 const SNS_MAX_BYTES: usize = 256 * 1024;
 
-/// Characters of a value kept in text (finding.rs and message.rs cut at 300).
+/// Characters of a value kept in text (render/text.rs and message.rs cut at 300).
 const TEXT_VALUE_CHARS: usize = 300;
 
 /// The longest line `to_text` may write: two spaces, a label (padded to at most
-/// 24; the longest label here is shorter than that), a space, a value of at most
+/// `TEXT_LABEL_MAX`), a space, a value of at most
 /// 300 characters and the cut mark.
 fn text_line_max() -> usize {
     2 + trailwatch::render::text::TEXT_LABEL_MAX + 1 + TEXT_VALUE_CHARS + CUT_MARK.chars().count()

@@ -103,9 +103,10 @@ impl Detection for AwsCliCustomEndpointUrl {
         }
         let evidence = Evidence::new()
             .with("signals", signals)
+            // As the finding shows it (trimmed, cut), so that the text shows it once.
             .with_opt(
                 "event_source",
-                Some(rec.event_source()).filter(|s| !s.is_empty()),
+                crate::finding::event_source(rec).map(std::borrow::Cow::into_owned),
             )
             .with_opt("host_header", host_header)
             .with_opt(

@@ -67,6 +67,33 @@ pub fn is(kind: &str, key: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The kinds as stored: a changed letter orphans every item of its kind
+    /// already in a table (first-seen histories, memories, claims, periods).
+    /// Never change one.
+    #[test]
+    fn the_kinds_are_what_tables_hold() {
+        assert_eq!(
+            [
+                WINDOW,
+                WINDOW_CLAIM,
+                NEWS_CLAIM,
+                BATCH_CLAIM,
+                REPORTED,
+                FIRST_SEEN,
+                FINDING_CLAIM,
+                DESTINATION_CLAIM,
+                DEDUP_PERIOD,
+                HELD_BACK,
+                SILENT_CLAIM,
+                DATED_AHEAD_CLAIM,
+                NEVER_HEARD_CLAIM,
+            ],
+            [
+                "w", "c", "u", "b", "r", "n", "f", "t", "d", "h", "s", "a", "e"
+            ]
+        );
+    }
+
     /// No kind is another's, nor begins another kind's keys.
     #[test]
     fn the_kinds_are_apart() {

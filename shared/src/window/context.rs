@@ -226,8 +226,8 @@ thread_local! {
 const MAX_SOURCES: usize = 1_024;
 
 /// `source` as one shared copy: a window over a busy caller's reads held the
-/// same few service names in every context (a review measured 14 % more
-/// memory with a copy in each).
+/// same few service names in every context (about 3 % of the memory of a
+/// replay built to fill windows, docs/performance.md).
 fn shared_source(source: &str) -> Arc<str> {
     SOURCES.with_borrow_mut(|sources| {
         if let Some(found) = sources.get(source) {
@@ -242,20 +242,27 @@ fn shared_source(source: &str) -> Arc<str> {
     })
 }
 
-/// A hash of a caller's agent, actor and Region: the fields that tell one
-/// caller's records apart from another's (the account and the actor's name and
-/// type follow from the actor's ARN). The agent and actor are hashed whole (an
-/// attacker controls them); callers that differ only in the other fields share a
-/// hash and are told apart by [`Packed::holds`].
+/// A hash of a caller's agent, actor, Region, own account and the person it
+/// acted for: the fields that tell one caller's records apart from another's
+/// (the record's account and the actor's name and type follow from the
+/// actor's ARN; the person and the caller's account do not: from a review, one
+/// role session acting for 4,000 people put them all under one hash and replay
+/// ran nineteen times slower). Each is hashed whole (an attacker controls
+/// them); callers that differ only in the other fields share a hash and are
+/// told apart by [`Packed::holds`].
 fn caller_hash(hasher: &foldhash::fast::RandomState, fields: [Option<&str>; 8]) -> u64 {
     use std::hash::BuildHasher;
     const AGENT: usize = caller_index(Text::UserAgent);
     const ACTOR: usize = caller_index(Text::ActorKey);
     const REGION: usize = caller_index(Text::Region);
+    const ACCOUNT: usize = caller_index(Text::ActorAccount);
+    const PERSON: usize = caller_index(Text::OnBehalfOf);
     let field = |i: usize| fields[i].unwrap_or_default();
     hasher.hash_one(field(AGENT))
         ^ hasher.hash_one(field(ACTOR)).rotate_left(21)
         ^ hasher.hash_one(field(REGION)).rotate_left(42)
+        ^ hasher.hash_one(field(ACCOUNT)).rotate_left(11)
+        ^ hasher.hash_one(field(PERSON)).rotate_left(53)
 }
 
 /// The caller `fields` packed, shared with this thread's earlier contexts that
@@ -658,6 +665,25 @@ mod tests {
             (d.get(Text::ActorType), e.get(Text::ActorType)),
             (None, Some(""))
         );
+    }
+
+    /// Callers that differ only in the person a session acted for, or in
+    /// their own account, hash apart: else one session acting for thousands
+    /// of people put every context under one hash (from a review).
+    #[test]
+    fn a_callers_person_and_account_tell_it_apart() {
+        let hasher = foldhash::fast::RandomState::default();
+        let caller = |account: Option<&str>, person: Option<&str>| {
+            let f = fields("ua", "arn:a", "198.51.100.1");
+            let mut c: [Option<&str>; 8] = CALLER.map(|t| f[t as usize]);
+            c[caller_index(Text::ActorAccount)] = account;
+            c[caller_index(Text::OnBehalfOf)] = person;
+            caller_hash(&hasher, c)
+        };
+        let base = caller(None, Some("p-1"));
+        assert_ne!(base, caller(None, Some("p-2")));
+        assert_ne!(base, caller(Some("444455556666"), Some("p-1")));
+        assert_ne!(caller(Some("1"), None), caller(Some("2"), None));
     }
 
     /// Contexts of one source share one copy of it, whatever their caller.
