@@ -67,53 +67,45 @@ pub fn is(kind: &str, key: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// Every kind above.
+    const KINDS: [&str; 13] = [
+        WINDOW,
+        WINDOW_CLAIM,
+        NEWS_CLAIM,
+        BATCH_CLAIM,
+        REPORTED,
+        FIRST_SEEN,
+        FINDING_CLAIM,
+        DESTINATION_CLAIM,
+        DEDUP_PERIOD,
+        HELD_BACK,
+        SILENT_CLAIM,
+        DATED_AHEAD_CLAIM,
+        NEVER_HEARD_CLAIM,
+    ];
+
     /// The kinds as stored: a changed letter orphans every item of its kind
     /// already in a table (first-seen histories, memories, claims, periods).
     /// Never change one.
     #[test]
     fn the_kinds_are_what_tables_hold() {
         assert_eq!(
-            [
-                WINDOW,
-                WINDOW_CLAIM,
-                NEWS_CLAIM,
-                BATCH_CLAIM,
-                REPORTED,
-                FIRST_SEEN,
-                FINDING_CLAIM,
-                DESTINATION_CLAIM,
-                DEDUP_PERIOD,
-                HELD_BACK,
-                SILENT_CLAIM,
-                DATED_AHEAD_CLAIM,
-                NEVER_HEARD_CLAIM,
-            ],
+            KINDS,
             [
                 "w", "c", "u", "b", "r", "n", "f", "t", "d", "h", "s", "a", "e"
             ]
         );
     }
 
-    /// No kind is another's, nor begins another kind's keys.
+    /// No kind is another's (the heartbeat's partitions among them), nor
+    /// begins another kind's keys.
     #[test]
     fn the_kinds_are_apart() {
-        let kinds = [
-            WINDOW,
-            WINDOW_CLAIM,
-            NEWS_CLAIM,
-            BATCH_CLAIM,
-            REPORTED,
-            FIRST_SEEN,
-            FINDING_CLAIM,
-            DESTINATION_CLAIM,
-            DEDUP_PERIOD,
-            HELD_BACK,
-            SILENT_CLAIM,
-            DATED_AHEAD_CLAIM,
-            NEVER_HEARD_CLAIM,
+        let mut kinds = KINDS.to_vec();
+        kinds.extend([
             crate::heartbeat::PARTITION,
             crate::heartbeat::EXPECTED_PARTITION,
-        ];
+        ]);
         for (i, a) in kinds.iter().enumerate() {
             assert!(!a.is_empty() && !a.contains('|'), "{a:?}");
             for b in &kinds[i + 1..] {
