@@ -726,6 +726,30 @@ async fn duplicates_change_nothing() {
     assert!(on_both_stores(&steps(&ten)).await.is_empty());
 }
 
+/// A caller controls its user agent: one padded to 200 KB on every call of a
+/// burst must not push a window's items past DynamoDB's 400 KB item limit
+/// (the write would fail on every retry and the burst go unreported). Both
+/// stores find the burst alike and show the agent cut, with the mark.
+#[tokio::test]
+async fn a_burst_with_a_200_kb_user_agent_is_found_on_both_stores() {
+    let padded = format!("Boto3/1.34.0 {}", "x".repeat(200 * 1024));
+    let records: Vec<String> = burst("erin", 0, 11)
+        .iter()
+        .map(|r| r.replace("Boto3/1.34.0 Python/3.12.1", &padded))
+        .collect();
+    assert!(records.iter().all(|r| r.len() > 200 * 1024));
+    let found = on_both_stores(&steps(&records)).await;
+    assert_eq!(counts(&found), [(BURST, 1)].into(), "{found:#?}");
+    assert_eq!(found[0].event_ids.len(), 11);
+    let agent = found[0].user_agent.as_deref().expect("an agent");
+    assert!(agent.starts_with("Boto3/1.34.0 xxx"), "{agent:.40}");
+    assert!(
+        agent.ends_with(trailwatch::sanitize::CUT_MARK),
+        "{agent:.40}"
+    );
+    assert!(agent.len() < 8 * 1024, "{} bytes", agent.len());
+}
+
 #[tokio::test]
 async fn late_and_reordered_events() {
     // The earliest event of the burst arrives last and completes it.

@@ -381,13 +381,16 @@ impl Context {
         evidence: Vec<(Cow<'static, str>, Value)>,
         tuning: Vec<String>,
     ) -> Context {
-        let field = |t: Text| fields[t as usize];
+        // Every store keeps the same, bounded text (`bound.rs`).
+        let fields = fields.map(|f| f.map(super::bound::text));
+        let field = |t: Text| fields[t as usize].as_deref();
         let own = Packed::new(OWN.map(field));
         let source = field(Text::EventSource).map(shared_source);
         let caller = shared_caller(CALLER.map(field));
         let kept = evidence
             .into_iter()
             .map(|(k, v)| {
+                let v = super::bound::value(v);
                 let kept = match &v {
                     Value::String(s) => ALL_TEXT
                         .into_iter()
@@ -597,6 +600,32 @@ mod tests {
             (back.evidence.clone(), back.tuning.clone()),
             (c.evidence, c.tuning)
         );
+    }
+
+    /// Whatever a record holds, a context's JSON stays far below a DynamoDB
+    /// item's 400 KB: every field and evidence value 200 KB of control
+    /// characters (six bytes each as JSON) takes under 100 KB, and evidence that
+    /// repeats a cut field still points at it. Reading it back cuts nothing more.
+    #[test]
+    fn a_context_of_huge_fields_stays_small_as_json() {
+        let huge = "\u{1}".repeat(200 * 1024);
+        let evidence = (0..8)
+            .map(|i| (Cow::Owned(format!("e{i}")), Value::from(huge.clone())))
+            .chain([("agent".into(), Value::from(huge.clone()))])
+            .collect();
+        let c = Context::pack([Some(huge.as_str()); TEXT_FIELDS], evidence, vec![]);
+        let agent = c.text(Text::UserAgent);
+        assert!(agent.ends_with(crate::sanitize::CUT_MARK) && agent.len() < 1024);
+        assert!(
+            c.evidence
+                .iter()
+                .all(|(_, k)| *k == Kept::Field(Text::EventName))
+        );
+        let json = c.to_json().unwrap();
+        assert!(json.len() < 100 * 1024, "{} bytes", json.len());
+        let payload = Payload::from(json.as_str());
+        let back = Context::read(&payload).unwrap();
+        assert_eq!(back.to_json().unwrap(), json);
     }
 
     /// An item written before the newer fields read back without them, and a

@@ -45,6 +45,7 @@ use crate::finding::{Finding, TimeSpan, finding_id, record_identity};
 use crate::state::keys;
 use crate::state::{DistinctCount, Observation, Payload, Store, StoreError};
 
+mod bound;
 mod context;
 mod pair;
 mod reported;
