@@ -750,6 +750,32 @@ async fn a_burst_with_a_200_kb_user_agent_is_found_on_both_stores() {
     assert!(agent.len() < 8 * 1024, "{} bytes", agent.len());
 }
 
+/// A failed call's parameters are logged as sent: ten instances and an eleventh
+/// "instance id" of 300 KB in a failed call are one burst, found alike on both
+/// stores, the long value listed by its start and a digest. Uncut it was an
+/// item over 400 KB (a replay with `--state dynamodb` stopped there), and two
+/// thousand such items read back with the group took a function past its memory.
+#[tokio::test]
+async fn a_failed_call_with_a_300_kb_instance_id_counts_as_one_value() {
+    let mut records = burst("fay", 0, 10);
+    let huge = format!("i-{}", "9".repeat(300 * 1024));
+    records.push(
+        get_password_data("fay-huge", 250, "fay", &huge).replace(
+            r#""responseElements":null"#,
+            r#""errorCode":"InvalidInstanceID.Malformed","errorMessage":"Invalid id","responseElements":null"#,
+        ),
+    );
+    let found = on_both_stores(&steps(&records)).await;
+    assert_eq!(counts(&found), [(BURST, 1)].into(), "{found:#?}");
+    let values = listed(&found[0]);
+    assert_eq!(values.len(), 11);
+    let long = values
+        .iter()
+        .find(|v| v.starts_with("i-999"))
+        .expect("the long value");
+    assert!(long.len() <= 512, "{} bytes", long.len());
+}
+
 #[tokio::test]
 async fn late_and_reordered_events() {
     // The earliest event of the burst arrives last and completes it.

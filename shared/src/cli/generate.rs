@@ -43,7 +43,8 @@ pub struct Args {
     /// per line; s3: CloudTrail's S3 layout of .json.gz log files under --out.
     #[arg(long, value_enum, default_value_t = Shape::Jsonl)]
     shape: Shape,
-    /// Records per S3 log file.
+    /// At most this many records per S3 log file (a file also holds one account
+    /// and Region over at most 30 minutes, as a trail's do).
     #[arg(long, default_value_t = 2_000,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     records_per_file: usize,

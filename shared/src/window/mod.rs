@@ -262,10 +262,13 @@ pub fn observation(
             .insert(Payload::built(Context::of(rec, evidence, matched)))
             .clone(),
     };
+    // Caller-controlled text too (a failed call's parameters, a replayed file's
+    // ids), read back with every span of its group: kept small.
+    let bounded = crate::detections::common::bounded_value;
     Observation {
         time_ms,
-        event_id: record_identity(rec),
-        value,
+        event_id: bounded(record_identity(rec)),
+        value: bounded(value),
         payload,
     }
 }

@@ -105,24 +105,32 @@ pub fn distinct_texts_at_key<'v>(v: &'v serde_json::Value, key: &str) -> Vec<&'v
     out
 }
 
-/// Longest window value [`set_value`] makes before it digests the rest.
-const MAX_SET_VALUE_BYTES: usize = 512;
+/// Longest window value or event id [`bounded_value`] keeps whole.
+pub const MAX_WINDOW_VALUE_BYTES: usize = 512;
 
 /// One window value for the whole set of resources a call names: sorted, so the
 /// same set counts once whatever its order, and any new member makes a new value
 /// (a value of the first name alone let an intruder lead every call with one
-/// sacrificial resource). Past 512 bytes the rest becomes a stable digest (FNV-1a)
-/// of the whole, so the value stays small and still tells sets apart.
+/// sacrificial resource); bounded as [`bounded_value`] bounds it.
 pub fn set_value(names: &[&str]) -> String {
     let mut sorted = names.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
-    let mut value = sorted.join(",");
-    if value.len() > MAX_SET_VALUE_BYTES {
+    bounded_value(sorted.join(","))
+}
+
+/// `value` whole up to [`MAX_WINDOW_VALUE_BYTES`]; past it, its start and a
+/// stable digest (FNV-1a) of the whole, so it stays small and still tells
+/// values apart. Every window value and event id is kept so: a failed call's
+/// parameters are logged as sent, and 2,000 observations of a 240 KB instance
+/// id, each read back with its group, took a function past its memory on every
+/// retry (from a review).
+pub fn bounded_value(mut value: String) -> String {
+    if value.len() > MAX_WINDOW_VALUE_BYTES {
         let digest = value.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
         });
-        value.truncate(value.floor_char_boundary(MAX_SET_VALUE_BYTES - 17));
+        value.truncate(value.floor_char_boundary(MAX_WINDOW_VALUE_BYTES - 17));
         value.push_str(&format!("#{digest:016x}"));
     }
     value
