@@ -11,9 +11,10 @@
 //! named otherwise is not seen (a stated limit: the record does not say which
 //! trail writes where). A new policy counts when no `Allow` statement
 //! for the CloudTrail service principal covers `s3:PutObject` on this bucket's
-//! objects (a grant for another bucket lets CloudTrail write nowhere here; its
-//! conditions are not judged: an organisation trail's rightly name another
-//! account), or when a `Deny`
+//! objects (a grant for another bucket lets CloudTrail write nowhere here; of
+//! its conditions only tests CloudTrail's deliveries never meet are judged, an
+//! ACL other than `bucket-owner-full-control` or plain HTTP: the others are not,
+//! as an organisation trail's rightly name another account), or when a `Deny`
 //! statement covering it applies to CloudTrail (by name, as everyone, or as everyone
 //! but the principals a `NotPrincipal` lists) without a condition, or with only
 //! tests CloudTrail's own deliveries meet: TLS, the `bucket-owner-full-control`
@@ -197,6 +198,33 @@ fn holds_for_cloudtrail(statement: &serde_json::Value, own: Option<&str>) -> boo
     })
 }
 
+/// Whether an `Allow` statement's condition holds a test CloudTrail's deliveries
+/// never meet: an ACL other than the `bucket-owner-full-control` they send, or
+/// plain HTTP (they come over TLS). Such a grant is kept, and lets nothing in
+/// (from an evasion review: the write statement conditioned on `private`, or on
+/// `aws:SecureTransport` `false`, silenced the trail and fired nothing). Its
+/// other tests are not judged (an organisation trail's rightly name another
+/// account).
+fn never_met_by_cloudtrail(statement: &serde_json::Value) -> bool {
+    let operators = statement.get("Condition").and_then(|c| c.as_object());
+    operators.into_iter().flatten().any(|(operator, keys)| {
+        let op = operator.trim().to_ascii_lowercase();
+        let op = op.strip_suffix("ifexists").unwrap_or(&op);
+        keys.as_object().into_iter().flatten().any(|(key, value)| {
+            let values = one_or_many(Some(value));
+            match (op, key.trim().to_ascii_lowercase().as_str()) {
+                ("bool", "aws:securetransport") => values.iter().all(|v| flag_value(v) == Some(false)),
+                ("stringequals" | "stringequalsignorecase" | "stringlike", "s3:x-amz-acl") => {
+                    !values.iter().filter_map(|v| v.as_str()).any(|v| {
+                        action_pattern_matches(v.trim(), "bucket-owner-full-control")
+                    })
+                }
+                _ => false,
+            }
+        })
+    })
+}
+
 /// Whether `statement`'s `Resource` takes in objects of `bucket`: `*`, or an S3
 /// ARN whose bucket part matches the name (IAM's `*` and `?`; a pattern without a
 /// `/` must match `<bucket>/<key>` whole). A statement without `Resource`
@@ -235,6 +263,7 @@ fn lets_cloudtrail_write(doc: &serde_json::Value, bucket: &str, own: Option<&str
         applies_to_cloudtrail(st)
             && statement_covers_action(st, "s3:PutObject")
             && covers_objects_of(st, bucket)
+            && !never_met_by_cloudtrail(st)
     });
     let denied = deny_statements(doc).into_iter().any(|st| {
         applies_to_cloudtrail(st) && statement_covers_action(st, "s3:PutObject") && holds_for_cloudtrail(st, own)
