@@ -6,7 +6,8 @@
 //! the PowerShell commands it is given after the install; `AWS-RunSaltState`,
 //! `AWS-ApplyChefRecipes`, `AWS-InstallApplication` and `AWS-RunDockerAction` since a
 //! second evasion review; `AWS-ApplyDSCMofs` and `AWS-RunInspecChecks` since a
-//! third), successfully, by a caller
+//! third; Fleet Manager's documents that make operating system users or add them
+//! to groups since a fourth), successfully, by a caller
 //! other than an AWS service. A State Manager association with one of those
 //! documents (`CreateAssociation`, or `UpdateAssociation`) is the same command made
 //! recurring: it runs on its targets on a schedule and on every new instance they
@@ -69,7 +70,7 @@ pub static META: Meta = Meta {
     window: None,
 };
 
-const SHELL_DOCUMENTS: [&str; 13] = [
+const SHELL_DOCUMENTS: [&str; 16] = [
     "AWS-RunShellScript",
     "AWS-RunPowerShellScript",
     "AWS-RunRemoteScript",
@@ -91,6 +92,12 @@ const SHELL_DOCUMENTS: [&str; 13] = [
     // PowerShell, InSpec profiles' Ruby runs as root (and runs commands).
     "AWS-ApplyDSCMofs",
     "AWS-RunInspecChecks",
+    // From a fourth evasion review: Fleet Manager's operating system user
+    // documents make a local account (an administrator, if asked) on every
+    // instance targeted, which AWS warns may grant more than the caller holds.
+    "AWSFleetManager-CreateUser",
+    "AWSFleetManager-CreateUserInteractive",
+    "AWSFleetManager-AddUsersToGroups",
 ];
 
 impl Detection for SsmSendCommandShell {
