@@ -46,8 +46,14 @@
 //! never denied these; both fire, the gutted one at medium severity (a policy about
 //! Regions or costs, edited, is the same shape), one that allows everything itself
 //! at the detection's high. A
-//! deny counts whatever its condition (which the event cannot evaluate), and a
-//! `NotAction` deny covers what it does not list. Custom service control policies
+//! deny counts whatever its condition (which the event cannot evaluate in
+//! general), except one the policy alone shows not to apply: all its resources
+//! another service's, a date condition on `aws:CurrentTime` that starts after
+//! the call or ended before it, or an exemption of every role or user of every
+//! account (`deny_disarmed`, from a fourth evasion review: each kept the
+//! denies in the text, disarmed, and fired nothing); guardrail denies all
+//! disarmed so fire at high, as no edit about something else looks like that.
+//! A `NotAction` deny covers what it does not list. Custom service control policies
 //! are lists of denies beside the AWS-managed `FullAWSAccess`; one that allows
 //! everything itself is rare outside this trick. A resource control policy fires
 //! only when it denies nothing: its denies are about data access, not these
@@ -201,18 +207,72 @@ fn exempts_everyone(rec: &Record) -> bool {
         .filter_map(|p| p.get("value"))
         .flat_map(|v| crate::detections::common::one_or_many(Some(v)))
         .filter_map(|v| v.as_str())
-        .any(|arn| {
-            let arn = arn.trim();
-            arn == "*" || arn.rsplit_once(':').is_some_and(|(_, res)| matches!(res, "role/*" | "user/*" | "*"))
+        .any(takes_every_role_or_user)
+}
+
+/// Whether an ARN pattern takes every role or user of every account, or
+/// everyone (`arn:aws:iam::*:role/*`, `*`).
+fn takes_every_role_or_user(arn: &str) -> bool {
+    let arn = arn.trim();
+    arn == "*" || arn.rsplit_once(':').is_some_and(|(_, res)| matches!(res, "role/*" | "user/*" | "*"))
+}
+
+/// Whether a guardrail deny of `action` can be seen, from the policy alone, not
+/// to apply at `when` (the record's event time): its resources all another
+/// service's (`arn:aws:s3:::nothing` for `cloudtrail:StopLogging`), a condition
+/// that starts after `when` or ended before it (`DateGreaterThan` or
+/// `DateLessThan` on `aws:CurrentTime`), or one that exempts every role or user
+/// of every account (`StringNotLike` on `aws:PrincipalArn`). From an evasion
+/// review: each kept every deny in the text and disarmed it, and fired nothing.
+/// Other conditions are taken as applying.
+fn deny_disarmed(statement: &serde_json::Value, action: &str, when: &str) -> bool {
+    let service = action.split(':').next().unwrap_or_default();
+    let other_service = |arn: &str| {
+        let svc = arn.trim().split(':').nth(2).unwrap_or("*");
+        arn.trim().starts_with("arn:") && !svc.contains(['*', '?']) && !svc.eq_ignore_ascii_case(service)
+    };
+    let resources = crate::detections::common::one_or_many(statement.get("Resource"));
+    if !resources.is_empty() && resources.iter().all(|r| r.as_str().is_some_and(other_service)) {
+        return true;
+    }
+    // The day of an ISO 8601 time, to compare as text.
+    let day = |t: &str| {
+        let t = t.trim();
+        (t.len() >= 10 && t.as_bytes()[..10].iter().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() }
+        }))
+        .then(|| t[..10].to_owned())
+    };
+    let today = day(when);
+    let operators = statement.get("Condition").and_then(|c| c.as_object());
+    operators.into_iter().flatten().any(|(operator, keys)| {
+        let op = operator.trim().to_ascii_lowercase();
+        keys.as_object().into_iter().flatten().any(|(key, value)| {
+            let values = crate::detections::common::one_or_many(Some(value));
+            let texts = || values.iter().filter_map(|v| v.as_str());
+            match (op.as_str(), key.trim().to_ascii_lowercase().as_str()) {
+                ("dategreaterthan" | "dategreaterthanequals", "aws:currenttime") => {
+                    texts().filter_map(day).any(|d| today.as_ref().is_some_and(|t| d > *t))
+                }
+                ("datelessthan" | "datelessthanequals", "aws:currenttime") => {
+                    texts().filter_map(day).any(|d| today.as_ref().is_some_and(|t| d < *t))
+                }
+                ("stringnotlike" | "stringnotequals" | "arnnotlike" | "arnnotequals", "aws:principalarn") => {
+                    texts().any(takes_every_role_or_user)
+                }
+                _ => false,
+            }
         })
+    })
 }
 
 /// What an `UpdatePolicy` of a service or resource control policy (the response's
 /// `policy.policySummary.type`) left: `None` when it still guards (a service
-/// control policy denying some of `GUARDRAIL_ACTIONS`; a resource control policy
-/// denying anything, or not allowing everything) or is of another type;
-/// `Some(true)` when the new content allows every action itself, `Some(false)` for
-/// a service control policy that denies none of them.
+/// control policy with a guardrail deny of `GUARDRAIL_ACTIONS` that applies; a
+/// resource control policy denying anything, or not allowing everything) or is
+/// of another type; `Some(true)` when the new content allows every action
+/// itself or keeps guardrail denies that are all disarmed (`deny_disarmed`),
+/// `Some(false)` for a service control policy that denies none of them.
 fn unguarded_update(rec: &Record) -> Option<bool> {
     unguarded_content(rec, created_or_updated_type(rec))
 }
@@ -268,17 +328,21 @@ fn unguarded_content(rec: &Record, kind: Option<&str>) -> Option<bool> {
     let statements = doc.get("Statement").map(one_or_many).unwrap_or_default();
     let denies = deny_statements(&doc);
     let scp = kind.is_some_and(|k| k.eq_ignore_ascii_case(GUARDRAIL_TYPES[0]));
-    let guarded = if scp {
-        GUARDRAIL_ACTIONS
-            .iter()
-            .any(|action| denies.iter().any(|st| statement_covers_action(st, action)))
-    } else {
-        !denies.is_empty()
+    let when = rec.event_time.as_deref().unwrap_or_default();
+    // Whether a guardrail deny is written, and whether one of them applies.
+    let covered = |even_disarmed: bool| {
+        GUARDRAIL_ACTIONS.iter().any(|action| {
+            denies.iter().any(|st| {
+                statement_covers_action(st, action) && (even_disarmed || !deny_disarmed(st, action, when))
+            })
+        })
     };
+    let guarded = if scp { covered(false) } else { !denies.is_empty() };
     let allows_all = statements.iter().any(allows_every_action);
     match (guarded, scp) {
         (true, _) => None,
-        (false, true) => Some(allows_all),
+        // Denies kept in the text but disarmed are no edit about something else.
+        (false, true) => Some(allows_all || covered(true)),
         (false, false) => allows_all.then_some(true),
     }
 }
