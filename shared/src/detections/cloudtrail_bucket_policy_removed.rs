@@ -145,9 +145,11 @@ fn holds_for_cloudtrail(statement: &serde_json::Value, own: Option<&str>) -> boo
             let key = key.trim().to_ascii_lowercase();
             match (op, key.as_str()) {
                 ("bool", "aws:securetransport") => values.iter().all(|v| flag_value(v) == Some(true)),
-                ("stringequals" | "stringlike", "s3:x-amz-acl") => values
+                // Judged as a pattern, so a deny of `bucket-owner-*` is read as
+                // taking CloudTrail's ACL (as the Allow test below reads it).
+                ("stringequals" | "stringequalsignorecase" | "stringlike", "s3:x-amz-acl") => values
                     .iter()
-                    .any(|v| text(v) == "*" || text(v).eq_ignore_ascii_case("bucket-owner-full-control")),
+                    .any(|v| action_pattern_matches(&text(v), "bucket-owner-full-control")),
                 ("stringequals" | "stringlike", "aws:sourceaccount") => {
                     values.iter().any(|v| any_or_own(&text(v)))
                         || (op == "stringlike"
