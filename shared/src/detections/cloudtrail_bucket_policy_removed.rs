@@ -58,8 +58,8 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    action_pattern_matches, allow_statements, aws_service_caller_but_stack, condition_keys, deny_statements,
-    flag_value, one_or_many, policy_document, principal_is_anyone, principal_names_service, statement_covers_action,
+    action_pattern_matches, allow_statements, aws_service_caller_but_stack, bare_operator, condition_keys,
+    deny_statements, flag_value, one_or_many, string_test_holds, policy_document, principal_is_anyone, principal_names_service, statement_covers_action,
     names_trail_bucket, succeeded_call,
 };
 use crate::event::Record;
@@ -133,8 +133,8 @@ fn holds_for_cloudtrail(statement: &serde_json::Value, own: Option<&str>) -> boo
         return false;
     };
     operators.iter().all(|(operator, keys)| {
-        let op = operator.trim().to_ascii_lowercase();
-        let op = op.strip_suffix("ifexists").unwrap_or(&op);
+        let op = bare_operator(operator);
+        let op = op.as_str();
         let Some(keys) = keys.as_object() else {
             return false;
         };
@@ -145,11 +145,10 @@ fn holds_for_cloudtrail(statement: &serde_json::Value, own: Option<&str>) -> boo
             let key = key.trim().to_ascii_lowercase();
             match (op, key.as_str()) {
                 ("bool", "aws:securetransport") => values.iter().all(|v| flag_value(v) == Some(true)),
-                // Judged as a pattern, so a deny of `bucket-owner-*` is read as
-                // taking CloudTrail's ACL (as the Allow test below reads it).
-                ("stringequals" | "stringequalsignorecase" | "stringlike", "s3:x-amz-acl") => values
-                    .iter()
-                    .any(|v| action_pattern_matches(&text(v), "bucket-owner-full-control")),
+                // Every string test of the ACL, as IAM reads it (from reviews: a
+                // deny of `bucket-owner-*` by pattern, or of every ACL but
+                // `private`, read as sparing CloudTrail).
+                (_, "s3:x-amz-acl") => string_test_holds(op, &values, CLOUDTRAIL_ACL) == Some(true),
                 ("stringequals" | "stringlike", "aws:sourceaccount") => {
                     values.iter().any(|v| any_or_own(&text(v)))
                         || (op == "stringlike"
@@ -169,8 +168,7 @@ fn holds_for_cloudtrail(statement: &serde_json::Value, own: Option<&str>) -> boo
                 // by its service name, looked like a condition it escapes).
                 ("bool", "aws:principalisawsservice") => values.iter().all(|v| flag_value(v) == Some(true)),
                 (
-                    "stringequals" | "stringequalsignorecase" | "stringlike" | "foranyvalue:stringequals"
-                    | "foranyvalue:stringequalsignorecase" | "foranyvalue:stringlike",
+                    "stringequals" | "stringequalsignorecase" | "stringlike",
                     "aws:principalservicename" | "aws:principalservicenameslist",
                 ) => values
                     .iter()
@@ -200,27 +198,25 @@ fn holds_for_cloudtrail(statement: &serde_json::Value, own: Option<&str>) -> boo
     })
 }
 
+/// The canned ACL CloudTrail sends with every log file it writes.
+const CLOUDTRAIL_ACL: &str = "bucket-owner-full-control";
+
 /// Whether an `Allow` statement's condition holds a test CloudTrail's deliveries
-/// never meet: an ACL other than the `bucket-owner-full-control` they send, or
-/// plain HTTP (they come over TLS). Such a grant is kept, and lets nothing in
-/// (from an evasion review: the write statement conditioned on `private`, or on
-/// `aws:SecureTransport` `false`, silenced the trail and fired nothing). Its
-/// other tests are not judged (an organisation trail's rightly name another
-/// account).
+/// never meet: an ACL test that `bucket-owner-full-control`, the one they send,
+/// fails, or plain HTTP (they come over TLS). Such a grant is kept, and lets
+/// nothing in (from an evasion review: the write statement conditioned on
+/// `private`, or on `aws:SecureTransport` `false`, silenced the trail and fired
+/// nothing). Its other tests are not judged (an organisation trail's rightly
+/// name another account).
 fn never_met_by_cloudtrail(statement: &serde_json::Value) -> bool {
     let operators = statement.get("Condition").and_then(|c| c.as_object());
     operators.into_iter().flatten().any(|(operator, keys)| {
-        let op = operator.trim().to_ascii_lowercase();
-        let op = op.strip_suffix("ifexists").unwrap_or(&op);
+        let op = bare_operator(operator);
         keys.as_object().into_iter().flatten().any(|(key, value)| {
             let values = one_or_many(Some(value));
-            match (op, key.trim().to_ascii_lowercase().as_str()) {
+            match (op.as_str(), key.trim().to_ascii_lowercase().as_str()) {
                 ("bool", "aws:securetransport") => values.iter().all(|v| flag_value(v) == Some(false)),
-                ("stringequals" | "stringequalsignorecase" | "stringlike", "s3:x-amz-acl") => {
-                    !values.iter().filter_map(|v| v.as_str()).any(|v| {
-                        action_pattern_matches(v.trim(), "bucket-owner-full-control")
-                    })
-                }
+                (op, "s3:x-amz-acl") => string_test_holds(op, &values, CLOUDTRAIL_ACL) == Some(false),
                 _ => false,
             }
         })

@@ -47,12 +47,16 @@
 //! Regions or costs, edited, is the same shape), one that allows everything itself
 //! at the detection's high. A
 //! deny counts whatever its condition (which the event cannot evaluate in
-//! general), except one the policy alone shows not to apply: all its resources
-//! another service's, a date condition on `aws:CurrentTime` that starts after
-//! the call or ended before it, or an exemption of every role or user of every
-//! account (`deny_disarmed`, from a fourth evasion review: each kept the
-//! denies in the text, disarmed, and fired nothing); guardrail denies all
-//! disarmed so fire at high, as no edit about something else looks like that.
+//! general), except one the policy alone shows not to apply (`deny_disarmed`:
+//! resources that miss the action, a time condition not in force at the call,
+//! an exemption of every role or user of every account, and a few tests that
+//! never hold; from evasion reviews: each kept the denies in the text,
+//! disarmed, and fired nothing). A guardrail the policy names (`cloudtrail:*`,
+//! not `*`) only in disarmed denies fires at high when no guardrail deny
+//! applies any more, as no edit about something else looks like that, and at
+//! medium when another still applies (one cheap deny kept armed, or a staged
+//! rollout). A disarmed deny of every action is medium, like a gutted policy:
+//! a change freeze or a deny of some resources is that shape too.
 //! A `NotAction` deny covers what it does not list. Custom service control policies
 //! are lists of denies beside the AWS-managed `FullAWSAccess`; one that allows
 //! everything itself is rare outside this trick. A resource control policy fires
@@ -67,10 +71,11 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    aws_service_among, deny_statements, policy_document, request_param_any, request_text_any,
-    statement_covers_action, succeeded_call,
+    action_pattern_matches, aws_service_among, bare_operator, deny_statements, flag_value, one_or_many,
+    policy_document, request_param_any, request_text_any, statement_covers_action, succeeded_call,
 };
 use crate::event::Record;
+use crate::event::time::parse_event_time;
 
 pub struct OrganizationsGuardrailPolicyRemoved;
 
@@ -166,6 +171,8 @@ pub static META: Meta = Meta {
          the guardrail denies either way (medium severity).",
         "An organisation that keeps its own copy of an allow-everything policy beside \
          FullAWSAccess (medium severity).",
+        "A change freeze or a staged rollout written into a service control policy, not \
+         yet in force when it was saved (medium severity).",
     ],
     next_steps: "Find the policy and its targets, or the account moved (the finding names \
                  them) and confirm with the platform team. If unplanned, attach the policy \
@@ -205,74 +212,141 @@ fn exempts_everyone(rec: &Record) -> bool {
         .flatten()
         .filter(|p| p.get("key").and_then(|k| k.as_str()).is_some_and(|k| k.trim().eq_ignore_ascii_case("ExemptedPrincipalArns")))
         .filter_map(|p| p.get("value"))
-        .flat_map(|v| crate::detections::common::one_or_many(Some(v)))
+        .flat_map(|v| one_or_many(Some(v)))
         .filter_map(|v| v.as_str())
         .any(takes_every_role_or_user)
 }
 
-/// Whether an ARN pattern takes every role or user of every account, or
-/// everyone (`arn:aws:iam::*:role/*`, `*`).
+/// Whether an ARN pattern takes every role or every user of every account
+/// (`arn:aws:iam::*:role/*`, `*`, or any pattern that does, such as
+/// `arn:aws:iam::*:r*`): it matches each of two roles, or of two users, of
+/// different accounts and paths. One account's roles are not everyone's (from
+/// a review: the security account's `role/*` read as every account's).
 fn takes_every_role_or_user(arn: &str) -> bool {
+    const ROLES: [&str; 2] = ["arn:aws:iam::111122223333:role/Admin", "arn:aws:iam::444455556666:role/ops/x-9"];
+    const USERS: [&str; 2] = ["arn:aws:iam::111122223333:user/alice", "arn:aws:iam::444455556666:user/dev/bob"];
     let arn = arn.trim();
-    arn == "*" || arn.rsplit_once(':').is_some_and(|(_, res)| matches!(res, "role/*" | "user/*" | "*"))
+    [ROLES, USERS].iter().any(|probes| probes.iter().all(|p| action_pattern_matches(arn, p)))
+}
+
+/// Guardrail actions without resource-level permissions: IAM matches their
+/// deny against the resource `*` only, so a deny naming any other resource
+/// never applies to them.
+const ACCOUNT_WIDE_ACTIONS: [&str; 4] = [
+    "organizations:LeaveOrganization",
+    "iam:DeleteAccountPasswordPolicy",
+    "ec2:DisableEbsEncryptionByDefault",
+    "s3:PutAccountPublicAccessBlock",
+];
+
+/// A date condition's value in seconds since the epoch: ISO 8601 (a day alone
+/// is its midnight UTC) or epoch seconds, as text or a number.
+fn condition_time(v: &serde_json::Value) -> Option<i64> {
+    if let Some(n) = v.as_i64() {
+        return Some(n);
+    }
+    let t = v.as_str()?.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse().ok();
+    }
+    let ms = if t.len() == 10 { parse_event_time(&format!("{t}T00:00:00Z")) } else { parse_event_time(t) };
+    ms.map(|ms| ms.div_euclid(1000))
 }
 
 /// Whether a guardrail deny of `action` can be seen, from the policy alone, not
-/// to apply at `when` (the record's event time): its resources all another
-/// service's (`arn:aws:s3:::nothing` for `cloudtrail:StopLogging`), a condition
-/// that starts after `when` or ended before it (`DateGreaterThan` or
-/// `DateLessThan` on `aws:CurrentTime`), or one that exempts every role or user
-/// of every account (`StringNotLike` on `aws:PrincipalArn`). From an evasion
-/// review: each kept every deny in the text and disarmed it, and fired nothing.
-/// Other conditions are taken as applying.
-fn deny_disarmed(statement: &serde_json::Value, action: &str, when: &str) -> bool {
+/// to apply at `now` (the record's event time, in seconds): its resources all
+/// another service's (`arn:aws:s3:::nothing` for `cloudtrail:StopLogging`), or
+/// not `*` for an action that has no other (`ACCOUNT_WIDE_ACTIONS`), or a
+/// `NotResource` of everything; a time condition (`aws:CurrentTime`,
+/// `aws:EpochTime`, as dates or epoch seconds) all of whose values start after
+/// `now` or ended before it, or that holds for one instant only; an exemption
+/// of every role or user of every account (`StringNotLike` or `ArnNotLike` on
+/// `aws:PrincipalArn`); a test that the principal's ARN or account is missing
+/// (`Null` `true`: never); or calls made through another service only
+/// (`aws:ViaAWSService` `true`: an intruder calls directly). From evasion
+/// reviews: each kept every deny in the text and disarmed it, and fired
+/// nothing; operators are read without `IfExists`, `ForAnyValue:` and
+/// `ForAllValues:`, which change nothing for these keys. Other conditions are
+/// taken as applying.
+fn deny_disarmed(statement: &serde_json::Value, action: &str, now: Option<i64>) -> bool {
     let service = action.split(':').next().unwrap_or_default();
-    let other_service = |arn: &str| {
-        let svc = arn.trim().split(':').nth(2).unwrap_or("*");
-        arn.trim().starts_with("arn:") && !svc.contains(['*', '?']) && !svc.eq_ignore_ascii_case(service)
+    let account_wide = ACCOUNT_WIDE_ACTIONS.iter().any(|a| a.eq_ignore_ascii_case(action));
+    let misses = |arn: &str| {
+        let arn = arn.trim();
+        let svc = arn.split(':').nth(2).unwrap_or("*");
+        (account_wide && !action_pattern_matches(arn, "*"))
+            || (arn.starts_with("arn:") && !svc.contains(['*', '?']) && !svc.eq_ignore_ascii_case(service))
     };
-    let resources = crate::detections::common::one_or_many(statement.get("Resource"));
-    if !resources.is_empty() && resources.iter().all(|r| r.as_str().is_some_and(other_service)) {
+    let resources = one_or_many(statement.get("Resource"));
+    if !resources.is_empty() && resources.iter().all(|r| r.as_str().is_some_and(misses)) {
         return true;
     }
-    // The day of an ISO 8601 time, to compare as text.
-    let day = |t: &str| {
-        let t = t.trim();
-        (t.len() >= 10 && t.as_bytes()[..10].iter().enumerate().all(|(i, b)| {
-            if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() }
-        }))
-        .then(|| t[..10].to_owned())
+    // `NotResource` of `*`, or of every ARN of the service (`arn:*`,
+    // `arn:aws:cloudtrail:*`) for an action on its own resources.
+    let own_arns = format!("arn:aws:{service}:");
+    let spares_all = |p: &str| {
+        let p = p.trim();
+        action_pattern_matches(p, "*")
+            || (!account_wide && p.ends_with('*') && own_arns.starts_with(p.trim_end_matches('*')))
     };
-    let today = day(when);
+    if one_or_many(statement.get("NotResource")).iter().any(|r| r.as_str().is_some_and(spares_all)) {
+        return true;
+    }
     let operators = statement.get("Condition").and_then(|c| c.as_object());
     operators.into_iter().flatten().any(|(operator, keys)| {
-        let op = operator.trim().to_ascii_lowercase();
+        let op = bare_operator(operator);
         keys.as_object().into_iter().flatten().any(|(key, value)| {
-            let values = crate::detections::common::one_or_many(Some(value));
-            let texts = || values.iter().filter_map(|v| v.as_str());
-            match (op.as_str(), key.trim().to_ascii_lowercase().as_str()) {
-                ("dategreaterthan" | "dategreaterthanequals", "aws:currenttime") => {
-                    texts().filter_map(day).any(|d| today.as_ref().is_some_and(|t| d > *t))
+            let values = one_or_many(Some(value));
+            // Every value (they are alternatives) a time that passes `test`.
+            let all_times = |test: &dyn Fn(i64, i64) -> bool| {
+                now.is_some_and(|now| {
+                    !values.is_empty() && values.iter().all(|v| condition_time(v).is_some_and(|t| test(t, now)))
+                })
+            };
+            let key = key.trim().to_ascii_lowercase();
+            let time_key = matches!(key.as_str(), "aws:currenttime" | "aws:epochtime");
+            match op.as_str() {
+                "dategreaterthan" | "dategreaterthanequals" | "numericgreaterthan" | "numericgreaterthanequals"
+                    if time_key =>
+                {
+                    all_times(&|t, now| t > now)
                 }
-                ("datelessthan" | "datelessthanequals", "aws:currenttime") => {
-                    texts().filter_map(day).any(|d| today.as_ref().is_some_and(|t| d < *t))
+                "datelessthan" | "datelessthanequals" | "numericlessthan" | "numericlessthanequals" if time_key => {
+                    all_times(&|t, now| t < now)
                 }
-                ("stringnotlike" | "stringnotequals" | "arnnotlike" | "arnnotequals", "aws:principalarn") => {
-                    texts().any(takes_every_role_or_user)
+                "dateequals" | "numericequals" if time_key => true,
+                "stringnotlike" | "arnnotlike" | "arnnotequals" if key == "aws:principalarn" => values
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .any(takes_every_role_or_user),
+                "null" if matches!(key.as_str(), "aws:principalarn" | "aws:principalaccount") => {
+                    values.iter().all(|v| flag_value(v) == Some(true))
                 }
+                "bool" if key == "aws:viaawsservice" => values.iter().all(|v| flag_value(v) == Some(true)),
                 _ => false,
             }
         })
     })
 }
 
+/// Whether a statement names `action` in its `Action` by a pattern of its own
+/// service (`cloudtrail:StopLogging`, `cloudtrail:*`), not `*` or `NotAction`.
+fn names_action(statement: &serde_json::Value, action: &str) -> bool {
+    one_or_many(statement.get("Action")).iter().filter_map(|a| a.as_str()).any(|p| {
+        let p = p.trim();
+        p.split_once(':').is_some_and(|(svc, _)| !svc.contains(['*', '?'])) && action_pattern_matches(p, action)
+    })
+}
+
 /// What an `UpdatePolicy` of a service or resource control policy (the response's
 /// `policy.policySummary.type`) left: `None` when it still guards (a service
-/// control policy with a guardrail deny of `GUARDRAIL_ACTIONS` that applies; a
-/// resource control policy denying anything, or not allowing everything) or is
-/// of another type; `Some(true)` when the new content allows every action
-/// itself or keeps guardrail denies that are all disarmed (`deny_disarmed`),
-/// `Some(false)` for a service control policy that denies none of them.
+/// control policy with a guardrail deny of `GUARDRAIL_ACTIONS` that applies and
+/// none named only in disarmed denies; a resource control policy denying
+/// anything, or not allowing everything) or is of another type; `Some(true)`
+/// when the new content allows every action itself or names guardrails only in
+/// disarmed denies (`deny_disarmed`) with none applying, `Some(false)` for a
+/// service control policy that denies none of them, or that keeps some and
+/// names others only in disarmed denies.
 fn unguarded_update(rec: &Record) -> Option<bool> {
     unguarded_content(rec, created_or_updated_type(rec))
 }
@@ -320,30 +394,32 @@ fn allow_everything_created(rec: &Record) -> bool {
 /// What a written service or resource control policy's content leaves (see
 /// [`unguarded_update`]), given its type.
 fn unguarded_content(rec: &Record, kind: Option<&str>) -> Option<bool> {
-    use crate::detections::create_policy_version_allow_all::{allows_every_action, one_or_many};
+    use crate::detections::create_policy_version_allow_all::allows_every_action;
     if !kind.is_some_and(|k| GUARDRAIL_TYPES.iter().any(|g| g.eq_ignore_ascii_case(k))) {
         return None;
     }
     let doc = request_param_any(rec, &["content", "Content"]).and_then(policy_document)?;
-    let statements = doc.get("Statement").map(one_or_many).unwrap_or_default();
+    let statements = one_or_many(doc.get("Statement"));
     let denies = deny_statements(&doc);
-    let scp = kind.is_some_and(|k| k.eq_ignore_ascii_case(GUARDRAIL_TYPES[0]));
-    let when = rec.event_time.as_deref().unwrap_or_default();
-    // Whether a guardrail deny is written, and whether one of them applies.
-    let covered = |even_disarmed: bool| {
-        GUARDRAIL_ACTIONS.iter().any(|action| {
-            denies.iter().any(|st| {
-                statement_covers_action(st, action) && (even_disarmed || !deny_disarmed(st, action, when))
-            })
-        })
+    let allows_all = statements.iter().any(|st| allows_every_action(st));
+    if !kind.is_some_and(|k| k.eq_ignore_ascii_case(GUARDRAIL_TYPES[0])) {
+        return (denies.is_empty() && allows_all).then_some(true);
+    }
+    let now = rec.event_time.as_deref().and_then(parse_event_time).map(|ms| ms.div_euclid(1000));
+    let armed = |action: &&str| {
+        denies.iter().any(|st| statement_covers_action(st, action) && !deny_disarmed(st, action, now))
     };
-    let guarded = if scp { covered(false) } else { !denies.is_empty() };
-    let allows_all = statements.iter().any(allows_every_action);
-    match (guarded, scp) {
-        (true, _) => None,
-        // Denies kept in the text but disarmed are no edit about something else.
-        (false, true) => Some(allows_all || covered(true)),
-        (false, false) => allows_all.then_some(true),
+    // A guardrail the text names, in denies that are all disarmed (from a
+    // review: one cheap deny kept armed hid every other one disarmed).
+    let named_disarmed =
+        GUARDRAIL_ACTIONS.iter().any(|a| !armed(a) && denies.iter().any(|st| names_action(st, a)));
+    match (GUARDRAIL_ACTIONS.iter().any(armed), named_disarmed) {
+        (true, false) => None,
+        // Some guardrails kept, another disarmed: also a staged rollout.
+        (true, true) => Some(false),
+        // Denies kept in the text but disarmed are no edit about something else;
+        // a `*` deny disarmed is (a change freeze, a deny of some resources).
+        (false, _) => Some(allows_all || named_disarmed),
     }
 }
 
@@ -665,4 +741,30 @@ mod tests {
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &no_destination));
         assert!(!fires(&OrganizationsGuardrailPolicyRemoved, &failed(&to_root, "AccessDeniedException")));
     }
+
+    /// The disarmed-deny samples' severities (`tests/events.rs` checks only
+    /// that they fire): high when no guardrail deny applies and one is named,
+    /// medium when one still applies or only a `*` deny is disarmed.
+    #[test]
+    fn disarmed_denies_fire_at_their_severity() {
+        macro_rules! sample {
+            ($name:literal) => {
+                include_str!(concat!("../../../events/organizations-guardrail-policy-removed/", $name, ".json"))
+            };
+        }
+        for (text, expected) in [
+            (sample!("positive-scp-denies-from-a-far-future-date"), Severity::High),
+            (sample!("positive-scp-denies-ended-earlier-the-same-day"), Severity::High),
+            (sample!("positive-scp-denies-sparing-every-resource"), Severity::High),
+            (sample!("positive-scp-one-guardrail-armed-the-rest-disarmed"), Severity::Medium),
+            (sample!("positive-scp-change-freeze-deny-all-from-a-future-date"), Severity::Medium),
+        ] {
+            let envelope: serde_json::Value = serde_json::from_str(text).unwrap();
+            let json = envelope["detail"].to_string();
+            assert!(fires(&OrganizationsGuardrailPolicyRemoved, &json), "{json}");
+            let rec = Record::from_json(&json).unwrap();
+            assert_eq!(OrganizationsGuardrailPolicyRemoved.severity_for(&rec), expected, "{json}");
+        }
+    }
 }
+

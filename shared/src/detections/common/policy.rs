@@ -309,6 +309,49 @@ pub fn action_pattern_matches(pattern: &str, action: &str) -> bool {
     )
 }
 
+/// An IAM condition operator in lower case, without what changes nothing for a
+/// key every request carries once: the `IfExists` suffix and the
+/// `ForAnyValue:` and `ForAllValues:` prefixes.
+pub fn bare_operator(operator: &str) -> String {
+    let op = operator.trim().to_ascii_lowercase();
+    let op = op
+        .strip_prefix("foranyvalue:")
+        .or_else(|| op.strip_prefix("forallvalues:"))
+        .unwrap_or(&op);
+    op.strip_suffix("ifexists").unwrap_or(op).to_owned()
+}
+
+/// Whether a condition test of a string key (`op` as [`bare_operator`] gives
+/// it) holds for a request carrying `actual`: `StringEquals` exact and with
+/// case, `StringLike` a pattern (`*`, `?`) with case, the `IgnoreCase` forms
+/// without, the `Not` forms the opposite, and `Null` (`true`: the key is
+/// missing) false or true as the values ask. `None` for another operator.
+pub fn string_test_holds(op: &str, values: &[&serde_json::Value], actual: &str) -> Option<bool> {
+    let texts = || values.iter().filter_map(|v| v.as_str()).map(str::trim);
+    let like = |p: &str| {
+        crate::rules::matcher::greedy_wildcard(
+            p.as_bytes(),
+            actual.as_bytes(),
+            |&p| p == b'*',
+            |&p, &c| p == b'?' || p == c,
+        )
+    };
+    let (negated, op) = match op.strip_prefix("stringnot") {
+        Some(rest) => (true, rest),
+        None => (false, op.strip_prefix("string").unwrap_or(op)),
+    };
+    let any = match op {
+        "equals" => texts().any(|v| v == actual),
+        "equalsignorecase" => texts().any(|v| v.eq_ignore_ascii_case(actual)),
+        "like" => texts().any(like),
+        "null" if !negated => {
+            return Some(values.iter().all(|v| super::flag_value(v) == Some(false)));
+        }
+        _ => return None,
+    };
+    Some(any != negated)
+}
+
 /// What a resource policy opens beyond its own account.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PolicyExposure {
