@@ -144,24 +144,27 @@ fn holds_for_cloudtrail(statement: &serde_json::Value, own: Option<&str>) -> boo
             let any_or_own = |account: &str| account.chars().all(|c| c == '*') || Some(account) == own;
             let key = key.trim().to_ascii_lowercase();
             match (op, key.as_str()) {
-                ("bool", "aws:securetransport") => values.iter().all(|v| flag_value(v) == Some(true)),
+                // A key's values are alternatives: `["true", "false"]` always holds.
+                ("bool", "aws:securetransport") => values.iter().any(|v| flag_value(v) == Some(true)),
                 // Every string test of the ACL, as IAM reads it (from reviews: a
                 // deny of `bucket-owner-*` by pattern, or of every ACL but
                 // `private`, read as sparing CloudTrail).
                 (_, "s3:x-amz-acl") => string_test_holds(op, &values, CLOUDTRAIL_ACL) == Some(true),
-                ("stringequals" | "stringlike", "aws:sourceaccount") => {
+                // `StringEquals` is no pattern: its `*` names no account (from a
+                // review: a deny of the literal `*` fired high).
+                ("stringequals" | "stringequalsignorecase", "aws:sourceaccount") => {
+                    values.iter().any(|v| own.is_some_and(|own| text(v) == own))
+                }
+                ("stringlike", "aws:sourceaccount") => {
                     values.iter().any(|v| any_or_own(&text(v)))
-                        || (op == "stringlike"
-                            && own.is_some_and(|own| {
-                                values.iter().any(|v| action_pattern_matches(&text(v), own))
-                            }))
+                        || own.is_some_and(|own| values.iter().any(|v| action_pattern_matches(&text(v), own)))
                 }
                 // From some time on: a time bomb (the date may be past: at once).
                 ("dategreaterthan" | "dategreaterthanequals", "aws:currenttime" | "aws:epochtime")
                 | ("numericgreaterthan" | "numericgreaterthanequals", "aws:epochtime") => true,
                 // CloudTrail's deliveries carry their source.
                 ("null", "aws:sourcearn" | "aws:sourceaccount") => {
-                    values.iter().all(|v| flag_value(v) == Some(false))
+                    values.iter().any(|v| flag_value(v) == Some(false))
                 }
                 // CloudTrail is an AWS service principal, named as itself (from a
                 // third evasion review: a deny of every service, or of CloudTrail
@@ -170,9 +173,7 @@ fn holds_for_cloudtrail(statement: &serde_json::Value, own: Option<&str>) -> boo
                 (
                     "stringequals" | "stringequalsignorecase" | "stringlike",
                     "aws:principalservicename" | "aws:principalservicenameslist",
-                ) => values
-                    .iter()
-                    .any(|v| action_pattern_matches(&text(v), "cloudtrail.amazonaws.com")),
+                ) => string_test_holds(op, &values, "cloudtrail.amazonaws.com") == Some(true),
                 // Keys a service principal's deliveries never carry: a negated test
                 // of one holds (the "perimeter" deny that forgot to spare services).
                 (
@@ -180,16 +181,25 @@ fn holds_for_cloudtrail(statement: &serde_json::Value, own: Option<&str>) -> boo
                     "aws:sourcevpce" | "aws:sourcevpc" | "aws:principalorgid" | "aws:principalorgpaths",
                 ) => true,
                 (
-                    "stringequals" | "stringlike" | "arnequals" | "arnlike",
+                    "stringequals" | "stringequalsignorecase" | "stringlike" | "arnequals" | "arnlike",
                     "aws:sourcearn" | "kms:encryptioncontext:aws:cloudtrail:arn",
                 ) => {
+                    // `StringEquals` takes no wildcard; the `Arn` operators and
+                    // `StringLike` do, also across fields (`arn:aws:cloudtrail:*`).
+                    let pattern = !op.starts_with("stringequals");
+                    let trail = format!("arn:aws:cloudtrail:us-east-1:{}:trail/t", own.unwrap_or("111122223333"));
                     values.iter().any(|v| {
                         let arn = text(v);
                         let fields: Vec<&str> = arn.split(':').collect();
+                        if !pattern {
+                            return !arn.contains(['*', '?'])
+                                && fields.len() >= 6
+                                && fields[2] == "cloudtrail"
+                                && Some(fields[4]) == own;
+                        }
                         arn.chars().all(|c| c == '*')
-                            || (fields.len() >= 6
-                                && matches!(fields[2], "cloudtrail" | "*")
-                                && any_or_own(fields[4]))
+                            || action_pattern_matches(&arn, &trail)
+                            || (fields.len() >= 6 && matches!(fields[2], "cloudtrail" | "*") && any_or_own(fields[4]))
                     })
                 }
                 _ => false,
@@ -203,7 +213,9 @@ const CLOUDTRAIL_ACL: &str = "bucket-owner-full-control";
 
 /// Whether an `Allow` statement's condition holds a test CloudTrail's deliveries
 /// never meet: an ACL test that `bucket-owner-full-control`, the one they send,
-/// fails, or plain HTTP (they come over TLS). Such a grant is kept, and lets
+/// fails, plain HTTP (they come over TLS), a missing source, or a source
+/// compared by `StringEquals` with nothing but wildcards, which it takes
+/// literally (from a review). Such a grant is kept, and lets
 /// nothing in (from an evasion review: the write statement conditioned on
 /// `private`, or on `aws:SecureTransport` `false`, silenced the trail and fired
 /// nothing). Its other tests are not judged (an organisation trail's rightly
@@ -217,6 +229,16 @@ fn never_met_by_cloudtrail(statement: &serde_json::Value) -> bool {
             match (op.as_str(), key.trim().to_ascii_lowercase().as_str()) {
                 ("bool", "aws:securetransport") => values.iter().all(|v| flag_value(v) == Some(false)),
                 (op, "s3:x-amz-acl") => string_test_holds(op, &values, CLOUDTRAIL_ACL) == Some(false),
+                // CloudTrail's deliveries carry their source, never a literal `*`.
+                ("null", "aws:sourcearn" | "aws:sourceaccount") => {
+                    values.iter().all(|v| flag_value(v) == Some(true))
+                }
+                (
+                    "stringequals" | "stringequalsignorecase",
+                    "aws:sourcearn" | "aws:sourceaccount" | "kms:encryptioncontext:aws:cloudtrail:arn",
+                ) => {
+                    !values.is_empty() && values.iter().all(|v| v.as_str().is_some_and(|t| t.contains(['*', '?'])))
+                }
                 _ => false,
             }
         })
@@ -280,14 +302,15 @@ fn trail_key_policy(doc: &serde_json::Value) -> bool {
 }
 
 /// Whether a key policy lets CloudTrail make data keys: an `Allow` that applies
-/// to it covers `kms:GenerateDataKey`, and no `Deny` that applies to it does
+/// to it covers `kms:GenerateDataKey` under no test its deliveries never meet
+/// (as for the bucket's grant), and no `Deny` that applies to it does
 /// without a condition, or with only tests CloudTrail's own deliveries for
 /// account `own` meet (a source account or trail ARN, or the trail's encryption
 /// context, of `own` or any account; as for the bucket).
 fn lets_cloudtrail_encrypt(doc: &serde_json::Value, own: Option<&str>) -> bool {
-    let allowed = allow_statements(doc)
-        .into_iter()
-        .any(|st| applies_to_cloudtrail(st) && statement_covers_action(st, GENERATE_DATA_KEY));
+    let allowed = allow_statements(doc).into_iter().any(|st| {
+        applies_to_cloudtrail(st) && statement_covers_action(st, GENERATE_DATA_KEY) && !never_met_by_cloudtrail(st)
+    });
     let denied = deny_statements(doc).into_iter().any(|st| {
         applies_to_cloudtrail(st)
             && statement_covers_action(st, GENERATE_DATA_KEY)

@@ -40,7 +40,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    allow_statements, arn_account, aws_service_among, deny_statements, flag_value, is_other_account,
+    allow_statements, arn_account, bare_operator, aws_service_among, deny_statements, flag_value, is_other_account,
     one_or_many, policy_document, principal_accounts, principal_is_anyone, statement_covers_action, succeeded_call,
 };
 use crate::event::Record;
@@ -182,9 +182,10 @@ fn holds_for_the_account(condition: Option<&serde_json::Value>, own: Option<&str
         return false;
     };
     operators.iter().all(|(operator, keys)| {
-        let lower = operator.trim().to_ascii_lowercase();
-        let if_exists = lower.ends_with("ifexists");
-        let op = lower.strip_suffix("ifexists").unwrap_or(&lower);
+        let if_exists = operator.trim().to_ascii_lowercase().ends_with("ifexists");
+        // Read without `ForAnyValue:`/`ForAllValues:` too (from a review).
+        let op = bare_operator(operator);
+        let op = op.as_str();
         keys.as_object().is_some_and(|keys| {
             !keys.is_empty()
                 && keys.iter().all(|(key, value)| {
@@ -193,11 +194,17 @@ fn holds_for_the_account(condition: Option<&serde_json::Value>, own: Option<&str
                     let values = texts(value);
                     match op {
                         "stringlike" | "arnlike" if values.iter().any(|v| v == "*") => present || if_exists,
-                        "stringequals" | "stringlike" | "arnequals" | "arnlike" => {
+                        // `StringEquals` reads a wildcard literally: it names no one.
+                        "stringequals" | "stringequalsignorecase" => {
+                            ACCOUNT_KEYS.contains(&key.as_str())
+                                && values.iter().any(|v| !v.contains(['*', '?']) && whole_account(v, own))
+                        }
+                        "stringlike" | "arnequals" | "arnlike" => {
                             ACCOUNT_KEYS.contains(&key.as_str()) && values.iter().any(|v| whole_account(v, own))
                         }
-                        "null" => present && values.iter().all(|v| v.eq_ignore_ascii_case("false")),
-                        "bool" => key == "aws:securetransport" && values.iter().all(|v| v.eq_ignore_ascii_case("true")),
+                        // A key's values are alternatives.
+                        "null" => present && values.iter().any(|v| v.eq_ignore_ascii_case("false")),
+                        "bool" => key == "aws:securetransport" && values.iter().any(|v| v.eq_ignore_ascii_case("true")),
                         "stringnotequals" | "stringnotlike" | "arnnotequals" | "arnnotlike" => {
                             ACCOUNT_KEYS.contains(&key.as_str())
                                 && !values.is_empty()

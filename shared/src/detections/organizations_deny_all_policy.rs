@@ -34,7 +34,10 @@
 //! judged: the record would need its date compared with the event's.
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
-use crate::detections::common::{deny_statements, one_or_many, policy_document, succeeded_call};
+use crate::detections::common::{
+    bare_operator, condition_pattern_matches, deny_statements, flag_value, one_or_many, policy_document,
+    succeeded_call,
+};
 use crate::event::Record;
 
 pub struct OrganizationsDenyAllPolicy;
@@ -213,8 +216,10 @@ const ALWAYS_PRESENT: [&str; 7] = [
 ];
 
 /// No condition, or one every request meets: each of its tests is `Null` `false`
-/// on a key every request carries, or a `StringLike`/`ArnLike` whose values
-/// include one made of wildcards only, on such a key (or with `IfExists`).
+/// on a key every request carries (or `Null` both ways, or `aws:SecureTransport`
+/// both ways: the values are alternatives), or a `StringLike`/`ArnLike` whose
+/// values include one made of wildcards only, or a principal ARN pattern taking
+/// every kind of caller, on such a key (or with `IfExists`).
 fn met_by_every_request(condition: Option<&serde_json::Value>) -> bool {
     use serde_json::Value;
     let operators = match condition {
@@ -223,28 +228,31 @@ fn met_by_every_request(condition: Option<&serde_json::Value>) -> bool {
         Some(_) => return false,
     };
     operators.iter().all(|(operator, keys)| {
-        let op = operator.trim().to_ascii_lowercase();
+        let if_exists = operator.trim().to_ascii_lowercase().ends_with("ifexists");
+        // `ForAnyValue:` and `ForAllValues:` change nothing for these keys (from a
+        // review: a lock-out written with them fired nothing).
+        let op = bare_operator(operator);
         let Value::Object(keys) = keys else {
             return false;
         };
         keys.iter().all(|(key, value)| {
             let present = ALWAYS_PRESENT.iter().any(|k| k.eq_ignore_ascii_case(key.trim()));
             let values = one_or_many(Some(value));
+            // A key's values are alternatives: `[false, true]` always holds.
+            let flags = |want: bool| values.iter().any(|v| flag_value(v) == Some(want));
+            let principal_arn = key.trim().eq_ignore_ascii_case("aws:principalarn");
             match op.as_str() {
-                "null" => {
-                    present
-                        && values.iter().all(|v| {
-                            v.as_bool() == Some(false)
-                                || v.as_str().is_some_and(|s| s.trim().eq_ignore_ascii_case("false"))
-                        })
-                }
-                "stringlike" | "arnlike" | "stringlikeifexists" | "arnlikeifexists" => {
+                "null" => (present && flags(false)) || (flags(false) && flags(true)),
+                "bool" => key.trim().eq_ignore_ascii_case("aws:securetransport") && flags(false) && flags(true),
+                "stringlike" | "arnlike" | "arnequals" => {
                     // ARN operators match ARN keys only (of those always there).
-                    let arn_ok = !op.starts_with("arn") || key.trim().eq_ignore_ascii_case("aws:principalarn") || op.ends_with("ifexists");
+                    let arn_ok = !op.starts_with("arn") || principal_arn || if_exists;
                     arn_ok
-                        && (present || op.ends_with("ifexists"))
-                        && values.iter().any(|v| {
-                            v.as_str().is_some_and(|s| !s.trim().is_empty() && s.trim().chars().all(|c| c == '*'))
+                        && (present || if_exists)
+                        && values.iter().filter_map(|v| v.as_str()).map(str::trim).any(|s| {
+                            (!s.is_empty() && s.chars().all(|c| c == '*'))
+                                || (principal_arn
+                                    && EVERY_KIND_OF_CALLER.iter().all(|c| condition_pattern_matches(s, c)))
                         })
                 }
                 _ => past_a_time(&op, key) || no_caller_is_of_type(&op, key, &values),
@@ -252,6 +260,15 @@ fn met_by_every_request(condition: Option<&serde_json::Value>) -> bool {
         })
     })
 }
+
+/// A principal ARN of each kind of caller: a pattern on `aws:PrincipalArn` that
+/// takes them all (`arn:*`, `arn:aws:*`) takes every request.
+const EVERY_KIND_OF_CALLER: [&str; 4] = [
+    "arn:aws:iam::111122223333:role/ops/Admin",
+    "arn:aws:iam::444455556666:user/alice",
+    "arn:aws:iam::444455556666:root",
+    "arn:aws:sts::111122223333:federated-user/bob",
+];
 
 /// A test that the request comes after some time: true for every request from
 /// then on (a time bomb, or a lock-out now for a time already past).

@@ -71,7 +71,8 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    action_pattern_matches, aws_service_among, bare_operator, deny_statements, flag_value, one_or_many,
+    action_pattern_matches, aws_service_among, bare_operator, condition_pattern_matches, deny_statements, flag_value,
+    one_or_many,
     policy_document, request_param_any, request_text_any, statement_covers_action, succeeded_call,
 };
 use crate::event::Record;
@@ -226,7 +227,7 @@ fn takes_every_role_or_user(arn: &str) -> bool {
     const ROLES: [&str; 2] = ["arn:aws:iam::111122223333:role/Admin", "arn:aws:iam::444455556666:role/ops/x-9"];
     const USERS: [&str; 2] = ["arn:aws:iam::111122223333:user/alice", "arn:aws:iam::444455556666:user/dev/bob"];
     let arn = arn.trim();
-    [ROLES, USERS].iter().any(|probes| probes.iter().all(|p| action_pattern_matches(arn, p)))
+    [ROLES, USERS].iter().any(|probes| probes.iter().all(|p| condition_pattern_matches(arn, p)))
 }
 
 /// Guardrail actions without resource-level permissions: IAM matches their
@@ -319,6 +320,11 @@ fn deny_disarmed(statement: &serde_json::Value, action: &str, now: Option<i64>) 
                     .iter()
                     .filter_map(|v| v.as_str())
                     .any(takes_every_role_or_user),
+                // Patterns read literally match no one (from a review: `StringLike`
+                // changed to `StringEquals`).
+                "stringequals" | "stringequalsignorecase" if key == "aws:principalarn" => {
+                    !values.is_empty() && values.iter().all(|v| v.as_str().is_some_and(|t| t.contains(['*', '?'])))
+                }
                 "null" if matches!(key.as_str(), "aws:principalarn" | "aws:principalaccount") => {
                     values.iter().all(|v| flag_value(v) == Some(true))
                 }

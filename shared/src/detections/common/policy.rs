@@ -222,7 +222,9 @@ pub fn service_may_assume(doc: &serde_json::Value, service: &str, own: Option<&s
 /// conditioned only on source tests that admit `own`. A source test admits `own`
 /// when `aws:SourceAccount` is `own` or a wildcard, and `aws:SourceArn`'s account
 /// field is `own` or holds a wildcard (from reviews: a deny, a conditional deny, a
-/// source account or source ARN of someone else's still read as allowed).
+/// source account or source ARN of someone else's still read as allowed); a
+/// wildcard counts under the `Like` and `Arn` operators only, as `StringEquals`
+/// reads it literally and admits no one.
 pub fn service_may(
     doc: &serde_json::Value,
     service: &str,
@@ -238,17 +240,24 @@ pub fn service_may(
             !principal_names_service(Some(n), service) && !principal_is_anyone(Some(n))
         })
     };
-    let admits_own = |key: &str, value: &str| {
+    // Wildcards count under the `Like` and `Arn` operators only: `StringEquals`
+    // reads them literally (from a review: such a trust admitted no one and
+    // read as admitting the account).
+    let admits_own = |op: &str, key: &str, value: &str| {
+        let pattern = op.contains("like") || op.starts_with("arn");
         let value = value.trim();
+        if !pattern && value.contains(['*', '?']) {
+            return false;
+        }
         let account = if key == "aws:sourcearn" {
             match value.split(':').nth(4) {
                 Some(account) => account,
-                None => return value.chars().all(|c| c == '*'),
+                None => return pattern && value.chars().all(|c| c == '*'),
             }
         } else {
             value
         };
-        account.contains(['*', '?']) || own.is_none_or(|own| account == own)
+        (pattern && account.contains(['*', '?'])) || own.is_none_or(|own| account == own)
     };
     // `Some(true)`: the statement's conditions are only source tests, all of
     // which admit `own`; `Some(false)`: a source test shuts `own` out; `None`:
@@ -259,8 +268,8 @@ pub fn service_may(
         };
         let mut all = true;
         for (op, keys) in ops {
-            let op = op.trim().to_ascii_lowercase();
-            let op = op.strip_suffix("ifexists").unwrap_or(&op);
+            let op = bare_operator(op);
+            let op = op.as_str();
             let negated = op.contains("not");
             for (key, value) in keys.as_object()? {
                 let key = key.trim().to_ascii_lowercase();
@@ -279,7 +288,7 @@ pub fn service_may(
                 }
                 let admitted = one_or_many(Some(value))
                     .iter()
-                    .any(|v| v.as_str().is_some_and(|v| admits_own(&key, v)));
+                    .any(|v| v.as_str().is_some_and(|v| admits_own(op, &key, v)));
                 all &= if negated { !admitted } else { admitted };
             }
         }
@@ -321,6 +330,17 @@ pub fn bare_operator(operator: &str) -> String {
     op.strip_suffix("ifexists").unwrap_or(op).to_owned()
 }
 
+/// An IAM condition pattern (`StringLike`, `ArnLike`) against a value: `*` any
+/// run of characters, `?` any one, letter case kept, as IAM compares them.
+pub fn condition_pattern_matches(pattern: &str, value: &str) -> bool {
+    crate::rules::matcher::greedy_wildcard(
+        pattern.as_bytes(),
+        value.as_bytes(),
+        |&p| p == b'*',
+        |&p, &c| p == b'?' || p == c,
+    )
+}
+
 /// Whether a condition test of a string key (`op` as [`bare_operator`] gives
 /// it) holds for a request carrying `actual`: `StringEquals` exact and with
 /// case, `StringLike` a pattern (`*`, `?`) with case, the `IgnoreCase` forms
@@ -328,14 +348,7 @@ pub fn bare_operator(operator: &str) -> String {
 /// missing) false or true as the values ask. `None` for another operator.
 pub fn string_test_holds(op: &str, values: &[&serde_json::Value], actual: &str) -> Option<bool> {
     let texts = || values.iter().filter_map(|v| v.as_str()).map(str::trim);
-    let like = |p: &str| {
-        crate::rules::matcher::greedy_wildcard(
-            p.as_bytes(),
-            actual.as_bytes(),
-            |&p| p == b'*',
-            |&p, &c| p == b'?' || p == c,
-        )
-    };
+    let like = |p: &str| condition_pattern_matches(p, actual);
     let (negated, op) = match op.strip_prefix("stringnot") {
         Some(rest) => (true, rest),
         None => (false, op.strip_prefix("string").unwrap_or(op)),
