@@ -59,8 +59,8 @@
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
     action_pattern_matches, allow_statements, aws_service_caller_but_stack, bare_operator, condition_keys,
-    deny_statements, flag_value, one_or_many, string_test_holds, policy_document, principal_is_anyone, principal_names_service, statement_covers_action,
-    names_trail_bucket, succeeded_call,
+    deny_statements, flag_value, names_trail_bucket, one_or_many, policy_document, principal_is_anyone,
+    principal_names_service, statement_covers_action, string_test_holds, succeeded_call,
 };
 use crate::event::Record;
 
@@ -214,7 +214,7 @@ const CLOUDTRAIL_ACL: &str = "bucket-owner-full-control";
 /// Whether an `Allow` statement's condition holds a test CloudTrail's deliveries
 /// never meet: an ACL test that `bucket-owner-full-control`, the one they send,
 /// fails, plain HTTP (they come over TLS), a missing source, or a source
-/// compared by `StringEquals` with nothing but wildcards, which it takes
+/// compared by `StringEquals` with a wildcard in every value, which it takes
 /// literally (from a review). Such a grant is kept, and lets
 /// nothing in (from an evasion review: the write statement conditioned on
 /// `private`, or on `aws:SecureTransport` `false`, silenced the trail and fired

@@ -72,8 +72,7 @@
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
     action_pattern_matches, aws_service_among, bare_operator, condition_pattern_matches, deny_statements, flag_value,
-    one_or_many,
-    policy_document, request_param_any, request_text_any, statement_covers_action, succeeded_call,
+    one_or_many, policy_document, request_param_any, request_text_any, statement_covers_action, succeeded_call,
 };
 use crate::event::Record;
 use crate::event::time::parse_event_time;
@@ -257,7 +256,8 @@ fn condition_time(v: &serde_json::Value) -> Option<i64> {
 /// Whether a guardrail deny of `action` can be seen, from the policy alone, not
 /// to apply at `now` (the record's event time, in seconds): its resources all
 /// another service's (`arn:aws:s3:::nothing` for `cloudtrail:StopLogging`), or
-/// not `*` for an action that has no other (`ACCOUNT_WIDE_ACTIONS`), or a
+/// not `*` for an action that has no other (`ACCOUNT_WIDE_ACTIONS`) and that
+/// the deny names itself, or a
 /// `NotResource` of everything; a time condition (`aws:CurrentTime`,
 /// `aws:EpochTime`, as dates or epoch seconds) all of whose values start after
 /// `now` or ended before it, or that holds for one instant only; an exemption
@@ -272,10 +272,13 @@ fn condition_time(v: &serde_json::Value) -> Option<i64> {
 fn deny_disarmed(statement: &serde_json::Value, action: &str, now: Option<i64>) -> bool {
     let service = action.split(':').next().unwrap_or_default();
     let account_wide = ACCOUNT_WIDE_ACTIONS.iter().any(|a| a.eq_ignore_ascii_case(action));
+    // Only where the deny names the action itself: `s3:*` on a bucket is a
+    // bucket's protection, left as it always read (from a review).
+    let named_account_wide = account_wide && names_action(statement, action);
     let misses = |arn: &str| {
         let arn = arn.trim();
         let svc = arn.split(':').nth(2).unwrap_or("*");
-        (account_wide && !action_pattern_matches(arn, "*"))
+        (named_account_wide && !action_pattern_matches(arn, "*"))
             || (arn.starts_with("arn:") && !svc.contains(['*', '?']) && !svc.eq_ignore_ascii_case(service))
     };
     let resources = one_or_many(statement.get("Resource"));
@@ -337,10 +340,20 @@ fn deny_disarmed(statement: &serde_json::Value, action: &str, now: Option<i64>) 
 
 /// Whether a statement names `action` in its `Action` by a pattern of its own
 /// service (`cloudtrail:StopLogging`, `cloudtrail:*`), not `*` or `NotAction`.
+/// An account-wide action (`ACCOUNT_WIDE_ACTIONS`) must be named by a pattern
+/// of its own name (`organizations:Leave*`): a deny of `s3:*` on one bucket, or
+/// of `iam:*` on some roles, protects those and never denied it (from a
+/// review: such ordinary edits read as a disarmed guardrail, at high).
 fn names_action(statement: &serde_json::Value, action: &str) -> bool {
+    let account_wide = ACCOUNT_WIDE_ACTIONS.iter().any(|a| a.eq_ignore_ascii_case(action));
     one_or_many(statement.get("Action")).iter().filter_map(|a| a.as_str()).any(|p| {
         let p = p.trim();
-        p.split_once(':').is_some_and(|(svc, _)| !svc.contains(['*', '?'])) && action_pattern_matches(p, action)
+        // Not `*:...`, and for an account-wide action not `service:*`.
+        let by_name = |(svc, name): (&str, &str)| {
+            let service_wide = name.chars().all(|c| c == '*');
+            !svc.contains(['*', '?']) && (!account_wide || !service_wide)
+        };
+        p.split_once(':').is_some_and(by_name) && action_pattern_matches(p, action)
     })
 }
 

@@ -257,7 +257,11 @@ pub fn service_may(
         } else {
             value
         };
-        (pattern && account.contains(['*', '?'])) || own.is_none_or(|own| account == own)
+        // A global service's ARN has no account field (Route 53's
+        // `arn:aws:route53:::hostedzone/Z1`, from a review): nothing to shut out.
+        account.is_empty()
+            || (pattern && account.contains(['*', '?']))
+            || own.is_none_or(|own| account == own)
     };
     // `Some(true)`: the statement's conditions are only source tests, all of
     // which admit `own`; `Some(false)`: a source test shuts `own` out; `None`:
