@@ -40,7 +40,7 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    allow_statements, arn_account, bare_operator, aws_service_among, deny_statements, flag_value, is_other_account,
+    allow_statements, arn_account, bare_operator, condition_pattern_matches, aws_service_among, deny_statements, flag_value, is_other_account,
     one_or_many, policy_document, principal_accounts, principal_is_anyone, statement_covers_action, succeeded_call,
 };
 use crate::event::Record;
@@ -243,9 +243,9 @@ fn allow_condition_can_hold(condition: Option<&serde_json::Value>, own: Option<&
     };
     condition.as_object().is_some_and(|operators| {
         operators.iter().all(|(operator, keys)| {
-            let negated = operator.to_ascii_lowercase().contains("not");
+            let op = bare_operator(operator);
             keys.as_object()
-                .is_some_and(|keys| keys.iter().all(|(key, value)| own_caller_can_meet(key, value, negated, own)))
+                .is_some_and(|keys| keys.iter().all(|(key, value)| own_caller_can_meet(&op, key, value, own)))
         })
     })
 }
@@ -256,8 +256,13 @@ fn allow_condition_can_hold(condition: Option<&serde_json::Value>, own: Option<&
 /// service), and, for the caller's account or ARN, a value that names the
 /// account (or, negated, values that do not take in the whole account: one
 /// role left out leaves the rest; from a review: `StringEquals
-/// aws:PrincipalAccount <another account>` passed).
-fn own_caller_can_meet(key: &str, value: &serde_json::Value, negated: bool, own: Option<&str>) -> bool {
+/// aws:PrincipalAccount <another account>` passed). `op` is the operator as
+/// [`bare_operator`] gives it. From an audit of condition operators: a test
+/// that a key every signed call carries is missing (`Null` `true`), plain
+/// HTTP (`aws:SecureTransport` `false`), a wildcard under `StringEquals`
+/// (read literally) or a pattern of another account's ARNs is met by no one.
+fn own_caller_can_meet(op: &str, key: &str, value: &serde_json::Value, own: Option<&str>) -> bool {
+    let negated = op.contains("not");
     let key = key.trim().to_ascii_lowercase();
     if key.starts_with("aws:principalservicename") || key == "aws:principalisawsservice" {
         return false;
@@ -276,14 +281,34 @@ fn own_caller_can_meet(key: &str, value: &serde_json::Value, negated: bool, own:
     if !about_the_caller {
         return false;
     }
+    let values = texts(value);
+    // A key's values are alternatives.
+    if op == "null" && ALWAYS_PRESENT.contains(&key.as_str()) {
+        return values.iter().any(|v| v.eq_ignore_ascii_case("false"));
+    }
+    if op == "bool" && key == "aws:securetransport" {
+        return values.iter().any(|v| v.eq_ignore_ascii_case("true"));
+    }
     if !ACCOUNT_KEYS.contains(&key.as_str()) {
         return true;
     }
-    let values = texts(value);
     if negated {
         return !values.iter().any(|v| whole_account(v, own));
     }
-    values.iter().any(|v| v.contains(['*', '?']) || !other_account(v, own))
+    let pattern = op.contains("like") || op.starts_with("arn");
+    values.iter().any(|v| {
+        if !v.contains(['*', '?']) {
+            return !other_account(v, own);
+        }
+        // An ARN pattern whose account field is a literal account takes that
+        // account's principals only; an id pattern must take the account's id.
+        pattern
+            && match own {
+                Some(own) if !v.starts_with("arn:") => condition_pattern_matches(v, own),
+                Some(_) => !other_account(v, own),
+                None => true,
+            }
+    })
 }
 
 #[cfg(test)]
