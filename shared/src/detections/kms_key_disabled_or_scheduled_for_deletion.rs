@@ -40,8 +40,9 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    allow_statements, arn_account, bare_operator, condition_pattern_matches, aws_service_among, deny_statements, flag_value, is_other_account,
-    one_or_many, policy_document, principal_accounts, principal_is_anyone, statement_covers_action, succeeded_call,
+    allow_statements, arn_account, aws_service_among, bare_operator, condition_pattern_matches, deny_statements,
+    flag_value, is_other_account, one_or_many, policy_document, principal_accounts, principal_is_anyone,
+    statement_covers_action, succeeded_call,
 };
 use crate::event::Record;
 
