@@ -59,7 +59,7 @@
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
     action_pattern_matches, allow_statements, aws_service_caller_but_stack, bare_operator, condition_keys,
-    deny_statements, flag_value, names_trail_bucket, one_or_many, policy_document, principal_is_anyone,
+    deny_statements, every_value_has_wildcard, flag_value, names_trail_bucket, one_or_many, policy_document, principal_is_anyone,
     principal_names_service, statement_covers_action, string_test_holds, succeeded_call,
 };
 use crate::event::Record;
@@ -236,9 +236,7 @@ fn never_met_by_cloudtrail(statement: &serde_json::Value) -> bool {
                 (
                     "stringequals" | "stringequalsignorecase",
                     "aws:sourcearn" | "aws:sourceaccount" | "kms:encryptioncontext:aws:cloudtrail:arn",
-                ) => {
-                    !values.is_empty() && values.iter().all(|v| v.as_str().is_some_and(|t| t.contains(['*', '?'])))
-                }
+                ) => every_value_has_wildcard(&values),
                 _ => false,
             }
         })

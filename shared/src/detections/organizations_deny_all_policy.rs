@@ -271,9 +271,9 @@ const EVERY_KIND_OF_CALLER: [&str; 4] = [
 ];
 
 /// A test that the request comes after some time: true for every request from
-/// then on (a time bomb, or a lock-out now for a time already past).
+/// then on (a time bomb, or a lock-out now for a time already past). `op` as
+/// [`bare_operator`] gives it.
 fn past_a_time(op: &str, key: &str) -> bool {
-    let op = op.strip_suffix("ifexists").unwrap_or(op);
     let after = matches!(op, "dategreaterthan" | "dategreaterthanequals");
     let numeric_after = matches!(op, "numericgreaterthan" | "numericgreaterthanequals");
     let key = key.trim();
@@ -284,11 +284,10 @@ fn past_a_time(op: &str, key: &str) -> bool {
 /// The caller types `aws:PrincipalType` takes.
 const PRINCIPAL_TYPES: [&str; 5] = ["Account", "User", "FederatedUser", "AssumedRole", "Anonymous"];
 
-/// `StringNotEquals` (or its case-insensitive or `IfExists` forms) on
-/// `aws:PrincipalType` with values that are none of its types: every caller
-/// differs from all of them.
+/// `StringNotEquals` (or its case-insensitive or `IfExists` forms, `op` as
+/// [`bare_operator`] gives it) on `aws:PrincipalType` with values that are none
+/// of its types: every caller differs from all of them.
 fn no_caller_is_of_type(op: &str, key: &str, values: &[&serde_json::Value]) -> bool {
-    let op = op.strip_suffix("ifexists").unwrap_or(op);
     matches!(op, "stringnotequals" | "stringnotequalsignorecase")
         && key.trim().eq_ignore_ascii_case("aws:PrincipalType")
         && !values.is_empty()

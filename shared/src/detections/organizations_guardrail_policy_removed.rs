@@ -71,7 +71,8 @@
 
 use crate::detection::{Detection, Evidence, Meta, Severity, Signal, Trigger, fire};
 use crate::detections::common::{
-    action_pattern_matches, aws_service_among, bare_operator, condition_pattern_matches, deny_statements, flag_value,
+    action_pattern_matches, aws_service_among, bare_operator, condition_pattern_matches, deny_statements,
+    every_value_has_wildcard, flag_value,
     one_or_many, policy_document, request_param_any, request_text_any, statement_covers_action, succeeded_call,
 };
 use crate::event::Record;
@@ -239,6 +240,11 @@ const ACCOUNT_WIDE_ACTIONS: [&str; 4] = [
     "s3:PutAccountPublicAccessBlock",
 ];
 
+/// Whether `action` is one of `ACCOUNT_WIDE_ACTIONS`.
+fn is_account_wide(action: &str) -> bool {
+    ACCOUNT_WIDE_ACTIONS.iter().any(|a| a.eq_ignore_ascii_case(action))
+}
+
 /// A date condition's value in seconds since the epoch: ISO 8601 (a day alone
 /// is its midnight UTC) or epoch seconds, as text or a number.
 fn condition_time(v: &serde_json::Value) -> Option<i64> {
@@ -271,7 +277,7 @@ fn condition_time(v: &serde_json::Value) -> Option<i64> {
 /// taken as applying.
 fn deny_disarmed(statement: &serde_json::Value, action: &str, now: Option<i64>) -> bool {
     let service = action.split(':').next().unwrap_or_default();
-    let account_wide = ACCOUNT_WIDE_ACTIONS.iter().any(|a| a.eq_ignore_ascii_case(action));
+    let account_wide = is_account_wide(action);
     // Only where the deny names the action itself: `s3:*` on a bucket is a
     // bucket's protection, left as it always read (from a review).
     let named_account_wide = account_wide && names_action(statement, action);
@@ -326,7 +332,7 @@ fn deny_disarmed(statement: &serde_json::Value, action: &str, now: Option<i64>) 
                 // Patterns read literally match no one (from a review: `StringLike`
                 // changed to `StringEquals`).
                 "stringequals" | "stringequalsignorecase" if key == "aws:principalarn" => {
-                    !values.is_empty() && values.iter().all(|v| v.as_str().is_some_and(|t| t.contains(['*', '?'])))
+                    every_value_has_wildcard(&values)
                 }
                 "null" if matches!(key.as_str(), "aws:principalarn" | "aws:principalaccount") => {
                     values.iter().all(|v| flag_value(v) == Some(true))
@@ -345,7 +351,7 @@ fn deny_disarmed(statement: &serde_json::Value, action: &str, now: Option<i64>) 
 /// of `iam:*` on some roles, protects those and never denied it (from a
 /// review: such ordinary edits read as a disarmed guardrail, at high).
 fn names_action(statement: &serde_json::Value, action: &str) -> bool {
-    let account_wide = ACCOUNT_WIDE_ACTIONS.iter().any(|a| a.eq_ignore_ascii_case(action));
+    let account_wide = is_account_wide(action);
     one_or_many(statement.get("Action")).iter().filter_map(|a| a.as_str()).any(|p| {
         let p = p.trim();
         // Not `*:...`, and for an account-wide action not `service:*`.
@@ -425,14 +431,18 @@ fn unguarded_content(rec: &Record, kind: Option<&str>) -> Option<bool> {
         return (denies.is_empty() && allows_all).then_some(true);
     }
     let now = rec.event_time.as_deref().and_then(parse_event_time).map(|ms| ms.div_euclid(1000));
-    let armed = |action: &&str| {
-        denies.iter().any(|st| statement_covers_action(st, action) && !deny_disarmed(st, action, now))
-    };
+    // Each guardrail action: whether a deny that applies covers it.
+    let armed: Vec<bool> = GUARDRAIL_ACTIONS
+        .iter()
+        .map(|action| denies.iter().any(|st| statement_covers_action(st, action) && !deny_disarmed(st, action, now)))
+        .collect();
     // A guardrail the text names, in denies that are all disarmed (from a
     // review: one cheap deny kept armed hid every other one disarmed).
-    let named_disarmed =
-        GUARDRAIL_ACTIONS.iter().any(|a| !armed(a) && denies.iter().any(|st| names_action(st, a)));
-    match (GUARDRAIL_ACTIONS.iter().any(armed), named_disarmed) {
+    let named_disarmed = GUARDRAIL_ACTIONS
+        .iter()
+        .zip(&armed)
+        .any(|(action, armed)| !armed && denies.iter().any(|st| names_action(st, action)));
+    match (armed.contains(&true), named_disarmed) {
         (true, false) => None,
         // Some guardrails kept, another disarmed: also a staged rollout.
         (true, true) => Some(false),

@@ -334,6 +334,16 @@ pub fn bare_operator(operator: &str) -> String {
     op.strip_suffix("ifexists").unwrap_or(op).to_owned()
 }
 
+/// Whether a condition's values all hold a wildcard (and there is one): under
+/// `StringEquals`, which reads `*` and `?` literally, such a test matches no
+/// real value.
+pub fn every_value_has_wildcard(values: &[&serde_json::Value]) -> bool {
+    !values.is_empty()
+        && values
+            .iter()
+            .all(|v| v.as_str().is_some_and(|t| t.contains(['*', '?'])))
+}
+
 /// An IAM condition pattern (`StringLike`, `ArnLike`) against a value: `*` any
 /// run of characters, `?` any one, letter case kept, as IAM compares them.
 pub fn condition_pattern_matches(pattern: &str, value: &str) -> bool {
